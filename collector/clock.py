@@ -1,0 +1,15 @@
+"""Timestamps as the collector stores them: UTC, ISO 8601, to the second."""
+
+from datetime import datetime, timezone
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc).replace(microsecond=0)
+
+
+def now_iso() -> str:
+    return utcnow().isoformat().replace("+00:00", "Z")
+
+
+def parse_iso(value: str) -> datetime:
+    return datetime.fromisoformat(value.replace("Z", "+00:00"))

@@ -1,0 +1,50 @@
+"""The data dir: the database and the generated secrets, readable by the owner only."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+import click
+
+DATABASE_FILE = "collector.db"
+SECRETS_DIR = "secrets"
+
+
+def default_data_dir() -> Path:
+    """A per-user data folder (e.g. ~/.local/share/collector, %APPDATA%\\collector)."""
+    return Path(click.get_app_dir("collector", roaming=False))
+
+
+def ensure_data_dir(path: Path) -> Path:
+    path = Path(path)
+    path.mkdir(parents=True, exist_ok=True)
+    _owner_only(path, 0o700)
+    (path / SECRETS_DIR).mkdir(exist_ok=True)
+    _owner_only(path / SECRETS_DIR, 0o700)
+    return path
+
+
+def read_or_create_secret(data_dir: Path, name: str, nbytes: int = 32) -> str:
+    """A random secret generated on first use and kept in the data dir."""
+    path = Path(data_dir) / SECRETS_DIR / name
+    try:
+        return path.read_text("ascii").strip()
+    except FileNotFoundError:
+        pass
+    value = secrets.token_hex(nbytes)
+    # O_EXCL: two processes starting at once must not both write a key.
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return path.read_text("ascii").strip()
+    with os.fdopen(fd, "w", encoding="ascii") as handle:
+        handle.write(value)
+    return value
+
+
+def _owner_only(path: Path, mode: int) -> None:
+    # Windows has no POSIX modes; its per-user profile folders are private already.
+    if os.name == "posix":
+        os.chmod(path, mode)

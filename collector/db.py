@@ -1,0 +1,147 @@
+"""The collector's SQLite database: connection settings, transactions and migrations."""
+
+from __future__ import annotations
+
+import contextlib
+import sqlite3
+from pathlib import Path
+
+import sqlite_utils
+from flask import current_app, g
+from sqlite_utils.migrations import Migrations
+
+migrations = Migrations("collector")
+BUSY_TIMEOUT_MS = 15_000
+
+
+def connect(path: Path | str) -> sqlite_utils.Database:
+    """Open the database with the durability the field needs: WAL, synchronous=FULL."""
+    conn = sqlite3.connect(str(path), timeout=BUSY_TIMEOUT_MS / 1000, check_same_thread=False)
+    db = sqlite_utils.Database(conn)
+    db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+    db.enable_wal()
+    db.execute("PRAGMA synchronous = FULL")
+    db.execute("PRAGMA foreign_keys = ON")
+    return db
+
+
+def open_database(path: Path | str) -> sqlite_utils.Database:
+    """Connect and bring the schema up to date."""
+    db = connect(path)
+    migrations.apply(db)
+    return db
+
+
+@contextlib.contextmanager
+def write_transaction(db: sqlite_utils.Database):
+    """One transaction that takes the write lock at once.
+
+    BEGIN IMMEDIATE rather than sqlite-utils' deferred BEGIN: a deferred
+    transaction that reads first and writes later can fail with SQLITE_BUSY
+    under concurrent writers instead of waiting for the lock.
+    """
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        yield db
+    except BaseException:
+        db.rollback()
+        raise
+    db.execute("COMMIT")
+
+
+def get_db() -> sqlite_utils.Database:
+    """The request's connection, opened on first use."""
+    if "db" not in g:
+        g.db = connect(current_app.config["DATABASE"])
+    return g.db
+
+
+def close_db(exception=None) -> None:
+    db = g.pop("db", None)
+    if db is not None:
+        db.close()
+
+
+def init_app(app) -> None:
+    with contextlib.closing(open_database(app.config["DATABASE"]).conn):
+        pass
+    app.teardown_appcontext(close_db)
+
+
+@migrations()
+def m001_initial(db: sqlite_utils.Database):
+    db.execute("""
+        CREATE TABLE users (
+            id INTEGER PRIMARY KEY,
+            name TEXT NOT NULL UNIQUE COLLATE NOCASE,
+            pin_hash TEXT NOT NULL,
+            failed_attempts INTEGER NOT NULL DEFAULT 0,
+            locked_until TEXT,
+            created_at TEXT NOT NULL
+        )""")
+    db.execute("""
+        CREATE TABLE forms (
+            form_id TEXT NOT NULL,
+            version TEXT NOT NULL,
+            definition TEXT NOT NULL,
+            source TEXT NOT NULL,
+            added_at TEXT NOT NULL,
+            PRIMARY KEY (form_id, version)
+        )""")
+    # The working copy of each record: answers as typed so far, current status.
+    db.execute("""
+        CREATE TABLE records (
+            uuid TEXT PRIMARY KEY,
+            form_id TEXT NOT NULL,
+            form_version TEXT NOT NULL,
+            locale TEXT NOT NULL,
+            enumerator_id INTEGER REFERENCES users(id),
+            status TEXT NOT NULL CHECK (status IN ('draft', 'finalized', 'synced', 'rejected')),
+            revision INTEGER NOT NULL DEFAULT 0,
+            answers TEXT NOT NULL DEFAULT '{}',
+            receipt_code TEXT UNIQUE,
+            started_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL,
+            finalized_at TEXT
+        )""")
+    db.execute("CREATE INDEX records_by_enumerator ON records (enumerator_id, updated_at)")
+    db.execute("CREATE INDEX records_by_status ON records (status)")
+    # Each finalized state of a record, never changed once written.
+    db.execute("""
+        CREATE TABLE revisions (
+            uuid TEXT NOT NULL REFERENCES records(uuid),
+            revision INTEGER NOT NULL,
+            form_id TEXT NOT NULL,
+            form_version TEXT NOT NULL,
+            locale TEXT NOT NULL,
+            enumerator_id INTEGER REFERENCES users(id),
+            answers TEXT NOT NULL,
+            started_at TEXT NOT NULL,
+            finalized_at TEXT NOT NULL,
+            PRIMARY KEY (uuid, revision)
+        )""")
+    # What the sync client sends: one row per finalized revision.
+    db.execute("""
+        CREATE TABLE outbox (
+            uuid TEXT NOT NULL,
+            revision INTEGER NOT NULL,
+            state TEXT NOT NULL DEFAULT 'queued' CHECK (state IN ('queued', 'sent', 'rejected')),
+            queued_at TEXT NOT NULL,
+            sent_at TEXT,
+            error_code TEXT,
+            error_message TEXT,
+            PRIMARY KEY (uuid, revision),
+            FOREIGN KEY (uuid, revision) REFERENCES revisions(uuid, revision)
+        )""")
+    db.execute("CREATE INDEX outbox_by_state ON outbox (state)")
+    # Replies from the central team to kiosk feedback, by receipt code.
+    db.execute("""
+        CREATE TABLE replies (
+            id TEXT PRIMARY KEY,
+            record_uuid TEXT NOT NULL,
+            message TEXT NOT NULL,
+            locale TEXT,
+            replied_at TEXT NOT NULL
+        )""")
+    db.execute("CREATE INDEX replies_by_record ON replies (record_uuid)")
+    db.execute("CREATE TABLE hub_state (key TEXT PRIMARY KEY, value TEXT)")

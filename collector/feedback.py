@@ -1,0 +1,93 @@
+"""The kiosk: community members leave feedback without signing in, and read replies later.
+
+Nothing about the sender is stored: no address, no browser, no account.
+"""
+
+from __future__ import annotations
+
+from flask import (Blueprint, abort, current_app, redirect, render_template, request, session,
+                   url_for)
+from flask_babel import gettext
+from werkzeug.datastructures import MultiDict
+
+from . import validation
+from .db import get_db
+from .form_library import get_form
+from .i18n import current_locale
+from .records import (RecordError, format_receipt_code, is_uuid, new_uuid, replies_for_receipt,
+                      submit_anonymous)
+from .security import limiter
+
+bp = Blueprint("feedback", __name__, url_prefix="/feedback")
+FORM_ID = "community_feedback"
+
+
+def _feedback_limit():
+    return current_app.config["HUB"]["feedback_rate_limit"]
+
+
+@bp.route("", methods=("GET",))
+def kiosk():
+    return _render(get_form(FORM_ID), new_uuid(), {})
+
+
+@bp.route("", methods=("POST",))
+@limiter.limit(_feedback_limit)
+def submit():
+    form = get_form(FORM_ID)
+    record_uuid = request.form.get("_uuid", "")
+    if not is_uuid(record_uuid):
+        abort(400)
+    answers, errors, raw, unseen = _read_all_sections(form, request.form)
+    if errors:
+        return _render(form, record_uuid, answers, errors, raw), 422
+    if unseen:
+        notice = gettext("Your answers open more questions. Please look at them and send again.")
+        return _render(form, record_uuid, answers, raw=raw, notice=notice)
+    try:
+        code = submit_anonymous(get_db(), record_uuid, form, current_locale(), answers)
+    except RecordError:
+        abort(409)
+    session["receipt_code"] = code
+    return redirect(url_for("feedback.thanks"))
+
+
+@bp.route("/thanks")
+def thanks():
+    code = session.get("receipt_code")
+    if not code:
+        return redirect(url_for("feedback.kiosk"))
+    return render_template("feedback_thanks.html", code=format_receipt_code(code))
+
+
+@bp.route("/status")
+def status():
+    code = request.args.get("code", "").strip()
+    record, replies = replies_for_receipt(get_db(), code) if code else (None, [])
+    return render_template("feedback_status.html", code=code, record=record, replies=replies,
+                           asked=bool(code))
+
+
+def _read_all_sections(form, formdata: MultiDict):
+    """The kiosk shows every section on one page: no draft is kept for a passer-by."""
+    answers, errors, raw, unseen = {}, {}, {}, []
+    for index in range(len(form.sections)):
+        result = validation.read_page(form, index, formdata, answers, current_locale(), strict=True)
+        answers = result.answers
+        errors.update(result.errors)
+        raw.update(result.raw)
+        unseen += result.unseen
+    return answers, errors, raw, unseen
+
+
+def _render(form, record_uuid, answers, errors=None, raw=None, notice=None):
+    values = dict(answers)
+    values.update(raw or {})
+    sections = [
+        {"section": section, "questions": form.section_questions(index)}
+        for index, section in enumerate(form.sections)
+    ]
+    visible = {name for name, q in form.questions.items()
+               if validation.is_relevant(form, q, answers)}
+    return render_template("feedback.html", form=form, record_uuid=record_uuid, sections=sections,
+                           values=values, visible=visible, errors=errors or {}, notice=notice)

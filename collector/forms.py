@@ -1,0 +1,358 @@
+"""Form definitions: the one schema both apps validate forms with, and the registry.
+
+A form definition is JSON: sections of questions, choice lists, and per-question
+anonymization rules. Every label-like value is a translation map such as
+``{"en": "Age", "fr": "Âge"}``; a missing locale falls back to the form's default
+language, never to blank.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from functools import cached_property
+from importlib import resources
+from typing import Any
+
+from marshmallow import (
+    EXCLUDE,
+    RAISE,
+    Schema,
+    ValidationError,
+    fields,
+    post_load,
+    validate,
+    validates_schema,
+)
+
+from . import expressions
+
+BUILTIN_FORM_IDS = ("community_survey", "discrimination_report", "community_feedback")
+
+QUESTION_TYPES = (
+    "text",
+    "integer",
+    "decimal",
+    "select_one",
+    "select_multiple",
+    "date",
+    "range",
+    "note",
+)
+# Types whose answer the person types or picks; a note holds no value.
+INPUT_TYPES = tuple(t for t in QUESTION_TYPES if t != "note")
+
+PRIVACY_RULES = ("drop", "pseudonymize", "scrub", "keep")
+GENERALIZE_TARGETS = ("age_band", "month", "parent", "bins")
+NAME_PATTERN = r"^[A-Za-z_][A-Za-z0-9_]*$"
+LOCALE_PATTERN = re.compile(r"^[a-z]{2,3}(_[A-Za-z0-9]{2,8})?$")
+
+
+class TranslatedText(fields.Dict):
+    """A map of locale code to text, e.g. ``{"en": "Age", "fr": "Âge"}``."""
+
+    def __init__(self, **kwargs):
+        super().__init__(keys=fields.String(), values=fields.String(), **kwargs)
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        result = super()._deserialize(value, attr, data, **kwargs)
+        if not result:
+            raise ValidationError("Give the text in at least one language.")
+        for code, text in result.items():
+            if not LOCALE_PATTERN.match(code):
+                raise ValidationError(f"'{code}' is not a locale code such as 'en' or 'fr'.")
+            if not text.strip():
+                raise ValidationError(f"The '{code}' text is empty.")
+        return result
+
+
+def check_privacy_rule(rule: str) -> None:
+    if rule in PRIVACY_RULES:
+        return
+    kind, _, target = rule.partition(":")
+    if kind != "generalize" or target.split(":")[0] not in GENERALIZE_TARGETS:
+        raise ValidationError(
+            f"'{rule}' is not a privacy rule: use drop, pseudonymize, scrub, keep "
+            f"or generalize:{{{','.join(GENERALIZE_TARGETS)}}}."
+        )
+
+
+def check_expression(source: str) -> None:
+    try:
+        expressions.parse(source)
+    except expressions.ExpressionError as error:
+        raise ValidationError(f"{error.message} (at character {error.position + 1})") from error
+
+
+class ChoiceSchema(Schema):
+    class Meta:
+        unknown = RAISE
+
+    name = fields.String(required=True, validate=validate.Length(min=1, max=64))
+    label = TranslatedText(required=True)
+    # For "generalize:parent": the code of the larger area this one belongs to.
+    parent = fields.String()
+
+
+class RangeParameters(Schema):
+    start = fields.Integer(required=True)
+    end = fields.Integer(required=True)
+    step = fields.Integer(load_default=1, validate=validate.Range(min=1))
+
+
+class QuestionSchema(Schema):
+    class Meta:
+        unknown = RAISE
+
+    name = fields.String(required=True, validate=validate.Regexp(NAME_PATTERN))
+    type = fields.String(required=True, validate=validate.OneOf(QUESTION_TYPES))
+    label = TranslatedText(required=True)
+    hint = TranslatedText()
+    choices = fields.String()
+    required = fields.Boolean(load_default=False)
+    required_message = TranslatedText()
+    relevant = fields.String(validate=check_expression)
+    constraint = fields.String(validate=check_expression)
+    constraint_message = TranslatedText()
+    min = fields.Float()
+    max = fields.Float()
+    max_length = fields.Integer(validate=validate.Range(min=1, max=100_000))
+    parameters = fields.Nested(RangeParameters)
+    appearance = fields.String()
+    identifying = fields.Boolean(load_default=False)
+    privacy = fields.String(validate=check_privacy_rule)
+    source = fields.String()
+
+    @validates_schema
+    def check_type_options(self, data, **kwargs):
+        kind = data["type"]
+        if kind in ("select_one", "select_multiple") and not data.get("choices"):
+            raise ValidationError("A select question needs a choice list.", "choices")
+        if kind == "range" and "parameters" not in data:
+            raise ValidationError("A range question needs start and end.", "parameters")
+        if data.get("identifying") and data.get("privacy", "drop") not in ("drop", "pseudonymize"):
+            raise ValidationError("An identifying field must be dropped or pseudonymized.", "privacy")
+
+
+class SectionSchema(Schema):
+    class Meta:
+        unknown = RAISE
+
+    name = fields.String(required=True, validate=validate.Regexp(NAME_PATTERN))
+    label = TranslatedText(required=True)
+    relevant = fields.String(validate=check_expression)
+    questions = fields.List(fields.Nested(QuestionSchema), required=True, validate=validate.Length(min=1))
+
+
+class SourceSchema(Schema):
+    id = fields.String(required=True)
+    title = fields.String(required=True)
+    note = fields.String()
+    url = fields.Url()
+
+
+class FormSchema(Schema):
+    """The form-definition format; docs/form-definitions.md describes it for authors."""
+
+    class Meta:
+        unknown = RAISE
+
+    form_id = fields.String(required=True, validate=validate.Regexp(NAME_PATTERN))
+    version = fields.String(required=True, validate=validate.Length(min=1, max=40))
+    default_language = fields.String(load_default="en")
+    title = TranslatedText(required=True)
+    description = TranslatedText()
+    show_referrals = fields.Boolean(load_default=False)
+    sources = fields.List(fields.Nested(SourceSchema), load_default=list)
+    choices = fields.Dict(
+        keys=fields.String(validate=validate.Regexp(NAME_PATTERN)),
+        values=fields.List(fields.Nested(ChoiceSchema), validate=validate.Length(min=1)),
+        load_default=dict,
+    )
+    sections = fields.List(fields.Nested(SectionSchema), required=True, validate=validate.Length(min=1))
+
+    @validates_schema
+    def check_references(self, data, **kwargs):
+        errors = _reference_errors(data)
+        if errors:
+            raise ValidationError(errors)
+
+    @post_load
+    def make_form(self, data, **kwargs):
+        return FormDefinition(data)
+
+
+def _reference_errors(data: dict) -> list[str]:
+    """Names that must exist: choice lists, sources, fields used in expressions."""
+    errors = []
+    names = [q["name"] for s in data["sections"] for q in s["questions"]]
+    seen = set()
+    for name in names:
+        if name in seen:
+            errors.append(f"The question name '{name}' is used twice.")
+        seen.add(name)
+    source_ids = {s["id"] for s in data.get("sources", [])}
+    for section in data["sections"]:
+        for expr in filter(None, [section.get("relevant")]):
+            errors += _unknown_references(section["name"], expr, seen)
+        for question in section["questions"]:
+            where = f"{section['name']}/{question['name']}"
+            if question.get("choices") and question["choices"] not in data.get("choices", {}):
+                errors.append(f"{where}: no choice list named '{question['choices']}'.")
+            if question.get("source") and question["source"] not in source_ids:
+                errors.append(f"{where}: no source with id '{question['source']}'.")
+            for expr in filter(None, [question.get("relevant"), question.get("constraint")]):
+                errors += _unknown_references(where, expr, seen)
+    return errors
+
+
+def _unknown_references(where: str, source: str, known: set[str]) -> list[str]:
+    unknown = expressions.parse(source).references() - known
+    return [f"{where}: the expression refers to '{name}', which is not a question." for name in sorted(unknown)]
+
+
+@dataclass(frozen=True)
+class Question:
+    """A question as the pages and the validator use it."""
+
+    spec: dict
+    section: str
+
+    def __getattr__(self, key):
+        try:
+            return self.spec[key]
+        except KeyError:
+            raise AttributeError(key) from None
+
+    def get(self, key, default=None):
+        return self.spec.get(key, default)
+
+    @property
+    def holds_value(self) -> bool:
+        return self.type != "note"
+
+
+class FormDefinition:
+    """A validated form definition with the lookups pages need."""
+
+    def __init__(self, data: dict):
+        self.data = data
+        self.form_id: str = data["form_id"]
+        self.version: str = data["version"]
+        self.default_language: str = data["default_language"]
+
+    def __repr__(self):
+        return f"<FormDefinition {self.form_id} v{self.version}>"
+
+    @property
+    def sections(self) -> list[dict]:
+        return self.data["sections"]
+
+    @cached_property
+    def questions(self) -> dict[str, Question]:
+        return {
+            q["name"]: Question(q, s["name"]) for s in self.sections for q in s["questions"]
+        }
+
+    def section_questions(self, index: int) -> list[Question]:
+        return [self.questions[q["name"]] for q in self.sections[index]["questions"]]
+
+    def choices(self, question: Question) -> list[dict]:
+        return self.data["choices"].get(question.get("choices"), [])
+
+    def choice_names(self, question: Question) -> list[str]:
+        return [c["name"] for c in self.choices(question)]
+
+    @cached_property
+    def identifying_fields(self) -> list[str]:
+        return [name for name, q in self.questions.items() if q.get("identifying")]
+
+    @cached_property
+    def languages(self) -> set[str]:
+        """Locales every translatable text of the form is given in."""
+        found: set[str] | None = None
+        for text in self.texts():
+            found = set(text) if found is None else found & set(text)
+        return found or set()
+
+    def texts(self):
+        """Every translation map in the form, for completeness checks."""
+        yield self.data["title"]
+        if "description" in self.data:
+            yield self.data["description"]
+        for section in self.sections:
+            yield section["label"]
+            for q in section["questions"]:
+                for key in ("label", "hint", "required_message", "constraint_message"):
+                    if key in q:
+                        yield q[key]
+        for choice_list in self.data["choices"].values():
+            for choice in choice_list:
+                yield choice["label"]
+
+    def text(self, value: dict | None, locale: str) -> str:
+        """The text in `locale`, falling back to the form's default language."""
+        if not value:
+            return ""
+        base = locale.split("_")[0]
+        for code in (locale, base, self.default_language, "en"):
+            if value.get(code):
+                return value[code]
+        return next(iter(value.values()))
+
+    def choice_label(self, question: Question, name: str, locale: str) -> str:
+        for choice in self.choices(question):
+            if choice["name"] == name:
+                return self.text(choice["label"], locale)
+        return name
+
+    def to_json(self) -> str:
+        return json.dumps(FormSchema().dump(self.data), ensure_ascii=False, sort_keys=True)
+
+
+class FormError(ValueError):
+    """A form definition that does not follow the schema."""
+
+    def __init__(self, messages):
+        self.messages = messages
+        super().__init__(format_errors(messages))
+
+
+def format_errors(messages, prefix="") -> str:
+    """Flatten marshmallow's nested error dict into readable lines."""
+    lines = []
+    if isinstance(messages, dict):
+        for key, value in messages.items():
+            where = f"{prefix}{key}" if key != "_schema" else prefix.rstrip(".")
+            lines.append(format_errors(value, f"{where}." if where else ""))
+    elif isinstance(messages, list):
+        for item in messages:
+            lines.append(format_errors(item, prefix) if not isinstance(item, str) else
+                         (f"{prefix.rstrip('.')}: {item}" if prefix else item))
+    else:
+        lines.append(f"{prefix.rstrip('.')}: {messages}")
+    return "\n".join(line for line in lines if line)
+
+
+def load_form(data: Any) -> FormDefinition:
+    """Validate a parsed form definition; raise FormError naming every problem."""
+    try:
+        return FormSchema().load(data)
+    except ValidationError as error:
+        raise FormError(error.messages) from error
+
+
+def load_form_json(text: str) -> FormDefinition:
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise FormError({"_schema": [f"Not valid JSON: {error}"]}) from error
+    return load_form(data)
+
+
+def builtin_forms() -> dict[str, FormDefinition]:
+    """The forms shipped inside the package."""
+    folder = resources.files("collector") / "builtin_forms"
+    return {form_id: load_form_json((folder / f"{form_id}.json").read_text("utf-8"))
+            for form_id in BUILTIN_FORM_IDS}

@@ -1,0 +1,210 @@
+"""Enumerators fill forms section by section, review, finalize, and edit until synced."""
+
+from __future__ import annotations
+
+from flask import (Blueprint, abort, current_app, flash, g, redirect, render_template, request,
+                   url_for)
+from flask_babel import gettext
+
+from . import validation
+from .auth import login_required
+from .db import get_db
+from .form_library import get_form
+from .i18n import current_locale
+from .records import (RecordError, finalize, get_record, is_uuid, list_records, new_uuid,
+                      save_answers)
+
+bp = Blueprint("interview", __name__)
+STATUSES = ("draft", "finalized", "synced", "rejected")
+
+
+@bp.route("/forms/<form_id>")
+@login_required
+def start(form_id: str):
+    """A new record: its UUID is made here, stored with the first page posted."""
+    form = get_form(form_id)
+    if form_id == "community_feedback":
+        return redirect(url_for("feedback.kiosk"))
+    return render_page(form, new_uuid(), 0, answers={})
+
+
+@bp.route("/records")
+@login_required
+def record_list():
+    status = request.args.get("status")
+    status = status if status in STATUSES else None
+    rows = list_records(get_db(), g.user["id"], status)
+    return render_template("records.html", rows=rows, status=status, statuses=STATUSES,
+                           form_title=_form_title)
+
+
+@bp.route("/records/<record_uuid>/<int:page>", methods=("GET", "POST"))
+@login_required
+def page(record_uuid: str, page: int):
+    record = _own_record(record_uuid, must_exist=request.method == "GET")
+    form = _record_form(record)
+    if not 0 <= page < len(form.sections):
+        abort(404)
+    answers = record["answers"] if record else {}
+    if request.method == "GET":
+        return render_page(form, record_uuid, page, answers)
+    action = request.form.get("_action", "next")
+    result = validation.read_page(form, page, request.form, answers, current_locale(),
+                                  strict=action == "next")
+    if result.errors:
+        return render_page(form, record_uuid, page, result.answers, result), 422
+    _save(record_uuid, form, result.answers)
+    if result.unseen and action == "next":
+        notice = gettext("Your answers open more questions on this page. Please answer them.")
+        return render_page(form, record_uuid, page, result.answers, notice=notice)
+    return _after_page(form, record_uuid, page, action, result.answers)
+
+
+@bp.route("/records/<record_uuid>/review")
+@login_required
+def review(record_uuid: str):
+    record = _own_record(record_uuid)
+    form = _record_form(record)
+    return render_template("review.html", form=form, record=record,
+                           sections=_review_sections(form, record["answers"]))
+
+
+@bp.route("/records/<record_uuid>/finalize", methods=("POST",))
+@login_required
+def finalize_record(record_uuid: str):
+    record = _own_record(record_uuid)
+    form = _record_form(record)
+    answers = validation.prune(form, record["answers"])
+    problems = validation.check_record(form, answers)
+    if problems:
+        index = min(problems)
+        result = validation.PageResult(answers=answers, errors=problems[index])
+        notice = gettext("Some answers need attention before the record can be finalized.")
+        return render_page(form, record_uuid, index, answers, result, notice=notice), 422
+    try:
+        revision = finalize(get_db(), record_uuid, form, answers)
+    except RecordError as error:
+        abort(409 if error.code != "locked" else 403)
+    if form.data.get("show_referrals"):
+        return redirect(url_for("interview.saved", record_uuid=record_uuid))
+    flash(gettext("Record finalized (revision %(num)s). It waits on this hub until it is synced.",
+                  num=revision))
+    return redirect(url_for("interview.record_list"))
+
+
+@bp.route("/records/<record_uuid>/saved")
+@login_required
+def saved(record_uuid: str):
+    record = _own_record(record_uuid)
+    contacts = current_app.config["HUB"]["referral_contacts"]
+    return render_template("saved.html", record=record, form=_record_form(record),
+                           contacts=contacts)
+
+
+def render_page(form, record_uuid, index, answers, result=None, notice=None):
+    section = form.sections[index]
+    questions = form.section_questions(index)
+    values = dict(answers)
+    if result is not None:
+        values.update({k: v for k, v in result.raw.items()})
+    visible = {q.name for q in questions if validation.is_relevant(form, q, answers)}
+    return render_template(
+        "page.html", form=form, record_uuid=record_uuid, index=index, section=section,
+        questions=questions, values=values, visible=visible,
+        errors=result.errors if result else {}, notice=notice,
+        # Earlier answers the page's skip logic may refer to, for the live script.
+        context={k: v for k, v in answers.items() if k not in {q.name for q in questions}},
+        is_last=_next_section(form, index, answers) is None,
+    )
+
+
+def _save(record_uuid, form, answers):
+    try:
+        save_answers(get_db(), record_uuid, form, current_locale(), g.user["id"], answers)
+    except RecordError as error:
+        abort(403 if error.code == "locked" else 409)
+
+
+def _after_page(form, record_uuid, index, action, answers):
+    if action == "draft":
+        flash(gettext("Draft saved. You can resume it from the record list."))
+        return redirect(url_for("interview.record_list"))
+    if action == "back":
+        target = _previous_section(form, index, answers)
+    else:
+        target = _next_section(form, index, answers)
+    if target is None:
+        if action == "back":
+            target = index
+        else:
+            return redirect(url_for("interview.review", record_uuid=record_uuid))
+    return redirect(url_for("interview.page", record_uuid=record_uuid, page=target))
+
+
+def _next_section(form, index, answers):
+    for candidate in range(index + 1, len(form.sections)):
+        if validation.section_is_relevant(form, candidate, answers):
+            return candidate
+    return None
+
+
+def _previous_section(form, index, answers):
+    for candidate in range(index - 1, -1, -1):
+        if validation.section_is_relevant(form, candidate, answers):
+            return candidate
+    return None
+
+
+def _review_sections(form, answers):
+    locale = current_locale()
+    sections = []
+    for index, section in enumerate(form.sections):
+        if not validation.section_is_relevant(form, index, answers):
+            continue
+        items = [(form.text(q.label, locale), display_value(form, q, answers.get(q.name), locale))
+                 for q in form.section_questions(index)
+                 if q.holds_value and validation.is_relevant(form, q, answers)]
+        sections.append({"index": index, "label": form.text(section["label"], locale),
+                         "items": items})
+    return sections
+
+
+def display_value(form, question, value, locale) -> str | None:
+    if value is None:
+        return None
+    if question.type == "select_one":
+        return form.choice_label(question, value, locale)
+    if question.type == "select_multiple":
+        return ", ".join(form.choice_label(question, v, locale) for v in value)
+    return str(value)
+
+
+def _own_record(record_uuid: str, must_exist: bool = True):
+    """The signed-in enumerator's record, or 404; None for a new one (POST of page 0)."""
+    if not is_uuid(record_uuid):
+        abort(404)
+    record = get_record(get_db(), record_uuid)
+    if record is None:
+        if must_exist or not request.form.get("form_id"):
+            abort(404)
+        return None
+    if record["enumerator_id"] != g.user["id"]:
+        abort(404)
+    return record
+
+
+def _record_form(record):
+    if record is None:
+        form = get_form(request.form.get("form_id", ""))
+        if form.form_id == "community_feedback":
+            abort(404)
+        return form
+    return get_form(record["form_id"], record["form_version"])
+
+
+def _form_title(form_id: str) -> str:
+    try:
+        form = get_form(form_id)
+    except Exception:
+        return form_id
+    return form.text(form.data["title"], current_locale())

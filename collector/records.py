@@ -1,0 +1,186 @@
+"""Records on the hub: drafts, finalized revisions and the outbox, each change one transaction."""
+
+from __future__ import annotations
+
+import json
+import secrets
+import uuid as uuid_module
+
+from .clock import now_iso
+from .db import write_transaction
+
+EDITABLE = ("draft", "finalized", "rejected")
+# Crockford's base 32 without look-alikes: a receipt code is read aloud and copied by hand.
+RECEIPT_ALPHABET = "23456789ABCDEFGHJKMNPQRSTVWXYZ"
+
+
+class RecordError(Exception):
+    """A record change that is not allowed."""
+
+    def __init__(self, code: str):
+        self.code = code
+        super().__init__(code)
+
+
+def new_uuid() -> str:
+    return str(uuid_module.uuid4())
+
+
+def is_uuid(value: str) -> bool:
+    try:
+        return str(uuid_module.UUID(value)) == value.lower()
+    except (ValueError, AttributeError, TypeError):
+        return False
+
+
+def get_record(db, record_uuid: str) -> dict | None:
+    rows = list(db.query("SELECT * FROM records WHERE uuid = ?", [record_uuid]))
+    if not rows:
+        return None
+    record = rows[0]
+    record["answers"] = json.loads(record["answers"])
+    return record
+
+
+def save_answers(db, record_uuid, form, locale, enumerator_id, answers: dict) -> dict:
+    """Create or update a record's working copy; an edit of a finalized record is a draft again."""
+    now = now_iso()
+    with write_transaction(db):
+        record = get_record(db, record_uuid)
+        if record is None:
+            db.execute(
+                "INSERT INTO records (uuid, form_id, form_version, locale, enumerator_id, status,"
+                " answers, started_at, updated_at) VALUES (?, ?, ?, ?, ?, 'draft', ?, ?, ?)",
+                [record_uuid, form.form_id, form.version, locale, enumerator_id,
+                 _dump(answers), now, now],
+            )
+        else:
+            _check_editable(record, form)
+            db.execute(
+                "UPDATE records SET answers = ?, status = 'draft', locale = ?, updated_at = ?"
+                " WHERE uuid = ?",
+                [_dump(answers), locale, now, record_uuid],
+            )
+    return get_record(db, record_uuid)
+
+
+def finalize(db, record_uuid: str, form, answers: dict) -> int:
+    """Store the next revision and queue it, in one transaction; return its number.
+
+    Finalizing again with the same answers (a repeated POST) changes nothing.
+    """
+    now = now_iso()
+    with write_transaction(db):
+        record = get_record(db, record_uuid)
+        if record is None:
+            raise RecordError("not_found")
+        if record["status"] == "finalized" and record["answers"] == answers:
+            return record["revision"]
+        _check_editable(record, form)
+        revision = record["revision"] + 1
+        _write_revision(db, record, form, answers, revision, now)
+        db.execute(
+            "UPDATE records SET answers = ?, status = 'finalized', revision = ?, form_version = ?,"
+            " updated_at = ?, finalized_at = ? WHERE uuid = ?",
+            [_dump(answers), revision, form.version, now, now, record_uuid],
+        )
+    return revision
+
+
+def submit_anonymous(db, record_uuid: str, form, locale: str, answers: dict) -> str:
+    """Store and finalize a kiosk record at once; return its receipt code.
+
+    A repeated submission of the same UUID returns the first receipt code.
+    """
+    now = now_iso()
+    with write_transaction(db):
+        existing = get_record(db, record_uuid)
+        if existing is not None:
+            if existing["form_id"] != form.form_id or existing["enumerator_id"] is not None:
+                raise RecordError("conflict")
+            return existing["receipt_code"]
+        code = _unused_receipt_code(db)
+        record = {"uuid": record_uuid, "locale": locale, "enumerator_id": None, "started_at": now}
+        db.execute(
+            "INSERT INTO records (uuid, form_id, form_version, locale, status, revision, answers,"
+            " receipt_code, started_at, updated_at, finalized_at)"
+            " VALUES (?, ?, ?, ?, 'finalized', 1, ?, ?, ?, ?, ?)",
+            [record_uuid, form.form_id, form.version, locale, _dump(answers), code, now, now, now],
+        )
+        _write_revision(db, record, form, answers, 1, now)
+    return code
+
+
+def _write_revision(db, record, form, answers, revision, now):
+    db.execute(
+        "INSERT INTO revisions (uuid, revision, form_id, form_version, locale, enumerator_id,"
+        " answers, started_at, finalized_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [record["uuid"], revision, form.form_id, form.version, record["locale"],
+         record["enumerator_id"], _dump(answers), record["started_at"], now],
+    )
+    db.execute("INSERT INTO outbox (uuid, revision, queued_at) VALUES (?, ?, ?)",
+               [record["uuid"], revision, now])
+
+
+def _check_editable(record: dict, form) -> None:
+    if record["form_id"] != form.form_id:
+        raise RecordError("conflict")
+    if record["status"] not in EDITABLE:
+        raise RecordError("locked")
+
+
+def _unused_receipt_code(db) -> str:
+    while True:
+        code = "".join(secrets.choice(RECEIPT_ALPHABET) for _ in range(8))
+        if not db.execute("SELECT 1 FROM records WHERE receipt_code = ?", [code]).fetchone():
+            return code
+
+
+def normalize_receipt_code(text: str) -> str:
+    cleaned = "".join(ch for ch in text.upper() if ch.isalnum())
+    return cleaned.replace("O", "0").replace("I", "1").replace("L", "1")
+
+
+def format_receipt_code(code: str) -> str:
+    return f"{code[:4]}-{code[4:]}"
+
+
+def list_records(db, enumerator_id: int, status: str | None = None) -> list[dict]:
+    sql = ("SELECT uuid, form_id, form_version, locale, status, revision, started_at, updated_at,"
+           " finalized_at FROM records WHERE enumerator_id = ?")
+    params: list = [enumerator_id]
+    if status:
+        sql += " AND status = ?"
+        params.append(status)
+    return list(db.query(sql + " ORDER BY updated_at DESC, uuid", params))
+
+
+def replies_for_receipt(db, code: str) -> tuple[dict | None, list[dict]]:
+    rows = list(db.query("SELECT uuid, finalized_at, locale FROM records WHERE receipt_code = ?",
+                         [normalize_receipt_code(code)]))
+    if not rows:
+        return None, []
+    replies = list(db.query(
+        "SELECT message, locale, replied_at FROM replies WHERE record_uuid = ? ORDER BY replied_at",
+        [rows[0]["uuid"]]))
+    return rows[0], replies
+
+
+def status_counts(db) -> dict:
+    """What `collector status` and the hub page report."""
+    counts = {status: 0 for status in ("draft", "finalized", "synced", "rejected")}
+    counts.update(dict(db.execute("SELECT status, count(*) FROM records GROUP BY status").fetchall()))
+    queued = db.execute("SELECT count(*) FROM outbox WHERE state = 'queued'").fetchone()[0]
+    last_sync = db.execute("SELECT value FROM hub_state WHERE key = 'last_sync'").fetchone()
+    return {
+        "drafts": counts["draft"],
+        "finalized": counts["finalized"],
+        "queued": queued,
+        "synced": counts["synced"],
+        "rejected": counts["rejected"],
+        "last_sync": last_sync[0] if last_sync else None,
+    }
+
+
+def _dump(answers: dict) -> str:
+    return json.dumps(answers, ensure_ascii=False, sort_keys=True)

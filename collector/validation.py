@@ -1,0 +1,220 @@
+"""Server-side validation of answers: the authority, whatever the browser checked.
+
+Types, ranges, choices, required, relevance and constraints, each with a
+translated message. Answers to questions that are not relevant are dropped.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from functools import lru_cache
+
+from babel.numbers import NumberFormatError, parse_decimal
+from flask_babel import format_decimal, gettext
+
+from . import expressions
+
+DATE_PATTERN = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+MONTH_PATTERN = re.compile(r"^(\d{4})-(\d{2})(-01)?$")
+INTEGER_PATTERN = re.compile(r"^[+-]?\d{1,15}$")
+
+
+@lru_cache(maxsize=2048)
+def compiled(source: str):
+    return expressions.parse(source)
+
+
+def evaluate(source: str, values: dict, current=None, now: datetime | None = None):
+    ctx = expressions.Context(values=values, current=current, now=now or datetime.now())
+    return compiled(source).evaluate(ctx)
+
+
+def is_relevant(form, question, values: dict, now=None) -> bool:
+    section = form.sections[section_index(form, question)]
+    for source in (section.get("relevant"), question.get("relevant")):
+        if source and not expressions.to_boolean(evaluate(source, values, now=now)):
+            return False
+    return True
+
+
+def section_index(form, question) -> int:
+    return next(i for i, s in enumerate(form.sections) if s["name"] == question.section)
+
+
+def section_is_relevant(form, index: int, values: dict) -> bool:
+    """A section counts when at least one of its questions applies."""
+    return any(is_relevant(form, q, values) for q in form.section_questions(index))
+
+
+def prune(form, answers: dict) -> dict:
+    """Drop answers to questions that are not relevant (in form order, so chains settle)."""
+    result = dict(answers)
+    for name, question in form.questions.items():
+        if name in result and not is_relevant(form, question, result):
+            del result[name]
+    return result
+
+
+@dataclass
+class PageResult:
+    answers: dict
+    errors: dict = field(default_factory=dict)
+    raw: dict = field(default_factory=dict)
+    # Relevant questions the person has not been shown yet (no JavaScript to reveal them).
+    unseen: list = field(default_factory=list)
+
+
+def read_page(form, index: int, formdata, stored: dict, locale: str, strict: bool) -> PageResult:
+    """Parse and check the posted answers of one section.
+
+    `strict` adds required and constraint checks (moving on, finalizing);
+    saving a draft only needs values of the right type.
+    """
+    questions = [q for q in form.section_questions(index) if q.holds_value]
+    answers = dict(stored)
+    result = PageResult(answers=answers)
+    for question in questions:
+        raw = (formdata.getlist(question.name) if question.type == "select_multiple"
+               else formdata.get(question.name, ""))
+        result.raw[question.name] = raw
+        value, error = parse_value(form, question, raw, locale)
+        answers.pop(question.name, None)
+        if error:
+            result.errors[question.name] = error
+        elif value is not None:
+            answers[question.name] = value
+    result.answers = prune(form, answers)
+    shown = set(formdata.getlist("_shown"))
+    for question in questions:
+        if question.name in result.errors or not is_relevant(form, question, result.answers):
+            continue
+        if question.name not in shown:
+            result.unseen.append(question.name)
+        elif strict:
+            error = check_value(form, question, result.answers.get(question.name), result.answers)
+            if error:
+                result.errors[question.name] = error
+    return result
+
+
+def check_record(form, answers: dict) -> dict[int, dict]:
+    """Every problem of a whole record, by section index: used before finalizing."""
+    problems: dict[int, dict] = {}
+    for index in range(len(form.sections)):
+        for question in form.section_questions(index):
+            if question.holds_value and is_relevant(form, question, answers):
+                error = check_value(form, question, answers.get(question.name), answers)
+                if error:
+                    problems.setdefault(index, {})[question.name] = error
+    return problems
+
+
+def parse_value(form, question, raw, locale: str):
+    """Turn what the browser posted into a typed value; return (value, error message)."""
+    if question.type == "select_multiple":
+        picked = list(dict.fromkeys(v for v in raw if v))
+        allowed = form.choice_names(question)
+        if any(v not in allowed for v in picked):
+            return None, gettext("Choose from the options shown.")
+        return (picked or None), None
+    text = (raw or "").strip()
+    if not text:
+        return None, None
+    parser = PARSERS.get(question.type, _parse_text)
+    return parser(form, question, text, locale)
+
+
+def _parse_text(form, question, text, locale):
+    limit = question.get("max_length", 2000)
+    if len(text) > limit:
+        return None, gettext("Use at most %(num)s characters.", num=limit)
+    return text, None
+
+
+def _parse_integer(form, question, text, locale):
+    if not INTEGER_PATTERN.match(text):
+        return None, gettext("Enter a whole number, using digits only.")
+    return int(text), None
+
+
+def _parse_decimal(form, question, text, locale):
+    for number_locale in (locale, "en"):
+        try:
+            return float(parse_decimal(text, locale=number_locale, strict=False)), None
+        except (NumberFormatError, ValueError):
+            continue
+    return None, gettext("Enter a number.")
+
+
+def _parse_select_one(form, question, text, locale):
+    if text not in form.choice_names(question):
+        return None, gettext("Choose one of the options shown.")
+    return text, None
+
+
+def _parse_date(form, question, text, locale):
+    if question.get("appearance") == "month-year":
+        match = MONTH_PATTERN.match(text)
+        text = f"{match.group(1)}-{match.group(2)}-01" if match else ""
+        message = gettext("Enter a month and year, such as 2024-03.")
+    else:
+        message = gettext("Enter a date, such as 2024-03-15.")
+    try:
+        if not DATE_PATTERN.match(text):
+            raise ValueError(text)
+        return date.fromisoformat(text).isoformat(), None
+    except ValueError:
+        return None, message
+
+
+def _parse_range(form, question, text, locale):
+    params = question.parameters
+    value, error = _parse_integer(form, question, text, locale)
+    if error or not params["start"] <= value <= params["end"] or (value - params["start"]) % params["step"]:
+        return None, gettext("Choose a value from %(start)s to %(end)s.",
+                             start=params["start"], end=params["end"])
+    return value, None
+
+
+PARSERS = {
+    "text": _parse_text,
+    "integer": _parse_integer,
+    "decimal": _parse_decimal,
+    "select_one": _parse_select_one,
+    "date": _parse_date,
+    "range": _parse_range,
+}
+
+
+def check_value(form, question, value, answers: dict) -> str | None:
+    """Required, range and constraint checks of a typed value; return a message or None."""
+    if value is None:
+        if question.get("required"):
+            custom = question.get("required_message")
+            return form.text(custom, _locale()) if custom else gettext("This question needs an answer.")
+        return None
+    low, high = question.get("min"), question.get("max")
+    if (low is not None and value < low) or (high is not None and value > high):
+        return _range_message(low, high)
+    constraint = question.get("constraint")
+    if constraint and not expressions.to_boolean(evaluate(constraint, answers, current=value)):
+        custom = question.get("constraint_message")
+        return form.text(custom, _locale()) if custom else gettext("This answer is not allowed here.")
+    return None
+
+
+def _range_message(low, high) -> str:
+    if low is not None and high is not None:
+        return gettext("Enter a number from %(low)s to %(high)s.",
+                       low=format_decimal(low), high=format_decimal(high))
+    if low is not None:
+        return gettext("Enter a number of at least %(low)s.", low=format_decimal(low))
+    return gettext("Enter a number of at most %(high)s.", high=format_decimal(high))
+
+
+def _locale() -> str:
+    from flask_babel import get_locale
+
+    return str(get_locale())

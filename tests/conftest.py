@@ -1,0 +1,138 @@
+"""Fixtures: a fresh data dir per test, the app, and a real hub served on loopback."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import sqlite3
+import threading
+from pathlib import Path
+
+import pytest
+import requests
+
+from collector import create_app
+from collector.serving import make_server
+from collector.users import add_user
+
+IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+ENUMERATOR, PIN = "amina", "4821"
+CSRF_PATTERN = re.compile(r'name="csrf_token" value="([^"]+)"')
+UUID_PATTERN = re.compile(r'/records/([0-9a-f-]{36})/')
+
+
+def need_tool(name: str) -> str:
+    """The path of a tool the test needs: skip without it here, fail without it in CI."""
+    path = shutil.which(name)
+    if path is None:
+        if IN_CI:
+            pytest.fail(f"{name} is required in CI but was not found")
+        pytest.skip(f"{name} is not installed")
+    return path
+
+
+@pytest.fixture
+def data_dir(tmp_path) -> Path:
+    return tmp_path / "hub-data"
+
+
+@pytest.fixture
+def app(data_dir):
+    app = create_app({"HUB_SETTINGS": {"feedback_rate_limit": "1000 per minute"}},
+                     data_dir=data_dir)
+    return app
+
+
+@pytest.fixture
+def db_path(app) -> Path:
+    return Path(app.config["DATABASE"])
+
+
+def query(db_path, sql, params=()):
+    """Read the hub's SQLite file directly, as an auditor would."""
+    conn = sqlite3.connect(db_path)
+    conn.row_factory = sqlite3.Row
+    try:
+        return [dict(row) for row in conn.execute(sql, params)]
+    finally:
+        conn.close()
+
+
+class LiveHub:
+    """A real cheroot server on 127.0.0.1 with the app, in a background thread."""
+
+    def __init__(self, app):
+        self.app = app
+        self.server = make_server(app, "127.0.0.1", 0, threads=24)
+        self.server.prepare()
+        self.url = f"http://127.0.0.1:{self.server.bind_addr[1]}"
+        self.thread = threading.Thread(target=self.server.serve, daemon=True)
+        self.thread.start()
+
+    def stop(self):
+        self.server.stop()
+        self.thread.join(timeout=10)
+
+    def add_enumerator(self, name=ENUMERATOR, pin=PIN):
+        from collector.db import open_database
+
+        db = open_database(self.app.config["DATABASE"])
+        try:
+            add_user(db, name, pin)
+        finally:
+            db.close()
+
+    def browser(self, lang: str | None = None) -> "Browser":
+        return Browser(self.url, lang)
+
+
+class Browser:
+    """A phone's browser without JavaScript: follows links and posts forms."""
+
+    def __init__(self, base: str, lang: str | None = None):
+        self.base = base
+        self.session = requests.Session()
+        if lang:
+            self.session.headers["Accept-Language"] = lang
+        self.last = None
+
+    def get(self, path, **kwargs):
+        self.last = self.session.get(self.base + path, timeout=30, **kwargs)
+        return self.last
+
+    def csrf(self, html: str | None = None) -> str:
+        match = CSRF_PATTERN.search(html if html is not None else self.last.text)
+        assert match, "page has no CSRF token"
+        return match.group(1)
+
+    def post(self, path, data, csrf_from: str | None = None, **kwargs):
+        data = dict(data) if isinstance(data, dict) else list(data)
+        token = self.csrf(csrf_from)
+        if isinstance(data, dict):
+            data.setdefault("csrf_token", token)
+        else:
+            data.append(("csrf_token", token))
+        self.last = self.session.post(self.base + path, data=data, timeout=30, **kwargs)
+        return self.last
+
+    def signin(self, name=ENUMERATOR, pin=PIN):
+        self.get("/signin")
+        response = self.post("/signin", {"name": name, "pin": pin})
+        assert response.status_code == 200 and "Sign out" in response.text or response.ok
+        return response
+
+
+@pytest.fixture
+def hub(app):
+    live = LiveHub(app)
+    live.add_enumerator()
+    yield live
+    live.stop()
+
+
+@pytest.fixture
+def browser(hub) -> Browser:
+    phone = hub.browser("en")
+    phone.signin()
+    return phone
