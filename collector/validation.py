@@ -9,7 +9,6 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from functools import lru_cache
 
 from babel.numbers import NumberFormatError, parse_decimal
 from flask_babel import format_decimal, gettext
@@ -21,14 +20,9 @@ MONTH_PATTERN = re.compile(r"^(\d{4})-(\d{2})(-01)?$")
 INTEGER_PATTERN = re.compile(r"^[+-]?\d{1,15}$")
 
 
-@lru_cache(maxsize=2048)
-def compiled(source: str):
-    return expressions.parse(source)
-
-
 def evaluate(source: str, values: dict, current=None, now: datetime | None = None):
     ctx = expressions.Context(values=values, current=current, now=now or datetime.now())
-    return compiled(source).evaluate(ctx)
+    return expressions.parse(source).evaluate(ctx)
 
 
 def is_relevant(form, question, values: dict, now=None) -> bool:

@@ -1,0 +1,222 @@
+"""The Python expression evaluator against the vectors it shares with the browser's copy."""
+
+import ast
+import json
+import math
+import re
+from datetime import date, datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+
+from collector import expressions
+from collector.expressions import Context, ExpressionError, evaluate, parse, to_boolean
+
+ROOT = Path(__file__).resolve().parent.parent
+VECTORS = json.loads((ROOT / "tests" / "expression_vectors.json").read_text(encoding="utf-8"))
+CASES = VECTORS["cases"]
+SPECIAL_NUMBERS = {"NaN": math.nan, "Infinity": math.inf, "-Infinity": -math.inf}
+
+
+def context_for(case: dict) -> Context:
+    labels = case.get("choice_labels", {})
+    return Context(
+        values=case.get("values", {}),
+        current=case.get("current"),
+        now=datetime.fromisoformat(case.get("now", VECTORS["now"])),
+        position=case.get("position"),
+        choice_label=lambda field, choice: labels.get(field, {}).get(choice),
+    )
+
+
+def assert_number(result, expected: float) -> None:
+    assert isinstance(result, (int, float)) and not isinstance(result, bool), repr(result)
+    if math.isnan(expected):
+        assert math.isnan(result)
+    elif math.isinf(expected):
+        assert result == expected
+    else:
+        assert abs(result - expected) <= 1e-9 * max(1.0, abs(expected)), (result, expected)
+
+
+def assert_matches(result, expected) -> None:
+    if isinstance(expected, bool):
+        assert result is expected
+    elif isinstance(expected, (int, float)):
+        assert_number(result, expected)
+    elif isinstance(expected, str):
+        assert isinstance(result, str) and result == expected, repr(result)
+    elif "number" in expected:
+        assert_number(result, SPECIAL_NUMBERS[expected["number"]])
+    elif "date" in expected:
+        assert type(result) is date and result.isoformat() == expected["date"], repr(result)
+    else:
+        assert isinstance(result, datetime), repr(result)
+        assert result.strftime("%Y-%m-%dT%H:%M:%S") == expected["datetime"]
+
+
+def test_there_are_enough_vectors():
+    assert len(CASES) >= 220
+    assert sum(1 for case in CASES if case.get("error")) >= 25
+    assert all(("expected" in case) != bool(case.get("error")) for case in CASES)
+
+
+@pytest.mark.parametrize("case", CASES, ids=[f"{i}:{c['expr']!r}" for i, c in enumerate(CASES)])
+def test_vector(case):
+    if case.get("error"):
+        with pytest.raises(ExpressionError) as raised:
+            parse(case["expr"])
+        assert raised.value.position == case["error_position"], raised.value.message
+    else:
+        assert_matches(parse(case["expr"]).evaluate(context_for(case)), case["expected"])
+
+
+def test_every_function_has_a_vector():
+    used = " ".join(case["expr"] for case in CASES if not case.get("error"))
+    missing = [name for name in expressions.FUNCTIONS
+               if not re.search(re.escape(name) + r"\s*\(", used)]
+    assert missing == []
+
+
+# --- parse errors ---------------------------------------------------------------------------
+
+@pytest.mark.parametrize("source, message, position", [
+    ("", "empty expression", 0),
+    ("${age} >= ", "unexpected end of expression", 10),
+    ("(1 + 2", "expected ')'", 6),
+    ("sum(1)", "unknown function 'sum'", 0),
+    ("1 + not(1, 2)", "not() takes 1 argument, got 2", 4),
+    ("round()", "round() takes 1 or 2 arguments, got 0", 0),
+    ("concat()", "concat() takes at least 1 argument, got 0", 0),
+    ("if(1, 2)", "if() takes 3 arguments, got 2", 0),
+    ("today(1)", "today() takes 0 arguments, got 1", 0),
+    ("'open", "unterminated string", 0),
+    ("1 = ${age", "missing '}' after '${'", 4),
+    ("$age", "expected '{' after '$'", 0),
+    ("${a b}", "invalid field name 'a b'", 0),
+    ("${consent} = yes", "unknown name 'yes' (put text in quotes)", 13),
+    ("1 ! 2", "unexpected character '!'", 2),
+    ("1 2", "unexpected '2'", 2),
+    ("..", "'..' is only supported as position(..)", 0),
+    ("concat('a' 'b')", "expected ',' or ')'", 11),
+])
+def test_parse_error_message_and_position(source, message, position):
+    with pytest.raises(ExpressionError) as raised:
+        parse(source)
+    assert (raised.value.message, raised.value.position) == (message, position)
+    assert str(raised.value) == f"{message} at position {position}"
+
+
+def test_expression_error_is_a_value_error():
+    with pytest.raises(ValueError):
+        parse("1 +")
+
+
+def test_parse_rejects_non_strings():
+    with pytest.raises(TypeError):
+        parse(None)
+
+
+# --- references() -----------------------------------------------------------------------------
+
+@pytest.mark.parametrize("source, names", [
+    ("${age} >= 18 and selected(${grounds}, 'religion')", {"age", "grounds"}),
+    ("1 + 2", set()),
+    ("${a} + ${a} * -${b}", {"a", "b"}),
+    ("if(${x} = '', coalesce(${y}, .), concat(${z}))", {"x", "y", "z"}),
+    ("jr:choice-name(${g}, '${region}')", {"g", "region"}),
+    ("'${not_a_reference}'", set()),
+    ("${h\u00e9_name.2}", {"h\u00e9_name.2"}),
+])
+def test_references(source, names):
+    assert parse(source).references() == names
+
+
+def test_references_returns_a_fresh_set_each_time():
+    expression = parse("${a}")
+    expression.references().add("b")
+    assert expression.references() == {"a"}
+
+
+# --- contexts and values ------------------------------------------------------------------------
+
+def test_convenience_evaluate():
+    assert evaluate("${age} >= 18 and selected(${grounds}, 'religion')",
+                    {"age": "20", "grounds": ["ethnicity", "religion"]}) is True
+    assert evaluate(". * 2", {}, current=4) == 8
+    assert evaluate("position()", {}, position=3) == 3
+    assert evaluate("jr:choice-name('b', '${f}')", {}, choice_label=lambda f, c: f + c) == "fb"
+
+
+def test_context_may_be_a_dict_of_context_fields_or_of_answers():
+    expression = parse("${age} + . + position()")
+    assert expression.evaluate({"values": {"age": 1}, "current": 2, "position": 3}) == 6
+    assert parse("${age} * 2").evaluate({"age": 21}) == 42
+    assert parse("${values} = 'x'").evaluate({"values": "x"}) is True
+
+
+def test_parsed_expressions_are_cached_and_reusable():
+    assert parse("${n} + 1") is parse("${n} + 1")
+    expression = parse("${n} + 1")
+    assert expression.evaluate(Context(values={"n": 1})) == 2
+    assert expression.evaluate(Context(values={"n": 5})) == 6
+
+
+def test_now_defaults_to_the_local_clock():
+    before = date.today()
+    assert evaluate("today()") in (before, before + timedelta(days=1))
+    assert isinstance(evaluate("now()"), datetime)
+
+
+def test_now_accepts_a_timezone_aware_datetime_or_a_string():
+    aware = datetime(2024, 3, 15, 1, 0, tzinfo=timezone(timedelta(hours=3)))
+    assert evaluate("today()", now=aware) == date(2024, 3, 15)
+    assert evaluate("now()", now=aware) is aware
+    assert evaluate("decimal-date-time(now())", now=aware) == pytest.approx(19797 + 1 / 24)
+    assert evaluate("format-date(now(), '%H:%M')", now="2024-03-15T10:30:00") == "10:30"
+    assert evaluate("today()", now=date(2024, 2, 29)) == date(2024, 2, 29)
+
+
+def test_answers_may_be_python_dates_and_datetimes():
+    values = {"dob": date(2024, 2, 29), "seen": datetime(2024, 3, 1, 18, 0)}
+    now = datetime(2024, 3, 15, 10, 30)
+    assert evaluate("today() - ${dob}", values, now=now) == 15
+    assert evaluate("${seen} - ${dob}", values, now=now) == pytest.approx(1.75)
+    assert evaluate("${dob} = '2024-02-29'", values, now=now) is True
+    assert (evaluate("concat(${dob}, ' ', ${seen})", values, now=now)
+            == "2024-02-29 2024-03-01T18:00:00")
+
+
+def test_other_numbers_and_unknown_types_are_converted():
+    from decimal import Decimal
+    assert evaluate("${n} + 1", {"n": Decimal("1.5")}) == 2.5
+    assert evaluate("${t} = 'x'", {"t": type("T", (), {"__str__": lambda self: "x"})()}) is True
+
+
+def test_choice_label_receives_the_field_and_the_choice():
+    calls = []
+    evaluate("jr:choice-name(${g}, '${grounds}')", {"g": "religion"},
+             choice_label=lambda field, choice: calls.append((field, choice)))
+    assert calls == [("grounds", "religion")]
+
+
+def test_to_boolean():
+    assert [to_boolean(v) for v in (True, 1, 0, math.nan, "x", "", date(2024, 1, 1), None)] == [
+        True, True, False, False, True, False, True, False]
+
+
+def test_to_text_and_to_number():
+    assert expressions.to_text(3.0) == "3"
+    assert expressions.to_text(["a", "b"]) == "a b"
+    assert expressions.to_number("2024-03-15") == 19797
+    assert math.isnan(expressions.to_number(""))
+
+
+def test_no_dynamic_code_execution():
+    tree = ast.parse((ROOT / "collector" / "expressions.py").read_text(encoding="utf-8"))
+    called = {node.func.id for node in ast.walk(tree)
+              if isinstance(node, ast.Call) and isinstance(node.func, ast.Name)}
+    assert not called & {"eval", "exec", "compile", "__import__"}
+    script = ROOT / "collector" / "static" / "js" / "expressions.js"
+    javascript = script.read_text(encoding="utf-8")
+    assert not re.search(r"\beval\s*\(|\bFunction\s*\(", javascript)
