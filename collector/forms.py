@@ -16,7 +16,6 @@ from importlib import resources
 from typing import Any
 
 from marshmallow import (
-    EXCLUDE,
     RAISE,
     Schema,
     ValidationError,
@@ -308,7 +307,7 @@ class FormDefinition:
         return name
 
     def to_json(self) -> str:
-        return json.dumps(FormSchema().dump(self.data), ensure_ascii=False, sort_keys=True)
+        return json.dumps(self.data, ensure_ascii=False, sort_keys=True)
 
 
 class FormError(ValueError):

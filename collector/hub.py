@@ -5,13 +5,14 @@ from __future__ import annotations
 from flask import Blueprint, Response, abort, current_app, g, render_template, request
 from flask_babel import gettext
 
-from .db import get_db, write_transaction
 from .clock import now_iso
+from .db import get_db, write_transaction
 from .form_library import available_forms
 from .lan import hub_urls, qr_svg
 from .records import status_counts
 
 bp = Blueprint("hub", __name__)
+HEALTH_TIMEOUT_MS = 2000
 
 
 @bp.route("/")
@@ -25,6 +26,8 @@ def index():
 def healthz():
     """200 only when the database accepts a write, which is what saving needs."""
     db = get_db()
+    # A probe must answer quickly: a write lock held longer than this is a problem too.
+    db.execute(f"PRAGMA busy_timeout = {HEALTH_TIMEOUT_MS}")
     try:
         with write_transaction(db):
             db.execute("INSERT OR REPLACE INTO hub_state (key, value) VALUES ('health_check', ?)",

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from flask import (Blueprint, abort, current_app, flash, g, redirect, render_template, request,
                    url_for)
-from flask_babel import gettext
+
+from babel.dates import format_skeleton
+from babel.lists import format_list
+from flask_babel import format_date, format_decimal, gettext
 
 from . import validation
 from .auth import login_required
 from .db import get_db
-from .form_library import get_form
+from .form_library import available_forms, get_form
 from .i18n import current_locale
 from .records import (RecordError, finalize, get_record, is_uuid, list_records, new_uuid,
                       save_answers)
@@ -34,8 +39,10 @@ def record_list():
     status = request.args.get("status")
     status = status if status in STATUSES else None
     rows = list_records(get_db(), g.user["id"], status)
+    titles = {form_id: form.text(form.data["title"], current_locale())
+              for form_id, form in available_forms().items()}
     return render_template("records.html", rows=rows, status=status, statuses=STATUSES,
-                           form_title=_form_title)
+                           titles=titles)
 
 
 @bp.route("/records/<record_uuid>/<int:page>", methods=("GET", "POST"))
@@ -175,7 +182,14 @@ def display_value(form, question, value, locale) -> str | None:
     if question.type == "select_one":
         return form.choice_label(question, value, locale)
     if question.type == "select_multiple":
-        return ", ".join(form.choice_label(question, v, locale) for v in value)
+        return format_list([form.choice_label(question, v, locale) for v in value], locale=locale)
+    if question.type in ("integer", "decimal", "range"):
+        return format_decimal(value)
+    if question.type == "date":
+        day = date.fromisoformat(value)
+        if question.get("appearance") == "month-year":
+            return format_skeleton("yMMMM", day, locale=locale)
+        return format_date(day, "long")
     return str(value)
 
 
@@ -201,10 +215,3 @@ def _record_form(record):
         return form
     return get_form(record["form_id"], record["form_version"])
 
-
-def _form_title(form_id: str) -> str:
-    try:
-        form = get_form(form_id)
-    except Exception:
-        return form_id
-    return form.text(form.data["title"], current_locale())

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import ipaddress
 
 import ifaddr
@@ -36,6 +37,7 @@ def hub_urls(port: int, scheme: str = "http", host: str | None = None) -> list[s
 
 def qr_svg(text: str, title: str) -> str:
     """An SVG QR code, made here: no service on the internet is asked."""
-    code = segno.make(text, error="m")
-    return code.svg_inline(scale=6, border=2, title=title, dark="#000", light="#fff",
-                           xmldecl=False, svgns=True, nl=False)
+    buffer = io.BytesIO()
+    segno.make(text, error="m").save(buffer, kind="svg", scale=6, border=2, title=title,
+                                     dark="#000", light="#fff")
+    return buffer.getvalue().decode("utf-8")

@@ -137,8 +137,7 @@ def _unused_receipt_code(db) -> str:
 
 
 def normalize_receipt_code(text: str) -> str:
-    cleaned = "".join(ch for ch in text.upper() if ch.isalnum())
-    return cleaned.replace("O", "0").replace("I", "1").replace("L", "1")
+    return "".join(ch for ch in text.upper() if ch.isalnum())
 
 
 def format_receipt_code(code: str) -> str:

@@ -32,7 +32,8 @@ def run(data_dir: Path, host: str, port: int, threads: int) -> None:
         click.echo(f"  {url}")
     click.echo(f"Listening on {host}:{bound_port} (Ctrl+C to stop)", err=False)
     if threading.current_thread() is threading.main_thread():
-        signal.signal(signal.SIGTERM, lambda *_: server.stop())
+        # A service manager's SIGTERM stops the hub like Ctrl+C: requests finish first.
+        signal.signal(signal.SIGTERM, _interrupt)
     try:
         server.serve()
     except KeyboardInterrupt:
@@ -40,3 +41,7 @@ def run(data_dir: Path, host: str, port: int, threads: int) -> None:
     finally:
         server.stop()
         click.echo("Stopped.")
+
+
+def _interrupt(signum, frame):
+    raise KeyboardInterrupt

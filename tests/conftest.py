@@ -22,6 +22,15 @@ CSRF_PATTERN = re.compile(r'name="csrf_token" value="([^"]+)"')
 UUID_PATTERN = re.compile(r'/records/([0-9a-f-]{36})/')
 
 
+def translated(locale: str, message: str) -> str:
+    """A message as the shipped catalog of `locale` says it, to check pages exactly."""
+    from babel.support import Translations
+
+    import translations
+
+    return Translations.load(str(translations.DIRECTORY), [locale]).gettext(message)
+
+
 def need_tool(name: str) -> str:
     """The path of a tool the test needs: skip without it here, fail without it in CI."""
     path = shutil.which(name)

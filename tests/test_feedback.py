@@ -9,7 +9,7 @@ import sqlite3
 import pytest
 
 from collector import create_app
-from conftest import LiveHub, query
+from conftest import LiveHub, query, translated
 from filling import FEEDBACK_ANSWERS, FORMS
 
 UUID_FIELD = re.compile(r'name="_uuid" value="([0-9a-f-]{36})"')
@@ -43,7 +43,8 @@ def test_feedback_needs_no_sign_in_and_gives_a_receipt_code(hub, db_path):
     assert query(db_path, "SELECT state FROM outbox") == [{"state": "queued"}]
 
     status = phone.get(f"/feedback/status?code={code.lower()}")
-    assert "There is no reply yet" in status.text or "Hakuna jibu" in status.text
+    assert translated("sw", "There is no reply yet. The team answers when this hub next connects;"
+                          " please check again later.") in status.text
 
 
 def test_replies_are_shown_by_receipt_code(hub, db_path):
@@ -88,7 +89,7 @@ def test_missing_message_is_named_and_nothing_is_stored(hub, db_path):
     response = send_feedback(phone, {k: v for k, v in FEEDBACK_ANSWERS.items() if k != "message"})
     assert response.status_code == 422
     assert 'id="message-error"' in response.text
-    assert "Cette question" in response.text or "réponse" in response.text
+    assert translated("fr", "This question needs an answer.") in response.text
     assert 'value="complaint"\n' in response.text or 'value="complaint" checked' in " ".join(response.text.split())
     assert query(db_path, "SELECT count(*) AS n FROM records")[0]["n"] == 0
 
