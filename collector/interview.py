@@ -67,6 +67,18 @@ def page(record_uuid: str, page: int):
     return _after_page(form, record_uuid, page, action, result.answers)
 
 
+@bp.route("/records/<record_uuid>/resume")
+@login_required
+def resume(record_uuid: str):
+    """Back where the record needs work: the first section with a problem, else the review."""
+    record = _own_record(record_uuid)
+    form = _record_form(record)
+    problems = validation.check_record(form, validation.prune(form, record["answers"]))
+    if problems:
+        return redirect(url_for("interview.page", record_uuid=record_uuid, page=min(problems)))
+    return redirect(url_for("interview.review", record_uuid=record_uuid))
+
+
 @bp.route("/records/<record_uuid>/review")
 @login_required
 def review(record_uuid: str):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from flask import request
+from flask.sessions import SecureCookieSessionInterface
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_wtf.csrf import CSRFProtect
@@ -32,6 +34,17 @@ HEADERS = {
 }
 
 
+class SessionInterface(SecureCookieSessionInterface):
+    """Session cookies are Secure whenever the hub is reached over HTTPS.
+
+    Phones that reach the hub over plain HTTP on the LAN must still sign in,
+    so the flag follows the request instead of being fixed in the config.
+    """
+
+    def get_cookie_secure(self, app):
+        return request.is_secure or super().get_cookie_secure(app)
+
+
 def add_headers(response):
     for name, value in HEADERS.items():
         response.headers.setdefault(name, value)
@@ -42,6 +55,7 @@ def add_headers(response):
 
 
 def init_app(app) -> None:
+    app.session_interface = SessionInterface()
     csrf.init_app(app)
     app.config.setdefault("RATELIMIT_ENABLED", True)
     app.config.setdefault("RATELIMIT_HEADERS_ENABLED", False)

@@ -109,6 +109,10 @@ def test_session_cookie_is_http_only(hub):
     response = phone.post("/signin", {"name": ENUMERATOR, "pin": PIN}, allow_redirects=False)
     cookie = response.headers["Set-Cookie"]
     assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
+    assert "Secure" not in cookie  # plain HTTP on the LAN: a Secure cookie would never return
+    # Behind HTTPS the same cookie is Secure.
+    with hub.app.test_request_context("/", base_url="https://hub.local"):
+        assert hub.app.session_interface.get_cookie_secure(hub.app) is True
 
 
 def test_oversized_post_is_refused(browser, db_path):

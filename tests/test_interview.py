@@ -147,7 +147,10 @@ def test_draft_keeps_answers_and_resumes(browser, db_path):
     [record] = query(db_path, "SELECT status, answers FROM records WHERE uuid = ?", [record_uuid])
     assert record["status"] == "draft"
     assert json.loads(record["answers"]) == {"consent": "yes", "age": 40, "gender": "man"}
-    page = browser.get(f"/records/{record_uuid}/1").text
+    # Resuming opens the first section that still needs answers, with the typed ones kept.
+    response = browser.get(f"/records/{record_uuid}/resume")
+    assert response.url.endswith(f"/records/{record_uuid}/1")
+    page = response.text
     assert 'value="40"' in page
     assert 'value="man"\n          checked' in page or 'value="man" checked' in " ".join(page.split())
     assert query(db_path, "SELECT count(*) AS n FROM outbox")[0]["n"] == 0
@@ -270,3 +273,58 @@ def test_feedback_form_redirects_to_the_kiosk(browser):
 def test_unknown_form_is_404(browser):
     assert browser.get("/forms/no_such_form").status_code == 404
     assert browser.get("/records/not-a-uuid/0").status_code == 404
+
+
+ALL_TYPES_FORM = {
+    "form_id": "all_types", "version": "1", "title": {"en": "All types", "fr": "Tous les types"},
+    "choices": {"water": [{"name": "tap", "label": {"en": "Tap"}},
+                          {"name": "well", "label": {"en": "Well"}}]},
+    "sections": [{"name": "only", "label": {"en": "Only"}, "questions": [
+        {"name": "note1", "type": "note", "label": {"en": "A note"}},
+        {"name": "weight", "type": "decimal", "label": {"en": "Weight"}, "min": 0.5, "max": 300},
+        {"name": "visit", "type": "date", "label": {"en": "Visit"},
+         "constraint": ". <= today()"},
+        {"name": "source", "type": "select_one", "choices": "water", "appearance": "minimal",
+         "label": {"en": "Source"}},
+        {"name": "sources", "type": "select_multiple", "choices": "water",
+         "appearance": "minimal", "label": {"en": "Sources"}},
+        {"name": "why", "type": "text", "label": {"en": "Why?"},
+         "relevant": "${source} = 'well'", "required": True},
+    ]}],
+}
+
+
+def test_an_imported_form_with_every_type(hub, db_path):
+    from collector.db import open_database
+    from collector.form_library import import_form
+    from collector.forms import load_form
+
+    db = open_database(db_path)
+    import_form(db, load_form(ALL_TYPES_FORM), "test")
+    db.close()
+    phone = hub.browser("fr")
+    phone.signin()
+    page = phone.get("/forms/all_types").text
+    assert '<select id="f-source" name="source"' in page
+    assert page.count('type="checkbox" name="sources"') == 2
+    path = _first_action(page)
+
+    def post(**answers):
+        data = [("form_id", "all_types"), ("_action", "next")]
+        data += [("_shown", n) for n in ("weight", "visit", "source", "sources", "why")]
+        for name, value in answers.items():
+            data += [(name, v) for v in (value if isinstance(value, list) else [value])]
+        return phone.post(path, data)
+
+    assert post(weight="0,2").status_code == 422  # below the minimum, French decimal comma
+    assert post(weight="lourd").status_code == 422
+    assert post(visit="2024-02-30").status_code == 422
+    assert post(source="well").status_code == 422  # "why" is required once relevant
+    response = post(weight="72,5", visit="2024-02-29", source="well", sources=["tap", "well"],
+                    why="Closer")
+    assert response.url.endswith("/review")
+    assert "72,5" in response.text  # shown back with the French decimal comma
+    [record] = query(db_path, "SELECT answers, form_version FROM records")
+    assert json.loads(record["answers"]) == {"weight": 72.5, "visit": "2024-02-29",
+                                             "source": "well", "sources": ["tap", "well"],
+                                             "why": "Closer"}

@@ -1,0 +1,103 @@
+"""A real Chromium at a phone's size: live skip logic, the kiosk, right-to-left pages."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from conftest import ENUMERATOR, PIN, need_tool, query
+
+SCREENSHOTS = Path(__file__).parent / "screenshots"
+
+
+@pytest.fixture
+def chromium(tmp_path):
+    binary, driver_path = need_tool("chromium"), need_tool("chromedriver")
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = binary
+    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                 "--no-first-run", f"--user-data-dir={tmp_path / 'profile'}",
+                 "--window-size=360,640"):
+        options.add_argument(flag)
+    options.add_experimental_option("mobileEmulation", {
+        "deviceMetrics": {"width": 360, "height": 640, "pixelRatio": 2}})
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    driver = webdriver.Chrome(options=options, service=Service(driver_path))
+    driver.implicitly_wait(0)
+    yield driver
+    driver.quit()
+
+
+def wait_for(driver, css: str):
+    """The element once the page that has it has loaded."""
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    return WebDriverWait(driver, 15).until(
+        lambda d: d.find_elements("css selector", css) and d.find_element("css selector", css))
+
+
+def visible(driver, name: str) -> bool:
+    return driver.find_element("id", f"q-{name}").is_displayed()
+
+
+def pick(driver, name: str, value: str):
+    driver.find_element("css selector", f'input[name="{name}"][value="{value}"]').click()
+
+
+def console_errors(driver) -> list[str]:
+    return [entry["message"] for entry in driver.get_log("browser") if entry["level"] == "SEVERE"]
+
+
+def test_skip_logic_shows_and_hides_questions_live(hub, chromium):
+    chromium.get(hub.url + "/signin?lang=en")
+    chromium.find_element("id", "name").send_keys(ENUMERATOR)
+    chromium.find_element("id", "pin").send_keys(PIN)
+    chromium.find_element("css selector", "button.primary").click()
+    wait_for(chromium, "form.inline")  # signed in: the sign-out button is there
+    chromium.get(hub.url + "/forms/community_survey")
+    pick(chromium, "consent", "yes")
+    chromium.find_element("css selector", 'button[value="next"]').click()
+    wait_for(chromium, "#q-language_home")
+    assert chromium.current_url.endswith("/1")
+    assert not visible(chromium, "language_home_other")
+    pick(chromium, "language_home", "other")
+    assert visible(chromium, "language_home_other")
+    pick(chromium, "language_home", "arabic")
+    assert not visible(chromium, "language_home_other")
+    assert console_errors(chromium) == []
+
+
+def test_kiosk_in_a_browser_stores_the_feedback_once(hub, chromium, db_path):
+    chromium.get(hub.url + "/feedback?lang=en")
+    assert not visible(chromium, "contact")
+    pick(chromium, "feedback_type", "question")
+    pick(chromium, "topic", "health")
+    chromium.find_element("id", "f-message").send_keys("When does the clinic open?")
+    pick(chromium, "wants_reply", "yes")
+    assert visible(chromium, "contact")
+    chromium.find_element("id", "f-contact").send_keys("0712 000111")
+    chromium.find_element("css selector", "button.primary").click()
+    code = wait_for(chromium, ".receipt").text
+    assert len(code) == 9 and code[4] == "-"
+    [record] = query(db_path, "SELECT answers, receipt_code FROM records")
+    assert record["receipt_code"] == code.replace("-", "")
+    assert json.loads(record["answers"])["contact"] == "0712 000111"
+    assert console_errors(chromium) == []
+
+
+@pytest.mark.parametrize("lang", ["en", "ar"])
+def test_kiosk_page_at_phone_size(hub, chromium, lang):
+    chromium.get(hub.url + f"/feedback?lang={lang}")
+    html = chromium.find_element("tag name", "html")
+    assert html.get_attribute("dir") == ("rtl" if lang == "ar" else "ltr")
+    # Nothing wider than the phone: no sideways scrolling at 360 px.
+    width = chromium.execute_script("return document.documentElement.scrollWidth")
+    assert width <= chromium.execute_script("return window.innerWidth")
+    SCREENSHOTS.mkdir(exist_ok=True)
+    chromium.save_screenshot(str(SCREENSHOTS / f"feedback-{lang}.png"))
