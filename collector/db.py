@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import os
 import sqlite3
 from pathlib import Path
 
@@ -65,6 +66,9 @@ def close_db(exception=None) -> None:
 def init_app(app) -> None:
     with contextlib.closing(open_database(app.config["DATABASE"]).conn):
         pass
+    # Owner-only, like the data dir: SQLite gives its -wal and -shm files the same mode.
+    if os.name == "posix":
+        os.chmod(app.config["DATABASE"], 0o600)
     app.teardown_appcontext(close_db)
 
 

@@ -13,7 +13,9 @@ SCREENSHOTS = Path(__file__).parent / "screenshots"
 
 
 @pytest.fixture
-def chromium(tmp_path):
+def chromium(request, tmp_path):
+    """Headless Chromium emulating a phone 360 px wide (or the width given as a param)."""
+    width = getattr(request, "param", 360)
     binary, driver_path = need_tool("chromium"), need_tool("chromedriver")
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
@@ -23,13 +25,14 @@ def chromium(tmp_path):
     for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync",
                  "--no-first-run", f"--user-data-dir={tmp_path / 'profile'}",
-                 "--window-size=360,640"):
+                 f"--window-size={width},640"):
         options.add_argument(flag)
     options.add_experimental_option("mobileEmulation", {
-        "deviceMetrics": {"width": 360, "height": 640, "pixelRatio": 2}})
+        "deviceMetrics": {"width": width, "height": 640, "pixelRatio": 2}})
     options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
     driver = webdriver.Chrome(options=options, service=Service(driver_path))
     driver.implicitly_wait(0)
+    driver.phone_width = width
     yield driver
     driver.quit()
 
@@ -91,13 +94,15 @@ def test_kiosk_in_a_browser_stores_the_feedback_once(hub, chromium, db_path):
     assert console_errors(chromium) == []
 
 
-@pytest.mark.parametrize("lang", ["en", "ar"])
+@pytest.mark.parametrize("lang,chromium", [("en", 360), ("ar", 360), ("sw", 320)],
+                         indirect=["chromium"])
 def test_kiosk_page_at_phone_size(hub, chromium, lang):
     chromium.get(hub.url + f"/feedback?lang={lang}")
+    width = chromium.phone_width
+    assert chromium.execute_script("return window.innerWidth") == width
     html = chromium.find_element("tag name", "html")
     assert html.get_attribute("dir") == ("rtl" if lang == "ar" else "ltr")
-    # Nothing wider than the phone: no sideways scrolling at 360 px.
-    width = chromium.execute_script("return document.documentElement.scrollWidth")
-    assert width <= chromium.execute_script("return window.innerWidth")
+    # Nothing wider than the phone: no sideways scrolling.
+    assert chromium.execute_script("return document.documentElement.scrollWidth") <= width
     SCREENSHOTS.mkdir(exist_ok=True)
-    chromium.save_screenshot(str(SCREENSHOTS / f"feedback-{lang}.png"))
+    chromium.save_screenshot(str(SCREENSHOTS / f"feedback-{lang}-{width}.png"))

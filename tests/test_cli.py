@@ -58,6 +58,8 @@ def test_data_dir_and_secrets_are_owner_only(data_dir):
         key = data_dir / "secrets" / "session_key"
         assert stat.S_IMODE(key.stat().st_mode) == 0o600
         assert len(key.read_text()) == 64
+        for database_file in data_dir.glob("collector.db*"):
+            assert stat.S_IMODE(database_file.stat().st_mode) == 0o600
 
 
 def test_status_counts_records(hub, data_dir):
