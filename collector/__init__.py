@@ -7,11 +7,11 @@ from pathlib import Path
 
 from flask import Flask
 
-from . import (auth, datadir, db, errors, feedback, form_library, hub, i18n, interview, security,
-               templating)
-from .settings import load_settings
+__version__ = "0.1.0"  # before the imports below: the sync client reports it
 
-__version__ = "0.1.0"
+from . import (auth, datadir, db, errors, feedback, form_library, hub, i18n, interview, security,
+               sync, templating)
+from .settings import load_settings
 
 
 def create_app(test_config: dict | None = None, data_dir: Path | str | None = None) -> Flask:
@@ -44,6 +44,6 @@ def create_app(test_config: dict | None = None, data_dir: Path | str | None = No
     security.init_app(app)
     form_library.init_app(app)
     errors.init_app(app)
-    for blueprint in (hub.bp, auth.bp, interview.bp, feedback.bp):
+    for blueprint in (hub.bp, auth.bp, interview.bp, feedback.bp, sync.bp):
         app.register_blueprint(blueprint)
     return app

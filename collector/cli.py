@@ -62,9 +62,7 @@ def serve(data_dir, host, port, threads):
 
     Example: collector serve --port 5000
     """
-    from .serving import run
-
-    run(data_dir, host, port, threads)
+    run_hub(data_dir, host, port, threads)
 
 
 @cli.command()
@@ -76,8 +74,11 @@ def demo(data_dir, host, port):
 
     Example: collector demo --data-dir demo-data
     """
-    from .serving import run
+    add_demo_user(data_dir)
+    run_hub(data_dir, host, port, 16)
 
+
+def add_demo_user(data_dir: Path) -> None:
     db = database(data_dir)
     try:
         add_user(db, DEMO_USER, DEMO_PIN)
@@ -85,7 +86,31 @@ def demo(data_dir, host, port):
         pass  # already there from an earlier demo
     db.close()
     click.echo(f'Sample enumerator: name "{DEMO_USER}", PIN {DEMO_PIN}')
-    run(data_dir, host, port, 16)
+
+
+def run_hub(data_dir: Path, host: str, port: int, threads: int, ready=None) -> None:
+    """Serve the hub with its background sync and purge until stopped."""
+    from . import create_app
+    from .background import BackgroundWork
+    from .lan import hub_urls
+    from .serving import make_server, serve_forever
+
+    app = create_app(data_dir=data_dir)
+    server = make_server(app, host, port, threads)
+    server.prepare()  # binds now, so port 0 becomes a real port before it is printed
+    app.config["PUBLIC_HOST"] = None if host in ("0.0.0.0", "::") else host
+    work = BackgroundWork(app.config["DATABASE"], data_dir, app.config["HUB"]["purge_after_days"])
+    app.extensions["background"] = work
+    work.start()
+    click.echo(f"Data folder: {data_dir}")
+    click.echo("Open the hub on a phone connected to this laptop's network:")
+    for url in hub_urls(server.bind_addr[1], "http", app.config["PUBLIC_HOST"]):
+        click.echo(f"  {url}")
+    click.echo(f"Listening on {host}:{server.bind_addr[1]} (Ctrl+C to stop)")
+    if ready:
+        ready(server)
+    serve_forever(server, on_stop=work.stop)
+    click.echo("Stopped.")
 
 
 @cli.group()
@@ -138,6 +163,16 @@ def status(data_dir, as_json):
     for key in ("drafts", "finalized", "queued", "synced", "rejected"):
         click.echo(f"{key:<10} {counts[key]}")
     click.echo(f"{'last sync':<10} {counts['last_sync'] or 'never'}")
+    click.echo(f"{'server':<10} {counts['server'] or 'not enrolled'}")
+    if counts["device_revoked"]:
+        click.echo(f"{'revoked':<10} {counts['device_revoked']} (this laptop can no longer sync)")
+    if counts["last_error"]:
+        click.echo(f"{'error':<10} {counts['last_error']['message']}")
+    reconcile = counts["reconcile"]
+    if reconcile:
+        state = "agree" if reconcile["agree"] else "DISAGREE (missing records re-queued)"
+        click.echo(f"{'reconcile':<10} {state}: {reconcile['local_count']} sent here, "
+                   f"{reconcile['server_count']} held by the server")
 
 
 @cli.command()
@@ -196,3 +231,98 @@ def forms_import(data_dir, file):
         click.echo(f"Imported {form.form_id} version {form.version}.")
     else:
         click.echo(f"{form.form_id} version {form.version} is already on this hub.")
+
+
+@cli.command()
+@data_dir_option
+@click.option("--server", "server_url", required=True, help="The sync server's URL.")
+@click.option("--code", required=True, help="The one-time code from `sync-server device add`.")
+def enroll(data_dir, server_url, code):
+    """Exchange a one-time enrollment code for this laptop's device token.
+
+    Example: collector enroll --server https://sync.example.org --code ABCD-EFGH-JKMN
+    """
+    from .sync_client import SyncError, enroll as enroll_device
+
+    try:
+        credentials = enroll_device(database(data_dir), data_dir, server_url, code)
+    except SyncError as error:
+        raise click.ClickException(f"Enrollment failed: {error.message}") from error
+    click.echo(f"Enrolled as device {credentials.device_id} with {credentials.server_url}.")
+
+
+@cli.command()
+@data_dir_option
+def sync(data_dir):
+    """Sync now, with a progress bar; exit 0 only if everything queued was accepted.
+
+    Example: collector sync
+    """
+    from .sync_client import SyncClient, SyncError, load_credentials
+
+    db = database(data_dir)
+    credentials = load_credentials(db, data_dir)
+    if credentials is None:
+        raise click.ClickException("This laptop is not enrolled: run `collector enroll` first.")
+    queued = status_counts(db)["queued"]
+    client = SyncClient(db, credentials)
+    try:
+        with click.progressbar(length=queued, label="Sending records",
+                               show_pos=True) as bar:
+            report = client.sync(progress=bar.update)
+    except SyncError as error:
+        raise click.ClickException(f"Sync failed: {error.message}") from error
+    click.echo(f"Stored {report.stored}, already there {report.duplicate}, "
+               f"rejected {report.rejected}; {len(report.forms_added)} new form versions, "
+               f"{report.replies_added} new replies.")
+    reconcile = report.reconcile or {}
+    click.echo(f"Reconciliation: {'in agreement' if reconcile.get('agree') else 'DISAGREE'} "
+               f"({reconcile.get('server_count', 0)} records held by the server).")
+    if reconcile.get("requeued"):
+        click.echo(f"The server was missing {reconcile['requeued']} records: they were sent "
+                   "again.")
+    left = status_counts(db)
+    if report.rejected or left["queued"] or not reconcile.get("agree"):
+        raise click.ClickException(f"Not everything was accepted: {left['queued']} still "
+                                   f"queued, {left['rejected']} rejected (see the hub's record "
+                                   "list for the reasons).")
+
+
+@cli.command("export-bundle")
+@data_dir_option
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+def export_bundle_command(data_dir, file):
+    """Write every queued record, anonymized and signed, to FILE for a USB stick.
+
+    Example: collector export-bundle /media/usb/zone-b.bundle
+    """
+    from .sync_client import export_bundle, load_credentials
+
+    db = database(data_dir)
+    credentials = load_credentials(db, data_dir)
+    if credentials is None:
+        raise click.ClickException("This laptop is not enrolled: run `collector enroll` first "
+                                   "(the bundle is signed with the device token).")
+    data, count = export_bundle(db, credentials)
+    partial = file.with_name(f".{file.name}.partial")
+    partial.write_bytes(data)
+    os.replace(partial, file)
+    click.echo(f"Wrote {count} records to {file}. They stay queued until the server "
+               "confirms them on a later sync.")
+
+
+@cli.command()
+@data_dir_option
+@click.option("--days", type=click.IntRange(0), default=None,
+              help="Synced more than this many days ago.  [default: the purge_after_days setting]")
+def purge(data_dir, days):
+    """Remove identifying fields of records synced long enough ago.
+
+    Example: collector purge --days 30
+    """
+    from .purge import purge as purge_records
+
+    if days is None:
+        days = load_settings(data_dir)["purge_after_days"]
+    count = purge_records(database(data_dir), days)
+    click.echo(f"Removed identifying fields from {count} records synced more than {days} days ago.")

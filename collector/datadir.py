@@ -12,9 +12,9 @@ DATABASE_FILE = "collector.db"
 SECRETS_DIR = "secrets"
 
 
-def default_data_dir() -> Path:
-    """A per-user data folder (e.g. ~/.local/share/collector, %APPDATA%\\collector)."""
-    return Path(click.get_app_dir("collector", roaming=False))
+def default_data_dir(app_name: str = "collector") -> Path:
+    """A per-user data folder (e.g. ~/.config/collector, %LOCALAPPDATA%\\collector)."""
+    return Path(click.get_app_dir(app_name, roaming=False))
 
 
 def ensure_data_dir(path: Path) -> Path:

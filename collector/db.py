@@ -23,6 +23,8 @@ def connect(path: Path | str) -> sqlite_utils.Database:
     db.enable_wal()
     db.execute("PRAGMA synchronous = FULL")
     db.execute("PRAGMA foreign_keys = ON")
+    # Purged names and phone numbers must not linger in free pages of the file.
+    db.execute("PRAGMA secure_delete = ON")
     return db
 
 
@@ -149,3 +151,9 @@ def m001_initial(db: sqlite_utils.Database):
         )""")
     db.execute("CREATE INDEX replies_by_record ON replies (record_uuid)")
     db.execute("CREATE TABLE hub_state (key TEXT PRIMARY KEY, value TEXT)")
+
+
+@migrations()
+def m002_purge_and_sync_state(db: sqlite_utils.Database):
+    # When identifying fields were removed from a synced record (`collector purge`).
+    db.execute("ALTER TABLE records ADD COLUMN purged_at TEXT")

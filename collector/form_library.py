@@ -28,14 +28,23 @@ def available_forms() -> dict[str, FormDefinition]:
 def get_form(form_id: str, version: str | None = None) -> FormDefinition:
     """A form by id (and version, for records started with an older one), or 404."""
     if version is not None:
-        row = get_db().execute("SELECT definition FROM forms WHERE form_id = ? AND version = ?",
-                               [form_id, version]).fetchone()
-        if row:
-            return load_form_json(row[0])
+        form = form_version(get_db(), current_app.extensions["builtin_forms"], form_id, version)
+        if form is not None:
+            return form
     form = available_forms().get(form_id)
     if form is None:
         abort(404)
     return form
+
+
+def form_version(db, builtins: dict, form_id: str, version: str) -> FormDefinition | None:
+    """That exact version of a form: imported, pulled from the server, or built in."""
+    row = db.execute("SELECT definition FROM forms WHERE form_id = ? AND version = ?",
+                     [form_id, version]).fetchone()
+    if row:
+        return load_form_json(row[0])
+    builtin = builtins.get(form_id)
+    return builtin if builtin is not None and builtin.version == version else None
 
 
 def import_form(db, form: FormDefinition, source: str) -> bool:

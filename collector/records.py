@@ -145,13 +145,15 @@ def format_receipt_code(code: str) -> str:
 
 
 def list_records(db, enumerator_id: int, status: str | None = None) -> list[dict]:
-    sql = ("SELECT uuid, form_id, form_version, locale, status, revision, started_at, updated_at,"
-           " finalized_at FROM records WHERE enumerator_id = ?")
+    sql = ("SELECT r.uuid, r.form_id, r.form_version, r.locale, r.status, r.revision,"
+           " r.started_at, r.updated_at, r.finalized_at, o.error_message FROM records r"
+           " LEFT JOIN outbox o ON o.uuid = r.uuid AND o.revision = r.revision"
+           " AND o.state = 'rejected' WHERE r.enumerator_id = ?")
     params: list = [enumerator_id]
     if status:
-        sql += " AND status = ?"
+        sql += " AND r.status = ?"
         params.append(status)
-    return list(db.query(sql + " ORDER BY updated_at DESC, uuid", params))
+    return list(db.query(sql + " ORDER BY r.updated_at DESC, r.uuid", params))
 
 
 def replies_for_receipt(db, code: str) -> tuple[dict | None, list[dict]]:
@@ -170,14 +172,20 @@ def status_counts(db) -> dict:
     counts = {status: 0 for status in ("draft", "finalized", "synced", "rejected")}
     counts.update(dict(db.execute("SELECT status, count(*) FROM records GROUP BY status").fetchall()))
     queued = db.execute("SELECT count(*) FROM outbox WHERE state = 'queued'").fetchone()[0]
-    last_sync = db.execute("SELECT value FROM hub_state WHERE key = 'last_sync'").fetchone()
+    state = {key: json.loads(value) for key, value in db.execute(
+        "SELECT key, value FROM hub_state WHERE key IN ('last_sync', 'enrollment', 'reconcile',"
+        " 'last_error', 'device_revoked')").fetchall()}
     return {
         "drafts": counts["draft"],
         "finalized": counts["finalized"],
         "queued": queued,
         "synced": counts["synced"],
         "rejected": counts["rejected"],
-        "last_sync": last_sync[0] if last_sync else None,
+        "last_sync": state.get("last_sync"),
+        "server": (state.get("enrollment") or {}).get("server_url"),
+        "device_revoked": state.get("device_revoked"),
+        "last_error": state.get("last_error"),
+        "reconcile": state.get("reconcile"),
     }
 
 

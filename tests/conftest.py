@@ -140,6 +140,38 @@ def hub(app):
     live.stop()
 
 
+class Central:
+    """A real sync server on 127.0.0.1, with its store at hand for setting up devices."""
+
+    def __init__(self, data_dir: Path):
+        from sync_server import create_app as create_server
+
+        self.app = create_server(data_dir=data_dir)
+        self.live = LiveHub(self.app)
+        self.url = self.live.url
+        self.database = self.app.config["DATABASE"]
+
+    def enrollment_code(self, label="laptop", hours=24.0) -> str:
+        from sync_server.devices import code_hash, expiry, new_code
+        from sync_server.store import Store
+
+        code = new_code()
+        store = Store(self.database)
+        store.add_enrollment_code(code_hash(code), label, expiry(hours))
+        store.close()
+        return code
+
+    def stop(self):
+        self.live.stop()
+
+
+@pytest.fixture
+def central(tmp_path):
+    server = Central(tmp_path / "central-data")
+    yield server
+    server.stop()
+
+
 @pytest.fixture
 def browser(hub) -> Browser:
     phone = hub.browser("en")

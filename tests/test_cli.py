@@ -71,9 +71,12 @@ def test_status_counts_records(hub, data_dir):
     result = run("status", "--json", "--data-dir", data_dir)
     assert result.exit_code == 0
     assert json.loads(result.output) == {"drafts": 1, "finalized": 2, "queued": 2, "synced": 0,
-                                         "rejected": 0, "last_sync": None}
+                                         "rejected": 0, "last_sync": None, "server": None,
+                                         "device_revoked": None, "last_error": None,
+                                         "reconcile": None}
     text = run("status", "--data-dir", data_dir).output
     assert re.search(r"^drafts\s+1$", text, re.M) and "last sync  never" in text
+    assert "server     not enrolled" in text
 
 
 def test_backup_while_serving_is_a_consistent_copy(hub, data_dir, tmp_path):

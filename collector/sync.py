@@ -1,0 +1,133 @@
+"""The hub's sync page: enroll with the server, sync now, and see what leaves the laptop."""
+
+from __future__ import annotations
+
+import json
+import threading
+from pathlib import Path
+
+from flask import (Blueprint, abort, current_app, flash, g, redirect, render_template, request,
+                   url_for)
+from flask_babel import gettext
+
+from .anonymizer import anonymize
+from .auth import login_required
+from .db import get_db
+from .form_library import get_form
+from .records import get_record, is_uuid, status_counts
+from .sync_client import DeviceRevoked, SyncClient, SyncError, enroll, load_credentials
+
+bp = Blueprint("sync", __name__, url_prefix="/sync")
+# Shown when the hub is not enrolled yet: pseudonyms then use a key known to nobody.
+PREVIEW_KEY = b"preview-only"
+
+
+def error_text(code: str | None) -> str:
+    """A sync problem in plain words, in the reader's language."""
+    return {
+        "unreachable": gettext("The server could not be reached. The hub will try again by "
+                               "itself when there is a connection."),
+        "device_revoked": gettext("The central team has revoked this laptop. It keeps all its "
+                                  "records but can no longer sync; ask the team for a new "
+                                  "enrollment code."),
+        "code_unknown": gettext("This enrollment code is not known. Check it with the central "
+                                "team."),
+        "code_used": gettext("This enrollment code was already used. Ask the central team for "
+                             "a new one."),
+        "code_expired": gettext("This enrollment code has expired. Ask the central team for a "
+                                "new one."),
+        "protocol_unsupported": gettext("The server speaks another version of the sync "
+                                        "protocol. Update the collector or the server."),
+    }.get(code or "", gettext("The server refused the request. The central team can see "
+                              "why in its logs."))
+
+
+@bp.route("", methods=("GET",))
+@login_required
+def page():
+    db = get_db()
+    counts = status_counts(db)
+    rejected = list(db.query(
+        "SELECT o.uuid, o.revision, o.error_code, o.error_message, r.form_id FROM outbox o"
+        " JOIN records r ON r.uuid = o.uuid WHERE o.state = 'rejected' ORDER BY o.queued_at"))
+    error = counts["last_error"]
+    return render_template("sync.html", counts=counts, rejected=rejected,
+                           error_message=error_text(error["code"]) if error else None,
+                           enrolled=load_credentials(db, _data_dir()) is not None)
+
+
+@bp.route("/enroll", methods=("POST",))
+@login_required
+def enroll_page():
+    server_url = request.form.get("server", "").strip()
+    code = request.form.get("code", "").strip()
+    if not server_url.startswith(("http://", "https://")) or not code:
+        flash(gettext("Enter the server's address (starting with http:// or https://) and "
+                      "the enrollment code."))
+        return redirect(url_for("sync.page"))
+    try:
+        enroll(get_db(), _data_dir(), server_url, code)
+    except SyncError as error:
+        flash(error_text(error.code))
+        return redirect(url_for("sync.page"))
+    flash(gettext("This laptop is now enrolled with the server."))
+    return redirect(url_for("sync.page"))
+
+
+@bp.route("/now", methods=("POST",))
+@login_required
+def sync_now():
+    work = current_app.extensions.get("background")
+    if work is not None:
+        work.wake()  # the background thread syncs; the page never waits for the network
+    else:
+        _sync_in_thread(current_app.config["DATABASE"], _data_dir())
+    flash(gettext("Sync started. Reload this page in a moment to see the result."))
+    return redirect(url_for("sync.page"))
+
+
+@bp.route("/preview/<record_uuid>")
+@login_required
+def preview(record_uuid: str):
+    """Exactly what would leave the laptop for this record, byte for byte."""
+    if not is_uuid(record_uuid):
+        abort(404)
+    db = get_db()
+    record = get_record(db, record_uuid)
+    if record is None or (record["enumerator_id"] is not None
+                          and record["enumerator_id"] != g.user["id"]):
+        abort(404)
+    credentials = load_credentials(db, _data_dir())
+    key = credentials.pseudonym_key.encode("ascii") if credentials else PREVIEW_KEY
+    form = get_form(record["form_id"], record["form_version"])
+    sync_record = anonymize({**record, "enumerator": g.user["name"]
+                             if record["enumerator_id"] else None,
+                             "revision": max(record["revision"], 1),
+                             "finalized_at": record["finalized_at"] or record["updated_at"]},
+                            form, key)
+    return render_template("preview.html", record=record, form=form,
+                           payload=json.dumps(sync_record, ensure_ascii=False, indent=2),
+                           dropped=sorted(set(record["answers"]) - set(sync_record["answers"])),
+                           enrolled=credentials is not None)
+
+
+def _data_dir() -> Path:
+    return Path(current_app.config["DATA_DIR"])
+
+
+def _sync_in_thread(database: str, data_dir: Path) -> None:
+    """Without a background worker (tests, `flask run`), sync once in a short-lived thread."""
+    from .db import connect
+
+    def run():
+        db = connect(database)
+        try:
+            credentials = load_credentials(db, data_dir)
+            if credentials is not None:
+                SyncClient(db, credentials).sync()
+        except (SyncError, DeviceRevoked):
+            pass  # kept in hub_state by the client and shown on the page
+        finally:
+            db.close()
+
+    threading.Thread(target=run, daemon=True).start()

@@ -1,0 +1,425 @@
+"""The collector's side of sync: enroll, push the outbox, pull forms and replies, reconcile.
+
+A record is marked sent only from the server's answer, in one transaction, and
+nothing is ever assumed delivered: reconciliation compares what both sides hold.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid as uuid_module
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import requests
+from requests.adapters import HTTPAdapter
+from urllib3.util.retry import Retry
+
+from . import __version__, protocol
+from .anonymizer import anonymize
+from .clock import now_iso
+from .datadir import SECRETS_DIR, read_or_create_secret
+from .db import write_transaction
+from .form_library import form_version, import_form
+from .forms import builtin_forms, load_form_json
+from .protocol import API_PREFIX, RESULT_DUPLICATE, RESULT_REJECTED, RESULT_STORED
+
+TIMEOUT = (10, 60)  # connect, read: a satellite link is slow but must not hang for ever
+MIN_BATCH_BYTES, START_BATCH_BYTES = 8 * 1024, 32 * 1024
+SECONDS_PER_BATCH = 8  # size batches so each takes about this long on the measured link
+_BUILTINS = builtin_forms()
+# A queued revision with what the anonymizer needs: its answers and its enumerator's name.
+REVISION_SQL = (
+    "SELECT o.uuid, o.revision, v.form_id, v.form_version, v.locale, v.answers, v.finalized_at,"
+    " u.name AS enumerator FROM outbox o"
+    " JOIN revisions v ON v.uuid = o.uuid AND v.revision = o.revision"
+    " LEFT JOIN users u ON u.id = v.enumerator_id")
+
+
+class SyncError(Exception):
+    """Sync could not finish; `message` says why in plain words."""
+
+    def __init__(self, code: str, message: str):
+        super().__init__(message)
+        self.code, self.message = code, message
+
+
+class DeviceRevoked(SyncError):
+    """The central team revoked this laptop: stop trying, keep every record."""
+
+
+@dataclass
+class Credentials:
+    server_url: str
+    device_id: str
+    token: str
+    pseudonym_key: str
+
+
+@dataclass
+class SyncReport:
+    stored: int = 0
+    duplicate: int = 0
+    rejected: int = 0
+    forms_added: list = field(default_factory=list)
+    replies_added: int = 0
+    reconcile: dict | None = None
+
+
+# -- hub_state ----------------------------------------------------------------------------
+
+def get_state(db, key: str, default=None):
+    row = db.execute("SELECT value FROM hub_state WHERE key = ?", [key]).fetchone()
+    return json.loads(row[0]) if row else default
+
+
+def set_state(db, key: str, value) -> None:
+    db.execute("INSERT OR REPLACE INTO hub_state (key, value) VALUES (?, ?)",
+               [key, json.dumps(value)])
+
+
+# -- enrollment ---------------------------------------------------------------------------
+
+def load_credentials(db, data_dir: Path) -> Credentials | None:
+    enrolled = get_state(db, "enrollment")
+    token_file = Path(data_dir) / SECRETS_DIR / "device_token"
+    if not enrolled or not token_file.exists():
+        return None
+    return Credentials(enrolled["server_url"], enrolled["device_id"],
+                       token_file.read_text("ascii").strip(),
+                       read_or_create_secret(data_dir, "pseudonym_key"))
+
+
+def enroll(db, data_dir: Path, server_url: str, code: str, session=None) -> Credentials:
+    """Exchange a one-time code for a device token and the project's pseudonym key."""
+    server_url = server_url.rstrip("/")
+    pending = get_state(db, "pending_enrollment") or {}
+    if pending.get("code") != code.strip().upper():
+        # Kept before asking, so a retry after a lost answer is recognised by the server.
+        pending = {"code": code.strip().upper(), "enrollment_id": str(uuid_module.uuid4())}
+        with write_transaction(db):
+            set_state(db, "pending_enrollment", pending)
+    message = {"protocol": protocol.PROTOCOL_VERSION, "code": pending["code"],
+               "enrollment_id": pending["enrollment_id"], "app_version": __version__}
+    answer = _call(session or make_session(), "POST", server_url + API_PREFIX + "/enroll",
+                   json_body=message)
+    _write_secret(data_dir, "device_token", answer["device_token"])
+    _write_secret(data_dir, "pseudonym_key", answer["pseudonym_key"])
+    with write_transaction(db):
+        set_state(db, "enrollment", {"server_url": server_url, "device_id": answer["device_id"],
+                                     "enrolled_at": now_iso()})
+        db.execute("DELETE FROM hub_state WHERE key IN ('pending_enrollment', 'device_revoked',"
+                   " 'forms_etag', 'replies_after', 'reconcile', 'last_error')")
+    return load_credentials(db, data_dir)
+
+
+def _write_secret(data_dir: Path, name: str, value: str) -> None:
+    path = Path(data_dir) / SECRETS_DIR / name
+    path.unlink(missing_ok=True)
+    path.touch(mode=0o600)
+    path.write_text(value, "ascii")
+
+
+# -- HTTP ---------------------------------------------------------------------------------
+
+def make_session() -> requests.Session:
+    """GETs retried by urllib3 with backoff; POSTs never are: a push is retried as a new batch."""
+    session = requests.Session()
+    retry = Retry(total=3, backoff_factor=0.5, backoff_jitter=0.5, allowed_methods={"GET"},
+                  status_forcelist=(502, 503, 504), raise_on_status=False)
+    session.mount("http://", HTTPAdapter(max_retries=retry))
+    session.mount("https://", HTTPAdapter(max_retries=retry))
+    session.headers[protocol.VERSION_HEADER] = protocol.PROTOCOL_VERSION
+    session.headers["User-Agent"] = f"feedback-collector/{__version__}"
+    return session
+
+
+def _call(session, method, url, token=None, json_body=None, data=None, headers=None,
+          accept=(200,)):
+    headers = dict(headers or {})
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
+    if json_body is not None:
+        data, headers["Content-Type"] = protocol.dumps(json_body), "application/json"
+    response = _send(session, method, url, data=data, headers=headers)
+    if response.status_code in accept:
+        return _json(response)
+    _raise_for(response)
+
+
+def _send(session, method, url, **kwargs) -> requests.Response:
+    try:
+        return session.request(method, url, timeout=TIMEOUT, **kwargs)
+    except requests.RequestException as error:
+        raise SyncError("unreachable",
+                        f"The server cannot be reached ({type(error).__name__}).") from error
+
+
+def _json(response):
+    try:
+        return response.json()
+    except ValueError:
+        raise SyncError("bad_answer", "The server's answer was not understood.") from None
+
+
+def _raise_for(response):
+    try:
+        error = response.json()["error"]
+        code, message = error["code"], error["message"]
+    except (ValueError, KeyError, TypeError):
+        code, message = f"http_{response.status_code}", f"The server answered {response.status_code}."
+    if code == "device_revoked":
+        raise DeviceRevoked(code, message)
+    raise SyncError(code, message)
+
+
+# -- one sync -----------------------------------------------------------------------------
+
+class SyncClient:
+    """Sync one hub's database with its server; safe to interrupt at any point."""
+
+    def __init__(self, db, credentials: Credentials, session=None):
+        self.db, self.creds = db, credentials
+        self.session = session or make_session()
+        self.key = credentials.pseudonym_key.encode("ascii")
+        self.batch_bytes = START_BATCH_BYTES
+
+    def url(self, path: str) -> str:
+        return self.creds.server_url + API_PREFIX + path
+
+    def call(self, method, path, **kwargs):
+        return _call(self.session, method, self.url(path), token=self.creds.token, **kwargs)
+
+    def probe(self) -> bool:
+        """A cheap check that the server answers; no token, no records."""
+        try:
+            response = self.session.get(self.url("/health"), timeout=(5, 10))
+            return response.status_code == 200
+        except requests.RequestException:
+            return False
+
+    def sync(self, progress=None) -> SyncReport:
+        """Push, then pull, then reconcile; the outcome is kept for `collector status`."""
+        report = SyncReport()
+        try:
+            self.push(report, progress)
+            report.forms_added = self.pull_forms()
+            report.replies_added = self.pull_replies()
+            report.reconcile = self.reconcile()
+            if report.reconcile["requeued"]:
+                # What the server turned out to lack goes again now, then both sides re-check.
+                requeued = report.reconcile["requeued"]
+                self.push(report, progress)
+                report.reconcile = dict(self.reconcile(), requeued=requeued)
+        except SyncError as error:
+            self._remember(error)
+            raise
+        with write_transaction(self.db):
+            set_state(self.db, "last_sync", now_iso())
+            self.db.execute("DELETE FROM hub_state WHERE key = 'last_error'")
+        return report
+
+    def _remember(self, error: SyncError) -> None:
+        with write_transaction(self.db):
+            set_state(self.db, "last_error", {"code": error.code, "message": error.message,
+                                              "at": now_iso()})
+            if isinstance(error, DeviceRevoked):
+                set_state(self.db, "device_revoked", now_iso())
+
+    # push
+
+    def push(self, report: SyncReport, progress=None) -> None:
+        while True:
+            batch, pairs = self.next_batch()
+            if not batch:
+                return
+            started = time.monotonic()
+            body = protocol.compress(protocol.dumps(batch))
+            answer = self.call("POST", "/records", data=body, accept=(200, 422),
+                               headers={"Content-Type": "application/json",
+                                        "Content-Encoding": "gzip"})
+            self._adapt(len(body), time.monotonic() - started)
+            counts = self.apply_results(answer.get("results", []), pairs)
+            report.stored += counts[RESULT_STORED]
+            report.duplicate += counts[RESULT_DUPLICATE]
+            report.rejected += counts[RESULT_REJECTED]
+            if progress:
+                progress(len(pairs))
+            if not any(counts.values()):
+                raise SyncError("no_results", "The server answered without results.")
+
+    def _adapt(self, sent: int, seconds: float) -> None:
+        """Batch size follows the link: what it carried in SECONDS_PER_BATCH last time."""
+        rate = sent / max(seconds, 0.001)
+        self.batch_bytes = int(min(protocol.MAX_BATCH_BYTES // 2,
+                                   max(MIN_BATCH_BYTES, rate * SECONDS_PER_BATCH)))
+
+    def next_batch(self):
+        """The next queued revisions, anonymized, up to the current batch size."""
+        records, pairs, size = [], [], 0
+        rows = self.db.query(
+            REVISION_SQL + " WHERE o.state = 'queued' ORDER BY o.queued_at, o.uuid, o.revision"
+            " LIMIT ?", [protocol.MAX_RECORDS_PER_BATCH])
+        for row in rows:
+            record = self.sync_form(row)
+            # Compressed JSON of survey records is about a fifth of its size.
+            size += len(protocol.dumps(record)) // 5
+            if records and size > self.batch_bytes:
+                break
+            records.append(record)
+            pairs.append((row["uuid"], row["revision"]))
+        if not records:
+            return None, []
+        queued = self.db.execute("SELECT count(*) FROM outbox WHERE state = 'queued'").fetchone()[0]
+        return protocol.batch_message(str(uuid_module.uuid4()), records, queued, __version__), pairs
+
+    def sync_form(self, row: dict) -> dict:
+        form = form_version(self.db, _BUILTINS, row["form_id"], row["form_version"])
+        record = dict(row, answers=json.loads(row["answers"]))
+        return anonymize(record, form, self.key)
+
+    def apply_results(self, results: list, pairs: list) -> dict:
+        """Mark each revision from the server's answer, in one transaction."""
+        sent = set(pairs)
+        counts = {RESULT_STORED: 0, RESULT_DUPLICATE: 0, RESULT_REJECTED: 0}
+        now = now_iso()
+        with write_transaction(self.db):
+            for item in results:
+                key = (item.get("uuid"), item.get("revision"))
+                if key not in sent or item.get("status") not in counts:
+                    continue
+                counts[item["status"]] += 1
+                if item["status"] == RESULT_REJECTED:
+                    self.db.execute("UPDATE outbox SET state = 'rejected', error_code = ?,"
+                                    " error_message = ? WHERE uuid = ? AND revision = ?",
+                                    [item.get("code"), item.get("message"), *key])
+                else:
+                    self.db.execute("UPDATE outbox SET state = 'sent', sent_at = ?,"
+                                    " error_code = NULL, error_message = NULL"
+                                    " WHERE uuid = ? AND revision = ?", [now, *key])
+            refresh_record_status(self.db, {uuid for uuid, _ in sent})
+        return counts
+
+    # pull
+
+    def pull_forms(self) -> list[str]:
+        """New form versions; an unchanged list costs one small request (ETag, 304)."""
+        etag = get_state(self.db, "forms_etag")
+        response = self.get("/forms", {"If-None-Match": etag} if etag else {})
+        if response.status_code == 304:
+            return []
+        added = []
+        for item in _json(response).get("forms", []):
+            if form_version(self.db, _BUILTINS, item["form_id"], item["version"]) is not None:
+                continue
+            definition = self.get(f"/forms/{item['form_id']}/{item['version']}")
+            if import_form(self.db, load_form_json(definition.text), "server"):
+                added.append(f"{item['form_id']} {item['version']}")
+        with write_transaction(self.db):
+            set_state(self.db, "forms_etag", response.headers.get("ETag"))
+        return added
+
+    def get(self, path: str, headers: dict | None = None) -> requests.Response:
+        """A GET whose response object is needed (headers, raw text)."""
+        headers = dict(headers or {}, Authorization=f"Bearer {self.creds.token}")
+        response = _send(self.session, "GET", self.url(path), headers=headers)
+        if response.status_code not in (200, 304):
+            _raise_for(response)
+        return response
+
+    def pull_replies(self) -> int:
+        added = 0
+        while True:
+            after = get_state(self.db, "replies_after", 0)
+            answer = self.call("GET", f"/replies?after={after}")
+            with write_transaction(self.db):
+                for reply in answer.get("replies", []):
+                    added += self.db.execute(
+                        "INSERT OR IGNORE INTO replies (id, record_uuid, message, locale,"
+                        " replied_at) VALUES (?, ?, ?, ?, ?)",
+                        [reply["id"], reply["record_uuid"], reply["message"], reply["locale"],
+                         reply["created_at"]]).rowcount
+                set_state(self.db, "replies_after", answer.get("after", after))
+            if not answer.get("replies"):
+                return added
+
+    # reconciliation
+
+    def reconcile(self) -> dict:
+        """Compare what the server holds from this device with what we think we sent."""
+        server = self.call("GET", "/reconcile")
+        local = set(map(tuple, self.db.execute(
+            "SELECT uuid, revision FROM outbox WHERE state = 'sent'").fetchall()))
+        count, digest = protocol.record_set_digest(local)
+        outcome = {"at": now_iso(), "local_count": count, "server_count": server["count"],
+                   "agree": digest == server["digest"], "requeued": 0, "confirmed": 0}
+        if not outcome["agree"]:
+            held = self._server_pairs()
+            outcome.update(self._repair(local, held))
+            count, digest = protocol.record_set_digest(
+                self.db.execute("SELECT uuid, revision FROM outbox WHERE state = 'sent'").fetchall())
+            outcome["agree"] = digest == protocol.record_set_digest(held)[1]
+        with write_transaction(self.db):
+            set_state(self.db, "reconcile", outcome)
+        return outcome
+
+    def _server_pairs(self) -> set:
+        held, after = set(), ("", 0)
+        while True:
+            page = self.call("GET", f"/reconcile/records?after_uuid={after[0]}"
+                                    f"&after_revision={after[1]}")
+            pairs = [(r["uuid"], r["revision"]) for r in page["records"]]
+            held.update(pairs)
+            if page.get("complete", True) or not pairs:
+                return held
+            after = pairs[-1]
+
+    def _repair(self, local: set, held: set) -> dict:
+        """Re-queue what the server lacks; confirm what it has that we thought unsent."""
+        missing, unconfirmed = local - held, held - local
+        with write_transaction(self.db):
+            for uuid, revision in missing:
+                self.db.execute("UPDATE outbox SET state = 'queued', sent_at = NULL"
+                                " WHERE uuid = ? AND revision = ?", [uuid, revision])
+            confirmed = 0
+            for uuid, revision in unconfirmed:
+                confirmed += self.db.execute(
+                    "UPDATE outbox SET state = 'sent', sent_at = ? WHERE uuid = ? AND"
+                    " revision = ? AND state != 'sent'", [now_iso(), uuid, revision]).rowcount
+            refresh_record_status(self.db, {uuid for uuid, _ in missing | unconfirmed})
+        return {"requeued": len(missing), "confirmed": confirmed}
+
+
+def export_bundle(db, credentials: Credentials) -> tuple[bytes, int]:
+    """Every queued revision, anonymized as for a push, in a signed file for a USB stick.
+
+    Nothing is marked sent: the records stay queued until the server confirms them
+    (a later push answers "duplicate", or reconciliation finds them).
+    """
+    client = SyncClient(db, credentials, session=requests.Session())
+    batches, count = [], 0
+    rows = db.execute("SELECT uuid, revision FROM outbox WHERE state = 'queued'"
+                      " ORDER BY queued_at, uuid, revision").fetchall()
+    for start in range(0, len(rows), protocol.MAX_RECORDS_PER_BATCH):
+        chunk = rows[start:start + protocol.MAX_RECORDS_PER_BATCH]
+        records = [client.sync_form(row) for row in _revisions(db, chunk)]
+        batches.append(protocol.batch_message(str(uuid_module.uuid4()), records, len(rows),
+                                              __version__))
+        count += len(records)
+    return protocol.make_bundle(batches, credentials.device_id, credentials.token), count
+
+
+def _revisions(db, pairs) -> list[dict]:
+    return [next(db.query(REVISION_SQL + " WHERE o.uuid = ? AND o.revision = ?", list(pair)))
+            for pair in pairs]
+
+
+def refresh_record_status(db, uuids) -> None:
+    """A finalized record follows the outbox state of its latest revision."""
+    for record_uuid in uuids:
+        db.execute(
+            "UPDATE records SET status = CASE (SELECT state FROM outbox o WHERE o.uuid ="
+            " records.uuid AND o.revision = records.revision)"
+            " WHEN 'sent' THEN 'synced' WHEN 'rejected' THEN 'rejected' ELSE 'finalized' END"
+            " WHERE uuid = ? AND status != 'draft'", [record_uuid])

@@ -1,0 +1,172 @@
+"""Protocol v1 over HTTP: health, enrollment, push, pull of forms and replies, reconciliation."""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import secrets
+import uuid as uuid_module
+
+from flask import Blueprint, Response, current_app, g, jsonify, request
+
+from collector import protocol
+from collector.clock import parse_iso, utcnow
+from collector.protocol import API_PREFIX, ProtocolError
+
+from .devices import code_hash
+from .ingest import ingest_batch
+from .store import Store
+
+bp = Blueprint("api", __name__, url_prefix=API_PREFIX)
+PAGE_SIZE = 1000
+
+
+def get_store() -> Store:
+    if "store" not in g:
+        g.store = Store(current_app.config["DATABASE"])
+    return g.store
+
+
+@bp.errorhandler(ProtocolError)
+def protocol_error(error: ProtocolError):
+    return jsonify(error.as_json()), error.status
+
+
+def device_required(view):
+    """The device named by its bearer token; a revoked one is told so, never served."""
+
+    @functools.wraps(view)
+    def wrapped(**kwargs):
+        protocol.check_version(request.headers.get(protocol.VERSION_HEADER))
+        scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+        if scheme.lower() != "bearer" or not token:
+            raise ProtocolError("token_missing", "Send the device token.", 401)
+        device = get_store().device_by_token(protocol.token_hash(token.strip()))
+        if device is None:
+            raise ProtocolError("token_unknown", "This device token is not known here.", 401)
+        if device["revoked_at"]:
+            raise ProtocolError("device_revoked", "This device was revoked by the central team; "
+                                "it keeps its data but can no longer sync.", 403)
+        g.device = device
+        return view(**kwargs)
+
+    return wrapped
+
+
+def read_message(limit_compressed: int = protocol.MAX_BATCH_BYTES) -> dict:
+    body = request.get_data(cache=False)
+    if len(body) > limit_compressed:
+        raise ProtocolError("too_large", "The batch is larger than the server accepts.", 413)
+    gzipped = request.headers.get("Content-Encoding", "").lower() == "gzip"
+    return protocol.decode_body(body, gzipped)
+
+
+@bp.route("/health")
+def health():
+    store = get_store()
+    store.db.execute("SELECT 1").fetchone()
+    return {"status": "ok", "protocol": protocol.PROTOCOL_VERSION}
+
+
+@bp.route("/enroll", methods=["POST"])
+def enroll():
+    message = protocol.load(protocol.EnrollSchema(), read_message(64 * 1024))
+    protocol.check_version(message["protocol"])
+    store = get_store()
+    token = secrets.token_urlsafe(32)
+    with store.transaction():
+        device_id = _claim_code(store, message, protocol.token_hash(token))
+    return {"protocol": protocol.PROTOCOL_VERSION, "device_id": device_id, "device_token": token,
+            "pseudonym_key": current_app.config["PSEUDONYM_KEY"]}
+
+
+def _claim_code(store: Store, message: dict, new_token_hash: str) -> str:
+    hashed = code_hash(message["code"])
+    code = store.enrollment_code(hashed)
+    enrollment_id = str(message["enrollment_id"])
+    if code is None:
+        raise ProtocolError("code_unknown", "This enrollment code is not known. Check it "
+                            "with the central team.", 404)
+    if code["used_at"]:
+        if code["enrollment_id"] == enrollment_id:
+            # The same collector asking again after a lost answer: give it a fresh token.
+            store.replace_token(code["device_id"], new_token_hash)
+            return code["device_id"]
+        raise ProtocolError("code_used", "This enrollment code was already used. Ask the "
+                            "central team for a new one.", 409)
+    if parse_iso(code["expires_at"]) < utcnow():
+        raise ProtocolError("code_expired", "This enrollment code has expired. Ask the "
+                            "central team for a new one.", 410)
+    device_id = str(uuid_module.uuid4())
+    store.enroll_device(hashed, device_id, code["label"], new_token_hash, enrollment_id,
+                        message["app_version"])
+    return device_id
+
+
+@bp.route("/records", methods=["POST"])
+@device_required
+def push():
+    status, answer = ingest_batch(get_store(), g.device, read_message(), source="push")
+    return jsonify(answer), status
+
+
+@bp.route("/forms")
+@device_required
+def forms():
+    listing = [{"form_id": f["form_id"], "version": f["version"], "hash": f["hash"]}
+               for f in get_store().published_forms()]
+    etag = hashlib.sha256(protocol.dumps({"forms": listing})).hexdigest()[:32]
+    if request.if_none_match.contains(etag):
+        return Response(status=304, headers={"ETag": f'"{etag}"'})
+    response = jsonify(protocol=protocol.PROTOCOL_VERSION, forms=listing)
+    response.set_etag(etag)
+    return response
+
+
+@bp.route("/forms/<form_id>/<version>")
+@device_required
+def form_version(form_id: str, version: str):
+    definition = get_store().form_definition(form_id, version)
+    if definition is None:
+        raise ProtocolError("unknown_form", f"No form {form_id} version {version}.", 404)
+    return Response(definition, mimetype="application/json")
+
+
+@bp.route("/replies")
+@device_required
+def replies():
+    after = request.args.get("after", "0")
+    if not after.isdigit():
+        raise ProtocolError("invalid_message", "after must be a whole number.")
+    rows = get_store().replies_for_device(g.device["id"], int(after), PAGE_SIZE)
+    cursor = rows[-1]["seq"] if rows else int(after)
+    return {"protocol": protocol.PROTOCOL_VERSION, "after": cursor,
+            "replies": [{k: r[k] for k in ("id", "record_uuid", "message", "locale",
+                                           "created_at")} for r in rows]}
+
+
+@bp.route("/reconcile")
+@device_required
+def reconcile():
+    count, digest = protocol.record_set_digest(get_store().record_pairs(g.device["id"]))
+    return {"protocol": protocol.PROTOCOL_VERSION, "count": count, "digest": digest}
+
+
+@bp.route("/reconcile/records")
+@device_required
+def reconcile_records():
+    after_uuid = request.args.get("after_uuid", "")
+    after_revision = request.args.get("after_revision", "0")
+    if not after_revision.isdigit():
+        raise ProtocolError("invalid_message", "after_revision must be a whole number.")
+    pairs = get_store().record_pairs(g.device["id"], (after_uuid, int(after_revision)),
+                                     PAGE_SIZE)
+    return {"protocol": protocol.PROTOCOL_VERSION,
+            "records": [{"uuid": u, "revision": r} for u, r in pairs],
+            "complete": len(pairs) < PAGE_SIZE}
+
+
+def close_store(exception=None):
+    store = g.pop("store", None)
+    if store is not None:
+        store.close()

@@ -1,0 +1,92 @@
+"""Storing pushed batches and USB bundles: each (uuid, revision) exactly once.
+
+The API and `sync-server import-bundle` both call `ingest_batch`, so a record
+arriving by either road is checked and stored the same way.
+"""
+
+from __future__ import annotations
+
+import json
+
+from collector import protocol
+from collector.forms import FormDefinition, builtin_forms, load_form_json
+from collector.protocol import (RESULT_DUPLICATE, RESULT_REJECTED, RESULT_STORED, ProtocolError,
+                                result)
+
+from .store import Store, answers_json
+
+_BUILTINS = builtin_forms()
+
+
+def known_form(store: Store, form_id: str, version: str) -> FormDefinition | None:
+    definition = store.form_definition(form_id, version)
+    if definition is not None:
+        return load_form_json(definition)
+    builtin = _BUILTINS.get(form_id)
+    return builtin if builtin and builtin.version == version else None
+
+
+def ingest_batch(store: Store, device: dict, message: dict, source: str) -> tuple[int, dict]:
+    """Check and store a batch in one transaction; return (HTTP status, answer).
+
+    The answer names every record: stored, duplicate, or rejected with a code.
+    The transaction commits before the answer exists, so an answer is a promise.
+    """
+    batch = protocol.load(protocol.BatchSchema(), message)
+    protocol.check_version(batch["protocol"])
+    batch_id = str(batch["batch_id"])
+    records = [_plain(r) for r in batch["records"]]
+    with store.transaction():
+        if store.batch_seen(batch_id):
+            raise ProtocolError("replayed_batch", "This batch was already received; "
+                                "nothing was stored again. Send a new batch.", 409)
+        store.add_batch(batch_id, device["id"], len(records), source)
+        results = [_ingest_record(store, device, record, batch_id) for record in records]
+        status = batch["device_status"]
+        store.device_seen(device["id"], status["queued"], status["app_version"])
+    answer = {"protocol": protocol.PROTOCOL_VERSION, "batch_id": batch_id, "results": results}
+    if results and all(r["status"] == RESULT_REJECTED for r in results):
+        # Nothing in the batch was accepted: a client error, with every reason listed.
+        answer["error"] = {"code": "all_rejected",
+                           "message": "No record in this batch was accepted; see results."}
+        return 422, answer
+    return 200, answer
+
+
+def _ingest_record(store: Store, device: dict, record: dict, batch_id: str) -> dict:
+    problem = check_record(store, record)
+    if problem:
+        store.audit(f"device:{device['id']}", "record_rejected", record["uuid"],
+                    record["revision"], problem[0])
+        return result(record, RESULT_REJECTED, *problem)
+    if store.add_record(record, device["id"], batch_id):
+        return result(record, RESULT_STORED)
+    existing = store.stored_record(record["uuid"], record["revision"])
+    if existing["device_id"] != device["id"] or existing["answers"] != answers_json(record["answers"]):
+        return result(record, RESULT_REJECTED, "conflict",
+                      "Another record with this uuid and revision is already stored.")
+    return result(record, RESULT_DUPLICATE)
+
+
+def check_record(store: Store, record: dict) -> tuple[str, str] | None:
+    """Why a record cannot be stored, as (code, message), or None."""
+    form = known_form(store, record["form_id"], record["form_version"])
+    if form is None:
+        return ("unknown_form", f"The server has no form {record['form_id']} "
+                f"version {record['form_version']}.")
+    if len(answers_json(record["answers"]).encode()) > protocol.MAX_RECORD_BYTES:
+        return "too_large", "This record is larger than the server accepts."
+    unknown = sorted(set(record["answers"]) - set(form.questions))
+    if unknown:
+        return "unknown_field", f"Not questions of this form: {', '.join(unknown[:5])}."
+    leaked = [name for name in form.identifying_fields if name in record["answers"]
+              and form.questions[name].get("privacy", "drop") == "drop"]
+    if leaked:
+        # Defence in depth: the collector never sends these; refuse if one ever does.
+        return "identifying_field", f"Identifying fields must not be sent: {', '.join(leaked)}."
+    return None
+
+
+def _plain(record: dict) -> dict:
+    """Back to JSON types after marshmallow turned strings into UUIDs and dates."""
+    return json.loads(protocol.dumps(record))

@@ -1,0 +1,243 @@
+"""The sync server's storage: every query the server runs, behind one class.
+
+SQLite through sqlite-utils today; a PostgreSQL store can implement the same
+methods without touching the API, the CLI or the ingestion logic.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import sqlite3
+from pathlib import Path
+
+import sqlite_utils
+from sqlite_utils.migrations import Migrations
+
+from collector.clock import now_iso
+
+migrations = Migrations("sync_server")
+BUSY_TIMEOUT_MS = 15_000
+
+
+class Store:
+    """One connection to the server database and the queries on it."""
+
+    def __init__(self, path: Path | str):
+        conn = sqlite3.connect(str(path), timeout=BUSY_TIMEOUT_MS / 1000, check_same_thread=False)
+        self.db = sqlite_utils.Database(conn)
+        self.db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        self.db.enable_wal()
+        self.db.execute("PRAGMA synchronous = FULL")
+        self.db.execute("PRAGMA foreign_keys = ON")
+
+    @classmethod
+    def create(cls, path: Path | str) -> "Store":
+        store = cls(path)
+        migrations.apply(store.db)
+        return store
+
+    def close(self) -> None:
+        self.db.close()
+
+    @contextlib.contextmanager
+    def transaction(self):
+        """Take the write lock at once (see collector.db.write_transaction for why)."""
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            yield self
+        except BaseException:
+            self.db.rollback()
+            raise
+        self.db.execute("COMMIT")
+
+    def one(self, sql: str, params=()) -> dict | None:
+        rows = list(self.db.query(sql, params))
+        return rows[0] if rows else None
+
+    # -- users -----------------------------------------------------------------------
+
+    def add_user(self, name: str, role: str, password_hash: str) -> None:
+        with self.transaction():
+            self.db.execute("INSERT INTO users (name, role, password_hash, created_at)"
+                            " VALUES (?, ?, ?, ?)", [name, role, password_hash, now_iso()])
+
+    def user_exists(self, name: str) -> bool:
+        return self.one("SELECT 1 AS x FROM users WHERE name = ?", [name]) is not None
+
+    # -- devices and enrollment ------------------------------------------------------
+
+    def add_enrollment_code(self, code_hash: str, label: str, expires_at: str) -> None:
+        with self.transaction():
+            self.db.execute("INSERT INTO enrollment_codes (code_hash, label, created_at, expires_at)"
+                            " VALUES (?, ?, ?, ?)", [code_hash, label, now_iso(), expires_at])
+
+    def enrollment_code(self, code_hash: str) -> dict | None:
+        return self.one("SELECT * FROM enrollment_codes WHERE code_hash = ?", [code_hash])
+
+    def enroll_device(self, code_hash: str, device_id: str, label: str, token_hash: str,
+                      enrollment_id: str, app_version: str) -> None:
+        now = now_iso()
+        self.db.execute("INSERT INTO devices (id, label, token_hash, enrollment_id, enrolled_at,"
+                        " app_version) VALUES (?, ?, ?, ?, ?, ?)",
+                        [device_id, label, token_hash, enrollment_id, now, app_version])
+        self.db.execute("UPDATE enrollment_codes SET used_at = ?, device_id = ?, enrollment_id = ?"
+                        " WHERE code_hash = ?", [now, device_id, enrollment_id, code_hash])
+        self.audit(f"device:{device_id}", "enrolled", detail=label)
+
+    def replace_token(self, device_id: str, token_hash: str) -> None:
+        self.db.execute("UPDATE devices SET token_hash = ? WHERE id = ?", [token_hash, device_id])
+        self.audit(f"device:{device_id}", "enrollment_repeated")
+
+    def device_by_token(self, token_hash: str) -> dict | None:
+        return self.one("SELECT * FROM devices WHERE token_hash = ?", [token_hash])
+
+    def device(self, device_id: str) -> dict | None:
+        return self.one("SELECT * FROM devices WHERE id = ?", [device_id])
+
+    def devices(self) -> list[dict]:
+        return list(self.db.query(
+            "SELECT d.*, (SELECT count(*) FROM records r WHERE r.device_id = d.id) AS received"
+            " FROM devices d ORDER BY enrolled_at"))
+
+    def revoke_device(self, device_id: str) -> bool:
+        with self.transaction():
+            cursor = self.db.execute("UPDATE devices SET revoked_at = ? WHERE id = ?"
+                                     " AND revoked_at IS NULL", [now_iso(), device_id])
+            if cursor.rowcount:
+                self.audit("admin", "device_revoked", detail=device_id)
+        return bool(cursor.rowcount)
+
+    def device_seen(self, device_id: str, queued: int, app_version: str) -> None:
+        self.db.execute("UPDATE devices SET last_seen = ?, queued = ?, app_version ="
+                        " coalesce(nullif(?, ''), app_version) WHERE id = ?",
+                        [now_iso(), queued, app_version, device_id])
+
+    # -- records ---------------------------------------------------------------------
+
+    def batch_seen(self, batch_id: str) -> bool:
+        return self.one("SELECT 1 AS x FROM batches WHERE batch_id = ?", [batch_id]) is not None
+
+    def add_batch(self, batch_id: str, device_id: str, count: int, source: str) -> None:
+        self.db.execute("INSERT INTO batches (batch_id, device_id, received_at, records, source)"
+                        " VALUES (?, ?, ?, ?, ?)", [batch_id, device_id, now_iso(), count, source])
+
+    def stored_record(self, record_uuid: str, revision: int) -> dict | None:
+        return self.one("SELECT device_id, answers FROM records WHERE uuid = ? AND revision = ?",
+                        [record_uuid, revision])
+
+    def add_record(self, record: dict, device_id: str, batch_id: str) -> bool:
+        """Store a record once; False when this (uuid, revision) is already here."""
+        cursor = self.db.execute(
+            "INSERT OR IGNORE INTO records (uuid, revision, device_id, form_id, form_version,"
+            " locale, collected, enumerator, answers, received_at, batch_id)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [record["uuid"], record["revision"], device_id, record["form_id"],
+             record["form_version"], record["locale"], record["collected"],
+             record["enumerator"], answers_json(record["answers"]), now_iso(), batch_id])
+        if cursor.rowcount:
+            self.audit(f"device:{device_id}", "record_stored", record["uuid"], record["revision"])
+        return bool(cursor.rowcount)
+
+    def record_pairs(self, device_id: str, after: tuple[str, int] = ("", 0),
+                     limit: int | None = None) -> list[tuple[str, int]]:
+        sql = ("SELECT uuid, revision FROM records WHERE device_id = ? AND (uuid, revision) > (?, ?)"
+               " ORDER BY uuid, revision")
+        params = [device_id, after[0], after[1]]
+        if limit:
+            sql += " LIMIT ?"
+            params.append(limit)
+        return [tuple(row) for row in self.db.execute(sql, params).fetchall()]
+
+    def count_records(self, **where) -> int:
+        clauses = " AND ".join(f"{key} = ?" for key in where) or "1"
+        return self.db.execute(f"SELECT count(*) FROM records WHERE {clauses}",
+                               list(where.values())).fetchone()[0]
+
+    def audit(self, actor: str, action: str, record_uuid: str | None = None,
+              revision: int | None = None, detail: str | None = None) -> None:
+        self.db.execute("INSERT INTO audit (at, actor, action, uuid, revision, detail)"
+                        " VALUES (?, ?, ?, ?, ?, ?)",
+                        [now_iso(), actor, action, record_uuid, revision, detail])
+
+    # -- forms -----------------------------------------------------------------------
+
+    def publish_form(self, form_id: str, version: str, definition: str, digest: str) -> bool:
+        with self.transaction():
+            cursor = self.db.execute(
+                "INSERT OR IGNORE INTO forms (form_id, version, definition, hash, published_at)"
+                " VALUES (?, ?, ?, ?, ?)", [form_id, version, definition, digest, now_iso()])
+            if cursor.rowcount:
+                self.audit("admin", "form_published", detail=f"{form_id} {version}")
+        return bool(cursor.rowcount)
+
+    def form_definition(self, form_id: str, version: str) -> str | None:
+        row = self.one("SELECT definition FROM forms WHERE form_id = ? AND version = ?",
+                       [form_id, version])
+        return row["definition"] if row else None
+
+    def published_forms(self) -> list[dict]:
+        return list(self.db.query("SELECT form_id, version, hash, published_at FROM forms"
+                                  " ORDER BY form_id, published_at"))
+
+    # -- replies to community feedback -----------------------------------------------
+
+    def add_reply(self, reply_id: str, record_uuid: str, message: str, locale: str,
+                  author: str) -> dict:
+        with self.transaction():
+            owner = self.one("SELECT device_id FROM records WHERE uuid = ? LIMIT 1", [record_uuid])
+            if owner is None:
+                raise KeyError(record_uuid)
+            self.db.execute("INSERT INTO replies (id, device_id, record_uuid, message, locale,"
+                            " created_at, author) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                            [reply_id, owner["device_id"], record_uuid, message, locale,
+                             now_iso(), author])
+            self.audit(author, "reply_added", record_uuid, detail=reply_id)
+        return self.one("SELECT * FROM replies WHERE id = ?", [reply_id])
+
+    def replies_for_device(self, device_id: str, after: int, limit: int) -> list[dict]:
+        return list(self.db.query(
+            "SELECT seq, id, record_uuid, message, locale, created_at FROM replies"
+            " WHERE device_id = ? AND seq > ? ORDER BY seq LIMIT ?", [device_id, after, limit]))
+
+
+def answers_json(answers: dict) -> str:
+    return json.dumps(answers, ensure_ascii=False, sort_keys=True)
+
+
+@migrations()
+def m001_initial(db: sqlite_utils.Database):
+    db.execute("""CREATE TABLE users (
+        id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE COLLATE NOCASE,
+        role TEXT NOT NULL CHECK (role IN ('admin', 'analyst', 'viewer')),
+        password_hash TEXT NOT NULL, created_at TEXT NOT NULL)""")
+    db.execute("""CREATE TABLE devices (
+        id TEXT PRIMARY KEY, label TEXT NOT NULL, token_hash TEXT NOT NULL UNIQUE,
+        enrollment_id TEXT NOT NULL, enrolled_at TEXT NOT NULL, last_seen TEXT,
+        queued INTEGER, app_version TEXT, revoked_at TEXT)""")
+    db.execute("""CREATE TABLE enrollment_codes (
+        code_hash TEXT PRIMARY KEY, label TEXT NOT NULL, created_at TEXT NOT NULL,
+        expires_at TEXT NOT NULL, used_at TEXT, device_id TEXT, enrollment_id TEXT)""")
+    db.execute("""CREATE TABLE batches (
+        batch_id TEXT PRIMARY KEY, device_id TEXT NOT NULL REFERENCES devices(id),
+        received_at TEXT NOT NULL, records INTEGER NOT NULL, source TEXT NOT NULL)""")
+    db.execute("""CREATE TABLE records (
+        uuid TEXT NOT NULL, revision INTEGER NOT NULL,
+        device_id TEXT NOT NULL REFERENCES devices(id),
+        form_id TEXT NOT NULL, form_version TEXT NOT NULL, locale TEXT NOT NULL,
+        collected TEXT NOT NULL, enumerator TEXT, answers TEXT NOT NULL,
+        received_at TEXT NOT NULL, batch_id TEXT NOT NULL REFERENCES batches(batch_id),
+        PRIMARY KEY (uuid, revision))""")
+    db.execute("CREATE INDEX records_by_device ON records (device_id, uuid, revision)")
+    db.execute("CREATE INDEX records_by_form ON records (form_id, received_at)")
+    db.execute("""CREATE TABLE audit (
+        id INTEGER PRIMARY KEY, at TEXT NOT NULL, actor TEXT NOT NULL, action TEXT NOT NULL,
+        uuid TEXT, revision INTEGER, detail TEXT)""")
+    db.execute("""CREATE TABLE forms (
+        form_id TEXT NOT NULL, version TEXT NOT NULL, definition TEXT NOT NULL,
+        hash TEXT NOT NULL, published_at TEXT NOT NULL, PRIMARY KEY (form_id, version))""")
+    db.execute("""CREATE TABLE replies (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL UNIQUE,
+        device_id TEXT NOT NULL REFERENCES devices(id), record_uuid TEXT NOT NULL,
+        message TEXT NOT NULL, locale TEXT, created_at TEXT NOT NULL, author TEXT NOT NULL)""")
+    db.execute("CREATE INDEX replies_by_device ON replies (device_id, seq)")
