@@ -70,11 +70,20 @@ def check_privacy_rule(rule: str) -> None:
     if rule in PRIVACY_RULES:
         return
     kind, _, target = rule.partition(":")
-    if kind != "generalize" or target.split(":")[0] not in GENERALIZE_TARGETS:
+    name, _, edges = target.partition(":")
+    if kind != "generalize" or name not in GENERALIZE_TARGETS or (name == "bins") != bool(edges):
         raise ValidationError(
-            f"'{rule}' is not a privacy rule: use drop, pseudonymize, scrub, keep "
-            f"or generalize:{{{','.join(GENERALIZE_TARGETS)}}}."
+            f"'{rule}' is not a privacy rule: use drop, pseudonymize, scrub, keep, "
+            "generalize:age_band, generalize:month, generalize:parent or "
+            "generalize:bins:EDGE,EDGE,... (ascending numbers)."
         )
+    if edges:
+        try:
+            numbers = [float(edge) for edge in edges.split(",")]
+        except ValueError:
+            raise ValidationError(f"'{rule}': bin edges must be numbers.") from None
+        if numbers != sorted(set(numbers)):
+            raise ValidationError(f"'{rule}': bin edges must be ascending.")
 
 
 def check_expression(source: str) -> None:

@@ -19,7 +19,7 @@ from .sync_client import DeviceRevoked, SyncClient, SyncError, enroll, load_cred
 
 bp = Blueprint("sync", __name__, url_prefix="/sync")
 # Shown when the hub is not enrolled yet: pseudonyms then use a key known to nobody.
-PREVIEW_KEY = b"preview-only"
+PREVIEW_KEY = b"preview only, not the project key"
 
 
 def error_text(code: str | None) -> str:

@@ -136,21 +136,21 @@ def make_session() -> requests.Session:
 
 
 def _call(session, method, url, token=None, json_body=None, data=None, headers=None,
-          accept=(200,)):
+          accept=(200,), timeout=TIMEOUT):
     headers = dict(headers or {})
     if token:
         headers["Authorization"] = f"Bearer {token}"
     if json_body is not None:
         data, headers["Content-Type"] = protocol.dumps(json_body), "application/json"
-    response = _send(session, method, url, data=data, headers=headers)
+    response = _send(session, method, url, data=data, headers=headers, timeout=timeout)
     if response.status_code in accept:
         return _json(response)
     _raise_for(response)
 
 
-def _send(session, method, url, **kwargs) -> requests.Response:
+def _send(session, method, url, timeout=TIMEOUT, **kwargs) -> requests.Response:
     try:
-        return session.request(method, url, timeout=TIMEOUT, **kwargs)
+        return session.request(method, url, timeout=timeout, **kwargs)
     except requests.RequestException as error:
         raise SyncError("unreachable",
                         f"The server cannot be reached ({type(error).__name__}).") from error
@@ -179,9 +179,10 @@ def _raise_for(response):
 class SyncClient:
     """Sync one hub's database with its server; safe to interrupt at any point."""
 
-    def __init__(self, db, credentials: Credentials, session=None):
+    def __init__(self, db, credentials: Credentials, session=None, timeout=TIMEOUT):
         self.db, self.creds = db, credentials
         self.session = session or make_session()
+        self.timeout = timeout
         self.key = credentials.pseudonym_key.encode("ascii")
         self.batch_bytes = START_BATCH_BYTES
 
@@ -189,7 +190,8 @@ class SyncClient:
         return self.creds.server_url + API_PREFIX + path
 
     def call(self, method, path, **kwargs):
-        return _call(self.session, method, self.url(path), token=self.creds.token, **kwargs)
+        return _call(self.session, method, self.url(path), token=self.creds.token,
+                     timeout=self.timeout, **kwargs)
 
     def probe(self) -> bool:
         """A cheap check that the server answers; no token, no records."""
@@ -209,9 +211,8 @@ class SyncClient:
             report.reconcile = self.reconcile()
             if report.reconcile["requeued"]:
                 # What the server turned out to lack goes again now, then both sides re-check.
-                requeued = report.reconcile["requeued"]
                 self.push(report, progress)
-                report.reconcile = dict(self.reconcile(), requeued=requeued)
+                report.reconcile = self.reconcile(requeued=report.reconcile["requeued"])
         except SyncError as error:
             self._remember(error)
             raise
@@ -323,7 +324,8 @@ class SyncClient:
     def get(self, path: str, headers: dict | None = None) -> requests.Response:
         """A GET whose response object is needed (headers, raw text)."""
         headers = dict(headers or {}, Authorization=f"Bearer {self.creds.token}")
-        response = _send(self.session, "GET", self.url(path), headers=headers)
+        response = _send(self.session, "GET", self.url(path), headers=headers,
+                         timeout=self.timeout)
         if response.status_code not in (200, 304):
             _raise_for(response)
         return response
@@ -346,17 +348,22 @@ class SyncClient:
 
     # reconciliation
 
-    def reconcile(self) -> dict:
-        """Compare what the server holds from this device with what we think we sent."""
+    def reconcile(self, requeued: int = 0) -> dict:
+        """Compare what the server holds from this device with what we think we sent.
+
+        `requeued` carries over what an earlier pass of the same sync sent again.
+        """
         server = self.call("GET", "/reconcile")
         local = set(map(tuple, self.db.execute(
             "SELECT uuid, revision FROM outbox WHERE state = 'sent'").fetchall()))
         count, digest = protocol.record_set_digest(local)
         outcome = {"at": now_iso(), "local_count": count, "server_count": server["count"],
-                   "agree": digest == server["digest"], "requeued": 0, "confirmed": 0}
+                   "agree": digest == server["digest"], "requeued": requeued, "confirmed": 0}
         if not outcome["agree"]:
             held = self._server_pairs()
-            outcome.update(self._repair(local, held))
+            repaired = self._repair(local, held)
+            outcome.update(requeued=requeued + repaired["requeued"],
+                           confirmed=repaired["confirmed"])
             count, digest = protocol.record_set_digest(
                 self.db.execute("SELECT uuid, revision FROM outbox WHERE state = 'sent'").fetchall())
             outcome["agree"] = digest == protocol.record_set_digest(held)[1]

@@ -249,3 +249,46 @@ def reply(data_dir, database, record_uuid, message, locale, author):
         raise click.ClickException(f"No record {record_uuid} has been received.") from None
     click.echo(f"Reply queued for the device that sent {record_uuid}.")
 
+
+
+@cli.command()
+@data_dir_option
+@click.option("--port", default=5000, show_default=True, type=click.IntRange(0, 65535),
+              help="Port of the collector hub (phones connect here).")
+@click.option("--server-port", default=8000, show_default=True, type=click.IntRange(0, 65535),
+              help="Port of the sync server, on 127.0.0.1.")
+def demo(data_dir, database, port, server_port):
+    """Run a sync server and an enrolled collector hub together, to see the whole flow.
+
+    The hub has a sample enumerator (name "demo", PIN 1234) and syncs in the background.
+
+    Example: sync-server demo --data-dir demo-data
+    """
+    import threading
+
+    from collector.cli import add_demo_user, run_hub
+    from collector.datadir import ensure_data_dir
+    from collector.db import open_database
+    from collector.serving import make_server
+    from collector.sync_client import enroll, load_credentials
+
+    from . import create_app
+
+    hub_dir = ensure_data_dir(data_dir / "collector")
+    app = create_app(data_dir=data_dir, database=database)
+    server = make_server(app, "127.0.0.1", server_port, 8)
+    server.prepare()
+    threading.Thread(target=server.serve, daemon=True).start()
+    url = f"http://127.0.0.1:{server.bind_addr[1]}"
+    db = open_database(hub_dir / "collector.db")
+    if load_credentials(db, hub_dir) is None:
+        code = new_code()
+        open_store(database).add_enrollment_code(code_hash(code), "demo laptop", expiry(1))
+        enroll(db, hub_dir, url, code)
+    db.close()
+    click.echo(f"Sync server: {url}/api/v1/health (data in {data_dir})")
+    add_demo_user(hub_dir)
+    try:
+        run_hub(hub_dir, "0.0.0.0", port, 16)
+    finally:
+        server.stop()

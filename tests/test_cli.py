@@ -154,17 +154,21 @@ def test_serve_prints_addresses_answers_health_and_stops(tmp_path):
     assert process.returncode == 0
 
 
-def test_every_command_is_documented():
+@pytest.mark.parametrize("program", ["collector", "sync-server"])
+def test_every_command_is_documented(program):
+    from sync_server.cli import cli as server_cli
+
+    group = {"collector": cli, "sync-server": server_cli}[program]
     docs = (ROOT / "README.md").read_text() + (ROOT / "docs" / "field-guide.md").read_text()
     commands = []
-    for name, command in cli.commands.items():
+    for name, command in group.commands.items():
         if hasattr(command, "commands"):
-            commands += [f"collector {name} {sub}" for sub in command.commands]
+            commands += [(f"{program} {name} {sub}", c) for sub, c in command.commands.items()]
         else:
-            commands.append(f"collector {name}")
-    for command in commands:
-        assert command in docs, f"{command} is not documented"
-        assert cli.get_command(None, command.split()[1]).help
+            commands.append((f"{program} {name}", command))
+    for text, command in commands:
+        assert text in docs, f"{text} is not documented"
+        assert "Example:" in command.help, f"{text} has no example in its help"
 
 
 def test_every_setting_is_documented():

@@ -259,6 +259,7 @@ def test_every_page_shows_only_catalog_text(pseudo_hub):
     pages: dict[str, str] = {}
 
     def visit(name, response):
+        assert response.status_code < 500, f"{name}: {response.status_code}"
         pages[name] = response.text
 
     for path in ("/", "/signin", "/feedback", "/feedback/status", "/feedback/status?code=ZZZZ",
@@ -282,6 +283,11 @@ def test_every_page_shows_only_catalog_text(pseudo_hub):
                                     page_data("community_survey", 7, survey, action="draft")))
     visit("finalized", phone.post(f"/records/{record_uuid}/finalize", {}))
     visit("records", phone.get("/records?status=finalized"))
+    visit("preview", phone.get(f"/sync/preview/{record_uuid}"))
+    visit("sync", phone.get("/sync"))
+    visit("enroll refused", phone.post("/sync/enroll", {"server": "http://127.0.0.1:9",
+                                                        "code": "AAAA-BBBB-CCCC"}))
+    visit("enroll incomplete", phone.post("/sync/enroll", {"server": "", "code": ""}))
     report_uuid = fill_form(phone, "discrimination_report", pseudo_answers(REPORT_ANSWERS))
     visit("report saved", phone.last)
     for index in range(3):

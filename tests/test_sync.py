@@ -371,3 +371,11 @@ def test_preview_shows_exactly_what_leaves(enrolled, data_dir, db_path):
     db.close()
     assert shown == batch["records"][0]
     assert "Halima" not in payload and "345678" not in payload
+
+
+def test_preview_before_enrollment_uses_a_preview_key(browser):
+    record_uuid = fill_form(browser, "community_survey", SURVEY_ANSWERS)
+    page = browser.get(f"/sync/preview/{record_uuid}")
+    assert page.status_code == 200
+    assert "not the project&#39;s key" in page.text or "preview key" in page.text
+    assert "Halima" not in page.text.split('class="payload"')[1]
