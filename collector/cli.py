@@ -264,10 +264,10 @@ def sync(data_dir):
     credentials = load_credentials(db, data_dir)
     if credentials is None:
         raise click.ClickException("This laptop is not enrolled: run `collector enroll` first.")
-    queued = status_counts(db)["queued"]
+    queued = set(db.execute("SELECT uuid, revision FROM outbox WHERE state = 'queued'").fetchall())
     client = SyncClient(db, credentials)
     try:
-        with click.progressbar(length=queued, label="Sending records",
+        with click.progressbar(length=len(queued), label="Sending records",
                                show_pos=True) as bar:
             report = client.sync(progress=bar.update)
     except SyncError as error:
@@ -281,11 +281,11 @@ def sync(data_dir):
     if reconcile.get("requeued"):
         click.echo(f"The server was missing {reconcile['requeued']} records: they were sent "
                    "again.")
-    left = status_counts(db)
-    if report.rejected or left["queued"] or not reconcile.get("agree"):
-        raise click.ClickException(f"Not everything was accepted: {left['queued']} still "
-                                   f"queued, {left['rejected']} rejected (see the hub's record "
-                                   "list for the reasons).")
+    accepted = set(db.execute("SELECT uuid, revision FROM outbox WHERE state = 'sent'").fetchall())
+    left = queued - accepted
+    if left or not reconcile.get("agree"):
+        raise click.ClickException(f"{len(left)} of the {len(queued)} queued records were not "
+                                   "accepted; the hub's Sync page and record list say why.")
 
 
 @cli.command("export-bundle")

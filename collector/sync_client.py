@@ -17,7 +17,7 @@ from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
 from . import __version__, protocol
-from .anonymizer import anonymize
+from .anonymizer import AnonymizerError, anonymize
 from .clock import now_iso
 from .datadir import SECRETS_DIR, read_or_create_secret
 from .db import write_transaction
@@ -263,7 +263,11 @@ class SyncClient:
             REVISION_SQL + " WHERE o.state = 'queued' ORDER BY o.queued_at, o.uuid, o.revision"
             " LIMIT ?", [protocol.MAX_RECORDS_PER_BATCH])
         for row in rows:
-            record = self.sync_form(row)
+            try:
+                record = self.sync_form(row)
+            except AnonymizerError as error:
+                self._reject_locally(row, str(error))
+                continue
             # Compressed JSON of survey records is about a fifth of its size.
             size += len(protocol.dumps(record)) // 5
             if records and size > self.batch_bytes:
@@ -273,12 +277,25 @@ class SyncClient:
         if not records:
             return None, []
         queued = self.db.execute("SELECT count(*) FROM outbox WHERE state = 'queued'").fetchone()[0]
-        return protocol.batch_message(str(uuid_module.uuid4()), records, queued, __version__), pairs
+        # What will still wait on this laptop once this batch is in: the central team sees it.
+        return (protocol.batch_message(str(uuid_module.uuid4()), records, queued - len(records),
+                                       __version__), pairs)
 
     def sync_form(self, row: dict) -> dict:
         form = form_version(self.db, _BUILTINS, row["form_id"], row["form_version"])
+        if form is None:
+            raise AnonymizerError(f"The form {row['form_id']} version {row['form_version']} "
+                                  "is no longer on this hub.")
         record = dict(row, answers=json.loads(row["answers"]))
         return anonymize(record, form, self.key)
+
+    def _reject_locally(self, row: dict, message: str) -> None:
+        """A revision that cannot be anonymized is never sent, and never blocks the others."""
+        with write_transaction(self.db):
+            self.db.execute("UPDATE outbox SET state = 'rejected', error_code = 'not_anonymized',"
+                            " error_message = ? WHERE uuid = ? AND revision = ?",
+                            [message, row["uuid"], row["revision"]])
+            refresh_record_status(self.db, {row["uuid"]})
 
     def apply_results(self, results: list, pairs: list) -> dict:
         """Mark each revision from the server's answer, in one transaction."""

@@ -48,6 +48,7 @@ def device_required(view):
             raise ProtocolError("device_revoked", "This device was revoked by the central team; "
                                 "it keeps its data but can no longer sync.", 403)
         g.device = device
+        get_store().touch_device(device["id"])
         return view(**kwargs)
 
     return wrapped

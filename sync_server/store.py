@@ -108,6 +108,10 @@ class Store:
                 self.audit("admin", "device_revoked", detail=device_id)
         return bool(cursor.rowcount)
 
+    def touch_device(self, device_id: str) -> None:
+        with self.transaction():
+            self.db.execute("UPDATE devices SET last_seen = ? WHERE id = ?", [now_iso(), device_id])
+
     def device_seen(self, device_id: str, queued: int, app_version: str) -> None:
         self.db.execute("UPDATE devices SET last_seen = ?, queued = ?, app_version ="
                         " coalesce(nullif(?, ''), app_version) WHERE id = ?",

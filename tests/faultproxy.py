@@ -562,9 +562,9 @@ class FaultProxy:
         if not ok:
             return None
         upstream = link.connect_upstream()
+        self._count(requests_forwarded=1, bytes_up=len(request))
         if not self._send(upstream, request, self._deadline()):
             return None
-        self._count(requests_forwarded=1, bytes_up=len(request))
         return requests.methods[0]
 
     def _fault_reset_after_request(self, link: _Link) -> bool:
@@ -584,9 +584,10 @@ class FaultProxy:
         _, total, head = self._read_message(link.upstream, _HttpFraming(True, method),
                                             keep=after_bytes)
         part = head[:max(0, min(after_bytes, total - 1))]
-        if part and self._send(link.client, part, self._deadline()):
+        if part:
             self._count(bytes_down=len(part))
-            self._stop.wait(0.05)      # let the client read the part before the RST
+            if self._send(link.client, part, self._deadline()):
+                self._stop.wait(0.05)  # let the client read the part before the RST
         self._count(faults_injected=1)
         return True
 
@@ -651,10 +652,7 @@ class FaultProxy:
                         return
                     if rate:
                         next_send = max(next_send, time.monotonic()) + len(data) / rate
-                if not self._send(dst, data, time.monotonic() + self.idle_timeout):
-                    outcome[direction] = "error"
-                    return
-                last_sent = link.last_activity = time.monotonic()
+                # Count before sending, so a peer that has the bytes sees them counted.
                 self._count(**{"bytes_" + direction: len(data)})
                 if requests is not None:
                     try:
@@ -664,6 +662,10 @@ class FaultProxy:
                     else:
                         if finished:
                             self._count(requests_forwarded=finished)
+                if not self._send(dst, data, time.monotonic() + self.idle_timeout):
+                    outcome[direction] = "error"
+                    return
+                last_sent = link.last_activity = time.monotonic()
         except OSError:
             outcome[direction] = "error"
             link.close(reset_client=True, reset_upstream=True)

@@ -379,3 +379,19 @@ def test_preview_before_enrollment_uses_a_preview_key(browser):
     assert page.status_code == 200
     assert "not the project&#39;s key" in page.text or "preview key" in page.text
     assert "Halima" not in page.text.split('class="payload"')[1]
+
+
+def test_a_record_that_cannot_be_anonymized_is_held_back_not_sent(enrolled, central, data_dir,
+                                                                  db_path):
+    fill_everything(enrolled, surveys=2)
+    conn = sqlite3.connect(db_path)
+    with conn:  # a form version that vanished from the hub (a bad manual edit, say)
+        conn.execute("UPDATE revisions SET form_version = 'gone' WHERE rowid = 1")
+    conn.close()
+    result = collector("sync", data_dir=data_dir)
+    assert result.exit_code == 1 and "Stored 3" in result.output
+    [held] = query(db_path, "SELECT error_code, error_message FROM outbox WHERE state = 'rejected'")
+    assert held["error_code"] == "not_anonymized" and "no longer on this hub" in held["error_message"]
+    assert query(central.database, "SELECT count(*) AS n FROM records")[0]["n"] == 3
+    [device] = query(central.database, "SELECT last_seen, queued FROM devices")
+    assert device["last_seen"] and device["queued"] == 0
