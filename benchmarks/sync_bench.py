@@ -448,12 +448,12 @@ def run(args, tmp: Path, central: Served, openrosa: Served) -> bool:
     print()
     print("Bytes on the wire = HTTP requests and responses, headers included, both directions "
           "(no TCP/IP or TLS overhead). Round trips = HTTP requests.")
-    print(f"Ratio bytes/record, OpenRosa / ours:   {bytes_ratio:8.1f}x  "
+    print(f"Ratio bytes/record, OpenRosa / ours:       {bytes_ratio:8.1f}x  "
           f"(goal >= {GOALS['bytes_ratio']:.0f}x: {verdict(bytes_ratio >= GOALS['bytes_ratio'])})")
     print(f"Ratio round trips/record, OpenRosa / ours: {trips_ratio:8.1f}x  "
           f"(goal >= {GOALS['round_trip_ratio']:.0f}x: "
           f"{verdict(trips_ratio >= GOALS['round_trip_ratio'])})")
-    print(f"Records/second, ours / OpenRosa:       {rows[0]['rate'] / rows[1]['rate']:8.1f}x")
+    print(f"Records/second, ours / OpenRosa:           {rows[0]['rate'] / rows[1]['rate']:8.1f}x")
     print()
 
     if args.skip_slow:

@@ -131,17 +131,50 @@ class Store:
                         [record_uuid, revision])
 
     def add_record(self, record: dict, device_id: str, batch_id: str) -> bool:
-        """Store a record once; False when this (uuid, revision) is already here."""
+        """Store a record once; False when this (uuid, revision) is already here.
+
+        Only the newest revision of a record is "latest": exports and indicators count
+        each record once, whichever revisions arrived and in whatever order.
+        """
+        newest = self.db.execute("SELECT max(revision) FROM records WHERE uuid = ?",
+                                 [record["uuid"]]).fetchone()[0]
+        latest = newest is None or record["revision"] > newest
         cursor = self.db.execute(
             "INSERT OR IGNORE INTO records (uuid, revision, device_id, form_id, form_version,"
-            " locale, collected, enumerator, answers, received_at, batch_id)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " locale, collected, enumerator, answers, received_at, batch_id, is_latest)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [record["uuid"], record["revision"], device_id, record["form_id"],
              record["form_version"], record["locale"], record["collected"],
-             record["enumerator"], answers_json(record["answers"]), now_iso(), batch_id])
+             record["enumerator"], answers_json(record["answers"]), now_iso(), batch_id,
+             int(latest)])
+        if cursor.rowcount and latest:
+            self.db.execute("UPDATE records SET is_latest = 0 WHERE uuid = ? AND revision < ?",
+                            [record["uuid"], record["revision"]])
         if cursor.rowcount:
             self.audit(f"device:{device_id}", "record_stored", record["uuid"], record["revision"])
         return bool(cursor.rowcount)
+
+    def iter_latest(self, form_id: str, since: str | None = None):
+        """The newest revision of each record of a form, corrections applied, streamed."""
+        sql = ("SELECT uuid, revision, form_id, form_version, device_id, locale, collected,"
+               " received_at, enumerator, coalesce(answers_current, answers) AS answers,"
+               " review FROM records WHERE form_id = ? AND is_latest = 1")
+        params = [form_id]
+        if since:
+            sql += " AND received_at > ?"
+            params.append(since)
+        cursor = self.db.conn.execute(sql + " ORDER BY received_at, uuid", params)
+        columns = [c[0] for c in cursor.description]
+        for row in cursor:
+            item = dict(zip(columns, row))
+            item["answers"] = json.loads(item["answers"])
+            yield item
+
+    def form_versions(self, form_id: str) -> list[str]:
+        """Every version of a form that records arrived with, oldest first."""
+        return [row[0] for row in self.db.execute(
+            "SELECT form_version FROM records WHERE form_id = ? GROUP BY form_version"
+            " ORDER BY min(received_at)", [form_id]).fetchall()]
 
     def record_pairs(self, device_id: str, after: tuple[str, int] = ("", 0),
                      limit: int | None = None) -> list[tuple[str, int]]:
@@ -245,3 +278,22 @@ def m001_initial(db: sqlite_utils.Database):
         device_id TEXT NOT NULL REFERENCES devices(id), record_uuid TEXT NOT NULL,
         message TEXT NOT NULL, locale TEXT, created_at TEXT NOT NULL, author TEXT NOT NULL)""")
     db.execute("CREATE INDEX replies_by_device ON replies (device_id, seq)")
+
+
+@migrations()
+def m002_workspace(db: sqlite_utils.Database):
+    db.execute("ALTER TABLE records ADD COLUMN is_latest INTEGER NOT NULL DEFAULT 1")
+    # Analysts' corrections: the original `answers` is never changed.
+    db.execute("ALTER TABLE records ADD COLUMN answers_current TEXT")
+    db.execute("ALTER TABLE records ADD COLUMN review TEXT NOT NULL DEFAULT 'new'"
+               " CHECK (review IN ('new', 'approved', 'flagged'))")
+    db.execute("ALTER TABLE records ADD COLUMN review_note TEXT")
+    db.execute("CREATE INDEX records_latest ON records (form_id, is_latest, received_at)")
+    db.execute("""CREATE TABLE corrections (
+        id INTEGER PRIMARY KEY, uuid TEXT NOT NULL, revision INTEGER NOT NULL,
+        field TEXT NOT NULL, old_value TEXT, new_value TEXT, author TEXT NOT NULL,
+        at TEXT NOT NULL, FOREIGN KEY (uuid, revision) REFERENCES records(uuid, revision))""")
+    db.execute("""CREATE TABLE feedback_cases (
+        uuid TEXT PRIMARY KEY, status TEXT NOT NULL DEFAULT 'new'
+        CHECK (status IN ('new', 'in_progress', 'answered', 'closed')),
+        sensitive INTEGER NOT NULL DEFAULT 0, updated_at TEXT NOT NULL)""")

@@ -409,7 +409,17 @@ class FaultProxy:
         return sock
 
     def _close_listener(self) -> None:
+        """Stop listening now (lock held).
+
+        The accept thread's select() holds a reference to the socket, so close()
+        alone would leave it in LISTEN until select returns; shutdown() ends the
+        LISTEN state at once: connects are refused and the port can be re-bound.
+        """
         if self._listener is not None:
+            try:
+                self._listener.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
             self._listener.close()
             self._listener = None
 

@@ -118,6 +118,7 @@ def test_pass_keeps_connections_alive(proxy, server):
 
 def test_refuse_fails_fast_then_same_port_serves_again(proxy):
     port = proxy.port
+    assert fresh("GET", proxy.url + "/").content == b"hello"   # the port has carried traffic
     proxy.set_mode("refuse")
     started = time.monotonic()
     with pytest.raises(requests.ConnectionError):
@@ -128,6 +129,20 @@ def test_refuse_fails_fast_then_same_port_serves_again(proxy):
     proxy.set_mode("pass")
     assert proxy.port == port
     assert fresh("GET", f"http://127.0.0.1:{port}/").content == b"hello"
+    for _ in range(3):                    # flipping at once re-binds too
+        proxy.set_mode("refuse")
+        proxy.set_mode("pass")
+    assert fresh("GET", proxy.url + "/").content == b"hello"
+
+
+def test_fail_next_while_refusing_listens_again(proxy, server):
+    proxy.set_mode("refuse")
+    proxy.set_mode("fail_next", count=1, how="stall", seconds=0.5, then="refuse")
+    with pytest.raises(requests.Timeout):
+        fresh("GET", proxy.url + "/", timeout=0.3)
+    with pytest.raises(requests.ConnectionError):
+        fresh("GET", proxy.url + "/")
+    assert proxy.mode == "refuse"
 
 
 def test_reset_after_request_loses_the_answer_but_server_committed(proxy, server):
