@@ -20,7 +20,10 @@ def status_label(status: str) -> str:
 
 def hub_name() -> str:
     # A name set by the deployment is shown as set; the default one is translated.
-    return current_app.config["HUB"].get("hub_name") or gettext("Community feedback hub")
+    hub = current_app.config["HUB"]
+    if hub.get("hub_name"):
+        return hub["hub_name"]
+    return gettext("Central workspace") if hub.get("central") else gettext("Community feedback hub")
 
 
 def init_app(app) -> None:

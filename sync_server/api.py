@@ -13,18 +13,12 @@ from collector import protocol
 from collector.clock import parse_iso, utcnow
 from collector.protocol import API_PREFIX, ProtocolError
 
-from .devices import code_hash
+from .enrollment import code_hash
 from .ingest import ingest_batch
-from .store import Store
+from .store import Store, get_store
 
 bp = Blueprint("api", __name__, url_prefix=API_PREFIX)
 PAGE_SIZE = 1000
-
-
-def get_store() -> Store:
-    if "store" not in g:
-        g.store = Store(current_app.config["DATABASE"])
-    return g.store
 
 
 @bp.errorhandler(ProtocolError)
@@ -165,9 +159,3 @@ def reconcile_records():
     return {"protocol": protocol.PROTOCOL_VERSION,
             "records": [{"uuid": u, "revision": r} for u, r in pairs],
             "complete": len(pairs) < PAGE_SIZE}
-
-
-def close_store(exception=None):
-    store = g.pop("store", None)
-    if store is not None:
-        store.close()

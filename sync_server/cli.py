@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import functools
-import hashlib
 import uuid as uuid_module
 from collections import Counter
 from pathlib import Path
@@ -12,10 +11,10 @@ import click
 from werkzeug.security import generate_password_hash
 
 from collector import datadir, protocol
-from collector.forms import FormError, load_form_json
+from collector.forms import FormError
 
 from . import DATABASE_FILE, database_path
-from .devices import code_hash, expiry, new_code
+from .enrollment import code_hash, expiry, new_code
 from .ingest import ingest_batch
 from .store import Store
 
@@ -171,15 +170,15 @@ def forms_publish(data_dir, database, file):
 
     Example: sync-server forms publish household_visit.json
     """
+    from .forms import publish
+
     if file.suffix.lower() != ".json":
         raise click.ClickException(f"{file.name}: only JSON form definitions can be published.")
     try:
-        form = load_form_json(file.read_text("utf-8"))
+        form, created = publish(open_store(database), file.read_text("utf-8"), "admin")
     except (FormError, UnicodeDecodeError) as error:
         raise click.ClickException(f"{file.name} is not a valid form definition:\n{error}") from error
-    definition = form.to_json()
-    digest = hashlib.sha256(definition.encode("utf-8")).hexdigest()
-    if open_store(database).publish_form(form.form_id, form.version, definition, digest):
+    if created:
         click.echo(f"Published {form.form_id} version {form.version}.")
     else:
         click.echo(f"{form.form_id} version {form.version} is already published.")
@@ -229,6 +228,34 @@ def _verified_bundle(store: Store, data: bytes) -> tuple[dict, list[dict]]:
     if found["revoked_at"]:
         raise protocol.ProtocolError("device_revoked", "The bundle comes from a revoked device.")
     return found, batches
+
+
+@cli.command("export")
+@data_dir_option
+@click.option("--form", "form_id", required=True, help="The form id, e.g. community_survey.")
+@click.option("--format", "fmt", type=click.Choice(["jsonl", "csv", "xlsx", "dta", "sav"]),
+              required=True, help="File format.")
+@click.option("--output", type=click.Path(dir_okay=False, path_type=Path), required=True,
+              help="File to write.")
+@click.option("--lang", default="en", show_default=True,
+              help="Language of variable and value labels (dta, sav, xlsx).")
+def export_command(data_dir, database, form_id, fmt, output, lang):
+    """Export one form's records: every version merged, corrections applied, one row each.
+
+    Example: sync-server export --form community_survey --format dta --output survey.dta --lang fr
+    """
+    from .data import form_history, form_ids
+    from .exports import export
+
+    store = open_store(database)
+    if form_id not in form_ids(store):
+        raise click.ClickException(f"No form {form_id}; known: {', '.join(form_ids(store))}.")
+    partial = output.with_name(f".{output.name}.partial")
+    with partial.open("wb") as out:
+        count = export(store.iter_latest(form_id), form_history(form_id, store), fmt, out, lang)
+    partial.replace(output)
+    store.log("cli", "export", f"{form_id} {fmt}")
+    click.echo(f"Wrote {count} records to {output}.")
 
 
 @cli.command()

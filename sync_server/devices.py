@@ -1,30 +1,45 @@
-"""Enrollment codes: short, typed by hand, used once, expiring; stored only as hashes."""
+"""Devices page: see every laptop's state, create enrollment codes, revoke."""
 
 from __future__ import annotations
 
-import hashlib
-import secrets
-from datetime import timedelta
+from flask import Blueprint, abort, flash, g, redirect, render_template, request, session, url_for
+from flask_babel import gettext
 
-from collector.clock import utcnow
+from .auth import role_required
+from .enrollment import code_hash, expiry, new_code
+from .store import get_store
 
-# No 0/O, 1/I/L, U: a code is read over the phone and typed on a laptop.
-CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTVWXYZ"
-CODE_LENGTH = 12  # about 59 bits: far beyond guessing within a code's lifetime
-
-
-def new_code() -> str:
-    raw = "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
-    return "-".join(raw[i:i + 4] for i in range(0, CODE_LENGTH, 4))
+bp = Blueprint("devices", __name__, url_prefix="/devices")
+CODE_HOURS = 72
 
 
-def normalize_code(code: str) -> str:
-    return "".join(ch for ch in code.upper() if ch.isalnum())
+@bp.route("")
+@role_required("admin")
+def index():
+    # The code is shown once, right after it was made, and never stored in clear.
+    return render_template("devices.html", devices=get_store().devices(),
+                           new_code=session.pop("new_code", None))
 
 
-def code_hash(code: str) -> str:
-    return hashlib.sha256(normalize_code(code).encode("ascii", "ignore")).hexdigest()
+@bp.route("/new", methods=("POST",))
+@role_required("admin")
+def add():
+    label = request.form.get("label", "").strip()
+    if not label or len(label) > 100:
+        flash(gettext("Give the laptop a label of 1 to 100 characters."))
+        return redirect(url_for("devices.index"))
+    code, expires_at = new_code(), expiry(CODE_HOURS)
+    get_store().add_enrollment_code(code_hash(code), label, expires_at)
+    session["new_code"] = {"code": code, "label": label, "expires_at": expires_at}
+    return redirect(url_for("devices.index"))
 
 
-def expiry(hours: float) -> str:
-    return (utcnow() + timedelta(hours=hours)).isoformat().replace("+00:00", "Z")
+@bp.route("/<device_id>/revoke", methods=("POST",))
+@role_required("admin")
+def revoke(device_id: str):
+    store = get_store()
+    if store.device(device_id) is None:
+        abort(404)
+    store.revoke_device(device_id, actor=g.user["name"])
+    flash(gettext("The device is revoked. It keeps its records but can no longer sync."))
+    return redirect(url_for("devices.index"))

@@ -42,6 +42,7 @@ def ingest_batch(store: Store, device: dict, message: dict, source: str) -> tupl
                                 "nothing was stored again. Send a new batch.", 409)
         store.add_batch(batch_id, device["id"], len(records), source)
         results = [_ingest_record(store, device, record, batch_id) for record in records]
+        store.after_change([r["uuid"] for r in results if r["status"] == RESULT_STORED])
         status = batch["device_status"]
         store.device_seen(device["id"], status["queued"], status["app_version"])
     answer = {"protocol": protocol.PROTOCOL_VERSION, "batch_id": batch_id, "results": results}

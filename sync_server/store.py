@@ -14,6 +14,8 @@ from pathlib import Path
 import sqlite_utils
 from sqlite_utils.migrations import Migrations
 
+from flask import current_app, g
+
 from collector.clock import now_iso
 
 migrations = Migrations("sync_server")
@@ -33,8 +35,11 @@ class Store:
 
     @classmethod
     def create(cls, path: Path | str) -> "Store":
+        from .indicators import FACTS_MIGRATIONS
+
         store = cls(path)
         migrations.apply(store.db)
+        FACTS_MIGRATIONS.apply(store.db)
         return store
 
     def close(self) -> None:
@@ -64,6 +69,15 @@ class Store:
 
     def user_exists(self, name: str) -> bool:
         return self.one("SELECT 1 AS x FROM users WHERE name = ?", [name]) is not None
+
+    def user_by_name(self, name: str) -> dict | None:
+        return self.one("SELECT * FROM users WHERE name = ?", [name])
+
+    def user(self, user_id: int) -> dict | None:
+        return self.one("SELECT id, name, role FROM users WHERE id = ?", [user_id])
+
+    def users(self) -> list[dict]:
+        return list(self.db.query("SELECT id, name, role, created_at FROM users ORDER BY name"))
 
     # -- devices and enrollment ------------------------------------------------------
 
@@ -100,12 +114,12 @@ class Store:
             "SELECT d.*, (SELECT count(*) FROM records r WHERE r.device_id = d.id) AS received"
             " FROM devices d ORDER BY enrolled_at"))
 
-    def revoke_device(self, device_id: str) -> bool:
+    def revoke_device(self, device_id: str, actor: str = "admin") -> bool:
         with self.transaction():
             cursor = self.db.execute("UPDATE devices SET revoked_at = ? WHERE id = ?"
                                      " AND revoked_at IS NULL", [now_iso(), device_id])
             if cursor.rowcount:
-                self.audit("admin", "device_revoked", detail=device_id)
+                self.audit(actor, "device_revoked", detail=device_id)
         return bool(cursor.rowcount)
 
     def touch_device(self, device_id: str) -> None:
@@ -170,6 +184,147 @@ class Store:
             item["answers"] = json.loads(item["answers"])
             yield item
 
+    # -- the workspace ---------------------------------------------------------------
+
+    BROWSE_FILTERS = {"device": "device_id", "language": "locale", "version": "form_version",
+                      "month": "substr(collected, 1, 7)", "review": "review",
+                      "area": "json_extract(coalesce(answers_current, answers), '$.area')"}
+
+    def browse(self, form_id: str, filters: dict, page: int, per_page: int = 50):
+        """One page of a form's records (newest revision each) and the total, filtered."""
+        clauses, params = ["form_id = ?", "is_latest = 1"], [form_id]
+        for name, value in filters.items():
+            if value and name in self.BROWSE_FILTERS:
+                clauses.append(f"{self.BROWSE_FILTERS[name]} = ?")
+                params.append(value)
+        where = " AND ".join(clauses)
+        total = self.db.execute(f"SELECT count(*) FROM records WHERE {where}", params).fetchone()[0]
+        rows = list(self.db.query(
+            f"SELECT uuid, revision, device_id, form_version, locale, collected, received_at,"
+            f" review, answers_current IS NOT NULL AS corrected FROM records WHERE {where}"
+            f" ORDER BY received_at DESC, uuid LIMIT ? OFFSET ?",
+            params + [per_page, (page - 1) * per_page]))
+        return rows, total
+
+    def filter_values(self, form_id: str) -> dict:
+        """The values each filter can take for this form, for the filter menus."""
+        values = {}
+        for name, expression in self.BROWSE_FILTERS.items():
+            values[name] = [row[0] for row in self.db.execute(
+                f"SELECT DISTINCT {expression} AS v FROM records WHERE form_id = ? AND"
+                f" is_latest = 1 AND v IS NOT NULL ORDER BY v LIMIT 200", [form_id]).fetchall()]
+        return values
+
+    def record_revisions(self, record_uuid: str) -> list[dict]:
+        rows = list(self.db.query("SELECT * FROM records WHERE uuid = ? ORDER BY revision",
+                                  [record_uuid]))
+        for row in rows:
+            row["answers"] = json.loads(row["answers"])
+            row["answers_current"] = json.loads(row["answers_current"] or "null")
+        return rows
+
+    def corrections(self, record_uuid: str) -> list[dict]:
+        return list(self.db.query("SELECT * FROM corrections WHERE uuid = ? ORDER BY id",
+                                  [record_uuid]))
+
+    def record_audit(self, record_uuid: str) -> list[dict]:
+        return list(self.db.query("SELECT * FROM audit WHERE uuid = ? ORDER BY id", [record_uuid]))
+
+    def correct(self, record_uuid: str, field: str, value, author: str) -> None:
+        """Change one answer of the newest revision; the original stays, the change is audited."""
+        with self.transaction():
+            row = self.one("SELECT revision, answers, answers_current FROM records"
+                           " WHERE uuid = ? AND is_latest = 1", [record_uuid])
+            if row is None:
+                raise KeyError(record_uuid)
+            current = json.loads(row["answers_current"] or row["answers"])
+            old = current.get(field)
+            if value is None:
+                current.pop(field, None)
+            else:
+                current[field] = value
+            self.db.execute("UPDATE records SET answers_current = ? WHERE uuid = ? AND"
+                            " revision = ?", [answers_json(current), record_uuid, row["revision"]])
+            self.db.execute("INSERT INTO corrections (uuid, revision, field, old_value, new_value,"
+                            " author, at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                            [record_uuid, row["revision"], field, json.dumps(old),
+                             json.dumps(value), author, now_iso()])
+            self.audit(author, "record_corrected", record_uuid, row["revision"],
+                       f"{field}: {json.dumps(old, ensure_ascii=False)} -> "
+                       f"{json.dumps(value, ensure_ascii=False)}")
+            self.after_change([record_uuid])
+
+    def set_review(self, record_uuid: str, review: str, note: str, author: str) -> None:
+        with self.transaction():
+            self.db.execute("UPDATE records SET review = ?, review_note = ? WHERE uuid = ?"
+                            " AND is_latest = 1", [review, note or None, record_uuid])
+            self.audit(author, f"record_{review}", record_uuid, detail=note or None)
+
+    def after_change(self, uuids) -> None:
+        """Derived tables follow the records (indicators' facts); called inside transactions."""
+        from .indicators import refresh_facts
+
+        refresh_facts(self.db, uuids)
+
+    # -- community feedback queue ------------------------------------------------------
+
+    FEEDBACK_SQL = (
+        "SELECT r.uuid, r.locale, r.collected, r.received_at,"
+        " coalesce(r.answers_current, r.answers) AS answers,"
+        " coalesce(c.status, 'new') AS status,"
+        " json_extract(coalesce(r.answers_current, r.answers), '$.feedback_type')"
+        " = 'discrimination' AS is_sensitive FROM records r"
+        " LEFT JOIN feedback_cases c ON c.uuid = r.uuid"
+        " WHERE r.form_id = 'community_feedback' AND r.is_latest = 1")
+
+    def feedback_queue(self, status: str | None, sensitive: bool) -> list[dict]:
+        sql, params = self.FEEDBACK_SQL + " AND is_sensitive = ?", [int(sensitive)]
+        if status:
+            sql += " AND coalesce(c.status, 'new') = ?"
+            params.append(status)
+        return [self._feedback(row) for row in self.db.query(sql + " ORDER BY r.received_at",
+                                                             params)]
+
+    def feedback_case(self, record_uuid: str) -> dict | None:
+        row = self.one(self.FEEDBACK_SQL + " AND r.uuid = ?", [record_uuid])
+        return self._feedback(row) if row else None
+
+    @staticmethod
+    def _feedback(row: dict) -> dict:
+        return dict(row, answers=json.loads(row["answers"]), sensitive=bool(row["is_sensitive"]))
+
+    def set_feedback_status(self, record_uuid: str, status: str, sensitive: bool,
+                            author: str) -> None:
+        with self.transaction():
+            self.db.execute("INSERT INTO feedback_cases (uuid, status, sensitive, updated_at)"
+                            " VALUES (?, ?, ?, ?) ON CONFLICT (uuid) DO UPDATE SET"
+                            " status = excluded.status, updated_at = excluded.updated_at",
+                            [record_uuid, status, int(sensitive), now_iso()])
+            self.audit(author, f"feedback_{status}", record_uuid)
+
+    def replies_to(self, record_uuid: str) -> list[dict]:
+        return list(self.db.query("SELECT * FROM replies WHERE record_uuid = ? ORDER BY seq",
+                                  [record_uuid]))
+
+    def records_after(self, form_id: str, since: str | None, after: str | None,
+                      limit: int) -> list[dict]:
+        """Newest revisions in arrival order, after a `received_at|uuid` cursor."""
+        sql = ("SELECT uuid, revision, form_id, form_version, device_id, locale, collected,"
+               " received_at, enumerator, coalesce(answers_current, answers) AS answers, review"
+               " FROM records WHERE form_id = ? AND is_latest = 1")
+        params: list = [form_id]
+        if since:
+            sql += " AND received_at > ?"
+            params.append(since)
+        if after and "|" in after:
+            received_at, record_uuid = after.split("|", 1)
+            sql += " AND (received_at, uuid) > (?, ?)"
+            params += [received_at, record_uuid]
+        rows = list(self.db.query(sql + " ORDER BY received_at, uuid LIMIT ?", params + [limit]))
+        for row in rows:
+            row["answers"] = json.loads(row["answers"])
+        return rows
+
     def form_versions(self, form_id: str) -> list[str]:
         """Every version of a form that records arrived with, oldest first."""
         return [row[0] for row in self.db.execute(
@@ -191,6 +346,11 @@ class Store:
         return self.db.execute(f"SELECT count(*) FROM records WHERE {clauses}",
                                list(where.values())).fetchone()[0]
 
+    def log(self, actor: str, action: str, detail: str | None = None) -> None:
+        """An audit entry on its own (an export, say), committed at once."""
+        with self.transaction():
+            self.audit(actor, action, detail=detail)
+
     def audit(self, actor: str, action: str, record_uuid: str | None = None,
               revision: int | None = None, detail: str | None = None) -> None:
         self.db.execute("INSERT INTO audit (at, actor, action, uuid, revision, detail)"
@@ -199,13 +359,14 @@ class Store:
 
     # -- forms -----------------------------------------------------------------------
 
-    def publish_form(self, form_id: str, version: str, definition: str, digest: str) -> bool:
+    def publish_form(self, form_id: str, version: str, definition: str, digest: str,
+                     actor: str = "admin") -> bool:
         with self.transaction():
             cursor = self.db.execute(
                 "INSERT OR IGNORE INTO forms (form_id, version, definition, hash, published_at)"
                 " VALUES (?, ?, ?, ?, ?)", [form_id, version, definition, digest, now_iso()])
             if cursor.rowcount:
-                self.audit("admin", "form_published", detail=f"{form_id} {version}")
+                self.audit(actor, "form_published", detail=f"{form_id} {version}")
         return bool(cursor.rowcount)
 
     def form_definition(self, form_id: str, version: str) -> str | None:
@@ -236,6 +397,19 @@ class Store:
         return list(self.db.query(
             "SELECT seq, id, record_uuid, message, locale, created_at FROM replies"
             " WHERE device_id = ? AND seq > ? ORDER BY seq LIMIT ?", [device_id, after, limit]))
+
+
+def get_store() -> Store:
+    """The request's store, opened on first use (like collector.db.get_db)."""
+    if "store" not in g:
+        g.store = Store(current_app.config["DATABASE"])
+    return g.store
+
+
+def close_store(exception=None) -> None:
+    store = g.pop("store", None)
+    if store is not None:
+        store.close()
 
 
 def answers_json(answers: dict) -> str:

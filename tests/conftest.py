@@ -152,7 +152,7 @@ class Central:
         self.database = self.app.config["DATABASE"]
 
     def enrollment_code(self, label="laptop", hours=24.0) -> str:
-        from sync_server.devices import code_hash, expiry, new_code
+        from sync_server.enrollment import code_hash, expiry, new_code
         from sync_server.store import Store
 
         code = new_code()

@@ -1,0 +1,82 @@
+"""Indicators dashboard: each indicator overall or disaggregated, with its n, a 95%
+interval and small-cell suppression, as a chart, a table, a text alternative and downloads."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, abort, current_app, render_template, request, url_for
+from flask_babel import gettext
+
+from . import charts
+from .auth import role_required
+from .indicators import BY_DIMENSIONS, BY_ID, FAMILIES, INDICATORS, compare, compute
+from .store import get_store
+
+bp = Blueprint("dashboard", __name__)
+
+
+def dimension_label(name: str | None) -> str:
+    return {None: gettext("Everyone"), "area": gettext("Area"), "month": gettext("Month"),
+            "gender": gettext("Gender"), "age_band": gettext("Age band"),
+            "migration_status": gettext("Migration status"),
+            "disability": gettext("Disability")}[name]
+
+
+def chart_labels() -> dict:
+    """The words inside charts, translated; placeholders stay as charts expects them."""
+    return {
+        "suppressed": gettext("suppressed (n < %(k)s)"),
+        "overall": gettext("Everyone"),
+        "no_data": gettext("No data"),
+        "cell": gettext("%(group)s: %(value)s (95%% CI %(low)s to %(high)s; n = %(n)s)"),
+        "cell_no_ci": gettext("%(group)s: %(value)s (n = %(n)s)"),
+        "cell_suppressed": gettext("%(group)s: suppressed (n < %(k)s)"),
+        "whiskers": gettext("Lines show 95% confidence intervals."),
+        "band": gettext("The shaded band shows the 95% confidence interval."),
+    }
+
+
+def current_result():
+    """The indicator (or family of indicators) and disaggregation the request asks for."""
+    view = request.args.get("view", INDICATORS[0].id)
+    by = request.args.get("by") or None
+    k = current_app.config["SUPPRESSION_K"]
+    db = get_store().db
+    if view in FAMILIES:
+        return view, None, compare(db, view, k=k), str(FAMILIES[view])
+    if view not in BY_ID or (by is not None and by not in BY_DIMENSIONS):
+        abort(404)
+    return view, by, compute(db, view, by=by, k=k), str(BY_ID[view].title)
+
+
+def chart_svg(result, title) -> str:
+    if result.by == "month":
+        return charts.trend_chart_svg(result, title, chart_labels())
+    return charts.bar_chart_svg(result, title, chart_labels())
+
+
+@bp.route("/")
+@role_required("viewer")
+def index():
+    view, by, result, title = current_result()
+    singles = [i for i in INDICATORS if i.family is None]
+    return render_template(
+        "dashboard.html", view=view, by=by, result=result, title=title,
+        svg=chart_svg(result, title), rows=charts.table_rows(result, chart_labels()),
+        singles=singles, families=FAMILIES, dimensions=BY_DIMENSIONS,
+        dimension_label=dimension_label, unit=str(result.unit),
+        downloads={fmt: url_for("dashboard.download", fmt=fmt, **request.args)
+                   for fmt in ("svg", "png", "csv")})
+
+
+@bp.route("/indicator.<any(svg, png, csv):fmt>")
+@role_required("viewer")
+def download(fmt: str):
+    view, by, result, title = current_result()
+    name = f"{view}-{by or 'all'}.{fmt}"
+    headers = {"Content-Disposition": f'attachment; filename="{name}"'}
+    if fmt == "csv":
+        return Response("\ufeff" + charts.to_csv(result), mimetype="text/csv", headers=headers)
+    if fmt == "png":
+        return Response(charts.bar_chart_png(result, title, chart_labels()),
+                        mimetype="image/png", headers=headers)
+    return Response(chart_svg(result, title), mimetype="image/svg+xml", headers=headers)

@@ -1,0 +1,189 @@
+"""Records: browse per form with filters, open one, review and correct it, export.
+
+Every change is an audit entry; the original answers are never lost, and
+exports use the corrected values.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+
+from flask import (Blueprint, Response, abort, flash, g, redirect, render_template, request,
+                   send_file, url_for)
+from flask_babel import gettext
+
+from collector.forms import builtin_forms
+from collector.i18n import current_locale
+
+from . import exports
+from .auth import role_required
+from .ingest import known_form
+from .store import get_store
+
+bp = Blueprint("data", __name__, url_prefix="/data")
+REVIEWS = ("new", "approved", "flagged")
+MIME = {"csv": "text/csv; charset=utf-8", "jsonl": "application/x-ndjson",
+        "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        "dta": "application/x-stata-dta", "sav": "application/x-spss-sav"}
+
+
+def review_label(review: str) -> str:
+    return {"new": gettext("Not reviewed"), "approved": gettext("Approved"),
+            "flagged": gettext("Flagged")}[review]
+
+
+@bp.app_context_processor
+def helpers():
+    return {"review_label": review_label}
+
+
+def form_ids(store=None) -> list[str]:
+    store = store or get_store()
+    ids = list(builtin_forms())
+    ids += [f["form_id"] for f in store.published_forms() if f["form_id"] not in ids]
+    return ids
+
+
+def form_history(form_id: str, store=None):
+    """Every version of a form that records arrived with, oldest first."""
+    store = store or get_store()
+    forms = [known_form(store, form_id, v) for v in store.form_versions(form_id)]
+    forms = [f for f in forms if f is not None]
+    if not forms:
+        builtin = builtin_forms().get(form_id)
+        forms = [builtin] if builtin else []
+    return forms
+
+
+@bp.route("")
+@role_required("analyst")
+def index():
+    return redirect(url_for("data.browse", form_id=form_ids()[0]))
+
+
+@bp.route("/<form_id>")
+@role_required("analyst")
+def browse(form_id: str):
+    if form_id not in form_ids():
+        abort(404)
+    page = max(request.args.get("page", 1, type=int), 1)
+    filters = {k: request.args.get(k, "") for k in get_store().BROWSE_FILTERS}
+    rows, total = get_store().browse(form_id, filters, page)
+    return render_template("data_browse.html", form_id=form_id, form_ids=form_ids(), rows=rows,
+                           total=total, page=page, filters=filters,
+                           choices=get_store().filter_values(form_id), formats=exports.FORMATS)
+
+
+@bp.route("/record/<record_uuid>")
+@role_required("analyst")
+def record(record_uuid: str):
+    store = get_store()
+    revisions = store.record_revisions(record_uuid)
+    if not revisions:
+        abort(404)
+    latest = revisions[-1]
+    form = known_form(store, latest["form_id"], latest["form_version"])
+    return render_template("data_record.html", revisions=revisions, latest=latest, form=form,
+                           corrections=store.corrections(record_uuid),
+                           audit=store.record_audit(record_uuid), reviews=REVIEWS)
+
+
+@bp.route("/record/<record_uuid>/review", methods=("POST",))
+@role_required("analyst")
+def review(record_uuid: str):
+    decision = request.form.get("review")
+    if decision not in REVIEWS or not get_store().record_revisions(record_uuid):
+        abort(400)
+    get_store().set_review(record_uuid, decision, request.form.get("note", "")[:500],
+                           g.user["name"])
+    flash(gettext("Review saved."))
+    return redirect(url_for("data.record", record_uuid=record_uuid))
+
+
+@bp.route("/record/<record_uuid>/correct", methods=("POST",))
+@role_required("analyst")
+def correct(record_uuid: str):
+    """Correct one answer; the value is JSON so numbers, text and lists keep their type."""
+    field = request.form.get("field", "")
+    raw = request.form.get("value", "")
+    try:
+        value = json.loads(raw) if raw.strip() else None
+    except ValueError:
+        value = raw  # plain text without quotes
+    store = get_store()
+    revisions = store.record_revisions(record_uuid)
+    if not revisions:
+        abort(404)
+    form = known_form(store, revisions[-1]["form_id"], revisions[-1]["form_version"])
+    if form is None or field not in form.questions or form.questions[field].get("identifying"):
+        flash(gettext("Choose a question of this form."))
+        return redirect(url_for("data.record", record_uuid=record_uuid))
+    store.correct(record_uuid, field, value, g.user["name"])
+    flash(gettext("Correction saved. The original answer is kept in the history."))
+    return redirect(url_for("data.record", record_uuid=record_uuid))
+
+
+@bp.route("/<form_id>/export.<fmt>")
+@role_required("analyst")
+def export(form_id: str, fmt: str):
+    if form_id not in form_ids() or fmt not in exports.FORMATS:
+        abort(404)
+    lang = request.args.get("lang", current_locale())
+    handle, path = tempfile.mkstemp(prefix="export-", suffix=f".{fmt}")
+    try:
+        with os.fdopen(handle, "wb") as out:
+            # A file on disk, not memory: a million rows stream through it.
+            exports.export(get_store().iter_latest(form_id), form_history(form_id), fmt, out,
+                           lang=lang)
+        response = send_file(path, mimetype=MIME[fmt], as_attachment=True,
+                             download_name=f"{form_id}.{fmt}")
+    except BaseException:
+        os.remove(path)
+        raise
+    get_store().log(g.user["name"], "export", f"{form_id} {fmt}")
+    response.call_on_close(lambda: os.remove(path))
+    return response
+
+
+def record_page_api(form_id: str, since: str | None, after: str | None, limit: int) -> dict:
+    """A page of records for scripts: the export's columns, a cursor for the next page."""
+    forms = form_history(form_id)
+    columns = exports.columns_for(forms)
+    store = get_store()
+    rows = store.records_after(form_id, since, after, limit + 1)
+    more = len(rows) > limit
+    rows = rows[:limit]
+    cursor = f"{rows[-1]['received_at']}|{rows[-1]['uuid']}" if rows and more else None
+    return {"form_id": form_id, "records": [exports.flatten(r, columns) for r in rows],
+            "next": cursor, "count": len(rows)}
+
+
+api_bp = Blueprint("data_api", __name__, url_prefix="/api/v1/data")
+
+
+@api_bp.route("/<form_id>")
+def records_api(form_id: str):
+    """JSON for R and pandas: HTTP Basic with an analyst's account, `since` and a cursor."""
+    from .auth import RANK, check_password
+
+    auth = request.authorization
+    user = check_password(auth.username or "", auth.password or "") if auth else None
+    if user is None:
+        return _api_error(401, "unauthorized", "Sign in with an analyst's name and password "
+                          "(HTTP Basic).", {"WWW-Authenticate": 'Basic realm="central"'})
+    if RANK[user["role"]] < RANK["analyst"]:
+        return _api_error(403, "forbidden", "Only analysts and admins can read records.")
+    if form_id not in form_ids():
+        return _api_error(404, "unknown_form", f"No form {form_id}.")
+    limit = request.args.get("limit", 1000, type=int)
+    if not 1 <= limit <= 10_000:
+        return _api_error(400, "invalid_limit", "limit must be from 1 to 10000.")
+    return record_page_api(form_id, request.args.get("since"), request.args.get("after"), limit)
+
+
+def _api_error(status: int, code: str, message: str, headers=None):
+    response = Response(json.dumps({"error": {"code": code, "message": message}}), status,
+                        mimetype="application/json", headers=headers)
+    return response

@@ -1,0 +1,403 @@
+"""Exports of a form's records: CSV, XLSX, JSON Lines, Stata (.dta) and SPSS (.sav).
+
+One row per record; metadata columns first (`_uuid`, `_form_id`, ...), then one column
+per question, named by the question, over the union of every version of the form so
+that a field removed in a later version keeps its data. A select_multiple answer is a
+space-separated column plus one 0/1 column per choice (`grounds/religion`), as
+XLSForm tools do. Questions whose privacy rule is "drop" never reach the server and
+are not columns; notes hold no value and are not columns either.
+
+Memory: CSV, JSON Lines and XLSX (XlsxWriter's constant_memory mode) stream the rows
+and stay flat however many there are. Stata and SPSS files are written by pyreadstat
+from a whole DataFrame, so for dta and sav memory grows with the number of rows.
+
+Stata/SPSS specifics:
+- Variable names: a metadata column `_x` becomes `meta_x` (`_uuid` -> `meta_uuid`);
+  then `/` and any character other than an ASCII letter, digit or `_` becomes `_`; a
+  name not starting with a letter gets a `v` prefix; a reserved word (Stata's or
+  SPSS's, any case) gets a `_` suffix; names are cut to 32 (dta) / 64 (sav)
+  characters; a name clashing (ignoring case) with an earlier one gets `_2`, `_3`...
+- select_one answers are integer codes 1..n with the choice labels as value labels.
+  Choices are the union over versions in the oldest version's order, choices added
+  later appended, so publishing a new version never renumbers an existing code. A
+  stored value outside the list gets a code after n, labelled with the value itself.
+  Numeric questions stay numeric; everything else is a string.
+- Neither format has a missing string: a missing text answer is an empty string.
+- Labels are clipped to the formats' limits (Stata: 80 characters per variable label;
+  SPSS: 256 bytes per variable label, 120 per value label, 32,767 per string value).
+
+Values are written as stored: a CSV opened in a spreadsheet may treat a text answer
+starting with "=" as a formula; the XLSX export always writes text as text.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import re
+import shutil
+import tempfile
+from dataclasses import dataclass, field
+from typing import BinaryIO, Iterable
+
+from collector.anonymizer import rule_for
+from collector.forms import FormDefinition
+
+__all__ = ["Column", "ExportError", "FORMATS", "columns_for", "export"]
+
+FORMATS = ("csv", "xlsx", "jsonl", "dta", "sav")
+NUMERIC_TYPES = ("integer", "decimal", "range")
+CHUNK_CHARS = 64 * 1024
+XLSX_MAX_ROWS = 1_048_576
+
+# (column name, record key, English label)
+METADATA = (
+    ("_uuid", "uuid", "Record UUID"),
+    ("_form_id", "form_id", "Form ID"),
+    ("_form_version", "form_version", "Form version"),
+    ("_revision", "revision", "Revision"),
+    ("_device", "device_id", "Device"),
+    ("_collected_at", "collected", "Date collected"),
+    ("_received_at", "received_at", "Received by the server at"),
+    ("_locale", "locale", "Interview language"),
+)
+STATA_RESERVED = {"_all", "_b", "byte", "_coef", "_cons", "double", "float", "if", "in",
+                  "int", "long", "_n", "_pi", "_pred", "_rc", "_skip", "strl", "using", "with"}
+SPSS_RESERVED = {"all", "and", "by", "eq", "ge", "gt", "le", "lt", "ne", "not", "or", "to", "with"}
+RESERVED = STATA_RESERVED | SPSS_RESERVED
+STATA_STR = re.compile(r"str[0-9]+", re.IGNORECASE)
+
+
+class ExportError(ValueError):
+    """An export that cannot be made: unknown format, no form, too many rows for XLSX."""
+
+
+@dataclass(frozen=True)
+class Column:
+    """One exported column and how to read its value from a stored record.
+
+    kind: "text", "number", "code" (select_one, coded in dta/sav), "multiple" (the
+    space-separated select_multiple column) or "dummy" (its 0/1 column for `choice`).
+    """
+
+    name: str
+    source: str
+    kind: str
+    label: dict = field(compare=False)
+    meta: bool = False
+    choice: str | None = None
+    choices: tuple = field(default=(), compare=False)  # ((name, label map), ...), code order
+
+    def value(self, row: dict, answers: dict):
+        """The cell as stored: lists space-separated, 0/1 for a dummy, None if missing."""
+        if self.meta:
+            return row.get(self.source)
+        answer = answers.get(self.source)
+        if self.kind == "dummy":
+            if answer is None:
+                return None
+            items = answer if isinstance(answer, list) else str(answer).split()
+            return int(self.choice in map(str, items))
+        return " ".join(map(str, answer)) if isinstance(answer, list) else answer
+
+
+# -- Columns ---------------------------------------------------------------------------
+
+def columns_for(forms: list[FormDefinition]) -> list[Column]:
+    """Metadata columns, then the answer columns of every version (oldest first)."""
+    if not forms:
+        raise ExportError("An export needs at least one version of the form.")
+    columns = [Column(name, key, "number" if key == "revision" else "text", {"en": label}, True)
+               for name, key, label in METADATA]
+    for name in _question_order(forms):
+        columns += _answer_columns(name, forms)
+    return columns
+
+
+def _received(question) -> bool:
+    """Whether the server receives answers to it: notes hold none, "drop" never leaves."""
+    return question.holds_value and rule_for(question) != "drop"
+
+
+def _question_order(forms: list[FormDefinition]) -> list[str]:
+    """The newest version's order, then questions only in older versions (newest first)."""
+    order: dict[str, None] = {}
+    for form in reversed(forms):
+        order.update((name, None) for name, q in form.questions.items()
+                     if _received(q) and name not in order)
+    return list(order)
+
+
+def _answer_columns(name: str, forms: list[FormDefinition]) -> list[Column]:
+    """The column(s) of one question, typed by the newest version that has it."""
+    form, question = next((f, f.questions[name]) for f in reversed(forms)
+                          if name in f.questions and _received(f.questions[name]))
+    kept = rule_for(question) == "keep"
+    label = question.label
+    if question.type == "select_multiple" and kept:
+        choices = _choice_union(name, forms)
+        main = Column(name, name, "multiple", label, choices=choices)
+        return [main] + [Column(f"{name}/{choice}", name, "dummy",
+                                _joined(label, choice_label, form), choice=choice)
+                         for choice, choice_label in choices]
+    if question.type == "select_one" and kept:
+        return [Column(name, name, "code", label, choices=_choice_union(name, forms))]
+    kind = "number" if question.type in NUMERIC_TYPES and kept else "text"
+    return [Column(name, name, kind, label)]
+
+
+def _choice_union(name: str, forms: list[FormDefinition]) -> tuple:
+    """Choices over versions: oldest order, later additions appended; newest labels."""
+    labels: dict[str, dict] = {}
+    for form in forms:
+        question = form.questions.get(name)
+        if question is not None:
+            for choice in form.choices(question):
+                labels[choice["name"]] = choice["label"]
+    return tuple(labels.items())
+
+
+def _joined(label: dict, choice_label: dict, form: FormDefinition) -> dict:
+    """The label of a 0/1 column, 'Question: Choice', in every language either has."""
+    codes = set(label) | set(choice_label)
+    return {code: f"{form.text(label, code)}: {form.text(choice_label, code)}" for code in codes}
+
+
+def _label_text(value: dict, lang: str) -> str:
+    """The label in `lang`, falling back to English, then to any language given."""
+    base = lang.split("_")[0]
+    for code in (lang, base, "en"):
+        if value.get(code):
+            return value[code]
+    return next(iter(value.values()), "")
+
+
+# -- Export ----------------------------------------------------------------------------
+
+def export(rows: Iterable[dict], forms: list[FormDefinition], fmt: str, out: BinaryIO,
+           lang: str = "en") -> int:
+    """Write `rows` (stored records of one form) to `out` in `fmt`; return the row count."""
+    writers = {"csv": _write_csv, "xlsx": _write_xlsx, "jsonl": _write_jsonl,
+               "dta": _write_dta, "sav": _write_sav}
+    if fmt not in writers:
+        raise ExportError(f"Unknown export format {fmt!r}: use one of {', '.join(FORMATS)}.")
+    return writers[fmt](rows, columns_for(forms), out, lang)
+
+
+def _cells(rows: Iterable[dict], columns: list[Column]):
+    """Each row's values in column order, one row at a time."""
+    for row in rows:
+        answers = row.get("answers") or {}
+        yield [column.value(row, answers) for column in columns]
+
+
+def flatten(row: dict, columns: list[Column]) -> dict:
+    """One record with the export's keys, as JSON Lines and the records API give it."""
+    answers = row.get("answers") or {}
+    return {column.name: column.value(row, answers) for column in columns}
+
+
+class _Utf8Sink:
+    """A text file for csv/json that encodes to `out` in chunks: few writes, flat memory."""
+
+    def __init__(self, out: BinaryIO):
+        self.out, self.parts, self.size = out, [], 0
+
+    def write(self, text: str) -> None:
+        self.parts.append(text)
+        self.size += len(text)
+        if self.size >= CHUNK_CHARS:
+            self.flush()
+
+    def flush(self) -> None:
+        if self.parts:
+            self.out.write("".join(self.parts).encode("utf-8", "replace"))
+            self.parts, self.size = [], 0
+
+
+def _write_csv(rows, columns, out, lang) -> int:
+    """UTF-8 with a BOM, so that Excel opens Arabic or Swahili text as it is."""
+    sink = _Utf8Sink(out)
+    sink.write("\ufeff")
+    writer = csv.writer(sink)
+    writer.writerow(c.name for c in columns)
+    count = 0
+    for count, cells in enumerate(_cells(rows, columns), 1):
+        writer.writerow(cells)
+    sink.flush()
+    return count
+
+
+def _write_jsonl(rows, columns, out, lang) -> int:
+    sink = _Utf8Sink(out)
+    count = 0
+    for count, row in enumerate(rows, 1):
+        sink.write(json.dumps(flatten(row, columns), ensure_ascii=False) + "\n")
+    sink.flush()
+    return count
+
+
+def _write_xlsx(rows, columns, out, lang) -> int:
+    """Rows go to disk as they come (constant_memory); text is always written as text."""
+    import xlsxwriter
+
+    book = xlsxwriter.Workbook(out if hasattr(out, "flush") else _Flushable(out), {"constant_memory": True, "strings_to_formulas": False,
+                                     "strings_to_urls": False, "strings_to_numbers": False})
+    data = book.add_worksheet("data")
+    variables = book.add_worksheet("variables")
+    for index, text in enumerate(("name", "label")):
+        variables.write_string(0, index, text)
+    for row, column in enumerate(columns, 1):
+        variables.write_string(row, 0, column.name)
+        variables.write_string(row, 1, _label_text(column.label, lang))
+    for index, column in enumerate(columns):
+        data.write_string(0, index, column.name)
+    count = 0
+    for count, cells in enumerate(_cells(rows, columns), 1):
+        if count >= XLSX_MAX_ROWS:
+            book.fileclosed = True  # nothing half-written goes to `out`
+            raise ExportError(f"An XLSX sheet holds at most {XLSX_MAX_ROWS - 1} records: "
+                              "export as CSV instead.")
+        for index, value in enumerate(cells):
+            _xlsx_cell(data, count, index, value)
+    book.close()
+    return count
+
+
+class _Flushable:
+    """zipfile flushes its file: give a bare writable (a socket sink, a counter) a flush."""
+
+    def __init__(self, out):
+        self.write = out.write
+
+    def flush(self) -> None:
+        pass
+
+
+def _xlsx_cell(sheet, row: int, col: int, value) -> None:
+    if value is None:
+        return
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        sheet.write_number(row, col, value)
+    else:
+        sheet.write_string(row, col, str(value))
+
+
+# -- Stata and SPSS --------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class _Target:
+    """The limits of a statistics format, and how pyreadstat writes it."""
+
+    name_chars: int
+    label_chars: int | None
+    label_bytes: int | None
+    value_label_bytes: int
+    string_bytes: int | None
+    writer: str
+
+
+DTA = _Target(32, 80, None, 32_000, None, "write_dta")
+SAV = _Target(64, None, 256, 120, 32_767, "write_sav")
+
+
+def _write_dta(rows, columns, out, lang) -> int:
+    return _write_stats(rows, columns, out, lang, DTA)
+
+
+def _write_sav(rows, columns, out, lang) -> int:
+    return _write_stats(rows, columns, out, lang, SAV)
+
+
+def _write_stats(rows, columns, out, lang, target: _Target) -> int:
+    """One pass over the rows into columns, then pyreadstat writes a file we copy to `out`."""
+    import pandas as pd
+    import pyreadstat
+
+    names = variable_names(columns, target.name_chars)
+    values: list[list] = [[] for _ in columns]
+    count = 0
+    for count, cells in enumerate(_cells(rows, columns), 1):
+        for store, value in zip(values, cells):
+            store.append(value)
+    frame, value_labels = {}, {}
+    for name, column, stored in zip(names, columns, values):
+        frame[name], labels = _stats_series(pd, column, stored, lang, target)
+        if labels:
+            value_labels[name] = labels
+    column_labels = {name: _clip(_label_text(c.label, lang), target.label_chars, target.label_bytes)
+                     for name, c in zip(names, columns)}
+    with tempfile.TemporaryDirectory() as folder:
+        path = os.path.join(folder, "export")
+        getattr(pyreadstat, target.writer)(pd.DataFrame(frame), path, column_labels=column_labels,
+                                           variable_value_labels=value_labels)
+        with open(path, "rb") as written:
+            shutil.copyfileobj(written, out)
+    return count
+
+
+def _stats_series(pd, column: Column, stored: list, lang: str, target: _Target):
+    """(Series, value labels or None) for one column: numbers, codes or strings."""
+    if column.kind == "code":
+        codes, labels = _encode(column, stored, lang, target)
+        return pd.Series(codes, dtype="float64"), labels
+    if column.kind in ("number", "dummy") and all(_is_number(v) for v in stored if v is not None):
+        return pd.Series([float("nan") if v is None else v for v in stored], dtype="float64"), None
+    texts = ["" if v is None else _clip(str(v), None, target.string_bytes) for v in stored]
+    return pd.Series(texts, dtype=object), None
+
+
+def _encode(column: Column, stored: list, lang: str, target: _Target):
+    """Choice names to codes 1..n in union order; unknown values get the next codes."""
+    codes = {name: index for index, (name, _) in enumerate(column.choices, 1)}
+    labels = {code: _label_text(label, lang) for code, (_, label) in zip(codes.values(), column.choices)}
+    encoded = []
+    for value in stored:
+        if value is None:
+            encoded.append(float("nan"))
+            continue
+        key = str(value)
+        if key not in codes:
+            codes[key] = len(codes) + 1
+            labels[codes[key]] = key
+        encoded.append(codes[key])
+    return encoded, {code: _clip(text, None, target.value_label_bytes) for code, text in labels.items()}
+
+
+def _is_number(value) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _clip(text: str, chars: int | None, size: int | None) -> str:
+    """Text cut to a number of characters and/or UTF-8 bytes, never inside a character."""
+    if chars is not None:
+        text = text[:chars]
+    if size is not None and len(text.encode("utf-8")) > size:
+        text = text.encode("utf-8")[:size].decode("utf-8", "ignore")
+    return text
+
+
+def variable_names(columns: list[Column], limit: int) -> list[str]:
+    """Stata/SPSS variable names by the rule in the module docstring."""
+    names: list[str] = []
+    taken: set[str] = set()
+    for column in columns:
+        base = _variable_name(column, limit)
+        name, suffix = base, 1
+        while name.lower() in taken:
+            suffix += 1
+            name = base[:limit - len(f"_{suffix}")] + f"_{suffix}"
+        taken.add(name.lower())
+        names.append(name)
+    return names
+
+
+def _variable_name(column: Column, limit: int) -> str:
+    name = "meta_" + column.name.lstrip("_") if column.meta else column.name
+    name = re.sub(r"[^A-Za-z0-9_]", "_", name)
+    if not name[:1].isalpha():
+        name = "v" + name
+    if name.lower() in RESERVED or STATA_STR.fullmatch(name):
+        name += "_"
+    return name[:limit]

@@ -1,0 +1,56 @@
+"""Forms page: the versions laptops download; publishing a new one."""
+
+from __future__ import annotations
+
+import hashlib
+
+from flask import Blueprint, flash, g, redirect, render_template, request, url_for
+from flask_babel import gettext
+
+from collector.forms import FormDefinition, FormError, builtin_forms, load_form_json
+
+from .auth import role_required
+from .store import Store, get_store
+
+bp = Blueprint("forms", __name__, url_prefix="/forms")
+MAX_FORM_BYTES = 2 * 1024 * 1024
+
+
+def publish(store: Store, text: str, actor: str) -> tuple[FormDefinition, bool]:
+    """Validate and publish a form definition; (form, False) when that version exists."""
+    form = load_form_json(text)
+    definition = form.to_json()
+    digest = hashlib.sha256(definition.encode("utf-8")).hexdigest()
+    return form, store.publish_form(form.form_id, form.version, definition, digest, actor)
+
+
+@bp.route("")
+@role_required("admin")
+def index():
+    return render_template("forms.html", builtins=builtin_forms().values(),
+                           published=get_store().published_forms())
+
+
+@bp.route("", methods=("POST",))
+@role_required("admin")
+def upload():
+    upload = request.files.get("definition")
+    if upload is None or not upload.filename:
+        flash(gettext("Choose a form definition file (JSON)."))
+        return redirect(url_for("forms.index"))
+    data = upload.read(MAX_FORM_BYTES + 1)
+    try:
+        if len(data) > MAX_FORM_BYTES:
+            raise FormError({"_schema": ["The file is larger than 2 MB."]})
+        form, created = publish(get_store(), data.decode("utf-8"), g.user["name"])
+    except (FormError, UnicodeDecodeError) as error:
+        return render_template("forms.html", builtins=builtin_forms().values(),
+                               published=get_store().published_forms(),
+                               problems=str(error).splitlines()), 422
+    if created:
+        flash(gettext("Published %(form)s version %(version)s. Laptops get it on their next "
+                      "sync.", form=form.form_id, version=form.version))
+    else:
+        flash(gettext("%(form)s version %(version)s was already published.",
+                      form=form.form_id, version=form.version))
+    return redirect(url_for("forms.index"))

@@ -1,0 +1,700 @@
+"""Indicators: a narrow typed `facts` table, the indicator list, estimates with suppression.
+
+Dashboards never parse answer JSON: each record's newest revision (corrections applied)
+becomes one `facts` row of small typed columns when it is stored or corrected, and every
+estimate is one SQL aggregate (count, sum, sum of squares, GROUP BY one dimension) over
+that table. Any cell counting fewer than k records is suppressed: it carries no number at
+all, not even its n, so that nobody can be picked out of a small group.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from dataclasses import dataclass, field
+
+import sqlite_utils
+from flask_babel import lazy_gettext as _  # `_`, so that `pybabel extract` finds the titles
+from sqlite_utils.migrations import Migrations
+
+__all__ = ["BY_DIMENSIONS", "Cell", "DIMENSION_TITLES", "FACTS_MIGRATIONS", "FAMILIES", "INDICATORS", "Indicator",
+           "Result", "compare", "compute", "fact_row", "rebuild_facts", "refresh_facts",
+           "t_quantile", "wilson"]
+
+SURVEY, REPORT, FEEDBACK = "community_survey", "discrimination_report", "community_feedback"
+MEAN, SHARE, COUNT = "mean", "share", "count"
+Z95 = 1.96
+DEFAULT_K = 5
+
+# What compute() can disaggregate by, and what `where` can filter on.
+BY_DIMENSIONS = ("area", "month", "gender", "age_band", "migration_status", "disability")
+FILTER_DIMENSIONS = BY_DIMENSIONS + ("locale",)
+
+DIMENSION_TITLES = {
+    "area": _("Area"), "month": _("Month"), "gender": _("Gender"), "age_band": _("Age group"),
+    "migration_status": _("Migration status"), "disability": _("Disability"),
+    "locale": _("Language"),
+}
+DISABILITY_LABELS = {"yes": _("With a disability"), "no": _("Without a disability")}
+
+# Choice names of the built-in forms (tests check them against the form files).
+WHO5_ITEMS = ("who5_spirits", "who5_calm", "who5_active", "who5_rested", "who5_interest")
+WG_ITEMS = ("wg_seeing", "wg_hearing", "wg_walking", "wg_remembering", "wg_selfcare",
+            "wg_communicating")
+INSTITUTIONS = ("local_authorities", "police", "courts", "health_services", "schools",
+                "national_government", "community_leaders", "religious_leaders", "humanitarian")
+GROUNDS = ("ethnicity", "nationality", "religion", "language", "sex_gender", "age", "disability",
+           "sexual_orientation", "political", "social_origin", "income", "health", "other")
+SETTINGS = ("work", "job_seeking", "health_care", "school", "housing", "police", "courts",
+            "transport", "shops", "public_offices", "neighbours", "online", "other")
+CHANNELS = ("police", "local_authority", "community_leader", "ngo", "human_rights", "employer",
+            "family", "other")
+FEEDBACK_TYPES = ("question", "suggestion", "complaint", "thanks", "discrimination")
+TOPICS = ("health", "education", "water", "food", "shelter", "protection", "livelihoods",
+          "documents", "staff_conduct", "community", "other")
+
+_AGREE = ({"strongly_agree", "agree"}, {"neither", "disagree", "strongly_disagree"})
+# Each inclusion item: (answers scored 1, answers scored 0). Anything else ("prefer_not",
+# "not_needed": no health care was needed, so none was denied) is not scored.
+INCLUSION_ITEMS = {
+    "incl_visibility": _AGREE,
+    "incl_consideration": _AGREE,
+    "incl_participation": _AGREE,
+    "incl_contact": ({"daily", "weekly"}, {"monthly", "less", "never"}),
+    "incl_rights": _AGREE,
+    "incl_documents": ({"yes"}, {"partly", "no"}),
+    "incl_health_access": ({"yes"}, {"sometimes", "no"}),
+    "incl_income": ({"fully", "mostly"}, {"partly", "not_at_all"}),
+}
+# The five steps of inclusion (UN DESA, Paris 2007) and the items that measure each.
+# A step is 1 when every scored item of it is 1, 0 when any is 0, NULL when none is scored.
+STEPS = {
+    "visibility": ("incl_visibility",),
+    "consideration": ("incl_consideration",),
+    "interaction": ("incl_participation", "incl_contact"),
+    "rights": ("incl_rights", "incl_documents"),
+    "resources": ("incl_health_access", "incl_income"),
+}
+
+
+# -- The facts table ---------------------------------------------------------------------
+
+_DIMENSION_COLUMNS = [("month", "TEXT"), ("area", "TEXT"), ("gender", "TEXT"),
+                      ("age_band", "TEXT"), ("migration_status", "TEXT"),
+                      ("disability", "TEXT"), ("locale", "TEXT")]
+_SURVEY_COLUMNS = (
+    ["who5", "life_satisfaction", "trust_most"]
+    + [f"trust_{name}" for name in INSTITUTIONS]
+    + ["trust_host_newcomers", "safe_after_dark"]
+    + list(INCLUSION_ITEMS) + [f"step_{name}" for name in STEPS]
+    + ["discriminated"] + [f"ground_{name}" for name in GROUNDS]
+    + [f"setting_{name}" for name in SETTINGS]
+    + ["reported"] + [f"reported_to_{name}" for name in CHANNELS])
+# Frozen: the schema of migration m001. Add columns with a new migration, never here.
+FACT_COLUMNS_V1 = tuple(
+    [("uuid", "TEXT NOT NULL"), ("form_id", "TEXT NOT NULL")] + _DIMENSION_COLUMNS
+    + [(name, "INTEGER") for name in _SURVEY_COLUMNS]
+    + [("feedback_type", "TEXT"), ("topic", "TEXT"),
+       ("incident_month", "TEXT"), ("reported_elsewhere", "INTEGER")])
+FACT_COLUMNS = tuple(name for name, _type in FACT_COLUMNS_V1)
+
+FACTS_MIGRATIONS = Migrations("indicators")
+
+
+@FACTS_MIGRATIONS()
+def m001_facts(db: sqlite_utils.Database):
+    """Facts clustered by (form_id, uuid): an indicator reads one contiguous range of rows."""
+    columns = ",\n".join(f"{name} {sql_type}" for name, sql_type in FACT_COLUMNS_V1)
+    db.execute(f"CREATE TABLE facts ({columns}, PRIMARY KEY (form_id, uuid)) WITHOUT ROWID")
+    db.execute("CREATE UNIQUE INDEX facts_by_uuid ON facts (uuid)")
+    if "records" in db.table_names():
+        rebuild_facts(db)
+
+
+def fact_row(record: dict) -> dict | None:
+    """The facts row of one record (uuid, form_id, collected, locale, answers), or None.
+
+    Dimensions come from question names, so a custom form that asks `gender` or `age`
+    is disaggregated too; measures come from the built-in forms' questions only.
+    """
+    answers = record.get("answers")
+    if not isinstance(answers, dict) or not record.get("uuid") or not record.get("form_id"):
+        return None
+    row = dict.fromkeys(FACT_COLUMNS)
+    row.update(uuid=str(record["uuid"]), form_id=str(record["form_id"]),
+               month=_month(record.get("collected")), locale=_text(record.get("locale")))
+    row.update(_dimensions(answers))
+    measures = _MEASURES.get(row["form_id"])
+    if measures:
+        row.update(measures(answers))
+    return row
+
+
+def refresh_facts(db, uuids) -> None:
+    """Recompute the facts of these records from their newest revision, corrections applied.
+
+    Runs inside the caller's transaction (ingest or correction): the facts never
+    disagree with the records they summarize. A uuid with no stored record loses its row.
+    """
+    conn = getattr(db, "conn", db)
+    uuids = list(dict.fromkeys(uuids))
+    for start in range(0, len(uuids), 500):
+        chunk = uuids[start:start + 500]
+        marks = ", ".join("?" * len(chunk))
+        conn.execute(f"DELETE FROM facts WHERE uuid IN ({marks})", chunk)
+        rows = conn.execute(_LATEST_SQL + f" AND uuid IN ({marks})", chunk)
+        _insert(conn, rows)
+
+
+def rebuild_facts(db) -> None:
+    """Recompute every facts row: after a change to fact_row, or to fill a new table."""
+    conn = getattr(db, "conn", db)
+    conn.execute("DELETE FROM facts")
+    _insert(conn, conn.execute(_LATEST_SQL))
+
+
+_LATEST_SQL = ("SELECT uuid, form_id, collected, locale, coalesce(answers_current, answers)"
+               " FROM records WHERE is_latest = 1")
+_INSERT_SQL = (f"INSERT OR REPLACE INTO facts ({', '.join(FACT_COLUMNS)})"
+               f" VALUES ({', '.join('?' * len(FACT_COLUMNS))})")
+
+
+def _insert(conn, rows) -> None:
+    """Insert facts for (uuid, form_id, collected, locale, answers JSON) rows, in batches."""
+    batch = []
+    for uuid, form_id, collected, locale, answers in rows:
+        row = fact_row({"uuid": uuid, "form_id": form_id, "collected": collected,
+                        "locale": locale, "answers": _loads(answers)})
+        if row is not None:
+            batch.append([row[name] for name in FACT_COLUMNS])
+        if len(batch) >= 1000:
+            conn.executemany(_INSERT_SQL, batch)
+            batch = []
+    if batch:
+        conn.executemany(_INSERT_SQL, batch)
+
+
+def _loads(text):
+    try:
+        return json.loads(text)
+    except (TypeError, ValueError):
+        return None
+
+
+# -- From answers to typed values --------------------------------------------------------
+
+_MONTH = re.compile(r"([0-9]{4}-(?:0[1-9]|1[0-2]))(?:-[0-9]{2})?")
+
+
+def _text(value) -> str | None:
+    """A non-blank string, stripped, or None: dimensions hold labels, never numbers."""
+    if isinstance(value, str) and value.strip():
+        return value.strip()
+    return None
+
+
+def _month(value) -> str | None:
+    """'YYYY-MM' of 'YYYY-MM' or 'YYYY-MM-DD'."""
+    match = _MONTH.fullmatch(value.strip()) if isinstance(value, str) else None
+    return match.group(1) if match else None
+
+
+def _score(value, low: int, high: int) -> int | None:
+    """An integer answer within [low, high]; numbers sent as text ("3") count too."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, str):
+        value = value.strip()
+        value = int(value) if re.fullmatch(r"-?[0-9]+", value) else None
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return value if isinstance(value, int) and low <= value <= high else None
+
+
+def _flag(value, yes: set, no: set) -> int | None:
+    """1 for an answer in `yes`, 0 for one in `no`, None for anything else."""
+    if value in yes:
+        return 1
+    return 0 if value in no else None
+
+
+def _choices(value) -> list[str] | None:
+    """A select_multiple answer as a list; XLSForm's space-separated text is accepted."""
+    if isinstance(value, str):
+        return value.split()
+    if isinstance(value, list):
+        return [item for item in value if isinstance(item, str)]
+    return None
+
+
+def _one_hot(prefix: str, names, chosen: list[str] | None) -> dict:
+    """One 0/1 column per choice, all NULL when the question was not asked."""
+    return {f"{prefix}{name}": None if chosen is None else int(name in chosen) for name in names}
+
+
+def _age_band(value) -> str | None:
+    """The age band as the anonymizer sends it; a raw age (a form without the rule) is banded."""
+    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+        low = value - value % 5
+        return "90+" if value >= 90 else f"{low}-{low + 4}"
+    return _text(value)
+
+
+def _disability(answers: dict) -> str | None:
+    """The Washington Group short-set identifier: a lot of difficulty, or cannot, in any domain.
+
+    As the Washington Group recommends, one such answer is enough for "yes" even if
+    another domain is missing; "no" needs all six answered.
+    """
+    values = [answers.get(name) for name in WG_ITEMS]
+    if any(value in ("a_lot", "cannot") for value in values):
+        return "yes"
+    if all(value in ("none", "some") for value in values):
+        return "no"
+    return None
+
+
+def _dimensions(answers: dict) -> dict:
+    return {
+        "area": _text(answers.get("area")) or _text(answers.get("incident_area")),
+        "gender": _text(answers.get("gender")),
+        "age_band": _age_band(answers.get("age")),
+        "migration_status": _text(answers.get("migration_status")),
+        "disability": _disability(answers),
+    }
+
+
+def _survey(answers: dict) -> dict:
+    items = [_score(answers.get(name), 0, 5) for name in WHO5_ITEMS]
+    trust_people = _score(answers.get("trust_people"), 0, 10)
+    return {
+        "who5": None if None in items else 4 * sum(items),
+        "life_satisfaction": _score(answers.get("life_satisfaction"), 0, 10),
+        "trust_most": None if trust_people is None else int(trust_people >= 6),
+        **{f"trust_{name}": _score(answers.get(f"trust_{name}"), 0, 10) for name in INSTITUTIONS},
+        "trust_host_newcomers": _score(answers.get("trust_host_newcomers"), 0, 10),
+        "safe_after_dark": _flag(answers.get("safety_after_dark"), {"very_safe", "safe"},
+                                 {"unsafe", "very_unsafe"}),
+        **_inclusion(answers),
+        **_discrimination(answers),
+    }
+
+
+def _inclusion(answers: dict) -> dict:
+    items = {name: _flag(answers.get(name), *scoring) for name, scoring in INCLUSION_ITEMS.items()}
+    steps = {}
+    for step, names in STEPS.items():
+        scored = [items[name] for name in names if items[name] is not None]
+        steps[f"step_{step}"] = min(scored) if scored else None
+    return items | steps
+
+
+def _discrimination(answers: dict) -> dict:
+    """Grounds, settings and reporting, asked only of those discriminated against."""
+    discriminated = _flag(answers.get("discriminated"), {"yes"}, {"no"})
+    asked = discriminated == 1
+    grounds = _choices(answers.get("discrimination_grounds")) if asked else None
+    settings = _choices(answers.get("discrimination_settings")) if asked else None
+    told = _choices(answers.get("reported_to")) if asked else None
+    reported = None
+    if told and any(name in CHANNELS for name in told):
+        reported = 1
+    elif told and "no_one" in told:
+        reported = 0
+    channels = None if reported is None else told
+    return {"discriminated": discriminated, **_one_hot("ground_", GROUNDS, grounds),
+            **_one_hot("setting_", SETTINGS, settings), "reported": reported,
+            **_one_hot("reported_to_", CHANNELS, channels)}
+
+
+def _report(answers: dict) -> dict:
+    return {"incident_month": _month(answers.get("incident_month")),
+            "reported_elsewhere": _flag(answers.get("reported_elsewhere"), {"yes"}, {"no"})}
+
+
+def _feedback(answers: dict) -> dict:
+    return {"feedback_type": _text(answers.get("feedback_type")),
+            "topic": _text(answers.get("topic"))}
+
+
+_MEASURES = {SURVEY: _survey, REPORT: _report, FEEDBACK: _feedback}
+
+
+# -- Indicator definitions ---------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Indicator:
+    """One indicator: what to aggregate (kind over column), from which form, and its words.
+
+    A count counts the form's records, or those whose `column` equals `equals`.
+    `month_column` is what by="month" means: the month collected, or for incident
+    reports the month the incident happened.
+    """
+
+    id: str
+    kind: str
+    column: str
+    form: str
+    title: object  # a lazy string: translated when shown
+    unit: object
+    scale_max: float | None = None
+    equals: str | None = None
+    family: str | None = None
+    label: object = None  # a short name among the family's members
+    month_column: str = "month"
+
+
+UNIT_INDEX = _("index, 0–100")
+UNIT_SCORE = _("score, 0–10")
+UNIT_PERCENT = _("%")
+UNIT_RECORDS = _("records")
+
+
+def _mean10(column, title, label=None, family=None):
+    return Indicator(column, MEAN, column, SURVEY, title, UNIT_SCORE, 10, family=family,
+                     label=label)
+
+
+def _share(column, title, label=None, family=None):
+    return Indicator(column, SHARE, column, SURVEY, title, UNIT_PERCENT, 100, family=family,
+                     label=label)
+
+
+def _feedback_count(id_, column, value, title, label, family):
+    return Indicator(id_, COUNT, column, FEEDBACK, title, UNIT_RECORDS, equals=value,
+                     family=family, label=label)
+
+
+_TRUST = "trust_institutions"
+_STEPS = "inclusion_steps"
+_GROUNDS = "discrimination_grounds"
+_SETTINGS = "discrimination_settings"
+_CHANNELS = "reporting_channels"
+_TYPES = "feedback_types"
+_TOPICS = "feedback_topics"
+
+INDICATORS: tuple[Indicator, ...] = (
+    Indicator("who5", MEAN, "who5", SURVEY, _("WHO-5 wellbeing index (mean)"), UNIT_INDEX, 100),
+    _mean10("life_satisfaction", _("Mean life satisfaction")),
+    _share("trust_most", _("Share who say most people can be trusted")),
+    _mean10("trust_local_authorities", _("Mean trust in local authorities"),
+            _("Local authorities"), _TRUST),
+    _mean10("trust_police", _("Mean trust in the police"), _("Police"), _TRUST),
+    _mean10("trust_courts", _("Mean trust in the courts"), _("Courts"), _TRUST),
+    _mean10("trust_health_services", _("Mean trust in health services"),
+            _("Health services"), _TRUST),
+    _mean10("trust_schools", _("Mean trust in schools"), _("Schools"), _TRUST),
+    _mean10("trust_national_government", _("Mean trust in the national government"),
+            _("National government"), _TRUST),
+    _mean10("trust_community_leaders", _("Mean trust in community leaders"),
+            _("Community leaders"), _TRUST),
+    _mean10("trust_religious_leaders", _("Mean trust in religious leaders"),
+            _("Religious leaders"), _TRUST),
+    _mean10("trust_humanitarian", _("Mean trust in humanitarian organisations"),
+            _("Humanitarian organisations"), _TRUST),
+    _mean10("trust_host_newcomers",
+            _("Mean trust between the host community and newcomers")),
+    _share("safe_after_dark", _("Share who feel safe walking alone after dark")),
+    _share("step_visibility", _("Inclusion step 1: share who feel visible"),
+           _("Visibility"), _STEPS),
+    _share("step_consideration", _("Inclusion step 2: share whose needs are considered"),
+           _("Consideration"), _STEPS),
+    _share("step_interaction", _("Inclusion step 3: share with access to social interaction"),
+           _("Social interaction"), _STEPS),
+    _share("step_rights", _("Inclusion step 4: share who can use their rights"),
+           _("Rights"), _STEPS),
+    _share("step_resources", _("Inclusion step 5: share with access to resources"),
+           _("Resources"), _STEPS),
+    _share("discriminated", _("Share discriminated against in the last 12 months")),
+    _share("ground_ethnicity", _("Discriminated on grounds of ethnicity or appearance (share)"),
+           _("Ethnicity or appearance"), _GROUNDS),
+    _share("ground_nationality",
+           _("Discriminated on grounds of nationality or migration status (share)"),
+           _("Nationality or migration status"), _GROUNDS),
+    _share("ground_religion", _("Discriminated on grounds of religion or belief (share)"),
+           _("Religion or belief"), _GROUNDS),
+    _share("ground_language", _("Discriminated on grounds of language (share)"),
+           _("Language"), _GROUNDS),
+    _share("ground_sex_gender", _("Discriminated on grounds of sex or gender (share)"),
+           _("Sex or gender"), _GROUNDS),
+    _share("ground_age", _("Discriminated on grounds of age (share)"), _("Age"), _GROUNDS),
+    _share("ground_disability", _("Discriminated on grounds of disability (share)"),
+           _("Disability"), _GROUNDS),
+    _share("ground_sexual_orientation",
+           _("Discriminated on grounds of sexual orientation (share)"),
+           _("Sexual orientation"), _GROUNDS),
+    _share("ground_political", _("Discriminated on grounds of political or other opinion (share)"),
+           _("Political or other opinion"), _GROUNDS),
+    _share("ground_social_origin", _("Discriminated on grounds of social origin (share)"),
+           _("Social origin"), _GROUNDS),
+    _share("ground_income", _("Discriminated on grounds of income or property (share)"),
+           _("Income or property"), _GROUNDS),
+    _share("ground_health", _("Discriminated on grounds of health status (share)"),
+           _("Health status"), _GROUNDS),
+    _share("ground_other", _("Discriminated on another ground (share)"),
+           _("Another ground"), _GROUNDS),
+    _share("setting_work", _("Discriminated at work (share)"), _("Work"), _SETTINGS),
+    _share("setting_job_seeking", _("Discriminated when looking for work (share)"),
+           _("Looking for work"), _SETTINGS),
+    _share("setting_health_care", _("Discriminated in health care (share)"),
+           _("Health care"), _SETTINGS),
+    _share("setting_school", _("Discriminated in school or education (share)"),
+           _("School or education"), _SETTINGS),
+    _share("setting_housing", _("Discriminated in housing (share)"), _("Housing"), _SETTINGS),
+    _share("setting_police", _("Discriminated by the police (share)"), _("Police"), _SETTINGS),
+    _share("setting_courts", _("Discriminated in courts or justice (share)"),
+           _("Courts or justice"), _SETTINGS),
+    _share("setting_transport", _("Discriminated in public transport (share)"),
+           _("Public transport"), _SETTINGS),
+    _share("setting_shops", _("Discriminated in shops and services (share)"),
+           _("Shops and services"), _SETTINGS),
+    _share("setting_public_offices", _("Discriminated in public offices (share)"),
+           _("Public offices"), _SETTINGS),
+    _share("setting_neighbours", _("Discriminated by neighbours or the community (share)"),
+           _("Neighbours or community"), _SETTINGS),
+    _share("setting_online", _("Discriminated online or on the phone (share)"),
+           _("Online or phone"), _SETTINGS),
+    _share("setting_other", _("Discriminated somewhere else (share)"),
+           _("Somewhere else"), _SETTINGS),
+    _share("reported", _("Share of those discriminated against who reported it")),
+    _share("reported_to_police", _("Reported discrimination to the police (share)"),
+           _("Police"), _CHANNELS),
+    _share("reported_to_local_authority",
+           _("Reported discrimination to a local authority (share)"),
+           _("Local authority"), _CHANNELS),
+    _share("reported_to_community_leader",
+           _("Reported discrimination to a community or religious leader (share)"),
+           _("Community or religious leader"), _CHANNELS),
+    _share("reported_to_ngo", _("Reported discrimination to an NGO (share)"),
+           _("NGO"), _CHANNELS),
+    _share("reported_to_human_rights",
+           _("Reported discrimination to a human rights institution (share)"),
+           _("Human rights institution"), _CHANNELS),
+    _share("reported_to_employer",
+           _("Reported discrimination to an employer, union or school (share)"),
+           _("Employer, union or school"), _CHANNELS),
+    _share("reported_to_family", _("Told family or friends about discrimination (share)"),
+           _("Family or friends"), _CHANNELS),
+    _share("reported_to_other", _("Reported discrimination to someone else (share)"),
+           _("Someone else"), _CHANNELS),
+    _feedback_count("feedback_type_question", "feedback_type", "question",
+                    _("Feedback received: questions"), _("Questions"), _TYPES),
+    _feedback_count("feedback_type_suggestion", "feedback_type", "suggestion",
+                    _("Feedback received: suggestions"), _("Suggestions"), _TYPES),
+    _feedback_count("feedback_type_complaint", "feedback_type", "complaint",
+                    _("Feedback received: complaints"), _("Complaints"), _TYPES),
+    _feedback_count("feedback_type_thanks", "feedback_type", "thanks",
+                    _("Feedback received: thanks"), _("Thanks"), _TYPES),
+    _feedback_count("feedback_type_discrimination", "feedback_type", "discrimination",
+                    _("Feedback received: reports of discrimination"),
+                    _("Reports of discrimination"), _TYPES),
+    _feedback_count("feedback_topic_health", "topic", "health",
+                    _("Feedback about health"), _("Health"), _TOPICS),
+    _feedback_count("feedback_topic_education", "topic", "education",
+                    _("Feedback about education"), _("Education"), _TOPICS),
+    _feedback_count("feedback_topic_water", "topic", "water",
+                    _("Feedback about water, sanitation and hygiene"),
+                    _("Water, sanitation and hygiene"), _TOPICS),
+    _feedback_count("feedback_topic_food", "topic", "food",
+                    _("Feedback about food"), _("Food"), _TOPICS),
+    _feedback_count("feedback_topic_shelter", "topic", "shelter",
+                    _("Feedback about shelter and housing"), _("Shelter and housing"), _TOPICS),
+    _feedback_count("feedback_topic_protection", "topic", "protection",
+                    _("Feedback about safety and protection"), _("Safety and protection"),
+                    _TOPICS),
+    _feedback_count("feedback_topic_livelihoods", "topic", "livelihoods",
+                    _("Feedback about work and livelihoods"), _("Work and livelihoods"),
+                    _TOPICS),
+    _feedback_count("feedback_topic_documents", "topic", "documents",
+                    _("Feedback about documents and legal help"),
+                    _("Documents and legal help"), _TOPICS),
+    _feedback_count("feedback_topic_staff_conduct", "topic", "staff_conduct",
+                    _("Feedback about the behaviour of staff or volunteers"),
+                    _("Behaviour of staff or volunteers"), _TOPICS),
+    _feedback_count("feedback_topic_community", "topic", "community",
+                    _("Feedback about relations in the community"),
+                    _("Relations in the community"), _TOPICS),
+    _feedback_count("feedback_topic_other", "topic", "other",
+                    _("Feedback about something else"), _("Something else"), _TOPICS),
+    Indicator("incident_reports", COUNT, "form_id", REPORT,
+              _("Discrimination incidents reported, by month of the incident"), UNIT_RECORDS,
+              month_column="incident_month"),
+)
+BY_ID = {indicator.id: indicator for indicator in INDICATORS}
+
+FAMILIES = {
+    _TRUST: _("Mean trust in institutions"),
+    _STEPS: _("The five steps of inclusion"),
+    _GROUNDS: _("Grounds of discrimination, among those discriminated against"),
+    _SETTINGS: _("Where discrimination happened, among those discriminated against"),
+    _CHANNELS: _("To whom discrimination was reported, among those discriminated against"),
+    _TYPES: _("Community feedback by type"),
+    _TOPICS: _("Community feedback by topic"),
+}
+
+
+# -- Estimates ---------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Cell:
+    """One group's estimate. Suppressed cells carry no numbers at all, n included."""
+
+    group: str | None  # None: everyone (no disaggregation)
+    n: int | None
+    estimate: float | None
+    ci_low: float | None
+    ci_high: float | None
+    suppressed: bool
+
+
+@dataclass(frozen=True)
+class Result:
+    indicator: str
+    kind: str
+    title: object
+    unit: object
+    k: int
+    by: str | None
+    cells: tuple[Cell, ...]
+    scale_max: float | None = None
+    where: dict = field(default_factory=dict)
+    group_labels: dict = field(default_factory=dict)  # group value -> display label
+
+
+# Two-sided 95% quantiles of Student's t, df = 1..29; from df 30 on, the normal 1.96.
+_T95 = (12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179,
+        2.160, 2.145, 2.131, 2.120, 2.110, 2.101, 2.093, 2.086, 2.080, 2.074, 2.069, 2.064,
+        2.060, 2.056, 2.052, 2.048, 2.045)
+
+
+def t_quantile(df: int) -> float:
+    """The 97.5th percentile of t with df degrees of freedom (no scipy on the server)."""
+    if df < 1:
+        raise ValueError("df must be at least 1")
+    return _T95[df - 1] if df < 30 else Z95
+
+
+def wilson(successes: float, n: int, z: float = Z95) -> tuple[float, float]:
+    """Wilson score interval of a proportion: honest near 0 and 1 and for small n."""
+    p = successes / n
+    denominator = 1 + z * z / n
+    centre = (p + z * z / (2 * n)) / denominator
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denominator
+    return max(0.0, centre - half), min(1.0, centre + half)
+
+
+def mean_interval(n: int, total: float, squares: float) -> tuple[float, float | None, float | None]:
+    """Mean and its t interval from count, sum and sum of squares (None for n < 2)."""
+    mean = total / n
+    if n < 2:
+        return mean, None, None
+    variance = max(0.0, (squares - total * total / n) / (n - 1))
+    half = t_quantile(n - 1) * math.sqrt(variance / n)
+    return mean, mean - half, mean + half
+
+
+def _cell(kind: str, group, n: int, total: float, squares: float, k: int) -> Cell:
+    n = int(n or 0)
+    if n < k or n == 0:
+        return Cell(group, None, None, None, None, True)
+    if kind == COUNT:
+        return Cell(group, n, float(n), None, None, False)
+    if kind == SHARE:
+        low, high = wilson(total, n)
+        return Cell(group, n, 100 * total / n, 100 * low, 100 * high, False)
+    return Cell(group, n, *mean_interval(n, total, squares), False)
+
+
+def _check_k(k) -> int:
+    if isinstance(k, bool) or not isinstance(k, int) or k < 1:
+        raise ValueError("k must be a whole number of at least 1")
+    return k
+
+
+def _column_for(indicator: Indicator, dimension: str) -> str:
+    return indicator.month_column if dimension == "month" else dimension
+
+
+def _where_sql(indicator: Indicator, where: dict | None) -> tuple[str, list]:
+    """`AND`-ed filters on dimension columns: names checked against a list, values bound."""
+    clauses, params = [], []
+    for key, value in (where or {}).items():
+        if key not in FILTER_DIMENSIONS:
+            raise ValueError(f"Cannot filter on {key!r}; use one of {', '.join(FILTER_DIMENSIONS)}")
+        column = _column_for(indicator, key)
+        values = list(value) if isinstance(value, (list, tuple, set, frozenset)) else [value]
+        if not all(v is None or isinstance(v, str) for v in values):
+            raise ValueError(f"Filter values for {key!r} must be text")
+        known = [v for v in values if v is not None]
+        parts = [f"{column} IN ({', '.join('?' * len(known))})"] if known else []
+        parts += [f"{column} IS NULL"] if None in values else []
+        clauses.append("(" + (" OR ".join(parts) or "0") + ")")
+        params += known
+    return "".join(f" AND {clause}" for clause in clauses), params
+
+
+def _aggregates(indicator: Indicator) -> tuple[str, list]:
+    """count, sum and sum of squares of the indicator's values, as SQL and its parameters."""
+    column = indicator.column
+    if indicator.kind == COUNT and indicator.equals is not None:
+        return f"coalesce(sum({column} = ?), 0), 0, 0", [indicator.equals]
+    if indicator.kind == COUNT:
+        return f"count({column}), 0, 0", []
+    return f"count({column}), total({column}), total({column} * {column})", []
+
+
+def compute(db, indicator_id: str, by: str | None = None, k: int = DEFAULT_K,
+            where: dict | None = None) -> Result:
+    """One indicator, overall or by one dimension, in a single aggregate query.
+
+    Records whose `by` dimension is unknown are left out of the disaggregation. For
+    incident reports, "month" (in `by` and `where`) is the month of the incident.
+    """
+    indicator = BY_ID.get(indicator_id)
+    if indicator is None:
+        raise KeyError(indicator_id)
+    if by is not None and by not in BY_DIMENSIONS:
+        raise ValueError(f"Cannot disaggregate by {by!r}; use one of {', '.join(BY_DIMENSIONS)}")
+    k = _check_k(k)
+    group = _column_for(indicator, by) if by else "NULL"
+    measures, params = _aggregates(indicator)
+    filters, filter_params = _where_sql(indicator, where)
+    sql = f"SELECT {group}, {measures} FROM facts WHERE form_id = ?{filters}"
+    if indicator.kind != COUNT:
+        sql += f" AND {indicator.column} IS NOT NULL"
+    if by:
+        sql += f" AND {group} IS NOT NULL GROUP BY {group}"
+    rows = getattr(db, "conn", db).execute(sql, params + [indicator.form] + filter_params)
+    rows = sorted(rows, key=lambda row: _natural(row[0]))
+    cells = tuple(_cell(indicator.kind, row[0], row[1], row[2], row[3], k) for row in rows)
+    return Result(indicator.id, indicator.kind, indicator.title, indicator.unit, k, by, cells,
+                  indicator.scale_max, dict(where or {}),
+                  DISABILITY_LABELS if by == "disability" else {})
+
+
+def _natural(group) -> tuple:
+    """Sort "5-9" before "10-14": numbers in a group name compare as numbers."""
+    parts = re.split(r"(\d+)", group or "")
+    return tuple((0, int(p), "") if p.isdigit() else (1, 0, p) for p in parts if p)
+
+
+def compare(db, family: str, k: int = DEFAULT_K, where: dict | None = None) -> Result:
+    """Every indicator of a family side by side (trust per institution, grounds...): one query.
+
+    Each cell's group is a member indicator's id; `group_labels` gives its short label.
+    """
+    if family not in FAMILIES:
+        raise KeyError(family)
+    k = _check_k(k)
+    members = [indicator for indicator in INDICATORS if indicator.family == family]
+    parts = [_aggregates(indicator) for indicator in members]
+    filters, filter_params = _where_sql(members[0], where)
+    sql = (f"SELECT {', '.join(part for part, _params in parts)} FROM facts"
+           f" WHERE form_id = ?{filters}")
+    params = [p for _part, part_params in parts for p in part_params]
+    row = getattr(db, "conn", db).execute(sql, params + [members[0].form] + filter_params)
+    values = row.fetchone()
+    cells = tuple(_cell(m.kind, m.id, *values[3 * i:3 * i + 3], k) for i, m in enumerate(members))
+    return Result(family, members[0].kind, FAMILIES[family], members[0].unit, k, None, cells,
+                  members[0].scale_max, dict(where or {}), {m.id: m.label for m in members})

@@ -1,0 +1,212 @@
+"""The central workspace on a real server: roles, devices, forms, records, replies, API."""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+import uuid
+
+import pytest
+import requests
+from werkzeug.security import generate_password_hash
+
+from collector import protocol
+from conftest import Browser, query
+from sync_server.store import Store
+from test_forms import minimal_form
+
+PASSWORD = "a long enough passphrase"
+ROLES = ("admin", "analyst", "viewer")
+
+
+@pytest.fixture
+def team(central):
+    store = Store(central.database)
+    for role in ROLES:
+        store.add_user(f"{role}1", role, generate_password_hash(PASSWORD))
+    store.close()
+    return central
+
+
+def signed_in(central, role) -> Browser:
+    person = Browser(central.url, "en")
+    person.get("/signin")
+    response = person.post("/signin", {"name": f"{role}1", "password": PASSWORD})
+    assert response.status_code == 200, response.text[:300]
+    return person
+
+
+def push_records(central, records):
+    """A device pushes records as the collector would (protocol v1)."""
+    answer = requests.post(central.url + "/api/v1/enroll", json={
+        "protocol": "1.0", "code": central.enrollment_code("zone B"),
+        "enrollment_id": str(uuid.uuid4())}, timeout=10).json()
+    body = protocol.compress(protocol.dumps(protocol.batch_message(
+        str(uuid.uuid4()), records, 0, "test")))
+    response = requests.post(central.url + "/api/v1/records", data=body, timeout=30, headers={
+        protocol.VERSION_HEADER: "1.0", "Authorization": f"Bearer {answer['device_token']}",
+        "Content-Encoding": "gzip", "Content-Type": "application/json"})
+    assert response.status_code == 200, response.text
+    return answer["device_id"]
+
+
+def feedback_record(kind="question", message="When does the clinic open?", locale="sw"):
+    return {"uuid": str(uuid.uuid4()), "revision": 1, "form_id": "community_feedback",
+            "form_version": "1", "locale": locale, "collected": "2026-11-20", "enumerator": None,
+            "answers": {"feedback_type": kind, "topic": "health", "message": message,
+                        "wants_reply": "yes"}}
+
+
+# Which role reaches which page: 200, 403, or sent to sign in.
+ACCESS = [
+    ("/", {"admin": 200, "analyst": 200, "viewer": 200}),
+    ("/data/community_survey", {"admin": 200, "analyst": 200, "viewer": 403}),
+    ("/data/community_survey/export.csv", {"admin": 200, "analyst": 200, "viewer": 403}),
+    ("/feedback", {"admin": 200, "analyst": 200, "viewer": 403}),
+    ("/feedback?queue=sensitive", {"admin": 200, "analyst": 403, "viewer": 403}),
+    ("/devices", {"admin": 200, "analyst": 403, "viewer": 403}),
+    ("/forms", {"admin": 200, "analyst": 403, "viewer": 403}),
+]
+
+
+@pytest.mark.parametrize("path,expected", ACCESS)
+def test_each_role_reaches_only_what_it_should(team, path, expected):
+    for role in ROLES:
+        response = signed_in(team, role).get(path)
+        assert response.status_code == expected[role], (role, path)
+    anonymous = Browser(team.url, "en").get(path)
+    assert anonymous.url.split("?")[0].endswith("/signin")
+
+
+def test_wrong_password_is_refused(team):
+    person = Browser(team.url, "en")
+    person.get("/signin")
+    response = person.post("/signin", {"name": "admin1", "password": "nope"})
+    assert response.status_code == 401 and "do not match" in response.text
+    assert query(team.database, "SELECT password_hash FROM users WHERE name = 'admin1'")[0][
+        "password_hash"].startswith(("scrypt:", "pbkdf2:"))
+
+
+def test_admin_enrolls_and_revokes_a_device_from_the_page(team):
+    admin = signed_in(team, "admin")
+    admin.get("/devices")
+    page = admin.post("/devices/new", {"label": "Zone C laptop"}).text
+    code = re.search(r'class="receipt" translate="no">([0-9A-Z-]+)<', page).group(1)
+    answer = requests.post(team.url + "/api/v1/enroll", json={
+        "protocol": "1.0", "code": code, "enrollment_id": str(uuid.uuid4())}, timeout=10)
+    assert answer.status_code == 200
+    page = admin.get("/devices").text
+    assert "Zone C laptop" in page and code not in page  # the code is shown once
+    device_id = answer.json()["device_id"]
+    admin.post(f"/devices/{device_id}/revoke", {})
+    assert query(team.database, "SELECT revoked_at FROM devices")[0]["revoked_at"]
+    assert query(team.database, "SELECT actor FROM audit WHERE action = 'device_revoked'") == [
+        {"actor": "admin1"}]
+
+
+def test_admin_publishes_a_form_and_a_bad_one_changes_nothing(team):
+    admin = signed_in(team, "admin")
+    page = admin.get("/forms").text
+    files = {"definition": ("visit.json", json.dumps(minimal_form()), "application/json")}
+    response = admin.session.post(team.url + "/forms", files=files,
+                                  data={"csrf_token": admin.csrf(page)})
+    assert "Published household_visit version 2" in response.text
+    bad = {"definition": ("bad.json", json.dumps(minimal_form(form_id="bad id")), "application/json")}
+    response = admin.session.post(team.url + "/forms", files=bad,
+                                  data={"csrf_token": admin.csrf(response.text)})
+    assert response.status_code == 422 and "nothing was published" in response.text
+    assert query(team.database, "SELECT form_id FROM forms") == [{"form_id": "household_visit"}]
+
+
+def test_analyst_corrects_a_value_with_an_audit_trail(team):
+    record = feedback_record()
+    push_records(team, [record])
+    analyst = signed_in(team, "analyst")
+    page = analyst.get(f"/data/record/{record['uuid']}").text
+    assert "When does the clinic open?" in page
+    analyst.post(f"/data/record/{record['uuid']}/correct", {"field": "topic", "value": "education"})
+    [row] = query(team.database, "SELECT answers, answers_current FROM records")
+    assert json.loads(row["answers"])["topic"] == "health"  # the original is never lost
+    assert json.loads(row["answers_current"])["topic"] == "education"
+    [correction] = query(team.database, "SELECT field, old_value, new_value, author FROM corrections")
+    assert correction == {"field": "topic", "old_value": '"health"', "new_value": '"education"',
+                          "author": "analyst1"}
+    assert query(team.database, "SELECT actor FROM audit WHERE action = 'record_corrected'")
+    csv_text = analyst.get("/data/community_feedback/export.csv").content.decode("utf-8-sig")
+    assert ",education," in csv_text and ",health," not in csv_text
+    analyst.get(f"/data/record/{record['uuid']}")
+    analyst.post(f"/data/record/{record['uuid']}/review", {"review": "flagged", "note": "check"})
+    assert query(team.database, "SELECT review FROM records") == [{"review": "flagged"}]
+    response = analyst.post(f"/data/record/{record['uuid']}/correct",
+                            {"field": "not_a_question", "value": "x"})
+    assert "Choose a question of this form." in response.text
+
+
+def test_browse_filters_records(team):
+    push_records(team, [feedback_record(locale="sw"), feedback_record(locale="ar"),
+                        feedback_record(locale="ar")])
+    analyst = signed_in(team, "analyst")
+    assert "3 records" in analyst.get("/data/community_feedback").text
+    assert "2 records" in analyst.get("/data/community_feedback?language=ar").text
+    assert "0 records" in analyst.get("/data/community_feedback?month=1999-01").text
+
+
+def test_replies_queue_and_sensitive_reports(team):
+    normal = feedback_record()
+    sensitive = feedback_record(kind="discrimination", message="They refused my child at school.")
+    push_records(team, [normal, sensitive])
+    analyst = signed_in(team, "analyst")
+    queue = analyst.get("/feedback").text
+    assert normal["uuid"] in queue and sensitive["uuid"] not in queue
+    assert analyst.get(f"/feedback/{sensitive['uuid']}").status_code == 403
+    page = analyst.get(f"/feedback/{normal['uuid']}").text
+    analyst.post(f"/feedback/{normal['uuid']}", {"message": "Kliniki inafunguliwa saa mbili.",
+                                                 "locale": "sw", "status": "in_progress"},
+                 csrf_from=page)
+    [reply] = query(team.database, "SELECT message, locale, author FROM replies")
+    assert reply == {"message": "Kliniki inafunguliwa saa mbili.", "locale": "sw",
+                     "author": "analyst1"}
+    assert query(team.database, "SELECT status FROM feedback_cases") == [{"status": "answered"}]
+    admin = signed_in(team, "admin")
+    assert sensitive["uuid"] in admin.get("/feedback?queue=sensitive").text
+    assert admin.get(f"/feedback/{sensitive['uuid']}").status_code == 200
+
+
+def test_json_api_pages_with_a_cursor(team):
+    records = [feedback_record(message=f"message {n}") for n in range(7)]
+    push_records(team, records)
+    url = team.url + "/api/v1/data/community_feedback"
+    assert requests.get(url, timeout=10).status_code == 401
+    assert requests.get(url, auth=("viewer1", PASSWORD), timeout=10).status_code == 403
+    seen, cursor = [], None
+    while True:
+        page = requests.get(url, params={"limit": 3, **({"after": cursor} if cursor else {})},
+                            auth=("analyst1", PASSWORD), timeout=10).json()
+        seen += page["records"]
+        cursor = page["next"]
+        if not cursor:
+            break
+    assert sorted(r["message"] for r in seen) == sorted(r["answers"]["message"] for r in records)
+    assert {"_uuid", "_form_id", "_revision", "_received_at", "feedback_type"} <= set(seen[0])
+    since = requests.get(url, params={"since": seen[-1]["_received_at"]},
+                         auth=("analyst1", PASSWORD), timeout=10).json()
+    assert since["records"] == []
+
+
+def test_export_command_writes_a_file(team, tmp_path):
+    from click.testing import CliRunner
+
+    from sync_server.cli import cli
+
+    push_records(team, [feedback_record(), feedback_record(locale="ar")])
+    out = tmp_path / "feedback.csv"
+    result = CliRunner().invoke(cli, ["export", "--form", "community_feedback", "--format", "csv",
+                                      "--output", str(out), "--data-dir",
+                                      team.app.config["DATA_DIR"]])
+    assert result.exit_code == 0 and "Wrote 2 records" in result.output
+    text = out.read_bytes()
+    assert text.startswith(b"\xef\xbb\xbf")
+    header = io.StringIO(text.decode("utf-8-sig")).readline().strip().split(",")
+    assert header[:8] == ["_uuid", "_form_id", "_form_version", "_revision", "_device",
+                          "_collected_at", "_received_at", "_locale"]
