@@ -27,7 +27,10 @@ from .protocol import API_PREFIX, RESULT_DUPLICATE, RESULT_REJECTED, RESULT_STOR
 
 TIMEOUT = (10, 60)  # connect, read: a satellite link is slow but must not hang for ever
 MIN_BATCH_BYTES, START_BATCH_BYTES = 8 * 1024, 32 * 1024
-SECONDS_PER_BATCH = 8  # size batches so each takes about this long on the measured link
+# A batch that took less than this grows, one that took more than twice this shrinks:
+# a slow link sends small batches, each confirmed on its own; a good one sends few.
+SECONDS_PER_BATCH = 8
+START_COMPRESSION = 1 / 8  # compressed / plain size of survey JSON, until measured
 _BUILTINS = builtin_forms()
 # A queued revision with what the anonymizer needs: its answers and its enumerator's name.
 REVISION_SQL = (
@@ -185,6 +188,7 @@ class SyncClient:
         self.timeout = timeout
         self.key = credentials.pseudonym_key.encode("ascii")
         self.batch_bytes = START_BATCH_BYTES
+        self.compression = START_COMPRESSION
 
     def url(self, path: str) -> str:
         return self.creds.server_url + API_PREFIX + path
@@ -236,11 +240,13 @@ class SyncClient:
             if not batch:
                 return
             started = time.monotonic()
-            body = protocol.compress(protocol.dumps(batch))
+            plain = protocol.dumps(batch)
+            body = protocol.compress(plain)
+            self.compression = len(body) / len(plain)
             answer = self.call("POST", "/records", data=body, accept=(200, 422),
                                headers={"Content-Type": "application/json",
                                         "Content-Encoding": "gzip"})
-            self._adapt(len(body), time.monotonic() - started)
+            self._adapt(time.monotonic() - started)
             counts = self.apply_results(answer.get("results", []), pairs)
             report.stored += counts[RESULT_STORED]
             report.duplicate += counts[RESULT_DUPLICATE]
@@ -250,11 +256,18 @@ class SyncClient:
             if not any(counts.values()):
                 raise SyncError("no_results", "The server answered without results.")
 
-    def _adapt(self, sent: int, seconds: float) -> None:
-        """Batch size follows the link: what it carried in SECONDS_PER_BATCH last time."""
-        rate = sent / max(seconds, 0.001)
-        self.batch_bytes = int(min(protocol.MAX_BATCH_BYTES // 2,
-                                   max(MIN_BATCH_BYTES, rate * SECONDS_PER_BATCH)))
+    def _adapt(self, seconds: float) -> None:
+        """Double the batch after a quick answer, halve it after a slow one.
+
+        Time, not bandwidth, is measured: on a satellite link most of a small
+        batch's time is latency, which a larger batch does not make worse.
+        """
+        if seconds < SECONDS_PER_BATCH:
+            self.batch_bytes *= 2
+        elif seconds > 2 * SECONDS_PER_BATCH:
+            self.batch_bytes //= 2
+        self.batch_bytes = min(protocol.MAX_BATCH_BYTES // 2,
+                               max(MIN_BATCH_BYTES, self.batch_bytes))
 
     def next_batch(self):
         """The next queued revisions, anonymized, up to the current batch size."""
@@ -268,8 +281,7 @@ class SyncClient:
             except AnonymizerError as error:
                 self._reject_locally(row, str(error))
                 continue
-            # Compressed JSON of survey records is about a fifth of its size.
-            size += len(protocol.dumps(record)) // 5
+            size += int(len(protocol.dumps(record)) * self.compression)
             if records and size > self.batch_bytes:
                 break
             records.append(record)

@@ -34,8 +34,8 @@ LABELS = {
     "cell": "%(group)s: %(value)s (95%% CI %(low)s to %(high)s; n = %(n)s)",
     "cell_no_ci": "%(group)s: %(value)s (n = %(n)s)",
     "cell_suppressed": "%(group)s: suppressed (n < %(k)s)",
-    "whiskers": "Lines show 95% confidence intervals.",
-    "band": "The shaded band shows the 95% confidence interval.",
+    "whiskers": "Lines show the confidence intervals (95%).",
+    "band": "The shaded band shows the confidence interval (95%).",
 }
 
 BAR, WHISKER, TEXT = "#2b6cb0", "#1a202c", "#1a202c"

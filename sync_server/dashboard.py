@@ -6,8 +6,11 @@ from __future__ import annotations
 from flask import Blueprint, Response, abort, current_app, render_template, request, url_for
 from flask_babel import gettext
 
+from collector.i18n import current_locale, text_direction
+
 from . import charts
 from .auth import role_required
+from .data import newest_form
 from .indicators import BY_DIMENSIONS, BY_ID, FAMILIES, INDICATORS, compare, compute
 from .store import get_store
 
@@ -30,8 +33,8 @@ def chart_labels() -> dict:
         "cell": gettext("%(group)s: %(value)s (95%% CI %(low)s to %(high)s; n = %(n)s)"),
         "cell_no_ci": gettext("%(group)s: %(value)s (n = %(n)s)"),
         "cell_suppressed": gettext("%(group)s: suppressed (n < %(k)s)"),
-        "whiskers": gettext("Lines show 95% confidence intervals."),
-        "band": gettext("The shaded band shows the 95% confidence interval."),
+        "whiskers": gettext("Lines show the confidence intervals (95%)."),
+        "band": gettext("The shaded band shows the confidence interval (95%)."),
     }
 
 
@@ -48,10 +51,22 @@ def current_result():
     return view, by, compute(db, view, by=by, k=k), str(BY_ID[view].title)
 
 
+def group_labels(by: str | None) -> dict:
+    """Groups named in the reader's language: choice labels of the built-in survey."""
+    if by == "disability":
+        return {"yes": gettext("With a disability"), "no": gettext("Without a disability")}
+    survey = newest_form("community_survey")
+    if by in ("gender", "migration_status"):
+        question = survey.questions[by]
+        return {c["name"]: survey.text(c["label"], current_locale()) for c in survey.choices(question)}
+    return {}
+
+
 def chart_svg(result, title) -> str:
     if result.by == "month":
         return charts.trend_chart_svg(result, title, chart_labels())
-    return charts.bar_chart_svg(result, title, chart_labels())
+    return charts.bar_chart_svg(result, title, chart_labels(), group_labels=group_labels(result.by),
+                                rtl=text_direction() == "rtl")
 
 
 @bp.route("/")
@@ -61,7 +76,8 @@ def index():
     singles = [i for i in INDICATORS if i.family is None]
     return render_template(
         "dashboard.html", view=view, by=by, result=result, title=title,
-        svg=chart_svg(result, title), rows=charts.table_rows(result, chart_labels()),
+        svg=chart_svg(result, title),
+        rows=charts.table_rows(result, chart_labels(), group_labels=group_labels(by)),
         singles=singles, families=FAMILIES, dimensions=BY_DIMENSIONS,
         dimension_label=dimension_label, unit=str(result.unit),
         downloads={fmt: url_for("dashboard.download", fmt=fmt, **request.args)
@@ -77,6 +93,7 @@ def download(fmt: str):
     if fmt == "csv":
         return Response("\ufeff" + charts.to_csv(result), mimetype="text/csv", headers=headers)
     if fmt == "png":
-        return Response(charts.bar_chart_png(result, title, chart_labels()),
+        return Response(charts.bar_chart_png(result, title, chart_labels(),
+                                             group_labels=group_labels(by), scale=2),
                         mimetype="image/png", headers=headers)
     return Response(chart_svg(result, title), mimetype="image/svg+xml", headers=headers)

@@ -57,6 +57,14 @@ def form_history(form_id: str, store=None):
     return forms
 
 
+def newest_form(form_id: str):
+    """The newest published version of a form, else the built-in one."""
+    store = get_store()
+    versions = [f["version"] for f in store.published_forms() if f["form_id"] == form_id]
+    form = known_form(store, form_id, versions[-1]) if versions else None
+    return form or builtin_forms()[form_id]
+
+
 @bp.route("")
 @role_required("analyst")
 def index():

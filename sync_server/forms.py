@@ -24,10 +24,17 @@ def publish(store: Store, text: str, actor: str) -> tuple[FormDefinition, bool]:
     return form, store.publish_form(form.form_id, form.version, definition, digest, actor)
 
 
+def builtins_newest():
+    """The built-in forms, each as its newest version (titles as the laptops show them)."""
+    from .data import newest_form
+
+    return [newest_form(form_id) for form_id in builtin_forms()]
+
+
 @bp.route("")
 @role_required("admin")
 def index():
-    return render_template("forms.html", builtins=builtin_forms().values(),
+    return render_template("forms.html", builtins=builtins_newest(),
                            published=get_store().published_forms())
 
 
@@ -44,7 +51,7 @@ def upload():
             raise FormError({"_schema": ["The file is larger than 2 MB."]})
         form, created = publish(get_store(), data.decode("utf-8"), g.user["name"])
     except (FormError, UnicodeDecodeError) as error:
-        return render_template("forms.html", builtins=builtin_forms().values(),
+        return render_template("forms.html", builtins=builtins_newest(),
                                published=get_store().published_forms(),
                                problems=str(error).splitlines()), 422
     if created:

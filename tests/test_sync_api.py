@@ -229,3 +229,26 @@ def test_bad_enrollment_requests(central, body):
     response = requests.post(central.url + "/api/v1/enroll", json=body, timeout=10)
     assert 400 <= response.status_code < 500 and response.json()["error"]["code"]
     assert query(central.database, "SELECT count(*) AS n FROM devices")[0]["n"] == 0
+
+
+def test_large_answers_are_compressed(central, device):
+    records = [record() for _ in range(40)]
+    response = push(central, device["device_token"], batch(*records),
+                    headers={"Accept-Encoding": "gzip"})
+    assert response.headers.get("Content-Encoding") == "gzip"
+    assert len(response.json()["results"]) == 40  # requests undoes the gzip
+
+
+def test_batches_follow_the_link(central):
+    from collector.sync_client import MIN_BATCH_BYTES, SyncClient
+
+    client = SyncClient.__new__(SyncClient)
+    client.batch_bytes = 32 * 1024
+    client._adapt(0.5)
+    assert client.batch_bytes == 64 * 1024  # a quick answer: bigger batches
+    client._adapt(30)
+    client._adapt(30)
+    assert client.batch_bytes == 16 * 1024  # slow answers: smaller ones
+    for _ in range(10):
+        client._adapt(60)
+    assert client.batch_bytes == MIN_BATCH_BYTES

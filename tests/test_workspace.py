@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import io
 import json
 import re
@@ -210,3 +211,53 @@ def test_export_command_writes_a_file(team, tmp_path):
     header = io.StringIO(text.decode("utf-8-sig")).readline().strip().split(",")
     assert header[:8] == ["_uuid", "_form_id", "_form_version", "_revision", "_device",
                           "_collected_at", "_received_at", "_locale"]
+
+
+def survey_record(n):
+    """Server-side answers of a community_survey record, varied by n."""
+    return {"uuid": str(uuid.uuid4()), "revision": 1, "form_id": "community_survey",
+            "form_version": "1", "locale": "en", "collected": f"2026-{1 + n % 3:02d}-15",
+            "enumerator": "p_0123456789abcdef0123",
+            "answers": {"consent": "yes", "age": ["20-24", "30-34", "60-64"][n % 3],
+                        "gender": ["woman", "man"][n % 2], "area": ["NR", "SR", "CE"][n % 3],
+                        "migration_status": ["host", "refugee", "idp", "returnee"][n % 4],
+                        "life_satisfaction": n % 11, "trust_people": (n * 3) % 11,
+                        "who5_spirits": str(n % 6), "who5_calm": "3", "who5_active": "2",
+                        "who5_rested": "4", "who5_interest": "1",
+                        "safety_after_dark": ["safe", "unsafe"][n % 2],
+                        "discriminated": ["yes", "no"][n % 2],
+                        "discrimination_grounds": ["religion"], "reported_to": ["no_one"]}}
+
+
+def test_no_dashboard_response_shows_a_cell_under_k(team):
+    """Every indicator, overall and by every dimension: a number is shown only for n >= k."""
+    from sync_server.indicators import BY_DIMENSIONS, FAMILIES, INDICATORS
+
+    push_records(team, [survey_record(n) for n in range(23)] +
+                 [feedback_record() for _ in range(6)])
+    viewer = signed_in(team, "viewer")
+    views = [i.id for i in INDICATORS if i.family is None] + list(FAMILIES)
+    shown = suppressed = 0
+    example = None
+    for view in views:
+        for by in (None, *BY_DIMENSIONS):
+            params = {"view": view, **({"by": by} if by else {})}
+            response = viewer.get("/indicator.csv?" + "&".join(f"{k}={v}" for k, v in params.items()))
+            assert response.status_code == 200, (view, by)
+            for row in csv.DictReader(io.StringIO(response.content.decode("utf-8-sig"))):
+                if row["suppressed"] == "1":
+                    suppressed += 1
+                    example = example or params
+                    assert row["n"] == row["estimate"] == row["ci_low"] == ""
+                else:
+                    shown += 1
+                    assert int(row["n"]) >= 5, (view, by, row)
+        page = viewer.get(f"/?view={view}&by=gender")
+        assert page.status_code == 200 and "<svg" in page.text
+    assert shown and suppressed  # the data gives both kinds of cells
+    page = viewer.get("/?" + "&".join(f"{k}={v}" for k, v in example.items())).text
+    assert "suppressed (n &lt; 5)" in page
+    png = viewer.get("/indicator.png?view=who5&by=gender")
+    assert png.headers["Content-Type"] == "image/png" and png.content[:8] == b"\x89PNG\r\n\x1a\n"
+    svg = viewer.get("/indicator.svg?view=trust_institutions")
+    assert svg.headers["Content-Type"].startswith("image/svg+xml") and b"<title" in svg.content
