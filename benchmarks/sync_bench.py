@@ -19,7 +19,6 @@ run if it ever hangs.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import datetime as dt
 import faulthandler
 import os
@@ -30,7 +29,6 @@ import sys
 import tempfile
 import threading
 import time
-import uuid as uuid_module
 from pathlib import Path
 from xml.sax.saxutils import escape
 
@@ -50,7 +48,7 @@ from collector.users import add_user  # noqa: E402
 from faultproxy import FaultProxy  # noqa: E402  (tests/faultproxy.py)
 from filling import SURVEY_ANSWERS  # noqa: E402  (tests/filling.py)
 from sync_server import create_app as create_sync_server  # noqa: E402
-from sync_server.devices import code_hash, expiry, new_code  # noqa: E402
+from sync_server.enrollment import code_hash, expiry, new_code  # noqa: E402
 from sync_server.store import Store  # noqa: E402
 
 FORM = builtin_forms()["community_survey"]
@@ -479,8 +477,8 @@ def run(args, tmp: Path, central: Served, openrosa: Served) -> bool:
     extrapolated = per_record * m
     print(f"   protocol v1: {m:,} records in {slow.seconds:.1f} s wall time "
           f"({slow.requests} requests {slow.by_method}, "
-          f"{slow.bytes_up + slow.bytes_down:,} bytes)  "
-          f"(goal < {GOALS['slow_seconds']:.0f} s: {verdict(slow.seconds < GOALS['slow_seconds'])})")
+          f"{slow.bytes_up + slow.bytes_down:,} bytes)  (goal < {GOALS['slow_seconds']:.0f} s: "
+          f"{verdict(slow.seconds < GOALS['slow_seconds'])})")
     print(f"   OpenRosa: {len(sample)} submissions measured in {slow_theirs.seconds:.1f} s "
           f"({per_record:.2f} s each, {slow_theirs.requests} requests); EXTRAPOLATED to "
           f"{m:,}: {extrapolated:.0f} s = {extrapolated / 60:.1f} min "
