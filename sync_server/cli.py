@@ -19,6 +19,7 @@ from .ingest import ingest_batch
 from .store import Store
 
 ROLES = ("admin", "analyst", "viewer")
+DEMO_ADMIN, DEMO_PASSWORD = "admin", "demo passphrase"
 
 
 def data_dir_option(command):
@@ -58,16 +59,19 @@ def cli():
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535),
               help="Port to listen on (0 picks a free one).")
 @click.option("--threads", default=16, show_default=True, type=click.IntRange(1, 200))
-def serve(data_dir, database, host, port, threads):
+@click.option("--suppression-k", default=5, show_default=True, type=click.IntRange(2, 1000),
+              envvar="SYNC_SERVER_SUPPRESSION_K", show_envvar=True,
+              help="Indicator cells with fewer respondents than this are suppressed.")
+def serve(data_dir, database, host, port, threads, suppression_k):
     """Serve the sync API and the central workspace.
 
-    Example: sync-server serve --port 8000
+    Example: sync-server serve --port 8000 --suppression-k 10
     """
     from collector.serving import make_server, serve_forever
 
     from . import create_app
 
-    app = create_app(data_dir=data_dir, database=database)
+    app = create_app({"SUPPRESSION_K": suppression_k}, data_dir=data_dir, database=database)
     server = make_server(app, host, port, threads)
     server.prepare()
     click.echo(f"Data folder: {data_dir}")
@@ -287,7 +291,8 @@ def reply(data_dir, database, record_uuid, message, locale, author):
 def demo(data_dir, database, port, server_port):
     """Run a sync server and an enrolled collector hub together, to see the whole flow.
 
-    The hub has a sample enumerator (name "demo", PIN 1234) and syncs in the background.
+    The hub has a sample enumerator (name "demo", PIN 1234) and syncs in the background;
+    the central workspace has an admin (name "admin", password "demo passphrase").
 
     Example: sync-server demo --data-dir demo-data
     """
@@ -313,7 +318,11 @@ def demo(data_dir, database, port, server_port):
         open_store(database).add_enrollment_code(code_hash(code), "demo laptop", expiry(1))
         enroll(db, hub_dir, url, code)
     db.close()
-    click.echo(f"Sync server: {url}/api/v1/health (data in {data_dir})")
+    store = open_store(database)
+    if not store.user_exists(DEMO_ADMIN):
+        store.add_user(DEMO_ADMIN, "admin", generate_password_hash(DEMO_PASSWORD))
+    store.close()
+    click.echo(f"Central workspace: {url}/  (name {DEMO_ADMIN!r}, password {DEMO_PASSWORD!r})")
     add_demo_user(hub_dir)
     try:
         run_hub(hub_dir, "0.0.0.0", port, 16)
