@@ -57,12 +57,16 @@ def cli():
               help="Port to listen on (0 picks a free one).")
 @click.option("--threads", default=16, show_default=True, type=click.IntRange(1, 200),
               help="Requests served at the same time.")
-def serve(data_dir, host, port, threads):
+@click.option("--https", "https", is_flag=True,
+              help="Also serve HTTPS with the hub's own certificate authority (made on first use).")
+@click.option("--https-port", default=5443, show_default=True, type=click.IntRange(0, 65535),
+              help="Port for HTTPS, with --https.")
+def serve(data_dir, host, port, threads, https, https_port):
     """Serve the hub to phones on the laptop's network.
 
-    Example: collector serve --port 5000
+    Example: collector serve --port 5000 --https
     """
-    run_hub(data_dir, host, port, threads)
+    run_hub(data_dir, host, port, threads, https_port=https_port if https else None)
 
 
 @cli.command()
@@ -88,17 +92,19 @@ def add_demo_user(data_dir: Path) -> None:
     click.echo(f'Sample enumerator: name "{DEMO_USER}", PIN {DEMO_PIN}')
 
 
-def run_hub(data_dir: Path, host: str, port: int, threads: int, ready=None) -> None:
+def run_hub(data_dir: Path, host: str, port: int, threads: int, ready=None,
+            https_port: int | None = None) -> None:
     """Serve the hub with its background sync and purge until stopped."""
     from . import create_app
     from .background import BackgroundWork
     from .lan import hub_urls
-    from .serving import make_server, serve_forever
+    from .serving import make_server, serve_forever, start_https
 
     app = create_app(data_dir=data_dir)
     server = make_server(app, host, port, threads)
     server.prepare()  # binds now, so port 0 becomes a real port before it is printed
     app.config["PUBLIC_HOST"] = None if host in ("0.0.0.0", "::") else host
+    secure = start_https(app, host, https_port, threads) if https_port is not None else None
     work = BackgroundWork(app.config["DATABASE"], data_dir, app.config["HUB"]["purge_after_days"])
     app.extensions["background"] = work
     work.start()
@@ -106,10 +112,20 @@ def run_hub(data_dir: Path, host: str, port: int, threads: int, ready=None) -> N
     click.echo("Open the hub on a phone connected to this laptop's network:")
     for url in hub_urls(server.bind_addr[1], "http", app.config["PUBLIC_HOST"]):
         click.echo(f"  {url}")
+    if secure is not None:
+        click.echo("Secure addresses, for phones that trust the hub's certificate (see /connect):")
+        for url in hub_urls(secure.bind_addr[1], "https", app.config["PUBLIC_HOST"]):
+            click.echo(f"  {url}")
     click.echo(f"Listening on {host}:{server.bind_addr[1]} (Ctrl+C to stop)")
     if ready:
         ready(server)
-    serve_forever(server, on_stop=work.stop)
+
+    def stop():
+        work.stop()
+        if secure is not None:
+            secure.stop()
+
+    serve_forever(server, on_stop=stop)
     click.echo("Stopped.")
 
 
@@ -215,22 +231,75 @@ def forms():
 @data_dir_option
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 def forms_import(data_dir, file):
-    """Add a form version from a JSON form definition.
+    """Add a form version from a JSON form definition or an XLSForm (.xlsx, .xls).
 
-    Example: collector forms import household_visit.json
+    Every problem of an XLSForm is printed with its sheet, row and column, and nothing
+    is stored unless the whole form is right.
+
+    Example: collector forms import household_visit.xlsx
     """
     from .form_library import import_form
 
-    if file.suffix.lower() != ".json":
-        raise click.ClickException(f"{file.name}: only JSON form definitions can be imported.")
-    try:
-        form = load_form_json(file.read_text("utf-8"))
-    except (FormError, UnicodeDecodeError) as error:
-        raise click.ClickException(f"{file.name} is not a valid form definition:\n{error}") from error
+    suffix = file.suffix.lower()
+    if suffix in (".xlsx", ".xlsm", ".xls"):
+        from .xlsform import read_xlsform
+
+        result = read_xlsform(file)
+        for warning in result.warnings:
+            click.echo(f"Warning: {warning}", err=True)
+        if result.errors or result.form is None:
+            lines = "\n".join(str(error) for error in result.errors)
+            raise click.ClickException(f"{file.name} is not a valid XLSForm "
+                                       f"({len(result.errors)} problems):\n{lines}")
+        form = result.form
+    elif suffix != ".json":
+        raise click.ClickException(f"{file.name}: only JSON form definitions and XLSForms "
+                                   "(.xlsx, .xls) can be imported.")
+    else:
+        try:
+            form = load_form_json(file.read_text("utf-8"))
+        except (FormError, UnicodeDecodeError) as error:
+            raise click.ClickException(
+                f"{file.name} is not a valid form definition:\n{error}") from error
     if import_form(database(data_dir), form, file.name):
         click.echo(f"Imported {form.form_id} version {form.version}.")
     else:
         click.echo(f"{form.form_id} version {form.version} is already on this hub.")
+
+
+@forms.command("export-xlsform")
+@data_dir_option
+@click.argument("form_id", metavar="FORM")
+@click.argument("file", type=click.Path(dir_okay=False, writable=True, path_type=Path))
+def forms_export_xlsform(data_dir, form_id, file):
+    """Write the newest version of FORM (built-in or imported) as an XLSForm .xlsx.
+
+    ODK, KoboToolbox and SurveyCTO open the file; the privacy and identifying columns
+    are ours and other tools ignore them.
+
+    Example: collector forms export-xlsform community_survey community_survey.xlsx
+    """
+    from .forms import builtin_forms
+    from .xlsform import to_xlsform
+
+    db = database(data_dir)
+    row = db.execute(
+        "SELECT definition FROM forms WHERE form_id = ? ORDER BY added_at DESC, rowid DESC "
+        "LIMIT 1", [form_id]).fetchone()
+    builtins = builtin_forms()
+    if row is not None:
+        form = load_form_json(row[0])
+    elif form_id in builtins:
+        form = builtins[form_id]
+    else:
+        known = sorted(set(builtins) | {r[0] for r in db.execute(
+            "SELECT DISTINCT form_id FROM forms").fetchall()})
+        raise click.ClickException(f"There is no form '{form_id}' on this hub. Forms: "
+                                   f"{', '.join(known)}.")
+    if file.suffix.lower() != ".xlsx":
+        raise click.ClickException(f"{file.name}: an XLSForm is written as an .xlsx file.")
+    to_xlsform(form, file)
+    click.echo(f"Wrote {form.form_id} version {form.version} to {file}.")
 
 
 @cli.command()

@@ -2,17 +2,44 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, current_app, g, render_template, request
+import json
+
+from flask import (Blueprint, Response, abort, current_app, g, redirect, render_template, request,
+                   url_for)
 from flask_babel import gettext
 
 from .clock import now_iso
 from .db import get_db, write_transaction
 from .form_library import available_forms
+from .i18n import current_locale, text_direction
 from .lan import hub_urls, qr_svg
 from .records import status_counts
+from .templating import hub_name
 
 bp = Blueprint("hub", __name__)
 HEALTH_TIMEOUT_MS = 2000
+HTTPS_COOKIE = "hub_https"  # set over HTTPS: this phone trusts the hub's certificate
+STAYS_ON_HTTP = ("/healthz", "/connect", "/connect/hub-ca.crt")
+
+
+@bp.before_app_request
+def prefer_https():
+    """Send a phone that has reached the hub over HTTPS before back to HTTPS."""
+    https_port = current_app.config.get("HTTPS_PORT")
+    if (https_port and not request.is_secure and request.method in ("GET", "HEAD")
+            and request.cookies.get(HTTPS_COOKIE) == "1" and request.path not in STAYS_ON_HTTP):
+        host = request.host.rpartition(":")[0] or request.host
+        return redirect(f"https://{host}:{https_port}{request.full_path.rstrip('?')}")
+    return None
+
+
+@bp.after_app_request
+def remember_https(response):
+    if request.is_secure and request.cookies.get(HTTPS_COOKIE) != "1":
+        # Not Secure: the HTTP side must see it, cookies do not separate ports.
+        response.set_cookie(HTTPS_COOKIE, "1", max_age=365 * 24 * 3600, samesite="Lax",
+                            httponly=True)
+    return response
 
 
 @bp.route("/")
@@ -47,14 +74,57 @@ def _urls() -> list[str]:
 @bp.route("/connect")
 def connect():
     urls = _urls()
-    return render_template("connect.html", urls=urls, feedback_urls=[u + "feedback" for u in urls])
+    certificates = current_app.extensions.get("certificates")
+    secure = None
+    if certificates is not None:
+        from .certificates import ca_fingerprint
+
+        secure = {"urls": hub_urls(current_app.config["HTTPS_PORT"], "https",
+                                   current_app.config.get("PUBLIC_HOST")),
+                  "fingerprint": ca_fingerprint(certificates)}
+    return render_template("connect.html", urls=urls, feedback_urls=[u + "feedback" for u in urls],
+                           secure=secure)
 
 
-@bp.route("/connect/qr/<any(hub, feedback):kind>/<int:index>.svg")
+@bp.route("/connect/hub-ca.crt")
+def ca_certificate():
+    """The hub's certificate authority, in the form Android and iOS install."""
+    certificates = current_app.extensions.get("certificates")
+    if certificates is None:
+        abort(404)
+    return Response(certificates.ca_der(), mimetype="application/x-x509-ca-cert",
+                    headers={"Content-Disposition": 'attachment; filename="hub-ca.crt"'})
+
+
+@bp.route("/sw.js")
+def service_worker():
+    """At the root so it may look after every page; only secure contexts register it."""
+    response = current_app.send_static_file("js/sw.js")
+    response.headers["Cache-Control"] = "no-cache"
+    return response
+
+
+@bp.route("/manifest.webmanifest")
+def manifest():
+    return current_app.response_class(
+        json.dumps({"name": hub_name(), "short_name": gettext("Feedback"), "start_url": "/",
+                    "display": "standalone", "background_color": "#ffffff",
+                    "theme_color": "#123d5a", "lang": current_locale(),
+                    "dir": text_direction(),
+                    "icons": [{"src": url_for("static", filename="favicon.svg"),
+                               "sizes": "any", "type": "image/svg+xml"}]},
+                   ensure_ascii=False),
+        mimetype="application/manifest+json")
+
+
+QR_PATHS = {"hub": "", "feedback": "feedback", "ca": "connect/hub-ca.crt"}
+
+
+@bp.route("/connect/qr/<any(hub, feedback, ca):kind>/<int:index>.svg")
 def qr(kind: str, index: int):
     urls = _urls()
     if index >= len(urls):
         abort(404)
-    url = urls[index] + ("feedback" if kind == "feedback" else "")
+    url = urls[index] + QR_PATHS[kind]
     svg = qr_svg(url, gettext("QR code for %(url)s", url=url))
     return Response(svg, mimetype="image/svg+xml")

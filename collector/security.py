@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from flask import request
 from flask.sessions import SecureCookieSessionInterface
+from flask_compress import Compress
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_wtf.csrf import CSRFProtect
 
 csrf = CSRFProtect()
+# Slow links and cheap phones: every page, script and style goes compressed.
+compress = Compress()
 # In memory only: the kiosk promises not to store anyone's address.
 limiter = Limiter(key_func=get_remote_address, storage_uri="memory://", default_limits=[])
 
@@ -56,6 +59,11 @@ def add_headers(response):
 
 def init_app(app) -> None:
     app.session_interface = SessionInterface()
+    app.config.setdefault("COMPRESS_ALGORITHM", ["br", "gzip"])
+    app.config.setdefault("COMPRESS_MIMETYPES", [
+        "text/html", "text/css", "text/javascript", "application/javascript", "application/json",
+        "image/svg+xml", "application/manifest+json", "text/csv"])
+    compress.init_app(app)
     csrf.init_app(app)
     app.config.setdefault("RATELIMIT_ENABLED", True)
     app.config.setdefault("RATELIMIT_HEADERS_ENABLED", False)

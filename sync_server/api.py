@@ -21,19 +21,6 @@ bp = Blueprint("api", __name__, url_prefix=API_PREFIX)
 PAGE_SIZE = 1000
 
 
-@bp.after_request
-def compress_answer(response):
-    """Answers listing many records shrink by ten on a slow link; small ones are left alone."""
-    if (response.status_code in (200, 422) and not response.direct_passthrough
-            and response.mimetype == "application/json"
-            and "gzip" in request.headers.get("Accept-Encoding", "")
-            and response.content_length and response.content_length > 1024):
-        response.set_data(protocol.compress(response.get_data()))
-        response.headers["Content-Encoding"] = "gzip"
-        response.vary.add("Accept-Encoding")
-    return response
-
-
 @bp.errorhandler(ProtocolError)
 def protocol_error(error: ProtocolError):
     return jsonify(error.as_json()), error.status

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import json
 from pathlib import Path
 
 import pytest
@@ -106,3 +107,52 @@ def test_kiosk_page_at_phone_size(hub, chromium, lang):
     assert chromium.execute_script("return document.documentElement.scrollWidth") <= width
     SCREENSHOTS.mkdir(exist_ok=True)
     chromium.save_screenshot(str(SCREENSHOTS / f"feedback-{lang}-{width}.png"))
+
+
+def fill_kiosk(driver, message):
+    pick(driver, "feedback_type", "suggestion")
+    pick(driver, "topic", "water")
+    driver.find_element("id", "f-message").send_keys(message)
+    pick(driver, "wants_reply", "no")
+    driver.find_element("css selector", "button.primary").click()
+
+
+def test_feedback_sent_while_the_hub_is_away_arrives_once(hub, chromium, db_path):
+    """Take the hub away, send three, bring it back: each is stored exactly once."""
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    from faultproxy import FaultProxy
+
+    link = FaultProxy(upstream=("127.0.0.1", int(hub.url.rsplit(":", 1)[1]))).start()
+    try:
+        chromium.get(link.url + "/feedback?lang=en")
+        wait_for(chromium, "#f-message")
+        port = link.port
+        link.stop()  # the phone walked out of the hotspot's range: every connection drops
+        for n in range(3):
+            fill_kiosk(chromium, f"Offline message {n}")
+            WebDriverWait(chromium, 15).until(
+                lambda d: f"waiting for the hub: {n + 1}" in d.find_element("id", "outbox").text)
+        assert "Do not clear this browser's data" in chromium.find_element("id", "outbox").text
+        assert query(db_path, "SELECT count(*) AS n FROM records")[0]["n"] == 0
+        link = FaultProxy(upstream=("127.0.0.1", int(hub.url.rsplit(":", 1)[1])),
+                          port=port).start()  # back in range
+        chromium.find_element("css selector", "#outbox button").click()
+        WebDriverWait(chromium, 30).until(
+            lambda d: d.find_element("id", "outbox").text.count("Receipt code") == 3)
+    finally:
+        link.stop()
+    rows = query(db_path, "SELECT answers FROM records")
+    assert sorted(json.loads(r["answers"])["message"] for r in rows) == \
+        [f"Offline message {n}" for n in range(3)]
+    assert query(db_path, "SELECT count(*) AS n FROM outbox")[0]["n"] == 3
+
+
+def test_a_draft_survives_a_reload(hub, chromium):
+    chromium.get(hub.url + "/feedback?lang=en")
+    pick(chromium, "topic", "health")
+    chromium.find_element("id", "f-message").send_keys("Half written")
+    chromium.refresh()
+    wait_for(chromium, "#f-message")
+    assert chromium.find_element("id", "f-message").get_attribute("value") == "Half written"
+    assert chromium.find_element("css selector", 'input[name="topic"][value="health"]').is_selected()

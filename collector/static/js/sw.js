@@ -1,0 +1,47 @@
+/* Service worker: keeps the app shell and the forms opened on this phone, so a reload
+   while the hub is out of reach still opens them. Only secure contexts run it. */
+'use strict';
+var SHELL = 'hub-shell-v1';
+var PAGES = 'hub-pages-v1';
+var SHELL_FILES = ['/static/css/hub.css', '/static/js/expressions.js', '/static/js/form.js',
+                   '/static/js/offline.js', '/static/favicon.svg'];
+// Pages kept for offline use: form pages and the kiosk, never pages with saved answers.
+var KEEP = /^\/(|feedback|forms\/[A-Za-z0-9_]+)$/;
+
+self.addEventListener('install', function (event) {
+  event.waitUntil(caches.open(SHELL).then(function (cache) { return cache.addAll(SHELL_FILES); }));
+  self.skipWaiting();
+});
+
+self.addEventListener('activate', function (event) {
+  event.waitUntil(self.clients.claim());
+});
+
+self.addEventListener('fetch', function (event) {
+  var request = event.request;
+  var url = new URL(request.url);
+  if (request.method !== 'GET' || url.origin !== self.location.origin) { return; }
+  if (url.pathname.indexOf('/static/') === 0) {
+    event.respondWith(caches.match(request).then(function (hit) {
+      return hit || fetch(request).then(function (response) {
+        var copy = response.clone();
+        caches.open(SHELL).then(function (cache) { cache.put(request, copy); });
+        return response;
+      });
+    }));
+    return;
+  }
+  if (request.mode === 'navigate' && KEEP.test(url.pathname)) {
+    // Network first: the hub's page when it answers, the kept copy when it does not.
+    event.respondWith(fetch(request).then(function (response) {
+      if (response.ok) {
+        var copy = response.clone();
+        caches.open(PAGES).then(function (cache) { cache.put(request, copy); });
+      }
+      return response;
+    }).catch(function () {
+      return caches.open(PAGES).then(function (cache) { return cache.match(request); })
+        .then(function (hit) { return hit || Response.error(); });
+    }));
+  }
+});
