@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cached_property, lru_cache
 from importlib import resources
 from typing import Any
 
@@ -359,8 +359,9 @@ def load_form_json(text: str) -> FormDefinition:
     return load_form(data)
 
 
+@lru_cache(maxsize=1)
 def builtin_forms() -> dict[str, FormDefinition]:
-    """The forms shipped inside the package."""
+    """The forms shipped inside the package, read and validated once per process."""
     folder = resources.files("collector") / "builtin_forms"
     return {form_id: load_form_json((folder / f"{form_id}.json").read_text("utf-8"))
             for form_id in BUILTIN_FORM_IDS}

@@ -186,10 +186,34 @@ def export(rows: Iterable[dict], forms: list[FormDefinition], fmt: str, out: Bin
 
 
 def _cells(rows: Iterable[dict], columns: list[Column]):
-    """Each row's values in column order, one row at a time."""
+    """Each row's values in column order, one row at a time.
+
+    The same values as Column.value, read with one plan made before the first row:
+    a million rows times a hundred columns make per-cell overhead the export's cost.
+    """
+    plan = [(c.meta, c.source, c.kind == "dummy", c.choice) for c in columns]
     for row in rows:
         answers = row.get("answers") or {}
-        yield [column.value(row, answers) for column in columns]
+        chosen: dict = {}
+        cells = []
+        for meta, source, dummy, choice in plan:
+            if meta:
+                cells.append(row.get(source))
+                continue
+            answer = answers.get(source)
+            if answer is None:
+                cells.append(None)
+            elif dummy:
+                picked = chosen.get(source)
+                if picked is None:
+                    items = answer if isinstance(answer, list) else str(answer).split()
+                    picked = chosen[source] = set(map(str, items))
+                cells.append(int(choice in picked))
+            elif isinstance(answer, list):
+                cells.append(" ".join(map(str, answer)))
+            else:
+                cells.append(answer)
+        yield cells
 
 
 def flatten(row: dict, columns: list[Column]) -> dict:

@@ -641,6 +641,9 @@ def _aggregates(indicator: Indicator) -> tuple[str, list]:
         return f"coalesce(sum({column} = ?), 0), 0, 0", [indicator.equals]
     if indicator.kind == COUNT:
         return f"count({column}), 0, 0", []
+    if indicator.kind == SHARE:
+        # A share's spread follows from its proportion: no sum of squares to compute.
+        return f"count({column}), total({column}), 0", []
     return f"count({column}), total({column}), total({column} * {column})", []
 
 
