@@ -156,3 +156,55 @@ def test_a_draft_survives_a_reload(hub, chromium):
     wait_for(chromium, "#f-message")
     assert chromium.find_element("id", "f-message").get_attribute("value") == "Half written"
     assert chromium.find_element("css selector", 'input[name="topic"][value="health"]').is_selected()
+
+
+LANGUAGES = ("en", "fr", "es", "ar", "sw", "ha")
+
+
+def sign_in(driver, hub):
+    driver.get(hub.url + "/signin")
+    driver.find_element("id", "name").send_keys(ENUMERATOR)
+    driver.find_element("id", "pin").send_keys(PIN)
+    driver.find_element("css selector", "button.primary").click()
+    wait_for(driver, "form.inline")
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_screenshots_of_each_form_in_each_language(hub, chromium, lang):
+    """Screenshots at 360x640 for reviewers and translators (tests/screenshots, not in git)."""
+    sign_in(chromium, hub)
+    SCREENSHOTS.mkdir(exist_ok=True)
+    for form_id in ("community_survey", "discrimination_report", "community_feedback"):
+        chromium.get(f"{hub.url}/forms/{form_id}?lang={lang}")
+        wait_for(chromium, "form.record")
+        assert chromium.find_element("tag name", "html").get_attribute("lang") == lang
+        width = chromium.execute_script("return document.documentElement.scrollWidth")
+        assert width <= chromium.phone_width, f"{form_id} in {lang} scrolls sideways"
+        chromium.save_screenshot(str(SCREENSHOTS / f"{form_id}-{lang}.png"))
+
+
+AXE_RULES = ("label", "color-contrast", "html-has-lang", "html-lang-valid", "valid-lang",
+             "tabindex", "document-title", "duplicate-id", "image-alt", "button-name",
+             "link-name", "list", "listitem", "region", "bypass")
+
+
+@pytest.mark.parametrize("path", ["/feedback", "/feedback/status", "/signin", "/connect",
+                                  "/forms/community_survey", "/records", "/sync", "/"])
+@pytest.mark.parametrize("lang", ["en", "ar"])
+def test_pages_pass_automated_accessibility_checks(hub, chromium, path, lang):
+    from axe_selenium_python import Axe
+
+    sign_in(chromium, hub)
+    chromium.get(f"{hub.url}{path}?lang={lang}")
+    wait_for(chromium, "main")
+    html = chromium.find_element("tag name", "html")
+    assert html.get_attribute("lang") == lang
+    assert html.get_attribute("dir") == ("rtl" if lang == "ar" else "ltr")
+    axe = Axe(chromium)
+    axe.inject()
+    results = axe.run(options={"runOnly": {"type": "rule", "values": list(AXE_RULES)}})
+    problems = [(v["id"], [n["target"] for n in v["nodes"]][:3]) for v in results["violations"]]
+    assert problems == []
+    # Focus order follows the page: nothing jumps the queue with a positive tabindex.
+    assert chromium.execute_script(
+        "return document.querySelectorAll('[tabindex]:not([tabindex=\"-1\"]):not([tabindex=\"0\"])').length") == 0
