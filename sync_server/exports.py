@@ -33,6 +33,7 @@ starting with "=" as a formula; the XLSX export always writes text as text.
 from __future__ import annotations
 
 import csv
+import io
 import json
 import os
 import re
@@ -49,6 +50,7 @@ __all__ = ["Column", "ExportError", "FORMATS", "columns_for", "export"]
 FORMATS = ("csv", "xlsx", "jsonl", "dta", "sav")
 NUMERIC_TYPES = ("integer", "decimal", "range")
 CHUNK_CHARS = 64 * 1024
+CSV_BATCH = 500  # rows per write: few writes, a few hundred KB at most in memory
 XLSX_MAX_ROWS = 1_048_576
 
 # (column name, record key, English label)
@@ -191,28 +193,30 @@ def _cells(rows: Iterable[dict], columns: list[Column]):
     The same values as Column.value, read with one plan made before the first row:
     a million rows times a hundred columns make per-cell overhead the export's cost.
     """
-    plan = [(c.meta, c.source, c.kind == "dummy", c.choice) for c in columns]
+    meta = [c.source for c in columns if c.meta]
+    plan = [(c.source, c.kind == "dummy", c.choice) for c in columns if not c.meta]
+    if [c.meta for c in columns] != [True] * len(meta) + [False] * len(plan):
+        raise ExportError("Metadata columns must come first.")
     for row in rows:
         answers = row.get("answers") or {}
+        get = answers.get
         chosen: dict = {}
-        cells = []
-        for meta, source, dummy, choice in plan:
-            if meta:
-                cells.append(row.get(source))
-                continue
-            answer = answers.get(source)
+        cells = [row.get(source) for source in meta]
+        append = cells.append
+        for source, dummy, choice in plan:
+            answer = get(source)
             if answer is None:
-                cells.append(None)
+                append(None)
             elif dummy:
                 picked = chosen.get(source)
                 if picked is None:
                     items = answer if isinstance(answer, list) else str(answer).split()
                     picked = chosen[source] = set(map(str, items))
-                cells.append(int(choice in picked))
-            elif isinstance(answer, list):
-                cells.append(" ".join(map(str, answer)))
+                append(int(choice in picked))
+            elif answer.__class__ is list:
+                append(" ".join(map(str, answer)))
             else:
-                cells.append(answer)
+                append(answer)
         yield cells
 
 
@@ -241,15 +245,23 @@ class _Utf8Sink:
 
 
 def _write_csv(rows, columns, out, lang) -> int:
-    """UTF-8 with a BOM, so that Excel opens Arabic or Swahili text as it is."""
-    sink = _Utf8Sink(out)
-    sink.write("\ufeff")
-    writer = csv.writer(sink)
+    """UTF-8 with a BOM, so that Excel opens Arabic or Swahili text as it is.
+
+    Rows gather in an in-memory text buffer written out every CSV_BATCH rows: the
+    csv module's C writer then does the work, and memory stays flat.
+    """
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    buffer.write("\ufeff")
     writer.writerow(c.name for c in columns)
     count = 0
     for count, cells in enumerate(_cells(rows, columns), 1):
         writer.writerow(cells)
-    sink.flush()
+        if count % CSV_BATCH == 0:
+            out.write(buffer.getvalue().encode("utf-8", "replace"))
+            buffer.seek(0)
+            buffer.truncate()
+    out.write(buffer.getvalue().encode("utf-8", "replace"))
     return count
 
 
