@@ -109,7 +109,17 @@ def m001_facts(db: sqlite_utils.Database):
     db.execute(f"CREATE TABLE facts ({columns}, PRIMARY KEY (form_id, uuid)) WITHOUT ROWID")
     db.execute("CREATE UNIQUE INDEX facts_by_uuid ON facts (uuid)")
     if "records" in db.table_names():
-        rebuild_facts(db)
+        _insert(db.conn, db.conn.execute(_LATEST_SQL))
+
+
+@FACTS_MIGRATIONS()
+def m002_cube(db: sqlite_utils.Database):
+    measures = ", ".join(f"{name} REAL NOT NULL DEFAULT 0" for name in _cube_columns())
+    keys = ", ".join(f"{d} TEXT NOT NULL" for d in CUBE_DIMENSIONS)
+    db.execute(f"CREATE TABLE facts_cube (form_id TEXT NOT NULL, {keys},"
+               f" n INTEGER NOT NULL DEFAULT 0, {measures},"
+               f" PRIMARY KEY (form_id, {', '.join(CUBE_DIMENSIONS)})) WITHOUT ROWID")
+    _cube_add(db.conn, "1", [], +1)
 
 
 def fact_row(record: dict) -> dict | None:
@@ -142,9 +152,12 @@ def refresh_facts(db, uuids) -> None:
     for start in range(0, len(uuids), 500):
         chunk = uuids[start:start + 500]
         marks = ", ".join("?" * len(chunk))
+        _cube_add(conn, f"uuid IN ({marks})", chunk, -1)
         conn.execute(f"DELETE FROM facts WHERE uuid IN ({marks})", chunk)
         rows = conn.execute(_LATEST_SQL + f" AND uuid IN ({marks})", chunk)
         _insert(conn, rows)
+        _cube_add(conn, f"uuid IN ({marks})", chunk, +1)
+    conn.execute("DELETE FROM facts_cube WHERE n = 0")
 
 
 def rebuild_facts(db) -> None:
@@ -152,6 +165,62 @@ def rebuild_facts(db) -> None:
     conn = getattr(db, "conn", db)
     conn.execute("DELETE FROM facts")
     _insert(conn, conn.execute(_LATEST_SQL))
+    conn.execute("DELETE FROM facts_cube")
+    _cube_add(conn, "1", [], +1)
+
+
+# -- The cube: facts summed per combination of dimensions ------------------------------
+#
+# A dashboard view at a million records would read a million facts rows; the cube holds
+# one row per (form, month, area, gender, age band, migration status, disability) with
+# the count, sum and sum of squares of every measure, so a view sums thousands of rows.
+# Unknown dimension values are '' here (a key column cannot match NULL to NULL).
+
+CUBE_DIMENSIONS = ("month", "area", "gender", "age_band", "migration_status", "disability")
+CUBE_MEASURES = tuple(_SURVEY_COLUMNS) + ("reported_elsewhere",)
+
+
+def _cube_columns() -> list[str]:
+    return [f"{prefix}_{name}" for name in CUBE_MEASURES for prefix in ("c", "s", "q")]
+
+
+def _cube_add(conn, where: str, params: list, sign: int) -> None:
+    """Add (sign +1) or take away (-1) the facts matching `where` to the cube."""
+    keys = ", ".join(f"coalesce({d}, '')" for d in CUBE_DIMENSIONS)
+    sums = ", ".join(f"{sign} * count({m}), {sign} * total({m}), {sign} * total({m} * {m})"
+                     for m in CUBE_MEASURES)
+    updates = ", ".join(f"{c} = {c} + excluded.{c}" for c in ["n", *_cube_columns()])
+    conn.execute(
+        f"INSERT INTO facts_cube (form_id, {', '.join(CUBE_DIMENSIONS)}, n,"
+        f" {', '.join(_cube_columns())}) SELECT form_id, {keys}, {sign} * count(*), {sums}"
+        f" FROM facts WHERE {where} GROUP BY form_id, {keys}"
+        f" ON CONFLICT (form_id, {', '.join(CUBE_DIMENSIONS)}) DO UPDATE SET {updates}", params)
+
+
+def _cube_where(where: dict | None) -> tuple[str, list] | None:
+    """The filters on cube keys, or None when one needs the facts (locale)."""
+    clauses, params = [], []
+    for key, value in (where or {}).items():
+        if key not in CUBE_DIMENSIONS:
+            return None
+        values = list(value) if isinstance(value, (list, tuple, set, frozenset)) else [value]
+        if not all(v is None or isinstance(v, str) for v in values):
+            raise ValueError(f"Filter values for {key!r} must be text")
+        values = ["" if v is None else v for v in values]
+        clauses.append(f"{key} IN ({', '.join('?' * len(values))})" if values else "0")
+        params += values
+    return "".join(f" AND {clause}" for clause in clauses), params
+
+
+def _uses_cube(indicator: "Indicator", where: dict | None) -> bool:
+    return (indicator.column in CUBE_MEASURES and indicator.equals is None
+            and indicator.month_column == "month"
+            and all(key in CUBE_DIMENSIONS for key in (where or {})))
+
+
+def _cube_sums(indicator: "Indicator") -> str:
+    column = indicator.column
+    return f"sum(c_{column}), sum(s_{column}), sum(q_{column})"
 
 
 _LATEST_SQL = ("SELECT uuid, form_id, collected, locale, coalesce(answers_current, answers)"
@@ -660,6 +729,18 @@ def compute(db, indicator_id: str, by: str | None = None, k: int = DEFAULT_K,
     if by is not None and by not in BY_DIMENSIONS:
         raise ValueError(f"Cannot disaggregate by {by!r}; use one of {', '.join(BY_DIMENSIONS)}")
     k = _check_k(k)
+    if _uses_cube(indicator, where):
+        rows = _compute_from_cube(db, indicator, by, where)
+    else:
+        rows = _compute_from_facts(db, indicator, by, where)
+    rows = sorted(rows, key=lambda row: _natural(row[0]))
+    cells = tuple(_cell(indicator.kind, row[0], row[1], row[2], row[3], k) for row in rows)
+    return Result(indicator.id, indicator.kind, indicator.title, indicator.unit, k, by, cells,
+                  indicator.scale_max, dict(where or {}),
+                  DISABILITY_LABELS if by == "disability" else {})
+
+
+def _compute_from_facts(db, indicator: Indicator, by, where) -> list:
     group = _column_for(indicator, by) if by else "NULL"
     measures, params = _aggregates(indicator)
     filters, filter_params = _where_sql(indicator, where)
@@ -668,12 +749,19 @@ def compute(db, indicator_id: str, by: str | None = None, k: int = DEFAULT_K,
         sql += f" AND {indicator.column} IS NOT NULL"
     if by:
         sql += f" AND {group} IS NOT NULL GROUP BY {group}"
-    rows = getattr(db, "conn", db).execute(sql, params + [indicator.form] + filter_params)
-    rows = sorted(rows, key=lambda row: _natural(row[0]))
-    cells = tuple(_cell(indicator.kind, row[0], row[1], row[2], row[3], k) for row in rows)
-    return Result(indicator.id, indicator.kind, indicator.title, indicator.unit, k, by, cells,
-                  indicator.scale_max, dict(where or {}),
-                  DISABILITY_LABELS if by == "disability" else {})
+    return list(getattr(db, "conn", db).execute(sql, params + [indicator.form] + filter_params))
+
+
+def _compute_from_cube(db, indicator: Indicator, by, where) -> list:
+    filters, params = _cube_where(where)
+    group = by or "NULL"
+    sql = (f"SELECT {group}, {_cube_sums(indicator)} FROM facts_cube WHERE form_id = ?"
+           f"{filters}")
+    if by:
+        sql += f" AND {by} != '' GROUP BY {by}"
+    rows = getattr(db, "conn", db).execute(sql, [indicator.form] + params).fetchall()
+    # Groups where nobody answered are left out, as the facts query leaves them out.
+    return [row for row in rows if row[1]] if by else rows
 
 
 def _natural(group) -> tuple:
@@ -691,13 +779,19 @@ def compare(db, family: str, k: int = DEFAULT_K, where: dict | None = None) -> R
         raise KeyError(family)
     k = _check_k(k)
     members = [indicator for indicator in INDICATORS if indicator.family == family]
-    parts = [_aggregates(indicator) for indicator in members]
-    filters, filter_params = _where_sql(members[0], where)
-    sql = (f"SELECT {', '.join(part for part, _params in parts)} FROM facts"
-           f" WHERE form_id = ?{filters}")
-    params = [p for _part, part_params in parts for p in part_params]
-    row = getattr(db, "conn", db).execute(sql, params + [members[0].form] + filter_params)
-    values = row.fetchone()
+    if all(_uses_cube(member, where) for member in members):
+        filters, params = _cube_where(where)
+        sql = (f"SELECT {', '.join(_cube_sums(m) for m in members)} FROM facts_cube"
+               f" WHERE form_id = ?{filters}")
+        values = getattr(db, "conn", db).execute(sql, [members[0].form] + params).fetchone()
+    else:
+        parts = [_aggregates(indicator) for indicator in members]
+        filters, filter_params = _where_sql(members[0], where)
+        sql = (f"SELECT {', '.join(part for part, _params in parts)} FROM facts"
+               f" WHERE form_id = ?{filters}")
+        params = [p for _part, part_params in parts for p in part_params]
+        row = getattr(db, "conn", db).execute(sql, params + [members[0].form] + filter_params)
+        values = row.fetchone()
     cells = tuple(_cell(m.kind, m.id, *values[3 * i:3 * i + 3], k) for i, m in enumerate(members))
     return Result(family, members[0].kind, FAMILIES[family], members[0].unit, k, None, cells,
                   members[0].scale_max, dict(where or {}), {m.id: m.label for m in members})
