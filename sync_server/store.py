@@ -476,3 +476,11 @@ def m002_workspace(db: sqlite_utils.Database):
         uuid TEXT PRIMARY KEY, status TEXT NOT NULL DEFAULT 'new'
         CHECK (status IN ('new', 'in_progress', 'answered', 'closed')),
         sensitive INTEGER NOT NULL DEFAULT 0, updated_at TEXT NOT NULL)""")
+
+
+@migrations()
+def m003_export_order(db: sqlite_utils.Database):
+    # Exports and the records API read in (received_at, uuid) order: with uuid in the
+    # index, SQLite streams them without sorting a million rows first.
+    db.execute("DROP INDEX records_latest")
+    db.execute("CREATE INDEX records_latest ON records (form_id, is_latest, received_at, uuid)")
