@@ -6,9 +6,7 @@ methods without touching the API, the CLI or the ingestion logic.
 
 from __future__ import annotations
 
-import contextlib
 import json
-import sqlite3
 from pathlib import Path
 
 import sqlite_utils
@@ -17,6 +15,7 @@ from sqlite_utils.migrations import Migrations
 from flask import current_app, g
 
 from collector.clock import now_iso
+from collector.db import connect, write_transaction
 
 try:  # the server extra's faster JSON: a million-row export parses a million answers
     from orjson import loads
@@ -24,19 +23,14 @@ except ImportError:  # pragma: no cover - a collector-only install
     from json import loads
 
 migrations = Migrations("sync_server")
-BUSY_TIMEOUT_MS = 15_000
 
 
 class Store:
     """One connection to the server database and the queries on it."""
 
     def __init__(self, path: Path | str):
-        conn = sqlite3.connect(str(path), timeout=BUSY_TIMEOUT_MS / 1000, check_same_thread=False)
-        self.db = sqlite_utils.Database(conn)
-        self.db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-        self.db.enable_wal()
-        self.db.execute("PRAGMA synchronous = FULL")
-        self.db.execute("PRAGMA foreign_keys = ON")
+        # The same durable settings as the hub's database: WAL, synchronous=FULL, keys on.
+        self.db = connect(path)
 
     @classmethod
     def create(cls, path: Path | str) -> "Store":
@@ -50,16 +44,9 @@ class Store:
     def close(self) -> None:
         self.db.close()
 
-    @contextlib.contextmanager
     def transaction(self):
-        """Take the write lock at once (see collector.db.write_transaction for why)."""
-        self.db.execute("BEGIN IMMEDIATE")
-        try:
-            yield self
-        except BaseException:
-            self.db.rollback()
-            raise
-        self.db.execute("COMMIT")
+        """One write transaction that takes the lock at once (see collector.db)."""
+        return write_transaction(self.db)
 
     def one(self, sql: str, params=()) -> dict | None:
         rows = list(self.db.query(sql, params))
