@@ -13,7 +13,7 @@ import click
 
 from . import datadir
 from .db import connect, open_database
-from .forms import FormError, load_form_json
+from .forms import load_form_json
 from .records import status_counts
 from .settings import SettingsError, load_settings
 from .users import UserError, add_user, list_users
@@ -227,6 +227,21 @@ def forms():
     """Form definitions on this hub."""
 
 
+def checked_form_file(file: Path):
+    """The form in a JSON or XLSForm file; warnings printed, problems a ClickException."""
+    from .xlsform import read_form_file
+
+    result = read_form_file(file)
+    for warning in result.warnings:
+        click.echo(f"Warning: {warning}", err=True)
+    if result.errors or result.form is None:
+        lines = "\n".join(str(error) for error in result.errors)
+        if file.suffix.lower() in (".xlsx", ".xlsm", ".xls"):
+            lines = f"{file.name} is not a valid XLSForm ({len(result.errors)} problems):\n{lines}"
+        raise click.ClickException(lines)
+    return result.form
+
+
 @forms.command("import")
 @data_dir_option
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
@@ -240,27 +255,7 @@ def forms_import(data_dir, file):
     """
     from .form_library import import_form
 
-    suffix = file.suffix.lower()
-    if suffix in (".xlsx", ".xlsm", ".xls"):
-        from .xlsform import read_xlsform
-
-        result = read_xlsform(file)
-        for warning in result.warnings:
-            click.echo(f"Warning: {warning}", err=True)
-        if result.errors or result.form is None:
-            lines = "\n".join(str(error) for error in result.errors)
-            raise click.ClickException(f"{file.name} is not a valid XLSForm "
-                                       f"({len(result.errors)} problems):\n{lines}")
-        form = result.form
-    elif suffix != ".json":
-        raise click.ClickException(f"{file.name}: only JSON form definitions and XLSForms "
-                                   "(.xlsx, .xls) can be imported.")
-    else:
-        try:
-            form = load_form_json(file.read_text("utf-8"))
-        except (FormError, UnicodeDecodeError) as error:
-            raise click.ClickException(
-                f"{file.name} is not a valid form definition:\n{error}") from error
+    form = checked_form_file(file)
     if import_form(database(data_dir), form, file.name):
         click.echo(f"Imported {form.form_id} version {form.version}.")
     else:

@@ -27,6 +27,7 @@ from .forms import (
     NAME_PATTERN,
     FormDefinition,
     FormError,
+    load_form_json,
     check_privacy_rule,
     load_form,
 )
@@ -1155,3 +1156,21 @@ def to_xlsform(form: FormDefinition, path: str | os.PathLike) -> None:
     finally:
         if os.path.exists(partial):
             os.remove(partial)
+
+
+def read_form_file(path: str | os.PathLike) -> ImportResult:
+    """A form definition from a JSON file or an XLSForm, as `forms import` and `forms publish`
+    read them: never an exception, every problem listed."""
+    path = Path(path)
+    if path.suffix.lower() in (*XLSX_SUFFIXES, *XLS_SUFFIXES):
+        return read_xlsform(path)
+    if path.suffix.lower() != ".json":
+        return ImportResult(None, [Problem(
+            "unknown_file", f"{path.name}: only JSON form definitions and XLSForms "
+            "(.xlsx, .xls) can be imported.")])
+    try:
+        form = load_form_json(path.read_text("utf-8"))
+    except (FormError, UnicodeDecodeError) as error:
+        return ImportResult(None, [Problem("invalid_form", f"{path.name} is not a valid form "
+                                                           f"definition:\n{error}")])
+    return ImportResult(form.data, form=form)

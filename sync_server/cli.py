@@ -11,7 +11,6 @@ import click
 from werkzeug.security import generate_password_hash
 
 from collector import datadir, protocol
-from collector.forms import FormError
 
 from . import DATABASE_FILE, database_path
 from .enrollment import code_hash, expiry, new_code
@@ -170,18 +169,16 @@ def forms():
 @data_dir_option
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 def forms_publish(data_dir, database, file):
-    """Publish a form version from a JSON form definition; laptops get it on their next sync.
+    """Publish a form version (JSON or XLSForm); laptops get it on their next sync.
 
-    Example: sync-server forms publish household_visit.json
+    Example: sync-server forms publish household_visit.xlsx
     """
+    from collector.cli import checked_form_file
+
     from .forms import publish
 
-    if file.suffix.lower() != ".json":
-        raise click.ClickException(f"{file.name}: only JSON form definitions can be published.")
-    try:
-        form, created = publish(open_store(database), file.read_text("utf-8"), "admin")
-    except (FormError, UnicodeDecodeError) as error:
-        raise click.ClickException(f"{file.name} is not a valid form definition:\n{error}") from error
+    form = checked_form_file(file)
+    form, created = publish(open_store(database), form.to_json(), "admin")
     if created:
         click.echo(f"Published {form.form_id} version {form.version}.")
     else:

@@ -27,9 +27,9 @@ from collector.db import open_database
 from collector.forms import builtin_forms, load_form
 from collector.form_library import import_form
 from collector.i18n import LOCALES
-from conftest import LiveHub, query
+from conftest import LiveHub
 from filling import REPORT_ANSWERS, SURVEY_ANSWERS, fill_form, page_data
-from test_feedback import kiosk_data, send_feedback
+from test_feedback import send_feedback
 
 ROOT = Path(__file__).resolve().parent.parent
 TRANSLATED = [code for code in LOCALES if code != "en"]

@@ -745,3 +745,20 @@ def test_a_misnamed_workbook_is_still_read(tmp_path):
     path = tmp_path / "household_visit.xls"
     path.write_bytes((FIXTURES / "household_visit.xlsx").read_bytes())
     assert read_xlsform(path).ok
+
+
+def test_sync_server_publishes_an_xlsform(tmp_path):
+    from click.testing import CliRunner as Runner
+
+    from sync_server.cli import cli as server_cli
+    from sync_server.store import Store
+
+    good = sorted(p for p in (Path(__file__).parent / "fixtures" / "xlsforms").glob("*.xlsx")
+                  if not p.name.startswith(("bad", "broken", "unsupported", "not_", "truncated")))
+    assert good
+    result = Runner().invoke(server_cli, ["forms", "publish", str(good[0]), "--data-dir",
+                                          str(tmp_path / "central")])
+    assert result.exit_code == 0 and "Published" in result.output, result.output
+    store = Store(tmp_path / "central" / "sync-server.db")
+    assert len(store.published_forms()) == 1
+    store.close()
