@@ -194,29 +194,32 @@ def _cells(rows: Iterable[dict], columns: list[Column]):
     a million rows times a hundred columns make per-cell overhead the export's cost.
     """
     meta = [c.source for c in columns if c.meta]
-    plan = [(c.source, c.kind == "dummy", c.choice) for c in columns if not c.meta]
-    if [c.meta for c in columns] != [True] * len(meta) + [False] * len(plan):
+    answer_columns = [c for c in columns if not c.meta]
+    if [c.meta for c in columns] != [True] * len(meta) + [False] * len(answer_columns):
         raise ExportError("Metadata columns must come first.")
+    sources = [c.source for c in answer_columns]
+    lists = [i for i, c in enumerate(answer_columns) if c.kind == "multiple"]
+    groups: dict[str, list] = {}  # each select_multiple's 0/1 columns: (position, choice)
+    for i, c in enumerate(answer_columns):
+        if c.kind == "dummy":
+            groups.setdefault(c.source, []).append((i, c.choice))
+    dummies = list(groups.items())
     for row in rows:
-        answers = row.get("answers") or {}
-        get = answers.get
-        chosen: dict = {}
-        cells = [row.get(source) for source in meta]
-        append = cells.append
-        for source, dummy, choice in plan:
+        get = (row.get("answers") or {}).get
+        values = [get(source) for source in sources]  # one comprehension: most cells are as stored
+        for i in lists:
+            value = values[i]
+            if value.__class__ is list:
+                values[i] = " ".join(map(str, value))
+        for source, positions in dummies:
             answer = get(source)
             if answer is None:
-                append(None)
-            elif dummy:
-                picked = chosen.get(source)
-                if picked is None:
-                    items = answer if isinstance(answer, list) else str(answer).split()
-                    picked = chosen[source] = set(map(str, items))
-                append(int(choice in picked))
-            elif answer.__class__ is list:
-                append(" ".join(map(str, answer)))
-            else:
-                append(answer)
+                continue  # the 0/1 columns stay empty, as the question is
+            items = set(map(str, answer if answer.__class__ is list else str(answer).split()))
+            for i, choice in positions:
+                values[i] = 1 if choice in items else 0
+        cells = [row.get(source) for source in meta]
+        cells += values
         yield cells
 
 
