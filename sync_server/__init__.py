@@ -6,6 +6,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from flask import Flask
+from jinja2 import ChoiceLoader, FileSystemLoader
 
 import collector
 from collector import datadir, errors, i18n, protocol, security, templating
@@ -43,6 +44,9 @@ def create_app(test_config: dict | None = None, data_dir: Path | str | None = No
         WTF_CSRF_TIME_LIMIT=None,
     )
     app.config.update(test_config)
+    # Shared partials (the language bar) come from the hub's templates; ours win on a clash.
+    app.jinja_loader = ChoiceLoader([app.jinja_loader, FileSystemLoader(
+        str(Path(collector.__file__).parent / "templates"))])
     Store.create(app.config["DATABASE"]).close()
     i18n.init_app(app)
     templating.init_app(app)
