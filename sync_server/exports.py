@@ -7,9 +7,11 @@ space-separated column plus one 0/1 column per choice (`grounds/religion`), as
 XLSForm tools do. Questions whose privacy rule is "drop" never reach the server and
 are not columns; notes hold no value and are not columns either.
 
-Memory: CSV, JSON Lines and XLSX (XlsxWriter's constant_memory mode) stream the rows
-and stay flat however many there are. Stata and SPSS files are written by pyreadstat
-from a whole DataFrame, so for dta and sav memory grows with the number of rows.
+Memory stays flat however many records there are. CSV, JSON Lines and XLSX
+(XlsxWriter's constant_memory mode) stream the rows. Stata and SPSS files need every
+column's type and width before the first row, so their export makes two passes: the
+first codes and measures each row and spools it to a temporary file, the second streams
+the spool through our own writers (`sync_server.stata`, `sync_server.spss`).
 
 Stata/SPSS specifics:
 - Variable names: a metadata column `_x` becomes `meta_x` (`_uuid` -> `meta_uuid`);
@@ -35,7 +37,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
+import pickle
 import re
 import shutil
 import tempfile
@@ -44,6 +46,8 @@ from typing import BinaryIO, Iterable
 
 from collector.anonymizer import rule_for
 from collector.forms import FormDefinition
+
+from .variables import Variable
 
 __all__ = ["Column", "ExportError", "FORMATS", "columns_for", "export"]
 
@@ -327,18 +331,19 @@ def _xlsx_cell(sheet, row: int, col: int, value) -> None:
 
 @dataclass(frozen=True)
 class _Target:
-    """The limits of a statistics format, and how pyreadstat writes it."""
+    """The limits of a statistics format, and its streaming writer."""
 
     name_chars: int
     label_chars: int | None
     label_bytes: int | None
     value_label_bytes: int
     string_bytes: int | None
-    writer: str
+    module: str
 
 
-DTA = _Target(32, 80, None, 32_000, None, "write_dta")
-SAV = _Target(64, None, 256, 120, 32_767, "write_sav")
+DTA = _Target(32, 80, None, 32_000, None, "stata")
+SAV = _Target(64, None, 256, 120, 32_767, "spss")
+SPOOL_BATCH = 1000  # rows per pickled chunk of the spool
 
 
 def _write_dta(rows, columns, out, lang) -> int:
@@ -350,58 +355,138 @@ def _write_sav(rows, columns, out, lang) -> int:
 
 
 def _write_stats(rows, columns, out, lang, target: _Target) -> int:
-    """One pass over the rows into columns, then pyreadstat writes a file we copy to `out`."""
-    import pandas as pd
-    import pyreadstat
+    """Two passes, memory flat: rows are coded and measured into a spool on disk, then
+    the format's writer, knowing every column's type and width, streams the spool."""
+    import importlib
 
-    names = variable_names(columns, target.name_chars)
-    values: list[list] = [[] for _ in columns]
-    count = 0
-    for count, cells in enumerate(_cells(rows, columns), 1):
-        for store, value in zip(values, cells):
-            store.append(value)
-    frame, value_labels = {}, {}
-    for name, column, stored in zip(names, columns, values):
-        frame[name], labels = _stats_series(pd, column, stored, lang, target)
-        if labels:
-            value_labels[name] = labels
-    column_labels = {name: _clip(_label_text(c.label, lang), target.label_chars, target.label_bytes)
-                     for name, c in zip(names, columns)}
-    with tempfile.TemporaryDirectory() as folder:
-        path = os.path.join(folder, "export")
-        getattr(pyreadstat, target.writer)(pd.DataFrame(frame), path, column_labels=column_labels,
-                                           variable_value_labels=value_labels)
-        with open(path, "rb") as written:
-            shutil.copyfileobj(written, out)
+    writer = importlib.import_module(f"sync_server.{target.module}")
+    with tempfile.TemporaryFile() as spool:
+        shapes = [_Shape(column, lang, target) for column in columns]
+        count = _spool(rows, columns, shapes, spool)
+        _measure_flipped(spool, shapes)
+        names = variable_names(columns, target.name_chars)
+        variables = [shape.variable(name) for name, shape in zip(names, shapes)]
+        write = getattr(writer, f"write_{'dta' if target is DTA else 'sav'}")
+        if _seekable(out):
+            write(out, variables, _spooled_cells(spool, shapes), count)
+        else:
+            with tempfile.TemporaryFile() as staged:
+                write(staged, variables, _spooled_cells(spool, shapes), count)
+                staged.seek(0)
+                shutil.copyfileobj(staged, out)
     return count
 
 
-def _stats_series(pd, column: Column, stored: list, lang: str, target: _Target):
-    """(Series, value labels or None) for one column: numbers, codes or strings."""
-    if column.kind == "code":
-        codes, labels = _encode(column, stored, lang, target)
-        return pd.Series(codes, dtype="float64"), labels
-    if column.kind in ("number", "dummy") and all(_is_number(v) for v in stored if v is not None):
-        return pd.Series([float("nan") if v is None else v for v in stored], dtype="float64"), None
-    texts = ["" if v is None else _clip(str(v), None, target.string_bytes) for v in stored]
-    return pd.Series(texts, dtype=object), None
+def _seekable(out) -> bool:
+    try:
+        return out.seekable()
+    except (AttributeError, OSError, ValueError):
+        return False
 
 
-def _encode(column: Column, stored: list, lang: str, target: _Target):
-    """Choice names to codes 1..n in union order; unknown values get the next codes."""
-    codes = {name: index for index, (name, _) in enumerate(column.choices, 1)}
-    labels = {code: _label_text(label, lang) for code, (_, label) in zip(codes.values(), column.choices)}
-    encoded = []
-    for value in stored:
-        if value is None:
-            encoded.append(float("nan"))
-            continue
+class _Shape:
+    """What the first pass learns of a column: numeric or string, widest value, codes."""
+
+    def __init__(self, column: Column, lang: str, target: _Target):
+        self.column, self.lang, self.target = column, lang, target
+        self.numeric = column.kind in ("code", "number", "dummy")
+        self.integer = True
+        self.width = 0 if self.numeric else 1
+        self.flipped = False  # a "number" column that met a non-number: a string after all
+        self.codes = {name: index for index, (name, _) in enumerate(column.choices, 1)}
+        self.extra_labels: dict[int, str] = {}
+
+    def code(self, value):
+        """A select_one answer's code: 1..n in union order, unknown values after n."""
         key = str(value)
-        if key not in codes:
-            codes[key] = len(codes) + 1
-            labels[codes[key]] = key
-        encoded.append(codes[key])
-    return encoded, {code: _clip(text, None, target.value_label_bytes) for code, text in labels.items()}
+        code = self.codes.get(key)
+        if code is None:
+            code = self.codes[key] = len(self.codes) + 1
+            self.extra_labels[code] = key
+        return code
+
+    def see(self, value) -> None:
+        if self.numeric:
+            if _is_number(value):
+                if self.integer and value != int(value):
+                    self.integer = False
+            else:
+                self.numeric, self.flipped = False, True
+        else:
+            self.width = max(self.width, _byte_length(self.text(value)))
+
+    def text(self, value) -> str:
+        return "" if value is None else _clip(str(value), None, self.target.string_bytes)
+
+    def variable(self, name: str) -> Variable:
+        label = _clip(_label_text(self.column.label, self.lang), self.target.label_chars,
+                      self.target.label_bytes)
+        if not self.numeric:
+            return Variable(name, label, width=max(self.width, 1))
+        return Variable(name, label, integer=self.integer, value_labels=self._value_labels())
+
+    def _value_labels(self) -> dict:
+        if self.column.kind != "code":
+            return {}
+        labels = {code: _label_text(label, self.lang)
+                  for code, (_, label) in enumerate(self.column.choices, 1)}
+        labels.update(self.extra_labels)
+        return {code: _clip(text, None, self.target.value_label_bytes)
+                for code, text in labels.items()}
+
+
+def _byte_length(text: str) -> int:
+    return len(text) if text.isascii() else len(text.encode("utf-8"))
+
+
+def _spool(rows, columns, shapes, spool) -> int:
+    """First pass: code select_one answers, learn each column's shape, pickle rows to disk."""
+    coded = [i for i, c in enumerate(columns) if c.kind == "code"]
+    watched = [(i, shapes[i]) for i, c in enumerate(columns) if c.kind != "code"]
+    batch, count = [], 0
+    for count, cells in enumerate(_cells(rows, columns), 1):
+        for i in coded:
+            if cells[i] is not None:
+                cells[i] = shapes[i].code(cells[i])
+        for i, shape in watched:
+            value = cells[i]
+            if value is not None:
+                shape.see(value)
+        batch.append(cells)
+        if len(batch) == SPOOL_BATCH:
+            pickle.dump(batch, spool, pickle.HIGHEST_PROTOCOL)
+            batch = []
+    if batch:
+        pickle.dump(batch, spool, pickle.HIGHEST_PROTOCOL)
+    return count
+
+
+def _spooled_batches(spool):
+    spool.seek(0)
+    while True:
+        try:
+            yield pickle.load(spool)
+        except EOFError:
+            return
+
+
+def _measure_flipped(spool, shapes) -> None:
+    """A numeric column that turned out to hold text needs the width of every value."""
+    flipped = [(i, shape) for i, shape in enumerate(shapes) if shape.flipped]
+    for batch in _spooled_batches(spool) if flipped else ():
+        for cells in batch:
+            for i, shape in flipped:
+                shape.width = max(shape.width, _byte_length(shape.text(cells[i])))
+
+
+def _spooled_cells(spool, shapes):
+    """Second pass: each row as the writer takes it (numbers or None; strings, never None)."""
+    strings = [(i, shape) for i, shape in enumerate(shapes) if not shape.numeric]
+    for batch in _spooled_batches(spool):
+        for cells in batch:
+            for i, shape in strings:
+                cells[i] = shape.text(cells[i])
+            yield cells
 
 
 def _is_number(value) -> bool:

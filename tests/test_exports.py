@@ -333,6 +333,39 @@ def test_csv_streams_in_flat_memory():
     assert peak < 20 * 1024 * 1024, f"peak {peak / 1e6:.1f} MB"
 
 
+def _peak_export(fmt: str, count: int) -> int:
+    def rows():
+        for number in range(count):
+            yield record(number, "household_visit", "2", "sw",
+                         {"size": number % 12, "water": "tap", "uses": ["drinking", "cooking"],
+                          "fuel": SWAHILI * (number % 3)})
+
+    sink = CountingSink()
+    tracemalloc.start()
+    try:
+        assert export(rows(), HOUSEHOLD, fmt, sink) == count
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    return peak
+
+
+@pytest.mark.parametrize("fmt", ["dta", "sav"])
+def test_stats_formats_stream_in_flat_memory(fmt):
+    """Ten times the records, not ten times the memory: rows wait on disk, not in lists."""
+    small, large = _peak_export(fmt, 3_000), _peak_export(fmt, 30_000)
+    assert large < 1.5 * small + 1024 * 1024, f"{small / 1e6:.1f} MB, then {large / 1e6:.1f} MB"
+
+
+def test_a_number_column_holding_text_becomes_a_string_column(tmp_path):
+    rows = [record(1, "household_visit", "2", "en", {"size": 4}),
+            record(2, "household_visit", "2", "en", {"size": "about twelve"}),
+            record(3, "household_visit", "2", "en", {})]
+    for fmt in ("dta", "sav"):
+        frame, _ = read_stats(fmt, run(rows, HOUSEHOLD, fmt), tmp_path)
+        assert list(frame["size"]) == ["4", "about twelve", ""]
+
+
 @pytest.mark.parametrize("fmt", FORMATS)
 def test_every_format_writes_to_a_bare_writable(fmt):
     sink = CountingSink()  # no seek, tell or flush: a pipe or a response stream
