@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 import requests
 from cryptography import x509
 
 from collector.serving import start_https
+from conftest import ENUMERATOR, PIN
 
 
 @pytest.fixture
@@ -78,3 +80,17 @@ def test_pages_and_scripts_are_compressed(hub):
     script = requests.get(hub.url + "/static/js/expressions.js",
                           headers={"Accept-Encoding": "br, gzip"}, timeout=10)
     assert script.headers.get("Content-Encoding") in ("br", "gzip")
+
+
+def test_signing_in_over_https_works_as_a_browser_does_it(secure_hub):
+    """Browsers send a Referer only as the hub's policy allows; over HTTPS the CSRF check
+    needs it, so the policy must let a same-origin Referer through."""
+    hub, https_url, ca = secure_hub
+    phone = requests.Session()
+    page = phone.get(https_url + "/signin", verify=ca, timeout=10)
+    assert page.headers["Referrer-Policy"] == "same-origin"
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
+    response = phone.post(https_url + "/signin", verify=ca, timeout=10,
+                          data={"name": ENUMERATOR, "pin": PIN, "csrf_token": token},
+                          headers={"Referer": https_url + "/signin"})
+    assert response.status_code == 200 and "Sign out" in response.text
