@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import functools
 
-from flask import Blueprint, current_app, flash, g, redirect, render_template, request, session, url_for
+from flask import (Blueprint, current_app, flash, g, jsonify, redirect, render_template, request,
+                   session, url_for)
 from flask_babel import format_datetime, gettext
 
 from .clock import parse_iso
@@ -25,6 +26,9 @@ def login_required(view):
     @functools.wraps(view)
     def wrapped(**kwargs):
         if g.user is None:
+            if request.headers.get("X-Hub-Outbox") == "1":  # a phone's outbox: it keeps the record
+                return jsonify(error="signed_out",
+                               message=gettext("Sign in again to send the records kept on this phone.")), 401
             return redirect(url_for("auth.signin", next=request.full_path))
         return view(**kwargs)
 

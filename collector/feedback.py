@@ -5,10 +5,9 @@ Nothing about the sender is stored: no address, no browser, no account.
 
 from __future__ import annotations
 
-from flask import (Blueprint, abort, current_app, redirect, render_template, request, session,
+from flask import (Blueprint, abort, current_app, jsonify, redirect, render_template, request, session,
                    url_for)
 from flask_babel import gettext
-from werkzeug.datastructures import MultiDict
 
 from . import validation
 from .db import get_db
@@ -38,16 +37,20 @@ def submit():
     record_uuid = request.form.get("_uuid", "")
     if not is_uuid(record_uuid):
         abort(400)
-    answers, errors, raw, unseen = _read_all_sections(form, request.form)
-    if errors:
-        return _render(form, record_uuid, answers, errors, raw), 422
-    if unseen:
+    result = validation.read_all(form, request.form, current_locale(), strict=True)
+    answers = result.answers
+    if result.errors:
+        return _render(form, record_uuid, answers, result.errors, result.raw), 422
+    if result.unseen:
         notice = gettext("Your answers open more questions. Please look at them and send again.")
-        return _render(form, record_uuid, answers, raw=raw, notice=notice)
+        return _render(form, record_uuid, answers, raw=result.raw, notice=notice)
     try:
         code = submit_anonymous(get_db(), record_uuid, form, current_locale(), answers)
     except RecordError:
         abort(409)
+    if request.headers.get("X-Hub-Outbox") == "1":
+        message = gettext("Sent to the hub. Receipt code: %(code)s", code=format_receipt_code(code))
+        return jsonify(uuid=record_uuid, receipt=format_receipt_code(code), message=message)
     session["receipt_code"] = code
     return redirect(url_for("feedback.thanks"))
 
@@ -66,18 +69,6 @@ def status():
     record, replies = replies_for_receipt(get_db(), code) if code else (None, [])
     return render_template("feedback_status.html", code=code, record=record, replies=replies,
                            asked=bool(code))
-
-
-def _read_all_sections(form, formdata: MultiDict):
-    """The kiosk shows every section on one page: no draft is kept for a passer-by."""
-    answers, errors, raw, unseen = {}, {}, {}, []
-    for index in range(len(form.sections)):
-        result = validation.read_page(form, index, formdata, answers, current_locale(), strict=True)
-        answers = result.answers
-        errors.update(result.errors)
-        raw.update(result.raw)
-        unseen += result.unseen
-    return answers, errors, raw, unseen
 
 
 def _render(form, record_uuid, answers, errors=None, raw=None, notice=None):

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import functools
+import hashlib
 import json
+from pathlib import Path
 
-from flask import (Blueprint, Response, abort, current_app, g, redirect, render_template, request,
-                   url_for)
+from flask import (Blueprint, Response, abort, current_app, g, jsonify, redirect, render_template,
+                   request, url_for)
 from flask_babel import gettext
+from flask_wtf.csrf import generate_csrf
 
 from .clock import now_iso
 from .db import get_db, write_transaction
@@ -19,7 +23,7 @@ from .templating import hub_name
 bp = Blueprint("hub", __name__)
 HEALTH_TIMEOUT_MS = 2000
 HTTPS_COOKIE = "hub_https"  # set over HTTPS: this phone trusts the hub's certificate
-STAYS_ON_HTTP = ("/healthz", "/connect", "/connect/hub-ca.crt")
+STAYS_ON_HTTP = ("/healthz", "/csrf-token", "/connect", "/connect/hub-ca.crt")
 
 
 @bp.before_app_request
@@ -47,6 +51,15 @@ def index():
     forms = available_forms() if g.user else {}
     counts = status_counts(get_db()) if g.user else None
     return render_template("index.html", forms=forms, counts=counts)
+
+
+@bp.route("/csrf-token")
+def csrf_token():
+    """A current token for a phone's outbox: the one kept with a record may be from an
+    older session (signed out and in again while the hub was away)."""
+    response = jsonify(csrf_token=generate_csrf())
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 @bp.route("/healthz")
@@ -99,9 +112,22 @@ def ca_certificate():
 @bp.route("/sw.js")
 def service_worker():
     """At the root so it may look after every page; only secure contexts register it."""
-    response = current_app.send_static_file("js/sw.js")
+    response = current_app.response_class(_service_worker_source(current_app.static_folder),
+                                          mimetype="text/javascript")
     response.headers["Cache-Control"] = "no-cache"
     return response
+
+
+@functools.lru_cache(maxsize=2)
+def _service_worker_source(static_folder: str) -> str:
+    """sw.js with a digest of the static files: a new hub version is a new service worker,
+    which replaces the phone's cached copies instead of serving old ones forever."""
+    root = Path(static_folder)
+    digest = hashlib.sha256()
+    for path in sorted(p for p in root.rglob("*") if p.is_file()):
+        digest.update(path.relative_to(root).as_posix().encode() + b"\0" + path.read_bytes())
+    source = (root / "js" / "sw.js").read_text(encoding="utf-8")
+    return source.replace("'unversioned'", repr(digest.hexdigest()[:16]), 1)
 
 
 @bp.route("/manifest.webmanifest")

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import date
 
-from flask import (Blueprint, abort, current_app, flash, g, redirect, render_template, request,
-                   url_for)
+from flask import (Blueprint, abort, current_app, flash, g, jsonify, redirect, render_template,
+                   request, url_for)
 
 from babel.dates import format_skeleton
 from babel.lists import format_list
@@ -16,8 +16,8 @@ from .auth import login_required
 from .db import get_db
 from .form_library import available_forms, get_form
 from .i18n import current_locale
-from .records import (RecordError, finalize, get_record, is_uuid, list_records, new_uuid,
-                      save_answers)
+from .records import (RecordError, finalize, finalize_whole, get_record, is_uuid, list_records,
+                      new_uuid, save_answers)
 
 bp = Blueprint("interview", __name__)
 STATUSES = ("draft", "finalized", "synced", "rejected")
@@ -31,6 +31,78 @@ def start(form_id: str):
     if form_id == "community_feedback":
         return redirect(url_for("feedback.kiosk"))
     return render_page(form, new_uuid(), 0, answers={})
+
+
+@bp.route("/forms/<form_id>/phone")
+@login_required
+def phone(form_id: str):
+    """The whole form in one page, stepped through by script: it keeps working on the phone
+    when the hub is out of reach (drafts and an outbox on the phone). Pages open from the
+    home page with JavaScript; without it, the section-by-section pages are used."""
+    form = get_form(form_id)
+    if form_id == "community_feedback":
+        return redirect(url_for("feedback.kiosk"))
+    return render_whole(form, new_uuid(), {})
+
+
+@bp.route("/forms/<form_id>/submit", methods=("POST",))
+@login_required
+def submit_whole(form_id: str):
+    """A whole record at once, from the phone page or its outbox; idempotent by UUID."""
+    record_uuid = request.form.get("_uuid", "")
+    if not is_uuid(record_uuid) or form_id == "community_feedback":
+        abort(400)
+    record = get_record(get_db(), record_uuid)
+    if record is not None and (record["enumerator_id"] != g.user["id"]
+                               or record["form_id"] != form_id):
+        abort(409)
+    form = get_form(form_id, record["form_version"] if record else request.form.get("form_version"))
+    if request.form.get("_action") == "draft":
+        return _keep_whole_draft(form, record_uuid)
+    result = validation.read_all(form, request.form, current_locale(), strict=True)
+    if result.errors or result.unseen:
+        return _whole_needs_attention(form, record_uuid, result)
+    try:
+        revision = finalize_whole(get_db(), record_uuid, form, current_locale(), g.user["id"],
+                                  result.answers)
+    except RecordError as error:
+        abort(409 if error.code != "locked" else 403)
+    message = gettext("Record finalized (revision %(num)s). It waits on this hub until it is synced.",
+                      num=revision)
+    if from_outbox():
+        return jsonify(uuid=record_uuid, status="finalized", revision=revision, message=message)
+    if form.data.get("show_referrals"):
+        return redirect(url_for("interview.saved", record_uuid=record_uuid))
+    flash(message)
+    return redirect(url_for("interview.record_list"))
+
+
+def from_outbox() -> bool:
+    """A delivery from a phone's outbox: answered in JSON, never with a page or redirect."""
+    return request.headers.get("X-Hub-Outbox") == "1"
+
+
+def _keep_whole_draft(form, record_uuid):
+    result = validation.read_all(form, request.form, current_locale(), strict=False)
+    if result.errors:
+        return render_whole(form, record_uuid, result.answers, result), 422
+    _save(record_uuid, form, result.answers)
+    flash(gettext("Draft saved. You can resume it from the record list."))
+    return redirect(url_for("interview.record_list"))
+
+
+def _whole_needs_attention(form, record_uuid, result):
+    """On the page: shown again with the problems. From an outbox: nothing typed on the
+    phone is lost; what reads as the right type is kept on the hub as a draft to resume."""
+    if not from_outbox():
+        notice = (None if result.errors else
+                  gettext("Your answers open more questions. Please look at them and send again."))
+        return render_whole(form, record_uuid, result.answers, result, notice), 422
+    draft = validation.read_all(form, request.form, current_locale(), strict=False)
+    _save(record_uuid, form, draft.answers)
+    message = gettext("Record %(code)s reached the hub as a draft: some answers need attention. "
+                      "Resume it from the record list.", code=record_uuid[:8])
+    return jsonify(uuid=record_uuid, status="draft", message=message)
 
 
 @bp.route("/records")
@@ -135,6 +207,19 @@ def render_page(form, record_uuid, index, answers, result=None, notice=None):
         context={k: v for k, v in answers.items() if k not in {q.name for q in questions}},
         is_last=_next_section(form, index, answers) is None,
     )
+
+
+def render_whole(form, record_uuid, answers, result=None, notice=None):
+    values = dict(answers)
+    if result is not None:
+        values.update(result.raw)
+    visible = {name for name, q in form.questions.items()
+               if validation.is_relevant(form, q, answers)}
+    sections = [{"section": section, "questions": form.section_questions(index)}
+                for index, section in enumerate(form.sections)]
+    return render_template("phone.html", form=form, record_uuid=record_uuid, sections=sections,
+                           values=values, visible=visible,
+                           errors=result.errors if result else {}, notice=notice)
 
 
 def _save(record_uuid, form, answers):

@@ -48,12 +48,7 @@ def save_answers(db, record_uuid, form, locale, enumerator_id, answers: dict) ->
     with write_transaction(db):
         record = get_record(db, record_uuid)
         if record is None:
-            db.execute(
-                "INSERT INTO records (uuid, form_id, form_version, locale, enumerator_id, status,"
-                " answers, started_at, updated_at) VALUES (?, ?, ?, ?, ?, 'draft', ?, ?, ?)",
-                [record_uuid, form.form_id, form.version, locale, enumerator_id,
-                 _dump(answers), now, now],
-            )
+            _insert_draft(db, record_uuid, form, locale, enumerator_id, answers, now)
         else:
             _check_editable(record, form)
             db.execute(
@@ -77,13 +72,47 @@ def finalize(db, record_uuid: str, form, answers: dict) -> int:
         if record["status"] == "finalized" and record["answers"] == answers:
             return record["revision"]
         _check_editable(record, form)
-        revision = record["revision"] + 1
-        _write_revision(db, record, form, answers, revision, now)
-        db.execute(
-            "UPDATE records SET answers = ?, status = 'finalized', revision = ?, form_version = ?,"
-            " updated_at = ?, finalized_at = ? WHERE uuid = ?",
-            [_dump(answers), revision, form.version, now, now, record_uuid],
-        )
+        return _finalize_revision(db, record, form, answers, now)
+
+
+def finalize_whole(db, record_uuid: str, form, locale: str, enumerator_id: int,
+                   answers: dict) -> int:
+    """A whole record filled on a phone: create it (or update it) and finalize it in one
+    transaction, so a crash leaves nothing half-done; return the revision.
+
+    A repeated delivery of the same UUID with the same answers (an answer lost on the
+    way back to the phone) changes nothing. Another enumerator's UUID is a conflict.
+    """
+    now = now_iso()
+    with write_transaction(db):
+        record = get_record(db, record_uuid)
+        if record is None:
+            _insert_draft(db, record_uuid, form, locale, enumerator_id, answers, now)
+            record = get_record(db, record_uuid)
+        elif record["enumerator_id"] != enumerator_id:
+            raise RecordError("conflict")
+        elif record["status"] in ("finalized", "synced") and record["answers"] == answers:
+            return record["revision"]
+        _check_editable(record, form)
+        return _finalize_revision(db, record, form, answers, now)
+
+
+def _insert_draft(db, record_uuid, form, locale, enumerator_id, answers, now) -> None:
+    db.execute(
+        "INSERT INTO records (uuid, form_id, form_version, locale, enumerator_id, status,"
+        " answers, started_at, updated_at) VALUES (?, ?, ?, ?, ?, 'draft', ?, ?, ?)",
+        [record_uuid, form.form_id, form.version, locale, enumerator_id, _dump(answers), now, now],
+    )
+
+
+def _finalize_revision(db, record, form, answers, now) -> int:
+    revision = record["revision"] + 1
+    _write_revision(db, record, form, answers, revision, now)
+    db.execute(
+        "UPDATE records SET answers = ?, status = 'finalized', revision = ?, form_version = ?,"
+        " updated_at = ?, finalized_at = ? WHERE uuid = ?",
+        [_dump(answers), revision, form.version, now, now, record["uuid"]],
+    )
     return revision
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import current_app
 from flask_babel import format_date, format_datetime, format_decimal, gettext
 
+from . import validation
 from .clock import parse_iso
 
 
@@ -33,4 +34,5 @@ def init_app(app) -> None:
         datetime=lambda value: format_datetime(parse_iso(value), "short") if value else "",
         date=lambda value: format_date(parse_iso(value), "medium") if value else "",
     )
-    app.jinja_env.globals.update(status_label=status_label, hub_name=hub_name)
+    app.jinja_env.globals.update(status_label=status_label, hub_name=hub_name,
+                                  client_rules=validation.client_rules)

@@ -93,6 +93,18 @@ def read_page(form, index: int, formdata, stored: dict, locale: str, strict: boo
     return result
 
 
+def read_all(form, formdata, locale: str, strict: bool) -> PageResult:
+    """Every section of a form posted at once (the kiosk, a form filled on a phone)."""
+    whole = PageResult(answers={})
+    for index in range(len(form.sections)):
+        result = read_page(form, index, formdata, whole.answers, locale, strict)
+        whole.answers = result.answers
+        whole.errors.update(result.errors)
+        whole.raw.update(result.raw)
+        whole.unseen += result.unseen
+    return whole
+
+
 def check_record(form, answers: dict) -> dict[int, dict]:
     """Every problem of a whole record, by section index: used before finalizing."""
     problems: dict[int, dict] = {}
@@ -196,6 +208,41 @@ def check_value(form, question, value, answers: dict) -> str | None:
     if constraint and not expressions.to_boolean(evaluate(constraint, answers, current=value)):
         custom = question.get("constraint_message")
         return form.text(custom, _locale()) if custom else gettext("This answer is not allowed here.")
+    return None
+
+
+def client_rules(form, question) -> dict:
+    """The checks a page's script makes before answers leave the phone, with the hub's own
+    messages. The hub checks again; these spare a round trip and keep a phone's outbox free
+    of records the hub would refuse."""
+    rules = {}
+    if question.get("required"):
+        custom = question.get("required_message")
+        rules["required"] = (form.text(custom, _locale()) if custom
+                             else gettext("This question needs an answer."))
+    low, high = question.get("min"), question.get("max")
+    if low is not None or high is not None:
+        rules.update({"min": "" if low is None else low, "max": "" if high is None else high,
+                      "range-message": _range_message(low, high)})
+    if question.get("constraint"):
+        custom = question.get("constraint_message")
+        rules["constraint-message"] = (form.text(custom, _locale()) if custom
+                                       else gettext("This answer is not allowed here."))
+    type_message = _type_message(question)
+    if type_message:
+        rules["type-message"] = type_message
+    return rules
+
+
+def _type_message(question) -> str | None:
+    if question.type == "integer":
+        return gettext("Enter a whole number, using digits only.")
+    if question.type == "decimal":
+        return gettext("Enter a number.")
+    if question.type == "date" and question.get("appearance") == "month-year":
+        return gettext("Enter a month and year, such as 2024-03.")
+    if question.type == "date":
+        return gettext("Enter a date, such as 2024-03-15.")
     return None
 
 

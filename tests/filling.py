@@ -78,6 +78,14 @@ def page_data(form_id: str, section_index: int, answers: dict, action="next") ->
     return data
 
 
+def whole_data(form_id: str, record_uuid: str, answers: dict, action="finalize") -> list:
+    """The fields a whole-form page (a form filled on a phone) posts at once."""
+    data = [("_uuid", record_uuid), ("_action", action), ("form_version", FORMS[form_id].version)]
+    for index in range(len(FORMS[form_id].sections)):
+        data += page_data(form_id, index, answers)[2:]
+    return data
+
+
 def fill_form(browser, form_id: str, answers: dict, finalize=True) -> str:
     """Fill every section of a form as a person would; return the record UUID."""
     response = browser.get(f"/forms/{form_id}")

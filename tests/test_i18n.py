@@ -28,7 +28,7 @@ from collector.forms import builtin_forms, load_form
 from collector.form_library import import_form
 from collector.i18n import LOCALES
 from conftest import LiveHub
-from filling import REPORT_ANSWERS, SURVEY_ANSWERS, fill_form, page_data
+from filling import REPORT_ANSWERS, SURVEY_ANSWERS, fill_form, page_data, whole_data
 from test_feedback import send_feedback
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -285,6 +285,11 @@ def test_every_page_shows_only_catalog_text(pseudo_hub):
                                     page_data("community_survey", 7, survey, action="draft")))
     visit("finalized", phone.post(f"/records/{record_uuid}/finalize", {}))
     visit("records", phone.get("/records?status=finalized"))
+    visit("whole form", phone.get("/forms/community_survey/phone"))
+    version = re.search(r'name="form_version" value="([^"]+)"', phone.last.text).group(1)
+    whole = [(k, version if k == "form_version" else v) for k, v in whole_data(
+        "community_survey", "5d1c7a9e-2b4f-4e8a-9c3d-6f0a1b2c3d4e", dict(survey, age="9"))]
+    visit("whole form invalid", phone.post("/forms/community_survey/submit", whole))
     visit("preview", phone.get(f"/sync/preview/{record_uuid}"))
     visit("sync", phone.get("/sync"))
     visit("enroll refused", phone.post("/sync/enroll", {"server": "http://127.0.0.1:9",

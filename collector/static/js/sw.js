@@ -1,12 +1,13 @@
 /* Service worker: keeps the app shell and the forms opened on this phone, so a reload
    while the hub is out of reach still opens them. Only secure contexts run it. */
 'use strict';
-var SHELL = 'hub-shell-v1';
-var PAGES = 'hub-pages-v1';
+var VERSION = 'unversioned'; // the hub puts a digest of the shell files here
+var SHELL = 'hub-shell-' + VERSION;
+var PAGES = 'hub-pages-' + VERSION;
 var SHELL_FILES = ['/static/css/hub.css', '/static/js/expressions.js', '/static/js/form.js',
                    '/static/js/offline.js', '/static/favicon.svg'];
 // Pages kept for offline use: form pages and the kiosk, never pages with saved answers.
-var KEEP = /^\/(|feedback|forms\/[A-Za-z0-9_]+)$/;
+var KEEP = /^\/(|feedback|forms\/[A-Za-z0-9_]+(\/phone)?)$/;
 
 self.addEventListener('install', function (event) {
   event.waitUntil(caches.open(SHELL).then(function (cache) { return cache.addAll(SHELL_FILES); }));
@@ -14,7 +15,11 @@ self.addEventListener('install', function (event) {
 });
 
 self.addEventListener('activate', function (event) {
-  event.waitUntil(self.clients.claim());
+  // A new version of the hub's files: drop the copies of the old one.
+  event.waitUntil(caches.keys().then(function (names) {
+    return Promise.all(names.filter(function (name) { return name !== SHELL && name !== PAGES; })
+      .map(function (name) { return caches['delete'](name); }));
+  }).then(function () { return self.clients.claim(); }));
 });
 
 self.addEventListener('fetch', function (event) {
