@@ -7,54 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ENUMERATOR, PIN, need_tool, query
+from browsing import (answer_visible_questions, chromium, console_errors, pick, sign_in,  # noqa: F401
+                      visible, wait_for)
+from conftest import ENUMERATOR, PIN, query
 
 SCREENSHOTS = Path(__file__).parent / "screenshots"
-
-
-@pytest.fixture
-def chromium(request, tmp_path):
-    """Headless Chromium emulating a phone 360 px wide (or the width given as a param)."""
-    width = getattr(request, "param", 360)
-    binary, driver_path = need_tool("chromium"), need_tool("chromedriver")
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = binary
-    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                 "--no-first-run", f"--user-data-dir={tmp_path / 'profile'}",
-                 f"--window-size={width},640"):
-        options.add_argument(flag)
-    options.add_experimental_option("mobileEmulation", {
-        "deviceMetrics": {"width": width, "height": 640, "pixelRatio": 2}})
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    driver = webdriver.Chrome(options=options, service=Service(driver_path))
-    driver.implicitly_wait(0)
-    driver.phone_width = width
-    yield driver
-    driver.quit()
-
-
-def wait_for(driver, css: str):
-    """The element once the page that has it has loaded."""
-    from selenium.webdriver.support.ui import WebDriverWait
-
-    return WebDriverWait(driver, 15).until(
-        lambda d: d.find_elements("css selector", css) and d.find_element("css selector", css))
-
-
-def visible(driver, name: str) -> bool:
-    return driver.find_element("id", f"q-{name}").is_displayed()
-
-
-def pick(driver, name: str, value: str):
-    driver.find_element("css selector", f'input[name="{name}"][value="{value}"]').click()
-
-
-def console_errors(driver) -> list[str]:
-    return [entry["message"] for entry in driver.get_log("browser") if entry["level"] == "SEVERE"]
 
 
 def test_skip_logic_shows_and_hides_questions_live(hub, chromium):
@@ -160,14 +117,6 @@ def test_a_draft_survives_a_reload(hub, chromium):
 LANGUAGES = ("en", "fr", "es", "ar", "sw", "ha")
 
 
-def sign_in(driver, hub):
-    driver.get(hub.url + "/signin")
-    driver.find_element("id", "name").send_keys(ENUMERATOR)
-    driver.find_element("id", "pin").send_keys(PIN)
-    driver.find_element("css selector", "button.primary").click()
-    wait_for(driver, "form.inline")
-
-
 @pytest.mark.parametrize("lang", LANGUAGES)
 def test_screenshots_of_each_form_in_each_language(hub, chromium, lang):
     """Screenshots at 360x640 for reviewers and translators (tests/screenshots, not in git)."""
@@ -207,30 +156,6 @@ def test_pages_pass_automated_accessibility_checks(hub, chromium, path, lang):
     # Focus order follows the page: nothing jumps the queue with a positive tabindex.
     assert chromium.execute_script(
         "return document.querySelectorAll('[tabindex]:not([tabindex=\"-1\"]):not([tabindex=\"0\"])').length") == 0
-
-
-def answer_visible_questions(driver, answers):
-    """Answer what the page shows, as a person would: tap choices, type text."""
-    for block in driver.find_elements("css selector", ".q[data-name]"):
-        name, kind = block.get_attribute("data-name"), block.get_attribute("data-type")
-        if not block.is_displayed() or kind == "note" or name not in answers:
-            continue
-        value = answers[name]
-        if kind in ("select_one", "range") and block.find_elements("css selector", "input"):
-            block.find_element("css selector", f'input[value="{value}"]').click()
-        elif kind == "select_multiple":
-            for item in value:
-                box = block.find_element("css selector", f'input[value="{item}"]')
-                if not box.is_selected():
-                    box.click()
-        else:
-            field = block.find_element("css selector", "input:not([type=hidden]), textarea")
-            # Date and month pickers differ between phones: set the value as a picker would.
-            driver.execute_script(
-                "arguments[0].value = arguments[1];"
-                "arguments[0].dispatchEvent(new Event('input', {bubbles: true}));"
-                "arguments[0].dispatchEvent(new Event('change', {bubbles: true}));",
-                field, str(value))
 
 
 @pytest.mark.parametrize("lang", ["en", "ar"])

@@ -1,0 +1,179 @@
+"""Enumerators' forms on a phone with JavaScript, in a real Chromium: the whole form in one
+page stepped through section by section, checked as it is filled, kept on the phone when
+the hub is out of reach, and delivered exactly once when it is back."""
+
+from __future__ import annotations
+
+import json
+from types import SimpleNamespace
+
+import pytest
+
+from browsing import answer_visible_questions, chromium, console_errors, sign_in, start_chromium  # noqa: F401
+from conftest import query
+from faultproxy import FaultProxy
+from filling import REPORT_ANSWERS, SURVEY_ANSWERS
+
+
+def until(driver, condition, seconds=20):
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    return WebDriverWait(driver, seconds).until(condition)
+
+
+def element(driver, css):
+    return driver.find_element("css selector", css)
+
+
+def fill_step_by_step(driver, answers):
+    """Answer the open section, then Next, until the last section's Finalize button."""
+    until(driver, lambda d: d.find_elements("css selector", "form[data-steps]"))
+    for _ in range(15):
+        answer_visible_questions(driver, answers)
+        finish = element(driver, "button.step-finish")
+        if finish.is_displayed():
+            finish.click()
+            return
+        element(driver, "button.step-next").click()
+    raise AssertionError("the form never reached its last section")
+
+
+def outbox_text(driver) -> str:
+    return element(driver, "#outbox").text
+
+
+@pytest.mark.parametrize("lang", ["en", "ar"])
+@pytest.mark.parametrize("form_id, answers", [("community_survey", SURVEY_ANSWERS),
+                                              ("discrimination_report", REPORT_ANSWERS)])
+def test_a_form_opened_from_home_is_filled_whole_and_finalized(hub, chromium, db_path, form_id,
+                                                               answers, lang):
+    sign_in(chromium, hub)
+    chromium.get(f"{hub.url}/?lang={lang}")
+    link = until(chromium, lambda d: d.find_element("css selector", f'a[data-phone$="/{form_id}/phone"]'))
+    until(chromium, lambda d: link.get_attribute("href").endswith(f"/forms/{form_id}/phone"))
+    link.click()
+    fill_step_by_step(chromium, answers)
+    until(chromium, lambda d: "/phone" not in d.current_url)
+    [record] = query(db_path, "SELECT status, locale, revision, answers FROM records")
+    assert (record["status"], record["locale"], record["revision"]) == ("finalized", lang, 1)
+    stored = json.loads(record["answers"])
+    key = "discrimination_grounds" if form_id == "community_survey" else "incident_grounds"
+    assert stored["consent"] == "yes" and stored[key] == answers[key]
+    assert console_errors(chromium) == []
+
+
+def test_each_section_is_checked_before_the_next_with_the_hubs_messages(hub, chromium, db_path):
+    sign_in(chromium, hub)
+    chromium.get(f"{hub.url}/forms/community_survey/phone?lang=en")
+    until(chromium, lambda d: element(d, "button.step-next").is_displayed())
+    assert "Section 1 of" in element(chromium, "#step-0 .progress").text
+    element(chromium, "button.step-next").click()
+    assert "Please say whether the person agrees before continuing." in element(chromium, "#q-consent").text
+    assert element(chromium, "#step-0").is_displayed()
+    element(chromium, 'input[name="consent"][value="yes"]').click()
+    element(chromium, "button.step-next").click()
+    assert element(chromium, "#step-1").is_displayed() and not element(chromium, "#step-0").is_displayed()
+    element(chromium, "#f-age").send_keys("12")
+    element(chromium, "button.step-next").click()
+    assert "Enter a number from 15 to 120." in element(chromium, "#q-age").text
+    assert element(chromium, "#f-age").get_attribute("aria-invalid") == "true"
+    element(chromium, "#f-age").clear()
+    element(chromium, "#f-age").send_keys("4x")
+    element(chromium, "button.step-next").click()
+    assert "Enter a whole number, using digits only." in element(chromium, "#q-age").text
+    assert query(db_path, "SELECT count(*) AS n FROM records")[0]["n"] == 0
+
+
+def test_declining_consent_goes_straight_to_finalize(hub, chromium, db_path):
+    sign_in(chromium, hub)
+    chromium.get(f"{hub.url}/forms/community_survey/phone?lang=en")
+    until(chromium, lambda d: element(d, "button.step-next").is_displayed())
+    element(chromium, 'input[name="consent"][value="no"]').click()
+    assert element(chromium, "button.step-finish").is_displayed()
+    assert not element(chromium, "button.step-next").is_displayed()
+    element(chromium, "button.step-finish").click()
+    until(chromium, lambda d: "/phone" not in d.current_url)
+    [record] = query(db_path, "SELECT status, answers FROM records")
+    assert record["status"] == "finalized" and json.loads(record["answers"]) == {"consent": "no"}
+
+
+def test_records_finalized_while_the_hub_is_away_arrive_once(hub, chromium, db_path):
+    """Walk out of range, interview three people, come back: each record stored once."""
+    upstream = ("127.0.0.1", int(hub.url.rsplit(":", 1)[1]))
+    link = FaultProxy(upstream=upstream).start()
+    try:
+        sign_in(chromium, SimpleNamespace(url=link.url))
+        chromium.get(link.url + "/forms/discrimination_report/phone?lang=en")
+        until(chromium, lambda d: element(d, "button.step-next").is_displayed())
+        port = link.port
+        link.stop()
+        for n in range(3):
+            fill_step_by_step(chromium, dict(REPORT_ANSWERS, reporter_name=f"Reporter {n}"))
+            until(chromium, lambda d: f"waiting for the hub: {n + 1}" in outbox_text(d))
+            # Cleared for the next interview, back at the first section.
+            until(chromium, lambda d: element(d, "#step-0").is_displayed())
+        assert "Do not clear this browser's data" in outbox_text(chromium)
+        assert query(db_path, "SELECT count(*) AS n FROM records")[0]["n"] == 0
+        link = FaultProxy(upstream=upstream, port=port).start()
+        element(chromium, "#outbox button").click()
+        until(chromium, lambda d: outbox_text(d).count("Record finalized") == 3, 40)
+    finally:
+        link.stop()
+    rows = query(db_path, "SELECT uuid, status, revision, answers FROM records")
+    assert sorted(json.loads(r["answers"])["reporter_name"] for r in rows) == \
+        [f"Reporter {n}" for n in range(3)]
+    assert {(r["status"], r["revision"]) for r in rows} == {("finalized", 1)}
+    assert query(db_path, "SELECT count(*) AS n FROM revisions")[0]["n"] == 3
+    assert query(db_path, "SELECT count(*) AS n FROM outbox")[0]["n"] == 3
+
+
+def test_what_is_typed_survives_a_reload_with_its_uuid(hub, chromium):
+    sign_in(chromium, hub)
+    chromium.get(f"{hub.url}/forms/community_survey/phone?lang=en")
+    until(chromium, lambda d: element(d, "button.step-next").is_displayed())
+    element(chromium, 'input[name="consent"][value="yes"]').click()
+    element(chromium, "button.step-next").click()
+    element(chromium, "#f-age").send_keys("41")
+    record_uuid = element(chromium, 'input[name="_uuid"]').get_attribute("value")
+    chromium.refresh()
+    until(chromium, lambda d: element(d, "button.step-next").is_displayed())
+    assert element(chromium, 'input[name="consent"][value="yes"]').is_selected()
+    assert element(chromium, "#f-age").get_attribute("value") == "41"
+    assert element(chromium, 'input[name="_uuid"]').get_attribute("value") == record_uuid
+
+
+def test_over_https_a_reload_with_the_hub_away_opens_the_form_and_its_draft(hub, tmp_path):
+    """The CA installed as the connect page explains; the service worker keeps the shell."""
+    from collector.serving import start_https
+
+    server = start_https(hub.app, "127.0.0.1", 0, 4)
+    ca = hub.app.extensions["certificates"].ca_cert_path
+    link = FaultProxy(upstream=("127.0.0.1", server.bind_addr[1])).start()
+    driver = start_chromium(tmp_path, trusted_ca=ca)
+    try:
+        base = f"https://127.0.0.1:{link.port}"
+        sign_in(driver, SimpleNamespace(url=base))
+        page = f"{base}/forms/discrimination_report/phone?lang=fr"
+        driver.get(page)
+        assert driver.execute_script("return window.isSecureContext") is True
+        until(driver, lambda d: d.execute_script(
+            "return !!(navigator.serviceWorker && navigator.serviceWorker.controller)"), 30)
+        driver.get(page)  # now through the service worker, which keeps a copy
+        until(driver, lambda d: element(d, "button.step-next").is_displayed())
+        element(driver, 'input[name="consent"][value="yes"]').click()
+        element(driver, "button.step-next").click()
+        element(driver, 'input[name="reporter_role"][value="witness"]').click()
+        link.stop()  # the hub is out of reach
+        driver.refresh()
+        until(driver, lambda d: element(d, "button.step-next").is_displayed())
+        assert driver.execute_script("return typeof window.FormExpressions") == "object"
+        assert driver.execute_script(
+            "return getComputedStyle(document.querySelector('.actions button.primary')).backgroundColor") \
+            != "rgba(0, 0, 0, 0)"  # the style sheet came from the kept shell
+        assert element(driver, 'input[name="consent"][value="yes"]').is_selected()
+        assert element(driver, 'input[name="reporter_role"][value="witness"]').is_selected()
+        assert driver.find_element("tag name", "html").get_attribute("lang") == "fr"
+    finally:
+        driver.quit()
+        link.stop()
+        server.stop()
