@@ -30,7 +30,8 @@ _MONTH = re.compile(r"([0-9]{4}-(?:0[1-9]|1[0-2]))(?:-[0-9]{2})?")
 _PLACEHOLDERS = {"[email]", "[phone]", "[id]", "[name]"}
 # Arabic attaches "and", "with", "for", "like", "the" to the next word: "وعلي" is "and Ali".
 _PROCLITICS = ("و", "ف", "ب", "ل", "ك", "ال", "وال", "فال", "بال", "كال", "لل")
-_DEFAULTS = {"text": "scrub", "date": "generalize:month"}
+# A calculation may be built from anything (a name joined to a phone number): scrubbed.
+_DEFAULTS = {"text": "scrub", "date": "generalize:month", "calculate": "scrub"}
 
 
 class AnonymizerError(ValueError):
@@ -58,6 +59,15 @@ def _check_key(key) -> None:
     """A short or empty key would let anyone rebuild pseudonyms from guessed names."""
     if not isinstance(key, (bytes, bytearray)) or len(key) < MIN_KEY_BYTES:
         raise AnonymizerError(f"The pseudonym key must be at least {MIN_KEY_BYTES} bytes.")
+
+
+def _scrubbed(value, names):
+    """Text scrubbed; a number kept only if it could not be an ID or a phone number."""
+    if isinstance(value, str):
+        return scrub_text(value, names)
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return value if scrub_text(str(value), names) == str(value) else _DROP
+    return _DROP
 
 
 def scrub_text(text: str, names) -> str:
@@ -110,7 +120,7 @@ def _step(question, form, key: bytes, names: list[str]):
     if rule == "drop":
         return lambda value: _DROP
     if rule == "scrub":
-        return lambda value: scrub_text(value, names) if isinstance(value, str) else _DROP
+        return lambda value: _scrubbed(value, names)
     if rule == "pseudonymize":
         return lambda value: _pseudonymize(question.name, value, key)
     if rule == "generalize:age_band":

@@ -27,7 +27,8 @@ def _feedback_limit():
 
 @bp.route("", methods=("GET",))
 def kiosk():
-    return _render(get_form(FORM_ID), new_uuid(), {})
+    form = get_form(FORM_ID)
+    return _render(form, new_uuid(), validation.defaults(form))
 
 
 @bp.route("", methods=("POST",))
@@ -37,7 +38,8 @@ def submit():
     record_uuid = request.form.get("_uuid", "")
     if not is_uuid(record_uuid):
         abort(400)
-    result = validation.read_all(form, request.form, current_locale(), strict=True)
+    result = validation.read_all(form, request.form, current_locale(), strict=True,
+                                 stored=validation.defaults(form))
     answers = result.answers
     if result.errors:
         return _render(form, record_uuid, answers, result.errors, result.raw), 422

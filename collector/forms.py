@@ -38,9 +38,10 @@ QUESTION_TYPES = (
     "date",
     "range",
     "note",
+    "calculate",
 )
-# Types whose answer the person types or picks; a note holds no value.
-INPUT_TYPES = tuple(t for t in QUESTION_TYPES if t != "note")
+# Types whose answer the person types or picks; a note holds no value, a calculate is computed.
+INPUT_TYPES = tuple(t for t in QUESTION_TYPES if t not in ("note", "calculate"))
 
 PRIVACY_RULES = ("drop", "pseudonymize", "scrub", "keep")
 GENERALIZE_TARGETS = ("age_band", "month", "parent", "bins")
@@ -115,7 +116,7 @@ class QuestionSchema(Schema):
 
     name = fields.String(required=True, validate=validate.Regexp(NAME_PATTERN))
     type = fields.String(required=True, validate=validate.OneOf(QUESTION_TYPES))
-    label = TranslatedText(required=True)
+    label = TranslatedText()  # every type but calculate needs one (checked below)
     hint = TranslatedText()
     choices = fields.String()
     required = fields.Boolean(load_default=False)
@@ -131,10 +132,21 @@ class QuestionSchema(Schema):
     identifying = fields.Boolean(load_default=False)
     privacy = fields.String(validate=check_privacy_rule)
     source = fields.String()
+    # A value computed from other answers (type calculate), kept with the record.
+    calculation = fields.String(validate=check_expression)
+    # The answer a new record starts with, as it would be typed ("3", "yes", "2024-03-15").
+    default = fields.String()
+    # Shown but not answerable: keeps its default or computed value.
+    read_only = fields.Boolean(load_default=False)
 
     @validates_schema
     def check_type_options(self, data, **kwargs):
         kind = data["type"]
+        if kind != "calculate" and not data.get("label"):
+            raise ValidationError("Give the text in at least one language.", "label")
+        if (kind == "calculate") != bool(data.get("calculation")):
+            raise ValidationError("A calculate question needs a calculation, and only it has "
+                                  "one.", "calculation")
         if kind in ("select_one", "select_multiple") and not data.get("choices"):
             raise ValidationError("A select question needs a choice list.", "choices")
         if kind == "range" and "parameters" not in data:
@@ -210,7 +222,8 @@ def _reference_errors(data: dict) -> list[str]:
                 errors.append(f"{where}: no choice list named '{question['choices']}'.")
             if question.get("source") and question["source"] not in source_ids:
                 errors.append(f"{where}: no source with id '{question['source']}'.")
-            for expr in filter(None, [question.get("relevant"), question.get("constraint")]):
+            for expr in filter(None, [question.get("relevant"), question.get("constraint"),
+                                      question.get("calculation")]):
                 errors += _unknown_references(where, expr, seen)
     return errors
 
@@ -239,6 +252,11 @@ class Question:
     @property
     def holds_value(self) -> bool:
         return self.type != "note"
+
+    @property
+    def answered(self) -> bool:
+        """A value the person gives on the page: not a note, a calculation or read-only."""
+        return self.type in INPUT_TYPES and not self.get("read_only")
 
 
 class FormDefinition:

@@ -30,7 +30,7 @@ def start(form_id: str):
     form = get_form(form_id)
     if form_id == "community_feedback":
         return redirect(url_for("feedback.kiosk"))
-    return render_page(form, new_uuid(), 0, answers={})
+    return render_page(form, new_uuid(), 0, answers=validation.defaults(form))
 
 
 @bp.route("/forms/<form_id>/phone")
@@ -42,7 +42,7 @@ def phone(form_id: str):
     form = get_form(form_id)
     if form_id == "community_feedback":
         return redirect(url_for("feedback.kiosk"))
-    return render_whole(form, new_uuid(), {})
+    return render_whole(form, new_uuid(), validation.defaults(form))
 
 
 @bp.route("/forms/<form_id>/submit", methods=("POST",))
@@ -57,11 +57,12 @@ def submit_whole(form_id: str):
                                or record["form_id"] != form_id):
         abort(409)
     form = get_form(form_id, record["form_version"] if record else request.form.get("form_version"))
+    stored = record["answers"] if record else validation.defaults(form)
     if request.form.get("_action") == "draft":
-        return _keep_whole_draft(form, record_uuid)
-    result = validation.read_all(form, request.form, current_locale(), strict=True)
+        return _keep_whole_draft(form, record_uuid, stored)
+    result = validation.read_all(form, request.form, current_locale(), strict=True, stored=stored)
     if result.errors or result.unseen:
-        return _whole_needs_attention(form, record_uuid, result)
+        return _whole_needs_attention(form, record_uuid, result, stored)
     try:
         revision = finalize_whole(get_db(), record_uuid, form, current_locale(), g.user["id"],
                                   result.answers)
@@ -82,8 +83,8 @@ def from_outbox() -> bool:
     return request.headers.get("X-Hub-Outbox") == "1"
 
 
-def _keep_whole_draft(form, record_uuid):
-    result = validation.read_all(form, request.form, current_locale(), strict=False)
+def _keep_whole_draft(form, record_uuid, stored):
+    result = validation.read_all(form, request.form, current_locale(), strict=False, stored=stored)
     if result.errors:
         return render_whole(form, record_uuid, result.answers, result), 422
     _save(record_uuid, form, result.answers)
@@ -91,14 +92,14 @@ def _keep_whole_draft(form, record_uuid):
     return redirect(url_for("interview.record_list"))
 
 
-def _whole_needs_attention(form, record_uuid, result):
+def _whole_needs_attention(form, record_uuid, result, stored):
     """On the page: shown again with the problems. From an outbox: nothing typed on the
     phone is lost; what reads as the right type is kept on the hub as a draft to resume."""
     if not from_outbox():
         notice = (None if result.errors else
                   gettext("Your answers open more questions. Please look at them and send again."))
         return render_whole(form, record_uuid, result.answers, result, notice), 422
-    draft = validation.read_all(form, request.form, current_locale(), strict=False)
+    draft = validation.read_all(form, request.form, current_locale(), strict=False, stored=stored)
     _save(record_uuid, form, draft.answers)
     message = gettext("Record %(code)s reached the hub as a draft: some answers need attention. "
                       "Resume it from the record list.", code=record_uuid[:8])
@@ -124,7 +125,7 @@ def page(record_uuid: str, page: int):
     form = _record_form(record)
     if not 0 <= page < len(form.sections):
         abort(404)
-    answers = record["answers"] if record else {}
+    answers = record["answers"] if record else validation.defaults(form)
     if request.method == "GET":
         return render_page(form, record_uuid, page, answers)
     action = request.form.get("_action", "next")
@@ -267,7 +268,8 @@ def _review_sections(form, answers):
             continue
         items = [(form.text(q.label, locale), display_value(form, q, answers.get(q.name), locale))
                  for q in form.section_questions(index)
-                 if q.holds_value and validation.is_relevant(form, q, answers)]
+                 if q.holds_value and q.type != "calculate"
+                 and validation.is_relevant(form, q, answers)]
         sections.append({"index": index, "label": form.text(section["label"], locale),
                          "items": items})
     return sections

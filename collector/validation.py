@@ -38,17 +38,64 @@ def section_index(form, question) -> int:
 
 
 def section_is_relevant(form, index: int, values: dict) -> bool:
-    """A section counts when at least one of its questions applies."""
-    return any(is_relevant(form, q, values) for q in form.section_questions(index))
+    """A section counts when at least one of its questions applies (calculations are
+    never shown, so a section of only those is never a page)."""
+    return any(is_relevant(form, q, values) for q in form.section_questions(index)
+               if q.type != "calculate")
+
+
+def compute(form, answers: dict) -> dict:
+    """Answers with every calculate question (re)computed, in form order, so a calculation
+    may use an earlier one. An irrelevant or empty calculation holds no value."""
+    result = dict(answers)
+    for name, question in form.questions.items():
+        if question.type != "calculate":
+            continue
+        result.pop(name, None)
+        if is_relevant(form, question, result):
+            value = _stored(evaluate(question.calculation, result))
+            if value is not None:
+                result[name] = value
+    return result
+
+
+def _stored(value):
+    """An expression's result as an answer is stored: a whole number as an int."""
+    if isinstance(value, bool):
+        return expressions.to_text(value)
+    if isinstance(value, (int, float)):
+        if value != value or value in (float("inf"), float("-inf")):
+            return None
+        return int(value) if float(value).is_integer() else value
+    text = expressions.to_text(value)
+    return text or None
+
+
+def defaults(form) -> dict:
+    """The answers a new record starts with: each question's default, then calculations."""
+    answers = {}
+    for name, question in form.questions.items():
+        raw = question.get("default")
+        if raw is None or question.type == "calculate":
+            continue
+        if question.type == "select_multiple":
+            value, error = parse_value(form, question, raw.split(), "en")
+        else:
+            value, error = parse_value(form, question, raw, "en")
+        if value is not None and not error:
+            answers[name] = value
+    return compute(form, answers)
 
 
 def prune(form, answers: dict) -> dict:
-    """Drop answers to questions that are not relevant (in form order, so chains settle)."""
-    result = dict(answers)
+    """Drop answers to questions that are not relevant (in form order, so chains settle),
+    with calculations computed before (relevance may use them) and after (they may use
+    what was dropped)."""
+    result = compute(form, answers)
     for name, question in form.questions.items():
         if name in result and not is_relevant(form, question, result):
             del result[name]
-    return result
+    return compute(form, result)
 
 
 @dataclass
@@ -66,7 +113,7 @@ def read_page(form, index: int, formdata, stored: dict, locale: str, strict: boo
     `strict` adds required and constraint checks (moving on, finalizing);
     saving a draft only needs values of the right type.
     """
-    questions = [q for q in form.section_questions(index) if q.holds_value]
+    questions = [q for q in form.section_questions(index) if q.answered]
     answers = dict(stored)
     result = PageResult(answers=answers)
     for question in questions:
@@ -93,9 +140,10 @@ def read_page(form, index: int, formdata, stored: dict, locale: str, strict: boo
     return result
 
 
-def read_all(form, formdata, locale: str, strict: bool) -> PageResult:
-    """Every section of a form posted at once (the kiosk, a form filled on a phone)."""
-    whole = PageResult(answers={})
+def read_all(form, formdata, locale: str, strict: bool, stored: dict | None = None) -> PageResult:
+    """Every section of a form posted at once (the kiosk, a form filled on a phone);
+    `stored` holds what no page posts (defaults of read-only questions)."""
+    whole = PageResult(answers=dict(stored or {}))
     for index in range(len(form.sections)):
         result = read_page(form, index, formdata, whole.answers, locale, strict)
         whole.answers = result.answers
@@ -110,7 +158,7 @@ def check_record(form, answers: dict) -> dict[int, dict]:
     problems: dict[int, dict] = {}
     for index in range(len(form.sections)):
         for question in form.section_questions(index):
-            if question.holds_value and is_relevant(form, question, answers):
+            if question.answered and is_relevant(form, question, answers):
                 error = check_value(form, question, answers.get(question.name), answers)
                 if error:
                     problems.setdefault(index, {})[question.name] = error
@@ -216,6 +264,8 @@ def client_rules(form, question) -> dict:
     messages. The hub checks again; these spare a round trip and keep a phone's outbox free
     of records the hub would refuse."""
     rules = {}
+    if not question.answered:
+        return rules
     if question.get("required"):
         custom = question.get("required_message")
         rules["required"] = (form.text(custom, _locale()) if custom

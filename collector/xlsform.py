@@ -145,11 +145,10 @@ SINGLE_COLON_BASES = sorted(
      or COLUMN_ALIASES.get(b) in TRANSLATABLE], key=len, reverse=True)
 SURVEY_COLUMNS = {"type", "name", "label", "hint", "required", "required_message", "relevant",
                   "constraint", "constraint_message", "appearance", "parameters", "privacy",
-                  "identifying"}
+                  "identifying", "calculation", "default", "read_only"}
 # Columns ODK uses that the collector cannot honour: an error on every row that fills one.
 UNSUPPORTED_COLUMNS = {
     "choice_filter": "choice filters (cascading selects) are not supported yet",
-    "calculation": "calculations are not supported yet",
     "repeat_count": "repeats are not supported yet",
     "trigger": "triggers are not supported yet",
     "media": "images, audio and video in questions are not supported yet",
@@ -157,10 +156,16 @@ UNSUPPORTED_COLUMNS = {
 }
 # Columns that are safe to leave out: a warning on every row that fills one.
 IGNORED_COLUMNS = {
-    "default": "default answers are not supported yet; the question starts empty",
-    "read_only": "read-only questions are not supported yet; the question can be answered",
     "guidance_hint": "guidance hints are not shown by the collector",
 }
+# What a fixed default must look like, by type (choices are checked against their list).
+DEFAULT_FORMS = {
+    "integer": re.compile(r"[+-]?\d{1,15}"),
+    "range": re.compile(r"[+-]?\d{1,15}"),
+    "decimal": re.compile(r"[+-]?(\d+\.?\d*|\.\d+)"),
+    "date": re.compile(r"\d{4}-\d{2}-\d{2}"),
+}
+ANY_TEXT = re.compile(".*", re.DOTALL)
 SUPPORTED_APPEARANCES = {
     "minimal": ("select_one", "select_multiple"),
     "horizontal": ("select_one", "select_multiple"),
@@ -283,7 +288,7 @@ TYPE_ALIASES = {
     "add audio prompt": "audio", "add video prompt": "video", "add file prompt": "file",
     "imei": "deviceid",
 }
-BASIC_TYPES = {"text", "integer", "decimal", "date", "range", "note"}
+BASIC_TYPES = {"text", "integer", "decimal", "date", "range", "note", "calculate"}
 SELECT_TYPES = {
     "select_one": "select_one", "select one": "select_one", "select1": "select_one",
     "select_multiple": "select_multiple", "select all that apply": "select_multiple",
@@ -295,7 +300,6 @@ EXTERNAL_SELECTS = {"select_one_from_file", "select_multiple_from_file",
 UNSUPPORTED_TYPES = {
     "time": "time questions are not supported yet",
     "datetime": "date-and-time questions are not supported yet",
-    "calculate": "calculations are not supported yet",
     "hidden": "hidden questions are not supported yet",
     "image": "media questions (image) are not supported yet",
     "audio": "media questions (audio) are not supported yet",
@@ -758,8 +762,8 @@ class _Converter:
         if kind is None:
             return None  # already an error; its other columns do not matter
         self.row_columns(row)
-        label = self.texts(row, "label")
-        if not label:
+        label = self.texts(row, "label", warn_missing=kind != "calculate")
+        if not label and kind != "calculate":
             self.error("missing_label", f"The question '{name}' has no label." if name
                        else "This question has no label.", SURVEY,
                        row.number, row.header("label"))
@@ -767,7 +771,9 @@ class _Converter:
             self.warn("label_reference", "The collector shows labels as written: a ${name} "
                       "in a label is not replaced by the answer.", SURVEY, row.number,
                       row.header("label"))
-        spec: dict[str, Any] = {"name": name or "", "type": kind, "label": label}
+        spec: dict[str, Any] = {"name": name or "", "type": kind}
+        if label:
+            spec["label"] = label
         if kind == "acknowledge":
             self.warn("converted_type", "'acknowledge' becomes a single-choice question with "
                       "one answer, 'OK'.", SURVEY, row.number, type_header)
@@ -806,11 +812,47 @@ class _Converter:
             self.error("bad_privacy", "An identifying field must be dropped or pseudonymized: "
                        "write drop or pseudonymize in the privacy column.", SURVEY, row.number,
                        privacy_header)
+        self.calculation(row, spec)
+        self.default_and_read_only(row, spec)
         self.appearance(row, spec)
         self.parameters(row, spec)
         if spec["type"] in ("integer", "decimal", "text") and "constraint" in spec:
             self.recover_bounds(spec)
         return spec
+
+    def calculation(self, row: _Row, spec: dict) -> None:
+        value, header = row.cell("calculation")
+        if spec["type"] == "calculate":
+            if not value:
+                self.error("missing_calculation", "A calculate question needs a calculation.",
+                           SURVEY, row.number, header or row.header("type"))
+                spec["calculation"] = "''"
+            else:
+                spec["calculation"] = value
+                self.expressions.append((row.number, header, value))
+        elif value:
+            self.warn("ignored_column", "A calculation on a question that is not 'calculate' "
+                      "(a dynamic default) is ignored: the question starts empty.", SURVEY,
+                      row.number, header)
+
+    def default_and_read_only(self, row: _Row, spec: dict) -> None:
+        default, header = row.cell("default")
+        if default is not None and spec["type"] not in ("note", "calculate"):
+            if "${" in default or "(" in default:
+                self.warn("ignored_column", f"The default '{default}' is an expression; only "
+                          "fixed defaults are supported, so it is ignored.", SURVEY, row.number,
+                          header)
+            elif not DEFAULT_FORMS.get(spec["type"], ANY_TEXT).fullmatch(default.strip()):
+                self.error("bad_default", f"'{default}' is not a {spec['type']} answer.",
+                           SURVEY, row.number, header)
+            else:
+                spec["default"] = default.strip()
+        read_only, header = row.cell("read_only")
+        if read_only is not None and self.yes_no(read_only, row, header):
+            if spec["type"] in ("note", "calculate"):
+                return
+            spec["read_only"] = True
+            spec.pop("required", None)  # nobody can answer it
 
     def yes_no(self, value: str, row: _Row, header: str) -> bool:
         low = value.strip().lower()
@@ -1089,7 +1131,7 @@ def xlsform_rows(form: FormDefinition) -> dict[str, list[list[Any]]]:
     survey = [["type", "name", *translated("label"), *translated("hint"), "required",
                *translated("required_message"), "relevant", "constraint",
                *translated("constraint_message"), "appearance", "parameters", "privacy",
-               "identifying"]]
+               "identifying", "calculation", "default", "read_only"]]
     blank_texts = [None] * len(codes)
     question_names = set(form.questions)
     taken = set(question_names) | set(form.data.get("choices", {}))
@@ -1103,20 +1145,21 @@ def xlsform_rows(form: FormDefinition) -> dict[str, list[list[Any]]]:
         taken.add(group)
         survey.append(["begin group", group, *cells(section["label"]), *blank_texts, None,
                        *blank_texts, section.get("relevant"), None, *blank_texts,
-                       "field-list", None, None, None])
+                       "field-list", None, None, None, None, None, None])
         for q in section["questions"]:
             kind = q["type"]
             if kind in ("select_one", "select_multiple"):
                 kind = f"{kind} {q['choices']}"
             params = q.get("parameters")
             survey.append([
-                kind, q["name"], *cells(q["label"]), *cells(q.get("hint")),
+                kind, q["name"], *cells(q.get("label")), *cells(q.get("hint")),
                 "yes" if q.get("required") else None, *cells(q.get("required_message")),
                 q.get("relevant"), export_constraint(q), *cells(q.get("constraint_message")),
                 q.get("appearance"),
                 (f"start={params['start']} end={params['end']} step={params.get('step', 1)}"
                  if params else None),
                 q.get("privacy"), "yes" if q.get("identifying") else None,
+                q.get("calculation"), q.get("default"), "yes" if q.get("read_only") else None,
             ])
         survey.append(["end group"])
     choice_lists = form.data.get("choices", {})

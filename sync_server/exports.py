@@ -140,7 +140,7 @@ def _answer_columns(name: str, forms: list[FormDefinition]) -> list[Column]:
     form, question = next((f, f.questions[name]) for f in reversed(forms)
                           if name in f.questions and _received(f.questions[name]))
     kept = rule_for(question) == "keep"
-    label = question.label
+    label = question.get("label") or {"en": name}  # a calculation has no label: its name
     if question.type == "select_multiple" and kept:
         choices = _choice_union(name, forms)
         main = Column(name, name, "multiple", label, choices=choices)
@@ -149,7 +149,9 @@ def _answer_columns(name: str, forms: list[FormDefinition]) -> list[Column]:
                          for choice, choice_label in choices]
     if question.type == "select_one" and kept:
         return [Column(name, name, "code", label, choices=_choice_union(name, forms))]
-    kind = "number" if question.type in NUMERIC_TYPES and kept else "text"
+    # A calculation is numeric until a value says otherwise (then Stata/SPSS make it text).
+    numeric = (question.type in NUMERIC_TYPES and kept) or question.type == "calculate"
+    kind = "number" if numeric else "text"
     return [Column(name, name, kind, label)]
 
 

@@ -158,8 +158,7 @@ EXPECTED = {
         "privacy": {"village": "scrub"},
         "warnings": {("ignored_type", "survey", 2, "type"), ("ignored_type", "survey", 3, "type"),
                      ("converted_type", "survey", 4, "type"),
-                     ("ignored_appearance", "survey", 5, "appearance"),
-                     ("ignored_column", "survey", 6, "default")},
+                     ("ignored_appearance", "survey", 5, "appearance")},
     },
 }
 
@@ -285,8 +284,7 @@ BROKEN = {
     "bad_repeat": {("unsupported_type", "survey", 3, "type")},
     "bad_geopoint": {("unsupported_type", "survey", 3, "type"),
                      ("unsupported_type", "survey", 4, "type")},
-    "bad_calculate": {("unsupported_type", "survey", 4, "type"),
-                      ("unsupported_type", "survey", 5, "type")},
+    "bad_calculate": {("unsupported_type", "survey", 5, "type")},  # time; the calculate is fine
     "bad_expression": {("bad_expression", "survey", 2, "constraint"),
                        ("unknown_reference", "survey", 3, "relevant"),
                        ("bad_expression", "survey", 4, "relevant")},
@@ -465,7 +463,7 @@ def test_unbalanced_groups():
 
 
 def test_ignored_columns_and_appearances_are_warnings():
-    rows = [{"type": "text", "name": "a", "label": "A", "default": "x", "read_only": "yes",
+    rows = [{"type": "text", "name": "a", "label": "A", "calculation": "1",
              "appearance": "multiline numbers"},
             {"type": "integer", "name": "b", "label": "B", "appearance": "multiline"},
             {"type": "select_one yn", "name": "c", "label": "C",
@@ -474,7 +472,7 @@ def test_ignored_columns_and_appearances_are_warnings():
     result = convert(sheets(rows, choices=[{"list_name": "yn", "name": "y", "label": "Y"}]))
     assert result.ok
     assert problems(result.warnings) == {
-        ("ignored_column", "survey", 2, "default"), ("ignored_column", "survey", 2, "read_only"),
+        ("ignored_column", "survey", 2, "calculation"),
         ("ignored_appearance", "survey", 2, "appearance"),
         ("ignored_appearance", "survey", 3, "appearance"),
         ("ignored_appearance", "survey", 4, "appearance"),
@@ -511,7 +509,7 @@ def test_unsupported_features_by_type_and_column():
         ["datetime", "geotrace", "geoshape", "barcode", "audio", "video", "file",
          "hidden", "rank colours", "select_multiple_from_file x.csv", "xml-external",
          "selfie"])]
-    rows.append({"type": "text", "name": "c", "label": "C", "calculation": "1",
+    rows.append({"type": "text", "name": "c", "label": "C",
                  "media::image": "a.png", "trigger": "${q0}"})
     rows.append({"type": "text", "name": "p", "label": "P",
                  "relevant": "pulldata('a','b','c','d')"})
@@ -519,8 +517,7 @@ def test_unsupported_features_by_type_and_column():
     codes = [(p.code, p.row, p.column) for p in result.errors]
     assert codes[:12] == [("unsupported_type", n, "type") for n in range(2, 11)] + [
         ("external_data", 11, "type"), ("external_data", 12, "type"), ("unknown_type", 13, "type")]
-    assert set(codes[12:]) == {("unsupported_column", 14, "calculation"),
-                               ("unsupported_column", 14, "media::image"),
+    assert set(codes[12:]) == {("unsupported_column", 14, "media::image"),
                                ("unsupported_column", 14, "trigger"),
                                ("external_data", 15, "relevant")}
     assert convert({**sheets([{"type": "text", "name": "a", "label": "A"}]),
@@ -653,8 +650,8 @@ def test_cli_imports_an_xlsform(data_dir):
     result = run("forms", "import", path, "--data-dir", data_dir)
     assert result.exit_code == 0, result.output
     assert result.output.endswith("Imported kobo_intake version vX7hq2.\n")
-    assert "Warning: survey row 6, column default: " in result.output
-    assert result.output.count("Warning: ") == 5
+    assert "Warning: survey row 5, column appearance: " in result.output
+    assert result.output.count("Warning: ") == 4
     [row] = query(data_dir / "collector.db", "SELECT form_id, version, definition, source "
                   "FROM forms")
     assert (row["form_id"], row["version"], row["source"]) == ("kobo_intake", "vX7hq2",
@@ -762,3 +759,47 @@ def test_sync_server_publishes_an_xlsform(tmp_path):
     store = Store(tmp_path / "central" / "sync-server.db")
     assert len(store.published_forms()) == 1
     store.close()
+
+
+def test_calculate_default_and_read_only():
+    rows = [{"type": "integer", "name": "adults", "label": "Adults", "default": "2"},
+            {"type": "integer", "name": "children", "label": "Children", "default": "x1"},
+            {"type": "calculate", "name": "total", "calculation": "${adults} + ${children}"},
+            {"type": "text", "name": "site", "label": "Site", "default": "Camp A",
+             "read_only": "yes", "required": "yes"},
+            {"type": "calculate", "name": "broken"},
+            {"type": "date", "name": "seen", "label": "Seen", "default": "today()"},
+            {"type": "integer", "name": "big", "label": "Big",
+             "relevant": "${total} > ${missing}"}]
+    result = convert(sheets(rows))
+    assert problems(result.errors) == {("bad_default", "survey", 3, "default"),
+                                       ("missing_calculation", "survey", 6, "calculation"),
+                                       ("unknown_reference", "survey", 8, "relevant")}
+    assert problems(result.warnings) == {("ignored_column", "survey", 7, "default")}
+    rows = rows[:1] + [dict(rows[1], default="1"), rows[2], rows[3]]
+    form = convert(sheets(rows)).form
+    assert form.questions["total"].spec == {"name": "total", "type": "calculate",
+                                            "calculation": "${adults} + ${children}",
+                                            "required": False, "identifying": False,
+                                            "read_only": False}
+    assert form.questions["adults"].default == "2"
+    site = form.questions["site"]
+    assert site.read_only and not site.required and site.default == "Camp A"
+
+
+def test_calculate_default_and_read_only_go_back_out_to_pyxform(tmp_path):
+    rows = [{"type": "integer", "name": "adults", "label": "Adults", "default": "2"},
+            {"type": "integer", "name": "children", "label": "Children"},
+            {"type": "calculate", "name": "total", "calculation": "${adults} + ${children}"},
+            {"type": "text", "name": "site", "label": "Site", "default": "Camp A",
+             "read_only": "yes"}]
+    form = convert(sheets(rows)).form
+    path = tmp_path / "back.xlsx"
+    xlsform.to_xlsform(form, path)
+    xml = pyxform_convert(xlsform=str(path)).xform
+    assert 'calculate="' in xml
+    assert "readonly=\"true()\"" in xml
+    again = xlsform.read_xlsform(path)
+    assert again.ok, again.errors
+    assert again.form.questions["total"].calculation == "${adults} + ${children}"
+    assert again.form.questions["site"].read_only and again.form.questions["adults"].default == "2"

@@ -50,11 +50,24 @@
     var key;
     for (key in earlier) { if (Object.prototype.hasOwnProperty.call(earlier, key)) { values[key] = earlier[key]; } }
     blocks.forEach(function (block) {
-      if (block.getAttribute('data-type') !== 'note' && !block.hidden) {
-        values[block.getAttribute('data-name')] = valueOf(block);
+      var type = block.getAttribute('data-type'), name = block.getAttribute('data-name');
+      if (type === 'calculate') {
+        // Computed in form order, so a later calculation can use an earlier one.
+        delete values[name];
+        try {
+          if (relevant(block, values)) { values[name] = calculated(block, values); }
+        } catch (error) { /* the hub computes it when the page is sent */ }
+      } else if (type !== 'note' && !block.hidden) {
+        values[name] = valueOf(block);
       }
     });
     return values;
+  }
+
+  function calculated(block, values) {
+    var source = block.getAttribute('data-calculation');
+    if (!compiled[source]) { compiled[source] = E.parse(source); }
+    return compiled[source].evaluate({ values: values, now: new Date() });
   }
 
   function evaluate(source, values, current) {
@@ -79,6 +92,7 @@
     for (var pass = 0; pass < 2; pass++) {
       var values = currentValues();
       blocks.forEach(function (block) {
+        if (block.getAttribute('data-type') === 'calculate') { return; } // never shown
         var show = relevant(block, values);
         block.hidden = !show;
         var shown = block.querySelector('input[name="_shown"]');

@@ -1,0 +1,146 @@
+"""Calculations, defaults and read-only questions: computed by the hub when a page is sent,
+live in the browser, and never changed by what a page posts for a read-only question."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+
+from browsing import chromium, sign_in  # noqa: F401
+from conftest import query
+
+HOUSEHOLD = {
+    "form_id": "household_count", "version": "1", "title": {"en": "Household count"},
+    "sections": [
+        {"name": "members", "label": {"en": "Members"}, "questions": [
+            {"name": "site", "type": "text", "label": {"en": "Site"}, "default": "Camp A",
+             "read_only": True},
+            {"name": "adults", "type": "integer", "label": {"en": "Adults"}, "default": "2",
+             "required": True},
+            {"name": "children", "type": "integer", "label": {"en": "Children"},
+             "required": True},
+            {"name": "total", "type": "calculate",
+             "calculation": "${adults} + ${children}"},
+            {"name": "size_band", "type": "calculate",
+             "calculation": "if(${total} > 5, 'large', 'small')"},
+            {"name": "too_many", "type": "integer", "label": {"en": "Check"},
+             "constraint": ". = ${total}", "relevant": "${total} > 20",
+             "constraint_message": {"en": "Must equal the total."}},
+        ]},
+        {"name": "crowding", "label": {"en": "Crowding"}, "relevant": "${size_band} = 'large'",
+         "questions": [
+             {"name": "rooms", "type": "integer", "label": {"en": "Rooms"}, "required": True},
+         ]},
+    ],
+}
+
+
+@pytest.fixture
+def counted_hub(hub, db_path):
+    from collector.db import open_database
+    from collector.form_library import import_form
+    from collector.forms import load_form
+
+    db = open_database(db_path)
+    import_form(db, load_form(HOUSEHOLD), "test")
+    db.close()
+    return hub
+
+
+def first_page(phone, data):
+    page = phone.get("/forms/household_count").text
+    path = re.search(r'<form method="post" action="(/records/[^"]+)"', page).group(1)
+    fields = [("form_id", "household_count"), ("_action", "next")]
+    fields += [("_shown", n) for n in ("adults", "children", "too_many")] + list(data.items())
+    return phone.post(path, fields)
+
+
+def test_a_new_record_starts_with_the_defaults(counted_hub):
+    phone = counted_hub.browser("en")
+    phone.signin()
+    page = phone.get("/forms/household_count").text
+    assert re.search(r'id="f-adults" name="adults"[^>]*value="2"', page)
+    assert re.search(r'id="f-site" name="site"[^>]*disabled[^>]*value="Camp A"', page)
+    assert 'data-calculation="${adults} + ${children}"' in page
+
+
+def test_calculations_are_stored_and_read_only_answers_cannot_be_changed(counted_hub, db_path):
+    phone = counted_hub.browser("en")
+    phone.signin()
+    response = first_page(phone, {"adults": "3", "children": "4", "site": "Somewhere else"})
+    assert response.status_code == 200 and response.url.endswith("/1")  # crowding is relevant
+    [record] = query(db_path, "SELECT answers FROM records")
+    assert json.loads(record["answers"]) == {"site": "Camp A", "adults": 3, "children": 4,
+                                             "total": 7, "size_band": "large"}
+
+
+def test_a_small_household_skips_the_section_its_calculation_closes(counted_hub, db_path):
+    phone = counted_hub.browser("en")
+    phone.signin()
+    response = first_page(phone, {"adults": "1", "children": "1"})
+    assert response.url.endswith("/review")
+    assert "Crowding" not in response.text and "size_band" not in response.text
+    [record] = query(db_path, "SELECT answers FROM records")
+    assert json.loads(record["answers"])["size_band"] == "small"
+
+
+def test_a_constraint_can_use_a_calculation(counted_hub, db_path):
+    phone = counted_hub.browser("en")
+    phone.signin()
+    response = first_page(phone, {"adults": "15", "children": "10", "too_many": "24"})
+    assert response.status_code == 422 and "Must equal the total." in response.text
+    response = first_page(phone, {"adults": "15", "children": "10", "too_many": "25"})
+    assert response.status_code == 200
+
+
+def test_the_whole_form_keeps_read_only_defaults(counted_hub, db_path):
+    phone = counted_hub.browser("en")
+    phone.signin()
+    phone.get("/forms/household_count/phone")
+    record_uuid = "7c9e6679-7425-40de-944b-e07fc1f90ae7"
+    response = phone.post("/forms/household_count/submit", [
+        ("_uuid", record_uuid), ("_action", "finalize"), ("form_version", "1"),
+        ("_shown", "adults"), ("_shown", "children"), ("_shown", "rooms"),
+        ("adults", "2"), ("children", "5"), ("rooms", "2")], headers={"X-Hub-Outbox": "1"})
+    assert response.json()["status"] == "finalized"
+    [record] = query(db_path, "SELECT answers FROM records WHERE uuid = ?", [record_uuid])
+    assert json.loads(record["answers"]) == {"site": "Camp A", "adults": 2, "children": 5,
+                                             "total": 7, "size_band": "large", "rooms": 2}
+
+
+def test_calculations_open_sections_live_in_the_browser(counted_hub, chromium):
+    sign_in(chromium, counted_hub)
+    chromium.get(f"{counted_hub.url}/forms/household_count/phone?lang=en")
+    children = chromium.find_element("id", "f-children")
+    finish = chromium.find_element("css selector", "button.step-finish")
+    following = chromium.find_element("css selector", "button.step-next")
+    children.send_keys("1")
+    chromium.find_element("id", "f-adults").click()  # leaving the field fires change
+    assert finish.is_displayed() and not following.is_displayed()  # 3 people: no crowding
+    children.clear()
+    children.send_keys("6")
+    chromium.find_element("id", "f-adults").click()
+    assert following.is_displayed() and not finish.is_displayed()  # 8 people: crowding opens
+    assert chromium.find_element("id", "f-site").get_attribute("value") == "Camp A"
+    assert not chromium.find_element("id", "f-site").is_enabled()
+
+
+def test_calculations_are_exported_like_answers(tmp_path):
+    import io
+
+    import pyreadstat
+
+    from collector.forms import load_form
+    from sync_server.exports import export
+
+    rows = [{"uuid": "7c9e6679-7425-40de-944b-e07fc1f90ae7", "revision": 1,
+             "answers": {"adults": 2, "children": 5, "total": 7, "size_band": "large"}}]
+    out = io.BytesIO()
+    export(iter(rows), [load_form(HOUSEHOLD)], "sav", out)
+    path = tmp_path / "household.sav"
+    path.write_bytes(out.getvalue())
+    frame, meta = pyreadstat.read_sav(str(path))
+    assert frame["total"].tolist() == [7.0] and frame["size_band"].tolist() == ["large"]
+    assert meta.column_names_to_labels["total"] == "total"  # no label: its name
