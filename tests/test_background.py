@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import time
 
-from collector.background import BACKOFF_MAX, BackgroundWork, backoff_delay
+from collector.background import (BACKOFF_FACTOR, BACKOFF_JITTER, BACKOFF_MAX, BackgroundWork,
+                                  backoff_delay)
 from collector.db import connect
 from collector.sync_client import enroll
 from conftest import query
@@ -33,7 +34,11 @@ def test_syncs_when_the_server_answers_and_backs_off_when_not(hub, central, data
 
         proxy.set_mode("refuse")
         first, second = work.step(), work.step()
-        assert 0 < first < second <= BACKOFF_MAX
+        # Doubling, plus up to BACKOFF_JITTER seconds of jitter (so a second wait may
+        # come out shorter than the first: compare each with its own range).
+        assert work.failures == 2
+        for wait, base in ((first, 2 * BACKOFF_FACTOR), (second, 4 * BACKOFF_FACTOR)):
+            assert base <= wait <= min(base + BACKOFF_JITTER, BACKOFF_MAX)
         assert query(central.database, "SELECT count(*) AS n FROM records")[0]["n"] == 0
 
         proxy.set_mode("pass")
