@@ -26,12 +26,13 @@ _EMAIL = re.compile(r"[\w.+%'-]+@[\w-]+(?:\.[\w-]+)+")
 _PHONE = re.compile(r"(?<!\w)\+?\(?\d(?:[\s.()-]{0,3}\d){6,}(?!\d)")
 # A token of 6+ letters/digits mixing both, or any run of 5+ digits.
 _ID = re.compile(r"(?<![^\W_])(?=[^\W_]*\d)(?=[^\W_]*[^\W\d_])[^\W_]{6,}(?![^\W_])|\d{5,}")
-_MONTH = re.compile(r"([0-9]{4}-(?:0[1-9]|1[0-2]))(?:-[0-9]{2})?")
+_MONTH = re.compile(r"([0-9]{4}-(?:0[1-9]|1[0-2]))(?:-[0-9]{2}(?:T[0-9]{2}:[0-9]{2})?)?")
 _PLACEHOLDERS = {"[email]", "[phone]", "[id]", "[name]"}
 # Arabic attaches "and", "with", "for", "like", "the" to the next word: "وعلي" is "and Ali".
 _PROCLITICS = ("و", "ف", "ب", "ل", "ك", "ال", "وال", "فال", "بال", "كال", "لل")
 # A calculation may be built from anything (a name joined to a phone number): scrubbed.
-_DEFAULTS = {"text": "scrub", "date": "generalize:month", "calculate": "scrub"}
+_DEFAULTS = {"text": "scrub", "date": "generalize:month", "datetime": "generalize:month",
+             "calculate": "scrub"}
 
 
 class AnonymizerError(ValueError):
@@ -154,7 +155,7 @@ def _age_band(value):
 
 
 def _month(value):
-    """'YYYY-MM-DD' (or already 'YYYY-MM') to 'YYYY-MM'."""
+    """'YYYY-MM-DD' or 'YYYY-MM-DDTHH:MM' (or already 'YYYY-MM') to 'YYYY-MM'."""
     match = _MONTH.fullmatch(value) if isinstance(value, str) else None
     return match.group(1) if match else _DROP
 

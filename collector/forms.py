@@ -36,6 +36,8 @@ QUESTION_TYPES = (
     "select_one",
     "select_multiple",
     "date",
+    "time",
+    "datetime",
     "range",
     "note",
     "calculate",

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime, time
 
 from flask import (Blueprint, abort, current_app, flash, g, jsonify, redirect, render_template,
                    request, url_for)
 
 from babel.dates import format_skeleton
 from babel.lists import format_list
-from flask_babel import format_date, format_decimal, gettext
+from flask_babel import format_date, format_datetime, format_decimal, format_time, gettext
 
 from . import validation
 from .auth import login_required
@@ -284,6 +284,10 @@ def display_value(form, question, value, locale) -> str | None:
         return format_list([form.choice_label(question, v, locale) for v in value], locale=locale)
     if question.type in ("integer", "decimal", "range"):
         return format_decimal(value)
+    if question.type == "datetime":
+        return format_datetime(datetime.fromisoformat(value), "medium")
+    if question.type == "time":
+        return format_time(time.fromisoformat(value), "short")
     if question.type == "date":
         day = date.fromisoformat(value)
         if question.get("appearance") == "month-year":

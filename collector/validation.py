@@ -18,6 +18,7 @@ from . import expressions
 DATE_PATTERN = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 MONTH_PATTERN = re.compile(r"^(\d{4})-(\d{2})(-01)?$")
 INTEGER_PATTERN = re.compile(r"^[+-]?\d{1,15}$")
+TIME_PATTERN = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)(:[0-5]\d(\.\d+)?)?$")
 
 
 def evaluate(source: str, values: dict, current=None, now: datetime | None = None):
@@ -232,12 +233,35 @@ def _parse_range(form, question, text, locale):
     return value, None
 
 
+def _parse_time(form, question, text, locale):
+    """Hours and minutes, as phones' time pickers give them: stored as 'HH:MM'."""
+    match = TIME_PATTERN.match(text)
+    if not match:
+        return None, gettext("Enter a time, such as 14:30.")
+    return f"{match.group(1)}:{match.group(2)}", None
+
+
+def _parse_datetime(form, question, text, locale):
+    """A date and a time ('2024-03-15T14:30', or with a space): stored as 'YYYY-MM-DDTHH:MM'."""
+    day, _, clock = text.replace(" ", "T", 1).partition("T")
+    match = TIME_PATTERN.match(clock)
+    try:
+        if not DATE_PATTERN.match(day) or not match:
+            raise ValueError(text)
+        day = date.fromisoformat(day).isoformat()
+    except ValueError:
+        return None, gettext("Enter a date and time, such as 2024-03-15 14:30.")
+    return f"{day}T{match.group(1)}:{match.group(2)}", None
+
+
 PARSERS = {
     "text": _parse_text,
     "integer": _parse_integer,
     "decimal": _parse_decimal,
     "select_one": _parse_select_one,
     "date": _parse_date,
+    "time": _parse_time,
+    "datetime": _parse_datetime,
     "range": _parse_range,
 }
 
@@ -293,6 +317,10 @@ def _type_message(question) -> str | None:
         return gettext("Enter a month and year, such as 2024-03.")
     if question.type == "date":
         return gettext("Enter a date, such as 2024-03-15.")
+    if question.type == "time":
+        return gettext("Enter a time, such as 14:30.")
+    if question.type == "datetime":
+        return gettext("Enter a date and time, such as 2024-03-15 14:30.")
     return None
 
 

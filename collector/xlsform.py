@@ -164,6 +164,8 @@ DEFAULT_FORMS = {
     "range": re.compile(r"[+-]?\d{1,15}"),
     "decimal": re.compile(r"[+-]?(\d+\.?\d*|\.\d+)"),
     "date": re.compile(r"\d{4}-\d{2}-\d{2}"),
+    "time": re.compile(r"([01]\d|2[0-3]):[0-5]\d"),
+    "datetime": re.compile(r"\d{4}-\d{2}-\d{2}[T ]([01]\d|2[0-3]):[0-5]\d"),
 }
 ANY_TEXT = re.compile(".*", re.DOTALL)
 SUPPORTED_APPEARANCES = {
@@ -288,7 +290,8 @@ TYPE_ALIASES = {
     "add audio prompt": "audio", "add video prompt": "video", "add file prompt": "file",
     "imei": "deviceid",
 }
-BASIC_TYPES = {"text", "integer", "decimal", "date", "range", "note", "calculate"}
+BASIC_TYPES = {"text", "integer", "decimal", "date", "time", "datetime", "range", "note",
+               "calculate"}
 SELECT_TYPES = {
     "select_one": "select_one", "select one": "select_one", "select1": "select_one",
     "select_multiple": "select_multiple", "select all that apply": "select_multiple",
@@ -298,8 +301,6 @@ EXTERNAL_SELECTS = {"select_one_from_file", "select_multiple_from_file",
                     "select one from file", "select multiple from file",
                     "select_one_external"}
 UNSUPPORTED_TYPES = {
-    "time": "time questions are not supported yet",
-    "datetime": "date-and-time questions are not supported yet",
     "hidden": "hidden questions are not supported yet",
     "image": "media questions (image) are not supported yet",
     "audio": "media questions (audio) are not supported yet",

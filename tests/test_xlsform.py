@@ -284,7 +284,8 @@ BROKEN = {
     "bad_repeat": {("unsupported_type", "survey", 3, "type")},
     "bad_geopoint": {("unsupported_type", "survey", 3, "type"),
                      ("unsupported_type", "survey", 4, "type")},
-    "bad_calculate": {("unsupported_type", "survey", 5, "type")},  # time; the calculate is fine
+    "bad_calculate": {("unknown_reference", "survey", 4, "calculation"),
+                      ("bad_expression", "survey", 5, "calculation")},
     "bad_expression": {("bad_expression", "survey", 2, "constraint"),
                        ("unknown_reference", "survey", 3, "relevant"),
                        ("bad_expression", "survey", 4, "relevant")},
@@ -506,7 +507,7 @@ def test_dynamic_required_and_bad_parameters_are_errors():
 
 def test_unsupported_features_by_type_and_column():
     rows = [{"type": t, "name": f"q{i}", "label": "Q"} for i, t in enumerate(
-        ["datetime", "geotrace", "geoshape", "barcode", "audio", "video", "file",
+        ["geopoint", "geotrace", "geoshape", "barcode", "audio", "video", "file",
          "hidden", "rank colours", "select_multiple_from_file x.csv", "xml-external",
          "selfie"])]
     rows.append({"type": "text", "name": "c", "label": "C",

@@ -106,6 +106,8 @@
     if (raw === '' || !block.hasAttribute('data-type-message')) { return null; }
     var ok = type === 'integer' ? INTEGER.test(raw)
       : type === 'decimal' ? DECIMAL.test(raw) && /\d/.test(raw)
+      : type === 'time' ? /^([01]\d|2[0-3]):[0-5]\d(:[0-5]\d(\.\d+)?)?$/.test(raw)
+      : type === 'datetime' ? /^\d{4}-\d{2}-\d{2}[T ]([01]\d|2[0-3]):[0-5]\d(:[0-5]\d(\.\d+)?)?$/.test(raw)
       : /^\d{4}-\d{2}(-\d{2})?$/.test(raw);
     return ok ? null : block.getAttribute('data-type-message');
   }
