@@ -158,6 +158,25 @@ UNSUPPORTED_COLUMNS = {
 IGNORED_COLUMNS = {
     "guidance_hint": "guidance hints are not shown by the collector",
 }
+def N_(message: str) -> str:
+    """Marks a text for the catalogs; it is translated per form language by catalog_texts."""
+    return message
+
+
+OTHER_LABEL = N_("Other")
+SPECIFY_LABEL = N_("Specify other.")
+
+
+def catalog_texts(message: str, codes: list[str]) -> dict[str, str]:
+    """A text in each of the form's languages, from the product's own catalogs."""
+    import gettext
+
+    import translations
+
+    return {code: gettext.translation("messages", translations.DIRECTORY, languages=[code],
+                                      fallback=True).gettext(message) for code in codes}
+
+
 # What a fixed default must look like, by type (choices are checked against their list).
 DEFAULT_FORMS = {
     "integer": re.compile(r"[+-]?\d{1,15}"),
@@ -598,6 +617,7 @@ class _Converter:
         self.used_lists: dict[str, list[tuple[int, str, str]]] = {}  # list → (row, header, type)
         self.expressions: list[tuple[int, str, str]] = []  # (row, header, source)
         self.acknowledge_list: str | None = None
+        self.or_other: str | None = None  # the question whose row said or_other
         stack: list[dict] = []
         loose: dict | None = None
         for index, values in enumerate(self.rows(SURVEY)):
@@ -619,6 +639,7 @@ class _Converter:
                 continue
             spec = self.question_row(row, raw_type, kind, type_header, stack)
             if spec is None:
+                self.or_other = None
                 continue
             if stack:
                 section, rows = stack[0]["section"], stack[0]["rows"]
@@ -637,6 +658,10 @@ class _Converter:
                 section, rows = loose, self.question_rows[-1]
             section["questions"].append(spec)
             rows.append(row.number)
+            if self.or_other is not None:
+                section["questions"].append(self.other_question(spec, row))
+                rows.append(row.number)
+                self.or_other = None
         for frame in stack:
             self.error("unbalanced_group", f"'begin {frame['kind']}' {frame['name'] or ''} has "
                        f"no matching 'end {frame['kind']}'.", SURVEY, frame["row"],
@@ -703,6 +728,7 @@ class _Converter:
                      stack: list) -> dict | None:
         name, name_header = row.cell("name")
         list_name = None
+        self.or_other = None
         select = SELECT_PATTERN.match(raw_type.strip())
         if kind in METADATA_TYPES:
             self.warn("ignored_type", f"'{raw_type}' is ignored: the collector keeps its own "
@@ -725,9 +751,7 @@ class _Converter:
                 kind = SELECT_TYPES[word]
                 if option is not None:
                     if option.lower() == "or_other":
-                        self.error("unsupported_type", "'or_other' is not supported yet: add "
-                                   "an 'other' choice and a text question shown when it is "
-                                   "picked.", SURVEY, row.number, type_header)
+                        self.or_other = name
                     else:
                         self.error("unknown_type", f"'{raw_type}' is not a question type.",
                                    SURVEY, row.number, type_header)
@@ -783,6 +807,8 @@ class _Converter:
         elif kind in ("select_one", "select_multiple") and list_name:
             spec["choices"] = list_name
             self.used_lists.setdefault(list_name, []).append((row.number, type_header, kind))
+            if self.or_other is not None and list_name in self.choices:
+                spec["choices"] = self.list_with_other(list_name)
         for key in ("hint", "required_message", "constraint_message"):
             text = self.texts(row, key)
             if text:
@@ -948,6 +974,36 @@ class _Converter:
             del spec["constraint"]
         else:
             spec["constraint"] = rest
+
+    def list_with_other(self, list_name: str) -> str:
+        """The list plus an 'other' choice, as ODK adds it for 'or_other'."""
+        if any(c["name"] == "other" for c in self.choices[list_name]):
+            return list_name
+        name, n = f"{list_name}_or_other", 1
+        while name in self.choices and not any(c["name"] == "other" for c in self.choices[name]):
+            n += 1
+            name = f"{list_name}_or_other_{n}"
+        if name not in self.choices:
+            self.choices[name] = self.choices[list_name] + [
+                {"name": "other", "label": catalog_texts(OTHER_LABEL, self.codes)}]
+        return name
+
+    def other_question(self, spec: dict, row: _Row) -> dict:
+        """The text question ODK adds after an 'or_other' select: shown when 'other' is picked."""
+        name = f"{spec['name']}_other"
+        if name in self.names:
+            self.error("duplicate_name", f"'or_other' needs the name '{name}' for its "
+                       f"'specify' question, but row {self.names[name]} uses it.", SURVEY,
+                       row.number, row.header("name"))
+        self.names.setdefault(name, row.number)
+        relevant = f"selected(${{{spec['name']}}}, 'other')"
+        if spec.get("relevant"):
+            relevant = f"({spec['relevant']}) and {relevant}"
+        other = {"name": name, "type": "text", "label": catalog_texts(SPECIFY_LABEL, self.codes),
+                 "relevant": relevant, "required": bool(spec.get("required"))}
+        if spec.get("privacy"):
+            other["privacy"] = "scrub" if spec["privacy"] == "keep" else spec["privacy"]
+        return other
 
     def acknowledge_choices(self) -> str:
         if self.acknowledge_list is None:

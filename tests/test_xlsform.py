@@ -295,7 +295,6 @@ BROKEN = {
                            ("duplicate_choice", "choices", 4, "name")},
     "bad_columns": {("unknown_language", "survey", 1, "label::Klingon"),
                     ("unsupported_column", "survey", 3, "choice_filter"),
-                    ("unsupported_type", "survey", 4, "type"),
                     ("external_data", "survey", 5, "type"),
                     ("bad_privacy", "survey", 6, "privacy"),
                     ("bad_privacy", "survey", 7, "privacy")},
@@ -336,7 +335,6 @@ def test_messages_name_the_problem():
     assert "repeat" in repeat.message.lower()
     columns = {p.code: p for p in read_xlsform(FIXTURES / "bad_columns.xlsx").errors}
     assert "choice_filter" in columns["unsupported_column"].message
-    assert "or_other" in columns["unsupported_type"].message
 
 
 def test_good_form_reaches_the_schema_once(load_form_calls):
@@ -804,3 +802,32 @@ def test_calculate_default_and_read_only_go_back_out_to_pyxform(tmp_path):
     assert again.ok, again.errors
     assert again.form.questions["total"].calculation == "${adults} + ${children}"
     assert again.form.questions["site"].read_only and again.form.questions["adults"].default == "2"
+
+
+def test_or_other_adds_the_choice_and_the_specify_question(tmp_path):
+    survey = [{"type": "select_one water or_other", "name": "source", "label::English (en)":
+               "Water source", "label::Français (fr)": "Source d'eau", "required": "yes"},
+              {"type": "select_multiple water or_other", "name": "uses", "label::English (en)":
+               "Uses", "label::Français (fr)": "Usages", "relevant": "${source} != 'tap'"}]
+    choices = [{"list_name": "water", "name": "tap", "label::English (en)": "Tap",
+                "label::Français (fr)": "Robinet"},
+               {"list_name": "water", "name": "well", "label::English (en)": "Well",
+                "label::Français (fr)": "Puits"}]
+    result = convert(sheets(survey, choices))
+    assert result.ok, result.errors
+    form = result.form
+    assert [q for q in form.questions] == ["source", "source_other", "uses", "uses_other"]
+    assert form.choice_names(form.questions["source"]) == ["tap", "well", "other"]
+    assert form.choice_label(form.questions["source"], "other", "fr") == "Autre"
+    other = form.questions["source_other"]
+    assert other.type == "text" and other.required
+    assert other.relevant == "selected(${source}, 'other')"
+    assert form.text(other.label, "fr") == "Précisez autre."
+    assert form.questions["uses_other"].relevant == \
+        "(${source} != 'tap') and selected(${uses}, 'other')"
+    assert form.choice_names(form.questions["uses"]) == ["tap", "well", "other"]
+    path = tmp_path / "other.xlsx"
+    xlsform.to_xlsform(form, path)
+    pyxform_convert(xlsform=str(path))  # other tools take it as plain questions
+    clash = survey + [{"type": "text", "name": "uses_other", "label": "Clash"}]
+    assert ("duplicate_name", "survey", 4, "name") in problems(convert(sheets(clash, choices)).errors)
