@@ -61,6 +61,7 @@ class Context:
     now: datetime | date | str | None = None  # today()/now(); default datetime.now()
     position: int | None = None  # 1-based repeat instance for position()
     choice_label: Callable[[str, str], str | None] | None = None  # (field, choice) -> label
+    choice: Mapping[str, Any] | None = None  # a choice's columns, for a choice filter
 
 
 # --- conversions (XPath number(), string(), boolean()) ---------------------------------
@@ -469,6 +470,19 @@ class _Field:
 
 
 @dataclass(frozen=True)
+class _ChoiceColumn:
+    """A bare name in a choice filter: that column of the choice being filtered."""
+
+    name: str
+
+    def evaluate(self, ctx: Context) -> Any:
+        return (ctx.choice or {}).get(self.name, "")
+
+    def references(self) -> set[str]:
+        return set()
+
+
+@dataclass(frozen=True)
 class _Current:
     def evaluate(self, ctx: Context) -> Any:
         return ctx.current
@@ -615,10 +629,11 @@ def _ends_operand(token: _Token | None) -> bool:
 class _Parser:
     """Recursive descent over PRECEDENCE, loosest level first; all levels left-associative."""
 
-    def __init__(self, source: str):
+    def __init__(self, source: str, choice_columns: bool = False):
         self.source = source
         self.tokens = _tokenize(source)
         self.index = 0
+        self.choice_columns = choice_columns
 
     def parse(self) -> Any:
         if self.peek().kind == "end":
@@ -684,6 +699,9 @@ class _Parser:
             return inner
         if self.at(".."):
             raise ExpressionError("'..' is only supported as position(..)", token.start)
+        if token.kind == "name" and self.choice_columns:
+            self.advance()
+            return _ChoiceColumn(token.value)
         if token.kind == "name":
             raise ExpressionError(f"unknown name '{token.value}' (put text in quotes)", token.start)
         raise self.unexpected()
@@ -752,13 +770,22 @@ def parse(source: str) -> Expression:
     return Expression(source, _Parser(source).parse())
 
 
+@lru_cache(maxsize=1024)
+def parse_choice_filter(source: str) -> Expression:
+    """A choice_filter: as `parse`, and a bare name is a column of the choice being tested
+    (`region = ${region}` keeps the choices whose region column is the answer)."""
+    if not isinstance(source, str):
+        raise TypeError("an expression must be a string")
+    return Expression(source, _Parser(source, choice_columns=True).parse())
+
+
 def evaluate(source: str, values: Mapping[str, Any] | None = None, current: Any = None,
              now: datetime | date | str | None = None, *, position: int | None = None,
              choice_label: Callable[[str, str], str | None] | None = None) -> Any:
     return parse(source).evaluate(Context(values or {}, current, now, position, choice_label))
 
 
-CONTEXT_KEYS = frozenset({"values", "current", "now", "position", "choice_label"})
+CONTEXT_KEYS = frozenset({"values", "current", "now", "position", "choice_label", "choice"})
 
 
 def _prepare(ctx: Context | Mapping[str, Any] | None) -> Context:

@@ -89,11 +89,15 @@ def check_privacy_rule(rule: str) -> None:
             raise ValidationError(f"'{rule}': bin edges must be ascending.")
 
 
-def check_expression(source: str) -> None:
+def check_expression(source: str, parser=expressions.parse) -> None:
     try:
-        expressions.parse(source)
+        parser(source)
     except expressions.ExpressionError as error:
         raise ValidationError(f"{error.message} (at character {error.position + 1})") from error
+
+
+def check_choice_filter(source: str) -> None:
+    check_expression(source, expressions.parse_choice_filter)
 
 
 class ChoiceSchema(Schema):
@@ -104,6 +108,9 @@ class ChoiceSchema(Schema):
     label = TranslatedText(required=True)
     # For "generalize:parent": the code of the larger area this one belongs to.
     parent = fields.String()
+    # Other columns of the choices sheet, which a question's choice_filter may test.
+    data = fields.Dict(keys=fields.String(validate=validate.Regexp(NAME_PATTERN)),
+                       values=fields.String())
 
 
 class RangeParameters(Schema):
@@ -121,6 +128,8 @@ class QuestionSchema(Schema):
     label = TranslatedText()  # every type but calculate needs one (checked below)
     hint = TranslatedText()
     choices = fields.String()
+    # Which choices to offer, by the answers so far: `region = ${region}` (cascading selects).
+    choice_filter = fields.String(validate=check_choice_filter)
     required = fields.Boolean(load_default=False)
     required_message = TranslatedText()
     relevant = fields.String(validate=check_expression)
@@ -227,11 +236,15 @@ def _reference_errors(data: dict) -> list[str]:
             for expr in filter(None, [question.get("relevant"), question.get("constraint"),
                                       question.get("calculation")]):
                 errors += _unknown_references(where, expr, seen)
+            if question.get("choice_filter"):
+                errors += _unknown_references(where, question["choice_filter"], seen,
+                                              expressions.parse_choice_filter)
     return errors
 
 
-def _unknown_references(where: str, source: str, known: set[str]) -> list[str]:
-    unknown = expressions.parse(source).references() - known
+def _unknown_references(where: str, source: str, known: set[str],
+                        parser=expressions.parse) -> list[str]:
+    unknown = parser(source).references() - known
     return [f"{where}: the expression refers to '{name}', which is not a question." for name in sorted(unknown)]
 
 

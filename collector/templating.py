@@ -35,4 +35,5 @@ def init_app(app) -> None:
         date=lambda value: format_date(parse_iso(value), "medium") if value else "",
     )
     app.jinja_env.globals.update(status_label=status_label, hub_name=hub_name,
-                                  client_rules=validation.client_rules)
+                                  client_rules=validation.client_rules,
+                                  allowed_choices=validation.allowed_choices)

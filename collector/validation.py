@@ -266,6 +266,27 @@ PARSERS = {
 }
 
 
+def allowed_choices(form, question, values: dict) -> list[dict]:
+    """The choices a question offers given the answers so far (its choice_filter)."""
+    choices = form.choices(question)
+    source = question.get("choice_filter")
+    if not source:
+        return choices
+    expression = expressions.parse_choice_filter(source)
+    now = datetime.now()
+    return [choice for choice in choices if expressions.to_boolean(expression.evaluate(
+        expressions.Context(values=values, now=now,
+                            choice={**choice.get("data", {}), "name": choice["name"]})))]
+
+
+def _outside_filter(form, question, value, answers: dict) -> bool:
+    if not question.get("choice_filter"):
+        return False
+    allowed = {c["name"] for c in allowed_choices(form, question, answers)}
+    picked = value if isinstance(value, list) else [value]
+    return any(item not in allowed for item in picked)
+
+
 def check_value(form, question, value, answers: dict) -> str | None:
     """Required, range and constraint checks of a typed value; return a message or None."""
     if value is None:
@@ -273,6 +294,8 @@ def check_value(form, question, value, answers: dict) -> str | None:
             custom = question.get("required_message")
             return form.text(custom, _locale()) if custom else gettext("This question needs an answer.")
         return None
+    if _outside_filter(form, question, value, answers):
+        return gettext("Choose one of the options shown.")
     low, high = question.get("min"), question.get("max")
     if (low is not None and value < low) or (high is not None and value > high):
         return _range_message(low, high)

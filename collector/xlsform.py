@@ -145,10 +145,9 @@ SINGLE_COLON_BASES = sorted(
      or COLUMN_ALIASES.get(b) in TRANSLATABLE], key=len, reverse=True)
 SURVEY_COLUMNS = {"type", "name", "label", "hint", "required", "required_message", "relevant",
                   "constraint", "constraint_message", "appearance", "parameters", "privacy",
-                  "identifying", "calculation", "default", "read_only"}
+                  "identifying", "calculation", "default", "read_only", "choice_filter"}
 # Columns ODK uses that the collector cannot honour: an error on every row that fills one.
 UNSUPPORTED_COLUMNS = {
-    "choice_filter": "choice filters (cascading selects) are not supported yet",
     "repeat_count": "repeats are not supported yet",
     "trigger": "triggers are not supported yet",
     "media": "images, audio and video in questions are not supported yet",
@@ -605,8 +604,22 @@ class _Converter:
             parent, _ = row.cell("parent")
             if parent:
                 choice["parent"] = parent
+            data = self.choice_data(row)
+            if data:
+                choice["data"] = data
             self.choices.setdefault(list_name, []).append(choice)
             self.choice_rows.setdefault(list_name, []).append(row.number)
+
+    def choice_data(self, row: _Row) -> dict[str, str]:
+        """The choice's other columns (such as `region`), which choice filters test."""
+        data = {}
+        for column in row.columns:
+            value = row.values.get(column.header)
+            if (column.base in CHOICE_COLUMNS or column.base in TRANSLATABLE or value in (None, "")
+                    or not NAME_RE.match(column.base)):
+                continue
+            data[column.base] = str(value).strip()
+        return data
 
     # -- survey
     def read_survey(self) -> None:
@@ -616,6 +629,7 @@ class _Converter:
         self.names: dict[str, int] = {}  # every named row → its row (for references)
         self.used_lists: dict[str, list[tuple[int, str, str]]] = {}  # list → (row, header, type)
         self.expressions: list[tuple[int, str, str]] = []  # (row, header, source)
+        self.choice_filters: list[tuple[int, str, str]] = []
         self.acknowledge_list: str | None = None
         self.or_other: str | None = None  # the question whose row said or_other
         stack: list[dict] = []
@@ -818,6 +832,13 @@ class _Converter:
             if value:
                 spec[key] = value
                 self.expressions.append((row.number, header, value))
+        choice_filter, header = row.cell("choice_filter")
+        if choice_filter and spec["type"] in ("select_one", "select_multiple"):
+            spec["choice_filter"] = choice_filter
+            self.choice_filters.append((row.number, header, choice_filter))
+        elif choice_filter:
+            self.warn("ignored_column", "A choice filter only applies to select questions and "
+                      "is ignored here.", SURVEY, row.number, header)
         required, header = row.cell("required")
         if required is not None:
             flag = self.yes_no(required, row, header)
@@ -1046,13 +1067,15 @@ class _Converter:
     # -- checks across rows
     def check_expressions(self) -> None:
         known = set(self.names)
-        for row, header, source in self.expressions:
+        checks = [(entry, expressions.parse) for entry in self.expressions]
+        checks += [(entry, expressions.parse_choice_filter) for entry in self.choice_filters]
+        for (row, header, source), parser in checks:
             if re.search(r"\bpulldata\s*\(", source):
                 self.error("external_data", "pulldata() (external data) is not supported yet.",
                            SURVEY, row, header)
                 continue
             try:
-                parsed = expressions.parse(source)
+                parsed = parser(source)
             except expressions.ExpressionError as error:
                 self.error("bad_expression", f"{error.message} (at character "
                            f"{error.position + 1} of '{source}')", SURVEY, row, header)
@@ -1188,7 +1211,7 @@ def xlsform_rows(form: FormDefinition) -> dict[str, list[list[Any]]]:
     survey = [["type", "name", *translated("label"), *translated("hint"), "required",
                *translated("required_message"), "relevant", "constraint",
                *translated("constraint_message"), "appearance", "parameters", "privacy",
-               "identifying", "calculation", "default", "read_only"]]
+               "identifying", "calculation", "default", "read_only", "choice_filter"]]
     blank_texts = [None] * len(codes)
     question_names = set(form.questions)
     taken = set(question_names) | set(form.data.get("choices", {}))
@@ -1202,7 +1225,7 @@ def xlsform_rows(form: FormDefinition) -> dict[str, list[list[Any]]]:
         taken.add(group)
         survey.append(["begin group", group, *cells(section["label"]), *blank_texts, None,
                        *blank_texts, section.get("relevant"), None, *blank_texts,
-                       "field-list", None, None, None, None, None, None])
+                       "field-list", None, None, None, None, None, None, None])
         for q in section["questions"]:
             kind = q["type"]
             if kind in ("select_one", "select_multiple"):
@@ -1217,15 +1240,20 @@ def xlsform_rows(form: FormDefinition) -> dict[str, list[list[Any]]]:
                  if params else None),
                 q.get("privacy"), "yes" if q.get("identifying") else None,
                 q.get("calculation"), q.get("default"), "yes" if q.get("read_only") else None,
+                q.get("choice_filter"),
             ])
         survey.append(["end group"])
     choice_lists = form.data.get("choices", {})
     with_parent = any("parent" in c for items in choice_lists.values() for c in items)
-    choices = [["list_name", "name", *translated("label"), *(["parent"] if with_parent else [])]]
+    data_columns = sorted({key for items in choice_lists.values() for c in items
+                           for key in c.get("data", {})})
+    choices = [["list_name", "name", *translated("label"), *(["parent"] if with_parent else []),
+                *data_columns]]
     for list_name, items in choice_lists.items():
         for choice in items:
             choices.append([list_name, choice["name"], *cells(choice["label"]),
-                            *([choice.get("parent")] if with_parent else [])])
+                            *([choice.get("parent")] if with_parent else []),
+                            *(choice.get("data", {}).get(key) for key in data_columns)])
     settings = [["form_id", "version", "form_title", "default_language", "style"],
                 [form.form_id, form.version, form.text(form.data["title"], form.default_language),
                  names[form.default_language], "pages"]]

@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 
 from collector import expressions
-from collector.expressions import Context, ExpressionError, evaluate, parse, to_boolean
+from collector.expressions import (Context, ExpressionError, evaluate, parse, parse_choice_filter,
+                                   to_boolean)
 
 ROOT = Path(__file__).resolve().parent.parent
 VECTORS = json.loads((ROOT / "tests" / "expression_vectors.json").read_text(encoding="utf-8"))
@@ -26,6 +27,7 @@ def context_for(case: dict) -> Context:
         now=datetime.fromisoformat(case.get("now", VECTORS["now"])),
         position=case.get("position"),
         choice_label=lambda field, choice: labels.get(field, {}).get(choice),
+        choice=case.get("choice"),
     )
 
 
@@ -68,7 +70,8 @@ def test_vector(case):
             parse(case["expr"])
         assert raised.value.position == case["error_position"], raised.value.message
     else:
-        assert_matches(parse(case["expr"]).evaluate(context_for(case)), case["expected"])
+        parser = parse_choice_filter if "choice" in case else parse
+        assert_matches(parser(case["expr"]).evaluate(context_for(case)), case["expected"])
 
 
 def test_every_function_has_a_vector():

@@ -294,7 +294,6 @@ BROKEN = {
                            ("missing_label", "survey", 6, "label"),
                            ("duplicate_choice", "choices", 4, "name")},
     "bad_columns": {("unknown_language", "survey", 1, "label::Klingon"),
-                    ("unsupported_column", "survey", 3, "choice_filter"),
                     ("external_data", "survey", 5, "type"),
                     ("bad_privacy", "survey", 6, "privacy"),
                     ("bad_privacy", "survey", 7, "privacy")},
@@ -334,7 +333,7 @@ def test_messages_name_the_problem():
     repeat = read_xlsform(FIXTURES / "bad_repeat.xlsx").errors[0]
     assert "repeat" in repeat.message.lower()
     columns = {p.code: p for p in read_xlsform(FIXTURES / "bad_columns.xlsx").errors}
-    assert "choice_filter" in columns["unsupported_column"].message
+    assert "Klingon" in columns["unknown_language"].message
 
 
 def test_good_form_reaches_the_schema_once(load_form_calls):
@@ -831,3 +830,32 @@ def test_or_other_adds_the_choice_and_the_specify_question(tmp_path):
     pyxform_convert(xlsform=str(path))  # other tools take it as plain questions
     clash = survey + [{"type": "text", "name": "uses_other", "label": "Clash"}]
     assert ("duplicate_name", "survey", 4, "name") in problems(convert(sheets(clash, choices)).errors)
+
+
+def test_choice_filters_and_the_choice_columns_they_test(tmp_path):
+    survey = [{"type": "select_one regions", "name": "region", "label": "Region"},
+              {"type": "select_one districts", "name": "district", "label": "District",
+               "choice_filter": "region = ${region}"},
+              {"type": "text", "name": "note_it", "label": "Note", "choice_filter": "x = 1"},
+              {"type": "select_one districts", "name": "bad", "label": "Bad",
+               "choice_filter": "region = ${nowhere}"},
+              {"type": "select_one districts", "name": "worse", "label": "Worse",
+               "choice_filter": "region = "}]
+    choices = [{"list_name": "regions", "name": "north", "label": "North"},
+               {"list_name": "regions", "name": "south", "label": "South"},
+               {"list_name": "districts", "name": "n1", "label": "N1", "region": "north"},
+               {"list_name": "districts", "name": "s1", "label": "S1", "region": "south"}]
+    result = convert(sheets(survey, choices))
+    assert problems(result.errors) == {("unknown_reference", "survey", 5, "choice_filter"),
+                                       ("bad_expression", "survey", 6, "choice_filter")}
+    assert problems(result.warnings) == {("ignored_column", "survey", 4, "choice_filter")}
+    form = convert(sheets(survey[:3], choices)).form
+    assert form.questions["district"].choice_filter == "region = ${region}"
+    assert form.choices(form.questions["district"])[0]["data"] == {"region": "north"}
+    path = tmp_path / "cascade.xlsx"
+    xlsform.to_xlsform(form, path)
+    xml = pyxform_convert(xlsform=str(path)).xform
+    assert "<itemset" in xml and "region =" in xml  # ODK's form of a filtered list
+    again = xlsform.read_xlsform(path).form
+    assert again.questions["district"].choice_filter == "region = ${region}"
+    assert again.choices(again.questions["district"])[1]["data"] == {"region": "south"}

@@ -292,7 +292,7 @@ function readField(source, start) {
 
 // --- parser: recursive descent over PRECEDENCE, loosest first, all left-associative ---
 
-function parseTree(source) {
+function parseTree(source, choiceColumns) {
   const tokens = tokenize(source);
   let at = 0;
   const isSymbol = (list) => tokens[at].kind === 'symbol' && list.indexOf(tokens[at].value) >= 0;
@@ -326,6 +326,7 @@ function parseTree(source) {
       return inner;
     }
     if (isSymbol(['..'])) fail('\'..\' is only supported as position(..)', t.start);
+    if (t.kind === 'name' && choiceColumns) { at++; return {type: 'column', name: t.value}; }
     if (t.kind === 'name') fail('unknown name \'' + t.value + '\' (put text in quotes)', t.start);
     unexpected(t);
   }
@@ -363,6 +364,7 @@ function evaluateNode(node, env) {
     case 'literal': return node.value;
     case 'field': return fieldValue(has(env.values, node.name) ? env.values[node.name] : null);
     case 'current': return env.current;
+    case 'column': return env.choice && has(env.choice, node.name) ? env.choice[node.name] : '';
     case 'negate': return -toNumber(evaluateNode(node.operand, env));
     case 'call': return FUNCTIONS[node.name][2].apply(null, [env].concat(node.args.map((arg) => evaluateNode(arg, env))));
   }
@@ -395,27 +397,29 @@ Expression.prototype.references = function () { return Object.keys(collectRefere
 Expression.prototype.evaluate = function (ctx) {
   ctx = ctx || {};
   return evaluateNode(this.tree, {values: ctx.values || {}, current: fieldValue(ctx.current),
-    now: nowDays(ctx.now), position: ctx.position, choiceLabel: ctx.choiceLabel});
+    now: nowDays(ctx.now), position: ctx.position, choiceLabel: ctx.choiceLabel, choice: ctx.choice});
 };
 
 let cache = Object.create(null), cached = 0;
 
-function parse(source) {
+function parse(source, choiceColumns) {
   if (typeof source !== 'string') throw new TypeError('an expression must be a string');
-  if (cache[source]) return cache[source];
+  const key = (choiceColumns ? 'choice\u0000' : '') + source;
+  if (cache[key]) return cache[key];
   let tree;
   try {
-    tree = parseTree(source);
+    tree = parseTree(source, choiceColumns);
   } catch (error) {  // report code-point offsets, as Python does
     if (error instanceof ExpressionError) error.position = chars(source.slice(0, error.position)).length;
     throw error;
   }
   if (++cached > 2000) { cache = Object.create(null); cached = 1; }
-  return (cache[source] = new Expression(source, tree));
+  return (cache[key] = new Expression(source, tree));
 }
 
 const FormExpressions = {
-  parse: parse,
+  parse: (source) => parse(source, false),
+  parseChoiceFilter: (source) => parse(source, true), // a bare name: a column of the choice
   evaluate: (source, ctx) => parse(source).evaluate(ctx),
   toBoolean: toBoolean,
   toNumber: toNumber,

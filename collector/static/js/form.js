@@ -97,8 +97,24 @@
         block.hidden = !show;
         var shown = block.querySelector('input[name="_shown"]');
         if (shown) { shown.disabled = !show; }
+        if (show && block.hasAttribute('data-choice-filter')) { offer(block, values); }
       });
     }
+  }
+
+  // A choice_filter: offer only the choices it keeps; an answer no longer offered is cleared.
+  function offer(block, values) {
+    var filter = E.parseChoiceFilter(block.getAttribute('data-choice-filter'));
+    Array.prototype.forEach.call(block.querySelectorAll('[data-columns]'), function (item) {
+      var choice = JSON.parse(item.getAttribute('data-columns'));
+      choice.name = item.value;
+      var keep = true;
+      try { keep = E.toBoolean(filter.evaluate({ values: values, now: new Date(), choice: choice })); } catch (error) { /* the hub decides */ }
+      var holder = item.tagName === 'OPTION' ? item : item.closest('label');
+      holder.hidden = !keep;
+      item.disabled = !keep;
+      if (!keep) { item.checked = false; item.selected = false; }
+    });
   }
 
   function typeProblem(block, raw) {
