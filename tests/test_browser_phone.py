@@ -177,3 +177,36 @@ def test_over_https_a_reload_with_the_hub_away_opens_the_form_and_its_draft(hub,
         driver.quit()
         link.stop()
         server.stop()
+
+
+AGREEMENT = {
+    "form_id": "agreement", "version": "1", "title": {"en": "Agreement"},
+    "choices": {"agree": [{"name": str(n), "label": {"en": text}} for n, text in enumerate(
+        ["Strongly disagree", "Disagree", "Neither", "Agree", "Strongly agree"], 1)],
+        "yn": [{"name": "yes", "label": {"en": "Yes"}}, {"name": "no", "label": {"en": "No"}}]},
+    "sections": [{"name": "views", "label": {"en": "Views"}, "questions": [
+        {"name": "fair", "type": "select_one", "choices": "agree", "appearance": "likert",
+         "label": {"en": "Services treat everyone fairly."}},
+        {"name": "again", "type": "select_one", "choices": "yn", "appearance": "horizontal",
+         "label": {"en": "Would you use them again?"}}]}],
+}
+
+
+def test_likert_and_horizontal_choices_sit_in_a_row_on_a_phone(hub, chromium, db_path):
+    from collector.db import open_database
+    from collector.form_library import import_form
+    from collector.forms import load_form
+
+    db = open_database(db_path)
+    import_form(db, load_form(AGREEMENT), "test")
+    db.close()
+    sign_in(chromium, hub)
+    chromium.get(f"{hub.url}/forms/agreement?lang=en")
+    until(chromium, lambda d: d.find_elements("css selector", ".options-likert"))
+    rows = {round(box.location["y"]) for box in
+            chromium.find_elements("css selector", '.options-likert input')}
+    assert len(rows) == 1, rows  # five points side by side, as on paper
+    rows = {round(box.location["y"]) for box in
+            chromium.find_elements("css selector", '.options-horizontal input')}
+    assert len(rows) == 1, rows
+    assert chromium.execute_script("return document.documentElement.scrollWidth") <= 360
