@@ -34,7 +34,8 @@ from collector.db import open_database  # noqa: E402
 from collector.serving import make_server  # noqa: E402
 from collector.users import add_user  # noqa: E402
 
-PAGES = ["/feedback", "/forms/community_survey", "/forms/discrimination_report", "/signin"]
+PAGES = ["/feedback", "/forms/community_survey", "/forms/discrimination_report", "/signin",
+         "/forms/community_survey/phone", "/forms/discrimination_report/phone"]
 LANGUAGES = ["en", "ar"]
 RUNS = 3
 BUDGET_BYTES, BUDGET_REQUESTS, BUDGET_PAINT_MS = 60 * 1024, 15, 3000

@@ -68,6 +68,20 @@ def query(db_path, sql, params=()):
         conn.close()
 
 
+def import_forms(db_path, *definitions) -> None:
+    """Put form definitions (JSON-like dicts) on a hub, as `collector forms import` does."""
+    from collector.db import open_database
+    from collector.form_library import import_form
+    from collector.forms import load_form
+
+    db = open_database(db_path)
+    try:
+        for definition in definitions:
+            import_form(db, load_form(definition), "test")
+    finally:
+        db.close()
+
+
 class LiveHub:
     """A real cheroot server on 127.0.0.1 with the app, in a background thread."""
 

@@ -137,6 +137,7 @@ AXE_RULES = ("label", "color-contrast", "html-has-lang", "html-lang-valid", "val
 
 
 @pytest.mark.parametrize("path", ["/feedback", "/feedback/status", "/signin", "/connect",
+                                  "/forms/community_survey/phone",
                                   "/forms/community_survey", "/records", "/sync", "/"])
 @pytest.mark.parametrize("lang", ["en", "ar"])
 def test_pages_pass_automated_accessibility_checks(hub, chromium, path, lang):

@@ -10,7 +10,7 @@ from types import SimpleNamespace
 import pytest
 
 from browsing import answer_visible_questions, chromium, console_errors, sign_in, start_chromium  # noqa: F401
-from conftest import query
+from conftest import import_forms, query
 from faultproxy import FaultProxy
 from filling import REPORT_ANSWERS, SURVEY_ANSWERS
 
@@ -193,13 +193,7 @@ AGREEMENT = {
 
 
 def test_likert_and_horizontal_choices_sit_in_a_row_on_a_phone(hub, chromium, db_path):
-    from collector.db import open_database
-    from collector.form_library import import_form
-    from collector.forms import load_form
-
-    db = open_database(db_path)
-    import_form(db, load_form(AGREEMENT), "test")
-    db.close()
+    import_forms(db_path, AGREEMENT)
     sign_in(chromium, hub)
     chromium.get(f"{hub.url}/forms/agreement?lang=en")
     until(chromium, lambda d: d.find_elements("css selector", ".options-likert"))

@@ -9,7 +9,7 @@ import re
 import pytest
 
 from browsing import chromium, sign_in  # noqa: F401
-from conftest import query
+from conftest import import_forms, query
 
 HOUSEHOLD = {
     "form_id": "household_count", "version": "1", "title": {"en": "Household count"},
@@ -39,13 +39,7 @@ HOUSEHOLD = {
 
 @pytest.fixture
 def counted_hub(hub, db_path):
-    from collector.db import open_database
-    from collector.form_library import import_form
-    from collector.forms import load_form
-
-    db = open_database(db_path)
-    import_form(db, load_form(HOUSEHOLD), "test")
-    db.close()
+    import_forms(db_path, HOUSEHOLD)
     return hub
 
 

@@ -9,7 +9,7 @@ import re
 import pytest
 
 from browsing import chromium, sign_in  # noqa: F401
-from conftest import query
+from conftest import import_forms, query
 
 
 def choice(name, **data):
@@ -45,13 +45,7 @@ PLACES = {
 
 @pytest.fixture
 def places_hub(hub, db_path):
-    from collector.db import open_database
-    from collector.form_library import import_form
-    from collector.forms import load_form
-
-    db = open_database(db_path)
-    import_form(db, load_form(PLACES), "test")
-    db.close()
+    import_forms(db_path, PLACES)
     return hub
 
 

@@ -11,7 +11,7 @@ import pytest
 from collector.anonymizer import anonymize
 from collector.forms import load_form
 from collector.xlsform import convert, to_xlsform, read_xlsform
-from conftest import query
+from conftest import import_forms, query
 
 VISIT = {
     "form_id": "visit_log", "version": "1", "title": {"en": "Visit log"},
@@ -26,12 +26,7 @@ VISIT = {
 
 @pytest.fixture
 def visit_hub(hub, db_path):
-    from collector.db import open_database
-    from collector.form_library import import_form
-
-    db = open_database(db_path)
-    import_form(db, load_form(VISIT), "test")
-    db.close()
+    import_forms(db_path, VISIT)
     return hub
 
 
