@@ -52,6 +52,8 @@ def submit_whole(form_id: str):
     record_uuid = request.form.get("_uuid", "")
     if not is_uuid(record_uuid) or form_id == "community_feedback":
         abort(400)
+    if request.form.get("_enumerator", str(g.user["id"])) != str(g.user["id"]):
+        return _someone_elses()
     record = get_record(get_db(), record_uuid)
     if record is not None and (record["enumerator_id"] != g.user["id"]
                                or record["form_id"] != form_id):
@@ -76,6 +78,16 @@ def submit_whole(form_id: str):
         return redirect(url_for("interview.saved", record_uuid=record_uuid))
     flash(message)
     return redirect(url_for("interview.record_list"))
+
+
+def _someone_elses():
+    """A record kept on a phone is delivered under the enumerator who filled it, never
+    under whoever is signed in on that phone now: it waits for them."""
+    message = gettext("Records kept on this phone were filled by another enumerator: they "
+                      "are sent when that enumerator signs in on this phone.")
+    if from_outbox():
+        return jsonify(error="other_enumerator", message=message), 409
+    abort(409)
 
 
 def from_outbox() -> bool:

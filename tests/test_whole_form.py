@@ -190,3 +190,21 @@ def test_the_service_worker_changes_with_the_static_files(hub):
     version = re.search(r"var VERSION = '([0-9a-f]{16})'", worker.text)
     assert version, "the service worker carries a digest of the hub's files"
     assert "/phone" in worker.text
+
+
+def test_a_record_waits_for_the_enumerator_who_filled_it(hub, db_path):
+    first = hub.browser("en")
+    first.signin()
+    page = first.get("/forms/community_survey/phone").text
+    filled_by = re.search(r'name="_enumerator" value="(\d+)"', page).group(1)
+    hub.add_enumerator("Second", "5678")
+    second = hub.browser("en")
+    second.signin("Second", "5678")
+    second.get("/forms/community_survey/phone")
+    data = whole_data("community_survey", UUID, SURVEY_ANSWERS) + [("_enumerator", filled_by)]
+    refused = second.post("/forms/community_survey/submit", data, headers=OUTBOX)
+    assert refused.status_code == 409 and refused.json()["error"] == "other_enumerator"
+    assert counts(db_path, UUID) == (0, 0, 0)
+    first.get("/forms/community_survey/phone")
+    delivered = first.post("/forms/community_survey/submit", data, headers=OUTBOX)
+    assert delivered.status_code == 200 and counts(db_path, UUID) == (1, 1, 1)
