@@ -128,6 +128,10 @@ def read_page(form, index: int, formdata, stored: dict, locale: str, strict: boo
         elif value is not None:
             answers[question.name] = value
     result.answers = prune(form, answers)
+    # A wrong answer to a question a later answer closed is dropped with it, not an error
+    # on a question the person can no longer see.
+    result.errors = {name: error for name, error in result.errors.items()
+                     if is_relevant(form, form.questions[name], result.answers)}
     shown = set(formdata.getlist("_shown"))
     for question in questions:
         if question.name in result.errors or not is_relevant(form, question, result.answers):
