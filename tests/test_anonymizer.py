@@ -429,3 +429,27 @@ def test_nothing_identifying_reaches_the_payload(case):
             digits = re.sub(r"\D", "", phone)
             for start in range(len(digits) - 6):
                 assert digits[start:start + 7] not in text
+
+
+CALCULATED = load_form({
+    "form_id": "calc", "version": "1", "title": {"en": "Calc"},
+    "sections": [{"name": "s", "label": {"en": "S"}, "questions": [
+        {"name": "name", "type": "text", "label": {"en": "Name"}, "identifying": True,
+         "privacy": "drop"},
+        {"name": "phone", "type": "text", "label": {"en": "Phone"}, "identifying": True,
+         "privacy": "drop"},
+        {"name": "total", "type": "calculate", "calculation": "2 + 3"},
+        {"name": "echo_phone", "type": "calculate", "calculation": "number(${phone})"},
+        {"name": "greeting", "type": "calculate", "calculation": "concat('Hi ', ${name})"},
+    ]}]})
+
+
+def test_calculations_are_scrubbed_by_default():
+    record = {"uuid": "7c9e6679-7425-40de-944b-e07fc1f90ae7", "form_id": "calc",
+              "form_version": "1", "revision": 1, "locale": "en",
+              "started_at": "2024-03-16T08:40:00Z", "finalized_at": "2024-03-16T09:00:00Z",
+              "answers": {"name": "Halima Yusuf", "phone": "0712345678", "total": 5,
+                          "echo_phone": 712345678, "greeting": "Hi Halima Yusuf"}}
+    sent = anonymize(record, CALCULATED, b"k" * 32)["answers"]
+    assert rule_for(CALCULATED.questions["total"]) == "scrub"
+    assert sent == {"total": 5, "greeting": "Hi [name] [name]"}  # the phone number never leaves
