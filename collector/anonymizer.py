@@ -14,6 +14,8 @@ import re
 import unicodedata
 from datetime import datetime, timezone
 
+from . import expressions
+
 __all__ = ["AnonymizerError", "anonymize", "pseudonym", "rule_for", "scrub_text"]
 
 MIN_KEY_BYTES = 16
@@ -30,22 +32,40 @@ _MONTH = re.compile(r"([0-9]{4}-(?:0[1-9]|1[0-2]))(?:-[0-9]{2}(?:T[0-9]{2}:[0-9]
 _PLACEHOLDERS = {"[email]", "[phone]", "[id]", "[name]"}
 # Arabic attaches "and", "with", "for", "like", "the" to the next word: "وعلي" is "and Ali".
 _PROCLITICS = ("و", "ف", "ب", "ل", "ك", "ال", "وال", "فال", "بال", "كال", "لل")
-# A calculation may be built from anything (a name joined to a phone number): scrubbed.
-_DEFAULTS = {"text": "scrub", "date": "generalize:month", "datetime": "generalize:month",
-             "calculate": "scrub"}
+_DEFAULTS = {"text": "scrub", "date": "generalize:month", "datetime": "generalize:month"}
 
 
 class AnonymizerError(ValueError):
     """A rule, key or record the anonymizer must refuse: a programming error, not bad data."""
 
 
-def rule_for(question) -> str:
+def rule_for(question, form=None) -> str:
     """The question's privacy rule, or the safe default when the form gives none."""
     if question.get("privacy"):
         return question.get("privacy")
     if question.get("identifying"):
         return "drop"
+    if question.get("type") == "calculate":
+        return _calculation_rule(question, form, set())
     return _DEFAULTS.get(question.get("type"), "keep")
+
+
+def _calculation_rule(question, form, seen: set) -> str:
+    """A calculation can copy what it is computed from (`${age}` is the exact age): it leaves
+    the laptop, scrubbed, only when every field it uses leaves as it is; otherwise dropped."""
+    if form is None or question.name in seen:
+        return "drop"
+    seen.add(question.name)
+    for name in expressions.parse(question.calculation).references():
+        used = form.questions.get(name)
+        if used is None:
+            return "drop"
+        if used.get("type") == "calculate" and not used.get("privacy"):
+            if _calculation_rule(used, form, seen) != "scrub":
+                return "drop"
+        elif rule_for(used, form) != "keep":
+            return "drop"
+    return "scrub"
 
 
 def pseudonym(namespace: str, value, key: bytes) -> str:
@@ -113,7 +133,7 @@ def anonymize(record: dict, form, key: bytes) -> dict:
 
 def _step(question, form, key: bytes, names: list[str]):
     """The function that maps one question's answer to its sync value, or to _DROP."""
-    rule = rule_for(question)
+    rule = rule_for(question, form)
     if question.get("identifying") and rule not in ("drop", "pseudonymize"):
         raise AnonymizerError(f"Identifying field {question.name} must be dropped or pseudonymized")
     if rule == "keep":

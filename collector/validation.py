@@ -6,6 +6,7 @@ translated message. Answers to questions that are not relevant are dropped.
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -201,9 +202,11 @@ def _parse_integer(form, question, text, locale):
 def _parse_decimal(form, question, text, locale):
     for number_locale in (locale, "en"):
         try:
-            return float(parse_decimal(text, locale=number_locale, strict=False)), None
+            number = float(parse_decimal(text, locale=number_locale, strict=False))
         except (NumberFormatError, ValueError):
             continue
+        if math.isfinite(number):
+            return number, None
     return None, gettext("Enter a number.")
 
 

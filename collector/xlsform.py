@@ -1022,8 +1022,11 @@ class _Converter:
             relevant = f"({spec['relevant']}) and {relevant}"
         other = {"name": name, "type": "text", "label": catalog_texts(SPECIFY_LABEL, self.codes),
                  "relevant": relevant, "required": bool(spec.get("required"))}
-        if spec.get("privacy"):
-            other["privacy"] = "scrub" if spec["privacy"] == "keep" else spec["privacy"]
+        if spec.get("identifying"):  # what the person wrote instead identifies them as much
+            other.update(identifying=True, privacy="drop")
+        elif spec.get("privacy"):
+            other["privacy"] = ("scrub" if spec["privacy"] in ("keep", "pseudonymize")
+                                or spec["privacy"].startswith("generalize") else spec["privacy"])
         return other
 
     def acknowledge_choices(self) -> str:

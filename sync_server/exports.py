@@ -37,6 +37,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import math
 import pickle
 import re
 import shutil
@@ -121,9 +122,9 @@ def columns_for(forms: list[FormDefinition]) -> list[Column]:
     return columns
 
 
-def _received(question) -> bool:
+def _received(question, form) -> bool:
     """Whether the server receives answers to it: notes hold none, "drop" never leaves."""
-    return question.holds_value and rule_for(question) != "drop"
+    return question.holds_value and rule_for(question, form) != "drop"
 
 
 def _question_order(forms: list[FormDefinition]) -> list[str]:
@@ -131,15 +132,15 @@ def _question_order(forms: list[FormDefinition]) -> list[str]:
     order: dict[str, None] = {}
     for form in reversed(forms):
         order.update((name, None) for name, q in form.questions.items()
-                     if _received(q) and name not in order)
+                     if _received(q, form) and name not in order)
     return list(order)
 
 
 def _answer_columns(name: str, forms: list[FormDefinition]) -> list[Column]:
     """The column(s) of one question, typed by the newest version that has it."""
     form, question = next((f, f.questions[name]) for f in reversed(forms)
-                          if name in f.questions and _received(f.questions[name]))
-    kept = rule_for(question) == "keep"
+                          if name in f.questions and _received(f.questions[name], f))
+    kept = rule_for(question, form) == "keep"
     label = question.get("label") or {"en": name}  # a calculation has no label: its name
     if question.type == "select_multiple" and kept:
         choices = _choice_union(name, forms)
@@ -452,6 +453,8 @@ def _spool(rows, columns, shapes, spool) -> int:
                 cells[i] = shapes[i].code(cells[i])
         for i, shape in watched:
             value = cells[i]
+            if value.__class__ is float and not math.isfinite(value):
+                cells[i] = value = None  # neither format has NaN or infinity: missing
             if value is not None:
                 shape.see(value)
         batch.append(cells)

@@ -451,5 +451,22 @@ def test_calculations_are_scrubbed_by_default():
               "answers": {"name": "Halima Yusuf", "phone": "0712345678", "total": 5,
                           "echo_phone": 712345678, "greeting": "Hi Halima Yusuf"}}
     sent = anonymize(record, CALCULATED, b"k" * 32)["answers"]
-    assert rule_for(CALCULATED.questions["total"]) == "scrub"
-    assert sent == {"total": 5, "greeting": "Hi [name] [name]"}  # the phone number never leaves
+    assert rule_for(CALCULATED.questions["total"], CALCULATED) == "scrub"
+    assert rule_for(CALCULATED.questions["greeting"], CALCULATED) == "drop"
+    assert rule_for(CALCULATED.questions["total"]) == "drop"  # without its form: the safe side
+    assert sent == {"total": 5}  # nothing computed from a dropped field leaves
+
+
+def test_a_calculation_of_a_generalized_answer_does_not_undo_it():
+    form = load_form({
+        "form_id": "ages", "version": "1", "title": {"en": "Ages"},
+        "sections": [{"name": "s", "label": {"en": "S"}, "questions": [
+            {"name": "age", "type": "integer", "label": {"en": "Age"},
+             "privacy": "generalize:age_band"},
+            {"name": "members", "type": "integer", "label": {"en": "Members"}},
+            {"name": "age_copy", "type": "calculate", "calculation": "${age}"},
+            {"name": "double", "type": "calculate", "calculation": "${members} * 2"},
+            {"name": "quadruple", "type": "calculate", "calculation": "${double} * 2"}]}]})
+    rules = {name: rule_for(q, form) for name, q in form.questions.items()}
+    assert rules == {"age": "generalize:age_band", "members": "keep", "age_copy": "drop",
+                     "double": "scrub", "quadruple": "scrub"}

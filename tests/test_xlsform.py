@@ -828,6 +828,10 @@ def test_or_other_adds_the_choice_and_the_specify_question(tmp_path):
     path = tmp_path / "other.xlsx"
     xlsform.to_xlsform(form, path)
     pyxform_convert(xlsform=str(path))  # other tools take it as plain questions
+    private = convert(sheets([{"type": "select_one water or_other", "name": "origin",
+                               "label": "Origin", "identifying": "yes"}], choices)).form
+    assert private.questions["origin_other"].identifying
+    assert private.questions["origin_other"].privacy == "drop"
     clash = survey + [{"type": "text", "name": "uses_other", "label": "Clash"}]
     assert ("duplicate_name", "survey", 4, "name") in problems(convert(sheets(clash, choices)).errors)
 

@@ -55,13 +55,23 @@
         // Computed in form order, so a later calculation can use an earlier one.
         delete values[name];
         try {
-          if (relevant(block, values)) { values[name] = calculated(block, values); }
+          var value = relevant(block, values) ? stored(calculated(block, values)) : null;
+          if (value !== null) { values[name] = value; }
         } catch (error) { /* the hub computes it when the page is sent */ }
       } else if (type !== 'note' && !block.hidden) {
         values[name] = valueOf(block);
       }
     });
     return values;
+  }
+
+  // As the hub stores a calculation (validation._stored): true/false as text, dates as ISO
+  // text, no value for an empty text or a number that is not finite.
+  function stored(value) {
+    if (typeof value === 'boolean') { return value ? 'true' : 'false'; }
+    if (typeof value === 'number') { return isFinite(value) ? value : null; }
+    var text = E.toText(value);
+    return text === '' ? null : text;
   }
 
   function calculated(block, values) {
