@@ -25,6 +25,8 @@ def error_response(status: int, code: str, message: str | None = None):
     message = message or _messages().get(status) or _messages()[400]
     if request.path.startswith("/api/") or request.path == "/healthz":
         return jsonify(error={"code": code, "message": message}), status
+    if request.headers.get("X-Hub-Outbox") == "1":  # a phone's script: it keeps the record
+        return jsonify(error=code, message=message), status
     return render_template("error.html", status=status, message=message), status
 
 

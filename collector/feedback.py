@@ -41,6 +41,9 @@ def submit():
     result = validation.read_all(form, request.form, current_locale(), strict=True,
                                  stored=validation.defaults(form))
     answers = result.answers
+    if (result.errors or result.unseen) and request.headers.get("X-Hub-Outbox") == "1":
+        message = gettext("Some answers need attention before the record can be finalized.")
+        return jsonify(error="needs_attention", message=message), 422
     if result.errors:
         return _render(form, record_uuid, answers, result.errors, result.raw), 422
     if result.unseen:
@@ -50,10 +53,11 @@ def submit():
         code = submit_anonymous(get_db(), record_uuid, form, current_locale(), answers)
     except RecordError:
         abort(409)
+    session["receipt_code"] = code
     if request.headers.get("X-Hub-Outbox") == "1":
         message = gettext("Sent to the hub. Receipt code: %(code)s", code=format_receipt_code(code))
-        return jsonify(uuid=record_uuid, receipt=format_receipt_code(code), message=message)
-    session["receipt_code"] = code
+        return jsonify(uuid=record_uuid, receipt=format_receipt_code(code), message=message,
+                       next=url_for("feedback.thanks"))
     return redirect(url_for("feedback.thanks"))
 
 

@@ -58,6 +58,10 @@ def submit_whole(form_id: str):
     if record is not None and (record["enumerator_id"] != g.user["id"]
                                or record["form_id"] != form_id):
         abort(409)
+    if record is not None and record["status"] in ("finalized", "synced") and from_outbox():
+        # Delivered before (the answer was lost on the way back): nothing to do, whatever a
+        # now() in a calculation would compute today.
+        return _delivered(form_id, record_uuid, record["revision"])
     form = get_form(form_id, record["form_version"] if record else request.form.get("form_version"))
     stored = record["answers"] if record else validation.defaults(form)
     if request.form.get("_action") == "draft":
@@ -70,14 +74,31 @@ def submit_whole(form_id: str):
                                   result.answers)
     except RecordError as error:
         abort(409 if error.code != "locked" else 403)
-    message = gettext("Record finalized (revision %(num)s). It waits on this hub until it is synced.",
-                      num=revision)
     if from_outbox():
-        return jsonify(uuid=record_uuid, status="finalized", revision=revision, message=message)
+        return _delivered(form_id, record_uuid, revision)
+    flash(_finalized_message(revision))
+    return redirect(_after_finalize(form, record_uuid))
+
+
+def _finalized_message(revision: int) -> str:
+    return gettext("Record finalized (revision %(num)s). It waits on this hub until it is synced.",
+                   num=revision)
+
+
+def _after_finalize(form, record_uuid: str) -> str:
     if form.data.get("show_referrals"):
-        return redirect(url_for("interview.saved", record_uuid=record_uuid))
-    flash(message)
-    return redirect(url_for("interview.record_list"))
+        return url_for("interview.saved", record_uuid=record_uuid)
+    return url_for("interview.record_list")
+
+
+def _delivered(form_id: str, record_uuid: str, revision: int):
+    """The outbox's answer for a stored record; `next` is where a page sent while the hub
+    was in reach goes (`_now`), with the message shown there."""
+    message = _finalized_message(revision)
+    if request.form.get("_now") == "1":
+        flash(message)
+    return jsonify(uuid=record_uuid, status="finalized", revision=revision, message=message,
+                   next=_after_finalize(get_form(form_id), record_uuid))
 
 
 def _someone_elses():
@@ -100,7 +121,13 @@ def _keep_whole_draft(form, record_uuid, stored):
     if result.errors:
         return render_whole(form, record_uuid, result.answers, result), 422
     _save(record_uuid, form, result.answers)
-    flash(gettext("Draft saved. You can resume it from the record list."))
+    message = gettext("Draft saved. You can resume it from the record list.")
+    if from_outbox():
+        if request.form.get("_now") == "1":
+            flash(message)
+        return jsonify(uuid=record_uuid, status="draft", message=message,
+                       next=url_for("interview.record_list"))
+    flash(message)
     return redirect(url_for("interview.record_list"))
 
 
@@ -115,7 +142,8 @@ def _whole_needs_attention(form, record_uuid, result, stored):
     _save(record_uuid, form, draft.answers)
     message = gettext("Record %(code)s reached the hub as a draft: some answers need attention. "
                       "Resume it from the record list.", code=record_uuid[:8])
-    return jsonify(uuid=record_uuid, status="draft", message=message)
+    return jsonify(uuid=record_uuid, status="draft", message=message,
+                   next=url_for("interview.resume", record_uuid=record_uuid))
 
 
 @bp.route("/records")

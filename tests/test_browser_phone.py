@@ -204,3 +204,37 @@ def test_likert_and_horizontal_choices_sit_in_a_row_on_a_phone(hub, chromium, db
             chromium.find_elements("css selector", '.options-horizontal input')}
     assert len(rows) == 1, rows
     assert chromium.execute_script("return document.documentElement.scrollWidth") <= 360
+
+
+def test_a_finalize_refused_in_reach_keeps_the_record_on_the_phone(hub, chromium, db_path):
+    """The session ended while the interview went on: nothing typed is lost."""
+    sign_in(chromium, hub)
+    chromium.get(f"{hub.url}/forms/discrimination_report/phone?lang=en")
+    until(chromium, lambda d: element(d, "button.step-next").is_displayed())
+    chromium.delete_cookie("collector_session")  # the session ended
+    fill_step_by_step(chromium, dict(REPORT_ANSWERS, reporter_name="Kept Safe"))
+    until(chromium, lambda d: "waiting for the hub: 1" in outbox_text(d))
+    assert "Sign in again" in outbox_text(chromium)
+    assert query(db_path, "SELECT count(*) AS n FROM records")[0]["n"] == 0
+    sign_in(chromium, hub)  # back on the start page, whose outbox delivers it
+    until(chromium, lambda d: "Record finalized" in outbox_text(d), 40)
+    [record] = query(db_path, "SELECT answers FROM records")
+    assert json.loads(record["answers"])["reporter_name"] == "Kept Safe"
+
+
+def test_one_enumerators_draft_is_not_shown_to_the_next(hub, chromium):
+    sign_in(chromium, hub)
+    chromium.get(f"{hub.url}/forms/community_survey/phone?lang=en")
+    until(chromium, lambda d: element(d, "button.step-next").is_displayed())
+    element(chromium, 'input[name="consent"][value="yes"]').click()
+    element(chromium, "form.inline button").click()  # sign out
+    until(chromium, lambda d: "/signin" not in d.current_url)
+    hub.add_enumerator("Second", "5678")
+    chromium.get(hub.url + "/signin")
+    element(chromium, "#name").send_keys("Second")
+    element(chromium, "#pin").send_keys("5678")
+    element(chromium, "button.primary").click()
+    until(chromium, lambda d: d.find_elements("css selector", "form.inline"))
+    chromium.get(f"{hub.url}/forms/community_survey/phone?lang=en")
+    until(chromium, lambda d: element(d, "button.step-next").is_displayed())
+    assert not element(chromium, 'input[name="consent"][value="yes"]').is_selected()

@@ -138,3 +138,36 @@ def test_calculations_are_exported_like_answers(tmp_path):
     frame, meta = pyreadstat.read_sav(str(path))
     assert frame["total"].tolist() == [7.0] and frame["size_band"].tolist() == ["large"]
     assert meta.column_names_to_labels["total"] == "total"  # no label: its name
+
+
+ADULTS = {
+    "form_id": "adults", "version": "1", "title": {"en": "Adults"},
+    "sections": [{"name": "s", "label": {"en": "S"}, "questions": [
+        {"name": "age", "type": "integer", "label": {"en": "Age"}, "required": True},
+        {"name": "adult", "type": "calculate", "calculation": "${age} >= 18"},
+        {"name": "job", "type": "text", "label": {"en": "Job"}, "relevant": "${adult} = 'true'"},
+    ]}]}
+
+
+def test_a_true_or_false_calculation_reads_the_same_on_phone_and_hub(hub, chromium, db_path):
+    import_forms(db_path, ADULTS)
+    sign_in(chromium, hub)
+    chromium.get(f"{hub.url}/forms/adults/phone?lang=en")
+    age = chromium.find_element("id", "f-age")
+    age.send_keys("12")
+    chromium.find_element("tag name", "h1").click()
+    assert not chromium.find_element("id", "q-job").is_displayed()
+    age.clear()
+    age.send_keys("30")
+    chromium.find_element("tag name", "h1").click()
+    assert chromium.find_element("id", "q-job").is_displayed()
+    age.clear()
+    age.send_keys("12")
+    chromium.find_element("tag name", "h1").click()
+    chromium.find_element("css selector", "button.step-finish").click()
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    WebDriverWait(chromium, 20).until(lambda d: "/phone" not in d.current_url)
+    [record] = query(db_path, "SELECT status, answers FROM records")
+    assert record["status"] == "finalized"
+    assert json.loads(record["answers"]) == {"age": 12, "adult": "false"}

@@ -208,3 +208,31 @@ def test_a_record_waits_for_the_enumerator_who_filled_it(hub, db_path):
     first.get("/forms/community_survey/phone")
     delivered = first.post("/forms/community_survey/submit", data, headers=OUTBOX)
     assert delivered.status_code == 200 and counts(db_path, UUID) == (1, 1, 1)
+
+
+def test_a_delivery_of_a_stored_record_changes_nothing_even_if_answers_differ(browser, db_path):
+    """A calculation with now() computes another value on a repeat: still the same record."""
+    browser.get("/forms/community_survey/phone")
+    first = browser.post("/forms/community_survey/submit",
+                         whole_data("community_survey", UUID, SURVEY_ANSWERS), headers=OUTBOX)
+    browser.get("/forms/community_survey/phone")
+    again = browser.post("/forms/community_survey/submit",
+                         whole_data("community_survey", UUID, dict(SURVEY_ANSWERS, age="35")),
+                         headers=OUTBOX)
+    assert first.json()["revision"] == again.json()["revision"] == 1
+    assert again.json()["status"] == "finalized" and counts(db_path, UUID) == (1, 1, 1)
+
+
+def test_every_refusal_of_an_outbox_delivery_is_json(hub, db_path):
+    phone = hub.browser("en")
+    phone.signin()
+    stale = phone.session.post(phone.base + "/forms/community_survey/submit",
+                               data=whole_data("community_survey", UUID, SURVEY_ANSWERS)
+                               + [("csrf_token", "not-a-token")], headers=OUTBOX, timeout=30)
+    assert stale.status_code == 400 and stale.json()["error"] == "csrf"
+    assert "reload the page" in stale.json()["message"]
+    kiosk = hub.browser("en")
+    kiosk.get("/feedback")
+    refused = kiosk.post("/feedback", {"_uuid": UUID, "_shown": "message"}, headers=OUTBOX)
+    assert refused.status_code == 422 and refused.json()["error"] == "needs_attention"
+    assert counts(db_path, UUID) == (0, 0, 0)

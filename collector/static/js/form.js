@@ -199,8 +199,12 @@
     if (block && rawOf(block) !== '') { show(block, problemOf(block, currentValues())); }
   });
   form.addEventListener('input', apply);
+  var lastButton = null; // event.submitter is missing on older phones
+  form.addEventListener('click', function (event) {
+    if (event.target.type === 'submit') { lastButton = event.target; }
+  });
   form.addEventListener('submit', function (event) {
-    var button = event.submitter;
+    var button = event.submitter || lastButton;
     var action = button ? button.value : 'next';
     if (action === 'draft' || action === 'back') { return; }
     if (!check(form)) { event.preventDefault(); }

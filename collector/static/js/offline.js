@@ -7,6 +7,18 @@
   if (window.isSecureContext && 'serviceWorker' in navigator) {
     navigator.serviceWorker.register('/sw.js').catch(function () {});
   }
+  // Pages kept for offline use belong to whoever was signed in: forget them when that changes.
+  Array.prototype.forEach.call(document.querySelectorAll('form[data-session]'), function (session) {
+    session.addEventListener('submit', function (event) {
+      if (!window.caches || session.getAttribute('data-cleared') === 'yes') { return; }
+      event.preventDefault();
+      var done = function () { session.setAttribute('data-cleared', 'yes'); session.submit(); };
+      caches.keys().then(function (names) {
+        return Promise.all(names.filter(function (name) { return name.indexOf('hub-pages-') === 0; })
+          .map(function (name) { return caches['delete'](name); }));
+      }).then(done, done);
+    });
+  });
   if (!window.indexedDB) { return; }
   // With script and storage, a form opens whole, so that it can be finished away from the hub.
   Array.prototype.forEach.call(document.querySelectorAll('a[data-phone]'), function (link) {
@@ -16,7 +28,8 @@
   if (!banner) { return; }
   var form = document.querySelector('form.record[data-outbox]');
   var DB_NAME = 'hub-outbox', STORE = 'outbox', RETRY_MS = 15000, OUTBOX = { 'X-Hub-Outbox': '1' };
-  var draftKey = form && 'draft:' + form.getAttribute('action');
+  // Drafts are kept per enumerator: a shared phone never shows one person's interview to another.
+  var draftKey = form && 'draft:' + (form.getAttribute('data-user') || '') + ':' + form.getAttribute('action');
   var delivered = [], refused = '';
 
   function openDb() {
@@ -89,7 +102,8 @@
       .then(function (r) { return r.json(); }).then(function (data) { return data.csrf_token; });
   }
 
-  function deliver(item, token) {
+  // One POST of a record as the outbox sends it: {stored, status, data} once answered.
+  function post(item, token) {
     var body = new URLSearchParams();
     item.fields.forEach(function (pair) {
       body.append(pair[0], pair[0] === 'csrf_token' ? token : pair[1]);
@@ -98,14 +112,21 @@
                                 headers: OUTBOX, redirect: 'manual' })
       .then(function (response) {
         return response.json().catch(function () { return null; }).then(function (data) {
-          if (response.ok && data && data.uuid === item.uuid) {
-            delivered.push(data.message);
-            return withStore('readwrite', function (s) { return s['delete'](item.uuid); });
-          }
-          refused = (data && data.message) || ''; // kept: signed out, or refused for now
-          return null;
+          return { stored: response.ok && !!data && data.uuid === item.uuid,
+                   status: response.status, data: data || {} };
         });
       });
+  }
+
+  function deliver(item, token) {
+    return post(item, token).then(function (answer) {
+      if (answer.stored) {
+        delivered.push(answer.data.message);
+        return withStore('readwrite', function (s) { return s['delete'](item.uuid); });
+      }
+      refused = answer.data.message || ''; // kept: signed out, or refused for now
+      return null;
+    });
   }
 
   var sending = false;
@@ -131,41 +152,60 @@
   function keepFormOnPhone() {
     var uuidField = form.querySelector('input[name="_uuid"]');
 
-    function keepInOutbox() {
-      var item = { uuid: uuidField.value, action: form.getAttribute('action'),
-                   fields: fields().concat([['_action', 'finalize']]), saved: new Date().toISOString() };
-      return withStore('readwrite', function (s) { return s.put(item); }).then(function () {
+    function item(action) {
+      return { uuid: uuidField.value, action: form.getAttribute('action'),
+               fields: fields().concat([['_action', action]]), saved: new Date().toISOString() };
+    }
+
+    function keepInOutbox(message) {
+      return withStore('readwrite', function (s) { return s.put(item('finalize')); }).then(function () {
         localStorage.removeItem(draftKey);
         form.reset();
         uuidField.value = newUuid();
         form.dispatchEvent(new Event('change'));
+        refused = message || '';
         banner.scrollIntoView();
         return refresh();
       });
     }
 
-    function sendToHub(action) {
-      var field = document.createElement('input');
-      field.type = 'hidden';
-      field.name = '_action';
-      field.value = action;
-      form.appendChild(field);
-      localStorage.removeItem(draftKey);
-      form.setAttribute('data-checked', 'yes');
-      form.submit();
+    function keptAsDraft() {
+      refused = banner.getAttribute('data-draft-kept');
+      banner.hidden = false;
+      banner.querySelector('.outbox-refused').textContent = refused;
+      banner.scrollIntoView();
     }
 
+    // The hub is in reach: send as the outbox would, and keep the answers on the phone until
+    // the hub says it has them (a lost answer, an expired session or a refusal loses nothing).
+    function sendNow(action) {
+      var now = item(action);
+      now.fields.push(['_now', '1']);
+      return currentToken().then(function (token) { return post(now, token); }).then(function (answer) {
+        if (answer.stored) {
+          localStorage.removeItem(draftKey);
+          window.location.assign(answer.data.next || '/');
+        } else if (answer.status === 422) {
+          form.setAttribute('data-checked', 'yes'); // let the hub show what needs attention
+          var field = document.createElement('input');
+          field.type = 'hidden'; field.name = '_action'; field.value = action;
+          form.appendChild(field);
+          form.submit();
+        } else if (action === 'draft') { keptAsDraft(); } else { keepInOutbox(answer.data.message); }
+      }, function () { return action === 'draft' ? keptAsDraft() : keepInOutbox(); });
+    }
+
+    var lastButton = null; // event.submitter is missing on older phones
+    form.addEventListener('click', function (event) {
+      if (event.target.type === 'submit') { lastButton = event.target; }
+    });
     form.addEventListener('submit', function (event) {
       if (event.defaultPrevented || form.getAttribute('data-checked') === 'yes') { return; }
       event.preventDefault();
-      var action = event.submitter ? event.submitter.value : 'finalize';
+      var button = event.submitter || lastButton;
+      var action = button && button.value ? button.value : 'finalize';
       hubReachable().then(function (reachable) {
-        if (reachable) { sendToHub(action); } else if (action === 'draft') {
-          refused = banner.getAttribute('data-draft-kept');
-          banner.hidden = false;
-          banner.querySelector('.outbox-refused').textContent = refused;
-          banner.scrollIntoView();
-        } else { keepInOutbox(); }
+        if (reachable) { sendNow(action); } else if (action === 'draft') { keptAsDraft(); } else { keepInOutbox(); }
       });
     });
 
@@ -180,7 +220,7 @@
     }
     JSON.parse(saved).forEach(function (pair) {
       var name = pair[0], value = pair[1];
-      if (name === 'csrf_token' || name === '_shown') { return; }
+      if (name === 'csrf_token' || name === '_shown' || name === '_enumerator') { return; }
       Array.prototype.forEach.call(form.querySelectorAll('[name="' + name + '"]'), function (input) {
         if (input.type === 'radio' || input.type === 'checkbox') {
           if (input.value === value) { input.checked = true; }
