@@ -23,6 +23,7 @@ from .templating import hub_name
 bp = Blueprint("hub", __name__)
 HEALTH_TIMEOUT_MS = 2000
 HTTPS_COOKIE = "hub_https"  # set over HTTPS: this phone trusts the hub's certificate
+OUTBOX_COOKIE = "hub_outbox"  # set by offline.js over HTTP while records wait there
 STAYS_ON_HTTP = ("/healthz", "/csrf-token", "/connect", "/connect/hub-ca.crt")
 
 
@@ -30,8 +31,11 @@ STAYS_ON_HTTP = ("/healthz", "/csrf-token", "/connect", "/connect/hub-ca.crt")
 def prefer_https():
     """Send a phone that has reached the hub over HTTPS before back to HTTPS."""
     https_port = current_app.config.get("HTTPS_PORT")
+    # Records waiting in the plain-HTTP side's outbox (its own storage) keep the phone there
+    # until they are delivered: on the HTTPS side that page, and its outbox, never open.
     if (https_port and not request.is_secure and request.method in ("GET", "HEAD")
-            and request.cookies.get(HTTPS_COOKIE) == "1" and request.path not in STAYS_ON_HTTP):
+            and request.cookies.get(HTTPS_COOKIE) == "1" and request.path not in STAYS_ON_HTTP
+            and request.cookies.get(OUTBOX_COOKIE) != "1"):
         host = request.host.rpartition(":")[0] or request.host
         return redirect(f"https://{host}:{https_port}{request.full_path.rstrip('?')}")
     return None

@@ -238,3 +238,24 @@ def test_one_enumerators_draft_is_not_shown_to_the_next(hub, chromium):
     chromium.get(f"{hub.url}/forms/community_survey/phone?lang=en")
     until(chromium, lambda d: element(d, "button.step-next").is_displayed())
     assert not element(chromium, 'input[name="consent"][value="yes"]').is_selected()
+
+
+def test_the_http_outbox_marks_itself_while_records_wait(hub, chromium, db_path):
+    upstream = ("127.0.0.1", int(hub.url.rsplit(":", 1)[1]))
+    link = FaultProxy(upstream=upstream).start()
+    try:
+        chromium.get(link.url + "/feedback?lang=en")
+        until(chromium, lambda d: d.find_elements("css selector", "#f-message"))
+        port = link.port
+        link.stop()
+        from test_browser import fill_kiosk
+
+        fill_kiosk(chromium, "Waiting on HTTP")
+        until(chromium, lambda d: "waiting for the hub: 1" in outbox_text(d))
+        assert chromium.get_cookie("hub_outbox")["value"] == "1"
+        link = FaultProxy(upstream=upstream, port=port).start()
+        element(chromium, "#outbox button").click()
+        until(chromium, lambda d: "Receipt code" in outbox_text(d), 30)
+        until(chromium, lambda d: (d.get_cookie("hub_outbox") or {}).get("value", "") == "")
+    finally:
+        link.stop()

@@ -94,3 +94,14 @@ def test_signing_in_over_https_works_as_a_browser_does_it(secure_hub):
                           data={"name": ENUMERATOR, "pin": PIN, "csrf_token": token},
                           headers={"Referer": https_url + "/signin"})
     assert response.status_code == 200 and "Sign out" in response.text
+
+
+def test_records_waiting_on_the_http_side_keep_the_phone_there(secure_hub):
+    """That side's outbox lives in that origin's storage: it must deliver before the switch."""
+    hub, https_url, ca = secure_hub
+    phone = requests.Session()
+    phone.get(https_url + "/feedback", verify=ca, timeout=10)
+    phone.cookies.set("hub_outbox", "1")
+    assert phone.get(hub.url + "/feedback", allow_redirects=False, timeout=10).status_code == 200
+    phone.cookies.set("hub_outbox", "")
+    assert phone.get(hub.url + "/feedback", allow_redirects=False, timeout=10).status_code == 302

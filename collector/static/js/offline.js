@@ -94,7 +94,15 @@
     });
   }
 
-  function refresh() { return allWaiting().then(show); }
+  function refresh() {
+    return allWaiting().then(function (items) {
+      if (window.location.protocol === 'http:') { // see hub.prefer_https
+        document.cookie = 'hub_outbox=' + (items.length ? '1; max-age=31536000' : '; max-age=0') +
+          '; path=/; SameSite=Lax';
+      }
+      show(items);
+    });
+  }
 
   // The token kept with a record may belong to an older session: ask for a current one.
   function currentToken() {
