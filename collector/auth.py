@@ -10,6 +10,7 @@ from flask_babel import format_datetime, gettext
 
 from .clock import parse_iso
 from .db import get_db
+from .errors import from_outbox
 from .security import limiter
 from .users import check_pin, get_user
 
@@ -26,7 +27,7 @@ def login_required(view):
     @functools.wraps(view)
     def wrapped(**kwargs):
         if g.user is None:
-            if request.headers.get("X-Hub-Outbox") == "1":  # a phone's outbox: it keeps the record
+            if from_outbox():
                 return jsonify(error="signed_out",
                                message=gettext("Sign in again to send the records kept on this phone.")), 401
             return redirect(url_for("auth.signin", next=request.full_path))

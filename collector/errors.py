@@ -21,11 +21,17 @@ def _messages():
     }
 
 
+def from_outbox() -> bool:
+    """A record sent by a phone's script (its outbox, or Finalize in reach): the answer is
+    JSON, never a page or a redirect, so the phone can keep what was refused."""
+    return request.headers.get("X-Hub-Outbox") == "1"
+
+
 def error_response(status: int, code: str, message: str | None = None):
     message = message or _messages().get(status) or _messages()[400]
     if request.path.startswith("/api/") or request.path == "/healthz":
         return jsonify(error={"code": code, "message": message}), status
-    if request.headers.get("X-Hub-Outbox") == "1":  # a phone's script: it keeps the record
+    if from_outbox():
         return jsonify(error=code, message=message), status
     return render_template("error.html", status=status, message=message), status
 

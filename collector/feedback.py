@@ -11,6 +11,7 @@ from flask_babel import gettext
 
 from . import validation
 from .db import get_db
+from .errors import from_outbox
 from .form_library import get_form
 from .i18n import current_locale
 from .records import (RecordError, format_receipt_code, is_uuid, new_uuid, replies_for_receipt,
@@ -41,7 +42,7 @@ def submit():
     result = validation.read_all(form, request.form, current_locale(), strict=True,
                                  stored=validation.defaults(form))
     answers = result.answers
-    if (result.errors or result.unseen) and request.headers.get("X-Hub-Outbox") == "1":
+    if (result.errors or result.unseen) and from_outbox():
         message = gettext("Some answers need attention before the record can be finalized.")
         return jsonify(error="needs_attention", message=message), 422
     if result.errors:
@@ -54,7 +55,7 @@ def submit():
     except RecordError:
         abort(409)
     session["receipt_code"] = code
-    if request.headers.get("X-Hub-Outbox") == "1":
+    if from_outbox():
         message = gettext("Sent to the hub. Receipt code: %(code)s", code=format_receipt_code(code))
         return jsonify(uuid=record_uuid, receipt=format_receipt_code(code), message=message,
                        next=url_for("feedback.thanks"))
@@ -78,13 +79,6 @@ def status():
 
 
 def _render(form, record_uuid, answers, errors=None, raw=None, notice=None):
-    values = dict(answers)
-    values.update(raw or {})
-    sections = [
-        {"section": section, "questions": form.section_questions(index)}
-        for index, section in enumerate(form.sections)
-    ]
-    visible = {name for name, q in form.questions.items()
-               if validation.is_relevant(form, q, answers)}
-    return render_template("feedback.html", form=form, record_uuid=record_uuid, sections=sections,
-                           values=values, visible=visible, errors=errors or {}, notice=notice)
+    return render_template("feedback.html", form=form, record_uuid=record_uuid,
+                           errors=errors or {}, notice=notice,
+                           **validation.whole_form_view(form, answers, raw))

@@ -14,6 +14,7 @@ from flask_babel import format_date, format_datetime, format_decimal, format_tim
 from . import validation
 from .auth import login_required
 from .db import get_db
+from .errors import from_outbox
 from .form_library import available_forms, get_form
 from .i18n import current_locale
 from .records import (RecordError, finalize, finalize_whole, get_record, is_uuid, list_records,
@@ -109,11 +110,6 @@ def _someone_elses():
     if from_outbox():
         return jsonify(error="other_enumerator", message=message), 409
     abort(409)
-
-
-def from_outbox() -> bool:
-    """A delivery from a phone's outbox: answered in JSON, never with a page or redirect."""
-    return request.headers.get("X-Hub-Outbox") == "1"
 
 
 def _keep_whole_draft(form, record_uuid, stored):
@@ -251,16 +247,9 @@ def render_page(form, record_uuid, index, answers, result=None, notice=None):
 
 
 def render_whole(form, record_uuid, answers, result=None, notice=None):
-    values = dict(answers)
-    if result is not None:
-        values.update(result.raw)
-    visible = {name for name, q in form.questions.items()
-               if validation.is_relevant(form, q, answers)}
-    sections = [{"section": section, "questions": form.section_questions(index)}
-                for index, section in enumerate(form.sections)]
-    return render_template("phone.html", form=form, record_uuid=record_uuid, sections=sections,
-                           values=values, visible=visible,
-                           errors=result.errors if result else {}, notice=notice)
+    return render_template("phone.html", form=form, record_uuid=record_uuid,
+                           errors=result.errors if result else {}, notice=notice,
+                           **validation.whole_form_view(form, answers, result.raw if result else None))
 
 
 def _save(record_uuid, form, answers):

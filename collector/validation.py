@@ -313,6 +313,16 @@ def check_value(form, question, value, answers: dict) -> str | None:
     return None
 
 
+def whole_form_view(form, answers: dict, raw: dict | None = None) -> dict:
+    """What a page holding every section needs (the kiosk, a form filled on a phone)."""
+    return {
+        "sections": [{"section": section, "questions": form.section_questions(index)}
+                     for index, section in enumerate(form.sections)],
+        "values": {**answers, **(raw or {})},
+        "visible": {name for name, q in form.questions.items() if is_relevant(form, q, answers)},
+    }
+
+
 def client_rules(form, question) -> dict:
     """The checks a page's script makes before answers leave the phone, with the hub's own
     messages. The hub checks again; these spare a round trip and keep a phone's outbox free

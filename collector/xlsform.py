@@ -168,12 +168,12 @@ SPECIFY_LABEL = N_("Specify other.")
 
 def catalog_texts(message: str, codes: list[str]) -> dict[str, str]:
     """A text in each of the form's languages, from the product's own catalogs."""
-    import gettext
+    from babel.support import Translations
 
     import translations
 
-    return {code: gettext.translation("messages", translations.DIRECTORY, languages=[code],
-                                      fallback=True).gettext(message) for code in codes}
+    return {code: Translations.load(translations.DIRECTORY, [code]).gettext(message)
+            for code in codes}
 
 
 # What a fixed default must look like, by type (choices are checked against their list).

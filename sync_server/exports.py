@@ -43,11 +43,13 @@ import re
 import shutil
 import tempfile
 from dataclasses import dataclass, field
-from typing import BinaryIO, Iterable
+from typing import BinaryIO, Callable, Iterable
 
 from collector.anonymizer import rule_for
 from collector.forms import FormDefinition
 
+from .spss import write_sav
+from .stata import write_dta
 from .variables import Variable
 
 __all__ = ["Column", "ExportError", "FORMATS", "columns_for", "export"]
@@ -341,11 +343,11 @@ class _Target:
     label_bytes: int | None
     value_label_bytes: int
     string_bytes: int | None
-    module: str
+    write: Callable
 
 
-DTA = _Target(32, 80, None, 32_000, None, "stata")
-SAV = _Target(64, None, 256, 120, 32_767, "spss")
+DTA = _Target(32, 80, None, 32_000, None, write_dta)
+SAV = _Target(64, None, 256, 120, 32_767, write_sav)
 SPOOL_BATCH = 1000  # rows per pickled chunk of the spool
 
 
@@ -360,16 +362,13 @@ def _write_sav(rows, columns, out, lang) -> int:
 def _write_stats(rows, columns, out, lang, target: _Target) -> int:
     """Two passes, memory flat: rows are coded and measured into a spool on disk, then
     the format's writer, knowing every column's type and width, streams the spool."""
-    import importlib
-
-    writer = importlib.import_module(f"sync_server.{target.module}")
     with tempfile.TemporaryFile() as spool:
         shapes = [_Shape(column, lang, target) for column in columns]
         count = _spool(rows, columns, shapes, spool)
         _measure_flipped(spool, shapes)
         names = variable_names(columns, target.name_chars)
         variables = [shape.variable(name) for name, shape in zip(names, shapes)]
-        write = getattr(writer, f"write_{'dta' if target is DTA else 'sav'}")
+        write = target.write
         if _seekable(out):
             write(out, variables, _spooled_cells(spool, shapes), count)
         else:
