@@ -7,7 +7,8 @@ here needs the same change there and a new vector.
 
 Source text goes through a tokenizer and a recursive-descent parser (XPath 1.0
 precedence) into a small tree whose nodes evaluate to bool, float, str, date or
-datetime. Nothing is ever handed to eval() or exec().
+datetime, or a Nodeset: the answers to one field across the instances of a repeat,
+seen from outside it. Nothing is ever handed to eval() or exec().
 """
 
 from __future__ import annotations
@@ -22,8 +23,8 @@ from functools import lru_cache
 from numbers import Number
 from typing import Any, Callable, Mapping, NamedTuple
 
-__all__ = ["FUNCTIONS", "Context", "Expression", "ExpressionError", "evaluate", "parse",
-           "to_boolean", "to_number", "to_text"]
+__all__ = ["FUNCTIONS", "Context", "Expression", "ExpressionError", "Nodeset", "evaluate",
+           "parse", "to_boolean", "to_number", "to_text"]
 
 EPOCH_ORDINAL = date(1970, 1, 1).toordinal()
 LAST_ORDINAL = date.max.toordinal()
@@ -64,10 +65,21 @@ class Context:
     choice: Mapping[str, Any] | None = None  # a choice's columns, for a choice filter
 
 
+class Nodeset(tuple):
+    """XPath's node-set, in document order: one field's answers across a repeat's instances
+    (str, int, float or None), or the instances themselves (dicts), for a question outside
+    the repeat. As a value it is its first item (string(), number()) or its being non-empty
+    (boolean()); count(), sum(), join(), indexed-repeat(), min() and max() see every item."""
+
+    __slots__ = ()
+
+
 # --- conversions (XPath number(), string(), boolean()) ---------------------------------
 
 def to_number(value: Any) -> float:
     """XPath number(); dates and ISO date strings count days since 1970-01-01, as in ODK."""
+    if isinstance(value, Nodeset):
+        return to_number(value[0] if value else None)
     if isinstance(value, bool):
         return 1.0 if value else 0.0
     if isinstance(value, date):
@@ -81,7 +93,8 @@ def to_number(value: Any) -> float:
 
 
 def to_text(value: Any) -> str:
-    """XPath string(): numbers without a needless '.0', dates as ISO text."""
+    """XPath string(): numbers without a needless '.0', dates as ISO text, an instance as its
+    answers' text run together."""
     if value is None:
         return ""
     if isinstance(value, bool):
@@ -90,6 +103,10 @@ def to_text(value: Any) -> str:
         return _iso_text(_date_days(value), isinstance(value, datetime))
     if isinstance(value, Number):
         return _number_text(float(value))
+    if isinstance(value, Nodeset):
+        return to_text(value[0]) if value else ""
+    if isinstance(value, Mapping):  # an instance: XPath's string-value of an element
+        return "".join(to_text(answer) for answer in value.values())
     if isinstance(value, (list, tuple)):
         return " ".join(to_text(item) for item in value)
     return str(value)
@@ -97,6 +114,8 @@ def to_text(value: Any) -> str:
 
 def to_boolean(value: Any) -> bool:
     """XPath boolean(): the outcome of a relevant or constraint."""
+    if isinstance(value, Nodeset):
+        return len(value) > 0  # even when every item is empty, as in XPath
     if isinstance(value, bool):
         return value
     if isinstance(value, date):
@@ -182,11 +201,13 @@ def _field_value(value: Any) -> Any:
     """An answer in the evaluator's types: missing -> '', select_multiple list -> 'a b'."""
     if value is None:
         return ""
+    if isinstance(value, Nodeset):  # a tuple, but not a select_multiple answer
+        return value
     if isinstance(value, (list, tuple)):
         return to_text(value)
     if isinstance(value, (bool, str, date, int, float)):
         return value
-    return float(value) if isinstance(value, Number) else str(value)
+    return float(value) if isinstance(value, Number) else to_text(value)
 
 
 # --- operators -------------------------------------------------------------------------
@@ -202,6 +223,19 @@ def _equals(left: Any, right: Any) -> bool:
 
 def _is_numeric(value: Any) -> bool:
     return isinstance(value, (Number, date)) and not isinstance(value, bool)
+
+
+def _compare(symbol: str, left: Any, right: Any) -> bool:
+    """XPath: a nodeset compares true if any of its items does; against a boolean, its boolean()."""
+    if isinstance(left, Nodeset) or isinstance(right, Nodeset):
+        if isinstance(left, bool) or isinstance(right, bool):
+            return _compare(symbol, to_boolean(left), to_boolean(right))
+        if isinstance(left, Nodeset):
+            return any(_compare(symbol, item, right) for item in left)
+        return any(_compare(symbol, left, item) for item in right)
+    if symbol in ORDERING:
+        return ORDERING[symbol](to_number(left), to_number(right))
+    return _equals(left, right) == (symbol == "=")
 
 
 def _divide(dividend: float, divisor: float) -> float:
@@ -225,6 +259,7 @@ def _modulo(dividend: float, divisor: float) -> float:
 ARITHMETIC = {"+": operator.add, "-": operator.sub, "*": operator.mul,
               "div": _divide, "mod": _modulo}
 ORDERING = {"<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge}
+COMPARISONS = frozenset(ORDERING) | {"=", "!="}
 
 
 # --- functions -------------------------------------------------------------------------
@@ -280,10 +315,19 @@ def _power(ctx: Context, base: Any, exponent: Any) -> float:
         return math.nan
 
 
+def _spread(values: tuple) -> list:
+    """Arguments with each nodeset replaced by its items."""
+    return [item for value in values
+            for item in (value if isinstance(value, Nodeset) else (value,))]
+
+
 def _extreme(better: Callable[[float, float], bool]) -> Callable[..., float]:
-    """min()/max() over numbers; any NaN (an empty answer, say) makes the result NaN."""
+    """min()/max() over numbers and nodesets' items; any NaN (an empty answer, say) or no
+    number at all (an empty nodeset) makes the result NaN."""
     def apply(ctx: Context, *values: Any) -> float:
-        numbers = [to_number(value) for value in values]
+        numbers = [to_number(value) for value in _spread(values)]
+        if not numbers:
+            return math.nan
         best = numbers[0]
         for number in numbers:
             if math.isnan(number):
@@ -292,6 +336,29 @@ def _extreme(better: Callable[[float, float], bool]) -> Callable[..., float]:
                 best = number
         return best
     return apply
+
+
+def _count(ctx: Context, value: Any) -> float:
+    """Items of a nodeset; any other value is one node, or none when it is empty."""
+    return float(len(value) if isinstance(value, Nodeset) else to_text(value) != "")
+
+
+def _sum(ctx: Context, value: Any) -> float:
+    """XPath sum(): one item that is not a number makes it NaN. Added in order, as JavaScript
+    does: Python's sum() compensates for rounding and could differ in the last digit."""
+    total = 0.0
+    for item in _spread((value,)):
+        total += to_number(item)
+    return total
+
+
+def _indexed_repeat(ctx: Context, value: Any, repeat: Any, index: Any) -> Any:
+    """The answer in the index-th instance (from 1): XPath's [n], so a fraction selects none."""
+    if not isinstance(value, Nodeset):
+        return value
+    number = to_number(index)
+    in_range = number.is_integer() and 1 <= number <= len(value)
+    return _field_value(value[int(number) - 1]) if in_range else ""
 
 
 def _index(value: Any, length: int) -> int:
@@ -416,6 +483,11 @@ FUNCTIONS: dict[str, Function] = {
     "pow": Function(2, 2, _power),
     "min": Function(1, None, _extreme(operator.lt)),
     "max": Function(1, None, _extreme(operator.gt)),
+    "count": Function(1, 1, _count),
+    "sum": Function(1, 1, _sum),
+    "indexed-repeat": Function(3, 3, _indexed_repeat),
+    "join": Function(2, None, lambda ctx, separator, *values:
+                     to_text(separator).join(to_text(item) for item in _spread(values))),
     "if": Function(3, 3, lambda ctx, test, yes, no: yes if to_boolean(test) else no),
     "coalesce": Function(2, 2, lambda ctx, first, other: first if to_text(first) != "" else other),
     "concat": Function(1, None, lambda ctx, *values: "".join(to_text(value) for value in values)),
@@ -515,12 +587,9 @@ class _Binary:
         if self.symbol == "or":
             return to_boolean(left) or to_boolean(self.right.evaluate(ctx))
         right = self.right.evaluate(ctx)
-        if self.symbol == "=":
-            return _equals(left, right)
-        if self.symbol == "!=":
-            return not _equals(left, right)
-        apply = ORDERING.get(self.symbol) or ARITHMETIC[self.symbol]
-        return apply(to_number(left), to_number(right))
+        if self.symbol in COMPARISONS:
+            return _compare(self.symbol, left, right)
+        return ARITHMETIC[self.symbol](to_number(left), to_number(right))
 
     def references(self) -> set[str]:
         return self.left.references() | self.right.references()

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from collector import expressions
-from collector.expressions import (Context, ExpressionError, evaluate, parse, parse_choice_filter,
-                                   to_boolean)
+from collector.expressions import (Context, ExpressionError, Nodeset, evaluate, parse,
+                                   parse_choice_filter, to_boolean)
 
 ROOT = Path(__file__).resolve().parent.parent
 VECTORS = json.loads((ROOT / "tests" / "expression_vectors.json").read_text(encoding="utf-8"))
@@ -19,11 +19,18 @@ CASES = VECTORS["cases"]
 SPECIAL_NUMBERS = {"NaN": math.nan, "Infinity": math.inf, "-Infinity": -math.inf}
 
 
+def answer(value):
+    """A vector's value; {"nodeset": [...]} is a repeat's answers seen from outside it."""
+    if isinstance(value, dict) and set(value) == {"nodeset"}:
+        return Nodeset(value["nodeset"])
+    return value
+
+
 def context_for(case: dict) -> Context:
     labels = case.get("choice_labels", {})
     return Context(
-        values=case.get("values", {}),
-        current=case.get("current"),
+        values={name: answer(value) for name, value in case.get("values", {}).items()},
+        current=answer(case.get("current")),
         now=datetime.fromisoformat(case.get("now", VECTORS["now"])),
         position=case.get("position"),
         choice_label=lambda field, choice: labels.get(field, {}).get(choice),
@@ -87,7 +94,10 @@ def test_every_function_has_a_vector():
     ("", "empty expression", 0),
     ("${age} >= ", "unexpected end of expression", 10),
     ("(1 + 2", "expected ')'", 6),
-    ("sum(1)", "unknown function 'sum'", 0),
+    ("median(1)", "unknown function 'median'", 0),
+    ("sum(1, 2)", "sum() takes 1 argument, got 2", 0),
+    ("indexed-repeat(${a})", "indexed-repeat() takes 3 arguments, got 1", 0),
+    ("join(',')", "join() takes at least 2 arguments, got 1", 0),
     ("1 + not(1, 2)", "not() takes 1 argument, got 2", 4),
     ("round()", "round() takes 1 or 2 arguments, got 0", 0),
     ("concat()", "concat() takes at least 1 argument, got 0", 0),
@@ -130,6 +140,8 @@ def test_parse_rejects_non_strings():
     ("jr:choice-name(${g}, '${region}')", {"g", "region"}),
     ("'${not_a_reference}'", set()),
     ("${h\u00e9_name.2}", {"h\u00e9_name.2"}),
+    ("sum(${member_age}) div count(${members})", {"member_age", "members"}),
+    ("indexed-repeat(${member_name}, ${members}, position(..) - 1)", {"member_name", "members"}),
 ])
 def test_references(source, names):
     assert parse(source).references() == names
@@ -201,6 +213,33 @@ def test_choice_label_receives_the_field_and_the_choice():
     evaluate("jr:choice-name(${g}, '${grounds}')", {"g": "religion"},
              choice_label=lambda field, choice: calls.append((field, choice)))
     assert calls == [("grounds", "religion")]
+
+
+def test_a_nodeset_answer_stays_a_nodeset():
+    ages = Nodeset([34, None, 8])
+    assert "Nodeset" in expressions.__all__
+    assert isinstance(ages, tuple)
+    assert expressions._field_value(ages) is ages
+    assert evaluate("${member_age}", {"member_age": ages}) is ages
+    assert evaluate(".", {}, current=ages) is ages
+    assert evaluate("count(${member_age})", {"member_age": ages}) == 3
+    # A plain list or tuple is still a select_multiple answer.
+    assert evaluate("${grounds}", {"grounds": ("a", "b")}) == "a b"
+    assert evaluate("count(${grounds})", {"grounds": ["a", "b"]}) == 1
+
+
+def test_nodeset_conversions():
+    assert expressions.to_text(Nodeset(["a", "b"])) == "a"
+    assert expressions.to_text(Nodeset()) == ""
+    assert expressions.to_number(Nodeset([2.5, 1])) == 2.5
+    assert math.isnan(expressions.to_number(Nodeset([None])))
+    assert to_boolean(Nodeset([None])) is True and to_boolean(Nodeset()) is False
+    assert expressions.to_text({"name": "Ana", "age": 34, "skills": ["a", "b"]}) == "Ana34a b"
+
+
+def test_sum_adds_in_order_like_javascript():
+    amounts = Nodeset([1e16, 1.0, -1e16])
+    assert evaluate("sum(${a})", {"a": amounts}) == (1e16 + 1.0) + -1e16
 
 
 def test_to_boolean():

@@ -13,11 +13,19 @@ const FormExpressions = require(SCRIPT);
 const VECTORS = JSON.parse(fs.readFileSync(path.join(__dirname, '..', 'expression_vectors.json'), 'utf8'));
 const SPECIAL_NUMBERS = {NaN: NaN, Infinity: Infinity, '-Infinity': -Infinity};
 
+// A vector's value; {"nodeset": [...]} is a repeat's answers seen from outside it.
+function answer(value) {
+  const isNodeset = value !== null && typeof value === 'object' && Object.keys(value).join() === 'nodeset';
+  return isNodeset ? new FormExpressions.Nodeset(value.nodeset) : value;
+}
+
 function contextFor(c) {
   const labels = c.choice_labels || {};
+  const values = {};
+  Object.keys(c.values || {}).forEach((name) => { values[name] = answer(c.values[name]); });
   return {
-    values: c.values || {},
-    current: c.current,
+    values: values,
+    current: answer(c.current),
     now: c.now || VECTORS.now,
     position: c.position,
     choiceLabel: (field, choice) => (labels[field] && choice in labels[field] ? labels[field][choice] : null),
@@ -99,6 +107,18 @@ test('evaluate() shortcut, toBoolean and Date objects for now', () => {
   assert.strictEqual(FormExpressions.toBoolean(FormExpressions.evaluate('${missing}', ctx)), false);
   assert.strictEqual(FormExpressions.evaluate('today() - ${d}', {values: {d: new Date(2024, 1, 29)}, now: ctx.now}), 15);
   assert.ok(FormExpressions.evaluate('today()') instanceof FormExpressions.DateValue);
+});
+
+test('a Nodeset built by form.js stays one and is counted, summed and joined', () => {
+  const ages = new FormExpressions.Nodeset([34, null, 8]);
+  assert.deepStrictEqual(ages.items, [34, null, 8]);
+  assert.strictEqual(FormExpressions.evaluate('${member_age}', {values: {member_age: ages}}), ages);
+  assert.strictEqual(FormExpressions.evaluate('count(${member_age})', {values: {member_age: ages}}), 3);
+  assert.strictEqual(FormExpressions.evaluate('join(\'/\', ${member_age})', {values: {member_age: ages}}), '34//8');
+  assert.strictEqual(FormExpressions.evaluate('count(${grounds})', {values: {grounds: ['a', 'b']}}), 1);
+  assert.strictEqual(FormExpressions.toText({name: 'Ana', age: 34, skills: ['a', 'b']}), 'Ana34a b');
+  assert.strictEqual(FormExpressions.evaluate('sum(${a})', {values: {a: new FormExpressions.Nodeset([1e16, 1, -1e16])}}), 0);
+  assert.ok(FormExpressions.FUNCTIONS.indexOf('indexed-repeat') >= 0);
 });
 
 test('works as a classic browser script defining window.FormExpressions', () => {

@@ -36,6 +36,11 @@ DateValue.prototype.toString = function () {
   return formatDays(this.days, this.withTime ? '%Y-%m-%dT%H:%M:%S' : '%Y-%m-%d');
 };
 
+/** XPath's node-set: a repeat's instances (objects) or one field's answers in them, as seen from
+ * outside the repeat. form.js: new FormExpressions.Nodeset([...]). */
+function Nodeset(items) { this.items = Array.from(items); }
+const spread = (values) => values.reduce((all, v) => all.concat(v instanceof Nodeset ? v.items : [v]), []);
+
 // --- calendar: day numbers since 1970-01-01, in years 1-9999 (Python's date range) ---
 
 /** NaN unless y-m-d is a real date. */
@@ -86,22 +91,26 @@ function formatDays(days, pattern) {
 /** Dates and ISO date strings count days since 1970-01-01, as in ODK. */
 function toNumber(value) {
   if (typeof value === 'number') return value;
+  if (value instanceof Nodeset) return toNumber(value.items[0]);
   if (typeof value === 'boolean') return value ? 1 : 0;
   if (value instanceof DateValue) return value.days;
   const text = toText(value);
   return NUMERIC.test(text) ? parseFloat(text) : isoDays(text);
 }
 
+/** An instance's text is its answers' text run together (XPath's string-value of an element). */
 function toText(value) {
   if (value === null || value === undefined) return '';
   if (typeof value === 'number') return numberText(value);
+  if (value instanceof Nodeset) return toText(value.items[0]);
   if (Array.isArray(value)) return value.map(toText).join(' ');
-  return String(value);
+  return value.constructor === Object ? Object.keys(value).map((k) => toText(value[k])).join('') : String(value);
 }
 
 function toBoolean(value) {
   if (typeof value === 'boolean') return value;
   if (typeof value === 'number') return value !== 0 && !Number.isNaN(value);
+  if (value instanceof Nodeset) return value.items.length > 0;  // even if every item is empty
   return value instanceof DateValue || toText(value) !== '';
 }
 
@@ -119,7 +128,7 @@ function numberText(n) {
 function fieldValue(value) {
   if (value instanceof Date) return new DateValue(localDays(value), true);
   const type = typeof value;
-  return type === 'number' || type === 'boolean' || value instanceof DateValue ? value : toText(value);
+  return type === 'number' || type === 'boolean' || value instanceof DateValue || value instanceof Nodeset ? value : toText(value);
 }
 
 // --- operators ---
@@ -131,6 +140,15 @@ function equals(a, b) {
   if (typeof a === 'boolean' || typeof b === 'boolean') return toBoolean(a) === toBoolean(b);
   if (isNumeric(a) || isNumeric(b)) return toNumber(a) === toNumber(b);
   return toText(a) === toText(b);
+}
+
+/** XPath: a nodeset compares true if any of its items does; against a boolean, its boolean(). */
+function compare(op, a, b) {
+  const set = a instanceof Nodeset || b instanceof Nodeset;
+  if (set && (typeof a === 'boolean' || typeof b === 'boolean')) return compare(op, toBoolean(a), toBoolean(b));
+  if (a instanceof Nodeset) return a.items.some((x) => compare(op, x, b));
+  if (b instanceof Nodeset) return b.items.some((x) => compare(op, a, x));
+  return op === '=' || op === '!=' ? equals(a, b) === (op === '=') : NUMERIC_OPERATORS[op](toNumber(a), toNumber(b));
 }
 
 const NUMERIC_OPERATORS = {
@@ -159,9 +177,15 @@ function round(n, places) {
   return n < 0 ? -rounded : rounded;
 }
 
-/** min()/max(); any NaN (an empty answer, say) makes the result NaN. */
-const extreme = (better) => numeric((...numbers) => numbers.reduce(
-  (best, n) => (Number.isNaN(best) || Number.isNaN(n) ? NaN : (better(n, best) ? n : best))));
+/** min()/max() of values and nodesets' items: NaN (never bettered) if one is (an empty answer, say) or none. */
+const extreme = (better) => (env, ...values) => spread(values).map(toNumber).reduce(
+  (best, n, i) => (i === 0 || Number.isNaN(n) || better(n, best) ? n : best), NaN);
+
+/** The answer in the n-th instance (from 1; none: ''): XPath's [n], so a fraction selects none. */
+function indexedRepeat(env, value, repeat, n) {
+  n = toNumber(n);
+  return value instanceof Nodeset ? (Number.isInteger(n) ? fieldValue(value.items[n - 1]) : '') : value;
+}
 
 /** A string offset: NaN counts as 0, negatives count from the end, no overflow. */
 const offset = (n, length) => (Number.isNaN(n) ? 0 : Math.trunc(Math.max(-length - 1, Math.min(length + 1, n))));
@@ -219,6 +243,10 @@ const FUNCTIONS = {
   'pow': [2, 2, numeric(Math.pow)],
   'min': [1, null, extreme((a, b) => a < b)],
   'max': [1, null, extreme((a, b) => a > b)],
+  'count': [1, 1, (env, v) => (v instanceof Nodeset ? v.items.length : +(toText(v) !== ''))],
+  'sum': [1, 1, (env, v) => spread([v]).reduce((total, item) => total + toNumber(item), 0)],
+  'indexed-repeat': [3, 3, indexedRepeat],
+  'join': [2, null, (env, sep, ...values) => spread(values).map(toText).join(toText(sep))],
   'if': [3, 3, (env, test, yes, no) => (toBoolean(test) ? yes : no)],
   'coalesce': [2, 2, (env, first, second) => (toText(first) !== '' ? first : second)],
   'concat': [1, null, textual((...parts) => parts.join(''))],
@@ -372,8 +400,7 @@ function evaluateNode(node, env) {
   if (op === 'and') return toBoolean(left) && toBoolean(evaluateNode(node.right, env));
   if (op === 'or') return toBoolean(left) || toBoolean(evaluateNode(node.right, env));
   const right = evaluateNode(node.right, env);
-  if (op === '=' || op === '!=') return equals(left, right) === (op === '=');
-  return NUMERIC_OPERATORS[op](toNumber(left), toNumber(right));
+  return /^[=!<>]/.test(op) ? compare(op, left, right) : NUMERIC_OPERATORS[op](toNumber(left), toNumber(right));
 }
 
 function collectReferences(node, names) {
@@ -426,6 +453,7 @@ const FormExpressions = {
   toText: toText,
   ExpressionError: ExpressionError,
   DateValue: DateValue,
+  Nodeset: Nodeset,
   FUNCTIONS: Object.keys(FUNCTIONS)
 };
 
