@@ -111,12 +111,13 @@ def anonymize(record: dict, form, key: bytes) -> dict:
     names += [enumerator] if isinstance(enumerator, str) else []
     steps = {name: _step(question, form, key, names)
              for name, question in form.questions.items() if question.holds_value}
-    synced = {}
-    for name, step in steps.items():
-        if answers.get(name) is not None:
-            value = step(answers[name])
-            if value is not _DROP:
-                synced[name] = value
+    synced = _apply(steps, form.top_questions, answers)
+    # Each instance of a repeat goes through its questions' rules, as a record does.
+    for repeat, questions in form.repeats.items():
+        if isinstance(answers.get(repeat), list):
+            own = {q.name: q for q in questions}
+            synced[repeat] = [_apply(steps, own, item) for item in answers[repeat]
+                              if isinstance(item, dict)]
     return {
         "uuid": record["uuid"],
         "revision": record["revision"],
@@ -127,6 +128,16 @@ def anonymize(record: dict, form, key: bytes) -> dict:
         "enumerator": pseudonym("enumerator", enumerator, key) if _filled(enumerator) else None,
         "answers": synced,
     }
+
+
+def _apply(steps: dict, questions, answers: dict) -> dict:
+    synced = {}
+    for name in questions:
+        if name in steps and answers.get(name) is not None:
+            value = steps[name](answers[name])
+            if value is not _DROP:
+                synced[name] = value
+    return synced
 
 
 # -- Rules -----------------------------------------------------------------------------
@@ -213,9 +224,12 @@ def _identifying_values(form, answers: dict) -> list[str]:
     """The text of the record's identifying answers, read before they are dropped."""
     values = []
     for name in form.identifying_fields:
-        value = answers.get(name)
-        items = value if isinstance(value, list) else [value]
-        values += [item for item in items if isinstance(item, str)]
+        question = form.questions[name]
+        found = answers.get(question.repeat) if question.repeat else [answers]
+        for scope in found if isinstance(found, list) else []:
+            value = scope.get(name) if isinstance(scope, dict) else None
+            items = value if isinstance(value, list) else [value]
+            values += [item for item in items if isinstance(item, str)]
     return values
 
 

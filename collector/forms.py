@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cached_property, lru_cache
 from importlib import resources
 from typing import Any
@@ -49,6 +49,9 @@ PRIVACY_RULES = ("drop", "pseudonymize", "scrub", "keep")
 GENERALIZE_TARGETS = ("age_band", "month", "parent", "bins")
 NAME_PATTERN = r"^[A-Za-z_][A-Za-z0-9_]*$"
 LOCALE_PATTERN = re.compile(r"^[a-z]{2,3}(_[A-Za-z0-9]{2,8})?$")
+# A repeat's instances on one record at most: a typo in a repeat_count cannot make a
+# page of a thousand copies, nor a record too large to sync.
+MAX_INSTANCES = 50
 
 
 class TranslatedText(fields.Dict):
@@ -173,7 +176,18 @@ class SectionSchema(Schema):
     name = fields.String(required=True, validate=validate.Regexp(NAME_PATTERN))
     label = TranslatedText(required=True)
     relevant = fields.String(validate=check_expression)
+    # A repeat: its questions are asked once per instance (each member of a household),
+    # stored as a list under the section's name.
+    repeat = fields.Boolean(load_default=False)
+    # How many instances, from the answers so far (`${household_size}`); without it the
+    # person adds and removes instances.
+    repeat_count = fields.String(validate=check_expression)
     questions = fields.List(fields.Nested(QuestionSchema), required=True, validate=validate.Length(min=1))
+
+    @validates_schema
+    def check_repeat(self, data, **kwargs):
+        if data.get("repeat_count") and not data.get("repeat"):
+            raise ValidationError("Only a repeat has a repeat_count.", "repeat_count")
 
 
 class SourceSchema(Schema):
@@ -218,6 +232,8 @@ def _reference_errors(data: dict) -> list[str]:
     """Names that must exist: choice lists, sources, fields used in expressions."""
     errors = []
     names = [q["name"] for s in data["sections"] for q in s["questions"]]
+    # A repeat's own name is referable too: count(${members}).
+    names += [s["name"] for s in data["sections"] if s.get("repeat")]
     seen = set()
     for name in names:
         if name in seen:
@@ -225,7 +241,7 @@ def _reference_errors(data: dict) -> list[str]:
         seen.add(name)
     source_ids = {s["id"] for s in data.get("sources", [])}
     for section in data["sections"]:
-        for expr in filter(None, [section.get("relevant")]):
+        for expr in filter(None, [section.get("relevant"), section.get("repeat_count")]):
             errors += _unknown_references(section["name"], expr, seen)
         for question in section["questions"]:
             where = f"{section['name']}/{question['name']}"
@@ -254,6 +270,19 @@ class Question:
 
     spec: dict
     section: str
+    # The repeat the question is asked in (its section's name), or None.
+    repeat: str | None = None
+    # In one instance of a repeat: its 1-based position.
+    position: int | None = None
+
+    @property
+    def key(self) -> str:
+        """The name the answer is posted under: `age`, or `member_age.2` in the second
+        instance of a repeat (a dot is never part of a question name)."""
+        return self.name if self.position is None else f"{self.name}.{self.position}"
+
+    def instance(self, position: int) -> "Question":
+        return replace(self, position=position)
 
     def __getattr__(self, key):
         try:
@@ -292,9 +321,22 @@ class FormDefinition:
 
     @cached_property
     def questions(self) -> dict[str, Question]:
+        """Every question by name, those asked in repeats included."""
         return {
-            q["name"]: Question(q, s["name"]) for s in self.sections for q in s["questions"]
+            q["name"]: Question(q, s["name"], s["name"] if s.get("repeat") else None)
+            for s in self.sections for q in s["questions"]
         }
+
+    @cached_property
+    def repeats(self) -> dict[str, list[Question]]:
+        """Each repeat's questions, by the repeat's name (where its instances are stored)."""
+        return {s["name"]: [self.questions[q["name"]] for q in s["questions"]]
+                for s in self.sections if s.get("repeat")}
+
+    @cached_property
+    def top_questions(self) -> dict[str, Question]:
+        """The questions asked once per record."""
+        return {name: q for name, q in self.questions.items() if q.repeat is None}
 
     def section_questions(self, index: int) -> list[Question]:
         return [self.questions[q["name"]] for q in self.sections[index]["questions"]]

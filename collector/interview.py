@@ -11,10 +11,11 @@ from babel.dates import format_skeleton
 from babel.lists import format_list
 from flask_babel import format_date, format_datetime, format_decimal, format_time, gettext
 
-from . import validation
+from . import repeats, validation
 from .auth import login_required
 from .db import get_db
 from .errors import from_outbox
+from .forms import MAX_INSTANCES
 from .form_library import available_forms, get_form
 from .i18n import current_locale
 from .records import (RecordError, finalize, finalize_whole, get_record, is_uuid, list_records,
@@ -65,8 +66,14 @@ def submit_whole(form_id: str):
         return _delivered(form_id, record_uuid, record["revision"])
     form = get_form(form_id, record["form_version"] if record else request.form.get("form_version"))
     stored = record["answers"] if record else validation.defaults(form)
+    action = request.form.get("_action", "")
     if request.form.get("_action") == "draft":
         return _keep_whole_draft(form, record_uuid, stored)
+    if _changes_instances(action):
+        result = validation.read_all(form, request.form, current_locale(), strict=False,
+                                     stored=stored)
+        return render_whole(form, record_uuid, _change_instances(form, result.answers, action),
+                            _kept_raw(result, action))
     result = validation.read_all(form, request.form, current_locale(), strict=True, stored=stored)
     if result.errors or result.unseen:
         return _whole_needs_attention(form, record_uuid, result, stored)
@@ -79,6 +86,34 @@ def submit_whole(form_id: str):
         return _delivered(form_id, record_uuid, revision)
     flash(_finalized_message(revision))
     return redirect(_after_finalize(form, record_uuid))
+
+
+def _changes_instances(action: str) -> bool:
+    return action.startswith(("add:", "remove:"))
+
+
+def _change_instances(form, answers: dict, action: str) -> dict:
+    """`add:members` appends an instance of the repeat; `remove:members:2` removes the
+    second. Anything else (an unknown repeat, a position out of range) changes nothing."""
+    kind, _, target = action.partition(":")
+    repeat, _, position = target.partition(":")
+    if repeat not in form.repeats or form.sections[validation.index_of(form, repeat)].get(
+            "repeat_count"):
+        return answers
+    found = [dict(item) for item in repeats.instances(answers, repeat)]
+    if kind == "add" and len(found) < MAX_INSTANCES:
+        found.append(validation.blank_instances(form)[repeat])
+    elif kind == "remove" and position.isdigit() and 1 <= int(position) <= len(found):
+        del found[int(position) - 1]
+    return validation.prune(form, {**answers, repeat: found})
+
+
+def _kept_raw(result, action: str):
+    """What the person typed, still shown after an instance is added; after a removal the
+    positions move, so the stored answers are shown instead."""
+    if action.startswith("remove:"):
+        return validation.PageResult(answers=result.answers)
+    return result
 
 
 def _finalized_message(revision: int) -> str:
@@ -167,8 +202,14 @@ def page(record_uuid: str, page: int):
     action = request.form.get("_action", "next")
     result = validation.read_page(form, page, request.form, answers, current_locale(),
                                   strict=action == "next")
-    if result.errors:
+    if result.errors and not _changes_instances(action):
         return render_page(form, record_uuid, page, result.answers, result), 422
+    if _changes_instances(action):
+        # Without the page's script, adding or removing an instance is a round trip: what
+        # was typed is kept (a wrong value stays on the page with its message).
+        answers = _change_instances(form, result.answers, action)
+        _save(record_uuid, form, answers)
+        return render_page(form, record_uuid, page, answers, _kept_raw(result, action))
     _save(record_uuid, form, result.answers)
     if result.unseen and action == "next":
         notice = gettext("Your answers open more questions on this page. Please answer them.")
@@ -230,19 +271,15 @@ def saved(record_uuid: str):
 
 
 def render_page(form, record_uuid, index, answers, result=None, notice=None):
-    section = form.sections[index]
-    questions = form.section_questions(index)
-    values = dict(answers)
-    if result is not None:
-        values.update({k: v for k, v in result.raw.items()})
-    visible = {q.name for q in questions if validation.is_relevant(form, q, answers)}
+    view = validation.page_view(form, index, answers, result.raw if result else None)
     return render_template(
-        "page.html", form=form, record_uuid=record_uuid, index=index, section=section,
-        questions=questions, values=values, visible=visible,
+        "page.html", form=form, record_uuid=record_uuid, index=index,
         errors=result.errors if result else {}, notice=notice,
         # Earlier answers the page's skip logic may refer to, for the live script.
-        context={k: v for k, v in answers.items() if k not in {q.name for q in questions}},
-        is_last=_next_section(form, index, answers) is None,
+        context={k: v for k, v in answers.items()
+                 if k not in {q.name for q in form.section_questions(index)}
+                 and k != view["section"]["name"]},
+        is_last=_next_section(form, index, answers) is None, **view,
     )
 
 
@@ -295,13 +332,22 @@ def _review_sections(form, answers):
     for index, section in enumerate(form.sections):
         if not validation.section_is_relevant(form, index, answers):
             continue
-        items = [(form.text(q.label, locale), display_value(form, q, answers.get(q.name), locale))
-                 for q in form.section_questions(index)
+        items = [(_review_label(form, section, q, locale),
+                  display_value(form, q, repeats.get_answer(answers, q), locale))
+                 for q in repeats.slots(form, index, answers)
                  if q.holds_value and q.type != "calculate"
                  and validation.is_relevant(form, q, answers)]
         sections.append({"index": index, "label": form.text(section["label"], locale),
                          "items": items})
     return sections
+
+
+def _review_label(form, section, question, locale) -> str:
+    label = form.text(question.label, locale)
+    if question.position is None:
+        return label
+    return gettext("%(label)s %(num)s", label=form.text(section["label"], locale),
+                   num=question.position) + " · " + label
 
 
 def display_value(form, question, value, locale) -> str | None:

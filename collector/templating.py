@@ -6,6 +6,7 @@ from flask import current_app
 from flask_babel import format_date, format_datetime, format_decimal, gettext
 
 from . import validation
+from .forms import MAX_INSTANCES
 from .clock import parse_iso
 
 
@@ -36,4 +37,5 @@ def init_app(app) -> None:
     )
     app.jinja_env.globals.update(status_label=status_label, hub_name=hub_name,
                                   client_rules=validation.client_rules,
-                                  allowed_choices=validation.allowed_choices)
+                                  allowed_choices=validation.allowed_choices,
+                                  max_instances=MAX_INSTANCES)

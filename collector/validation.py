@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 
 from babel.numbers import NumberFormatError, parse_decimal
 from flask_babel import format_decimal, gettext
 
-from . import expressions
+from . import expressions, repeats
+from .forms import MAX_INSTANCES
 
 DATE_PATTERN = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 MONTH_PATTERN = re.compile(r"^(\d{4})-(\d{2})(-01)?$")
@@ -22,43 +23,64 @@ INTEGER_PATTERN = re.compile(r"^[+-]?\d{1,15}$")
 TIME_PATTERN = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)(:[0-5]\d(\.\d+)?)?$")
 
 
-def evaluate(source: str, values: dict, current=None, now: datetime | None = None):
-    ctx = expressions.Context(values=values, current=current, now=now or datetime.now())
-    return expressions.parse(source).evaluate(ctx)
-
-
-def is_relevant(form, question, values: dict, now=None) -> bool:
+def is_relevant(form, question, answers: dict, now=None) -> bool:
+    """Whether the question (in an instance: that instance's copy) is asked, given the
+    answers so far: its section's and its own relevance."""
     section = form.sections[section_index(form, question)]
+    ctx = None
     for source in (section.get("relevant"), question.get("relevant")):
-        if source and not expressions.to_boolean(evaluate(source, values, now=now)):
+        if not source:
+            continue
+        ctx = ctx or repeats.context(form, answers, question, now=now)
+        if not expressions.to_boolean(expressions.parse(source).evaluate(ctx)):
             return False
     return True
 
 
 def section_index(form, question) -> int:
-    return next(i for i, s in enumerate(form.sections) if s["name"] == question.section)
+    return index_of(form, question.section)
 
 
-def section_is_relevant(form, index: int, values: dict) -> bool:
+def index_of(form, name: str) -> int:
+    """The index of the section (or repeat) called `name`."""
+    return next(i for i, s in enumerate(form.sections) if s["name"] == name)
+
+
+def section_is_relevant(form, index: int, answers: dict) -> bool:
     """A section counts when at least one of its questions applies (calculations are
-    never shown, so a section of only those is never a page)."""
-    return any(is_relevant(form, q, values) for q in form.section_questions(index)
+    never shown, so a section of only those is never a page). A repeat counts when it
+    is relevant and its repeat_count, if any, asks for instances: the person adds them."""
+    name = form.sections[index]["name"]
+    if name in form.repeats:
+        return repeats.applies(form, name, answers) and repeats.target_count(form, name, answers) != 0
+    return any(is_relevant(form, q, answers) for q in form.section_questions(index)
                if q.type != "calculate")
 
 
 def compute(form, answers: dict) -> dict:
     """Answers with every calculate question (re)computed, in form order, so a calculation
-    may use an earlier one. An irrelevant or empty calculation holds no value."""
-    result = dict(answers)
-    for name, question in form.questions.items():
-        if question.type != "calculate":
+    may use an earlier one; in a repeat, once per instance. An irrelevant or empty
+    calculation holds no value."""
+    result = _copy(answers)
+    for index in range(len(form.sections)):
+        if not any(q.type == "calculate" for q in form.section_questions(index)):
             continue
-        result.pop(name, None)
-        if is_relevant(form, question, result):
-            value = _stored(evaluate(question.calculation, result))
-            if value is not None:
-                result[name] = value
+        for question in repeats.slots(form, index, result):
+            if question.type != "calculate":
+                continue
+            repeats.set_answer(result, question, None)
+            if is_relevant(form, question, result):
+                ctx = repeats.context(form, result, question)
+                value = expressions.parse(question.calculation).evaluate(ctx)
+                repeats.set_answer(result, question, _stored(value))
     return result
+
+
+def _copy(answers: dict) -> dict:
+    """A copy whose repeat instances can be changed without touching the original."""
+    return {name: [dict(item) for item in value]
+            if isinstance(value, list) and value and isinstance(value[0], dict) else value
+            for name, value in answers.items()}
 
 
 def _stored(value):
@@ -73,10 +95,9 @@ def _stored(value):
     return text or None
 
 
-def defaults(form) -> dict:
-    """The answers a new record starts with: each question's default, then calculations."""
+def _default_values(form, questions) -> dict:
     answers = {}
-    for name, question in form.questions.items():
+    for question in questions:
         raw = question.get("default")
         if raw is None or question.type == "calculate":
             continue
@@ -85,18 +106,45 @@ def defaults(form) -> dict:
         else:
             value, error = parse_value(form, question, raw, "en")
         if value is not None and not error:
-            answers[name] = value
+            answers[question.name] = value
+    return answers
+
+
+def blank_instances(form) -> dict:
+    """Each repeat's new instance: its questions' defaults."""
+    return {repeat: _default_values(form, questions) for repeat, questions in form.repeats.items()}
+
+
+def defaults(form) -> dict:
+    """The answers a new record starts with: each question's default, one instance of
+    each repeat the person fills as they go (as many as a repeat_count asks for the
+    others), then calculations."""
+    answers = _default_values(form, form.top_questions.values())
+    blank = blank_instances(form)
+    for repeat in form.repeats:
+        answers[repeat] = [dict(blank[repeat])]
+    repeats.resize(form, answers, blank)
     return compute(form, answers)
 
 
 def prune(form, answers: dict) -> dict:
     """Drop answers to questions that are not relevant (in form order, so chains settle),
     with calculations computed before (relevance may use them) and after (they may use
-    what was dropped)."""
-    result = compute(form, answers)
-    for name, question in form.questions.items():
-        if name in result and not is_relevant(form, question, result):
-            del result[name]
+    what was dropped). Repeats get the instances their repeat_count asks for; a repeat
+    that is not relevant is dropped whole."""
+    blank = blank_instances(form)
+    result = _copy(answers)
+    repeats.resize(form, result, blank)
+    result = compute(form, result)
+    for index, section in enumerate(form.sections):
+        if section["name"] in form.repeats and not repeats.applies(form, section["name"], result):
+            result.pop(section["name"], None)
+            continue
+        for question in repeats.slots(form, index, result):
+            if (repeats.get_answer(result, question) is not None
+                    and not is_relevant(form, question, result)):
+                repeats.set_answer(result, question, None)
+    repeats.resize(form, result, blank)
     return compute(form, result)
 
 
@@ -110,40 +158,56 @@ class PageResult:
 
 
 def read_page(form, index: int, formdata, stored: dict, locale: str, strict: bool) -> PageResult:
-    """Parse and check the posted answers of one section.
+    """Parse and check the posted answers of one section (each instance of a repeat).
 
     `strict` adds required and constraint checks (moving on, finalizing);
-    saving a draft only needs values of the right type.
+    saving a draft only needs values of the right type. Errors are keyed as the page
+    posts the answer (`age`, `member_age.2`).
     """
-    questions = [q for q in form.section_questions(index) if q.answered]
-    answers = dict(stored)
+    answers = _copy(stored)
+    _posted_instances(form, index, formdata, answers)
+    slots = {q.key: q for q in repeats.slots(form, index, answers) if q.answered}
     result = PageResult(answers=answers)
-    for question in questions:
-        raw = (formdata.getlist(question.name) if question.type == "select_multiple"
-               else formdata.get(question.name, ""))
-        result.raw[question.name] = raw
+    for key, question in slots.items():
+        raw = formdata.getlist(key) if question.type == "select_multiple" else formdata.get(key, "")
+        result.raw[key] = raw
         value, error = parse_value(form, question, raw, locale)
-        answers.pop(question.name, None)
+        repeats.set_answer(answers, question, None if error else value)
         if error:
-            result.errors[question.name] = error
-        elif value is not None:
-            answers[question.name] = value
+            result.errors[key] = error
     result.answers = prune(form, answers)
     # A wrong answer to a question a later answer closed is dropped with it, not an error
     # on a question the person can no longer see.
-    result.errors = {name: error for name, error in result.errors.items()
-                     if is_relevant(form, form.questions[name], result.answers)}
+    result.errors = {key: error for key, error in result.errors.items()
+                     if is_relevant(form, slots[key], result.answers)}
     shown = set(formdata.getlist("_shown"))
-    for question in questions:
-        if question.name in result.errors or not is_relevant(form, question, result.answers):
+    for key, question in slots.items():
+        if key in result.errors or not is_relevant(form, question, result.answers):
             continue
-        if question.name not in shown:
-            result.unseen.append(question.name)
+        if key not in shown:
+            result.unseen.append(key)
         elif strict:
-            error = check_value(form, question, result.answers.get(question.name), result.answers)
+            error = check_value(form, question, repeats.get_answer(result.answers, question),
+                                result.answers)
             if error:
-                result.errors[question.name] = error
+                result.errors[key] = error
     return result
+
+
+def _posted_instances(form, index: int, formdata, answers: dict) -> None:
+    """A repeat the person fills as they go has as many instances as the page posted
+    (`_repeat.members`); one with a repeat_count, as many as that asks for."""
+    repeat = form.sections[index]["name"]
+    if repeat not in form.repeats:
+        return
+    found = repeats.instances(answers, repeat)
+    posted = formdata.get(f"_repeat.{repeat}", "")
+    if repeats.target_count(form, repeat, answers) is None and posted.isdigit():
+        count = min(int(posted), MAX_INSTANCES)
+        blank = blank_instances(form)[repeat]
+        answers[repeat] = found[:count] + [dict(blank) for _ in range(count - len(found))]
+    else:
+        repeats.resize(form, answers, blank_instances(form))
 
 
 def read_all(form, formdata, locale: str, strict: bool, stored: dict | None = None) -> PageResult:
@@ -163,11 +227,11 @@ def check_record(form, answers: dict) -> dict[int, dict]:
     """Every problem of a whole record, by section index: used before finalizing."""
     problems: dict[int, dict] = {}
     for index in range(len(form.sections)):
-        for question in form.section_questions(index):
+        for question in repeats.slots(form, index, answers):
             if question.answered and is_relevant(form, question, answers):
-                error = check_value(form, question, answers.get(question.name), answers)
+                error = check_value(form, question, repeats.get_answer(answers, question), answers)
                 if error:
-                    problems.setdefault(index, {})[question.name] = error
+                    problems.setdefault(index, {})[question.key] = error
     return problems
 
 
@@ -273,17 +337,16 @@ PARSERS = {
 }
 
 
-def allowed_choices(form, question, values: dict) -> list[dict]:
+def allowed_choices(form, question, answers: dict) -> list[dict]:
     """The choices a question offers given the answers so far (its choice_filter)."""
     choices = form.choices(question)
     source = question.get("choice_filter")
     if not source:
         return choices
     expression = expressions.parse_choice_filter(source)
-    now = datetime.now()
+    ctx = repeats.context(form, answers, question)
     return [choice for choice in choices if expressions.to_boolean(expression.evaluate(
-        expressions.Context(values=values, now=now,
-                            choice={**choice.get("data", {}), "name": choice["name"]})))]
+        replace(ctx, choice={**choice.get("data", {}), "name": choice["name"]})))]
 
 
 def _outside_filter(form, question, value, answers: dict) -> bool:
@@ -307,19 +370,30 @@ def check_value(form, question, value, answers: dict) -> str | None:
     if (low is not None and value < low) or (high is not None and value > high):
         return _range_message(low, high)
     constraint = question.get("constraint")
-    if constraint and not expressions.to_boolean(evaluate(constraint, answers, current=value)):
+    if constraint and not expressions.to_boolean(expressions.parse(constraint).evaluate(
+            repeats.context(form, answers, question, current=value))):
         custom = question.get("constraint_message")
         return form.text(custom, _locale()) if custom else gettext("This answer is not allowed here.")
     return None
 
 
+def page_view(form, index: int, answers: dict, raw: dict | None = None) -> dict:
+    """What one section's page needs: its questions (once per instance in a repeat), the
+    values to show keyed as posted, and which questions are shown."""
+    slots = repeats.slots(form, index, answers)
+    return {"section": form.sections[index], "questions": slots,
+            "values": {**repeats.flat(form, answers), **(raw or {})}, "answers": answers,
+            "visible": {q.key for q in slots if is_relevant(form, q, answers)}}
+
+
 def whole_form_view(form, answers: dict, raw: dict | None = None) -> dict:
     """What a page holding every section needs (the kiosk, a form filled on a phone)."""
+    pages = [page_view(form, index, answers, raw) for index in range(len(form.sections))]
     return {
-        "sections": [{"section": section, "questions": form.section_questions(index)}
-                     for index, section in enumerate(form.sections)],
-        "values": {**answers, **(raw or {})},
-        "visible": {name for name, q in form.questions.items() if is_relevant(form, q, answers)},
+        "sections": pages,
+        "values": {**repeats.flat(form, answers), **(raw or {})},
+        "answers": answers,
+        "visible": set().union(*(page["visible"] for page in pages)),
     }
 
 

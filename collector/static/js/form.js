@@ -2,7 +2,9 @@
    answers (required, type, range, constraint) with the same expressions and messages the
    hub uses when the page is sent. Without this script the hub applies the same rules
    between pages, so nothing depends on it. On a whole form in one page (data-steps), it
-   also steps through the sections one at a time. */
+   also steps through the sections one at a time. Repeats: instances are added and
+   removed in place (as many as a repeat_count asks for), and an expression in an
+   instance sees that instance's answers and its position(). */
 (function () {
   'use strict';
   var form = document.querySelector('form.record');
@@ -10,15 +12,30 @@
   var E = window.FormExpressions;
   var contextNode = document.getElementById('context');
   var earlier = contextNode ? JSON.parse(contextNode.textContent || '{}') : {};
-  var blocks = Array.prototype.slice.call(form.querySelectorAll('.q[data-name]'));
+  var blocks = [];
   var compiled = {};
   var INTEGER = /^[+-]?\d{1,15}$/;
   var DECIMAL = /^[+-]?[\d\s.,\u00a0\u202f']+$/;
 
-  function inputsOf(name) { return form.querySelectorAll('[name="' + name + '"]'); }
+  function collect() {
+    // A <template>'s content is not part of the page, so a new instance's questions are
+    // found only once it is added.
+    blocks = Array.prototype.slice.call(form.querySelectorAll('.q[data-name]'));
+  }
+
+  function instanceOf(block) { return block.closest('.repeat-instance'); }
+
+  // The name the answer is posted under: `age`, or `member_age.2` in a repeat's second instance.
+  function keyOf(block) {
+    var instance = instanceOf(block);
+    var name = block.getAttribute('data-name');
+    return instance ? name + '.' + instance.getAttribute('data-position') : name;
+  }
+
+  function inputsOf(block) { return form.querySelectorAll('[name="' + keyOf(block) + '"]'); }
 
   function rawOf(block) {
-    var inputs = inputsOf(block.getAttribute('data-name'));
+    var inputs = inputsOf(block);
     var raw = '';
     for (var i = 0; i < inputs.length; i++) {
       var input = inputs[i];
@@ -32,7 +49,7 @@
   function valueOf(block) {
     var type = block.getAttribute('data-type');
     if (type === 'select_multiple') {
-      var inputs = inputsOf(block.getAttribute('data-name')), picked = [];
+      var inputs = inputsOf(block), picked = [];
       for (var i = 0; i < inputs.length; i++) { if (inputs[i].checked) { picked.push(inputs[i].value); } }
       return picked;
     }
@@ -45,24 +62,78 @@
     return raw;
   }
 
+  // The answers on the page and before it: `top` those asked once, `repeats` each
+  // repeat's instances, as the hub keeps them.
   function currentValues() {
-    var values = {};
-    var key;
-    for (key in earlier) { if (Object.prototype.hasOwnProperty.call(earlier, key)) { values[key] = earlier[key]; } }
+    var top = {}, repeats = {}, key;
+    for (key in earlier) {
+      if (!Object.prototype.hasOwnProperty.call(earlier, key)) { continue; }
+      var value = earlier[key];
+      if (Array.isArray(value) && value.length && typeof value[0] === 'object') { repeats[key] = value; } else { top[key] = value; }
+    }
+    Array.prototype.forEach.call(form.querySelectorAll('.repeat'), function (node) {
+      repeats[node.getAttribute('data-repeat')] = [];
+    });
+    var state = { top: top, repeats: repeats };
     blocks.forEach(function (block) {
       var type = block.getAttribute('data-type'), name = block.getAttribute('data-name');
+      var target = holderOf(state, block);
       if (type === 'calculate') {
         // Computed in form order, so a later calculation can use an earlier one.
-        delete values[name];
+        delete target[name];
         try {
-          var value = relevant(block, values) ? stored(calculated(block, values)) : null;
-          if (value !== null) { values[name] = value; }
+          var computed = relevant(block, state) ? stored(calculated(block, state)) : null;
+          if (computed !== null) { target[name] = computed; }
         } catch (error) { /* the hub computes it when the page is sent */ }
       } else if (type !== 'note' && !block.hidden) {
-        values[name] = valueOf(block);
+        target[name] = valueOf(block);
       }
     });
+    return state;
+  }
+
+  function holderOf(state, block) {
+    var instance = instanceOf(block);
+    if (!instance) { return state.top; }
+    var list = state.repeats[instance.closest('.repeat').getAttribute('data-repeat')];
+    var at = Number(instance.getAttribute('data-position')) - 1;
+    while (list.length <= at) { list.push({}); }
+    return list[at];
+  }
+
+  // What an expression of `block` (or, without one, of the page) sees: every answer asked
+  // once, each repeat and repeated question as a nodeset, and in an instance its own answers.
+  function scopeOf(state, block) {
+    var values = {}, key;
+    for (key in state.top) { if (Object.prototype.hasOwnProperty.call(state.top, key)) { values[key] = state.top[key]; } }
+    Object.keys(state.repeats).forEach(function (repeat) {
+      var list = state.repeats[repeat];
+      values[repeat] = new E.Nodeset(list);
+      fieldsOf(repeat, list).forEach(function (name) {
+        values[name] = new E.Nodeset(list.map(function (item) { return item[name]; }));
+      });
+    });
+    var instance = block && instanceOf(block);
+    if (instance) {
+      var own = holderOf(state, block);
+      for (key in own) { if (Object.prototype.hasOwnProperty.call(own, key)) { values[key] = own[key]; } }
+    }
     return values;
+  }
+
+  function fieldsOf(repeat, list) {
+    var names = {};
+    list.forEach(function (item) { Object.keys(item).forEach(function (name) { names[name] = true; }); });
+    var node = form.querySelector('.repeat[data-repeat="' + repeat + '"] template');
+    if (node) {
+      Array.prototype.forEach.call(node.content.querySelectorAll('.q[data-name]'), function (q) { names[q.getAttribute('data-name')] = true; });
+    }
+    return Object.keys(names);
+  }
+
+  function positionOf(block) {
+    var instance = block && instanceOf(block);
+    return instance ? Number(instance.getAttribute('data-position')) : null;
   }
 
   // As the hub stores a calculation (validation._stored): true/false as text, dates as ISO
@@ -74,32 +145,32 @@
     return text === '' ? null : text;
   }
 
-  function calculated(block, values) {
-    var source = block.getAttribute('data-calculation');
+  function result(source, state, block, current) {
     if (!compiled[source]) { compiled[source] = E.parse(source); }
-    return compiled[source].evaluate({ values: values, now: new Date() });
+    return compiled[source].evaluate({ values: scopeOf(state, block), current: current,
+      now: new Date(), position: positionOf(block) });
   }
 
-  function evaluate(source, values, current) {
-    if (!compiled[source]) { compiled[source] = E.parse(source); }
-    return E.toBoolean(compiled[source].evaluate({ values: values, current: current, now: new Date() }));
-  }
+  function calculated(block, state) { return result(block.getAttribute('data-calculation'), state, block); }
 
-  function holds(node, values) {
+  function evaluate(source, state, block, current) { return E.toBoolean(result(source, state, block, current)); }
+
+  function holds(node, state, block) {
     var source = node && node.getAttribute('data-relevant');
     if (!source) { return true; }
-    try { return evaluate(source, values); } catch (error) {
+    try { return evaluate(source, state, block); } catch (error) {
       return true; // the hub decides when the page is sent
     }
   }
 
-  function relevant(block, values) {
-    return holds(block.closest('.step'), values) && holds(block, values);
+  function relevant(block, state) {
+    return holds(block.closest('.step'), state, block) && holds(block, state, block);
   }
 
   function apply() {
     // Twice, so a question that depends on one just shown or hidden settles.
     for (var pass = 0; pass < 2; pass++) {
+      countInstances();
       var values = currentValues();
       blocks.forEach(function (block) {
         if (block.getAttribute('data-type') === 'calculate') { return; } // never shown
@@ -119,7 +190,10 @@
       var choice = JSON.parse(item.getAttribute('data-columns'));
       choice.name = item.value;
       var keep = true;
-      try { keep = E.toBoolean(filter.evaluate({ values: values, now: new Date(), choice: choice })); } catch (error) { /* the hub decides */ }
+      try {
+        keep = E.toBoolean(filter.evaluate({ values: scopeOf(values, block), now: new Date(),
+          position: positionOf(block), choice: choice }));
+      } catch (error) { /* the hub decides */ }
       var holder = item.tagName === 'OPTION' ? item : item.closest('label');
       holder.hidden = !keep;
       item.disabled = !keep;
@@ -151,7 +225,7 @@
     }
     var constraint = block.getAttribute('data-constraint');
     try {
-      if (constraint && !evaluate(constraint, values, value)) {
+      if (constraint && !evaluate(constraint, values, block, value)) {
         return block.getAttribute('data-constraint-message');
       }
     } catch (error) { return null; }
@@ -159,7 +233,7 @@
   }
 
   function show(block, message) {
-    var name = block.getAttribute('data-name');
+    var name = keyOf(block);
     var node = document.getElementById(name + '-error');
     var control = block.querySelector('input:not([type=hidden]), select, textarea');
     block.classList.toggle('has-error', !!message);
@@ -192,11 +266,108 @@
     return !first;
   }
 
+  // -- Repeats -------------------------------------------------------------------------
+
+  function instancesOf(repeat) {
+    return Array.prototype.filter.call(repeat.children, function (node) { return node.classList.contains('repeat-instance'); });
+  }
+
+  // Posted names, ids and labels follow an instance's position, as the hub renders them.
+  function number(instance, position) {
+    var repeat = instance.closest('.repeat');
+    instance.setAttribute('data-position', String(position));
+    var legend = instance.querySelector('legend');
+    legend.textContent = repeat.getAttribute('data-legend').replace('%(num)s', String(position));
+    var remove = instance.querySelector('.repeat-remove');
+    if (remove) { remove.value = 'remove:' + repeat.getAttribute('data-repeat') + ':' + position; }
+    Array.prototype.forEach.call(instance.querySelectorAll('.q[data-name]'), function (block) {
+      var key = block.getAttribute('data-name') + '.' + position, old = block.id ? block.id.slice(2) : null;
+      if (block.id) { block.id = 'q-' + key; }
+      Array.prototype.forEach.call(block.querySelectorAll('[name]'), function (input) {
+        if (input.name === '_shown') { input.value = key; } else { input.name = key; }
+      });
+      Array.prototype.forEach.call(block.querySelectorAll('[id], [for], [aria-describedby]'), function (node) {
+        ['id', 'for', 'aria-describedby'].forEach(function (attribute) {
+          var text = node.getAttribute(attribute);
+          if (text && old) { node.setAttribute(attribute, text.split(old).join(key)); }
+        });
+      });
+    });
+  }
+
+  function addInstance(repeat) {
+    var list = instancesOf(repeat);
+    if (list.length >= Number(repeat.getAttribute('data-max'))) { return; }
+    var instance = repeat.querySelector('template').content.firstElementChild.cloneNode(true);
+    var after = list.length ? list[list.length - 1] : repeat.querySelector('input[type=hidden]');
+    after.parentNode.insertBefore(instance, after.nextSibling);
+    number(instance, list.length + 1);
+    counted(repeat);
+  }
+
+  function removeInstance(repeat, instance) {
+    instance.remove();
+    instancesOf(repeat).forEach(function (node, i) { number(node, i + 1); });
+    counted(repeat);
+  }
+
+  function counted(repeat) {
+    var count = instancesOf(repeat).length;
+    repeat.querySelector('input[name^="_repeat."]').value = String(count);
+    var empty = repeat.querySelector('.repeat-empty'), add = repeat.querySelector('.repeat-add');
+    if (empty) { empty.hidden = count > 0; }
+    if (add) { add.disabled = count >= Number(repeat.getAttribute('data-max')); }
+    collect();
+  }
+
+  function setInstances(repeat, count) {
+    while (instancesOf(repeat).length < count && instancesOf(repeat).length < Number(repeat.getAttribute('data-max'))) { addInstance(repeat); }
+    var list = instancesOf(repeat);
+    for (var i = list.length - 1; i >= count; i--) { removeInstance(repeat, list[i]); }
+  }
+
+  // A repeat_count decides how many instances there are, as the answers it uses change.
+  function countInstances() {
+    Array.prototype.forEach.call(form.querySelectorAll('.repeat[data-repeat-count]'), function (repeat) {
+      var wanted;
+      try {
+        wanted = E.toNumber(result(repeat.getAttribute('data-repeat-count'), currentValues(), null));
+      } catch (error) { return; }
+      var step = repeat.closest('.step');
+      if (!isFinite(wanted) || (step && !holds(step, currentValues(), null))) { wanted = 0; }
+      setInstances(repeat, Math.max(0, Math.min(Math.trunc(wanted), Number(repeat.getAttribute('data-max')))));
+    });
+  }
+
+  var initial = Array.prototype.map.call(form.querySelectorAll('.repeat'), function (repeat) {
+    return [repeat, instancesOf(repeat).length];
+  });
+  form.addEventListener('click', function (event) {
+    var button = event.target.closest && event.target.closest('.repeat-add, .repeat-remove');
+    if (!button) { return; }
+    event.preventDefault();
+    var repeat = button.closest('.repeat');
+    if (button.classList.contains('repeat-add')) {
+      addInstance(repeat);
+      var fresh = instancesOf(repeat);
+      var control = fresh[fresh.length - 1].querySelector('input:not([type=hidden]), select, textarea');
+      if (control) { control.focus(); }
+    } else {
+      removeInstance(repeat, button.closest('.repeat-instance'));
+      repeat.querySelector('.repeat-add').focus();
+    }
+    form.dispatchEvent(new Event('change'));
+  });
+  // A form cleared for the next interview starts with as many instances as it was given.
+  form.addEventListener('reset', function () {
+    initial.forEach(function (pair) { setInstances(pair[0], pair[1]); });
+  });
+
   // A changed answer is checked at once, but an empty one only when the page is sent.
   form.addEventListener('change', function (event) {
     apply();
     var block = event.target.closest && event.target.closest('.q[data-name]');
-    if (block && rawOf(block) !== '') { show(block, problemOf(block, currentValues())); }
+    if (block && blocks.indexOf(block) !== -1 && rawOf(block) !== '') { show(block, problemOf(block, currentValues())); }
   });
   form.addEventListener('input', apply);
   var lastButton = null; // event.submitter is missing on older phones
@@ -209,8 +380,17 @@
     if (action === 'draft' || action === 'back') { return; }
     if (!check(form)) { event.preventDefault(); }
   });
+  collect();
   apply();
-  window.FormChecks = { check: check, apply: apply };
+  window.FormChecks = {
+    check: check,
+    apply: apply,
+    // For a draft kept on the phone: as many instances as it had, before its answers return.
+    setInstances: function (name, count) {
+      var repeat = form.querySelector('.repeat[data-repeat="' + name + '"]');
+      if (repeat && !repeat.hasAttribute('data-repeat-count')) { setInstances(repeat, count); }
+    }
+  };
   var problems = document.getElementById('problems');
   if (problems) { problems.focus(); }
   if (form.hasAttribute('data-steps')) { steps(); }
@@ -223,8 +403,11 @@
     var firstError = form.querySelector('.q.has-error');
     var at = firstError ? sections.indexOf(firstError.closest('.step')) : 0;
 
+    // A section with a question to answer, or a repeat the person may add to.
     function open(index) {
-      return sections[index].querySelector('.q[data-name]:not([hidden])') !== null;
+      var section = sections[index];
+      return section.querySelector('.q[data-name]:not([hidden])') !== null ||
+        (section.querySelector('.repeat-add') !== null && holds(section, currentValues(), null));
     }
     function neighbour(from, step) {
       for (var i = from + step; i >= 0 && i < sections.length; i += step) { if (open(i)) { return i; } }

@@ -226,7 +226,12 @@
       uuidField.value = newUuid(); // never the UUID of a page kept in a cache
       return;
     }
-    JSON.parse(saved).forEach(function (pair) {
+    var pairs = JSON.parse(saved);
+    pairs.forEach(function (pair) {  // the instances of each repeat first, then their answers
+      var repeat = /^_repeat\.(.+)$/.exec(pair[0]);
+      if (repeat && window.FormChecks) { window.FormChecks.setInstances(repeat[1], Number(pair[1])); }
+    });
+    pairs.forEach(function (pair) {
       var name = pair[0], value = pair[1];
       if (name === 'csrf_token' || name === '_shown' || name === '_enumerator') { return; }
       Array.prototype.forEach.call(form.querySelectorAll('[name="' + name + '"]'), function (input) {

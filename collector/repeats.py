@@ -1,0 +1,125 @@
+"""Repeats: questions asked once per instance (each member of a household).
+
+A record keeps a repeat's answers as a list of instance dicts under the repeat's name:
+``{"hh_size": 2, "members": [{"member_age": 34}, {"member_age": 7}]}``. A question of
+one instance is a `Question` with a `position`; its answer is posted as `member_age.2`.
+This module is the one place that knows that shape: reading and writing one answer,
+how many instances a repeat has, and what an expression in an instance can see.
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import datetime
+
+from . import expressions
+from .forms import MAX_INSTANCES
+
+
+def instances(answers: dict, repeat: str) -> list[dict]:
+    value = answers.get(repeat)
+    return value if isinstance(value, list) else []
+
+
+def get_answer(answers: dict, question):
+    """The answer to a question, or to one instance of a repeated question."""
+    if question.repeat is None:
+        return answers.get(question.name)
+    found = instances(answers, question.repeat)
+    if not 1 <= (question.position or 0) <= len(found):
+        return None
+    return found[question.position - 1].get(question.name)
+
+
+def set_answer(answers: dict, question, value) -> None:
+    """Store (or, for None, remove) an answer in place; instances are added as needed."""
+    if question.repeat is None:
+        target = answers
+    else:
+        found = answers.setdefault(question.repeat, [])
+        while len(found) < question.position:
+            found.append({})
+        target = found[question.position - 1]
+    if value is None:
+        target.pop(question.name, None)
+    else:
+        target[question.name] = value
+
+
+def scope(form, answers: dict, question=None) -> dict:
+    """The values an expression of `question` sees: every answer asked once, each repeat
+    and repeated question as a nodeset across instances (for count() and sum()), and, in
+    an instance, the other answers of that instance."""
+    values = {name: value for name, value in answers.items() if name not in form.repeats}
+    for repeat, questions in form.repeats.items():
+        found = instances(answers, repeat)
+        values[repeat] = expressions.Nodeset(found)
+        for repeated in questions:
+            values[repeated.name] = expressions.Nodeset(item.get(repeated.name) for item in found)
+    if question is not None and question.repeat is not None and question.position is not None:
+        found = instances(answers, question.repeat)
+        if 1 <= question.position <= len(found):
+            values.update(found[question.position - 1])
+    return values
+
+
+def context(form, answers: dict, question=None, current=None, now=None) -> expressions.Context:
+    return expressions.Context(values=scope(form, answers, question), current=current,
+                               now=now or datetime.now(),
+                               position=None if question is None else question.position)
+
+
+def _section(form, repeat: str) -> dict:
+    return next(s for s in form.sections if s["name"] == repeat)
+
+
+def applies(form, repeat: str, answers: dict) -> bool:
+    """Whether the repeat's own relevance holds: when it does not, it has no instances."""
+    source = _section(form, repeat).get("relevant")
+    return not source or expressions.to_boolean(
+        expressions.parse(source).evaluate(context(form, answers)))
+
+
+def target_count(form, repeat: str, answers: dict) -> int | None:
+    """How many instances the repeat's repeat_count asks for now (None: the person
+    decides), from 0 to MAX_INSTANCES."""
+    source = _section(form, repeat).get("repeat_count")
+    if not source:
+        return None
+    number = expressions.to_number(expressions.parse(source).evaluate(context(form, answers)))
+    return max(0, min(MAX_INSTANCES, int(number))) if math.isfinite(number) else 0
+
+
+def resize(form, answers: dict, blank: dict) -> None:
+    """Give each repeat with a repeat_count that many instances, new ones from `blank`
+    (the repeat's defaults), extra ones removed; none to a repeat that does not apply."""
+    for repeat in form.repeats:
+        wanted = target_count(form, repeat, answers)
+        if wanted is None:
+            continue
+        if not applies(form, repeat, answers):
+            answers.pop(repeat, None)
+            continue
+        found = [dict(item) for item in instances(answers, repeat)][:wanted]
+        found += [dict(blank.get(repeat, {})) for _ in range(wanted - len(found))]
+        answers[repeat] = found
+
+
+def slots(form, index: int, answers: dict) -> list:
+    """The questions a section's page shows: each question once, or a repeat's questions
+    once per instance."""
+    questions = form.section_questions(index)
+    repeat = form.sections[index]["name"]
+    if repeat not in form.repeats:
+        return questions
+    return [q.instance(position) for position in range(1, len(instances(answers, repeat)) + 1)
+            for q in questions]
+
+
+def flat(form, answers: dict) -> dict:
+    """Answers keyed as pages post them (`member_age.2`), for filling in a page."""
+    result = {name: value for name, value in answers.items() if name not in form.repeats}
+    for repeat in form.repeats:
+        for position, item in enumerate(instances(answers, repeat), start=1):
+            result.update({f"{name}.{position}": value for name, value in item.items()})
+    return result
