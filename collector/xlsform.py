@@ -24,6 +24,7 @@ from marshmallow import ValidationError
 from . import expressions
 from .forms import (
     LOCALE_PATTERN,
+    MAX_INSTANCES,
     NAME_PATTERN,
     FormDefinition,
     FormError,
@@ -145,10 +146,10 @@ SINGLE_COLON_BASES = sorted(
      or COLUMN_ALIASES.get(b) in TRANSLATABLE], key=len, reverse=True)
 SURVEY_COLUMNS = {"type", "name", "label", "hint", "required", "required_message", "relevant",
                   "constraint", "constraint_message", "appearance", "parameters", "privacy",
-                  "identifying", "calculation", "default", "read_only", "choice_filter"}
+                  "identifying", "calculation", "default", "read_only", "choice_filter",
+                  "repeat_count"}
 # Columns ODK uses that the collector cannot honour: an error on every row that fills one.
 UNSUPPORTED_COLUMNS = {
-    "repeat_count": "repeats are not supported yet",
     "trigger": "triggers are not supported yet",
     "media": "images, audio and video in questions are not supported yet",
     "save_to": "entities are not supported yet",
@@ -350,6 +351,22 @@ BOUND_TERM = (r"(?:string-length\(\s*\.\s*\)\s*<=\s*\d+|\.\s*>=\s*-?\d+(?:\.\d+)
 BOUNDED = re.compile(rf"^(?:\((?P<rest>.+)\)\s+and\s+)?(?P<bounds>{BOUND_TERM}"
                      rf"(?:\s+and\s+{BOUND_TERM})*)$", re.DOTALL)
 FIELD_REFERENCE = re.compile(r"\$\{[^}]*\}")
+NUMBER_LITERAL = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)$")
+
+
+def _all_of(parts: list[str]) -> str | None:
+    """Conditions that must all hold, as one expression: a group's relevance carried over
+    to what it holds."""
+    parts = [p for p in parts if p]
+    if len(parts) <= 1:
+        return parts[0] if parts else None
+    return " and ".join(f"({p})" for p in parts)
+
+
+def _owner(stack: list[dict]) -> int:
+    """The index in `stack` of the frame whose section the next question joins: the
+    innermost repeat, else the outermost group (groups inside it join its page)."""
+    return max(i for i, frame in enumerate(stack) if "section" in frame)
 
 
 class _Converter:
@@ -626,7 +643,10 @@ class _Converter:
         self.sections: list[dict] = []
         self.question_rows: list[list[int]] = []  # per section, per question: its row
         self.section_rows: list[int | None] = []
-        self.names: dict[str, int] = {}  # every named row → its row (for references)
+        self.names: dict[str, int] = {}  # every question and repeat → its row (for references)
+        self.group_names: dict[str, int] = {}  # every group → its row
+        self.holders: set[int] = set()  # ids of group sections a repeat was taken out of
+        self.continued: dict[int, str] = {}  # id of a group's page after a repeat → group name
         self.used_lists: dict[str, list[tuple[int, str, str]]] = {}  # list → (row, header, type)
         self.expressions: list[tuple[int, str, str]] = []  # (row, header, source)
         self.choice_filters: list[tuple[int, str, str]] = []
@@ -656,13 +676,14 @@ class _Converter:
                 self.or_other = None
                 continue
             if stack:
-                section, rows = stack[0]["section"], stack[0]["rows"]
+                owner = _owner(stack)
+                if stack[owner].get("split"):
+                    self.continue_group(stack[owner], row)
+                section, rows = stack[owner]["section"], stack[owner]["rows"]
                 # A nested group's relevance carries over to each of its questions.
-                parts = [f["relevant"] for f in stack[1:] if f["relevant"]]
+                parts = [f["relevant"] for f in stack[owner + 1:] if f["relevant"]]
                 if parts:
-                    parts += [spec["relevant"]] if spec.get("relevant") else []
-                    spec["relevant"] = (parts[0] if len(parts) == 1
-                                        else " and ".join(f"({p})" for p in parts))
+                    spec["relevant"] = _all_of([*parts, spec.get("relevant")])
             else:
                 if loose is None:
                     loose = {"name": None, "label": None, "questions": []}
@@ -697,18 +718,34 @@ class _Converter:
                 stack.pop()
             return
         name, name_header = row.cell("name")
-        if kind == "repeat":
-            self.error("unsupported_type", "Repeats ('begin repeat') are not supported yet: "
-                       "ask for each item in its own questions.", SURVEY, row.number,
-                       type_header)
-        else:
-            self.row_columns(row)
+        self.row_columns(row)
         if name is None:
             self.error("missing_name", f"This 'begin {kind}' has no name.", SURVEY, row.number,
                        name_header)
         elif not NAME_RE.match(name):
             self.error("bad_name", f"'{name}' is not a usable name: use letters, digits and _, "
                        "starting with a letter.", SURVEY, row.number, name_header)
+        elif kind == "repeat" and (name in self.names or name in self.group_names):
+            # A repeat's name holds its answers and is referable: unique in the whole form.
+            used = self.names.get(name, self.group_names.get(name))
+            self.error("duplicate_name", f"The name '{name}' is already used on row {used}.",
+                       SURVEY, row.number, name_header)
+        elif kind == "repeat":
+            self.names[name] = row.number
+        else:
+            self.group_names.setdefault(name, row.number)
+        repeat_count, count_header = row.cell("repeat_count")
+        if repeat_count and kind == "group":
+            self.warn("ignored_column", "A repeat_count only applies to a 'begin repeat' row "
+                      "and is ignored here.", SURVEY, row.number, count_header)
+            repeat_count = None
+        elif repeat_count:
+            self.expressions.append((row.number, count_header, repeat_count))
+            if (NUMBER_LITERAL.match(repeat_count)
+                    and float(repeat_count) > MAX_INSTANCES):
+                self.warn("repeat_count", f"A repeat has at most {MAX_INSTANCES} instances "
+                          f"in the collector: a repeat_count of {repeat_count} gives "
+                          f"{MAX_INSTANCES}.", SURVEY, row.number, count_header)
         relevant, relevant_header = row.cell("relevant")
         if relevant:
             self.expressions.append((row.number, relevant_header, relevant))
@@ -718,25 +755,68 @@ class _Converter:
                       "each group is one page.", SURVEY, row.number, appearance_header)
         frame = {"kind": kind, "name": name, "row": row.number, "header": type_header,
                  "relevant": relevant}
-        if stack:
-            if kind == "group":
-                self.warn("nested_group", f"The group '{name}' is inside the group "
-                          f"'{stack[0]['name']}': its questions join that page"
-                          + (" and keep its relevance." if relevant else "."),
-                          SURVEY, row.number, type_header)
+        outer = next((f for f in stack if f["kind"] == "repeat"), None)
+        if kind == "repeat" and outer is not None:
+            self.error("nested_repeat", f"The repeat '{name or ''}' is inside the repeat "
+                       f"'{outer['name'] or ''}' (row {outer['row']}): a repeat inside a "
+                       "repeat is not supported yet.", SURVEY, row.number, type_header)
+            stack.append(frame)
+            return
+        if stack and kind == "group":
+            owner = stack[_owner(stack)]
+            where = (f"inside the repeat '{owner['name']}': its questions are asked in each "
+                     "instance" if owner["kind"] == "repeat" else
+                     f"inside the group '{owner['name']}': its questions join that page")
+            self.warn("nested_group", f"The group '{name}' is {where}"
+                      + (" and keep its relevance." if relevant else "."),
+                      SURVEY, row.number, type_header)
             stack.append(frame)
             return
         label = self.texts(row, "label")
         if not label:
             label = {self.default_code: (name or "section").replace("_", " ").capitalize()}
         section = {"name": name, "label": label, "questions": []}
+        if kind == "repeat":
+            # Its own page: the relevance of the groups around it carries over to it.
+            relevant = _all_of([*(f["relevant"] for f in stack), relevant])
+            if stack:
+                holder = stack[_owner(stack)]
+                holder["split"] = True  # the group's next questions go on a page after it
+                self.holders.add(id(holder["section"]))
         if relevant:
             section["relevant"] = relevant
+        if kind == "repeat":
+            section["repeat"] = True
+            if repeat_count:
+                section["repeat_count"] = repeat_count
         self.sections.append(section)
         self.question_rows.append([])
         self.section_rows.append(row.number)
         frame.update(section=section, rows=self.question_rows[-1])
         stack.append(frame)
+
+    def continue_group(self, frame: dict, row: _Row) -> None:
+        """The group's questions after a repeat it holds: on a page of their own, after the
+        repeat's (the same label and relevance), so the form keeps its order."""
+        frame.pop("split")
+        old = frame["section"]
+        index = next(i for i, s in enumerate(self.sections) if s is old)
+        if not old["questions"]:  # nothing before the repeat: the group's page moves after it
+            self.sections.append(self.sections.pop(index))
+            self.question_rows.append(self.question_rows.pop(index))
+            self.section_rows.append(self.section_rows.pop(index))
+            self.holders.discard(id(old))
+            return
+        section = {key: value for key, value in old.items() if key != "questions"}
+        section["questions"] = []
+        self.sections.append(section)
+        self.question_rows.append([])
+        self.section_rows.append(self.section_rows[index])
+        self.continued[id(section)] = old["name"]
+        frame.update(section=section, rows=self.question_rows[-1])
+        self.warn("split_group", f"The group '{old['name']}' holds a repeat: its questions "
+                  "after the repeat are on a page of their own, after the repeat's.", SURVEY,
+                  row.number, row.header("type"))
 
     def question_row(self, row: _Row, raw_type: str, kind: str, type_header: str,
                      stack: list) -> dict | None:
@@ -801,6 +881,10 @@ class _Converter:
         if kind is None:
             return None  # already an error; its other columns do not matter
         self.row_columns(row)
+        repeat_count, header = row.cell("repeat_count")
+        if repeat_count:
+            self.warn("ignored_column", "A repeat_count only applies to a 'begin repeat' row "
+                      "and is ignored here.", SURVEY, row.number, header)
         label = self.texts(row, "label", warn_missing=kind != "calculate")
         if not label and kind != "calculate":
             self.error("missing_label", f"The question '{name}' has no label." if name
@@ -1045,7 +1129,14 @@ class _Converter:
         count = 0
         kept = []
         for index, section in enumerate(self.sections):
+            if not section["questions"] and section.get("repeat"):
+                self.error("empty_repeat", f"The repeat '{section['name']}' has no questions "
+                           "the collector can ask: give it at least one.", SURVEY,
+                           self.section_rows[index], "type")
+                continue
             if not section["questions"]:
+                if id(section) in self.holders:
+                    continue  # a group that only held a repeat: the repeat is its page
                 if self.section_rows[index] is not None:
                     self.warn("empty_group", f"The group '{section['name']}' has no supported "
                               "questions and is left out.", SURVEY, self.section_rows[index],
@@ -1059,6 +1150,12 @@ class _Converter:
                     name = f"section_{count}"
                 taken.add(name)
                 section["name"], section["label"] = name, dict(title)
+            elif id(section) in self.continued:
+                base, n = self.continued[id(section)], 2
+                while f"{base}_{n}" in taken:
+                    n += 1
+                section["name"] = f"{base}_{n}"
+                taken.add(section["name"])
             kept.append(index)
         self.sections = [self.sections[i] for i in kept]
         self.question_rows = [self.question_rows[i] for i in kept]
@@ -1211,24 +1308,32 @@ def xlsform_rows(form: FormDefinition) -> dict[str, list[list[Any]]]:
     def cells(value: dict | None) -> list[str | None]:
         return [(value or {}).get(code) or None for code in codes]
 
+    # Only a form with repeats gets the repeat_count column: other exports stay as they were.
+    with_repeats = bool(form.repeats)
     survey = [["type", "name", *translated("label"), *translated("hint"), "required",
                *translated("required_message"), "relevant", "constraint",
                *translated("constraint_message"), "appearance", "parameters", "privacy",
-               "identifying", "calculation", "default", "read_only", "choice_filter"]]
+               "identifying", "calculation", "default", "read_only", "choice_filter",
+               *(["repeat_count"] if with_repeats else [])]]
     blank_texts = [None] * len(codes)
-    question_names = set(form.questions)
+    question_names = set(form.questions) | set(form.repeats)
     taken = set(question_names) | set(form.data.get("choices", {}))
     for section in form.sections:
         group = section["name"]
-        if group in question_names:  # ODK needs every name unique, groups included
+        repeat = bool(section.get("repeat"))
+        if not repeat and group in question_names:  # ODK needs every name unique, groups too
             group, n = f"{section['name']}_group", 1
             while group in taken:
                 n += 1
                 group = f"{section['name']}_group{n}"
         taken.add(group)
-        survey.append(["begin group", group, *cells(section["label"]), *blank_texts, None,
-                       *blank_texts, section.get("relevant"), None, *blank_texts,
-                       "field-list", None, None, None, None, None, None, None])
+        # A repeat keeps its name, which holds its answers: begin repeat with its count, each
+        # instance on one screen (field-list) as a page shows it.
+        survey.append(["begin repeat" if repeat else "begin group", group,
+                       *cells(section["label"]), *blank_texts, None, *blank_texts,
+                       section.get("relevant"), None, *blank_texts, "field-list", None, None,
+                       None, None, None, None, None,
+                       *([section.get("repeat_count")] if with_repeats else [])])
         for q in section["questions"]:
             kind = q["type"]
             if kind in ("select_one", "select_multiple"):
@@ -1245,7 +1350,7 @@ def xlsform_rows(form: FormDefinition) -> dict[str, list[list[Any]]]:
                 q.get("calculation"), q.get("default"), "yes" if q.get("read_only") else None,
                 q.get("choice_filter"),
             ])
-        survey.append(["end group"])
+        survey.append(["end repeat" if repeat else "end group"])
     choice_lists = form.data.get("choices", {})
     with_parent = any("parent" in c for items in choice_lists.values() for c in items)
     data_columns = sorted({key for items in choice_lists.values() for c in items

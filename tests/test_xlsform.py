@@ -281,7 +281,7 @@ def test_good_fixtures_are_valid_xlsforms_for_pyxform(name):
 # --- broken and unsupported forms -------------------------------------------------------
 
 BROKEN = {
-    "bad_repeat": {("unsupported_type", "survey", 3, "type")},
+    "bad_repeat": {("nested_repeat", "survey", 5, "type"), ("empty_repeat", "survey", 9, "type")},
     "bad_geopoint": {("unsupported_type", "survey", 3, "type"),
                      ("unsupported_type", "survey", 4, "type")},
     "bad_calculate": {("unknown_reference", "survey", 4, "calculation"),
@@ -330,8 +330,11 @@ def test_messages_name_the_problem():
     assert "at character 6" in errors[2, "constraint"].message
     assert "'${agee}'" in errors[3, "relevant"].message
     assert "end of expression" in errors[4, "relevant"].message
-    repeat = read_xlsform(FIXTURES / "bad_repeat.xlsx").errors[0]
-    assert "repeat" in repeat.message.lower()
+    nested, empty = read_xlsform(FIXTURES / "bad_repeat.xlsx").errors
+    assert str(nested) == ("survey row 5, column type: The repeat 'visits' is inside the "
+                           "repeat 'members' (row 3): a repeat inside a repeat is not "
+                           "supported yet.")
+    assert "'livestock' has no questions" in empty.message
     columns = {p.code: p for p in read_xlsform(FIXTURES / "bad_columns.xlsx").errors}
     assert "Klingon" in columns["unknown_language"].message
 
@@ -666,7 +669,7 @@ def test_cli_imports_an_xlsform(data_dir):
     ("bad_expression", "survey row 2, column constraint: unknown name 'and'"),
     ("bad_unknown_list", "survey row 3, column type: There is no choice list named 'languagez'"),
     ("bad_duplicate_name", "choices row 4, column name: The list 'yes_no' already has"),
-    ("bad_repeat", "survey row 3, column type: Repeats"),
+    ("bad_repeat", "survey row 5, column type: The repeat 'visits' is inside the repeat"),
     ("not_a_spreadsheet", "not_a_spreadsheet.xlsx could not be read as an Excel workbook."),
 ])
 def test_cli_refuses_a_broken_xlsform_and_stores_nothing(name, line, data_dir):
