@@ -36,6 +36,7 @@ LANGUAGES = {
     "youth_wellbeing_sw": ["en", "sw"],
     "area_profile": ["en", "ha"],
     "kobo_intake": ["en", "fr"],
+    "household_roster": ["en", "fr"],
 }
 NAMES = list(LANGUAGES)
 
@@ -138,6 +139,25 @@ VALID = {
          {"ready": "OK", "sex": "female", "household_size": 6, "village": "Kalobeyei"}),
         ("default_size", {"ready": "OK", "sex": "male", "household_size": "1"},
          {"ready": "OK", "sex": "male", "household_size": 1}),
+    ],
+    # A repeat: answers are posted per instance (`age.2`), stored as a list of instances.
+    "household_roster": [
+        ("full",
+         {"village": "Kalobeyei", "hh_size": "2",
+          "member_name.1": "Fatima", "relationship.1": "head", "age.1": "38", "sex.1": "female",
+          "member_name.2": "Omar", "relationship.2": "child", "age.2": "9", "sex.2": "male",
+          "in_school.2": "yes", "grade.2": "primary", "anyone_missing": "no"},
+         {"village": "Kalobeyei", "hh_size": 2, "anyone_missing": "no", "members": [
+             {"member_no": 1, "member_name": "Fatima", "relationship": "head", "age": 38,
+              "sex": "female"},
+             {"member_no": 2, "member_name": "Omar", "relationship": "child", "age": 9,
+              "sex": "male", "in_school": "yes", "grade": "primary"}]}),
+        ("alone",
+         {"hh_size": "1", "member_name.1": "Ali", "relationship.1": "head", "age.1": "70",
+          "sex.1": "male", "anyone_missing": "yes", "missing_who": "His son, away for work"},
+         {"hh_size": 1, "anyone_missing": "yes", "missing_who": "His son, away for work",
+          "members": [{"member_no": 1, "member_name": "Ali", "relationship": "head", "age": 70,
+                       "sex": "male"}]}),
     ],
 }
 
@@ -269,6 +289,16 @@ INVALID = [
     bad("kobo_intake", "household_size", "", REQUIRED, label="cleared"),
     bad("kobo_intake", "household_size", "six", WHOLE),
     bad("kobo_intake", "ready", None, generic("fr", REQUIRED), lang="fr"),
+    # household_roster: rules checked in each instance of a repeat, with position(..) and
+    # another answer of the same instance; in English and French.
+    bad("household_roster", "hh_size", "21", "Between 1 and 20 people."),
+    bad("household_roster", "member_name.2", None, REQUIRED),
+    bad("household_roster", "age.2", "130", "Between 0 and 120; the head of household is at least 15."),
+    bad("household_roster", "age.1", "12", "Between 0 and 120; the head of household is at least 15."),
+    bad("household_roster", "relationship.2", "head", "List the head of household first."),
+    bad("household_roster", "relationship.2", "head", "Inscrivez d'abord le chef de ménage.",
+        lang="fr"),
+    bad("household_roster", "in_school.2", None, REQUIRED),
 ]
 
 # The first required question of each form's first section, as finalize reports it.
@@ -281,6 +311,7 @@ FIRST_REQUIRED = {
     "youth_wellbeing_sw": ("age", "Please give your age"),
     "area_profile": ("area", REQUIRED),
     "kobo_intake": ("ready", REQUIRED),
+    "household_roster": ("hh_size", REQUIRED),
 }
 
 # In Chromium: one rule per fixture, checked on the phone before anything is sent.
@@ -302,6 +333,8 @@ BROWSER_INVALID = [
                  id="area_profile-camp_years"),
     pytest.param("kobo_intake", {"ready": None}, "ready", REQUIRED, "OK",
                  id="kobo_intake-ready"),
+    pytest.param("household_roster", {"relationship.2": "head"}, "relationship.2",
+                 "List the head of household first.", "child", id="household_roster-relationship"),
 ]
 
 
@@ -433,7 +466,7 @@ def shown_on(page: str) -> list[str]:
 
 
 def labels(form, lang, index) -> list[str]:
-    return [form.text(q.label, lang) for q in form.section_questions(index)]
+    return [form.text(q.label, lang) for q in form.section_questions(index) if q.get("label")]
 
 
 def post_sections(phone, form, answers, lang, switch=None):
@@ -515,7 +548,7 @@ def test_every_label_of_the_fixture_is_rendered(xls_hub, phones, name, lang):
         assert form.text(section["label"], lang) in text
         for question in form.section_questions(index):
             assert f'data-name="{question.name}"' in whole.text
-            assert form.text(question.label, lang) in text, question.name
+            assert form.text(question.get("label"), lang) in text, question.name
             if question.get("hint"):
                 assert form.text(question.hint, lang) in text, question.name
             for choice in form.choices(question):
@@ -549,7 +582,12 @@ def test_valid_answers_are_finalized_without_javascript(xls_hub, phones, name, v
     # Every answered question is on the review page, under its label.
     review_text = page_text(review)
     for question_name in stored:
-        assert form.text(form.questions[question_name].label, lang) in review_text
+        if question_name in form.repeats:
+            for instance in stored[question_name]:
+                for name in instance:
+                    assert form.text(form.questions[name].get("label"), lang) in review_text
+        else:
+            assert form.text(form.questions[question_name].label, lang) in review_text
     [draft] = records_of(xls_hub, owner, filled.uuid)
     assert draft["status"] == "draft" and draft["answers"] == stored
     finalized = phone.post(f"/records/{filled.uuid}/finalize", {})
@@ -579,12 +617,12 @@ def test_invalid_answer_is_refused_with_its_message_without_javascript(
     refused = filled.response
     assert refused.status_code == 422, f"accepted: {refused.url}"
     # Refused on the page of that question, the message at the question and in the list.
-    section = form.questions[question].section
+    section = form.questions[question.partition(".")[0]].section
     assert form.sections[filled.index]["name"] == section
     assert error_at(refused, question) == message
     assert f'href="#q-{question}"' in refused.text
     assert re.search(rf'id="f-{question}"[^>]*aria-invalid="true"', refused.text) or \
-        form.questions[question].type in ("select_one", "select_multiple", "range")
+        form.questions[question.partition(".")[0]].type in ("select_one", "select_multiple", "range")
     # Nothing finalized; whatever was kept is a draft without the refused answer (a
     # record is kept from the first page sent that the hub took).
     assert revisions_of(xls_hub, owner, filled.uuid) == []
@@ -693,7 +731,8 @@ def answer_shown(driver, answers):
     from selenium.webdriver.support.ui import Select
 
     for block in driver.find_elements("css selector", ".q[data-name]"):
-        name, kind = block.get_attribute("data-name"), block.get_attribute("data-type")
+        kind = block.get_attribute("data-type")
+        name = block.get_attribute("id")[2:] if block.get_attribute("id") else ""  # `q-age.2`
         if not block.is_displayed() or kind in ("note", "calculate") or name not in answers:
             continue
         value = answers[name]
@@ -742,7 +781,7 @@ def step_through(driver, answers, stop_at=None):
     pressing the button of the section that holds that question."""
     for _ in range(10):
         answer_shown(driver, answers)
-        here = stop_at is not None and element(driver, f"#q-{stop_at}").is_displayed()
+        here = stop_at is not None and element(driver, f'[id="q-{stop_at}"]').is_displayed()
         finish = element(driver, "button.step-finish")
         last = finish.is_displayed()
         (finish if last else element(driver, "button.step-next")).click()
@@ -783,7 +822,7 @@ def test_invalid_answer_is_stopped_on_the_phone_in_chromium(xls_hub, person, chr
     open_phone_form(chromium, xls_hub, person, form, "en")
     answers = changed(full(name), changes)
     step_through(chromium, answers, stop_at=question)
-    block = element(chromium, f"#q-{question}")
+    block = element(chromium, f'[id="q-{question}"]')
     until(chromium, lambda d: message in block.text)
     assert block.is_displayed() and "has-error" in block.get_attribute("class")
     assert "/phone" in chromium.current_url
