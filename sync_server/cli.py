@@ -240,23 +240,38 @@ def _verified_bundle(store: Store, data: bytes) -> tuple[dict, list[dict]]:
               help="File to write.")
 @click.option("--lang", default="en", show_default=True,
               help="Language of variable and value labels (dta, sav, xlsx).")
-def export_command(data_dir, database, form_id, fmt, output, lang):
+@click.option("--repeat", metavar="NAME", default=None,
+              help="Export this repeat's long table instead: one row per instance, "
+                   "joined to the records by _parent_uuid.")
+def export_command(data_dir, database, form_id, fmt, output, lang, repeat):
     """Export one form's records: every version merged, corrections applied, one row each.
 
     Example: sync-server export --form community_survey --format dta --output survey.dta --lang fr
+
+    A repeat's instances (e.g. household members) are a table of their own:
+    sync-server export --form household_visit --repeat members --format csv --output members.csv
     """
     from .data import form_history, form_ids
-    from .exports import export
+    from .exports import ExportError, export
 
     store = open_store(database)
     if form_id not in form_ids(store):
         raise click.ClickException(f"No form {form_id}; known: {', '.join(form_ids(store))}.")
     partial = output.with_name(f".{output.name}.partial")
-    with partial.open("wb") as out:
-        count = export(store.iter_latest(form_id), form_history(form_id, store), fmt, out, lang)
+    try:
+        with partial.open("wb") as out:
+            count = export(store.iter_latest(form_id), form_history(form_id, store), fmt, out,
+                           lang, repeat=repeat)
+    except ExportError as error:
+        partial.unlink(missing_ok=True)
+        raise click.ClickException(str(error)) from error
     partial.replace(output)
-    store.log("cli", "export", f"{form_id} {fmt}")
-    click.echo(f"Wrote {count} records to {output}.")
+    if repeat is None:
+        store.log("cli", "export", f"{form_id} {fmt}")
+        click.echo(f"Wrote {count} records to {output}.")
+    else:
+        store.log("cli", "export", f"{form_id} {fmt} repeat {repeat}")
+        click.echo(f"Wrote {count} instances of the repeat {repeat} to {output}.")
 
 
 @cli.command()

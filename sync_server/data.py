@@ -65,6 +65,16 @@ def newest_form(form_id: str):
     return form or builtin_forms()[form_id]
 
 
+def form_repeats(forms, locale: str) -> list[tuple[str, str]]:
+    """Each repeat of a form over its versions (the newest's first): (name, its label)."""
+    found: dict[str, str] = {}
+    for form in reversed(forms):
+        for section in form.sections:
+            if section.get("repeat") and section["name"] not in found:
+                found[section["name"]] = form.text(section["label"], locale)
+    return list(found.items())
+
+
 @bp.route("")
 @role_required("analyst")
 def index():
@@ -81,7 +91,8 @@ def browse(form_id: str):
     rows, total = get_store().browse(form_id, filters, page)
     return render_template("data_browse.html", form_id=form_id, form_ids=form_ids(), rows=rows,
                            total=total, page=page, filters=filters,
-                           choices=get_store().filter_values(form_id), formats=exports.FORMATS)
+                           choices=get_store().filter_values(form_id), formats=exports.FORMATS,
+                           repeats=form_repeats(form_history(form_id), current_locale()))
 
 
 @bp.route("/record/<record_uuid>")
@@ -125,7 +136,8 @@ def correct(record_uuid: str):
     if not revisions:
         abort(404)
     form = known_form(store, revisions[-1]["form_id"], revisions[-1]["form_version"])
-    if form is None or field not in form.questions or form.questions[field].get("identifying"):
+    # An answer inside a repeat's instances is not corrected here: only answers asked once.
+    if form is None or field not in form.top_questions or form.questions[field].get("identifying"):
         flash(gettext("Choose a question of this form."))
         return redirect(url_for("data.record", record_uuid=record_uuid))
     store.correct(record_uuid, field, value, g.user["name"])
@@ -136,21 +148,28 @@ def correct(record_uuid: str):
 @bp.route("/<form_id>/export.<fmt>")
 @role_required("analyst")
 def export(form_id: str, fmt: str):
+    """A form's records; `?repeat=members` gives that repeat's table, a row per instance."""
     if form_id not in form_ids() or fmt not in exports.FORMATS:
         abort(404)
     lang = request.args.get("lang", current_locale())
+    repeat = request.args.get("repeat") or None
+    forms = form_history(form_id)
+    if repeat is not None and not any(repeat in form.repeats for form in forms):
+        abort(404)
     handle, path = tempfile.mkstemp(prefix="export-", suffix=f".{fmt}")
     try:
         with os.fdopen(handle, "wb") as out:
             # A file on disk, not memory: a million rows stream through it.
-            exports.export(get_store().iter_latest(form_id), form_history(form_id), fmt, out,
-                           lang=lang)
+            exports.export(get_store().iter_latest(form_id), forms, fmt, out, lang=lang,
+                           repeat=repeat)
+        name = form_id if repeat is None else f"{form_id}-{repeat}"
         response = send_file(path, mimetype=MIME[fmt], as_attachment=True,
-                             download_name=f"{form_id}.{fmt}")
+                             download_name=f"{name}.{fmt}")
     except BaseException:
         os.remove(path)
         raise
-    get_store().log(g.user["name"], "export", f"{form_id} {fmt}")
+    detail = f"{form_id} {fmt}" if repeat is None else f"{form_id} {fmt} repeat {repeat}"
+    get_store().log(g.user["name"], "export", detail)
     response.call_on_close(lambda: os.remove(path))
     return response
 

@@ -1,11 +1,21 @@
 """Exports of a form's records: CSV, XLSX, JSON Lines, Stata (.dta) and SPSS (.sav).
 
-One row per record; metadata columns first (`_uuid`, `_form_id`, ...), then one column
-per question, named by the question, over the union of every version of the form so
-that a field removed in a later version keeps its data. A select_multiple answer is a
-space-separated column plus one 0/1 column per choice (`grounds/religion`), as
-XLSForm tools do. Questions whose privacy rule is "drop" never reach the server and
-are not columns; notes hold no value and are not columns either.
+The main table has one row per record; metadata columns first (`_uuid`, `_form_id`,
+...), then one column per question, named by the question, over the union of every
+version of the form so that a field removed in a later version keeps its data. A
+select_multiple answer is a space-separated column plus one 0/1 column per choice
+(`grounds/religion`), as XLSForm tools do. Questions whose privacy rule is "drop" never
+reach the server and are not columns; notes hold no value and are not columns either.
+
+Repeats (a section asked once per household member, say) are stored as a list of
+instances under the repeat's name. The main table has no column for a repeat's
+questions: it has one number column per repeat, named by the repeat (`members`) and
+labelled like its section, holding the number of instances (missing when the record
+has none stored). Each repeat has its own long table, `export(..., repeat="members")`:
+one row per instance, with `_parent_uuid` (the record's `_uuid`), `_form_version`,
+`_revision` and `_index` (the instance's 1-based position), then one column per
+question of the repeat, built by the same rules as the main table's (union over
+versions, select_multiple dummies, privacy drops, value labels).
 
 Memory stays flat however many records there are. CSV, JSON Lines and XLSX
 (XlsxWriter's constant_memory mode) stream the rows. Stata and SPSS files need every
@@ -52,7 +62,7 @@ from .spss import write_sav
 from .stata import write_dta
 from .variables import Variable
 
-__all__ = ["Column", "ExportError", "FORMATS", "columns_for", "export"]
+__all__ = ["Column", "ExportError", "FORMATS", "columns_for", "export", "instances"]
 
 FORMATS = ("csv", "xlsx", "jsonl", "dta", "sav")
 NUMERIC_TYPES = ("integer", "decimal", "range")
@@ -71,6 +81,14 @@ METADATA = (
     ("_received_at", "received_at", "Received by the server at"),
     ("_locale", "locale", "Interview language"),
 )
+# The long table of a repeat: one row per instance, joined to its record by _parent_uuid.
+REPEAT_METADATA = (
+    ("_parent_uuid", "uuid", "Record UUID"),
+    ("_form_version", "form_version", "Form version"),
+    ("_revision", "revision", "Revision"),
+    ("_index", "index", "Instance number"),
+)
+NUMBER_METADATA = ("revision", "index")
 STATA_RESERVED = {"_all", "_b", "byte", "_coef", "_cons", "double", "float", "if", "in",
                   "int", "long", "_n", "_pi", "_pred", "_rc", "_skip", "strl", "using", "with"}
 SPSS_RESERVED = {"all", "and", "by", "eq", "ge", "gt", "le", "lt", "ne", "not", "or", "to", "with"}
@@ -87,7 +105,8 @@ class Column:
     """One exported column and how to read its value from a stored record.
 
     kind: "text", "number", "code" (select_one, coded in dta/sav), "multiple" (the
-    space-separated select_multiple column) or "dummy" (its 0/1 column for `choice`).
+    space-separated select_multiple column), "dummy" (its 0/1 column for `choice`) or
+    "count" (a repeat's number of instances, in the main table).
     """
 
     name: str
@@ -103,6 +122,8 @@ class Column:
         if self.meta:
             return row.get(self.source)
         answer = answers.get(self.source)
+        if self.kind == "count":
+            return len(answer) if isinstance(answer, list) else None
         if self.kind == "dummy":
             if answer is None:
                 return None
@@ -113,14 +134,30 @@ class Column:
 
 # -- Columns ---------------------------------------------------------------------------
 
-def columns_for(forms: list[FormDefinition]) -> list[Column]:
-    """Metadata columns, then the answer columns of every version (oldest first)."""
+def columns_for(forms: list[FormDefinition], repeat: str | None = None) -> list[Column]:
+    """Metadata columns, then the answer columns of every version (oldest first).
+
+    Without `repeat`, the main table's (a count column stands for each repeat); with it,
+    that repeat's long table.
+    """
     if not forms:
         raise ExportError("An export needs at least one version of the form.")
-    columns = [Column(name, key, "number" if key == "revision" else "text", {"en": label}, True)
-               for name, key, label in METADATA]
-    for name in _question_order(forms):
-        columns += _answer_columns(name, forms)
+    if repeat is not None and not any(repeat in form.repeats for form in forms):
+        known = sorted({name for form in forms for name in form.repeats})
+        raise ExportError(f"The form {forms[-1].form_id} has no repeat {repeat!r}: "
+                          + (f"use one of {', '.join(known)}." if known else "it has no repeats."))
+    metadata = METADATA if repeat is None else REPEAT_METADATA
+    columns = [Column(name, key, "number" if key in NUMBER_METADATA else "text",
+                      {"en": label}, True) for name, key, label in metadata]
+    tables = [(form, _table_fields(form, repeat)) for form in forms]
+    order: dict[str, None] = {}  # the newest version's order, then older-only fields
+    for _, fields in reversed(tables):
+        order.update((name, None) for name in fields if name not in order)
+    for name in order:
+        # Each field is typed by the newest version that has it in this table.
+        form, item = next((form, fields[name]) for form, fields in reversed(tables)
+                          if name in fields)
+        columns += _answer_columns(item, form, forms)
     return columns
 
 
@@ -129,19 +166,25 @@ def _received(question, form) -> bool:
     return question.holds_value and rule_for(question, form) != "drop"
 
 
-def _question_order(forms: list[FormDefinition]) -> list[str]:
-    """The newest version's order, then questions only in older versions (newest first)."""
-    order: dict[str, None] = {}
-    for form in reversed(forms):
-        order.update((name, None) for name, q in form.questions.items()
-                     if _received(q, form) and name not in order)
-    return list(order)
+def _table_fields(form: FormDefinition, repeat: str | None) -> dict:
+    """One version's fields of a table, in form order: {name: Question, or a repeat's
+    section dict (main table only: its count column)}."""
+    fields: dict = {}
+    for section in form.sections:
+        in_repeat = section["name"] if section.get("repeat") else None
+        if repeat is None and in_repeat is not None:
+            fields[section["name"]] = section  # the main table counts its instances
+        elif in_repeat == repeat:
+            fields.update((q["name"], form.questions[q["name"]]) for q in section["questions"]
+                          if _received(form.questions[q["name"]], form))
+    return fields
 
 
-def _answer_columns(name: str, forms: list[FormDefinition]) -> list[Column]:
-    """The column(s) of one question, typed by the newest version that has it."""
-    form, question = next((f, f.questions[name]) for f in reversed(forms)
-                          if name in f.questions and _received(f.questions[name], f))
+def _answer_columns(item, form: FormDefinition, forms: list[FormDefinition]) -> list[Column]:
+    """The column(s) of one question (or a repeat's count), as `form` defines it."""
+    if isinstance(item, dict):  # a repeat's section
+        return [Column(item["name"], item["name"], "count", item["label"])]
+    question, name = item, item.name
     kept = rule_for(question, form) == "keep"
     label = question.get("label") or {"en": name}  # a calculation has no label: its name
     if question.type == "select_multiple" and kept:
@@ -187,13 +230,32 @@ def _label_text(value: dict, lang: str) -> str:
 # -- Export ----------------------------------------------------------------------------
 
 def export(rows: Iterable[dict], forms: list[FormDefinition], fmt: str, out: BinaryIO,
-           lang: str = "en") -> int:
-    """Write `rows` (stored records of one form) to `out` in `fmt`; return the row count."""
+           lang: str = "en", *, repeat: str | None = None) -> int:
+    """Write `rows` (stored records of one form) to `out` in `fmt`; return the row count.
+
+    With `repeat`, write that repeat's long table instead: one row per instance.
+    """
     writers = {"csv": _write_csv, "xlsx": _write_xlsx, "jsonl": _write_jsonl,
                "dta": _write_dta, "sav": _write_sav}
     if fmt not in writers:
         raise ExportError(f"Unknown export format {fmt!r}: use one of {', '.join(FORMATS)}.")
-    return writers[fmt](rows, columns_for(forms), out, lang)
+    columns = columns_for(forms, repeat)
+    if repeat is not None:
+        rows = instances(rows, repeat)
+    return writers[fmt](rows, columns, out, lang)
+
+
+def instances(rows: Iterable[dict], repeat: str):
+    """Each instance of `repeat` in `rows`, as a row of the repeat's long table: the
+    record's uuid, form version and revision, the 1-based `index`, the instance's answers."""
+    for row in rows:
+        items = (row.get("answers") or {}).get(repeat)
+        if items.__class__ is not list:
+            continue
+        uuid, version, revision = row.get("uuid"), row.get("form_version"), row.get("revision")
+        for index, answers in enumerate(items, 1):
+            yield {"uuid": uuid, "form_version": version, "revision": revision, "index": index,
+                   "answers": answers if isinstance(answers, dict) else {}}
 
 
 def _cells(rows: Iterable[dict], columns: list[Column]):
@@ -208,6 +270,7 @@ def _cells(rows: Iterable[dict], columns: list[Column]):
         raise ExportError("Metadata columns must come first.")
     sources = [c.source for c in answer_columns]
     lists = [i for i, c in enumerate(answer_columns) if c.kind == "multiple"]
+    counts = [i for i, c in enumerate(answer_columns) if c.kind == "count"]
     groups: dict[str, list] = {}  # each select_multiple's 0/1 columns: (position, choice)
     for i, c in enumerate(answer_columns):
         if c.kind == "dummy":
@@ -220,6 +283,9 @@ def _cells(rows: Iterable[dict], columns: list[Column]):
             value = values[i]
             if value.__class__ is list:
                 values[i] = " ".join(map(str, value))
+        for i in counts:
+            value = values[i]
+            values[i] = len(value) if value.__class__ is list else None
         for source, positions in dummies:
             answer = get(source)
             if answer is None:
@@ -305,7 +371,7 @@ def _write_xlsx(rows, columns, out, lang) -> int:
     for count, cells in enumerate(_cells(rows, columns), 1):
         if count >= XLSX_MAX_ROWS:
             book.fileclosed = True  # nothing half-written goes to `out`
-            raise ExportError(f"An XLSX sheet holds at most {XLSX_MAX_ROWS - 1} records: "
+            raise ExportError(f"An XLSX sheet holds at most {XLSX_MAX_ROWS - 1} rows: "
                               "export as CSV instead.")
         for index, value in enumerate(cells):
             _xlsx_cell(data, count, index, value)
@@ -391,7 +457,7 @@ class _Shape:
 
     def __init__(self, column: Column, lang: str, target: _Target):
         self.column, self.lang, self.target = column, lang, target
-        self.numeric = column.kind in ("code", "number", "dummy")
+        self.numeric = column.kind in ("code", "number", "dummy", "count")
         self.integer = True
         self.width = 0 if self.numeric else 1
         self.flipped = False  # a "number" column that met a non-number: a string after all

@@ -2,6 +2,11 @@
 
 The API and `sync-server import-bundle` both call `ingest_batch`, so a record
 arriving by either road is checked and stored the same way.
+
+A record's answers are its top-level questions' answers, plus each repeat's
+instances as a list of objects under the repeat's name
+(`{"members": [{"member_age": 30}, {}]}`); an instance holds only that repeat's
+questions, at most `collector.forms.MAX_INSTANCES` of them per record.
 """
 
 from __future__ import annotations
@@ -9,7 +14,7 @@ from __future__ import annotations
 import json
 
 from collector import protocol
-from collector.forms import FormDefinition, builtin_forms, load_form_json
+from collector.forms import MAX_INSTANCES, FormDefinition, builtin_forms, load_form_json
 from collector.protocol import (RESULT_DUPLICATE, RESULT_REJECTED, RESULT_STORED, ProtocolError,
                                 result)
 
@@ -77,15 +82,50 @@ def check_record(store: Store, record: dict) -> tuple[str, str] | None:
                 f"version {record['form_version']}.")
     if len(answers_json(record["answers"]).encode()) > protocol.MAX_RECORD_BYTES:
         return "too_large", "This record is larger than the server accepts."
-    unknown = sorted(set(record["answers"]) - set(form.questions))
+    answers = record["answers"]
+    unknown = sorted(set(answers) - set(form.top_questions) - set(form.repeats))
     if unknown:
-        return "unknown_field", f"Not questions of this form: {', '.join(unknown[:5])}."
-    leaked = [name for name in form.identifying_fields if name in record["answers"]
-              and form.questions[name].get("privacy", "drop") == "drop"]
+        # A repeat's question is answered inside its instances, never beside them.
+        named = [f"{name} (asked in the repeat {form.questions[name].repeat})"
+                 if name in form.questions else name for name in unknown[:5]]
+        return "unknown_field", f"Not questions of this form: {', '.join(named)}."
+    for name in form.repeats:
+        if name in answers:
+            problem = _check_instances(form, name, answers[name])
+            if problem:
+                return problem
+    leaked = _leaked(form, answers)
     if leaked:
         # Defence in depth: the collector never sends these; refuse if one ever does.
         return "identifying_field", f"Identifying fields must not be sent: {', '.join(leaked)}."
     return None
+
+
+def _check_instances(form: FormDefinition, repeat: str, value) -> tuple[str, str] | None:
+    """Why a repeat's stored value is wrong, as (code, message), or None."""
+    if not isinstance(value, list) or not all(isinstance(item, dict) for item in value):
+        return ("invalid_repeat", f"The repeat {repeat} must be a list of instances "
+                "(objects of answers).")
+    if len(value) > MAX_INSTANCES:
+        return ("invalid_repeat", f"The repeat {repeat} has {len(value)} instances; "
+                f"at most {MAX_INSTANCES} are accepted.")
+    questions = {q.name for q in form.repeats[repeat]}
+    for position, instance in enumerate(value, 1):
+        unknown = sorted(set(instance) - questions)
+        if unknown:
+            return ("unknown_field", f"Not questions of the repeat {repeat} (instance "
+                    f"{position}): {', '.join(unknown[:5])}.")
+        leaked = _leaked(form, instance)
+        if leaked:
+            return ("identifying_field", f"Identifying fields must not be sent: "
+                    f"{', '.join(leaked)} (repeat {repeat}, instance {position}).")
+    return None
+
+
+def _leaked(form: FormDefinition, answers: dict) -> list[str]:
+    """Identifying fields the form drops that are in `answers` all the same."""
+    return [name for name in form.identifying_fields if name in answers
+            and form.questions[name].get("privacy", "drop") == "drop"]
 
 
 def _plain(record: dict) -> dict:
