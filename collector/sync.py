@@ -10,6 +10,7 @@ from flask import (Blueprint, abort, current_app, flash, g, redirect, render_tem
                    url_for)
 from flask_babel import gettext
 
+from . import repeats
 from .anonymizer import anonymize
 from .auth import login_required
 from .db import get_db
@@ -107,8 +108,17 @@ def preview(record_uuid: str):
                             form, key)
     return render_template("preview.html", record=record, form=form,
                            payload=json.dumps(sync_record, ensure_ascii=False, indent=2),
-                           dropped=sorted(set(record["answers"]) - set(sync_record["answers"])),
+                           dropped=_dropped(form, record["answers"], sync_record["answers"]),
                            enrolled=credentials is not None)
+
+
+def _dropped(form, answers: dict, synced: dict) -> list[str]:
+    """The questions whose answers stay on the laptop, those inside repeats included."""
+    names = set(answers) - set(synced)
+    for repeat in form.repeats:
+        for kept, sent in zip(repeats.instances(answers, repeat), synced.get(repeat, [])):
+            names |= set(kept) - set(sent)
+    return sorted(names)
 
 
 def _data_dir() -> Path:

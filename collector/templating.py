@@ -38,4 +38,5 @@ def init_app(app) -> None:
     app.jinja_env.globals.update(status_label=status_label, hub_name=hub_name,
                                   client_rules=validation.client_rules,
                                   allowed_choices=validation.allowed_choices,
-                                  max_instances=MAX_INSTANCES)
+                                  max_instances=MAX_INSTANCES,
+                                  template_values=validation.template_values)

@@ -78,8 +78,8 @@ def compute(form, answers: dict) -> dict:
 
 def _copy(answers: dict) -> dict:
     """A copy whose repeat instances can be changed without touching the original."""
-    return {name: [dict(item) for item in value]
-            if isinstance(value, list) and value and isinstance(value[0], dict) else value
+    return {name: [dict(item) if isinstance(item, dict) else item for item in value]
+            if isinstance(value, list) else value
             for name, value in answers.items()}
 
 
@@ -113,6 +113,11 @@ def _default_values(form, questions) -> dict:
 def blank_instances(form) -> dict:
     """Each repeat's new instance: its questions' defaults."""
     return {repeat: _default_values(form, questions) for repeat, questions in form.repeats.items()}
+
+
+def template_values(form, repeat: str) -> dict:
+    """A new instance's defaults as the page's template for it holds them (`age.0`)."""
+    return {f"{name}.0": value for name, value in blank_instances(form)[repeat].items()}
 
 
 def defaults(form) -> dict:

@@ -191,3 +191,20 @@ def browser(hub) -> Browser:
     phone = hub.browser("en")
     phone.signin()
     return phone
+
+
+@pytest.fixture
+def load_form_calls(monkeypatch):
+    """Counts calls of the real load_form from the XLSForm importer (it still does its
+    work): a refused file must never reach it."""
+    from collector import xlsform
+
+    calls = []
+    real = xlsform.load_form
+
+    def counting(data):
+        calls.append(data)
+        return real(data)
+
+    monkeypatch.setattr(xlsform, "load_form", counting)
+    return calls

@@ -27,6 +27,8 @@ ROSTER = {
          "repeat_count": "${hh_size}", "questions": [
              {"name": "member_name", "type": "text", "label": {"en": "First name"},
               "identifying": True, "privacy": "pseudonymize", "required": True},
+             {"name": "member_phone", "type": "text", "label": {"en": "Phone number"},
+              "identifying": True},
              {"name": "member_age", "type": "integer", "label": {"en": "Age"},
               "required": True, "constraint": ". < 120",
               "constraint_message": {"en": "An age below 120, please."}},
@@ -48,6 +50,8 @@ ROSTER = {
              "required": True, "constraint": ". <= today()",
              "constraint_message": {"en": "A visit cannot be in the future."}},
             {"name": "visit_note", "type": "text", "label": {"en": "What happened"}},
+            {"name": "visit_by", "type": "text", "label": {"en": "Visited by"},
+             "default": "Field team"},
         ]},
     ],
     "choices": {"yes_no": [{"name": "yes", "label": {"en": "Yes"}},
@@ -72,7 +76,15 @@ def stored(db_path, record_uuid=None):
 def post_page(phone, path, fields, action="next"):
     posted = [("form_id", "roster"), ("_action", action)]
     posted += [("_shown", name) for name, _ in fields if not name.startswith("_")]
-    return phone.post(path, posted + list(fields))
+    return phone.post(path, posted + list(fields) + unasked_phones(fields))
+
+
+def unasked_phones(fields):
+    """Each member's phone number is shown and left blank, unless the test gives one."""
+    given = {name for name, _ in fields}
+    return [("_shown", name.replace("member_name", "member_phone")) for name, _ in fields
+            if name.startswith("member_name.")
+            and name.replace("member_name", "member_phone") not in given]
 
 
 def shown(page: str) -> str:
@@ -93,7 +105,8 @@ def start(phone, size="2"):
 def test_a_repeat_is_a_section_whose_questions_are_asked_per_instance():
     form = load_form(ROSTER)
     assert list(form.repeats) == ["members", "visits"]
-    assert [q.name for q in form.repeats["members"]][:2] == ["member_name", "member_age"]
+    assert [q.name for q in form.repeats["members"]][:3] == ["member_name", "member_phone",
+                                                              "member_age"]
     assert form.questions["member_age"].repeat == "members"
     assert "member_age" not in form.top_questions and "hh_size" in form.top_questions
     assert form.questions["member_age"].instance(3).key == "member_age.3"
@@ -174,12 +187,15 @@ def test_visits_are_added_and_removed_without_javascript(roster_hub, db_path):
     page = shown(post_page(phone, f"{path}/3", typed, action="add:visits").text)
     assert re.search(r'name="visit_note\.1"[^>]*value="First visit"', page)
     assert 'name="visit_date.2"' in page and 'value="remove:visits:2"' in page
-    typed += [("_repeat.visits", "2"), ("visit_date.2", "2024-03-09"), ("visit_note.2", "Second")]
+    assert re.search(r'name="visit_by\.2"[^>]*value="Field team"', page)  # its default
+    typed += [("_repeat.visits", "2"), ("visit_date.2", "2024-03-09"), ("visit_note.2", "Second"),
+              ("visit_by.2", "Amina")]
     page = shown(post_page(phone, f"{path}/3", typed, action="remove:visits:1").text)
     assert re.search(r'name="visit_note\.1"[^>]*value="Second"', page)
     assert 'name="visit_date.2"' not in page
     _, answers = stored(db_path)
-    assert answers["visits"] == [{"visit_date": "2024-03-09", "visit_note": "Second"}]
+    assert answers["visits"] == [{"visit_date": "2024-03-09", "visit_note": "Second",
+                                  "visit_by": "Amina"}]
     page = shown(post_page(phone, f"{path}/3", [("_repeat.visits", "1")],
                            action="remove:visits:1").text)
     assert "None added yet." in page and 'name="visit_date.1"' not in page
@@ -223,12 +239,13 @@ WHOLE = [("_uuid", UUID), ("_action", "finalize"), ("form_version", "1"),
          ("head_name", "Amina Yusuf"), ("hh_size", "2"), ("_repeat.visits", "1"),
          ("member_name.1", "Amina"), ("member_age.1", "41"),
          ("member_name.2", "Musa"), ("member_age.2", "39"),
-         ("visit_date.1", "2024-03-01"), ("visit_note.1", "Musa was at the market")]
+         ("visit_date.1", "2024-03-01"), ("visit_note.1", "Musa was at the market"),
+         ("visit_by.1", "Field team")]
 
 
 def whole(fields):
-    return fields + [("_shown", name) for name, _ in fields if not name.startswith("_")
-                     and name != "form_version"]
+    return fields + unasked_phones(fields) + [
+        ("_shown", name) for name, _ in fields if not name.startswith("_") and name != "form_version"]
 
 
 def test_a_whole_record_with_repeats_is_finalized_once(roster_hub, db_path):
@@ -241,7 +258,8 @@ def test_a_whole_record_with_repeats_is_finalized_once(roster_hub, db_path):
         assert response.json()["status"] == "finalized" and response.json()["revision"] == 1
     status, answers = stored(db_path)
     assert status == "finalized" and len(answers["members"]) == 2
-    assert answers["visits"] == [{"visit_date": "2024-03-01", "visit_note": "Musa was at the market"}]
+    assert answers["visits"] == [{"visit_date": "2024-03-01", "visit_note": "Musa was at the market",
+                                  "visit_by": "Field team"}]
     assert query(db_path, "SELECT count(*) AS n FROM outbox")[0]["n"] == 1
 
 
@@ -258,6 +276,18 @@ def test_a_whole_record_with_a_wrong_instance_waits_as_a_draft(roster_hub, db_pa
 
 
 # -- What leaves the laptop --------------------------------------------------------------
+
+def test_the_preview_names_what_stays_on_the_laptop_inside_instances(roster_hub, db_path):
+    phone = roster_hub.browser("en")
+    phone.signin()
+    page = phone.get("/forms/roster/phone").text
+    fields = WHOLE + [("member_phone.2", "+254 712 345678")]
+    phone.post("/forms/roster/submit", whole(fields), csrf_from=page, headers={"X-Hub-Outbox": "1"})
+    preview = phone.get(f"/sync/preview/{UUID}").text
+    never_sent = preview.split("<h2>Sent</h2>")[0]
+    assert "Head of household" in never_sent and "Phone number" in never_sent
+    assert "712" not in preview and "Amina" not in preview.split("<h2>Sent</h2>")[1]
+
 
 def test_each_instance_goes_through_its_questions_privacy_rules():
     form = load_form(ROSTER)
@@ -332,6 +362,7 @@ def test_a_roster_is_filled_on_a_phone_with_instances_added_live(roster_hub, chr
     type_into(chromium, "f-visit_date.1", "2024-03-01")
     type_into(chromium, "f-visit_note.1", "First visit")
     css(chromium, "#step-3 .repeat-add").click()
+    assert chromium.find_element("id", "f-visit_by.2").get_attribute("value") == "Field team"
     type_into(chromium, "f-visit_date.2", "2024-03-09")
     type_into(chromium, "f-visit_note.2", "Second visit")
     css(chromium, 'button[value="remove:visits:1"]').click()
@@ -346,5 +377,47 @@ def test_a_roster_is_filled_on_a_phone_with_instances_added_live(roster_hub, chr
         {"member_name": "Amina", "member_age": 41, "member_no": 1, "is_child": 0},
         {"member_name": "Musa", "member_age": 10, "in_school": "yes", "member_no": 2,
          "is_child": 1}]
-    assert answers["visits"] == [{"visit_date": "2024-03-09", "visit_note": "Second visit"}]
+    assert answers["visits"] == [{"visit_date": "2024-03-09", "visit_note": "Second visit",
+                                  "visit_by": "Field team"}]
     assert console_errors(chromium) == []
+
+
+# -- From the hub to the central server -------------------------------------------------
+
+def test_a_roster_published_centrally_comes_back_as_one_row_per_member(hub, central, data_dir,
+                                                                      db_path, tmp_path):
+    import csv
+
+    from test_sync import collector, server_bytes, server_command
+
+    definition = tmp_path / "roster.json"
+    definition.write_text(json.dumps(ROSTER))
+    assert server_command("forms", "publish", definition, central=central).exit_code == 0
+    assert collector("enroll", "--server", central.url, "--code", central.enrollment_code(),
+                     data_dir=data_dir).exit_code == 0
+    assert "1 new form versions" in collector("sync", data_dir=data_dir).output
+    phone = hub.browser("en")
+    phone.signin()
+    page = phone.get("/forms/roster/phone").text
+    fields = WHOLE + [("member_phone.2", "+254 712 345678")]
+    response = phone.post("/forms/roster/submit", whole(fields), csrf_from=page,
+                          headers={"X-Hub-Outbox": "1"})
+    assert response.json()["status"] == "finalized"
+    assert "Stored 1, already there 0, rejected 0" in collector("sync", data_dir=data_dir).output
+
+    [row] = query(central.database, "SELECT answers FROM records WHERE form_id = 'roster'")
+    members = json.loads(row["answers"])["members"]
+    assert [m["member_age"] for m in members] == [41, 39]
+    assert all(m["member_name"].startswith("p_") and "member_phone" not in m for m in members)
+    raw = server_bytes(central)
+    for value in ("Amina", "Musa", "712 345678"):
+        assert value.encode() not in raw, f"{value!r} reached the server"
+
+    table = tmp_path / "members.csv"
+    result = server_command("export", "--form", "roster", "--format", "csv", "--output", table,
+                            "--repeat", "members", central=central)
+    assert result.exit_code == 0, result.output
+    with table.open(encoding="utf-8-sig", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    assert [(r["_parent_uuid"], r["_index"], r["member_age"]) for r in rows] == [
+        (UUID, "1", "41"), (UUID, "2", "39")]

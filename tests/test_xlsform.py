@@ -302,20 +302,6 @@ BROKEN = {
 }
 
 
-@pytest.fixture
-def load_form_calls(monkeypatch):
-    """Counts calls of the real load_form from the importer (it still does its work)."""
-    calls = []
-    real = xlsform.load_form
-
-    def counting(data):
-        calls.append(data)
-        return real(data)
-
-    monkeypatch.setattr(xlsform, "load_form", counting)
-    return calls
-
-
 @pytest.mark.parametrize("name", sorted(BROKEN))
 def test_broken_xlsform_reports_every_problem_where_it_is(name, load_form_calls):
     result = read_xlsform(FIXTURES / f"{name}.xlsx")

@@ -9,7 +9,6 @@ import pytest
 from click.testing import CliRunner
 from pyxform.xls2xform import convert as pyxform_convert
 
-from collector import xlsform
 from collector.cli import cli
 from collector.forms import MAX_INSTANCES, builtin_forms, load_form
 from collector.xlsform import convert, form_languages, read_xlsform, to_xlsform, xlsform_rows
@@ -57,19 +56,6 @@ def xform_of(path: Path) -> str:
     result = pyxform_convert(str(path), warnings=warnings)
     assert warnings == [], warnings
     return result.xform
-
-
-@pytest.fixture
-def load_form_calls(monkeypatch):
-    calls = []
-    real = xlsform.load_form
-
-    def counting(data):
-        calls.append(data)
-        return real(data)
-
-    monkeypatch.setattr(xlsform, "load_form", counting)
-    return calls
 
 
 # --- the household roster fixture -------------------------------------------------------
