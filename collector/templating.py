@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from babel.numbers import format_decimal as babel_format_decimal
 from flask import current_app
-from flask_babel import format_date, format_datetime, format_decimal, gettext
+from flask_babel import format_date, format_datetime, format_decimal, get_locale, gettext
+from markupsafe import Markup
 
 from . import validation
 from .forms import MAX_INSTANCES
@@ -28,10 +30,25 @@ def hub_name() -> str:
     return gettext("Central workspace") if hub.get("central") else gettext("Community feedback hub")
 
 
+def typed_number(value) -> str:
+    """A stored number as a person would type it in the page's language: every digit kept,
+    no grouping ("2,75" in French), so that sending the page again reads it back the same."""
+    return babel_format_decimal(value, format="0.###", locale=str(get_locale()),
+                                decimal_quantization=False)
+
+
+def number_attributes() -> Markup:
+    """The symbols numbers are typed with in the page's language, for the page's script to
+    read them as the hub does."""
+    decimal, group = validation.number_symbols(str(get_locale()))
+    return Markup('data-decimal="%s" data-group="%s"') % (decimal, group)
+
+
 def init_app(app) -> None:
     app.jinja_env.add_extension("jinja2.ext.do")
     app.jinja_env.filters.update(
         number=lambda value: format_decimal(value),
+        typed_number=typed_number,
         datetime=lambda value: format_datetime(parse_iso(value), "short") if value else "",
         date=lambda value: format_date(parse_iso(value), "medium") if value else "",
     )
@@ -39,4 +56,5 @@ def init_app(app) -> None:
                                   client_rules=validation.client_rules,
                                   allowed_choices=validation.allowed_choices,
                                   max_instances=MAX_INSTANCES,
-                                  template_values=validation.template_values)
+                                  template_values=validation.template_values,
+                                  number_attributes=number_attributes)

@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 
-from babel.numbers import NumberFormatError, parse_decimal
+from babel.numbers import get_decimal_symbol, get_group_symbol
 from flask_babel import format_decimal, gettext
 
 from . import expressions, repeats
@@ -19,7 +19,10 @@ from .forms import MAX_INSTANCES
 
 DATE_PATTERN = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 MONTH_PATTERN = re.compile(r"^(\d{4})-(\d{2})(-01)?$")
-INTEGER_PATTERN = re.compile(r"^[+-]?\d{1,15}$")
+INTEGER_PATTERN = re.compile(r"^[+-]?[0-9]{1,15}$")
+# Phones set to Arabic or Persian may type their own digits.
+EASTERN_DIGITS = str.maketrans("٠١٢٣٤٥٦٧٨٩۰۱۲۳۴۵۶۷۸۹", "01234567890123456789")
+SPACES = " \u00a0\u202f"
 TIME_PATTERN = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)(:[0-5]\d(\.\d+)?)?$")
 
 
@@ -262,21 +265,46 @@ def _parse_text(form, question, text, locale):
     return text, None
 
 
+def read_integer(text: str) -> int | None:
+    """A whole number as typed: digits (Arabic-Indic ones too), an optional sign."""
+    text = text.strip().translate(EASTERN_DIGITS)
+    return int(text) if INTEGER_PATTERN.match(text) else None
+
+
+def read_decimal(text: str, decimal: str, group: str) -> float | None:
+    """A number as typed in a language whose decimal and group symbols are given: groups of
+    three only where the language puts them ("1,500" in English, "1 500" in French), the
+    decimal symbol, or a point where the point is not the group symbol. Anything else
+    ("2,75" in English, "12.5.", "1e5") is not read at all rather than guessed: the phone's
+    script reads numbers with the same rules (readDecimal in expressions.js)."""
+    text = text.strip().translate(EASTERN_DIGITS)
+    groups = SPACES if group.isspace() else group
+    points = decimal + ("." if "." not in groups else "") + "\u066b"  # and the Arabic point
+    match = re.fullmatch(rf"([+-]?)([0-9]{{1,3}}(?:[{re.escape(groups)}][0-9]{{3}})+|[0-9]*)"
+                         rf"(?:[{re.escape(points)}]([0-9]*))?", text)
+    if not match or not re.search("[0-9]", text):
+        return None
+    sign, whole, fraction = match.groups()
+    return float(f"{sign}{re.sub('[^0-9]', '', whole)}.{fraction or '0'}")
+
+
+def number_symbols(locale: str) -> tuple[str, str]:
+    """The decimal and group symbols people write numbers with in `locale`."""
+    return get_decimal_symbol(locale), get_group_symbol(locale)
+
+
 def _parse_integer(form, question, text, locale):
-    if not INTEGER_PATTERN.match(text):
+    number = read_integer(text)
+    if number is None:
         return None, gettext("Enter a whole number, using digits only.")
-    return int(text), None
+    return number, None
 
 
 def _parse_decimal(form, question, text, locale):
-    for number_locale in (locale, "en"):
-        try:
-            number = float(parse_decimal(text, locale=number_locale, strict=False))
-        except (NumberFormatError, ValueError):
-            continue
-        if math.isfinite(number):
-            return number, None
-    return None, gettext("Enter a number.")
+    number = read_decimal(text, *number_symbols(locale))
+    if number is None or not math.isfinite(number):
+        return None, gettext("Enter a number.")
+    return number, None
 
 
 def _parse_select_one(form, question, text, locale):

@@ -262,3 +262,26 @@ def test_no_dynamic_code_execution():
     script = ROOT / "collector" / "static" / "js" / "expressions.js"
     javascript = script.read_text(encoding="utf-8")
     assert not re.search(r"\beval\s*\(|\bFunction\s*\(", javascript)
+
+
+# -- Typed numbers: read alike by the hub and the phone's script ------------------------
+
+TYPED = json.loads((Path(__file__).parent / "typed_numbers.json").read_text("utf-8"))
+
+
+@pytest.mark.parametrize("locale, symbols", TYPED["symbols"].items())
+def test_the_vectors_use_the_symbols_babel_gives(locale, symbols):
+    from collector.validation import number_symbols
+
+    assert list(number_symbols(locale)) == symbols
+
+
+@pytest.mark.parametrize("case", TYPED["cases"], ids=lambda c: f"{c['kind']}-{c['locale']}-{c['text']!r}")
+def test_a_typed_number_is_read_as_the_vectors_say(case):
+    from collector.validation import read_decimal, read_integer
+
+    if case["kind"] == "integer":
+        assert read_integer(case["text"]) == case["expected"]
+    else:
+        result = read_decimal(case["text"], *TYPED["symbols"][case["locale"]])
+        assert result == case["expected"] and (result is None or isinstance(result, float))

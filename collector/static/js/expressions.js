@@ -444,6 +444,27 @@ function parse(source, choiceColumns) {
   return (cache[key] = new Expression(source, tree));
 }
 
+// How a typed number is read, on the phone as on the hub (validation.read_integer and
+// read_decimal); tests/typed_numbers.json holds the cases both must agree on.
+const latinDigits = (text) => String(text).trim().replace(/[\u0660-\u0669\u06f0-\u06f9]/g,
+  (d) => String(d.charCodeAt(0) - (d.charCodeAt(0) >= 0x6f0 ? 0x6f0 : 0x660)));
+const charClass = (chars) => '[' + chars.replace(/[\]\\^-]/g, '\\$&') + ']';
+
+function readInteger(text) {
+  const t = latinDigits(text);
+  return /^[+-]?[0-9]{1,15}$/.test(t) ? parseInt(t, 10) : null;
+}
+
+function readDecimal(text, decimal, group) {
+  const t = latinDigits(text);
+  const groups = /^\s$/.test(group) ? ' \u00a0\u202f' : group;
+  const points = decimal + (groups.indexOf('.') === -1 ? '.' : '') + '\u066b';
+  const m = new RegExp('^([+-]?)([0-9]{1,3}(?:' + charClass(groups) + '[0-9]{3})+|[0-9]*)(?:' +
+    charClass(points) + '([0-9]*))?$').exec(t);
+  if (!m || !/[0-9]/.test(t)) return null;
+  return Number(m[1] + m[2].replace(/[^0-9]/g, '') + '.' + (m[3] || '0'));
+}
+
 const FormExpressions = {
   parse: (source) => parse(source, false),
   parseChoiceFilter: (source) => parse(source, true), // a bare name: a column of the choice
@@ -454,6 +475,8 @@ const FormExpressions = {
   ExpressionError: ExpressionError,
   DateValue: DateValue,
   Nodeset: Nodeset,
+  readInteger: readInteger,
+  readDecimal: readDecimal,
   FUNCTIONS: Object.keys(FUNCTIONS)
 };
 

@@ -14,8 +14,12 @@
   var earlier = contextNode ? JSON.parse(contextNode.textContent || '{}') : {};
   var blocks = [];
   var compiled = {};
-  var INTEGER = /^[+-]?\d{1,15}$/;
-  var DECIMAL = /^[+-]?[\d\s.,\u00a0\u202f']+$/;
+  // Numbers are read with the symbols of the page's language, as the hub reads them.
+  var DECIMAL = form.getAttribute('data-decimal') || '.', GROUP = form.getAttribute('data-group') || ',';
+
+  function readNumber(type, raw) {
+    return type === 'integer' || type === 'range' ? E.readInteger(raw) : E.readDecimal(raw, DECIMAL, GROUP);
+  }
 
   function collect() {
     // A <template>'s content is not part of the page, so a new instance's questions are
@@ -55,8 +59,8 @@
     }
     var raw = rawOf(block);
     if ((type === 'integer' || type === 'decimal' || type === 'range') && raw !== '') {
-      var n = Number(raw.replace(',', '.'));
-      return isNaN(n) ? raw : n;
+      var n = readNumber(type, raw);
+      return n === null ? raw : n;
     }
     if (type === 'date' && /^\d{4}-\d{2}$/.test(raw)) { return raw + '-01'; }
     return raw;
@@ -196,7 +200,7 @@
       } catch (error) { /* the hub decides */ }
       var holder = item.tagName === 'OPTION' ? item : item.closest('label');
       holder.hidden = !keep;
-      item.disabled = !keep;
+      item.disabled = !keep || block.hasAttribute('data-read-only'); // read-only stays so
       if (!keep) { item.checked = false; item.selected = false; }
     });
   }
@@ -204,8 +208,7 @@
   function typeProblem(block, raw) {
     var type = block.getAttribute('data-type');
     if (raw === '' || !block.hasAttribute('data-type-message')) { return null; }
-    var ok = type === 'integer' ? INTEGER.test(raw)
-      : type === 'decimal' ? DECIMAL.test(raw) && /\d/.test(raw)
+    var ok = type === 'integer' || type === 'decimal' ? readNumber(type, raw) !== null
       : type === 'time' ? /^([01]\d|2[0-3]):[0-5]\d(:[0-5]\d(\.\d+)?)?$/.test(raw)
       : type === 'datetime' ? /^\d{4}-\d{2}-\d{2}[T ]([01]\d|2[0-3]):[0-5]\d(:[0-5]\d(\.\d+)?)?$/.test(raw)
       : /^\d{4}-\d{2}(-\d{2})?$/.test(raw);
@@ -273,7 +276,7 @@
   }
 
   // Posted names, ids and labels follow an instance's position, as the hub renders them.
-  function number(instance, position) {
+  function renumber(instance, position) {
     var repeat = instance.closest('.repeat');
     instance.setAttribute('data-position', String(position));
     var legend = instance.querySelector('legend');
@@ -301,13 +304,13 @@
     var instance = repeat.querySelector('template').content.firstElementChild.cloneNode(true);
     var after = list.length ? list[list.length - 1] : repeat.querySelector('input[type=hidden]');
     after.parentNode.insertBefore(instance, after.nextSibling);
-    number(instance, list.length + 1);
+    renumber(instance, list.length + 1);
     counted(repeat);
   }
 
   function removeInstance(repeat, instance) {
     instance.remove();
-    instancesOf(repeat).forEach(function (node, i) { number(node, i + 1); });
+    instancesOf(repeat).forEach(function (node, i) { renumber(node, i + 1); });
     counted(repeat);
   }
 
