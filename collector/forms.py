@@ -252,10 +252,22 @@ def _reference_errors(data: dict) -> list[str]:
             for expr in filter(None, [question.get("relevant"), question.get("constraint"),
                                       question.get("calculation")]):
                 errors += _unknown_references(where, expr, seen)
+            errors += _default_errors(where, question, data.get("choices", {}))
             if question.get("choice_filter"):
                 errors += _unknown_references(where, question["choice_filter"], seen,
                                               expressions.parse_choice_filter)
     return errors
+
+
+def _default_errors(where: str, question: dict, choices: dict) -> list[str]:
+    """A select's default must name its choices, or a new record would start without it."""
+    if question["type"] not in ("select_one", "select_multiple") or "default" not in question:
+        return []
+    names = {choice["name"] for choice in choices.get(question.get("choices"), [])}
+    picked = question["default"].split() if question["type"] == "select_multiple" else [
+        question["default"]]
+    return [f"{where}: the default '{name}' is not one of its choices." for name in picked
+            if name not in names]
 
 
 def _unknown_references(where: str, source: str, known: set[str],

@@ -99,3 +99,33 @@ def test_in_the_browser_the_choices_follow_the_answers(places_hub, chromium):
     assert shown("district") == ["s_one"]
     assert not chromium.find_element("css selector",
                                      'input[name="district"][value="n_two"]').is_selected()
+
+
+def test_a_read_only_filtered_choice_stays_read_only_in_the_browser(hub, db_path, chromium):
+    fixed = json.loads(json.dumps(PLACES))
+    fixed["form_id"] = "fixed_places"
+    district = fixed["sections"][0]["questions"][1]
+    district.update(read_only=True, default="n_one", required=False)
+    import_forms(db_path, fixed)
+    sign_in(chromium, hub)
+    chromium.get(f"{hub.url}/forms/fixed_places/phone?lang=en")
+    chromium.find_element("css selector", 'input[name="region"][value="north"]').click()
+    boxes = chromium.find_elements("css selector", 'input[name="district"]')
+    offered_now = [box for box in boxes if box.is_displayed()]
+    assert [box.get_attribute("value") for box in offered_now] == ["n_one", "n_two"]
+    assert not any(box.is_enabled() for box in boxes)  # offered, but never answerable
+
+
+def test_a_select_default_must_be_one_of_its_choices():
+    from collector.forms import FormError, load_form
+
+    wrong = json.loads(json.dumps(PLACES))
+    wrong["sections"][0]["questions"][0]["default"] = "east"
+    with pytest.raises(FormError) as error:
+        load_form(wrong)
+    assert "where/region: the default 'east' is not one of its choices." in str(error.value)
+    wrong["sections"][1]["questions"][0]["default"] = "v_a v_z"
+    wrong["sections"][0]["questions"][0]["default"] = "north"
+    with pytest.raises(FormError) as error:
+        load_form(wrong)
+    assert "'v_z' is not one of its choices" in str(error.value) and "'v_a'" not in str(error.value)
