@@ -346,7 +346,7 @@ def _review_label(form, section, question, locale) -> str:
     label = form.text(question.label, locale)
     if question.position is None:
         return label
-    return gettext("%(label)s %(num)s", label=form.text(section["label"], locale),
+    return gettext("%(label)s (%(num)s)", label=form.text(section["label"], locale),
                    num=question.position) + " · " + label
 
 

@@ -132,7 +132,7 @@ def test_a_repeat_count_gives_one_instance_per_member(roster_hub):
     phone.signin()
     _, response = start(phone, "3")
     page = shown(response.text)
-    assert [int(n) for n in re.findall(r'<legend>Household member (\d+)</legend>', page)] == [1, 2, 3]
+    assert [int(n) for n in re.findall(r'<legend>Household member \((\d+)\)</legend>', page)] == [1, 2, 3]
     assert 'name="member_age.3"' in page and 'name="member_age.4"' not in page
     assert 'name="_repeat.members" value="3"' in page
     assert "repeat-add" not in page  # the count decides, not the enumerator
@@ -230,7 +230,7 @@ def test_the_review_lists_each_instance(roster_hub):
     post_page(phone, f"{path}/1", [("member_name.1", "Amina"), ("member_age.1", "41"),
                                    ("member_name.2", "Musa"), ("member_age.2", "39")])
     page = phone.get(f"{path}/review").text
-    assert "Household member 2 · First name" in page and "Musa" in page
+    assert "Household member (2) · First name" in page and "Musa" in page
 
 
 # -- A whole record from a phone's outbox ----------------------------------------------
@@ -340,7 +340,8 @@ def test_a_roster_is_filled_on_a_phone_with_instances_added_live(roster_hub, chr
     type_into(chromium, "f-hh_size", "3")
     css(chromium, "button.step-next").click()
     legends = [n.text for n in chromium.find_elements("css selector", "#step-1 legend") if n.text]
-    assert legends == ["Household member 1", "Household member 2", "Household member 3"]
+    assert legends == ["Household member (1)", "Household member (2)",
+                       "Household member (3)"]
     css(chromium, "button.step-back").click()
     type_into(chromium, "f-hh_size", "2")  # one fewer: the last instance goes
     css(chromium, "button.step-next").click()
