@@ -31,11 +31,16 @@ from selenium.webdriver.chrome.service import Service  # noqa: E402
 
 from collector import create_app  # noqa: E402
 from collector.db import open_database  # noqa: E402
+from collector.form_library import import_form  # noqa: E402
 from collector.serving import make_server  # noqa: E402
 from collector.users import add_user  # noqa: E402
+from collector.xlsform import read_xlsform  # noqa: E402
 
 PAGES = ["/feedback", "/forms/community_survey", "/forms/discrimination_report", "/signin",
-         "/forms/community_survey/phone", "/forms/discrimination_report/phone"]
+         "/forms/community_survey/phone", "/forms/discrimination_report/phone",
+         "/forms/household_roster/phone"]
+# An XLSForm with a repeat (a household roster), as a team would import it.
+ROSTER = ROOT / "tests" / "fixtures" / "xlsforms" / "household_roster.xlsx"
 LANGUAGES = ["en", "ar"]
 RUNS = 3
 BUDGET_BYTES, BUDGET_REQUESTS, BUDGET_PAINT_MS = 60 * 1024, 15, 3000
@@ -45,6 +50,7 @@ def start_hub(data_dir: Path):
     app = create_app(data_dir=data_dir)
     db = open_database(app.config["DATABASE"])
     add_user(db, "bench", "2468")
+    import_form(db, read_xlsform(ROSTER).form, "benchmark")
     db.close()
     server = make_server(app, "127.0.0.1", 0, 8)
     server.prepare()
