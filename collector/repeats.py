@@ -12,6 +12,9 @@ from __future__ import annotations
 import math
 from datetime import datetime
 
+from flask import has_request_context
+from flask_babel import get_locale
+
 from . import expressions
 from .forms import MAX_INSTANCES
 
@@ -66,7 +69,21 @@ def scope(form, answers: dict, question=None) -> dict:
 def context(form, answers: dict, question=None, current=None, now=None) -> expressions.Context:
     return expressions.Context(values=scope(form, answers, question), current=current,
                                now=now or datetime.now(),
-                               position=None if question is None else question.position)
+                               position=None if question is None else question.position,
+                               choice_label=_choice_labels(form))
+
+
+def _choice_labels(form):
+    """jr:choice-name(): a choice's label in the page's language (the form's own outside a
+    request), as the page's script reads it off the page."""
+    locale = str(get_locale()) if has_request_context() else form.default_language
+
+    def label(field: str, choice: str) -> str | None:
+        question = form.questions.get(field)
+        if question is None or choice not in form.choice_names(question):
+            return None
+        return form.choice_label(question, choice, locale)
+    return label
 
 
 def _section(form, repeat: str) -> dict:

@@ -171,3 +171,45 @@ def test_a_true_or_false_calculation_reads_the_same_on_phone_and_hub(hub, chromi
     [record] = query(db_path, "SELECT status, answers FROM records")
     assert record["status"] == "finalized"
     assert json.loads(record["answers"]) == {"age": 12, "adult": "false"}
+
+
+NAMED = {
+    "form_id": "named", "version": "1", "title": {"en": "Named", "fr": "Nommé"},
+    "choices": {"districts": [
+        {"name": "d1", "label": {"en": "North hills", "fr": "Collines du nord"}},
+        {"name": "d2", "label": {"en": "South plain", "fr": "Plaine du sud"}}]},
+    "sections": [{"name": "s", "label": {"en": "S", "fr": "S"}, "questions": [
+        {"name": "district", "type": "select_one", "choices": "districts", "required": True,
+         "label": {"en": "District", "fr": "District"}},
+        {"name": "district_name", "type": "calculate",
+         "calculation": "jr:choice-name(${district}, '${district}')"},
+        {"name": "hills", "type": "text", "label": {"en": "Which hill?", "fr": "Quelle colline ?"},
+         "relevant": "contains(${district_name}, 'hills') or contains(${district_name}, 'Collines')"},
+    ]}]}
+
+
+@pytest.mark.parametrize("lang, label", [("en", "North hills"), ("fr", "Collines du nord")])
+def test_a_choice_name_is_stored_in_the_language_of_the_page(hub, db_path, lang, label):
+    import_forms(db_path, NAMED)
+    phone = hub.browser(lang)
+    phone.signin()
+    page = phone.get("/forms/named").text
+    path = re.search(r'<form method="post" action="(/records/[^"]+)"', page).group(1)
+    response = phone.post(path, [("form_id", "named"), ("_action", "next"), ("_shown", "district"),
+                                 ("_shown", "hills"), ("district", "d1"), ("hills", "Kilima")])
+    assert response.url.endswith("/review")
+    [record] = query(db_path, "SELECT answers FROM records")
+    assert json.loads(record["answers"]) == {"district": "d1", "district_name": label,
+                                             "hills": "Kilima"}
+
+
+def test_a_choice_name_opens_a_question_live_in_the_browser(hub, db_path, chromium):
+    import_forms(db_path, NAMED)
+    sign_in(chromium, hub)
+    chromium.get(f"{hub.url}/forms/named/phone?lang=fr")
+    hills = chromium.find_element("id", "q-hills")
+    assert not hills.is_displayed()
+    chromium.find_element("css selector", 'input[name="district"][value="d1"]').click()
+    assert hills.is_displayed()  # "Collines du nord", read off the page
+    chromium.find_element("css selector", 'input[name="district"][value="d2"]').click()
+    assert not hills.is_displayed()

@@ -152,7 +152,16 @@
   function result(source, state, block, current) {
     if (!compiled[source]) { compiled[source] = E.parse(source); }
     return compiled[source].evaluate({ values: scopeOf(state, block), current: current,
-      now: new Date(), position: positionOf(block) });
+      now: new Date(), position: positionOf(block), choiceLabel: choiceLabel });
+  }
+
+  // jr:choice-name(): the label the page shows for that choice (the hub's, in its language).
+  function choiceLabel(field, choice) {
+    var block = form.querySelector('.q[data-name="' + field + '"]');
+    var item = block && Array.prototype.filter.call(block.querySelectorAll('input, option'),
+      function (node) { return node.value === choice && node.type !== 'hidden'; })[0];
+    if (!item) { return null; }
+    return (item.tagName === 'OPTION' ? item : item.closest('label')).textContent.trim();
   }
 
   function calculated(block, state) { return result(block.getAttribute('data-calculation'), state, block); }
