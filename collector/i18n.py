@@ -35,8 +35,11 @@ def select_locale() -> str:
 
 
 def remember_choice(response):
-    """Keep a language picked with ?lang= for the next pages."""
+    """Keep a language picked with ?lang= for the next pages; not when the phone's service
+    worker fetches a page in each language to keep for offline use (X-Hub-Prefetch)."""
     lang = g.pop("set_lang_cookie", None)
+    if request.headers.get("X-Hub-Prefetch"):
+        return response
     if lang and request.cookies.get(COOKIE) != lang:
         response.set_cookie(COOKIE, lang, max_age=COOKIE_MAX_AGE, samesite="Lax", httponly=True)
     return response

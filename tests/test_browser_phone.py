@@ -179,6 +179,55 @@ def test_over_https_a_reload_with_the_hub_away_opens_the_form_and_its_draft(hub,
         server.stop()
 
 
+def test_over_https_the_language_can_be_changed_with_the_hub_away(hub, tmp_path):
+    """A kept page is kept in each language of its bar; fetching them changes no one's
+    language."""
+    from collector.serving import start_https
+
+    server = start_https(hub.app, "127.0.0.1", 0, 4)
+    ca = hub.app.extensions["certificates"].ca_cert_path
+    link = FaultProxy(upstream=("127.0.0.1", server.bind_addr[1])).start()
+    driver = start_chromium(tmp_path, trusted_ca=ca)
+    try:
+        base = f"https://127.0.0.1:{link.port}"
+        sign_in(driver, SimpleNamespace(url=base))
+        page = f"{base}/forms/community_survey/phone"
+        driver.get(f"{page}?lang=fr")
+        until(driver, lambda d: d.execute_script(
+            "return !!(navigator.serviceWorker && navigator.serviceWorker.controller)"), 30)
+        driver.execute_script("sessionStorage.clear()")
+        driver.get(f"{page}?lang=fr")  # controlled now: it asks for the other languages
+        kept = "return caches.keys().then(n => Promise.all(n.filter(k => k.startsWith('hub-pages-'))" \
+               ".map(k => caches.open(k).then(c => c.keys())))).then(l => l.flat().map(r => r.url))"
+        until(driver, lambda d: f"{page}?lang=sw" in d.execute_script(kept)
+              and f"{page}?lang=ar" in d.execute_script(kept), 30)
+        assert {c["name"]: c["value"] for c in driver.get_cookies()}["lang"] == "fr"
+        link.stop()  # the hub is out of reach
+        for lang, direction in (("sw", "ltr"), ("ar", "rtl")):
+            driver.get(f"{page}?lang={lang}")
+            until(driver, lambda d: element(d, "button.step-next").is_displayed())
+            html = driver.find_element("tag name", "html")
+            assert (html.get_attribute("lang"), html.get_attribute("dir")) == (lang, direction)
+        driver.get(page)  # no language asked: the one last used while in reach
+        until(driver, lambda d: element(d, "button.step-next").is_displayed())
+        assert driver.find_element("tag name", "html").get_attribute("lang") == "fr"
+    finally:
+        driver.quit()
+        link.stop()
+        server.stop()
+
+
+def test_a_prefetch_in_another_language_is_not_a_change_of_language(hub):
+    import requests
+
+    plain = requests.get(f"{hub.url}/feedback?lang=sw", timeout=10)
+    assert plain.cookies.get("lang") == "sw"
+    fetched = requests.get(f"{hub.url}/feedback?lang=sw", headers={"X-Hub-Prefetch": "1"},
+                           timeout=10)
+    assert fetched.status_code == 200 and 'lang="sw"' in fetched.text
+    assert "lang" not in fetched.cookies
+
+
 AGREEMENT = {
     "form_id": "agreement", "version": "1", "title": {"en": "Agreement"},
     "choices": {"agree": [{"name": str(n), "label": {"en": text}} for n, text in enumerate(

@@ -6,6 +6,20 @@
   'use strict';
   if (window.isSecureContext && 'serviceWorker' in navigator) {
     navigator.serviceWorker.register('/sw.js').catch(function () {});
+    keepLanguages();
+  }
+
+  // Once a visit, a page the service worker keeps is kept in each language of its bar too.
+  function keepLanguages() {
+    var key = 'languages-kept:' + location.pathname;
+    if (!navigator.onLine || sessionStorage.getItem(key)) { return; }
+    var urls = Array.prototype.map.call(document.querySelectorAll('.langs a[hreflang]'),
+      function (link) { return link.href; });
+    navigator.serviceWorker.ready.then(function (registration) {
+      if (!registration.active) { return; }
+      registration.active.postMessage({ keepLanguages: urls });
+      sessionStorage.setItem(key, '1');
+    });
   }
   // Pages kept for offline use belong to whoever was signed in: forget them when that changes.
   Array.prototype.forEach.call(document.querySelectorAll('form[data-session]'), function (session) {

@@ -37,16 +37,39 @@ self.addEventListener('fetch', function (event) {
     return;
   }
   if (request.mode === 'navigate' && KEEP.test(url.pathname)) {
-    // Network first: the hub's page when it answers, the kept copy when it does not.
+    // Network first: the hub's page when it answers, the kept copy when it does not. The
+    // page is also kept under its path alone: the language last used, for a language that
+    // was never kept.
     event.respondWith(fetch(request).then(function (response) {
       if (response.ok) {
-        var copy = response.clone();
-        caches.open(PAGES).then(function (cache) { cache.put(request, copy); });
+        var copy = response.clone(), latest = response.clone();
+        caches.open(PAGES).then(function (cache) {
+          cache.put(request, copy);
+          if (url.search) { cache.put(url.pathname, latest); }
+        });
       }
       return response;
     }).catch(function () {
-      return caches.open(PAGES).then(function (cache) { return cache.match(request); })
-        .then(function (hit) { return hit || Response.error(); });
+      return caches.open(PAGES).then(function (cache) {
+        return cache.match(request).then(function (hit) { return hit || cache.match(url.pathname); });
+      }).then(function (hit) { return hit || Response.error(); });
     }));
   }
+});
+
+// A kept page asks for its copies in the other languages of its language bar, so that a
+// person can change language with the hub away. The hub does not take such a fetch as a
+// change of language (X-Hub-Prefetch).
+self.addEventListener('message', function (event) {
+  var urls = (event.data && event.data.keepLanguages) || [];
+  event.waitUntil(caches.open(PAGES).then(function (cache) {
+    return Promise.all(urls.filter(function (address) {
+      var url = new URL(address);
+      return url.origin === self.location.origin && KEEP.test(url.pathname);
+    }).map(function (address) {
+      return fetch(address, { credentials: 'same-origin', headers: { 'X-Hub-Prefetch': '1' } })
+        .then(function (response) { return response.ok ? cache.put(address, response) : null; })
+        .catch(function () { return null; });  // out of reach: the next visit asks again
+    }));
+  }));
 });
