@@ -104,7 +104,10 @@ def record(record_uuid: str):
         abort(404)
     latest = revisions[-1]
     form = known_form(store, latest["form_id"], latest["form_version"])
+    current = latest["answers_current"] or latest["answers"]
     return render_template("data_record.html", revisions=revisions, latest=latest, form=form,
+                           fields=correctable_fields(form, current) if form else {},
+                           rows=answer_rows(form, current, latest["answers"]),
                            corrections=store.corrections(record_uuid),
                            audit=store.record_audit(record_uuid), reviews=REVIEWS)
 
@@ -136,13 +139,68 @@ def correct(record_uuid: str):
     if not revisions:
         abort(404)
     form = known_form(store, revisions[-1]["form_id"], revisions[-1]["form_version"])
-    # An answer inside a repeat's instances is not corrected here: only answers asked once.
-    if form is None or field not in form.top_questions or form.questions[field].get("identifying"):
+    if form is None or field not in correctable_fields(form, revisions[-1]["answers_current"]
+                                                      or revisions[-1]["answers"]):
         flash(gettext("Choose a question of this form."))
         return redirect(url_for("data.record", record_uuid=record_uuid))
     store.correct(record_uuid, field, value, g.user["name"])
     flash(gettext("Correction saved. The original answer is kept in the history."))
     return redirect(url_for("data.record", record_uuid=record_uuid))
+
+
+def answer_rows(form, current: dict, received: dict) -> list[dict]:
+    """The record page's table: a row per answer, a repeat's answers a row each per
+    instance; `received` is shown beside an answer an analyst corrected."""
+    rows = []
+    for name in dict.fromkeys([*current, *received]):
+        now, then = current.get(name), received.get(name)
+        if form is not None and name in form.repeats and isinstance(now or then, list):
+            rows += _instance_rows(form, name, now or [], then or [])
+        else:
+            question = form.questions.get(name) if form is not None else None
+            rows.append(_row(form, question, name, name, now, then))
+    return rows
+
+
+def _instance_rows(form, repeat: str, now: list, then: list) -> list[dict]:
+    section = next(s for s in form.sections if s["name"] == repeat)
+    label = form.text(section["label"], current_locale())
+    rows = []
+    for position in range(1, max(len(now), len(then)) + 1):
+        mine = now[position - 1] if position <= len(now) else {}
+        theirs = then[position - 1] if position <= len(then) else {}
+        for name in dict.fromkeys([*mine, *theirs]):
+            row = _row(form, form.questions.get(name), name, f"{repeat}.{position}.{name}",
+                       mine.get(name), theirs.get(name))
+            row["label"] = f"{label} ({position}) · {row['label']}"
+            rows.append(row)
+    return rows
+
+
+def _row(form, question, name: str, key: str, now, then) -> dict:
+    label = form.text(question.get("label"), current_locale()) if question is not None else ""
+    return {"label": label, "key": key, "value": _shown(now),
+            "received": _shown(then) if then != now else None}
+
+
+def _shown(value) -> str:
+    return value if isinstance(value, str) else ("" if value is None else json.dumps(
+        value, ensure_ascii=False))
+
+
+def correctable_fields(form, answers: dict) -> dict[str, str]:
+    """What an analyst may correct, by field (`age`, or `members.2.age` in the second
+    instance of a repeat), with how the form names it: every answer but identifying ones."""
+    def allowed(question):
+        return question.holds_value and not question.get("identifying")
+
+    fields = {name: name for name, q in form.top_questions.items() if allowed(q)}
+    for repeat, questions in form.repeats.items():
+        instances = answers.get(repeat)
+        for position in range(1, len(instances) + 1 if isinstance(instances, list) else 1):
+            fields.update((f"{repeat}.{position}.{q.name}", f"{repeat} ({position}) · {q.name}")
+                          for q in questions if allowed(q))
+    return fields
 
 
 @bp.route("/<form_id>/export.<fmt>")

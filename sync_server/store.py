@@ -230,11 +230,12 @@ class Store:
             if row is None:
                 raise KeyError(record_uuid)
             current = json.loads(row["answers_current"] or row["answers"])
-            old = current.get(field)
+            holder, name = answer_slot(current, field)
+            old = holder.get(name)
             if value is None:
-                current.pop(field, None)
+                holder.pop(name, None)
             else:
-                current[field] = value
+                holder[name] = value
             self.db.execute("UPDATE records SET answers_current = ? WHERE uuid = ? AND"
                             " revision = ?", [answers_json(current), record_uuid, row["revision"]])
             self.db.execute("INSERT INTO corrections (uuid, revision, field, old_value, new_value,"
@@ -402,6 +403,21 @@ def close_store(exception=None) -> None:
     store = g.pop("store", None)
     if store is not None:
         store.close()
+
+
+def answer_slot(answers: dict, field: str) -> tuple[dict, str]:
+    """Where an answer lives: (`answers`, "age"), or for `members.2.age` the second instance
+    of the repeat `members` and "age". KeyError when there is no such instance."""
+    repeat, _, rest = field.partition(".")
+    if not rest:
+        return answers, field
+    position, _, name = rest.partition(".")
+    instances = answers.get(repeat)
+    index = int(position) - 1 if position.isdigit() else -1
+    if not name or not isinstance(instances, list) or not 0 <= index < len(instances) \
+            or not isinstance(instances[index], dict):
+        raise KeyError(field)
+    return instances[index], name
 
 
 def answers_json(answers: dict) -> str:

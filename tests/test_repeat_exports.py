@@ -459,3 +459,41 @@ def test_web_offers_and_serves_repeat_tables(team, device, roster_records):
     details = [r["detail"] for r in query(team.database,
                                           "SELECT detail FROM audit WHERE action = 'export'")]
     assert f"{FORM_ID} csv repeat members" in details and f"{FORM_ID} csv" in details
+
+
+def test_an_analyst_corrects_an_answer_inside_an_instance(central, team, roster_records):
+    from test_workspace import signed_in
+
+    analyst = signed_in(team, "analyst")
+    record_uuid = roster_records[0]["uuid"]  # revision 2: three members
+    page = analyst.get(f"/data/record/{record_uuid}").text
+    assert "Household members (2) · Age" in page and 'value="members.2.member_age"' in page
+    assert 'value="members.1.member_code"' not in page  # identifying: never corrected
+    assert 'value="members.4.member_age"' not in page  # no fourth member
+    page_token = page
+
+    def correct(field, value):
+        return analyst.post(f"/data/record/{record_uuid}/correct",
+                            {"field": field, "value": value}, csrf_from=page_token)
+
+    before = query(central.database, "SELECT answers, answers_current FROM records"
+                   " WHERE uuid = ? AND is_latest = 1", [record_uuid])
+    for field in ("members.4.member_age", "members.2.member_name", "members.x.member_age",
+                  "nope.1.member_age", "member_age"):
+        assert "Choose a question of this form." in correct(field, "40").text
+    assert query(central.database, "SELECT answers, answers_current FROM records"
+                 " WHERE uuid = ? AND is_latest = 1", [record_uuid]) == before
+    response = correct("members.2.member_age", "8")
+    assert "Correction saved." in response.text
+    assert "Household members (2) · Age" in response.text
+    [row] = query(central.database, "SELECT answers, answers_current FROM records"
+                  " WHERE uuid = ? AND is_latest = 1", [record_uuid])
+    assert json.loads(row["answers"])["members"][1]["member_age"] == 7  # as received
+    assert json.loads(row["answers_current"])["members"][1]["member_age"] == 8
+    rows = list(csv.DictReader(io.StringIO(analyst.get(
+        f"/data/{FORM_ID}/export.csv?repeat=members").content.decode("utf-8-sig"))))
+    ages = {(r["_parent_uuid"], r["_index"]): r["member_age"] for r in rows}
+    assert ages[(record_uuid, "2")] == "8" and ages[(record_uuid, "1")] == "31"
+    [entry] = query(central.database, "SELECT detail FROM audit WHERE action ="
+                    " 'record_corrected'")
+    assert entry["detail"] == "members.2.member_age: 7 -> 8"
