@@ -232,17 +232,22 @@ def export(form_id: str, fmt: str):
     return response
 
 
-def record_page_api(form_id: str, since: str | None, after: str | None, limit: int) -> dict:
-    """A page of records for scripts: the export's columns, a cursor for the next page."""
+def record_page_api(form_id: str, since: str | None, after: str | None, limit: int,
+                    repeat: str | None = None) -> dict:
+    """A page of records for scripts: the export's columns, a cursor for the next page.
+    With `repeat`, the instances of that repeat in the page's records, as its export's rows
+    (`limit` and the cursor still count records)."""
     forms = form_history(form_id)
-    columns = exports.columns_for(forms)
+    columns = exports.columns_for(forms, repeat)
     store = get_store()
     rows = store.records_after(form_id, since, after, limit + 1)
     more = len(rows) > limit
     rows = rows[:limit]
     cursor = f"{rows[-1]['received_at']}|{rows[-1]['uuid']}" if rows and more else None
-    return {"form_id": form_id, "records": [exports.flatten(r, columns) for r in rows],
+    items = rows if repeat is None else list(exports.instances(rows, repeat))
+    page = {"form_id": form_id, "records": [exports.flatten(r, columns) for r in items],
             "next": cursor, "count": len(rows)}
+    return page if repeat is None else {**page, "repeat": repeat}
 
 
 api_bp = Blueprint("data_api", __name__, url_prefix="/api/v1/data")
@@ -265,7 +270,11 @@ def records_api(form_id: str):
     limit = request.args.get("limit", 1000, type=int)
     if not 1 <= limit <= 10_000:
         return _api_error(400, "invalid_limit", "limit must be from 1 to 10000.")
-    return record_page_api(form_id, request.args.get("since"), request.args.get("after"), limit)
+    repeat = request.args.get("repeat") or None
+    if repeat is not None and not any(repeat in form.repeats for form in form_history(form_id)):
+        return _api_error(404, "unknown_repeat", f"The form {form_id} has no repeat {repeat}.")
+    return record_page_api(form_id, request.args.get("since"), request.args.get("after"), limit,
+                           repeat)
 
 
 def _api_error(status: int, code: str, message: str, headers=None):

@@ -497,3 +497,25 @@ def test_an_analyst_corrects_an_answer_inside_an_instance(central, team, roster_
     [entry] = query(central.database, "SELECT detail FROM audit WHERE action ="
                     " 'record_corrected'")
     assert entry["detail"] == "members.2.member_age: 7 -> 8"
+
+
+def test_the_records_api_gives_a_repeats_rows_page_by_page(team, roster_records):
+    import requests
+
+    from test_workspace import PASSWORD
+
+    url, auth = f"{team.url}/api/v1/data/{FORM_ID}", ("analyst1", PASSWORD)
+    pulled, params = [], {"limit": 2, "repeat": "members"}
+    for _ in range(5):
+        page = requests.get(url, params=params, auth=auth, timeout=10).json()
+        assert page["repeat"] == "members" and page["count"] <= 2
+        pulled += page["records"]
+        if not page["next"]:
+            break
+        params["after"] = page["next"]
+    assert set(pulled[0]) == set(MEMBER_COLUMNS)
+    assert set(by_instance(pulled)) == set(by_instance(member_rows(roster_records)))
+    records = requests.get(url, auth=auth, timeout=10).json()["records"]
+    assert {r["members"] for r in records} == {3, 1, None}  # the main rows: counts
+    missing = requests.get(url, params={"repeat": "nope"}, auth=auth, timeout=10)
+    assert missing.status_code == 404 and missing.json()["error"]["code"] == "unknown_repeat"
