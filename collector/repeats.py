@@ -10,6 +10,7 @@ how many instances a repeat has, and what an expression in an instance can see.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from datetime import datetime
 
 from flask import has_request_context
@@ -49,25 +50,40 @@ def set_answer(answers: dict, question, value) -> None:
         target[question.name] = value
 
 
-def scope(form, answers: dict, question=None) -> dict:
-    """The values an expression of `question` sees: every answer asked once, each repeat
-    and repeated question as a nodeset across instances (for count() and sum()), and, in
-    an instance, the other answers of that instance."""
-    values = {name: value for name, value in answers.items() if name not in form.repeats}
-    for repeat, questions in form.repeats.items():
-        found = instances(answers, repeat)
-        values[repeat] = expressions.Nodeset(found)
-        for repeated in questions:
-            values[repeated.name] = expressions.Nodeset(item.get(repeated.name) for item in found)
-    if question is not None and question.repeat is not None and question.position is not None:
-        found = instances(answers, question.repeat)
-        if 1 <= question.position <= len(found):
-            values.update(found[question.position - 1])
-    return values
+class Scope(Mapping):
+    """What an expression of `question` sees, looked up only for the names it uses: every
+    answer asked once; each repeat and repeated question as a nodeset across instances (for
+    count() and sum()); in an instance, the answers of that instance, an unanswered one
+    empty (never another instance's)."""
+
+    def __init__(self, form, answers: dict, question=None):
+        self.form, self.answers = form, answers
+        self.repeat = question.repeat if question is not None and question.position else None
+        found = instances(answers, self.repeat) if self.repeat else []
+        position = question.position if self.repeat else 0
+        self.own = found[position - 1] if 1 <= position <= len(found) else {}
+
+    def __getitem__(self, name: str):
+        question = self.form.questions.get(name)
+        repeat = question.repeat if question is not None else None
+        if self.repeat is not None and repeat == self.repeat:
+            return self.own.get(name)
+        if name in self.form.repeats:
+            return expressions.Nodeset(instances(self.answers, name))
+        if repeat is not None:
+            return expressions.Nodeset(item.get(name) for item in instances(self.answers, repeat))
+        return self.answers[name]
+
+    def __iter__(self):
+        repeated = (name for name, q in self.form.questions.items() if q.repeat is not None)
+        return iter(dict.fromkeys([*self.answers, *self.form.repeats, *repeated]))
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self)
 
 
 def context(form, answers: dict, question=None, current=None, now=None) -> expressions.Context:
-    return expressions.Context(values=scope(form, answers, question), current=current,
+    return expressions.Context(values=Scope(form, answers, question), current=current,
                                now=now or datetime.now(),
                                position=None if question is None else question.position,
                                choice_label=_choice_labels(form))

@@ -422,3 +422,39 @@ def test_a_roster_published_centrally_comes_back_as_one_row_per_member(hub, cent
         rows = list(csv.DictReader(handle))
     assert [(r["_parent_uuid"], r["_index"], r["member_age"]) for r in rows] == [
         (UUID, "1", "41"), (UUID, "2", "39")]
+
+
+def test_an_unanswered_question_in_an_instance_is_empty_not_another_instances_answer():
+    from collector import validation
+
+    form = load_form(ROSTER)
+    answers = validation.compute(form, {"hh_size": 2, "members": [{"member_age": 10}, {}]})
+    assert [m.get("is_child") for m in answers["members"]] == [1, 0]
+    in_school_2 = form.questions["in_school"].instance(2)
+    assert not validation.is_relevant(form, in_school_2, answers)
+
+
+PUPILS = {
+    "form_id": "pupils", "version": "1", "title": {"en": "Pupils"},
+    "choices": {"yes_no": [{"name": "yes", "label": {"en": "Yes"}},
+                           {"name": "no", "label": {"en": "No"}}]},
+    "sections": [{"name": "people", "label": {"en": "Person"}, "repeat": True, "questions": [
+        {"name": "age", "type": "integer", "label": {"en": "Age"}},
+        {"name": "pupil", "type": "select_one", "choices": "yes_no", "label": {"en": "In school?"},
+         "relevant": "${age} < 18"},
+        {"name": "meals", "type": "select_one", "choices": "yes_no",
+         "label": {"en": "School meals?"}, "relevant": "${pupil} = 'yes'"},
+    ]}]}
+
+
+def test_in_the_browser_a_closed_question_in_an_instance_is_empty(hub, db_path, chromium):
+    import_forms(db_path, PUPILS)
+    sign_in(chromium, hub)
+    chromium.get(f"{hub.url}/forms/pupils/phone?lang=en")
+    type_into(chromium, "f-age.1", "10")
+    css(chromium, 'input[name="pupil.1"][value="yes"]').click()
+    assert chromium.find_element("id", "q-meals.1").is_displayed()
+    css(chromium, ".repeat-add").click()
+    type_into(chromium, "f-age.2", "40")  # not asked "In school?": no school meals either
+    assert not chromium.find_element("id", "q-pupil.2").is_displayed()
+    assert not chromium.find_element("id", "q-meals.2").is_displayed()

@@ -119,8 +119,11 @@
     });
     var instance = block && instanceOf(block);
     if (instance) {
+      // In an instance, the repeat's questions are this instance's answers: an unanswered
+      // one is empty, never another instance's.
+      var repeat = instance.closest('.repeat').getAttribute('data-repeat');
       var own = holderOf(state, block);
-      for (key in own) { if (Object.prototype.hasOwnProperty.call(own, key)) { values[key] = own[key]; } }
+      fieldsOf(repeat, state.repeats[repeat]).forEach(function (name) { values[name] = own[name]; });
     }
     return values;
   }
