@@ -366,10 +366,15 @@ def test_a_roster_is_filled_on_a_phone_with_instances_added_live(roster_hub, chr
     assert chromium.find_element("id", "f-visit_by.2").get_attribute("value") == "Field team"
     type_into(chromium, "f-visit_date.2", "2024-03-09")
     type_into(chromium, "f-visit_note.2", "Second visit")
+    assert css(chromium, 'button[value="remove:visits:2"]').get_attribute("aria-describedby") \
+        == "legend-visits-2"
     css(chromium, 'button[value="remove:visits:1"]').click()
     # The second visit is now the first: its fields are posted as visit_*.1.
     assert chromium.find_element("id", "f-visit_note.1").get_attribute("value") == "Second visit"
     assert not chromium.find_elements("id", "f-visit_note.2")
+    remove = css(chromium, 'button[value="remove:visits:1"]')
+    heading = chromium.find_element("id", remove.get_attribute("aria-describedby"))
+    assert heading.text == "Visit (1)"  # the button says which visit it removes
     css(chromium, "button.step-finish").click()
     until(chromium, lambda d: "/phone" not in d.current_url)
     status, answers = stored(db_path)

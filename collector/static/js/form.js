@@ -293,8 +293,12 @@
     instance.setAttribute('data-position', String(position));
     var legend = instance.querySelector('legend');
     legend.textContent = repeat.getAttribute('data-legend').replace('%(num)s', String(position));
+    legend.id = 'legend-' + repeat.getAttribute('data-repeat') + '-' + position;
     var remove = instance.querySelector('.repeat-remove');
-    if (remove) { remove.value = 'remove:' + repeat.getAttribute('data-repeat') + ':' + position; }
+    if (remove) {  // "Remove", described by the instance's heading for screen readers
+      remove.value = 'remove:' + repeat.getAttribute('data-repeat') + ':' + position;
+      remove.setAttribute('aria-describedby', legend.id);
+    }
     Array.prototype.forEach.call(instance.querySelectorAll('.q[data-name]'), function (block) {
       var key = block.getAttribute('data-name') + '.' + position, old = block.id ? block.id.slice(2) : null;
       if (block.id) { block.id = 'q-' + key; }
