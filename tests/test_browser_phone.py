@@ -142,79 +142,78 @@ def test_what_is_typed_survives_a_reload_with_its_uuid(hub, chromium):
     assert element(chromium, 'input[name="_uuid"]').get_attribute("value") == record_uuid
 
 
-def test_over_https_a_reload_with_the_hub_away_opens_the_form_and_its_draft(hub, tmp_path):
-    """The CA installed as the connect page explains; the service worker keeps the shell."""
+@pytest.fixture
+def secure_phone(hub, tmp_path):
+    """A phone that trusts the hub's CA (installed as the connect page explains), signed in
+    over HTTPS through a link the test can cut."""
     from collector.serving import start_https
 
     server = start_https(hub.app, "127.0.0.1", 0, 4)
     ca = hub.app.extensions["certificates"].ca_cert_path
     link = FaultProxy(upstream=("127.0.0.1", server.bind_addr[1])).start()
     driver = start_chromium(tmp_path, trusted_ca=ca)
+    base = f"https://127.0.0.1:{link.port}"
     try:
-        base = f"https://127.0.0.1:{link.port}"
         sign_in(driver, SimpleNamespace(url=base))
-        page = f"{base}/forms/discrimination_report/phone?lang=fr"
-        driver.get(page)
-        assert driver.execute_script("return window.isSecureContext") is True
-        until(driver, lambda d: d.execute_script(
-            "return !!(navigator.serviceWorker && navigator.serviceWorker.controller)"), 30)
-        driver.get(page)  # now through the service worker, which keeps a copy
-        until(driver, lambda d: element(d, "button.step-next").is_displayed())
-        element(driver, 'input[name="consent"][value="yes"]').click()
-        element(driver, "button.step-next").click()
-        element(driver, 'input[name="reporter_role"][value="witness"]').click()
-        link.stop()  # the hub is out of reach
-        driver.refresh()
-        until(driver, lambda d: element(d, "button.step-next").is_displayed())
-        assert driver.execute_script("return typeof window.FormExpressions") == "object"
-        assert driver.execute_script(
-            "return getComputedStyle(document.querySelector('.actions button.primary')).backgroundColor") \
-            != "rgba(0, 0, 0, 0)"  # the style sheet came from the kept shell
-        assert element(driver, 'input[name="consent"][value="yes"]').is_selected()
-        assert element(driver, 'input[name="reporter_role"][value="witness"]').is_selected()
-        assert driver.find_element("tag name", "html").get_attribute("lang") == "fr"
+        yield SimpleNamespace(driver=driver, link=link, base=base)
     finally:
         driver.quit()
         link.stop()
         server.stop()
 
 
-def test_over_https_the_language_can_be_changed_with_the_hub_away(hub, tmp_path):
+def controlled(driver) -> bool:
+    return driver.execute_script(
+        "return !!(navigator.serviceWorker && navigator.serviceWorker.controller)")
+
+
+def test_over_https_a_reload_with_the_hub_away_opens_the_form_and_its_draft(secure_phone):
+    """The service worker keeps the shell and the form; the draft is on the phone."""
+    driver, link, base = secure_phone.driver, secure_phone.link, secure_phone.base
+    page = f"{base}/forms/discrimination_report/phone?lang=fr"
+    driver.get(page)
+    assert driver.execute_script("return window.isSecureContext") is True
+    until(driver, controlled, 30)
+    driver.get(page)  # now through the service worker, which keeps a copy
+    until(driver, lambda d: element(d, "button.step-next").is_displayed())
+    element(driver, 'input[name="consent"][value="yes"]').click()
+    element(driver, "button.step-next").click()
+    element(driver, 'input[name="reporter_role"][value="witness"]').click()
+    link.stop()  # the hub is out of reach
+    driver.refresh()
+    until(driver, lambda d: element(d, "button.step-next").is_displayed())
+    assert driver.execute_script("return typeof window.FormExpressions") == "object"
+    assert driver.execute_script(
+        "return getComputedStyle(document.querySelector('.actions button.primary')).backgroundColor") \
+        != "rgba(0, 0, 0, 0)"  # the style sheet came from the kept shell
+    assert element(driver, 'input[name="consent"][value="yes"]').is_selected()
+    assert element(driver, 'input[name="reporter_role"][value="witness"]').is_selected()
+    assert driver.find_element("tag name", "html").get_attribute("lang") == "fr"
+
+
+def test_over_https_the_language_can_be_changed_with_the_hub_away(secure_phone):
     """A kept page is kept in each language of its bar; fetching them changes no one's
     language."""
-    from collector.serving import start_https
-
-    server = start_https(hub.app, "127.0.0.1", 0, 4)
-    ca = hub.app.extensions["certificates"].ca_cert_path
-    link = FaultProxy(upstream=("127.0.0.1", server.bind_addr[1])).start()
-    driver = start_chromium(tmp_path, trusted_ca=ca)
-    try:
-        base = f"https://127.0.0.1:{link.port}"
-        sign_in(driver, SimpleNamespace(url=base))
-        page = f"{base}/forms/community_survey/phone"
-        driver.get(f"{page}?lang=fr")
-        until(driver, lambda d: d.execute_script(
-            "return !!(navigator.serviceWorker && navigator.serviceWorker.controller)"), 30)
-        driver.execute_script("sessionStorage.clear()")
-        driver.get(f"{page}?lang=fr")  # controlled now: it asks for the other languages
-        kept = "return caches.keys().then(n => Promise.all(n.filter(k => k.startsWith('hub-pages-'))" \
-               ".map(k => caches.open(k).then(c => c.keys())))).then(l => l.flat().map(r => r.url))"
-        until(driver, lambda d: f"{page}?lang=sw" in d.execute_script(kept)
-              and f"{page}?lang=ar" in d.execute_script(kept), 30)
-        assert {c["name"]: c["value"] for c in driver.get_cookies()}["lang"] == "fr"
-        link.stop()  # the hub is out of reach
-        for lang, direction in (("sw", "ltr"), ("ar", "rtl")):
-            driver.get(f"{page}?lang={lang}")
-            until(driver, lambda d: element(d, "button.step-next").is_displayed())
-            html = driver.find_element("tag name", "html")
-            assert (html.get_attribute("lang"), html.get_attribute("dir")) == (lang, direction)
-        driver.get(page)  # no language asked: the one last used while in reach
+    driver, link, base = secure_phone.driver, secure_phone.link, secure_phone.base
+    page = f"{base}/forms/community_survey/phone"
+    driver.get(f"{page}?lang=fr")
+    until(driver, controlled, 30)
+    driver.execute_script("sessionStorage.clear()")
+    driver.get(f"{page}?lang=fr")  # controlled now: it asks for the other languages
+    kept = "return caches.keys().then(n => Promise.all(n.filter(k => k.startsWith('hub-pages-'))" \
+           ".map(k => caches.open(k).then(c => c.keys())))).then(l => l.flat().map(r => r.url))"
+    until(driver, lambda d: f"{page}?lang=sw" in d.execute_script(kept)
+          and f"{page}?lang=ar" in d.execute_script(kept), 30)
+    assert {c["name"]: c["value"] for c in driver.get_cookies()}["lang"] == "fr"
+    link.stop()  # the hub is out of reach
+    for lang, direction in (("sw", "ltr"), ("ar", "rtl")):
+        driver.get(f"{page}?lang={lang}")
         until(driver, lambda d: element(d, "button.step-next").is_displayed())
-        assert driver.find_element("tag name", "html").get_attribute("lang") == "fr"
-    finally:
-        driver.quit()
-        link.stop()
-        server.stop()
+        html = driver.find_element("tag name", "html")
+        assert (html.get_attribute("lang"), html.get_attribute("dir")) == (lang, direction)
+    driver.get(page)  # no language asked: the one last used while in reach
+    until(driver, lambda d: element(d, "button.step-next").is_displayed())
+    assert driver.find_element("tag name", "html").get_attribute("lang") == "fr"
 
 
 def test_a_prefetch_in_another_language_is_not_a_change_of_language(hub):
