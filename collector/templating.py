@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from babel.numbers import format_decimal as babel_format_decimal
 from flask import current_app
 from flask_babel import format_date, format_datetime, format_decimal, get_locale, gettext
@@ -37,11 +39,14 @@ def typed_number(value) -> str:
                                 decimal_quantization=False)
 
 
-def number_attributes() -> Markup:
-    """The symbols numbers are typed with in the page's language, for the page's script to
-    read them as the hub does."""
+def form_attributes(form) -> Markup:
+    """What the page's script needs to check answers as the hub does: the symbols numbers
+    are typed with in the page's language, and each repeat's questions (an expression may
+    use a repeat filled on another page)."""
     decimal, group = validation.number_symbols(str(get_locale()))
-    return Markup('data-decimal="%s" data-group="%s"') % (decimal, group)
+    fields = {repeat: [q.name for q in questions] for repeat, questions in form.repeats.items()}
+    return Markup('data-decimal="%s" data-group="%s" data-repeats="%s"') % (
+        decimal, group, json.dumps(fields))
 
 
 def init_app(app) -> None:
@@ -57,4 +62,4 @@ def init_app(app) -> None:
                                   allowed_choices=validation.allowed_choices,
                                   max_instances=MAX_INSTANCES,
                                   template_values=validation.template_values,
-                                  number_attributes=number_attributes)
+                                  form_attributes=form_attributes)

@@ -132,7 +132,7 @@ def test_a_repeat_count_gives_one_instance_per_member(roster_hub):
     phone.signin()
     _, response = start(phone, "3")
     page = shown(response.text)
-    assert [int(n) for n in re.findall(r'<legend>Household member \((\d+)\)</legend>', page)] == [1, 2, 3]
+    assert [int(n) for n in re.findall(r'<legend[^>]*>Household member \((\d+)\)</legend>', page)] == [1, 2, 3]
     assert 'name="member_age.3"' in page and 'name="member_age.4"' not in page
     assert 'name="_repeat.members" value="3"' in page
     assert "repeat-add" not in page  # the count decides, not the enumerator
@@ -463,3 +463,96 @@ def test_in_the_browser_a_closed_question_in_an_instance_is_empty(hub, db_path, 
     type_into(chromium, "f-age.2", "40")  # not asked "In school?": no school meals either
     assert not chromium.find_element("id", "q-pupil.2").is_displayed()
     assert not chromium.find_element("id", "q-meals.2").is_displayed()
+
+
+# -- What a person or a crafted request may do, and what it must not break ---------------
+
+@pytest.mark.parametrize("fields, action", [
+    ([("_repeat.visits", "²")], "draft"),
+    ([("_repeat.visits", "9" * 5000)], "draft"),
+    ([("_repeat.visits", "1")], "remove:visits:²"),
+    ([("_repeat.visits", "1")], "remove:visits:" + "9" * 5000),
+    ([("_repeat.visits", "1"), ("visit_date.-1", "2024-01-01")], "remove:visits:0"),
+])
+def test_odd_instance_counts_and_actions_change_nothing_and_crash_nothing(roster_hub, db_path,
+                                                                           fields, action):
+    phone = roster_hub.browser("en")
+    phone.signin()
+    path, _ = start(phone, "1")
+    post_page(phone, f"{path}/1", [("member_name.1", "Amina"), ("member_age.1", "41")])
+    post_page(phone, f"{path}/3", [("_repeat.visits", "1"), ("visit_date.1", "2024-03-01")],
+              action="draft")
+    response = post_page(phone, f"{path}/3", fields, action=action)
+    assert response.status_code < 500
+    assert len(stored(db_path)[1].get("visits", [])) <= 1
+
+
+def test_an_instance_is_removed_only_from_the_page_it_is_on(roster_hub, db_path):
+    phone = roster_hub.browser("en")
+    phone.signin()
+    path, _ = start(phone, "1")
+    post_page(phone, f"{path}/1", [("member_name.1", "Amina"), ("member_age.1", "41")])
+    post_page(phone, f"{path}/3", [("_repeat.visits", "1"), ("visit_date.1", "2024-03-01")],
+              action="draft")
+    post_page(phone, f"{path}/0", [("hh_size", "1")], action="remove:visits:1")
+    assert stored(db_path)[1]["visits"] == [{"visit_date": "2024-03-01"}]
+
+
+def test_retyping_the_count_keeps_what_was_typed_for_each_member(roster_hub, chromium):
+    sign_in(chromium, roster_hub)
+    chromium.get(f"{roster_hub.url}/forms/roster/phone?lang=en")
+    until(chromium, lambda d: css(d, "button.step-next").is_displayed())
+    type_into(chromium, "f-hh_size", "3")
+    css(chromium, "button.step-next").click()
+    for n, name in enumerate(["Amina", "Musa", "Zainab"], 1):
+        type_into(chromium, f"f-member_name.{n}", name)
+    css(chromium, "button.step-back").click()
+    size = chromium.find_element("id", "f-hh_size")
+    size.clear()  # on the way to typing the same number again: no members for a moment
+    size.send_keys("3")
+    css(chromium, "button.step-next").click()
+    names = [chromium.find_element("id", f"f-member_name.{n}").get_attribute("value")
+             for n in (1, 2, 3)]
+    assert names == ["Amina", "Musa", "Zainab"]
+
+
+def test_a_reload_brings_back_every_counted_member(roster_hub, chromium):
+    sign_in(chromium, roster_hub)
+    chromium.get(f"{roster_hub.url}/forms/roster/phone?lang=en")
+    until(chromium, lambda d: css(d, "button.step-next").is_displayed())
+    type_into(chromium, "f-hh_size", "2")
+    css(chromium, "button.step-next").click()
+    type_into(chromium, "f-member_name.1", "Amina")
+    type_into(chromium, "f-member_name.2", "Musa")
+    chromium.refresh()
+    until(chromium, lambda d: d.find_elements("id", "f-member_name.2"))
+    until(chromium, lambda d: d.find_element("id", "f-member_name.2").get_attribute("value"))
+    assert [chromium.find_element("id", f"f-member_name.{n}").get_attribute("value")
+            for n in (1, 2)] == ["Amina", "Musa"]
+
+
+FAMILY = {
+    "form_id": "family", "version": "1", "title": {"en": "Family"},
+    "sections": [
+        {"name": "kids", "label": {"en": "Child"}, "repeat": True, "questions": [
+            {"name": "kid_age", "type": "integer", "label": {"en": "Age"}},
+            {"name": "kid_phone", "type": "text", "label": {"en": "Phone"}},
+        ]},
+        {"name": "after", "label": {"en": "After"}, "questions": [
+            {"name": "why", "type": "text", "label": {"en": "Two children: anything to add?"},
+             "relevant": "count(${kid_phone}) = 2"},
+        ]},
+    ]}
+
+
+def test_a_later_page_counts_a_repeat_as_the_hub_does(hub, db_path, chromium):
+    """On the section pages, a repeat filled on an earlier page comes from the hub."""
+    import_forms(db_path, FAMILY)
+    sign_in(chromium, hub)
+    chromium.get(f"{hub.url}/forms/family?lang=en")
+    css(chromium, ".repeat-add").click()
+    type_into(chromium, "f-kid_age.1", "4")
+    type_into(chromium, "f-kid_age.2", "7")  # no phone numbers: the field is in no instance
+    css(chromium, 'button[value="next"]').click()
+    until(chromium, lambda d: d.find_elements("id", "q-why"))
+    assert chromium.find_element("id", "q-why").is_displayed()

@@ -14,6 +14,8 @@
   var earlier = contextNode ? JSON.parse(contextNode.textContent || '{}') : {};
   var blocks = [];
   var compiled = {};
+  // Each repeat's questions, those on other pages included (the hub puts them on the form).
+  var REPEAT_FIELDS = JSON.parse(form.getAttribute('data-repeats') || '{}');
   // Numbers are read with the symbols of the page's language, as the hub reads them.
   var DECIMAL = form.getAttribute('data-decimal') || '.', GROUP = form.getAttribute('data-group') || ',';
 
@@ -70,10 +72,11 @@
   // repeat's instances, as the hub keeps them.
   function currentValues() {
     var top = {}, repeats = {}, key;
+    for (key in REPEAT_FIELDS) { if (Object.prototype.hasOwnProperty.call(REPEAT_FIELDS, key)) { repeats[key] = []; } }
     for (key in earlier) {
       if (!Object.prototype.hasOwnProperty.call(earlier, key)) { continue; }
       var value = earlier[key];
-      if (Array.isArray(value) && value.length && typeof value[0] === 'object') { repeats[key] = value; } else { top[key] = value; }
+      if (Object.prototype.hasOwnProperty.call(repeats, key)) { repeats[key] = Array.isArray(value) ? value : []; } else { top[key] = value; }
     }
     Array.prototype.forEach.call(form.querySelectorAll('.repeat'), function (node) {
       repeats[node.getAttribute('data-repeat')] = [];
@@ -113,7 +116,7 @@
     Object.keys(state.repeats).forEach(function (repeat) {
       var list = state.repeats[repeat];
       values[repeat] = new E.Nodeset(list);
-      fieldsOf(repeat, list).forEach(function (name) {
+      fieldsOf(repeat).forEach(function (name) {
         values[name] = new E.Nodeset(list.map(function (item) { return item[name]; }));
       });
     });
@@ -123,20 +126,12 @@
       // one is empty, never another instance's.
       var repeat = instance.closest('.repeat').getAttribute('data-repeat');
       var own = holderOf(state, block);
-      fieldsOf(repeat, state.repeats[repeat]).forEach(function (name) { values[name] = own[name]; });
+      fieldsOf(repeat).forEach(function (name) { values[name] = own[name]; });
     }
     return values;
   }
 
-  function fieldsOf(repeat, list) {
-    var names = {};
-    list.forEach(function (item) { Object.keys(item).forEach(function (name) { names[name] = true; }); });
-    var node = form.querySelector('.repeat[data-repeat="' + repeat + '"] template');
-    if (node) {
-      Array.prototype.forEach.call(node.content.querySelectorAll('.q[data-name]'), function (q) { names[q.getAttribute('data-name')] = true; });
-    }
-    return Object.keys(names);
-  }
+  function fieldsOf(repeat) { return REPEAT_FIELDS[repeat] || []; }
 
   function positionOf(block) {
     var instance = block && instanceOf(block);
@@ -314,10 +309,15 @@
     });
   }
 
+  // Instances a repeat_count took away, with what was typed in them: a count typed again
+  // ("1" on the way to "12", a slip corrected) brings them back.
+  var setAside = {};
+
   function addInstance(repeat) {
-    var list = instancesOf(repeat);
+    var list = instancesOf(repeat), kept = setAside[repeat.getAttribute('data-repeat')] || [];
     if (list.length >= Number(repeat.getAttribute('data-max'))) { return; }
-    var instance = repeat.querySelector('template').content.firstElementChild.cloneNode(true);
+    var instance = kept.length ? kept.pop()
+      : repeat.querySelector('template').content.firstElementChild.cloneNode(true);
     var after = list.length ? list[list.length - 1] : repeat.querySelector('input[type=hidden]');
     after.parentNode.insertBefore(instance, after.nextSibling);
     renumber(instance, list.length + 1);
@@ -325,6 +325,10 @@
   }
 
   function removeInstance(repeat, instance) {
+    if (repeat.hasAttribute('data-repeat-count')) {
+      var name = repeat.getAttribute('data-repeat');
+      (setAside[name] = setAside[name] || []).push(instance);
+    }
     instance.remove();
     instancesOf(repeat).forEach(function (node, i) { renumber(node, i + 1); });
     counted(repeat);
@@ -380,6 +384,7 @@
   // A form cleared for the next interview starts with as many instances as it was given.
   form.addEventListener('reset', function () {
     initial.forEach(function (pair) { setInstances(pair[0], pair[1]); });
+    setAside = {};  // the next interview never gets the last one's answers back
   });
 
   // A changed answer is checked at once, but an empty one only when the page is sent.
@@ -407,7 +412,7 @@
     // For a draft kept on the phone: as many instances as it had, before its answers return.
     setInstances: function (name, count) {
       var repeat = form.querySelector('.repeat[data-repeat="' + name + '"]');
-      if (repeat && !repeat.hasAttribute('data-repeat-count')) { setInstances(repeat, count); }
+      if (repeat) { setInstances(repeat, count); }
     }
   };
   var problems = document.getElementById('problems');

@@ -247,7 +247,7 @@
     });
     pairs.forEach(function (pair) {
       var name = pair[0], value = pair[1];
-      if (name === 'csrf_token' || name === '_shown' || name === '_enumerator') { return; }
+      if (name === 'csrf_token' || name === '_shown' || name === '_enumerator' || name === '_locale') { return; }
       Array.prototype.forEach.call(form.querySelectorAll('[name="' + name + '"]'), function (input) {
         if (input.type === 'radio' || input.type === 'checkbox') {
           if (input.value === value) { input.checked = true; }
