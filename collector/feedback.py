@@ -13,7 +13,7 @@ from . import validation
 from .db import get_db
 from .errors import from_outbox
 from .form_library import get_form
-from .i18n import current_locale
+from .i18n import posted_locale
 from .records import (RecordError, format_receipt_code, is_uuid, new_uuid, replies_for_receipt,
                       submit_anonymous)
 from .security import limiter
@@ -39,7 +39,7 @@ def submit():
     record_uuid = request.form.get("_uuid", "")
     if not is_uuid(record_uuid):
         abort(400)
-    result = validation.read_all(form, request.form, current_locale(), strict=True,
+    result = validation.read_all(form, request.form, posted_locale(), strict=True,
                                  stored=validation.defaults(form))
     answers = result.answers
     if (result.errors or result.unseen) and from_outbox():
@@ -51,7 +51,7 @@ def submit():
         notice = gettext("Your answers open more questions. Please look at them and send again.")
         return _render(form, record_uuid, answers, raw=result.raw, notice=notice)
     try:
-        code = submit_anonymous(get_db(), record_uuid, form, current_locale(), answers)
+        code = submit_anonymous(get_db(), record_uuid, form, posted_locale(), answers)
     except RecordError:
         abort(409)
     session["receipt_code"] = code

@@ -49,6 +49,14 @@ def current_locale() -> str:
     return str(get_locale())
 
 
+def posted_locale() -> str:
+    """The language of the page the answers were typed on: numbers are read its way. A
+    phone may send a record later, or from a copy of the page kept in another language
+    than the one its cookie says."""
+    asked = request.form.get("_locale")
+    return asked if asked in supported_locales() else current_locale()
+
+
 def text_direction(locale: str | None = None) -> str:
     return Locale.parse(locale or current_locale()).character_order == "right-to-left" and "rtl" or "ltr"
 

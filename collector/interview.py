@@ -17,7 +17,7 @@ from .db import get_db
 from .errors import from_outbox
 from .forms import MAX_INSTANCES
 from .form_library import available_forms, get_form
-from .i18n import current_locale
+from .i18n import current_locale, posted_locale
 from .records import (RecordError, finalize, finalize_whole, get_record, is_uuid, list_records,
                       new_uuid, save_answers)
 
@@ -70,15 +70,15 @@ def submit_whole(form_id: str):
     if request.form.get("_action") == "draft":
         return _keep_whole_draft(form, record_uuid, stored)
     if _changes_instances(action):
-        result = validation.read_all(form, request.form, current_locale(), strict=False,
+        result = validation.read_all(form, request.form, posted_locale(), strict=False,
                                      stored=stored)
         return render_whole(form, record_uuid, _change_instances(form, result.answers, action),
                             _kept_raw(result, action))
-    result = validation.read_all(form, request.form, current_locale(), strict=True, stored=stored)
+    result = validation.read_all(form, request.form, posted_locale(), strict=True, stored=stored)
     if result.errors or result.unseen:
         return _whole_needs_attention(form, record_uuid, result, stored)
     try:
-        revision = finalize_whole(get_db(), record_uuid, form, current_locale(), g.user["id"],
+        revision = finalize_whole(get_db(), record_uuid, form, posted_locale(), g.user["id"],
                                   result.answers)
     except RecordError as error:
         abort(409 if error.code != "locked" else 403)
@@ -92,19 +92,21 @@ def _changes_instances(action: str) -> bool:
     return action.startswith(("add:", "remove:"))
 
 
-def _change_instances(form, answers: dict, action: str) -> dict:
+def _change_instances(form, answers: dict, action: str, page: int | None = None) -> dict:
     """`add:members` appends an instance of the repeat; `remove:members:2` removes the
-    second. Anything else (an unknown repeat, a position out of range) changes nothing."""
+    second. Anything else (an unknown repeat, one not on the page sent, a position out of
+    range) changes nothing."""
     kind, _, target = action.partition(":")
     repeat, _, position = target.partition(":")
     if repeat not in form.repeats or form.sections[validation.index_of(form, repeat)].get(
-            "repeat_count"):
+            "repeat_count") or (page is not None and form.sections[page]["name"] != repeat):
         return answers
     found = [dict(item) for item in repeats.instances(answers, repeat)]
+    at = repeats.posted_count(position)
     if kind == "add" and len(found) < MAX_INSTANCES:
         found.append(validation.blank_instances(form)[repeat])
-    elif kind == "remove" and position.isdigit() and 1 <= int(position) <= len(found):
-        del found[int(position) - 1]
+    elif kind == "remove" and at is not None and 1 <= at <= len(found):
+        del found[at - 1]
     return validation.prune(form, {**answers, repeat: found})
 
 
@@ -148,7 +150,7 @@ def _someone_elses():
 
 
 def _keep_whole_draft(form, record_uuid, stored):
-    result = validation.read_all(form, request.form, current_locale(), strict=False, stored=stored)
+    result = validation.read_all(form, request.form, posted_locale(), strict=False, stored=stored)
     if result.errors:
         return render_whole(form, record_uuid, result.answers, result), 422
     _save(record_uuid, form, result.answers)
@@ -169,7 +171,7 @@ def _whole_needs_attention(form, record_uuid, result, stored):
         notice = (None if result.errors else
                   gettext("Your answers open more questions. Please look at them and send again."))
         return render_whole(form, record_uuid, result.answers, result, notice), 422
-    draft = validation.read_all(form, request.form, current_locale(), strict=False, stored=stored)
+    draft = validation.read_all(form, request.form, posted_locale(), strict=False, stored=stored)
     _save(record_uuid, form, draft.answers)
     message = gettext("Record %(code)s reached the hub as a draft: some answers need attention. "
                       "Resume it from the record list.", code=record_uuid[:8])
@@ -200,14 +202,14 @@ def page(record_uuid: str, page: int):
     if request.method == "GET":
         return render_page(form, record_uuid, page, answers)
     action = request.form.get("_action", "next")
-    result = validation.read_page(form, page, request.form, answers, current_locale(),
+    result = validation.read_page(form, page, request.form, answers, posted_locale(),
                                   strict=action == "next")
     if result.errors and not _changes_instances(action):
         return render_page(form, record_uuid, page, result.answers, result), 422
     if _changes_instances(action):
         # Without the page's script, adding or removing an instance is a round trip: what
         # was typed is kept (a wrong value stays on the page with its message).
-        answers = _change_instances(form, result.answers, action)
+        answers = _change_instances(form, result.answers, action, page)
         _save(record_uuid, form, answers)
         return render_page(form, record_uuid, page, answers, _kept_raw(result, action))
     _save(record_uuid, form, result.answers)
@@ -291,7 +293,7 @@ def render_whole(form, record_uuid, answers, result=None, notice=None):
 
 def _save(record_uuid, form, answers):
     try:
-        save_answers(get_db(), record_uuid, form, current_locale(), g.user["id"], answers)
+        save_answers(get_db(), record_uuid, form, posted_locale(), g.user["id"], answers)
     except RecordError as error:
         abort(403 if error.code == "locked" else 409)
 

@@ -93,3 +93,17 @@ def test_the_phone_reads_a_number_as_the_hub_does(measures_hub, chromium, db_pat
         from selenium.webdriver.support.ui import WebDriverWait
         WebDriverWait(chromium, 20).until(lambda d: "/phone" not in d.current_url)
         assert stored(db_path)[0]["weight"] == (2.75 if typed == "2,75" else 1500.5)
+
+
+def test_a_number_is_read_in_the_language_of_the_page_it_was_typed_on(measures_hub, db_path):
+    """A phone may send a page kept in Spanish while its language cookie still says English."""
+    phone = measures_hub.browser("en")
+    phone.signin()
+    page = phone.get("/forms/measures").text
+    path = re.search(r'<form method="post" action="(/records/[^"]+)"', page).group(1)
+    response = phone.post(path, [("form_id", "measures"), ("_action", "next"),
+                                 ("_locale", "es"), ("_shown", "weight"), ("_shown", "people"),
+                                 ("weight", "1.500"), ("people", "")])
+    assert response.url.endswith("/review")
+    assert stored(db_path) == [{"weight": 1500.0}]
+    assert query(db_path, "SELECT locale FROM records")[0]["locale"] == "es"
