@@ -84,7 +84,7 @@ def healthz():
 
 def _urls() -> list[str]:
     port = request.host.rpartition(":")[2]
-    port = int(port) if port.isdigit() else (443 if request.scheme == "https" else 80)
+    port = int(port) if port.isdecimal() else (443 if request.scheme == "https" else 80)
     return hub_urls(port, request.scheme, current_app.config.get("PUBLIC_HOST"))
 
 

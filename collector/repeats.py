@@ -10,6 +10,7 @@ how many instances a repeat has, and what an expression in an instance can see.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Mapping
 from datetime import datetime
 
@@ -18,6 +19,11 @@ from flask_babel import get_locale
 
 from . import expressions
 from .forms import MAX_INSTANCES
+
+
+def posted_count(text: str) -> int | None:
+    """An instance count or position as a page posts it: a few ASCII digits, or None."""
+    return int(text) if re.fullmatch(r"[0-9]{1,9}", text or "") else None
 
 
 def instances(answers: dict, repeat: str) -> list[dict]:

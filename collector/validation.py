@@ -209,9 +209,9 @@ def _posted_instances(form, index: int, formdata, answers: dict) -> None:
     if repeat not in form.repeats:
         return
     found = repeats.instances(answers, repeat)
-    posted = formdata.get(f"_repeat.{repeat}", "")
-    if repeats.target_count(form, repeat, answers) is None and posted.isdigit():
-        count = min(int(posted), MAX_INSTANCES)
+    posted = repeats.posted_count(formdata.get(f"_repeat.{repeat}", ""))
+    if repeats.target_count(form, repeat, answers) is None and posted is not None:
+        count = min(posted, MAX_INSTANCES)
         blank = blank_instances(form)[repeat]
         answers[repeat] = found[:count] + [dict(blank) for _ in range(count - len(found))]
     else:
@@ -267,8 +267,13 @@ def _parse_text(form, question, text, locale):
 
 def read_integer(text: str) -> int | None:
     """A whole number as typed: digits (Arabic-Indic ones too), an optional sign."""
-    text = text.strip().translate(EASTERN_DIGITS)
+    text = _trimmed(text).translate(EASTERN_DIGITS)
     return int(text) if INTEGER_PATTERN.match(text) else None
+
+
+def _trimmed(text: str) -> str:
+    """Spaces off both ends, as the page's script trims them (a byte-order mark too)."""
+    return text.strip().strip("\ufeff").strip()
 
 
 def read_decimal(text: str, decimal: str, group: str) -> float | None:
@@ -277,7 +282,7 @@ def read_decimal(text: str, decimal: str, group: str) -> float | None:
     decimal symbol, or a point where the point is not the group symbol. Anything else
     ("2,75" in English, "12.5.", "1e5") is not read at all rather than guessed: the phone's
     script reads numbers with the same rules (readDecimal in expressions.js)."""
-    text = text.strip().translate(EASTERN_DIGITS)
+    text = _trimmed(text).translate(EASTERN_DIGITS)
     groups = SPACES if group.isspace() else group
     points = decimal + ("." if "." not in groups else "") + "\u066b"  # and the Arabic point
     match = re.fullmatch(rf"([+-]?)([0-9]{{1,3}}(?:[{re.escape(groups)}][0-9]{{3}})+|[0-9]*)"
@@ -285,7 +290,8 @@ def read_decimal(text: str, decimal: str, group: str) -> float | None:
     if not match or not re.search("[0-9]", text):
         return None
     sign, whole, fraction = match.groups()
-    return float(f"{sign}{re.sub('[^0-9]', '', whole)}.{fraction or '0'}")
+    number = float(f"{sign}{re.sub('[^0-9]', '', whole)}.{fraction or '0'}")
+    return number if math.isfinite(number) else None
 
 
 def number_symbols(locale: str) -> tuple[str, str]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import re
 import secrets
 import uuid as uuid_module
 
@@ -19,6 +20,8 @@ from .store import Store, get_store
 
 bp = Blueprint("api", __name__, url_prefix=API_PREFIX)
 PAGE_SIZE = 1000
+# A cursor: digits SQLite can hold (a longer one is a bad request, not a crash).
+WHOLE_NUMBER = re.compile(r"[0-9]{1,18}")
 
 
 @bp.errorhandler(ProtocolError)
@@ -131,7 +134,7 @@ def form_version(form_id: str, version: str):
 @device_required
 def replies():
     after = request.args.get("after", "0")
-    if not after.isdigit():
+    if not WHOLE_NUMBER.fullmatch(after):
         raise ProtocolError("invalid_message", "after must be a whole number.")
     rows = get_store().replies_for_device(g.device["id"], int(after), PAGE_SIZE)
     cursor = rows[-1]["seq"] if rows else int(after)
@@ -152,7 +155,7 @@ def reconcile():
 def reconcile_records():
     after_uuid = request.args.get("after_uuid", "")
     after_revision = request.args.get("after_revision", "0")
-    if not after_revision.isdigit():
+    if not WHOLE_NUMBER.fullmatch(after_revision):
         raise ProtocolError("invalid_message", "after_revision must be a whole number.")
     pairs = get_store().record_pairs(g.device["id"], (after_uuid, int(after_revision)),
                                      PAGE_SIZE)

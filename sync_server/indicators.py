@@ -767,7 +767,7 @@ def _compute_from_cube(db, indicator: Indicator, by, where) -> list:
 def _natural(group) -> tuple:
     """Sort "5-9" before "10-14": numbers in a group name compare as numbers."""
     parts = re.split(r"(\d+)", group or "")
-    return tuple((0, int(p), "") if p.isdigit() else (1, 0, p) for p in parts if p)
+    return tuple((0, int(p), "") if p.isdecimal() else (1, 0, p) for p in parts if p)
 
 
 def compare(db, family: str, k: int = DEFAULT_K, where: dict | None = None) -> Result:

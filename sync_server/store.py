@@ -7,6 +7,7 @@ methods without touching the API, the CLI or the ingestion logic.
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import sqlite_utils
@@ -413,7 +414,7 @@ def answer_slot(answers: dict, field: str) -> tuple[dict, str]:
         return answers, field
     position, _, name = rest.partition(".")
     instances = answers.get(repeat)
-    index = int(position) - 1 if position.isdigit() else -1
+    index = int(position) - 1 if re.fullmatch(r"[0-9]{1,4}", position) else -1
     if not name or not isinstance(instances, list) or not 0 <= index < len(instances) \
             or not isinstance(instances[index], dict):
         raise KeyError(field)

@@ -462,7 +462,8 @@ function readDecimal(text, decimal, group) {
   const m = new RegExp('^([+-]?)([0-9]{1,3}(?:' + charClass(groups) + '[0-9]{3})+|[0-9]*)(?:' +
     charClass(points) + '([0-9]*))?$').exec(t);
   if (!m || !/[0-9]/.test(t)) return null;
-  return Number(m[1] + m[2].replace(/[^0-9]/g, '') + '.' + (m[3] || '0'));
+  const number = Number(m[1] + m[2].replace(/[^0-9]/g, '') + '.' + (m[3] || '0'));
+  return isFinite(number) ? number : null;
 }
 
 const FormExpressions = {
