@@ -138,6 +138,11 @@ def correct(record_uuid: str):
     revisions = store.record_revisions(record_uuid)
     if not revisions:
         abort(404)
+    if request.form.get("revision", str(revisions[-1]["revision"])) != str(revisions[-1]["revision"]):
+        # A newer revision came in since the page was opened: its instances may have moved.
+        flash(gettext("This record received a new revision since you opened it: check the "
+                      "answers and correct again."))
+        return redirect(url_for("data.record", record_uuid=record_uuid))
     form = known_form(store, revisions[-1]["form_id"], revisions[-1]["form_version"])
     if form is None or field not in correctable_fields(form, revisions[-1]["answers_current"]
                                                       or revisions[-1]["answers"]):

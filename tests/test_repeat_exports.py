@@ -519,3 +519,31 @@ def test_the_records_api_gives_a_repeats_rows_page_by_page(team, roster_records)
     assert {r["members"] for r in records} == {3, 1, None}  # the main rows: counts
     missing = requests.get(url, params={"repeat": "nope"}, auth=auth, timeout=10)
     assert missing.status_code == 404 and missing.json()["error"]["code"] == "unknown_repeat"
+
+
+def test_a_correction_made_on_an_older_revision_is_refused(central, team, roster_records):
+    from test_workspace import signed_in
+
+    analyst = signed_in(team, "analyst")
+    record_uuid = roster_records[0]["uuid"]  # now at revision 2
+    page = analyst.get(f"/data/record/{record_uuid}").text
+    assert 'name="revision" value="2"' in page
+    response = analyst.post(f"/data/record/{record_uuid}/correct",
+                            {"field": "members.2.member_age", "value": "9", "revision": "1"},
+                            csrf_from=page)
+    assert "received a new revision since you opened it" in response.text
+    assert query(central.database, "SELECT answers_current FROM records WHERE uuid = ?"
+                 " AND is_latest = 1", [record_uuid])[0]["answers_current"] is None
+
+
+@pytest.mark.parametrize("path", ["/api/v1/replies?after=" + "9" * 40,
+                                  "/api/v1/replies?after=²",
+                                  "/api/v1/reconcile/records?after_revision=" + "9" * 40])
+def test_an_oversized_cursor_is_a_bad_request_not_a_crash(central, device, path):
+    import requests
+
+    from test_sync_api import HEADERS
+
+    response = requests.get(central.url + path, timeout=10, headers=dict(
+        HEADERS, Authorization=f"Bearer {device['device_token']}"))
+    assert response.status_code == 400 and response.json()["error"]["code"] == "invalid_message"
