@@ -499,12 +499,17 @@ def test_an_instance_is_removed_only_from_the_page_it_is_on(roster_hub, db_path)
     assert stored(db_path)[1]["visits"] == [{"visit_date": "2024-03-01"}]
 
 
+def members_page(driver, hub, size: str) -> None:
+    """The roster on a phone, the household size given, at the members' section."""
+    sign_in(driver, hub)
+    driver.get(f"{hub.url}/forms/roster/phone?lang=en")
+    until(driver, lambda d: css(d, "button.step-next").is_displayed())
+    type_into(driver, "f-hh_size", size)
+    css(driver, "button.step-next").click()
+
+
 def test_retyping_the_count_keeps_what_was_typed_for_each_member(roster_hub, chromium):
-    sign_in(chromium, roster_hub)
-    chromium.get(f"{roster_hub.url}/forms/roster/phone?lang=en")
-    until(chromium, lambda d: css(d, "button.step-next").is_displayed())
-    type_into(chromium, "f-hh_size", "3")
-    css(chromium, "button.step-next").click()
+    members_page(chromium, roster_hub, "3")
     for n, name in enumerate(["Amina", "Musa", "Zainab"], 1):
         type_into(chromium, f"f-member_name.{n}", name)
     css(chromium, "button.step-back").click()
@@ -518,11 +523,7 @@ def test_retyping_the_count_keeps_what_was_typed_for_each_member(roster_hub, chr
 
 
 def test_a_reload_brings_back_every_counted_member(roster_hub, chromium):
-    sign_in(chromium, roster_hub)
-    chromium.get(f"{roster_hub.url}/forms/roster/phone?lang=en")
-    until(chromium, lambda d: css(d, "button.step-next").is_displayed())
-    type_into(chromium, "f-hh_size", "2")
-    css(chromium, "button.step-next").click()
+    members_page(chromium, roster_hub, "2")
     type_into(chromium, "f-member_name.1", "Amina")
     type_into(chromium, "f-member_name.2", "Musa")
     chromium.refresh()
