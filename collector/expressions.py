@@ -63,6 +63,9 @@ class Context:
     position: int | None = None  # 1-based repeat instance for position()
     choice_label: Callable[[str, str], str | None] | None = None  # (field, choice) -> label
     choice: Mapping[str, Any] | None = None  # a choice's columns, for a choice filter
+    # Inside a repeat, `values` has this instance's answers; these are each repeated
+    # question's answers across all instances, for indexed-repeat()'s first argument.
+    nodesets: Mapping[str, Any] | None = None
 
 
 class Nodeset(tuple):
@@ -602,6 +605,11 @@ class _Call:
 
     def evaluate(self, ctx: Context) -> Any:
         values = [argument.evaluate(ctx) for argument in self.arguments]
+        first = self.arguments[0] if self.arguments else None
+        if self.name == "indexed-repeat" and isinstance(first, _Field) and ctx.nodesets:
+            # ODK: the field across every instance, even inside one of them.
+            whole = ctx.nodesets.get(first.name)
+            values[0] = _field_value(whole) if whole is not None else values[0]
         return FUNCTIONS[self.name].apply(ctx, *values)
 
     def references(self) -> set[str]:
@@ -854,7 +862,8 @@ def evaluate(source: str, values: Mapping[str, Any] | None = None, current: Any 
     return parse(source).evaluate(Context(values or {}, current, now, position, choice_label))
 
 
-CONTEXT_KEYS = frozenset({"values", "current", "now", "position", "choice_label", "choice"})
+CONTEXT_KEYS = frozenset({"values", "current", "now", "position", "choice_label", "choice",
+                          "nodesets"})
 
 
 def _prepare(ctx: Context | Mapping[str, Any] | None) -> Context:

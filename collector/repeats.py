@@ -92,7 +92,7 @@ def context(form, answers: dict, question=None, current=None, now=None) -> expre
     return expressions.Context(values=Scope(form, answers, question), current=current,
                                now=now or datetime.now(),
                                position=None if question is None else question.position,
-                               choice_label=_choice_labels(form))
+                               choice_label=_choice_labels(form), nodesets=Scope(form, answers))
 
 
 def _choice_labels(form):

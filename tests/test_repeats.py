@@ -558,3 +558,32 @@ def test_a_later_page_counts_a_repeat_as_the_hub_does(hub, db_path, chromium):
     css(chromium, 'button[value="next"]').click()
     until(chromium, lambda d: d.find_elements("id", "q-why"))
     assert chromium.find_element("id", "q-why").is_displayed()
+
+
+SIBLINGS = {
+    "form_id": "siblings", "version": "1", "title": {"en": "Siblings"},
+    "sections": [{"name": "kids", "label": {"en": "Child"}, "repeat": True, "questions": [
+        {"name": "age", "type": "integer", "label": {"en": "Age"}},
+        {"name": "gap", "type": "calculate",
+         "calculation": "indexed-repeat(${age}, ${kids}, position(..) - 1) - ${age}"},
+        {"name": "twin", "type": "text", "label": {"en": "A twin of the child before?"},
+         "relevant": "${age} = indexed-repeat(${age}, ${kids}, position(..) - 1)"},
+    ]}]}
+
+
+def test_indexed_repeat_reads_the_previous_instance_on_hub_and_phone(hub, db_path, chromium):
+    from collector import validation
+
+    form = load_form(SIBLINGS)
+    answers = validation.compute(form, {"kids": [{"age": 9}, {"age": 6}, {"age": 6}]})
+    assert [kid.get("gap") for kid in answers["kids"]] == [None, 3, 0]
+    import_forms(db_path, SIBLINGS)
+    sign_in(chromium, hub)
+    chromium.get(f"{hub.url}/forms/siblings/phone?lang=en")
+    type_into(chromium, "f-age.1", "9")
+    for _ in range(2):
+        css(chromium, ".repeat-add").click()
+    type_into(chromium, "f-age.2", "6")
+    type_into(chromium, "f-age.3", "6")
+    shown = [chromium.find_element("id", f"q-twin.{n}").is_displayed() for n in (1, 2, 3)]
+    assert shown == [False, False, True]

@@ -394,7 +394,10 @@ function evaluateNode(node, env) {
     case 'current': return env.current;
     case 'column': return env.choice && has(env.choice, node.name) ? env.choice[node.name] : '';
     case 'negate': return -toNumber(evaluateNode(node.operand, env));
-    case 'call': return FUNCTIONS[node.name][2].apply(null, [env].concat(node.args.map((arg) => evaluateNode(arg, env))));
+    case 'call': return FUNCTIONS[node.name][2].apply(null, [env].concat(node.args.map((arg, i) =>
+      // ODK: indexed-repeat()'s field is the field across every instance, even inside one.
+      (i === 0 && node.name === 'indexed-repeat' && arg.type === 'field' && env.nodesets &&
+       has(env.nodesets, arg.name) ? fieldValue(env.nodesets[arg.name]) : evaluateNode(arg, env)))));
   }
   const op = node.op, left = evaluateNode(node.left, env);
   if (op === 'and') return toBoolean(left) && toBoolean(evaluateNode(node.right, env));
@@ -424,7 +427,8 @@ Expression.prototype.references = function () { return Object.keys(collectRefere
 Expression.prototype.evaluate = function (ctx) {
   ctx = ctx || {};
   return evaluateNode(this.tree, {values: ctx.values || {}, current: fieldValue(ctx.current),
-    now: nowDays(ctx.now), position: ctx.position, choiceLabel: ctx.choiceLabel, choice: ctx.choice});
+    now: nowDays(ctx.now), position: ctx.position, choiceLabel: ctx.choiceLabel, choice: ctx.choice,
+    nodesets: ctx.nodesets});
 };
 
 let cache = Object.create(null), cached = 0;

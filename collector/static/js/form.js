@@ -150,7 +150,8 @@
   function result(source, state, block, current) {
     if (!compiled[source]) { compiled[source] = E.parse(source); }
     return compiled[source].evaluate({ values: scopeOf(state, block), current: current,
-      now: new Date(), position: positionOf(block), choiceLabel: choiceLabel });
+      now: new Date(), position: positionOf(block), choiceLabel: choiceLabel,
+      nodesets: source.indexOf('indexed-repeat') === -1 ? null : scopeOf(state, null) });
   }
 
   // jr:choice-name(): the label the page shows for that choice (the hub's, in its language).
