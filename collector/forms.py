@@ -340,6 +340,14 @@ class FormDefinition:
         }
 
     @cached_property
+    def _sections_by_name(self) -> dict[str, dict]:
+        return {s["name"]: s for s in self.sections}
+
+    def section(self, name: str) -> dict:
+        """The section (or repeat) called `name`."""
+        return self._sections_by_name[name]
+
+    @cached_property
     def repeats(self) -> dict[str, list[Question]]:
         """Each repeat's questions, by the repeat's name (where its instances are stored)."""
         return {s["name"]: [self.questions[q["name"]] for q in s["questions"]]

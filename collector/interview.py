@@ -98,8 +98,8 @@ def _change_instances(form, answers: dict, action: str, page: int | None = None)
     range) changes nothing."""
     kind, _, target = action.partition(":")
     repeat, _, position = target.partition(":")
-    if repeat not in form.repeats or form.sections[validation.index_of(form, repeat)].get(
-            "repeat_count") or (page is not None and form.sections[page]["name"] != repeat):
+    if repeat not in form.repeats or form.section(repeat).get("repeat_count") or (
+            page is not None and form.sections[page]["name"] != repeat):
         return answers
     found = [dict(item) for item in repeats.instances(answers, repeat)]
     at = repeats.posted_count(position)

@@ -108,13 +108,9 @@ def _choice_labels(form):
     return label
 
 
-def _section(form, repeat: str) -> dict:
-    return next(s for s in form.sections if s["name"] == repeat)
-
-
 def applies(form, repeat: str, answers: dict) -> bool:
     """Whether the repeat's own relevance holds: when it does not, it has no instances."""
-    source = _section(form, repeat).get("relevant")
+    source = form.section(repeat).get("relevant")
     return not source or expressions.to_boolean(
         expressions.parse(source).evaluate(context(form, answers)))
 
@@ -122,7 +118,7 @@ def applies(form, repeat: str, answers: dict) -> bool:
 def target_count(form, repeat: str, answers: dict) -> int | None:
     """How many instances the repeat's repeat_count asks for now (None: the person
     decides), from 0 to MAX_INSTANCES."""
-    source = _section(form, repeat).get("repeat_count")
+    source = form.section(repeat).get("repeat_count")
     if not source:
         return None
     number = expressions.to_number(expressions.parse(source).evaluate(context(form, answers)))

@@ -29,7 +29,7 @@ TIME_PATTERN = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)(:[0-5]\d(\.\d+)?)?$")
 def is_relevant(form, question, answers: dict, now=None) -> bool:
     """Whether the question (in an instance: that instance's copy) is asked, given the
     answers so far: its section's and its own relevance."""
-    section = form.sections[section_index(form, question)]
+    section = form.section(question.section)
     ctx = None
     for source in (section.get("relevant"), question.get("relevant")):
         if not source:
@@ -38,15 +38,6 @@ def is_relevant(form, question, answers: dict, now=None) -> bool:
         if not expressions.to_boolean(expressions.parse(source).evaluate(ctx)):
             return False
     return True
-
-
-def section_index(form, question) -> int:
-    return index_of(form, question.section)
-
-
-def index_of(form, name: str) -> int:
-    """The index of the section (or repeat) called `name`."""
-    return next(i for i, s in enumerate(form.sections) if s["name"] == name)
 
 
 def section_is_relevant(form, index: int, answers: dict) -> bool:

@@ -168,8 +168,7 @@ def answer_rows(form, current: dict, received: dict) -> list[dict]:
 
 
 def _instance_rows(form, repeat: str, now: list, then: list) -> list[dict]:
-    section = next(s for s in form.sections if s["name"] == repeat)
-    label = form.text(section["label"], current_locale())
+    label = form.text(form.section(repeat)["label"], current_locale())
     rows = []
     for position in range(1, max(len(now), len(then)) + 1):
         mine = now[position - 1] if position <= len(now) else {}
