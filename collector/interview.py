@@ -67,7 +67,7 @@ def submit_whole(form_id: str):
     form = get_form(form_id, record["form_version"] if record else request.form.get("form_version"))
     stored = record["answers"] if record else validation.defaults(form)
     action = request.form.get("_action", "")
-    if request.form.get("_action") == "draft":
+    if action == "draft":
         return _keep_whole_draft(form, record_uuid, stored)
     if _changes_instances(action):
         result = validation.read_all(form, request.form, posted_locale(), strict=False,
@@ -204,14 +204,14 @@ def page(record_uuid: str, page: int):
     action = request.form.get("_action", "next")
     result = validation.read_page(form, page, request.form, answers, posted_locale(),
                                   strict=action == "next")
-    if result.errors and not _changes_instances(action):
-        return render_page(form, record_uuid, page, result.answers, result), 422
     if _changes_instances(action):
         # Without the page's script, adding or removing an instance is a round trip: what
         # was typed is kept (a wrong value stays on the page with its message).
         answers = _change_instances(form, result.answers, action, page)
         _save(record_uuid, form, answers)
         return render_page(form, record_uuid, page, answers, _kept_raw(result, action))
+    if result.errors:
+        return render_page(form, record_uuid, page, result.answers, result), 422
     _save(record_uuid, form, result.answers)
     if result.unseen and action == "next":
         notice = gettext("Your answers open more questions on this page. Please answer them.")

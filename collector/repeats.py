@@ -88,9 +88,9 @@ class Scope(Mapping):
         return sum(1 for _ in self)
 
 
-def context(form, answers: dict, question=None, current=None, now=None) -> expressions.Context:
+def context(form, answers: dict, question=None, current=None) -> expressions.Context:
     return expressions.Context(values=Scope(form, answers, question), current=current,
-                               now=now or datetime.now(),
+                               now=datetime.now(),
                                position=None if question is None else question.position,
                                choice_label=_choice_labels(form), nodesets=Scope(form, answers))
 

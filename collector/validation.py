@@ -26,7 +26,7 @@ SPACES = " \u00a0\u202f"
 TIME_PATTERN = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)(:[0-5]\d(\.\d+)?)?$")
 
 
-def is_relevant(form, question, answers: dict, now=None) -> bool:
+def is_relevant(form, question, answers: dict) -> bool:
     """Whether the question (in an instance: that instance's copy) is asked, given the
     answers so far: its section's and its own relevance."""
     section = form.section(question.section)
@@ -34,7 +34,7 @@ def is_relevant(form, question, answers: dict, now=None) -> bool:
     for source in (section.get("relevant"), question.get("relevant")):
         if not source:
             continue
-        ctx = ctx or repeats.context(form, answers, question, now=now)
+        ctx = ctx or repeats.context(form, answers, question)
         if not expressions.to_boolean(expressions.parse(source).evaluate(ctx)):
             return False
     return True
