@@ -157,3 +157,12 @@ def m001_initial(db: sqlite_utils.Database):
 def m002_purge_and_sync_state(db: sqlite_utils.Database):
     # When identifying fields were removed from a synced record (`collector purge`).
     db.execute("ALTER TABLE records ADD COLUMN purged_at TEXT")
+
+
+@migrations()
+def m003_security_log_and_sessions(db: sqlite_utils.Database):
+    from . import security_log, sessions
+
+    db.execute(security_log.TABLE_SQL)
+    db.execute(sessions.TABLE_SQL)
+    db.execute(sessions.INDEX_SQL)

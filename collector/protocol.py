@@ -90,6 +90,8 @@ class EnrollSchema(_Strict):
     # Made by the collector before asking: a retry after a lost answer is recognised.
     enrollment_id = fields.UUID(required=True)
     app_version = fields.String(validate=validate.Length(max=40), load_default="")
+    # The device's own signing key (Ed25519, base64): the server verifies its bundles with it.
+    device_public_key = fields.String(validate=validate.Length(max=200), load_default=None)
 
 
 def load(schema: Schema, data) -> dict:

@@ -488,3 +488,12 @@ def m003_export_order(db: sqlite_utils.Database):
     # index, SQLite streams them without sorting a million rows first.
     db.execute("DROP INDEX records_latest")
     db.execute("CREATE INDEX records_latest ON records (form_id, is_latest, received_at, uuid)")
+
+
+@migrations()
+def m004_security_log_and_sessions(db: sqlite_utils.Database):
+    from collector import security_log, sessions
+
+    db.execute(security_log.TABLE_SQL)
+    db.execute(sessions.TABLE_SQL)
+    db.execute(sessions.INDEX_SQL)

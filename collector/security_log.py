@@ -1,0 +1,49 @@
+"""The security event log of either app: sign-ins, lockouts, enrollments, exports, roles.
+
+Both apps keep a `security_events` table of the same shape. An entry names its account by
+an internal id (`user:12`, `device:<uuid>`), never by a person's name, and never stores a
+client's address: the log itself must hold no personal data (docs/security.md).
+"""
+
+from __future__ import annotations
+
+from .clock import now_iso
+
+# Every event either app writes; a name outside this list is a programming error.
+EVENTS = frozenset({
+    "signin_succeeded", "signin_failed", "signin_throttled", "signed_out", "sessions_ended",
+    "user_added", "password_changed", "account_disabled", "account_enabled", "role_changed",
+    "api_token_created", "api_token_revoked", "api_auth_failed",
+    "device_enrolled", "device_enrollment_repeated", "device_enrollment_refused",
+    "device_revoked", "server_changed", "form_refused",
+    "export", "record_refused", "bundle_imported", "bundle_refused",
+})
+TABLE_SQL = """CREATE TABLE IF NOT EXISTS security_events (
+    id INTEGER PRIMARY KEY, at TEXT NOT NULL, event TEXT NOT NULL,
+    account TEXT, detail TEXT)"""
+MAX_DETAIL = 500
+
+
+def user_account(user_id) -> str | None:
+    return None if user_id is None else f"user:{user_id}"
+
+
+def device_account(device_id) -> str | None:
+    return None if device_id is None else f"device:{device_id}"
+
+
+def log_event(db, event: str, account: str | None = None, detail: str | None = None) -> None:
+    """Add one entry. Call it inside the caller's transaction when there is one, so the
+    entry and the change it describes are committed together."""
+    if event not in EVENTS:
+        raise ValueError(f"Unknown security event: {event}")
+    db.execute("INSERT INTO security_events (at, event, account, detail) VALUES (?, ?, ?, ?)",
+               [now_iso(), event, account, None if detail is None else str(detail)[:MAX_DETAIL]])
+
+
+def recent_events(db, limit: int = 200, event: str | None = None) -> list[dict]:
+    """The newest entries first, for the log pages and the CLI."""
+    sql, params = "SELECT id, at, event, account, detail FROM security_events", []
+    if event:
+        sql, params = sql + " WHERE event = ?", [event]
+    return list(db.query(sql + " ORDER BY id DESC LIMIT ?", params + [limit]))
