@@ -15,6 +15,14 @@ hotspot than with RSA.
 Files in ``<data dir>/tls`` (folder owner-only, keys 0o600 on POSIX):
 ``ca.pem``, ``ca-key.pem`` (never leaves the data dir), ``server.pem``,
 ``server-key.pem``.
+
+A phone that installs the CA trusts it, so the CA is made unable to vouch for anything
+but the hub: critical X.509 name constraints permit only local names (localhost, .local,
+the laptop's hostname) and private, loopback and link-local addresses, which browsers and
+OpenSSL enforce. It lives two years; a CA made before these limits existed is replaced,
+key and all, on the next start (phones install the new one). The key is not encrypted
+with a passphrase: the hub issues a new server certificate by itself whenever its address
+changes, with nobody at the keyboard; it stays owner-only in the data dir.
 """
 
 from __future__ import annotations
@@ -24,7 +32,9 @@ import hashlib
 import ipaddress
 import os
 import random
+import re
 import secrets
+import socket
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -42,7 +52,7 @@ SERVER_CERT_FILE = "server.pem"
 SERVER_KEY_FILE = "server-key.pem"
 
 CA_NAME = "Community feedback hub CA"
-CA_VALIDITY = datetime.timedelta(days=3650)
+CA_VALIDITY = datetime.timedelta(days=730)
 # Apple and Chrome refuse longer-lived server certificates from public CAs
 # (398 days); stay under it so no platform ever has a reason to object.
 SERVER_VALIDITY = datetime.timedelta(days=397)
@@ -51,6 +61,13 @@ CLOCK_SKEW = datetime.timedelta(days=2)
 # Re-issue ahead of expiry: the hub may be left unstarted for weeks.
 RENEW_BEFORE = datetime.timedelta(days=30)
 LOOPBACK_NAMES = ("localhost", "127.0.0.1")
+# What the CA may vouch for: a hub's LAN address changes with each hotspot, so every
+# private, loopback and link-local range, and local names; never a public name or address.
+PERMITTED_NETWORKS = tuple(ipaddress.ip_network(net) for net in (
+    "127.0.0.0/8", "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "169.254.0.0/16",
+    "::1/128", "fc00::/7", "fe80::/10"))
+PERMITTED_DOMAINS = ("localhost", "local")  # "local": the .local names of mDNS
+_DNS_LABEL = re.compile(r"[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?")
 
 
 @dataclass(frozen=True)
@@ -68,6 +85,44 @@ class HubCertificates:
         """DER, served as application/x-x509-ca-cert: what Android and iOS install."""
         return x509.load_pem_x509_certificate(self.ca_pem()).public_bytes(
             serialization.Encoding.DER)
+
+
+def permitted_domains() -> list[str]:
+    """The DNS names the CA may vouch for: localhost, .local, and this laptop's hostname."""
+    domains = list(PERMITTED_DOMAINS)
+    hostname = socket.gethostname().strip().lower().rstrip(".")
+    if hostname and all(_DNS_LABEL.fullmatch(part) for part in hostname.split(".")) \
+            and not _is_ip(hostname) and not _name_permitted(hostname, domains):
+        domains.append(hostname)
+    return domains
+
+
+def _is_ip(text: str) -> bool:
+    try:
+        ipaddress.ip_address(text)
+        return True
+    except ValueError:
+        return False
+
+
+def _name_permitted(name: str, domains) -> bool:
+    """RFC 5280 dNSName constraint: the domain itself or any name below it."""
+    name = name.lower()
+    return any(name == domain or name.endswith("." + domain) for domain in domains)
+
+
+def _constrained_names(ca_cert, ips, names):
+    """Of the wanted names and addresses, those the CA's constraints allow: one public
+    address in a certificate would make phones refuse all of it."""
+    try:
+        permitted = ca_cert.extensions.get_extension_for_class(
+            x509.NameConstraints).value.permitted_subtrees or []
+    except x509.ExtensionNotFound:
+        return ips, names
+    domains = [item.value for item in permitted if isinstance(item, x509.DNSName)]
+    networks = [item.value for item in permitted if isinstance(item, x509.IPAddress)]
+    return ({ip for ip in ips if any(ip.version == n.version and ip in n for n in networks)},
+            {name for name in names if _name_permitted(name, domains)})
 
 
 def ca_fingerprint(certs: HubCertificates) -> str:
@@ -88,9 +143,10 @@ def ensure_certificates(data_dir: Path, addresses: list[str],
     _set_mode(folder, 0o700)
     certs = HubCertificates(folder / CA_CERT_FILE, folder / SERVER_CERT_FILE,
                             folder / SERVER_KEY_FILE)
+    _retire_unconstrained_ca(certs, folder / CA_KEY_FILE)
     ca_key = _load_or_create_ca_key(folder / CA_KEY_FILE)
     ca_cert = _load_or_create_ca_cert(certs.ca_cert_path, ca_key)
-    ips, names = _wanted_names(addresses, hostname)
+    ips, names = _constrained_names(ca_cert, *_wanted_names(addresses, hostname))
     # Another process issuing at the same moment could interleave its key and
     # certificate with ours: check the pair we end up with, retry if mixed.
     for attempt in range(6):
@@ -124,6 +180,29 @@ def _wanted_names(addresses, hostname):
     return ips, names
 
 
+def is_current_ca(cert: x509.Certificate) -> bool:
+    """Made with today's limits: critical name constraints and a life of at most two years."""
+    try:
+        constraints = cert.extensions.get_extension_for_class(x509.NameConstraints)
+    except x509.ExtensionNotFound:
+        return False
+    lifetime = cert.not_valid_after_utc - cert.not_valid_before_utc
+    return constraints.critical and lifetime <= CA_VALIDITY
+
+
+def _retire_unconstrained_ca(certs: HubCertificates, key_path: Path) -> None:
+    """A CA from before name constraints could vouch for any website: delete it, key and
+    all, so that the copy already on phones can never sign anything again."""
+    try:
+        cert = x509.load_pem_x509_certificate(certs.ca_cert_path.read_bytes())
+    except (FileNotFoundError, ValueError):
+        return
+    if is_current_ca(cert):
+        return
+    for path in (key_path, certs.ca_cert_path, certs.cert_path, certs.key_path):
+        path.unlink(missing_ok=True)
+
+
 def _load_or_create_ca_key(path: Path) -> ec.EllipticCurvePrivateKey:
     """The CA key: made once; a second process starting at once gets the first one's."""
     if not path.exists():
@@ -152,6 +231,7 @@ def _load_or_create_ca_cert(path: Path, ca_key) -> x509.Certificate:
         except ValueError:
             cert = None
         if (cert is not None and _same_key(cert.public_key(), ca_key.public_key())
+                and is_current_ca(cert)
                 and cert.not_valid_after_utc - _utcnow() > RENEW_BEFORE):
             return cert
         # When it is missing, the first process to write it wins, so that everyone
@@ -182,6 +262,10 @@ def _make_ca_cert(ca_key) -> x509.Certificate:
             digital_signature=False, content_commitment=False, key_encipherment=False,
             data_encipherment=False, key_agreement=False, key_cert_sign=True, crl_sign=True,
             encipher_only=False, decipher_only=False), critical=True)
+        .add_extension(x509.NameConstraints(
+            permitted_subtrees=[*(x509.DNSName(name) for name in permitted_domains()),
+                                *(x509.IPAddress(net) for net in PERMITTED_NETWORKS)],
+            excluded_subtrees=None), critical=True)
         .add_extension(ski, critical=False)
         .sign(ca_key, hashes.SHA256())
     )
@@ -218,8 +302,10 @@ def _issue_server_cert(certs: HubCertificates, ca_key, ca_cert, ips, names, host
     # Never outlive the CA: a phone would reject the chain after it expires anyway.
     not_after = min(not_before + SERVER_VALIDITY, ca_cert.not_valid_after_utc)
     ca_ski = ca_cert.extensions.get_extension_for_class(x509.SubjectKeyIdentifier).value
-    # Hostname first: some tools show only the first name.
-    dns = [hostname.lower(), *sorted(names - {hostname.lower()})]
+    # Hostname first: some tools show only the first name. A hostname outside the CA's
+    # name constraints was left out of `names`: the certificate goes without it.
+    hostname = hostname.lower() if hostname.lower() in names else sorted(names)[0]
+    dns = [hostname, *sorted(names - {hostname})]
     alt_names = [x509.DNSName(name) for name in dns]
     alt_names += [x509.IPAddress(ip) for ip in sorted(ips, key=lambda ip: (ip.version, ip))]
     cert = (

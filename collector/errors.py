@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
-from flask import jsonify, render_template, request
+import shutil
+import sqlite3
+import uuid
+from pathlib import Path
+
+from flask import current_app, jsonify, render_template, request
 from flask_babel import gettext
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
@@ -19,6 +24,56 @@ def _messages():
         429: gettext("Too many attempts. Please wait a minute and try again."),
         500: gettext("Something went wrong on the hub. Nothing you saved before is lost."),
     }
+
+
+# The health check says "disk full" below this much free space in the data dir.
+DEFAULT_MIN_FREE_BYTES = 50 * 1024 * 1024
+DISK_FULL_STATUS = 507  # Insufficient Storage
+# Less than this free when SQLite reports an I/O error: the disk is what failed.
+NO_SPACE_BYTES = 1024 * 1024
+
+
+def is_disk_full(error: BaseException, folder=None) -> bool:
+    """SQLite's "database or disk is full" (SQLITE_FULL), the system's "no space left", or
+    SQLite's "disk I/O error" while `folder` has no space left (opening a database must
+    create its shared-memory file, and that fails as an I/O error on a full disk)."""
+    if isinstance(error, sqlite3.OperationalError):
+        code = getattr(error, "sqlite_errorcode", None)
+        if code == sqlite3.SQLITE_FULL or "database or disk is full" in str(error):
+            return True
+        io_error = (code is not None and code & 0xFF == sqlite3.SQLITE_IOERR) \
+            or "disk i/o error" in str(error).lower()
+        return io_error and folder is not None and _no_space_left(folder)
+    return isinstance(error, OSError) and error.errno == 28  # ENOSPC
+
+
+def _no_space_left(folder) -> bool:
+    try:
+        return shutil.disk_usage(folder).free < NO_SPACE_BYTES
+    except OSError:
+        return False
+
+
+def disk_problem(data_dir, min_free: int = DEFAULT_MIN_FREE_BYTES) -> str | None:
+    """Why the data dir cannot take more data (too little free space, or a small test
+    write fails), or None when it can. Plain English: for logs and the health check."""
+    try:
+        free = shutil.disk_usage(data_dir).free
+    except OSError as error:
+        return f"The data folder cannot be read: {error.strerror}."
+    if free < min_free:
+        return f"Only {free // (1024 * 1024)} MB free in the data folder; at least " \
+               f"{min_free // (1024 * 1024)} MB are needed."
+    probe = Path(data_dir) / f".write-test-{uuid.uuid4().hex}"
+    try:
+        with probe.open("wb") as handle:
+            # No fsync: hubs probe often; the free-space figure covers delayed allocation.
+            handle.write(b"\0" * 4096)
+    except OSError as error:
+        return f"A test write in the data folder failed: {error.strerror}."
+    finally:
+        probe.unlink(missing_ok=True)
+    return None
 
 
 def from_outbox() -> bool:
@@ -47,9 +102,19 @@ def handle_csrf(error: CSRFError):
         "Go back, reload the page and try again; your saved answers are kept."))
 
 
-def handle_unexpected(error: Exception):
-    from flask import current_app
+def handle_disk_full(error: Exception):
+    """A full disk: the transaction rolled back, so say plainly that nothing was saved."""
+    if not is_disk_full(error, current_app.config.get("DATA_DIR")):
+        return handle_unexpected(error)
+    current_app.logger.error("Disk full on %s: %s", request.path, error)
+    if current_app.config.get("HUB", {}).get("central"):
+        return error_response(DISK_FULL_STATUS, "server_disk_full", gettext(
+            "The server's disk is full: nothing was saved. Tell the server's administrator."))
+    return error_response(DISK_FULL_STATUS, "disk_full", gettext(
+        "The hub's disk is full: nothing was saved. Tell the hub's operator."))
 
+
+def handle_unexpected(error: Exception):
     current_app.logger.exception("Unhandled error on %s", request.path)
     return error_response(500, InternalServerError().name.lower().replace(" ", "_"))
 
@@ -57,4 +122,6 @@ def handle_unexpected(error: Exception):
 def init_app(app) -> None:
     app.register_error_handler(CSRFError, handle_csrf)
     app.register_error_handler(HTTPException, handle_http)
+    app.register_error_handler(sqlite3.OperationalError, handle_disk_full)
+    app.register_error_handler(OSError, handle_disk_full)
     app.register_error_handler(Exception, handle_unexpected)

@@ -8,12 +8,15 @@ from __future__ import annotations
 
 import gzip
 import hashlib
-import hmac
 import json
+import re
 import zlib
+from itertools import accumulate
 from typing import Iterable
 
 from marshmallow import RAISE, Schema, ValidationError, fields, validate
+
+from . import device_keys
 
 PROTOCOL_VERSION = "1.0"
 VERSION_HEADER = "X-Feedback-Protocol"
@@ -24,6 +27,9 @@ MAX_BATCH_BYTES = 1024 * 1024  # compressed, as sent
 MAX_DECOMPRESSED_BYTES = 16 * 1024 * 1024
 MAX_RECORDS_PER_BATCH = 500
 MAX_RECORD_BYTES = 256 * 1024  # one record's JSON
+# Deeper JSON is refused before parsing: json.loads recurses, and a message of 100,000
+# `[` would exhaust the stack. Real messages nest a handful of levels (repeats inside repeats).
+MAX_JSON_DEPTH = 64
 
 RESULT_STORED, RESULT_DUPLICATE, RESULT_REJECTED = "stored", "duplicate", "rejected"
 
@@ -142,12 +148,44 @@ def decode_body(body: bytes, gzipped: bool, limit: int = MAX_DECOMPRESSED_BYTES)
     elif len(body) > limit:
         raise ProtocolError("too_large", "The message is larger than the server accepts.", 413)
     try:
-        message = json.loads(body.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        message = loads_json(body.decode("utf-8"))
+    except UnicodeDecodeError as error:
         raise ProtocolError("malformed_json", f"The body is not valid JSON: {error}") from error
     if not isinstance(message, dict):
         raise ProtocolError("malformed_json", "The body must be a JSON object.")
     return message
+
+
+_JSON_STRING = re.compile(r'"[^"]*"')
+_NOT_BRACKET = re.compile(r"[^\[\]{}]+")
+_DEPTH_STEP = {"[": 1, "{": 1, "]": -1, "}": -1}
+
+
+def json_depth_exceeds(text: str, limit: int = MAX_JSON_DEPTH) -> bool:
+    """True when arrays and objects nest deeper than `limit` (brackets in strings aside).
+
+    Linear on any input: escaped backslashes, then escaped quotes are removed first, so
+    what is left of each string holds no quote and one simple pattern removes it.
+    """
+    if text.count("[") + text.count("{") <= limit:
+        return False  # the common case, found without scanning
+    unescaped = text.replace("\\\\", "").replace('\\"', "")
+    brackets = _NOT_BRACKET.sub("", _JSON_STRING.sub("", unescaped))
+    # The running depth after each bracket, computed in C (map, accumulate and max).
+    return max(accumulate(map(_DEPTH_STEP.__getitem__, brackets)), default=0) > limit
+
+
+def loads_json(text: str, limit: int = MAX_JSON_DEPTH):
+    """json.loads for anything from outside: malformed or too deeply nested JSON is a
+    ProtocolError (400), never a RecursionError."""
+    if json_depth_exceeds(text, limit):
+        raise ProtocolError("too_deep", f"The JSON nests deeper than {limit} levels.")
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as error:
+        raise ProtocolError("malformed_json", f"The body is not valid JSON: {error}") from error
+    except RecursionError as error:
+        raise ProtocolError("too_deep", "The JSON nests too deeply.") from error
 
 
 def gunzip_limited(data: bytes, limit: int) -> bytes:
@@ -171,14 +209,37 @@ def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode("ascii")).hexdigest()
 
 
-def sign(payload: bytes, token: str) -> str:
-    """Bundle signature. The key is the token's hash, which both sides hold."""
-    return hmac.new(bytes.fromhex(token_hash(token)), payload, hashlib.sha256).hexdigest()
+def enrollment_proof(device_id: str, enrollment_id: str, fingerprint: str,
+                     device_token: str, pseudonym_key: str) -> bytes:
+    """What the server's identity key signs in an enroll answer: this device, this request,
+    this server, and the secrets it hands over (by hash), so that nobody between the two
+    can swap the token or the pseudonym key of an answer on a plain HTTP link."""
+    return dumps({"device_id": str(device_id), "enrollment_id": str(enrollment_id),
+                  "fingerprint": fingerprint,
+                  "device_token_sha256": _sha256(device_token),
+                  "pseudonym_key_sha256": _sha256(pseudonym_key)})
 
 
-def verify(payload: bytes, key_hex: str, signature: str) -> bool:
-    expected = hmac.new(bytes.fromhex(key_hex), payload, hashlib.sha256).hexdigest()
-    return hmac.compare_digest(expected, str(signature))
+def _sha256(text) -> str:
+    return hashlib.sha256(str(text).encode("utf-8")).hexdigest()
+
+
+def verify_server_answer(answer, enrollment_id: str) -> bool:
+    """True when an enroll answer is signed by the key it carries, for this request and the
+    secrets in it, and that key's fingerprint is the one it states: the fingerprint the
+    hub's operator confirmed then proves which server answered. False on anything missing
+    or wrong."""
+    server = answer.get("server") if isinstance(answer, dict) else None
+    if not isinstance(server, dict) or not all(
+            isinstance(answer.get(key), str)
+            for key in ("device_id", "device_token", "pseudonym_key")):
+        return False
+    fingerprint = device_keys.fingerprint_of(server.get("public_key"))
+    if fingerprint is None or fingerprint != server.get("fingerprint"):
+        return False
+    proof = enrollment_proof(answer["device_id"], enrollment_id, fingerprint,
+                             answer["device_token"], answer["pseudonym_key"])
+    return device_keys.verify(server["public_key"], proof, answer.get("server_signature"))
 
 
 # -- Reconciliation ---------------------------------------------------------------------
@@ -195,11 +256,22 @@ def record_set_digest(pairs: Iterable[tuple[str, int]]) -> tuple[int, str]:
 BUNDLE_KIND = "feedback-collector-bundle"
 
 
-def make_bundle(batches: list[dict], device_id: str, token: str) -> bytes:
-    """A file of batches for a USB stick, signed so the server knows its device."""
-    payload = dumps({"batches": batches})
+SIGNATURE_ALGORITHM = "ed25519"
+
+
+def bundle_payload(device_id: str, batches: list[dict]) -> bytes:
+    """The bytes a bundle's signature covers: its device and every batch."""
+    return dumps({"batches": batches, "device_id": device_id})
+
+
+def make_bundle(batches: list[dict], device_id: str, private_key) -> bytes:
+    """A file of batches for a USB stick, signed with the device's own private key
+    (collector.device_keys), which only the hub holds."""
     envelope = {"kind": BUNDLE_KIND, "protocol": PROTOCOL_VERSION, "device_id": device_id,
-                "signature": sign(payload, token), "batches": batches}
+                "signature_algorithm": SIGNATURE_ALGORITHM,
+                "signature": device_keys.sign_with(private_key,
+                                                   bundle_payload(device_id, batches)),
+                "batches": batches}
     return compress(dumps(envelope))
 
 
@@ -212,5 +284,15 @@ def read_bundle(data: bytes) -> tuple[str, list[dict], bytes, str]:
     batches = envelope.get("batches")
     if not isinstance(batches, list) or not isinstance(envelope.get("device_id"), str):
         raise ProtocolError("invalid_message", "The bundle has no batches or no device.")
-    return (envelope["device_id"], batches, dumps({"batches": batches}),
+    if envelope.get("signature_algorithm") != SIGNATURE_ALGORITHM:
+        raise ProtocolError("bad_signature", "This bundle was written by an older collector "
+                            "and is not signed with the device's key: update the collector, "
+                            "enroll it again and export a new bundle.")
+    return (envelope["device_id"], batches, bundle_payload(envelope["device_id"], batches),
             str(envelope.get("signature", "")))
+
+
+def verify_bundle(public_key_text: str | None, payload: bytes, signature: str) -> bool:
+    """True only for a signature by the device's private key (never anything the server
+    stores)."""
+    return device_keys.verify(public_key_text, payload, signature)

@@ -6,7 +6,16 @@ import signal
 import threading
 from pathlib import Path
 
+import click
 from cheroot.wsgi import Server
+
+# How "address already in use" reads on Linux and macOS, and on Windows (WSAEADDRINUSE).
+_IN_USE = ("address already in use", "10048", "only one usage of each socket address")
+_DENIED = ("permission denied", "10013", "forbidden by its access permissions")
+
+
+class CannotListen(click.ClickException):
+    """The port cannot be opened: one line for the person at the keyboard, no traceback."""
 
 
 def make_server(app, host: str, port: int, threads: int) -> Server:
@@ -14,6 +23,25 @@ def make_server(app, host: str, port: int, threads: int) -> Server:
     # Slow phones on a busy hotspot: give a request time before dropping it.
     server.timeout = 60
     return server
+
+
+def bind(server: Server, option: str = "--port") -> None:
+    """Open the server's socket now (so port 0 becomes a real port), or say plainly why not.
+
+    `option` names the command-line option that chooses this port, for the message.
+    """
+    try:
+        server.prepare()
+    except OSError as error:
+        host, port = server.bind_addr[:2]
+        text = str(error).lower()
+        if any(sign in text for sign in _IN_USE):
+            raise CannotListen(f"Port {port} is already in use on {host}: stop the other "
+                               f"program or choose {option}.") from None
+        if any(sign in text for sign in _DENIED):
+            raise CannotListen(f"Port {port} cannot be opened on {host}: permission denied. "
+                               f"Choose a port above 1023 with {option}.") from None
+        raise CannotListen(f"Cannot listen on {host} port {port}: {error}") from None
 
 
 def start_https(app, host: str, port: int, threads: int) -> Server:
@@ -31,7 +59,7 @@ def start_https(app, host: str, port: int, threads: int) -> Server:
     server = make_server(app, host, port, threads)
     server.ssl_adapter = BuiltinSSLAdapter(str(certificates.cert_path),
                                            str(certificates.key_path))
-    server.prepare()
+    bind(server, "--https-port")
     app.config["HTTPS_PORT"] = server.bind_addr[1]
     app.extensions["certificates"] = certificates
     threading.Thread(target=server.serve, name="https", daemon=True).start()

@@ -6,14 +6,19 @@ import functools
 import hashlib
 import re
 import secrets
+import sqlite3
 import uuid as uuid_module
+from datetime import timedelta
 
 from flask import Blueprint, Response, current_app, g, jsonify, request
 
-from collector import protocol
+from collector import device_keys, protocol
 from collector.clock import parse_iso, utcnow
+from collector.errors import DEFAULT_MIN_FREE_BYTES, disk_problem, is_disk_full
+from collector.security_log import device_account, log_event
 from collector.protocol import API_PREFIX, ProtocolError
 
+from . import identity
 from .enrollment import code_hash
 from .ingest import ingest_batch
 from .store import Store, get_store
@@ -22,6 +27,8 @@ bp = Blueprint("api", __name__, url_prefix=API_PREFIX)
 PAGE_SIZE = 1000
 # A cursor: digits SQLite can hold (a longer one is a bad request, not a crash).
 WHOLE_NUMBER = re.compile(r"[0-9]{1,18}")
+# A hub whose enroll answer was lost asks again with the same enrollment id, at once.
+RETRY_WINDOW = timedelta(minutes=15)
 
 
 @bp.errorhandler(ProtocolError)
@@ -61,9 +68,25 @@ def read_message(limit_compressed: int = protocol.MAX_BATCH_BYTES) -> dict:
 
 @bp.route("/health")
 def health():
-    store = get_store()
-    store.db.execute("SELECT 1").fetchone()
-    return {"status": "ok", "protocol": protocol.PROTOCOL_VERSION}
+    server = identity.describe(current_app)
+    data_dir = current_app.config["DATA_DIR"]
+    problem = disk_problem(data_dir, current_app.config.get("MIN_FREE_BYTES",
+                                                            DEFAULT_MIN_FREE_BYTES))
+    if problem is None:
+        try:
+            get_store().db.execute("SELECT 1").fetchone()
+        except sqlite3.OperationalError as error:
+            if not is_disk_full(error, data_dir):
+                raise
+            problem = "The database cannot be opened: the disk is full."
+    if problem:
+        return {"status": "disk_full", "protocol": protocol.PROTOCOL_VERSION,
+                "message": problem, "server": _public(server)}, 503
+    return {"status": "ok", "protocol": protocol.PROTOCOL_VERSION, "server": _public(server)}
+
+
+def _public(server: dict) -> dict:
+    return {"name": server["name"], "fingerprint": server["fingerprint"]}
 
 
 @bp.route("/enroll", methods=["POST"])
@@ -72,23 +95,34 @@ def enroll():
     protocol.check_version(message["protocol"])
     store = get_store()
     token = secrets.token_urlsafe(32)
-    with store.transaction():
-        device_id = _claim_code(store, message, protocol.token_hash(token))
+    try:
+        with store.transaction():
+            device_id = _claim_code(store, message, protocol.token_hash(token))
+    except ProtocolError as refusal:
+        with store.transaction():
+            log_event(store.db, "device_enrollment_refused", detail=refusal.code)
+        raise
+    enrollment_id = str(message["enrollment_id"])
+    key = current_app.config["PSEUDONYM_KEY"]
     return {"protocol": protocol.PROTOCOL_VERSION, "device_id": device_id, "device_token": token,
-            "pseudonym_key": current_app.config["PSEUDONYM_KEY"]}
+            "pseudonym_key": key, "server": identity.describe(current_app),
+            "server_signature": identity.sign_enrollment(current_app, device_id, enrollment_id,
+                                                         token, key)}
 
 
 def _claim_code(store: Store, message: dict, new_token_hash: str) -> str:
     hashed = code_hash(message["code"])
     code = store.enrollment_code(hashed)
     enrollment_id = str(message["enrollment_id"])
+    public_key = _device_key(message.get("device_public_key"))
     if code is None:
         raise ProtocolError("code_unknown", "This enrollment code is not known. Check it "
                             "with the central team.", 404)
     if code["used_at"]:
-        if code["enrollment_id"] == enrollment_id:
+        if code["enrollment_id"] == enrollment_id and _retry_allowed(code):
             # The same collector asking again after a lost answer: give it a fresh token.
-            store.replace_token(code["device_id"], new_token_hash)
+            store.replace_token(code["device_id"], new_token_hash, public_key)
+            log_event(store.db, "device_enrollment_repeated", device_account(code["device_id"]))
             return code["device_id"]
         raise ProtocolError("code_used", "This enrollment code was already used. Ask the "
                             "central team for a new one.", 409)
@@ -97,8 +131,28 @@ def _claim_code(store: Store, message: dict, new_token_hash: str) -> str:
                             "central team for a new one.", 410)
     device_id = str(uuid_module.uuid4())
     store.enroll_device(hashed, device_id, code["label"], new_token_hash, enrollment_id,
-                        message["app_version"])
+                        message["app_version"], public_key)
+    log_event(store.db, "device_enrolled", device_account(device_id), code["label"])
     return device_id
+
+
+def _retry_allowed(code: dict) -> bool:
+    """A lost answer is retried at once: only within RETRY_WINDOW of the first use, and never
+    after the code expired (a captured request replayed later gets nothing)."""
+    now = utcnow()
+    return (now <= parse_iso(code["used_at"]) + RETRY_WINDOW
+            and now <= parse_iso(code["expires_at"]))
+
+
+def _device_key(text) -> str | None:
+    """The enrolling hub's bundle-signing key, checked to be one; absent is allowed (an
+    older collector), a malformed one is refused."""
+    if text in (None, ""):
+        return None
+    if device_keys.parse_public_key(text) is None:
+        raise ProtocolError("invalid_message", "device_public_key is not an Ed25519 public key "
+                            "(base64 of 32 bytes).")
+    return text
 
 
 @bp.route("/records", methods=["POST"])

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, g, redirect, render_template, request, session, url_for
+from flask import (Blueprint, abort, current_app, flash, g, redirect, render_template, request,
+                   session, url_for)
 from flask_babel import gettext
 
+from . import identity
 from .auth import role_required
 from .enrollment import code_hash, expiry, new_code
 from .store import get_store
@@ -18,7 +20,8 @@ CODE_HOURS = 72
 def index():
     # The code is shown once, right after it was made, and never stored in clear.
     return render_template("devices.html", devices=get_store().devices(),
-                           new_code=session.pop("new_code", None))
+                           new_code=session.pop("new_code", None),
+                           server_fingerprint=identity.fingerprint(current_app.config["DATA_DIR"]))
 
 
 @bp.route("/new", methods=("POST",))

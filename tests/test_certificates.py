@@ -8,6 +8,7 @@ import os
 import re
 import socket
 import ssl
+import subprocess
 import threading
 
 import pytest
@@ -20,6 +21,7 @@ from cryptography.x509.oid import ExtendedKeyUsageOID
 
 from collector import certificates
 from collector.certificates import HubCertificates, ca_fingerprint, ensure_certificates
+from conftest import need_tool
 
 ADDRESSES = ["192.168.137.1", "10.0.0.7"]
 
@@ -182,3 +184,193 @@ def test_chain_passes_strict_x509_checks(certs, https_server):
         with context.wrap_socket(sock, server_hostname="127.0.0.1") as tls:
             assert tls.version() in ("TLSv1.2", "TLSv1.3")
             assert tls.getpeercert()["subject"] == ((("commonName", "collector.local"),),)
+
+
+# -- name constraints, lifetimes, fingerprint (issue 11, point 7) ---------------------------
+
+def _foreign_leaf(certs: HubCertificates, name: str) -> x509.Certificate:
+    """A leaf for `name` (a DNS name or an IP) signed with the hub's CA key, as an attacker
+    holding that key would make it."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    ca = load(certs.ca_cert_path)
+    ca_key = serialization.load_pem_private_key(
+        (certs.ca_cert_path.parent / certificates.CA_KEY_FILE).read_bytes(), password=None)
+    key = ec.generate_private_key(ec.SECP256R1())
+    try:
+        alt, common_name = x509.IPAddress(ipaddress.ip_address(name)), "collector.local"
+    except ValueError:
+        alt, common_name = x509.DNSName(name), name
+    now = datetime.datetime.now(datetime.timezone.utc)
+    # OpenSSL checks a host-like common name against the DNS constraints too: an IP
+    # certificate names the hub in its CN, as the hub's own certificate does.
+    return (x509.CertificateBuilder()
+            .subject_name(x509.Name([x509.NameAttribute(x509.NameOID.COMMON_NAME,
+                                                        common_name)]))
+            .issuer_name(ca.subject).public_key(key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(now - datetime.timedelta(days=1))
+            .not_valid_after(now + datetime.timedelta(days=30))
+            .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+            .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]),
+                           critical=False)
+            .add_extension(x509.SubjectAlternativeName([alt]), critical=False)
+            .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(
+                ca_key.public_key()), critical=False)
+            .sign(ca_key, hashes.SHA256()))
+
+
+def _verified_by_cryptography(certs: HubCertificates, leaf: x509.Certificate, name: str) -> bool:
+    from cryptography.x509.verification import PolicyBuilder, Store, VerificationError
+
+    try:
+        subject = x509.IPAddress(ipaddress.ip_address(name))
+    except ValueError:
+        subject = x509.DNSName(name)
+    verifier = PolicyBuilder().store(Store([load(certs.ca_cert_path)])).build_server_verifier(
+        subject)
+    try:
+        verifier.verify(leaf, [])
+        return True
+    except VerificationError as error:
+        # Refused for its name, not for some other flaw of the test's certificate.
+        assert "name constraint" in str(error).lower() or "no permitted" in str(error).lower() \
+            or "mismatch" in str(error).lower(), str(error)
+        return False
+
+
+def _verified_by_openssl(certs: HubCertificates, leaf: x509.Certificate, tmp_path) -> bool:
+    from cryptography.hazmat.primitives import serialization
+
+    openssl = need_tool("openssl")
+    path = tmp_path / f"leaf-{secrets_token()}.pem"
+    path.write_bytes(leaf.public_bytes(serialization.Encoding.PEM))
+    result = subprocess.run([openssl, "verify", "-CAfile", str(certs.ca_cert_path), str(path)],
+                            capture_output=True, text=True)
+    return result.returncode == 0
+
+
+def secrets_token() -> str:
+    import secrets
+
+    return secrets.token_hex(4)
+
+
+def test_the_ca_is_name_constrained_to_the_hubs_own_names(certs):
+    ca = load(certs.ca_cert_path)
+    constraints = ca.extensions.get_extension_for_class(x509.NameConstraints)
+    assert constraints.critical and not constraints.value.excluded_subtrees
+    permitted = constraints.value.permitted_subtrees
+    dns = {item.value for item in permitted if isinstance(item, x509.DNSName)}
+    assert {"localhost", "local"} <= dns
+    assert dns - {"localhost", "local"} <= {socket.gethostname().lower()}
+    networks = {str(item.value) for item in permitted if isinstance(item, x509.IPAddress)}
+    assert networks == {"127.0.0.0/8", "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16",
+                        "169.254.0.0/16", "::1/128", "fc00::/7", "fe80::/10"}
+
+
+def test_lifetimes_two_years_for_the_ca_and_397_days_at_most_for_the_server(certs):
+    ca, server = load(certs.ca_cert_path), load(certs.cert_path)
+    assert ca.not_valid_after_utc - ca.not_valid_before_utc == datetime.timedelta(days=730)
+    assert server.not_valid_after_utc - server.not_valid_before_utc <= datetime.timedelta(days=397)
+
+
+@pytest.mark.parametrize("name", ["example.com", "8.8.8.8", "bank.example.org", "100.64.0.1",
+                                  "2001:4860:4860::8888", "local.example.com"])
+def test_a_leaf_for_anything_else_is_rejected_by_name_constraints(certs, tmp_path, name):
+    leaf = _foreign_leaf(certs, name)
+    assert not _verified_by_cryptography(certs, leaf, name)
+    assert not _verified_by_openssl(certs, leaf, tmp_path)
+
+
+@pytest.mark.parametrize("name", ["collector.local", "192.168.43.1", "10.1.2.3", "localhost"])
+def test_a_leaf_for_the_hubs_own_names_verifies(certs, tmp_path, name):
+    leaf = _foreign_leaf(certs, name)
+    assert _verified_by_cryptography(certs, leaf, name)
+    assert _verified_by_openssl(certs, leaf, tmp_path)
+
+
+def test_the_hubs_own_server_certificate_verifies_with_openssl_and_python(certs, tmp_path):
+    openssl = need_tool("openssl")
+    result = subprocess.run([openssl, "verify", "-CAfile", str(certs.ca_cert_path),
+                             str(certs.cert_path)], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    for name in ADDRESSES + ["collector.local", "localhost", "127.0.0.1"]:
+        assert _verified_by_cryptography(certs, load(certs.cert_path), name), name
+
+
+def test_python_ssl_refuses_a_constrained_out_website(certs, tmp_path):
+    """A TLS server presenting an example.com certificate from the hub's CA: Python's ssl
+    (OpenSSL) refuses the handshake, as a phone's browser would."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    leaf_key = ec.generate_private_key(ec.SECP256R1())
+    leaf = _foreign_leaf(certs, "example.com")
+    # Re-sign a leaf for the key we hold, with the same name.
+    ca = load(certs.ca_cert_path)
+    ca_key = serialization.load_pem_private_key(
+        (certs.ca_cert_path.parent / certificates.CA_KEY_FILE).read_bytes(), password=None)
+    leaf = (x509.CertificateBuilder().subject_name(leaf.subject).issuer_name(ca.subject)
+            .public_key(leaf_key.public_key()).serial_number(x509.random_serial_number())
+            .not_valid_before(leaf.not_valid_before_utc).not_valid_after(leaf.not_valid_after_utc)
+            .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+            .add_extension(x509.SubjectAlternativeName([x509.DNSName("example.com")]),
+                           critical=False)
+            .sign(ca_key, hashes.SHA256()))
+    cert_path, key_path = tmp_path / "evil.pem", tmp_path / "evil-key.pem"
+    cert_path.write_bytes(leaf.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(leaf_key.private_bytes(serialization.Encoding.PEM,
+                                                serialization.PrivateFormat.PKCS8,
+                                                serialization.NoEncryption()))
+    server = wsgi.Server(("127.0.0.1", 0), lambda e, s: [s("200 OK", []) or b"x"][:0] or [b"x"],
+                         numthreads=1)
+    server.ssl_adapter = BuiltinSSLAdapter(str(cert_path), str(key_path))
+    server.prepare()
+    thread = threading.Thread(target=server.serve, daemon=True)
+    thread.start()
+    try:
+        context = ssl.create_default_context(cafile=str(certs.ca_cert_path))
+        context.check_hostname = False  # only the CA's constraints are under test
+        with socket.create_connection(("127.0.0.1", server.bind_addr[1]), timeout=10) as sock:
+            with pytest.raises(ssl.SSLCertVerificationError, match="permitted|constraint"):
+                context.wrap_socket(sock, server_hostname="example.com")
+    finally:
+        server.stop()
+        thread.join(timeout=10)
+
+
+def test_an_old_unconstrained_ca_is_replaced_key_and_all(tmp_path, certs, monkeypatch):
+    from cryptography.hazmat.primitives import serialization
+
+    key_path = certs.ca_cert_path.parent / certificates.CA_KEY_FILE
+    ca_key = serialization.load_pem_private_key(key_path.read_bytes(), password=None)
+    # What earlier versions made: ten years, no name constraints.
+    monkeypatch.setattr(certificates, "CA_VALIDITY", datetime.timedelta(days=3650))
+    monkeypatch.setattr(certificates, "permitted_domains", lambda: [])
+    old = (x509.CertificateBuilder().subject_name(load(certs.ca_cert_path).subject)
+           .issuer_name(load(certs.ca_cert_path).subject).public_key(ca_key.public_key())
+           .serial_number(1).not_valid_before(datetime.datetime(2024, 1, 1))
+           .not_valid_after(datetime.datetime(2034, 1, 1))
+           .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
+           .sign(ca_key, hashes.SHA256()))
+    certs.ca_cert_path.write_bytes(old.public_bytes(serialization.Encoding.PEM))
+    old_key = key_path.read_bytes()
+    monkeypatch.undo()
+    renewed = ensure_certificates(tmp_path, ADDRESSES)
+    assert key_path.read_bytes() != old_key
+    assert certificates.is_current_ca(load(renewed.ca_cert_path))
+    assert certificates._server_cert_usable(renewed, load(renewed.ca_cert_path),
+                                            *certificates._wanted_names(ADDRESSES,
+                                                                        "collector.local"))
+    assert oct(key_path.stat().st_mode & 0o777) == "0o600"
+
+
+def test_public_addresses_are_left_out_of_the_server_certificate(tmp_path):
+    certs = ensure_certificates(tmp_path, ["192.168.1.5", "8.8.4.4", "example.org"])
+    san = load(certs.cert_path).extensions.get_extension_for_class(x509.SubjectAlternativeName)
+    ips = {str(ip) for ip in san.value.get_values_for_type(x509.IPAddress)}
+    assert "192.168.1.5" in ips and "8.8.4.4" not in ips
+    assert "example.org" not in san.value.get_values_for_type(x509.DNSName)
+    assert _verified_by_cryptography(certs, load(certs.cert_path), "192.168.1.5")

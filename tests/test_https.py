@@ -105,3 +105,26 @@ def test_records_waiting_on_the_http_side_keep_the_phone_there(secure_hub):
     assert phone.get(hub.url + "/feedback", allow_redirects=False, timeout=10).status_code == 200
     phone.cookies.set("hub_outbox", "")
     assert phone.get(hub.url + "/feedback", allow_redirects=False, timeout=10).status_code == 302
+
+
+def test_the_hub_speaks_tls_1_2_or_newer_only(secure_hub):
+    import socket
+    import ssl
+
+    hub, https_url, ca = secure_hub
+    port = int(https_url.rsplit(":", 1)[1])
+
+    def handshake(newest):
+        context = ssl.create_default_context(cafile=ca)
+        context.minimum_version = ssl.TLSVersion.MINIMUM_SUPPORTED
+        context.maximum_version = newest
+        context.set_ciphers("DEFAULT:@SECLEVEL=0")  # let the client offer old versions
+        with socket.create_connection(("127.0.0.1", port), timeout=10) as raw:
+            with context.wrap_socket(raw, server_hostname="127.0.0.1") as tls:
+                return tls.version()
+
+    assert handshake(ssl.TLSVersion.TLSv1_2) == "TLSv1.2"
+    assert handshake(ssl.TLSVersion.MAXIMUM_SUPPORTED) == "TLSv1.3"
+    for old in (ssl.TLSVersion.TLSv1, ssl.TLSVersion.TLSv1_1):
+        with pytest.raises(ssl.SSLError):
+            handshake(old)

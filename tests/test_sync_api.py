@@ -216,8 +216,11 @@ def test_unknown_paths_and_methods_answer_json(central):
 
 
 def test_health(central):
+    from sync_server import identity
+
     response = requests.get(central.url + "/api/v1/health", timeout=10)
-    assert response.json() == {"status": "ok", "protocol": "1.0"}
+    assert response.json() == {"status": "ok", "protocol": "1.0", "server": {
+        "name": "", "fingerprint": identity.fingerprint(central.app.config["DATA_DIR"])}}
 
 
 @pytest.mark.parametrize("body", [

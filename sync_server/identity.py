@@ -1,0 +1,48 @@
+"""The sync server's long-term identity: an Ed25519 key pair and the fingerprint people compare.
+
+A hub's operator confirms the fingerprint (shown with each enrollment code) before enrolling;
+the enroll answer is signed with this key, so the hub knows it reached the server the
+fingerprint belongs to. The private key is made on first run, owner-only, in the secrets folder.
+"""
+
+from __future__ import annotations
+
+import base64
+from pathlib import Path
+
+from collector import device_keys, protocol
+
+KEY_NAME = "server_identity_key"
+
+
+def public_key_text(data_dir: Path | str) -> str:
+    private_key = device_keys.load_private_key(Path(data_dir), KEY_NAME)
+    return base64.b64encode(device_keys.raw_public_key(private_key)).decode("ascii")
+
+
+def fingerprint(data_dir: Path | str) -> str:
+    """The server's fingerprint, e.g. "3F2A 9C01 77B0 ..." (8 groups of 4 hex digits)."""
+    return device_keys.fingerprint_of(public_key_text(data_dir))
+
+
+def server_name(app) -> str:
+    """The name the central team gave this server (config SERVER_NAME_LABEL), or ""."""
+    return str(app.config.get("SERVER_NAME_LABEL") or "")
+
+
+def describe(app) -> dict:
+    """The server part of the health and enroll answers."""
+    data_dir = app.config["DATA_DIR"]
+    return {"name": server_name(app), "fingerprint": fingerprint(data_dir),
+            "public_key": public_key_text(data_dir)}
+
+
+def sign_enrollment(app, device_id: str, enrollment_id: str, device_token: str,
+                    pseudonym_key: str) -> str:
+    """The identity key's signature binding this answer to this hub's request."""
+    private_key = device_keys.load_private_key(Path(app.config["DATA_DIR"]), KEY_NAME)
+    payload = protocol.enrollment_proof(device_id, enrollment_id,
+                                        fingerprint(app.config["DATA_DIR"]), device_token,
+                                        pseudonym_key)
+    return device_keys.sign_with(private_key, payload)
+
