@@ -26,6 +26,7 @@ from marshmallow import (
 )
 
 from . import expressions
+from .anonymizer import IDENTIFYING_RULES
 
 BUILTIN_FORM_IDS = ("community_survey", "discrimination_report", "community_feedback")
 
@@ -165,8 +166,11 @@ class QuestionSchema(Schema):
             raise ValidationError("A select question needs a choice list.", "choices")
         if kind == "range" and "parameters" not in data:
             raise ValidationError("A range question needs start and end.", "parameters")
-        if data.get("identifying") and data.get("privacy", "drop") not in ("drop", "pseudonymize"):
-            raise ValidationError("An identifying field must be dropped or pseudonymized.", "privacy")
+        rule = data.get("privacy", "drop")
+        if data.get("identifying") and rule not in IDENTIFYING_RULES:
+            # keep, scrub or generalize would let part of a name or phone number leave.
+            raise ValidationError(f"The identifying field '{data['name']}' must be dropped or "
+                                  f"pseudonymized, not '{rule}'.", "privacy")
 
 
 class SectionSchema(Schema):
@@ -197,6 +201,27 @@ class SourceSchema(Schema):
     url = fields.Url()
 
 
+ACCESS_CLASSES = ("standard", "sensitive")
+
+
+class AccessSchema(Schema):
+    """Who may see a form's records on the central server: `class` for the whole form,
+    `sensitive_if` (an expression on the answers) for some of its records."""
+
+    class Meta:
+        unknown = RAISE
+
+    access_class = fields.String(data_key="class", validate=validate.OneOf(ACCESS_CLASSES))
+    sensitive_if = fields.String(validate=check_expression)
+
+    @post_load
+    def keep_the_author_key(self, data, **kwargs):
+        # Stored as the author wrote it, so to_json() gives the definition back unchanged.
+        if "access_class" in data:
+            data["class"] = data.pop("access_class")
+        return data
+
+
 class FormSchema(Schema):
     """The form-definition format; docs/form-definitions.md describes it for authors."""
 
@@ -216,6 +241,8 @@ class FormSchema(Schema):
         load_default=dict,
     )
     sections = fields.List(fields.Nested(SectionSchema), required=True, validate=validate.Length(min=1))
+    # Which records are sensitive (admins only on the central server); see AccessSchema.
+    access = fields.Nested(AccessSchema)
 
     @validates_schema
     def check_references(self, data, **kwargs):
@@ -256,6 +283,8 @@ def _reference_errors(data: dict) -> list[str]:
             if question.get("choice_filter"):
                 errors += _unknown_references(where, question["choice_filter"], seen,
                                               expressions.parse_choice_filter)
+    if data.get("access", {}).get("sensitive_if"):
+        errors += _unknown_references("access/sensitive_if", data["access"]["sensitive_if"], seen)
     return errors
 
 
@@ -447,10 +476,12 @@ def load_form(data: Any) -> FormDefinition:
 
 
 def load_form_json(text: str) -> FormDefinition:
+    from .protocol import ProtocolError, loads_json
+
     try:
-        data = json.loads(text)
-    except json.JSONDecodeError as error:
-        raise FormError({"_schema": [f"Not valid JSON: {error}"]}) from error
+        data = loads_json(text)
+    except ProtocolError as error:
+        raise FormError({"_schema": [f"Not valid JSON: {error.message}"]}) from error
     return load_form(data)
 
 

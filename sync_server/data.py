@@ -17,7 +17,7 @@ from flask_babel import gettext
 from collector.forms import builtin_forms
 from collector.i18n import current_locale
 
-from . import exports
+from . import access, exports
 from .auth import role_required
 from .ingest import known_form
 from .store import get_store
@@ -88,10 +88,12 @@ def browse(form_id: str):
         abort(404)
     page = max(request.args.get("page", 1, type=int), 1)
     filters = {k: request.args.get(k, "") for k in get_store().BROWSE_FILTERS}
-    rows, total = get_store().browse(form_id, filters, page)
+    classes = access.visible_classes(g.user)
+    rows, total = get_store().browse(form_id, filters, page, classes=classes)
     return render_template("data_browse.html", form_id=form_id, form_ids=form_ids(), rows=rows,
                            total=total, page=page, filters=filters,
-                           choices=get_store().filter_values(form_id), formats=exports.FORMATS,
+                           choices=get_store().filter_values(form_id, classes=classes),
+                           formats=exports.FORMATS,
                            repeats=form_repeats(form_history(form_id), current_locale()))
 
 
@@ -99,9 +101,7 @@ def browse(form_id: str):
 @role_required("analyst")
 def record(record_uuid: str):
     store = get_store()
-    revisions = store.record_revisions(record_uuid)
-    if not revisions:
-        abort(404)
+    revisions = visible_revisions(record_uuid)
     latest = revisions[-1]
     form = known_form(store, latest["form_id"], latest["form_version"])
     current = latest["answers_current"] or latest["answers"]
@@ -116,7 +116,8 @@ def record(record_uuid: str):
 @role_required("analyst")
 def review(record_uuid: str):
     decision = request.form.get("review")
-    if decision not in REVIEWS or not get_store().record_revisions(record_uuid):
+    visible_revisions(record_uuid)
+    if decision not in REVIEWS:
         abort(400)
     get_store().set_review(record_uuid, decision, request.form.get("note", "")[:500],
                            g.user["name"])
@@ -135,9 +136,7 @@ def correct(record_uuid: str):
     except ValueError:
         value = raw  # plain text without quotes
     store = get_store()
-    revisions = store.record_revisions(record_uuid)
-    if not revisions:
-        abort(404)
+    revisions = visible_revisions(record_uuid)
     if request.form.get("revision", str(revisions[-1]["revision"])) != str(revisions[-1]["revision"]):
         # A newer revision came in since the page was opened: its instances may have moved.
         flash(gettext("This record received a new revision since you opened it: check the "
@@ -148,9 +147,24 @@ def correct(record_uuid: str):
                                                       or revisions[-1]["answers"]):
         flash(gettext("Choose a question of this form."))
         return redirect(url_for("data.record", record_uuid=record_uuid))
-    store.correct(record_uuid, field, value, g.user["name"])
+    try:
+        store.correct(record_uuid, field, value, g.user["name"])
+    except access.AccessClassChange:
+        flash(gettext("This correction would change who may see the record, so it was not "
+                      "saved. Only a new revision from the laptop can do that."))
+        return redirect(url_for("data.record", record_uuid=record_uuid))
     flash(gettext("Correction saved. The original answer is kept in the history."))
     return redirect(url_for("data.record", record_uuid=record_uuid))
+
+
+def visible_revisions(record_uuid: str) -> list[dict]:
+    """The record's revisions if the signed-in user may see it; otherwise 404, the same
+    answer as for a record that does not exist (whether it exists is not said)."""
+    revisions = get_store().record_revisions(record_uuid,
+                                             classes=access.visible_classes(g.user))
+    if not revisions:
+        abort(404)
+    return revisions
 
 
 def answer_rows(form, current: dict, received: dict) -> list[dict]:
@@ -210,7 +224,10 @@ def correctable_fields(form, answers: dict) -> dict[str, str]:
 @bp.route("/<form_id>/export.<fmt>")
 @role_required("analyst")
 def export(form_id: str, fmt: str):
-    """A form's records; `?repeat=members` gives that repeat's table, a row per instance."""
+    """A form's records; `?repeat=members` gives that repeat's table, a row per instance.
+
+    Only the records the user may see (sync_server.access). CSV cells that a spreadsheet
+    would run as a formula are neutralized; `?raw=1` keeps them as stored (logged)."""
     if form_id not in form_ids() or fmt not in exports.FORMATS:
         abort(404)
     lang = request.args.get("lang", current_locale())
@@ -218,12 +235,13 @@ def export(form_id: str, fmt: str):
     forms = form_history(form_id)
     if repeat is not None and not any(repeat in form.repeats for form in forms):
         abort(404)
+    raw = request.args.get("raw") == "1"
+    rows = get_store().iter_latest(form_id, classes=access.visible_classes(g.user))
     handle, path = tempfile.mkstemp(prefix="export-", suffix=f".{fmt}")
     try:
         with os.fdopen(handle, "wb") as out:
             # A file on disk, not memory: a million rows stream through it.
-            exports.export(get_store().iter_latest(form_id), forms, fmt, out, lang=lang,
-                           repeat=repeat)
+            exports.export(rows, forms, fmt, out, lang=lang, repeat=repeat, raw=raw)
         name = form_id if repeat is None else f"{form_id}-{repeat}"
         response = send_file(path, mimetype=MIME[fmt], as_attachment=True,
                              download_name=f"{name}.{fmt}")
@@ -231,20 +249,20 @@ def export(form_id: str, fmt: str):
         os.remove(path)
         raise
     detail = f"{form_id} {fmt}" if repeat is None else f"{form_id} {fmt} repeat {repeat}"
-    get_store().log(g.user["name"], "export", detail)
+    get_store().log(g.user["name"], "export", detail + (" raw" if raw else ""))
     response.call_on_close(lambda: os.remove(path))
     return response
 
 
 def record_page_api(form_id: str, since: str | None, after: str | None, limit: int,
-                    repeat: str | None = None) -> dict:
+                    repeat: str | None = None, *, classes: tuple[str, ...]) -> dict:
     """A page of records for scripts: the export's columns, a cursor for the next page.
     With `repeat`, the instances of that repeat in the page's records, as its export's rows
-    (`limit` and the cursor still count records)."""
+    (`limit` and the cursor still count records). Only records of the access `classes`."""
     forms = form_history(form_id)
     columns = exports.columns_for(forms, repeat)
     store = get_store()
-    rows = store.records_after(form_id, since, after, limit + 1)
+    rows = store.records_after(form_id, since, after, limit + 1, classes=classes)
     more = len(rows) > limit
     rows = rows[:limit]
     cursor = f"{rows[-1]['received_at']}|{rows[-1]['uuid']}" if rows and more else None
@@ -259,14 +277,14 @@ api_bp = Blueprint("data_api", __name__, url_prefix="/api/v1/data")
 
 @api_bp.route("/<form_id>")
 def records_api(form_id: str):
-    """JSON for R and pandas: HTTP Basic with an analyst's account, `since` and a cursor."""
-    from .auth import RANK, check_password
+    """JSON for R and pandas: a personal API token (sync_server.api_tokens), `since` and a
+    cursor."""
+    from .api_tokens import request_user
+    from .auth import RANK
 
-    auth = request.authorization
-    user = check_password(auth.username or "", auth.password or "") if auth else None
-    if user is None:
-        return _api_error(401, "unauthorized", "Sign in with an analyst's name and password "
-                          "(HTTP Basic).", {"WWW-Authenticate": 'Basic realm="central"'})
+    user, refusal = request_user(get_store().db)
+    if refusal is not None:
+        return refusal
     if RANK[user["role"]] < RANK["analyst"]:
         return _api_error(403, "forbidden", "Only analysts and admins can read records.")
     if form_id not in form_ids():
@@ -278,7 +296,7 @@ def records_api(form_id: str):
     if repeat is not None and not any(repeat in form.repeats for form in form_history(form_id)):
         return _api_error(404, "unknown_repeat", f"The form {form_id} has no repeat {repeat}.")
     return record_page_api(form_id, request.args.get("since"), request.args.get("after"), limit,
-                           repeat)
+                           repeat, classes=access.visible_classes(user))
 
 
 def _api_error(status: int, code: str, message: str, headers=None):

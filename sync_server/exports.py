@@ -38,8 +38,13 @@ Stata/SPSS specifics:
 - Labels are clipped to the formats' limits (Stata: 80 characters per variable label;
   SPSS: 256 bytes per variable label, 120 per value label, 32,767 per string value).
 
-Values are written as stored: a CSV opened in a spreadsheet may treat a text answer
-starting with "=" as a formula; the XLSX export always writes text as text.
+Formulas: a spreadsheet opening a CSV runs a cell starting with =, +, -, @, a tab or a
+carriage return as a formula (`=HYPERLINK(...)`, `+cmd|' /C calc'!A0`). The CSV export
+puts a single quote before such a text cell, as OWASP recommends; numbers stored as
+numbers (-5) stay as they are, text ("-5 days") is neutralized. `raw=True` writes every
+value as stored, for analysts who read the file with a statistics package. The XLSX
+export always writes text as text (never a formula), so it needs no quote; JSON Lines,
+Stata and SPSS files hold no formulas.
 """
 
 from __future__ import annotations
@@ -230,13 +235,14 @@ def _label_text(value: dict, lang: str) -> str:
 # -- Export ----------------------------------------------------------------------------
 
 def export(rows: Iterable[dict], forms: list[FormDefinition], fmt: str, out: BinaryIO,
-           lang: str = "en", *, repeat: str | None = None) -> int:
+           lang: str = "en", *, repeat: str | None = None, raw: bool = False) -> int:
     """Write `rows` (stored records of one form) to `out` in `fmt`; return the row count.
 
     With `repeat`, write that repeat's long table instead: one row per instance.
+    With `raw`, CSV cells that look like formulas are written as stored (see above).
     """
-    writers = {"csv": _write_csv, "xlsx": _write_xlsx, "jsonl": _write_jsonl,
-               "dta": _write_dta, "sav": _write_sav}
+    writers = {"csv": _write_raw_csv if raw else _write_csv, "xlsx": _write_xlsx,
+               "jsonl": _write_jsonl, "dta": _write_dta, "sav": _write_sav}
     if fmt not in writers:
         raise ExportError(f"Unknown export format {fmt!r}: use one of {', '.join(FORMATS)}.")
     columns = columns_for(forms, repeat)
@@ -322,7 +328,18 @@ class _Utf8Sink:
             self.parts, self.size = [], 0
 
 
-def _write_csv(rows, columns, out, lang) -> int:
+# What a spreadsheet reads as the start of a formula (OWASP's CSV injection list).
+FORMULA_STARTS = frozenset(("=", "+", "-", "@", "\t", "\r"))
+
+
+def neutralized(cells: list) -> list:
+    """A row with each text cell a spreadsheet would run as a formula quoted; numbers and
+    other text as they are. One comprehension: it runs for every cell of every row."""
+    return [("'" + cell) if cell.__class__ is str and cell[:1] in FORMULA_STARTS else cell
+            for cell in cells]
+
+
+def _write_csv(rows, columns, out, lang, raw: bool = False) -> int:
     """UTF-8 with a BOM, so that Excel opens Arabic or Swahili text as it is.
 
     Rows gather in an in-memory text buffer written out every CSV_BATCH rows: the
@@ -334,13 +351,17 @@ def _write_csv(rows, columns, out, lang) -> int:
     writer.writerow(c.name for c in columns)
     count = 0
     for count, cells in enumerate(_cells(rows, columns), 1):
-        writer.writerow(cells)
+        writer.writerow(cells if raw else neutralized(cells))
         if count % CSV_BATCH == 0:
             out.write(buffer.getvalue().encode("utf-8", "replace"))
             buffer.seek(0)
             buffer.truncate()
     out.write(buffer.getvalue().encode("utf-8", "replace"))
     return count
+
+
+def _write_raw_csv(rows, columns, out, lang) -> int:
+    return _write_csv(rows, columns, out, lang, raw=True)
 
 
 def _write_jsonl(rows, columns, out, lang) -> int:

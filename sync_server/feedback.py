@@ -1,6 +1,7 @@
 """Replies to the community: feedback as a queue, answered in the feedback's language.
 
-Reports of discrimination are sensitive: they have their own queue, for admins only.
+Sensitive feedback (reports of discrimination: the form's access rule, stored with each
+record as its access class, sync_server.access) has its own queue, for admins only.
 """
 
 from __future__ import annotations
@@ -12,7 +13,8 @@ from flask_babel import gettext
 
 from collector.i18n import LOCALES
 
-from .auth import can, role_required
+from . import access
+from .auth import role_required
 from .store import get_store
 
 bp = Blueprint("feedback", __name__, url_prefix="/feedback")
@@ -28,11 +30,13 @@ def status_label(status: str) -> str:
 @role_required("analyst")
 def queue():
     sensitive = request.args.get("queue") == "sensitive"
-    if sensitive and not can("admin"):
-        abort(403)
+    access_class = access.SENSITIVE if sensitive else access.STANDARD
+    if access_class not in access.visible_classes(g.user):
+        abort(403)  # the queue exists for everyone who can read this page: no secret
     status = request.args.get("status")
     status = status if status in STATUSES else None
-    return render_template("feedback_queue.html", cases=get_store().feedback_queue(status, sensitive),
+    return render_template("feedback_queue.html",
+                           cases=get_store().feedback_queue(status, access_class),
                            status=status, statuses=STATUSES, sensitive=sensitive,
                            status_label=status_label)
 
@@ -49,11 +53,11 @@ def case(record_uuid: str):
 
 
 def _case(record_uuid: str) -> dict:
+    """The case if the user may see its record; 404 alike for one that does not exist and
+    for one they may not see, so that the answer does not say a report is there."""
     found = get_store().feedback_case(record_uuid)
-    if found is None:
+    if found is None or not access.can_see(g.user, found):
         abort(404)
-    if found["sensitive"] and not can("admin"):
-        abort(403)
     return found
 
 

@@ -12,15 +12,21 @@ questions, at most `collector.forms.MAX_INSTANCES` of them per record.
 from __future__ import annotations
 
 import json
+from datetime import date, timedelta
 
-from collector import protocol
+from collector import protocol, security_log
+from collector.clock import utcnow
 from collector.forms import MAX_INSTANCES, FormDefinition, builtin_forms, load_form_json
 from collector.protocol import (RESULT_DUPLICATE, RESULT_REJECTED, RESULT_STORED, ProtocolError,
                                 result)
 
+from . import access
 from .store import Store, answers_json
 
 _BUILTINS = builtin_forms()
+# A collection date this many days after the server's, or before it, is flagged (the
+# laptop's clock is probably wrong); the record is stored all the same.
+CLOCK_FUTURE_DAYS, CLOCK_PAST_DAYS = 2, 400
 
 
 def known_form(store: Store, form_id: str, version: str) -> FormDefinition | None:
@@ -60,12 +66,17 @@ def ingest_batch(store: Store, device: dict, message: dict, source: str) -> tupl
 
 
 def _ingest_record(store: Store, device: dict, record: dict, batch_id: str) -> dict:
-    problem = check_record(store, record)
+    owner = store.record_owner(record["uuid"])
+    if owner is not None and owner != device["id"]:
+        return _not_yours(store, device, record)
+    form = known_form(store, record["form_id"], record["form_version"])
+    problem = check_record(store, record, form)
     if problem:
         store.audit(f"device:{device['id']}", "record_rejected", record["uuid"],
                     record["revision"], problem[0])
         return result(record, RESULT_REJECTED, *problem)
-    if store.add_record(record, device["id"], batch_id):
+    if store.add_record(record, device["id"], batch_id, access.classify(form, record["answers"]),
+                        clock_flag(record["collected"])):
         return result(record, RESULT_STORED)
     existing = store.stored_record(record["uuid"], record["revision"])
     if existing["device_id"] != device["id"] or existing["answers"] != answers_json(record["answers"]):
@@ -74,9 +85,34 @@ def _ingest_record(store: Store, device: dict, record: dict, batch_id: str) -> d
     return result(record, RESULT_DUPLICATE)
 
 
-def check_record(store: Store, record: dict) -> tuple[str, str] | None:
-    """Why a record cannot be stored, as (code, message), or None."""
-    form = known_form(store, record["form_id"], record["form_version"])
+def _not_yours(store: Store, device: dict, record: dict) -> dict:
+    """A record belongs to the device that first sent it: another's revision is refused,
+    whatever its number, so no laptop can overwrite what another collected."""
+    store.audit(f"device:{device['id']}", "record_rejected", record["uuid"],
+                record["revision"], "not_your_record")
+    security_log.log_event(store.db, "record_refused", security_log.device_account(device["id"]),
+                           f"not_your_record {record['uuid']} revision {record['revision']}")
+    return result(record, RESULT_REJECTED, "not_your_record",
+                  "Another device sent this record first; only that device can send its "
+                  "revisions. Nothing was stored.")
+
+
+def clock_flag(collected: str, today: date | None = None) -> str | None:
+    """"future" or "past" for a collection date far from the server's own, else None."""
+    today = today or utcnow().date()
+    day = date.fromisoformat(str(collected)[:10])
+    if day > today + timedelta(days=CLOCK_FUTURE_DAYS):
+        return "future"
+    if day < today - timedelta(days=CLOCK_PAST_DAYS):
+        return "past"
+    return None
+
+
+def check_record(store: Store, record: dict, form: FormDefinition | None = None
+                 ) -> tuple[str, str] | None:
+    """Why a record cannot be stored, as (code, message), or None (`form`: its form,
+    when the caller has already looked it up)."""
+    form = form or known_form(store, record["form_id"], record["form_version"])
     if form is None:
         return ("unknown_form", f"The server has no form {record['form_id']} "
                 f"version {record['form_version']}.")

@@ -502,9 +502,9 @@ def test_an_analyst_corrects_an_answer_inside_an_instance(central, team, roster_
 def test_the_records_api_gives_a_repeats_rows_page_by_page(team, roster_records):
     import requests
 
-    from test_workspace import PASSWORD
+    from test_workspace import api_token
 
-    url, auth = f"{team.url}/api/v1/data/{FORM_ID}", ("analyst1", PASSWORD)
+    url, auth = f"{team.url}/api/v1/data/{FORM_ID}", ("analyst1", api_token(team, "analyst1"))
     pulled, params = [], {"limit": 2, "repeat": "members"}
     for _ in range(5):
         page = requests.get(url, params=params, auth=auth, timeout=10).json()
