@@ -23,12 +23,18 @@ class Setting:
 SETTINGS = (
     Setting("hub_name", "", "Name shown at the top of every page; empty for the translated default."),
     Setting("default_locale", "en", "Interface language when the browser asks for none we have."),
-    Setting("pin_attempts", 5, "Wrong PINs in a row before an enumerator account is locked."),
-    Setting("lockout_minutes", 15, "How long a locked enumerator account stays locked."),
+    Setting("signin_free_attempts", 5,
+            "Wrong PINs for one name before each further attempt waits (the wait doubles)."),
+    Setting("signin_client_free_attempts", 10,
+            "Wrong PINs from one phone before each further attempt waits (the wait doubles)."),
+    Setting("signin_delay_seconds", 1.0, "The first wait after the free attempts, in seconds."),
+    Setting("signin_max_delay_seconds", 900.0, "The longest wait between sign-in attempts."),
     Setting("session_hours", 12, "How long an enumerator stays signed in without activity."),
     Setting("feedback_rate_limit", "10 per minute;60 per hour",
             "How many feedback messages one phone may send (Flask-Limiter syntax)."),
     Setting("signin_rate_limit", "20 per minute", "Sign-in attempts allowed per phone."),
+    Setting("status_rate_limit", "10 per minute;60 per hour",
+            "How many receipt codes one phone may look up (Flask-Limiter syntax)."),
     Setting("purge_after_days", 30,
             "Days after a record is synced before its identifying fields are removed."),
     Setting("referral_contacts", [],
@@ -37,28 +43,55 @@ SETTINGS = (
 )
 
 DEFAULTS = {s.name: s.default for s in SETTINGS}
+# Older names still read from existing files: (new name, how to convert the old value).
+RENAMED = {
+    "pin_attempts": ("signin_free_attempts", int),
+    # A lock of N minutes becomes the longest wait.
+    "lockout_minutes": ("signin_max_delay_seconds", lambda minutes: float(minutes * 60)),
+}
 
 
 class SettingsError(ValueError):
     """The settings file cannot be used as it is."""
 
 
+def read_settings_file(data_dir: Path) -> dict[str, Any]:
+    """What the data dir's settings.toml says ({} without one); both apps read it so."""
+    path = Path(data_dir) / SETTINGS_FILE
+    if not path.exists():
+        return {}
+    try:
+        return tomllib.loads(path.read_text("utf-8"))
+    except tomllib.TOMLDecodeError as error:
+        raise SettingsError(f"{path.name}: {error}") from error
+
+
 def load_settings(data_dir: Path) -> dict[str, Any]:
     """Defaults, overridden by the data dir's settings.toml when it exists."""
     values = dict(DEFAULTS)
-    path = Path(data_dir) / SETTINGS_FILE
-    if not path.exists():
-        return values
-    try:
-        found = tomllib.loads(path.read_text("utf-8"))
-    except tomllib.TOMLDecodeError as error:
-        raise SettingsError(f"{path.name}: {error}") from error
-    unknown = sorted(set(found) - set(DEFAULTS))
+    found = read_settings_file(data_dir)
+    path = Path(SETTINGS_FILE)
+    unknown = sorted(set(found) - set(DEFAULTS) - set(RENAMED))
     if unknown:
         raise SettingsError(f"{path.name}: unknown setting(s): {', '.join(unknown)}")
     for name, value in found.items():
-        if not isinstance(value, type(DEFAULTS[name])):
-            raise SettingsError(
-                f"{path.name}: {name} should be a {type(DEFAULTS[name]).__name__}")
-    values.update(found)
+        expected = type(DEFAULTS[RENAMED[name][0]] if name in RENAMED else DEFAULTS[name])
+        if expected is float and isinstance(value, int) and not isinstance(value, bool):
+            continue  # `delay = 2` means 2.0
+        if not isinstance(value, expected):
+            raise SettingsError(f"{path.name}: {name} should be a {expected.__name__}")
+    values.update(_renamed(found))
+    return values
+
+
+def _renamed(found: dict[str, Any]) -> dict[str, Any]:
+    """Values under their current names; a current name wins over its old one."""
+    values = {}
+    for old, (new, convert) in RENAMED.items():
+        if old in found and new not in found:
+            values[new] = convert(found[old])
+    values.update({name: value for name, value in found.items() if name not in RENAMED})
+    for name, value in values.items():
+        if isinstance(DEFAULTS[name], float):
+            values[name] = float(value)
     return values

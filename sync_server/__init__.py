@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import os
 from datetime import timedelta
 from pathlib import Path
 
-from flask import Flask
+from flask import Flask, request
 from jinja2 import ChoiceLoader, FileSystemLoader
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 import collector
 from collector import datadir, errors, i18n, protocol, security, templating
 
-from . import api, auth, dashboard, data, devices, feedback, forms
+from . import accounts, api, auth, dashboard, data, devices, feedback, forms, identity
+from . import security_pages
+from . import settings as server_settings
 from .store import Store, close_store
 
 DATABASE_FILE = "sync-server.db"
@@ -24,6 +28,7 @@ def create_app(test_config: dict | None = None, data_dir: Path | str | None = No
     """Build the central app for a data dir (created on first run)."""
     app = Flask(__name__, static_folder=STATIC_FOLDER)
     test_config = dict(test_config or {})
+    owner_only_files()
     data_dir = datadir.ensure_data_dir(Path(data_dir or test_config.get("DATA_DIR")
                                             or datadir.default_data_dir("sync-server")))
     app.config.from_mapping(
@@ -37,25 +42,42 @@ def create_app(test_config: dict | None = None, data_dir: Path | str | None = No
         DEFAULT_LOCALE="en",
         SUPPRESSION_K=5,
         SIGNIN_RATE_LIMIT="20 per minute",
+        # Growing delays after wrong passwords (collector.throttle): free attempts per
+        # account and per client, then a wait that doubles from the first to the longest.
+        SIGNIN_FREE_ATTEMPTS=5,
+        SIGNIN_CLIENT_FREE_ATTEMPTS=10,
+        SIGNIN_DELAY_SECONDS=1.0,
+        SIGNIN_MAX_DELAY_SECONDS=900.0,
+        # How long a central session may stay idle (counted server-side: collector.sessions).
         PERMANENT_SESSION_LIFETIME=timedelta(hours=10),
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_NAME="central_session",
         WTF_CSRF_TIME_LIMIT=None,
+        # The name hubs show beside the fingerprint when their operator enrolls them.
+        SERVER_NAME_LABEL="",
+        # The health check answers 503 "disk_full" below this much free space.
+        MIN_FREE_BYTES=errors.DEFAULT_MIN_FREE_BYTES,
     )
+    settings = server_settings.load_settings(data_dir)
+    settings.update(test_config.pop("SERVER_SETTINGS", {}))
+    server_settings.check(settings, "SERVER_SETTINGS")
     app.config.update(test_config)
+    identity.fingerprint(data_dir)  # the identity key pair exists from the first run on
     # Shared partials (the language bar) come from the hub's templates; ours win on a clash.
     app.jinja_loader = ChoiceLoader([app.jinja_loader, FileSystemLoader(
         str(Path(collector.__file__).parent / "templates"))])
     Store.create(app.config["DATABASE"]).close()
+    owner_only_database(app.config["DATABASE"])
+    behind_proxies(app, settings["proxy_hops"])
     i18n.init_app(app)
     templating.init_app(app)
     security.init_app(app)
     security.csrf.exempt(api.bp)  # devices authenticate with tokens, not cookies
     errors.init_app(app)
     app.register_error_handler(protocol.ProtocolError, api.protocol_error)
-    for blueprint in (api.bp, auth.bp, dashboard.bp, data.bp, data.api_bp, devices.bp,
-                      feedback.bp, forms.bp):
+    for blueprint in (accounts.bp, api.bp, auth.bp, dashboard.bp, data.bp, data.api_bp,
+                      devices.bp, feedback.bp, forms.bp, security_pages.bp):
         app.register_blueprint(blueprint)
     app.jinja_env.globals.update(can=auth.can)
     app.teardown_appcontext(close_store)
@@ -73,3 +95,33 @@ def database_path(database: str | None, data_dir: Path) -> str:
         raise ValueError(f"{scheme} databases are not supported yet; use SQLite "
                          "(a file path or sqlite:///path).")
     return database
+
+
+def owner_only_files() -> None:
+    """Every file the server makes (database, secrets, exports' temporary files) is
+    readable by its owner only: the database holds what the devices' signatures rest on."""
+    if os.name == "posix":
+        os.umask(0o077)
+
+
+def owner_only_database(path: str) -> None:
+    # A database made before the umask (an older version) is fixed too; SQLite gives
+    # later -wal and -shm files the database's own mode.
+    if os.name == "posix":
+        for name in (path, f"{path}-wal", f"{path}-shm"):
+            if os.path.exists(name):
+                os.chmod(name, 0o600)
+
+
+def behind_proxies(app: Flask, hops: int) -> None:
+    """Trust X-Forwarded-For, -Proto and -Host from `hops` proxies (only when set: a client
+    must not be able to claim HTTPS or another address), and send HSTS over HTTPS."""
+    if hops:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
+    app.after_request(strict_transport_security)
+
+
+def strict_transport_security(response):
+    if request.is_secure:
+        response.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
+    return response

@@ -15,8 +15,10 @@ from sqlite_utils.migrations import Migrations
 
 from flask import current_app, g
 
+from collector import sessions
 from collector.clock import now_iso
 from collector.db import connect, write_transaction
+from collector.security_log import log_event, user_account
 
 try:  # the server extra's faster JSON: a million-row export parses a million answers
     from orjson import loads
@@ -24,6 +26,15 @@ except ImportError:  # pragma: no cover - a collector-only install
     from json import loads
 
 migrations = Migrations("sync_server")
+
+
+class LastAdminError(ValueError):
+    """The change would leave no enabled admin to manage the server."""
+
+
+def _by(detail: str | None, actor: str | None) -> str | None:
+    """A security log detail with who made the change (`user:3`, `command line`)."""
+    return ", ".join(part for part in (detail, f"by {actor}" if actor else None) if part) or None
 
 
 class Store:
@@ -55,22 +66,99 @@ class Store:
 
     # -- users -----------------------------------------------------------------------
 
-    def add_user(self, name: str, role: str, password_hash: str) -> None:
+    def add_user(self, name: str, role: str, password_hash: str, actor: str | None = None) -> int:
         with self.transaction():
-            self.db.execute("INSERT INTO users (name, role, password_hash, created_at)"
-                            " VALUES (?, ?, ?, ?)", [name, role, password_hash, now_iso()])
+            user_id = self.db.execute(
+                "INSERT INTO users (name, role, password_hash, created_at) VALUES (?, ?, ?, ?)",
+                [name, role, password_hash, now_iso()]).lastrowid
+            log_event(self.db, "user_added", user_account(user_id), _by(role, actor))
+        return user_id
 
     def user_exists(self, name: str) -> bool:
         return self.one("SELECT 1 AS x FROM users WHERE name = ?", [name]) is not None
 
     def user_by_name(self, name: str) -> dict | None:
+        """Any user, disabled ones too (sign-in checks `disabled_at` itself)."""
         return self.one("SELECT * FROM users WHERE name = ?", [name])
 
     def user(self, user_id: int) -> dict | None:
-        return self.one("SELECT id, name, role FROM users WHERE id = ?", [user_id])
+        """The signed-in user of a session: a disabled account is no one."""
+        return self.one("SELECT id, name, role FROM users WHERE id = ? AND disabled_at IS NULL",
+                        [user_id])
+
+    def user_record(self, user_id: int) -> dict | None:
+        """Everything about a user, disabled or not, password hash included."""
+        return self.one("SELECT * FROM users WHERE id = ?", [user_id])
 
     def users(self) -> list[dict]:
-        return list(self.db.query("SELECT id, name, role, created_at FROM users ORDER BY name"))
+        return list(self.db.query("SELECT id, name, role, created_at, disabled_at FROM users"
+                                  " ORDER BY name"))
+
+    def set_password(self, user_id: int, password_hash: str, actor: str | None = None,
+                     keep_session: str | None = None) -> int:
+        """A new password; every session of the user but `keep_session` ends. Returns how
+        many ended."""
+        with self.transaction():
+            self.db.execute("UPDATE users SET password_hash = ? WHERE id = ?",
+                            [password_hash, user_id])
+            log_event(self.db, "password_changed", user_account(user_id), _by(None, actor))
+            return self._end_sessions(user_id, keep_session)
+
+    def set_role(self, user_id: int, role: str, actor: str | None = None) -> bool:
+        """Change a role (False when it is already that one). Sessions end, so every page
+        is asked again with the new role; a role that may not read records loses its
+        API tokens. LastAdminError when no enabled admin would remain."""
+        from .api_tokens import READ_ROLES, revoke_all
+
+        with self.transaction():
+            user = self.user_record(user_id)
+            if user is None:
+                raise KeyError(user_id)
+            if user["role"] == role:
+                return False
+            if user["role"] == "admin":
+                self._keep_an_admin(user_id)
+            self.db.execute("UPDATE users SET role = ? WHERE id = ?", [role, user_id])
+            log_event(self.db, "role_changed", user_account(user_id),
+                      _by(f"{user['role']} -> {role}", actor))
+            self._end_sessions(user_id)
+            if role not in READ_ROLES:
+                revoke_all(self.db, user_id, actor)
+        return True
+
+    def set_disabled(self, user_id: int, disabled: bool, actor: str | None = None) -> bool:
+        """Disable (sessions end, API tokens are revoked) or enable an account; False when
+        it already was. LastAdminError when no enabled admin would remain."""
+        from .api_tokens import revoke_all
+
+        with self.transaction():
+            user = self.user_record(user_id)
+            if user is None:
+                raise KeyError(user_id)
+            if bool(user["disabled_at"]) == disabled:
+                return False
+            if disabled and user["role"] == "admin":
+                self._keep_an_admin(user_id)
+            self.db.execute("UPDATE users SET disabled_at = ? WHERE id = ?",
+                            [now_iso() if disabled else None, user_id])
+            log_event(self.db, "account_disabled" if disabled else "account_enabled",
+                      user_account(user_id), _by(None, actor))
+            if disabled:
+                self._end_sessions(user_id)
+                revoke_all(self.db, user_id, actor)
+        return True
+
+    def _keep_an_admin(self, leaving: int) -> None:
+        others = self.db.execute("SELECT count(*) FROM users WHERE role = 'admin' AND"
+                                 " disabled_at IS NULL AND id != ?", [leaving]).fetchone()[0]
+        if not others:
+            raise LastAdminError("At least one enabled admin must remain.")
+
+    def _end_sessions(self, user_id: int, keep: str | None = None) -> int:
+        ended = sessions.end_all(self.db, user_id, keep=keep)
+        if ended:
+            log_event(self.db, "sessions_ended", user_account(user_id), f"{ended}")
+        return ended
 
     # -- devices and enrollment ------------------------------------------------------
 
@@ -83,17 +171,20 @@ class Store:
         return self.one("SELECT * FROM enrollment_codes WHERE code_hash = ?", [code_hash])
 
     def enroll_device(self, code_hash: str, device_id: str, label: str, token_hash: str,
-                      enrollment_id: str, app_version: str) -> None:
+                      enrollment_id: str, app_version: str, public_key: str | None = None) -> None:
         now = now_iso()
         self.db.execute("INSERT INTO devices (id, label, token_hash, enrollment_id, enrolled_at,"
-                        " app_version) VALUES (?, ?, ?, ?, ?, ?)",
-                        [device_id, label, token_hash, enrollment_id, now, app_version])
+                        " app_version, public_key) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                        [device_id, label, token_hash, enrollment_id, now, app_version,
+                         public_key or None])
         self.db.execute("UPDATE enrollment_codes SET used_at = ?, device_id = ?, enrollment_id = ?"
                         " WHERE code_hash = ?", [now, device_id, enrollment_id, code_hash])
         self.audit(f"device:{device_id}", "enrolled", detail=label)
 
-    def replace_token(self, device_id: str, token_hash: str) -> None:
-        self.db.execute("UPDATE devices SET token_hash = ? WHERE id = ?", [token_hash, device_id])
+    def replace_token(self, device_id: str, token_hash: str, public_key: str | None = None) -> None:
+        # A repeated enrollment keeps the signing key on record: only a missing one is filled.
+        self.db.execute("UPDATE devices SET token_hash = ?, public_key = coalesce(public_key, ?)"
+                        " WHERE id = ?", [token_hash, public_key or None, device_id])
         self.audit(f"device:{device_id}", "enrollment_repeated")
 
     def device_by_token(self, token_hash: str) -> dict | None:
@@ -101,6 +192,11 @@ class Store:
 
     def device(self, device_id: str) -> dict | None:
         return self.one("SELECT * FROM devices WHERE id = ?", [device_id])
+
+    def device_public_key(self, device_id: str) -> str | None:
+        """The device's bundle-signing public key (base64), None when none is on record."""
+        row = self.one("SELECT public_key FROM devices WHERE id = ?", [device_id])
+        return row["public_key"] if row else None
 
     def devices(self) -> list[dict]:
         return list(self.db.query(
@@ -137,36 +233,65 @@ class Store:
         return self.one("SELECT device_id, answers FROM records WHERE uuid = ? AND revision = ?",
                         [record_uuid, revision])
 
-    def add_record(self, record: dict, device_id: str, batch_id: str) -> bool:
+    def add_record(self, record: dict, device_id: str, batch_id: str,
+                   access_class: str | None = None, clock_flag: str | None = None) -> bool:
         """Store a record once; False when this (uuid, revision) is already here.
 
         Only the newest revision of a record is "latest": exports and indicators count
         each record once, whichever revisions arrived and in whatever order.
+        `access_class` is this revision's (sync_server.access; classified from its form
+        when not given); a record is sensitive on every row once any revision is.
         """
-        newest = self.db.execute("SELECT max(revision) FROM records WHERE uuid = ?",
-                                 [record["uuid"]]).fetchone()[0]
+        from . import access
+
+        if access_class is None:
+            from .ingest import known_form
+
+            access_class = access.classify(
+                known_form(self, record["form_id"], record["form_version"]), record["answers"])
+        newest, before = self.db.execute(
+            "SELECT max(revision), max(access_class = 'sensitive') FROM records WHERE uuid = ?",
+            [record["uuid"]]).fetchone()
         latest = newest is None or record["revision"] > newest
+        prior = None if before is None else (access.SENSITIVE if before else access.STANDARD)
+        access_class = access.strictest(access_class, prior)
         cursor = self.db.execute(
             "INSERT OR IGNORE INTO records (uuid, revision, device_id, form_id, form_version,"
-            " locale, collected, enumerator, answers, received_at, batch_id, is_latest)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " locale, collected, enumerator, answers, received_at, batch_id, is_latest,"
+            " access_class, clock_flag) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [record["uuid"], record["revision"], device_id, record["form_id"],
              record["form_version"], record["locale"], record["collected"],
              record["enumerator"], answers_json(record["answers"]), now_iso(), batch_id,
-             int(latest)])
+             int(latest), access_class, clock_flag])
         if cursor.rowcount and latest:
             self.db.execute("UPDATE records SET is_latest = 0 WHERE uuid = ? AND revision < ?",
                             [record["uuid"], record["revision"]])
+        if cursor.rowcount and access_class != prior and prior is not None:
+            # A sensitive revision makes the whole record sensitive (fail closed).
+            self.db.execute("UPDATE records SET access_class = ? WHERE uuid = ?",
+                            [access_class, record["uuid"]])
         if cursor.rowcount:
             self.audit(f"device:{device_id}", "record_stored", record["uuid"], record["revision"])
         return bool(cursor.rowcount)
 
-    def iter_latest(self, form_id: str, since: str | None = None):
-        """The newest revision of each record of a form, corrections applied, streamed."""
+    def record_owner(self, record_uuid: str) -> str | None:
+        """The device that first sent this record (every revision must come from it)."""
+        row = self.one("SELECT device_id FROM records WHERE uuid = ?"
+                       " ORDER BY received_at, revision LIMIT 1", [record_uuid])
+        return row["device_id"] if row else None
+
+    def iter_latest(self, form_id: str, since: str | None = None, classes=None):
+        """The newest revision of each record of a form, corrections applied, streamed.
+
+        `classes`: the access classes to include (sync_server.access.visible_classes);
+        None is every class, for the server's operator on the command line."""
+        from .access import ALL_CLASSES, sql_filter
+
+        allowed, params = sql_filter(ALL_CLASSES if classes is None else classes)
         sql = ("SELECT uuid, revision, form_id, form_version, device_id, locale, collected,"
                " received_at, enumerator, coalesce(answers_current, answers) AS answers,"
-               " review FROM records WHERE form_id = ? AND is_latest = 1")
-        params = [form_id]
+               f" review FROM records WHERE form_id = ? AND is_latest = 1 AND {allowed}")
+        params = [form_id, *params]
         if since:
             sql += " AND received_at > ?"
             params.append(since)
@@ -181,11 +306,16 @@ class Store:
 
     BROWSE_FILTERS = {"device": "device_id", "language": "locale", "version": "form_version",
                       "month": "substr(collected, 1, 7)", "review": "review",
-                      "area": "json_extract(coalesce(answers_current, answers), '$.area')"}
+                      "area": "json_extract(coalesce(answers_current, answers), '$.area')",
+                      "clock": "clock_flag"}
 
-    def browse(self, form_id: str, filters: dict, page: int, per_page: int = 50):
-        """One page of a form's records (newest revision each) and the total, filtered."""
-        clauses, params = ["form_id = ?", "is_latest = 1"], [form_id]
+    def browse(self, form_id: str, filters: dict, page: int, per_page: int = 50, *, classes):
+        """One page of a form's records (newest revision each) and the total, filtered;
+        only records of the access `classes` given (sync_server.access)."""
+        from .access import sql_filter
+
+        allowed, allowed_params = sql_filter(classes)
+        clauses, params = ["form_id = ?", "is_latest = 1", allowed], [form_id, *allowed_params]
         for name, value in filters.items():
             if value and name in self.BROWSE_FILTERS:
                 clauses.append(f"{self.BROWSE_FILTERS[name]} = ?")
@@ -194,23 +324,33 @@ class Store:
         total = self.db.execute(f"SELECT count(*) FROM records WHERE {where}", params).fetchone()[0]
         rows = list(self.db.query(
             f"SELECT uuid, revision, device_id, form_version, locale, collected, received_at,"
-            f" review, answers_current IS NOT NULL AS corrected FROM records WHERE {where}"
+            f" review, clock_flag, answers_current IS NOT NULL AS corrected FROM records"
+            f" WHERE {where}"
             f" ORDER BY received_at DESC, uuid LIMIT ? OFFSET ?",
             params + [per_page, (page - 1) * per_page]))
         return rows, total
 
-    def filter_values(self, form_id: str) -> dict:
-        """The values each filter can take for this form, for the filter menus."""
+    def filter_values(self, form_id: str, *, classes) -> dict:
+        """The values each filter can take for this form, for the filter menus: from the
+        records of the access `classes` given only, so a menu reveals nothing else."""
+        from .access import sql_filter
+
+        allowed, params = sql_filter(classes)
         values = {}
         for name, expression in self.BROWSE_FILTERS.items():
             values[name] = [row[0] for row in self.db.execute(
                 f"SELECT DISTINCT {expression} AS v FROM records WHERE form_id = ? AND"
-                f" is_latest = 1 AND v IS NOT NULL ORDER BY v LIMIT 200", [form_id]).fetchall()]
+                f" is_latest = 1 AND {allowed} AND v IS NOT NULL ORDER BY v LIMIT 200",
+                [form_id, *params]).fetchall()]
         return values
 
-    def record_revisions(self, record_uuid: str) -> list[dict]:
+    def record_revisions(self, record_uuid: str, *, classes) -> list[dict]:
+        """Every revision of a record, oldest first; none when its access class is not
+        among `classes` (a record is as sensitive as its most sensitive revision)."""
         rows = list(self.db.query("SELECT * FROM records WHERE uuid = ? ORDER BY revision",
                                   [record_uuid]))
+        if any(row["access_class"] not in classes for row in rows):
+            return []
         for row in rows:
             row["answers"] = json.loads(row["answers"])
             row["answers_current"] = json.loads(row["answers_current"] or "null")
@@ -224,19 +364,30 @@ class Store:
         return list(self.db.query("SELECT * FROM audit WHERE uuid = ? ORDER BY id", [record_uuid]))
 
     def correct(self, record_uuid: str, field: str, value, author: str) -> None:
-        """Change one answer of the newest revision; the original stays, the change is audited."""
+        """Change one answer of the newest revision; the original stays, the change is audited.
+
+        A correction never moves a record between access classes: one after which its form
+        would classify the answers differently raises access.AccessClassChange, and
+        nothing changes."""
+        from . import access
+        from .ingest import known_form
+
         with self.transaction():
-            row = self.one("SELECT revision, answers, answers_current FROM records"
-                           " WHERE uuid = ? AND is_latest = 1", [record_uuid])
+            row = self.one("SELECT revision, form_id, form_version, answers, answers_current"
+                           " FROM records WHERE uuid = ? AND is_latest = 1", [record_uuid])
             if row is None:
                 raise KeyError(record_uuid)
             current = json.loads(row["answers_current"] or row["answers"])
+            form = known_form(self, row["form_id"], row["form_version"])
+            before = access.classify(form, current)
             holder, name = answer_slot(current, field)
             old = holder.get(name)
             if value is None:
                 holder.pop(name, None)
             else:
                 holder[name] = value
+            if access.classify(form, current) != before:
+                raise access.AccessClassChange(record_uuid, field)
             self.db.execute("UPDATE records SET answers_current = ? WHERE uuid = ? AND"
                             " revision = ?", [answers_json(current), record_uuid, row["revision"]])
             self.db.execute("INSERT INTO corrections (uuid, revision, field, old_value, new_value,"
@@ -262,17 +413,18 @@ class Store:
 
     # -- community feedback queue ------------------------------------------------------
 
+    # A case's class is its record's, stored at ingest (sync_server.access), never its answers'.
     FEEDBACK_SQL = (
         "SELECT r.uuid, r.locale, r.collected, r.received_at,"
         " coalesce(r.answers_current, r.answers) AS answers,"
-        " coalesce(c.status, 'new') AS status,"
-        " json_extract(coalesce(r.answers_current, r.answers), '$.feedback_type')"
-        " = 'discrimination' AS is_sensitive FROM records r"
+        " coalesce(c.status, 'new') AS status, r.access_class,"
+        " r.access_class = 'sensitive' AS is_sensitive FROM records r"
         " LEFT JOIN feedback_cases c ON c.uuid = r.uuid"
         " WHERE r.form_id = 'community_feedback' AND r.is_latest = 1")
 
-    def feedback_queue(self, status: str | None, sensitive: bool) -> list[dict]:
-        sql, params = self.FEEDBACK_SQL + " AND is_sensitive = ?", [int(sensitive)]
+    def feedback_queue(self, status: str | None, access_class: str) -> list[dict]:
+        """The feedback of one access class (the view checks the user may see it)."""
+        sql, params = self.FEEDBACK_SQL + " AND r.access_class = ?", [access_class]
         if status:
             sql += " AND coalesce(c.status, 'new') = ?"
             params.append(status)
@@ -301,12 +453,16 @@ class Store:
                                   [record_uuid]))
 
     def records_after(self, form_id: str, since: str | None, after: str | None,
-                      limit: int) -> list[dict]:
-        """Newest revisions in arrival order, after a `received_at|uuid` cursor."""
+                      limit: int, *, classes) -> list[dict]:
+        """Newest revisions in arrival order, after a `received_at|uuid` cursor; only
+        records of the access `classes` given (sync_server.access)."""
+        from .access import sql_filter
+
+        allowed, params = sql_filter(classes)
         sql = ("SELECT uuid, revision, form_id, form_version, device_id, locale, collected,"
                " received_at, enumerator, coalesce(answers_current, answers) AS answers, review"
-               " FROM records WHERE form_id = ? AND is_latest = 1")
-        params: list = [form_id]
+               f" FROM records WHERE form_id = ? AND is_latest = 1 AND {allowed}")
+        params = [form_id, *params]
         if since:
             sql += " AND received_at > ?"
             params.append(since)
@@ -497,3 +653,72 @@ def m004_security_log_and_sessions(db: sqlite_utils.Database):
     db.execute(security_log.TABLE_SQL)
     db.execute(sessions.TABLE_SQL)
     db.execute(sessions.INDEX_SQL)
+
+
+@migrations()
+def m007_device_keys(db: sqlite_utils.Database):
+    # Each device's own Ed25519 public key: USB bundles are verified with it, so nothing
+    # the server stores is enough to sign one.
+    db.execute("ALTER TABLE devices ADD COLUMN public_key TEXT")
+
+
+@migrations()
+def m005_accounts_and_tokens(db: sqlite_utils.Database):
+    db.execute("ALTER TABLE users ADD COLUMN disabled_at TEXT")
+    # Personal API tokens: only a SHA-256 of each is kept; the token is shown once.
+    db.execute("""CREATE TABLE api_tokens (
+        id INTEGER PRIMARY KEY, user_id INTEGER NOT NULL REFERENCES users(id),
+        label TEXT NOT NULL, token_hash TEXT NOT NULL UNIQUE, scope TEXT NOT NULL,
+        created_at TEXT NOT NULL, last_used_at TEXT, revoked_at TEXT, expires_at TEXT)""")
+    db.execute("CREATE INDEX api_tokens_by_user ON api_tokens (user_id)")
+
+
+@migrations()
+def m006_access_classes(db: sqlite_utils.Database):
+    # Who may see a record (sync_server.access): sensitive unless classified otherwise,
+    # so a row stored without a class is admins-only (fail closed).
+    db.execute("ALTER TABLE records ADD COLUMN access_class TEXT NOT NULL DEFAULT 'sensitive'"
+               " CHECK (access_class IN ('standard', 'sensitive'))")
+    # A collection date far from the server's ("future", "past"): the laptop's clock.
+    db.execute("ALTER TABLE records ADD COLUMN clock_flag TEXT"
+               " CHECK (clock_flag IN ('future', 'past'))")
+    _classify_stored_records(db)
+    _flag_stored_clocks(db)
+
+
+def _classify_stored_records(db: sqlite_utils.Database) -> None:
+    """Records stored before access classes, classified by their forms as at ingest."""
+    from collector.forms import builtin_forms, load_form_json
+
+    from . import access
+
+    versions = db.execute("SELECT DISTINCT form_id, form_version FROM records").fetchall()
+    for form_id, version in versions:
+        stored = db.execute("SELECT definition FROM forms WHERE form_id = ? AND version = ?",
+                            [form_id, version]).fetchone()
+        builtin = builtin_forms().get(form_id)
+        form = load_form_json(stored[0]) if stored else (
+            builtin if builtin and builtin.version == version else None)
+        rule = form.data.get("access") if form is not None else None
+        where, params = "form_id = ? AND form_version = ?", [form_id, version]
+        if form is not None and not rule:
+            db.execute(f"UPDATE records SET access_class = 'standard' WHERE {where}", params)
+            continue
+        for uuid, revision, answers in db.execute(
+                f"SELECT uuid, revision, answers FROM records WHERE {where}", params).fetchall():
+            db.execute("UPDATE records SET access_class = ? WHERE uuid = ? AND revision = ?",
+                       [access.classify(form, json.loads(answers)), uuid, revision])
+    # A record is as sensitive as its most sensitive revision.
+    db.execute("UPDATE records SET access_class = 'sensitive' WHERE access_class = 'standard'"
+               " AND uuid IN (SELECT uuid FROM records WHERE access_class = 'sensitive')")
+
+
+def _flag_stored_clocks(db: sqlite_utils.Database) -> None:
+    """Records stored before clock flags, flagged against the day the server received them."""
+    from .ingest import CLOCK_FUTURE_DAYS, CLOCK_PAST_DAYS
+
+    db.execute("UPDATE records SET clock_flag = CASE"
+               " WHEN julianday(substr(collected, 1, 10)) > julianday(substr(received_at, 1, 10))"
+               " + ? THEN 'future'"
+               " WHEN julianday(substr(collected, 1, 10)) < julianday(substr(received_at, 1, 10))"
+               " - ? THEN 'past' END", [CLOCK_FUTURE_DAYS, CLOCK_PAST_DAYS])
