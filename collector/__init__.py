@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
 from pathlib import Path
 
 from flask import Flask
@@ -28,12 +27,13 @@ def create_app(test_config: dict | None = None, data_dir: Path | str | None = No
         SECRET_KEY=datadir.read_or_create_secret(data_dir, "session_key"),
         HUB=settings,
         DEFAULT_LOCALE=settings["default_locale"],
-        PERMANENT_SESSION_LIFETIME=timedelta(hours=settings["session_hours"]),
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_NAME="collector_session",
-        # A long interview must not lose its page to an expired token; the
-        # token stays bound to the session, which expires on its own.
+        # A long interview must not lose its page to an expired token; the token stays
+        # bound to the session, which ends server-side (sign-out, session_hours idle).
+        # Session cookies carry no expiry date: a laptop clock days behind would send
+        # them already expired (collector.sessions counts idle time instead).
         WTF_CSRF_TIME_LIMIT=None,
         MAX_CONTENT_LENGTH=256 * 1024,
     )

@@ -3,8 +3,13 @@
 from datetime import datetime, timezone
 
 
+def wall_clock() -> datetime:
+    """The laptop's clock, often wrong in the field; tests set it wrong on purpose here."""
+    return datetime.now(timezone.utc)
+
+
 def utcnow() -> datetime:
-    return datetime.now(timezone.utc).replace(microsecond=0)
+    return wall_clock().replace(microsecond=0)
 
 
 def now_iso() -> str:

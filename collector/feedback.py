@@ -1,6 +1,10 @@
 """The kiosk: community members leave feedback without signing in, and read replies later.
 
 Nothing about the sender is stored: no address, no browser, no account.
+
+A receipt code is the only key to the replies, so it stays out of URLs (history, Referer,
+logs): the thanks page shows it once (the next person on a shared kiosk phone does not see
+it), and codes are looked up through a POST form, a few per phone per minute.
 """
 
 from __future__ import annotations
@@ -24,6 +28,15 @@ FORM_ID = "community_feedback"
 
 def _feedback_limit():
     return current_app.config["HUB"]["feedback_rate_limit"]
+
+
+def _status_limit():
+    return current_app.config["HUB"]["status_rate_limit"]
+
+
+def _not_a_lookup() -> bool:
+    # Showing the empty form (or a code already counted on its way in) costs nothing.
+    return request.method == "GET" and "code" not in request.args
 
 
 @bp.route("", methods=("GET",))
@@ -64,15 +77,26 @@ def submit():
 
 @bp.route("/thanks")
 def thanks():
-    code = session.get("receipt_code")
-    if not code:
-        return redirect(url_for("feedback.kiosk"))
-    return render_template("feedback_thanks.html", code=format_receipt_code(code))
+    # Once: a reload, or the next person on this phone, sees a page without the code.
+    code = session.pop("receipt_code", None)
+    return render_template("feedback_thanks.html",
+                           code=format_receipt_code(code) if code else None)
 
 
-@bp.route("/status")
+@bp.route("/status", methods=("GET", "POST"))
+@limiter.limit(_status_limit, exempt_when=_not_a_lookup)
 def status():
-    code = request.args.get("code", "").strip()
+    if request.method == "POST":
+        return _status_page(request.form.get("code", "").strip())
+    if "code" in request.args:
+        # An old link with the code in it: carry the code in the session cookie to a
+        # page whose address does not hold it, so it leaves no trace in history.
+        session["status_code"] = request.args.get("code", "").strip()
+        return redirect(url_for("feedback.status"), 303)
+    return _status_page(session.pop("status_code", ""))
+
+
+def _status_page(code: str):
     record, replies = replies_for_receipt(get_db(), code) if code else (None, [])
     return render_template("feedback_status.html", code=code, record=record, replies=replies,
                            asked=bool(code))

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from babel import Locale
 from flask import current_app, g, request
-from flask_babel import Babel, get_locale
+from flask_babel import Babel, get_locale, ngettext
 
 import translations
 
@@ -78,3 +78,9 @@ def init_app(app) -> None:
         text_direction=text_direction,
         language_choices=language_choices,
     )
+
+
+def wait_message(seconds: int) -> str:
+    """What a person is told while their next sign-in attempt must wait (both apps)."""
+    return ngettext("Too many attempts. Try again in %(num)d second.",
+                    "Too many attempts. Try again in %(num)d seconds.", seconds)

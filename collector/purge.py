@@ -2,6 +2,11 @@
 
 The anonymized copy is on the server; after `purge_after_days` the laptop no
 longer needs names and phone numbers, and a lost laptop then exposes less.
+
+Field laptops often have wrong clocks. A record sent while the clock was ahead has a
+`sent_at` in the future once the clock is corrected; waiting for the clock to catch up
+would keep names for as long as the clock was wrong. So each purge first brings such
+times back to now: those records are purged `after_days` from then.
 """
 
 from __future__ import annotations
@@ -19,7 +24,9 @@ _BUILTINS = builtin_forms()
 
 def purge(db, after_days: int) -> int:
     """Strip identifying answers of records synced more than `after_days` ago; return how many."""
-    cutoff = (utcnow() - timedelta(days=after_days)).isoformat().replace("+00:00", "Z")
+    now = utcnow()
+    _bring_back_future_sent_times(db, now)
+    cutoff = (now - timedelta(days=after_days)).isoformat().replace("+00:00", "Z")
     rows = list(db.query(
         "SELECT r.uuid, r.form_id, r.form_version FROM records r JOIN outbox o"
         " ON o.uuid = r.uuid AND o.revision = r.revision"
@@ -37,6 +44,13 @@ def purge(db, after_days: int) -> int:
             db.execute("UPDATE records SET purged_at = ? WHERE uuid = ?", [now_iso(), row["uuid"]])
         purged += 1
     return purged
+
+
+def _bring_back_future_sent_times(db, now) -> None:
+    now_text = now.isoformat().replace("+00:00", "Z")
+    with write_transaction(db):
+        db.execute("UPDATE outbox SET sent_at = ? WHERE state = 'sent' AND sent_at > ?",
+                   [now_text, now_text])
 
 
 def _strip(db, table: str, record_uuid: str, fields: set, revision: int | None = None) -> None:

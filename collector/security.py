@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+
 from flask import request
 from flask.sessions import SecureCookieSessionInterface
 from flask_compress import Compress
@@ -44,15 +46,25 @@ class SessionInterface(SecureCookieSessionInterface):
 
     Phones that reach the hub over plain HTTP on the LAN must still sign in,
     so the flag follows the request instead of being fixed in the config.
+    Signed with HMAC-SHA-256 rather than Flask's default SHA-1.
     """
+
+    digest_method = staticmethod(hashlib.sha256)
 
     def get_cookie_secure(self, app):
         return request.is_secure or super().get_cookie_secure(app)
 
 
+# Text that Werkzeug sends without a charset: say it is UTF-8, so no browser guesses.
+UTF8_TYPES = {"application/json", "application/x-ndjson", "application/manifest+json",
+              "image/svg+xml"}
+
+
 def add_headers(response):
     for name, value in HEADERS.items():
         response.headers.setdefault(name, value)
+    if response.mimetype in UTF8_TYPES and "charset" not in response.mimetype_params:
+        response.headers["Content-Type"] = f"{response.mimetype}; charset=utf-8"
     if response.mimetype == "text/html":
         # Pages hold personal answers: no shared or back-button caches.
         response.headers.setdefault("Cache-Control", "no-store")

@@ -47,3 +47,21 @@ def recent_events(db, limit: int = 200, event: str | None = None) -> list[dict]:
     if event:
         sql, params = sql + " WHERE event = ?", [event]
     return list(db.query(sql + " ORDER BY id DESC LIMIT ?", params + [limit]))
+
+
+def events_text(events: list[dict], as_json: bool = False) -> str:
+    """What `collector security-log` and `sync-server security-log` print."""
+    if as_json:
+        import json
+
+        return json.dumps(events, indent=2)
+    return "\n".join(event_lines(events)) if events else "No security events yet."
+
+
+def event_lines(events: list[dict]) -> list[str]:
+    """The entries as aligned text lines, with a header, for the command line."""
+    rows = [("at", "event", "account", "detail")] + [
+        (e["at"], e["event"], e["account"] or "-", e["detail"] or "") for e in events]
+    widths = [max(len(row[i]) for row in rows) for i in range(3)]
+    return ["  ".join([*(cell.ljust(width) for cell, width in zip(row, widths)), row[3]]).rstrip()
+            for row in rows]

@@ -62,6 +62,12 @@ def end(db, session_id: str | None) -> None:
         db.execute("DELETE FROM user_sessions WHERE id_hash = ?", [_hash(session_id)])
 
 
+def forget_idle(db, idle: timedelta) -> int:
+    """Remove sessions idle longer than `idle` (nobody came back to end them)."""
+    cutoff = (utcnow() - idle).isoformat().replace("+00:00", "Z")
+    return db.execute("DELETE FROM user_sessions WHERE last_seen < ?", [cutoff]).rowcount
+
+
 def end_all(db, user_id: int, keep: str | None = None) -> int:
     """End every session of a user (but `keep`, the caller's own, when given)."""
     if keep:

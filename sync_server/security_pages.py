@@ -1,0 +1,95 @@
+"""The security log, for admins: sign-ins, failed sign-ins, enrollments, exports, roles.
+
+The log stores internal ids only (collector.security_log); this page shows the user's
+name or the device's label beside them, looked up when the page is drawn.
+"""
+
+from __future__ import annotations
+
+import re
+
+from flask import Blueprint, render_template, request
+from flask_babel import lazy_gettext as _l
+
+from collector.security_log import EVENTS, recent_events
+
+from .auth import role_required
+from .store import get_store
+
+bp = Blueprint("security_pages", __name__)
+PAGE_SIZES = (50, 200, 1000)
+ACCOUNT = re.compile(r"\b(user|device):([0-9A-Za-z-]+)")
+LABELS = {
+    "signin_succeeded": _l("Signed in"),
+    "signin_failed": _l("Sign-in failed"),
+    "signin_throttled": _l("Sign-in refused: too many attempts"),
+    "signed_out": _l("Signed out"),
+    "sessions_ended": _l("Sessions ended"),
+    "user_added": _l("User added"),
+    "password_changed": _l("Password changed"),
+    "account_disabled": _l("Account disabled"),
+    "account_enabled": _l("Account enabled"),
+    "role_changed": _l("Role changed"),
+    "api_token_created": _l("API token created"),
+    "api_token_revoked": _l("API token revoked"),
+    "api_auth_failed": _l("API sign-in failed"),
+    "device_enrolled": _l("Device enrolled"),
+    "device_enrollment_repeated": _l("Device enrollment repeated"),
+    "device_enrollment_refused": _l("Device enrollment refused"),
+    "device_revoked": _l("Device revoked"),
+    "server_changed": _l("Server changed"),
+    "form_refused": _l("Form refused"),
+    "export": _l("Export"),
+    "record_refused": _l("Record refused"),
+    "bundle_imported": _l("USB bundle imported"),
+    "bundle_refused": _l("USB bundle refused"),
+}
+
+
+@bp.route("/security-log")
+@role_required("admin")
+def index():
+    limit = request.args.get("limit", type=int)
+    limit = limit if limit in PAGE_SIZES else PAGE_SIZES[0]
+    event = request.args.get("event") or None
+    event = event if event in EVENTS else None
+    db = get_store().db
+    names = _NameLookup(db)
+    entries = [dict(row, label=LABELS.get(row["event"], row["event"]),
+                    who=names.of(row["account"]), detail=names.in_text(row["detail"]))
+               for row in recent_events(db, limit, event)]
+    choices = sorted(((name, LABELS.get(name, name)) for name in EVENTS), key=lambda c: str(c[1]))
+    return render_template("security_log.html", entries=entries, limit=limit, event=event,
+                           page_sizes=PAGE_SIZES, choices=choices)
+
+
+class _NameLookup:
+    """Names of users and labels of devices by internal id, each looked up once."""
+
+    def __init__(self, db):
+        self.db, self.cache = db, {}
+
+    def of(self, account: str | None) -> str | None:
+        if not account:
+            return None
+        if account not in self.cache:
+            kind, _, key = account.partition(":")
+            if kind == "user":
+                row = self.db.execute("SELECT name FROM users WHERE id = ?", [key]).fetchone()
+            elif kind == "device":
+                row = self.db.execute("SELECT label FROM devices WHERE id = ?", [key]).fetchone()
+            else:
+                row = None
+            self.cache[account] = row[0] if row else None
+        return self.cache[account]
+
+    def in_text(self, detail: str | None) -> str | None:
+        """The detail with a name after each id it mentions ("by user:3 (maria)")."""
+        if not detail:
+            return detail
+
+        def named(match):
+            name = self.of(match.group(0))
+            return f"{match.group(0)} ({name})" if name else match.group(0)
+
+        return ACCOUNT.sub(named, detail)
