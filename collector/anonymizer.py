@@ -16,7 +16,8 @@ from datetime import datetime, timezone
 
 from . import expressions
 
-__all__ = ["AnonymizerError", "anonymize", "pseudonym", "rule_for", "scrub_text"]
+__all__ = ["AnonymizerError", "anonymize", "pseudonym", "rule_for", "scrub_text",
+           "weaker_fields"]
 
 MIN_KEY_BYTES = 16
 _DROP = object()  # a rule's answer for "this value does not leave the laptop"
@@ -33,6 +34,10 @@ _PLACEHOLDERS = {"[email]", "[phone]", "[id]", "[name]"}
 # Arabic attaches "and", "with", "for", "like", "the" to the next word: "وعلي" is "and Ali".
 _PROCLITICS = ("و", "ف", "ب", "ل", "ك", "ال", "وال", "فال", "بال", "كال", "لل")
 _DEFAULTS = {"text": "scrub", "date": "generalize:month", "datetime": "generalize:month"}
+# The only rules under which an identifying answer may leave the laptop.
+IDENTIFYING_RULES = ("drop", "pseudonymize")
+# How much of an answer a rule keeps out of the sync payload: higher is stronger.
+_STRENGTH = {"drop": 4, "pseudonymize": 3, "generalize": 2, "scrub": 1, "keep": 0}
 
 
 class AnonymizerError(ValueError):
@@ -40,11 +45,15 @@ class AnonymizerError(ValueError):
 
 
 def rule_for(question, form=None) -> str:
-    """The question's privacy rule, or the safe default when the form gives none."""
+    """The question's privacy rule, or the safe default when the form gives none.
+
+    The floor: an identifying question leaves the laptop only dropped or pseudonymized;
+    any other rule on it, whoever wrote the form, counts as drop.
+    """
+    if question.get("identifying"):
+        return question.get("privacy") if question.get("privacy") in IDENTIFYING_RULES else "drop"
     if question.get("privacy"):
         return question.get("privacy")
-    if question.get("identifying"):
-        return "drop"
     if question.get("type") == "calculate":
         return _calculation_rule(question, form, set())
     return _DEFAULTS.get(question.get("type"), "keep")
@@ -66,6 +75,31 @@ def _calculation_rule(question, form, seen: set) -> str:
         elif rule_for(used, form) != "keep":
             return "drop"
     return "scrub"
+
+
+def weaker_fields(old_form, new_form) -> list[str]:
+    """The questions that `new_form` would send more of than `old_form` does: a weaker
+    rule, or the identifying mark taken away. Questions only one of them has are not
+    compared (a new question is the form author's design, not a changed promise).
+    Strength: drop > pseudonymize > generalize:* > scrub > keep."""
+    weaker = []
+    for name, old in old_form.questions.items():
+        new = new_form.questions.get(name)
+        if new is None or not old.holds_value or not new.holds_value:
+            continue
+        if (old.get("identifying") and not new.get("identifying")) or _is_weaker(
+                rule_for(old, old_form), rule_for(new, new_form)):
+            weaker.append(name)
+    return weaker
+
+
+def _is_weaker(old_rule: str, new_rule: str) -> bool:
+    old_kind, new_kind = old_rule.split(":")[0], new_rule.split(":")[0]
+    if old_kind == new_kind == "generalize":
+        # Another grouping (finer bins, say) cannot be shown to hide as much: refused.
+        return new_rule != old_rule
+    # An unknown rule counts as the weakest.
+    return _STRENGTH.get(new_kind, -1) < _STRENGTH.get(old_kind, -1)
 
 
 def pseudonym(namespace: str, value, key: bytes) -> str:
@@ -145,8 +179,6 @@ def _apply(steps: dict, questions, answers: dict) -> dict:
 def _step(question, form, key: bytes, names: list[str]):
     """The function that maps one question's answer to its sync value, or to _DROP."""
     rule = rule_for(question, form)
-    if question.get("identifying") and rule not in ("drop", "pseudonymize"):
-        raise AnonymizerError(f"Identifying field {question.name} must be dropped or pseudonymized")
     if rule == "keep":
         return lambda value: value
     if rule == "drop":

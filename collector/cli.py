@@ -74,7 +74,7 @@ def serve(data_dir, host, port, threads, https, https_port):
 @click.option("--host", default="0.0.0.0", show_default=True, help="Address to listen on.")
 @click.option("--port", default=5000, show_default=True, type=click.IntRange(0, 65535))
 def demo(data_dir, host, port):
-    """Serve the hub with a sample enumerator (name "demo", PIN 1234).
+    """Serve the hub with a sample operator (name "demo", PIN 1234), who may also enroll it.
 
     Example: collector demo --data-dir demo-data
     """
@@ -83,13 +83,14 @@ def demo(data_dir, host, port):
 
 
 def add_demo_user(data_dir: Path) -> None:
+    """The demo's one account is the laptop's operator, so the demo can enroll from the page."""
     db = database(data_dir)
     try:
-        add_user(db, DEMO_USER, DEMO_PIN)
+        add_user(db, DEMO_USER, DEMO_PIN, "operator")
     except UserError:
         pass  # already there from an earlier demo
     db.close()
-    click.echo(f'Sample enumerator: name "{DEMO_USER}", PIN {DEMO_PIN}')
+    click.echo(f'Sample operator: name "{DEMO_USER}", PIN {DEMO_PIN}')
 
 
 def run_hub(data_dir: Path, host: str, port: int, threads: int, ready=None,
@@ -98,13 +99,17 @@ def run_hub(data_dir: Path, host: str, port: int, threads: int, ready=None,
     from . import create_app
     from .background import BackgroundWork
     from .lan import hub_urls
-    from .serving import make_server, serve_forever, start_https
+    from .serving import bind, make_server, serve_forever, start_https
 
     app = create_app(data_dir=data_dir)
     server = make_server(app, host, port, threads)
-    server.prepare()  # binds now, so port 0 becomes a real port before it is printed
+    bind(server)  # binds now, so port 0 becomes a real port before it is printed
     app.config["PUBLIC_HOST"] = None if host in ("0.0.0.0", "::") else host
-    secure = start_https(app, host, https_port, threads) if https_port is not None else None
+    try:
+        secure = start_https(app, host, https_port, threads) if https_port is not None else None
+    except click.ClickException:
+        server.stop()  # its worker threads would keep the process alive
+        raise
     work = BackgroundWork(app.config["DATABASE"], data_dir, app.config["HUB"]["purge_after_days"])
     app.extensions["background"] = work
     work.start()
@@ -116,6 +121,11 @@ def run_hub(data_dir: Path, host: str, port: int, threads: int, ready=None,
         click.echo("Secure addresses, for phones that trust the hub's certificate (see /connect):")
         for url in hub_urls(secure.bind_addr[1], "https", app.config["PUBLIC_HOST"]):
             click.echo(f"  {url}")
+        from .certificates import ca_fingerprint
+
+        # Compared by a person with what the phone shows before it trusts the certificate.
+        click.echo("The hub's certificate (CA) SHA-256 fingerprint:")
+        click.echo(f"  {ca_fingerprint(app.extensions['certificates'])}")
     click.echo(f"Listening on {host}:{server.bind_addr[1]} (Ctrl+C to stop)")
     if ready:
         ready(server)
@@ -138,30 +148,35 @@ def user():
 @data_dir_option
 @click.argument("name")
 @click.option("--pin", help="4 to 12 digits; asked for when not given.")
-def user_add(data_dir, name, pin):
-    """Add an enumerator who signs in with NAME and a PIN.
+@click.option("--operator", is_flag=True,
+              help="The laptop's operator: may also enroll the hub and change its server.")
+def user_add(data_dir, name, pin, operator):
+    """Add an enumerator (or, with --operator, the laptop's operator) who signs in with
+    NAME and a PIN.
 
     Example: collector user add Amina --pin 4821
     """
     if pin is None:
         pin = click.prompt("PIN", hide_input=True, confirmation_prompt=True)
+    role = "operator" if operator else "enumerator"
     try:
-        add_user(database(data_dir), name, pin)
+        add_user(database(data_dir), name, pin, role)
     except UserError as error:
         raise click.ClickException(str(error)) from error
-    click.echo(f"Added enumerator {name.strip()}.")
+    click.echo(f"Added {role} {name.strip()}.")
 
 
 @user.command("list")
 @data_dir_option
 def user_list(data_dir):
-    """List enumerators.
+    """List enumerators and operators.
 
     Example: collector user list
     """
     for row in list_users(database(data_dir)):
-        locked = f"  (locked until {row['locked_until']})" if row["locked_until"] else ""
-        click.echo(f"{row['name']}{locked}")
+        # Enumerators are the default; the operator is marked.
+        role = "  (operator)" if row["role"] == "operator" else ""
+        click.echo(f"{row['name']}{role}")
 
 
 @cli.command()
@@ -253,10 +268,17 @@ def forms_import(data_dir, file):
 
     Example: collector forms import household_visit.xlsx
     """
-    from .form_library import import_form
+    from .form_library import import_form, weaker_than_installed
+    from .forms import builtin_forms
 
     form = checked_form_file(file)
-    if import_form(database(data_dir), form, file.name):
+    db = database(data_dir)
+    weaker = weaker_than_installed(db, builtin_forms(), form)
+    if weaker:
+        # The operator decides for this laptop; the server could not (see `collector sync`).
+        click.echo(f"Warning: {form.form_id} version {form.version} sends more about people "
+                   f"than the version on this hub, for: {', '.join(weaker)}.", err=True)
+    if import_form(db, form, file.name):
         click.echo(f"Imported {form.form_id} version {form.version}.")
     else:
         click.echo(f"{form.form_id} version {form.version} is already on this hub.")
@@ -301,18 +323,64 @@ def forms_export_xlsform(data_dir, form_id, file):
 @data_dir_option
 @click.option("--server", "server_url", required=True, help="The sync server's URL.")
 @click.option("--code", required=True, help="The one-time code from `sync-server device add`.")
-def enroll(data_dir, server_url, code):
+@click.option("--fingerprint", help="The server's fingerprint from the central team: enroll "
+              "only if the server shows this one, without asking.")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation (for scripts).")
+def enroll(data_dir, server_url, code, fingerprint, yes):
     """Exchange a one-time enrollment code for this laptop's device token.
+
+    The server's name and fingerprint are shown first: compare the fingerprint with the one
+    the central team gave you before you answer.
 
     Example: collector enroll --server https://sync.example.org --code ABCD-EFGH-JKMN
     """
-    from .sync_client import SyncError, enroll as enroll_device
+    from .sync_client import (SyncError, current_server, enroll as enroll_device,
+                              same_fingerprint, server_identity)
 
+    db = database(data_dir)
     try:
-        credentials = enroll_device(database(data_dir), data_dir, server_url, code)
+        server = server_identity(server_url)
+    except SyncError as error:
+        raise click.ClickException(f"Enrollment failed: {error.message}") from error
+    click.echo(f"Server:      {server.url}")
+    click.echo(f"Name:        {server.name or '(no name given)'}")
+    click.echo(f"Fingerprint: {server.fingerprint}")
+    if not server.https:
+        click.echo("Warning: plain HTTP, what this laptop sends is not encrypted on the way. "
+                   "Use an https:// address if the central team has one.")
+    echo_change_of_server(current_server(db), server)
+    if fingerprint is not None and not same_fingerprint(fingerprint, server.fingerprint):
+        raise click.ClickException("The server's fingerprint is not the one given with "
+                                   "--fingerprint: nothing was changed.")
+    if fingerprint is None and not yes:
+        click.confirm("Enroll with this server?", default=False, abort=True)
+    try:
+        credentials = enroll_device(db, data_dir, server.url, code,
+                                    expected_fingerprint=server.fingerprint)
     except SyncError as error:
         raise click.ClickException(f"Enrollment failed: {error.message}") from error
     click.echo(f"Enrolled as device {credentials.device_id} with {credentials.server_url}.")
+
+
+def echo_change_of_server(current: dict | None, server) -> None:
+    """The same warning as the hub's confirmation page, when the server changes."""
+    from .sync_client import same_fingerprint
+
+    if current is None:
+        return
+    if current.get("server_url") == server.url and same_fingerprint(
+            current.get("server_fingerprint"), server.fingerprint):
+        click.echo("This is the server this laptop is enrolled with now. Records already sent "
+                   "are not sent again.")
+        return
+    click.echo(f"Warning: this changes the laptop's server. It is enrolled with "
+               f"{current.get('server_url')} (fingerprint "
+               f"{current.get('server_fingerprint') or 'unknown'}).")
+    click.echo("  Records already sent to that server stay there: they are NOT sent to the "
+               "new server.")
+    click.echo("  Only records not sent yet, and new records, will go to the new server.")
+    click.echo("  The laptop keeps its own pseudonym key, so the codes that replace names do "
+               "not change.")
 
 
 @cli.command()
@@ -366,8 +434,8 @@ def export_bundle_command(data_dir, file):
     credentials = load_credentials(db, data_dir)
     if credentials is None:
         raise click.ClickException("This laptop is not enrolled: run `collector enroll` first "
-                                   "(the bundle is signed with the device token).")
-    data, count = export_bundle(db, credentials)
+                                   "(the server must know the key that signs the bundle).")
+    data, count = export_bundle(db, credentials, data_dir)
     partial = file.with_name(f".{file.name}.partial")
     partial.write_bytes(data)
     os.replace(partial, file)
@@ -390,3 +458,24 @@ def purge(data_dir, days):
         days = load_settings(data_dir)["purge_after_days"]
     count = purge_records(database(data_dir), days)
     click.echo(f"Removed identifying fields from {count} records synced more than {days} days ago.")
+
+
+@cli.command("security-log")
+@data_dir_option
+@click.option("--limit", default=50, show_default=True, type=click.IntRange(1, 100_000),
+              help="How many of the newest events to show.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
+def security_log_command(data_dir, limit, as_json):
+    """Show the newest security events: sign-ins, failed sign-ins, enrollments...
+
+    Accounts are internal ids (user:3, device:...); the log holds no names or addresses.
+
+    Example: collector security-log --limit 20
+    """
+    from .security_log import events_text, recent_events
+
+    db = database(data_dir)
+    try:
+        click.echo(events_text(recent_events(db, limit), as_json))
+    finally:
+        db.close()

@@ -46,10 +46,11 @@ def write_transaction(db: sqlite_utils.Database):
     db.execute("BEGIN IMMEDIATE")
     try:
         yield db
+        db.execute("COMMIT")  # inside: a COMMIT that fails (a full disk) is rolled back too
     except BaseException:
-        db.rollback()
+        if db.conn.in_transaction:
+            db.rollback()
         raise
-    db.execute("COMMIT")
 
 
 def get_db() -> sqlite_utils.Database:
@@ -166,3 +167,15 @@ def m003_security_log_and_sessions(db: sqlite_utils.Database):
     db.execute(security_log.TABLE_SQL)
     db.execute(sessions.TABLE_SQL)
     db.execute(sessions.INDEX_SQL)
+
+
+@migrations()
+def m004_hub_roles_and_sent_to(db: sqlite_utils.Database):
+    # Only the laptop's operator enrolls the hub or changes its server.
+    db.execute("ALTER TABLE users ADD COLUMN role TEXT NOT NULL DEFAULT 'enumerator'"
+               " CHECK (role IN ('enumerator', 'operator'))")
+    # The device id (enrollment) that accepted each revision: reconciliation with a later
+    # server never re-sends what an earlier one holds.
+    db.execute("ALTER TABLE outbox ADD COLUMN sent_to TEXT")
+    db.execute("UPDATE outbox SET sent_to = (SELECT json_extract(value, '$.device_id')"
+               " FROM hub_state WHERE key = 'enrollment') WHERE state = 'sent'")

@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import json
+
 from flask import abort, current_app
 
+from .anonymizer import weaker_fields
 from .clock import now_iso
 from .db import get_db, write_transaction
 from .forms import FormDefinition, builtin_forms, load_form_json
+from .security_log import log_event
+
+REFUSALS_KEPT = 20  # the newest refusals shown on the Sync page
 
 
 def init_app(app) -> None:
@@ -50,10 +56,77 @@ def form_version(db, builtins: dict, form_id: str, version: str) -> FormDefiniti
 def import_form(db, form: FormDefinition, source: str) -> bool:
     """Store a form version; return False when that exact version is already here."""
     with write_transaction(db):
-        if db.execute("SELECT 1 FROM forms WHERE form_id = ? AND version = ?",
-                      [form.form_id, form.version]).fetchone():
-            return False
-        db.execute("INSERT INTO forms (form_id, version, definition, source, added_at)"
-                   " VALUES (?, ?, ?, ?, ?)", [form.form_id, form.version, form.to_json(),
-                                               source, now_iso()])
+        return _store(db, form, source)
+
+
+def _store(db, form: FormDefinition, source: str) -> bool:
+    if db.execute("SELECT 1 FROM forms WHERE form_id = ? AND version = ?",
+                  [form.form_id, form.version]).fetchone():
+        return False
+    db.execute("INSERT INTO forms (form_id, version, definition, source, added_at)"
+               " VALUES (?, ?, ?, ?, ?)", [form.form_id, form.version, form.to_json(),
+                                           source, now_iso()])
     return True
+
+
+# -- Privacy rules never weakened from afar ------------------------------------------------
+
+class FormRefused(Exception):
+    """A form version that would send more about people than the one on this hub."""
+
+    def __init__(self, form: FormDefinition, fields: list[str]):
+        super().__init__(f"{form.form_id} version {form.version} weakens the privacy of: "
+                         f"{', '.join(fields)}")
+        self.form, self.fields = form, fields
+
+
+def newest_form(db, builtins: dict, form_id: str) -> FormDefinition | None:
+    """The version new records of a form start with: the newest imported, else the built-in."""
+    row = db.execute("SELECT definition FROM forms WHERE form_id = ?"
+                     " ORDER BY added_at DESC, rowid DESC LIMIT 1", [form_id]).fetchone()
+    return load_form_json(row[0]) if row else builtins.get(form_id)
+
+
+def weaker_than_installed(db, builtins: dict, form: FormDefinition) -> list[str]:
+    """The fields `form` would send more of than the newest version of it on this hub."""
+    current = newest_form(db, builtins, form.form_id)
+    return weaker_fields(current, form) if current is not None else []
+
+
+def import_server_form(db, builtins: dict, form: FormDefinition) -> bool:
+    """Store a form version pulled from the server, like `import_form`, unless any of its
+    privacy rules is weaker than on this hub: then nothing is stored, the refusal is kept
+    for the Sync page and the security log, and FormRefused is raised."""
+    with write_transaction(db):
+        weaker = weaker_than_installed(db, builtins, form)
+        if not weaker:
+            return _store(db, form, "server")
+        _remember_refusal(db, form.form_id, form.version, weaker)
+    raise FormRefused(form, weaker)
+
+
+def refuse_unreadable(db, form_id: str, version: str) -> None:
+    """A form version from the server that is not a valid definition (an identifying field
+    kept, say): never installed, kept for the Sync page like a weaker one."""
+    with write_transaction(db):
+        _remember_refusal(db, str(form_id)[:100], str(version)[:40], [], "invalid")
+
+
+def _remember_refusal(db, form_id: str, version: str, fields: list[str],
+                      reason: str = "weaker") -> None:
+    refusals = [r for r in refused_forms(db) if (r["form_id"], r["version"]) != (form_id, version)]
+    refusals.insert(0, {"form_id": form_id, "version": version, "fields": fields,
+                        "reason": reason, "at": now_iso()})
+    db.execute("INSERT OR REPLACE INTO hub_state (key, value) VALUES ('refused_forms', ?)",
+               [json.dumps(refusals[:REFUSALS_KEPT])])
+    log_event(db, "form_refused", detail=f"{form_id} {version}: {', '.join(fields) or reason}")
+
+
+def refused_forms(db) -> list[dict]:
+    """The form versions the server sent that were not installed, newest first."""
+    row = db.execute("SELECT value FROM hub_state WHERE key = 'refused_forms'").fetchone()
+    return json.loads(row[0]) if row else []
+
+
+def was_refused(db, form_id: str, version: str) -> bool:
+    return any((r["form_id"], r["version"]) == (form_id, version) for r in refused_forms(db))

@@ -12,11 +12,14 @@ from flask_babel import gettext
 
 from . import repeats
 from .anonymizer import anonymize
-from .auth import login_required
+from .auth import is_operator, login_required, operator_required
 from .db import get_db
-from .form_library import get_form
+from .form_library import get_form, refused_forms
 from .records import get_record, is_uuid, status_counts
-from .sync_client import DeviceRevoked, SyncClient, SyncError, enroll, load_credentials
+from .security_log import user_account
+from .sync_client import (DeviceRevoked, SyncClient, SyncError, current_server, enroll,
+                          load_credentials, same_fingerprint, server_identity)
+from .users import get_user
 
 bp = Blueprint("sync", __name__, url_prefix="/sync")
 # Shown when the hub is not enrolled yet: pseudonyms then use a key known to nobody.
@@ -39,6 +42,17 @@ def error_text(code: str | None) -> str:
                                 "new one."),
         "protocol_unsupported": gettext("The server speaks another version of the sync "
                                         "protocol. Update the collector or the server."),
+        "no_server_identity": gettext("The server did not say who it is: it is not a sync "
+                                      "server, or it is too old to enroll with."),
+        "fingerprint_mismatch": gettext("The server's fingerprint is not the one you confirmed. "
+                                        "Nothing was changed. Check the address with the "
+                                        "central team."),
+        "bad_server_signature": gettext("The server's answer is not signed by its identity key. "
+                                        "Nothing was changed."),
+        "bad_answer": gettext("The server's answer was not understood. Nothing was changed."),
+        "server_disk_full": gettext("The server's disk is full, so it could not store what "
+                                    "the hub sent. Nothing is lost: the records stay queued. "
+                                    "Tell the central team."),
     }.get(code or "", gettext("The server refused the request. The central team can see "
                               "why in its logs."))
 
@@ -48,31 +62,75 @@ def error_text(code: str | None) -> str:
 def page():
     db = get_db()
     counts = status_counts(db)
-    rejected = list(db.query(
-        "SELECT o.uuid, o.revision, o.error_code, o.error_message, r.form_id FROM outbox o"
-        " JOIN records r ON r.uuid = o.uuid WHERE o.state = 'rejected' ORDER BY o.queued_at"))
+    operator = is_operator(g.user)
     error = counts["last_error"]
+    rejected = [dict(row, previewable=_may_preview(row)) for row in _rejected(db, operator)]
     return render_template("sync.html", counts=counts, rejected=rejected,
                            error_message=error_text(error["code"]) if error else None,
-                           enrolled=load_credentials(db, _data_dir()) is not None)
+                           enrolled=load_credentials(db, _data_dir()) is not None,
+                           operator=operator, enrollment=current_server(db),
+                           refused=refused_forms(db) if operator else [])
+
+
+def _rejected(db, operator: bool) -> list[dict]:
+    """Rejected revisions: an enumerator sees their own, the operator every one."""
+    sql = ("SELECT o.uuid, o.revision, o.error_code, o.error_message, r.form_id,"
+           " r.enumerator_id FROM outbox o JOIN records r ON r.uuid = o.uuid"
+           " WHERE o.state = 'rejected'")
+    if operator:
+        return list(db.query(sql + " ORDER BY o.queued_at"))
+    return list(db.query(sql + " AND r.enumerator_id = ? ORDER BY o.queued_at", [g.user["id"]]))
 
 
 @bp.route("/enroll", methods=("POST",))
-@login_required
+@operator_required
 def enroll_page():
-    server_url = request.form.get("server", "").strip()
-    code = request.form.get("code", "").strip()
-    if not server_url.startswith(("http://", "https://")) or not code:
-        flash(gettext("Enter the server's address (starting with http:// or https://) and "
-                      "the enrollment code."))
+    """Step 1: ask the server who it is and show it; nothing changes and no code is sent."""
+    server_url, code = _enroll_fields()
+    if server_url is None:
         return redirect(url_for("sync.page"))
     try:
-        enroll(get_db(), _data_dir(), server_url, code)
+        server = server_identity(server_url)
+    except SyncError as error:
+        flash(error_text(error.code))
+        return redirect(url_for("sync.page"))
+    current = current_server(get_db())
+    change = current is not None and (current.get("server_url") != server.url or not
+                                      same_fingerprint(current.get("server_fingerprint"),
+                                                       server.fingerprint))
+    return render_template("enroll_confirm.html", server=server, code=code, current=current,
+                           change=change)
+
+
+@bp.route("/enroll/confirm", methods=("POST",))
+@operator_required
+def enroll_confirm():
+    """Step 2: enroll, only with the server whose fingerprint the operator saw."""
+    server_url, code = _enroll_fields()
+    fingerprint = request.form.get("fingerprint", "").strip()
+    if server_url is None:
+        return redirect(url_for("sync.page"))
+    if not fingerprint:
+        abort(400)
+    try:
+        enroll(get_db(), _data_dir(), server_url, code, expected_fingerprint=fingerprint,
+               account=user_account(g.user["id"]))
     except SyncError as error:
         flash(error_text(error.code))
         return redirect(url_for("sync.page"))
     flash(gettext("This laptop is now enrolled with the server."))
     return redirect(url_for("sync.page"))
+
+
+def _enroll_fields() -> tuple[str | None, str]:
+    """The server address and code posted, or (None, "") after flashing what is missing."""
+    server_url = request.form.get("server", "").strip()
+    code = request.form.get("code", "").strip()
+    if not server_url.startswith(("http://", "https://")) or not code or len(code) > 64:
+        flash(gettext("Enter the server's address (starting with http:// or https://) and "
+                      "the enrollment code."))
+        return None, ""
+    return server_url, code
 
 
 @bp.route("/now", methods=("POST",))
@@ -95,14 +153,13 @@ def preview(record_uuid: str):
         abort(404)
     db = get_db()
     record = get_record(db, record_uuid)
-    if record is None or (record["enumerator_id"] is not None
-                          and record["enumerator_id"] != g.user["id"]):
+    if record is None or not _may_preview(record):
         abort(404)
     credentials = load_credentials(db, _data_dir())
     key = credentials.pseudonym_key.encode("ascii") if credentials else PREVIEW_KEY
     form = get_form(record["form_id"], record["form_version"])
-    sync_record = anonymize({**record, "enumerator": g.user["name"]
-                             if record["enumerator_id"] else None,
+    enumerator = get_user(db, record["enumerator_id"]) if record["enumerator_id"] else None
+    sync_record = anonymize({**record, "enumerator": enumerator["name"] if enumerator else None,
                              "revision": max(record["revision"], 1),
                              "finalized_at": record["finalized_at"] or record["updated_at"]},
                             form, key)
@@ -110,6 +167,14 @@ def preview(record_uuid: str):
                            payload=json.dumps(sync_record, ensure_ascii=False, indent=2),
                            dropped=_dropped(form, record["answers"], sync_record["answers"]),
                            enrolled=credentials is not None)
+
+
+def _may_preview(record: dict) -> bool:
+    """Everyone previews their own records; a kiosk message (no enumerator) only the
+    operator; another enumerator's record nobody else."""
+    if record["enumerator_id"] is None:
+        return is_operator(g.user)
+    return record["enumerator_id"] == g.user["id"]
 
 
 def _dropped(form, answers: dict, synced: dict) -> list[str]:

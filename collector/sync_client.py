@@ -16,13 +16,15 @@ import requests
 from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
-from . import __version__, protocol
+from . import __version__, device_keys, protocol
 from .anonymizer import AnonymizerError, anonymize
 from .clock import now_iso
 from .datadir import SECRETS_DIR, read_or_create_secret
 from .db import write_transaction
-from .form_library import form_version, import_form
-from .forms import builtin_forms, load_form_json
+from .security_log import log_event
+from .form_library import (FormRefused, form_version, import_server_form, refuse_unreadable,
+                           was_refused)
+from .forms import FormError, builtin_forms, load_form_json
 from .protocol import API_PREFIX, RESULT_DUPLICATE, RESULT_REJECTED, RESULT_STORED
 
 TIMEOUT = (10, 60)  # connect, read: a satellite link is slow but must not hang for ever
@@ -94,9 +96,55 @@ def load_credentials(db, data_dir: Path) -> Credentials | None:
                        read_or_create_secret(data_dir, "pseudonym_key"))
 
 
-def enroll(db, data_dir: Path, server_url: str, code: str, session=None) -> Credentials:
-    """Exchange a one-time code for a device token and the project's pseudonym key."""
+@dataclass
+class ServerIdentity:
+    """Who a server says it is, shown to the operator before anything changes."""
+    url: str
+    name: str
+    fingerprint: str
+
+    @property
+    def https(self) -> bool:
+        return self.url.startswith("https://")
+
+
+def server_identity(server_url: str, session=None) -> ServerIdentity:
+    """Step 1 of an enrollment: ask the server who it is. Sends no code, changes nothing."""
     server_url = server_url.rstrip("/")
+    answer = _call(session or make_session(), "GET", server_url + API_PREFIX + "/health")
+    server = answer.get("server") if isinstance(answer, dict) else None
+    if not isinstance(server, dict) or not isinstance(server.get("fingerprint"), str):
+        raise SyncError("no_server_identity", "The server did not say who it is: it is not a "
+                        "sync server, or too old to enroll with.")
+    return ServerIdentity(server_url, str(server.get("name") or ""), server["fingerprint"])
+
+
+def same_fingerprint(one: str | None, other: str | None) -> bool:
+    """Fingerprints compared as a person reads them: spaces and case do not matter."""
+    def plain(text):
+        return "".join(str(text or "").split()).upper()
+    return bool(plain(one)) and plain(one) == plain(other)
+
+
+def current_server(db) -> dict | None:
+    """The enrollment in force (server_url, device_id, server_fingerprint...), or None."""
+    return get_state(db, "enrollment")
+
+
+def enroll(db, data_dir: Path, server_url: str, code: str, session=None,
+           expected_fingerprint: str | None = None, account: str | None = None) -> Credentials:
+    """Exchange a one-time code for a device token (step 2 of an enrollment).
+
+    The answer must be signed by the server's identity key and, when the operator
+    confirmed a fingerprint, come from that key; otherwise nothing changes. The hub's
+    own pseudonym key, once it has one, is kept: records already synced keep their codes.
+    """
+    server_url = server_url.rstrip("/")
+    session = session or make_session()
+    if expected_fingerprint is not None:
+        # Checked again before the code leaves: the address may now lead elsewhere.
+        _check_fingerprint(server_identity(server_url, session).fingerprint,
+                           expected_fingerprint)
     pending = get_state(db, "pending_enrollment") or {}
     if pending.get("code") != code.strip().upper():
         # Kept before asking, so a retry after a lost answer is recognised by the server.
@@ -104,17 +152,52 @@ def enroll(db, data_dir: Path, server_url: str, code: str, session=None) -> Cred
         with write_transaction(db):
             set_state(db, "pending_enrollment", pending)
     message = {"protocol": protocol.PROTOCOL_VERSION, "code": pending["code"],
-               "enrollment_id": pending["enrollment_id"], "app_version": __version__}
-    answer = _call(session or make_session(), "POST", server_url + API_PREFIX + "/enroll",
-                   json_body=message)
+               "enrollment_id": pending["enrollment_id"], "app_version": __version__,
+               "device_public_key": device_keys.public_key_text(data_dir)}
+    answer = _call(session, "POST", server_url + API_PREFIX + "/enroll", json_body=message)
+    server = _checked_answer(answer, pending["enrollment_id"], expected_fingerprint)
+    previous = current_server(db)
     _write_secret(data_dir, "device_token", answer["device_token"])
-    _write_secret(data_dir, "pseudonym_key", answer["pseudonym_key"])
+    if not (Path(data_dir) / SECRETS_DIR / "pseudonym_key").exists():
+        _write_secret(data_dir, "pseudonym_key", answer["pseudonym_key"])
     with write_transaction(db):
         set_state(db, "enrollment", {"server_url": server_url, "device_id": answer["device_id"],
+                                     "server_name": str(server.get("name") or ""),
+                                     "server_fingerprint": server["fingerprint"],
                                      "enrolled_at": now_iso()})
         db.execute("DELETE FROM hub_state WHERE key IN ('pending_enrollment', 'device_revoked',"
                    " 'forms_etag', 'replies_after', 'reconcile', 'last_error')")
+        log_event(db, "server_changed" if _is_change(previous, server_url, server) else
+                  "device_enrolled", account, server["fingerprint"])
     return load_credentials(db, data_dir)
+
+
+def _check_fingerprint(found: str, expected: str) -> None:
+    if not same_fingerprint(found, expected):
+        raise SyncError("fingerprint_mismatch", "The server's fingerprint is not the one you "
+                        "confirmed: nothing was changed. Check the address with the central "
+                        "team.")
+
+
+def _checked_answer(answer, enrollment_id: str, expected_fingerprint: str | None) -> dict:
+    """The server part of an enroll answer that is signed, complete and, when one was
+    confirmed, from the expected fingerprint; SyncError otherwise."""
+    if not protocol.verify_server_answer(answer, enrollment_id):
+        raise SyncError("bad_server_signature", "The server's answer is not signed by its "
+                        "identity key: nothing was changed.")
+    if not all(isinstance(answer.get(key), str) and answer[key]
+               for key in ("device_id", "device_token", "pseudonym_key")):
+        raise SyncError("bad_answer", "The server's answer was not understood.")
+    if expected_fingerprint is not None:
+        _check_fingerprint(answer["server"]["fingerprint"], expected_fingerprint)
+    return answer["server"]
+
+
+def _is_change(previous: dict | None, server_url: str, server: dict) -> bool:
+    if previous is None:
+        return False
+    return previous.get("server_url") != server_url or not same_fingerprint(
+        previous.get("server_fingerprint"), server["fingerprint"])
 
 
 def _write_secret(data_dir: Path, name: str, value: str) -> None:
@@ -161,8 +244,8 @@ def _send(session, method, url, timeout=TIMEOUT, **kwargs) -> requests.Response:
 
 def _json(response):
     try:
-        return response.json()
-    except ValueError:
+        return protocol.loads_json(response.content.decode("utf-8"))
+    except (protocol.ProtocolError, UnicodeDecodeError):
         raise SyncError("bad_answer", "The server's answer was not understood.") from None
 
 
@@ -325,27 +408,38 @@ class SyncClient:
                                     " error_message = ? WHERE uuid = ? AND revision = ?",
                                     [item.get("code"), item.get("message"), *key])
                 else:
-                    self.db.execute("UPDATE outbox SET state = 'sent', sent_at = ?,"
+                    self.db.execute("UPDATE outbox SET state = 'sent', sent_at = ?, sent_to = ?,"
                                     " error_code = NULL, error_message = NULL"
-                                    " WHERE uuid = ? AND revision = ?", [now, *key])
+                                    " WHERE uuid = ? AND revision = ?",
+                                    [now, self.creds.device_id, *key])
             refresh_record_status(self.db, {uuid for uuid, _ in sent})
         return counts
 
     # pull
 
     def pull_forms(self) -> list[str]:
-        """New form versions; an unchanged list costs one small request (ETag, 304)."""
+        """New form versions; an unchanged list costs one small request (ETag, 304).
+
+        A version that would send more about people than the newest one on this hub is
+        not installed (form_library.import_server_form): the server cannot weaken a rule.
+        """
         etag = get_state(self.db, "forms_etag")
         response = self.get("/forms", {"If-None-Match": etag} if etag else {})
         if response.status_code == 304:
             return []
         added = []
         for item in _json(response).get("forms", []):
-            if form_version(self.db, _BUILTINS, item["form_id"], item["version"]) is not None:
+            if (form_version(self.db, _BUILTINS, item["form_id"], item["version"]) is not None
+                    or was_refused(self.db, item["form_id"], item["version"])):
                 continue
             definition = self.get(f"/forms/{item['form_id']}/{item['version']}")
-            if import_form(self.db, load_form_json(definition.text), "server"):
-                added.append(f"{item['form_id']} {item['version']}")
+            try:
+                if import_server_form(self.db, _BUILTINS, load_form_json(definition.text)):
+                    added.append(f"{item['form_id']} {item['version']}")
+            except FormError:
+                refuse_unreadable(self.db, item["form_id"], item["version"])
+            except FormRefused:
+                continue  # kept in hub_state and the security log, shown on the Sync page
         with write_transaction(self.db):
             set_state(self.db, "forms_etag", response.headers.get("ETag"))
         return added
@@ -383,8 +477,7 @@ class SyncClient:
         `requeued` carries over what an earlier pass of the same sync sent again.
         """
         server = self.call("GET", "/reconcile")
-        local = set(map(tuple, self.db.execute(
-            "SELECT uuid, revision FROM outbox WHERE state = 'sent'").fetchall()))
+        local = self._sent_here()
         count, digest = protocol.record_set_digest(local)
         outcome = {"at": now_iso(), "local_count": count, "server_count": server["count"],
                    "agree": digest == server["digest"], "requeued": requeued, "confirmed": 0}
@@ -393,12 +486,18 @@ class SyncClient:
             repaired = self._repair(local, held)
             outcome.update(requeued=requeued + repaired["requeued"],
                            confirmed=repaired["confirmed"])
-            count, digest = protocol.record_set_digest(
-                self.db.execute("SELECT uuid, revision FROM outbox WHERE state = 'sent'").fetchall())
+            count, digest = protocol.record_set_digest(self._sent_here())
             outcome["agree"] = digest == protocol.record_set_digest(held)[1]
         with write_transaction(self.db):
             set_state(self.db, "reconcile", outcome)
         return outcome
+
+    def _sent_here(self) -> set:
+        """The revisions this enrollment's server accepted. What an earlier server holds is
+        never compared with this one, so it is never queued again: it stays there."""
+        return set(map(tuple, self.db.execute(
+            "SELECT uuid, revision FROM outbox WHERE state = 'sent' AND sent_to = ?",
+            [self.creds.device_id]).fetchall()))
 
     def _server_pairs(self) -> set:
         held, after = set(), ("", 0)
@@ -412,23 +511,31 @@ class SyncClient:
             after = pairs[-1]
 
     def _repair(self, local: set, held: set) -> dict:
-        """Re-queue what the server lacks; confirm what it has that we thought unsent."""
+        """Re-queue what the server lacks; confirm what it has that we thought unsent.
+
+        `local` holds only revisions sent to this enrollment, and the re-queue says so
+        again, so nothing sent to an earlier server is ever sent to this one.
+        """
         missing, unconfirmed = local - held, held - local
+        device_id = self.creds.device_id
         with write_transaction(self.db):
             for uuid, revision in missing:
-                self.db.execute("UPDATE outbox SET state = 'queued', sent_at = NULL"
-                                " WHERE uuid = ? AND revision = ?", [uuid, revision])
+                self.db.execute("UPDATE outbox SET state = 'queued', sent_at = NULL,"
+                                " sent_to = NULL WHERE uuid = ? AND revision = ?"
+                                " AND state = 'sent' AND sent_to = ?", [uuid, revision, device_id])
             confirmed = 0
             for uuid, revision in unconfirmed:
                 confirmed += self.db.execute(
-                    "UPDATE outbox SET state = 'sent', sent_at = ? WHERE uuid = ? AND"
-                    " revision = ? AND state != 'sent'", [now_iso(), uuid, revision]).rowcount
+                    "UPDATE outbox SET state = 'sent', sent_at = ?, sent_to = ? WHERE uuid = ?"
+                    " AND revision = ? AND state != 'sent'",
+                    [now_iso(), device_id, uuid, revision]).rowcount
             refresh_record_status(self.db, {uuid for uuid, _ in missing | unconfirmed})
         return {"requeued": len(missing), "confirmed": confirmed}
 
 
-def export_bundle(db, credentials: Credentials) -> tuple[bytes, int]:
-    """Every queued revision, anonymized as for a push, in a signed file for a USB stick.
+def export_bundle(db, credentials: Credentials, data_dir: Path) -> tuple[bytes, int]:
+    """Every queued revision, anonymized as for a push, in a file for a USB stick signed
+    with this hub's own key (collector.device_keys), which the server knows from enrollment.
 
     Nothing is marked sent: the records stay queued until the server confirms them
     (a later push answers "duplicate", or reconciliation finds them).
@@ -443,7 +550,8 @@ def export_bundle(db, credentials: Credentials) -> tuple[bytes, int]:
         batches.append(protocol.batch_message(str(uuid_module.uuid4()), records, len(rows),
                                               __version__))
         count += len(records)
-    return protocol.make_bundle(batches, credentials.device_id, credentials.token), count
+    return protocol.make_bundle(batches, credentials.device_id,
+                                device_keys.load_private_key(data_dir)), count
 
 
 def _revisions(db, pairs) -> list[dict]:

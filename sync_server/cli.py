@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
+import sqlite3
+import sys
 import uuid as uuid_module
 from collections import Counter
 from pathlib import Path
@@ -11,14 +14,17 @@ import click
 from werkzeug.security import generate_password_hash
 
 from collector import datadir, protocol
+from collector.errors import is_disk_full
+from collector.security_log import device_account, log_event
 
-from . import DATABASE_FILE, database_path
+from . import DATABASE_FILE, database_path, identity, owner_only_files
 from .enrollment import code_hash, expiry, new_code
 from .ingest import ingest_batch
-from .store import Store
+from .store import LastAdminError, Store
 
 ROLES = ("admin", "analyst", "viewer")
 DEMO_ADMIN, DEMO_PASSWORD = "admin", "demo passphrase"
+CLI_ACTOR = "command line"  # who made a change, in the security log
 
 
 def data_dir_option(command):
@@ -32,6 +38,7 @@ def data_dir_option(command):
                        "in the data dir]")
     @functools.wraps(command)
     def wrapped(*args, data_dir=None, database=None, **kwargs):
+        owner_only_files()  # the database, secrets and exports: owner-only
         path = datadir.ensure_data_dir(data_dir or datadir.default_data_dir("sync-server"))
         try:
             database = database_path(database, path)
@@ -43,7 +50,13 @@ def data_dir_option(command):
 
 
 def open_store(database: str) -> Store:
-    return Store.create(database)
+    try:
+        return Store.create(database)
+    except sqlite3.OperationalError as error:
+        if not is_disk_full(error, Path(database).parent):
+            raise
+        raise click.ClickException(f"The disk holding {database} is full: nothing was "
+                                   "changed. Free some space and try again.") from None
 
 
 @click.group()
@@ -61,18 +74,26 @@ def cli():
 @click.option("--suppression-k", default=5, show_default=True, type=click.IntRange(2, 1000),
               envvar="SYNC_SERVER_SUPPRESSION_K", show_envvar=True,
               help="Indicator cells with fewer respondents than this are suppressed.")
-def serve(data_dir, database, host, port, threads, suppression_k):
+@click.option("--name", "name_label", envvar="SYNC_SERVER_NAME", show_envvar=True, default="",
+              help="A name hubs show their operator beside the server's fingerprint.")
+def serve(data_dir, database, host, port, threads, suppression_k, name_label):
     """Serve the sync API and the central workspace.
 
     Example: sync-server serve --port 8000 --suppression-k 10
     """
-    from collector.serving import make_server, serve_forever
+    from collector.serving import bind, make_server, serve_forever
 
     from . import create_app
 
-    app = create_app({"SUPPRESSION_K": suppression_k}, data_dir=data_dir, database=database)
+    from collector.settings import SettingsError
+
+    try:
+        app = create_app({"SUPPRESSION_K": suppression_k, "SERVER_NAME_LABEL": name_label},
+                         data_dir=data_dir, database=database)
+    except SettingsError as error:
+        raise click.ClickException(str(error)) from error
     server = make_server(app, host, port, threads)
-    server.prepare()
+    bind(server)
     click.echo(f"Data folder: {data_dir}")
     click.echo(f"Listening on {host}:{server.bind_addr[1]} (Ctrl+C to stop)")
     serve_forever(server)
@@ -91,21 +112,195 @@ def user():
                    "viewer: dashboards.")
 @click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
 def user_add(data_dir, database, name, role, password_stdin):
-    """Add a central user.
+    """Add a central user. The password needs 12 characters or more and must be hard to
+    guess (several unrelated words work well).
 
-    Example: echo 'long passphrase' | sync-server user add nadia --role analyst --password-stdin
+    Example: sync-server user add nadia --role analyst
     """
-    if password_stdin:
-        password = click.get_text_stream("stdin").readline().rstrip("\r\n")
-    else:
-        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
-    if len(password) < 10:
-        raise click.ClickException("A password needs at least 10 characters.")
+    password = _new_password(name, password_stdin)
     store = open_store(database)
     if store.user_exists(name):
         raise click.ClickException(f"There is already a user called {name}.")
-    store.add_user(name, role, generate_password_hash(password))
+    store.add_user(name, role, generate_password_hash(password), actor=CLI_ACTOR)
     click.echo(f"Added {role} {name}.")
+
+
+@user.command("list")
+@data_dir_option
+def user_list(data_dir, database):
+    """List users: name, role, enabled or disabled.
+
+    Example: sync-server user list
+    """
+    for row in open_store(database).users():
+        state = f"disabled {row['disabled_at']}" if row["disabled_at"] else "enabled"
+        click.echo(f"{row['name']}  {row['role']}  {state}")
+
+
+@user.command("disable")
+@data_dir_option
+@click.argument("name")
+def user_disable(data_dir, database, name):
+    """Disable an account: its sessions end, its API tokens are revoked, it cannot sign in.
+
+    Example: sync-server user disable nadia
+    """
+    store = open_store(database)
+    found = _existing_user(store, name)
+    with _refused_last_admin():
+        changed = store.set_disabled(found["id"], True, CLI_ACTOR)
+    click.echo(f"Disabled {found['name']}." if changed else f"{found['name']} was already "
+               "disabled.")
+
+
+@user.command("enable")
+@data_dir_option
+@click.argument("name")
+def user_enable(data_dir, database, name):
+    """Let a disabled account sign in again (its old API tokens stay revoked).
+
+    Example: sync-server user enable nadia
+    """
+    store = open_store(database)
+    found = _existing_user(store, name)
+    changed = store.set_disabled(found["id"], False, CLI_ACTOR)
+    click.echo(f"Enabled {found['name']}." if changed else f"{found['name']} was already "
+               "enabled.")
+
+
+@user.command("role")
+@data_dir_option
+@click.argument("name")
+@click.argument("role", type=click.Choice(ROLES))
+def user_role(data_dir, database, name, role):
+    """Change a user's role; their sessions end (a viewer's API tokens are revoked).
+
+    Example: sync-server user role nadia viewer
+    """
+    store = open_store(database)
+    found = _existing_user(store, name)
+    with _refused_last_admin():
+        changed = store.set_role(found["id"], role, CLI_ACTOR)
+    click.echo(f"{found['name']} is now {role}." if changed else f"{found['name']} already "
+               f"is {role}.")
+
+
+@user.command("password")
+@data_dir_option
+@click.argument("name")
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+def user_password(data_dir, database, name, password_stdin):
+    """Set a new password for a user; their sessions end.
+
+    Example: sync-server user password nadia
+    """
+    store = open_store(database)
+    found = _existing_user(store, name)
+    password = _new_password(found["name"], password_stdin)
+    ended = store.set_password(found["id"], generate_password_hash(password), CLI_ACTOR)
+    click.echo(f"Changed the password of {found['name']}; {ended} session(s) ended.")
+
+
+@user.group("token")
+def user_token():
+    """Personal API tokens for scripts that read records (R, pandas).
+
+    Example: sync-server user token create nadia --label "weekly R report"
+    """
+
+
+@user_token.command("create")
+@data_dir_option
+@click.argument("name")
+@click.option("--label", default="API token", show_default=True,
+              help="What the token is for, e.g. 'weekly R report'.")
+@click.option("--expires-days", type=click.IntRange(1, 3650), default=None,
+              help="Days until the token stops working.  [default: until revoked]")
+def user_token_create(data_dir, database, name, label, expires_days):
+    """Create an API token for an analyst or admin; the token is the last line printed and
+    is shown only this once.
+
+    Example: sync-server user token create nadia --label "weekly R report"
+    """
+    from .api_tokens import READ_ROLES, create
+
+    store = open_store(database)
+    found = _existing_user(store, name)
+    if found["role"] not in READ_ROLES or found["disabled_at"]:
+        raise click.ClickException(f"{found['name']} cannot read records: API tokens are for "
+                                   "enabled analysts and admins.")
+    expires_at = expiry(expires_days * 24) if expires_days else None
+    token_id, token = create(store.db, found["id"], label, expires_at=expires_at,
+                             actor=CLI_ACTOR)
+    until = f"until {expires_at}" if expires_at else "until revoked"
+    click.echo(f"API token {token_id} for {found['name']} ({label}), {until}. "
+               "Copy it now, it is not shown again:")
+    click.echo(token)
+
+
+@user_token.command("list")
+@data_dir_option
+@click.argument("name")
+def user_token_list(data_dir, database, name):
+    """List a user's API tokens: id, label, created, last used, state (never the token).
+
+    Example: sync-server user token list nadia
+    """
+    from .api_tokens import tokens_of
+
+    store = open_store(database)
+    for row in tokens_of(store.db, _existing_user(store, name)["id"]):
+        expires = f"expires {row['expires_at']}" if row["expires_at"] else "no expiry"
+        click.echo(f"{row['id']}  {row['label']}  created {row['created_at']}  last used "
+                   f"{row['last_used_at'] or 'never'}  {expires}  {row['state']}")
+
+
+@user_token.command("revoke")
+@data_dir_option
+@click.argument("token_id", metavar="ID", type=int)
+def user_token_revoke(data_dir, database, token_id):
+    """Revoke an API token by its id (see `sync-server user token list`).
+
+    Example: sync-server user token revoke 3
+    """
+    from .api_tokens import revoke, token
+
+    store = open_store(database)
+    if token(store.db, token_id) is None:
+        raise click.ClickException(f"No API token {token_id}.")
+    if revoke(store.db, token_id, actor=CLI_ACTOR):
+        click.echo(f"Revoked API token {token_id}.")
+    else:
+        click.echo(f"API token {token_id} was already revoked.")
+
+
+def _new_password(name: str, password_stdin: bool) -> str:
+    """A new password, read and checked against the rule (sync_server.accounts)."""
+    from .accounts import password_problem
+
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    problem = password_problem(password, name)
+    if problem:
+        raise click.ClickException(problem)
+    return password
+
+
+def _existing_user(store: Store, name: str) -> dict:
+    found = store.user_by_name(name)
+    if found is None:
+        raise click.ClickException(f"No user {name}; see `sync-server user list`.")
+    return found
+
+
+@contextlib.contextmanager
+def _refused_last_admin():
+    try:
+        yield
+    except LastAdminError as error:
+        raise click.ClickException(str(error)) from error
 
 
 @cli.group()
@@ -126,8 +321,23 @@ def device_add(data_dir, database, label, expires_hours):
     code = new_code()
     expires_at = expiry(expires_hours)
     open_store(database).add_enrollment_code(code_hash(code), label, expires_at)
+    # The operator of the hub confirms this fingerprint when enrolling: give both.
+    click.echo(f"Server fingerprint: {identity.fingerprint(data_dir)}")
     click.echo(f"Enrollment code for {label}, valid until {expires_at}, usable once:")
     click.echo(code)
+
+
+@cli.command("identity")
+@data_dir_option
+@click.option("--name", "name_label", envvar="SYNC_SERVER_NAME", show_envvar=True, default="",
+              help="The server's name, as `serve --name` shows it to hubs.")
+def identity_command(data_dir, database, name_label):
+    """Print this server's name and fingerprint, for hub operators to compare when enrolling.
+
+    Example: sync-server identity
+    """
+    click.echo(f"Name: {name_label or '(none)'}")
+    click.echo(f"Server fingerprint: {identity.fingerprint(data_dir)}")
 
 
 @device.command("revoke")
@@ -196,25 +406,92 @@ def import_bundle(data_dir, database, file):
     store = open_store(database)
     try:
         found, batches = _verified_bundle(store, file.read_bytes())
+        _check_batches(batches)
     except protocol.ProtocolError as error:
-        raise click.ClickException(f"{file.name}: {error.message}") from error
-    results, replayed = [], 0
-    for batch in batches:
-        try:
-            results += ingest_batch(store, found, batch, source="bundle")[1]["results"]
-        except protocol.ProtocolError as error:
-            if error.code != "replayed_batch":
-                raise click.ClickException(f"{file.name}: {error.message}") from error
-            replayed += 1
-    if batches and replayed == len(batches):
+        _log(store, "bundle_refused", getattr(error, "device_id", None), error.code)
+        raise click.ClickException(f"{file.name}: {error.message}") from None
+    outcomes = [_import_batch(store, found, batch) for batch in batches]
+    counts = Counter()
+    for outcome in outcomes:
+        counts.update(outcome["counts"])
+    _log(store, "bundle_imported", found["id"], f"{counts['stored']} stored, "
+         f"{counts['duplicate']} duplicate, {counts['rejected']} rejected")
+    if outcomes and all(o["refused"] == "replayed_batch" for o in outcomes):
         raise click.ClickException(f"{file.name} was already imported; nothing was stored again.")
-    counts = Counter(r["status"] for r in results)
     click.echo(f"Imported {file.name} from {found['label']}: {counts['stored']} stored, "
                f"{counts['duplicate']} already here, {counts['rejected']} rejected.")
-    for item in results:
-        if item["status"] == protocol.RESULT_REJECTED:
-            click.echo(f"  rejected {item['uuid']} revision {item['revision']}: "
-                       f"{item['message']}")
+    failed = []
+    for number, outcome in enumerate(outcomes, 1):
+        where = f"batch {number} of {len(outcomes)} ({outcome['batch_id']})"
+        click.echo(f"  {where}: {_batch_summary(outcome)}")
+        for item in outcome["results"]:
+            if item["status"] == protocol.RESULT_REJECTED:
+                click.echo(f"    rejected {item['uuid']} revision {item['revision']}: "
+                           f"{item['message']}")
+        if outcome["refused"] and outcome["refused"] != "replayed_batch":
+            failed.append(where)
+    if failed or counts["rejected"]:
+        problems = [f"{counts['rejected']} records rejected"] if counts["rejected"] else []
+        problems += [f"{where} not stored" for where in failed]
+        raise click.ClickException(f"{file.name}: not everything was stored: "
+                                   f"{'; '.join(problems)}. Everything else listed above is "
+                                   "stored; importing the bundle again stores only what is "
+                                   "missing.")
+
+
+def _log(store: Store, event: str, device_id: str | None, detail: str) -> None:
+    """A security log entry; a full disk must not hide the import's own report."""
+    try:
+        with store.transaction():
+            log_event(store.db, event, device_account(device_id), detail)
+    except sqlite3.OperationalError as error:
+        if not is_disk_full(error):
+            raise
+        if store.db.conn.in_transaction:
+            store.db.conn.rollback()
+
+
+def _check_batches(batches: list) -> None:
+    """Every batch's shape, before any is stored: a bad one means nothing is stored."""
+    for number, batch in enumerate(batches, 1):
+        try:
+            checked = protocol.load(protocol.BatchSchema(), batch)
+            protocol.check_version(checked["protocol"])
+        except protocol.ProtocolError as error:
+            batch_id = batch.get("batch_id") if isinstance(batch, dict) else None
+            named = f" ({batch_id})" if isinstance(batch_id, str) else ""
+            raise protocol.ProtocolError(
+                error.code, f"batch {number} of {len(batches)}{named} is malformed: "
+                f"{error.message}. Nothing was stored.") from error
+
+
+def _import_batch(store: Store, device: dict, batch: dict) -> dict:
+    """Store one batch (its own transaction) and say what happened to it."""
+    outcome = {"batch_id": batch["batch_id"], "results": [], "counts": Counter(),
+               "refused": None, "message": None}
+    try:
+        outcome["results"] = ingest_batch(store, device, batch, source="bundle")[1]["results"]
+    except protocol.ProtocolError as error:
+        outcome.update(refused=error.code, message=error.message)
+    except sqlite3.OperationalError as error:
+        if not is_disk_full(error):
+            raise
+        if store.db.conn.in_transaction:  # a failed COMMIT can leave it open
+            store.db.conn.rollback()
+        outcome.update(refused="server_disk_full",
+                       message="The server's disk is full; nothing of this batch was stored.")
+    outcome["counts"].update(r["status"] for r in outcome["results"])
+    return outcome
+
+
+def _batch_summary(outcome: dict) -> str:
+    if outcome["refused"] == "replayed_batch":
+        return "already imported before; nothing stored again."
+    if outcome["refused"]:
+        return f"NOT STORED: {outcome['message']}"
+    counts = outcome["counts"]
+    return (f"{counts['stored']} stored, {counts['duplicate']} already here, "
+            f"{counts['rejected']} rejected.")
 
 
 def _verified_bundle(store: Store, data: bytes) -> tuple[dict, list[dict]]:
@@ -223,12 +500,26 @@ def _verified_bundle(store: Store, data: bytes) -> tuple[dict, list[dict]]:
     if found is None:
         raise protocol.ProtocolError("device_unknown",
                                      "The bundle comes from a device this server does not know.")
-    if not protocol.verify(payload, found["token_hash"], signature):
-        raise protocol.ProtocolError("bad_signature", "The bundle's signature does not match "
-                                     "its device: it was changed or is not genuine.")
+    public_key = store.device_public_key(device_id)
+    if not public_key:
+        raise _about(device_id, protocol.ProtocolError(
+            "device_key_missing", f"The server has no signing key on record for "
+            f"{found['label']}, so it cannot check this bundle. Enroll that hub again "
+            "(sync-server device add, then collector enroll on the laptop) and export a new "
+            "bundle."))
+    if not protocol.verify_bundle(public_key, payload, signature):
+        raise _about(device_id, protocol.ProtocolError(
+            "bad_signature", "The bundle's signature does not match its device: it was "
+            "changed or is not genuine."))
     if found["revoked_at"]:
-        raise protocol.ProtocolError("device_revoked", "The bundle comes from a revoked device.")
+        raise _about(device_id, protocol.ProtocolError(
+            "device_revoked", "The bundle comes from a revoked device."))
     return found, batches
+
+
+def _about(device_id: str, error: protocol.ProtocolError) -> protocol.ProtocolError:
+    error.device_id = device_id  # for the security log
+    return error
 
 
 @cli.command("export")
@@ -243,14 +534,22 @@ def _verified_bundle(store: Store, data: bytes) -> tuple[dict, list[dict]]:
 @click.option("--repeat", metavar="NAME", default=None,
               help="Export this repeat's long table instead: one row per instance, "
                    "joined to the records by _parent_uuid.")
-def export_command(data_dir, database, form_id, fmt, output, lang, repeat):
+@click.option("--access", "access_level", type=click.Choice(["standard", "all"]), default="all",
+              show_default=True, help="Which records: all of them (the server's operator "
+              "sees every access class), or only the standard ones an analyst may see.")
+@click.option("--raw", is_flag=True, help="CSV: write cells starting with = + - @ as stored "
+              "instead of quoting them against spreadsheet formulas.")
+def export_command(data_dir, database, form_id, fmt, output, lang, repeat, access_level, raw):
     """Export one form's records: every version merged, corrections applied, one row each.
 
     Example: sync-server export --form community_survey --format dta --output survey.dta --lang fr
 
     A repeat's instances (e.g. household members) are a table of their own:
     sync-server export --form household_visit --repeat members --format csv --output members.csv
+
+    Sensitive records (reports of discrimination) are included unless --access standard.
     """
+    from .access import STANDARD
     from .data import form_history, form_ids
     from .exports import ExportError, export
 
@@ -260,17 +559,21 @@ def export_command(data_dir, database, form_id, fmt, output, lang, repeat):
     partial = output.with_name(f".{output.name}.partial")
     try:
         with partial.open("wb") as out:
-            count = export(store.iter_latest(form_id), form_history(form_id, store), fmt, out,
-                           lang, repeat=repeat)
+            rows = store.iter_latest(form_id, classes=(STANDARD,) if access_level == "standard"
+                                     else None)
+            count = export(rows, form_history(form_id, store), fmt, out, lang, repeat=repeat,
+                           raw=raw)
     except ExportError as error:
         partial.unlink(missing_ok=True)
         raise click.ClickException(str(error)) from error
     partial.replace(output)
+    # The audit says when an export was not the default one.
+    options = (" access standard" if access_level == "standard" else "") + (" raw" if raw else "")
     if repeat is None:
-        store.log("cli", "export", f"{form_id} {fmt}")
+        store.log("cli", "export", f"{form_id} {fmt}{options}")
         click.echo(f"Wrote {count} records to {output}.")
     else:
-        store.log("cli", "export", f"{form_id} {fmt} repeat {repeat}")
+        store.log("cli", "export", f"{form_id} {fmt} repeat {repeat}{options}")
         click.echo(f"Wrote {count} instances of the repeat {repeat} to {output}.")
 
 
@@ -313,7 +616,7 @@ def demo(data_dir, database, port, server_port):
     from collector.cli import add_demo_user, run_hub
     from collector.datadir import ensure_data_dir
     from collector.db import open_database
-    from collector.serving import make_server
+    from collector.serving import bind, make_server
     from collector.sync_client import enroll, load_credentials
 
     from . import create_app
@@ -321,7 +624,7 @@ def demo(data_dir, database, port, server_port):
     hub_dir = ensure_data_dir(data_dir / "collector")
     app = create_app(data_dir=data_dir, database=database)
     server = make_server(app, "127.0.0.1", server_port, 8)
-    server.prepare()
+    bind(server, "--server-port")
     threading.Thread(target=server.serve, daemon=True).start()
     url = f"http://127.0.0.1:{server.bind_addr[1]}"
     db = open_database(hub_dir / "collector.db")
@@ -340,3 +643,25 @@ def demo(data_dir, database, port, server_port):
         run_hub(hub_dir, "0.0.0.0", port, 16)
     finally:
         server.stop()
+
+
+@cli.command("security-log")
+@data_dir_option
+@click.option("--limit", default=50, show_default=True, type=click.IntRange(1, 100_000),
+              help="How many of the newest events to show.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
+def security_log_command(data_dir, database, limit, as_json):
+    """Show the newest security events: sign-ins, enrollments, exports, role changes...
+
+    Accounts are internal ids (user:3, device:...); the log holds no names or addresses.
+    Admins see the same log, with names, at /security-log.
+
+    Example: sync-server security-log --limit 20
+    """
+    from collector.security_log import events_text, recent_events
+
+    store = open_store(database)
+    try:
+        click.echo(events_text(recent_events(store.db, limit), as_json))
+    finally:
+        store.close()

@@ -120,11 +120,14 @@ def test_a_bad_rule_is_a_programming_error_even_without_an_answer(rule):
         anonymize(make_record(form, {}), form, KEY)
 
 
-def test_an_identifying_field_kept_by_a_hand_built_form_is_refused():
-    form = mini_form({"name": "x", "type": "text", "identifying": True, "privacy": "keep"},
-                     validate=False)
-    with pytest.raises(AnonymizerError):
-        anonymize(make_record(form, {"x": "Halima"}), form, KEY)
+@pytest.mark.parametrize("rule", ["keep", "scrub", "generalize:month", "generalize:bins:1,2"])
+def test_an_identifying_field_kept_by_a_hand_built_form_is_dropped(rule):
+    """The floor: whatever a form says, an identifying answer is dropped or pseudonymized."""
+    form = mini_form({"name": "x", "type": "text", "identifying": True, "privacy": rule},
+                     {"name": "other", "type": "text"}, validate=False)
+    synced = anonymize(make_record(form, {"x": "Halima 0712345678", "other": "hello"}), form, KEY)
+    assert synced["answers"] == {"other": "hello"}
+    assert rule_for(form.questions["x"], form) == "drop"
 
 
 def test_keep_drop_and_pseudonymize():

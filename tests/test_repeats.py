@@ -399,7 +399,7 @@ def test_a_roster_published_centrally_comes_back_as_one_row_per_member(hub, cent
     definition = tmp_path / "roster.json"
     definition.write_text(json.dumps(ROSTER))
     assert server_command("forms", "publish", definition, central=central).exit_code == 0
-    assert collector("enroll", "--server", central.url, "--code", central.enrollment_code(),
+    assert collector("enroll", "--yes", "--server", central.url, "--code", central.enrollment_code(),
                      data_dir=data_dir).exit_code == 0
     assert "1 new form versions" in collector("sync", data_dir=data_dir).output
     phone = hub.browser("en")

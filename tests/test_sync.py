@@ -39,10 +39,33 @@ def server_command(*args, central):
 
 @pytest.fixture
 def enrolled(hub, central, data_dir):
-    result = collector("enroll", "--server", central.url, "--code", central.enrollment_code(),
+    result = collector("enroll", "--yes", "--server", central.url, "--code", central.enrollment_code(),
                        data_dir=data_dir)
     assert result.exit_code == 0, result.output
     return hub
+
+
+OPERATOR = ("omar", "9753")
+
+
+def add_operator(hub, name=OPERATOR[0], pin=OPERATOR[1]) -> None:
+    """The laptop's operator, who alone may enroll the hub or change its server."""
+    from collector.db import open_database
+    from collector.users import add_user
+
+    db = open_database(hub.app.config["DATABASE"])
+    try:
+        add_user(db, name, pin, "operator")
+    finally:
+        db.close()
+
+
+def confirm_fields(html: str) -> list[tuple[str, str]]:
+    """The hidden fields of the enrollment's confirmation page, as a browser posts them."""
+    import html as html_module
+
+    return [(name, html_module.unescape(value)) for name, value in re.findall(
+        r'<input type="hidden" name="(server|code|fingerprint)" value="([^"]*)">', html)]
 
 
 def fill_everything(hub, surveys=3):
@@ -225,14 +248,14 @@ def test_a_revoked_device_is_told_stops_and_keeps_its_data(enrolled, central, da
 
 def test_enrollment_codes_are_used_once_and_expire(central, tmp_path):
     code = central.enrollment_code()
-    first = collector("enroll", "--server", central.url, "--code", code, data_dir=tmp_path / "a")
+    first = collector("enroll", "--yes", "--server", central.url, "--code", code, data_dir=tmp_path / "a")
     assert first.exit_code == 0
-    second = collector("enroll", "--server", central.url, "--code", code, data_dir=tmp_path / "b")
+    second = collector("enroll", "--yes", "--server", central.url, "--code", code, data_dir=tmp_path / "b")
     assert second.exit_code == 1 and "already used" in second.output
     expired = central.enrollment_code(hours=-1)
-    third = collector("enroll", "--server", central.url, "--code", expired, data_dir=tmp_path / "c")
+    third = collector("enroll", "--yes", "--server", central.url, "--code", expired, data_dir=tmp_path / "c")
     assert third.exit_code == 1 and "expired" in third.output
-    fourth = collector("enroll", "--server", central.url, "--code", "AAAA-BBBB-CCCC",
+    fourth = collector("enroll", "--yes", "--server", central.url, "--code", "AAAA-BBBB-CCCC",
                        data_dir=tmp_path / "d")
     assert fourth.exit_code == 1 and "not known" in fourth.output
     assert query(central.database, "SELECT count(*) AS n FROM devices")[0]["n"] == 1
@@ -331,15 +354,21 @@ def test_purge_removes_identifying_fields_of_old_synced_records(enrolled, centra
 
 
 def test_sync_page_enrolls_and_syncs(hub, central, db_path):
+    add_operator(hub)
     phone = hub.browser("en")
-    phone.signin()
+    phone.signin(*OPERATOR)
     fill_form(phone, "community_survey", SURVEY_ANSWERS)
     page = phone.get("/sync").text
     assert "Enroll this laptop" in page and "Sync now" not in page
-    response = phone.post("/sync/enroll", {"server": central.url, "code": "WRONG-CODE"})
+    confirm = phone.post("/sync/enroll", {"server": central.url, "code": "WRONG-CODE"})
+    assert "Is this the right server?" in confirm.text
+    response = phone.post("/sync/enroll/confirm", dict(confirm_fields(confirm.text)),
+                          csrf_from=confirm.text)
     assert "This enrollment code is not known." in response.text
-    response = phone.post("/sync/enroll", {"server": central.url,
-                                           "code": central.enrollment_code()})
+    confirm = phone.post("/sync/enroll", {"server": central.url,
+                                          "code": central.enrollment_code()})
+    response = phone.post("/sync/enroll/confirm", dict(confirm_fields(confirm.text)),
+                          csrf_from=confirm.text)
     assert "This laptop is now enrolled with the server." in response.text
     response = phone.post("/sync/now", {})
     assert "Sync started" in response.text
