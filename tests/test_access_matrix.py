@@ -1,0 +1,349 @@
+"""Who may call what: every route of both apps, for every kind of caller, on real servers.
+
+Each route (URL rule and method) of the hub and of the central server is listed below with
+the answer each caller gets. A route that is not listed fails the test, so a new page or API
+cannot ship without someone deciding who may use it.
+
+Answers: "ok" (served, or refused for its input: the caller got past the access check),
+"signin" (sent to sign in), "forbidden" (403), "unauthorized" (401, the APIs),
+"hidden" (404: the thing is not shown to this caller, or does not exist for anyone).
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+
+import pytest
+import requests
+from werkzeug.security import generate_password_hash
+
+from collector import protocol
+from collector.db import open_database
+from collector.users import add_user
+from conftest import Browser
+from filling import SURVEY_ANSWERS, fill_form
+from sync_server.forms import publish
+from sync_server.store import Store
+from test_forms import minimal_form
+
+PASSWORD = "a long enough passphrase"
+HUB_CALLERS = ("anonymous", "kiosk", "enumerator", "operator")
+CENTRAL_CALLERS = ("anonymous", "device", "viewer", "analyst", "admin")
+
+
+def hub_expectations(level: str) -> dict:
+    """The answers of a hub route open to `level` and above."""
+    if level == "public":
+        return dict.fromkeys(HUB_CALLERS, "ok")
+    if level == "enumerator":
+        return {"anonymous": "signin", "kiosk": "signin", "enumerator": "ok", "operator": "ok"}
+    if level == "operator":
+        return {"anonymous": "signin", "kiosk": "signin", "enumerator": "forbidden",
+                "operator": "ok"}
+    if level == "own_record":  # an enumerator's own record: other accounts do not see it
+        return {"anonymous": "signin", "kiosk": "signin", "enumerator": "ok",
+                "operator": "hidden"}
+    raise ValueError(level)
+
+
+def central_expectations(level: str) -> dict:
+    rank = {"viewer": 0, "analyst": 1, "admin": 2}
+    if level == "public":
+        return dict.fromkeys(CENTRAL_CALLERS, "ok")
+    if level == "device":
+        # Device APIs take a device token only: a signed-in person's cookie is not one.
+        return {caller: "ok" if caller == "device" else "unauthorized"
+                for caller in CENTRAL_CALLERS}
+    if level == "personal_token":
+        # The records API takes personal API tokens only (see test_records_api_by_token).
+        return dict.fromkeys(CENTRAL_CALLERS, "unauthorized")
+    expected = {"anonymous": "signin", "device": "signin"}
+    if level == "own_token":  # another person's token is not even shown to exist
+        return dict(expected, viewer="hidden", analyst="hidden", admin="ok")
+    for role in rank:
+        expected[role] = "ok" if rank[role] >= rank[level] else "forbidden"
+    return expected
+
+
+# (endpoint, method, path template, level). {record} is a record of the enumerator's.
+HUB_ROUTES = [
+    ("hub.index", "GET", "/", "public"),
+    ("hub.connect", "GET", "/connect", "public"),
+    ("hub.qr", "GET", "/connect/qr/feedback/0.svg", "public"),
+    ("hub.csrf_token", "GET", "/csrf-token", "public"),
+    ("hub.healthz", "GET", "/healthz", "public"),
+    ("hub.manifest", "GET", "/manifest.webmanifest", "public"),
+    ("hub.service_worker", "GET", "/sw.js", "public"),
+    ("static", "GET", "/static/css/hub.css", "public"),
+    ("feedback.kiosk", "GET", "/feedback", "public"),
+    ("feedback.submit", "POST", "/feedback", "public"),
+    ("feedback.thanks", "GET", "/feedback/thanks", "public"),
+    ("auth.signin", "GET", "/signin", "public"),
+    ("interview.start", "GET", "/forms/community_survey", "enumerator"),
+    ("interview.phone", "GET", "/forms/community_survey/phone", "enumerator"),
+    ("interview.submit_whole", "POST", "/forms/community_survey/submit", "enumerator"),
+    ("interview.record_list", "GET", "/records", "enumerator"),
+    ("interview.page", "GET", "/records/{record}/0", "own_record"),
+    ("interview.page", "POST", "/records/{record}/0", "own_record"),
+    ("interview.resume", "GET", "/records/{record}/resume", "own_record"),
+    ("interview.review", "GET", "/records/{record}/review", "own_record"),
+    ("interview.saved", "GET", "/records/{record}/saved", "own_record"),
+    ("interview.finalize_record", "POST", "/records/{record}/finalize", "own_record"),
+    ("sync.page", "GET", "/sync", "enumerator"),
+    ("sync.sync_now", "POST", "/sync/now", "enumerator"),
+    ("sync.preview", "GET", "/sync/preview/{record}", "own_record"),
+    ("sync.enroll_page", "POST", "/sync/enroll", "operator"),
+    ("sync.enroll_confirm", "POST", "/sync/enroll/confirm", "operator"),
+]
+# Routes whose answer does not depend on the caller, checked on their own below.
+HUB_SPECIAL = {("hub.ca_certificate", "GET"), ("auth.signout", "POST"), ("auth.signin", "POST"),
+               ("feedback.status", "GET"), ("feedback.status", "POST")}
+
+CENTRAL_ROUTES = [
+    ("api.health", "GET", "/api/v1/health", "public"),
+    ("api.enroll", "POST", "/api/v1/enroll", "public"),
+    ("api.push", "POST", "/api/v1/records", "device"),
+    ("api.forms", "GET", "/api/v1/forms", "device"),
+    ("api.form_version", "GET", "/api/v1/forms/household_visit/2", "device"),
+    ("api.replies", "GET", "/api/v1/replies", "device"),
+    ("api.reconcile", "GET", "/api/v1/reconcile", "device"),
+    ("api.reconcile_records", "GET", "/api/v1/reconcile/records", "device"),
+    ("data_api.records_api", "GET", "/api/v1/data/community_feedback", "personal_token"),
+    ("auth.signin", "GET", "/signin", "public"),
+    ("static", "GET", "/static/css/hub.css", "public"),
+    ("dashboard.index", "GET", "/", "viewer"),
+    ("dashboard.download", "GET", "/indicator.csv", "viewer"),
+    ("accounts.account", "GET", "/account", "viewer"),
+    ("accounts.change_password", "POST", "/account/password", "viewer"),
+    ("accounts.create_token", "POST", "/account/tokens", "analyst"),
+    ("accounts.revoke_token", "POST", "/account/tokens/{admins_token}/revoke", "own_token"),
+    ("data.index", "GET", "/data", "analyst"),
+    ("data.browse", "GET", "/data/community_feedback", "analyst"),
+    ("data.export", "GET", "/data/community_feedback/export.csv", "analyst"),
+    ("data.record", "GET", "/data/record/{record}", "analyst"),
+    ("data.review", "POST", "/data/record/{record}/review", "analyst"),
+    ("data.correct", "POST", "/data/record/{record}/correct", "analyst"),
+    ("feedback.queue", "GET", "/feedback", "analyst"),
+    ("feedback.case", "GET", "/feedback/{record}", "analyst"),
+    ("feedback.case", "POST", "/feedback/{record}", "analyst"),
+    ("devices.index", "GET", "/devices", "admin"),
+    ("devices.add", "POST", "/devices/new", "admin"),
+    ("devices.revoke", "POST", "/devices/{spare_device}/revoke", "admin"),
+    ("forms.index", "GET", "/forms", "admin"),
+    ("forms.upload", "POST", "/forms", "admin"),
+    ("accounts.users", "GET", "/users", "admin"),
+    ("accounts.add_user", "POST", "/users", "admin"),
+    ("accounts.change_role", "POST", "/users/{spare_user}/role", "admin"),
+    ("accounts.disable", "POST", "/users/{spare_user}/disable", "admin"),
+    ("accounts.enable", "POST", "/users/{spare_user}/enable", "admin"),
+    ("accounts.set_password", "POST", "/users/{spare_user}/password", "admin"),
+    ("security_pages.index", "GET", "/security-log", "admin"),
+]
+CENTRAL_SPECIAL = {("auth.signout", "POST"), ("auth.signin", "POST")}
+
+
+def answer_of(response: requests.Response) -> str:
+    status = response.status_code
+    if status in (301, 302, 303, 307, 308):
+        return "signin" if "/signin" in response.headers.get("Location", "") else "ok"
+    return {401: "unauthorized", 403: "forbidden", 404: "hidden"}.get(
+        status, "error" if status >= 500 else "ok")
+
+
+def content_type_problem(response: requests.Response) -> str | None:
+    """ASVS 4.1.1: a body comes with its Content-Type, and text says its charset."""
+    if not response.content:
+        return None
+    kind = response.headers.get("Content-Type", "")
+    textual = kind.startswith("text/") or kind.split(";")[0] in (
+        "application/json", "application/x-ndjson", "image/svg+xml",
+        "application/manifest+json", "application/javascript")
+    if not kind or (textual and "charset=utf-8" not in kind.lower()):
+        return f"Content-Type {kind!r}"
+    return None
+
+
+def wrong_answers(caller, routes, values: dict, expected_for) -> list[str]:
+    """Every route called once by `caller`: the answers that differ from the matrix."""
+    wrong = []
+    for endpoint, method, template, level in routes:
+        response = caller.call(method, template.format(**values))
+        got, expected = answer_of(response), expected_for(level)
+        if got != expected:
+            wrong.append(f"{method} {template} ({endpoint}): {got}, expected {expected}")
+        if content_type_problem(response):
+            wrong.append(f"{method} {template}: {content_type_problem(response)}")
+    return wrong
+
+
+def routes_of(app) -> set:
+    return {(rule.endpoint, method) for rule in app.url_map.iter_rules()
+            for method in rule.methods - {"HEAD", "OPTIONS"}}
+
+
+class Caller:
+    """One kind of caller: a browser session (with its CSRF token) or a bearer token."""
+
+    def __init__(self, base: str, token: str | None = None):
+        self.browser = Browser(base, "en")
+        self.token = token
+
+    def csrf(self) -> str:
+        # Any page with a form carries the session's token; the sign-in page always does.
+        for path in ("/signin", "/", "/feedback"):
+            response = self.browser.get(path)
+            if 'name="csrf_token"' in response.text:
+                return self.browser.csrf()
+        raise AssertionError("no page with a CSRF token")
+
+    def call(self, method: str, path: str) -> requests.Response:
+        headers = {protocol.VERSION_HEADER: protocol.PROTOCOL_VERSION}
+        if self.token:
+            headers["Authorization"] = f"Bearer {self.token}"
+        url = self.browser.base + path
+        if method == "GET":
+            return self.browser.session.get(url, headers=headers, allow_redirects=False,
+                                            timeout=30)
+        data = {"csrf_token": self.csrf()}
+        return self.browser.session.post(url, data=data, headers=headers,
+                                         allow_redirects=False, timeout=30)
+
+
+# -- the hub ------------------------------------------------------------------------------
+
+@pytest.fixture
+def hub_callers(hub):
+    db = open_database(hub.app.config["DATABASE"])
+    try:
+        add_user(db, "olu", "7305", role="operator")
+    finally:
+        db.close()
+    enumerator = Caller(hub.url)
+    enumerator.browser.signin()
+    record = fill_form(enumerator.browser, "community_survey", SURVEY_ANSWERS, finalize=False)
+    operator = Caller(hub.url)
+    operator.browser.signin("olu", "7305")
+    kiosk = Caller(hub.url)
+    kiosk.browser.get("/feedback")  # a community member's phone with a kiosk session
+    callers = {"anonymous": Caller(hub.url), "kiosk": kiosk, "enumerator": enumerator,
+               "operator": operator}
+    return hub, callers, {"record": record}
+
+
+def test_every_hub_route_is_in_the_matrix(hub):
+    listed = {(endpoint, method) for endpoint, method, _, _ in HUB_ROUTES}
+    assert routes_of(hub.app) == listed | HUB_SPECIAL
+
+
+@pytest.mark.parametrize("caller", HUB_CALLERS)
+def test_hub_access_matrix(hub_callers, caller):
+    hub, callers, values = hub_callers
+    wrong = wrong_answers(callers[caller], HUB_ROUTES, values,
+                          lambda level: hub_expectations(level)[caller])
+    assert not wrong, "\n".join(wrong)
+
+
+def test_hub_routes_open_to_everyone_whoever_calls(hub):
+    phone = Caller(hub.url)
+    # A wrong PIN is answered 401 with the sign-in page, whoever asks.
+    assert phone.call("POST", "/signin").status_code == 401
+    # No HTTPS on this hub: there is no certificate to offer anyone.
+    assert answer_of(phone.call("GET", "/connect/hub-ca.crt")) == "hidden"
+    assert answer_of(phone.call("GET", "/feedback/status")) == "ok"
+    assert answer_of(phone.call("POST", "/feedback/status")) == "ok"
+    assert answer_of(phone.call("POST", "/signout")) == "ok"
+
+
+# -- the central server -------------------------------------------------------------------
+
+def feedback_record(kind: str = "question") -> dict:
+    return {"uuid": str(uuid.uuid4()), "revision": 1, "form_id": "community_feedback",
+            "form_version": "1", "locale": "en", "collected": "2026-11-20", "enumerator": None,
+            "answers": {"feedback_type": kind, "topic": "health",
+                        "message": "When does the clinic open?", "wants_reply": "yes"}}
+
+
+def enroll_device(central, label: str) -> dict:
+    response = requests.post(central.url + "/api/v1/enroll", json={
+        "protocol": "1.0", "code": central.enrollment_code(label),
+        "enrollment_id": str(uuid.uuid4())}, timeout=10)
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def push(central, token: str, record: dict) -> None:
+    body = protocol.compress(protocol.dumps(protocol.batch_message(
+        str(uuid.uuid4()), [record], 0, "test")))
+    response = requests.post(central.url + "/api/v1/records", data=body, timeout=30, headers={
+        protocol.VERSION_HEADER: "1.0", "Authorization": f"Bearer {token}",
+        "Content-Encoding": "gzip", "Content-Type": "application/json"})
+    assert response.status_code == 200, response.text
+
+
+@pytest.fixture
+def central_callers(central):
+    from sync_server import api_tokens
+
+    store = Store(central.database)
+    ids = {role: store.add_user(f"{role}1", role, generate_password_hash(PASSWORD))
+           for role in ("viewer", "analyst", "admin")}
+    spare_user = store.add_user("spare1", "viewer", generate_password_hash(PASSWORD))
+    admins_token, _ = api_tokens.create(store.db, ids["admin"], "matrix")
+    publish(store, json.dumps(minimal_form()), "admin1")
+    store.close()
+    device = enroll_device(central, "zone A")
+    spare_device = enroll_device(central, "zone B")
+    record = feedback_record()
+    push(central, device["device_token"], record)
+    callers = {"anonymous": Caller(central.url),
+               "device": Caller(central.url, token=device["device_token"])}
+    for role in ("viewer", "analyst", "admin"):
+        callers[role] = Caller(central.url)
+        callers[role].browser.get("/signin")
+        response = callers[role].browser.post("/signin", {"name": f"{role}1",
+                                                          "password": PASSWORD})
+        assert response.status_code == 200, response.text[:300]
+    values = {"record": record["uuid"], "spare_device": spare_device["device_id"],
+              "spare_user": spare_user, "admins_token": admins_token}
+    return central, callers, values
+
+
+def test_every_central_route_is_in_the_matrix(central):
+    listed = {(endpoint, method) for endpoint, method, _, _ in CENTRAL_ROUTES}
+    assert routes_of(central.app) == listed | CENTRAL_SPECIAL
+
+
+@pytest.mark.parametrize("caller", CENTRAL_CALLERS)
+def test_central_access_matrix(central_callers, caller):
+    central, callers, values = central_callers
+    wrong = wrong_answers(callers[caller], CENTRAL_ROUTES, values,
+                          lambda level: central_expectations(level)[caller])
+    assert not wrong, "\n".join(wrong)
+
+
+def test_records_api_by_token(central_callers):
+    """Personal tokens: an analyst's and an admin's read records; a device's token does not."""
+    from sync_server import api_tokens
+
+    central, callers, values = central_callers
+    store = Store(central.database)
+    try:
+        ids = {row["name"]: row["id"] for row in store.db.query("SELECT id, name FROM users")}
+        tokens = {role: api_tokens.create(store.db, ids[f"{role}1"], "matrix")[1]
+                  for role in ("analyst", "admin")}
+    finally:
+        store.close()
+    path = "/api/v1/data/community_feedback"
+    for role, token in tokens.items():
+        assert answer_of(Caller(central.url, token=token).call("GET", path)) == "ok", role
+    assert answer_of(callers["device"].call("GET", path)) == "unauthorized"
+    assert answer_of(Caller(central.url, token="cfc_" + "x" * 43).call("GET", path)) \
+        == "unauthorized"
+
+
+def test_signing_in_and_out_answer_everyone_alike(central):
+    person = Caller(central.url)
+    assert person.call("POST", "/signin").status_code == 401
+    # Signing out, signed in or not, leads back to the sign-in page.
+    assert answer_of(person.call("POST", "/signout")) == "signin"
