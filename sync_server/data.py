@@ -16,6 +16,7 @@ from flask_babel import gettext
 
 from collector.forms import builtin_forms
 from collector.i18n import current_locale
+from collector.security_log import user_account
 
 from . import access, exports
 from .auth import role_required
@@ -249,7 +250,8 @@ def export(form_id: str, fmt: str):
         os.remove(path)
         raise
     detail = f"{form_id} {fmt}" if repeat is None else f"{form_id} {fmt} repeat {repeat}"
-    get_store().log(g.user["name"], "export", detail + (" raw" if raw else ""))
+    get_store().log(g.user["name"], "export", detail + (" raw" if raw else ""),
+                    account=user_account(g.user["id"]))
     response.call_on_close(lambda: os.remove(path))
     return response
 

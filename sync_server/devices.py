@@ -6,6 +6,8 @@ from flask import (Blueprint, abort, current_app, flash, g, redirect, render_tem
                    session, url_for)
 from flask_babel import gettext
 
+from collector.security_log import user_account
+
 from . import identity
 from .auth import role_required
 from .enrollment import code_hash, expiry, new_code
@@ -43,6 +45,6 @@ def revoke(device_id: str):
     store = get_store()
     if store.device(device_id) is None:
         abort(404)
-    store.revoke_device(device_id, actor=g.user["name"])
+    store.revoke_device(device_id, actor=g.user["name"], account=user_account(g.user["id"]))
     flash(gettext("The device is revoked. It keeps its records but can no longer sync."))
     return redirect(url_for("devices.index"))

@@ -18,7 +18,8 @@ from flask import current_app, g
 from collector import sessions
 from collector.clock import now_iso
 from collector.db import connect, write_transaction
-from collector.security_log import log_event, user_account
+from collector.security_log import EVENTS as SECURITY_EVENTS
+from collector.security_log import device_account, log_event, user_account
 
 try:  # the server extra's faster JSON: a million-row export parses a million answers
     from orjson import loads
@@ -203,12 +204,15 @@ class Store:
             "SELECT d.*, (SELECT count(*) FROM records r WHERE r.device_id = d.id) AS received"
             " FROM devices d ORDER BY enrolled_at"))
 
-    def revoke_device(self, device_id: str, actor: str = "admin") -> bool:
+    def revoke_device(self, device_id: str, actor: str = "admin",
+                      account: str | None = None) -> bool:
         with self.transaction():
             cursor = self.db.execute("UPDATE devices SET revoked_at = ? WHERE id = ?"
                                      " AND revoked_at IS NULL", [now_iso(), device_id])
             if cursor.rowcount:
                 self.audit(actor, "device_revoked", detail=device_id)
+                log_event(self.db, "device_revoked", device_account(device_id),
+                          f"by {account or 'the command line'}")
         return bool(cursor.rowcount)
 
     def touch_device(self, device_id: str) -> None:
@@ -496,10 +500,14 @@ class Store:
         return self.db.execute(f"SELECT count(*) FROM records WHERE {clauses}",
                                list(where.values())).fetchone()[0]
 
-    def log(self, actor: str, action: str, detail: str | None = None) -> None:
-        """An audit entry on its own (an export, say), committed at once."""
+    def log(self, actor: str, action: str, detail: str | None = None,
+            account: str | None = None) -> None:
+        """An audit entry on its own (an export, say), committed at once; a security event
+        too when the action is one (`account`: who, as collector.security_log names it)."""
         with self.transaction():
             self.audit(actor, action, detail=detail)
+            if action in SECURITY_EVENTS:
+                log_event(self.db, action, account, detail)
 
     def audit(self, actor: str, action: str, record_uuid: str | None = None,
               revision: int | None = None, detail: str | None = None) -> None:
