@@ -208,3 +208,11 @@ def load_form_calls(monkeypatch):
 
     monkeypatch.setattr(xlsform, "load_form", counting)
     return calls
+
+
+def pytest_collection_modifyitems(items):
+    """A test that drives a real browser is slow: `pytest -m "not slow"` leaves it out."""
+    browsers = {"chromium", "module_chromium", "secure_phone"}
+    for item in items:
+        if browsers & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.slow)
