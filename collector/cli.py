@@ -16,7 +16,7 @@ from .db import connect, open_database
 from .forms import load_form_json
 from .records import status_counts
 from .settings import SettingsError, load_settings
-from .users import UserError, add_user, list_users
+from .users import UserError, add_user, list_users, set_pin, set_role
 
 DEMO_USER, DEMO_PIN = "demo", "1234"
 
@@ -164,6 +164,40 @@ def user_add(data_dir, name, pin, operator):
     except UserError as error:
         raise click.ClickException(str(error)) from error
     click.echo(f"Added {role} {name.strip()}.")
+
+
+@user.command("pin")
+@data_dir_option
+@click.argument("name")
+@click.option("--pin", help="4 to 12 digits; asked for when not given.")
+def user_pin(data_dir, name, pin):
+    """Give an account a new PIN; it is signed out on every phone.
+
+    Example: collector user pin Amina
+    """
+    if pin is None:
+        pin = click.prompt("New PIN", hide_input=True, confirmation_prompt=True)
+    try:
+        set_pin(database(data_dir), name, pin)
+    except UserError as error:
+        raise click.ClickException(str(error)) from error
+    click.echo(f"New PIN for {name.strip()}; signed out everywhere.")
+
+
+@user.command("role")
+@data_dir_option
+@click.argument("name")
+@click.argument("role", type=click.Choice(["enumerator", "operator"]))
+def user_role(data_dir, name, role):
+    """Make an account an enumerator or the laptop's operator; it is signed out.
+
+    Example: collector user role Amina operator
+    """
+    try:
+        set_role(database(data_dir), name, role)
+    except UserError as error:
+        raise click.ClickException(str(error)) from error
+    click.echo(f"{name.strip()} is now {role}; signed out everywhere.")
 
 
 @user.command("list")

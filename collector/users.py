@@ -7,8 +7,10 @@ from dataclasses import dataclass
 
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from . import sessions
 from .clock import now_iso
 from .db import write_transaction
+from .security_log import log_event, user_account
 
 PIN_PATTERN = re.compile(r"^[0-9]{4,12}$")
 # The operator runs the laptop: enrolls it or changes its server, and oversees the kiosk's
@@ -48,6 +50,34 @@ def add_user(db, name: str, pin: str, role: str = "enumerator") -> int:
             [name, generate_password_hash(pin), role, now_iso()],
         )
     return cursor.lastrowid
+
+
+def set_pin(db, name: str, pin: str) -> int:
+    """A new PIN (a forgotten one, or one others may know): every session of the account
+    ends, so a phone signed in with the old PIN is signed out."""
+    if not PIN_PATTERN.match(pin):
+        raise UserError("A PIN is 4 to 12 digits.")
+    return _change(db, name, "pin_hash", generate_password_hash(pin), "password_changed", None)
+
+
+def set_role(db, name: str, role: str) -> int:
+    """Make an account an enumerator or an operator; its sessions end."""
+    if role not in ROLES:
+        raise UserError(f"A role is one of: {', '.join(ROLES)}.")
+    return _change(db, name, "role", role, "role_changed", role)
+
+
+def _change(db, name: str, column: str, value: str, event: str, detail: str | None) -> int:
+    with write_transaction(db):
+        row = db.execute("SELECT id FROM users WHERE name = ?", [name.strip()]).fetchone()
+        if row is None:
+            raise UserError(f"There is no enumerator called {name.strip()}.")
+        db.execute(f"UPDATE users SET {column} = ? WHERE id = ?", [value, row[0]])
+        ended = sessions.end_all(db, row[0])
+        log_event(db, event, user_account(row[0]), detail)
+        if ended:
+            log_event(db, "sessions_ended", user_account(row[0]), f"{ended} by {event}")
+    return row[0]
 
 
 def list_users(db) -> list[dict]:
