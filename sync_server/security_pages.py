@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 
 from flask import Blueprint, render_template, request
-from flask_babel import lazy_gettext as _l
+from flask_babel import gettext
 
 from collector.security_log import EVENTS, recent_events
 
@@ -19,31 +19,35 @@ from .store import get_store
 bp = Blueprint("security_pages", __name__)
 PAGE_SIZES = (50, 200, 1000)
 ACCOUNT = re.compile(r"\b(user|device):([0-9A-Za-z-]+)")
-LABELS = {
-    "signin_succeeded": _l("Signed in"),
-    "signin_failed": _l("Sign-in failed"),
-    "signin_throttled": _l("Sign-in refused: too many attempts"),
-    "signed_out": _l("Signed out"),
-    "sessions_ended": _l("Sessions ended"),
-    "user_added": _l("User added"),
-    "password_changed": _l("Password changed"),
-    "account_disabled": _l("Account disabled"),
-    "account_enabled": _l("Account enabled"),
-    "role_changed": _l("Role changed"),
-    "api_token_created": _l("API token created"),
-    "api_token_revoked": _l("API token revoked"),
-    "api_auth_failed": _l("API sign-in failed"),
-    "device_enrolled": _l("Device enrolled"),
-    "device_enrollment_repeated": _l("Device enrollment repeated"),
-    "device_enrollment_refused": _l("Device enrollment refused"),
-    "device_revoked": _l("Device revoked"),
-    "server_changed": _l("Server changed"),
-    "form_refused": _l("Form refused"),
-    "export": _l("Export"),
-    "record_refused": _l("Record refused"),
-    "bundle_imported": _l("USB bundle imported"),
-    "bundle_refused": _l("USB bundle refused"),
-}
+
+
+def event_labels() -> dict[str, str]:
+    """Each event in the reader's language."""
+    return {
+        "signin_succeeded": gettext("Signed in"),
+        "signin_failed": gettext("Sign-in failed"),
+        "signin_throttled": gettext("Sign-in refused: too many attempts"),
+        "signed_out": gettext("Signed out"),
+        "sessions_ended": gettext("Sessions ended"),
+        "user_added": gettext("User added"),
+        "password_changed": gettext("Password changed"),
+        "account_disabled": gettext("Account disabled"),
+        "account_enabled": gettext("Account enabled"),
+        "role_changed": gettext("Role changed"),
+        "api_token_created": gettext("API token created"),
+        "api_token_revoked": gettext("API token revoked"),
+        "api_auth_failed": gettext("API sign-in failed"),
+        "device_enrolled": gettext("Device enrolled"),
+        "device_enrollment_repeated": gettext("Device enrollment repeated"),
+        "device_enrollment_refused": gettext("Device enrollment refused"),
+        "device_revoked": gettext("Device revoked"),
+        "server_changed": gettext("Server changed"),
+        "form_refused": gettext("Form refused"),
+        "export": gettext("Export"),
+        "record_refused": gettext("Record refused"),
+        "bundle_imported": gettext("USB bundle imported"),
+        "bundle_refused": gettext("USB bundle refused"),
+    }
 
 
 @bp.route("/security-log")
@@ -55,10 +59,11 @@ def index():
     event = event if event in EVENTS else None
     db = get_store().db
     names = _NameLookup(db)
-    entries = [dict(row, label=LABELS.get(row["event"], row["event"]),
+    labels = event_labels()
+    entries = [dict(row, label=labels.get(row["event"], row["event"]),
                     who=names.of(row["account"]), detail=names.in_text(row["detail"]))
                for row in recent_events(db, limit, event)]
-    choices = sorted(((name, LABELS.get(name, name)) for name in EVENTS), key=lambda c: str(c[1]))
+    choices = sorted(((name, labels.get(name, name)) for name in EVENTS), key=lambda c: c[1])
     return render_template("security_log.html", entries=entries, limit=limit, event=event,
                            page_sizes=PAGE_SIZES, choices=choices)
 

@@ -27,7 +27,8 @@ from collector.db import open_database
 from collector.forms import builtin_forms, load_form
 from collector.form_library import import_form
 from collector.i18n import LOCALES
-from conftest import LiveHub
+from collector.users import add_user
+from conftest import Central, LiveHub
 from filling import REPORT_ANSWERS, SURVEY_ANSWERS, fill_form, page_data, whole_data
 from test_feedback import send_feedback
 
@@ -244,6 +245,9 @@ def pseudo_hub(tmp_path, data_dir):
     db.close()
     live = LiveHub(app)
     live.add_enumerator(pseudo("amina"), "4821")
+    db = open_database(app.config["DATABASE"])
+    add_user(db, pseudo("olu"), "7305", role="operator")
+    db.close()
     yield live
     live.stop()
 
@@ -255,7 +259,7 @@ def pseudo_answers(answers: dict) -> dict:
     return {k: pseudo(v) if k in text_fields else v for k, v in answers.items()}
 
 
-def test_every_page_shows_only_catalog_text(pseudo_hub):
+def test_every_page_shows_only_catalog_text(pseudo_hub, tmp_path):
     allowed = calendar_words(PSEUDO)
     phone = pseudo_hub.browser(PSEUDO)
     pages: dict[str, str] = {}
@@ -292,9 +296,21 @@ def test_every_page_shows_only_catalog_text(pseudo_hub):
     visit("whole form invalid", phone.post("/forms/community_survey/submit", whole))
     visit("preview", phone.get(f"/sync/preview/{record_uuid}"))
     visit("sync", phone.get("/sync"))
-    visit("enroll refused", phone.post("/sync/enroll", {"server": "http://127.0.0.1:9",
-                                                        "code": "AAAA-BBBB-CCCC"}))
-    visit("enroll incomplete", phone.post("/sync/enroll", {"server": "", "code": ""}))
+    visit("enroll not the operator", phone.post("/sync/enroll", {
+        "server": "http://127.0.0.1:9", "code": "AAAA-BBBB-CCCC"}))
+    operator = pseudo_hub.browser(PSEUDO)
+    operator.signin(pseudo("olu"), "7305")
+    visit("operator's sync", operator.get("/sync"))
+    visit("enroll refused", operator.post("/sync/enroll", {"server": "http://127.0.0.1:9",
+                                                           "code": "AAAA-BBBB-CCCC"}))
+    visit("enroll incomplete", operator.post("/sync/enroll", {"server": "", "code": ""}))
+    central = Central(tmp_path / "central")
+    try:
+        operator.get("/sync")
+        visit("enroll confirm", operator.post("/sync/enroll", {
+            "server": central.url, "code": central.enrollment_code()}))
+    finally:
+        central.stop()
     report_uuid = fill_form(phone, "discrimination_report", pseudo_answers(REPORT_ANSWERS))
     visit("report saved", phone.last)
     for index in range(3):
@@ -376,6 +392,14 @@ def test_every_central_page_shows_only_catalog_text(pseudo_central):
     visit("devices", person.get("/devices"))
     visit("new code", person.post("/devices/new", {"label": pseudo("zone B")}))
     visit("forms", person.get("/forms"))
+    visit("account", person.get("/account"))
+    visit("new token", person.post("/account/tokens", {"label": pseudo("my script"),
+                                                       "days": "30"}))
+    visit("weak password", person.post("/account/password", {
+        "current_password": "long pass phrase", "new_password": "password",
+        "confirm_password": "password"}))
+    visit("users", person.get("/users"))
+    visit("security log", person.get("/security-log"))
     visit("not found", person.get("/data/record/nothing"))
     problems = {name: found for name, html in pages.items()
                 if (found := untranslated(html, allowed))}
