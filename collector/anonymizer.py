@@ -2,11 +2,12 @@
 
 Every answer goes through its question's privacy rule (`rule_for`). Answers to
 questions the form does not have, notes, and identifying fields are never copied
-as they are. Pure functions: no I/O, no Flask, stdlib only.
+as they are. Pure functions: no I/O, no Flask; stdlib and `phonenumbers` only.
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import math
@@ -14,30 +15,30 @@ import re
 import unicodedata
 from datetime import datetime, timezone
 
-from . import expressions
+import phonenumbers
 
-__all__ = ["AnonymizerError", "anonymize", "pseudonym", "rule_for", "scrub_text",
-           "weaker_fields"]
+from . import expressions, scrubbing
+
+__all__ = ["AnonymizerError", "anonymize", "privacy_listing", "pseudonym", "rule_for",
+           "scrub_text", "suggests_identifier", "weaker_fields"]
 
 MIN_KEY_BYTES = 16
 _DROP = object()  # a rule's answer for "this value does not leave the laptop"
 
-_EMAIL = re.compile(r"[\w.+%'-]+@[\w-]+(?:\.[\w-]+)+")
-# An optional +, then 7+ digits (any script's decimal digits) with spaces, dots,
-# dashes or parentheses between them. Not glued to a word on the left, so that
-# "A1234567" is left whole for the ID rule.
-_PHONE = re.compile(r"(?<!\w)\+?\(?\d(?:[\s.()-]{0,3}\d){6,}(?!\d)")
-# A token of 6+ letters/digits mixing both, or any run of 5+ digits.
-_ID = re.compile(r"(?<![^\W_])(?=[^\W_]*\d)(?=[^\W_]*[^\W\d_])[^\W_]{6,}(?![^\W_])|\d{5,}")
 _MONTH = re.compile(r"([0-9]{4}-(?:0[1-9]|1[0-2]))(?:-[0-9]{2}(?:T[0-9]{2}:[0-9]{2})?)?")
-_PLACEHOLDERS = {"[email]", "[phone]", "[id]", "[name]"}
+_YEAR = re.compile(r"([0-9]{4})(?:-[0-9]{2}(?:-[0-9]{2}(?:T[0-9]{2}:[0-9]{2}(?::[0-9]{2})?)?)?)?")
 # Arabic attaches "and", "with", "for", "like", "the" to the next word: "وعلي" is "and Ali".
 _PROCLITICS = ("و", "ف", "ب", "ل", "ك", "ال", "وال", "فال", "بال", "كال", "لل")
 _DEFAULTS = {"text": "scrub", "date": "generalize:month", "datetime": "generalize:month"}
 # The only rules under which an identifying answer may leave the laptop.
-IDENTIFYING_RULES = ("drop", "pseudonymize")
+# "pseudonymize:phone" reads the answer as a phone number first (E.164), so one number
+# written several ways gets one pseudonym.
+PHONE_RULE = "pseudonymize:phone"
+IDENTIFYING_RULES = ("drop", "pseudonymize", PHONE_RULE)
 # How much of an answer a rule keeps out of the sync payload: higher is stronger.
 _STRENGTH = {"drop": 4, "pseudonymize": 3, "generalize": 2, "scrub": 1, "keep": 0}
+# (old, new) groupings where the new one hides more: a year says less than a month.
+_COARSER = {("generalize:month", "generalize:year")}
 
 
 class AnonymizerError(ValueError):
@@ -54,6 +55,10 @@ def rule_for(question, form=None) -> str:
         return question.get("privacy") if question.get("privacy") in IDENTIFYING_RULES else "drop"
     if question.get("privacy"):
         return question.get("privacy")
+    kind = suggests_identifier(question)
+    if kind is not None:
+        # No rule, but it looks like an identifier: it stays, a birth date leaves as a year.
+        return "generalize:year" if kind == "date_of_birth" else "drop"
     if question.get("type") == "calculate":
         return _calculation_rule(question, form, set())
     return _DEFAULTS.get(question.get("type"), "keep")
@@ -97,17 +102,48 @@ def _is_weaker(old_rule: str, new_rule: str) -> bool:
     old_kind, new_kind = old_rule.split(":")[0], new_rule.split(":")[0]
     if old_kind == new_kind == "generalize":
         # Another grouping (finer bins, say) cannot be shown to hide as much: refused.
-        return new_rule != old_rule
+        return new_rule != old_rule and (old_rule, new_rule) not in _COARSER
     # An unknown rule counts as the weakest.
     return _STRENGTH.get(new_kind, -1) < _STRENGTH.get(old_kind, -1)
 
 
-def pseudonym(namespace: str, value, key: bytes) -> str:
-    """A keyed one-way code: equal values link under one key, nothing links across keys."""
+def pseudonym(namespace: str, value, key: bytes, phone: bool = False,
+              phone_region: str = "") -> str:
+    """A keyed one-way code: equal values link under one key, nothing links across keys.
+
+    The value is normalized first, so that one person written two ways links: a phone
+    number to E.164 (`phone`), anything else case-, width-, space- and punctuation-folded.
+    """
     _check_key(key)
-    normalized = " ".join(unicodedata.normalize("NFKC", str(value)).casefold().split())
+    normalized = normalize_phone(value, phone_region) if phone else normalize_text(value)
     message = f"{namespace}\x1f{normalized}".encode("utf-8")
     return "p_" + hmac.new(bytes(key), message, hashlib.sha256).hexdigest()[:20]
+
+
+def normalize_text(value) -> str:
+    """Case-, width- and space-folded; punctuation counts as a space ("Jean-Pierre" is
+    "jean pierre"). Accents are kept: "José" and "Jose" may be two people."""
+    text = unicodedata.normalize("NFKC", str(value)).casefold()
+    text = "".join(" " if unicodedata.category(c).startswith("P") else c for c in text)
+    return " ".join(text.split())
+
+
+def normalize_phone(value, region: str = "") -> str:
+    """A phone number in E.164 ("+254712345678") when it can be read as one: with a
+    +country code or 00 prefix, or in `region`'s national format (an ISO code such as
+    "KE"). Otherwise its digits alone, so spaces, dashes and dots still do not matter."""
+    text = unicodedata.normalize("NFKC", str(value)).strip()
+    if text.startswith("00"):
+        text = "+" + text[2:]  # the international prefix of most countries
+    try:
+        number = phonenumbers.parse(text, region.upper() or None)
+    except phonenumbers.NumberParseException:
+        number = None
+    if number is not None and phonenumbers.is_possible_number(number):
+        return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+    digits = "".join(str(unicodedata.digit(c)) for c in text
+                     if unicodedata.digit(c, None) is not None)
+    return digits or normalize_text(value)
 
 
 def _check_key(key) -> None:
@@ -126,15 +162,15 @@ def _scrubbed(value, names):
 
 
 def scrub_text(text: str, names) -> str:
-    """Free text without e-mails, phone numbers, ID-like tokens or the given names' words."""
-    text = _EMAIL.sub("[email]", text)
-    text = _PHONE.sub("[phone]", text)
-    text = _ID.sub("[id]", text)
-    return _scrub_names(text, _name_keys(names))
+    """Free text without e-mails, phone numbers, ID-like tokens, full dates, street
+    addresses, personal names or the given names' words (see scrubbing)."""
+    return scrubbing.scrub(text, names)
 
 
-def anonymize(record: dict, form, key: bytes) -> dict:
-    """The sync form of a finalized record: only what the form's rules let leave."""
+def anonymize(record: dict, form, key: bytes, phone_region: str = "") -> dict:
+    """The sync form of a finalized record: only what the form's rules let leave.
+
+    `phone_region` (the hub's setting) reads phone numbers written without a country code."""
     if record.get("form_id") != form.form_id or record.get("form_version") != form.version:
         raise AnonymizerError(f"Record {record.get('uuid')} is not a record of {form!r}.")
     _check_key(key)
@@ -143,7 +179,7 @@ def anonymize(record: dict, form, key: bytes) -> dict:
     # The enumerator's own name is scrubbed from text too, or its pseudonym would be moot.
     names = _identifying_values(form, answers)
     names += [enumerator] if isinstance(enumerator, str) else []
-    steps = {name: _step(question, form, key, names)
+    steps = {name: _step(question, form, key, names, phone_region)
              for name, question in form.questions.items() if question.holds_value}
     synced = _apply(steps, form.top_questions, answers)
     # Each instance of a repeat goes through its questions' rules, as a record does.
@@ -176,7 +212,7 @@ def _apply(steps: dict, questions, answers: dict) -> dict:
 
 # -- Rules -----------------------------------------------------------------------------
 
-def _step(question, form, key: bytes, names: list[str]):
+def _step(question, form, key: bytes, names: list[str], phone_region: str = ""):
     """The function that maps one question's answer to its sync value, or to _DROP."""
     rule = rule_for(question, form)
     if rule == "keep":
@@ -187,10 +223,14 @@ def _step(question, form, key: bytes, names: list[str]):
         return lambda value: _scrubbed(value, names)
     if rule == "pseudonymize":
         return lambda value: _pseudonymize(question.name, value, key)
+    if rule == PHONE_RULE:
+        return lambda value: _pseudonymize(question.name, value, key, phone_region)
     if rule == "generalize:age_band":
         return _age_band
     if rule == "generalize:month":
         return _month
+    if rule == "generalize:year":
+        return _year
     if rule == "generalize:parent":
         parents = {c["name"]: c["parent"] for c in form.choices(question) if c.get("parent")}
         return lambda value: parents.get(value, _DROP) if isinstance(value, str) else _DROP
@@ -200,11 +240,15 @@ def _step(question, form, key: bytes, names: list[str]):
     raise AnonymizerError(f"Unknown privacy rule {rule!r} on {question.name}.")
 
 
-def _pseudonymize(field: str, value, key: bytes):
-    """Each value (or each item of a list) as its pseudonym; blanks are not sent."""
+def _pseudonymize(field: str, value, key: bytes, phone_region: str | None = None):
+    """Each value (or each item of a list) as its pseudonym; blanks are not sent.
+    A phone_region (even "") reads the values as phone numbers."""
+    phone = phone_region is not None
+    def code(item):
+        return pseudonym(field, item, key, phone=phone, phone_region=phone_region or "")
     if isinstance(value, list):
-        return [pseudonym(field, item, key) for item in value if _filled(item)]
-    return pseudonym(field, value, key) if _filled(value) else _DROP
+        return [code(item) for item in value if _filled(item)]
+    return code(value) if _filled(value) else _DROP
 
 
 def _age_band(value):
@@ -220,6 +264,14 @@ def _age_band(value):
 def _month(value):
     """'YYYY-MM-DD' or 'YYYY-MM-DDTHH:MM' (or already 'YYYY-MM') to 'YYYY-MM'."""
     match = _MONTH.fullmatch(value) if isinstance(value, str) else None
+    return match.group(1) if match else _DROP
+
+
+def _year(value):
+    """A date, date-time or month ('YYYY-MM-DD...') to 'YYYY'; a whole-number year stays."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value if 1000 <= value <= 9999 else _DROP
+    match = _YEAR.fullmatch(value) if isinstance(value, str) else None
     return match.group(1) if match else _DROP
 
 
@@ -252,10 +304,21 @@ def _number(edge: float) -> str:
 
 # -- Names in free text ---------------------------------------------------------------
 
+def text_names(form, answers: dict, enumerator=None) -> list[str]:
+    """The names scrubbed from this record's free text: its identifying answers and the
+    enumerator's name (what `anonymize` uses; the preview highlights the same)."""
+    return _identifying_values(form, answers) + ([enumerator] if isinstance(enumerator, str)
+                                                 else [])
+
+
 def _identifying_values(form, answers: dict) -> list[str]:
-    """The text of the record's identifying answers, read before they are dropped."""
+    """The text of the record's identifying answers, read before they are dropped: those
+    of fields marked identifying, and of fields with no rule that look like a name."""
     values = []
-    for name in form.identifying_fields:
+    looks_like_a_name = [name for name, question in form.questions.items()
+                         if not question.get("identifying") and not question.get("privacy")
+                         and suggests_identifier(question) == "name"]
+    for name in form.identifying_fields + looks_like_a_name:
         question = form.questions[name]
         found = answers.get(question.repeat) if question.repeat else [answers]
         for scope in found if isinstance(found, list) else []:
@@ -269,52 +332,6 @@ def _fold(word: str) -> str:
     """A word compared ignoring case, accents, harakat and compatibility forms."""
     decomposed = unicodedata.normalize("NFKD", word)
     return "".join(c for c in decomposed if unicodedata.category(c) != "Mn").casefold()
-
-
-def _words(text: str):
-    """(start, end) of each run of letters and combining marks: a word in any script.
-
-    Not re's \\w: it splits Devanagari or vowelled Arabic at the marks, and joins
-    letters to digits, so "Ali2" would hide "Ali".
-    """
-    start = None
-    for index, char in enumerate(text + " "):
-        if unicodedata.category(char)[0] in "LM":
-            start = index if start is None else start
-        elif start is not None:
-            yield start, index
-            start = None
-
-
-def _name_keys(names) -> set[str]:
-    """The folded words of 2+ letters in the given names."""
-    keys = set()
-    for name in (n for n in names if isinstance(n, str)):
-        for start, end in _words(name):
-            word = name[start:end]
-            if sum(unicodedata.category(c)[0] == "L" for c in word) >= 2:
-                keys.add(_fold(word))
-    return keys
-
-
-def _is_name(word: str, keys: set[str]) -> bool:
-    folded = _fold(word)
-    return folded in keys or any(
-        folded.startswith(p) and folded[len(p):] in keys for p in _PROCLITICS)
-
-
-def _scrub_names(text: str, keys: set[str]) -> str:
-    """Replace whole words that are one of the names; "Ali" never touches "Alice"."""
-    if not keys:
-        return text
-    parts, last = [], 0
-    for start, end in _words(text):
-        if text[max(start - 1, 0):end + 1] in _PLACEHOLDERS:
-            continue
-        if _is_name(text[start:end], keys):
-            parts += [text[last:start], "[name]"]
-            last = end
-    return "".join(parts) + text[last:]
 
 
 # -- Record fields -------------------------------------------------------------------------
@@ -333,3 +350,293 @@ def _day(finalized_at) -> str:
     if moment.tzinfo is not None:
         moment = moment.astimezone(timezone.utc)
     return moment.date().isoformat()
+
+
+# -- Questions that look like identifiers ----------------------------------------------------
+# A form written elsewhere (an XLSForm from ODK or Kobo) rarely says which questions identify
+# a person. A question with no privacy rule is judged by its name, its label in every language
+# and its type; what looks like an identifier does not leave the laptop unless the form's
+# author gives it a rule on purpose. Terms are folded words (see _fold); a term of several
+# words matches those words in a row; Arabic terms also match with a suffix (هاتفك).
+
+# What each kind is called in the listings, and which types can hold such a value: a name is
+# never a number, and a select about owning a phone holds no phone number.
+IDENTIFIER_KINDS = {
+    "national_id": ("text", "integer", "decimal", "calculate"),
+    "email": ("text", "calculate"),
+    "phone": ("text", "integer", "decimal", "calculate"),
+    "date_of_birth": ("date", "datetime", "text", "integer", "calculate"),
+    "location": ("text", "decimal", "calculate", "geopoint", "geotrace", "geoshape"),
+    "address": ("text", "integer", "calculate"),
+    "name": ("text", "calculate"),
+}
+_IDENTIFIER_TYPES = {"geopoint": "location", "geotrace": "location", "geoshape": "location"}
+# Checked in this order: "birth certificate" is an ID before it is a birth date, "adresse
+# e-mail" an e-mail before it is an address.
+_IDENTIFIER_TERMS = {
+    "national_id": {
+        "en": "id; ids; nid; nin; id number; id no; idno; id card; identity; identification;"
+              " identity card; national id; passport; passport number; birth certificate;"
+              " voter card; voters card; voter id; huduma; ssn; social security; alien card;"
+              " refugee id; refugee card; ration card; driving licence; driver license;"
+              " drivers license; licence number; license number; registration number;"
+              " case number; unhcr number; bvn",
+        "fr": "identite; piece d identite; carte d identite; numero d identite; cni; passeport;"
+              " acte de naissance; certificat de naissance; carte d electeur; carte electeur;"
+              " carte de refugie; numero de dossier; permis de conduire",
+        "es": "identidad; identificacion; cedula; dni; documento de identidad; pasaporte;"
+              " partida de nacimiento; acta de nacimiento; certificado de nacimiento;"
+              " credencial de elector; tarjeta electoral; curp; numero de caso; licencia de"
+              " conducir",
+        "sw": "kitambulisho; vitambulisho; namba ya kitambulisho; nambari ya kitambulisho;"
+              " pasipoti; pasi; cheti cha kuzaliwa; kadi ya mpiga kura; huduma; huduma namba;"
+              " namba ya utambulisho; leseni ya udereva",
+        "ar": "هوية; هويه; الهوية; بطاقة الهوية; رقم الهوية; الرقم الوطني; رقم وطني; جواز;"
+              " جواز السفر; شهادة الميلاد; شهادة ميلاد; بطاقة الناخب; رخصة القيادة",
+        "ha": "katin shaida; lambar shaida; shaidar zama dan kasa; fasfo; fasfot;"
+              " takardar haihuwa; katin zabe; lasisin tuki",
+    },
+    "email": {
+        "en": "email; e mail; emails; email address",
+        "fr": "courriel; adresse electronique; mel",
+        "es": "correo; correo electronico",
+        "sw": "barua pepe",
+        "ar": "بريد الكتروني; البريد الإلكتروني; بريد إلكتروني; ايميل; إيميل",
+        "ha": "imel; i mel",
+    },
+    "phone": {
+        "en": "phone; telephone; tel; mobile; mobile number; cell; cellphone; cell phone;"
+              " msisdn; whatsapp; contact number; phone number; phone no; reach you",
+        "fr": "telephone; tel; portable; numero de portable; cellulaire; vous joindre",
+        "es": "telefono; celular; movil; numero de contacto; whatsapp",
+        "sw": "simu; namba ya simu; nambari ya simu; rununu; whatsapp",
+        "ar": "هاتف; الهاتف; جوال; الجوال; موبايل; تلفون; تليفون; محمول; واتساب; واتس",
+        "ha": "waya; lambar waya; wayar hannu; wayar salula; whatsapp",
+    },
+    "date_of_birth": {
+        "en": "dob; d o b; yob; date of birth; birth date; birthdate; birthday; born;"
+              " year of birth; birth year; birth day",
+        "fr": "date de naissance; ddn; ne le; nee le; annee de naissance",
+        "es": "fecha de nacimiento; fecha nacimiento; ano de nacimiento; nacio; cumpleanos",
+        "sw": "tarehe ya kuzaliwa; mwaka wa kuzaliwa; ulizaliwa; alizaliwa; siku ya kuzaliwa",
+        "ar": "تاريخ الميلاد; تاريخ ميلاد; سنة الميلاد; تاريخ الولادة; مواليد; ولدت; عيد ميلاد",
+        "ha": "ranar haihuwa; shekarar haihuwa; aka haife; an haife",
+    },
+    "location": {
+        "en": "gps; geopoint; geo; geolocation; coordinates; coords; latitude; longitude; lat;"
+              " lon; lng; altitude",
+        "fr": "coordonnees; coordonnees gps; latitude; longitude",
+        "es": "coordenadas; latitud; longitud; ubicacion gps",
+        "sw": "gps; latitudo; longitudo",
+        "ar": "إحداثيات; احداثيات; خط العرض; خط الطول; جي بي اس",
+        "ha": "gps; latitude; longitude",
+    },
+    "address": {
+        "en": "address; home address; street; street address; house number; house no;"
+              " houseno; plot; plot number; plot no; postcode; postal code; zip code; po box;"
+              " apartment number; stand number; directions to your home",
+        "fr": "adresse; rue; avenue; numero de maison; numero de la maison; parcelle;"
+              " boite postale; code postal",
+        "es": "direccion; domicilio; calle; numero de casa; codigo postal; apartado postal",
+        "sw": "anwani; mtaa wako; namba ya nyumba; nambari ya nyumba; kiwanja; sanduku la posta",
+        "ar": "عنوان; العنوان; عنوانك; شارع; الشارع; رقم المنزل; رقم البيت; صندوق بريد",
+        "ha": "adireshi; adireshin; titi; lambar gida",
+    },
+    "name": {
+        "en": "name; names; full name; fullname; first name; firstname; fname; last name;"
+              " lastname; lname; surname; family name; given name; middle name; maiden name;"
+              " nickname; other names; forename",
+        "fr": "nom; noms; prenom; prenoms; nom complet; nom de famille; vous appelez vous;"
+              " comment vous appelez",
+        "es": "nombre; nombres; nombre completo; apellido; apellidos; como se llama;"
+              " como te llamas",
+        "sw": "jina; majina; jina kamili; jina la ukoo; jina lako; unaitwa nani",
+        "ar": "اسم; الاسم; اسمك; اللقب; لقب; كنية; الكنية",
+        "ha": "suna; sunan; sunanka; sunanki; sunaye; sunan mahaifi",
+    },
+}
+# Words that say a question is about the thing, not a value that identifies someone: "How
+# many phones...", "Do you own a phone?", "Name of the village". A cue of several words counts
+# only when it does not follow the term ("phone number of the respondent" stays a phone).
+_NOT_IDENTIFIER_CUES = {
+    "en": "how many; number of; count; size; acres; hectares; has; have; owns; owned;"
+          " ownership; own a; possess; have a; has a; have any; has any; access to; type of;"
+          " kind of; brand; network; airtime; credit; usage; use a; uses a",
+    "fr": "combien; nombre de; possede; possedez; possession; avez vous un; a t il un; acces;"
+          " type de",
+    "es": "cuantos; cuantas; cantidad de; tiene un; tiene una; tienes un; posee; acceso;"
+          " tipo de",
+    "sw": "ngapi; idadi ya; una simu; mna simu; anamiliki; unamiliki; kumiliki; umiliki;"
+          " aina ya",
+    "ar": "كم; عدد; تملك; يملك; لديك; امتلاك; نوع",
+    "ha": "nawa; yawan; kana da; kuna da; mallaka; irin",
+}
+# A name of a place, a group or a thing is not a person's name.
+_NOT_A_PERSON = {
+    "en": "village; town; city; school; community; place; area; district; region; county;"
+          " province; organisation; organization; business; shop; facility; clinic; hospital;"
+          " market; group; project; camp; site; language; product; brand; crop; disease;"
+          " medicine; item; event; programme; program; tribe; ethnic; church; mosque;"
+          " company; employer; file; user; username; field; variable; form",
+    "fr": "village; ville; ecole; communaute; lieu; quartier; region; organisation;"
+          " entreprise; boutique; centre; marche; groupe; projet; camp; site; langue;"
+          " produit; maladie; eglise; mosquee; nombre de",
+    "es": "pueblo; aldea; ciudad; escuela; comunidad; lugar; barrio; region; organizacion;"
+          " empresa; tienda; centro; mercado; grupo; proyecto; campamento; sitio; idioma;"
+          " lengua; producto; enfermedad; iglesia; mezquita",
+    "sw": "kijiji; mji; shule; jamii; mahali; eneo; wilaya; mkoa; shirika; biashara; duka;"
+          " kituo; soko; kikundi; mradi; kambi; lugha; ugonjwa; kanisa; msikiti",
+    "ar": "قرية; مدينة; مدرسة; مجتمع; مكان; منطقة; حي; محافظة; منظمة; شركة; متجر; مركز;"
+          " سوق; مجموعة; مشروع; مخيم; لغة; مرض; كنيسة; مسجد",
+    "ha": "kauye; gari; makaranta; alumma; wuri; yanki; jiha; kungiya; kasuwanci; shago;"
+          " cibiya; kasuwa; aiki; sansani; harshe; cuta; coci; masallaci",
+}
+# A birth place is not a birth date.
+_NOT_A_BIRTH_DATE = {
+    "en": "where; place; country; town; city; village; certificate",
+    "fr": "lieu; pays; ville; village; acte; certificat",
+    "es": "donde; lugar; pais; ciudad; pueblo; partida; acta; certificado",
+    "sw": "wapi; mahali; nchi; mji; kijiji; cheti",
+    "ar": "أين; اين; مكان; بلد; مدينة; قرية; شهادة",
+    "ha": "ina; wurin; kasa; gari; kauye; takardar",
+}
+# Field names are written in Latin letters whatever the form's language: all lists apply,
+# but words that name something else in another language do not ("nombre" is "number" in
+# French: the name kind is for text only, so `nombre_personnes` as an integer is safe).
+_LABEL_LANGUAGES = tuple(_IDENTIFIER_TERMS["name"])
+
+
+class _Terms:
+    """Terms looked up by their first word; Arabic ones, matched by prefix, apart."""
+
+    def __init__(self, terms: list[tuple[str, ...]]):
+        self.by_first: dict[str, list[tuple[str, ...]]] = {}
+        self.arabic = [term for term in terms if _is_arabic(term[0])]
+        for term in terms:
+            if term not in self.arabic:
+                self.by_first.setdefault(term[0], []).append(term)
+
+
+def _term_list(text: str) -> list[tuple[str, ...]]:
+    return [tuple(_fold(word) for word in re.findall(r"[^\W_]+", term))
+            for term in text.split(";") if term.strip()]
+
+
+def _per_language(table: dict) -> dict[str, _Terms]:
+    return {language: _Terms(_term_list(text)) for language, text in table.items()}
+
+
+def suggests_identifier(question) -> str | None:
+    """The kind of identifier a question's name, labels or type suggest ("phone",
+    "national_id", "date_of_birth", "name", "address", "location", "email"), or None.
+
+    Only for a question that can hold such a value: a select about owning a phone, a note
+    or a range holds no phone number.
+    """
+    label = question.get("label") or {}
+    return _identifier_kind(question.get("name") or "", question.get("type"),
+                            tuple(sorted(label.items())) if isinstance(label, dict) else ())
+
+
+@functools.lru_cache(maxsize=4096)
+def _identifier_kind(name: str, question_type: str, labels: tuple) -> str | None:
+    """suggests_identifier, remembered: every record of a form asks about the same questions."""
+    if question_type in _IDENTIFIER_TYPES:
+        return _IDENTIFIER_TYPES[question_type]
+    sources = [(_field_words(name), _LABEL_LANGUAGES)]
+    for language, text in labels:
+        code = language.split("_")[0]
+        known = (code, "en") if code in _LABEL_LANGUAGES else _LABEL_LANGUAGES
+        sources.append((_text_words(text), known))
+    # A number may count phones or code "has a passport" as 1: only there do "how many" and
+    # "own a" say it is no identifier. A text that mentions a passport may hold its number.
+    numeric = question_type in ("integer", "decimal")
+    for kind, types in IDENTIFIER_KINDS.items():
+        if question_type in types and any(
+                _names_kind(kind, words, languages, numeric) for words, languages in sources):
+            return kind
+    return None
+
+
+def _names_kind(kind: str, words: list[str], languages, numeric: bool) -> bool:
+    """Whether these words name an identifier of this kind, and nothing says otherwise."""
+    spans = [span for language in languages for span in _matches(words, _TERMS[kind][language])]
+    if not spans:
+        return False
+    ends = {end for _, end in spans}
+    # "phone number of the respondent": a phrase cue right after the term is part of it.
+    cues = [(start, end) for language in languages for start, end in
+            _matches(words, _CUES[language])]
+    if numeric and any(end - start == 1 or start not in ends for start, end in cues):
+        return False
+    if kind == "name" and any(_matches(words, _PLACES[language]) for language in languages):
+        return False
+    if kind == "date_of_birth" and any(_matches(words, _BIRTH_PLACES[language])
+                                       for language in languages):
+        return False
+    return True
+
+
+def _matches(words: list[str], terms: _Terms) -> list[tuple[int, int]]:
+    """(start, end) of every place one of the terms occurs in the words."""
+    found = []
+    for start, word in enumerate(words):
+        candidates = terms.by_first.get(word, [])
+        if terms.arabic and _is_arabic(word):
+            candidates = candidates + [t for t in terms.arabic if _word_is(word, t[0])]
+        for term in candidates:
+            following = words[start + 1:start + len(term)]
+            if len(following) == len(term) - 1 and all(
+                    _word_is(w, part) for w, part in zip(following, term[1:])):
+                found.append((start, start + len(term)))
+    return found
+
+
+def _word_is(word: str, term: str) -> bool:
+    if word == term:
+        return True
+    if not _is_arabic(term):
+        return False
+    # Arabic attaches "and", "the"... in front and "your", "my"... behind: هاتفك is "your phone".
+    return any(stem.startswith(term) for stem in
+               [word] + [word[len(p):] for p in _PROCLITICS if word.startswith(p)])
+
+
+def _is_arabic(word: str) -> bool:
+    return any("\u0600" <= char <= "\u06ff" for char in word)
+
+
+def _text_words(text: str) -> list[str]:
+    """A label's words, folded; digits apart."""
+    return [_fold(word) for word in re.findall(r"[^\W\d_]+", str(text))]
+
+
+def _field_words(name: str) -> list[str]:
+    """A field name's words: `respondentPhone2` and `respondent_phone_2` alike."""
+    spaced = re.sub(r"(?<=[a-z])(?=[A-Z])", " ", name)
+    return _text_words(spaced)
+
+
+# Built once, after the helpers they use.
+_TERMS = {kind: _per_language(by_language) for kind, by_language in _IDENTIFIER_TERMS.items()}
+_CUES = _per_language(_NOT_IDENTIFIER_CUES)
+_PLACES = _per_language(_NOT_A_PERSON)
+_BIRTH_PLACES = _per_language(_NOT_A_BIRTH_DATE)
+
+
+def privacy_listing(form) -> dict[str, list]:
+    """What importing or publishing a form tells its author: the fields that leave the laptop
+    as they are (`keep`), and those dropped (or a birth date cut to its year) because they
+    look like identifiers and have no rule, as (name, kind) pairs."""
+    kept, identifiers = [], []
+    for name, question in form.questions.items():
+        if not question.holds_value:
+            continue
+        if not question.get("identifying") and not question.get("privacy"):
+            kind = suggests_identifier(question)
+            if kind is not None:
+                identifiers.append((name, kind))
+                continue
+        if rule_for(question, form) == "keep":
+            kept.append(name)
+    return {"keep": kept, "identifiers": identifiers}

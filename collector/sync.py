@@ -10,11 +10,12 @@ from flask import (Blueprint, abort, current_app, flash, g, redirect, render_tem
                    url_for)
 from flask_babel import gettext
 
-from . import repeats
-from .anonymizer import anonymize
+from . import repeats, scrubbing
+from .anonymizer import anonymize, rule_for, text_names
 from .auth import is_operator, login_required, operator_required
 from .db import get_db
-from .form_library import get_form, refused_forms
+from .errors import error_response
+from .form_library import accept_refused_form, get_form, refused_forms
 from .records import get_record, is_uuid, status_counts
 from .security_log import user_account
 from .sync_client import (DeviceRevoked, SyncClient, SyncError, current_server, enroll,
@@ -50,6 +51,9 @@ def error_text(code: str | None) -> str:
         "bad_server_signature": gettext("The server's answer is not signed by its identity key. "
                                         "Nothing was changed."),
         "bad_answer": gettext("The server's answer was not understood. Nothing was changed."),
+        "no_pseudonym_key": gettext("The project's pseudonym key is not installed on this "
+                                    "laptop: ask the data custodian for the key file and run "
+                                    "collector keys import."),
         "server_disk_full": gettext("The server's disk is full, so it could not store what "
                                     "the hub sent. Nothing is lost: the records stay queued. "
                                     "Tell the central team."),
@@ -133,6 +137,24 @@ def _enroll_fields() -> tuple[str | None, str]:
     return server_url, code
 
 
+@bp.route("/forms/accept", methods=("POST",))
+@operator_required
+def accept_form():
+    """The operator installs a form version this hub refused because it would send more
+    about people: a decision for this laptop only, kept in the security log."""
+    form_id = request.form.get("form_id", "").strip()
+    version = request.form.get("version", "").strip()
+    try:
+        form, _ = accept_refused_form(get_db(), current_app.extensions["builtin_forms"],
+                                      form_id, version, account=user_account(g.user["id"]))
+    except LookupError:
+        return error_response(404, "form_not_refused", gettext(
+            "This form version is not waiting for a decision on this laptop."))
+    flash(gettext("Installed form %(form)s version %(version)s on this laptop.",
+                  form=form.form_id, version=form.version))
+    return redirect(url_for("sync.page"))
+
+
 @bp.route("/now", methods=("POST",))
 @login_required
 def sync_now():
@@ -156,17 +178,36 @@ def preview(record_uuid: str):
     if record is None or not _may_preview(record):
         abort(404)
     credentials = load_credentials(db, _data_dir())
-    key = credentials.pseudonym_key.encode("ascii") if credentials else PREVIEW_KEY
+    key = (credentials.pseudonym_key.encode("ascii")
+           if credentials and credentials.pseudonym_key else PREVIEW_KEY)
     form = get_form(record["form_id"], record["form_version"])
     enumerator = get_user(db, record["enumerator_id"]) if record["enumerator_id"] else None
     sync_record = anonymize({**record, "enumerator": enumerator["name"] if enumerator else None,
                              "revision": max(record["revision"], 1),
                              "finalized_at": record["finalized_at"] or record["updated_at"]},
-                            form, key)
+                            form, key, credentials.phone_region if credentials else "")
+    names = text_names(form, record["answers"], enumerator["name"] if enumerator else None)
     return render_template("preview.html", record=record, form=form,
                            payload=json.dumps(sync_record, ensure_ascii=False, indent=2),
                            dropped=_dropped(form, record["answers"], sync_record["answers"]),
+                           scrubbed=_scrubbed_texts(form, record["answers"], names),
                            enrolled=credentials is not None)
+
+
+def _scrubbed_texts(form, answers: dict, names: list[str]) -> list[tuple]:
+    """(question, instance number or None, pieces) for each free-text answer that is
+    scrubbed: the pieces say what is removed, and as what (see scrubbing.segments)."""
+    texts = []
+    for name, question in form.questions.items():
+        if not question.holds_value or rule_for(question, form) != "scrub":
+            continue
+        scopes = ([(None, answers)] if not question.repeat else
+                  list(enumerate(repeats.instances(answers, question.repeat), start=1)))
+        for number, scope in scopes:
+            value = scope.get(name) if isinstance(scope, dict) else None
+            if isinstance(value, str) and value.strip():
+                texts.append((question, number, scrubbing.segments(value, names)))
+    return texts
 
 
 def _may_preview(record: dict) -> bool:

@@ -193,8 +193,9 @@ def test_scrub_patterns(text, scrubbed):
 
 
 @pytest.mark.parametrize("names, text, scrubbed", [
+    # "Alice" is a first name of its own now; "Ali" still never touches "Alibaba".
     (["Ali"], "Alice said the quality is poor; Alibaba, too",
-     "Alice said the quality is poor; Alibaba, too"),
+     "[name] said the quality is poor; Alibaba, too"),
     (["Ali"], "ALI and ali, Ali's cousin (Ali).", "[name] and [name], [name]'s cousin ([name])."),
     (["Ali"], "ali@example.org", "[email]"),
     (["Halima Yusuf"], "Yusuf2 told halima", "[id] told [name]"),

@@ -1,0 +1,115 @@
+"""How well the laptop's free-text scrubber finds identifiers, per language and kind.
+
+Runs `collector.scrubbing.find` over the labelled corpus in
+tests/fixtures/scrubbing_corpus.json (short messages in English, French, Spanish,
+Arabic, Swahili and Hausa, each with the exact identifier substrings it holds).
+
+- Recall: the share of labelled identifiers whose every letter and digit is covered by
+  what the scrubber finds (of any kind: a phone number removed as [id] does not leave).
+- Precision: the share of found spans that overlap a labelled identifier; a span over a
+  message's ordinary words ("Hope is all we have") is a false positive.
+
+    python benchmarks/scrub_bench.py            # the table
+    python benchmarks/scrub_bench.py --misses   # and every miss and false positive
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+import platform
+import sys
+from collections import defaultdict
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from collector.scrubbing import find  # noqa: E402
+
+CORPUS = ROOT / "tests" / "fixtures" / "scrubbing_corpus.json"
+
+
+def labelled_spans(message: dict) -> list[tuple[int, int, str]]:
+    """(start, end, kind) of each labelled identifier, found in order in the text."""
+    spans, searched = [], {}
+    for item in message["identifiers"]:
+        start = message["text"].index(item["text"], searched.get(item["text"], 0))
+        searched[item["text"]] = start + 1
+        spans.append((start, start + len(item["text"]), item["kind"]))
+    return spans
+
+
+def score(messages: list[dict]) -> dict:
+    """Counts per (language, kind): labelled, recalled, found, found correctly."""
+    counts = defaultdict(lambda: {"labelled": 0, "recalled": 0, "found": 0, "correct": 0})
+    misses, false_positives = [], []
+    for message in messages:
+        text, language = message["text"], message["language"]
+        found = find(text)
+        covered = set()
+        for span in found:
+            covered.update(range(span.start, span.end))
+        labelled = labelled_spans(message)
+        for start, end, kind in labelled:
+            counts[language, kind]["labelled"] += 1
+            if all(i in covered for i in range(start, end) if text[i].isalnum()):
+                counts[language, kind]["recalled"] += 1
+            else:
+                misses.append((language, kind, text[start:end], text))
+        for span in found:
+            counts[language, span.kind]["found"] += 1
+            if any(span.start < end and start < span.end for start, end, _ in labelled):
+                counts[language, span.kind]["correct"] += 1
+            else:
+                false_positives.append((language, span.kind, text[span.start:span.end], text))
+    return {"counts": counts, "misses": misses, "false_positives": false_positives}
+
+
+def totals(counts: dict, key) -> dict:
+    summed = defaultdict(lambda: {"labelled": 0, "recalled": 0, "found": 0, "correct": 0})
+    for group, numbers in counts.items():
+        for name, value in numbers.items():
+            summed[key(group)][name] += value
+    return summed
+
+
+def ratio(part: int, whole: int) -> str:
+    return f"{100 * part / whole:5.1f}%" if whole else "    -"
+
+
+def load() -> list[dict]:
+    return json.loads(CORPUS.read_text(encoding="utf-8"))["messages"]
+
+
+def table(messages: list[dict], heading: str) -> dict:
+    result = score(messages)
+    print(f"\n## {heading}: {len(messages)} messages, "
+          f"{sum(not m['identifiers'] for m in messages)} without an identifier")
+    print(f"{'':10} {'labelled':>8} {'recall':>7} {'found':>6} {'precision':>9}")
+    for title, key in (("language", lambda g: g[0]), ("kind", lambda g: g[1]),
+                       ("all", lambda g: "all")):
+        print(f"-- by {title}")
+        for group, n in sorted(totals(result["counts"], key).items()):
+            print(f"{group:10} {n['labelled']:8} {ratio(n['recalled'], n['labelled']):>7} "
+                  f"{n['found']:6} {ratio(n['correct'], n['found']):>9}")
+    return result
+
+
+def main() -> None:
+    messages = load()
+    print(f"# {datetime.date.today()} · {platform.processor() or platform.machine()} · "
+          f"Python {platform.python_version()}")
+    result = table(messages, "All messages")
+    for name in sorted({m.get("set", "tuning") for m in messages}):
+        table([m for m in messages if m.get("set", "tuning") == name], f"Set {name}")
+    if "--misses" in sys.argv:
+        for title, rows in (("Missed", result["misses"]),
+                            ("False positives", result["false_positives"])):
+            print(f"\n{title}:")
+            for language, kind, value, text in rows:
+                print(f"  {language} {kind:8} {value!r:30} in {text!r}")
+
+
+if __name__ == "__main__":
+    main()

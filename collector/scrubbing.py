@@ -1,0 +1,641 @@
+"""Find identifiers in free text, in English, French, Spanish, Arabic, Swahili and Hausa.
+
+The one place that decides what in a free-text answer is a name, a phone number, an
+e-mail, an ID-like number, a full date or a street address. `find` returns the spans
+(for the preview to highlight); `scrub` replaces each with its placeholder.
+
+Personal names come from gender-guesser's list (~40,000 first names of many countries,
+a 380 kB pure-Python wheel; names-dataset is a 56 MB wheel, too heavy for a field laptop)
+plus short curated lists of East and West African and Arabic-script names that it lacks.
+Names that are also ordinary words ("Hope", "Baraka" = blessing, "أمل" = hope) count only
+with context: a capital mid-sentence, a neighbouring name, a title or "my name is".
+Pure functions, stdlib and gender-guesser only.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import lru_cache
+from importlib import resources
+from typing import NamedTuple
+
+__all__ = ["PLACEHOLDERS", "Span", "find", "scrub", "segments"]
+
+PLACEHOLDERS = {kind: f"[{kind}]" for kind in ("name", "phone", "email", "id", "date", "address")}
+
+
+class Span(NamedTuple):
+    start: int
+    end: int
+    kind: str
+
+
+def find(text: str, names=()) -> list[Span]:
+    """The identifiers in `text`, in order, never overlapping. `names`: the record's own
+    names (from its identifying fields), removed wherever their words appear."""
+    keys = _name_keys(names)
+    detectors = [_emails, _dates, _addresses, lambda t: _phones(t) + _spelled_phones(t), _ids,
+                 lambda t: _names(t, keys)]
+    # Placeholders already in the text stay as they are.
+    masked = _mask(text, [Span(m.start(), m.end(), "") for m in _PLACEHOLDER.finditer(text)])
+    kept: list[Span] = []
+    # One kind after the other, each on the text without what earlier kinds found: a date
+    # is not also a phone number, and "000 00 00 0@0.org" is a phone number and an e-mail.
+    for detect in detectors:
+        found, taken = [], bytearray(len(text))
+        for span in sorted(detect(masked), key=lambda s: s.start - s.end):  # longest first
+            if not any(taken[span.start:span.end]):
+                found.append(span)
+                taken[span.start:span.end] = b"\x01" * (span.end - span.start)
+        kept += found
+        masked = _mask(masked, found)
+    return sorted(kept)
+
+
+def _mask(text: str, spans) -> str:
+    """`text` with each span blanked out by a character that is no letter, digit or space."""
+    parts, last = [], 0
+    for span in sorted(spans):
+        parts += [text[last:span.start], "\ue000" * (span.end - span.start)]
+        last = span.end
+    return "".join(parts) + text[last:]
+
+
+def scrub(text: str, names=()) -> str:
+    """`text` with each identifier replaced by its placeholder, such as [name] or [phone]."""
+    parts, last = [], 0
+    for span in find(text, names):
+        parts += [text[last:span.start], PLACEHOLDERS[span.kind]]
+        last = span.end
+    return "".join(parts) + text[last:]
+
+
+def segments(text: str, names=()) -> list[tuple[str, str | None]]:
+    """`text` cut into (piece, kind) pairs, kind None for what stays: for highlighting."""
+    pieces, last = [], 0
+    for span in find(text, names):
+        if span.start > last:
+            pieces.append((text[last:span.start], None))
+        pieces.append((text[span.start:span.end], span.kind))
+        last = span.end
+    if last < len(text):
+        pieces.append((text[last:], None))
+    return pieces
+
+
+_PLACEHOLDER = re.compile(r"\[(?:%s)\]" % "|".join(PLACEHOLDERS))
+
+
+# -- Words ------------------------------------------------------------------------------
+
+def _fold(word: str) -> str:
+    """A word compared ignoring case, accents, harakat and compatibility forms."""
+    decomposed = unicodedata.normalize("NFKD", word)
+    return "".join(c for c in decomposed if unicodedata.category(c) != "Mn").casefold()
+
+
+def _words(text: str):
+    """(start, end) of each run of letters and combining marks: a word in any script.
+
+    Not re's \\w: it splits vowelled Arabic at the marks, and joins letters to digits,
+    so "Ali2" would hide "Ali".
+    """
+    start = None
+    for index, char in enumerate(text + " "):
+        if unicodedata.category(char)[0] in "LM":
+            start = index if start is None else start
+        elif start is not None:
+            yield start, index
+            start = None
+
+
+def _is_arabic(word: str) -> bool:
+    return any("\u0600" <= c <= "\u06ff" for c in word)
+
+
+def _split(line: str) -> set[str]:
+    return {_fold(w) for w in line.split()}
+
+
+# Arabic attaches "and", "with", "for", "like", "the" to the next word: "وعلي" is "and Ali".
+_PROCLITICS = ("و", "ف", "ب", "ل", "ك", "ال", "وال", "فال", "بال", "كال", "لل")
+
+
+# -- Names ------------------------------------------------------------------------------
+
+# Given names and surnames gender-guesser does not have (East and West Africa, North
+# Africa and the Middle East in Latin letters): none is an ordinary word in our languages.
+_AFRICAN_NAMES = _split("""
+wanjiru wambui wanjiku njeri nyambura wairimu wangari muthoni njoroge kamau mwangi kariuki
+kimani githinji otieno odhiambo ochieng achieng akinyi atieno awino adhiambo onyango omondi
+owino okoth ouma wekesa wafula barasa simiyu kiprop kipchoge chebet jepkosgei cherono kiptoo
+korir rotich mutua musyoka mwende ndinda kioko muthoka mumbua nyokabi kendi makena gakii
+kawira mugo wanyama nekesa nafula mbithi mutiso mohamud abdi fatuma mwanaisha mwajuma zuhura
+saida jabari jelani mwanajuma halima rashidi hamisi bakari shabani athumani omari selemani
+mussa mariamu asha zainabu aziza kassim saidi mwinyi makame massawe mushi lyimo kimaro mrema
+mollel laizer magesa mbwana chande kombo nakato babirye waiswa mugisha nankya namubiru
+ssempala okello akello apio opio atim acen mukasa nalwoga abdullahi aminu garba lawal danladi
+haruna sani usman umaru yakubu aliyu dauda shehu tanko zubairu nasiru kabiru murtala hadiza
+hauwa binta jummai asabe talatu larai hajara rakiya maryam safiya saratu balarabe danjuma
+dogara abubakar sule idris bashir sadiq gambo audu ladan adebayo oluwaseun olusegun folake
+funmilayo adewale chinedu chiamaka ngozi emeka obinna nnamdi chukwuemeka ifeoma adaeze okafor
+okonkwo nwosu adeyemi ogunleye balogun afolabi aminata fatoumata mariama aissatou ousmane
+mamadou amadou ibrahima cheikh abdoulaye seydou boubacar modou khady ndeye coumba diallo diop
+ndiaye traore toure keita coulibaly konate camara sylla cisse sangare kouyate kabore ouedraogo
+sawadogo zongo diarra sissoko dembele bamba kouassi koffi adjoua akissi mohammed muhammad
+mohammad ahmed mahmoud mustafa youssef yusuf khaled khalid hussein hussain hamza bilal tariq
+samir nabil walid ziad fadi imad abdallah abdullah abdelkader abderrahmane rachid mounir fatma
+khadija aicha zahra leila yasmine rania samira hanan souad naima latifa houda meriem asmaa
+siham ghada alaoui benali bennani haddad khoury mansour nasser qasim amrani tazi chraibi
+benjelloun belkacem ferhat hamdi jaber kanaan sabbagh azzam darwish hijazi fernandez gonzalez
+rodriguez martinez sanchez ramirez torres flores gomez diaz hernandez lopez perez moreno
+jimenez ruiz alvarez romero navarro dubois lefebvre moreau laurent girard bonnet dupont
+lambert fontaine rousseau vincent mercier boyer chevalier garnier faure andre gauthier perrin
+""")
+
+# Names that are also ordinary words: a name only with context.
+_AMBIGUOUS_NAMES = _split("""
+hope faith grace rose joy mercy patience precious charity gift blessing memory peace
+happiness lily daisy iris ruby pearl crystal summer autumn dawn eve star sky river sunny honey
+amber ivy holly heather olive violet jade bell belle bill bob mark will pat sue rob jack frank
+guy ray rich sandy lane glen dale wade chase chance miles max don justice earl dean bishop king
+major prince duke marshall baraka amani nuru imani upendo furaha tumaini subira pendo faraji
+juma neema rehema zawadi ramadhani prosper constant
+clement modeste aime fidele desire innocent blanche claire pierre victoire esperance felicite
+pascal noel dolores consuelo soledad pilar luz paz rosa rocio esperanza mercedes victoria
+amparo asuncion concepcion inmaculada milagros salvador santos angel jesus salah nour amal
+karim jamal said rami lina rim dina hana salma nadia
+""") | _split("""
+أمل نور كريم جمال سعيد حسن نبيل سالم صالح منى هدى وفاء إيمان ايمان رحمة بشرى هاجر سهام
+أسماء امل عادل أمين امين سلام جميل علي لطيفة دينا
+""")
+
+_ARABIC_NAMES = _split("""
+محمد أحمد احمد محمود مصطفى يوسف عمر خالد حسين إبراهيم ابراهيم إسماعيل اسماعيل عبدالله
+عبدالرحمن عبدالقادر طارق بلال حمزة زياد وليد سمير رامي فادي عماد ياسر ماجد هشام منصور
+ناصر فيصل سلطان فهد عثمان موسى عيسى يحيى زكريا سليمان داود ادريس إدريس رشيد مراد نادر
+باسل أنس انس مازن قاسم جابر حمدي فاطمة خديجة عائشة عايشة زينب مريم ليلى سارة ياسمين
+رانيا دينا هناء سلمى سميرة نادية حنان سعاد نعيمة لطيفة ريم لينا غادة حليمة رقية صفية
+آمنة امنة أمينة امينة نسرين رحاب الزهراء زهراء بشير كمال جلال ياسمينة سناء دعاء
+حداد درويش خوري شاهين نجار خياط عطار حلبي حمدان يونس زيدان بكري رزق عيسى شامي مصري
+""")
+
+# Common words of the six languages, places, months and days: never names by themselves,
+# even where a name list has them ("The", "Paris", "Victoria").
+_COMMON = _split("""
+the a an and or but if of to in on at by for with from as is are was were be been am do does
+did have has had not no yes this that these those there here what which who whom whose when
+where why how all any some many much more most other such only own same so than too very can
+will just should now my your his her its our their me him us them we you he she it they i
+one two three new good day days week today yesterday tomorrow please thank thanks hello dear
+sir madam mr mrs ms miss dr doctor nurse teacher chief pastor imam mama baba mzee bwana bi
+le la les un une des du de et ou mais donc car ni que qui quoi dont est sont était ai avons
+nous vous ils elles je tu il elle on mon ma mes ton ta tes son sa ses notre votre leur ce cette
+ces pour par avec sans dans sur sous chez très plus moins bien bonjour merci monsieur madame
+mademoiselle oui non aujourd hui hier demain
+el los las unos unas y o pero si del al es son era fue soy eres está están estoy yo tú él ella
+nosotros ellos ellas mi mis tu tus su sus nuestro para por con sin en sobre entre muy más
+menos bien hola gracias señor señora señorita sí hoy ayer mañana don doña
+na ya wa za kwa ni si kama lakini au hii hiyo huyo yule hapa pale leo jana kesho sana asante
+tuna kuna nina una ana wana hakuna kulikuwa tulikuwa nilikuwa alikuwa
+mun dana zaman haya ya ta an muna kana kina yana tana suna sun mun ka ki
+hay había habia tengo tiene tienen nací naci nació nacio fue fui era
+habari mimi wewe yeye sisi ninyi wao watu mtu mtoto watoto kituo kliniki shule soko maji
+da ba ko amma kuma wannan wancan shi ita mu ku su yau jiya gobe sannu nagode don haka wani
+wata ina yana tana suna muna sai akwai babu mata maza yara gida asibiti kasuwa makaranta
+january february march april may june july august september october november december
+janvier février mars avril mai juin juillet août septembre octobre novembre décembre
+enero febrero marzo abril mayo junio julio agosto septiembre octubre noviembre diciembre
+januari februari machi aprili mei juni julai agosti septemba oktoba novemba desemba
+monday tuesday wednesday thursday friday saturday sunday lundi mardi mercredi jeudi vendredi
+samedi dimanche lunes martes miércoles jueves viernes sábado domingo jumatatu jumanne jumatano
+janairu fabrairu maris afrilu mayu yuni yuli agusta satumba nuwamba disamba
+alhamisi ijumaa jumamosi jumapili litinin talata laraba alhamis jumma asabar lahadi
+god allah dieu dios mungu ubangiji christian muslim islam church mosque eglise iglesia
+kenya nairobi mombasa kisumu nakuru eldoret kibera tanzania dar salaam arusha dodoma uganda
+kampala nigeria kano kaduna zaria abuja lagos sokoto katsina niger niamey senegal dakar mali
+bamako france paris lyon marseille spain españa madrid sevilla barcelona valencia morocco
+maroc rabat casablanca tunis tunisia cairo egypt beirut lebanon jordan amman syria damascus
+iraq baghdad sudan khartoum africa europe america victoria florence georgia chad israel
+english french spanish arabic swahili hausa kiswahili anglais français español inglés
+francés africa africain african red cross unicef safaricom mpesa community centre center
+""") | _split("""
+في من إلى الى على عن مع هذا هذه ذلك تلك التي الذي الذين كان كانت يكون لا لم لن ما هو هي
+نحن أنا انا أنت انت هم قد كل بعد قبل عند حتى أو او ثم لكن إن أن ان يوم اليوم أمس امس غدا
+جدا شكرا مرحبا السلام عليكم المركز العيادة السوق المدرسة المستشفى الماء الطبيب الطبيبة
+الممرضة الأطفال الناس القرية المدينة الحي الشارع الله الصباح المساء هنا هناك أيضا ايضا
+""")
+
+_ARABIC_NAMES -= _AMBIGUOUS_NAMES
+
+_TITLES = _split("""
+mr mrs ms miss dr doctor mama baba mzee bwana bi madame mme monsieur mlle mademoiselle señor
+señora sr sra srta don doña malam malama mallam alhaji hajiya hajia auntie aunty uncle brother
+sister sister pastor imam chief
+السيد السيدة الحاج الحاجة الدكتور الدكتورة الأستاذ الأستاذة الاستاذ الأخ الأخت
+""")
+
+# A context phrase: the words after it are a name. Strong: whatever word comes next;
+# weak ("I am", "je suis"): only a word that is a known name.
+def _phrase(text: str) -> tuple:
+    """A context phrase as our words see it: "je m'appelle" is je, m, appelle."""
+    return tuple(_fold(w) for w in re.findall(r"[^\W\d_]+", text))
+
+
+def _by_first_word(phrases) -> dict:
+    index: dict = {}
+    for phrase in phrases:
+        index.setdefault(phrase[0], []).append(phrase)
+    return index
+
+
+# "My name is": whatever word comes next, lower case too ("jina langu ni baraka").
+_NAME_CONTEXT = _by_first_word(_phrase(p) for p in """
+my name is|my names are|his name is|her name is|name is|names are
+je m'appelle|mon nom est|son nom est|il s'appelle|elle s'appelle
+me llamo|mi nombre es|su nombre es|se llama
+jina langu ni|naitwa|anaitwa|jina lake ni|majina yangu ni
+sunana|sunansa|sunanta
+اسمي|اسمه|اسمها|يدعى|تدعى|ادعى""".replace("\n", "|").split("|") if p.strip())
+# "Called": a capitalised word or a known name ("call me back" is no name).
+_STRONG_CONTEXT = _by_first_word(_phrase(p) for p in
+                                 "call me|called|named|s'appelle|m'appelle|nommé|nommée|"
+                                 "llamado|llamada|ake ni|sunan".split("|"))
+# "I am", "with": only a known name, capitalised if it is also a word ("I am Hope").
+_WEAK_CONTEXT = _by_first_word(_phrase(p) for p in
+                               "i am|i'm|this is|it is|je suis|c'est|moi c'est|soy|yo soy|"
+                               "mimi ni|ni mimi|ni ne|ina|أنا|انا|met|saw|with|avec|con|na|da|"
+                               "mimi".split("|"))
+_PARTICLES = _split("bin binti bint ibn ben de del della des du van von el al dan")
+_ARABIC_PARTICLES = _split("بن بنت ابن أبو ابو ولد")
+
+
+@lru_cache(maxsize=1)
+def _name_list() -> frozenset:
+    """gender-guesser's first names (single words of 3+ letters), folded, and ours."""
+    names = set(_AFRICAN_NAMES)
+    data = resources.files("gender_guesser") / "data" / "nam_dict.txt"
+    with data.open(encoding="utf-8") as lines:
+        for line in lines:
+            if line[:1] in "#=" or len(line) < 4:
+                continue
+            for word in line.split()[1].replace("+", " ").replace("-", " ").split():
+                if len(word) >= 3:
+                    names.add(_fold(word))
+    return frozenset(names - _COMMON)
+
+
+def _name_keys(names) -> set[str]:
+    """The folded words of 2+ letters in the record's own names."""
+    keys = set()
+    for name in (n for n in names if isinstance(n, str)):
+        for start, end in _words(name):
+            word = name[start:end]
+            if sum(unicodedata.category(c)[0] == "L" for c in word) >= 2:
+                keys.add(_fold(word))
+    return keys
+
+
+def _bare(folded: str) -> list[str]:
+    """An Arabic word and the same word without each proclitic it may carry."""
+    return [folded] + [folded[len(p):] for p in _PROCLITICS
+                       if folded.startswith(p) and len(folded) - len(p) >= 2]
+
+
+class _Word(NamedTuple):
+    start: int
+    end: int
+    text: str
+    folded: str
+    capital: bool
+    initial: bool  # first word of a sentence
+
+
+def _tokens(text: str) -> list[_Word]:
+    words = []
+    for start, end in _words(text):
+        word = text[start:end]
+        before = text[max(0, start - 12):start].rstrip(" \t\"'“«(¿¡-–")
+        initial = (not before and start <= 12) or before[-1:] in tuple(".!?:;\n…")
+        words.append(_Word(start, end, word, _fold(word), word[:1].isupper(), initial))
+    return words
+
+
+def _joined(text: str, left: _Word, right: _Word) -> bool:
+    """Two words next to each other in one phrase: only spaces or a hyphen between."""
+    gap = text[left.end:right.start]
+    return len(gap) <= 2 and gap.strip(" -") == ""
+
+
+def _is_known(word: _Word) -> str | None:
+    """'strong' for a name that is no ordinary word, 'weak' for one that also is."""
+    if word.folded in _COMMON:
+        return None
+    arabic = _is_arabic(word.text)
+    if arabic and any(f in _ARABIC_NAMES for f in _bare(word.folded)):
+        return "strong"
+    # Only "and" is taken off a name that is also a word: "بأمل" is "with hope".
+    forms = [word.folded] + ([word.folded[1:]] if arabic and word.folded.startswith("و") else [])
+    if any(f in _AMBIGUOUS_NAMES for f in forms):
+        return "weak"
+    if len(word.folded) < 3:
+        return None
+    if word.folded in _AFRICAN_NAMES:
+        return "strong"
+    if word.folded in _name_list():
+        # gender-guesser's list is long: lower case is an ordinary word, not a name.
+        return "strong" if word.capital else None
+    return None
+
+
+def _camel_parts(word: str) -> list[str]:
+    """'WanjiruOdhiambo' as ['Wanjiru', 'Odhiambo']: a name written without a space."""
+    return re.findall(r"[A-ZÀ-Ý][a-zà-ÿ]+", word) if re.search(r"[a-zà-ÿ][A-ZÀ-Ý]", word) else []
+
+
+def _names(text: str, keys: set[str]) -> list[Span]:
+    words = _tokens(text)
+    marked = [False] * len(words)
+    for i, word in enumerate(words):
+        if keys and any(f in keys for f in _bare(word.folded)):
+            marked[i] = True  # the record's own names: anywhere, any case
+            continue
+        known = _is_known(word)
+        parts = _camel_parts(word.text)
+        if parts and any(_fold(p) in _name_list() or _fold(p) in _AFRICAN_NAMES for p in parts):
+            marked[i] = True
+        elif known == "strong":
+            marked[i] = True
+        elif known == "weak" and word.capital and not word.initial:
+            marked[i] = True  # "I met Hope at the clinic"; not "Hope is all we have"
+    _after_context(text, words, marked)
+    _after_titles(text, words, marked)
+    _weak_beside_names(text, words, marked)
+    _surnames(text, words, marked)
+    return [Span(w.start, w.end, "name") for w, m in zip(words, marked) if m]
+
+
+def _phrase_at(words: list[_Word], i: int, phrases: dict) -> int:
+    """The length in words of the longest phrase starting at word i, or 0."""
+    best = 0
+    for phrase in phrases.get(words[i].folded, ()):
+        if tuple(w.folded for w in words[i:i + len(phrase)]) == phrase:
+            best = max(best, len(phrase))
+    return best
+
+
+def _after_context(text: str, words: list[_Word], marked: list[bool]) -> None:
+    for i in range(len(words)):
+        length = (_phrase_at(words, i, _NAME_CONTEXT), _phrase_at(words, i, _STRONG_CONTEXT),
+                  _phrase_at(words, i, _WEAK_CONTEXT))
+        j = i + max(length)
+        if j == i or j >= len(words) or (words[j].folded in _COMMON and not (
+                length[0] and words[j].capital)):  # "Mi nombre es Ana", though "ana" is a word
+            continue
+        if not _joined_loose(text, words[j - 1], words[j]):
+            continue
+        word, known = words[j], _is_known(words[j])
+        shaped = word.capital or _is_arabic(word.text)
+        if (length[0] and not word.text.isdigit()) or (length[1] and (shaped or known)) or (
+                known == "strong" or (known and shaped)):
+            marked[j] = True
+
+
+def _joined_loose(text: str, left: _Word, right: _Word) -> bool:
+    """After "my name is": spaces, a colon or a dash may come before the name."""
+    return text[left.end:right.start].strip(" :,-–") == "" and right.start - left.end <= 4
+
+
+def _after_titles(text: str, words: list[_Word], marked: list[bool]) -> None:
+    for i in range(len(words) - 1):
+        title, word = words[i], words[i + 1]
+        if title.folded.rstrip(".") in _TITLES and _joined_loose(text, title, word) and (
+                word.capital or _is_arabic(word.text)) and word.folded not in _COMMON:
+            marked[i + 1] = True
+
+
+def _weak_beside_names(text: str, words: list[_Word], marked: list[bool]) -> None:
+    """A word that may be a name is one beside another name: "Baraka Otieno", "peter kamau"."""
+    for i, word in enumerate(words):
+        listed = word.folded in _name_list() or word.folded in _AMBIGUOUS_NAMES
+        if marked[i] or word.folded in _COMMON or not (_is_known(word) or listed):
+            continue
+        # In lower case only beside a name also in lower case: "peter kamau", not "ku kira Hadiza".
+        shaped = word.capital or _is_arabic(word.text)
+        neighbours = [j for j in (i - 1, i + 1) if 0 <= j < len(words)]
+        if any(marked[j] and _joined(text, *sorted((words[i], words[j])))
+               and (shaped or not words[j].capital) for j in neighbours):
+            marked[i] = True
+
+
+def _surnames(text: str, words: list[_Word], marked: list[bool]) -> None:
+    """The words joined to a name that look like more of it: capitalised words in Latin
+    letters ("Wanjiru Odhiambo", "Aminata N'Diaye"), "ال" words and بن/أبو in Arabic.
+    Sweeps forward then backward (linear: a long message stays fast)."""
+    for _ in range(2):
+        _grow(text, words, marked, range(1, len(words)), -1)
+        _grow(text, words, marked, range(len(words) - 2, -1, -1), +1)
+        # "بن علي": the word after an Arabic "son of" is a name, whatever it is.
+        for i in range(1, len(words) - 1):
+            if (marked[i - 1] and words[i].folded in _ARABIC_PARTICLES and not marked[i + 1]
+                    and _is_arabic(words[i + 1].text) and words[i + 1].folded not in _COMMON):
+                marked[i] = marked[i + 1] = True
+        # Particles between two names: "Fatuma binti Ali", "Ahmed bin Said".
+        for i in range(1, len(words) - 1):
+            if (not marked[i] and marked[i - 1] and marked[i + 1]
+                    and words[i].folded in _PARTICLES | _ARABIC_PARTICLES):
+                marked[i] = True
+
+
+def _grow(text: str, words: list[_Word], marked: list[bool], order, side: int) -> None:
+    """Mark each word in `order` whose neighbour on `side` is a name and that looks like more."""
+    for i in order:
+        j = i + side
+        if marked[i] or not marked[j]:
+            continue
+        left, right = sorted((words[i], words[j]))
+        if _joined(text, left, right) and _looks_like_more_name(words[i], j < i):
+            marked[i] = True
+
+
+def _looks_like_more_name(word: _Word, after: bool) -> bool:
+    if word.folded in _COMMON or word.folded in _TITLES:
+        return False
+    if _is_arabic(word.text):
+        return word.folded in _ARABIC_PARTICLES or (
+            after and word.folded.startswith("ال") and len(word.folded) > 3)
+    # Before a name, a capitalised first word of a sentence is no sign: "Yesterday Ali came".
+    return word.capital and len(word.folded) >= 2 and (after or not word.initial)
+
+
+# -- E-mails, phone numbers, ID-like numbers ------------------------------------------------
+
+_EMAIL = re.compile(r"[\w.+%'-]+@[\w-]+(?:\.[\w-]+)+")
+# An optional +, then 7+ digits (any script's decimal digits) with spaces, dots, dashes,
+# slashes or parentheses between them. Not glued to a word on the left, so that
+# "A1234567" is left whole for the ID rule.
+_PHONE = re.compile(r"(?<![\w/])\+?\(?\d(?:[\s./()\-–]{0,3}\d){6,}(?![^\W_]|/)")
+# A token of 6+ letters/digits mixing both, or any run of 5+ digits.
+_ID = re.compile(r"(?<![^\W_])(?=[^\W_]*\d)(?=[^\W_]*[^\W\d_])[^\W_]{6,}(?![^\W_])|\d{5,}")
+_YEARS = re.compile(r"(?:19|20)\d\d\s*[-–/]\s*(?:19|20)\d\d")
+# "1 500 000 FCFA" is a price, not a phone number.
+_CURRENCY = re.compile(
+    r"(?i)(?:fcfa|cfa|francs?|shillings?|ksh|kshs|tsh|ush|sh|naira|dollars?|euros?|dinars?|"
+    r"dirhams?|pounds?|pesos?|\$|€|£|₦|جنيه|دينار|درهم|ريال|ليرة)")
+
+
+def _emails(text: str) -> list[Span]:
+    return [Span(m.start(), m.end(), "email") for m in _EMAIL.finditer(text)]
+
+
+def _phones(text: str) -> list[Span]:
+    spans = []
+    for match in _PHONE.finditer(text):
+        value = match.group().rstrip(" .-–/")
+        if _YEARS.fullmatch(value) or _is_price(text, match.start(), match.end()):
+            continue
+        spans.append(Span(match.start(), match.start() + len(value), "phone"))
+    return spans
+
+
+def _is_price(text: str, start: int, end: int) -> bool:
+    """Digits grouped by threes and a currency beside them."""
+    if not re.fullmatch(r"\d{1,3}(?:[ .,\u00a0]\d{3})+", text[start:end].strip()):
+        return False
+    around = text[max(0, start - 6):start] + " " + text[end:end + 10]
+    return bool(_CURRENCY.search(around))
+
+
+def _ids(text: str) -> list[Span]:
+    return [Span(m.start(), m.end(), "id") for m in _ID.finditer(text)
+            if not _is_price(text, m.start(), m.end())]
+
+
+_DIGIT_WORDS = {}
+for _digit, _line in enumerate([
+        "zero oh o sifuri sifiri sifili cero zéro صفر",
+        "one un une uno una moja daya ɗaya واحد",
+        "two deux dos mbili biyu اثنان اثنين إثنان اتنين",
+        "three trois tres tatu uku ثلاثة ثلاثه تلاتة",
+        "four quatre cuatro nne hudu huɗu أربعة اربعة اربعه أربعه",
+        "five cinq cinco tano biyar خمسة خمسه",
+        "six seis sita shida ستة سته",
+        "seven sept siete saba bakwai سبعة سبعه",
+        "eight huit ocho nane takwas ثمانية ثمانيه تمانية",
+        "nine neuf nueve tisa tara تسعة تسعه"]):
+    for _word in _line.split():
+        _DIGIT_WORDS[_fold(_word)] = _digit
+_REPEATS = {"double": 2, "triple": 3, "doble": 2}
+_TOKEN = re.compile(r"[^\W\d_]+|\d+")
+_DIGIT_GAP = re.compile(r"[\s,.;:/\-–،]*")  # what may stand between two said digits
+
+
+def _spelled_phones(text: str) -> list[Span]:
+    """Seven or more digits said in words, digits mixed in: "zero seven one two ...",
+    "sifuri saba moja mbili ...", "صفر سبعة ...". Arabic "و" (and) may join them."""
+    spans, run, count = [], [], 0
+    for match in list(_TOKEN.finditer(text)) + [None]:
+        digits = _digit_count(match.group()) if match else 0
+        joined = run and match and _DIGIT_GAP.fullmatch(text[run[-1].end():match.start()])
+        if digits and (not run or joined):
+            run.append(match)
+            count += digits
+            continue
+        # Digits alone are the regex's: "1 500 000" is a price, "2019-2023" years.
+        if count >= 7 and sum(not m.group().isdigit() for m in run) >= 3:
+            spans.append(Span(run[0].start(), run[-1].end(), "phone"))
+        run, count = ([match], digits) if digits else ([], 0)
+    return spans
+
+
+def _digit_count(token: str) -> int:
+    if token.isdigit():
+        return len(token) if len(token) <= 4 else 0  # long digit runs are the regex's
+    folded = _fold(token)
+    if folded in _REPEATS:
+        return 1  # "double seven": the word after it brings one more, this one the other
+    if folded in _DIGIT_WORDS:
+        return 1
+    if folded.startswith("و") and folded[1:] in _DIGIT_WORDS:
+        return 1
+    return 0
+
+
+# -- Dates ----------------------------------------------------------------------------------
+
+_MONTHS = "|".join(sorted({_fold(m) for m in """
+january february march april may june july august september october november december
+jan feb mar apr jun jul aug sep sept oct nov dec
+janvier février fevrier mars avril mai juin juillet août aout septembre octobre novembre décembre
+enero febrero marzo abril mayo junio julio agosto septiembre setiembre octubre noviembre diciembre
+januari februari machi aprili mei juni julai agosti septemba oktoba novemba desemba
+janairu fabrairu maris afrilu mayu yuni yuli agusta satumba nuwamba disamba
+يناير فبراير مارس أبريل ابريل إبريل مايو يونيو يونيه يوليو يوليه أغسطس اغسطس سبتمبر أكتوبر
+اكتوبر نوفمبر ديسمبر""".split()}, key=len, reverse=True))
+_DAY = r"(?P<day>\d{1,2})(?:st|nd|rd|th|er|º|°)?"
+_YEAR = r"(?P<year>\d{4})"
+_DATE_WORDS = re.compile(
+    rf"(?i)(?<!\d){_DAY}\s*(?:of\s+|de\s+|ga\s+(?:watan\s+)?|-|/|\.)?\s*(?P<month>{_MONTHS})\.?"
+    rf",?\s*(?:de\s+|del\s+|,\s*)?{_YEAR}(?!\d)"
+    rf"|(?<![^\W\d_])(?P<month2>{_MONTHS})\.?\s+(?P<day2>\d{{1,2}})(?:st|nd|rd|th)?,?\s+"
+    rf"(?P<year2>\d{{4}})(?!\d)")
+_DATE_NUMBERS = re.compile(
+    r"(?<![\d/.\-])(?:(?P<a>\d{1,2})(?P<sep>[/.\-])(?P<b>\d{1,2})(?P=sep)(?P<y>\d{4}|\d{2})"
+    r"|(?P<y2>\d{4})(?P<sep2>[/.\-])(?P<m2>\d{1,2})(?P=sep2)(?P<d2>\d{1,2}))(?![\d/\-]|\.\d)")
+
+
+def _dates(text: str) -> list[Span]:
+    """Full dates with a day, in digits or with the month's name; a year alone stays."""
+    folded = _fold_keeping_length(text)
+    spans = [Span(m.start(), m.end(), "date") for m in _DATE_WORDS.finditer(folded)
+             if 1 <= int(m.group("day") or m.group("day2")) <= 31]
+    for m in _DATE_NUMBERS.finditer(text):
+        if m.group("a"):
+            a, b = int(m.group("a")), int(m.group("b"))
+            ok = (1 <= a <= 31 and 1 <= b <= 12) or (1 <= a <= 12 and 1 <= b <= 31)
+        else:
+            ok = 1 <= int(m.group("m2")) <= 12 and 1 <= int(m.group("d2")) <= 31
+        if ok:
+            spans.append(Span(m.start(), m.end(), "date"))
+    return spans
+
+
+def _fold_keeping_length(text: str) -> str:
+    """Text folded character by character (so that offsets stay), for month names."""
+    out = []
+    for char in text:
+        folded = _fold(char)
+        out.append(folded if len(folded) == 1 else char)
+    return "".join(out)
+
+
+# -- Street addresses -------------------------------------------------------------------------
+
+_STREET = (r"street|st|road|rd|avenue|ave|av|lane|drive|close|crescent|highway|rue|boulevard|bd|"
+           r"allée|allee|chemin|route|impasse|calle|c/|avenida|avda|carrera|paseo|camino|callejón|"
+           r"barabara|mtaa|titi|titin|layi|layin|hanya|شارع|طريق|زقاق|درب")
+_HOUSE = r"house|plot|flat|apartment|maison|casa|nyumba|kiwanja|gida|منزل|بيت|شقة"
+_NUMBER_WORD = r"no\.?|number|num\.?|n°|nº|numéro|numero|número|namba|lamba|mai\s+lamba|رقم"
+_NUM = r"\d{1,5}[a-zA-Z]?\b"
+_CONNECT = r"de\s+la|de|des|du|del|de\s+los|ya|wa|la|al|el"
+_NAME_WORD = r"[A-ZÀ-Ý][\w'’.-]*|[\u0600-\u06ff]+"
+_ADDRESS = re.compile(
+    # "14 Moi Avenue", "22B Kenyatta Road"
+    rf"(?<![\d.,]){_NUM}\s*,?\s+(?:(?:{_NAME_WORD})\s+){{1,3}}(?i:{_STREET})\b\.?"
+    # "12 rue des Lilas", "5 avenue Bourguiba"
+    rf"|(?<![\d.,]){_NUM}\s*,?\s+(?i:{_STREET})\b\.?(?:\s+(?i:{_CONNECT})\b)?"
+    rf"(?:\s+(?:{_NAME_WORD}|[a-zà-ÿ]+)){{1,3}}"
+    # "calle Mayor 5", "Barabara ya Moi 14", "شارع الحمرا 12", "Titin Zaria, lamba 14"
+    rf"|(?<![\w])(?i:{_STREET})\b\.?(?:\s+(?i:{_CONNECT})\b)?(?:\s+(?:{_NAME_WORD})){{1,3}}\s*,?\s*"
+    rf"(?:(?i:{_NUMBER_WORD})\s*)?{_NUM}"
+    # "house number 12", "nyumba namba 45", "gida mai lamba 7", "منزل رقم 5"
+    rf"|(?<![\w])(?i:{_HOUSE})\s+(?:(?i:{_NUMBER_WORD})\s*)?{_NUM}", re.UNICODE)
+
+
+def _addresses(text: str) -> list[Span]:
+    spans = []
+    for match in _ADDRESS.finditer(text):
+        value = match.group().rstrip(" ,.")
+        spans.append(Span(match.start(), match.start() + len(value), "address"))
+    return spans
