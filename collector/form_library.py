@@ -6,7 +6,7 @@ import json
 
 from flask import abort, current_app
 
-from .anonymizer import weaker_fields
+from .anonymizer import rule_for, weaker_fields
 from .clock import now_iso
 from .db import get_db, write_transaction
 from .forms import FormDefinition, builtin_forms, load_form_json
@@ -95,14 +95,39 @@ def weaker_than_installed(db, builtins: dict, form: FormDefinition) -> list[str]
 
 def import_server_form(db, builtins: dict, form: FormDefinition) -> bool:
     """Store a form version pulled from the server, like `import_form`, unless any of its
-    privacy rules is weaker than on this hub: then nothing is stored, the refusal is kept
-    for the Sync page and the security log, and FormRefused is raised."""
+    privacy rules is weaker than on this hub: then it is not installed, the refusal (and
+    the definition, for the operator to install anyway) is kept for the Sync page and the
+    security log, and FormRefused is raised."""
     with write_transaction(db):
         weaker = weaker_than_installed(db, builtins, form)
         if not weaker:
             return _store(db, form, "server")
-        _remember_refusal(db, form.form_id, form.version, weaker)
+        current = newest_form(db, builtins, form.form_id)
+        changes = [[name, rule_for(current.questions[name], current),
+                    rule_for(form.questions[name], form)] for name in weaker]
+        _remember_refusal(db, form.form_id, form.version, weaker, changes=changes,
+                          definition=form.to_json())
     raise FormRefused(form, weaker)
+
+
+def accept_refused_form(db, builtins: dict, form_id: str, version: str,
+                        account: str | None = None) -> tuple[FormDefinition, list[str]]:
+    """The operator's decision on this laptop: install a version refused as weaker.
+    Returns the form and the fields it relaxes; logged as `form_accepted`.
+    LookupError when no such refused version is kept here."""
+    with write_transaction(db):
+        row = db.execute("SELECT value FROM hub_state WHERE key = ?",
+                         [_definition_key(form_id, version)]).fetchone()
+        if row is None or not was_refused(db, form_id, version):
+            raise LookupError(f"No refused version {version} of form {form_id} is kept on "
+                              "this hub.")
+        form = load_form_json(row[0])
+        weaker = weaker_than_installed(db, builtins, form)
+        _store(db, form, "server")
+        _forget_refusal(db, form_id, version)
+        log_event(db, "form_accepted", account,
+                  detail=f"{form_id} {version}: {', '.join(weaker) or 'no field relaxed'}")
+    return form, weaker
 
 
 def refuse_unreadable(db, form_id: str, version: str) -> None:
@@ -113,13 +138,36 @@ def refuse_unreadable(db, form_id: str, version: str) -> None:
 
 
 def _remember_refusal(db, form_id: str, version: str, fields: list[str],
-                      reason: str = "weaker") -> None:
+                      reason: str = "weaker", changes: list | None = None,
+                      definition: str | None = None) -> None:
     refusals = [r for r in refused_forms(db) if (r["form_id"], r["version"]) != (form_id, version)]
     refusals.insert(0, {"form_id": form_id, "version": version, "fields": fields,
-                        "reason": reason, "at": now_iso()})
-    db.execute("INSERT OR REPLACE INTO hub_state (key, value) VALUES ('refused_forms', ?)",
-               [json.dumps(refusals[:REFUSALS_KEPT])])
+                        "reason": reason, "at": now_iso(), "changes": changes or [],
+                        "kept": definition is not None})
+    _save_refusals(db, refusals[:REFUSALS_KEPT])
+    for old in refusals[REFUSALS_KEPT:]:
+        db.execute("DELETE FROM hub_state WHERE key = ?",
+                   [_definition_key(old["form_id"], old["version"])])
+    if definition is not None:
+        db.execute("INSERT OR REPLACE INTO hub_state (key, value) VALUES (?, ?)",
+                   [_definition_key(form_id, version), definition])
     log_event(db, "form_refused", detail=f"{form_id} {version}: {', '.join(fields) or reason}")
+
+
+def _forget_refusal(db, form_id: str, version: str) -> None:
+    _save_refusals(db, [r for r in refused_forms(db)
+                        if (r["form_id"], r["version"]) != (form_id, version)])
+    db.execute("DELETE FROM hub_state WHERE key = ?", [_definition_key(form_id, version)])
+
+
+def _save_refusals(db, refusals: list[dict]) -> None:
+    db.execute("INSERT OR REPLACE INTO hub_state (key, value) VALUES ('refused_forms', ?)",
+               [json.dumps(refusals)])
+
+
+def _definition_key(form_id: str, version: str) -> str:
+    """Where a refused version's definition waits for the operator's decision."""
+    return f"refused_form:{form_id}:{version}"
 
 
 def refused_forms(db) -> list[dict]:

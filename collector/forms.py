@@ -46,8 +46,8 @@ QUESTION_TYPES = (
 # Types whose answer the person types or picks; a note holds no value, a calculate is computed.
 INPUT_TYPES = tuple(t for t in QUESTION_TYPES if t not in ("note", "calculate"))
 
-PRIVACY_RULES = ("drop", "pseudonymize", "scrub", "keep")
-GENERALIZE_TARGETS = ("age_band", "month", "parent", "bins")
+PRIVACY_RULES = ("drop", "pseudonymize", "pseudonymize:phone", "scrub", "keep")
+GENERALIZE_TARGETS = ("age_band", "month", "year", "parent", "bins")
 NAME_PATTERN = r"^[A-Za-z_][A-Za-z0-9_]*$"
 LOCALE_PATTERN = re.compile(r"^[a-z]{2,3}(_[A-Za-z0-9]{2,8})?$")
 # A repeat's instances on one record at most: a typo in a repeat_count cannot make a
@@ -80,8 +80,9 @@ def check_privacy_rule(rule: str) -> None:
     name, _, edges = target.partition(":")
     if kind != "generalize" or name not in GENERALIZE_TARGETS or (name == "bins") != bool(edges):
         raise ValidationError(
-            f"'{rule}' is not a privacy rule: use drop, pseudonymize, scrub, keep, "
-            "generalize:age_band, generalize:month, generalize:parent or "
+            f"'{rule}' is not a privacy rule: use drop, pseudonymize, pseudonymize:phone, "
+            "scrub, keep, "
+            "generalize:age_band, generalize:month, generalize:year, generalize:parent or "
             "generalize:bins:EDGE,EDGE,... (ascending numbers)."
         )
     if edges:

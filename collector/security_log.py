@@ -15,7 +15,7 @@ EVENTS = frozenset({
     "user_added", "password_changed", "account_disabled", "account_enabled", "role_changed",
     "api_token_created", "api_token_revoked", "api_auth_failed",
     "device_enrolled", "device_enrollment_repeated", "device_enrollment_refused",
-    "device_revoked", "server_changed", "form_refused",
+    "device_revoked", "server_changed", "form_refused", "pseudonym_key_installed", "form_accepted",
     "export", "record_refused", "bundle_imported", "bundle_refused",
 })
 TABLE_SQL = """CREATE TABLE IF NOT EXISTS security_events (

@@ -22,6 +22,7 @@ from typing import Any, Iterable
 from marshmallow import ValidationError
 
 from . import expressions
+from .anonymizer import IDENTIFYING_RULES
 from .forms import (
     LOCALE_PATTERN,
     MAX_INSTANCES,
@@ -940,10 +941,10 @@ class _Converter:
                            privacy_header)
             else:
                 spec["privacy"] = privacy
-        if spec.get("identifying") and spec.get("privacy", "drop") not in ("drop", "pseudonymize"):
+        if spec.get("identifying") and spec.get("privacy", "drop") not in IDENTIFYING_RULES:
             self.error("bad_privacy", "An identifying field must be dropped or pseudonymized: "
-                       "write drop or pseudonymize in the privacy column.", SURVEY, row.number,
-                       privacy_header)
+                       "write drop, pseudonymize or pseudonymize:phone in the privacy column.",
+                       SURVEY, row.number, privacy_header)
         self.calculation(row, spec)
         self.default_and_read_only(row, spec)
         self.appearance(row, spec)

@@ -7,6 +7,7 @@ import hashlib
 from flask import Blueprint, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext
 
+from collector.anonymizer import privacy_listing
 from collector.forms import FormDefinition, FormError, builtin_forms, load_form_json
 
 from .auth import role_required
@@ -60,4 +61,40 @@ def upload():
     else:
         flash(gettext("%(form)s version %(version)s was already published.",
                       form=form.form_id, version=form.version))
+    _flash_privacy_listing(form)
     return redirect(url_for("forms.index"))
+
+
+def identifier_notices() -> dict[str, str]:
+    """For each kind of identifier the safe defaults hold back: what happens to the field,
+    a whole sentence each so that translations need not glue pieces."""
+    return {
+        "name": gettext("%(field)s looks like a person's name: it stays on the laptops "
+                        "unless the form gives it a privacy rule."),
+        "phone": gettext("%(field)s looks like a phone number: it stays on the laptops "
+                         "unless the form gives it a privacy rule."),
+        "national_id": gettext("%(field)s looks like an ID number: it stays on the laptops "
+                               "unless the form gives it a privacy rule."),
+        "address": gettext("%(field)s looks like an address: it stays on the laptops unless "
+                           "the form gives it a privacy rule."),
+        "location": gettext("%(field)s looks like a location (GPS): it stays on the laptops "
+                            "unless the form gives it a privacy rule."),
+        "email": gettext("%(field)s looks like an e-mail address: it stays on the laptops "
+                         "unless the form gives it a privacy rule."),
+        "date_of_birth": gettext("%(field)s looks like a date of birth: only its year leaves "
+                                 "the laptops unless the form gives it a privacy rule."),
+    }
+
+
+def _flash_privacy_listing(form: FormDefinition) -> None:
+    """What leaves the laptops as it is, and what the safe defaults hold back, so that the
+    person publishing adds a rule on purpose where one is needed."""
+    listing = privacy_listing(form)
+    if listing["keep"]:
+        flash(gettext("Leave the laptops unchanged (keep): %(fields)s",
+                      fields=", ".join(listing["keep"])))
+    else:
+        flash(gettext("No field leaves the laptops unchanged."))
+    notices = identifier_notices()
+    for name, kind in listing["identifiers"]:
+        flash(notices[kind] % {"field": name})

@@ -43,6 +43,8 @@ def event_labels() -> dict[str, str]:
         "device_revoked": gettext("Device revoked"),
         "server_changed": gettext("Server changed"),
         "form_refused": gettext("Form refused"),
+        "form_accepted": gettext("Form installed by the operator"),
+        "pseudonym_key_installed": gettext("Pseudonym key installed"),
         "export": gettext("Export"),
         "record_refused": gettext("Record refused"),
         "bundle_imported": gettext("USB bundle imported"),

@@ -41,6 +41,8 @@ def hub_expectations(level: str) -> dict:
     if level == "operator":
         return {"anonymous": "signin", "kiosk": "signin", "enumerator": "forbidden",
                 "operator": "ok"}
+    if level == "operator_nothing_waiting":  # the operator's, but no form awaits a decision
+        return dict(hub_expectations("operator"), operator="hidden")
     if level == "own_record":  # an enumerator's own record: other accounts do not see it
         return {"anonymous": "signin", "kiosk": "signin", "enumerator": "ok",
                 "operator": "hidden"}
@@ -95,6 +97,7 @@ HUB_ROUTES = [
     ("sync.preview", "GET", "/sync/preview/{record}", "own_record"),
     ("sync.enroll_page", "POST", "/sync/enroll", "operator"),
     ("sync.enroll_confirm", "POST", "/sync/enroll/confirm", "operator"),
+    ("sync.accept_form", "POST", "/sync/forms/accept", "operator_nothing_waiting"),
 ]
 # Routes whose answer does not depend on the caller, checked on their own below.
 HUB_SPECIAL = {("hub.ca_certificate", "GET"), ("auth.signout", "POST"), ("auth.signin", "POST"),
