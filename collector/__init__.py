@@ -15,6 +15,7 @@ from .settings import load_settings
 
 def create_app(test_config: dict | None = None, data_dir: Path | str | None = None) -> Flask:
     """Build the collector app for the data dir (created on first run)."""
+    datadir.owner_only_files()  # the database, its log, secrets and certificates
     app = Flask(__name__)
     test_config = dict(test_config or {})
     data_dir = datadir.ensure_data_dir(Path(data_dir or test_config.get("DATA_DIR")

@@ -37,10 +37,11 @@ class BackgroundWork(threading.Thread):
     """Sync and daily purge for one hub; `wake()` asks for a sync now."""
 
     def __init__(self, database: str, data_dir: Path, purge_after_days: int,
-                 interval: float = SYNC_INTERVAL):
+                 interval: float = SYNC_INTERVAL, purge_drafts_after_days: int | None = None):
         super().__init__(name="hub-background", daemon=True)
         self.database, self.data_dir = database, Path(data_dir)
         self.purge_after_days, self.interval = purge_after_days, interval
+        self.purge_drafts_after_days = purge_drafts_after_days
         self._wake, self._stopping = threading.Event(), threading.Event()
         self.failures = 0
         self.running_sync = threading.Lock()
@@ -100,7 +101,7 @@ class BackgroundWork(threading.Thread):
         last = get_state(db, "last_purge")
         if last and utcnow() - parse_iso(last) < PURGE_EVERY:
             return
-        count = purge(db, self.purge_after_days)
+        count = purge(db, self.purge_after_days, self.purge_drafts_after_days)
         with write_transaction(db):
             set_state(db, "last_purge", now_iso())
         if count:

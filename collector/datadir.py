@@ -44,6 +44,24 @@ def read_or_create_secret(data_dir: Path, name: str, nbytes: int = 32) -> str:
     return value
 
 
+def owner_only_files() -> None:
+    """Every file this process makes from now on (databases, secrets, backups, exports'
+    temporary files) is readable by its owner only: the umask, set once at the start
+    of every command and app."""
+    if os.name == "posix":
+        os.umask(0o077)
+
+
+def owner_only_database(path: Path | str) -> None:
+    """A SQLite database and its -wal and -shm files owner-only, also one made before the
+    umask (an older version, another program); SQLite gives later -wal and -shm files the
+    database's own mode."""
+    if os.name == "posix":
+        for name in (str(path), f"{path}-wal", f"{path}-shm"):
+            if os.path.exists(name):
+                os.chmod(name, 0o600)
+
+
 def _owner_only(path: Path, mode: int) -> None:
     # Windows has no POSIX modes; its per-user profile folders are private already.
     if os.name == "posix":

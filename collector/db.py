@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import contextlib
-import os
 import sqlite3
+import time
 from pathlib import Path
 
 import sqlite_utils
 from flask import current_app, g
 from sqlite_utils.migrations import Migrations
 
+from .datadir import owner_only_database
+
 migrations = Migrations("collector")
 BUSY_TIMEOUT_MS = 15_000
+# How long a purge waits for readers before it says the log could not be emptied.
+CHECKPOINT_WAIT_SECONDS = 10.0
 
 
 def connect(path: Path | str) -> sqlite_utils.Database:
@@ -53,6 +57,27 @@ def write_transaction(db: sqlite_utils.Database):
         raise
 
 
+def truncate_wal(db: sqlite_utils.Database, wait_seconds: float = CHECKPOINT_WAIT_SECONDS) -> bool:
+    """Copy the write-ahead log into the database and empty it; True once it is empty.
+
+    Old page images (names a purge removed) stay in the log until then. A reader in the
+    middle of a transaction holds them: the hub's own connections last one request, so
+    try again for up to `wait_seconds`, each try waiting only briefly for the locks.
+    """
+    deadline = time.monotonic() + wait_seconds
+    db.execute("PRAGMA busy_timeout = 200")
+    try:
+        while True:
+            busy, log_frames, _ = db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+            if busy == 0 and log_frames in (0, -1):  # -1: not in WAL mode, no log at all
+                return True
+            if time.monotonic() >= deadline:
+                return False
+            time.sleep(0.1)
+    finally:
+        db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+
+
 def get_db() -> sqlite_utils.Database:
     """The request's connection, opened on first use."""
     if "db" not in g:
@@ -69,9 +94,7 @@ def close_db(exception=None) -> None:
 def init_app(app) -> None:
     with contextlib.closing(open_database(app.config["DATABASE"]).conn):
         pass
-    # Owner-only, like the data dir: SQLite gives its -wal and -shm files the same mode.
-    if os.name == "posix":
-        os.chmod(app.config["DATABASE"], 0o600)
+    owner_only_database(app.config["DATABASE"])
     app.teardown_appcontext(close_db)
 
 
