@@ -38,6 +38,7 @@ sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 import requests  # noqa: E402
 from flask import Flask, Response, request  # noqa: E402
 
+from collector import keyfile  # noqa: E402
 from collector import records as records_module  # noqa: E402
 from collector.datadir import ensure_data_dir  # noqa: E402
 from collector.db import open_database  # noqa: E402
@@ -325,6 +326,7 @@ def submit_openrosa(url: str, instances: list[bytes]) -> None:
 def enrolled_client(served: Served, data_dir: Path, db_path: Path, label: str):
     """Enroll through the proxy (not metered), then a SyncClient on a fresh connection."""
     db = open_database(db_path)
+    keyfile.install(data_dir, keyfile.new_key())  # the custodian's key, carried to the hub
     code = enrollment_code(served.app.config["DATABASE"], label)
     credentials = enroll(db, data_dir, served.url, code)
     return db, SyncClient(db, credentials)

@@ -12,7 +12,7 @@ from pathlib import Path
 import click
 
 from . import datadir
-from .db import connect, open_database
+from .db import connect, open_database, write_transaction
 from .forms import load_form_json
 from .records import status_counts
 from .settings import SettingsError, load_settings
@@ -29,6 +29,7 @@ def data_dir_option(command):
                   help="Folder holding the database and secrets.  [default: a per-user folder]")
     @functools.wraps(command)
     def wrapped(*args, data_dir=None, **kwargs):
+        datadir.owner_only_files()  # the database, its log, secrets, backups: owner-only
         path = datadir.ensure_data_dir(data_dir or datadir.default_data_dir())
         try:
             load_settings(path)
@@ -40,7 +41,10 @@ def data_dir_option(command):
 
 
 def database(data_dir: Path):
-    return open_database(data_dir / datadir.DATABASE_FILE)
+    db = open_database(data_dir / datadir.DATABASE_FILE)
+    # One made by an older version (or another program) with the usual 0644 is closed too.
+    datadir.owner_only_database(data_dir / datadir.DATABASE_FILE)
+    return db
 
 
 @click.group()
@@ -79,7 +83,27 @@ def demo(data_dir, host, port):
     Example: collector demo --data-dir demo-data
     """
     add_demo_user(data_dir)
+    install_demo_key(data_dir)
     run_hub(data_dir, host, port, 16)
+
+
+DEMO_KEY_FILE, DEMO_KEY_PASSPHRASE = "demo-pseudonym-key.json", "demo key passphrase"
+
+
+def install_demo_key(data_dir: Path) -> None:
+    """The demo plays the data custodian too: it makes a key file and imports it, once."""
+    from . import keyfile
+
+    if keyfile.installed_key(data_dir) is not None:
+        return
+    path = data_dir / DEMO_KEY_FILE
+    if path.exists():
+        key = keyfile.read_key_file(path, DEMO_KEY_PASSPHRASE)
+    else:
+        key = keyfile.new_key()
+        keyfile.write_key_file(path, key, DEMO_KEY_PASSPHRASE)
+    keyfile.install(data_dir, key)
+    click.echo(f"Demo pseudonym key file: {path} (passphrase {DEMO_KEY_PASSPHRASE!r})")
 
 
 def add_demo_user(data_dir: Path) -> None:
@@ -110,7 +134,9 @@ def run_hub(data_dir: Path, host: str, port: int, threads: int, ready=None,
     except click.ClickException:
         server.stop()  # its worker threads would keep the process alive
         raise
-    work = BackgroundWork(app.config["DATABASE"], data_dir, app.config["HUB"]["purge_after_days"])
+    hub = app.config["HUB"]
+    work = BackgroundWork(app.config["DATABASE"], data_dir, hub["purge_after_days"],
+                          purge_drafts_after_days=hub["purge_drafts_after_days"])
     app.extensions["background"] = work
     work.start()
     click.echo(f"Data folder: {data_dir}")
@@ -291,6 +317,32 @@ def checked_form_file(file: Path):
     return result.form
 
 
+# What each kind of identifier is called in the listings of `forms import` and `forms publish`.
+IDENTIFIER_WORDS = {
+    "name": "a person's name", "phone": "a phone number", "national_id": "an ID number",
+    "date_of_birth": "a date of birth", "address": "an address",
+    "location": "a location (GPS)", "email": "an e-mail address",
+}
+
+
+def echo_privacy_listing(form) -> None:
+    """Tell the person adding a form what leaves the laptop as it is, and which fields the
+    safe defaults hold back because they look like identifiers (a rule sends them)."""
+    from .anonymizer import privacy_listing
+
+    listing = privacy_listing(form)
+    if listing["keep"]:
+        click.echo(f"Leave the laptop unchanged (keep): {', '.join(listing['keep'])}.")
+    else:
+        click.echo("No field leaves the laptop unchanged.")
+    if listing["identifiers"]:
+        click.echo("Look like identifiers, so they stay on the laptop unless the form gives "
+                   "them a privacy rule:")
+    for name, kind in listing["identifiers"]:
+        outcome = "sent as the year only" if kind == "date_of_birth" else "not sent"
+        click.echo(f"  {name}: {IDENTIFIER_WORDS.get(kind, kind)}, {outcome}")
+
+
 @forms.command("import")
 @data_dir_option
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
@@ -316,6 +368,41 @@ def forms_import(data_dir, file):
         click.echo(f"Imported {form.form_id} version {form.version}.")
     else:
         click.echo(f"{form.form_id} version {form.version} is already on this hub.")
+    echo_privacy_listing(form)
+
+
+@forms.command("accept")
+@data_dir_option
+@click.argument("form_id", metavar="FORM")
+@click.argument("version")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+def forms_accept(data_dir, form_id, version, yes):
+    """Install a form version the server sent that this hub refused because it would send
+    more about people (listed on the Sync page).
+
+    A decision for this laptop only, kept in the security log.
+
+    Example: collector forms accept household_visit 3
+    """
+    from .form_library import accept_refused_form, refused_forms
+    from .forms import builtin_forms
+
+    db = database(data_dir)
+    refusal = next((r for r in refused_forms(db)
+                    if (r["form_id"], r["version"]) == (form_id, version)), None)
+    if refusal is None or not refusal.get("kept"):
+        raise click.ClickException(f"No refused version {version} of form {form_id} is waiting "
+                                   "on this hub; the Sync page lists the refused versions.")
+    click.echo(f"{form_id} version {version} would send more about people than this hub does:")
+    for field, old_rule, new_rule in refusal["changes"]:
+        click.echo(f"  {field}: {old_rule} -> {new_rule}")
+    if not yes:
+        click.confirm("Install it on this laptop anyway?", abort=True)
+    try:
+        form, _ = accept_refused_form(db, builtin_forms(), form_id, version)
+    except LookupError as error:
+        raise click.ClickException(str(error)) from error
+    click.echo(f"Installed {form.form_id} version {form.version}.")
 
 
 @forms.command("export-xlsform")
@@ -351,6 +438,114 @@ def forms_export_xlsform(data_dir, form_id, file):
         raise click.ClickException(f"{file.name}: an XLSForm is written as an .xlsx file.")
     to_xlsform(form, file)
     click.echo(f"Wrote {form.form_id} version {form.version} to {file}.")
+
+
+@cli.group()
+def keys():
+    """The project's pseudonym key: made and kept by the data custodian, never the server."""
+
+
+def read_passphrase(from_stdin: bool, twice: bool) -> str:
+    """The key file's passphrase: one line of standard input, or asked (twice for a new one)."""
+    if from_stdin:
+        import sys
+
+        return sys.stdin.readline().rstrip("\r\n")
+    return click.prompt("Passphrase", hide_input=True, confirmation_prompt=twice)
+
+
+passphrase_stdin_option = click.option(
+    "--passphrase-stdin", is_flag=True, help="Read the passphrase from standard input (scripts).")
+
+
+@keys.command("create")
+@data_dir_option
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--from-hex-file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="Wrap an existing key (an older server's secrets/pseudonym_key) instead of "
+                   "making a new one, so the project keeps its pseudonyms.")
+@passphrase_stdin_option
+def keys_create(data_dir, file, from_hex_file, passphrase_stdin):
+    """Make the project's pseudonym key file, protected by a passphrase (12+ characters).
+
+    Example: collector keys create project-key.json
+    """
+    from . import keyfile
+
+    if file.exists():
+        raise click.ClickException(f"{file} exists already: choose another name.")
+    try:
+        key = keyfile.read_hex_key(from_hex_file) if from_hex_file else keyfile.new_key()
+        passphrase = read_passphrase(passphrase_stdin, twice=True)
+        content = keyfile.write_key_file(file, key, passphrase)
+    except keyfile.KeyFileError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(f"Wrote the pseudonym key {content['key_id']} to {file}.")
+    click.echo("Keep the file and its passphrase apart; without both, no laptop can make "
+               "pseudonyms that link to this project's.")
+
+
+@keys.command("import")
+@data_dir_option
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--replace", is_flag=True, help="Replace another key already on this laptop.")
+@passphrase_stdin_option
+def keys_import(data_dir, file, replace, passphrase_stdin):
+    """Install the project's pseudonym key from the custodian's key file.
+
+    Example: collector keys import project-key.json
+    """
+    from . import keyfile
+
+    try:
+        key = keyfile.read_key_file(file, read_passphrase(passphrase_stdin, twice=False))
+    except keyfile.KeyFileError as error:
+        raise click.ClickException(f"{error} Nothing was changed.") from None
+    try:
+        previous = keyfile.installed_key(data_dir)
+    except keyfile.KeyFileError:
+        previous = None  # damaged: replaced only with --replace, below
+    try:
+        changed = keyfile.install(data_dir, key, replace=replace)
+    except keyfile.KeyFileError as error:
+        raise click.ClickException(str(error)) from None
+    if not changed:
+        click.echo(f"The pseudonym key {keyfile.key_id(key)} is already installed.")
+        return
+    _log_key_change(data_dir, key, previous)
+    if previous is not None:
+        click.echo(f"Replaced the pseudonym key {keyfile.key_id(previous)}: pseudonyms made "
+                   "with it will not link to those made with the new key.")
+    click.echo(f"Installed the pseudonym key {keyfile.key_id(key)}.")
+
+
+def _log_key_change(data_dir: Path, key: bytes, previous: bytes | None) -> None:
+    from . import keyfile
+    from .security_log import log_event
+
+    db = database(data_dir)
+    detail = keyfile.key_id(key) + (f" replacing {keyfile.key_id(previous)}" if previous else "")
+    with write_transaction(db):
+        log_event(db, "pseudonym_key_installed", detail=detail)
+
+
+@keys.command("show")
+@data_dir_option
+def keys_show(data_dir):
+    """Print the installed pseudonym key's fingerprint (never the key).
+
+    Example: collector keys show
+    """
+    from . import keyfile
+
+    try:
+        key = keyfile.installed_key(data_dir)
+    except keyfile.KeyFileError as error:
+        raise click.ClickException(str(error)) from None
+    if key is None:
+        raise click.ClickException("No pseudonym key is installed: ask the data custodian for "
+                                   "the key file and run collector keys import FILE.")
+    click.echo(keyfile.key_id(key))
 
 
 @cli.command()
@@ -462,14 +657,17 @@ def export_bundle_command(data_dir, file):
 
     Example: collector export-bundle /media/usb/zone-b.bundle
     """
-    from .sync_client import export_bundle, load_credentials
+    from .sync_client import SyncError, export_bundle, load_credentials
 
     db = database(data_dir)
     credentials = load_credentials(db, data_dir)
     if credentials is None:
         raise click.ClickException("This laptop is not enrolled: run `collector enroll` first "
                                    "(the server must know the key that signs the bundle).")
-    data, count = export_bundle(db, credentials, data_dir)
+    try:
+        data, count = export_bundle(db, credentials, data_dir)
+    except SyncError as error:
+        raise click.ClickException(error.message) from error
     partial = file.with_name(f".{file.name}.partial")
     partial.write_bytes(data)
     os.replace(partial, file)
@@ -481,17 +679,37 @@ def export_bundle_command(data_dir, file):
 @data_dir_option
 @click.option("--days", type=click.IntRange(0), default=None,
               help="Synced more than this many days ago.  [default: the purge_after_days setting]")
-def purge(data_dir, days):
-    """Remove identifying fields of records synced long enough ago.
+@click.option("--drafts-days", type=click.IntRange(0), default=None,
+              help="Drafts not changed for this many days.  "
+                   "[default: the purge_drafts_after_days setting]")
+@click.option("--wait", type=click.FloatRange(0), default=10.0, show_default=True,
+              help="Seconds to wait for other programs reading the database.")
+def purge(data_dir, days, drafts_days, wait):
+    """Remove identifying answers (inside repeats too, and names, phone numbers and e-mails
+    in free text) of records synced long enough ago and of drafts left unfinished, and
+    leave no trace of them in the database files. Exits non-zero if a trace may be left.
 
     Example: collector purge --days 30
     """
-    from .purge import purge as purge_records
+    from .purge import purge_report
 
-    if days is None:
-        days = load_settings(data_dir)["purge_after_days"]
-    count = purge_records(database(data_dir), days)
-    click.echo(f"Removed identifying fields from {count} records synced more than {days} days ago.")
+    settings = load_settings(data_dir)
+    days = settings["purge_after_days"] if days is None else days
+    drafts_days = settings["purge_drafts_after_days"] if drafts_days is None else drafts_days
+    db = database(data_dir)
+    try:
+        report = purge_report(db, days, drafts_days, wait_seconds=wait)
+    finally:
+        db.close()
+    click.echo(f"Removed identifying fields from {report.synced} records synced more than "
+               f"{days} days ago.")
+    click.echo(f"Removed identifying fields from {report.drafts} drafts not changed for "
+               f"{drafts_days} days.")
+    if not report.log_cleared:
+        raise click.ClickException(
+            "The removed answers are gone from the records, but the database's write-ahead "
+            f"log ({datadir.DATABASE_FILE}-wal) still holds old copies: another program kept "
+            "it open. Close it (or stop the hub) and run `collector purge` again.")
 
 
 @cli.command("security-log")

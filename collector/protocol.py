@@ -210,14 +210,19 @@ def token_hash(token: str) -> str:
 
 
 def enrollment_proof(device_id: str, enrollment_id: str, fingerprint: str,
-                     device_token: str, pseudonym_key: str) -> bytes:
+                     device_token: str, legacy_pseudonym_key: str | None = None) -> bytes:
     """What the server's identity key signs in an enroll answer: this device, this request,
-    this server, and the secrets it hands over (by hash), so that nobody between the two
-    can swap the token or the pseudonym key of an answer on a plain HTTP link."""
-    return dumps({"device_id": str(device_id), "enrollment_id": str(enrollment_id),
-                  "fingerprint": fingerprint,
-                  "device_token_sha256": _sha256(device_token),
-                  "pseudonym_key_sha256": _sha256(pseudonym_key)})
+    this server, and the token it hands over (by hash), so that nobody between the two
+    can swap the token of an answer on a plain HTTP link.
+
+    The server no longer holds the pseudonym key; an older server still sends one and
+    signs its hash too (`legacy_pseudonym_key`): the hub checks that proof, then ignores
+    the key."""
+    proof = {"device_id": str(device_id), "enrollment_id": str(enrollment_id),
+             "fingerprint": fingerprint, "device_token_sha256": _sha256(device_token)}
+    if legacy_pseudonym_key is not None:
+        proof["pseudonym_key_sha256"] = _sha256(legacy_pseudonym_key)
+    return dumps(proof)
 
 
 def _sha256(text) -> str:
@@ -231,14 +236,16 @@ def verify_server_answer(answer, enrollment_id: str) -> bool:
     or wrong."""
     server = answer.get("server") if isinstance(answer, dict) else None
     if not isinstance(server, dict) or not all(
-            isinstance(answer.get(key), str)
-            for key in ("device_id", "device_token", "pseudonym_key")):
+            isinstance(answer.get(key), str) for key in ("device_id", "device_token")):
+        return False
+    legacy_key = answer.get("pseudonym_key")
+    if legacy_key is not None and not isinstance(legacy_key, str):
         return False
     fingerprint = device_keys.fingerprint_of(server.get("public_key"))
     if fingerprint is None or fingerprint != server.get("fingerprint"):
         return False
     proof = enrollment_proof(answer["device_id"], enrollment_id, fingerprint,
-                             answer["device_token"], answer["pseudonym_key"])
+                             answer["device_token"], legacy_key)
     return device_keys.verify(server["public_key"], proof, answer.get("server_signature"))
 
 

@@ -37,6 +37,13 @@ SETTINGS = (
             "How many receipt codes one phone may look up (Flask-Limiter syntax)."),
     Setting("purge_after_days", 30,
             "Days after a record is synced before its identifying fields are removed."),
+    Setting("purge_drafts_after_days", 30,
+            "Days a draft may stay unchanged before its identifying fields and the names and "
+            "numbers in its free text are removed."),
+    Setting("phone_region", "",
+            "Country whose national phone format the anonymizer reads (ISO code such as KE), "
+            "so 0712 345 678 and +254 712 345 678 get one pseudonym; empty: only numbers "
+            "written with +country code or 00 are read as international."),
     Setting("referral_contacts", [],
             "Where people can get help, shown after a discrimination report: a list of tables "
             "with name, description, phone and hours."),
@@ -81,7 +88,17 @@ def load_settings(data_dir: Path) -> dict[str, Any]:
         if not isinstance(value, expected):
             raise SettingsError(f"{path.name}: {name} should be a {expected.__name__}")
     values.update(_renamed(found))
+    _check_phone_region(values["phone_region"], path.name)
     return values
+
+
+def _check_phone_region(region: str, where: str) -> None:
+    """A typo here would silently give one person several pseudonyms."""
+    import phonenumbers  # only the collector's anonymizer needs it
+
+    if region and region.upper() not in phonenumbers.SUPPORTED_REGIONS:
+        raise SettingsError(f"{where}: phone_region should be a country code such as KE, "
+                            f"not {region!r}")
 
 
 def _renamed(found: dict[str, Any]) -> dict[str, Any]:

@@ -16,12 +16,13 @@ import requests
 from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
-from . import __version__, device_keys, protocol
+from . import __version__, device_keys, keyfile, protocol
 from .anonymizer import AnonymizerError, anonymize
 from .clock import now_iso
-from .datadir import SECRETS_DIR, read_or_create_secret
+from .datadir import SECRETS_DIR
 from .db import write_transaction
 from .security_log import log_event
+from .settings import load_settings
 from .form_library import (FormRefused, form_version, import_server_form, refuse_unreadable,
                            was_refused)
 from .forms import FormError, builtin_forms, load_form_json
@@ -54,12 +55,22 @@ class DeviceRevoked(SyncError):
     """The central team revoked this laptop: stop trying, keep every record."""
 
 
+def no_key_error() -> SyncError:
+    """Records cannot leave without pseudonyms, and only the data custodian has the key."""
+    return SyncError("no_pseudonym_key", "The project's pseudonym key is not installed on "
+                     "this laptop: ask the data custodian for the key file and run collector "
+                     "keys import.")
+
+
 @dataclass
 class Credentials:
     server_url: str
     device_id: str
     token: str
-    pseudonym_key: str
+    # The custodian's key as the hub keeps it (hex text), None until `collector keys import`.
+    pseudonym_key: str | None
+    # The hub's phone_region setting: how phone numbers without a country code are read.
+    phone_region: str = ""
 
 
 @dataclass
@@ -92,8 +103,18 @@ def load_credentials(db, data_dir: Path) -> Credentials | None:
     if not enrolled or not token_file.exists():
         return None
     return Credentials(enrolled["server_url"], enrolled["device_id"],
-                       token_file.read_text("ascii").strip(),
-                       read_or_create_secret(data_dir, "pseudonym_key"))
+                       token_file.read_text("ascii").strip(), _installed_key_text(data_dir),
+                       load_settings(data_dir)["phone_region"])
+
+
+def _installed_key_text(data_dir: Path) -> str | None:
+    """The pseudonym key as pseudonyms are keyed with it; None when none (or a damaged one)
+    is installed: the hub then syncs nothing and says why."""
+    try:
+        key = keyfile.installed_key(data_dir)
+    except keyfile.KeyFileError:
+        return None
+    return keyfile.hmac_key(key).decode("ascii") if key else None
 
 
 @dataclass
@@ -136,8 +157,9 @@ def enroll(db, data_dir: Path, server_url: str, code: str, session=None,
     """Exchange a one-time code for a device token (step 2 of an enrollment).
 
     The answer must be signed by the server's identity key and, when the operator
-    confirmed a fingerprint, come from that key; otherwise nothing changes. The hub's
-    own pseudonym key, once it has one, is kept: records already synced keep their codes.
+    confirmed a fingerprint, come from that key; otherwise nothing changes. The pseudonym
+    key is not the server's to give: it comes from the data custodian (collector.keyfile),
+    and an older server's key in the answer is ignored.
     """
     server_url = server_url.rstrip("/")
     session = session or make_session()
@@ -158,8 +180,6 @@ def enroll(db, data_dir: Path, server_url: str, code: str, session=None,
     server = _checked_answer(answer, pending["enrollment_id"], expected_fingerprint)
     previous = current_server(db)
     _write_secret(data_dir, "device_token", answer["device_token"])
-    if not (Path(data_dir) / SECRETS_DIR / "pseudonym_key").exists():
-        _write_secret(data_dir, "pseudonym_key", answer["pseudonym_key"])
     with write_transaction(db):
         set_state(db, "enrollment", {"server_url": server_url, "device_id": answer["device_id"],
                                      "server_name": str(server.get("name") or ""),
@@ -186,7 +206,7 @@ def _checked_answer(answer, enrollment_id: str, expected_fingerprint: str | None
         raise SyncError("bad_server_signature", "The server's answer is not signed by its "
                         "identity key: nothing was changed.")
     if not all(isinstance(answer.get(key), str) and answer[key]
-               for key in ("device_id", "device_token", "pseudonym_key")):
+               for key in ("device_id", "device_token")):
         raise SyncError("bad_answer", "The server's answer was not understood.")
     if expected_fingerprint is not None:
         _check_fingerprint(answer["server"]["fingerprint"], expected_fingerprint)
@@ -269,7 +289,8 @@ class SyncClient:
         self.db, self.creds = db, credentials
         self.session = session or make_session()
         self.timeout = timeout
-        self.key = credentials.pseudonym_key.encode("ascii")
+        key = credentials.pseudonym_key
+        self.key = key.encode("ascii") if key else None
         self.batch_bytes = START_BATCH_BYTES
         self.compression = START_COMPRESSION
 
@@ -292,6 +313,11 @@ class SyncClient:
         """Push, then pull, then reconcile; the outcome is kept for `collector status`."""
         report = SyncReport()
         try:
+            if self.key is None:
+                # Forms and replies need no pseudonyms; records wait for the key.
+                report.forms_added = self.pull_forms()
+                report.replies_added = self.pull_replies()
+                raise no_key_error()
             self.push(report, progress)
             report.forms_added = self.pull_forms()
             report.replies_added = self.pull_replies()
@@ -377,12 +403,14 @@ class SyncClient:
                                        __version__), pairs)
 
     def sync_form(self, row: dict) -> dict:
+        if self.key is None:
+            raise no_key_error()
         form = form_version(self.db, _BUILTINS, row["form_id"], row["form_version"])
         if form is None:
             raise AnonymizerError(f"The form {row['form_id']} version {row['form_version']} "
                                   "is no longer on this hub.")
         record = dict(row, answers=json.loads(row["answers"]))
-        return anonymize(record, form, self.key)
+        return anonymize(record, form, self.key, self.creds.phone_region)
 
     def _reject_locally(self, row: dict, message: str) -> None:
         """A revision that cannot be anonymized is never sent, and never blocks the others."""

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from datetime import timedelta
 from pathlib import Path
 
@@ -12,6 +11,9 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 import collector
 from collector import datadir, errors, i18n, protocol, security, templating
+# Owner-only files, defined once for both apps (the database holds what the devices'
+# signatures rest on); sync_server.cli imports owner_only_files from here.
+from collector.datadir import owner_only_database, owner_only_files  # noqa: F401
 
 from . import accounts, api, auth, dashboard, data, devices, feedback, forms, identity
 from . import security_pages
@@ -35,8 +37,6 @@ def create_app(test_config: dict | None = None, data_dir: Path | str | None = No
         DATA_DIR=str(data_dir),
         DATABASE=database_path(database, data_dir),
         SECRET_KEY=datadir.read_or_create_secret(data_dir, "session_key"),
-        # The project's key for pseudonyms, given to each device when it enrolls.
-        PSEUDONYM_KEY=datadir.read_or_create_secret(data_dir, "pseudonym_key"),
         MAX_CONTENT_LENGTH=protocol.MAX_BATCH_BYTES + 64 * 1024,
         HUB={"hub_name": "", "central": True},
         DEFAULT_LOCALE="en",
@@ -81,7 +81,21 @@ def create_app(test_config: dict | None = None, data_dir: Path | str | None = No
         app.register_blueprint(blueprint)
     app.jinja_env.globals.update(can=auth.can)
     app.teardown_appcontext(close_store)
+    warning = old_pseudonym_key_warning(data_dir)
+    if warning:
+        app.logger.warning(warning)
     return app
+
+
+def old_pseudonym_key_warning(data_dir: Path) -> str | None:
+    """Older servers made the project's pseudonym key and kept it here. It is no longer
+    read: it belongs with the data custodian, wrapped in a passphrase-protected file."""
+    path = Path(data_dir) / datadir.SECRETS_DIR / "pseudonym_key"
+    if not path.exists():
+        return None
+    return (f"{path} holds the project's pseudonym key, which the server no longer uses. "
+            f"Give it to the data custodian (collector keys create FILE --from-hex-file "
+            f"{path}), then delete it from this server.")
 
 
 def database_path(database: str | None, data_dir: Path) -> str:
@@ -95,22 +109,6 @@ def database_path(database: str | None, data_dir: Path) -> str:
         raise ValueError(f"{scheme} databases are not supported yet; use SQLite "
                          "(a file path or sqlite:///path).")
     return database
-
-
-def owner_only_files() -> None:
-    """Every file the server makes (database, secrets, exports' temporary files) is
-    readable by its owner only: the database holds what the devices' signatures rest on."""
-    if os.name == "posix":
-        os.umask(0o077)
-
-
-def owner_only_database(path: str) -> None:
-    # A database made before the umask (an older version) is fixed too; SQLite gives
-    # later -wal and -shm files the database's own mode.
-    if os.name == "posix":
-        for name in (path, f"{path}-wal", f"{path}-shm"):
-            if os.path.exists(name):
-                os.chmod(name, 0o600)
 
 
 def behind_proxies(app: Flask, hops: int) -> None:

@@ -103,11 +103,11 @@ def enroll():
             log_event(store.db, "device_enrollment_refused", detail=refusal.code)
         raise
     enrollment_id = str(message["enrollment_id"])
-    key = current_app.config["PSEUDONYM_KEY"]
+    # No pseudonym key: the server never holds it (laptops get it from the data custodian).
     return {"protocol": protocol.PROTOCOL_VERSION, "device_id": device_id, "device_token": token,
-            "pseudonym_key": key, "server": identity.describe(current_app),
+            "server": identity.describe(current_app),
             "server_signature": identity.sign_enrollment(current_app, device_id, enrollment_id,
-                                                         token, key)}
+                                                         token)}
 
 
 def _claim_code(store: Store, message: dict, new_token_hash: str) -> str:

@@ -383,7 +383,7 @@ def forms_publish(data_dir, database, file):
 
     Example: sync-server forms publish household_visit.xlsx
     """
-    from collector.cli import checked_form_file
+    from collector.cli import checked_form_file, echo_privacy_listing
 
     from .forms import publish
 
@@ -393,6 +393,7 @@ def forms_publish(data_dir, database, file):
         click.echo(f"Published {form.form_id} version {form.version}.")
     else:
         click.echo(f"{form.form_id} version {form.version} is already published.")
+    echo_privacy_listing(form)
 
 
 @cli.command("import-bundle")
@@ -613,7 +614,7 @@ def demo(data_dir, database, port, server_port):
     """
     import threading
 
-    from collector.cli import add_demo_user, run_hub
+    from collector.cli import add_demo_user, install_demo_key, run_hub
     from collector.datadir import ensure_data_dir
     from collector.db import open_database
     from collector.serving import bind, make_server
@@ -639,6 +640,7 @@ def demo(data_dir, database, port, server_port):
     store.close()
     click.echo(f"Central workspace: {url}/  (name {DEMO_ADMIN!r}, password {DEMO_PASSWORD!r})")
     add_demo_user(hub_dir)
+    install_demo_key(hub_dir)  # the demo is its own data custodian
     try:
         run_hub(hub_dir, "0.0.0.0", port, 16)
     finally:

@@ -37,12 +37,10 @@ def describe(app) -> dict:
             "public_key": public_key_text(data_dir)}
 
 
-def sign_enrollment(app, device_id: str, enrollment_id: str, device_token: str,
-                    pseudonym_key: str) -> str:
+def sign_enrollment(app, device_id: str, enrollment_id: str, device_token: str) -> str:
     """The identity key's signature binding this answer to this hub's request."""
     private_key = device_keys.load_private_key(Path(app.config["DATA_DIR"]), KEY_NAME)
     payload = protocol.enrollment_proof(device_id, enrollment_id,
-                                        fingerprint(app.config["DATA_DIR"]), device_token,
-                                        pseudonym_key)
+                                        fingerprint(app.config["DATA_DIR"]), device_token)
     return device_keys.sign_with(private_key, payload)
 

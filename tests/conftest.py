@@ -41,9 +41,23 @@ def need_tool(name: str) -> str:
     return path
 
 
+# The suite's pseudonym key, as a data custodian's key file would install it on a laptop.
+TEST_PSEUDONYM_KEY = b"test pseudonym key for the suite"
+
+
+def install_key(data_dir: Path, key: bytes = TEST_PSEUDONYM_KEY) -> Path:
+    """Install the project's pseudonym key in a hub's data dir (`collector keys import`):
+    without it a hub syncs nothing."""
+    from collector import keyfile
+
+    keyfile.install(data_dir, key)
+    return data_dir
+
+
 @pytest.fixture
 def data_dir(tmp_path) -> Path:
-    return tmp_path / "hub-data"
+    """A hub's data dir, with the project's pseudonym key installed as in the field."""
+    return install_key(tmp_path / "hub-data")
 
 
 @pytest.fixture

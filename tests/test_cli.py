@@ -100,9 +100,11 @@ def test_forms_import_adds_a_version_once(data_dir, tmp_path):
     path = tmp_path / "household_visit.json"
     path.write_text(json.dumps(minimal_form()))
     result = run("forms", "import", path, "--data-dir", data_dir)
-    assert result.exit_code == 0 and result.output == "Imported household_visit version 2.\n"
+    listing = "Leave the laptop unchanged (keep): size, water.\n"
+    assert result.exit_code == 0
+    assert result.output == "Imported household_visit version 2.\n" + listing
     result = run("forms", "import", path, "--data-dir", data_dir)
-    assert result.output == "household_visit version 2 is already on this hub.\n"
+    assert result.output == "household_visit version 2 is already on this hub.\n" + listing
     assert query(data_dir / "collector.db", "SELECT form_id, version FROM forms") == [
         {"form_id": "household_visit", "version": "2"}]
 
@@ -123,7 +125,7 @@ def test_forms_import_refuses_a_bad_file_and_stores_nothing(data_dir, tmp_path, 
 
 
 def test_unknown_setting_is_a_startup_error(data_dir):
-    data_dir.mkdir(parents=True)
+    data_dir.mkdir(parents=True, exist_ok=True)
     (data_dir / "settings.toml").write_text('pin_attempts = 3\nfavourite_colour = "blue"\n')
     result = run("status", "--data-dir", data_dir)
     assert result.exit_code == 1

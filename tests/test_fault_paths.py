@@ -19,7 +19,7 @@ from click.testing import CliRunner
 from collector import create_app as create_hub
 from collector import device_keys, protocol
 from collector.datadir import ensure_data_dir
-from conftest import IN_CI, LiveHub, need_tool, query
+from conftest import IN_CI, LiveHub, install_key, need_tool, query
 from filling import FEEDBACK_ANSWERS
 from sync_server import create_app as create_server
 from sync_server.cli import cli as server_cli
@@ -157,7 +157,7 @@ def test_the_hubs_sync_page_explains_the_servers_full_disk(full_server, emptied_
     from collector.sync_client import SyncClient, SyncError, SyncReport, enroll
 
     central, disk = full_server
-    hub_dir = ensure_data_dir(tmp_path / "hub")
+    hub_dir = install_key(ensure_data_dir(tmp_path / "hub"))
     app = create_hub(data_dir=hub_dir)
     db = open_database(app.config["DATABASE"])
     credentials = enroll(db, hub_dir, central.url, central.enrollment_code())

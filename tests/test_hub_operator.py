@@ -21,7 +21,7 @@ from collector.cli import cli as collector_cli
 from collector.db import connect, migrations
 from collector.forms import FormError, builtin_forms, load_form
 from collector.sync import PREVIEW_KEY
-from conftest import ENUMERATOR, PIN, Central, LiveHub, import_forms, query
+from conftest import ENUMERATOR, PIN, Central, LiveHub, import_forms, install_key, query
 from filling import FEEDBACK_ANSWERS, SURVEY_ANSWERS, fill_form
 from sync_server import identity
 from sync_server.forms import publish
@@ -67,9 +67,13 @@ def hub_state(db_path) -> dict:
 
 
 def secret_files(data_dir: Path) -> dict:
+    """The secrets an enrollment writes (the pseudonym key comes from the custodian)."""
     return {name: (data_dir / "secrets" / name).read_bytes()
-            for name in ("device_token", "pseudonym_key")
-            if (data_dir / "secrets" / name).exists()}
+            for name in ("device_token",) if (data_dir / "secrets" / name).exists()}
+
+
+def installed_key(data_dir: Path) -> bytes:
+    return (data_dir / "secrets" / "pseudonym_key").read_bytes()
 
 
 def all_bytes(folder: Path) -> bytes:
@@ -289,7 +293,7 @@ def test_a_change_of_server_never_sends_what_the_first_server_holds(hub, central
     assert collector("sync", data_dir=data_dir).exit_code == 0
     held_by_a = {r["uuid"] for r in query(central.database, "SELECT uuid FROM records")}
     assert len(held_by_a) == 4 and set(old_uuids) <= held_by_a
-    key = secret_files(data_dir)["pseudonym_key"]
+    key = installed_key(data_dir)
     [device_a] = query(central.database, "SELECT id FROM devices")
 
     add_operator(hub)
@@ -300,7 +304,7 @@ def test_a_change_of_server_never_sends_what_the_first_server_holds(hub, central
     assert central.url in warning and fingerprint(central) in warning
     assert "They are not sent to the new server." in warning
     assert "This laptop is now enrolled with the server." in done.text
-    assert secret_files(data_dir)["pseudonym_key"] == key  # the hub's own key is kept
+    assert installed_key(data_dir) == key  # the custodian's key is kept
     assert [e["detail"] for e in events(db_path, "server_changed")] == [fingerprint(central_b)]
 
     new_uuid = fill_form(signed_in(hub), "community_survey", SURVEY_ANSWERS)
@@ -348,7 +352,7 @@ def test_reconciliation_still_repairs_what_the_current_server_lost(hub, central,
 # -- The command line ---------------------------------------------------------------------
 
 def test_the_command_line_shows_the_server_and_asks_first(central, central_b, tmp_path):
-    data_dir = tmp_path / "hub"
+    data_dir = install_key(tmp_path / "hub")
     code = central.enrollment_code()
     refused = CliRunner().invoke(collector_cli, ["enroll", "--server", central.url, "--code",
                                                  code, "--data-dir", str(data_dir)], input="n\n")
@@ -360,7 +364,7 @@ def test_the_command_line_shows_the_server_and_asks_first(central, central_b, tm
     accepted = CliRunner().invoke(collector_cli, ["enroll", "--server", central.url, "--code",
                                                   code, "--data-dir", str(data_dir)], input="y\n")
     assert accepted.exit_code == 0 and "Enrolled as device" in accepted.output
-    key = secret_files(data_dir)["pseudonym_key"]
+    key = installed_key(data_dir)
 
     # A wrong --fingerprint: refused before the code is sent, nothing changes.
     code_b = central_b.enrollment_code()
@@ -379,7 +383,7 @@ def test_the_command_line_shows_the_server_and_asks_first(central, central_b, tm
     enrollment = json.loads(hub_state(data_dir / "collector.db")["enrollment"])
     assert enrollment["server_url"] == central_b.url
     assert enrollment["server_fingerprint"] == fingerprint(central_b)
-    assert secret_files(data_dir)["pseudonym_key"] == key
+    assert installed_key(data_dir) == key
     assert [e["detail"] for e in events(data_dir / "collector.db", "server_changed")] == [
         fingerprint(central_b)]
 

@@ -15,7 +15,7 @@ from collector.form_library import form_version, import_form
 from collector.forms import builtin_forms, load_form
 from collector.records import finalize, new_uuid, save_answers
 from collector.sync_client import SyncClient, enroll
-from conftest import query
+from conftest import install_key, query
 from sync_server.cli import cli as server_cli
 from sync_server.store import Store
 
@@ -40,7 +40,7 @@ DEVICES = 6
 
 
 def laptop(tmp_path, number, central):
-    data_dir = ensure_data_dir(tmp_path / f"laptop{number}")
+    data_dir = install_key(ensure_data_dir(tmp_path / f"laptop{number}"))
     db = open_database(data_dir / "collector.db")
     db.execute("INSERT INTO users (name, pin_hash, created_at) VALUES (?, 'x', '2026-11-01')",
                [f"enumerator{number}"])

@@ -125,9 +125,12 @@ def test_the_enroll_answer_is_signed_by_the_identity_key(central):
     assert not protocol.verify_server_answer(answer, str(uuid.uuid4()))
     assert not protocol.verify_server_answer(dict(answer, device_id=str(uuid.uuid4())),
                                              enrollment_id)
-    # Someone between the two swapping the secrets the answer hands over: refused.
+    # The server holds no pseudonym key, so the answer carries none...
+    assert "pseudonym_key" not in answer
+    # ...and one slipped in on the way (as an older server's would be) breaks the proof.
     assert not protocol.verify_server_answer(dict(answer, pseudonym_key="a" * 64),
                                              enrollment_id)
+    # Someone between the two swapping the token the answer hands over: refused.
     assert not protocol.verify_server_answer(dict(answer, device_token="b" * 43),
                                              enrollment_id)
     impostor = Ed25519PrivateKey.generate()
@@ -138,7 +141,7 @@ def test_the_enroll_answer_is_signed_by_the_identity_key(central):
     forged = dict(answer, server=dict(answer["server"], public_key=impostor_key),
                   server_signature=device_keys.sign_with(impostor, protocol.enrollment_proof(
                       answer["device_id"], enrollment_id, answer["server"]["fingerprint"],
-                      answer["device_token"], answer["pseudonym_key"])))
+                      answer["device_token"])))
     assert not protocol.verify_server_answer(forged, enrollment_id)
     for broken in (None, {}, "answer", dict(answer, server=None),
                    dict(answer, server_signature="not base64!"),

@@ -161,7 +161,8 @@ def test_every_file_the_server_makes_is_owner_only(central_factory, usual_umask,
     database = Path(central.database)
     assert Path(f"{database}-wal").exists()  # the server is running: WAL in use
     files = [p for p in (tmp_path / "central").rglob("*") if p.is_file()]
-    assert {"sync-server.db", "session_key", "pseudonym_key"} <= {p.name for p in files}
+    assert {"sync-server.db", "session_key"} <= {p.name for p in files}
+    assert "pseudonym_key" not in {p.name for p in files}  # the custodian holds it
     assert open_to_others(tmp_path / "central") == []
     assert open_to_others(out) == []
 

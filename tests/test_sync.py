@@ -260,8 +260,9 @@ def test_enrollment_codes_are_used_once_and_expire(central, tmp_path):
     assert fourth.exit_code == 1 and "not known" in fourth.output
     assert query(central.database, "SELECT count(*) AS n FROM devices")[0]["n"] == 1
     secrets_dir = tmp_path / "a" / "secrets"
-    for name in ("device_token", "pseudonym_key"):
-        assert oct((secrets_dir / name).stat().st_mode & 0o777) == "0o600"
+    assert oct((secrets_dir / "device_token").stat().st_mode & 0o777) == "0o600"
+    # The server hands over no pseudonym key: that comes from the data custodian.
+    assert not (secrets_dir / "pseudonym_key").exists()
     token = (secrets_dir / "device_token").read_text()
     [device] = query(central.database, "SELECT token_hash FROM devices")
     assert token not in server_bytes(central).decode("latin-1")
