@@ -161,16 +161,35 @@ def _scrubbed(value, names):
     return _DROP
 
 
+REMOVED = "[removed]"
+
+
+def _redactor(phrases):
+    """A function that replaces each of `phrases` in a text by [removed]: whole words only,
+    ignoring case, any run of spaces matching a space. Other values pass unchanged."""
+    parts = [r"\s+".join(map(re.escape, phrase.split())) for phrase in phrases
+             if isinstance(phrase, str) and phrase.split()]
+    if not parts:
+        return lambda value: value
+    # Longest first, so "Mama Wanjiru" wins over "Mama"; \w boundaries work in every script.
+    pattern = re.compile(r"(?<!\w)(?:%s)(?!\w)" % "|".join(sorted(parts, key=len, reverse=True)),
+                         re.IGNORECASE)
+    return lambda value: pattern.sub(REMOVED, value) if isinstance(value, str) else value
+
+
 def scrub_text(text: str, names) -> str:
     """Free text without e-mails, phone numbers, ID-like tokens, full dates, street
     addresses, personal names or the given names' words (see scrubbing)."""
     return scrubbing.scrub(text, names)
 
 
-def anonymize(record: dict, form, key: bytes, phone_region: str = "") -> dict:
+def anonymize(record: dict, form, key: bytes, phone_region: str = "",
+              extra_redactions=()) -> dict:
     """The sync form of a finalized record: only what the form's rules let leave.
 
-    `phone_region` (the hub's setting) reads phone numbers written without a country code."""
+    `phone_region` (the hub's setting) reads phone numbers written without a country code.
+    `extra_redactions`: words or phrases the hub's operator chose to remove from this
+    record's free text after reading it; each becomes [removed] wherever it appears."""
     if record.get("form_id") != form.form_id or record.get("form_version") != form.version:
         raise AnonymizerError(f"Record {record.get('uuid')} is not a record of {form!r}.")
     _check_key(key)
@@ -179,7 +198,7 @@ def anonymize(record: dict, form, key: bytes, phone_region: str = "") -> dict:
     # The enumerator's own name is scrubbed from text too, or its pseudonym would be moot.
     names = _identifying_values(form, answers)
     names += [enumerator] if isinstance(enumerator, str) else []
-    steps = {name: _step(question, form, key, names, phone_region)
+    steps = {name: _step(question, form, key, names, phone_region, extra_redactions)
              for name, question in form.questions.items() if question.holds_value}
     synced = _apply(steps, form.top_questions, answers)
     # Each instance of a repeat goes through its questions' rules, as a record does.
@@ -212,7 +231,8 @@ def _apply(steps: dict, questions, answers: dict) -> dict:
 
 # -- Rules -----------------------------------------------------------------------------
 
-def _step(question, form, key: bytes, names: list[str], phone_region: str = ""):
+def _step(question, form, key: bytes, names: list[str], phone_region: str = "",
+          extra_redactions=()):
     """The function that maps one question's answer to its sync value, or to _DROP."""
     rule = rule_for(question, form)
     if rule == "keep":
@@ -220,7 +240,8 @@ def _step(question, form, key: bytes, names: list[str], phone_region: str = ""):
     if rule == "drop":
         return lambda value: _DROP
     if rule == "scrub":
-        return lambda value: _scrubbed(value, names)
+        redact = _redactor(extra_redactions)
+        return lambda value: _scrubbed(redact(value), names)
     if rule == "pseudonymize":
         return lambda value: _pseudonymize(question.name, value, key)
     if rule == PHONE_RULE:

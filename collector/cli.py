@@ -243,16 +243,20 @@ def user_list(data_dir):
 @data_dir_option
 @click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
 def status(data_dir, as_json):
-    """Counts of drafts, finalized, queued, synced and rejected records, and the last sync.
+    """Counts of drafts, finalized, queued, held, synced and rejected records, and the last sync.
 
     Example: collector status --json
     """
-    counts = status_counts(database(data_dir))
+    db = database(data_dir)
+    _hold_for_review(db, data_dir)
+    counts = status_counts(db)
     if as_json:
         click.echo(json.dumps(counts, indent=2))
         return
-    for key in ("drafts", "finalized", "queued", "synced", "rejected"):
+    for key in ("drafts", "finalized", "queued", "held", "synced", "rejected"):
         click.echo(f"{key:<10} {counts[key]}")
+    if counts["held"]:
+        click.echo(f"{'':<10} (held: waiting for the operator's review on the hub's Sync page)")
     click.echo(f"{'last sync':<10} {counts['last_sync'] or 'never'}")
     click.echo(f"{'server':<10} {counts['server'] or 'not enrolled'}")
     if counts["device_revoked"]:
@@ -264,6 +268,17 @@ def status(data_dir, as_json):
         state = "agree" if reconcile["agree"] else "DISAGREE (missing records re-queued)"
         click.echo(f"{'reconcile':<10} {state}: {reconcile['local_count']} sent here, "
                    f"{reconcile['server_count']} held by the server")
+
+
+def _hold_for_review(db, data_dir: Path) -> None:
+    """Hold what the operator must read before it leaves, so the counts are true now."""
+    from .form_library import form_version
+    from .forms import builtin_forms
+    from .review import hold_new
+
+    builtins = builtin_forms()
+    hold_new(db, load_settings(data_dir)["hold_free_text_for_review"],
+             lambda form_id, version: form_version(db, builtins, form_id, version))
 
 
 @cli.command()
@@ -625,8 +640,13 @@ def sync(data_dir):
     credentials = load_credentials(db, data_dir)
     if credentials is None:
         raise click.ClickException("This laptop is not enrolled: run `collector enroll` first.")
-    queued = set(db.execute("SELECT uuid, revision FROM outbox WHERE state = 'queued'").fetchall())
     client = SyncClient(db, credentials)
+    client.hold_for_review()
+    held = status_counts(db)["held"]
+    if held:
+        click.echo(f"{held} records wait for the operator's review on the hub's Sync page; "
+                   "they are not sent until released.")
+    queued = set(db.execute("SELECT uuid, revision FROM outbox WHERE state = 'queued'").fetchall())
     try:
         with click.progressbar(length=len(queued), label="Sending records",
                                show_pos=True) as bar:

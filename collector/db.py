@@ -202,3 +202,33 @@ def m004_hub_roles_and_sent_to(db: sqlite_utils.Database):
     db.execute("ALTER TABLE outbox ADD COLUMN sent_to TEXT")
     db.execute("UPDATE outbox SET sent_to = (SELECT json_extract(value, '$.device_id')"
                " FROM hub_state WHERE key = 'enrollment') WHERE state = 'sent'")
+
+
+@migrations()
+def m005_held_for_review(db: sqlite_utils.Database):
+    # A revision with free text can wait for the operator's review ('held') before it leaves;
+    # SQLite cannot change a CHECK constraint, so the table is rebuilt with the new state.
+    # `redactions`: the words the operator removed (JSON list), applied when it is sent;
+    # `released_at`: when the operator let it go, so it is never held again.
+    db.execute("""
+        CREATE TABLE outbox_new (
+            uuid TEXT NOT NULL,
+            revision INTEGER NOT NULL,
+            state TEXT NOT NULL DEFAULT 'queued'
+                CHECK (state IN ('queued', 'held', 'sent', 'rejected')),
+            queued_at TEXT NOT NULL,
+            sent_at TEXT,
+            error_code TEXT,
+            error_message TEXT,
+            sent_to TEXT,
+            redactions TEXT,
+            released_at TEXT,
+            PRIMARY KEY (uuid, revision),
+            FOREIGN KEY (uuid, revision) REFERENCES revisions(uuid, revision)
+        )""")
+    db.execute("INSERT INTO outbox_new (uuid, revision, state, queued_at, sent_at, error_code,"
+               " error_message, sent_to) SELECT uuid, revision, state, queued_at, sent_at,"
+               " error_code, error_message, sent_to FROM outbox")
+    db.execute("DROP TABLE outbox")
+    db.execute("ALTER TABLE outbox_new RENAME TO outbox")
+    db.execute("CREATE INDEX outbox_by_state ON outbox (state)")

@@ -201,6 +201,8 @@ def status_counts(db) -> dict:
     counts = {status: 0 for status in ("draft", "finalized", "synced", "rejected")}
     counts.update(dict(db.execute("SELECT status, count(*) FROM records GROUP BY status").fetchall()))
     queued = db.execute("SELECT count(*) FROM outbox WHERE state = 'queued'").fetchone()[0]
+    # Waiting for the operator's review before they leave (collector.review).
+    held = db.execute("SELECT count(*) FROM outbox WHERE state = 'held'").fetchone()[0]
     state = {key: json.loads(value) for key, value in db.execute(
         "SELECT key, value FROM hub_state WHERE key IN ('last_sync', 'enrollment', 'reconcile',"
         " 'last_error', 'device_revoked')").fetchall()}
@@ -208,6 +210,7 @@ def status_counts(db) -> dict:
         "drafts": counts["draft"],
         "finalized": counts["finalized"],
         "queued": queued,
+        "held": held,
         "synced": counts["synced"],
         "rejected": counts["rejected"],
         "last_sync": state.get("last_sync"),

@@ -17,6 +17,7 @@ EVENTS = frozenset({
     "device_enrolled", "device_enrollment_repeated", "device_enrollment_refused",
     "device_revoked", "server_changed", "form_refused", "pseudonym_key_installed", "form_accepted",
     "export", "record_refused", "bundle_imported", "bundle_refused",
+    "free_text_released",
 })
 TABLE_SQL = """CREATE TABLE IF NOT EXISTS security_events (
     id INTEGER PRIMARY KEY, at TEXT NOT NULL, event TEXT NOT NULL,

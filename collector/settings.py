@@ -44,6 +44,10 @@ SETTINGS = (
             "Country whose national phone format the anonymizer reads (ISO code such as KE), "
             "so 0712 345 678 and +254 712 345 678 get one pseudonym; empty: only numbers "
             "written with +country code or 00 are read as international."),
+    Setting("hold_free_text_for_review", ["community_feedback"],
+            "Forms whose records with free text wait on this laptop until the operator has "
+            "read them, removed more words if needed and released them (Sync page, Review); "
+            "[] sends every record at once."),
     Setting("referral_contacts", [],
             "Where people can get help, shown after a discrimination report: a list of tables "
             "with name, description, phone and hours."),

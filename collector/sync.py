@@ -8,14 +8,14 @@ from pathlib import Path
 
 from flask import (Blueprint, abort, current_app, flash, g, redirect, render_template, request,
                    url_for)
-from flask_babel import gettext
+from flask_babel import gettext, ngettext
 
-from . import repeats, scrubbing
-from .anonymizer import anonymize, rule_for, text_names
+from . import repeats, review, scrubbing
+from .anonymizer import anonymize, text_names
 from .auth import is_operator, login_required, operator_required
 from .db import get_db
 from .errors import error_response
-from .form_library import accept_refused_form, get_form, refused_forms
+from .form_library import accept_refused_form, form_version, get_form, refused_forms
 from .records import get_record, is_uuid, status_counts
 from .security_log import user_account
 from .sync_client import (DeviceRevoked, SyncClient, SyncError, current_server, enroll,
@@ -65,6 +65,7 @@ def error_text(code: str | None) -> str:
 @login_required
 def page():
     db = get_db()
+    _hold_for_review(db)
     counts = status_counts(db)
     operator = is_operator(g.user)
     error = counts["last_error"]
@@ -185,7 +186,8 @@ def preview(record_uuid: str):
     sync_record = anonymize({**record, "enumerator": enumerator["name"] if enumerator else None,
                              "revision": max(record["revision"], 1),
                              "finalized_at": record["finalized_at"] or record["updated_at"]},
-                            form, key, credentials.phone_region if credentials else "")
+                            form, key, credentials.phone_region if credentials else "",
+                            _redactions(db, record_uuid, record["revision"]))
     names = text_names(form, record["answers"], enumerator["name"] if enumerator else None)
     return render_template("preview.html", record=record, form=form,
                            payload=json.dumps(sync_record, ensure_ascii=False, indent=2),
@@ -194,20 +196,76 @@ def preview(record_uuid: str):
                            enrolled=credentials is not None)
 
 
+def _redactions(db, record_uuid: str, revision: int) -> list[str]:
+    """The words the operator removed from this revision on the review page."""
+    row = db.execute("SELECT redactions FROM outbox WHERE uuid = ? AND revision = ?",
+                     [record_uuid, revision]).fetchone()
+    return review.redactions_of({"redactions": row[0] if row else None})
+
+
+def _hold_for_review(db) -> None:
+    """Hold what the operator must read before it leaves, so the counts are true now."""
+    review.hold_new(db, current_app.config["HUB"]["hold_free_text_for_review"],
+                    lambda form_id, version: form_version(
+                        db, current_app.extensions["builtin_forms"], form_id, version))
+
+
+@bp.route("/review", methods=("GET",))
+@operator_required
+def review_page():
+    """Held free text, with what the scrubber removes highlighted; the operator may name
+    more words to remove, then release."""
+    db = get_db()
+    _hold_for_review(db)
+    held = []
+    for row in review.held_revisions(db):
+        form = form_version(db, current_app.extensions["builtin_forms"], row["form_id"],
+                            row["form_version"])
+        held.append({"row": row, "form": form,
+                     "texts": review.highlighted(form, row) if form else []})
+    return render_template("review_hold.html", held=held)
+
+
+@bp.route("/review", methods=("POST",))
+@operator_required
+def release_held():
+    """Release one held revision (`release` = its uuid:revision) or every one shown
+    (`release` = all, with the `shown` ones), each with the words typed for it."""
+    choice = request.form.get("release", "")
+    keys = request.form.getlist("shown") if choice == "all" else [choice]
+    pairs = [_held_key(key) for key in keys if key]
+    if not pairs or None in pairs:
+        return error_response(400, "nothing_to_release", gettext(
+            "Choose the messages to release."))
+    try:
+        releases = {(uuid, revision): review.parse_redactions(
+            request.form.get(f"remove-{uuid}-{revision}", "")) for uuid, revision in pairs}
+    except ValueError:
+        return error_response(400, "too_many_redactions", gettext(
+            "List at most %(num)d words or phrases to remove, each shorter than %(len)d "
+            "characters.", num=review.MAX_REDACTIONS, len=review.MAX_REDACTION_LENGTH))
+    released = review.release(get_db(), releases, user_account(g.user["id"]))
+    if released:
+        flash(ngettext("%(num)s message released: it leaves with the next sync.",
+                       "%(num)s messages released: they leave with the next sync.", released))
+    else:
+        flash(gettext("Nothing was released: these messages were already released."))
+    return redirect(url_for("sync.review_page"), code=303)
+
+
+def _held_key(text: str) -> tuple[str, int] | None:
+    """'uuid:revision' as posted, or None when it is not one."""
+    record_uuid, _, revision = text.partition(":")
+    if not is_uuid(record_uuid) or not revision.isdigit() or len(revision) > 9:
+        return None
+    return record_uuid, int(revision)
+
+
 def _scrubbed_texts(form, answers: dict, names: list[str]) -> list[tuple]:
     """(question, instance number or None, pieces) for each free-text answer that is
     scrubbed: the pieces say what is removed, and as what (see scrubbing.segments)."""
-    texts = []
-    for name, question in form.questions.items():
-        if not question.holds_value or rule_for(question, form) != "scrub":
-            continue
-        scopes = ([(None, answers)] if not question.repeat else
-                  list(enumerate(repeats.instances(answers, question.repeat), start=1)))
-        for number, scope in scopes:
-            value = scope.get(name) if isinstance(scope, dict) else None
-            if isinstance(value, str) and value.strip():
-                texts.append((question, number, scrubbing.segments(value, names)))
-    return texts
+    return [(question, number, scrubbing.segments(text, names))
+            for question, number, text in review.free_texts(form, answers)]
 
 
 def _may_preview(record: dict) -> bool:

@@ -38,7 +38,7 @@ _BUILTINS = builtin_forms()
 # A queued revision with what the anonymizer needs: its answers and its enumerator's name.
 REVISION_SQL = (
     "SELECT o.uuid, o.revision, v.form_id, v.form_version, v.locale, v.answers, v.finalized_at,"
-    " u.name AS enumerator FROM outbox o"
+    " o.redactions, u.name AS enumerator FROM outbox o"
     " JOIN revisions v ON v.uuid = o.uuid AND v.revision = o.revision"
     " LEFT JOIN users u ON u.id = v.enumerator_id")
 
@@ -71,6 +71,9 @@ class Credentials:
     pseudonym_key: str | None
     # The hub's phone_region setting: how phone numbers without a country code are read.
     phone_region: str = ""
+    # The hub's hold_free_text_for_review setting: forms whose free text the operator
+    # releases before it leaves (collector.review).
+    hold_for_review: tuple = ("community_feedback",)
 
 
 @dataclass
@@ -102,9 +105,10 @@ def load_credentials(db, data_dir: Path) -> Credentials | None:
     token_file = Path(data_dir) / SECRETS_DIR / "device_token"
     if not enrolled or not token_file.exists():
         return None
+    settings = load_settings(data_dir)
     return Credentials(enrolled["server_url"], enrolled["device_id"],
                        token_file.read_text("ascii").strip(), _installed_key_text(data_dir),
-                       load_settings(data_dir)["phone_region"])
+                       settings["phone_region"], tuple(settings["hold_free_text_for_review"]))
 
 
 def _installed_key_text(data_dir: Path) -> str | None:
@@ -312,6 +316,7 @@ class SyncClient:
     def sync(self, progress=None) -> SyncReport:
         """Push, then pull, then reconcile; the outcome is kept for `collector status`."""
         report = SyncReport()
+        self.hold_for_review()
         try:
             if self.key is None:
                 # Forms and replies need no pseudonyms; records wait for the key.
@@ -378,6 +383,14 @@ class SyncClient:
         self.batch_bytes = min(protocol.MAX_BATCH_BYTES // 2,
                                max(MIN_BATCH_BYTES, self.batch_bytes))
 
+    def hold_for_review(self) -> int:
+        """Hold what the operator must read first (collector.review): it is not queued."""
+        from .review import hold_new
+
+        return hold_new(self.db, self.creds.hold_for_review,
+                        lambda form_id, version: form_version(self.db, _BUILTINS, form_id,
+                                                              version))
+
     def next_batch(self):
         """The next queued revisions, anonymized, up to the current batch size."""
         records, pairs, size = [], [], 0
@@ -397,8 +410,10 @@ class SyncClient:
             pairs.append((row["uuid"], row["revision"]))
         if not records:
             return None, []
-        queued = self.db.execute("SELECT count(*) FROM outbox WHERE state = 'queued'").fetchone()[0]
-        # What will still wait on this laptop once this batch is in: the central team sees it.
+        queued = self.db.execute("SELECT count(*) FROM outbox WHERE state IN ('queued', 'held')"
+                                 ).fetchone()[0]
+        # What will still wait on this laptop once this batch is in (held for the operator's
+        # review too): the central team sees it.
         return (protocol.batch_message(str(uuid_module.uuid4()), records, queued - len(records),
                                        __version__), pairs)
 
@@ -410,7 +425,9 @@ class SyncClient:
             raise AnonymizerError(f"The form {row['form_id']} version {row['form_version']} "
                                   "is no longer on this hub.")
         record = dict(row, answers=json.loads(row["answers"]))
-        return anonymize(record, form, self.key, self.creds.phone_region)
+        # The words the operator removed on the review page (collector.review).
+        extra = json.loads(row.get("redactions") or "[]")
+        return anonymize(record, form, self.key, self.creds.phone_region, extra)
 
     def _reject_locally(self, row: dict, message: str) -> None:
         """A revision that cannot be anonymized is never sent, and never blocks the others."""
@@ -569,6 +586,9 @@ def export_bundle(db, credentials: Credentials, data_dir: Path) -> tuple[bytes, 
     (a later push answers "duplicate", or reconciliation finds them).
     """
     client = SyncClient(db, credentials, session=requests.Session())
+    if client.key is None:
+        raise no_key_error()  # said at once, even when every record waits for review
+    client.hold_for_review()  # what waits for the operator's review stays off the stick too
     batches, count = [], 0
     rows = db.execute("SELECT uuid, revision FROM outbox WHERE state = 'queued'"
                       " ORDER BY queued_at, uuid, revision").fetchall()

@@ -45,6 +45,7 @@ def event_labels() -> dict[str, str]:
         "form_refused": gettext("Form refused"),
         "form_accepted": gettext("Form installed by the operator"),
         "pseudonym_key_installed": gettext("Pseudonym key installed"),
+        "free_text_released": gettext("Free text released after review"),
         "export": gettext("Export"),
         "record_refused": gettext("Record refused"),
         "bundle_imported": gettext("USB bundle imported"),

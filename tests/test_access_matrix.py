@@ -98,6 +98,9 @@ HUB_ROUTES = [
     ("sync.enroll_page", "POST", "/sync/enroll", "operator"),
     ("sync.enroll_confirm", "POST", "/sync/enroll/confirm", "operator"),
     ("sync.accept_form", "POST", "/sync/forms/accept", "operator_nothing_waiting"),
+    ("sync.review_page", "GET", "/sync/review", "operator"),
+    # An empty POST names nothing to release: 400 for the operator, past the access check.
+    ("sync.release_held", "POST", "/sync/review", "operator"),
 ]
 # Routes whose answer does not depend on the caller, checked on their own below.
 HUB_SPECIAL = {("hub.ca_certificate", "GET"), ("auth.signout", "POST"), ("auth.signin", "POST"),

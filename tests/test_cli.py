@@ -70,12 +70,15 @@ def test_status_counts_records(hub, data_dir):
     send_feedback(hub.browser("en"), FEEDBACK_ANSWERS)
     result = run("status", "--json", "--data-dir", data_dir)
     assert result.exit_code == 0
-    assert json.loads(result.output) == {"drafts": 1, "finalized": 2, "queued": 2, "synced": 0,
+    # The kiosk message waits for the operator's review (hold_free_text_for_review).
+    assert json.loads(result.output) == {"drafts": 1, "finalized": 2, "queued": 1, "held": 1,
+                                         "synced": 0,
                                          "rejected": 0, "last_sync": None, "server": None,
                                          "device_revoked": None, "last_error": None,
                                          "reconcile": None}
     text = run("status", "--data-dir", data_dir).output
     assert re.search(r"^drafts\s+1$", text, re.M) and "last sync  never" in text
+    assert re.search(r"^held\s+1$", text, re.M) and "operator's review" in text
     assert "server     not enrolled" in text
 
 

@@ -30,6 +30,22 @@ def send_feedback(phone, answers=FEEDBACK_ANSWERS):
     return phone.post("/feedback", kiosk_data(answers, page))
 
 
+def release_reviewed(hub) -> int:
+    """Kiosk messages wait for the operator's review before they leave: release every one
+    as written (what the operator's Release does, collector.review); return how many."""
+    from collector.db import open_database
+    from collector.form_library import form_version
+    from collector.review import held_revisions, hold_new, release
+
+    db = open_database(hub.app.config["DATABASE"])
+    try:
+        hold_new(db, hub.app.config["HUB"]["hold_free_text_for_review"],
+                 lambda form_id, version: form_version(db, FORMS, form_id, version))
+        return release(db, {(r["uuid"], r["revision"]): [] for r in held_revisions(db)}, None)
+    finally:
+        db.close()
+
+
 def test_feedback_needs_no_sign_in_and_gives_a_receipt_code(hub, db_path):
     phone = hub.browser("sw")
     response = send_feedback(phone)

@@ -26,7 +26,7 @@ from filling import FEEDBACK_ANSWERS, SURVEY_ANSWERS, fill_form
 from sync_server import identity
 from sync_server.forms import publish
 from sync_server.store import Store
-from test_feedback import send_feedback
+from test_feedback import release_reviewed, send_feedback
 from test_forms import minimal_form
 from test_sync import OPERATOR, add_operator, collector, confirm_fields, fill_everything
 
@@ -465,6 +465,7 @@ def test_a_server_cannot_weaken_a_rule_and_no_phone_number_leaves(hub, central, 
     assert "2-contact" not in kiosk.get("/feedback").text
     send_feedback(kiosk, dict(FEEDBACK_ANSWERS, wants_reply="yes", contact=KIOSK_PHONE,
                               message=f"Call me back on {TYPED_PHONE} please"))
+    release_reviewed(hub)
     assert collector("sync", data_dir=data_dir).exit_code == 0
     assert len(events(db_path, "form_refused")) == 3  # not downloaded, nor logged, again
     [feedback] = query(central_b.database, "SELECT answers FROM records")
@@ -598,6 +599,7 @@ def test_the_rejected_list_shows_an_enumerator_only_their_own(hub, central, data
         rejected[name] = path.split("/")[2]
         phone.post(f"/records/{rejected[name]}/finalize", {})
     send_feedback(hub.browser("en"), FEEDBACK_ANSWERS)
+    release_reviewed(hub)
     [kiosk] = query(db_path, "SELECT uuid FROM records WHERE enumerator_id IS NULL")
     rejected["kiosk"] = kiosk["uuid"]
     assert collector("sync", data_dir=data_dir).exit_code == 1

@@ -295,7 +295,7 @@ def test_the_server_and_its_enroll_answer_hold_no_key(hub, central, data_dir):
 
     from collector import __version__, protocol
     from conftest import TEST_PSEUDONYM_KEY
-    from test_feedback import send_feedback
+    from test_feedback import release_reviewed, send_feedback
 
     answer = requests.post(central.url + "/api/v1/enroll", json={
         "protocol": protocol.PROTOCOL_VERSION, "code": central.enrollment_code(),
@@ -305,6 +305,7 @@ def test_the_server_and_its_enroll_answer_hold_no_key(hub, central, data_dir):
     assert collector("enroll", "--yes", "--server", central.url, "--code",
                      central.enrollment_code(), data_dir=data_dir).exit_code == 0
     assert send_feedback(hub.browser("en")).status_code == 200
+    assert release_reviewed(hub) == 1
     result = collector("sync", data_dir=data_dir)
     assert result.exit_code == 0, result.output
     server_dir = central.app.config["DATA_DIR"]
@@ -323,7 +324,7 @@ def test_a_hub_without_the_key_syncs_nothing_and_says_why(hub, central, data_dir
 
     from collector import keyfile
     from conftest import query
-    from test_feedback import send_feedback
+    from test_feedback import release_reviewed, send_feedback
 
     (data_dir / "secrets" / "pseudonym_key").unlink()
     assert collector("enroll", "--yes", "--server", central.url, "--code",
@@ -347,6 +348,7 @@ def test_a_hub_without_the_key_syncs_nothing_and_says_why(hub, central, data_dir
     # The custodian's key installed, the same records go, pseudonymized with it.
     assert collector("keys", "import", key_file, "--passphrase-stdin", data_dir=data_dir,
                      stdin=PASSPHRASE + "\n").exit_code == 0
+    assert release_reviewed(hub) == 2  # kiosk messages wait for the operator's review
     done = collector("sync", data_dir=data_dir)
     assert done.exit_code == 0, done.output
     assert query(central.database, "SELECT count(*) AS n FROM records")[0]["n"] == 2

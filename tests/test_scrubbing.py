@@ -15,7 +15,7 @@ from collector.anonymizer import scrub_text
 from collector.scrubbing import Span, find, scrub, segments
 from conftest import query
 from filling import FEEDBACK_ANSWERS, SURVEY_ANSWERS, fill_form
-from test_feedback import send_feedback
+from test_feedback import release_reviewed, send_feedback
 from test_hub_operator import OPERATOR, add_operator, all_bytes, collector, signed_in
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -219,6 +219,7 @@ def test_no_planted_identifier_reaches_any_byte_of_the_server(hub, central, data
                      central.enrollment_code(), data_dir=data_dir).exit_code == 0
     send_feedback(hub.browser("sw"), dict(FEEDBACK_ANSWERS, message=KIOSK_MESSAGE))
     fill_form(signed_in(hub), "community_survey", dict(SURVEY_ANSWERS, comments=SURVEY_COMMENT))
+    assert release_reviewed(hub) == 1  # the kiosk message, read and released by the operator
     result = collector("sync", data_dir=data_dir)
     assert result.exit_code == 0, result.output
     synced = query(central.database, "SELECT answers FROM records")

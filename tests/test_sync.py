@@ -18,7 +18,7 @@ from collector.sync_client import SyncClient, SyncError, enroll, load_credential
 from conftest import query
 from filling import FEEDBACK_ANSWERS, REPORT_ANSWERS, SURVEY_ANSWERS, fill_form
 from sync_server.cli import cli as server_cli
-from test_feedback import send_feedback
+from test_feedback import release_reviewed, send_feedback
 from test_forms import minimal_form
 
 IDENTIFYING_VALUES = [SURVEY_ANSWERS["respondent_name"], SURVEY_ANSWERS["respondent_phone"],
@@ -75,6 +75,7 @@ def fill_everything(hub, surveys=3):
     uuids.append(fill_form(phone, "discrimination_report", REPORT_ANSWERS))
     send_feedback(hub.browser("sw"), dict(FEEDBACK_ANSWERS, wants_reply="yes",
                                           contact="0712 999888"))
+    release_reviewed(hub)  # the operator read the kiosk message (tests/test_review_hold.py)
     return uuids
 
 

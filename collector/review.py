@@ -1,0 +1,125 @@
+"""Free text held for the operator's review before it leaves the laptop.
+
+A finalized revision of a form listed in the `hold_free_text_for_review` setting that has
+free text to send waits in the outbox as 'held' (not 'queued'): neither a sync nor a USB
+bundle takes it. The operator reads it with what the scrubber removes highlighted, may name
+more words to remove, and releases it: it is queued again with those words kept beside it,
+and the anonymizer replaces them with [removed] in what is sent.
+"""
+
+from __future__ import annotations
+
+import json
+
+from . import repeats, scrubbing
+from .anonymizer import rule_for, text_names
+from .clock import now_iso
+from .db import write_transaction
+from .security_log import log_event
+from .sync_client import REVISION_SQL, refresh_record_status
+
+# The longest list of words one release may remove, and the longest word: a form post.
+MAX_REDACTIONS, MAX_REDACTION_LENGTH = 50, 200
+
+
+def free_texts(form, answers: dict) -> list[tuple]:
+    """(question, instance number or None, text) for each non-empty answer that leaves the
+    laptop as scrubbed free text."""
+    texts = []
+    for name, question in form.questions.items():
+        if not question.holds_value or rule_for(question, form) != "scrub":
+            continue
+        scopes = ([(None, answers)] if not question.repeat else
+                  list(enumerate(repeats.instances(answers, question.repeat), start=1)))
+        for number, scope in scopes:
+            value = scope.get(name) if isinstance(scope, dict) else None
+            if isinstance(value, str) and value.strip():
+                texts.append((question, number, value))
+    return texts
+
+
+def hold_new(db, form_ids, load_form) -> int:
+    """Hold each queued, never released revision of the listed forms that has free text;
+    return how many were held now. `load_form(form_id, version)` gives the form or None.
+
+    Run before anything reads the outbox (a sync, a bundle, the Sync page, `collector
+    status`), so a message written a moment ago is never sent, nor counted as queued."""
+    form_ids = list(form_ids or [])
+    if not form_ids:
+        return 0
+    marks = ", ".join("?" * len(form_ids))
+    rows = list(db.query(
+        REVISION_SQL + f" WHERE o.state = 'queued' AND o.released_at IS NULL"
+        f" AND v.form_id IN ({marks})", form_ids))
+    held = [row for row in rows if _needs_review(row, load_form)]
+    if held:
+        with write_transaction(db):
+            for row in held:
+                db.execute("UPDATE outbox SET state = 'held' WHERE uuid = ? AND revision = ?"
+                           " AND state = 'queued'", [row["uuid"], row["revision"]])
+    return len(held)
+
+
+def _needs_review(row: dict, load_form) -> bool:
+    form = load_form(row["form_id"], row["form_version"])
+    # A form no longer on the hub is held too: the operator decides, not a silent default.
+    return form is None or bool(free_texts(form, json.loads(row["answers"])))
+
+
+def held_count(db) -> int:
+    return db.execute("SELECT count(*) FROM outbox WHERE state = 'held'").fetchone()[0]
+
+
+def held_revisions(db) -> list[dict]:
+    """Every held revision, oldest first, with its answers and enumerator's name."""
+    rows = db.query(REVISION_SQL + " WHERE o.state = 'held'"
+                    " ORDER BY o.queued_at, o.uuid, o.revision")
+    return [dict(row, answers=json.loads(row["answers"])) for row in rows]
+
+
+def highlighted(form, row: dict) -> list[tuple]:
+    """(question, instance number, pieces) of a held revision's free text, as the preview
+    shows them: what the scrubber removes is marked (scrubbing.segments)."""
+    names = text_names(form, row["answers"], row["enumerator"])
+    return [(question, number, scrubbing.segments(text, names))
+            for question, number, text in free_texts(form, row["answers"])]
+
+
+def parse_redactions(text: str) -> list[str]:
+    """The words or phrases an operator typed, one per line or separated by commas;
+    ValueError when there are too many or one is too long."""
+    words = []
+    for line in (text or "").replace(",", "\n").replace("،", "\n").splitlines():
+        word = " ".join(line.split())
+        if word and word.casefold() not in {w.casefold() for w in words}:
+            words.append(word)
+    if len(words) > MAX_REDACTIONS or any(len(w) > MAX_REDACTION_LENGTH for w in words):
+        raise ValueError("too_many_redactions")
+    return words
+
+
+def release(db, releases: dict, account: str | None) -> int:
+    """Queue each held revision {(uuid, revision): [words to remove]} with its words, in one
+    transaction with its security log entry; return how many were released (a revision no
+    longer held, released by someone else a moment ago, is left as it is)."""
+    released = 0
+    now = now_iso()
+    with write_transaction(db):
+        for (record_uuid, revision), words in releases.items():
+            changed = db.execute(
+                "UPDATE outbox SET state = 'queued', redactions = ?, released_at = ?"
+                " WHERE uuid = ? AND revision = ? AND state = 'held'",
+                [json.dumps(words, ensure_ascii=False) if words else None, now,
+                 record_uuid, revision]).rowcount
+            if changed:
+                released += 1
+                # The words themselves are personal data: the log says only how many.
+                log_event(db, "free_text_released", account,
+                          f"{record_uuid} revision {revision}; {len(words)} more removed")
+        refresh_record_status(db, {record_uuid for record_uuid, _ in releases})
+    return released
+
+
+def redactions_of(row: dict) -> list[str]:
+    """The operator's words kept with an outbox row (REVISION_SQL selects them)."""
+    return json.loads(row.get("redactions") or "[]")
