@@ -129,7 +129,8 @@ def _purge_record(db, row: dict) -> bool:
                  for number, version in db.execute(
                      "SELECT v.revision, v.form_version FROM revisions v JOIN outbox o"
                      " ON o.uuid = v.uuid AND o.revision = v.revision"
-                     " WHERE v.uuid = ? AND o.state != 'queued'", [record_uuid]).fetchall()}
+                     " WHERE v.uuid = ? AND o.state NOT IN ('queued', 'held')",
+                     [record_uuid]).fetchall()}
     # Every name the record ever held, so a name corrected in a later revision is
     # scrubbed from the earlier one's free text too.
     names = _identifying_values(_form(db, row["form_id"], row["form_version"]), working)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import stat
 import sqlite3
 import threading
 from pathlib import Path
@@ -230,3 +231,18 @@ def pytest_collection_modifyitems(items):
     for item in items:
         if browsers & set(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.slow)
+
+
+@pytest.fixture
+def usual_umask():
+    """Start from the usual umask (022: files readable by everyone), as a shell would."""
+    before = os.umask(0o022)
+    yield
+    os.umask(before)
+
+
+def open_to_others(root: Path) -> list[str]:
+    """Files under `root` (itself included) that anyone but their owner may read or write."""
+    return [f"{path.relative_to(root) if path != root else '.'} "
+            f"{stat.filemode(path.stat().st_mode)}"
+            for path in [root, *root.rglob("*")] if path.stat().st_mode & 0o077]

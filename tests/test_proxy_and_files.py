@@ -13,7 +13,7 @@ import requests
 from click.testing import CliRunner
 
 from collector.settings import SettingsError
-from conftest import LiveHub
+from conftest import LiveHub, open_to_others
 from sync_server import create_app
 from sync_server.cli import cli as server_cli
 from test_workspace import feedback_record, push_records
@@ -135,17 +135,6 @@ def test_a_bad_setting_stops_the_server_at_start(tmp_path, content, message):
 
 # -- point 12: every server file owner-only ----------------------------------------------------
 
-@pytest.fixture
-def usual_umask():
-    """Start from the usual umask (022: files readable by everyone), as a service would."""
-    before = os.umask(0o022)
-    yield
-    os.umask(before)
-
-
-def open_to_others(root: Path) -> list[str]:
-    return [f"{path.relative_to(root)} {stat.filemode(path.stat().st_mode)}"
-            for path in [root, *root.rglob("*")] if path.stat().st_mode & 0o077]
 
 
 @pytest.mark.skipif(os.name != "posix", reason="POSIX file modes")

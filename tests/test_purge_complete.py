@@ -16,9 +16,9 @@ from click.testing import CliRunner
 
 from collector.cli import cli as collector_cli
 from collector.db import connect
-from conftest import query
+from conftest import open_to_others, query
 from filling import REPORT_ANSWERS, SURVEY_ANSWERS, fill_form, page_data
-from test_feedback import send_feedback
+from test_feedback import release_reviewed, send_feedback
 from test_repeats import ROSTER, whole
 from test_sync import collector, enrolled, server_command  # noqa: F401  (enrolled: a fixture)
 
@@ -126,6 +126,7 @@ def filled_hub(enrolled, central, data_dir, db_path, tmp_path):
     fill_form(phone, "community_survey", SURVEY)
     fill_form(phone, "discrimination_report", REPORT)
     send_feedback(enrolled.browser("sw"), KIOSK)
+    release_reviewed(enrolled)
     page = phone.get("/forms/roster/phone").text
     response = phone.post("/forms/roster/submit", whole(ROSTER_FIELDS), csrf_from=page,
                           headers={"X-Hub-Outbox": "1"})
@@ -250,17 +251,6 @@ def test_a_log_held_open_by_another_program_is_reported_not_hidden(hub, data_dir
 
 # -- Owner-only files ------------------------------------------------------------------
 
-@pytest.fixture
-def usual_umask():
-    """Start from the usual umask (022: files readable by everyone), as a shell would."""
-    before = os.umask(0o022)
-    yield
-    os.umask(before)
-
-
-def open_to_others(root: Path) -> list[str]:
-    return [f"{path.name} {stat.filemode(path.stat().st_mode)}"
-            for path in [root, *root.rglob("*")] if path.stat().st_mode & 0o077]
 
 
 def run(*args):
