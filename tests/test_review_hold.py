@@ -268,3 +268,35 @@ def test_the_operators_words_do_not_change_other_fields_and_scrubbing_still_appl
                        extra_redactions=["water", "complaint"])
     assert synced["answers"]["message"] == "Ask [name] about the [removed] tap."
     assert synced["answers"]["feedback_type"] == FEEDBACK_ANSWERS["feedback_type"]
+
+
+def test_an_older_hub_database_keeps_its_outbox_when_upgraded(tmp_path):
+    """The outbox is rebuilt to allow 'held': every row, state and sent_to survives it."""
+    from collector.db import connect, migrations
+
+    path = tmp_path / "collector.db"
+    db = connect(path)
+    migrations.apply(db, stop_before="m005_held_for_review")
+    rows = [("11111111-1111-4111-8111-111111111111", 1, "sent", "dev-a"),
+            ("11111111-1111-4111-8111-111111111111", 2, "queued", None),
+            ("22222222-2222-4222-8222-222222222222", 1, "rejected", None)]
+    for uuid, revision, state, sent_to in rows:
+        if revision == 1:
+            db.execute("INSERT INTO records (uuid, form_id, form_version, locale, status,"
+                       " revision, answers, started_at, updated_at) VALUES"
+                       " (?, 'community_feedback', '1', 'en', 'finalized', ?, '{}', 't', 't')",
+                       [uuid, revision])
+        db.execute("INSERT INTO revisions (uuid, revision, form_id, form_version, locale,"
+                   " answers, started_at, finalized_at) VALUES (?, ?, 'community_feedback',"
+                   " '1', 'en', '{}', 't', 't')", [uuid, revision])
+        db.execute("INSERT INTO outbox (uuid, revision, state, queued_at, sent_to)"
+                   " VALUES (?, ?, ?, 't', ?)", [uuid, revision, state, sent_to])
+    db.conn.commit()
+    migrations.apply(db)
+    upgraded = [tuple(row) for row in db.execute(
+        "SELECT uuid, revision, state, sent_to FROM outbox ORDER BY uuid, revision")]
+    assert upgraded == rows
+    db.execute("UPDATE outbox SET state = 'held' WHERE revision = 2")  # the new state is allowed
+    assert [row[0] for row in db.execute("PRAGMA foreign_key_check")] == []
+    assert "outbox_by_state" in {row[1] for row in db.execute("PRAGMA index_list(outbox)")}
+    db.close()
