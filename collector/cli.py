@@ -272,13 +272,9 @@ def status(data_dir, as_json):
 
 def _hold_for_review(db, data_dir: Path) -> None:
     """Hold what the operator must read before it leaves, so the counts are true now."""
-    from .form_library import form_version
-    from .forms import builtin_forms
-    from .review import hold_new
+    from .review import hold_pending
 
-    builtins = builtin_forms()
-    hold_new(db, load_settings(data_dir)["hold_free_text_for_review"],
-             lambda form_id, version: form_version(db, builtins, form_id, version))
+    hold_pending(db, load_settings(data_dir)["hold_free_text_for_review"])
 
 
 @cli.command()

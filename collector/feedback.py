@@ -13,7 +13,7 @@ from flask import (Blueprint, abort, current_app, jsonify, redirect, render_temp
                    url_for)
 from flask_babel import gettext
 
-from . import validation
+from . import review, validation
 from .db import get_db
 from .errors import from_outbox
 from .form_library import get_form
@@ -67,6 +67,8 @@ def submit():
         code = submit_anonymous(get_db(), record_uuid, form, posted_locale(), answers)
     except RecordError:
         abort(409)
+    # Held at once when the kiosk's free text waits for the operator (collector.review).
+    review.hold_pending(get_db(), current_app.config["HUB"]["hold_free_text_for_review"])
     session["receipt_code"] = code
     if from_outbox():
         message = gettext("Sent to the hub. Receipt code: %(code)s", code=format_receipt_code(code))

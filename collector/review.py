@@ -38,6 +38,16 @@ def free_texts(form, answers: dict) -> list[tuple]:
     return texts
 
 
+def hold_pending(db, form_ids) -> int:
+    """`hold_new` with the hub's own forms (built-in and imported): what every caller wants."""
+    from .form_library import form_version
+    from .forms import builtin_forms
+
+    builtins = builtin_forms()
+    return hold_new(db, form_ids,
+                    lambda form_id, version: form_version(db, builtins, form_id, version))
+
+
 def hold_new(db, form_ids, load_form) -> int:
     """Hold each queued, never released revision of the listed forms that has free text;
     return how many were held now. `load_form(form_id, version)` gives the form or None.

@@ -205,9 +205,7 @@ def _redactions(db, record_uuid: str, revision: int) -> list[str]:
 
 def _hold_for_review(db) -> None:
     """Hold what the operator must read before it leaves, so the counts are true now."""
-    review.hold_new(db, current_app.config["HUB"]["hold_free_text_for_review"],
-                    lambda form_id, version: form_version(
-                        db, current_app.extensions["builtin_forms"], form_id, version))
+    review.hold_pending(db, current_app.config["HUB"]["hold_free_text_for_review"])
 
 
 @bp.route("/review", methods=("GET",))

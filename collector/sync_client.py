@@ -385,11 +385,9 @@ class SyncClient:
 
     def hold_for_review(self) -> int:
         """Hold what the operator must read first (collector.review): it is not queued."""
-        from .review import hold_new
+        from .review import hold_pending
 
-        return hold_new(self.db, self.creds.hold_for_review,
-                        lambda form_id, version: form_version(self.db, _BUILTINS, form_id,
-                                                              version))
+        return hold_pending(self.db, self.creds.hold_for_review)
 
     def next_batch(self):
         """The next queued revisions, anonymized, up to the current batch size."""

@@ -158,7 +158,8 @@ def test_the_hubs_sync_page_explains_the_servers_full_disk(full_server, emptied_
 
     central, disk = full_server
     hub_dir = install_key(ensure_data_dir(tmp_path / "hub"))
-    app = create_hub(data_dir=hub_dir)
+    # The kiosk message goes at once, without waiting for the operator's review.
+    app = create_hub({"HUB_SETTINGS": {"hold_free_text_for_review": []}}, data_dir=hub_dir)
     db = open_database(app.config["DATABASE"])
     credentials = enroll(db, hub_dir, central.url, central.enrollment_code())
     live = LiveHub(app)

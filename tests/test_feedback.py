@@ -56,7 +56,8 @@ def test_feedback_needs_no_sign_in_and_gives_a_receipt_code(hub, db_path):
     assert record["enumerator_id"] is None
     assert record["status"] == "finalized" and record["locale"] == "sw"
     assert json.loads(record["answers"])["message"] == FEEDBACK_ANSWERS["message"]
-    assert query(db_path, "SELECT state FROM outbox") == [{"state": "queued"}]
+    # It waits for the operator's review before it leaves (hold_free_text_for_review).
+    assert query(db_path, "SELECT state FROM outbox") == [{"state": "held"}]
 
     status = phone.get(f"/feedback/status?code={code.lower()}")
     assert translated("sw", "There is no reply yet. The team answers when this hub next connects;"

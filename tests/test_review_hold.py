@@ -177,6 +177,7 @@ def test_release_all_shown_and_bad_posts(enrolled, central, data_dir, db_path):
 
 def test_an_empty_setting_sends_kiosk_messages_at_once(enrolled, central, data_dir, db_path):
     write_settings(data_dir, "hold_free_text_for_review = []\n")
+    enrolled.app.config["HUB"]["hold_free_text_for_review"] = []  # as a restarted hub reads it
     kiosk_message(enrolled)
     result = collector("sync", data_dir=data_dir)
     assert result.exit_code == 0 and "Stored 1" in result.output, result.output
@@ -193,6 +194,7 @@ def test_only_listed_forms_with_free_text_are_held(enrolled, central, data_dir, 
     with_comment = fill_form(phone, "community_survey", SURVEY_ANSWERS)
     assert status(data_dir)["held"] == 0
     write_settings(data_dir, 'hold_free_text_for_review = ["community_survey"]\n')
+    enrolled.app.config["HUB"]["hold_free_text_for_review"] = ["community_survey"]
     without_text = fill_form(phone, "community_survey",
                              {k: v for k, v in SURVEY_ANSWERS.items()
                               if k not in ("comments", "language_home_other")}
@@ -300,3 +302,9 @@ def test_an_older_hub_database_keeps_its_outbox_when_upgraded(tmp_path):
     assert [row[0] for row in db.execute("PRAGMA foreign_key_check")] == []
     assert "outbox_by_state" in {row[1] for row in db.execute("PRAGMA index_list(outbox)")}
     db.close()
+
+
+def test_a_kiosk_message_is_held_the_moment_it_is_sent(hub, db_path):
+    """Held at submission, before any sync or page reads the outbox: nothing sees it queued."""
+    send_feedback(hub.browser("en"), dict(FEEDBACK_ANSWERS, message="The water point is dry."))
+    assert [row["state"] for row in query(db_path, "SELECT state FROM outbox")] == ["held"]
