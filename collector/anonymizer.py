@@ -18,6 +18,7 @@ from datetime import datetime, timezone
 import phonenumbers
 
 from . import expressions, scrubbing
+from .scrubbing import _PROCLITICS, _fold, _is_arabic
 
 __all__ = ["AnonymizerError", "anonymize", "privacy_listing", "pseudonym", "rule_for",
            "scrub_text", "suggests_identifier", "weaker_fields"]
@@ -27,8 +28,6 @@ _DROP = object()  # a rule's answer for "this value does not leave the laptop"
 
 _MONTH = re.compile(r"([0-9]{4}-(?:0[1-9]|1[0-2]))(?:-[0-9]{2}(?:T[0-9]{2}:[0-9]{2})?)?")
 _YEAR = re.compile(r"([0-9]{4})(?:-[0-9]{2}(?:-[0-9]{2}(?:T[0-9]{2}:[0-9]{2}(?::[0-9]{2})?)?)?)?")
-# Arabic attaches "and", "with", "for", "like", "the" to the next word: "وعلي" is "and Ali".
-_PROCLITICS = ("و", "ف", "ب", "ل", "ك", "ال", "وال", "فال", "بال", "كال", "لل")
 _DEFAULTS = {"text": "scrub", "date": "generalize:month", "datetime": "generalize:month"}
 # The only rules under which an identifying answer may leave the laptop.
 # "pseudonymize:phone" reads the answer as a phone number first (E.164), so one number
@@ -198,7 +197,8 @@ def anonymize(record: dict, form, key: bytes, phone_region: str = "",
     # The enumerator's own name is scrubbed from text too, or its pseudonym would be moot.
     names = _identifying_values(form, answers)
     names += [enumerator] if isinstance(enumerator, str) else []
-    steps = {name: _step(question, form, key, names, phone_region, extra_redactions)
+    redact = _redactor(extra_redactions)  # one pattern for every free-text answer
+    steps = {name: _step(question, form, key, names, phone_region, redact)
              for name, question in form.questions.items() if question.holds_value}
     synced = _apply(steps, form.top_questions, answers)
     # Each instance of a repeat goes through its questions' rules, as a record does.
@@ -232,15 +232,15 @@ def _apply(steps: dict, questions, answers: dict) -> dict:
 # -- Rules -----------------------------------------------------------------------------
 
 def _step(question, form, key: bytes, names: list[str], phone_region: str = "",
-          extra_redactions=()):
-    """The function that maps one question's answer to its sync value, or to _DROP."""
+          redact=lambda value: value):
+    """The function that maps one question's answer to its sync value, or to _DROP
+    (`redact`: the operator's extra removals, from `_redactor`)."""
     rule = rule_for(question, form)
     if rule == "keep":
         return lambda value: value
     if rule == "drop":
         return lambda value: _DROP
     if rule == "scrub":
-        redact = _redactor(extra_redactions)
         return lambda value: _scrubbed(redact(value), names)
     if rule == "pseudonymize":
         return lambda value: _pseudonymize(question.name, value, key)
@@ -348,11 +348,6 @@ def _identifying_values(form, answers: dict) -> list[str]:
             values += [item for item in items if isinstance(item, str)]
     return values
 
-
-def _fold(word: str) -> str:
-    """A word compared ignoring case, accents, harakat and compatibility forms."""
-    decomposed = unicodedata.normalize("NFKD", word)
-    return "".join(c for c in decomposed if unicodedata.category(c) != "Mn").casefold()
 
 
 # -- Record fields -------------------------------------------------------------------------
@@ -621,10 +616,6 @@ def _word_is(word: str, term: str) -> bool:
     # Arabic attaches "and", "the"... in front and "your", "my"... behind: هاتفك is "your phone".
     return any(stem.startswith(term) for stem in
                [word] + [word[len(p):] for p in _PROCLITICS if word.startswith(p)])
-
-
-def _is_arabic(word: str) -> bool:
-    return any("\u0600" <= char <= "\u06ff" for char in word)
 
 
 def _text_words(text: str) -> list[str]:

@@ -68,7 +68,8 @@ def submit():
     except RecordError:
         abort(409)
     # Held at once when the kiosk's free text waits for the operator (collector.review).
-    review.hold_pending(get_db(), current_app.config["HUB"]["hold_free_text_for_review"])
+    review.hold_pending(get_db(), current_app.config["HUB"]["hold_free_text_for_review"],
+                        record_uuid)
     session["receipt_code"] = code
     if from_outbox():
         message = gettext("Sent to the hub. Receipt code: %(code)s", code=format_receipt_code(code))

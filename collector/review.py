@@ -9,6 +9,7 @@ and the anonymizer replaces them with [removed] in what is sent.
 
 from __future__ import annotations
 
+import functools
 import json
 
 from . import repeats, scrubbing
@@ -38,19 +39,22 @@ def free_texts(form, answers: dict) -> list[tuple]:
     return texts
 
 
-def hold_pending(db, form_ids) -> int:
+def hold_pending(db, form_ids, record_uuid: str | None = None) -> int:
     """`hold_new` with the hub's own forms (built-in and imported): what every caller wants."""
     from .form_library import form_version
     from .forms import builtin_forms
 
     builtins = builtin_forms()
-    return hold_new(db, form_ids,
-                    lambda form_id, version: form_version(db, builtins, form_id, version))
+    # Each form version read and parsed once per call, however many rows share it.
+    load = functools.lru_cache(maxsize=None)(
+        lambda form_id, version: form_version(db, builtins, form_id, version))
+    return hold_new(db, form_ids, load, record_uuid)
 
 
-def hold_new(db, form_ids, load_form) -> int:
+def hold_new(db, form_ids, load_form, record_uuid: str | None = None) -> int:
     """Hold each queued, never released revision of the listed forms that has free text;
-    return how many were held now. `load_form(form_id, version)` gives the form or None.
+    return how many were held now. `load_form(form_id, version)` gives the form or None;
+    `record_uuid` looks at that record only (one just sent: the rest were looked at before).
 
     Run before anything reads the outbox (a sync, a bundle, the Sync page, `collector
     status`), so a message written a moment ago is never sent, nor counted as queued."""
@@ -58,9 +62,12 @@ def hold_new(db, form_ids, load_form) -> int:
     if not form_ids:
         return 0
     marks = ", ".join("?" * len(form_ids))
-    rows = list(db.query(
-        REVISION_SQL + f" WHERE o.state = 'queued' AND o.released_at IS NULL"
-        f" AND v.form_id IN ({marks})", form_ids))
+    sql = (REVISION_SQL + " WHERE o.state = 'queued' AND o.released_at IS NULL"
+           f" AND v.form_id IN ({marks})")
+    params = list(form_ids)
+    if record_uuid is not None:
+        sql, params = sql + " AND o.uuid = ?", params + [record_uuid]
+    rows = list(db.query(sql, params))
     held = [row for row in rows if _needs_review(row, load_form)]
     if held:
         with write_transaction(db):

@@ -69,15 +69,15 @@ def set_role(db, name: str, role: str) -> int:
 
 def _change(db, name: str, column: str, value: str, event: str, detail: str | None) -> int:
     with write_transaction(db):
-        row = db.execute("SELECT id FROM users WHERE name = ?", [name.strip()]).fetchone()
-        if row is None:
+        user_id = user_id_by_name(db, name)
+        if user_id is None:
             raise UserError(f"There is no enumerator called {name.strip()}.")
-        db.execute(f"UPDATE users SET {column} = ? WHERE id = ?", [value, row[0]])
-        ended = sessions.end_all(db, row[0])
-        log_event(db, event, user_account(row[0]), detail)
+        db.execute(f"UPDATE users SET {column} = ? WHERE id = ?", [value, user_id])
+        ended = sessions.end_all(db, user_id)
+        log_event(db, event, user_account(user_id), detail)
         if ended:
-            log_event(db, "sessions_ended", user_account(row[0]), f"{ended} by {event}")
-    return row[0]
+            log_event(db, "sessions_ended", user_account(user_id), f"{ended} by {event}")
+    return user_id
 
 
 def list_users(db) -> list[dict]:

@@ -60,7 +60,8 @@ def _actor() -> str:
 
 
 def _throttle_keys() -> list:
-    return [("client", request.remote_addr), ("account", _actor())]
+    # Counted apart from the API's failed tokens: one must not slow the other.
+    return [("password_client", request.remote_addr), ("password_account", _actor())]
 
 
 # -- everyone's own account ----------------------------------------------------------------

@@ -8,6 +8,7 @@ fingerprint belongs to. The private key is made on first run, owner-only, in the
 from __future__ import annotations
 
 import base64
+import functools
 from pathlib import Path
 
 from collector import device_keys, protocol
@@ -15,8 +16,14 @@ from collector import device_keys, protocol
 KEY_NAME = "server_identity_key"
 
 
+@functools.lru_cache(maxsize=16)
+def _private_key(data_dir: str):
+    # Read once per process: hubs ask /health often, and the key never changes once made.
+    return device_keys.load_private_key(Path(data_dir), KEY_NAME)
+
+
 def public_key_text(data_dir: Path | str) -> str:
-    private_key = device_keys.load_private_key(Path(data_dir), KEY_NAME)
+    private_key = _private_key(str(Path(data_dir).resolve()))
     return base64.b64encode(device_keys.raw_public_key(private_key)).decode("ascii")
 
 
@@ -39,7 +46,7 @@ def describe(app) -> dict:
 
 def sign_enrollment(app, device_id: str, enrollment_id: str, device_token: str) -> str:
     """The identity key's signature binding this answer to this hub's request."""
-    private_key = device_keys.load_private_key(Path(app.config["DATA_DIR"]), KEY_NAME)
+    private_key = _private_key(str(Path(app.config["DATA_DIR"]).resolve()))
     payload = protocol.enrollment_proof(device_id, enrollment_id,
                                         fingerprint(app.config["DATA_DIR"]), device_token)
     return device_keys.sign_with(private_key, payload)
