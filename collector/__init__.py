@@ -8,23 +8,31 @@ from flask import Flask
 
 __version__ = "0.1.0"  # before the imports below: the sync client reports it
 
-from . import (auth, datadir, db, errors, feedback, form_library, hub, i18n, interview, security,
-               sync, templating)
+from . import (auth, datadir, db, errors, feedback, form_library, hub, i18n, interview, protection,
+               security, sync, templating)
 from .settings import load_settings
 
 
 def create_app(test_config: dict | None = None, data_dir: Path | str | None = None) -> Flask:
-    """Build the collector app for the data dir (created on first run)."""
+    """Build the collector app for the data dir (created on first run).
+
+    A protected data dir must have been unlocked in this process first
+    (protection.unlock, or the command line's passphrase prompt); otherwise
+    protection.Locked is raised and nothing is opened.
+    """
     datadir.owner_only_files()  # the database, its log, secrets and certificates
     app = Flask(__name__)
     test_config = dict(test_config or {})
     data_dir = datadir.ensure_data_dir(Path(data_dir or test_config.get("DATA_DIR")
                                             or datadir.default_data_dir()))
+    # The data key, in memory only: every request's connection carries it (db.get_db).
+    vault = protection.vault_for(data_dir)
     settings = load_settings(data_dir)
     settings.update(test_config.pop("HUB_SETTINGS", {}))
     app.config.from_mapping(
         DATA_DIR=str(data_dir),
         DATABASE=str(data_dir / datadir.DATABASE_FILE),
+        DATA_VAULT=vault,
         SECRET_KEY=datadir.read_or_create_secret(data_dir, "session_key"),
         HUB=settings,
         DEFAULT_LOCALE=settings["default_locale"],

@@ -20,9 +20,11 @@ A phone that installs the CA trusts it, so the CA is made unable to vouch for an
 but the hub: critical X.509 name constraints permit only local names (localhost, .local,
 the laptop's hostname) and private, loopback and link-local addresses, which browsers and
 OpenSSL enforce. It lives two years; a CA made before these limits existed is replaced,
-key and all, on the next start (phones install the new one). The key is not encrypted
-with a passphrase: the hub issues a new server certificate by itself whenever its address
-changes, with nobody at the keyboard; it stays owner-only in the data dir.
+key and all, on the next start (phones install the new one). The hub issues a new server
+certificate by itself whenever its address changes, with nobody at the keyboard, so the
+keys are not sealed with a passphrase of their own: they stay owner-only in the data dir,
+and on a protected data folder (collector.protection) both are PKCS#8 PEM encrypted with
+a password derived from the folder's data key, known only to the running hub.
 """
 
 from __future__ import annotations
@@ -77,6 +79,8 @@ class HubCertificates:
     ca_cert_path: Path
     cert_path: Path
     key_path: Path
+    # The PEM password of the private keys on a protected data folder, else None.
+    key_password: bytes | None = None
 
     def ca_pem(self) -> bytes:
         return self.ca_cert_path.read_bytes()
@@ -138,13 +142,16 @@ def ensure_certificates(data_dir: Path, addresses: list[str],
     hostname and is not within 30 days of expiry; otherwise a new one is signed
     (the laptop joined another network). Phones trust the CA, so this is silent.
     """
+    from .protection import tls_password
+
     folder = Path(data_dir) / TLS_DIR
+    password = tls_password(data_dir)  # protection.Locked before anything is written
     folder.mkdir(parents=True, exist_ok=True)
     _set_mode(folder, 0o700)
     certs = HubCertificates(folder / CA_CERT_FILE, folder / SERVER_CERT_FILE,
-                            folder / SERVER_KEY_FILE)
+                            folder / SERVER_KEY_FILE, password)
     _retire_unconstrained_ca(certs, folder / CA_KEY_FILE)
-    ca_key = _load_or_create_ca_key(folder / CA_KEY_FILE)
+    ca_key = _load_or_create_ca_key(folder / CA_KEY_FILE, password)
     ca_cert = _load_or_create_ca_cert(certs.ca_cert_path, ca_key)
     ips, names = _constrained_names(ca_cert, *_wanted_names(addresses, hostname))
     # Another process issuing at the same moment could interleave its key and
@@ -203,14 +210,15 @@ def _retire_unconstrained_ca(certs: HubCertificates, key_path: Path) -> None:
         path.unlink(missing_ok=True)
 
 
-def _load_or_create_ca_key(path: Path) -> ec.EllipticCurvePrivateKey:
+def _load_or_create_ca_key(path: Path, password: bytes | None = None
+                           ) -> ec.EllipticCurvePrivateKey:
     """The CA key: made once; a second process starting at once gets the first one's."""
     if not path.exists():
         key = ec.generate_private_key(ec.SECP256R1())
-        _write_file(path, _key_pem(key), 0o600, keep_existing=True)
+        _write_file(path, _key_pem(key, password), 0o600, keep_existing=True)
     data = path.read_bytes()
     try:
-        key = serialization.load_pem_private_key(data, password=None)
+        key = _load_key(data, password)
     except ValueError as error:
         # Never replace it silently: every phone would have to install a new CA.
         raise ValueError(f"{path} is not a readable private key; delete the {path.parent} "
@@ -275,7 +283,7 @@ def _server_cert_usable(certs: HubCertificates, ca_cert, ips, names) -> bool:
     """Signed by our CA, matches its key, covers every name, and not expiring soon."""
     try:
         cert = x509.load_pem_x509_certificate(certs.cert_path.read_bytes())
-        key = serialization.load_pem_private_key(certs.key_path.read_bytes(), password=None)
+        key = _load_key(certs.key_path.read_bytes(), certs.key_password)
     except (FileNotFoundError, ValueError, TypeError):
         return False
     if cert.issuer != ca_cert.subject or not _same_key(cert.public_key(), key.public_key()):
@@ -330,13 +338,24 @@ def _issue_server_cert(certs: HubCertificates, ca_key, ca_cert, ips, names, host
         .sign(ca_key, hashes.SHA256())
     )
     # Key first: a reader that sees the new certificate finds its key already there.
-    _write_file(certs.key_path, _key_pem(key), 0o600)
+    _write_file(certs.key_path, _key_pem(key, certs.key_password), 0o600)
     _write_file(certs.cert_path, cert.public_bytes(serialization.Encoding.PEM), 0o644)
 
 
-def _key_pem(key) -> bytes:
+def _key_pem(key, password: bytes | None = None) -> bytes:
+    """PKCS#8 PEM, encrypted with `password` when the data folder is protected."""
+    encryption = (serialization.BestAvailableEncryption(password) if password
+                  else serialization.NoEncryption())
     return key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                             serialization.NoEncryption())
+                             encryption)
+
+
+def _load_key(data: bytes, password: bytes | None):
+    """A PEM private key; one written before the folder was protected is read without the
+    password (protection.seal_folder encrypts it)."""
+    if password and b"ENCRYPTED" not in data:
+        password = None
+    return serialization.load_pem_private_key(data, password=password)
 
 
 def _same_key(a, b) -> bool:

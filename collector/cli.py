@@ -11,7 +11,7 @@ from pathlib import Path
 
 import click
 
-from . import datadir
+from . import datadir, protection
 from .db import connect, open_database, write_transaction
 from .forms import load_form_json
 from .records import status_counts
@@ -21,8 +21,15 @@ from .users import UserError, add_user, list_users, set_pin, set_role
 DEMO_USER, DEMO_PIN = "demo", "1234"
 
 
-def data_dir_option(command):
-    """Every command takes --data-dir; the default is a per-user data folder."""
+def data_dir_option(command=None, *, unlock: bool = True):
+    """Every command takes --data-dir; the default is a per-user data folder.
+
+    On a protected data folder (collector.protection) the passphrase is asked for first,
+    unless `unlock` is False (a command that opens neither the database nor a secret).
+    A missing or wrong passphrase ends the command before anything is opened.
+    """
+    if command is None:
+        return functools.partial(data_dir_option, unlock=unlock)
 
     @click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path),
                   envvar="COLLECTOR_DATA_DIR", show_envvar=True,
@@ -35,9 +42,42 @@ def data_dir_option(command):
             load_settings(path)
         except SettingsError as error:
             raise click.ClickException(str(error)) from error
-        return command(*args, data_dir=path, **kwargs)
+        try:
+            if unlock and protection.is_protected(path):
+                protection.unlock(path, ask_passphrase())
+            return command(*args, data_dir=path, **kwargs)
+        except protection.ProtectionError as error:
+            raise click.ClickException(str(error)) from None
 
     return wrapped
+
+
+def ask_passphrase(prompt: str = "Passphrase of this data folder") -> str:
+    """The data folder's passphrase: COLLECTOR_PASSPHRASE when set (automation), else asked
+    for without echo. No answer at all (no keyboard, nothing piped in) is a clear error."""
+    given = os.environ.get(protection.PASSPHRASE_ENV)
+    if given:
+        return given
+    try:
+        return click.prompt(prompt, hide_input=True)
+    except click.Abort:
+        raise protection.Locked(
+            "This data folder is protected and no passphrase was given: type it when "
+            f"asked, or set {protection.PASSPHRASE_ENV}. Nothing was changed.") from None
+
+
+def new_passphrase(env: str) -> str:
+    """A new passphrase: from the environment variable `env` when set, else asked twice."""
+    given = os.environ.get(env)
+    if not given:
+        try:
+            given = click.prompt("New passphrase (12 characters or more)", hide_input=True,
+                                 confirmation_prompt=True)
+        except click.Abort:
+            raise protection.ProtectionError("No new passphrase was given: nothing was "
+                                             "changed.") from None
+    protection.check_passphrase(given)
+    return given
 
 
 def database(data_dir: Path):
@@ -65,12 +105,63 @@ def cli():
               help="Also serve HTTPS with the hub's own certificate authority (made on first use).")
 @click.option("--https-port", default=5443, show_default=True, type=click.IntRange(0, 65535),
               help="Port for HTTPS, with --https.")
-def serve(data_dir, host, port, threads, https, https_port):
+@click.option("--protect", is_flag=True,
+              help="Encrypt the data folder with a passphrase first (asked for twice when the "
+                   "folder is not protected yet; a protected folder always asks for it).")
+def serve(data_dir, host, port, threads, https, https_port, protect):
     """Serve the hub to phones on the laptop's network.
 
-    Example: collector serve --port 5000 --https
+    Example: collector serve --port 5000 --https --protect
     """
+    if protect:
+        protect_folder(data_dir)
     run_hub(data_dir, host, port, threads, https_port=https_port if https else None)
+
+
+@cli.command()
+@data_dir_option(unlock=False)
+@click.option("--change-passphrase", is_flag=True,
+              help="Give a protected data folder a new passphrase (the current one is asked "
+                   "for first).")
+def protect(data_dir, change_passphrase):
+    """Encrypt this laptop's data folder with a passphrase, or change the passphrase.
+
+    Answers, drafts, the operator's redactions, replies and every secret are encrypted;
+    from then on every command asks for the passphrase. Without it the data cannot be
+    read, by anyone: a lost passphrase cannot be recovered. Stop the hub first.
+
+    Example: collector protect
+    """
+    if change_passphrase:
+        if not protection.is_protected(data_dir):
+            raise click.ClickException("This data folder is not protected: run "
+                                       "`collector protect` to protect it.")
+        old = ask_passphrase("Current passphrase")
+        protection.change_passphrase(data_dir, old, new_passphrase(protection.NEW_PASSPHRASE_ENV))
+        click.echo("The passphrase was changed; the old one no longer opens this data folder. "
+                   "Backups made before still need the old passphrase.")
+        return
+    if protection.is_protected(data_dir):
+        protection.unlock(data_dir, ask_passphrase())
+    protect_folder(data_dir)
+
+
+def protect_folder(data_dir: Path) -> None:
+    """Turn protection on (a new passphrase, asked twice) unless it is on, then encrypt
+    whatever is still in clear and leave no plaintext page in the database files."""
+    if not protection.is_protected(data_dir):
+        protection.turn_on(data_dir, new_passphrase(protection.PASSPHRASE_ENV))
+        click.echo("This data folder is now protected. Every command will ask for the "
+                   "passphrase. Without it nobody, you included, can read the data again.")
+    report = protection.seal_folder(data_dir)
+    if report.values or report.files:
+        click.echo(f"Encrypted {report.values} stored answers and messages and "
+                   f"{report.files} secret files.")
+    if not report.log_cleared:
+        raise click.ClickException(
+            f"Everything is encrypted, but the database's write-ahead log "
+            f"({datadir.DATABASE_FILE}-wal) still holds old copies: another program kept it "
+            "open. Close it (or stop the hub) and run `collector protect` again.")
 
 
 @cli.command()
@@ -306,6 +397,17 @@ def backup(data_dir, file):
         if os.path.exists(partial):
             os.remove(partial)
     click.echo(f"Backed up {records} records to {file}")
+    if protection.is_protected(data_dir):
+        _copy_protection_file(data_dir, file)
+
+
+def _copy_protection_file(data_dir: Path, backup_file: Path) -> None:
+    """A protected hub's backup stays encrypted; beside it goes the (passphrase-sealed) data
+    key, without which it could never be restored."""
+    target = backup_file.with_name(backup_file.name + "." + protection.PROTECTION_FILE)
+    protection.replace_file(target, protection.protection_path(data_dir).read_bytes())
+    click.echo(f"The backup is encrypted. To restore it you need {target.name} and the "
+               "passphrase (see the field guide).")
 
 
 @cli.group()
@@ -462,7 +564,7 @@ def read_passphrase(from_stdin: bool, twice: bool) -> str:
         import sys
 
         return sys.stdin.readline().rstrip("\r\n")
-    return click.prompt("Passphrase", hide_input=True, confirmation_prompt=twice)
+    return click.prompt("Key file passphrase", hide_input=True, confirmation_prompt=twice)
 
 
 passphrase_stdin_option = click.option(
@@ -470,7 +572,7 @@ passphrase_stdin_option = click.option(
 
 
 @keys.command("create")
-@data_dir_option
+@data_dir_option(unlock=False)
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--from-hex-file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="Wrap an existing key (an older server's secrets/pseudonym_key) instead of "

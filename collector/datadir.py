@@ -8,6 +8,8 @@ from pathlib import Path
 
 import click
 
+from . import protection
+
 DATABASE_FILE = "collector.db"
 SECRETS_DIR = "secrets"
 
@@ -27,21 +29,42 @@ def ensure_data_dir(path: Path) -> Path:
 
 
 def read_or_create_secret(data_dir: Path, name: str, nbytes: int = 32) -> str:
-    """A random secret generated on first use and kept in the data dir."""
-    path = Path(data_dir) / SECRETS_DIR / name
-    try:
-        return path.read_text("ascii").strip()
-    except FileNotFoundError:
-        pass
+    """A random secret generated on first use and kept in the data dir (sealed with the
+    data key when the folder is protected, collector.protection)."""
+    found = read_secret(data_dir, name)
+    if found is not None:
+        return found
     value = secrets.token_hex(nbytes)
     # O_EXCL: two processes starting at once must not both write a key.
     try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        fd = os.open(secret_path(data_dir, name), os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except FileExistsError:
-        return path.read_text("ascii").strip()
+        return read_secret(data_dir, name)
     with os.fdopen(fd, "w", encoding="ascii") as handle:
-        handle.write(value)
+        handle.write(protection.seal_secret(data_dir, name, value))
     return value
+
+
+def secret_path(data_dir: Path, name: str) -> Path:
+    return Path(data_dir) / SECRETS_DIR / name
+
+
+def read_secret(data_dir: Path, name: str) -> str | None:
+    """A secret's value, opened if sealed; None when there is no such file.
+
+    protection.Locked when the folder is protected and its passphrase was not given."""
+    try:
+        stored = secret_path(data_dir, name).read_text("ascii").strip()
+    except FileNotFoundError:
+        return None
+    return protection.open_secret(data_dir, name, stored)
+
+
+def write_secret(data_dir: Path, name: str, value: str) -> None:
+    """Replace a secret, owner-only, whole or not at all; sealed when the folder is protected."""
+    path = secret_path(data_dir, name)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    protection.replace_file(path, protection.seal_secret(data_dir, name, value).encode("ascii"))
 
 
 def owner_only_files() -> None:

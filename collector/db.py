@@ -11,6 +11,7 @@ import sqlite_utils
 from flask import current_app, g
 from sqlite_utils.migrations import Migrations
 
+from . import protection
 from .datadir import owner_only_database
 
 migrations = Migrations("collector")
@@ -19,8 +20,15 @@ BUSY_TIMEOUT_MS = 15_000
 CHECKPOINT_WAIT_SECONDS = 10.0
 
 
-def connect(path: Path | str) -> sqlite_utils.Database:
-    """Open the database with the durability the field needs: WAL, synchronous=FULL."""
+def connect(path: Path | str, vault: protection.Vault | None = None) -> sqlite_utils.Database:
+    """Open the database with the durability the field needs: WAL, synchronous=FULL.
+
+    The connection carries the data folder's unlocked key as `db.vault` (None when the
+    folder is not protected; `vault` gives it, else this process's unlocked key). A
+    protected folder without its key is refused before the file is opened
+    (protection.Locked), so nothing is read or written.
+    """
+    vault = vault or protection.vault_for(Path(path).parent)
     conn = sqlite3.connect(str(path), timeout=BUSY_TIMEOUT_MS / 1000, check_same_thread=False)
     db = sqlite_utils.Database(conn)
     db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
@@ -29,12 +37,14 @@ def connect(path: Path | str) -> sqlite_utils.Database:
     db.execute("PRAGMA foreign_keys = ON")
     # Purged names and phone numbers must not linger in free pages of the file.
     db.execute("PRAGMA secure_delete = ON")
+    db.vault = vault
     return db
 
 
-def open_database(path: Path | str) -> sqlite_utils.Database:
+def open_database(path: Path | str, vault: protection.Vault | None = None
+                  ) -> sqlite_utils.Database:
     """Connect and bring the schema up to date."""
-    db = connect(path)
+    db = connect(path, vault)
     migrations.apply(db)
     return db
 
@@ -81,7 +91,7 @@ def truncate_wal(db: sqlite_utils.Database, wait_seconds: float = CHECKPOINT_WAI
 def get_db() -> sqlite_utils.Database:
     """The request's connection, opened on first use."""
     if "db" not in g:
-        g.db = connect(current_app.config["DATABASE"])
+        g.db = connect(current_app.config["DATABASE"], current_app.config.get("DATA_VAULT"))
     return g.db
 
 
@@ -92,12 +102,15 @@ def close_db(exception=None) -> None:
 
 
 def init_app(app) -> None:
-    with contextlib.closing(open_database(app.config["DATABASE"]).conn):
+    with contextlib.closing(open_database(app.config["DATABASE"],
+                                          app.config.get("DATA_VAULT")).conn):
         pass
     owner_only_database(app.config["DATABASE"])
     app.teardown_appcontext(close_db)
 
 
+# Answers, redactions and replies may be sealed (collector.protection): a migration must
+# never read or change them in SQL, only through Python with the connection's vault.
 @migrations()
 def m001_initial(db: sqlite_utils.Database):
     db.execute("""

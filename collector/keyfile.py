@@ -15,7 +15,8 @@ The passphrase gives, through scrypt, the AES-GCM key that seals the pseudonym k
 other fields are authenticated too (associated data), so a file whose key id or KDF
 parameters were changed does not open. A hub keeps the key as hex text in
 `secrets/pseudonym_key`, owner-only, as hubs always have: pseudonyms are an HMAC keyed
-with that text, so a key carried over from an older server keeps its pseudonyms.
+with that text, so a key carried over from an older server keeps its pseudonyms. On a
+protected data folder that text is sealed with the folder's data key (collector.protection).
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
 
-from .datadir import SECRETS_DIR
+from .datadir import SECRETS_DIR, read_secret, write_secret
 
 FORMAT, VERSION = "pseudonym-key", 1
 KEY_BYTES = 32
@@ -177,9 +178,8 @@ def secret_path(data_dir: Path) -> Path:
 
 def installed_key(data_dir: Path) -> bytes | None:
     """The hub's pseudonym key, or None when the custodian's key was never imported."""
-    try:
-        text = secret_path(data_dir).read_text("ascii").strip()
-    except FileNotFoundError:
+    text = read_secret(data_dir, SECRET_NAME)  # opened with the data key if protected
+    if text is None:
         return None
     try:
         return bytes.fromhex(text)
@@ -213,16 +213,8 @@ def install(data_dir: Path, key: bytes, replace: bool = False) -> bool:
                            f"({key_id(current)}); nothing was changed. Pseudonyms made with "
                            "it would not link to those made with the new key: run again "
                            "with --replace to use the new key anyway.")
-    path = secret_path(data_dir)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(path.name + ".new")
-    temporary.unlink(missing_ok=True)
-    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w", encoding="ascii") as handle:
-        handle.write(key.hex())
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(temporary, path)  # all at once: a crash leaves the old key or the new one
+    # All at once (a temporary file, then a rename): a crash leaves the old key or the new.
+    write_secret(data_dir, SECRET_NAME, key.hex())
     return True
 
 

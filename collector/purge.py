@@ -24,7 +24,6 @@ times back to now: those records are purged `after_days` from then.
 
 from __future__ import annotations
 
-import json
 import logging
 from dataclasses import dataclass
 from datetime import timedelta
@@ -34,6 +33,7 @@ from .clock import now_iso, utcnow
 from .db import CHECKPOINT_WAIT_SECONDS, truncate_wal, write_transaction
 from .form_library import form_version
 from .forms import builtin_forms
+from .protection import open_json, seal_json
 from .settings import DEFAULTS
 
 log = logging.getLogger(__name__)
@@ -123,9 +123,8 @@ def _purge_record(db, row: dict) -> bool:
     A draft's revisions still waiting in the outbox are left whole: they have yet to be
     sent, and the anonymizer needs their pseudonymized answers."""
     record_uuid = row["uuid"]
-    working = _answers(db, "SELECT answers FROM records WHERE uuid = ?", [record_uuid])
-    revisions = {number: (_answers(db, "SELECT answers FROM revisions WHERE uuid = ?"
-                                   " AND revision = ?", [record_uuid, number]), version)
+    working = _answers(db, "records", record_uuid)
+    revisions = {number: (_answers(db, "revisions", record_uuid, number), version)
                  for number, version in db.execute(
                      "SELECT v.revision, v.form_version FROM revisions v JOIN outbox o"
                      " ON o.uuid = v.uuid AND o.revision = v.revision"
@@ -140,7 +139,8 @@ def _purge_record(db, row: dict) -> bool:
     purged = _purged(_form(db, row["form_id"], row["form_version"]), working, names)
     if purged != working:
         db.execute("UPDATE records SET answers = ?, purged_at = ? WHERE uuid = ?",
-                   [_dump(purged), now_iso(), record_uuid])
+                   [seal_json(db, purged, "records", "answers", record_uuid), now_iso(),
+                    record_uuid])
         changed = True
     elif row["purged_at"] is None:
         db.execute("UPDATE records SET purged_at = ? WHERE uuid = ?", [now_iso(), record_uuid])
@@ -148,7 +148,8 @@ def _purge_record(db, row: dict) -> bool:
         purged = _purged(_form(db, row["form_id"], version), answers, names)
         if purged != answers:
             db.execute("UPDATE revisions SET answers = ? WHERE uuid = ? AND revision = ?",
-                       [_dump(purged), record_uuid, number])
+                       [seal_json(db, purged, "revisions", "answers", record_uuid, number),
+                        record_uuid, number])
             changed = True
     return changed
 
@@ -157,13 +158,13 @@ def _form(db, form_id: str, version: str):
     return form_version(db, _BUILTINS, form_id, version)
 
 
-def _answers(db, sql: str, params: list) -> dict:
-    answers = json.loads(db.execute(sql, params).fetchone()[0])
+def _answers(db, table: str, record_uuid: str, *revision) -> dict:
+    """The stored answers of a record (`records`) or of one revision, opened if sealed."""
+    where = "uuid = ? AND revision = ?" if revision else "uuid = ?"
+    stored = db.execute(f"SELECT answers FROM {table} WHERE {where}",
+                        [record_uuid, *revision]).fetchone()[0]
+    answers = open_json(db, stored, table, "answers", record_uuid, *revision)
     return answers if isinstance(answers, dict) else {}
-
-
-def _dump(answers: dict) -> str:
-    return json.dumps(answers, ensure_ascii=False, sort_keys=True)
 
 
 # -- What stays of one set of answers -------------------------------------------------------

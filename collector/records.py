@@ -8,6 +8,7 @@ import uuid as uuid_module
 
 from .clock import now_iso
 from .db import write_transaction
+from .protection import open_json, open_text, seal_json
 
 EDITABLE = ("draft", "finalized", "rejected")
 # Crockford's base 32 without look-alikes: a receipt code is read aloud and copied by hand.
@@ -38,7 +39,7 @@ def get_record(db, record_uuid: str) -> dict | None:
     if not rows:
         return None
     record = rows[0]
-    record["answers"] = json.loads(record["answers"])
+    record["answers"] = open_json(db, record["answers"], "records", "answers", record["uuid"])
     return record
 
 
@@ -54,7 +55,7 @@ def save_answers(db, record_uuid, form, locale, enumerator_id, answers: dict) ->
             db.execute(
                 "UPDATE records SET answers = ?, status = 'draft', locale = ?, updated_at = ?"
                 " WHERE uuid = ?",
-                [_dump(answers), locale, now, record_uuid],
+                [_dump(db, answers, record_uuid), locale, now, record_uuid],
             )
     return get_record(db, record_uuid)
 
@@ -101,7 +102,8 @@ def _insert_draft(db, record_uuid, form, locale, enumerator_id, answers, now) ->
     db.execute(
         "INSERT INTO records (uuid, form_id, form_version, locale, enumerator_id, status,"
         " answers, started_at, updated_at) VALUES (?, ?, ?, ?, ?, 'draft', ?, ?, ?)",
-        [record_uuid, form.form_id, form.version, locale, enumerator_id, _dump(answers), now, now],
+        [record_uuid, form.form_id, form.version, locale, enumerator_id,
+         _dump(db, answers, record_uuid), now, now],
     )
 
 
@@ -111,7 +113,7 @@ def _finalize_revision(db, record, form, answers, now) -> int:
     db.execute(
         "UPDATE records SET answers = ?, status = 'finalized', revision = ?, form_version = ?,"
         " updated_at = ?, finalized_at = ? WHERE uuid = ?",
-        [_dump(answers), revision, form.version, now, now, record["uuid"]],
+        [_dump(db, answers, record["uuid"]), revision, form.version, now, now, record["uuid"]],
     )
     return revision
 
@@ -134,7 +136,8 @@ def submit_anonymous(db, record_uuid: str, form, locale: str, answers: dict) -> 
             "INSERT INTO records (uuid, form_id, form_version, locale, status, revision, answers,"
             " receipt_code, started_at, updated_at, finalized_at)"
             " VALUES (?, ?, ?, ?, 'finalized', 1, ?, ?, ?, ?, ?)",
-            [record_uuid, form.form_id, form.version, locale, _dump(answers), code, now, now, now],
+            [record_uuid, form.form_id, form.version, locale, _dump(db, answers, record_uuid),
+             code, now, now, now],
         )
         _write_revision(db, record, form, answers, 1, now)
     return code
@@ -145,7 +148,8 @@ def _write_revision(db, record, form, answers, revision, now):
         "INSERT INTO revisions (uuid, revision, form_id, form_version, locale, enumerator_id,"
         " answers, started_at, finalized_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [record["uuid"], revision, form.form_id, form.version, record["locale"],
-         record["enumerator_id"], _dump(answers), record["started_at"], now],
+         record["enumerator_id"], _dump(db, answers, record["uuid"], revision),
+         record["started_at"], now],
     )
     db.execute("INSERT INTO outbox (uuid, revision, queued_at) VALUES (?, ?, ?)",
                [record["uuid"], revision, now])
@@ -190,9 +194,11 @@ def replies_for_receipt(db, code: str) -> tuple[dict | None, list[dict]]:
                          [normalize_receipt_code(code)]))
     if not rows:
         return None, []
-    replies = list(db.query(
-        "SELECT message, locale, replied_at FROM replies WHERE record_uuid = ? ORDER BY replied_at",
-        [rows[0]["uuid"]]))
+    replies = [dict(reply, message=open_text(db, reply["message"], "replies", "message",
+                                             reply.pop("id")))
+               for reply in db.query("SELECT id, message, locale, replied_at FROM replies"
+                                     " WHERE record_uuid = ? ORDER BY replied_at",
+                                     [rows[0]["uuid"]])]
     return rows[0], replies
 
 
@@ -221,5 +227,8 @@ def status_counts(db) -> dict:
     }
 
 
-def _dump(answers: dict) -> str:
-    return json.dumps(answers, ensure_ascii=False, sort_keys=True)
+def _dump(db, answers: dict, record_uuid: str, revision: int | None = None) -> str:
+    """Answers as stored: sealed to their row when the data folder is protected."""
+    if revision is None:
+        return seal_json(db, answers, "records", "answers", record_uuid)
+    return seal_json(db, answers, "revisions", "answers", record_uuid, revision)

@@ -10,14 +10,15 @@ and the anonymizer replaces them with [removed] in what is sent.
 from __future__ import annotations
 
 import functools
-import json
 
 from . import repeats, scrubbing
 from .anonymizer import rule_for, text_names
 from .clock import now_iso
 from .db import write_transaction
+from .protection import seal_json
 from .security_log import log_event
-from .sync_client import REVISION_SQL, refresh_record_status
+from .sync_client import (REVISION_SQL, refresh_record_status, revision_answers,
+                          revision_redactions)
 
 # The longest list of words one release may remove, and the longest word: a form post.
 MAX_REDACTIONS, MAX_REDACTION_LENGTH = 50, 200
@@ -68,7 +69,7 @@ def hold_new(db, form_ids, load_form, record_uuid: str | None = None) -> int:
     if record_uuid is not None:
         sql, params = sql + " AND o.uuid = ?", params + [record_uuid]
     rows = list(db.query(sql, params))
-    held = [row for row in rows if _needs_review(row, load_form)]
+    held = [row for row in rows if _needs_review(db, row, load_form)]
     if held:
         with write_transaction(db):
             for row in held:
@@ -77,10 +78,10 @@ def hold_new(db, form_ids, load_form, record_uuid: str | None = None) -> int:
     return len(held)
 
 
-def _needs_review(row: dict, load_form) -> bool:
+def _needs_review(db, row: dict, load_form) -> bool:
     form = load_form(row["form_id"], row["form_version"])
     # A form no longer on the hub is held too: the operator decides, not a silent default.
-    return form is None or bool(free_texts(form, json.loads(row["answers"])))
+    return form is None or bool(free_texts(form, revision_answers(db, row)))
 
 
 def held_count(db) -> int:
@@ -91,7 +92,7 @@ def held_revisions(db) -> list[dict]:
     """Every held revision, oldest first, with its answers and enumerator's name."""
     rows = db.query(REVISION_SQL + " WHERE o.state = 'held'"
                     " ORDER BY o.queued_at, o.uuid, o.revision")
-    return [dict(row, answers=json.loads(row["answers"])) for row in rows]
+    return [dict(row, answers=revision_answers(db, row)) for row in rows]
 
 
 def highlighted(form, row: dict) -> list[tuple]:
@@ -126,8 +127,8 @@ def release(db, releases: dict, account: str | None) -> int:
             changed = db.execute(
                 "UPDATE outbox SET state = 'queued', redactions = ?, released_at = ?"
                 " WHERE uuid = ? AND revision = ? AND state = 'held'",
-                [json.dumps(words, ensure_ascii=False) if words else None, now,
-                 record_uuid, revision]).rowcount
+                [seal_json(db, words, "outbox", "redactions", record_uuid, revision)
+                 if words else None, now, record_uuid, revision]).rowcount
             if changed:
                 released += 1
                 # The words themselves are personal data: the log says only how many.
@@ -137,6 +138,6 @@ def release(db, releases: dict, account: str | None) -> int:
     return released
 
 
-def redactions_of(row: dict) -> list[str]:
+def redactions_of(db, row: dict) -> list[str]:
     """The operator's words kept with an outbox row (REVISION_SQL selects them)."""
-    return json.loads(row.get("redactions") or "[]")
+    return revision_redactions(db, row)

@@ -57,8 +57,10 @@ def start_https(app, host: str, port: int, threads: int) -> Server:
 
     certificates = ensure_certificates(Path(app.config["DATA_DIR"]), lan_addresses())
     server = make_server(app, host, port, threads)
+    # On a protected data folder the key file is encrypted; its password stays in memory.
     server.ssl_adapter = BuiltinSSLAdapter(str(certificates.cert_path),
-                                           str(certificates.key_path))
+                                           str(certificates.key_path),
+                                           private_key_password=certificates.key_password)
     bind(server, "--https-port")
     app.config["HTTPS_PORT"] = server.bind_addr[1]
     app.extensions["certificates"] = certificates

@@ -200,7 +200,8 @@ def _redactions(db, record_uuid: str, revision: int) -> list[str]:
     """The words the operator removed from this revision on the review page."""
     row = db.execute("SELECT redactions FROM outbox WHERE uuid = ? AND revision = ?",
                      [record_uuid, revision]).fetchone()
-    return review.redactions_of({"redactions": row[0] if row else None})
+    return review.redactions_of(db, {"uuid": record_uuid, "revision": revision,
+                                     "redactions": row[0] if row else None})
 
 
 def _hold_for_review(db) -> None:

@@ -19,8 +19,9 @@ from urllib3.util.retry import Retry
 from . import __version__, device_keys, keyfile, protocol
 from .anonymizer import AnonymizerError, anonymize
 from .clock import now_iso
-from .datadir import SECRETS_DIR
+from .datadir import read_secret, write_secret
 from .db import write_transaction
+from .protection import open_json, seal_text
 from .security_log import log_event
 from .settings import load_settings
 from .form_library import (FormRefused, form_version, import_server_form, refuse_unreadable,
@@ -41,6 +42,19 @@ REVISION_SQL = (
     " o.redactions, u.name AS enumerator FROM outbox o"
     " JOIN revisions v ON v.uuid = o.uuid AND v.revision = o.revision"
     " LEFT JOIN users u ON u.id = v.enumerator_id")
+
+
+def revision_answers(db, row: dict) -> dict:
+    """The answers of a REVISION_SQL row, opened when the data folder is protected."""
+    return open_json(db, row["answers"], "revisions", "answers", row["uuid"], row["revision"])
+
+
+def revision_redactions(db, row: dict) -> list[str]:
+    """The words the operator removed from a REVISION_SQL row (collector.review)."""
+    if not row.get("redactions"):
+        return []
+    return open_json(db, row["redactions"], "outbox", "redactions", row["uuid"],
+                     row["revision"])
 
 
 class SyncError(Exception):
@@ -102,12 +116,12 @@ def set_state(db, key: str, value) -> None:
 
 def load_credentials(db, data_dir: Path) -> Credentials | None:
     enrolled = get_state(db, "enrollment")
-    token_file = Path(data_dir) / SECRETS_DIR / "device_token"
-    if not enrolled or not token_file.exists():
+    token = read_secret(data_dir, "device_token")
+    if not enrolled or token is None:
         return None
     settings = load_settings(data_dir)
     return Credentials(enrolled["server_url"], enrolled["device_id"],
-                       token_file.read_text("ascii").strip(), _installed_key_text(data_dir),
+                       token, _installed_key_text(data_dir),
                        settings["phone_region"], tuple(settings["hold_free_text_for_review"]))
 
 
@@ -183,7 +197,7 @@ def enroll(db, data_dir: Path, server_url: str, code: str, session=None,
     answer = _call(session, "POST", server_url + API_PREFIX + "/enroll", json_body=message)
     server = _checked_answer(answer, pending["enrollment_id"], expected_fingerprint)
     previous = current_server(db)
-    _write_secret(data_dir, "device_token", answer["device_token"])
+    write_secret(data_dir, "device_token", answer["device_token"])
     with write_transaction(db):
         set_state(db, "enrollment", {"server_url": server_url, "device_id": answer["device_id"],
                                      "server_name": str(server.get("name") or ""),
@@ -222,13 +236,6 @@ def _is_change(previous: dict | None, server_url: str, server: dict) -> bool:
         return False
     return previous.get("server_url") != server_url or not same_fingerprint(
         previous.get("server_fingerprint"), server["fingerprint"])
-
-
-def _write_secret(data_dir: Path, name: str, value: str) -> None:
-    path = Path(data_dir) / SECRETS_DIR / name
-    path.unlink(missing_ok=True)
-    path.touch(mode=0o600)
-    path.write_text(value, "ascii")
 
 
 # -- HTTP ---------------------------------------------------------------------------------
@@ -422,9 +429,9 @@ class SyncClient:
         if form is None:
             raise AnonymizerError(f"The form {row['form_id']} version {row['form_version']} "
                                   "is no longer on this hub.")
-        record = dict(row, answers=json.loads(row["answers"]))
+        record = dict(row, answers=revision_answers(self.db, row))
         # The words the operator removed on the review page (collector.review).
-        extra = json.loads(row.get("redactions") or "[]")
+        extra = revision_redactions(self.db, row)
         return anonymize(record, form, self.key, self.creds.phone_region, extra)
 
     def _reject_locally(self, row: dict, message: str) -> None:
@@ -506,8 +513,9 @@ class SyncClient:
                     added += self.db.execute(
                         "INSERT OR IGNORE INTO replies (id, record_uuid, message, locale,"
                         " replied_at) VALUES (?, ?, ?, ?, ?)",
-                        [reply["id"], reply["record_uuid"], reply["message"], reply["locale"],
-                         reply["created_at"]]).rowcount
+                        [reply["id"], reply["record_uuid"],
+                         seal_text(self.db, reply["message"], "replies", "message", reply["id"]),
+                         reply["locale"], reply["created_at"]]).rowcount
                 set_state(self.db, "replies_after", answer.get("after", after))
             if not answer.get("replies"):
                 return added
