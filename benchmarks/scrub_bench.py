@@ -1,24 +1,33 @@
 """How well the laptop's free-text scrubber finds identifiers, per language and kind.
 
-Runs `collector.scrubbing.find` over the labelled corpus in
-tests/fixtures/scrubbing_corpus.json (short messages in English, French, Spanish,
-Arabic, Swahili and Hausa, each with the exact identifier substrings it holds).
+Runs `collector.scrubbing.find` over a labelled set of short messages in English, French,
+Spanish, Arabic, Swahili and Hausa, each with the exact identifier substrings it holds:
+tests/fixtures/scrubbing_corpus.json by default, or another file of the same shape
+(scrubbing_heldout.json, scrubbing_fresh.json, scrubbing_unseen.json: names in no
+list and in no other set).
 
 - Recall: the share of labelled identifiers whose every letter and digit is covered by
   what the scrubber finds (of any kind: a phone number removed as [id] does not leave).
 - Precision: the share of found spans that overlap a labelled identifier; a span over a
   message's ordinary words ("Hope is all we have") is a false positive.
 
-    python benchmarks/scrub_bench.py            # the table
-    python benchmarks/scrub_bench.py --misses   # and every miss and false positive
+    python benchmarks/scrub_bench.py                       # the tables, for the corpus
+    python benchmarks/scrub_bench.py --file tests/fixtures/scrubbing_heldout.json
+    python benchmarks/scrub_bench.py --file tests/fixtures/scrubbing_unseen.json
+    python benchmarks/scrub_bench.py --misses              # and every miss and false positive
+
+It also times `find` over every message of the file (several rounds, best of three) and
+prints messages per second.
 """
 
 from __future__ import annotations
 
+import argparse
 import datetime
 import json
 import platform
 import sys
+import time
 from collections import defaultdict
 from pathlib import Path
 
@@ -78,8 +87,9 @@ def ratio(part: int, whole: int) -> str:
     return f"{100 * part / whole:5.1f}%" if whole else "    -"
 
 
-def load() -> list[dict]:
-    return json.loads(CORPUS.read_text(encoding="utf-8"))["messages"]
+def load(path: Path | str = CORPUS) -> list[dict]:
+    """The labelled messages of a fixture file (the corpus by default)."""
+    return json.loads(Path(path).read_text(encoding="utf-8"))["messages"]
 
 
 def table(messages: list[dict], heading: str) -> dict:
@@ -96,14 +106,59 @@ def table(messages: list[dict], heading: str) -> dict:
     return result
 
 
+def per_language(result: dict, kinds=("name", "phone")) -> None:
+    """Recall and precision of each kind in each language: the goal is per language too."""
+    counts = result["counts"]
+    languages = sorted({language for language, _ in counts})
+    print(f"\n-- per language, {' and '.join(kinds)} (recall / precision)")
+    print(f"{'':10}" + "".join(f" {kind + ' recall':>12} {kind + ' prec.':>11}" for kind in kinds))
+    for language in languages:
+        row = f"{language:10}"
+        for kind in kinds:
+            n = counts.get((language, kind), {"labelled": 0, "recalled": 0, "found": 0,
+                                              "correct": 0})
+            row += (f" {ratio(n['recalled'], n['labelled']):>7} ({n['labelled']:3})"
+                    f" {ratio(n['correct'], n['found']):>6} ({n['found']:3})")
+        print(row)
+
+
+def speed(messages: list[dict], minimum_seconds: float = 1.0) -> float:
+    """Messages per second through `find`: rounds over every message, best of three."""
+    texts = [m["text"] for m in messages]
+    find(texts[0])  # the name lists load once, on first use
+    best = 0.0
+    for _ in range(3):
+        rounds, start = 0, time.perf_counter()
+        while True:
+            for text in texts:
+                find(text)
+            rounds += 1
+            elapsed = time.perf_counter() - start
+            if elapsed >= minimum_seconds / 3:
+                break
+        best = max(best, rounds * len(texts) / elapsed)
+    return best
+
+
 def main() -> None:
-    messages = load()
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--file", default=str(CORPUS), help="a labelled fixture file")
+    parser.add_argument("--misses", action="store_true", help="list misses and false positives")
+    parser.add_argument("--no-speed", action="store_true", help="skip the timing")
+    options = parser.parse_args()
+    messages = load(options.file)
     print(f"# {datetime.date.today()} · {platform.processor() or platform.machine()} · "
-          f"Python {platform.python_version()}")
+          f"Python {platform.python_version()} · {Path(options.file).name}")
     result = table(messages, "All messages")
-    for name in sorted({m.get("set", "tuning") for m in messages}):
-        table([m for m in messages if m.get("set", "tuning") == name], f"Set {name}")
-    if "--misses" in sys.argv:
+    per_language(result)
+    sets = sorted({m.get("set", "tuning") for m in messages})
+    for name in sets if len(sets) > 1 else ():
+        part = table([m for m in messages if m.get("set", "tuning") == name], f"Set {name}")
+        per_language(part)
+    if not options.no_speed:
+        print(f"\nspeed: {speed(messages):,.0f} messages/s "
+              f"(mean {sum(len(m['text']) for m in messages) / len(messages):.0f} characters)")
+    if options.misses:
         for title, rows in (("Missed", result["misses"]),
                             ("False positives", result["false_positives"])):
             print(f"\n{title}:")

@@ -6,10 +6,16 @@ e-mail, an ID-like number, a full date or a street address. `find` returns the s
 
 Personal names come from gender-guesser's list (~40,000 first names of many countries,
 a 380 kB pure-Python wheel; names-dataset is a 56 MB wheel, too heavy for a field laptop)
-plus short curated lists of East and West African and Arabic-script names that it lacks.
+plus our lists in collector/name_lists/ (African, Arabic in both scripts, South Asian, Latin
+American given and family names that it lacks; provenance in its README), and from signs
+around a word: "my name is", a title, a relative ("my son"), a kunya ("أبو سامر"); names in
+no list from their signs: "I am" + a capitalised word that is no ordinary word, two unknown
+capitalised words mid-sentence, an Arabic relative + a word that is no ordinary word.
+Places and organisations made of names ("San José", "Save the Children") stay.
 Names that are also ordinary words ("Hope", "Baraka" = blessing, "أمل" = hope) count only
-with context: a capital mid-sentence, a neighbouring name, a title or "my name is".
-Pure functions, stdlib and gender-guesser only.
+with such a sign, a capital mid-sentence or a neighbouring name.
+Pure functions, stdlib, gender-guesser, Babel (country and language names) and the
+package's own list files only.
 """
 
 from __future__ import annotations
@@ -89,25 +95,48 @@ _PLACEHOLDER = re.compile(r"\[(?:%s)\]" % "|".join(PLACEHOLDERS))
 
 # -- Words ------------------------------------------------------------------------------
 
+_APOSTROPHES = "'’ʼ‘`"
+
+
+@lru_cache(maxsize=65536)  # the same words and characters come back: this keeps it fast
 def _fold(word: str) -> str:
-    """A word compared ignoring case, accents, harakat and compatibility forms."""
+    """A word compared ignoring case, accents, harakat, apostrophes and compatibility forms."""
     decomposed = unicodedata.normalize("NFKD", word)
-    return "".join(c for c in decomposed if unicodedata.category(c) != "Mn").casefold()
+    return "".join(c for c in decomposed if unicodedata.category(c) != "Mn"
+                   and c not in _APOSTROPHES).casefold()
 
 
-def _words(text: str):
-    """(start, end) of each run of letters and combining marks: a word in any script.
+# An apostrophe inside a word keeps it whole ("Mu'azu", "Sa'adatu", "Juma'a"), except
+# after a French elision ("m'appelle", "qu'il") and before an English ending ("Abena's").
+_ELIDED = {"qu", "jusqu", "lorsqu", "puisqu", "quoiqu", "presqu"}
+_CONTRACTED = {"s", "t", "d", "m", "re", "ve", "ll"}
+
+
+def _words(text: str) -> list[tuple[int, int]]:
+    """(start, end) of each word: a run of letters and combining marks in any script,
+    two runs joined by an apostrophe as in "Mu'azu".
 
     Not re's \\w: it splits vowelled Arabic at the marks, and joins letters to digits,
     so "Ali2" would hide "Ali".
     """
+    runs: list[tuple[int, int]] = []
     start = None
     for index, char in enumerate(text + " "):
         if unicodedata.category(char)[0] in "LM":
             start = index if start is None else start
         elif start is not None:
-            yield start, index
+            if runs and start - runs[-1][1] == 1 and text[start - 1] in _APOSTROPHES \
+                    and _keeps_apostrophe(text[runs[-1][0]:runs[-1][1]], text[start:index]):
+                runs[-1] = (runs[-1][0], index)
+            else:
+                runs.append((start, index))
             start = None
+    return runs
+
+
+def _keeps_apostrophe(left: str, right: str) -> bool:
+    return (len(left) >= 2 and left.casefold() not in _ELIDED
+            and right.casefold() not in _CONTRACTED)
 
 
 def _is_arabic(word: str) -> bool:
@@ -169,6 +198,11 @@ karim jamal said rami lina rim dina hana salma nadia
 """) | _split("""
 أمل نور كريم جمال سعيد حسن نبيل سالم صالح منى هدى وفاء إيمان ايمان رحمة بشرى هاجر سهام
 أسماء امل عادل أمين امين سلام جميل علي لطيفة دينا
+سحر صباح حياة وعد نصر مجد عزة نعمة فرح ملك كامل زكي حبيب شريف صادق نبيلة جميلة فريدة
+سكينة وردة نسمة أسعد ولاء ضياء هادي مأمون عوض آية اية تغريد ابتسام انتصار حنين ختام شهد
+صابر شاكر صبري ناجي جود سمر هلال بدر سلمان عزيز رشيد ربيع بشير
+""") | _split("""
+bahati amina hawa rahama selam eden sikudhani shukuru santiago lourdes trinidad dolores
 """)
 
 _ARABIC_NAMES = _split("""
@@ -204,6 +238,11 @@ hay había habia tengo tiene tienen nací naci nació nacio fue fui era
 habari mimi wewe yeye sisi ninyi wao watu mtu mtoto watoto kituo kliniki shule soko maji
 da ba ko amma kuma wannan wancan shi ita mu ku su yau jiya gobe sannu nagode don haka wani
 wata ina yana tana suna muna sai akwai babu mata maza yara gida asibiti kasuwa makaranta
+""")
+
+# Months, days, places, institutions, languages, God: capitalised, yet never a name, not
+# even after one ("Amina Kenya"). The words above may be a surname after a name ("Awa Ba").
+_PROPER = _split("""
 january february march april may june july august september october november december
 janvier février mars avril mai juin juillet août septembre octobre novembre décembre
 enero febrero marzo abril mayo junio julio agosto septiembre octubre noviembre diciembre
@@ -220,6 +259,18 @@ maroc rabat casablanca tunis tunisia cairo egypt beirut lebanon jordan amman syr
 iraq baghdad sudan khartoum africa europe america victoria florence georgia chad israel
 english french spanish arabic swahili hausa kiswahili anglais français español inglés
 francés africa africain african red cross unicef safaricom mpesa community centre center
+crescent croix rouge cruz roja rojo msalaba mwekundu hilal unhcr acnur oim iom who msf
+jumaa jummaa juma'a jumma'a noel noël christmas navidad ramadan ramadhan eid idi
+somali somalis oromo amhara tigray tigrinya fulani peul peuls fulbe touareg tuareg
+hausawa yoruba igbo wolof maasai masai kikuyu luo luhya kalenjin turkana xhosa ndebele
+sudanese syrian syrians iraqi congolese burundian rwandan ethiopian eritrean kenyan
+somalia ethiopia eritrea rwanda burundi congo zambia malawi zimbabwe mozambique
+santiago lourdes trinidad goma kigali kakuma dadaab kinshasa bukavu
+""")
+
+_COMMON = _COMMON | _PROPER | _split("""
+tell ask call give send bring let help thanks dear please sorry why
+aujourdhui dan uwa uwana wallahi inshallah mashallah
 """) | _split("""
 في من إلى الى على عن مع هذا هذه ذلك تلك التي الذي الذين كان كانت يكون لا لم لن ما هو هي
 نحن أنا انا أنت انت هم قد كل بعد قبل عند حتى أو او ثم لكن إن أن ان يوم اليوم أمس امس غدا
@@ -229,11 +280,35 @@ francés africa africain african red cross unicef safaricom mpesa community cent
 
 _ARABIC_NAMES -= _AMBIGUOUS_NAMES
 
+# Titles: the word after one is a name. Arabic ones also with "ال" and a proclitic
+# taken off, as in "للدكتورة" (to the doctor) or "بالسيدة".
 _TITLES = _split("""
 mr mrs ms miss dr doctor mama baba mzee bwana bi madame mme monsieur mlle mademoiselle señor
 señora sr sra srta don doña malam malama mallam alhaji hajiya hajia auntie aunty uncle brother
-sister sister pastor imam chief
-السيد السيدة الحاج الحاجة الدكتور الدكتورة الأستاذ الأستاذة الاستاذ الأخ الأخت
+sister pastor imam chief prof professor rev reverend father fr sheikh shaykh hon engineer eng
+nurse teacher
+docteur docteure dre maître me sœur soeur frère frere père pere abbé pasteur cheikh hadja
+elhadj tata tonton tantie mère
+dra doctora doctor licenciado licenciada lic ingeniero ingeniera ing profe profesor profesora
+hermano hermana padre madre
+bibi babu daktari dokta mwalimu sista shehe ustadh ustaz mchungaji ndugu dada kaka shangazi
+mjomba mwenyekiti padri
+inna yaya likita
+papa maman askofu shemasi mheshimiwa mhe diwani chifu katibu mbunge afisa nesi dkt
+fasto liman hakimi dagaci
+chef commandant capitaine colonel lieutenant sergent adjudant préfet maire évêque
+monseigneur mgr marabout tantine
+promotor promotora presidente presidenta coordinador coordinadora alcalde alcaldesa
+capitán comandante sargento teniente coronel obispo monseñor fray sor abuela abuelo mamá
+papá seño líder lideresa
+chairman chairlady chairperson secretary treasurer headmaster headteacher captain capt
+commander officer sergeant sgt lieutenant colonel corporal constable inspector councillor
+commissioner mayor governor senator judge deacon elder prophet apostle evangelist granny
+grandma grandpa madam
+الإمام الامام القس القسيس
+السيد السيدة الحاج الحاجة الدكتور الدكتورة الأستاذ الأستاذة الاستاذ الاستاذة الأخ الأخت
+الشيخ الشيخة المهندس المهندسة المعلم المعلمة الأب الحجة
+سيد سيدة حاج حاجة دكتور دكتورة أستاذ أستاذة استاذ استاذة شيخ شيخة مهندس مهندسة
 """)
 
 # A context phrase: the words after it are a name. Strong: whatever word comes next;
@@ -256,25 +331,116 @@ my name is|my names are|his name is|her name is|name is|names are
 je m'appelle|mon nom est|son nom est|il s'appelle|elle s'appelle
 me llamo|mi nombre es|su nombre es|se llama
 jina langu ni|naitwa|anaitwa|jina lake ni|majina yangu ni
-sunana|sunansa|sunanta
-اسمي|اسمه|اسمها|يدعى|تدعى|ادعى""".replace("\n", "|").split("|") if p.strip())
+sunana|sunansa|sunanta|mai suna|sunan shi|sunanta shi
+aitwaye|anayeitwa|wanaitwa|mwenye jina
+me llaman|le dicen|on m'appelle|on l'appelle
+اسمي|اسمه|اسمها|يدعى|تدعى|ادعى|واسمه|واسمها|اسمه هو|اسمها هي""".replace("\n", "|").split("|") if p.strip())
+def _phrases(block: str) -> list[str]:
+    """Phrases in a block: a line with "|" holds phrases of several words, another line
+    single words separated by spaces."""
+    return [phrase.strip() for line in block.splitlines() if line.strip()
+            for phrase in (line.split("|") if "|" in line else line.split())]
+
+
+# A relative, a neighbour, a friend: "my son Chidubem", "ma fille Salimata", "kaka yangu
+# Shukuru", "mijina Nura". In Latin letters the next word counts when capitalised or known.
+_RELATIONS = "|".join(_phrases("""
+son daughter husband wife brother sister neighbour neighbor friend cousin uncle aunt
+nephew niece grandson granddaughter grandmother grandfather mother father child colleague
+fils fille mari femme épouse époux frère sœur soeur voisin voisine ami amie cousine oncle
+tante neveu nièce mère père enfant collègue
+hijo hija esposo esposa marido mujer hermano hermana vecino vecina amigo amiga primo prima
+tío tía sobrino sobrina suegra suegro nieto nieta compañero compañera cuñado cuñada
+mtoto wangu|mwanangu|mke wangu|mume wangu|mume wake|mke wake|kaka yangu|dada yangu|jirani yangu
+rafiki yangu|binti yangu|mjukuu wangu|shangazi yangu|mjomba wangu|bibi yangu|babu yangu
+ndugu yangu|mama yangu|baba yangu|jirani|rafiki
+mijina|matata|matarsa|mijinta|dana|dansa|yata|yarsa|yarinyata|dan uwana|yar uwata
+kawata|abokina|abokiyata|makwabcina|makwabciyata|mahaifiyata|mahaifina|kanina|kanwata
+yayana|yayata|jikana|jikata"""))
+# The same in Arabic: only a known name counts after them, since Arabic has no capitals
+# ("ابني مريض" is "my son is sick").
+_ARABIC_RELATIONS = "|".join(_phrases("""
+ابني ابنتي بنتي أخي اخي أختي اختي زوجي زوجتي جاري جارتي جارنا جارتنا صديقي صديقتي
+أمي امي أبي ابي عمي خالي عمتي خالتي حفيدي حفيدتي زميلي زميلتي ابن بنت قابلت رأيت
+التقيت كلمت سألت جاء جاءت قال قالت"""))
 # "Called": a capitalised word or a known name ("call me back" is no name).
 _STRONG_CONTEXT = _by_first_word(_phrase(p) for p in
-                                 "call me|called|named|s'appelle|m'appelle|nommé|nommée|"
-                                 "llamado|llamada|ake ni|sunan".split("|"))
+                                 ("call me|called|named|s'appelle|m'appelle|nommé|nommée|"
+                                 "llamado|llamada|ake ni|sunan|" + _RELATIONS).split("|"))
 # "I am", "with": only a known name, capitalised if it is also a word ("I am Hope").
 _WEAK_CONTEXT = _by_first_word(_phrase(p) for p in
-                               "i am|i'm|this is|it is|je suis|c'est|moi c'est|soy|yo soy|"
+                               ("i am|i'm|this is|it is|je suis|c'est|moi c'est|soy|yo soy|"
                                "mimi ni|ni mimi|ni ne|ina|أنا|انا|met|saw|with|avec|con|na|da|"
-                               "mimi".split("|"))
-_PARTICLES = _split("bin binti bint ibn ben de del della des du van von el al dan")
-_ARABIC_PARTICLES = _split("بن بنت ابن أبو ابو ولد")
+                               "mimi|" + _ARABIC_RELATIONS).split("|"))
+_PARTICLES = _split("bin binti bint ibn ben de del della des du van von el al dan wa")
+_ARABIC_PARTICLES = _split("بن بنت ابن أبو ابو ولد ود")
+# "Father of", "mother of": a kunya such as "أبو سامر" or "أم خليل" is a name, both words.
+_KUNYA = _split("أبو ابو أم ام")
+# Names made with "Abd" ("servant of"): "Abdirahman", "Abdoulaye", "Abdelkader".
+_ABD = re.compile(r"abd(?:ul|el|oul|ou|al|ar|er|ur|ir|i|u)[a-z]{2,}")
+
+
+# Lists in collector/name_lists/ that hold no names: the words and the places below.
+_ORDINARY_FILE, _PLACES_FILE = "ordinary_words.txt", "places_organisations.txt"
+_NOT_NAME_FILES = {_ORDINARY_FILE, _PLACES_FILE}
+
+
+def _lines(filename: str) -> list[str]:
+    """The lines of a list file of collector/name_lists/, without comments and blank lines."""
+    path = resources.files("collector").joinpath("name_lists", filename)
+    return [line.strip() for line in path.read_text(encoding="utf-8").splitlines()
+            if line.strip() and not line.startswith("#")]
+
+
+@lru_cache(maxsize=1)
+def _ordinary() -> frozenset:
+    """Capitalised words that are no names: nationalities, religions, occupations, feelings,
+    words of organisation names (our list), and the country and language names of the six
+    languages (Babel's, one-word ones: "Venezuela", "Najeriya", "Kiswahili")."""
+    from babel import Locale  # Flask-Babel's own dependency
+
+    words = {_fold(w) for line in _lines(_ORDINARY_FILE) for w in line.split()}
+    for language in ("en", "fr", "es", "ar", "sw", "ha"):
+        locale = Locale.parse(language)
+        for value in list(locale.territories.values()) + list(locale.languages.values()):
+            if len(value.split()) == 1 and "-" not in value:
+                words.add(_fold(value))
+    return frozenset(words | _COMMON | _TITLES)
+
+
+@lru_cache(maxsize=1)
+def _places() -> dict:
+    """Our place and organisation names, as word tuples indexed by their first word."""
+    return _by_first_word(_phrase(line) for line in _lines(_PLACES_FILE) if _phrase(line))
+
+
+@lru_cache(maxsize=1)
+def _listed() -> tuple[frozenset, frozenset]:
+    """The names of collector/name_lists/*.txt, folded: (Latin letters, Arabic script).
+    Ordinary words, titles and digit words are left out, whichever list has them."""
+    latin, arabic = set(), set()
+    for path in resources.files("collector").joinpath("name_lists").iterdir():
+        if not path.name.endswith(".txt") or path.name in _NOT_NAME_FILES:
+            continue
+        for line in _lines(path.name):
+            for word in line.split():
+                (arabic if _is_arabic(word) else latin).add(_fold(word))
+    drop = _COMMON | _TITLES | _AMBIGUOUS_NAMES | set(_DIGIT_WORDS) | set(_TENS_WORDS)
+    return frozenset(latin - drop), frozenset(arabic - drop)
+
+
+def _arabic_name(folded: str) -> bool:
+    """An Arabic-script word that is a listed name, with or without "and", "with", "for",
+    "like" before it; not with "the": "الحمد" (praise) is not the name "حمد"."""
+    listed = _listed()[1]
+    forms = [folded] + [folded[1:] for p in "وفبلك" if folded.startswith(p) and len(folded) > 3]
+    return any(f in _ARABIC_NAMES or f in listed for f in forms)
 
 
 @lru_cache(maxsize=1)
 def _name_list() -> frozenset:
     """gender-guesser's first names (single words of 3+ letters), folded, and ours."""
-    names = set(_AFRICAN_NAMES)
+    names = set(_AFRICAN_NAMES) | _listed()[0]
     data = resources.files("gender_guesser") / "data" / "nam_dict.txt"
     with data.open(encoding="utf-8") as lines:
         for line in lines:
@@ -330,28 +496,36 @@ def _joined(text: str, left: _Word, right: _Word) -> bool:
 
 def _is_known(word: _Word) -> str | None:
     """'strong' for a name that is no ordinary word, 'weak' for one that also is."""
-    if word.folded in _COMMON:
+    return _known(word.folded, word.capital, _is_arabic(word.text))
+
+
+@lru_cache(maxsize=65536)
+def _known(folded: str, capital: bool, arabic: bool) -> str | None:
+    if folded in _COMMON or folded in _TITLES:
         return None
-    arabic = _is_arabic(word.text)
-    if arabic and any(f in _ARABIC_NAMES for f in _bare(word.folded)):
+    if arabic and (_arabic_name(folded) or (folded.startswith("عبدال") and len(folded) > 5)):
         return "strong"
     # Only "and" is taken off a name that is also a word: "بأمل" is "with hope".
-    forms = [word.folded] + ([word.folded[1:]] if arabic and word.folded.startswith("و") else [])
+    forms = [folded] + ([folded[1:]] if arabic and folded.startswith("و") else [])
     if any(f in _AMBIGUOUS_NAMES for f in forms):
         return "weak"
-    if len(word.folded) < 3:
+    if len(folded) < 3:
         return None
-    if word.folded in _AFRICAN_NAMES:
+    if folded in _AFRICAN_NAMES or _ABD.fullmatch(folded):
         return "strong"
-    if word.folded in _name_list():
+    if folded in _name_list():
         # gender-guesser's list is long: lower case is an ordinary word, not a name.
-        return "strong" if word.capital else None
+        return "strong" if capital else None
     return None
+
+
+_CAMEL = re.compile(r"[a-zà-ÿ][A-ZÀ-Ý]")
+_CAMEL_PART = re.compile(r"[A-ZÀ-Ý][a-zà-ÿ]+")
 
 
 def _camel_parts(word: str) -> list[str]:
     """'WanjiruOdhiambo' as ['Wanjiru', 'Odhiambo']: a name written without a space."""
-    return re.findall(r"[A-ZÀ-Ý][a-zà-ÿ]+", word) if re.search(r"[a-zà-ÿ][A-ZÀ-Ý]", word) else []
+    return _CAMEL_PART.findall(word) if _CAMEL.search(word) else []
 
 
 def _names(text: str, keys: set[str]) -> list[Span]:
@@ -371,8 +545,19 @@ def _names(text: str, keys: set[str]) -> list[Span]:
             marked[i] = True  # "I met Hope at the clinic"; not "Hope is all we have"
     _after_context(text, words, marked)
     _after_titles(text, words, marked)
+    _kunyas(text, words, marked)
     _weak_beside_names(text, words, marked)
-    _surnames(text, words, marked)
+    _capitalised_pairs(text, words, marked)
+    _introductions(text, words, marked)
+    _arabic_relatives(text, words, marked)
+    _unknown_pairs(text, words, marked)
+    # "San José", "Port Louis", "Save the Children": places and organisations made of
+    # names stay, unless they are the record's own names.
+    kept = _protected(text, words)
+    for i, word in enumerate(words):
+        if kept[i] and not (keys and any(f in keys for f in _bare(word.folded))):
+            marked[i] = False
+    _surnames(text, words, marked, kept)
     return [Span(w.start, w.end, "name") for w, m in zip(words, marked) if m]
 
 
@@ -400,6 +585,23 @@ def _after_context(text: str, words: list[_Word], marked: list[bool]) -> None:
         if (length[0] and not word.text.isdigit()) or (length[1] and (shaped or known)) or (
                 known == "strong" or (known and shaped)):
             marked[j] = True
+            if length[0] and not word.capital:
+                _lower_case_rest(text, words, marked, j)
+
+
+def _lower_case_rest(text: str, words: list[_Word], marked: list[bool], j: int) -> None:
+    """After "my name is" and a name in lower case, the next word in lower case is more of it
+    ("jina langu ni chelimo kiprotich"), and the word after a particle ("binti rajabu")."""
+    k = j + 1
+    while k < len(words) and k <= j + 2 and _joined(text, words[k - 1], words[k]):
+        word = words[k]
+        if (word.capital or _is_arabic(word.text) or word.folded in _COMMON
+                or word.folded in _TITLES) and word.folded not in _PARTICLES:
+            return
+        marked[k] = True
+        if word.folded not in _PARTICLES:
+            return
+        k += 1
 
 
 def _joined_loose(text: str, left: _Word, right: _Word) -> bool:
@@ -407,19 +609,234 @@ def _joined_loose(text: str, left: _Word, right: _Word) -> bool:
     return text[left.end:right.start].strip(" :,-–") == "" and right.start - left.end <= 4
 
 
+def _is_title(word: _Word) -> bool:
+    if _is_arabic(word.text):
+        return any(f in _TITLES for f in _bare(word.folded))
+    return word.folded in _TITLES
+
+
 def _after_titles(text: str, words: list[_Word], marked: list[bool]) -> None:
     for i in range(len(words) - 1):
         title, word = words[i], words[i + 1]
-        if title.folded.rstrip(".") in _TITLES and _joined_loose(text, title, word) and (
-                word.capital or _is_arabic(word.text)) and word.folded not in _COMMON:
+        if _is_title(title) and _joined_loose(text, title, word) and (
+                word.capital or _is_arabic(word.text)) and word.folded not in _COMMON \
+                and not _is_title(word) and not _of_the(title, word):
             marked[i + 1] = True
+
+
+def _of_the(title: _Word, word: _Word) -> bool:
+    """"شيخ الحلة", "مختار القرية": an Arabic title without "ال" before an "ال" word is
+    "the sheikh of the quarter", not a title before a name."""
+    return (_is_arabic(word.text) and word.folded.startswith("ال")
+            and not any(f.startswith("ال") for f in _bare(title.folded) if f in _TITLES))
+
+
+def _kunyas(text: str, words: list[_Word], marked: list[bool]) -> None:
+    """"أبو سامر", "أم خليل" (father, mother of): both words. "أم" is also "or", so after it
+    only a known name counts. "عبد" before an "ال" word is one name: "عبد الرحيم"."""
+    for i in range(len(words) - 1):
+        first, second = words[i], words[i + 1]
+        if not (_is_arabic(second.text) and _joined(text, first, second)) \
+                or second.folded in _COMMON:
+            continue
+        if first.folded in _KUNYA and not second.folded.startswith("ال") and (
+                _is_known(second) or first.folded in ("أبو", "ابو")):
+            marked[i] = marked[i + 1] = True
+        elif first.folded in ("عبد", "وعبد") and second.folded.startswith("ال") \
+                and len(second.folded) > 3:
+            marked[i] = marked[i + 1] = True
+            # "عبد الباقي الزين": an "ال" word after the whole given name is a family name.
+            if i + 2 < len(words) and _joined(text, second, words[i + 2]) \
+                    and words[i + 2].folded.startswith("ال") and len(words[i + 2].folded) > 3 \
+                    and words[i + 2].folded not in _COMMON:
+                marked[i + 2] = True
+
+
+def _capitalised_pairs(text: str, words: list[_Word], marked: list[bool]) -> None:
+    """A capitalised name that is also a word, then a capitalised word that is no ordinary
+    word: "Mercy Atuhaire", "Furaha Nduta" (even first in a sentence)."""
+    for i in range(len(words) - 1):
+        first, second = words[i], words[i + 1]
+        if (first.capital and second.capital and not second.initial
+                and _is_known(first) == "weak" and _joined(text, first, second)
+                and not second.text.isupper() and second.folded not in _COMMON
+                and not _is_title(second) and _is_known(second) != "weak"):
+            marked[i] = marked[i + 1] = True
+
+
+# -- Names in no list: self-introductions, unknown capitalised pairs, Arabic relatives ------
+
+# "I am Tsegay", "Soy Wilfrido", "ni ce Fatsuma": a capitalised word after them that is no
+# ordinary word ("I am Kenyan", "Soy maestra", "je suis Congolaise") is a name.
+_INTRODUCTIONS = _by_first_word(_phrase(p) for p in
+                                "i am|i'm|im|je suis|soy|yo soy|mimi ni|ni mimi|ni ce|ni ne"
+                                .split("|"))
+_ARABIC_I_AM = _split("أنا انا")
+# Ordinary words that follow "أنا" or a relative ("زوجتي مريضة"): Arabic has no capitals
+# to tell them from a name, so these and the shapes in `_arabic_word_not_name` are left.
+_ARABIC_AFTER_PERSON = _split("""
+سوري سورية عراقي عراقية سوداني سودانية فلسطيني فلسطينية لبناني لبنانية يمني يمنية
+مصري مصرية ليبي ليبية صومالي صومالية أردني أردنية اردني اردنية مغربي مغربية جزائري
+لاجئ لاجئة لاجئين نازح نازحة مهجر مهجرة مواطن مواطنة مسلم مسلمة مسيحي مسيحية
+معلم معلمة مدرس مدرسة طالب طالبة ممرض ممرضة طبيب طبيبة عامل عاملة مزارع مزارعة سائق
+تاجر تاجرة خياط خياطة ربة موظف موظفة متطوع متطوعة أرملة ارملة مطلقة مطلق متزوج متزوجة
+أم ام أب اب أخ اخ أخت اخت امرأة رجل شاب شابة فتاة بنت ولد طفل طفلة وحيد وحيدة يتيم يتيمة
+مريض مريضة حامل معاق معاقة مصاب مصابة جريح جريحة مسن مسنة كبير كبيرة صغير صغيرة
+سعيدة حزين حزينة خائف خائفة تعبان تعبانة متعب متعبة جائع جائعة عطشان عطشانة فقير فقيرة
+محتاج محتاجة بحاجة بخير هنا هون كمان كذلك أيضا ايضا والله لست لسنا مش مو ما لا لم لن
+قد كنت صرت لدي عندي معي من في إلى الى على عن مع منذ عند بعد قبل الآن الان اليوم دائما
+مات ماتت توفي توفيت قتل قتلت خطف خطفت فقد فقدت ذهب ذهبت سافر سافرت رجع رجعت عاد عادت
+ترك تركت كان كانت صار صارت ولد ولدت غادر غادرت هرب هربت سجن سجنت اعتقل اعتقلت اختفى
+اختفت أصيب اصيب أصيبت اصيبت بقي بقيت نام نامت عمره عمرها عنده عندها معه معها وحده
+وحدها أكبر اكبر أصغر اصغر الكبير الصغير الكبرى الصغرى الوحيد الوحيدة
+""")
+_ARABIC_KIN = _split("""
+ابني ابنتي بنتي أخي اخي أختي اختي زوجي زوجتي جاري جارتي جارنا جارتنا صديقي صديقتي
+أمي امي أبي ابي عمي خالي عمتي خالتي حفيدي حفيدتي زميلي زميلتي""")
+
+
+# Endings of adjectives and nouns, not of names: "Grateful", "Waiting", "Congolaise".
+_ORDINARY_ENDING = re.compile(r"(?:ful|less|ous|ive|able|ible|ness|ment|tion|sion|ing|ied"
+                              r"|euse|eux|ienne|aise|ement|cion|mente|oso|osa|ista)$")
+
+
+def _unknown_capitalised(word: _Word) -> bool:
+    """A capitalised word in Latin letters that no list knows as an ordinary word."""
+    return (word.capital and not _is_arabic(word.text) and len(word.folded) >= 3
+            and not (word.text.isupper() and len(word.text) > 1)
+            and word.folded not in _ordinary() and not _ORDINARY_ENDING.search(word.folded))
+
+
+
+def _introductions(text: str, words: list[_Word], marked: list[bool]) -> None:
+    """After "I am", "soy", "je suis", "mimi ni", "ni ce": a capitalised word that is no
+    ordinary word. After "أنا": an Arabic word that is no ordinary word."""
+    for i, word in enumerate(words):
+        length = _phrase_at(words, i, _INTRODUCTIONS) or int(word.folded in _ARABIC_I_AM)
+        j = i + length
+        if not length or j >= len(words) or marked[j] \
+                or not _joined_loose(text, words[j - 1], words[j]):
+            continue
+        after = words[j]
+        if _unknown_capitalised(after) or (
+                word.folded in _ARABIC_I_AM and _arabic_word_not_name(after) is False):
+            marked[j] = True
+
+
+def _arabic_word_not_name(word: _Word) -> bool | None:
+    """For an Arabic word after "أنا" or a relative: True for an ordinary word (a listed
+    one, "ال" words, verb shapes: "يعمل", "تعاني", "ماتت", "ذهبوا", "أعيش"), False for one
+    that may be a name, None for a word not in Arabic script."""
+    if not _is_arabic(word.text):
+        return None
+    folded = word.folded
+    if folded in _COMMON or folded in _ARABIC_AFTER_PERSON or _is_title(word) or len(folded) < 3:
+        return True
+    if _is_known(word) == "strong":
+        return False
+    return (folded.startswith(("ال", "ي", "أ", "ا", "إ")) or folded.endswith(("وا", "ون"))
+            or (len(folded) >= 4 and (folded.startswith("ت") or folded.endswith("ت"))))
+
+
+def _arabic_relatives(text: str, words: list[_Word], marked: list[bool]) -> None:
+    """"زوجتي سماح مريضة": after "my wife", "my neighbour"…, an Arabic word that is no
+    ordinary word is a name, even in no list."""
+    for i in range(len(words) - 1):
+        kin, word = words[i], words[i + 1]
+        if kin.folded in _ARABIC_KIN and _joined(text, kin, word) \
+                and _arabic_word_not_name(word) is False:
+            marked[i + 1] = True
+
+
+def _unknown_pairs(text: str, words: list[_Word], marked: list[bool]) -> None:
+    """Two or more capitalised words that no list knows, in the middle of a sentence, are a
+    name: "our chairlady Nyaguthii Wamae", "la promotora Keila Banguera". Not in a text
+    written all in capitals or with most words capitalised, where capitals say nothing."""
+    latin = [w for w in words if not _is_arabic(w.text)]
+    if len(latin) >= 4 and sum(w.capital for w in latin) * 2 > len(latin):
+        return
+    for i in range(len(words) - 1):
+        first, second = words[i], words[i + 1]
+        if (not first.initial and _joined(text, first, second)
+                and _unknown_capitalised(first) and _unknown_capitalised(second)):
+            marked[i] = marked[i + 1] = True
+
+
+# -- Places and organisations made of names ----------------------------------------------
+
+# A capitalised word after these is part of a place: "San José", "Port Louis", "Sainte-Marie".
+_PLACE_PREFIXES = _split("san santa santo sao saint sainte st port puerto porto mont villa")
+# A capitalised word after these names a place: "barrio La Paz", "iglesia San Pedro",
+# "quartier Moussa", "kijiji cha Mwamba", "unguwar Sani".
+_PLACE_WORDS = _split("""
+barrio vereda corregimiento municipio ciudad pueblo parroquia iglesia colegio escuela mercado plaza
+hospital sector comuna colonia caserío
+quartier village ville paroisse église école collège lycée marché commune préfecture
+village town city county district parish church mosque school hospital camp settlement market
+kijiji mtaa kambi shule kanisa msikiti hospitali wilaya kata mji soko
+unguwar garin makarantar masallacin kasuwar asibitin sansanin jihar
+حي مخيم مدينة قرية منطقة بلدة مسجد مستشفى
+""")
+# Connectors inside a place name: "Santa Cruz de la Sierra", "Dar es Salaam", "kijiji cha".
+_PLACE_LINKS = _split("de la del los las des du da do di es el cha ya wa")
+
+
+def _protected(text: str, words: list[_Word]) -> list[bool]:
+    """The words of a listed place or organisation, or of a place made as above: never a name."""
+    kept = [False] * len(words)
+    places = _places()
+    for i, word in enumerate(words):
+        length = _phrase_at(words, i, places)
+        if length:
+            kept[i:i + length] = [True] * length
+        prefix = word.folded in _PLACE_PREFIXES and word.capital
+        if prefix or word.folded in _PLACE_WORDS:
+            _protect_place(text, words, i, kept, prefix)
+            # "San Cristóbal": the prefix is part of the place too ("San" is also a name).
+            kept[i] = kept[i] or (prefix and i + 1 < len(words) and kept[i + 1])
+    return kept
+
+
+def _protect_place(text: str, words: list[_Word], i: int, kept: list[bool],
+                   prefix: bool) -> None:
+    """Protect the name of a place after word i, in the same phrase: capitalised words and
+    the links between them in Latin letters ("La Paz", "Santa Cruz de la Sierra"); in
+    Arabic the word after a place word, two if the first is a title or a kunya ("حي الشيخ
+    مقصود")."""
+    j = i + 1
+    end = j
+    while end < len(words) and _joined(text, words[end - 1], words[end]):
+        end += 1  # a comma ends it: "le chef de quartier, Souleymane Kaboré"
+    words = words[:end]
+    if j >= len(words):
+        return
+    if _is_arabic(words[j].text):
+        if not prefix:
+            span = 2 if (_is_title(words[j]) or words[j].folded in _KUNYA) else 1
+            for k in range(j, min(j + span, len(words))):
+                kept[k] = _is_arabic(words[k].text)
+        return
+    k = j + (words[j].folded in _PLACE_LINKS and not words[j].capital)  # "kijiji cha Mwamba"
+    while k < len(words) and k < j + 6:
+        links = k
+        while links < len(words) and words[links].folded in _PLACE_LINKS \
+                and not words[links].capital and links > j:
+            links += 1  # "de la" between two capitalised words
+        word = words[links] if links < len(words) else None
+        if word is None or not word.capital or (
+                word.folded in _COMMON and word.folded not in _PROPER | _PLACE_LINKS):
+            return
+        for m in range(k, links + 1):
+            kept[m] = True
+        k = links + 1
 
 
 def _weak_beside_names(text: str, words: list[_Word], marked: list[bool]) -> None:
     """A word that may be a name is one beside another name: "Baraka Otieno", "peter kamau"."""
     for i, word in enumerate(words):
         listed = word.folded in _name_list() or word.folded in _AMBIGUOUS_NAMES
-        if marked[i] or word.folded in _COMMON or not (_is_known(word) or listed):
+        if marked[i] or word.folded in _COMMON or _is_title(word) or not (
+                _is_known(word) or listed):
             continue
         # In lower case only beside a name also in lower case: "peter kamau", not "ku kira Hadiza".
         shaped = word.capital or _is_arabic(word.text)
@@ -429,13 +846,13 @@ def _weak_beside_names(text: str, words: list[_Word], marked: list[bool]) -> Non
             marked[i] = True
 
 
-def _surnames(text: str, words: list[_Word], marked: list[bool]) -> None:
+def _surnames(text: str, words: list[_Word], marked: list[bool], kept: list[bool]) -> None:
     """The words joined to a name that look like more of it: capitalised words in Latin
     letters ("Wanjiru Odhiambo", "Aminata N'Diaye"), "ال" words and بن/أبو in Arabic.
     Sweeps forward then backward (linear: a long message stays fast)."""
     for _ in range(2):
-        _grow(text, words, marked, range(1, len(words)), -1)
-        _grow(text, words, marked, range(len(words) - 2, -1, -1), +1)
+        _grow(text, words, marked, kept, range(1, len(words)), -1)
+        _grow(text, words, marked, kept, range(len(words) - 2, -1, -1), +1)
         # "بن علي": the word after an Arabic "son of" is a name, whatever it is.
         for i in range(1, len(words) - 1):
             if (marked[i - 1] and words[i].folded in _ARABIC_PARTICLES and not marked[i + 1]
@@ -448,25 +865,47 @@ def _surnames(text: str, words: list[_Word], marked: list[bool]) -> None:
                 marked[i] = True
 
 
-def _grow(text: str, words: list[_Word], marked: list[bool], order, side: int) -> None:
-    """Mark each word in `order` whose neighbour on `side` is a name and that looks like more."""
+def _grow(text: str, words: list[_Word], marked: list[bool], kept: list[bool], order,
+          side: int) -> None:
+    """Mark each word in `order` whose neighbour on `side` is a name and that looks like more
+    (not a word of a place or organisation)."""
     for i in order:
         j = i + side
-        if marked[i] or not marked[j]:
+        if marked[i] or not marked[j] or kept[i]:
             continue
         left, right = sorted((words[i], words[j]))
-        if _joined(text, left, right) and _looks_like_more_name(words[i], j < i):
+        if _joined(text, left, right) and _looks_like_more_name(words[i], words[j], j < i):
             marked[i] = True
 
 
-def _looks_like_more_name(word: _Word, after: bool) -> bool:
-    if word.folded in _COMMON or word.folded in _TITLES:
+def _looks_like_more_name(word: _Word, name: _Word, after: bool) -> bool:
+    """Is `word`, next to the name `name` (after it or before it), more of that name?"""
+    if _is_title(word) or word.folded in _PROPER:
         return False
     if _is_arabic(word.text):
-        return word.folded in _ARABIC_PARTICLES or (
-            after and word.folded.startswith("ال") and len(word.folded) > 3)
+        return word.folded not in _COMMON and _more_arabic_name(word.folded, name.folded, after)
+    # A short capitalised word after a name is a surname even if it is also a word ("Awa Ba").
+    if word.folded in _COMMON and not (after and word.capital and len(word.folded) <= 3):
+        return False
     # Before a name, a capitalised first word of a sentence is no sign: "Yesterday Ali came".
-    return word.capital and len(word.folded) >= 2 and (after or not word.initial)
+    return word.capital and len(word.folded) >= 2 and (after or not word.initial) \
+        and not (word.text.isupper() and len(word.text) > 3)
+
+
+def _more_arabic_name(folded: str, name: str, after: bool) -> bool:
+    """After an Arabic name: a particle (بن، ود), a listed name, a Maghreb "بو" name
+    ("بوزيد"), or an "ال" word: the first one after the given name ("رنا الخطيب"),
+    after that only a nisba ("السوداني") or a listed name with "ال" ("البشير")."""
+    if folded in _ARABIC_PARTICLES:
+        return True
+    if not after:
+        return False
+    if _arabic_name(folded) or (folded.startswith("بو") and len(folded) >= 4):
+        return True
+    if not folded.startswith("ال") or len(folded) <= 3:
+        return False
+    return (not name.startswith("ال") or folded.endswith("ي") or _arabic_name(folded[2:])
+            or name in _ARABIC_PARTICLES)
 
 
 # -- E-mails, phone numbers, ID-like numbers ------------------------------------------------
@@ -526,9 +965,26 @@ for _digit, _line in enumerate([
         "nine neuf nueve tisa tara تسعة تسعه"]):
     for _word in _line.split():
         _DIGIT_WORDS[_fold(_word)] = _digit
+# Numbers from ten to ninety-nine, said two digits at a time ("zéro six, douze,
+# trente-quatre…", "nueve ocho, setenta y dos…"): each counts as two digits.
+_TENS_WORDS = _split("""
+ten eleven twelve thirteen fourteen fifteen sixteen seventeen eighteen nineteen twenty thirty
+forty fifty sixty seventy eighty ninety
+dix onze douze treize quatorze quinze seize vingt vingts trente quarante cinquante soixante
+septante huitante octante nonante
+diez once doce trece catorce quince dieciséis diecisiete dieciocho diecinueve veinte veintiuno
+veintiún veintidós veintitrés veinticuatro veinticinco veintiséis veintisiete veintiocho
+veintinueve treinta cuarenta cincuenta sesenta setenta ochenta noventa
+kumi ishirini thelathini arobaini hamsini sitini sabini themanini tisini
+goma ashirin talatin hamsin sittin tamanin
+عشرة عشر عشرين عشرون ثلاثين ثلاثون أربعين اربعين خمسين ستين سبعين ثمانين تسعين
+""")
 _REPEATS = {"double": 2, "triple": 3, "doble": 2}
 _TOKEN = re.compile(r"[^\W\d_]+|\d+")
-_DIGIT_GAP = re.compile(r"[\s,.;:/\-–،]*")  # what may stand between two said digits
+# What may stand between two said digits: punctuation, and the "and" inside a number
+# ("vingt et un", "setenta y dos", "ishirini na tano", "goma sha biyu", "ashirin da daya").
+_JOINERS = {"et", "y", "na", "sha", "da", "و"}
+_DIGIT_GAP = re.compile(r"[\s,.;:/\-–،]*(?:(?:%s)[\s\-]+)?" % "|".join(_JOINERS))
 
 
 def _spelled_phones(text: str) -> list[Span]:
@@ -536,6 +992,8 @@ def _spelled_phones(text: str) -> list[Span]:
     "sifuri saba moja mbili ...", "صفر سبعة ...". Arabic "و" (and) may join them."""
     spans, run, count = [], [], 0
     for match in list(_TOKEN.finditer(text)) + [None]:
+        if run and match and match.group().casefold() in _JOINERS:
+            continue  # the gap test below looks at it with the next digit word
         digits = _digit_count(match.group()) if match else 0
         joined = run and match and _DIGIT_GAP.fullmatch(text[run[-1].end():match.start()])
         if digits and (not run or joined):
@@ -557,6 +1015,8 @@ def _digit_count(token: str) -> int:
         return 1  # "double seven": the word after it brings one more, this one the other
     if folded in _DIGIT_WORDS:
         return 1
+    if folded in _TENS_WORDS:
+        return 2
     if folded.startswith("و") and folded[1:] in _DIGIT_WORDS:
         return 1
     return 0

@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 
 from collector.anonymizer import scrub_text
-from collector.scrubbing import Span, find, scrub, segments
+from collector import scrubbing
+from collector.scrubbing import Span, _fold, find, scrub, segments
 from conftest import query
 from filling import FEEDBACK_ANSWERS, SURVEY_ANSWERS, fill_form
 from test_feedback import release_reviewed, send_feedback
@@ -52,6 +53,210 @@ def test_recall_and_precision_meet_the_goals_on_the_corpus():
     for language, numbers in by_language.items():
         assert numbers["recalled"] >= 0.90 * numbers["labelled"], language
         assert numbers["correct"] >= 0.85 * numbers["found"], language
+
+
+HELD_OUT = ROOT / "tests" / "fixtures" / "scrubbing_heldout.json"
+FRESH = ROOT / "tests" / "fixtures" / "scrubbing_fresh.json"
+UNSEEN = ROOT / "tests" / "fixtures" / "scrubbing_unseen.json"
+LANGUAGES = {"en", "fr", "es", "ar", "sw", "ha"}
+
+
+def test_the_held_out_sets_are_labelled_and_use_new_names():
+    corpus_names = name_words(scrub_bench.load())
+    held_out = scrub_bench.load(HELD_OUT)
+    assert len(held_out) >= 240
+    for language in LANGUAGES:
+        own = [m for m in held_out if m["language"] == language]
+        assert len(own) >= 40, language
+        assert sum(not m["identifiers"] for m in own) >= 10, language  # precision needs these
+    fresh = scrub_bench.load(FRESH)
+    assert len(fresh) >= 60 and {m["language"] for m in fresh} == LANGUAGES
+    for message in held_out + fresh:
+        for item in message["identifiers"]:
+            assert item["text"] in message["text"]
+            assert item["kind"] in {"name", "phone", "email", "id", "date", "address"}
+    # Particles ("بن", "ود") and kunya words may come back; the names themselves may not.
+    particles = {"بن", "ود", "أبو", "عبد"}
+    assert not (name_words(held_out) & corpus_names) - particles
+    assert not (name_words(fresh) & (corpus_names | name_words(held_out))) - particles
+
+
+def test_the_unseen_set_is_labelled_and_its_names_are_in_no_list_and_no_other_set():
+    """Written before the last round of rules and never tuned on: its names must be new to
+    every other set and to our name lists, or it would not measure unseen names."""
+    from importlib import resources
+    unseen = scrub_bench.load(UNSEEN)
+    assert len(unseen) >= 150
+    for language in LANGUAGES:
+        own = [m for m in unseen if m["language"] == language]
+        assert len(own) >= 25, language
+        assert len(own) * 0.25 <= sum(not m["identifiers"] for m in own), language
+    for message in unseen:
+        for item in message["identifiers"]:
+            assert item["text"] in message["text"]
+            assert item["kind"] in {"name", "phone", "email", "id", "date", "address"}
+    folder = resources.files("collector").joinpath("name_lists")
+    listed = {_fold(word) for path in folder.iterdir() if path.name.endswith(".txt")
+              and path.name not in scrubbing._NOT_NAME_FILES
+              for line in path.read_text(encoding="utf-8").splitlines()
+              if not line.startswith("#") for word in line.split()}
+    listed |= scrubbing._AFRICAN_NAMES | scrubbing._ARABIC_NAMES | scrubbing._AMBIGUOUS_NAMES
+    others = name_words(scrub_bench.load() + scrub_bench.load(HELD_OUT) + scrub_bench.load(FRESH))
+    particles = {"بن", "ود", "أبو", "عبد"}
+    for word in name_words(unseen) - particles:
+        assert word not in others, word
+        assert not {_fold(part) for part in word.split("-")} & listed, word
+
+
+def name_words(messages: list[dict]) -> set[str]:
+    return {word.casefold() for m in messages for item in m["identifiers"]
+            if item["kind"] == "name" for word in item["text"].split()}
+
+
+def by(counts: dict, index: int | None) -> dict:
+    return scrub_bench.totals(counts, (lambda g: "all") if index is None else (lambda g: g[index]))
+
+
+@pytest.mark.parametrize("language", sorted(LANGUAGES))
+def test_recall_and_precision_floors_on_the_held_out_set_per_language(language):
+    """Names and phone numbers in messages written after the scrubber: a floor per
+    language (the measured numbers are in docs/benchmarks.md)."""
+    counts = scrub_bench.score(
+        [m for m in scrub_bench.load(HELD_OUT) if m["language"] == language])["counts"]
+    for kind in ("name", "phone"):
+        numbers = counts[language, kind]
+        assert numbers["labelled"] >= 5, kind
+        assert numbers["recalled"] >= 0.90 * numbers["labelled"], (kind, numbers)
+        assert numbers["correct"] >= 0.90 * numbers["found"], (kind, numbers)
+    overall = by(counts, None)["all"]
+    assert overall["correct"] >= 0.90 * overall["found"], overall
+
+
+def test_the_held_out_set_meets_the_goals_overall():
+    counts = scrub_bench.score(scrub_bench.load(HELD_OUT))["counts"]
+    for kind in ("name", "phone"):
+        numbers = by(counts, 1)[kind]
+        assert numbers["recalled"] >= 0.95 * numbers["labelled"], (kind, numbers)
+        assert numbers["correct"] >= 0.90 * numbers["found"], (kind, numbers)
+
+
+def test_the_fresh_set_does_not_fall_below_what_was_measured():
+    """Written after the scrubber was tuned and never tuned on: a guard against losing
+    ground, not the goal (its names recall is below 95%, see docs/benchmarks.md)."""
+    counts = scrub_bench.score(scrub_bench.load(FRESH))["counts"]
+    overall = by(counts, None)["all"]
+    assert overall["recalled"] >= 0.80 * overall["labelled"], overall
+    assert overall["correct"] >= 0.90 * overall["found"], overall
+    phones = by(counts, 1)["phone"]
+    assert phones["recalled"] >= 0.90 * phones["labelled"], phones
+
+
+def test_the_fresh_set_after_its_misses_were_learnt_from():
+    """The fresh set was tuned on in the last round (docs/benchmarks.md): it must now meet
+    the goals for names and phones, with some margin for one more miss."""
+    counts = scrub_bench.score(scrub_bench.load(FRESH))["counts"]
+    for kind in ("name", "phone"):
+        numbers = by(counts, 1)[kind]
+        assert numbers["recalled"] >= 0.95 * numbers["labelled"], (kind, numbers)
+        assert numbers["correct"] >= 0.95 * numbers["found"], (kind, numbers)
+
+
+def test_the_unseen_set_does_not_fall_below_what_was_measured():
+    """Names never seen by the lists or the rules: 93.5% recall and 100% precision when
+    measured (docs/benchmarks.md); floors a little below, overall and per language."""
+    counts = scrub_bench.score(scrub_bench.load(UNSEEN))["counts"]
+    names, phones = by(counts, 1)["name"], by(counts, 1)["phone"]
+    assert names["recalled"] >= 0.90 * names["labelled"], names
+    assert names["correct"] >= 0.95 * names["found"], names
+    assert phones["recalled"] >= 0.90 * phones["labelled"], phones
+    assert phones["correct"] >= 0.90 * phones["found"], phones
+    for language in LANGUAGES:
+        numbers = counts[language, "name"]
+        assert numbers["recalled"] >= 0.80 * numbers["labelled"], (language, numbers)
+        assert numbers["correct"] >= 0.90 * numbers["found"], (language, numbers)
+
+
+# -- Names in no list: the rules that find them, and what they leave ----------------------------
+
+@pytest.mark.parametrize("text, scrubbed", [
+    # A capitalised word after "I am", "soy", "je suis", "mimi ni", "ni ce", "أنا".
+    ("I am Tsegay Hagos from block 4", "I am [name] [name] from block 4"),
+    ("I'm Dzifa-Ametowobla, the secretary", "I'm [name]-[name], the secretary"),
+    ("Soy Wilfrido, el presidente de la junta", "Soy [name], el presidente de la junta"),
+    ("Je suis Bintou Dembélé, de Kayes", "Je suis [name] [name], de Kayes"),
+    ("Mimi ni Kazadi, natoka Goma", "Mimi ni [name], natoka Goma"),
+    ("Sannu, ni ce Fatsuma Abatcha daga Diffa", "Sannu, ni ce [name] [name] daga Diffa"),
+    ("أنا رهف من حلب", "أنا [name] من حلب"),
+    # Two capitalised words no list knows, in the middle of a sentence.
+    ("Our chairlady Nyaguthii Wamae never holds meetings",
+     "Our chairlady [name] [name] never holds meetings"),
+    ("Hablé con la promotora Keila Banguera Obando ayer",
+     "Hablé con la promotora [name] [name] [name] ayer"),
+    # More titles: Papa, Maman, Askofu, Chief, the chair of a committee…
+    ("Dites à Papa Moustapha que le puits est réparé",
+     "Dites à Papa [name] que le puits est réparé"),
+    ("Maman Kapinga vend du manioc", "Maman [name] vend du manioc"),
+    ("Barua kutoka kwa Askofu Method Kilaini imefika",
+     "Barua kutoka kwa Askofu [name] [name] imefika"),
+    ("Chief Lekishon refused", "Chief [name] refused"),
+    # After an Arabic relative, a word that is no ordinary word; the whole "عبد" name.
+    ("زوجتي سماح مريضة منذ شهر", "زوجتي [name] مريضة منذ شهر"),
+    ("التقيت بالشيخ عبد الباقي الزين في المسجد", "التقيت بالشيخ [name] [name] [name] في المسجد"),
+])
+def test_names_in_no_list_are_found_by_their_signs(text, scrubbed):
+    assert scrub(text) == scrubbed
+
+
+@pytest.mark.parametrize("text", [
+    # After "I am" and the like: nationalities, religions, occupations, feelings.
+    "I am Kenyan and I have lived here ten years.",
+    "I am Muslim, the food must be halal.",
+    "I am Happy with the new latrines.",
+    "I am Grateful for the help.",
+    "Soy maestra y no me han pagado.",
+    "Soy Venezolana y tengo papeles.",
+    "Je suis enseignante depuis 2010.",
+    "Je suis Congolaise.",
+    "Mimi ni Mkenya, si mkimbizi.",
+    "Ni ce Musulma.",
+    "أنا سوري وأعيش هنا",
+    "أنا أعيش في المخيم",
+    "انا لاجئة ومعي ثلاثة أطفال",
+    # After an Arabic relative: adjectives and verbs.
+    "زوجتي مريضة منذ شهر",
+    "ابني يعمل في السوق",
+    "أختي ماتت في الحرب",
+    "زوجي اعتقل عند الحاجز",
+    # Capitals that say nothing: headlines, all capitals, organisations.
+    "Water Point Is Broken Again",
+    "WE NEED WATER AND FOOD NOW",
+    "We thank the Norwegian Refugee Council for the tents.",
+    "The World Food Programme came late.",
+    # Places and organisations made of names.
+    "El domingo fuimos a misa en la iglesia San José.",
+    "Vivo en el barrio La Paz desde hace un año.",
+    "Fuimos a Santa Cruz de la Sierra en mayo.",
+    "El bus a San Cristóbal sale a las seis.",
+    "My cousin moved to Port Louis in March.",
+    "Le marché de Saint-Louis est fermé.",
+    "Tunaishi Dar es Salaam tangu mwaka jana.",
+    "I went to Abu Dhabi for work.",
+    "Kungiyar Save the Children ta gina mana ajujuwa.",
+    "Merci à Médecins Sans Frontières.",
+    "Mun zo daga Maiduguri bayan harin Boko Haram.",
+    "سافر أخي إلى أبو ظبي",
+    "أهلي في أم درمان منذ الحرب",
+    "شكرا لأطباء بلا حدود",
+    # "The sheikh of the quarter": an Arabic title before an "ال" word.
+    "هو شيخ الحلة منذ عشر سنين.",
+])
+def test_words_that_only_look_like_names_stay(text):
+    assert scrub(text) == text
+
+
+def test_a_place_word_does_not_reach_across_a_comma():
+    assert scrub("Le chef de quartier, Souleymane Kaboré, refuse") == \
+        "Le chef de quartier, [name] [name], refuse"
 
 
 # -- Focused cases ------------------------------------------------------------------------------
@@ -145,6 +350,82 @@ def test_identifiers_are_replaced(text, scrubbed):
 ])
 def test_ordinary_text_stays(text):
     assert scrub(text) == text
+
+
+@pytest.mark.parametrize("text, scrubbed", [
+    # Arabic cues: "my name is", "is called", relatives, and titles with a proclitic.
+    ("اسمها نجوى الحلبي وهي أرملة", "اسمها [name] [name] وهي أرملة"),
+    ("يدعى سامر الخطيب", "يدعى [name] [name]"),
+    ("زوجي حمدان مريض", "زوجي [name] مريض"),
+    ("صديقتي نور تساعدنا", "صديقتي [name] تساعدنا"),
+    ("شكرا للدكتورة سلوى على صبرها", "شكرا للدكتورة [name] على صبرها"),
+    ("تكلمت مع المهندس فراس العلي", "تكلمت مع المهندس [name] [name]"),
+    # A kunya is a name, both words; "عبد" with an "ال" word is one name.
+    ("أبو سليم يبيع الخبز", "[name] [name] يبيع الخبز"),
+    ("أم حسن وصلت", "[name] [name] وصلت"),
+    ("هل تأتي أم لا", "هل تأتي أم لا"),
+    ("أنا عبد الرحمن", "أنا [name] [name]"),
+    ("الشيخ صالح ود الأمين", "الشيخ [name] [name] [name]"),
+    # Titles and relatives in the other languages, also before names in no list.
+    ("Malama Zainabu Ringim ta zo", "Malama [name] [name] ta zo"),
+    ("Alhaji Danlami ya biya", "Alhaji [name] ya biya"),
+    ("Mwalimu Kapufi amefika", "Mwalimu [name] amefika"),
+    ("Ndugu Mashaka hajalipwa", "Ndugu [name] hajalipwa"),
+    ("Mme Ndiouck Sarr est venue", "Mme [name] [name] est venue"),
+    ("Ma fille Yandé est malade", "Ma fille [name] est malade"),
+    ("Doña Hermelinda Ccori vende pan", "Doña [name] [name] vende pan"),
+    ("my son Obiora is sick", "my son [name] is sick"),
+    ("Kaka yangu Mwamini amefika", "Kaka yangu [name] amefika"),
+    ("Mijina Tukur ya tafi", "Mijina [name] ya tafi"),
+    # A title is not a name itself, even when a list has it.
+    ("Sista Bahati Mrema alitusaidia", "Sista [name] [name] alitusaidia"),
+    ("Inna Kande ta zo", "Inna [name] ta zo"),
+    # Names with an apostrophe stay whole; "Juma'a" (Friday) is no name.
+    ("Sunansa Sa'idu Ba'are", "Sunansa [name] [name]"),
+    ("ranar Juma'a za mu zo", "ranar Juma'a za mu zo"),
+    # Lower case after "my name is", and a particle inside the name.
+    ("je m'appelle fanta keita", "je m'appelle [name] [name]"),
+    ("anaitwa mwanabaraka binti juma", "anaitwa [name] [name] [name]"),
+    # A name that is also a word, beside a capitalised word that is no word.
+    ("Mercy Chelangat came late", "[name] [name] came late"),
+    # A short surname after a name, though it is a word elsewhere ("ba" in Hausa).
+    ("Mme Awa Ba vend du poisson", "Mme [name] [name] vend du poisson"),
+    # Phone numbers said in words, in each language, also two digits at a time.
+    ("nine one one, two three four, five six seven", "[phone]"),
+    ("zéro six, douze, trente-quatre, cinquante-six", "[phone]"),
+    ("cero nueve, setenta y dos, cuarenta, quince", "[phone]"),
+    ("sifuri saba, ishirini na tano, hamsini, kumi", "[phone]"),
+    ("sifili takwas, goma sha biyu, ashirin da daya", "[phone]"),
+    ("صفر تسعة، عشرين، ثلاثين، خمسين", "[phone]"),
+])
+def test_name_cues_and_spelled_phones(text, scrubbed):
+    assert scrub(text) == scrubbed
+
+
+@pytest.mark.parametrize("text", [
+    "الحمد لله وصلت المساعدات",  # "praise", not the name Hamad with "the"
+    "ابني مريض منذ أسبوع",  # "my son is sick": no name after the relative
+    "النصر للشعب",
+    "Merci à la Croix-Rouge et au HCR.",
+    "El médico de la Cruz Roja fue amable.",
+    "Juma hili hatukupata chakula.",  # "this week"
+    "Les Peuls et les Touaregs partagent le puits.",
+    "The Somali and Oromo families share one latrine.",
+    "Neema ya Mungu ni kubwa.",
+    "we are twenty families and thirty children",
+])
+def test_more_ordinary_text_stays(text):
+    assert scrub(text) == text
+
+
+def test_the_name_lists_ship_with_the_package_and_say_where_they_come_from():
+    from importlib import resources
+    folder = resources.files("collector").joinpath("name_lists")
+    files = [f for f in folder.iterdir() if f.name.endswith(".txt")]
+    assert len(files) >= 8
+    assert "Provenance" in folder.joinpath("README.md").read_text(encoding="utf-8")
+    pyproject = (ROOT / "pyproject.toml").read_text(encoding="utf-8")
+    assert "name_lists/*.txt" in pyproject
 
 
 def test_the_record_s_own_names_are_still_removed_anywhere():
