@@ -9,7 +9,8 @@ Amharic...) and does not shape right-to-left text.
 The SVG works under a Content-Security-Policy without 'unsafe-inline': no `style`
 attribute or element, no script, no event handler, nothing loaded from elsewhere; every
 colour is a presentation attribute. Text goes through ElementTree, which escapes it.
-Suppressed cells are drawn as hatched boxes with words, never as a zero-length bar.
+Suppressed cells are drawn as hatched boxes with words, never as a zero-length bar; the words
+say whether a cell is small or hidden to protect a small one (a complement).
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ import re
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field, replace
 
-from .indicators import COUNT, SHARE, Result
+from .indicators import COMPLEMENT, COUNT, NOT_STATED, SHARE, Result
 
 __all__ = ["LABELS", "Chart", "bar_chart_model", "bar_chart_png", "bar_chart_svg", "png", "render_svg",
            "table_rows", "to_csv", "trend_chart_model", "trend_chart_svg"]
@@ -34,6 +35,9 @@ LABELS = {
     "cell": "%(group)s: %(value)s (95%% CI %(low)s to %(high)s; n = %(n)s)",
     "cell_no_ci": "%(group)s: %(value)s (n = %(n)s)",
     "cell_suppressed": "%(group)s: suppressed (n < %(k)s)",
+    "complement": "hidden to protect a small group",
+    "cell_complement": "%(group)s: hidden to protect a small group",
+    "not_stated": "Not stated",
     "whiskers": "Lines show the confidence intervals (95%).",
     "band": "The shaded band shows the confidence interval (95%).",
 }
@@ -265,8 +269,15 @@ def default_format(result: Result):
 def group_label(result: Result, group, labels: dict, group_labels: dict | None = None) -> str:
     if group is None:
         return labels["overall"]
-    names = {**result.group_labels, **(group_labels or {})}
+    names = {NOT_STATED: labels["not_stated"], **result.group_labels, **(group_labels or {})}
     return str(names.get(group, group))
+
+
+def hidden_note(cell, result: Result, labels: dict) -> str:
+    """Why a hidden cell shows no number: small, or hidden to protect a small one."""
+    if cell.reason == COMPLEMENT:
+        return labels["complement"]
+    return labels["suppressed"] % {"k": result.k}
 
 
 def _short(text: str, limit: int) -> str:
@@ -275,21 +286,24 @@ def _short(text: str, limit: int) -> str:
 
 def _describe(result: Result, title: str, labels: dict, fmt, group_labels) -> str:
     """The text alternative: the title, then every cell's value, interval and n, in words."""
-    parts = [str(title)]
-    for cell in result.cells:
-        group = group_label(result, cell.group, labels, group_labels)
-        if cell.suppressed:
-            parts.append(labels["cell_suppressed"] % {"group": group, "k": result.k})
-        elif cell.ci_low is None:
-            parts.append(labels["cell_no_ci"] % {"group": group, "value": fmt(cell.estimate),
-                                                 "n": cell.n})
-        else:
-            parts.append(labels["cell"] % {"group": group, "value": fmt(cell.estimate),
-                                           "low": fmt(cell.ci_low), "high": fmt(cell.ci_high),
-                                           "n": cell.n})
+    parts = [str(title)] + [_cell_words(result, cell, labels, fmt, group_labels)
+                            for cell in result.cells]
     if not result.cells:
         parts.append(labels["no_data"])
     return " ".join(part if part.endswith(".") else part + "." for part in parts)
+
+
+def _cell_words(result: Result, cell, labels: dict, fmt, group_labels) -> str:
+    """One cell in words: its value, interval and n, or why it is hidden."""
+    group = group_label(result, cell.group, labels, group_labels)
+    if cell.suppressed and cell.reason == COMPLEMENT:
+        return labels["cell_complement"] % {"group": group}
+    if cell.suppressed:
+        return labels["cell_suppressed"] % {"group": group, "k": result.k}
+    if cell.ci_low is None:
+        return labels["cell_no_ci"] % {"group": group, "value": fmt(cell.estimate), "n": cell.n}
+    return labels["cell"] % {"group": group, "value": fmt(cell.estimate),
+                             "low": fmt(cell.ci_low), "high": fmt(cell.ci_high), "n": cell.n}
 
 
 def _chart_id(result: Result, chart_id: str | None) -> str:
@@ -341,7 +355,8 @@ def bar_chart_model(result: Result, title, labels: dict | None = None, *,
     for cell in result.cells:
         name = group_label(result, cell.group, labels, group_labels)
         shapes.append(Text(x0 - 8, y + ROW / 2 + 4, _short(name, int(label_width / 7)), "right"))
-        shapes += _bar(cell, y + (ROW - BAR_HEIGHT) / 2, x0, scale, fmt, labels, result.k)
+        shapes += _bar(cell, y + (ROW - BAR_HEIGHT) / 2, x0, scale, fmt,
+                       hidden_note(cell, result, labels))
         y += ROW
     if not result.cells:
         shapes.append(Text(x0, y + ROW / 2 + 4, labels["no_data"], fill=MUTED))
@@ -357,12 +372,11 @@ def bar_chart_model(result: Result, title, labels: dict | None = None, *,
     return chart.mirrored() if rtl else chart
 
 
-def _bar(cell, y: float, x0: float, scale, fmt, labels: dict, k: int) -> list:
+def _bar(cell, y: float, x0: float, scale, fmt, note: str) -> list:
     """The shapes of one cell: bar, whisker and value, or a hatched box that says why not."""
     if cell.suppressed:
         return _hatch(x0, y, 28, BAR_HEIGHT, "bar suppressed") + [
-            Text(x0 + 36, y + BAR_HEIGHT - 4, labels["suppressed"] % {"k": k}, fill=MUTED,
-                 cls="suppressed-label")]
+            Text(x0 + 36, y + BAR_HEIGHT - 4, note, fill=MUTED, cls="suppressed-label")]
     end = scale(cell.estimate)
     shapes = [Rect(x0, y, max(end - x0, 1), BAR_HEIGHT, BAR, None, "bar")]
     middle, reach = y + BAR_HEIGHT / 2, end
@@ -424,7 +438,8 @@ def trend_chart_model(result: Result, title, labels: dict | None = None, *,
     """A line over months with its 95% CI band; suppressed or empty months are gaps."""
     labels, fmt = _labels(labels), number_format or default_format(result)
     cells = {cell.group: cell for cell in result.cells}
-    months = _months(sorted(g for g in cells if g is not None))
+    # Records with no month are no point on the line: the legend and description give them.
+    months = _months(sorted(g for g in cells if g not in (None, NOT_STATED)))
     x0, x1, y0 = PAD + 36, width - PAD - 24, 2 * PAD + TITLE_SIZE
     y1, top = y0 + plot_height, _axis_max(result)
     step = (x1 - x0) / max(len(months) - 1, 1)
@@ -438,7 +453,7 @@ def trend_chart_model(result: Result, title, labels: dict | None = None, *,
         if cells.get(month) is not None and cells[month].suppressed:
             shapes += _hatch(xs[month] - 5, y1 - 12, 10, 12, "suppressed")
     y = y1 + 20 + PAD
-    for note, mark in _trend_notes(result, labels, bool(months)):
+    for note, mark in _trend_notes(result, labels, bool(months), fmt):
         y += 16
         shapes += (_hatch(PAD, y - 10, 10, 12, "legend") if mark else []) + [
             Text(PAD + (16 if mark else 0), y, note, size=11, fill=MUTED)]
@@ -447,13 +462,17 @@ def trend_chart_model(result: Result, title, labels: dict | None = None, *,
     return chart.mirrored() if rtl else chart
 
 
-def _trend_notes(result: Result, labels: dict, has_months: bool) -> list[tuple[str, bool]]:
+def _trend_notes(result: Result, labels: dict, has_months: bool, fmt) -> list[tuple[str, bool]]:
     """The legend lines under a trend: (text, drawn with a hatched mark)."""
     notes = [] if has_months else [(labels["no_data"], False)]
     if any(cell.ci_low is not None for cell in result.cells):
         notes.append((labels["band"], False))
-    if any(cell.suppressed for cell in result.cells):
-        notes.append((labels["suppressed"] % {"k": result.k}, True))
+    hidden = [cell for cell in result.cells if cell.suppressed and cell.group != NOT_STATED]
+    for note in dict.fromkeys(hidden_note(cell, result, labels) for cell in hidden):
+        notes.append((note, True))
+    for cell in result.cells:
+        if cell.group == NOT_STATED:
+            notes.append((_cell_words(result, cell, labels, fmt, None), False))
     return notes
 
 
@@ -515,12 +534,13 @@ def table_rows(result: Result, labels: dict | None = None, *, group_labels: dict
             "ci_low": fmt(cell.ci_low) if shown and cell.ci_low is not None else "",
             "ci_high": fmt(cell.ci_high) if shown and cell.ci_high is not None else "",
             "suppressed": cell.suppressed,
-            "note": labels["suppressed"] % {"k": result.k} if cell.suppressed else "",
+            "reason": cell.reason or "",
+            "note": hidden_note(cell, result, labels) if cell.suppressed else "",
         })
     return rows
 
 
-CSV_COLUMNS = ("group", "n", "estimate", "ci_low", "ci_high", "suppressed")
+CSV_COLUMNS = ("group", "n", "estimate", "ci_low", "ci_high", "suppressed", "reason")
 
 
 def _csv_value(value) -> str:
@@ -536,7 +556,8 @@ def _csv_value(value) -> str:
 
 
 def to_csv(result: Result) -> str:
-    """The cells as CSV: group (empty: everyone), n, estimate, ci_low, ci_high, suppressed 1/0."""
+    """The cells as CSV: group (empty: everyone), n, estimate, ci_low, ci_high, suppressed 1/0,
+    reason (why a cell is hidden: "small", or "complement" to protect a small cell)."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(CSV_COLUMNS)

@@ -1,5 +1,9 @@
 """Indicators dashboard: each indicator overall or disaggregated, with its n, a 95%
-interval and small-cell suppression, as a chart, a table, a text alternative and downloads."""
+interval and small-cell suppression, as a chart, a table, a text alternative and downloads.
+
+Every number shown comes from `compute` or `compare`, which hide small cells and their
+complements; no request can pass filters to them, so the views are exactly the indicators,
+overall and by each dimension, and the families side by side."""
 
 from __future__ import annotations
 
@@ -33,6 +37,9 @@ def chart_labels() -> dict:
         "cell": gettext("%(group)s: %(value)s (95%% CI %(low)s to %(high)s; n = %(n)s)"),
         "cell_no_ci": gettext("%(group)s: %(value)s (n = %(n)s)"),
         "cell_suppressed": gettext("%(group)s: suppressed (n < %(k)s)"),
+        "complement": gettext("hidden to protect a small group"),
+        "cell_complement": gettext("%(group)s: hidden to protect a small group"),
+        "not_stated": gettext("Not stated"),
         "whiskers": gettext("Lines show the confidence intervals (95%)."),
         "band": gettext("The shaded band shows the confidence interval (95%)."),
     }

@@ -4,23 +4,28 @@ Dashboards never parse answer JSON: each record's newest revision (corrections a
 becomes one `facts` row of small typed columns when it is stored or corrected, and every
 estimate is one SQL aggregate (count, sum, sum of squares, GROUP BY one dimension) over
 that table. Any cell counting fewer than k records is suppressed: it carries no number at
-all, not even its n, so that nobody can be picked out of a small group.
+all, not even its n, so that nobody can be picked out of a small group; and enough other
+cells are suppressed with it that it cannot be worked out from totals and other tables
+(complementary suppression, see `protect`).
 """
 
 from __future__ import annotations
 
+import heapq
 import json
 import math
 import re
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass, field
 
 import sqlite_utils
 from flask_babel import lazy_gettext as _  # `_`, so that `pybabel extract` finds the titles
 from sqlite_utils.migrations import Migrations
 
-__all__ = ["BY_DIMENSIONS", "Cell", "DIMENSION_TITLES", "FACTS_MIGRATIONS", "FAMILIES", "INDICATORS", "Indicator",
-           "Result", "compare", "compute", "fact_row", "rebuild_facts", "refresh_facts",
-           "t_quantile", "wilson"]
+__all__ = ["BY_DIMENSIONS", "COMPLEMENT", "Cell", "DIMENSION_TITLES", "FACTS_MIGRATIONS", "FAMILIES",
+           "INDICATORS", "Indicator", "NOT_STATED", "Result", "SMALL", "compare", "compute",
+           "fact_row", "protect", "rebuild_facts", "refresh_facts", "t_quantile", "wilson"]
 
 SURVEY, REPORT, FEEDBACK = "community_survey", "discrimination_report", "community_feedback"
 MEAN, SHARE, COUNT = "mean", "share", "count"
@@ -122,6 +127,19 @@ def m002_cube(db: sqlite_utils.Database):
     _cube_add(db.conn, "1", [], +1)
 
 
+@FACTS_MIGRATIONS()
+def m003_version(db: sqlite_utils.Database):
+    """A token that changes with every change to the facts: protected tables are cached by it."""
+    db.execute("CREATE TABLE IF NOT EXISTS facts_version"
+               " (id INTEGER PRIMARY KEY CHECK (id = 1), token INTEGER NOT NULL)")
+    db.execute("INSERT OR IGNORE INTO facts_version (id, token) VALUES (1, random())")
+
+
+def _touch(conn) -> None:
+    # Random, not a counter: a rolled-back change followed by another cannot reuse a token.
+    conn.execute("UPDATE facts_version SET token = random() WHERE id = 1")
+
+
 def fact_row(record: dict) -> dict | None:
     """The facts row of one record (uuid, form_id, collected, locale, answers), or None.
 
@@ -158,6 +176,7 @@ def refresh_facts(db, uuids) -> None:
         _insert(conn, rows)
         _cube_add(conn, f"uuid IN ({marks})", chunk, +1)
     conn.execute("DELETE FROM facts_cube WHERE n = 0")
+    _touch(conn)
 
 
 def rebuild_facts(db) -> None:
@@ -167,6 +186,7 @@ def rebuild_facts(db) -> None:
     _insert(conn, conn.execute(_LATEST_SQL))
     conn.execute("DELETE FROM facts_cube")
     _cube_add(conn, "1", [], +1)
+    _touch(conn)
 
 
 # -- The cube: facts summed per combination of dimensions ------------------------------
@@ -220,7 +240,8 @@ def _uses_cube(indicator: "Indicator", where: dict | None) -> bool:
 
 def _cube_sums(indicator: "Indicator") -> str:
     column = indicator.column
-    return f"sum(c_{column}), sum(s_{column}), sum(q_{column})"
+    squares = f"sum(q_{column})" if indicator.kind == MEAN else "0"  # a share needs none
+    return f"sum(c_{column}), sum(s_{column}), {squares}"
 
 
 _LATEST_SQL = ("SELECT uuid, form_id, collected, locale, coalesce(answers_current, answers)"
@@ -607,7 +628,11 @@ FAMILIES = {
 
 @dataclass(frozen=True)
 class Cell:
-    """One group's estimate. Suppressed cells carry no numbers at all, n included."""
+    """One group's estimate. Suppressed cells carry no numbers at all, n included.
+
+    `reason` says why a cell is hidden: SMALL (fewer than k records) or COMPLEMENT (hidden
+    so that a small cell cannot be worked out from the others).
+    """
 
     group: str | None  # None: everyone (no disaggregation)
     n: int | None
@@ -615,6 +640,7 @@ class Cell:
     ci_low: float | None
     ci_high: float | None
     suppressed: bool
+    reason: str | None = None
 
 
 @dataclass(frozen=True)
@@ -663,10 +689,11 @@ def mean_interval(n: int, total: float, squares: float) -> tuple[float, float | 
     return mean, mean - half, mean + half
 
 
-def _cell(kind: str, group, n: int, total: float, squares: float, k: int) -> Cell:
-    n = int(n or 0)
-    if n < k or n == 0:
-        return Cell(group, None, None, None, None, True)
+def _cell(kind: str, group, n, total, squares, reason: str | None) -> Cell:
+    """A shown cell, or (with a reason) a hidden one that carries no number at all."""
+    if reason is not None:
+        return Cell(group, None, None, None, None, True, reason)
+    n = int(n)
     if kind == COUNT:
         return Cell(group, n, float(n), None, None, False)
     if kind == SHARE:
@@ -718,10 +745,12 @@ def _aggregates(indicator: Indicator) -> tuple[str, list]:
 
 def compute(db, indicator_id: str, by: str | None = None, k: int = DEFAULT_K,
             where: dict | None = None) -> Result:
-    """One indicator, overall or by one dimension, in a single aggregate query.
+    """One indicator, overall or by one dimension, with its hidden cells (see `protect`).
 
-    Records whose `by` dimension is unknown are left out of the disaggregation. For
-    incident reports, "month" (in `by` and `where`) is the month of the incident.
+    Records whose `by` dimension is unknown form the group NOT_STATED. For incident
+    reports, "month" (in `by` and `where`) is the month of the incident. The cells to hide
+    are chosen with every other indicator of the same form in view, from one aggregate
+    query over the form, so that no published table reveals a cell hidden in another.
     """
     indicator = BY_ID.get(indicator_id)
     if indicator is None:
@@ -729,39 +758,36 @@ def compute(db, indicator_id: str, by: str | None = None, k: int = DEFAULT_K,
     if by is not None and by not in BY_DIMENSIONS:
         raise ValueError(f"Cannot disaggregate by {by!r}; use one of {', '.join(BY_DIMENSIONS)}")
     k = _check_k(k)
-    if _uses_cube(indicator, where):
-        rows = _compute_from_cube(db, indicator, by, where)
+    tables, totals, memo = _cached_tables(db, indicator.form, by, where)
+    hidden_totals = _memo(memo, ("totals", k), lambda: _hidden_totals(indicator.form, totals, k))
+    if by is None:
+        cells = (_cell(indicator.kind, None, *totals[indicator.id],
+                       hidden_totals.get(indicator.id)),)
     else:
-        rows = _compute_from_facts(db, indicator, by, where)
-    rows = sorted(rows, key=lambda row: _natural(row[0]))
-    cells = tuple(_cell(indicator.kind, row[0], row[1], row[2], row[3], k) for row in rows)
+        table, hidden = _memo(memo, ("cells", indicator.id, k),
+                              lambda: _hidden_cells(indicator, tables, hidden_totals, k))
+        cells = tuple(_cell(indicator.kind, group, *table[group], hidden.get(group))
+                      for group in sorted(table, key=_natural))
     return Result(indicator.id, indicator.kind, indicator.title, indicator.unit, k, by, cells,
                   indicator.scale_max, dict(where or {}),
                   DISABILITY_LABELS if by == "disability" else {})
 
 
-def _compute_from_facts(db, indicator: Indicator, by, where) -> list:
-    group = _column_for(indicator, by) if by else "NULL"
-    measures, params = _aggregates(indicator)
-    filters, filter_params = _where_sql(indicator, where)
-    sql = f"SELECT {group}, {measures} FROM facts WHERE form_id = ?{filters}"
-    if indicator.kind != COUNT:
-        sql += f" AND {indicator.column} IS NOT NULL"
-    if by:
-        sql += f" AND {group} IS NOT NULL GROUP BY {group}"
-    return list(getattr(db, "conn", db).execute(sql, params + [indicator.form] + filter_params))
+def compare(db, family: str, k: int = DEFAULT_K, where: dict | None = None) -> Result:
+    """Every indicator of a family side by side (trust per institution, grounds...).
 
-
-def _compute_from_cube(db, indicator: Indicator, by, where) -> list:
-    filters, params = _cube_where(where)
-    group = by or "NULL"
-    sql = (f"SELECT {group}, {_cube_sums(indicator)} FROM facts_cube WHERE form_id = ?"
-           f"{filters}")
-    if by:
-        sql += f" AND {by} != '' GROUP BY {by}"
-    rows = getattr(db, "conn", db).execute(sql, [indicator.form] + params).fetchall()
-    # Groups where nobody answered are left out, as the facts query leaves them out.
-    return [row for row in rows if row[1]] if by else rows
+    Each cell's group is a member indicator's id; `group_labels` gives its short label.
+    A cell is the member's overall value, hidden exactly when `compute` hides it.
+    """
+    if family not in FAMILIES:
+        raise KeyError(family)
+    k = _check_k(k)
+    members = [indicator for indicator in INDICATORS if indicator.family == family]
+    _tables, totals, memo = _cached_tables(db, members[0].form, None, where)
+    hidden = _memo(memo, ("totals", k), lambda: _hidden_totals(members[0].form, totals, k))
+    cells = tuple(_cell(m.kind, m.id, *totals[m.id], hidden.get(m.id)) for m in members)
+    return Result(family, members[0].kind, FAMILIES[family], members[0].unit, k, None, cells,
+                  members[0].scale_max, dict(where or {}), {m.id: m.label for m in members})
 
 
 def _natural(group) -> tuple:
@@ -770,28 +796,327 @@ def _natural(group) -> tuple:
     return tuple((0, int(p), "") if p.isdecimal() else (1, 0, p) for p in parts if p)
 
 
-def compare(db, family: str, k: int = DEFAULT_K, where: dict | None = None) -> Result:
-    """Every indicator of a family side by side (trust per institution, grounds...): one query.
+# -- Reading a form's tables -------------------------------------------------------------
 
-    Each cell's group is a member indicator's id; `group_labels` gives its short label.
+def _members(form: str) -> list[Indicator]:
+    return [indicator for indicator in INDICATORS if indicator.form == form]
+
+
+_CACHE: OrderedDict = OrderedDict()
+_CACHE_SIZE = 64
+_CACHE_LOCK = threading.Lock()
+
+
+def _cached_tables(db, form: str, by: str | None,
+                   where: dict | None) -> tuple[dict, dict, dict]:
+    """`_form_tables` and a memo of what is worked out from them (which cells to hide), kept
+    per database and facts version: a view after the first is quick.
+
+    A form's tables hold every indicator of the form, so reading them takes longer than one
+    indicator's query; the dashboard reads them once per change of the data.
     """
-    if family not in FAMILIES:
-        raise KeyError(family)
-    k = _check_k(k)
-    members = [indicator for indicator in INDICATORS if indicator.family == family]
-    if all(_uses_cube(member, where) for member in members):
+    _where_sql(_members(form)[0], where)  # bad filters fail here, before the cache
+    conn = getattr(db, "conn", db)
+    path = conn.execute("PRAGMA database_list").fetchone()[2]
+    token = conn.execute("SELECT token FROM facts_version").fetchone() \
+        if path and "facts_version" in _tables_of(conn) else None
+    if token is None:
+        return (*_form_tables(db, form, by, where), {})
+    key = (path, token[0], form, by, json.dumps(_frozen(where), sort_keys=True))
+    with _CACHE_LOCK:
+        if key in _CACHE:
+            _CACHE.move_to_end(key)
+            return _CACHE[key]
+    value = (*_form_tables(db, form, by, where), {})
+    with _CACHE_LOCK:
+        _CACHE[key] = value
+        while len(_CACHE) > _CACHE_SIZE:
+            _CACHE.popitem(last=False)
+    return value
+
+
+def _memo(memo: dict, key, work):
+    """memo[key], worked out once (results are never changed after)."""
+    if key not in memo:
+        memo[key] = work()
+    return memo[key]
+
+
+def _tables_of(conn) -> set:
+    return {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+
+
+def _frozen(where: dict | None) -> dict:
+    """Filters as JSON-able, comparable values (sets and tuples as sorted lists)."""
+    return {key: sorted(value, key=str) if isinstance(value, (list, tuple, set, frozenset))
+            else value for key, value in (where or {}).items()}
+
+
+def _form_tables(db, form: str, by: str | None, where: dict | None,
+                 cube: bool | None = None) -> tuple[dict, dict]:
+    """Every indicator of a form by `by`, in one aggregate query over the cube or the facts.
+
+    The cube is read when it holds everything asked (`cube` forces a choice). Returns
+    ({indicator: {group: (n, sum, sum of squares)}}, {indicator: total}). A group
+    is in a share's or mean's table when someone in it answered; a count's table has every
+    group the form has records in, zeros included.
+    """
+    members = _members(form)
+    if cube is None:
+        cube = all(_uses_cube(member, where) for member in members)
+    if cube:
         filters, params = _cube_where(where)
-        sql = (f"SELECT {', '.join(_cube_sums(m) for m in members)} FROM facts_cube"
+        group = by or "''"
+        sql = (f"SELECT {group}, {', '.join(_cube_sums(m) for m in members)} FROM facts_cube"
                f" WHERE form_id = ?{filters}")
-        values = getattr(db, "conn", db).execute(sql, [members[0].form] + params).fetchone()
+        params = [form] + params
     else:
-        parts = [_aggregates(indicator) for indicator in members]
+        parts = [_aggregates(member) for member in members]
         filters, filter_params = _where_sql(members[0], where)
-        sql = (f"SELECT {', '.join(part for part, _params in parts)} FROM facts"
+        group = f"coalesce({_column_for(members[0], by)}, '')" if by else "''"
+        sql = (f"SELECT {group}, {', '.join(part for part, _params in parts)} FROM facts"
                f" WHERE form_id = ?{filters}")
-        params = [p for _part, part_params in parts for p in part_params]
-        row = getattr(db, "conn", db).execute(sql, params + [members[0].form] + filter_params)
-        values = row.fetchone()
-    cells = tuple(_cell(m.kind, m.id, *values[3 * i:3 * i + 3], k) for i, m in enumerate(members))
-    return Result(family, members[0].kind, FAMILIES[family], members[0].unit, k, None, cells,
-                  members[0].scale_max, dict(where or {}), {m.id: m.label for m in members})
+        params = [p for _part, part_params in parts for p in part_params] + [form] + filter_params
+    if by:
+        sql += " GROUP BY 1"
+    tables = {member.id: {} for member in members}
+    totals = {member.id: (0, 0.0, 0.0) for member in members}
+    for row in getattr(db, "conn", db).execute(sql, params):
+        for i, member in enumerate(members):
+            n, total, squares = row[1 + 3 * i:4 + 3 * i]
+            value = (int(n or 0), float(total or 0), float(squares or 0))
+            totals[member.id] = tuple(a + b for a, b in zip(totals[member.id], value))
+            if by and (value[0] or member.kind == COUNT):
+                tables[member.id][row[0] or NOT_STATED] = value
+    return tables, totals
+
+
+# -- Complementary suppression -----------------------------------------------------------
+#
+# A cell with fewer than k records is hidden ("small"). Hiding it alone protects nothing:
+# every table is published with its total, so a lone hidden cell is the total minus the
+# shown cells. `protect` hides further cells ("complement") until no hidden cell can be
+# worked out, and indicators whose numbers are the same records (linked) hide the same
+# groups. docs/privacy.md explains the rules and where they come from.
+
+SMALL, COMPLEMENT = "small", "complement"
+NOT_STATED = "_not_stated"  # the group of records whose dimension is unknown
+
+# Asked only of those discriminated against: the number of people in these indicators' cells
+# is the number discriminated against in the same group (the numerator of "discriminated").
+_DISCRIMINATED = frozenset(
+    ["discriminated", "reported"] + [f"ground_{name}" for name in GROUNDS]
+    + [f"setting_{name}" for name in SETTINGS] + [f"reported_to_{name}" for name in CHANNELS])
+
+
+def _hidden_totals(form: str, totals: dict, k: int) -> dict[str, str]:
+    """Which indicators' overall values to hide, and why.
+
+    A total under k is small. Members of a count family (feedback by type) add up to the
+    form's total, so the family is a table too and gets complements. Indicators linked
+    through those discriminated against are hidden together.
+    """
+    hidden = {name: SMALL for name, (n, _s, _q) in totals.items() if n < k}
+    small = {name for name, (n, _s, _q) in totals.items() if 0 < n < k}
+    for family in {m.family for m in _members(form) if m.kind == COUNT and m.family}:
+        table = {m.id: totals[m.id] for m in _members(form) if m.family == family}
+        for name in protect([(COUNT, table)], k):
+            hidden.setdefault(name, COMPLEMENT)
+    if _DISCRIMINATED & small:  # an empty table has nothing to give away
+        for name in _DISCRIMINATED & set(totals):
+            hidden.setdefault(name, COMPLEMENT)
+    return hidden
+
+
+def protect(tables: list[tuple[str, dict]], k: int) -> set:
+    """The groups to hide in one-dimensional tables published with their totals.
+
+    `tables` are (kind, {group: (n, sum, sum of squares)}) of linked indicators: they
+    hide the same groups, so that the shown cells of one cannot give away a hidden cell of
+    another. Groups with n < k are hidden first; then, while some table is not safe (see
+    `_table_safe`), the group that loses least information (the smallest n over the
+    tables, among those that make more tables safe) is hidden as a complement.
+    """
+    hidden = {group for _kind, table in tables for group, cell in table.items() if cell[0] < k}
+    groups = {group for _kind, table in tables for group in table}
+    while True:
+        unsafe = _unsafe(tables, hidden, k)
+        candidates = sorted(groups - hidden, key=_natural)
+        if not unsafe or not candidates:
+            return hidden
+        cost = {g: sum(table[g][0] for _kind, table in tables if g in table) for g in candidates}
+        better = [g for g in candidates if _unsafe(tables, hidden | {g}, k) < unsafe]
+        hidden.add(min(better or candidates, key=lambda g: cost[g]))
+
+
+def _unsafe(tables: list[tuple[str, dict]], hidden: set, k: int) -> int:
+    return sum(not _table_safe(kind, table, hidden, k) for kind, table in tables)
+
+
+def _table_safe(kind: str, table: dict, hidden: set, k: int) -> bool:
+    """Whether a reader of this table and its total learns nothing about its hidden cells.
+
+    The hidden cells add up to a known sum, and the reader knows each small cell holds
+    between 0 (1 for a share or a mean, whose groups are listed only when someone
+    answered) and k - 1 records and each complement at least k. Safe when:
+    - no cell is hidden, or at least two are (one alone is the total minus the rest);
+    - for each small cell, the sum and the other cells' bounds allow every value from
+      the lowest to k - 1: the table tells nothing beyond "fewer than k";
+    - each complement can take more than one value;
+    - for a share, the hidden cells are not all "yes" (which would give every hidden
+      cell's estimate: 100%); for a mean, their answers are not all equal (which would give
+      every hidden cell's mean). All "no" (0%) is allowed: see docs/privacy.md.
+    """
+    cells = [table[group] for group in hidden if group in table]
+    if not cells:
+        return True
+    if len(cells) == 1:
+        return False
+    lowest = 0 if kind == COUNT else 1
+    total = sum(n for n, _s, _q in cells)
+    bounds = [(lowest, k - 1) if n < k else (k, total) for n, _s, _q in cells]
+    low_sum, high_sum = sum(b[0] for b in bounds), sum(b[1] for b in bounds)
+    for (n, _s, _q), (low, high) in zip(cells, bounds):
+        feasible = (max(low, total - (high_sum - high)), min(high, total - (low_sum - low)))
+        if (n < k and feasible != (low, high)) or (n >= k and feasible[1] <= feasible[0]):
+            return False
+    sums = sum(s for _n, s, _q in cells)
+    if kind == SHARE:
+        return sums < total
+    if kind == MEAN:
+        return sum(q for _n, _s, q in cells) * total - sums * sums > 1e-9 * max(1.0, sums * sums)
+    return True
+
+
+def _hidden_cells(indicator: Indicator, tables: dict, hidden_totals: dict,
+                  k: int) -> tuple[dict, dict]:
+    """One indicator's table by a dimension as published, and {group: reason} of its hidden
+    cells. Linked tables list the same groups: a group missing from one table only would
+    tell that nobody in it counts there (a hidden zero), so it is listed, hidden."""
+    table = tables[indicator.id]
+    if indicator.kind == COUNT and indicator.family:
+        groups = _protect_family(indicator.family, tables, hidden_totals, k)[indicator.id]
+    else:
+        linked = [name for name in _linked(indicator, tables)
+                  if any(n for n, _s, _q in tables[name].values())]  # empty: nothing to hide
+        universe = {group for name in linked for group in tables[name]}
+        padded = {name: {g: tables[name].get(g, (0, 0.0, 0.0)) for g in universe}
+                  for name in linked}
+        table = padded.get(indicator.id, table)
+        if any(name in hidden_totals for name in linked) or indicator.id in hidden_totals:
+            # The total is hidden: so is every cell, or the cells would add up to it.
+            groups = set(table)
+        else:
+            groups = protect([(BY_ID[name].kind, padded[name]) for name in linked], k)
+    return table, {g: SMALL if table[g][0] < k else COMPLEMENT for g in groups if g in table}
+
+
+def _linked(indicator: Indicator, tables: dict) -> list[str]:
+    """The indicators whose tables must hide the same groups as this one's.
+
+    Linked are indicators that count the same records in every group (the same n, or one's
+    numerator is another's n), and those about the people discriminated against.
+    Directly or through others: the links are followed to the end.
+    """
+    names = [m.id for m in _members(indicator.form) if m.kind != COUNT or not m.family]
+    owner: dict = {}
+    parent = {name: name for name in names}
+
+    def root(name):
+        while parent[name] != name:
+            name = parent[name]
+        return name
+
+    for name in names:
+        table = tables[name]
+        measures = [0] + ([1] if BY_ID[name].kind == SHARE else [])
+        for measure in measures:
+            vector = tuple(sorted((g, round(cell[measure], 6)) for g, cell in table.items()))
+            if not any(value for _g, value in vector):
+                continue  # nothing counted: no cell to give away
+            other = owner.setdefault(vector, name)
+            parent[root(name)] = root(other)
+    discriminated = [name for name in names if name in _DISCRIMINATED]
+    for name in discriminated[1:]:
+        parent[root(name)] = root(discriminated[0])
+    return [name for name in names if root(name) == root(indicator.id)]
+
+
+def _protect_family(family: str, tables: dict, hidden_totals: dict, k: int) -> dict:
+    """Hidden cells of a count family (feedback by type) by a dimension: a two-way table.
+
+    The members of a family split the same records (a message has one type), so a group's
+    counts add up to the group's total, which another family (topics) may publish. Taken
+    as known are the row totals (each group), the column totals (each member, unless
+    hidden) and the grand total. Then a hidden cell can be worked out exactly when it is a
+    bridge of the graph whose nodes are rows, columns and the grand total and whose edges
+    are the hidden cells and hidden column totals (Cox 1980): it lies on no cycle. A
+    bridge is broken by hiding the cheapest path of shown cells that closes a cycle.
+    """
+    members = [m.id for m in INDICATORS if m.family == family]
+    cells = {(g, m): tables[m][g][0] for m in members for g in tables[m]}
+    hidden = {key for key, n in cells.items() if n < k}
+    while True:
+        edges = [(("row", g), ("col", m), (g, m)) for g, m in hidden]
+        edges += [(("col", m), ("all",), ("all", m)) for m in members if m in hidden_totals]
+        bridge = next((e for e in edges if not _connected(e, edges)), None)
+        if bridge is None:
+            break
+        path = _cheapest_path(bridge, edges, {key: n for key, n in cells.items()
+                                              if key not in hidden})
+        if path is None:  # nothing left to hide
+            hidden = set(cells)
+            break
+        hidden |= path
+    return {m: {g for g, member in hidden if member == m} for m in members}
+
+
+def _connected(edge, edges) -> bool:
+    """Whether the ends of `edge` are joined by the other edges (then it is no bridge)."""
+    start, goal, key = edge
+    reach, todo = {start}, [start]
+    while todo:
+        node = todo.pop()
+        for a, b, other in edges:
+            if other == key or node not in (a, b):
+                continue
+            nxt = b if node == a else a
+            if nxt == goal:
+                return True
+            if nxt not in reach:
+                reach.add(nxt)
+                todo.append(nxt)
+    return False
+
+
+def _cheapest_path(bridge, edges, shown: dict) -> set | None:
+    """The shown cells of least total count that join the bridge's ends another way."""
+    start, goal, key = bridge
+    links: dict = {}
+    for a, b, other in edges:
+        if other != key:
+            links.setdefault(a, []).append((b, 0, None))
+            links.setdefault(b, []).append((a, 0, None))
+    for (g, m), n in shown.items():
+        links.setdefault(("row", g), []).append((("col", m), n + 1, (g, m)))
+        links.setdefault(("col", m), []).append((("row", g), n + 1, (g, m)))
+    best, queue, step = {start: 0}, [(0, 0, start)], {}
+    counter = 0
+    while queue:
+        cost, _tie, node = heapq.heappop(queue)
+        if node == goal:
+            path, at = set(), goal
+            while at != start:
+                at, cell = step[at]
+                if cell is not None:
+                    path.add(cell)
+            return path
+        if cost > best.get(node, math.inf):
+            continue
+        for nxt, weight, cell in links.get(node, ()):
+            if cost + weight < best.get(nxt, math.inf):
+                best[nxt] = cost + weight
+                step[nxt] = (node, cell)
+                counter += 1
+                heapq.heappush(queue, (cost + weight, counter, nxt))
+    return None

@@ -10,7 +10,7 @@ import xml.etree.ElementTree as ET
 import pytest
 
 from sync_server import charts
-from sync_server.indicators import Cell, Result
+from sync_server.indicators import COMPLEMENT, NOT_STATED, SMALL, Cell, Result
 
 NS = "{http://www.w3.org/2000/svg}"
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
@@ -199,20 +199,24 @@ def test_trend_chart_right_to_left():
 def test_table_rows_hide_suppressed_numbers():
     rows = charts.table_rows(result())
     assert rows[0] == {"group": "NR", "n": "40", "estimate": "62.5%", "ci_low": "47.0%",
-                       "ci_high": "75.8%", "suppressed": False, "note": ""}
+                       "ci_high": "75.8%", "suppressed": False, "reason": "", "note": ""}
     assert rows[1] == {"group": "CE", "n": "", "estimate": "", "ci_low": "", "ci_high": "",
-                       "suppressed": True, "note": "suppressed (n < 5)"}
+                       "suppressed": True, "reason": "", "note": "suppressed (n < 5)"}
 
 
 def test_csv_round_trips():
-    cells = CELLS + (Cell(None, 7, 1 / 3, 0.1, 0.9, False),)
+    cells = CELLS + (Cell(None, 7, 1 / 3, 0.1, 0.9, False),
+                     Cell("EA", None, None, None, None, True, COMPLEMENT),
+                     Cell("WE", None, None, None, None, True, SMALL))
     text = charts.to_csv(result(cells))
     rows = list(csv.DictReader(io.StringIO(text)))
-    assert list(rows[0]) == ["group", "n", "estimate", "ci_low", "ci_high", "suppressed"]
+    assert list(rows[0]) == ["group", "n", "estimate", "ci_low", "ci_high", "suppressed",
+                             "reason"]
     number = lambda value, kind: None if value == "" else kind(value)  # noqa: E731
     back = tuple(Cell(row["group"] or None, number(row["n"], int),
                       number(row["estimate"], float), number(row["ci_low"], float),
-                      number(row["ci_high"], float), row["suppressed"] == "1") for row in rows)
+                      number(row["ci_high"], float), row["suppressed"] == "1",
+                      row["reason"] or None) for row in rows)
     assert back == cells
 
 
@@ -249,3 +253,41 @@ def test_png_of_a_trend():
     model = charts.trend_chart_model(result(MONTHS, by="month"), "Trend")
     image = Image.open(io.BytesIO(charts.png(model)))
     assert image.size == (model.width, model.height)
+
+
+# -- Complements and the "not stated" group ----------------------------------------------
+
+HIDDEN = (
+    Cell("NR", 40, 62.5, 47.0, 75.8, False),
+    Cell("CE", None, None, None, None, True, SMALL),
+    Cell("SR", None, None, None, None, True, COMPLEMENT),
+    Cell(NOT_STATED, 9, 55.6, 26.7, 81.1, False),
+)
+
+
+def test_a_complement_says_why_it_is_hidden_and_never_claims_n_below_k():
+    root = parse(charts.bar_chart_svg(result(HIDDEN), "t"))
+    texts, desc = all_text(root), root.find(f"{NS}desc").text
+    assert texts.count("suppressed (n < 5)") == 1
+    assert texts.count("hidden to protect a small group") == 1
+    assert "CE: suppressed (n < 5)." in desc and "SR: hidden to protect a small group." in desc
+    assert "SR: suppressed" not in desc
+    rows = {row["group"]: row for row in charts.table_rows(result(HIDDEN))}
+    assert rows["SR"]["note"] == "hidden to protect a small group" and rows["SR"]["n"] == ""
+    assert rows["CE"]["note"] == "suppressed (n < 5)" and rows["CE"]["reason"] == SMALL
+    csv_rows = list(csv.DictReader(io.StringIO(charts.to_csv(result(HIDDEN)))))
+    assert [(r["group"], r["suppressed"], r["reason"], r["n"]) for r in csv_rows[1:3]] == \
+        [("CE", "1", "small", ""), ("SR", "1", "complement", "")]
+
+
+def test_not_stated_is_named_and_kept_off_the_time_axis():
+    rows = charts.table_rows(result(HIDDEN))
+    assert rows[-1]["group"] == "Not stated" and rows[-1]["n"] == "9"
+    translated = charts.table_rows(result(HIDDEN), {"not_stated": "Non précisé"})
+    assert translated[-1]["group"] == "Non précisé"
+    months = MONTHS + (Cell(NOT_STATED, 7, 40.0, 15.8, 75.0, False),)
+    root = parse(charts.trend_chart_svg(result(months, by="month"), "t"))
+    assert len([c for c in root.iter(f"{NS}circle") if "point" in classes(c)]) == 5
+    assert NOT_STATED not in " ".join(all_text(root))
+    assert "Not stated: 40.0% (95% CI 15.8% to 75.0%; n = 7)" in all_text(root)
+    assert "Not stated: 40.0%" in root.find(f"{NS}desc").text

@@ -19,8 +19,9 @@ from hypothesis import strategies as st
 
 from collector.forms import builtin_forms
 from sync_server import indicators as ind
-from sync_server.indicators import (BY_DIMENSIONS, FACTS_MIGRATIONS, INDICATORS, compare, compute,
-                                    fact_row, mean_interval, refresh_facts, t_quantile, wilson)
+from sync_server.indicators import (BY_DIMENSIONS, COMPLEMENT, FACTS_MIGRATIONS, INDICATORS,
+                                    NOT_STATED, SMALL, compare, compute, fact_row, mean_interval,
+                                    refresh_facts, t_quantile, wilson)
 from sync_server.store import Store
 
 SURVEY, REPORT, FEEDBACK = "community_survey", "discrimination_report", "community_feedback"
@@ -208,9 +209,9 @@ def reference(indicator, records: list[dict], by: str | None, where: dict | None
             continue
         if any(ref_dimension(rec, key, indicator) != value for key, value in (where or {}).items()):
             continue
-        group = ref_dimension(rec, by, indicator) if by else None
+        group = (ref_dimension(rec, by, indicator) or NOT_STATED) if by else None
         value = ref_value(indicator, rec["answers"])
-        if (by and group is None) or value is None:
+        if value is None:
             continue
         groups.setdefault(group, []).append(value)
     result = {}
@@ -229,16 +230,24 @@ def shown(result) -> dict:
 
 
 def assert_matches(result, expected: dict, k: int):
-    """Cells above k equal the reference; every cell below k is suppressed and empty."""
-    visible = {g: v for g, v in expected.items() if v[0] >= k}
-    assert set(shown(result)) == set(visible), result.indicator
-    for group, (n, estimate) in visible.items():
-        got_n, got_estimate = shown(result)[group]
-        assert got_n == n and got_estimate == pytest.approx(estimate), (result.indicator, group)
+    """Every group of the reference is a cell (unknown values as NOT_STATED); a shown cell
+    equals the reference and has at least k; every cell below k is hidden as small, and any
+    other hidden cell is a complement. Hidden cells carry no number."""
+    if result.by is None:
+        expected = expected or {None: (0, 0.0)}  # no records: still one (hidden) cell
+    assert {cell.group for cell in result.cells} >= set(expected)
+    assert [cell.group for cell in result.cells] == sorted(
+        [cell.group for cell in result.cells], key=ind._natural)
     for cell in result.cells:
-        assert cell.suppressed == (cell.group not in visible)
+        # A group nobody answered in is listed (hidden) when a linked table has it.
+        n, estimate = expected.get(cell.group, (0, 0.0))
         if cell.suppressed:
             assert (cell.n, cell.estimate, cell.ci_low, cell.ci_high) == (None,) * 4
+            assert cell.reason == (SMALL if n < k else COMPLEMENT), (result.indicator, cell)
+        else:
+            assert n >= k and cell.reason is None, (result.indicator, cell)
+            assert cell.n == n and cell.estimate == pytest.approx(estimate), \
+                (result.indicator, cell.group)
 
 
 # -- Facts -------------------------------------------------------------------------------
@@ -358,6 +367,9 @@ def test_a_few_values_worked_out_by_hand(loaded):
     assert compute(store.db, "life_satisfaction").cells[0].estimate == pytest.approx(186 / 40)
     by_area = {c.group: c.n for c in compute(store.db, "life_satisfaction", by="area").cells}
     assert by_area == {"NR": 20, "CE": 10, "SR": 10}
+    # Feedback records have no area: they are all "not stated".
+    feedback = compute(store.db, "feedback_type_question", by="area", k=1).cells
+    assert [(c.group, c.n) for c in feedback] == [(NOT_STATED, 7)]
     # 33 feedback messages, types in turn: 7 questions, 7 suggestions, 7 complaints, 6, 6.
     complaints = compute(store.db, "feedback_type_complaint", by="month", k=1)
     assert {c.group: c.n for c in complaints.cells} == {"2024-04": 4, "2024-05": 3}
@@ -373,8 +385,10 @@ def test_compare_puts_a_family_side_by_side(loaded):
         single = compute(store.db, cell.group, k=1).cells[0]
         assert (cell.n, cell.estimate, cell.ci_low) == (single.n, single.estimate, single.ci_low)
     assert str(result.group_labels["trust_police"]) == "Police"
+    # 7, 7, 7, 6 and 6 messages add up to the form's total: the two small cells of 6 would
+    # be known exactly (their sum is 12 and neither can exceed 6), so one 7 is hidden too.
     types = compare(store.db, "feedback_types", k=7)
-    assert [c.suppressed for c in types.cells] == [False, False, False, True, True]
+    assert [c.reason for c in types.cells] == [None, None, COMPLEMENT, SMALL, SMALL]
     with pytest.raises(KeyError):
         compare(store.db, "nonsense")
 
@@ -567,14 +581,26 @@ def test_where_cannot_inject_sql(loaded):
 
 
 def test_an_indicator_is_one_query_over_facts_only(loaded):
+    """One aggregate over the form's facts (the cells to hide need every indicator of the
+    form, so all come in that one query); then the view is kept until the facts change."""
     store, _records = loaded
     seen = []
     store.db.conn.set_trace_callback(seen.append)
     compute(store.db, "ground_religion", by="disability", where={"gender": "woman"})
     store.db.conn.set_trace_callback(None)
-    assert len(seen) == 1 and "FROM facts" in seen[0] and "json" not in seen[0].lower()
-    plan = " ".join(row[3] for row in store.db.execute("EXPLAIN QUERY PLAN " + seen[0]))
+    aggregates = [sql for sql in seen if "FROM facts " in sql or "FROM facts_cube" in sql]
+    assert len(aggregates) == 1 and all("json" not in sql.lower() for sql in seen)
+    assert not [sql for sql in seen if "records" in sql]
+    plan = " ".join(row[3] for row in store.db.execute("EXPLAIN QUERY PLAN " + aggregates[0]))
     assert "PRIMARY KEY (form_id=?)" in plan  # one range of the clustered table
+    seen.clear()
+    store.db.conn.set_trace_callback(seen.append)
+    compute(store.db, "discriminated", by="disability", where={"gender": "woman"})
+    store.db.conn.set_trace_callback(None)
+    assert not [sql for sql in seen if "sum(" in sql]  # the same form's tables, kept
+    add(store, [record(900, {"gender": "woman", "discriminated": "yes"})])
+    assert compute(store.db, "discriminated", where={"gender": "woman"}).cells[0].n == \
+        1 + sum(1 for i in range(40) if i % 2 == 0 and i % 5 in (0, 1, 2, 3))
 
 
 def test_groups_sort_naturally_and_have_labels(store):
@@ -591,20 +617,18 @@ def test_groups_sort_naturally_and_have_labels(store):
 
 def test_the_cube_gives_the_same_answers_as_the_facts(loaded):
     """Views read the summed cube; it must agree with the facts, after changes too."""
-    from sync_server.indicators import _compute_from_cube, _compute_from_facts, _uses_cube
+    from sync_server.indicators import _form_tables
 
     store, records = loaded
 
     def check():
-        for indicator in INDICATORS:
-            if not _uses_cube(indicator, None):
-                continue
-            for by in (None, *BY_DIMENSIONS):
-                for where in (None, {"gender": "woman"}, {"area": ["NR", None]}):
-                    cube = _compute_from_cube(store.db, indicator, by, where)
-                    facts = _compute_from_facts(store.db, indicator, by, where)
-                    assert sorted(map(_rounded, cube)) == sorted(map(_rounded, facts)), \
-                        (indicator.id, by, where)
+        for by in (None, *BY_DIMENSIONS):
+            for where in (None, {"gender": "woman"}, {"area": ["NR", None]}):
+                cube = _form_tables(store.db, SURVEY, by, where, cube=True)
+                facts = _form_tables(store.db, SURVEY, by, where, cube=False)
+                for name in cube[0]:
+                    assert _rounded(cube[0][name]) == _rounded(facts[0][name]), (name, by, where)
+                    assert _rounded({None: cube[1][name]}) == _rounded({None: facts[1][name]})
 
     check()
     # A correction and a new revision move records between cells of the cube.
@@ -620,7 +644,6 @@ def test_the_cube_gives_the_same_answers_as_the_facts(loaded):
         store.db.execute("SELECT count(*) FROM facts").fetchone()[0]
 
 
-def _rounded(row):
-    """Group, count and sum (a share's sum of squares is not used, so not compared)."""
-    group, count, total = row[0], row[1] or 0, row[2] or 0
-    return group, int(count), round(float(total), 6)
+def _rounded(table: dict) -> dict:
+    """Group: count and sum (a share's sum of squares is not used, so not compared)."""
+    return {group: (int(n), round(float(total), 6)) for group, (n, total, _q) in table.items()}
