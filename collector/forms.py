@@ -46,6 +46,12 @@ QUESTION_TYPES = (
 # Types whose answer the person types or picks; a note holds no value, a calculate is computed.
 INPUT_TYPES = tuple(t for t in QUESTION_TYPES if t not in ("note", "calculate"))
 
+# Disclosure roles on the central server (sync_server.disclosure): a key variable
+# (quasi-identifier) is generalized and suppressed until every combination is shared by k
+# records; a sensitive variable must take l distinct values in each such group.
+DISCLOSURE_ROLES = ("key", "sensitive")
+# Generalization hierarchies a key variable can name (docs/form-definitions.md).
+HIERARCHIES = ("age_band", "area", "date", "month", "merge_rare", "wg_disability", "number")
 PRIVACY_RULES = ("drop", "pseudonymize", "pseudonymize:phone", "scrub", "keep")
 GENERALIZE_TARGETS = ("age_band", "month", "year", "parent", "bins")
 NAME_PATTERN = r"^[A-Za-z_][A-Za-z0-9_]*$"
@@ -147,6 +153,9 @@ class QuestionSchema(Schema):
     appearance = fields.String()
     identifying = fields.Boolean(load_default=False)
     privacy = fields.String(validate=check_privacy_rule)
+    # How the central server treats the answer in record-level releases (see above).
+    disclosure = fields.String(validate=validate.OneOf(DISCLOSURE_ROLES))
+    hierarchy = fields.String(validate=validate.OneOf(HIERARCHIES))
     source = fields.String()
     # A value computed from other answers (type calculate), kept with the record.
     calculation = fields.String(validate=check_expression)
@@ -167,6 +176,9 @@ class QuestionSchema(Schema):
             raise ValidationError("A select question needs a choice list.", "choices")
         if kind == "range" and "parameters" not in data:
             raise ValidationError("A range question needs start and end.", "parameters")
+        if data.get("hierarchy") and data.get("disclosure") != "key":
+            raise ValidationError("Only a key variable (disclosure: key) has a hierarchy.",
+                                  "hierarchy")
         rule = data.get("privacy", "drop")
         if data.get("identifying") and rule not in IDENTIFYING_RULES:
             # keep, scrub or generalize would let part of a name or phone number leave.

@@ -24,6 +24,8 @@ from marshmallow import ValidationError
 from . import expressions
 from .anonymizer import IDENTIFYING_RULES
 from .forms import (
+    DISCLOSURE_ROLES,
+    HIERARCHIES,
     LOCALE_PATTERN,
     MAX_INSTANCES,
     NAME_PATTERN,
@@ -148,7 +150,7 @@ SINGLE_COLON_BASES = sorted(
 SURVEY_COLUMNS = {"type", "name", "label", "hint", "required", "required_message", "relevant",
                   "constraint", "constraint_message", "appearance", "parameters", "privacy",
                   "identifying", "calculation", "default", "read_only", "choice_filter",
-                  "repeat_count"}
+                  "repeat_count", "disclosure", "hierarchy"}
 # Columns ODK uses that the collector cannot honour: an error on every row that fills one.
 UNSUPPORTED_COLUMNS = {
     "trigger": "triggers are not supported yet",
@@ -945,6 +947,7 @@ class _Converter:
             self.error("bad_privacy", "An identifying field must be dropped or pseudonymized: "
                        "write drop, pseudonymize or pseudonymize:phone in the privacy column.",
                        SURVEY, row.number, privacy_header)
+        self.disclosure(row, spec)
         self.calculation(row, spec)
         self.default_and_read_only(row, spec)
         self.appearance(row, spec)
@@ -952,6 +955,22 @@ class _Converter:
         if spec["type"] in ("integer", "decimal", "text") and "constraint" in spec:
             self.recover_bounds(spec)
         return spec
+
+    def disclosure(self, row: _Row, spec: dict) -> None:
+        """The `disclosure` (key / sensitive) and `hierarchy` columns: ODK and Kobo ignore
+        them; the central server's releases use them (sync_server.disclosure)."""
+        for column, allowed in (("disclosure", DISCLOSURE_ROLES), ("hierarchy", HIERARCHIES)):
+            value, header = row.cell(column)
+            if value is None:
+                continue
+            if value not in allowed:
+                self.error(f"bad_{column}", f"'{value}' is not a {column} value: use "
+                           f"{', '.join(allowed)}.", SURVEY, row.number, header)
+            else:
+                spec[column] = value
+        if spec.get("hierarchy") and spec.get("disclosure") != "key":
+            self.error("bad_hierarchy", "Only a key variable (disclosure: key) has a hierarchy.",
+                       SURVEY, row.number, row.header("hierarchy"))
 
     def calculation(self, row: _Row, spec: dict) -> None:
         value, header = row.cell("calculation")
@@ -1311,10 +1330,13 @@ def xlsform_rows(form: FormDefinition) -> dict[str, list[list[Any]]]:
 
     # Only a form with repeats gets the repeat_count column: other exports stay as they were.
     with_repeats = bool(form.repeats)
+    with_disclosure = any(q.get("disclosure") for q in form.questions.values())
+    disclosure_blanks = [None, None] if with_disclosure else []
     survey = [["type", "name", *translated("label"), *translated("hint"), "required",
                *translated("required_message"), "relevant", "constraint",
                *translated("constraint_message"), "appearance", "parameters", "privacy",
                "identifying", "calculation", "default", "read_only", "choice_filter",
+               *(["disclosure", "hierarchy"] if with_disclosure else []),
                *(["repeat_count"] if with_repeats else [])]]
     blank_texts = [None] * len(codes)
     question_names = set(form.questions) | set(form.repeats)
@@ -1334,6 +1356,7 @@ def xlsform_rows(form: FormDefinition) -> dict[str, list[list[Any]]]:
                        *cells(section["label"]), *blank_texts, None, *blank_texts,
                        section.get("relevant"), None, *blank_texts, "field-list", None, None,
                        None, None, None, None, None,
+                       *disclosure_blanks,
                        *([section.get("repeat_count")] if with_repeats else [])])
         for q in section["questions"]:
             kind = q["type"]
@@ -1350,6 +1373,7 @@ def xlsform_rows(form: FormDefinition) -> dict[str, list[list[Any]]]:
                 q.get("privacy"), "yes" if q.get("identifying") else None,
                 q.get("calculation"), q.get("default"), "yes" if q.get("read_only") else None,
                 q.get("choice_filter"),
+                *([q.get("disclosure"), q.get("hierarchy")] if with_disclosure else []),
             ])
         survey.append(["end repeat" if repeat else "end group"])
     choice_lists = form.data.get("choices", {})

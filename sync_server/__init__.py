@@ -62,6 +62,8 @@ def create_app(test_config: dict | None = None, data_dir: Path | str | None = No
     settings = server_settings.load_settings(data_dir)
     settings.update(test_config.pop("SERVER_SETTINGS", {}))
     server_settings.check(settings, "SERVER_SETTINGS")
+    # Record-level releases (sync_server.disclosure): the project's k and l.
+    app.config.update(RELEASE_K=settings["release_k"], RELEASE_L=settings["release_l"])
     app.config.update(test_config)
     identity.fingerprint(data_dir)  # the identity key pair exists from the first run on
     # Shared partials (the language bar) come from the hub's templates; ours win on a clash.

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import functools
 import sqlite3
 import sys
@@ -540,7 +541,12 @@ def _about(device_id: str, error: protocol.ProtocolError) -> protocol.ProtocolEr
               "sees every access class), or only the standard ones an analyst may see.")
 @click.option("--raw", is_flag=True, help="CSV: write cells starting with = + - @ as stored "
               "instead of quoting them against spreadsheet formulas.")
-def export_command(data_dir, database, form_id, fmt, output, lang, repeat, access_level, raw):
+@click.option("--raw-records", is_flag=True, help="The records as stored, without the "
+              "disclosure check (generalization, suppression); needs --reason, logged.")
+@click.option("--reason", default="", help="Why the records are needed without the "
+              "disclosure check (with --raw-records).")
+def export_command(data_dir, database, form_id, fmt, output, lang, repeat, access_level, raw,
+                   raw_records, reason):
     """Export one form's records: every version merged, corrections applied, one row each.
 
     Example: sync-server export --form community_survey --format dta --output survey.dta --lang fr
@@ -549,27 +555,56 @@ def export_command(data_dir, database, form_id, fmt, output, lang, repeat, acces
     sync-server export --form household_visit --repeat members --format csv --output members.csv
 
     Sensitive records (reports of discrimination) are included unless --access standard.
-    """
-    from .access import STANDARD
-    from .data import form_history, form_ids
-    from .exports import ExportError, export
 
+    The records pass the disclosure check (k and l from settings.toml: release_k,
+    release_l); its report is written beside the file (FILE.disclosure.json).
+    --raw-records --reason TEXT gives them as stored instead, and the audit keeps the reason.
+    """
+    from . import disclosure
+    from .access import ALL_CLASSES, STANDARD
+    from .data import current_plan, form_history, form_ids
+    from .exports import ExportError, export
+    from .settings import load_settings
+
+    reason = " ".join(reason.split())
+    if raw_records and not reason:
+        raise click.ClickException("Say why you need the records without the disclosure "
+                                   "check: add --reason TEXT.")
+    settings = load_settings(data_dir)
     store = open_store(database)
     if form_id not in form_ids(store):
         raise click.ClickException(f"No form {form_id}; known: {', '.join(form_ids(store))}.")
+    classes = (STANDARD,) if access_level == "standard" else ALL_CLASSES
     partial = output.with_name(f".{output.name}.partial")
+    plan = None
     try:
-        with partial.open("wb") as out:
-            rows = store.iter_latest(form_id, classes=(STANDARD,) if access_level == "standard"
-                                     else None)
-            count = export(rows, form_history(form_id, store), fmt, out, lang, repeat=repeat,
-                           raw=raw)
-    except ExportError as error:
+        with partial.open("wb") as out, store.snapshot():
+            forms = form_history(form_id, store)
+            if raw_records:
+                count = export(store.iter_latest(form_id, classes=classes), forms, fmt, out,
+                               lang, repeat=repeat, raw=raw)
+            else:
+                plan = current_plan(form_id, classes, store, settings["release_k"],
+                                    settings["release_l"])
+                count = export(store.iter_latest(form_id, classes=classes, by_uuid=True), forms,
+                               fmt, out, lang, repeat=repeat, raw=raw, release=plan.release())
+    except (ExportError, disclosure.ReleaseError) as error:
         partial.unlink(missing_ok=True)
         raise click.ClickException(str(error)) from error
     partial.replace(output)
     # The audit says when an export was not the default one.
     options = (" access standard" if access_level == "standard" else "") + (" raw" if raw else "")
+    if plan is not None:
+        release_id = store.save_release("cli", form_id, fmt, plan.report)
+        report = output.with_name(output.name + ".disclosure.json")
+        report.write_text(json.dumps(dict(plan.report, release=release_id), indent=1,
+                                     ensure_ascii=False), "utf-8")
+        click.echo(f"Disclosure check: k={plan.report['k_required']}, "
+                   f"{plan.report['records_left_out']} records left out, "
+                   f"{plan.report['key_values_suppressed_percent']}% of key values suppressed; "
+                   f"report in {report}.")
+    else:
+        options += f" records as stored, reason: {reason}"
     if repeat is None:
         store.log("cli", "export", f"{form_id} {fmt}{options}")
         click.echo(f"Wrote {count} records to {output}.")

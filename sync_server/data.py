@@ -10,15 +10,15 @@ import json
 import os
 import tempfile
 
-from flask import (Blueprint, Response, abort, flash, g, redirect, render_template, request,
-                   send_file, url_for)
+from flask import (Blueprint, Response, abort, current_app, flash, g, redirect,
+                   render_template, request, send_file, url_for)
 from flask_babel import gettext
 
 from collector.forms import builtin_forms
 from collector.i18n import current_locale
 from collector.security_log import user_account
 
-from . import access, exports
+from . import access, disclosure, exports
 from .auth import role_required
 from .ingest import known_form
 from .store import get_store
@@ -88,14 +88,94 @@ def browse(form_id: str):
     if form_id not in form_ids():
         abort(404)
     page = max(request.args.get("page", 1, type=int), 1)
-    filters = {k: request.args.get(k, "") for k in get_store().BROWSE_FILTERS}
+    raw = is_admin()
+    # Filters on key variables would count small groups: analysts filter by what is no key.
+    names = get_store().BROWSE_FILTERS if raw else RELEASED_FILTERS
+    filters = {k: request.args.get(k, "") for k in names}
     classes = access.visible_classes(g.user)
-    rows, total = get_store().browse(form_id, filters, page, classes=classes)
+    store = get_store()
+    plan = None if raw else current_plan(form_id, classes)
+    rows, total = store.browse(form_id, filters, page, classes=classes, released=not raw)
+    if plan is not None:
+        rows = [browse_row(plan, row) for row in rows]
+    values = store.filter_values(form_id, classes=classes)
     return render_template("data_browse.html", form_id=form_id, form_ids=form_ids(), rows=rows,
-                           total=total, page=page, filters=filters,
-                           choices=get_store().filter_values(form_id, classes=classes),
+                           total=total, page=page, filters=filters, raw=raw,
+                           choices={name: values[name] for name in names},
+                           report=plan.report if plan is not None else None,
                            formats=exports.FORMATS,
                            repeats=form_repeats(form_history(form_id), current_locale()))
+
+
+RELEASED_FILTERS = ("version", "review")
+
+
+def is_admin() -> bool:
+    return bool(g.get("user")) and g.user.get("role") == "admin"
+
+
+def browse_row(plan, row: dict) -> dict:
+    """A browse row as an analyst sees it: the release's metadata, or withheld."""
+    released = plan.release().row(row)
+    if released is None:
+        return dict(row, withheld=True, collected=None, received_at=None, locale=None,
+                    device_id=None)
+    return dict(row, withheld=False, collected=released["collected"],
+                received_at=released["received_at"], locale=released["locale"], device_id=None)
+
+
+# -- releases (sync_server.disclosure) ------------------------------------------------------
+
+_PLANS: dict = {}  # (form, classes, k, l, data version) -> Plan; a few, newest last
+PLAN_CACHE_SIZE = 16
+
+
+def release_parameters() -> tuple[int, int]:
+    return (current_app.config.get("RELEASE_K", disclosure.DEFAULT_K),
+            current_app.config.get("RELEASE_L", disclosure.DEFAULT_L))
+
+
+def current_plan(form_id: str, classes, store=None, k: int | None = None,
+                 l: int | None = None):
+    """The release plan of a form's records of `classes`, made once per data version."""
+    store = store or get_store()
+    if k is None or l is None:
+        k, l = release_parameters()
+    with store.snapshot():
+        # The database too: two servers in one process (tests) can hold look-alike data.
+        key = (store.path, form_id, tuple(classes), k, l, store.data_version(form_id, classes))
+        plan = _PLANS.get(key)
+        if plan is None:
+            forms = form_history(form_id, store)
+            plan = disclosure.make_plan(
+                forms, lambda: store.iter_latest(form_id, classes=classes, by_uuid=True), k, l,
+                form_id=form_id)
+            plan.report["data_version"] = key[-1]
+            plan.saved = {}
+            _PLANS[key] = plan
+            while len(_PLANS) > PLAN_CACHE_SIZE:
+                _PLANS.pop(next(iter(_PLANS)))
+    return plan
+
+
+def saved_release(plan, actor: str, fmt: str) -> int:
+    """The id of the plan's report in the releases table, saved once per user and format."""
+    if (actor, fmt) not in plan.saved:
+        plan.saved[(actor, fmt)] = get_store().save_release(actor, plan.report["form_id"], fmt,
+                                                           plan.report)
+    return plan.saved[(actor, fmt)]
+
+
+def raw_reason(args) -> tuple[bool, str | None, str | None]:
+    """Whether the raw records are asked for, the reason given, and what is wrong if any.
+
+    Raw (anonymized but not released) records are for admins who say why; it is logged."""
+    if args.get("release", "release") != "raw":
+        return False, None, None
+    reason = " ".join(args.get("reason", "").split())[:500]
+    if not reason:
+        return True, None, "reason_missing"
+    return True, reason, None
 
 
 @bp.route("/record/<record_uuid>")
@@ -106,11 +186,44 @@ def record(record_uuid: str):
     latest = revisions[-1]
     form = known_form(store, latest["form_id"], latest["form_version"])
     current = latest["answers_current"] or latest["answers"]
+    received, audit = latest["answers"], store.record_audit(record_uuid)
+    protected = set() if is_admin() else protected_fields(form_history(latest["form_id"]))
+    if not is_admin():
+        # An analyst sees the record as the release gives it, and no value as received.
+        released = released_record(latest)
+        latest = dict(latest, collected=released["collected"], locale=released["locale"],
+                      received_at=released["received_at"], device_id=None, clock_flag=None)
+        current = received = released["answers"]
+        audit = [entry for entry in audit if not entry["actor"].startswith("device:")
+                 and not _about(entry, protected)]
     return render_template("data_record.html", revisions=revisions, latest=latest, form=form,
-                           fields=correctable_fields(form, current) if form else {},
-                           rows=answer_rows(form, current, latest["answers"]),
-                           corrections=store.corrections(record_uuid),
-                           audit=store.record_audit(record_uuid), reviews=REVIEWS)
+                           fields=correctable_fields(form, current, protected) if form else {},
+                           rows=answer_rows(form, current, received), raw=is_admin(),
+                           audit=audit, reviews=REVIEWS)
+
+
+def released_record(row: dict) -> dict:
+    """One record as the current release gives it to the signed-in analyst; 404 when the
+    release leaves it out (the same answer as for a record that does not exist)."""
+    plan = current_plan(row["form_id"], access.visible_classes(g.user))
+    stored = dict(row, answers=row["answers_current"] or row["answers"])
+    released = plan.release().row(stored)
+    if released is None:
+        abort(404)
+    return released
+
+
+def protected_fields(forms) -> set[str]:
+    """Questions only an admin may correct or see corrected: key and sensitive ones."""
+    return {name for form in forms for name, q in form.questions.items()
+            if q.get("disclosure")}
+
+
+def _about(entry: dict, fields: set[str]) -> bool:
+    """Whether an audit entry names the value of one of `fields` (a correction's)."""
+    detail = entry.get("detail") or ""
+    field = detail.split(":", 1)[0].split(".")[-1]
+    return entry["action"] == "record_corrected" and field in fields
 
 
 @bp.route("/record/<record_uuid>/review", methods=("POST",))
@@ -144,8 +257,11 @@ def correct(record_uuid: str):
                       "answers and correct again."))
         return redirect(url_for("data.record", record_uuid=record_uuid))
     form = known_form(store, revisions[-1]["form_id"], revisions[-1]["form_version"])
+    protected = set() if is_admin() else protected_fields(form_history(revisions[-1]["form_id"]))
+    if not is_admin():
+        released_record(revisions[-1])  # a record the release leaves out is not there
     if form is None or field not in correctable_fields(form, revisions[-1]["answers_current"]
-                                                      or revisions[-1]["answers"]):
+                                                      or revisions[-1]["answers"], protected):
         flash(gettext("Choose a question of this form."))
         return redirect(url_for("data.record", record_uuid=record_uuid))
     try:
@@ -207,11 +323,13 @@ def _shown(value) -> str:
         value, ensure_ascii=False))
 
 
-def correctable_fields(form, answers: dict) -> dict[str, str]:
-    """What an analyst may correct, by field (`age`, or `members.2.age` in the second
-    instance of a repeat), with how the form names it: every answer but identifying ones."""
+def correctable_fields(form, answers: dict, protected=frozenset()) -> dict[str, str]:
+    """What a user may correct, by field (`age`, or `members.2.age` in the second
+    instance of a repeat), with how the form names it: every answer but identifying ones
+    and the `protected` ones (key and sensitive questions are for admins only)."""
     def allowed(question):
-        return question.holds_value and not question.get("identifying")
+        return (question.holds_value and not question.get("identifying")
+                and question.name not in protected)
 
     fields = {name: name for name, q in form.top_questions.items() if allowed(q)}
     for repeat, questions in form.repeats.items():
@@ -227,8 +345,10 @@ def correctable_fields(form, answers: dict) -> dict[str, str]:
 def export(form_id: str, fmt: str):
     """A form's records; `?repeat=members` gives that repeat's table, a row per instance.
 
-    Only the records the user may see (sync_server.access). CSV cells that a spreadsheet
-    would run as a formula are neutralized; `?raw=1` keeps them as stored (logged)."""
+    Only the records the user may see (sync_server.access), released through the
+    disclosure check (sync_server.disclosure); an admin may take the records as stored
+    with `?release=raw&reason=...` (logged). CSV cells that a spreadsheet would run as a
+    formula are neutralized; `?raw=1` keeps them as stored (logged)."""
     if form_id not in form_ids() or fmt not in exports.FORMATS:
         abort(404)
     lang = request.args.get("lang", current_locale())
@@ -236,13 +356,27 @@ def export(form_id: str, fmt: str):
     forms = form_history(form_id)
     if repeat is not None and not any(repeat in form.repeats for form in forms):
         abort(404)
+    wants_raw, reason, problem = raw_reason(request.args)
+    if wants_raw and not is_admin():
+        abort(403)
+    if problem:
+        return Response(gettext("Say why you need the records without the disclosure check: "
+                                "add a reason."), 400, mimetype="text/plain")
     raw = request.args.get("raw") == "1"
-    rows = get_store().iter_latest(form_id, classes=access.visible_classes(g.user))
+    store, classes = get_store(), access.visible_classes(g.user)
     handle, path = tempfile.mkstemp(prefix="export-", suffix=f".{fmt}")
+    plan = None
     try:
-        with os.fdopen(handle, "wb") as out:
+        with os.fdopen(handle, "wb") as out, store.snapshot():
             # A file on disk, not memory: a million rows stream through it.
-            exports.export(rows, forms, fmt, out, lang=lang, repeat=repeat, raw=raw)
+            if wants_raw:
+                exports.export(store.iter_latest(form_id, classes=classes), forms, fmt, out,
+                               lang=lang, repeat=repeat, raw=raw)
+            else:
+                plan = current_plan(form_id, classes)
+                exports.export(store.iter_latest(form_id, classes=classes, by_uuid=True), forms,
+                               fmt, out, lang=lang, repeat=repeat, raw=raw,
+                               release=plan.release())
         name = form_id if repeat is None else f"{form_id}-{repeat}"
         response = send_file(path, mimetype=MIME[fmt], as_attachment=True,
                              download_name=f"{name}.{fmt}")
@@ -250,24 +384,53 @@ def export(form_id: str, fmt: str):
         os.remove(path)
         raise
     detail = f"{form_id} {fmt}" if repeat is None else f"{form_id} {fmt} repeat {repeat}"
-    get_store().log(g.user["name"], "export", detail + (" raw" if raw else ""),
-                    account=user_account(g.user["id"]))
+    detail += " raw" if raw else ""
+    if plan is not None:
+        release_id = store.save_release(g.user["name"], form_id, detail.split(" ", 1)[1],
+                                        plan.report)
+        response.headers["X-Disclosure-Report"] = str(release_id)
+    else:
+        detail += f" records as stored, reason: {reason}"
+    store.log(g.user["name"], "export", detail, account=user_account(g.user["id"]))
     response.call_on_close(lambda: os.remove(path))
     return response
 
 
+@bp.route("/<form_id>/release")
+@role_required("analyst")
+def release_report(form_id: str):
+    """The disclosure report of the form's current release, as JSON (the page shows it)."""
+    if form_id not in form_ids():
+        abort(404)
+    plan = current_plan(form_id, access.visible_classes(g.user))
+    return Response(json.dumps(plan.report, ensure_ascii=False), mimetype="application/json")
+
+
 def record_page_api(form_id: str, since: str | None, after: str | None, limit: int,
-                    repeat: str | None = None, *, classes: tuple[str, ...]) -> dict:
+                    repeat: str | None = None, *, classes: tuple[str, ...],
+                    plan=None) -> dict:
     """A page of records for scripts: the export's columns, a cursor for the next page.
     With `repeat`, the instances of that repeat in the page's records, as its export's rows
-    (`limit` and the cursor still count records). Only records of the access `classes`."""
+    (`limit` and the cursor still count records). Only records of the access `classes`.
+
+    With a release `plan`, the records are released and come in uuid order (which says
+    nothing about when they arrived); the cursor is the last uuid read."""
     forms = form_history(form_id)
     columns = exports.columns_for(forms, repeat)
     store = get_store()
-    rows = store.records_after(form_id, since, after, limit + 1, classes=classes)
+    if plan is None:
+        rows = store.records_after(form_id, since, after, limit + 1, classes=classes)
+    else:
+        rows = store.records_by_uuid(form_id, after, limit + 1, classes=classes)
     more = len(rows) > limit
     rows = rows[:limit]
-    cursor = f"{rows[-1]['received_at']}|{rows[-1]['uuid']}" if rows and more else None
+    if plan is None:
+        cursor = f"{rows[-1]['received_at']}|{rows[-1]['uuid']}" if rows and more else None
+    else:
+        cursor = rows[-1]["uuid"] if rows and more else None
+        release = plan.release()
+        columns = release.columns(columns)
+        rows = list(release.rows(rows))
     items = rows if repeat is None else list(exports.instances(rows, repeat))
     page = {"form_id": form_id, "records": [exports.flatten(r, columns) for r in items],
             "next": cursor, "count": len(rows)}
@@ -297,8 +460,45 @@ def records_api(form_id: str):
     repeat = request.args.get("repeat") or None
     if repeat is not None and not any(repeat in form.repeats for form in form_history(form_id)):
         return _api_error(404, "unknown_repeat", f"The form {form_id} has no repeat {repeat}.")
-    return record_page_api(form_id, request.args.get("since"), request.args.get("after"), limit,
-                           repeat, classes=access.visible_classes(user))
+    classes = access.visible_classes(user)
+    wants_raw, reason, problem = raw_reason(request.args)
+    if wants_raw:
+        if user["role"] != "admin":
+            return _api_error(403, "forbidden", "Only admins can read records without the "
+                              "disclosure check.")
+        if problem:
+            return _api_error(400, "reason_missing", "Say why you need the records without the "
+                              "disclosure check: add reason=... to the request.")
+        get_store().log(user["name"], "export", f"{form_id} api records as stored, reason: "
+                        f"{reason}", account=user_account(user["id"]))
+        return record_page_api(form_id, request.args.get("since"), request.args.get("after"),
+                               limit, repeat, classes=classes)
+    if request.args.get("since"):
+        return _api_error(400, "since_in_release", "since is for records as stored (admins, "
+                          "release=raw): a release covers the whole form; compare its "
+                          "release id to know when it changed.")
+    plan = current_plan(form_id, classes)
+    page = record_page_api(form_id, None, request.args.get("after"), limit, repeat,
+                           classes=classes, plan=plan)
+    page["release"] = saved_release(plan, user["name"], "api")
+    return page
+
+
+@api_bp.route("/<form_id>/release")
+def release_api(form_id: str):
+    """The disclosure report of the form's current release for the token's user."""
+    from .api_tokens import request_user
+    from .auth import RANK
+
+    user, refusal = request_user(get_store().db)
+    if refusal is not None:
+        return refusal
+    if RANK[user["role"]] < RANK["analyst"]:
+        return _api_error(403, "forbidden", "Only analysts and admins can read records.")
+    if form_id not in form_ids():
+        return _api_error(404, "unknown_form", f"No form {form_id}.")
+    plan = current_plan(form_id, access.visible_classes(user))
+    return {"release": saved_release(plan, user["name"], "api"), "report": plan.report}
 
 
 def _api_error(status: int, code: str, message: str, headers=None):

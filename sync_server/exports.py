@@ -235,17 +235,24 @@ def _label_text(value: dict, lang: str) -> str:
 # -- Export ----------------------------------------------------------------------------
 
 def export(rows: Iterable[dict], forms: list[FormDefinition], fmt: str, out: BinaryIO,
-           lang: str = "en", *, repeat: str | None = None, raw: bool = False) -> int:
+           lang: str = "en", *, repeat: str | None = None, raw: bool = False,
+           release=None) -> int:
     """Write `rows` (stored records of one form) to `out` in `fmt`; return the row count.
 
     With `repeat`, write that repeat's long table instead: one row per instance.
     With `raw`, CSV cells that look like formulas are written as stored (see above).
+    With `release` (sync_server.disclosure.Release), the rows are released first: key
+    variables generalized or suppressed, records left out, the disability flag for the
+    six Washington Group columns; a repeat's table then holds only the instances of
+    released records whose count was released.
     """
     writers = {"csv": _write_raw_csv if raw else _write_csv, "xlsx": _write_xlsx,
                "jsonl": _write_jsonl, "dta": _write_dta, "sav": _write_sav}
     if fmt not in writers:
         raise ExportError(f"Unknown export format {fmt!r}: use one of {', '.join(FORMATS)}.")
     columns = columns_for(forms, repeat)
+    if release is not None:
+        columns, rows = release.columns(columns), release.rows(rows)
     if repeat is not None:
         rows = instances(rows, repeat)
     return writers[fmt](rows, columns, out, lang)

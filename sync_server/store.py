@@ -6,6 +6,7 @@ methods without touching the API, the CLI or the ingestion logic.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 from pathlib import Path
@@ -43,6 +44,7 @@ class Store:
 
     def __init__(self, path: Path | str):
         # The same durable settings as the hub's database: WAL, synchronous=FULL, keys on.
+        self.path = str(path)
         self.db = connect(path)
 
     @classmethod
@@ -284,11 +286,14 @@ class Store:
                        " ORDER BY received_at, revision LIMIT 1", [record_uuid])
         return row["device_id"] if row else None
 
-    def iter_latest(self, form_id: str, since: str | None = None, classes=None):
+    def iter_latest(self, form_id: str, since: str | None = None, classes=None,
+                    by_uuid: bool = False):
         """The newest revision of each record of a form, corrections applied, streamed.
 
         `classes`: the access classes to include (sync_server.access.visible_classes);
-        None is every class, for the server's operator on the command line."""
+        None is every class, for the server's operator on the command line. `by_uuid`:
+        in the order of the (random) uuids, which says nothing of when records arrived
+        (releases use it: rows side by side must not tell which came in together)."""
         from .access import ALL_CLASSES, sql_filter
 
         allowed, params = sql_filter(ALL_CLASSES if classes is None else classes)
@@ -299,12 +304,57 @@ class Store:
         if since:
             sql += " AND received_at > ?"
             params.append(since)
-        cursor = self.db.conn.execute(sql + " ORDER BY received_at, uuid", params)
+        cursor = self.db.conn.execute(sql + (" ORDER BY uuid" if by_uuid else
+                                             " ORDER BY received_at, uuid"), params)
         columns = [c[0] for c in cursor.description]
         for row in cursor:
             item = dict(zip(columns, row))
             item["answers"] = loads(item["answers"])
             yield item
+
+    # -- releases (sync_server.disclosure) -------------------------------------------
+
+    @contextlib.contextmanager
+    def snapshot(self):
+        """One read transaction: both passes of a release see the same records."""
+        if self.db.conn.in_transaction:
+            yield
+            return
+        self.db.conn.execute("BEGIN")
+        try:
+            yield
+        finally:
+            if self.db.conn.in_transaction:
+                self.db.conn.execute("COMMIT")
+
+    def data_version(self, form_id: str, classes) -> str:
+        """A cheap token that changes when a form's released data could: records, their
+        newest arrival, corrections."""
+        from .access import sql_filter
+
+        allowed, params = sql_filter(classes)
+        count, newest = self.db.execute(
+            f"SELECT count(*), max(received_at) FROM records WHERE form_id = ? AND"
+            f" is_latest = 1 AND {allowed}", [form_id, *params]).fetchone()
+        fixes = self.db.execute("SELECT count(*), max(c.id) FROM corrections c JOIN records r"
+                                " ON r.uuid = c.uuid AND r.revision = c.revision"
+                                " WHERE r.form_id = ?", [form_id]).fetchone()
+        return f"{count}|{newest}|{fixes[0]}|{fixes[1]}"
+
+    def save_release(self, actor: str, form_id: str, fmt: str, report: dict) -> int:
+        """Keep a release's disclosure report: who, when, which form and format."""
+        with self.transaction():
+            return self.db.execute(
+                "INSERT INTO releases (at, actor, form_id, format, report) VALUES (?, ?, ?, ?, ?)",
+                [now_iso(), actor, form_id, fmt, json.dumps(report, ensure_ascii=False)]
+            ).lastrowid
+
+    def releases(self, form_id: str, limit: int = 20) -> list[dict]:
+        rows = list(self.db.query("SELECT * FROM releases WHERE form_id = ? ORDER BY id DESC"
+                                  " LIMIT ?", [form_id, limit]))
+        for row in rows:
+            row["report"] = json.loads(row["report"])
+        return rows
 
     # -- the workspace ---------------------------------------------------------------
 
@@ -313,9 +363,12 @@ class Store:
                       "area": "json_extract(coalesce(answers_current, answers), '$.area')",
                       "clock": "clock_flag"}
 
-    def browse(self, form_id: str, filters: dict, page: int, per_page: int = 50, *, classes):
+    def browse(self, form_id: str, filters: dict, page: int, per_page: int = 50, *, classes,
+               released: bool = False):
         """One page of a form's records (newest revision each) and the total, filtered;
-        only records of the access `classes` given (sync_server.access)."""
+        only records of the access `classes` given (sync_server.access). `released`: for
+        a release (analysts): in uuid order, which says nothing of arrival, with the
+        fields the release needs (answers, enumerator, form id)."""
         from .access import sql_filter
 
         allowed, allowed_params = sql_filter(classes)
@@ -326,12 +379,17 @@ class Store:
                 params.append(value)
         where = " AND ".join(clauses)
         total = self.db.execute(f"SELECT count(*) FROM records WHERE {where}", params).fetchone()[0]
+        extra = (", form_id, enumerator, coalesce(answers_current, answers) AS answers"
+                 if released else "")
+        order = "uuid" if released else "received_at DESC, uuid"
         rows = list(self.db.query(
             f"SELECT uuid, revision, device_id, form_version, locale, collected, received_at,"
-            f" review, clock_flag, answers_current IS NOT NULL AS corrected FROM records"
+            f" review, clock_flag, answers_current IS NOT NULL AS corrected{extra} FROM records"
             f" WHERE {where}"
-            f" ORDER BY received_at DESC, uuid LIMIT ? OFFSET ?",
+            f" ORDER BY {order} LIMIT ? OFFSET ?",
             params + [per_page, (page - 1) * per_page]))
+        for row in rows if released else ():
+            row["answers"] = loads(row["answers"])
         return rows, total
 
     def filter_values(self, form_id: str, *, classes) -> dict:
@@ -475,6 +533,25 @@ class Store:
             sql += " AND (received_at, uuid) > (?, ?)"
             params += [received_at, record_uuid]
         rows = list(self.db.query(sql + " ORDER BY received_at, uuid LIMIT ?", params + [limit]))
+        for row in rows:
+            row["answers"] = json.loads(row["answers"])
+        return rows
+
+    def records_by_uuid(self, form_id: str, after: str | None, limit: int, *,
+                        classes) -> list[dict]:
+        """Newest revisions in uuid order after the uuid `after`: a release's pages, whose
+        order says nothing about arrival."""
+        from .access import sql_filter
+
+        allowed, params = sql_filter(classes)
+        sql = ("SELECT uuid, revision, form_id, form_version, device_id, locale, collected,"
+               " received_at, enumerator, coalesce(answers_current, answers) AS answers, review"
+               f" FROM records WHERE form_id = ? AND is_latest = 1 AND {allowed}")
+        params = [form_id, *params]
+        if after:
+            sql += " AND uuid > ?"
+            params.append(after)
+        rows = list(self.db.query(sql + " ORDER BY uuid LIMIT ?", params + [limit]))
         for row in rows:
             row["answers"] = json.loads(row["answers"])
         return rows
@@ -679,6 +756,15 @@ def m005_accounts_and_tokens(db: sqlite_utils.Database):
         label TEXT NOT NULL, token_hash TEXT NOT NULL UNIQUE, scope TEXT NOT NULL,
         created_at TEXT NOT NULL, last_used_at TEXT, revoked_at TEXT, expires_at TEXT)""")
     db.execute("CREATE INDEX api_tokens_by_user ON api_tokens (user_id)")
+
+
+@migrations()
+def m008_releases(db: sqlite_utils.Database):
+    # The disclosure report of every record-level release (sync_server.disclosure).
+    db.execute("""CREATE TABLE releases (
+        id INTEGER PRIMARY KEY, at TEXT NOT NULL, actor TEXT NOT NULL, form_id TEXT NOT NULL,
+        format TEXT NOT NULL, report TEXT NOT NULL)""")
+    db.execute("CREATE INDEX releases_by_form ON releases (form_id, id)")
 
 
 @migrations()

@@ -421,7 +421,8 @@ def test_a_roster_published_centrally_comes_back_as_one_row_per_member(hub, cent
 
     table = tmp_path / "members.csv"
     result = server_command("export", "--form", "roster", "--format", "csv", "--output", table,
-                            "--repeat", "members", central=central)
+                            "--repeat", "members", "--raw-records", "--reason", "check",
+                            central=central)
     assert result.exit_code == 0, result.output
     with table.open(encoding="utf-8-sig", newline="") as handle:
         rows = list(csv.DictReader(handle))

@@ -855,3 +855,19 @@ def test_choice_filters_and_the_choice_columns_they_test(tmp_path):
     again = xlsform.read_xlsform(path).form
     assert again.questions["district"].choice_filter == "region = ${region}"
     assert again.choices(again.questions["district"])[1]["data"] == {"region": "south"}
+
+
+def test_disclosure_roles_round_trip_and_odk_ignores_them(tmp_path):
+    """The `disclosure` and `hierarchy` columns come back as written; pyxform (ODK, Kobo)
+    takes the file as it is."""
+    form = builtin_forms()["community_survey"]
+    path = tmp_path / "survey.xlsx"
+    to_xlsform(form, path)
+    xform_of(path)
+    back = read_xlsform(path)
+    assert back.errors == [], [str(p) for p in back.errors]
+    roles = {name: (q.get("disclosure"), q.get("hierarchy")) for name, q in form.questions.items()}
+    assert {name: (q.get("disclosure"), q.get("hierarchy"))
+            for name, q in back.form.questions.items()} == roles
+    assert roles["age"] == ("key", "age_band") and roles["discriminated"] == ("sensitive", None)
+    assert roles["wg_seeing"] == ("key", "wg_disability")

@@ -1,0 +1,744 @@
+"""Disclosure control for record-level releases: k-anonymity and l-diversity by default.
+
+Pure logic: no Flask, no SQL. Given the versions of a form and a way to stream its stored
+rows (as `Store.iter_latest` yields them), `make_plan` decides how each key variable is
+generalized and which values are suppressed so that, in the released rows,
+
+- every combination of key variables (quasi-identifiers: age, gender, area, ... and the
+  record's own metadata: collection month, arrival month, interview language) is shared by
+  at least k records (k-anonymity, Sweeney 2002); a suppressed value is a category of its
+  own, never a wildcard;
+- every such group holds at least l distinct answers to each sensitive question, or none
+  (distinct l-diversity, Machanavajjhala et al. 2007).
+
+How (docs/privacy.md tells it in plain words):
+
+1. Pass 1 streams the rows once and counts each combination of key values at their finest
+   released level, with, per combination, up to l distinct values of each sensitive
+   variable (a bitmask). Memory grows with the number of distinct combinations, not with
+   the records; past MAX_COMBINATIONS the variable with the most values is generalized
+   at once (the combinations it merges would all have been too small anyway).
+2. Full-domain generalization (Samarati 2001; LeFevre et al. 2005): each key variable gets
+   one level of its hierarchy for every record. A greedy walk up the lattice of levels
+   (as Sweeney's Datafly) takes, at each step, the variable whose next level puts the
+   most records into groups of k per unit of information lost (a level step of a
+   hierarchy of height h loses 1/h), until few enough records remain in small groups.
+3. Local suppression (as sdcMicro's localSuppression): a record still in a group smaller
+   than k loses one key value, then two, then all, choosing the values whose removal puts
+   it into a group of at least k; records that no suppression can hide are left out.
+4. l-diversity: in a group whose records give fewer than l distinct answers to a sensitive
+   question, that question's answers are suppressed for the whole group.
+5. Pass 2 streams the rows again (`Release.rows`) and maps each combination to its
+   released one: the plan is a dictionary, so the release costs one lookup per record.
+
+Always, whatever the plan: the device and the enumerator are not released, dates of the
+record's metadata are released to the month at most, and a repeat's questions marked key
+or sensitive are left empty in its table (a repeat's count is a key variable, and a record
+whose count is suppressed has no rows in the repeat's table, so the table cannot tell it).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import json
+import re
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Callable, Iterable
+
+from collector.forms import FormDefinition
+
+DEFAULT_K, MIN_K, DEFAULT_L = 5, 3, 2
+# The share of key values local suppression may remove before generalizing further.
+MAX_SUPPRESSION = 0.02
+MAX_COMBINATIONS = 50_000
+OTHER = "other"
+DISABILITY = "wg_disability"
+DISABILITY_ANSWERS = frozenset(("a_lot", "cannot"))
+DISABILITY_LABEL = {"en": "Disability (Washington Group: a lot of difficulty or cannot do "
+                          "in at least one domain)"}
+LEFT_OUT = object()
+
+
+class ReleaseError(ValueError):
+    """A release that cannot be made as asked (k below the floor, say)."""
+
+
+def check_parameters(k, l) -> None:
+    """k and l as a release needs them, or ReleaseError saying what is wrong."""
+    if not isinstance(k, int) or isinstance(k, bool) or k < MIN_K:
+        raise ReleaseError(f"k must be a whole number of at least {MIN_K}: smaller groups "
+                           "would let people be singled out.")
+    if not isinstance(l, int) or isinstance(l, bool) or not 1 <= l <= k:
+        raise ReleaseError("l must be a whole number from 1 to k.")
+
+
+# -- Hierarchies --------------------------------------------------------------------------
+
+_BAND = re.compile(r"([0-9]{1,3})(?:-([0-9]{1,3})|\+)")
+
+
+class Hierarchy:
+    """Levels of one key variable, finest first; the last level suppresses every value.
+
+    `base` turns a stored value into the finest level's value; `up(value, level)` turns a
+    finest value into that level's. None (missing) stays None at every level."""
+
+    name = "exact"
+    levels: tuple[str, ...] = ("as stored", "suppressed")
+
+    def prepare(self, counts: Counter, k: int) -> None:
+        """Learn what the data decides (which categories are rare)."""
+
+    def base(self, value):
+        return _hashable(value)
+
+    def up(self, value, level: int):
+        return None if level >= len(self.levels) - 1 else value
+
+
+class AgeBand(Hierarchy):
+    name = "age_band"
+    levels = ("5-year band", "10-year band", "0-14, 15-29, 30-44, 45-64, 65+", "suppressed")
+    BROAD = ((65, "65+"), (45, "45-64"), (30, "30-44"), (15, "15-29"), (0, "0-14"))
+
+    def base(self, value):
+        low = _age_low(value)
+        if low is None:
+            return None if value in (None, "") else _hashable(value)
+        return "90+" if low >= 90 else f"{low}-{low + 4}"
+
+    def up(self, value, level):
+        low = _age_low(value)
+        if level == 0 or value is None:
+            return value
+        if low is None or level >= 3:
+            return None
+        if level == 1:
+            return "70+" if low >= 70 else f"{low - low % 10}-{low - low % 10 + 9}"
+        return next(text for edge, text in self.BROAD if low >= edge)
+
+
+def _age_low(value) -> int | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, (int, float)):
+        return int(value) - int(value) % 5 if value >= 0 else None
+    match = _BAND.fullmatch(value) if isinstance(value, str) else None
+    return int(match.group(1)) - int(match.group(1)) % 5 if match else None
+
+
+class Area(Hierarchy):
+    """Ward -> district -> region, by the `parent` of each choice of the form."""
+
+    name = "area"
+
+    def __init__(self, parents: dict[str, str]):
+        self.parents = parents
+        depth = max((len(self._chain(name)) for name in parents), default=0)
+        self.levels = ("as stored", *[f"{n} level(s) up" for n in range(1, depth + 1)],
+                       "suppressed")
+
+    def _chain(self, name: str) -> list[str]:
+        chain, seen = [], {name}
+        while name in self.parents and self.parents[name] not in seen:
+            name = self.parents[name]
+            seen.add(name)
+            chain.append(name)
+        return chain
+
+    def up(self, value, level):
+        if value is None or level >= len(self.levels) - 1:
+            return None
+        chain = [value, *self._chain(value)]
+        return chain[min(level, len(chain) - 1)]
+
+
+class Dates(Hierarchy):
+    """Day -> month -> year ("date"); month -> year ("month", and the record's metadata)."""
+
+    def __init__(self, start: str = "day"):
+        self.name = "date" if start == "day" else "month"
+        self.sizes = (10, 7, 4) if start == "day" else (7, 4)
+        names = {10: "day", 7: "month", 4: "year"}
+        self.levels = (*[names[size] for size in self.sizes], "suppressed")
+
+    def base(self, value):
+        if not isinstance(value, str) or not re.match(r"[0-9]{4}", value):
+            return None if value in (None, "") else _hashable(value)
+        return value[:self.sizes[0]]
+
+    def up(self, value, level):
+        if value is None or level >= len(self.sizes):
+            return None
+        return value[:self.sizes[level]] if re.match(r"[0-9]{4}", value) else None
+
+
+class MergeRare(Hierarchy):
+    """Categories held by fewer than k records merged into "other"."""
+
+    name = "merge_rare"
+    levels = ("as stored", "rare categories as other", "suppressed")
+
+    def prepare(self, counts: Counter, k: int) -> None:
+        self.rare = {value for value, n in counts.items() if n < k and value is not None}
+
+    def up(self, value, level):
+        if level == 0 or value is None:
+            return value
+        return (OTHER if value in self.rare else value) if level == 1 else None
+
+
+class Number(Hierarchy):
+    name = "number"
+    levels = ("as stored", "bands of 5", "suppressed")
+
+    def up(self, value, level):
+        if level == 0 or value is None:
+            return value
+        if level >= 2 or isinstance(value, bool) or not isinstance(value, (int, float)):
+            return None
+        low = int(value // 5 * 5)
+        return f"{low}-{low + 4}"
+
+
+class Disability(Hierarchy):
+    """The six Washington Group answers as the standard disability flag."""
+
+    name = DISABILITY
+    levels = ("disability flag", "suppressed")
+
+
+def hierarchy_for(question, form: FormDefinition) -> Hierarchy:
+    """The hierarchy a key question names, else the default for its type."""
+    name = question.get("hierarchy") or _DEFAULT_HIERARCHY.get(question.type, "merge_rare")
+    if name == "area":
+        return Area({c["name"]: c["parent"] for c in form.choices(question) if c.get("parent")})
+    makers = {"age_band": AgeBand, "date": lambda: Dates("day"), "month": lambda: Dates("month"),
+              "merge_rare": MergeRare, "number": Number, DISABILITY: Disability}
+    return makers[name]()
+
+
+_DEFAULT_HIERARCHY = {"date": "date", "datetime": "date", "integer": "number",
+                      "decimal": "number", "range": "number"}
+
+
+def _hashable(value):
+    if value is None or value == "" or value == []:
+        return None
+    if isinstance(value, list):
+        return " ".join(sorted(map(str, value)))
+    if isinstance(value, dict):
+        return json.dumps(value, sort_keys=True)
+    return value
+
+
+# -- Variables ------------------------------------------------------------------------------
+
+@dataclass
+class Variable:
+    """A key or sensitive variable: how to read it from a stored row and write it back."""
+
+    name: str
+    kind: str  # "answer", "meta", "disability" or "count"
+    sources: tuple[str, ...]
+    hierarchy: Hierarchy = field(default_factory=Hierarchy)
+
+    def read(self, row: dict):
+        if self.kind == "meta":
+            return self.hierarchy.base(row.get(self.sources[0]))
+        answers = row.get("answers") or {}
+        if self.kind == "disability":
+            items = [answers.get(name) for name in self.sources]
+            if all(item in (None, "") for item in items):
+                return None
+            return "yes" if any(item in DISABILITY_ANSWERS for item in items) else "no"
+        value = answers.get(self.sources[0])
+        if self.kind == "count":
+            return len(value) if isinstance(value, list) else None
+        return self.hierarchy.base(value)
+
+    def write(self, row: dict, answers: dict, value) -> None:
+        """Put the released value in place (row and answers are the release's copies)."""
+        if self.kind == "meta":
+            row[self.sources[0]] = value
+        elif self.kind == "disability":
+            for name in self.sources:
+                answers.pop(name, None)
+            if value is not None:
+                answers[DISABILITY] = value
+        elif self.kind == "count":
+            if value is None:
+                answers.pop(self.sources[0], None)  # and with it, the repeat's rows
+        elif value is None:
+            answers.pop(self.sources[0], None)
+        else:
+            answers[self.sources[0]] = value
+
+
+METADATA_KEYS = (("_collected_at", "collected"), ("_received_at", "received_at"))
+
+
+def variables(forms: list[FormDefinition]) -> tuple[list[Variable], list[Variable], dict]:
+    """Key variables, sensitive variables and, per repeat, the questions its table leaves
+    empty; the newest version that declares a question decides its role."""
+    roles: dict[str, tuple] = {}
+    for form in forms:  # oldest first: newer versions overwrite
+        for name, question in form.questions.items():
+            if question.get("disclosure") and question.holds_value:
+                roles[name] = (question.get("disclosure"), question, form)
+    keys = [Variable(name, "meta", (source,), Dates("month")) for name, source in METADATA_KEYS]
+    keys.append(Variable("_locale", "meta", ("locale",), MergeRare()))
+    sensitive, withheld, disability = [], {}, []
+    for name, (role, question, form) in roles.items():
+        if question.repeat:
+            withheld.setdefault(question.repeat, set()).add(name)
+        elif role == "sensitive":
+            sensitive.append(Variable(name, "answer", (name,), Hierarchy()))
+        elif question.get("hierarchy") == DISABILITY:
+            disability.append(name)
+        else:
+            keys.append(Variable(name, "answer", (name,), hierarchy_for(question, form)))
+    if disability:
+        keys.append(Variable(DISABILITY, "disability", tuple(disability), Disability()))
+    repeats = dict.fromkeys(name for form in forms for name in form.repeats)
+    keys += [Variable(name, "count", (name,), Hierarchy()) for name in repeats]
+    return keys, sensitive, withheld
+
+
+# -- Pass 1: counting -----------------------------------------------------------------------
+
+class Tally:
+    """Combinations of key values (as value indices) and their sensitive-value bitmasks."""
+
+    def __init__(self, keys: list[Variable], sensitive: list[Variable], l: int):
+        self.keys, self.sensitive, self.l = keys, sensitive, l
+        self.values: list[list] = [[] for _ in keys]  # per key variable: index -> value
+        self.index: list[dict] = [{} for _ in keys]
+        self.start = [0] * len(keys)  # levels already taken to keep memory bounded
+        self.counts: Counter = Counter()
+        self.masks: dict[tuple, list[int]] = {}
+        self.codes: list[dict] = [{} for _ in sensitive]  # per sensitive variable: value -> bit
+        self.records = 0
+
+    def combo(self, row: dict) -> tuple:
+        """The row's combination at the tally's current levels; new values get indices."""
+        out = []
+        for i, variable in enumerate(self.keys):
+            value = variable.read(row)
+            if self.start[i]:
+                value = variable.hierarchy.up(value, self.start[i])
+            index = self.index[i]
+            position = index.get(value)
+            if position is None:
+                position = index[value] = len(self.values[i])
+                self.values[i].append(value)
+            out.append(position)
+        return tuple(out)
+
+    def add(self, row: dict) -> None:
+        combo = self.combo(row)
+        self.records += 1
+        self.counts[combo] += 1
+        if self.sensitive:
+            masks = self.masks.get(combo)
+            if masks is None:
+                masks = self.masks[combo] = [0] * len(self.sensitive)
+            for s, variable in enumerate(self.sensitive):
+                if masks[s].bit_count() >= self.l:
+                    continue  # already diverse: any group holding it is too
+                value = variable.read(row)
+                if value is not None:
+                    codes = self.codes[s]
+                    masks[s] |= 1 << codes.setdefault(value, len(codes))
+        if len(self.counts) > MAX_COMBINATIONS:
+            self.coarsen()
+
+    def coarsen(self) -> None:
+        """Too many combinations: generalize the variable with the most values one level."""
+        candidates = [i for i, v in enumerate(self.keys)
+                      if not isinstance(v.hierarchy, MergeRare)
+                      and self.start[i] < len(v.hierarchy.levels) - 1 and len(self.values[i]) > 1]
+        if not candidates:
+            candidates = [i for i, v in enumerate(self.keys)
+                          if self.start[i] < len(v.hierarchy.levels) - 1]
+        i = max(candidates, key=lambda c: len(self.values[c]))
+        variable, level = self.keys[i], self.start[i] + 1
+        if isinstance(variable.hierarchy, MergeRare):
+            level = len(variable.hierarchy.levels) - 1  # rarity is unknown mid-stream
+        old_values = self.values[i]
+        self.values[i], self.index[i], self.start[i] = [], {}, level
+        remap = []
+        for value in old_values:
+            value = variable.hierarchy.up(value, level) if self.start[i] else value
+            position = self.index[i].setdefault(value, len(self.values[i]))
+            if position == len(self.values[i]):
+                self.values[i].append(value)
+            remap.append(position)
+        counts, masks = Counter(), {}
+        for combo, n in self.counts.items():
+            new = combo[:i] + (remap[combo[i]],) + combo[i + 1:]
+            counts[new] += n
+            if self.sensitive:
+                have = masks.get(new)
+                masks[new] = self.masks[combo] if have is None else [
+                    a | b for a, b in zip(have, self.masks[combo])]
+        self.counts, self.masks = counts, masks
+
+
+# -- Planning -------------------------------------------------------------------------------
+
+@dataclass
+class Plan:
+    """What a release does: the level of each key variable, and where each combination
+    goes (its released values and the sensitive variables emptied), or LEFT_OUT."""
+
+    keys: list[Variable]
+    sensitive: list[Variable]
+    withheld: dict
+    tally: Tally
+    levels: list[int]
+    targets: dict
+    report: dict
+
+    def release(self) -> "Release":
+        return Release(self)
+
+
+def make_plan(forms: list[FormDefinition], rows: Callable[[], Iterable[dict]], k: int = DEFAULT_K,
+              l: int = DEFAULT_L, *, form_id: str | None = None) -> Plan:
+    """Pass 1 over `rows()` and the plan for releasing them (see the module docstring)."""
+    check_parameters(k, l)
+    started = time.perf_counter()
+    keys, sensitive, withheld = variables(forms)
+    tally = Tally(keys, sensitive, l)
+    for row in rows():
+        tally.add(row)
+    for i, variable in enumerate(keys):
+        marginal = Counter()
+        for combo, n in tally.counts.items():
+            marginal[tally.values[i][combo[i]]] += n
+        variable.hierarchy.prepare(marginal, k)
+    tables = _level_tables(tally)
+    levels = _climb(tally, tables, k)
+    targets, summary = _targets(tally, tables, levels, k, l)
+    report = _report(forms, form_id, tally, levels, summary, k, l)
+    report["seconds"] = round(time.perf_counter() - started, 3)
+    return Plan(keys, sensitive, withheld, tally, levels, targets, report)
+
+
+def _level_tables(tally: Tally) -> list[list[list]]:
+    """Per key variable, per level at or above its start: tally index -> released value."""
+    tables = []
+    for i, variable in enumerate(tally.keys):
+        height = len(variable.hierarchy.levels)
+        per_level = []
+        for level in range(height):
+            if level < tally.start[i]:
+                per_level.append(None)
+            elif level == tally.start[i]:
+                per_level.append(list(tally.values[i]))
+            else:
+                per_level.append([variable.hierarchy.up(v, level) for v in tally.values[i]])
+        tables.append(per_level)
+    return tables
+
+
+def _grouped(tally: Tally, tables, levels) -> Counter:
+    maps = [tables[i][level] for i, level in enumerate(levels)]
+    grouped = Counter()
+    for combo, n in tally.counts.items():
+        grouped[tuple([m[c] for m, c in zip(maps, combo)])] += n
+    return grouped
+
+
+def _at_risk(grouped: Counter, k: int) -> int:
+    return sum(n for n in grouped.values() if n < k)
+
+
+def _climb(tally: Tally, tables, k: int) -> list[int]:
+    """Full-domain generalization, greedy: each step takes the one-level generalization
+    that leaves the fewest key values to suppress (about two for each record in a group
+    under k, and every value of a variable withheld whole), until local suppression stays
+    within MAX_SUPPRESSION or no step helps. Ties go to the variable with more distinct
+    values (as Datafly). Each trial regroups the current groups, not the records."""
+    levels = list(tally.start)
+    budget = MAX_SUPPRESSION * tally.records * len(tally.keys)
+    heights = [len(tables[i]) - 1 for i in range(len(levels))]
+    withheld = [_suppressed_all(tally, tables, i) for i in range(len(levels))]
+    grouped = _grouped(tally, tables, levels)
+
+    def cost(groups, trial) -> int:
+        return _at_risk(groups, k) * 2 + sum(
+            withheld[i] for i, level in enumerate(trial)
+            if level == heights[i] and tally.start[i] < heights[i])
+
+    current = cost(grouped, levels)
+    while not (current <= budget and _suppression(grouped, k)[1] <= budget):
+        best = None
+        for i, level in enumerate(levels):
+            if level >= heights[i]:
+                continue
+            trial = levels[:i] + [level + 1] + levels[i + 1:]
+            groups = _step(grouped, i, _step_map(tables[i], level))
+            score = (cost(groups, trial), -len(set(tables[i][level])))
+            if best is None or score < best[0]:
+                best = (score, i, groups)
+        if best is None or (best[0][0] >= current and all(
+                level >= heights[i] - 1 for i, level in enumerate(levels))):
+            return levels
+        (current, _), i, grouped = best
+        levels[i] += 1
+    return levels
+
+
+def _step_map(table, level: int) -> dict:
+    """A level's values to the next level's (each hierarchy's levels nest)."""
+    return dict(zip(table[level], table[level + 1]))
+
+
+def _step(grouped: Counter, i: int, mapping: dict) -> Counter:
+    out = Counter()
+    for combo, n in grouped.items():
+        out[combo[:i] + (mapping[combo[i]],) + combo[i + 1:]] += n
+    return out
+
+
+def _suppressed_all(tally: Tally, tables, i: int) -> int:
+    """The values a variable loses when withheld: its records that have one."""
+    values = tables[i][tally.start[i]]
+    return sum(n for combo, n in tally.counts.items() if values[combo[i]] is not None)
+
+
+def _suppression(grouped: Counter, k: int) -> tuple[dict, int, int]:
+    """Local suppression on generalized combinations: {small combination: its new one or
+    LEFT_OUT}, the values suppressed, the records left out."""
+    sizes = dict(grouped)
+    width = len(next(iter(sizes), ()))
+    moves: dict = {}
+    small = sorted((c for c, n in sizes.items() if n < k), key=lambda c: (sizes[c], str(c)))
+    if not small:
+        return moves, 0, 0
+    singles = [(i,) for i in range(width)]
+    pairs = list(itertools.combinations(range(width), 2))
+    everything = [tuple(range(width))]
+    for patterns in (singles, pairs, everything):
+        for combo in small:  # first, each into a group that is already big enough
+            if combo in moves or sizes[combo] >= k:
+                continue
+            options = [t for t in (_blank(combo, p) for p in patterns) if t != combo
+                       and sizes.get(t, 0) + sizes[combo] >= k]
+            if options:
+                _move(sizes, moves, combo, max(options, key=lambda t: sizes.get(t, 0)))
+        pool = [c for c in small if c not in moves and sizes[c] < k]
+        for pattern in patterns:  # then small ones together, where they add up to k
+            tallies: dict = {}
+            for combo in pool:
+                target = _blank(combo, pattern)
+                if target != combo and combo not in moves:
+                    tallies.setdefault(target, []).append(combo)
+            for target, members in tallies.items():
+                if sizes.get(target, 0) + sum(sizes[c] for c in members) >= k:
+                    for combo in members:
+                        _move(sizes, moves, combo, target)
+            pool = [c for c in pool if c not in moves]
+    left_out = 0
+    for combo, n in list(sizes.items()):
+        if 0 < n < k:  # only the all-suppressed group can remain small
+            moves[combo] = LEFT_OUT
+            left_out += n
+    suppressed = sum(grouped[c] * _blanked(c, _final(moves, c)) for c in grouped
+                     if c in moves and _final(moves, c) is not LEFT_OUT)
+    return moves, suppressed, left_out
+
+
+def _blank(combo: tuple, pattern: tuple) -> tuple:
+    out = list(combo)
+    for i in pattern:
+        out[i] = None
+    return tuple(out)
+
+
+def _blanked(before: tuple, after: tuple) -> int:
+    return sum(1 for a, b in zip(before, after) if a is not None and b is None)
+
+
+def _move(sizes: dict, moves: dict, combo: tuple, target: tuple) -> None:
+    sizes[target] = sizes.get(target, 0) + sizes[combo]
+    sizes[combo] = 0
+    moves[combo] = target
+
+
+def _final(moves: dict, combo):
+    seen = 0
+    while combo in moves and seen < 64:
+        nxt = moves[combo]
+        if nxt is LEFT_OUT or nxt == combo:
+            return nxt
+        combo, seen = nxt, seen + 1
+    return combo
+
+
+def _targets(tally: Tally, tables, levels, k: int, l: int) -> tuple[dict, dict]:
+    """Each counted combination's released values and emptied sensitive variables."""
+    grouped = _grouped(tally, tables, levels)
+    moves, _, _ = _suppression(grouped, k)
+    maps = [tables[i][level] for i, level in enumerate(levels)]
+    finals, group_masks, group_sizes = {}, {}, Counter()
+    for combo, n in tally.counts.items():
+        generalized = tuple([m[c] for m, c in zip(maps, combo)])
+        final = _final(moves, generalized) if generalized in moves else generalized
+        finals[combo] = (generalized, final)
+        if final is LEFT_OUT:
+            continue
+        group_sizes[final] += n
+        if tally.sensitive:
+            have = group_masks.get(final)
+            mine = tally.masks[combo]
+            group_masks[final] = list(mine) if have is None else [a | b for a, b in zip(have, mine)]
+    emptied = {final: tuple(s for s, mask in enumerate(masks) if 0 < mask.bit_count() < l)
+               for final, masks in group_masks.items()}
+    diverse = [mask.bit_count() for masks in group_masks.values() for mask in masks
+               if mask.bit_count() >= l]
+    targets = {}
+    summary = {"suppressed": [0] * len(levels), "sensitive_suppressed": [0] * len(tally.sensitive),
+               "left_out": 0, "changed": 0, "group_sizes": group_sizes,
+               "l_achieved": min(diverse) if diverse else None}
+    finest = [tables[i][tally.start[i]] for i in range(len(levels))]
+    for combo, (generalized, final) in finals.items():
+        n = tally.counts[combo]
+        if final is LEFT_OUT:
+            targets[combo] = LEFT_OUT
+            summary["left_out"] += n
+            continue
+        drop = emptied.get(final, ())
+        targets[combo] = (final, drop)
+        for i, (g, f) in enumerate(zip(generalized, final)):
+            if f is None and finest[i][combo[i]] is not None:
+                summary["suppressed"][i] += n
+        for s in drop:
+            summary["sensitive_suppressed"][s] += n  # at most: records without an answer too
+        if drop or any(f != finest[i][combo[i]] for i, f in enumerate(final)):
+            summary["changed"] += n
+    return targets, summary
+
+
+def _report(forms, form_id, tally: Tally, levels, summary, k: int, l: int) -> dict:
+    """The disclosure report: what was asked, what was done, what risk remains."""
+    records, released = tally.records, tally.records - summary["left_out"]
+    sizes = summary["group_sizes"]
+    smallest = min(sizes.values()) if sizes else None
+    key_values = records * len(tally.keys)
+    suppressed = sum(summary["suppressed"])
+
+    def percent(part, whole):
+        return round(100 * part / whole, 2) if whole else 0.0
+
+    return {
+        "form_id": form_id or (forms[-1].form_id if forms else None),
+        "k_required": k, "l_required": l,
+        "k_achieved": smallest,
+        # Counting stops at l distinct answers, so l is the most this can say.
+        "l_achieved": summary["l_achieved"],
+        "records": records, "records_released": released,
+        "records_changed": summary["changed"], "records_left_out": summary["left_out"],
+        "key_variables": [
+            {"name": v.name, "hierarchy": v.hierarchy.name, "level": levels[i],
+             "level_name": v.hierarchy.levels[levels[i]],
+             "suppressed": summary["suppressed"][i],
+             "suppressed_percent": percent(summary["suppressed"][i], records)}
+            for i, v in enumerate(tally.keys)],
+        "sensitive_variables": [
+            {"name": v.name, "suppressed": summary["sensitive_suppressed"][s],
+             "suppressed_percent": percent(summary["sensitive_suppressed"][s], records)}
+            for s, v in enumerate(tally.sensitive)],
+        "key_values_suppressed": suppressed,
+        "key_values_suppressed_percent": percent(suppressed, key_values),
+        "groups": len(sizes),
+        "smallest_group": smallest,
+        "records_in_smallest_groups": sum(n for n in sizes.values() if n == smallest),
+        "not_released": ["_device", "enumerator"],
+    }
+
+
+
+
+# -- Pass 2: releasing ----------------------------------------------------------------------
+
+class Release:
+    """Applies a plan to rows, one at a time; the exporters take what it yields."""
+
+    def __init__(self, plan: Plan):
+        self.plan = plan
+        self.key_writers = list(enumerate(plan.keys))
+
+    def row(self, row: dict) -> dict | None:
+        """The released copy of one stored row, or None when the plan leaves it out."""
+        plan = self.plan
+        # A row pass 1 did not count (it arrived since) is left out: its group is unknown.
+        target = plan.targets.get(_lookup(plan.tally, row), LEFT_OUT)
+        if target is LEFT_OUT:
+            return None
+        final, drop = target
+        released = dict(row, device_id=None, enumerator=None)
+        answers = dict(row.get("answers") or {})
+        for i, variable in self.key_writers:
+            variable.write(released, answers, final[i])
+        for s in drop:
+            answers.pop(plan.sensitive[s].sources[0], None)
+        for repeat, names in plan.withheld.items():
+            items = answers.get(repeat)
+            if isinstance(items, list):
+                answers[repeat] = [{n: v for n, v in item.items() if n not in names}
+                                   if isinstance(item, dict) else item for item in items]
+        released["answers"] = answers
+        return released
+
+    def rows(self, rows: Iterable[dict]):
+        """Pass 2: the released rows, those the plan leaves out skipped."""
+        release = self.row
+        for row in rows:
+            out = release(row)
+            if out is not None:
+                yield out
+
+    def columns(self, columns: list) -> list:
+        """The export's columns for released rows: the six Washington Group columns give
+        way to one disability flag."""
+        from .exports import Column
+
+        names = next((v.sources for v in self.plan.keys if v.kind == "disability"), ())
+        if not names:
+            return columns
+        out, placed = [], False
+        for column in columns:
+            if not column.meta and column.source in names:
+                if not placed:
+                    out.append(Column(DISABILITY, DISABILITY, "code", DISABILITY_LABEL,
+                                      choices=(("yes", {"en": "Yes"}), ("no", {"en": "No"}))))
+                    placed = True
+                continue
+            out.append(column)
+        return out
+
+
+def _lookup(tally: Tally, row: dict):
+    """The row's combination as pass 1 counted it; None for a value pass 1 never saw."""
+    out = []
+    for i, variable in enumerate(tally.keys):
+        value = variable.read(row)
+        if tally.start[i]:
+            value = variable.hierarchy.up(value, tally.start[i])
+        position = tally.index[i].get(value)
+        if position is None:
+            return None
+        out.append(position)
+    return tuple(out)
+
+
+def report_id(report: dict) -> str:
+    """A short stable id of a report's content (the records API names it)."""
+    digest = hashlib.sha256(json.dumps(report, sort_keys=True, default=str).encode())
+    return digest.hexdigest()[:16]

@@ -1,0 +1,167 @@
+"""The disclosure plan (sync_server.disclosure) on real server stores: k-anonymity and
+l-diversity hold in the released rows, the report says what was done, hierarchies climb as
+documented, bad parameters are refused."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+
+import pytest
+
+from collector.forms import load_form
+from collector.settings import SettingsError
+from population import generate, load
+from sync_server import disclosure, settings
+from sync_server.data import form_history
+from sync_server.store import Store
+from test_forms import minimal_form
+
+
+@pytest.fixture(scope="module")
+def survey_store(tmp_path_factory):
+    """A realistic population (2,000 surveys, 160 reports, 3 laptops) in a real store."""
+    database = load(generate(n_surveys=2000, n_reports=160, devices=3, seed=3),
+                    tmp_path_factory.mktemp("population"))
+    store = Store(database)
+    yield store
+    store.close()
+
+
+def plan_for(store, form_id, k=5, l=2, classes=None):
+    return disclosure.make_plan(form_history(form_id, store),
+                                lambda: store.iter_latest(form_id, classes=classes, by_uuid=True),
+                                k, l, form_id=form_id)
+
+
+def released_keys(plan, row) -> tuple:
+    """A released row's key values as a group key; a suppressed value is its own category."""
+    answers = row["answers"]
+    out = []
+    for variable in plan.keys:
+        if variable.kind == "meta":
+            out.append(row[variable.sources[0]])
+        elif variable.kind == "disability":
+            out.append(answers.get(disclosure.DISABILITY))
+        elif variable.kind == "count":
+            value = answers.get(variable.sources[0])
+            out.append(len(value) if isinstance(value, list) else None)
+        else:
+            out.append(disclosure._hashable(answers.get(variable.sources[0])))
+    return tuple(out)
+
+
+@pytest.mark.parametrize("form_id,k", [("community_survey", 5), ("community_survey", 3),
+                                       ("discrimination_report", 5)])
+def test_every_released_group_has_k_records_and_l_answers(survey_store, form_id, k):
+    plan = plan_for(survey_store, form_id, k=k)
+    rows = list(plan.release().rows(survey_store.iter_latest(form_id, by_uuid=True)))
+    groups = Counter(released_keys(plan, row) for row in rows)
+    assert rows and min(groups.values()) >= k
+    for variable in plan.sensitive:
+        values: dict = {}
+        for row in rows:
+            value = disclosure._hashable(row["answers"].get(variable.name))
+            if value is not None:
+                values.setdefault(released_keys(plan, row), set()).add(value)
+        assert all(len(found) >= 2 for found in values.values()), variable.name
+    report = plan.report
+    assert report["records_released"] == len(rows)
+    assert report["records"] == len(rows) + report["records_left_out"]
+    assert report["smallest_group"] == min(groups.values()) == report["k_achieved"]
+    assert report["records_in_smallest_groups"] == sum(
+        n for n in groups.values() if n == report["smallest_group"])
+    assert report["groups"] == len(groups)
+    # Nothing that links records leaves: no device, no enumerator, dates to the month.
+    assert {row["device_id"] for row in rows} == {None}
+    assert {row["enumerator"] for row in rows} == {None}
+    assert all(row["collected"] is None or len(row["collected"]) <= 7 for row in rows)
+    assert all(row["received_at"] is None or len(row["received_at"]) <= 7 for row in rows)
+
+
+def test_report_counts_match_the_suppressed_values(survey_store):
+    plan = plan_for(survey_store, "community_survey")
+    stored = {row["uuid"]: row for row in survey_store.iter_latest("community_survey")}
+    rows = list(plan.release().rows(survey_store.iter_latest("community_survey")))
+    by_name = {v["name"]: v for v in plan.report["key_variables"]}
+    for variable in plan.keys:
+        if variable.kind != "answer":
+            continue
+        lost = sum(1 for row in rows if row["answers"].get(variable.name) is None
+                   and variable.read(stored[row["uuid"]]) is not None)
+        assert by_name[variable.name]["suppressed"] == lost, variable.name
+    total = sum(v["suppressed"] for v in plan.report["key_variables"])
+    assert plan.report["key_values_suppressed"] == total
+    assert plan.report["key_values_suppressed_percent"] == round(
+        100 * total / (plan.report["records"] * len(plan.keys)), 2)
+    # The six Washington Group answers leave as one flag, never as they are.
+    assert all(not any(name.startswith("wg_") and name != disclosure.DISABILITY
+                       for name in row["answers"]) for row in rows)
+    assert {row["answers"].get(disclosure.DISABILITY) for row in rows} <= {"yes", "no", None}
+    print(json.dumps({k: v for k, v in plan.report.items() if not isinstance(v, list)}))
+
+
+def test_hierarchy_levels():
+    age = disclosure.AgeBand()
+    assert [age.up(age.base(value), 0) for value in (23, "20-24", "90+")] == [
+        "20-24", "20-24", "90+"]
+    assert [age.up("20-24", level) for level in range(4)] == ["20-24", "20-29", "15-29", None]
+    assert age.up("70-74", 1) == "70+" and age.up("65-69", 2) == "65+"
+    dates = disclosure.Dates("day")
+    assert [dates.up(dates.base("2025-03-14T09:00:00Z"), level) for level in range(4)] == [
+        "2025-03-14", "2025-03", "2025", None]
+    area = disclosure.Area({"NR01": "NR", "NR": "north"})
+    assert [area.up("NR01", level) for level in range(4)] == ["NR01", "NR", "north", None]
+    assert area.up("NR", 1) == "north" and area.up(None, 1) is None
+    rare = disclosure.MergeRare()
+    rare.prepare(Counter({"woman": 40, "man": 38, "another": 2}), 5)
+    assert [rare.up("another", level) for level in range(3)] == ["another", "other", None]
+    assert rare.up("woman", 1) == "woman"
+    flag = disclosure.Variable("wg_disability", "disability", ("wg_a", "wg_b"),
+                               disclosure.Disability())
+    assert flag.read({"answers": {"wg_a": "some", "wg_b": "cannot"}}) == "yes"
+    assert flag.read({"answers": {"wg_a": "some", "wg_b": "none"}}) == "no"
+    assert flag.read({"answers": {}}) is None
+
+
+def test_a_form_without_declared_keys_still_releases_metadata_safely(tmp_path):
+    form = load_form(minimal_form())
+    rows = [{"uuid": f"u{n}", "revision": 1, "form_id": form.form_id, "form_version": "1",
+             "device_id": f"laptop-{n % 2}", "enumerator": "p_x", "locale": "en" if n < 9 else "ha",
+             "collected": f"2026-0{1 + n % 2}-1{n % 10}", "received_at": "2026-02-20T10:00:00Z",
+             "answers": {"size": n}} for n in range(10)]
+    plan = disclosure.make_plan([form], lambda: iter(rows), 3, 2)
+    released = list(plan.release().rows(rows))
+    assert [v["name"] for v in plan.report["key_variables"]] == [
+        "_collected_at", "_received_at", "_locale"]
+    groups = Counter((r["collected"], r["received_at"], r["locale"]) for r in released)
+    assert min(groups.values()) >= 3
+    assert {r["device_id"] for r in released} == {None}
+    stored = {row["uuid"]: row for row in rows}
+    assert released and all(r["answers"] == stored[r["uuid"]]["answers"] for r in released)
+    assert plan.report["records_left_out"] == 10 - len(released)
+
+
+def test_bad_k_and_l_are_refused_with_a_clear_error():
+    form = load_form(minimal_form())
+    with pytest.raises(disclosure.ReleaseError, match="at least 3"):
+        disclosure.make_plan([form], lambda: iter([]), 2, 2)
+    with pytest.raises(disclosure.ReleaseError, match="l must be"):
+        disclosure.make_plan([form], lambda: iter([]), 5, 6)
+    with pytest.raises(SettingsError, match="release_k should be a whole number of at least 3"):
+        settings.check({**settings.DEFAULTS, "release_k": 2})
+    with pytest.raises(SettingsError, match="release_l"):
+        settings.check({**settings.DEFAULTS, "release_l": 0})
+
+
+def test_a_form_declares_roles_and_hierarchies():
+    good = minimal_form()
+    question = good["sections"][0]["questions"][0]
+    question.update(disclosure="key", hierarchy="number")
+    assert load_form(good).questions[question["name"]].get("hierarchy") == "number"
+    for bad in ({"disclosure": "secret"}, {"disclosure": "sensitive", "hierarchy": "age_band"},
+                {"disclosure": "key", "hierarchy": "postcode"}):
+        form = minimal_form()
+        form["sections"][0]["questions"][0].update(bad)
+        with pytest.raises(Exception):
+            load_form(form)
