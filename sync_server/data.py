@@ -364,11 +364,13 @@ def export(form_id: str, fmt: str):
                                 "add a reason."), 400, mimetype="text/plain")
     raw = request.args.get("raw") == "1"
     store, classes = get_store(), access.visible_classes(g.user)
-    handle, path = tempfile.mkstemp(prefix="export-", suffix=f".{fmt}")
+    # A file on disk, not memory: a million rows stream through it. An anonymous one (no
+    # name on POSIX, deleted on close on Windows): a download cut short, or a server
+    # stopped mid-way, leaves no copy of the records behind in the temporary folder.
+    out = tempfile.TemporaryFile(prefix="export-", suffix=f".{fmt}")
     plan = None
     try:
-        with os.fdopen(handle, "wb") as out, store.snapshot():
-            # A file on disk, not memory: a million rows stream through it.
+        with store.snapshot():
             if wants_raw:
                 exports.export(store.iter_latest(form_id, classes=classes), forms, fmt, out,
                                lang=lang, repeat=repeat, raw=raw)
@@ -377,11 +379,14 @@ def export(form_id: str, fmt: str):
                 exports.export(store.iter_latest(form_id, classes=classes, by_uuid=True), forms,
                                fmt, out, lang=lang, repeat=repeat, raw=raw,
                                release=plan.release())
+        size = out.seek(0, os.SEEK_END)
+        out.seek(0)
         name = form_id if repeat is None else f"{form_id}-{repeat}"
-        response = send_file(path, mimetype=MIME[fmt], as_attachment=True,
+        response = send_file(out, mimetype=MIME[fmt], as_attachment=True,
                              download_name=f"{name}.{fmt}")
+        response.content_length = size
     except BaseException:
-        os.remove(path)
+        out.close()
         raise
     detail = f"{form_id} {fmt}" if repeat is None else f"{form_id} {fmt} repeat {repeat}"
     detail += " raw" if raw else ""
@@ -392,7 +397,6 @@ def export(form_id: str, fmt: str):
     else:
         detail += f" records as stored, reason: {reason}"
     store.log(g.user["name"], "export", detail, account=user_account(g.user["id"]))
-    response.call_on_close(lambda: os.remove(path))
     return response
 
 

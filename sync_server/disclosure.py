@@ -19,15 +19,17 @@ How (docs/privacy.md tells it in plain words):
    the records; past MAX_COMBINATIONS the variable with the most values is generalized
    at once (the combinations it merges would all have been too small anyway).
 2. Full-domain generalization (Samarati 2001; LeFevre et al. 2005): each key variable gets
-   one level of its hierarchy for every record. A greedy walk up the lattice of levels
-   (as Sweeney's Datafly) takes, at each step, the variable whose next level puts the
-   most records into groups of k per unit of information lost (a level step of a
-   hierarchy of height h loses 1/h), until few enough records remain in small groups.
-3. Local suppression (as sdcMicro's localSuppression): a record still in a group smaller
-   than k loses one key value, then two, then all, choosing the values whose removal puts
-   it into a group of at least k; records that no suppression can hide are left out.
-4. l-diversity: in a group whose records give fewer than l distinct answers to a sensitive
-   question, that question's answers are suppressed for the whole group.
+   one level of its hierarchy for every record; the top level is "not released". With a
+   suppression limit, as ARX: top-down from nothing released, each step takes back the
+   refinement worth most (`_worth`, `Variable.weight`) while local suppression stays within
+   MAX_SUPPRESSION of the released key values (`_climb`).
+3. Local suppression (as sdcMicro's localSuppression): a record in a group smaller than k,
+   or whose group answered a sensitive question asked of everyone alike, loses one key
+   value, then two, then all, choosing the values whose removal puts it into a group it is
+   safe with; records that no suppression can hide are left out.
+4. l-diversity for the sensitive questions asked of some only (a `relevant`): in a group
+   whose records give fewer than l distinct answers, that question's answers are
+   suppressed for the whole group.
 5. Pass 2 streams the rows again (`Release.rows`) and maps each combination to its
    released one: the plan is a dictionary, so the release costs one lookup per record.
 
@@ -51,8 +53,10 @@ from typing import Callable, Iterable
 from collector.forms import FormDefinition
 
 DEFAULT_K, MIN_K, DEFAULT_L = 5, 3, 2
-# The share of key values local suppression may remove before generalizing further.
+# The share of released key values local suppression may take (ARX's suppression limit),
+# and the fewest it takes from each record at risk (a first, cheap test of a level).
 MAX_SUPPRESSION = 0.02
+VALUES_PER_OUTLIER = 1
 MAX_COMBINATIONS = 50_000
 OTHER = "other"
 DISABILITY = "wg_disability"
@@ -87,7 +91,7 @@ class Hierarchy:
     finest value into that level's. None (missing) stays None at every level."""
 
     name = "exact"
-    levels: tuple[str, ...] = ("as stored", "suppressed")
+    levels: tuple[str, ...] = ("as stored", "not released")
 
     def prepare(self, counts: Counter, k: int) -> None:
         """Learn what the data decides (which categories are rare)."""
@@ -101,7 +105,7 @@ class Hierarchy:
 
 class AgeBand(Hierarchy):
     name = "age_band"
-    levels = ("5-year band", "10-year band", "0-14, 15-29, 30-44, 45-64, 65+", "suppressed")
+    levels = ("5-year band", "10-year band", "0-14, 15-29, 30-44, 45-64, 65+", "not released")
     BROAD = ((65, "65+"), (45, "45-64"), (30, "30-44"), (15, "15-29"), (0, "0-14"))
 
     def base(self, value):
@@ -139,7 +143,7 @@ class Area(Hierarchy):
         self.parents = parents
         depth = max((len(self._chain(name)) for name in parents), default=0)
         self.levels = ("as stored", *[f"{n} level(s) up" for n in range(1, depth + 1)],
-                       "suppressed")
+                       "not released")
 
     def _chain(self, name: str) -> list[str]:
         chain, seen = [], {name}
@@ -157,43 +161,57 @@ class Area(Hierarchy):
 
 
 class Dates(Hierarchy):
-    """Day -> month -> year ("date"); month -> year ("month", and the record's metadata)."""
+    """Day -> month -> quarter -> year ("date"); month -> quarter -> year ("month", and the
+    record's metadata)."""
 
     def __init__(self, start: str = "day"):
         self.name = "date" if start == "day" else "month"
-        self.sizes = (10, 7, 4) if start == "day" else (7, 4)
-        names = {10: "day", 7: "month", 4: "year"}
-        self.levels = (*[names[size] for size in self.sizes], "suppressed")
+        self.steps = ("day", "month", "quarter", "year")[0 if start == "day" else 1:]
+        self.levels = (*self.steps, "not released")
 
     def base(self, value):
         if not isinstance(value, str) or not re.match(r"[0-9]{4}", value):
             return None if value in (None, "") else _hashable(value)
-        return value[:self.sizes[0]]
+        return value[:10 if self.steps[0] == "day" else 7]
 
     def up(self, value, level):
-        if value is None or level >= len(self.sizes):
+        if value is None or level >= len(self.steps):
             return None
-        return value[:self.sizes[level]] if re.match(r"[0-9]{4}", value) else None
+        if not re.match(r"[0-9]{4}", value):
+            return None
+        step = self.steps[level]
+        if step == "quarter":
+            month = int(value[5:7]) if re.match(r"[0-9]{4}-[0-9]{2}", value) else None
+            return f"{value[:4]}-Q{(month - 1) // 3 + 1}" if month else value[:4]
+        return value[:{"day": 10, "month": 7, "year": 4}[step]]
 
 
 class MergeRare(Hierarchy):
-    """Categories held by fewer than k records merged into "other"."""
+    """Categories held by fewer than k records merged into "other"; one level up, every
+    category held by fewer than a tenth of the records."""
 
     name = "merge_rare"
-    levels = ("as stored", "rare categories as other", "suppressed")
+    levels = ("as stored", "rare categories as other", "small categories as other",
+              "not released")
+    SMALL = 0.10
 
     def prepare(self, counts: Counter, k: int) -> None:
+        total = sum(counts.values())
         self.rare = {value for value, n in counts.items() if n < k and value is not None}
+        self.small = {value for value, n in counts.items()
+                      if value is not None and (n < k or n < self.SMALL * total)}
 
     def up(self, value, level):
         if level == 0 or value is None:
             return value
-        return (OTHER if value in self.rare else value) if level == 1 else None
+        if level >= 3:
+            return None
+        return OTHER if value in (self.rare if level == 1 else self.small) else value
 
 
 class Number(Hierarchy):
     name = "number"
-    levels = ("as stored", "bands of 5", "suppressed")
+    levels = ("as stored", "bands of 5", "not released")
 
     def up(self, value, level):
         if level == 0 or value is None:
@@ -208,7 +226,7 @@ class Disability(Hierarchy):
     """The six Washington Group answers as the standard disability flag."""
 
     name = DISABILITY
-    levels = ("disability flag", "suppressed")
+    levels = ("disability flag", "not released")
 
 
 def hierarchy_for(question, form: FormDefinition) -> Hierarchy:
@@ -245,6 +263,9 @@ class Variable:
     kind: str  # "answer", "meta", "disability" or "count"
     sources: tuple[str, ...]
     hierarchy: Hierarchy = field(default_factory=Hierarchy)
+    # How much an analysis loses when this variable is generalized: the record's metadata
+    # and free-text answers matter less than the groups indicators are broken down by.
+    weight: float = 1.0
 
     def read(self, row: dict):
         if self.kind == "meta":
@@ -279,6 +300,8 @@ class Variable:
 
 
 METADATA_KEYS = (("_collected_at", "collected"), ("_received_at", "received_at"))
+LIGHT = 0.05  # the weight of metadata and free-text keys (see Variable.weight)
+FREE_TEXT = ("text", "string")
 
 
 def variables(forms: list[FormDefinition]) -> tuple[list[Variable], list[Variable], dict]:
@@ -289,18 +312,23 @@ def variables(forms: list[FormDefinition]) -> tuple[list[Variable], list[Variabl
         for name, question in form.questions.items():
             if question.get("disclosure") and question.holds_value:
                 roles[name] = (question.get("disclosure"), question, form)
-    keys = [Variable(name, "meta", (source,), Dates("month")) for name, source in METADATA_KEYS]
-    keys.append(Variable("_locale", "meta", ("locale",), MergeRare()))
+    keys = [Variable(name, "meta", (source,), Dates("month"), LIGHT)
+            for name, source in METADATA_KEYS]
+    keys.append(Variable("_locale", "meta", ("locale",), MergeRare(), LIGHT))
     sensitive, withheld, disability = [], {}, []
     for name, (role, question, form) in roles.items():
         if question.repeat:
             withheld.setdefault(question.repeat, set()).add(name)
         elif role == "sensitive":
-            sensitive.append(Variable(name, "answer", (name,), Hierarchy()))
+            # Asked of some only (a `relevant`): its l-diversity is kept by emptying answers
+            # in the few groups that need it, not by coarser keys for everyone.
+            sensitive.append(Variable(name, "answer", (name,), Hierarchy(),
+                                      LIGHT if question.get("relevant") else 1.0))
         elif question.get("hierarchy") == DISABILITY:
             disability.append(name)
         else:
-            keys.append(Variable(name, "answer", (name,), hierarchy_for(question, form)))
+            keys.append(Variable(name, "answer", (name,), hierarchy_for(question, form),
+                                 LIGHT if question.type in FREE_TEXT else 1.0))
     if disability:
         keys.append(Variable(DISABILITY, "disability", tuple(disability), Disability()))
     repeats = dict.fromkeys(name for form in forms for name in form.repeats)
@@ -422,7 +450,7 @@ def make_plan(forms: list[FormDefinition], rows: Callable[[], Iterable[dict]], k
             marginal[tally.values[i][combo[i]]] += n
         variable.hierarchy.prepare(marginal, k)
     tables = _level_tables(tally)
-    levels = _climb(tally, tables, k)
+    levels = _climb(tally, tables, k, l)
     targets, summary = _targets(tally, tables, levels, k, l)
     report = _report(forms, form_id, tally, levels, summary, k, l)
     report["seconds"] = round(time.perf_counter() - started, 3)
@@ -446,112 +474,166 @@ def _level_tables(tally: Tally) -> list[list[list]]:
     return tables
 
 
-def _grouped(tally: Tally, tables, levels) -> Counter:
+
+
+def _groups(tally: Tally, tables, levels) -> dict:
+    """Each group at these levels: [records, per sensitive variable a bitmask of answers]."""
     maps = [tables[i][level] for i, level in enumerate(levels)]
-    grouped = Counter()
+    groups: dict = {}
     for combo, n in tally.counts.items():
-        grouped[tuple([m[c] for m, c in zip(maps, combo)])] += n
-    return grouped
+        _join(groups, tuple([m[c] for m, c in zip(maps, combo)]), n, tally.masks.get(combo))
+    return groups
 
 
-def _at_risk(grouped: Counter, k: int) -> int:
-    return sum(n for n in grouped.values() if n < k)
+def _join(groups: dict, key: tuple, n: int, masks) -> None:
+    have = groups.get(key)
+    if have is None:
+        groups[key] = [n, list(masks) if masks else None]
+        return
+    have[0] += n
+    if masks:
+        have[1] = [a | b for a, b in zip(have[1], masks)]
 
 
-def _climb(tally: Tally, tables, k: int) -> list[int]:
-    """Full-domain generalization, greedy: each step takes the one-level generalization
-    that leaves the fewest key values to suppress (about two for each record in a group
-    under k, and every value of a variable withheld whole), until local suppression stays
-    within MAX_SUPPRESSION or no step helps. Ties go to the variable with more distinct
-    values (as Datafly). Each trial regroups the current groups, not the records."""
-    levels = list(tally.start)
-    budget = MAX_SUPPRESSION * tally.records * len(tally.keys)
-    heights = [len(tables[i]) - 1 for i in range(len(levels))]
-    withheld = [_suppressed_all(tally, tables, i) for i in range(len(levels))]
-    grouped = _grouped(tally, tables, levels)
 
-    def cost(groups, trial) -> int:
-        return _at_risk(groups, k) * 2 + sum(
-            withheld[i] for i, level in enumerate(trial)
-            if level == heights[i] and tally.start[i] < heights[i])
 
-    current = cost(grouped, levels)
-    while not (current <= budget and _suppression(grouped, k)[1] <= budget):
-        best = None
+def _outliers(groups: dict, k: int, l: int, primary: tuple = ()) -> int:
+    """Records in groups under k, or whose answers to a sensitive question asked of
+    everyone (`primary`: their positions) are fewer than l."""
+    return sum(n for n, masks in groups.values()
+               if n < k or (masks and any(0 < masks[s].bit_count() < l for s in primary)))
+
+
+def _climb(tally: Tally, tables, k: int, l: int) -> list[int]:
+    """Full-domain generalization with a suppression limit, as ARX does it: the levels that
+    keep most while local suppression takes at most MAX_SUPPRESSION of the released key
+    values.
+
+    Top-down and greedy: start with every key variable at its top level ("not released":
+    one group, safe), then keep taking the one-level refinement worth most (`_worth`, times
+    the variable's weight; among equals, the one leaving fewest records at risk) whose
+    local suppression stays within the limit. Valuable variables (the groups indicators
+    are broken down by) come back first, metadata and free text last. Each trial regroups
+    the counted combinations, never the records."""
+    heights = [len(tables[i]) - 1 for i in range(len(tally.keys))]
+    levels = list(heights)
+    primary = _primary(tally)
+    risk = _outliers(_groups(tally, tables, levels), k, l, primary)
+    while True:
+        candidates = []
         for i, level in enumerate(levels):
-            if level >= heights[i]:
+            if level <= tally.start[i]:
                 continue
-            trial = levels[:i] + [level + 1] + levels[i + 1:]
-            groups = _step(grouped, i, _step_map(tables[i], level))
-            score = (cost(groups, trial), -len(set(tables[i][level])))
-            if best is None or score < best[0]:
-                best = (score, i, groups)
-        if best is None or (best[0][0] >= current and all(
-                level >= heights[i] - 1 for i, level in enumerate(levels))):
+            trial = levels[:i] + [level - 1] + levels[i + 1:]
+            groups = _groups(tally, tables, trial)
+            trial_risk = _outliers(groups, k, l, primary)
+            if trial_risk > max(_budget(tally, trial, heights), risk):
+                continue
+            gain = tally.keys[i].weight * _worth(level, heights[i])
+            candidates.append(((gain, -trial_risk, -len(set(tables[i][level - 1]))),
+                               trial, trial_risk, groups))
+        # The best refinement whose local suppression really stays within the limit.
+        for _, trial, trial_risk, groups in sorted(candidates, key=lambda c: c[0], reverse=True):
+            if _within_limit(tally, trial, heights, _suppression(groups, k, l, primary)):
+                levels, risk = trial, trial_risk
+                break
+        else:
             return levels
-        (current, _), i, grouped = best
-        levels[i] += 1
-    return levels
 
 
-def _step_map(table, level: int) -> dict:
-    """A level's values to the next level's (each hierarchy's levels nest)."""
-    return dict(zip(table[level], table[level + 1]))
+def _within_limit(tally: Tally, levels, heights, suppression) -> bool:
+    """Local suppression's cost, a record left out counting as all its values."""
+    released = sum(1 for level, height in zip(levels, heights) if level < height)
+    _, suppressed, left_out = suppression
+    return suppressed + left_out * released <= MAX_SUPPRESSION * tally.records * released
 
 
-def _step(grouped: Counter, i: int, mapping: dict) -> Counter:
-    out = Counter()
-    for combo, n in grouped.items():
-        out[combo[:i] + (mapping[combo[i]],) + combo[i + 1:]] += n
-    return out
+def _primary(tally: Tally) -> tuple:
+    """The sensitive variables asked of everyone: their l-diversity shapes the groups."""
+    return tuple(s for s, v in enumerate(tally.sensitive) if v.weight == 1.0)
 
 
-def _suppressed_all(tally: Tally, tables, i: int) -> int:
-    """The values a variable loses when withheld: its records that have one."""
-    values = tables[i][tally.start[i]]
-    return sum(n for combo, n in tally.counts.items() if values[combo[i]] is not None)
+def _budget(tally: Tally, levels, heights) -> float:
+    """Records that may stay at risk: local suppression takes about VALUES_PER_OUTLIER key
+    values from each, and may take MAX_SUPPRESSION of the key values released."""
+    released = sum(1 for level, height in zip(levels, heights) if level < height)
+    return MAX_SUPPRESSION * tally.records * released / VALUES_PER_OUTLIER
 
 
-def _suppression(grouped: Counter, k: int) -> tuple[dict, int, int]:
-    """Local suppression on generalized combinations: {small combination: its new one or
-    LEFT_OUT}, the values suppressed, the records left out."""
-    sizes = dict(grouped)
-    width = len(next(iter(sizes), ()))
+def _worth(level: int, height: int) -> float:
+    """What refining a variable from `level` down one level gives back: releasing it at
+    all is worth half of it, the finer levels share the other half; so many variables
+    released coarsely come before few released finely."""
+    return 0.5 if level == height or height == 1 else 0.5 / (height - 1)
+
+
+
+
+def _suppression(groups: dict, k: int, l: int, primary: tuple) -> tuple[dict, int, int]:
+    """Local suppression on generalized combinations: {unsafe combination: its new one or
+    LEFT_OUT}, the values suppressed, the records left out. A group is unsafe under k
+    records, or with fewer than l answers to a sensitive question asked of everyone
+    (emptying those answers would tell that the group answered alike); it loses one key
+    value, then two, then all, to join a group with which it is safe."""
+    state = {combo: [n, masks] for combo, (n, masks) in groups.items()}
+    width = len(next(iter(state), ()))
+
+    def safe(group) -> bool:
+        n, masks = group
+        return n >= k and not (masks and any(0 < masks[s].bit_count() < l for s in primary))
+
     moves: dict = {}
-    small = sorted((c for c, n in sizes.items() if n < k), key=lambda c: (sizes[c], str(c)))
-    if not small:
+    risky = sorted((c for c, group in state.items() if not safe(group)),
+                   key=lambda c: (state[c][0], str(c)))
+    if not risky:
         return moves, 0, 0
     singles = [(i,) for i in range(width)]
     pairs = list(itertools.combinations(range(width), 2))
     everything = [tuple(range(width))]
     for patterns in (singles, pairs, everything):
-        for combo in small:  # first, each into a group that is already big enough
-            if combo in moves or sizes[combo] >= k:
+        for combo in risky:  # first, each into a group it is safe with
+            if combo in moves or safe(state[combo]):
                 continue
             options = [t for t in (_blank(combo, p) for p in patterns) if t != combo
-                       and sizes.get(t, 0) + sizes[combo] >= k]
+                       and safe(_merged(state.get(t), state[combo]))]
             if options:
-                _move(sizes, moves, combo, max(options, key=lambda t: sizes.get(t, 0)))
-        pool = [c for c in small if c not in moves and sizes[c] < k]
-        for pattern in patterns:  # then small ones together, where they add up to k
+                _move(state, moves, combo, max(options, key=lambda t: state.get(t, _NONE)[0]))
+        pool = [c for c in risky if c not in moves and not safe(state[c])]
+        for pattern in patterns:  # then unsafe ones together, where they are safe together
             tallies: dict = {}
             for combo in pool:
                 target = _blank(combo, pattern)
                 if target != combo and combo not in moves:
                     tallies.setdefault(target, []).append(combo)
             for target, members in tallies.items():
-                if sizes.get(target, 0) + sum(sizes[c] for c in members) >= k:
+                together = state.get(target)
+                for combo in members:
+                    together = _merged(together, state[combo])
+                if safe(together):
                     for combo in members:
-                        _move(sizes, moves, combo, target)
+                        _move(state, moves, combo, target)
             pool = [c for c in pool if c not in moves]
     left_out = 0
-    for combo, n in list(sizes.items()):
-        if 0 < n < k:  # only the all-suppressed group can remain small
+    for combo, group in list(state.items()):
+        # Only the all-suppressed group can remain unsafe. Under k, it is left out; with k
+        # records that answered alike, it stays and those answers are emptied (_targets).
+        if 0 < group[0] < k:
             moves[combo] = LEFT_OUT
-            left_out += n
-    suppressed = sum(grouped[c] * _blanked(c, _final(moves, c)) for c in grouped
+            left_out += group[0]
+    suppressed = sum(groups[c][0] * _blanked(c, _final(moves, c)) for c in groups
                      if c in moves and _final(moves, c) is not LEFT_OUT)
     return moves, suppressed, left_out
+
+
+_NONE = (0, None)
+
+
+def _merged(group, other) -> list:
+    if group is None:
+        return [other[0], other[1]]
+    masks = other[1] if group[1] is None else group[1] if other[1] is None else [
+        a | b for a, b in zip(group[1], other[1])]
+    return [group[0] + other[0], masks]
 
 
 def _blank(combo: tuple, pattern: tuple) -> tuple:
@@ -565,9 +647,9 @@ def _blanked(before: tuple, after: tuple) -> int:
     return sum(1 for a, b in zip(before, after) if a is not None and b is None)
 
 
-def _move(sizes: dict, moves: dict, combo: tuple, target: tuple) -> None:
-    sizes[target] = sizes.get(target, 0) + sizes[combo]
-    sizes[combo] = 0
+def _move(state: dict, moves: dict, combo: tuple, target: tuple) -> None:
+    state[target] = _merged(state.get(target), state[combo])
+    state[combo] = [0, None]
     moves[combo] = target
 
 
@@ -583,8 +665,7 @@ def _final(moves: dict, combo):
 
 def _targets(tally: Tally, tables, levels, k: int, l: int) -> tuple[dict, dict]:
     """Each counted combination's released values and emptied sensitive variables."""
-    grouped = _grouped(tally, tables, levels)
-    moves, _, _ = _suppression(grouped, k)
+    moves, _, _ = _suppression(_groups(tally, tables, levels), k, l, _primary(tally))
     maps = [tables[i][level] for i, level in enumerate(levels)]
     finals, group_masks, group_sizes = {}, {}, Counter()
     for combo, n in tally.counts.items():
@@ -616,7 +697,7 @@ def _targets(tally: Tally, tables, levels, k: int, l: int) -> tuple[dict, dict]:
         drop = emptied.get(final, ())
         targets[combo] = (final, drop)
         for i, (g, f) in enumerate(zip(generalized, final)):
-            if f is None and finest[i][combo[i]] is not None:
+            if f is None and finest[i][combo[i]] is not None and not _withheld(tally, levels, i):
                 summary["suppressed"][i] += n
         for s in drop:
             summary["sensitive_suppressed"][s] += n  # at most: records without an answer too
@@ -630,7 +711,10 @@ def _report(forms, form_id, tally: Tally, levels, summary, k: int, l: int) -> di
     records, released = tally.records, tally.records - summary["left_out"]
     sizes = summary["group_sizes"]
     smallest = min(sizes.values()) if sizes else None
-    key_values = records * len(tally.keys)
+    withheld = [v.name for i, v in enumerate(tally.keys) if _withheld(tally, levels, i)]
+    # Local suppression is counted over the key variables released at all; a variable
+    # generalized to "not released" is listed, not counted as values suppressed.
+    key_values = records * (len(tally.keys) - len(withheld))
     suppressed = sum(summary["suppressed"])
 
     def percent(part, whole):
@@ -647,6 +731,7 @@ def _report(forms, form_id, tally: Tally, levels, summary, k: int, l: int) -> di
         "key_variables": [
             {"name": v.name, "hierarchy": v.hierarchy.name, "level": levels[i],
              "level_name": v.hierarchy.levels[levels[i]],
+             "released": v.name not in withheld,
              "suppressed": summary["suppressed"][i],
              "suppressed_percent": percent(summary["suppressed"][i], records)}
             for i, v in enumerate(tally.keys)],
@@ -659,8 +744,13 @@ def _report(forms, form_id, tally: Tally, levels, summary, k: int, l: int) -> di
         "groups": len(sizes),
         "smallest_group": smallest,
         "records_in_smallest_groups": sum(n for n in sizes.values() if n == smallest),
-        "not_released": ["_device", "enumerator"],
+        "not_released": ["_device", "enumerator", *withheld],
     }
+
+
+def _withheld(tally: Tally, levels, i: int) -> bool:
+    """Whether a key variable is generalized to its top level: not released at all."""
+    return levels[i] >= len(tally.keys[i].hierarchy.levels) - 1
 
 
 
@@ -705,15 +795,23 @@ class Release:
                 yield out
 
     def columns(self, columns: list) -> list:
-        """The export's columns for released rows: the six Washington Group columns give
-        way to one disability flag."""
+        """The export's columns for released rows: the device, and every key variable the
+        plan does not release, are left out; the six Washington Group columns give way to
+        one disability flag."""
         from .exports import Column
 
-        names = next((v.sources for v in self.plan.keys if v.kind == "disability"), ())
-        if not names:
-            return columns
+        plan = self.plan
+        withheld = [v for i, v in enumerate(plan.keys) if _withheld(plan.tally, plan.levels, i)]
+        gone_meta = {"_device"} | {v.name for v in withheld if v.kind == "meta"}
+        gone = {source for v in withheld if v.kind in ("answer", "disability") for source in v.sources}
+        flag = next((v for v in plan.keys if v.kind == "disability"), None)
+        names = flag.sources if flag else ()
         out, placed = [], False
         for column in columns:
+            if column.meta and column.name in gone_meta:
+                continue
+            if not column.meta and column.source in gone:
+                continue
             if not column.meta and column.source in names:
                 if not placed:
                     out.append(Column(DISABILITY, DISABILITY, "code", DISABILITY_LABEL,

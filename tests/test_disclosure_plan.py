@@ -89,11 +89,17 @@ def test_report_counts_match_the_suppressed_values(survey_store):
             continue
         lost = sum(1 for row in rows if row["answers"].get(variable.name) is None
                    and variable.read(stored[row["uuid"]]) is not None)
-        assert by_name[variable.name]["suppressed"] == lost, variable.name
+        if by_name[variable.name]["released"]:
+            assert by_name[variable.name]["suppressed"] == lost, variable.name
+        else:  # not released at all: listed, every value gone, none counted as suppressed
+            assert variable.name in plan.report["not_released"]
+            assert by_name[variable.name]["suppressed"] == 0
+            assert all(row["answers"].get(variable.name) is None for row in rows)
     total = sum(v["suppressed"] for v in plan.report["key_variables"])
+    released = sum(1 for v in plan.report["key_variables"] if v["released"])
     assert plan.report["key_values_suppressed"] == total
     assert plan.report["key_values_suppressed_percent"] == round(
-        100 * total / (plan.report["records"] * len(plan.keys)), 2)
+        100 * total / (plan.report["records"] * released), 2)
     # The six Washington Group answers leave as one flag, never as they are.
     assert all(not any(name.startswith("wg_") and name != disclosure.DISABILITY
                        for name in row["answers"]) for row in rows)
@@ -108,15 +114,19 @@ def test_hierarchy_levels():
     assert [age.up("20-24", level) for level in range(4)] == ["20-24", "20-29", "15-29", None]
     assert age.up("70-74", 1) == "70+" and age.up("65-69", 2) == "65+"
     dates = disclosure.Dates("day")
-    assert [dates.up(dates.base("2025-03-14T09:00:00Z"), level) for level in range(4)] == [
-        "2025-03-14", "2025-03", "2025", None]
+    assert [dates.up(dates.base("2025-08-14T09:00:00Z"), level) for level in range(5)] == [
+        "2025-08-14", "2025-08", "2025-Q3", "2025", None]
+    months = disclosure.Dates("month")
+    assert [months.up("2025-12", level) for level in range(4)] == ["2025-12", "2025-Q4", "2025", None]
     area = disclosure.Area({"NR01": "NR", "NR": "north"})
     assert [area.up("NR01", level) for level in range(4)] == ["NR01", "NR", "north", None]
     assert area.up("NR", 1) == "north" and area.up(None, 1) is None
     rare = disclosure.MergeRare()
-    rare.prepare(Counter({"woman": 40, "man": 38, "another": 2}), 5)
-    assert [rare.up("another", level) for level in range(3)] == ["another", "other", None]
-    assert rare.up("woman", 1) == "woman"
+    rare.prepare(Counter({"woman": 40, "man": 38, "another": 2, "prefer_not": 6}), 5)
+    assert [rare.up("another", level) for level in range(4)] == ["another", "other", "other", None]
+    # One level up, a category under a tenth of the records is merged too.
+    assert [rare.up("prefer_not", level) for level in range(3)] == ["prefer_not", "prefer_not", "other"]
+    assert rare.up("woman", 2) == "woman"
     flag = disclosure.Variable("wg_disability", "disability", ("wg_a", "wg_b"),
                                disclosure.Disability())
     assert flag.read({"answers": {"wg_a": "some", "wg_b": "cannot"}}) == "yes"

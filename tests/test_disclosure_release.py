@@ -105,7 +105,7 @@ def test_every_format_an_analyst_downloads_is_released(served, fmt, tmp_path):
     rows = table(fmt, response.content, tmp_path)
     groups = check_release(rows)
     assert not any(name.startswith("wg_") and name != "wg_disability" for name in rows[0])
-    assert {row["_device"] for row in rows} == {""}
+    assert "_device" not in rows[0]  # never released: not even an empty column
     # The report saved with this download says what the file holds.
     [saved] = query(served.database, "SELECT actor, form_id, format, report FROM releases"
                     " WHERE id = ?", [int(response.headers["X-Disclosure-Report"])])
@@ -193,3 +193,21 @@ def test_the_command_line_releases_by_default(served, tmp_path):
     assert report["records_released"] == len(rows)
     result = CliRunner().invoke(cli, base + ["--raw-records"])
     assert result.exit_code != 0 and "--reason" in result.output
+
+
+def test_a_download_leaves_no_copy_in_the_temporary_folder(served, tmp_path, monkeypatch):
+    """The export is spooled to an anonymous file: finished, cut short or refused, no file
+    with records stays behind where other programs (or a thief) could find it."""
+    import tempfile
+
+    folder = tmp_path / "tmp"
+    folder.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(folder))
+    analyst, admin = person(served, "analyst"), person(served, "admin")
+    whole = analyst.get(f"/data/{FORM}/export.csv")
+    assert whole.status_code == 200 and whole.content.count(b"\n") > 100
+    with admin.session.get(f"{served.url}/data/{FORM}/export.sav?release=raw&reason=audit",
+                           stream=True) as cut:
+        assert cut.status_code == 200
+        next(cut.iter_content(1024))  # a download abandoned after its first kilobyte
+    assert sorted(folder.iterdir()) == []
