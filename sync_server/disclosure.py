@@ -57,6 +57,7 @@ DEFAULT_K, MIN_K, DEFAULT_L = 5, 3, 2
 # and the fewest it takes from each record at risk (a first, cheap test of a level).
 MAX_SUPPRESSION = 0.02
 VALUES_PER_OUTLIER = 1
+SURE_VALUES_PER_OUTLIER = 4  # seldom more: one value, two, or the record left out
 MAX_COMBINATIONS = 50_000
 OTHER = "other"
 DISABILITY = "wg_disability"
@@ -105,8 +106,10 @@ class Hierarchy:
 
 class AgeBand(Hierarchy):
     name = "age_band"
-    levels = ("5-year band", "10-year band", "0-14, 15-29, 30-44, 45-64, 65+", "not released")
-    BROAD = ((65, "65+"), (45, "45-64"), (30, "30-44"), (15, "15-29"), (0, "0-14"))
+    # Each level must nest in the next (a 10-year band lies in one broad band): pass 1 may
+    # coarsen through the levels one at a time, pass 2 goes straight to the chosen one.
+    levels = ("5-year band", "10-year band", "0-19, 20-39, 40-59, 60+", "not released")
+    BROAD = ((60, "60+"), (40, "40-59"), (20, "20-39"), (0, "0-19"))
 
     def base(self, value):
         low = _age_low(value)
@@ -141,6 +144,7 @@ class Area(Hierarchy):
 
     def __init__(self, parents: dict[str, str]):
         self.parents = parents
+        self.heights: dict | None = None
         depth = max((len(self._chain(name)) for name in parents), default=0)
         self.levels = ("as stored", *[f"{n} level(s) up" for n in range(1, depth + 1)],
                        "not released")
@@ -154,10 +158,22 @@ class Area(Hierarchy):
         return chain
 
     def up(self, value, level):
+        """The area `level` steps above the finest areas (wards): a district stays itself
+        at level 1, so that levels nest whichever the stored value is."""
         if value is None or level >= len(self.levels) - 1:
             return None
         chain = [value, *self._chain(value)]
-        return chain[min(level, len(chain) - 1)]
+        steps = level - self._height(value)
+        return chain[min(max(steps, 0), len(chain) - 1)]
+
+    def _height(self, name: str) -> int:
+        """Steps from the finest areas up to `name` (0 for a ward)."""
+        if self.heights is None:
+            self.heights = {}
+            for child in self.parents:
+                for steps, ancestor in enumerate(self._chain(child), 1):
+                    self.heights[ancestor] = max(self.heights.get(ancestor, 0), steps)
+        return self.heights.get(name, 0)
 
 
 class Dates(Hierarchy):
@@ -181,6 +197,8 @@ class Dates(Hierarchy):
             return None
         step = self.steps[level]
         if step == "quarter":
+            if re.fullmatch(r"[0-9]{4}-Q[1-4]", value):
+                return value
             month = int(value[5:7]) if re.match(r"[0-9]{4}-[0-9]{2}", value) else None
             return f"{value[:4]}-Q{(month - 1) // 3 + 1}" if month else value[:4]
         return value[:{"day": 10, "month": 7, "year": 4}[step]]
@@ -216,6 +234,8 @@ class Number(Hierarchy):
     def up(self, value, level):
         if level == 0 or value is None:
             return value
+        if level == 1 and isinstance(value, str) and re.fullmatch(r"-?[0-9]+--?[0-9]+", value):
+            return value  # already a band
         if level >= 2 or isinstance(value, bool) or not isinstance(value, (int, float)):
             return None
         low = int(value // 5 * 5)
@@ -518,27 +538,90 @@ def _climb(tally: Tally, tables, k: int, l: int) -> list[int]:
     heights = [len(tables[i]) - 1 for i in range(len(tally.keys))]
     levels = list(heights)
     primary = _primary(tally)
-    risk = _outliers(_groups(tally, tables, levels), k, l, primary)
+    keys = _Keys(tally, tables, primary)
+    current = keys.of(levels)
+    risk = keys.risk(current, k, l)
+    most = _budget(tally, [0] * len(levels), heights)  # the budget with everything released
+    never: set = set()  # refinements too risky even then: finer levels only add risk
     while True:
         candidates = []
         for i, level in enumerate(levels):
-            if level <= tally.start[i]:
+            if level <= tally.start[i] or (i, level) in never:
                 continue
             trial = levels[:i] + [level - 1] + levels[i + 1:]
-            groups = _groups(tally, tables, trial)
-            trial_risk = _outliers(groups, k, l, primary)
+            trial_keys = keys.refined(current, i, level)
+            trial_risk = keys.risk(trial_keys, k, l)
+            if trial_risk > most:
+                never.add((i, level))
             if trial_risk > max(_budget(tally, trial, heights), risk):
                 continue
             gain = tally.keys[i].weight * _worth(level, heights[i])
             candidates.append(((gain, -trial_risk, -len(set(tables[i][level - 1]))),
-                               trial, trial_risk, groups))
+                               trial, trial_risk, trial_keys))
         # The best refinement whose local suppression really stays within the limit.
-        for _, trial, trial_risk, groups in sorted(candidates, key=lambda c: c[0], reverse=True):
-            if _within_limit(tally, trial, heights, _suppression(groups, k, l, primary)):
-                levels, risk = trial, trial_risk
+        for _, trial, trial_risk, trial_keys in sorted(candidates, key=lambda c: c[0],
+                                                       reverse=True):
+            # Few records at risk fit whatever suppression takes from each; near the
+            # limit, local suppression is run to know.
+            if trial_risk * SURE_VALUES_PER_OUTLIER <= _budget(tally, trial, heights) or \
+                    _within_limit(tally, trial, heights,
+                                  _suppression(_groups(tally, tables, trial), k, l, primary)):
+                levels, risk, current = trial, trial_risk, trial_keys
                 break
         else:
             return levels
+
+
+class _Keys:
+    """The search's inner loop, fast: each counted combination's group at given levels as
+    one integer (a mixed-radix number of its variables' codes), so that refining one
+    variable is one pass of integer arithmetic over a list."""
+
+    def __init__(self, tally: Tally, tables, primary: tuple):
+        combos = list(tally.counts)
+        self.n = [tally.counts[c] for c in combos]
+        self.masks = [[tally.masks[c][s] for c in combos] for s in primary]
+        self.codes: list[dict] = []  # per variable: level -> code of each combination
+        self.radix: list[int] = []
+        radix = 1
+        for i in range(len(tally.keys)):
+            per_level, widest = {}, 1
+            for level in range(tally.start[i], len(tables[i])):
+                table, index = tables[i][level], {}
+                per_level[level] = [index.setdefault(table[c[i]], len(index)) for c in combos]
+                widest = max(widest, len(index))
+            self.codes.append(per_level)
+            self.radix.append(radix)
+            radix *= widest
+
+    def of(self, levels) -> list[int]:
+        keys = [0] * len(self.n)
+        for i, level in enumerate(levels):
+            r = self.radix[i]
+            keys = [key + code * r for key, code in zip(keys, self.codes[i][level])]
+        return keys
+
+    def refined(self, keys: list[int], i: int, level: int) -> list[int]:
+        """`keys` with variable i one level finer than `level`."""
+        r, finer, coarser = self.radix[i], self.codes[i][level - 1], self.codes[i][level]
+        return [key + (a - b) * r for key, a, b in zip(keys, finer, coarser)]
+
+    def risk(self, keys: list[int], k: int, l: int) -> int:
+        """Records in groups under k or whose answers to a question asked of everyone are
+        fewer than l (as `_outliers`)."""
+        counts: dict = {}
+        get = counts.get
+        for key, n in zip(keys, self.n):
+            counts[key] = get(key, 0) + n
+        masks = []
+        for values in self.masks:
+            found: dict = {}
+            seen = found.get
+            for key, mask in zip(keys, values):
+                found[key] = seen(key, 0) | mask
+            masks.append(found)
+        return sum(n for key, n in counts.items()
+                   if n < k or any(0 < found[key].bit_count() < l for found in masks))
 
 
 def _within_limit(tally: Tally, levels, heights, suppression) -> bool:

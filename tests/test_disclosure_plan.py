@@ -111,8 +111,8 @@ def test_hierarchy_levels():
     age = disclosure.AgeBand()
     assert [age.up(age.base(value), 0) for value in (23, "20-24", "90+")] == [
         "20-24", "20-24", "90+"]
-    assert [age.up("20-24", level) for level in range(4)] == ["20-24", "20-29", "15-29", None]
-    assert age.up("70-74", 1) == "70+" and age.up("65-69", 2) == "65+"
+    assert [age.up("20-24", level) for level in range(4)] == ["20-24", "20-29", "20-39", None]
+    assert age.up("70-74", 1) == "70+" and age.up("65-69", 2) == "60+"
     dates = disclosure.Dates("day")
     assert [dates.up(dates.base("2025-08-14T09:00:00Z"), level) for level in range(5)] == [
         "2025-08-14", "2025-08", "2025-Q3", "2025", None]
@@ -120,7 +120,8 @@ def test_hierarchy_levels():
     assert [months.up("2025-12", level) for level in range(4)] == ["2025-12", "2025-Q4", "2025", None]
     area = disclosure.Area({"NR01": "NR", "NR": "north"})
     assert [area.up("NR01", level) for level in range(4)] == ["NR01", "NR", "north", None]
-    assert area.up("NR", 1) == "north" and area.up(None, 1) is None
+    # Levels count from the wards: a district stored as such stays itself one level up.
+    assert area.up("NR", 1) == "NR" and area.up("NR", 2) == "north" and area.up(None, 1) is None
     rare = disclosure.MergeRare()
     rare.prepare(Counter({"woman": 40, "man": 38, "another": 2, "prefer_not": 6}), 5)
     assert [rare.up("another", level) for level in range(4)] == ["another", "other", "other", None]
@@ -132,6 +133,28 @@ def test_hierarchy_levels():
     assert flag.read({"answers": {"wg_a": "some", "wg_b": "cannot"}}) == "yes"
     assert flag.read({"answers": {"wg_a": "some", "wg_b": "none"}}) == "no"
     assert flag.read({"answers": {}}) is None
+
+
+def test_every_hierarchy_nests():
+    """A value taken up one level at a time lands where it lands taken up at once: pass 1
+    may coarsen step by step (to bound its memory), pass 2 maps each record directly."""
+    area = disclosure.Area({"NR01": "NR", "NR02": "NR", "NR": "north", "CE01": "CE"})
+    rare = disclosure.MergeRare()
+    rare.prepare(Counter({"a": 50, "b": 30, "c": 9, "d": 3}), 5)
+    cases = [(disclosure.AgeBand(), [disclosure.AgeBand().base(age) for age in range(0, 121)]),
+             (disclosure.Dates("day"), [f"2025-{m:02d}-{d:02d}" for m in range(1, 13)
+                                        for d in (1, 15, 28)]),
+             (disclosure.Dates("month"), [f"2024-{m:02d}" for m in range(1, 13)]),
+             (area, ["NR01", "NR02", "CE01", "NR"]), (rare, ["a", "b", "c", "d"]),
+             (disclosure.Number(), [0, 4, 5, 17, 99])]
+    for hierarchy, values in cases:
+        top = len(hierarchy.levels) - 1
+        for value in values:
+            for start in range(top + 1):
+                for level in range(start, top + 1):
+                    stepped = hierarchy.up(value, start) if start else value
+                    assert hierarchy.up(stepped, level) == hierarchy.up(value, level), (
+                        hierarchy.name, value, start, level)
 
 
 def test_a_form_without_declared_keys_still_releases_metadata_safely(tmp_path):
