@@ -10,7 +10,9 @@ plus our lists in collector/name_lists/ (African, Arabic in both scripts, South 
 American given and family names that it lacks; provenance in its README), and from signs
 around a word: "my name is", a title, a relative ("my son"), a kunya ("أبو سامر"); names in
 no list from their signs: "I am" + a capitalised word that is no ordinary word, two unknown
-capitalised words mid-sentence, an Arabic relative + a word that is no ordinary word.
+capitalised words mid-sentence, an Arabic relative + a word that is no ordinary word, a verb
+of speech or contact before one ("please tell X", "قل لـX") or of saying after it ("X told
+me", "X alisema").
 Places and organisations made of names ("San José", "Save the Children") stay.
 Names that are also ordinary words ("Hope", "Baraka" = blessing, "أمل" = hope) count only
 with such a sign, a capital mid-sentence or a neighbouring name.
@@ -357,6 +359,8 @@ ndugu yangu|mama yangu|baba yangu|jirani|rafiki
 mijina|matata|matarsa|mijinta|dana|dansa|yata|yarsa|yarinyata|dan uwana|yar uwata
 kawata|abokina|abokiyata|makwabcina|makwabciyata|mahaifiyata|mahaifina|kanina|kanwata
 yayana|yayata|jikana|jikata"""))
+# Words of those phrases: "Mijina ya ce" is "my husband said", no name.
+_RELATION_WORDS = {_fold(w) for phrase in _RELATIONS.split("|") for w in phrase.split()}
 # The same in Arabic: only a known name counts after them, since Arabic has no capitals
 # ("ابني مريض" is "my son is sick").
 _ARABIC_RELATIONS = "|".join(_phrases("""
@@ -551,6 +555,9 @@ def _names(text: str, keys: set[str]) -> list[Span]:
     _introductions(text, words, marked)
     _arabic_relatives(text, words, marked)
     _unknown_pairs(text, words, marked)
+    _after_contact_verbs(text, words, marked)
+    _before_speech_verbs(text, words, marked)
+    _arabic_cues(text, words, marked)
     # "San José", "Port Louis", "Save the Children": places and organisations made of
     # names stay, unless they are the record's own names.
     kept = _protected(text, words)
@@ -618,10 +625,23 @@ def _is_title(word: _Word) -> bool:
 def _after_titles(text: str, words: list[_Word], marked: list[bool]) -> None:
     for i in range(len(words) - 1):
         title, word = words[i], words[i + 1]
-        if _is_title(title) and _joined_loose(text, title, word) and (
+        if (_is_title(title) and _joined_loose(text, title, word)
+                or _abbreviated_title(text, title, word)) and (
                 word.capital or _is_arabic(word.text)) and word.folded not in _COMMON \
                 and not _is_title(word) and not _of_the(title, word):
             marked[i + 1] = True
+
+
+# Titles written short with a full stop: "M. Tchakounté" (monsieur), "Dr. Kizito", "Sra. Ccori".
+_SHORT_TITLES = _split("m mr mrs ms mme mlle dr dre dra prof rev fr sr sra srta lic ing hon eng "
+                       "capt sgt mgr dkt mhe")
+
+
+def _abbreviated_title(text: str, title: _Word, word: _Word) -> bool:
+    """A capitalised short title, a full stop, a space, then the name: "M. Fotsing".
+    Written whole ("the doctor. Amina came"), a title before a full stop is no sign."""
+    return (title.folded in _SHORT_TITLES and title.capital
+            and text[title.end:word.start] in (". ", ".\u00a0"))
 
 
 def _of_the(title: _Word, word: _Word) -> bool:
@@ -730,12 +750,18 @@ def _arabic_word_not_name(word: _Word) -> bool | None:
     if not _is_arabic(word.text):
         return None
     folded = word.folded
-    if folded in _COMMON or folded in _ARABIC_AFTER_PERSON or _is_title(word) or len(folded) < 3:
+    if folded in _COMMON or folded in _ARABIC_AFTER_PERSON or folded in _ARABIC_T_VERBS \
+            or _is_title(word) or len(folded) < 3:
         return True
-    if _is_known(word) == "strong":
+    if _is_known(word) == "strong" or _masdar_shape(folded):
         return False
     return (folded.startswith(("ال", "ي", "أ", "ا", "إ")) or folded.endswith(("وا", "ون"))
             or (len(folded) >= 4 and (folded.startswith("ت") or folded.endswith("ت"))))
+
+
+def _masdar_shape(folded: str) -> bool:
+    """"تسنيم", "ترنيم", "تغريد": the shape taf'īl is a noun (or a name), never a verb."""
+    return len(folded) == 5 and folded[0] == "ت" and folded[3] == "ي"
 
 
 def _arabic_relatives(text: str, words: list[_Word], marked: list[bool]) -> None:
@@ -743,17 +769,51 @@ def _arabic_relatives(text: str, words: list[_Word], marked: list[bool]) -> None
     ordinary word is a name, even in no list."""
     for i in range(len(words) - 1):
         kin, word = words[i], words[i + 1]
-        if kin.folded in _ARABIC_KIN and _joined(text, kin, word) \
-                and _arabic_word_not_name(word) is False:
+        if kin.folded in _ARABIC_KIN and _joined(text, kin, word) and (
+                _arabic_word_not_name(word) is False or _t_name(text, words, i + 1)):
             marked[i + 1] = True
+
+
+# Verbs of "she" that start with ت and often follow "my wife", "my sister": never a name there.
+_ARABIC_T_VERBS = _split("""
+تعمل تشتغل تعيش تسكن تدرس تبيع تشتري تطبخ تغسل تنظف تربي ترعى تساعد تحب تريد تعرف
+تذهب تروح تجي تأتي تاتي تمشي تبكي تنام تصلي تقرأ تقرا تكتب تخاف تحتاج تبحث تنتظر تعاني
+تقول تبقى ترى تشوف تتعلم تعلم تكلم تزوج تزوجت تعب تأخر تاخر توفي توفيت تخرج تقاعد تحسن
+تعالج تتعالج تسافر ترجع تعود تخرج تدخل تلعب تضحك تحمل ترضع تخبز تخيط
+""")
+# After these, the word before is a verb with its complement, not a name: "تدرس في الجامعة".
+_ARABIC_NOT_PREDICATE = _split("""
+من في إلى الى على عن مع منذ عند بعد قبل حتى الآن الان اليوم دائما هنا هون كمان كذلك أيضا
+ايضا والله ما لا لم لن قد كثيرا كتير جدا قليلا أمس امس غدا بكرة أن ان إن كل
+""")
+
+
+def _t_name(text: str, words: list[_Word], i: int) -> bool:
+    """"زوجتي تهاني حامل": a word starting with ت after a relative is a name when no
+    listed verb and when the next word is its predicate (an adjective of the list, or a
+    verb: "تعبت", "تبيع"), not a complement ("أختي تدرس في الجامعة", "ابني تعب كثيرا")."""
+    word = words[i]
+    folded = word.folded
+    if not (folded.startswith("ت") and len(folded) >= 3) or folded in _ARABIC_T_VERBS \
+            or folded in _COMMON or folded in _ARABIC_AFTER_PERSON \
+            or folded.endswith(("ت", "وا", "ون", "ين")) or i + 1 >= len(words) \
+            or not _joined(text, word, words[i + 1]):
+        return False
+    after = words[i + 1].folded
+    if after in _ARABIC_NOT_PREDICATE or not _is_arabic(after) \
+            or after.startswith(("ال", "بال", "لل", "فال", "وال", "كال")):
+        return False
+    return after in _ARABIC_AFTER_PERSON or after.startswith(("ي", "ت")) \
+        or after.endswith(("ت", "وا"))
 
 
 def _unknown_pairs(text: str, words: list[_Word], marked: list[bool]) -> None:
     """Two or more capitalised words that no list knows, in the middle of a sentence, are a
     name: "our chairlady Nyaguthii Wamae", "la promotora Keila Banguera". Not in a text
     written all in capitals or with most words capitalised, where capitals say nothing."""
-    latin = [w for w in words if not _is_arabic(w.text)]
-    if len(latin) >= 4 and sum(w.capital for w in latin) * 2 > len(latin):
+    # Sentence-initial capitals are no sign of a headline: "Tulimwona Kazungu Charo sokoni".
+    latin = [w for w in words if not _is_arabic(w.text) and not w.initial]
+    if len(latin) >= 3 and sum(w.capital for w in latin) * 2 > len(latin):
         return
     for i in range(len(words) - 1):
         first, second = words[i], words[i + 1]
@@ -761,6 +821,170 @@ def _unknown_pairs(text: str, words: list[_Word], marked: list[bool]) -> None:
                 and _unknown_capitalised(first) and _unknown_capitalised(second)):
             marked[i] = marked[i + 1] = True
 
+
+
+# -- Names in no list: verbs of speech and contact ---------------------------------------
+
+# "Please tell X", "ask for X", "dis à X", "pregunte por X", "ka gaya wa X", "na ga X": the
+# capitalised word after a verb of speech, contact or meeting is a person, unless a list
+# knows it as an ordinary word ("call Safaricom", "thank God", "gracias a Dios").
+_CONTACT_VERBS = _by_first_word(_phrase(p) for p in _phrases("""
+tell|tell to|ask|ask for|ask about|call|phone|ring|text|contact|inform|thank|greet
+told|asked|asked for|asked about|phoned|texted|informed|thanked|greeted|saw|met|meet
+speak to|speak with|spoke to|spoke with|talk to|talk with|talked to|talked with
+write to|wrote to|wait for|waited for|look for|looked for
+dis à|dites à|dire à|demande à|demandez à|demander à|demande|demandez|demander|demandé
+appelle|appelez|appeler|appelé|téléphone à|téléphonez à|téléphoner à|téléphoné à
+parle à|parlez à|parler à|parlé à|parle avec|parlez avec|parler avec|parlé avec
+contacte|contactez|contacter|contacté|écris à|écrivez à|écrire à|écrit à|auprès de
+prévenez|préviens|prévenir|informez|informe|remercie|remercions|remerciez|salue|saluez
+vu|rencontré|croisé
+dile a|dígale a|díganle a|decirle a|dígales a|diga a|dijo a|le dije a|le dijimos a
+pregunte por|pregunta por|preguntar por|pregunten por|preguntes por|preguntamos por
+pregúntele a|pregúntale a|preguntó por|llame a|llama a|llamar a|llamen a|llamé a|llamó a
+hable con|habla con|hablar con|hablé con|hablamos con|hablen con|escribí a|escriba a
+escríbale a|escribir a|escriba a|busque a|busca a|buscar a|busqué a|avise a|avísele a
+avisar a|avisé a|contacte a|contactar a|vi a|vimos a|conocí a|encontré a
+uliza|ulizia|waulize|wasiliana na|ongea na|ongeeni na|zungumza na|sema na
+ka gaya wa|ki gaya wa|ku gaya wa|gaya wa|ka faɗa wa|ki faɗa wa|faɗa wa|ka fada wa|fada wa
+ka tambayi|ki tambayi|ku tambayi|tambayi|na tambayi|mun tambayi|kira|ka kira|ki kira
+ku kira|na kira|mun kira|ku nemi|ka nemi|ki nemi|nemi|na ga|mun ga|ya ga|ta ga
+yi magana da|ka sanar da|ki sanar da|sanar da|ku sanar da
+"""))
+# Swahili puts "him", "her", "them" inside the verb: "mwambie", "muulize", "mpigie",
+# "nilimwona", "tulikutana na".
+_SWAHILI_CONTACT = re.compile(
+    r"(?:ni|tu|a|wa|u|m)?(?:li|me|na|ta|ki|ka)?(?:mw|mu|m|wa)(?:ambie|ambia|ulize|uliza|pigie"
+    r"|pigia|pe|pa|tafute|tafuta|one|ona|ite|ita|julishe|shukuru|eleze)(?:ni)?"
+    r"|(?:ni|tu|a|wa)?(?:li|me|na|ta|ki)?(?:kutana|ongea|zungumza|wasiliana)")
+
+
+def _contact_cue(words: list[_Word], i: int) -> int:
+    """The length in words of a verb of speech or contact starting at word i, or 0."""
+    length = _phrase_at(words, i, _CONTACT_VERBS)
+    if length:
+        return length
+    folded = words[i].folded
+    if _SWAHILI_CONTACT.fullmatch(folded):
+        # "tulikutana na X": the "na" (with) belongs to the verb.
+        with_na = folded.endswith(("kutana", "ongea", "zungumza", "wasiliana"))
+        if not with_na:
+            return 1
+        return 2 if i + 1 < len(words) and words[i + 1].folded == "na" else 0
+    return 0
+
+
+def _after_contact_verbs(text: str, words: list[_Word], marked: list[bool]) -> None:
+    """"Please tell Mwanajabu", "ask for Kisakye", "Dites à Mbarga", "Mwambie Mwanaidi": a
+    capitalised word no list knows, after a verb of speech or contact, is a name. The
+    verb itself is then no name ("Kira" is "call" in Hausa, "Dis" is "tell")."""
+    for i in range(len(words) - 1):
+        length = _contact_cue(words, i)
+        j = i + length
+        if not length or j >= len(words) or not _joined_loose(text, words[j - 1], words[j]):
+            continue
+        if _unknown_capitalised(words[j]) or (marked[j] and words[j].capital):
+            marked[j] = True
+            for k in range(i, j):
+                marked[k] = False
+
+
+# "Kaltuma told me", "Ngassa m'a dit", "Jhoiner me dijo", "Kanyange alisema", "Tasalla ta
+# ce": a capitalised word no list knows, before a verb of saying, is a name.
+_SAID = _split("""
+said says told tells asked asks called calls explained explains reported complained wrote
+informed promised replied answered mentioned warned insisted claimed shouted phoned texted
+confirmed announced
+dit demandé expliqué raconté raconte appelé téléphoné écrit promis répondu confirmé annoncé
+signalé prévenu informé affirmé affirme crié assuré explique demande
+dijo dice dicen contó cuenta preguntó llamó avisó explicó comentó informó escribió prometió
+respondió contestó aseguró gritó dicho contado preguntado llamado avisado
+ce faɗa fada gaya faɗi fadi tambaya kira rubuta sanar
+""")
+# What may stand between the name and the verb: "m'a dit", "me dijo", "ya ce", "has told".
+_BEFORE_SAID = _split("""
+has had have also then just always never already
+m t l s n me te se nous vous lui leur ne a avait aurait est était aussi déjà toujours
+le les nos lo la ha había también ya
+ta yana tana
+""")
+_SWAHILI_SAID = re.compile(r"a(?:li|me|na|ta|ki|ka|si)?(?:ni|tu|wa|m|mw|ku)?"
+                           r"(?:sema|ambia|uliza|eleza|pigia|lalamika|andikia|jibu|ahidi|taja)")
+
+
+def _before_speech_verbs(text: str, words: list[_Word], marked: list[bool]) -> None:
+    """A capitalised word no list knows, then a verb of saying within the same phrase, is
+    the person who spoke, also first in a sentence. Pronouns, "Everyone", "Nobody", "Kowa",
+    "Nadie", days and months are in the ordinary lists; relatives ("Mijina ya ce") and
+    English plurals ("Teachers said") are left."""
+    for i in range(len(words) - 1):
+        word = words[i]
+        if marked[i] or not _unknown_capitalised(word) or word.folded in _RELATION_WORDS \
+                or _contact_cue(words, i):
+            continue
+        k = i + 1
+        while k < len(words) and k <= i + 3 and words[k].folded in _BEFORE_SAID \
+                and _near(text, words[k - 1], words[k]):
+            k += 1
+        if k >= len(words) or not _near(text, words[k - 1], words[k]):
+            continue
+        verb = words[k].folded
+        english = verb in _SAID and verb.endswith(("ed", "s", "d", "ld", "te"))
+        if (verb in _SAID or _SWAHILI_SAID.fullmatch(verb)) and not (
+                english and word.folded.endswith("s")):
+            marked[i] = True
+
+
+def _near(text: str, left: _Word, right: _Word) -> bool:
+    """Next to each other, or joined by an elision's apostrophe: "m'a", "l'a"."""
+    gap = text[left.end:right.start]
+    return len(gap) <= 2 and gap.strip(" -" + _APOSTROPHES) == ""
+
+
+# Arabic cues: a verb, and the proclitic the name then carries ("قل لمنيرة": tell Munira;
+# "اتصل بمعاذ": call Muadh). The word after must be none of the ordinary words and shapes of
+# `_arabic_word_not_name`, no common noun for a person ("قابلت مدير المدرسة") and no
+# indefinite object ("رأيت رجلا").
+_ARABIC_CUES = {**{_fold(w): "ل" for w in "قل قولي قولوا قلت".split()},
+                **{_fold(w): "ب" for w in "اتصل اتصلي اتصلوا اتصلت التقيت التقينا".split()},
+                **{_fold(w): "" for w in """أخبر اخبر أخبري اخبري أخبروا أخبرت اخبرت بلغ بلغي
+                   كلم كلمي كلمت كلمنا رأيت رايت شفت قابلت قابلنا سألت سالت قال قالت يقول
+                   تقول""".split()}}
+_ARABIC_ASK = _split("اسأل اسال اسألي اسالي اسألوا اسألوا سألت سالت سأل سال نسأل")
+_ARABIC_PERSON_NOUNS = _split("""
+مدير مديرة موظف موظفة مسؤول مسؤولة مسئول رئيس رئيسة عضو أعضاء اعضاء مندوب مندوبة ضابط
+مختار حارس حراس شرطي شرطة جندي جنود عسكري رجل رجال امرأة نساء طفل طفلة أطفال اطفال ولد
+أولاد اولاد بنت بنات شاب شباب شخص أشخاص اشخاص ناس أهل اهل جار جارة صديق صديقة زميل زميلة
+سائق عامل عمال ممرض ممرضة طبيب طبيبة دكتور معلم معلمة مدرس مدرسة متطوع متطوعة لجنة منظمة
+مكتب رقم هاتف تلفون أحد احد بعض جميع كيف لماذا متى أين اين هذا هذه ذلك تلك شيء شي
+""") | _ARABIC_KIN
+
+
+def _arabic_cues(text: str, words: list[_Word], marked: list[bool]) -> None:
+    """"قل لمنيرة", "اسأل عن بثينة", "اتصل بمعاذ", "رأيت حمادة", "قال صهيب": after a verb
+    of speech, contact or seeing, an Arabic word that is no ordinary word is a name."""
+    for i in range(len(words) - 1):
+        verb, j = words[i].folded, i + 1
+        if verb in _ARABIC_ASK and words[j].folded == "عن":
+            proclitic, j = "", j + 1  # "اسأل عن": ask about
+        elif verb in _ARABIC_CUES:
+            proclitic = _ARABIC_CUES[verb]
+        else:
+            continue
+        if j >= len(words) or marked[j] or not _joined(text, words[j - 1], words[j]):
+            continue
+        word = words[j]
+        bare = word.folded
+        if proclitic:
+            # "للمدير" is "to the director": ل with "ال" that lost its alif.
+            if not bare.startswith(proclitic) or bare.startswith("لل"):
+                continue
+            bare = bare[len(proclitic):]
+        plain = word._replace(text=bare, folded=bare)
+        if (_is_arabic(bare) and bare not in _ARABIC_PERSON_NOUNS
+                and not (bare.endswith("ا") and len(bare) >= 4)
+                and _arabic_word_not_name(plain) is False):
+            marked[j] = True
 
 # -- Places and organisations made of names ----------------------------------------------
 

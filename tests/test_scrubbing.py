@@ -108,6 +108,72 @@ def test_the_unseen_set_is_labelled_and_its_names_are_in_no_list_and_no_other_se
         assert not {_fold(part) for part in word.split("-")} & listed, word
 
 
+UNSEEN2 = ROOT / "tests" / "fixtures" / "scrubbing_unseen2.json"
+
+
+def test_the_second_unseen_set_is_labelled_and_its_names_are_new():
+    """Written before the third round of rules, measured before and after, never tuned on:
+    its names must be in no other set and in none of our name lists."""
+    from importlib import resources
+    unseen2 = scrub_bench.load(UNSEEN2)
+    assert len(unseen2) >= 150
+    for language in LANGUAGES:
+        own = [m for m in unseen2 if m["language"] == language]
+        assert len(own) >= 25, language
+        assert len(own) * 0.25 <= sum(not m["identifiers"] for m in own), language
+    for message in unseen2:
+        for item in message["identifiers"]:
+            assert item["text"] in message["text"]
+            assert item["kind"] in {"name", "phone", "email", "id", "date", "address"}
+    folder = resources.files("collector").joinpath("name_lists")
+    listed = {_fold(word) for path in folder.iterdir() if path.name.endswith(".txt")
+              and path.name not in scrubbing._NOT_NAME_FILES
+              for line in path.read_text(encoding="utf-8").splitlines()
+              if not line.startswith("#") for word in line.split()}
+    listed |= scrubbing._AFRICAN_NAMES | scrubbing._ARABIC_NAMES | scrubbing._AMBIGUOUS_NAMES
+    others = name_words(scrub_bench.load() + scrub_bench.load(HELD_OUT) + scrub_bench.load(FRESH)
+                        + scrub_bench.load(UNSEEN))
+    words = name_words(unseen2)
+    assert len(words) >= 100
+    for word in words:
+        assert word not in others, word
+        assert not {_fold(part) for part in word.split("-")} & listed, word
+
+
+# Measured on the second unseen set after this round (docs/benchmarks.md), per language:
+# names recalled, names labelled, removed pieces that were names, removed pieces.
+UNSEEN2_AFTER = {"ar": (12, 17, 13, 13), "en": (15, 17, 18, 23), "es": (17, 17, 23, 23),
+                 "fr": (16, 17, 19, 22), "ha": (17, 17, 21, 23), "sw": (16, 18, 19, 19)}
+
+
+@pytest.mark.parametrize("language", sorted(LANGUAGES))
+def test_the_second_unseen_set_does_not_fall_below_what_was_measured(language):
+    """A floor at the measured numbers less one miss and one false positive per language."""
+    counts = scrub_bench.score(
+        [m for m in scrub_bench.load(UNSEEN2) if m["language"] == language])["counts"]
+    recalled, labelled, correct, found = UNSEEN2_AFTER[language]
+    names = counts[language, "name"]
+    assert names["labelled"] == labelled
+    assert names["recalled"] >= recalled - 1, names
+    assert names["found"] - names["correct"] <= found - correct + 1, names
+    phones = counts[language, "phone"]
+    assert phones["recalled"] == phones["labelled"] and phones["correct"] == phones["found"]
+
+
+def test_the_second_unseen_set_overall():
+    """Overall floors computed from the measured numbers less three misses and two false
+    positives: names 90.3% recall and 91.9% precision when measured."""
+    counts = scrub_bench.score(scrub_bench.load(UNSEEN2))["counts"]
+    names = by(counts, 1)["name"]
+    recalled = sum(v[0] for v in UNSEEN2_AFTER.values())
+    labelled = sum(v[1] for v in UNSEEN2_AFTER.values())
+    correct = sum(v[2] for v in UNSEEN2_AFTER.values())
+    found = sum(v[3] for v in UNSEEN2_AFTER.values())
+    assert names["recalled"] * labelled >= (recalled - 3) * names["labelled"], names
+    assert names["found"] - names["correct"] <= found - correct + 2, names
+    assert names["correct"] >= 0.88 * names["found"], names
+
+
 def name_words(messages: list[dict]) -> set[str]:
     return {word.casefold() for m in messages for item in m["identifiers"]
             if item["kind"] == "name" for word in item["text"].split()}
@@ -163,10 +229,11 @@ def test_the_fresh_set_after_its_misses_were_learnt_from():
 
 def test_the_unseen_set_does_not_fall_below_what_was_measured():
     """Names never seen by the lists or the rules: 93.5% recall and 100% precision when
-    measured (docs/benchmarks.md); floors a little below, overall and per language."""
+    measured; its misses were learnt from in the third round (docs/benchmarks.md), so it
+    must now meet the goal, overall, with floors a little lower per language."""
     counts = scrub_bench.score(scrub_bench.load(UNSEEN))["counts"]
     names, phones = by(counts, 1)["name"], by(counts, 1)["phone"]
-    assert names["recalled"] >= 0.90 * names["labelled"], names
+    assert names["recalled"] >= 0.95 * names["labelled"], names
     assert names["correct"] >= 0.95 * names["found"], names
     assert phones["recalled"] >= 0.90 * phones["labelled"], phones
     assert phones["correct"] >= 0.90 * phones["found"], phones
@@ -251,6 +318,86 @@ def test_names_in_no_list_are_found_by_their_signs(text, scrubbed):
     "هو شيخ الحلة منذ عشر سنين.",
 ])
 def test_words_that_only_look_like_names_stay(text):
+    assert scrub(text) == text
+
+
+@pytest.mark.parametrize("text, scrubbed", [
+    # A capitalised word no list knows, after a verb of speech or contact.
+    ("Please tell Wambeti that the tank is full.", "Please tell [name] that the tank is full."),
+    ("Ask for Nakiyemba at the gate.", "Ask for [name] at the gate."),
+    ("Call Ogheneruona on Monday.", "Call [name] on Monday."),
+    ("Dites à Ebanga que le camion arrive.", "Dites à [name] que le camion arrive."),
+    ("Demandez Manguelle au bureau.", "Demandez [name] au bureau."),
+    ("Pregunte por Yeraldín en la tienda.", "Pregunte por [name] en la tienda."),
+    ("Llame a Eyberth mañana.", "Llame a [name] mañana."),
+    ("Mwambie Mwanashali kwamba mkutano ni kesho.",
+     "Mwambie [name] kwamba mkutano ni kesho."),
+    ("Nilimwona Kiwelu sokoni.", "Nilimwona [name] sokoni."),
+    ("Tulikutana na Kalinga Mwaisumo kanisani.", "Tulikutana na [name] [name] kanisani."),
+    ("Ka gaya wa Hannatu cewa an kawo ruwa.", "Ka gaya wa [name] cewa an kawo ruwa."),
+    ("Na ga Tanko a kasuwa.", "Na ga [name] a kasuwa."),
+    # The verb itself is no name then: "Kira" is "call" in Hausa.
+    ("Kira Dauduwa gobe.", "Kira [name] gobe."),
+    # Arabic: the name carries the verb's preposition ("قل لـ", "اتصل بـ"), or follows it.
+    ("قل لسندس إن الدواء وصل", "قل [name] إن الدواء وصل"),
+    ("اتصل بسديم مساء", "اتصل [name] مساء"),
+    ("اسألي عن رهام في المركز", "اسألي عن [name] في المركز"),
+    ("رأيت حمادة في السوق أمس", "رأيت [name] في السوق أمس"),
+    ("قابلت صفوان عند الباب", "قابلت [name] عند الباب"),
+    ("قال صفوان إن الماء مقطوع", "قال [name] إن الماء مقطوع"),
+    # A capitalised word no list knows before a verb of saying, first in the sentence too.
+    ("Nyaboke told me the clinic closed.", "[name] told me the clinic closed."),
+    ("Mbida m'a dit que l'école ferme.", "[name] m'a dit que l'école ferme."),
+    ("Yuleisy me dijo que no hay agua.", "[name] me dijo que no hay agua."),
+    ("Kanyamala alisema maji yamekatika.", "[name] alisema maji yamekatika."),
+    ("Talle ta ce babu ruwa.", "[name] ta ce babu ruwa."),
+    # A short title with a full stop: "M." for monsieur.
+    ("M. Ebongue refuse de signer.", "M. [name] refuse de signer."),
+    ("Dr. Kizigenza came late.", "Dr. [name] came late."),
+    # After an Arabic relative, a word starting with ت that is no verb where it stands.
+    ("زوجتي تهاني حامل في الشهر السابع", "زوجتي [name] حامل في الشهر السابع"),
+    ("أختي تغريد تعبت كثيرا", "أختي [name] تعبت كثيرا"),
+    # A short message whose capitals are mostly first words and names is no headline.
+    ("Tulimwona Kazungu Charo sokoni jana.", "Tulimwona [name] [name] sokoni jana."),
+])
+def test_names_after_verbs_of_speech_and_contact(text, scrubbed):
+    assert scrub(text) == scrubbed
+
+
+@pytest.mark.parametrize("text", [
+    # Ordinary words after a verb of contact.
+    "Please tell Everyone to come.",
+    "Call Safaricom for the refund.",
+    "Thank God for the rain.",
+    "Gracias a Dios tenemos agua.",
+    "Mwambie Mungu atusaidie.",
+    "قل للمدير إن الماء مقطوع",
+    "اتصل بنا غدا",
+    "قابلت مدير المدرسة أمس",
+    "رأيت رجلا في السوق",
+    "كلمت المسؤول عن التوزيع",
+    "قال الطبيب إن العملية غدا",
+    "قال لي إن الماء مقطوع",
+    # Pronouns, people in general, relatives and plurals before a verb of saying.
+    "Everyone told us to wait outside.",
+    "Nobody said a word.",
+    "Personne ne m'a dit la vérité.",
+    "Nadie me dijo nada.",
+    "Kowa ya ce haka ne.",
+    "Wote walisema ni sawa.",
+    "Teachers said the exam is on Monday.",
+    "Mijina ya ce zai dawo.",
+    "Leo Kanisa limefungwa.",
+    # Verbs starting with ت after an Arabic relative.
+    "أختي تدرس في الجامعة",
+    "أمي تبيع الخبز في السوق",
+    "ابني تعب من المشي",
+    "زوجتي تعاني من السكري",
+    # A full stop after a letter or a whole title is no short title.
+    "Le bloc M. Le robinet fuit.",
+    "The doctor. Kiwelu came later.",
+])
+def test_words_after_verbs_of_speech_and_contact_that_stay(text):
     assert scrub(text) == text
 
 
