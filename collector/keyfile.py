@@ -21,29 +21,19 @@ protected data folder that text is sealed with the folder's data key (collector.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import hashlib
 import json
 import os
 import secrets
 from pathlib import Path
 
-from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
-
+from . import passphrase as sealing
 from .datadir import SECRETS_DIR, read_secret, write_secret
 
 FORMAT, VERSION = "pseudonym-key", 1
 KEY_BYTES = 32
 SECRET_NAME = "pseudonym_key"
 MIN_PASSPHRASE = 12
-# scrypt's cost: about 128 MiB and a fraction of a second per guess on a laptop.
-SCRYPT = {"n": 2**17, "r": 8, "p": 1}
-# What a file may ask for: a damaged or hostile file cannot make us spend gigabytes.
-_MAX_N, _MAX_R, _MAX_P = 2**20, 16, 4
-_NONCE_BYTES, _SALT_BYTES = 12, 16
 
 
 class KeyFileError(ValueError):
@@ -71,22 +61,16 @@ def seal(key: bytes, passphrase: str) -> dict:
     """The key file's content for `key`, sealed with `passphrase`."""
     check_passphrase(passphrase)
     _check_length(key)
-    header = {"format": FORMAT, "version": VERSION, "key_id": key_id(key),
-              "kdf": {"name": "scrypt", **SCRYPT, "salt": _b64(os.urandom(_SALT_BYTES))},
-              "cipher": {"name": "AES-256-GCM", "nonce": _b64(os.urandom(_NONCE_BYTES))}}
-    aead = AESGCM(_derive(passphrase, header["kdf"]))
-    sealed = aead.encrypt(_unb64(header["cipher"]["nonce"]), key, _associated(header))
-    return {**header, "encrypted_key": _b64(sealed)}
+    header = sealing.new_header(format=FORMAT, version=VERSION, key_id=key_id(key))
+    return {**header, "encrypted_key": sealing.seal(key, passphrase, header)}
 
 
 def unseal(content: dict, passphrase: str) -> bytes:
     """The key inside a key file's content; KeyFileError for a wrong passphrase or damage."""
     header = _checked_header(content)
     try:
-        key = AESGCM(_derive(passphrase, header["kdf"])).decrypt(
-            _unb64(header["cipher"]["nonce"]), _unb64(content["encrypted_key"]),
-            _associated(header))
-    except InvalidTag:
+        key = sealing.unseal(content["encrypted_key"], passphrase, header)
+    except sealing.WrongPassphrase:
         raise KeyFileError("Wrong passphrase, or the key file was changed.") from None
     if len(key) != KEY_BYTES or key_id(key) != header["key_id"]:
         raise KeyFileError("The key file is damaged.")
@@ -130,44 +114,18 @@ def _checked_header(content) -> dict:
             raise KeyFileError(f"This key file has version {content['version']!r}: this "
                                "collector reads version 1. Update the collector.")
         kdf, cipher = content["kdf"], content["cipher"]
-        params_ok = (kdf["name"] == "scrypt" and cipher["name"] == "AES-256-GCM"
-                     and all(type(kdf[k]) is int for k in ("n", "r", "p"))
-                     and 2 <= kdf["n"] <= _MAX_N and kdf["n"] & (kdf["n"] - 1) == 0
-                     and 1 <= kdf["r"] <= _MAX_R and 1 <= kdf["p"] <= _MAX_P
-                     and len(_unb64(kdf["salt"])) >= _SALT_BYTES
-                     and len(_unb64(cipher["nonce"])) == _NONCE_BYTES
-                     and isinstance(content["key_id"], str)
+        params_ok = (sealing.header_ok(kdf, cipher) and isinstance(content["key_id"], str)
                      and isinstance(content["encrypted_key"], str))
-    except (KeyError, TypeError, binascii.Error) as error:
+    except sealing.MALFORMED as error:
         raise KeyFileError("The key file is damaged.") from error
     if not params_ok:
         raise KeyFileError("The key file is damaged.")
     return {name: content[name] for name in ("format", "version", "key_id", "kdf", "cipher")}
 
 
-def _derive(passphrase: str, kdf: dict) -> bytes:
-    return Scrypt(salt=_unb64(kdf["salt"]), length=32, n=kdf["n"], r=kdf["r"],
-                  p=kdf["p"]).derive(passphrase.encode("utf-8"))
-
-
-def _associated(header: dict) -> bytes:
-    """Every field but the sealed key, canonical: none can be changed unnoticed."""
-    return json.dumps(header, sort_keys=True, separators=(",", ":")).encode("utf-8")
-
-
 def _check_length(key: bytes) -> None:
     if len(key) != KEY_BYTES:
         raise KeyFileError(f"A pseudonym key has {KEY_BYTES} bytes, not {len(key)}.")
-
-
-def _b64(data: bytes) -> str:
-    return base64.b64encode(data).decode("ascii")
-
-
-def _unb64(text) -> bytes:
-    if not isinstance(text, str):
-        raise TypeError("not base64 text")
-    return base64.b64decode(text, validate=True)
 
 
 # -- The key installed on a hub ------------------------------------------------------------

@@ -23,7 +23,6 @@ connection is refused, so a command without the passphrase changes nothing.
 
 from __future__ import annotations
 
-import base64
 import binascii
 import json
 import os
@@ -36,7 +35,8 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
-from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
+
+from . import passphrase as sealing
 
 PROTECTION_FILE = "protection.json"
 FORMAT, VERSION = "collector-protection", 1
@@ -44,11 +44,7 @@ PREFIX = "enc1:"  # a sealed value: version 1, AES-256-GCM, nonce first
 PASSPHRASE_ENV = "COLLECTOR_PASSPHRASE"
 NEW_PASSPHRASE_ENV = "COLLECTOR_NEW_PASSPHRASE"
 MIN_PASSPHRASE = 12
-# scrypt's cost: about 128 MiB and half a second per guess on a laptop, as the key file.
-SCRYPT = {"n": 2**17, "r": 8, "p": 1}
-# What a file may ask for: a damaged or hostile file cannot make us spend gigabytes.
-_MAX_N, _MAX_R, _MAX_P = 2**20, 16, 4
-_KEY_BYTES, _NONCE_BYTES, _SALT_BYTES = 32, 12, 16
+_KEY_BYTES, _NONCE_BYTES = 32, 12
 _SECRETS_DIR, _TLS_DIR = "secrets", "tls"  # as collector.datadir and collector.certificates
 
 _unlocked: dict[str, "Vault"] = {}
@@ -89,11 +85,11 @@ class Vault:
 
     def seal(self, data: bytes, place: str) -> str:
         nonce = os.urandom(_NONCE_BYTES)
-        return PREFIX + _b64(nonce + self._aead.encrypt(nonce, data, _place(place)))
+        return PREFIX + sealing.b64(nonce + self._aead.encrypt(nonce, data, _place(place)))
 
     def open(self, text: str, place: str) -> bytes:
         try:
-            raw = _unb64(text[len(PREFIX):])
+            raw = sealing.unb64(text[len(PREFIX):])
             return self._aead.decrypt(raw[:_NONCE_BYTES], raw[_NONCE_BYTES:], _place(place))
         except (InvalidTag, binascii.Error, TypeError, ValueError):
             raise DamagedValue(f"A protected value ({place}) does not open: it was changed "
@@ -101,7 +97,7 @@ class Vault:
 
     @property
     def tls_password(self) -> bytes:
-        return _b64(self._tls_password).encode("ascii")
+        return sealing.b64(self._tls_password).encode("ascii")
 
 
 def _place(place: str) -> bytes:
@@ -192,12 +188,8 @@ def _register(data_dir, vault: Vault) -> Vault:
 
 
 def _wrap(data_key: bytes, passphrase: str) -> dict:
-    header = {"format": FORMAT, "version": VERSION,
-              "kdf": {"name": "scrypt", **SCRYPT, "salt": _b64(os.urandom(_SALT_BYTES))},
-              "cipher": {"name": "AES-256-GCM", "nonce": _b64(os.urandom(_NONCE_BYTES))}}
-    wrapped = AESGCM(_derive(passphrase, header["kdf"])).encrypt(
-        _unb64(header["cipher"]["nonce"]), data_key, _associated(header))
-    return {**header, "wrapped_key": _b64(wrapped)}
+    header = sealing.new_header(format=FORMAT, version=VERSION)
+    return {**header, "wrapped_key": sealing.seal(data_key, passphrase, header)}
 
 
 def _unwrap(content: dict, passphrase: str) -> bytes:
@@ -206,10 +198,8 @@ def _unwrap(content: dict, passphrase: str) -> bytes:
         raise Locked("No passphrase was given for this protected data folder: nothing was "
                      "changed.")
     try:
-        data_key = AESGCM(_derive(passphrase, header["kdf"])).decrypt(
-            _unb64(header["cipher"]["nonce"]), _unb64(content["wrapped_key"]),
-            _associated(header))
-    except InvalidTag:
+        data_key = sealing.unseal(content["wrapped_key"], passphrase, header)
+    except sealing.WrongPassphrase:
         raise WrongPassphrase("Wrong passphrase for this data folder (or its "
                               f"{PROTECTION_FILE} was changed): nothing was opened or "
                               "changed.") from None
@@ -227,28 +217,12 @@ def _checked_header(content) -> dict:
             raise ProtectionError(f"{PROTECTION_FILE} has a format this collector does not "
                                   "read. Update the collector.")
         kdf, cipher = content["kdf"], content["cipher"]
-        params_ok = (kdf["name"] == "scrypt" and cipher["name"] == "AES-256-GCM"
-                     and all(type(kdf[k]) is int for k in ("n", "r", "p"))
-                     and 2 <= kdf["n"] <= _MAX_N and kdf["n"] & (kdf["n"] - 1) == 0
-                     and 1 <= kdf["r"] <= _MAX_R and 1 <= kdf["p"] <= _MAX_P
-                     and len(_unb64(kdf["salt"])) >= _SALT_BYTES
-                     and len(_unb64(cipher["nonce"])) == _NONCE_BYTES
-                     and isinstance(content["wrapped_key"], str))
-    except (KeyError, TypeError, binascii.Error):
+        params_ok = sealing.header_ok(kdf, cipher) and isinstance(content["wrapped_key"], str)
+    except sealing.MALFORMED:
         raise damaged from None
     if not params_ok:
         raise damaged
     return {name: content[name] for name in ("format", "version", "kdf", "cipher")}
-
-
-def _derive(passphrase: str, kdf: dict) -> bytes:
-    return Scrypt(salt=_unb64(kdf["salt"]), length=_KEY_BYTES, n=kdf["n"], r=kdf["r"],
-                  p=kdf["p"]).derive(passphrase.encode("utf-8"))
-
-
-def _associated(header: dict) -> bytes:
-    """Every field but the sealed key, canonical: none can be changed unnoticed."""
-    return json.dumps(header, sort_keys=True, separators=(",", ":")).encode("utf-8")
 
 
 def _read_protection_file(data_dir) -> dict:
@@ -277,16 +251,6 @@ def _write_protection_file(data_dir, content: dict, replace: bool = False) -> No
         os.replace(temporary, path)
     finally:
         temporary.unlink(missing_ok=True)
-
-
-def _b64(data: bytes) -> str:
-    return base64.b64encode(data).decode("ascii")
-
-
-def _unb64(text) -> bytes:
-    if not isinstance(text, str):
-        raise TypeError("not base64 text")
-    return base64.b64decode(text, validate=True)
 
 
 # -- Values in the database ----------------------------------------------------------------

@@ -448,16 +448,9 @@ api_bp = Blueprint("data_api", __name__, url_prefix="/api/v1/data")
 def records_api(form_id: str):
     """JSON for R and pandas: a personal API token (sync_server.api_tokens), `since` and a
     cursor."""
-    from .api_tokens import request_user
-    from .auth import RANK
-
-    user, refusal = request_user(get_store().db)
+    user, refusal = _api_reader(form_id)
     if refusal is not None:
         return refusal
-    if RANK[user["role"]] < RANK["analyst"]:
-        return _api_error(403, "forbidden", "Only analysts and admins can read records.")
-    if form_id not in form_ids():
-        return _api_error(404, "unknown_form", f"No form {form_id}.")
     limit = request.args.get("limit", 1000, type=int)
     if not 1 <= limit <= 10_000:
         return _api_error(400, "invalid_limit", "limit must be from 1 to 10000.")
@@ -491,18 +484,26 @@ def records_api(form_id: str):
 @api_bp.route("/<form_id>/release")
 def release_api(form_id: str):
     """The disclosure report of the form's current release for the token's user."""
+    user, refusal = _api_reader(form_id)
+    if refusal is not None:
+        return refusal
+    plan = current_plan(form_id, access.visible_classes(user))
+    return {"release": saved_release(plan, user["name"], "api"), "report": plan.report}
+
+
+def _api_reader(form_id: str):
+    """The token's user if they may read this form's records, else (None, the refusal)."""
     from .api_tokens import request_user
     from .auth import RANK
 
     user, refusal = request_user(get_store().db)
     if refusal is not None:
-        return refusal
+        return None, refusal
     if RANK[user["role"]] < RANK["analyst"]:
-        return _api_error(403, "forbidden", "Only analysts and admins can read records.")
+        return None, _api_error(403, "forbidden", "Only analysts and admins can read records.")
     if form_id not in form_ids():
-        return _api_error(404, "unknown_form", f"No form {form_id}.")
-    plan = current_plan(form_id, access.visible_classes(user))
-    return {"release": saved_release(plan, user["name"], "api"), "report": plan.report}
+        return None, _api_error(404, "unknown_form", f"No form {form_id}.")
+    return user, None
 
 
 def _api_error(status: int, code: str, message: str, headers=None):
