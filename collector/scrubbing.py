@@ -558,6 +558,9 @@ def _names(text: str, keys: set[str]) -> list[Span]:
     _after_contact_verbs(text, words, marked)
     _before_speech_verbs(text, words, marked)
     _arabic_cues(text, words, marked)
+    _swahili_subjects(text, words, marked)
+    _french_subjects(text, words, marked)
+    _joined_by_and(text, words, marked)
     # "San José", "Port Louis", "Save the Children": places and organisations made of
     # names stay, unless they are the record's own names.
     kept = _protected(text, words)
@@ -964,7 +967,7 @@ def _arabic_cues(text: str, words: list[_Word], marked: list[bool]) -> None:
     """"قل لمنيرة", "اسأل عن بثينة", "اتصل بمعاذ", "رأيت حمادة", "قال صهيب": after a verb
     of speech, contact or seeing, an Arabic word that is no ordinary word is a name."""
     for i in range(len(words) - 1):
-        verb, j = words[i].folded, i + 1
+        verb, j = _cue_verb(words[i].folded), i + 1
         if verb in _ARABIC_ASK and words[j].folded == "عن":
             proclitic, j = "", j + 1  # "اسأل عن": ask about
         elif verb in _ARABIC_CUES:
@@ -981,15 +984,106 @@ def _arabic_cues(text: str, words: list[_Word], marked: list[bool]) -> None:
                 continue
             bare = bare[len(proclitic):]
         plain = word._replace(text=bare, folded=bare)
-        if (_is_arabic(bare) and bare not in _ARABIC_PERSON_NOUNS
-                and not (bare.endswith("ا") and len(bare) >= 4)
-                and _arabic_word_not_name(plain) is False):
+        if not _is_arabic(bare) or bare in _ARABIC_PERSON_NOUNS \
+                or (bare.endswith("ا") and len(bare) >= 4):
+            continue
+        # "بأمين المخزن" (the storekeeper): before an "ال" word it is a noun in a construct.
+        construct = j + 1 < len(words) and words[j + 1].folded.startswith("ال")
+        after_preposition = bool(proclitic) or words[j - 1].folded == "عن"
+        if _arabic_word_not_name(plain) is False or (
+                after_preposition and not construct and _noun_after_preposition(bare)):
             marked[j] = True
+
+
+_ARABIC_CUE_VERBS = frozenset(_ARABIC_CUES) | _ARABIC_ASK
+
+
+def _cue_verb(folded: str) -> str:
+    """A cue verb without the "and" or "then" glued to it: "واسأل", "فقال"."""
+    if folded[:1] in ("و", "ف") and folded[1:] in _ARABIC_CUE_VERBS:
+        return folded[1:]
+    return folded
+
+
+# Pronouns glued to the end of a word: "أخيها", "زوجها", "أهلهم", "أمك".
+_ARABIC_POSSESSIVE = ("ي", "ك", "ه", "ها", "هم", "هن", "كم", "نا")
+
+
+def _noun_after_preposition(bare: str) -> bool:
+    """After "بـ", "لـ" or "عن" no verb can come: a word shaped like a verb ("بأوس", "عن
+    يامن", "عن هتون") is a name there, unless it is an ordinary word, an "ال" word or
+    carries a possessive ("بأخيها")."""
+    return (len(bare) >= 3 and not bare.startswith("ال") and not bare.endswith(_ARABIC_POSSESSIVE)
+            and not bare.endswith("وا") and bare not in _COMMON and bare not in _ARABIC_AFTER_PERSON
+            and bare not in _ARABIC_T_VERBS and bare not in _TITLES)
+
+
+# -- Names in no list: before a verb, and joined by "and" to a name -------------------------
+
+# "Leo Kazimoto amerudi": a Swahili verb for "he/she" (a-li-, a-me-, a-na-, a-ta-, a-ka-)
+# after a capitalised word no list knows makes it its subject.
+_SWAHILI_HE_SHE = re.compile(r"a(?:li|me|na|ta|ka|si)[a-z]{3,}")
+
+
+def _swahili_subjects(text: str, words: list[_Word], marked: list[bool]) -> None:
+    """An unknown capitalised word before a Swahili verb for "he/she" is a person."""
+    for i in range(len(words) - 1):
+        word, verb = words[i], words[i + 1]
+        if (not marked[i] and _unknown_capitalised(word) and not verb.capital
+                and word.folded not in _RELATION_WORDS and _joined(text, word, verb)
+                and _SWAHILI_HE_SHE.fullmatch(verb.folded)):
+            marked[i] = True
+
+
+# "Atangana est venu": "est" and a past participle of coming, going, dying.
+_FRENCH_PARTICIPLES = _split("""
+venu venue revenu revenue parti partie mort morte décédé décédée arrivé arrivée allé allée
+tombé tombée rentré rentrée sorti sortie resté restée né née passé passée retourné retournée
+""")
+
+
+def _french_subjects(text: str, words: list[_Word], marked: list[bool]) -> None:
+    """An unknown capitalised word, then "est" and a participle of motion: a person."""
+    for i in range(len(words) - 2):
+        word, aux, verb = words[i], words[i + 1], words[i + 2]
+        if (not marked[i] and _unknown_capitalised(word) and aux.folded == "est"
+                and verb.folded in _FRENCH_PARTICIPLES and word.folded not in _RELATION_WORDS
+                and _joined(text, word, aux) and _joined(text, aux, verb)):
+            marked[i] = True
+
+
+_AND = _split("and et y na da &")
+
+
+def _joined_by_and(text: str, words: list[_Word], marked: list[bool]) -> None:
+    """"Waambie Ngwilizi na Mwasenga", "Dossou et Koffi", "سعاد ومريم": a capitalised
+    word no list knows, joined by "and" to a name, is a name too (either side)."""
+    for i in range(len(words) - 2):
+        left, link, right = words[i], words[i + 1], words[i + 2]
+        if link.folded not in _AND or link.capital or not (
+                _joined(text, left, link) and _joined(text, link, right)):
+            continue
+        if marked[i] and not marked[i + 2] and _unknown_capitalised(right):
+            marked[i + 2] = True
+        elif marked[i + 2] and not marked[i] and _unknown_capitalised(left) \
+                and not left.initial:
+            marked[i] = True
+    for i in range(len(words) - 1):
+        name, word = words[i], words[i + 1]
+        rest = word.folded[1:]
+        if (marked[i] and not marked[i + 1] and _is_arabic(name.text)
+                and word.folded.startswith("و") and _joined(text, name, word)
+                and not rest.endswith(_ARABIC_POSSESSIVE)
+                # "وصلت" (she arrived) is no "و" + name: the whole word must not be a verb either.
+                and _arabic_word_not_name(word) is False
+                and _arabic_word_not_name(word._replace(text=rest, folded=rest)) is False):
+            marked[i + 1] = True
 
 # -- Places and organisations made of names ----------------------------------------------
 
 # A capitalised word after these is part of a place: "San José", "Port Louis", "Sainte-Marie".
-_PLACE_PREFIXES = _split("san santa santo sao saint sainte st port puerto porto mont villa")
+_PLACE_PREFIXES = _split("san santa santo sao saint sainte st port puerto porto mont villa "
+                         "fort mount mt lake cape cap ras wadi jebel jabal bahr kafr birnin kafin")
 # A capitalised word after these names a place: "barrio La Paz", "iglesia San Pedro",
 # "quartier Moussa", "kijiji cha Mwamba", "unguwar Sani".
 _PLACE_WORDS = _split("""
@@ -999,7 +1093,7 @@ quartier village ville paroisse église école collège lycée marché commune p
 village town city county district parish church mosque school hospital camp settlement market
 kijiji mtaa kambi shule kanisa msikiti hospitali wilaya kata mji soko
 unguwar garin makarantar masallacin kasuwar asibitin sansanin jihar
-حي مخيم مدينة قرية منطقة بلدة مسجد مستشفى
+حي مخيم مدينة قرية منطقة بلدة مسجد مستشفى رأس وادي جبل بحر
 """)
 # Connectors inside a place name: "Santa Cruz de la Sierra", "Dar es Salaam", "kijiji cha".
 _PLACE_LINKS = _split("de la del los las des du da do di es el cha ya wa")
@@ -1018,7 +1112,57 @@ def _protected(text: str, words: list[_Word]) -> list[bool]:
             _protect_place(text, words, i, kept, prefix)
             # "San Cristóbal": the prefix is part of the place too ("San" is also a name).
             kept[i] = kept[i] or (prefix and i + 1 < len(words) and kept[i + 1])
+    _protect_organisations(text, words, kept)
     return kept
+
+
+# Words that make a run of capitalised words an organisation, in the six languages: "Aga
+# Khan Foundation", "Programme Alimentaire Mondial", "Kamati ya Maji", "Hukumar Agaji".
+_ORGANISATION_WORDS = _split("""
+foundation programme program fund council committee ministry hospital school church mosque
+association union agency office centre center society commission authority organisation
+organization project trust institute university college clinic cooperative federation
+fondation programme fonds conseil comité ministère hôpital école église mosquée association
+union agence bureau centre société commission autorité organisation projet institut
+université clinique coopérative fédération
+fundación programa fondo consejo comité ministerio hospital escuela iglesia mezquita
+asociación unión agencia oficina centro sociedad comisión autoridad organización proyecto
+instituto universidad clínica cooperativa federación
+shirika baraza kamati wizara hospitali shule kanisa msikiti chama umoja ofisi kituo mfuko
+mamlaka halmashauri jumuiya taasisi chuo zahanati
+kungiyar majalisar kwamitin maaikatar asibitin makarantar cocin masallacin hukumar ofishin
+cibiyar asusun shirin jamiar
+""")
+# What may stand inside an organisation's name: "Ministry of Health", "Fonds des Nations Unies".
+_ORGANISATION_LINKS = _PLACE_LINKS | _split("of for the pour aux au l d para")
+
+
+def _protect_organisations(text: str, words: list[_Word], kept: list[bool]) -> None:
+    """An organisation word keeps the capitalised words joined to it: before it ("Danish
+    Refugee Council", "Aga Khan Foundation") and after it, across links ("Ministry of
+    Health", "Programme Alimentaire Mondial", "Kamati ya Maji")."""
+    for i, word in enumerate(words):
+        if not (word.capital and word.folded in _ORGANISATION_WORDS):
+            continue
+        kept[i] = True
+        k = i - 1
+        while k >= 0 and words[k].capital and not _is_title(words[k]) \
+                and _joined(text, words[k], words[k + 1]):
+            kept[k] = True
+            k -= 1
+        k, last = i + 1, i
+        while k < len(words) and k <= i + 6 and _joined_loose_org(text, words[k - 1], words[k]):
+            if words[k].capital and not _is_title(words[k]):
+                kept[last + 1:k + 1] = [True] * (k - last)
+                last = k
+            elif words[k].folded not in _ORGANISATION_LINKS or words[k].capital:
+                break
+            k += 1
+
+
+def _joined_loose_org(text: str, left: _Word, right: _Word) -> bool:
+    """Joined, or across an elision's apostrophe: "pour l'Enfance"."""
+    return _joined(text, left, right) or _near(text, left, right)
 
 
 def _protect_place(text: str, words: list[_Word], i: int, kept: list[bool],

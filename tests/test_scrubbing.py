@@ -140,15 +140,17 @@ def test_the_second_unseen_set_is_labelled_and_its_names_are_new():
         assert not {_fold(part) for part in word.split("-")} & listed, word
 
 
-# Measured on the second unseen set after this round (docs/benchmarks.md), per language:
-# names recalled, names labelled, removed pieces that were names, removed pieces.
-UNSEEN2_AFTER = {"ar": (12, 17, 13, 13), "en": (15, 17, 18, 23), "es": (17, 17, 23, 23),
-                 "fr": (16, 17, 19, 22), "ha": (17, 17, 21, 23), "sw": (16, 18, 19, 19)}
+# Measured on the second unseen set after the round that was tuned on it
+# (docs/benchmarks.md), per language: names recalled, names labelled, removed pieces that
+# were names, removed pieces.
+UNSEEN2_AFTER = {"ar": (15, 17, 16, 16), "en": (15, 17, 18, 18), "es": (17, 17, 23, 23),
+                 "fr": (17, 17, 20, 20), "ha": (17, 17, 21, 21), "sw": (18, 18, 21, 21)}
 
 
 @pytest.mark.parametrize("language", sorted(LANGUAGES))
 def test_the_second_unseen_set_does_not_fall_below_what_was_measured(language):
-    """A floor at the measured numbers less one miss and one false positive per language."""
+    """A floor at the measured numbers less one miss and one false positive per language,
+    and names precision at the goal (90%) in every language."""
     counts = scrub_bench.score(
         [m for m in scrub_bench.load(UNSEEN2) if m["language"] == language])["counts"]
     recalled, labelled, correct, found = UNSEEN2_AFTER[language]
@@ -156,13 +158,14 @@ def test_the_second_unseen_set_does_not_fall_below_what_was_measured(language):
     assert names["labelled"] == labelled
     assert names["recalled"] >= recalled - 1, names
     assert names["found"] - names["correct"] <= found - correct + 1, names
+    assert names["correct"] >= 0.90 * names["found"], names
     phones = counts[language, "phone"]
     assert phones["recalled"] == phones["labelled"] and phones["correct"] == phones["found"]
 
 
 def test_the_second_unseen_set_overall():
     """Overall floors computed from the measured numbers less three misses and two false
-    positives: names 90.3% recall and 91.9% precision when measured."""
+    positives: names 96.1% recall and 100% precision when measured."""
     counts = scrub_bench.score(scrub_bench.load(UNSEEN2))["counts"]
     names = by(counts, 1)["name"]
     recalled = sum(v[0] for v in UNSEEN2_AFTER.values())
@@ -171,7 +174,75 @@ def test_the_second_unseen_set_overall():
     found = sum(v[3] for v in UNSEEN2_AFTER.values())
     assert names["recalled"] * labelled >= (recalled - 3) * names["labelled"], names
     assert names["found"] - names["correct"] <= found - correct + 2, names
-    assert names["correct"] >= 0.88 * names["found"], names
+    assert names["correct"] >= 0.95 * names["found"], names
+
+
+UNSEEN3 = ROOT / "tests" / "fixtures" / "scrubbing_unseen3.json"
+
+
+def test_the_third_unseen_set_is_labelled_and_its_names_are_new():
+    """Written before the round of rules that studied the second unseen set, measured
+    before and after it, never tuned on: its names must be in no other set and in none of
+    our name lists, and over a third of its messages hold no identifier (organisations,
+    places, headlines)."""
+    from importlib import resources
+    unseen3 = scrub_bench.load(UNSEEN3)
+    assert len(unseen3) >= 150
+    for language in LANGUAGES:
+        own = [m for m in unseen3 if m["language"] == language]
+        assert len(own) >= 25, language
+        assert len(own) * 0.33 <= sum(not m["identifiers"] for m in own), language
+    for message in unseen3:
+        for item in message["identifiers"]:
+            assert item["text"] in message["text"]
+            assert item["kind"] in {"name", "phone", "email", "id", "date", "address"}
+    folder = resources.files("collector").joinpath("name_lists")
+    listed = {_fold(word) for path in folder.iterdir() if path.name.endswith(".txt")
+              and path.name not in scrubbing._NOT_NAME_FILES
+              for line in path.read_text(encoding="utf-8").splitlines()
+              if not line.startswith("#") for word in line.split()}
+    listed |= scrubbing._AFRICAN_NAMES | scrubbing._ARABIC_NAMES | scrubbing._AMBIGUOUS_NAMES
+    others = name_words(scrub_bench.load() + scrub_bench.load(HELD_OUT) + scrub_bench.load(FRESH)
+                        + scrub_bench.load(UNSEEN) + scrub_bench.load(UNSEEN2))
+    words = name_words(unseen3)
+    assert len(words) >= 100
+    for word in words:
+        assert word not in others, word
+        assert not {_fold(part) for part in word.split("-")} & listed, word
+
+
+# Measured on the third unseen set after the round it was written for, never tuned on
+# (docs/benchmarks.md): names recalled, names labelled, removed pieces that were names,
+# removed pieces. It stays below the goals: these are floors against losing ground.
+UNSEEN3_AFTER = {"ar": (13, 17, 15, 15), "en": (13, 18, 16, 16), "es": (16, 18, 21, 24),
+                 "fr": (14, 18, 19, 23), "ha": (14, 18, 21, 22), "sw": (15, 18, 19, 19)}
+
+
+@pytest.mark.parametrize("language", sorted(LANGUAGES))
+def test_the_third_unseen_set_does_not_fall_below_what_was_measured(language):
+    """A floor at the measured numbers less one miss and one false positive per language."""
+    counts = scrub_bench.score(
+        [m for m in scrub_bench.load(UNSEEN3) if m["language"] == language])["counts"]
+    recalled, labelled, correct, found = UNSEEN3_AFTER[language]
+    names = counts[language, "name"]
+    assert names["labelled"] == labelled
+    assert names["recalled"] >= recalled - 1, names
+    assert names["found"] - names["correct"] <= found - correct + 1, names
+    phones = counts[language, "phone"]
+    assert phones["recalled"] == phones["labelled"] and phones["correct"] == phones["found"]
+
+
+def test_the_third_unseen_set_overall():
+    """Overall floors computed from the measured numbers less three misses and two false
+    positives: names 79.4% recall and 93.3% precision when measured."""
+    counts = scrub_bench.score(scrub_bench.load(UNSEEN3))["counts"]
+    names = by(counts, 1)["name"]
+    recalled, labelled, correct, found = (sum(v[k] for v in UNSEEN3_AFTER.values())
+                                          for k in range(4))
+    assert names["labelled"] == labelled
+    assert names["recalled"] >= recalled - 3, names
+    assert names["found"] - names["correct"] <= found - correct + 2, names
+    assert names["correct"] * found >= (correct - 2) * names["found"], names
 
 
 def name_words(messages: list[dict]) -> set[str]:
@@ -398,6 +469,76 @@ def test_names_after_verbs_of_speech_and_contact(text, scrubbed):
     "The doctor. Kiwelu came later.",
 ])
 def test_words_after_verbs_of_speech_and_contact_that_stay(text):
+    assert scrub(text) == text
+
+
+@pytest.mark.parametrize("text, scrubbed", [
+    # A capitalised word no list knows, joined by "and" to a name, on either side.
+    ("Waambie Ngwilizi na Mwasenga waje kesho.", "Waambie [name] na [name] waje kesho."),
+    ("Ask for Kisembo and Turyamureeba at the gate.", "Ask for [name] and [name] at the gate."),
+    ("Dites à Mbarga et Ndzana de venir.", "Dites à [name] et [name] de venir."),
+    ("Pregunte por Yurleidys y Maryuri en la oficina.",
+     "Pregunte por [name] y [name] en la oficina."),
+    ("Ka gaya wa Gimbiya da Tasalla su zo.", "Ka gaya wa [name] da [name] su zo."),
+    ("We saw Lokwame and Chief Ekiru there.", "We saw [name] and Chief [name] there."),
+    ("قابلت سعاد ومريم عند البئر", "قابلت [name] [name] عند البئر"),
+    # Not an ordinary word, a possessive or a verb after "and".
+    ("Tell Amina and God will help.", "Tell [name] and God will help."),
+    ("Mwambie Juma na Mungu atasaidia.", "Mwambie [name] na Mungu atasaidia."),
+    ("قابلت سعاد وزوجها", "قابلت [name] وزوجها"),
+    ("قابلت سعاد وأخبرتها بالموعد", "قابلت [name] وأخبرتها بالموعد"),
+    # "and", "then" glued to an Arabic cue verb.
+    ("رقمي 0791 220 564 واسأل عن مؤمن.", "رقمي [phone] واسأل عن [name]."),
+    ("فقال قتيبة إن الطريق مغلق", "فقال [name] إن الطريق مغلق"),
+    # After "بـ", "لـ" or "عن" no verb can come: a word shaped like one is a name there.
+    ("اتصل بأوس على الرقم 0933 482 117 مساء.", "اتصل [name] على الرقم [phone] مساء."),
+    ("اسأل عن هتون في المستوصف.", "اسأل عن [name] في المستوصف."),
+    # A Swahili verb for "he/she" after a capitalised word no list knows.
+    ("Leo Kazimoto amerudi kutoka hospitali.", "Leo [name] amerudi kutoka hospitali."),
+    ("Jana Mwanyika alipigwa sokoni.", "Jana [name] alipigwa sokoni."),
+    # French "est" and a participle of coming, going, dying.
+    ("Atangana est venu avec les enfants.", "[name] est venu avec les enfants."),
+    ("Hier Nkoulou est partie sans rien dire.", "Hier [name] est partie sans rien dire."),
+    # A name next to an organisation is still a name.
+    ("The Water Committee met Lomuria yesterday.", "The Water Committee met [name] yesterday."),
+    ("Call Atwine of the Health Centre.", "Call [name] of the Health Centre."),
+])
+def test_names_joined_by_and_and_before_verbs(text, scrubbed):
+    assert scrub(text) == scrubbed
+
+
+@pytest.mark.parametrize("text", [
+    # Capitalised words joined to an organisation word, before or after it.
+    "The Aga Khan Foundation built the new classrooms.",
+    "Le Programme Alimentaire Mondial a réduit les rations.",
+    "El Programa Mundial de Alimentos redujo las raciones.",
+    "Nobody from the Kitgum District Council came.",
+    "Hier le Fonds des Nations Unies pour l'Enfance a payé.",
+    "Kamati ya Maji Safi imefunga bomba.",
+    "Kwamitin Ruwa Mai Tsafta ya zauna.",
+    "Mwakasege Memorial Hospital is full.",
+    # Places after Fort, Mount, Lake, Birnin, Kafin, Ras, Wadi, Jebel, Bahr; Arabic place words.
+    "We were moved to Fort Portal in May.",
+    "Mun je Birnin Kebbi a watan Mayu.",
+    "Muna zaune a Kafin Madaki.",
+    "Our cousins live near Jebel Marra and Wadi Halfa.",
+    "Lake Bunyonyi is far from Mount Rwenzori.",
+    "نسكن قرب جبل مرة",
+    # After a preposition: pronouns, relatives with a possessive, nouns of a construct.
+    "اتصل بي غدا",
+    "اتصلت بأخي أمس",
+    "اتصل بأمين المخزن",
+    "واسأل عن الموعد",
+    # Swahili and French subjects that are ordinary words.
+    "Rais amesema hivyo.",
+    "Mgeni amefika jana.",
+    "Mwalimu amefika.",
+    "Mama amesema hapana.",
+    "Dieu est venu à notre aide.",
+    "Lundi est passé vite.",
+    "Le Président est venu.",
+])
+def test_organisations_places_and_ordinary_words_stay(text):
     assert scrub(text) == text
 
 
