@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import pkgutil
+import re
 import subprocess
 
 import pytest
@@ -10,12 +12,43 @@ import pytest
 from conftest import ENUMERATOR, PIN, need_tool
 
 
-@pytest.fixture
-def chromium(request, tmp_path):
-    """Headless Chromium emulating a phone 360 px wide (or the width given as a param)."""
-    driver = start_chromium(tmp_path, getattr(request, "param", 360))
+@pytest.fixture(scope="module")
+def module_chromium(tmp_path_factory):
+    """One headless Chromium 360 px wide for a module's browser tests: a start costs
+    seconds, and `chromium` wipes what each test left, so each still begins as a new phone."""
+    driver = start_chromium(tmp_path_factory.mktemp("chromium"))
     yield driver
     driver.quit()
+
+
+@pytest.fixture
+def chromium(request, module_chromium, tmp_path):
+    """Headless Chromium emulating a phone 360 px wide (or the width given as a param),
+    with no cookie, storage, cache, service worker or console message from earlier tests."""
+    width = getattr(request, "param", 360)
+    if width != module_chromium.phone_width:
+        driver = start_chromium(tmp_path, width)  # another screen: a phone of its own
+        yield driver
+        driver.quit()
+        return
+    module_chromium.get_log("browser")  # a new phone's console is empty
+    yield module_chromium
+    forget_everything(module_chromium)  # the next test's phone is as new
+
+
+def forget_everything(driver) -> None:
+    """Leave the phone as new: every site it visited (read from the tab's history) loses its
+    cookies, storage and service workers, and the cache goes."""
+    history = driver.execute_cdp_cmd("Page.getNavigationHistory", {})["entries"]
+    origins = {match.group(0) for entry in history
+               if (match := re.match(r"https?://[^/]+", entry["url"]))}
+    driver.get("about:blank")  # stops the last page's scripts and retries
+    for origin in origins:
+        driver.execute_cdp_cmd("Storage.clearDataForOrigin",
+                               {"origin": origin, "storageTypes": "all"})
+    driver.execute_cdp_cmd("Network.clearBrowserCookies", {})
+    driver.execute_cdp_cmd("Network.clearBrowserCache", {})
+    driver.execute_cdp_cmd("Page.resetNavigationHistory", {})
 
 
 def start_chromium(tmp_path, width=360, trusted_ca=None):
@@ -86,10 +119,8 @@ def sign_in(driver, hub):
 
 def answer_visible_questions(driver, answers):
     """Answer what the page shows, as a person would: tap choices, type text."""
-    for block in driver.find_elements("css selector", ".q[data-name]"):
-        name, kind = block.get_attribute("data-name"), block.get_attribute("data-type")
-        if not block.is_displayed() or kind == "note" or name not in answers:
-            continue
+    for block, name, kind in shown_blocks(driver, lambda name, kind: kind != "note"
+                                          and name in answers):
         value = answers[name]
         if kind in ("select_one", "range") and block.find_elements("css selector", "input"):
             block.find_element("css selector", f'input[value="{value}"]').click()
@@ -108,3 +139,47 @@ def answer_visible_questions(driver, answers):
                 field, str(value))
 
 
+# Every question block of the page, in page order, with what the tests read off it.
+_BLOCKS = """return Array.prototype.map.call(document.querySelectorAll('.q[data-name]'),
+    function (b) { return [b, b.getAttribute('data-name'), b.getAttribute('data-type'),
+                           b.getAttribute('id') || '']; });"""
+
+
+def shown_blocks(driver, wanted, by_id=False):
+    """(block, name, type) of each question block, in page order, that `wanted(name, type)`
+    and that is shown at the moment it is reached: WebDriver's own visibility check, read
+    again after each block handed out, since an answer may open or close a later question.
+    With `by_id`, the name is read from the block's id (`q-age.2` in a repeat: `age.2`).
+
+    The page is read in a call or two rather than a few per block: a whole form in one page
+    has hundreds of them, and each WebDriver call is a round trip."""
+    candidates = [(block, (ident[2:] if by_id else name), kind)
+                  for block, name, kind, ident in driver.execute_script(_BLOCKS)
+                  if wanted((ident[2:] if by_id else name), kind)]
+    elements = [block for block, _name, _kind in candidates]
+    shown, stale = {}, True
+    for index, candidate in enumerate(candidates):
+        if stale:
+            shown = dict(enumerate(_are_displayed(driver, elements, index), index))
+            stale = False
+        if shown[index]:
+            stale = True
+            yield candidate
+
+
+# The page keeps the blocks asked about (sending them again costs a round trip each).
+_DISPLAYED = """var shown = (%s);
+if (arguments[1] !== null) { window.__testBlocks = arguments[1]; }
+if (!window.__testBlocks) { return null; }
+return window.__testBlocks.slice(arguments[0]).map(function (e) { return shown(e); });"""
+
+
+def _are_displayed(driver, elements, start) -> list[bool]:
+    """`is_displayed()` of elements[start:], through the same script Selenium runs for it."""
+    atom = pkgutil.get_data("selenium.webdriver.remote", "isDisplayed.js").decode("utf8")
+    found = None
+    if start > 0:
+        found = driver.execute_script(_DISPLAYED % atom, start, None)
+    if found is None:  # the first read, or a new page: send the blocks
+        found = driver.execute_script(_DISPLAYED % atom, start, elements)
+    return found

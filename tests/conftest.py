@@ -103,6 +103,9 @@ class LiveHub:
     def __init__(self, app):
         self.app = app
         self.server = make_server(app, "127.0.0.1", 0, threads=24)
+        # cheroot notices stop() only at its next idle tick (0.5 s by default), and most tests
+        # stop a server: tick often, so a stop takes milliseconds. Serving works the same.
+        self.server.expiration_interval = 0.02
         self.server.prepare()
         self.url = f"http://127.0.0.1:{self.server.bind_addr[1]}"
         self.thread = threading.Thread(target=self.server.serve, daemon=True)

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from browsing import (answer_visible_questions, chromium, console_errors, pick, sign_in,  # noqa: F401
-                      visible, wait_for)
+from browsing import (answer_visible_questions, chromium, console_errors,  # noqa: F401
+                      module_chromium, pick, sign_in, visible, wait_for)
 from conftest import ENUMERATOR, PIN, query
 
 SCREENSHOTS = Path(__file__).parent / "screenshots"

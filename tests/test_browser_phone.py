@@ -9,7 +9,8 @@ from types import SimpleNamespace
 
 import pytest
 
-from browsing import answer_visible_questions, chromium, console_errors, sign_in, start_chromium  # noqa: F401
+from browsing import (answer_visible_questions, chromium, console_errors,  # noqa: F401
+                      module_chromium, sign_in, start_chromium)
 from conftest import import_forms, query
 from faultproxy import FaultProxy
 from filling import REPORT_ANSWERS, SURVEY_ANSWERS

@@ -15,7 +15,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from browsing import console_errors, start_chromium, wait_for
+from browsing import chromium, console_errors, module_chromium, shown_blocks, wait_for  # noqa: F401
 from collector import create_app
 from collector.db import open_database
 from collector.form_library import import_form
@@ -688,24 +688,6 @@ def test_a_wrong_answer_to_a_question_closed_later_does_not_block_without_javasc
 
 # --- the browser path: real Chromium, the whole form in one page --------------------------
 
-@pytest.fixture(scope="module")
-def module_chromium(tmp_path_factory):
-    """One headless Chromium at a phone's size for the module's browser tests (a start
-    costs a second): each test begins signed out with nothing kept on the phone."""
-    driver = start_chromium(tmp_path_factory.mktemp("chromium"))
-    yield driver
-    driver.quit()
-
-
-@pytest.fixture
-def chromium(module_chromium, xls_hub):
-    module_chromium.get(xls_hub.url + "/connect")
-    module_chromium.delete_all_cookies()
-    module_chromium.execute_script("localStorage.clear(); sessionStorage.clear();")
-    module_chromium.get_log("browser")  # what earlier tests logged
-    return module_chromium
-
-
 def sign_in_as(driver, hub, person):
     driver.get(hub.url + "/signin")
     driver.find_element("id", "name").send_keys(person.name)
@@ -730,11 +712,8 @@ def answer_shown(driver, answers):
     from selenium.webdriver.common.keys import Keys
     from selenium.webdriver.support.ui import Select
 
-    for block in driver.find_elements("css selector", ".q[data-name]"):
-        kind = block.get_attribute("data-type")
-        name = block.get_attribute("id")[2:] if block.get_attribute("id") else ""  # `q-age.2`
-        if not block.is_displayed() or kind in ("note", "calculate") or name not in answers:
-            continue
+    for block, name, kind in shown_blocks(driver, lambda name, kind: kind not in (
+            "note", "calculate") and name in answers, by_id=True):  # `q-age.2`: `age.2`
         value = answers[name]
         lists = block.find_elements("css selector", "select")
         if lists:
