@@ -518,13 +518,7 @@ class Store:
                       limit: int, *, classes) -> list[dict]:
         """Newest revisions in arrival order, after a `received_at|uuid` cursor; only
         records of the access `classes` given (sync_server.access)."""
-        from .access import sql_filter
-
-        allowed, params = sql_filter(classes)
-        sql = ("SELECT uuid, revision, form_id, form_version, device_id, locale, collected,"
-               " received_at, enumerator, coalesce(answers_current, answers) AS answers, review"
-               f" FROM records WHERE form_id = ? AND is_latest = 1 AND {allowed}")
-        params = [form_id, *params]
+        sql, params = self._newest_sql(form_id, classes)
         if since:
             sql += " AND received_at > ?"
             params.append(since)
@@ -532,7 +526,20 @@ class Store:
             received_at, record_uuid = after.split("|", 1)
             sql += " AND (received_at, uuid) > (?, ?)"
             params += [received_at, record_uuid]
-        rows = list(self.db.query(sql + " ORDER BY received_at, uuid LIMIT ?", params + [limit]))
+        return self._page(sql + " ORDER BY received_at, uuid LIMIT ?", params + [limit])
+
+    def _newest_sql(self, form_id: str, classes) -> tuple[str, list]:
+        """The newest revisions of a form's records of the access `classes`, as SQL to extend."""
+        from .access import sql_filter
+
+        allowed, params = sql_filter(classes)
+        return ("SELECT uuid, revision, form_id, form_version, device_id, locale, collected,"
+                " received_at, enumerator, coalesce(answers_current, answers) AS answers, review"
+                f" FROM records WHERE form_id = ? AND is_latest = 1 AND {allowed}",
+                [form_id, *params])
+
+    def _page(self, sql: str, params: list) -> list[dict]:
+        rows = list(self.db.query(sql, params))
         for row in rows:
             row["answers"] = json.loads(row["answers"])
         return rows
@@ -541,20 +548,11 @@ class Store:
                         classes) -> list[dict]:
         """Newest revisions in uuid order after the uuid `after`: a release's pages, whose
         order says nothing about arrival."""
-        from .access import sql_filter
-
-        allowed, params = sql_filter(classes)
-        sql = ("SELECT uuid, revision, form_id, form_version, device_id, locale, collected,"
-               " received_at, enumerator, coalesce(answers_current, answers) AS answers, review"
-               f" FROM records WHERE form_id = ? AND is_latest = 1 AND {allowed}")
-        params = [form_id, *params]
+        sql, params = self._newest_sql(form_id, classes)
         if after:
             sql += " AND uuid > ?"
             params.append(after)
-        rows = list(self.db.query(sql + " ORDER BY uuid LIMIT ?", params + [limit]))
-        for row in rows:
-            row["answers"] = json.loads(row["answers"])
-        return rows
+        return self._page(sql + " ORDER BY uuid LIMIT ?", params + [limit])
 
     def form_versions(self, form_id: str) -> list[str]:
         """Every version of a form that records arrived with, oldest first."""
