@@ -81,26 +81,38 @@ def test_the_held_out_sets_are_labelled_and_use_new_names():
     assert not (name_words(fresh) & (corpus_names | name_words(held_out))) - particles
 
 
-def test_the_unseen_set_is_labelled_and_its_names_are_in_no_list_and_no_other_set():
-    """Written before the last round of rules and never tuned on: its names must be new to
-    every other set and to our name lists, or it would not measure unseen names."""
-    from importlib import resources
-    unseen = scrub_bench.load(UNSEEN)
-    assert len(unseen) >= 150
+def assert_labelled(messages: list, without_identifiers: float) -> None:
+    """A labelled set of at least 150 messages, 25 per language, that share of each
+    language without any identifier, every label found in its message."""
+    assert len(messages) >= 150
     for language in LANGUAGES:
-        own = [m for m in unseen if m["language"] == language]
+        own = [m for m in messages if m["language"] == language]
         assert len(own) >= 25, language
-        assert len(own) * 0.25 <= sum(not m["identifiers"] for m in own), language
-    for message in unseen:
+        assert len(own) * without_identifiers <= sum(not m["identifiers"] for m in own), language
+    for message in messages:
         for item in message["identifiers"]:
             assert item["text"] in message["text"]
             assert item["kind"] in {"name", "phone", "email", "id", "date", "address"}
+
+
+def listed_names() -> set:
+    """Every name the scrubber knows, folded: its name-list files and built-in lists."""
+    from importlib import resources
+
     folder = resources.files("collector").joinpath("name_lists")
     listed = {_fold(word) for path in folder.iterdir() if path.name.endswith(".txt")
               and path.name not in scrubbing._NOT_NAME_FILES
               for line in path.read_text(encoding="utf-8").splitlines()
               if not line.startswith("#") for word in line.split()}
-    listed |= scrubbing._AFRICAN_NAMES | scrubbing._ARABIC_NAMES | scrubbing._AMBIGUOUS_NAMES
+    return listed | scrubbing._AFRICAN_NAMES | scrubbing._ARABIC_NAMES | scrubbing._AMBIGUOUS_NAMES
+
+
+def test_the_unseen_set_is_labelled_and_its_names_are_in_no_list_and_no_other_set():
+    """Written before the last round of rules and never tuned on: its names must be new to
+    every other set and to our name lists, or it would not measure unseen names."""
+    unseen = scrub_bench.load(UNSEEN)
+    assert_labelled(unseen, without_identifiers=0.25)
+    listed = listed_names()
     others = name_words(scrub_bench.load() + scrub_bench.load(HELD_OUT) + scrub_bench.load(FRESH))
     particles = {"بن", "ود", "أبو", "عبد"}
     for word in name_words(unseen) - particles:
@@ -114,23 +126,9 @@ UNSEEN2 = ROOT / "tests" / "fixtures" / "scrubbing_unseen2.json"
 def test_the_second_unseen_set_is_labelled_and_its_names_are_new():
     """Written before the third round of rules, measured before and after, never tuned on:
     its names must be in no other set and in none of our name lists."""
-    from importlib import resources
     unseen2 = scrub_bench.load(UNSEEN2)
-    assert len(unseen2) >= 150
-    for language in LANGUAGES:
-        own = [m for m in unseen2 if m["language"] == language]
-        assert len(own) >= 25, language
-        assert len(own) * 0.25 <= sum(not m["identifiers"] for m in own), language
-    for message in unseen2:
-        for item in message["identifiers"]:
-            assert item["text"] in message["text"]
-            assert item["kind"] in {"name", "phone", "email", "id", "date", "address"}
-    folder = resources.files("collector").joinpath("name_lists")
-    listed = {_fold(word) for path in folder.iterdir() if path.name.endswith(".txt")
-              and path.name not in scrubbing._NOT_NAME_FILES
-              for line in path.read_text(encoding="utf-8").splitlines()
-              if not line.startswith("#") for word in line.split()}
-    listed |= scrubbing._AFRICAN_NAMES | scrubbing._ARABIC_NAMES | scrubbing._AMBIGUOUS_NAMES
+    assert_labelled(unseen2, without_identifiers=0.25)
+    listed = listed_names()
     others = name_words(scrub_bench.load() + scrub_bench.load(HELD_OUT) + scrub_bench.load(FRESH)
                         + scrub_bench.load(UNSEEN))
     words = name_words(unseen2)
@@ -185,23 +183,9 @@ def test_the_third_unseen_set_is_labelled_and_its_names_are_new():
     before and after it, never tuned on: its names must be in no other set and in none of
     our name lists, and over a third of its messages hold no identifier (organisations,
     places, headlines)."""
-    from importlib import resources
     unseen3 = scrub_bench.load(UNSEEN3)
-    assert len(unseen3) >= 150
-    for language in LANGUAGES:
-        own = [m for m in unseen3 if m["language"] == language]
-        assert len(own) >= 25, language
-        assert len(own) * 0.33 <= sum(not m["identifiers"] for m in own), language
-    for message in unseen3:
-        for item in message["identifiers"]:
-            assert item["text"] in message["text"]
-            assert item["kind"] in {"name", "phone", "email", "id", "date", "address"}
-    folder = resources.files("collector").joinpath("name_lists")
-    listed = {_fold(word) for path in folder.iterdir() if path.name.endswith(".txt")
-              and path.name not in scrubbing._NOT_NAME_FILES
-              for line in path.read_text(encoding="utf-8").splitlines()
-              if not line.startswith("#") for word in line.split()}
-    listed |= scrubbing._AFRICAN_NAMES | scrubbing._ARABIC_NAMES | scrubbing._AMBIGUOUS_NAMES
+    assert_labelled(unseen3, without_identifiers=0.33)
+    listed = listed_names()
     others = name_words(scrub_bench.load() + scrub_bench.load(HELD_OUT) + scrub_bench.load(FRESH)
                         + scrub_bench.load(UNSEEN) + scrub_bench.load(UNSEEN2))
     words = name_words(unseen3)
