@@ -13,11 +13,18 @@ seen from outside it. Nothing is ever handed to eval() or exec().
 
 from __future__ import annotations
 
+import base64
+import binascii
+import hashlib
 import math
 import operator
+import random
 import re
+import string
+import uuid
+from contextvars import ContextVar
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime
+from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 from functools import lru_cache
 from numbers import Number
@@ -30,18 +37,30 @@ EPOCH_ORDINAL = date(1970, 1, 1).toordinal()
 LAST_ORDINAL = date.max.toordinal()
 WHITESPACE = " \t\r\n"  # XPath's whitespace; other Unicode spaces are ordinary characters.
 SPACE_RUN = re.compile(r"[ \t\r\n]+")
-NUMERIC = re.compile(r"[ \t\r\n]*-?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)[ \t\r\n]*")
-ISO_DATE = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})(?:T([0-9]{2}):([0-9]{2})"
-                      r"(?::([0-9]{2}(?:\.[0-9]+)?))?(?:Z|[+-][0-9]{2}(?::?[0-9]{2})?)?)?")
-NUMBER_TOKEN = re.compile(r"[0-9]+(?:\.[0-9]*)?|\.[0-9]+")
+NUMERIC = re.compile(r"[ \t\r\n]*-?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?[ \t\r\n]*")
+OFFSET = r"(Z|[+-][0-9]{2}(?::?[0-9]{2})?)?"
+ISO_DATE = re.compile(r"([0-9]{4})-([0-9]{1,2})-([0-9]{1,2})(?:T([0-9]{2}):([0-9]{2})"
+                      r"(?::([0-9]{2}(?:\.[0-9]+)?))?" + OFFSET + ")?")
+ISO_TIME = re.compile(r"([0-9]{2}):([0-9]{2})(?::([0-9]{2}(?:\.[0-9]+)?))?" + OFFSET)
+NUMBER_TOKEN = re.compile(r"(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
 NAME_TOKEN = re.compile(r"[A-Za-z_][A-Za-z0-9_.\-]*(?::[A-Za-z_][A-Za-z0-9_.\-]*)?")
 FIELD_NAME = re.compile("[A-Za-z_\u00c0-\U0010ffff][A-Za-z0-9_.\\-\u00b7\u00c0-\U0010ffff]*")
 FIELD_LITERAL = re.compile(r"[ \t\r\n]*\$\{([^}]*)\}[ \t\r\n]*")
-FORMAT_FIELD = re.compile("%([YymndeHhMS])")
+FORMAT_CODE = re.compile("%(.?)", re.S)
+MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")  # date.weekday() order
+DIGESTS = {"md5": "md5", "sha-1": "sha1", "sha-256": "sha256", "sha-384": "sha384",
+           "sha-512": "sha512"}
+NOT_SUPPORTED_YET = frozenset({"area", "distance", "geofence"})
 SYMBOLS = ("..", "!=", "<=", ">=", "(", ")", ",", "+", "-", "*", "=", "<", ">", ".")
 KEYWORD_OPERATORS = frozenset({"and", "or", "div", "mod"})
 PRECEDENCE = (("or",), ("and",), ("=", "!="), ("<", "<=", ">", ">="), ("+", "-"),
               ("*", "div", "mod"))  # loosest first
+
+# The zone of the form's clock, in minutes east of UTC: the offset of Context.now while an
+# expression runs. Date-times with another offset are read on this clock (see
+# docs/form-definitions.md, "Dates, times and time zones").
+_ZONE: ContextVar[int] = ContextVar("expression_zone", default=0)
 
 
 class ExpressionError(ValueError):
@@ -59,7 +78,9 @@ class Context:
 
     values: Mapping[str, Any] = field(default_factory=dict)
     current: Any = None
-    now: datetime | date | str | None = None  # today()/now(); default datetime.now()
+    # today()/now(), and the zone dates are read in: its offset (none: UTC). Default: the
+    # machine's clock and zone.
+    now: datetime | date | str | None = None
     position: int | None = None  # 1-based repeat instance for position()
     choice_label: Callable[[str, str], str | None] | None = None  # (field, choice) -> label
     choice: Mapping[str, Any] | None = None  # a choice's columns, for a choice filter
@@ -80,7 +101,8 @@ class Nodeset(tuple):
 # --- conversions (XPath number(), string(), boolean()) ---------------------------------
 
 def to_number(value: Any) -> float:
-    """XPath number(); dates and ISO date strings count days since 1970-01-01, as in ODK."""
+    """XPath number(); dates and ISO date strings count days since 1970-01-01 on the form's
+    clock, as in ODK (a date-time with another offset is first moved to that clock)."""
     if isinstance(value, Nodeset):
         return to_number(value[0] if value else None)
     if isinstance(value, bool):
@@ -92,18 +114,22 @@ def to_number(value: Any) -> float:
     text = to_text(value)
     if NUMERIC.fullmatch(text):
         return float(text)
-    return _iso_days(text)
+    read = _read_iso(text)
+    return math.nan if read is None else read[0]
 
 
 def to_text(value: Any) -> str:
-    """XPath string(): numbers without a needless '.0', dates as ISO text, an instance as its
-    answers' text run together."""
+    """XPath string(): numbers without a needless '.0', dates as ISO text (a date-time with
+    milliseconds and its offset, as ODK stores it), an instance as its answers run together."""
     if value is None:
         return ""
     if isinstance(value, bool):
         return "true" if value else "false"
+    if isinstance(value, datetime):  # its own wall clock and offset (naive: the form's)
+        offset = _ZONE.get() if value.tzinfo is None else value.utcoffset().total_seconds() / 60
+        return _iso_text(_wall_days(value), True, round(offset))
     if isinstance(value, date):
-        return _iso_text(_date_days(value), isinstance(value, datetime))
+        return _iso_text(_wall_days(value), False, 0)
     if isinstance(value, Number):
         return _number_text(float(value))
     if isinstance(value, Nodeset):
@@ -139,30 +165,79 @@ def _number_text(number: float) -> str:
     return format(Decimal(repr(number)).normalize(), "f")
 
 
+# --- dates: day counts since 1970-01-01 on the form's clock -------------------------------
+
 def _date_days(value: date) -> float:
-    """Days since 1970-01-01 of the wall-clock value (any time zone is ignored)."""
-    days = float(value.toordinal() - EPOCH_ORDINAL)
-    if isinstance(value, datetime):
-        seconds = value.hour * 3600 + value.minute * 60 + (value.second + value.microsecond / 1e6)
-        days += seconds / 86400
+    """Days since 1970-01-01 of a date, or of a date-time on the form's clock (a naive
+    date-time is already a time on that clock)."""
+    days = _wall_days(value)
+    if isinstance(value, datetime) and value.tzinfo is not None:
+        days += (_ZONE.get() - value.utcoffset().total_seconds() / 60) / 1440
     return days
 
 
-def _iso_days(text: str) -> float:
-    """Days of an ISO date or date-time string (offset ignored); NaN for anything else."""
+def _wall_days(value: date) -> float:
+    """Days since 1970-01-01 of the value as written (a date-time's own wall clock)."""
+    days = value.toordinal() - EPOCH_ORDINAL
+    if not isinstance(value, datetime):
+        return float(days)
+    seconds = value.hour * 3600 + value.minute * 60 + (value.second + value.microsecond / 1e6)
+    return days + seconds / 86400
+
+
+def _offset_minutes(text: str | None) -> int | None:
+    """'Z', '+05:30', '-0800', '+03' -> minutes east of UTC; None when there is no offset."""
+    if not text:
+        return None
+    if text == "Z":
+        return 0
+    digits = text[1:].replace(":", "")
+    minutes = int(digits[:2]) * 60 + int(digits[2:] or 0)
+    return -minutes if text[0] == "-" else minutes
+
+
+def _read_iso(text: str) -> tuple[float, bool] | None:
+    """(days on the form's clock, has a time) of an ISO date or date-time string: without an
+    offset its wall clock is the form's; with one it is moved to the form's clock."""
     match = ISO_DATE.fullmatch(text)
     if not match:
-        return math.nan
+        return None
     try:
         days = date(*(int(part) for part in match.group(1, 2, 3))).toordinal() - EPOCH_ORDINAL
     except ValueError:
-        return math.nan
+        return None
     if match.group(4) is None:
-        return float(days)
-    hour, minute, second = int(match.group(4)), int(match.group(5)), float(match.group(6) or 0)
-    if hour > 23 or minute > 59 or second >= 60:
-        return math.nan
-    return days + (hour * 3600 + minute * 60 + second) / 86400
+        return float(days), False
+    seconds = _seconds(match.group(4), match.group(5), match.group(6))
+    if seconds is None:
+        return None
+    offset = _offset_minutes(match.group(7))
+    shift = 0 if offset is None else (_ZONE.get() - offset) / 1440
+    return days + seconds / 86400 + shift, True
+
+
+def _seconds(hour: str, minute: str, second: str | None) -> float | None:
+    hours, minutes, seconds = int(hour), int(minute), float(second or 0)
+    if hours > 23 or minutes > 59 or seconds >= 60:
+        return None
+    return hours * 3600 + minutes * 60 + seconds
+
+
+def _as_days(value: Any) -> tuple[float, bool | None] | None:
+    """A value as (days, has a time) for date(), date-time() and format-date(): has a time is
+    None for a plain number. None for anything that is not a date (a boolean, say)."""
+    if isinstance(value, Nodeset):
+        value = value[0] if value else ""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, date):
+        return _date_days(value), isinstance(value, datetime)
+    if isinstance(value, Number):
+        return float(value), None
+    text = to_text(value)
+    if NUMERIC.fullmatch(text):
+        return float(text), None
+    return _read_iso(text)
 
 
 def _day_to_date(days: int) -> date | None:
@@ -170,8 +245,18 @@ def _day_to_date(days: int) -> date | None:
     return date.fromordinal(ordinal) if 1 <= ordinal <= LAST_ORDINAL else None
 
 
-def _clock(days: float) -> tuple[date, int, int, int] | None:
-    """Calendar day, hour, minute, second of a day count, to the nearest millisecond."""
+def _days_to_datetime(days: float) -> datetime | None:
+    """A day count as a date-time on the form's clock (with its offset), to the millisecond."""
+    parts = _clock(days)
+    if parts is None:
+        return None
+    day, hour, minute, second, millis = parts
+    zone = timezone(timedelta(minutes=_ZONE.get()))
+    return datetime(day.year, day.month, day.day, hour, minute, second, millis * 1000, zone)
+
+
+def _clock(days: float) -> tuple[date, int, int, int, int] | None:
+    """Calendar day, hour, minute, second, millisecond of a day count, to the nearest ms."""
     if not math.isfinite(days):
         return None
     whole = math.floor(days)
@@ -182,22 +267,37 @@ def _clock(days: float) -> tuple[date, int, int, int] | None:
     if day is None:
         return None
     seconds = millis // 1000
-    return day, seconds // 3600, seconds // 60 % 60, seconds % 60
+    return day, seconds // 3600, seconds // 60 % 60, seconds % 60, millis % 1000
 
 
-def _iso_text(days: float, with_time: bool) -> str:
-    return _format_days(days, "%Y-%m-%dT%H:%M:%S" if with_time else "%Y-%m-%d")
+def _iso_text(days: float, with_time: bool, offset: int) -> str:
+    """ISO text; a date-time as ODK stores it, with milliseconds and its offset."""
+    if not with_time:
+        return _format_days(days, "%Y-%m-%d")
+    sign, offset = ("-", -offset) if offset < 0 else ("+", offset)
+    return _format_days(days, f"%Y-%m-%dT%H:%M:%S.%3{sign}{offset // 60:02d}:{offset % 60:02d}")
 
 
 def _format_days(days: float, pattern: str) -> str:
+    """format-date(): ODK's codes; '' for a day count outside years 1-9999."""
     parts = _clock(days)
     if parts is None:
         return ""
-    day, hour, minute, second = parts
+    day, hour, minute, second, millis = parts
     fields = {"Y": f"{day.year:04d}", "y": f"{day.year % 100:02d}", "m": f"{day.month:02d}",
-              "n": str(day.month), "d": f"{day.day:02d}", "e": str(day.day),
-              "H": f"{hour:02d}", "h": str(hour), "M": f"{minute:02d}", "S": f"{second:02d}"}
-    return FORMAT_FIELD.sub(lambda match: fields[match.group(1)], pattern)
+              "n": str(day.month), "b": MONTHS[day.month - 1], "d": f"{day.day:02d}",
+              "e": str(day.day), "a": WEEKDAYS[day.weekday()], "H": f"{hour:02d}",
+              "h": str(hour), "M": f"{minute:02d}", "S": f"{second:02d}",
+              "3": f"{millis:03d}", "%": "%"}
+    return FORMAT_CODE.sub(lambda match: fields[match.group(1)], pattern)
+
+
+def _check_format(pattern: str, position: int) -> None:
+    """An unknown code (or a lone '%' at the end) is an error that names it."""
+    for match in FORMAT_CODE.finditer(pattern):
+        if match.group(1) not in "YymnbdeaHhMS3%" or not match.group(1):
+            code = "%" + match.group(1)
+            raise ExpressionError(f"unknown date format code '{code}'", position)
 
 
 def _field_value(value: Any) -> Any:
@@ -460,15 +560,163 @@ def _choice_name(ctx: Context, choice: Any, path: Any) -> str:
     return "" if label is None else to_text(label)
 
 
-def _date(ctx: Context, value: Any) -> date | str:
-    """date(): an ISO string, date-time or day count as a date; '' when it is none of those."""
-    days = to_number(value)
-    day = _day_to_date(math.floor(days)) if math.isfinite(days) else None
-    return "" if day is None else day
+def _date(ctx: Context, value: Any) -> date | datetime | str:
+    """date(): a date stays a date and a date-time keeps its time (as in ODK); a number is
+    that many whole days (toward zero) after 1970-01-01; '' for anything else."""
+    read = _as_days(value)
+    if read is None or not math.isfinite(read[0]):
+        return ""
+    days, with_time = read
+    if with_time:
+        return _days_to_datetime(days) or ""
+    return _day_to_date(math.trunc(days)) or ""
+
+
+def _date_time(ctx: Context, value: Any) -> datetime | str:
+    """date-time(): a date at midnight, a date-time, or a day count with its fraction."""
+    read = _as_days(value)
+    return "" if read is None else _days_to_datetime(read[0]) or ""
 
 
 def _format_date(ctx: Context, value: Any, pattern: Any) -> str:
-    return _format_days(to_number(value), to_text(pattern))
+    """format-date() and format-date-time(): every ODK code; '' when it is not a date."""
+    pattern = to_text(pattern)
+    _check_format(pattern, 0)
+    read = _as_days(value)
+    return "" if read is None else _format_days(read[0], pattern)
+
+
+def _decimal_time(ctx: Context, value: Any) -> float:
+    """decimal-time(): a time (or a date-time's time) as a fraction of the day on the form's
+    clock; a time with an offset is first moved to that clock. NaN for anything else."""
+    if isinstance(value, Nodeset):
+        value = value[0] if value else ""
+    if isinstance(value, datetime) or (isinstance(value, str) and "T" in value):
+        read = _as_days(value)
+        return read[0] - math.floor(read[0]) if read and read[1] else math.nan
+    match = ISO_TIME.fullmatch(to_text(value)) if not isinstance(value, (bool, Number)) else None
+    seconds = match and _seconds(match.group(1), match.group(2), match.group(3))
+    if seconds is None or match is None:
+        return math.nan
+    offset = _offset_minutes(match.group(4))
+    shift = 0 if offset is None else (_ZONE.get() - offset) * 60
+    return ((seconds + shift) % 86400) / 86400
+
+
+def _coalesce(ctx: Context, first: Any, other: Any) -> Any:
+    """The first value unless it is empty (or NaN: the sum of an empty answer, say)."""
+    empty = to_text(first) == "" or (_is_number(first) and math.isnan(first))
+    return other if empty else first
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, Number) and not isinstance(value, bool)
+
+
+def _selected(ctx: Context, choices: Any, choice: Any) -> bool:
+    """Whether `choice` is one of the answer's choices; '' is selected only in an empty answer
+    (ODK splits an empty answer into one empty choice)."""
+    wanted = to_text(choice).strip(WHITESPACE)
+    tokens = _choices(choices)
+    return wanted in tokens if wanted else not tokens
+
+
+def _substring(ctx: Context, text: Any, start: Any, length: Any = None) -> str:
+    """XPath 1.0 substring(): 1-based, the characters at positions p with
+    round(start) <= p < round(start) + round(length), in code points."""
+    chars = to_text(text)
+    first = _xpath_round(to_number(start))
+    last = math.inf if length is None else first + _xpath_round(to_number(length))
+    low, high = max(first, 1.0), min(last, len(chars) + 1.0)
+    if not low < high:  # also when either is NaN
+        return ""
+    return chars[int(low) - 1:int(high) - 1]
+
+
+def _xpath_round(number: float) -> float:
+    return math.floor(number + 0.5) if math.isfinite(number) else number
+
+
+def _uuid(ctx: Context, length: Any = None) -> str:
+    """A random version 4 UUID; with a length, that many random letters and digits."""
+    if length is None:
+        return str(uuid.uuid4())
+    count = to_number(length)
+    count = int(count) if math.isfinite(count) and count > 0 else 0
+    pick = random.SystemRandom().choice
+    return "".join(pick(string.ascii_letters + string.digits) for _ in range(min(count, 4096)))
+
+
+def _count_non_empty(ctx: Context, value: Any) -> float:
+    return float(sum(1 for item in _spread((value,)) if to_text(item) != ""))
+
+
+def _digest(ctx: Context, message: Any, algorithm: Any, encoding: Any = "base64") -> str:
+    """XForms digest(): MD5, SHA-1, SHA-256, SHA-384 or SHA-512 of the UTF-8 text, in base64
+    or hex. Computed on the hub: the phone leaves it to the hub."""
+    name, form = _digest_names(to_text(algorithm), to_text(encoding), 0)
+    hashed = hashlib.new(name, to_text(message).encode("utf-8")).digest()
+    return hashed.hex() if form == "hex" else base64.b64encode(hashed).decode("ascii")
+
+
+def _digest_names(algorithm: str, encoding: str, position: int) -> tuple[str, str]:
+    name = DIGESTS.get(algorithm.lower())
+    if name is None:
+        raise ExpressionError(f"unknown digest algorithm '{algorithm}'", position)
+    if encoding.lower() not in ("base64", "hex"):
+        raise ExpressionError(f"unknown digest encoding '{encoding}'", position)
+    return name, encoding.lower()
+
+
+def _base64_decode(ctx: Context, value: Any) -> str:
+    """The UTF-8 text of base64 (ASCII spaces ignored, '=' padding optional); '' if invalid."""
+    text = re.sub(r"[ \t\r\n\f]", "", to_text(value))
+    if not re.fullmatch(r"[A-Za-z0-9+/]*={0,2}", text) or len(text.rstrip("=")) % 4 == 1:
+        return ""
+    text = text.rstrip("=")
+    try:
+        raw = base64.b64decode(text + "=" * (-len(text) % 4), validate=True)
+    except binascii.Error:
+        return ""
+    return raw.decode("utf-8", "replace")
+
+
+def _within(count: float, minimum: Any, maximum: Any) -> bool:
+    """checklist(): min and max inclusive; a negative one does not apply."""
+    low, high = to_number(minimum), to_number(maximum)
+    return (low < 0 or count >= low) and (high < 0 or count <= high)
+
+
+def _checklist(ctx: Context, minimum: Any, maximum: Any, *values: Any) -> bool:
+    """How many answers are true (boolean(): non-empty text, non-zero number), within bounds."""
+    return _within(sum(1 for item in _spread(values) if to_boolean(item)), minimum, maximum)
+
+
+def _weighted_checklist(ctx: Context, minimum: Any, maximum: Any, *pairs: Any) -> bool:
+    """checklist() where each true answer counts its weight: (answer, weight) pairs; two
+    nodesets pair their items."""
+    total = 0.0
+    for value, weight in zip(pairs[::2], pairs[1::2]):
+        if isinstance(value, Nodeset) and isinstance(weight, Nodeset):
+            for item, item_weight in zip(value, weight):
+                total += to_number(item_weight) if to_boolean(item) else 0.0
+        elif to_boolean(value):
+            total += to_number(weight)
+    return _within(total, minimum, maximum)
+
+
+def _math(function: Callable[[float], float], at_zero: float | None = None) -> Callable:
+    """A one-number function with JavaScript's Math answers where Python would raise: NaN
+    outside its domain, Infinity on overflow, `at_zero` (log's -Infinity) at 0."""
+    def apply(ctx: Context, value: Any) -> float:
+        number = to_number(value)
+        try:
+            return float(function(number))
+        except OverflowError:
+            return math.inf
+        except ValueError:
+            return at_zero if at_zero is not None and number == 0 else math.nan
+    return apply
 
 
 FUNCTIONS: dict[str, Function] = {
@@ -476,6 +724,7 @@ FUNCTIONS: dict[str, Function] = {
     "true": Function(0, 0, lambda ctx: True),
     "false": Function(0, 0, lambda ctx: False),
     "boolean": Function(1, 1, lambda ctx, value: to_boolean(value)),
+    "boolean-from-string": Function(1, 1, lambda ctx, value: to_text(value) in ("true", "1")),
     "number": Function(1, 1, lambda ctx, value: to_number(value)),
     "string": Function(1, 1, lambda ctx, value: to_text(value)),
     "int": Function(1, 1, _whole(math.trunc)),
@@ -484,36 +733,59 @@ FUNCTIONS: dict[str, Function] = {
     "ceiling": Function(1, 1, _whole(math.ceil)),
     "abs": Function(1, 1, lambda ctx, value: abs(to_number(value))),
     "pow": Function(2, 2, _power),
+    "exp10": Function(1, 1, lambda ctx, value: _power(ctx, 10.0, value)),
+    "sqrt": Function(1, 1, _math(math.sqrt)),
+    "exp": Function(1, 1, _math(math.exp)),
+    "log": Function(1, 1, _math(math.log, -math.inf)),
+    "log10": Function(1, 1, _math(math.log10, -math.inf)),
+    "sin": Function(1, 1, _math(math.sin)),
+    "cos": Function(1, 1, _math(math.cos)),
+    "tan": Function(1, 1, _math(math.tan)),
+    "asin": Function(1, 1, _math(math.asin)),
+    "acos": Function(1, 1, _math(math.acos)),
+    "atan": Function(1, 1, _math(math.atan)),
+    "atan2": Function(2, 2, lambda ctx, y, x: math.atan2(to_number(y), to_number(x))),
+    "pi": Function(0, 0, lambda ctx: math.pi),
+    "random": Function(0, 0, lambda ctx: random.random()),
     "min": Function(1, None, _extreme(operator.lt)),
     "max": Function(1, None, _extreme(operator.gt)),
     "count": Function(1, 1, _count),
+    "count-non-empty": Function(1, 1, _count_non_empty),
     "sum": Function(1, 1, _sum),
     "indexed-repeat": Function(3, 3, _indexed_repeat),
     "join": Function(2, None, lambda ctx, separator, *values:
                      to_text(separator).join(to_text(item) for item in _spread(values))),
     "if": Function(3, 3, lambda ctx, test, yes, no: yes if to_boolean(test) else no),
-    "coalesce": Function(2, 2, lambda ctx, first, other: first if to_text(first) != "" else other),
+    "coalesce": Function(2, 2, _coalesce),
+    "checklist": Function(2, None, _checklist),
+    "weighted-checklist": Function(2, None, _weighted_checklist),
     "concat": Function(1, None, lambda ctx, *values: "".join(to_text(value) for value in values)),
     "contains": Function(2, 2, lambda ctx, text, part: to_text(part) in to_text(text)),
     "starts-with": Function(2, 2, lambda ctx, text, part: to_text(text).startswith(to_text(part))),
     "ends-with": Function(2, 2, lambda ctx, text, part: to_text(text).endswith(to_text(part))),
     "substr": Function(2, 3, _substr),
+    "substring": Function(2, 3, _substring),
     "substring-before": Function(2, 2, _before),
     "substring-after": Function(2, 2, _after),
     "string-length": Function(1, 1, lambda ctx, text: float(len(to_text(text)))),
     "normalize-space": Function(1, 1, lambda ctx, text: " ".join(_choices(text))),
     "translate": Function(3, 3, _translate),
     "regex": Function(2, 2, _regex),
-    "selected": Function(2, 2, lambda ctx, choices, choice:
-                         to_text(choice).strip(WHITESPACE) in _choices(choices)),
+    "uuid": Function(0, 1, _uuid),
+    "digest": Function(2, 3, _digest),
+    "base64-decode": Function(1, 1, _base64_decode),
+    "selected": Function(2, 2, _selected),
     "count-selected": Function(1, 1, lambda ctx, choices: float(len(_choices(choices)))),
     "selected-at": Function(2, 2, _selected_at),
     "jr:choice-name": Function(2, 2, _choice_name),
-    "today": Function(0, 0, lambda ctx: ctx.now.date()),
+    "today": Function(0, 0, lambda ctx: _day_to_date(math.floor(_date_days(ctx.now)))),
     "now": Function(0, 0, lambda ctx: ctx.now),
     "date": Function(1, 1, _date),
+    "date-time": Function(1, 1, _date_time),
     "decimal-date-time": Function(1, 1, lambda ctx, value: to_number(value)),
+    "decimal-time": Function(1, 1, _decimal_time),
     "format-date": Function(2, 2, _format_date),
+    "format-date-time": Function(2, 2, _format_date),
     "position": Function(0, 0, lambda ctx: math.nan if ctx.position is None
                          else float(ctx.position)),
     "once": Function(1, 1, lambda ctx, value: value if to_text(ctx.current) == "" else ctx.current),
@@ -584,12 +856,11 @@ class _Binary:
     right: Any
 
     def evaluate(self, ctx: Context) -> Any:
-        left = self.left.evaluate(ctx)
         if self.symbol == "and":
-            return to_boolean(left) and to_boolean(self.right.evaluate(ctx))
+            return _truth(self.left, ctx) and _truth(self.right, ctx)
         if self.symbol == "or":
-            return to_boolean(left) or to_boolean(self.right.evaluate(ctx))
-        right = self.right.evaluate(ctx)
+            return _truth(self.left, ctx) or _truth(self.right, ctx)
+        left, right = self.left.evaluate(ctx), self.right.evaluate(ctx)
         if self.symbol in COMPARISONS:
             return _compare(self.symbol, left, right)
         return ARITHMETIC[self.symbol](to_number(left), to_number(right))
@@ -598,14 +869,26 @@ class _Binary:
         return self.left.references() | self.right.references()
 
 
+def _truth(node: Any, ctx: Context) -> bool:
+    """boolean() of a node: `.` is the question's node, which exists even when it is empty
+    (XPath: a non-empty node-set is true), as if(., ...) reads it in ODK."""
+    return True if isinstance(node, _Current) else to_boolean(node.evaluate(ctx))
+
+
+TRUTH_ARGUMENT = frozenset({"if", "boolean", "not"})  # functions whose first argument is a test
+
+
 @dataclass(frozen=True)
 class _Call:
     name: str
     arguments: tuple
 
     def evaluate(self, ctx: Context) -> Any:
-        values = [argument.evaluate(ctx) for argument in self.arguments]
         first = self.arguments[0] if self.arguments else None
+        if self.name in TRUTH_ARGUMENT and isinstance(first, _Current):
+            values = [True] + [argument.evaluate(ctx) for argument in self.arguments[1:]]
+        else:
+            values = [argument.evaluate(ctx) for argument in self.arguments]
         if self.name == "indexed-repeat" and isinstance(first, _Field) and ctx.nodesets:
             # ODK: the field across every instance, even inside one of them.
             whole = ctx.nodesets.get(first.name)
@@ -786,6 +1069,8 @@ class _Parser:
     def call(self) -> _Call:
         name_token = self.advance()
         function = FUNCTIONS.get(name_token.value)
+        if name_token.value in NOT_SUPPORTED_YET:
+            raise ExpressionError(f"{name_token.value}() is not supported yet", name_token.start)
         if function is None:
             raise ExpressionError(f"unknown function '{name_token.value}'", name_token.start)
         self.advance()  # '(': the tokenizer only calls a name a function when one follows
@@ -793,6 +1078,7 @@ class _Parser:
         count = len(arguments)
         if count < function.minimum or (function.maximum is not None and count > function.maximum):
             raise _arity_error(name_token, function, count)
+        _check_call(name_token, arguments)
         return _Call(name_token.value, tuple(arguments))
 
     def arguments(self, name: str) -> list:
@@ -806,6 +1092,21 @@ class _Parser:
                 arguments.append(self.binary(0))
         self.expect(")", "expected ',' or ')'")
         return arguments
+
+
+def _check_call(token: _Token, arguments: list) -> None:
+    """What can be known before any answer: an even weighted-checklist(), and the format
+    codes and digest names written as literal text."""
+    name, literals = token.value, [a.value if isinstance(a, _Literal) else None for a in arguments]
+    if name == "weighted-checklist" and len(arguments) % 2:
+        raise ExpressionError(f"{name}() takes an even number of arguments, got "
+                              f"{len(arguments)}", token.start)
+    if name in ("format-date", "format-date-time") and isinstance(literals[1], str):
+        _check_format(literals[1], token.start)
+    if name == "digest" and isinstance(literals[1], str):
+        encoding = literals[2] if len(literals) > 2 else "base64"
+        if isinstance(encoding, str):
+            _digest_names(literals[1], encoding, token.start)
 
 
 def _arity_error(token: _Token, function: Function, count: int) -> ExpressionError:
@@ -833,7 +1134,12 @@ class Expression:
         return set(self._root.references())
 
     def evaluate(self, ctx: Context | Mapping[str, Any] | None = None) -> Any:
-        return self._root.evaluate(_prepare(ctx))
+        ctx = _prepare(ctx)
+        zone = _ZONE.set(round(ctx.now.utcoffset().total_seconds() / 60))
+        try:
+            return self._root.evaluate(ctx)
+        finally:
+            _ZONE.reset(zone)
 
     def __repr__(self) -> str:
         return f"Expression({self.source!r})"
@@ -878,10 +1184,11 @@ def _prepare(ctx: Context | Mapping[str, Any] | None) -> Context:
 
 
 def _as_datetime(now: datetime | date | str | None) -> datetime:
+    """The clock with its zone: the machine's by default; a time without an offset is UTC."""
     if now is None:
-        return datetime.now()
+        return datetime.now().astimezone()
     if isinstance(now, str):
-        return datetime.fromisoformat(now)
-    if isinstance(now, datetime):
-        return now
-    return datetime(now.year, now.month, now.day)
+        now = datetime.fromisoformat(now)
+    elif not isinstance(now, datetime):
+        now = datetime(now.year, now.month, now.day)
+    return now if now.tzinfo is not None else now.replace(tzinfo=timezone.utc)

@@ -6,18 +6,29 @@
 'use strict';
 
 const SPACE_RUN = /[ \t\r\n]+/;  // XPath whitespace; other Unicode spaces are ordinary characters
-const NUMERIC = /^[ \t\r\n]*-?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)[ \t\r\n]*$/;
-const ISO_DATE = /^([0-9]{4})-([0-9]{2})-([0-9]{2})(?:T([0-9]{2}):([0-9]{2})(?::([0-9]{2}(?:\.[0-9]+)?))?(?:Z|[+-][0-9]{2}(?::?[0-9]{2})?)?)?$/;
-const NUMBER_TOKEN = /^(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)/;
+const NUMERIC = /^[ \t\r\n]*-?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?[ \t\r\n]*$/;
+const OFFSET = '(Z|[+-][0-9]{2}(?::?[0-9]{2})?)?';
+const ISO_DATE = new RegExp('^([0-9]{4})-([0-9]{1,2})-([0-9]{1,2})(?:T([0-9]{2}):([0-9]{2})(?::([0-9]{2}(?:\\.[0-9]+)?))?' + OFFSET + ')?$');
+const ISO_TIME = new RegExp('^([0-9]{2}):([0-9]{2})(?::([0-9]{2}(?:\\.[0-9]+)?))?' + OFFSET + '$');
+const NUMBER_TOKEN = /^(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?/;
 const NAME_TOKEN = /^[A-Za-z_][A-Za-z0-9_.\-]*(?::[A-Za-z_][A-Za-z0-9_.\-]*)?/;
 const FIELD_NAME = /^[A-Za-z_\u00C0-\uFFFF][A-Za-z0-9_.\-\u00B7\u00C0-\uFFFF]*$/;
 const FIELD_LITERAL = /^[ \t\r\n]*\$\{([^}]*)\}[ \t\r\n]*$/;
+const FORMAT_CODE = /%([\s\S]?)/gu;
+const MONTHS = 'Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec'.split(' ');
+const WEEKDAYS = 'Sun Mon Tue Wed Thu Fri Sat'.split(' ');  // Date's getUTCDay() order
+const DIGESTS = ['md5', 'sha-1', 'sha-256', 'sha-384', 'sha-512'];
+const NOT_SUPPORTED_YET = ['area', 'distance', 'geofence'];
 const SYMBOLS = ['..', '!=', '<=', '>=', '(', ')', ',', '+', '-', '*', '=', '<', '>', '.'];
 const PRECEDENCE = [['or'], ['and'], ['=', '!='], ['<', '<=', '>', '>='], ['+', '-'], ['*', 'div', 'mod']];
 
 const has = (object, key) => Object.prototype.hasOwnProperty.call(object, key);
 const pad = (n, width) => ('000' + n).slice(-width);
 const chars = (text) => Array.from(text);  // code points, as Python's str counts them
+
+// The zone of the form's clock, in minutes east of UTC: the offset of ctx.now while an
+// expression runs. Date-times with another offset are read on this clock.
+let zone = 0;
 
 /** A syntax error, unknown function or wrong argument count, at a 0-based offset. */
 function ExpressionError(message, position) {
@@ -30,11 +41,15 @@ ExpressionError.prototype = Object.create(Error.prototype);
 ExpressionError.prototype.constructor = ExpressionError;
 const fail = (message, position) => { throw new ExpressionError(message, position); };
 
-/** A date (withTime false) or a wall-clock date-time, as days since 1970-01-01. */
-function DateValue(days, withTime) { this.days = days; this.withTime = withTime; }
-DateValue.prototype.toString = function () {
-  return formatDays(this.days, this.withTime ? '%Y-%m-%dT%H:%M:%S' : '%Y-%m-%d');
-};
+/** Thrown by what only the hub computes (digest()): the page leaves it to the hub. */
+function HubOnlyError(name) { this.name = 'HubOnlyError'; this.message = name + '() is computed by the hub'; }
+HubOnlyError.prototype = Object.create(Error.prototype);
+
+/** A date (withTime false), or a date-time: days on the clock of `offset` (minutes east of UTC). */
+function DateValue(days, withTime, offset) {
+  this.days = days; this.withTime = withTime; this.offset = offset === undefined ? zone : offset;
+}
+DateValue.prototype.toString = function () { return isoText(this.days, this.withTime, this.offset); };
 
 /** XPath's node-set: a repeat's instances (objects) or one field's answers in them, as seen from
  * outside the repeat. form.js: new FormExpressions.Nodeset([...]). */
@@ -51,51 +66,100 @@ function civilToDays(y, m, d) {
   return valid ? date.getTime() / 864e5 : NaN;
 }
 
-/** [y, m, d], or null. */
+/** [y, m, d, weekday], or null. */
 function daysToCivil(days) {
   const date = new Date(days * 864e5), y = date.getUTCFullYear();
-  return y > 0 && y < 10000 ? [y, date.getUTCMonth() + 1, date.getUTCDate()] : null;
+  return y > 0 && y < 10000 ? [y, date.getUTCMonth() + 1, date.getUTCDate(), date.getUTCDay()] : null;
 }
 
-/** Days of an ISO date or date-time string (offset ignored); NaN for anything else. */
-function isoDays(text) {
-  const match = ISO_DATE.exec(text);
-  if (!match) return NaN;
-  const days = civilToDays(+match[1], +match[2], +match[3]);
-  if (!match[4] || Number.isNaN(days)) return days;
-  const hour = +match[4], minute = +match[5], second = match[6] ? parseFloat(match[6]) : 0;
-  if (hour > 23 || minute > 59 || second >= 60) return NaN;
-  return days + (hour * 3600 + minute * 60 + second) / 86400;
+/** 'Z', '+05:30', '-0800', '+03' -> minutes east of UTC; null without an offset. */
+function offsetMinutes(text) {
+  if (!text) return null;
+  if (text === 'Z') return 0;
+  const digits = text.slice(1).replace(':', ''), minutes = +digits.slice(0, 2) * 60 + (+digits.slice(2) || 0);
+  return text.charAt(0) === '-' ? -minutes : minutes;
 }
 
-/** A JavaScript Date as days on the phone's local wall clock. */
-function localDays(date) {
-  const seconds = date.getHours() * 3600 + date.getMinutes() * 60 + (date.getSeconds() + date.getMilliseconds() / 1000);
-  return civilToDays(date.getFullYear(), date.getMonth() + 1, date.getDate()) + seconds / 86400;
+function seconds(h, m, s) {
+  h = +h; m = +m; s = s ? parseFloat(s) : 0;
+  return h > 23 || m > 59 || s >= 60 ? null : h * 3600 + m * 60 + s;
 }
 
-/** format-date() with %Y %y %m %n %d %e %H %h %M %S, to the nearest millisecond. */
-function formatDays(days, pattern) {
-  if (!Number.isFinite(days)) return '';
+/** [days on the form's clock, has a time] of an ISO date or date-time, or null; a date-time
+ * without an offset is on the form's clock, one with an offset is moved to it. */
+function readIso(text) {
+  const m = ISO_DATE.exec(text);
+  const days = m ? civilToDays(+m[1], +m[2], +m[3]) : NaN;
+  if (Number.isNaN(days)) return null;
+  if (!m[4]) return [days, false];
+  const s = seconds(m[4], m[5], m[6]), offset = offsetMinutes(m[7]);
+  return s === null ? null : [days + s / 86400 + (offset === null ? 0 : (zone - offset) / 1440), true];
+}
+
+/** A date's days, or a date-time's on the form's clock. */
+const dateDays = (v) => (v.withTime ? v.days + (zone - v.offset) / 1440 : v.days);
+
+/** [days, has a time (null: a number)] for date(), date-time(), format-date(); null if no date. */
+function asDays(value) {
+  if (value instanceof Nodeset) value = value.items.length ? value.items[0] : '';
+  if (typeof value === 'boolean') return null;
+  if (value instanceof DateValue) return [dateDays(value), value.withTime];
+  if (typeof value === 'number') return [value, null];
+  const text = toText(value);
+  return NUMERIC.test(text) ? [parseFloat(text), null] : readIso(text);
+}
+
+/** [days, hour, minute, second, millisecond, [y, m, d, weekday]] to the nearest ms, or null. */
+function clock(days) {
+  if (!Number.isFinite(days)) return null;
   let whole = Math.floor(days), millis = Math.floor((days - whole) * 86400000 + 0.5);
   if (millis === 86400000) { whole += 1; millis = 0; }
-  const ymd = daysToCivil(whole), s = Math.floor(millis / 1000), hour = Math.floor(s / 3600);
-  if (!ymd) return '';
-  const fields = {Y: pad(ymd[0], 4), y: pad(ymd[0] % 100, 2), m: pad(ymd[1], 2), n: ymd[1], d: pad(ymd[2], 2),
-    e: ymd[2], H: pad(hour, 2), h: hour, M: pad(Math.floor(s / 60) % 60, 2), S: pad(s % 60, 2)};
-  return pattern.replace(/%([YymndeHhMS])/g, (all, letter) => String(fields[letter]));
+  const ymd = daysToCivil(whole), s = Math.floor(millis / 1000);
+  return ymd && [whole, Math.floor(s / 3600), Math.floor(s / 60) % 60, s % 60, millis % 1000, ymd];
+}
+
+/** A day count as a date-time on the form's clock, to the millisecond; '' outside years 1-9999. */
+function dateTime(days) {
+  const c = clock(days);
+  return c ? new DateValue(c[0] + (c[1] * 3600 + c[2] * 60 + (c[3] + c[4] * 1000 / 1e6)) / 86400, true) : '';
+}
+
+function isoText(days, withTime, offset) {
+  if (!withTime) return formatDays(days, '%Y-%m-%d');
+  const a = Math.abs(offset);
+  return formatDays(days, '%Y-%m-%dT%H:%M:%S.%3' + (offset < 0 ? '-' : '+') + pad(Math.floor(a / 60), 2) + ':' + pad(a % 60, 2));
+}
+
+/** format-date(): ODK's codes; '' for a day count outside years 1-9999. */
+function formatDays(days, pattern) {
+  const c = clock(days);
+  if (!c) return '';
+  const ymd = c[5], fields = {Y: pad(ymd[0], 4), y: pad(ymd[0] % 100, 2), m: pad(ymd[1], 2), n: ymd[1],
+    b: MONTHS[ymd[1] - 1], d: pad(ymd[2], 2), e: ymd[2], a: WEEKDAYS[ymd[3]], H: pad(c[1], 2), h: c[1],
+    M: pad(c[2], 2), S: pad(c[3], 2), 3: pad(c[4], 3), '%': '%'};
+  return pattern.replace(FORMAT_CODE, (all, code) => String(fields[code]));
+}
+
+/** An unknown code (or a lone '%' at the end) is an error that names it. */
+function checkFormat(pattern, position) {
+  pattern.replace(FORMAT_CODE, (all, code) => {
+    if (!code || 'YymnbdeaHhMS3%'.indexOf(code) < 0) fail('unknown date format code \'' + all + '\'', position);
+    return all;
+  });
 }
 
 // --- conversions: XPath number(), string(), boolean() ---
 
-/** Dates and ISO date strings count days since 1970-01-01, as in ODK. */
+/** Dates and ISO date strings count days since 1970-01-01 on the form's clock, as in ODK. */
 function toNumber(value) {
   if (typeof value === 'number') return value;
   if (value instanceof Nodeset) return toNumber(value.items[0]);
   if (typeof value === 'boolean') return value ? 1 : 0;
-  if (value instanceof DateValue) return value.days;
+  if (value instanceof DateValue) return dateDays(value);
   const text = toText(value);
-  return NUMERIC.test(text) ? parseFloat(text) : isoDays(text);
+  if (NUMERIC.test(text)) return parseFloat(text);
+  const read = readIso(text);
+  return read ? read[0] : NaN;
 }
 
 /** An instance's text is its answers' text run together (XPath's string-value of an element). */
@@ -126,7 +190,8 @@ function numberText(n) {
 
 /** An answer in the evaluator's types: missing -> '', select_multiple array -> 'a b'. */
 function fieldValue(value) {
-  if (value instanceof Date) return new DateValue(localDays(value), true);
+  // A Date is a time on the phone's own wall clock (its daylight-saving offset included).
+  if (value instanceof Date) return new DateValue(value.getTime() / 864e5 - value.getTimezoneOffset() / 1440, true);
   const type = typeof value;
   return type === 'number' || type === 'boolean' || value instanceof DateValue || value instanceof Nodeset ? value : toText(value);
 }
@@ -222,10 +287,96 @@ function choiceName(env, choice, path) {
   return label === null || label === undefined ? '' : toText(label);
 }
 
-/** date(): an ISO string, date-time or day count as a date; '' when it is none of those. */
+/** date(): a date stays a date and a date-time keeps its time (as in ODK); a number is that
+ * many whole days (toward zero) after 1970-01-01; '' for anything else. */
 function toDate(env, value) {
-  const days = Math.floor(toNumber(value));
-  return Number.isFinite(days) && daysToCivil(days) ? new DateValue(days, false) : '';
+  const read = asDays(value);
+  if (!read || !Number.isFinite(read[0])) return '';
+  if (read[1]) return dateTime(read[0]);
+  const days = Math.trunc(read[0]);
+  return daysToCivil(days) ? new DateValue(days, false) : '';
+}
+
+/** format-date() and format-date-time(): every ODK code; '' when it is not a date. */
+function formatDate(env, value, pattern) {
+  pattern = toText(pattern);
+  checkFormat(pattern, 0);
+  const read = asDays(value);
+  return read ? formatDays(read[0], pattern) : '';
+}
+
+/** decimal-time(): a time (or a date-time's time) as a fraction of the day on the form's clock. */
+function decimalTime(env, value) {
+  if (value instanceof Nodeset) value = value.items.length ? value.items[0] : '';
+  if ((value instanceof DateValue && value.withTime) || (typeof value === 'string' && value.indexOf('T') >= 0)) {
+    const read = asDays(value);
+    return read && read[1] ? read[0] - Math.floor(read[0]) : NaN;
+  }
+  const m = typeof value === 'number' || typeof value === 'boolean' ? null : ISO_TIME.exec(toText(value));
+  const s = m ? seconds(m[1], m[2], m[3]) : null;
+  if (s === null) return NaN;
+  const offset = offsetMinutes(m[4]), shifted = s + (offset === null ? 0 : (zone - offset) * 60);
+  return (((shifted % 86400) + 86400) % 86400) / 86400;
+}
+
+/** XPath 1.0 substring(): 1-based, positions round(start) <= p < round(start) + round(length). */
+function substring(env, text, start, length) {
+  const list = chars(toText(text)), first = xround(toNumber(start));
+  const last = length === undefined ? Infinity : first + xround(toNumber(length));
+  const low = Math.max(first, 1), high = Math.min(last, list.length + 1);
+  return low < high ? list.slice(low - 1, high - 1).join('') : '';
+}
+const xround = (n) => (Number.isFinite(n) ? Math.floor(n + 0.5) : n);
+
+function randomBytes(count) {
+  const bytes = new Uint8Array(count), source = typeof crypto !== 'undefined' && crypto.getRandomValues ? crypto : null;
+  if (source) source.getRandomValues(bytes); else for (let i = 0; i < count; i++) bytes[i] = Math.floor(Math.random() * 256);
+  return Array.from(bytes);
+}
+
+/** A random version 4 UUID; with a length, that many random letters and digits. */
+function uuid(env, length) {
+  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
+  if (length !== undefined) {
+    const n = toNumber(length), count = Number.isFinite(n) && n > 0 ? Math.min(Math.trunc(n), 4096) : 0;
+    return randomBytes(count).map((b) => alphabet.charAt(b % 62)).join('');
+  }
+  const hex = randomBytes(16).map((b, i) => (i === 6 ? (b & 15) | 64 : i === 8 ? (b & 63) | 128 : b))
+    .map((b) => pad(b.toString(16), 2)).join('');
+  return [hex.slice(0, 8), hex.slice(8, 12), hex.slice(12, 16), hex.slice(16, 20), hex.slice(20)].join('-');
+}
+
+function checkDigest(algorithm, encoding, position) {
+  if (DIGESTS.indexOf(algorithm.toLowerCase()) < 0) fail('unknown digest algorithm \'' + algorithm + '\'', position);
+  if (['base64', 'hex'].indexOf(encoding.toLowerCase()) < 0) fail('unknown digest encoding \'' + encoding + '\'', position);
+}
+
+/** The UTF-8 text of base64 (ASCII spaces ignored, '=' padding optional); '' if invalid. */
+function base64Decode(env, value) {
+  const text = toText(value).replace(/[ \t\r\n\f]/g, ''), bare = text.replace(/=+$/, '');
+  if (!/^[A-Za-z0-9+/]*={0,2}$/.test(text) || bare.length % 4 === 1) return '';
+  const binary = atob(bare + '==='.slice(0, (4 - bare.length % 4) % 4));
+  const bytes = new Uint8Array(binary.length);
+  for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
+  return new TextDecoder('utf-8').decode(bytes);
+}
+
+/** checklist(): min and max inclusive; a negative one does not apply. */
+function within(count, min, max) {
+  const low = toNumber(min), high = toNumber(max);
+  return (low < 0 || count >= low) && (high < 0 || count <= high);
+}
+
+/** checklist() where each true answer counts its weight; two nodesets pair their items. */
+function weightedChecklist(env, min, max, ...pairs) {
+  let total = 0;
+  for (let i = 0; i + 1 < pairs.length; i += 2) {
+    const v = pairs[i], w = pairs[i + 1];
+    if (v instanceof Nodeset && w instanceof Nodeset) {
+      v.items.slice(0, w.items.length).forEach((item, j) => { total += toBoolean(item) ? toNumber(w.items[j]) : 0; });
+    } else if (toBoolean(v)) total += toNumber(w);
+  }
+  return within(total, min, max);
 }
 
 const FUNCTIONS = {
@@ -233,6 +384,7 @@ const FUNCTIONS = {
   'true': [0, 0, () => true],
   'false': [0, 0, () => false],
   'boolean': [1, 1, (env, v) => toBoolean(v)],
+  'boolean-from-string': [1, 1, textual((s) => s === 'true' || s === '1')],
   'number': [1, 1, numeric((n) => n)],
   'string': [1, 1, textual((s) => s)],
   'int': [1, 1, numeric(Math.trunc)],
@@ -241,34 +393,67 @@ const FUNCTIONS = {
   'ceiling': [1, 1, numeric(Math.ceil)],
   'abs': [1, 1, numeric(Math.abs)],
   'pow': [2, 2, numeric(Math.pow)],
+  'exp10': [1, 1, numeric((n) => Math.pow(10, n))],
+  'sqrt': [1, 1, numeric(Math.sqrt)],
+  'exp': [1, 1, numeric(Math.exp)],
+  'log': [1, 1, numeric(Math.log)],
+  'log10': [1, 1, numeric(Math.log10)],
+  'sin': [1, 1, numeric(Math.sin)],
+  'cos': [1, 1, numeric(Math.cos)],
+  'tan': [1, 1, numeric(Math.tan)],
+  'asin': [1, 1, numeric(Math.asin)],
+  'acos': [1, 1, numeric(Math.acos)],
+  'atan': [1, 1, numeric(Math.atan)],
+  'atan2': [2, 2, numeric(Math.atan2)],
+  'pi': [0, 0, () => Math.PI],
+  'random': [0, 0, () => Math.random()],
   'min': [1, null, extreme((a, b) => a < b)],
   'max': [1, null, extreme((a, b) => a > b)],
   'count': [1, 1, (env, v) => (v instanceof Nodeset ? v.items.length : +(toText(v) !== ''))],
+  'count-non-empty': [1, 1, (env, v) => spread([v]).filter((item) => toText(item) !== '').length],
   'sum': [1, 1, (env, v) => spread([v]).reduce((total, item) => total + toNumber(item), 0)],
   'indexed-repeat': [3, 3, indexedRepeat],
   'join': [2, null, (env, sep, ...values) => spread(values).map(toText).join(toText(sep))],
   'if': [3, 3, (env, test, yes, no) => (toBoolean(test) ? yes : no)],
-  'coalesce': [2, 2, (env, first, second) => (toText(first) !== '' ? first : second)],
+  // The first value unless it is empty (or NaN: the sum of an empty answer, say).
+  'coalesce': [2, 2, (env, first, second) => (toText(first) === '' || (typeof first === 'number' && Number.isNaN(first)) ? second : first)],
+  'checklist': [2, null, (env, min, max, ...values) => within(spread(values).filter((v) => toBoolean(v)).length, min, max)],
+  'weighted-checklist': [2, null, weightedChecklist],
   'concat': [1, null, textual((...parts) => parts.join(''))],
   'contains': [2, 2, textual((s, t) => s.indexOf(t) >= 0)],
   'starts-with': [2, 2, textual((s, t) => s.slice(0, t.length) === t)],
   'ends-with': [2, 2, textual((s, t) => s.length >= t.length && s.slice(s.length - t.length) === t)],
   'substr': [2, 3, substr],
+  'substring': [2, 3, substring],
   'substring-before': [2, 2, textual((s, t) => (s.indexOf(t) >= 0 ? s.slice(0, s.indexOf(t)) : ''))],
   'substring-after': [2, 2, textual((s, t) => (s.indexOf(t) >= 0 ? s.slice(s.indexOf(t) + t.length) : ''))],
   'string-length': [1, 1, textual((s) => chars(s).length)],
   'normalize-space': [1, 1, (env, s) => choices(s).join(' ')],
   'translate': [3, 3, textual(translate)],
   'regex': [2, 2, textual(regex)],
-  'selected': [2, 2, (env, value, choice) => choices(value).indexOf(choices(choice).join(' ')) >= 0],
+  'uuid': [0, 1, uuid],
+  // Computed by the hub (no synchronous hashing in the browser): the page leaves it to the hub.
+  'digest': [2, 3, textual((message, algorithm, encoding) => {
+    checkDigest(algorithm, encoding === undefined ? 'base64' : encoding, 0);
+    throw new HubOnlyError('digest');
+  })],
+  'base64-decode': [1, 1, base64Decode],
+  // '' is selected only in an empty answer (ODK splits an empty answer into one empty choice).
+  'selected': [2, 2, (env, value, choice) => {
+    const wanted = toText(choice).replace(/^[ \t\r\n]+|[ \t\r\n]+$/g, ''), tokens = choices(value);
+    return wanted ? tokens.indexOf(wanted) >= 0 : tokens.length === 0;
+  }],
   'count-selected': [1, 1, (env, value) => choices(value).length],
   'selected-at': [2, 2, selectedAt],
   'jr:choice-name': [2, 2, choiceName],
   'today': [0, 0, (env) => new DateValue(Math.floor(env.now), false)],
   'now': [0, 0, (env) => new DateValue(env.now, true)],
   'date': [1, 1, toDate],
+  'date-time': [1, 1, (env, v) => { const read = asDays(v); return read ? dateTime(read[0]) : ''; }],
   'decimal-date-time': [1, 1, numeric((n) => n)],
-  'format-date': [2, 2, (env, v, pattern) => formatDays(toNumber(v), toText(pattern))],
+  'decimal-time': [1, 1, decimalTime],
+  'format-date': [2, 2, formatDate],
+  'format-date-time': [2, 2, formatDate],
   'position': [0, 0, (env) => (env.position === null || env.position === undefined ? NaN : +env.position)],
   'once': [1, 1, (env, v) => (toText(env.current) === '' ? v : env.current)]
 };
@@ -361,6 +546,7 @@ function parseTree(source, choiceColumns) {
 
   function call() {
     const nameToken = tokens[at], name = nameToken.value, args = [];
+    if (NOT_SUPPORTED_YET.indexOf(name) >= 0) fail(name + '() is not supported yet', nameToken.start);
     if (!has(FUNCTIONS, name)) fail('unknown function \'' + name + '\'', nameToken.start);
     at += 2;  // the name and '(': the tokenizer only calls a name a function when '(' follows
     if (name === 'position' && isSymbol(['..'])) {
@@ -376,6 +562,7 @@ function parseTree(source, choiceColumns) {
       const noun = /1$/.test(expected) ? 'argument' : 'arguments';
       fail(name + '() takes ' + expected + ' ' + noun + ', got ' + args.length, nameToken.start);
     }
+    checkCall(name, args, nameToken.start);
     return {type: 'call', name: name, args: args};
   }
 
@@ -385,7 +572,23 @@ function parseTree(source, choiceColumns) {
   return tree;
 }
 
+/** What is known before any answer: an even weighted-checklist(), literal format codes and digest names. */
+function checkCall(name, args, position) {
+  const literal = (i) => (args[i] && args[i].type === 'literal' && typeof args[i].value === 'string' ? args[i].value : null);
+  if (name === 'weighted-checklist' && args.length % 2) {
+    fail(name + '() takes an even number of arguments, got ' + args.length, position);
+  }
+  if ((name === 'format-date' || name === 'format-date-time') && literal(1) !== null) checkFormat(literal(1), position);
+  const encoding = args.length > 2 ? literal(2) : 'base64';
+  if (name === 'digest' && literal(1) !== null && encoding !== null) checkDigest(literal(1), encoding, position);
+}
+
 // --- evaluation ---
+
+const TRUTH_ARGUMENT = ['if', 'boolean', 'not'];  // functions whose first argument is a test
+
+/** boolean() of a node: `.` is the question's node, which exists even when empty (as if(., ...) reads it in ODK). */
+const truth = (node, env) => node.type === 'current' || toBoolean(evaluateNode(node, env));
 
 function evaluateNode(node, env) {
   switch (node.type) {
@@ -397,12 +600,13 @@ function evaluateNode(node, env) {
     case 'call': return FUNCTIONS[node.name][2].apply(null, [env].concat(node.args.map((arg, i) =>
       // ODK: indexed-repeat()'s field is the field across every instance, even inside one.
       (i === 0 && node.name === 'indexed-repeat' && arg.type === 'field' && env.nodesets &&
-       has(env.nodesets, arg.name) ? fieldValue(env.nodesets[arg.name]) : evaluateNode(arg, env)))));
+       has(env.nodesets, arg.name) ? fieldValue(env.nodesets[arg.name])
+        : i === 0 && arg.type === 'current' && TRUTH_ARGUMENT.indexOf(node.name) >= 0 ? true : evaluateNode(arg, env)))));
   }
-  const op = node.op, left = evaluateNode(node.left, env);
-  if (op === 'and') return toBoolean(left) && toBoolean(evaluateNode(node.right, env));
-  if (op === 'or') return toBoolean(left) || toBoolean(evaluateNode(node.right, env));
-  const right = evaluateNode(node.right, env);
+  const op = node.op;
+  if (op === 'and') return truth(node.left, env) && truth(node.right, env);
+  if (op === 'or') return truth(node.left, env) || truth(node.right, env);
+  const left = evaluateNode(node.left, env), right = evaluateNode(node.right, env);
   return /^[=!<>]/.test(op) ? compare(op, left, right) : NUMERIC_OPERATORS[op](toNumber(left), toNumber(right));
 }
 
@@ -414,11 +618,18 @@ function collectReferences(node, names) {
   return names;
 }
 
-function nowDays(now) {
-  if (now === null || now === undefined || now instanceof Date) return localDays(now || new Date());
-  const days = isoDays(String(now));
-  if (Number.isNaN(days)) throw new TypeError('ctx.now is neither a Date nor an ISO date-time: ' + now);
-  return days;
+/** The clock and its zone: a Date is on the phone's zone; ISO text on its offset (none: UTC). */
+function clockOf(now) {
+  if (now === null || now === undefined || now instanceof Date) {
+    const date = now || new Date(), offset = -date.getTimezoneOffset();
+    return {zone: offset, days: date.getTime() / 864e5 + offset / 1440};
+  }
+  const m = ISO_DATE.exec(String(now)), saved = zone;
+  zone = m ? offsetMinutes(m[7]) || 0 : 0;
+  const read = readIso(String(now)), offset = zone;
+  zone = saved;
+  if (!read) throw new TypeError('ctx.now is neither a Date nor an ISO date-time: ' + now);
+  return {zone: offset, days: read[0]};
 }
 
 /** A parsed expression: parse once per form, evaluate on every change of answers. */
@@ -426,9 +637,15 @@ function Expression(source, tree) { this.source = source; this.tree = tree; }
 Expression.prototype.references = function () { return Object.keys(collectReferences(this.tree, {})).sort(); };
 Expression.prototype.evaluate = function (ctx) {
   ctx = ctx || {};
-  return evaluateNode(this.tree, {values: ctx.values || {}, current: fieldValue(ctx.current),
-    now: nowDays(ctx.now), position: ctx.position, choiceLabel: ctx.choiceLabel, choice: ctx.choice,
-    nodesets: ctx.nodesets});
+  const clock = clockOf(ctx.now), saved = zone;
+  zone = clock.zone;
+  try {
+    return evaluateNode(this.tree, {values: ctx.values || {}, current: fieldValue(ctx.current),
+      now: clock.days, position: ctx.position, choiceLabel: ctx.choiceLabel, choice: ctx.choice,
+      nodesets: ctx.nodesets});
+  } finally {
+    zone = saved;
+  }
 };
 
 let cache = Object.create(null), cached = 0;
@@ -478,6 +695,7 @@ const FormExpressions = {
   toNumber: toNumber,
   toText: toText,
   ExpressionError: ExpressionError,
+  HubOnlyError: HubOnlyError,
   DateValue: DateValue,
   Nodeset: Nodeset,
   readInteger: readInteger,
