@@ -13,7 +13,6 @@ import click
 
 from . import datadir, protection
 from .db import connect, open_database, write_transaction
-from .forms import load_form_json
 from .records import status_counts
 from .settings import SettingsError, load_settings
 from .users import UserError, add_user, list_users, set_pin, set_role
@@ -417,15 +416,18 @@ def forms():
 
 def checked_form_file(file: Path):
     """The form in a JSON or XLSForm file; warnings printed, problems a ClickException."""
+    from flask_babel import gettext
+
     from .xlsform import read_form_file
 
     result = read_form_file(file)
     for warning in result.warnings:
-        click.echo(f"Warning: {warning}", err=True)
+        click.echo(gettext("Warning: %(problem)s", problem=warning), err=True)
     if result.errors or result.form is None:
         lines = "\n".join(str(error) for error in result.errors)
         if file.suffix.lower() in (".xlsx", ".xlsm", ".xls"):
-            lines = f"{file.name} is not a valid XLSForm ({len(result.errors)} problems):\n{lines}"
+            lines = gettext("%(file)s is not a valid XLSForm (%(count)s problems):\n%(lines)s",
+                            file=file.name, count=len(result.errors), lines=lines)
         raise click.ClickException(lines)
     return result.form
 
@@ -530,19 +532,14 @@ def forms_export_xlsform(data_dir, form_id, file):
 
     Example: collector forms export-xlsform community_survey community_survey.xlsx
     """
+    from .form_library import newest_form
     from .forms import builtin_forms
     from .xlsform import to_xlsform
 
     db = database(data_dir)
-    row = db.execute(
-        "SELECT definition FROM forms WHERE form_id = ? ORDER BY added_at DESC, rowid DESC "
-        "LIMIT 1", [form_id]).fetchone()
     builtins = builtin_forms()
-    if row is not None:
-        form = load_form_json(row[0])
-    elif form_id in builtins:
-        form = builtins[form_id]
-    else:
+    form = newest_form(db, builtins, form_id)
+    if form is None:
         known = sorted(set(builtins) | {r[0] for r in db.execute(
             "SELECT DISTINCT form_id FROM forms").fetchall()})
         raise click.ClickException(f"There is no form '{form_id}' on this hub. Forms: "

@@ -43,6 +43,10 @@ QUESTION_TYPES = (
     "note",
     "calculate",
 )
+# Record metadata an XLSForm asks for (`start`, `deviceid`...): the hub records it with every
+# record (when it was started and finalized, on which hub, by whom) and the form keeps the
+# names, so an exported XLSForm has them back.
+METADATA_TYPES = ("start", "end", "today", "deviceid", "username")
 # Types whose answer the person types or picks; a note holds no value, a calculate is computed.
 INPUT_TYPES = tuple(t for t in QUESTION_TYPES if t not in ("note", "calculate"))
 
@@ -163,6 +167,9 @@ class QuestionSchema(Schema):
     default = fields.String()
     # Shown but not answerable: keeps its default or computed value.
     read_only = fields.Boolean(load_default=False)
+    # An XLSForm's trigger (`${visit_date}`): kept so export writes it back; the collector
+    # computes a calculation again on every change anyway.
+    trigger = fields.String(validate=check_expression)
 
     @validates_schema
     def check_type_options(self, data, **kwargs):
@@ -200,11 +207,22 @@ class SectionSchema(Schema):
     # person adds and removes instances.
     repeat_count = fields.String(validate=check_expression)
     questions = fields.List(fields.Nested(QuestionSchema), required=True, validate=validate.Length(min=1))
+    # Questions that stood outside any group in an XLSForm: the page is the collector's own,
+    # and export writes them without a group around them (their data paths unchanged).
+    ungrouped = fields.Boolean()
 
     @validates_schema
     def check_repeat(self, data, **kwargs):
         if data.get("repeat_count") and not data.get("repeat"):
             raise ValidationError("Only a repeat has a repeat_count.", "repeat_count")
+
+
+class MetadataSchema(Schema):
+    class Meta:
+        unknown = RAISE
+
+    name = fields.String(required=True, validate=validate.Regexp(NAME_PATTERN))
+    type = fields.String(required=True, validate=validate.OneOf(METADATA_TYPES))
 
 
 class SourceSchema(Schema):
@@ -256,6 +274,8 @@ class FormSchema(Schema):
     sections = fields.List(fields.Nested(SectionSchema), required=True, validate=validate.Length(min=1))
     # Which records are sensitive (admins only on the central server); see AccessSchema.
     access = fields.Nested(AccessSchema)
+    # The record metadata an XLSForm asked for (see METADATA_TYPES).
+    metadata = fields.List(fields.Nested(MetadataSchema))
 
     @validates_schema
     def check_references(self, data, **kwargs):
@@ -279,6 +299,9 @@ def _reference_errors(data: dict) -> list[str]:
         if name in seen:
             errors.append(f"The question name '{name}' is used twice.")
         seen.add(name)
+    # A metadata name is a column of the records too, but not an answer to refer to.
+    errors += [f"The question name '{item['name']}' is used twice." for item in
+               data.get("metadata", []) if item["name"] in seen]
     source_ids = {s["id"] for s in data.get("sources", [])}
     for section in data["sections"]:
         for expr in filter(None, [section.get("relevant"), section.get("repeat_count")]):
@@ -290,7 +313,7 @@ def _reference_errors(data: dict) -> list[str]:
             if question.get("source") and question["source"] not in source_ids:
                 errors.append(f"{where}: no source with id '{question['source']}'.")
             for expr in filter(None, [question.get("relevant"), question.get("constraint"),
-                                      question.get("calculation")]):
+                                      question.get("calculation"), question.get("trigger")]):
                 errors += _unknown_references(where, expr, seen)
             errors += _default_errors(where, question, data.get("choices", {}))
             if question.get("choice_filter"):

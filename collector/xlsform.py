@@ -3,8 +3,9 @@
 Import follows pyxform's own shape: pyxform's reader turns the workbook into sheets of
 rows (``read_sheets``), ``convert`` turns those rows into our form-definition dict and
 validates it with ``collector.forms.load_form``. Nothing here raises on a bad file:
-every problem becomes a ``Problem`` naming the sheet, the 1-based spreadsheet row (the
-header is row 1) and the column header, and a file with any error gives no definition.
+every problem becomes a ``Problem`` of the catalogue in ``collector.xlsform_problems``,
+naming the sheet, the 1-based spreadsheet row (the header is row 1) and the column
+header, and a file with any error gives no definition.
 
 Export (``to_xlsform``) writes one of our forms as an .xlsx that pyxform converts to an
 XForm, so teams can take our instruments to ODK or KoboToolbox.
@@ -15,7 +16,9 @@ from __future__ import annotations
 import os
 import re
 import tempfile
+import warnings
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, Iterable
 
@@ -28,6 +31,7 @@ from .forms import (
     HIERARCHIES,
     LOCALE_PATTERN,
     MAX_INSTANCES,
+    METADATA_TYPES,
     NAME_PATTERN,
     FormDefinition,
     FormError,
@@ -35,11 +39,13 @@ from .forms import (
     check_privacy_rule,
     load_form,
 )
+from .xlsform_problems import ERROR, Problem, make, severity
 
 __all__ = ["ImportResult", "Problem", "convert", "language_code", "read_sheets",
            "read_xlsform", "to_xlsform"]
 
 SURVEY, CHOICES, SETTINGS = "survey", "choices", "settings"
+SHEET_ORDER = {None: 0, SURVEY: 1, CHOICES: 2, SETTINGS: 3}
 NAME_RE = re.compile(NAME_PATTERN)
 XLSX_SUFFIXES = (".xlsx", ".xlsm")
 XLS_SUFFIXES = (".xls",)
@@ -55,23 +61,45 @@ LANGUAGE_NAMES = {
     "swahili": "sw", "kiswahili": "sw",
     "hausa": "ha", "harshen hausa": "ha",
     "amharic": "am", "አማርኛ": "am",
+    "tetun": "tet", "tetum": "tet",
+    "chinese": "zh", "中文": "zh", "mandarin": "zh",
 }
 # The names export writes: `label::French (fr)`, as the XLSForm documentation does.
 EXPORT_LANGUAGE_NAMES = {"en": "English", "fr": "French", "es": "Spanish", "ar": "Arabic",
                          "sw": "Swahili", "ha": "Hausa", "am": "Amharic"}
 WITH_CODE = re.compile(r"^(.*?)\s*\(\s*([A-Za-z]{2,3}(?:[-_][A-Za-z0-9]{2,8})?)\s*\)\s*$")
 BARE_CODE = re.compile(r"^[a-z]{2,3}(?:[-_][A-Za-z0-9]{2,8})?$")
+# A language the form names that no code matches (`label::Tetun` once was one): kept as a
+# language of the form under `und_` and its name ("undetermined" in BCP 47), shown with
+# the interface in the form's default language.
+UNNAMED_PREFIX = "und_"
+
+
+@lru_cache(maxsize=1)
+def _babel_language_names() -> dict[str, str]:
+    """English language names → codes, from the CLDR data Babel ships (`Chinese` → zh)."""
+    from babel import Locale
+
+    names: dict[str, str] = {}
+    for code, name in Locale("en").languages.items():
+        if LOCALE_PATTERN.match(code) and "_" not in code:
+            names.setdefault(name.casefold(), code)
+    return names
 
 
 def language_code(name: str) -> str | None:
-    """`English (en)` → en, `Français (fr)` → fr, `Arabic` → ar, `pt-BR` → pt_BR; or None."""
+    """`English (en)` → en, `Français (fr)` → fr, `Arabic` → ar, `LABEL::EN` → en,
+    `pt-BR` → pt_BR, `Chinese` → zh; or None."""
     text = " ".join(name.split())
     match = WITH_CODE.match(text)
     if match:
         code = match.group(2)
     elif text.casefold() in LANGUAGE_NAMES:
         code = LANGUAGE_NAMES[text.casefold()]
-    elif BARE_CODE.match(text):
+    elif text.casefold() in _babel_language_names():
+        code = _babel_language_names()[text.casefold()]
+    elif BARE_CODE.match(text.lower()) and (len(text) == 2 or "-" in text or "_" in text
+                                            or text.lower() in _babel_language_names().values()):
         code = text
     else:
         return None
@@ -80,8 +108,17 @@ def language_code(name: str) -> str | None:
     return code if LOCALE_PATTERN.match(code) else None
 
 
+def unnamed_code(name: str) -> str | None:
+    """`Klingonese` → und_Klingone: the form's own code for a language no code matches."""
+    letters = re.sub(r"[^A-Za-z0-9]", "", name)[:8]
+    code = UNNAMED_PREFIX + letters
+    return code if len(letters) >= 2 and LOCALE_PATTERN.match(code) else None
+
+
 def language_header_name(code: str) -> str:
     """`fr` → `French (fr)`: how export names a language in column headers and settings."""
+    if code.startswith(UNNAMED_PREFIX):
+        return code[len(UNNAMED_PREFIX):]  # read back as the same unnamed language
     name = EXPORT_LANGUAGE_NAMES.get(code)
     if name is None:
         try:
@@ -94,26 +131,7 @@ def language_header_name(code: str) -> str:
     return f"{name} ({code})"
 
 
-# --- problems and results -------------------------------------------------------------
-
-@dataclass(frozen=True)
-class Problem:
-    """One error or warning, located like a spreadsheet user would look for it."""
-
-    code: str
-    message: str
-    sheet: str | None = None
-    row: int | None = None  # 1-based spreadsheet row; the header is row 1
-    column: str | None = None  # the column header, e.g. "constraint" or "label::French (fr)"
-
-    def __str__(self) -> str:
-        where = self.sheet or ""
-        if self.row is not None:
-            where += f" row {self.row}"
-        if self.column:
-            where += f", column {self.column}" if where else f"column {self.column}"
-        return f"{where.strip()}: {self.message}" if where.strip() else self.message
-
+# --- results --------------------------------------------------------------------------
 
 @dataclass
 class ImportResult:
@@ -144,23 +162,24 @@ COLUMN_ALIASES = {
     "list name": "list_name",
     "value": "name",
 }
+# `bind::relevant` and its kin: the XForm attributes our own columns stand for.
+BIND_COLUMNS = {"relevant": "relevant", "constraint": "constraint", "required": "required",
+                "jr:constraintmsg": "constraint_message", "jr:requiredmsg": "required_message",
+                "readonly": "read_only", "calculate": "calculation"}
 SINGLE_COLON_BASES = sorted(
     [b for b in (*TRANSLATABLE, *COLUMN_ALIASES) if b in TRANSLATABLE
      or COLUMN_ALIASES.get(b) in TRANSLATABLE], key=len, reverse=True)
 SURVEY_COLUMNS = {"type", "name", "label", "hint", "required", "required_message", "relevant",
                   "constraint", "constraint_message", "appearance", "parameters", "privacy",
                   "identifying", "calculation", "default", "read_only", "choice_filter",
-                  "repeat_count", "disclosure", "hierarchy"}
+                  "repeat_count", "disclosure", "hierarchy", "trigger"}
 # Columns ODK uses that the collector cannot honour: an error on every row that fills one.
-UNSUPPORTED_COLUMNS = {
-    "trigger": "triggers are not supported yet",
-    "media": "images, audio and video in questions are not supported yet",
-    "save_to": "entities are not supported yet",
-}
+UNSUPPORTED_COLUMNS = {"media": "unsupported_column/media",
+                       "save_to": "unsupported_column/save_to"}
 # Columns that are safe to leave out: a warning on every row that fills one.
-IGNORED_COLUMNS = {
-    "guidance_hint": "guidance hints are not shown by the collector",
-}
+IGNORED_COLUMNS = {"guidance_hint": "ignored_column/guidance_hint"}
+
+
 def N_(message: str) -> str:
     """Marks a text for the catalogs; it is translated per form language by catalog_texts."""
     return message
@@ -181,13 +200,16 @@ def catalog_texts(message: str, codes: list[str]) -> dict[str, str]:
 
 
 # What a fixed default must look like, by type (choices are checked against their list).
+# Seconds are accepted, as ODK writes them, and dropped: answers are kept to the minute.
+SECONDS = r"(?::[0-5]\d(?:\.\d+)?)?"
 DEFAULT_FORMS = {
     "integer": re.compile(r"[+-]?\d{1,15}"),
     "range": re.compile(r"[+-]?\d{1,15}"),
     "decimal": re.compile(r"[+-]?(\d+\.?\d*|\.\d+)"),
     "date": re.compile(r"\d{4}-\d{2}-\d{2}"),
-    "time": re.compile(r"([01]\d|2[0-3]):[0-5]\d"),
-    "datetime": re.compile(r"\d{4}-\d{2}-\d{2}[T ]([01]\d|2[0-3]):[0-5]\d"),
+    "time": re.compile(rf"(?P<minute>([01]\d|2[0-3]):[0-5]\d){SECONDS}"),
+    "datetime": re.compile(rf"(?P<minute>\d{{4}}-\d{{2}}-\d{{2}}[T ]([01]\d|2[0-3]):[0-5]\d)"
+                           rf"{SECONDS}"),
 }
 ANY_TEXT = re.compile(".*", re.DOTALL)
 SUPPORTED_APPEARANCES = {
@@ -198,11 +220,12 @@ SUPPORTED_APPEARANCES = {
     "month-year": ("date",),
 }
 CHOICE_COLUMNS = {"list_name", "name", "label", "parent", "media"}
-SETTINGS_USED = {"form_id", "version", "default_language", "form_title"}
+SETTINGS_USED = {"form_id", "version", "default_language", "form_title",
+                 "allow_choice_duplicates"}
 SETTINGS_ALIASES = {"set_form_id": "form_id", "id_string": "form_id",
                     "set_form_title": "form_title", "title": "form_title"}
 SETTINGS_SILENT = {"style", "prefix", "name", "namespaces", "auto_send", "auto_delete",
-                   "omit_instanceid", "clean_text_values", "allow_choice_duplicates"}
+                   "omit_instanceid", "clean_text_values"}
 
 
 @dataclass(frozen=True)
@@ -221,13 +244,25 @@ def _classify(header: str) -> _Column:
     if "::" in text:
         base, _, language = text.partition("::")
         base = base.strip().lower()
-        if base in ("bind", "instance", "body", "control"):
+        if base == "bind":
+            return _bind_column(header, language)
+        if base in ("instance", "body", "control"):
             return _Column(header, f"{base}::", language.strip())
         return _Column(header, COLUMN_ALIASES.get(base, base), language.strip() or None)
     for base in SINGLE_COLON_BASES:  # pyxform also reads `label:French (fr)`
         if low.startswith(base + ":") and len(low) > len(base) + 1:
             return _Column(header, COLUMN_ALIASES.get(base, base), text[len(base) + 1:].strip())
     return _Column(header, COLUMN_ALIASES.get(low, low), None)
+
+
+def _bind_column(header: str, rest: str) -> _Column:
+    """`bind::relevant` → relevant, `bind::jr:constraintMsg::Français (fr)` → a French
+    constraint_message; other XForm attributes keep a `bind::` base (ignored, said so)."""
+    attribute, _, language = rest.partition("::")
+    base = BIND_COLUMNS.get(attribute.strip().lower())
+    if base is None:
+        return _Column(header, "bind::", attribute.strip())
+    return _Column(header, base, language.strip() or None)
 
 
 class _Row:
@@ -267,7 +302,11 @@ def read_sheets(path: str | os.PathLike) -> dict:
     failure: Exception | None = None
     for reader in readers:  # a misnamed file is still read, as pyxform does
         try:
-            return reader(str(path))
+            # Library warnings ("Workbook contains no default style") mean nothing to the
+            # person importing: our own messages say what matters, and nothing before them.
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                return reader(str(path))
         except Exception as error:  # noqa: BLE001 - any reader failure means "try the next"
             failure = error
             if "Duplicate column header" in str(error):
@@ -279,16 +318,17 @@ def read_xlsform(path: str | os.PathLike) -> ImportResult:
     """Read and convert an XLSForm file; a file that cannot be read is one error, not a crash."""
     path = Path(path)
     if path.suffix.lower() not in (*XLSX_SUFFIXES, *XLS_SUFFIXES):
-        return ImportResult(None, [Problem(
-            "not_xlsform", f"{path.name} is not an XLSForm: give an .xlsx or .xls file.")])
+        return ImportResult(None, [make("not_xlsform", file=path.name)])
     try:
         sheets = read_sheets(path)
     except Exception as error:  # noqa: BLE001 - corrupt files must not crash anything
         detail = str(error).strip()
-        message = f"{path.name} could not be read as an Excel workbook"
         if "Duplicate column header" in detail:
-            message = f"{path.name}: {detail.split('file: ')[-1]}"
-        return ImportResult(None, [Problem("unreadable", message + ".")])
+            problem = make("unreadable/duplicate_header", file=path.name,
+                           detail=detail.split("file: ")[-1].rstrip("."))
+        else:
+            problem = make("unreadable", file=path.name)
+        return ImportResult(None, [problem])
     fallback = re.sub(r"[^A-Za-z0-9_]", "_", path.stem)
     return convert(sheets, fallback_form_id=fallback if NAME_RE.match(fallback) else None)
 
@@ -302,7 +342,7 @@ def convert(sheets: dict, fallback_form_id: str | None = None) -> ImportResult:
     try:
         return converter.run()
     except Exception as error:  # noqa: BLE001 - an import must never crash the hub
-        converter.error("unreadable", f"The form could not be converted ({error!r}).")
+        converter.report("unreadable/crash", detail=repr(error))
         return ImportResult(None, converter.errors, converter.warnings)
 
 
@@ -310,43 +350,45 @@ TYPE_ALIASES = {
     "string": "text", "int": "integer", "trigger": "acknowledge", "gps": "geopoint",
     "photo": "image", "add image prompt": "image", "add photo prompt": "image",
     "add audio prompt": "audio", "add video prompt": "video", "add file prompt": "file",
-    "imei": "deviceid",
+    "imei": "deviceid", "add text prompt": "text", "add integer prompt": "integer",
+    "add decimal prompt": "decimal", "add date prompt": "date", "add time prompt": "time",
+    "add datetime prompt": "datetime", "add note prompt": "note", "q barcode": "barcode",
 }
 BASIC_TYPES = {"text", "integer", "decimal", "date", "time", "datetime", "range", "note",
                "calculate"}
-SELECT_TYPES = {
+SELECT_WORDS = {
     "select_one": "select_one", "select one": "select_one", "select1": "select_one",
+    "select one from": "select_one", "add select one prompt using": "select_one",
     "select_multiple": "select_multiple", "select all that apply": "select_multiple",
-    "select_all_that_apply": "select_multiple",
+    "select_all_that_apply": "select_multiple", "select all that apply from":
+        "select_multiple", "add select multiple prompt using": "select_multiple",
 }
 EXTERNAL_SELECTS = {"select_one_from_file", "select_multiple_from_file",
                     "select one from file", "select multiple from file",
                     "select_one_external"}
+# Type → the catalogue entry that refuses it.
 UNSUPPORTED_TYPES = {
-    "hidden": "hidden questions are not supported yet",
-    "image": "media questions (image) are not supported yet",
-    "audio": "media questions (audio) are not supported yet",
-    "video": "media questions (video) are not supported yet",
-    "file": "file questions are not supported yet",
-    "background-audio": "background audio recording is not supported",
-    "background-video": "background video recording is not supported",
-    "geopoint": "location questions (geopoint) are not supported yet",
-    "geotrace": "location questions (geotrace) are not supported yet",
-    "geoshape": "location questions (geoshape) are not supported yet",
-    "start-geopoint": "location questions (start-geopoint) are not supported yet",
-    "barcode": "barcode questions are not supported yet",
-    "rank": "rank questions are not supported yet",
-    "range-decimal": "decimal ranges are not supported yet",
+    **dict.fromkeys(("geopoint", "geotrace", "geoshape", "start-geopoint"),
+                    "unsupported_type/location"),
+    **dict.fromkeys(("image", "audio", "video"), "unsupported_type/media"),
+    "file": "unsupported_type/file",
+    **dict.fromkeys(("background-audio", "background-video"), "unsupported_type/background"),
+    "range-decimal": "unsupported_type/range_decimal",
 }
 EXTERNAL_TYPES = {"xml-external", "csv-external"}
-METADATA_TYPES = {"start", "end", "today", "deviceid", "subscriberid", "simserial",
-                  "phonenumber", "username", "email", "audit"}
-GROUP_PATTERN = re.compile(r"^(begin|end)[ _](group|repeat|loop|looped group|lgroup)$")
+# Metadata ODK records by itself; the five the collector records are kept (forms.py).
+IGNORED_METADATA = {"subscriberid", "simserial", "phonenumber", "email", "audit"}
+GROUP_PATTERN = re.compile(
+    r"^(begin|end)[ _](group|repeat|loop|looped group|lgroup)(?:\s+(?:over\s+)?(\S+))?$")
+# Longest spellings first, so that `select one from file` is not `select one from` + `file`.
 SELECT_PATTERN = re.compile(
-    r"^(select_one|select one|select1|select_multiple|select all that apply|"
-    r"select_all_that_apply|select_one_from_file|select_multiple_from_file|"
-    r"select one from file|select multiple from file|select_one_external|rank)"
-    r"(?:\s+(\S+))?(?:\s+(\S+))?\s*$", re.IGNORECASE)
+    r"^(?P<word>select_one_from_file|select_multiple_from_file|select one from file|"
+    r"select multiple from file|select_one_external|select all that apply from|"
+    r"select one from|add select one prompt using|add select multiple prompt using|"
+    r"select_one|select one|select1|select_multiple|select all that apply|"
+    r"select_all_that_apply|rank)"
+    r"(?:\s+(?P<list>\S+))?(?:\s+(?P<other>or specify other|or_other|or other))?"
+    r"(?P<rest>\s+.*)?\s*$", re.IGNORECASE)
 YES = {"yes", "true", "true()", "y", "1"}
 NO = {"no", "false", "false()", "n", "0"}
 BOUND_TERM = (r"(?:string-length\(\s*\.\s*\)\s*<=\s*\d+|\.\s*>=\s*-?\d+(?:\.\d+)?"
@@ -372,6 +414,17 @@ def _owner(stack: list[dict]) -> int:
     return max(i for i, frame in enumerate(stack) if "section" in frame)
 
 
+def _type_word(values: dict, columns: list[_Column]) -> str:
+    """A row's type as the converter compares it: lower case, single spaces, aliases read."""
+    for column in columns:
+        if column.base == "type" and column.language is None:
+            value = values.get(column.header)
+            if value not in (None, ""):
+                kind = " ".join(str(value).split()).lower()
+                return TYPE_ALIASES.get(kind, kind)
+    return ""
+
+
 class _Converter:
     def __init__(self, sheets: dict, fallback_form_id: str | None):
         self.sheets = {str(k).lower(): v for k, v in (sheets or {}).items()}
@@ -383,11 +436,15 @@ class _Converter:
         self.codes: list[str] = []  # every language the form uses, default first
 
     # -- problems
-    def error(self, code, message, sheet=None, row=None, column=None):
-        self.errors.append(Problem(code, message, sheet, row, column))
+    def report(self, key: str, sheet: str | None = None, row: int | None = None,
+               column: str | None = None, **args) -> None:
+        """Record the catalogue's problem `key` as an error or a warning, by its entry."""
+        problem = make(key, sheet, row, column, **args)
+        (self.errors if severity(key) == ERROR else self.warnings).append(problem)
 
-    def warn(self, code, message, sheet=None, row=None, column=None):
-        self.warnings.append(Problem(code, message, sheet, row, column))
+    def at(self, row: _Row, key: str, column: str, **args) -> None:
+        """The problem `key` on this row, in the column with the header `column`."""
+        self.report(key, row.sheet, row.number, column, **args)
 
     # -- sheets
     def rows(self, name: str) -> list[dict]:
@@ -405,14 +462,11 @@ class _Converter:
 
     def run(self) -> ImportResult:
         if not self.rows(SURVEY):
-            self.error("missing_sheet", "The workbook has no survey sheet with questions: "
-                       "an XLSForm needs a sheet named 'survey'.", SURVEY)
+            self.report("missing_sheet", SURVEY)
             return ImportResult(None, self.errors, self.warnings)
-        for sheet, what in (("external_choices", "external choice lists"),
-                            ("entities", "entities"), ("osm", "OpenStreetMap questions")):
+        for sheet in ("external_choices", "entities", "osm"):
             if any(self.rows(sheet)):
-                self.error("external_data", f"The {sheet} sheet is not supported: {what} "
-                           "are not supported yet.", sheet)
+                self.report("external_data/sheet", sheet, name=sheet)
         self.survey_columns = [_classify(h) for h in self.headers(SURVEY)]
         self.choice_columns = [_classify(h) for h in self.headers(CHOICES)]
         self.read_settings()
@@ -423,6 +477,7 @@ class _Converter:
         self.check_expressions()
         self.check_lists()
         self.check_settings()
+        self.in_sheet_order()
         if self.errors:
             return ImportResult(None, self.errors, self.warnings)
         definition = self.definition()
@@ -432,6 +487,14 @@ class _Converter:
             self.schema_problems(error.messages)
             return ImportResult(None, self.errors, self.warnings)
         return ImportResult(definition, self.errors, self.warnings, form)
+
+    def in_sheet_order(self) -> None:
+        """Problems as a person reads the workbook: sheet by sheet, row by row."""
+        def place(problem: Problem) -> tuple[int, int]:
+            return SHEET_ORDER.get(problem.sheet, len(SHEET_ORDER)), problem.row or 0
+
+        self.errors.sort(key=place)
+        self.warnings.sort(key=place)
 
     # -- settings
     def read_settings(self) -> None:
@@ -449,32 +512,40 @@ class _Converter:
             if key in SETTINGS_USED and column.language is None:
                 self.settings[key] = (str(value).strip(), number, str(header))
             elif key == "public_key":
-                self.warn("ignored_setting", "Encryption (public_key) is ignored: records stay "
-                          "on the laptop and are anonymized before sync instead.",
-                          SETTINGS, number, str(header))
+                self.report("ignored_setting/public_key", SETTINGS, number, str(header))
             elif key not in SETTINGS_SILENT:
-                self.warn("ignored_setting", f"The setting '{header}' is not used by the "
-                          "collector and is ignored.", SETTINGS, number, str(header))
+                self.report("ignored_setting", SETTINGS, number, str(header), header=header)
 
     def check_settings(self) -> None:
         form_id = self.setting("form_id")
         if form_id is None and self.fallback_form_id is None:
-            self.error("missing_setting", "Give the form an id: a form_id column on the "
-                       "settings sheet.", SETTINGS, None, "form_id")
+            self.report("missing_setting", SETTINGS, None, "form_id")
         elif form_id is not None and not NAME_RE.match(form_id):
             _, row, header = self.settings["form_id"]
-            self.error("bad_setting", f"'{form_id}' is not a usable form_id: use letters, "
-                       "digits and _, starting with a letter.", SETTINGS, row, header)
+            self.report("bad_setting/form_id", SETTINGS, row, header, value=form_id)
         version = self.setting("version")
         if version is not None and len(version) > 40:
             _, row, header = self.settings["version"]
-            self.error("bad_setting", "The version is longer than 40 characters.", SETTINGS,
-                       row, header)
+            self.report("bad_setting/version", SETTINGS, row, header)
 
     def setting(self, key: str) -> str | None:
         return self.settings[key][0] if key in self.settings else None
 
     # -- languages
+    def language(self, sheet: str, column: _Column) -> str | None:
+        """The code of a column's language: its own code, a known name, or the form's own
+        code for a name no code matches (said once per column)."""
+        code = language_code(column.language)
+        if code is None:
+            code = unnamed_code(column.language)
+            if code is None:
+                self.report("unknown_language", sheet, 1, column.header,
+                            language=column.language)
+            else:
+                self.report("language_without_code", sheet, 1, column.header,
+                            language=column.language, code=column.language)
+        return code
+
     def resolve_languages(self) -> None:
         explicit: list[tuple[str, _Column]] = []
         has_bare = False
@@ -485,31 +556,32 @@ class _Converter:
                 if column.language is None or column.language.lower() == "default":
                     has_bare = True
                     continue
-                code = language_code(column.language)
-                self.language_of[column.language] = code
-                if code is None:
-                    self.error("unknown_language", f"'{column.language}' is not a language "
-                               "this collector knows: write it with its code, such as "
-                               "'label::Français (fr)'.", sheet, 1, column.header)
-                else:
-                    explicit.append((code, column))
-        default = self.setting("default_language")
-        if default is not None:
-            code = default if default.lower() == "default" else language_code(default)
-            if code is None or code == "default":
-                _, row, header = self.settings["default_language"]
-                self.error("bad_setting", f"'{default}' is not a language: write it like "
-                           "'English (en)'.", SETTINGS, row, header)
-                code = "en"
-            self.default_code = code
-        elif has_bare or not explicit or any(c == "en" for c, _ in explicit):
-            self.default_code = "en"
-        else:
-            labels = [c for c, col in explicit if col.base == "label"] or [explicit[0][0]]
-            self.default_code = labels[0]
+                if column.language not in self.language_of:
+                    self.language_of[column.language] = self.language(sheet, column)
+                if self.language_of[column.language] is not None:
+                    explicit.append((self.language_of[column.language], column))
+        self.default_code = self.default_language(has_bare, explicit)
         codes = [self.default_code] if has_bare or not explicit else []
         codes += [code for code, column in explicit if column.base == "label"]
         self.codes = list(dict.fromkeys(codes or [self.default_code]))
+
+    def default_language(self, has_bare: bool, explicit: list[tuple[str, _Column]]) -> str:
+        default = self.setting("default_language")
+        if default is not None:
+            if default.lower() == "default":
+                return "en"
+            code = self.language_of.get(default) or language_code(default)
+            if code is None and default in self.language_of.values():
+                code = default  # already a code of this form
+            if code is None:
+                _, row, header = self.settings["default_language"]
+                self.report("bad_setting/language", SETTINGS, row, header, value=default)
+                return "en"
+            return code
+        if has_bare or not explicit or any(c == "en" for c, _ in explicit):
+            return "en"
+        labels = [c for c, col in explicit if col.base == "label"] or [explicit[0][0]]
+        return labels[0]
 
     def code_of(self, column: _Column) -> str | None:
         if column.language is None or column.language.lower() == "default":
@@ -536,31 +608,27 @@ class _Converter:
         if result and warn_missing:
             for code, column in empty:
                 if code not in result:
-                    self.warn("missing_translation", f"No {column.language or 'default'} "
-                              f"text: the {language_header_name(self.default_code)} text is "
-                              "shown instead.", row.sheet, row.number, column.header)
+                    self.at(row, "missing_translation", column.header,
+                            language=column.language or "default",
+                            default=language_header_name(self.default_code))
         return result
 
     # -- columns
     def check_columns(self) -> None:
-        for sheet, columns, known in ((SURVEY, self.survey_columns, SURVEY_COLUMNS),
-                                      (CHOICES, self.choice_columns, CHOICE_COLUMNS)):
-            for column in columns:
-                base = column.base
-                if (base in known or base in UNSUPPORTED_COLUMNS or base in IGNORED_COLUMNS
-                        or base.startswith("$") or not base):
-                    continue
-                if sheet == CHOICES:
-                    continue  # extra choice columns are filter values: harmless
-                self.warn("ignored_column", f"The column '{column.header}' is not used by the "
-                          "collector and is ignored.", sheet, 1, column.header)
+        for column in self.survey_columns:
+            base = column.base
+            if (base in SURVEY_COLUMNS or base in UNSUPPORTED_COLUMNS or base in IGNORED_COLUMNS
+                    or base.startswith("$") or not base):
+                continue
+            key = "ignored_column/bind" if base.endswith("::") else "ignored_column"
+            self.report(key, SURVEY, 1, column.header, header=column.header)
         label_codes = {self.code_of(c) for c in self.choice_columns if c.base == "label"}
-        if self.rows(CHOICES):
+        if self.rows(CHOICES) and label_codes:
             for code in self.codes:
                 if code not in label_codes:
-                    self.warn("missing_translation", f"The choices sheet has no label column "
-                              f"for {language_header_name(code)}: choices are shown in "
-                              f"{language_header_name(self.default_code)}.", CHOICES, 1, "label")
+                    self.report("missing_translation/choices", CHOICES, 1, "label",
+                                language=language_header_name(code),
+                                default=language_header_name(self.default_code))
 
     def row_columns(self, row: _Row) -> None:
         """Errors and warnings for unsupported and ignored columns filled in this row."""
@@ -571,64 +639,59 @@ class _Converter:
                 continue
             if column.base in UNSUPPORTED_COLUMNS:
                 reported.add(column.base)
-                self.error("unsupported_column", f"The '{column.header}' column is not "
-                           f"supported: {UNSUPPORTED_COLUMNS[column.base]}.",
-                           row.sheet, row.number, column.header)
+                self.at(row, UNSUPPORTED_COLUMNS[column.base], column.header,
+                        header=column.header)
             elif column.base in IGNORED_COLUMNS and row.sheet == SURVEY:
                 reported.add(column.base)
-                self.warn("ignored_column", f"'{column.header}' is ignored: "
-                          f"{IGNORED_COLUMNS[column.base]}.", row.sheet, row.number,
-                          column.header)
+                self.at(row, IGNORED_COLUMNS[column.base], column.header, header=column.header)
 
     # -- choices
     def read_choices(self) -> None:
         self.choices: dict[str, list[dict]] = {}
-        self.choice_rows: dict[str, list[int]] = {}
+        self.choice_rows: dict[str, list[int | None]] = {}
         self.list_rows: dict[str, int] = {}
-        seen: dict[tuple[str, str], int] = {}
+        self.seen_choices: dict[tuple[str, str], int] = {}
+        duplicates = self.yes_setting("allow_choice_duplicates")
         for index, values in enumerate(self.rows(CHOICES)):
-            if not values:
-                continue
-            row = _Row(CHOICES, index + 2, values, self.choice_columns)
-            self.row_columns(row)
-            list_name, list_header = row.cell("list_name")
-            name, name_header = row.cell("name")
-            if list_name is None:
-                self.error("missing_list_name", "This choice has no list_name.", CHOICES,
-                           row.number, list_header)
-                continue
-            if list_name not in self.list_rows:
-                self.list_rows[list_name] = row.number
-                if not NAME_RE.match(list_name):
-                    self.error("bad_name", f"'{list_name}' is not a usable list name: use "
-                               "letters, digits and _, starting with a letter.", CHOICES,
-                               row.number, list_header)
-            if name is None:
-                self.error("missing_name", f"A choice of the list '{list_name}' has no name.",
-                           CHOICES, row.number, name_header)
-                continue
-            if len(name) > 64:
-                self.error("bad_name", f"The choice name '{name[:20]}…' is longer than 64 "
-                           "characters.", CHOICES, row.number, name_header)
-            if (list_name, name) in seen:
-                self.error("duplicate_choice", f"The list '{list_name}' already has a choice "
-                           f"named '{name}' (row {seen[list_name, name]}).", CHOICES,
-                           row.number, name_header)
-                continue
-            seen[list_name, name] = row.number
-            label = self.texts(row, "label")
-            if not label:
-                self.error("missing_label", f"The choice '{name}' of the list '{list_name}' "
-                           "has no label.", CHOICES, row.number, row.header("label"))
-            choice = {"name": name, "label": label}
-            parent, _ = row.cell("parent")
-            if parent:
-                choice["parent"] = parent
-            data = self.choice_data(row)
-            if data:
-                choice["data"] = data
-            self.choices.setdefault(list_name, []).append(choice)
-            self.choice_rows.setdefault(list_name, []).append(row.number)
+            if values:
+                self.choice_row(_Row(CHOICES, index + 2, values, self.choice_columns),
+                                duplicates)
+
+    def yes_setting(self, key: str) -> bool:
+        return (self.setting(key) or "").strip().lower() in YES
+
+    def choice_row(self, row: _Row, duplicates_allowed: bool) -> None:
+        self.row_columns(row)
+        list_name, list_header = row.cell("list_name")
+        name, name_header = row.cell("name")
+        if list_name is None:
+            self.at(row, "missing_list_name", list_header)
+            return
+        if list_name not in self.list_rows:
+            self.list_rows[list_name] = row.number
+            if not NAME_RE.match(list_name):
+                self.at(row, "bad_name/list", list_header, name=list_name)
+        if name is None:
+            self.at(row, "missing_name/choice", name_header, list=list_name)
+            return
+        if len(name) > 64:
+            self.at(row, "bad_name/choice_length", name_header, name=name[:20])
+        if (list_name, name) in self.seen_choices and not duplicates_allowed:
+            self.at(row, "duplicate_choice", name_header, list=list_name, name=name,
+                    used=self.seen_choices[list_name, name])
+            return
+        self.seen_choices.setdefault((list_name, name), row.number)
+        # A choice without a label shows its name, as ODK and pyxform show it.
+        label = self.texts(row, "label") or {self.default_code: name}
+        choice = {"name": name, "label": label}
+        parent, _ = row.cell("parent")
+        if parent:
+            choice["parent"] = parent
+        data = self.choice_data(row)
+        if data:
+            choice["data"] = data
+        self.choices.setdefault(list_name, []).append(choice)
+        self.choice_rows.setdefault(list_name, []).append(row.number)
 
     def choice_data(self, row: _Row) -> dict[str, str]:
         """The choice's other columns (such as `region`), which choice filters test."""
@@ -641,6 +704,94 @@ class _Converter:
             data[column.base] = str(value).strip()
         return data
 
+    # -- loops
+    def expand_loops(self, entries: list[tuple[int, dict]]) -> list[tuple[int, dict]]:
+        """`begin loop over LIST` … `end loop` as pyxform builds it: the rows between, once
+        per choice of LIST, each time in a group named after the choice, `%(name)s` and
+        `%(label)s` replaced by the choice's name and label."""
+        out: list[tuple[int, dict]] = []
+        index = 0
+        while index < len(entries):
+            number, values = entries[index]
+            match = GROUP_PATTERN.match(_type_word(values, self.survey_columns))
+            if not match or match.group(2) != "loop":
+                out.append(entries[index])
+                index += 1
+                continue
+            if match.group(1) == "end":
+                out.append((number, {**values, self.type_header: "end loop"}))  # stray: said
+                index += 1
+                continue
+            end = self.loop_end(entries, index)
+            if end is None:
+                out.append((number, {**values, self.type_header: "begin loop"}))  # said later
+                out.extend(self.expand_loops(entries[index + 1:]))
+                return out
+            body = self.expand_loops(entries[index + 1:end])
+            out.extend(self.loop_copies(number, values, match.group(3), body, entries[end][0]))
+            index = end + 1
+        return out
+
+    def loop_end(self, entries: list[tuple[int, dict]], start: int) -> int | None:
+        depth = 0
+        for index in range(start, len(entries)):
+            match = GROUP_PATTERN.match(_type_word(entries[index][1], self.survey_columns))
+            if match and match.group(2) == "loop":
+                depth += 1 if match.group(1) == "begin" else -1
+                if depth == 0:
+                    return index
+        return None
+
+    def loop_copies(self, number: int, values: dict, list_name: str | None,
+                    body: list[tuple[int, dict]], end_number: int) -> list[tuple[int, dict]]:
+        row = _Row(SURVEY, number, values, self.survey_columns)
+        if not list_name or list_name not in self.choices:
+            self.at(row, "unknown_list/loop", self.type_header)
+            return []
+        loop_name = row.cell("name")[0] or list_name
+        relevant, relevant_header = row.cell("relevant")
+        label_headers = [c for c in self.survey_columns if c.base == "label"]
+        out: list[tuple[int, dict]] = []
+        renamed: tuple | None = None
+        for choice in self.choices[list_name]:
+            group = {self.type_header: "begin group", self.name_header:
+                     f"{loop_name}_{choice['name']}", relevant_header: relevant}
+            for column in label_headers:
+                code = self.code_of(column)
+                group[column.header] = choice["label"].get(code) or next(
+                    iter(choice["label"].values()))
+            out.append((number, group))
+            for row_number, item in body:
+                copy, old, new = self.loop_row(item, choice)
+                out.append((row_number, copy))
+                if renamed is None and old and new != old:
+                    renamed = (old, choice["name"], new)
+            out.append((end_number, {self.type_header: "end group"}))
+        if renamed:
+            self.at(row, "loop", self.type_header, list=list_name,
+                    count=len(self.choices[list_name]), name=renamed[0],
+                    choice=renamed[1], renamed=renamed[2])
+        return out
+
+    def loop_row(self, values: dict, choice: dict) -> tuple[dict, str | None, str | None]:
+        """One row of a loop's body for one choice: placeholders filled; a name without a
+        placeholder gets the choice's name after it, so each copy has a name of its own."""
+        copy = {}
+        for column in self.survey_columns:
+            value = values.get(column.header)
+            if isinstance(value, str) and "%(" in value:
+                label = choice["label"].get(self.code_of(column) or "") or next(
+                    iter(choice["label"].values()))
+                value = value.replace("%(name)s", choice["name"]).replace("%(label)s", label)
+            copy[column.header] = value
+        old = values.get(self.name_header)
+        old = str(old).strip() if old not in (None, "") else None
+        new = copy.get(self.name_header)
+        word = _type_word(values, self.survey_columns)
+        if old and new == old and not word.startswith("end"):
+            new = copy[self.name_header] = f"{old}_{choice['name']}"
+        return copy, old, new
+
     # -- survey
     def read_survey(self) -> None:
         self.sections: list[dict] = []
@@ -648,133 +799,143 @@ class _Converter:
         self.section_rows: list[int | None] = []
         self.names: dict[str, int] = {}  # every question and repeat → its row (for references)
         self.group_names: dict[str, int] = {}  # every group → its row
+        self.metadata: list[dict] = []  # start, end, today, deviceid, username
+        self.metadata_names: set[str] = set()
         self.holders: set[int] = set()  # ids of group sections a repeat was taken out of
         self.continued: dict[int, str] = {}  # id of a group's page after a repeat → group name
         self.used_lists: dict[str, list[tuple[int, str, str]]] = {}  # list → (row, header, type)
         self.expressions: list[tuple[int, str, str]] = []  # (row, header, source)
         self.choice_filters: list[tuple[int, str, str]] = []
         self.acknowledge_list: str | None = None
-        self.or_other: str | None = None  # the question whose row said or_other
+        self.type_header = _Row(SURVEY, 1, {}, self.survey_columns).header("type")
+        self.name_header = _Row(SURVEY, 1, {}, self.survey_columns).header("name")
+        entries = [(index + 2, values) for index, values in enumerate(self.rows(SURVEY))
+                   if values]
         stack: list[dict] = []
-        loose: dict | None = None
-        for index, values in enumerate(self.rows(SURVEY)):
-            if not values:
-                continue
-            row = _Row(SURVEY, index + 2, values, self.survey_columns)
-            raw_type, type_header = row.cell("type")
-            if raw_type is None:
-                if row.cell("name")[0] or self.texts(row, "label", warn_missing=False):
-                    self.warn("missing_type", "This row has no type and is ignored.", SURVEY,
-                              row.number, type_header)
-                continue
-            kind = " ".join(raw_type.split()).lower()
-            kind = TYPE_ALIASES.get(kind, kind)
-            group = GROUP_PATTERN.match(kind)
-            if group:
-                loose = None
-                self.group_row(row, group.group(1), group.group(2), type_header, stack)
-                continue
-            spec = self.question_row(row, raw_type, kind, type_header, stack)
-            if spec is None:
-                self.or_other = None
-                continue
-            if stack:
-                owner = _owner(stack)
-                if stack[owner].get("split"):
-                    self.continue_group(stack[owner], row)
-                section, rows = stack[owner]["section"], stack[owner]["rows"]
-                # A nested group's relevance carries over to each of its questions.
-                parts = [f["relevant"] for f in stack[owner + 1:] if f["relevant"]]
-                if parts:
-                    spec["relevant"] = _all_of([*parts, spec.get("relevant")])
-            else:
-                if loose is None:
-                    loose = {"name": None, "label": None, "questions": []}
-                    self.sections.append(loose)
-                    self.question_rows.append([])
-                    self.section_rows.append(None)
-                section, rows = loose, self.question_rows[-1]
-            section["questions"].append(spec)
-            rows.append(row.number)
-            if self.or_other is not None:
-                section["questions"].append(self.other_question(spec, row))
-                rows.append(row.number)
-                self.or_other = None
+        self.loose: dict | None = None
+        for number, values in self.expand_loops(entries):
+            self.survey_row(_Row(SURVEY, number, values, self.survey_columns), stack)
         for frame in stack:
-            self.error("unbalanced_group", f"'begin {frame['kind']}' {frame['name'] or ''} has "
-                       f"no matching 'end {frame['kind']}'.", SURVEY, frame["row"],
-                       frame["header"])
+            self.report("unbalanced_group/open", SURVEY, frame["row"], frame["header"],
+                        kind=frame["kind"], name=frame["name"] or "")
         self.finish_sections()
 
+    def survey_row(self, row: _Row, stack: list[dict]) -> None:
+        raw_type, type_header = row.cell("type")
+        if raw_type is None:
+            if row.cell("name")[0] or self.texts(row, "label", warn_missing=False):
+                self.at(row, "missing_type", type_header)
+            return
+        kind = " ".join(raw_type.split()).lower()
+        kind = TYPE_ALIASES.get(kind, kind)
+        group = GROUP_PATTERN.match(kind)
+        if group:
+            self.loose = None
+            self.group_row(row, group.group(1), group.group(2), type_header, stack)
+            return
+        for spec in self.question_row(row, raw_type, kind, type_header):
+            self.place(spec, row, stack)
+
+    def place(self, spec: dict, row: _Row, stack: list[dict]) -> None:
+        """Put a question on its page: the innermost repeat's, the outer group's, or a page
+        of questions outside any group."""
+        if stack:
+            owner = _owner(stack)
+            if stack[owner].get("split"):
+                self.continue_group(stack[owner], row)
+            section, rows = stack[owner]["section"], stack[owner]["rows"]
+            # A nested group's relevance carries over to each of its questions.
+            parts = [f["relevant"] for f in stack[owner + 1:] if f["relevant"]]
+            if parts:
+                spec["relevant"] = _all_of([*parts, spec.get("relevant")])
+        else:
+            if self.loose is None:
+                self.loose = {"name": None, "label": None, "questions": [], "ungrouped": True}
+                self.sections.append(self.loose)
+                self.question_rows.append([])
+                self.section_rows.append(None)
+            section, rows = self.loose, self.question_rows[-1]
+        section["questions"].append(spec)
+        rows.append(row.number)
+
+    # -- groups and repeats
     def group_row(self, row: _Row, verb: str, kind: str, type_header: str, stack: list) -> None:
-        kind = "group" if kind == "group" else "repeat"
+        # A loop left here has no match (matched loops are groups by now): said as such.
+        kind = kind if kind in ("group", "loop") else "repeat"
         if verb == "end":
-            if not stack:
-                self.error("unbalanced_group", f"'end {kind}' without a 'begin {kind}' above "
-                           "it.", SURVEY, row.number, type_header)
-            elif stack[-1]["kind"] != kind:
-                self.error("unbalanced_group", f"'end {kind}' closes a 'begin "
-                           f"{stack[-1]['kind']}' (row {stack[-1]['row']}).", SURVEY,
-                           row.number, type_header)
-                stack.pop()
-            else:
-                stack.pop()
+            self.end_group(row, kind, type_header, stack)
             return
         name, name_header = row.cell("name")
         self.row_columns(row)
-        if name is None:
-            self.error("missing_name", f"This 'begin {kind}' has no name.", SURVEY, row.number,
-                       name_header)
-        elif not NAME_RE.match(name):
-            self.error("bad_name", f"'{name}' is not a usable name: use letters, digits and _, "
-                       "starting with a letter.", SURVEY, row.number, name_header)
-        elif kind == "repeat" and (name in self.names or name in self.group_names):
-            # A repeat's name holds its answers and is referable: unique in the whole form.
-            used = self.names.get(name, self.group_names.get(name))
-            self.error("duplicate_name", f"The name '{name}' is already used on row {used}.",
-                       SURVEY, row.number, name_header)
-        elif kind == "repeat":
-            self.names[name] = row.number
-        else:
-            self.group_names.setdefault(name, row.number)
-        repeat_count, count_header = row.cell("repeat_count")
-        if repeat_count and kind == "group":
-            self.warn("ignored_column", "A repeat_count only applies to a 'begin repeat' row "
-                      "and is ignored here.", SURVEY, row.number, count_header)
-            repeat_count = None
-        elif repeat_count:
-            self.expressions.append((row.number, count_header, repeat_count))
-            if (NUMBER_LITERAL.match(repeat_count)
-                    and float(repeat_count) > MAX_INSTANCES):
-                self.warn("repeat_count", f"A repeat has at most {MAX_INSTANCES} instances "
-                          f"in the collector: a repeat_count of {repeat_count} gives "
-                          f"{MAX_INSTANCES}.", SURVEY, row.number, count_header)
+        self.group_name(row, kind, name, name_header)
+        repeat_count = self.repeat_count(row, kind)
         relevant, relevant_header = row.cell("relevant")
         if relevant:
             self.expressions.append((row.number, relevant_header, relevant))
         appearance, appearance_header = row.cell("appearance")
         if appearance and appearance.lower() != "field-list":
-            self.warn("ignored_appearance", f"The group appearance '{appearance}' is ignored: "
-                      "each group is one page.", SURVEY, row.number, appearance_header)
+            self.at(row, "ignored_appearance/group", appearance_header, value=appearance)
         frame = {"kind": kind, "name": name, "row": row.number, "header": type_header,
                  "relevant": relevant}
+        if self.nested(row, frame, stack):
+            return
+        self.open_section(row, frame, stack, repeat_count)
+
+    def end_group(self, row: _Row, kind: str, type_header: str, stack: list) -> None:
+        if not stack:
+            self.at(row, "unbalanced_group/stray", type_header, kind=kind)
+            return
+        if stack[-1]["kind"] != kind:
+            self.at(row, "unbalanced_group/crossed", type_header, kind=kind,
+                    other=stack[-1]["kind"], used=stack[-1]["row"])
+        stack.pop()
+
+    def group_name(self, row: _Row, kind: str, name: str | None, header: str) -> None:
+        if name is None:
+            self.at(row, "missing_name/group", header, kind=kind)
+        elif not NAME_RE.match(name):
+            self.at(row, "bad_name", header, name=name)
+        elif kind == "repeat" and (name in self.names or name in self.group_names):
+            # A repeat's name holds its answers and is referable: unique in the whole form.
+            self.at(row, "duplicate_name", header, name=name,
+                    used=self.names.get(name, self.group_names.get(name)))
+        elif kind == "repeat":
+            self.names[name] = row.number
+        else:
+            self.group_names.setdefault(name, row.number)
+
+    def repeat_count(self, row: _Row, kind: str) -> str | None:
+        repeat_count, header = row.cell("repeat_count")
+        if repeat_count and kind == "group":
+            self.at(row, "ignored_column/repeat_count", header)
+            return None
+        if repeat_count:
+            self.expressions.append((row.number, header, repeat_count))
+            if NUMBER_LITERAL.match(repeat_count) and float(repeat_count) > MAX_INSTANCES:
+                self.at(row, "repeat_count", header, max=MAX_INSTANCES, value=repeat_count)
+        return repeat_count
+
+    def nested(self, row: _Row, frame: dict, stack: list) -> bool:
+        """A repeat in a repeat (refused) or a group in a group or repeat (its questions join
+        the page around it): True when the row opens no page of its own."""
+        name, kind = frame["name"], frame["kind"]
         outer = next((f for f in stack if f["kind"] == "repeat"), None)
         if kind == "repeat" and outer is not None:
-            self.error("nested_repeat", f"The repeat '{name or ''}' is inside the repeat "
-                       f"'{outer['name'] or ''}' (row {outer['row']}): a repeat inside a "
-                       "repeat is not supported yet.", SURVEY, row.number, type_header)
-            stack.append(frame)
-            return
-        if stack and kind == "group":
+            self.at(row, "nested_repeat", frame["header"], name=name or "",
+                    outer=outer["name"] or "", used=outer["row"])
+        elif stack and kind == "group":
             owner = stack[_owner(stack)]
-            where = (f"inside the repeat '{owner['name']}': its questions are asked in each "
-                     "instance" if owner["kind"] == "repeat" else
-                     f"inside the group '{owner['name']}': its questions join that page")
-            self.warn("nested_group", f"The group '{name}' is {where}"
-                      + (" and keep its relevance." if relevant else "."),
-                      SURVEY, row.number, type_header)
-            stack.append(frame)
-            return
+            key = "nested_group/repeat" if owner["kind"] == "repeat" else "nested_group"
+            if frame["relevant"]:
+                key += "_relevant" if key.endswith("repeat") else "/relevant"
+            self.at(row, key, frame["header"], name=name, outer=owner["name"])
+        else:
+            return False
+        stack.append(frame)
+        return True
+
+    def open_section(self, row: _Row, frame: dict, stack: list, repeat_count: str | None):
+        name, kind, relevant = frame["name"], frame["kind"], frame["relevant"]
         label = self.texts(row, "label")
         if not label:
             label = {self.default_code: (name or "section").replace("_", " ").capitalize()}
@@ -817,103 +978,141 @@ class _Converter:
         self.section_rows.append(self.section_rows[index])
         self.continued[id(section)] = old["name"]
         frame.update(section=section, rows=self.question_rows[-1])
-        self.warn("split_group", f"The group '{old['name']}' holds a repeat: its questions "
-                  "after the repeat are on a page of their own, after the repeat's.", SURVEY,
-                  row.number, row.header("type"))
+        self.at(row, "split_group", row.header("type"), name=old["name"])
 
-    def question_row(self, row: _Row, raw_type: str, kind: str, type_header: str,
-                     stack: list) -> dict | None:
+    # -- questions
+    def question_row(self, row: _Row, raw_type: str, kind: str, type_header: str) -> list[dict]:
+        """The question(s) a survey row gives: none (refused, or metadata), one, or two (a
+        select `or_other` and its 'specify' question)."""
         name, name_header = row.cell("name")
-        list_name = None
-        self.or_other = None
         select = SELECT_PATTERN.match(raw_type.strip())
-        if kind in METADATA_TYPES:
-            self.warn("ignored_type", f"'{raw_type}' is ignored: the collector keeps its own "
-                      "record metadata (when, on which device, by whom).", SURVEY, row.number,
-                      type_header)
-            return None
         if select:
-            word = " ".join(select.group(1).split()).lower()
-            list_name, option = select.group(2), select.group(3)
-            if word in EXTERNAL_SELECTS:
-                self.error("external_data", f"'{word}' (choices from a file or external data) "
-                           "is not supported yet: put the choices on the choices sheet.",
-                           SURVEY, row.number, type_header)
-                kind = None
-            elif word == "rank":
-                self.error("unsupported_type", UNSUPPORTED_TYPES["rank"].capitalize() + ".",
-                           SURVEY, row.number, type_header)
-                kind = None
-            else:
-                kind = SELECT_TYPES[word]
-                if option is not None:
-                    if option.lower() == "or_other":
-                        self.or_other = name
-                    else:
-                        self.error("unknown_type", f"'{raw_type}' is not a question type.",
-                                   SURVEY, row.number, type_header)
-                if list_name is None:
-                    self.error("unknown_list", f"'{raw_type}' needs a choice list name, such "
-                               f"as '{word} yes_no'.", SURVEY, row.number, type_header)
-        elif kind in UNSUPPORTED_TYPES:
-            self.error("unsupported_type", UNSUPPORTED_TYPES[kind].capitalize() + ".", SURVEY,
-                       row.number, type_header)
-            kind = None
-        elif kind in EXTERNAL_TYPES:
-            self.error("external_data", f"'{raw_type}' (external data) is not supported yet.",
-                       SURVEY, row.number, type_header)
-            kind = None
-        elif kind == "acknowledge":
-            pass
-        elif kind not in BASIC_TYPES:
-            self.error("unknown_type", f"'{raw_type}' is not a question type.", SURVEY,
-                       row.number, type_header)
-            kind = None
-        # The name: checked for every question, supported or not, so references resolve.
+            kind, options = self.select_type(row, raw_type, select, type_header)
+        else:
+            handler = TYPE_HANDLERS.get(kind, _Converter.other_type)
+            kind, options = handler(self, row, raw_type, kind, type_header)
+        if options.get("silent"):
+            return []
+        if kind == "metadata":
+            self.metadata_row(row, raw_type.strip().lower(), name, name_header)
+            return []
+        self.check_name(row, name, name_header)  # for every question, so references resolve
+        if kind is None:
+            return []  # already an error; its other columns do not matter
+        spec = self.question_spec(row, name, kind, options)
+        if options.get("or_other"):
+            return [spec, self.other_question(spec, row)]
+        return [spec]
+
+    def select_type(self, row: _Row, raw_type: str, select: re.Match,
+                    type_header: str) -> tuple[str | None, dict]:
+        """select_one LIST, `select one from LIST`, `select all that apply from LIST`, and
+        `… or specify other` / `or_other`, read as pyxform reads them."""
+        word = " ".join(select.group("word").split()).lower()
+        list_name = select.group("list")
+        if word in EXTERNAL_SELECTS:
+            self.at(row, "external_data/select", type_header, type=word)
+            return None, {}
+        if word == "rank":
+            self.at(row, "unsupported_type/rank", type_header)
+            return None, {}
+        kind = SELECT_WORDS[word]
+        if select.group("rest"):
+            self.at(row, "unknown_type", type_header, type=raw_type)
+        if list_name is None:
+            self.at(row, "unknown_list/missing", type_header, type=raw_type, word=word)
+            return kind, {}
+        return kind, {"list": list_name, "or_other": bool(select.group("other"))}
+
+    def basic_type(self, row: _Row, raw_type: str, kind: str, type_header: str):
+        return kind, {}
+
+    def metadata_type(self, row: _Row, raw_type: str, kind: str, type_header: str):
+        if kind in IGNORED_METADATA:
+            self.at(row, "ignored_type/metadata", type_header, type=raw_type)
+            return None, {"silent": True}
+        return "metadata", {}
+
+    def unsupported_type(self, row: _Row, raw_type: str, kind: str, type_header: str):
+        self.at(row, UNSUPPORTED_TYPES[kind], type_header, type=kind)
+        return None, {}
+
+    def external_type(self, row: _Row, raw_type: str, kind: str, type_header: str):
+        self.at(row, "external_data/type", type_header, type=raw_type)
+        return None, {}
+
+    def converted_type(self, row: _Row, raw_type: str, kind: str, type_header: str):
+        """acknowledge, barcode and hidden: asked as one of our types, said once per row."""
+        self.at(row, f"converted_type/{kind}", type_header)
+        return {"acknowledge": "select_one", "barcode": "text", "hidden": "calculate"}[kind], \
+            {"converted": kind}
+
+    def other_type(self, row: _Row, raw_type: str, kind: str, type_header: str):
+        self.at(row, "unknown_type", type_header, type=raw_type)
+        return None, {}
+
+    def check_name(self, row: _Row, name: str | None, header: str) -> None:
         if name is None:
-            self.error("missing_name", "This question has no name.", SURVEY, row.number,
-                       name_header)
+            self.at(row, "missing_name", header)
         elif name in self.names:
-            self.error("duplicate_name", f"The name '{name}' is already used on row "
-                       f"{self.names[name]}.", SURVEY, row.number, name_header)
+            self.at(row, "duplicate_name", header, name=name, used=self.names[name])
         else:
             self.names[name] = row.number
             if not NAME_RE.match(name):
-                self.error("bad_name", f"'{name}' is not a usable name: use letters, digits "
-                           "and _, starting with a letter.", SURVEY, row.number, name_header)
-        if kind is None:
-            return None  # already an error; its other columns do not matter
+                self.at(row, "bad_name", header, name=name)
+
+    def metadata_row(self, row: _Row, kind: str, name: str | None, header: str) -> None:
+        """start, end, today, deviceid, username: kept on the form, recorded by the hub."""
+        self.check_name(row, name, header)
+        if name is not None and NAME_RE.match(name):
+            self.metadata.append({"name": name, "type": TYPE_ALIASES.get(kind, kind)})
+            self.metadata_names.add(name)
+
+    def question_spec(self, row: _Row, name: str | None, kind: str, options: dict) -> dict:
+        """The question's definition, column by column."""
         self.row_columns(row)
-        repeat_count, header = row.cell("repeat_count")
-        if repeat_count:
-            self.warn("ignored_column", "A repeat_count only applies to a 'begin repeat' row "
-                      "and is ignored here.", SURVEY, row.number, header)
+        spec: dict[str, Any] = {"name": name or "", "type": kind}
+        for step in QUESTION_STEPS:
+            step(self, row, spec, options)
+        return spec
+
+    def label_and_type(self, row: _Row, spec: dict, options: dict) -> None:
+        kind, name = spec["type"], spec["name"]
         label = self.texts(row, "label", warn_missing=kind != "calculate")
         if not label and kind != "calculate":
-            self.error("missing_label", f"The question '{name}' has no label." if name
-                       else "This question has no label.", SURVEY,
-                       row.number, row.header("label"))
+            if name:
+                self.at(row, "missing_label", row.header("label"), name=name)
+            else:
+                self.at(row, "missing_label/unnamed", row.header("label"))
         if any(FIELD_REFERENCE.search(text) for text in label.values()):
-            self.warn("label_reference", "The collector shows labels as written: a ${name} "
-                      "in a label is not replaced by the answer.", SURVEY, row.number,
-                      row.header("label"))
-        spec: dict[str, Any] = {"name": name or "", "type": kind}
+            self.at(row, "label_reference", row.header("label"))
         if label:
             spec["label"] = label
-        if kind == "acknowledge":
-            self.warn("converted_type", "'acknowledge' becomes a single-choice question with "
-                      "one answer, 'OK'.", SURVEY, row.number, type_header)
-            spec["type"] = "select_one"
+        if options.get("converted") == "acknowledge":
             spec["choices"] = self.acknowledge_choices()
-        elif kind in ("select_one", "select_multiple") and list_name:
+        elif options.get("converted") == "hidden":
+            default, _ = row.cell("default")
+            spec["calculation"] = _string_literal(default or "")
+        elif options.get("list"):
+            list_name = options["list"]
             spec["choices"] = list_name
-            self.used_lists.setdefault(list_name, []).append((row.number, type_header, kind))
-            if self.or_other is not None and list_name in self.choices:
-                spec["choices"] = self.list_with_other(list_name)
+            self.used_lists.setdefault(list_name, []).append(
+                (row.number, row.header("type"), kind))
+            if options.get("or_other") and list_name in self.choices:
+                self.add_other(list_name)
+
+    def repeat_count_here(self, row: _Row, spec: dict, options: dict) -> None:
+        repeat_count, header = row.cell("repeat_count")
+        if repeat_count:
+            self.at(row, "ignored_column/repeat_count", header)
+
+    def translated_columns(self, row: _Row, spec: dict, options: dict) -> None:
         for key in ("hint", "required_message", "constraint_message"):
             text = self.texts(row, key)
             if text:
                 spec[key] = text
+
+    def logic(self, row: _Row, spec: dict, options: dict) -> None:
         for key in ("relevant", "constraint"):
             value, header = row.cell(key)
             if value:
@@ -924,8 +1123,9 @@ class _Converter:
             spec["choice_filter"] = choice_filter
             self.choice_filters.append((row.number, header, choice_filter))
         elif choice_filter:
-            self.warn("ignored_column", "A choice filter only applies to select questions and "
-                      "is ignored here.", SURVEY, row.number, header)
+            self.at(row, "ignored_column/choice_filter", header)
+
+    def flags(self, row: _Row, spec: dict, options: dict) -> None:
         required, header = row.cell("required")
         if required is not None:
             flag = self.yes_no(required, row, header)
@@ -934,29 +1134,20 @@ class _Converter:
         identifying, header = row.cell("identifying")
         if identifying is not None and self.yes_no(identifying, row, header):
             spec["identifying"] = True
+
+    def privacy(self, row: _Row, spec: dict, options: dict) -> None:
         privacy, privacy_header = row.cell("privacy")
         if privacy is not None:
             try:
                 check_privacy_rule(privacy)
             except ValidationError as error:
-                self.error("bad_privacy", " ".join(error.messages), SURVEY, row.number,
-                           privacy_header)
+                self.at(row, "bad_privacy", privacy_header, detail=" ".join(error.messages))
             else:
                 spec["privacy"] = privacy
         if spec.get("identifying") and spec.get("privacy", "drop") not in IDENTIFYING_RULES:
-            self.error("bad_privacy", "An identifying field must be dropped or pseudonymized: "
-                       "write drop, pseudonymize or pseudonymize:phone in the privacy column.",
-                       SURVEY, row.number, privacy_header)
-        self.disclosure(row, spec)
-        self.calculation(row, spec)
-        self.default_and_read_only(row, spec)
-        self.appearance(row, spec)
-        self.parameters(row, spec)
-        if spec["type"] in ("integer", "decimal", "text") and "constraint" in spec:
-            self.recover_bounds(spec)
-        return spec
+            self.at(row, "bad_privacy/identifying", privacy_header)
 
-    def disclosure(self, row: _Row, spec: dict) -> None:
+    def disclosure(self, row: _Row, spec: dict, options: dict) -> None:
         """The `disclosure` (key / sensitive) and `hierarchy` columns: ODK and Kobo ignore
         them; the central server's releases use them (sync_server.disclosure)."""
         for column, allowed in (("disclosure", DISCLOSURE_ROLES), ("hierarchy", HIERARCHIES)):
@@ -964,41 +1155,44 @@ class _Converter:
             if value is None:
                 continue
             if value not in allowed:
-                self.error(f"bad_{column}", f"'{value}' is not a {column} value: use "
-                           f"{', '.join(allowed)}.", SURVEY, row.number, header)
+                self.at(row, f"bad_{column}", header, value=value, allowed=", ".join(allowed))
             else:
                 spec[column] = value
         if spec.get("hierarchy") and spec.get("disclosure") != "key":
-            self.error("bad_hierarchy", "Only a key variable (disclosure: key) has a hierarchy.",
-                       SURVEY, row.number, row.header("hierarchy"))
+            self.at(row, "bad_hierarchy/not_key", row.header("hierarchy"))
 
-    def calculation(self, row: _Row, spec: dict) -> None:
+    def calculation(self, row: _Row, spec: dict, options: dict) -> None:
         value, header = row.cell("calculation")
-        if spec["type"] == "calculate":
+        if options.get("converted") == "hidden":
+            pass  # its default is its value
+        elif spec["type"] == "calculate":
             if not value:
-                self.error("missing_calculation", "A calculate question needs a calculation.",
-                           SURVEY, row.number, header or row.header("type"))
+                self.at(row, "missing_calculation", header or row.header("type"))
                 spec["calculation"] = "''"
             else:
                 spec["calculation"] = value
                 self.expressions.append((row.number, header, value))
         elif value:
-            self.warn("ignored_column", "A calculation on a question that is not 'calculate' "
-                      "(a dynamic default) is ignored: the question starts empty.", SURVEY,
-                      row.number, header)
+            self.at(row, "ignored_column/calculation", header)
+        self.trigger(row, spec)
 
-    def default_and_read_only(self, row: _Row, spec: dict) -> None:
+    def trigger(self, row: _Row, spec: dict) -> None:
+        """ODK computes a calculation again when the trigger's question changes; the
+        collector does so on every change, so the trigger is kept (for export) and said."""
+        value, header = row.cell("trigger")
+        if not value:
+            return
+        if spec["type"] != "calculate" or "calculation" not in spec:
+            self.at(row, "ignored_column", header, header=header)
+            return
+        spec["trigger"] = value
+        self.expressions.append((row.number, header, value))
+        self.at(row, "trigger", header, trigger=value, name=spec["name"])
+
+    def default_and_read_only(self, row: _Row, spec: dict, options: dict) -> None:
         default, header = row.cell("default")
         if default is not None and spec["type"] not in ("note", "calculate"):
-            if "${" in default or "(" in default:
-                self.warn("ignored_column", f"The default '{default}' is an expression; only "
-                          "fixed defaults are supported, so it is ignored.", SURVEY, row.number,
-                          header)
-            elif not DEFAULT_FORMS.get(spec["type"], ANY_TEXT).fullmatch(default.strip()):
-                self.error("bad_default", f"'{default}' is not a {spec['type']} answer.",
-                           SURVEY, row.number, header)
-            else:
-                spec["default"] = default.strip()
+            self.fixed_default(row, spec, default, header)
         read_only, header = row.cell("read_only")
         if read_only is not None and self.yes_no(read_only, row, header):
             if spec["type"] in ("note", "calculate"):
@@ -1006,16 +1200,27 @@ class _Converter:
             spec["read_only"] = True
             spec.pop("required", None)  # nobody can answer it
 
+    def fixed_default(self, row: _Row, spec: dict, default: str, header: str) -> None:
+        if "${" in default or "(" in default:
+            self.at(row, "ignored_column/default", header, value=default)
+            return
+        match = DEFAULT_FORMS.get(spec["type"], ANY_TEXT).fullmatch(default.strip())
+        if not match:
+            self.at(row, "bad_default", header, value=default, type=spec["type"])
+        elif "minute" in match.groupdict():
+            spec["default"] = match.group("minute").replace(" ", "T")  # as answers are kept
+        else:
+            spec["default"] = default.strip()
+
     def yes_no(self, value: str, row: _Row, header: str) -> bool:
         low = value.strip().lower()
         if low in YES:
             return True
         if low not in NO:
-            self.error("bad_value", f"'{value}' should be yes or no (conditions here are not "
-                       "supported yet: use relevant instead).", SURVEY, row.number, header)
+            self.at(row, "bad_value/yes_no", header, value=value)
         return False
 
-    def appearance(self, row: _Row, spec: dict) -> None:
+    def appearance(self, row: _Row, spec: dict, options: dict) -> None:
         value, header = row.cell("appearance")
         if value is None:
             return
@@ -1025,49 +1230,47 @@ class _Converter:
             if fits and spec["type"] in fits and kept is None:
                 kept = word.lower()
             elif fits and spec["type"] in fits:
-                self.warn("ignored_appearance", f"Only one appearance is used: '{kept}'; "
-                          f"'{word}' is ignored.", SURVEY, row.number, header)
+                self.at(row, "ignored_appearance/one", header, kept=kept, word=word)
             elif fits:
-                self.warn("ignored_appearance", f"The appearance '{word}' has no effect on a "
-                          f"{spec['type']} question and is ignored.", SURVEY, row.number, header)
+                self.at(row, "ignored_appearance/type", header, word=word, type=spec["type"])
             else:
-                self.warn("ignored_appearance", f"The appearance '{word}' is not supported and "
-                          "is ignored (supported: minimal, horizontal, likert, multiline, "
-                          "month-year).", SURVEY, row.number, header)
+                self.at(row, "ignored_appearance", header, word=word)
         if kept:
             spec["appearance"] = kept
 
-    def parameters(self, row: _Row, spec: dict) -> None:
+    def parameters(self, row: _Row, spec: dict, options: dict) -> None:
         value, header = row.cell("parameters")
         if spec["type"] != "range":
             if value:
-                self.warn("ignored_column", f"The parameters '{value}' are ignored for a "
-                          f"{spec['type']} question.", SURVEY, row.number, header)
+                self.at(row, "ignored_column/parameters", header, value=value,
+                        type=spec["type"])
             return
         params = {"start": 1, "end": 10, "step": 1}  # ODK's defaults
         for part in re.split(r"[\s;,]+", value or ""):
-            if not part:
-                continue
-            key, sep, number = part.partition("=")
-            key = key.strip().lower()
-            if not sep or key not in params:
-                self.warn("ignored_column", f"The range parameter '{part}' is ignored (use "
-                          "start=, end= and step=).", SURVEY, row.number, header)
-                continue
-            try:
-                as_float = float(number)
-            except ValueError:
-                as_float = float("nan")
-            if not as_float.is_integer():
-                self.error("bad_value", f"'{part}': range parameters must be whole numbers.",
-                           SURVEY, row.number, header)
-                continue
-            params[key] = int(as_float)
+            if part:
+                self.range_parameter(row, header, part, params)
         if params["step"] < 1 or params["start"] >= params["end"]:
-            self.error("bad_value", "A range needs start below end and a step of at least 1 "
-                       f"(got start={params['start']} end={params['end']} "
-                       f"step={params['step']}).", SURVEY, row.number, header)
+            self.at(row, "bad_value/range", header, **params)
         spec["parameters"] = params
+
+    def range_parameter(self, row: _Row, header: str, part: str, params: dict) -> None:
+        key, sep, number = part.partition("=")
+        key = key.strip().lower()
+        if not sep or key not in params:
+            self.at(row, "ignored_column/range_parameter", header, part=part)
+            return
+        try:
+            as_float = float(number)
+        except ValueError:
+            as_float = float("nan")
+        if not as_float.is_integer():
+            self.at(row, "bad_value/range_number", header, part=part)
+            return
+        params[key] = int(as_float)
+
+    def bounds(self, row: _Row, spec: dict, options: dict) -> None:
+        if spec["type"] in ("integer", "decimal", "text") and "constraint" in spec:
+            self.recover_bounds(spec)
 
     def recover_bounds(self, spec: dict) -> None:
         """`. >= 15 and . <= 120` → min/max, `string-length(.) <= 30` → max_length:
@@ -1100,32 +1303,27 @@ class _Converter:
         else:
             spec["constraint"] = rest
 
-    def list_with_other(self, list_name: str) -> str:
-        """The list plus an 'other' choice, as ODK adds it for 'or_other'."""
-        if any(c["name"] == "other" for c in self.choices[list_name]):
-            return list_name
-        name, n = f"{list_name}_or_other", 1
-        while name in self.choices and not any(c["name"] == "other" for c in self.choices[name]):
-            n += 1
-            name = f"{list_name}_or_other_{n}"
-        if name not in self.choices:
-            self.choices[name] = self.choices[list_name] + [
-                {"name": "other", "label": catalog_texts(OTHER_LABEL, self.codes)}]
-        return name
+    def add_other(self, list_name: str) -> None:
+        """The shared 'other' choice ODK adds to the list itself for `or_other`."""
+        if not any(c["name"] == "other" for c in self.choices[list_name]):
+            self.choices[list_name].append(
+                {"name": "other", "label": catalog_texts(OTHER_LABEL, self.codes)})
+            self.choice_rows[list_name].append(None)
 
     def other_question(self, spec: dict, row: _Row) -> dict:
         """The text question ODK adds after an 'or_other' select: shown when 'other' is picked."""
         name = f"{spec['name']}_other"
         if name in self.names:
-            self.error("duplicate_name", f"'or_other' needs the name '{name}' for its "
-                       f"'specify' question, but row {self.names[name]} uses it.", SURVEY,
-                       row.number, row.header("name"))
+            self.at(row, "duplicate_name/other", row.header("name"), name=name,
+                    used=self.names[name])
         self.names.setdefault(name, row.number)
         relevant = f"selected(${{{spec['name']}}}, 'other')"
         if spec.get("relevant"):
             relevant = f"({spec['relevant']}) and {relevant}"
         other = {"name": name, "type": "text", "label": catalog_texts(SPECIFY_LABEL, self.codes),
-                 "relevant": relevant, "required": bool(spec.get("required"))}
+                 "relevant": relevant}
+        if spec.get("required"):
+            other["required"] = True
         if spec.get("identifying"):  # what the person wrote instead identifies them as much
             other.update(identifying=True, privacy="drop")
         elif spec.get("privacy"):
@@ -1145,22 +1343,10 @@ class _Converter:
 
     def finish_sections(self) -> None:
         taken = {s["name"] for s in self.sections if s["name"]}
-        title = self.title()
         count = 0
         kept = []
         for index, section in enumerate(self.sections):
-            if not section["questions"] and section.get("repeat"):
-                self.error("empty_repeat", f"The repeat '{section['name']}' has no questions "
-                           "the collector can ask: give it at least one.", SURVEY,
-                           self.section_rows[index], "type")
-                continue
-            if not section["questions"]:
-                if id(section) in self.holders:
-                    continue  # a group that only held a repeat: the repeat is its page
-                if self.section_rows[index] is not None:
-                    self.warn("empty_group", f"The group '{section['name']}' has no supported "
-                              "questions and is left out.", SURVEY, self.section_rows[index],
-                              "type")
+            if not self.keep_section(index, section):
                 continue
             if section["name"] is None:
                 count += 1
@@ -1169,7 +1355,7 @@ class _Converter:
                     count += 1
                     name = f"section_{count}"
                 taken.add(name)
-                section["name"], section["label"] = name, dict(title)
+                section["name"], section["label"] = name, dict(self.title())
             elif id(section) in self.continued:
                 base, n = self.continued[id(section)], 2
                 while f"{base}_{n}" in taken:
@@ -1181,43 +1367,50 @@ class _Converter:
         self.question_rows = [self.question_rows[i] for i in kept]
         self.section_rows = [self.section_rows[i] for i in kept]
         if not self.sections and not self.errors:
-            self.error("empty_form", "The survey sheet has no question the collector can show.",
-                       SURVEY)
+            self.report("empty_form", SURVEY)
+
+    def keep_section(self, index: int, section: dict) -> bool:
+        if section["questions"]:
+            return True
+        if section.get("repeat"):
+            self.report("empty_repeat", SURVEY, self.section_rows[index], "type",
+                        name=section["name"])
+        elif id(section) not in self.holders and self.section_rows[index] is not None:
+            # (a group that only held a repeat is left out quietly: the repeat is its page)
+            self.report("empty_group", SURVEY, self.section_rows[index], "type",
+                        name=section["name"])
+        return False
 
     # -- checks across rows
     def check_expressions(self) -> None:
-        known = set(self.names)
+        known = set(self.names) - self.metadata_names
         checks = [(entry, expressions.parse) for entry in self.expressions]
         checks += [(entry, expressions.parse_choice_filter) for entry in self.choice_filters]
         for (row, header, source), parser in checks:
             if re.search(r"\bpulldata\s*\(", source):
-                self.error("external_data", "pulldata() (external data) is not supported yet.",
-                           SURVEY, row, header)
+                self.report("external_data/pulldata", SURVEY, row, header)
                 continue
             try:
                 parsed = parser(source)
             except expressions.ExpressionError as error:
-                self.error("bad_expression", f"{error.message} (at character "
-                           f"{error.position + 1} of '{source}')", SURVEY, row, header)
+                self.report("bad_expression", SURVEY, row, header, detail=error.message,
+                            position=error.position + 1, source=source)
                 continue
             for name in sorted(parsed.references() - known):
-                self.error("unknown_reference", f"The expression refers to '${{{name}}}', "
-                           "which is not a question of this form.", SURVEY, row, header)
+                self.report("unknown_reference", SURVEY, row, header, name=name)
 
     def check_lists(self) -> None:
         for list_name, uses in self.used_lists.items():
             if list_name not in self.choices:
+                key = "unknown_list" if self.rows(CHOICES) else "unknown_list/no_sheet"
                 for row, header, _ in uses:
-                    where = "" if self.rows(CHOICES) else " (the workbook has no choices sheet)"
-                    self.error("unknown_list", f"There is no choice list named '{list_name}' "
-                               f"on the choices sheet{where}.", SURVEY, row, header)
+                    self.report(key, SURVEY, row, header, list=list_name)
                 continue
             if any(kind == "select_multiple" for _, _, kind in uses):
                 for choice, number in zip(self.choices[list_name], self.choice_rows[list_name]):
                     if re.search(r"\s", choice["name"]):
-                        self.error("bad_name", f"The choice name '{choice['name']}' has a "
-                                   "space, which a select_multiple answer cannot hold.",
-                                   CHOICES, number, "name")
+                        self.report("bad_name/choice_space", CHOICES, number, "name",
+                                    name=choice["name"])
 
     # -- the definition
     def title(self) -> dict[str, str]:
@@ -1232,10 +1425,8 @@ class _Converter:
         version = self.setting("version")
         if version is None:
             version = "1"
-            self.warn("missing_version", "The settings sheet gives no version: version 1 is "
-                      "used. Give a version so that a changed form is imported as a new one.",
-                      SETTINGS, None, "version")
-        return {
+            self.report("missing_version", SETTINGS, None, "version")
+        definition = {
             "form_id": form_id,
             "version": version,
             "default_language": self.default_code,
@@ -1243,34 +1434,60 @@ class _Converter:
             "choices": self.choices,
             "sections": self.sections,
         }
+        if self.metadata:
+            definition["metadata"] = self.metadata
+        return definition
 
     def schema_problems(self, messages: Any) -> None:
         """Marshmallow's nested errors, located on the rows they come from when we can."""
         for path, message in _flatten(messages):
-            sheet, row, column = SURVEY, None, None
-            keys = [p for p in path if p != "_schema"]
-            if keys[:1] == ["sections"] and len(keys) > 1 and isinstance(keys[1], int):
-                section = keys[1]
-                if len(keys) > 3 and keys[2] == "questions" and isinstance(keys[3], int):
-                    try:
-                        row = self.question_rows[section][keys[3]]
-                    except IndexError:
-                        row = None
-                    column = str(keys[4]) if len(keys) > 4 else None
-                else:
-                    row = self.section_rows[section] if section < len(self.section_rows) else None
-                    column = str(keys[2]) if len(keys) > 2 else None
-            elif keys[:1] == ["choices"]:
-                sheet = CHOICES
-                rest = [k for k in keys[2:] if k not in ("key", "value")]  # dict of lists
-                if len(keys) > 1 and rest and isinstance(rest[0], int):
-                    rows = self.choice_rows.get(str(keys[1]), [])
-                    row = rows[rest[0]] if rest[0] < len(rows) else None
-                    column = str(rest[1]) if len(rest) > 1 else None
-            elif keys and keys[0] in ("form_id", "version", "default_language", "title"):
-                sheet, column = SETTINGS, {"title": "form_title"}.get(keys[0], keys[0])
-                row = self.settings.get(column, (None, None))[1]
-            self.error("schema", message, sheet, row, column)
+            sheet, row, column = self.schema_place([p for p in path if p != "_schema"])
+            self.report("schema", sheet, row, column, detail=message)
+
+    def schema_place(self, keys: list) -> tuple[str, int | None, str | None]:
+        if keys[:1] == ["sections"] and len(keys) > 1 and isinstance(keys[1], int):
+            section = keys[1]
+            if len(keys) > 3 and keys[2] == "questions" and isinstance(keys[3], int):
+                try:
+                    row = self.question_rows[section][keys[3]]
+                except IndexError:
+                    row = None
+                return SURVEY, row, str(keys[4]) if len(keys) > 4 else None
+            row = self.section_rows[section] if section < len(self.section_rows) else None
+            return SURVEY, row, str(keys[2]) if len(keys) > 2 else None
+        if keys[:1] == ["choices"]:
+            rest = [k for k in keys[2:] if k not in ("key", "value")]  # dict of lists
+            if len(keys) > 1 and rest and isinstance(rest[0], int):
+                rows = self.choice_rows.get(str(keys[1]), [])
+                row = rows[rest[0]] if rest[0] < len(rows) else None
+                return CHOICES, row, str(rest[1]) if len(rest) > 1 else None
+            return CHOICES, None, None
+        if keys and keys[0] in ("form_id", "version", "default_language", "title"):
+            column = {"title": "form_title"}.get(keys[0], keys[0])
+            return SETTINGS, self.settings.get(column, (None, None))[1], column
+        return SURVEY, None, None
+
+
+def _string_literal(text: str) -> str:
+    """A fixed text as an expression: `'Camp A'` (a quote inside switches to double)."""
+    return f'"{text}"' if "'" in text else f"'{text}'"
+
+
+# What each type is, by the word in the type column (selects are read by SELECT_PATTERN).
+TYPE_HANDLERS = {
+    **dict.fromkeys(BASIC_TYPES, _Converter.basic_type),
+    **dict.fromkeys((*METADATA_TYPES, *IGNORED_METADATA), _Converter.metadata_type),
+    **dict.fromkeys(UNSUPPORTED_TYPES, _Converter.unsupported_type),
+    **dict.fromkeys(EXTERNAL_TYPES, _Converter.external_type),
+    **dict.fromkeys(("acknowledge", "barcode", "hidden"), _Converter.converted_type),
+}
+# The columns of a question row, read in this order into its definition.
+QUESTION_STEPS = (
+    _Converter.label_and_type, _Converter.repeat_count_here, _Converter.translated_columns,
+    _Converter.logic, _Converter.flags, _Converter.privacy, _Converter.disclosure,
+    _Converter.calculation, _Converter.default_and_read_only, _Converter.appearance,
+    _Converter.parameters, _Converter.bounds,
+)
 
 
 def _flatten(messages: Any, path: tuple = ()) -> Iterable[tuple[tuple, str]]:
@@ -1319,29 +1536,45 @@ def form_languages(form: FormDefinition) -> list[str]:
 
 def xlsform_rows(form: FormDefinition) -> dict[str, list[list[Any]]]:
     """The three sheets of the XLSForm, header row first."""
-    codes = form_languages(form)
-    names = {code: language_header_name(code) for code in codes}
+    languages = _Languages(form)
+    return {SURVEY: _survey_sheet(form, languages), CHOICES: _choices_sheet(form, languages),
+            SETTINGS: _settings_sheet(form, languages)}
 
-    def translated(base: str) -> list[str]:
-        return [f"{base}::{names[code]}" for code in codes]
 
-    def cells(value: dict | None) -> list[str | None]:
-        return [(value or {}).get(code) or None for code in codes]
+class _Languages:
+    """The form's languages as export writes them: columns `label::French (fr)`..."""
 
+    def __init__(self, form: FormDefinition):
+        self.codes = form_languages(form)
+        self.names = {code: language_header_name(code) for code in self.codes}
+
+    def headers(self, base: str) -> list[str]:
+        return [f"{base}::{self.names[code]}" for code in self.codes]
+
+    def cells(self, value: dict | None) -> list[str | None]:
+        return [(value or {}).get(code) or None for code in self.codes]
+
+
+def _survey_sheet(form: FormDefinition, languages: _Languages) -> list[list[Any]]:
+    translated, cells = languages.headers, languages.cells
     # Only a form with repeats gets the repeat_count column: other exports stay as they were.
-    with_repeats = bool(form.repeats)
-    with_disclosure = any(q.get("disclosure") for q in form.questions.values())
-    disclosure_blanks = [None, None] if with_disclosure else []
-    survey = [["type", "name", *translated("label"), *translated("hint"), "required",
-               *translated("required_message"), "relevant", "constraint",
-               *translated("constraint_message"), "appearance", "parameters", "privacy",
-               "identifying", "calculation", "default", "read_only", "choice_filter",
-               *(["disclosure", "hierarchy"] if with_disclosure else []),
-               *(["repeat_count"] if with_repeats else [])]]
-    blank_texts = [None] * len(codes)
+    extra = [*(["disclosure", "hierarchy"] if any(q.get("disclosure") for q in
+                                                  form.questions.values()) else []),
+             *(["trigger"] if any(q.get("trigger") for q in form.questions.values()) else []),
+             *(["repeat_count"] if form.repeats else [])]
+    header = ["type", "name", *translated("label"), *translated("hint"), "required",
+              *translated("required_message"), "relevant", "constraint",
+              *translated("constraint_message"), "appearance", "parameters", "privacy",
+              "identifying", "calculation", "default", "read_only", "choice_filter", *extra]
+    survey = [header]
+    # start, end, today, deviceid, username: first, as ODK forms put them.
+    survey += [[item["type"], item["name"]] for item in form.data.get("metadata", [])]
     question_names = set(form.questions) | set(form.repeats)
     taken = set(question_names) | set(form.data.get("choices", {}))
     for section in form.sections:
+        if section.get("ungrouped"):  # questions outside any group stay so: same data paths
+            survey += [_question_cells(q, header, cells) for q in section["questions"]]
+            continue
         group = section["name"]
         repeat = bool(section.get("repeat"))
         if not repeat and group in question_names:  # ODK needs every name unique, groups too
@@ -1352,45 +1585,70 @@ def xlsform_rows(form: FormDefinition) -> dict[str, list[list[Any]]]:
         taken.add(group)
         # A repeat keeps its name, which holds its answers: begin repeat with its count, each
         # instance on one screen (field-list) as a page shows it.
-        survey.append(["begin repeat" if repeat else "begin group", group,
-                       *cells(section["label"]), *blank_texts, None, *blank_texts,
-                       section.get("relevant"), None, *blank_texts, "field-list", None, None,
-                       None, None, None, None, None,
-                       *disclosure_blanks,
-                       *([section.get("repeat_count")] if with_repeats else [])])
-        for q in section["questions"]:
-            kind = q["type"]
-            if kind in ("select_one", "select_multiple"):
-                kind = f"{kind} {q['choices']}"
-            params = q.get("parameters")
-            survey.append([
-                kind, q["name"], *cells(q.get("label")), *cells(q.get("hint")),
-                "yes" if q.get("required") else None, *cells(q.get("required_message")),
-                q.get("relevant"), export_constraint(q), *cells(q.get("constraint_message")),
-                q.get("appearance"),
-                (f"start={params['start']} end={params['end']} step={params.get('step', 1)}"
-                 if params else None),
-                q.get("privacy"), "yes" if q.get("identifying") else None,
-                q.get("calculation"), q.get("default"), "yes" if q.get("read_only") else None,
-                q.get("choice_filter"),
-                *([q.get("disclosure"), q.get("hierarchy")] if with_disclosure else []),
-            ])
+        survey.append(_row_in(header, {
+            "type": "begin repeat" if repeat else "begin group", "name": group,
+            "relevant": section.get("relevant"), "appearance": "field-list",
+            "repeat_count": section.get("repeat_count")}, {"label": section["label"]}, cells))
+        survey += [_question_cells(q, header, cells) for q in section["questions"]]
         survey.append(["end repeat" if repeat else "end group"])
+    return survey
+
+
+def _choices_sheet(form: FormDefinition, languages: _Languages) -> list[list[Any]]:
     choice_lists = form.data.get("choices", {})
     with_parent = any("parent" in c for items in choice_lists.values() for c in items)
     data_columns = sorted({key for items in choice_lists.values() for c in items
                            for key in c.get("data", {})})
-    choices = [["list_name", "name", *translated("label"), *(["parent"] if with_parent else []),
-                *data_columns]]
+    choices = [["list_name", "name", *languages.headers("label"),
+                *(["parent"] if with_parent else []), *data_columns]]
     for list_name, items in choice_lists.items():
         for choice in items:
-            choices.append([list_name, choice["name"], *cells(choice["label"]),
+            choices.append([list_name, choice["name"], *languages.cells(choice["label"]),
                             *([choice.get("parent")] if with_parent else []),
                             *(choice.get("data", {}).get(key) for key in data_columns)])
+    return choices
+
+
+def _settings_sheet(form: FormDefinition, languages: _Languages) -> list[list[Any]]:
     settings = [["form_id", "version", "form_title", "default_language", "style"],
                 [form.form_id, form.version, form.text(form.data["title"], form.default_language),
-                 names[form.default_language], "pages"]]
-    return {SURVEY: survey, CHOICES: choices, SETTINGS: settings}
+                 languages.names[form.default_language], "pages"]]
+    lists = form.data.get("choices", {}).values()
+    if any(len({c["name"] for c in items}) < len(items) for items in lists):
+        # The form was imported with this setting: written back, or ODK refuses the list.
+        settings[0].append("allow_choice_duplicates")
+        settings[1].append("yes")
+    return settings
+
+
+def _row_in(header: list[str], plain: dict, texts: dict, cells) -> list:
+    """One survey row in the order of `header`: plain values by column, translated ones
+    (`label`, `hint`...) spread over their language columns by `cells`."""
+    row: dict[str, Any] = {k: v for k, v in plain.items() if v is not None}
+    for base, value in texts.items():
+        row.update(zip([h for h in header if h.startswith(f"{base}::")], cells(value)))
+    return [row.get(column) for column in header]
+
+
+def _question_cells(q: dict, header: list[str], cells) -> list:
+    kind = q["type"]
+    if kind in ("select_one", "select_multiple"):
+        kind = f"{kind} {q['choices']}"
+    params = q.get("parameters")
+    return _row_in(header, {
+        "type": kind, "name": q["name"],
+        "required": "yes" if q.get("required") else None,
+        "relevant": q.get("relevant"), "constraint": export_constraint(q),
+        "appearance": q.get("appearance"),
+        "parameters": (f"start={params['start']} end={params['end']} "
+                       f"step={params.get('step', 1)}" if params else None),
+        "privacy": q.get("privacy"), "identifying": "yes" if q.get("identifying") else None,
+        "calculation": q.get("calculation"), "default": q.get("default"),
+        "read_only": "yes" if q.get("read_only") else None,
+        "choice_filter": q.get("choice_filter"), "disclosure": q.get("disclosure"),
+        "hierarchy": q.get("hierarchy"), "trigger": q.get("trigger"),
+    }, {key: q.get(key) for key in ("label", "hint", "required_message",
+                                    "constraint_message")}, cells)
 
 
 def to_xlsform(form: FormDefinition, path: str | os.PathLike) -> None:
@@ -1426,12 +1684,9 @@ def read_form_file(path: str | os.PathLike) -> ImportResult:
     if path.suffix.lower() in (*XLSX_SUFFIXES, *XLS_SUFFIXES):
         return read_xlsform(path)
     if path.suffix.lower() != ".json":
-        return ImportResult(None, [Problem(
-            "unknown_file", f"{path.name}: only JSON form definitions and XLSForms "
-            "(.xlsx, .xls) can be imported.")])
+        return ImportResult(None, [make("unknown_file", file=path.name)])
     try:
         form = load_form_json(path.read_text("utf-8"))
     except (FormError, UnicodeDecodeError) as error:
-        return ImportResult(None, [Problem("invalid_form", f"{path.name} is not a valid form "
-                                                           f"definition:\n{error}")])
+        return ImportResult(None, [make("invalid_form", file=path.name, detail=str(error))])
     return ImportResult(form.data, form=form)
