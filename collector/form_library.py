@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 import json
 
 from flask import abort, current_app
 
+from . import form_catalogue
 from .anonymizer import rule_for, weaker_fields
 from .clock import now_iso
 from .db import get_db, write_transaction
@@ -20,14 +22,15 @@ def init_app(app) -> None:
 
 
 def available_forms() -> dict[str, FormDefinition]:
-    """The newest version of each form, built-in or imported."""
+    """The current version of each form, built-in or imported (collector.form_catalogue)."""
+    db = get_db()
     forms = dict(current_app.extensions["builtin_forms"])
-    for row in get_db().query(
-        "SELECT definition FROM forms f WHERE added_at = "
-        "(SELECT max(added_at) FROM forms g WHERE g.form_id = f.form_id)"
-    ):
-        form = load_form_json(row["definition"])
-        forms[form.form_id] = form
+    stored: dict[str, list] = {}
+    for row in db.execute("SELECT form_id, version, added_at FROM forms"):
+        stored.setdefault(row[0], []).append((row[1], row[2]))
+    for form_id, versions in stored.items():
+        forms[form_id] = form_catalogue.current_form(
+            form_id, versions, functools.partial(_definition, db, form_id))
     return forms
 
 
@@ -37,20 +40,30 @@ def get_form(form_id: str, version: str | None = None) -> FormDefinition:
         form = form_version(get_db(), current_app.extensions["builtin_forms"], form_id, version)
         if form is not None:
             return form
-    form = available_forms().get(form_id)
+    form = newest_form(get_db(), current_app.extensions["builtin_forms"], form_id)
     if form is None:
         abort(404)
     return form
 
 
 def form_version(db, builtins: dict, form_id: str, version: str) -> FormDefinition | None:
-    """That exact version of a form: imported, pulled from the server, or built in."""
+    """That exact version of a form: imported, pulled from the server, or built in (the
+    rule and the parsed forms are collector.form_catalogue's)."""
+    return form_catalogue.form_version(form_id, version, _definition(db, form_id, version),
+                                       builtins)
+
+
+def _definition(db, form_id: str, version: str) -> str | None:
+    """The stored definition text of a form version on this hub, or None."""
     row = db.execute("SELECT definition FROM forms WHERE form_id = ? AND version = ?",
                      [form_id, version]).fetchone()
-    if row:
-        return load_form_json(row[0])
-    builtin = builtins.get(form_id)
-    return builtin if builtin is not None and builtin.version == version else None
+    return row[0] if row else None
+
+
+def stored_versions(db, form_id: str) -> list[tuple[str, str]]:
+    """(version, added_at) of each stored version of a form."""
+    return [tuple(row) for row in db.execute(
+        "SELECT version, added_at FROM forms WHERE form_id = ?", [form_id])]
 
 
 def import_form(db, form: FormDefinition, source: str) -> bool:
@@ -81,10 +94,10 @@ class FormRefused(Exception):
 
 
 def newest_form(db, builtins: dict, form_id: str) -> FormDefinition | None:
-    """The version new records of a form start with: the newest imported, else the built-in."""
-    row = db.execute("SELECT definition FROM forms WHERE form_id = ?"
-                     " ORDER BY added_at DESC, rowid DESC LIMIT 1", [form_id]).fetchone()
-    return load_form_json(row[0]) if row else builtins.get(form_id)
+    """The version new records of a form start with: the newest imported, else the built-in
+    (the rule is collector.form_catalogue's)."""
+    return form_catalogue.current_form(form_id, stored_versions(db, form_id),
+                                       functools.partial(_definition, db, form_id), builtins)
 
 
 def weaker_than_installed(db, builtins: dict, form: FormDefinition) -> list[str]:
