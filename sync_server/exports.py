@@ -1,4 +1,4 @@
-"""Exports of a form's records: CSV, XLSX, JSON Lines, Stata (.dta) and SPSS (.sav).
+"""Exports of a form's records: CSV, XLSX, JSON Lines, Stata (.dta), SPSS (.sav), Parquet.
 
 The main table has one row per record; metadata columns first (`_uuid`, `_form_id`,
 ...), then one column per question, named by the question, over the union of every
@@ -21,7 +21,10 @@ Memory stays flat however many records there are. CSV, JSON Lines and XLSX
 (XlsxWriter's constant_memory mode) stream the rows. Stata and SPSS files need every
 column's type and width before the first row, so their export makes two passes: the
 first codes and measures each row and spools it to a temporary file, the second streams
-the spool through our own writers (`sync_server.stata`, `sync_server.spss`).
+the spool through our own writers (`sync_server.stata`, `sync_server.spss`). Parquet
+(`sync_server.parquet`, with pyarrow) writes typed row groups as the rows stream; the whole
+form is a ZIP of one Parquet file per table (the records, then each repeat), and
+`repeat=...` gives that repeat's table as one Parquet file.
 
 Stata/SPSS specifics:
 - Variable names: a metadata column `_x` becomes `meta_x` (`_uuid` -> `meta_uuid`);
@@ -69,7 +72,7 @@ from .variables import Variable
 
 __all__ = ["Column", "ExportError", "FORMATS", "columns_for", "export", "instances"]
 
-FORMATS = ("csv", "xlsx", "jsonl", "dta", "sav")
+FORMATS = ("csv", "xlsx", "jsonl", "dta", "sav", "parquet")
 NUMERIC_TYPES = ("integer", "decimal", "range")
 CHUNK_CHARS = 64 * 1024
 CSV_BATCH = 500  # rows per write: few writes, a few hundred KB at most in memory
@@ -248,6 +251,8 @@ def export(rows: Iterable[dict], forms: list[FormDefinition], fmt: str, out: Bin
     """
     writers = {"csv": _write_raw_csv if raw else _write_csv, "xlsx": _write_xlsx,
                "jsonl": _write_jsonl, "dta": _write_dta, "sav": _write_sav}
+    if fmt == "parquet":
+        return _write_parquet(rows, forms, out, lang, repeat, release)
     if fmt not in writers:
         raise ExportError(f"Unknown export format {fmt!r}: use one of {', '.join(FORMATS)}.")
     columns = columns_for(forms, repeat)
@@ -256,6 +261,35 @@ def export(rows: Iterable[dict], forms: list[FormDefinition], fmt: str, out: Bin
     if repeat is not None:
         rows = instances(rows, repeat)
     return writers[fmt](rows, columns, out, lang)
+
+
+def _write_parquet(rows, forms, out, lang, repeat, release) -> int:
+    """A repeat's table as one Parquet file; else every table of the form in a ZIP."""
+    from . import parquet  # pyarrow is loaded only by the exports that need it
+
+    def table(name):
+        columns = columns_for(forms, name)
+        return columns if release is None else release.columns(columns)
+
+    released = release is not None
+    columns = table(repeat)  # an unknown repeat is an error before anything is read
+    if released:
+        rows = release.rows(rows)
+    if repeat is not None:
+        return parquet.write_table(instances(rows, repeat), columns, out, lang, forms=forms,
+                                   table=repeat, released=released)
+    form_id = forms[-1].form_id
+    tables = [(f"{form_id}.parquet", columns, None)]
+    tables += [(f"{form_id}-{name}.parquet", table(name), name) for name in repeat_names(forms)]
+    return parquet.write_zip(rows, tables, out, lang, forms=forms, released=released)
+
+
+def repeat_names(forms: list[FormDefinition]) -> list[str]:
+    """Every repeat over the versions, the newest version's order first."""
+    names: dict[str, None] = {}
+    for form in reversed(forms):
+        names.update((name, None) for name in form.repeats if name not in names)
+    return list(names)
 
 
 def instances(rows: Iterable[dict], repeat: str):

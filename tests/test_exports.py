@@ -375,7 +375,7 @@ def test_every_format_writes_to_a_bare_writable(fmt):
 def test_unknown_format_is_a_clear_error():
     with pytest.raises(ExportError, match="Unknown export format 'pdf'.*csv, xlsx, jsonl, dta, sav"):
         export(iter([]), HOUSEHOLD, "pdf", io.BytesIO())
-    assert FORMATS == ("csv", "xlsx", "jsonl", "dta", "sav")
+    assert FORMATS == ("csv", "xlsx", "jsonl", "dta", "sav", "parquet")
 
 
 def test_no_form_is_an_error():

@@ -94,6 +94,13 @@ def export_contents(response, fmt: str, folder: Path) -> list[bytes | str]:
         frame, meta = (pyreadstat.read_dta if fmt == "dta" else pyreadstat.read_sav)(str(path))
         contents += [frame.to_csv(), json.dumps(meta.column_names_to_labels, ensure_ascii=False),
                      json.dumps(meta.variable_value_labels, ensure_ascii=False, default=str)]
+    if fmt == "parquet":  # a ZIP of Parquet files: each table's cells and its metadata
+        import pyarrow.parquet as pq
+
+        with zipfile.ZipFile(io.BytesIO(response.content)) as bundle:
+            for name in bundle.namelist():
+                table = pq.read_table(io.BytesIO(bundle.read(name)))
+                contents += [table.to_pandas().to_csv(), str(table.schema.metadata)]
     return contents
 
 
