@@ -80,5 +80,6 @@ def end_all(db, user_id: int, keep: str | None = None) -> int:
 
 def _commit(db) -> None:
     # Outside an explicit transaction sqlite3 opened one for the write: close it.
-    if db.conn.in_transaction:
+    # (The server's PostgreSQL connections commit each statement outside transactions.)
+    if getattr(db.conn, "in_transaction", False):
         db.conn.commit()

@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime
+from datetime import date
 
 from babel.numbers import get_decimal_symbol, get_group_symbol
 from flask_babel import format_decimal, gettext

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
 from datetime import timedelta
 from pathlib import Path
 
@@ -18,9 +20,11 @@ from collector.datadir import owner_only_database, owner_only_files  # noqa: F40
 from . import accounts, api, auth, dashboard, data, devices, feedback, forms, identity
 from . import security_pages
 from . import settings as server_settings
+from .database import is_postgresql
 from .store import Store, close_store
 
 DATABASE_FILE = "sync-server.db"
+STARTUP_LOCK_FILE = ".startup.lock"
 # One stylesheet and script set for both apps: the server reuses the collector's.
 STATIC_FOLDER = str(Path(collector.__file__).parent / "static")
 
@@ -35,8 +39,6 @@ def create_app(test_config: dict | None = None, data_dir: Path | str | None = No
                                             or datadir.default_data_dir("sync-server")))
     app.config.from_mapping(
         DATA_DIR=str(data_dir),
-        DATABASE=database_path(database, data_dir),
-        SECRET_KEY=datadir.read_or_create_secret(data_dir, "session_key"),
         MAX_CONTENT_LENGTH=protocol.MAX_BATCH_BYTES + 64 * 1024,
         HUB={"hub_name": "", "central": True},
         DEFAULT_LOCALE="en",
@@ -62,15 +64,14 @@ def create_app(test_config: dict | None = None, data_dir: Path | str | None = No
     settings = server_settings.load_settings(data_dir)
     settings.update(test_config.pop("SERVER_SETTINGS", {}))
     server_settings.check(settings, "SERVER_SETTINGS")
+    app.config["DATABASE"] = database_path(database or settings["database"], data_dir)
     # Record-level releases (sync_server.disclosure): the project's k and l.
     app.config.update(RELEASE_K=settings["release_k"], RELEASE_L=settings["release_l"])
     app.config.update(test_config)
-    identity.fingerprint(data_dir)  # the identity key pair exists from the first run on
+    prepare_data_dir(app, data_dir)
     # Shared partials (the language bar) come from the hub's templates; ours win on a clash.
     app.jinja_loader = ChoiceLoader([app.jinja_loader, FileSystemLoader(
         str(Path(collector.__file__).parent / "templates"))])
-    Store.create(app.config["DATABASE"]).close()
-    owner_only_database(app.config["DATABASE"])
     behind_proxies(app, settings["proxy_hops"])
     i18n.init_app(app)
     templating.init_app(app)
@@ -89,6 +90,40 @@ def create_app(test_config: dict | None = None, data_dir: Path | str | None = No
     return app
 
 
+def prepare_data_dir(app: Flask, data_dir: Path) -> None:
+    """Secrets, the identity key pair and the database schema, made or brought up to date by
+    one process at a time: several workers (gunicorn) start at once on one data dir, and
+    each must find what the first one made rather than make its own."""
+    with startup_lock(data_dir):
+        if not app.config.get("SECRET_KEY"):
+            app.config["SECRET_KEY"] = datadir.read_or_create_secret(data_dir, "session_key")
+        identity.fingerprint(data_dir)  # the identity key pair exists from the first run on
+        Store.create(app.config["DATABASE"]).close()  # migrations: a no-op once done
+        owner_only_database(app.config["DATABASE"])
+
+
+@contextlib.contextmanager
+def startup_lock(data_dir: Path):
+    """Hold an exclusive lock on the data dir's start-up lock file (released on close, also
+    when a process dies holding it)."""
+    with open(Path(data_dir) / STARTUP_LOCK_FILE, "a+b") as handle:
+        if os.name == "posix":
+            import fcntl
+
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            yield
+            return
+        import msvcrt  # Windows runs one server process; commands may still start beside it
+
+        handle.seek(0)
+        msvcrt.locking(handle.fileno(), msvcrt.LK_LOCK, 1)  # waits up to 10 s
+        try:
+            yield
+        finally:
+            handle.seek(0)
+            msvcrt.locking(handle.fileno(), msvcrt.LK_UNLCK, 1)
+
+
 def old_pseudonym_key_warning(data_dir: Path) -> str | None:
     """Older servers made the project's pseudonym key and kept it here. It is no longer
     read: it belongs with the data custodian, wrapped in a passphrase-protected file."""
@@ -101,15 +136,18 @@ def old_pseudonym_key_warning(data_dir: Path) -> str | None:
 
 
 def database_path(database: str | None, data_dir: Path) -> str:
-    """The SQLite file for --database (a path or sqlite:///path), default in the data dir."""
+    """The database for --database: a SQLite file (a path or sqlite:///path, by default in
+    the data dir) or a PostgreSQL URL (postgresql://user@host/name), kept as given."""
     if not database:
         return str(data_dir / DATABASE_FILE)
     if database.startswith("sqlite:///"):
         return database[len("sqlite:///"):]
+    if is_postgresql(database):
+        return database
     if "://" in database:
         scheme = database.split("://")[0]
-        raise ValueError(f"{scheme} databases are not supported yet; use SQLite "
-                         "(a file path or sqlite:///path).")
+        raise ValueError(f"{scheme} databases are not supported; use SQLite (a file path or"
+                         " sqlite:///path) or PostgreSQL (postgresql://user@host/name).")
     return database
 
 

@@ -57,9 +57,9 @@ def sql_filter(classes: tuple[str, ...], column: str = "access_class") -> tuple[
     """A WHERE clause keeping records of `classes`, and its parameters; nothing when empty."""
     classes = tuple(c for c in ALL_CLASSES if c in classes)
     if not classes:
-        return "0", []
+        return "1 = 0", []
     if classes == ALL_CLASSES:
-        return "1", []  # every class: no filter, the export's index order stays as it is
+        return "1 = 1", []  # every class: no filter, the export's index order stays as it is
     return f"{column} IN ({', '.join('?' for _ in classes)})", list(classes)
 
 

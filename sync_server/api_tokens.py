@@ -17,8 +17,8 @@ import secrets
 from flask import Response, current_app, request
 
 from collector.clock import now_iso, parse_iso, utcnow
-from collector.db import write_transaction
 from collector.security_log import log_event, user_account
+from collector import throttle as delays_module
 from collector.throttle import Throttle
 
 PREFIX = "cfc_"
@@ -50,12 +50,12 @@ def create(db, user_id: int, label: str, scope: str = RECORDS_READ,
     if scope not in SCOPES:
         raise ValueError(f"Unknown scope {scope}")
     token = new_token()
-    with write_transaction(db):
+    with db.transaction():
         token_id = db.execute(
             "INSERT INTO api_tokens (user_id, label, token_hash, scope, created_at, expires_at)"
-            " VALUES (?, ?, ?, ?, ?, ?)",
+            " VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
             [user_id, label[:MAX_LABEL], token_hash(token), scope, now_iso(), expires_at]
-        ).lastrowid
+        ).fetchone()[0]
         log_event(db, "api_token_created", user_account(user_id),
                   _detail(f"token {token_id}", actor))
     return token_id, token
@@ -80,7 +80,7 @@ def token(db, token_id: int) -> dict | None:
 def revoke(db, token_id: int, owner: int | None = None, actor: str | None = None) -> bool:
     """Revoke one token (only among `owner`'s when given); False when there was none to
     revoke."""
-    with write_transaction(db):
+    with db.transaction():
         sql, params = ("UPDATE api_tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL",
                        [now_iso(), token_id])
         if owner is not None:
@@ -130,15 +130,19 @@ def check(db, token: str, scope: str = RECORDS_READ) -> tuple[dict | None, str, 
         return None, reason, account
     if last_used_at is None or (utcnow() - parse_iso(last_used_at)).total_seconds() \
             >= TOUCH_EVERY_SECONDS or last_used_at > now:
-        with write_transaction(db):
+        with db.transaction():
             db.execute("UPDATE api_tokens SET last_used_at = ? WHERE id = ?", [now, token_id])
     return {"id": user_id, "name": name, "role": role}, "ok", account
 
 
 def throttle() -> Throttle:
-    """The app's delays after failed API sign-ins (in memory, like collector.throttle says)."""
-    return current_app.extensions.setdefault("api_auth_throttle", Throttle(
-        free=current_app.config.get("API_AUTH_FREE_ATTEMPTS", 5), base=1.0, cap=900.0))
+    """The app's delays after failed API sign-ins, shared by every server process."""
+    extensions = current_app.extensions
+    if "api_auth_throttle" not in extensions:
+        extensions["api_auth_throttle"] = delays_module.shared(
+            current_app, "api_auth", free=current_app.config.get("API_AUTH_FREE_ATTEMPTS", 5),
+            base=1.0, cap=900.0)
+    return extensions["api_auth_throttle"]
 
 
 def request_user(db, scope: str = RECORDS_READ) -> tuple[dict | None, Response | None]:
@@ -167,7 +171,7 @@ def request_user(db, scope: str = RECORDS_READ) -> tuple[dict | None, Response |
         return user, None
     keys = [client] + ([("account", account)] if account else [])
     delays.failed(*keys)
-    with write_transaction(db):
+    with db.transaction():
         log_event(db, "api_auth_failed", account, reason)
     if kind == "password":
         return None, _unauthorized("password_not_accepted", "Account passwords are not "

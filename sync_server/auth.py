@@ -6,8 +6,8 @@ viewer: dashboards only.
 
 Sessions live in the database (collector.sessions): signing out, a password change, a
 disabled account or a new role ends them, and the cookie carries no expiry date. Wrong
-passwords slow further attempts per account and per client (collector.throttle), with the
-same answer whether the name exists or not.
+passwords slow further attempts per account and per client (collector.throttle, counted
+in a file every server process shares), with the same answer whether the name exists or not.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from collector import sessions
 from collector.i18n import wait_message
 from collector.security import limiter
 from collector.security_log import log_event, user_account
-from collector.throttle import Throttle
+from collector import throttle as delays_module
 
 from .store import get_store
 
@@ -83,9 +83,12 @@ def check_password(name: str, password: str) -> dict | None:
 def _make_throttles(state) -> None:
     config = state.app.config
     delays = dict(base=config["SIGNIN_DELAY_SECONDS"], cap=config["SIGNIN_MAX_DELAY_SECONDS"])
+    # Shared by every worker process: per-process counts would multiply the guesses allowed.
     state.app.extensions["signin_throttles"] = {
-        "client": Throttle(free=config["SIGNIN_CLIENT_FREE_ATTEMPTS"], **delays),
-        "account": Throttle(free=config["SIGNIN_FREE_ATTEMPTS"], **delays),
+        "client": delays_module.shared(state.app, "signin_client",
+                                       free=config["SIGNIN_CLIENT_FREE_ATTEMPTS"], **delays),
+        "account": delays_module.shared(state.app, "signin_account",
+                                        free=config["SIGNIN_FREE_ATTEMPTS"], **delays),
     }
 
 

@@ -16,11 +16,14 @@ from werkzeug.security import generate_password_hash
 
 from collector import datadir, protocol
 from collector.errors import is_disk_full
+from collector.settings import SettingsError
 from collector.security_log import device_account, log_event
 
 from . import DATABASE_FILE, database_path, identity, owner_only_files
 from .enrollment import code_hash, expiry, new_code
+from .database import DatabaseUnavailable
 from .ingest import ingest_batch
+from .settings import load_settings
 from .store import LastAdminError, Store
 
 ROLES = ("admin", "analyst", "viewer")
@@ -35,15 +38,16 @@ def data_dir_option(command):
                   envvar="SYNC_SERVER_DATA_DIR", show_envvar=True,
                   help="Folder holding the database and secrets.  [default: a per-user folder]")
     @click.option("--database", envvar="SYNC_SERVER_DATABASE",
-                  help=f"Database: a SQLite path or sqlite:///path.  [default: {DATABASE_FILE} "
+                  help=f"Database: a SQLite path or sqlite:///path, or postgresql://user@host/"
+                       f"name.  [default: the `database` setting, else {DATABASE_FILE} "
                        "in the data dir]")
     @functools.wraps(command)
     def wrapped(*args, data_dir=None, database=None, **kwargs):
         owner_only_files()  # the database, secrets and exports: owner-only
         path = datadir.ensure_data_dir(data_dir or datadir.default_data_dir("sync-server"))
         try:
-            database = database_path(database, path)
-        except ValueError as error:
+            database = database_path(database or load_settings(path)["database"], path)
+        except (ValueError, SettingsError) as error:
             raise click.ClickException(str(error)) from error
         return command(*args, data_dir=path, database=database, **kwargs)
 
@@ -53,6 +57,8 @@ def data_dir_option(command):
 def open_store(database: str) -> Store:
     try:
         return Store.create(database)
+    except DatabaseUnavailable as error:
+        raise click.ClickException(str(error)) from None
     except sqlite3.OperationalError as error:
         if not is_disk_full(error, Path(database).parent):
             raise
@@ -91,7 +97,7 @@ def serve(data_dir, database, host, port, threads, suppression_k, name_label):
     try:
         app = create_app({"SUPPRESSION_K": suppression_k, "SERVER_NAME_LABEL": name_label},
                          data_dir=data_dir, database=database)
-    except SettingsError as error:
+    except (SettingsError, DatabaseUnavailable) as error:
         raise click.ClickException(str(error)) from error
     server = make_server(app, host, port, threads)
     bind(server)
@@ -449,8 +455,8 @@ def _log(store: Store, event: str, device_id: str | None, detail: str) -> None:
     except sqlite3.OperationalError as error:
         if not is_disk_full(error):
             raise
-        if store.db.conn.in_transaction:
-            store.db.conn.rollback()
+        if store.db.in_transaction:
+            store.db.rollback()
 
 
 def _check_batches(batches: list) -> None:
@@ -478,8 +484,8 @@ def _import_batch(store: Store, device: dict, batch: dict) -> dict:
     except sqlite3.OperationalError as error:
         if not is_disk_full(error):
             raise
-        if store.db.conn.in_transaction:  # a failed COMMIT can leave it open
-            store.db.conn.rollback()
+        if store.db.in_transaction:  # a failed COMMIT can leave it open
+            store.db.rollback()
         outcome.update(refused="server_disk_full",
                        message="The server's disk is full; nothing of this batch was stored.")
     outcome["counts"].update(r["status"] for r in outcome["results"])
@@ -527,8 +533,10 @@ def _about(device_id: str, error: protocol.ProtocolError) -> protocol.ProtocolEr
 @cli.command("export")
 @data_dir_option
 @click.option("--form", "form_id", required=True, help="The form id, e.g. community_survey.")
-@click.option("--format", "fmt", type=click.Choice(["jsonl", "csv", "xlsx", "dta", "sav"]),
-              required=True, help="File format.")
+@click.option("--format", "fmt",
+              type=click.Choice(["jsonl", "csv", "xlsx", "dta", "sav", "parquet"]),
+              required=True, help="File format; parquet without --repeat writes a ZIP of "
+              "Parquet files, one per table.")
 @click.option("--output", type=click.Path(dir_okay=False, path_type=Path), required=True,
               help="File to write.")
 @click.option("--lang", default="en", show_default=True,
@@ -554,6 +562,9 @@ def export_command(data_dir, database, form_id, fmt, output, lang, repeat, acces
     A repeat's instances (e.g. household members) are a table of their own:
     sync-server export --form household_visit --repeat members --format csv --output members.csv
 
+    Parquet holds every table in one ZIP (FORM.parquet, then FORM-REPEAT.parquet per repeat):
+    sync-server export --form community_survey --format parquet --output survey.zip
+
     Sensitive records (reports of discrimination) are included unless --access standard.
 
     The records pass the disclosure check (k and l from settings.toml: release_k,
@@ -570,6 +581,10 @@ def export_command(data_dir, database, form_id, fmt, output, lang, repeat, acces
     if raw_records and not reason:
         raise click.ClickException("Say why you need the records without the disclosure "
                                    "check: add --reason TEXT.")
+    if fmt == "parquet" and repeat is None and output.suffix.lower() != ".zip":
+        raise click.ClickException("A Parquet export is a ZIP of Parquet files, one per table "
+                                   "(the records, then each repeat): name the output .zip, or "
+                                   "export one table with --repeat NAME.")
     settings = load_settings(data_dir)
     store = open_store(database)
     if form_id not in form_ids(store):
@@ -702,3 +717,43 @@ def security_log_command(data_dir, database, limit, as_json):
         click.echo(events_text(recent_events(store.db, limit), as_json))
     finally:
         store.close()
+
+
+@cli.command("migrate-db")
+@data_dir_option
+@click.option("--to", "target_url", required=True, metavar="DATABASE",
+              help="The new database: postgresql://user@host/name (or a SQLite path). It must "
+                   "be empty.")
+def migrate_db(data_dir, database, target_url):
+    """Move the server's data into another database, and check the move.
+
+    Every table is copied in one transaction (a failed move leaves the new database
+    empty; the current one is only read), then the counts and every device's
+    reconciliation digest are compared. Stop the server first, then set the `database`
+    setting (or SYNC_SERVER_DATABASE) to the new database and start it again.
+
+    Example: sync-server migrate-db --to postgresql://sync@db.internal/central
+    """
+    from . import database_path
+    from .database import shown
+    from .migrate import MoveError, move
+
+    try:
+        target_url = database_path(target_url, data_dir)
+    except ValueError as error:
+        raise click.ClickException(str(error)) from error
+    if target_url == database:
+        raise click.ClickException("The new database is the current one: nothing to move.")
+    source, target = open_store(database), open_store(target_url)
+    try:
+        report = move(source, target, progress=lambda table, rows: None)
+    except MoveError as error:
+        raise click.ClickException(f"{error} Nothing was moved.") from error
+    finally:
+        source.close()
+        target.close()
+    for table, count in report.counts.items():
+        click.echo(f"  {table}: {count} rows")
+    click.echo(f"Moved and checked: the same rows in every table, and the same records for "
+               f"each of {report.devices} devices. Now set database = \"{shown(target_url)}\" in "
+               "settings.toml (or SYNC_SERVER_DATABASE) and start the server again.")

@@ -14,6 +14,7 @@ from flask import (Blueprint, Response, abort, current_app, flash, g, redirect,
                    render_template, request, send_file, url_for)
 from flask_babel import gettext
 
+from collector import form_catalogue
 from collector.forms import builtin_forms
 from collector.i18n import current_locale
 from collector.security_log import user_account
@@ -27,7 +28,8 @@ bp = Blueprint("data", __name__, url_prefix="/data")
 REVIEWS = ("new", "approved", "flagged")
 MIME = {"csv": "text/csv; charset=utf-8", "jsonl": "application/x-ndjson",
         "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        "dta": "application/x-stata-dta", "sav": "application/x-spss-sav"}
+        "dta": "application/x-stata-dta", "sav": "application/x-spss-sav",
+        "parquet": "application/vnd.apache.parquet", "zip": "application/zip"}
 
 
 def review_label(review: str) -> str:
@@ -53,17 +55,25 @@ def form_history(form_id: str, store=None):
     forms = [known_form(store, form_id, v) for v in store.form_versions(form_id)]
     forms = [f for f in forms if f is not None]
     if not forms:
-        builtin = builtin_forms().get(form_id)
-        forms = [builtin] if builtin else []
+        # No record yet: the version new records would arrive with.
+        try:
+            forms = [newest_form(form_id, store)]
+        except KeyError:
+            forms = []
     return forms
 
 
-def newest_form(form_id: str):
-    """The newest published version of a form, else the built-in one."""
-    store = get_store()
-    versions = [f["version"] for f in store.published_forms() if f["form_id"] == form_id]
-    form = known_form(store, form_id, versions[-1]) if versions else None
-    return form or builtin_forms()[form_id]
+def newest_form(form_id: str, store=None):
+    """The current version of a form: the newest published, else the built-in one (the
+    rule is collector.form_catalogue's). KeyError for a form the server does not know."""
+    store = store or get_store()
+    published = [(f["version"], f["published_at"]) for f in store.published_forms()
+                 if f["form_id"] == form_id]
+    form = form_catalogue.current_form(
+        form_id, published, lambda version: store.form_definition(form_id, version))
+    if form is None:
+        raise KeyError(form_id)
+    return form
 
 
 def form_repeats(forms, locale: str) -> list[tuple[str, str]]:
@@ -348,7 +358,8 @@ def export(form_id: str, fmt: str):
     Only the records the user may see (sync_server.access), released through the
     disclosure check (sync_server.disclosure); an admin may take the records as stored
     with `?release=raw&reason=...` (logged). CSV cells that a spreadsheet would run as a
-    formula are neutralized; `?raw=1` keeps them as stored (logged)."""
+    formula are neutralized; `?raw=1` keeps them as stored (logged). Parquet without
+    `?repeat=` is a ZIP of the records' file and one per repeat."""
     if form_id not in form_ids() or fmt not in exports.FORMATS:
         abort(404)
     lang = request.args.get("lang", current_locale())
@@ -381,9 +392,8 @@ def export(form_id: str, fmt: str):
                                release=plan.release())
         size = out.seek(0, os.SEEK_END)
         out.seek(0)
-        name = form_id if repeat is None else f"{form_id}-{repeat}"
-        response = send_file(out, mimetype=MIME[fmt], as_attachment=True,
-                             download_name=f"{name}.{fmt}")
+        name, kind = download_name(form_id, fmt, repeat)
+        response = send_file(out, mimetype=MIME[kind], as_attachment=True, download_name=name)
         response.content_length = size
     except BaseException:
         out.close()
@@ -398,6 +408,15 @@ def export(form_id: str, fmt: str):
         detail += f" records as stored, reason: {reason}"
     store.log(g.user["name"], "export", detail, account=user_account(g.user["id"]))
     return response
+
+
+def download_name(form_id: str, fmt: str, repeat: str | None) -> tuple[str, str]:
+    """The file name of an export and its kind (MIME key): a whole form's Parquet export
+    is a ZIP of one Parquet file per table (sync_server.parquet)."""
+    if fmt == "parquet" and repeat is None:
+        return f"{form_id}-parquet.zip", "zip"
+    name = form_id if repeat is None else f"{form_id}-{repeat}"
+    return f"{name}.{fmt}", fmt
 
 
 @bp.route("/<form_id>/release")

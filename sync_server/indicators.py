@@ -15,13 +15,14 @@ import heapq
 import json
 import math
 import re
+import secrets
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass, field
 
-import sqlite_utils
 from flask_babel import lazy_gettext as _  # `_`, so that `pybabel extract` finds the titles
-from sqlite_utils.migrations import Migrations
+
+from .database import Schema, ddl
 
 __all__ = ["BY_DIMENSIONS", "COMPLEMENT", "Cell", "DIMENSION_TITLES", "FACTS_MIGRATIONS", "FAMILIES",
            "INDICATORS", "Indicator", "NOT_STATED", "Result", "SMALL", "compare", "compute",
@@ -104,40 +105,41 @@ FACT_COLUMNS_V1 = tuple(
        ("incident_month", "TEXT"), ("reported_elsewhere", "INTEGER")])
 FACT_COLUMNS = tuple(name for name, _type in FACT_COLUMNS_V1)
 
-FACTS_MIGRATIONS = Migrations("indicators")
+FACTS_MIGRATIONS = Schema("indicators")
 
 
 @FACTS_MIGRATIONS()
-def m001_facts(db: sqlite_utils.Database):
+def m001_facts(db):
     """Facts clustered by (form_id, uuid): an indicator reads one contiguous range of rows."""
     columns = ",\n".join(f"{name} {sql_type}" for name, sql_type in FACT_COLUMNS_V1)
-    db.execute(f"CREATE TABLE facts ({columns}, PRIMARY KEY (form_id, uuid)) WITHOUT ROWID")
-    db.execute("CREATE UNIQUE INDEX facts_by_uuid ON facts (uuid)")
+    ddl(db, f"CREATE TABLE facts ({columns}, PRIMARY KEY (form_id, uuid)) WITHOUT ROWID")
+    ddl(db, "CREATE UNIQUE INDEX facts_by_uuid ON facts (uuid)")
     if "records" in db.table_names():
-        _insert(db.conn, db.conn.execute(_LATEST_SQL))
+        _insert(db, db.execute(_LATEST_SQL).fetchall())
 
 
 @FACTS_MIGRATIONS()
-def m002_cube(db: sqlite_utils.Database):
+def m002_cube(db):
     measures = ", ".join(f"{name} REAL NOT NULL DEFAULT 0" for name in _cube_columns())
     keys = ", ".join(f"{d} TEXT NOT NULL" for d in CUBE_DIMENSIONS)
-    db.execute(f"CREATE TABLE facts_cube (form_id TEXT NOT NULL, {keys},"
+    ddl(db, f"CREATE TABLE facts_cube (form_id TEXT NOT NULL, {keys},"
                f" n INTEGER NOT NULL DEFAULT 0, {measures},"
                f" PRIMARY KEY (form_id, {', '.join(CUBE_DIMENSIONS)})) WITHOUT ROWID")
-    _cube_add(db.conn, "1", [], +1)
+    _cube_add(db, "1 = 1", [], +1)
 
 
 @FACTS_MIGRATIONS()
-def m003_version(db: sqlite_utils.Database):
+def m003_version(db):
     """A token that changes with every change to the facts: protected tables are cached by it."""
-    db.execute("CREATE TABLE IF NOT EXISTS facts_version"
-               " (id INTEGER PRIMARY KEY CHECK (id = 1), token INTEGER NOT NULL)")
-    db.execute("INSERT OR IGNORE INTO facts_version (id, token) VALUES (1, random())")
+    ddl(db, "CREATE TABLE IF NOT EXISTS facts_version"
+            " (id INTEGER PRIMARY KEY CHECK (id = 1), token INTEGER NOT NULL)")
+    db.execute("INSERT INTO facts_version (id, token) VALUES (1, ?) ON CONFLICT DO NOTHING",
+               [secrets.randbits(62)])
 
 
-def _touch(conn) -> None:
+def _touch(db) -> None:
     # Random, not a counter: a rolled-back change followed by another cannot reuse a token.
-    conn.execute("UPDATE facts_version SET token = random() WHERE id = 1")
+    db.execute("UPDATE facts_version SET token = ? WHERE id = 1", [secrets.randbits(62)])
 
 
 def fact_row(record: dict) -> dict | None:
@@ -165,28 +167,31 @@ def refresh_facts(db, uuids) -> None:
     Runs inside the caller's transaction (ingest or correction): the facts never
     disagree with the records they summarize. A uuid with no stored record loses its row.
     """
-    conn = getattr(db, "conn", db)
     uuids = list(dict.fromkeys(uuids))
+    # Cube rows are shared by many records: concurrent writers (PostgreSQL) take turns here,
+    # at the end of their transactions, rather than locking rows in different orders.
+    db.lock("indicator facts")
     for start in range(0, len(uuids), 500):
         chunk = uuids[start:start + 500]
         marks = ", ".join("?" * len(chunk))
-        _cube_add(conn, f"uuid IN ({marks})", chunk, -1)
-        conn.execute(f"DELETE FROM facts WHERE uuid IN ({marks})", chunk)
-        rows = conn.execute(_LATEST_SQL + f" AND uuid IN ({marks})", chunk)
-        _insert(conn, rows)
-        _cube_add(conn, f"uuid IN ({marks})", chunk, +1)
-    conn.execute("DELETE FROM facts_cube WHERE n = 0")
-    _touch(conn)
+        _cube_add(db, f"uuid IN ({marks})", chunk, -1)
+        db.execute(f"DELETE FROM facts WHERE uuid IN ({marks})", chunk)
+        rows = db.execute(_LATEST_SQL + f" AND uuid IN ({marks})", chunk).fetchall()
+        _insert(db, rows)
+        _cube_add(db, f"uuid IN ({marks})", chunk, +1)
+    db.execute("DELETE FROM facts_cube WHERE n = 0")
+    _touch(db)
 
 
 def rebuild_facts(db) -> None:
     """Recompute every facts row: after a change to fact_row, or to fill a new table."""
-    conn = getattr(db, "conn", db)
-    conn.execute("DELETE FROM facts")
-    _insert(conn, conn.execute(_LATEST_SQL))
-    conn.execute("DELETE FROM facts_cube")
-    _cube_add(conn, "1", [], +1)
-    _touch(conn)
+    db.execute("DELETE FROM facts")
+    rows = db.stream(_LATEST_SQL)
+    next(rows)
+    _insert(db, rows)
+    db.execute("DELETE FROM facts_cube")
+    _cube_add(db, "1 = 1", [], +1)
+    _touch(db)
 
 
 # -- The cube: facts summed per combination of dimensions ------------------------------
@@ -204,13 +209,14 @@ def _cube_columns() -> list[str]:
     return [f"{prefix}_{name}" for name in CUBE_MEASURES for prefix in ("c", "s", "q")]
 
 
-def _cube_add(conn, where: str, params: list, sign: int) -> None:
+def _cube_add(db, where: str, params: list, sign: int) -> None:
     """Add (sign +1) or take away (-1) the facts matching `where` to the cube."""
     keys = ", ".join(f"coalesce({d}, '')" for d in CUBE_DIMENSIONS)
-    sums = ", ".join(f"{sign} * count({m}), {sign} * total({m}), {sign} * total({m} * {m})"
+    total = db.dialect.total
+    sums = ", ".join(f"{sign} * count({m}), {sign} * {total(m)}, {sign} * {total(f'{m} * {m}')}"
                      for m in CUBE_MEASURES)
-    updates = ", ".join(f"{c} = {c} + excluded.{c}" for c in ["n", *_cube_columns()])
-    conn.execute(
+    updates = ", ".join(f"{c} = facts_cube.{c} + excluded.{c}" for c in ["n", *_cube_columns()])
+    db.execute(
         f"INSERT INTO facts_cube (form_id, {', '.join(CUBE_DIMENSIONS)}, n,"
         f" {', '.join(_cube_columns())}) SELECT form_id, {keys}, {sign} * count(*), {sums}"
         f" FROM facts WHERE {where} GROUP BY form_id, {keys}"
@@ -227,7 +233,7 @@ def _cube_where(where: dict | None) -> tuple[str, list] | None:
         if not all(v is None or isinstance(v, str) for v in values):
             raise ValueError(f"Filter values for {key!r} must be text")
         values = ["" if v is None else v for v in values]
-        clauses.append(f"{key} IN ({', '.join('?' * len(values))})" if values else "0")
+        clauses.append(f"{key} IN ({', '.join('?' * len(values))})" if values else "1 = 0")
         params += values
     return "".join(f" AND {clause}" for clause in clauses), params
 
@@ -246,11 +252,12 @@ def _cube_sums(indicator: "Indicator") -> str:
 
 _LATEST_SQL = ("SELECT uuid, form_id, collected, locale, coalesce(answers_current, answers)"
                " FROM records WHERE is_latest = 1")
-_INSERT_SQL = (f"INSERT OR REPLACE INTO facts ({', '.join(FACT_COLUMNS)})"
-               f" VALUES ({', '.join('?' * len(FACT_COLUMNS))})")
+_INSERT_SQL = (f"INSERT INTO facts ({', '.join(FACT_COLUMNS)})"
+               f" VALUES ({', '.join('?' * len(FACT_COLUMNS))}) ON CONFLICT (form_id, uuid)"
+               f" DO UPDATE SET {', '.join(f'{c} = excluded.{c}' for c in FACT_COLUMNS[2:])}")
 
 
-def _insert(conn, rows) -> None:
+def _insert(db, rows) -> None:
     """Insert facts for (uuid, form_id, collected, locale, answers JSON) rows, in batches."""
     batch = []
     for uuid, form_id, collected, locale, answers in rows:
@@ -259,10 +266,10 @@ def _insert(conn, rows) -> None:
         if row is not None:
             batch.append([row[name] for name in FACT_COLUMNS])
         if len(batch) >= 1000:
-            conn.executemany(_INSERT_SQL, batch)
+            db.executemany(_INSERT_SQL, batch)
             batch = []
     if batch:
-        conn.executemany(_INSERT_SQL, batch)
+        db.executemany(_INSERT_SQL, batch)
 
 
 def _loads(text):
@@ -725,22 +732,23 @@ def _where_sql(indicator: Indicator, where: dict | None) -> tuple[str, list]:
         known = [v for v in values if v is not None]
         parts = [f"{column} IN ({', '.join('?' * len(known))})"] if known else []
         parts += [f"{column} IS NULL"] if None in values else []
-        clauses.append("(" + (" OR ".join(parts) or "0") + ")")
+        clauses.append("(" + (" OR ".join(parts) or "1 = 0") + ")")
         params += known
     return "".join(f" AND {clause}" for clause in clauses), params
 
 
-def _aggregates(indicator: Indicator) -> tuple[str, list]:
-    """count, sum and sum of squares of the indicator's values, as SQL and its parameters."""
+def _aggregates(indicator: Indicator, total) -> tuple[str, list]:
+    """count, sum and sum of squares of the indicator's values, as SQL and its parameters
+    (`total`: the engine's float sum, sync_server.database.Dialect.total)."""
     column = indicator.column
     if indicator.kind == COUNT and indicator.equals is not None:
-        return f"coalesce(sum({column} = ?), 0), 0, 0", [indicator.equals]
+        return f"count(CASE WHEN {column} = ? THEN 1 END), 0, 0", [indicator.equals]
     if indicator.kind == COUNT:
         return f"count({column}), 0, 0", []
     if indicator.kind == SHARE:
         # A share's spread follows from its proportion: no sum of squares to compute.
-        return f"count({column}), total({column}), 0", []
-    return f"count({column}), total({column}), total({column} * {column})", []
+        return f"count({column}), {total(column)}, 0", []
+    return f"count({column}), {total(column)}, {total(f'{column} * {column}')}", []
 
 
 def compute(db, indicator_id: str, by: str | None = None, k: int = DEFAULT_K,
@@ -816,13 +824,8 @@ def _cached_tables(db, form: str, by: str | None,
     indicator's query; the dashboard reads them once per change of the data.
     """
     _where_sql(_members(form)[0], where)  # bad filters fail here, before the cache
-    conn = getattr(db, "conn", db)
-    path = conn.execute("PRAGMA database_list").fetchone()[2]
-    token = conn.execute("SELECT token FROM facts_version").fetchone() \
-        if path and "facts_version" in _tables_of(conn) else None
-    if token is None:
-        return (*_form_tables(db, form, by, where), {})
-    key = (path, token[0], form, by, json.dumps(_frozen(where), sort_keys=True))
+    token = db.execute("SELECT token FROM facts_version").fetchone()
+    key = (db.name, token[0], form, by, json.dumps(_frozen(where), sort_keys=True))
     with _CACHE_LOCK:
         if key in _CACHE:
             _CACHE.move_to_end(key)
@@ -840,10 +843,6 @@ def _memo(memo: dict, key, work):
     if key not in memo:
         memo[key] = work()
     return memo[key]
-
-
-def _tables_of(conn) -> set:
-    return {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
 
 
 def _frozen(where: dict | None) -> dict:
@@ -871,7 +870,7 @@ def _form_tables(db, form: str, by: str | None, where: dict | None,
                f" WHERE form_id = ?{filters}")
         params = [form] + params
     else:
-        parts = [_aggregates(member) for member in members]
+        parts = [_aggregates(member, db.dialect.total) for member in members]
         filters, filter_params = _where_sql(members[0], where)
         group = f"coalesce({_column_for(members[0], by)}, '')" if by else "''"
         sql = (f"SELECT {group}, {', '.join(part for part, _params in parts)} FROM facts"
@@ -881,7 +880,7 @@ def _form_tables(db, form: str, by: str | None, where: dict | None,
         sql += " GROUP BY 1"
     tables = {member.id: {} for member in members}
     totals = {member.id: (0, 0.0, 0.0) for member in members}
-    for row in getattr(db, "conn", db).execute(sql, params):
+    for row in db.execute(sql, params):
         for i, member in enumerate(members):
             n, total, squares = row[1 + 3 * i:4 + 3 * i]
             value = (int(n or 0), float(total or 0), float(squares or 0))

@@ -11,30 +11,26 @@ questions, at most `collector.forms.MAX_INSTANCES` of them per record.
 
 from __future__ import annotations
 
-import json
 from datetime import date, timedelta
 
-from collector import protocol, security_log
+from collector import form_catalogue, protocol, security_log
 from collector.clock import utcnow
-from collector.forms import MAX_INSTANCES, FormDefinition, builtin_forms, load_form_json
+from collector.forms import MAX_INSTANCES, FormDefinition
 from collector.protocol import (RESULT_DUPLICATE, RESULT_REJECTED, RESULT_STORED, ProtocolError,
                                 result)
 
 from . import access
 from .store import Store, answers_json
 
-_BUILTINS = builtin_forms()
 # A collection date this many days after the server's, or before it, is flagged (the
 # laptop's clock is probably wrong); the record is stored all the same.
 CLOCK_FUTURE_DAYS, CLOCK_PAST_DAYS = 2, 400
 
 
 def known_form(store: Store, form_id: str, version: str) -> FormDefinition | None:
-    definition = store.form_definition(form_id, version)
-    if definition is not None:
-        return load_form_json(definition)
-    builtin = _BUILTINS.get(form_id)
-    return builtin if builtin and builtin.version == version else None
+    """That version of a form as the server knows it: published, else built in (the rule
+    and the parsed forms are collector.form_catalogue's)."""
+    return form_catalogue.form_version(form_id, version, store.form_definition(form_id, version))
 
 
 def ingest_batch(store: Store, device: dict, message: dict, source: str) -> tuple[int, dict]:
@@ -47,12 +43,22 @@ def ingest_batch(store: Store, device: dict, message: dict, source: str) -> tupl
     protocol.check_version(batch["protocol"])
     batch_id = str(batch["batch_id"])
     records = [_plain(r) for r in batch["records"]]
+    # A form version not parsed yet in this process (tens of milliseconds for a large one)
+    # is parsed here, before the write lock is taken; inside, its lookup is one query.
+    for which in {(r["form_id"], r["form_version"]) for r in records}:
+        known_form(store, *which)
     with store.transaction():
         if store.batch_seen(batch_id):
             raise ProtocolError("replayed_batch", "This batch was already received; "
                                 "nothing was stored again. Send a new batch.", 409)
         store.add_batch(batch_id, device["id"], len(records), source)
-        results = [_ingest_record(store, device, record, batch_id) for record in records]
+        store.lock_records(r["uuid"] for r in records)  # several server processes
+        # Looked up once per form version a batch holds, inside its transaction: a batch
+        # of 500 records of one form reads and hashes the definition once, not 500 times.
+        forms: dict[tuple[str, str], FormDefinition | None] = {}
+        today = utcnow().date()
+        results = [_ingest_record(store, device, record, batch_id, forms, today)
+                   for record in records]
         store.after_change([r["uuid"] for r in results if r["status"] == RESULT_STORED])
         status = batch["device_status"]
         store.device_seen(device["id"], status["queued"], status["app_version"])
@@ -65,18 +71,24 @@ def ingest_batch(store: Store, device: dict, message: dict, source: str) -> tupl
     return 200, answer
 
 
-def _ingest_record(store: Store, device: dict, record: dict, batch_id: str) -> dict:
+def _ingest_record(store: Store, device: dict, record: dict, batch_id: str,
+                   forms: dict, today: date) -> dict:
+    """Check and store one record of a batch (`forms`: the batch's forms looked up so far;
+    `today`: the server's date for the clock flag)."""
     owner = store.record_owner(record["uuid"])
     if owner is not None and owner != device["id"]:
         return _not_yours(store, device, record)
-    form = known_form(store, record["form_id"], record["form_version"])
+    which = (record["form_id"], record["form_version"])
+    if which not in forms:
+        forms[which] = known_form(store, *which)
+    form = forms[which]
     problem = check_record(store, record, form)
     if problem:
         store.audit(f"device:{device['id']}", "record_rejected", record["uuid"],
                     record["revision"], problem[0])
         return result(record, RESULT_REJECTED, *problem)
     if store.add_record(record, device["id"], batch_id, access.classify(form, record["answers"]),
-                        clock_flag(record["collected"])):
+                        clock_flag(record["collected"], today)):
         return result(record, RESULT_STORED)
     existing = store.stored_record(record["uuid"], record["revision"])
     if existing["device_id"] != device["id"] or existing["answers"] != answers_json(record["answers"]):
@@ -119,7 +131,8 @@ def check_record(store: Store, record: dict, form: FormDefinition | None = None
     if len(answers_json(record["answers"]).encode()) > protocol.MAX_RECORD_BYTES:
         return "too_large", "This record is larger than the server accepts."
     answers = record["answers"]
-    unknown = sorted(set(answers) - set(form.top_questions) - set(form.repeats))
+    unknown = sorted(name for name in answers
+                     if name not in form.top_questions and name not in form.repeats)
     if unknown:
         # A repeat's question is answered inside its instances, never beside them.
         named = [f"{name} (asked in the repeat {form.questions[name].repeat})"
@@ -165,5 +178,6 @@ def _leaked(form: FormDefinition, answers: dict) -> list[str]:
 
 
 def _plain(record: dict) -> dict:
-    """Back to JSON types after marshmallow turned strings into UUIDs and dates."""
-    return json.loads(protocol.dumps(record))
+    """Back to JSON types after marshmallow turned strings into UUIDs and dates (the only
+    fields it converts: a JSON round trip of every record cost more than storing it)."""
+    return dict(record, uuid=str(record["uuid"]), collected=record["collected"].isoformat())

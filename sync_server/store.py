@@ -1,24 +1,19 @@
 """The sync server's storage: every query the server runs, behind one class.
 
-SQLite through sqlite-utils today; a PostgreSQL store can implement the same
-methods without touching the API, the CLI or the ingestion logic.
+The SQL is written once for both engines (sync_server.database): SQLite for a
+laptop-sized server, PostgreSQL for a national one.
 """
 
 from __future__ import annotations
 
-import contextlib
 import json
 import re
 from pathlib import Path
-
-import sqlite_utils
-from sqlite_utils.migrations import Migrations
 
 from flask import current_app, g
 
 from collector import sessions
 from collector.clock import now_iso
-from collector.db import connect, write_transaction
 from collector.security_log import EVENTS as SECURITY_EVENTS
 from collector.security_log import device_account, log_event, user_account
 
@@ -27,7 +22,9 @@ try:  # the server extra's faster JSON: a million-row export parses a million an
 except ImportError:  # pragma: no cover - a collector-only install
     from json import loads
 
-migrations = Migrations("sync_server")
+from .database import Schema, ddl, open_database
+
+migrations = Schema("sync_server")
 
 
 class LastAdminError(ValueError):
@@ -45,23 +42,30 @@ class Store:
     def __init__(self, path: Path | str):
         # The same durable settings as the hub's database: WAL, synchronous=FULL, keys on.
         self.path = str(path)
-        self.db = connect(path)
+        self.db = open_database(self.path)
 
     @classmethod
     def create(cls, path: Path | str) -> "Store":
         from .indicators import FACTS_MIGRATIONS
 
         store = cls(path)
-        migrations.apply(store.db)
-        FACTS_MIGRATIONS.apply(store.db)
+        try:
+            # One transaction for both sets: several processes starting at once on one
+            # database apply each step once (SQLite: the write lock; PostgreSQL: a lock).
+            with store.db.transaction():
+                migrations.apply(store.db)
+                FACTS_MIGRATIONS.apply(store.db)
+        except BaseException:
+            store.close()
+            raise
         return store
 
     def close(self) -> None:
         self.db.close()
 
     def transaction(self):
-        """One write transaction that takes the lock at once (see collector.db)."""
-        return write_transaction(self.db)
+        """One write transaction (SQLite: it takes the lock at once, see collector.db)."""
+        return self.db.transaction()
 
     def one(self, sql: str, params=()) -> dict | None:
         rows = list(self.db.query(sql, params))
@@ -72,17 +76,17 @@ class Store:
     def add_user(self, name: str, role: str, password_hash: str, actor: str | None = None) -> int:
         with self.transaction():
             user_id = self.db.execute(
-                "INSERT INTO users (name, role, password_hash, created_at) VALUES (?, ?, ?, ?)",
-                [name, role, password_hash, now_iso()]).lastrowid
+                "INSERT INTO users (name, role, password_hash, created_at) VALUES (?, ?, ?, ?)"
+                " RETURNING id", [name, role, password_hash, now_iso()]).fetchone()[0]
             log_event(self.db, "user_added", user_account(user_id), _by(role, actor))
         return user_id
 
     def user_exists(self, name: str) -> bool:
-        return self.one("SELECT 1 AS x FROM users WHERE name = ?", [name]) is not None
+        return self.user_by_name(name) is not None
 
     def user_by_name(self, name: str) -> dict | None:
         """Any user, disabled ones too (sign-in checks `disabled_at` itself)."""
-        return self.one("SELECT * FROM users WHERE name = ?", [name])
+        return self.one("SELECT * FROM users WHERE lower(name) = lower(?)", [name])
 
     def user(self, user_id: int) -> dict | None:
         """The signed-in user of a session: a disabled account is no one."""
@@ -229,11 +233,21 @@ class Store:
     # -- records ---------------------------------------------------------------------
 
     def batch_seen(self, batch_id: str) -> bool:
+        """Inside the batch's transaction: the same batch arriving at two server processes at
+        once is stored by one; the other waits here, then sees it."""
+        self.db.lock(f"batch {batch_id}")
         return self.one("SELECT 1 AS x FROM batches WHERE batch_id = ?", [batch_id]) is not None
 
     def add_batch(self, batch_id: str, device_id: str, count: int, source: str) -> None:
         self.db.execute("INSERT INTO batches (batch_id, device_id, received_at, records, source)"
                         " VALUES (?, ?, ?, ?, ?)", [batch_id, device_id, now_iso(), count, source])
+
+    def lock_records(self, uuids) -> None:
+        """Inside a write transaction: no other server process changes these records until
+        it ends. Taken in one order (sorted), so two batches holding the same records
+        cannot each wait for the other."""
+        for record_uuid in sorted(set(uuids)):
+            self.db.lock(f"record {record_uuid}")
 
     def stored_record(self, record_uuid: str, revision: int) -> dict | None:
         return self.one("SELECT device_id, answers FROM records WHERE uuid = ? AND revision = ?",
@@ -255,16 +269,18 @@ class Store:
 
             access_class = access.classify(
                 known_form(self, record["form_id"], record["form_version"]), record["answers"])
+        self.db.lock(f"record {record['uuid']}")  # the newest revision is read, then written
         newest, before = self.db.execute(
-            "SELECT max(revision), max(access_class = 'sensitive') FROM records WHERE uuid = ?",
-            [record["uuid"]]).fetchone()
+            "SELECT max(revision), max(CASE WHEN access_class = 'sensitive' THEN 1 ELSE 0 END)"
+            " FROM records WHERE uuid = ?", [record["uuid"]]).fetchone()
         latest = newest is None or record["revision"] > newest
         prior = None if before is None else (access.SENSITIVE if before else access.STANDARD)
         access_class = access.strictest(access_class, prior)
         cursor = self.db.execute(
-            "INSERT OR IGNORE INTO records (uuid, revision, device_id, form_id, form_version,"
+            "INSERT INTO records (uuid, revision, device_id, form_id, form_version,"
             " locale, collected, enumerator, answers, received_at, batch_id, is_latest,"
-            " access_class, clock_flag) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " access_class, clock_flag) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+            " ON CONFLICT DO NOTHING",
             [record["uuid"], record["revision"], device_id, record["form_id"],
              record["form_version"], record["locale"], record["collected"],
              record["enumerator"], answers_json(record["answers"]), now_iso(), batch_id,
@@ -304,28 +320,19 @@ class Store:
         if since:
             sql += " AND received_at > ?"
             params.append(since)
-        cursor = self.db.conn.execute(sql + (" ORDER BY uuid" if by_uuid else
-                                             " ORDER BY received_at, uuid"), params)
-        columns = [c[0] for c in cursor.description]
-        for row in cursor:
+        rows = self.db.stream(sql + (" ORDER BY uuid" if by_uuid else
+                                     " ORDER BY received_at, uuid"), params)
+        columns = next(rows)
+        for row in rows:
             item = dict(zip(columns, row))
             item["answers"] = loads(item["answers"])
             yield item
 
     # -- releases (sync_server.disclosure) -------------------------------------------
 
-    @contextlib.contextmanager
     def snapshot(self):
         """One read transaction: both passes of a release see the same records."""
-        if self.db.conn.in_transaction:
-            yield
-            return
-        self.db.conn.execute("BEGIN")
-        try:
-            yield
-        finally:
-            if self.db.conn.in_transaction:
-                self.db.conn.execute("COMMIT")
+        return self.db.snapshot()
 
     def data_version(self, form_id: str, classes) -> str:
         """A cheap token that changes when a form's released data could: records, their
@@ -345,9 +352,10 @@ class Store:
         """Keep a release's disclosure report: who, when, which form and format."""
         with self.transaction():
             return self.db.execute(
-                "INSERT INTO releases (at, actor, form_id, format, report) VALUES (?, ?, ?, ?, ?)",
+                "INSERT INTO releases (at, actor, form_id, format, report) VALUES (?, ?, ?, ?, ?)"
+                " RETURNING id",
                 [now_iso(), actor, form_id, fmt, json.dumps(report, ensure_ascii=False)]
-            ).lastrowid
+            ).fetchone()[0]
 
     def releases(self, form_id: str, limit: int = 20) -> list[dict]:
         rows = list(self.db.query("SELECT * FROM releases WHERE form_id = ? ORDER BY id DESC"
@@ -358,10 +366,14 @@ class Store:
 
     # -- the workspace ---------------------------------------------------------------
 
-    BROWSE_FILTERS = {"device": "device_id", "language": "locale", "version": "form_version",
-                      "month": "substr(collected, 1, 7)", "review": "review",
-                      "area": "json_extract(coalesce(answers_current, answers), '$.area')",
-                      "clock": "clock_flag"}
+    BROWSE_FILTERS = ("device", "language", "version", "month", "review", "area", "clock")
+
+    def _filter_sql(self, name: str) -> str:
+        """The SQL of a browse filter: a column, or the `area` answer."""
+        return {"device": "device_id", "language": "locale", "version": "form_version",
+                "month": "substr(collected, 1, 7)", "review": "review",
+                "area": self.db.dialect.json_text("coalesce(answers_current, answers)", "area"),
+                "clock": "clock_flag"}[name]
 
     def browse(self, form_id: str, filters: dict, page: int, per_page: int = 50, *, classes,
                released: bool = False):
@@ -375,7 +387,7 @@ class Store:
         clauses, params = ["form_id = ?", "is_latest = 1", allowed], [form_id, *allowed_params]
         for name, value in filters.items():
             if value and name in self.BROWSE_FILTERS:
-                clauses.append(f"{self.BROWSE_FILTERS[name]} = ?")
+                clauses.append(f"{self._filter_sql(name)} = ?")
                 params.append(value)
         where = " AND ".join(clauses)
         total = self.db.execute(f"SELECT count(*) FROM records WHERE {where}", params).fetchone()[0]
@@ -399,10 +411,11 @@ class Store:
 
         allowed, params = sql_filter(classes)
         values = {}
-        for name, expression in self.BROWSE_FILTERS.items():
+        for name in self.BROWSE_FILTERS:
+            expression = self._filter_sql(name)
             values[name] = [row[0] for row in self.db.execute(
-                f"SELECT DISTINCT {expression} AS v FROM records WHERE form_id = ? AND"
-                f" is_latest = 1 AND {allowed} AND v IS NOT NULL ORDER BY v LIMIT 200",
+                f"SELECT DISTINCT {expression} FROM records WHERE form_id = ? AND"
+                f" is_latest = 1 AND {allowed} AND {expression} IS NOT NULL ORDER BY 1 LIMIT 200",
                 [form_id, *params]).fetchall()]
         return values
 
@@ -435,6 +448,7 @@ class Store:
         from .ingest import known_form
 
         with self.transaction():
+            self.lock_records([record_uuid])
             row = self.one("SELECT revision, form_id, form_version, answers, answers_current"
                            " FROM records WHERE uuid = ? AND is_latest = 1", [record_uuid])
             if row is None:
@@ -571,7 +585,7 @@ class Store:
         return [tuple(row) for row in self.db.execute(sql, params).fetchall()]
 
     def count_records(self, **where) -> int:
-        clauses = " AND ".join(f"{key} = ?" for key in where) or "1"
+        clauses = " AND ".join(f"{key} = ?" for key in where) or "1 = 1"
         return self.db.execute(f"SELECT count(*) FROM records WHERE {clauses}",
                                list(where.values())).fetchone()[0]
 
@@ -596,8 +610,8 @@ class Store:
                      actor: str = "admin") -> bool:
         with self.transaction():
             cursor = self.db.execute(
-                "INSERT OR IGNORE INTO forms (form_id, version, definition, hash, published_at)"
-                " VALUES (?, ?, ?, ?, ?)", [form_id, version, definition, digest, now_iso()])
+                "INSERT INTO forms (form_id, version, definition, hash, published_at)"
+                " VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING", [form_id, version, definition, digest, now_iso()])
             if cursor.rowcount:
                 self.audit(actor, "form_published", detail=f"{form_id} {version}")
         return bool(cursor.rowcount)
@@ -665,122 +679,123 @@ def answers_json(answers: dict) -> str:
 
 
 @migrations()
-def m001_initial(db: sqlite_utils.Database):
-    db.execute("""CREATE TABLE users (
+def m001_initial(db):
+    ddl(db, """CREATE TABLE users (
         id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE COLLATE NOCASE,
         role TEXT NOT NULL CHECK (role IN ('admin', 'analyst', 'viewer')),
         password_hash TEXT NOT NULL, created_at TEXT NOT NULL)""")
-    db.execute("""CREATE TABLE devices (
+    ddl(db, """CREATE TABLE devices (
         id TEXT PRIMARY KEY, label TEXT NOT NULL, token_hash TEXT NOT NULL UNIQUE,
         enrollment_id TEXT NOT NULL, enrolled_at TEXT NOT NULL, last_seen TEXT,
         queued INTEGER, app_version TEXT, revoked_at TEXT)""")
-    db.execute("""CREATE TABLE enrollment_codes (
+    ddl(db, """CREATE TABLE enrollment_codes (
         code_hash TEXT PRIMARY KEY, label TEXT NOT NULL, created_at TEXT NOT NULL,
         expires_at TEXT NOT NULL, used_at TEXT, device_id TEXT, enrollment_id TEXT)""")
-    db.execute("""CREATE TABLE batches (
+    ddl(db, """CREATE TABLE batches (
         batch_id TEXT PRIMARY KEY, device_id TEXT NOT NULL REFERENCES devices(id),
         received_at TEXT NOT NULL, records INTEGER NOT NULL, source TEXT NOT NULL)""")
-    db.execute("""CREATE TABLE records (
+    ddl(db, """CREATE TABLE records (
         uuid TEXT NOT NULL, revision INTEGER NOT NULL,
         device_id TEXT NOT NULL REFERENCES devices(id),
         form_id TEXT NOT NULL, form_version TEXT NOT NULL, locale TEXT NOT NULL,
         collected TEXT NOT NULL, enumerator TEXT, answers TEXT NOT NULL,
         received_at TEXT NOT NULL, batch_id TEXT NOT NULL REFERENCES batches(batch_id),
         PRIMARY KEY (uuid, revision))""")
-    db.execute("CREATE INDEX records_by_device ON records (device_id, uuid, revision)")
-    db.execute("CREATE INDEX records_by_form ON records (form_id, received_at)")
-    db.execute("""CREATE TABLE audit (
+    ddl(db, "CREATE INDEX records_by_device ON records (device_id, uuid, revision)")
+    ddl(db, "CREATE INDEX records_by_form ON records (form_id, received_at)")
+    ddl(db, """CREATE TABLE audit (
         id INTEGER PRIMARY KEY, at TEXT NOT NULL, actor TEXT NOT NULL, action TEXT NOT NULL,
         uuid TEXT, revision INTEGER, detail TEXT)""")
-    db.execute("""CREATE TABLE forms (
+    ddl(db, """CREATE TABLE forms (
         form_id TEXT NOT NULL, version TEXT NOT NULL, definition TEXT NOT NULL,
         hash TEXT NOT NULL, published_at TEXT NOT NULL, PRIMARY KEY (form_id, version))""")
-    db.execute("""CREATE TABLE replies (
+    ddl(db, """CREATE TABLE replies (
         seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL UNIQUE,
         device_id TEXT NOT NULL REFERENCES devices(id), record_uuid TEXT NOT NULL,
         message TEXT NOT NULL, locale TEXT, created_at TEXT NOT NULL, author TEXT NOT NULL)""")
-    db.execute("CREATE INDEX replies_by_device ON replies (device_id, seq)")
+    ddl(db, "CREATE INDEX replies_by_device ON replies (device_id, seq)")
 
 
 @migrations()
-def m002_workspace(db: sqlite_utils.Database):
-    db.execute("ALTER TABLE records ADD COLUMN is_latest INTEGER NOT NULL DEFAULT 1")
+def m002_workspace(db):
+    ddl(db, "ALTER TABLE records ADD COLUMN is_latest INTEGER NOT NULL DEFAULT 1")
     # Analysts' corrections: the original `answers` is never changed.
-    db.execute("ALTER TABLE records ADD COLUMN answers_current TEXT")
-    db.execute("ALTER TABLE records ADD COLUMN review TEXT NOT NULL DEFAULT 'new'"
+    ddl(db, "ALTER TABLE records ADD COLUMN answers_current TEXT")
+    ddl(db, "ALTER TABLE records ADD COLUMN review TEXT NOT NULL DEFAULT 'new'"
                " CHECK (review IN ('new', 'approved', 'flagged'))")
-    db.execute("ALTER TABLE records ADD COLUMN review_note TEXT")
-    db.execute("CREATE INDEX records_latest ON records (form_id, is_latest, received_at)")
-    db.execute("""CREATE TABLE corrections (
+    ddl(db, "ALTER TABLE records ADD COLUMN review_note TEXT")
+    ddl(db, "CREATE INDEX records_latest ON records (form_id, is_latest, received_at)")
+    ddl(db, """CREATE TABLE corrections (
         id INTEGER PRIMARY KEY, uuid TEXT NOT NULL, revision INTEGER NOT NULL,
         field TEXT NOT NULL, old_value TEXT, new_value TEXT, author TEXT NOT NULL,
         at TEXT NOT NULL, FOREIGN KEY (uuid, revision) REFERENCES records(uuid, revision))""")
-    db.execute("""CREATE TABLE feedback_cases (
+    ddl(db, """CREATE TABLE feedback_cases (
         uuid TEXT PRIMARY KEY, status TEXT NOT NULL DEFAULT 'new'
         CHECK (status IN ('new', 'in_progress', 'answered', 'closed')),
         sensitive INTEGER NOT NULL DEFAULT 0, updated_at TEXT NOT NULL)""")
 
 
 @migrations()
-def m003_export_order(db: sqlite_utils.Database):
+def m003_export_order(db):
     # Exports and the records API read in (received_at, uuid) order: with uuid in the
     # index, SQLite streams them without sorting a million rows first.
-    db.execute("DROP INDEX records_latest")
-    db.execute("CREATE INDEX records_latest ON records (form_id, is_latest, received_at, uuid)")
+    ddl(db, "DROP INDEX records_latest")
+    ddl(db, "CREATE INDEX records_latest ON records (form_id, is_latest, received_at, uuid)")
 
 
 @migrations()
-def m004_security_log_and_sessions(db: sqlite_utils.Database):
+def m004_security_log_and_sessions(db):
     from collector import security_log, sessions
 
-    db.execute(security_log.TABLE_SQL)
-    db.execute(sessions.TABLE_SQL)
-    db.execute(sessions.INDEX_SQL)
+    ddl(db, security_log.TABLE_SQL)
+    ddl(db, sessions.TABLE_SQL)
+    ddl(db, sessions.INDEX_SQL)
 
 
 @migrations()
-def m007_device_keys(db: sqlite_utils.Database):
+def m007_device_keys(db):
     # Each device's own Ed25519 public key: USB bundles are verified with it, so nothing
     # the server stores is enough to sign one.
-    db.execute("ALTER TABLE devices ADD COLUMN public_key TEXT")
+    ddl(db, "ALTER TABLE devices ADD COLUMN public_key TEXT")
 
 
 @migrations()
-def m005_accounts_and_tokens(db: sqlite_utils.Database):
-    db.execute("ALTER TABLE users ADD COLUMN disabled_at TEXT")
+def m005_accounts_and_tokens(db):
+    ddl(db, "ALTER TABLE users ADD COLUMN disabled_at TEXT")
     # Personal API tokens: only a SHA-256 of each is kept; the token is shown once.
-    db.execute("""CREATE TABLE api_tokens (
+    ddl(db, """CREATE TABLE api_tokens (
         id INTEGER PRIMARY KEY, user_id INTEGER NOT NULL REFERENCES users(id),
         label TEXT NOT NULL, token_hash TEXT NOT NULL UNIQUE, scope TEXT NOT NULL,
         created_at TEXT NOT NULL, last_used_at TEXT, revoked_at TEXT, expires_at TEXT)""")
-    db.execute("CREATE INDEX api_tokens_by_user ON api_tokens (user_id)")
+    ddl(db, "CREATE INDEX api_tokens_by_user ON api_tokens (user_id)")
 
 
 @migrations()
-def m008_releases(db: sqlite_utils.Database):
+def m008_releases(db):
     # The disclosure report of every record-level release (sync_server.disclosure).
-    db.execute("""CREATE TABLE releases (
+    ddl(db, """CREATE TABLE releases (
         id INTEGER PRIMARY KEY, at TEXT NOT NULL, actor TEXT NOT NULL, form_id TEXT NOT NULL,
         format TEXT NOT NULL, report TEXT NOT NULL)""")
-    db.execute("CREATE INDEX releases_by_form ON releases (form_id, id)")
+    ddl(db, "CREATE INDEX releases_by_form ON releases (form_id, id)")
 
 
 @migrations()
-def m006_access_classes(db: sqlite_utils.Database):
+def m006_access_classes(db):
     # Who may see a record (sync_server.access): sensitive unless classified otherwise,
     # so a row stored without a class is admins-only (fail closed).
-    db.execute("ALTER TABLE records ADD COLUMN access_class TEXT NOT NULL DEFAULT 'sensitive'"
+    ddl(db, "ALTER TABLE records ADD COLUMN access_class TEXT NOT NULL DEFAULT 'sensitive'"
                " CHECK (access_class IN ('standard', 'sensitive'))")
     # A collection date far from the server's ("future", "past"): the laptop's clock.
-    db.execute("ALTER TABLE records ADD COLUMN clock_flag TEXT"
+    ddl(db, "ALTER TABLE records ADD COLUMN clock_flag TEXT"
                " CHECK (clock_flag IN ('future', 'past'))")
     _classify_stored_records(db)
-    _flag_stored_clocks(db)
+    if db.dialect.name == "sqlite":  # a PostgreSQL database never held unflagged records
+        _flag_stored_clocks(db)
 
 
-def _classify_stored_records(db: sqlite_utils.Database) -> None:
+def _classify_stored_records(db) -> None:
     """Records stored before access classes, classified by their forms as at ingest."""
-    from collector.forms import builtin_forms, load_form_json
+    from collector import form_catalogue
 
     from . import access
 
@@ -788,9 +803,7 @@ def _classify_stored_records(db: sqlite_utils.Database) -> None:
     for form_id, version in versions:
         stored = db.execute("SELECT definition FROM forms WHERE form_id = ? AND version = ?",
                             [form_id, version]).fetchone()
-        builtin = builtin_forms().get(form_id)
-        form = load_form_json(stored[0]) if stored else (
-            builtin if builtin and builtin.version == version else None)
+        form = form_catalogue.form_version(form_id, version, stored[0] if stored else None)
         rule = form.data.get("access") if form is not None else None
         where, params = "form_id = ? AND form_version = ?", [form_id, version]
         if form is not None and not rule:
@@ -805,7 +818,7 @@ def _classify_stored_records(db: sqlite_utils.Database) -> None:
                " AND uuid IN (SELECT uuid FROM records WHERE access_class = 'sensitive')")
 
 
-def _flag_stored_clocks(db: sqlite_utils.Database) -> None:
+def _flag_stored_clocks(db) -> None:
     """Records stored before clock flags, flagged against the day the server received them."""
     from .ingest import CLOCK_FUTURE_DAYS, CLOCK_PAST_DAYS
 
@@ -814,3 +827,10 @@ def _flag_stored_clocks(db: sqlite_utils.Database) -> None:
                " + ? THEN 'future'"
                " WHEN julianday(substr(collected, 1, 10)) < julianday(substr(received_at, 1, 10))"
                " - ? THEN 'past' END", [CLOCK_FUTURE_DAYS, CLOCK_PAST_DAYS])
+
+
+@migrations()
+def m009_user_names_ignore_case(db):
+    # One account per name whatever its case, on both engines (SQLite's NOCASE column
+    # already did this; PostgreSQL needs the index).
+    ddl(db, "CREATE UNIQUE INDEX users_by_name ON users (lower(name))")

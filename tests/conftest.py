@@ -7,6 +7,7 @@ import re
 import shutil
 import stat
 import sqlite3
+import subprocess
 import threading
 from pathlib import Path
 
@@ -74,13 +75,49 @@ def db_path(app) -> Path:
 
 
 def query(db_path, sql, params=()):
-    """Read the hub's SQLite file directly, as an auditor would."""
+    """Read a database directly, as an auditor would: the hub's or the server's SQLite
+    file, or the server's PostgreSQL database (a URL)."""
+    if str(db_path).startswith("postgresql://"):
+        from sync_server.database import PostgresDatabase
+
+        db = PostgresDatabase(str(db_path))
+        try:
+            cursor = db.execute(sql, params)
+            if cursor.description is None:  # a change, not a query
+                return []
+            names = [column.name for column in cursor.description]
+            return [dict(zip(names, row)) for row in cursor]
+        finally:
+            db.close()
     conn = sqlite3.connect(db_path)
     conn.row_factory = sqlite3.Row
     try:
         return [dict(row) for row in conn.execute(sql, params)]
     finally:
         conn.close()
+
+
+def change(database, sql, params=()) -> None:
+    """Change a database behind the server's back (a restore from an old backup, say)."""
+    if str(database).startswith("postgresql://"):
+        query(database, sql, params)  # each statement commits on its own there
+        return
+    conn = sqlite3.connect(database)
+    with conn:
+        conn.execute(sql, params)
+    conn.close()
+
+
+def database_bytes(database) -> bytes:
+    """Every byte a server database holds: the SQLite file and its write-ahead log, or a
+    PostgreSQL database as pg_dump writes it (what a stolen backup would show)."""
+    if str(database).startswith("postgresql://"):
+        from postgres import bin_dir
+
+        return subprocess.run([str(bin_dir() / "pg_dump"), "--data-only", "-d", str(database)],
+                              check=True, capture_output=True).stdout
+    files = [Path(database), Path(f"{database}-wal")]
+    return b"".join(path.read_bytes() for path in files if path.exists())
 
 
 def import_forms(db_path, *definitions) -> None:
@@ -175,9 +212,12 @@ def hub(app):
 class Central:
     """A real sync server on 127.0.0.1, with its store at hand for setting up devices."""
 
-    def __init__(self, data_dir: Path):
+    def __init__(self, data_dir: Path, database: str | None = None):
         from sync_server import create_app as create_server
 
+        if database:  # in the data dir's settings, so its commands find it too
+            data_dir.mkdir(parents=True, exist_ok=True)
+            (data_dir / "settings.toml").write_text(f'database = "{database}"\n')
         self.app = create_server(data_dir=data_dir)
         self.live = LiveHub(self.app)
         self.url = self.live.url
@@ -197,9 +237,36 @@ class Central:
         self.live.stop()
 
 
+@pytest.fixture(scope="session")
+def postgresql_cluster():
+    """A private PostgreSQL server for this test process (tests/postgres.py)."""
+    from postgres import Cluster
+
+    cluster = Cluster()
+    yield cluster
+    cluster.stop()
+
+
 @pytest.fixture
-def central(tmp_path):
-    server = Central(tmp_path / "central-data")
+def postgresql_url(postgresql_cluster):
+    """A new, empty PostgreSQL database, dropped after the test."""
+    name = postgresql_cluster.create_database()
+    yield postgresql_cluster.url(name)
+    postgresql_cluster.drop_database(name)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def server_database(request):
+    """The central server's database on each engine: None (SQLite in the data dir) or a
+    PostgreSQL URL. Tests taking `central` run on both."""
+    if request.param == "sqlite":
+        return None
+    return request.getfixturevalue("postgresql_url")
+
+
+@pytest.fixture
+def central(tmp_path, server_database):
+    server = Central(tmp_path / "central-data", server_database)
     yield server
     server.stop()
 

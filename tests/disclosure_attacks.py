@@ -717,11 +717,10 @@ class _System:
 def truth_from(database: Path):
     """The true (n, sum) of any indicator cell: the server's own estimates without
     suppression, read from its database (what the attack is scored against)."""
-    import sqlite3
-
+    from sync_server.database import open_database
     from sync_server.indicators import BY_ID, COUNT, SHARE, compute
 
-    conn = sqlite3.connect(str(database))
+    conn = open_database(str(database))
     cache = {}
 
     def truth(indicator_id, by, group):

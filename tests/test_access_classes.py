@@ -71,6 +71,12 @@ def export_text(response, fmt: str, folder) -> str:
         path.write_bytes(response.content)
         frame, _ = (pyreadstat.read_dta if fmt == "dta" else pyreadstat.read_sav)(str(path))
         return frame.to_csv()
+    if fmt == "parquet":  # a ZIP of Parquet files, one per table
+        import pyarrow.parquet as pq
+
+        with zipfile.ZipFile(io.BytesIO(response.content)) as bundle:
+            return "".join(pq.read_table(io.BytesIO(bundle.read(name))).to_pandas().to_csv()
+                           for name in bundle.namelist())
     return response.content.decode("utf-8")
 
 
@@ -333,13 +339,13 @@ def test_a_new_version_of_a_builtin_form_cannot_drop_its_rule(team):  # noqa: F8
 def test_the_migration_classifies_records_stored_before_it(tmp_path):
     """A server database made before access classes: its records are classified when the
     server starts, as ingest would have done, and analysts no longer see the reports."""
-    from collector.db import connect
+    from sync_server.database import SQLiteDatabase
     from sync_server.store import migrations
 
     data_dir = tmp_path / "central-data"
     data_dir.mkdir()
     path = data_dir / "sync-server.db"
-    db = connect(path)
+    db = SQLiteDatabase.open(path)
     migrations.apply(db, stop_before="m006_access_classes")
     db.execute("INSERT INTO devices (id, label, token_hash, enrollment_id, enrolled_at)"
                " VALUES ('d1', 'old laptop', 'x', 'e1', '2026-01-01T00:00:00Z')")

@@ -21,7 +21,7 @@ from collector.cli import cli as collector_cli
 from collector.db import connect, migrations
 from collector.forms import FormError, builtin_forms, load_form
 from collector.sync import PREVIEW_KEY
-from conftest import ENUMERATOR, PIN, Central, LiveHub, import_forms, install_key, query
+from conftest import ENUMERATOR, PIN, Central, LiveHub, change, import_forms, install_key, query
 from filling import FEEDBACK_ANSWERS, SURVEY_ANSWERS, fill_form
 from sync_server import identity
 from sync_server.forms import publish
@@ -339,10 +339,8 @@ def test_reconciliation_still_repairs_what_the_current_server_lost(hub, central,
                      central_b.enrollment_code(), data_dir=data_dir).exit_code == 0
     uuids = [fill_form(signed_in(hub), "community_survey", SURVEY_ANSWERS) for _ in range(2)]
     assert collector("sync", data_dir=data_dir).exit_code == 0
-    conn = sqlite3.connect(central_b.database)
-    with conn:  # B loses one of its records (restored from an old backup, say)
-        conn.execute("DELETE FROM records WHERE uuid = ?", [uuids[0]])
-    conn.close()
+    # B loses one of its records (restored from an old backup, say).
+    change(central_b.database, "DELETE FROM records WHERE uuid = ?", [uuids[0]])
     result = collector("sync", data_dir=data_dir)
     assert result.exit_code == 0 and "The server was missing 1 records" in result.output
     assert sorted(r["uuid"] for r in query(central_b.database, "SELECT uuid FROM records")) == \

@@ -10,7 +10,6 @@ import hmac
 import json
 import os
 import re
-import sqlite3
 import uuid
 from datetime import timedelta
 
@@ -21,7 +20,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from collector import device_keys, protocol
 from collector.clock import utcnow
-from conftest import query
+from conftest import change, database_bytes, query
 from sync_server import create_app as create_server
 from sync_server import identity
 from sync_server.cli import cli as server_cli
@@ -201,16 +200,14 @@ def test_a_malformed_device_key_is_refused_and_nothing_enrolled(central, bad_key
 
 def _age_code(central, used_minutes_ago=None, expires_minutes_ago=None):
     """Move a used code's first use, or its expiry, into the past (as time passing would)."""
-    conn = sqlite3.connect(central.database)
-    with conn:
-        if used_minutes_ago is not None:
-            when = (utcnow() - timedelta(minutes=used_minutes_ago)).isoformat()
-            conn.execute("UPDATE enrollment_codes SET used_at = ?", [when.replace("+00:00", "Z")])
-        if expires_minutes_ago is not None:
-            when = (utcnow() - timedelta(minutes=expires_minutes_ago)).isoformat()
-            conn.execute("UPDATE enrollment_codes SET expires_at = ?",
-                         [when.replace("+00:00", "Z")])
-    conn.close()
+    if used_minutes_ago is not None:
+        when = (utcnow() - timedelta(minutes=used_minutes_ago)).isoformat()
+        change(central.database, "UPDATE enrollment_codes SET used_at = ?",
+               [when.replace("+00:00", "Z")])
+    if expires_minutes_ago is not None:
+        when = (utcnow() - timedelta(minutes=expires_minutes_ago)).isoformat()
+        change(central.database, "UPDATE enrollment_codes SET expires_at = ?",
+               [when.replace("+00:00", "Z")])
 
 
 def _token_works(central, token) -> bool:
@@ -355,11 +352,7 @@ def test_nothing_in_the_server_database_can_sign_a_bundle(central, keyed_device,
     payload = protocol.bundle_payload(device_id, batches)
     # The hub's private key is nowhere in the server's files.
     seed = (hub_dir / "secrets" / device_keys.KEY_NAME).read_text().strip()
-    conn = sqlite3.connect(central.database)
-    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-    conn.close()
-    with open(central.database, "rb") as handle:
-        assert seed.encode() not in handle.read()
+    assert seed.encode() not in database_bytes(central.database)
     # What an attacker holding the database could sign with: all refused.
     token_key = bytes.fromhex(row["token_hash"])
     attempts = [

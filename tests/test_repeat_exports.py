@@ -17,7 +17,7 @@ import pytest
 from click.testing import CliRunner
 
 from collector.forms import MAX_INSTANCES, load_form
-from conftest import query
+from conftest import database_bytes, query
 from sync_server.cli import cli as server_cli
 from sync_server.data import form_history
 from sync_server.exports import FORMATS, ExportError, columns_for, export
@@ -175,7 +175,7 @@ def test_an_identifying_field_in_an_instance_never_reaches_the_database(central,
     assert response.status_code == 422  # the only record was rejected
     assert response.json()["results"][0]["code"] == "identifying_field"
     assert stored_uuids(central) == set()
-    assert b"Amina Yusuf" not in open(central.database, "rb").read()
+    assert b"Amina Yusuf" not in database_bytes(central.database)
 
 
 # -- Exports ---------------------------------------------------------------------------

@@ -6,14 +6,13 @@ from __future__ import annotations
 import html
 import json
 import re
-import sqlite3
 from pathlib import Path
 
 import pytest
 
 from collector.anonymizer import anonymize
 from collector.forms import builtin_forms
-from conftest import PIN, query
+from conftest import PIN, change, database_bytes, query
 from filling import FEEDBACK_ANSWERS, SURVEY_ANSWERS, fill_form
 from test_feedback import send_feedback
 from test_sync import OPERATOR, add_operator, collector, enrolled  # noqa: F401 (fixture)
@@ -56,11 +55,9 @@ def server_records(central) -> list[dict]:
 
 def server_folder_bytes(central) -> bytes:
     """Every byte the server keeps in its data folder, its log folded into the database."""
-    conn = sqlite3.connect(central.database)
-    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-    conn.close()
-    folder = Path(central.database).parent
-    return b"".join(p.read_bytes() for p in folder.rglob("*") if p.is_file())
+    folder = Path(central.app.config["DATA_DIR"])
+    return database_bytes(central.database) + b"".join(
+        p.read_bytes() for p in folder.rglob("*") if p.is_file())
 
 
 def write_settings(data_dir, text: str) -> None:
@@ -230,10 +227,7 @@ def test_held_messages_survive_reconciliation(enrolled, central, data_dir, db_pa
         assert result.exit_code == 0, result.output
         assert "Reconciliation: in agreement (1 records held by the server)" in result.output
     # The server loses what it had: reconciliation re-queues it, never the held message.
-    conn = sqlite3.connect(central.database)
-    conn.execute("DELETE FROM records")
-    conn.commit()
-    conn.close()
+    change(central.database, "DELETE FROM records")
     result = collector("sync", data_dir=data_dir)
     assert "were sent again" in result.output, result.output
     states = {row["form_id"]: row["state"] for row in query(

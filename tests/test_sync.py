@@ -15,7 +15,7 @@ from collector import protocol
 from collector.cli import cli as collector_cli
 from collector.db import connect
 from collector.sync_client import SyncClient, SyncError, enroll, load_credentials
-from conftest import query
+from conftest import change, database_bytes, query
 from filling import FEEDBACK_ANSWERS, REPORT_ANSWERS, SURVEY_ANSWERS, fill_form
 from sync_server.cli import cli as server_cli
 from test_feedback import release_reviewed, send_feedback
@@ -80,11 +80,7 @@ def fill_everything(hub, surveys=3):
 
 
 def server_bytes(central) -> bytes:
-    conn = sqlite3.connect(central.database)
-    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-    conn.close()
-    return b"".join(p.read_bytes() for p in
-                    __import__("pathlib").Path(central.database).parent.glob("sync-server.db*"))
+    return database_bytes(central.database)
 
 
 def test_enroll_fill_sync_every_record_once_and_nothing_identifying(enrolled, central, data_dir,
@@ -211,10 +207,8 @@ def test_the_form_list_is_not_downloaded_again_when_unchanged(enrolled, central,
 def test_reconciliation_requeues_what_the_server_lost(enrolled, central, data_dir, db_path):
     uuids = fill_everything(enrolled, surveys=2)
     assert collector("sync", data_dir=data_dir).exit_code == 0
-    conn = sqlite3.connect(central.database)
-    with conn:  # the server loses a record (a restore from an old backup, say)
-        conn.execute("DELETE FROM records WHERE uuid = ?", [uuids[0]])
-    conn.close()
+    # The server loses a record (a restore from an old backup, say).
+    change(central.database, "DELETE FROM records WHERE uuid = ?", [uuids[0]])
     # The next sync finds the gap by comparing digests, and sends the record again.
     result = collector("sync", data_dir=data_dir)
     assert result.exit_code == 0, result.output

@@ -10,7 +10,7 @@ import pytest
 import requests
 
 from collector import protocol
-from conftest import query
+from conftest import database_bytes, query
 
 HEADERS = {protocol.VERSION_HEADER: protocol.PROTOCOL_VERSION}
 
@@ -170,7 +170,7 @@ def test_identifying_fields_are_refused_even_if_sent(central, device):
     response = push(central, device["device_token"], batch(leaky))
     assert response.json()["results"][0]["code"] == "identifying_field"
     assert stored(central) == 0
-    assert b"0712 000000" not in open(central.database, "rb").read()
+    assert b"0712 000000" not in database_bytes(central.database)
 
 
 @pytest.mark.parametrize("version,status,code", [
