@@ -203,11 +203,15 @@ _POOLS_LOCK = threading.Lock()
 
 def _pool(url: str):
     """One connection pool per database URL per process (psycopg_pool)."""
+    import psycopg
     from psycopg_pool import ConnectionPool
 
     with _POOLS_LOCK:
         pool = _POOLS.get(url)
         if pool is None or pool.closed:
+            # One direct connection first: a server that is down or refuses this account
+            # is said at once, not after the pool has tried for CONNECT_SECONDS.
+            psycopg.connect(url, connect_timeout=CONNECT_SECONDS).close()
             pool = ConnectionPool(url, min_size=1, max_size=POOL_SIZE, open=True,
                                   kwargs={"autocommit": True}, check=ConnectionPool.check_connection)
             _POOLS[url] = pool
@@ -240,8 +244,8 @@ class PostgresDatabase:
         from psycopg_pool import PoolTimeout
 
         self.name, self.conn, self._depth = url, None, 0
-        self._pool = _pool(url)
         try:
+            self._pool = _pool(url)
             self.conn = self._pool.getconn(timeout=CONNECT_SECONDS)
         except (PoolTimeout, OperationalError) as error:
             raise DatabaseUnavailable(f"Cannot connect to the database {shown(url)}: is "

@@ -255,10 +255,21 @@ def postgresql_url(postgresql_cluster):
     postgresql_cluster.drop_database(name)
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
+SERVER_ENGINES = ("sqlite", "postgresql")
+
+
+def pytest_generate_tests(metafunc):
+    """Tests taking `central` (or `server_database`) run on each engine, but in modules
+    whose subject is the hub or the link rather than the server's storage: those set
+    `SERVER_ENGINES = ("sqlite",)`, so the suite stays quick."""
+    if "server_database" in metafunc.fixturenames:
+        engines = getattr(metafunc.module, "SERVER_ENGINES", SERVER_ENGINES)
+        metafunc.parametrize("server_database", engines, indirect=True)
+
+
+@pytest.fixture
 def server_database(request):
-    """The central server's database on each engine: None (SQLite in the data dir) or a
-    PostgreSQL URL. Tests taking `central` run on both."""
+    """The central server's database: None (SQLite in the data dir) or a PostgreSQL URL."""
     if request.param == "sqlite":
         return None
     return request.getfixturevalue("postgresql_url")

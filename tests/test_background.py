@@ -12,6 +12,10 @@ from conftest import query
 from faultproxy import FaultProxy
 from filling import SURVEY_ANSWERS, fill_form
 
+# About the hub's background sync thread, not the server's storage: SQLite only
+# (tests/conftest.py runs the others on PostgreSQL too).
+SERVER_ENGINES = ("sqlite",)
+
 
 def test_backoff_grows_with_jitter_and_is_capped():
     delays = [backoff_delay(n) for n in range(1, 12)]

@@ -26,6 +26,10 @@ from sync_server.cli import cli as server_cli
 from test_feedback import kiosk_data
 from test_sync_api import HEADERS, batch, push, record
 
+# About full disks under SQLite files, not the server's storage: SQLite only
+# (tests/conftest.py runs the others on PostgreSQL too).
+SERVER_ENGINES = ("sqlite",)
+
 MB = 1024 * 1024
 DISK_FULL_PAGE = "The hub&#39;s disk is full: nothing was saved. Tell the hub&#39;s operator."
 

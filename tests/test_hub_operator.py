@@ -30,6 +30,10 @@ from test_feedback import release_reviewed, send_feedback
 from test_forms import minimal_form
 from test_sync import OPERATOR, add_operator, collector, confirm_fields, fill_everything
 
+# About the hub operator's commands, not the server's storage: SQLite only
+# (tests/conftest.py runs the others on PostgreSQL too).
+SERVER_ENGINES = ("sqlite",)
+
 FORMS = builtin_forms()
 KIOSK_PHONE, TYPED_PHONE = "0712 999888", "0799 123456"
 

@@ -32,6 +32,10 @@ from test_feedback import send_feedback
 from test_repeats import ROSTER, whole
 from test_sync import enrolled, server_command  # noqa: F401 - enrolled: the fixture
 
+# About the hub's encryption at rest, not the server's storage: SQLite only
+# (tests/conftest.py runs the others on PostgreSQL too).
+SERVER_ENGINES = ("sqlite",)
+
 PASSPHRASE = "long river under the baobab"
 OTHER_PASSPHRASE = "seven goats crossed the road"
 

@@ -22,6 +22,10 @@ from test_feedback import release_reviewed, send_feedback
 from test_repeats import ROSTER, whole
 from test_sync import collector, enrolled, server_command  # noqa: F401  (enrolled: a fixture)
 
+# About the hub's purge, not the server's storage: SQLite only
+# (tests/conftest.py runs the others on PostgreSQL too).
+SERVER_ENGINES = ("sqlite",)
+
 # Distinctive values, each planted once: none may be left anywhere after the purge.
 SURVEY = dict(SURVEY_ANSWERS, respondent_name="Wanjiru Odhiambo",
               respondent_phone="+254 733 918 264",

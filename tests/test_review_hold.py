@@ -17,6 +17,10 @@ from filling import FEEDBACK_ANSWERS, SURVEY_ANSWERS, fill_form
 from test_feedback import send_feedback
 from test_sync import OPERATOR, add_operator, collector, enrolled  # noqa: F401 (fixture)
 
+# About the hub's review hold, not the server's storage: SQLite only
+# (tests/conftest.py runs the others on PostgreSQL too).
+SERVER_ENGINES = ("sqlite",)
+
 FORMS = builtin_forms()
 KEY = b"a pseudonym key for these tests"
 LANGUAGE = "swahili"  # a language from the list: no free text to name another

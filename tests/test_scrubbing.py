@@ -24,6 +24,10 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 
 import scrub_bench  # noqa: E402
 
+# About the hub's free-text scrubbing, not the server's storage: SQLite only
+# (tests/conftest.py runs the others on PostgreSQL too).
+SERVER_ENGINES = ("sqlite",)
+
 
 # -- The quality floor on the labelled corpus ---------------------------------------------------
 
