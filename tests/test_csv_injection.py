@@ -24,6 +24,10 @@ from sync_server.store import Store
 from test_access_classes import Device
 from test_workspace import signed_in, survey_record, team  # noqa: F401 - fixture
 
+# About how export cells are written, not the server's storage: SQLite only
+# (tests/conftest.py runs the others on PostgreSQL too).
+SERVER_ENGINES = ("sqlite",)
+
 FORM_ID = "field_notes"
 # (stored text, what a CSV cell must hold)
 TEXTS = [

@@ -26,6 +26,10 @@ from sync_server.store import Store
 from test_sync_api import batch, device, push  # noqa: F401  (device is a fixture)
 from test_workspace import signed_in, team  # noqa: F401  (team is a fixture)
 
+# About the layout of repeats in each export format, not the server's storage: SQLite only
+# (tests/conftest.py runs the others on PostgreSQL too).
+SERVER_ENGINES = ("sqlite",)
+
 FORM_ID = "household_roster"
 VERSION_1 = {
     "form_id": FORM_ID, "version": "1",

@@ -22,6 +22,10 @@ from test_central_accounts import sign_in, team  # noqa: F401 (a fixture)
 from test_hub_operator import all_bytes, events, hub_state, publish_on, signed_in
 from test_sync import OPERATOR, add_operator, collector, server_command
 
+# About the defaults of imported forms on the hub, not the server's storage: SQLite only
+# (tests/conftest.py runs the others on PostgreSQL too).
+SERVER_ENGINES = ("sqlite",)
+
 
 def question(name, kind="text", **labels):
     return {"name": name, "type": kind, "label": labels or {"en": name}}
