@@ -102,8 +102,27 @@ def handle_csrf(error: CSRFError):
         "Go back, reload the page and try again; your saved answers are kept."))
 
 
+BUSY_RETRY_SECONDS = 5
+
+
+def is_busy(error: BaseException) -> bool:
+    """SQLite's write lock was not free within the busy timeout (a crowd of writers)."""
+    return isinstance(error, sqlite3.OperationalError) and "locked" in str(error)
+
+
+def busy_response(error: Exception):
+    """The database was too busy to take this request: it rolled back, nothing was saved,
+    and the client should send it again (a hub does, with the same batch, kept once)."""
+    current_app.logger.warning("Database busy on %s: %s", request.path, error)
+    body, status = error_response(503, "busy", gettext(
+        "The server is busy: nothing of this request was saved. Try again in a moment."))
+    return body, status, {"Retry-After": str(BUSY_RETRY_SECONDS)}
+
+
 def handle_disk_full(error: Exception):
     """A full disk: the transaction rolled back, so say plainly that nothing was saved."""
+    if is_busy(error):
+        return busy_response(error)
     if not is_disk_full(error, current_app.config.get("DATA_DIR")):
         return handle_unexpected(error)
     current_app.logger.error("Disk full on %s: %s", request.path, error)

@@ -79,6 +79,7 @@ def create_app(test_config: dict | None = None, data_dir: Path | str | None = No
     security.csrf.exempt(api.bp)  # devices authenticate with tokens, not cookies
     errors.init_app(app)
     app.register_error_handler(protocol.ProtocolError, api.protocol_error)
+    register_database_errors(app)
     for blueprint in (accounts.bp, api.bp, auth.bp, dashboard.bp, data.bp, data.api_bp,
                       devices.bp, feedback.bp, forms.bp, security_pages.bp):
         app.register_blueprint(blueprint)
@@ -88,6 +89,16 @@ def create_app(test_config: dict | None = None, data_dir: Path | str | None = No
     if warning:
         app.logger.warning(warning)
     return app
+
+
+def register_database_errors(app: Flask) -> None:
+    """PostgreSQL busy (a deadlock broken, a lock or pool wait too long) or gone: 503 with
+    Retry-After, nothing saved, as for SQLite's busy write lock (collector.errors)."""
+    try:
+        from psycopg import OperationalError
+    except ImportError:  # a server without the PostgreSQL driver
+        return
+    app.register_error_handler(OperationalError, errors.busy_response)
 
 
 def prepare_data_dir(app: Flask, data_dir: Path) -> None:

@@ -27,6 +27,9 @@ from collector.db import connect, write_transaction
 
 POSTGRESQL_SCHEMES = ("postgresql://", "postgres://")
 CONNECT_SECONDS = 10  # a database that answers nothing in this long is down
+# A writer waits this long for a lock another one holds, then the request is answered 503
+# "busy, try again" (as SQLite's busy timeout, collector.db.BUSY_TIMEOUT_MS).
+LOCK_TIMEOUT_MS = 15_000
 POOL_SIZE = 16  # connections per server process: one per thread serving a request, and spares
 
 
@@ -213,7 +216,8 @@ def _pool(url: str):
             # is said at once, not after the pool has tried for CONNECT_SECONDS.
             psycopg.connect(url, connect_timeout=CONNECT_SECONDS).close()
             pool = ConnectionPool(url, min_size=1, max_size=POOL_SIZE, open=True,
-                                  kwargs={"autocommit": True}, check=ConnectionPool.check_connection)
+                                  kwargs={"autocommit": True,
+                                          "options": f"-c lock_timeout={LOCK_TIMEOUT_MS}"}, check=ConnectionPool.check_connection)
             _POOLS[url] = pool
         return pool
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import json
 import uuid
@@ -255,3 +256,50 @@ def test_batches_follow_the_link(central):
     for _ in range(10):
         client._adapt(60)
     assert client.batch_bytes == MIN_BATCH_BYTES
+
+
+@pytest.fixture
+def short_lock_waits(monkeypatch):
+    """Writers give up waiting for a lock after 0.3 s instead of 15 s (both engines)."""
+    import collector.db
+    import sync_server.database
+
+    monkeypatch.setattr(collector.db, "BUSY_TIMEOUT_MS", 300)
+    monkeypatch.setattr(sync_server.database, "LOCK_TIMEOUT_MS", 300)
+
+
+def test_a_busy_database_answers_503_and_stores_nothing(short_lock_waits, central, device):
+    """Another writer holds the lock past the wait: the push is 503 with Retry-After,
+    nothing is stored, and the same batch sent again afterwards is stored once."""
+    message = batch(record(), record())
+    with held_write_lock(central.database, message["batch_id"]):
+        busy = push(central, device["device_token"], message)
+    assert_error(busy, 503, "busy")
+    assert busy.headers["Retry-After"] == "5"
+    assert stored(central) == 0
+    again = push(central, device["device_token"], message)
+    assert again.status_code == 200 and stored(central) == 2
+
+
+@contextlib.contextmanager
+def held_write_lock(database: str, batch_id: str):
+    """Another writer in the middle of a transaction: SQLite's write lock, or on PostgreSQL
+    the lock a server process holds while it stores this batch."""
+    if database.startswith("postgresql://"):
+        import psycopg
+
+        with psycopg.connect(database) as conn:
+            conn.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))",
+                         [f"batch {batch_id}"])
+            yield
+            conn.rollback()
+        return
+    import sqlite3
+
+    conn = sqlite3.connect(database, isolation_level=None)
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield
+    finally:
+        conn.execute("ROLLBACK")
+        conn.close()
