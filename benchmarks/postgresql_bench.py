@@ -73,7 +73,7 @@ def start_servers(data_dir: Path, count: int) -> tuple[list[subprocess.Popen], l
         servers.append(subprocess.Popen(
             [sys.executable, "-m", "sync_server", "serve", "--host", "127.0.0.1", "--port",
              str(port), "--threads", "16"], env=dict(os.environ, SYNC_SERVER_DATA_DIR=str(data_dir)),
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+            stdout=subprocess.DEVNULL, stderr=open(data_dir / f"server-{port}.log", "wb")))
         urls.append(f"http://127.0.0.1:{port}")
     for url in urls:
         deadline = time.monotonic() + 120
@@ -122,7 +122,7 @@ def _database_of(data_dir: Path) -> str:
 
 
 def bench_ingest(database: str | None, processes: int, batches: int, workdir: Path) -> dict:
-    data_dir = Path(tempfile.mkdtemp(dir=workdir, prefix="ingest-"))
+    data_dir = Path(tempfile.mkdtemp(prefix="ingest-"))  # kept: its server logs
     if database:
         (data_dir / "settings.toml").write_text(f'database = "{database}"\n')
     servers, urls = start_servers(data_dir, processes)
@@ -160,6 +160,7 @@ def bench_ingest(database: str | None, processes: int, batches: int, workdir: Pa
                     raise RuntimeError(f"{answer.status_code}: {answer.text[:300]}")
                 with lock:
                     times.append(elapsed)
+            session.close()  # no keep-alive connection left for the server to wait on
 
         threads = [threading.Thread(target=device, args=(n,)) for n in range(len(tokens))]
         started = time.perf_counter()
@@ -172,7 +173,11 @@ def bench_ingest(database: str | None, processes: int, batches: int, workdir: Pa
         for server in servers:
             server.terminate()
         for server in servers:
-            server.wait(timeout=60)
+            try:
+                server.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                server.kill()
+                server.wait()
     records = len(times) * BATCH_SIZE
     times.sort()
     return {"engine": "postgresql" if database else "sqlite", "processes": processes,
