@@ -24,15 +24,12 @@ from __future__ import annotations
 import argparse
 import contextlib
 import cProfile
-import datetime as dt
 import faulthandler
 import gzip
 import json
 import os
-import platform
 import pstats
 import random
-import sqlite3
 import statistics
 import sys
 import tempfile
@@ -56,6 +53,7 @@ from sync_server.enrollment import code_hash, expiry, new_code  # noqa: E402
 from sync_server.forms import publish  # noqa: E402
 from sync_server.ingest import ingest_batch  # noqa: E402
 from sync_server.store import Store  # noqa: E402
+from sync_bench import machine  # noqa: E402  (the same machine lines as the sync benchmark)
 
 BATCH = 500
 FORM_IDS = ("community_survey", "community_feedback")
@@ -192,14 +190,6 @@ def enroll(url: str, database: str) -> dict:
         "enrollment_id": str(uuid.uuid4())})
     answer.raise_for_status()
     return answer.json()
-
-
-def machine() -> list[str]:
-    return [f"date:     {dt.datetime.now(dt.timezone.utc):%Y-%m-%d %H:%M UTC}",
-            f"platform: {platform.platform()}",
-            f"cpus:     {os.cpu_count()} ({platform.machine()}, {platform.processor() or '?'})",
-            f"python:   {platform.python_implementation()} {platform.python_version()}",
-            f"sqlite:   {sqlite3.sqlite_version}"]
 
 
 def print_table(rows: list[dict]) -> None:

@@ -22,17 +22,16 @@ from click.testing import CliRunner
 from werkzeug.security import generate_password_hash
 
 from collector.forms import load_form
-from conftest import Browser, Central, query
+from conftest import Central, query
 from population import generate, load
 from sync_server import parquet
 from sync_server.cli import cli as server_cli
 from sync_server.exports import ExportError, columns_for, export
 from sync_server.forms import publish
 from sync_server.store import Store
-from test_disclosure_release import check_release
+from test_disclosure_release import PASSWORD, check_release, person
 from test_workspace import push_records
 
-PASSWORD = "a long enough passphrase"
 FORM_ID = "typed_visit"
 RAW = "release=raw&reason=parquet+check"
 FORM = {
@@ -115,13 +114,6 @@ def served(tmp_path_factory):
     push_records(server, server.visits)
     yield server
     server.stop()
-
-
-def person(server, role) -> Browser:
-    browser = Browser(server.url, "en")
-    browser.get("/signin")
-    assert browser.post("/signin", {"name": f"{role}1", "password": PASSWORD}).status_code == 200
-    return browser
 
 
 def unzip(content: bytes) -> dict[str, pa.Table]:
