@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import itertools
 import threading
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
@@ -201,6 +202,7 @@ class Schema:
 
 
 _POOLS: dict[str, object] = {}
+_CURSOR_NUMBERS = itertools.count()  # server-side cursors open at once need their own names
 _POOLS_LOCK = threading.Lock()
 
 
@@ -320,7 +322,7 @@ class PostgresDatabase:
     def stream(self, sql: str, params=()):
         """(column names, rows) read in pieces from a server-side cursor: flat memory."""
         with self.transaction():
-            with self.conn.cursor(name=f"stream_{id(self)}_{self._depth}") as cursor:
+            with self.conn.cursor(name=f"stream_{next(_CURSOR_NUMBERS)}") as cursor:
                 cursor.itersize = 2000
                 cursor.execute(_placeholders(sql), list(params) if params else None)
                 names = [column.name for column in cursor.description]
