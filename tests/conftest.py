@@ -258,13 +258,6 @@ def postgresql_url(postgresql_cluster):
 SERVER_ENGINES = ("sqlite", "postgresql")
 
 
-def pytest_xdist_auto_num_workers(config):
-    """`-n auto`: two test processes per core. Most tests wait on servers, browsers and
-    subprocesses rather than compute, so one per core leaves the cores idle a third of
-    the time."""
-    return 2 * (os.cpu_count() or 1)
-
-
 def pytest_generate_tests(metafunc):
     """Tests taking `central` (or `server_database`) run on each engine, but in modules
     whose subject is the hub or the link rather than the server's storage: those set
