@@ -92,8 +92,6 @@ def serve(data_dir, database, host, port, threads, suppression_k, name_label):
 
     from . import create_app
 
-    from collector.settings import SettingsError
-
     try:
         app = create_app({"SUPPRESSION_K": suppression_k, "SERVER_NAME_LABEL": name_label},
                          data_dir=data_dir, database=database)
@@ -575,7 +573,6 @@ def export_command(data_dir, database, form_id, fmt, output, lang, repeat, acces
     from .access import ALL_CLASSES, STANDARD
     from .data import current_plan, form_history, form_ids
     from .exports import ExportError, export
-    from .settings import load_settings
 
     reason = " ".join(reason.split())
     if raw_records and not reason:
@@ -734,7 +731,6 @@ def migrate_db(data_dir, database, target_url):
 
     Example: sync-server migrate-db --to postgresql://sync@db.internal/central
     """
-    from . import database_path
     from .database import shown
     from .migrate import MoveError, move
 
@@ -746,7 +742,7 @@ def migrate_db(data_dir, database, target_url):
         raise click.ClickException("The new database is the current one: nothing to move.")
     source, target = open_store(database), open_store(target_url)
     try:
-        report = move(source, target, progress=lambda table, rows: None)
+        report = move(source, target)
     except MoveError as error:
         raise click.ClickException(f"{error} Nothing was moved.") from error
     finally:
