@@ -5,7 +5,10 @@ from __future__ import annotations
 import os
 import pkgutil
 import re
+import signal
 import subprocess
+import threading
+from types import SimpleNamespace
 
 import pytest
 
@@ -15,10 +18,13 @@ from conftest import ENUMERATOR, PIN, need_tool
 @pytest.fixture(scope="module")
 def module_chromium(tmp_path_factory):
     """One headless Chromium 360 px wide for a module's browser tests: a start costs
-    seconds, and `chromium` wipes what each test left, so each still begins as a new phone."""
-    driver = start_chromium(tmp_path_factory.mktemp("chromium"))
-    yield driver
-    driver.quit()
+    seconds, and `chromium` wipes what each test left, so each still begins as a new phone.
+    A browser that stopped answering is replaced, so one wedged test cannot make every
+    later test in the module wait out the driver's timeout."""
+    phone = SimpleNamespace(driver=None, profiles=tmp_path_factory.mktemp("chromium"), starts=0)
+    yield phone
+    if phone.driver is not None:
+        quit_chromium(phone.driver)
 
 
 @pytest.fixture
@@ -26,14 +32,58 @@ def chromium(request, module_chromium, tmp_path):
     """Headless Chromium emulating a phone 360 px wide (or the width given as a param),
     with no cookie, storage, cache, service worker or console message from earlier tests."""
     width = getattr(request, "param", 360)
-    if width != module_chromium.phone_width:
+    if width != 360:
         driver = start_chromium(tmp_path, width)  # another screen: a phone of its own
         yield driver
-        driver.quit()
+        quit_chromium(driver)
         return
-    module_chromium.get_log("browser")  # a new phone's console is empty
-    yield module_chromium
-    forget_everything(module_chromium)  # the next test's phone is as new
+    driver = _module_phone(module_chromium)
+    driver.get_log("browser")  # a new phone's console is empty
+    yield driver
+    if not _answers(driver, lambda: forget_everything(driver)):  # the next phone is as new
+        quit_chromium(driver)
+        module_chromium.driver = None
+
+
+def _module_phone(phone):
+    """The module's browser, started again if it no longer answers."""
+    if phone.driver is not None and not _answers(phone.driver, lambda: phone.driver.title):
+        quit_chromium(phone.driver)
+        phone.driver = None
+    if phone.driver is None:
+        phone.starts += 1
+        phone.driver = start_chromium(phone.profiles / str(phone.starts))
+    return phone.driver
+
+
+def _answers(driver, command, seconds: float = 20) -> bool:
+    """Whether `command` on the browser finishes, without error, within `seconds`."""
+    outcome = []
+
+    def run():
+        try:
+            command()
+            outcome.append(True)
+        except Exception:  # any failure means the same: do not reuse this browser
+            outcome.append(False)
+
+    worker = threading.Thread(target=run, daemon=True)
+    worker.start()
+    worker.join(seconds)
+    return outcome == [True]
+
+
+def quit_chromium(driver) -> None:
+    """Close the browser; if it does not close within seconds, kill chromedriver and the
+    Chromium it started (they share a session of processes of their own)."""
+    _answers(driver, driver.quit, seconds=15)
+    process = getattr(driver.service, "process", None)
+    if process is not None:
+        try:
+            os.killpg(process.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass  # already gone with quit()
+        process.wait(timeout=10)
 
 
 def forget_everything(driver) -> None:
@@ -59,7 +109,7 @@ def start_chromium(tmp_path, width=360, trusted_ca=None):
     from selenium.webdriver.chrome.service import Service
 
     home = tmp_path / "home"
-    home.mkdir(exist_ok=True)
+    home.mkdir(parents=True, exist_ok=True)
     if trusted_ca:
         _trust(home, trusted_ca)
     options = webdriver.ChromeOptions()
@@ -72,9 +122,14 @@ def start_chromium(tmp_path, width=360, trusted_ca=None):
     options.add_experimental_option("mobileEmulation", {
         "deviceMetrics": {"width": width, "height": 640, "pixelRatio": 2}})
     options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    service = Service(driver_path, env=dict(os.environ, HOME=str(home)))
+    # A session of its own, so that quit_chromium can stop chromedriver and Chromium together.
+    service = Service(driver_path, env=dict(os.environ, HOME=str(home)),
+                      popen_kw={"start_new_session": True})
     driver = webdriver.Chrome(options=options, service=service)
     driver.implicitly_wait(0)
+    # A page or a command that hangs fails the test in a minute, not the driver's two.
+    driver.set_page_load_timeout(45)
+    driver.command_executor._client_config.timeout = 60
     driver.phone_width = width
     return driver
 

@@ -10,7 +10,7 @@ from types import SimpleNamespace
 import pytest
 
 from browsing import (answer_visible_questions, chromium, console_errors,  # noqa: F401
-                      module_chromium, sign_in, start_chromium)
+                      module_chromium, quit_chromium, sign_in, start_chromium)
 from conftest import import_forms, query
 from faultproxy import FaultProxy
 from filling import REPORT_ANSWERS, SURVEY_ANSWERS
@@ -158,7 +158,7 @@ def secure_phone(hub, tmp_path):
         sign_in(driver, SimpleNamespace(url=base))
         yield SimpleNamespace(driver=driver, link=link, base=base)
     finally:
-        driver.quit()
+        quit_chromium(driver)
         link.stop()
         server.stop()
 
