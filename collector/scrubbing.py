@@ -22,6 +22,7 @@ package's own list files only.
 
 from __future__ import annotations
 
+import gzip
 import re
 import unicodedata
 from functools import lru_cache
@@ -555,6 +556,7 @@ def _names(text: str, keys: set[str]) -> list[Span]:
     _introductions(text, words, marked)
     _arabic_relatives(text, words, marked)
     _unknown_pairs(text, words, marked)
+    _unknown_in_sentence(text, words, marked)
     _after_contact_verbs(text, words, marked)
     _before_speech_verbs(text, words, marked)
     _arabic_cues(text, words, marked)
@@ -772,9 +774,23 @@ def _arabic_relatives(text: str, words: list[_Word], marked: list[bool]) -> None
     ordinary word is a name, even in no list."""
     for i in range(len(words) - 1):
         kin, word = words[i], words[i + 1]
-        if kin.folded in _ARABIC_KIN and _joined(text, kin, word) and (
+        # "لخالتي زهوة": to my aunt Zahwa; the kin word may carry "to", "with", "and".
+        if any(f in _ARABIC_KIN for f in _bare(kin.folded)) and _joined(text, kin, word) and (
                 _arabic_word_not_name(word) is False or _t_name(text, words, i + 1)):
             marked[i + 1] = True
+        # "نوفة قالت": first in a sentence, then "said": the one who spoke.
+        elif kin.initial and _is_arabic(kin.text) and word.folded in _ARABIC_SAID \
+                and kin.folded not in _ARABIC_PERSON_NOUNS and _arabic_word_not_name(kin) is False \
+                and not _said_by_next(words, i + 1):
+            marked[i] = True
+
+
+def _said_by_next(words: list[_Word], i: int) -> bool:
+    """"مشكلة قال المدير": an "ال" word after the verb is who said it, not the word before."""
+    return i + 1 < len(words) and words[i + 1].folded.startswith("ال")
+
+
+_ARABIC_SAID = _split("قال قالت قالوا يقول تقول أخبرت اخبرت أخبرنا اخبرنا اشتكى اشتكت")
 
 
 # Verbs of "she" that start with ت and often follow "my wife", "my sister": never a name there.
@@ -821,9 +837,83 @@ def _unknown_pairs(text: str, words: list[_Word], marked: list[bool]) -> None:
     for i in range(len(words) - 1):
         first, second = words[i], words[i + 1]
         if (not first.initial and _joined(text, first, second)
-                and _unknown_capitalised(first) and _unknown_capitalised(second)):
+                and _unknown_without_cue(first) and _unknown_without_cue(second)):
             marked[i] = marked[i + 1] = True
 
+
+
+def _capitals_say_nothing(words: list[_Word]) -> bool:
+    """A text written all in capitals or with most words capitalised (a headline)."""
+    latin = [w for w in words if not _is_arabic(w.text) and not w.initial]
+    return len(latin) >= 3 and sum(w.capital for w in latin) * 2 > len(latin)
+
+
+def _packed_words(filename: str) -> frozenset:
+    """A gzipped list of collector/name_lists/: one word a line, folded as `_fold` does
+    (`make_word_lists.py` writes them so)."""
+    path = resources.files("collector").joinpath("name_lists", filename)
+    return frozenset(gzip.decompress(path.read_bytes()).decode("utf-8").split())
+
+
+@lru_cache(maxsize=1)
+def _gazetteer() -> frozenset:
+    """Words of GeoNames' town and country names: "Kaolack", "Tillabéri", "Barquisimeto"."""
+    return _packed_words("places_geonames.txt.gz")
+
+
+@lru_cache(maxsize=1)
+def _vocabulary() -> frozenset:
+    """Ordinary English, French and Spanish words: "Trucks", "Anoche", "Puente"."""
+    return _packed_words("vocabulary.txt.gz")
+
+
+def _unknown_without_cue(word: _Word) -> bool:
+    """With no cue around it, an unknown capitalised word counts only if it is no town and
+    no ordinary word either (a person's name the lists lack is rarely one)."""
+    if not _unknown_capitalised(word):
+        return False
+    # "Touaregs", "Peuls": a plural of a listed or ordinary word is ordinary too.
+    forms = [word.folded] + [word.folded[:-len(end)] for end in ("s", "es")
+                             if word.folded.endswith(end) and len(word.folded) > len(end) + 3]
+    return not any(f in _gazetteer() or f in _vocabulary() or f in _ordinary() for f in forms)
+
+
+def _headline(words: list[_Word]) -> bool:
+    """Four or more words after the first, nearly all capitalised: "Cortes De Agua En El
+    Barrio", not "Parlez avec Mme Gbèssi Tossou"."""
+    latin = [w for w in words if not _is_arabic(w.text) and not w.initial]
+    return len(latin) >= 4 and sum(w.capital for w in latin) >= 0.8 * len(latin)
+
+
+def _unknown_in_sentence(text: str, words: list[_Word], marked: list[bool]) -> None:
+    """A capitalised word that no list knows, in the middle of a sentence, is taken for a
+    name: "we went with Kaweesa to the market". Safety first: an unlisted place in the
+    middle of a sentence goes too."""
+    if _capitals_say_nothing(words):
+        return
+    for i, word in enumerate(words):
+        if not _unknown_without_cue(word) or word.folded in _RELATION_WORDS \
+                or _before_place_word(text, words, i):
+            continue
+        if not word.initial or _initial_full_name(text, words, i):
+            marked[i] = True
+
+
+def _before_place_word(text: str, words: list[_Word], i: int) -> bool:
+    """"Hagadera market", "Owino Market": a word before a place word names the place."""
+    return i + 1 < len(words) and words[i + 1].folded in _PLACE_WORDS | _ORGANISATION_WORDS \
+        and _joined(text, words[i], words[i + 1])
+
+
+def _initial_full_name(text: str, words: list[_Word], i: int) -> bool:
+    """First in a sentence, two capitalised words no list knows, then a word in lower case:
+    "Mayunga Ndaturu amepigwa", "Yandé Ndour dit"."""
+    if i + 2 >= len(words):
+        return False
+    second, after = words[i + 1], words[i + 2]
+    return (_joined(text, words[i], second) and _unknown_without_cue(second)
+            and not _before_place_word(text, words, i + 1)
+            and _joined(text, second, after) and after.text[:1].islower())
 
 
 # -- Names in no list: verbs of speech and contact ---------------------------------------
@@ -972,6 +1062,8 @@ def _arabic_cues(text: str, words: list[_Word], marked: list[bool]) -> None:
             proclitic, j = "", j + 1  # "اسأل عن": ask about
         elif verb in _ARABIC_CUES:
             proclitic = _ARABIC_CUES[verb]
+        elif verb in _ARABIC_ASK or verb == "مع":
+            proclitic = ""  # "اسألوا عذبة": ask Adhba; "مع ضمياء": with Damya'
         else:
             continue
         if j >= len(words) or marked[j] or not _joined(text, words[j - 1], words[j]):
@@ -999,9 +1091,14 @@ _ARABIC_CUE_VERBS = frozenset(_ARABIC_CUES) | _ARABIC_ASK
 
 
 def _cue_verb(folded: str) -> str:
-    """A cue verb without the "and" or "then" glued to it: "واسأل", "فقال"."""
-    if folded[:1] in ("و", "ف") and folded[1:] in _ARABIC_CUE_VERBS:
-        return folded[1:]
+    """A cue verb without the "and" or "then" glued to it ("واسأل", "فقال"), nor the ending
+    of "we", "they" or "I" ("سألنا", "كلموا", "سألت")."""
+    for form in (folded, folded[1:] if folded[:1] in ("و", "ف") else ""):
+        if form in _ARABIC_CUE_VERBS:
+            return form
+        for ending in ("نا", "وا", "ت"):
+            if form.endswith(ending) and form[:-len(ending)] in _ARABIC_CUE_VERBS:
+                return form[:-len(ending)]
     return folded
 
 
@@ -1053,6 +1150,8 @@ def _french_subjects(text: str, words: list[_Word], marked: list[bool]) -> None:
 
 
 _AND = _split("and et y na da &")
+# A Swahili verb with its subject and tense: "Tulienda" (we went), "Nimeongea" (I spoke).
+_SWAHILI_VERB = re.compile(r"(?:ni|u|a|tu|m|mu|wa)(?:li|me|na|ta|ka|ki|nge|si)[a-z]{3,}")
 
 
 def _joined_by_and(text: str, words: list[_Word], marked: list[bool]) -> None:
@@ -1065,8 +1164,10 @@ def _joined_by_and(text: str, words: list[_Word], marked: list[bool]) -> None:
             continue
         if marked[i] and not marked[i + 2] and _unknown_capitalised(right):
             marked[i + 2] = True
-        elif marked[i + 2] and not marked[i] and _unknown_capitalised(left) \
-                and not left.initial:
+        elif marked[i + 2] and not marked[i] and (
+                _unknown_without_cue(left) and not _contact_cue(words, i)
+                and not _SWAHILI_VERB.fullmatch(left.folded)
+                if left.initial else _unknown_capitalised(left)):
             marked[i] = True
     for i in range(len(words) - 1):
         name, word = words[i], words[i + 1]
@@ -1091,6 +1192,7 @@ barrio vereda corregimiento municipio ciudad pueblo parroquia iglesia colegio es
 hospital sector comuna colonia caserío
 quartier village ville paroisse église école collège lycée marché commune préfecture
 village town city county district parish church mosque school hospital camp settlement market
+river lake fleuve rivière lac río laguna mto ziwa kogin tafkin نهر بحيرة
 kijiji mtaa kambi shule kanisa msikiti hospitali wilaya kata mji soko
 unguwar garin makarantar masallacin kasuwar asibitin sansanin jihar
 حي مخيم مدينة قرية منطقة بلدة مسجد مستشفى رأس وادي جبل بحر
@@ -1217,7 +1319,10 @@ def _weak_beside_names(text: str, words: list[_Word], marked: list[bool]) -> Non
 def _surnames(text: str, words: list[_Word], marked: list[bool], kept: list[bool]) -> None:
     """The words joined to a name that look like more of it: capitalised words in Latin
     letters ("Wanjiru Odhiambo", "Aminata N'Diaye"), "ال" words and بن/أبو in Arabic.
-    Sweeps forward then backward (linear: a long message stays fast)."""
+    Sweeps forward then backward (linear: a long message stays fast). Not in a headline,
+    where every word has a capital: "Water Trucks Stopped Coming After Easter"."""
+    if _headline(words):
+        kept = [k or not _is_arabic(w.text) for k, w in zip(kept, words)]
     for _ in range(2):
         _grow(text, words, marked, kept, range(1, len(words)), -1)
         _grow(text, words, marked, kept, range(len(words) - 2, -1, -1), +1)
@@ -1248,7 +1353,7 @@ def _grow(text: str, words: list[_Word], marked: list[bool], kept: list[bool], o
 
 def _looks_like_more_name(word: _Word, name: _Word, after: bool) -> bool:
     """Is `word`, next to the name `name` (after it or before it), more of that name?"""
-    if _is_title(word) or word.folded in _PROPER:
+    if _is_title(word) or word.folded in _PROPER | _PLACE_WORDS | _ORGANISATION_WORDS:
         return False
     if _is_arabic(word.text):
         return word.folded not in _COMMON and _more_arabic_name(word.folded, name.folded, after)

