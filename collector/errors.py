@@ -7,7 +7,7 @@ import sqlite3
 import uuid
 from pathlib import Path
 
-from flask import current_app, jsonify, render_template, request
+from flask import current_app, got_request_exception, jsonify, render_template, request
 from flask_babel import gettext
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
@@ -134,6 +134,9 @@ def handle_disk_full(error: Exception):
 
 
 def handle_unexpected(error: Exception):
+    # Flask announces only the exceptions no handler takes; this one is taken here, so it is
+    # announced here, for whoever follows errors (the server's log).
+    got_request_exception.send(current_app._get_current_object(), exception=error)
     current_app.logger.exception("Unhandled error on %s", request.path)
     return error_response(500, InternalServerError().name.lower().replace(" ", "_"))
 

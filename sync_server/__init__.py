@@ -17,7 +17,7 @@ from collector import datadir, errors, i18n, protocol, security, templating
 # signatures rest on); sync_server.cli imports owner_only_files from here.
 from collector.datadir import owner_only_database, owner_only_files  # noqa: F401
 
-from . import accounts, api, auth, dashboard, data, devices, feedback, forms, identity
+from . import accounts, api, auth, dashboard, data, devices, feedback, forms, identity, logs
 from . import security_pages
 from . import settings as server_settings
 from .database import is_postgresql
@@ -78,6 +78,7 @@ def create_app(test_config: dict | None = None, data_dir: Path | str | None = No
     security.init_app(app)
     security.csrf.exempt(api.bp)  # devices authenticate with tokens, not cookies
     errors.init_app(app)
+    logs.init_app(app)
     app.register_error_handler(protocol.ProtocolError, api.protocol_error)
     register_database_errors(app)
     for blueprint in (accounts.bp, api.bp, auth.bp, dashboard.bp, data.bp, data.api_bp,

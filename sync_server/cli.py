@@ -90,8 +90,9 @@ def serve(data_dir, database, host, port, threads, suppression_k, name_label):
     """
     from collector.serving import bind, make_server, serve_forever
 
-    from . import create_app
+    from . import create_app, logs
 
+    logs.configure()  # one JSON line per request and event, on standard error
     try:
         app = create_app({"SUPPRESSION_K": suppression_k, "SERVER_NAME_LABEL": name_label},
                          data_dir=data_dir, database=database)

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import os
 
-from . import create_app
+from . import create_app, logs
 
 SUPPRESSION_K_RANGE = (2, 1000)  # as `sync-server serve --suppression-k`
 
@@ -35,4 +35,5 @@ def config_from_environment(environ=os.environ) -> dict:
             "database": environ.get("SYNC_SERVER_DATABASE") or None}
 
 
+logs.configure()  # gunicorn keeps each worker's standard error in its error log
 app = create_app(**config_from_environment())
