@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from flask import Flask
+from flask import Flask, current_app
+from flask_babel import gettext
 
 from . import (auth, datadir, db, errors, feedback, form_library, hub, i18n, interview, protection,
                security, sync, templating)
@@ -47,10 +48,15 @@ def create_app(test_config: dict | None = None, data_dir: Path | str | None = No
     app.config.update(test_config)
     db.init_app(app)
     i18n.init_app(app)
-    templating.init_app(app)
+    templating.init_app(app, site_name)
     security.init_app(app)
     form_library.init_app(app)
-    errors.init_app(app)
+    errors.init_app(app, errors.hub_disk_full)
     for blueprint in (hub.bp, auth.bp, interview.bp, feedback.bp, sync.bp):
         app.register_blueprint(blueprint)
     return app
+
+
+def site_name() -> str:
+    """The hub's name: as its operator set it, or the default one, translated."""
+    return current_app.config["HUB"]["hub_name"] or gettext("Community feedback hub")

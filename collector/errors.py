@@ -6,6 +6,7 @@ import shutil
 import sqlite3
 import uuid
 from pathlib import Path
+from typing import Callable
 
 from flask import current_app, got_request_exception, jsonify, render_template, request
 from flask_babel import gettext
@@ -126,11 +127,18 @@ def handle_disk_full(error: Exception):
     if not is_disk_full(error, current_app.config.get("DATA_DIR")):
         return handle_unexpected(error)
     current_app.logger.error("Disk full on %s: %s", request.path, error)
-    if current_app.config.get("HUB", {}).get("central"):
-        return error_response(DISK_FULL_STATUS, "server_disk_full", gettext(
-            "The server's disk is full: nothing was saved. Tell the server's administrator."))
-    return error_response(DISK_FULL_STATUS, "disk_full", gettext(
-        "The hub's disk is full: nothing was saved. Tell the hub's operator."))
+    code, message = current_app.extensions["disk_full_answer"]()
+    return error_response(DISK_FULL_STATUS, code, message)
+
+
+def hub_disk_full() -> tuple[str, str]:
+    return "disk_full", gettext(
+        "The hub's disk is full: nothing was saved. Tell the hub's operator.")
+
+
+def server_disk_full() -> tuple[str, str]:
+    return "server_disk_full", gettext(
+        "The server's disk is full: nothing was saved. Tell the server's administrator.")
 
 
 def handle_unexpected(error: Exception):
@@ -141,7 +149,10 @@ def handle_unexpected(error: Exception):
     return error_response(500, InternalServerError().name.lower().replace(" ", "_"))
 
 
-def init_app(app) -> None:
+def init_app(app, disk_full_answer: Callable[[], tuple[str, str]]) -> None:
+    """`disk_full_answer`: the error code and message for a full disk, which say whom to
+    tell (`hub_disk_full` or `server_disk_full`): each app passes its own."""
+    app.extensions["disk_full_answer"] = disk_full_answer
     app.register_error_handler(CSRFError, handle_csrf)
     app.register_error_handler(HTTPException, handle_http)
     app.register_error_handler(sqlite3.OperationalError, handle_disk_full)

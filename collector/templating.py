@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Callable
 
 from babel.numbers import format_decimal as babel_format_decimal
 from flask import current_app
@@ -25,11 +26,9 @@ def status_label(status: str) -> str:
 
 
 def hub_name() -> str:
-    # A name set by the deployment is shown as set; the default one is translated.
-    hub = current_app.config["HUB"]
-    if hub.get("hub_name"):
-        return hub["hub_name"]
-    return gettext("Central workspace") if hub.get("central") else gettext("Community feedback hub")
+    """The name in every page's header, as the app says at each page (translated, or set
+    by the operator)."""
+    return current_app.extensions["site_name"]()
 
 
 def typed_number(value) -> str:
@@ -49,7 +48,9 @@ def form_attributes(form) -> Markup:
         decimal, group, json.dumps(fields))
 
 
-def init_app(app) -> None:
+def init_app(app, site_name: Callable[[], str]) -> None:
+    """`site_name`: the name pages show in their header; each app passes its own."""
+    app.extensions["site_name"] = site_name
     app.jinja_env.add_extension("jinja2.ext.do")
     app.jinja_env.filters.update(
         number=lambda value: format_decimal(value),

@@ -8,6 +8,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from flask import Flask, request
+from flask_babel import gettext
 from jinja2 import ChoiceLoader, FileSystemLoader
 from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -40,7 +41,6 @@ def create_app(test_config: dict | None = None, data_dir: Path | str | None = No
     app.config.from_mapping(
         DATA_DIR=str(data_dir),
         MAX_CONTENT_LENGTH=protocol.MAX_BATCH_BYTES + 64 * 1024,
-        HUB={"hub_name": "", "central": True},
         DEFAULT_LOCALE="en",
         SUPPRESSION_K=5,
         SIGNIN_RATE_LIMIT="20 per minute",
@@ -74,10 +74,10 @@ def create_app(test_config: dict | None = None, data_dir: Path | str | None = No
         str(Path(collector.__file__).parent / "templates"))])
     behind_proxies(app, settings["proxy_hops"])
     i18n.init_app(app)
-    templating.init_app(app)
+    templating.init_app(app, lambda: gettext("Central workspace"))
     security.init_app(app)
     security.csrf.exempt(api.bp)  # devices authenticate with tokens, not cookies
-    errors.init_app(app)
+    errors.init_app(app, errors.server_disk_full)
     logs.init_app(app)
     app.register_error_handler(protocol.ProtocolError, api.protocol_error)
     register_database_errors(app)
