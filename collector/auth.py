@@ -105,6 +105,7 @@ class _Counters:
     def __init__(self, name: str, device_nonce: str | None):
         throttles = current_app.extensions["signin_throttles"]
         account = name.strip().casefold()
+        self.pairs: list[tuple[Throttle, tuple[str | None, ...]]]
         if device_nonce:
             # A phone this person signed in on: its own count, untouched by strangers.
             self.pairs = [(throttles["device"], ("device", account, device_nonce))]
@@ -182,7 +183,9 @@ def _log(db, event: str, user_id: int | None) -> None:
 
 
 def _device_serializer() -> URLSafeSerializer:
-    return URLSafeSerializer(current_app.secret_key, salt="collector-known-device",
+    key = current_app.secret_key
+    assert key is not None  # create_app always sets SECRET_KEY, from the data dir
+    return URLSafeSerializer(key, salt="collector-known-device",
                              signer_kwargs={"digest_method": hashlib.sha256})
 
 

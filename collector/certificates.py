@@ -314,7 +314,7 @@ def _issue_server_cert(certs: HubCertificates, ca_key, ca_cert, ips, names, host
     # name constraints was left out of `names`: the certificate goes without it.
     hostname = hostname.lower() if hostname.lower() in names else sorted(names)[0]
     dns = [hostname, *sorted(names - {hostname})]
-    alt_names = [x509.DNSName(name) for name in dns]
+    alt_names: list[x509.GeneralName] = [x509.DNSName(name) for name in dns]
     alt_names += [x509.IPAddress(ip) for ip in sorted(ips, key=lambda ip: (ip.version, ip))]
     cert = (
         x509.CertificateBuilder()

@@ -39,7 +39,9 @@ def read_or_create_secret(data_dir: Path, name: str, nbytes: int = 32) -> str:
     try:
         fd = os.open(secret_path(data_dir, name), os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except FileExistsError:
-        return read_secret(data_dir, name)
+        found = read_secret(data_dir, name)
+        assert found is not None  # another process has just created the file
+        return found
     with os.fdopen(fd, "w", encoding="ascii") as handle:
         handle.write(protection.seal_secret(data_dir, name, value))
     return value

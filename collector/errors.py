@@ -6,12 +6,13 @@ import shutil
 import sqlite3
 import uuid
 from pathlib import Path
-from typing import Callable
+from typing import Callable, cast
 
-from flask import current_app, got_request_exception, jsonify, render_template, request
+from flask import Flask, current_app, got_request_exception, jsonify, render_template, request
 from flask_babel import gettext
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
+from werkzeug.local import LocalProxy
 
 
 def _messages():
@@ -144,7 +145,9 @@ def server_disk_full() -> tuple[str, str]:
 def handle_unexpected(error: Exception):
     # Flask announces only the exceptions no handler takes; this one is taken here, so it is
     # announced here, for whoever follows errors (the server's log).
-    got_request_exception.send(current_app._get_current_object(), exception=error)
+    # cast: Flask's stubs declare current_app a Flask, but it is the proxy in front of one.
+    app = cast("LocalProxy[Flask]", current_app)._get_current_object()
+    got_request_exception.send(app, exception=error)
     current_app.logger.exception("Unhandled error on %s", request.path)
     return error_response(500, InternalServerError().name.lower().replace(" ", "_"))
 

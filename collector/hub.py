@@ -83,8 +83,8 @@ def healthz():
 
 
 def _urls() -> list[str]:
-    port = request.host.rpartition(":")[2]
-    port = int(port) if port.isdecimal() else (443 if request.scheme == "https" else 80)
+    given = request.host.rpartition(":")[2]
+    port = int(given) if given.isdecimal() else (443 if request.scheme == "https" else 80)
     return hub_urls(port, request.scheme, current_app.config.get("PUBLIC_HOST"))
 
 

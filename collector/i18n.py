@@ -63,8 +63,12 @@ def text_direction(locale: str | None = None) -> str:
 
 def language_choices() -> list[tuple[str, str]]:
     """Each shipped language named in itself, for the switcher."""
-    return [(code, Locale.parse(code).get_display_name(code).capitalize())
-            for code in supported_locales()]
+    choices = []
+    for code in supported_locales():
+        name = Locale.parse(code).get_display_name(code)
+        assert name is not None  # CLDR names every language we ship
+        choices.append((code, name.capitalize()))
+    return choices
 
 
 def init_app(app) -> None:

@@ -192,9 +192,12 @@ def _identifying_values(form, answers: dict) -> list[str]:
 def _instances(form, answers: dict) -> list[dict]:
     if form is None:
         return []
-    return [item for repeat in form.repeats
-            for item in (answers.get(repeat) if isinstance(answers.get(repeat), list) else [])
-            if isinstance(item, dict)]
+    instances = []
+    for repeat in form.repeats:
+        items = answers.get(repeat)
+        if isinstance(items, list):
+            instances += [item for item in items if isinstance(item, dict)]
+    return instances
 
 
 def _purged(form, answers: dict, names: list[str]) -> dict:

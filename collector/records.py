@@ -57,7 +57,9 @@ def save_answers(db, record_uuid, form, locale, enumerator_id, answers: dict) ->
                 " WHERE uuid = ?",
                 [_dump(db, answers, record_uuid), locale, now, record_uuid],
             )
-    return get_record(db, record_uuid)
+    saved = get_record(db, record_uuid)
+    assert saved is not None  # written just above; records are never deleted meanwhile
+    return saved
 
 
 def finalize(db, record_uuid: str, form, answers: dict) -> int:
@@ -90,6 +92,7 @@ def finalize_whole(db, record_uuid: str, form, locale: str, enumerator_id: int,
         if record is None:
             _insert_draft(db, record_uuid, form, locale, enumerator_id, answers, now)
             record = get_record(db, record_uuid)
+            assert record is not None  # inserted just above, in this transaction
         elif record["enumerator_id"] != enumerator_id:
             raise RecordError("conflict")
         elif record["status"] in ("finalized", "synced") and record["answers"] == answers:

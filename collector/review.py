@@ -106,7 +106,7 @@ def highlighted(form, row: dict) -> list[tuple]:
 def parse_redactions(text: str) -> list[str]:
     """The words or phrases an operator typed, one per line or separated by commas;
     ValueError when there are too many or one is too long."""
-    words = []
+    words: list[str] = []
     for line in (text or "").replace(",", "\n").replace("،", "\n").splitlines():
         word = " ".join(line.split())
         if word and word.casefold() not in {w.casefold() for w in words}:

@@ -82,7 +82,8 @@ def scrub(text: str, names=()) -> str:
 
 def segments(text: str, names=()) -> list[tuple[str, str | None]]:
     """`text` cut into (piece, kind) pairs, kind None for what stays: for highlighting."""
-    pieces, last = [], 0
+    pieces: list[tuple[str, str | None]] = []
+    last = 0
     for span in find(text, names):
         if span.start > last:
             pieces.append((text[last:span.start], None))
@@ -423,7 +424,8 @@ def _places() -> dict:
 def _listed() -> tuple[frozenset, frozenset]:
     """The names of collector/name_lists/*.txt, folded: (Latin letters, Arabic script).
     Ordinary words, titles and digit words are left out, whichever list has them."""
-    latin, arabic = set(), set()
+    latin: set[str] = set()
+    arabic: set[str] = set()
     for path in resources.files("collector").joinpath("name_lists").iterdir():
         if not path.name.endswith(".txt") or path.name in _NOT_NAME_FILES:
             continue
@@ -1463,20 +1465,23 @@ _DIGIT_GAP = re.compile(r"[\s,.;:/\-–،]*(?:(?:%s)[\s\-]+)?" % "|".join(_JOINE
 def _spelled_phones(text: str) -> list[Span]:
     """Seven or more digits said in words, digits mixed in: "zero seven one two ...",
     "sifuri saba moja mbili ...", "صفر سبعة ...". Arabic "و" (and) may join them."""
-    spans, run, count = [], [], 0
-    for match in list(_TOKEN.finditer(text)) + [None]:
+    spans: list[Span] = []
+    run: list[re.Match[str]] = []
+    count = 0
+    tokens: list[re.Match[str] | None] = list(_TOKEN.finditer(text))
+    for match in tokens + [None]:  # None closes the last run
         if run and match and match.group().casefold() in _JOINERS:
             continue  # the gap test below looks at it with the next digit word
         digits = _digit_count(match.group()) if match else 0
         joined = run and match and _DIGIT_GAP.fullmatch(text[run[-1].end():match.start()])
-        if digits and (not run or joined):
+        if match is not None and digits and (not run or joined):
             run.append(match)
             count += digits
             continue
         # Digits alone are the regex's: "1 500 000" is a price, "2019-2023" years.
         if count >= 7 and sum(not m.group().isdigit() for m in run) >= 3:
             spans.append(Span(run[0].start(), run[-1].end(), "phone"))
-        run, count = ([match], digits) if digits else ([], 0)
+        run, count = ([match], digits) if match is not None and digits else ([], 0)
     return spans
 
 

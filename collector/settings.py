@@ -8,7 +8,7 @@ from __future__ import annotations
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 SETTINGS_FILE = "settings.toml"
 
@@ -55,7 +55,7 @@ SETTINGS = (
 
 DEFAULTS = {s.name: s.default for s in SETTINGS}
 # Older names still read from existing files: (new name, how to convert the old value).
-RENAMED = {
+RENAMED: dict[str, tuple[str, Callable[[Any], Any]]] = {
     "pin_attempts": ("signin_free_attempts", int),
     # A lock of N minutes becomes the longest wait.
     "lockout_minutes": ("signin_max_delay_seconds", lambda minutes: float(minutes * 60)),

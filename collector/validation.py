@@ -431,7 +431,7 @@ def client_rules(form, question) -> dict:
     """The checks a page's script makes before answers leave the phone, with the hub's own
     messages. The hub checks again; these spare a round trip and keep a phone's outbox free
     of records the hub would refuse."""
-    rules = {}
+    rules: dict[str, object] = {}
     if not question.answered:
         return rules
     if question.get("required"):

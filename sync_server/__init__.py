@@ -70,7 +70,9 @@ def create_app(test_config: dict | None = None, data_dir: Path | str | None = No
     app.config.update(test_config)
     prepare_data_dir(app, data_dir)
     # Shared partials (the language bar) come from the hub's templates; ours win on a clash.
-    app.jinja_loader = ChoiceLoader([app.jinja_loader, FileSystemLoader(
+    own_templates = app.jinja_loader
+    assert own_templates is not None  # this package has its templates folder
+    app.jinja_loader = ChoiceLoader([own_templates, FileSystemLoader(
         str(Path(collector.__file__).parent / "templates"))])
     behind_proxies(app, settings["proxy_hops"])
     i18n.init_app(app)
@@ -128,12 +130,13 @@ def startup_lock(data_dir: Path):
         import msvcrt  # Windows runs one server process; commands may still start beside it
 
         handle.seek(0)
-        msvcrt.locking(handle.fileno(), msvcrt.LK_LOCK, 1)  # waits up to 10 s
+        # Waits up to 10 s. The ignores: type checks run for Linux, whose msvcrt stub is empty.
+        msvcrt.locking(handle.fileno(), msvcrt.LK_LOCK, 1)  # type: ignore[attr-defined]
         try:
             yield
         finally:
             handle.seek(0)
-            msvcrt.locking(handle.fileno(), msvcrt.LK_UNLCK, 1)
+            msvcrt.locking(handle.fileno(), msvcrt.LK_UNLCK, 1)  # type: ignore[attr-defined]
 
 
 def old_pseudonym_key_warning(data_dir: Path) -> str | None:
@@ -167,7 +170,9 @@ def behind_proxies(app: Flask, hops: int) -> None:
     """Trust X-Forwarded-For, -Proto and -Host from `hops` proxies (only when set: a client
     must not be able to claim HTTPS or another address), and send HSTS over HTTPS."""
     if hops:
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
+        # Flask documents wrapping wsgi_app so; its stubs type it as a plain method.
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
     app.after_request(strict_transport_security)
 
 

@@ -45,7 +45,7 @@ def visible_classes(user: dict | None) -> tuple[str, ...]:
     """The access classes of the records `user` may see; none for an unknown role."""
     if not user:
         return ()
-    return BY_ROLE.get(user.get("role"), ())
+    return BY_ROLE.get(user.get("role") or "", ())
 
 
 def can_see(user: dict | None, record: dict) -> bool:

@@ -56,7 +56,9 @@ def strength(password: str, name: str) -> int:
 
 
 def _actor() -> str:
-    return user_account(g.user["id"])
+    account = user_account(g.user["id"])
+    assert account is not None  # asked on signed-in pages only: g.user has an id
+    return account
 
 
 def _throttle_keys() -> list:

@@ -166,6 +166,7 @@ def request_user(db, scope: str = RECORDS_READ) -> tuple[dict | None, Response |
     if kind == "password":
         user, reason, account = None, "password_refused", None
     else:
+        assert credential is not None  # _credential gives a token with kind "token"
         user, reason, account = check(db, credential, scope)
     if user is not None:
         return user, None

@@ -190,6 +190,10 @@ class Text:
             draw.text((self.x * s, (self.y - self.size) * s), self.text, fill=self.fill, font=font)
 
 
+# What a chart is made of: each shape mirrors itself and draws itself as SVG or PNG.
+Shape = Rect | Line | Poly | Dot | Text
+
+
 def _attrs(**values) -> dict:
     return {key: str(value) for key, value in values.items() if value is not None}
 
@@ -331,7 +335,7 @@ def _nice_ticks(top: float) -> list[float]:
 
 def _hatch(x: float, y: float, w: float, h: float, cls: str) -> list:
     """A box with diagonal hatching: what a suppressed value looks like."""
-    lines = [Rect(x, y, w, h, None, MUTED, cls)]
+    lines: list[Shape] = [Rect(x, y, w, h, None, MUTED, cls)]
     for d in range(-int(h), int(w), 5):
         t0, t1 = max(0, -d), min(h, w - d)
         if t0 < t1:
@@ -378,7 +382,7 @@ def _bar(cell, y: float, x0: float, scale, fmt, note: str) -> list:
         return _hatch(x0, y, 28, BAR_HEIGHT, "bar suppressed") + [
             Text(x0 + 36, y + BAR_HEIGHT - 4, note, fill=MUTED, cls="suppressed-label")]
     end = scale(cell.estimate)
-    shapes = [Rect(x0, y, max(end - x0, 1), BAR_HEIGHT, BAR, None, "bar")]
+    shapes: list[Shape] = [Rect(x0, y, max(end - x0, 1), BAR_HEIGHT, BAR, None, "bar")]
     middle, reach = y + BAR_HEIGHT / 2, end
     if cell.ci_low is not None:
         low, high = scale(cell.ci_low), scale(cell.ci_high)
@@ -391,7 +395,7 @@ def _bar(cell, y: float, x0: float, scale, fmt, note: str) -> list:
 
 
 def _bar_axis(x0: float, y_top: float, y_bottom: float, scale, top: float) -> list:
-    shapes = [Line(x0, y_top, x0, y_bottom, MUTED, 1)]
+    shapes: list[Shape] = [Line(x0, y_top, x0, y_bottom, MUTED, 1)]
     for tick in _ticks(top):
         x = scale(tick)
         shapes += [Line(x, y_bottom, x, y_bottom + 4, MUTED, 1),
@@ -478,7 +482,8 @@ def _trend_notes(result: Result, labels: dict, has_months: bool, fmt) -> list[tu
 
 def _runs(months: list[str], cells: dict) -> list[list[str]]:
     """Consecutive months with a shown value: each run is drawn as one line."""
-    runs, current = [], []
+    runs: list[list[str]] = []
+    current: list[str] = []
     for month in months:
         cell = cells.get(month)
         if cell is not None and not cell.suppressed:
@@ -489,7 +494,7 @@ def _runs(months: list[str], cells: dict) -> list[list[str]]:
 
 
 def _trend_run(run: list[str], cells: dict, xs: dict, ys) -> list:
-    shapes = []
+    shapes: list[Shape] = []
     with_ci = [m for m in run if cells[m].ci_low is not None]
     if len(with_ci) == len(run) and len(run) > 1:
         upper = [(xs[m], ys(cells[m].ci_high)) for m in run]

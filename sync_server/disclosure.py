@@ -48,7 +48,7 @@ import re
 import time
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Callable, Iterable
+from typing import Callable, Iterable, TypedDict
 
 from collector.forms import FormDefinition
 
@@ -335,7 +335,9 @@ def variables(forms: list[FormDefinition]) -> tuple[list[Variable], list[Variabl
     keys = [Variable(name, "meta", (source,), Dates("month"), LIGHT)
             for name, source in METADATA_KEYS]
     keys.append(Variable("_locale", "meta", ("locale",), MergeRare(), LIGHT))
-    sensitive, withheld, disability = [], {}, []
+    sensitive: list[Variable] = []
+    withheld: dict[str, set[str]] = {}  # per repeat: its questions' names
+    disability: list[str] = []
     for name, (role, question, form) in roles.items():
         if question.repeat:
             withheld.setdefault(question.repeat, set()).add(name)
@@ -425,7 +427,8 @@ class Tally:
             if position == len(self.values[i]):
                 self.values[i].append(value)
             remap.append(position)
-        counts, masks = Counter(), {}
+        counts: Counter = Counter()
+        masks: dict[tuple, list[int]] = {}
         for combo, n in self.counts.items():
             new = combo[:i] + (remap[combo[i]],) + combo[i + 1:]
             counts[new] += n
@@ -465,7 +468,7 @@ def make_plan(forms: list[FormDefinition], rows: Callable[[], Iterable[dict]], k
     for row in rows():
         tally.add(row)
     for i, variable in enumerate(keys):
-        marginal = Counter()
+        marginal: Counter = Counter()
         for combo, n in tally.counts.items():
             marginal[tally.values[i][combo[i]]] += n
         variable.hierarchy.prepare(marginal, k)
@@ -477,12 +480,12 @@ def make_plan(forms: list[FormDefinition], rows: Callable[[], Iterable[dict]], k
     return Plan(keys, sensitive, withheld, tally, levels, targets, report)
 
 
-def _level_tables(tally: Tally) -> list[list[list]]:
+def _level_tables(tally: Tally) -> list[list[list | None]]:
     """Per key variable, per level at or above its start: tally index -> released value."""
     tables = []
     for i, variable in enumerate(tally.keys):
         height = len(variable.hierarchy.levels)
-        per_level = []
+        per_level: list[list | None] = []  # None below the tally's start
         for level in range(height):
             if level < tally.start[i]:
                 per_level.append(None)
@@ -587,7 +590,8 @@ class _Keys:
         for i in range(len(tally.keys)):
             per_level, widest = {}, 1
             for level in range(tally.start[i], len(tables[i])):
-                table, index = tables[i][level], {}
+                table = tables[i][level]
+                index: dict = {}
                 per_level[level] = [index.setdefault(table[c[i]], len(index)) for c in combos]
                 widest = max(widest, len(index))
             self.codes.append(per_level)
@@ -746,11 +750,24 @@ def _final(moves: dict, combo):
     return combo
 
 
-def _targets(tally: Tally, tables, levels, k: int, l: int) -> tuple[dict, dict]:
+class _Summary(TypedDict):
+    """What _targets did, per key and sensitive variable, for the report."""
+
+    suppressed: list[int]
+    sensitive_suppressed: list[int]
+    left_out: int
+    changed: int
+    group_sizes: Counter
+    l_achieved: int | None
+
+
+def _targets(tally: Tally, tables, levels, k: int, l: int) -> tuple[dict, _Summary]:
     """Each counted combination's released values and emptied sensitive variables."""
     moves, _, _ = _suppression(_groups(tally, tables, levels), k, l, _primary(tally))
     maps = [tables[i][level] for i, level in enumerate(levels)]
-    finals, group_masks, group_sizes = {}, {}, Counter()
+    finals: dict[tuple, tuple] = {}
+    group_masks: dict[tuple, list[int]] = {}
+    group_sizes: Counter = Counter()
     for combo, n in tally.counts.items():
         generalized = tuple([m[c] for m, c in zip(maps, combo)])
         final = _final(moves, generalized) if generalized in moves else generalized
@@ -767,9 +784,10 @@ def _targets(tally: Tally, tables, levels, k: int, l: int) -> tuple[dict, dict]:
     diverse = [mask.bit_count() for masks in group_masks.values() for mask in masks
                if mask.bit_count() >= l]
     targets = {}
-    summary = {"suppressed": [0] * len(levels), "sensitive_suppressed": [0] * len(tally.sensitive),
-               "left_out": 0, "changed": 0, "group_sizes": group_sizes,
-               "l_achieved": min(diverse) if diverse else None}
+    summary: _Summary = {
+        "suppressed": [0] * len(levels), "sensitive_suppressed": [0] * len(tally.sensitive),
+        "left_out": 0, "changed": 0, "group_sizes": group_sizes,
+        "l_achieved": min(diverse) if diverse else None}
     finest = [tables[i][tally.start[i]] for i in range(len(levels))]
     for combo, (generalized, final) in finals.items():
         n = tally.counts[combo]

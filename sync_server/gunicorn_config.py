@@ -26,7 +26,7 @@ umask = 0o077
 # Which proxy headers to believe is decided once, by the server's proxy_hops setting
 # (SYNC_SERVER_PROXY_HOPS): gunicorn must not also believe X-Forwarded-Proto on its own.
 forwarded_allow_ips = ""
-secure_scheme_headers = {}
+secure_scheme_headers: dict[str, str] = {}
 # To standard output: systemd's journal keeps them (journalctl -u sync-server).
 accesslog = "-"
 errorlog = "-"

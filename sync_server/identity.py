@@ -29,7 +29,9 @@ def public_key_text(data_dir: Path | str) -> str:
 
 def fingerprint(data_dir: Path | str) -> str:
     """The server's fingerprint, e.g. "3F2A 9C01 77B0 ..." (8 groups of 4 hex digits)."""
-    return device_keys.fingerprint_of(public_key_text(data_dir))
+    found = device_keys.fingerprint_of(public_key_text(data_dir))
+    assert found is not None  # None only for a malformed key; ours is made by us
+    return found
 
 
 def server_name(app) -> str:

@@ -42,7 +42,7 @@ import shutil
 import tempfile
 import zipfile
 from itertools import islice
-from typing import BinaryIO, Iterable
+from typing import IO, BinaryIO, Iterable, cast
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -146,7 +146,7 @@ class _Codes(_Kind):
 
     def array(self, values) -> pa.Array:
         codes = self.codes
-        indices = []
+        indices: list[int | None] = []
         for value in values:
             if value is None:
                 indices.append(None)
@@ -272,7 +272,7 @@ class TableWriter:
             "language": lang, "languages": langs, "disclosure_checked": released,
             "columns": labels}, ensure_ascii=False).encode("utf-8")}
         self.file = tempfile.TemporaryFile(prefix="export-", suffix=".parquet")
-        self.writer = None
+        self.writer: pq.ParquetWriter | None = None
         self._schema: pa.Schema | None = None
         self.pending: list[pa.RecordBatch] = []
         self.pending_rows = 0
@@ -320,6 +320,7 @@ class TableWriter:
     def _rewrite(self, schema: pa.Schema) -> None:
         """Rewrite the row groups already written with the new schema (rare: a misfit
         value met after the first ROW_GROUP_ROWS rows)."""
+        assert self.writer is not None  # _widen rewrites only once something was written
         self.writer.close()
         old, self.file = self.file, tempfile.TemporaryFile(prefix="export-", suffix=".parquet")
         try:
@@ -344,9 +345,10 @@ class TableWriter:
                                     row_group_size=ROW_GROUP_ROWS)
         self.pending, self.pending_rows = [], 0
 
-    def finish(self, out: BinaryIO) -> int:
+    def finish(self, out: IO[bytes]) -> int:
         """Write the rest, close the file and copy it to `out`; the number of rows."""
         self._flush()
+        assert self.writer is not None  # _flush has opened it
         self.writer.close()
         self.file.seek(0)
         shutil.copyfileobj(self.file, out)
@@ -389,7 +391,8 @@ def write_zip(rows: Iterable[dict], tables: list[tuple], out: BinaryIO, lang: st
         for batch in _batches(rows):
             for _, repeat, writer in writers:
                 writer.add(batch if repeat is None else list(instances(batch, repeat)))
-        sink = out if hasattr(out, "flush") else _Flushable(out)
+        # cast: typeshed also asks for close(), which ZipFile never calls on a file it is given.
+        sink = out if hasattr(out, "flush") else cast(BinaryIO, _Flushable(out))
         with zipfile.ZipFile(sink, "w", zipfile.ZIP_STORED) as bundle:
             for name, _, writer in writers:
                 with bundle.open(name, "w", force_zip64=True) as member:
