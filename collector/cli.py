@@ -414,13 +414,14 @@ def forms():
     """Form definitions on this hub."""
 
 
-def checked_form_file(file: Path):
-    """The form in a JSON or XLSForm file; warnings printed, problems a ClickException."""
+def checked_form_file(file: Path, media=()):
+    """The form in a JSON or XLSForm file (and its choice files, `media`); warnings printed,
+    problems a ClickException."""
     from flask_babel import gettext
 
     from .xlsform import read_form_file
 
-    result = read_form_file(file)
+    result = read_form_file(file, media)
     for warning in result.warnings:
         click.echo(gettext("Warning: %(problem)s", problem=warning), err=True)
     if result.errors or result.form is None:
@@ -461,18 +462,24 @@ def echo_privacy_listing(form) -> None:
 @forms.command("import")
 @data_dir_option
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-def forms_import(data_dir, file):
+@click.option("--media", multiple=True,
+              type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="A choice file the XLSForm uses (select_one_from_file), when it is not "
+                   "in the form's folder. Repeat it for several files.")
+def forms_import(data_dir, file, media):
     """Add a form version from a JSON form definition or an XLSForm (.xlsx, .xls).
 
     Every problem of an XLSForm is printed with its sheet, row and column, and nothing
-    is stored unless the whole form is right.
+    is stored unless the whole form is right. Choice files (select_one_from_file
+    places.csv) are read from the form's folder, or given with --media; their choices
+    are stored with the form.
 
     Example: collector forms import household_visit.xlsx
     """
     from .form_library import import_form, weaker_than_installed
     from .forms import builtin_forms
 
-    form = checked_form_file(file)
+    form = checked_form_file(file, media)
     db = database(data_dir)
     weaker = weaker_than_installed(db, builtin_forms(), form)
     if weaker:
@@ -532,6 +539,8 @@ def forms_export_xlsform(data_dir, form_id, file):
 
     Example: collector forms export-xlsform community_survey community_survey.xlsx
     """
+    from flask_babel import gettext
+
     from .form_library import newest_form
     from .forms import builtin_forms
     from .xlsform import to_xlsform
@@ -546,8 +555,10 @@ def forms_export_xlsform(data_dir, form_id, file):
                                    f"{', '.join(known)}.")
     if file.suffix.lower() != ".xlsx":
         raise click.ClickException(f"{file.name}: an XLSForm is written as an .xlsx file.")
-    to_xlsform(form, file)
+    written = to_xlsform(form, file)
     click.echo(f"Wrote {form.form_id} version {form.version} to {file}.")
+    for choice_file in written[1:]:  # select_one_from_file lists, beside the form
+        click.echo(gettext("Wrote the choice file %(file)s.", file=choice_file))
 
 
 @cli.group()

@@ -28,7 +28,7 @@ from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 from functools import lru_cache
 from numbers import Number
-from typing import Any, Callable, Mapping, NamedTuple
+from typing import Any, Callable, Mapping, NamedTuple, Sequence
 
 __all__ = ["FUNCTIONS", "Context", "Expression", "ExpressionError", "Nodeset", "evaluate",
            "parse", "to_boolean", "to_number", "to_text"]
@@ -46,6 +46,10 @@ NUMBER_TOKEN = re.compile(r"(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?
 NAME_TOKEN = re.compile(r"[A-Za-z_][A-Za-z0-9_.\-]*(?::[A-Za-z_][A-Za-z0-9_.\-]*)?")
 FIELD_NAME = re.compile("[A-Za-z_\u00c0-\U0010ffff][A-Za-z0-9_.\\-\u00b7\u00c0-\U0010ffff]*")
 FIELD_LITERAL = re.compile(r"[ \t\r\n]*\$\{([^}]*)\}[ \t\r\n]*")
+# `../age`, `./age`, `current()/../region`: XPath's relative paths to a question, as pyxform
+# passes them to ODK. Names are unique in a form, so the last step names the question.
+RELATIVE_PATH = re.compile(r"(?:current\(\)/)?(?:\.\.?/)+(?:" + FIELD_NAME.pattern + "/)*("
+                           + FIELD_NAME.pattern + ")")
 FORMAT_CODE = re.compile("%(.?)", re.S)
 MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")  # date.weekday() order
@@ -87,6 +91,8 @@ class Context:
     # Inside a repeat, `values` has this instance's answers; these are each repeated
     # question's answers across all instances, for indexed-repeat()'s first argument.
     nodesets: Mapping[str, Any] | None = None
+    # pulldata()'s CSV files, by name without `.csv`: each a list of rows (column → text).
+    data: Mapping[str, Sequence[Mapping[str, Any]]] | None = None
 
 
 class Nodeset(tuple):
@@ -553,6 +559,17 @@ def _field_from_path(path: str) -> str:
     return match.group(1) if match else path.rstrip("/").rsplit("/", 1)[-1]
 
 
+def _pulldata(ctx: Context, file: Any, column: Any, key_column: Any, key: Any) -> str:
+    """ODK's pulldata('fruits', 'price', 'name', ${fruit}): the `price` of the first row of
+    fruits.csv whose `name` is the answer; empty when no row (or no such file) has it."""
+    rows = (ctx.data or {}).get(to_text(file)) or ()
+    wanted, key_column, column = to_text(key), to_text(key_column), to_text(column)
+    for row in rows:
+        if to_text(row.get(key_column, "")) == wanted:
+            return to_text(row.get(column, ""))
+    return ""
+
+
 def _choice_name(ctx: Context, choice: Any, path: Any) -> str:
     if ctx.choice_label is None:
         return ""
@@ -778,6 +795,7 @@ FUNCTIONS: dict[str, Function] = {
     "count-selected": Function(1, 1, lambda ctx, choices: float(len(_choices(choices)))),
     "selected-at": Function(2, 2, _selected_at),
     "jr:choice-name": Function(2, 2, _choice_name),
+    "pulldata": Function(4, 4, _pulldata),
     "today": Function(0, 0, lambda ctx: _day_to_date(math.floor(_date_days(ctx.now)))),
     "now": Function(0, 0, lambda ctx: ctx.now),
     "date": Function(1, 1, _date),
@@ -936,6 +954,9 @@ def _read_token(source: str, start: int, previous: _Token | None) -> _Token:
         return _read_string(source, start)
     if char == "$":
         return _read_field(source, start)
+    path = RELATIVE_PATH.match(source, start)
+    if path:
+        return _Token("field", path.group(1), start, path.end())
     number = NUMBER_TOKEN.match(source, start)
     if number:
         return _Token("number", float(number.group()), start, number.end())
@@ -1059,6 +1080,9 @@ class _Parser:
             return inner
         if self.at(".."):
             raise ExpressionError("'..' is only supported as position(..)", token.start)
+        if token.kind == "name" and token.value == "null":
+            self.advance()  # a path to no question: ODK reads it as empty
+            return _Literal("")
         if token.kind == "name" and self.choice_columns:
             self.advance()
             return _ChoiceColumn(token.value)
@@ -1168,7 +1192,7 @@ def evaluate(source: str, values: Mapping[str, Any] | None = None, current: Any 
     return parse(source).evaluate(Context(values or {}, current, now, position, choice_label))
 
 
-CONTEXT_KEYS = frozenset({"values", "current", "now", "position", "choice_label", "choice",
+CONTEXT_KEYS = frozenset({"values", "current", "now", "position", "choice_label", "choice", "data",
                           "nodesets"})
 
 
@@ -1179,8 +1203,10 @@ def _prepare(ctx: Context | Mapping[str, Any] | None) -> Context:
     elif not isinstance(ctx, Context):
         is_context_dict = (isinstance(ctx.get("values"), Mapping) and set(ctx) <= CONTEXT_KEYS)
         ctx = Context(**ctx) if is_context_dict else Context(values=ctx)
-    return replace(ctx, values=ctx.values or {}, current=_field_value(ctx.current),
-                   now=_as_datetime(ctx.now))
+    # `is None`, not `or`: the truth of a hub's answer scope counts every question, and
+    # this runs for every relevance check of every saved page.
+    return replace(ctx, values={} if ctx.values is None else ctx.values,
+                   current=_field_value(ctx.current), now=_as_datetime(ctx.now))
 
 
 def _as_datetime(now: datetime | date | str | None) -> datetime:

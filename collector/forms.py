@@ -58,7 +58,20 @@ DISCLOSURE_ROLES = ("key", "sensitive")
 HIERARCHIES = ("age_band", "area", "date", "month", "merge_rare", "wg_disability", "number")
 PRIVACY_RULES = ("drop", "pseudonymize", "pseudonymize:phone", "scrub", "keep")
 GENERALIZE_TARGETS = ("age_band", "month", "year", "parent", "bins")
+# Choice lists and choice columns: a bare name in a choice_filter is one, so no `-` or `.`.
 NAME_PATTERN = r"^[A-Za-z_][A-Za-z0-9_]*$"
+# Questions, groups and repeats, as pyxform allows them (`Q1.1`, `hh-size`): `${Q1.1}`
+# refers to one. A repeat's answers are posted as `name.position`, so a name may not be
+# another's posted key (checked in _reference_errors), nor look like a repeat's count
+# (`_repeat.members`).
+FIELD_NAME_PATTERN = r"^(?!_repeat\.)[A-Za-z_][A-Za-z0-9_.\-]*$"
+# Form ids as ODK and KoboToolbox write them: `2024-baseline`, `wash.v2`. Never a path.
+FORM_ID_PATTERN = r"^[A-Za-z0-9_][A-Za-z0-9_.\-]*$"
+# Where a choice list came from when not the choices sheet: a CSV file next to the XLSForm
+# (`select_one_from_file fruits.csv`) or its external_choices sheet. A bare file name only.
+CHOICE_FILE_PATTERN = r"^[A-Za-z0-9_][A-Za-z0-9_.\-]*\.csv$"
+EXTERNAL_CHOICES = "external_choices"
+INSTANCE_KEY = re.compile(r"^(?P<name>.+)\.(?P<position>[0-9]+)$")
 LOCALE_PATTERN = re.compile(r"^[a-z]{2,3}(_[A-Za-z0-9]{2,8})?$")
 # A repeat's instances on one record at most: a typo in a repeat_count cannot make a
 # page of a thousand copies, nor a record too large to sync.
@@ -104,11 +117,18 @@ def check_privacy_rule(rule: str) -> None:
             raise ValidationError(f"'{rule}': bin edges must be ascending.")
 
 
+# The evaluators know pulldata(), but neither the hub nor the phone hands them a form's CSV
+# files yet: a form using it would compute empty values, so it is refused.
+PULLDATA = re.compile(r"\bpulldata\s*\(")
+
+
 def check_expression(source: str, parser=expressions.parse) -> None:
     try:
         parser(source)
     except expressions.ExpressionError as error:
         raise ValidationError(f"{error.message} (at character {error.position + 1})") from error
+    if PULLDATA.search(source):
+        raise ValidationError("pulldata() is not supported yet.")
 
 
 def check_choice_filter(source: str) -> None:
@@ -138,7 +158,7 @@ class QuestionSchema(Schema):
     class Meta:
         unknown = RAISE
 
-    name = fields.String(required=True, validate=validate.Regexp(NAME_PATTERN))
+    name = fields.String(required=True, validate=validate.Regexp(FIELD_NAME_PATTERN))
     type = fields.String(required=True, validate=validate.OneOf(QUESTION_TYPES))
     label = TranslatedText()  # every type but calculate needs one (checked below)
     hint = TranslatedText()
@@ -183,6 +203,11 @@ class QuestionSchema(Schema):
             raise ValidationError("A select question needs a choice list.", "choices")
         if kind == "range" and "parameters" not in data:
             raise ValidationError("A range question needs start and end.", "parameters")
+        if data.get("disclosure") and "." in data["name"]:
+            # The central server reads a corrected field `members.2.age` at its dots: a
+            # dotted key or sensitive name would slip past the checks that hide them.
+            raise ValidationError("A key or sensitive question's name cannot hold a '.' yet.",
+                                  "disclosure")
         if data.get("hierarchy") and data.get("disclosure") != "key":
             raise ValidationError("Only a key variable (disclosure: key) has a hierarchy.",
                                   "hierarchy")
@@ -197,7 +222,7 @@ class SectionSchema(Schema):
     class Meta:
         unknown = RAISE
 
-    name = fields.String(required=True, validate=validate.Regexp(NAME_PATTERN))
+    name = fields.String(required=True, validate=validate.Regexp(FIELD_NAME_PATTERN))
     label = TranslatedText(required=True)
     relevant = fields.String(validate=check_expression)
     # A repeat: its questions are asked once per instance (each member of a household),
@@ -221,7 +246,7 @@ class MetadataSchema(Schema):
     class Meta:
         unknown = RAISE
 
-    name = fields.String(required=True, validate=validate.Regexp(NAME_PATTERN))
+    name = fields.String(required=True, validate=validate.Regexp(FIELD_NAME_PATTERN))
     type = fields.String(required=True, validate=validate.OneOf(METADATA_TYPES))
 
 
@@ -259,7 +284,8 @@ class FormSchema(Schema):
     class Meta:
         unknown = RAISE
 
-    form_id = fields.String(required=True, validate=validate.Regexp(NAME_PATTERN))
+    form_id = fields.String(required=True, validate=[validate.Regexp(FORM_ID_PATTERN),
+                                                     validate.Length(max=100)])
     version = fields.String(required=True, validate=validate.Length(min=1, max=40))
     default_language = fields.String(load_default="en")
     title = TranslatedText(required=True)
@@ -276,6 +302,12 @@ class FormSchema(Schema):
     access = fields.Nested(AccessSchema)
     # The record metadata an XLSForm asked for (see METADATA_TYPES).
     metadata = fields.List(fields.Nested(MetadataSchema))
+    # Choice lists an XLSForm took from a CSV file or its external_choices sheet: list name
+    # → the file name (or "external_choices"), so that export writes them back there.
+    choice_sources = fields.Dict(
+        keys=fields.String(validate=validate.Regexp(NAME_PATTERN)),
+        values=fields.String(validate=validate.Regexp(
+            rf"{CHOICE_FILE_PATTERN}|^{EXTERNAL_CHOICES}$")))
 
     @validates_schema
     def check_references(self, data, **kwargs):
@@ -302,7 +334,15 @@ def _reference_errors(data: dict) -> list[str]:
     # A metadata name is a column of the records too, but not an answer to refer to.
     errors += [f"The question name '{item['name']}' is used twice." for item in
                data.get("metadata", []) if item["name"] in seen]
+    errors += [f"The question name '{name}' is how the answer of '{repeated}' in instance "
+               f"{position} is sent: rename one of them." for name, repeated, position in
+               instance_key_clashes(data)]
     source_ids = {s["id"] for s in data.get("sources", [])}
+    errors += [f"choice_sources: no choice list named '{name}'." for name in
+               data.get("choice_sources", {}) if name not in data.get("choices", {})]
+    files = [f for f in data.get("choice_sources", {}).values() if f != EXTERNAL_CHOICES]
+    errors += [f"choice_sources: the file '{f}' holds one list only." for f in
+               sorted({f for f in files if files.count(f) > 1})]
     for section in data["sections"]:
         for expr in filter(None, [section.get("relevant"), section.get("repeat_count")]):
             errors += _unknown_references(section["name"], expr, seen)
@@ -322,6 +362,21 @@ def _reference_errors(data: dict) -> list[str]:
     if data.get("access", {}).get("sensitive_if"):
         errors += _unknown_references("access/sensitive_if", data["access"]["sensitive_if"], seen)
     return errors
+
+
+def instance_key_clashes(data: dict) -> list[tuple[str, str, str]]:
+    """(name, repeated question, position) for each name that is also the posted key of a
+    repeated question's answer in one instance (`Q1.2` beside `Q1` in a repeat)."""
+    repeated = {q["name"] for s in data["sections"] if s.get("repeat") for q in s["questions"]}
+    names = [q["name"] for s in data["sections"] for q in s["questions"]]
+    names += [s["name"] for s in data["sections"] if s.get("repeat")]  # answers kept there
+    names += [item["name"] for item in data.get("metadata", [])]
+    clashes = []
+    for name in dict.fromkeys(names):
+        match = INSTANCE_KEY.match(name)
+        if match and match.group("name") in repeated:
+            clashes.append((name, match.group("name"), match.group("position")))
+    return clashes
 
 
 def _default_errors(where: str, question: dict, choices: dict) -> list[str]:
@@ -355,7 +410,8 @@ class Question:
     @property
     def key(self) -> str:
         """The name the answer is posted under: `age`, or `member_age.2` in the second
-        instance of a repeat (a dot is never part of a question name)."""
+        instance of a repeat (a name never ends in a dot and digits of a repeated
+        question's name: see instance_key_clashes)."""
         return self.name if self.position is None else f"{self.name}.{self.position}"
 
     def instance(self, position: int) -> "Question":

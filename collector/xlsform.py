@@ -13,6 +13,7 @@ XForm, so teams can take our instruments to ODK or KoboToolbox.
 
 from __future__ import annotations
 
+import csv
 import os
 import re
 import tempfile
@@ -27,7 +28,11 @@ from marshmallow import ValidationError
 from . import expressions
 from .anonymizer import IDENTIFYING_RULES
 from .forms import (
+    CHOICE_FILE_PATTERN,
     DISCLOSURE_ROLES,
+    EXTERNAL_CHOICES,
+    FIELD_NAME_PATTERN,
+    FORM_ID_PATTERN,
     HIERARCHIES,
     LOCALE_PATTERN,
     MAX_INSTANCES,
@@ -37,6 +42,7 @@ from .forms import (
     FormError,
     load_form_json,
     check_privacy_rule,
+    instance_key_clashes,
     load_form,
 )
 from .xlsform_problems import ERROR, Problem, make, severity
@@ -45,8 +51,16 @@ __all__ = ["ImportResult", "Problem", "convert", "language_code", "read_sheets",
            "read_xlsform", "to_xlsform"]
 
 SURVEY, CHOICES, SETTINGS = "survey", "choices", "settings"
-SHEET_ORDER = {None: 0, SURVEY: 1, CHOICES: 2, SETTINGS: 3}
-NAME_RE = re.compile(NAME_PATTERN)
+SHEET_ORDER = {None: 0, SURVEY: 1, CHOICES: 2, EXTERNAL_CHOICES: 3, SETTINGS: 4}
+NAME_RE = re.compile(NAME_PATTERN)  # choice lists and choice columns
+FIELD_RE = re.compile(FIELD_NAME_PATTERN)  # questions, groups, repeats: `Q1.1`, `hh-size`
+FORM_ID_RE = re.compile(FORM_ID_PATTERN)
+CHOICE_FILE_RE = re.compile(CHOICE_FILE_PATTERN)
+# Choices a file may hold: every one is on the page (and in the form), so a typo pointing
+# at a whole register cannot make a page of a million options.
+MAX_FILE_CHOICES = 20_000
+# The column of a choice file's rows that says which list they are (the file is one list).
+_FILE_LIST = "\0list_name"
 XLSX_SUFFIXES = (".xlsx", ".xlsm")
 XLS_SUFFIXES = (".xls",)
 
@@ -314,8 +328,11 @@ def read_sheets(path: str | os.PathLike) -> dict:
     raise ValueError(str(failure))
 
 
-def read_xlsform(path: str | os.PathLike) -> ImportResult:
-    """Read and convert an XLSForm file; a file that cannot be read is one error, not a crash."""
+def read_xlsform(path: str | os.PathLike, media: Iterable[str | os.PathLike] = ()
+                 ) -> ImportResult:
+    """Read and convert an XLSForm file; a file that cannot be read is one error, not a crash.
+    Choice files (`select_one_from_file fruits.csv`) are the `media` files of that name,
+    else the files of that name next to the form."""
     path = Path(path)
     if path.suffix.lower() not in (*XLSX_SUFFIXES, *XLS_SUFFIXES):
         return ImportResult(None, [make("not_xlsform", file=path.name)])
@@ -329,16 +346,20 @@ def read_xlsform(path: str | os.PathLike) -> ImportResult:
         else:
             problem = make("unreadable", file=path.name)
         return ImportResult(None, [problem])
-    fallback = re.sub(r"[^A-Za-z0-9_]", "_", path.stem)
-    return convert(sheets, fallback_form_id=fallback if NAME_RE.match(fallback) else None)
+    fallback = re.sub(r"[^A-Za-z0-9_.\-]", "_", path.stem)
+    files = {Path(item).name: Path(item) for item in media}
+    return convert(sheets, fallback_form_id=fallback if FORM_ID_RE.match(fallback) else None,
+                   media=files, media_dir=path.parent)
 
 
 # --- converting -----------------------------------------------------------------------
 
-def convert(sheets: dict, fallback_form_id: str | None = None) -> ImportResult:
+def convert(sheets: dict, fallback_form_id: str | None = None,
+            media: dict[str, Path] | None = None, media_dir: Path | None = None) -> ImportResult:
     """Turn pyxform's sheets (``{"survey": [row dicts], "choices": ..., "settings": ...}``)
-    into our form definition, listing every problem; never raises."""
-    converter = _Converter(sheets, fallback_form_id)
+    into our form definition, listing every problem; never raises. Choice files are found
+    in `media` (file name → path), else in `media_dir`."""
+    converter = _Converter(sheets, fallback_form_id, media or {}, media_dir)
     try:
         return converter.run()
     except Exception as error:  # noqa: BLE001 - an import must never crash the hub
@@ -426,9 +447,14 @@ def _type_word(values: dict, columns: list[_Column]) -> str:
 
 
 class _Converter:
-    def __init__(self, sheets: dict, fallback_form_id: str | None):
+    def __init__(self, sheets: dict, fallback_form_id: str | None,
+                 media: dict[str, Path] | None = None, media_dir: Path | None = None):
         self.sheets = {str(k).lower(): v for k, v in (sheets or {}).items()}
         self.fallback_form_id = fallback_form_id
+        self.media, self.media_dir = media or {}, media_dir
+        self.choice_sources: dict[str, str] = {}  # list → its file or external_choices
+        self.file_lists: dict[str, str | None] = {}  # file name → its list (None: refused)
+        self.external_names: dict[str, str] = {}  # external_choices list → our list
         self.errors: list[Problem] = []
         self.warnings: list[Problem] = []
         self.default_code = "en"
@@ -464,15 +490,17 @@ class _Converter:
         if not self.rows(SURVEY):
             self.report("missing_sheet", SURVEY)
             return ImportResult(None, self.errors, self.warnings)
-        for sheet in ("external_choices", "entities", "osm"):
+        for sheet in ("entities", "osm"):
             if any(self.rows(sheet)):
                 self.report("external_data/sheet", sheet, name=sheet)
         self.survey_columns = [_classify(h) for h in self.headers(SURVEY)]
         self.choice_columns = [_classify(h) for h in self.headers(CHOICES)]
+        self.external_columns = [_classify(h) for h in self.headers(EXTERNAL_CHOICES)]
         self.read_settings()
         self.resolve_languages()
         self.check_columns()
         self.read_choices()
+        self.read_external_choices()
         self.read_survey()
         self.check_expressions()
         self.check_lists()
@@ -520,7 +548,7 @@ class _Converter:
         form_id = self.setting("form_id")
         if form_id is None and self.fallback_form_id is None:
             self.report("missing_setting", SETTINGS, None, "form_id")
-        elif form_id is not None and not NAME_RE.match(form_id):
+        elif form_id is not None and (not FORM_ID_RE.match(form_id) or len(form_id) > 100):
             _, row, header = self.settings["form_id"]
             self.report("bad_setting/form_id", SETTINGS, row, header, value=form_id)
         version = self.setting("version")
@@ -549,7 +577,8 @@ class _Converter:
     def resolve_languages(self) -> None:
         explicit: list[tuple[str, _Column]] = []
         has_bare = False
-        for sheet, columns in ((SURVEY, self.survey_columns), (CHOICES, self.choice_columns)):
+        for sheet, columns in ((SURVEY, self.survey_columns), (CHOICES, self.choice_columns),
+                               (EXTERNAL_CHOICES, self.external_columns)):
             for column in columns:
                 if column.base not in TRANSLATABLE or column.base == "media":
                     continue
@@ -656,6 +685,108 @@ class _Converter:
             if values:
                 self.choice_row(_Row(CHOICES, index + 2, values, self.choice_columns),
                                 duplicates)
+
+    def read_external_choices(self) -> None:
+        """The external_choices sheet's lists, for `select_one_external LIST`: lists of the
+        form like the others, renamed if the choices sheet has one of the same name."""
+        duplicates = self.yes_setting("allow_choice_duplicates")
+        list_column = _Column(_FILE_LIST, "list_name", None)
+        for index, values in enumerate(self.rows(EXTERNAL_CHOICES)):
+            if not values:
+                continue
+            row = _Row(EXTERNAL_CHOICES, index + 2, values, self.external_columns)
+            list_name, _ = row.cell("list_name")
+            if list_name is not None and list_name not in self.external_names:
+                ours = self.unique_list_name(list_name)
+                self.external_names[list_name] = ours
+                self.choice_sources[ours] = EXTERNAL_CHOICES
+                self.list_rows[ours] = row.number
+                if not NAME_RE.match(list_name):
+                    self.at(row, "bad_name/list", row.header("list_name"), name=list_name)
+            if list_name is not None:
+                values = {_FILE_LIST: self.external_names[list_name], **values}
+            self.choice_row(_Row(EXTERNAL_CHOICES, row.number, values,
+                                 [list_column, *self.external_columns]), duplicates)
+
+    def unique_list_name(self, base: str) -> str:
+        """A list name no list of the form has yet: `fruits`, else `fruits_2`..."""
+        base = re.sub(r"[^A-Za-z0-9_]", "_", base) or "list"
+        base = base if NAME_RE.match(base) else f"list_{base}"
+        name, n = base, 1
+        while name in self.choices or name in self.list_rows or name in self.choice_sources:
+            n += 1
+            name = f"{base}_{n}"
+        return name
+
+    # -- choices from files
+    def file_list(self, row: _Row, file_name: str, header: str) -> str | None:
+        """The list of `select_one_from_file FILE`: FILE read once (a CSV with name and label
+        columns, as ODK reads it), or None when it cannot be (said on this row)."""
+        if file_name in self.file_lists:
+            return self.file_lists[file_name]
+        self.file_lists[file_name] = None
+        suffix = Path(file_name).suffix.lower()
+        if suffix in (".xml", ".geojson"):
+            self.at(row, "external_data/file_type", header, file=file_name)
+            return None
+        if not CHOICE_FILE_RE.match(file_name):
+            self.at(row, "external_data/file_name", header, file=file_name)
+            return None
+        path = self.find_media(file_name)
+        if path is None:
+            self.at(row, "external_data/missing_file", header, file=file_name)
+            return None
+        list_name = self.unique_list_name(Path(file_name).stem)
+        self.choice_sources[list_name] = file_name
+        if self.read_choice_file(row, header, path, file_name, list_name):
+            self.file_lists[file_name] = list_name
+        return self.file_lists[file_name]
+
+    def find_media(self, file_name: str) -> Path | None:
+        for path in (self.media.get(file_name),
+                     self.media_dir / file_name if self.media_dir else None):
+            if path is not None and path.is_file():
+                return path
+        return None
+
+    def read_choice_file(self, row: _Row, header: str, path: Path, file_name: str,
+                         list_name: str) -> bool:
+        """The file's rows as choices of `list_name`; False (and said) when unusable."""
+        errors = len(self.errors)
+        try:
+            with path.open(newline="", encoding="utf-8-sig") as handle:
+                reader = csv.DictReader(handle)
+                columns = [_classify(h) for h in reader.fieldnames or [] if h is not None]
+                if not any(c.base == "name" and c.language is None for c in columns):
+                    self.report("external_data/file_columns", file_name, 1, "name")
+                    return False
+                self.file_languages(file_name, columns)
+                columns = [_Column(_FILE_LIST, "list_name", None), *columns]
+                duplicates = self.yes_setting("allow_choice_duplicates")
+                for number, values in enumerate(reader, start=2):
+                    if number > MAX_FILE_CHOICES + 1:
+                        self.report("external_data/file_size", file_name, number, None,
+                                    max=MAX_FILE_CHOICES)
+                        return False
+                    values = {k: v for k, v in values.items() if k is not None}
+                    if any(v not in (None, "") for v in values.values()):
+                        self.choice_row(_Row(file_name, number, {
+                            **values, _FILE_LIST: list_name}, columns), duplicates)
+        except (OSError, UnicodeDecodeError, csv.Error) as error:
+            self.at(row, "external_data/unreadable_file", header, file=file_name,
+                    detail=type(error).__name__)
+            return False
+        if list_name not in self.choices and len(self.errors) == errors:
+            self.at(row, "external_data/empty_file", header, file=file_name)
+        return list_name in self.choices and len(self.errors) == errors
+
+    def file_languages(self, file_name: str, columns: list[_Column]) -> None:
+        """A choice file's `label::Français (fr)` columns, read as the sheets' are."""
+        for column in columns:
+            if column.base == "label" and column.language and \
+                    column.language.lower() != "default" and \
+                    column.language not in self.language_of:
+                self.language_of[column.language] = self.language(file_name, column)
 
     def yes_setting(self, key: str) -> bool:
         return (self.setting(key) or "").strip().lower() in YES
@@ -819,6 +950,16 @@ class _Converter:
             self.report("unbalanced_group/open", SURVEY, frame["row"], frame["header"],
                         kind=frame["kind"], name=frame["name"] or "")
         self.finish_sections()
+        self.check_instance_keys()
+
+    def check_instance_keys(self) -> None:
+        """A name such as `Q1.2` beside a question `Q1` asked in a repeat: the page would
+        post both answers under the same key, so one must be renamed."""
+        clashes = instance_key_clashes({"sections": self.sections, "metadata": self.metadata})
+        for name, repeated, position in clashes:
+            row = self.names.get(name, self.group_names.get(name))
+            self.report("bad_name/instance_key", SURVEY, row, self.name_header, name=name,
+                        repeated=repeated, position=position, used=self.names.get(repeated))
 
     def survey_row(self, row: _Row, stack: list[dict]) -> None:
         raw_type, type_header = row.cell("type")
@@ -893,7 +1034,7 @@ class _Converter:
     def group_name(self, row: _Row, kind: str, name: str | None, header: str) -> None:
         if name is None:
             self.at(row, "missing_name/group", header, kind=kind)
-        elif not NAME_RE.match(name):
+        elif not FIELD_RE.match(name):
             self.at(row, "bad_name", header, name=name)
         elif kind == "repeat" and (name in self.names or name in self.group_names):
             # A repeat's name holds its answers and is referable: unique in the whole form.
@@ -1011,8 +1152,7 @@ class _Converter:
         word = " ".join(select.group("word").split()).lower()
         list_name = select.group("list")
         if word in EXTERNAL_SELECTS:
-            self.at(row, "external_data/select", type_header, type=word)
-            return None, {}
+            return self.external_select(row, raw_type, select, word, type_header)
         if word == "rank":
             self.at(row, "unsupported_type/rank", type_header)
             return None, {}
@@ -1023,6 +1163,33 @@ class _Converter:
             self.at(row, "unknown_list/missing", type_header, type=raw_type, word=word)
             return kind, {}
         return kind, {"list": list_name, "or_other": bool(select.group("other"))}
+
+    def external_select(self, row: _Row, raw_type: str, select: re.Match, word: str,
+                        type_header: str) -> tuple[str | None, dict]:
+        """`select_one_from_file fruits.csv`, `select_multiple_from_file`, and
+        `select_one_external LIST` (the external_choices sheet): selects of a list read in."""
+        kind = "select_multiple" if "multiple" in word else "select_one"
+        source = select.group("list")
+        if select.group("rest") or select.group("other"):
+            self.at(row, "unknown_type", type_header, type=raw_type)
+            return None, {}
+        if source is None:
+            key = "unknown_list/missing" if word.endswith("external") else "unknown_list/file"
+            self.at(row, key, type_header, type=raw_type, word=word)
+            return None, {}
+        if word == "select_one_external":
+            if source not in self.external_names:
+                key = ("unknown_list/external" if self.rows(EXTERNAL_CHOICES)
+                       else "unknown_list/no_external_sheet")
+                self.at(row, key, type_header, list=source)
+                return None, {}
+            return kind, {"list": self.external_names[source]}
+        parameters, header = row.cell("parameters")
+        if parameters:  # ODK's value= and label= pick other columns of the file
+            self.at(row, "external_data/parameters", header, value=parameters)
+            return None, {}
+        list_name = self.file_list(row, source, type_header)
+        return (kind, {"list": list_name, "from_file": True}) if list_name else (None, {})
 
     def basic_type(self, row: _Row, raw_type: str, kind: str, type_header: str):
         return kind, {}
@@ -1058,13 +1225,13 @@ class _Converter:
             self.at(row, "duplicate_name", header, name=name, used=self.names[name])
         else:
             self.names[name] = row.number
-            if not NAME_RE.match(name):
+            if not FIELD_RE.match(name):
                 self.at(row, "bad_name", header, name=name)
 
     def metadata_row(self, row: _Row, kind: str, name: str | None, header: str) -> None:
         """start, end, today, deviceid, username: kept on the form, recorded by the hub."""
         self.check_name(row, name, header)
-        if name is not None and NAME_RE.match(name):
+        if name is not None and FIELD_RE.match(name):
             self.metadata.append({"name": name, "type": TYPE_ALIASES.get(kind, kind)})
             self.metadata_names.add(name)
 
@@ -1160,6 +1327,9 @@ class _Converter:
                 spec[column] = value
         if spec.get("hierarchy") and spec.get("disclosure") != "key":
             self.at(row, "bad_hierarchy/not_key", row.header("hierarchy"))
+        if spec.get("disclosure") and "." in spec["name"]:
+            self.at(row, "bad_disclosure/dotted_name", row.header("disclosure"),
+                    name=spec["name"])
 
     def calculation(self, row: _Row, spec: dict, options: dict) -> None:
         value, header = row.cell("calculation")
@@ -1240,6 +1410,8 @@ class _Converter:
 
     def parameters(self, row: _Row, spec: dict, options: dict) -> None:
         value, header = row.cell("parameters")
+        if options.get("from_file"):
+            return  # (refused above when given)
         if spec["type"] != "range":
             if value:
                 self.at(row, "ignored_column/parameters", header, value=value,
@@ -1407,9 +1579,10 @@ class _Converter:
                     self.report(key, SURVEY, row, header, list=list_name)
                 continue
             if any(kind == "select_multiple" for _, _, kind in uses):
+                sheet = self.choice_sources.get(list_name, CHOICES)
                 for choice, number in zip(self.choices[list_name], self.choice_rows[list_name]):
                     if re.search(r"\s", choice["name"]):
-                        self.report("bad_name/choice_space", CHOICES, number, "name",
+                        self.report("bad_name/choice_space", sheet, number, "name",
                                     name=choice["name"])
 
     # -- the definition
@@ -1436,6 +1609,9 @@ class _Converter:
         }
         if self.metadata:
             definition["metadata"] = self.metadata
+        sources = {k: v for k, v in self.choice_sources.items() if k in self.choices}
+        if sources:
+            definition["choice_sources"] = sources
         return definition
 
     def schema_problems(self, messages: Any) -> None:
@@ -1457,11 +1633,12 @@ class _Converter:
             return SURVEY, row, str(keys[2]) if len(keys) > 2 else None
         if keys[:1] == ["choices"]:
             rest = [k for k in keys[2:] if k not in ("key", "value")]  # dict of lists
+            sheet = self.choice_sources.get(str(keys[1]), CHOICES) if len(keys) > 1 else CHOICES
             if len(keys) > 1 and rest and isinstance(rest[0], int):
                 rows = self.choice_rows.get(str(keys[1]), [])
                 row = rows[rest[0]] if rest[0] < len(rows) else None
-                return CHOICES, row, str(rest[1]) if len(rest) > 1 else None
-            return CHOICES, None, None
+                return sheet, row, str(rest[1]) if len(rest) > 1 else None
+            return sheet, None, None
         if keys and keys[0] in ("form_id", "version", "default_language", "title"):
             column = {"title": "form_title"}.get(keys[0], keys[0])
             return SETTINGS, self.settings.get(column, (None, None))[1], column
@@ -1535,10 +1712,34 @@ def form_languages(form: FormDefinition) -> list[str]:
 
 
 def xlsform_rows(form: FormDefinition) -> dict[str, list[list[Any]]]:
-    """The three sheets of the XLSForm, header row first."""
+    """The sheets of the XLSForm, header row first (external_choices only when used)."""
     languages = _Languages(form)
-    return {SURVEY: _survey_sheet(form, languages), CHOICES: _choices_sheet(form, languages),
-            SETTINGS: _settings_sheet(form, languages)}
+    sheets = {SURVEY: _survey_sheet(form, languages),
+              CHOICES: _choices_sheet(form, languages, _lists_from(form, None))}
+    external = _lists_from(form, EXTERNAL_CHOICES)
+    if external:
+        sheets[EXTERNAL_CHOICES] = _choices_sheet(form, languages, external)
+    sheets[SETTINGS] = _settings_sheet(form, languages)
+    return sheets
+
+
+def _lists_from(form: FormDefinition, source: str | None) -> dict[str, list[dict]]:
+    """The form's choice lists that came from `source` (None: the choices sheet)."""
+    sources = form.data.get("choice_sources", {})
+    return {name: items for name, items in form.data.get("choices", {}).items()
+            if sources.get(name) == source}
+
+
+def choice_files(form: FormDefinition) -> dict[str, list[list[Any]]]:
+    """The CSV files the form's `select_one_from_file` lists are written back to: file name
+    → rows (name, label::Language (code)..., the choices' other columns)."""
+    languages = _Languages(form)
+    files = {}
+    for list_name, file_name in form.data.get("choice_sources", {}).items():
+        if file_name != EXTERNAL_CHOICES:
+            table = _choices_sheet(form, languages, {list_name: form.data["choices"][list_name]})
+            files[file_name] = [row[1:] for row in table]  # a file is one list: no list_name
+    return files
 
 
 class _Languages:
@@ -1569,11 +1770,12 @@ def _survey_sheet(form: FormDefinition, languages: _Languages) -> list[list[Any]
     survey = [header]
     # start, end, today, deviceid, username: first, as ODK forms put them.
     survey += [[item["type"], item["name"]] for item in form.data.get("metadata", [])]
+    sources = form.data.get("choice_sources", {})
     question_names = set(form.questions) | set(form.repeats)
     taken = set(question_names) | set(form.data.get("choices", {}))
     for section in form.sections:
         if section.get("ungrouped"):  # questions outside any group stay so: same data paths
-            survey += [_question_cells(q, header, cells) for q in section["questions"]]
+            survey += [_question_cells(q, header, cells, sources) for q in section["questions"]]
             continue
         group = section["name"]
         repeat = bool(section.get("repeat"))
@@ -1589,13 +1791,13 @@ def _survey_sheet(form: FormDefinition, languages: _Languages) -> list[list[Any]
             "type": "begin repeat" if repeat else "begin group", "name": group,
             "relevant": section.get("relevant"), "appearance": "field-list",
             "repeat_count": section.get("repeat_count")}, {"label": section["label"]}, cells))
-        survey += [_question_cells(q, header, cells) for q in section["questions"]]
+        survey += [_question_cells(q, header, cells, sources) for q in section["questions"]]
         survey.append(["end repeat" if repeat else "end group"])
     return survey
 
 
-def _choices_sheet(form: FormDefinition, languages: _Languages) -> list[list[Any]]:
-    choice_lists = form.data.get("choices", {})
+def _choices_sheet(form: FormDefinition, languages: _Languages,
+                   choice_lists: dict[str, list[dict]]) -> list[list[Any]]:
     with_parent = any("parent" in c for items in choice_lists.values() for c in items)
     data_columns = sorted({key for items in choice_lists.values() for c in items
                            for key in c.get("data", {})})
@@ -1630,9 +1832,14 @@ def _row_in(header: list[str], plain: dict, texts: dict, cells) -> list:
     return [row.get(column) for column in header]
 
 
-def _question_cells(q: dict, header: list[str], cells) -> list:
+def _question_cells(q: dict, header: list[str], cells, sources: dict) -> list:
     kind = q["type"]
-    if kind in ("select_one", "select_multiple"):
+    source = sources.get(q.get("choices"))
+    if kind in ("select_one", "select_multiple") and source == EXTERNAL_CHOICES:
+        kind = f"select_one_external {q['choices']}"
+    elif kind in ("select_one", "select_multiple") and source:
+        kind = f"{kind}_from_file {source}"
+    elif kind in ("select_one", "select_multiple"):
         kind = f"{kind} {q['choices']}"
     params = q.get("parameters")
     return _row_in(header, {
@@ -1651,8 +1858,9 @@ def _question_cells(q: dict, header: list[str], cells) -> list:
                                     "constraint_message")}, cells)
 
 
-def to_xlsform(form: FormDefinition, path: str | os.PathLike) -> None:
-    """Write the form as an XLSForm .xlsx (survey, choices, settings) that pyxform converts."""
+def to_xlsform(form: FormDefinition, path: str | os.PathLike) -> list[Path]:
+    """Write the form as an XLSForm .xlsx (survey, choices, settings) that pyxform converts,
+    and its choice files (`select_one_from_file`) beside it; returns the files written."""
     from openpyxl import Workbook
     from openpyxl.styles import Font
 
@@ -1666,23 +1874,40 @@ def to_xlsform(form: FormDefinition, path: str | os.PathLike) -> None:
             cell.font = Font(bold=True)
         sheet.freeze_panes = "A2"
     path = Path(path)
+    _write_atomically(path, workbook.save)
+    written = [path]
+    for file_name, rows in choice_files(form).items():
+        target = path.parent / file_name  # a bare name (forms.CHOICE_FILE_PATTERN)
+
+        def write(partial: str, rows=rows) -> None:
+            with open(partial, "w", newline="", encoding="utf-8") as handle:
+                csv.writer(handle).writerows(rows)
+        _write_atomically(target, write)
+        written.append(target)
+    return written
+
+
+def _write_atomically(path: Path, write) -> None:
+    """`write(partial_path)`, then the file replaces `path` whole: never half a file."""
     handle, partial = tempfile.mkstemp(dir=path.parent or None, prefix=f".{path.stem}-",
-                                       suffix=".xlsx")
+                                       suffix=path.suffix)
     os.close(handle)
     try:
-        workbook.save(partial)
+        write(partial)
         os.replace(partial, path)
     finally:
         if os.path.exists(partial):
             os.remove(partial)
 
 
-def read_form_file(path: str | os.PathLike) -> ImportResult:
+def read_form_file(path: str | os.PathLike, media: Iterable[str | os.PathLike] = ()
+                   ) -> ImportResult:
     """A form definition from a JSON file or an XLSForm, as `forms import` and `forms publish`
-    read them: never an exception, every problem listed."""
+    read them: never an exception, every problem listed. `media`: choice files given apart
+    from the form (see read_xlsform)."""
     path = Path(path)
     if path.suffix.lower() in (*XLSX_SUFFIXES, *XLS_SUFFIXES):
-        return read_xlsform(path)
+        return read_xlsform(path, media)
     if path.suffix.lower() != ".json":
         return ImportResult(None, [make("unknown_file", file=path.name)])
     try:

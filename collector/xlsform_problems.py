@@ -84,8 +84,8 @@ CATALOGUE: dict[str, tuple[str, Render]] = {
     "missing_setting": (ERROR, lambda a: gettext(
         "Give the form an id: a form_id column on the settings sheet.", **a)),
     "bad_setting/form_id": (ERROR, lambda a: gettext(
-        "'%(value)s' is not a usable form_id: use letters, digits and _, starting with a "
-        "letter.", **a)),
+        "'%(value)s' is not a usable form_id: use up to 100 letters, digits, _, - and ., "
+        "starting with a letter, a digit or _.", **a)),
     "bad_setting/version": (ERROR, lambda a: gettext(
         "The version is longer than 40 characters.", **a)),
     "bad_setting/language": (ERROR, lambda a: gettext(
@@ -151,8 +151,11 @@ CATALOGUE: dict[str, tuple[str, Render]] = {
     "missing_name": (ERROR, lambda a: gettext("This question has no name.", **a)),
     "missing_name/group": (ERROR, lambda a: gettext("This 'begin %(kind)s' has no name.", **a)),
     "bad_name": (ERROR, lambda a: gettext(
-        "'%(name)s' is not a usable name: use letters, digits and _, starting with a "
-        "letter.", **a)),
+        "'%(name)s' is not a usable name: use letters, digits, _, - and ., starting with a "
+        "letter or _.", **a)),
+    "bad_name/instance_key": (ERROR, lambda a: gettext(
+        "The name '%(name)s' is how the collector sends the answer of '%(repeated)s' (row "
+        "%(used)s) in instance %(position)s of its repeat: rename one of them.", **a)),
     "duplicate_name": (ERROR, lambda a: gettext(
         "The name '%(name)s' is already used on row %(used)s.", **a)),
     "duplicate_name/other": (ERROR, lambda a: gettext(
@@ -179,9 +182,34 @@ CATALOGUE: dict[str, tuple[str, Render]] = {
         "position instead.", **a)),
     "unsupported_type/range_decimal": (ERROR, lambda a: gettext(
         "Decimal ranges are not supported yet.", **a)),
-    "external_data/select": (ERROR, lambda a: gettext(
-        "'%(type)s' (choices from a file or external data) is not supported yet: put the "
-        "choices on the choices sheet.", **a)),
+    "external_data/file_type": (ERROR, lambda a: gettext(
+        "Choices from %(file)s are not supported yet: give them as a .csv file with the "
+        "columns name and label.", **a)),
+    "external_data/file_name": (ERROR, lambda a: gettext(
+        "'%(file)s' is not a usable choice file: give the name of a .csv file in the same "
+        "folder as the form, without spaces or folders.", **a)),
+    "external_data/missing_file": (ERROR, lambda a: gettext(
+        "The choice file %(file)s was not found: put it in the same folder as the form, or "
+        "give it with --media %(file)s.", **a)),
+    "external_data/unreadable_file": (ERROR, lambda a: gettext(
+        "The choice file %(file)s could not be read as a UTF-8 CSV file (%(detail)s).", **a)),
+    "external_data/empty_file": (ERROR, lambda a: gettext(
+        "The choice file %(file)s has no choices.", **a)),
+    "external_data/file_columns": (ERROR, lambda a: gettext(
+        "A choice file needs a name column (and a label column, or label::Language (code) "
+        "columns), as ODK reads it.", **a)),
+    "external_data/file_size": (ERROR, lambda a: gettext(
+        "A choice file can hold at most %(max)s choices.", **a)),
+    "external_data/parameters": (ERROR, lambda a: gettext(
+        "Choosing other columns of a choice file (%(value)s) is not supported yet: name its "
+        "columns name and label.", **a)),
+    "unknown_list/file": (ERROR, lambda a: gettext(
+        "'%(type)s' needs the name of a choice file, such as '%(word)s places.csv'.", **a)),
+    "unknown_list/external": (ERROR, lambda a: gettext(
+        "There is no choice list named '%(list)s' on the external_choices sheet.", **a)),
+    "unknown_list/no_external_sheet": (ERROR, lambda a: gettext(
+        "There is no choice list named '%(list)s' on the external_choices sheet (the workbook "
+        "has no external_choices sheet).", **a)),
     "external_data/type": (ERROR, lambda a: gettext(
         "'%(type)s' (external data) is not supported yet.", **a)),
     "external_data/pulldata": (ERROR, lambda a: gettext(
@@ -208,6 +236,9 @@ CATALOGUE: dict[str, tuple[str, Render]] = {
         "pseudonymize:phone in the privacy column.", **a)),
     "bad_disclosure": (ERROR, lambda a: gettext(
         "'%(value)s' is not a disclosure value: use %(allowed)s.", **a)),
+    "bad_disclosure/dotted_name": (ERROR, lambda a: gettext(
+        "A key or sensitive question's name cannot hold a '.' yet: rename '%(name)s' (such "
+        "as with _ for the dot).", **a)),
     "bad_hierarchy": (ERROR, lambda a: gettext(
         "'%(value)s' is not a hierarchy value: use %(allowed)s.", **a)),
     "bad_hierarchy/not_key": (ERROR, lambda a: gettext(

@@ -35,6 +35,7 @@ def context_for(case: dict) -> Context:
         position=case.get("position"),
         choice_label=lambda field, choice: labels.get(field, {}).get(choice),
         choice=case.get("choice"),
+        data=case.get("data"),  # pulldata()'s CSV files
         nodesets={name: answer(value) for name, value in case["nodesets"].items()}
         if "nodesets" in case else None,
     )

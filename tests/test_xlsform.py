@@ -506,7 +506,7 @@ def test_unsupported_features_by_type_and_column():
                                ("external_data", 13, "relevant")}
     assert "Rank questions are not supported" in result.errors[6].message
     assert convert({**sheets([{"type": "text", "name": "a", "label": "A"}]),
-                    "external_choices": [{"list_name": "x", "name": "y"}]}).errors[0].code \
+                    "entities": [{"list_name": "x", "name": "y"}]}).errors[0].code \
         == "external_data"
 
 
@@ -526,7 +526,7 @@ def test_choice_problems():
 
 
 def test_names_must_suit_our_forms():
-    result = convert(sheets([{"type": "text", "name": "first-name", "label": "A"},
+    result = convert(sheets([{"type": "text", "name": "first name", "label": "A"},
                              {"type": "text", "label": "B"}]))
     assert problems(result.errors) == {("bad_name", "survey", 2, "name"),
                                        ("missing_name", "survey", 3, "name")}

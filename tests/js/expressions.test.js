@@ -30,6 +30,7 @@ function contextFor(c) {
     position: c.position,
     choiceLabel: (field, choice) => (labels[field] && choice in labels[field] ? labels[field][choice] : null),
     choice: c.choice,
+    data: c.data,  // pulldata()'s CSV files
     nodesets: c.nodesets ? Object.fromEntries(Object.entries(c.nodesets).map(([k, v]) => [k, answer(v)])) : undefined,
   };
 }

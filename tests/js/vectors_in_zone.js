@@ -17,7 +17,7 @@ const answers = (map) => Object.fromEntries(Object.entries(map || {}).map(([k, v
 function check(c) {
   const labels = c.choice_labels || {};
   const ctx = {values: answers(c.values), current: answer(c.current), now: c.now || VECTORS.now, position: c.position,
-    choice: c.choice, nodesets: c.nodesets ? answers(c.nodesets) : undefined,
+    choice: c.choice, nodesets: c.nodesets ? answers(c.nodesets) : undefined, data: c.data,
     choiceLabel: (field, choice) => (labels[field] && choice in labels[field] ? labels[field][choice] : null)};
   if (c.error) {
     assert.throws(() => E.parse(c.expr), (error) => error instanceof E.ExpressionError && error.position === c.error_position);

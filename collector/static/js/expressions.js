@@ -13,6 +13,10 @@ const ISO_TIME = new RegExp('^([0-9]{2}):([0-9]{2})(?::([0-9]{2}(?:\\.[0-9]+)?))
 const NUMBER_TOKEN = /^(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?/;
 const NAME_TOKEN = /^[A-Za-z_][A-Za-z0-9_.\-]*(?::[A-Za-z_][A-Za-z0-9_.\-]*)?/;
 const FIELD_NAME = /^[A-Za-z_\u00C0-\uFFFF][A-Za-z0-9_.\-\u00B7\u00C0-\uFFFF]*$/;
+// `../age`, `./age`, `current()/../region`: XPath's relative paths to a question, as pyxform
+// passes them to ODK. Names are unique in a form, so the last step names the question.
+const PATH_STEP = '[A-Za-z_\\u00C0-\\uFFFF][A-Za-z0-9_.\\-\\u00B7\\u00C0-\\uFFFF]*';
+const RELATIVE_PATH = new RegExp('^(?:current\\(\\)/)?(?:\\.\\.?/)+(?:' + PATH_STEP + '/)*(' + PATH_STEP + ')');
 const FIELD_LITERAL = /^[ \t\r\n]*\$\{([^}]*)\}[ \t\r\n]*$/;
 const FORMAT_CODE = /%([\s\S]?)/gu;
 const MONTHS = 'Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec'.split(' ');
@@ -281,6 +285,19 @@ function selectedAt(env, value, n) {
 }
 
 /** jr:choice-name(choice, '${field}'); also accepts '/data/field'. */
+/** ODK's pulldata('fruits', 'price', 'name', ${fruit}): the `price` of the first row of
+ *  fruits.csv whose `name` is the answer; empty when no row (or no such file) has it. */
+function pulldata(env, file, column, keyColumn, key) {
+  const rows = (env.data && env.data[toText(file)]) || [], wanted = toText(key);
+  const byKey = toText(keyColumn), wantedColumn = toText(column);
+  for (let i = 0; i < rows.length; i++) {
+    if (toText(has(rows[i], byKey) ? rows[i][byKey] : '') === wanted) {
+      return toText(has(rows[i], wantedColumn) ? rows[i][wantedColumn] : '');
+    }
+  }
+  return '';
+}
+
 function choiceName(env, choice, path) {
   const match = FIELD_LITERAL.exec(toText(path)), field = match ? match[1] : toText(path).replace(/\/+$/, '').split('/').pop();
   const label = env.choiceLabel ? env.choiceLabel(field, toText(choice)) : null;
@@ -446,6 +463,7 @@ const FUNCTIONS = {
   'count-selected': [1, 1, (env, value) => choices(value).length],
   'selected-at': [2, 2, selectedAt],
   'jr:choice-name': [2, 2, choiceName],
+  'pulldata': [4, 4, pulldata],
   'today': [0, 0, (env) => new DateValue(Math.floor(env.now), false)],
   'now': [0, 0, (env) => new DateValue(env.now, true)],
   'date': [1, 1, toDate],
@@ -481,7 +499,9 @@ function readToken(source, start, previous) {
     return token('string', source.slice(start + 1, close), start, close + 1);
   }
   if (c === '$') return readField(source, start);
-  let match = NUMBER_TOKEN.exec(rest);
+  let match = RELATIVE_PATH.exec(rest);
+  if (match) return token('field', match[1], start, start + match[0].length);
+  match = NUMBER_TOKEN.exec(rest);
   if (match) return token('number', parseFloat(match[0]), start, start + match[0].length);
   const symbol = SYMBOLS.filter((s) => rest.indexOf(s) === 0)[0];
   if (symbol) return token('symbol', symbol, start, start + symbol.length);
@@ -539,6 +559,7 @@ function parseTree(source, choiceColumns) {
       return inner;
     }
     if (isSymbol(['..'])) fail('\'..\' is only supported as position(..)', t.start);
+    if (t.kind === 'name' && t.value === 'null') { at++; return {type: 'literal', value: ''}; }  // a path to no question: ODK reads it as empty
     if (t.kind === 'name' && choiceColumns) { at++; return {type: 'column', name: t.value}; }
     if (t.kind === 'name') fail('unknown name \'' + t.value + '\' (put text in quotes)', t.start);
     unexpected(t);
@@ -642,7 +663,7 @@ Expression.prototype.evaluate = function (ctx) {
   try {
     return evaluateNode(this.tree, {values: ctx.values || {}, current: fieldValue(ctx.current),
       now: clock.days, position: ctx.position, choiceLabel: ctx.choiceLabel, choice: ctx.choice,
-      nodesets: ctx.nodesets});
+      nodesets: ctx.nodesets, data: ctx.data});
   } finally {
     zone = saved;
   }
