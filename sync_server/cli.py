@@ -402,6 +402,129 @@ def forms_publish(data_dir, database, file):
     echo_privacy_listing(form)
 
 
+@cli.group()
+def design():
+    """A form's survey design: strata, clusters and weights, for design-based indicators."""
+
+
+@design.command("set")
+@data_dir_option
+@click.argument("form_id")
+@click.option("--stratum", metavar="QUESTION",
+              help="The question (or _device) whose answer is the stratum, e.g. district.")
+@click.option("--cluster", metavar="QUESTION",
+              help="The question (or _device) naming the cluster (primary sampling unit).")
+@click.option("--weight", metavar="QUESTION", help="A number question holding the weight.")
+@click.option("--fpc", multiple=True, metavar="N | STRATUM=N",
+              help="Clusters in the population (per stratum: repeat STRATUM=N).")
+@click.option("--poststratify", "poststratify", metavar="FILE",
+              type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="Population totals of one variable (CSV: variable,category,total; or JSON).")
+@click.option("--rake", "rake", metavar="FILE",
+              type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="Population totals of several variables, to rake the weights to.")
+@click.option("--lonely-psu", type=click.Choice(["adjust", "certainty"]), default="adjust",
+              show_default=True, help="What a stratum with a single cluster adds to variances.")
+def design_set(data_dir, database, form_id, stratum, cluster, weight, fpc, poststratify, rake,
+               lonely_psu):
+    """Declare how FORM_ID's records were drawn; indicators then follow the design.
+
+    Example: sync-server design set community_survey --stratum district --cluster village
+    --weight weight --fpc north=120 --fpc south=80
+    """
+    from .data import newest_form
+    from .designs import DesignError, parse_design, read_totals, save_design
+
+    if poststratify and rake:
+        raise click.UsageError("Give --poststratify or --rake, not both.")
+    store = open_store(database)
+    try:
+        form = newest_form(form_id, store)
+    except KeyError:
+        raise click.ClickException(f"No form {form_id}; see the Forms page.") from None
+    try:
+        totals_file = poststratify or rake
+        calibration = None
+        if totals_file:
+            text = totals_file.read_text(encoding="utf-8")
+            calibration = {"method": "poststratify" if poststratify else "rake",
+                           "totals": read_totals(text)}
+        definition = parse_design(form, stratum=stratum, cluster=cluster, weight=weight,
+                                  fpc=_fpc_option(fpc), calibration=calibration,
+                                  lonely_psu=lonely_psu)
+    except (DesignError, UnicodeDecodeError) as error:
+        raise click.ClickException(f"{error} Nothing was changed.") from None
+    save_design(store.db, form_id, definition, CLI_ACTOR)
+    click.echo(f"Survey design of {form_id} saved; indicators follow it from now on.")
+    _echo_design(store, form_id)
+
+
+def _fpc_option(values: tuple):
+    """--fpc 757, or --fpc north=120 --fpc south=80."""
+    from .designs import DesignError
+
+    if not values:
+        return None
+    if len(values) == 1 and "=" not in values[0]:
+        return values[0]
+    sizes = {}
+    for value in values:
+        name, sep, number = value.partition("=")
+        if not sep or not name.strip():
+            raise DesignError(f"--fpc {value!r}: give one number, or STRATUM=N for each stratum.")
+        sizes[name.strip()] = number
+    return sizes
+
+
+def _echo_design(store, form_id: str) -> None:
+    from .designs import describe
+
+    definition = store.survey_design(form_id)
+    for name, value in describe(definition):
+        click.echo(f"  {name}: {value}")
+    used, left_out = store.db.execute(
+        "SELECT count(*) FILTER (WHERE stratum IS NOT NULL AND psu IS NOT NULL"
+        " AND weight IS NOT NULL), count(*) FILTER (WHERE stratum IS NULL OR psu IS NULL"
+        " OR weight IS NULL) FROM survey_units WHERE form_id = ?", [form_id]).fetchone()
+    click.echo(f"  records: {used} usable, {left_out} left out (a design value is missing)")
+
+
+@design.command("show")
+@data_dir_option
+@click.argument("form_id")
+@click.option("--json", "as_json", is_flag=True, help="Print the design as JSON.")
+def design_show(data_dir, database, form_id, as_json):
+    """Show FORM_ID's survey design (exit 1 when it has none).
+
+    Example: sync-server design show community_survey --json
+    """
+    store = open_store(database)
+    definition = store.survey_design(form_id)
+    if definition is None:
+        raise click.ClickException(f"{form_id} has no survey design: its indicators assume "
+                                   "simple random sampling.")
+    if as_json:
+        click.echo(json.dumps(definition, indent=2, sort_keys=True))
+        return
+    click.echo(f"Survey design of {form_id}:")
+    _echo_design(store, form_id)
+
+
+@design.command("clear")
+@data_dir_option
+@click.argument("form_id")
+def design_clear(data_dir, database, form_id):
+    """Forget FORM_ID's survey design: its indicators assume simple random sampling again.
+
+    Example: sync-server design clear community_survey
+    """
+    from .designs import clear_design
+
+    if not clear_design(open_store(database).db, form_id, CLI_ACTOR):
+        raise click.ClickException(f"{form_id} has no survey design; nothing was changed.")
+    click.echo(f"Survey design of {form_id} cleared.")
+
+
 @cli.command("import-bundle")
 @data_dir_option
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
@@ -573,6 +696,7 @@ def export_command(data_dir, database, form_id, fmt, output, lang, repeat, acces
     from . import disclosure
     from .access import ALL_CLASSES, STANDARD
     from .data import current_plan, form_history, form_ids
+    from .designs import DesignError, export_design
     from .exports import ExportError, export
 
     reason = " ".join(reason.split())
@@ -593,15 +717,17 @@ def export_command(data_dir, database, form_id, fmt, output, lang, repeat, acces
     try:
         with partial.open("wb") as out, store.snapshot():
             forms = form_history(form_id, store)
+            design = export_design(store.db, form_id)
             if raw_records:
                 count = export(store.iter_latest(form_id, classes=classes), forms, fmt, out,
-                               lang, repeat=repeat, raw=raw)
+                               lang, repeat=repeat, raw=raw, design=design)
             else:
                 plan = current_plan(form_id, classes, store, settings["release_k"],
                                     settings["release_l"])
                 count = export(store.iter_latest(form_id, classes=classes, by_uuid=True), forms,
-                               fmt, out, lang, repeat=repeat, raw=raw, release=plan.release())
-    except (ExportError, disclosure.ReleaseError) as error:
+                               fmt, out, lang, repeat=repeat, raw=raw, release=plan.release(),
+                               design=design)
+    except (ExportError, disclosure.ReleaseError, DesignError) as error:
         partial.unlink(missing_ok=True)
         raise click.ClickException(str(error)) from error
     partial.replace(output)

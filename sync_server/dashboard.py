@@ -15,7 +15,8 @@ from collector.i18n import current_locale, text_direction
 from . import charts
 from .auth import role_required
 from .data import newest_form
-from .indicators import BY_DIMENSIONS, BY_ID, FAMILIES, INDICATORS, compare, compute
+from .indicators import (BY_DIMENSIONS, BY_ID, COUNT, FAMILIES, INDICATORS, change, compare,
+                         compute, gaps)
 from .store import get_store
 
 bp = Blueprint("dashboard", __name__)
@@ -76,6 +77,55 @@ def chart_svg(result, title) -> str:
                                 rtl=text_direction() == "rtl")
 
 
+def design_rows(result, rows: list[dict]) -> list[dict]:
+    """The table rows with each shown cell's design effect and effective sample size."""
+    fmt = charts.default_format(result)
+    for row, cell in zip(rows, result.cells):
+        shown = not cell.suppressed and cell.deff is not None
+        row["deff"] = f"{cell.deff:.2f}" if shown else ""
+        row["effective_n"] = f"{cell.effective_n:.0f}" if shown else ""
+        row["se"] = fmt(cell.se) if not cell.suppressed and cell.se is not None else ""
+    return rows
+
+
+def gap_rows(view: str, by: str | None, result) -> list[dict]:
+    """Each shown group against the rest, for a breakdown of a share or a mean (not months:
+    those get `trend_change`)."""
+    if by is None or by == "month" or view not in BY_ID or result.kind == COUNT:
+        return []
+    found = gaps(get_store().db, view, by, k=result.k)
+    labels = group_labels(by)
+    fmt = charts.default_format(result)
+    rows = []
+    for comparison in found.comparisons:
+        if comparison.difference is None:
+            continue
+        rows.append({"group": charts.group_label(result, comparison.group, chart_labels(),
+                                                 labels),
+                     "difference": fmt(comparison.difference),
+                     "interval": f"{fmt(comparison.ci_low)} – {fmt(comparison.ci_high)}",
+                     "significant": comparison.significant})
+    return rows
+
+
+def trend_change(view: str, by: str | None, result) -> dict | None:
+    """The change between two months (?from=&to=, else the first and last shown), tested."""
+    if by != "month" or view not in BY_ID or result.kind == COUNT:
+        return None
+    months = [cell.group for cell in result.cells if not cell.suppressed]
+    first = request.args.get("from") or (months[0] if months else None)
+    last = request.args.get("to") or (months[-1] if months else None)
+    if first not in months or last not in months or first == last:
+        return None
+    found = change(get_store().db, view, first, last, k=result.k)
+    if found is None:
+        return None
+    fmt = charts.default_format(result)
+    return {"first": first, "last": last, "difference": fmt(found.difference),
+            "interval": f"{fmt(found.ci_low)} – {fmt(found.ci_high)}",
+            "significant": found.significant}
+
+
 @bp.route("/")
 @role_required("viewer")
 def index():
@@ -84,7 +134,9 @@ def index():
     return render_template(
         "dashboard.html", view=view, by=by, result=result, title=title,
         svg=chart_svg(result, title),
-        rows=charts.table_rows(result, chart_labels(), group_labels=group_labels(by)),
+        rows=design_rows(result, charts.table_rows(result, chart_labels(),
+                                                   group_labels=group_labels(by))),
+        gaps=gap_rows(view, by, result), trend=trend_change(view, by, result),
         singles=singles, families=FAMILIES, dimensions=BY_DIMENSIONS,
         dimension_label=dimension_label, unit=str(result.unit),
         downloads={fmt: url_for("dashboard.download", fmt=fmt, **request.args)

@@ -21,6 +21,7 @@ from collector.security_log import user_account
 
 from . import access, disclosure, exports
 from .auth import role_required
+from .designs import DesignError, export_design
 from .ingest import known_form
 from .store import get_store
 
@@ -382,14 +383,18 @@ def export(form_id: str, fmt: str):
     plan = None
     try:
         with store.snapshot():
+            try:  # the survey design's columns
+                design = export_design(store.db, form_id)
+            except DesignError:  # weights that cannot be calibrated: the dashboard says why
+                design = None
             if wants_raw:
                 exports.export(store.iter_latest(form_id, classes=classes), forms, fmt, out,
-                               lang=lang, repeat=repeat, raw=raw)
+                               lang=lang, repeat=repeat, raw=raw, design=design)
             else:
                 plan = current_plan(form_id, classes)
                 exports.export(store.iter_latest(form_id, classes=classes, by_uuid=True), forms,
                                fmt, out, lang=lang, repeat=repeat, raw=raw,
-                               release=plan.release())
+                               release=plan.release(), design=design)
         size = out.seek(0, os.SEEK_END)
         out.seek(0)
         name, kind = download_name(form_id, fmt, repeat)

@@ -96,7 +96,14 @@ REPEAT_METADATA = (
     ("_revision", "revision", "Revision"),
     ("_index", "index", "Instance number"),
 )
-NUMBER_METADATA = ("revision", "index")
+# The survey design (sync_server.designs), when the form has one: numbers, not names, so
+# that `svyset`, `svydesign` and CSPLAN reproduce the indicators' intervals.
+DESIGN_METADATA = (
+    ("_stratum", "design_stratum", "Survey design: stratum number"),
+    ("_psu", "design_psu", "Survey design: cluster (primary sampling unit) number"),
+    ("_weight", "design_weight", "Survey design: weight (final, after any calibration)"),
+)
+NUMBER_METADATA = ("revision", "index", "design_stratum", "design_psu", "design_weight")
 STATA_RESERVED = {"_all", "_b", "byte", "_coef", "_cons", "double", "float", "if", "in",
                   "int", "long", "_n", "_pi", "_pred", "_rc", "_skip", "strl", "using", "with"}
 SPSS_RESERVED = {"all", "and", "by", "eq", "ge", "gt", "le", "lt", "ne", "not", "or", "to", "with"}
@@ -142,11 +149,13 @@ class Column:
 
 # -- Columns ---------------------------------------------------------------------------
 
-def columns_for(forms: list[FormDefinition], repeat: str | None = None) -> list[Column]:
+def columns_for(forms: list[FormDefinition], repeat: str | None = None,
+                design: bool = False) -> list[Column]:
     """Metadata columns, then the answer columns of every version (oldest first).
 
     Without `repeat`, the main table's (a count column stands for each repeat); with it,
-    that repeat's long table.
+    that repeat's long table. `design`: the main table carries the survey design's
+    stratum, cluster and weight columns too.
     """
     if not forms:
         raise ExportError("An export needs at least one version of the form.")
@@ -155,6 +164,8 @@ def columns_for(forms: list[FormDefinition], repeat: str | None = None) -> list[
         raise ExportError(f"The form {forms[-1].form_id} has no repeat {repeat!r}: "
                           + (f"use one of {', '.join(known)}." if known else "it has no repeats."))
     metadata = METADATA if repeat is None else REPEAT_METADATA
+    if design and repeat is None:
+        metadata = METADATA + DESIGN_METADATA
     columns = [Column(name, key, "number" if key in NUMBER_METADATA else "text",
                       {"en": label}, True) for name, key, label in metadata]
     tables = [(form, _table_fields(form, repeat)) for form in forms]
@@ -239,7 +250,7 @@ def _label_text(value: dict, lang: str) -> str:
 
 def export(rows: Iterable[dict], forms: list[FormDefinition], fmt: str, out: BinaryIO,
            lang: str = "en", *, repeat: str | None = None, raw: bool = False,
-           release=None) -> int:
+           release=None, design=None) -> int:
     """Write `rows` (stored records of one form) to `out` in `fmt`; return the row count.
 
     With `repeat`, write that repeat's long table instead: one row per instance.
@@ -248,6 +259,8 @@ def export(rows: Iterable[dict], forms: list[FormDefinition], fmt: str, out: Bin
     variables generalized or suppressed, records left out, the disability flag for the
     six Washington Group columns; a repeat's table then holds only the instances of
     released records whose count was released.
+    With `design` (sync_server.designs.ExportDesign), the main table carries the survey
+    design's _stratum, _psu and _weight columns (not in Parquet yet).
     """
     writers = {"csv": _write_raw_csv if raw else _write_csv, "xlsx": _write_xlsx,
                "jsonl": _write_jsonl, "dta": _write_dta, "sav": _write_sav}
@@ -255,7 +268,10 @@ def export(rows: Iterable[dict], forms: list[FormDefinition], fmt: str, out: Bin
         return _write_parquet(rows, forms, out, lang, repeat, release)
     if fmt not in writers:
         raise ExportError(f"Unknown export format {fmt!r}: use one of {', '.join(FORMATS)}.")
-    columns = columns_for(forms, repeat)
+    with_design = design is not None and repeat is None
+    columns = columns_for(forms, repeat, design=with_design)
+    if with_design:
+        rows = design.rows(rows)
     if release is not None:
         columns, rows = release.columns(columns), release.rows(rows)
     if repeat is not None:

@@ -18,13 +18,18 @@ import re
 import secrets
 import threading
 from collections import OrderedDict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+
+import numpy as np
 
 from flask_babel import lazy_gettext as _  # `_`, so that `pybabel extract` finds the titles
 
+from . import survey_design as sd
 from .database import Schema, ddl
+from .designs import COMPLETE, PSU_SQL, design_of, rebuild_units, refresh_units
 
 __all__ = ["BY_DIMENSIONS", "COMPLEMENT", "Cell", "DIMENSION_TITLES", "FACTS_MIGRATIONS", "FAMILIES",
+           "Gaps", "change", "design_estimate", "gaps",
            "INDICATORS", "Indicator", "NOT_STATED", "Result", "SMALL", "compare", "compute",
            "fact_row", "protect", "rebuild_facts", "refresh_facts", "t_quantile", "wilson"]
 
@@ -137,6 +142,27 @@ def m003_version(db):
                [secrets.randbits(62)])
 
 
+@FACTS_MIGRATIONS()
+def m004_survey_units(db):
+    """Each record's stratum, cluster and base weight, for forms with a survey design."""
+    from .designs import m004_survey_units as make
+
+    make(db)
+
+
+@FACTS_MIGRATIONS()
+def m005_design_cube(db):
+    """Design-based sums per (breakdown, measure, group, stratum, cluster, calibration cell),
+    one narrow row each: a view reads one measure's contiguous range."""
+    ddl(db, "CREATE TABLE IF NOT EXISTS design_cube (form_id TEXT NOT NULL, dim TEXT NOT NULL,"
+            " measure TEXT NOT NULL, grp TEXT NOT NULL, stratum TEXT NOT NULL,"
+            " psu TEXT NOT NULL, cell TEXT NOT NULL, c INTEGER NOT NULL, w REAL NOT NULL,"
+            " s REAL NOT NULL, q REAL NOT NULL,"
+            " PRIMARY KEY (form_id, dim, measure, cell, grp, stratum, psu)) WITHOUT ROWID")
+    for (form_id,) in db.execute("SELECT form_id FROM survey_designs").fetchall():
+        rebuild_design_cube(db, form_id)
+
+
 def _touch(db) -> None:
     # Random, not a counter: a rolled-back change followed by another cannot reuse a token.
     db.execute("UPDATE facts_version SET token = ? WHERE id = 1", [secrets.randbits(62)])
@@ -175,10 +201,14 @@ def refresh_facts(db, uuids) -> None:
         chunk = uuids[start:start + 500]
         marks = ", ".join("?" * len(chunk))
         _cube_add(db, f"uuid IN ({marks})", chunk, -1)
+        designed = _design_cube_forms(db)
+        _design_cube_add(db, designed, f"f.uuid IN ({marks})", chunk, -1)
         db.execute(f"DELETE FROM facts WHERE uuid IN ({marks})", chunk)
         rows = db.execute(_LATEST_SQL + f" AND uuid IN ({marks})", chunk).fetchall()
         _insert(db, rows)
         _cube_add(db, f"uuid IN ({marks})", chunk, +1)
+        refresh_units(db, chunk)
+        _design_cube_add(db, designed, f"f.uuid IN ({marks})", chunk, +1)
     db.execute("DELETE FROM facts_cube WHERE n = 0")
     _touch(db)
 
@@ -191,6 +221,8 @@ def rebuild_facts(db) -> None:
     _insert(db, rows)
     db.execute("DELETE FROM facts_cube")
     _cube_add(db, "1 = 1", [], +1)
+    for (form_id,) in db.execute("SELECT form_id FROM survey_designs").fetchall():
+        rebuild_units(db, form_id)  # and its design cube
     _touch(db)
 
 
@@ -648,6 +680,10 @@ class Cell:
     ci_high: float | None
     suppressed: bool
     reason: str | None = None
+    # With a survey design: the standard error, design effect and effective sample size.
+    se: float | None = None
+    deff: float | None = None
+    effective_n: float | None = None
 
 
 @dataclass(frozen=True)
@@ -662,6 +698,9 @@ class Result:
     scale_max: float | None = None
     where: dict = field(default_factory=dict)
     group_labels: dict = field(default_factory=dict)  # group value -> display label
+    # The survey design the estimates follow (see `design_summary`), None: simple random
+    # sampling is assumed.
+    design: dict | None = None
 
 
 # Two-sided 95% quantiles of Student's t, df = 1..29; from df 30 on, the normal 1.96.
@@ -776,9 +815,10 @@ def compute(db, indicator_id: str, by: str | None = None, k: int = DEFAULT_K,
                               lambda: _hidden_cells(indicator, tables, hidden_totals, k))
         cells = tuple(_cell(indicator.kind, group, *table[group], hidden.get(group))
                       for group in sorted(table, key=_natural))
-    return Result(indicator.id, indicator.kind, indicator.title, indicator.unit, k, by, cells,
-                  indicator.scale_max, dict(where or {}),
-                  DISABILITY_LABELS if by == "disability" else {})
+    result = Result(indicator.id, indicator.kind, indicator.title, indicator.unit, k, by, cells,
+                    indicator.scale_max, dict(where or {}),
+                    DISABILITY_LABELS if by == "disability" else {})
+    return _with_design(db, result, indicator, where)
 
 
 def compare(db, family: str, k: int = DEFAULT_K, where: dict | None = None) -> Result:
@@ -794,8 +834,464 @@ def compare(db, family: str, k: int = DEFAULT_K, where: dict | None = None) -> R
     _tables, totals, memo = _cached_tables(db, members[0].form, None, where)
     hidden = _memo(memo, ("totals", k), lambda: _hidden_totals(members[0].form, totals, k))
     cells = tuple(_cell(m.kind, m.id, *totals[m.id], hidden.get(m.id)) for m in members)
-    return Result(family, members[0].kind, FAMILIES[family], members[0].unit, k, None, cells,
-                  members[0].scale_max, dict(where or {}), {m.id: m.label for m in members})
+    result = Result(family, members[0].kind, FAMILIES[family], members[0].unit, k, None, cells,
+                    members[0].scale_max, dict(where or {}), {m.id: m.label for m in members})
+    return _with_design(db, result, None, where)
+
+
+# -- Design-based estimates --------------------------------------------------------------
+#
+# With a survey design declared for the form (sync_server.designs), shares and means are
+# weighted and their intervals follow the design (survey_design). The cells to hide are
+# still chosen from the unweighted tables above (no weighted number is published for a
+# hidden cell); a shown cell is hidden too when its records used, or its effective
+# sample size, are under k: an estimate worth fewer than k independent answers is as
+# fragile as a small cell. Counts stay counts.
+
+_DESIGN_CACHE: OrderedDict = OrderedDict()
+
+
+def _with_design(db, result: Result, indicator: Indicator | None, where: dict | None) -> Result:
+    """`result` with design-based numbers, when its form has a design; else as it was."""
+    if result.kind == COUNT or (indicator is None and not result.cells):
+        return result
+    # A family's cells are its members, all of one form.
+    form = indicator.form if indicator else BY_ID[result.cells[0].group].form
+    tables = _design_tables(db, form, result.by, where)
+    if tables is None:
+        return result
+    summary = tables["summary"]
+    if summary.get("error"):
+        return replace(result, design=summary)
+    cells = []
+    for cell in result.cells:
+        member = indicator.id if indicator else cell.group
+        group = None if indicator is None or result.by is None else cell.group
+        cells.append(cell if cell.suppressed else
+                     _design_cell(db, tables, member, group, cell.group, result.k))
+    return replace(result, cells=tuple(cells), design=summary)
+
+
+def _design_cell(db, tables: dict, member: str, group, label, k: int) -> Cell:
+    found = design_estimate(db, tables, member, group)
+    if found.n < k or found.estimate is None or (
+            found.effective_n is not None and found.effective_n < k):
+        return Cell(label, None, None, None, None, True, SMALL)
+    scale = 100.0 if BY_ID[member].kind == SHARE else 1.0
+    low, high = found.ci_low * scale, found.ci_high * scale
+    if BY_ID[member].kind == SHARE:  # a share's interval stays within 0-100%
+        low, high = max(0.0, low), min(100.0, high)
+    return Cell(label, found.n, found.estimate * scale, low, high, False, None,
+                found.se * scale, found.deff, found.effective_n)
+
+
+def design_estimate(db, tables: dict, member: str, group=None) -> sd.Estimate:
+    """The design-based estimate of one indicator for one group (None: everyone)."""
+    return sd.estimate(tables["design"], _domain(db, tables, member, group))
+
+
+def _domain(db, tables: dict, member: str, group) -> sd.Domain:
+    """One indicator's PSU totals in one group (None: everyone)."""
+    groups, everyone = _member_sums(db, tables, member)
+    sums = everyone if group is None else groups.get(group)
+    if sums is None:
+        sums = np.zeros_like(everyone)
+    return sd.Domain(*(sums[:, i] for i in range(4)))
+
+
+def _member_sums(db, tables: dict, member: str) -> tuple[dict, np.ndarray]:
+    """({group: PSU totals}, everyone's) of one indicator: read from the design cube the
+    first time it is asked for at this data version (a page shows one indicator: reading
+    every indicator's rows at once would take seconds at a million records)."""
+    sums = tables["sums"]
+    if member not in sums:
+        column = BY_ID[member].column
+        sql, params = _member_sql(db, tables, column)
+        rows = db.execute(sql, params).fetchall()
+        groups, everyone = _group_sums(rows, 1, dict(tables, factors=None))
+        with _CACHE_LOCK:
+            sums[member] = ({g: parts[0] for g, parts in groups.items()}, everyone[0])
+    return sums[member]
+
+
+def _member_sql(db, tables: dict, column: str) -> tuple[str, list]:
+    """One measure's rows of the design cube summed over calibration cells, each cell's
+    sums times its factor (cells without population totals left out), per (group,
+    stratum, PSU): a few thousand rows at most, whatever the number of records. The cell
+    follows the measure in the cube's key: each cell is one range of it."""
+    total = db.dialect.total
+    factors = tables["factors"]
+    if factors is None:
+        factors = {"": 1.0}  # no calibration: every row's cell is ''
+    values = ", ".join(["(?, CAST(? AS DOUBLE PRECISION))"] * len(factors))
+    sql = (f"WITH cal (cell, factor) AS (VALUES {values})"
+           f" SELECT d.grp, d.stratum, d.psu, '', 0, 0, sum(d.c), {total('d.w * cal.factor')},"
+           f" {total('d.s * cal.factor')}, {total('d.q * cal.factor')}"
+           f" FROM cal JOIN design_cube d ON d.form_id = ? AND d.dim = ? AND d.measure = ?"
+           " AND d.cell = cal.cell GROUP BY 1, 2, 3")
+    params = [value for item in factors.items() for value in item]
+    return sql, params + [tables["form"], tables["by"] or "", column]
+
+
+def _group_sums(rows: list, members: int, tables: dict) -> tuple[dict, list]:
+    """Rows of (group, stratum, psu, cell, n, w, then c, w, s, q per indicator) summed into
+    PSU totals per group: ({group: [array per indicator]}, [everyone's array per indicator]).
+    Calibration factors multiply the weighted sums of their cell; records of a cell without
+    population totals are left out. Vectorized: a breakdown by month can be 100,000 rows."""
+    design, index, factors, by = tables["design"], tables["index"], tables["factors"], tables["by"]
+    width, psus = 4 * members, design.n_psus
+    if not rows:
+        return {}, [np.zeros((psus, 4)) for _ in range(members)]
+    columns = list(zip(*rows))
+    data = np.array(columns[6:], dtype=float).T.reshape(len(rows), width)
+    if factors is not None:
+        cells, cell_code = np.unique(np.array(columns[3], dtype=str), return_inverse=True)
+        factor = np.array([factors.get(cell, 0.0) for cell in cells.tolist()])[cell_code]
+        data[:, 0::4] *= (factor > 0)[:, None]
+        for offset in (1, 2, 3):
+            data[:, offset::4] *= factor[:, None]
+    positions = np.array([index[key] for key in zip(columns[1], columns[2])], dtype=np.int64)
+    if by:
+        labels, code = np.unique(np.array([g or NOT_STATED for g in columns[0]], dtype=str),
+                                 return_inverse=True)
+        labels = labels.tolist()
+    else:
+        labels, code = [""], np.zeros(len(rows), dtype=np.int64)
+    flat = code.ravel() * psus + positions
+    sums = np.stack([np.bincount(flat, data[:, j], len(labels) * psus) for j in range(width)],
+                    axis=1).reshape(len(labels), psus, width)
+    everyone = sums.sum(axis=0)
+    groups = {label: [sums[i][:, 4 * j:4 * j + 4] for j in range(members)]
+              for i, label in enumerate(labels)} if by else {}
+    return groups, [everyone[:, 4 * j:4 * j + 4] for j in range(members)]
+
+
+def _design_tables(db, form: str, by: str | None, where: dict | None) -> dict | None:
+    """PSU totals of every share and mean of the form, per group, cached per facts version
+    (declaring or clearing a design changes it). None when the form has no design."""
+    definition = design_of(db, form)
+    if definition is None:
+        return None
+    token = db.execute("SELECT token FROM facts_version").fetchone()
+    key = (db.name, token[0], form, by, json.dumps(_frozen(where), sort_keys=True))
+    with _CACHE_LOCK:
+        if key in _DESIGN_CACHE:
+            _DESIGN_CACHE.move_to_end(key)
+            return _DESIGN_CACHE[key]
+    value = _read_design_tables(db, form, by, where, definition)
+    with _CACHE_LOCK:
+        _DESIGN_CACHE[key] = value
+        while len(_DESIGN_CACHE) > _CACHE_SIZE:
+            _DESIGN_CACHE.popitem(last=False)
+    return value
+
+
+def design_summary(definition: dict, design: sd.Design | None, used: int, left_out: int,
+                   error: str | None = None) -> dict:
+    """What a page says about the design: strata, clusters, records used and left out."""
+    calibration = definition.get("calibration")
+    return {"stratum": definition.get("stratum"), "cluster": definition.get("cluster"),
+            "weight": definition.get("weight"),
+            "calibration": calibration["method"] if calibration else None,
+            "calibration_variables": list(calibration["totals"]) if calibration else [],
+            "fpc": definition.get("fpc") is not None,
+            "lonely_psu": definition.get("lonely_psu", sd.ADJUST),
+            "strata": design.n_strata if design else 0, "clusters": design.n_psus if design else 0,
+            "df": design.df if design else None, "records": used, "left_out": left_out,
+            "error": error}
+
+
+def _read_design_tables(db, form: str, by: str | None, where: dict | None,
+                        definition: dict) -> dict:
+    """The design over the form's units and its calibration factors; each indicator's PSU
+    totals are read when first asked for (`_member_sums`), or, with filters (which the
+    design cube does not hold), all at once by one aggregate over the facts."""
+    members = [m for m in _members(form) if m.kind != COUNT]
+    with db.snapshot():
+        units = db.execute("SELECT stratum, psu, cell, c, w FROM design_cube"
+                           " WHERE form_id = ? AND dim = '' AND measure = ''", [form]).fetchall()
+        # Every record of the form has its units row: those not in the cube lack a value.
+        records = db.execute("SELECT coalesce(sum(n), 0) FROM facts_cube WHERE form_id = ?",
+                             [form]).fetchone()[0]
+        left_out = max(0, records - sum(int(u[3]) for u in units))
+        rows = None
+        if where and members:
+            sql, params = _design_sql(form, by, where, members, definition, db.dialect.total)
+            rows = db.execute(sql, params).fetchall()
+    design, index = _design_of_units(units, definition)
+    used = sum(int(u[3]) for u in units)
+    if not index:
+        return {"summary": design_summary(definition, design, 0, left_out,
+                                          "no records with every design variable")}
+    try:
+        factors, uncalibrated = _cell_factors(units, definition)
+    except sd.CalibrationError as error:
+        return {"summary": design_summary(definition, design, 0, used + left_out, str(error))}
+    tables = {"summary": design_summary(definition, design, used - uncalibrated,
+                                        left_out + uncalibrated),
+              "design": design, "index": index, "factors": factors, "form": form, "by": by,
+              "sums": {}}
+    if rows is not None:
+        groups, everyone = _group_sums(rows, len(members), tables)
+        for j, member in enumerate(members):
+            tables["sums"][member.id] = ({g: parts[j] for g, parts in groups.items()},
+                                         everyone[j])
+    return tables
+
+
+def _design_of_units(units: list, definition: dict) -> tuple[sd.Design, dict]:
+    """The Design over every (stratum, cluster) with usable records, and each one's index."""
+    pairs = sorted({(u[0], u[1]) for u in units})
+    strata = sorted({stratum for stratum, _psu in pairs})
+    code = {name: i for i, name in enumerate(strata)}
+    fpc = definition.get("fpc")
+    sizes = np.array([float(fpc.get(name, np.nan)) if isinstance(fpc, dict)
+                      else (float(fpc) if fpc is not None else np.nan) for name in strata])
+    design = sd.Design(np.array([code[stratum] for stratum, _psu in pairs], dtype=np.int64),
+                       sizes, definition.get("lonely_psu", sd.ADJUST))
+    return design, {pair: i for i, pair in enumerate(pairs)}
+
+
+def _cell_factors(units: list, definition: dict) -> tuple[dict | None, int]:
+    """({cell: calibration factor}, records left out), or (None, 0) without calibration.
+
+    Raking the table of cells is raking the records: every record of a cell gets its
+    cell's factor. Records in a category without a population total (or unknown) cannot
+    be weighted to the population: they are left out, and counted."""
+    calibration = definition.get("calibration")
+    if not calibration:
+        return None, 0
+    totals = calibration["totals"]
+    names = list(totals)
+    cells: dict = {}
+    for _stratum, _psu, cell, n, weight in units:
+        base = cells.setdefault(cell, [0.0, 0])
+        base[0] += weight
+        base[1] += int(n)
+    usable = [c for c in cells if all(v in totals[name]
+                                      for v, name in zip(c.split("|"), names))]
+    left_out = sum(cells[c][1] for c in cells if c not in usable)
+    if not usable:
+        raise sd.CalibrationError("no records in any category with a population total")
+    base = np.array([cells[c][0] for c in usable])
+    margins = {name: np.array([c.split("|")[i] for c in usable]) for i, name in enumerate(names)}
+    adjusted = sd.calibrate(base, margins, totals)
+    return {c: float(a / b) for c, a, b in zip(usable, adjusted, base)}, left_out
+
+
+def _design_sql(form: str, by, where, members, definition: dict, total):
+    """One aggregate over facts joined to units, with filters: per (group, stratum, PSU,
+    calibration cell), the records and their base weight, and for each indicator the
+    records answering and the sums of w, w*y and w*y*y."""
+    sums = []
+    for member in members:
+        c = f"f.{member.column}"
+        sums.append(f"count({c}), {total(f'CASE WHEN {c} IS NOT NULL THEN u.weight END')},"
+                    f" {total(f'u.weight * {c}')}, {total(f'u.weight * {c} * {c}')}")
+    group = f"coalesce(f.{_column_for(members[0], by)}, '')" if by else "''"
+    filters, filter_params = _where_sql(members[0], where)
+    sql = (f"SELECT {group}, u.stratum, {PSU_SQL}, {_cell_sql(definition)}, count(*),"
+           f" {total('u.weight')}, {', '.join(sums)} FROM facts f"
+           f" JOIN survey_units u ON u.form_id = f.form_id AND u.uuid = f.uuid"
+           f" WHERE f.form_id = ? AND {COMPLETE}{filters} GROUP BY 1, 2, 3, 4")
+    return sql, [form] + filter_params
+
+
+# -- The design cube: PSU sums kept up to date ------------------------------------------
+#
+# One aggregate over a million facts joined to their units takes tens of seconds: too slow
+# for a page. As the facts cube does for simple estimates, `design_cube` keeps, for each
+# breakdown (`dim`, '' for everyone) and group, stratum, cluster and calibration cell (the record's
+# categories of the variables weighted to population totals), the records, their base
+# weight and, per measure, the records answering and the sums of w, w*y and w*y*y. It is
+# updated with the facts (refresh_facts) and rebuilt when a design is declared. A view
+# reads thousands of its rows; the calibration factors multiply them per cell.
+
+
+def _design_measures() -> tuple:
+    return tuple(dict.fromkeys(m.column for m in INDICATORS if m.kind != COUNT))
+
+
+def _design_columns() -> list[str]:
+    return [f"{prefix}_{name}" for name in _design_measures() for prefix in ("c", "w", "s", "q")]
+
+
+def _design_cube_forms(db) -> dict:
+    """{form: its design} for the forms that have one."""
+    return {row[0]: json.loads(row[1])
+            for row in db.execute("SELECT form_id, definition FROM survey_designs")}
+
+
+def rebuild_design_cube(db, form_id: str) -> None:
+    """The design cube of one form, from its facts and units (its design just changed)."""
+    db.execute("DELETE FROM design_cube WHERE form_id = ?", [form_id])
+    definition = design_of(db, form_id)
+    if definition is not None:
+        _design_cube_add(db, {form_id: definition}, "1 = 1", [], +1)
+
+
+def _cell_sql(definition: dict) -> str:
+    calibration = definition.get("calibration")
+    if not calibration:
+        return "''"
+    # Names come from designs.CALIBRATION_VARIABLES, checked when the design was declared.
+    return " || '|' || ".join(f"coalesce(f.{name}, '')" for name in calibration["totals"])
+
+
+def _design_cube_add(db, designed: dict, where: str, params: list, sign: int) -> None:
+    """Add (+1) or take away (-1) the design sums of the facts matching `where`.
+
+    One wide aggregate per breakdown into a temporary table (every measure at once: one
+    pass over the facts), then one narrow upsert per measure from it."""
+    total = db.dialect.total
+    measures = _design_measures()
+    columns = _design_columns()
+    keys = "form_id, dim, grp, stratum, psu, cell"
+    ddl(db, f"CREATE TEMP TABLE IF NOT EXISTS design_delta (form_id TEXT, dim TEXT, grp TEXT,"
+            f" stratum TEXT, psu TEXT, cell TEXT, n INTEGER, w REAL,"
+            f" {', '.join(f'{c} REAL' for c in columns)})")
+    for form_id, definition in designed.items():
+        members = [m for m in _members(form_id) if m.kind != COUNT]
+        if not members:
+            continue
+        db.execute("DELETE FROM design_delta")
+        sums = []
+        for m in measures:
+            c = f"f.{m}"
+            sums += [f"count({c})", total(f"CASE WHEN {c} IS NOT NULL THEN u.weight END"),
+                     total(f"u.weight * {c}"), total(f"u.weight * {c} * {c}")]
+        for dim in ("", *CUBE_DIMENSIONS):  # "": everyone, the fewest rows to read
+            group = f"coalesce(f.{_column_for(members[0], dim)}, '')" if dim else "''"
+            db.execute(
+                f"INSERT INTO design_delta ({keys}, n, w, {', '.join(columns)})"
+                f" SELECT f.form_id, '{dim}', {group}, u.stratum, {PSU_SQL},"
+                f" {_cell_sql(definition)}, count(*), {total('u.weight')}, {', '.join(sums)}"
+                f" FROM facts f JOIN survey_units u ON u.form_id = f.form_id AND u.uuid = f.uuid"
+                f" WHERE f.form_id = ? AND {COMPLETE} AND {where} GROUP BY 1, 2, 3, 4, 5, 6",
+                [form_id, *params])
+        upsert = (f"INSERT INTO design_cube ({keys}, measure, c, w, s, q) SELECT {keys}, ?,"
+                  " {}, {}, {}, {} FROM design_delta WHERE {} <> 0"
+                  f" ON CONFLICT ({keys}, measure) DO UPDATE SET c = design_cube.c + excluded.c,"
+                  " w = design_cube.w + excluded.w, s = design_cube.s + excluded.s,"
+                  " q = design_cube.q + excluded.q")
+        # The records of each cell (measure ''), for the design and the calibration.
+        db.execute(upsert.format(f"{sign} * n", f"{sign} * w", f"{sign} * w", f"{sign} * w",
+                                 "n"), [""])
+        for m in dict.fromkeys(member.column for member in members):
+            db.execute(upsert.format(*(f"{sign} * {p}_{m}" for p in ("c", "w", "s", "q")),
+                                     f"c_{m}"), [m])
+    db.execute("DELETE FROM design_cube WHERE c = 0")
+
+
+# -- Gaps between groups, and changes between months -------------------------------------
+
+@dataclass(frozen=True)
+class Gaps:
+    """Each shown group of a breakdown against the rest (or a reference group)."""
+
+    result: Result
+    reference: str | None
+    comparisons: tuple  # survey_design.Comparison, in the result's group order
+
+
+def gaps(db, indicator_id: str, by: str, k: int = DEFAULT_K, where: dict | None = None,
+         reference: str | None = None) -> Gaps:
+    """The difference between each group and the rest of the sample (or `reference`), with
+    its 95% interval and a flag where it is significant after Holm's correction over the
+    groups compared. Only groups shown by `compute` are compared: a hidden cell gets no
+    number here either. With a survey design the differences are design-based (domains over
+    the whole design, covariance included); without, independent simple random samples.
+    """
+    result = compute(db, indicator_id, by=by, k=k, where=where)
+    if by is None or result.kind == COUNT:
+        raise ValueError("Gaps compare the groups of a breakdown of a share or a mean")
+    shown = [cell.group for cell in result.cells if not cell.suppressed]
+    if reference is not None and reference not in shown:
+        raise ValueError(f"The reference group {reference!r} is not shown")
+    scale = 100.0 if result.kind == SHARE else 1.0
+    indicator = BY_ID[indicator_id]
+    tables = _design_tables(db, indicator.form, by, where)
+    if tables is not None and not tables["summary"].get("error"):
+        domains = {g: _domain(db, tables, indicator_id, g) for g in shown}
+        found = sd.compare_domains(tables["design"], domains,
+                                   _domain(db, tables, indicator_id, None), reference)
+    else:
+        group_tables, totals, _memo_ = _cached_tables(db, indicator.form, by, where)
+        found = _srs_comparisons(result.kind, group_tables[indicator_id], totals[indicator_id],
+                                 shown, reference)
+    return Gaps(result, reference, tuple(_scaled(c, scale) for c in found))
+
+
+def _scaled(comparison: sd.Comparison, scale: float) -> sd.Comparison:
+    def times(value):
+        return None if value is None else value * scale
+    return replace(comparison, difference=times(comparison.difference), se=times(comparison.se),
+                   ci_low=times(comparison.ci_low), ci_high=times(comparison.ci_high))
+
+
+def _srs_comparisons(kind: str, table: dict, total: tuple, shown: list,
+                     reference: str | None) -> list:
+    """Group against the rest as two independent simple random samples (Welch's SE)."""
+    results = []
+    for group in shown:
+        if group == reference:
+            continue
+        first = table[group]
+        second = table[reference] if reference is not None else tuple(
+            a - b for a, b in zip(total, first))
+        results.append(_srs_difference(kind, group, reference, first, second))
+    adjusted = sd.holm([c.p_value for c in results])
+    return [replace(c, p_adjusted=a, significant=a is not None and a < 0.05)
+            for c, a in zip(results, adjusted)]
+
+
+def _srs_difference(kind, group, reference, first, second) -> sd.Comparison:
+    parts = []
+    for n, total, squares in (first, second):
+        if n < 2:
+            return sd.Comparison(group, reference, None, None, None, None, None)
+        mean = total / n
+        variance = mean * (1 - mean) * n / (n - 1) if kind == SHARE else max(
+            0.0, (squares - total * total / n) / (n - 1))
+        parts.append((mean, variance / n, n))
+    (m1, v1, n1), (m2, v2, n2) = parts
+    se = math.sqrt(v1 + v2)
+    value = m1 - m2
+    df = max(1, int(n1 + n2 - 2))
+    p = sd.t_cdf_two_sided(value / se, df) if se > 0 else (0.0 if value else 1.0)
+    half = sd.t_quantile(df) * se
+    return sd.Comparison(group, reference, value, se, value - half, value + half, p)
+
+
+def change(db, indicator_id: str, first: str, second: str, k: int = DEFAULT_K,
+           where: dict | None = None) -> sd.Comparison | None:
+    """The change of an indicator from month `first` to month `second` (second - first),
+    tested as `gaps` tests a difference. None when either month is hidden or empty."""
+    result = compute(db, indicator_id, by="month", k=k, where=where)
+    shown = {cell.group for cell in result.cells if not cell.suppressed}
+    if first not in shown or second not in shown or result.kind == COUNT:
+        return None
+    indicator = BY_ID[indicator_id]
+    scale = 100.0 if result.kind == SHARE else 1.0
+    tables = _design_tables(db, indicator.form, "month", where)
+    if tables is not None and not tables["summary"].get("error"):
+        design = tables["design"]
+        found = sd.difference(design, _domain(db, tables, indicator_id, second),
+                              _domain(db, tables, indicator_id, first))
+        if found is None:
+            return None
+        value, se = found
+        p = sd.t_cdf_two_sided(value / se, design.df) if se > 0 else (0.0 if value else 1.0)
+        half = sd.t_quantile(design.df) * se
+        comparison = sd.Comparison(second, first, value, se, value - half, value + half, p, p,
+                                   p < 0.05)
+    else:
+        table = _cached_tables(db, indicator.form, "month", where)[0][indicator_id]
+        comparison = _srs_difference(result.kind, second, first, table[second], table[first])
+        comparison = replace(comparison, p_adjusted=comparison.p_value,
+                             significant=comparison.p_value is not None
+                             and comparison.p_value < 0.05)
+    return _scaled(comparison, scale)
 
 
 def _natural(group) -> tuple:

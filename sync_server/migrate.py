@@ -17,7 +17,8 @@ from .store import Store
 # Parents before children (foreign keys are checked row by row on PostgreSQL).
 TABLES = ("users", "devices", "enrollment_codes", "batches", "records", "corrections", "audit",
           "forms", "replies", "feedback_cases", "security_events", "user_sessions",
-          "api_tokens", "releases", "facts", "facts_cube", "facts_version")
+          "api_tokens", "releases", "facts", "facts_cube", "facts_version", "survey_designs",
+          "survey_units", "design_cube")
 # Each engine's own bookkeeping: the target keeps its own.
 BOOKKEEPING = {"_sqlite_migrations", "sqlite_sequence", "schema_migrations"}
 BATCH_ROWS = 2000

@@ -621,6 +621,16 @@ class Store:
                        [form_id, version])
         return row["definition"] if row else None
 
+    def survey_design(self, form_id: str) -> dict | None:
+        """A form's declared survey design (sync_server.designs), or None."""
+        from .designs import design_of
+
+        return design_of(self.db, form_id)
+
+    def survey_designs(self) -> list[dict]:
+        return list(self.db.query("SELECT form_id, definition, updated_at, updated_by"
+                                  " FROM survey_designs ORDER BY form_id"))
+
     def published_forms(self) -> list[dict]:
         return list(self.db.query("SELECT form_id, version, hash, published_at FROM forms"
                                   " ORDER BY form_id, published_at"))
@@ -834,3 +844,12 @@ def m009_user_names_ignore_case(db):
     # One account per name whatever its case, on both engines (SQLite's NOCASE column
     # already did this; PostgreSQL needs the index).
     ddl(db, "CREATE UNIQUE INDEX users_by_name ON users (lower(name))")
+
+
+@migrations()
+def m010_survey_designs(db):
+    # A form's survey design (sync_server.designs): stratum, cluster, weights, population
+    # totals, as checked JSON. Each record's values are in the facts' survey_units.
+    ddl(db, """CREATE TABLE survey_designs (
+        form_id TEXT PRIMARY KEY, definition TEXT NOT NULL,
+        updated_at TEXT NOT NULL, updated_by TEXT NOT NULL)""")
