@@ -724,9 +724,10 @@ def export_command(data_dir, database, form_id, fmt, output, lang, repeat, acces
             else:
                 plan = current_plan(form_id, classes, store, settings["release_k"],
                                     settings["release_l"])
+                # No design columns in a checked release: a cluster or stratum number
+                # would name the village the check generalized (sync_server.designs).
                 count = export(store.iter_latest(form_id, classes=classes, by_uuid=True), forms,
-                               fmt, out, lang, repeat=repeat, raw=raw, release=plan.release(),
-                               design=design)
+                               fmt, out, lang, repeat=repeat, raw=raw, release=plan.release())
     except (ExportError, disclosure.ReleaseError, DesignError) as error:
         partial.unlink(missing_ok=True)
         raise click.ClickException(str(error)) from error

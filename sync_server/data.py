@@ -392,9 +392,11 @@ def export(form_id: str, fmt: str):
                                lang=lang, repeat=repeat, raw=raw, design=design)
             else:
                 plan = current_plan(form_id, classes)
+                # No design columns in a checked release: a cluster or stratum number
+                # would name the village the check generalized (sync_server.designs).
                 exports.export(store.iter_latest(form_id, classes=classes, by_uuid=True), forms,
                                fmt, out, lang=lang, repeat=repeat, raw=raw,
-                               release=plan.release(), design=design)
+                               release=plan.release())
         size = out.seek(0, os.SEEK_END)
         out.seek(0)
         name, kind = download_name(form_id, fmt, repeat)

@@ -668,6 +668,24 @@ def test_exports_carry_stratum_cluster_and_weight(designed, tmp_path):
     assert "_stratum,_psu,_weight" in header
 
 
+def test_a_checked_release_leaves_the_design_columns_out(designed, tmp_path):
+    """A cluster or stratum number would name the village the disclosure check generalized:
+    only the records as stored (--raw-records, with a reason) carry the design."""
+    store, _records = designed
+    database = str(tmp_path / "server.db")
+    released, stored = tmp_path / "released.csv", tmp_path / "stored.csv"
+    done = CliRunner().invoke(server_cli, ["export", "--form", SURVEY, "--format", "csv", "--output",
+                                           str(released), "--database", database])
+    assert done.exit_code == 0, done.output
+    done = CliRunner().invoke(server_cli, ["export", "--form", SURVEY, "--format", "csv", "--output",
+                                           str(stored), "--database", database,
+                                           "--raw-records", "--reason", "design check"])
+    assert done.exit_code == 0, done.output
+    header = released.read_text(encoding="utf-8-sig").splitlines()[0].split(",")
+    assert not {"_stratum", "_psu", "_weight"} & set(header)
+    assert "_psu" in stored.read_text(encoding="utf-8-sig").splitlines()[0].split(",")
+
+
 def test_filters_are_domains_of_the_whole_design(designed):
     """A filtered view (the API's `where`) is a domain: its clusters with nobody of the
     filter still count, as for a breakdown's group."""
