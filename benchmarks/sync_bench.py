@@ -4,6 +4,10 @@
     python benchmarks/sync_bench.py                  # 10,000 records, then the slow link
     python benchmarks/sync_bench.py --records 2000 --skip-slow
 
+It also measures the ways a batch can be written and compressed (part 3) on the records the
+slow-link part sent, and scores each by what it costs on that link: compression time plus
+bytes over the bandwidth.
+
 Everything runs in this process on 127.0.0.1: a real sync server (create_app, cheroot) with a
 real SQLite store, a real collector database, the real SyncClient, and the tests' FaultProxy
 in front of each server to count the bytes on the wire (HTTP headers included) and, for the
@@ -21,6 +25,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import faulthandler
+import gzip
 import os
 import platform
 import random
@@ -29,12 +34,14 @@ import sys
 import tempfile
 import threading
 import time
+import zlib
 from pathlib import Path
 from xml.sax.saxutils import escape
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
+import brotli  # noqa: E402  (installed with Flask-Compress)
 import requests  # noqa: E402
 from flask import Flask, Response, request  # noqa: E402
 
@@ -43,6 +50,7 @@ from collector import records as records_module  # noqa: E402
 from collector.datadir import ensure_data_dir  # noqa: E402
 from collector.db import open_database  # noqa: E402
 from collector.forms import builtin_forms  # noqa: E402
+from collector.protocol import zstd  # noqa: E402
 from collector.serving import make_server  # noqa: E402
 from collector.sync_client import REVISION_SQL, SyncClient, enroll  # noqa: E402
 from collector.users import add_user  # noqa: E402
@@ -57,7 +65,7 @@ SLOW_LINK = {"bytes_per_second": 50_000, "latency": 1.0}  # 400 kbit/s, 2 s roun
 OPENROSA_SLOW_SAMPLE = 20
 WATCHDOG_SECONDS = 45 * 60
 GOALS = {"bytes_ratio": 10.0, "round_trip_ratio": 50.0, "slow_seconds": 15.0,
-         "openrosa_slow_minutes": 30.0}
+         "openrosa_slow_minutes": 30.0, "slow_over_bound": 1.5, "bytes_up_per_record": 40.0}
 
 
 # -- servers ------------------------------------------------------------------------------
@@ -469,8 +477,8 @@ def run(args, tmp: Path, central: Served, openrosa: Served) -> bool:
     db, client = enrolled_client(central, tmp / "slow-hub", slow_path, "bench slow laptop")
     central.proxy.set_mode("throttle", **SLOW_LINK)   # the sync's new connection is throttled
     slow, _ = sync_counted(client, central, m)
-    sample = [xform_instance(record) for record in anonymized_records(client)][
-        :OPENROSA_SLOW_SAMPLE]
+    sent_records = anonymized_records(client)
+    sample = [xform_instance(record) for record in sent_records][:OPENROSA_SLOW_SAMPLE]
     db.close()
     openrosa.proxy.set_mode("throttle", **SLOW_LINK)
     with Meter(openrosa) as slow_theirs:
@@ -479,14 +487,76 @@ def run(args, tmp: Path, central: Served, openrosa: Served) -> bool:
     extrapolated = per_record * m
     print(f"   protocol v1: {m:,} records in {slow.seconds:.1f} s wall time "
           f"({slow.requests} requests {slow.by_method}, "
-          f"{slow.bytes_up + slow.bytes_down:,} bytes)  (goal < {GOALS['slow_seconds']:.0f} s: "
-          f"{verdict(slow.seconds < GOALS['slow_seconds'])})")
+          f"{slow.bytes_up + slow.bytes_down:,} bytes: {slow.bytes_up:,} up = "
+          f"{slow.bytes_up / m:.1f} per record, {slow.bytes_down:,} down)  "
+          f"(goal < {GOALS['slow_seconds']:.0f} s: {verdict(slow.seconds < GOALS['slow_seconds'])})")
+    bound = ((slow.bytes_up + slow.bytes_down) / SLOW_LINK["bytes_per_second"]
+             + 2 * SLOW_LINK["latency"])
+    print(f"   bound from its own bytes: {slow.bytes_up + slow.bytes_down:,} bytes / "
+          f"{SLOW_LINK['bytes_per_second']:,} bytes/s + one {2 * SLOW_LINK['latency']:g} s round "
+          f"trip = {bound:.2f} s; measured / bound = {slow.seconds / bound:.2f}x  (goal <= "
+          f"{GOALS['slow_over_bound']}x: {verdict(slow.seconds / bound <= GOALS['slow_over_bound'])})")
+    print(f"   bytes up per record: {slow.bytes_up / m:.1f}  (goal <= "
+          f"{GOALS['bytes_up_per_record']:.0f}: "
+          f"{verdict(slow.bytes_up / m <= GOALS['bytes_up_per_record'])})")
     print(f"   OpenRosa: {len(sample)} submissions measured in {slow_theirs.seconds:.1f} s "
           f"({per_record:.2f} s each, {slow_theirs.requests} requests); EXTRAPOLATED to "
           f"{m:,}: {extrapolated:.0f} s = {extrapolated / 60:.1f} min "
           f"(compare with 'over {GOALS['openrosa_slow_minutes']:.0f} minutes')")
     print(f"   Ratio wall time, OpenRosa (extrapolated) / ours: {extrapolated / slow.seconds:.0f}x")
+    formats(sent_records)
     return True
+
+
+def formats(records: list[dict]) -> None:
+    """Part 3: each way of writing and compressing the same batch, scored on the slow link
+    by compression time + bytes / bandwidth (decompression on the server is not counted)."""
+    from collector import protocol
+
+    message = protocol.batch_message("0f6c1f0e-3b1a-4c55-9d0e-2b7c1c1d7e55", records, 0, "0.1.0")
+    rows = protocol.dumps(message)
+    columns = protocol.dumps(protocol.columns_of(message))
+    preset = _form_vocabulary()
+    ways = [("records, gzip 6 (1.0)", rows, lambda d: gzip.compress(d, 6, mtime=0)),
+            ("records, gzip 9", rows, lambda d: gzip.compress(d, 9, mtime=0)),
+            ("records, zlib 9 + form dictionary", rows, lambda d: _deflate(d, preset)),
+            ("records, zstd 13", rows, lambda d: zstd.compress(d, level=13)),
+            ("records, brotli 11", rows, lambda d: brotli.compress(d, quality=11)),
+            ("columns, gzip 6", columns, lambda d: gzip.compress(d, 6, mtime=0)),
+            ("columns, zlib 9 + form dictionary", columns, lambda d: _deflate(d, preset)),
+            ("columns, zstd 3", columns, lambda d: zstd.compress(d, level=3)),
+            ("columns, zstd 13 (1.1)", columns, lambda d: zstd.compress(d, level=13)),
+            ("columns, zstd 19", columns, lambda d: zstd.compress(d, level=19)),
+            ("columns, brotli 5", columns, lambda d: brotli.compress(d, quality=5)),
+            ("columns, brotli 11", columns, lambda d: brotli.compress(d, quality=11))]
+    n, rate = len(records), SLOW_LINK["bytes_per_second"]
+    print(f"\n3. Batch formats, the same {n:,} records in one batch (JSON: records "
+          f"{len(rows):,} bytes, columns {len(columns):,} bytes); link cost = compression time + "
+          f"bytes / {rate:,} bytes/s")
+    print(f"   {'format':<36}{'bytes':>9}{'bytes/rec':>11}{'compress ms':>13}{'link cost s':>13}")
+    for name, plain, squeeze in ways:
+        size = len(squeeze(plain))
+        spent = min(_timed(squeeze, plain) for _ in range(3))
+        print(f"   {name:<36}{size:>9,}{size / n:>11.1f}{spent * 1000:>13.1f}"
+              f"{spent + size / rate:>13.3f}")
+
+
+def _timed(squeeze, plain) -> float:
+    started = time.perf_counter()
+    squeeze(plain)
+    return time.perf_counter() - started
+
+
+def _form_vocabulary() -> bytes:
+    """A preset dictionary from the form: its question and choice names, as JSON keys."""
+    names = sorted(FORM.questions) + sorted({c["name"] for choices in FORM.data["choices"]
+                                             .values() for c in choices})
+    return ",".join(f'"{name}"' for name in names).encode("utf-8")
+
+
+def _deflate(data: bytes, preset: bytes) -> bytes:
+    squeezer = zlib.compressobj(9, zlib.DEFLATED, 15, 9, zlib.Z_DEFAULT_STRATEGY, preset)
+    return squeezer.compress(data) + squeezer.flush()
 
 
 if __name__ == "__main__":

@@ -14,6 +14,10 @@ _IN_USE = ("address already in use", "10048", "only one usage of each socket add
 _DENIED = ("permission denied", "10013", "forbidden by its access permissions")
 
 
+# Connections waiting to be accepted: more than the phones of a busy hotspot.
+LISTEN_BACKLOG = 128
+
+
 class CannotListen(click.ClickException):
     """The port cannot be opened: one line for the person at the keyboard, no traceback."""
 
@@ -22,6 +26,9 @@ def make_server(app, host: str, port: int, threads: int) -> Server:
     server = Server((host, port), app, numthreads=threads, server_name=app.name)
     # Slow phones on a busy hotspot: give a request time before dropping it.
     server.timeout = 60
+    # cheroot's listen backlog is 5: a training room of phones connecting at once overflowed
+    # it, and the phones past the fifth saw their connections reset (docs/benchmarks.md).
+    server.request_queue_size = LISTEN_BACKLOG
     return server
 
 

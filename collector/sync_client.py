@@ -16,7 +16,7 @@ import requests
 from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
-from . import __version__, device_keys, keyfile, protocol
+from . import device_keys, keyfile, protocol
 from .anonymizer import AnonymizerError, anonymize
 from .clock import now_iso
 from .datadir import read_secret, write_secret
@@ -28,13 +28,16 @@ from .form_library import (FormRefused, form_version, import_server_form, refuse
                            was_refused)
 from .forms import FormError, builtin_forms, load_form_json
 from .protocol import API_PREFIX, RESULT_DUPLICATE, RESULT_REJECTED, RESULT_STORED
+from .version import __version__
 
 TIMEOUT = (10, 60)  # connect, read: a satellite link is slow but must not hang for ever
 MIN_BATCH_BYTES, START_BATCH_BYTES = 8 * 1024, 32 * 1024
 # A batch that took less than this grows, one that took more than twice this shrinks:
 # a slow link sends small batches, each confirmed on its own; a good one sends few.
 SECONDS_PER_BATCH = 8
-START_COMPRESSION = 1 / 8  # compressed / plain size of survey JSON, until measured
+# Compressed size / plain size of a batch's records, until measured. Columns and zstd make a
+# survey batch about 1/30 of its records' JSON; a lower guess would only send more batches.
+START_COMPRESSION = 1 / 16
 _BUILTINS = builtin_forms()
 # A queued revision with what the anonymizer needs: its answers and its enumerator's name.
 REVISION_SQL = (
@@ -205,6 +208,8 @@ def enroll(db, data_dir: Path, server_url: str, code: str, session=None,
                                      "enrolled_at": now_iso()})
         db.execute("DELETE FROM hub_state WHERE key IN ('pending_enrollment', 'device_revoked',"
                    " 'forms_etag', 'replies_after', 'reconcile', 'last_error')")
+        # What the server speaks decides how the first push is written (SyncClient.modern).
+        set_state(db, "server_protocol", str(answer.get("protocol") or ""))
         log_event(db, "server_changed" if _is_change(previous, server_url, server) else
                   "device_enrolled", account, server["fingerprint"])
     return load_credentials(db, data_dir)
@@ -253,13 +258,14 @@ def make_session() -> requests.Session:
 
 
 def _call(session, method, url, token=None, json_body=None, data=None, headers=None,
-          accept=(200,), timeout=TIMEOUT):
+          accept=(200,), timeout=TIMEOUT, params=None):
     headers = dict(headers or {})
     if token:
         headers["Authorization"] = f"Bearer {token}"
     if json_body is not None:
         data, headers["Content-Type"] = protocol.dumps(json_body), "application/json"
-    response = _send(session, method, url, data=data, headers=headers, timeout=timeout)
+    response = _send(session, method, url, data=data, headers=headers, timeout=timeout,
+                     params=params)
     if response.status_code in accept:
         return _json(response)
     _raise_for(response)
@@ -304,6 +310,22 @@ class SyncClient:
         self.key = key.encode("ascii") if key else None
         self.batch_bytes = START_BATCH_BYTES
         self.compression = START_COMPRESSION
+        # What the last push's answer carried of forms, replies and the digest (protocol 1.1).
+        self.extras: dict = {}
+        self.server_protocol = str(get_state(db, "server_protocol", "") or "")
+
+    @property
+    def modern(self) -> bool:
+        """The server speaks 1.1: batches go as columns with zstd, and a push with nothing
+        to send still brings forms, replies and the digest. Unknown (a hub enrolled by an
+        older collector) counts as 1.0 until a push's answer says otherwise."""
+        return protocol.version_at_least(self.server_protocol, 1)
+
+    def _note_server(self, version) -> None:
+        if isinstance(version, str) and version != self.server_protocol and len(version) < 20:
+            self.server_protocol = version
+            with write_transaction(self.db):
+                set_state(self.db, "server_protocol", version)
 
     def url(self, path: str) -> str:
         return self.creds.server_url + API_PREFIX + path
@@ -321,7 +343,11 @@ class SyncClient:
             return False
 
     def sync(self, progress=None) -> SyncReport:
-        """Push, then pull, then reconcile; the outcome is kept for `collector status`."""
+        """Push, then pull, then reconcile; the outcome is kept for `collector status`.
+
+        The last push asks for the forms, replies and digest in its answer: against a 1.1
+        server a sync whose records fit one batch is one round trip. What the answer lacks
+        (a 1.0 server, a new form version, more replies than a page) is fetched as before."""
         report = SyncReport()
         self.hold_for_review()
         try:
@@ -331,13 +357,14 @@ class SyncClient:
                 report.replies_added = self.pull_replies()
                 raise no_key_error()
             self.push(report, progress)
-            report.forms_added = self.pull_forms()
-            report.replies_added = self.pull_replies()
-            report.reconcile = self.reconcile()
+            report.forms_added = self.pull_forms(self.extras.get("forms"))
+            report.replies_added = self.pull_replies(self.extras.get("replies"))
+            report.reconcile = self.reconcile(server=self.extras.get("reconcile"))
             if report.reconcile["requeued"]:
                 # What the server turned out to lack goes again now, then both sides re-check.
-                self.push(report, progress)
-                report.reconcile = self.reconcile(requeued=report.reconcile["requeued"])
+                self.push(report, progress, wants=("reconcile",))
+                report.reconcile = self.reconcile(requeued=report.reconcile["requeued"],
+                                                  server=self.extras.get("reconcile"))
         except SyncError as error:
             self._remember(error)
             raise
@@ -355,27 +382,76 @@ class SyncClient:
 
     # push
 
-    def push(self, report: SyncReport, progress=None) -> None:
+    def push(self, report: SyncReport, progress=None, wants=protocol.PUSH_WANTS) -> None:
+        """Send every queued revision; the batch that empties the queue asks for `wants`.
+
+        When no batch could ask (nothing queued, or the queue grew meanwhile) a 1.1 server
+        gets an empty batch that only asks; a 1.0 server's answer has none of them, and
+        sync() fetches them with GETs."""
+        self.extras = {}
         while True:
-            batch, pairs = self.next_batch()
-            if not batch:
-                return
-            started = time.monotonic()
-            plain = protocol.dumps(batch)
-            body = protocol.compress(plain)
-            self.compression = len(body) / len(plain)
-            answer = self.call("POST", "/records", data=body, accept=(200, 422),
-                               headers={"Content-Type": "application/json",
-                                        "Content-Encoding": "gzip"})
-            self._adapt(time.monotonic() - started)
-            counts = self.apply_results(answer.get("results", []), pairs)
-            report.stored += counts[RESULT_STORED]
-            report.duplicate += counts[RESULT_DUPLICATE]
-            report.rejected += counts[RESULT_REJECTED]
-            if progress:
-                progress(len(pairs))
-            if not any(counts.values()):
-                raise SyncError("no_results", "The server answered without results.")
+            batch, pairs, body, last = self.next_batch()
+            if batch is None:
+                break
+            self._push_batch(batch, pairs, body, report, progress, wants if last else ())
+        if wants and not self.extras and self.modern:
+            batch = protocol.batch_message(str(uuid_module.uuid4()), [], self._waiting(),
+                                           __version__)
+            self._push_batch(batch, [], self._encode(batch), report, progress, wants)
+
+    def _push_batch(self, batch, pairs, body, report, progress, wants) -> None:
+        started = time.monotonic()
+        try:
+            answer = self._post(body, wants)
+        except SyncError as error:
+            if not (self.modern and error.code in ("malformed_json", "bad_gzip")):
+                raise
+            # A server that went back to 1.0 cannot read columns or zstd: say so and send
+            # the same records again as 1.0 (a new batch, as every retry is).
+            self._note_server("1.0")
+            batch = dict(batch, batch_id=str(uuid_module.uuid4()))
+            body = self._encode(batch)
+            answer = self._post(body, wants)
+        self._adapt(time.monotonic() - started)
+        self._note_server(answer.get("protocol"))
+        try:
+            results = protocol.expand_results(answer, pairs)
+        except protocol.ProtocolError:
+            raise SyncError("bad_answer", "The server's answer was not understood.") from None
+        counts = self.apply_results(results, pairs)
+        report.stored += counts[RESULT_STORED]
+        report.duplicate += counts[RESULT_DUPLICATE]
+        report.rejected += counts[RESULT_REJECTED]
+        if progress and pairs:
+            progress(len(pairs))
+        if pairs and not any(counts.values()):
+            raise SyncError("no_results", "The server answered without results.")
+        # Only an answer to the batch that emptied the queue holds an up-to-date digest.
+        self.extras = {want: answer[want] for want in wants
+                       if isinstance(answer.get(want), dict)}
+
+    def _post(self, body: bytes, wants) -> dict:
+        return self.call("POST", "/records", data=body, accept=(200, 422),
+                         params=self._want_params(wants),
+                         headers={"Content-Type": "application/json",
+                                  "Content-Encoding": "zstd" if self.modern else "gzip"})
+
+    def _want_params(self, wants) -> dict | None:
+        """The push's query: what its answer should carry (a 1.0 server ignores it)."""
+        if not wants:
+            return None
+        params = {"want": ",".join(wants)}
+        if "forms" in wants:
+            params["forms_etag"] = get_state(self.db, "forms_etag") or ""
+        if "replies" in wants:
+            params["replies_after"] = str(get_state(self.db, "replies_after", 0))
+        return params
+
+    def _encode(self, batch: dict) -> bytes:
+        """A batch as sent: columns with zstd to a 1.1 server, records with gzip to 1.0."""
+        if self.modern:
+            return protocol.encode_body(protocol.columns_of(batch), "zstd")
+        return protocol.encode_body(batch, "gzip")
 
     def _adapt(self, seconds: float) -> None:
         """Double the batch after a quick answer, halve it after a slow one.
@@ -397,8 +473,33 @@ class SyncClient:
         return hold_pending(self.db, self.creds.hold_for_review)
 
     def next_batch(self):
-        """The next queued revisions, anonymized, up to the current batch size."""
-        records, pairs, size = [], [], 0
+        """(batch, pairs, body, last): the next queued revisions, anonymized, as large as the
+        current batch size allows once compressed; `last` when nothing queued is left out.
+        (None, [], b"", True) when nothing is queued."""
+        records, pairs, plain = self._candidates()
+        if not records:
+            return None, [], b"", True
+        waiting = self._waiting()
+        taken = len(records)
+        while True:
+            # What will still wait on this laptop once this batch is in (held for the
+            # operator's review too): the central team sees it.
+            batch = protocol.batch_message(str(uuid_module.uuid4()), records[:taken],
+                                           waiting - taken, __version__)
+            body = self._encode(batch)
+            if len(body) <= self.batch_bytes or taken == 1:
+                break
+            # Too large: keep the share that fits, with a margin, and measure again.
+            taken = max(1, min(taken - 1, int(taken * self.batch_bytes / len(body) * 0.95)))
+        self.compression = len(body) / max(1, sum(plain[:taken]))
+        queued = self.db.execute("SELECT count(*) FROM outbox WHERE state = 'queued'"
+                                 ).fetchone()[0]
+        return batch, pairs[:taken], body, queued == taken
+
+    def _candidates(self):
+        """Queued revisions, anonymized, about twice what the batch size should hold (at
+        most a batch's limit), with each one's JSON size."""
+        records, pairs, plain, estimate = [], [], [], 0
         rows = self.db.query(
             REVISION_SQL + " WHERE o.state = 'queued' ORDER BY o.queued_at, o.uuid, o.revision"
             " LIMIT ?", [protocol.MAX_RECORDS_PER_BATCH])
@@ -408,19 +509,18 @@ class SyncClient:
             except AnonymizerError as error:
                 self._reject_locally(row, str(error))
                 continue
-            size += int(len(protocol.dumps(record)) * self.compression)
-            if records and size > self.batch_bytes:
+            plain.append(len(protocol.dumps(record)))
+            estimate += plain[-1] * self.compression
+            if records and estimate > 2 * self.batch_bytes:
                 break
             records.append(record)
             pairs.append((row["uuid"], row["revision"]))
-        if not records:
-            return None, []
-        queued = self.db.execute("SELECT count(*) FROM outbox WHERE state IN ('queued', 'held')"
-                                 ).fetchone()[0]
-        # What will still wait on this laptop once this batch is in (held for the operator's
-        # review too): the central team sees it.
-        return (protocol.batch_message(str(uuid_module.uuid4()), records, queued - len(records),
-                                       __version__), pairs)
+        return records, pairs, plain
+
+    def _waiting(self) -> int:
+        """Revisions still to leave this laptop: queued, or held for the operator's review."""
+        return self.db.execute("SELECT count(*) FROM outbox WHERE state IN ('queued', 'held')"
+                               ).fetchone()[0]
 
     def sync_form(self, row: dict) -> dict:
         if self.key is None:
@@ -467,18 +567,27 @@ class SyncClient:
 
     # pull
 
-    def pull_forms(self) -> list[str]:
-        """New form versions; an unchanged list costs one small request (ETag, 304).
+    def pull_forms(self, given: dict | None = None) -> list[str]:
+        """New form versions; an unchanged list costs one small request (ETag, 304), or
+        none when the push's answer carried it (`given`).
 
         A version that would send more about people than the newest one on this hub is
         not installed (form_library.import_server_form): the server cannot weaken a rule.
         """
+        if given is not None and isinstance(given.get("etag"), str):
+            if given.get("unchanged"):
+                return []
+            return self._install_forms(given.get("forms"), given["etag"])
         etag = get_state(self.db, "forms_etag")
         response = self.get("/forms", {"If-None-Match": etag} if etag else {})
         if response.status_code == 304:
             return []
+        return self._install_forms(_json(response).get("forms"), response.headers.get("ETag"))
+
+    def _install_forms(self, listing, etag: str | None) -> list[str]:
+        """Fetch and install the listed versions this hub lacks; then remember the ETag."""
         added = []
-        for item in _json(response).get("forms", []):
+        for item in listing if isinstance(listing, list) else []:
             if (form_version(self.db, _BUILTINS, item["form_id"], item["version"]) is not None
                     or was_refused(self.db, item["form_id"], item["version"])):
                 continue
@@ -491,7 +600,7 @@ class SyncClient:
             except FormRefused:
                 continue  # kept in hub_state and the security log, shown on the Sync page
         with write_transaction(self.db):
-            set_state(self.db, "forms_etag", response.headers.get("ETag"))
+            set_state(self.db, "forms_etag", etag)
         return added
 
     def get(self, path: str, headers: dict | None = None) -> requests.Response:
@@ -503,11 +612,15 @@ class SyncClient:
             _raise_for(response)
         return response
 
-    def pull_replies(self) -> int:
+    def pull_replies(self, given: dict | None = None) -> int:
+        """Replies to this hub's feedback, page by page until one says it is the last (a
+        1.0 server: until one is empty). `given`: the first page, from the push's answer."""
         added = 0
         while True:
             after = get_state(self.db, "replies_after", 0)
-            answer = self.call("GET", f"/replies?after={after}")
+            answer = given if isinstance(given, dict) else self.call(
+                "GET", f"/replies?after={after}")
+            given = None
             with write_transaction(self.db):
                 for reply in answer.get("replies", []):
                     added += self.db.execute(
@@ -517,17 +630,19 @@ class SyncClient:
                          seal_text(self.db, reply["message"], "replies", "message", reply["id"]),
                          reply["locale"], reply["created_at"]]).rowcount
                 set_state(self.db, "replies_after", answer.get("after", after))
-            if not answer.get("replies"):
+            if not answer.get("replies") or answer.get("complete"):
                 return added
 
     # reconciliation
 
-    def reconcile(self, requeued: int = 0) -> dict:
+    def reconcile(self, requeued: int = 0, server: dict | None = None) -> dict:
         """Compare what the server holds from this device with what we think we sent.
 
-        `requeued` carries over what an earlier pass of the same sync sent again.
+        `requeued` carries over what an earlier pass of the same sync sent again; `server`
+        is the count and digest when the push's answer carried them.
         """
-        server = self.call("GET", "/reconcile")
+        if not (isinstance(server, dict) and isinstance(server.get("digest"), str)):
+            server = self.call("GET", "/reconcile")
         local = self._sent_here()
         count, digest = protocol.record_set_digest(local)
         outcome = {"at": now_iso(), "local_count": count, "server_count": server["count"],

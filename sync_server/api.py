@@ -1,4 +1,7 @@
-"""Protocol v1 over HTTP: health, enrollment, push, pull of forms and replies, reconciliation."""
+"""Protocol v1 over HTTP: health, enrollment, push, pull of forms and replies, reconciliation.
+
+A push may ask (protocol 1.1) for what the pulls and the reconciliation fetch, in its own
+answer: one round trip for a whole sync."""
 
 from __future__ import annotations
 
@@ -11,6 +14,7 @@ import uuid as uuid_module
 from datetime import timedelta
 
 from flask import Blueprint, Response, current_app, g, jsonify, request
+from werkzeug.http import parse_etags, quote_etag
 
 from collector import device_keys, protocol
 from collector.clock import parse_iso, utcnow
@@ -62,8 +66,12 @@ def read_message(limit_compressed: int = protocol.MAX_BATCH_BYTES) -> dict:
     body = request.get_data(cache=False)
     if len(body) > limit_compressed:
         raise ProtocolError("too_large", "The batch is larger than the server accepts.", 413)
-    gzipped = request.headers.get("Content-Encoding", "").lower() == "gzip"
-    return protocol.decode_body(body, gzipped)
+    encoding = request.headers.get("Content-Encoding", "").strip().lower()
+    encoding = "" if encoding == "identity" else encoding
+    if encoding and encoding not in protocol.ENCODINGS:
+        raise ProtocolError("bad_encoding", f"Content-Encoding {encoding[:20]} is not "
+                            f"accepted; send {' or '.join(protocol.ENCODINGS)}.", 415)
+    return protocol.decode_body(body, encoding)
 
 
 @bp.route("/health")
@@ -158,16 +166,68 @@ def _device_key(text) -> str | None:
 @bp.route("/records", methods=["POST"])
 @device_required
 def push():
-    status, answer = ingest_batch(get_store(), g.device, read_message(), source="push")
+    wants = _push_wants()  # checked before anything is stored
+    message = read_message()
+    status, answer = ingest_batch(get_store(), g.device, message, source="push")
+    if isinstance(message, dict) and protocol.COLUMNS_KEY in message:
+        answer = protocol.compact_results(answer)  # a 1.1 client: a letter per record
+    # After the commit: the digest counts this batch, as a reconcile GET now would.
+    answer.update(_extras(wants))
     return jsonify(answer), status
+
+
+def _push_wants() -> dict:
+    """What the push asks to find in its answer: {"forms": etag or "", "replies": cursor,
+    "reconcile": True}, each only when asked for."""
+    asked = [w for w in request.args.get("want", "").split(",") if w]
+    unknown = sorted(set(asked) - set(protocol.PUSH_WANTS))
+    if unknown:
+        raise ProtocolError("invalid_message", f"want: unknown {', '.join(unknown)[:100]}; "
+                            f"ask for {', '.join(protocol.PUSH_WANTS)}.")
+    wants = {}
+    if "forms" in asked:
+        etag = request.args.get("forms_etag", "")
+        if len(etag) > protocol.MAX_ETAG_LENGTH:
+            raise ProtocolError("invalid_message", "forms_etag is too long.")
+        wants["forms"] = etag
+    if "replies" in asked:
+        wants["replies"] = _cursor(request.args.get("replies_after", "0"), "replies_after")
+    if "reconcile" in asked:
+        wants["reconcile"] = True
+    return wants
+
+
+def _extras(wants: dict) -> dict:
+    extras = {}
+    if "forms" in wants:
+        etag, listing = _forms_listing()
+        unchanged = parse_etags(wants["forms"]).contains(etag)
+        extras["forms"] = {"etag": quote_etag(etag), **(
+            {"unchanged": True} if unchanged else {"forms": listing})}
+    if "replies" in wants:
+        extras["replies"] = _replies_page(wants["replies"])
+    if "reconcile" in wants:
+        extras["reconcile"] = _digest()
+    return extras
+
+
+def _cursor(text: str, name: str) -> int:
+    if not WHOLE_NUMBER.fullmatch(text):
+        raise ProtocolError("invalid_message", f"{name} must be a whole number.")
+    return int(text)
+
+
+def _forms_listing() -> tuple[str, list]:
+    """(ETag, published form versions) as GET /forms gives them."""
+    listing = [{"form_id": f["form_id"], "version": f["version"], "hash": f["hash"]}
+               for f in get_store().published_forms()]
+    return hashlib.sha256(protocol.dumps({"forms": listing})).hexdigest()[:32], listing
 
 
 @bp.route("/forms")
 @device_required
 def forms():
-    listing = [{"form_id": f["form_id"], "version": f["version"], "hash": f["hash"]}
-               for f in get_store().published_forms()]
-    etag = hashlib.sha256(protocol.dumps({"forms": listing})).hexdigest()[:32]
+    etag, listing = _forms_listing()
     if request.if_none_match.contains(etag):
         return Response(status=304, headers={"ETag": f'"{etag}"'})
     response = jsonify(protocol=protocol.PROTOCOL_VERSION, forms=listing)
@@ -187,12 +247,15 @@ def form_version(form_id: str, version: str):
 @bp.route("/replies")
 @device_required
 def replies():
-    after = request.args.get("after", "0")
-    if not WHOLE_NUMBER.fullmatch(after):
-        raise ProtocolError("invalid_message", "after must be a whole number.")
-    rows = get_store().replies_for_device(g.device["id"], int(after), PAGE_SIZE)
-    cursor = rows[-1]["seq"] if rows else int(after)
-    return {"protocol": protocol.PROTOCOL_VERSION, "after": cursor,
+    return {"protocol": protocol.PROTOCOL_VERSION,
+            **_replies_page(_cursor(request.args.get("after", "0"), "after"))}
+
+
+def _replies_page(after: int) -> dict:
+    """The next page of replies for this device; `complete` when no more follow it."""
+    rows = get_store().replies_for_device(g.device["id"], after, PAGE_SIZE)
+    cursor = rows[-1]["seq"] if rows else after
+    return {"after": cursor, "complete": len(rows) < PAGE_SIZE,
             "replies": [{k: r[k] for k in ("id", "record_uuid", "message", "locale",
                                            "created_at")} for r in rows]}
 
@@ -200,8 +263,12 @@ def replies():
 @bp.route("/reconcile")
 @device_required
 def reconcile():
+    return {"protocol": protocol.PROTOCOL_VERSION, **_digest()}
+
+
+def _digest() -> dict:
     count, digest = protocol.record_set_digest(get_store().record_pairs(g.device["id"]))
-    return {"protocol": protocol.PROTOCOL_VERSION, "count": count, "digest": digest}
+    return {"count": count, "digest": digest}
 
 
 @bp.route("/reconcile/records")

@@ -18,13 +18,17 @@ import functools
 import itertools
 import threading
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit, urlunsplit
 
-import sqlite_utils
 from sqlite_utils.migrations import Migrations
 
 from collector.clock import now_iso
-from collector.db import connect, write_transaction
+from collector.db import HubDatabase, connect, write_transaction
+
+if TYPE_CHECKING:  # PostgreSQL's driver is an optional extra, imported where it is used
+    from psycopg import Connection
+    from psycopg_pool import ConnectionPool
 
 POSTGRESQL_SCHEMES = ("postgresql://", "postgres://")
 CONNECT_SECONDS = 10  # a database that answers nothing in this long is down
@@ -105,15 +109,17 @@ class PostgresDialect(Dialect):
         return sql
 
 
-class SQLiteDatabase(sqlite_utils.Database):
+class SQLiteDatabase(HubDatabase):
     """A server database file: sqlite-utils with the hub's durable settings."""
 
     dialect = Dialect()
+    name: str
 
     @classmethod
     def open(cls, path: Path | str) -> "SQLiteDatabase":
         db = connect(path)
         db.__class__ = cls  # the connection as collector.db sets it up, with our calls
+        assert isinstance(db, cls)  # for the type checker, which cannot follow __class__
         db.name = str(path)
         return db
 
@@ -201,12 +207,12 @@ class Schema:
                                " VALUES (?, ?, ?)", [self.name, step.__name__, now_iso()])
 
 
-_POOLS: dict[str, object] = {}
+_POOLS: dict[str, ConnectionPool] = {}
 _CURSOR_NUMBERS = itertools.count()  # server-side cursors open at once need their own names
 _POOLS_LOCK = threading.Lock()
 
 
-def _pool(url: str):
+def _pool(url: str) -> ConnectionPool:
     """One connection pool per database URL per process (psycopg_pool)."""
     import psycopg
     from psycopg_pool import ConnectionPool
@@ -249,7 +255,8 @@ class PostgresDatabase:
         from psycopg import OperationalError
         from psycopg_pool import PoolTimeout
 
-        self.name, self.conn, self._depth = url, None, 0
+        self.name, self._depth = url, 0
+        self.conn: Connection | None = None
         try:
             self._pool = _pool(url)
             self.conn = self._pool.getconn(timeout=CONNECT_SECONDS)
@@ -257,6 +264,12 @@ class PostgresDatabase:
             raise DatabaseUnavailable(f"Cannot connect to the database {shown(url)}: is "
                                       "PostgreSQL running there, and may this account sign "
                                       "in to it?") from error
+
+    @property
+    def _connection(self) -> Connection:
+        """The pooled connection; a closed database has none."""
+        assert self.conn is not None, "this database was closed"
+        return self.conn
 
     def close(self) -> None:
         if self.conn is not None:
@@ -272,16 +285,16 @@ class PostgresDatabase:
             pass
 
     def execute(self, sql: str, params=()):
-        return self.conn.execute(_placeholders(sql), list(params) if params else None)
+        return self._connection.execute(_placeholders(sql), list(params) if params else None)
 
     def executemany(self, sql: str, rows) -> None:
-        with self.conn.cursor() as cursor:
+        with self._connection.cursor() as cursor:
             cursor.executemany(_placeholders(sql), rows)
 
     def query(self, sql: str, params=()):
         from psycopg.rows import dict_row
 
-        with self.conn.cursor(row_factory=dict_row) as cursor:
+        with self._connection.cursor(row_factory=dict_row) as cursor:
             cursor.execute(_placeholders(sql), list(params) if params else None)
             yield from cursor
 
@@ -294,7 +307,7 @@ class PostgresDatabase:
     def in_transaction(self) -> bool:
         from psycopg.pq import TransactionStatus
 
-        return self.conn.info.transaction_status != TransactionStatus.IDLE
+        return self._connection.info.transaction_status != TransactionStatus.IDLE
 
     @contextlib.contextmanager
     def transaction(self):
@@ -304,7 +317,7 @@ class PostgresDatabase:
             return
         self._depth += 1
         try:
-            with self.conn.transaction():
+            with self._connection.transaction():
                 yield self
         finally:
             self._depth -= 1
@@ -322,9 +335,10 @@ class PostgresDatabase:
     def stream(self, sql: str, params=()):
         """(column names, rows) read in pieces from a server-side cursor: flat memory."""
         with self.transaction():
-            with self.conn.cursor(name=f"stream_{next(_CURSOR_NUMBERS)}") as cursor:
+            with self._connection.cursor(name=f"stream_{next(_CURSOR_NUMBERS)}") as cursor:
                 cursor.itersize = 2000
                 cursor.execute(_placeholders(sql), list(params) if params else None)
+                assert cursor.description is not None  # a query's cursor describes its columns
                 names = [column.name for column in cursor.description]
                 yield names
                 yield from cursor
@@ -334,4 +348,4 @@ class PostgresDatabase:
         self.execute("SELECT pg_advisory_xact_lock(hashtextextended(?, 0))", [key])
 
     def rollback(self) -> None:
-        self.conn.rollback()
+        self._connection.rollback()

@@ -39,10 +39,18 @@ def ingest_batch(store: Store, device: dict, message: dict, source: str) -> tupl
     The answer names every record: stored, duplicate, or rejected with a code.
     The transaction commits before the answer exists, so an answer is a promise.
     """
-    batch = protocol.load(protocol.BatchSchema(), message)
+    # A 1.1 batch may come as columns: back to records before any check.
+    batch = protocol.load(protocol.BatchSchema(), protocol.rows_of(message))
     protocol.check_version(batch["protocol"])
     batch_id = str(batch["batch_id"])
     records = [_plain(r) for r in batch["records"]]
+    if not records:
+        # A push that only asks for forms, replies or the digest (protocol 1.1): nothing to
+        # store, so no batch to remember.
+        with store.transaction():
+            status = batch["device_status"]
+            store.device_seen(device["id"], status["queued"], status["app_version"])
+        return 200, {"protocol": protocol.PROTOCOL_VERSION, "batch_id": batch_id, "results": []}
     # A form version not parsed yet in this process (tens of milliseconds for a large one)
     # is parsed here, before the write lock is taken; inside, its lookup is one query.
     for which in {(r["form_id"], r["form_version"]) for r in records}:

@@ -73,7 +73,7 @@ def test_health_and_cli_show_the_name_and_fingerprint(central):
     data_dir = central.app.config["DATA_DIR"]
     fingerprint = identity.fingerprint(data_dir)
     answer = requests.get(central.url + "/api/v1/health", timeout=10).json()
-    assert answer == {"status": "ok", "protocol": "1.0",
+    assert answer == {"status": "ok", "protocol": protocol.PROTOCOL_VERSION,
                       "server": {"name": "", "fingerprint": fingerprint}}
     central.app.config["SERVER_NAME_LABEL"] = "Ministry sync, Nairobi"
     named = requests.get(central.url + "/api/v1/health", timeout=10).json()

@@ -392,7 +392,7 @@ def test_preview_shows_exactly_what_leaves(enrolled, data_dir, db_path):
     shown = json.loads(html.unescape(payload))
     db = connect(db_path)
     client = SyncClient(db, load_credentials(db, data_dir))
-    batch, _ = client.next_batch()
+    batch, *_ = client.next_batch()
     db.close()
     assert shown == batch["records"][0]
     assert "Halima" not in payload and "345678" not in payload

@@ -220,7 +220,7 @@ def test_health(central):
     from sync_server import identity
 
     response = requests.get(central.url + "/api/v1/health", timeout=10)
-    assert response.json() == {"status": "ok", "protocol": "1.0", "server": {
+    assert response.json() == {"status": "ok", "protocol": protocol.PROTOCOL_VERSION, "server": {
         "name": "", "fingerprint": identity.fingerprint(central.app.config["DATA_DIR"])}}
 
 
