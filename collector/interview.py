@@ -11,7 +11,7 @@ from babel.dates import format_skeleton
 from babel.lists import format_list
 from flask_babel import format_date, format_datetime, format_decimal, format_time, gettext
 
-from . import repeats, validation
+from . import expressions, repeats, validation
 from .auth import login_required
 from .db import get_db
 from .errors import from_outbox
@@ -63,7 +63,8 @@ def submit_whole(form_id: str):
     if record is not None and record["status"] in ("finalized", "synced") and from_outbox():
         # Delivered before (the answer was lost on the way back): nothing to do, whatever a
         # now() in a calculation would compute today.
-        return _delivered(form_id, record_uuid, record["revision"])
+        return _delivered(form_id, record_uuid, record["revision"],
+                          synced=record["status"] == "synced")
     form = get_form(form_id, record["form_version"] if record else request.form.get("form_version"))
     stored = record["answers"] if record else validation.defaults(form)
     action = request.form.get("_action", "")
@@ -118,7 +119,11 @@ def _kept_raw(result, action: str):
     return result
 
 
-def _finalized_message(revision: int) -> str:
+def _finalized_message(revision: int, synced: bool = False) -> str:
+    """What the enumerator reads once a record is finalized: where it is now."""
+    if synced:
+        return gettext("Record finalized (revision %(num)s). It is already synced: the "
+                       "central team has it.", num=revision)
     return gettext("Record finalized (revision %(num)s). It waits on this hub until it is synced.",
                    num=revision)
 
@@ -129,10 +134,10 @@ def _after_finalize(form, record_uuid: str) -> str:
     return url_for("interview.record_list")
 
 
-def _delivered(form_id: str, record_uuid: str, revision: int):
+def _delivered(form_id: str, record_uuid: str, revision: int, synced: bool = False):
     """The outbox's answer for a stored record; `next` is where a page sent while the hub
     was in reach goes (`_now`), with the message shown there."""
-    message = _finalized_message(revision)
+    message = _finalized_message(revision, synced)
     if request.form.get("_now") == "1":
         flash(message)
     return jsonify(uuid=record_uuid, status="finalized", revision=revision, message=message,
@@ -258,8 +263,7 @@ def finalize_record(record_uuid: str):
         abort(409 if error.code != "locked" else 403)
     if form.data.get("show_referrals"):
         return redirect(url_for("interview.saved", record_uuid=record_uuid))
-    flash(gettext("Record finalized (revision %(num)s). It waits on this hub until it is synced.",
-                  num=revision))
+    flash(_finalized_message(revision))
     return redirect(url_for("interview.record_list"))
 
 
@@ -274,15 +278,47 @@ def saved(record_uuid: str):
 
 def render_page(form, record_uuid, index, answers, result=None, notice=None):
     view = validation.page_view(form, index, answers, result.raw if result else None)
+    counted = counted_sections(form, answers, index)
     return render_template(
         "page.html", form=form, record_uuid=record_uuid, index=index,
+        number=counted.index(index) + 1, total=len(counted),
         errors=result.errors if result else {}, notice=notice,
         # Earlier answers the page's skip logic may refer to, for the live script.
         context={k: v for k, v in answers.items()
                  if k not in {q.name for q in form.section_questions(index)}
                  and k != view["section"]["name"]},
-        is_last=_next_section(form, index, answers) is None, **view,
+        is_last=counted[-1] == index, **view,
     )
+
+
+def counted_sections(form, answers: dict, index: int) -> list[int]:
+    """The sections "Section n of N" counts, from the one shown: those that apply, and
+    those an answer not given yet may still open (before consent, every later one), so
+    that the count and the button (Next or Review answers) say the same. The page's
+    script counts the same way (static/js/form.js)."""
+    return [i for i in range(len(form.sections))
+            if i == index or validation.section_is_relevant(form, i, answers)
+            or undecided(form, i, answers)]
+
+
+def undecided(form, index: int, answers: dict) -> bool:
+    """Whether a section that does not apply now may still apply: its relevance (or, when
+    it holds, its questions') reads an answer not given yet."""
+    section = form.sections[index]
+    source = section.get("relevant")
+    if source and not expressions.to_boolean(
+            expressions.parse(source).evaluate(repeats.context(form, answers))):
+        sources = [source]
+    else:
+        sources = [q.get("relevant") for q in form.section_questions(index)
+                   if q.type != "calculate"]
+    names = set().union(*(expressions.parse(s).references() for s in sources if s))
+    return any(_unanswered(answers.get(name)) for name in names
+               if name in form.top_questions)
+
+
+def _unanswered(value) -> bool:
+    return value is None or value == "" or value == []
 
 
 def render_whole(form, record_uuid, answers, result=None, notice=None):

@@ -19,7 +19,7 @@ from collector.forms import builtin_forms
 from collector.i18n import current_locale
 from collector.security_log import user_account
 
-from . import access, disclosure, exports
+from . import access, disclosure, exports, labels
 from .auth import role_required
 from .designs import DesignError, export_design
 from .ingest import known_form
@@ -41,6 +41,11 @@ def review_label(review: str) -> str:
 @bp.app_context_processor
 def helpers():
     return {"review_label": review_label}
+
+
+# One date format per language, and languages by name, on every page of the workspace.
+bp.add_app_template_filter(labels.when, "when")
+bp.add_app_template_filter(labels.language_name, "language_name")
 
 
 def form_ids(store=None) -> list[str]:
@@ -110,12 +115,49 @@ def browse(form_id: str):
     if plan is not None:
         rows = [browse_row(plan, row) for row in rows]
     values = store.filter_values(form_id, classes=classes)
-    return render_template("data_browse.html", form_id=form_id, form_ids=form_ids(), rows=rows,
-                           total=total, page=page, filters=filters, raw=raw,
-                           choices={name: values[name] for name in names},
+    forms = form_history(form_id)
+    devices = device_labels(store) if raw else {}
+    return render_template("data_browse.html", form_id=form_id, tabs=form_tabs(store),
+                           rows=rows, total=total, page=page, filters=filters, raw=raw,
+                           choices={name: filter_menu(name, values[name], forms, devices)
+                                    for name in names},
+                           devices=devices,
                            report=plan.report if plan is not None else None,
                            formats=exports.FORMATS,
-                           repeats=form_repeats(form_history(form_id), current_locale()))
+                           repeats=form_repeats(forms, current_locale()))
+
+
+def form_tabs(store) -> list[tuple[str, str]]:
+    """Each form as (id, title in the page's language), for the tabs of the records pages."""
+    locale, tabs = current_locale(), []
+    for form_id in form_ids(store):
+        try:
+            tabs.append((form_id, labels.form_title(newest_form(form_id, store), locale)))
+        except KeyError:  # a published definition the catalogue cannot read: its id
+            tabs.append((form_id, form_id))
+    return tabs
+
+
+def device_labels(store) -> dict[str, str]:
+    """Each device's label, by its id (admins see which laptop sent a record)."""
+    return {row["id"]: row["label"] or row["id"][:8]
+            for row in store.db.query("SELECT id, label FROM devices")}
+
+
+def filter_menu(name: str, values: list, forms, devices: dict) -> list[tuple[str, str]]:
+    """A filter's menu as (value, what it reads): areas by their choice labels, months and
+    languages in words, devices by label, reviews as the page names them."""
+    locale = current_locale()
+    if name == "area":
+        form = forms[-1] if forms else None
+        question = form.questions.get("area") if form is not None else None
+        return [(str(v), labels.shown(form, question, v, locale) if question is not None
+                 else str(v)) for v in values]
+    readers = {"month": labels.when, "language": labels.language_name,
+               "device": lambda v: devices.get(v, str(v)[:8]),
+               "review": lambda v: review_label(v) if v in REVIEWS else str(v)}
+    read = readers.get(name, str)
+    return [(str(v), read(v)) for v in values]
 
 
 RELEASED_FILTERS = ("version", "review")
@@ -207,10 +249,15 @@ def record(record_uuid: str):
         current = received = released["answers"]
         audit = [entry for entry in audit if not entry["actor"].startswith("device:")
                  and not _about(entry, protected)]
+    codes = request.args.get("codes") == "1"
     return render_template("data_record.html", revisions=revisions, latest=latest, form=form,
                            fields=correctable_fields(form, current, protected) if form else {},
-                           rows=answer_rows(form, current, received), raw=is_admin(),
-                           audit=audit, reviews=REVIEWS)
+                           blocks=labels.answer_blocks(form, current, received,
+                                                       current_locale()),
+                           raw=is_admin(), audit=audit, reviews=REVIEWS, codes=codes,
+                           title=labels.form_title(form, current_locale()) if form else None,
+                           device=(device_labels(store).get(latest["device_id"])
+                                   if latest.get("device_id") else None))
 
 
 def released_record(row: dict) -> dict:
@@ -295,45 +342,6 @@ def visible_revisions(record_uuid: str) -> list[dict]:
     return revisions
 
 
-def answer_rows(form, current: dict, received: dict) -> list[dict]:
-    """The record page's table: a row per answer, a repeat's answers a row each per
-    instance; `received` is shown beside an answer an analyst corrected."""
-    rows = []
-    for name in dict.fromkeys([*current, *received]):
-        now, then = current.get(name), received.get(name)
-        if form is not None and name in form.repeats and isinstance(now or then, list):
-            rows += _instance_rows(form, name, now or [], then or [])
-        else:
-            question = form.questions.get(name) if form is not None else None
-            rows.append(_row(form, question, name, name, now, then))
-    return rows
-
-
-def _instance_rows(form, repeat: str, now: list, then: list) -> list[dict]:
-    label = form.text(form.section(repeat)["label"], current_locale())
-    rows = []
-    for position in range(1, max(len(now), len(then)) + 1):
-        mine = now[position - 1] if position <= len(now) else {}
-        theirs = then[position - 1] if position <= len(then) else {}
-        for name in dict.fromkeys([*mine, *theirs]):
-            row = _row(form, form.questions.get(name), name, f"{repeat}.{position}.{name}",
-                       mine.get(name), theirs.get(name))
-            row["label"] = f"{label} ({position}) · {row['label']}"
-            rows.append(row)
-    return rows
-
-
-def _row(form, question, name: str, key: str, now, then) -> dict:
-    label = form.text(question.get("label"), current_locale()) if question is not None else ""
-    return {"label": label, "key": key, "value": _shown(now),
-            "received": _shown(then) if then != now else None}
-
-
-def _shown(value) -> str:
-    return value if isinstance(value, str) else ("" if value is None else json.dumps(
-        value, ensure_ascii=False))
-
-
 def correctable_fields(form, answers: dict, protected=frozenset()) -> dict[str, str]:
     """What a user may correct, by field (`age`, or `members.2.age` in the second
     instance of a repeat), with how the form names it: every answer but identifying ones
@@ -342,11 +350,16 @@ def correctable_fields(form, answers: dict, protected=frozenset()) -> dict[str, 
         return (question.holds_value and not question.get("identifying")
                 and question.name not in protected)
 
-    fields = {name: name for name, q in form.top_questions.items() if allowed(q)}
+    locale = current_locale()
+    fields = {name: form.text(q.get("label"), locale) or name
+              for name, q in form.top_questions.items() if allowed(q)}
     for repeat, questions in form.repeats.items():
         instances = answers.get(repeat)
+        heading = form.text(form.section(repeat)["label"], locale)
         for position in range(1, len(instances) + 1 if isinstance(instances, list) else 1):
-            fields.update((f"{repeat}.{position}.{q.name}", f"{repeat} ({position}) · {q.name}")
+            instance = gettext("%(label)s (%(num)s)", label=heading, num=position)
+            fields.update((f"{repeat}.{position}.{q.name}",
+                           f"{instance} · {form.text(q.get('label'), locale) or q.name}")
                           for q in questions if allowed(q))
     return fields
 

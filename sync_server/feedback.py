@@ -11,10 +11,11 @@ import uuid as uuid_module
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext
 
-from collector.i18n import LOCALES
+from collector.i18n import LOCALES, current_locale
 
-from . import access
+from . import access, labels
 from .auth import role_required
+from .ingest import known_form
 from .store import get_store
 
 bp = Blueprint("feedback", __name__, url_prefix="/feedback")
@@ -35,10 +36,32 @@ def queue():
         abort(403)  # the queue exists for everyone who can read this page: no secret
     status = request.args.get("status")
     status = status if status in STATUSES else None
-    return render_template("feedback_queue.html",
-                           cases=get_store().feedback_queue(status, access_class),
+    store = get_store()
+    cases = store.feedback_queue(status, access_class)
+    forms: dict = {}
+    for item in cases:
+        item["details"] = [row for row in answer_rows(store, item, forms)
+                           if row["name"] in ("feedback_type", "topic")]
+    return render_template("feedback_queue.html", cases=cases,
                            status=status, statuses=STATUSES, sensitive=sensitive,
                            status_label=status_label)
+
+
+def answer_rows(store, found: dict, forms: dict | None = None) -> list[dict]:
+    """The case's answers but the message, by their questions' labels in the page's
+    language, in questionnaire order (sync_server.labels). `forms`: versions already
+    looked up, for a queue of many cases."""
+    forms = {} if forms is None else forms
+    version = found.get("form_version") or ""
+    if version not in forms:
+        forms[version] = known_form(store, "community_feedback", version)
+        if forms[version] is None:  # a version the server does not have: the current one
+            from .data import newest_form
+
+            forms[version] = newest_form("community_feedback", store)
+    form = forms[version]
+    blocks = labels.answer_blocks(form, found["answers"], found["answers"], current_locale())
+    return [row for block in blocks for row in block["rows"] if row["name"] != "message"]
 
 
 @bp.route("/<record_uuid>", methods=("GET", "POST"))
@@ -49,7 +72,9 @@ def case(record_uuid: str):
     if request.method == "POST":
         return _answer(store, found)
     return render_template("feedback_case.html", case=found, replies=store.replies_to(record_uuid),
-                           statuses=STATUSES, status_label=status_label, locales=LOCALES)
+                           statuses=STATUSES, status_label=status_label, locales=LOCALES,
+                           rows=answer_rows(store, found),
+                           codes=request.args.get("codes") == "1")
 
 
 def _case(record_uuid: str) -> dict:

@@ -491,7 +491,7 @@ class Store:
 
     # A case's class is its record's, stored at ingest (sync_server.access), never its answers'.
     FEEDBACK_SQL = (
-        "SELECT r.uuid, r.locale, r.collected, r.received_at,"
+        "SELECT r.uuid, r.locale, r.collected, r.received_at, r.form_version,"
         " coalesce(r.answers_current, r.answers) AS answers,"
         " coalesce(c.status, 'new') AS status, r.access_class,"
         " r.access_class = 'sensitive' AS is_sensitive FROM records r"
@@ -648,7 +648,23 @@ class Store:
                             [reply_id, owner["device_id"], record_uuid, message, locale,
                              now_iso(), author])
             self.audit(author, "reply_added", record_uuid, detail=reply_id)
+            self._answered_by_reply(record_uuid, author)
         return self.one("SELECT * FROM replies WHERE id = ?", [reply_id])
+
+    def _answered_by_reply(self, record_uuid: str, author: str) -> None:
+        """A reply moves a new or in-progress feedback case to "answered", however it was
+        written (the page, `sync-server reply`); a closed case stays closed."""
+        row = self.one("SELECT r.form_id, r.access_class, c.status FROM records r"
+                       " LEFT JOIN feedback_cases c ON c.uuid = r.uuid"
+                       " WHERE r.uuid = ? AND r.is_latest = 1", [record_uuid])
+        if row is None or row["form_id"] != "community_feedback" or row["status"] in (
+                "answered", "closed"):
+            return
+        self.db.execute("INSERT INTO feedback_cases (uuid, status, sensitive, updated_at)"
+                        " VALUES (?, 'answered', ?, ?) ON CONFLICT (uuid) DO UPDATE SET"
+                        " status = excluded.status, updated_at = excluded.updated_at",
+                        [record_uuid, int(row["access_class"] == "sensitive"), now_iso()])
+        self.audit(author, "feedback_answered", record_uuid)
 
     def replies_for_device(self, device_id: str, after: int, limit: int) -> list[dict]:
         return list(self.db.query(

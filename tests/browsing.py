@@ -238,3 +238,15 @@ def _are_displayed(driver, elements, start) -> list[bool]:
     if found is None:  # the first read, or a new page: send the blocks
         found = driver.execute_script(_DISPLAYED % atom, start, elements)
     return found
+
+
+def review_and_finalize(driver):
+    """On a phone form's last section: Review answers, then Finalize under the review, as
+    an enumerator does with the person (collector/static/js/form.js)."""
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    driver.find_element("css selector", "button.step-review").click()
+    finish = WebDriverWait(driver, 15).until(
+        lambda d: d.find_element("css selector", ".review-step").is_displayed()
+        and d.find_element("css selector", "button.step-finish"))
+    finish.click()

@@ -217,8 +217,10 @@ def read_api(base: str, token: str, form_id: str, limit: int = 300) -> Release:
     return _by_uuid(f"api (pages of {limit})", rows, status)
 
 
-RECORD_ROW = re.compile(r'<span class="muted" translate="no">([^<]+)</span></th>\s*'
-                        r'<td translate="no">(.*?)</td>', re.S)
+# A record page's answer row: the answer's key in its heading's title, its stored value (the
+# code the label stands for) in its cell's title.
+RECORD_ROW = re.compile(r'<th scope="row" title="([^"]+)" translate="no">.*?</th>\s*'
+                        r'<td title="([^"]*)" translate="no">', re.S)
 
 
 def record_page(person: Person, record_uuid: str) -> tuple[int, dict[str, str], str]:

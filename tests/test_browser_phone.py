@@ -10,7 +10,8 @@ from types import SimpleNamespace
 import pytest
 
 from browsing import (answer_visible_questions, chromium, console_errors,  # noqa: F401
-                      module_chromium, quit_chromium, sign_in, start_chromium)
+                      module_chromium, quit_chromium, review_and_finalize, sign_in,
+                      start_chromium)
 from conftest import import_forms, query
 from faultproxy import FaultProxy
 from filling import REPORT_ANSWERS, SURVEY_ANSWERS
@@ -27,13 +28,13 @@ def element(driver, css):
 
 
 def fill_step_by_step(driver, answers):
-    """Answer the open section, then Next, until the last section's Finalize button."""
+    """Answer the open section, then Next, until the last section: Review answers, then
+    Finalize."""
     until(driver, lambda d: d.find_elements("css selector", "form[data-steps]"))
     for _ in range(15):
         answer_visible_questions(driver, answers)
-        finish = element(driver, "button.step-finish")
-        if finish.is_displayed():
-            finish.click()
+        if element(driver, "button.step-review").is_displayed():
+            review_and_finalize(driver)
             return
         element(driver, "button.step-next").click()
     raise AssertionError("the form never reached its last section")
@@ -90,9 +91,9 @@ def test_declining_consent_goes_straight_to_finalize(hub, chromium, db_path):
     chromium.get(f"{hub.url}/forms/community_survey/phone?lang=en")
     until(chromium, lambda d: element(d, "button.step-next").is_displayed())
     element(chromium, 'input[name="consent"][value="no"]').click()
-    assert element(chromium, "button.step-finish").is_displayed()
+    assert element(chromium, "button.step-review").is_displayed()
     assert not element(chromium, "button.step-next").is_displayed()
-    element(chromium, "button.step-finish").click()
+    review_and_finalize(chromium)
     until(chromium, lambda d: "/phone" not in d.current_url)
     [record] = query(db_path, "SELECT status, answers FROM records")
     assert record["status"] == "finalized" and json.loads(record["answers"]) == {"consent": "no"}

@@ -108,7 +108,7 @@ def test_calculations_open_sections_live_in_the_browser(counted_hub, chromium):
     sign_in(chromium, counted_hub)
     chromium.get(f"{counted_hub.url}/forms/household_count/phone?lang=en")
     children = chromium.find_element("id", "f-children")
-    finish = chromium.find_element("css selector", "button.step-finish")
+    finish = chromium.find_element("css selector", "button.step-review")
     following = chromium.find_element("css selector", "button.step-next")
     children.send_keys("1")
     chromium.find_element("id", "f-adults").click()  # leaving the field fires change
@@ -164,9 +164,10 @@ def test_a_true_or_false_calculation_reads_the_same_on_phone_and_hub(hub, chromi
     age.clear()
     age.send_keys("12")
     chromium.find_element("tag name", "h1").click()
-    chromium.find_element("css selector", "button.step-finish").click()
+    from browsing import review_and_finalize
     from selenium.webdriver.support.ui import WebDriverWait
 
+    review_and_finalize(chromium)
     WebDriverWait(chromium, 20).until(lambda d: "/phone" not in d.current_url)
     [record] = query(db_path, "SELECT status, answers FROM records")
     assert record["status"] == "finalized"

@@ -375,7 +375,9 @@ def test_a_roster_is_filled_on_a_phone_with_instances_added_live(roster_hub, chr
     remove = css(chromium, 'button[value="remove:visits:1"]')
     heading = chromium.find_element("id", remove.get_attribute("aria-describedby"))
     assert heading.text == "Visit (1)"  # the button says which visit it removes
-    css(chromium, "button.step-finish").click()
+    from browsing import review_and_finalize
+
+    review_and_finalize(chromium)
     until(chromium, lambda d: "/phone" not in d.current_url)
     status, answers = stored(db_path)
     assert status == "finalized"

@@ -2,7 +2,8 @@
    answers (required, type, range, constraint) with the same expressions and messages the
    hub uses when the page is sent. Without this script the hub applies the same rules
    between pages, so nothing depends on it. On a whole form in one page (data-steps), it
-   also steps through the sections one at a time. Repeats: instances are added and
+   also steps through the sections one at a time and ends with a review of the answers
+   before Finalize, as the section-by-section pages do. Repeats: instances are added and
    removed in place (as many as a repeat_count asks for), and an expression in an
    instance sees that instance's answers and its position(). */
 (function () {
@@ -399,10 +400,17 @@
   form.addEventListener('click', function (event) {
     if (event.target.type === 'submit') { lastButton = event.target; }
   });
+  // On a form stepped through (data-steps): what a Finalize sent before the review does.
+  var beforeFinalize = null;
   form.addEventListener('submit', function (event) {
     var button = event.submitter || lastButton;
     var action = button ? button.value : 'next';
     if (action === 'draft' || action === 'back') { return; }
+    if (beforeFinalize && beforeFinalize(action)) {
+      event.preventDefault();
+      event.stepHandled = true;
+      return;
+    }
     if (!check(form)) { event.preventDefault(); }
   });
   collect();
@@ -423,10 +431,12 @@
   function steps() {
     var sections = Array.prototype.slice.call(form.querySelectorAll('.step'));
     var next = form.querySelector('.step-next'), back = form.querySelector('.step-back');
-    var finish = form.querySelector('.step-finish');
+    var finish = form.querySelector('.step-finish'), toReview = form.querySelector('.step-review');
+    var review = form.querySelector('.review-step');
     var progress = form.getAttribute('data-progress');
     var firstError = form.querySelector('.q.has-error');
     var at = firstError ? sections.indexOf(firstError.closest('.step')) : 0;
+    var reviewing = false;
 
     // A section with a question to answer, or a repeat the person may add to.
     function open(index) {
@@ -434,39 +444,150 @@
       return section.querySelector('.q[data-name]:not([hidden])') !== null ||
         (section.querySelector('.repeat-add') !== null && holds(section, currentValues(), null));
     }
+    function references(source) {
+      try { return E.parse(source).references(); } catch (error) { return []; }
+    }
+    function unanswered(name, state) {
+      var block = form.querySelector('.q[data-name="' + name + '"]');
+      if (!block || block.closest('.repeat')) { return false; }  // asked once only
+      var value = state.top[name];
+      return value === undefined || value === null || value === '' ||
+        (Array.isArray(value) && value.length === 0);
+    }
+    // A section that does not apply now but an answer not given yet may open (before
+    // consent, every later one): it counts, as the hub counts it (interview.undecided).
+    function undecided(index) {
+      var section = sections[index], state = currentValues();
+      var names = [];
+      if (section.hasAttribute('data-relevant') && !holds(section, state, null)) {
+        names = references(section.getAttribute('data-relevant'));
+      } else {
+        Array.prototype.forEach.call(section.querySelectorAll('.q[data-relevant]'), function (block) {
+          if (block.getAttribute('data-type') !== 'calculate') {
+            names = names.concat(references(block.getAttribute('data-relevant')));
+          }
+        });
+      }
+      return names.some(function (name) { return unanswered(name, state); });
+    }
+    function counted(index) { return index === at || open(index) || undecided(index); }
     function neighbour(from, step) {
       for (var i = from + step; i >= 0 && i < sections.length; i += step) { if (open(i)) { return i; } }
       return -1;
     }
+    function later(from) {
+      for (var i = from + 1; i < sections.length; i++) { if (counted(i)) { return i; } }
+      return -1;
+    }
     function showStep(index, focus) {
       at = index;
-      var total = sections.filter(function (s, i) { return open(i); }).length;
-      var number = sections.slice(0, index + 1).filter(function (s, i) { return open(i); }).length;
+      reviewing = false;
+      review.hidden = true;
+      var total = sections.filter(function (s, i) { return counted(i); }).length;
+      var number = sections.slice(0, index + 1).filter(function (s, i) { return counted(i); }).length;
       sections.forEach(function (section, i) { section.hidden = i !== index; });
       sections[index].querySelector('.progress').textContent =
         progress.replace('%(num)s', String(number)).replace('%(total)s', String(total));
-      // Before a required answer that may open later sections, the way on is Next.
-      var waiting = blocks.some(function (block) {
-        var value = sections[index].contains(block) && !block.hidden &&
-          block.hasAttribute('data-required') && valueOf(block);
-        return value === '' || (Array.isArray(value) && value.length === 0);
-      });
-      var last = neighbour(index, 1) === -1 && !(waiting && index < sections.length - 1);
+      var last = later(index) === -1;
       next.hidden = last;
-      finish.hidden = !last;
+      toReview.hidden = !last;
+      finish.hidden = true;
       back.hidden = neighbour(index, -1) === -1;
       if (focus) { sections[index].querySelector('h1').focus(); }
     }
+    // The review: each open section's answers as the page shows them (choices by their
+    // labels), with a way back to change a section, then Finalize.
+    function showReview() {
+      reviewing = true;
+      var list = review.querySelector('.review-list');
+      list.textContent = '';
+      sections.forEach(function (section, index) {
+        if (!open(index)) { return; }
+        var part = document.createElement('section');
+        part.className = 'review';
+        var heading = document.createElement('h2');
+        heading.textContent = section.querySelector('h1').textContent;
+        var items = document.createElement('dl');
+        blocks.forEach(function (block) {
+          var type = block.getAttribute('data-type');
+          if (!section.contains(block) || block.hidden || type === 'note' || type === 'calculate') { return; }
+          var term = document.createElement('dt'), value = document.createElement('dd');
+          term.textContent = questionText(block);
+          var text = answerText(block);
+          if (text === '') {
+            var none = document.createElement('span');
+            none.className = 'muted';
+            none.textContent = form.getAttribute('data-no-answer');
+            value.appendChild(none);
+          } else {
+            value.textContent = text;
+            value.setAttribute('dir', 'auto');
+          }
+          items.appendChild(term);
+          items.appendChild(value);
+        });
+        var change = document.createElement('button');
+        change.type = 'button';
+        change.className = 'review-change';
+        change.textContent = form.getAttribute('data-change');
+        change.addEventListener('click', function () { showStep(index, true); });
+        part.appendChild(heading);
+        part.appendChild(items);
+        part.appendChild(change);
+        list.appendChild(part);
+      });
+      sections.forEach(function (section) { section.hidden = true; });
+      review.hidden = false;
+      next.hidden = true;
+      toReview.hidden = true;
+      finish.hidden = false;
+      back.hidden = false;
+      review.querySelector('h1').focus();
+    }
+    function questionText(block) {
+      var label = block.querySelector('legend, label').cloneNode(true);
+      Array.prototype.forEach.call(label.querySelectorAll('.req'), function (node) { node.remove(); });
+      var text = label.textContent.replace(/\s+/g, ' ').trim();
+      var instance = instanceOf(block);
+      return instance ? instance.querySelector('legend').textContent.trim() + ' · ' + text : text;
+    }
+    function answerText(block) {
+      var picked = [];
+      Array.prototype.forEach.call(inputsOf(block), function (input) {
+        if (input.tagName === 'SELECT') {
+          if (input.value !== '') { picked.push(input.options[input.selectedIndex].textContent.trim()); }
+        } else if (input.type === 'radio' || input.type === 'checkbox') {
+          if (input.checked) { picked.push(input.closest('label').textContent.trim()); }
+        } else if (input.value.trim() !== '') { picked.push(input.value.trim()); }
+      });
+      if (picked.length > 1 && window.Intl && Intl.ListFormat) {
+        return new Intl.ListFormat(document.documentElement.lang || undefined, { type: 'conjunction' }).format(picked);
+      }
+      return picked.join(', ');
+    }
     next.addEventListener('click', function () {
       if (!check(sections[at])) { return; }
-      var later = neighbour(at, 1);
-      showStep(later === -1 ? at : later, later !== -1);
+      // The answers just checked decide the sections that were still open to them.
+      var following = neighbour(at, 1);
+      if (following === -1) { showReview(); } else { showStep(following, true); }
     });
-    back.addEventListener('click', function () { showStep(Math.max(neighbour(at, -1), 0), true); });
+    toReview.addEventListener('click', function () {
+      if (check(sections[at])) { showReview(); }
+    });
+    back.addEventListener('click', function () {
+      if (reviewing) { showStep(at, true); return; }
+      showStep(Math.max(neighbour(at, -1), 0), true);
+    });
     // Answers can open or close later sections: the buttons follow.
-    form.addEventListener('change', function () { showStep(at, false); });
+    form.addEventListener('change', function () { if (!reviewing) { showStep(at, false); } });
+    // Finalize comes after the review (Enter in a field would skip it): Next, or the review.
+    beforeFinalize = function (action) {
+      if (reviewing || (action !== 'finalize' && action !== 'next')) { return false; }
+      (later(at) === -1 ? toReview : next).click();
+      return true;
+    };
     form.addEventListener('submit', function (event) {
-      if (event.defaultPrevented) {
+      if (event.defaultPrevented && !event.stepHandled) {
         var bad = form.querySelector('.q.has-error');
         if (bad) {
           showStep(sections.indexOf(bad.closest('.step')), false);

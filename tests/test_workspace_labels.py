@@ -1,0 +1,129 @@
+"""Labels everywhere in the central workspace, on a real server: a record's questions and
+choices in the viewer's language, in questionnaire order by section, repeats as blocks of
+their own, codes on hover and behind a plain link; dates in one format per language; form
+tabs, filter menus and the feedback view by their labels. Access rules stay as they are."""
+
+from __future__ import annotations
+
+import json
+import re
+
+from test_repeat_exports import VERSION_2, roster
+from test_workspace import feedback_record, push_records, signed_in, team  # noqa: F401
+
+from sync_server.forms import publish
+from sync_server.store import Store
+
+# The labels are about the pages, not the storage: SQLite only (tests/conftest.py).
+SERVER_ENGINES = ("sqlite",)
+
+MEMBERS = [{"member_age": 34, "member_sex": "f", "member_activities": ["farming", "trade"]},
+           {"member_age": 9, "member_sex": "m", "member_activities": ["school"]}]
+
+
+def publish_roster(central) -> None:
+    store = Store(central.database)
+    try:
+        publish(store, json.dumps(VERSION_2), "admin")
+    finally:
+        store.close()
+
+
+def text_of(html: str) -> str:
+    """The page's words without tags, spaces folded."""
+    return " ".join(re.sub(r"<[^>]+>", " ", html).split())
+
+
+def test_a_record_reads_in_the_viewers_language_in_questionnaire_order(team):
+    publish_roster(team)
+    # Stored answers in alphabetical order, as a JSON object may come: the page follows
+    # the questionnaire, not the keys.
+    record = roster(version="2", comments="Merci", household_size=2, members=MEMBERS,
+                    village="Kigoma")
+    push_records(team, [record])
+    admin = signed_in(team, "admin")
+    page = admin.get(f"/data/record/{record['uuid']}?lang=fr").text
+    words = text_of(page)
+    # Questions by their French labels, choices by theirs, a select_multiple as a list.
+    assert "Personnes dans le ménage" in words and "Composition du ménage" in words
+    assert "Agriculture et Commerce" in words and "École" in words
+    assert "Femme" in words and "Homme" in words
+    # Sections in the form's order; each repeat instance a block of its own.
+    order = [words.index(text) for text in (
+        "Personnes dans le ménage", "Membres du ménage (1)", "Membres du ménage (2)",
+        "Comments")]
+    assert order == sorted(order)
+    assert page.count('class="answers repeat-answers"') == 2
+    # Codes are on hover (title), not in the text, until asked for with a plain link.
+    assert 'title="members.1.member_activities"' in page and 'title="farming trade"' in page
+    assert "farming trade" not in words and "member_sex" not in words
+    assert f'href="/data/record/{record["uuid"]}?codes=1"' in page
+    with_codes = text_of(admin.get(f"/data/record/{record['uuid']}?codes=1&lang=fr").text)
+    assert "farming trade" in with_codes and "members.2.member_sex" in with_codes
+    # Collected as a medium date in French, and no ISO date beside it.
+    assert "20 nov. 2026" in words and "2026-11-20" not in words
+
+
+def test_the_correction_menu_names_questions_by_their_labels(team):
+    publish_roster(team)
+    record = roster(version="2", household_size=2, members=MEMBERS, village="Kigoma")
+    push_records(team, [record])
+    admin = signed_in(team, "admin")
+    page = admin.get(f"/data/record/{record['uuid']}?lang=fr").text
+    menu = page[page.index('<select id="field"'):]
+    menu = menu[:menu.index("</select>")]
+    assert '<option value="members.2.member_age" title="members.2.member_age" translate="no">' \
+           'Membres du ménage (2) · Âge</option>' in menu
+    # The value posted is still the field's key: a correction through the labelled menu.
+    admin.post(f"/data/record/{record['uuid']}/correct",
+               {"field": "members.2.member_age", "value": "10"}, csrf_from=page)
+    page = admin.get(f"/data/record/{record['uuid']}?lang=en").text
+    assert "As received" in page and 'title="9"' in page
+
+
+def test_tabs_and_filter_menus_show_titles_labels_and_device_names(team):
+    publish_roster(team)
+    push_records(team, [feedback_record(locale="sw"), feedback_record(locale="ar")])
+    admin = signed_in(team, "admin")
+    page = admin.get("/data/community_feedback?lang=en").text
+    tabs = page[:page.index('class="filter-bar"')]
+    assert 'title="household_roster" translate="no">Household roster</a>' in tabs
+    assert ">community_feedback<" not in tabs and 'title="community_feedback"' in tabs
+    # The enrolled laptop by its label (push_records enrolls "zone B"), months and
+    # languages in words; the values sent stay the codes.
+    assert '>zone B</option>' in page and '>zone B</td>' in page
+    assert 'value="2026-11" title="2026-11" translate="no">Nov 2026</option>' in page
+    assert 'value="sw" title="sw" translate="no">Swahili</option>' in page
+    assert "2 records" in page
+    assert "1 record" in admin.get("/data/community_feedback?language=sw").text
+    french = admin.get("/data/community_feedback?lang=fr").text
+    assert 'value="ar" title="ar" translate="no">arabe</option>' in french
+
+
+def test_an_analyst_still_sees_only_the_released_menus(team):
+    push_records(team, [feedback_record(locale="sw") for _ in range(3)])
+    analyst = signed_in(team, "analyst")
+    page = analyst.get("/data/community_feedback?lang=en").text
+    # No device, language, area or month menu for analysts, and no device column.
+    assert 'id="filter-device"' not in page and 'id="filter-language"' not in page
+    assert 'id="filter-area"' not in page and "zone B" not in page
+    assert 'id="filter-review"' in page and ">Not reviewed</option>" in page
+
+
+def test_the_feedback_view_reads_in_labels_with_codes_on_hover(team):
+    record = feedback_record(kind="complaint", message="The tap is broken.")
+    record["answers"]["topic"] = "water"
+    push_records(team, [record])
+    analyst = signed_in(team, "analyst")
+    case = analyst.get(f"/feedback/{record['uuid']}?lang=en").text
+    words = text_of(case)
+    assert "feedback_type" not in words and "A complaint" in words and "Yes" in words
+    assert 'title="complaint"' in case and 'title="feedback_type"' in case
+    assert "Water, sanitation and hygiene" in words
+    # Received today: a medium date and a short time, never an ISO timestamp.
+    assert "Swahili" in words and not re.search(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", words)
+    queue = text_of(analyst.get("/feedback?lang=fr").text)
+    assert "Une plainte" in queue and "Eau, assainissement et hygiène" in queue
+    coded = analyst.get(f"/feedback/{record['uuid']}?codes=1&lang=en").text
+    assert '<code class="muted" translate="no">complaint</code>' in coded
+    assert '<code class="muted" translate="no">feedback_type</code>' in coded
