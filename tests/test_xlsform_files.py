@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 from conftest import LiveHub, query
-from openpyxl import Workbook
+from workbooks import write_workbook
 from pyxform.xls2xform import convert as pyxform_convert
 
 from collector import create_app
@@ -47,16 +47,7 @@ DISTRICTS = ("name,label,region\nturkana_c,Turkana Central,north\n"
 
 def workbook(path: Path, survey=SURVEY, external=EXTERNAL, settings=SETTINGS,
              choices=None) -> Path:
-    book = Workbook()
-    book.remove(book.active)
-    for name, rows in (("survey", survey), ("choices", choices),
-                       ("external_choices", external), ("settings", settings)):
-        if rows is not None:
-            sheet = book.create_sheet(name)
-            for row in rows:
-                sheet.append(row)
-    book.save(path)
-    return path
+    return write_workbook(path, survey, choices, settings, external_choices=external)
 
 
 @pytest.fixture

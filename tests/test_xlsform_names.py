@@ -19,7 +19,7 @@ import pytest
 from browsing import chromium, console_errors, module_chromium, sign_in  # noqa: F401
 from click.testing import CliRunner
 from conftest import TEST_PSEUDONYM_KEY, LiveHub, query
-from openpyxl import Workbook
+from workbooks import write_workbook
 from pyxform.xls2xform import convert as pyxform_convert
 
 from collector import create_app
@@ -30,17 +30,7 @@ from collector.xlsform import read_xlsform
 from sync_server.exports import export
 
 
-def workbook(path: Path, survey, choices=None, settings=None) -> Path:
-    """An .xlsx with the given sheets, each a list of rows, the header first."""
-    book = Workbook()
-    book.remove(book.active)
-    for name, rows in (("survey", survey), ("choices", choices), ("settings", settings)):
-        if rows is not None:
-            sheet = book.create_sheet(name)
-            for row in rows:
-                sheet.append(row)
-    book.save(path)
-    return path
+workbook = write_workbook
 
 
 HEADER = ["type", "name", "label", "hint", "required", "relevant", "constraint",

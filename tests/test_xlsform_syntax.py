@@ -15,8 +15,8 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from openpyxl import Workbook
 from pyxform.xls2xform import convert as pyxform_convert
+from workbooks import write_workbook
 
 from collector import xlsform
 from collector.xlsform import read_xlsform, to_xlsform
@@ -26,16 +26,8 @@ SETTINGS = [["form_id", "version"], ["visit", "1"]]
 
 
 def workbook(path: Path, survey, choices=None, settings=SETTINGS) -> Path:
-    """An .xlsx with the given sheets, each a list of rows, the header first."""
-    book = Workbook()
-    book.remove(book.active)
-    for name, rows in (("survey", survey), ("choices", choices), ("settings", settings)):
-        if rows is not None:
-            sheet = book.create_sheet(name)
-            for row in rows:
-                sheet.append(row)
-    book.save(path)
-    return path
+    """An .xlsx with the given sheets (settings: this module's by default)."""
+    return write_workbook(path, survey, choices, settings)
 
 
 def xform(path: Path) -> str:
