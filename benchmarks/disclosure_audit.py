@@ -4,7 +4,7 @@
     python benchmarks/disclosure_audit.py                  # 2,000 surveys, 160 reports
     python benchmarks/disclosure_audit.py --surveys 5000 --reports 400 --seed 7
 
-1. Generates a realistic synthetic population (tests/population.py: three districts,
+1. Generates a realistic synthetic population (sync_server/demo_data.py: three districts,
    an age pyramid, rare gender categories, Washington Group disability, migration status,
    home language; each discrimination report told by a survey respondent on the same
    laptop and day) and loads it into a fresh server data folder through the server's own
@@ -137,7 +137,7 @@ def indicators(audit) -> None:
 
 def run(args) -> dict:
     import disclosure_attacks as attack
-    import population
+    from sync_server import demo_data as population
 
     started = time.perf_counter()
     people = population.generate(args.surveys, args.reports, args.devices, args.seed)

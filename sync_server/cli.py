@@ -28,6 +28,7 @@ from .store import LastAdminError, Store
 
 ROLES = ("admin", "analyst", "viewer")
 DEMO_ADMIN, DEMO_PASSWORD = "admin", "demo passphrase"
+DEMO_SURVEYS, DEMO_REPORTS = 1200, 90  # a round big enough that no indicator is suppressed
 CLI_ACTOR = "command line"  # who made a change, in the security log
 
 
@@ -779,11 +780,16 @@ def reply(data_dir, database, record_uuid, message, locale, author):
               help="Port of the collector hub (phones connect here).")
 @click.option("--server-port", default=8000, show_default=True, type=click.IntRange(0, 65535),
               help="Port of the sync server, on 127.0.0.1.")
-def demo(data_dir, database, port, server_port):
+@click.option("--empty", is_flag=True,
+              help="Start with no data (by default a new demo holds a synthetic survey round).")
+def demo(data_dir, database, port, server_port, empty):
     """Run a sync server and an enrolled collector hub together, to see the whole flow.
 
     The hub has a sample enumerator (name "demo", PIN 1234) and syncs in the background;
-    the central workspace has an admin (name "admin", password "demo passphrase").
+    the central workspace has an admin (name "admin", password "demo passphrase"). A new
+    demo starts with a synthetic survey round already received from four laptops (1,200
+    interviews, 90 discrimination reports, three districts, twelve weeks: invented people),
+    so that every indicator shows something; --empty starts with nothing.
 
     Example: sync-server demo --data-dir demo-data
     """
@@ -798,7 +804,13 @@ def demo(data_dir, database, port, server_port):
     from . import create_app
 
     hub_dir = ensure_data_dir(data_dir / "collector")
+    if not empty:
+        fill_demo(data_dir, database)
     app = create_app(data_dir=data_dir, database=database)
+    store = open_store(database)  # the admin exists before the first page is served
+    if not store.user_exists(DEMO_ADMIN):
+        store.add_user(DEMO_ADMIN, "admin", generate_password_hash(DEMO_PASSWORD))
+    store.close()
     server = make_server(app, "127.0.0.1", server_port, 8)
     bind(server, "--server-port")
     threading.Thread(target=server.serve, daemon=True).start()
@@ -809,10 +821,6 @@ def demo(data_dir, database, port, server_port):
         open_store(database).add_enrollment_code(code_hash(code), "demo laptop", expiry(1))
         enroll(db, hub_dir, url, code)
     db.close()
-    store = open_store(database)
-    if not store.user_exists(DEMO_ADMIN):
-        store.add_user(DEMO_ADMIN, "admin", generate_password_hash(DEMO_PASSWORD))
-    store.close()
     click.echo(f"Central workspace: {url}/  (name {DEMO_ADMIN!r}, password {DEMO_PASSWORD!r})")
     add_demo_user(hub_dir)
     install_demo_key(hub_dir)  # the demo is its own data custodian
@@ -820,6 +828,21 @@ def demo(data_dir, database, port, server_port):
         run_hub(hub_dir, "0.0.0.0", port, 16)
     finally:
         server.stop()
+
+
+def fill_demo(data_dir: Path, database: str | None) -> None:
+    """A synthetic survey round (sync_server.demo_data) into a server that has no records."""
+    from .demo_data import generate, load
+
+    store = open_store(database)
+    try:
+        if store.db.execute("SELECT count(*) FROM records").fetchone()[0]:
+            return  # a demo started before: its data stays as it is
+    finally:
+        store.close()
+    click.echo("Loading a synthetic survey round (invented people) for the demo...")
+    load(generate(n_surveys=DEMO_SURVEYS, n_reports=DEMO_REPORTS, devices=4, seed=2026),
+         data_dir, database)
 
 
 @cli.command("security-log")

@@ -3,7 +3,7 @@ about single respondents from what the server releases.
 
 Used by tests/test_disclosure_attacks.py (which asserts) and benchmarks/disclosure_audit.py
 (which prints the figures). Everything here reads what a real served server sends; the
-population (tests/population.py) is only used as the truth to score an attack against.
+population (sync_server/demo_data.py) is only used as the truth to score an attack against.
 
 - `TeamServer`: a real sync server on loopback with the population loaded, and an admin,
   an analyst and a viewer signed in.

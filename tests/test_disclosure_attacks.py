@@ -1,5 +1,5 @@
 """End-to-end disclosure attacks on a served sync server holding a realistic population
-(2,000 surveys and 160 discrimination reports from 3 laptops, tests/population.py).
+(2,000 surveys and 160 discrimination reports from 3 laptops, sync_server/demo_data.py).
 
 An analyst downloads every record-level output and tries to single people out; a viewer
 tries to recover every hidden indicator cell from all the dashboard's views; an admin may
@@ -16,7 +16,7 @@ import pytest
 from babel.dates import format_date
 
 import disclosure_attacks as attack
-import population
+from sync_server import demo_data as population
 from conftest import query
 
 OUTPUTS = ("csv", "xlsx", "jsonl", "dta", "sav", "api", "csv asked raw")

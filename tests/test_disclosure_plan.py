@@ -11,7 +11,7 @@ import pytest
 
 from collector.forms import load_form
 from collector.settings import SettingsError
-from population import generate, load
+from sync_server.demo_data import generate, load
 from sync_server import disclosure, settings
 from sync_server.data import form_history
 from sync_server.store import Store

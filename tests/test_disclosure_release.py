@@ -15,7 +15,7 @@ import requests
 from werkzeug.security import generate_password_hash
 
 from conftest import Browser, Central, query
-from population import generate, load
+from sync_server.demo_data import generate, load
 from sync_server.store import Store
 
 PASSWORD = "a long enough passphrase"

@@ -236,7 +236,7 @@ def dashboard_views(app) -> list:
 
 @pytest.fixture(scope="module")
 def released(tmp_path_factory):
-    from population import generate, load
+    from sync_server.demo_data import generate, load
     from sync_server import create_app
 
     folder = tmp_path_factory.mktemp("central")

@@ -23,7 +23,7 @@ from werkzeug.security import generate_password_hash
 
 from collector.forms import load_form
 from conftest import Central, query
-from population import generate, load
+from sync_server.demo_data import generate, load
 from sync_server import parquet
 from sync_server.cli import cli as server_cli
 from sync_server.exports import ExportError, columns_for, export

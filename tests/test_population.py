@@ -8,8 +8,8 @@ from collections import Counter
 
 import pytest
 
-import population
-from population import WG_ITEMS
+from sync_server import demo_data as population
+from sync_server.demo_data import WG_ITEMS
 
 
 @pytest.fixture(scope="module")

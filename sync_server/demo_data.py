@@ -1,5 +1,7 @@
-"""Realistic synthetic populations for disclosure tests: surveys and reports as a sync
-server stores them, and a loader that puts them into a real server data folder.
+"""Realistic synthetic populations: surveys and reports as a sync server stores them, and a
+loader that puts them into a real server data folder. `sync-server demo` starts with one, so
+that every page and indicator of the workspace shows something; the disclosure tests attack
+one, knowing the truth behind it.
 
     population = generate(n_surveys=2000, n_reports=160, devices=3, seed=0)
     load(population, data_dir)          # before the server is served (see `load`)
@@ -411,21 +413,24 @@ def _server_clock(moment: dt.datetime):
         clock.wall_clock = real
 
 
-def load(population: Population, data_dir: Path | str) -> Path:
+def load(population: Population, data_dir: Path | str,
+         database: str | None = None) -> Path | str:
     """Put the population into the sync server data folder `data_dir` (created if new)
     through the server's own ingest: devices enrolled, one batch per laptop sync, each
     record checked, classified (access class, clock flag) and its indicator facts kept.
 
     Call it before serving `data_dir` (it sets the server's clock while it runs).
-    Returns the database path.
+    `database`: as `create_app`'s (a PostgreSQL URL); the data folder's SQLite file by
+    default. Returns the database (path or URL).
     """
     from collector import protocol
     from sync_server import create_app
     from sync_server.ingest import ingest_batch
     from sync_server.store import Store
 
-    database = Path(create_app(data_dir=Path(data_dir)).config["DATABASE"])
-    store = Store(database)
+    found = create_app(data_dir=Path(data_dir), database=database).config["DATABASE"]
+    target: Path | str = found if "://" in str(found) else Path(found)
+    store = Store(target)
     try:
         _enroll(store, population.devices)
         batches: dict[tuple[str, str], list[dict]] = {}
@@ -445,7 +450,7 @@ def load(population: Population, data_dir: Path | str) -> Path:
                     raise RuntimeError(f"ingest refused part of a batch: {answer}")
     finally:
         store.close()
-    return database
+    return target
 
 
 def _enroll(store, devices: list[str]) -> None:

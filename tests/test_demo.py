@@ -1,0 +1,98 @@
+"""`sync-server demo`: a new demo shows a whole survey round, every indicator with a number."""
+
+import csv
+import io
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import requests
+from conftest import query
+
+from sync_server import database_path
+from sync_server.cli import DEMO_ADMIN, DEMO_PASSWORD, DEMO_REPORTS, DEMO_SURVEYS, fill_demo
+
+ROOT = Path(__file__).parent.parent
+CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def start_demo(data_dir: Path, *options: str) -> tuple[subprocess.Popen, str]:
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "sync_server", "demo", "--data-dir", str(data_dir), "--port",
+         "0", "--server-port", str(port), *options],
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+        env=dict(os.environ, PYTHONPATH=str(ROOT)))
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 180
+    while time.monotonic() < deadline and process.poll() is None:
+        try:
+            requests.get(url + "/signin", timeout=2)
+            return process, url
+        except requests.ConnectionError:
+            time.sleep(0.3)
+    process.kill()
+    raise AssertionError("the demo did not start: " + process.communicate()[1][-2000:])
+
+
+def stop(process: subprocess.Popen) -> None:
+    process.send_signal(signal.SIGTERM)
+    try:
+        process.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        process.kill()
+
+
+def records(data_dir: Path) -> dict:
+    rows = query(database_path(None, data_dir),
+                 "SELECT form_id, count(*) AS n FROM records GROUP BY form_id")
+    return {row["form_id"]: row["n"] for row in rows}
+
+
+def indicator_rows(session: requests.Session, url: str, view: str, by: str = "") -> list[dict]:
+    answer = session.get(f"{url}/indicator.csv", params={"view": view, "by": by}, timeout=30)
+    assert answer.ok, answer.text[:300]
+    return list(csv.DictReader(io.StringIO(answer.content.decode("utf-8-sig"))))
+
+
+def test_a_new_demo_holds_a_survey_round_and_every_indicator_shows(tmp_path):
+    data_dir = tmp_path / "demo"
+    process, url = start_demo(data_dir)
+    try:
+        session = requests.Session()
+        page = session.get(url + "/signin", timeout=10)
+        signed_in = session.post(url + "/signin", timeout=10, data={
+            "name": DEMO_ADMIN, "password": DEMO_PASSWORD,
+            "csrf_token": CSRF.search(page.text).group(1)})
+        assert signed_in.ok and "/signout" in signed_in.text
+        for view in ("who5", "life_satisfaction", "trust_most", "discriminated"):
+            [overall] = indicator_rows(session, url, view)
+            assert overall["suppressed"] == "0" and int(overall["n"]) >= 100, overall
+        by_gender = indicator_rows(session, url, "trust_most", "gender")
+        assert sum(row["suppressed"] == "0" for row in by_gender) >= 2, by_gender
+    finally:
+        stop(process)
+    assert records(data_dir) == {"community_survey": DEMO_SURVEYS,
+                                 "discrimination_report": DEMO_REPORTS}
+    # Started again, the demo keeps what it has: nothing is loaded twice.
+    fill_demo(data_dir, database_path(None, data_dir))
+    assert records(data_dir) == {"community_survey": DEMO_SURVEYS,
+                                 "discrimination_report": DEMO_REPORTS}
+
+
+def test_an_empty_demo_starts_with_no_records(tmp_path):
+    data_dir = tmp_path / "demo"
+    process, _url = start_demo(data_dir, "--empty")
+    stop(process)
+    assert records(data_dir) == {}
