@@ -464,15 +464,16 @@ def echo_privacy_listing(form) -> None:
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--media", multiple=True,
               type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="A choice file the XLSForm uses (select_one_from_file), when it is not "
-                   "in the form's folder. Repeat it for several files.")
+              help="A CSV file the XLSForm uses (select_one_from_file, pulldata), when it "
+                   "is not in the form's folder. Repeat it for several files.")
 def forms_import(data_dir, file, media):
     """Add a form version from a JSON form definition or an XLSForm (.xlsx, .xls).
 
     Every problem of an XLSForm is printed with its sheet, row and column, and nothing
     is stored unless the whole form is right. Choice files (select_one_from_file
-    places.csv) are read from the form's folder, or given with --media; their choices
-    are stored with the form.
+    places.csv) and the data files pulldata() reads (pulldata('products', ...) reads
+    products.csv) are read from the form's folder, or given with --media; they are stored
+    with the form.
 
     Example: collector forms import household_visit.xlsx
     """
@@ -557,8 +558,11 @@ def forms_export_xlsform(data_dir, form_id, file):
         raise click.ClickException(f"{file.name}: an XLSForm is written as an .xlsx file.")
     written = to_xlsform(form, file)
     click.echo(f"Wrote {form.form_id} version {form.version} to {file}.")
-    for choice_file in written[1:]:  # select_one_from_file lists, beside the form
-        click.echo(gettext("Wrote the choice file %(file)s.", file=choice_file))
+    for written_file in written[1:]:  # choice and pulldata() files, beside the form
+        if written_file.name in form.data.get("data", {}):
+            click.echo(gettext("Wrote the data file %(file)s.", file=written_file))
+        else:
+            click.echo(gettext("Wrote the choice file %(file)s.", file=written_file))
 
 
 @cli.group()
@@ -684,8 +688,13 @@ def enroll(data_dir, server_url, code, fingerprint, yes):
 
     Example: collector enroll --server https://sync.example.org --code ABCD-EFGH-JKMN
     """
-    from .sync_client import (SyncError, current_server, enroll as enroll_device,
-                              same_fingerprint, server_identity)
+    from .sync_client import (
+        SyncError,
+        current_server,
+        enroll as enroll_device,
+        same_fingerprint,
+        server_identity,
+    )
 
     db = database(data_dir)
     try:

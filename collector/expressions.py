@@ -22,13 +22,14 @@ import random
 import re
 import string
 import uuid
+from collections.abc import Callable, Mapping, Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta, timezone
 from decimal import Decimal
 from functools import lru_cache
-from numbers import Number
-from typing import Any, Callable, Mapping, NamedTuple, Sequence
+from numbers import Real
+from typing import Any, NamedTuple
 
 __all__ = ["FUNCTIONS", "Context", "Expression", "ExpressionError", "Nodeset", "evaluate",
            "parse", "to_boolean", "to_number", "to_text"]
@@ -58,6 +59,9 @@ DIGESTS = {"md5": "md5", "sha-1": "sha1", "sha-256": "sha256", "sha-384": "sha38
 NOT_SUPPORTED_YET = frozenset({"area", "distance", "geofence"})
 SYMBOLS = ("..", "!=", "<=", ">=", "(", ")", ",", "+", "-", "*", "=", "<", ">", ".")
 KEYWORD_OPERATORS = frozenset({"and", "or", "div", "mod"})
+# Numbers an answer can hold: int, float, Fraction, numpy's (all Real) and Decimal (a Number
+# but not Real). A complex number has no XPath meaning, and float() refuses it.
+NUMBERS = (Real, Decimal)
 PRECEDENCE = (("or",), ("and",), ("=", "!="), ("<", "<=", ">", ">="), ("+", "-"),
               ("*", "div", "mod"))  # loosest first
 
@@ -115,7 +119,7 @@ def to_number(value: Any) -> float:
         return 1.0 if value else 0.0
     if isinstance(value, date):
         return _date_days(value)
-    if isinstance(value, Number):
+    if isinstance(value, NUMBERS):
         return float(value)
     text = to_text(value)
     if NUMERIC.fullmatch(text):
@@ -132,11 +136,12 @@ def to_text(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, datetime):  # its own wall clock and offset (naive: the form's)
-        offset = _ZONE.get() if value.tzinfo is None else value.utcoffset().total_seconds() / 60
+        utc_offset = value.utcoffset()
+        offset = _ZONE.get() if utc_offset is None else utc_offset.total_seconds() / 60
         return _iso_text(_wall_days(value), True, round(offset))
     if isinstance(value, date):
         return _iso_text(_wall_days(value), False, 0)
-    if isinstance(value, Number):
+    if isinstance(value, NUMBERS):
         return _number_text(float(value))
     if isinstance(value, Nodeset):
         return to_text(value[0]) if value else ""
@@ -155,7 +160,7 @@ def to_boolean(value: Any) -> bool:
         return value
     if isinstance(value, date):
         return True
-    if isinstance(value, Number):
+    if isinstance(value, NUMBERS):
         return value != 0 and not math.isnan(value)
     return to_text(value) != ""
 
@@ -177,8 +182,9 @@ def _date_days(value: date) -> float:
     """Days since 1970-01-01 of a date, or of a date-time on the form's clock (a naive
     date-time is already a time on that clock)."""
     days = _wall_days(value)
-    if isinstance(value, datetime) and value.tzinfo is not None:
-        days += (_ZONE.get() - value.utcoffset().total_seconds() / 60) / 1440
+    offset = value.utcoffset() if isinstance(value, datetime) else None
+    if offset is not None:
+        days += (_ZONE.get() - offset.total_seconds() / 60) / 1440
     return days
 
 
@@ -238,7 +244,7 @@ def _as_days(value: Any) -> tuple[float, bool | None] | None:
         return None
     if isinstance(value, date):
         return _date_days(value), isinstance(value, datetime)
-    if isinstance(value, Number):
+    if isinstance(value, NUMBERS):
         return float(value), None
     text = to_text(value)
     if NUMERIC.fullmatch(text):
@@ -316,7 +322,7 @@ def _field_value(value: Any) -> Any:
         return to_text(value)
     if isinstance(value, (bool, str, date, int, float)):
         return value
-    return float(value) if isinstance(value, Number) else to_text(value)
+    return float(value) if isinstance(value, NUMBERS) else to_text(value)
 
 
 # --- operators -------------------------------------------------------------------------
@@ -331,7 +337,7 @@ def _equals(left: Any, right: Any) -> bool:
 
 
 def _is_numeric(value: Any) -> bool:
-    return isinstance(value, (Number, date)) and not isinstance(value, bool)
+    return isinstance(value, (*NUMBERS, date)) and not isinstance(value, bool)
 
 
 def _compare(symbol: str, left: Any, right: Any) -> bool:
@@ -611,7 +617,7 @@ def _decimal_time(ctx: Context, value: Any) -> float:
     if isinstance(value, datetime) or (isinstance(value, str) and "T" in value):
         read = _as_days(value)
         return read[0] - math.floor(read[0]) if read and read[1] else math.nan
-    match = ISO_TIME.fullmatch(to_text(value)) if not isinstance(value, (bool, Number)) else None
+    match = ISO_TIME.fullmatch(to_text(value)) if not isinstance(value, (bool, *NUMBERS)) else None
     seconds = match and _seconds(match.group(1), match.group(2), match.group(3))
     if seconds is None or match is None:
         return math.nan
@@ -627,7 +633,7 @@ def _coalesce(ctx: Context, first: Any, other: Any) -> Any:
 
 
 def _is_number(value: Any) -> bool:
-    return isinstance(value, Number) and not isinstance(value, bool)
+    return isinstance(value, NUMBERS) and not isinstance(value, bool)
 
 
 def _selected(ctx: Context, choices: Any, choice: Any) -> bool:
@@ -713,9 +719,9 @@ def _weighted_checklist(ctx: Context, minimum: Any, maximum: Any, *pairs: Any) -
     """checklist() where each true answer counts its weight: (answer, weight) pairs; two
     nodesets pair their items."""
     total = 0.0
-    for value, weight in zip(pairs[::2], pairs[1::2]):
+    for value, weight in zip(pairs[::2], pairs[1::2], strict=False):
         if isinstance(value, Nodeset) and isinstance(weight, Nodeset):
-            for item, item_weight in zip(value, weight):
+            for item, item_weight in zip(value, weight, strict=False):
                 total += to_number(item_weight) if to_boolean(item) else 0.0
         elif to_boolean(value):
             total += to_number(weight)
@@ -1157,9 +1163,26 @@ class Expression:
         """Field names used as ${name} (and in jr:choice-name's '${name}' argument)."""
         return set(self._root.references())
 
+    def calls(self, name: str) -> list[tuple[str | None, ...]]:
+        """Each call of the function `name`, in the order written: its arguments, each the
+        text of a literal (`'fruits'`, `3`) or None when it is computed (`${fruit}`). What
+        pulldata() reads is known before the form is used: import checks its files."""
+        found: list[tuple[str | None, ...]] = []
+        pending = [self._root]
+        while pending:
+            node = pending.pop()
+            if isinstance(node, _Call) and node.name == name:
+                found.append(tuple(to_text(a.value) if isinstance(a, _Literal) else None
+                                   for a in node.arguments))
+            children = [*getattr(node, "arguments", ()),
+                        *(getattr(node, key) for key in ("operand", "left", "right")
+                          if hasattr(node, key))]
+            pending.extend(reversed(children))  # the first child is looked at first
+        return found
+
     def evaluate(self, ctx: Context | Mapping[str, Any] | None = None) -> Any:
         ctx = _prepare(ctx)
-        zone = _ZONE.set(round(ctx.now.utcoffset().total_seconds() / 60))
+        zone = _ZONE.set(_zone_minutes(ctx.now))
         try:
             return self._root.evaluate(ctx)
         finally:
@@ -1209,6 +1232,12 @@ def _prepare(ctx: Context | Mapping[str, Any] | None) -> Context:
                    current=_field_value(ctx.current), now=_as_datetime(ctx.now))
 
 
+def _zone_minutes(now: datetime | date | str | None) -> int:
+    """Minutes east of UTC of the clock of a prepared Context (whose `now` is aware)."""
+    offset = _as_datetime(now).utcoffset()
+    return 0 if offset is None else round(offset.total_seconds() / 60)
+
+
 def _as_datetime(now: datetime | date | str | None) -> datetime:
     """The clock with its zone: the machine's by default; a time without an offset is UTC."""
     if now is None:
@@ -1217,4 +1246,4 @@ def _as_datetime(now: datetime | date | str | None) -> datetime:
         now = datetime.fromisoformat(now)
     elif not isinstance(now, datetime):
         now = datetime(now.year, now.month, now.day)
-    return now if now.tzinfo is not None else now.replace(tzinfo=timezone.utc)
+    return now if now.tzinfo is not None else now.replace(tzinfo=UTC)

@@ -76,6 +76,9 @@ LOCALE_PATTERN = re.compile(r"^[a-z]{2,3}(_[A-Za-z0-9]{2,8})?$")
 # A repeat's instances on one record at most: a typo in a repeat_count cannot make a
 # page of a thousand copies, nor a record too large to sync.
 MAX_INSTANCES = 50
+# The CSV files pulldata() reads travel inside the form, and every page of the form carries
+# them to the phone: their text (as the definition's JSON holds it) is kept this small.
+MAX_DATA_BYTES = 500_000
 
 
 class TranslatedText(fields.Dict):
@@ -117,18 +120,11 @@ def check_privacy_rule(rule: str) -> None:
             raise ValidationError(f"'{rule}': bin edges must be ascending.")
 
 
-# The evaluators know pulldata(), but neither the hub nor the phone hands them a form's CSV
-# files yet: a form using it would compute empty values, so it is refused.
-PULLDATA = re.compile(r"\bpulldata\s*\(")
-
-
 def check_expression(source: str, parser=expressions.parse) -> None:
     try:
         parser(source)
     except expressions.ExpressionError as error:
         raise ValidationError(f"{error.message} (at character {error.position + 1})") from error
-    if PULLDATA.search(source):
-        raise ValidationError("pulldata() is not supported yet.")
 
 
 def check_choice_filter(source: str) -> None:
@@ -231,7 +227,8 @@ class SectionSchema(Schema):
     # How many instances, from the answers so far (`${household_size}`); without it the
     # person adds and removes instances.
     repeat_count = fields.String(validate=check_expression)
-    questions = fields.List(fields.Nested(QuestionSchema), required=True, validate=validate.Length(min=1))
+    questions = fields.List(fields.Nested(QuestionSchema), required=True,
+                            validate=validate.Length(min=1))
     # Questions that stood outside any group in an XLSForm: the page is the collector's own,
     # and export writes them without a group around them (their data paths unchanged).
     ungrouped = fields.Boolean()
@@ -297,7 +294,8 @@ class FormSchema(Schema):
         values=fields.List(fields.Nested(ChoiceSchema), validate=validate.Length(min=1)),
         load_default=dict,
     )
-    sections = fields.List(fields.Nested(SectionSchema), required=True, validate=validate.Length(min=1))
+    sections = fields.List(fields.Nested(SectionSchema), required=True,
+                           validate=validate.Length(min=1))
     # Which records are sensitive (admins only on the central server); see AccessSchema.
     access = fields.Nested(AccessSchema)
     # The record metadata an XLSForm asked for (see METADATA_TYPES).
@@ -308,10 +306,15 @@ class FormSchema(Schema):
         keys=fields.String(validate=validate.Regexp(NAME_PATTERN)),
         values=fields.String(validate=validate.Regexp(
             rf"{CHOICE_FILE_PATTERN}|^{EXTERNAL_CHOICES}$")))
+    # The CSV files pulldata('fruits', ...) reads: file name (fruits.csv) → its rows, each a
+    # list of texts, the header row first.
+    data = fields.Dict(
+        keys=fields.String(validate=validate.Regexp(CHOICE_FILE_PATTERN)),
+        values=fields.List(fields.List(fields.String()), validate=validate.Length(min=1)))
 
     @validates_schema
     def check_references(self, data, **kwargs):
-        errors = _reference_errors(data)
+        errors = _reference_errors(data) + _data_errors(data)
         if errors:
             raise ValidationError(errors)
 
@@ -364,6 +367,73 @@ def _reference_errors(data: dict) -> list[str]:
     return errors
 
 
+def data_size(files: dict) -> int:
+    """The bytes a form's pulldata files take in its definition (see MAX_DATA_BYTES)."""
+    return len(json.dumps(files, ensure_ascii=False).encode("utf-8"))
+
+
+def data_file_errors(name: str, rows: list[list[str]]) -> list[str]:
+    """What is wrong with one pulldata file's rows: a header naming each column once, and
+    every row as long as the header."""
+    header = rows[0]
+    if not header or any(not column.strip() for column in header) or \
+            len(set(header)) < len(header):
+        return [f"data: {name} needs a header row naming each of its columns once."]
+    return [f"data: row {number} of {name} has {len(row)} values for {len(header)} columns."
+            for number, row in enumerate(rows[1:], start=2) if len(row) != len(header)][:5]
+
+
+def pulldata_problem(call: tuple, files: dict) -> str | None:
+    """What is wrong with one pulldata(file, column, key column, value) call, given the form's
+    files (name → rows, the header first), or None."""
+    file, column, key_column = (list(call) + [None] * 3)[:3]
+    if file is None or column is None or key_column is None:
+        return ("pulldata() needs the file and both columns written in quotes, as in "
+                "pulldata('fruits', 'price', 'name', ${fruit}).")
+    name = f"{file}.csv"
+    if name not in files:
+        return f"pulldata() reads {name}, which is not among the form's data files."
+    missing = [c for c in (column, key_column) if c not in files[name][0]]
+    if missing:
+        return f"{name} has no column '{missing[0]}'."
+    return None
+
+
+def _data_errors(data: dict) -> list[str]:
+    """The pulldata files (`data`): well formed, small enough, and holding what each
+    pulldata() call of the form reads."""
+    files = data.get("data") or {}
+    errors = [error for name, rows in files.items() for error in data_file_errors(name, rows)]
+    if data_size(files) > MAX_DATA_BYTES:
+        errors.append(f"data: the form's data files hold more than {MAX_DATA_BYTES // 1000} kB "
+                      "of text, the most every page of the form can carry.")
+    if errors:
+        return errors
+    for where, source, parser in form_expressions(data):
+        for call in parser(source).calls("pulldata"):
+            problem = pulldata_problem(call, files)
+            if problem:
+                errors.append(f"{where}: {problem}")
+    return errors
+
+
+def form_expressions(data: dict):
+    """(where, source, parser) of every expression of a form definition."""
+    for section in data["sections"]:
+        for key in ("relevant", "repeat_count"):
+            if section.get(key):
+                yield section["name"], section[key], expressions.parse
+        for question in section["questions"]:
+            where = f"{section['name']}/{question['name']}"
+            for key in ("relevant", "constraint", "calculation", "trigger"):
+                if question.get(key):
+                    yield where, question[key], expressions.parse
+            if question.get("choice_filter"):
+                yield where, question["choice_filter"], expressions.parse_choice_filter
+    if data.get("access", {}).get("sensitive_if"):
+        yield "access/sensitive_if", data["access"]["sensitive_if"], expressions.parse
+
+
 def instance_key_clashes(data: dict) -> list[tuple[str, str, str]]:
     """(name, repeated question, position) for each name that is also the posted key of a
     repeated question's answer in one instance (`Q1.2` beside `Q1` in a repeat)."""
@@ -393,7 +463,8 @@ def _default_errors(where: str, question: dict, choices: dict) -> list[str]:
 def _unknown_references(where: str, source: str, known: set[str],
                         parser=expressions.parse) -> list[str]:
     unknown = parser(source).references() - known
-    return [f"{where}: the expression refers to '{name}', which is not a question." for name in sorted(unknown)]
+    return [f"{where}: the expression refers to '{name}', which is not a question."
+            for name in sorted(unknown)]
 
 
 @dataclass(frozen=True)
@@ -414,7 +485,7 @@ class Question:
         question's name: see instance_key_clashes)."""
         return self.name if self.position is None else f"{self.name}.{self.position}"
 
-    def instance(self, position: int) -> "Question":
+    def instance(self, position: int) -> Question:
         return replace(self, position=position)
 
     def __getattr__(self, key):
@@ -481,6 +552,13 @@ class FormDefinition:
 
     def section_questions(self, index: int) -> list[Question]:
         return [self.questions[q["name"]] for q in self.sections[index]["questions"]]
+
+    @cached_property
+    def pulldata(self) -> dict[str, list[dict[str, str]]]:
+        """The rows pulldata('fruits', ...) looks in: fruits.csv's rows as column → text,
+        by the file's name without `.csv` (expressions.Context.data)."""
+        return {name[:-len(".csv")]: [dict(zip(rows[0], row, strict=True)) for row in rows[1:]]
+                for name, rows in self.data.get("data", {}).items()}
 
     def choices(self, question: Question) -> list[dict]:
         return self.data["choices"].get(question.get("choices"), [])

@@ -92,7 +92,8 @@ def context(form, answers: dict, question=None, current=None) -> expressions.Con
     return expressions.Context(values=Scope(form, answers, question), current=current,
                                now=datetime.now(),
                                position=None if question is None else question.position,
-                               choice_label=_choice_labels(form), nodesets=Scope(form, answers))
+                               choice_label=_choice_labels(form), nodesets=Scope(form, answers),
+                               data=form.pulldata)
 
 
 def _choice_labels(form):

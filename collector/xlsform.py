@@ -18,10 +18,12 @@ import os
 import re
 import tempfile
 import warnings
+from collections.abc import Iterable
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 from marshmallow import ValidationError
 
@@ -35,15 +37,17 @@ from .forms import (
     FORM_ID_PATTERN,
     HIERARCHIES,
     LOCALE_PATTERN,
+    MAX_DATA_BYTES,
     MAX_INSTANCES,
     METADATA_TYPES,
     NAME_PATTERN,
     FormDefinition,
     FormError,
-    load_form_json,
     check_privacy_rule,
+    data_size,
     instance_key_clashes,
     load_form,
+    load_form_json,
 )
 from .xlsform_problems import ERROR, Problem, make, severity
 
@@ -133,7 +137,7 @@ def language_header_name(code: str) -> str:
     """`fr` → `French (fr)`: how export names a language in column headers and settings."""
     if code.startswith(UNNAMED_PREFIX):
         return code[len(UNNAMED_PREFIX):]  # read back as the same unnamed language
-    name = EXPORT_LANGUAGE_NAMES.get(code)
+    name: str | None = EXPORT_LANGUAGE_NAMES.get(code)
     if name is None:
         try:
             from babel import Locale
@@ -141,7 +145,7 @@ def language_header_name(code: str) -> str:
             name = Locale.parse(code).get_display_name("en")
         except Exception:  # an unusual code: the code is a fine name too
             name = code
-    name = name.replace("(", "").replace(")", "")
+    name = (name or code).replace("(", "").replace(")", "")
     return f"{name} ({code})"
 
 
@@ -352,6 +356,14 @@ def read_xlsform(path: str | os.PathLike, media: Iterable[str | os.PathLike] = (
                    media=files, media_dir=path.parent)
 
 
+@contextmanager
+def csv_file(path: Path):
+    """A CSV file given with a form (choices, pulldata() data), read as ODK reads one:
+    UTF-8 with or without a byte order mark, the first row naming the columns."""
+    with path.open(newline="", encoding="utf-8-sig") as handle:
+        yield csv.DictReader(handle)
+
+
 # --- converting -----------------------------------------------------------------------
 
 def convert(sheets: dict, fallback_form_id: str | None = None,
@@ -420,7 +432,7 @@ FIELD_REFERENCE = re.compile(r"\$\{[^}]*\}")
 NUMBER_LITERAL = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)$")
 
 
-def _all_of(parts: list[str]) -> str | None:
+def _all_of(parts: list[str | None]) -> str | None:
     """Conditions that must all hold, as one expression: a group's relevance carried over
     to what it holds."""
     parts = [p for p in parts if p]
@@ -455,6 +467,8 @@ class _Converter:
         self.choice_sources: dict[str, str] = {}  # list → its file or external_choices
         self.file_lists: dict[str, str | None] = {}  # file name → its list (None: refused)
         self.external_names: dict[str, str] = {}  # external_choices list → our list
+        # pulldata()'s files: file name → rows, the header first (None: refused, said once)
+        self.data_files: dict[str, list[list[str]] | None] = {}
         self.errors: list[Problem] = []
         self.warnings: list[Problem] = []
         self.default_code = "en"
@@ -563,9 +577,10 @@ class _Converter:
     def language(self, sheet: str, column: _Column) -> str | None:
         """The code of a column's language: its own code, a known name, or the form's own
         code for a name no code matches (said once per column)."""
-        code = language_code(column.language)
+        written = column.language or ""
+        code = language_code(written)
         if code is None:
-            code = unnamed_code(column.language)
+            code = unnamed_code(written)
             if code is None:
                 self.report("unknown_language", sheet, 1, column.header,
                             language=column.language)
@@ -587,8 +602,9 @@ class _Converter:
                     continue
                 if column.language not in self.language_of:
                     self.language_of[column.language] = self.language(sheet, column)
-                if self.language_of[column.language] is not None:
-                    explicit.append((self.language_of[column.language], column))
+                code = self.language_of[column.language]
+                if code is not None:
+                    explicit.append((code, column))
         self.default_code = self.default_language(has_bare, explicit)
         codes = [self.default_code] if has_bare or not explicit else []
         codes += [code for code, column in explicit if column.base == "label"]
@@ -754,8 +770,7 @@ class _Converter:
         """The file's rows as choices of `list_name`; False (and said) when unusable."""
         errors = len(self.errors)
         try:
-            with path.open(newline="", encoding="utf-8-sig") as handle:
-                reader = csv.DictReader(handle)
+            with csv_file(path) as reader:
                 columns = [_classify(h) for h in reader.fieldnames or [] if h is not None]
                 if not any(c.base == "name" and c.language is None for c in columns):
                     self.report("external_data/file_columns", file_name, 1, "name")
@@ -1127,20 +1142,21 @@ class _Converter:
         select `or_other` and its 'specify' question)."""
         name, name_header = row.cell("name")
         select = SELECT_PATTERN.match(raw_type.strip())
+        found: str | None
         if select:
-            kind, options = self.select_type(row, raw_type, select, type_header)
+            found, options = self.select_type(row, raw_type, select, type_header)
         else:
             handler = TYPE_HANDLERS.get(kind, _Converter.other_type)
-            kind, options = handler(self, row, raw_type, kind, type_header)
+            found, options = handler(self, row, raw_type, kind, type_header)
         if options.get("silent"):
             return []
-        if kind == "metadata":
+        if found == "metadata":
             self.metadata_row(row, raw_type.strip().lower(), name, name_header)
             return []
         self.check_name(row, name, name_header)  # for every question, so references resolve
-        if kind is None:
+        if found is None:
             return []  # already an error; its other columns do not matter
-        spec = self.question_spec(row, name, kind, options)
+        spec = self.question_spec(row, name, found, options)
         if options.get("or_other"):
             return [spec, self.other_question(spec, row)]
         return [spec]
@@ -1460,7 +1476,10 @@ class _Converter:
                 return
         found: dict[str, float] = {}
         for term in re.split(r"\s+and\s+", match.group("bounds")):
-            number = float(re.search(r"-?\d+(?:\.\d+)?\s*$", term).group().strip())
+            number_match = re.search(r"-?\d+(?:\.\d+)?\s*$", term)
+            if number_match is None:  # (BOUNDED matched the term: never so)
+                return
+            number = float(number_match.group().strip())
             key = ("max_length" if term.startswith("string-length")
                    else "min" if ">=" in term else "max")
             if key in found or (key == "max_length") != (spec["type"] == "text"):
@@ -1492,8 +1511,9 @@ class _Converter:
         relevant = f"selected(${{{spec['name']}}}, 'other')"
         if spec.get("relevant"):
             relevant = f"({spec['relevant']}) and {relevant}"
-        other = {"name": name, "type": "text", "label": catalog_texts(SPECIFY_LABEL, self.codes),
-                 "relevant": relevant}
+        other: dict[str, Any] = {"name": name, "type": "text",
+                                 "label": catalog_texts(SPECIFY_LABEL, self.codes),
+                                 "relevant": relevant}
         if spec.get("required"):
             other["required"] = True
         if spec.get("identifying"):  # what the person wrote instead identifies them as much
@@ -1559,9 +1579,6 @@ class _Converter:
         checks = [(entry, expressions.parse) for entry in self.expressions]
         checks += [(entry, expressions.parse_choice_filter) for entry in self.choice_filters]
         for (row, header, source), parser in checks:
-            if re.search(r"\bpulldata\s*\(", source):
-                self.report("external_data/pulldata", SURVEY, row, header)
-                continue
             try:
                 parsed = parser(source)
             except expressions.ExpressionError as error:
@@ -1570,6 +1587,67 @@ class _Converter:
                 continue
             for name in sorted(parsed.references() - known):
                 self.report("unknown_reference", SURVEY, row, header, name=name)
+            for call in parsed.calls("pulldata"):
+                self.check_pulldata(row, header, call)
+
+    # -- pulldata() and its files
+    def check_pulldata(self, row: int, header: str, call: tuple) -> None:
+        """pulldata('fruits', 'price', 'name', ${fruit}): fruits.csv is read (once) and
+        kept with the form, and has both columns; a problem is said on the calling row."""
+        file, column, key_column = (list(call) + [None] * 3)[:3]
+        if file is None or column is None or key_column is None:
+            self.report("external_data/pulldata_literal", SURVEY, row, header)
+            return
+        name = f"{file}.csv"
+        rows = self.data_file(row, header, name)
+        if rows is None:
+            return
+        missing = next((c for c in (column, key_column) if c not in rows[0]), None)
+        if missing is not None:
+            self.report("external_data/pulldata_column", SURVEY, row, header, file=name,
+                        missing=missing, columns=", ".join(rows[0]))
+
+    def data_file(self, row: int, header: str, name: str) -> list[list[str]] | None:
+        """The rows of a pulldata file, the header first, or None when it cannot be used
+        (said on this row, the first that names it)."""
+        if name in self.data_files:
+            return self.data_files[name]
+        self.data_files[name] = None
+        path = self.find_media(name) if CHOICE_FILE_RE.match(name) else None
+        if not CHOICE_FILE_RE.match(name):
+            self.report("external_data/pulldata_name", SURVEY, row, header, file=name)
+        elif path is None:
+            self.report("external_data/pulldata_file", SURVEY, row, header, file=name)
+        elif path.stat().st_size > MAX_DATA_BYTES:
+            self.report("external_data/pulldata_size", SURVEY, row, header, file=name,
+                        max=MAX_DATA_BYTES // 1000)
+        else:
+            rows = self.read_data_file(row, header, name, path)
+            kept = {k: v for k, v in self.data_files.items() if v is not None}
+            if rows is not None and data_size({**kept, name: rows}) > MAX_DATA_BYTES:
+                self.report("external_data/pulldata_size", SURVEY, row, header, file=name,
+                            max=MAX_DATA_BYTES // 1000)
+            else:
+                self.data_files[name] = rows
+        return self.data_files[name]
+
+    def read_data_file(self, row: int, header: str, name: str, path: Path
+                       ) -> list[list[str]] | None:
+        """A pulldata file's rows as texts, each as long as the header (a short row is
+        padded, as ODK reads a missing cell as empty); None when unreadable (said)."""
+        try:
+            with csv_file(path) as reader:
+                columns = [c.strip() for c in reader.fieldnames or [] if c is not None]
+                if not columns or "" in columns or len(set(columns)) < len(columns):
+                    self.report("external_data/pulldata_header", SURVEY, row, header, file=name)
+                    return None
+                rows = [[(values.get(c) or "") for c in reader.fieldnames] for values in reader
+                        if any(v not in (None, "") for k, v in values.items() if k is not None)]
+        except (OSError, UnicodeDecodeError, csv.Error) as error:
+            self.report("external_data/pulldata_unreadable", SURVEY, row, header, file=name,
+                        detail=type(error).__name__)
+            return None
+        return [columns, *rows]
 
     def check_lists(self) -> None:
         for list_name, uses in self.used_lists.items():
@@ -1580,7 +1658,8 @@ class _Converter:
                 continue
             if any(kind == "select_multiple" for _, _, kind in uses):
                 sheet = self.choice_sources.get(list_name, CHOICES)
-                for choice, number in zip(self.choices[list_name], self.choice_rows[list_name]):
+                for choice, number in zip(self.choices[list_name], self.choice_rows[list_name],
+                                          strict=True):
                     if re.search(r"\s", choice["name"]):
                         self.report("bad_name/choice_space", sheet, number, "name",
                                     name=choice["name"])
@@ -1599,7 +1678,7 @@ class _Converter:
         if version is None:
             version = "1"
             self.report("missing_version", SETTINGS, None, "version")
-        definition = {
+        definition: dict[str, Any] = {
             "form_id": form_id,
             "version": version,
             "default_language": self.default_code,
@@ -1612,6 +1691,9 @@ class _Converter:
         sources = {k: v for k, v in self.choice_sources.items() if k in self.choices}
         if sources:
             definition["choice_sources"] = sources
+        files = {k: v for k, v in self.data_files.items() if v is not None}
+        if files:
+            definition["data"] = files
         return definition
 
     def schema_problems(self, messages: Any) -> None:
@@ -1828,7 +1910,8 @@ def _row_in(header: list[str], plain: dict, texts: dict, cells) -> list:
     (`label`, `hint`...) spread over their language columns by `cells`."""
     row: dict[str, Any] = {k: v for k, v in plain.items() if v is not None}
     for base, value in texts.items():
-        row.update(zip([h for h in header if h.startswith(f"{base}::")], cells(value)))
+        row.update(zip([h for h in header if h.startswith(f"{base}::")], cells(value),
+                       strict=True))
     return [row.get(column) for column in header]
 
 
@@ -1860,7 +1943,8 @@ def _question_cells(q: dict, header: list[str], cells, sources: dict) -> list:
 
 def to_xlsform(form: FormDefinition, path: str | os.PathLike) -> list[Path]:
     """Write the form as an XLSForm .xlsx (survey, choices, settings) that pyxform converts,
-    and its choice files (`select_one_from_file`) beside it; returns the files written."""
+    and its choice files (`select_one_from_file`) and pulldata() files beside it; returns
+    the files written."""
     from openpyxl import Workbook
     from openpyxl.styles import Font
 
@@ -1876,7 +1960,9 @@ def to_xlsform(form: FormDefinition, path: str | os.PathLike) -> list[Path]:
     path = Path(path)
     _write_atomically(path, workbook.save)
     written = [path]
-    for file_name, rows in choice_files(form).items():
+    # pulldata()'s files as they were given; a file that is also a choice file is that file.
+    files = {**choice_files(form), **form.data.get("data", {})}
+    for file_name, rows in files.items():
         target = path.parent / file_name  # a bare name (forms.CHOICE_FILE_PATTERN)
 
         def write(partial: str, rows=rows) -> None:

@@ -10,8 +10,8 @@ at the workbook would find it.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 from flask_babel import gettext
 
@@ -212,8 +212,26 @@ CATALOGUE: dict[str, tuple[str, Render]] = {
         "has no external_choices sheet).", **a)),
     "external_data/type": (ERROR, lambda a: gettext(
         "'%(type)s' (external data) is not supported yet.", **a)),
-    "external_data/pulldata": (ERROR, lambda a: gettext(
-        "pulldata() (external data) is not supported yet.", **a)),
+    "external_data/pulldata_literal": (ERROR, lambda a: gettext(
+        "pulldata() needs the file and both columns written in quotes, as in "
+        "pulldata('fruits', 'price', 'name', ${fruit}).", **a)),
+    "external_data/pulldata_name": (ERROR, lambda a: gettext(
+        "'%(file)s' is not a usable data file for pulldata(): name a .csv file in the same "
+        "folder as the form, without .csv, spaces or folders.", **a)),
+    "external_data/pulldata_file": (ERROR, lambda a: gettext(
+        "The data file %(file)s that pulldata() reads was not found: put it in the same "
+        "folder as the form, or give it with --media %(file)s.", **a)),
+    "external_data/pulldata_size": (ERROR, lambda a: gettext(
+        "The data file %(file)s is too large: a form's data files may hold %(max)s kB in "
+        "all, as every page of the form carries them.", **a)),
+    "external_data/pulldata_header": (ERROR, lambda a: gettext(
+        "The data file %(file)s needs a first row that names each of its columns once.",
+        **a)),
+    "external_data/pulldata_unreadable": (ERROR, lambda a: gettext(
+        "The data file %(file)s could not be read as a UTF-8 CSV file (%(detail)s).", **a)),
+    "external_data/pulldata_column": (ERROR, lambda a: gettext(
+        "The data file %(file)s has no column '%(missing)s' (its columns: %(columns)s).",
+        **a)),
     "converted_type/acknowledge": (WARNING, lambda a: gettext(
         "'acknowledge' becomes a single-choice question with one answer, 'OK'.", **a)),
     "converted_type/barcode": (WARNING, lambda a: gettext(

@@ -15,14 +15,14 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from conftest import LiveHub, query
-from workbooks import write_workbook
 from pyxform.xls2xform import convert as pyxform_convert
 
 from collector import create_app
 from collector.cli import cli
 from collector.forms import FormError, load_form
 from collector.xlsform import read_xlsform
+from conftest import LiveHub, query
+from workbooks import write_workbook
 
 SETTINGS = [["form_id", "version"], ["places", "1"]]
 SURVEY = [
@@ -263,21 +263,3 @@ def test_choices_from_files_are_offered_filtered_and_checked_on_the_hub(folder, 
             "city": "kakuma"}
     finally:
         hub.stop()
-
-
-def test_pulldata_is_refused_until_the_hub_hands_over_its_files(tmp_path):
-    """The evaluators know pulldata() (tests/expression_vectors.json), but the hub and the
-    phone do not pass a form's CSV files to them yet: a form using it is refused."""
-    (tmp_path / "fruits.csv").write_text("name,price\nlime,0.25\n", "utf-8")
-    survey = [["type", "name", "label", "calculation"],
-              ["text", "fruit", "Fruit", None],
-              ["calculate", "price", None, "pulldata('fruits', 'price', 'name', ${fruit})"]]
-    [problem] = read_xlsform(workbook(tmp_path / "f.xlsx", survey)).errors
-    assert (problem.key, problem.row, problem.column) == ("external_data/pulldata", 3,
-                                                          "calculation")
-    form = {"form_id": "f", "version": "1", "title": {"en": "F"}, "sections": [
-        {"name": "s", "label": {"en": "S"}, "questions": [
-            {"name": "price", "type": "calculate",
-             "calculation": "pulldata('fruits', 'price', 'name', 'lime')"}]}]}
-    with pytest.raises(FormError, match=re.escape("pulldata() is not supported yet")):
-        load_form(form)

@@ -13,6 +13,7 @@
   var E = window.FormExpressions;
   var contextNode = document.getElementById('context');
   var earlier = contextNode ? JSON.parse(contextNode.textContent || '{}') : {};
+  var DATA = pulldataFiles(document.getElementById('form-data'));
   var blocks = [];
   var compiled = {};
   // Each repeat's questions, those on other pages included (the hub puts them on the form).
@@ -22,6 +23,21 @@
 
   function readNumber(type, raw) {
     return type === 'integer' || type === 'range' ? E.readInteger(raw) : E.readDecimal(raw, DECIMAL, GROUP);
+  }
+
+  // pulldata()'s files as the hub keeps them with the form (`fruits.csv`: rows, the header
+  // first), read as the evaluator looks in them: `fruits` → rows of column → text.
+  function pulldataFiles(node) {
+    var files = node ? JSON.parse(node.textContent || '{}') : {}, data = Object.create(null);
+    Object.keys(files).forEach(function (name) {
+      var header = files[name][0];
+      data[name.replace(/\.csv$/, '')] = files[name].slice(1).map(function (row) {
+        var item = Object.create(null);
+        header.forEach(function (column, i) { item[column] = row[i]; });
+        return item;
+      });
+    });
+    return data;
   }
 
   function collect() {
@@ -151,7 +167,7 @@
   function result(source, state, block, current) {
     if (!compiled[source]) { compiled[source] = E.parse(source); }
     return compiled[source].evaluate({ values: scopeOf(state, block), current: current,
-      now: new Date(), position: positionOf(block), choiceLabel: choiceLabel,
+      now: new Date(), position: positionOf(block), choiceLabel: choiceLabel, data: DATA,
       nodesets: source.indexOf('indexed-repeat') === -1 ? null : scopeOf(state, null) });
   }
 
@@ -205,7 +221,7 @@
       var keep = true;
       try {
         keep = E.toBoolean(filter.evaluate({ values: scopeOf(values, block), now: new Date(),
-          position: positionOf(block), choice: choice }));
+          position: positionOf(block), choice: choice, data: DATA }));
       } catch (error) { /* the hub decides */ }
       var holder = item.tagName === 'OPTION' ? item : item.closest('label');
       holder.hidden = !keep;
