@@ -1,7 +1,7 @@
 """The hub under a crowd: 20 phones finalizing records at once against one hub.
 
     . .venv/bin/activate
-    python benchmarks/crowd_bench.py                       # 20 phones, 30 s open loop, 20 s flat out
+    python benchmarks/crowd_bench.py             # 20 phones, 30 s open loop, 20 s flat out
     python benchmarks/crowd_bench.py --phones 50 --seconds 20 --profile profile.txt
 
 The hub is the real `collector serve` (cheroot, its default threads, WAL and
@@ -279,8 +279,8 @@ def main(argv=None) -> int:
             cpu = cpu_seconds(hub.process.pid)
             result = open_loop(phones, args.every, args.seconds)
             print(describe("open loop", *result))
-            print(f"   hub CPU {1000 * (cpu_seconds(hub.process.pid) - cpu) / max(1, len(result[0])):.1f}"
-                  " ms per record")
+            per_record = (cpu_seconds(hub.process.pid) - cpu) / max(1, len(result[0]))
+            print(f"   hub CPU {1000 * per_record:.1f} ms per record")
             p95 = percentiles(result[0])["p95"] * 1000 if result[0] else float("inf")
             print(f"   p95 {p95:.0f} ms (goal < {GOALS['p95_ms']:.0f} ms: "
                   f"{'met' if p95 < GOALS['p95_ms'] else 'NOT MET'})")
@@ -290,8 +290,8 @@ def main(argv=None) -> int:
             cpu = cpu_seconds(hub.process.pid)
             result = saturation(phones, args.saturation_seconds)
             print(describe("saturation", *result))
-            print(f"   hub CPU {1000 * (cpu_seconds(hub.process.pid) - cpu) / max(1, len(result[0])):.1f}"
-                  " ms per record")
+            per_record = (cpu_seconds(hub.process.pid) - cpu) / max(1, len(result[0]))
+            print(f"   hub CPU {1000 * per_record:.1f} ms per record")
             rate = len(result[0]) / result[2]
             print(f"   {rate:.0f} records/s (goal >= {GOALS['saturation_rate']:.0f}: "
                   f"{'met' if rate >= GOALS['saturation_rate'] else 'NOT MET'})")
@@ -302,9 +302,10 @@ def main(argv=None) -> int:
         print(f"3. Stop: SIGTERM to exit in {stop_seconds:.2f} s")
         delivered = sum(len(p.delivered) for p in phones)
         found = count_records(Path(tmp) / "hub" / "collector.db")
+        same = found["finalized"] == delivered == found["outbox"]
         print(f"   delivered {delivered:,}; in the hub's database {found['finalized']:,} "
               f"finalized, {found['outbox']:,} queued for sync: "
-              f"{'nothing lost' if found['finalized'] == delivered == found['outbox'] else 'MISMATCH'}")
+              f"{'nothing lost' if same else 'MISMATCH'}")
         if args.profile and args.profile.exists():
             print("4. Profile of the hub during saturation (py-spy):")
             print("\n".join(summarize_profile(args.profile)))

@@ -54,7 +54,9 @@ def record_level(audit, people, stored) -> None:
     roles = attack.roles(attack.SURVEY)
     print("## Record-level releases to an analyst (community_survey)")
     print()
-    print(f"Key variables ({'declared in the form' if roles.declared else 'the issue list: the form declares none'}): "
+    declared = ("declared in the form" if roles.declared
+                else "the issue list: the form declares none")
+    print(f"Key variables ({declared}): "
           f"{', '.join(roles.keys)}; linking metadata in the release: "
           f"{', '.join(c for c in attack.META_KEYS if c in surveys[0].columns) or 'none'}.")
     print(f"Sensitive variables: {', '.join(roles.sensitive)}.")
@@ -72,7 +74,8 @@ def record_level(audit, people, stored) -> None:
     csv_release = surveys[0]
     for label, keys in BREAKDOWNS:
         m = attack.k_anonymity(csv_release, list(keys), exact=True)
-        print(f"| csv | {m['records']:,} | {label} | {pct(m['unique_pct'])} | {pct(m['small_pct'])} |")
+        print(f"| csv | {m['records']:,} | {label} | {pct(m['unique_pct'])} "
+              f"| {pct(m['small_pct'])} |")
     for found in surveys:
         m = attack.k_anonymity(found, roles.keys)
         print(f"| {found.name} | {m['records']:,} | all declared + metadata | "
@@ -176,7 +179,8 @@ def run(args) -> dict:
     print("## Raw records (admin)")
     print()
     print(f"Without a reason: HTTP {audit['no_reason']}; with a reason: "
-          f"{len(audit['raw_surveys'].rows):,} survey records (HTTP {audit['raw_surveys'].status}).")
+          f"{len(audit['raw_surveys'].rows):,} survey records "
+          f"(HTTP {audit['raw_surveys'].status}).")
     print()
     print(f"Total run time: {time.perf_counter() - started:.0f} s")
     return audit
@@ -191,7 +195,7 @@ def main() -> int:
     args = parser.parse_args()
     print("Disclosure audit")
     print(f"Machine: {platform.platform()}, Python {platform.python_version()}")
-    print(f"Date: {dt.datetime.now(dt.timezone.utc).strftime('%Y-%m-%d %H:%M UTC')}")
+    print(f"Date: {dt.datetime.now(dt.UTC).strftime('%Y-%m-%d %H:%M UTC')}")
     run(args)
     return 0
 

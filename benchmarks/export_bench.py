@@ -70,11 +70,10 @@ VIEWER, PASSWORD = "bench-viewer", "a long enough benchmark passphrase"
 
 def child_main(args) -> None:
     """Runs in a fresh process: print one JSON line with the export's time and peak RSS."""
-    from sync_server import exports  # noqa: F401  (the baseline imports what an export does)
+    # The baseline imports what an export does.
+    from sync_server import exports, spss, stata  # noqa: F401
     from sync_server.data import form_history
     from sync_server.store import Store
-
-    from sync_server import spss, stata  # noqa: F401
     if args.fmt == "parquet":
         from sync_server import parquet  # noqa: F401  (pyarrow: in the baseline too)
     store = Store(args.db)
@@ -286,7 +285,7 @@ def build_database(path: Path, count: int, seed: int) -> dict:
     conn = store.db.conn
     conn.execute("PRAGMA synchronous = OFF")  # setup only; the app's connections use FULL
     started = time.perf_counter()
-    epoch = dt.datetime(2025, 1, 6, 8, 0, tzinfo=dt.timezone.utc)
+    epoch = dt.datetime(2025, 1, 6, 8, 0, tzinfo=dt.UTC)
     devices = [str(uuid.UUID(int=rng.getrandbits(128), version=4)) for _ in range(DEVICES)]
     enumerators = [pseudonym("enumerator", f"enumerator {n}", key) for n in range(120)]
     locales = ["en"] * 4 + ["fr"] * 2 + ["sw"] * 2 + ["ar"] * 2 + ["ha", "es"]
@@ -441,7 +440,8 @@ def bench_dashboard(db: Path, workdir: Path) -> list[dict]:
             sql = time.perf_counter() - started
             results.append({"view": view, "by": by, "median": statistics.median(times),
                             "max": max(times), "sql": sql, "bytes": len(body)})
-            print(f"  {view:<26} {by or '(everyone)':<17} median {1000 * results[-1]['median']:7.1f}"
+            print(f"  {view:<26} {by or '(everyone)':<17} "
+                  f"median {1000 * results[-1]['median']:7.1f}"
                   f" ms  max {1000 * results[-1]['max']:7.1f} ms  (SQL alone {1000 * sql:6.1f} ms)",
                   flush=True)
     finally:
@@ -509,7 +509,7 @@ def main() -> int:
     run_started = time.perf_counter()
     print("Central workspace benchmark: exports and dashboard")
     print(f"Machine: {machine()}")
-    print(f"Date: {dt.datetime.now(dt.timezone.utc).strftime('%Y-%m-%d %H:%M UTC')}")
+    print(f"Date: {dt.datetime.now(dt.UTC).strftime('%Y-%m-%d %H:%M UTC')}")
     if not args.no_wait:
         wait_for_quiet_machine()
     launcher = Launcher()  # now, while this process is small (see Launcher)
@@ -565,7 +565,8 @@ def run(args, launcher: Launcher, run_started: float) -> int:
     for fmt, r in exports.items():
         print(f"| {fmt} | {r['rows']:,} | {r['seconds']:.1f} s | {r['rows'] / r['seconds']:,.0f} "
               f"| {r['bytes'] / 1e6:,.0f} MB | {mb(r['maxrss_kib'])} | {mb(r['baseline_kib'])} "
-              f"| {(r['maxrss_kib'] - r['baseline_kib']) / 1024:+,.0f} MB | {mb(r['hwm_kib'] or 0)} |")
+              f"| {(r['maxrss_kib'] - r['baseline_kib']) / 1024:+,.0f} MB "
+              f"| {mb(r['hwm_kib'] or 0)} |")
     if views:
         print()
         print("| dashboard view | by | median | max | SQL alone (1 run) |")

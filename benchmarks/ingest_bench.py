@@ -48,12 +48,12 @@ from collector.anonymizer import anonymize  # noqa: E402
 from collector.forms import builtin_forms, load_form  # noqa: E402
 from collector.serving import make_server  # noqa: E402
 from filling import FEEDBACK_ANSWERS, SURVEY_ANSWERS  # noqa: E402  (tests/filling.py)
+from sync_bench import machine  # noqa: E402  (the same machine lines as the sync benchmark)
 from sync_server import create_app  # noqa: E402
 from sync_server.enrollment import code_hash, expiry, new_code  # noqa: E402
 from sync_server.forms import publish  # noqa: E402
 from sync_server.ingest import ingest_batch  # noqa: E402
 from sync_server.store import Store  # noqa: E402
-from sync_bench import machine  # noqa: E402  (the same machine lines as the sync benchmark)
 
 BATCH = 500
 FORM_IDS = ("community_survey", "community_feedback")

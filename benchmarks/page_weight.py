@@ -121,7 +121,7 @@ def main() -> int:
         try:
             sign_in(driver, base)
             print("Page weight at first visit (cache disabled), 400 kbit/s and 400 ms latency")
-            print(f"date:     {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC")
+            print(f"date:     {datetime.datetime.now(datetime.UTC):%Y-%m-%d %H:%M} UTC")
             print(f"platform: {platform.platform()}, {os.cpu_count()} CPUs, "
                   f"Python {platform.python_version()}")
             print(f"browser:  {driver.capabilities.get('browserVersion')}\n")

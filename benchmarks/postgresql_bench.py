@@ -72,7 +72,8 @@ def start_servers(data_dir: Path, count: int) -> tuple[list[subprocess.Popen], l
         port = export_bench_free_port()
         servers.append(subprocess.Popen(
             [sys.executable, "-m", "sync_server", "serve", "--host", "127.0.0.1", "--port",
-             str(port), "--threads", "16"], env=dict(os.environ, SYNC_SERVER_DATA_DIR=str(data_dir)),
+             str(port), "--threads", "16"],
+            env=dict(os.environ, SYNC_SERVER_DATA_DIR=str(data_dir)),
             stdout=subprocess.DEVNULL, stderr=open(data_dir / f"server-{port}.log", "wb")))
         urls.append(f"http://127.0.0.1:{port}")
     for url in urls:
@@ -272,9 +273,11 @@ def report(ingest: list[dict], scale: list[dict]) -> None:
             print(f"{r['records']:>10,} {r['move_seconds']:>7.0f}  "
                   f"{r['cold_median'] * 1000:>8.0f} / {r['cold_max'] * 1000:<8.0f}"
                   f"  {r['warm_max'] * 1000:>10.1f}  "
-                  f"{r['csv']['seconds']:>5.1f} ({r['csv']['seconds'] / first['csv']['seconds']:>4.1f})"
+                  f"{r['csv']['seconds']:>5.1f} "
+                  f"({r['csv']['seconds'] / first['csv']['seconds']:>4.1f})"
                   f" {r['csv']['peak_mb']:>7.0f}  "
-                  f"{r['parquet']['seconds']:>6.1f} ({r['parquet']['seconds'] / first['parquet']['seconds']:>4.1f})"
+                  f"{r['parquet']['seconds']:>6.1f} "
+                  f"({r['parquet']['seconds'] / first['parquet']['seconds']:>4.1f})"
                   f" {r['parquet']['peak_mb']:>10.0f}")
 
 

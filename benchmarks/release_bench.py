@@ -101,7 +101,7 @@ def main() -> int:
     launcher = export_bench.Launcher()
     try:
         print(f"Release benchmark, {args.records:,} records, "
-              f"{dt.datetime.now(dt.timezone.utc):%Y-%m-%d %H:%M} UTC, {export_bench.machine()}")
+              f"{dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC, {export_bench.machine()}")
         with tempfile.TemporaryDirectory() as work:
             db, _ = export_bench.prepared_database(args, Path(work))
             export_bench.warm_page_cache(db)
@@ -115,7 +115,8 @@ def main() -> int:
         extra = f", plan {got['plan_seconds']:.1f} s, report {got['report']}" if "plan_seconds" \
             in got else ""
         print(f"{mode:8} {got['rows']:>9,} rows  {got['seconds']:7.1f} s  "
-              f"{got['rows'] / got['seconds']:>8,.0f} rows/s  peak {got['maxrss_kib'] / 1024:6.0f} MB"
+              f"{got['rows'] / got['seconds']:>8,.0f} rows/s  "
+              f"peak {got['maxrss_kib'] / 1024:6.0f} MB"
               f" (+{(got['maxrss_kib'] - base) / 1024:.0f} MB over the baseline){extra}")
     ratio = results["release"]["seconds"] / results["plain"]["seconds"]
     print(f"release / plain time: {ratio:.2f} (goal under {GOAL_RATIO:.0f}): "

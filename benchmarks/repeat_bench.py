@@ -60,7 +60,7 @@ def main() -> int:
     Babel(app)
     form = roster_form()
     print("Checking a whole record with a repeat (read_all, strict), median of 5 runs")
-    print(f"date:     {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC")
+    print(f"date:     {datetime.datetime.now(datetime.UTC):%Y-%m-%d %H:%M} UTC")
     print(f"platform: {platform.platform()}, {os.cpu_count()} CPUs, "
           f"Python {platform.python_version()}\n")
     print(f"{'members':>8} {'ms':>8} {'ms per member':>14}")

@@ -45,8 +45,7 @@ import brotli  # noqa: E402  (installed with Flask-Compress)
 import requests  # noqa: E402
 from flask import Flask, Response, request  # noqa: E402
 
-from collector import keyfile  # noqa: E402
-from collector import records as records_module  # noqa: E402
+from collector import keyfile, records as records_module  # noqa: E402
 from collector.datadir import ensure_data_dir  # noqa: E402
 from collector.db import open_database  # noqa: E402
 from collector.forms import builtin_forms  # noqa: E402
@@ -188,7 +187,7 @@ def openrosa_app(database: Path) -> Flask:
         with lock:
             conn.execute("BEGIN IMMEDIATE")
             stored = conn.execute("INSERT OR IGNORE INTO submissions VALUES (?, ?, ?)",
-                                  [instance_id, xml, dt.datetime.now(dt.timezone.utc)
+                                  [instance_id, xml, dt.datetime.now(dt.UTC)
                                    .isoformat()]).rowcount
             conn.execute("COMMIT")
         return answer("Form Received!" if stored else "Duplicate submission.", 201 if stored
@@ -365,7 +364,7 @@ def row(name: str, meter: Meter, count: int) -> dict:
 
 
 def machine() -> list[str]:
-    return [f"date:     {dt.datetime.now(dt.timezone.utc):%Y-%m-%d %H:%M UTC}",
+    return [f"date:     {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M UTC}",
             f"platform: {platform.platform()}",
             f"cpus:     {os.cpu_count()} ({platform.machine()}, {platform.processor() or '?'})",
             f"python:   {platform.python_implementation()} {platform.python_version()}",
@@ -489,13 +488,15 @@ def run(args, tmp: Path, central: Served, openrosa: Served) -> bool:
           f"({slow.requests} requests {slow.by_method}, "
           f"{slow.bytes_up + slow.bytes_down:,} bytes: {slow.bytes_up:,} up = "
           f"{slow.bytes_up / m:.1f} per record, {slow.bytes_down:,} down)  "
-          f"(goal < {GOALS['slow_seconds']:.0f} s: {verdict(slow.seconds < GOALS['slow_seconds'])})")
+          f"(goal < {GOALS['slow_seconds']:.0f} s: "
+          f"{verdict(slow.seconds < GOALS['slow_seconds'])})")
     bound = ((slow.bytes_up + slow.bytes_down) / SLOW_LINK["bytes_per_second"]
              + 2 * SLOW_LINK["latency"])
     print(f"   bound from its own bytes: {slow.bytes_up + slow.bytes_down:,} bytes / "
           f"{SLOW_LINK['bytes_per_second']:,} bytes/s + one {2 * SLOW_LINK['latency']:g} s round "
           f"trip = {bound:.2f} s; measured / bound = {slow.seconds / bound:.2f}x  (goal <= "
-          f"{GOALS['slow_over_bound']}x: {verdict(slow.seconds / bound <= GOALS['slow_over_bound'])})")
+          f"{GOALS['slow_over_bound']}x: "
+          f"{verdict(slow.seconds / bound <= GOALS['slow_over_bound'])})")
     print(f"   bytes up per record: {slow.bytes_up / m:.1f}  (goal <= "
           f"{GOALS['bytes_up_per_record']:.0f}: "
           f"{verdict(slow.bytes_up / m <= GOALS['bytes_up_per_record'])})")

@@ -13,7 +13,7 @@ import hmac
 import math
 import re
 import unicodedata
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import phonenumbers
 
@@ -115,7 +115,7 @@ def pseudonym(namespace: str, value, key: bytes, phone: bool = False,
     """
     _check_key(key)
     normalized = normalize_phone(value, phone_region) if phone else normalize_text(value)
-    message = f"{namespace}\x1f{normalized}".encode("utf-8")
+    message = f"{namespace}\x1f{normalized}".encode()
     return "p_" + hmac.new(bytes(key), message, hashlib.sha256).hexdigest()[:20]
 
 
@@ -171,8 +171,8 @@ def _redactor(phrases):
     if not parts:
         return lambda value: value
     # Longest first, so "Mama Wanjiru" wins over "Mama"; \w boundaries work in every script.
-    pattern = re.compile(r"(?<!\w)(?:%s)(?!\w)" % "|".join(sorted(parts, key=len, reverse=True)),
-                         re.IGNORECASE)
+    alternatives = "|".join(sorted(parts, key=len, reverse=True))
+    pattern = re.compile(rf"(?<!\w)(?:{alternatives})(?!\w)", re.IGNORECASE)
     return lambda value: pattern.sub(REMOVED, value) if isinstance(value, str) else value
 
 
@@ -302,7 +302,8 @@ def _edges(rule: str) -> list[float]:
         edges = [float(text) for text in rule.split(":", 2)[2].split(",")]
     except ValueError:
         raise AnonymizerError(f"{rule!r}: bin edges must be numbers such as 0,5,10.") from None
-    if not all(map(math.isfinite, edges)) or any(a >= b for a, b in zip(edges, edges[1:])):
+    if not all(map(math.isfinite, edges)) or any(
+            a >= b for a, b in zip(edges, edges[1:], strict=False)):
         raise AnonymizerError(f"{rule!r}: bin edges must be finite and strictly ascending.")
     return edges
 
@@ -313,7 +314,7 @@ def _bin(value, edges: list[float]):
         return _DROP
     if value < edges[0]:
         return f"<{_number(edges[0])}"
-    for low, high in zip(edges, edges[1:]):
+    for low, high in zip(edges, edges[1:], strict=False):
         if value < high:
             return f"{_number(low)}-{_number(high)}"
     return f"{_number(edges[-1])}+"
@@ -364,7 +365,7 @@ def _day(finalized_at) -> str:
         message = f"Only finalized records are synced (finalized_at={finalized_at!r})."
         raise AnonymizerError(message) from None
     if moment.tzinfo is not None:
-        moment = moment.astimezone(timezone.utc)
+        moment = moment.astimezone(UTC)
     return moment.date().isoformat()
 
 
@@ -603,7 +604,7 @@ def _matches(words: list[str], terms: _Terms) -> list[tuple[int, int]]:
         for term in candidates:
             following = words[start + 1:start + len(term)]
             if len(following) == len(term) - 1 and all(
-                    _word_is(w, part) for w, part in zip(following, term[1:])):
+                    _word_is(w, part) for w, part in zip(following, term[1:], strict=True)):
                 found.append((start, start + len(term)))
     return found
 

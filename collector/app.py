@@ -7,8 +7,21 @@ from pathlib import Path
 from flask import Flask, current_app
 from flask_babel import gettext
 
-from . import (auth, datadir, db, errors, feedback, form_library, hub, i18n, interview, protection,
-               security, sync, templating)
+from . import (
+    auth,
+    datadir,
+    db,
+    errors,
+    feedback,
+    form_library,
+    hub,
+    i18n,
+    interview,
+    protection,
+    security,
+    sync,
+    templating,
+)
 from .settings import load_settings
 
 

@@ -17,8 +17,18 @@ import math
 import secrets
 from datetime import timedelta
 
-from flask import (Blueprint, current_app, flash, g, jsonify, redirect, render_template, request,
-                   session, url_for)
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    g,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_babel import gettext
 from itsdangerous import BadSignature, URLSafeSerializer
 
@@ -59,8 +69,8 @@ def login_required(view):
     def wrapped(**kwargs):
         if g.user is None:
             if from_outbox():
-                return jsonify(error="signed_out",
-                               message=gettext("Sign in again to send the records kept on this phone.")), 401
+                message = gettext("Sign in again to send the records kept on this phone.")
+                return jsonify(error="signed_out", message=message), 401
             return redirect(url_for("auth.signin", next=request.full_path))
         return view(**kwargs)
 

@@ -16,7 +16,14 @@ from urllib3.util.retry import RequestHistory, Retry
 from .clock import now_iso, parse_iso, utcnow
 from .db import connect, write_transaction
 from .purge import purge
-from .sync_client import DeviceRevoked, SyncClient, SyncError, get_state, load_credentials, set_state
+from .sync_client import (
+    DeviceRevoked,
+    SyncClient,
+    SyncError,
+    get_state,
+    load_credentials,
+    set_state,
+)
 
 log = logging.getLogger(__name__)
 SYNC_INTERVAL = 60  # seconds between syncs while the server answers

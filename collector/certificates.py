@@ -169,7 +169,7 @@ def ensure_certificates(data_dir: Path, addresses: list[str],
 
 
 def _utcnow() -> datetime.datetime:
-    return datetime.datetime.now(datetime.timezone.utc)
+    return datetime.datetime.now(datetime.UTC)
 
 
 def _wanted_names(addresses, hostname):

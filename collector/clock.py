@@ -1,11 +1,11 @@
 """Timestamps as the collector stores them: UTC, ISO 8601, to the second."""
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 
 def wall_clock() -> datetime:
     """The laptop's clock, often wrong in the field; tests set it wrong on purpose here."""
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def utcnow() -> datetime:

@@ -5,8 +5,9 @@ from __future__ import annotations
 import shutil
 import sqlite3
 import uuid
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable, cast
+from typing import cast
 
 from flask import Flask, current_app, got_request_exception, jsonify, render_template, request
 from flask_babel import gettext

@@ -9,8 +9,17 @@ it), and codes are looked up through a POST form, a few per phone per minute.
 
 from __future__ import annotations
 
-from flask import (Blueprint, abort, current_app, jsonify, redirect, render_template, request, session,
-                   url_for)
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_babel import gettext
 
 from . import review, validation
@@ -18,8 +27,14 @@ from .db import get_db
 from .errors import from_outbox
 from .form_library import get_form
 from .i18n import posted_locale
-from .records import (RecordError, format_receipt_code, is_uuid, new_uuid, replies_for_receipt,
-                      submit_anonymous)
+from .records import (
+    RecordError,
+    format_receipt_code,
+    is_uuid,
+    new_uuid,
+    replies_for_receipt,
+    submit_anonymous,
+)
 from .security import limiter
 
 bp = Blueprint("feedback", __name__, url_prefix="/feedback")

@@ -116,6 +116,7 @@ def import_server_form(db, builtins: dict, form: FormDefinition) -> bool:
         if not weaker:
             return _store(db, form, "server")
         current = newest_form(db, builtins, form.form_id)
+        assert current is not None  # weaker fields are only found against an installed form
         changes = [[name, rule_for(current.questions[name], current),
                     rule_for(form.questions[name], form)] for name in weaker]
         _remember_refusal(db, form.form_id, form.version, weaker, changes=changes,

@@ -7,8 +7,18 @@ import hashlib
 import json
 from pathlib import Path
 
-from flask import (Blueprint, Response, abort, current_app, g, jsonify, redirect, render_template,
-                   request, url_for)
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    g,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import gettext
 from flask_wtf.csrf import generate_csrf
 

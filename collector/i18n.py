@@ -58,7 +58,8 @@ def posted_locale() -> str:
 
 
 def text_direction(locale: str | None = None) -> str:
-    return Locale.parse(locale or current_locale()).character_order == "right-to-left" and "rtl" or "ltr"
+    order = Locale.parse(locale or current_locale()).character_order
+    return order == "right-to-left" and "rtl" or "ltr"
 
 
 def language_choices() -> list[tuple[str, str]]:

@@ -4,22 +4,39 @@ from __future__ import annotations
 
 from datetime import date, datetime, time
 
-from flask import (Blueprint, abort, current_app, flash, g, jsonify, redirect, render_template,
-                   request, url_for)
-
 from babel.dates import format_skeleton
 from babel.lists import format_list
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    g,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import format_date, format_datetime, format_decimal, format_time, gettext
 
 from . import expressions, repeats, validation
 from .auth import login_required
 from .db import get_db
 from .errors import from_outbox
-from .forms import MAX_INSTANCES
 from .form_library import available_forms, get_form
+from .forms import MAX_INSTANCES
 from .i18n import current_locale, posted_locale
-from .records import (RecordError, finalize, finalize_whole, get_record, is_uuid, list_records,
-                      new_uuid, save_answers)
+from .records import (
+    RecordError,
+    finalize,
+    finalize_whole,
+    get_record,
+    is_uuid,
+    list_records,
+    new_uuid,
+    save_answers,
+)
 
 bp = Blueprint("interview", __name__)
 STATUSES = ("draft", "finalized", "synced", "rejected")
@@ -324,7 +341,8 @@ def _unanswered(value) -> bool:
 def render_whole(form, record_uuid, answers, result=None, notice=None):
     return render_template("phone.html", form=form, record_uuid=record_uuid,
                            errors=result.errors if result else {}, notice=notice,
-                           **validation.whole_form_view(form, answers, result.raw if result else None))
+                           **validation.whole_form_view(form, answers,
+                                                        result.raw if result else None))
 
 
 def _save(record_uuid, form, answers):

@@ -47,7 +47,7 @@ MIN_PASSPHRASE = 12
 _KEY_BYTES, _NONCE_BYTES = 32, 12
 _SECRETS_DIR, _TLS_DIR = "secrets", "tls"  # as collector.datadir and collector.certificates
 
-_unlocked: dict[str, "Vault"] = {}
+_unlocked: dict[str, Vault] = {}
 _registry_lock = threading.Lock()
 
 

@@ -12,8 +12,9 @@ import json
 import re
 import sys
 import zlib
+from collections.abc import Iterable
 from itertools import accumulate, repeat
-from typing import Iterable
+from typing import Any
 
 from marshmallow import RAISE, Schema, ValidationError, fields, validate
 
@@ -57,6 +58,8 @@ def version_at_least(value, minor: int) -> bool:
 
 class ProtocolError(Exception):
     """A message that breaks the protocol; `status` is the HTTP status to answer with."""
+
+    device_id: str | None = None  # the device it came from, when known (the security log)
 
     def __init__(self, code: str, message: str, status: int = 400):
         super().__init__(message)
@@ -290,12 +293,14 @@ def unzstd_limited(data: bytes, limit: int) -> bytes:
 # other check, so the server checks and stores a record the same way whichever form it came in.
 COLUMNS_KEY = "columns"
 _META_COLUMNS = ("revision", "form_id", "form_version", "locale", "collected", "enumerator")
+_NOTHING_ABSENT = object()  # the default of `_coded`: no value stands for an absent one
 
 
-def _coded(values: list, absent=object()) -> dict:
+def _coded(values: list, absent: object = _NOTHING_ABSENT) -> dict:
     """{"values": distinct values, "codes": one index per record, null where absent}."""
     index: dict = {}
-    distinct, codes = [], []
+    distinct: list = []
+    codes: list[int | None] = []
     for value in values:
         if value is absent:
             codes.append(None)
@@ -315,7 +320,7 @@ def columns_of(message: dict) -> dict:
     records = message["records"]
     absent = object()
     names = sorted({name for record in records for name in record["answers"]})
-    columns = {"uuid": [str(record["uuid"]) for record in records]}
+    columns: dict[str, Any] = {"uuid": [str(record["uuid"]) for record in records]}
     columns.update({name: _coded([record.get(name) for record in records])
                     for name in _META_COLUMNS})
     columns["answers"] = {name: _coded([record["answers"].get(name, absent)
@@ -421,7 +426,7 @@ def expand_results(answer: dict, pairs: list) -> list:
     return [why.get(pair, {"uuid": pair[0], "revision": pair[1], "status": RESULT_REJECTED})
             if letter == "r" else {"uuid": pair[0], "revision": pair[1],
                                    "status": _STATUSES[letter]}
-            for pair, letter in zip(pairs, statuses)]
+            for pair, letter in zip(pairs, statuses, strict=True)]
 
 
 # -- Device credentials -----------------------------------------------------------------

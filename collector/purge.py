@@ -133,7 +133,7 @@ def _purge_record(db, row: dict) -> bool:
     # Every name the record ever held, so a name corrected in a later revision is
     # scrubbed from the earlier one's free text too.
     names = _identifying_values(_form(db, row["form_id"], row["form_version"]), working)
-    for number, (answers, version) in revisions.items():
+    for answers, version in revisions.values():
         names += _identifying_values(_form(db, row["form_id"], version), answers)
     changed = False
     purged = _purged(_form(db, row["form_id"], row["form_version"]), working, names)

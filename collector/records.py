@@ -208,7 +208,8 @@ def replies_for_receipt(db, code: str) -> tuple[dict | None, list[dict]]:
 def status_counts(db) -> dict:
     """What `collector status` and the hub page report."""
     counts = {status: 0 for status in ("draft", "finalized", "synced", "rejected")}
-    counts.update(dict(db.execute("SELECT status, count(*) FROM records GROUP BY status").fetchall()))
+    counts.update(dict(db.execute("SELECT status, count(*) FROM records GROUP BY status")
+                       .fetchall()))
     queued = db.execute("SELECT count(*) FROM outbox WHERE state = 'queued'").fetchone()[0]
     # Waiting for the operator's review before they leave (collector.review).
     held = db.execute("SELECT count(*) FROM outbox WHERE state = 'held'").fetchone()[0]

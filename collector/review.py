@@ -17,8 +17,7 @@ from .clock import now_iso
 from .db import write_transaction
 from .protection import seal_json
 from .security_log import log_event
-from .sync_client import (REVISION_SQL, refresh_record_status, revision_answers,
-                          revision_redactions)
+from .sync_client import REVISION_SQL, refresh_record_status, revision_answers, revision_redactions
 
 # The longest list of words one release may remove, and the longest word: a form post.
 MAX_REDACTIONS, MAX_REDACTION_LENGTH = 50, 200

@@ -94,7 +94,7 @@ def segments(text: str, names=()) -> list[tuple[str, str | None]]:
     return pieces
 
 
-_PLACEHOLDER = re.compile(r"\[(?:%s)\]" % "|".join(PLACEHOLDERS))
+_PLACEHOLDER = re.compile(rf"\[(?:{'|'.join(PLACEHOLDERS)})\]")
 
 
 # -- Words ------------------------------------------------------------------------------
@@ -338,7 +338,8 @@ jina langu ni|naitwa|anaitwa|jina lake ni|majina yangu ni
 sunana|sunansa|sunanta|mai suna|sunan shi|sunanta shi
 aitwaye|anayeitwa|wanaitwa|mwenye jina
 me llaman|le dicen|on m'appelle|on l'appelle
-اسمي|اسمه|اسمها|يدعى|تدعى|ادعى|واسمه|واسمها|اسمه هو|اسمها هي""".replace("\n", "|").split("|") if p.strip())
+اسمي|اسمه|اسمها|يدعى|تدعى|ادعى|واسمه|واسمها|اسمه هو|اسمها هي
+""".replace("\n", "|").split("|") if p.strip())
 def _phrases(block: str) -> list[str]:
     """Phrases in a block: a line with "|" holds phrases of several words, another line
     single words separated by spaces."""
@@ -572,7 +573,7 @@ def _names(text: str, keys: set[str]) -> list[Span]:
         if kept[i] and not (keys and any(f in keys for f in _bare(word.folded))):
             marked[i] = False
     _surnames(text, words, marked, kept)
-    return [Span(w.start, w.end, "name") for w, m in zip(words, marked) if m]
+    return [Span(w.start, w.end, "name") for w, m in zip(words, marked, strict=True) if m]
 
 
 def _phrase_at(words: list[_Word], i: int, phrases: dict) -> int:
@@ -1324,7 +1325,7 @@ def _surnames(text: str, words: list[_Word], marked: list[bool], kept: list[bool
     Sweeps forward then backward (linear: a long message stays fast). Not in a headline,
     where every word has a capital: "Water Trucks Stopped Coming After Easter"."""
     if _headline(words):
-        kept = [k or not _is_arabic(w.text) for k, w in zip(kept, words)]
+        kept = [k or not _is_arabic(w.text) for k, w in zip(kept, words, strict=True)]
     for _ in range(2):
         _grow(text, words, marked, kept, range(1, len(words)), -1)
         _grow(text, words, marked, kept, range(len(words) - 2, -1, -1), +1)
@@ -1459,7 +1460,7 @@ _TOKEN = re.compile(r"[^\W\d_]+|\d+")
 # What may stand between two said digits: punctuation, and the "and" inside a number
 # ("vingt et un", "setenta y dos", "ishirini na tano", "goma sha biyu", "ashirin da daya").
 _JOINERS = {"et", "y", "na", "sha", "da", "و"}
-_DIGIT_GAP = re.compile(r"[\s,.;:/\-–،]*(?:(?:%s)[\s\-]+)?" % "|".join(_JOINERS))
+_DIGIT_GAP = re.compile(rf"[\s,.;:/\-–،]*(?:(?:{'|'.join(_JOINERS)})[\s\-]+)?")
 
 
 def _spelled_phones(text: str) -> list[Span]:

@@ -64,5 +64,7 @@ def event_lines(events: list[dict]) -> list[str]:
     rows = [("at", "event", "account", "detail")] + [
         (e["at"], e["event"], e["account"] or "-", e["detail"] or "") for e in events]
     widths = [max(len(row[i]) for row in rows) for i in range(3)]
-    return ["  ".join([*(cell.ljust(width) for cell, width in zip(row, widths)), row[3]]).rstrip()
+    # The first three columns padded to their widths; the detail (row[3]) as it is.
+    return ["  ".join([*(cell.ljust(width) for cell, width in zip(row, widths, strict=False)),
+                       row[3]]).rstrip()
             for row in rows]

@@ -6,9 +6,10 @@ An unknown setting is a start-up error, so a typo never silently changes nothing
 from __future__ import annotations
 
 import tomllib
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 SETTINGS_FILE = "settings.toml"
 
@@ -21,7 +22,8 @@ class Setting:
 
 
 SETTINGS = (
-    Setting("hub_name", "", "Name shown at the top of every page; empty for the translated default."),
+    Setting("hub_name", "",
+            "Name shown at the top of every page; empty for the translated default."),
     Setting("default_locale", "en", "Interface language when the browser asks for none we have."),
     Setting("signin_free_attempts", 5,
             "Wrong PINs for one name before each further attempt waits (the wait doubles)."),

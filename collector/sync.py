@@ -6,8 +6,17 @@ import json
 import threading
 from pathlib import Path
 
-from flask import (Blueprint, abort, current_app, flash, g, redirect, render_template, request,
-                   url_for)
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import gettext, ngettext
 
 from . import repeats, review, scrubbing
@@ -18,8 +27,16 @@ from .errors import error_response
 from .form_library import accept_refused_form, form_version, get_form, refused_forms
 from .records import get_record, is_uuid, status_counts
 from .security_log import user_account
-from .sync_client import (DeviceRevoked, SyncClient, SyncError, current_server, enroll,
-                          load_credentials, same_fingerprint, server_identity)
+from .sync_client import (
+    DeviceRevoked,
+    SyncClient,
+    SyncError,
+    current_server,
+    enroll,
+    load_credentials,
+    same_fingerprint,
+    server_identity,
+)
 from .users import get_user
 
 bp = Blueprint("sync", __name__, url_prefix="/sync")
@@ -279,7 +296,8 @@ def _dropped(form, answers: dict, synced: dict) -> list[str]:
     """The questions whose answers stay on the laptop, those inside repeats included."""
     names = set(answers) - set(synced)
     for repeat in form.repeats:
-        for kept, sent in zip(repeats.instances(answers, repeat), synced.get(repeat, [])):
+        for kept, sent in zip(repeats.instances(answers, repeat), synced.get(repeat, []),
+                              strict=False):
             names |= set(kept) - set(sent)
     return sorted(names)
 

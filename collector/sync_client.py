@@ -21,13 +21,18 @@ from .anonymizer import AnonymizerError, anonymize
 from .clock import now_iso
 from .datadir import read_secret, write_secret
 from .db import write_transaction
+from .form_library import (
+    FormRefused,
+    form_version,
+    import_server_form,
+    refuse_unreadable,
+    was_refused,
+)
+from .forms import FormError, builtin_forms, load_form_json
 from .protection import open_json, seal_text
+from .protocol import API_PREFIX, RESULT_DUPLICATE, RESULT_REJECTED, RESULT_STORED
 from .security_log import log_event
 from .settings import load_settings
-from .form_library import (FormRefused, form_version, import_server_form, refuse_unreadable,
-                           was_refused)
-from .forms import FormError, builtin_forms, load_form_json
-from .protocol import API_PREFIX, RESULT_DUPLICATE, RESULT_REJECTED, RESULT_STORED
 from .version import __version__
 
 TIMEOUT = (10, 60)  # connect, read: a satellite link is slow but must not hang for ever
@@ -212,7 +217,9 @@ def enroll(db, data_dir: Path, server_url: str, code: str, session=None,
         set_state(db, "server_protocol", str(answer.get("protocol") or ""))
         log_event(db, "server_changed" if _is_change(previous, server_url, server) else
                   "device_enrolled", account, server["fingerprint"])
-    return load_credentials(db, data_dir)
+    credentials = load_credentials(db, data_dir)
+    assert credentials is not None  # the enrollment and token were written just above
+    return credentials
 
 
 def _check_fingerprint(found: str, expected: str) -> None:
@@ -291,7 +298,8 @@ def _raise_for(response):
         error = response.json()["error"]
         code, message = error["code"], error["message"]
     except (ValueError, KeyError, TypeError):
-        code, message = f"http_{response.status_code}", f"The server answered {response.status_code}."
+        code = f"http_{response.status_code}"
+        message = f"The server answered {response.status_code}."
     if code == "device_revoked":
         raise DeviceRevoked(code, message)
     raise SyncError(code, message)

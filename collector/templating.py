@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from typing import Callable
+from collections.abc import Callable
 
 from babel.numbers import format_decimal as babel_format_decimal
 from flask import current_app
@@ -11,8 +11,8 @@ from flask_babel import format_date, format_datetime, format_decimal, get_locale
 from markupsafe import Markup
 
 from . import validation
-from .forms import MAX_INSTANCES
 from .clock import parse_iso
+from .forms import MAX_INSTANCES
 
 
 def status_label(status: str) -> str:

@@ -46,7 +46,8 @@ def section_is_relevant(form, index: int, answers: dict) -> bool:
     is relevant and its repeat_count, if any, asks for instances: the person adds them."""
     name = form.sections[index]["name"]
     if name in form.repeats:
-        return repeats.applies(form, name, answers) and repeats.target_count(form, name, answers) != 0
+        return (repeats.applies(form, name, answers)
+                and repeats.target_count(form, name, answers) != 0)
     return any(is_relevant(form, q, answers) for q in form.section_questions(index)
                if q.type != "calculate")
 
@@ -328,7 +329,8 @@ def _parse_date(form, question, text, locale):
 def _parse_range(form, question, text, locale):
     params = question.parameters
     value, error = _parse_integer(form, question, text, locale)
-    if error or not params["start"] <= value <= params["end"] or (value - params["start"]) % params["step"]:
+    if (error or not params["start"] <= value <= params["end"]
+            or (value - params["start"]) % params["step"]):
         return None, gettext("Choose a value from %(start)s to %(end)s.",
                              start=params["start"], end=params["end"])
     return value, None
@@ -392,7 +394,9 @@ def check_value(form, question, value, answers: dict) -> str | None:
     if value is None:
         if question.get("required"):
             custom = question.get("required_message")
-            return form.text(custom, _locale()) if custom else gettext("This question needs an answer.")
+            if custom:
+                return form.text(custom, _locale())
+            return gettext("This question needs an answer.")
         return None
     if _outside_filter(form, question, value, answers):
         return gettext("Choose one of the options shown.")
@@ -403,7 +407,9 @@ def check_value(form, question, value, answers: dict) -> str | None:
     if constraint and not expressions.to_boolean(expressions.parse(constraint).evaluate(
             repeats.context(form, answers, question, current=value))):
         custom = question.get("constraint_message")
-        return form.text(custom, _locale()) if custom else gettext("This answer is not allowed here.")
+        if custom:
+            return form.text(custom, _locale())
+        return gettext("This answer is not allowed here.")
     return None
 
 

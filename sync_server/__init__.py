@@ -14,13 +14,25 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 import collector
 from collector import datadir, errors, i18n, protocol, security, templating
+
 # Owner-only files, defined once for both apps (the database holds what the devices'
 # signatures rest on); sync_server.cli imports owner_only_files from here.
 from collector.datadir import owner_only_database, owner_only_files  # noqa: F401
 
-from . import accounts, api, auth, dashboard, data, devices, feedback, forms, identity, logs
-from . import security_pages
-from . import settings as server_settings
+from . import (
+    accounts,
+    api,
+    auth,
+    dashboard,
+    data,
+    devices,
+    feedback,
+    forms,
+    identity,
+    logs,
+    security_pages,
+    settings as server_settings,
+)
 from .database import is_postgresql
 from .store import Store, close_store
 

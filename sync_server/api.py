@@ -19,8 +19,8 @@ from werkzeug.http import parse_etags, quote_etag
 from collector import device_keys, protocol
 from collector.clock import parse_iso, utcnow
 from collector.errors import DEFAULT_MIN_FREE_BYTES, disk_problem, is_disk_full
-from collector.security_log import device_account, log_event
 from collector.protocol import API_PREFIX, ProtocolError
+from collector.security_log import device_account, log_event
 
 from . import identity
 from .enrollment import code_hash
@@ -184,7 +184,7 @@ def _push_wants() -> dict:
     if unknown:
         raise ProtocolError("invalid_message", f"want: unknown {', '.join(unknown)[:100]}; "
                             f"ask for {', '.join(protocol.PUSH_WANTS)}.")
-    wants = {}
+    wants: dict[str, str | int | bool] = {}
     if "forms" in asked:
         etag = request.args.get("forms_etag", "")
         if len(etag) > protocol.MAX_ETAG_LENGTH:

@@ -16,9 +16,9 @@ import secrets
 
 from flask import Response, current_app, request
 
+from collector import throttle as delays_module
 from collector.clock import now_iso, parse_iso, utcnow
 from collector.security_log import log_event, user_account
-from collector import throttle as delays_module
 from collector.throttle import Throttle
 
 PREFIX = "cfc_"

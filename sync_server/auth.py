@@ -15,16 +15,25 @@ from __future__ import annotations
 import functools
 import math
 
-from flask import (Blueprint, abort, current_app, flash, g, redirect, render_template, request,
-                   session, url_for)
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_babel import gettext
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from collector import sessions
+from collector import sessions, throttle as delays_module
 from collector.i18n import wait_message
 from collector.security import limiter
 from collector.security_log import log_event, user_account
-from collector import throttle as delays_module
 
 from .store import get_store
 

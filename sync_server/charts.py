@@ -24,8 +24,8 @@ from dataclasses import dataclass, field, replace
 
 from .indicators import COMPLEMENT, COUNT, NOT_STATED, SHARE, Result
 
-__all__ = ["LABELS", "Chart", "bar_chart_model", "bar_chart_png", "bar_chart_svg", "png", "render_svg",
-           "table_rows", "to_csv", "trend_chart_model", "trend_chart_svg"]
+__all__ = ["LABELS", "Chart", "bar_chart_model", "bar_chart_png", "bar_chart_svg", "png",
+           "render_svg", "table_rows", "to_csv", "trend_chart_model", "trend_chart_svg"]
 
 # English defaults; pass translated ones (python-format placeholders kept) as `labels`.
 LABELS = {
@@ -210,7 +210,7 @@ class Chart:
     shapes: list = field(default_factory=list)
     rtl: bool = False
 
-    def mirrored(self) -> "Chart":
+    def mirrored(self) -> Chart:
         """The same chart for a right-to-left page: bars grow from the right."""
         return replace(self, shapes=[s.mirrored(self.width) for s in self.shapes], rtl=True)
 

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import contextlib
-import json
 import functools
+import json
 import sqlite3
 import sys
 import uuid as uuid_module
@@ -16,12 +16,12 @@ from werkzeug.security import generate_password_hash
 
 from collector import datadir, protocol
 from collector.errors import is_disk_full
-from collector.settings import SettingsError
 from collector.security_log import device_account, log_event
+from collector.settings import SettingsError
 
 from . import DATABASE_FILE, database_path, identity, owner_only_files
-from .enrollment import code_hash, expiry, new_code
 from .database import DatabaseUnavailable
+from .enrollment import code_hash, expiry, new_code
 from .ingest import ingest_batch
 from .settings import load_settings
 from .store import LastAdminError, Store
@@ -830,7 +830,7 @@ def demo(data_dir, database, port, server_port, empty):
         server.stop()
 
 
-def fill_demo(data_dir: Path, database: str | None) -> None:
+def fill_demo(data_dir: Path, database: str) -> None:
     """A synthetic survey round (sync_server.demo_data) into a server that has no records."""
     from .demo_data import generate, load
 

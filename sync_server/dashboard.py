@@ -15,8 +15,17 @@ from collector.i18n import current_locale, text_direction
 from . import charts
 from .auth import role_required
 from .data import newest_form
-from .indicators import (BY_DIMENSIONS, BY_ID, COUNT, FAMILIES, INDICATORS, change, compare,
-                         compute, gaps)
+from .indicators import (
+    BY_DIMENSIONS,
+    BY_ID,
+    COUNT,
+    FAMILIES,
+    INDICATORS,
+    change,
+    compare,
+    compute,
+    gaps,
+)
 from .store import get_store
 
 bp = Blueprint("dashboard", __name__)
@@ -66,7 +75,8 @@ def group_labels(by: str | None) -> dict:
     survey = newest_form("community_survey")
     if by in ("gender", "migration_status"):
         question = survey.questions[by]
-        return {c["name"]: survey.text(c["label"], current_locale()) for c in survey.choices(question)}
+        return {c["name"]: survey.text(c["label"], current_locale())
+                for c in survey.choices(question)}
     return {}
 
 
@@ -80,7 +90,7 @@ def chart_svg(result, title) -> str:
 def design_rows(result, rows: list[dict]) -> list[dict]:
     """The table rows with each shown cell's design effect and effective sample size."""
     fmt = charts.default_format(result)
-    for row, cell in zip(rows, result.cells):
+    for row, cell in zip(rows, result.cells, strict=True):
         shown = not cell.suppressed and cell.deff is not None
         row["deff"] = f"{cell.deff:.2f}" if shown else ""
         row["effective_n"] = f"{cell.effective_n:.0f}" if shown else ""
@@ -115,7 +125,8 @@ def trend_change(view: str, by: str | None, result) -> dict | None:
     months = [cell.group for cell in result.cells if not cell.suppressed]
     first = request.args.get("from") or (months[0] if months else None)
     last = request.args.get("to") or (months[-1] if months else None)
-    if first not in months or last not in months or first == last:
+    if (first is None or last is None or first not in months or last not in months
+            or first == last):
         return None
     found = change(get_store().db, view, first, last, k=result.k)
     if found is None:

@@ -10,8 +10,19 @@ import json
 import os
 import tempfile
 
-from flask import (Blueprint, Response, abort, current_app, flash, g, redirect,
-                   render_template, request, send_file, url_for)
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
 from flask_babel import gettext
 
 from collector import form_catalogue
@@ -204,7 +215,6 @@ def current_plan(form_id: str, classes, store=None, k: int | None = None,
                 forms, lambda: store.iter_latest(form_id, classes=classes, by_uuid=True), k, l,
                 form_id=form_id)
             plan.report["data_version"] = key[-1]
-            plan.saved = {}
             _PLANS[key] = plan
             while len(_PLANS) > PLAN_CACHE_SIZE:
                 _PLANS.pop(next(iter(_PLANS)))
@@ -309,7 +319,8 @@ def correct(record_uuid: str):
         value = raw  # plain text without quotes
     store = get_store()
     revisions = visible_revisions(record_uuid)
-    if request.form.get("revision", str(revisions[-1]["revision"])) != str(revisions[-1]["revision"]):
+    newest = str(revisions[-1]["revision"])
+    if request.form.get("revision", newest) != newest:
         # A newer revision came in since the page was opened: its instances may have moved.
         flash(gettext("This record received a new revision since you opened it: check the "
                       "answers and correct again."))
@@ -538,6 +549,7 @@ def _api_reader(form_id: str):
     user, refusal = request_user(get_store().db)
     if refusal is not None:
         return None, refusal
+    assert user is not None  # request_user gives a user or a refusal
     if RANK[user["role"]] < RANK["analyst"]:
         return None, _api_error(403, "forbidden", "Only analysts and admins can read records.")
     if form_id not in form_ids():

@@ -116,7 +116,7 @@ class SQLiteDatabase(HubDatabase):
     name: str
 
     @classmethod
-    def open(cls, path: Path | str) -> "SQLiteDatabase":
+    def open(cls, path: Path | str) -> SQLiteDatabase:
         db = connect(path)
         db.__class__ = cls  # the connection as collector.db sets it up, with our calls
         assert isinstance(db, cls)  # for the type checker, which cannot follow __class__
@@ -225,7 +225,8 @@ def _pool(url: str) -> ConnectionPool:
             psycopg.connect(url, connect_timeout=CONNECT_SECONDS).close()
             pool = ConnectionPool(url, min_size=1, max_size=POOL_SIZE, open=True,
                                   kwargs={"autocommit": True,
-                                          "options": f"-c lock_timeout={LOCK_TIMEOUT_MS}"}, check=ConnectionPool.check_connection)
+                                          "options": f"-c lock_timeout={LOCK_TIMEOUT_MS}"},
+                                  check=ConnectionPool.check_connection)
             _POOLS[url] = pool
         return pool
 

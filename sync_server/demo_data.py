@@ -147,7 +147,7 @@ class _Generator:
         while moment.weekday() not in sync_days:
             moment += dt.timedelta(days=1)
         return dt.datetime(moment.year, moment.month, moment.day, 14 + device_index, 17,
-                           tzinfo=dt.timezone.utc)
+                           tzinfo=dt.UTC)
 
     # -- one interview -----------------------------------------------------------------
 
@@ -283,7 +283,7 @@ class _Generator:
     def finalized(self, day: dt.date, device_index: int) -> str:
         """A time of day in the field, local morning to afternoon (UTC+3)."""
         minutes = self.rng.randint(5 * 60, 13 * 60)
-        return (dt.datetime(day.year, day.month, day.day, tzinfo=dt.timezone.utc)
+        return (dt.datetime(day.year, day.month, day.day, tzinfo=dt.UTC)
                 + dt.timedelta(minutes=minutes)).isoformat().replace("+00:00", "Z")
 
     def stored(self, form_id: str, answers: dict, device: str, day: dt.date,
@@ -307,9 +307,9 @@ class _Generator:
         own = LOCALE_OF.get(language)
         return own if own and self.rng.random() < .8 else "en"
 
-    def surveys(self, n: int) -> list[tuple[dict, dict]]:
-        """(stored record, the raw person) for each interview; 2% refuse consent."""
-        made = []
+    def surveys(self, n: int) -> list[tuple[dict, dict | None]]:
+        """(stored record, the raw person) for each interview; 2% refuse consent (no person)."""
+        made: list[tuple[dict, dict | None]] = []
         for device, day, ward in self.schedule(n):
             enumerator = self.rng.choice(self.enumerators[device])
             if self.rng.random() < .02:
@@ -326,7 +326,8 @@ class _Generator:
                                       _device=device)))
         return made
 
-    def reports(self, n: int, surveys: list[tuple[dict, dict]]) -> tuple[list[dict], dict]:
+    def reports(self, n: int,
+                surveys: list[tuple[dict, dict | None]]) -> tuple[list[dict], dict]:
         """Reports told by survey respondents, right after their interview: most by people
         who said they were discriminated against, some by witnesses."""
         told = [(r, p) for r, p in surveys if p and p["discriminated"] == "yes"]
@@ -440,8 +441,10 @@ def load(population: Population, data_dir: Path | str,
             moment = dt.datetime.fromisoformat(received_at.replace("Z", "+00:00"))
             rng = random.Random(f"{population.seed} {received_at} {device_id}")
             device = store.device(device_id)
+            assert device is not None  # every device was enrolled above
             for start in range(0, len(records), protocol.MAX_RECORDS_PER_BATCH):
-                chunk = [_sync_form(r) for r in records[start:start + protocol.MAX_RECORDS_PER_BATCH]]
+                end = start + protocol.MAX_RECORDS_PER_BATCH
+                chunk = [_sync_form(r) for r in records[start:end]]
                 message = protocol.batch_message(_uuid(rng), chunk, 0, APP_VERSION)
                 with _server_clock(moment):
                     status, answer = ingest_batch(store, device, message, "api")

@@ -148,12 +148,12 @@ def read_totals(text: str) -> dict:
     stripped = text.lstrip("\ufeff").strip()
     if stripped.startswith("{"):
         try:
-            totals = json.loads(stripped)
+            parsed = json.loads(stripped)
         except ValueError as error:
             raise DesignError(f"The totals file is not valid JSON: {error}.") from None
-        if not isinstance(totals, dict):
+        if not isinstance(parsed, dict):
             raise DesignError("The totals file must hold {variable: {category: total}}.")
-        return totals
+        return parsed
     rows = list(csv.DictReader(io.StringIO(stripped)))
     if not rows or not {"variable", "category", "total"} <= set(rows[0]):
         raise DesignError("The totals file must be JSON, or CSV with the columns variable, "
@@ -312,7 +312,7 @@ def unit_values(definition: dict, device_id, answers: dict) -> tuple:
     """
     stratum = _label(definition.get("stratum"), device_id, answers, "")
     psu = _label(definition.get("cluster"), device_id, answers, "")
-    weight = 1.0
+    weight: float | None = 1.0
     if definition.get("weight"):
         weight = _weight(answers.get(definition["weight"]))
     return stratum, psu, weight
@@ -392,7 +392,7 @@ def weight_factors(db, form_id: str, definition: dict) -> tuple[list, list, int]
     base = np.array([c[-2] for c in usable], dtype=float)
     margins = {name: np.array([c[i] for c in usable]) for i, name in enumerate(names)}
     adjusted = sd.calibrate(base, margins, totals)
-    factors = [(*c[:-2], float(a / b)) for c, a, b in zip(usable, adjusted, base)]
+    factors = [(*c[:-2], float(a / b)) for c, a, b in zip(usable, adjusted, base, strict=True)]
     return names, factors, int(left_out)
 
 

@@ -47,8 +47,9 @@ import json
 import re
 import time
 from collections import Counter
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Callable, Iterable, TypedDict
+from typing import TypedDict
 
 from collector.forms import FormDefinition
 
@@ -435,7 +436,7 @@ class Tally:
             if self.sensitive:
                 have = masks.get(new)
                 masks[new] = self.masks[combo] if have is None else [
-                    a | b for a, b in zip(have, self.masks[combo])]
+                    a | b for a, b in zip(have, self.masks[combo], strict=True)]
         self.counts, self.masks = counts, masks
 
 
@@ -453,8 +454,10 @@ class Plan:
     levels: list[int]
     targets: dict
     report: dict
+    # The releases table's id of this plan's report, by (user, format): see sync_server.data.
+    saved: dict = field(default_factory=dict, compare=False)
 
-    def release(self) -> "Release":
+    def release(self) -> Release:
         return Release(self)
 
 
@@ -504,7 +507,8 @@ def _groups(tally: Tally, tables, levels) -> dict:
     maps = [tables[i][level] for i, level in enumerate(levels)]
     groups: dict = {}
     for combo, n in tally.counts.items():
-        _join(groups, tuple([m[c] for m, c in zip(maps, combo)]), n, tally.masks.get(combo))
+        _join(groups, tuple([m[c] for m, c in zip(maps, combo, strict=True)]), n,
+              tally.masks.get(combo))
     return groups
 
 
@@ -515,7 +519,7 @@ def _join(groups: dict, key: tuple, n: int, masks) -> None:
         return
     have[0] += n
     if masks:
-        have[1] = [a | b for a, b in zip(have[1], masks)]
+        have[1] = [a | b for a, b in zip(have[1], masks, strict=True)]
 
 
 
@@ -602,26 +606,26 @@ class _Keys:
         keys = [0] * len(self.n)
         for i, level in enumerate(levels):
             r = self.radix[i]
-            keys = [key + code * r for key, code in zip(keys, self.codes[i][level])]
+            keys = [key + code * r for key, code in zip(keys, self.codes[i][level], strict=True)]
         return keys
 
     def refined(self, keys: list[int], i: int, level: int) -> list[int]:
         """`keys` with variable i one level finer than `level`."""
         r, finer, coarser = self.radix[i], self.codes[i][level - 1], self.codes[i][level]
-        return [key + (a - b) * r for key, a, b in zip(keys, finer, coarser)]
+        return [key + (a - b) * r for key, a, b in zip(keys, finer, coarser, strict=True)]
 
     def risk(self, keys: list[int], k: int, l: int) -> int:
         """Records in groups under k or whose answers to a question asked of everyone are
         fewer than l (as `_outliers`)."""
         counts: dict = {}
         get = counts.get
-        for key, n in zip(keys, self.n):
+        for key, n in zip(keys, self.n, strict=True):
             counts[key] = get(key, 0) + n
         masks = []
         for values in self.masks:
             found: dict = {}
             seen = found.get
-            for key, mask in zip(keys, values):
+            for key, mask in zip(keys, values, strict=True):
                 found[key] = seen(key, 0) | mask
             masks.append(found)
         return sum(n for key, n in counts.items()
@@ -630,7 +634,7 @@ class _Keys:
 
 def _within_limit(tally: Tally, levels, heights, suppression) -> bool:
     """Local suppression's cost, a record left out counting as all its values."""
-    released = sum(1 for level, height in zip(levels, heights) if level < height)
+    released = sum(1 for level, height in zip(levels, heights, strict=True) if level < height)
     _, suppressed, left_out = suppression
     return suppressed + left_out * released <= MAX_SUPPRESSION * tally.records * released
 
@@ -643,7 +647,7 @@ def _primary(tally: Tally) -> tuple:
 def _budget(tally: Tally, levels, heights) -> float:
     """Records that may stay at risk: local suppression takes about VALUES_PER_OUTLIER key
     values from each, and may take MAX_SUPPRESSION of the key values released."""
-    released = sum(1 for level, height in zip(levels, heights) if level < height)
+    released = sum(1 for level, height in zip(levels, heights, strict=True) if level < height)
     return MAX_SUPPRESSION * tally.records * released / VALUES_PER_OUTLIER
 
 
@@ -719,7 +723,7 @@ def _merged(group, other) -> list:
     if group is None:
         return [other[0], other[1]]
     masks = other[1] if group[1] is None else group[1] if other[1] is None else [
-        a | b for a, b in zip(group[1], other[1])]
+        a | b for a, b in zip(group[1], other[1], strict=True)]
     return [group[0] + other[0], masks]
 
 
@@ -731,7 +735,7 @@ def _blank(combo: tuple, pattern: tuple) -> tuple:
 
 
 def _blanked(before: tuple, after: tuple) -> int:
-    return sum(1 for a, b in zip(before, after) if a is not None and b is None)
+    return sum(1 for a, b in zip(before, after, strict=True) if a is not None and b is None)
 
 
 def _move(state: dict, moves: dict, combo: tuple, target: tuple) -> None:
@@ -769,7 +773,7 @@ def _targets(tally: Tally, tables, levels, k: int, l: int) -> tuple[dict, _Summa
     group_masks: dict[tuple, list[int]] = {}
     group_sizes: Counter = Counter()
     for combo, n in tally.counts.items():
-        generalized = tuple([m[c] for m, c in zip(maps, combo)])
+        generalized = tuple([m[c] for m, c in zip(maps, combo, strict=True)])
         final = _final(moves, generalized) if generalized in moves else generalized
         finals[combo] = (generalized, final)
         if final is LEFT_OUT:
@@ -778,7 +782,8 @@ def _targets(tally: Tally, tables, levels, k: int, l: int) -> tuple[dict, _Summa
         if tally.sensitive:
             have = group_masks.get(final)
             mine = tally.masks[combo]
-            group_masks[final] = list(mine) if have is None else [a | b for a, b in zip(have, mine)]
+            group_masks[final] = list(mine) if have is None else [
+                a | b for a, b in zip(have, mine, strict=True)]
     emptied = {final: tuple(s for s, mask in enumerate(masks) if 0 < mask.bit_count() < l)
                for final, masks in group_masks.items()}
     diverse = [mask.bit_count() for masks in group_masks.values() for mask in masks
@@ -797,7 +802,7 @@ def _targets(tally: Tally, tables, levels, k: int, l: int) -> tuple[dict, _Summa
             continue
         drop = emptied.get(final, ())
         targets[combo] = (final, drop)
-        for i, (g, f) in enumerate(zip(generalized, final)):
+        for i, (_g, f) in enumerate(zip(generalized, final, strict=True)):
             if f is None and finest[i][combo[i]] is not None and not _withheld(tally, levels, i):
                 summary["suppressed"][i] += n
         for s in drop:
@@ -904,7 +909,8 @@ class Release:
         plan = self.plan
         withheld = [v for i, v in enumerate(plan.keys) if _withheld(plan.tally, plan.levels, i)]
         gone_meta = {"_device"} | {v.name for v in withheld if v.kind == "meta"}
-        gone = {source for v in withheld if v.kind in ("answer", "disability") for source in v.sources}
+        gone = {source for v in withheld if v.kind in ("answer", "disability")
+                for source in v.sources}
         flag = next((v for v in plan.keys if v.kind == "disability"), None)
         names = flag.sources if flag else ()
         out, placed = [], False

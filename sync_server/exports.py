@@ -60,8 +60,9 @@ import pickle
 import re
 import shutil
 import tempfile
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import BinaryIO, Callable, Iterable
+from typing import BinaryIO
 
 from collector.anonymizer import rule_for
 from collector.forms import FormDefinition
@@ -143,7 +144,7 @@ class Column:
             if answer is None:
                 return None
             items = answer if isinstance(answer, list) else str(answer).split()
-            return int(self.choice in map(str, items))
+            return int(self.choice is not None and self.choice in map(str, items))
         return " ".join(map(str, answer)) if isinstance(answer, list) else answer
 
 
@@ -163,7 +164,8 @@ def columns_for(forms: list[FormDefinition], repeat: str | None = None,
         known = sorted({name for form in forms for name in form.repeats})
         raise ExportError(f"The form {forms[-1].form_id} has no repeat {repeat!r}: "
                           + (f"use one of {', '.join(known)}." if known else "it has no repeats."))
-    metadata = METADATA if repeat is None else REPEAT_METADATA
+    metadata: tuple[tuple[str, str, str], ...] = (METADATA if repeat is None
+                                                  else REPEAT_METADATA)
     if design and repeat is None:
         metadata = METADATA + DESIGN_METADATA
     columns = [Column(name, key, "number" if key in NUMBER_METADATA else "text",
@@ -295,7 +297,7 @@ def _write_parquet(rows, forms, out, lang, repeat, release) -> int:
         return parquet.write_table(instances(rows, repeat), columns, out, lang, forms=forms,
                                    table=repeat, released=released)
     form_id = forms[-1].form_id
-    tables = [(f"{form_id}.parquet", columns, None)]
+    tables: list[tuple[str, list[Column], str | None]] = [(f"{form_id}.parquet", columns, None)]
     tables += [(f"{form_id}-{name}.parquet", table(name), name) for name in repeat_names(forms)]
     return parquet.write_zip(rows, tables, out, lang, forms=forms, released=released)
 
@@ -371,7 +373,8 @@ class _Utf8Sink:
     """A text file for csv/json that encodes to `out` in chunks: few writes, flat memory."""
 
     def __init__(self, out: BinaryIO):
-        self.out, self.parts, self.size = out, [], 0
+        self.out, self.size = out, 0
+        self.parts: list[str] = []
 
     def write(self, text: str) -> None:
         self.parts.append(text)
@@ -424,7 +427,7 @@ def _write_raw_csv(rows, columns, out, lang) -> int:
 def _write_jsonl(rows, columns, out, lang) -> int:
     sink = _Utf8Sink(out)
     count = 0
-    for count, row in enumerate(rows, 1):
+    for count, row in enumerate(rows, 1):  # noqa: B007 - the count is returned after the loop
         sink.write(json.dumps(flatten(row, columns), ensure_ascii=False) + "\n")
     sink.flush()
     return count
@@ -434,8 +437,9 @@ def _write_xlsx(rows, columns, out, lang) -> int:
     """Rows go to disk as they come (constant_memory); text is always written as text."""
     import xlsxwriter
 
-    book = xlsxwriter.Workbook(out if hasattr(out, "flush") else _Flushable(out), {"constant_memory": True, "strings_to_formulas": False,
-                                     "strings_to_urls": False, "strings_to_numbers": False})
+    book = xlsxwriter.Workbook(out if hasattr(out, "flush") else _Flushable(out),
+                               {"constant_memory": True, "strings_to_formulas": False,
+                                "strings_to_urls": False, "strings_to_numbers": False})
     data = book.add_worksheet("data")
     variables = book.add_worksheet("variables")
     for index, text in enumerate(("name", "label")):
@@ -511,7 +515,7 @@ def _write_stats(rows, columns, out, lang, target: _Target) -> int:
         count = _spool(rows, columns, shapes, spool)
         _measure_flipped(spool, shapes)
         names = variable_names(columns, target.name_chars)
-        variables = [shape.variable(name) for name, shape in zip(names, shapes)]
+        variables = [shape.variable(name) for name, shape in zip(names, shapes, strict=True)]
         write = target.write
         if _seekable(out):
             write(out, variables, _spooled_cells(spool, shapes), count)
@@ -590,7 +594,7 @@ def _spool(rows, columns, shapes, spool) -> int:
     coded = [i for i, c in enumerate(columns) if c.kind == "code"]
     watched = [(i, shapes[i]) for i, c in enumerate(columns) if c.kind != "code"]
     batch, count = [], 0
-    for count, cells in enumerate(_cells(rows, columns), 1):
+    for count, cells in enumerate(_cells(rows, columns), 1):  # noqa: B007 - returned after
         for i in coded:
             if cells[i] is not None:
                 cells[i] = shapes[i].code(cells[i])

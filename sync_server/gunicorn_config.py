@@ -1,4 +1,5 @@
-"""gunicorn's settings for the central server (Linux): gunicorn -c python:sync_server.gunicorn_config
+"""gunicorn's settings for the central server (Linux):
+gunicorn -c python:sync_server.gunicorn_config
 
 Each value can be changed on gunicorn's command line after -c (e.g. --workers 4).
 Environment: SYNC_SERVER_BIND (default 127.0.0.1:8000, the loopback: the TLS proxy in front

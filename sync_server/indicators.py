@@ -18,18 +18,19 @@ import re
 import secrets
 import threading
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
+from typing import Any, TypeVar
 
 import numpy as np
-
 from flask_babel import lazy_gettext as _  # `_`, so that `pybabel extract` finds the titles
 
 from . import survey_design as sd
 from .database import Schema, ddl
 from .designs import COMPLETE, PSU_SQL, design_of, rebuild_units, refresh_units
 
-__all__ = ["BY_DIMENSIONS", "COMPLEMENT", "Cell", "DIMENSION_TITLES", "FACTS_MIGRATIONS", "FAMILIES",
-           "Gaps", "change", "design_estimate", "gaps",
+__all__ = ["BY_DIMENSIONS", "COMPLEMENT", "Cell", "DIMENSION_TITLES", "FACTS_MIGRATIONS",
+           "FAMILIES", "Gaps", "change", "design_estimate", "gaps",
            "INDICATORS", "Indicator", "NOT_STATED", "Result", "SMALL", "compare", "compute",
            "fact_row", "protect", "rebuild_facts", "refresh_facts", "t_quantile", "wilson"]
 
@@ -37,6 +38,10 @@ SURVEY, REPORT, FEEDBACK = "community_survey", "discrimination_report", "communi
 MEAN, SHARE, COUNT = "mean", "share", "count"
 Z95 = 1.96
 DEFAULT_K = 5
+
+Sums = tuple[int, float, float]  # one cell of a table: count, sum, sum of squares
+Tables = dict[str, dict[str, Sums]]  # {indicator: {group: sums}}
+_T = TypeVar("_T")
 
 # What compute() can disaggregate by, and what `where` can filter on.
 BY_DIMENSIONS = ("area", "month", "gender", "age_band", "migration_status", "disability")
@@ -177,7 +182,7 @@ def fact_row(record: dict) -> dict | None:
     answers = record.get("answers")
     if not isinstance(answers, dict) or not record.get("uuid") or not record.get("form_id"):
         return None
-    row = dict.fromkeys(FACT_COLUMNS)
+    row: dict[str, Any] = dict.fromkeys(FACT_COLUMNS)
     row.update(uuid=str(record["uuid"]), form_id=str(record["form_id"]),
                month=_month(record.get("collected")), locale=_text(record.get("locale")))
     row.update(_dimensions(answers))
@@ -270,13 +275,13 @@ def _cube_where(where: dict | None) -> tuple[str, list] | None:
     return "".join(f" AND {clause}" for clause in clauses), params
 
 
-def _uses_cube(indicator: "Indicator", where: dict | None) -> bool:
+def _uses_cube(indicator: Indicator, where: dict | None) -> bool:
     return (indicator.column in CUBE_MEASURES and indicator.equals is None
             and indicator.month_column == "month"
             and all(key in CUBE_DIMENSIONS for key in (where or {})))
 
 
-def _cube_sums(indicator: "Indicator") -> str:
+def _cube_sums(indicator: Indicator) -> str:
     column = indicator.column
     squares = f"sum(q_{column})" if indicator.kind == MEAN else "0"  # a share needs none
     return f"sum(c_{column}), sum(s_{column}), {squares}"
@@ -398,7 +403,7 @@ def _survey(answers: dict) -> dict:
     items = [_score(answers.get(name), 0, 5) for name in WHO5_ITEMS]
     trust_people = _score(answers.get("trust_people"), 0, 10)
     return {
-        "who5": None if None in items else 4 * sum(items),
+        "who5": None if None in items else 4 * sum(item or 0 for item in items),
         "life_satisfaction": _score(answers.get("life_satisfaction"), 0, 10),
         "trust_most": None if trust_people is None else int(trust_people >= 6),
         **{f"trust_{name}": _score(answers.get(f"trust_{name}"), 0, 10) for name in INSTITUTIONS},
@@ -414,7 +419,7 @@ def _inclusion(answers: dict) -> dict:
     items = {name: _flag(answers.get(name), *scoring) for name, scoring in INCLUSION_ITEMS.items()}
     steps = {}
     for step, names in STEPS.items():
-        scored = [items[name] for name in names if items[name] is not None]
+        scored = [item for name in names if (item := items[name]) is not None]
         steps[f"step_{step}"] = min(scored) if scored else None
     return items | steps
 
@@ -807,6 +812,7 @@ def compute(db, indicator_id: str, by: str | None = None, k: int = DEFAULT_K,
     k = _check_k(k)
     tables, totals, memo = _cached_tables(db, indicator.form, by, where)
     hidden_totals = _memo(memo, ("totals", k), lambda: _hidden_totals(indicator.form, totals, k))
+    cells: tuple[Cell, ...]
     if by is None:
         cells = (_cell(indicator.kind, None, *totals[indicator.id],
                        hidden_totals.get(indicator.id)),)
@@ -856,7 +862,7 @@ def _with_design(db, result: Result, indicator: Indicator | None, where: dict | 
     if result.kind == COUNT or (indicator is None and not result.cells):
         return result
     # A family's cells are its members, all of one form.
-    form = indicator.form if indicator else BY_ID[result.cells[0].group].form
+    form = indicator.form if indicator else BY_ID[_member_id(None, result.cells[0])].form
     tables = _design_tables(db, form, result.by, where)
     if tables is None:
         return result
@@ -865,11 +871,19 @@ def _with_design(db, result: Result, indicator: Indicator | None, where: dict | 
         return replace(result, design=summary)
     cells = []
     for cell in result.cells:
-        member = indicator.id if indicator else cell.group
+        member = _member_id(indicator, cell)
         group = None if indicator is None or result.by is None else cell.group
         cells.append(cell if cell.suppressed else
                      _design_cell(db, tables, member, group, cell.group, result.k))
     return replace(result, cells=tuple(cells), design=summary)
+
+
+def _member_id(indicator: Indicator | None, cell: Cell) -> str:
+    """The indicator a cell shows: `indicator`, or in a family's table the cell's group."""
+    if indicator is not None:
+        return indicator.id
+    assert cell.group is not None  # a family's cells are named by their member indicator
+    return cell.group
 
 
 def _design_cell(db, tables: dict, member: str, group, label, k: int) -> Cell:
@@ -877,6 +891,8 @@ def _design_cell(db, tables: dict, member: str, group, label, k: int) -> Cell:
     if found.n < k or found.estimate is None or (
             found.effective_n is not None and found.effective_n < k):
         return Cell(label, None, None, None, None, True, SMALL)
+    # An estimate always comes with its standard error and interval (survey_design.estimate).
+    assert found.se is not None and found.ci_low is not None and found.ci_high is not None
     scale = 100.0 if BY_ID[member].kind == SHARE else 1.0
     low, high = found.ci_low * scale, found.ci_high * scale
     if BY_ID[member].kind == SHARE:  # a share's interval stays within 0-100%
@@ -942,7 +958,7 @@ def _group_sums(rows: list, members: int, tables: dict) -> tuple[dict, list]:
     width, psus = 4 * members, design.n_psus
     if not rows:
         return {}, [np.zeros((psus, 4)) for _ in range(members)]
-    columns = list(zip(*rows))
+    columns = list(zip(*rows, strict=True))
     data = np.array(columns[6:], dtype=float).T.reshape(len(rows), width)
     if factors is not None:
         cells, cell_code = np.unique(np.array(columns[3], dtype=str), return_inverse=True)
@@ -950,11 +966,12 @@ def _group_sums(rows: list, members: int, tables: dict) -> tuple[dict, list]:
         data[:, 0::4] *= (factor > 0)[:, None]
         for offset in (1, 2, 3):
             data[:, offset::4] *= factor[:, None]
-    positions = np.array([index[key] for key in zip(columns[1], columns[2])], dtype=np.int64)
+    positions = np.array([index[key] for key in zip(columns[1], columns[2], strict=True)],
+                         dtype=np.int64)
     if by:
-        labels, code = np.unique(np.array([g or NOT_STATED for g in columns[0]], dtype=str),
+        unique, code = np.unique(np.array([g or NOT_STATED for g in columns[0]], dtype=str),
                                  return_inverse=True)
-        labels = labels.tolist()
+        labels: list[str] = unique.tolist()
     else:
         labels, code = [""], np.zeros(len(rows), dtype=np.int64)
     flat = code.ravel() * psus + positions
@@ -1027,7 +1044,7 @@ def _read_design_tables(db, form: str, by: str | None, where: dict | None,
         factors, uncalibrated = _cell_factors(units, definition)
     except sd.CalibrationError as error:
         return {"summary": design_summary(definition, design, 0, used + left_out, str(error))}
-    tables = {"summary": design_summary(definition, design, used - uncalibrated,
+    tables: dict[str, Any] = {"summary": design_summary(definition, design, used - uncalibrated,
                                         left_out + uncalibrated),
               "design": design, "index": index, "factors": factors, "form": form, "by": by,
               "sums": {}}
@@ -1069,14 +1086,14 @@ def _cell_factors(units: list, definition: dict) -> tuple[dict | None, int]:
         base[0] += weight
         base[1] += int(n)
     usable = [c for c in cells if all(v in totals[name]
-                                      for v, name in zip(c.split("|"), names))]
+                                      for v, name in zip(c.split("|"), names, strict=False))]
     left_out = sum(cells[c][1] for c in cells if c not in usable)
     if not usable:
         raise sd.CalibrationError("no records in any category with a population total")
     base = np.array([cells[c][0] for c in usable])
     margins = {name: np.array([c.split("|")[i] for c in usable]) for i, name in enumerate(names)}
     adjusted = sd.calibrate(base, margins, totals)
-    return {c: float(a / b) for c, a, b in zip(usable, adjusted, base)}, left_out
+    return {c: float(a / b) for c, a, b in zip(usable, adjusted, base, strict=True)}, left_out
 
 
 def _design_sql(form: str, by, where, members, definition: dict, total):
@@ -1238,11 +1255,11 @@ def _srs_comparisons(kind: str, table: dict, total: tuple, shown: list,
             continue
         first = table[group]
         second = table[reference] if reference is not None else tuple(
-            a - b for a, b in zip(total, first))
+            a - b for a, b in zip(total, first, strict=True))
         results.append(_srs_difference(kind, group, reference, first, second))
     adjusted = sd.holm([c.p_value for c in results])
     return [replace(c, p_adjusted=a, significant=a is not None and a < 0.05)
-            for c, a in zip(results, adjusted)]
+            for c, a in zip(results, adjusted, strict=True)]
 
 
 def _srs_difference(kind, group, reference, first, second) -> sd.Comparison:
@@ -1312,7 +1329,7 @@ _CACHE_LOCK = threading.Lock()
 
 
 def _cached_tables(db, form: str, by: str | None,
-                   where: dict | None) -> tuple[dict, dict, dict]:
+                   where: dict | None) -> tuple[Tables, dict[str, Sums], dict]:
     """`_form_tables` and a memo of what is worked out from them (which cells to hide), kept
     per database and facts version: a view after the first is quick.
 
@@ -1326,7 +1343,7 @@ def _cached_tables(db, form: str, by: str | None,
         if key in _CACHE:
             _CACHE.move_to_end(key)
             return _CACHE[key]
-    value = (*_form_tables(db, form, by, where), {})
+    value: tuple[Tables, dict[str, Sums], dict] = (*_form_tables(db, form, by, where), {})
     with _CACHE_LOCK:
         _CACHE[key] = value
         while len(_CACHE) > _CACHE_SIZE:
@@ -1334,7 +1351,7 @@ def _cached_tables(db, form: str, by: str | None,
     return value
 
 
-def _memo(memo: dict, key, work):
+def _memo(memo: dict, key, work: Callable[[], _T]) -> _T:
     """memo[key], worked out once (results are never changed after)."""
     if key not in memo:
         memo[key] = work()
@@ -1348,7 +1365,7 @@ def _frozen(where: dict | None) -> dict:
 
 
 def _form_tables(db, form: str, by: str | None, where: dict | None,
-                 cube: bool | None = None) -> tuple[dict, dict]:
+                 cube: bool | None = None) -> tuple[Tables, dict[str, Sums]]:
     """Every indicator of a form by `by`, in one aggregate query over the cube or the facts.
 
     The cube is read when it holds everything asked (`cube` forces a choice). Returns
@@ -1359,8 +1376,10 @@ def _form_tables(db, form: str, by: str | None, where: dict | None,
     members = _members(form)
     if cube is None:
         cube = all(_uses_cube(member, where) for member in members)
+    cube_filters = _cube_where(where) if cube else None
     if cube:
-        filters, params = _cube_where(where)
+        assert cube_filters is not None, "the cube holds no locale: read the facts for it"
+        filters, params = cube_filters
         group = by or "''"
         sql = (f"SELECT {group}, {', '.join(_cube_sums(m) for m in members)} FROM facts_cube"
                f" WHERE form_id = ?{filters}")
@@ -1374,13 +1393,14 @@ def _form_tables(db, form: str, by: str | None, where: dict | None,
         params = [p for _part, part_params in parts for p in part_params] + [form] + filter_params
     if by:
         sql += " GROUP BY 1"
-    tables = {member.id: {} for member in members}
-    totals = {member.id: (0, 0.0, 0.0) for member in members}
+    tables: Tables = {member.id: {} for member in members}
+    totals: dict[str, Sums] = {member.id: (0, 0.0, 0.0) for member in members}
     for row in db.execute(sql, params):
         for i, member in enumerate(members):
             n, total, squares = row[1 + 3 * i:4 + 3 * i]
             value = (int(n or 0), float(total or 0), float(squares or 0))
-            totals[member.id] = tuple(a + b for a, b in zip(totals[member.id], value))
+            count, total_sum, square_sum = totals[member.id]
+            totals[member.id] = (count + value[0], total_sum + value[1], square_sum + value[2])
             if by and (value[0] or member.kind == COUNT):
                 tables[member.id][row[0] or NOT_STATED] = value
     return tables, totals
@@ -1471,7 +1491,7 @@ def _table_safe(kind: str, table: dict, hidden: set, k: int) -> bool:
     total = sum(n for n, _s, _q in cells)
     bounds = [(lowest, k - 1) if n < k else (k, total) for n, _s, _q in cells]
     low_sum, high_sum = sum(b[0] for b in bounds), sum(b[1] for b in bounds)
-    for (n, _s, _q), (low, high) in zip(cells, bounds):
+    for (n, _s, _q), (low, high) in zip(cells, bounds, strict=True):
         feasible = (max(low, total - (high_sum - high)), min(high, total - (low_sum - low)))
         if (n < k and feasible != (low, high)) or (n >= k and feasible[1] <= feasible[0]):
             return False
@@ -1484,7 +1504,7 @@ def _table_safe(kind: str, table: dict, hidden: set, k: int) -> bool:
 
 
 def _hidden_cells(indicator: Indicator, tables: dict, hidden_totals: dict,
-                  k: int) -> tuple[dict, dict]:
+                  k: int) -> tuple[dict[str, Sums], dict[str, str]]:
     """One indicator's table by a dimension as published, and {group: reason} of its hidden
     cells. Linked tables list the same groups: a group missing from one table only would
     tell that nobody in it counts there (a hidden zero), so it is listed, hidden."""
@@ -1552,7 +1572,8 @@ def _protect_family(family: str, tables: dict, hidden_totals: dict, k: int) -> d
     cells = {(g, m): tables[m][g][0] for m in members for g in tables[m]}
     hidden = {key for key, n in cells.items() if n < k}
     while True:
-        edges = [(("row", g), ("col", m), (g, m)) for g, m in hidden]
+        edges: list[tuple[tuple, tuple, tuple]] = [(("row", g), ("col", m), (g, m))
+                                                   for g, m in hidden]
         edges += [(("col", m), ("all",), ("all", m)) for m in members if m in hidden_totals]
         bridge = next((e for e in edges if not _connected(e, edges)), None)
         if bridge is None:
@@ -1595,7 +1616,8 @@ def _cheapest_path(bridge, edges, shown: dict) -> set | None:
     for (g, m), n in shown.items():
         links.setdefault(("row", g), []).append((("col", m), n + 1, (g, m)))
         links.setdefault(("col", m), []).append((("row", g), n + 1, (g, m)))
-    best, queue, step = {start: 0}, [(0, 0, start)], {}
+    best, queue = {start: 0}, [(0, 0, start)]
+    step: dict = {}
     counter = 0
     while queue:
         cost, _tie, node = heapq.heappop(queue)

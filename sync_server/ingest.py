@@ -16,8 +16,13 @@ from datetime import date, timedelta
 from collector import form_catalogue, protocol, security_log
 from collector.clock import utcnow
 from collector.forms import MAX_INSTANCES, FormDefinition
-from collector.protocol import (RESULT_DUPLICATE, RESULT_REJECTED, RESULT_STORED, ProtocolError,
-                                result)
+from collector.protocol import (
+    RESULT_DUPLICATE,
+    RESULT_REJECTED,
+    RESULT_STORED,
+    ProtocolError,
+    result,
+)
 
 from . import access
 from .store import Store, answers_json
@@ -70,7 +75,8 @@ def ingest_batch(store: Store, device: dict, message: dict, source: str) -> tupl
         store.after_change([r["uuid"] for r in results if r["status"] == RESULT_STORED])
         status = batch["device_status"]
         store.device_seen(device["id"], status["queued"], status["app_version"])
-    answer = {"protocol": protocol.PROTOCOL_VERSION, "batch_id": batch_id, "results": results}
+    answer: dict = {"protocol": protocol.PROTOCOL_VERSION, "batch_id": batch_id,
+                    "results": results}
     if results and all(r["status"] == RESULT_REJECTED for r in results):
         # Nothing in the batch was accepted: a client error, with every reason listed.
         answer["error"] = {"code": "all_rejected",
@@ -99,7 +105,9 @@ def _ingest_record(store: Store, device: dict, record: dict, batch_id: str,
                         clock_flag(record["collected"], today)):
         return result(record, RESULT_STORED)
     existing = store.stored_record(record["uuid"], record["revision"])
-    if existing["device_id"] != device["id"] or existing["answers"] != answers_json(record["answers"]):
+    assert existing is not None  # add_record stored nothing: this uuid and revision are stored
+    if (existing["device_id"] != device["id"]
+            or existing["answers"] != answers_json(record["answers"])):
         return result(record, RESULT_REJECTED, "conflict",
                       "Another record with this uuid and revision is already stored.")
     return result(record, RESULT_DUPLICATE)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import re
 from datetime import date, datetime, time
+from typing import cast
 
 from babel import Locale, UnknownLocaleError
 from babel.dates import format_skeleton, get_datetime_format
@@ -42,7 +43,8 @@ def when(value) -> str:
     try:
         if len(text) > 10 and text[10] in "T ":
             moment = to_user_timezone(datetime.fromisoformat(text))
-            return (get_datetime_format("medium", locale=locale)
+            # Babel annotates a DateTimePattern, but a combining format is plain text: "{1}, {0}".
+            return (cast(str, get_datetime_format("medium", locale=locale))
                     .replace("{1}", format_date(moment.date(), "medium"))
                     .replace("{0}", format_time(moment.time(), "short")))
         if len(text) == 10:
@@ -129,7 +131,8 @@ def answer_blocks(form, current: dict, received: dict, locale: str) -> list[dict
     instance of a repeat, then any answer the form does not have. Each row: the question's
     label and name, the answer shown and as a code, and the answer as received when a
     correction changed it."""
-    blocks, seen = [], set()
+    blocks: list[dict] = []
+    seen: set[str] = set()
     for section in form.sections if form is not None else ():
         label = form.text(section["label"], locale)
         questions = [form.questions[q["name"]] for q in section["questions"]]

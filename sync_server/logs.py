@@ -22,7 +22,7 @@ import sys
 import time
 import traceback
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from flask import Flask, g, got_request_exception, has_request_context, request
 
@@ -34,7 +34,7 @@ class JsonLines(logging.Formatter):
     """A record as one JSON line: time (UTC), level, event, then the event's fields."""
 
     def format(self, record: logging.LogRecord) -> str:
-        entry = {"time": datetime.fromtimestamp(record.created, timezone.utc)
+        entry = {"time": datetime.fromtimestamp(record.created, UTC)
                  .isoformat(timespec="milliseconds").replace("+00:00", "Z"),
                  "level": record.levelname.lower(), "event": record.getMessage()}
         entry.update(getattr(record, "fields", {}))

@@ -41,8 +41,9 @@ import json
 import shutil
 import tempfile
 import zipfile
+from collections.abc import Iterable
 from itertools import islice
-from typing import IO, BinaryIO, Iterable, cast
+from typing import IO, BinaryIO, cast
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -282,7 +283,7 @@ class TableWriter:
         if self._schema is None:
             self._schema = pa.schema(
                 [pa.field(c.name, kind.type, metadata=meta)
-                 for c, kind, meta in zip(self.columns, self.kinds, self.field_meta)],
+                 for c, kind, meta in zip(self.columns, self.kinds, self.field_meta, strict=True)],
                 metadata=self.schema_meta)
         return self._schema
 
@@ -293,7 +294,7 @@ class TableWriter:
             return
         self.count += len(cells)
         arrays = []
-        for i, values in enumerate(zip(*cells)):
+        for i, values in enumerate(zip(*cells, strict=True)):
             while True:
                 try:
                     arrays.append(self.kinds[i].array(values))

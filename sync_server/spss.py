@@ -38,8 +38,9 @@ import numbers
 import struct
 import sys
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import BinaryIO, Iterable, NamedTuple
+from typing import BinaryIO, NamedTuple
 
 from .variables import Variable
 
@@ -112,7 +113,8 @@ def write_sav(out: BinaryIO, variables: list[Variable], rows: Iterable[list], co
               label: str = "") -> None:
     """Write a .sav to `out` (binary, writable; may seek and tell).
     `rows` yields exactly `count` lists, one value per variable in order:
-    numeric -> int | float | None (None = system missing), string -> str (None allowed, written as "").
+    numeric -> int | float | None (None = system missing), string -> str (None allowed,
+    written as "").
     """
     columns = _layout(variables)
     case_units = sum(column.units for column in columns)
@@ -135,7 +137,7 @@ def _layout(variables: list[Variable]) -> list[_Column]:
     # plain prefix a later variable would have had.
     shorts = [names.claim(_clip(variable.name.upper(), 8)) for variable in variables]
     columns, index = [], 1
-    for variable, short in zip(variables, shorts):
+    for variable, short in zip(variables, shorts, strict=True):
         widths = _segment_widths(variable.width)
         segment_names = [short] + [names.claim(short) for _ in widths[1:]]
         column = _Column(variable, tuple(map(_Segment, segment_names, widths)), index)
@@ -362,7 +364,7 @@ def _compress_row(row: list, widths: list[int], plans: list, ops: bytearray,
     The hot loop of the writer: one branch per value type, and none of our own
     functions called for the usual value."""
     append = ops.append
-    for value, width, plan in zip(row, widths, plans):
+    for value, width, plan in zip(row, widths, plans, strict=True):
         if width == 0:
             kind = type(value)
             if value is None:
@@ -465,7 +467,7 @@ def _groups(ops: bytearray, raw: bytearray) -> bytes:
 
 def _explain(row: list, columns: list[_Column], number: int) -> None:
     """Raise a ValueError naming the row and the variable whose value does not fit."""
-    for value, column in zip(row, columns):
+    for value, column in zip(row, columns, strict=True):
         variable = column.variable
         if variable.width == 0:
             if value is not None and not _is_double(value):

@@ -27,8 +27,9 @@ import shutil
 import struct
 import tempfile
 import time
+from collections.abc import Callable, Iterable
 from operator import gt, itemgetter
-from typing import BinaryIO, Callable, Iterable
+from typing import BinaryIO
 
 from .variables import Variable
 
@@ -62,7 +63,8 @@ def write_dta(out: BinaryIO, variables: list[Variable], rows: Iterable[list], co
               label: str = "") -> None:
     """Write a .dta (format 118) to `out`, a binary file opened for writing that can seek and tell.
     `rows` yields exactly `count` lists, each with one value per variable in order:
-    numeric -> int | float | None (None = Stata's system missing "."), string -> str (None allowed, written as "").
+    numeric -> int | float | None (None = Stata's system missing "."), string -> str (None
+    allowed, written as "").
     """
     layout = _Layout(variables)
     if not isinstance(count, int) or count < 0:

@@ -8,21 +8,28 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from flask import current_app, g
 
 from collector import sessions
 from collector.clock import now_iso
-from collector.security_log import EVENTS as SECURITY_EVENTS
-from collector.security_log import device_account, log_event, user_account
+from collector.security_log import (
+    EVENTS as SECURITY_EVENTS,
+    device_account,
+    log_event,
+    user_account,
+)
 
+from .database import Schema, ddl, open_database
+
+loads: Callable[[str | bytes], Any]
 try:  # the server extra's faster JSON: a million-row export parses a million answers
     from orjson import loads
 except ImportError:  # pragma: no cover - a collector-only install
     from json import loads
-
-from .database import Schema, ddl, open_database
 
 migrations = Schema("sync_server")
 
@@ -45,7 +52,7 @@ class Store:
         self.db = open_database(self.path)
 
     @classmethod
-    def create(cls, path: Path | str) -> "Store":
+    def create(cls, path: Path | str) -> Store:
         from .indicators import FACTS_MIGRATIONS
 
         store = cls(path)
@@ -171,8 +178,9 @@ class Store:
 
     def add_enrollment_code(self, code_hash: str, label: str, expires_at: str) -> None:
         with self.transaction():
-            self.db.execute("INSERT INTO enrollment_codes (code_hash, label, created_at, expires_at)"
-                            " VALUES (?, ?, ?, ?)", [code_hash, label, now_iso(), expires_at])
+            self.db.execute("INSERT INTO enrollment_codes (code_hash, label, created_at,"
+                            " expires_at) VALUES (?, ?, ?, ?)",
+                            [code_hash, label, now_iso(), expires_at])
 
     def enrollment_code(self, code_hash: str) -> dict | None:
         return self.one("SELECT * FROM enrollment_codes WHERE code_hash = ?", [code_hash])
@@ -324,7 +332,7 @@ class Store:
                                      " ORDER BY received_at, uuid"), params)
         columns = next(rows)
         for row in rows:
-            item = dict(zip(columns, row))
+            item = dict(zip(columns, row, strict=True))
             item["answers"] = loads(item["answers"])
             yield item
 
@@ -576,8 +584,8 @@ class Store:
 
     def record_pairs(self, device_id: str, after: tuple[str, int] = ("", 0),
                      limit: int | None = None) -> list[tuple[str, int]]:
-        sql = ("SELECT uuid, revision FROM records WHERE device_id = ? AND (uuid, revision) > (?, ?)"
-               " ORDER BY uuid, revision")
+        sql = ("SELECT uuid, revision FROM records"
+               " WHERE device_id = ? AND (uuid, revision) > (?, ?) ORDER BY uuid, revision")
         params = [device_id, after[0], after[1]]
         if limit:
             sql += " LIMIT ?"
@@ -611,7 +619,8 @@ class Store:
         with self.transaction():
             cursor = self.db.execute(
                 "INSERT INTO forms (form_id, version, definition, hash, published_at)"
-                " VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING", [form_id, version, definition, digest, now_iso()])
+                " VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+                [form_id, version, definition, digest, now_iso()])
             if cursor.rowcount:
                 self.audit(actor, "form_published", detail=f"{form_id} {version}")
         return bool(cursor.rowcount)
@@ -649,7 +658,9 @@ class Store:
                              now_iso(), author])
             self.audit(author, "reply_added", record_uuid, detail=reply_id)
             self._answered_by_reply(record_uuid, author)
-        return self.one("SELECT * FROM replies WHERE id = ?", [reply_id])
+        reply = self.one("SELECT * FROM replies WHERE id = ?", [reply_id])
+        assert reply is not None  # inserted just above
+        return reply
 
     def _answered_by_reply(self, record_uuid: str, author: str) -> None:
         """A reply moves a new or in-progress feedback case to "answered", however it was

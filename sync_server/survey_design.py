@@ -135,7 +135,7 @@ class Domain:
     wy: np.ndarray
     wyy: np.ndarray
 
-    def __sub__(self, other: "Domain") -> "Domain":
+    def __sub__(self, other: Domain) -> Domain:
         return Domain(self.n - other.n, self.w - other.w, self.wy - other.wy,
                       self.wyy - other.wyy)
 
@@ -328,7 +328,8 @@ def compare_domains(design: Design, domains: dict, everyone: Domain,
     adjusted = holm([c.p_value for c in results])
     alpha = 1.0 - level
     return [Comparison(c.group, c.reference, c.difference, c.se, c.ci_low, c.ci_high, c.p_value,
-                       a, a is not None and a < alpha) for c, a in zip(results, adjusted)]
+                       a, a is not None and a < alpha)
+            for c, a in zip(results, adjusted, strict=True)]
 
 
 def holm(p_values: list) -> list:

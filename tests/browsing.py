@@ -1,4 +1,5 @@
-"""A real Chromium at a phone's size, and what a person does with it: shared by the browser tests."""
+"""A real Chromium at a phone's size, and what a person does with it: shared by the browser
+tests."""
 
 from __future__ import annotations
 
@@ -140,8 +141,8 @@ def _trust(home, ca_path) -> None:
     nssdb.mkdir(parents=True, exist_ok=True)
     database = f"sql:{nssdb}"
     subprocess.run([certutil, "-N", "-d", database, "--empty-password"], check=True)
-    subprocess.run([certutil, "-A", "-d", database, "-t", "C,,", "-n", "hub-ca", "-i", str(ca_path)],
-                   check=True)
+    subprocess.run([certutil, "-A", "-d", database, "-t", "C,,", "-n", "hub-ca",
+                    "-i", str(ca_path)], check=True)
 
 
 def wait_for(driver, css: str):

@@ -5,8 +5,8 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import stat
 import sqlite3
+import stat
 import subprocess
 import threading
 from pathlib import Path
@@ -86,7 +86,7 @@ def query(db_path, sql, params=()):
             if cursor.description is None:  # a change, not a query
                 return []
             names = [column.name for column in cursor.description]
-            return [dict(zip(names, row)) for row in cursor]
+            return [dict(zip(names, row, strict=True)) for row in cursor]
         finally:
             db.close()
     conn = sqlite3.connect(db_path)
@@ -161,7 +161,7 @@ class LiveHub:
         finally:
             db.close()
 
-    def browser(self, lang: str | None = None) -> "Browser":
+    def browser(self, lang: str | None = None) -> Browser:
         return Browser(self.url, lang)
 
 

@@ -80,9 +80,8 @@ class TeamServer:
     of each role signed in and an API token for the analyst."""
 
     def __init__(self, people, folder: Path):
-        import population
         from conftest import LiveHub
-        from sync_server import api_tokens, create_app
+        from sync_server import api_tokens, create_app, demo_data as population
         from sync_server.store import Store
 
         self.people = people
@@ -164,7 +163,8 @@ def parse(fmt: str, content: bytes, form_id: str) -> list[dict]:
         sheet = openpyxl.load_workbook(io.BytesIO(content), read_only=True).worksheets[0]
         rows = list(sheet.iter_rows(values_only=True))
         header = [str(name) for name in rows[0]] if rows else []
-        return [dict(zip(header, row)) for row in rows[1:]]
+        # A read-only sheet's row may stop at its last filled cell.
+        return [dict(zip(header, row, strict=False)) for row in rows[1:]]
     return _read_stats(fmt, content, form_id)
 
 
@@ -230,7 +230,8 @@ def record_page(person: Person, record_uuid: str) -> tuple[int, dict[str, str], 
     answer = person.get(f"/data/record/{record_uuid}")
     if answer.status_code != 200:
         return answer.status_code, {}, ""
-    shown = {key: _page_value(html.unescape(value)) for key, value in RECORD_ROW.findall(answer.text)}
+    shown = {key: _page_value(html.unescape(value))
+             for key, value in RECORD_ROW.findall(answer.text)}
     return 200, shown, answer.text
 
 
@@ -382,8 +383,8 @@ def disagreements(releases: list[Release], columns: list[str]) -> list[str]:
             continue
         for column in columns:
             if (column in first.columns) != (column in other.columns):
-                problems.append(f"{column}: in {first.name if column in first.columns else other.name}"
-                                " only")
+                only_in = first.name if column in first.columns else other.name
+                problems.append(f"{column}: in {only_in} only")
                 continue
             differ = _differing(first, other, column) if column in first.columns else []
             if differ:
@@ -402,7 +403,8 @@ def _differing(first: Release, other: Release, column: str) -> list[str]:
         mine, theirs = row.get(column, ""), other.rows[record_uuid].get(column, "")
         if (not mine or not theirs) and mine != theirs:
             differ.append(record_uuid)
-        elif forward.setdefault(mine, theirs) != theirs or backward.setdefault(theirs, mine) != mine:
+        elif (forward.setdefault(mine, theirs) != theirs
+              or backward.setdefault(theirs, mine) != mine):
             differ.append(record_uuid)
     return differ
 
@@ -499,7 +501,8 @@ def neighbour(release: Release, stored: dict[str, dict], knows: tuple[str, ...])
         if true not in fitting:
             fitting[true] = [u for shown, uuids in patterns.items()
                              if all(_fits(a, b, c, known_values[c])
-                                    for a, b, c in zip(shown, true, knows)) for u in uuids]
+                                    for a, b, c in zip(shown, true, knows, strict=True))
+                             for u in uuids]
         return fitting[true]
 
     singled = right = told = people = 0
@@ -580,7 +583,8 @@ def _quantities(indicator_id: str) -> tuple[tuple, tuple | None, float]:
 
     indicator = BY_ID[indicator_id]
     if indicator.kind == COUNT:
-        name = indicator.column if indicator.equals is None else f"{indicator.column}={indicator.equals}"
+        name = (indicator.column if indicator.equals is None
+                else f"{indicator.column}={indicator.equals}")
         return ("n", f"{indicator.form}:{name}"), None, 1.0
     scale = 100.0 if indicator.kind == SHARE else 1.0
     return _alias(("n", indicator.column)), _alias(("s", indicator.column)), scale

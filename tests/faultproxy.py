@@ -184,7 +184,7 @@ class _HttpFraming:
 class _Link:
     """One proxied connection: the client socket, the upstream one, and their closing."""
 
-    def __init__(self, proxy: "FaultProxy", client: socket.socket):
+    def __init__(self, proxy: FaultProxy, client: socket.socket):
         self.proxy = proxy
         self.client = client
         self.upstream: socket.socket | None = None
@@ -313,7 +313,7 @@ class FaultProxy:
         with self._lock:
             return dict(self._stats)
 
-    def start(self) -> "FaultProxy":
+    def start(self) -> FaultProxy:
         """Bind 127.0.0.1:<port> and start accepting."""
         with self._lock:
             if self._accept_thread is not None:
@@ -375,7 +375,8 @@ class FaultProxy:
                 pass
         while time.monotonic() < deadline:
             with self._lock:
-                alive = [t for t in self._threads if t.is_alive() and t is not threading.current_thread()]
+                alive = [t for t in self._threads
+                         if t.is_alive() and t is not threading.current_thread()]
             if not alive:
                 break
             for thread in alive:
@@ -386,7 +387,7 @@ class FaultProxy:
         for sock in sockets:
             _close(sock, reset=False)
 
-    def __enter__(self) -> "FaultProxy":
+    def __enter__(self) -> FaultProxy:
         if self._accept_thread is None:
             self.start()
         return self
@@ -528,7 +529,7 @@ class FaultProxy:
         while not self._stop.is_set() and time.monotonic() < deadline:
             try:
                 return sock.recv(_RECV)
-            except socket.timeout:
+            except TimeoutError:
                 continue
         return None
 
@@ -540,7 +541,7 @@ class FaultProxy:
                 return False
             try:
                 sent = sock.send(view)
-            except socket.timeout:
+            except TimeoutError:
                 continue
             view = view[sent:]
         return True
@@ -639,7 +640,7 @@ class FaultProxy:
             while not self._stop.is_set():
                 try:
                     data = src.recv(chunk)
-                except socket.timeout:
+                except TimeoutError:
                     if time.monotonic() - link.last_activity > self.idle_timeout:
                         outcome[direction] = "idle"
                         link.close(reset_client=True, reset_upstream=True)

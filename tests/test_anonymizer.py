@@ -9,8 +9,7 @@ import json
 import re
 
 import pytest
-from hypothesis import HealthCheck, assume, given, settings
-from hypothesis import strategies as st
+from hypothesis import HealthCheck, assume, given, settings, strategies as st
 
 from collector.anonymizer import AnonymizerError, anonymize, pseudonym, rule_for, scrub_text
 from collector.forms import BUILTIN_FORM_IDS, FormDefinition, builtin_forms, load_form
@@ -145,7 +144,7 @@ def test_keep_drop_and_pseudonymize():
 # -- Pseudonyms -------------------------------------------------------------------------------
 
 def test_pseudonym_follows_the_documented_construction():
-    expected = hmac.new(KEY, "enumerator\x1famina said".encode(), hashlib.sha256).hexdigest()[:20]
+    expected = hmac.new(KEY, b"enumerator\x1famina said", hashlib.sha256).hexdigest()[:20]
     assert pseudonym("enumerator", "Amina Said", KEY) == "p_" + expected
     assert re.fullmatch(r"p_[0-9a-f]{20}", pseudonym("age", 34, KEY))
     assert pseudonym("age", 34, KEY) == pseudonym("age", "34", KEY)
@@ -346,7 +345,7 @@ def phones(draw):
     seps = [draw(st.sampled_from([" ", ".", "-", ""])) for _ in groups[1:]]
     if draw(st.booleans()):
         groups[0] = f"({groups[0]})"
-    number = groups[0] + "".join(s + g for s, g in zip(seps, groups[1:]))
+    number = groups[0] + "".join(s + g for s, g in zip(seps, groups[1:], strict=True))
     prefix = draw(st.sampled_from(["", "+", "+"]))
     if prefix:
         number = f"+{draw(st.text(DIGITS, min_size=1, max_size=3))} {number}"
@@ -402,8 +401,8 @@ def cases(draw):
         st.sampled_from([phone, email] + others_phones + others_emails).map(lambda s: (s, s)),
     ), min_size=1, max_size=25))
     seps = [draw(SEPARATORS) for _ in pieces]
-    text = "".join(s + p[0] for s, p in zip(seps, pieces))
-    clean = "".join(s + p[1] for s, p in zip(seps, pieces))
+    text = "".join(s + p[0] for s, p in zip(seps, pieces, strict=True))
+    clean = "".join(s + p[1] for s, p in zip(seps, pieces, strict=True))
     answers = typed(form, RAW_ANSWERS[form_id])
     scrubbed = [n for n, q in form.questions.items() if rule_for(q) == "scrub"]
     record = make_record(form, {**answers, **identifying, **{n: text for n in scrubbed}},

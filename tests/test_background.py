@@ -4,8 +4,13 @@ from __future__ import annotations
 
 import time
 
-from collector.background import (BACKOFF_FACTOR, BACKOFF_JITTER, BACKOFF_MAX, BackgroundWork,
-                                  backoff_delay)
+from collector.background import (
+    BACKOFF_FACTOR,
+    BACKOFF_JITTER,
+    BACKOFF_MAX,
+    BackgroundWork,
+    backoff_delay,
+)
 from collector.db import connect
 from collector.sync_client import enroll
 from conftest import query
@@ -20,7 +25,7 @@ SERVER_ENGINES = ("sqlite",)
 def test_backoff_grows_with_jitter_and_is_capped():
     delays = [backoff_delay(n) for n in range(1, 12)]
     assert delays[0] > 0
-    assert all(later >= earlier - 15 for earlier, later in zip(delays, delays[1:]))
+    assert all(later >= earlier - 15 for earlier, later in zip(delays, delays[1:], strict=False))
     assert max(delays) == BACKOFF_MAX
     assert len({round(backoff_delay(2), 3) for _ in range(20)}) > 1  # jitter spreads laptops out
 

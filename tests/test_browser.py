@@ -7,8 +7,16 @@ from pathlib import Path
 
 import pytest
 
-from browsing import (answer_visible_questions, chromium, console_errors,  # noqa: F401
-                      module_chromium, pick, sign_in, visible, wait_for)
+from browsing import (  # noqa: F401
+    answer_visible_questions,
+    chromium,
+    console_errors,
+    module_chromium,
+    pick,
+    sign_in,
+    visible,
+    wait_for,
+)
 from conftest import ENUMERATOR, PIN, query
 
 SCREENSHOTS = Path(__file__).parent / "screenshots"
@@ -87,8 +95,9 @@ def test_feedback_sent_while_the_hub_is_away_arrives_once(hub, chromium, db_path
         link.stop()  # the phone walked out of the hotspot's range: every connection drops
         for n in range(3):
             fill_kiosk(chromium, f"Offline message {n}")
+            waiting = f"waiting for the hub: {n + 1}"
             WebDriverWait(chromium, 15).until(
-                lambda d: f"waiting for the hub: {n + 1}" in d.find_element("id", "outbox").text)
+                lambda d, waiting=waiting: waiting in d.find_element("id", "outbox").text)
         assert "Do not clear this browser's data" in chromium.find_element("id", "outbox").text
         assert query(db_path, "SELECT count(*) AS n FROM records")[0]["n"] == 0
         link = FaultProxy(upstream=("127.0.0.1", int(hub.url.rsplit(":", 1)[1])),
@@ -111,7 +120,8 @@ def test_a_draft_survives_a_reload(hub, chromium):
     chromium.refresh()
     wait_for(chromium, "#f-message")
     assert chromium.find_element("id", "f-message").get_attribute("value") == "Half written"
-    assert chromium.find_element("css selector", 'input[name="topic"][value="health"]').is_selected()
+    assert chromium.find_element("css selector",
+                                 'input[name="topic"][value="health"]').is_selected()
 
 
 LANGUAGES = ("en", "fr", "es", "ar", "sw", "ha")
@@ -156,7 +166,8 @@ def test_pages_pass_automated_accessibility_checks(hub, chromium, path, lang):
     assert problems == []
     # Focus order follows the page: nothing jumps the queue with a positive tabindex.
     assert chromium.execute_script(
-        "return document.querySelectorAll('[tabindex]:not([tabindex=\"-1\"]):not([tabindex=\"0\"])').length") == 0
+        "return document.querySelectorAll("
+        "'[tabindex]:not([tabindex=\"-1\"]):not([tabindex=\"0\"])').length") == 0
 
 
 @pytest.mark.parametrize("lang", ["en", "ar"])
@@ -176,7 +187,7 @@ def test_fill_and_finalize_each_form_in_a_browser(hub, chromium, db_path, form_i
         chromium.find_element("css selector", 'button[value="next"]').click()
         from selenium.webdriver.support.ui import WebDriverWait
 
-        WebDriverWait(chromium, 15).until(lambda d: d.current_url != before)
+        WebDriverWait(chromium, 15).until(lambda d, before=before: d.current_url != before)
     assert "/review" in chromium.current_url, chromium.find_element("tag name", "main").text[:500]
     chromium.find_element("css selector", "form.actions button.primary").click()
     from selenium.webdriver.support.ui import WebDriverWait

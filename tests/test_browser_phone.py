@@ -9,9 +9,16 @@ from types import SimpleNamespace
 
 import pytest
 
-from browsing import (answer_visible_questions, chromium, console_errors,  # noqa: F401
-                      module_chromium, quit_chromium, review_and_finalize, sign_in,
-                      start_chromium)
+from browsing import (  # noqa: F401
+    answer_visible_questions,
+    chromium,
+    console_errors,
+    module_chromium,
+    quit_chromium,
+    review_and_finalize,
+    sign_in,
+    start_chromium,
+)
 from conftest import import_forms, query
 from faultproxy import FaultProxy
 from filling import REPORT_ANSWERS, SURVEY_ANSWERS
@@ -51,7 +58,8 @@ def test_a_form_opened_from_home_is_filled_whole_and_finalized(hub, chromium, db
                                                                answers, lang):
     sign_in(chromium, hub)
     chromium.get(f"{hub.url}/?lang={lang}")
-    link = until(chromium, lambda d: d.find_element("css selector", f'a[data-phone$="/{form_id}/phone"]'))
+    link = until(chromium, lambda d: d.find_element("css selector",
+                                                    f'a[data-phone$="/{form_id}/phone"]'))
     until(chromium, lambda d: link.get_attribute("href").endswith(f"/forms/{form_id}/phone"))
     link.click()
     fill_step_by_step(chromium, answers)
@@ -70,11 +78,13 @@ def test_each_section_is_checked_before_the_next_with_the_hubs_messages(hub, chr
     until(chromium, lambda d: element(d, "button.step-next").is_displayed())
     assert "Section 1 of" in element(chromium, "#step-0 .progress").text
     element(chromium, "button.step-next").click()
-    assert "Please say whether the person agrees before continuing." in element(chromium, "#q-consent").text
+    assert ("Please say whether the person agrees before continuing."
+            in element(chromium, "#q-consent").text)
     assert element(chromium, "#step-0").is_displayed()
     element(chromium, 'input[name="consent"][value="yes"]').click()
     element(chromium, "button.step-next").click()
-    assert element(chromium, "#step-1").is_displayed() and not element(chromium, "#step-0").is_displayed()
+    assert element(chromium, "#step-1").is_displayed()
+    assert not element(chromium, "#step-0").is_displayed()
     element(chromium, "#f-age").send_keys("12")
     element(chromium, "button.step-next").click()
     assert "Enter a number from 15 to 120." in element(chromium, "#q-age").text
@@ -111,7 +121,7 @@ def test_records_finalized_while_the_hub_is_away_arrive_once(hub, chromium, db_p
         link.stop()
         for n in range(3):
             fill_step_by_step(chromium, dict(REPORT_ANSWERS, reporter_name=f"Reporter {n}"))
-            until(chromium, lambda d: f"waiting for the hub: {n + 1}" in outbox_text(d))
+            until(chromium, lambda d, n=n: f"waiting for the hub: {n + 1}" in outbox_text(d))
             # Cleared for the next interview, back at the first section.
             until(chromium, lambda d: element(d, "#step-0").is_displayed())
         assert "Do not clear this browser's data" in outbox_text(chromium)
@@ -186,8 +196,8 @@ def test_over_https_a_reload_with_the_hub_away_opens_the_form_and_its_draft(secu
     until(driver, lambda d: element(d, "button.step-next").is_displayed())
     assert driver.execute_script("return typeof window.FormExpressions") == "object"
     assert driver.execute_script(
-        "return getComputedStyle(document.querySelector('.actions button.primary')).backgroundColor") \
-        != "rgba(0, 0, 0, 0)"  # the style sheet came from the kept shell
+        "return getComputedStyle(document.querySelector('.actions button.primary'))"
+        ".backgroundColor") != "rgba(0, 0, 0, 0)"  # the style sheet came from the kept shell
     assert element(driver, 'input[name="consent"][value="yes"]').is_selected()
     assert element(driver, 'input[name="reporter_role"][value="witness"]').is_selected()
     assert driver.find_element("tag name", "html").get_attribute("lang") == "fr"

@@ -164,8 +164,9 @@ def test_a_true_or_false_calculation_reads_the_same_on_phone_and_hub(hub, chromi
     age.clear()
     age.send_keys("12")
     chromium.find_element("tag name", "h1").click()
-    from browsing import review_and_finalize
     from selenium.webdriver.support.ui import WebDriverWait
+
+    from browsing import review_and_finalize
 
     review_and_finalize(chromium)
     WebDriverWait(chromium, 20).until(lambda d: "/phone" not in d.current_url)
@@ -185,7 +186,8 @@ NAMED = {
         {"name": "district_name", "type": "calculate",
          "calculation": "jr:choice-name(${district}, '${district}')"},
         {"name": "hills", "type": "text", "label": {"en": "Which hill?", "fr": "Quelle colline ?"},
-         "relevant": "contains(${district_name}, 'hills') or contains(${district_name}, 'Collines')"},
+         "relevant": "contains(${district_name}, 'hills')"
+                     " or contains(${district_name}, 'Collines')"},
     ]}]}
 
 

@@ -77,7 +77,7 @@ def test_server_cert_names_and_validity(certs):
     ips = set(san.get_values_for_type(x509.IPAddress))
     assert ips == {ipaddress.ip_address(a) for a in [*ADDRESSES, "127.0.0.1"]}
     assert set(san.get_values_for_type(x509.DNSName)) == {"collector.local", "localhost"}
-    now = datetime.datetime.now(datetime.timezone.utc)
+    now = datetime.datetime.now(datetime.UTC)
     assert server.not_valid_after_utc - server.not_valid_before_utc <= datetime.timedelta(days=397)
     # Backdated for phones whose clock is behind, and not expiring soon.
     assert server.not_valid_before_utc < now - datetime.timedelta(hours=1)
@@ -202,7 +202,7 @@ def _foreign_leaf(certs: HubCertificates, name: str) -> x509.Certificate:
         alt, common_name = x509.IPAddress(ipaddress.ip_address(name)), "collector.local"
     except ValueError:
         alt, common_name = x509.DNSName(name), name
-    now = datetime.datetime.now(datetime.timezone.utc)
+    now = datetime.datetime.now(datetime.UTC)
     # OpenSSL checks a host-like common name against the DNS constraints too: an IP
     # certificate names the hub in its CN, as the hub's own certificate does.
     return (x509.CertificateBuilder()

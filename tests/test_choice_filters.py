@@ -30,8 +30,8 @@ PLACES = {
     },
     "sections": [
         {"name": "where", "label": {"en": "Where"}, "questions": [
-            {"name": "region", "type": "select_one", "choices": "regions", "label": {"en": "Region"},
-             "required": True},
+            {"name": "region", "type": "select_one", "choices": "regions",
+             "label": {"en": "Region"}, "required": True},
             {"name": "district", "type": "select_one", "choices": "districts",
              "label": {"en": "District"}, "choice_filter": "region = ${region}", "required": True},
         ]},

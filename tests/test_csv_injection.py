@@ -86,7 +86,7 @@ def by_uuid(rows, key="_uuid") -> dict:
 
 def check_neutralized(main: bytes, members: bytes, records) -> None:
     rows, instances = by_uuid(csv_rows(main)), by_uuid(csv_rows(members), "_parent_uuid")
-    for n, (record, (_, expected)) in enumerate(zip(records, TEXTS)):
+    for n, (record, (_, expected)) in enumerate(zip(records, TEXTS, strict=True)):
         assert rows[record["uuid"]]["remark"] == expected
         assert rows[record["uuid"]]["balance"] == str(-7 - n)  # a number: as it is
         assert instances[record["uuid"]]["member_note"] == expected
@@ -95,7 +95,7 @@ def check_neutralized(main: bytes, members: bytes, records) -> None:
 
 def check_raw(main: bytes, members: bytes, records) -> None:
     rows, instances = by_uuid(csv_rows(main)), by_uuid(csv_rows(members), "_parent_uuid")
-    for record, (text, _) in zip(records, TEXTS):
+    for record, (text, _) in zip(records, TEXTS, strict=True):
         assert rows[record["uuid"]]["remark"] == text
         assert instances[record["uuid"]]["member_note"] == text
 
@@ -148,7 +148,8 @@ def test_command_line_csv_neutralizes_unless_raw(team, notes, tmp_path):
     check_raw(export("raw.csv", "--raw"), export("raw-members.csv", "--repeat", "members",
                                                    "--raw"), notes)
     stored = " records as stored, reason: formula check"
-    assert exports_audit(team) == [f"{FORM_ID} csv{stored}", f"{FORM_ID} csv repeat members{stored}",
+    assert exports_audit(team) == [f"{FORM_ID} csv{stored}",
+                                   f"{FORM_ID} csv repeat members{stored}",
                                    f"{FORM_ID} csv raw{stored}",
                                    f"{FORM_ID} csv repeat members raw{stored}"]
 

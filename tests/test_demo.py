@@ -12,8 +12,8 @@ import time
 from pathlib import Path
 
 import requests
-from conftest import query
 
+from conftest import query
 from sync_server import database_path
 from sync_server.cli import DEMO_ADMIN, DEMO_PASSWORD, DEMO_REPORTS, DEMO_SURVEYS, fill_demo
 

@@ -16,8 +16,8 @@ import pytest
 from babel.dates import format_date
 
 import disclosure_attacks as attack
-from sync_server import demo_data as population
 from conftest import query
+from sync_server import demo_data as population
 
 OUTPUTS = ("csv", "xlsx", "jsonl", "dta", "sav", "api", "csv asked raw")
 FORMS = (attack.SURVEY, attack.REPORT)
@@ -32,8 +32,9 @@ class Audit:
         self.server = attack.TeamServer(self.people, folder)
         self.stored = {form_id: {r["uuid"]: r for r in self.people.records
                                  if r["form_id"] == form_id} for form_id in FORMS}
-        self.releases = {form_id: dict(zip(OUTPUTS, attack.analyst_releases(self.server, form_id)))
-                         for form_id in FORMS}
+        self.releases = {
+            form_id: dict(zip(OUTPUTS, attack.analyst_releases(self.server, form_id), strict=True))
+            for form_id in FORMS}
         self.roles = {form_id: attack.roles(form_id) for form_id in FORMS}
 
 

@@ -9,11 +9,11 @@ from collections import Counter
 
 import pytest
 
-from collector.forms import load_form
+from collector.forms import FormError, load_form
 from collector.settings import SettingsError
-from sync_server.demo_data import generate, load
 from sync_server import disclosure, settings
 from sync_server.data import form_history
+from sync_server.demo_data import generate, load
 from sync_server.store import Store
 from test_forms import minimal_form
 
@@ -117,7 +117,8 @@ def test_hierarchy_levels():
     assert [dates.up(dates.base("2025-08-14T09:00:00Z"), level) for level in range(5)] == [
         "2025-08-14", "2025-08", "2025-Q3", "2025", None]
     months = disclosure.Dates("month")
-    assert [months.up("2025-12", level) for level in range(4)] == ["2025-12", "2025-Q4", "2025", None]
+    assert ([months.up("2025-12", level) for level in range(4)]
+            == ["2025-12", "2025-Q4", "2025", None])
     area = disclosure.Area({"NR01": "NR", "NR": "north"})
     assert [area.up("NR01", level) for level in range(4)] == ["NR01", "NR", "north", None]
     # Levels count from the wards: a district stored as such stays itself one level up.
@@ -126,7 +127,8 @@ def test_hierarchy_levels():
     rare.prepare(Counter({"woman": 40, "man": 38, "another": 2, "prefer_not": 6}), 5)
     assert [rare.up("another", level) for level in range(4)] == ["another", "other", "other", None]
     # One level up, a category under a tenth of the records is merged too.
-    assert [rare.up("prefer_not", level) for level in range(3)] == ["prefer_not", "prefer_not", "other"]
+    assert ([rare.up("prefer_not", level) for level in range(3)]
+            == ["prefer_not", "prefer_not", "other"])
     assert rare.up("woman", 2) == "woman"
     flag = disclosure.Variable("wg_disability", "disability", ("wg_a", "wg_b"),
                                disclosure.Disability())
@@ -196,5 +198,5 @@ def test_a_form_declares_roles_and_hierarchies():
                 {"disclosure": "key", "hierarchy": "postcode"}):
         form = minimal_form()
         form["sections"][0]["questions"][0].update(bad)
-        with pytest.raises(Exception):
+        with pytest.raises(FormError):
             load_form(form)

@@ -28,7 +28,7 @@ def record(number: int, form_id: str, version: str, locale: str, answers: dict) 
     return {
         "uuid": f"00000000-0000-4000-8000-{number:012d}", "revision": number % 3 + 1,
         "form_id": form_id, "form_version": version, "device_id": f"dev-{number % 2}",
-        "locale": locale, "collected": "2024-05-0%d" % (number % 9 + 1),
+        "locale": locale, "collected": f"2024-05-0{number % 9 + 1}",
         "received_at": f"2024-05-10T08:00:{number % 60:02d}Z", "enumerator": "p_abc",
         "answers": answers, "review": None,
     }
@@ -51,11 +51,13 @@ SURVEY_ROWS = [
 def household(version: str, questions: list, choices: dict):
     return load_form({"form_id": "household_visit", "version": version,
                       "title": {"en": "Household visit", "fr": "Visite du ménage"},
-                      "sections": [{"name": "main", "label": {"en": "Main"}, "questions": questions}],
+                      "sections": [{"name": "main", "label": {"en": "Main"},
+                                    "questions": questions}],
                       "choices": choices})
 
 
-SIZE = {"name": "size", "type": "integer", "label": {"en": "Household size", "fr": "Taille du ménage"}}
+SIZE = {"name": "size", "type": "integer",
+        "label": {"en": "Household size", "fr": "Taille du ménage"}}
 V1 = household("1", [
     SIZE,
     {"name": "water", "type": "select_one", "choices": "water",
@@ -78,8 +80,10 @@ V2 = household("2", [
              {"name": "washing", "label": {"en": "Washing", "fr": "Lessive"}}]})
 HOUSEHOLD = [V1, V2]
 HOUSEHOLD_ROWS = [
-    record(1, "household_visit", "1", "fr", {"size": 4, "water": "well", "fuel": "charbon de bois"}),
-    record(2, "household_visit", "2", "sw", {"size": 2, "water": "river", "uses": ["drinking", "washing"]}),
+    record(1, "household_visit", "1", "fr",
+           {"size": 4, "water": "well", "fuel": "charbon de bois"}),
+    record(2, "household_visit", "2", "sw",
+           {"size": 2, "water": "river", "uses": ["drinking", "washing"]}),
     record(3, "household_visit", "2", "en", {}),
 ]
 HOUSEHOLD_COLUMNS = META + ["size", "water", "uses", "uses/drinking", "uses/cooking",
@@ -101,7 +105,8 @@ def survey_columns() -> list[str]:
 def expected(row: dict, names: list[str]):
     """{column: value as stored, None when missing} for one record."""
     meta = dict(zip(META, [row["uuid"], row["form_id"], row["form_version"], row["revision"],
-                           row["device_id"], row["collected"], row["received_at"], row["locale"]]))
+                           row["device_id"], row["collected"], row["received_at"],
+                           row["locale"]], strict=True))
     cells = {}
     for name in names:
         question, _, choice = name.partition("/")
@@ -138,7 +143,8 @@ def test_columns_span_versions_and_skip_notes_and_dropped_fields():
     assert "discrimination_grounds/religion" in names
     water = next(c for c in columns_for(HOUSEHOLD) if c.name == "water")
     # Codes follow the oldest version's order; a choice added later is appended.
-    assert isinstance(water, Column) and [name for name, _ in water.choices] == ["tap", "well", "river"]
+    assert isinstance(water, Column)
+    assert [name for name, _ in water.choices] == ["tap", "well", "river"]
 
 
 # -- CSV -------------------------------------------------------------------------------
@@ -202,7 +208,7 @@ def test_xlsx_writes_formula_like_text_as_text():
 def test_jsonl_round_trips(rows, forms, names):
     lines = run(rows, forms, "jsonl").decode("utf-8").splitlines()
     assert len(lines) == len(rows)
-    for line, row in zip(lines, rows):
+    for line, row in zip(lines, rows, strict=True):
         item = json.loads(line)
         assert list(item) == names and item == expected(row, names)
 
@@ -235,7 +241,8 @@ def same(got, want) -> bool:
 @pytest.mark.parametrize("lang", ["en", "fr"])
 def test_stats_formats_round_trip_household(fmt, lang, tmp_path):
     frame, meta = read_stats(fmt, run(HOUSEHOLD_ROWS, HOUSEHOLD, fmt, lang), tmp_path)
-    assert list(frame.columns) == ["meta_uuid", "meta_form_id", "meta_form_version", "meta_revision",
+    assert list(frame.columns) == ["meta_uuid", "meta_form_id", "meta_form_version",
+                                   "meta_revision",
                                    "meta_device", "meta_collected_at", "meta_received_at",
                                    "meta_locale", "size", "water", "uses", "uses_drinking",
                                    "uses_cooking", "uses_washing", "fuel"]
@@ -244,16 +251,20 @@ def test_stats_formats_round_trip_household(fmt, lang, tmp_path):
     assert labels["water"] == {"en": "Main water source", "fr": "Source d'eau principale"}[lang]
     assert labels["fuel"] == "Cooking fuel"  # no French: English
     assert labels["meta_uuid"] == "Record UUID"
-    assert labels["uses_washing"] == {"en": "Water used for: Washing", "fr": "Eau utilisée pour: Lessive"}[lang]
-    names = {"en": {1: "Tap", 2: "Well", 3: "River"}, "fr": {1: "Robinet", 2: "Puits", 3: "Rivière"}}
+    assert labels["uses_washing"] == {"en": "Water used for: Washing",
+                                      "fr": "Eau utilisée pour: Lessive"}[lang]
+    names = {"en": {1: "Tap", 2: "Well", 3: "River"},
+             "fr": {1: "Robinet", 2: "Puits", 3: "Rivière"}}
     assert meta.variable_value_labels["water"] == names[lang]
-    assert [same(v, w) for v, w in zip(frame["water"], [2, 3, None])] == [True] * 3
+    assert [same(v, w) for v, w in zip(frame["water"], [2, 3, None], strict=True)] == [True] * 3
     for column, want in [("size", [4, 2, None]), ("uses_drinking", [None, 1, None]),
-                         ("uses_cooking", [None, 0, None]), ("fuel", ["charbon de bois", None, None]),
+                         ("uses_cooking", [None, 0, None]),
+                         ("fuel", ["charbon de bois", None, None]),
                          ("uses", [None, "drinking washing", None]), ("meta_revision", [2, 3, 1]),
                          ("meta_locale", ["fr", "sw", "en"])]:
-        assert all(same(v, w) for v, w in zip(frame[column], want)), column
-    assert pd.api.types.is_numeric_dtype(frame["size"]) and pd.api.types.is_numeric_dtype(frame["water"])
+        assert all(same(v, w) for v, w in zip(frame[column], want, strict=True)), column
+    assert pd.api.types.is_numeric_dtype(frame["size"])
+    assert pd.api.types.is_numeric_dtype(frame["water"])
 
 
 @pytest.mark.parametrize("fmt", ["dta", "sav"])
@@ -286,7 +297,8 @@ def test_stats_names_are_valid_and_unique(tmp_path):
         {"name": "a" * 40, "type": "integer", "label": {"en": "Long one"}},
         {"name": "a" * 41, "type": "integer", "label": {"en": "Long two"}},
         {"name": "pick", "type": "select_multiple", "choices": "odd", "label": {"en": "Pick"}},
-    ], {"odd": [{"name": "été", "label": {"en": "Summer"}}, {"name": "5", "label": {"en": "Five"}}]})
+    ], {"odd": [{"name": "été", "label": {"en": "Summer"}},
+                {"name": "5", "label": {"en": "Five"}}]})
     rows = [record(1, "household_visit", "1", "en", {"in": 1, "_private": 2, "a" * 40: 3,
                                                      "a" * 41: 4, "pick": ["été"]})]
     frame, _ = read_stats("dta", run(rows, [form], "dta"), tmp_path)
@@ -373,7 +385,8 @@ def test_every_format_writes_to_a_bare_writable(fmt):
 
 
 def test_unknown_format_is_a_clear_error():
-    with pytest.raises(ExportError, match="Unknown export format 'pdf'.*csv, xlsx, jsonl, dta, sav"):
+    with pytest.raises(ExportError,
+                       match="Unknown export format 'pdf'.*csv, xlsx, jsonl, dta, sav"):
         export(iter([]), HOUSEHOLD, "pdf", io.BytesIO())
     assert FORMATS == ("csv", "xlsx", "jsonl", "dta", "sav", "parquet")
 

@@ -10,8 +10,15 @@ from pathlib import Path
 import pytest
 
 from collector import expressions
-from collector.expressions import (Context, ExpressionError, Nodeset, evaluate, parse,
-                                   parse_choice_filter, to_boolean)
+from collector.expressions import (
+    Context,
+    ExpressionError,
+    Nodeset,
+    evaluate,
+    parse,
+    parse_choice_filter,
+    to_boolean,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 VECTORS = json.loads((ROOT / "tests" / "expression_vectors.json").read_text(encoding="utf-8"))
@@ -280,7 +287,8 @@ def test_the_vectors_use_the_symbols_babel_gives(locale, symbols):
     assert list(number_symbols(locale)) == symbols
 
 
-@pytest.mark.parametrize("case", TYPED["cases"], ids=lambda c: f"{c['kind']}-{c['locale']}-{c['text']!r}")
+@pytest.mark.parametrize("case", TYPED["cases"],
+                         ids=lambda c: f"{c['kind']}-{c['locale']}-{c['text']!r}")
 def test_a_typed_number_is_read_as_the_vectors_say(case):
     from collector.validation import read_decimal, read_integer
 

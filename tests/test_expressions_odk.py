@@ -5,15 +5,15 @@ from __future__ import annotations
 
 import base64
 import hashlib
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta, timezone
 
 import pytest
+from marshmallow import ValidationError
 
 from collector import expressions
 from collector.expressions import ExpressionError, evaluate, parse
 from collector.forms import check_expression
 from collector.xlsform import convert
-from marshmallow import ValidationError
 
 PLUS_3 = timezone(timedelta(hours=3))
 
@@ -46,7 +46,8 @@ def test_an_xlsform_with_a_wrong_static_expression_is_refused_at_import(calculat
 
 
 def test_a_form_using_the_new_functions_imports():
-    calculation = ("concat(format-date-time(now(), '%a %e %b %Y %H:%M:%S.%3'), substring(${name}, 1, 2),"
+    calculation = ("concat(format-date-time(now(), '%a %e %b %Y %H:%M:%S.%3'),"
+                   " substring(${name}, 1, 2),"
                    " digest(${name}, 'SHA-256', 'hex'), boolean-from-string('1'), pow(2, 3), pi())")
     result = convert(sheets(calculation))
     assert result.errors == [] and result.form is not None
@@ -54,13 +55,14 @@ def test_a_form_using_the_new_functions_imports():
 
 def test_a_format_only_known_when_answered_is_checked_when_evaluated():
     expression = parse("format-date(today(), ${pattern})")
-    assert expression.evaluate({"values": {"pattern": "%d/%m"}, "now": "2024-03-15T10:00"}) == "15/03"
+    now = "2024-03-15T10:00"
+    assert expression.evaluate({"values": {"pattern": "%d/%m"}, "now": now}) == "15/03"
     with pytest.raises(ExpressionError, match="unknown date format code '%v'"):
         expression.evaluate({"values": {"pattern": "%v"}})
 
 
 def test_digest_is_computed_by_the_hub():
-    expected = base64.b64encode(hashlib.sha1("Ana".encode()).digest()).decode()
+    expected = base64.b64encode(hashlib.sha1(b"Ana").digest()).decode()
     assert evaluate("digest(${n}, 'sha-1')", {"n": "Ana"}) == expected
     assert evaluate("digest('', 'md5', 'HEX')") == hashlib.md5(b"").hexdigest()
 
@@ -68,14 +70,14 @@ def test_digest_is_computed_by_the_hub():
 def test_the_hub_clock_carries_its_zone():
     now = evaluate("now()")
     assert now.tzinfo is not None
-    assert abs(now - datetime.now(timezone.utc)) < timedelta(minutes=5)
+    assert abs(now - datetime.now(UTC)) < timedelta(minutes=5)
     text = evaluate("string(now())")
     assert datetime.fromisoformat(text).utcoffset() == now.utcoffset()
     assert evaluate("today()") == now.date()
 
 
 def test_an_aware_answer_is_moved_to_the_forms_clock_and_keeps_its_text():
-    values = {"seen": datetime(2024, 3, 15, 6, 0, tzinfo=timezone.utc)}
+    values = {"seen": datetime(2024, 3, 15, 6, 0, tzinfo=UTC)}
     now = datetime(2024, 3, 15, 12, 0, tzinfo=PLUS_3)
     assert evaluate("format-date-time(${seen}, '%H:%M')", values, now=now) == "09:00"
     assert evaluate("decimal-date-time(${seen})", values, now=now) == pytest.approx(19797.375)

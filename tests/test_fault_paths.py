@@ -16,8 +16,7 @@ import pytest
 import requests
 from click.testing import CliRunner
 
-from collector import create_app as create_hub
-from collector import device_keys, protocol
+from collector import create_app as create_hub, device_keys, protocol
 from collector.datadir import ensure_data_dir
 from conftest import IN_CI, LiveHub, install_key, need_tool, query
 from filling import FEEDBACK_ANSWERS

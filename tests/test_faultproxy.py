@@ -172,7 +172,7 @@ def test_reset_mid_response_cuts_the_answer(proxy, server):
 
     proxy.set_mode("reset_mid_response", after_bytes=1000)
     with pytest.raises(TRANSPORT_ERRORS):
-        fresh("GET", proxy.url + "/big?size=%d" % BIG)
+        fresh("GET", proxy.url + f"/big?size={BIG}")
     assert proxy.stats["faults_injected"] == 2
 
 
@@ -189,7 +189,7 @@ def test_stall_makes_the_client_time_out(proxy, server):
 def test_throttle_limits_bandwidth_and_adds_latency(proxy):
     proxy.set_mode("throttle", bytes_per_second=50_000, latency=0.1)
     started = time.monotonic()
-    answer = fresh("GET", proxy.url + "/big?size=%d" % BIG, timeout=15)
+    answer = fresh("GET", proxy.url + f"/big?size={BIG}", timeout=15)
     assert answer.content == b"x" * BIG
     assert time.monotonic() - started >= 1.5          # 100 KB at 50 KB/s is 2 s
 

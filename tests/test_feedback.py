@@ -50,7 +50,8 @@ def test_feedback_needs_no_sign_in_and_gives_a_receipt_code(hub, db_path):
     phone = hub.browser("sw")
     response = send_feedback(phone)
     assert response.status_code == 200 and response.url.endswith("/feedback/thanks")
-    code = re.search(r'class="receipt" translate="no">([0-9A-Z]{4}-[0-9A-Z]{4})<', response.text).group(1)
+    code = re.search(r'class="receipt" translate="no">([0-9A-Z]{4}-[0-9A-Z]{4})<',
+                     response.text).group(1)
     [record] = query(db_path, "SELECT * FROM records")
     assert record["receipt_code"] == code.replace("-", "")
     assert record["enumerator_id"] is None
@@ -107,7 +108,8 @@ def test_missing_message_is_named_and_nothing_is_stored(hub, db_path):
     assert response.status_code == 422
     assert 'id="message-error"' in response.text
     assert translated("fr", "This question needs an answer.") in response.text
-    assert 'value="complaint"\n' in response.text or 'value="complaint" checked' in " ".join(response.text.split())
+    assert ('value="complaint"\n' in response.text
+            or 'value="complaint" checked' in " ".join(response.text.split()))
     assert query(db_path, "SELECT count(*) AS n FROM records")[0]["n"] == 0
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import gzip
 import json
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime, timezone
 
 import pytest
 import requests
@@ -55,7 +55,7 @@ def hub_db(tmp_path):
 @pytest.fixture
 def frozen_clock(monkeypatch):
     """Both apps' clock stopped on one second, so versions stored in a row tie on time."""
-    moment = datetime(2026, 11, 20, 9, 0, 0, tzinfo=timezone.utc)
+    moment = datetime(2026, 11, 20, 9, 0, 0, tzinfo=UTC)
     monkeypatch.setattr(clock, "wall_clock", lambda: moment)
     return moment
 
@@ -164,7 +164,7 @@ def test_hub_and_server_pick_the_same_form(hub_db, store, frozen_clock):
 
 def test_the_latest_stored_version_is_current_whatever_its_number(hub_db, store, monkeypatch):
     for second, version in ((1, "10"), (2, "9")):
-        moment = datetime(2026, 11, 20, 9, 0, second, tzinfo=timezone.utc)
+        moment = datetime(2026, 11, 20, 9, 0, second, tzinfo=UTC)
         monkeypatch.setattr(clock, "wall_clock", lambda moment=moment: moment)
         put_on_both(hub_db, store, definition(version))
     assert newest_form(hub_db, builtin_forms(), "household_visit").version == "9"

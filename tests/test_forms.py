@@ -102,11 +102,13 @@ def _broken(mutate):
 @pytest.mark.parametrize("mutate,expected", [
     (lambda d: d["sections"][0]["questions"][0].update(type="photo"), "Must be one of"),
     (lambda d: d["sections"][0]["questions"][1].pop("choices"), "needs a choice list"),
-    (lambda d: d["sections"][0]["questions"][1].update(choices="nope"), "no choice list named 'nope'"),
+    (lambda d: d["sections"][0]["questions"][1].update(choices="nope"),
+     "no choice list named 'nope'"),
     (lambda d: d["sections"][0]["questions"][1].update(relevant="${size} >"), "at character"),
     (lambda d: d["sections"][0]["questions"][1].update(relevant="${ghost} = 1"),
      "refers to 'ghost', which is not a question"),
-    (lambda d: d["sections"][0]["questions"].append(copy.deepcopy(d["sections"][0]["questions"][0])),
+    (lambda d: d["sections"][0]["questions"].append(
+        copy.deepcopy(d["sections"][0]["questions"][0])),
      "The question name 'size' is used twice."),
     (lambda d: d["sections"][0]["questions"][0].update(name="2bad"), "String does not match"),
     (lambda d: d["sections"][0]["questions"][0].update(privacy="hide"), "is not a privacy rule"),

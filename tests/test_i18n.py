@@ -24,8 +24,8 @@ from babel.messages.pofile import read_po
 import translations
 from collector import create_app
 from collector.db import open_database
-from collector.forms import builtin_forms, load_form
 from collector.form_library import import_form
+from collector.forms import builtin_forms, load_form
 from collector.i18n import LOCALES
 from collector.users import add_user
 from conftest import Central, LiveHub
@@ -125,7 +125,8 @@ def pseudo(text: str) -> str:
 
 
 def make_pseudo_catalogs(target: Path) -> None:
-    shutil.copytree(translations.DIRECTORY, target, ignore=shutil.ignore_patterns("*.py", "__pycache__"))
+    shutil.copytree(translations.DIRECTORY, target,
+                    ignore=shutil.ignore_patterns("*.py", "__pycache__"))
     template = read_catalog(translations.DIRECTORY / "messages.pot")
     catalog = Catalog(locale=PSEUDO)
     for message in template:
@@ -332,10 +333,11 @@ def test_every_page_shows_only_catalog_text(pseudo_hub, tmp_path):
 
 @pytest.fixture
 def pseudo_central(tmp_path):
+    from werkzeug.security import generate_password_hash
+
     from sync_server import create_app as create_server
     from sync_server.forms import publish
     from sync_server.store import Store
-    from werkzeug.security import generate_password_hash
 
     make_pseudo_catalogs(tmp_path / "catalogs")
     app = create_server({"LOCALES": (*LOCALES, PSEUDO), "SUPPRESSION_K": 2,

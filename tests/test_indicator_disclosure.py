@@ -40,8 +40,21 @@ from werkzeug.security import generate_password_hash
 from collector import protocol
 from conftest import Browser
 from sync_server import indicators as ind
-from sync_server.indicators import (BY_DIMENSIONS, COMPLEMENT, COUNT, FAMILIES, INDICATORS, MEAN,
-                                    NOT_STATED, SHARE, SMALL, Cell, compare, compute, protect)
+from sync_server.indicators import (
+    BY_DIMENSIONS,
+    COMPLEMENT,
+    COUNT,
+    FAMILIES,
+    INDICATORS,
+    MEAN,
+    NOT_STATED,
+    SHARE,
+    SMALL,
+    Cell,
+    compare,
+    compute,
+    protect,
+)
 from sync_server.store import Store
 from test_indicators import add, open_store, record
 
@@ -236,8 +249,8 @@ def dashboard_views(app) -> list:
 
 @pytest.fixture(scope="module")
 def released(tmp_path_factory):
-    from sync_server.demo_data import generate, load
     from sync_server import create_app
+    from sync_server.demo_data import generate, load
 
     folder = tmp_path_factory.mktemp("central")
     database = load(generate(n_surveys=2000, n_reports=160, devices=3, seed=0), folder)

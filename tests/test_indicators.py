@@ -14,14 +14,25 @@ import tempfile
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
+from hypothesis import HealthCheck, given, settings, strategies as st
 
 from collector.forms import builtin_forms
 from sync_server import indicators as ind
-from sync_server.indicators import (BY_DIMENSIONS, COMPLEMENT, FACTS_MIGRATIONS, INDICATORS,
-                                    NOT_STATED, SMALL, compare, compute, fact_row, mean_interval,
-                                    refresh_facts, t_quantile, wilson)
+from sync_server.indicators import (
+    BY_DIMENSIONS,
+    COMPLEMENT,
+    FACTS_MIGRATIONS,
+    INDICATORS,
+    NOT_STATED,
+    SMALL,
+    compare,
+    compute,
+    fact_row,
+    mean_interval,
+    refresh_facts,
+    t_quantile,
+    wilson,
+)
 from sync_server.store import Store
 
 SURVEY, REPORT, FEEDBACK = "community_survey", "discrimination_report", "community_feedback"

@@ -52,7 +52,8 @@ def test_declining_consent_skips_every_other_section(browser, db_path):
     response = browser.post(uuid_path, page_data("community_survey", 0, {"consent": "no"}))
     assert response.url.endswith("/review")
     assert "About you" not in response.text
-    response = browser.post(response.url.replace(browser.base, "").replace("/review", "/finalize"), {})
+    finalize = response.url.replace(browser.base, "").replace("/review", "/finalize")
+    response = browser.post(finalize, {})
     assert response.status_code == 200
     [record] = query(db_path, "SELECT answers, status FROM records")
     assert json.loads(record["answers"]) == {"consent": "no"}
@@ -67,7 +68,8 @@ def _first_action(html):
 
 # Each rule of the built-in forms, broken once: (form, section, answers, field, message).
 BROKEN = [
-    ("community_survey", 0, {"consent": None}, "consent", "Please say whether the person agrees before continuing."),
+    ("community_survey", 0, {"consent": None}, "consent",
+     "Please say whether the person agrees before continuing."),
     ("community_survey", 1, {"age": "abc"}, "age", "Enter a whole number, using digits only."),
     ("community_survey", 1, {"age": "12"}, "age", "Enter a number from 15 to 120."),
     ("community_survey", 1, {"age": "121"}, "age", "Enter a number from 15 to 120."),
@@ -152,7 +154,8 @@ def test_draft_keeps_answers_and_resumes(browser, db_path):
     assert response.url.endswith(f"/records/{record_uuid}/1")
     page = response.text
     assert 'value="40"' in page
-    assert 'value="man"\n          checked' in page or 'value="man" checked' in " ".join(page.split())
+    assert ('value="man"\n          checked' in page
+            or 'value="man" checked' in " ".join(page.split()))
     assert query(db_path, "SELECT count(*) AS n FROM outbox")[0]["n"] == 0
 
 
@@ -206,7 +209,8 @@ def test_synced_record_cannot_be_changed(browser, db_path):
         conn.execute("UPDATE records SET status = 'synced' WHERE uuid = ?", [record_uuid])
     conn.close()
     browser.get("/records")
-    response = browser.post(f"/records/{record_uuid}/3", page_data("community_survey", 3, SURVEY_ANSWERS))
+    response = browser.post(f"/records/{record_uuid}/3",
+                            page_data("community_survey", 3, SURVEY_ANSWERS))
     assert response.status_code == 403
     [record] = query(db_path, "SELECT status, revision FROM records WHERE uuid = ?", [record_uuid])
     assert (record["status"], record["revision"]) == ("synced", 1)

@@ -12,7 +12,8 @@ HEAVY = ("flask", "werkzeug", "jinja2", "flask_babel", "flask_wtf", "requests", 
 
 def modules_loaded_by(statement: str) -> set[str]:
     """Top-level packages a fresh interpreter holds after `statement`."""
-    script = f"{statement}\nimport json, sys\nprint(json.dumps(sorted({{m.split('.')[0] for m in sys.modules}})))"
+    script = (f"{statement}\nimport json, sys\n"
+              "print(json.dumps(sorted({m.split('.')[0] for m in sys.modules})))")
     out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
     return set(json.loads(out.stdout.splitlines()[-1]))
 

@@ -23,9 +23,9 @@ from werkzeug.security import generate_password_hash
 
 from collector.forms import load_form
 from conftest import Central, query
-from sync_server.demo_data import generate, load
 from sync_server import parquet
 from sync_server.cli import cli as server_cli
+from sync_server.demo_data import generate, load
 from sync_server.exports import ExportError, columns_for, export
 from sync_server.forms import publish
 from sync_server.store import Store
@@ -86,7 +86,8 @@ DUCKDB_TYPES = {"_revision": "BIGINT", "_collected_at": "DATE",
 def visit(i: int) -> dict:
     """A household visit as a laptop sends it; every third one leaves some answers out."""
     answers = {"household_size": 2 + i % 4, "water_litres": 12.5 + i,
-               "visit_date": f"2026-11-{10 + i:02d}", "visit_start": f"2026-11-{10 + i:02d}T09:{i:02d}",
+               "visit_date": f"2026-11-{10 + i:02d}",
+               "visit_start": f"2026-11-{10 + i:02d}T09:{i:02d}",
                "head_sex": "fmx"[i % 3], "grounds": [["religion"], ["language", "age"], []][i % 3],
                "village": ["Kibera", "Mathare", "Ngong"][i % 3],
                "members": [{"member_age": 30 + i, "member_sex": "f"},
@@ -134,7 +135,7 @@ def as_csv(value, stored_utc: bool = False) -> str:
         return "1" if value else "0"
     if isinstance(value, dt.datetime):
         if value.tzinfo is not None:
-            return value.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+            return value.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
         return value.strftime("%Y-%m-%dT%H:%M")
     if isinstance(value, dt.date):
         return value.isoformat()
@@ -217,7 +218,8 @@ def test_duckdb_reads_the_same_values_and_joins_the_repeat(raw_zip, tmp_path):
         assert {name: types[name] for name in DUCKDB_TYPES} == DUCKDB_TYPES
         cursor = db.execute(f"SELECT * FROM read_parquet('{main}')")
         names = [d[0] for d in cursor.description]
-        same_as_csv([dict(zip(names, row)) for row in cursor.fetchall()], csv_main, "_uuid")
+        same_as_csv([dict(zip(names, row, strict=True)) for row in cursor.fetchall()],
+                    csv_main, "_uuid")
         # Each instance joins its record by key, and the count column counts them.
         joined = db.execute(
             f"SELECT r._uuid, r.members, count(m._index) FROM read_parquet('{main}') r "
@@ -231,7 +233,7 @@ def test_duckdb_reads_the_same_values_and_joins_the_repeat(raw_zip, tmp_path):
 def test_labels_and_value_labels_are_kept_as_metadata(raw_zip):
     main = unzip(raw_zip[0])[f"{FORM_ID}.parquet"]
     field = main.schema.field("head_sex")
-    assert field.metadata[b"label"] == "Sex of the head".encode()
+    assert field.metadata[b"label"] == b"Sex of the head"
     assert json.loads(field.metadata[b"labels"])["fr"] == "Sexe du chef"
     value_labels = json.loads(field.metadata[b"value_labels"])
     assert value_labels["en"] == {"f": "Female", "m": "Male", "x": "Another"}

@@ -51,6 +51,7 @@ def until(driver, condition, seconds=15):
 def test_the_answers_are_reviewed_before_finalize_and_a_section_changed(hub, chromium,
                                                                         db_path):
     from axe_selenium_python import Axe
+
     from test_browser import AXE_RULES
 
     import_forms(db_path, TWO_SECTIONS)

@@ -9,12 +9,11 @@ import re
 
 from conftest import query
 from filling import REPORT_ANSWERS, SURVEY_ANSWERS, fill_form, page_data
+from sync_server.store import Store
 from test_feedback import release_reviewed, send_feedback
 from test_kiosk_receipts import RECEIPT
 from test_sync import collector, enrolled, server_command  # noqa: F401  (a fixture)
 from test_workspace import feedback_record, push_records
-
-from sync_server.store import Store
 
 # About the hub's pages and the link, not the server's storage: SQLite only.
 SERVER_ENGINES = ("sqlite",)

@@ -21,8 +21,7 @@ from sync_server.exports import FORMATS
 from test_feedback import release_reviewed, send_feedback
 from test_hub_operator import all_bytes, collector, signed_in
 from test_sync import server_command
-from test_workspace import api_token, team  # noqa: F401 - the fixture
-from test_workspace import signed_in as central_signed_in
+from test_workspace import api_token, signed_in as central_signed_in, team  # noqa: F401 - the fixture
 
 LATIN_NAME = "Nyokabi Wairimu"
 ARABIC_NAME = "خديجة المنصوري"
@@ -162,7 +161,8 @@ def test_planted_values_reach_no_byte_export_page_api_answer_or_bundle(
         assert page.status_code == 200
         found += leaks(f"/data/{form_id}", page.text)
         for fmt in FORMATS:
-            contents = export_contents(admin.get(f"/data/{form_id}/export.{fmt}?release=raw&reason=leak+check"), fmt, tmp_path)
+            url = f"/data/{form_id}/export.{fmt}?release=raw&reason=leak+check"
+            contents = export_contents(admin.get(url), fmt, tmp_path)
             own = [u for u, f in uuids.items() if f == form_id]
             assert all(any(u in (c if isinstance(c, str) else c.decode("utf-8", "replace"))
                            for c in contents) for u in own), (form_id, fmt)

@@ -77,7 +77,7 @@ def server_processes(tmp_path, postgresql_url):
                for port in ports]
     urls = [f"http://127.0.0.1:{port}" for port in ports]
     try:
-        for url, server in zip(urls, servers):
+        for url, server in zip(urls, servers, strict=True):
             _wait_for(url, server)
         yield urls, token, postgresql_url
     finally:
@@ -131,9 +131,9 @@ def test_eight_processes_store_every_record_once(server_processes):
     for messages in rounds:
         answers = all_at_once(urls, token, messages)
         by_batch: dict[str, list] = {}
-        for message, answer in zip(messages, answers):
+        for message, answer in zip(messages, answers, strict=True):
             by_batch.setdefault(message["batch_id"], []).append(answer)
-        for batch_id, replies in by_batch.items():
+        for replies in by_batch.values():
             codes = sorted(reply.status_code for reply in replies)
             # One process stores the batch; each other one says it was already received.
             assert codes == [200] + [409] * (len(replies) - 1), [r.text for r in replies]

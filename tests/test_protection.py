@@ -25,8 +25,16 @@ from collector import create_app, protection
 from collector.cli import cli as collector_cli
 from collector.db import open_database
 from collector.records import get_record
-from conftest import (ENUMERATOR, PIN, TEST_PSEUDONYM_KEY, Browser, LiveHub, import_forms,
-                      install_key, query)
+from conftest import (
+    ENUMERATOR,
+    PIN,
+    TEST_PSEUDONYM_KEY,
+    Browser,
+    LiveHub,
+    import_forms,
+    install_key,
+    query,
+)
 from filling import FEEDBACK_ANSWERS, REPORT_ANSWERS, SURVEY_ANSWERS, fill_form
 from test_feedback import send_feedback
 from test_repeats import ROSTER, whole

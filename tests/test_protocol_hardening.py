@@ -21,8 +21,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from collector import device_keys, protocol
 from collector.clock import utcnow
 from conftest import change, database_bytes, query
-from sync_server import create_app as create_server
-from sync_server import identity
+from sync_server import create_app as create_server, identity
 from sync_server.cli import cli as server_cli
 from test_sync_api import HEADERS, assert_error, batch, push, record, stored
 

@@ -296,7 +296,7 @@ def test_repeat_csv_has_one_row_per_instance(central, roster_records):
     assert lines[0] == MEMBER_COLUMNS
     want = member_rows(roster_records)
     assert count == len(lines) - 1 == len(want) == 3 + 1 + 3
-    got = by_instance([dict(zip(lines[0], line)) for line in lines[1:]])
+    got = by_instance([dict(zip(lines[0], line, strict=True)) for line in lines[1:]])
     assert set(got) == set(by_instance(want))
     for key, row in by_instance(want).items():
         assert got[key] == {name: as_text(value) for name, value in row.items()}, key
@@ -319,7 +319,7 @@ def test_repeat_xlsx_round_trips(central, roster_records):
     book = openpyxl.load_workbook(io.BytesIO(data), read_only=True)
     table = [list(r) for r in book["data"].iter_rows(values_only=True)]
     assert table[0] == MEMBER_COLUMNS and count == len(table) - 1
-    got = by_instance([dict(zip(table[0], row)) for row in table[1:]])
+    got = by_instance([dict(zip(table[0], row, strict=True)) for row in table[1:]])
     want = by_instance(member_rows(roster_records))
     assert set(got) == set(want)
     for key, row in want.items():
@@ -400,7 +400,7 @@ def test_the_existing_signature_still_exports_the_main_table():
     assert export(iter(rows), [load_form(VERSION_1)], "csv", out, "en") == 1
     header, line = out.getvalue().decode("utf-8-sig").splitlines()
     assert header.split(",") == MAIN_COLUMNS
-    assert dict(zip(MAIN_COLUMNS, line.split(",")))["members"] == "1"
+    assert dict(zip(MAIN_COLUMNS, line.split(","), strict=True))["members"] == "1"
 
 
 def test_an_unknown_repeat_is_a_clear_error():
@@ -448,7 +448,8 @@ def test_web_offers_and_serves_repeat_tables(team, device, roster_records):
         assert f"/data/{FORM_ID}/export.{fmt}?" in page
         assert any(f"/data/{FORM_ID}/export.{fmt}?" in link and "repeat=members" in link
                    for link in page.split('href="'))
-    response = analyst.get(f"/data/{FORM_ID}/export.csv?repeat=members&release=raw&reason=roster+check")
+    response = analyst.get(
+        f"/data/{FORM_ID}/export.csv?repeat=members&release=raw&reason=roster+check")
     assert response.status_code == 200
     assert f"{FORM_ID}-members.csv" in response.headers["Content-Disposition"]
     rows = list(csv.DictReader(io.StringIO(response.content.decode("utf-8-sig"), newline="")))
@@ -464,7 +465,8 @@ def test_web_offers_and_serves_repeat_tables(team, device, roster_records):
     details = [r["detail"] for r in query(team.database,
                                           "SELECT detail FROM audit WHERE action = 'export'")]
     stored = " records as stored, reason: roster check"
-    assert f"{FORM_ID} csv repeat members{stored}" in details and f"{FORM_ID} csv{stored}" in details
+    assert f"{FORM_ID} csv repeat members{stored}" in details
+    assert f"{FORM_ID} csv{stored}" in details
 
 
 def test_an_analyst_corrects_an_answer_inside_an_instance(central, team, roster_records):

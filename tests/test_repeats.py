@@ -132,7 +132,8 @@ def test_a_repeat_count_gives_one_instance_per_member(roster_hub):
     phone.signin()
     _, response = start(phone, "3")
     page = shown(response.text)
-    assert [int(n) for n in re.findall(r'<legend[^>]*>Household member \((\d+)\)</legend>', page)] == [1, 2, 3]
+    legends = re.findall(r'<legend[^>]*>Household member \((\d+)\)</legend>', page)
+    assert [int(n) for n in legends] == [1, 2, 3]
     assert 'name="member_age.3"' in page and 'name="member_age.4"' not in page
     assert 'name="_repeat.members" value="3"' in page
     assert "repeat-add" not in page  # the count decides, not the enumerator
@@ -245,7 +246,8 @@ WHOLE = [("_uuid", UUID), ("_action", "finalize"), ("form_version", "1"),
 
 def whole(fields):
     return fields + unasked_phones(fields) + [
-        ("_shown", name) for name, _ in fields if not name.startswith("_") and name != "form_version"]
+        ("_shown", name) for name, _ in fields
+        if not name.startswith("_") and name != "form_version"]
 
 
 def test_a_whole_record_with_repeats_is_finalized_once(roster_hub, db_path):
@@ -258,7 +260,8 @@ def test_a_whole_record_with_repeats_is_finalized_once(roster_hub, db_path):
         assert response.json()["status"] == "finalized" and response.json()["revision"] == 1
     status, answers = stored(db_path)
     assert status == "finalized" and len(answers["members"]) == 2
-    assert answers["visits"] == [{"visit_date": "2024-03-01", "visit_note": "Musa was at the market",
+    assert answers["visits"] == [{"visit_date": "2024-03-01",
+                                  "visit_note": "Musa was at the market",
                                   "visit_by": "Field team"}]
     assert query(db_path, "SELECT count(*) AS n FROM outbox")[0]["n"] == 1
 
@@ -401,8 +404,8 @@ def test_a_roster_published_centrally_comes_back_as_one_row_per_member(hub, cent
     definition = tmp_path / "roster.json"
     definition.write_text(json.dumps(ROSTER))
     assert server_command("forms", "publish", definition, central=central).exit_code == 0
-    assert collector("enroll", "--yes", "--server", central.url, "--code", central.enrollment_code(),
-                     data_dir=data_dir).exit_code == 0
+    assert collector("enroll", "--yes", "--server", central.url,
+                     "--code", central.enrollment_code(), data_dir=data_dir).exit_code == 0
     assert "1 new form versions" in collector("sync", data_dir=data_dir).output
     phone = hub.browser("en")
     phone.signin()

@@ -13,8 +13,13 @@ from pathlib import Path
 import pytest
 from openpyxl import Workbook
 
-from collector.anonymizer import (anonymize, privacy_listing, rule_for, suggests_identifier,
-                                  weaker_fields)
+from collector.anonymizer import (
+    anonymize,
+    privacy_listing,
+    rule_for,
+    suggests_identifier,
+    weaker_fields,
+)
 from collector.forms import load_form
 from collector.xlsform import read_form_file
 from conftest import TEST_PSEUDONYM_KEY, query

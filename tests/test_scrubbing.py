@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from collector.anonymizer import scrub_text
 from collector import scrubbing
+from collector.anonymizer import scrub_text
 from collector.scrubbing import Span, _fold, find, scrub, segments
 from conftest import query
 from filling import FEEDBACK_ANSWERS, SURVEY_ANSWERS, fill_form

@@ -99,7 +99,8 @@ class Gunicorn:
 
     def pids_of(self, request_line: str) -> list[int]:
         """The workers that answered requests starting with `request_line` (GET /path)."""
-        return [int(line.split()[0].strip("<>")) for line in self.log.read_text("utf-8").splitlines()
+        lines = self.log.read_text("utf-8").splitlines()
+        return [int(line.split()[0].strip("<>")) for line in lines
                 if line.split(" ", 2)[2].startswith(request_line)]
 
     @property
@@ -223,7 +224,7 @@ def test_batches_pushed_at_the_same_moment_to_several_workers_are_stored_once(se
         thread.join()
 
     stored: dict = {}
-    for (batch_id, records), response in zip(jobs, answers):
+    for (_batch_id, records), response in zip(jobs, answers, strict=True):
         if response.status_code == 409:  # the same batch id, already received
             assert response.json()["error"]["code"] == "replayed_batch"
             continue

@@ -453,9 +453,10 @@ class QuickCentral:
     """A real sync server with short sign-in delays and a team of three."""
 
     def __init__(self, data_dir, **config):
+        from werkzeug.security import generate_password_hash
+
         from sync_server import create_app as create_server
         from sync_server.store import Store
-        from werkzeug.security import generate_password_hash
 
         self.app = create_server(dict({"SIGNIN_DELAY_SECONDS": 60.0,
                                        "SIGNIN_RATE_LIMIT": "1000 per minute"}, **config),

@@ -73,7 +73,7 @@ def test_numbers_read_back_exactly_and_none_is_missing(tmp_path):
     rows = [[n if isinstance(n, int) else None, n] for n in NUMBERS]
     frame, _ = roundtrip(tmp_path, variables, rows)
     assert len(frame) == len(NUMBERS)
-    for (whole, real), got_whole, got_real in zip(rows, frame["whole"], frame["real"]):
+    for (whole, real), got_whole, got_real in zip(rows, frame["whole"], frame["real"], strict=True):
         assert same_number(whole, got_whole), (whole, got_whole)
         assert same_number(real, got_real), (real, got_real)
 
@@ -140,7 +140,7 @@ def test_rows_mixing_every_kind_of_value(tmp_path):
     rows[3][3] = None  # None in a string variable is written as ""
     frame, _ = roundtrip(tmp_path, variables, rows)
     rows[3][3] = ""
-    for row, (_, got) in zip(rows, frame.iterrows()):
+    for row, (_, got) in zip(rows, frame.iterrows(), strict=True):
         assert same_number(row[0], got["id"]) and same_number(row[1], got["amount"])
         assert [got[name] for name in widths] == row[2:]
 
@@ -152,7 +152,7 @@ def test_opcode_groups_run_across_rows_and_write_chunks(tmp_path):
     rows = [[i if i % 3 else None, ("abcdefghi" if i % 2 else "é") * (i % 4 > 0)]
             for i in range(5_003)]
     frame, _ = roundtrip(tmp_path, variables, rows)
-    assert all(same_number(row[0], got) for row, got in zip(rows, frame["n"]))
+    assert all(same_number(row[0], got) for row, got in zip(rows, frame["n"], strict=True))
     assert list(frame["s"]) == [row[1] for row in rows]
 
 
@@ -280,7 +280,7 @@ def test_three_hundred_variables(tmp_path):
     frame, meta = roundtrip(tmp_path, variables, rows)
     assert meta.column_names == [v.name for v in variables]
     assert frame.shape == (20, 300)
-    for row, (_, got) in zip(rows, frame.iterrows()):
+    for row, (_, got) in zip(rows, frame.iterrows(), strict=True):
         assert list(got) == row
 
 

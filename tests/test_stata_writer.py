@@ -49,7 +49,7 @@ def sections(path) -> dict[str, bytes]:
     offsets = struct.unpack("<14Q", data[start:start + 14 * 8])
     assert offsets[-1] == len(data)
     found = {}
-    for tag, at, following in zip(SECTIONS, offsets, offsets[1:]):
+    for tag, at, following in zip(SECTIONS, offsets, offsets[1:], strict=False):
         opening = f"<{tag}>".encode()
         assert data[at:at + len(opening)] == opening, tag
         found[tag] = data[at:following]

@@ -613,8 +613,7 @@ def test_parse_design_checks_the_form():
 
 # -- The dashboard ----------------------------------------------------------------------
 
-from test_workspace import push_records, signed_in, survey_record  # noqa: E402
-from test_workspace import team  # noqa: E402,F401  (a fixture)
+from test_workspace import push_records, signed_in, survey_record, team  # noqa: E402
 
 
 def test_dashboard_shows_the_design_or_says_it_assumes_srs(team):
@@ -674,11 +673,11 @@ def test_a_checked_release_leaves_the_design_columns_out(designed, tmp_path):
     store, _records = designed
     database = str(tmp_path / "server.db")
     released, stored = tmp_path / "released.csv", tmp_path / "stored.csv"
-    done = CliRunner().invoke(server_cli, ["export", "--form", SURVEY, "--format", "csv", "--output",
-                                           str(released), "--database", database])
+    done = CliRunner().invoke(server_cli, ["export", "--form", SURVEY, "--format", "csv",
+                                           "--output", str(released), "--database", database])
     assert done.exit_code == 0, done.output
-    done = CliRunner().invoke(server_cli, ["export", "--form", SURVEY, "--format", "csv", "--output",
-                                           str(stored), "--database", database,
+    done = CliRunner().invoke(server_cli, ["export", "--form", SURVEY, "--format", "csv",
+                                           "--output", str(stored), "--database", database,
                                            "--raw-records", "--reason", "design check"])
     assert done.exit_code == 0, done.output
     header = released.read_text(encoding="utf-8-sig").splitlines()[0].split(",")

@@ -39,8 +39,8 @@ def server_command(*args, central):
 
 @pytest.fixture
 def enrolled(hub, central, data_dir):
-    result = collector("enroll", "--yes", "--server", central.url, "--code", central.enrollment_code(),
-                       data_dir=data_dir)
+    result = collector("enroll", "--yes", "--server", central.url,
+                       "--code", central.enrollment_code(), data_dir=data_dir)
     assert result.exit_code == 0, result.output
     return hub
 
@@ -215,7 +215,8 @@ def test_reconciliation_requeues_what_the_server_lost(enrolled, central, data_di
     assert "The server was missing 1 records: they were sent again." in result.output
     assert {r["uuid"] for r in query(central.database, "SELECT uuid FROM records")} >= set(uuids)
     assert query(central.database, "SELECT count(*) AS n FROM records")[0]["n"] == 4
-    state = json.loads(query(db_path, "SELECT value FROM hub_state WHERE key = 'reconcile'")[0]["value"])
+    [row] = query(db_path, "SELECT value FROM hub_state WHERE key = 'reconcile'")
+    state = json.loads(row["value"])
     assert state["agree"] and state["requeued"] == 1 and state["server_count"] == 4
     assert "reconcile  agree: 4 sent here, 4 held by the server" in collector(
         "status", data_dir=data_dir).output
@@ -243,12 +244,15 @@ def test_a_revoked_device_is_told_stops_and_keeps_its_data(enrolled, central, da
 
 def test_enrollment_codes_are_used_once_and_expire(central, tmp_path):
     code = central.enrollment_code()
-    first = collector("enroll", "--yes", "--server", central.url, "--code", code, data_dir=tmp_path / "a")
+    first = collector("enroll", "--yes", "--server", central.url, "--code", code,
+                      data_dir=tmp_path / "a")
     assert first.exit_code == 0
-    second = collector("enroll", "--yes", "--server", central.url, "--code", code, data_dir=tmp_path / "b")
+    second = collector("enroll", "--yes", "--server", central.url, "--code", code,
+                       data_dir=tmp_path / "b")
     assert second.exit_code == 1 and "already used" in second.output
     expired = central.enrollment_code(hours=-1)
-    third = collector("enroll", "--yes", "--server", central.url, "--code", expired, data_dir=tmp_path / "c")
+    third = collector("enroll", "--yes", "--server", central.url, "--code", expired,
+                      data_dir=tmp_path / "c")
     assert third.exit_code == 1 and "expired" in third.output
     fourth = collector("enroll", "--yes", "--server", central.url, "--code", "AAAA-BBBB-CCCC",
                        data_dir=tmp_path / "d")
@@ -416,7 +420,8 @@ def test_a_record_that_cannot_be_anonymized_is_held_back_not_sent(enrolled, cent
     result = collector("sync", data_dir=data_dir)
     assert result.exit_code == 1 and "Stored 3" in result.output
     [held] = query(db_path, "SELECT error_code, error_message FROM outbox WHERE state = 'rejected'")
-    assert held["error_code"] == "not_anonymized" and "no longer on this hub" in held["error_message"]
+    assert held["error_code"] == "not_anonymized"
+    assert "no longer on this hub" in held["error_message"]
     assert query(central.database, "SELECT count(*) AS n FROM records")[0]["n"] == 3
     [device] = query(central.database, "SELECT last_seen, queued FROM devices")
     assert device["last_seen"] and device["queued"] == 0

@@ -183,7 +183,8 @@ def test_unknown_protocol_version(central, device, version, status, code):
     headers = {protocol.VERSION_HEADER: version} if version else {}
     response = requests.post(central.url + "/api/v1/records",
                              data=gzip.compress(protocol.dumps(batch(record()))),
-                             headers={**headers, "Authorization": f"Bearer {device['device_token']}",
+                             headers={**headers,
+                                      "Authorization": f"Bearer {device['device_token']}",
                                       "Content-Encoding": "gzip"}, timeout=10)
     assert_error(response, status, code)
     in_body = push(central, device["device_token"], batch(record(), protocol="7.1"))

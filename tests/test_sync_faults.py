@@ -46,7 +46,8 @@ def assert_exactly_once(central, hub_db):
     local = query(hub_db, "SELECT uuid, revision FROM revisions")
     assert sorted((r["uuid"], r["revision"]) for r in stored) == \
         sorted((r["uuid"], r["revision"]) for r in local)
-    audit = query(central.database, "SELECT count(*) AS n FROM audit WHERE action = 'record_stored'")
+    audit = query(central.database,
+                  "SELECT count(*) AS n FROM audit WHERE action = 'record_stored'")
     assert audit[0]["n"] == RECORDS  # each stored once, never twice
     assert query(hub_db, "SELECT count(*) AS n FROM outbox WHERE state = 'sent'")[0]["n"] == RECORDS
     assert {r["status"] for r in query(hub_db, "SELECT status FROM records")} == {"synced"}
@@ -64,7 +65,8 @@ def test_connection_refused(client, central, link, db_path):
     with pytest.raises(SyncError) as caught:
         client.sync()
     assert caught.value.code == "unreachable"
-    assert query(db_path, "SELECT count(*) AS n FROM outbox WHERE state = 'queued'")[0]["n"] == RECORDS
+    queued = query(db_path, "SELECT count(*) AS n FROM outbox WHERE state = 'queued'")
+    assert queued[0]["n"] == RECORDS
     heal_and_sync(link, client)
     assert_exactly_once(central, db_path)
 

@@ -101,7 +101,8 @@ def assert_all_sent_once(central, db_path, count):
     local = query(db_path, "SELECT uuid, revision FROM revisions")
     assert sorted(map(tuple, (r.values() for r in stored))) == \
         sorted(map(tuple, (r.values() for r in local)))
-    audit = query(central.database, "SELECT count(*) AS n FROM audit WHERE action = 'record_stored'")
+    audit = query(central.database,
+                  "SELECT count(*) AS n FROM audit WHERE action = 'record_stored'")
     assert audit[0]["n"] == count
     assert query(db_path, "SELECT count(*) AS n FROM outbox WHERE state = 'sent'")[0]["n"] == count
 
@@ -124,8 +125,8 @@ def test_a_sync_is_one_request_and_a_quiet_one_too(hub, central, link, data_dir,
 
 def test_a_new_form_and_a_reply_come_with_the_push(hub, central, link, data_dir, db_path,
                                                    tmp_path):
-    from test_sync import server_command, fill_everything
     from test_forms import minimal_form
+    from test_sync import fill_everything, server_command
 
     fill_everything(hub, surveys=1)
     client = enrolled_client(hub, central, link, data_dir)

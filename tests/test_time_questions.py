@@ -10,7 +10,7 @@ import pytest
 
 from collector.anonymizer import anonymize
 from collector.forms import load_form
-from collector.xlsform import convert, to_xlsform, read_xlsform
+from collector.xlsform import convert, read_xlsform, to_xlsform
 from conftest import import_forms, query
 
 VISIT = {

@@ -89,8 +89,9 @@ def test_the_phone_reads_a_number_as_the_hub_does(measures_hub, chromium, db_pat
     block = chromium.find_element("id", "q-weight")
     assert ("has-error" in block.get_attribute("class")) != accepted
     if accepted:
-        from browsing import review_and_finalize
         from selenium.webdriver.support.ui import WebDriverWait
+
+        from browsing import review_and_finalize
 
         review_and_finalize(chromium)
         WebDriverWait(chromium, 20).until(lambda d: "/phone" not in d.current_url)

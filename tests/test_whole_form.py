@@ -158,7 +158,8 @@ def test_save_draft_keeps_it_on_the_hub(browser, db_path):
                             whole_data("community_survey", UUID, answers, action="draft"))
     assert response.url.endswith("/records") and "Draft saved" in response.text
     [record] = query(db_path, "SELECT status, answers FROM records WHERE uuid = ?", [UUID])
-    assert record["status"] == "draft" and json.loads(record["answers"]) == {"consent": "yes", "age": 40}
+    assert record["status"] == "draft"
+    assert json.loads(record["answers"]) == {"consent": "yes", "age": 40}
     assert browser.get(f"/records/{UUID}/resume").status_code == 200
 
 

@@ -124,7 +124,8 @@ def test_admin_publishes_a_form_and_a_bad_one_changes_nothing(team):
     response = admin.session.post(team.url + "/forms", files=files,
                                   data={"csrf_token": admin.csrf(page)})
     assert "Published household_visit version 2" in response.text
-    bad = {"definition": ("bad.json", json.dumps(minimal_form(form_id="bad id")), "application/json")}
+    bad = {"definition": ("bad.json", json.dumps(minimal_form(form_id="bad id")),
+                          "application/json")}
     response = admin.session.post(team.url + "/forms", files=bad,
                                   data={"csrf_token": admin.csrf(response.text)})
     assert response.status_code == 422 and "nothing was published" in response.text
@@ -142,7 +143,8 @@ def test_analyst_corrects_a_value_with_an_audit_trail(team):
     [row] = query(team.database, "SELECT answers, answers_current FROM records")
     assert json.loads(row["answers"])["topic"] == "health"  # the original is never lost
     assert json.loads(row["answers_current"])["topic"] == "education"
-    [correction] = query(team.database, "SELECT field, old_value, new_value, author FROM corrections")
+    [correction] = query(team.database,
+                         "SELECT field, old_value, new_value, author FROM corrections")
     assert correction == {"field": "topic", "old_value": '"health"', "new_value": '"education"',
                           "author": "admin1"}
     assert query(team.database, "SELECT actor FROM audit WHERE action = 'record_corrected'")
@@ -271,7 +273,8 @@ def test_no_dashboard_response_shows_a_cell_under_k(team):
     for view in views:
         for by in (None, *BY_DIMENSIONS):
             params = {"view": view, **({"by": by} if by else {})}
-            response = viewer.get("/indicator.csv?" + "&".join(f"{k}={v}" for k, v in params.items()))
+            query_string = "&".join(f"{k}={v}" for k, v in params.items())
+            response = viewer.get("/indicator.csv?" + query_string)
             assert response.status_code == 200, (view, by)
             for row in csv.DictReader(io.StringIO(response.content.decode("utf-8-sig"))):
                 if row["suppressed"] == "1":

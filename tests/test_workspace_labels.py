@@ -8,11 +8,10 @@ from __future__ import annotations
 import json
 import re
 
-from test_repeat_exports import VERSION_2, roster
-from test_workspace import feedback_record, push_records, signed_in, team  # noqa: F401
-
 from sync_server.forms import publish
 from sync_server.store import Store
+from test_repeat_exports import VERSION_2, roster
+from test_workspace import feedback_record, push_records, signed_in, team  # noqa: F401
 
 # The labels are about the pages, not the storage: SQLite only (tests/conftest.py).
 SERVER_ENGINES = ("sqlite",)

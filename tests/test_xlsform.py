@@ -616,7 +616,7 @@ def test_export_writes_settings_and_privacy_columns(tmp_path):
     header = survey[0]
     assert header[:3] == ["type", "name", "label::English (en)"]
     assert "label::French (fr)" in header and "privacy" in header
-    rows = {row[1]: dict(zip(header, row)) for row in survey[1:] if row[1]}
+    rows = {row[1]: dict(zip(header, row, strict=True)) for row in survey[1:] if row[1]}
     assert rows["incident_month"]["constraint"] == ". <= today()"
     assert rows["incident_month"]["privacy"] == "generalize:month"
     assert rows["incident_description"]["constraint"] == "string-length(.) <= 4000"
@@ -823,7 +823,8 @@ def test_or_other_adds_the_choice_and_the_specify_question(tmp_path):
     assert private.questions["origin_other"].identifying
     assert private.questions["origin_other"].privacy == "drop"
     clash = survey + [{"type": "text", "name": "uses_other", "label": "Clash"}]
-    assert ("duplicate_name", "survey", 4, "name") in problems(convert(sheets(clash, choices)).errors)
+    found = problems(convert(sheets(clash, choices)).errors)
+    assert ("duplicate_name", "survey", 4, "name") in found
 
 
 def test_choice_filters_and_the_choice_columns_they_test(tmp_path):

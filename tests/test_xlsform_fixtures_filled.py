@@ -41,6 +41,7 @@ LANGUAGES = {
 NAMES = list(LANGUAGES)
 
 REQUIRED = "This question needs an answer."
+HEAD_AGE = "Between 0 and 120; the head of household is at least 15."
 WHOLE = "Enter a whole number, using digits only."
 NUMBER = "Enter a number."
 DATE = "Enter a date, such as 2024-03-15."
@@ -293,8 +294,8 @@ INVALID = [
     # another answer of the same instance; in English and French.
     bad("household_roster", "hh_size", "21", "Between 1 and 20 people."),
     bad("household_roster", "member_name.2", None, REQUIRED),
-    bad("household_roster", "age.2", "130", "Between 0 and 120; the head of household is at least 15."),
-    bad("household_roster", "age.1", "12", "Between 0 and 120; the head of household is at least 15."),
+    bad("household_roster", "age.2", "130", HEAD_AGE),
+    bad("household_roster", "age.1", "12", HEAD_AGE),
     bad("household_roster", "relationship.2", "head", "List the head of household first."),
     bad("household_roster", "relationship.2", "head", "Inscrivez d'abord le chef de ménage.",
         lang="fr"),
@@ -622,7 +623,8 @@ def test_invalid_answer_is_refused_with_its_message_without_javascript(
     assert error_at(refused, question) == message
     assert f'href="#q-{question}"' in refused.text
     assert re.search(rf'id="f-{question}"[^>]*aria-invalid="true"', refused.text) or \
-        form.questions[question.partition(".")[0]].type in ("select_one", "select_multiple", "range")
+        form.questions[question.partition(".")[0]].type in ("select_one", "select_multiple",
+                                                            "range")
     # Nothing finalized; whatever was kept is a draft without the refused answer (a
     # record is kept from the first page sent that the hub took).
     assert revisions_of(xls_hub, owner, filled.uuid) == []

@@ -16,19 +16,18 @@ from pathlib import Path
 
 import pyreadstat
 import pytest
-from browsing import chromium, console_errors, module_chromium, sign_in  # noqa: F401
 from click.testing import CliRunner
-from conftest import TEST_PSEUDONYM_KEY, LiveHub, query
-from workbooks import write_workbook
 from pyxform.xls2xform import convert as pyxform_convert
 
+from browsing import chromium, console_errors, module_chromium, sign_in  # noqa: F401
 from collector import create_app
 from collector.anonymizer import anonymize
 from collector.cli import cli
 from collector.forms import FormError, load_form
 from collector.xlsform import read_xlsform
+from conftest import TEST_PSEUDONYM_KEY, LiveHub, query
 from sync_server.exports import export
-
+from workbooks import write_workbook
 
 workbook = write_workbook
 
@@ -256,7 +255,7 @@ def test_dotted_names_are_anonymized_and_exported_under_one_rule(dotted, tmp_pat
     out = io.BytesIO()
     export([central_row(synced)], [form], "csv", out)
     [header, cells] = list(csv.reader(io.StringIO(out.getvalue().decode("utf-8-sig"))))
-    values = dict(zip(header, cells))
+    values = dict(zip(header, cells, strict=True))
     assert {key: values[key] for key in ("Q1.1", "hh-size", "ice.creams", "ice.creams/vanilla",
                                          "ice.creams/choc-chip", "age.total")} == {
         "Q1.1": "1", "hh-size": "3", "ice.creams": "vanilla mango", "ice.creams/vanilla": "1",

@@ -16,11 +16,11 @@ from pathlib import Path
 
 import pytest
 from pyxform.xls2xform import convert as pyxform_convert
-from workbooks import write_workbook
 
 from collector import xlsform
 from collector.xlsform import read_xlsform, to_xlsform
 from collector.xlsform_problems import CATALOGUE, ERROR, WARNING
+from workbooks import write_workbook
 
 SETTINGS = [["form_id", "version"], ["visit", "1"]]
 
@@ -430,7 +430,8 @@ def test_metadata_and_ungrouped_pages_in_a_json_definition():
     form = {"form_id": "f", "version": "1", "title": {"en": "F"},
             "sections": [{"name": "section_1", "label": {"en": "F"}, "ungrouped": True,
                           "questions": [{"name": "a", "type": "text", "label": {"en": "A"}}]}],
-            "metadata": [{"name": "began", "type": "start"}, {"name": "device", "type": "deviceid"}]}
+            "metadata": [{"name": "began", "type": "start"},
+                         {"name": "device", "type": "deviceid"}]}
     assert load_form(form).data["metadata"][1] == {"name": "device", "type": "deviceid"}
     for metadata, expected in (([{"name": "a", "type": "start"}], "'a' is used twice"),
                                ([{"name": "b", "type": "audit"}], "Must be one of")):

@@ -46,7 +46,8 @@ def ordinary_words() -> set[str]:
 
     words = set()
     for language in ("en", "fr", "es"):
-        for word, count in SpellChecker(language=language, distance=1).word_frequency.dictionary.items():
+        frequencies = SpellChecker(language=language, distance=1).word_frequency.dictionary
+        for word, count in frequencies.items():
             if count >= 100 and len(word) >= 3 and word.isalpha():
                 words.add(word)
     return words
