@@ -989,18 +989,8 @@ def _design_tables(db, form: str, by: str | None, where: dict | None) -> dict | 
     definition = design_of(db, form)
     if definition is None:
         return None
-    token = db.execute("SELECT token FROM facts_version").fetchone()
-    key = (db.name, token[0], form, by, json.dumps(_frozen(where), sort_keys=True))
-    with _CACHE_LOCK:
-        if key in _DESIGN_CACHE:
-            _DESIGN_CACHE.move_to_end(key)
-            return _DESIGN_CACHE[key]
-    value = _read_design_tables(db, form, by, where, definition)
-    with _CACHE_LOCK:
-        _DESIGN_CACHE[key] = value
-        while len(_DESIGN_CACHE) > _CACHE_SIZE:
-            _DESIGN_CACHE.popitem(last=False)
-    return value
+    return _cached(_DESIGN_CACHE, db, form, by, where,
+                   lambda: _read_design_tables(db, form, by, where, definition))
 
 
 def design_summary(definition: dict, design: sd.Design | None, used: int, left_out: int,
@@ -1337,17 +1327,25 @@ def _cached_tables(db, form: str, by: str | None,
     indicator's query; the dashboard reads them once per change of the data.
     """
     _where_sql(_members(form)[0], where)  # bad filters fail here, before the cache
+    return _cached(_CACHE, db, form, by, where,
+                   lambda: (*_form_tables(db, form, by, where), {}))
+
+
+def _cached(cache: OrderedDict, db, form: str, by: str | None, where: dict | None,
+            work: Callable[[], Any]) -> Any:
+    """work(), kept in `cache` (the _CACHE_SIZE most recent) per database, facts version,
+    form, breakdown and filter: any change of the data changes the facts version."""
     token = db.execute("SELECT token FROM facts_version").fetchone()
     key = (db.name, token[0], form, by, json.dumps(_frozen(where), sort_keys=True))
     with _CACHE_LOCK:
-        if key in _CACHE:
-            _CACHE.move_to_end(key)
-            return _CACHE[key]
-    value: tuple[Tables, dict[str, Sums], dict] = (*_form_tables(db, form, by, where), {})
+        if key in cache:
+            cache.move_to_end(key)
+            return cache[key]
+    value = work()
     with _CACHE_LOCK:
-        _CACHE[key] = value
-        while len(_CACHE) > _CACHE_SIZE:
-            _CACHE.popitem(last=False)
+        cache[key] = value
+        while len(cache) > _CACHE_SIZE:
+            cache.popitem(last=False)
     return value
 
 

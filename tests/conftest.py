@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import socket
 import sqlite3
 import stat
 import subprocess
@@ -31,6 +32,13 @@ def translated(locale: str, message: str) -> str:
     import translations
 
     return Translations.load(str(translations.DIRECTORY), [locale]).gettext(message)
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on now, for a server the test starts."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
 
 
 def need_tool(name: str) -> str:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import gzip
 import os
-import socket
 import subprocess
 import sys
 import threading
@@ -22,7 +21,7 @@ import requests
 from click.testing import CliRunner
 
 from collector import protocol
-from conftest import Browser, Central, query
+from conftest import Browser, Central, free_port, query
 from sync_server.cli import cli as server_cli
 from sync_server.store import Store
 
@@ -54,12 +53,6 @@ def enroll(url: str, code: str) -> str:
         "protocol": "1.0", "code": code, "enrollment_id": str(uuid.uuid4())}, timeout=10)
     assert answer.status_code == 200, answer.text
     return answer.json()["device_token"]
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 @pytest.fixture

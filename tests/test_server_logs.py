@@ -5,7 +5,6 @@ import json
 import os
 import re
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -14,16 +13,12 @@ from pathlib import Path
 import requests
 from werkzeug.security import generate_password_hash
 
+from conftest import free_port
+
 ROOT = Path(__file__).parent.parent
 PASSWORD = "lantern-harbour-quietly-917"
 PLANTED = "Wanjiru Odhiambo"
 CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def start_server(data_dir: Path, log: Path) -> tuple[subprocess.Popen, str]:

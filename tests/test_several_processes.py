@@ -12,7 +12,6 @@ import os
 import re
 import shutil
 import signal
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -27,7 +26,7 @@ from werkzeug.security import generate_password_hash
 
 from collector import protocol
 from collector.throttle import SharedThrottle
-from conftest import CSRF_PATTERN, IN_CI, LiveHub, need_tool
+from conftest import CSRF_PATTERN, IN_CI, LiveHub, free_port, need_tool
 from sync_server import create_app
 from test_workspace import feedback_record
 
@@ -48,12 +47,6 @@ def need_gunicorn() -> None:
         pytest.skip("gunicorn is not installed")
     if os.name != "posix":
         pytest.skip("gunicorn runs on Linux and macOS only")
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 class Gunicorn:
