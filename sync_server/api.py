@@ -11,6 +11,7 @@ import re
 import secrets
 import sqlite3
 import uuid as uuid_module
+from collections import Counter
 from datetime import timedelta
 
 from flask import Blueprint, Response, current_app, g, jsonify, request
@@ -22,7 +23,7 @@ from collector.errors import DEFAULT_MIN_FREE_BYTES, disk_problem, is_disk_full
 from collector.protocol import API_PREFIX, ProtocolError
 from collector.security_log import device_account, log_event
 
-from . import identity
+from . import identity, logs
 from .enrollment import code_hash
 from .ingest import ingest_batch
 from .store import Store, get_store
@@ -169,6 +170,8 @@ def push():
     wants = _push_wants()  # checked before anything is stored
     message = read_message()
     status, answer = ingest_batch(get_store(), g.device, message, source="push")
+    logs.event("ingest_batch", device=g.device["id"], status=status,
+               **Counter(result["status"] for result in answer["results"]))
     if isinstance(message, dict) and protocol.COLUMNS_KEY in message:
         answer = protocol.compact_results(answer)  # a 1.1 client: a letter per record
     # After the commit: the digest counts this batch, as a reconcile GET now would.

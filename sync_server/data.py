@@ -30,7 +30,7 @@ from collector.forms import builtin_forms
 from collector.i18n import current_locale
 from collector.security_log import user_account
 
-from . import access, disclosure, exports, labels
+from . import access, disclosure, exports, labels, logs
 from .auth import role_required
 from .designs import DesignError, export_design
 from .ingest import known_form
@@ -438,6 +438,9 @@ def export(form_id: str, fmt: str):
     else:
         detail += f" records as stored, reason: {reason}"
     store.log(g.user["name"], "export", detail, account=user_account(g.user["id"]))
+    # Not the reason: it is typed by a person and may name one.
+    logs.event("export", form=form_id, format=fmt, repeat=repeat, bytes=size,
+               checked=plan is not None)
     return response
 
 

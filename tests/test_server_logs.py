@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 import time
+import uuid
 from pathlib import Path
 
 import requests
@@ -51,6 +52,36 @@ def add_admin(data_dir: Path) -> None:
         store.close()
 
 
+def push_one_record(data_dir: Path, url: str) -> requests.Response:
+    """Enroll a device with a code made on the server, then push one feedback record whose
+    message names a person (the log must not)."""
+    from collector import protocol
+    from sync_server import database_path
+    from sync_server.enrollment import code_hash, expiry, new_code
+    from sync_server.store import Store
+
+    code = new_code()
+    store = Store(database_path(None, data_dir))
+    try:
+        store.add_enrollment_code(code_hash(code), "laptop", expiry(1))
+    finally:
+        store.close()
+    version = {protocol.VERSION_HEADER: protocol.PROTOCOL_VERSION}
+    enrolled = requests.post(url + "/api/v1/enroll", timeout=10, headers=version, json={
+        "protocol": "1.0", "code": code, "enrollment_id": str(uuid.uuid4())})
+    assert enrolled.ok, enrolled.text
+    record = {"uuid": str(uuid.uuid4()), "revision": 1, "form_id": "community_feedback",
+              "form_version": "1", "locale": "en", "collected": "2026-11-20",
+              "enumerator": None, "answers": {"feedback_type": "question", "topic": "health",
+                                              "message": f"Ask {PLANTED}", "wants_reply": "no"}}
+    message = protocol.batch_message(str(uuid.uuid4()), [record], 0, "test")
+    answer = requests.post(url + "/api/v1/records", data=protocol.dumps(message), timeout=30,
+                           headers={**version, "Content-Type": "application/json",
+                                    "Authorization": f"Bearer {enrolled.json()['device_token']}"})
+    assert answer.ok, answer.text
+    return answer
+
+
 def log_lines(log: Path) -> list[dict]:
     """Every JSON line of the log (the serve command's own greeting goes to stdout)."""
     return [json.loads(line) for line in log.read_text().splitlines() if line.startswith("{")]
@@ -72,6 +103,9 @@ def test_each_request_is_one_json_line_by_route_never_by_url(tmp_path):
         missing = session.get(url + f"/data/record/{PLANTED.replace(' ', '-')}", timeout=10)
         refused = requests.post(url + "/api/v1/records", data=b"{not json", timeout=10,
                                 headers={"Authorization": "Bearer " + PLANTED.replace(" ", "")})
+        pushed = push_one_record(data_dir, url)
+        exported = session.get(url + "/data/community_feedback/export.csv", timeout=30)
+        assert exported.ok, exported.text[:300]
     finally:
         process.send_signal(signal.SIGTERM)
         process.wait(timeout=30)
@@ -86,6 +120,12 @@ def test_each_request_is_one_json_line_by_route_never_by_url(tmp_path):
         assert line["status"] == response.status_code
         assert line["method"] in ("GET", "POST") and line["ms"] >= 0
         assert line["time"].endswith("Z") and line["level"] == "info"
+    [batch] = [line for line in lines if line["event"] == "ingest_batch"]
+    assert batch["request_id"] == pushed.headers["X-Request-Id"]
+    assert batch["status"] == 200 and batch["stored"] == 1 and batch["device"]
+    [export] = [line for line in lines if line["event"] == "export"]
+    assert export["form"] == "community_feedback" and export["format"] == "csv"
+    assert export["checked"] is True and export["bytes"] == len(exported.content)
     by_id = {line["request_id"]: line for line in requests_logged}
     assert by_id[searched.headers["X-Request-Id"]]["route"] == "/data/<form_id>"
     assert by_id[missing.headers["X-Request-Id"]]["route"] == "/data/record/<record_uuid>"
