@@ -421,17 +421,18 @@ def load(population: Population, data_dir: Path | str,
     record checked, classified (access class, clock flag) and its indicator facts kept.
 
     Call it before serving `data_dir` (it sets the server's clock while it runs).
-    `database`: as `create_app`'s (a PostgreSQL URL); the data folder's SQLite file by
-    default. Returns the database (path or URL).
+    `database`: a database already in use by a server of `data_dir` (a path, or a PostgreSQL
+    URL); by default the data folder's own, made ready here. Returns the database.
     """
     from collector import protocol
     from sync_server import create_app
     from sync_server.ingest import ingest_batch
     from sync_server.store import Store
 
-    found = create_app(data_dir=Path(data_dir), database=database).config["DATABASE"]
+    # Given a database (the demo's, already made ready), no second app is built for it.
+    found = database or create_app(data_dir=Path(data_dir)).config["DATABASE"]
     target: Path | str = found if "://" in str(found) else Path(found)
-    store = Store(target)
+    store = Store.create(target)
     try:
         _enroll(store, population.devices)
         batches: dict[tuple[str, str], list[dict]] = {}

@@ -106,6 +106,21 @@ def fill_form(browser, form_id: str, answers: dict, finalize=True) -> str:
     return record_uuid
 
 
+def post_page(browser, page, form_id: str, answers: dict):
+    """Send `answers` (a list for a multiple choice) from the section page `page`, each
+    question marked as shown, as the page's form would; for forms not built in."""
+    data = [("form_id", form_id), ("_action", "next")]
+    for key, value in answers.items():
+        data.append(("_shown", key))
+        data += [(key, v) for v in value] if isinstance(value, list) else [(key, value)]
+    return browser.post(_form_action(page.text), data)
+
+
+def record_of(page) -> str:
+    """The UUID of the record a section page fills."""
+    return _form_action(page.text).split("/")[2]
+
+
 def _form_action(html: str) -> str:
     import re
 

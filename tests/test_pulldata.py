@@ -34,6 +34,7 @@ from collector.form_library import import_server_form
 from collector.forms import MAX_DATA_BYTES, FormError, builtin_forms, load_form, load_form_json
 from collector.xlsform import read_xlsform
 from conftest import LiveHub, query
+from filling import post_page, record_of
 from sync_server import DATABASE_FILE
 from sync_server.cli import cli as server_cli
 from sync_server.ingest import known_form
@@ -188,15 +189,11 @@ def test_export_xlsform_writes_the_data_file_back_and_pyxform_keeps_pulldata(
 
 # --- on a real hub, without JavaScript ------------------------------------------------------
 
-ACTION = re.compile(r'<form method="post" action="(/records/([0-9a-f-]{36})/(\d+))"')
 FORM_DATA = re.compile(r'<script type="application/json" id="form-data">(.*?)</script>')
 
 
 def post(phone, page, answers: dict):
-    data = [("form_id", "shop"), ("_action", "next")]
-    for key, value in answers.items():
-        data += [("_shown", key), (key, value)]
-    return phone.post(ACTION.search(page.text).group(1), data)
+    return post_page(phone, page, "shop", answers)
 
 
 def test_the_hub_computes_with_the_data_file_and_keeps_the_values(folder, data_dir):
@@ -217,7 +214,7 @@ def test_the_hub_computes_with_the_data_file_and_keeps_the_values(folder, data_d
         assert second.status_code == 200 and "How many?" in second.text
         review = post(phone, second, {"quantity": "2"})
         assert review.url.endswith("/review"), html.unescape(review.text)[:2000]
-        record_uuid = ACTION.search(first.text).group(2)
+        record_uuid = record_of(first)
         assert phone.post(f"/records/{record_uuid}/finalize", {}).status_code == 200
         [record] = query(hub.app.config["DATABASE"],
                          "SELECT status, answers FROM records WHERE uuid = ?", [record_uuid])

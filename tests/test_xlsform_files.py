@@ -22,6 +22,7 @@ from collector.cli import cli
 from collector.forms import FormError, load_form
 from collector.xlsform import read_xlsform
 from conftest import LiveHub, query
+from filling import post_page, record_of
 from workbooks import write_workbook
 
 SETTINGS = [["form_id", "version"], ["places", "1"]]
@@ -207,16 +208,10 @@ def test_export_xlsform_writes_the_choice_files_back(folder, tmp_path, data_dir)
 
 # --- on a real hub, without JavaScript ------------------------------------------------------
 
-ACTION = re.compile(r'<form method="post" action="(/records/([0-9a-f-]{36})/(\d+))"')
 
 
 def post(phone, page, answers: dict):
-    path = ACTION.search(page.text).group(1)
-    data = [("form_id", "places"), ("_action", "next")]
-    for key, value in answers.items():
-        data.append(("_shown", key))
-        data += [(key, v) for v in value] if isinstance(value, list) else [(key, value)]
-    return phone.post(path, data)
+    return post_page(phone, page, "places", answers)
 
 
 def option(page_text: str, value: str) -> str:
@@ -253,7 +248,7 @@ def test_choices_from_files_are_offered_filtered_and_checked_on_the_hub(folder, 
         review = post(phone, details, {"district": "turkana_w", "visited": ["north", "coast"],
                                        "city": "kakuma"})
         assert review.url.endswith("/review"), html.unescape(review.text)[:2000]
-        record_uuid = ACTION.search(details.text).group(2)
+        record_uuid = record_of(details)
         assert phone.post(f"/records/{record_uuid}/finalize", {}).status_code == 200
         [record] = query(hub.app.config["DATABASE"],
                          "SELECT status, answers FROM records WHERE uuid = ?", [record_uuid])
