@@ -94,6 +94,23 @@ def test_every_form_text_is_translated_in_every_locale(form_id):
             assert text.get(locale, "").strip(), f"{form_id}: no {locale} for {text['en']!r}"
 
 
+# Hausa addresses the reader with the respectful plural (ku, kuna, kuke, -nku), never with
+# the singular masculine/feminine pair written with a slash.
+HAUSA_SLASH_ADDRESS = re.compile(
+    r"(?<![\w'ƙɗɓƴ])(ka|kai|kana|kake|maka|ka\w*)/(ki|ke|kina|kike|miki|kin|kika|\w*ki)"
+    r"(?![\w'ƙɗɓƴ])|\w+nka/ki\b", re.IGNORECASE)
+
+
+def test_hausa_addresses_the_reader_one_way():
+    catalog = read_catalog(ROOT / "translations" / "ha" / "LC_MESSAGES" / "messages.po")
+    texts = [text for message in catalog if message.id for text in
+             (message.string if isinstance(message.string, tuple) else [message.string])]
+    texts += [text["ha"] for form in builtin_forms().values() for text in form.texts()]
+    slashed = [text for text in texts if HAUSA_SLASH_ADDRESS.search(text or "")]
+    assert len(texts) > 500
+    assert slashed == []
+    assert sum(" ku " in f" {text} " for text in texts) > 20
+
 def test_language_follows_query_then_cookie_then_browser(hub):
     phone = hub.browser("sw,en;q=0.5")
     assert 'lang="sw"' in phone.get("/feedback").text
