@@ -95,8 +95,8 @@ def create_app(test_config: dict | None = None, data_dir: Path | str | None = No
     logs.init_app(app)
     app.register_error_handler(protocol.ProtocolError, api.protocol_error)
     register_database_errors(app)
-    for blueprint in (accounts.bp, api.bp, auth.bp, dashboard.bp, data.bp, data.api_bp,
-                      devices.bp, feedback.bp, forms.bp, security_pages.bp):
+    for blueprint in (accounts.bp, api.bp, auth.bp, dashboard.bp, dashboard.api_bp, data.bp,
+                      data.api_bp, devices.bp, feedback.bp, forms.bp, security_pages.bp):
         app.register_blueprint(blueprint)
     app.jinja_env.globals.update(can=auth.can)
     app.teardown_appcontext(close_store)

@@ -24,7 +24,8 @@ from dataclasses import dataclass, field, replace
 
 from .indicators import COMPLEMENT, COUNT, NOT_STATED, SHARE, Result
 
-__all__ = ["LABELS", "Chart", "bar_chart_model", "bar_chart_png", "bar_chart_svg", "png",
+__all__ = ["LABELS", "Chart", "bar_chart_model", "bar_chart_png", "bar_chart_svg",
+           "gap_chart_model", "gap_chart_png", "gap_chart_svg", "gaps_csv", "png",
            "render_svg", "table_rows", "to_csv", "trend_chart_model", "trend_chart_svg"]
 
 # English defaults; pass translated ones (python-format placeholders kept) as `labels`.
@@ -40,6 +41,11 @@ LABELS = {
     "not_stated": "Not stated",
     "whiskers": "Lines show the confidence intervals (95%).",
     "band": "The shaded band shows the confidence interval (95%).",
+    "gap": "%(group)s: %(value)s (95%% CI %(low)s to %(high)s)",
+    "gap_significant": "%(group)s: %(value)s (95%% CI %(low)s to %(high)s), significant",
+    "gap_too_few": "%(group)s: too few respondents to compare",
+    "too_few": "too few respondents to compare",
+    "gap_legend": "Filled dots: significant after correcting for several comparisons.",
 }
 
 BAR, WHISKER, TEXT = "#2b6cb0", "#1a202c", "#1a202c"
@@ -419,6 +425,104 @@ def bar_chart_svg(result: Result, title, labels: dict | None = None, **options) 
 def bar_chart_png(result: Result, title, labels: dict | None = None, scale: float = 1.0,
                   **options) -> bytes:
     return png(bar_chart_model(result, title, labels, **options), scale)
+
+
+# -- Gap chart ---------------------------------------------------------------------------
+
+def gap_chart_model(gaps, title, labels: dict | None = None, *,
+                    group_labels: dict | None = None, number_format=None, rtl: bool = False,
+                    width: int = 640, chart_id: str | None = None) -> Chart:
+    """Each group's difference from the rest (or the reference group): a dot on a scale
+    centred on zero, with its 95% interval; filled where the gap is significant after the
+    correction for several comparisons, hollow where it may come from sampling alone."""
+    result = gaps.result
+    labels, fmt = _labels(labels), number_format or _signed(default_format(result))
+    label_width = min(width * 0.35, 200)
+    x0, x1 = PAD + label_width, width - PAD - 70
+    reach = _nice_ticks(max([abs(v) for c in gaps.comparisons
+                             for v in (c.ci_low, c.ci_high, c.difference) if v is not None],
+                            default=1.0) or 1.0)[-1]
+    scale = lambda v: x0 + (x1 - x0) * (min(max(v, -reach), reach) + reach) / (2 * reach)  # noqa: E731
+    y = y_top = 2 * PAD + TITLE_SIZE
+    shapes: list[Shape] = [Text(PAD, PAD + TITLE_SIZE, _short(str(title), 80), size=TITLE_SIZE,
+                                bold=True)]
+    words = []
+    for comparison in gaps.comparisons:
+        name = group_label(result, comparison.group, labels, group_labels)
+        shapes.append(Text(x0 - 8, y + ROW / 2 + 4, _short(name, int(label_width / 7)), "right"))
+        shapes += _gap_row(comparison, y + ROW / 2, scale, fmt, labels)
+        words.append(_gap_words(comparison, name, fmt, labels))
+        y += ROW
+    if not gaps.comparisons:
+        shapes.append(Text(x0, y + ROW / 2 + 4, labels["no_data"], fill=MUTED))
+        words.append(labels["no_data"])
+        y += ROW
+    shapes.append(Line(scale(0), y_top, scale(0), y, MUTED, 1, "zero"))
+    for tick in (-reach, -reach / 2, 0, reach / 2, reach):
+        shapes += [Line(scale(tick), y, scale(tick), y + 4, MUTED, 1),
+                   Text(scale(tick), y + 4 + FONT_SIZE, _num(tick), "middle", 11, MUTED)]
+    height = y + 2 * PAD + FONT_SIZE
+    shapes.append(Text(PAD, height, labels["gap_legend"], size=11, fill=MUTED))
+    desc = " ".join(w if w.endswith(".") else w + "." for w in [str(title), *words])
+    chart_id = chart_id or f"gaps-{result.indicator}-{result.by}"
+    chart = Chart(width, int(height + PAD + FONT_SIZE), str(title), desc,
+                  re.sub(r"[^A-Za-z0-9_-]", "-", chart_id), shapes)
+    return chart.mirrored() if rtl else chart
+
+
+def _signed(fmt):
+    """Differences read with their sign: +4.2% above the rest, -3.1% below."""
+    return lambda value: ("+" if value > 0 else "") + fmt(value)
+
+
+def _gap_row(comparison, middle: float, scale, fmt, labels: dict) -> list:
+    if comparison.difference is None:
+        return [Text(scale(0) + 6, middle + 4, labels["too_few"], fill=MUTED, cls="too-few")]
+    low, high, at = scale(comparison.ci_low), scale(comparison.ci_high), scale(
+        comparison.difference)
+    colour = BAR if comparison.significant else MUTED
+    shapes: list[Shape] = [Line(low, middle, high, middle, colour, 1.5, "whisker"),
+                           Line(low, middle - 5, low, middle + 5, colour, 1.5, "whisker"),
+                           Line(high, middle - 5, high, middle + 5, colour, 1.5, "whisker"),
+                           Dot(at, middle, 5, colour, "gap significant" if comparison.significant
+                               else "gap")]
+    if not comparison.significant:
+        shapes.append(Dot(at, middle, 3, "#ffffff", "hollow"))
+    shapes.append(Text(max(high, at) + 8, middle + 4, fmt(comparison.difference), cls="value"))
+    return shapes
+
+
+def _gap_words(comparison, name: str, fmt, labels: dict) -> str:
+    if comparison.difference is None:
+        return labels["gap_too_few"] % {"group": name}
+    key = "gap_significant" if comparison.significant else "gap"
+    return labels[key] % {"group": name, "value": fmt(comparison.difference),
+                          "low": fmt(comparison.ci_low), "high": fmt(comparison.ci_high)}
+
+
+def gap_chart_svg(gaps, title, labels: dict | None = None, **options) -> str:
+    return render_svg(gap_chart_model(gaps, title, labels, **options))
+
+
+def gap_chart_png(gaps, title, labels: dict | None = None, scale: float = 1.0,
+                  **options) -> bytes:
+    return png(gap_chart_model(gaps, title, labels, **options), scale)
+
+
+GAP_CSV_COLUMNS = ("group", "reference", "difference", "se", "ci_low", "ci_high", "p_value",
+                   "p_adjusted", "significant")
+
+
+def gaps_csv(gaps) -> str:
+    """The gaps as CSV, unrounded, one row per compared group."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(GAP_CSV_COLUMNS)
+    for c in gaps.comparisons:
+        writer.writerow([_csv_value(v) for v in (
+            c.group, c.reference if c.reference is not None else "", c.difference, c.se,
+            c.ci_low, c.ci_high, c.p_value, c.p_adjusted, c.significant)])
+    return out.getvalue()
 
 
 # -- Trend chart -------------------------------------------------------------------------

@@ -14,7 +14,7 @@ from collector.i18n import current_locale, text_direction
 
 from . import charts
 from .auth import role_required
-from .data import newest_form
+from .data import _api_error, newest_form
 from .indicators import (
     BY_DIMENSIONS,
     BY_ID,
@@ -52,6 +52,13 @@ def chart_labels() -> dict:
         "not_stated": gettext("Not stated"),
         "whiskers": gettext("Lines show the confidence intervals (95%)."),
         "band": gettext("The shaded band shows the confidence interval (95%)."),
+        "gap": gettext("%(group)s: %(value)s (95%% CI %(low)s to %(high)s)"),
+        "gap_significant": gettext("%(group)s: %(value)s (95%% CI %(low)s to %(high)s), "
+                                   "significant"),
+        "gap_too_few": gettext("%(group)s: too few respondents to compare"),
+        "too_few": gettext("too few respondents to compare"),
+        "gap_legend": gettext("Filled dots: significant after correcting for several "
+                              "comparisons."),
     }
 
 
@@ -98,13 +105,18 @@ def design_rows(result, rows: list[dict]) -> list[dict]:
     return rows
 
 
-def gap_rows(view: str, by: str | None, result) -> list[dict]:
+def current_gaps(view: str, by: str | None, result):
     """Each shown group against the rest, for a breakdown of a share or a mean (not months:
-    those get `trend_change`)."""
+    those get `trend_change`); None where there is nothing to compare."""
     if by is None or by == "month" or view not in BY_ID or result.kind == COUNT:
+        return None
+    return gaps(get_store().db, view, by, k=result.k)
+
+
+def gap_rows(found, result) -> list[dict]:
+    if found is None:
         return []
-    found = gaps(get_store().db, view, by, k=result.k)
-    labels = group_labels(by)
+    labels = group_labels(result.by)
     fmt = charts.default_format(result)
     rows = []
     for comparison in found.comparisons:
@@ -116,6 +128,16 @@ def gap_rows(view: str, by: str | None, result) -> list[dict]:
                      "interval": f"{fmt(comparison.ci_low)} – {fmt(comparison.ci_high)}",
                      "significant": comparison.significant})
     return rows
+
+
+def gap_title(title: str) -> str:
+    return gettext("%(indicator)s: each group minus everyone else", indicator=title)
+
+
+def gap_svg(found, title: str) -> str:
+    return charts.gap_chart_svg(found, gap_title(title), chart_labels(),
+                                group_labels=group_labels(found.result.by),
+                                rtl=text_direction() == "rtl")
 
 
 def trend_change(view: str, by: str | None, result) -> dict | None:
@@ -142,12 +164,16 @@ def trend_change(view: str, by: str | None, result) -> dict | None:
 def index():
     view, by, result, title = current_result()
     singles = [i for i in INDICATORS if i.family is None]
+    found = current_gaps(view, by, result)
     return render_template(
         "dashboard.html", view=view, by=by, result=result, title=title,
         svg=chart_svg(result, title),
         rows=design_rows(result, charts.table_rows(result, chart_labels(),
                                                    group_labels=group_labels(by))),
-        gaps=gap_rows(view, by, result), trend=trend_change(view, by, result),
+        gaps=gap_rows(found, result), gap_svg=gap_svg(found, title) if found else None,
+        gap_downloads={fmt: url_for("dashboard.gap_download", fmt=fmt, **request.args)
+                       for fmt in ("svg", "png", "csv")},
+        trend=trend_change(view, by, result),
         singles=singles, families=FAMILIES, dimensions=BY_DIMENSIONS,
         dimension_label=dimension_label, unit=str(result.unit),
         downloads={fmt: url_for("dashboard.download", fmt=fmt, **request.args)
@@ -167,3 +193,105 @@ def download(fmt: str):
                                              group_labels=group_labels(by), scale=2),
                         mimetype="image/png", headers=headers)
     return Response(chart_svg(result, title), mimetype="image/svg+xml", headers=headers)
+
+
+@bp.route("/gaps.<any(svg, png, csv):fmt>")
+@role_required("viewer")
+def gap_download(fmt: str):
+    """The gap chart or its numbers, for the indicator and breakdown the page shows."""
+    view, by, result, title = current_result()
+    found = current_gaps(view, by, result)
+    if found is None:
+        abort(404)
+    headers = {"Content-Disposition": f'attachment; filename="{view}-{by}-gaps.{fmt}"'}
+    if fmt == "csv":
+        return Response("\ufeff" + charts.gaps_csv(found), mimetype="text/csv", headers=headers)
+    if fmt == "png":
+        return Response(charts.gap_chart_png(found, gap_title(title), chart_labels(),
+                                             group_labels=group_labels(by), scale=2),
+                        mimetype="image/png", headers=headers)
+    return Response(gap_svg(found, title), mimetype="image/svg+xml", headers=headers)
+
+
+# -- The same numbers as JSON, for scripts (a personal API token, as for records) ---------
+
+api_bp = Blueprint("indicators_api", __name__, url_prefix="/api/v1/indicators")
+
+
+@api_bp.route("")
+def indicators_api():
+    """Every indicator the dashboard shows, with the breakdowns each can take."""
+    _user, refusal = _api_user()
+    if refusal is not None:
+        return refusal
+    return {"indicators": [{"id": i.id, "kind": i.kind, "form": i.form, "title": str(i.title),
+                            "unit": str(i.unit), "family": i.family} for i in INDICATORS],
+            "families": {family: str(title) for family, title in FAMILIES.items()},
+            "breakdowns": list(BY_DIMENSIONS)}
+
+
+@api_bp.route("/<indicator_id>")
+def indicator_api(indicator_id: str):
+    """One indicator, overall or by a breakdown (`by`), with the small-cell rules of the
+    dashboard; with a breakdown, the gap of each group against the rest (or `reference`),
+    and for months the change between `from` and `to` (default: the first and last shown)."""
+    _user, refusal = _api_user()
+    if refusal is not None:
+        return refusal
+    by = request.args.get("by") or None
+    if indicator_id not in BY_ID:
+        return _api_error(404, "unknown_indicator", f"No indicator {indicator_id}.")
+    if by is not None and by not in BY_DIMENSIONS:
+        return _api_error(400, "unknown_breakdown", f"by must be one of: "
+                          f"{', '.join(BY_DIMENSIONS)}.")
+    db = get_store().db
+    result = compute(db, indicator_id, by=by, k=current_app.config["SUPPRESSION_K"])
+    answer = {"indicator": indicator_id, "title": str(BY_ID[indicator_id].title),
+              "kind": result.kind, "unit": str(result.unit), "k": result.k, "by": by,
+              "design": result.design, "cells": [_cell_json(result, c) for c in result.cells]}
+    if by == "month" and result.kind != COUNT:
+        answer["change"] = _change_json(db, result)
+    elif by is not None and result.kind != COUNT:
+        reference = request.args.get("reference") or None
+        try:
+            found = gaps(db, indicator_id, by, k=result.k, reference=reference)
+        except ValueError as error:
+            return _api_error(400, "invalid_reference", str(error))
+        answer["gaps"] = {"reference": reference,
+                          "comparisons": [_comparison_json(c) for c in found.comparisons]}
+    return answer
+
+
+def _cell_json(result, cell) -> dict:
+    """A cell as the dashboard shows it: a hidden cell carries no number at all, n included."""
+    name = charts.group_label(result, cell.group, chart_labels(), group_labels(result.by))
+    shown = {} if cell.suppressed else {
+        "n": cell.n, "estimate": cell.estimate, "ci_low": cell.ci_low, "ci_high": cell.ci_high,
+        "se": cell.se, "design_effect": cell.deff, "effective_n": cell.effective_n}
+    return {"group": cell.group, "label": name, "suppressed": cell.suppressed,
+            "reason": cell.reason, **shown}
+
+
+def _comparison_json(comparison) -> dict:
+    return {"group": comparison.group, "reference": comparison.reference,
+            "difference": comparison.difference, "se": comparison.se,
+            "ci_low": comparison.ci_low, "ci_high": comparison.ci_high,
+            "p_value": comparison.p_value, "p_adjusted": comparison.p_adjusted,
+            "significant": comparison.significant}
+
+
+def _change_json(db, result) -> dict | None:
+    months = [cell.group for cell in result.cells if not cell.suppressed]
+    first = request.args.get("from") or (months[0] if months else None)
+    last = request.args.get("to") or (months[-1] if months else None)
+    if first is None or last is None or first == last:
+        return None
+    found = change(db, result.indicator, first, last, k=result.k)
+    return None if found is None else {"from": first, "to": last, **_comparison_json(found)}
+
+
+def _api_user():
+    """(the token's user, None), or (None, the refusal): analysts and admins, as for records."""
+    from .api_tokens import request_user
+
+    return request_user(get_store().db)
