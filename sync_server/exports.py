@@ -262,12 +262,12 @@ def export(rows: Iterable[dict], forms: list[FormDefinition], fmt: str, out: Bin
     six Washington Group columns; a repeat's table then holds only the instances of
     released records whose count was released.
     With `design` (sync_server.designs.ExportDesign), the main table carries the survey
-    design's _stratum, _psu and _weight columns (not in Parquet yet).
+    design's _stratum, _psu and _weight columns (in Parquet too, typed).
     """
     writers = {"csv": _write_raw_csv if raw else _write_csv, "xlsx": _write_xlsx,
                "jsonl": _write_jsonl, "dta": _write_dta, "sav": _write_sav}
     if fmt == "parquet":
-        return _write_parquet(rows, forms, out, lang, repeat, release)
+        return _write_parquet(rows, forms, out, lang, repeat, release, design)
     if fmt not in writers:
         raise ExportError(f"Unknown export format {fmt!r}: use one of {', '.join(FORMATS)}.")
     with_design = design is not None and repeat is None
@@ -281,16 +281,21 @@ def export(rows: Iterable[dict], forms: list[FormDefinition], fmt: str, out: Bin
     return writers[fmt](rows, columns, out, lang)
 
 
-def _write_parquet(rows, forms, out, lang, repeat, release) -> int:
-    """A repeat's table as one Parquet file; else every table of the form in a ZIP."""
+def _write_parquet(rows, forms, out, lang, repeat, release, design=None) -> int:
+    """A repeat's table as one Parquet file; else every table of the form in a ZIP, the
+    main one with the survey design's columns when `design` is given."""
     from . import parquet  # pyarrow is loaded only by the exports that need it
 
+    with_design = design is not None and repeat is None
+
     def table(name):
-        columns = columns_for(forms, name)
+        columns = columns_for(forms, name, design=with_design and name is None)
         return columns if release is None else release.columns(columns)
 
     released = release is not None
     columns = table(repeat)  # an unknown repeat is an error before anything is read
+    if with_design:
+        rows = design.rows(rows)
     if released:
         rows = release.rows(rows)
     if repeat is not None:

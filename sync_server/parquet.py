@@ -180,7 +180,7 @@ def _kind(name: str, choices=()) -> _Kind:
 
 
 META_KINDS = {"_revision": "int", "_index": "int", "_collected_at": "date",
-              "_received_at": "utc"}
+              "_received_at": "utc", "_stratum": "int", "_psu": "int", "_weight": "float"}
 QUESTION_KINDS = {"integer": "int", "range": "int", "decimal": "float", "calculate": "int",
                   "date": "date", "datetime": "datetime"}
 

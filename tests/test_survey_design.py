@@ -665,6 +665,32 @@ def test_exports_carry_stratum_cluster_and_weight(designed, tmp_path):
         exports.export(store.iter_latest(SURVEY), [forms()[SURVEY]], "csv", out, design=design)
     header = (tmp_path / "survey.csv").read_text(encoding="utf-8-sig").splitlines()[0]
     assert "_stratum,_psu,_weight" in header
+    _parquet_carries_the_design(store, design, shown, tmp_path)
+
+
+def _parquet_carries_the_design(store, design, shown, tmp_path):
+    """The Parquet ZIP's main table: typed design columns that give the same estimate."""
+    import zipfile
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from collector.forms import builtin_forms as forms
+    from sync_server import exports
+
+    with open(tmp_path / "survey.zip", "wb") as out:
+        exports.export(store.iter_latest(SURVEY), [forms()[SURVEY]], "parquet", out,
+                       design=design)
+    with zipfile.ZipFile(tmp_path / "survey.zip") as bundle:
+        table = pq.read_table(bundle.open(f"{SURVEY}.parquet"))
+    schema = table.schema
+    assert schema.field("_stratum").type == pa.int64() == schema.field("_psu").type
+    assert schema.field("_weight").type == pa.float64()
+    frame = table.to_pandas().dropna(subset=["life_satisfaction"])
+    found = sd.estimate(*sd.psu_totals(
+        frame["life_satisfaction"].to_numpy(float), frame["_weight"].to_numpy(float),
+        frame["_stratum"].to_numpy(), frame["_psu"].to_numpy())[:2])
+    assert (found.estimate, found.se) == pytest.approx((shown.estimate, shown.se))
 
 
 def test_a_checked_release_leaves_the_design_columns_out(designed, tmp_path):
