@@ -317,10 +317,13 @@ def load_form_calls(monkeypatch):
 
 
 def pytest_collection_modifyitems(items):
-    """A test that drives a real browser is slow: `pytest -m "not slow"` leaves it out."""
+    """A test that drives a real browser, or that took a second or more when the list
+    tests/slow_tests.txt was made (see tests/timings.py), is slow: `pytest -m "not slow"`
+    leaves it out."""
     browsers = {"chromium", "module_chromium", "secure_phone"}
+    listed = set(Path(__file__).with_name("slow_tests.txt").read_text("utf-8").split())
     for item in items:
-        if browsers & set(getattr(item, "fixturenames", ())):
+        if browsers & set(getattr(item, "fixturenames", ())) or item.nodeid in listed:
             item.add_marker(pytest.mark.slow)
 
 
