@@ -676,8 +676,11 @@ def _about(device_id: str, error: protocol.ProtocolError) -> protocol.ProtocolEr
               "disclosure check (generalization, suppression); needs --reason, logged.")
 @click.option("--reason", default="", help="Why the records are needed without the "
               "disclosure check (with --raw-records).")
+@click.option("--codebook", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Also write a codebook CSV here: each column's label and type, each "
+              "code's label, in --lang.")
 def export_command(data_dir, database, form_id, fmt, output, lang, repeat, access_level, raw,
-                   raw_records, reason):
+                   raw_records, reason, codebook):
     """Export one form's records: every version merged, corrections applied, one row each.
 
     Example: sync-server export --form community_survey --format dta --output survey.dta --lang fr
@@ -698,7 +701,7 @@ def export_command(data_dir, database, form_id, fmt, output, lang, repeat, acces
     from .access import ALL_CLASSES, STANDARD
     from .data import current_plan, form_history, form_ids
     from .designs import DesignError, export_design
-    from .exports import ExportError, export
+    from .exports import ExportError, codebook as codebook_csv, export, export_columns
 
     reason = " ".join(reason.split())
     if raw_records and not reason:
@@ -729,6 +732,10 @@ def export_command(data_dir, database, form_id, fmt, output, lang, repeat, acces
                 # would name the village the check generalized (sync_server.designs).
                 count = export(store.iter_latest(form_id, classes=classes, by_uuid=True), forms,
                                fmt, out, lang, repeat=repeat, raw=raw, release=plan.release())
+        if codebook is not None:
+            release = plan.release() if plan is not None else None
+            codebook.write_text(codebook_csv(export_columns(
+                forms, repeat, release, None if release else design), forms, lang), "utf-8")
     except (ExportError, disclosure.ReleaseError, DesignError) as error:
         partial.unlink(missing_ok=True)
         raise click.ClickException(str(error)) from error

@@ -444,6 +444,39 @@ def export(form_id: str, fmt: str):
     return response
 
 
+@bp.route("/<form_id>/codebook.csv")
+@role_required("analyst")
+def codebook(form_id: str):
+    """What each column of the form's export holds: its label and type, and the label of
+    each code, in the page's language (or `?lang=`); `?repeat=` for a repeat's table. The
+    columns are those of the checked release, or with `?release=raw` (admins) of the
+    records as stored, survey design included."""
+    if form_id not in form_ids():
+        abort(404)
+    lang = request.args.get("lang", current_locale())
+    repeat = request.args.get("repeat") or None
+    forms = form_history(form_id)
+    if repeat is not None and not any(repeat in form.repeats for form in forms):
+        abort(404)
+    raw = request.args.get("release") == "raw"
+    if raw and not is_admin():
+        abort(403)
+    store = get_store()
+    if raw:
+        try:
+            design = export_design(store.db, form_id)
+        except DesignError:
+            design = None
+        columns = exports.export_columns(forms, repeat, design=design)
+    else:
+        plan = current_plan(form_id, access.visible_classes(g.user))
+        columns = exports.export_columns(forms, repeat, release=plan.release())
+    name = form_id if repeat is None else f"{form_id}-{repeat}"
+    return Response(exports.codebook(columns, forms, lang), mimetype="text/csv",
+                    headers={"Content-Disposition":
+                             f'attachment; filename="{name}-codebook.csv"'})
+
+
 def download_name(form_id: str, fmt: str, repeat: str | None) -> tuple[str, str]:
     """The file name of an export and its kind (MIME key): a whole form's Parquet export
     is a ZIP of one Parquet file per table (sync_server.parquet)."""

@@ -239,6 +239,46 @@ def _joined(label: dict, choice_label: dict, form: FormDefinition) -> dict:
     return {code: f"{form.text(label, code)}: {form.text(choice_label, code)}" for code in codes}
 
 
+META_KINDS = {"_revision": "int", "_index": "int", "_collected_at": "date",
+              "_received_at": "utc", "_stratum": "int", "_psu": "int", "_weight": "float"}
+QUESTION_KINDS = {"integer": "int", "range": "int", "decimal": "float", "calculate": "int",
+                  "date": "date", "datetime": "datetime"}
+
+
+def _question(column: Column, forms) -> tuple:
+    """The question behind a column, and its form: the newest version that has it."""
+    for form in reversed(forms):
+        if column.source in form.questions:
+            return form.questions[column.source], form
+    return None, None
+
+
+def kind_name(column: Column, forms) -> str:
+    """What a column holds, for the typed formats (Parquet, XLSX): int, float, date,
+    datetime (as the interview gave it), utc, bool, codes or text. A value that does not
+    fit is written as text (see sync_server.parquet)."""
+    if column.meta:
+        return META_KINDS.get(column.name, "text")
+    if column.kind == "count":
+        return "int"
+    if column.kind == "dummy":
+        return "bool"
+    if column.kind == "code":
+        return "codes"
+    if column.kind == "multiple":
+        return "text"
+    question, form = _question(column, forms)
+    if question is None:
+        return "float" if column.kind == "number" else "text"
+    if question.type == "calculate":
+        return "int"
+    if rule_for(question, form) != "keep":
+        return "text"  # generalized or scrubbed on the laptop: stored as text
+    if question.type == "date" and question.get("appearance") == "month-year":
+        return "text"
+    return QUESTION_KINDS.get(question.type, "text")
+
+
 def _label_text(value: dict, lang: str) -> str:
     """The label in `lang`, falling back to English, then to any language given."""
     base = lang.split("_")[0]
@@ -264,21 +304,28 @@ def export(rows: Iterable[dict], forms: list[FormDefinition], fmt: str, out: Bin
     With `design` (sync_server.designs.ExportDesign), the main table carries the survey
     design's _stratum, _psu and _weight columns (in Parquet too, typed).
     """
-    writers = {"csv": _write_raw_csv if raw else _write_csv, "xlsx": _write_xlsx,
+    writers = {"csv": _write_raw_csv if raw else _write_csv,
+               "xlsx": lambda *args: _write_xlsx(*args, forms=forms),
                "jsonl": _write_jsonl, "dta": _write_dta, "sav": _write_sav}
     if fmt == "parquet":
         return _write_parquet(rows, forms, out, lang, repeat, release, design)
     if fmt not in writers:
         raise ExportError(f"Unknown export format {fmt!r}: use one of {', '.join(FORMATS)}.")
-    with_design = design is not None and repeat is None
-    columns = columns_for(forms, repeat, design=with_design)
-    if with_design:
+    columns = export_columns(forms, repeat, release, design)
+    if design is not None and repeat is None:
         rows = design.rows(rows)
     if release is not None:
-        columns, rows = release.columns(columns), release.rows(rows)
+        rows = release.rows(rows)
     if repeat is not None:
         rows = instances(rows, repeat)
     return writers[fmt](rows, columns, out, lang)
+
+
+def export_columns(forms: list[FormDefinition], repeat: str | None = None, release=None,
+                   design=None) -> list[Column]:
+    """The columns `export` writes with the same arguments (what a codebook describes)."""
+    columns = columns_for(forms, repeat, design=design is not None and repeat is None)
+    return columns if release is None else release.columns(columns)
 
 
 def _write_parquet(rows, forms, out, lang, repeat, release, design=None) -> int:
@@ -438,22 +485,28 @@ def _write_jsonl(rows, columns, out, lang) -> int:
     return count
 
 
-def _write_xlsx(rows, columns, out, lang) -> int:
-    """Rows go to disk as they come (constant_memory); text is always written as text."""
+def _write_xlsx(rows, columns, out, lang, forms=()) -> int:
+    """Rows go to disk as they come (constant_memory); text is always written as text.
+
+    The data sheet has a frozen, filterable header, numbers as numbers and dates as Excel
+    dates; `variables` gives each column's label and type, `choices` each code's label, in
+    the export's language."""
     import xlsxwriter
 
     book = xlsxwriter.Workbook(out if hasattr(out, "flush") else _Flushable(out),
                                {"constant_memory": True, "strings_to_formulas": False,
                                 "strings_to_urls": False, "strings_to_numbers": False})
     data = book.add_worksheet("data")
-    variables = book.add_worksheet("variables")
-    for index, text in enumerate(("name", "label")):
-        variables.write_string(0, index, text)
-    for row, column in enumerate(columns, 1):
-        variables.write_string(row, 0, column.name)
-        variables.write_string(row, 1, _label_text(column.label, lang))
+    kinds = [kind_name(column, forms) for column in columns]
+    _xlsx_variables(book, columns, kinds, lang)
+    _xlsx_choices(book, columns, lang)
+    bold = book.add_format({"bold": True})
+    formats = {"date": book.add_format({"num_format": "yyyy-mm-dd"}),
+               "datetime": book.add_format({"num_format": "yyyy-mm-dd hh:mm:ss"}),
+               "utc": book.add_format({"num_format": "yyyy-mm-dd hh:mm:ss"})}
     for index, column in enumerate(columns):
-        data.write_string(0, index, column.name)
+        data.write_string(0, index, column.name, bold)
+    data.freeze_panes(1, 0)
     count = 0
     for count, cells in enumerate(_cells(rows, columns), 1):
         if count >= XLSX_MAX_ROWS:
@@ -461,9 +514,67 @@ def _write_xlsx(rows, columns, out, lang) -> int:
             raise ExportError(f"An XLSX sheet holds at most {XLSX_MAX_ROWS - 1} rows: "
                               "export as CSV instead.")
         for index, value in enumerate(cells):
-            _xlsx_cell(data, count, index, value)
+            _xlsx_cell(data, count, index, value, formats.get(kinds[index]))
+    if columns:
+        data.autofilter(0, 0, count, len(columns) - 1)
     book.close()
     return count
+
+
+XLSX_TYPES = {"int": "integer", "float": "decimal", "date": "date", "datetime": "date and time",
+              "utc": "date and time (UTC)", "bool": "0/1", "codes": "code", "text": "text"}
+
+
+CODEBOOK_COLUMNS = ("variable", "label", "type", "code", "code_label")
+
+
+def codebook(columns: list[Column], forms, lang: str = "en") -> str:
+    """A CSV that describes an export's columns, for the CSV files that carry only codes:
+    a row per column (its label and type), then a row per choice of a select column (its
+    code and label), in `lang`."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    out.write("\ufeff")
+    writer.writerow(CODEBOOK_COLUMNS)
+    for column in columns:
+        kind = kind_name(column, forms)
+        writer.writerow(neutralized([column.name, _label_text(column.label, lang),
+                                     XLSX_TYPES.get(kind, kind), "", ""]))
+        if column.kind in ("code", "multiple"):
+            for code, label in column.choices:  # labels are typed by form authors
+                writer.writerow(neutralized([column.name, "", "", str(code),
+                                             _label_text(label, lang)]))
+    return out.getvalue()
+
+
+def _xlsx_variables(book, columns, kinds, lang) -> None:
+    sheet = book.add_worksheet("variables")
+    for index, text in enumerate(("name", "label", "type", "choices")):
+        sheet.write_string(0, index, text)
+    for row, (column, kind) in enumerate(zip(columns, kinds, strict=True), 1):
+        sheet.write_string(row, 0, column.name)
+        sheet.write_string(row, 1, _label_text(column.label, lang))
+        sheet.write_string(row, 2, XLSX_TYPES.get(kind, kind))
+        if column.kind in ("code", "multiple"):
+            sheet.write_string(row, 3, column.name)
+    sheet.freeze_panes(1, 0)
+
+
+def _xlsx_choices(book, columns, lang) -> None:
+    """One row per choice of each select column: the code as stored and its label."""
+    sheet = book.add_worksheet("choices")
+    for index, text in enumerate(("variable", "code", "label")):
+        sheet.write_string(0, index, text)
+    row = 0
+    for column in columns:
+        if column.kind not in ("code", "multiple"):
+            continue
+        for code, label in column.choices:
+            row += 1
+            sheet.write_string(row, 0, column.name)
+            sheet.write_string(row, 1, str(code))
+            sheet.write_string(row, 2, _label_text(label, lang))
+    sheet.freeze_panes(1, 0)
 
 
 class _Flushable:
@@ -476,13 +587,32 @@ class _Flushable:
         pass
 
 
-def _xlsx_cell(sheet, row: int, col: int, value) -> None:
+def _xlsx_cell(sheet, row: int, col: int, value, date_format=None) -> None:
     if value is None:
         return
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         sheet.write_number(row, col, value)
-    else:
+        return
+    moment = _excel_moment(value) if date_format is not None else None
+    if moment is not None:
+        sheet.write_datetime(row, col, moment, date_format)
+    else:  # text, or a value that is not a date (a generalized "2026-11"): as it is
         sheet.write_string(row, col, str(value))
+
+
+def _excel_moment(value):
+    """A stored date or date-time as Excel takes it: the wall-clock time the interview gave
+    (Excel has no time zones), None when the text is not an ISO date."""
+    import datetime as dt
+
+    text = str(value)
+    try:
+        if len(text) == 10:
+            return dt.datetime.strptime(text, "%Y-%m-%d")
+        moment = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return moment.replace(tzinfo=None)
 
 
 # -- Stata and SPSS --------------------------------------------------------------------

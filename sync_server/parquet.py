@@ -48,9 +48,7 @@ from typing import IO, BinaryIO, cast
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from collector.anonymizer import rule_for
-
-from .exports import Column, _cells, _Flushable, _label_text, instances
+from .exports import Column, _cells, _Flushable, _label_text, instances, kind_name
 
 __all__ = ["write_table", "write_zip"]
 
@@ -177,44 +175,6 @@ def _kind(name: str, choices=()) -> _Kind:
     if name == "codes":
         return _Codes(choices)
     return _Text()
-
-
-META_KINDS = {"_revision": "int", "_index": "int", "_collected_at": "date",
-              "_received_at": "utc", "_stratum": "int", "_psu": "int", "_weight": "float"}
-QUESTION_KINDS = {"integer": "int", "range": "int", "decimal": "float", "calculate": "int",
-                  "date": "date", "datetime": "datetime"}
-
-
-def _question(column: Column, forms) -> tuple:
-    """The question behind a column, and its form: the newest version that has it."""
-    for form in reversed(forms):
-        if column.source in form.questions:
-            return form.questions[column.source], form
-    return None, None
-
-
-def kind_name(column: Column, forms) -> str:
-    """Which type a column starts as (see the module docstring)."""
-    if column.meta:
-        return META_KINDS.get(column.name, "text")
-    if column.kind == "count":
-        return "int"
-    if column.kind == "dummy":
-        return "bool"
-    if column.kind == "code":
-        return "codes"
-    if column.kind == "multiple":
-        return "text"
-    question, form = _question(column, forms)
-    if question is None:
-        return "float" if column.kind == "number" else "text"
-    if question.type == "calculate":
-        return "int"
-    if rule_for(question, form) != "keep":
-        return "text"  # generalized or scrubbed on the laptop: stored as text
-    if question.type == "date" and question.get("appearance") == "month-year":
-        return "text"
-    return QUESTION_KINDS.get(question.type, "text")
 
 
 # -- Labels --------------------------------------------------------------------------------

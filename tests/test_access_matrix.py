@@ -136,6 +136,7 @@ CENTRAL_ROUTES = [
     ("data.index", "GET", "/data", "analyst"),
     ("data.browse", "GET", "/data/community_feedback", "analyst"),
     ("data.export", "GET", "/data/community_feedback/export.csv", "analyst"),
+    ("data.codebook", "GET", "/data/community_feedback/codebook.csv", "analyst"),
     ("data.release_report", "GET", "/data/community_feedback/release", "analyst"),
     ("data.record", "GET", "/data/record/{record}", "released_record"),
     ("data.review", "POST", "/data/record/{record}/review", "analyst"),

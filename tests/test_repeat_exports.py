@@ -324,7 +324,7 @@ def test_repeat_xlsx_round_trips(central, roster_records):
     assert set(got) == set(want)
     for key, row in want.items():
         assert all(same(got[key][name], value) for name, value in row.items()), key
-    labels = dict(list(book["variables"].iter_rows(values_only=True))[1:])
+    labels = {row[0]: row[1] for row in list(book["variables"].iter_rows(values_only=True))[1:]}
     assert labels["member_age"] == "Âge" and labels["_parent_uuid"] == "Record UUID"
     assert labels["member_activities/school"] == "Activités: École"
 
