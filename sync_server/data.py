@@ -122,11 +122,14 @@ def browse(form_id: str):
     classes = access.visible_classes(g.user)
     store = get_store()
     plan = None if raw else current_plan(form_id, classes)
-    rows, total = store.browse(form_id, filters, page, classes=classes, released=not raw)
+    rows, total = store.browse(form_id, filters, page, classes=classes, released=not raw,
+                               answers=True)
+    forms = form_history(form_id)
+    codes = request.args.get("codes") == "1"
+    columns, cells = answer_table(forms, rows, plan, codes)
     if plan is not None:
         rows = [browse_row(plan, row) for row in rows]
     values = store.filter_values(form_id, classes=classes)
-    forms = form_history(form_id)
     devices = device_labels(store) if raw else {}
     return render_template("data_browse.html", form_id=form_id, tabs=form_tabs(store),
                            rows=rows, total=total, page=page, filters=filters, raw=raw,
@@ -134,8 +137,45 @@ def browse(form_id: str):
                                     for name in names},
                            devices=devices,
                            report=plan.report if plan is not None else None,
+                           columns=columns, cells=cells, codes=codes,
                            formats=exports.FORMATS,
                            repeats=form_repeats(forms, current_locale()))
+
+
+def answer_table(forms, rows: list[dict], plan, codes: bool) -> tuple[list[dict], list]:
+    """The answers of a page of records: columns merged over the form's versions, in
+    questionnaire order (a select_multiple once, not as its 0/1 columns), and each row's
+    cells as labels in the page's language or as codes. Analysts see what the release
+    gives them (None for a record left out of it), admins the records as stored."""
+    locale = current_locale()
+    release = plan.release() if plan is not None else None
+    columns, questions = [], []
+    for column in exports.export_columns(forms, None, release):
+        if column.meta or column.kind == "dummy":
+            continue
+        question, form = exports.question_of(column, forms)
+        label = form.text(question.get("label"), locale) if question is not None else ""
+        columns.append({"name": column.name, "label": label or column.name,
+                        "column": column})
+        questions.append((question, form))
+    cells = []
+    for row in rows:
+        record = release.row(row) if release is not None else row
+        if record is None:
+            cells.append(None)
+            continue
+        values = exports.flatten(record, [c["column"] for c in columns])
+        cells.append([_cell(values[c["name"]], question, form, codes, locale)
+                      for c, (question, form) in zip(columns, questions, strict=True)])
+    return columns, cells
+
+
+def _cell(value, question, form, codes: bool, locale: str) -> dict:
+    """A table cell: what it reads, and the code behind it for the hover."""
+    stored = labels.code(value)
+    if codes or question is None:
+        return {"text": stored, "code": stored}
+    return {"text": labels.shown(form, question, value, locale), "code": stored}
 
 
 def form_tabs(store) -> list[tuple[str, str]]:

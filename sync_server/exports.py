@@ -245,7 +245,7 @@ QUESTION_KINDS = {"integer": "int", "range": "int", "decimal": "float", "calcula
                   "date": "date", "datetime": "datetime"}
 
 
-def _question(column: Column, forms) -> tuple:
+def question_of(column: Column, forms) -> tuple:
     """The question behind a column, and its form: the newest version that has it."""
     for form in reversed(forms):
         if column.source in form.questions:
@@ -267,7 +267,7 @@ def kind_name(column: Column, forms) -> str:
         return "codes"
     if column.kind == "multiple":
         return "text"
-    question, form = _question(column, forms)
+    question, form = question_of(column, forms)
     if question is None:
         return "float" if column.kind == "number" else "text"
     if question.type == "calculate":

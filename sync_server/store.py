@@ -384,11 +384,12 @@ class Store:
                 "clock": "clock_flag"}[name]
 
     def browse(self, form_id: str, filters: dict, page: int, per_page: int = 50, *, classes,
-               released: bool = False):
+               released: bool = False, answers: bool = False):
         """One page of a form's records (newest revision each) and the total, filtered;
         only records of the access `classes` given (sync_server.access). `released`: for
         a release (analysts): in uuid order, which says nothing of arrival, with the
-        fields the release needs (answers, enumerator, form id)."""
+        fields the release needs (answers, enumerator, form id); `answers`: with the
+        answers (corrections applied) in arrival order too."""
         from .access import sql_filter
 
         allowed, allowed_params = sql_filter(classes)
@@ -400,7 +401,7 @@ class Store:
         where = " AND ".join(clauses)
         total = self.db.execute(f"SELECT count(*) FROM records WHERE {where}", params).fetchone()[0]
         extra = (", form_id, enumerator, coalesce(answers_current, answers) AS answers"
-                 if released else "")
+                 if released or answers else "")
         order = "uuid" if released else "received_at DESC, uuid"
         rows = list(self.db.query(
             f"SELECT uuid, revision, device_id, form_version, locale, collected, received_at,"
@@ -408,7 +409,7 @@ class Store:
             f" WHERE {where}"
             f" ORDER BY {order} LIMIT ? OFFSET ?",
             params + [per_page, (page - 1) * per_page]))
-        for row in rows if released else ():
+        for row in rows if released or answers else ():
             row["answers"] = loads(row["answers"])
         return rows, total
 

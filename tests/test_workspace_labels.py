@@ -5,6 +5,7 @@ tabs, filter menus and the feedback view by their labels. Access rules stay as t
 
 from __future__ import annotations
 
+import html
 import json
 import re
 
@@ -126,3 +127,55 @@ def test_the_feedback_view_reads_in_labels_with_codes_on_hover(team):
     coded = analyst.get(f"/feedback/{record['uuid']}?codes=1&lang=en").text
     assert '<code class="muted" translate="no">complaint</code>' in coded
     assert '<code class="muted" translate="no">feedback_type</code>' in coded
+
+
+def test_the_records_list_is_a_table_of_answers_in_labels_or_codes(team):
+    from test_workspace import survey_record
+
+    records = [survey_record(n) for n in range(12)]
+    push_records(team, records)
+    admin = signed_in(team, "admin")
+    page = admin.get("/data/community_survey?lang=fr").text
+    table = page[page.index('class="records-table"'):]
+    header = table[:table.index("</thead>")]
+    # Questions as columns, by their French labels, the code of each on hover.
+    assert 'title="gender"' in header and "Quel est votre genre" in header
+    assert 'title="discrimination_grounds"' in header
+    assert "discrimination_grounds/religion" not in header  # a select_multiple once
+    body = text_of(table[table.index("</thead>"):table.index("</table>")])
+    assert "Femme" in body and "Homme" in body and 'title="woman"' in page
+    assert body.count("Religion") >= len(records) // 2
+    codes = admin.get("/data/community_survey?lang=fr&codes=1").text
+    coded = codes[codes.index('class="records-table"'):]
+    coded = text_of(coded[coded.index("</thead>"):coded.index("</table>")])
+    assert "woman" in coded and "Femme" not in coded
+    assert 'name="codes" value="1"' in codes  # kept when filtering
+
+
+def test_analysts_see_the_released_answers_in_the_table(team):
+    """The table shows an analyst exactly what the release (the records API) gives."""
+    import requests
+
+    from test_workspace import api_token, survey_record
+
+    push_records(team, [survey_record(n) for n in range(40)])
+    analyst = signed_in(team, "analyst")
+    page = analyst.get("/data/community_survey?codes=1").text
+    table = page[page.index('class="records-table"'):]
+    names = re.findall(r'<th scope="col" title="([^"]+)"', table[:table.index("</thead>")])
+    released = requests.get(team.url + "/api/v1/data/community_survey", timeout=10, headers={
+        "Authorization": f"Bearer {api_token(team, 'analyst1')}"}).json()["records"]
+    by_uuid = {record["_uuid"][:8]: record for record in released}
+    compared = 0
+    for row in re.findall(r"<tr>(.*?)</tr>", table[table.index("</thead>"):], re.S):
+        uuid = re.search(r'translate="no">([0-9a-f]{8})<', row).group(1)
+        cells = re.findall(r'<td dir="auto"[^>]*>([^<]*)</td>', row)
+        if uuid not in by_uuid:
+            assert not cells  # left out of the release: no answer shown
+            continue
+        expected = by_uuid[uuid]
+        for name, cell in zip(names, cells, strict=True):
+            value = expected.get(name)
+            assert cell == ("" if value is None else html.escape(str(value), quote=False)), name
+        compared += 1
+    assert compared >= 20 and "area" in names
