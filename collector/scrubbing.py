@@ -102,12 +102,17 @@ _PLACEHOLDER = re.compile(rf"\[(?:{'|'.join(PLACEHOLDERS)})\]")
 _APOSTROPHES = "'’ʼ‘`"
 
 
+# Hausa's hooked letters, often typed plain: "Ƙungiyar" and "Kungiyar" are one word.
+_HOOKED = str.maketrans("ɓɗƙƴ", "bdky")
+
+
 @lru_cache(maxsize=65536)  # the same words and characters come back: this keeps it fast
 def _fold(word: str) -> str:
-    """A word compared ignoring case, accents, harakat, apostrophes and compatibility forms."""
+    """A word compared ignoring case, accents, harakat, apostrophes, compatibility forms and
+    Hausa's hooks."""
     decomposed = unicodedata.normalize("NFKD", word)
     return "".join(c for c in decomposed if unicodedata.category(c) != "Mn"
-                   and c not in _APOSTROPHES).casefold()
+                   and c not in _APOSTROPHES).casefold().translate(_HOOKED)
 
 
 # An apostrophe inside a word keeps it whole ("Mu'azu", "Sa'adatu", "Juma'a"), except
@@ -143,8 +148,12 @@ def _keeps_apostrophe(left: str, right: str) -> bool:
             and right.casefold() not in _CONTRACTED)
 
 
+_ARABIC_LETTER = re.compile("[\u0600-\u06ff]")
+
+
+@lru_cache(maxsize=65536)  # asked of the same words by many rules
 def _is_arabic(word: str) -> bool:
-    return any("\u0600" <= c <= "\u06ff" for c in word)
+    return _ARABIC_LETTER.search(word) is not None
 
 
 def _split(line: str) -> set[str]:
@@ -280,6 +289,9 @@ aujourdhui dan uwa uwana wallahi inshallah mashallah
 نحن أنا انا أنت انت هم قد كل بعد قبل عند حتى أو او ثم لكن إن أن ان يوم اليوم أمس امس غدا
 جدا شكرا مرحبا السلام عليكم المركز العيادة السوق المدرسة المستشفى الماء الطبيب الطبيبة
 الممرضة الأطفال الناس القرية المدينة الحي الشارع الله الصباح المساء هنا هناك أيضا ايضا
+لأنو لانو لإنو هيك هلق هلأ هلا كتير منيح شو ليش وين عشان علشان مافي بدنا بدي بدو عم امبارح
+مبارح هسا هسه هلكيت ازاي إزاي فين دلوقتي عايز عايزة عايزين مش مو اكو ماكو شلون هواية زين
+كده كدا برضه برضو يعني بس لسه لسا
 """)
 
 _ARABIC_NAMES -= _AMBIGUOUS_NAMES
@@ -299,7 +311,7 @@ bibi babu daktari dokta mwalimu sista shehe ustadh ustaz mchungaji ndugu dada ka
 mjomba mwenyekiti padri
 inna yaya likita
 papa maman askofu shemasi mheshimiwa mhe diwani chifu katibu mbunge afisa nesi dkt
-fasto liman hakimi dagaci
+fasto liman hakimi dagaci ardo lamido lalla
 chef commandant capitaine colonel lieutenant sergent adjudant préfet maire évêque
 monseigneur mgr marabout tantine
 promotor promotora presidente presidenta coordinador coordinadora alcalde alcaldesa
@@ -311,7 +323,7 @@ commissioner mayor governor senator judge deacon elder prophet apostle evangelis
 grandma grandpa madam
 الإمام الامام القس القسيس
 السيد السيدة الحاج الحاجة الدكتور الدكتورة الأستاذ الأستاذة الاستاذ الاستاذة الأخ الأخت
-الشيخ الشيخة المهندس المهندسة المعلم المعلمة الأب الحجة
+الشيخ الشيخة المهندس المهندسة المعلم المعلمة الأب الحجة الممرض الممرضة
 سيد سيدة حاج حاجة دكتور دكتورة أستاذ أستاذة استاذ استاذة شيخ شيخة مهندس مهندسة
 """)
 
@@ -361,7 +373,8 @@ rafiki yangu|binti yangu|mjukuu wangu|shangazi yangu|mjomba wangu|bibi yangu|bab
 ndugu yangu|mama yangu|baba yangu|jirani|rafiki
 mijina|matata|matarsa|mijinta|dana|dansa|yata|yarsa|yarinyata|dan uwana|yar uwata
 kawata|abokina|abokiyata|makwabcina|makwabciyata|mahaifiyata|mahaifina|kanina|kanwata
-yayana|yayata|jikana|jikata"""))
+yayana|yayata|jikana|jikata|yarona|yarinyata|yaronta|yaronsa
+yar'uwata|ɗan'uwana|dan'uwana|yar'uwarsa|ɗan'uwansa|yar'uwarta|ɗan'uwanta"""))
 # Words of those phrases: "Mijina ya ce" is "my husband said", no name.
 _RELATION_WORDS = {_fold(w) for phrase in _RELATIONS.split("|") for w in phrase.split()}
 # The same in Arabic: only a known name counts after them, since Arabic has no capitals
@@ -383,13 +396,17 @@ _PARTICLES = _split("bin binti bint ibn ben de del della des du van von el al da
 _ARABIC_PARTICLES = _split("بن بنت ابن أبو ابو ولد ود")
 # "Father of", "mother of": a kunya such as "أبو سامر" or "أم خليل" is a name, both words.
 _KUNYA = _split("أبو ابو أم ام")
+# The same, also as written after "بـ", "لـ" ("اتصلوا بأبي دجانة"): "أبي" is "my father"
+# too, and "أم" "mother" or "or", so after these only a word that may be a name counts.
+_KUNYA_FORMS = _split("أبو ابو أبي ابي أم ام")
 # Names made with "Abd" ("servant of"): "Abdirahman", "Abdoulaye", "Abdelkader".
 _ABD = re.compile(r"abd(?:ul|el|oul|ou|al|ar|er|ur|ir|i|u)[a-z]{2,}")
 
 
 # Lists in collector/name_lists/ that hold no names: the words and the places below.
 _ORDINARY_FILE, _PLACES_FILE = "ordinary_words.txt", "places_organisations.txt"
-_NOT_NAME_FILES = {_ORDINARY_FILE, _PLACES_FILE}
+_EVERYDAY_FILE = "everyday_sw_ha.txt"
+_NOT_NAME_FILES = {_ORDINARY_FILE, _PLACES_FILE, _EVERYDAY_FILE}
 
 
 def _lines(filename: str) -> list[str]:
@@ -439,9 +456,11 @@ def _listed() -> tuple[frozenset, frozenset]:
 
 def _arabic_name(folded: str) -> bool:
     """An Arabic-script word that is a listed name, with or without "and", "with", "for",
-    "like" before it; not with "the": "الحمد" (praise) is not the name "حمد"."""
+    "like" before it; not with "the": "الحمد" (praise) is not the name "حمد"; nor a word
+    that is itself a name and a word: "كريم" (generous) is not "ك" + "ريم"."""
     listed = _listed()[1]
-    forms = [folded] + [folded[1:] for p in "وفبلك" if folded.startswith(p) and len(folded) > 3]
+    forms = [folded] + [folded[1:] for p in "وفبلك" if folded.startswith(p) and len(folded) > 3
+                        and folded not in _AMBIGUOUS_NAMES]
     return any(f in _ARABIC_NAMES or f in listed for f in forms)
 
 
@@ -522,8 +541,11 @@ def _known(folded: str, capital: bool, arabic: bool) -> str | None:
     if folded in _AFRICAN_NAMES or _ABD.fullmatch(folded):
         return "strong"
     if folded in _name_list():
-        # gender-guesser's list is long: lower case is an ordinary word, not a name.
-        return "strong" if capital else None
+        # gender-guesser's list is long: lower case is an ordinary word, not a name; a
+        # Swahili or Hausa word too ("Salama", peace) needs a sign around it.
+        if not capital:
+            return None
+        return "weak" if folded in _everyday() else "strong"
     return None
 
 
@@ -539,6 +561,7 @@ def _camel_parts(word: str) -> list[str]:
 def _names(text: str, keys: set[str]) -> list[Span]:
     words = _tokens(text)
     marked = [False] * len(words)
+    headline = _capitals_say_nothing(words)
     for i, word in enumerate(words):
         if keys and any(f in keys for f in _bare(word.folded)):
             marked[i] = True  # the record's own names: anywhere, any case
@@ -547,9 +570,9 @@ def _names(text: str, keys: set[str]) -> list[Span]:
         parts = _camel_parts(word.text)
         if parts and any(_fold(p) in _name_list() or _fold(p) in _AFRICAN_NAMES for p in parts):
             marked[i] = True
-        elif known == "strong":
-            marked[i] = True
-        elif known == "weak" and word.capital and not word.initial:
+        elif known == "strong" and not (headline and _everyday_word(word.folded)):
+            marked[i] = True  # not "Cortes De Agua En El Barrio": cortes, power cuts
+        elif known == "weak" and word.capital and not word.initial and not headline:
             marked[i] = True  # "I met Hope at the clinic"; not "Hope is all we have"
     _after_context(text, words, marked)
     _after_titles(text, words, marked)
@@ -557,12 +580,15 @@ def _names(text: str, keys: set[str]) -> list[Span]:
     _weak_beside_names(text, words, marked)
     _capitalised_pairs(text, words, marked)
     _introductions(text, words, marked)
+    _lower_case_after_cues(text, words, marked)
     _arabic_relatives(text, words, marked)
     _unknown_pairs(text, words, marked)
     _unknown_in_sentence(text, words, marked)
+    _unknown_arabic(words, marked)
     _after_contact_verbs(text, words, marked)
     _before_speech_verbs(text, words, marked)
     _arabic_cues(text, words, marked)
+    _arabic_said_that(text, words, marked)
     _swahili_subjects(text, words, marked)
     _french_subjects(text, words, marked)
     _joined_by_and(text, words, marked)
@@ -636,13 +662,40 @@ def _after_titles(text: str, words: list[_Word], marked: list[bool]) -> None:
         if (_is_title(title) and _joined_loose(text, title, word)
                 or _abbreviated_title(text, title, word)) and (
                 word.capital or _is_arabic(word.text)) and word.folded not in _COMMON \
-                and not _is_title(word) and not _of_the(title, word):
+                and not _is_title(word) and not _of_the(title, word) \
+                and not _arabic_frequent(word) and not _everyday_after_title(word):
             marked[i + 1] = True
+
+
+# "دكتور أطفال" is a children's doctor, "طبيبة نسائية" a gynaecologist.
+_ARABIC_SPECIALTIES = _split("أطفال اطفال أسنان اسنان عيون نسائية نساء عظام باطنية جلدية قلب")
+
+
+def _everyday_after_title(word: _Word) -> bool:
+    """A Swahili or Hausa word no list holds as a name: "Babu Ruwa" is "no water" in Hausa,
+    not "grandfather Ruwa"."""
+    return word.folded in _everyday() and not _is_known(word)
+
+
+def _arabic_frequent(word: _Word) -> bool:
+    """An Arabic verb or adjective after a title: a listed one, or a frequent word shaped as
+    a verb: "الممرضة قالت" (the nurse said); but "الحاج سالم", "الحاج صديق النور"."""
+    folded = word.folded
+    if not _is_arabic(word.text) or _is_known(word):
+        return False
+    if folded in _ARABIC_AFTER_PERSON or folded in _ARABIC_T_VERBS or folded in _ARABIC_SAID \
+            or folded in _ARABIC_SPECIALTIES:
+        return True
+    if len(folded) >= 4 and folded.endswith(("ه", "ها", "هم", "ني", "كم")):
+        return True  # "مهندس يصلحه": an engineer to mend it
+    rank = _arabic_rank(folded)
+    return rank is not None and rank < _ARABIC_FREQUENT and (
+        folded.startswith(("ي", "ت")) or folded.endswith(("ت", "وا", "ون")))
 
 
 # Titles written short with a full stop: "M. Tchakounté" (monsieur), "Dr. Kizito", "Sra. Ccori".
 _SHORT_TITLES = _split("m mr mrs ms mme mlle dr dre dra prof rev fr sr sra srta lic ing hon eng "
-                       "capt sgt mgr dkt mhe")
+                       "capt sgt mgr dkt mhe bi bw")
 
 
 def _abbreviated_title(text: str, title: _Word, word: _Word) -> bool:
@@ -667,8 +720,10 @@ def _kunyas(text: str, words: list[_Word], marked: list[bool]) -> None:
         if not (_is_arabic(second.text) and _joined(text, first, second)) \
                 or second.folded in _COMMON:
             continue
-        if first.folded in _KUNYA and not second.folded.startswith("ال") and (
-                _is_known(second) or first.folded in ("أبو", "ابو")):
+        kunya = _KUNYA_FORMS.intersection(_bare(first.folded))
+        if kunya and not second.folded.startswith("ال") and (
+                _is_known(second) or first.folded == "ابو"
+                or _arabic_word_not_name(second) is False):
             marked[i] = marked[i + 1] = True
         elif first.folded in ("عبد", "وعبد") and second.folded.startswith("ال") \
                 and len(second.folded) > 3:
@@ -708,6 +763,7 @@ _ARABIC_AFTER_PERSON = _split("""
 لاجئ لاجئة لاجئين نازح نازحة مهجر مهجرة مواطن مواطنة مسلم مسلمة مسيحي مسيحية
 معلم معلمة مدرس مدرسة طالب طالبة ممرض ممرضة طبيب طبيبة عامل عاملة مزارع مزارعة سائق
 تاجر تاجرة خياط خياطة ربة موظف موظفة متطوع متطوعة أرملة ارملة مطلقة مطلق متزوج متزوجة
+عاطل عاطلة عاجز عاجزة
 أم ام أب اب أخ اخ أخت اخت امرأة رجل شاب شابة فتاة بنت ولد طفل طفلة وحيد وحيدة يتيم يتيمة
 مريض مريضة حامل معاق معاقة مصاب مصابة جريح جريحة مسن مسنة كبير كبيرة صغير صغيرة
 سعيدة حزين حزينة خائف خائفة تعبان تعبانة متعب متعبة جائع جائعة عطشان عطشانة فقير فقيرة
@@ -720,7 +776,8 @@ _ARABIC_AFTER_PERSON = _split("""
 """)
 _ARABIC_KIN = _split("""
 ابني ابنتي بنتي أخي اخي أختي اختي زوجي زوجتي جاري جارتي جارنا جارتنا صديقي صديقتي
-أمي امي أبي ابي عمي خالي عمتي خالتي حفيدي حفيدتي زميلي زميلتي""")
+أمي امي أبي ابي عمي خالي عمتي خالتي حفيدي حفيدتي زميلي زميلتي جدي جدتي خطيبي خطيبتي
+حماتي حماي صاحبي صاحبتي رفيقي رفيقتي""")
 
 
 # Endings of adjectives and nouns, not of names: "Grateful", "Waiting", "Congolaise".
@@ -751,20 +808,138 @@ def _introductions(text: str, words: list[_Word], marked: list[bool]) -> None:
             marked[j] = True
 
 
+def _lower_case_after_cues(text: str, words: list[_Word], marked: list[bool]) -> None:
+    """A name written in lower case: after "I am", "soy", "ni ce", "mimi ni" in any message
+    ("ni ce hadiza"); in a message with no capitals but at its sentences' starts, also after
+    a verb of contact or meeting or a relative ("i met zarghuna", "vi a yorbelis",
+    "nilimwona syokau", "na ga iyami", "mi tío uscamayta quillahuaman"). The word, and the
+    one after it, count when no list knows them as ordinary words in any of our languages."""
+    lower = not any(w.capital and not w.initial for w in words if not _is_arabic(w.text))
+    for i in range(len(words) - 1):
+        length = _phrase_at(words, i, _INTRODUCTIONS)
+        if lower and not length:
+            length = _contact_cue(words, i) or _phrase_at(words, i, _STRONG_CONTEXT)
+        j = i + length
+        if not length or j >= len(words) or not _joined_loose(text, words[j - 1], words[j]) \
+                or not _lower_case_unknown(words[j]):
+            continue
+        marked[j] = True
+        if j + 1 < len(words) and _joined(text, words[j], words[j + 1]) \
+                and _lower_case_unknown(words[j + 1]):
+            marked[j + 1] = True
+
+
+# Endings of Spanish, French and English verb forms the vocabulary may lack: "perdió",
+# "llamaron", "cherchant", "waited".
+_VERB_ENDING = re.compile(r"(?:ió|aron|ieron|ando|iendo|ado|ido|ada|ida|ant|ait|aient|ez|ed)$")
+
+
+def _lower_case_unknown(word: _Word) -> bool:
+    """A word in Latin lower-case letters that no list knows as ordinary, no verb shape of
+    Swahili ("akilia", "tulienda") and no ordinary ending ("grateful", "perdió"). A Hausa
+    word with the ending of "of" ("shugaban", "matar") is ordinary if the word is."""
+    folded = word.folded
+    return (not word.capital and not _is_arabic(word.text) and len(folded) >= 3
+            and word.text.isalpha() and folded not in _ordinary()
+            and folded not in _vocabulary() and folded not in _gazetteer()
+            and not (folded[-1] in "nr" and folded[:-1] in _everyday())
+            and not _VERB_ENDING.search(word.text.casefold())
+            and folded not in _RELATION_WORDS and folded not in _DIGIT_WORDS
+            and folded not in _TENS_WORDS and not _ORDINARY_ENDING.search(folded)
+            and not _SWAHILI_VERB.fullmatch(folded) and not _SWAHILI_HE_SHE.fullmatch(folded)
+            and not _SWAHILI_CONTACT.fullmatch(folded))
+
+
 def _arabic_word_not_name(word: _Word) -> bool | None:
     """For an Arabic word after "أنا" or a relative: True for an ordinary word (a listed
-    one, "ال" words, verb shapes: "يعمل", "تعاني", "ماتت", "ذهبوا", "أعيش"), False for one
-    that may be a name, None for a word not in Arabic script."""
+    one, a nationality, a frequent word, "ال" words, verb shapes: "يعمل", "تعاني", "ماتت",
+    "ذهبوا", "أعيش"), False for one that may be a name, None for a word not in Arabic
+    script. A word no Arabic vocabulary knows is a name unless it has the ending of a
+    plural or a pronoun or starts as a verb of "he" ("تسابيح" is a name, "راسلوني",
+    "يتعالج" verbs)."""
     if not _is_arabic(word.text):
         return None
     folded = word.folded
     if folded in _COMMON or folded in _ARABIC_AFTER_PERSON or folded in _ARABIC_T_VERBS \
             or _is_title(word) or len(folded) < 3:
         return True
-    if _is_known(word) == "strong" or _masdar_shape(folded):
+    if _is_known(word) == "strong":
         return False
-    return (folded.startswith(("ال", "ي", "أ", "ا", "إ")) or folded.endswith(("وا", "ون"))
+    if any(f in _arabic_nationalities() or f in _DIGIT_WORDS or f in _TENS_WORDS
+           for f in _bare(folded)):
+        return True  # "أنا تشادي": I am Chadian; "أم لأربعة": mother of four
+    rank = _arabic_rank(folded)
+    if rank is not None and rank < _ARABIC_FREQUENT:
+        return True  # "مريضة", "تقرير"
+    if _masdar_shape(folded):
+        return False  # "تغريد", "ترنيم": a rare noun of this shape may be a name
+    if rank is None:  # a verb of "he" is no name by its shape alone: "يتعالج"
+        return _inflected(folded) or folded.startswith("ي")
+    return (folded.startswith("ي") or folded.endswith(("وا", "ون"))
+            or (folded.startswith("ا") and rank < _ARABIC_RARE)  # "أعيش", not "أنور"
+            or any(f.startswith("ال") for f in _bare(folded))  # "بالخبر": with the news
             or (len(folded) >= 4 and (folded.startswith("ت") or folded.endswith("ت"))))
+
+
+# Words of rank lower than this in the Arabic vocabulary (seen about 3,000 times or more in
+# its subtitles) are ordinary words: "مريضة", "تعمل", "عصير". Rarer words may be names.
+_ARABIC_FREQUENT = 8000
+# Rarer than this (seen fewer than about 1,000 times), a word shaped as a verb of "I"
+# ("أعمل") is more likely a name: "أنور", "أريج".
+_ARABIC_RARE = 20000
+
+
+@lru_cache(maxsize=1)
+def _arabic_ranks() -> dict[str, int]:
+    """Ordinary Arabic words, folded, with their rank: 0 for the most frequent."""
+    path = resources.files("collector").joinpath("name_lists", "vocabulary_ar.txt.gz")
+    words = gzip.decompress(path.read_bytes()).decode("utf-8").split()
+    return {word: rank for rank, word in enumerate(words)}
+
+
+@lru_cache(maxsize=65536)
+def _arabic_rank(folded: str) -> int | None:
+    """The rank of an Arabic word in the vocabulary, as written or without the proclitics
+    it may carry ("وبالخبر" is "and with the news"), None for a word it does not know.
+    "And" goes before any word ("وعدل": and justice), the "ب" of spoken Arabic before any
+    verb ("بتشيل": she carries); other letters only before a frequent word: "فرقد" is a
+    name, not "ف" + "رقد" (slept)."""
+    ranks = _arabic_ranks()
+    if folded in ranks:
+        return ranks[folded]
+    found = [ranks[bare] for bare in _bare(folded)[1:] if bare in ranks and len(bare) >= 3
+             and (folded.startswith("و") or ranks[bare] < _ARABIC_FREQUENT
+                  or (folded.startswith("ب") and bare.startswith(("ي", "ت", "ن"))))]
+    return min(found) if found else None
+
+
+# Endings of plurals and of pronouns glued to a verb or a noun: "النازحين", "كلموني",
+# "يحفظكم", "أوراقا", "جزاك". A word no vocabulary knows with one of them is no name.
+_ARABIC_INFLECTIONS = ("ون", "وا", "ين", "ات", "تان", "كم", "هم", "ها", "وني", "ني", "نا", "ا",
+                       "تم", "ه", "ك")
+
+
+def _inflected(folded: str) -> bool:
+    """An Arabic word shaped as an inflected ordinary word: "ال" (also as in "للرضع", for
+    the infants, and "عالمدرسة", to the school) or an ending above."""
+    bare = _bare(folded)
+    return any(f.startswith("ال") for f in bare) or folded.startswith(("لل", "عال")) \
+        or folded.endswith(_ARABIC_INFLECTIONS)
+
+
+@lru_cache(maxsize=1)
+def _arabic_nationalities() -> frozenset:
+    """"سوري", "تشادية": the adjectives of Babel's Arabic country names ("سوريا", "تشاد")."""
+    from babel import Locale
+
+    words = set()
+    for value in Locale.parse("ar").territories.values():
+        if " " in value:
+            continue
+        stem = _fold(value).removesuffix("ا").removesuffix("ة")
+        stem = stem[2:] if stem.startswith("ال") else stem
+        words |= {stem + "ي", stem + "ية", stem + "يون", stem + "يين", stem + "يات"}
+    return frozenset(words)
 
 
 def _masdar_shape(folded: str) -> bool:
@@ -779,7 +954,8 @@ def _arabic_relatives(text: str, words: list[_Word], marked: list[bool]) -> None
         kin, word = words[i], words[i + 1]
         # "لخالتي زهوة": to my aunt Zahwa; the kin word may carry "to", "with", "and".
         if any(f in _ARABIC_KIN for f in _bare(kin.folded)) and _joined(text, kin, word) and (
-                _arabic_word_not_name(word) is False or _t_name(text, words, i + 1)):
+                _arabic_word_not_name(word) is False or _t_name(text, words, i + 1)
+                or _y_name(text, words, i + 1)):
             marked[i + 1] = True
         # "نوفة قالت": first in a sentence, then "said": the one who spoke.
         elif kin.initial and _is_arabic(kin.text) and word.folded in _ARABIC_SAID \
@@ -808,6 +984,21 @@ _ARABIC_NOT_PREDICATE = _split("""
 من في إلى الى على عن مع منذ عند بعد قبل حتى الآن الان اليوم دائما هنا هون كمان كذلك أيضا
 ايضا والله ما لا لم لن قد كثيرا كتير جدا قليلا أمس امس غدا بكرة أن ان إن كل
 """)
+
+
+def _y_name(text: str, words: list[_Word], i: int) -> bool:
+    """"صديقي يامن يعمل": a rare word starting with ي after a relative, before a verb or an
+    adjective of the list, is a name; a frequent one is a verb ("أخي يعمل في السوق")."""
+    folded = words[i].folded
+    if not folded.startswith("ي") or len(folded) < 4 or _inflected(folded) \
+            or i + 1 >= len(words) or not _joined(text, words[i], words[i + 1]):
+        return False
+    rank = _arabic_rank(folded)
+    after = words[i + 1].folded
+    return (rank is None or rank >= _ARABIC_RARE) and _is_arabic(after) \
+        and after not in _ARABIC_NOT_PREDICATE and (
+        after in _ARABIC_AFTER_PERSON or after in _ARABIC_T_VERBS
+        or (after.startswith(("ي", "ت")) and len(after) >= 4) or after.endswith("ت"))
 
 
 def _t_name(text: str, words: list[_Word], i: int) -> bool:
@@ -866,8 +1057,15 @@ def _gazetteer() -> frozenset:
 
 @lru_cache(maxsize=1)
 def _vocabulary() -> frozenset:
-    """Ordinary English, French and Spanish words: "Trucks", "Anoche", "Puente"."""
-    return _packed_words("vocabulary.txt.gz")
+    """Ordinary English, French and Spanish words ("Trucks", "Anoche", "Puente"), and our
+    everyday Swahili and Hausa words ("Sokoni", "Ruwa")."""
+    return _packed_words("vocabulary.txt.gz") | _everyday()
+
+
+@lru_cache(maxsize=1)
+def _everyday() -> frozenset:
+    """Our everyday Swahili and Hausa words (collector/name_lists/everyday_sw_ha.txt)."""
+    return frozenset(_fold(w) for line in _lines(_EVERYDAY_FILE) for w in line.split())
 
 
 def _unknown_without_cue(word: _Word) -> bool:
@@ -900,6 +1098,56 @@ def _unknown_in_sentence(text: str, words: list[_Word], marked: list[bool]) -> N
             continue
         if not word.initial or _initial_full_name(text, words, i):
             marked[i] = True
+
+
+def _unknown_arabic(words: list[_Word], marked: list[bool]) -> None:
+    """The Arabic counterpart of an unknown capitalised word: an Arabic word that no
+    vocabulary and no list knows, even without "و" or "بـ" before it, and that has no
+    ending of a plural or a pronoun, is taken for a name: "جديع ودعجاء تعرضا للتهديد".
+    In a message written mostly in Latin letters, an Arabic word is a name unless it is a
+    frequent word: "Nilimwona يامن sokoni", but "Asante, الحمد لله"."""
+    arabic = [_is_arabic(w.text) for w in words]
+    latin = sum(arabic) * 2 < len(words)
+    for i, word in enumerate(words):
+        if marked[i] or not arabic[i]:
+            continue
+        if _unknown_arabic_word(word.folded) or (latin and _rare_in_latin(word)):
+            marked[i] = True
+
+
+def _rare_in_latin(word: _Word) -> bool:
+    """An Arabic word in a Latin-script message that is no frequent or listed word."""
+    folded = word.folded
+    rank = _arabic_rank(folded)
+    return len(folded) >= 2 and (rank is None or rank >= _ARABIC_FREQUENT) \
+        and not _inflected(folded) \
+        and not any(f in _COMMON or f in _TITLES for f in _bare(folded))
+
+
+@lru_cache(maxsize=65536)
+def _unknown_arabic_word(folded: str) -> bool:
+    """No vocabulary, list or shape of an ordinary word knows it (see `_unknown_arabic`)."""
+    bare = _bare(folded)
+    return (len(folded) >= 3 and _arabic_rank(folded) is None and not _inflected(folded)
+            and not any(_BROKEN_PLURAL.fullmatch(f) and not f.endswith("ة") for f in bare)
+            and not folded.startswith("ي")  # "يدلف": a verb of "he"; "يامن" needs a cue
+            and not any(f in _COMMON or f in _arabic_places() or f in _arabic_nationalities()
+                        or f in _DIGIT_WORDS or f in _TENS_WORDS or f in _TITLES
+                        or f in _ARABIC_AFTER_PERSON or f in _ARABIC_PERSON_NOUNS for f in bare))
+
+
+# The shapes of broken plurals, which a vocabulary often lacks: "مدافئ", "شوادر", "أرامل"
+# (CaCāCiC, aCCāC) and "مفاتيح" (CaCāCīC). Some names have them ("تماضر"): those count
+# after a cue only. Names ending in "ة" ("نوارة", "جمانة") are not plurals.
+_BROKEN_PLURAL = re.compile(r"..ا..|..ا.ي.|ا..ا.")
+
+
+@lru_cache(maxsize=1)
+def _arabic_places() -> frozenset:
+    """Arabic-script words of GeoNames' town names, and of our places and organisations."""
+    words = {w for w in _gazetteer() if _is_arabic(w)}
+    return frozenset(words | {w for line in _lines(_PLACES_FILE) for w in _split(line)
+                              if _is_arabic(w)})
 
 
 def _before_place_word(text: str, words: list[_Word], i: int) -> bool:
@@ -1041,9 +1289,11 @@ def _near(text: str, left: _Word, right: _Word) -> bool:
 # "اتصل بمعاذ": call Muadh). The word after must be none of the ordinary words and shapes of
 # `_arabic_word_not_name`, no common noun for a person ("قابلت مدير المدرسة") and no
 # indefinite object ("رأيت رجلا").
-_ARABIC_CUES = {**{_fold(w): "ل" for w in "قل قولي قولوا قلت".split()},
-                **{_fold(w): "ب" for w in "اتصل اتصلي اتصلوا اتصلت التقيت التقينا".split()},
+_ARABIC_CUES = {**{_fold(w): "ل" for w in "قل قولي قولوا قلت شكرا شكراً نشكر أشكر".split()},
+                **{_fold(w): "ب" for w in """اتصل اتصلي اتصلوا اتصلت التقيت التقينا مررت
+                   مررنا مرت""".split()},
                 **{_fold(w): "" for w in """أخبر اخبر أخبري اخبري أخبروا أخبرت اخبرت بلغ بلغي
+                   جاء جاءت حضر حضرت زارنا زارتنا حكى حكت أكد أكدت اشتكى اشتكت
                    كلم كلمي كلمت كلمنا رأيت رايت شفت قابلت قابلنا سألت سالت قال قالت يقول
                    تقول""".split()}}
 _ARABIC_ASK = _split("اسأل اسال اسألي اسالي اسألوا اسألوا سألت سالت سأل سال نسأل")
@@ -1053,6 +1303,7 @@ _ARABIC_PERSON_NOUNS = _split("""
 أولاد اولاد بنت بنات شاب شباب شخص أشخاص اشخاص ناس أهل اهل جار جارة صديق صديقة زميل زميلة
 سائق عامل عمال ممرض ممرضة طبيب طبيبة دكتور معلم معلمة مدرس مدرسة متطوع متطوعة لجنة منظمة
 مكتب رقم هاتف تلفون أحد احد بعض جميع كيف لماذا متى أين اين هذا هذه ذلك تلك شيء شي
+متحدث متحدثة ناطق ناطقة مراسل مراسلة ممثل ممثلة شاهد شاهدة مصدر
 """) | _ARABIC_KIN
 
 
@@ -1091,8 +1342,30 @@ def _arabic_cues(text: str, words: list[_Word], marked: list[bool]) -> None:
 
 
 _ARABIC_CUE_VERBS = frozenset(_ARABIC_CUES) | _ARABIC_ASK
+_ARABIC_SAYS = _split("قال قالت يقول تقول أكد أكدت")
+# Words this frequent (seen about 10,000 times or more) are no name even before "إن":
+# "قال شاهد إن", "قال مصدر إن".
+_ARABIC_VERY_FREQUENT = 3000
 
 
+def _arabic_said_that(text: str, words: list[_Word], marked: list[bool]) -> None:
+    """"قالت تغلب إن الخيمة تسرب": between "said" and "that" stands who said it. Not an
+    "ال" word, a pronoun, a noun for a person or a very frequent word ("قال مسؤول إن")."""
+    for i in range(len(words) - 2):
+        verb, word, that = words[i], words[i + 1], words[i + 2]
+        folded = word.folded
+        if _cue_verb(verb.folded) not in _ARABIC_SAYS or that.folded != "ان" or marked[i + 1] \
+                or not (_joined(text, verb, word) and _joined(text, word, that)):
+            continue
+        rank = _arabic_rank(folded)
+        if (_is_arabic(word.text) and len(folded) >= 3 and not _inflected(folded)
+                and (rank is None or rank >= _ARABIC_VERY_FREQUENT)
+                and not any(f in _COMMON or f in _TITLES or f in _ARABIC_PERSON_NOUNS
+                            or f in _ARABIC_AFTER_PERSON for f in _bare(folded))):
+            marked[i + 1] = True
+
+
+@lru_cache(maxsize=65536)
 def _cue_verb(folded: str) -> str:
     """A cue verb without the "and" or "then" glued to it ("واسأل", "فقال"), nor the ending
     of "we", "they" or "I" ("سألنا", "كلموا", "سألت")."""
@@ -1192,7 +1465,9 @@ _PLACE_PREFIXES = _split("san santa santo sao saint sainte st port puerto porto 
 # "quartier Moussa", "kijiji cha Mwamba", "unguwar Sani".
 _PLACE_WORDS = _split("""
 barrio vereda corregimiento municipio ciudad pueblo parroquia iglesia colegio escuela mercado plaza
-hospital sector comuna colonia caserío
+hospital sector comuna colonia caserío puente parque avenida aeropuerto terminal estadio virgen
+carretera
+pont parc aéroport stade hôpital bridge park airport stadium
 quartier village ville paroisse église école collège lycée marché commune préfecture
 village town city county district parish church mosque school hospital camp settlement market
 river lake fleuve rivière lac río laguna mto ziwa kogin tafkin نهر بحيرة
@@ -1209,7 +1484,7 @@ def _protected(text: str, words: list[_Word]) -> list[bool]:
     kept = [False] * len(words)
     places = _places()
     for i, word in enumerate(words):
-        length = _phrase_at(words, i, places)
+        length = _phrase_at(words, i, places) or _arabic_place_at(words, i, places)
         if length:
             kept[i:i + length] = [True] * length
         prefix = word.folded in _PLACE_PREFIXES and word.capital
@@ -1218,13 +1493,68 @@ def _protected(text: str, words: list[_Word]) -> list[bool]:
             # "San Cristóbal": the prefix is part of the place too ("San" is also a name).
             kept[i] = kept[i] or (prefix and i + 1 < len(words) and kept[i + 1])
     _protect_organisations(text, words, kept)
+    _protect_towns(text, words, kept)
+    _protect_emphasis(text, words, kept)
     return kept
+
+
+# "in Cúcuta", "kwenye Kakuma": after these, a capitalised town of GeoNames is a place.
+# Not "à", "a", "from", "to": "dis à Fatima", "vi a Rosa", "a letter from Grace".
+_IN = _split("in en dans kwenye huko desde hasta hacia mjini")
+
+
+def _arabic_place_at(words: list[_Word], i: int, places: dict) -> int:
+    """A listed place or organisation whose first word carries "to", "with", "in": "شكرا
+    لأطباء بلا حدود" (thanks to Doctors Without Borders), "في أم درمان"."""
+    if not _is_arabic(words[i].text):
+        return 0
+    for bare in _bare(words[i].folded)[1:]:
+        length = _phrase_at([words[i]._replace(folded=bare)] + words[i + 1:], 0, places)
+        if length:
+            return length
+    return 0
+
+
+def _protect_towns(text: str, words: list[_Word], kept: list[bool]) -> None:
+    """A town of GeoNames after "in", "en", "kwenye"... is a place, unless our own name
+    lists hold it (gender-guesser's long list has towns: "Cúcuta")."""
+    for i in range(1, len(words)):
+        word = words[i]
+        if word.capital and words[i - 1].folded in _IN and _joined(text, words[i - 1], word) \
+                and word.folded in _gazetteer() and word.folded not in _AFRICAN_NAMES \
+                and word.folded not in _listed()[0]:
+            kept[i] = True
+
+
+def _protect_emphasis(text: str, words: list[_Word], kept: list[bool]) -> None:
+    """Three or more capitalised words in a row, no title among them and mostly ordinary
+    words no name list holds, are emphasis or a title, not a name: "Nadie Vende Nada"
+    (nobody sells anything). Their ordinary words stay, even one a name list holds ("Nada")."""
+    start = 0
+    while start < len(words):
+        end = start
+        while end < len(words) and words[end].capital and not _is_arabic(words[end].text) \
+                and (end == start or _joined(text, words[end - 1], words[end])):
+            end += 1
+        run = words[start:end]
+        plain = [w for w in run if _everyday_word(w.folded) and w.folded not in _name_list()]
+        if len(run) >= 3 and len(plain) * 2 > len(run) and not any(map(_is_title, run)):
+            for k in range(start, end):
+                kept[k] = kept[k] or _everyday_word(words[k].folded)
+        start = max(end, start + 1)
+
+
+def _everyday_word(folded: str) -> bool:
+    """A word of the English, French, Spanish, Swahili or Hausa vocabulary, or a listed
+    ordinary word, that is not one of the African names above."""
+    return (folded in _vocabulary() or folded in _ordinary()) and folded not in _AFRICAN_NAMES
 
 
 # Words that make a run of capitalised words an organisation, in the six languages: "Aga
 # Khan Foundation", "Programme Alimentaire Mondial", "Kamati ya Maji", "Hukumar Agaji".
 _ORGANISATION_WORDS = _split("""
 foundation programme program fund council committee ministry hospital school church mosque
+market
 association union agency office centre center society commission authority organisation
 organization project trust institute university college clinic cooperative federation
 fondation programme fonds conseil comité ministère hôpital école église mosquée association
@@ -1238,6 +1568,10 @@ mamlaka halmashauri jumuiya taasisi chuo zahanati
 kungiyar majalisar kwamitin maaikatar asibitin makarantar cocin masallacin hukumar ofishin
 cibiyar asusun shirin jamiar
 """)
+# Small words that Title Case capitalises, which stand before an organisation's name, not
+# inside it.
+_TITLE_CASE_LINKS = _split("to the for from with by at in on and a an à au aux pour par avec "
+                           "a al el la para por con sin ya kwa na ga da")
 # What may stand inside an organisation's name: "Ministry of Health", "Fonds des Nations Unies".
 _ORGANISATION_LINKS = _PLACE_LINKS | _split("of for the pour aux au l d para")
 
@@ -1251,7 +1585,9 @@ def _protect_organisations(text: str, words: list[_Word], kept: list[bool]) -> N
             continue
         kept[i] = True
         k = i - 1
+        # "Message From Pastor John Kamau To The Committee": "To The" ends the name.
         while k >= 0 and words[k].capital and not _is_title(words[k]) \
+                and words[k].folded not in _TITLE_CASE_LINKS \
                 and _joined(text, words[k], words[k + 1]):
             kept[k] = True
             k -= 1
@@ -1363,25 +1699,50 @@ def _looks_like_more_name(word: _Word, name: _Word, after: bool) -> bool:
     # A short capitalised word after a name is a surname even if it is also a word ("Awa Ba").
     if word.folded in _COMMON and not (after and word.capital and len(word.folded) <= 3):
         return False
-    # Before a name, a capitalised first word of a sentence is no sign: "Yesterday Ali came".
-    return word.capital and len(word.folded) >= 2 and (after or not word.initial) \
+    # Before a name, a capitalised first word of a sentence is no sign ("Yesterday Ali
+    # came") unless no list knows it: "Tonatiuh Xicoténcatl dijo".
+    return word.capital and len(word.folded) >= 2 \
+        and (after or not word.initial or (_unknown_without_cue(word) and not _cue_word(word))) \
         and not (word.text.isupper() and len(word.text) > 3)
+
+
+def _cue_word(word: _Word) -> bool:
+    """The first word of a cue before a name: "Naitwa", "Mpigie", "Sunana", "Mijina"."""
+    folded = word.folded
+    return folded in _RELATION_WORDS or any(
+        folded in cues for cues in (_NAME_CONTEXT, _STRONG_CONTEXT, _WEAK_CONTEXT, _CONTACT_VERBS,
+                                    _INTRODUCTIONS)) or any(
+        shape.fullmatch(folded) for shape in (_SWAHILI_CONTACT, _SWAHILI_VERB, _SWAHILI_SAID,
+                                              _SWAHILI_HE_SHE))
 
 
 def _more_arabic_name(folded: str, name: str, after: bool) -> bool:
     """After an Arabic name: a particle (بن، ود), a listed name, a Maghreb "بو" name
-    ("بوزيد"), or an "ال" word: the first one after the given name ("رنا الخطيب"),
-    after that only a nisba ("السوداني") or a listed name with "ال" ("البشير")."""
+    ("بوزيد"), a rare word that may be a name ("أنور إسحاق"), or an "ال" word: the first
+    one after the given name ("رنا الخطيب"), after that only a nisba ("السوداني") or a
+    listed name with "ال" ("البشير")."""
     if folded in _ARABIC_PARTICLES:
         return True
     if not after:
         return False
     if _arabic_name(folded) or (folded.startswith("بو") and len(folded) >= 4):
         return True
+    if not folded.startswith("ال") and _rare_name_word(folded):
+        return True
     if not folded.startswith("ال") or len(folded) <= 3:
         return False
     return (not name.startswith("ال") or folded.endswith("ي") or _arabic_name(folded[2:])
             or name in _ARABIC_PARTICLES)
+
+
+def _rare_name_word(folded: str) -> bool:
+    """An Arabic word of four letters or more that the vocabulary has not or rarely, with
+    no ordinary shape or ending and no "و" (which begins the next phrase: "وأخذ")."""
+    rank = _arabic_rank(folded)
+    word = _Word(0, len(folded), folded, folded, False, False)
+    return (rank is None or rank >= _ARABIC_RARE) and len(folded) >= 4 \
+        and not folded.startswith("و") and not _inflected(folded) \
+        and not folded.endswith(("ه", "ك")) and _arabic_word_not_name(word) is False
 
 
 # -- E-mails, phone numbers, ID-like numbers ------------------------------------------------

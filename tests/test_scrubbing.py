@@ -142,11 +142,11 @@ def test_the_second_unseen_set_is_labelled_and_its_names_are_new():
         assert not {_fold(part) for part in word.split("-")} & listed, word
 
 
-# Measured on the second unseen set after the round that was tuned on it
-# (docs/benchmarks.md), per language: names recalled, names labelled, removed pieces that
-# were names, removed pieces.
-UNSEEN2_AFTER = {"ar": (15, 17, 16, 16), "en": (16, 17, 19, 19), "es": (17, 17, 23, 24),
-                 "fr": (17, 17, 20, 21), "ha": (17, 17, 21, 22), "sw": (18, 18, 21, 22)}
+# Measured on the second unseen set after the round that studied the fourth set's Arabic,
+# lower-case names and precision (docs/benchmarks.md), per language: names recalled, names
+# labelled, removed pieces that were names, removed pieces.
+UNSEEN2_AFTER = {"ar": (17, 17, 18, 18), "en": (16, 17, 19, 19), "es": (17, 17, 23, 23),
+                 "fr": (17, 17, 20, 20), "ha": (17, 17, 21, 21), "sw": (18, 18, 21, 21)}
 
 
 @pytest.mark.parametrize("language", sorted(LANGUAGES))
@@ -167,7 +167,8 @@ def test_the_second_unseen_set_does_not_fall_below_what_was_measured(language):
 
 def test_the_second_unseen_set_overall():
     """Overall floors computed from the measured numbers less three misses and two false
-    positives: names 97.1% recall and 96.8% precision when last measured."""
+    positives: names 99.0% recall and 100% precision when last measured (97.1% and 96.8%
+    before)."""
     counts = scrub_bench.score(scrub_bench.load(UNSEEN2))["counts"]
     names = by(counts, 1)["name"]
     recalled = sum(v[0] for v in UNSEEN2_AFTER.values())
@@ -204,11 +205,11 @@ def test_the_third_unseen_set_is_labelled_and_its_names_are_new():
     assert_new_names(UNSEEN3, [scrub_bench.CORPUS, HELD_OUT, FRESH, UNSEEN, UNSEEN2])
 
 
-# Measured on the third unseen set after the round it was written for, never tuned on
-# (docs/benchmarks.md): names recalled, names labelled, removed pieces that were names,
-# removed pieces. It stays below the goals: these are floors against losing ground.
-UNSEEN3_AFTER = {"ar": (13, 17, 15, 15), "en": (18, 18, 22, 22), "es": (18, 18, 23, 23),
-                 "fr": (18, 18, 23, 25), "ha": (17, 18, 24, 27), "sw": (17, 18, 21, 21)}
+# Measured on the third unseen set after the round that studied the fourth set's Arabic,
+# lower-case names and precision (docs/benchmarks.md): names recalled, names labelled,
+# removed pieces that were names, removed pieces. Floors against losing ground.
+UNSEEN3_AFTER = {"ar": (16, 17, 19, 20), "en": (18, 18, 22, 22), "es": (18, 18, 23, 23),
+                 "fr": (18, 18, 23, 23), "ha": (17, 18, 24, 24), "sw": (18, 18, 23, 23)}
 
 
 def assert_floor(path, after: dict, language: str) -> None:
@@ -232,8 +233,8 @@ def test_the_third_unseen_set_does_not_fall_below_what_was_measured(language):
 
 def test_the_third_unseen_set_overall():
     """Overall floors computed from the measured numbers less three misses and two false
-    positives: names 94.4% recall and 96.2% precision after the round that studied the
-    fourth set (79.4% and 93.3% when this set was new)."""
+    positives: names 98.1% recall and 99.3% precision after the round on Arabic and
+    lower-case names (94.4% and 96.2% before it, 79.4% and 93.3% when this set was new)."""
     counts = scrub_bench.score(scrub_bench.load(UNSEEN3))["counts"]
     names = by(counts, 1)["name"]
     recalled, labelled, correct, found = (sum(v[k] for v in UNSEEN3_AFTER.values())
@@ -255,16 +256,30 @@ def test_the_fourth_unseen_set_is_labelled_and_its_names_are_new():
                      not_names={"أم", "ام", "أبو", "ابو", "أبي", "ابي", "umm"})
 
 
-# Measured on the fourth unseen set after one round that studied its misses (docs/
+# Measured on the fourth unseen set after two rounds that studied its misses (docs/
 # benchmarks.md): 51.0% recall and 70.4% precision on names when it was new, 85.3% and
-# 84.8% after. Floors against losing ground; Arabic stays far below the goal.
-UNSEEN4_AFTER = {"ar": (9, 17, 14, 16), "en": (17, 18, 25, 27), "es": (13, 16, 23, 33),
-                 "fr": (16, 17, 24, 25), "ha": (16, 17, 21, 29), "sw": (16, 17, 21, 21)}
+# 84.8% after the first round, 99.0% and 100% after the second (Arabic vocabulary,
+# lower-case names, ordinary capitalised words). Floors against losing ground.
+UNSEEN4_AFTER = {"ar": (16, 17, 23, 23), "en": (18, 18, 26, 26), "es": (16, 16, 27, 27),
+                 "fr": (17, 17, 25, 25), "ha": (17, 17, 22, 22), "sw": (17, 17, 21, 21)}
 
 
 @pytest.mark.parametrize("language", sorted(LANGUAGES))
 def test_the_fourth_unseen_set_does_not_fall_below_what_was_measured(language):
     assert_floor(UNSEEN4, UNSEEN4_AFTER, language)
+
+
+def test_the_fourth_unseen_set_overall():
+    """Overall floors from the measured numbers less three misses and two false positives,
+    and names precision at the goal (90%)."""
+    counts = scrub_bench.score(scrub_bench.load(UNSEEN4))["counts"]
+    names = by(counts, 1)["name"]
+    recalled, labelled, correct, found = (sum(v[k] for v in UNSEEN4_AFTER.values())
+                                          for k in range(4))
+    assert names["labelled"] == labelled
+    assert names["recalled"] >= recalled - 3, names
+    assert names["found"] - names["correct"] <= found - correct + 2, names
+    assert names["correct"] >= 0.90 * names["found"], names
 
 
 def name_words(messages: list[dict]) -> set[str]:
@@ -726,6 +741,155 @@ def test_name_cues_and_spelled_phones(text, scrubbed):
 ])
 def test_more_ordinary_text_stays(text):
     assert scrub(text) == text
+
+
+# -- Arabic without capitals, lower-case names, and words that only look like names ------------
+
+@pytest.mark.parametrize("text, scrubbed", [
+    # An Arabic word that no vocabulary and no list knows, with no ending of a plural or a
+    # pronoun, is a name even with no sign around it.
+    ("هذلول وغنوة تعرضا للضرب عند البوابة.", "[name] [name] تعرضا للضرب عند البوابة."),
+    ("زمردة تعبت من الانتظار الطويل.", "[name] تعبت من الانتظار الطويل."),
+    # A kunya also after "بـ", and after "أم" a word that may be a name.
+    ("اتصلوا بأبي هلوان على الرقم.", "اتصلوا [name] [name] على الرقم."),
+    ("رأيت أم نجوان تبكي عند المكتب.", "رأيت [name] [name] تبكي عند المكتب."),
+    # "Thanks to", "we passed by", "came": the word after is a person.
+    ("شكرا لغصون على مساعدتها.", "شكرا [name] على مساعدتها."),
+    ("مررنا بنجوان في الطريق وأخبرتنا بالخبر.", "مررنا [name] في الطريق وأخبرتنا بالخبر."),
+    ("جاء هذلول متأخرا.", "جاء [name] متأخرا."),
+    # Between "said" and "that"; a rare word starting with "ي" after a relative, before a verb.
+    ("قال يعرب إن الطريق مغلق.", "قال [name] إن الطريق مغلق."),
+    ("صديقي يعرب يعمل في المخبز.", "صديقي [name] يعمل في المخبز."),
+    # The nurse is a title; a rare word after a name is more of it.
+    ("الممرضة غنوة الزعيبر صرخت على أمي.", "الممرضة [name] [name] صرخت على أمي."),
+    ("ابن عمي أنور إسحاق فقد أوراقه.", "ابن عمي [name] [name] فقد أوراقه."),
+    # An Arabic word in a message in Latin letters, unless it is a frequent word.
+    ("Nilimwona غنوة sokoni jana.", "Nilimwona [name] sokoni jana."),
+    ("The guard shouted at هذلول yesterday.", "The guard shouted at [name] yesterday."),
+])
+def test_arabic_names_without_capitals(text, scrubbed):
+    assert scrub(text) == scrubbed
+
+
+@pytest.mark.parametrize("text", [
+    # Rare words of ordinary shapes: broken plurals, duals, pronoun endings, "للـ", verbs.
+    "الخيمة تسرب الماء ونحتاج شوادر جديدة.",
+    "نعاني من البرد الشديد ولا توجد مدافئ كافية.",
+    "نحتاج إلى حصص إضافية للأرامل والأيتام.",
+    "الكرفان يحتاج صيانة لأن السقف يدلف.",
+    "في الحي 200 عائلة وحنفيتان فقط.",
+    # A nationality made from a country's name; a number after "mother of".
+    "أنا تشادي وأعيش هنا منذ سنتين.",
+    "أنا أرملة، أم لأربعة أطفال.",
+    # "أم" is also "or", "أبي" also "my father".
+    "هل تريد ماء أم عصير؟",
+    "أبي مريض منذ أسبوع.",
+    # After the cues: pronouns, "ال" words, frequent verbs, a doctor's speciality.
+    "شكرا لكم على المساعدة.",
+    "مررنا بالسوق قبل المغرب.",
+    "الممرضة قالت إن الدواء نفد.",
+    "عايزين دكتور أطفال في الوحدة الصحية.",
+    "جاء دور العائلات الجديدة.",
+    "قال مسؤول إن التوزيع غدا.",
+    "قال شاهد إن الحارس ضربه.",
+    "ذكر تقرير أن المياه ملوثة.",
+    "ابني يتعالج في المستشفى.",
+    "أخي يعمل في السوق.",
+    # Frequent Arabic words in a message in Latin letters.
+    "Asante sana, الحمد لله.",
+])
+def test_arabic_words_that_stay(text):
+    assert scrub(text) == text
+
+
+@pytest.mark.parametrize("text, scrubbed", [
+    # After "I am", "ni ce" in any message; in a message with no capitals, also after a
+    # verb of contact or a relative: the words no vocabulary knows.
+    ("ni ce ladidi", "ni ce [name]"),
+    ("mimi ni chepkoech", "mimi ni [name]"),
+    ("i am nyaboke from block 3", "i am [name] from block 3"),
+    ("i saw nyaboke at the tap this morning", "i saw [name] at the tap this morning"),
+    ("vi a yurleidis en la fila del banco", "vi a [name] en la fila del banco"),
+    ("demandez a mbuyamba pour les cartes", "demandez a [name] pour les cartes"),
+    ("nilimwona chepkoech sokoni akilia", "nilimwona [name] sokoni akilia"),
+    ("na ga ladidi a kasuwa tana kuka", "na ga [name] a kasuwa tana kuka"),
+    ("avisen a mi tía yupanqui que hay trabajo", "avisen a mi tía [name] que hay trabajo"),
+])
+def test_lower_case_names_after_cues(text, scrubbed):
+    assert scrub(text) == scrubbed
+
+
+@pytest.mark.parametrize("text", [
+    "i met the nurse near the clinic",
+    "i am tired of waiting for the food",
+    "vi a la enfermera en la fila",
+    "mi hermano perdió sus papeles",
+    "nilimwona daktari jana hakunisaidia",
+    "na ga likita jiya bai ba ni magani ba",
+    "ka gaya wa shugaban sansanin babu ruwa",
+])
+def test_lower_case_words_after_cues_that_stay(text):
+    assert scrub(text) == text
+
+
+@pytest.mark.parametrize("text, scrubbed", [
+    # Lalla, Ardo are titles; "Bi." is short for Bibi; "my sister", "my boy" in Hausa.
+    ("Le gardien a insulté la fille de Lalla Aicha.",
+     "Le gardien a insulté la fille de Lalla [name]."),
+    ("Ardo Bappayo ya yi mana barazana.", "Ardo [name] ya yi mana barazana."),
+    ("Asante kwa Bi. Kokuhumbya Rweyemamu.", "Asante kwa Bi. [name] [name]."),
+    ("'Yar'uwata Dudu ba ta samu abinci ba.", "'Yar'uwata [name] ba ta samu abinci ba."),
+    # First in a sentence, a word no list knows is the first part of the name after it,
+    # but not a cue word.
+    ("Cuauhtli Tlaxcala dijo que la bomba está rota.",
+     "[name] [name] dijo que la bomba está rota."),
+    ("Mpigie Nyokabi kwa simu.", "Mpigie [name] kwa simu."),
+    # An organisation keeps the capitalised words before it up to a small Title-Case word.
+    ("Message From Pastor John Kamau To The Committee",
+     "Message From Pastor [name] [name] To The Committee"),
+])
+def test_titles_relatives_and_first_words(text, scrubbed):
+    assert scrub(text) == scrubbed
+
+
+@pytest.mark.parametrize("text", [
+    # Hausa and Swahili words with a capital: "no water", "peace returned", peoples.
+    "Ranar Laraba Babu Ruwa a Sansanin",
+    "Salama ta dawo garin mu.",
+    "Jiya Gwamna ya ziyarci sansanin mu.",
+    "Ƙungiyar Agaji Ta Musulunci ta raba abinci.",
+    "Wasomali na Wakongo wanaishi pamoja.",
+    "Tunaishi kwenye Kakuma tangu 2019.",
+    # Emphasis and headlines made of ordinary words, even one a name list holds.
+    "Aquí Nadie Dice Nada, todo sigue igual.",
+    "Cortes De Luz Toda La Semana",
+    "Sin Agua Ni Luz Desde Enero.",
+    # A town after "en", "in"; a place after "Virgen", "Puente"; a market; an app.
+    "Vivimos en Florencia desde 2019.",
+    "La Virgen del Carmen nos cuida.",
+    "Cruzamos el Puente Internacional Francisco de Paula Santander.",
+    "Kenyatta Market traders were chased away.",
+    "Escribí a la oficina por WhatsApp.",
+])
+def test_capitalised_ordinary_words_and_places_stay(text):
+    assert scrub(text) == text
+
+
+def test_the_arabic_vocabulary_ships_ranked_by_frequency():
+    """The generated Arabic list: the most frequent words first, a rarer word far down, a
+    rare name absent, and the README says where it comes from."""
+    ranks = scrubbing._arabic_ranks()
+    assert len(ranks) > 100_000
+    assert max(ranks[_fold(w)] for w in ("من", "في", "لا")) < 20
+    assert ranks[_fold("مريضة")] < scrubbing._ARABIC_FREQUENT < ranks[_fold("غائبة")]
+    assert _fold("سلوان") not in ranks
+    readme = (ROOT / "collector" / "name_lists" / "README.md").read_text(encoding="utf-8")
+    assert "vocabulary_ar.txt.gz" in readme and "everyday_sw_ha.txt" in readme
+
+
+def test_hausa_hooked_letters_fold_to_plain_ones():
+    assert _fold("Ƙungiyar") == _fold("Kungiyar") == "kungiyar"
+    assert _fold("ɗan'uwana") == "danuwana"
 
 
 def test_the_name_lists_ship_with_the_package_and_say_where_they_come_from():

