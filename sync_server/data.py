@@ -425,13 +425,9 @@ def export(form_id: str, fmt: str):
     with `?release=raw&reason=...` (logged). CSV cells that a spreadsheet would run as a
     formula are neutralized; `?raw=1` keeps them as stored (logged). Parquet without
     `?repeat=` is a ZIP of the records' file and one per repeat."""
-    if form_id not in form_ids() or fmt not in exports.FORMATS:
+    if fmt not in exports.FORMATS:
         abort(404)
-    lang = request.args.get("lang", current_locale())
-    repeat = request.args.get("repeat") or None
-    forms = form_history(form_id)
-    if repeat is not None and not any(repeat in form.repeats for form in forms):
-        abort(404)
+    lang, repeat, forms = export_request(form_id)
     wants_raw, reason, problem = raw_reason(request.args)
     if wants_raw and not is_admin():
         abort(403)
@@ -484,6 +480,18 @@ def export(form_id: str, fmt: str):
     return response
 
 
+def export_request(form_id: str) -> tuple[str, str | None, list]:
+    """An export's language (`?lang=`, else the page's), repeat (`?repeat=`) and the form's
+    versions; 404 for a form or a repeat that does not exist."""
+    if form_id not in form_ids():
+        abort(404)
+    repeat = request.args.get("repeat") or None
+    forms = form_history(form_id)
+    if repeat is not None and not any(repeat in form.repeats for form in forms):
+        abort(404)
+    return request.args.get("lang", current_locale()), repeat, forms
+
+
 @bp.route("/<form_id>/codebook.csv")
 @role_required("analyst")
 def codebook(form_id: str):
@@ -491,13 +499,7 @@ def codebook(form_id: str):
     each code, in the page's language (or `?lang=`); `?repeat=` for a repeat's table. The
     columns are those of the checked release, or with `?release=raw` (admins) of the
     records as stored, survey design included."""
-    if form_id not in form_ids():
-        abort(404)
-    lang = request.args.get("lang", current_locale())
-    repeat = request.args.get("repeat") or None
-    forms = form_history(form_id)
-    if repeat is not None and not any(repeat in form.repeats for form in forms):
-        abort(404)
+    lang, repeat, forms = export_request(form_id)
     raw = request.args.get("release") == "raw"
     if raw and not is_admin():
         abort(403)
