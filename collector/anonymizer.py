@@ -2,7 +2,8 @@
 
 Every answer goes through its question's privacy rule (`rule_for`). Answers to
 questions the form does not have, notes, and identifying fields are never copied
-as they are. Pure functions: no I/O, no Flask; stdlib and `phonenumbers` only.
+as they are. A location leaves dropped unless its rule says a grid cell, its area's name
+or keep. Pure functions: no I/O, no Flask; stdlib and `phonenumbers` only.
 """
 
 from __future__ import annotations
@@ -17,11 +18,11 @@ from datetime import UTC, datetime
 
 import phonenumbers
 
-from . import expressions, scrubbing
+from . import expressions, locations, scrubbing
 from .scrubbing import _PROCLITICS, _fold, _is_arabic
 
-__all__ = ["AnonymizerError", "anonymize", "privacy_listing", "pseudonym", "rule_for",
-           "scrub_text", "suggests_identifier", "weaker_fields"]
+__all__ = ["AnonymizerError", "anonymize", "location_previews", "privacy_listing", "pseudonym",
+           "rule_for", "scrub_text", "suggests_identifier", "weaker_fields"]
 
 MIN_KEY_BYTES = 16
 _DROP = object()  # a rule's answer for "this value does not leave the laptop"
@@ -54,6 +55,8 @@ def rule_for(question, form=None) -> str:
         return question.get("privacy") if question.get("privacy") in IDENTIFYING_RULES else "drop"
     if question.get("privacy"):
         return question.get("privacy")
+    if question.get("type") in locations.LOCATION_TYPES:
+        return "drop"  # on every form: a home's location identifies whoever lives there
     kind = suggests_identifier(question)
     if kind is not None:
         # No rule, but it looks like an identifier: it stays, a birth date leaves as a year.
@@ -99,6 +102,8 @@ def weaker_fields(old_form, new_form) -> list[str]:
 
 def _is_weaker(old_rule: str, new_rule: str) -> bool:
     old_kind, new_kind = old_rule.split(":")[0], new_rule.split(":")[0]
+    if old_rule.startswith("generalize:grid:") and new_rule.startswith("generalize:grid:"):
+        return _grid_metres(new_rule) < _grid_metres(old_rule)  # a larger cell hides more
     if old_kind == new_kind == "generalize":
         # Another grouping (finer bins, say) cannot be shown to hide as much: refused.
         return new_rule != old_rule and (old_rule, new_rule) not in _COARSER
@@ -258,7 +263,68 @@ def _step(question, form, key: bytes, names: list[str], phone_region: str = "",
     if rule.startswith("generalize:bins:"):
         edges = _edges(rule)
         return lambda value: _bin(value, edges)
+    if rule.startswith(("generalize:grid:", "generalize:area")):
+        return _location_step(question, form, rule)
     raise AnonymizerError(f"Unknown privacy rule {rule!r} on {question.name}.")
+
+
+def _location_step(question, form, rule: str):
+    """A location coarsened before it leaves: the centre of its grid cell (each point of a
+    trace or shape), or the name of the area that holds it; nothing when it is not a
+    location, lies in no area, or is a trace or shape under an area rule."""
+    point_types = ("geopoint", "start-geopoint")
+    if rule.startswith("generalize:grid:"):
+        metres = _grid_metres(rule)
+        if question.get("type") in point_types:
+            return lambda value: _grid_point(value, metres)
+        return lambda value: _grid_points(value, metres)
+    if question.get("type") not in point_types:
+        return lambda value: _DROP
+    file = rule.split(":", 2)[2] if rule.count(":") == 2 else None
+    features = form.boundaries(file) if form is not None else []
+    def name_of(value):
+        point = locations.parse_point(value) if isinstance(value, str) else None
+        name = locations.area_name(point, features) if point else None
+        return _DROP if name is None else name
+    return name_of
+
+
+def _grid_metres(rule: str) -> int:
+    try:
+        metres = int(rule.rsplit(":", 1)[1])
+    except ValueError:
+        metres = 0
+    if metres <= 0:
+        raise AnonymizerError(f"{rule!r}: the grid needs a size in whole metres.")
+    return metres
+
+
+def _grid_point(value, metres: int):
+    point = locations.parse_point(value) if isinstance(value, str) else None
+    return locations.grid_text(point, metres) if point else _DROP
+
+
+def _grid_points(value, metres: int):
+    """Each vertex snapped; a vertex in the same cell as the one before is said once."""
+    points = locations.parse_points(value) if isinstance(value, str) else None
+    if not points:
+        return _DROP
+    cells = [locations.grid_text(point, metres) for point in points]
+    return ";".join(cell for i, cell in enumerate(cells) if i == 0 or cell != cells[i - 1])
+
+
+def location_previews(form, answers: dict) -> list[tuple]:
+    """(question, what the laptop holds, the rule, what leaves or None) of each answered
+    location asked once per record: what the preview page shows."""
+    found = []
+    for name, question in form.top_questions.items():
+        value = answers.get(name)
+        if question.get("type") not in locations.LOCATION_TYPES or value in (None, ""):
+            continue
+        rule = rule_for(question, form)
+        sent = _step(question, form, b"\0" * MIN_KEY_BYTES, [])(value)
+        found.append((question, value, rule, None if sent is _DROP else sent))
+    return found
 
 
 def _pseudonymize(field: str, value, key: bytes, phone_region: str | None = None):
@@ -383,11 +449,11 @@ IDENTIFIER_KINDS = {
     "email": ("text", "calculate"),
     "phone": ("text", "integer", "decimal", "calculate"),
     "date_of_birth": ("date", "datetime", "text", "integer", "calculate"),
-    "location": ("text", "decimal", "calculate", "geopoint", "geotrace", "geoshape"),
+    "location": ("text", "decimal", "calculate", *locations.LOCATION_TYPES),
     "address": ("text", "integer", "calculate"),
     "name": ("text", "calculate"),
 }
-_IDENTIFIER_TYPES = {"geopoint": "location", "geotrace": "location", "geoshape": "location"}
+_IDENTIFIER_TYPES = dict.fromkeys(locations.LOCATION_TYPES, "location")
 # Checked in this order: "birth certificate" is an ID before it is a birth date, "adresse
 # e-mail" an e-mail before it is an address.
 _IDENTIFIER_TERMS = {
@@ -640,11 +706,15 @@ _BIRTH_PLACES = _per_language(_NOT_A_BIRTH_DATE)
 def privacy_listing(form) -> dict[str, list]:
     """What importing or publishing a form tells its author: the fields that leave the laptop
     as they are (`keep`), and those dropped (or a birth date cut to its year) because they
-    look like identifiers and have no rule, as (name, kind) pairs."""
-    kept, identifiers = [], []
+    look like identifiers and have no rule, as (name, kind) pairs; and the locations that
+    leave exact (`exact_locations`: kept on purpose, a home's place to the metre)."""
+    kept, identifiers, exact_locations = [], [], []
     for name, question in form.questions.items():
         if not question.holds_value:
             continue
+        if question.get("type") in locations.LOCATION_TYPES and rule_for(question,
+                                                                         form) == "keep":
+            exact_locations.append(name)
         if not question.get("identifying") and not question.get("privacy"):
             kind = suggests_identifier(question)
             if kind is not None:
@@ -652,4 +722,4 @@ def privacy_listing(form) -> dict[str, list]:
                 continue
         if rule_for(question, form) == "keep":
             kept.append(name)
-    return {"keep": kept, "identifiers": identifiers}
+    return {"keep": kept, "identifiers": identifiers, "exact_locations": exact_locations}

@@ -451,6 +451,9 @@ def echo_privacy_listing(form) -> None:
         click.echo(f"Leave the laptop unchanged (keep): {', '.join(listing['keep'])}.")
     else:
         click.echo("No field leaves the laptop unchanged.")
+    if listing.get("exact_locations"):
+        click.echo("Locations that leave the laptop exact (keep): "
+                   f"{', '.join(listing['exact_locations'])}.")
     if listing["identifiers"]:
         click.echo("Look like identifiers, so they stay on the laptop unless the form gives "
                    "them a privacy rule:")

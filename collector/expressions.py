@@ -31,6 +31,8 @@ from functools import lru_cache
 from numbers import Real
 from typing import Any, NamedTuple
 
+from . import locations
+
 __all__ = ["FUNCTIONS", "Context", "Expression", "ExpressionError", "Nodeset", "evaluate",
            "parse", "to_boolean", "to_number", "to_text"]
 
@@ -56,7 +58,6 @@ MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", 
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")  # date.weekday() order
 DIGESTS = {"md5": "md5", "sha-1": "sha1", "sha-256": "sha256", "sha-384": "sha384",
            "sha-512": "sha512"}
-NOT_SUPPORTED_YET = frozenset({"area", "distance", "geofence"})
 SYMBOLS = ("..", "!=", "<=", ">=", "(", ")", ",", "+", "-", "*", "=", "<", ">", ".")
 KEYWORD_OPERATORS = frozenset({"and", "or", "div", "mod"})
 # Numbers an answer can hold: int, float, Fraction, numpy's (all Real) and Decimal (a Number
@@ -728,6 +729,19 @@ def _weighted_checklist(ctx: Context, minimum: Any, maximum: Any, *pairs: Any) -
     return _within(total, minimum, maximum)
 
 
+def _points(values: tuple) -> list:
+    """The points of location answers: traces and shapes as text ("lat lon;lat lon"), points,
+    and nodesets of them (a repeat's geopoints)."""
+    return locations.points_of([to_text(item) for item in _spread(values)])
+
+
+def _geofence(ctx: Context, point: Any, shape: Any) -> bool:
+    """ODK's geofence(): whether the point is inside the shape; false when either is not
+    one (no point, under three corners)."""
+    where, corners = _points((point,)), _points((shape,))
+    return bool(where) and len(corners) >= 3 and locations.point_in_polygon(where[0], corners)
+
+
 def _math(function: Callable[[float], float], at_zero: float | None = None) -> Callable:
     """A one-number function with JavaScript's Math answers where Python would raise: NaN
     outside its domain, Infinity on overflow, `at_zero` (log's -Infinity) at 0."""
@@ -802,6 +816,10 @@ FUNCTIONS: dict[str, Function] = {
     "selected-at": Function(2, 2, _selected_at),
     "jr:choice-name": Function(2, 2, _choice_name),
     "pulldata": Function(4, 4, _pulldata),
+    # ODK's location functions (collector/locations.py): metres, square metres.
+    "distance": Function(1, None, lambda ctx, *values: locations.distance(_points(values))),
+    "area": Function(1, 1, lambda ctx, value: locations.area(_points((value,)))),
+    "geofence": Function(2, 2, _geofence),
     "today": Function(0, 0, lambda ctx: _day_to_date(math.floor(_date_days(ctx.now)))),
     "now": Function(0, 0, lambda ctx: ctx.now),
     "date": Function(1, 1, _date),
@@ -1099,8 +1117,6 @@ class _Parser:
     def call(self) -> _Call:
         name_token = self.advance()
         function = FUNCTIONS.get(name_token.value)
-        if name_token.value in NOT_SUPPORTED_YET:
-            raise ExpressionError(f"{name_token.value}() is not supported yet", name_token.start)
         if function is None:
             raise ExpressionError(f"unknown function '{name_token.value}'", name_token.start)
         self.advance()  # '(': the tokenizer only calls a name a function when one follows

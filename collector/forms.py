@@ -25,7 +25,7 @@ from marshmallow import (
     validates_schema,
 )
 
-from . import expressions
+from . import expressions, locations
 from .anonymizer import IDENTIFYING_RULES
 
 BUILTIN_FORM_IDS = ("community_survey", "discrimination_report", "community_feedback")
@@ -42,7 +42,14 @@ QUESTION_TYPES = (
     "range",
     "note",
     "calculate",
+    # Locations (collector/locations.py): ODK's "lat lon alt acc", points joined by ";".
+    "geopoint",
+    "geotrace",
+    "geoshape",
+    # The phone's location when the record is started, taken by the page where it can be.
+    "start-geopoint",
 )
+LOCATION_TYPES = locations.LOCATION_TYPES
 # Record metadata an XLSForm asks for (`start`, `deviceid`...): the hub records it with every
 # record (when it was started and finalized, on which hub, by whom) and the form keeps the
 # names, so an exported XLSForm has them back.
@@ -57,7 +64,14 @@ DISCLOSURE_ROLES = ("key", "sensitive")
 # Generalization hierarchies a key variable can name (docs/form-definitions.md).
 HIERARCHIES = ("age_band", "area", "date", "month", "merge_rare", "wg_disability", "number")
 PRIVACY_RULES = ("drop", "pseudonymize", "pseudonymize:phone", "scrub", "keep")
-GENERALIZE_TARGETS = ("age_band", "month", "year", "parent", "bins")
+GENERALIZE_TARGETS = ("age_band", "month", "year", "parent", "bins", "grid", "area")
+# What a location may leave as: nothing, a grid cell, the name of its area, or itself.
+LOCATION_RULES = ("drop", "generalize:grid", "generalize:area", "keep")
+# The smallest and largest grid cell (metres a side) generalize:grid accepts.
+GRID_METRES = (10, 1_000_000)
+# GeoJSON boundaries a form carries for generalize:area: their text is kept this small.
+MAX_BOUNDARY_BYTES = 2_000_000
+BOUNDARY_FILE_PATTERN = r"^[A-Za-z0-9_][A-Za-z0-9_.\-]*\.(geo)?json$"
 # Choice lists and choice columns: a bare name in a choice_filter is one, so no `-` or `.`.
 NAME_PATTERN = r"^[A-Za-z_][A-Za-z0-9_]*$"
 # Questions, groups and repeats, as pyxform allows them (`Q1.1`, `hh-size`): `${Q1.1}`
@@ -104,12 +118,16 @@ def check_privacy_rule(rule: str) -> None:
         return
     kind, _, target = rule.partition(":")
     name, _, edges = target.partition(":")
+    if kind == "generalize" and name in ("grid", "area"):
+        _check_location_rule(rule, name, edges)
+        return
     if kind != "generalize" or name not in GENERALIZE_TARGETS or (name == "bins") != bool(edges):
         raise ValidationError(
             f"'{rule}' is not a privacy rule: use drop, pseudonymize, pseudonymize:phone, "
             "scrub, keep, "
-            "generalize:age_band, generalize:month, generalize:year, generalize:parent or "
-            "generalize:bins:EDGE,EDGE,... (ascending numbers)."
+            "generalize:age_band, generalize:month, generalize:year, generalize:parent, "
+            "generalize:bins:EDGE,EDGE,... (ascending numbers), or for a location "
+            "generalize:grid:METRES or generalize:area."
         )
     if edges:
         try:
@@ -118,6 +136,19 @@ def check_privacy_rule(rule: str) -> None:
             raise ValidationError(f"'{rule}': bin edges must be numbers.") from None
         if numbers != sorted(set(numbers)):
             raise ValidationError(f"'{rule}': bin edges must be ascending.")
+
+
+def _check_location_rule(rule: str, name: str, rest: str) -> None:
+    """generalize:grid:METRES (a whole number of metres) or generalize:area[:FILE]."""
+    if name == "area":
+        if rest and not re.match(BOUNDARY_FILE_PATTERN, rest):
+            raise ValidationError(f"'{rule}': name the boundaries file, such as "
+                                  "generalize:area:villages.geojson, or leave it out.")
+        return
+    low, high = GRID_METRES
+    if not re.fullmatch(r"[0-9]{1,7}", rest) or not low <= int(rest) <= high:
+        raise ValidationError(f"'{rule}': give the grid cell's size in whole metres, from "
+                              f"{low} to {high}, as in generalize:grid:1000.")
 
 
 def check_expression(source: str, parser=expressions.parse) -> None:
@@ -170,6 +201,11 @@ class QuestionSchema(Schema):
     max = fields.Float()
     max_length = fields.Integer(validate=validate.Range(min=1, max=100_000))
     parameters = fields.Nested(RangeParameters)
+    # A location: how accurate (metres) the phone's reading should be; the person is warned
+    # above warning_accuracy, or capture_accuracy without it (XLSForm parameters
+    # capture-accuracy and warning-accuracy).
+    capture_accuracy = fields.Float(validate=validate.Range(min=0, min_inclusive=False))
+    warning_accuracy = fields.Float(validate=validate.Range(min=0, min_inclusive=False))
     appearance = fields.String()
     identifying = fields.Boolean(load_default=False)
     privacy = fields.String(validate=check_privacy_rule)
@@ -207,11 +243,32 @@ class QuestionSchema(Schema):
         if data.get("hierarchy") and data.get("disclosure") != "key":
             raise ValidationError("Only a key variable (disclosure: key) has a hierarchy.",
                                   "hierarchy")
+        _check_location_options(data)
         rule = data.get("privacy", "drop")
         if data.get("identifying") and rule not in IDENTIFYING_RULES:
             # keep, scrub or generalize would let part of a name or phone number leave.
             raise ValidationError(f"The identifying field '{data['name']}' must be dropped or "
                                   f"pseudonymized, not '{rule}'.", "privacy")
+
+
+def _check_location_options(data: dict) -> None:
+    """Accuracies only on a location; a location's rule one of LOCATION_RULES (a grid or an
+    area is for locations only, and the area of a trace or shape is not one place)."""
+    kind, rule = data["type"], data.get("privacy", "drop")
+    rule_kind = ":".join(rule.split(":")[:2])
+    if kind not in LOCATION_TYPES:
+        if any(key in data for key in ("capture_accuracy", "warning_accuracy")):
+            raise ValidationError("Only a location question has an accuracy.",
+                                  "capture_accuracy")
+        if rule_kind in ("generalize:grid", "generalize:area"):
+            raise ValidationError(f"'{rule}' is for location questions only.", "privacy")
+        return
+    if rule_kind not in LOCATION_RULES:
+        raise ValidationError(f"A location leaves the laptop dropped, as a grid cell, as "
+                              f"its area's name, or kept; not '{rule}'.", "privacy")
+    if rule_kind == "generalize:area" and kind in ("geotrace", "geoshape"):
+        raise ValidationError("A trace or shape cannot leave as one area's name: drop it, "
+                              "keep it or use generalize:grid.", "privacy")
 
 
 class SectionSchema(Schema):
@@ -312,9 +369,15 @@ class FormSchema(Schema):
         keys=fields.String(validate=validate.Regexp(CHOICE_FILE_PATTERN)),
         values=fields.List(fields.List(fields.String()), validate=validate.Length(min=1)))
 
+    # GeoJSON boundaries for generalize:area: file name (villages.geojson) → the
+    # FeatureCollection; a location leaves as the name of the area that holds it.
+    boundaries = fields.Dict(
+        keys=fields.String(validate=validate.Regexp(BOUNDARY_FILE_PATTERN)),
+        values=fields.Dict())
+
     @validates_schema
     def check_references(self, data, **kwargs):
-        errors = _reference_errors(data) + _data_errors(data)
+        errors = _reference_errors(data) + _data_errors(data) + _boundary_errors(data)
         if errors:
             raise ValidationError(errors)
 
@@ -414,6 +477,30 @@ def _data_errors(data: dict) -> list[str]:
             problem = pulldata_problem(call, files)
             if problem:
                 errors.append(f"{where}: {problem}")
+    return errors
+
+
+def _boundary_errors(data: dict) -> list[str]:
+    """Boundaries files well formed and small enough, and one for each generalize:area."""
+    files = data.get("boundaries") or {}
+    errors = [error for name, geojson in files.items()
+              for error in locations.boundary_problems(name, geojson)]
+    if data_size(files) > MAX_BOUNDARY_BYTES:
+        errors.append(f"boundaries: the form's boundaries hold more than "
+                      f"{MAX_BOUNDARY_BYTES // 1_000_000} MB of text.")
+    for section in data["sections"]:
+        for question in section["questions"]:
+            rule = question.get("privacy", "")
+            if not rule.startswith("generalize:area"):
+                continue
+            named = rule.split(":", 2)[2] if rule.count(":") == 2 else None
+            if named and named not in files:
+                errors.append(f"{section['name']}/{question['name']}: no boundaries file "
+                              f"named '{named}'.")
+            elif not named and len(files) != 1:
+                errors.append(f"{section['name']}/{question['name']}: generalize:area needs "
+                              "one GeoJSON boundaries file with the form (or name one, as "
+                              "generalize:area:villages.geojson).")
     return errors
 
 
@@ -559,6 +646,24 @@ class FormDefinition:
         by the file's name without `.csv` (expressions.Context.data)."""
         return {name[:-len(".csv")]: [dict(zip(rows[0], row, strict=True)) for row in rows[1:]]
                 for name, rows in self.data.get("data", {}).items()}
+
+    @cached_property
+    def _boundaries(self) -> dict[str, list]:
+        return {name: locations.boundary_features(geojson)
+                for name, geojson in self.data.get("boundaries", {}).items()}
+
+    def boundaries(self, file: str | None = None) -> list:
+        """The areas of a boundaries file (locations.boundary_features), the form's only
+        one when `file` is not named."""
+        if file is None:
+            return next(iter(self._boundaries.values()), [])
+        return self._boundaries.get(file, [])
+
+    def location_previews(self, answers: dict) -> list[tuple]:
+        """What each answered location leaves the laptop as (anonymizer.location_previews)."""
+        from .anonymizer import location_previews
+
+        return location_previews(self, answers)
 
     def choices(self, question: Question) -> list[dict]:
         return self.data["choices"].get(question.get("choices"), [])

@@ -36,7 +36,9 @@ HEADERS = {
     # Same-origin, not no-referrer: over HTTPS Flask-WTF refuses a POST without a Referer
     # from this hub (its defence against a forged form); nothing goes to other hosts.
     "Referrer-Policy": "same-origin",
-    "Permissions-Policy": "camera=(), microphone=(), geolocation=()",
+    # The hub's own pages may ask for the phone's location (a location question); no
+    # other origin, and never the camera or microphone.
+    "Permissions-Policy": "camera=(), microphone=(), geolocation=(self)",
     "Cross-Origin-Opener-Policy": "same-origin",
 }
 

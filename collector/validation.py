@@ -12,9 +12,9 @@ from dataclasses import dataclass, field, replace
 from datetime import date
 
 from babel.numbers import get_decimal_symbol, get_group_symbol
-from flask_babel import format_decimal, gettext
+from flask_babel import format_decimal, gettext, ngettext
 
-from . import expressions, repeats
+from . import expressions, locations, repeats
 from .forms import MAX_INSTANCES
 
 DATE_PATTERN = re.compile(r"^\d{4}-\d{2}-\d{2}$")
@@ -357,7 +357,32 @@ def _parse_datetime(form, question, text, locale):
     return f"{day}T{match.group(1)}:{match.group(2)}", None
 
 
+def _parse_location(form, question, text, locale):
+    """A point ("lat lon", as typed or as the phone gives it with altitude and accuracy), or
+    a trace or shape: points one a line or joined by ";" (locations.parse_answer)."""
+    value, problem = locations.parse_answer(question.type, text)
+    if problem is None:
+        return value, None
+    return None, location_message(question.type, problem)
+
+
+def location_message(kind: str, problem: str = "point") -> str:
+    """What a location answer needs, for the hub's check and the page's script."""
+    if kind in ("geopoint", "start-geopoint"):
+        return gettext("Enter the latitude (-90 to 90) and longitude (-180 to 180) as two "
+                       "numbers, such as -1.2921 36.8219.")
+    if problem == "too_many":
+        return ngettext("Enter at most %(num)s point.", "Enter at most %(num)s points.",
+                        locations.MAX_POINTS)
+    if kind == "geotrace":
+        return gettext("Enter at least 2 points, one a line, each as latitude and longitude, "
+                       "such as -1.2921 36.8219.")
+    return gettext("Enter at least 3 corners, one a line, each as latitude and longitude, "
+                   "such as -1.2921 36.8219.")
+
+
 PARSERS = {
+    **dict.fromkeys(locations.LOCATION_TYPES, _parse_location),
     "text": _parse_text,
     "integer": _parse_integer,
     "decimal": _parse_decimal,
@@ -471,6 +496,8 @@ def _type_message(question) -> str | None:
         return gettext("Enter a time, such as 14:30.")
     if question.type == "datetime":
         return gettext("Enter a date and time, such as 2024-03-15 14:30.")
+    if question.type in locations.LOCATION_TYPES:
+        return location_message(question.type)
     return None
 
 

@@ -14,6 +14,8 @@ XForm, so teams can take our instruments to ODK or KoboToolbox.
 from __future__ import annotations
 
 import csv
+import json
+import math
 import os
 import re
 import tempfile
@@ -27,7 +29,7 @@ from typing import Any
 
 from marshmallow import ValidationError
 
-from . import expressions
+from . import expressions, locations
 from .anonymizer import IDENTIFYING_RULES
 from .forms import (
     CHOICE_FILE_PATTERN,
@@ -50,6 +52,9 @@ from .forms import (
     load_form_json,
 )
 from .xlsform_problems import ERROR, Problem, make, severity
+
+# A start-geopoint is asked as a location the page takes when the record is started.
+LOCATION_TYPES = locations.LOCATION_TYPES
 
 __all__ = ["ImportResult", "Problem", "convert", "language_code", "read_sheets",
            "read_xlsform", "to_xlsform"]
@@ -205,6 +210,7 @@ def N_(message: str) -> str:
 
 OTHER_LABEL = N_("Other")
 SPECIFY_LABEL = N_("Specify other.")
+START_LOCATION_LABEL = N_("Where this record was started")
 
 
 def catalog_texts(message: str, codes: list[str]) -> dict[str, str]:
@@ -236,6 +242,9 @@ SUPPORTED_APPEARANCES = {
     "likert": ("select_one",),
     "multiline": ("text",),
     "month-year": ("date",),
+    # A map where ODK shows one: here the latitude and longitude are typed or taken from
+    # the phone, and the appearance is kept for export.
+    **dict.fromkeys(("maps", "placement-map"), LOCATION_TYPES),
 }
 CHOICE_COLUMNS = {"list_name", "name", "label", "parent", "media"}
 SETTINGS_USED = {"form_id", "version", "default_language", "form_title",
@@ -388,7 +397,7 @@ TYPE_ALIASES = {
     "add datetime prompt": "datetime", "add note prompt": "note", "q barcode": "barcode",
 }
 BASIC_TYPES = {"text", "integer", "decimal", "date", "time", "datetime", "range", "note",
-               "calculate"}
+               "calculate", *LOCATION_TYPES}
 SELECT_WORDS = {
     "select_one": "select_one", "select one": "select_one", "select1": "select_one",
     "select one from": "select_one", "add select one prompt using": "select_one",
@@ -401,8 +410,6 @@ EXTERNAL_SELECTS = {"select_one_from_file", "select_multiple_from_file",
                     "select_one_external"}
 # Type → the catalogue entry that refuses it.
 UNSUPPORTED_TYPES = {
-    **dict.fromkeys(("geopoint", "geotrace", "geoshape", "start-geopoint"),
-                    "unsupported_type/location"),
     **dict.fromkeys(("image", "audio", "video"), "unsupported_type/media"),
     "file": "unsupported_type/file",
     **dict.fromkeys(("background-audio", "background-video"), "unsupported_type/background"),
@@ -469,6 +476,8 @@ class _Converter:
         self.external_names: dict[str, str] = {}  # external_choices list → our list
         # pulldata()'s files: file name → rows, the header first (None: refused, said once)
         self.data_files: dict[str, list[list[str]] | None] = {}
+        # generalize:area's GeoJSON boundaries: file name → FeatureCollection (None: refused)
+        self.boundaries: dict[str, dict | None] = {}
         self.errors: list[Problem] = []
         self.warnings: list[Problem] = []
         self.default_code = "en"
@@ -1261,7 +1270,10 @@ class _Converter:
 
     def label_and_type(self, row: _Row, spec: dict, options: dict) -> None:
         kind, name = spec["type"], spec["name"]
-        label = self.texts(row, "label", warn_missing=kind != "calculate")
+        label = self.texts(row, "label", warn_missing=kind not in ("calculate",
+                                                                    "start-geopoint"))
+        if not label and kind == "start-geopoint":
+            label = catalog_texts(START_LOCATION_LABEL, self.codes)
         if not label and kind != "calculate":
             if name:
                 self.at(row, "missing_label", row.header("label"), name=name)
@@ -1327,8 +1339,43 @@ class _Converter:
                 self.at(row, "bad_privacy", privacy_header, detail=" ".join(error.messages))
             else:
                 spec["privacy"] = privacy
+                if privacy.startswith("generalize:area"):
+                    self.boundary_file(row, privacy_header, privacy)
         if spec.get("identifying") and spec.get("privacy", "drop") not in IDENTIFYING_RULES:
             self.at(row, "bad_privacy/identifying", privacy_header)
+
+    def boundary_file(self, row: _Row, header: str, rule: str) -> None:
+        """Read the GeoJSON boundaries generalize:area[:FILE] names: the named file, or the
+        form's only .geojson file (given with --media, or next to the form)."""
+        named = rule.split(":", 2)[2] if rule.count(":") == 2 else None
+        if named is None:
+            found = sorted({*(n for n in self.media if n.lower().endswith(".geojson")),
+                            *(p.name for p in (self.media_dir.glob("*.geojson")
+                                               if self.media_dir else []))})
+            if len(found) != 1:
+                self.at(row, "external_data/boundaries_file", header, file="*.geojson")
+                return
+            named = found[0]
+        if named in self.boundaries:
+            return
+        self.boundaries[named] = None
+        path = self.find_media(named)
+        if path is None:
+            self.at(row, "external_data/boundaries_file", header, file=named)
+            return
+        problems = ["the file is larger than 2 MB"] if path.stat().st_size > 2_000_000 else []
+        geojson = None
+        if not problems:
+            try:
+                geojson = json.loads(path.read_text(encoding="utf-8-sig"))
+            except (OSError, UnicodeDecodeError, ValueError) as error:
+                problems = [type(error).__name__]
+            else:
+                problems = locations.boundary_problems(named, geojson)
+        if problems:
+            self.at(row, "external_data/boundaries", header, file=named, detail=problems[0])
+        else:
+            self.boundaries[named] = geojson
 
     def disclosure(self, row: _Row, spec: dict, options: dict) -> None:
         """The `disclosure` (key / sensitive) and `hierarchy` columns: ODK and Kobo ignore
@@ -1428,6 +1475,9 @@ class _Converter:
         value, header = row.cell("parameters")
         if options.get("from_file"):
             return  # (refused above when given)
+        if spec["type"] in LOCATION_TYPES:
+            self.location_parameters(row, header, value or "", spec)
+            return
         if spec["type"] != "range":
             if value:
                 self.at(row, "ignored_column/parameters", header, value=value,
@@ -1440,6 +1490,26 @@ class _Converter:
         if params["step"] < 1 or params["start"] >= params["end"]:
             self.at(row, "bad_value/range", header, **params)
         spec["parameters"] = params
+
+    def location_parameters(self, row: _Row, header: str, value: str, spec: dict) -> None:
+        """capture-accuracy=5 warning-accuracy=20 (metres): kept; ODK's other location
+        parameters (allow-mock-accuracy, incremental) have nothing to do here."""
+        for part in re.split(r"[\s;,]+", value):
+            key, sep, number = part.partition("=")
+            key = key.strip().lower()
+            if not part:
+                continue
+            if key not in ("capture-accuracy", "warning-accuracy") or not sep:
+                self.at(row, "ignored_column/location_parameter", header, part=part)
+                continue
+            try:
+                metres = float(number)
+            except ValueError:
+                metres = math.nan
+            if not math.isfinite(metres) or metres <= 0:
+                self.at(row, "bad_value/accuracy", header, part=part)
+                continue
+            spec[key.replace("-", "_")] = metres
 
     def range_parameter(self, row: _Row, header: str, part: str, params: dict) -> None:
         key, sep, number = part.partition("=")
@@ -1694,6 +1764,9 @@ class _Converter:
         files = {k: v for k, v in self.data_files.items() if v is not None}
         if files:
             definition["data"] = files
+        boundaries = {k: v for k, v in self.boundaries.items() if v is not None}
+        if boundaries:
+            definition["boundaries"] = boundaries
         return definition
 
     def schema_problems(self, messages: Any) -> None:
@@ -1925,13 +1998,15 @@ def _question_cells(q: dict, header: list[str], cells, sources: dict) -> list:
     elif kind in ("select_one", "select_multiple"):
         kind = f"{kind} {q['choices']}"
     params = q.get("parameters")
+    accuracies = " ".join(f"{key.replace('_', '-')}={_number(q[key])}" for key in
+                          ("capture_accuracy", "warning_accuracy") if key in q)
     return _row_in(header, {
         "type": kind, "name": q["name"],
         "required": "yes" if q.get("required") else None,
         "relevant": q.get("relevant"), "constraint": export_constraint(q),
         "appearance": q.get("appearance"),
         "parameters": (f"start={params['start']} end={params['end']} "
-                       f"step={params.get('step', 1)}" if params else None),
+                       f"step={params.get('step', 1)}" if params else accuracies or None),
         "privacy": q.get("privacy"), "identifying": "yes" if q.get("identifying") else None,
         "calculation": q.get("calculation"), "default": q.get("default"),
         "read_only": "yes" if q.get("read_only") else None,
@@ -1969,6 +2044,14 @@ def to_xlsform(form: FormDefinition, path: str | os.PathLike) -> list[Path]:
             with open(partial, "w", newline="", encoding="utf-8") as handle:
                 csv.writer(handle).writerows(rows)
         _write_atomically(target, write)
+        written.append(target)
+    # generalize:area's boundaries, beside the form as the import found them.
+    for file_name, geojson in form.data.get("boundaries", {}).items():
+        target = path.parent / file_name
+
+        def write_json(partial: str, geojson=geojson) -> None:
+            Path(partial).write_text(json.dumps(geojson, ensure_ascii=False), encoding="utf-8")
+        _write_atomically(target, write_json)
         written.append(target)
     return written
 

@@ -169,8 +169,6 @@ CATALOGUE: dict[str, tuple[str, Render]] = {
     "ignored_type/metadata": (WARNING, lambda a: gettext(
         "'%(type)s' is ignored: the collector keeps its own record metadata (when, on which "
         "device, by whom).", **a)),
-    "unsupported_type/location": (ERROR, lambda a: gettext(
-        "Location questions (%(type)s) are not supported yet.", **a)),
     "unsupported_type/media": (ERROR, lambda a: gettext(
         "Media questions (%(type)s) are not supported yet.", **a)),
     "unsupported_type/file": (ERROR, lambda a: gettext(
@@ -275,6 +273,16 @@ CATALOGUE: dict[str, tuple[str, Render]] = {
         "is ignored.", **a)),
     "ignored_column/parameters": (WARNING, lambda a: gettext(
         "The parameters '%(value)s' are ignored for a %(type)s question.", **a)),
+    "ignored_column/location_parameter": (WARNING, lambda a: gettext(
+        "The location parameter '%(part)s' is ignored (use capture-accuracy= and "
+        "warning-accuracy=, in metres).", **a)),
+    "bad_value/accuracy": (ERROR, lambda a: gettext(
+        "'%(part)s': an accuracy is a number of metres above 0.", **a)),
+    "external_data/boundaries_file": (ERROR, lambda a: gettext(
+        "generalize:area needs the area boundaries as a GeoJSON file (%(file)s): put one "
+        "in the same folder as the form, or give it with --media.", **a)),
+    "external_data/boundaries": (ERROR, lambda a: gettext(
+        "The boundaries file %(file)s cannot be used: %(detail)s", **a)),
     "ignored_column/range_parameter": (WARNING, lambda a: gettext(
         "The range parameter '%(part)s' is ignored (use start=, end= and step=).", **a)),
     "ignored_appearance/one": (WARNING, lambda a: gettext(

@@ -4,8 +4,10 @@ The main table has one row per record; metadata columns first (`_uuid`, `_form_i
 ...), then one column per question, named by the question, over the union of every
 version of the form so that a field removed in a later version keeps its data. A
 select_multiple answer is a space-separated column plus one 0/1 column per choice
-(`grounds/religion`), as XLSForm tools do. Questions whose privacy rule is "drop" never
-reach the server and are not columns; notes hold no value and are not columns either.
+(`grounds/religion`), as XLSForm tools do. A location point that leaves kept or as a
+grid cell also gets `<name>_latitude` and `<name>_longitude` number columns. Questions
+whose privacy rule is "drop" never reach the server and are not columns; notes hold no
+value and are not columns either.
 
 Repeats (a section asked once per household member, say) are stored as a list of
 instances under the repeat's name. The main table has no column for a repeat's
@@ -66,6 +68,7 @@ from typing import BinaryIO
 
 from collector.anonymizer import rule_for
 from collector.forms import FormDefinition
+from collector.locations import parse_point
 
 from .spss import write_sav
 from .stata import write_dta
@@ -75,6 +78,9 @@ __all__ = ["Column", "ExportError", "FORMATS", "columns_for", "export", "instanc
 
 FORMATS = ("csv", "xlsx", "jsonl", "dta", "sav", "parquet")
 NUMERIC_TYPES = ("integer", "decimal", "range")
+# A point kept or snapped to a grid is exported with `<name>_latitude` and `<name>_longitude`
+# beside the answer as it arrived; an area's name, a trace or a shape is its text only.
+POINT_TYPES = ("geopoint", "start-geopoint")
 CHUNK_CHARS = 64 * 1024
 CSV_BATCH = 500  # rows per write: few writes, a few hundred KB at most in memory
 XLSX_MAX_ROWS = 1_048_576
@@ -132,6 +138,8 @@ class Column:
     meta: bool = False
     choice: str | None = None
     choices: tuple = field(default=(), compare=False)  # ((name, label map), ...), code order
+    # A location's latitude (0) or longitude (1), read from its "lat lon ..." answer.
+    part: int | None = None
 
     def value(self, row: dict, answers: dict):
         """The cell as stored: lists space-separated, 0/1 for a dummy, None if missing."""
@@ -140,6 +148,9 @@ class Column:
         answer = answers.get(self.source)
         if self.kind == "count":
             return len(answer) if isinstance(answer, list) else None
+        if self.part is not None:
+            point = parse_point(answer) if isinstance(answer, str) else None
+            return point[self.part] if point else None
         if self.kind == "dummy":
             if answer is None:
                 return None
@@ -206,7 +217,8 @@ def _answer_columns(item, form: FormDefinition, forms: list[FormDefinition]) -> 
     if isinstance(item, dict):  # a repeat's section
         return [Column(item["name"], item["name"], "count", item["label"])]
     question, name = item, item.name
-    kept = rule_for(question, form) == "keep"
+    rule = rule_for(question, form)
+    kept = rule == "keep"
     label = question.get("label") or {"en": name}  # a calculation has no label: its name
     if question.type == "select_multiple" and kept:
         choices = _choice_union(name, forms)
@@ -216,10 +228,21 @@ def _answer_columns(item, form: FormDefinition, forms: list[FormDefinition]) -> 
                          for choice, choice_label in choices]
     if question.type == "select_one" and kept:
         return [Column(name, name, "code", label, choices=_choice_union(name, forms))]
+    if question.type in POINT_TYPES and (kept or rule.startswith("generalize:grid:")):
+        # The answer as it arrived, then its latitude and longitude as numbers for maps.
+        return [Column(name, name, "text", label)] + [
+            Column(f"{name}_{part}", name, "number", _suffixed(label, words), part=index)
+            for index, (part, words) in enumerate((("latitude", "latitude"),
+                                                   ("longitude", "longitude")))]
     # A calculation is numeric until a value says otherwise (then Stata/SPSS make it text).
     numeric = (question.type in NUMERIC_TYPES and kept) or question.type == "calculate"
     kind = "number" if numeric else "text"
     return [Column(name, name, kind, label)]
+
+
+def _suffixed(label: dict, word: str) -> dict:
+    """A location's coordinate column label: 'Home (latitude)' in each of its languages."""
+    return {code: f"{text} ({word})" for code, text in label.items()}
 
 
 def _choice_union(name: str, forms: list[FormDefinition]) -> tuple:
@@ -267,6 +290,8 @@ def kind_name(column: Column, forms) -> str:
         return "codes"
     if column.kind == "multiple":
         return "text"
+    if column.part is not None:
+        return "float"  # a location's latitude or longitude
     question, form = question_of(column, forms)
     if question is None:
         return "float" if column.kind == "number" else "text"
@@ -388,6 +413,7 @@ def _cells(rows: Iterable[dict], columns: list[Column]):
     sources = [c.source for c in answer_columns]
     lists = [i for i, c in enumerate(answer_columns) if c.kind == "multiple"]
     counts = [i for i, c in enumerate(answer_columns) if c.kind == "count"]
+    coordinates = [(i, c.part) for i, c in enumerate(answer_columns) if c.part is not None]
     groups: dict[str, list] = {}  # each select_multiple's 0/1 columns: (position, choice)
     for i, c in enumerate(answer_columns):
         if c.kind == "dummy":
@@ -403,6 +429,9 @@ def _cells(rows: Iterable[dict], columns: list[Column]):
         for i in counts:
             value = values[i]
             values[i] = len(value) if value.__class__ is list else None
+        for i, part in coordinates:
+            point = parse_point(values[i]) if isinstance(values[i], str) else None
+            values[i] = point[part] if point else None
         for source, positions in dummies:
             answer = get(source)
             if answer is None:

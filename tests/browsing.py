@@ -102,9 +102,10 @@ def forget_everything(driver) -> None:
     driver.execute_cdp_cmd("Page.resetNavigationHistory", {})
 
 
-def start_chromium(tmp_path, width=360, trusted_ca=None):
+def start_chromium(tmp_path, width=360, trusted_ca=None, flags=()):
     """A fresh profile and home; with `trusted_ca`, that CA is trusted as a phone's user
-    would after installing it (in the NSS database Chromium reads on Linux)."""
+    would after installing it (in the NSS database Chromium reads on Linux); `flags`: more
+    command-line switches (a host name for the hub, say)."""
     binary, driver_path = need_tool("chromium"), need_tool("chromedriver")
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
@@ -118,7 +119,7 @@ def start_chromium(tmp_path, width=360, trusted_ca=None):
     for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync",
                  "--no-first-run", f"--user-data-dir={tmp_path / 'profile'}",
-                 f"--window-size={width},640"):
+                 f"--window-size={width},640", *flags):
         options.add_argument(flag)
     options.add_experimental_option("mobileEmulation", {
         "deviceMetrics": {"width": width, "height": 640, "pixelRatio": 2}})

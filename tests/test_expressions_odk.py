@@ -32,9 +32,9 @@ def sheets(calculation: str) -> dict:
     ("weighted-checklist(1, 2, ${name})", "weighted-checklist() takes an even number of arguments"),
     ("digest(${name}, 'SHA-3')", "unknown digest algorithm 'SHA-3'"),
     ("digest(${name}, 'MD5', 'base32')", "unknown digest encoding 'base32'"),
-    ("distance(${name})", "distance() is not supported yet"),
-    ("1 + area(${name})", "area() is not supported yet"),
-    ("geofence(${name}, ${name})", "geofence() is not supported yet"),
+    ("distance()", "distance() takes at least 1 argument, got 0"),
+    ("1 + area(${name}, ${name})", "area() takes 1 argument, got 2"),
+    ("geofence(${name})", "geofence() takes 2 arguments, got 1"),
 ])
 def test_an_xlsform_with_a_wrong_static_expression_is_refused_at_import(calculation, message):
     result = convert(sheets(calculation))

@@ -281,8 +281,7 @@ def test_good_fixtures_are_valid_xlsforms_for_pyxform(name):
 
 BROKEN = {
     "bad_repeat": {("nested_repeat", "survey", 5, "type"), ("empty_repeat", "survey", 9, "type")},
-    "bad_geopoint": {("unsupported_type", "survey", 3, "type"),
-                     ("unsupported_type", "survey", 4, "type")},
+    "bad_geopoint": {("unsupported_type", "survey", 4, "type")},  # the photo; not the point
     "bad_calculate": {("unknown_reference", "survey", 4, "calculation"),
                       ("bad_expression", "survey", 5, "calculation")},
     "bad_expression": {("bad_expression", "survey", 2, "constraint"),
@@ -493,7 +492,7 @@ def test_dynamic_required_and_bad_parameters_are_errors():
 
 def test_unsupported_features_by_type_and_column():
     rows = [{"type": t, "name": f"q{i}", "label": "Q"} for i, t in enumerate(
-        ["geopoint", "geotrace", "geoshape", "audio", "video", "file",
+        ["image", "background-audio", "range-decimal", "audio", "video", "file",
          "rank colours", "select_multiple_from_file x.csv", "xml-external", "selfie"])]
     rows.append({"type": "text", "name": "c", "label": "C", "media::image": "a.png"})
     rows.append({"type": "text", "name": "p", "label": "P",

@@ -82,12 +82,12 @@ def test_problems_name_sheet_row_and_column(tmp_path):
         ["type", "name", "label", "bind::relevant"],
         ["select one from nowhere", "a", "A", None],
         ["integer", "b", "B", "${nobody} > 1"],
-        ["geoshape", "c", "C", None],
+        ["audio", "c", "C", None],
     ])
     result = read_xlsform(path)
     assert keys(result.errors) == {("unknown_list/no_sheet", "survey", 2, "type"),
                                    ("unknown_reference", "survey", 3, "bind::relevant"),
-                                   ("unsupported_type/location", "survey", 4, "type")}
+                                   ("unsupported_type/media", "survey", 4, "type")}
     assert [str(p).split(":")[0] for p in result.errors] == [
         "survey row 2, column type", "survey row 3, column bind", "survey row 4, column type"]
     assert "'${nobody}'" in result.errors[1].message
@@ -108,7 +108,7 @@ def _without_default_style(path: Path, target: Path) -> Path:
 
 def test_library_warnings_never_come_before_our_messages(tmp_path, data_dir):
     plain = workbook(tmp_path / "plain.xlsx", [["type", "name", "label"],
-                                               ["text", "a", "A"], ["geopoint", "g", "G"]])
+                                               ["text", "a", "A"], ["audio", "g", "G"]])
     path = _without_default_style(plain, tmp_path / "nostyle.xlsx")
     from openpyxl import load_workbook
 
@@ -118,14 +118,14 @@ def test_library_warnings_never_come_before_our_messages(tmp_path, data_dir):
         warnings.simplefilter("always")
         result = read_xlsform(path)
     assert caught == []
-    assert keys(result.errors) == {("unsupported_type/location", "survey", 3, "type")}
+    assert keys(result.errors) == {("unsupported_type/media", "survey", 3, "type")}
     command = subprocess.run(
         [sys.executable, "-m", "collector", "forms", "import", str(path),
          "--data-dir", str(data_dir)], capture_output=True, text=True, timeout=60)
     assert command.returncode == 1
     assert "default style" not in command.stderr + command.stdout
     assert command.stderr.startswith("Error: nostyle.xlsx is not a valid XLSForm (1 problems):\n"
-                                     "survey row 3, column type: Location questions")
+                                     "survey row 3, column type: Media questions")
 
 
 # --- the older select spelling ---------------------------------------------------------

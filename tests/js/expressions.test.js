@@ -135,8 +135,9 @@ test('the script stays small and free of eval, Function and post-ES2015 syntax',
   const source = fs.readFileSync(SCRIPT, 'utf8');
   // Phones on slow links load it: about 8 KB gzipped. This guard stops it growing unnoticed
   // (raised from 20 to 22 KB for choice filters, to 24 KB for repeats and typed numbers, to
-  // 36 KB for ODK's whole function library with dates and zones: about 12 KB gzipped).
-  assert.ok(Buffer.byteLength(source) < 36 * 1024, `${Buffer.byteLength(source)} bytes`);
+  // 36 KB for ODK's whole function library with dates and zones, to 40 KB for its location
+  // functions: about 13 KB gzipped).
+  assert.ok(Buffer.byteLength(source) < 40 * 1024, `${Buffer.byteLength(source)} bytes`);
   assert.doesNotMatch(source, /\beval\s*\(|\bFunction\s*\(|\?\.|\?\?/);
 });
 

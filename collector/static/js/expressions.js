@@ -22,7 +22,6 @@ const FORMAT_CODE = /%([\s\S]?)/gu;
 const MONTHS = 'Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec'.split(' ');
 const WEEKDAYS = 'Sun Mon Tue Wed Thu Fri Sat'.split(' ');  // Date's getUTCDay() order
 const DIGESTS = ['md5', 'sha-1', 'sha-256', 'sha-384', 'sha-512'];
-const NOT_SUPPORTED_YET = ['area', 'distance', 'geofence'];
 const SYMBOLS = ['..', '!=', '<=', '>=', '(', ')', ',', '+', '-', '*', '=', '<', '>', '.'];
 const PRECEDENCE = [['or'], ['and'], ['=', '!='], ['<', '<=', '>', '>='], ['+', '-'], ['*', 'div', 'mod']];
 
@@ -396,6 +395,83 @@ function weightedChecklist(env, min, max, ...pairs) {
   return within(total, min, max);
 }
 
+// Locations, as collector/locations.py reads and measures them (ODK's JavaRosa GeoUtils):
+// "lat lon [alt [acc]]", points joined by ";"; metres on a sphere of 6,378,100 m.
+const EARTH_RADIUS = 6378100;
+const CIRCUMFERENCE = 2 * Math.PI * EARTH_RADIUS;
+const LOCATION_NUMBER = /^[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?$/;
+const MAX_POINTS = 500;
+const radians = (degrees) => degrees * Math.PI / 180;
+
+function parsePoint(text) {
+  const parts = String(text).replace(/,/g, ' ').split(/\s+/).filter((part) => part !== '');
+  if (parts.length < 2 || parts.length > 4 || !parts.every((part) => LOCATION_NUMBER.test(part))) return null;
+  const numbers = parts.map(Number);
+  if (!numbers.every(isFinite)) return null;
+  if (!(numbers[0] >= -90 && numbers[0] <= 90 && numbers[1] >= -180 && numbers[1] <= 180)) return null;
+  if (numbers.length === 4 && numbers[3] < 0) return null;
+  return numbers;
+}
+
+function parsePoints(text) {
+  const pieces = String(text).replace(/\n/g, ';').split(';').filter((piece) => piece.trim() !== '');
+  const points = pieces.map(parsePoint);
+  return points.some((point) => point === null) ? null : points;
+}
+
+/** The answer a location question of `type` reads from what is typed, or null (as the hub). */
+function readLocation(type, text) {
+  if (type === 'geopoint' || type === 'start-geopoint') return parsePoint(text);
+  let points = parsePoints(text);
+  if (points === null) return null;
+  const last = points.length - 1;
+  if (type === 'geoshape' && last > 0 && points[0][0] === points[last][0] && points[0][1] === points[last][1]) points = points.slice(0, last);
+  if (points.length < (type === 'geoshape' ? 3 : 2) || points.length > MAX_POINTS) return null;
+  return points;
+}
+
+// The points of location answers: text of traces, shapes and points, and nodesets of them.
+const locationPoints = (values) => spread(values).reduce((all, item) => all.concat(parsePoints(toText(item)) || []), []);
+
+function between(a, b) {
+  const lat1 = radians(a[0]), lat2 = radians(b[0]);
+  const cosine = Math.sin(lat1) * Math.sin(lat2) + Math.cos(lat1) * Math.cos(lat2) * Math.cos(radians(a[1] - b[1]));
+  return Math.acos(Math.min(1, Math.max(-1, cosine))) * EARTH_RADIUS;
+}
+
+function distance(points) {
+  let total = 0;
+  for (let i = 1; i < points.length; i++) total += between(points[i - 1], points[i]);
+  return total;
+}
+
+function area(points) {
+  if (points.length < 3) return 0;
+  const lat0 = points[0][0], lon0 = points[0][1], rest = points.slice(1);
+  const xs = rest.map((p) => (p[1] - lon0) * CIRCUMFERENCE * Math.cos(radians(p[0])) / 360);
+  const ys = rest.map((p) => (p[0] - lat0) * CIRCUMFERENCE / 360);
+  let total = 0;
+  for (let i = 1; i < xs.length; i++) total += (ys[i - 1] * xs[i] - xs[i - 1] * ys[i]) / 2;
+  return Math.abs(total);
+}
+
+function pointInPolygon(point, polygon) {
+  const ring = polygon.slice();
+  if (ring.length && (ring[0][0] !== ring[ring.length - 1][0] || ring[0][1] !== ring[ring.length - 1][1])) ring.push(ring[0]);
+  const lat = point[0], lon = point[1];
+  let inside = false;
+  for (let i = 1; i < ring.length; i++) {
+    const a = ring[i - 1], b = ring[i];
+    if ((b[0] > lat) !== (a[0] > lat) && lon < (a[1] - b[1]) * (lat - b[0]) / (a[0] - b[0]) + b[1]) inside = !inside;
+  }
+  return inside;
+}
+
+function geofence(env, point, shape) {
+  const where = locationPoints([point]), corners = locationPoints([shape]);
+  return where.length > 0 && corners.length >= 3 && pointInPolygon(where[0], corners);
+}
+
 const FUNCTIONS = {
   'not': [1, 1, (env, v) => !toBoolean(v)],
   'true': [0, 0, () => true],
@@ -464,6 +540,9 @@ const FUNCTIONS = {
   'selected-at': [2, 2, selectedAt],
   'jr:choice-name': [2, 2, choiceName],
   'pulldata': [4, 4, pulldata],
+  'distance': [1, null, (env, ...values) => distance(locationPoints(values))],
+  'area': [1, 1, (env, value) => area(locationPoints([value]))],
+  'geofence': [2, 2, geofence],
   'today': [0, 0, (env) => new DateValue(Math.floor(env.now), false)],
   'now': [0, 0, (env) => new DateValue(env.now, true)],
   'date': [1, 1, toDate],
@@ -567,7 +646,6 @@ function parseTree(source, choiceColumns) {
 
   function call() {
     const nameToken = tokens[at], name = nameToken.value, args = [];
-    if (NOT_SUPPORTED_YET.indexOf(name) >= 0) fail(name + '() is not supported yet', nameToken.start);
     if (!has(FUNCTIONS, name)) fail('unknown function \'' + name + '\'', nameToken.start);
     at += 2;  // the name and '(': the tokenizer only calls a name a function when '(' follows
     if (name === 'position' && isSymbol(['..'])) {
@@ -721,6 +799,7 @@ const FormExpressions = {
   Nodeset: Nodeset,
   readInteger: readInteger,
   readDecimal: readDecimal,
+  readLocation: readLocation,
   FUNCTIONS: Object.keys(FUNCTIONS)
 };
 

@@ -234,6 +234,7 @@
     var type = block.getAttribute('data-type');
     if (raw === '' || !block.hasAttribute('data-type-message')) { return null; }
     var ok = type === 'integer' || type === 'decimal' ? readNumber(type, raw) !== null
+      : /^(geo|start-geo)/.test(type) ? E.readLocation(type, raw) !== null
       : type === 'time' ? /^([01]\d|2[0-3]):[0-5]\d(:[0-5]\d(\.\d+)?)?$/.test(raw)
       : type === 'datetime' ? /^\d{4}-\d{2}-\d{2}[T ]([01]\d|2[0-3]):[0-5]\d(:[0-5]\d(\.\d+)?)?$/.test(raw)
       : /^\d{4}-\d{2}(-\d{2})?$/.test(raw);
@@ -622,4 +623,56 @@
     });
     showStep(Math.max(at, 0), false);
   }
+}());
+
+/* "Use my location": where the browser gives the phone's position (a secure context: the
+   hub's https address), a button fills the answer and says how accurate it is, warning
+   above the form's threshold; elsewhere a message says why not. Typing the latitude and
+   longitude always works, with or without this script. A start-geopoint is taken as the
+   page opens. */
+(function () {
+  'use strict';
+  var tools = document.querySelectorAll('.geo[data-for]');
+  if (!tools.length) { return; }
+
+  function say(tool, message, warning) {
+    var status = tool.querySelector('.geo-status');
+    status.textContent = message;
+    status.className = 'geo-status' + (warning ? ' geo-warning' : '');
+  }
+
+  function metres(value) { return String(Math.round(value * 10) / 10); }
+
+  function fill(tool, position) {
+    var field = document.getElementById(tool.getAttribute('data-for'));
+    var c = position.coords;
+    // ODK's answer: latitude longitude altitude accuracy.
+    var point = [c.latitude, c.longitude, c.altitude || 0, Math.round(c.accuracy * 10) / 10].join(' ');
+    if (tool.getAttribute('data-append') === 'yes' && field.value.trim() !== '') {
+      field.value = field.value.replace(/\s+$/, '') + '\n' + point;
+    } else { field.value = point; }
+    field.dispatchEvent(new Event('input', { bubbles: true }));
+    field.dispatchEvent(new Event('change', { bubbles: true }));
+    var limit = Number(tool.getAttribute('data-warning-accuracy') || tool.getAttribute('data-capture-accuracy') || 0);
+    var poor = limit > 0 && c.accuracy > limit;
+    say(tool, tool.getAttribute(poor ? 'data-warning' : 'data-accuracy').replace('%(metres)s', metres(c.accuracy)), poor);
+  }
+
+  function capture(tool) {
+    say(tool, tool.getAttribute('data-waiting'), false);
+    navigator.geolocation.getCurrentPosition(function (position) { fill(tool, position); }, function (error) {
+      say(tool, tool.getAttribute(error.code === 1 ? 'data-denied' : 'data-failed'), true);
+    }, { enableHighAccuracy: true, timeout: 30000, maximumAge: 0 });
+  }
+
+  Array.prototype.forEach.call(tools, function (tool) {
+    tool.hidden = false;
+    if (!window.isSecureContext) { say(tool, tool.getAttribute('data-insecure'), true); return; }
+    if (!navigator.geolocation) { say(tool, tool.getAttribute('data-unsupported'), true); return; }
+    var button = tool.querySelector('.geo-capture');
+    button.hidden = false;
+    button.addEventListener('click', function () { capture(tool); });
+    var field = document.getElementById(tool.getAttribute('data-for'));
+    if (tool.hasAttribute('data-auto') && field && field.value.trim() === '') { capture(tool); }
+  });
 }());
