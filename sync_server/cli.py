@@ -385,22 +385,59 @@ def forms():
 @forms.command("publish")
 @data_dir_option
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-def forms_publish(data_dir, database, file):
+@click.option("--media", multiple=True,
+              type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="A CSV file the XLSForm uses (select_one_from_file, external choices, "
+                   "pulldata), when it is not in the form's folder. Repeat it for several "
+                   "files.")
+@click.option("--dry-run", is_flag=True,
+              help="Check the form and show its problems, its changes from the current "
+                   "version and what leaves the laptops, without publishing it.")
+def forms_publish(data_dir, database, file, media, dry_run):
     """Publish a form version (JSON or XLSForm); laptops get it on their next sync.
 
-    Example: sync-server forms publish household_visit.xlsx
+    Every problem of an XLSForm is printed with its sheet, row and column, and nothing is
+    published unless the whole form is right. The changes from the current version of the
+    form are listed, with a warning for each field that would send more about people.
+
+    Example: sync-server forms publish household_visit.xlsx --media villages.csv
     """
     from collector.cli import checked_form_file, echo_privacy_listing
 
-    from .forms import publish
+    from .form_diff import diff_forms, plain_lines
+    from .forms import VersionExists, current_version, publish, same_definition
 
-    form = checked_form_file(file)
-    form, created = publish(open_store(database), form.to_json(), "admin")
+    form = checked_form_file(file, media)
+    store = open_store(database)
+    try:
+        current = current_version(form.form_id, store)
+        for line in plain_lines(diff_forms(current, form)):
+            click.echo(line)
+        if dry_run:
+            if store.form_definition(form.form_id, form.version) is not None:
+                if not same_definition(store, form):
+                    raise click.ClickException(version_clash(form))
+                click.echo(f"{form.form_id} version {form.version} is already published.")
+            echo_privacy_listing(form)
+            click.echo("Dry run: nothing was published.")
+            return
+        try:
+            form, created = publish(store, form.to_json(), "admin")
+        except VersionExists:
+            raise click.ClickException(version_clash(form)) from None
+    finally:
+        store.close()
     if created:
         click.echo(f"Published {form.form_id} version {form.version}.")
     else:
         click.echo(f"{form.form_id} version {form.version} is already published.")
     echo_privacy_listing(form)
+
+
+def version_clash(form) -> str:
+    return (f"{form.form_id} version {form.version} is already published with a different "
+            "definition, and a published version never changes: give this one a new version "
+            "number (the version column of the settings sheet).")
 
 
 @cli.group()

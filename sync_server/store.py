@@ -683,6 +683,36 @@ class Store:
             "SELECT seq, id, record_uuid, message, locale, created_at FROM replies"
             " WHERE device_id = ? AND seq > ? ORDER BY seq LIMIT ?", [device_id, after, limit]))
 
+    # -- forms checked in the browser, waiting for "Publish" (sync_server.forms) ----------
+    # The definition the preview showed is kept here, so that "Publish" publishes exactly
+    # it without a second upload; each waits for the person who uploaded it, for a while.
+
+    PENDING_PER_ACTOR = 10  # the newest few a person uploaded; older ones are forgotten
+
+    def add_pending_form(self, pending_id: str, actor: str, definition: str,
+                         notes: str, expires_at: str) -> None:
+        """Keep a checked definition (and its warnings, `notes`, as JSON) until expires_at;
+        expired ones, and a person's oldest beyond PENDING_PER_ACTOR, go at the same time."""
+        with self.transaction():
+            self.db.execute("DELETE FROM pending_forms WHERE expires_at <= ?", [now_iso()])
+            self.db.execute("INSERT INTO pending_forms (id, actor, definition, notes,"
+                            " created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?)",
+                            [pending_id, actor, definition, notes, now_iso(), expires_at])
+            self.db.execute(
+                "DELETE FROM pending_forms WHERE actor = ? AND id NOT IN (SELECT id FROM"
+                " pending_forms WHERE actor = ? ORDER BY created_at DESC, seq DESC LIMIT ?)",
+                [actor, actor, self.PENDING_PER_ACTOR])
+
+    def pending_form(self, pending_id: str, actor: str) -> dict | None:
+        """A definition waiting for `actor` (nobody else's), unless it has expired."""
+        return self.one("SELECT id, definition, notes, created_at, expires_at FROM"
+                        " pending_forms WHERE id = ? AND actor = ? AND expires_at > ?",
+                        [pending_id, actor, now_iso()])
+
+    def drop_pending_form(self, pending_id: str) -> None:
+        with self.transaction():
+            self.db.execute("DELETE FROM pending_forms WHERE id = ?", [pending_id])
+
 
 def get_store() -> Store:
     """The request's store, opened on first use (like collector.db.get_db)."""
@@ -881,3 +911,12 @@ def m010_survey_designs(db):
     ddl(db, """CREATE TABLE survey_designs (
         form_id TEXT PRIMARY KEY, definition TEXT NOT NULL,
         updated_at TEXT NOT NULL, updated_by TEXT NOT NULL)""")
+
+
+@migrations()
+def m011_pending_forms(db):
+    # Forms checked on the Forms page and shown in preview, until "Publish" (Store above).
+    ddl(db, """CREATE TABLE pending_forms (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL UNIQUE, actor TEXT NOT NULL,
+        definition TEXT NOT NULL, notes TEXT NOT NULL, created_at TEXT NOT NULL,
+        expires_at TEXT NOT NULL)""")

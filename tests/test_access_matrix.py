@@ -149,6 +149,8 @@ CENTRAL_ROUTES = [
     ("devices.revoke", "POST", "/devices/{spare_device}/revoke", "admin"),
     ("forms.index", "GET", "/forms", "admin"),
     ("forms.upload", "POST", "/forms", "admin"),
+    ("forms.preview", "GET", "/forms/preview/{pending_form}", "admin"),
+    ("forms.publish_pending", "POST", "/forms/preview/{pending_form}/publish", "admin"),
     ("accounts.users", "GET", "/users", "admin"),
     ("accounts.add_user", "POST", "/users", "admin"),
     ("accounts.change_role", "POST", "/users/{spare_user}/role", "admin"),
@@ -308,6 +310,10 @@ def central_callers(central):
     spare_user = store.add_user("spare1", "viewer", generate_password_hash(PASSWORD))
     admins_token, _ = api_tokens.create(store.db, ids["admin"], "matrix")
     publish(store, json.dumps(minimal_form()), "admin1")
+    # A form the admin checked on the Forms page, waiting in preview for "Publish".
+    store.add_pending_form("matrix-pending", str(ids["admin"]),
+                           json.dumps(minimal_form(version="3")), json.dumps({}),
+                           "2999-01-01T00:00:00Z")
     store.close()
     device = enroll_device(central, "zone A")
     spare_device = enroll_device(central, "zone B")
@@ -322,7 +328,8 @@ def central_callers(central):
                                                           "password": PASSWORD})
         assert response.status_code == 200, response.text[:300]
     values = {"record": record["uuid"], "spare_device": spare_device["device_id"],
-              "spare_user": spare_user, "admins_token": admins_token}
+              "spare_user": spare_user, "admins_token": admins_token,
+              "pending_form": "matrix-pending"}
     return central, callers, values
 
 

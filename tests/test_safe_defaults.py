@@ -170,7 +170,8 @@ def test_the_listing_names_what_leaves_unchanged_and_what_looks_identifying():
         household_size={"privacy": "keep"}, head_name={"privacy": "pseudonymize"})))
     assert listing == {"keep": ["household_size"],
                        "identifiers": [("national_id", "national_id"), ("phone_digits", "phone"),
-                                       ("date_of_birth", "date_of_birth")]}
+                                       ("date_of_birth", "date_of_birth")],
+                       "exact_locations": []}
 
 
 def test_weaker_fields_compares_the_rules_in_effect():
@@ -288,8 +289,11 @@ def test_the_forms_page_lists_them_after_an_upload(team):  # noqa: F811
     page = admin.get("/forms").text
     definition = json.dumps(safe_defaults_form(household_size={"privacy": "keep"}))
     files = {"definition": ("visit.json", definition, "application/json")}
-    response = admin.session.post(team.url + "/forms", files=files,
-                                  data={"csrf_token": admin.csrf(page)})
+    preview = admin.session.post(team.url + "/forms", files=files,
+                                 data={"csrf_token": admin.csrf(page)})
+    # Checked and shown in preview first; "Publish" publishes what the preview showed.
+    action = re.search(r'action="(/forms/preview/[^"]+/publish)"', preview.text).group(1)
+    response = admin.post(action, {}, csrf_from=preview.text)
     text = html.unescape(response.text)
     assert "Published safe_visit version 1." in text
     assert "Leave the laptops unchanged (keep): household_size" in text

@@ -121,8 +121,11 @@ def test_admin_publishes_a_form_and_a_bad_one_changes_nothing(team):
     admin = signed_in(team, "admin")
     page = admin.get("/forms").text
     files = {"definition": ("visit.json", json.dumps(minimal_form()), "application/json")}
-    response = admin.session.post(team.url + "/forms", files=files,
-                                  data={"csrf_token": admin.csrf(page)})
+    preview = admin.session.post(team.url + "/forms", files=files,
+                                 data={"csrf_token": admin.csrf(page)})
+    # Checked and shown in preview first; "Publish" publishes what the preview showed.
+    action = re.search(r'action="(/forms/preview/[^"]+/publish)"', preview.text).group(1)
+    response = admin.post(action, {}, csrf_from=preview.text)
     assert "Published household_visit version 2" in response.text
     bad = {"definition": ("bad.json", json.dumps(minimal_form(form_id="bad id")),
                           "application/json")}
