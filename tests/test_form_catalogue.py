@@ -22,7 +22,7 @@ from collector.forms import FormError, builtin_forms, load_form
 from conftest import query
 from filling import SURVEY_ANSWERS
 from sync_server.data import newest_form as server_newest_form
-from sync_server.forms import publish
+from sync_server.forms import VersionExists, publish
 from sync_server.ingest import known_form
 from sync_server.store import Store
 
@@ -81,8 +81,10 @@ def test_a_new_version_is_a_new_entry_and_the_old_one_stays(store):
     assert first is not second
     assert (first.data["title"], second.data["title"]) == ({"en": "First"}, {"en": "Second"})
     assert known_form(store, "household_visit", "1") is first
-    # Publishing that version again with other content changes nothing: versions are immutable.
-    assert publish(store, definition("1", title="Changed"), "admin")[1] is False
+    # Publishing that version again with other content is refused: versions are immutable.
+    with pytest.raises(VersionExists):
+        publish(store, definition("1", title="Changed"), "admin")
+    assert publish(store, definition("1", title="First"), "admin")[1] is False
     assert known_form(store, "household_visit", "1").data["title"] == {"en": "First"}
 
 
