@@ -756,6 +756,49 @@ def _math(function: Callable[[float], float], at_zero: float | None = None) -> C
     return apply
 
 
+PARK_MILLER_MODULUS, PARK_MILLER_MULTIPLIER = 2_147_483_647, 16_807
+
+
+def shuffled(items: Sequence, seed: Any = None) -> list:
+    """ODK's randomize(): `items` in the order ODK Collect (JavaRosa) and ODK Web Forms give
+    for the same seed, a Park-Miller generator driving an inside-out Fisher-Yates shuffle;
+    in a new random order without a seed. The seed is read as a number cut toward zero, as
+    JavaRosa's longValue() does (text that is no number counts as 0)."""
+    draw = random.random if seed is None else _park_miller(to_number(seed))
+    result: list = []
+    for i, item in enumerate(items):
+        j = math.floor(draw() * (i + 1))
+        if j == i:
+            result.append(item)
+        else:
+            result.append(result[j])
+            result[j] = item
+    return result
+
+
+def _park_miller(seed: float) -> Callable[[], float]:
+    if math.isnan(seed):
+        whole = 0
+    elif math.isinf(seed):
+        whole = 2 ** 63 - 1 if seed > 0 else -(2 ** 63)  # Java's longValue() at the limits
+    else:
+        whole = int(seed)
+    state = abs(whole) % PARK_MILLER_MODULUS * (1 if whole >= 0 else -1)  # Java's remainder
+    if state <= 0:
+        state += PARK_MILLER_MODULUS - 1
+    current = [state]
+
+    def draw() -> float:
+        current[0] = current[0] * PARK_MILLER_MULTIPLIER % PARK_MILLER_MODULUS
+        return (current[0] - 1) / (PARK_MILLER_MODULUS - 1)
+    return draw
+
+
+def _randomize(ctx: Context, values: Any, seed: Any = None) -> Nodeset:
+    items = values if isinstance(values, Nodeset) else (values,)
+    return Nodeset(shuffled(items, seed))
+
+
 FUNCTIONS: dict[str, Function] = {
     "not": Function(1, 1, lambda ctx, value: not to_boolean(value)),
     "true": Function(0, 0, lambda ctx: True),
@@ -784,6 +827,7 @@ FUNCTIONS: dict[str, Function] = {
     "atan2": Function(2, 2, lambda ctx, y, x: math.atan2(to_number(y), to_number(x))),
     "pi": Function(0, 0, lambda ctx: math.pi),
     "random": Function(0, 0, lambda ctx: random.random()),
+    "randomize": Function(1, 2, _randomize),
     "min": Function(1, None, _extreme(operator.lt)),
     "max": Function(1, None, _extreme(operator.gt)),
     "count": Function(1, 1, _count),

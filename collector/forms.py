@@ -219,6 +219,10 @@ class QuestionSchema(Schema):
     default = fields.String()
     # Shown but not answerable: keeps its default or computed value.
     read_only = fields.Boolean(load_default=False)
+    # A select's choices in a shuffled order (XLSForm parameters randomize=true, seed=...),
+    # the same order ODK gives for the same seed (collector.expressions.shuffled).
+    randomize = fields.Boolean()
+    seed = fields.String(validate=check_expression)
     # An XLSForm's trigger (`${visit_date}`): kept so export writes it back; the collector
     # computes a calculation again on every change anyway.
     trigger = fields.String(validate=check_expression)
@@ -233,6 +237,12 @@ class QuestionSchema(Schema):
                                   "one.", "calculation")
         if kind in ("select_one", "select_multiple") and not data.get("choices"):
             raise ValidationError("A select question needs a choice list.", "choices")
+        if (data.get("randomize") or data.get("seed")) and kind not in ("select_one",
+                                                                      "select_multiple"):
+            raise ValidationError("Only a select question's choices can be shuffled.",
+                                  "randomize")
+        if data.get("seed") and not data.get("randomize"):
+            raise ValidationError("A seed orders shuffled choices: add randomize.", "seed")
         if kind == "range" and "parameters" not in data:
             raise ValidationError("A range question needs start and end.", "parameters")
         if data.get("disclosure") and "." in data["name"]:

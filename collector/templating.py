@@ -61,6 +61,7 @@ def init_app(app, site_name: Callable[[], str]) -> None:
     app.jinja_env.globals.update(status_label=status_label, hub_name=hub_name,
                                   client_rules=validation.client_rules,
                                   allowed_choices=validation.allowed_choices,
+                                  choice_order=validation.choice_order,
                                   max_instances=MAX_INSTANCES,
                                   template_values=validation.template_values,
                                   form_attributes=form_attributes)

@@ -406,6 +406,21 @@ def allowed_choices(form, question, answers: dict) -> list[dict]:
         replace(ctx, choice={**choice.get("data", {}), "name": choice["name"]})))]
 
 
+def choice_order(form, question, answers: dict) -> list[dict]:
+    """A select's choices in the order the page lists them: the form's, or shuffled as ODK
+    shuffles them for `randomize`, by the value of `seed` when the form gives one and it is
+    known; in a new order each time the page is drawn without one, as in ODK Collect."""
+    choices = form.choices(question)
+    if not question.get("randomize"):
+        return choices
+    seed = None
+    if question.get("seed"):
+        value = expressions.parse(question.get("seed")).evaluate(
+            repeats.context(form, answers, question))
+        seed = value if expressions.to_text(value) != "" else None
+    return expressions.shuffled(choices, seed)
+
+
 def _outside_filter(form, question, value, answers: dict) -> bool:
     if not question.get("choice_filter"):
         return False

@@ -1478,6 +1478,9 @@ class _Converter:
         if spec["type"] in LOCATION_TYPES:
             self.location_parameters(row, header, value or "", spec)
             return
+        if spec["type"] in ("select_one", "select_multiple"):
+            self.select_parameters(row, header, value or "", spec)
+            return
         if spec["type"] != "range":
             if value:
                 self.at(row, "ignored_column/parameters", header, value=value,
@@ -1490,6 +1493,31 @@ class _Converter:
         if params["step"] < 1 or params["start"] >= params["end"]:
             self.at(row, "bad_value/range", header, **params)
         spec["parameters"] = params
+
+    def select_parameters(self, row: _Row, header: str, value: str, spec: dict) -> None:
+        """randomize=true [seed=${x}]: the choices shuffled as ODK shuffles them."""
+        for part in re.split(r"\s+", value.strip()):
+            key, sep, given = part.partition("=")
+            key = key.strip().lower()
+            if not part:
+                continue
+            if key == "randomize" and sep:
+                if given.strip().lower() not in ("true", "false", "yes", "no"):
+                    self.at(row, "bad_value/randomize", header, value=given)
+                elif given.strip().lower() in ("true", "yes"):
+                    spec["randomize"] = True
+            elif key == "seed" and sep and given:
+                try:
+                    expressions.parse(given)
+                except expressions.ExpressionError as error:
+                    self.at(row, "bad_value/seed", header, value=given, detail=str(error))
+                    continue
+                spec["seed"] = given
+            else:
+                self.at(row, "ignored_column/select_parameter", header, part=part)
+        if spec.get("seed") and not spec.get("randomize"):
+            self.at(row, "ignored_column/select_parameter", header, part=f"seed={spec['seed']}")
+            del spec["seed"]
 
     def location_parameters(self, row: _Row, header: str, value: str, spec: dict) -> None:
         """capture-accuracy=5 warning-accuracy=20 (metres): kept; ODK's other location
@@ -1998,15 +2026,17 @@ def _question_cells(q: dict, header: list[str], cells, sources: dict) -> list:
     elif kind in ("select_one", "select_multiple"):
         kind = f"{kind} {q['choices']}"
     params = q.get("parameters")
-    accuracies = " ".join(f"{key.replace('_', '-')}={_number(q[key])}" for key in
+    extra = " ".join(f"{key.replace('_', '-')}={_number(q[key])}" for key in
                           ("capture_accuracy", "warning_accuracy") if key in q)
+    if q.get("randomize"):
+        extra = "randomize=true" + (f" seed={q['seed']}" if q.get("seed") else "")
     return _row_in(header, {
         "type": kind, "name": q["name"],
         "required": "yes" if q.get("required") else None,
         "relevant": q.get("relevant"), "constraint": export_constraint(q),
         "appearance": q.get("appearance"),
         "parameters": (f"start={params['start']} end={params['end']} "
-                       f"step={params.get('step', 1)}" if params else accuracies or None),
+                       f"step={params.get('step', 1)}" if params else extra or None),
         "privacy": q.get("privacy"), "identifying": "yes" if q.get("identifying") else None,
         "calculation": q.get("calculation"), "default": q.get("default"),
         "read_only": "yes" if q.get("read_only") else None,

@@ -283,6 +283,13 @@ CATALOGUE: dict[str, tuple[str, Render]] = {
         "in the same folder as the form, or give it with --media.", **a)),
     "external_data/boundaries": (ERROR, lambda a: gettext(
         "The boundaries file %(file)s cannot be used: %(detail)s", **a)),
+    "ignored_column/select_parameter": (WARNING, lambda a: gettext(
+        "The parameter '%(part)s' is ignored for a select question (use randomize=true and, "
+        "to fix the order, seed=${question}).", **a)),
+    "bad_value/randomize": (ERROR, lambda a: gettext(
+        "randomize takes true or false, not '%(value)s'.", **a)),
+    "bad_value/seed": (ERROR, lambda a: gettext(
+        "The seed '%(value)s' is not an expression this form can compute: %(detail)s", **a)),
     "ignored_column/range_parameter": (WARNING, lambda a: gettext(
         "The range parameter '%(part)s' is ignored (use start=, end= and step=).", **a)),
     "ignored_appearance/one": (WARNING, lambda a: gettext(

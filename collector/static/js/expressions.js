@@ -472,6 +472,24 @@ function geofence(env, point, shape) {
   return where.length > 0 && corners.length >= 3 && pointInPolygon(where[0], corners);
 }
 
+// randomize(): ODK's Park-Miller shuffle, as collector/expressions.py's shuffled().
+function shuffled(items, seed) {
+  let draw = Math.random;
+  if (seed !== undefined && seed !== null) {
+    const n = toNumber(seed), M = 2147483647;
+    let state = (Number.isNaN(n) ? 0 : n === Infinity ? 2147483648 : n === -Infinity ? -2147483649 : Math.trunc(n)) % M;
+    if (state <= 0) state += M - 1;
+    draw = () => { state = (state * 16807) % M; return (state - 1) / (M - 1); };
+  }
+  const result = [];
+  items.forEach((item, i) => {
+    const j = Math.floor(draw() * (i + 1));
+    if (j !== i) result[i] = result[j];
+    result[j] = item;
+  });
+  return result;
+}
+
 const FUNCTIONS = {
   'not': [1, 1, (env, v) => !toBoolean(v)],
   'true': [0, 0, () => true],
@@ -500,6 +518,7 @@ const FUNCTIONS = {
   'atan2': [2, 2, numeric(Math.atan2)],
   'pi': [0, 0, () => Math.PI],
   'random': [0, 0, () => Math.random()],
+  'randomize': [1, 2, (env, values, seed) => new Nodeset(shuffled(values instanceof Nodeset ? values.items : [values], seed))],
   'min': [1, null, extreme((a, b) => a < b)],
   'max': [1, null, extreme((a, b) => a > b)],
   'count': [1, 1, (env, v) => (v instanceof Nodeset ? v.items.length : +(toText(v) !== ''))],
@@ -800,6 +819,7 @@ const FormExpressions = {
   readInteger: readInteger,
   readDecimal: readDecimal,
   readLocation: readLocation,
+  shuffled: shuffled,
   FUNCTIONS: Object.keys(FUNCTIONS)
 };
 

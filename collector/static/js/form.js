@@ -208,6 +208,7 @@
         var shown = block.querySelector('input[name="_shown"]');
         if (shown) { shown.disabled = !show; }
         if (show && block.hasAttribute('data-choice-filter')) { offer(block, values); }
+        if (show && block.hasAttribute('data-seed')) { reorder(block, values); }
       });
     }
   }
@@ -228,6 +229,17 @@
       item.disabled = !keep || block.hasAttribute('data-read-only'); // read-only stays so
       if (!keep) { item.checked = false; item.selected = false; }
     });
+  }
+
+  // randomize with a seed answered on this page: the choices in the order ODK gives for it.
+  function reorder(block, values) {
+    var seed;
+    try { seed = result(block.getAttribute('data-seed'), values, block); } catch (error) { return; }
+    if (E.toText(seed) === '' || block.getAttribute('data-seed-used') === E.toText(seed)) { return; }
+    block.setAttribute('data-seed-used', E.toText(seed));
+    var items = Array.prototype.slice.call(block.querySelectorAll('[data-index]'));
+    items.sort(function (a, b) { return a.getAttribute('data-index') - b.getAttribute('data-index'); });
+    E.shuffled(items, seed).forEach(function (item) { item.parentNode.appendChild(item); });
   }
 
   function typeProblem(block, raw) {
