@@ -222,6 +222,9 @@ class QuestionSchema(Schema):
     # A select's choices in a shuffled order (XLSForm parameters randomize=true, seed=...),
     # the same order ODK gives for the same seed (collector.expressions.shuffled).
     randomize = fields.Boolean()
+    # An XLSForm name a question of another group already had (ODK allows it): the question
+    # is stored as `name` (the group's name before it), and written back as this.
+    xlsform_name = fields.String(validate=validate.Regexp(FIELD_NAME_PATTERN))
     seed = fields.String(validate=check_expression)
     # An XLSForm's trigger (`${visit_date}`): kept so export writes it back; the collector
     # computes a calculation again on every change anyway.

@@ -953,6 +953,8 @@ class _Converter:
         self.question_rows: list[list[int]] = []  # per section, per question: its row
         self.section_rows: list[int | None] = []
         self.names: dict[str, int] = {}  # every question and repeat → its row (for references)
+        self.paths: dict[str, tuple] = {}  # each question's groups, outermost first
+        self.shared_names: dict[str, list[int]] = {}  # a name two groups use → their rows
         self.group_names: dict[str, int] = {}  # every group → its row
         self.metadata: list[dict] = []  # start, end, today, deviceid, username
         self.metadata_names: set[str] = set()
@@ -998,7 +1000,7 @@ class _Converter:
             self.loose = None
             self.group_row(row, group.group(1), group.group(2), type_header, stack)
             return
-        for spec in self.question_row(row, raw_type, kind, type_header):
+        for spec in self.question_row(row, raw_type, kind, type_header, stack):
             self.place(spec, row, stack)
 
     def place(self, spec: dict, row: _Row, stack: list[dict]) -> None:
@@ -1146,7 +1148,8 @@ class _Converter:
         self.at(row, "split_group", row.header("type"), name=old["name"])
 
     # -- questions
-    def question_row(self, row: _Row, raw_type: str, kind: str, type_header: str) -> list[dict]:
+    def question_row(self, row: _Row, raw_type: str, kind: str, type_header: str,
+                     stack: list[dict]) -> list[dict]:
         """The question(s) a survey row gives: none (refused, or metadata), one, or two (a
         select `or_other` and its 'specify' question)."""
         name, name_header = row.cell("name")
@@ -1162,10 +1165,12 @@ class _Converter:
         if found == "metadata":
             self.metadata_row(row, raw_type.strip().lower(), name, name_header)
             return []
-        self.check_name(row, name, name_header)  # for every question, so references resolve
+        kept = self.check_name(row, name, name_header, stack)  # so references resolve
         if found is None:
             return []  # already an error; its other columns do not matter
-        spec = self.question_spec(row, name, found, options)
+        spec = self.question_spec(row, kept, found, options)
+        if kept != name:
+            spec["xlsform_name"] = name
         if options.get("or_other"):
             return [spec, self.other_question(spec, row)]
         return [spec]
@@ -1243,15 +1248,36 @@ class _Converter:
         self.at(row, "unknown_type", type_header, type=raw_type)
         return None, {}
 
-    def check_name(self, row: _Row, name: str | None, header: str) -> None:
+    def check_name(self, row: _Row, name: str | None, header: str,
+                   stack: list[dict] | None = None) -> str | None:
+        """The name the question keeps: its own, or, for a name a question of another group
+        already has (as ODK allows), the group's name before it."""
+        path = tuple(frame.get("name") for frame in stack or ())
         if name is None:
             self.at(row, "missing_name", header)
+        elif name in self.names and self.paths.get(name, path) != path:
+            kept = self.group_scoped_name(name, path, row.number)
+            self.at(row, "duplicate_name/group", header, name=name, used=self.names[name],
+                    kept=kept)
+            self.shared_names.setdefault(name, [self.names[name]]).append(row.number)
+            self.names[kept], self.paths[kept] = row.number, path
+            return kept
         elif name in self.names:
             self.at(row, "duplicate_name", header, name=name, used=self.names[name])
         else:
-            self.names[name] = row.number
+            self.names[name], self.paths[name] = row.number, path
             if not FIELD_RE.match(name):
                 self.at(row, "bad_name", header, name=name)
+        return name
+
+    def group_scoped_name(self, name: str, path: tuple, number: int) -> str:
+        """`household_name` for a second `name` in the group `household`; unique."""
+        base = f"{path[-1]}_{name}" if path and path[-1] else f"{name}_{number}"
+        kept, count = base, 1
+        while kept in self.names or kept in self.group_names:
+            count += 1
+            kept = f"{base}_{count}"
+        return kept
 
     def metadata_row(self, row: _Row, kind: str, name: str | None, header: str) -> None:
         """start, end, today, deviceid, username: kept on the form, recorded by the hub."""
@@ -1685,6 +1711,10 @@ class _Converter:
                 continue
             for name in sorted(parsed.references() - known):
                 self.report("unknown_reference", SURVEY, row, header, name=name)
+            for name in sorted(parsed.references() & set(self.shared_names)):
+                first, other = self.shared_names[name][:2]
+                self.report("duplicate_name/referenced", SURVEY, row, header, name=name,
+                            used=first, other=other)
             for call in parsed.calls("pulldata"):
                 self.check_pulldata(row, header, call)
 
@@ -2031,7 +2061,7 @@ def _question_cells(q: dict, header: list[str], cells, sources: dict) -> list:
     if q.get("randomize"):
         extra = "randomize=true" + (f" seed={q['seed']}" if q.get("seed") else "")
     return _row_in(header, {
-        "type": kind, "name": q["name"],
+        "type": kind, "name": q.get("xlsform_name", q["name"]),
         "required": "yes" if q.get("required") else None,
         "relevant": q.get("relevant"), "constraint": export_constraint(q),
         "appearance": q.get("appearance"),

@@ -158,6 +158,12 @@ CATALOGUE: dict[str, tuple[str, Render]] = {
         "%(used)s) in instance %(position)s of its repeat: rename one of them.", **a)),
     "duplicate_name": (ERROR, lambda a: gettext(
         "The name '%(name)s' is already used on row %(used)s.", **a)),
+    "duplicate_name/group": (WARNING, lambda a: gettext(
+        "The name '%(name)s' is also used on row %(used)s, in another group: this question "
+        "is kept as '%(kept)s', the name its answers have in exports.", **a)),
+    "duplicate_name/referenced": (ERROR, lambda a: gettext(
+        "${%(name)s} could mean the question on row %(used)s or the one on row %(other)s "
+        "(the same name in two groups): rename one of them.", **a)),
     "duplicate_name/other": (ERROR, lambda a: gettext(
         "'or_other' needs the name '%(name)s' for its 'specify' question, but row %(used)s "
         "uses it.", **a)),

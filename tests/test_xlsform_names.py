@@ -395,3 +395,75 @@ def test_dotted_names_on_the_phone_page_with_javascript(dotted, data_dir, hub, c
     assert record["status"] == "finalized"
     assert json.loads(record["answers"]) == STORED
     assert console_errors(chromium) == []
+
+
+# --- the same name in two groups, as ODK allows -------------------------------------------
+
+TWO_GROUPS = [
+    HEADER,
+    row("begin group", "mother", "Mother"),
+    row("text", "name_given", "Her first name", privacy="drop"),
+    row("integer", "age", "Her age", required="yes", privacy="keep"),
+    row("end group"),
+    row("begin group", "father", "Father"),
+    row("integer", "age", "His age", constraint=". >= 15", privacy="keep"),
+    row("end group"),
+    row("begin repeat", "kids", "Children"),
+    row("integer", "age", "Child's age", privacy="keep"),
+    row("end repeat"),
+]
+
+
+def test_a_name_two_groups_use_is_kept_in_the_second_as_the_groups(tmp_path):
+    result = read_xlsform(workbook(tmp_path / "ages.xlsx", TWO_GROUPS, None,
+                                   [["form_id"], ["ages"]]))
+    assert result.ok, [str(p) for p in result.errors]
+    form = result.form
+    assert list(form.questions) == ["name_given", "age", "father_age", "kids_age"]
+    assert form.questions["father_age"].get("xlsform_name") == "age"
+    assert form.questions["father_age"].get("min") == 15  # its constraint, read as a bound
+    warned = [p for p in result.warnings if p.key == "duplicate_name/group"]
+    assert [(p.row, p.column) for p in warned] == [(7, "name"), (10, "name")]
+    assert "kept as 'father_age'" in str(warned[0]) and "row 4" in str(warned[0])
+    # Written back with the names of the workbook, in their groups, as pyxform reads them.
+    back = tmp_path / "back.xlsx"
+    from collector.xlsform import to_xlsform
+
+    to_xlsform(form, back)
+    xml = pyxform_convert(xlsform=str(back)).xform
+    assert {"/data/mother/age", "/data/father/age", "/data/kids/age"} <= set(
+        re.findall(r'<bind nodeset="([^"]+)"', xml))
+    assert read_xlsform(back).definition == result.definition
+
+
+def test_a_reference_to_a_name_two_groups_use_is_refused_where_it_is(tmp_path):
+    survey = [*TWO_GROUPS, row("note", "summary", "Total: ${age}")]
+    survey[-1][HEADER.index("relevant")] = "${age} > 0"
+    result = read_xlsform(workbook(tmp_path / "ages.xlsx", survey, None,
+                                   [["form_id"], ["ages"]]))
+    problems = [p for p in result.errors if p.key == "duplicate_name/referenced"]
+    assert problems and problems[0].row == len(survey) and problems[0].column == "relevant"
+    assert "rows 4" in str(problems[0]) or "row 4" in str(problems[0])
+    # Within one group the same name twice stays an error, as in pyxform.
+    same = [HEADER, row("begin group", "g", "G"), row("text", "a", "A"), row("text", "a", "B"),
+            row("end group")]
+    again = read_xlsform(workbook(tmp_path / "same.xlsx", same, None, [["form_id"], ["s"]]))
+    assert [p.key for p in again.errors] == ["duplicate_name"]
+
+
+def test_answers_of_both_groups_are_filled_kept_apart_and_exported(tmp_path):
+    result = read_xlsform(workbook(tmp_path / "ages.xlsx", TWO_GROUPS, None,
+                                   [["form_id"], ["ages"]]))
+    form = result.form
+    record = {"uuid": "00000000-0000-4000-8000-000000000001", "revision": 1,
+              "form_id": "ages", "form_version": form.version, "locale": "en",
+              "finalized_at": "2026-11-20T10:00:00Z", "enumerator": "amina",
+              "answers": {"name_given": "Mwajuma", "age": 34, "father_age": 41,
+                          "kids": [{"kids_age": 7}]}}
+    synced = anonymize(record, form, TEST_PSEUDONYM_KEY)
+    assert synced["answers"] == {"age": 34, "father_age": 41, "kids": [{"kids_age": 7}]}
+    out = io.BytesIO()
+    export([{**synced, "device_id": "d", "received_at": "2026-11-21T00:00:00Z"}], [form],
+           "csv", out)
+    rows = list(csv.DictReader(io.StringIO(out.getvalue().decode("utf-8-sig"))))
+    assert rows[0]["age"] == "34" and rows[0]["father_age"] == "41"
