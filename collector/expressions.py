@@ -58,7 +58,10 @@ MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", 
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")  # date.weekday() order
 DIGESTS = {"md5": "md5", "sha-1": "sha1", "sha-256": "sha256", "sha-384": "sha384",
            "sha-512": "sha512"}
-SYMBOLS = ("..", "!=", "<=", ">=", "(", ")", ",", "+", "-", "*", "=", "<", ">", ".")
+SYMBOLS = ("..", "!=", "<=", ">=", "(", ")", ",", "+", "-", "*", "=", "<", ">", ".", "[", "]")
+# instance('list')/root/item[...]/column: the items of one of the form's choice lists.
+INSTANCE_PATH = re.compile(r"instance\(\s*(['\"])([A-Za-z_][\w.\-]*)\1\s*\)\s*/\s*root\s*/\s*item")
+ITEM_STEP = re.compile(r"/\s*([A-Za-z_][\w.\-]*)")
 KEYWORD_OPERATORS = frozenset({"and", "or", "div", "mod"})
 # Numbers an answer can hold: int, float, Fraction, numpy's (all Real) and Decimal (a Number
 # but not Real). A complex number has no XPath meaning, and float() refuses it.
@@ -98,6 +101,9 @@ class Context:
     nodesets: Mapping[str, Any] | None = None
     # pulldata()'s CSV files, by name without `.csv`: each a list of rows (column → text).
     data: Mapping[str, Sequence[Mapping[str, Any]]] | None = None
+    # instance('list')/root/item: the form's choice lists, each a list of items (name,
+    # label, and the list's other columns).
+    instances: Mapping[str, Sequence[Mapping[str, Any]]] | None = None
 
 
 class Nodeset(tuple):
@@ -990,6 +996,27 @@ class _Call:
         return names
 
 
+@dataclass(frozen=True)
+class _Instance:
+    """instance('list')/root/item[filter]/column: the list's items the filter keeps (a
+    nodeset of items), or their values in that column."""
+
+    name: str
+    predicate: Any
+    column: str | None
+
+    def evaluate(self, ctx: Context) -> Nodeset:
+        items = [item for item in (ctx.instances or {}).get(self.name, ())
+                 if self.predicate is None or to_boolean(self.predicate.evaluate(
+                     replace(ctx, choice=item)))]
+        if self.column is None:
+            return Nodeset(items)
+        return Nodeset(item.get(self.column, "") for item in items)
+
+    def references(self) -> set[str]:
+        return self.predicate.references() if self.predicate is not None else set()
+
+
 # --- tokenizer -------------------------------------------------------------------------
 
 class _Token(NamedTuple):
@@ -1025,6 +1052,13 @@ def _read_token(source: str, start: int, previous: _Token | None) -> _Token:
     path = RELATIVE_PATH.match(source, start)
     if path:
         return _Token("field", path.group(1), start, path.end())
+    instance = INSTANCE_PATH.match(source, start)
+    if instance:
+        return _Token("instance", instance.group(2), start, instance.end())
+    step = ITEM_STEP.match(source, start)
+    if step and previous is not None and (previous.kind == "instance" or (
+            previous.kind == "symbol" and previous.value == "]")):
+        return _Token("step", step.group(1), start, step.end())
     number = NUMBER_TOKEN.match(source, start)
     if number:
         return _Token("number", float(number.group()), start, number.end())
@@ -1138,6 +1172,8 @@ class _Parser:
             return _Field(token.value)
         if token.kind == "function":
             return self.call()
+        if token.kind == "instance":
+            return self.instance()
         if self.at("."):
             self.advance()
             return _Current()
@@ -1157,6 +1193,20 @@ class _Parser:
         if token.kind == "name":
             raise ExpressionError(f"unknown name '{token.value}' (put text in quotes)", token.start)
         raise self.unexpected()
+
+    def instance(self) -> _Instance:
+        """instance('list')/root/item, a filter in [...] where a bare name is a column of
+        the item, and a last /column."""
+        name = self.advance().value
+        predicate = None
+        if self.at("["):
+            self.advance()
+            columns, self.choice_columns = self.choice_columns, True
+            predicate = self.binary(0)
+            self.choice_columns = columns
+            self.expect("]", "expected ']'")
+        column = self.advance().value if self.peek().kind == "step" else None
+        return _Instance(name, predicate, column)
 
     def call(self) -> _Call:
         name_token = self.advance()
@@ -1276,7 +1326,7 @@ def evaluate(source: str, values: Mapping[str, Any] | None = None, current: Any 
 
 
 CONTEXT_KEYS = frozenset({"values", "current", "now", "position", "choice_label", "choice", "data",
-                          "nodesets"})
+                          "nodesets", "instances"})
 
 
 def _prepare(ctx: Context | Mapping[str, Any] | None) -> Context:

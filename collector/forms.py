@@ -422,6 +422,9 @@ def _reference_errors(data: dict) -> list[str]:
     files = [f for f in data.get("choice_sources", {}).values() if f != EXTERNAL_CHOICES]
     errors += [f"choice_sources: the file '{f}' holds one list only." for f in
                sorted({f for f in files if files.count(f) > 1})]
+    errors += [f"{where}: instance('{name}') names no choice list of the form." for where,
+               source, _parser in form_expressions(data) for name in instance_names(source)
+               if name not in data.get("choices", {})]
     for section in data["sections"]:
         for expr in filter(None, [section.get("relevant"), section.get("repeat_count")]):
             errors += _unknown_references(section["name"], expr, seen)
@@ -532,6 +535,11 @@ def form_expressions(data: dict):
                 yield where, question["choice_filter"], expressions.parse_choice_filter
     if data.get("access", {}).get("sensitive_if"):
         yield "access/sensitive_if", data["access"]["sensitive_if"], expressions.parse
+
+
+def instance_names(source: str) -> list[str]:
+    """The choice lists an expression reads with instance('list')."""
+    return re.findall(r"instance\(\s*['\"]([^'\"]+)['\"]", source)
 
 
 def instance_key_clashes(data: dict) -> list[tuple[str, str, str]]:
@@ -659,6 +667,23 @@ class FormDefinition:
         by the file's name without `.csv` (expressions.Context.data)."""
         return {name[:-len(".csv")]: [dict(zip(rows[0], row, strict=True)) for row in rows[1:]]
                 for name, rows in self.data.get("data", {}).items()}
+
+    @cached_property
+    def instances(self) -> dict[str, list[dict]]:
+        """What instance('list')/root/item sees: each choice list's items as name, label (in
+        the form's default language, as ODK's list has it) and the list's other columns
+        (expressions.Context.instances)."""
+        return {name: [{**choice.get("data", {}), "name": choice["name"],
+                        "label": self.text(choice.get("label") or {}, self.default_language)}
+                       for choice in choices]
+                for name, choices in self.data.get("choices", {}).items()}
+
+    @cached_property
+    def instance_lists(self) -> dict[str, list[dict]]:
+        """The lists the form's expressions read with instance(): what a page carries."""
+        used = {name for _where, source, _parser in form_expressions(self.data)
+                for name in instance_names(source)}
+        return {name: items for name, items in self.instances.items() if name in used}
 
     @cached_property
     def _boundaries(self) -> dict[str, list]:

@@ -93,7 +93,7 @@ def context(form, answers: dict, question=None, current=None) -> expressions.Con
                                now=datetime.now(),
                                position=None if question is None else question.position,
                                choice_label=_choice_labels(form), nodesets=Scope(form, answers),
-                               data=form.pulldata)
+                               data=form.pulldata, instances=form.instances)
 
 
 def _choice_labels(form):

@@ -48,6 +48,7 @@ from .forms import (
     check_privacy_rule,
     data_size,
     instance_key_clashes,
+    instance_names,
     load_form,
     load_form_json,
 )
@@ -1711,6 +1712,8 @@ class _Converter:
                 continue
             for name in sorted(parsed.references() - known):
                 self.report("unknown_reference", SURVEY, row, header, name=name)
+            for name in instance_names(source):  # instance('list'): a list must exist
+                self.used_lists.setdefault(name, []).append((row, header, "instance"))
             for name in sorted(parsed.references() & set(self.shared_names)):
                 first, other = self.shared_names[name][:2]
                 self.report("duplicate_name/referenced", SURVEY, row, header, name=name,

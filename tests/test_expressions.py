@@ -43,6 +43,7 @@ def context_for(case: dict) -> Context:
         choice_label=lambda field, choice: labels.get(field, {}).get(choice),
         choice=case.get("choice"),
         data=case.get("data"),  # pulldata()'s CSV files
+        instances=case.get("instances"),  # instance('list')'s choice lists
         nodesets={name: answer(value) for name, value in case["nodesets"].items()}
         if "nodesets" in case else None,
     )

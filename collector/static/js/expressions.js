@@ -22,7 +22,10 @@ const FORMAT_CODE = /%([\s\S]?)/gu;
 const MONTHS = 'Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec'.split(' ');
 const WEEKDAYS = 'Sun Mon Tue Wed Thu Fri Sat'.split(' ');  // Date's getUTCDay() order
 const DIGESTS = ['md5', 'sha-1', 'sha-256', 'sha-384', 'sha-512'];
-const SYMBOLS = ['..', '!=', '<=', '>=', '(', ')', ',', '+', '-', '*', '=', '<', '>', '.'];
+const SYMBOLS = ['..', '!=', '<=', '>=', '(', ')', ',', '+', '-', '*', '=', '<', '>', '.', '[', ']'];
+// instance('list')/root/item[...]/column: the items of one of the form's choice lists.
+const INSTANCE_PATH = /^instance\(\s*(['"])([A-Za-z_][\w.\-]*)\1\s*\)\s*\/\s*root\s*\/\s*item/;
+const ITEM_STEP = /^\/\s*([A-Za-z_][\w.\-]*)/;
 const PRECEDENCE = [['or'], ['and'], ['=', '!='], ['<', '<=', '>', '>='], ['+', '-'], ['*', 'div', 'mod']];
 
 const has = (object, key) => Object.prototype.hasOwnProperty.call(object, key);
@@ -599,6 +602,10 @@ function readToken(source, start, previous) {
   if (c === '$') return readField(source, start);
   let match = RELATIVE_PATH.exec(rest);
   if (match) return token('field', match[1], start, start + match[0].length);
+  match = INSTANCE_PATH.exec(rest);
+  if (match) return token('instance', match[2], start, start + match[0].length);
+  match = ITEM_STEP.exec(rest);
+  if (match && previous && (previous.kind === 'instance' || previous.value === ']')) return token('step', match[1], start, start + match[0].length);
   match = NUMBER_TOKEN.exec(rest);
   if (match) return token('number', parseFloat(match[0]), start, start + match[0].length);
   const symbol = SYMBOLS.filter((s) => rest.indexOf(s) === 0)[0];
@@ -649,6 +656,7 @@ function parseTree(source, choiceColumns) {
     if (t.kind === 'number' || t.kind === 'string') { at++; return {type: 'literal', value: t.value}; }
     if (t.kind === 'field') { at++; return {type: 'field', name: t.value}; }
     if (t.kind === 'function') return call();
+    if (t.kind === 'instance') return instance();
     if (isSymbol(['.'])) { at++; return {type: 'current'}; }
     if (isSymbol(['('])) {
       at++;
@@ -661,6 +669,20 @@ function parseTree(source, choiceColumns) {
     if (t.kind === 'name' && choiceColumns) { at++; return {type: 'column', name: t.value}; }
     if (t.kind === 'name') fail('unknown name \'' + t.value + '\' (put text in quotes)', t.start);
     unexpected(t);
+  }
+
+  function instance() {  // a bare name in [...] is a column of the item
+    const node = {type: 'instance', name: tokens[at++].value, predicate: null, column: null};
+    if (isSymbol(['['])) {
+      at++;
+      const saved = choiceColumns;
+      choiceColumns = true;
+      node.predicate = binary(0);
+      choiceColumns = saved;
+      expect(']', 'expected \']\'');
+    }
+    if (tokens[at].kind === 'step') node.column = tokens[at++].value;
+    return node;
   }
 
   function call() {
@@ -714,6 +736,11 @@ function evaluateNode(node, env) {
     case 'field': return fieldValue(has(env.values, node.name) ? env.values[node.name] : null);
     case 'current': return env.current;
     case 'column': return env.choice && has(env.choice, node.name) ? env.choice[node.name] : '';
+    case 'instance': {
+      const items = ((env.instances || {})[node.name] || []).filter((item) => !node.predicate ||
+        toBoolean(evaluateNode(node.predicate, Object.assign({}, env, {choice: item}))));
+      return new Nodeset(node.column === null ? items : items.map((item) => (has(item, node.column) ? item[node.column] : '')));
+    }
     case 'negate': return -toNumber(evaluateNode(node.operand, env));
     case 'call': return FUNCTIONS[node.name][2].apply(null, [env].concat(node.args.map((arg, i) =>
       // ODK: indexed-repeat()'s field is the field across every instance, even inside one.
@@ -730,7 +757,7 @@ function evaluateNode(node, env) {
 
 function collectReferences(node, names) {
   if (node.type === 'field') names[node.name] = true;
-  [node.operand, node.left, node.right].concat(node.args).forEach((child) => child && collectReferences(child, names));
+  [node.operand, node.left, node.right, node.predicate].concat(node.args).forEach((child) => child && collectReferences(child, names));
   const literal = node.name === 'jr:choice-name' && node.args[1].type === 'literal' && FIELD_LITERAL.exec(node.args[1].value);
   if (literal && FIELD_NAME.test(literal[1])) names[literal[1]] = true;
   return names;
@@ -760,7 +787,7 @@ Expression.prototype.evaluate = function (ctx) {
   try {
     return evaluateNode(this.tree, {values: ctx.values || {}, current: fieldValue(ctx.current),
       now: clock.days, position: ctx.position, choiceLabel: ctx.choiceLabel, choice: ctx.choice,
-      nodesets: ctx.nodesets, data: ctx.data});
+      nodesets: ctx.nodesets, data: ctx.data, instances: ctx.instances});
   } finally {
     zone = saved;
   }

@@ -14,6 +14,8 @@
   var contextNode = document.getElementById('context');
   var earlier = contextNode ? JSON.parse(contextNode.textContent || '{}') : {};
   var DATA = pulldataFiles(document.getElementById('form-data'));
+  var listsNode = document.getElementById('form-instances');  // instance('list') lookups
+  var INSTANCES = listsNode ? JSON.parse(listsNode.textContent || '{}') : {};
   var blocks = [];
   var compiled = {};
   // Each repeat's questions, those on other pages included (the hub puts them on the form).
@@ -168,6 +170,7 @@
     if (!compiled[source]) { compiled[source] = E.parse(source); }
     return compiled[source].evaluate({ values: scopeOf(state, block), current: current,
       now: new Date(), position: positionOf(block), choiceLabel: choiceLabel, data: DATA,
+      instances: INSTANCES,
       nodesets: source.indexOf('indexed-repeat') === -1 ? null : scopeOf(state, null) });
   }
 
@@ -222,7 +225,7 @@
       var keep = true;
       try {
         keep = E.toBoolean(filter.evaluate({ values: scopeOf(values, block), now: new Date(),
-          position: positionOf(block), choice: choice, data: DATA }));
+          position: positionOf(block), choice: choice, data: DATA, instances: INSTANCES }));
       } catch (error) { /* the hub decides */ }
       var holder = item.tagName === 'OPTION' ? item : item.closest('label');
       holder.hidden = !keep;
