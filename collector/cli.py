@@ -80,9 +80,13 @@ def new_passphrase(env: str) -> str:
 
 
 def database(data_dir: Path):
+    """The hub's database, closed when the command that opened it ends."""
     db = open_database(data_dir / datadir.DATABASE_FILE)
     # One made by an older version (or another program) with the usual 0644 is closed too.
     datadir.owner_only_database(data_dir / datadir.DATABASE_FILE)
+    context = click.get_current_context(silent=True)
+    if context is not None:
+        context.call_on_close(db.close)
     return db
 
 

@@ -56,8 +56,9 @@ def data_dir_option(command):
 
 
 def open_store(database: str) -> Store:
+    """The server's store, closed when the command that opened it ends."""
     try:
-        return Store.create(database)
+        store = Store.create(database)
     except DatabaseUnavailable as error:
         raise click.ClickException(str(error)) from None
     except sqlite3.OperationalError as error:
@@ -65,6 +66,10 @@ def open_store(database: str) -> Store:
             raise
         raise click.ClickException(f"The disk holding {database} is full: nothing was "
                                    "changed. Free some space and try again.") from None
+    context = click.get_current_context(silent=True)
+    if context is not None:
+        context.call_on_close(store.close)
+    return store
 
 
 @click.group()

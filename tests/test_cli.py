@@ -182,3 +182,29 @@ def test_every_setting_is_documented():
     docs = (ROOT / "docs" / "field-guide.md").read_text()
     for setting in SETTINGS:
         assert f"`{setting.name}`" in docs, f"setting {setting.name} is not documented"
+
+
+def open_handles(path: Path) -> int:
+    """How many file descriptors of this process point at `path` (Linux's /proc)."""
+    found = 0
+    for fd in Path("/proc/self/fd").iterdir():
+        try:
+            found += os.readlink(fd) == str(path)
+        except OSError:
+            continue
+    return found
+
+
+@pytest.mark.skipif(not Path("/proc/self/fd").exists(), reason="needs Linux's /proc")
+def test_commands_close_the_databases_they_open(data_dir, tmp_path):
+    from sync_server.cli import cli as server_cli
+
+    runner = CliRunner()
+    for _ in range(3):
+        assert runner.invoke(cli, ["status", "--data-dir", str(data_dir)]).exit_code == 0
+    assert open_handles((data_dir / "collector.db").resolve()) == 0
+    server = tmp_path / "server.db"
+    for _ in range(3):
+        done = runner.invoke(server_cli, ["device", "list", "--database", str(server)])
+        assert done.exit_code == 0, done.output
+    assert open_handles(server.resolve()) == 0
