@@ -26,6 +26,7 @@ from . import review, validation
 from .db import get_db
 from .errors import from_outbox
 from .form_library import get_form
+from .forms import FEEDBACK_FORM
 from .i18n import posted_locale
 from .records import (
     RecordError,
@@ -38,7 +39,7 @@ from .records import (
 from .security import limiter
 
 bp = Blueprint("feedback", __name__, url_prefix="/feedback")
-FORM_ID = "community_feedback"
+FORM_ID = FEEDBACK_FORM
 
 
 def _feedback_limit():

@@ -28,7 +28,10 @@ from marshmallow import (
 from . import expressions, locations
 from .anonymizer import IDENTIFYING_RULES
 
-BUILTIN_FORM_IDS = ("community_survey", "discrimination_report", "community_feedback")
+# The built-in forms, by their ids: one spelling for every module that needs one of them.
+SURVEY_FORM, REPORT_FORM, FEEDBACK_FORM = (
+    "community_survey", "discrimination_report", "community_feedback")
+BUILTIN_FORM_IDS = (SURVEY_FORM, REPORT_FORM, FEEDBACK_FORM)
 
 QUESTION_TYPES = (
     "text",

@@ -25,7 +25,7 @@ from .auth import login_required
 from .db import get_db
 from .errors import from_outbox
 from .form_library import available_forms, get_form
-from .forms import MAX_INSTANCES
+from .forms import FEEDBACK_FORM, MAX_INSTANCES
 from .i18n import current_locale, posted_locale
 from .records import (
     RecordError,
@@ -47,7 +47,7 @@ STATUSES = ("draft", "finalized", "synced", "rejected")
 def start(form_id: str):
     """A new record: its UUID is made here, stored with the first page posted."""
     form = get_form(form_id)
-    if form_id == "community_feedback":
+    if form_id == FEEDBACK_FORM:
         return redirect(url_for("feedback.kiosk"))
     return render_page(form, new_uuid(), 0, answers=validation.defaults(form))
 
@@ -59,7 +59,7 @@ def phone(form_id: str):
     when the hub is out of reach (drafts and an outbox on the phone). Pages open from the
     home page with JavaScript; without it, the section-by-section pages are used."""
     form = get_form(form_id)
-    if form_id == "community_feedback":
+    if form_id == FEEDBACK_FORM:
         return redirect(url_for("feedback.kiosk"))
     return render_whole(form, new_uuid(), validation.defaults(form))
 
@@ -69,7 +69,7 @@ def phone(form_id: str):
 def submit_whole(form_id: str):
     """A whole record at once, from the phone page or its outbox; idempotent by UUID."""
     record_uuid = request.form.get("_uuid", "")
-    if not is_uuid(record_uuid) or form_id == "community_feedback":
+    if not is_uuid(record_uuid) or form_id == FEEDBACK_FORM:
         abort(400)
     if request.form.get("_enumerator", str(g.user["id"])) != str(g.user["id"]):
         return _someone_elses()
@@ -444,7 +444,7 @@ def _own_record(record_uuid: str, must_exist: bool = True):
 def _record_form(record):
     if record is None:
         form = get_form(request.form.get("form_id", ""))
-        if form.form_id == "community_feedback":
+        if form.form_id == FEEDBACK_FORM:
             abort(404)
         return form
     return get_form(record["form_id"], record["form_version"])

@@ -10,6 +10,7 @@ from __future__ import annotations
 from flask import Blueprint, Response, abort, current_app, render_template, request, url_for
 from flask_babel import gettext
 
+from collector.forms import SURVEY_FORM
 from collector.i18n import current_locale, text_direction
 
 from . import charts
@@ -79,7 +80,7 @@ def group_labels(by: str | None) -> dict:
     """Groups named in the reader's language: choice labels of the built-in survey."""
     if by == "disability":
         return {"yes": gettext("With a disability"), "no": gettext("Without a disability")}
-    survey = newest_form("community_survey")
+    survey = newest_form(SURVEY_FORM)
     if by in ("gender", "migration_status"):
         question = survey.questions[by]
         return {c["name"]: survey.text(c["label"], current_locale())

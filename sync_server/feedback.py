@@ -11,6 +11,7 @@ import uuid as uuid_module
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext
 
+from collector.forms import FEEDBACK_FORM
 from collector.i18n import LOCALES, current_locale
 
 from . import access, labels
@@ -54,11 +55,11 @@ def answer_rows(store, found: dict, forms: dict | None = None) -> list[dict]:
     forms = {} if forms is None else forms
     version = found.get("form_version") or ""
     if version not in forms:
-        forms[version] = known_form(store, "community_feedback", version)
+        forms[version] = known_form(store, FEEDBACK_FORM, version)
         if forms[version] is None:  # a version the server does not have: the current one
             from .data import newest_form
 
-            forms[version] = newest_form("community_feedback", store)
+            forms[version] = newest_form(FEEDBACK_FORM, store)
     form = forms[version]
     blocks = labels.answer_blocks(form, found["answers"], found["answers"], current_locale())
     return [row for block in blocks for row in block["rows"] if row["name"] != "message"]
