@@ -514,9 +514,12 @@ class _Converter:
         if not self.rows(SURVEY):
             self.report("missing_sheet", SURVEY)
             return ImportResult(None, self.errors, self.warnings)
-        for sheet in ("entities", "osm"):
-            if any(self.rows(sheet)):
-                self.report("external_data/sheet", sheet, name=sheet)
+        if any(self.rows("osm")):
+            self.report("external_data/sheet", "osm", name="osm")
+        for number, entity in enumerate(self.rows("entities"), start=2):
+            if any(entity.values()):  # said once per declared list, where it is declared
+                self.report("external_data/entities", "entities", number, "list_name",
+                            list=entity.get("list_name") or "")
         self.survey_columns = [_classify(h) for h in self.headers(SURVEY)]
         self.choice_columns = [_classify(h) for h in self.headers(CHOICES)]
         self.external_columns = [_classify(h) for h in self.headers(EXTERNAL_CHOICES)]

@@ -117,8 +117,13 @@ CATALOGUE: dict[str, tuple[str, Render]] = {
     "unsupported_column/media": (ERROR, lambda a: gettext(
         "The '%(header)s' column is not supported: images, audio and video in questions are "
         "not supported yet.", **a)),
-    "unsupported_column/save_to": (ERROR, lambda a: gettext(
-        "The '%(header)s' column is not supported: entities are not supported yet.", **a)),
+    "unsupported_column/save_to": (WARNING, lambda a: gettext(
+        "The '%(header)s' column is left out: this form imports without its entities, so "
+        "this answer is kept with the record but saved to no entity list.", **a)),
+    "external_data/entities": (WARNING, lambda a: gettext(
+        "The entity list '%(list)s' is left out: this form imports without it, so its "
+        "records create and update no entities. To choose from an entity list, attach it as "
+        "a CSV file (select_one_from_file).", **a)),
     "trigger": (WARNING, lambda a: gettext(
         "The trigger %(trigger)s is kept: the collector computes '%(name)s' again whenever "
         "an answer changes, and keeps the last value.", **a)),

@@ -505,7 +505,7 @@ def test_unsupported_features_by_type_and_column():
                                ("external_data", 13, "relevant")}
     assert "Rank questions are not supported" in result.errors[6].message
     assert convert({**sheets([{"type": "text", "name": "a", "label": "A"}]),
-                    "entities": [{"list_name": "x", "name": "y"}]}).errors[0].code \
+                    "osm": [{"list_name": "x", "name": "y"}]}).errors[0].code \
         == "external_data"
 
 
@@ -869,3 +869,22 @@ def test_disclosure_roles_round_trip_and_odk_ignores_them(tmp_path):
             for name, q in back.form.questions.items()} == roles
     assert roles["age"] == ("key", "age_band") and roles["discriminated"] == ("sensitive", None)
     assert roles["wg_seeing"] == ("key", "wg_disability")
+
+
+def test_a_form_with_entities_imports_without_them_and_says_so_where():
+    """ODK Central's entities: the form works as a form; each declared list, and each
+    save_to answer, is named as left out."""
+    survey = [{"type": "text", "name": "tree_name", "label": "Tree", "save_to": "name"},
+              {"type": "integer", "name": "height", "label": "Height (m)",
+               "save_to": "height"},
+              {"type": "text", "name": "note", "label": "Note"}]
+    result = convert({**sheets(survey), "entities": [
+        {"list_name": "trees", "label": "concat(${tree_name}, ' ', ${height})"}]})
+    assert result.ok and result.errors == []
+    assert set(result.form.questions) == {"tree_name", "height", "note"}
+    left_out = [(p.code, p.sheet, p.row, p.column) for p in result.warnings]
+    assert ("external_data", "entities", 2, "list_name") in left_out
+    assert [w for w in left_out if w[0] == "unsupported_column"] == [
+        ("unsupported_column", "survey", 2, "save_to"), ("unsupported_column", "survey", 3,
+                                                         "save_to")]
+    assert any("'trees' is left out" in str(w) for w in result.warnings)
