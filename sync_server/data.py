@@ -149,22 +149,21 @@ def answer_table(forms, rows: list[dict], plan, codes: bool) -> tuple[list[dict]
     gives them (None for a record left out of it), admins the records as stored."""
     locale = current_locale()
     release = plan.release() if plan is not None else None
+    shown = [c for c in exports.export_columns(forms, None, release)
+             if not c.meta and c.kind != "dummy"]
     columns, questions = [], []
-    for column in exports.export_columns(forms, None, release):
-        if column.meta or column.kind == "dummy":
-            continue
+    for column in shown:
         question, form = exports.question_of(column, forms)
         label = form.text(question.get("label"), locale) if question is not None else ""
-        columns.append({"name": column.name, "label": label or column.name,
-                        "column": column})
+        columns.append({"name": column.name, "label": label or column.name})
         questions.append((question, form))
-    cells = []
+    cells: list[list[dict] | None] = []
     for row in rows:
         record = release.row(row) if release is not None else row
         if record is None:
             cells.append(None)
             continue
-        values = exports.flatten(record, [c["column"] for c in columns])
+        values = exports.flatten(record, shown)
         cells.append([_cell(values[c["name"]], question, form, codes, locale)
                       for c, (question, form) in zip(columns, questions, strict=True)])
     return columns, cells

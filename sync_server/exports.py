@@ -330,7 +330,8 @@ def export(rows: Iterable[dict], forms: list[FormDefinition], fmt: str, out: Bin
     design's _stratum, _psu and _weight columns (in Parquet too, typed).
     """
     writers = {"csv": _write_raw_csv if raw else _write_csv,
-               "xlsx": lambda *args: _write_xlsx(*args, forms=forms),
+               "xlsx": lambda rows, columns, out, lang: _write_xlsx(rows, columns, out, lang,
+                                                                    forms),
                "jsonl": _write_jsonl, "dta": _write_dta, "sav": _write_sav}
     if fmt == "parquet":
         return _write_parquet(rows, forms, out, lang, repeat, release, design)
