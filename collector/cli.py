@@ -799,7 +799,13 @@ def export_bundle_command(data_dir, file):
 
     Example: collector export-bundle /media/usb/zone-b.bundle
     """
-    from .sync_client import SyncError, export_bundle, load_credentials
+    from .sync_client import (
+        BUNDLE_FILES_SUFFIX,
+        SyncError,
+        export_bundle,
+        export_bundle_attachments,
+        load_credentials,
+    )
 
     db = database(data_dir)
     credentials = load_credentials(db, data_dir)
@@ -815,6 +821,13 @@ def export_bundle_command(data_dir, file):
     os.replace(partial, file)
     click.echo(f"Wrote {count} records to {file}. They stay queued until the server "
                "confirms them on a later sync.")
+    # Their photos and files that may leave go beside it (sync-server import-bundle reads it).
+    files = export_bundle_attachments(db, credentials, data_dir)
+    if files is not None:
+        beside = file.with_name(file.name + BUNDLE_FILES_SUFFIX)
+        partial.write_bytes(files)
+        os.replace(partial, beside)
+        click.echo(f"Wrote their photos and files to {beside}: copy it with the bundle.")
 
 
 @cli.command()

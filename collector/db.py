@@ -282,3 +282,43 @@ def m005_held_for_review(db: sqlite_utils.Database):
     db.execute("DROP TABLE outbox")
     db.execute("ALTER TABLE outbox_new RENAME TO outbox")
     db.execute("CREATE INDEX outbox_by_state ON outbox (state)")
+
+
+@migrations()
+def m006_attachments(db: sqlite_utils.Database):
+    # Photos, recordings and files of records (collector.attachments): the bytes are in the
+    # data folder under their SHA-256; the original file name is not kept, only its extension.
+    # `revision`: the revision the file was added for (a later one may keep or replace it).
+    db.execute("""
+        CREATE TABLE attachments (
+            record_uuid TEXT NOT NULL,
+            question TEXT NOT NULL,
+            sha256 TEXT NOT NULL,
+            revision INTEGER NOT NULL,
+            size INTEGER NOT NULL,
+            media_type TEXT NOT NULL,
+            extension TEXT NOT NULL,
+            added_at TEXT NOT NULL,
+            PRIMARY KEY (record_uuid, question, sha256)
+        )""")
+    db.execute("CREATE INDEX attachments_by_hash ON attachments (sha256)")
+    # What the sync client uploads after the server acknowledged a revision: one row per file
+    # that revision's answers refer to and its question's rule lets leave.
+    db.execute("""
+        CREATE TABLE attachment_outbox (
+            record_uuid TEXT NOT NULL,
+            revision INTEGER NOT NULL,
+            question TEXT NOT NULL,
+            sha256 TEXT NOT NULL,
+            size INTEGER NOT NULL,
+            media_type TEXT NOT NULL,
+            extension TEXT NOT NULL,
+            state TEXT NOT NULL DEFAULT 'queued' CHECK (state IN ('queued', 'sent', 'refused')),
+            queued_at TEXT NOT NULL,
+            sent_at TEXT,
+            sent_to TEXT,
+            error_code TEXT,
+            error_message TEXT,
+            PRIMARY KEY (record_uuid, revision, question, sha256)
+        )""")
+    db.execute("CREATE INDEX attachment_outbox_by_state ON attachment_outbox (state)")

@@ -530,3 +530,51 @@ def verify_bundle(public_key_text: str | None, payload: bytes, signature: str) -
     """True only for a signature by the device's private key (never anything the server
     stores)."""
     return device_keys.verify(public_key_text, payload, signature)
+
+
+# -- Attachments ------------------------------------------------------------------------------
+# Photos, recordings and files go after their record was acknowledged: first a manifest
+# (POST /attachments) that links each (record, revision, question) to a SHA-256 and tells
+# how much of each file the server holds, then the missing bytes in pieces
+# (PUT /attachments/<sha256>?offset=N), resumed from the server's offset after a cut link.
+
+ATTACHMENT_PIECE_BYTES = 256 * 1024
+MAX_ATTACHMENT_PIECE_BYTES = 1024 * 1024
+MAX_ATTACHMENTS_PER_MANIFEST = 200
+OFFSET_HEADER = "Upload-Offset"
+LENGTH_HEADER = "Upload-Length"
+# A manifest item's outcome: the file is whole on the server, part of it is, or it is
+# refused for good (too large, an unknown record), or to be sent another day (the
+# device's daily allowance is used up).
+ATTACHMENT_COMPLETE, ATTACHMENT_PARTIAL = "complete", "partial"
+ATTACHMENT_REFUSED, ATTACHMENT_LATER = "refused", "later"
+_SHA256_HEX = re.compile(r"[0-9a-f]{64}")
+
+
+class AttachmentItemSchema(_Strict):
+    uuid = fields.String(required=True, validate=validate.Regexp(
+        r"\A[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\Z"))
+    revision = fields.Integer(required=True, strict=True, validate=validate.Range(min=1))
+    question = fields.String(required=True, validate=validate.Length(min=1,
+                                                                     max=MAX_ANSWER_NAME))
+    sha256 = fields.String(required=True, validate=validate.Regexp(r"\A[0-9a-f]{64}\Z"))
+    size = fields.Integer(required=True, strict=True, validate=validate.Range(min=1))
+    media_type = fields.String(required=True, validate=validate.Length(min=3, max=100))
+
+
+class AttachmentManifestSchema(_Strict):
+    attachments = fields.List(fields.Nested(AttachmentItemSchema), required=True,
+                              validate=validate.Length(max=MAX_ATTACHMENTS_PER_MANIFEST))
+
+
+def is_sha256(text) -> bool:
+    return isinstance(text, str) and _SHA256_HEX.fullmatch(text) is not None
+
+
+def attachment_set_digest(links: Iterable[tuple[str, int, str, str]]) -> tuple[int, str]:
+    """Count and SHA-256 of a set of (uuid, revision, question, sha256) whose file the
+    server holds whole: equal on both sides means every attachment arrived."""
+    lines = sorted(f"{uuid}:{revision}:{question}:{sha256}"
+                   for uuid, revision, question, sha256 in links)
+    digest = hashlib.sha256("\n".join(lines).encode("utf-8")).hexdigest()
+    return len(lines), digest

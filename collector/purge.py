@@ -5,7 +5,8 @@ longer needs names and phone numbers, and a lost laptop then exposes less. A
 draft nobody touched for `purge_drafts_after_days` loses them too: it was never
 finalized, so its names would otherwise stay for ever.
 
-What a purge removes, in the working copy (`records`) and in every revision:
+What a purge removes, in the working copy (`records`) and in every revision (and the
+photos and files those answers named, collector.attachments):
 - answers to identifying questions, and to questions the privacy rules never let
   leave as they are because they look like identifiers (drop, pseudonymize);
 - inside each instance of a repeat as well (a household member's name);
@@ -28,6 +29,7 @@ import logging
 from dataclasses import dataclass
 from datetime import timedelta
 
+from . import attachments
 from .anonymizer import IDENTIFYING_RULES, rule_for, scrub_text
 from .clock import now_iso, utcnow
 from .db import CHECKPOINT_WAIT_SECONDS, truncate_wal, write_transaction
@@ -108,12 +110,31 @@ def _bring_back_future_sent_times(db, now) -> None:
 
 
 def _purge_rows(db, rows: list[dict]) -> int:
-    """Purge each record in its own transaction; return how many lost anything."""
+    """Purge each record in its own transaction; return how many lost anything.
+
+    A photo or file goes with the answer that named it (collector.attachments): its row in
+    the transaction, its bytes once that has committed and no other record uses them."""
     changed = 0
     for row in rows:
         with write_transaction(db):
             changed += _purge_record(db, row)
+            gone = _prune_attachments(db, row["uuid"])
+        if gone:
+            attachments.remove_unused_files(db, attachments.data_dir_of(db), gone)
     return changed
+
+
+def _prune_attachments(db, record_uuid: str) -> set[str]:
+    """Remove the record's files that no answer of it names any more (working copy or any
+    revision, queued ones included); the hashes they used."""
+    names = set()
+    for table, revision in [("records", None), *(("revisions", number) for (number,) in
+                                                 db.execute("SELECT revision FROM revisions"
+                                                            " WHERE uuid = ?", [record_uuid]))]:
+        answers = _answers(db, table, record_uuid, *([] if revision is None else [revision]))
+        for found in attachments.referenced_names(answers).values():
+            names |= found
+    return attachments.remove_attachments(db, record_uuid, keep_names=names)
 
 
 def _purge_record(db, row: dict) -> bool:

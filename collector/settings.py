@@ -50,6 +50,12 @@ SETTINGS = (
             "Forms whose records with free text wait on this laptop until the operator has "
             "read them, removed more words if needed and released them (Sync page, Review); "
             "[] sends every record at once."),
+    Setting("attachment_max_file_mb", 10,
+            "The largest photo, recording or file one question accepts, in MB."),
+    Setting("attachment_max_record_mb", 50,
+            "The most one record's photos, recordings and files may hold together, in MB."),
+    Setting("attachment_max_pixels", 1024,
+            "Photos are made smaller on the hub to this many pixels on their longest side."),
     Setting("referral_contacts", [],
             "Where people can get help, shown after a discrimination report: a list of tables "
             "with name, description, phone and hours."),

@@ -16,7 +16,7 @@ import requests
 from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
-from . import device_keys, keyfile, protocol
+from . import attachments, device_keys, keyfile, protocol
 from .anonymizer import AnonymizerError, anonymize
 from .clock import now_iso
 from .datadir import read_secret, write_secret
@@ -106,6 +106,8 @@ class SyncReport:
     forms_added: list = field(default_factory=list)
     replies_added: int = 0
     reconcile: dict | None = None
+    attachments_sent: int = 0  # photos, recordings and files the server now holds whole
+    attachments_waiting: int = 0  # still to go (the server's daily allowance, a refusal)
 
 
 # -- hub_state ----------------------------------------------------------------------------
@@ -252,10 +254,14 @@ def _is_change(previous: dict | None, server_url: str, server: dict) -> bool:
 
 # -- HTTP ---------------------------------------------------------------------------------
 
-def make_session() -> requests.Session:
-    """GETs retried by urllib3 with backoff; POSTs never are: a push is retried as a new batch."""
+def make_session(methods=("GET",)) -> requests.Session:
+    """GETs retried by urllib3 with backoff; POSTs never are: a push is retried as a new batch.
+
+    `methods`: what else may be retried; an attachment piece (PUT with its offset) may, as
+    a piece the server already holds is answered with the server's offset."""
     session = requests.Session()
-    retry = Retry(total=3, backoff_factor=0.5, backoff_jitter=0.5, allowed_methods={"GET"},
+    retry = Retry(total=3, backoff_factor=0.5, backoff_jitter=0.5,
+                  allowed_methods=frozenset(methods),
                   status_forcelist=(502, 503, 504), raise_on_status=False)
     session.mount("http://", HTTPAdapter(max_retries=retry))
     session.mount("https://", HTTPAdapter(max_retries=retry))
@@ -313,6 +319,7 @@ class SyncClient:
     def __init__(self, db, credentials: Credentials, session=None, timeout=TIMEOUT):
         self.db, self.creds = db, credentials
         self.session = session or make_session()
+        self.upload_session = session or make_session(("GET", "PUT"))
         self.timeout = timeout
         key = credentials.pseudonym_key
         self.key = key.encode("ascii") if key else None
@@ -365,14 +372,19 @@ class SyncClient:
                 report.replies_added = self.pull_replies()
                 raise no_key_error()
             self.push(report, progress)
+            uploaded = self.upload_attachments(report)
             report.forms_added = self.pull_forms(self.extras.get("forms"))
             report.replies_added = self.pull_replies(self.extras.get("replies"))
-            report.reconcile = self.reconcile(server=self.extras.get("reconcile"))
+            # The push's digest was taken before the files went: ask again after uploads.
+            report.reconcile = self.reconcile(
+                server=None if uploaded else self.extras.get("reconcile"))
             if report.reconcile["requeued"]:
                 # What the server turned out to lack goes again now, then both sides re-check.
                 self.push(report, progress, wants=("reconcile",))
-                report.reconcile = self.reconcile(requeued=report.reconcile["requeued"],
-                                                  server=self.extras.get("reconcile"))
+                uploaded = self.upload_attachments(report)
+                report.reconcile = self.reconcile(
+                    requeued=report.reconcile["requeued"],
+                    server=None if uploaded else self.extras.get("reconcile"))
         except SyncError as error:
             self._remember(error)
             raise
@@ -570,6 +582,7 @@ class SyncClient:
                                     " error_code = NULL, error_message = NULL"
                                     " WHERE uuid = ? AND revision = ?",
                                     [now, self.creds.device_id, *key])
+                    self.queue_attachments(*key)
             refresh_record_status(self.db, {uuid for uuid, _ in sent})
         return counts
 
@@ -662,6 +675,10 @@ class SyncClient:
                            confirmed=repaired["confirmed"])
             count, digest = protocol.record_set_digest(self._sent_here())
             outcome["agree"] = digest == protocol.record_set_digest(held)[1]
+        if isinstance(server.get("attachments"), dict):
+            files = outcome["attachments"] = self.reconcile_attachments(server["attachments"])
+            outcome["requeued"] += files["requeued"]
+            outcome["agree"] = outcome["agree"] and files["agree"]
         with write_transaction(self.db):
             set_state(self.db, "reconcile", outcome)
         return outcome
@@ -699,13 +716,165 @@ class SyncClient:
                                 " AND state = 'sent' AND sent_to = ?", [uuid, revision, device_id])
             confirmed = 0
             for uuid, revision in unconfirmed:
-                confirmed += self.db.execute(
+                changed = self.db.execute(
                     "UPDATE outbox SET state = 'sent', sent_at = ?, sent_to = ? WHERE uuid = ?"
                     " AND revision = ? AND state != 'sent'",
                     [now_iso(), device_id, uuid, revision]).rowcount
+                if changed:
+                    self.queue_attachments(uuid, revision)
+                confirmed += changed
             refresh_record_status(self.db, {uuid for uuid, _ in missing | unconfirmed})
         return {"requeued": len(missing), "confirmed": confirmed}
 
+
+    # attachments (collector.attachments)
+
+    def queue_attachments(self, record_uuid: str, revision: int) -> int:
+        """Inside the transaction that marks a revision sent: queue the files its answers
+        refer to whose question lets them leave."""
+        row = next(self.db.query(REVISION_SQL + " WHERE o.uuid = ? AND o.revision = ?",
+                                 [record_uuid, revision]), None)
+        if row is None or not self.db.execute(
+                "SELECT 1 FROM attachments WHERE record_uuid = ? LIMIT 1",
+                [record_uuid]).fetchone():
+            return 0
+        form = form_version(self.db, _BUILTINS, row["form_id"], row["form_version"])
+        return attachments.queue_uploads(self.db, record_uuid, revision, form,
+                                         revision_answers(self.db, row))
+
+    def upload_attachments(self, report: SyncReport) -> int:
+        """Send the queued files: a manifest says what the server holds, then the missing
+        bytes go in pieces from the server's offset. Returns how many became whole on the
+        server now. A cut link raises SyncError; the next sync resumes where it stopped."""
+        sent = 0
+        data_dir = attachments.data_dir_of(self.db)
+        while True:
+            rows = list(self.db.query(
+                "SELECT * FROM attachment_outbox WHERE state = 'queued'"
+                " ORDER BY queued_at, record_uuid, question LIMIT ?",
+                [protocol.MAX_ATTACHMENTS_PER_MANIFEST]))
+            if not rows:
+                break
+            try:
+                results = self._declare(rows)
+            except SyncError as error:
+                if error.code not in ("http_404", "http_405", "not_found"):
+                    raise
+                break  # a server without attachments (older): the files wait on the laptop
+            progressed = False
+            for row, outcome in zip(rows, results, strict=True):
+                status = outcome.get("status")
+                if status == protocol.ATTACHMENT_PARTIAL:
+                    self._upload_file(data_dir, row, int(outcome.get("offset") or 0))
+                    status = protocol.ATTACHMENT_COMPLETE
+                if status == protocol.ATTACHMENT_COMPLETE:
+                    self._mark_attachment(row, "sent")
+                    sent, progressed = sent + 1, True
+                elif status == protocol.ATTACHMENT_REFUSED:
+                    self._mark_attachment(row, "refused", outcome)
+                    progressed = True
+            if not progressed:
+                break  # the rest waits for another day (the server's daily allowance)
+        report.attachments_sent += sent
+        report.attachments_waiting = self.db.execute(
+            "SELECT count(*) FROM attachment_outbox WHERE state = 'queued'").fetchone()[0]
+        return sent
+
+    def _declare(self, rows: list[dict]) -> list[dict]:
+        """The server's outcome for each queued file, in order (links them to records)."""
+        manifest = {"attachments": [
+            {"uuid": r["record_uuid"], "revision": r["revision"], "question": r["question"],
+             "sha256": r["sha256"], "size": r["size"], "media_type": r["media_type"]}
+            for r in rows]}
+        answer = self.call("POST", "/attachments", json_body=manifest)
+        results = answer.get("attachments") if isinstance(answer, dict) else None
+        if not isinstance(results, list) or len(results) != len(rows) or not all(
+                isinstance(item, dict) for item in results):
+            raise SyncError("bad_answer", "The server's answer was not understood.")
+        return results
+
+    def _upload_file(self, data_dir, row: dict, offset: int) -> None:
+        """The file's bytes from `offset` on, piece by piece; each answer gives the offset
+        the server holds, which the next piece starts from."""
+        data = attachments.read_attachment(self.db, data_dir, row["sha256"])
+        url = self.url(f"/attachments/{row['sha256']}")
+        headers = {"Authorization": f"Bearer {self.creds.token}",
+                   "Content-Type": "application/octet-stream"}
+        restarted = False
+        while True:
+            piece = data[offset:offset + protocol.ATTACHMENT_PIECE_BYTES]
+            response = _send(self.upload_session, "PUT", url, data=piece, headers=headers,
+                             params={"offset": str(offset)}, timeout=self.timeout)
+            if response.status_code == 422 and not restarted:
+                offset, restarted = 0, True  # the server threw away a damaged copy: once more
+                continue
+            if response.status_code not in (200, 409):
+                _raise_for(response)
+            answer = _json(response)
+            if not isinstance(answer, dict):
+                raise SyncError("bad_answer", "The server's answer was not understood.")
+            if answer.get("complete"):
+                return
+            held = answer.get("offset")
+            if not isinstance(held, int) or not 0 <= held < len(data):
+                raise SyncError("bad_answer", "The server's answer was not understood.")
+            offset = held
+
+    def _mark_attachment(self, row: dict, state: str, outcome: dict | None = None) -> None:
+        outcome = outcome or {}
+        with write_transaction(self.db):
+            self.db.execute(
+                "UPDATE attachment_outbox SET state = ?, sent_at = ?, sent_to = ?,"
+                " error_code = ?, error_message = ? WHERE record_uuid = ? AND revision = ?"
+                " AND question = ? AND sha256 = ?",
+                [state, now_iso() if state == "sent" else None,
+                 self.creds.device_id if state == "sent" else None,
+                 str(outcome.get("code") or "")[:100] or None,
+                 str(outcome.get("message") or "")[:500] or None,
+                 row["record_uuid"], row["revision"], row["question"], row["sha256"]])
+
+    def reconcile_attachments(self, server: dict) -> dict:
+        """Compare the files the server holds whole from this device with those this hub
+        marked sent; queue again what it lacks, confirm what it has."""
+        local = self._attachments_sent_here()
+        agree = protocol.attachment_set_digest(local)[1] == server.get("digest")
+        outcome = {"local_count": len(local), "server_count": server.get("count"),
+                   "agree": agree, "requeued": 0, "confirmed": 0}
+        if agree:
+            return outcome
+        held = self._server_attachments()
+        with write_transaction(self.db):
+            for link in local - held:
+                outcome["requeued"] += self.db.execute(
+                    "UPDATE attachment_outbox SET state = 'queued', sent_at = NULL,"
+                    " sent_to = NULL WHERE record_uuid = ? AND revision = ? AND question = ?"
+                    " AND sha256 = ? AND state = 'sent'", list(link)).rowcount
+            for link in held - local:
+                outcome["confirmed"] += self.db.execute(
+                    "UPDATE attachment_outbox SET state = 'sent', sent_at = ?, sent_to = ?"
+                    " WHERE record_uuid = ? AND revision = ? AND question = ? AND sha256 = ?"
+                    " AND state = 'queued'", [now_iso(), self.creds.device_id, *link]).rowcount
+        outcome["agree"] = protocol.attachment_set_digest(
+            self._attachments_sent_here())[1] == protocol.attachment_set_digest(held)[1]
+        return outcome
+
+    def _attachments_sent_here(self) -> set:
+        return set(map(tuple, self.db.execute(
+            "SELECT record_uuid, revision, question, sha256 FROM attachment_outbox"
+            " WHERE state = 'sent' AND sent_to = ?", [self.creds.device_id]).fetchall()))
+
+    def _server_attachments(self) -> set:
+        held: set[tuple] = set()
+        after = 0
+        while True:
+            page = self.call("GET", f"/attachments/held?after={after}")
+            items = page.get("attachments") if isinstance(page, dict) else None
+            if not isinstance(items, list):
+                raise SyncError("bad_answer", "The server's answer was not understood.")
+            held.update((i["uuid"], i["revision"], i["question"], i["sha256"]) for i in items)
+            if page.get("complete", True) or not items:
+                return held
+            after = page["after"]
 
 def export_bundle(db, credentials: Credentials, data_dir: Path) -> tuple[bytes, int]:
     """Every queued revision, anonymized as for a push, in a file for a USB stick signed
@@ -730,6 +899,40 @@ def export_bundle(db, credentials: Credentials, data_dir: Path) -> tuple[bytes, 
     return protocol.make_bundle(batches, credentials.device_id,
                                 device_keys.load_private_key(data_dir)), count
 
+
+BUNDLE_FILES_SUFFIX = ".attachments.zip"
+
+
+def export_bundle_attachments(db, credentials: Credentials, data_dir: Path) -> bytes | None:
+    """The files of the queued revisions that may leave (collector.attachments.leaves), as a
+    zip to carry beside a USB bundle (``<bundle>.attachments.zip``): `manifest.json` links
+    each file to its record and question, and each file is named by its SHA-256, which the
+    server checks. None when no queued revision has one."""
+    import zipfile
+    from io import BytesIO
+
+    items, seen = [], set()
+    buffer = BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_STORED) as archive:
+        for row in db.query(REVISION_SQL + " WHERE o.state = 'queued'"
+                                           " ORDER BY o.queued_at, o.uuid, o.revision"):
+            form = form_version(db, _BUILTINS, row["form_id"], row["form_version"])
+            names = attachments.referenced_names(revision_answers(db, row))
+            for stored in attachments.attachments_of(db, row["uuid"]):
+                question = form.questions.get(stored["question"]) if form is not None else None
+                if stored["name"] not in names.get(stored["question"], ()) or \
+                        not attachments.leaves(question, form):
+                    continue
+                items.append({"uuid": row["uuid"], "revision": row["revision"],
+                              "question": stored["question"], "sha256": stored["sha256"],
+                              "size": stored["size"], "media_type": stored["media_type"]})
+                if stored["sha256"] not in seen:
+                    seen.add(stored["sha256"])
+                    archive.writestr(stored["sha256"], attachments.read_attachment(
+                        db, data_dir, stored["sha256"]))
+        archive.writestr("manifest.json", protocol.dumps(
+            {"device_id": credentials.device_id, "attachments": items}))
+    return buffer.getvalue() if items else None
 
 def _revisions(db, pairs) -> list[dict]:
     return [next(db.query(REVISION_SQL + " WHERE o.uuid = ? AND o.revision = ?", list(pair)))

@@ -22,6 +22,7 @@ from collector.datadir import owner_only_database, owner_only_files  # noqa: F40
 from . import (
     accounts,
     api,
+    attachments,
     auth,
     dashboard,
     data,
@@ -91,11 +92,13 @@ def create_app(test_config: dict | None = None, data_dir: Path | str | None = No
     templating.init_app(app, lambda: gettext("Central workspace"))
     security.init_app(app)
     security.csrf.exempt(api.bp)  # devices authenticate with tokens, not cookies
+    security.csrf.exempt(attachments.api_bp)
     errors.init_app(app, errors.server_disk_full)
     logs.init_app(app)
     app.register_error_handler(protocol.ProtocolError, api.protocol_error)
     register_database_errors(app)
-    for blueprint in (accounts.bp, api.bp, auth.bp, dashboard.bp, dashboard.api_bp, data.bp,
+    for blueprint in (accounts.bp, api.bp, attachments.api_bp, attachments.api_files_bp,
+                      attachments.bp, auth.bp, dashboard.bp, dashboard.api_bp, data.bp,
                       data.api_bp, devices.bp, feedback.bp, forms.bp, security_pages.bp):
         app.register_blueprint(blueprint)
     app.jinja_env.globals.update(can=auth.can)

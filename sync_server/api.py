@@ -270,8 +270,12 @@ def reconcile():
 
 
 def _digest() -> dict:
+    """The device's records, and its attachments held whole (sync_server.attachments)."""
+    from .attachments import device_digest
+
     count, digest = protocol.record_set_digest(get_store().record_pairs(g.device["id"]))
-    return {"count": count, "digest": digest}
+    return {"count": count, "digest": digest,
+            "attachments": device_digest(get_store(), g.device["id"])}
 
 
 @bp.route("/reconcile/records")

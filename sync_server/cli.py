@@ -593,6 +593,7 @@ def import_bundle(data_dir, database, file):
         raise click.ClickException(f"{file.name} was already imported; nothing was stored again.")
     click.echo(f"Imported {file.name} from {found['label']}: {counts['stored']} stored, "
                f"{counts['duplicate']} already here, {counts['rejected']} rejected.")
+    _import_bundle_files(store, found, file, data_dir)
     failed = []
     for number, outcome in enumerate(outcomes, 1):
         where = f"batch {number} of {len(outcomes)} ({outcome['batch_id']})"
@@ -610,6 +611,20 @@ def import_bundle(data_dir, database, file):
                                    f"{'; '.join(problems)}. Everything else listed above is "
                                    "stored; importing the bundle again stores only what is "
                                    "missing.")
+
+
+def _import_bundle_files(store: Store, device: dict, file: Path, data_dir) -> None:
+    """The photos and files carried beside the bundle (sync_server.attachments), if any."""
+    from .attachments import BUNDLE_FILES_SUFFIX, import_bundle_files
+
+    beside = file.with_name(file.name + BUNDLE_FILES_SUFFIX)
+    if beside.exists():
+        try:
+            counts = import_bundle_files(store, device, beside.read_bytes(), data_dir)
+        except protocol.ProtocolError as error:
+            raise click.ClickException(f"{beside.name}: {error.message}") from None
+        click.echo(f"Files from {beside.name}: {counts['stored']} stored, "
+                   f"{counts['already']} already here, {counts['refused']} refused.")
 
 
 def _log(store: Store, event: str, device_id: str | None, detail: str) -> None:

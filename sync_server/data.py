@@ -31,6 +31,7 @@ from collector.i18n import current_locale
 from collector.security_log import user_account
 
 from . import access, disclosure, exports, labels, logs
+from .attachments import file_urls, shown_attachments
 from .auth import role_required
 from .designs import DesignError, export_design
 from .ingest import known_form
@@ -299,7 +300,9 @@ def record(record_uuid: str):
         audit = [entry for entry in audit if not entry["actor"].startswith("device:")
                  and not _about(entry, protected)]
     codes = request.args.get("codes") == "1"
+    files = shown_attachments(store, latest, current)
     return render_template("data_record.html", revisions=revisions, latest=latest, form=form,
+                           attachments=files,
                            fields=correctable_fields(form, current, protected) if form else {},
                            blocks=labels.answer_blocks(form, current, received,
                                                        current_locale()),
@@ -307,6 +310,33 @@ def record(record_uuid: str):
                            title=labels.form_title(form, current_locale()) if form else None,
                            device=(device_labels(store).get(latest["device_id"])
                                    if latest.get("device_id") else None))
+
+
+# -- attachments (sync_server.attachments) --------------------------------------------------
+
+def record_answers_shown(record_uuid: str) -> tuple[dict, dict]:
+    """(newest revision, its answers) as the record page shows them to the signed-in
+    user: as stored (corrections applied) for an admin, as released for an analyst; 404
+    for a record the user may not see or the release leaves out."""
+    latest = visible_revisions(record_uuid)[-1]
+    if is_admin():
+        return latest, latest["answers_current"] or latest["answers"]
+    return latest, released_record(latest)["answers"]
+
+
+def records_shown(form_id: str):
+    """(record, answers) of each newest revision of the form the user may see, as the
+    record page shows them: released for an analyst (withheld records left out)."""
+    store, classes = get_store(), access.visible_classes(g.user)
+    if is_admin():
+        for row in store.iter_latest(form_id, classes=classes):
+            yield row, row["answers"]
+        return
+    release = current_plan(form_id, classes).release()
+    for row in store.iter_latest(form_id, classes=classes, by_uuid=True):
+        released = release.row(row)
+        if released is not None:
+            yield row, released["answers"]
 
 
 def released_record(row: dict) -> dict:
@@ -563,8 +593,13 @@ def record_page_api(form_id: str, since: str | None, after: str | None, limit: i
         columns = release.columns(columns)
         rows = list(release.rows(rows))
     items = rows if repeat is None else list(exports.instances(rows, repeat))
-    page = {"form_id": form_id, "records": [exports.flatten(r, columns) for r in items],
-            "next": cursor, "count": len(rows)}
+    records = [exports.flatten(r, columns) for r in items]
+    if repeat is None:  # each record's files, by question (sync_server.attachments)
+        for record, row in zip(records, items, strict=True):
+            urls = file_urls(form_id, row)
+            if urls:
+                record["_files"] = urls
+    page = {"form_id": form_id, "records": records, "next": cursor, "count": len(rows)}
     return page if repeat is None else {**page, "repeat": repeat}
 
 

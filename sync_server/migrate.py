@@ -18,7 +18,8 @@ from .store import Store
 TABLES = ("users", "devices", "enrollment_codes", "batches", "records", "corrections", "audit",
           "forms", "replies", "feedback_cases", "security_events", "user_sessions",
           "api_tokens", "releases", "facts", "facts_cube", "facts_version", "survey_designs",
-          "survey_units", "design_cube")
+          "survey_units", "design_cube", "pending_forms", "attachment_files",
+          "attachment_links")
 # Each engine's own bookkeeping: the target keeps its own.
 BOOKKEEPING = {"_sqlite_migrations", "sqlite_sequence", "schema_migrations"}
 BATCH_ROWS = 2000
@@ -86,7 +87,8 @@ def _continue_numbering(target: Store) -> None:
         return
     for table, column in (("users", "id"), ("audit", "id"), ("corrections", "id"),
                           ("replies", "seq"), ("security_events", "id"), ("api_tokens", "id"),
-                          ("releases", "id")):
+                          ("releases", "id"), ("pending_forms", "seq"),
+                          ("attachment_links", "seq")):
         target.db.execute(f"SELECT setval(pg_get_serial_sequence('{table}', '{column}'),"
                           f" coalesce((SELECT max({column}) FROM {table}), 0) + 1, false)")
 

@@ -713,6 +713,91 @@ class Store:
         with self.transaction():
             self.db.execute("DELETE FROM pending_forms WHERE id = ?", [pending_id])
 
+    # == Attachments (sync_server.attachments) ==========================================
+    # Each file once by its SHA-256 (`attachment_files`, the bytes in the data dir), and
+    # which (record, revision, question) holds it (`attachment_links`). A file counts as
+    # arrived only once `completed_at` is set: the SHA-256 of what came was checked.
+
+    def attachment_file(self, sha256: str) -> dict | None:
+        return self.one("SELECT sha256, size, media_type, device_id, created_at, completed_at"
+                        " FROM attachment_files WHERE sha256 = ?", [sha256])
+
+    def declare_attachment(self, device_id: str, item: dict) -> dict:
+        """Link a record's question to a file (inside a transaction), the file row made on
+        its first announcement; the file's row."""
+        self.db.execute(
+            "INSERT INTO attachment_files (sha256, size, media_type, device_id, created_at)"
+            " VALUES (?, ?, ?, ?, ?) ON CONFLICT (sha256) DO NOTHING",
+            [item["sha256"], item["size"], item["media_type"], device_id, now_iso()])
+        self.db.execute(
+            "INSERT INTO attachment_links (uuid, revision, question, sha256, device_id,"
+            " linked_at) VALUES (?, ?, ?, ?, ?, ?)"
+            " ON CONFLICT (uuid, revision, question) DO UPDATE SET sha256 = excluded.sha256",
+            [item["uuid"], item["revision"], item["question"], item["sha256"], device_id,
+             now_iso()])
+        file = self.attachment_file(item["sha256"])
+        assert file is not None  # inserted above, or there already
+        return file
+
+    def attachment_record(self, record_uuid: str, revision: int) -> dict | None:
+        """The stored revision a file is announced for (its device, form and answers)."""
+        row = self.one("SELECT device_id, form_id, form_version, answers FROM records"
+                       " WHERE uuid = ? AND revision = ?", [record_uuid, revision])
+        return None if row is None else dict(row, answers=loads(row["answers"]))
+
+    def attachment_bytes_since(self, device_id: str, since: str) -> int:
+        """Bytes of the files this device was the first to announce since `since`."""
+        return int(self.db.execute("SELECT coalesce(sum(size), 0) FROM attachment_files"
+                                   " WHERE device_id = ? AND created_at >= ?",
+                                   [device_id, since]).fetchone()[0])
+
+    def attachment_declared_by(self, device_id: str, sha256: str) -> bool:
+        return self.db.execute("SELECT 1 FROM attachment_links WHERE device_id = ? AND"
+                               " sha256 = ? LIMIT 1", [device_id, sha256]).fetchone() is not None
+
+    def complete_attachment(self, sha256: str) -> None:
+        self.db.execute("UPDATE attachment_files SET completed_at = ? WHERE sha256 = ?"
+                        " AND completed_at IS NULL", [now_iso(), sha256])
+
+    def attachment_links(self, device_id: str, after: int = 0,
+                         limit: int | None = None) -> list[dict]:
+        """The links of this device whose file arrived whole, in a stable order (`seq`)."""
+        sql = ("SELECT l.seq, l.uuid, l.revision, l.question, l.sha256 FROM attachment_links l"
+               " JOIN attachment_files f ON f.sha256 = l.sha256"
+               " WHERE l.device_id = ? AND l.seq > ? AND f.completed_at IS NOT NULL"
+               " ORDER BY l.seq")
+        params: list = [device_id, after]
+        if limit:
+            sql += " LIMIT ?"
+            params.append(limit)
+        return list(self.db.query(sql, params))
+
+    def record_attachments(self, record_uuid: str, revision: int | None = None) -> list[dict]:
+        """A record's files that arrived whole (of one revision, or of every one)."""
+        sql = ("SELECT l.uuid, l.revision, l.question, l.sha256, f.size, f.media_type"
+               " FROM attachment_links l JOIN attachment_files f ON f.sha256 = l.sha256"
+               " WHERE l.uuid = ? AND f.completed_at IS NOT NULL")
+        params: list = [record_uuid]
+        if revision is not None:
+            sql += " AND l.revision = ?"
+            params.append(revision)
+        return list(self.db.query(sql + " ORDER BY l.revision, l.question", params))
+
+    def remove_record_attachments(self, record_uuid: str) -> list[str]:
+        """Remove a record's links (inside the caller's transaction, before the record
+        itself goes) and the rows of files no other record uses; their hashes, whose
+        bytes the caller deletes after the commit (sync_server.attachments)."""
+        hashes = [row[0] for row in self.db.execute(
+            "SELECT DISTINCT sha256 FROM attachment_links WHERE uuid = ?", [record_uuid])]
+        self.db.execute("DELETE FROM attachment_links WHERE uuid = ?", [record_uuid])
+        unused = []
+        for sha256 in hashes:
+            if self.db.execute("SELECT 1 FROM attachment_links WHERE sha256 = ? LIMIT 1",
+                               [sha256]).fetchone() is None:
+                self.db.execute("DELETE FROM attachment_files WHERE sha256 = ?", [sha256])
+                unused.append(sha256)
+        return unused
+
 
 def get_store() -> Store:
     """The request's store, opened on first use (like collector.db.get_db)."""
@@ -920,3 +1005,22 @@ def m011_pending_forms(db):
         seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL UNIQUE, actor TEXT NOT NULL,
         definition TEXT NOT NULL, notes TEXT NOT NULL, created_at TEXT NOT NULL,
         expires_at TEXT NOT NULL)""")
+
+
+@migrations()
+def m013_attachments(db):
+    # Attachments (Store's attachment block, sync_server.attachments): each file once by
+    # its SHA-256, its bytes in the data dir; the links say which record's question holds it.
+    ddl(db, """CREATE TABLE attachment_files (
+        sha256 TEXT PRIMARY KEY, size INTEGER NOT NULL, media_type TEXT NOT NULL,
+        device_id TEXT NOT NULL REFERENCES devices(id), created_at TEXT NOT NULL,
+        completed_at TEXT)""")
+    ddl(db, "CREATE INDEX attachment_files_by_device ON attachment_files (device_id, created_at)")
+    ddl(db, """CREATE TABLE attachment_links (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT, uuid TEXT NOT NULL, revision INTEGER NOT NULL,
+        question TEXT NOT NULL, sha256 TEXT NOT NULL REFERENCES attachment_files(sha256),
+        device_id TEXT NOT NULL REFERENCES devices(id), linked_at TEXT NOT NULL,
+        UNIQUE (uuid, revision, question),
+        FOREIGN KEY (uuid, revision) REFERENCES records(uuid, revision))""")
+    ddl(db, "CREATE INDEX attachment_links_by_device ON attachment_links (device_id, seq)")
+    ddl(db, "CREATE INDEX attachment_links_by_hash ON attachment_links (sha256)")

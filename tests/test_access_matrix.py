@@ -119,6 +119,10 @@ CENTRAL_ROUTES = [
     ("api.replies", "GET", "/api/v1/replies", "device"),
     ("api.reconcile", "GET", "/api/v1/reconcile", "device"),
     ("api.reconcile_records", "GET", "/api/v1/reconcile/records", "device"),
+    ("attachments_api.manifest", "POST", "/api/v1/attachments", "device"),
+    ("attachments_api.held", "GET", "/api/v1/attachments/held", "device"),
+    ("attachments_api.status", "GET", "/api/v1/attachments/{attachment}", "device"),
+    ("attachments_api.piece", "PUT", "/api/v1/attachments/{attachment}?offset=0", "device"),
     ("data_api.records_api", "GET", "/api/v1/data/community_feedback", "personal_token"),
     ("data_api.release_api", "GET", "/api/v1/data/community_feedback/release", "personal_token"),
     ("indicators_api.indicators_api", "GET", "/api/v1/indicators", "personal_token"),
@@ -141,6 +145,12 @@ CENTRAL_ROUTES = [
     ("data.record", "GET", "/data/record/{record}", "released_record"),
     ("data.review", "POST", "/data/record/{record}/review", "analyst"),
     ("data.correct", "POST", "/data/record/{record}/correct", "released_record"),
+    # A photo of a record: the record page's checks (its record is withheld from analysts).
+    ("attachments.file_of_record", "GET",
+     "/data/record/{photo_record}/file/photo/{attachment}", "released_record"),
+    ("attachments.attachments_zip", "GET", "/data/site_photos/attachments.zip", "analyst"),
+    ("attachments_files_api.file_by_token", "GET",
+     "/api/v1/data/site_photos/files/{photo_record}/photo/{attachment}", "personal_token"),
     ("feedback.queue", "GET", "/feedback", "analyst"),
     ("feedback.case", "GET", "/feedback/{record}", "analyst"),
     ("feedback.case", "POST", "/feedback/{record}", "analyst"),
@@ -225,8 +235,8 @@ class Caller:
             return self.browser.session.get(url, headers=headers, allow_redirects=False,
                                             timeout=30)
         data = {"csrf_token": self.csrf()}
-        return self.browser.session.post(url, data=data, headers=headers,
-                                         allow_redirects=False, timeout=30)
+        return self.browser.session.request(method, url, data=data, headers=headers,
+                                            allow_redirects=False, timeout=30)
 
 
 # -- the hub ------------------------------------------------------------------------------
@@ -319,6 +329,7 @@ def central_callers(central):
     spare_device = enroll_device(central, "zone B")
     record = feedback_record()
     push(central, device["device_token"], record)
+    photo_record, attachment = record_with_photo(central, device["device_token"])
     callers = {"anonymous": Caller(central.url),
                "device": Caller(central.url, token=device["device_token"])}
     for role in ("viewer", "analyst", "admin"):
@@ -329,8 +340,46 @@ def central_callers(central):
         assert response.status_code == 200, response.text[:300]
     values = {"record": record["uuid"], "spare_device": spare_device["device_id"],
               "spare_user": spare_user, "admins_token": admins_token,
-              "pending_form": "matrix-pending"}
+              "pending_form": "matrix-pending", "photo_record": photo_record,
+              "attachment": attachment}
     return central, callers, values
+
+
+# A form whose photo question lets files leave the laptop (sync_server.attachments).
+PHOTO_FORM = {"form_id": "site_photos", "version": "1", "title": {"en": "Site photos"},
+              "sections": [{"name": "main", "label": {"en": "Main"}, "questions": [
+                  {"name": "area", "type": "select_one", "choices": "areas",
+                   "label": {"en": "Area"}, "disclosure": "key", "hierarchy": "merge_rare"},
+                  {"name": "photo", "type": "text", "privacy": "keep",
+                   "label": {"en": "Photo"}}]}],
+              "choices": {"areas": [{"name": "north", "label": {"en": "North"}}]}}
+
+
+def record_with_photo(central, token: str) -> tuple[str, str]:
+    """A record of PHOTO_FORM and its photo, sent as a hub sends them; (uuid, sha256)."""
+    import hashlib
+
+    store = Store(central.database)
+    publish(store, json.dumps(PHOTO_FORM), "admin1")
+    store.close()
+    data = b"\xff\xd8\xff\xe0 a small photo"
+    sha256 = hashlib.sha256(data).hexdigest()
+    record = {"uuid": str(uuid.uuid4()), "revision": 1, "form_id": "site_photos",
+              "form_version": "1", "locale": "en", "collected": "2026-11-20",
+              "enumerator": None, "answers": {"area": "north", "photo": f"{sha256}.jpg"}}
+    push(central, token, record)
+    headers = {"Authorization": f"Bearer {token}",
+               protocol.VERSION_HEADER: protocol.PROTOCOL_VERSION}
+    answer = requests.post(central.url + "/api/v1/attachments", headers=headers, timeout=10,
+                           json={"attachments": [{
+                               "uuid": record["uuid"], "revision": 1, "question": "photo",
+                               "sha256": sha256, "size": len(data),
+                               "media_type": "image/jpeg"}]}).json()
+    assert answer["attachments"][0]["status"] == "partial", answer
+    stored = requests.put(f"{central.url}/api/v1/attachments/{sha256}?offset=0", data=data,
+                          headers=headers, timeout=10)
+    assert stored.json()["complete"], stored.text
+    return record["uuid"], sha256
 
 
 def test_every_central_route_is_in_the_matrix(central):
