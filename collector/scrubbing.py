@@ -44,7 +44,8 @@ def find(text: str, names=()) -> list[Span]:
     """The identifiers in `text`, in order, never overlapping. `names`: the record's own
     names (from its identifying fields), removed wherever their words appear."""
     keys = _name_keys(names)
-    detectors = [_emails, _dates, _addresses, lambda t: _phones(t) + _spelled_phones(t), _ids,
+    detectors = [_emails, _dates, _addresses, _grouped_ids,
+                 lambda t: _phones(t) + _spelled_phones(t), _ids,
                  lambda t: _names(t, keys)]
     # Placeholders already in the text stay as they are.
     masked = _mask(text, [Span(m.start(), m.end(), "") for m in _PLACEHOLDER.finditer(text)])
@@ -311,7 +312,7 @@ bibi babu daktari dokta mwalimu sista shehe ustadh ustaz mchungaji ndugu dada ka
 mjomba mwenyekiti padri
 inna yaya likita
 papa maman askofu shemasi mheshimiwa mhe diwani chifu katibu mbunge afisa nesi dkt
-fasto liman hakimi dagaci ardo lamido lalla
+fasto liman hakimi dagaci ardo lamido lalla nas
 chef commandant capitaine colonel lieutenant sergent adjudant préfet maire évêque
 monseigneur mgr marabout tantine
 promotor promotora presidente presidenta coordinador coordinadora alcalde alcaldesa
@@ -406,7 +407,8 @@ _ABD = re.compile(r"abd(?:ul|el|oul|ou|al|ar|er|ur|ir|i|u)[a-z]{2,}")
 # Lists in collector/name_lists/ that hold no names: the words and the places below.
 _ORDINARY_FILE, _PLACES_FILE = "ordinary_words.txt", "places_organisations.txt"
 _EVERYDAY_FILE = "everyday_sw_ha.txt"
-_NOT_NAME_FILES = {_ORDINARY_FILE, _PLACES_FILE, _EVERYDAY_FILE}
+_GROUPS_FILE = "groups_brands.txt"  # peoples, networks, brands: never a person's name
+_NOT_NAME_FILES = {_ORDINARY_FILE, _PLACES_FILE, _EVERYDAY_FILE, _GROUPS_FILE}
 
 
 def _lines(filename: str) -> list[str]:
@@ -424,6 +426,7 @@ def _ordinary() -> frozenset:
     from babel import Locale  # Flask-Babel's own dependency
 
     words = {_fold(w) for line in _lines(_ORDINARY_FILE) for w in line.split()}
+    words |= _never_names()
     for language in ("en", "fr", "es", "ar", "sw", "ha"):
         locale = Locale.parse(language)
         for value in list(locale.territories.values()) + list(locale.languages.values()):
@@ -476,7 +479,14 @@ def _name_list() -> frozenset:
             for word in line.split()[1].replace("+", " ").replace("-", " ").split():
                 if len(word) >= 3:
                     names.add(_fold(word))
-    return frozenset(names - _COMMON)
+    # "Claro" (a network), "Dinka" (a people): no name, even where gender-guesser has it.
+    return frozenset(names - _COMMON - _never_names())
+
+
+@lru_cache(maxsize=1)
+def _never_names() -> frozenset:
+    """Peoples, networks, brands (groups_brands.txt), folded: never a person's name."""
+    return frozenset(_fold(w) for line in _lines(_GROUPS_FILE) for w in line.split())
 
 
 def _name_keys(names) -> set[str]:
@@ -592,6 +602,12 @@ def _names(text: str, keys: set[str]) -> list[Span]:
     _swahili_subjects(text, words, marked)
     _french_subjects(text, words, marked)
     _joined_by_and(text, words, marked)
+    _lower_case_titles(text, words, marked)
+    _greeting_introductions(text, words, marked)
+    _arabic_families(text, words, marked)
+    _lists_of_names(text, words, marked)
+    _groups(text, words, marked)
+    _not_names(text, words, marked, keys)
     # "San José", "Port Louis", "Save the Children": places and organisations made of
     # names stay, unless they are the record's own names.
     kept = _protected(text, words)
@@ -637,8 +653,10 @@ def _lower_case_rest(text: str, words: list[_Word], marked: list[bool], j: int) 
     while k < len(words) and k <= j + 2 and _joined(text, words[k - 1], words[k]):
         word = words[k]
         if (word.capital or _is_arabic(word.text) or word.folded in _COMMON
-                or word.folded in _TITLES) and word.folded not in _PARTICLES:
-            return
+                or word.folded in _TITLES or (_everyday_word(word.folded)
+                                              and word.folded not in _name_list())) \
+                and word.folded not in _PARTICLES:
+            return  # "jina langu ni mwanzala naomba msaada": naomba, I ask
         marked[k] = True
         if word.folded not in _PARTICLES:
             return
@@ -659,6 +677,14 @@ def _is_title(word: _Word) -> bool:
 def _after_titles(text: str, words: list[_Word], marked: list[bool]) -> None:
     for i in range(len(words) - 1):
         title, word = words[i], words[i + 1]
+        # "M. Al-Wardani", "Dr. El Amrani", "Sr. De la Cruz": a particle first, then the name.
+        if word.folded in _PARTICLES and word.capital and i + 2 < len(words) \
+                and _joined(text, word, words[i + 2]) and words[i + 2].capital \
+                and words[i + 2].folded not in _COMMON and (
+                    _is_title(title) and _joined_loose(text, title, word)
+                    or _abbreviated_title(text, title, word)):
+            marked[i + 1] = marked[i + 2] = True
+            continue
         if (_is_title(title) and _joined_loose(text, title, word)
                 or _abbreviated_title(text, title, word)) and (
                 word.capital or _is_arabic(word.text)) and word.folded not in _COMMON \
@@ -766,6 +792,7 @@ _ARABIC_AFTER_PERSON = _split("""
 عاطل عاطلة عاجز عاجزة
 أم ام أب اب أخ اخ أخت اخت امرأة رجل شاب شابة فتاة بنت ولد طفل طفلة وحيد وحيدة يتيم يتيمة
 مريض مريضة حامل معاق معاقة مصاب مصابة جريح جريحة مسن مسنة كبير كبيرة صغير صغيرة
+مواليد مواليده مواليدها
 سعيدة حزين حزينة خائف خائفة تعبان تعبانة متعب متعبة جائع جائعة عطشان عطشانة فقير فقيرة
 محتاج محتاجة بحاجة بخير هنا هون كمان كذلك أيضا ايضا والله لست لسنا مش مو ما لا لم لن
 قد كنت صرت لدي عندي معي من في إلى الى على عن مع منذ عند بعد قبل الآن الان اليوم دائما
@@ -818,7 +845,8 @@ def _lower_case_after_cues(text: str, words: list[_Word], marked: list[bool]) ->
     for i in range(len(words) - 1):
         length = _phrase_at(words, i, _INTRODUCTIONS)
         if lower and not length:
-            length = _contact_cue(words, i) or _phrase_at(words, i, _STRONG_CONTEXT)
+            length = _contact_cue(words, i) or _phrase_at(words, i, _STRONG_CONTEXT) \
+                or int(_HAUSA_KIN.fullmatch(words[i].folded) is not None)  # "kawuna danlami"
         j = i + length
         if not length or j >= len(words) or not _joined_loose(text, words[j - 1], words[j]) \
                 or not _lower_case_unknown(words[j]):
@@ -1109,7 +1137,8 @@ def _unknown_arabic(words: list[_Word], marked: list[bool]) -> None:
     arabic = [_is_arabic(w.text) for w in words]
     latin = sum(arabic) * 2 < len(words)
     for i, word in enumerate(words):
-        if marked[i] or not arabic[i]:
+        if marked[i] or not arabic[i] or (_FOREIGN_LETTERS.search(word.text)
+                                           and _dialect_word(word.folded)):
             continue
         if _unknown_arabic_word(word.folded) or (latin and _rare_in_latin(word)):
             marked[i] = True
@@ -1152,7 +1181,7 @@ def _arabic_places() -> frozenset:
 
 def _before_place_word(text: str, words: list[_Word], i: int) -> bool:
     """"Hagadera market", "Owino Market": a word before a place word names the place."""
-    return i + 1 < len(words) and words[i + 1].folded in _PLACE_WORDS | _ORGANISATION_WORDS \
+    return i + 1 < len(words) and words[i + 1].folded in _NAMES_A_PLACE \
         and _joined(text, words[i], words[i + 1])
 
 
@@ -1273,6 +1302,8 @@ def _before_speech_verbs(text: str, words: list[_Word], marked: list[bool]) -> N
         if k >= len(words) or not _near(text, words[k - 1], words[k]):
             continue
         verb = words[k].folded
+        if verb == "ce" and k == i + 1:
+            continue  # Hausa "Kyauta ce": it is a gift; "Musa ya ce": Musa said
         english = verb in _SAID and verb.endswith(("ed", "s", "d", "ld", "te"))
         if (verb in _SAID or _SWAHILI_SAID.fullmatch(verb)) and not (
                 english and word.folded.endswith("s")):
@@ -1456,16 +1487,307 @@ def _joined_by_and(text: str, words: list[_Word], marked: list[bool]) -> None:
                 and _arabic_word_not_name(word._replace(text=rest, folded=rest)) is False):
             marked[i + 1] = True
 
+# -- Lists of names, a subject first in a sentence, lower-case cues (round seven) -----------
+
+# Verbs and subject words that follow a person's name first in a sentence: Hausa's
+# subject particles ("Musa ya tafi", "sun zo"), Spanish "se", "no", "fue", French "ne", "a",
+# "est", English auxiliaries. Swahili and past-tense shapes are matched below.
+# What follows a person first in a sentence, by number: one person ("Musa ya tafi",
+# "Yasmany se robó", "Kanyoro alipigwa") or a list of them ("A, B da C ba sa", "A na B
+# hawajapata"). A plural verb after one word is a group's ("Sojoji sun", "Madaktari
+# wamegoma"), a verb of "we" is the writer's ("Pamoja tunaweza"): no sign of a person.
+_ONE_NEXT = _split("""
+se no fue ha había habia está esta estaba tiene dijo vino llegó llego murió murio salió salio
+perdió perdio est était etait avait dort va vient
+is was has did does will can cannot could would went came died
+""")
+_MANY_NEXT = _split("""
+se no fueron han habían habian están estan estaban tienen dijeron vinieron llegaron murieron
+sont étaient etaient ont avaient dorment vont viennent
+are were have did do will can cannot could would went came died
+""")
+# Hausa's, only in a Hausa message: in Swahili "ya", "za" are "of" ("Neema ya Mungu"), and
+# "ne" after a noun is Hausa's "it is" ("Alheri ne"), French's "not" elsewhere.
+_HAUSA_ONE_NEXT = _split("ya ta za zai zata yana tana ba bai bata yakan takan")
+_HAUSA_MANY_NEXT = _split("sun suna za zasu ba basu sukan")
+_FRENCH_NOT = _split("ne n")
+# Words that tell Hausa from Swahili, the two languages whose particles look alike.
+_HAUSA_MARKERS = _split("da ne ce amma kuma saboda wannan sosai jiya ba mun sun don akwai babu "
+                        "yana tana suna domin tun har gode yanzu ranar")
+_SWAHILI_MARKERS = _split("ni kwa na lakini kwenye hii sana tu bado ndiyo hakuna cha vya hapa "
+                          "sasa leo jana kwamba pia tena")
+# Swahili verbs of "they" ("wamefukuzwa") and negatives of "he", "she" ("hajapata", "hakuja")
+# and of "they" ("hawajapata").
+_SWAHILI_THEY = re.compile(r"wa(?:li|me|na|ta|ka|ki|nge|si)[a-z]{3,}")
+_SWAHILI_NOT_ONE = re.compile(r"ha(?:ja|ku|ta)[a-z]{2,}")
+_SWAHILI_NOT_MANY = re.compile(r"hawa(?:ja|ku|ta|na)?[a-z]{3,}")
+# Past tenses of Spanish, French and English: "perdió", "llamaron", "dormait", "chased".
+_PAST_ONE = re.compile(r"(?:ió|ait|ed)$")
+_PAST_MANY = re.compile(r"(?:aron|ieron|aient|ed)$")
+
+
+def _hausa(words: list[_Word]) -> bool:
+    """A message with more words of Hausa than of Swahili among those that tell them apart."""
+    hausa = sum(w.folded in _HAUSA_MARKERS for w in words)
+    return hausa > sum(w.folded in _SWAHILI_MARKERS for w in words)
+
+
+def _subject_verb(word: _Word, words: list[_Word], many: bool) -> bool:
+    """A word that follows the subject, one person or several: a verb or a subject particle
+    (Hausa's in a Hausa message only, the others' only elsewhere)."""
+    folded = word.folded
+    if word.capital or _is_arabic(word.text):
+        return False
+    lowered = word.text.casefold()
+    if many:
+        hausa = folded in _HAUSA_MANY_NEXT
+        other = (folded in _MANY_NEXT or folded in _FRENCH_NOT
+                 or _SWAHILI_THEY.fullmatch(folded) is not None
+                 or _SWAHILI_NOT_MANY.fullmatch(folded) is not None
+                 or _PAST_MANY.search(lowered) is not None)
+    else:
+        hausa = folded in _HAUSA_ONE_NEXT
+        other = (folded in _ONE_NEXT or folded in _FRENCH_NOT
+                 or _SWAHILI_HE_SHE.fullmatch(folded) is not None
+                 or _SWAHILI_NOT_ONE.fullmatch(folded) is not None
+                 or _PAST_ONE.search(lowered) is not None)
+    if not (hausa or other):
+        return False
+    return hausa if _hausa(words) else other
+
+
+def _list_at(text: str, words: list[_Word], i: int) -> list[int]:
+    """The members of a list that starts at word i: "A, B and C", "A, B et C", "A na B",
+    one word each. Only word i when no list starts there."""
+    members = [i]
+    k = i
+    while k + 1 < len(words):
+        gap = text[words[k].end:words[k + 1].start]
+        if gap.count(",") == 1 and not gap.strip(" ,"):
+            k += 1
+        elif words[k + 1].folded in _AND and not words[k + 1].capital and k + 2 < len(words) \
+                and _joined(text, words[k], words[k + 1]) \
+                and _joined(text, words[k + 1], words[k + 2]):
+            k += 2
+        else:
+            break
+        members.append(k)
+    return members
+
+
+def _lower_case_message(words: list[_Word]) -> bool:
+    """A message written in lower case: no Latin word has a capital, first words included."""
+    return not any(w.capital for w in words if not _is_arabic(w.text))
+
+
+def _list_member_unknown(word: _Word, lower: bool) -> bool:
+    """A member of a list that may be a name: an unknown capitalised word (first in a
+    sentence, no town or ordinary word either), or in a lower-case message an unknown word."""
+    if word.folded in _RELATION_WORDS or _cue_word(word) or _group_word(word):
+        return False
+    if lower:
+        return _lower_case_unknown(word)
+    return _unknown_without_cue(word) if word.initial else _unknown_capitalised(word)
+
+
+def _lists_of_names(text: str, words: list[_Word], marked: list[bool]) -> None:
+    """"Ekiru, Nakuwa and Etabo were chased", "Yurley, Sneider y Yeiner no tienen cupo":
+    in a list whose other members are names, every unknown member is a name too, the first
+    of a list that opens the message included. First in a sentence, a list (or one word)
+    of unknown words before a verb or a subject particle is its subject: "Maiturare ya
+    doki", "Yasmany se robó", "nyakuoth na gatluak hawajapata"."""
+    lower = None
+    i = 0
+    while i < len(words):
+        members = _list_at(text, words, i)
+        end = members[-1] + 1
+        i = end
+        if len(members) == 1 and not (words[members[0]].initial and end < len(words)):
+            continue  # one word inside a sentence: no list, no subject
+        subject = (words[members[0]].initial and end < len(words)
+                   and _joined(text, words[end - 1], words[end])
+                   and _subject_verb(words[end], words, len(members) > 1))
+        names = [m for m in members if marked[m]]
+        if not subject and not (len(members) >= 2 and names):
+            continue
+        if lower is None:
+            lower = _lower_case_message(words)
+        unknown = [m for m in members if _list_member_unknown(words[m], lower)]
+        if (subject and unknown == members) or (
+                len(members) >= 2 and names and len(names) + len(unknown) >= len(members)):
+            for m in unknown:
+                marked[m] = True
+
+
+# Short titles written in lower case: "mr olanya", "dr kizito", "bi zuhura".
+_LOWER_TITLES = _SHORT_TITLES | _split("""
+mister madam bwana mzee alhaji hajiya malam mallam malama sheikh pastor nas likita
+""")  # not "mama", "baba": "la mama" is "the mother's" too
+
+
+def _lower_case_titles(text: str, words: list[_Word], marked: list[bool]) -> None:
+    """"please tell mr olanya": after a title in lower case, a word in lower case that no
+    vocabulary of our languages knows is a name."""
+    for i in range(len(words) - 1):
+        title, word = words[i], words[i + 1]
+        if title.folded in _LOWER_TITLES and not marked[i + 1] \
+                and _joined_loose(text, title, word) and _lower_case_unknown(word):
+            marked[i + 1] = True
+
+
+# Greetings that open a message, and the self-introductions after them: "bonjour c'est
+# fousseyni", "hello its tendai", "habari ni mwanaisha", "sannu ni ne larai".
+_GREETINGS = _split("""
+hello hi hey good morning afternoon evening bonjour bonsoir salut hola buenos buenas dias
+tardes noches habari jambo hujambo salama shikamoo sannu barka ina kwana salam salaam
+assalamu alaikum
+""")
+_SELF_INTRODUCTIONS = _by_first_word(_phrase(p) for p in
+                                     "c'est|moi c'est|ici c'est|its|it's|it is|this is|here is|"
+                                     "ni|ni ne|soy|es|habla|aqui|aquí".split("|"))
+
+
+def _greeting_introductions(text: str, words: list[_Word], marked: list[bool]) -> None:
+    """After a greeting, "c'est X", "its X", "this is X", "ni X": X is a name when no
+    vocabulary of our languages knows it, in lower case as well."""
+    greeted = False
+    for i, word in enumerate(words[:8]):
+        if word.folded in _GREETINGS:
+            greeted = True
+            continue
+        if not greeted:
+            continue
+        j = i + _phrase_at(words, i, _SELF_INTRODUCTIONS)
+        if j == i or j >= len(words) or not _joined_loose(text, words[j - 1], words[j]):
+            continue
+        name = words[j]
+        if _lower_case_unknown(name) or _unknown_capitalised(name):
+            marked[j] = True
+        return
+
+
+# Peoples in Swahili take "Wa-" (plural) and "M-" (one): "Wasomali", "Wanyamulenge".
+_GROUP_PREFIXES = ("wa", "ba", "m", "mu", "aba", "bana")
+
+
+def _group_word(word: _Word) -> bool:
+    """A people: a listed one with or without "Wa-", "Ba-" ("Wasomali", "Banyamulenge")."""
+    return _group_folded(word.folded)
+
+
+@lru_cache(maxsize=65536)
+def _group_folded(folded: str) -> bool:
+    """`_group_word` on a folded word, remembered: asked of the same words again and again."""
+    return any(folded.startswith(p) and len(folded) > len(p) + 3
+               and (folded[len(p):] in _never_names() or folded[len(p):] in _ordinary())
+               for p in _GROUP_PREFIXES)
+
+
+def _groups(text: str, words: list[_Word], marked: list[bool]) -> None:
+    """"Wasomali na Wanyamulenge wanapewa": in a list with a people, a capitalised member
+    that starts as peoples do ("Wa-", "Ba-") is a people too, not a person."""
+    if not any(w.capital and w.folded.startswith(("wa", "ba")) for w in words):
+        return
+    i = 0
+    while i < len(words):
+        members = _list_at(text, words, i)
+        if len(members) > 1 and any(_group_word(words[m]) for m in members):
+            for m in members:
+                if words[m].capital and words[m].folded.startswith(("wa", "ba")) \
+                        and not _is_known(words[m]):
+                    marked[m] = False
+        i = members[-1] + 1
+
+
+# Arabic: a family ("عائلة الرويلي", "آل الزين"), a neighbour with "our" ("جارتنا زرغونه").
+_ARABIC_FAMILY = _split("عائلة عايلة العائلة أسرة اسرة ال بيت دار")
+# Letters of Persian, Pashto and Urdu, no letters of Arabic: "پلوشه", "ژیلا", "چمن".
+_FOREIGN_LETTERS = re.compile("[پچژگ]")
+
+
+def _arabic_families(text: str, words: list[_Word], marked: list[bool]) -> None:
+    """"عائلة الرويلي": after "family", "house of", an "ال" word the vocabulary does not
+    know (or rarely) is a family name; after a relative, a word ending in "ه" whose stem
+    is no word either ("جارتنا زرغونه"); anywhere, a word with Persian letters that is no
+    town ("الطفلة پلوشه")."""
+    for i, word in enumerate(words):
+        if marked[i] or not _is_arabic(word.text):
+            continue
+        before = words[i - 1] if i else word  # the first word joins nothing before it
+        joined = i > 0 and _joined(text, before, word)
+        folded = word.folded
+        if joined and before.folded in _ARABIC_FAMILY and folded.startswith("ال") \
+                and len(folded) >= 5 and _rare_arabic(folded[2:]) and _rare_arabic(folded):
+            marked[i] = True
+        elif joined and any(f in _ARABIC_KIN for f in _bare(before.folded)) \
+                and folded.endswith("ه") and len(folded) >= 5 and not folded.startswith("ي") \
+                and _arabic_rank(folded) is None and _arabic_rank(folded[:-1]) is None \
+                and not any(f.startswith("ال") for f in _bare(folded)):
+            marked[i] = True
+        elif _FOREIGN_LETTERS.search(word.text) and len(folded) >= 3 \
+                and not any(f in _arabic_places() for f in _bare(folded)) \
+                and not _dialect_word(folded):
+            marked[i] = True
+
+
+def _dialect_word(folded: str) -> bool:
+    """Iraqi and Gulf Arabic write "g" as گ and "ch" as چ: "گال" is "قال" (he said), "چان"
+    is "كان" (was). A word that is a known word with them read so is no name."""
+    forms = {folded, folded.replace("گ", "ق").replace("چ", "ك"),
+             folded.replace("گ", "ك").replace("چ", "ج")}
+    ranks = [_arabic_rank(f) for f in forms]
+    return any(rank is not None and rank < _ARABIC_RARE for rank in ranks)
+
+
+def _rare_arabic(folded: str) -> bool:
+    """An Arabic word the vocabulary does not know or holds as rare."""
+    rank = _arabic_rank(folded)
+    return rank is None or rank >= _ARABIC_RARE
+
+
+# After a name, an adjective: "أنا سعيد جدا" (I am very happy), not "I am Said".
+_ARABIC_VERY = _split("جدا جداً كتير كثيرا كثير خالص")
+
+
+def _not_names(text: str, words: list[_Word], marked: list[bool], keys: set[str]) -> None:
+    """Words no name can be whatever rule found them: an Arabic word before "very", an
+    ordinary word alone in an exclamation ("¡Socorro!", "Help!"), a kinship word that no
+    list holds as a name ("Surukina", my in-law)."""
+    for i, word in enumerate(words):
+        if not marked[i] or (keys and any(f in keys for f in _bare(word.folded))):
+            continue
+        after = words[i + 1] if i + 1 < len(words) else None
+        if _is_arabic(word.text) and after is not None and after.folded in _ARABIC_VERY \
+                and _joined(text, word, after):
+            marked[i] = False
+        elif word.initial and text[word.end:word.end + 1] == "!" and (
+                i + 1 == len(words) or words[i + 1].initial) and _everyday_word(word.folded):
+            marked[i] = False  # "¡Socorro!" is "help!"; "Amina!" calls someone
+        elif (word.folded in _RELATION_WORDS or _HAUSA_KIN.fullmatch(word.folded)) \
+                and word.folded not in _name_list():  # "Mari", "Tia" are names too
+            marked[i] = False
+
+
+# Hausa kinship with "my", "his", "her", "our": "surukina", "kawuna", "goggonta", "yayansa".
+_HAUSA_KIN = re.compile(
+    r"(?:suruk[ia]|kawu|baff[ao]|gwaggo|goggo|inna|bab[ae]|uba|uwa|kak[ae]|jik[ae]|yay[ae]|"
+    r"kan[ei]|kanwa|mat[ae]|miji|aboki|abokiya|makwabci|makwabciya|dangi|'?yar'?uwa|"
+    r"d?an'?uwa|mahaif[ai]|mahaifiya)"
+    r"(?:na|ta|sa|nsa|rsa|nta|rta|rmu|nmu|nku|rku|nsu|rsu|nka|rka|nki|rki)")
+
+
 # -- Places and organisations made of names ----------------------------------------------
 
 # A capitalised word after these is part of a place: "San José", "Port Louis", "Sainte-Marie".
 _PLACE_PREFIXES = _split("san santa santo sao saint sainte st port puerto porto mont villa "
-                         "fort mount mt lake cape cap ras wadi jebel jabal bahr kafr birnin kafin")
+                         "fort mount mt lake cape cap ras wadi jebel jabal bahr kafr birnin kafin "
+                         "tudun dutsen kofar")
 # A capitalised word after these names a place: "barrio La Paz", "iglesia San Pedro",
 # "quartier Moussa", "kijiji cha Mwamba", "unguwar Sani".
 _PLACE_WORDS = _split("""
 barrio vereda corregimiento municipio ciudad pueblo parroquia iglesia colegio escuela mercado plaza
 hospital sector comuna colonia caserío puente parque avenida aeropuerto terminal estadio virgen
+calle carrera avenue rue boulevard street road barabara titin zone block phase bloc
 carretera
 pont parc aéroport stade hôpital bridge park airport stadium
 quartier village ville paroisse église école collège lycée marché commune préfecture
@@ -1475,6 +1797,11 @@ kijiji mtaa kambi shule kanisa msikiti hospitali wilaya kata mji soko
 unguwar garin makarantar masallacin kasuwar asibitin sansanin jihar
 حي مخيم مدينة قرية منطقة بلدة مسجد مستشفى رأس وادي جبل بحر
 """)
+# "مستشفى الأمير حمزة", "مدرسة الملك عبدالله الثاني": a school, a hospital named after a
+# king or a prince is an institution. "مدرسة" alone is also "a teacher": only before these.
+_ARABIC_ROYAL = _split("الملك الملكة الأمير الأميرة الامير الاميرة السلطان الشهيد الشيخ الإمام")
+_ARABIC_ORDINALS = _split("الأول الاول الثاني الثالث الرابع الخامس")
+_ARABIC_INSTITUTIONS = _split("مدرسة جامعة شارع معهد مركز كلية مجمع")
 # Connectors inside a place name: "Santa Cruz de la Sierra", "Dar es Salaam", "kijiji cha".
 _PLACE_LINKS = _split("de la del los las des du da do di es el cha ya wa")
 
@@ -1488,7 +1815,9 @@ def _protected(text: str, words: list[_Word]) -> list[bool]:
         if length:
             kept[i:i + length] = [True] * length
         prefix = word.folded in _PLACE_PREFIXES and word.capital
-        if prefix or word.folded in _PLACE_WORDS:
+        institution = word.folded in _ARABIC_INSTITUTIONS and i + 1 < len(words) \
+            and words[i + 1].folded in _ARABIC_ROYAL
+        if prefix or institution or word.folded in _PLACE_WORDS:
             _protect_place(text, words, i, kept, prefix)
             # "San Cristóbal": the prefix is part of the place too ("San" is also a name).
             kept[i] = kept[i] or (prefix and i + 1 < len(words) and kept[i + 1])
@@ -1568,6 +1897,11 @@ mamlaka halmashauri jumuiya taasisi chuo zahanati
 kungiyar majalisar kwamitin maaikatar asibitin makarantar cocin masallacin hukumar ofishin
 cibiyar asusun shirin jamiar
 """)
+# The unions the rules ask about, made once (a set union per word would slow every message).
+_NAMES_A_PLACE = _PLACE_WORDS | _ORGANISATION_WORDS
+_NOT_MORE_NAME = _PROPER | _PLACE_WORDS | _ORGANISATION_WORDS
+_PROPER_OR_LINK = _PROPER | _PLACE_LINKS
+_ALL_PARTICLES = _PARTICLES | _ARABIC_PARTICLES
 # Small words that Title Case capitalises, which stand before an organisation's name, not
 # inside it.
 _TITLE_CASE_LINKS = _split("to the for from with by at in on and a an à au aux pour par avec "
@@ -1622,6 +1956,8 @@ def _protect_place(text: str, words: list[_Word], i: int, kept: list[bool],
     if _is_arabic(words[j].text):
         if not prefix:
             span = 2 if (_is_title(words[j]) or words[j].folded in _KUNYA) else 1
+            if words[j].folded in _ARABIC_ROYAL:  # "مدرسة الملك عبدالله الثاني"
+                span = 2 + (j + 2 < len(words) and words[j + 2].folded in _ARABIC_ORDINALS)
             for k in range(j, min(j + span, len(words))):
                 kept[k] = _is_arabic(words[k].text)
         return
@@ -1633,7 +1969,7 @@ def _protect_place(text: str, words: list[_Word], i: int, kept: list[bool],
             links += 1  # "de la" between two capitalised words
         word = words[links] if links < len(words) else None
         if word is None or not word.capital or (
-                word.folded in _COMMON and word.folded not in _PROPER | _PLACE_LINKS):
+                word.folded in _COMMON and word.folded not in _PROPER_OR_LINK):
             return
         for m in range(k, links + 1):
             kept[m] = True
@@ -1673,7 +2009,7 @@ def _surnames(text: str, words: list[_Word], marked: list[bool], kept: list[bool
         # Particles between two names: "Fatuma binti Ali", "Ahmed bin Said".
         for i in range(1, len(words) - 1):
             if (not marked[i] and marked[i - 1] and marked[i + 1]
-                    and words[i].folded in _PARTICLES | _ARABIC_PARTICLES):
+                    and words[i].folded in _ALL_PARTICLES):
                 marked[i] = True
 
 
@@ -1692,7 +2028,7 @@ def _grow(text: str, words: list[_Word], marked: list[bool], kept: list[bool], o
 
 def _looks_like_more_name(word: _Word, name: _Word, after: bool) -> bool:
     """Is `word`, next to the name `name` (after it or before it), more of that name?"""
-    if _is_title(word) or word.folded in _PROPER | _PLACE_WORDS | _ORGANISATION_WORDS:
+    if _is_title(word) or word.folded in _NOT_MORE_NAME:
         return False
     if _is_arabic(word.text):
         return word.folded not in _COMMON and _more_arabic_name(word.folded, name.folded, after)
@@ -1709,7 +2045,7 @@ def _looks_like_more_name(word: _Word, name: _Word, after: bool) -> bool:
 def _cue_word(word: _Word) -> bool:
     """The first word of a cue before a name: "Naitwa", "Mpigie", "Sunana", "Mijina"."""
     folded = word.folded
-    return folded in _RELATION_WORDS or any(
+    return folded in _RELATION_WORDS or _HAUSA_KIN.fullmatch(folded) is not None or any(
         folded in cues for cues in (_NAME_CONTEXT, _STRONG_CONTEXT, _WEAK_CONTEXT, _CONTACT_VERBS,
                                     _INTRODUCTIONS)) or any(
         shape.fullmatch(folded) for shape in (_SWAHILI_CONTACT, _SWAHILI_VERB, _SWAHILI_SAID,
@@ -1752,6 +2088,9 @@ _EMAIL = re.compile(r"[\w.+%'-]+@[\w-]+(?:\.[\w-]+)+")
 # slashes or parentheses between them. Not glued to a word on the left, so that
 # "A1234567" is left whole for the ID rule.
 _PHONE = re.compile(r"(?<![\w/])\+?\(?\d(?:[\s./()\-–]{0,3}\d){6,}(?![^\W_]|/)")
+# A file or card number in groups: "KKM-044-19273", "CMR-MNW-230917-04", "V-24.817.360":
+# capital letters, then groups of capitals or digits joined by dashes, dots or slashes.
+_GROUPED_ID = re.compile(r"(?<![\w.\-/])[A-Z]{1,5}(?:[-./][A-Z0-9]{1,10}){1,5}(?![\w\-/])")
 # A token of 6+ letters/digits mixing both, or any run of 5+ digits.
 _ID = re.compile(r"(?<![^\W_])(?=[^\W_]*\d)(?=[^\W_]*[^\W\d_])[^\W_]{6,}(?![^\W_])|\d{5,}")
 _YEARS = re.compile(r"(?:19|20)\d\d\s*[-–/]\s*(?:19|20)\d\d")
@@ -1781,6 +2120,12 @@ def _is_price(text: str, start: int, end: int) -> bool:
         return False
     around = text[max(0, start - 6):start] + " " + text[end:end + 10]
     return bool(_CURRENCY.search(around))
+
+
+def _grouped_ids(text: str) -> list[Span]:
+    """IDs in groups with 5 digits or more ("COVID-19" is no ID)."""
+    return [Span(m.start(), m.end(), "id") for m in _GROUPED_ID.finditer(text)
+            if sum(c.isdigit() for c in m.group()) >= 5]
 
 
 def _ids(text: str) -> list[Span]:
@@ -1919,7 +2264,7 @@ _HOUSE = r"house|plot|flat|apartment|maison|casa|nyumba|kiwanja|gida|منزل|ب
 _NUMBER_WORD = r"no\.?|number|num\.?|n°|nº|numéro|numero|número|namba|lamba|mai\s+lamba|رقم"
 _NUM = r"\d{1,5}[a-zA-Z]?\b"
 _CONNECT = r"de\s+la|de|des|du|del|de\s+los|ya|wa|la|al|el"
-_NAME_WORD = r"[A-ZÀ-Ý][\w'’.-]*|[\u0600-\u06ff]+"
+_NAME_WORD = r"[A-ZÀ-ÝƁƊƘƳ][\w'’.-]*|[\u0600-\u06ff]+"
 _ADDRESS = re.compile(
     # "14 Moi Avenue", "22B Kenyatta Road"
     rf"(?<![\d.,]){_NUM}\s*,?\s+(?:(?:{_NAME_WORD})\s+){{1,3}}(?i:{_STREET})\b\.?"
@@ -1929,6 +2274,15 @@ _ADDRESS = re.compile(
     # "calle Mayor 5", "Barabara ya Moi 14", "شارع الحمرا 12", "Titin Zaria, lamba 14"
     rf"|(?<![\w])(?i:{_STREET})\b\.?(?:\s+(?i:{_CONNECT})\b)?(?:\s+(?:{_NAME_WORD})){{1,3}}\s*,?\s*"
     rf"(?:(?i:{_NUMBER_WORD})\s*)?{_NUM}"
+    # "Mtaa wa Msimbazi, nyumba namba 45": a street, then the house
+    rf"|(?<![\w])(?i:{_STREET})\b\.?(?:\s+(?i:{_CONNECT})\b)?(?:\s+(?:{_NAME_WORD})){{1,3}}\s*,?\s*"
+    rf"(?i:{_HOUSE})\s+(?:(?i:{_NUMBER_WORD})\s*)?{_NUM}"
+    # "gida mai lamba 17, titin Zaria Road": the house, then the street
+    rf"|(?<![\w])(?i:{_HOUSE})\s+(?:(?i:{_NUMBER_WORD})\s*)?{_NUM}\s*,\s*(?i:{_STREET})\b\.?"
+    rf"(?:\s+(?i:{_CONNECT})\b)?(?:\s+(?:{_NAME_WORD})){{1,3}}"
+    # Colombian and Venezuelan: "Calle 18 # 7-42", "Carrera 5 No. 12-30", "Cra 7 #45-10"
+    rf"|(?<![\w])(?i:calle|carrera|cra|cl|avenida|av|diagonal|dg|transversal|tv)\.?\s+\d{{1,3}}"
+    rf"[a-zA-Z]?(?:\s+bis)?\s*(?:#|(?i:{_NUMBER_WORD}))\s*\d{{1,3}}[a-zA-Z]?\s*-\s*\d{{1,3}}"
     # "house number 12", "nyumba namba 45", "gida mai lamba 7", "منزل رقم 5"
     rf"|(?<![\w])(?i:{_HOUSE})\s+(?:(?i:{_NUMBER_WORD})\s*)?{_NUM}", re.UNICODE)
 

@@ -282,6 +282,70 @@ def test_the_fourth_unseen_set_overall():
     assert names["correct"] >= 0.90 * names["found"], names
 
 
+UNSEEN5 = ROOT / "tests" / "fixtures" / "scrubbing_unseen5.json"
+
+
+def test_the_fifth_unseen_set_is_labelled():
+    """Written blind and measured before the round that studied it, with 100 or more name
+    words and over a third of its messages holding no identifier."""
+    messages = scrub_bench.load(UNSEEN5)
+    assert_labelled(messages, without_identifiers=0.33)
+    assert len(name_words(messages)) >= 100
+
+
+# Measured on the fifth unseen set (docs/benchmarks.md): 77.7% recall and 83.3% precision on
+# names when it was new, 85.7% and 87.2% after the round that studied the fourth set, 99.1%
+# and 99.4% after the round that studied its own misses (lists of names, a subject before
+# its verb, lower-case titles and self-introductions, peoples, networks, street names).
+UNSEEN5_AFTER = {"ar": (17, 17, 21, 21), "en": (21, 21, 32, 32), "es": (18, 18, 25, 25),
+                 "fr": (20, 20, 28, 29), "ha": (16, 17, 21, 21), "sw": (19, 19, 23, 23)}
+
+
+@pytest.mark.parametrize("language", sorted(LANGUAGES))
+def test_the_fifth_unseen_set_does_not_fall_below_what_was_measured(language):
+    assert_floor(UNSEEN5, UNSEEN5_AFTER, language)
+
+
+def test_the_fifth_unseen_set_overall():
+    """Overall floors from the measured numbers less three misses and two false positives,
+    names precision at the goal (90%), and the file and card numbers and street addresses
+    it holds all found."""
+    messages = scrub_bench.load(UNSEEN5)
+    counts = scrub_bench.score(messages)["counts"]
+    kinds = by(counts, 1)
+    names = kinds["name"]
+    recalled, labelled, correct, found = (sum(v[k] for v in UNSEEN5_AFTER.values())
+                                          for k in range(4))
+    assert names["labelled"] == labelled
+    assert names["recalled"] >= recalled - 3, names
+    assert names["found"] - names["correct"] <= found - correct + 2, names
+    assert names["correct"] >= 0.90 * names["found"], names
+    for kind in ("id", "address"):
+        assert kinds[kind]["recalled"] == kinds[kind]["labelled"], (kind, kinds[kind])
+
+
+UNSEEN6 = ROOT / "tests" / "fixtures" / "scrubbing_unseen6.json"
+
+
+def test_the_sixth_unseen_set_is_labelled():
+    """Written blind during the round that studied the fifth, never studied itself."""
+    messages = scrub_bench.load(UNSEEN6)
+    assert_labelled(messages, without_identifiers=0.3)
+    assert len(name_words(messages)) >= 100
+
+
+# Measured on the sixth unseen set, never studied (docs/benchmarks.md): names 79.8% recall
+# and 78.9% precision when it was new, 90.7% and 83.7% after the round that studied the
+# fifth. A floor against losing what generalizes, not a goal.
+UNSEEN6_FIRST_AFTER = {"ar": (21, 24, 22, 32), "en": (20, 22, 26, 33), "es": (21, 22, 27, 31),
+                       "fr": (16, 20, 21, 23), "ha": (18, 20, 23, 23), "sw": (21, 21, 25, 30)}
+
+
+@pytest.mark.parametrize("language", sorted(LANGUAGES))
+def test_the_sixth_unseen_set_does_not_fall_below_what_was_measured(language):
+    assert_floor(UNSEEN6, UNSEEN6_FIRST_AFTER, language)
+
+
 def name_words(messages: list[dict]) -> set[str]:
     return {word.casefold() for m in messages for item in m["identifiers"]
             if item["kind"] == "name" for word in item["text"].split()}
@@ -503,7 +567,7 @@ def test_names_after_verbs_of_speech_and_contact(text, scrubbed):
     "زوجتي تعاني من السكري",
     # A full stop after a letter or a whole title is no short title.
     "Le bloc M. Le robinet fuit.",
-    "The doctor. Kiwelu came later.",
+    "The doctor. Kiwelu Hill is far.",
 ])
 def test_words_after_verbs_of_speech_and_contact_that_stay(text):
     assert scrub(text) == text
@@ -872,6 +936,111 @@ def test_titles_relatives_and_first_words(text, scrubbed):
     "Escribí a la oficina por WhatsApp.",
 ])
 def test_capitalised_ordinary_words_and_places_stay(text):
+    assert scrub(text) == text
+
+
+# -- Lists of names, a subject before its verb, lower-case cues, peoples and streets ------------
+
+@pytest.mark.parametrize("text, scrubbed", [
+    # A list whose other members are names: every unknown member, the first one included.
+    ("Wekulo, Ndanu and Kasiva were sent home from school.",
+     "[name], [name] and [name] were sent home from school."),
+    ("Ngalula, Kabeya et Mbuyi dorment dehors depuis lundi.",
+     "[name], [name] et [name] dorment dehors depuis lundi."),
+    ("Yeferson, Brayan y Duvan no tienen colegio.", "[name], [name] y [name] no tienen colegio."),
+    ("Amukoa, Ngendo na Kasiva walifukuzwa shuleni.",
+     "[name], [name] na [name] walifukuzwa shuleni."),
+    ("Ladidi, Tani da Zuwaira ba sa zuwa makaranta.",
+     "[name], [name] da [name] ba sa zuwa makaranta."),
+    ("We saw Chelangat, Jepchirchir and Kiplagat at the clinic.",
+     "We saw [name], [name] and [name] at the clinic."),
+    # In a message all in lower case, unknown words before a verb.
+    ("awut na deng hawajapata chakula bado", "[name] na [name] hawajapata chakula bado"),
+    # First in a sentence, an unknown word before a verb or a subject particle.
+    ("Tsalha ya doke ni jiya da dare.", "[name] ya doke ni jiya da dare."),
+    ("Yorleidis se fue sin papeles.", "[name] se fue sin papeles."),
+    ("Gakuru was beaten at the water point.", "[name] was beaten at the water point."),
+    ("Bisimwa ne dort plus chez lui.", "[name] ne dort plus chez lui."),
+    ("Kanyoro alipigwa na walinzi jana.", "[name] alipigwa na walinzi jana."),
+    ("Kanyoro hajapata msaada.", "[name] hajapata msaada."),
+    ("The doctor. Kiwelu came later.", "The doctor. [name] came later."),
+    # A title in lower case, a self-introduction after a greeting in lower case.
+    ("please ask mr ochuodho about the tank", "please ask mr [name] about the tank"),
+    ("the latrine near dr nabwire clinic is full", "the latrine near dr [name] clinic is full"),
+    ("salut c'est ngarlem, la pompe est cassée", "salut c'est [name], la pompe est cassée"),
+    ("hello its tendai, the water is dirty", "hello its [name], the water is dirty"),
+    ("habari ni wanjala, naomba msaada", "habari ni [name], naomba msaada"),
+    # A title, then a particle joined to the name.
+    ("Le dossier de M. Al-Wardani est bloqué.", "Le dossier de M. [name]-[name] est bloqué."),
+    # Hausa kinship words are cues, never names themselves.
+    ("Kawuna Danlami ya bata tun jiya.", "Kawuna [name] ya bata tun jiya."),
+    ("Surukata Ladi tana asibiti.", "Surukata [name] tana asibiti."),
+    ("kawuna danlami ya tafi asibiti jiya", "kawuna [name] ya tafi asibiti jiya"),
+    ("Nas Kande ta taimaka mana sosai.", "Nas [name] ta taimaka mana sosai."),
+    ("jina langu ni nanjala naomba msaada", "jina langu ni [name] naomba msaada"),
+    # Arabic: a relative with "our" + a word ending in ه that is no word; a family; Persian
+    # letters.
+    ("جارنا شيرزاد مريض منذ أسبوع.", "جارنا [name] مريض منذ أسبوع."),
+    ("صديقتي گلاله تحتاج دواء.", "صديقتي [name] تحتاج دواء."),
+    ("عائلة الحمداني لم تستلم السلة.", "عائلة [name] لم تستلم السلة."),
+    ("الطفلة پروین مريضة.", "الطفلة [name] مريضة."),
+    # File and card numbers in groups, street addresses of Colombia, Tanzania, Nigeria.
+    ("Ration card KKM-044-19273 was lost.", "Ration card [id] was lost."),
+    ("Mi cédula es V-24.817.360 y no aparezco.", "Mi cédula es [id] y no aparezco."),
+    ("Vivo en la Calle 18 # 7-42, barrio La Libertad.",
+     "Vivo en la [address], barrio La Libertad."),
+    ("Vivo en la carrera 15 número 23-40.", "Vivo en la [address]."),
+    ("Ninaishi Mtaa wa Msimbazi, nyumba namba 45.", "Ninaishi [address]."),
+    ("Ina zaune a gida mai lamba 17, titin Zaria Road.", "Ina zaune a [address]."),
+])
+def test_lists_subjects_and_lower_case_cues(text, scrubbed):
+    assert scrub(text) == scrubbed
+
+
+@pytest.mark.parametrize("text", [
+    # Lists of ordinary words, towns, peoples, networks.
+    "Water, food and shelter are needed in Kakuma.",
+    "Hakuna maji, chakula na dawa hapa kambini.",
+    "Yesterday, Tuesday and Wednesday were bad days.",
+    "Movistar y Claro no tienen señal.",
+    "Airtel na Vodacom hawana mtandao hapa.",
+    "The Dinka and Nuer elders met the committee.",
+    "Wasomali na Wanyamulenge wanapewa chakula tofauti.",
+    "Wahutu na Watutsi wanapewa chakula tofauti.",
+    # Swahili "ya", "za" (of) are no Hausa subject particles; Hausa "ne", "ce" (it is).
+    "Neema ya Mungu ni kubwa sana.",
+    "Ruwa ya kare a rijiya, muna bukata.",
+    "Alheri ne aikin ku, mun gode.",
+    "Kyauta ce suka ce, amma sun karbi kudi.",
+    "kawuna ya tafi asibiti jiya",
+    # A plural verb after one word is a group's, a verb of "we" the writer's.
+    "Wanajeshi walitufukuza kambini.",
+    "Mafundi wamegoma tangu Jumatatu.",
+    "Sote tunaweza kusaidia.",
+    "Jami'an tsaro sun kama mu.",
+    # An imperative or an abbreviation first is no subject.
+    "svp aidez ma famille, nous dormons dehors",
+    "Escríbanme a este correo por favor.",
+    # "mama" in lower case is a mother, not a title; greetings before ordinary words.
+    "Pendo la mama halina mwisho.",
+    "bonjour c'est urgent, pas d'eau depuis hier",
+    "hello its me again, still no water",
+    # Arabic: a family of an ordinary noun, a verb with "him", an adjective before "very",
+    # a school or hospital named after a king or a prince, Iraqi "g" and "ch".
+    "عائلة الطفل لم تستلم السلة.",
+    "أخي ضربه الحارس أمس.",
+    "أنا سعيد جدا بالخدمة.",
+    "مستشفى الملكة علياء لا يستقبلنا.",
+    "جامعة الأمير سلطان بعيدة.",
+    "گال المسؤول إن المساعدات جاية.",
+    # Streets, zones, an exclamation, numbers that are no file number.
+    "La boutique de l'avenue Patrice Lumumba a brûlé.",
+    "Barabara ya Nyerere ina maji machafu.",
+    "The borehole at Bidibidi Zone 5 is working again.",
+    "¡Socorro! Se inundó el albergue anoche.",
+    "COVID-19 cases rose in Block 3.",
+])
+def test_groups_streets_and_words_that_only_look_like_subjects_stay(text):
     assert scrub(text) == text
 
 
