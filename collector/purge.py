@@ -9,6 +9,7 @@ What a purge removes, in the working copy (`records`) and in every revision (and
 photos and files those answers named, collector.attachments):
 - answers to identifying questions, and to questions the privacy rules never let
   leave as they are because they look like identifiers (drop, pseudonymize);
+- exact locations that left coarsened (a grid cell, an area's name) or not at all;
 - inside each instance of a repeat as well (a household member's name);
 - from free text (the `scrub` rule, text by default), whatever `scrub_text` finds:
   phone numbers, e-mails, ID-like numbers and the record's own names.
@@ -35,6 +36,7 @@ from .clock import now_iso, utcnow
 from .db import CHECKPOINT_WAIT_SECONDS, truncate_wal, write_transaction
 from .form_library import form_version
 from .forms import builtin_forms
+from .locations import LOCATION_TYPES
 from .protection import open_json, seal_json
 from .settings import DEFAULTS
 
@@ -196,7 +198,10 @@ def _removed_questions(form) -> set[str]:
         return set()
     return {name for name, q in form.questions.items()
             if q.get("identifying") or (q.get("type") != "calculate"
-                                        and rule_for(q, form) in IDENTIFYING_RULES)}
+                                        and rule_for(q, form) in IDENTIFYING_RULES)
+            # An exact place that left only as a grid cell or an area's name: the laptop
+            # keeps no more of it than the server got.
+            or (q.get("type") in LOCATION_TYPES and rule_for(q, form) != "keep")}
 
 
 def _identifying_values(form, answers: dict) -> list[str]:

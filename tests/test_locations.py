@@ -499,3 +499,41 @@ def test_an_imported_xlsform_with_locations_is_filled_and_synced(hub, central, b
     synced = json.loads(sent["answers"])
     assert synced == {"home": "-1.286 36.815", "water_point": "Kibera",
                       "walk": WALK.replace("\n", ";")}
+
+
+def test_a_purge_keeps_no_more_of_a_place_than_left_the_laptop(data_dir, app):
+    """A location sent as a grid cell (or not at all) is removed by the purge with the
+    identifying answers; one the form sends exact stays, as the server has it anyway."""
+    from collector.db import open_database
+    from collector.form_library import import_form
+    from collector.purge import purge
+    from collector.records import save_answers
+    from conftest import database_bytes
+
+    definition = {"form_id": "wells", "version": "1", "title": {"en": "Wells"},
+                  "sections": [{"name": "s", "label": {"en": "S"}, "questions": [
+                      {"name": "home", "type": "geopoint", "label": {"en": "Home"},
+                       "privacy": "generalize:grid:1000"},
+                      {"name": "hidden", "type": "geopoint", "label": {"en": "Hidden"}},
+                      {"name": "well", "type": "geopoint", "label": {"en": "Well"},
+                       "privacy": "keep"}]}]}
+    path = app.config["DATABASE"]
+    db = open_database(path)
+    try:
+        form = load_form(definition)
+        import_form(db, form, "test")
+        record_uuid = "7f0c2d5e-3b1a-4c6e-9d8f-0a1b2c3d4e5f"
+        save_answers(db, record_uuid, form, "en", None, {
+            "home": "-1.286389 36.817223 1661.4 4.8", "hidden": "-3.372815 29.359871",
+            "well": "-1.291180 36.821945"})
+        db.execute("UPDATE records SET updated_at = '2020-01-01T00:00:00Z' WHERE uuid = ?",
+                   [record_uuid])
+        db.conn.commit()
+        assert purge(db, after_days=30, drafts_after_days=30) == 1
+        answers = json.loads(db.execute("SELECT answers FROM records").fetchone()[0])
+    finally:
+        db.close()
+    assert answers == {"well": "-1.291180 36.821945"}
+    stored = database_bytes(path)
+    for exact in (b"36.817223", b"29.359871"):
+        assert exact not in stored
