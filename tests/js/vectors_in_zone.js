@@ -18,6 +18,7 @@ function check(c) {
   const labels = c.choice_labels || {};
   const ctx = {values: answers(c.values), current: answer(c.current), now: c.now || VECTORS.now, position: c.position,
     choice: c.choice, nodesets: c.nodesets ? answers(c.nodesets) : undefined, data: c.data,
+    instances: c.instances,
     choiceLabel: (field, choice) => (labels[field] && choice in labels[field] ? labels[field][choice] : null)};
   if (c.error) {
     assert.throws(() => E.parse(c.expr), (error) => error instanceof E.ExpressionError && error.position === c.error_position);
