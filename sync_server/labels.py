@@ -10,7 +10,9 @@ pages show them on hover, and beside the labels with `?codes=1`).
 
 from __future__ import annotations
 
+import decimal
 import json
+import math
 import re
 from datetime import date, datetime, time
 from typing import cast
@@ -104,7 +106,12 @@ def shown(form, question, value, locale: str) -> str:
                                locale=locale)
     if kind in ("integer", "decimal", "range") and isinstance(value, (int, float)) \
             and not isinstance(value, bool):
-        return format_decimal(value)
+        if isinstance(value, float) and not math.isfinite(value):
+            return code(value)
+        try:
+            return format_decimal(value)
+        except (decimal.InvalidOperation, OverflowError):  # beyond a locale's number format
+            return code(value)
     if kind in ("date", "datetime") and isinstance(value, str):
         return when(value)
     if kind == "time" and isinstance(value, str):

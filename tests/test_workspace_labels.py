@@ -179,3 +179,16 @@ def test_analysts_see_the_released_answers_in_the_table(team):
             assert cell == ("" if value is None else html.escape(str(value), quote=False)), name
         compared += 1
     assert compared >= 20 and "area" in names
+
+
+def test_a_number_beyond_a_locales_format_reads_as_stored():
+    """An answer the hub let through as typed (10^30, 1e300) shows as it is, not as a 500."""
+    from collector.forms import builtin_forms
+    from sync_server import labels
+
+    form = builtin_forms()["community_survey"]
+    question = form.questions["life_satisfaction"]
+    assert labels.shown(form, question, 10 ** 30, "en") == str(10 ** 30)
+    assert labels.shown(form, question, 1e300, "fr") == "1e+300"
+    assert labels.shown(form, question, float("nan"), "en") == "NaN"
+    assert labels.shown(form, question, 7, "en") == "7"
