@@ -395,7 +395,9 @@ def test_a_bad_setting_in_the_environment_stops_the_start_with_its_name(tmp_path
     assert settings.load_settings(tmp_path, {"SYNC_SERVER_PROXY_HOPS": "2"})["proxy_hops"] == 2
 
 
-def test_the_wsgi_module_reads_its_environment(tmp_path):
+def test_the_wsgi_module_reads_its_environment(tmp_path, monkeypatch):
+    # Importing the module makes its app: in a folder of the test's, not the user's own.
+    monkeypatch.setenv("SYNC_SERVER_DATA_DIR", str(tmp_path / "wsgi"))
     from sync_server.wsgi import config_from_environment
 
     found = config_from_environment({"SYNC_SERVER_DATA_DIR": str(tmp_path),
