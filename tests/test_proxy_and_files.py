@@ -141,6 +141,10 @@ def test_a_bad_setting_stops_the_server_at_start(tmp_path, content, message):
 def test_every_file_the_server_makes_is_owner_only(central_factory, usual_umask, tmp_path):
     central = central_factory(tmp_path / "central")
     push_records(central, [feedback_record(), feedback_record(locale="fr")])
+    # A reader that stays open, as a busy server's would: the write-ahead log stays too,
+    # and its mode is checked with the rest (commands close their own connections).
+    reader = sqlite3.connect(central.database)
+    reader.execute("SELECT count(*) FROM records").fetchone()
     out = tmp_path / "exports"
     out.mkdir()
     result = CliRunner().invoke(server_cli, [
@@ -154,6 +158,7 @@ def test_every_file_the_server_makes_is_owner_only(central_factory, usual_umask,
     assert "pseudonym_key" not in {p.name for p in files}  # the custodian holds it
     assert open_to_others(tmp_path / "central") == []
     assert open_to_others(out) == []
+    reader.close()
 
 
 @pytest.mark.skipif(os.name != "posix", reason="POSIX file modes")
