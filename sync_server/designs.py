@@ -25,7 +25,7 @@ from . import survey_design as sd
 from .database import ddl
 
 __all__ = ["CALIBRATION_VARIABLES", "DEVICE", "DesignError", "ExportDesign", "clear_design",
-           "describe", "export_design",
+           "build_design", "describe", "export_design", "unfinished_builds",
            "design_of", "design_psus", "parse_design", "read_totals", "rebuild_units",
            "refresh_units", "save_design", "weight_factors"]
 
@@ -169,21 +169,89 @@ def read_totals(text: str) -> dict:
     return totals
 
 
-def save_design(db, form_id: str, definition: dict, actor: str) -> None:
-    """Store a form's design and recompute its units, in one transaction."""
+# Records whose units are computed per transaction when a design is declared: a fraction of
+# a second of the write lock each, so ingest and other writers go on meanwhile.
+BUILD_CHUNK = 2000
+
+
+def save_design(db, form_id: str, definition: dict, actor: str,
+                chunk: int = BUILD_CHUNK, steps: int | None = None) -> None:
+    """Store a form's design, then compute its units and design sums `chunk` records per
+    transaction (`build_design`), so the write lock is never held for long; `steps`: at
+    most that many transactions now, the rest later (None: until done).
+
+    Until the last chunk is done the form's estimates use no design (design_of is None):
+    never a design over part of the records. Interrupted, the build goes on where it
+    stopped: at each batch received (ingest), or when the same design is saved again.
+    """
     from collector.clock import now_iso
 
     from .indicators import _touch
 
+    text = json.dumps(definition, sort_keys=True)
     with db.transaction():
-        db.execute("INSERT INTO survey_designs (form_id, definition, updated_at, updated_by)"
-                   " VALUES (?, ?, ?, ?) ON CONFLICT (form_id) DO UPDATE SET"
-                   " definition = excluded.definition, updated_at = excluded.updated_at,"
-                   " updated_by = excluded.updated_by",
-                   [form_id, json.dumps(definition, sort_keys=True), now_iso(), actor])
-        rebuild_units(db, form_id)
-        _touch(db)
-        _audit(db, actor, "design_set", f"{form_id}: {json.dumps(definition, sort_keys=True)}")
+        row = db.execute("SELECT definition, built_through FROM survey_designs WHERE form_id = ?",
+                         [form_id]).fetchone()
+        if row is None or row[0] != text or row[1] is None:  # else: resume the same build
+            db.execute("INSERT INTO survey_designs (form_id, definition, updated_at, updated_by,"
+                       " built_through) VALUES (?, ?, ?, ?, '') ON CONFLICT (form_id) DO UPDATE"
+                       " SET definition = excluded.definition, updated_at = excluded.updated_at,"
+                       " updated_by = excluded.updated_by, built_through = ''",
+                       [form_id, text, now_iso(), actor])
+            db.execute("DELETE FROM design_cube WHERE form_id = ?", [form_id])
+            _touch(db)
+            _audit(db, actor, "design_set", f"{form_id}: {text}")
+    done = 0
+    while (steps is None or done < steps) and build_design(db, form_id, chunk):
+        done += 1
+
+
+def build_design(db, form_id: str, chunk: int = BUILD_CHUNK) -> bool:
+    """One step of a design's build, in its own transaction: the units and design sums of
+    the next `chunk` records in uuid order. True while records remain.
+
+    Each step is whole or nothing, and starts after the last uuid done (`built_through`),
+    so a build stopped anywhere goes on correctly. Ingest keeps the sums of the records
+    already done; the others are counted when their step comes."""
+    from .indicators import _design_cube_add, _touch
+
+    with db.transaction():
+        db.lock("indicator facts")  # the lock ingest takes for the same tables
+        row = db.execute("SELECT definition, built_through FROM survey_designs WHERE form_id = ?",
+                         [form_id]).fetchone()
+        if row is None or row[1] is None:
+            return False
+        definition, done = json.loads(row[0]), row[1]
+        # The facts hold one row per newest revision, keyed (form, uuid): the next records
+        # in uuid order are a range of that key, however many the form has.
+        uuids = [found[0] for found in db.execute(
+            "SELECT uuid FROM facts WHERE form_id = ? AND uuid > ? ORDER BY uuid LIMIT ?",
+            [form_id, done, chunk]).fetchall()]
+        last = uuids[-1] if uuids else done
+        if uuids:
+            span = [done, last]
+            db.execute("DELETE FROM survey_units WHERE form_id = ? AND uuid > ? AND uuid <= ?",
+                       [form_id, *span])
+            _insert_units(db, definition, db.execute(
+                "SELECT uuid, form_id, device_id, coalesce(answers_current, answers) FROM records"
+                f" WHERE uuid IN ({', '.join('?' * len(uuids))}) AND is_latest = 1",
+                uuids).fetchall())
+            _design_cube_add(db, {form_id: definition}, "f.uuid > ? AND f.uuid <= ?", span, +1)
+        if len(uuids) < chunk:  # every record done: units of records gone since are dropped
+            db.execute("DELETE FROM survey_units WHERE form_id = ? AND uuid > ?", [form_id, last])
+            db.execute("UPDATE survey_designs SET built_through = NULL WHERE form_id = ?",
+                       [form_id])
+            _touch(db)
+            return False
+        db.execute("UPDATE survey_designs SET built_through = ? WHERE form_id = ?",
+                   [last, form_id])
+    return True
+
+
+def unfinished_builds(db) -> list[str]:
+    """The forms whose design is still being built (save_design was interrupted)."""
+    return [row[0] for row in db.execute(
+        "SELECT form_id FROM survey_designs WHERE built_through IS NOT NULL ORDER BY form_id")]
 
 
 def clear_design(db, form_id: str, actor: str) -> bool:
@@ -207,10 +275,13 @@ def _audit(db, actor: str, action: str, detail: str) -> None:
                [now_iso(), actor, action, detail])
 
 
-def design_of(db, form_id: str) -> dict | None:
-    row = db.execute("SELECT definition FROM survey_designs WHERE form_id = ?",
+def design_of(db, form_id: str, building: bool = False) -> dict | None:
+    """A form's design; while it is being built (save_design), None, unless `building`."""
+    row = db.execute("SELECT definition, built_through FROM survey_designs WHERE form_id = ?",
                      [form_id]).fetchone()
-    return json.loads(row[0]) if row else None
+    if row is None or (row[1] is not None and not building):
+        return None
+    return json.loads(row[0])
 
 
 def describe(definition: dict) -> list[tuple[str, str]]:
@@ -248,22 +319,35 @@ def rebuild_units(db, form_id: str) -> None:
     from .indicators import rebuild_design_cube
 
     db.execute("DELETE FROM survey_units WHERE form_id = ?", [form_id])
-    definition = design_of(db, form_id)
+    definition = design_of(db, form_id, building=True)
     if definition is not None:
         _insert_units(db, definition, db.execute(_RECORDS_SQL, [form_id]))
+        # Every unit is done: a build that was under way is finished too.
+        db.execute("UPDATE survey_designs SET built_through = NULL WHERE form_id = ?", [form_id])
     rebuild_design_cube(db, form_id)
 
 
-def refresh_units(db, uuids: list) -> None:
-    """Recompute the units of these records (inside the caller's transaction)."""
-    designs = {row[0]: json.loads(row[1])
-               for row in db.execute("SELECT form_id, definition FROM survey_designs")}
+def refresh_units(db, uuids: list, designs: dict | None = None,
+                  parsed: dict | None = None) -> None:
+    """Recompute the units of these records (inside the caller's transaction); `designs`:
+    {form: its design} of every form that has one, when the caller has read them;
+    `parsed`: {uuid: answers} of newest revisions the caller has read already."""
+    if designs is None:
+        designs = {row[0]: json.loads(row[1])
+                   for row in db.execute("SELECT form_id, definition FROM survey_designs")}
     marks = ", ".join("?" * len(uuids))
     db.execute(f"DELETE FROM survey_units WHERE uuid IN ({marks})", uuids)
     if not designs:
         return
-    rows = db.execute("SELECT uuid, form_id, device_id, coalesce(answers_current, answers)"
-                      f" FROM records WHERE is_latest = 1 AND uuid IN ({marks})", uuids)
+    parsed = parsed or {}
+    rows = db.execute("SELECT uuid, form_id, device_id FROM records WHERE is_latest = 1"
+                      f" AND uuid IN ({marks})", uuids).fetchall()
+    unread = [row[0] for row in rows if row[0] not in parsed]
+    texts = dict(db.execute(
+        "SELECT uuid, coalesce(answers_current, answers) FROM records WHERE is_latest = 1"
+        f" AND uuid IN ({', '.join('?' * len(unread))})", unread).fetchall()) if unread else {}
+    rows = [(uuid, form_id, device_id, parsed[uuid] if uuid in parsed else texts[uuid])
+            for uuid, form_id, device_id in rows]
     for form_id, group in _by_form(rows).items():
         if form_id in designs:
             _insert_units(db, designs[form_id], group)
@@ -278,8 +362,9 @@ def _by_form(rows) -> dict:
 
 def _insert_units(db, definition: dict, rows) -> None:
     batch = []
-    for uuid, form_id, device_id, answers in rows:
-        batch.append([form_id, uuid, *unit_values(definition, device_id, _loads(answers))])
+    for uuid, form_id, device_id, answers in rows:  # answers: JSON text, or read already
+        read = answers if isinstance(answers, dict) else _loads(answers)
+        batch.append([form_id, uuid, *unit_values(definition, device_id, read)])
         if len(batch) >= 1000:
             _write(db, batch)
             batch = []
@@ -295,10 +380,9 @@ def _write(db, batch) -> None:
 
 
 def _loads(text):
-    try:
-        value = json.loads(text)
-    except (TypeError, ValueError):
-        return {}
+    from .indicators import _loads as loads  # orjson first, as the facts read answers
+
+    value = loads(text)
     return value if isinstance(value, dict) else {}
 
 

@@ -29,10 +29,17 @@ from . import survey_design as sd
 from .database import Schema, ddl
 from .designs import COMPLETE, PSU_SQL, design_of, rebuild_units, refresh_units
 
+_fast_loads: Callable[[str | bytes], Any]
+try:  # the server extra's faster JSON parser (orjson.JSONDecodeError is a ValueError)
+    from orjson import loads as _fast_loads
+except ImportError:  # pragma: no cover - a collector-only install
+    from json import loads as _fast_loads
+
 __all__ = ["BY_DIMENSIONS", "COMPLEMENT", "Cell", "DIMENSION_TITLES", "FACTS_MIGRATIONS",
            "FAMILIES", "Gaps", "change", "design_estimate", "gaps",
            "INDICATORS", "Indicator", "NOT_STATED", "Result", "SMALL", "compare", "compute",
-           "fact_row", "protect", "rebuild_facts", "refresh_facts", "t_quantile", "wilson"]
+           "fact_row", "fact_values", "protect", "rebuild_facts", "refresh_facts", "t_quantile",
+           "wilson"]
 
 SURVEY, REPORT, FEEDBACK = "community_survey", "discrimination_report", "community_feedback"
 MEAN, SHARE, COUNT = "mean", "share", "count"
@@ -182,39 +189,65 @@ def fact_row(record: dict) -> dict | None:
     answers = record.get("answers")
     if not isinstance(answers, dict) or not record.get("uuid") or not record.get("form_id"):
         return None
-    row: dict[str, Any] = dict.fromkeys(FACT_COLUMNS)
-    row.update(uuid=str(record["uuid"]), form_id=str(record["form_id"]),
-               month=_month(record.get("collected")), locale=_text(record.get("locale")))
-    row.update(_dimensions(answers))
-    measures = _MEASURES.get(row["form_id"])
-    if measures:
-        row.update(measures(answers))
+    return dict(zip(FACT_COLUMNS, fact_values(str(record["uuid"]), str(record["form_id"]),
+                                              record.get("collected"), record.get("locale"),
+                                              answers), strict=True))
+
+
+def fact_values(uuid: str, form_id: str, collected, locale, answers: dict) -> list:
+    """The facts row of one record as a list in FACT_COLUMNS order (see fact_row)."""
+    row: list[Any] = [None] * len(FACT_COLUMNS)
+    get = answers.get
+    row[0], row[1] = uuid, form_id
+    row[_AT["month"]], row[_AT["locale"]] = _month(collected), _text(locale)
+    row[_AT["area"]] = _text(get("area")) or _text(get("incident_area"))
+    row[_AT["gender"]] = _text(get("gender"))
+    row[_AT["age_band"]] = _age_band(get("age"))
+    row[_AT["migration_status"]] = _text(get("migration_status"))
+    row[_AT["disability"]] = _disability(answers)
+    measures = _MEASURES.get(form_id)
+    if measures is not None:
+        measures(row, get)
     return row
 
 
-def refresh_facts(db, uuids) -> None:
+def refresh_facts(db, uuids, latest: dict | None = None) -> None:
     """Recompute the facts of these records from their newest revision, corrections applied.
 
     Runs inside the caller's transaction (ingest or correction): the facts never
     disagree with the records they summarize. A uuid with no stored record loses its row.
+    `latest`: {uuid: (form_id, collected, locale, answers JSON)} of records whose newest
+    revision the caller has just stored (ingest), so they are not read back.
     """
     uuids = list(dict.fromkeys(uuids))
+    latest = latest or {}
     # Cube rows are shared by many records: concurrent writers (PostgreSQL) take turns here,
     # at the end of their transactions, rather than locking rows in different orders.
     db.lock("indicator facts")
+    designed, building = _design_cube_forms(db)
+    emptied: set[str] = set()  # forms whose cube rows may have come down to no record
     for start in range(0, len(uuids), 500):
         chunk = uuids[start:start + 500]
         marks = ", ".join("?" * len(chunk))
-        _cube_add(db, f"uuid IN ({marks})", chunk, -1)
-        designed = _design_cube_forms(db)
-        _design_cube_add(db, designed, f"f.uuid IN ({marks})", chunk, -1)
-        db.execute(f"DELETE FROM facts WHERE uuid IN ({marks})", chunk)
-        rows = db.execute(_LATEST_SQL + f" AND uuid IN ({marks})", chunk).fetchall()
-        _insert(db, rows)
+        had = [row[0] for row in db.execute(
+            f"SELECT DISTINCT form_id FROM facts WHERE uuid IN ({marks})", chunk).fetchall()]
+        if had:  # the old facts of these records come out first (a new record has none)
+            _cube_add(db, f"uuid IN ({marks})", chunk, -1)
+            _design_cube_add(db, designed, f"f.uuid IN ({marks})", chunk, -1, building)
+            db.execute(f"DELETE FROM facts WHERE uuid IN ({marks})", chunk)
+            emptied.update(had)
+        rows = [(uuid, *latest[uuid]) for uuid in chunk if uuid in latest]
+        unknown = [uuid for uuid in chunk if uuid not in latest]
+        if unknown:
+            rows += db.execute(_LATEST_SQL + f" AND uuid IN ({', '.join('?' * len(unknown))})",
+                               unknown).fetchall()
+        parsed: dict = {}
+        _insert(db, rows, parsed)
         _cube_add(db, f"uuid IN ({marks})", chunk, +1)
-        refresh_units(db, chunk)
-        _design_cube_add(db, designed, f"f.uuid IN ({marks})", chunk, +1)
-    db.execute("DELETE FROM facts_cube WHERE n = 0")
+        refresh_units(db, chunk, designed, parsed)
+        _design_cube_add(db, designed, f"f.uuid IN ({marks})", chunk, +1, building)
+    for form_id in sorted(emptied):  # only taking away can leave a cube row at zero
+        db.execute("DELETE FROM facts_cube WHERE form_id = ? AND n = 0", [form_id])
     _touch(db)
 
 
@@ -294,14 +327,16 @@ _INSERT_SQL = (f"INSERT INTO facts ({', '.join(FACT_COLUMNS)})"
                f" DO UPDATE SET {', '.join(f'{c} = excluded.{c}' for c in FACT_COLUMNS[2:])}")
 
 
-def _insert(db, rows) -> None:
-    """Insert facts for (uuid, form_id, collected, locale, answers JSON) rows, in batches."""
+def _insert(db, rows, parsed: dict | None = None) -> None:
+    """Insert facts for (uuid, form_id, collected, locale, answers JSON) rows, in batches;
+    `parsed`: filled with {uuid: its answers as read} (for the units, read once)."""
     batch = []
-    for uuid, form_id, collected, locale, answers in rows:
-        row = fact_row({"uuid": uuid, "form_id": form_id, "collected": collected,
-                        "locale": locale, "answers": _loads(answers)})
-        if row is not None:
-            batch.append([row[name] for name in FACT_COLUMNS])
+    for uuid, form_id, collected, locale, text in rows:
+        answers = _loads(text)
+        if parsed is not None:
+            parsed[uuid] = answers
+        if isinstance(answers, dict) and uuid and form_id:  # as fact_row
+            batch.append(fact_values(str(uuid), str(form_id), collected, locale, answers))
         if len(batch) >= 1000:
             db.executemany(_INSERT_SQL, batch)
             batch = []
@@ -310,6 +345,12 @@ def _insert(db, rows) -> None:
 
 
 def _loads(text):
+    """Stored answers JSON as json.loads reads it (orjson first: the same values, faster;
+    json for what orjson refuses, such as NaN), None when it is not JSON."""
+    try:
+        return _fast_loads(text)
+    except (TypeError, ValueError):
+        pass
     try:
         return json.loads(text)
     except (TypeError, ValueError):
@@ -319,6 +360,7 @@ def _loads(text):
 # -- From answers to typed values --------------------------------------------------------
 
 _MONTH = re.compile(r"([0-9]{4}-(?:0[1-9]|1[0-2]))(?:-[0-9]{2})?")
+_INTEGER = re.compile(r"-?[0-9]+")
 
 
 def _text(value) -> str | None:
@@ -336,11 +378,13 @@ def _month(value) -> str | None:
 
 def _score(value, low: int, high: int) -> int | None:
     """An integer answer within [low, high]; numbers sent as text ("3") count too."""
+    if type(value) is int:  # the usual answer, checked first (bool is not int here)
+        return value if low <= value <= high else None
     if isinstance(value, bool):
         return None
     if isinstance(value, str):
         value = value.strip()
-        value = int(value) if re.fullmatch(r"-?[0-9]+", value) else None
+        value = int(value) if _INTEGER.fullmatch(value) else None
     if isinstance(value, float) and value.is_integer():
         value = int(value)
     return value if isinstance(value, int) and low <= value <= high else None
@@ -360,11 +404,6 @@ def _choices(value) -> list[str] | None:
     if isinstance(value, list):
         return [item for item in value if isinstance(item, str)]
     return None
-
-
-def _one_hot(prefix: str, names, chosen: list[str] | None) -> dict:
-    """One 0/1 column per choice, all NULL when the question was not asked."""
-    return {f"{prefix}{name}": None if chosen is None else int(name in chosen) for name in names}
 
 
 def _age_band(value) -> str | None:
@@ -399,60 +438,84 @@ def _dimensions(answers: dict) -> dict:
     }
 
 
-def _survey(answers: dict) -> dict:
-    items = [_score(answers.get(name), 0, 5) for name in WHO5_ITEMS]
-    trust_people = _score(answers.get("trust_people"), 0, 10)
-    return {
-        "who5": None if None in items else 4 * sum(item or 0 for item in items),
-        "life_satisfaction": _score(answers.get("life_satisfaction"), 0, 10),
-        "trust_most": None if trust_people is None else int(trust_people >= 6),
-        **{f"trust_{name}": _score(answers.get(f"trust_{name}"), 0, 10) for name in INSTITUTIONS},
-        "trust_host_newcomers": _score(answers.get("trust_host_newcomers"), 0, 10),
-        "safe_after_dark": _flag(answers.get("safety_after_dark"), {"very_safe", "safe"},
-                                 {"unsafe", "very_unsafe"}),
-        **_inclusion(answers),
-        **_discrimination(answers),
-    }
+# Each form's measures, written straight into a facts row (a list in FACT_COLUMNS order):
+# the plan of which answers feed which columns is made once, here, not per record.
+_AT = {name: position for position, name in enumerate(FACT_COLUMNS)}
+_SCORES_10 = tuple((f"trust_{name}", _AT[f"trust_{name}"]) for name in INSTITUTIONS) + (
+    ("trust_host_newcomers", _AT["trust_host_newcomers"]),
+    ("life_satisfaction", _AT["life_satisfaction"]))
+_INCLUSION_PLAN = tuple((name, _AT[name], yes, no) for name, (yes, no) in INCLUSION_ITEMS.items())
+_STEPS_PLAN = tuple((_AT[f"step_{step}"], tuple(_AT[name] for name in names))
+                    for step, names in STEPS.items())
+_SAFE = ({"very_safe", "safe"}, {"unsafe", "very_unsafe"})
+_YES_NO = ({"yes"}, {"no"})
 
 
-def _inclusion(answers: dict) -> dict:
-    items = {name: _flag(answers.get(name), *scoring) for name, scoring in INCLUSION_ITEMS.items()}
-    steps = {}
-    for step, names in STEPS.items():
-        scored = [item for name in names if (item := items[name]) is not None]
-        steps[f"step_{step}"] = min(scored) if scored else None
-    return items | steps
+def _positions(prefix: str, names) -> tuple:
+    """(choice name, column position) of one-hot columns."""
+    return tuple((name, _AT[f"{prefix}{name}"]) for name in names)
 
 
-def _discrimination(answers: dict) -> dict:
+_GROUNDS_AT, _SETTINGS_AT = _positions("ground_", GROUNDS), _positions("setting_", SETTINGS)
+_CHANNELS_AT = _positions("reported_to_", CHANNELS)
+
+
+def _survey(row: list, get) -> None:
+    items = [_score(get(name), 0, 5) for name in WHO5_ITEMS]
+    row[_AT["who5"]] = None if None in items else 4 * sum(items)  # type: ignore[arg-type]
+    trust_people = _score(get("trust_people"), 0, 10)
+    row[_AT["trust_most"]] = None if trust_people is None else int(trust_people >= 6)
+    for name, position in _SCORES_10:
+        value = get(name)  # an integer in range, most often: no call for it
+        row[position] = value if type(value) is int and 0 <= value <= 10 else _score(value, 0, 10)
+    row[_AT["safe_after_dark"]] = _flag(get("safety_after_dark"), *_SAFE)
+    for name, position, yes, no in _INCLUSION_PLAN:
+        value = get(name)  # as _flag, inline
+        row[position] = 1 if value in yes else (0 if value in no else None)
+    # A step is 1 when every scored item of it is 1, 0 when any is 0, NULL when none is.
+    for position, items_at in _STEPS_PLAN:
+        scored = [item for at in items_at if (item := row[at]) is not None]
+        row[position] = min(scored) if scored else None
+    _discrimination(row, get)
+
+
+def _discrimination(row: list, get) -> None:
     """Grounds, settings and reporting, asked only of those discriminated against."""
-    discriminated = _flag(answers.get("discriminated"), {"yes"}, {"no"})
-    asked = discriminated == 1
-    grounds = _choices(answers.get("discrimination_grounds")) if asked else None
-    settings = _choices(answers.get("discrimination_settings")) if asked else None
-    told = _choices(answers.get("reported_to")) if asked else None
+    discriminated = _flag(get("discriminated"), *_YES_NO)
+    row[_AT["discriminated"]] = discriminated
+    if discriminated != 1:
+        return  # every one-hot column and `reported` stay NULL: not asked
+    _one_hot(row, _GROUNDS_AT, _choices(get("discrimination_grounds")))
+    _one_hot(row, _SETTINGS_AT, _choices(get("discrimination_settings")))
+    told = _choices(get("reported_to"))
     reported = None
     if told and any(name in CHANNELS for name in told):
         reported = 1
     elif told and "no_one" in told:
         reported = 0
-    channels = None if reported is None else told
-    return {"discriminated": discriminated, **_one_hot("ground_", GROUNDS, grounds),
-            **_one_hot("setting_", SETTINGS, settings), "reported": reported,
-            **_one_hot("reported_to_", CHANNELS, channels)}
+    row[_AT["reported"]] = reported
+    _one_hot(row, _CHANNELS_AT, None if reported is None else told)
 
 
-def _report(answers: dict) -> dict:
-    return {"incident_month": _month(answers.get("incident_month")),
-            "reported_elsewhere": _flag(answers.get("reported_elsewhere"), {"yes"}, {"no"})}
+def _one_hot(row: list, plan: tuple, chosen: list[str] | None) -> None:
+    """One 0/1 column per choice, all NULL when the question was not asked."""
+    if chosen is not None:
+        for name, position in plan:
+            row[position] = int(name in chosen)
 
 
-def _feedback(answers: dict) -> dict:
-    return {"feedback_type": _text(answers.get("feedback_type")),
-            "topic": _text(answers.get("topic"))}
+def _report(row: list, get) -> None:
+    row[_AT["incident_month"]] = _month(get("incident_month"))
+    row[_AT["reported_elsewhere"]] = _flag(get("reported_elsewhere"), *_YES_NO)
 
 
-_MEASURES = {SURVEY: _survey, REPORT: _report, FEEDBACK: _feedback}
+def _feedback(row: list, get) -> None:
+    row[_AT["feedback_type"]] = _text(get("feedback_type"))
+    row[_AT["topic"]] = _text(get("topic"))
+
+
+_MEASURES: dict[str, Callable[[list, Any], None]] = {
+    SURVEY: _survey, REPORT: _report, FEEDBACK: _feedback}
 
 
 # -- Indicator definitions ---------------------------------------------------------------
@@ -1123,10 +1186,12 @@ def _design_columns() -> list[str]:
     return [f"{prefix}_{name}" for name in _design_measures() for prefix in ("c", "w", "s", "q")]
 
 
-def _design_cube_forms(db) -> dict:
-    """{form: its design} for the forms that have one."""
-    return {row[0]: json.loads(row[1])
-            for row in db.execute("SELECT form_id, definition FROM survey_designs")}
+def _design_cube_forms(db) -> tuple[dict, dict]:
+    """({form: its design} for the forms that have one, {form: the last uuid done} for
+    those whose design is being built: their sums hold the records up to it only)."""
+    rows = db.execute("SELECT form_id, definition, built_through FROM survey_designs").fetchall()
+    return ({row[0]: json.loads(row[1]) for row in rows},
+            {row[0]: row[2] for row in rows if row[2] is not None})
 
 
 def rebuild_design_cube(db, form_id: str) -> None:
@@ -1145,13 +1210,58 @@ def _cell_sql(definition: dict) -> str:
     return " || '|' || ".join(f"coalesce(f.{name}, '')" for name in calibration["totals"])
 
 
-def _design_cube_add(db, designed: dict, where: str, params: list, sign: int) -> None:
-    """Add (+1) or take away (-1) the design sums of the facts matching `where`.
+def _design_delta(db, form_id: str, definition: dict, member: Indicator, where: str,
+                  params: list) -> list[list]:
+    """The design sums of a form's facts matching `where`, per breakdown (every dimension,
+    and "" for everyone), group, stratum, cluster and calibration cell: rows of
+    design_delta (n, the sum of weights, then per measure the count, the sum of weights,
+    of weighted values and of weighted squares, as the cube keeps them).
 
-    One wide aggregate per breakdown into a temporary table (every measure at once: one
-    pass over the facts), then one narrow upsert per measure from it."""
-    total = db.dialect.total
+    One read of the facts with their units, summed here (numpy): every measure of every
+    breakdown in one pass, rather than one SQL aggregate of a few hundred sums per breakdown.
+    """
     measures = _design_measures()
+    groups = [f"coalesce(f.{_column_for(member, dim)}, '')" for dim in CUBE_DIMENSIONS]
+    rows = db.execute(
+        f"SELECT u.stratum, {PSU_SQL}, {_cell_sql(definition)}, u.weight, {', '.join(groups)},"
+        f" {', '.join(f'f.{m}' for m in measures)} FROM facts f JOIN survey_units u"
+        f" ON u.form_id = f.form_id AND u.uuid = f.uuid"
+        f" WHERE f.form_id = ? AND {COMPLETE} AND {where}", [form_id, *params]).fetchall()
+    if not rows:
+        return []
+    columns = list(zip(*rows, strict=True))
+    weight = np.array(columns[3], dtype=float)
+    values = np.array(columns[4 + len(groups):], dtype=float).T  # records x measures; NaN: NULL
+    present = ~np.isnan(values)
+    known = np.where(present, values, 0.0)
+    weighted = weight[:, None] * known
+    # Per record: count, weight, weighted value, weighted square of every measure (c, w, s, q),
+    # as SQL's count(m), total(CASE ... weight), total(weight * m), total(weight * m * m).
+    parts = np.stack([present.astype(float), np.where(present, weight[:, None], 0.0),
+                      weighted, weighted * known], axis=2).reshape(len(rows), -1)
+    table = np.column_stack([np.ones(len(rows)), weight, parts])  # n, w, then the measures
+    delta = []
+    for dim, group in zip(("", *CUBE_DIMENSIONS), [None, *columns[4:4 + len(groups)]],
+                          strict=True):
+        keys = list(zip(group or [""] * len(rows), columns[0], columns[1], columns[2],
+                        strict=True))
+        index: dict = {}
+        slots = np.array([index.setdefault(key, len(index)) for key in keys])
+        order = np.argsort(slots, kind="stable")  # each group's records together, in order
+        starts = np.flatnonzero(np.diff(slots[order], prepend=-1))
+        sums = np.add.reduceat(table[order], starts, axis=0)
+        for (grp, stratum, psu, cell), total in zip(index, sums.tolist(), strict=True):
+            delta.append([form_id, dim, grp, stratum, psu, cell, int(total[0]), *total[1:]])
+    return delta
+
+
+def _design_cube_add(db, designed: dict, where: str, params: list, sign: int,
+                     built_through: dict | None = None) -> None:
+    """Add (+1) or take away (-1) the design sums of the facts matching `where`; of a
+    form whose design is being built, those up to its last uuid done (`built_through`).
+
+    The sums of every breakdown into a temporary table (_design_delta), then one narrow
+    upsert per measure from it."""
     columns = _design_columns()
     keys = "form_id, dim, grp, stratum, psu, cell"
     ddl(db, f"CREATE TEMP TABLE IF NOT EXISTS design_delta (form_id TEXT, dim TEXT, grp TEXT,"
@@ -1162,20 +1272,14 @@ def _design_cube_add(db, designed: dict, where: str, params: list, sign: int) ->
         if not members:
             continue
         db.execute("DELETE FROM design_delta")
-        sums = []
-        for m in measures:
-            c = f"f.{m}"
-            sums += [f"count({c})", total(f"CASE WHEN {c} IS NOT NULL THEN u.weight END"),
-                     total(f"u.weight * {c}"), total(f"u.weight * {c} * {c}")]
-        for dim in ("", *CUBE_DIMENSIONS):  # "": everyone, the fewest rows to read
-            group = f"coalesce(f.{_column_for(members[0], dim)}, '')" if dim else "''"
-            db.execute(
-                f"INSERT INTO design_delta ({keys}, n, w, {', '.join(columns)})"
-                f" SELECT f.form_id, '{dim}', {group}, u.stratum, {PSU_SQL},"
-                f" {_cell_sql(definition)}, count(*), {total('u.weight')}, {', '.join(sums)}"
-                f" FROM facts f JOIN survey_units u ON u.form_id = f.form_id AND u.uuid = f.uuid"
-                f" WHERE f.form_id = ? AND {COMPLETE} AND {where} GROUP BY 1, 2, 3, 4, 5, 6",
-                [form_id, *params])
+        done = (built_through or {}).get(form_id)
+        delta = _design_delta(db, form_id, definition, members[0],
+                              where if done is None else f"{where} AND f.uuid <= ?",
+                              params if done is None else [*params, done])
+        if not delta:
+            continue
+        db.executemany(f"INSERT INTO design_delta ({keys}, n, w, {', '.join(columns)})"
+                       f" VALUES ({', '.join('?' * (8 + len(columns)))})", delta)
         upsert = (f"INSERT INTO design_cube ({keys}, measure, c, w, s, q) SELECT {keys}, ?,"
                   " {}, {}, {}, {} FROM design_delta WHERE {} <> 0"
                   f" ON CONFLICT ({keys}, measure) DO UPDATE SET c = design_cube.c + excluded.c,"
@@ -1187,7 +1291,8 @@ def _design_cube_add(db, designed: dict, where: str, params: list, sign: int) ->
         for m in dict.fromkeys(member.column for member in members):
             db.execute(upsert.format(*(f"{sign} * {p}_{m}" for p in ("c", "w", "s", "q")),
                                      f"c_{m}"), [m])
-    db.execute("DELETE FROM design_cube WHERE c = 0")
+        if sign < 0:  # only taking away can leave a row at zero records
+            db.execute("DELETE FROM design_cube WHERE form_id = ? AND c = 0", [form_id])
 
 
 # -- Gaps between groups, and changes between months -------------------------------------

@@ -3,6 +3,10 @@
 The API and `sync-server import-bundle` both call `ingest_batch`, so a record
 arriving by either road is checked and stored the same way.
 
+A batch is stored in one pass (sync_server.store.RecordWriter): its stored revisions read
+with one query, its rows written with one statement per table, with the same result as
+storing its records one after the other (tests/test_ingest_batches.py holds it to that).
+
 A record's answers are its top-level questions' answers, plus each repeat's
 instances as a list of objects under the repeat's name
 (`{"members": [{"member_age": 30}, {}]}`); an instance holds only that repeat's
@@ -24,8 +28,8 @@ from collector.protocol import (
     result,
 )
 
-from . import access
-from .store import Store, answers_json
+from . import access, designs
+from .store import RecordWriter, Store, answers_json
 
 # A collection date this many days after the server's, or before it, is flagged (the
 # laptop's clock is probably wrong); the record is stored all the same.
@@ -58,23 +62,22 @@ def ingest_batch(store: Store, device: dict, message: dict, source: str) -> tupl
         return 200, {"protocol": protocol.PROTOCOL_VERSION, "batch_id": batch_id, "results": []}
     # A form version not parsed yet in this process (tens of milliseconds for a large one)
     # is parsed here, before the write lock is taken; inside, its lookup is one query.
-    for which in {(r["form_id"], r["form_version"]) for r in records}:
+    versions = {(r["form_id"], r["form_version"]) for r in records}
+    for which in versions:
         known_form(store, *which)
+    # Each record's answers as stored, written once: its size, its row, the duplicate check.
+    texts = [answers_json(r["answers"]) for r in records]
     with store.transaction():
         if store.batch_seen(batch_id):
             raise ProtocolError("replayed_batch", "This batch was already received; "
                                 "nothing was stored again. Send a new batch.", 409)
         store.add_batch(batch_id, device["id"], len(records), source)
-        store.lock_records(r["uuid"] for r in records)  # several server processes
-        # Looked up once per form version a batch holds, inside its transaction: a batch
-        # of 500 records of one form reads and hashes the definition once, not 500 times.
-        forms: dict[tuple[str, str], FormDefinition | None] = {}
-        today = utcnow().date()
-        results = [_ingest_record(store, device, record, batch_id, forms, today)
-                   for record in records]
-        store.after_change([r["uuid"] for r in results if r["status"] == RESULT_STORED])
+        results = _store_records(store, device, batch_id, records, texts, versions)
         status = batch["device_status"]
         store.device_seen(device["id"], status["queued"], status["app_version"])
+    # A design whose build was interrupted goes on: one step (transaction) per batch.
+    for form_id in designs.unfinished_builds(store.db):
+        designs.build_design(store.db, form_id)
     answer: dict = {"protocol": protocol.PROTOCOL_VERSION, "batch_id": batch_id,
                     "results": results}
     if results and all(r["status"] == RESULT_REJECTED for r in results):
@@ -85,39 +88,53 @@ def ingest_batch(store: Store, device: dict, message: dict, source: str) -> tupl
     return 200, answer
 
 
-def _ingest_record(store: Store, device: dict, record: dict, batch_id: str,
-                   forms: dict, today: date) -> dict:
-    """Check and store one record of a batch (`forms`: the batch's forms looked up so far;
-    `today`: the server's date for the clock flag)."""
-    owner = store.record_owner(record["uuid"])
+def _store_records(store: Store, device: dict, batch_id: str, records: list[dict],
+                   texts: list[str], versions: set) -> list[dict]:
+    """Check and store a batch's records, inside its transaction; each one's result."""
+    uuids = [r["uuid"] for r in records]
+    store.lock_records(uuids)  # several server processes
+    # Looked up once per form version a batch holds, inside its transaction: a batch
+    # of 500 records of one form reads and hashes the definition once, not 500 times.
+    forms = {which: known_form(store, *which) for which in versions}
+    writer = store.record_writer(device["id"], batch_id, uuids)
+    limits = _clock_limits(utcnow().date())
+    results = [_ingest_record(store, writer, device, record, text, forms, limits)
+               for record, text in zip(records, texts, strict=True)]
+    writer.flush()
+    store.after_change([r["uuid"] for r in results if r["status"] == RESULT_STORED],
+                       writer.latest)
+    return results
+
+
+def _ingest_record(store: Store, writer: RecordWriter, device: dict, record: dict,
+                   text: str, forms: dict, limits: tuple[date, date]) -> dict:
+    """Check and add one record of a batch to its writer (`text`: its answers as stored;
+    `forms`: the batch's forms; `limits`: the collection dates not flagged, _clock_limits)."""
+    owner = writer.owner(record["uuid"])
     if owner is not None and owner != device["id"]:
-        return _not_yours(store, device, record)
-    which = (record["form_id"], record["form_version"])
-    if which not in forms:
-        forms[which] = known_form(store, *which)
-    form = forms[which]
-    problem = check_record(store, record, form)
+        return _not_yours(store, writer, device, record)
+    form = forms[(record["form_id"], record["form_version"])]
+    problem = check_record(store, record, form, text)
     if problem:
-        store.audit(f"device:{device['id']}", "record_rejected", record["uuid"],
-                    record["revision"], problem[0])
+        writer.audit(f"device:{device['id']}", "record_rejected", record["uuid"],
+                     record["revision"], problem[0])
         return result(record, RESULT_REJECTED, *problem)
-    if store.add_record(record, device["id"], batch_id, access.classify(form, record["answers"]),
-                        clock_flag(record["collected"], today)):
+    if writer.add(record, text, access.classify(form, record["answers"]),
+                  _clock_flag(record["collected"], limits)):
         return result(record, RESULT_STORED)
-    existing = store.stored_record(record["uuid"], record["revision"])
-    assert existing is not None  # add_record stored nothing: this uuid and revision are stored
-    if (existing["device_id"] != device["id"]
-            or existing["answers"] != answers_json(record["answers"])):
+    existing = writer.stored(record["uuid"], record["revision"])
+    assert existing is not None  # nothing was added: this uuid and revision are stored
+    if existing["device_id"] != device["id"] or existing["answers"] != text:
         return result(record, RESULT_REJECTED, "conflict",
                       "Another record with this uuid and revision is already stored.")
     return result(record, RESULT_DUPLICATE)
 
 
-def _not_yours(store: Store, device: dict, record: dict) -> dict:
+def _not_yours(store: Store, writer: RecordWriter, device: dict, record: dict) -> dict:
     """A record belongs to the device that first sent it: another's revision is refused,
     whatever its number, so no laptop can overwrite what another collected."""
-    store.audit(f"device:{device['id']}", "record_rejected", record["uuid"],
-                record["revision"], "not_your_record")
+    writer.audit(f"device:{device['id']}", "record_rejected", record["uuid"],
+                 record["revision"], "not_your_record")
     security_log.log_event(store.db, "record_refused", security_log.device_account(device["id"]),
                            f"not_your_record {record['uuid']} revision {record['revision']}")
     return result(record, RESULT_REJECTED, "not_your_record",
@@ -127,24 +144,34 @@ def _not_yours(store: Store, device: dict, record: dict) -> dict:
 
 def clock_flag(collected: str, today: date | None = None) -> str | None:
     """"future" or "past" for a collection date far from the server's own, else None."""
-    today = today or utcnow().date()
+    return _clock_flag(collected, _clock_limits(today or utcnow().date()))
+
+
+def _clock_limits(today: date) -> tuple[date, date]:
+    """The latest and the earliest collection dates not flagged, on the server's `today`."""
+    return today + timedelta(days=CLOCK_FUTURE_DAYS), today - timedelta(days=CLOCK_PAST_DAYS)
+
+
+def _clock_flag(collected: str, limits: tuple[date, date]) -> str | None:
     day = date.fromisoformat(str(collected)[:10])
-    if day > today + timedelta(days=CLOCK_FUTURE_DAYS):
+    if day > limits[0]:
         return "future"
-    if day < today - timedelta(days=CLOCK_PAST_DAYS):
+    if day < limits[1]:
         return "past"
     return None
 
 
-def check_record(store: Store, record: dict, form: FormDefinition | None = None
-                 ) -> tuple[str, str] | None:
+def check_record(store: Store, record: dict, form: FormDefinition | None = None,
+                 text: str | None = None) -> tuple[str, str] | None:
     """Why a record cannot be stored, as (code, message), or None (`form`: its form,
-    when the caller has already looked it up)."""
+    when the caller has already looked it up; `text`: its answers_json, when known)."""
     form = form or known_form(store, record["form_id"], record["form_version"])
     if form is None:
         return ("unknown_form", f"The server has no form {record['form_id']} "
                 f"version {record['form_version']}.")
-    if len(answers_json(record["answers"]).encode()) > protocol.MAX_RECORD_BYTES:
+    if text is None:
+        text = answers_json(record["answers"])
+    if len(text.encode()) > protocol.MAX_RECORD_BYTES:
         return "too_large", "This record is larger than the server accepts."
     answers = record["answers"]
     unknown = sorted(name for name in answers

@@ -25,11 +25,20 @@ from collector.security_log import (
 
 from .database import Schema, ddl, open_database
 
-loads: Callable[[str | bytes], Any]
+_fast_loads: Callable[[str | bytes], Any]
 try:  # the server extra's faster JSON: a million-row export parses a million answers
-    from orjson import loads
+    from orjson import loads as _fast_loads
 except ImportError:  # pragma: no cover - a collector-only install
-    from json import loads
+    from json import loads as _fast_loads
+
+
+def loads(text: str | bytes) -> Any:
+    """Stored JSON, read as json.loads reads it: orjson first (faster), json for what
+    orjson refuses (an integer past 64 bits, NaN), which json.dumps may have written."""
+    try:
+        return _fast_loads(text)
+    except ValueError:  # orjson.JSONDecodeError is one
+        return json.loads(text)
 
 migrations = Schema("sync_server")
 
@@ -254,12 +263,16 @@ class Store:
         """Inside a write transaction: no other server process changes these records until
         it ends. Taken in one order (sorted), so two batches holding the same records
         cannot each wait for the other."""
-        for record_uuid in sorted(set(uuids)):
-            self.db.lock(f"record {record_uuid}")
+        self.db.lock_many(f"record {record_uuid}" for record_uuid in sorted(set(uuids)))
 
     def stored_record(self, record_uuid: str, revision: int) -> dict | None:
         return self.one("SELECT device_id, answers FROM records WHERE uuid = ? AND revision = ?",
                         [record_uuid, revision])
+
+    def record_writer(self, device_id: str, batch_id: str, uuids) -> RecordWriter:
+        """A batch's records, stored as `add_record` stores them one by one, written with
+        one statement per table (inside a write transaction that locked the uuids)."""
+        return RecordWriter(self, device_id, batch_id, uuids)
 
     def add_record(self, record: dict, device_id: str, batch_id: str,
                    access_class: str | None = None, clock_flag: str | None = None) -> bool:
@@ -270,45 +283,17 @@ class Store:
         `access_class` is this revision's (sync_server.access; classified from its form
         when not given); a record is sensitive on every row once any revision is.
         """
-        from . import access
-
         if access_class is None:
+            from . import access
             from .ingest import known_form
 
             access_class = access.classify(
                 known_form(self, record["form_id"], record["form_version"]), record["answers"])
-        self.db.lock(f"record {record['uuid']}")  # the newest revision is read, then written
-        newest, before = self.db.execute(
-            "SELECT max(revision), max(CASE WHEN access_class = 'sensitive' THEN 1 ELSE 0 END)"
-            " FROM records WHERE uuid = ?", [record["uuid"]]).fetchone()
-        latest = newest is None or record["revision"] > newest
-        prior = None if before is None else (access.SENSITIVE if before else access.STANDARD)
-        access_class = access.strictest(access_class, prior)
-        cursor = self.db.execute(
-            "INSERT INTO records (uuid, revision, device_id, form_id, form_version,"
-            " locale, collected, enumerator, answers, received_at, batch_id, is_latest,"
-            " access_class, clock_flag) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-            " ON CONFLICT DO NOTHING",
-            [record["uuid"], record["revision"], device_id, record["form_id"],
-             record["form_version"], record["locale"], record["collected"],
-             record["enumerator"], answers_json(record["answers"]), now_iso(), batch_id,
-             int(latest), access_class, clock_flag])
-        if cursor.rowcount and latest:
-            self.db.execute("UPDATE records SET is_latest = 0 WHERE uuid = ? AND revision < ?",
-                            [record["uuid"], record["revision"]])
-        if cursor.rowcount and access_class != prior and prior is not None:
-            # A sensitive revision makes the whole record sensitive (fail closed).
-            self.db.execute("UPDATE records SET access_class = ? WHERE uuid = ?",
-                            [access_class, record["uuid"]])
-        if cursor.rowcount:
-            self.audit(f"device:{device_id}", "record_stored", record["uuid"], record["revision"])
-        return bool(cursor.rowcount)
-
-    def record_owner(self, record_uuid: str) -> str | None:
-        """The device that first sent this record (every revision must come from it)."""
-        row = self.one("SELECT device_id FROM records WHERE uuid = ?"
-                       " ORDER BY received_at, revision LIMIT 1", [record_uuid])
-        return row["device_id"] if row else None
+        self.lock_records([record["uuid"]])  # the newest revision is read, then written
+        writer = self.record_writer(device_id, batch_id, [record["uuid"]])
+        stored = writer.add(record, answers_json(record["answers"]), access_class, clock_flag)
+        writer.flush()
+        return stored
 
     def iter_latest(self, form_id: str, since: str | None = None, classes=None,
                     by_uuid: bool = False):
@@ -490,11 +475,13 @@ class Store:
                             " AND is_latest = 1", [review, note or None, record_uuid])
             self.audit(author, f"record_{review}", record_uuid, detail=note or None)
 
-    def after_change(self, uuids) -> None:
-        """Derived tables follow the records (indicators' facts); called inside transactions."""
+    def after_change(self, uuids, latest: dict | None = None) -> None:
+        """Derived tables follow the records (indicators' facts); called inside transactions.
+        `latest`: {uuid: (form_id, collected, locale, answers JSON)} of records whose newest
+        revision was just stored (RecordWriter.latest), so they are not read back."""
         from .indicators import refresh_facts
 
-        refresh_facts(self.db, uuids)
+        refresh_facts(self.db, uuids, latest)
 
     # -- community feedback queue ------------------------------------------------------
 
@@ -635,7 +622,7 @@ class Store:
         """A form's declared survey design (sync_server.designs), or None."""
         from .designs import design_of
 
-        return design_of(self.db, form_id)
+        return design_of(self.db, form_id, building=True)
 
     def survey_designs(self) -> list[dict]:
         return list(self.db.query("SELECT form_id, definition, updated_at, updated_by"
@@ -712,6 +699,7 @@ class Store:
     def drop_pending_form(self, pending_id: str) -> None:
         with self.transaction():
             self.db.execute("DELETE FROM pending_forms WHERE id = ?", [pending_id])
+
 
     # == Attachments (sync_server.attachments) ==========================================
     # Each file once by its SHA-256 (`attachment_files`, the bytes in the data dir), and
@@ -827,8 +815,153 @@ def answer_slot(answers: dict, field: str) -> tuple[dict, str]:
     return instances[index], name
 
 
+# As json.dumps(answers, ensure_ascii=False, sort_keys=True), without building an encoder
+# for every record: the same bytes.
+_ANSWERS_ENCODER = json.JSONEncoder(ensure_ascii=False, sort_keys=True)
+
+
 def answers_json(answers: dict) -> str:
-    return json.dumps(answers, ensure_ascii=False, sort_keys=True)
+    return _ANSWERS_ENCODER.encode(answers)
+
+
+_RECORD_COLUMNS = ("uuid, revision, device_id, form_id, form_version, locale, collected,"
+                   " enumerator, answers, received_at, batch_id, is_latest, access_class,"
+                   " clock_flag")
+_ROW_LATEST, _ROW_CLASS = 11, 12  # positions in a row of _RECORD_COLUMNS
+_PARAMETERS_PER_QUERY = 500  # uuids per `IN (...)` list
+
+
+class RecordWriter:
+    """The records of one batch, stored exactly as `Store.add_record` would store them one
+    after the other, but read with one query and written with one statement per table.
+
+    The stored revisions of the batch's uuids are read once; every later decision (is this
+    revision the newest, is the record sensitive, who owns it) is made on that and on the
+    revisions added before in the batch. The caller holds a write transaction and the
+    records' locks (Store.lock_records), so no other writer changes them meanwhile;
+    `flush` checks that all the new rows went in all the same.
+    """
+
+    def __init__(self, store: Store, device_id: str, batch_id: str, uuids):
+        self.store, self.device_id, self.batch_id = store, device_id, batch_id
+        self.now = now_iso()  # a batch is received, and committed, at one time
+        self.rows: dict[tuple[str, int], list] = {}  # new rows, in arrival order
+        self.audits: list[list] = []
+        self.superseded: dict[str, int] = {}  # stored rows below this revision: not latest
+        self.made_sensitive: set[str] = set()  # records whose stored rows become sensitive
+        # Per uuid: its revisions {revision: device}, owner, newest, whether any is sensitive.
+        self._known: dict[str, dict] = {}
+        self._stored: set[tuple[str, int]] = set()  # rows already in the database
+        self._in_database: set[str] = set()  # uuids with rows already in the database
+        wanted = sorted(set(uuids))
+        for start in range(0, len(wanted), _PARAMETERS_PER_QUERY):
+            chunk = wanted[start:start + _PARAMETERS_PER_QUERY]
+            rows = self.store.db.execute(
+                "SELECT uuid, revision, device_id, access_class FROM records WHERE uuid IN"
+                f" ({', '.join('?' * len(chunk))}) ORDER BY uuid, received_at, revision",
+                chunk).fetchall()
+            for record_uuid, revision, device_id, access_class in rows:
+                self._remember(record_uuid, revision, device_id, access_class == "sensitive")
+                self._stored.add((record_uuid, revision))
+                self._in_database.add(record_uuid)
+
+    def _remember(self, record_uuid: str, revision: int, device_id: str,
+                  sensitive: bool) -> None:
+        known = self._known.setdefault(record_uuid, {"owner": device_id, "newest": revision,
+                                                     "sensitive": False, "revisions": {}})
+        known["revisions"][revision] = device_id
+        known["newest"] = max(known["newest"], revision)
+        known["sensitive"] = known["sensitive"] or sensitive
+
+    def owner(self, record_uuid: str) -> str | None:
+        """The device that first sent this record (its revision received first), None if it
+        is new: every revision must come from that device."""
+        known = self._known.get(record_uuid)
+        return known["owner"] if known else None
+
+    def stored(self, record_uuid: str, revision: int) -> dict | None:
+        """The device and answers JSON of a stored (or just added) revision, or None."""
+        row = self.rows.get((record_uuid, revision))
+        if row is not None:
+            return {"device_id": row[2], "answers": row[8]}
+        if (record_uuid, revision) in self._stored:
+            return self.store.stored_record(record_uuid, revision)
+        return None
+
+    def add(self, record: dict, answers_text: str, access_class: str,
+            clock_flag: str | None) -> bool:
+        """Add one revision (its answers as `answers_json`); False when this (uuid,
+        revision) is stored already, or was added before in the batch."""
+        from . import access
+
+        record_uuid, revision = record["uuid"], record["revision"]
+        known = self._known.get(record_uuid)
+        if known is not None and revision in known["revisions"]:
+            return False
+        latest = known is None or revision > known["newest"]
+        prior = None if known is None else (
+            access.SENSITIVE if known["sensitive"] else access.STANDARD)
+        access_class = access.strictest(access_class, prior)
+        self.rows[(record_uuid, revision)] = [
+            record_uuid, revision, self.device_id, record["form_id"], record["form_version"],
+            record["locale"], record["collected"], record["enumerator"], answers_text,
+            self.now, self.batch_id, int(latest), access_class, clock_flag]
+        in_database = record_uuid in self._in_database
+        if known is not None and latest:
+            self._mark(record_uuid, known, revision, _ROW_LATEST, 0)
+            if in_database:
+                self.superseded[record_uuid] = revision
+        if prior is not None and access_class != prior:
+            # A sensitive revision makes the whole record sensitive (fail closed).
+            self._mark(record_uuid, known, None, _ROW_CLASS, access_class)
+            if in_database:
+                self.made_sensitive.add(record_uuid)
+        self._remember(record_uuid, revision, self.device_id, access_class == access.SENSITIVE)
+        self.audit(f"device:{self.device_id}", "record_stored", record_uuid, revision)
+        return True
+
+    def _mark(self, record_uuid: str, known: dict | None, below: int | None, column: int,
+              value) -> None:
+        """Set `column` of the rows of this record added in the batch (below a revision)."""
+        for revision in (known or {}).get("revisions", ()):
+            row = self.rows.get((record_uuid, revision))
+            if row is not None and (below is None or revision < below):
+                row[column] = value
+
+    def audit(self, actor: str, action: str, record_uuid: str | None = None,
+              revision: int | None = None, detail: str | None = None) -> None:
+        """An audit entry, written with the records (in this order)."""
+        self.audits.append([self.now, actor, action, record_uuid, revision, detail])
+
+    @property
+    def latest(self) -> dict:
+        """{uuid: (form_id, collected, locale, answers JSON)} of the records whose newest
+        revision is one added here (a new row: no corrections yet)."""
+        return {row[0]: (row[3], row[6], row[5], row[8])
+                for row in self.rows.values() if row[_ROW_LATEST]}
+
+    def flush(self) -> None:
+        """Write the batch: records, then the changes to stored rows, then the audit
+        (once: call it at the end of the batch)."""
+        db = self.store.db
+        if self.rows:
+            inserted = db.executemany(
+                f"INSERT INTO records ({_RECORD_COLUMNS}) VALUES"
+                f" ({', '.join('?' * 14)}) ON CONFLICT DO NOTHING", list(self.rows.values()))
+            if inserted != len(self.rows):
+                # Only a writer that ignored the records' locks can do this: store nothing.
+                raise RuntimeError(f"{len(self.rows) - inserted} records of batch "
+                                   f"{self.batch_id} were stored meanwhile by another writer")
+        if self.superseded:
+            db.executemany("UPDATE records SET is_latest = 0 WHERE uuid = ? AND revision < ?",
+                           [[record_uuid, self.superseded[record_uuid]]
+                            for record_uuid in sorted(self.superseded)])
+        if self.made_sensitive:
+            db.executemany("UPDATE records SET access_class = 'sensitive' WHERE uuid = ?",
+                           [[record_uuid] for record_uuid in sorted(self.made_sensitive)])
+        if self.audits:
+            db.executemany("INSERT INTO audit (at, actor, action, uuid, revision, detail)"
+                           " VALUES (?, ?, ?, ?, ?, ?)", self.audits)
 
 
 @migrations()
@@ -1005,6 +1138,13 @@ def m011_pending_forms(db):
         seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL UNIQUE, actor TEXT NOT NULL,
         definition TEXT NOT NULL, notes TEXT NOT NULL, created_at TEXT NOT NULL,
         expires_at TEXT NOT NULL)""")
+
+
+@migrations()
+def m012_design_builds(db):
+    # A design is declared, then its units computed a few thousand records per transaction:
+    # the last uuid done, NULL once every record is (sync_server.designs.build_design).
+    ddl(db, "ALTER TABLE survey_designs ADD COLUMN built_through TEXT")
 
 
 @migrations()
