@@ -47,13 +47,14 @@ from flask_babel import gettext
 from .anonymizer import rule_for
 from .clock import now_iso
 from .db import write_transaction
+from .forms import FEEDBACK_FORM, REPORT_FORM
 from .protection import PREFIX, replace_file
 from .settings import load_settings
 
 FOLDER = "attachments"
 # Forms where a photo or recording can identify a person who reported something: their
 # attachments leave only where the question itself says `keep`.
-SENSITIVE_FORMS = ("discrimination_report", "community_feedback")
+SENSITIVE_FORMS = (REPORT_FORM, FEEDBACK_FORM)
 # The media types each kind of question accepts, and the extension each is stored with.
 MEDIA_TYPES = {
     "image": {"image/jpeg": "jpg", "image/png": "png", "image/webp": "webp",

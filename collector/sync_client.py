@@ -28,7 +28,7 @@ from .form_library import (
     refuse_unreadable,
     was_refused,
 )
-from .forms import FormError, builtin_forms, load_form_json
+from .forms import FEEDBACK_FORM, FormError, builtin_forms, load_form_json
 from .protection import open_json, seal_text
 from .protocol import API_PREFIX, RESULT_DUPLICATE, RESULT_REJECTED, RESULT_STORED
 from .security_log import log_event
@@ -95,7 +95,7 @@ class Credentials:
     phone_region: str = ""
     # The hub's hold_free_text_for_review setting: forms whose free text the operator
     # releases before it leaves (collector.review).
-    hold_for_review: tuple = ("community_feedback",)
+    hold_for_review: tuple = (FEEDBACK_FORM,)
 
 
 @dataclass

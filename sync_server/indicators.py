@@ -25,6 +25,8 @@ from typing import Any, TypeVar
 import numpy as np
 from flask_babel import lazy_gettext as _  # `_`, so that `pybabel extract` finds the titles
 
+from collector.forms import FEEDBACK_FORM, REPORT_FORM, SURVEY_FORM
+
 from . import survey_design as sd
 from .database import Schema, ddl
 from .designs import COMPLETE, PSU_SQL, design_of, rebuild_units, refresh_units
@@ -41,7 +43,7 @@ __all__ = ["BY_DIMENSIONS", "COMPLEMENT", "Cell", "DIMENSION_TITLES", "FACTS_MIG
            "fact_row", "fact_values", "protect", "rebuild_facts", "refresh_facts", "t_quantile",
            "wilson"]
 
-SURVEY, REPORT, FEEDBACK = "community_survey", "discrimination_report", "community_feedback"
+SURVEY, REPORT, FEEDBACK = SURVEY_FORM, REPORT_FORM, FEEDBACK_FORM
 MEAN, SHARE, COUNT = "mean", "share", "count"
 Z95 = 1.96
 DEFAULT_K = 5

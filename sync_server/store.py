@@ -16,6 +16,7 @@ from flask import current_app, g
 
 from collector import sessions
 from collector.clock import now_iso
+from collector.forms import FEEDBACK_FORM
 from collector.security_log import (
     EVENTS as SECURITY_EVENTS,
     device_account,
@@ -492,11 +493,12 @@ class Store:
         " coalesce(c.status, 'new') AS status, r.access_class,"
         " r.access_class = 'sensitive' AS is_sensitive FROM records r"
         " LEFT JOIN feedback_cases c ON c.uuid = r.uuid"
-        " WHERE r.form_id = 'community_feedback' AND r.is_latest = 1")
+        " WHERE r.form_id = ? AND r.is_latest = 1")
 
     def feedback_queue(self, status: str | None, access_class: str) -> list[dict]:
         """The feedback of one access class (the view checks the user may see it)."""
-        sql, params = self.FEEDBACK_SQL + " AND r.access_class = ?", [access_class]
+        sql, params = self.FEEDBACK_SQL + " AND r.access_class = ?", [FEEDBACK_FORM,
+                                                                      access_class]
         if status:
             sql += " AND coalesce(c.status, 'new') = ?"
             params.append(status)
@@ -504,7 +506,7 @@ class Store:
                                                              params)]
 
     def feedback_case(self, record_uuid: str) -> dict | None:
-        row = self.one(self.FEEDBACK_SQL + " AND r.uuid = ?", [record_uuid])
+        row = self.one(self.FEEDBACK_SQL + " AND r.uuid = ?", [FEEDBACK_FORM, record_uuid])
         return self._feedback(row) if row else None
 
     @staticmethod
@@ -656,7 +658,7 @@ class Store:
         row = self.one("SELECT r.form_id, r.access_class, c.status FROM records r"
                        " LEFT JOIN feedback_cases c ON c.uuid = r.uuid"
                        " WHERE r.uuid = ? AND r.is_latest = 1", [record_uuid])
-        if row is None or row["form_id"] != "community_feedback" or row["status"] in (
+        if row is None or row["form_id"] != FEEDBACK_FORM or row["status"] in (
                 "answered", "closed"):
             return
         self.db.execute("INSERT INTO feedback_cases (uuid, status, sensitive, updated_at)"
