@@ -69,15 +69,31 @@ class Hub:
             self.collector("user", "add", f"phone{number:02d}", "--pin", PIN)
         self.port = _free_port()
         self.process = subprocess.Popen(
-            [self.python, "-m", "collector", "serve", "--host", "127.0.0.1", "--port",
-             str(self.port), "--data-dir", str(data_dir)],
-            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+            [
+                self.python,
+                "-m",
+                "collector",
+                "serve",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(self.port),
+                "--data-dir",
+                str(data_dir),
+            ],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
         self.url = f"http://127.0.0.1:{self.port}"
         self._wait_ready()
 
     def collector(self, *args) -> None:
-        subprocess.run([self.python, "-m", "collector", *args, "--data-dir",
-                        str(self.data_dir)], check=True, capture_output=True)
+        subprocess.run(
+            [self.python, "-m", "collector", *args, "--data-dir", str(self.data_dir)],
+            check=True,
+            capture_output=True,
+        )
 
     def _wait_ready(self) -> None:
         deadline = time.monotonic() + 60
@@ -114,8 +130,11 @@ class Phone:
     def __init__(self, url: str, number: int):
         self.url, self.session = url, requests.Session()
         page = self.session.get(url + "/signin", timeout=30).text
-        answer = self.session.post(url + "/signin", timeout=30, data={
-            "name": f"phone{number:02d}", "pin": PIN, "csrf_token": CSRF.search(page)[1]})
+        answer = self.session.post(
+            url + "/signin",
+            timeout=30,
+            data={"name": f"phone{number:02d}", "pin": PIN, "csrf_token": CSRF.search(page)[1]},
+        )
         if answer.status_code != 200 or "/signin" in answer.url:
             raise RuntimeError(f"phone {number} could not sign in ({answer.status_code})")
         self.delivered: list[str] = []
@@ -126,9 +145,13 @@ class Phone:
         try:
             token = self.session.get(self.url + "/csrf-token", timeout=60).json()["csrf_token"]
             data = whole_data("community_survey", record_uuid, SURVEY_ANSWERS)
-            answer = self.session.post(self.url + "/forms/community_survey/submit",
-                                       data=data + [("csrf_token", token)], headers=OUTBOX,
-                                       timeout=60, allow_redirects=False)
+            answer = self.session.post(
+                self.url + "/forms/community_survey/submit",
+                data=data + [("csrf_token", token)],
+                headers=OUTBOX,
+                timeout=60,
+                allow_redirects=False,
+            )
         except (requests.RequestException, ValueError, KeyError) as error:
             return False, type(error).__name__
         if answer.status_code != 200 or answer.json().get("status") != "finalized":
@@ -175,8 +198,7 @@ def saturation(phones: list[Phone], seconds: float):
 
 
 def _run_all(phones, run) -> None:
-    threads = [threading.Thread(target=run, args=(i, p), daemon=True)
-               for i, p in enumerate(phones)]
+    threads = [threading.Thread(target=run, args=(i, p), daemon=True) for i, p in enumerate(phones)]
     for thread in threads:
         thread.start()
     for thread in threads:
@@ -195,26 +217,50 @@ def cpu_seconds(pid: int) -> float:
 
 def percentiles(latencies: list[float]) -> dict:
     ordered = sorted(latencies)
-    cuts = statistics.quantiles(ordered, n=100, method="inclusive") if len(ordered) > 1 else \
-        ordered * 99
+    cuts = (
+        statistics.quantiles(ordered, n=100, method="inclusive")
+        if len(ordered) > 1
+        else ordered * 99
+    )
     return {"p50": cuts[49], "p95": cuts[94], "p99": cuts[98], "max": ordered[-1]}
 
 
 def describe(name: str, latencies, errors, seconds: float) -> str:
-    found = percentiles(latencies) if latencies else {k: float("nan") for k in
-                                                      ("p50", "p95", "p99", "max")}
+    found = (
+        percentiles(latencies)
+        if latencies
+        else {k: float("nan") for k in ("p50", "p95", "p99", "max")}
+    )
     ms = "  ".join(f"{k} {v * 1000:7.0f} ms" for k, v in found.items())
-    return (f"   {name:<12}{len(latencies):>6} records  {len(latencies) / seconds:7.1f} rec/s  "
-            f"{ms}  errors {sum(errors.values())} {dict(errors) or ''}")
+    return (
+        f"   {name:<12}{len(latencies):>6} records  {len(latencies) / seconds:7.1f} rec/s  "
+        f"{ms}  errors {sum(errors.values())} {dict(errors) or ''}"
+    )
 
 
 def profile(pid: int, seconds: float, output: Path) -> subprocess.Popen:
     """py-spy on the hub's process for `seconds` (raw collapsed stacks, one per line)."""
     spy = Path(sys.executable).with_name("py-spy")
-    return subprocess.Popen([str(spy), "record", "--pid", str(pid), "--duration",
-                             str(int(seconds)), "--rate", "200", "--format", "raw",
-                             "--output", str(output), "--nonblocking", "--threads"],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return subprocess.Popen(
+        [
+            str(spy),
+            "record",
+            "--pid",
+            str(pid),
+            "--duration",
+            str(int(seconds)),
+            "--rate",
+            "200",
+            "--format",
+            "raw",
+            "--output",
+            str(output),
+            "--nonblocking",
+            "--threads",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
 
 
 def summarize_profile(path: Path, top: int = 25) -> list[str]:
@@ -232,8 +278,10 @@ def summarize_profile(path: Path, top: int = 25) -> list[str]:
         own[_short(frames[-1])] += n
         for frame in {_short(f) for f in frames}:
             total[frame] += n
-    lines = [f"   {samples:,} samples (all threads, idle workers included)",
-             "   total time (function and what it calls):"]
+    lines = [
+        f"   {samples:,} samples (all threads, idle workers included)",
+        "   total time (function and what it calls):",
+    ]
     lines += [f"   {100 * n / samples:6.1f}%  {name}" for name, n in total.most_common(top)]
     lines.append("   own time:")
     lines += [f"   {100 * n / samples:6.1f}%  {name}" for name, n in own.most_common(top)]
@@ -252,17 +300,24 @@ def _short(frame: str) -> str:
 
 def count_records(database: Path) -> dict:
     with sqlite3.connect(database) as db:
-        return {"finalized": db.execute("SELECT count(*) FROM records WHERE status ="
-                                        " 'finalized'").fetchone()[0],
-                "outbox": db.execute("SELECT count(*) FROM outbox").fetchone()[0],
-                "synchronous": db.execute("PRAGMA synchronous").fetchone()[0]}
+        return {
+            "finalized": db.execute(
+                "SELECT count(*) FROM records WHERE status = 'finalized'"
+            ).fetchone()[0],
+            "outbox": db.execute("SELECT count(*) FROM outbox").fetchone()[0],
+            "synchronous": db.execute("PRAGMA synchronous").fetchone()[0],
+        }
 
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--phones", type=int, default=20)
-    parser.add_argument("--every", type=float, default=2.0,
-                        help="seconds between a phone's records in the open loop")
+    parser.add_argument(
+        "--every",
+        type=float,
+        default=2.0,
+        help="seconds between a phone's records in the open loop",
+    )
     parser.add_argument("--seconds", type=float, default=30.0, help="open-loop duration")
     parser.add_argument("--saturation-seconds", type=float, default=20.0)
     parser.add_argument("--profile", type=Path, help="py-spy the hub during saturation")
@@ -274,27 +329,36 @@ def main(argv=None) -> int:
         hub = Hub(Path(tmp) / "hub", args.phones)
         try:
             phones = [Phone(hub.url, number) for number in range(args.phones)]
-            print(f"1. Open loop: each phone a record every {args.every:g} s for "
-                  f"{args.seconds:g} s ({args.phones / args.every:.0f} records/s offered)")
+            print(
+                f"1. Open loop: each phone a record every {args.every:g} s for "
+                f"{args.seconds:g} s ({args.phones / args.every:.0f} records/s offered)"
+            )
             cpu = cpu_seconds(hub.process.pid)
             result = open_loop(phones, args.every, args.seconds)
             print(describe("open loop", *result))
             per_record = (cpu_seconds(hub.process.pid) - cpu) / max(1, len(result[0]))
             print(f"   hub CPU {1000 * per_record:.1f} ms per record")
             p95 = percentiles(result[0])["p95"] * 1000 if result[0] else float("inf")
-            print(f"   p95 {p95:.0f} ms (goal < {GOALS['p95_ms']:.0f} ms: "
-                  f"{'met' if p95 < GOALS['p95_ms'] else 'NOT MET'})")
+            print(
+                f"   p95 {p95:.0f} ms (goal < {GOALS['p95_ms']:.0f} ms: "
+                f"{'met' if p95 < GOALS['p95_ms'] else 'NOT MET'})"
+            )
             print(f"2. Saturation: every phone flat out for {args.saturation_seconds:g} s")
-            spy = (profile(hub.process.pid, args.saturation_seconds, args.profile)
-                   if args.profile else None)
+            spy = (
+                profile(hub.process.pid, args.saturation_seconds, args.profile)
+                if args.profile
+                else None
+            )
             cpu = cpu_seconds(hub.process.pid)
             result = saturation(phones, args.saturation_seconds)
             print(describe("saturation", *result))
             per_record = (cpu_seconds(hub.process.pid) - cpu) / max(1, len(result[0]))
             print(f"   hub CPU {1000 * per_record:.1f} ms per record")
             rate = len(result[0]) / result[2]
-            print(f"   {rate:.0f} records/s (goal >= {GOALS['saturation_rate']:.0f}: "
-                  f"{'met' if rate >= GOALS['saturation_rate'] else 'NOT MET'})")
+            print(
+                f"   {rate:.0f} records/s (goal >= {GOALS['saturation_rate']:.0f}: "
+                f"{'met' if rate >= GOALS['saturation_rate'] else 'NOT MET'})"
+            )
             if spy is not None:
                 spy.wait(timeout=args.saturation_seconds + 60)
         finally:
@@ -303,9 +367,11 @@ def main(argv=None) -> int:
         delivered = sum(len(p.delivered) for p in phones)
         found = count_records(Path(tmp) / "hub" / "collector.db")
         same = found["finalized"] == delivered == found["outbox"]
-        print(f"   delivered {delivered:,}; in the hub's database {found['finalized']:,} "
-              f"finalized, {found['outbox']:,} queued for sync: "
-              f"{'nothing lost' if same else 'MISMATCH'}")
+        print(
+            f"   delivered {delivered:,}; in the hub's database {found['finalized']:,} "
+            f"finalized, {found['outbox']:,} queued for sync: "
+            f"{'nothing lost' if same else 'MISMATCH'}"
+        )
         if args.profile and args.profile.exists():
             print("4. Profile of the hub during saturation (py-spy):")
             print("\n".join(summarize_profile(args.profile)))

@@ -50,14 +50,23 @@ def declare(path: Path) -> dict:
     db = store.db
     totals = {}
     for name in ("gender", "age_band"):
-        categories = [row[0] for row in db.execute(
-            f"SELECT DISTINCT {name} FROM facts WHERE form_id = ? AND {name} IS NOT NULL"
-            f" ORDER BY 1", [FORM])]
+        categories = [
+            row[0]
+            for row in db.execute(
+                f"SELECT DISTINCT {name} FROM facts WHERE form_id = ? AND {name} IS NOT NULL"
+                f" ORDER BY 1",
+                [FORM],
+            )
+        ]
         # A made-up population of 2,000,000, split evenly: far from the sample's own mix.
         totals[name] = {c: 2_000_000 / len(categories) for c in categories}
     form = newest_form(FORM, store)
-    definition = designs.parse_design(form, stratum="area", cluster=designs.DEVICE,
-                                      calibration={"method": "rake", "totals": totals})
+    definition = designs.parse_design(
+        form,
+        stratum="area",
+        cluster=designs.DEVICE,
+        calibration={"method": "rake", "totals": totals},
+    )
     started = time.perf_counter()
     designs.save_design(db, FORM, definition, "benchmark")
     seconds = time.perf_counter() - started
@@ -94,25 +103,34 @@ def bench_views(path: Path) -> list[dict]:
             started = time.perf_counter()
             every_indicator(store.db, by)
             again.append(time.perf_counter() - started)
-        row = {"by": by or "everyone", "one": one, "first": every,
-               "again": statistics.median(again), "cells": shown}
+        row = {
+            "by": by or "everyone",
+            "one": one,
+            "first": every,
+            "again": statistics.median(again),
+            "cells": shown,
+        }
         if by in ("gender", "area", "age_band"):
             started = time.perf_counter()
             for member in (m for m in ind.INDICATORS if m.form == FORM and m.kind != ind.COUNT):
                 ind.gaps(store.db, member.id, by=by)
             row["gaps"] = time.perf_counter() - started
         if by == "month":
-            months = [c.group for c in ind.compute(store.db, "who5", by="month").cells
-                      if not c.suppressed]
+            months = [
+                c.group for c in ind.compute(store.db, "who5", by="month").cells if not c.suppressed
+            ]
             started = time.perf_counter()
             ind.change(store.db, "who5", months[0], months[-1])
             row["change"] = time.perf_counter() - started
         store.close()
         rows.append(row)
-        print(f"  by {row['by']:<17} one indicator, first view {one:5.2f} s   all"
-              f" {every:6.2f} s   all again {row['again']:6.3f} s   shown cells {shown}"
-              + (f"   gaps of all {row['gaps']:.2f} s" if "gaps" in row else "")
-              + (f"   change {row['change']:.3f} s" if "change" in row else ""), flush=True)
+        print(
+            f"  by {row['by']:<17} one indicator, first view {one:5.2f} s   all"
+            f" {every:6.2f} s   all again {row['again']:6.3f} s   shown cells {shown}"
+            + (f"   gaps of all {row['gaps']:.2f} s" if "gaps" in row else "")
+            + (f"   change {row['change']:.3f} s" if "change" in row else ""),
+            flush=True,
+        )
     return rows
 
 
@@ -139,13 +157,19 @@ def main() -> int:
     parser.add_argument("--keep", help="keep the built database in this folder, reuse it")
     args = parser.parse_args()
     print(f"{export_bench.machine()}; {datetime.date.today()}", flush=True)
-    print(f"numpy: psu_totals + estimate over {args.records:,} records in memory: "
-          f"{bench_numpy(args.records):.3f} s (median of 3)", flush=True)
+    print(
+        f"numpy: psu_totals + estimate over {args.records:,} records in memory: "
+        f"{bench_numpy(args.records):.3f} s (median of 3)",
+        flush=True,
+    )
     with tempfile.TemporaryDirectory(prefix="design-bench-") as work:
         path, timings = export_bench.prepared_database(args, Path(work))
         if timings:
-            print(f"  built: inserts {timings['insert_seconds']:.0f} s, facts "
-                  f"{timings['facts_seconds']:.0f} s", flush=True)
+            print(
+                f"  built: inserts {timings['insert_seconds']:.0f} s, facts "
+                f"{timings['facts_seconds']:.0f} s",
+                flush=True,
+            )
         store = Store(path)
         kept = store.survey_design(FORM) is not None
         store.close()
@@ -153,18 +177,27 @@ def main() -> int:
             print("Reusing the design declared earlier in the kept database", flush=True)
         else:
             declared = declare(path)
-            print(f"Design declared (strata: area; clusters: _device; raked to gender x age"
-                  f" band): units and design cube of every record written in"
-                  f" {declared['units_seconds']:.1f} s", flush=True)
+            print(
+                f"Design declared (strata: area; clusters: _device; raked to gender x age"
+                f" band): units and design cube of every record written in"
+                f" {declared['units_seconds']:.1f} s",
+                flush=True,
+            )
         rows = bench_views(path)
         store = Store(path)
         summary = ind.compute(store.db, "who5").design
         store.close()
-        print(f"  design: {summary['strata']} strata, {summary['clusters']} clusters, "
-              f"{summary['records']:,} records used, {summary['left_out']:,} left out", flush=True)
+        print(
+            f"  design: {summary['strata']} strata, {summary['clusters']} clusters, "
+            f"{summary['records']:,} records used, {summary['left_out']:,} left out",
+            flush=True,
+        )
         count = sum(1 for m in ind.INDICATORS if m.form == FORM and m.kind != ind.COUNT)
-        print(f"Slowest first view of one indicator: {max(r['one'] for r in rows):.2f} s;"
-              f" of all {count} indicators: {max(r['first'] for r in rows):.2f} s", flush=True)
+        print(
+            f"Slowest first view of one indicator: {max(r['one'] for r in rows):.2f} s;"
+            f" of all {count} indicators: {max(r['first'] for r in rows):.2f} s",
+            flush=True,
+        )
     return 0
 
 

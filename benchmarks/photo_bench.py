@@ -66,16 +66,20 @@ def main() -> None:
         client = SyncClient(db, enroll(db, hub_dir, proxy.url, central.enrollment_code()))
         try:
             client.sync()  # the first sync's forms and replies are not a photo's cost
-            print("| photo | taken (bytes) | stored and sent (bytes) | pixels | cleaning (s) "
-                  "| up (bytes) | down (bytes) |")
+            print(
+                "| photo | taken (bytes) | stored and sent (bytes) | pixels | cleaning (s) "
+                "| up (bytes) | down (bytes) |"
+            )
             print("|---|---:|---:|---|---:|---:|---:|")
             base = measure(client, db, hub_dir, proxy, None)
             print(f"| none (the record alone) | | | | | {base[3]} | {base[4]} |")
             photos = [(f"camera {n}", camera_photo(seed=n)) for n in range(1, args.photos + 1)]
             for name, data in [*photos, ("pure noise", noise_photo())]:
                 stored, size, seconds, up, down = measure(client, db, hub_dir, proxy, data)
-                print(f"| {name} | {len(data):,} | {stored:,} | {size[0]} x {size[1]} "
-                      f"| {seconds:.2f} | {up:,} | {down:,} |")
+                print(
+                    f"| {name} | {len(data):,} | {stored:,} | {size[0]} x {size[1]} "
+                    f"| {seconds:.2f} | {up:,} | {down:,} |"
+                )
         finally:
             db.close()
             proxy.stop()
@@ -100,8 +104,13 @@ def measure(client, db, hub_dir, proxy, photo: bytes | None):
     report = client.sync()
     assert report.reconcile["agree"]
     after = proxy.stats
-    return (stored, size, seconds, after["bytes_up"] - before["bytes_up"],
-            after["bytes_down"] - before["bytes_down"])
+    return (
+        stored,
+        size,
+        seconds,
+        after["bytes_up"] - before["bytes_up"],
+        after["bytes_down"] - before["bytes_down"],
+    )
 
 
 if __name__ == "__main__":

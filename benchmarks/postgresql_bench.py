@@ -57,24 +57,48 @@ HEADERS = {protocol.VERSION_HEADER: protocol.PROTOCOL_VERSION}
 
 # -- ingest ---------------------------------------------------------------------------------
 
+
 def survey_records(rng: random.Random, count: int) -> list[dict]:
     """`count` community_survey records as a laptop sends them (export_bench's answers)."""
     answers = export_bench.Answers(rng)
-    return [{"uuid": str(uuid.UUID(int=rng.getrandbits(128), version=4)), "revision": 1,
-             "form_id": "community_survey", "form_version": "1", "locale": "en",
-             "collected": "2026-11-20", "enumerator": None, "answers": answers()}
-            for _ in range(count)]
+    return [
+        {
+            "uuid": str(uuid.UUID(int=rng.getrandbits(128), version=4)),
+            "revision": 1,
+            "form_id": "community_survey",
+            "form_version": "1",
+            "locale": "en",
+            "collected": "2026-11-20",
+            "enumerator": None,
+            "answers": answers(),
+        }
+        for _ in range(count)
+    ]
 
 
 def start_servers(data_dir: Path, count: int) -> tuple[list[subprocess.Popen], list[str]]:
     servers, urls = [], []
     for _ in range(count):
         port = export_bench_free_port()
-        servers.append(subprocess.Popen(
-            [sys.executable, "-m", "sync_server", "serve", "--host", "127.0.0.1", "--port",
-             str(port), "--threads", "16"],
-            env=dict(os.environ, SYNC_SERVER_DATA_DIR=str(data_dir)),
-            stdout=subprocess.DEVNULL, stderr=open(data_dir / f"server-{port}.log", "wb")))
+        servers.append(
+            subprocess.Popen(
+                [
+                    sys.executable,
+                    "-m",
+                    "sync_server",
+                    "serve",
+                    "--host",
+                    "127.0.0.1",
+                    "--port",
+                    str(port),
+                    "--threads",
+                    "16",
+                ],
+                env=dict(os.environ, SYNC_SERVER_DATA_DIR=str(data_dir)),
+                stdout=subprocess.DEVNULL,
+                stderr=open(data_dir / f"server-{port}.log", "wb"),
+            )
+        )
         urls.append(f"http://127.0.0.1:{port}")
     for url in urls:
         deadline = time.monotonic() + 120
@@ -107,8 +131,12 @@ def enroll_devices(data_dir: Path, url: str) -> list[str]:
     for n in range(DEVICES):
         code = new_code()
         store.add_enrollment_code(code_hash(code), f"laptop {n}", expiry(1))
-        answer = requests.post(url + "/api/v1/enroll", headers=HEADERS, json={
-            "protocol": "1.0", "code": code, "enrollment_id": str(uuid.uuid4())}, timeout=30)
+        answer = requests.post(
+            url + "/api/v1/enroll",
+            headers=HEADERS,
+            json={"protocol": "1.0", "code": code, "enrollment_id": str(uuid.uuid4())},
+            timeout=30,
+        )
         answer.raise_for_status()
         tokens.append(answer.json()["device_token"])
     store.close()
@@ -130,24 +158,38 @@ def bench_ingest(database: str | None, processes: int, batches: int, workdir: Pa
     try:
         tokens = enroll_devices(data_dir, urls[0])
         rng = random.Random(7)
-        bodies = [[gzip.compress(protocol.dumps(protocol.batch_message(
-            str(uuid.uuid4()), survey_records(rng, BATCH_SIZE), 0, "bench")))
-            for _ in range(batches)] for _ in tokens]
+        bodies = [
+            [
+                gzip.compress(
+                    protocol.dumps(
+                        protocol.batch_message(
+                            str(uuid.uuid4()), survey_records(rng, BATCH_SIZE), 0, "bench"
+                        )
+                    )
+                )
+                for _ in range(batches)
+            ]
+            for _ in tokens
+        ]
         times: list[float] = []
         retries: list[int] = []
         lock = threading.Lock()
 
         def device(n: int) -> None:
             session = requests.Session()
-            headers = dict(HEADERS, Authorization=f"Bearer {tokens[n]}",
-                           **{"Content-Type": "application/json", "Content-Encoding": "gzip"})
+            headers = dict(
+                HEADERS,
+                Authorization=f"Bearer {tokens[n]}",
+                **{"Content-Type": "application/json", "Content-Encoding": "gzip"},
+            )
             for i, body in enumerate(bodies[n]):
                 url = urls[(n + i) % len(urls)]
                 started = time.perf_counter()
                 for attempt in range(10):
                     try:  # as a hub does: the same batch again; the server keeps it once
-                        answer = session.post(url + "/api/v1/records", data=body, timeout=600,
-                                              headers=headers)
+                        answer = session.post(
+                            url + "/api/v1/records", data=body, timeout=600, headers=headers
+                        )
                         break
                     except requests.ConnectionError:
                         with lock:
@@ -181,13 +223,21 @@ def bench_ingest(database: str | None, processes: int, batches: int, workdir: Pa
                 server.wait()
     records = len(times) * BATCH_SIZE
     times.sort()
-    return {"engine": "postgresql" if database else "sqlite", "processes": processes,
-            "records": records, "seconds": wall, "per_second": records / wall,
-            "p50": times[len(times) // 2], "p95": times[int(len(times) * 0.95)],
-            "max": times[-1], "retries": len(retries)}
+    return {
+        "engine": "postgresql" if database else "sqlite",
+        "processes": processes,
+        "records": records,
+        "seconds": wall,
+        "per_second": records / wall,
+        "p50": times[len(times) // 2],
+        "p95": times[int(len(times) * 0.95)],
+        "max": times[-1],
+        "retries": len(retries),
+    }
 
 
 # -- scale ----------------------------------------------------------------------------------
+
 
 def move_to_postgresql(sqlite_path: Path, url: str) -> float:
     from sync_server.migrate import move
@@ -220,8 +270,12 @@ def bench_views(url: str) -> dict:
                 indicators.compute(store.db, view, by=by, k=5)
             bucket.append(time.perf_counter() - started)
     store.close()
-    return {"views": len(cold), "cold_median": statistics.median(cold), "cold_max": max(cold),
-            "warm_max": max(warm)}
+    return {
+        "views": len(cold),
+        "cold_median": statistics.median(cold),
+        "cold_max": max(cold),
+        "warm_max": max(warm),
+    }
 
 
 def bench_scale(cluster: Cluster, sizes: list[int], keep: str | None, workdir: Path) -> list[dict]:
@@ -239,9 +293,12 @@ def bench_scale(cluster: Cluster, sizes: list[int], keep: str | None, workdir: P
                 out = workdir / f"export-{size}.{fmt}"
                 done = export_bench.run_child(launcher, "export", fmt, url, out)
                 base = export_bench.run_child(launcher, "baseline", fmt, url)
-                row[fmt] = {"seconds": done["seconds"], "rows": done["rows"],
-                            "peak_mb": done["maxrss_kib"] / 1024,
-                            "over_baseline_mb": (done["maxrss_kib"] - base["maxrss_kib"]) / 1024}
+                row[fmt] = {
+                    "seconds": done["seconds"],
+                    "rows": done["rows"],
+                    "peak_mb": done["maxrss_kib"] / 1024,
+                    "over_baseline_mb": (done["maxrss_kib"] - base["maxrss_kib"]) / 1024,
+                }
                 out.unlink(missing_ok=True)
             print(json.dumps(row), flush=True)
             results.append(row)
@@ -255,30 +312,39 @@ def bench_scale(cluster: Cluster, sizes: list[int], keep: str | None, workdir: P
 
 # -- report ---------------------------------------------------------------------------------
 
+
 def report(ingest: list[dict], scale: list[dict]) -> None:
-    print(f"\n{platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
-          f"Python {platform.python_version()}, {time.strftime('%Y-%m-%d')}")
+    print(
+        f"\n{platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
+        f"Python {platform.python_version()}, {time.strftime('%Y-%m-%d')}"
+    )
     if ingest:
         print("\nIngest (500-record community_survey batches, 50 devices at once)")
         print("engine      processes  records/s   p50 s   p95 s   max s  reconnects")
         for r in ingest:
-            print(f"{r['engine']:<11} {r['processes']:>9} {r['per_second']:>10,.0f} "
-                  f"{r['p50']:>7.2f} {r['p95']:>7.2f} {r['max']:>7.2f} {r['retries']:>11}")
+            print(
+                f"{r['engine']:<11} {r['processes']:>9} {r['per_second']:>10,.0f} "
+                f"{r['p50']:>7.2f} {r['p95']:>7.2f} {r['max']:>7.2f} {r['retries']:>11}"
+            )
     if scale:
         first = scale[0]
         print("\nScale on PostgreSQL (ratios to the smallest size)")
-        print("records     move s  views cold median/max ms  warm max ms  csv s (x)   csv MB"
-              "  parquet s (x)  parquet MB")
+        print(
+            "records     move s  views cold median/max ms  warm max ms  csv s (x)   csv MB"
+            "  parquet s (x)  parquet MB"
+        )
         for r in scale:
-            print(f"{r['records']:>10,} {r['move_seconds']:>7.0f}  "
-                  f"{r['cold_median'] * 1000:>8.0f} / {r['cold_max'] * 1000:<8.0f}"
-                  f"  {r['warm_max'] * 1000:>10.1f}  "
-                  f"{r['csv']['seconds']:>5.1f} "
-                  f"({r['csv']['seconds'] / first['csv']['seconds']:>4.1f})"
-                  f" {r['csv']['peak_mb']:>7.0f}  "
-                  f"{r['parquet']['seconds']:>6.1f} "
-                  f"({r['parquet']['seconds'] / first['parquet']['seconds']:>4.1f})"
-                  f" {r['parquet']['peak_mb']:>10.0f}")
+            print(
+                f"{r['records']:>10,} {r['move_seconds']:>7.0f}  "
+                f"{r['cold_median'] * 1000:>8.0f} / {r['cold_max'] * 1000:<8.0f}"
+                f"  {r['warm_max'] * 1000:>10.1f}  "
+                f"{r['csv']['seconds']:>5.1f} "
+                f"({r['csv']['seconds'] / first['csv']['seconds']:>4.1f})"
+                f" {r['csv']['peak_mb']:>7.0f}  "
+                f"{r['parquet']['seconds']:>6.1f} "
+                f"({r['parquet']['seconds'] / first['parquet']['seconds']:>4.1f})"
+                f" {r['parquet']['peak_mb']:>10.0f}"
+            )
 
 
 def main() -> int:
@@ -302,13 +368,13 @@ def main() -> int:
                 print(json.dumps(ingest[-1]), flush=True)
                 for processes in (int(p) for p in args.processes.split(",")):
                     name = cluster.create_database()
-                    ingest.append(bench_ingest(cluster.url(name), processes, args.batches,
-                                               workdir))
+                    ingest.append(bench_ingest(cluster.url(name), processes, args.batches, workdir))
                     cluster.drop_database(name)
                     print(json.dumps(ingest[-1]), flush=True)
             if not args.skip_scale:
-                scale = bench_scale(cluster, [int(s) for s in args.sizes.split(",")],
-                                    args.keep, workdir)
+                scale = bench_scale(
+                    cluster, [int(s) for s in args.sizes.split(",")], args.keep, workdir
+                )
     finally:
         cluster.stop()
     report(ingest, scale)

@@ -28,11 +28,21 @@ from collector.records import get_record
 
 PASSPHRASE = "benchmark passphrase, not a real one"
 ANSWERS = {
-    "consent": "yes", "age": 34, "gender": "woman", "migration_status": "refugee",
-    "language_home": "other", "language_home_other": "Tigrinya", "area": "SR02",
-    "urban_rural": "urban", "respondent_name": "Halima Yusuf",
-    "respondent_phone": "+254 712 345678", "wellbeing_cheerful": 3, "wellbeing_calm": 4,
-    "trust_people": 6, "trust_police": 2, "discrimination_grounds": ["nationality", "language"],
+    "consent": "yes",
+    "age": 34,
+    "gender": "woman",
+    "migration_status": "refugee",
+    "language_home": "other",
+    "language_home_other": "Tigrinya",
+    "area": "SR02",
+    "urban_rural": "urban",
+    "respondent_name": "Halima Yusuf",
+    "respondent_phone": "+254 712 345678",
+    "wellbeing_cheerful": 3,
+    "wellbeing_calm": 4,
+    "trust_people": 6,
+    "trust_police": 2,
+    "discrimination_grounds": ["nationality", "language"],
     "comments": "The water point near the school has been broken for a week; " * 4,
 }
 
@@ -45,16 +55,22 @@ def build(data_dir: Path, records: int) -> list[str]:
     now = "2024-05-01T10:00:00Z"
     with write_transaction(db):
         for record_uuid in uuids:
-            db.execute("INSERT INTO records (uuid, form_id, form_version, locale, status,"
-                       " revision, answers, started_at, updated_at, finalized_at) VALUES"
-                       " (?, 'community_survey', '1', 'en', 'finalized', 1, ?, ?, ?, ?)",
-                       [record_uuid, text, now, now, now])
-            db.execute("INSERT INTO revisions (uuid, revision, form_id, form_version, locale,"
-                       " answers, started_at, finalized_at) VALUES"
-                       " (?, 1, 'community_survey', '1', 'en', ?, ?, ?)",
-                       [record_uuid, text, now, now])
-            db.execute("INSERT INTO outbox (uuid, revision, queued_at) VALUES (?, 1, ?)",
-                       [record_uuid, now])
+            db.execute(
+                "INSERT INTO records (uuid, form_id, form_version, locale, status,"
+                " revision, answers, started_at, updated_at, finalized_at) VALUES"
+                " (?, 'community_survey', '1', 'en', 'finalized', 1, ?, ?, ?, ?)",
+                [record_uuid, text, now, now, now],
+            )
+            db.execute(
+                "INSERT INTO revisions (uuid, revision, form_id, form_version, locale,"
+                " answers, started_at, finalized_at) VALUES"
+                " (?, 1, 'community_survey', '1', 'en', ?, ?, ?)",
+                [record_uuid, text, now, now],
+            )
+            db.execute(
+                "INSERT INTO outbox (uuid, revision, queued_at) VALUES (?, 1, ?)",
+                [record_uuid, now],
+            )
     db.close()
     return uuids
 
@@ -96,22 +112,29 @@ def main() -> None:
         vault = protection.vault_for(data_dir)
         text = json.dumps(ANSWERS, ensure_ascii=False, sort_keys=True).encode("utf-8")
         sealed = vault.seal(text, "records.answers:x")
-        seal = best_of_three(lambda: [vault.seal(text, "records.answers:x")
-                                      for _ in range(1000)]) / 1000
-        opened = best_of_three(lambda: [vault.open(sealed, "records.answers:x")
-                                        for _ in range(1000)]) / 1000
+        seal = (
+            best_of_three(lambda: [vault.seal(text, "records.answers:x") for _ in range(1000)])
+            / 1000
+        )
+        opened = (
+            best_of_three(lambda: [vault.open(sealed, "records.answers:x") for _ in range(1000)])
+            / 1000
+        )
         protected = read_all(data_dir, uuids)
         protected_size = (data_dir / "collector.db").stat().st_size
-    print(f"Python {platform.python_version()} on {platform.machine()}, "
-          f"{args.records} records, answers {len(text)} bytes")
+    print(
+        f"Python {platform.python_version()} on {platform.machine()}, "
+        f"{args.records} records, answers {len(text)} bytes"
+    )
     print(f"unlock (scrypt n=2^17, r=8, p=1)     {unlock * 1000:8.0f} ms")
     print(f"seal one record's answers            {seal * 1e6:8.1f} µs")
     print(f"open one record's answers            {opened * 1e6:8.1f} µs")
     print(f"get_record, not protected            {plain * 1e6:8.1f} µs")
     print(f"get_record, protected                {protected * 1e6:8.1f} µs")
     print(f"turn protection on (seal, VACUUM)    {protect_seconds:8.2f} s")
-    print(f"database size before / after         {size / 1e6:8.2f} MB / "
-          f"{protected_size / 1e6:.2f} MB")
+    print(
+        f"database size before / after         {size / 1e6:8.2f} MB / {protected_size / 1e6:.2f} MB"
+    )
 
 
 if __name__ == "__main__":

@@ -56,15 +56,31 @@ def child_main(args) -> None:
             else:
                 with store.snapshot():
                     plan = disclosure.make_plan(
-                        forms, lambda: store.iter_latest(FORM_ID, by_uuid=True), 5, 2,
-                        form_id=FORM_ID)
+                        forms,
+                        lambda: store.iter_latest(FORM_ID, by_uuid=True),
+                        5,
+                        2,
+                        form_id=FORM_ID,
+                    )
                     answer["plan_seconds"] = time.perf_counter() - started
-                    rows = exports.export(store.iter_latest(FORM_ID, by_uuid=True), forms,
-                                          "csv", out, release=plan.release())
+                    rows = exports.export(
+                        store.iter_latest(FORM_ID, by_uuid=True),
+                        forms,
+                        "csv",
+                        out,
+                        release=plan.release(),
+                    )
                 report = plan.report
-                answer["report"] = {key: report[key] for key in (
-                    "records_released", "records_left_out", "key_values_suppressed_percent",
-                    "smallest_group", "groups")}
+                answer["report"] = {
+                    key: report[key]
+                    for key in (
+                        "records_released",
+                        "records_left_out",
+                        "key_values_suppressed_percent",
+                        "smallest_group",
+                        "groups",
+                    )
+                }
             answer["seconds"] = time.perf_counter() - started
         answer["rows"] = rows
         answer["bytes"] = os.path.getsize(args.out)
@@ -74,8 +90,16 @@ def child_main(args) -> None:
 
 
 def run_child(launcher, mode: str, db: Path, out: Path) -> dict:
-    command = [sys.executable, str(Path(__file__).resolve()), "--child", mode, "--db", str(db),
-               "--out", str(out)]
+    command = [
+        sys.executable,
+        str(Path(__file__).resolve()),
+        "--child",
+        mode,
+        "--db",
+        str(db),
+        "--out",
+        str(out),
+    ]
     done = launcher.run(command, 3600)
     if done["returncode"] != 0:
         raise RuntimeError(f"child {mode} failed:\n{done['stderr'][-3000:]}")
@@ -100,27 +124,38 @@ def main() -> int:
         return 0
     launcher = export_bench.Launcher()
     try:
-        print(f"Release benchmark, {args.records:,} records, "
-              f"{dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC, {export_bench.machine()}")
+        print(
+            f"Release benchmark, {args.records:,} records, "
+            f"{dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC, {export_bench.machine()}"
+        )
         with tempfile.TemporaryDirectory() as work:
             db, _ = export_bench.prepared_database(args, Path(work))
             export_bench.warm_page_cache(db)
-            results = {mode: run_child(launcher, mode, db, Path(work) / f"{mode}.csv")
-                       for mode in ("baseline", "plain", "release")}
+            results = {
+                mode: run_child(launcher, mode, db, Path(work) / f"{mode}.csv")
+                for mode in ("baseline", "plain", "release")
+            }
     finally:
         launcher.close()
     base = results["baseline"]["maxrss_kib"]
     for mode in ("plain", "release"):
         got = results[mode]
-        extra = f", plan {got['plan_seconds']:.1f} s, report {got['report']}" if "plan_seconds" \
-            in got else ""
-        print(f"{mode:8} {got['rows']:>9,} rows  {got['seconds']:7.1f} s  "
-              f"{got['rows'] / got['seconds']:>8,.0f} rows/s  "
-              f"peak {got['maxrss_kib'] / 1024:6.0f} MB"
-              f" (+{(got['maxrss_kib'] - base) / 1024:.0f} MB over the baseline){extra}")
+        extra = (
+            f", plan {got['plan_seconds']:.1f} s, report {got['report']}"
+            if "plan_seconds" in got
+            else ""
+        )
+        print(
+            f"{mode:8} {got['rows']:>9,} rows  {got['seconds']:7.1f} s  "
+            f"{got['rows'] / got['seconds']:>8,.0f} rows/s  "
+            f"peak {got['maxrss_kib'] / 1024:6.0f} MB"
+            f" (+{(got['maxrss_kib'] - base) / 1024:.0f} MB over the baseline){extra}"
+        )
     ratio = results["release"]["seconds"] / results["plain"]["seconds"]
-    print(f"release / plain time: {ratio:.2f} (goal under {GOAL_RATIO:.0f}): "
-          f"{'met' if ratio < GOAL_RATIO else 'not met'}")
+    print(
+        f"release / plain time: {ratio:.2f} (goal under {GOAL_RATIO:.0f}): "
+        f"{'met' if ratio < GOAL_RATIO else 'not met'}"
+    )
     return 0
 
 

@@ -47,9 +47,12 @@ def posted(members: int) -> MultiDict:
     fields = [("village", "Kalobeyei"), ("hh_size", str(members)), ("anyone_missing", "no")]
     for n in range(1, members + 1):
         head = n == 1
-        fields += [(f"member_name.{n}", f"Person {n}"),
-                   (f"relationship.{n}", "head" if head else "child"),
-                   (f"age.{n}", "40" if head else str(3 + n % 15)), (f"sex.{n}", "female")]
+        fields += [
+            (f"member_name.{n}", f"Person {n}"),
+            (f"relationship.{n}", "head" if head else "child"),
+            (f"age.{n}", "40" if head else str(3 + n % 15)),
+            (f"sex.{n}", "female"),
+        ]
         if not head and 5 <= 3 + n % 15 <= 17:
             fields += [(f"in_school.{n}", "yes"), (f"grade.{n}", "primary")]
     return MultiDict(fields + [("_shown", name) for name, _ in fields])
@@ -61,16 +64,19 @@ def main() -> int:
     form = roster_form()
     print("Checking a whole record with a repeat (read_all, strict), median of 5 runs")
     print(f"date:     {datetime.datetime.now(datetime.UTC):%Y-%m-%d %H:%M} UTC")
-    print(f"platform: {platform.platform()}, {os.cpu_count()} CPUs, "
-          f"Python {platform.python_version()}\n")
+    print(
+        f"platform: {platform.platform()}, {os.cpu_count()} CPUs, "
+        f"Python {platform.python_version()}\n"
+    )
     print(f"{'members':>8} {'ms':>8} {'ms per member':>14}")
     with app.test_request_context():
         for members in SIZES:
             data, times = posted(members), []
             for _ in range(RUNS):
                 start = time.perf_counter()
-                result = validation.read_all(form, data, "en", strict=True,
-                                             stored=validation.defaults(form))
+                result = validation.read_all(
+                    form, data, "en", strict=True, stored=validation.defaults(form)
+                )
                 times.append(time.perf_counter() - start)
             assert not result.errors and not result.unseen, (result.errors, result.unseen)
             assert len(result.answers["members"]) == members

@@ -76,7 +76,7 @@ def score(messages: list[dict]) -> dict:
             if any(span.start < end and start < span.end for start, end, _ in labelled):
                 counts[language, span.kind]["correct"] += 1
             else:
-                false_positives.append((language, span.kind, text[span.start:span.end], text))
+                false_positives.append((language, span.kind, text[span.start : span.end], text))
     return {"counts": counts, "misses": misses, "false_positives": false_positives}
 
 
@@ -99,15 +99,22 @@ def load(path: Path | str = CORPUS) -> list[dict]:
 
 def table(messages: list[dict], heading: str) -> dict:
     result = score(messages)
-    print(f"\n## {heading}: {len(messages)} messages, "
-          f"{sum(not m['identifiers'] for m in messages)} without an identifier")
+    print(
+        f"\n## {heading}: {len(messages)} messages, "
+        f"{sum(not m['identifiers'] for m in messages)} without an identifier"
+    )
     print(f"{'':10} {'labelled':>8} {'recall':>7} {'found':>6} {'precision':>9}")
-    for title, key in (("language", lambda g: g[0]), ("kind", lambda g: g[1]),
-                       ("all", lambda g: "all")):
+    for title, key in (
+        ("language", lambda g: g[0]),
+        ("kind", lambda g: g[1]),
+        ("all", lambda g: "all"),
+    ):
         print(f"-- by {title}")
         for group, n in sorted(totals(result["counts"], key).items()):
-            print(f"{group:10} {n['labelled']:8} {ratio(n['recalled'], n['labelled']):>7} "
-                  f"{n['found']:6} {ratio(n['correct'], n['found']):>9}")
+            print(
+                f"{group:10} {n['labelled']:8} {ratio(n['recalled'], n['labelled']):>7} "
+                f"{n['found']:6} {ratio(n['correct'], n['found']):>9}"
+            )
     return result
 
 
@@ -120,10 +127,13 @@ def per_language(result: dict, kinds=("name", "phone")) -> None:
     for language in languages:
         row = f"{language:10}"
         for kind in kinds:
-            n = counts.get((language, kind), {"labelled": 0, "recalled": 0, "found": 0,
-                                              "correct": 0})
-            row += (f" {ratio(n['recalled'], n['labelled']):>7} ({n['labelled']:3})"
-                    f" {ratio(n['correct'], n['found']):>6} ({n['found']:3})")
+            n = counts.get(
+                (language, kind), {"labelled": 0, "recalled": 0, "found": 0, "correct": 0}
+            )
+            row += (
+                f" {ratio(n['recalled'], n['labelled']):>7} ({n['labelled']:3})"
+                f" {ratio(n['correct'], n['found']):>6} ({n['found']:3})"
+            )
         print(row)
 
 
@@ -153,8 +163,10 @@ def main() -> None:
     parser.add_argument("--no-speed", action="store_true", help="skip the timing")
     options = parser.parse_args()
     messages = load(options.file)
-    print(f"# {datetime.date.today()} · {platform.processor() or platform.machine()} · "
-          f"Python {platform.python_version()} · {Path(options.file).name}")
+    print(
+        f"# {datetime.date.today()} · {platform.processor() or platform.machine()} · "
+        f"Python {platform.python_version()} · {Path(options.file).name}"
+    )
     result = table(messages, "All messages")
     per_language(result)
     sets = sorted({m.get("set", "tuning") for m in messages})
@@ -162,11 +174,15 @@ def main() -> None:
         part = table([m for m in messages if m.get("set", "tuning") == name], f"Set {name}")
         per_language(part)
     if not options.no_speed:
-        print(f"\nspeed: {speed(messages):,.0f} messages/s of CPU "
-              f"(mean {sum(len(m['text']) for m in messages) / len(messages):.0f} characters)")
+        print(
+            f"\nspeed: {speed(messages):,.0f} messages/s of CPU "
+            f"(mean {sum(len(m['text']) for m in messages) / len(messages):.0f} characters)"
+        )
     if options.misses:
-        for title, rows in (("Missed", result["misses"]),
-                            ("False positives", result["false_positives"])):
+        for title, rows in (
+            ("Missed", result["misses"]),
+            ("False positives", result["false_positives"]),
+        ):
             print(f"\n{title}:")
             for language, kind, value, text in rows:
                 print(f"  {language} {kind:8} {value!r:30} in {text!r}")

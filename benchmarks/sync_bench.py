@@ -63,11 +63,18 @@ FORM = builtin_forms()["community_survey"]
 SLOW_LINK = {"bytes_per_second": 50_000, "latency": 1.0}  # 400 kbit/s, 2 s round trip
 OPENROSA_SLOW_SAMPLE = 20
 WATCHDOG_SECONDS = 45 * 60
-GOALS = {"bytes_ratio": 10.0, "round_trip_ratio": 50.0, "slow_seconds": 15.0,
-         "openrosa_slow_minutes": 30.0, "slow_over_bound": 1.5, "bytes_up_per_record": 40.0}
+GOALS = {
+    "bytes_ratio": 10.0,
+    "round_trip_ratio": 50.0,
+    "slow_seconds": 15.0,
+    "openrosa_slow_minutes": 30.0,
+    "slow_over_bound": 1.5,
+    "bytes_up_per_record": 40.0,
+}
 
 
 # -- servers ------------------------------------------------------------------------------
+
 
 class RequestCounter:
     """WSGI middleware: counts the HTTP requests that reach the app, by method."""
@@ -103,8 +110,9 @@ class Served:
         self.server = make_server(app, "127.0.0.1", 0, threads=threads)
         self.server.prepare()
         self.port = self.server.bind_addr[1]
-        self.thread = threading.Thread(target=self.server.serve, daemon=True,
-                                       name=f"bench-server:{self.port}")
+        self.thread = threading.Thread(
+            target=self.server.serve, daemon=True, name=f"bench-server:{self.port}"
+        )
         self.thread.start()
         self.proxy = FaultProxy(upstream=("127.0.0.1", self.port), idle_timeout=120.0).start()
 
@@ -138,8 +146,11 @@ class Meter:
         self.bytes_down = stats["bytes_down"] - self.stats0["bytes_down"]
         self.connections = stats["connections"] - self.stats0["connections"]
         self.proxy_requests = stats["requests_forwarded"] - self.stats0["requests_forwarded"]
-        self.by_method = {m: after.get(m, 0) - self.requests0.get(m, 0) for m in after
-                          if after.get(m, 0) - self.requests0.get(m, 0)}
+        self.by_method = {
+            m: after.get(m, 0) - self.requests0.get(m, 0)
+            for m in after
+            if after.get(m, 0) - self.requests0.get(m, 0)
+        }
         self.requests = sum(self.by_method.values())
         return False
 
@@ -155,24 +166,31 @@ def openrosa_app(database: Path) -> Flask:
     conn = sqlite3.connect(str(database), check_same_thread=False, isolation_level=None)
     conn.execute("PRAGMA journal_mode = WAL")
     conn.execute("PRAGMA synchronous = FULL")
-    conn.execute("CREATE TABLE IF NOT EXISTS submissions (instance_id TEXT PRIMARY KEY,"
-                 " xml BLOB NOT NULL, received_at TEXT NOT NULL)")
+    conn.execute(
+        "CREATE TABLE IF NOT EXISTS submissions (instance_id TEXT PRIMARY KEY,"
+        " xml BLOB NOT NULL, received_at TEXT NOT NULL)"
+    )
     lock = threading.Lock()
     app.extensions["openrosa_db"] = conn
     openrosa = {"X-OpenRosa-Version": "1.0"}
 
     def answer(message: str, status: int) -> Response:
-        body = ('<OpenRosaResponse xmlns="http://openrosa.org/http/response">'
-                f'<message nature="submit_success">{escape(message)}</message>'
-                "</OpenRosaResponse>")
-        return Response(body, status=status, headers=openrosa,
-                        content_type="text/xml; charset=utf-8")
+        body = (
+            '<OpenRosaResponse xmlns="http://openrosa.org/http/response">'
+            f'<message nature="submit_success">{escape(message)}</message>'
+            "</OpenRosaResponse>"
+        )
+        return Response(
+            body, status=status, headers=openrosa, content_type="text/xml; charset=utf-8"
+        )
 
     @app.route("/submission", methods=["HEAD", "POST"])
     def submission():
         if request.method == "HEAD":
-            return Response(status=204, headers={
-                **openrosa, "X-OpenRosa-Accept-Content-Length": str(10 * 1024 * 1024)})
+            return Response(
+                status=204,
+                headers={**openrosa, "X-OpenRosa-Accept-Content-Length": str(10 * 1024 * 1024)},
+            )
         if request.headers.get("X-OpenRosa-Version") != "1.0":
             return answer("Send X-OpenRosa-Version: 1.0.", 400)
         part = request.files.get("xml_submission_file")
@@ -183,20 +201,23 @@ def openrosa_app(database: Path) -> Flask:
         end = xml.find(b"</instanceID>", start)
         if start < 0 or end < 0:
             return answer("No instanceID.", 400)
-        instance_id = xml[start + len(b"<instanceID>"):end].decode("utf-8")
+        instance_id = xml[start + len(b"<instanceID>") : end].decode("utf-8")
         with lock:
             conn.execute("BEGIN IMMEDIATE")
-            stored = conn.execute("INSERT OR IGNORE INTO submissions VALUES (?, ?, ?)",
-                                  [instance_id, xml, dt.datetime.now(dt.UTC)
-                                   .isoformat()]).rowcount
+            stored = conn.execute(
+                "INSERT OR IGNORE INTO submissions VALUES (?, ?, ?)",
+                [instance_id, xml, dt.datetime.now(dt.UTC).isoformat()],
+            ).rowcount
             conn.execute("COMMIT")
-        return answer("Form Received!" if stored else "Duplicate submission.", 201 if stored
-                      else 202)
+        return answer(
+            "Form Received!" if stored else "Duplicate submission.", 201 if stored else 202
+        )
 
     return app
 
 
 # -- data ---------------------------------------------------------------------------------
+
 
 def typed_base_answers() -> dict:
     """tests/filling.py's answers as the hub stores them: ints for integer and range questions."""
@@ -208,14 +229,26 @@ def typed_base_answers() -> dict:
 
 
 BASE = typed_base_answers()
-NAMES = ["Halima Yusuf", "Amina Bello", "Musa Ibrahim", "Fatuma Ali", "Jean Mugisha",
-         "Grace Achieng", "Omar Hassan", "Maria Lopez", "Abdi Warsame", "Esther Njeri"]
-COMMENTS = ["The water point near block C is often broken.",
-            "Call me on +254 712 345678 about the clinic queue.",
-            "Nothing to add.",
-            "Street lights in zone B have been off for two weeks; women avoid the market path.",
-            "The registration office asked for a document I cannot get, ref A1234567.",
-            ""]
+NAMES = [
+    "Halima Yusuf",
+    "Amina Bello",
+    "Musa Ibrahim",
+    "Fatuma Ali",
+    "Jean Mugisha",
+    "Grace Achieng",
+    "Omar Hassan",
+    "Maria Lopez",
+    "Abdi Warsame",
+    "Esther Njeri",
+]
+COMMENTS = [
+    "The water point near block C is often broken.",
+    "Call me on +254 712 345678 about the clinic queue.",
+    "Nothing to add.",
+    "Street lights in zone B have been off for two weeks; women avoid the market path.",
+    "The registration office asked for a document I cannot get, ref A1234567.",
+    "",
+]
 
 
 def choice_names(list_name: str) -> list[str]:
@@ -245,12 +278,18 @@ def varied_answers(rng: random.Random) -> dict:
     answers["incl_contact"] = rng.choice(choice_names("contact_frequency"))
     answers["discriminated"] = rng.choice(["yes", "no", "no", "prefer_not"])
     if answers["discriminated"] != "yes":
-        for name in ("discrimination_grounds", "discrimination_settings",
-                     "discrimination_frequency", "reported_to", "not_reported_why"):
+        for name in (
+            "discrimination_grounds",
+            "discrimination_settings",
+            "discrimination_frequency",
+            "reported_to",
+            "not_reported_why",
+        ):
             answers.pop(name)
     else:
-        answers["discrimination_grounds"] = sorted(rng.sample(choice_names("grounds"),
-                                                              rng.randint(1, 3)))
+        answers["discrimination_grounds"] = sorted(
+            rng.sample(choice_names("grounds"), rng.randint(1, 3))
+        )
         reported = rng.choice([["no_one"], ["police"], ["ngo", "family"], ["no_one"]])
         answers["reported_to"] = reported
         if "no_one" not in reported:
@@ -278,8 +317,9 @@ def fill_collector(data_dir: Path, count: int, seed: int) -> tuple[Path, float]:
         for _ in range(count):
             record_uuid = records_module.new_uuid()
             answers = varied_answers(rng)
-            records_module.save_answers(db, record_uuid, FORM, rng.choice(locales),
-                                        rng.choice(enumerators), answers)
+            records_module.save_answers(
+                db, record_uuid, FORM, rng.choice(locales), rng.choice(enumerators), answers
+            )
             records_module.finalize(db, record_uuid, FORM, answers)
     finally:
         db.close()
@@ -298,10 +338,13 @@ def enrollment_code(database: str, label: str) -> str:
 
 # -- OpenRosa instances -------------------------------------------------------------------
 
+
 def xform_instance(record: dict) -> bytes:
     """The XForm instance of one anonymized record, as ODK Collect would submit it."""
-    parts = [f'<data id="{record["form_id"]}" version="{record["form_version"]}">',
-             f"<meta><instanceID>uuid:{record['uuid']}</instanceID></meta>"]
+    parts = [
+        f'<data id="{record["form_id"]}" version="{record["form_version"]}">',
+        f"<meta><instanceID>uuid:{record['uuid']}</instanceID></meta>",
+    ]
     for name, value in record["answers"].items():
         text = " ".join(map(str, value)) if isinstance(value, list) else str(value)
         parts.append(f"<{name}>{escape(text)}</{name}>")
@@ -319,16 +362,21 @@ def submit_openrosa(url: str, instances: list[bytes]) -> None:
             head = session.head(target, timeout=(10, 60))
             if head.status_code != 204:
                 raise RuntimeError(f"HEAD /submission answered {head.status_code}")
-            post = session.post(target, timeout=(10, 60), files={
-                "xml_submission_file": ("submission.xml", xml, "text/xml")})
+            post = session.post(
+                target,
+                timeout=(10, 60),
+                files={"xml_submission_file": ("submission.xml", xml, "text/xml")},
+            )
             if post.status_code != 201:
-                raise RuntimeError(f"POST /submission answered {post.status_code}: "
-                                   f"{post.text[:200]}")
+                raise RuntimeError(
+                    f"POST /submission answered {post.status_code}: {post.text[:200]}"
+                )
     finally:
         session.close()
 
 
 # -- the runs -----------------------------------------------------------------------------
+
 
 def enrolled_client(served: Served, data_dir: Path, db_path: Path, label: str):
     """Enroll through the proxy (not metered), then a SyncClient on a fresh connection."""
@@ -355,31 +403,45 @@ def anonymized_records(client: SyncClient) -> list[dict]:
 
 def row(name: str, meter: Meter, count: int) -> dict:
     total = meter.bytes_up + meter.bytes_down
-    return {"name": name, "records": count, "seconds": meter.seconds,
-            "rate": count / meter.seconds, "bytes_up": meter.bytes_up,
-            "bytes_down": meter.bytes_down, "bytes_per_record": total / count,
-            "requests": meter.requests, "requests_per_record": meter.requests / count,
-            "connections": meter.connections, "by_method": meter.by_method,
-            "proxy_requests": meter.proxy_requests}
+    return {
+        "name": name,
+        "records": count,
+        "seconds": meter.seconds,
+        "rate": count / meter.seconds,
+        "bytes_up": meter.bytes_up,
+        "bytes_down": meter.bytes_down,
+        "bytes_per_record": total / count,
+        "requests": meter.requests,
+        "requests_per_record": meter.requests / count,
+        "connections": meter.connections,
+        "by_method": meter.by_method,
+        "proxy_requests": meter.proxy_requests,
+    }
 
 
 def machine() -> list[str]:
-    return [f"date:     {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M UTC}",
-            f"platform: {platform.platform()}",
-            f"cpus:     {os.cpu_count()} ({platform.machine()}, {platform.processor() or '?'})",
-            f"python:   {platform.python_implementation()} {platform.python_version()}",
-            f"sqlite:   {sqlite3.sqlite_version}"]
+    return [
+        f"date:     {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M UTC}",
+        f"platform: {platform.platform()}",
+        f"cpus:     {os.cpu_count()} ({platform.machine()}, {platform.processor() or '?'})",
+        f"python:   {platform.python_implementation()} {platform.python_version()}",
+        f"sqlite:   {sqlite3.sqlite_version}",
+    ]
 
 
 def print_table(rows: list[dict]) -> None:
-    header = (f"{'':<24}{'records':>9}{'seconds':>10}{'records/s':>11}{'bytes up':>12}"
-              f"{'bytes down':>12}{'bytes/rec':>11}{'requests':>10}{'req/rec':>9}{'TCP conn':>10}")
+    header = (
+        f"{'':<24}{'records':>9}{'seconds':>10}{'records/s':>11}{'bytes up':>12}"
+        f"{'bytes down':>12}{'bytes/rec':>11}{'requests':>10}{'req/rec':>9}{'TCP conn':>10}"
+    )
     print(header)
     print("-" * len(header))
     for r in rows:
-        print(f"{r['name']:<24}{r['records']:>9,}{r['seconds']:>10.2f}{r['rate']:>11,.0f}"
-              f"{r['bytes_up']:>12,}{r['bytes_down']:>12,}{r['bytes_per_record']:>11,.1f}"
-              f"{r['requests']:>10,}{r['requests_per_record']:>9.4f}{r['connections']:>10,}")
+        print(
+            f"{r['name']:<24}{r['records']:>9,}{r['seconds']:>10.2f}{r['rate']:>11,.0f}"
+            f"{r['bytes_up']:>12,}{r['bytes_down']:>12,}{r['bytes_per_record']:>11,.1f}"
+            f"{r['requests']:>10,}{r['requests_per_record']:>9.4f}{r['connections']:>10,}"
+        )
 
 
 def verdict(ok: bool) -> str:
@@ -388,10 +450,15 @@ def verdict(ok: bool) -> str:
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--records", type=int, default=10_000,
-                        help="records synced over loopback (default 10000)")
-    parser.add_argument("--slow-records", type=int, default=500,
-                        help="records synced over the slow link (default 500)")
+    parser.add_argument(
+        "--records", type=int, default=10_000, help="records synced over loopback (default 10000)"
+    )
+    parser.add_argument(
+        "--slow-records",
+        type=int,
+        default=500,
+        help="records synced over the slow link (default 500)",
+    )
     parser.add_argument("--skip-slow", action="store_true", help="skip the slow-link part")
     parser.add_argument("--seed", type=int, default=20261122, help="random seed for answers")
     args = parser.parse_args(argv)
@@ -422,30 +489,41 @@ def run(args, tmp: Path, central: Served, openrosa: Served) -> bool:
     n = args.records
     print(f"1. Loopback, {n:,} records")
     db_path, setup = fill_collector(tmp / "hub", n, args.seed)
-    print(f"   setup: {n:,} records saved and finalized in {setup:.1f} s "
-          "(setup connection with PRAGMA synchronous=OFF; the sync runs with the shipped "
-          "synchronous=FULL)")
+    print(
+        f"   setup: {n:,} records saved and finalized in {setup:.1f} s "
+        "(setup connection with PRAGMA synchronous=OFF; the sync runs with the shipped "
+        "synchronous=FULL)"
+    )
     db, client = enrolled_client(central, tmp / "hub", db_path, "bench laptop")
     ours, report = sync_counted(client, central, n)
-    print(f"   protocol v1: stored {report.stored:,}, reconcile agree={report.reconcile['agree']};"
-          f" requests by method {ours.by_method} (proxy counted {ours.proxy_requests})")
+    print(
+        f"   protocol v1: stored {report.stored:,}, reconcile agree={report.reconcile['agree']};"
+        f" requests by method {ours.by_method} (proxy counted {ours.proxy_requests})"
+    )
 
     started = time.perf_counter()
     sent = anonymized_records(client)
     instances = [xform_instance(record) for record in sent]
     build = time.perf_counter() - started
     db.close()
-    print(f"   OpenRosa: {len(instances):,} XForm instances built from the same anonymized "
-          f"records in {build:.1f} s (not timed below; Collect has them on disk already), "
-          f"mean {sum(map(len, instances)) / len(instances):,.0f} bytes of XML each")
+    print(
+        f"   OpenRosa: {len(instances):,} XForm instances built from the same anonymized "
+        f"records in {build:.1f} s (not timed below; Collect has them on disk already), "
+        f"mean {sum(map(len, instances)) / len(instances):,.0f} bytes of XML each"
+    )
     with Meter(openrosa) as theirs:
         submit_openrosa(openrosa.url, instances)
-    stored = openrosa.app.extensions["openrosa_db"].execute(
-        "SELECT count(*) FROM submissions").fetchone()[0]
+    stored = (
+        openrosa.app.extensions["openrosa_db"]
+        .execute("SELECT count(*) FROM submissions")
+        .fetchone()[0]
+    )
     if stored != n:
         raise RuntimeError(f"OpenRosa endpoint stored {stored} of {n}")
-    print(f"   OpenRosa: stored {stored:,}; requests by method {theirs.by_method} "
-          f"(proxy counted {theirs.proxy_requests})")
+    print(
+        f"   OpenRosa: stored {stored:,}; requests by method {theirs.by_method} "
+        f"(proxy counted {theirs.proxy_requests})"
+    )
     print()
 
     rows = [row("protocol v1 (ours)", ours, n), row("OpenRosa (HEAD+POST)", theirs, n)]
@@ -453,13 +531,19 @@ def run(args, tmp: Path, central: Served, openrosa: Served) -> bool:
     bytes_ratio = rows[1]["bytes_per_record"] / rows[0]["bytes_per_record"]
     trips_ratio = rows[1]["requests_per_record"] / rows[0]["requests_per_record"]
     print()
-    print("Bytes on the wire = HTTP requests and responses, headers included, both directions "
-          "(no TCP/IP or TLS overhead). Round trips = HTTP requests.")
-    print(f"Ratio bytes/record, OpenRosa / ours:       {bytes_ratio:8.1f}x  "
-          f"(goal >= {GOALS['bytes_ratio']:.0f}x: {verdict(bytes_ratio >= GOALS['bytes_ratio'])})")
-    print(f"Ratio round trips/record, OpenRosa / ours: {trips_ratio:8.1f}x  "
-          f"(goal >= {GOALS['round_trip_ratio']:.0f}x: "
-          f"{verdict(trips_ratio >= GOALS['round_trip_ratio'])})")
+    print(
+        "Bytes on the wire = HTTP requests and responses, headers included, both directions "
+        "(no TCP/IP or TLS overhead). Round trips = HTTP requests."
+    )
+    print(
+        f"Ratio bytes/record, OpenRosa / ours:       {bytes_ratio:8.1f}x  "
+        f"(goal >= {GOALS['bytes_ratio']:.0f}x: {verdict(bytes_ratio >= GOALS['bytes_ratio'])})"
+    )
+    print(
+        f"Ratio round trips/record, OpenRosa / ours: {trips_ratio:8.1f}x  "
+        f"(goal >= {GOALS['round_trip_ratio']:.0f}x: "
+        f"{verdict(trips_ratio >= GOALS['round_trip_ratio'])})"
+    )
     print(f"Records/second, ours / OpenRosa:           {rows[0]['rate'] / rows[1]['rate']:8.1f}x")
     print()
 
@@ -467,14 +551,18 @@ def run(args, tmp: Path, central: Served, openrosa: Served) -> bool:
         print("2. Slow link: skipped (--skip-slow)")
         return True
     m = args.slow_records
-    link = (f"{SLOW_LINK['bytes_per_second'] * 8 // 1000} kbit/s, "
-            f"{SLOW_LINK['latency'] * 2:g} s round trip")
-    print(f"2. Slow link ({link}; FaultProxy throttle bytes_per_second="
-          f"{SLOW_LINK['bytes_per_second']}, latency={SLOW_LINK['latency']} s one-way)")
+    link = (
+        f"{SLOW_LINK['bytes_per_second'] * 8 // 1000} kbit/s, "
+        f"{SLOW_LINK['latency'] * 2:g} s round trip"
+    )
+    print(
+        f"2. Slow link ({link}; FaultProxy throttle bytes_per_second="
+        f"{SLOW_LINK['bytes_per_second']}, latency={SLOW_LINK['latency']} s one-way)"
+    )
     slow_path, setup = fill_collector(tmp / "slow-hub", m, args.seed + 1)
     print(f"   setup: {m:,} records in {setup:.1f} s (synchronous=OFF for setup only)")
     db, client = enrolled_client(central, tmp / "slow-hub", slow_path, "bench slow laptop")
-    central.proxy.set_mode("throttle", **SLOW_LINK)   # the sync's new connection is throttled
+    central.proxy.set_mode("throttle", **SLOW_LINK)  # the sync's new connection is throttled
     slow, _ = sync_counted(client, central, m)
     sent_records = anonymized_records(client)
     sample = [xform_instance(record) for record in sent_records][:OPENROSA_SLOW_SAMPLE]
@@ -484,26 +572,35 @@ def run(args, tmp: Path, central: Served, openrosa: Served) -> bool:
         submit_openrosa(openrosa.url, sample)
     per_record = slow_theirs.seconds / len(sample)
     extrapolated = per_record * m
-    print(f"   protocol v1: {m:,} records in {slow.seconds:.1f} s wall time "
-          f"({slow.requests} requests {slow.by_method}, "
-          f"{slow.bytes_up + slow.bytes_down:,} bytes: {slow.bytes_up:,} up = "
-          f"{slow.bytes_up / m:.1f} per record, {slow.bytes_down:,} down)  "
-          f"(goal < {GOALS['slow_seconds']:.0f} s: "
-          f"{verdict(slow.seconds < GOALS['slow_seconds'])})")
-    bound = ((slow.bytes_up + slow.bytes_down) / SLOW_LINK["bytes_per_second"]
-             + 2 * SLOW_LINK["latency"])
-    print(f"   bound from its own bytes: {slow.bytes_up + slow.bytes_down:,} bytes / "
-          f"{SLOW_LINK['bytes_per_second']:,} bytes/s + one {2 * SLOW_LINK['latency']:g} s round "
-          f"trip = {bound:.2f} s; measured / bound = {slow.seconds / bound:.2f}x  (goal <= "
-          f"{GOALS['slow_over_bound']}x: "
-          f"{verdict(slow.seconds / bound <= GOALS['slow_over_bound'])})")
-    print(f"   bytes up per record: {slow.bytes_up / m:.1f}  (goal <= "
-          f"{GOALS['bytes_up_per_record']:.0f}: "
-          f"{verdict(slow.bytes_up / m <= GOALS['bytes_up_per_record'])})")
-    print(f"   OpenRosa: {len(sample)} submissions measured in {slow_theirs.seconds:.1f} s "
-          f"({per_record:.2f} s each, {slow_theirs.requests} requests); EXTRAPOLATED to "
-          f"{m:,}: {extrapolated:.0f} s = {extrapolated / 60:.1f} min "
-          f"(compare with 'over {GOALS['openrosa_slow_minutes']:.0f} minutes')")
+    print(
+        f"   protocol v1: {m:,} records in {slow.seconds:.1f} s wall time "
+        f"({slow.requests} requests {slow.by_method}, "
+        f"{slow.bytes_up + slow.bytes_down:,} bytes: {slow.bytes_up:,} up = "
+        f"{slow.bytes_up / m:.1f} per record, {slow.bytes_down:,} down)  "
+        f"(goal < {GOALS['slow_seconds']:.0f} s: "
+        f"{verdict(slow.seconds < GOALS['slow_seconds'])})"
+    )
+    bound = (slow.bytes_up + slow.bytes_down) / SLOW_LINK["bytes_per_second"] + 2 * SLOW_LINK[
+        "latency"
+    ]
+    print(
+        f"   bound from its own bytes: {slow.bytes_up + slow.bytes_down:,} bytes / "
+        f"{SLOW_LINK['bytes_per_second']:,} bytes/s + one {2 * SLOW_LINK['latency']:g} s round "
+        f"trip = {bound:.2f} s; measured / bound = {slow.seconds / bound:.2f}x  (goal <= "
+        f"{GOALS['slow_over_bound']}x: "
+        f"{verdict(slow.seconds / bound <= GOALS['slow_over_bound'])})"
+    )
+    print(
+        f"   bytes up per record: {slow.bytes_up / m:.1f}  (goal <= "
+        f"{GOALS['bytes_up_per_record']:.0f}: "
+        f"{verdict(slow.bytes_up / m <= GOALS['bytes_up_per_record'])})"
+    )
+    print(
+        f"   OpenRosa: {len(sample)} submissions measured in {slow_theirs.seconds:.1f} s "
+        f"({per_record:.2f} s each, {slow_theirs.requests} requests); EXTRAPOLATED to "
+        f"{m:,}: {extrapolated:.0f} s = {extrapolated / 60:.1f} min "
+        f"(compare with 'over {GOALS['openrosa_slow_minutes']:.0f} minutes')"
+    )
     print(f"   Ratio wall time, OpenRosa (extrapolated) / ours: {extrapolated / slow.seconds:.0f}x")
     formats(sent_records)
     return True
@@ -518,28 +615,34 @@ def formats(records: list[dict]) -> None:
     rows = protocol.dumps(message)
     columns = protocol.dumps(protocol.columns_of(message))
     preset = _form_vocabulary()
-    ways = [("records, gzip 6 (1.0)", rows, lambda d: gzip.compress(d, 6, mtime=0)),
-            ("records, gzip 9", rows, lambda d: gzip.compress(d, 9, mtime=0)),
-            ("records, zlib 9 + form dictionary", rows, lambda d: _deflate(d, preset)),
-            ("records, zstd 13", rows, lambda d: zstd.compress(d, level=13)),
-            ("records, brotli 11", rows, lambda d: brotli.compress(d, quality=11)),
-            ("columns, gzip 6", columns, lambda d: gzip.compress(d, 6, mtime=0)),
-            ("columns, zlib 9 + form dictionary", columns, lambda d: _deflate(d, preset)),
-            ("columns, zstd 3", columns, lambda d: zstd.compress(d, level=3)),
-            ("columns, zstd 13 (1.1)", columns, lambda d: zstd.compress(d, level=13)),
-            ("columns, zstd 19", columns, lambda d: zstd.compress(d, level=19)),
-            ("columns, brotli 5", columns, lambda d: brotli.compress(d, quality=5)),
-            ("columns, brotli 11", columns, lambda d: brotli.compress(d, quality=11))]
+    ways = [
+        ("records, gzip 6 (1.0)", rows, lambda d: gzip.compress(d, 6, mtime=0)),
+        ("records, gzip 9", rows, lambda d: gzip.compress(d, 9, mtime=0)),
+        ("records, zlib 9 + form dictionary", rows, lambda d: _deflate(d, preset)),
+        ("records, zstd 13", rows, lambda d: zstd.compress(d, level=13)),
+        ("records, brotli 11", rows, lambda d: brotli.compress(d, quality=11)),
+        ("columns, gzip 6", columns, lambda d: gzip.compress(d, 6, mtime=0)),
+        ("columns, zlib 9 + form dictionary", columns, lambda d: _deflate(d, preset)),
+        ("columns, zstd 3", columns, lambda d: zstd.compress(d, level=3)),
+        ("columns, zstd 13 (1.1)", columns, lambda d: zstd.compress(d, level=13)),
+        ("columns, zstd 19", columns, lambda d: zstd.compress(d, level=19)),
+        ("columns, brotli 5", columns, lambda d: brotli.compress(d, quality=5)),
+        ("columns, brotli 11", columns, lambda d: brotli.compress(d, quality=11)),
+    ]
     n, rate = len(records), SLOW_LINK["bytes_per_second"]
-    print(f"\n3. Batch formats, the same {n:,} records in one batch (JSON: records "
-          f"{len(rows):,} bytes, columns {len(columns):,} bytes); link cost = compression time + "
-          f"bytes / {rate:,} bytes/s")
+    print(
+        f"\n3. Batch formats, the same {n:,} records in one batch (JSON: records "
+        f"{len(rows):,} bytes, columns {len(columns):,} bytes); link cost = compression time + "
+        f"bytes / {rate:,} bytes/s"
+    )
     print(f"   {'format':<36}{'bytes':>9}{'bytes/rec':>11}{'compress ms':>13}{'link cost s':>13}")
     for name, plain, squeeze in ways:
         size = len(squeeze(plain))
         spent = min(_timed(squeeze, plain) for _ in range(3))
-        print(f"   {name:<36}{size:>9,}{size / n:>11.1f}{spent * 1000:>13.1f}"
-              f"{spent + size / rate:>13.3f}")
+        print(
+            f"   {name:<36}{size:>9,}{size / n:>11.1f}{spent * 1000:>13.1f}"
+            f"{spent + size / rate:>13.3f}"
+        )
 
 
 def _timed(squeeze, plain) -> float:
@@ -550,8 +653,9 @@ def _timed(squeeze, plain) -> float:
 
 def _form_vocabulary() -> bytes:
     """A preset dictionary from the form: its question and choice names, as JSON keys."""
-    names = sorted(FORM.questions) + sorted({c["name"] for choices in FORM.data["choices"]
-                                             .values() for c in choices})
+    names = sorted(FORM.questions) + sorted(
+        {c["name"] for choices in FORM.data["choices"].values() for c in choices}
+    )
     return ",".join(f'"{name}"' for name in names).encode("utf-8")
 
 

@@ -21,8 +21,17 @@ import phonenumbers
 from . import expressions, locations, scrubbing
 from .scrubbing import _PROCLITICS, _fold, _is_arabic
 
-__all__ = ["AnonymizerError", "anonymize", "location_previews", "privacy_listing", "pseudonym",
-           "rule_for", "scrub_text", "suggests_identifier", "weaker_fields"]
+__all__ = [
+    "AnonymizerError",
+    "anonymize",
+    "location_previews",
+    "privacy_listing",
+    "pseudonym",
+    "rule_for",
+    "scrub_text",
+    "suggests_identifier",
+    "weaker_fields",
+]
 
 MIN_KEY_BYTES = 16
 _DROP = object()  # a rule's answer for "this value does not leave the laptop"
@@ -95,7 +104,8 @@ def weaker_fields(old_form, new_form) -> list[str]:
         if new is None or not old.holds_value or not new.holds_value:
             continue
         if (old.get("identifying") and not new.get("identifying")) or _is_weaker(
-                rule_for(old, old_form), rule_for(new, new_form)):
+            rule_for(old, old_form), rule_for(new, new_form)
+        ):
             weaker.append(name)
     return weaker
 
@@ -111,8 +121,9 @@ def _is_weaker(old_rule: str, new_rule: str) -> bool:
     return _STRENGTH.get(new_kind, -1) < _STRENGTH.get(old_kind, -1)
 
 
-def pseudonym(namespace: str, value, key: bytes, phone: bool = False,
-              phone_region: str = "") -> str:
+def pseudonym(
+    namespace: str, value, key: bytes, phone: bool = False, phone_region: str = ""
+) -> str:
     """A keyed one-way code: equal values link under one key, nothing links across keys.
 
     The value is normalized first, so that one person written two ways links: a phone
@@ -145,8 +156,9 @@ def normalize_phone(value, region: str = "") -> str:
         number = None
     if number is not None and phonenumbers.is_possible_number(number):
         return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
-    digits = "".join(str(unicodedata.digit(c)) for c in text
-                     if unicodedata.digit(c, None) is not None)
+    digits = "".join(
+        str(unicodedata.digit(c)) for c in text if unicodedata.digit(c, None) is not None
+    )
     return digits or normalize_text(value)
 
 
@@ -171,8 +183,11 @@ REMOVED = "[removed]"
 def _redactor(phrases):
     """A function that replaces each of `phrases` in a text by [removed]: whole words only,
     ignoring case, any run of spaces matching a space. Other values pass unchanged."""
-    parts = [r"\s+".join(map(re.escape, phrase.split())) for phrase in phrases
-             if isinstance(phrase, str) and phrase.split()]
+    parts = [
+        r"\s+".join(map(re.escape, phrase.split()))
+        for phrase in phrases
+        if isinstance(phrase, str) and phrase.split()
+    ]
     if not parts:
         return lambda value: value
     # Longest first, so "Mama Wanjiru" wins over "Mama"; \w boundaries work in every script.
@@ -187,8 +202,7 @@ def scrub_text(text: str, names) -> str:
     return scrubbing.scrub(text, names)
 
 
-def anonymize(record: dict, form, key: bytes, phone_region: str = "",
-              extra_redactions=()) -> dict:
+def anonymize(record: dict, form, key: bytes, phone_region: str = "", extra_redactions=()) -> dict:
     """The sync form of a finalized record: only what the form's rules let leave.
 
     `phone_region` (the hub's setting) reads phone numbers written without a country code.
@@ -203,15 +217,19 @@ def anonymize(record: dict, form, key: bytes, phone_region: str = "",
     names = _identifying_values(form, answers)
     names += [enumerator] if isinstance(enumerator, str) else []
     redact = _redactor(extra_redactions)  # one pattern for every free-text answer
-    steps = {name: _step(question, form, key, names, phone_region, redact)
-             for name, question in form.questions.items() if question.holds_value}
+    steps = {
+        name: _step(question, form, key, names, phone_region, redact)
+        for name, question in form.questions.items()
+        if question.holds_value
+    }
     synced = _apply(steps, form.top_questions, answers)
     # Each instance of a repeat goes through its questions' rules, as a record does.
     for repeat, questions in form.repeats.items():
         if isinstance(answers.get(repeat), list):
             own = {q.name: q for q in questions}
-            synced[repeat] = [_apply(steps, own, item) for item in answers[repeat]
-                              if isinstance(item, dict)]
+            synced[repeat] = [
+                _apply(steps, own, item) for item in answers[repeat] if isinstance(item, dict)
+            ]
     return {
         "uuid": record["uuid"],
         "revision": record["revision"],
@@ -236,8 +254,10 @@ def _apply(steps: dict, questions, answers: dict) -> dict:
 
 # -- Rules -----------------------------------------------------------------------------
 
-def _step(question, form, key: bytes, names: list[str], phone_region: str = "",
-          redact=lambda value: value):
+
+def _step(
+    question, form, key: bytes, names: list[str], phone_region: str = "", redact=lambda value: value
+):
     """The function that maps one question's answer to its sync value, or to _DROP
     (`redact`: the operator's extra removals, from `_redactor`)."""
     rule = rule_for(question, form)
@@ -282,10 +302,12 @@ def _location_step(question, form, rule: str):
         return lambda value: _DROP
     file = rule.split(":", 2)[2] if rule.count(":") == 2 else None
     features = form.boundaries(file) if form is not None else []
+
     def name_of(value):
         point = locations.parse_point(value) if isinstance(value, str) else None
         name = locations.area_name(point, features) if point else None
         return _DROP if name is None else name
+
     return name_of
 
 
@@ -331,8 +353,10 @@ def _pseudonymize(field: str, value, key: bytes, phone_region: str | None = None
     """Each value (or each item of a list) as its pseudonym; blanks are not sent.
     A phone_region (even "") reads the values as phone numbers."""
     phone = phone_region is not None
+
     def code(item):
         return pseudonym(field, item, key, phone=phone, phone_region=phone_region or "")
+
     if isinstance(value, list):
         return [code(item) for item in value if _filled(item)]
     return code(value) if _filled(value) else _DROP
@@ -369,7 +393,8 @@ def _edges(rule: str) -> list[float]:
     except ValueError:
         raise AnonymizerError(f"{rule!r}: bin edges must be numbers such as 0,5,10.") from None
     if not all(map(math.isfinite, edges)) or any(
-            a >= b for a, b in zip(edges, edges[1:], strict=False)):
+        a >= b for a, b in zip(edges, edges[1:], strict=False)
+    ):
         raise AnonymizerError(f"{rule!r}: bin edges must be finite and strictly ascending.")
     return edges
 
@@ -392,20 +417,26 @@ def _number(edge: float) -> str:
 
 # -- Names in free text ---------------------------------------------------------------
 
+
 def text_names(form, answers: dict, enumerator=None) -> list[str]:
     """The names scrubbed from this record's free text: its identifying answers and the
     enumerator's name (what `anonymize` uses; the preview highlights the same)."""
-    return _identifying_values(form, answers) + ([enumerator] if isinstance(enumerator, str)
-                                                 else [])
+    return _identifying_values(form, answers) + (
+        [enumerator] if isinstance(enumerator, str) else []
+    )
 
 
 def _identifying_values(form, answers: dict) -> list[str]:
     """The text of the record's identifying answers, read before they are dropped: those
     of fields marked identifying, and of fields with no rule that look like a name."""
     values = []
-    looks_like_a_name = [name for name, question in form.questions.items()
-                         if not question.get("identifying") and not question.get("privacy")
-                         and suggests_identifier(question) == "name"]
+    looks_like_a_name = [
+        name
+        for name, question in form.questions.items()
+        if not question.get("identifying")
+        and not question.get("privacy")
+        and suggests_identifier(question) == "name"
+    ]
     for name in form.identifying_fields + looks_like_a_name:
         question = form.questions[name]
         found = answers.get(question.repeat) if question.repeat else [answers]
@@ -416,8 +447,8 @@ def _identifying_values(form, answers: dict) -> list[str]:
     return values
 
 
-
 # -- Record fields -------------------------------------------------------------------------
+
 
 def _filled(value) -> bool:
     return value is not None and bool(str(value).strip())
@@ -459,25 +490,25 @@ _IDENTIFIER_TYPES = dict.fromkeys(locations.LOCATION_TYPES, "location")
 _IDENTIFIER_TERMS = {
     "national_id": {
         "en": "id; ids; nid; nin; id number; id no; idno; id card; identity; identification;"
-              " identity card; national id; passport; passport number; birth certificate;"
-              " voter card; voters card; voter id; huduma; ssn; social security; alien card;"
-              " refugee id; refugee card; ration card; driving licence; driver license;"
-              " drivers license; licence number; license number; registration number;"
-              " case number; unhcr number; bvn",
+        " identity card; national id; passport; passport number; birth certificate;"
+        " voter card; voters card; voter id; huduma; ssn; social security; alien card;"
+        " refugee id; refugee card; ration card; driving licence; driver license;"
+        " drivers license; licence number; license number; registration number;"
+        " case number; unhcr number; bvn",
         "fr": "identite; piece d identite; carte d identite; numero d identite; cni; passeport;"
-              " acte de naissance; certificat de naissance; carte d electeur; carte electeur;"
-              " carte de refugie; numero de dossier; permis de conduire",
+        " acte de naissance; certificat de naissance; carte d electeur; carte electeur;"
+        " carte de refugie; numero de dossier; permis de conduire",
         "es": "identidad; identificacion; cedula; dni; documento de identidad; pasaporte;"
-              " partida de nacimiento; acta de nacimiento; certificado de nacimiento;"
-              " credencial de elector; tarjeta electoral; curp; numero de caso; licencia de"
-              " conducir",
+        " partida de nacimiento; acta de nacimiento; certificado de nacimiento;"
+        " credencial de elector; tarjeta electoral; curp; numero de caso; licencia de"
+        " conducir",
         "sw": "kitambulisho; vitambulisho; namba ya kitambulisho; nambari ya kitambulisho;"
-              " pasipoti; pasi; cheti cha kuzaliwa; kadi ya mpiga kura; huduma; huduma namba;"
-              " namba ya utambulisho; leseni ya udereva",
+        " pasipoti; pasi; cheti cha kuzaliwa; kadi ya mpiga kura; huduma; huduma namba;"
+        " namba ya utambulisho; leseni ya udereva",
         "ar": "هوية; هويه; الهوية; بطاقة الهوية; رقم الهوية; الرقم الوطني; رقم وطني; جواز;"
-              " جواز السفر; شهادة الميلاد; شهادة ميلاد; بطاقة الناخب; رخصة القيادة",
+        " جواز السفر; شهادة الميلاد; شهادة ميلاد; بطاقة الناخب; رخصة القيادة",
         "ha": "katin shaida; lambar shaida; shaidar zama dan kasa; fasfo; fasfot;"
-              " takardar haihuwa; katin zabe; lasisin tuki",
+        " takardar haihuwa; katin zabe; lasisin tuki",
     },
     "email": {
         "en": "email; e mail; emails; email address",
@@ -489,7 +520,7 @@ _IDENTIFIER_TERMS = {
     },
     "phone": {
         "en": "phone; telephone; tel; mobile; mobile number; cell; cellphone; cell phone;"
-              " msisdn; whatsapp; contact number; phone number; phone no; reach you",
+        " msisdn; whatsapp; contact number; phone number; phone no; reach you",
         "fr": "telephone; tel; portable; numero de portable; cellulaire; vous joindre",
         "es": "telefono; celular; movil; numero de contacto; whatsapp",
         "sw": "simu; namba ya simu; nambari ya simu; rununu; whatsapp",
@@ -498,7 +529,7 @@ _IDENTIFIER_TERMS = {
     },
     "date_of_birth": {
         "en": "dob; d o b; yob; date of birth; birth date; birthdate; birthday; born;"
-              " year of birth; birth year; birth day",
+        " year of birth; birth year; birth day",
         "fr": "date de naissance; ddn; ne le; nee le; annee de naissance",
         "es": "fecha de nacimiento; fecha nacimiento; ano de nacimiento; nacio; cumpleanos",
         "sw": "tarehe ya kuzaliwa; mwaka wa kuzaliwa; ulizaliwa; alizaliwa; siku ya kuzaliwa",
@@ -507,7 +538,7 @@ _IDENTIFIER_TERMS = {
     },
     "location": {
         "en": "gps; geopoint; geo; geolocation; coordinates; coords; latitude; longitude; lat;"
-              " lon; lng; altitude",
+        " lon; lng; altitude",
         "fr": "coordonnees; coordonnees gps; latitude; longitude",
         "es": "coordenadas; latitud; longitud; ubicacion gps",
         "sw": "gps; latitudo; longitudo",
@@ -516,10 +547,10 @@ _IDENTIFIER_TERMS = {
     },
     "address": {
         "en": "address; home address; street; street address; house number; house no;"
-              " houseno; plot; plot number; plot no; postcode; postal code; zip code; po box;"
-              " apartment number; stand number; directions to your home",
+        " houseno; plot; plot number; plot no; postcode; postal code; zip code; po box;"
+        " apartment number; stand number; directions to your home",
         "fr": "adresse; rue; avenue; numero de maison; numero de la maison; parcelle;"
-              " boite postale; code postal",
+        " boite postale; code postal",
         "es": "direccion; domicilio; calle; numero de casa; codigo postal; apartado postal",
         "sw": "anwani; mtaa wako; namba ya nyumba; nambari ya nyumba; kiwanja; sanduku la posta",
         "ar": "عنوان; العنوان; عنوانك; شارع; الشارع; رقم المنزل; رقم البيت; صندوق بريد",
@@ -527,12 +558,12 @@ _IDENTIFIER_TERMS = {
     },
     "name": {
         "en": "name; names; full name; fullname; first name; firstname; fname; last name;"
-              " lastname; lname; surname; family name; given name; middle name; maiden name;"
-              " nickname; other names; forename",
+        " lastname; lname; surname; family name; given name; middle name; maiden name;"
+        " nickname; other names; forename",
         "fr": "nom; noms; prenom; prenoms; nom complet; nom de famille; vous appelez vous;"
-              " comment vous appelez",
+        " comment vous appelez",
         "es": "nombre; nombres; nombre completo; apellido; apellidos; como se llama;"
-              " como te llamas",
+        " como te llamas",
         "sw": "jina; majina; jina kamili; jina la ukoo; jina lako; unaitwa nani",
         "ar": "اسم; الاسم; اسمك; اللقب; لقب; كنية; الكنية",
         "ha": "suna; sunan; sunanka; sunanki; sunaye; sunan mahaifi",
@@ -543,36 +574,34 @@ _IDENTIFIER_TERMS = {
 # only when it does not follow the term ("phone number of the respondent" stays a phone).
 _NOT_IDENTIFIER_CUES = {
     "en": "how many; number of; count; size; acres; hectares; has; have; owns; owned;"
-          " ownership; own a; possess; have a; has a; have any; has any; access to; type of;"
-          " kind of; brand; network; airtime; credit; usage; use a; uses a",
+    " ownership; own a; possess; have a; has a; have any; has any; access to; type of;"
+    " kind of; brand; network; airtime; credit; usage; use a; uses a",
     "fr": "combien; nombre de; possede; possedez; possession; avez vous un; a t il un; acces;"
-          " type de",
-    "es": "cuantos; cuantas; cantidad de; tiene un; tiene una; tienes un; posee; acceso;"
-          " tipo de",
-    "sw": "ngapi; idadi ya; una simu; mna simu; anamiliki; unamiliki; kumiliki; umiliki;"
-          " aina ya",
+    " type de",
+    "es": "cuantos; cuantas; cantidad de; tiene un; tiene una; tienes un; posee; acceso; tipo de",
+    "sw": "ngapi; idadi ya; una simu; mna simu; anamiliki; unamiliki; kumiliki; umiliki; aina ya",
     "ar": "كم; عدد; تملك; يملك; لديك; امتلاك; نوع",
     "ha": "nawa; yawan; kana da; kuna da; mallaka; irin",
 }
 # A name of a place, a group or a thing is not a person's name.
 _NOT_A_PERSON = {
     "en": "village; town; city; school; community; place; area; district; region; county;"
-          " province; organisation; organization; business; shop; facility; clinic; hospital;"
-          " market; group; project; camp; site; language; product; brand; crop; disease;"
-          " medicine; item; event; programme; program; tribe; ethnic; church; mosque;"
-          " company; employer; file; user; username; field; variable; form",
+    " province; organisation; organization; business; shop; facility; clinic; hospital;"
+    " market; group; project; camp; site; language; product; brand; crop; disease;"
+    " medicine; item; event; programme; program; tribe; ethnic; church; mosque;"
+    " company; employer; file; user; username; field; variable; form",
     "fr": "village; ville; ecole; communaute; lieu; quartier; region; organisation;"
-          " entreprise; boutique; centre; marche; groupe; projet; camp; site; langue;"
-          " produit; maladie; eglise; mosquee; nombre de",
+    " entreprise; boutique; centre; marche; groupe; projet; camp; site; langue;"
+    " produit; maladie; eglise; mosquee; nombre de",
     "es": "pueblo; aldea; ciudad; escuela; comunidad; lugar; barrio; region; organizacion;"
-          " empresa; tienda; centro; mercado; grupo; proyecto; campamento; sitio; idioma;"
-          " lengua; producto; enfermedad; iglesia; mezquita",
+    " empresa; tienda; centro; mercado; grupo; proyecto; campamento; sitio; idioma;"
+    " lengua; producto; enfermedad; iglesia; mezquita",
     "sw": "kijiji; mji; shule; jamii; mahali; eneo; wilaya; mkoa; shirika; biashara; duka;"
-          " kituo; soko; kikundi; mradi; kambi; lugha; ugonjwa; kanisa; msikiti",
+    " kituo; soko; kikundi; mradi; kambi; lugha; ugonjwa; kanisa; msikiti",
     "ar": "قرية; مدينة; مدرسة; مجتمع; مكان; منطقة; حي; محافظة; منظمة; شركة; متجر; مركز;"
-          " سوق; مجموعة; مشروع; مخيم; لغة; مرض; كنيسة; مسجد",
+    " سوق; مجموعة; مشروع; مخيم; لغة; مرض; كنيسة; مسجد",
     "ha": "kauye; gari; makaranta; alumma; wuri; yanki; jiha; kungiya; kasuwanci; shago;"
-          " cibiya; kasuwa; aiki; sansani; harshe; cuta; coci; masallaci",
+    " cibiya; kasuwa; aiki; sansani; harshe; cuta; coci; masallaci",
 }
 # A birth place is not a birth date.
 _NOT_A_BIRTH_DATE = {
@@ -601,8 +630,11 @@ class _Terms:
 
 
 def _term_list(text: str) -> list[tuple[str, ...]]:
-    return [tuple(_fold(word) for word in re.findall(r"[^\W_]+", term))
-            for term in text.split(";") if term.strip()]
+    return [
+        tuple(_fold(word) for word in re.findall(r"[^\W_]+", term))
+        for term in text.split(";")
+        if term.strip()
+    ]
 
 
 def _per_language(table: dict) -> dict[str, _Terms]:
@@ -617,8 +649,11 @@ def suggests_identifier(question) -> str | None:
     or a range holds no phone number.
     """
     label = question.get("label") or {}
-    return _identifier_kind(question.get("name") or "", question.get("type"),
-                            tuple(sorted(label.items())) if isinstance(label, dict) else ())
+    return _identifier_kind(
+        question.get("name") or "",
+        question.get("type"),
+        tuple(sorted(label.items())) if isinstance(label, dict) else (),
+    )
 
 
 @functools.lru_cache(maxsize=4096)
@@ -636,7 +671,8 @@ def _identifier_kind(name: str, question_type: str, labels: tuple) -> str | None
     numeric = question_type in ("integer", "decimal")
     for kind, types in IDENTIFIER_KINDS.items():
         if question_type in types and any(
-                _names_kind(kind, words, languages, numeric) for words, languages in sources):
+            _names_kind(kind, words, languages, numeric) for words, languages in sources
+        ):
             return kind
     return None
 
@@ -648,14 +684,16 @@ def _names_kind(kind: str, words: list[str], languages, numeric: bool) -> bool:
         return False
     ends = {end for _, end in spans}
     # "phone number of the respondent": a phrase cue right after the term is part of it.
-    cues = [(start, end) for language in languages for start, end in
-            _matches(words, _CUES[language])]
+    cues = [
+        (start, end) for language in languages for start, end in _matches(words, _CUES[language])
+    ]
     if numeric and any(end - start == 1 or start not in ends for start, end in cues):
         return False
     if kind == "name" and any(_matches(words, _PLACES[language]) for language in languages):
         return False
-    if kind == "date_of_birth" and any(_matches(words, _BIRTH_PLACES[language])
-                                       for language in languages):
+    if kind == "date_of_birth" and any(
+        _matches(words, _BIRTH_PLACES[language]) for language in languages
+    ):
         return False
     return True
 
@@ -668,9 +706,10 @@ def _matches(words: list[str], terms: _Terms) -> list[tuple[int, int]]:
         if terms.arabic and _is_arabic(word):
             candidates = candidates + [t for t in terms.arabic if _word_is(word, t[0])]
         for term in candidates:
-            following = words[start + 1:start + len(term)]
+            following = words[start + 1 : start + len(term)]
             if len(following) == len(term) - 1 and all(
-                    _word_is(w, part) for w, part in zip(following, term[1:], strict=True)):
+                _word_is(w, part) for w, part in zip(following, term[1:], strict=True)
+            ):
                 found.append((start, start + len(term)))
     return found
 
@@ -681,8 +720,10 @@ def _word_is(word: str, term: str) -> bool:
     if not _is_arabic(term):
         return False
     # Arabic attaches "and", "the"... in front and "your", "my"... behind: هاتفك is "your phone".
-    return any(stem.startswith(term) for stem in
-               [word] + [word[len(p):] for p in _PROCLITICS if word.startswith(p)])
+    return any(
+        stem.startswith(term)
+        for stem in [word] + [word[len(p) :] for p in _PROCLITICS if word.startswith(p)]
+    )
 
 
 def _text_words(text: str) -> list[str]:
@@ -712,8 +753,7 @@ def privacy_listing(form) -> dict[str, list]:
     for name, question in form.questions.items():
         if not question.holds_value:
             continue
-        if question.get("type") in locations.LOCATION_TYPES and rule_for(question,
-                                                                         form) == "keep":
+        if question.get("type") in locations.LOCATION_TYPES and rule_for(question, form) == "keep":
             exact_locations.append(name)
         if not question.get("identifying") and not question.get("privacy"):
             kind = suggests_identifier(question)

@@ -35,8 +35,9 @@ def create_app(test_config: dict | None = None, data_dir: Path | str | None = No
     datadir.owner_only_files()  # the database, its log, secrets and certificates
     app = Flask(__name__)
     test_config = dict(test_config or {})
-    data_dir = datadir.ensure_data_dir(Path(data_dir or test_config.get("DATA_DIR")
-                                            or datadir.default_data_dir()))
+    data_dir = datadir.ensure_data_dir(
+        Path(data_dir or test_config.get("DATA_DIR") or datadir.default_data_dir())
+    )
     # The data key, in memory only: every request's connection carries it (db.get_db).
     vault = protection.vault_for(data_dir)
     settings = load_settings(data_dir)

@@ -57,19 +57,42 @@ FOLDER = "attachments"
 SENSITIVE_FORMS = (REPORT_FORM, FEEDBACK_FORM)
 # The media types each kind of question accepts, and the extension each is stored with.
 MEDIA_TYPES = {
-    "image": {"image/jpeg": "jpg", "image/png": "png", "image/webp": "webp",
-              "image/gif": "gif"},
-    "audio": {"audio/mpeg": "mp3", "audio/mp4": "m4a", "audio/aac": "aac", "audio/ogg": "ogg",
-              "audio/webm": "weba", "audio/wav": "wav", "audio/x-wav": "wav",
-              "audio/3gpp": "3gp", "audio/amr": "amr", "audio/flac": "flac"},
-    "video": {"video/mp4": "mp4", "video/webm": "webm", "video/3gpp": "3gp",
-              "video/quicktime": "mov", "video/ogg": "ogv"},
-    "file": {"application/pdf": "pdf", "text/plain": "txt", "text/csv": "csv",
-             "application/zip": "zip", "application/octet-stream": "bin"},
+    "image": {"image/jpeg": "jpg", "image/png": "png", "image/webp": "webp", "image/gif": "gif"},
+    "audio": {
+        "audio/mpeg": "mp3",
+        "audio/mp4": "m4a",
+        "audio/aac": "aac",
+        "audio/ogg": "ogg",
+        "audio/webm": "weba",
+        "audio/wav": "wav",
+        "audio/x-wav": "wav",
+        "audio/3gpp": "3gp",
+        "audio/amr": "amr",
+        "audio/flac": "flac",
+    },
+    "video": {
+        "video/mp4": "mp4",
+        "video/webm": "webm",
+        "video/3gpp": "3gp",
+        "video/quicktime": "mov",
+        "video/ogg": "ogv",
+    },
+    "file": {
+        "application/pdf": "pdf",
+        "text/plain": "txt",
+        "text/csv": "csv",
+        "application/zip": "zip",
+        "application/octet-stream": "bin",
+    },
 }
 # XLSForm question types (and appearances on `image`) and the kind of file each takes.
-QUESTION_KINDS = {"image": "image", "audio": "audio", "background-audio": "audio",
-                  "video": "video", "file": "file"}
+QUESTION_KINDS = {
+    "image": "image",
+    "audio": "audio",
+    "background-audio": "audio",
+    "video": "video",
+    "file": "file",
+}
 SHA256 = re.compile(r"[0-9a-f]{64}")
 NAME = re.compile(r"([0-9a-f]{64})\.([a-z0-9]{1,5})")
 _QUESTION_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_.-]{0,99}")
@@ -105,9 +128,18 @@ def leaves(question, form) -> bool:
 
 # -- Storing ------------------------------------------------------------------------------
 
-def store_attachment(db, data_dir, record_uuid: str, question: str, filename: str,
-                     data: bytes, media_type: str, kind: str = "any",
-                     settings: dict | None = None) -> dict:
+
+def store_attachment(
+    db,
+    data_dir,
+    record_uuid: str,
+    question: str,
+    filename: str,
+    data: bytes,
+    media_type: str,
+    kind: str = "any",
+    settings: dict | None = None,
+) -> dict:
     """Check, clean and store one file of a record's question; its description.
 
     Returns {"name", "sha256", "size", "media_type", "record_uuid", "question"}; `name`
@@ -122,31 +154,57 @@ def store_attachment(db, data_dir, record_uuid: str, question: str, filename: st
     if not data:
         raise AttachmentError("empty_file", gettext("The file is empty."))
     if len(data) > limit:
-        raise AttachmentError("file_too_large", gettext(
-            "The file is larger than %(limit)s MB: send a smaller one.",
-            limit=settings["attachment_max_file_mb"]))
+        raise AttachmentError(
+            "file_too_large",
+            gettext(
+                "The file is larger than %(limit)s MB: send a smaller one.",
+                limit=settings["attachment_max_file_mb"],
+            ),
+        )
     if found_kind == "image":
         data, media_type, extension = clean_image(data, int(settings["attachment_max_pixels"]))
     sha256 = hashlib.sha256(data).hexdigest()
     new_file = not file_path(data_dir, sha256).exists()
     try:
         with write_transaction(db):
-            _check_record_total(db, record_uuid, question, len(data), sha256,
-                                int(settings["attachment_max_record_mb"]))
+            _check_record_total(
+                db,
+                record_uuid,
+                question,
+                len(data),
+                sha256,
+                int(settings["attachment_max_record_mb"]),
+            )
             _write_file(db, data_dir, sha256, data)
-            revision = db.execute("SELECT revision FROM records WHERE uuid = ?",
-                                  [record_uuid]).fetchone()
+            revision = db.execute(
+                "SELECT revision FROM records WHERE uuid = ?", [record_uuid]
+            ).fetchone()
             db.execute(
                 "INSERT OR REPLACE INTO attachments (record_uuid, question, sha256, revision,"
                 " size, media_type, extension, added_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                [record_uuid, question, sha256, (revision[0] if revision else 0) + 1,
-                 len(data), media_type, extension, now_iso()])
+                [
+                    record_uuid,
+                    question,
+                    sha256,
+                    (revision[0] if revision else 0) + 1,
+                    len(data),
+                    media_type,
+                    extension,
+                    now_iso(),
+                ],
+            )
     except BaseException:
         if new_file:  # the row was not stored (a full disk...): neither is the file
             remove_unused_files(db, data_dir, [sha256])
         raise
-    return {"name": f"{sha256}.{extension}", "sha256": sha256, "size": len(data),
-            "media_type": media_type, "record_uuid": record_uuid, "question": question}
+    return {
+        "name": f"{sha256}.{extension}",
+        "sha256": sha256,
+        "size": len(data),
+        "media_type": media_type,
+        "record_uuid": record_uuid,
+        "question": question,
+    }
 
 
 def _check_names(record_uuid: str, question: str) -> None:
@@ -164,21 +222,34 @@ def _kind_of(media_type: str, kind: str, filename: str) -> tuple[str, str]:
             return found, types[media_type]
     accepted = ", ".join(sorted({ext for types in kinds.values() for ext in types.values()}))
     shown = Path(str(filename or "")).suffix.lstrip(".")[:10] or media_type[:40] or "?"
-    raise AttachmentError("media_type_refused", gettext(
-        "Files of this type (%(type)s) are not accepted here. Accepted: %(accepted)s.",
-        type=shown, accepted=accepted))
+    raise AttachmentError(
+        "media_type_refused",
+        gettext(
+            "Files of this type (%(type)s) are not accepted here. Accepted: %(accepted)s.",
+            type=shown,
+            accepted=accepted,
+        ),
+    )
 
 
-def _check_record_total(db, record_uuid: str, question: str, size: int, sha256: str,
-                        limit_mb: int) -> None:
+def _check_record_total(
+    db, record_uuid: str, question: str, size: int, sha256: str, limit_mb: int
+) -> None:
     """A record's files together stay under the limit (a file replaced is not counted)."""
-    held = db.execute("SELECT coalesce(sum(size), 0) FROM attachments WHERE record_uuid = ?"
-                      " AND NOT (question = ? AND sha256 = ?)",
-                      [record_uuid, question, sha256]).fetchone()[0]
+    held = db.execute(
+        "SELECT coalesce(sum(size), 0) FROM attachments WHERE record_uuid = ?"
+        " AND NOT (question = ? AND sha256 = ?)",
+        [record_uuid, question, sha256],
+    ).fetchone()[0]
     if held + size > limit_mb * MB:
-        raise AttachmentError("record_too_large", gettext(
-            "This record's files would be larger than %(limit)s MB together: leave one out "
-            "or send smaller ones.", limit=limit_mb))
+        raise AttachmentError(
+            "record_too_large",
+            gettext(
+                "This record's files would be larger than %(limit)s MB together: leave one out "
+                "or send smaller ones.",
+                limit=limit_mb,
+            ),
+        )
 
 
 def clean_image(data: bytes, max_pixels: int) -> tuple[bytes, str, str]:
@@ -198,10 +269,17 @@ def clean_image(data: bytes, max_pixels: int) -> tuple[bytes, str, str]:
                 upright = ImageOps.exif_transpose(opened)
                 upright.thumbnail((max_pixels, max_pixels), Image.Resampling.LANCZOS)
                 return _encoded(upright)
-    except (UnidentifiedImageError, Image.DecompressionBombError,
-            Image.DecompressionBombWarning, OSError, ValueError, EOFError):
-        raise AttachmentError("not_an_image", gettext(
-            "This file is not a photo the hub can read.")) from None
+    except (
+        UnidentifiedImageError,
+        Image.DecompressionBombError,
+        Image.DecompressionBombWarning,
+        OSError,
+        ValueError,
+        EOFError,
+    ):
+        raise AttachmentError(
+            "not_an_image", gettext("This file is not a photo the hub can read.")
+        ) from None
 
 
 def _encoded(image) -> tuple[bytes, str, str]:
@@ -222,6 +300,7 @@ def _encoded(image) -> tuple[bytes, str, str]:
 
 
 # -- Files in the data folder ---------------------------------------------------------------
+
 
 def file_path(data_dir, sha256: str) -> Path:
     if not SHA256.fullmatch(sha256):
@@ -261,9 +340,12 @@ def read_attachment(db, data_dir, sha256: str) -> bytes:
 
 def attachments_of(db, record_uuid: str) -> list[dict]:
     """The files stored for a record, oldest first, with each one's answer `name`."""
-    rows = db.query("SELECT record_uuid, question, sha256, revision, size, media_type,"
-                    " extension, added_at FROM attachments WHERE record_uuid = ?"
-                    " ORDER BY added_at, question", [record_uuid])
+    rows = db.query(
+        "SELECT record_uuid, question, sha256, revision, size, media_type,"
+        " extension, added_at FROM attachments WHERE record_uuid = ?"
+        " ORDER BY added_at, question",
+        [record_uuid],
+    )
     return [dict(row, name=f"{row['sha256']}.{row['extension']}") for row in rows]
 
 
@@ -272,8 +354,7 @@ def remove_unused_files(db, data_dir, hashes) -> int:
     transaction that removed the rows has committed); how many went."""
     removed = 0
     for sha256 in sorted(set(hashes)):
-        used = db.execute("SELECT 1 FROM attachments WHERE sha256 = ? LIMIT 1",
-                          [sha256]).fetchone()
+        used = db.execute("SELECT 1 FROM attachments WHERE sha256 = ? LIMIT 1", [sha256]).fetchone()
         if used is None:
             path = file_path(data_dir, sha256)
             if path.exists():
@@ -289,11 +370,15 @@ def remove_attachments(db, record_uuid: str, keep_names=None) -> set[str]:
     for row in attachments_of(db, record_uuid):
         if keep_names is not None and row["name"] in keep_names:
             continue
-        db.execute("DELETE FROM attachments WHERE record_uuid = ? AND question = ?"
-                   " AND sha256 = ?", [record_uuid, row["question"], row["sha256"]])
-        db.execute("DELETE FROM attachment_outbox WHERE record_uuid = ? AND question = ?"
-                   " AND sha256 = ? AND state != 'sent'",
-                   [record_uuid, row["question"], row["sha256"]])
+        db.execute(
+            "DELETE FROM attachments WHERE record_uuid = ? AND question = ? AND sha256 = ?",
+            [record_uuid, row["question"], row["sha256"]],
+        )
+        db.execute(
+            "DELETE FROM attachment_outbox WHERE record_uuid = ? AND question = ?"
+            " AND sha256 = ? AND state != 'sent'",
+            [record_uuid, row["question"], row["sha256"]],
+        )
         gone.add(row["sha256"])
     return gone
 
@@ -307,6 +392,7 @@ def data_dir_of(db) -> Path:
 
 
 # -- What answers refer to ------------------------------------------------------------------
+
 
 def referenced_names(answers) -> dict[str, set[str]]:
     """{question: attachment names (``<sha256>.<ext>``) its answers hold}, repeats included.
@@ -336,6 +422,15 @@ def queue_uploads(db, record_uuid: str, revision: int, form, answers: dict) -> i
                 "INSERT OR IGNORE INTO attachment_outbox (record_uuid, revision, question,"
                 " sha256, size, media_type, extension, state, queued_at)"
                 " VALUES (?, ?, ?, ?, ?, ?, ?, 'queued', ?)",
-                [record_uuid, revision, row["question"], row["sha256"], row["size"],
-                 row["media_type"], row["extension"], now_iso()]).rowcount
+                [
+                    record_uuid,
+                    revision,
+                    row["question"],
+                    row["sha256"],
+                    row["size"],
+                    row["media_type"],
+                    row["extension"],
+                    now_iso(),
+                ],
+            ).rowcount
     return queued

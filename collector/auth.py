@@ -83,12 +83,18 @@ def is_operator(user) -> bool:
 
 def operator_required(view):
     """Only the laptop's operator: enrolling the hub, changing its server."""
+
     @functools.wraps(view)
     @login_required
     def wrapped(**kwargs):
         if not is_operator(g.user):
-            return error_response(403, "operator_required", gettext(
-                "Only the laptop's operator can do this. Ask the person who runs this hub."))
+            return error_response(
+                403,
+                "operator_required",
+                gettext(
+                    "Only the laptop's operator can do this. Ask the person who runs this hub."
+                ),
+            )
         return view(**kwargs)
 
     return wrapped
@@ -120,8 +126,10 @@ class _Counters:
             # A phone this person signed in on: its own count, untouched by strangers.
             self.pairs = [(throttles["device"], ("device", account, device_nonce))]
         else:
-            self.pairs = [(throttles["client"], ("client", request.remote_addr)),
-                          (throttles["account"], ("account", account))]
+            self.pairs = [
+                (throttles["client"], ("client", request.remote_addr)),
+                (throttles["account"], ("account", account)),
+            ]
 
     def wait(self) -> float:
         return max(throttle.wait(key) for throttle, key in self.pairs)
@@ -195,8 +203,9 @@ def _log(db, event: str, user_id: int | None) -> None:
 def _device_serializer() -> URLSafeSerializer:
     key = current_app.secret_key
     assert key is not None  # create_app always sets SECRET_KEY, from the data dir
-    return URLSafeSerializer(key, salt="collector-known-device",
-                             signer_kwargs={"digest_method": hashlib.sha256})
+    return URLSafeSerializer(
+        key, salt="collector-known-device", signer_kwargs={"digest_method": hashlib.sha256}
+    )
 
 
 def _known_names() -> list[list[str]]:
@@ -210,8 +219,13 @@ def _known_names() -> list[list[str]]:
         return []
     if not isinstance(entries, list):
         return []
-    return [entry for entry in entries if isinstance(entry, list) and len(entry) == 2
-            and all(isinstance(part, str) for part in entry)]
+    return [
+        entry
+        for entry in entries
+        if isinstance(entry, list)
+        and len(entry) == 2
+        and all(isinstance(part, str) for part in entry)
+    ]
 
 
 def _known_device_nonce(name: str) -> str | None:
@@ -223,9 +237,15 @@ def _remember_device(response, name: str, nonce: str | None) -> None:
     account = name.strip().casefold()
     entry = [account, nonce or secrets.token_urlsafe(16)]
     others = [known for known in _known_names() if known[0] != account]
-    value = _device_serializer().dumps([entry] + others[:KNOWN_NAMES_PER_DEVICE - 1])
-    response.set_cookie(DEVICE_COOKIE, value, max_age=DEVICE_COOKIE_DAYS * 86400,
-                        httponly=True, samesite="Lax", secure=request.is_secure)
+    value = _device_serializer().dumps([entry] + others[: KNOWN_NAMES_PER_DEVICE - 1])
+    response.set_cookie(
+        DEVICE_COOKIE,
+        value,
+        max_age=DEVICE_COOKIE_DAYS * 86400,
+        httponly=True,
+        samesite="Lax",
+        secure=request.is_secure,
+    )
 
 
 def _safe_next(target: str | None) -> str:

@@ -33,18 +33,30 @@ PURGE_EVERY = timedelta(days=1)
 
 def backoff_delay(failures: int) -> float:
     """Exponential backoff with jitter, capped at five minutes, as urllib3 computes it."""
-    history = tuple(RequestHistory("GET", "/api/v1/health", None, None, None)
-                    for _ in range(failures + 1))
-    retry = Retry(total=None, backoff_factor=BACKOFF_FACTOR, backoff_max=BACKOFF_MAX,
-                  backoff_jitter=BACKOFF_JITTER, history=history)
+    history = tuple(
+        RequestHistory("GET", "/api/v1/health", None, None, None) for _ in range(failures + 1)
+    )
+    retry = Retry(
+        total=None,
+        backoff_factor=BACKOFF_FACTOR,
+        backoff_max=BACKOFF_MAX,
+        backoff_jitter=BACKOFF_JITTER,
+        history=history,
+    )
     return retry.get_backoff_time()
 
 
 class BackgroundWork(threading.Thread):
     """Sync and daily purge for one hub; `wake()` asks for a sync now."""
 
-    def __init__(self, database: str, data_dir: Path, purge_after_days: int,
-                 interval: float = SYNC_INTERVAL, purge_drafts_after_days: int | None = None):
+    def __init__(
+        self,
+        database: str,
+        data_dir: Path,
+        purge_after_days: int,
+        interval: float = SYNC_INTERVAL,
+        purge_drafts_after_days: int | None = None,
+    ):
         super().__init__(name="hub-background", daemon=True)
         self.database, self.data_dir = database, Path(data_dir)
         self.purge_after_days, self.interval = purge_after_days, interval

@@ -65,9 +65,19 @@ RENEW_BEFORE = datetime.timedelta(days=30)
 LOOPBACK_NAMES = ("localhost", "127.0.0.1")
 # What the CA may vouch for: a hub's LAN address changes with each hotspot, so every
 # private, loopback and link-local range, and local names; never a public name or address.
-PERMITTED_NETWORKS = tuple(ipaddress.ip_network(net) for net in (
-    "127.0.0.0/8", "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "169.254.0.0/16",
-    "::1/128", "fc00::/7", "fe80::/10"))
+PERMITTED_NETWORKS = tuple(
+    ipaddress.ip_network(net)
+    for net in (
+        "127.0.0.0/8",
+        "10.0.0.0/8",
+        "172.16.0.0/12",
+        "192.168.0.0/16",
+        "169.254.0.0/16",
+        "::1/128",
+        "fc00::/7",
+        "fe80::/10",
+    )
+)
 PERMITTED_DOMAINS = ("localhost", "local")  # "local": the .local names of mDNS
 _DNS_LABEL = re.compile(r"[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?")
 
@@ -88,15 +98,20 @@ class HubCertificates:
     def ca_der(self) -> bytes:
         """DER, served as application/x-x509-ca-cert: what Android and iOS install."""
         return x509.load_pem_x509_certificate(self.ca_pem()).public_bytes(
-            serialization.Encoding.DER)
+            serialization.Encoding.DER
+        )
 
 
 def permitted_domains() -> list[str]:
     """The DNS names the CA may vouch for: localhost, .local, and this laptop's hostname."""
     domains = list(PERMITTED_DOMAINS)
     hostname = socket.gethostname().strip().lower().rstrip(".")
-    if hostname and all(_DNS_LABEL.fullmatch(part) for part in hostname.split(".")) \
-            and not _is_ip(hostname) and not _name_permitted(hostname, domains):
+    if (
+        hostname
+        and all(_DNS_LABEL.fullmatch(part) for part in hostname.split("."))
+        and not _is_ip(hostname)
+        and not _name_permitted(hostname, domains)
+    ):
         domains.append(hostname)
     return domains
 
@@ -119,14 +134,20 @@ def _constrained_names(ca_cert, ips, names):
     """Of the wanted names and addresses, those the CA's constraints allow: one public
     address in a certificate would make phones refuse all of it."""
     try:
-        permitted = ca_cert.extensions.get_extension_for_class(
-            x509.NameConstraints).value.permitted_subtrees or []
+        permitted = (
+            ca_cert.extensions.get_extension_for_class(
+                x509.NameConstraints
+            ).value.permitted_subtrees
+            or []
+        )
     except x509.ExtensionNotFound:
         return ips, names
     domains = [item.value for item in permitted if isinstance(item, x509.DNSName)]
     networks = [item.value for item in permitted if isinstance(item, x509.IPAddress)]
-    return ({ip for ip in ips if any(ip.version == n.version and ip in n for n in networks)},
-            {name for name in names if _name_permitted(name, domains)})
+    return (
+        {ip for ip in ips if any(ip.version == n.version and ip in n for n in networks)},
+        {name for name in names if _name_permitted(name, domains)},
+    )
 
 
 def ca_fingerprint(certs: HubCertificates) -> str:
@@ -134,8 +155,9 @@ def ca_fingerprint(certs: HubCertificates) -> str:
     return ":".join(f"{byte:02X}" for byte in hashlib.sha256(certs.ca_der()).digest())
 
 
-def ensure_certificates(data_dir: Path, addresses: list[str],
-                        hostname: str = "collector.local") -> HubCertificates:
+def ensure_certificates(
+    data_dir: Path, addresses: list[str], hostname: str = "collector.local"
+) -> HubCertificates:
     """The CA (made once, then kept) and a server certificate covering `addresses`.
 
     The server certificate is reused as is while it covers every address and the
@@ -148,8 +170,9 @@ def ensure_certificates(data_dir: Path, addresses: list[str],
     password = tls_password(data_dir)  # protection.Locked before anything is written
     folder.mkdir(parents=True, exist_ok=True)
     _set_mode(folder, 0o700)
-    certs = HubCertificates(folder / CA_CERT_FILE, folder / SERVER_CERT_FILE,
-                            folder / SERVER_KEY_FILE, password)
+    certs = HubCertificates(
+        folder / CA_CERT_FILE, folder / SERVER_CERT_FILE, folder / SERVER_KEY_FILE, password
+    )
     _retire_unconstrained_ca(certs, folder / CA_KEY_FILE)
     ca_key = _load_or_create_ca_key(folder / CA_KEY_FILE, password)
     ca_cert = _load_or_create_ca_cert(certs.ca_cert_path, ca_key)
@@ -164,8 +187,10 @@ def ensure_certificates(data_dir: Path, addresses: list[str],
         _issue_server_cert(certs, ca_key, ca_cert, ips, names, hostname)
     if _server_cert_usable(certs, ca_cert, ips, names):
         return certs
-    raise RuntimeError(f"could not write a consistent server certificate in {folder}: "
-                       "is another hub with other addresses using this data dir?")
+    raise RuntimeError(
+        f"could not write a consistent server certificate in {folder}: "
+        "is another hub with other addresses using this data dir?"
+    )
 
 
 def _utcnow() -> datetime.datetime:
@@ -210,8 +235,7 @@ def _retire_unconstrained_ca(certs: HubCertificates, key_path: Path) -> None:
         path.unlink(missing_ok=True)
 
 
-def _load_or_create_ca_key(path: Path, password: bytes | None = None
-                           ) -> ec.EllipticCurvePrivateKey:
+def _load_or_create_ca_key(path: Path, password: bytes | None = None) -> ec.EllipticCurvePrivateKey:
     """The CA key: made once; a second process starting at once gets the first one's."""
     if not path.exists():
         key = ec.generate_private_key(ec.SECP256R1())
@@ -221,8 +245,10 @@ def _load_or_create_ca_key(path: Path, password: bytes | None = None
         key = _load_key(data, password)
     except ValueError as error:
         # Never replace it silently: every phone would have to install a new CA.
-        raise ValueError(f"{path} is not a readable private key; delete the {path.parent} "
-                         "folder to make a new CA, then install it on the phones again") from error
+        raise ValueError(
+            f"{path} is not a readable private key; delete the {path.parent} "
+            "folder to make a new CA, then install it on the phones again"
+        ) from error
     if not isinstance(key, ec.EllipticCurvePrivateKey):
         raise ValueError(f"{path} is not an EC private key")
     return key
@@ -238,14 +264,21 @@ def _load_or_create_ca_cert(path: Path, ca_key) -> x509.Certificate:
             cert, missing = None, True
         except ValueError:
             cert = None
-        if (cert is not None and _same_key(cert.public_key(), ca_key.public_key())
-                and is_current_ca(cert)
-                and cert.not_valid_after_utc - _utcnow() > RENEW_BEFORE):
+        if (
+            cert is not None
+            and _same_key(cert.public_key(), ca_key.public_key())
+            and is_current_ca(cert)
+            and cert.not_valid_after_utc - _utcnow() > RENEW_BEFORE
+        ):
             return cert
         # When it is missing, the first process to write it wins, so that everyone
         # shows people the same fingerprint; then read back whichever won.
-        _write_file(path, _make_ca_cert(ca_key).public_bytes(serialization.Encoding.PEM),
-                    0o644, keep_existing=missing)
+        _write_file(
+            path,
+            _make_ca_cert(ca_key).public_bytes(serialization.Encoding.PEM),
+            0o644,
+            keep_existing=missing,
+        )
     raise RuntimeError(f"could not write the CA certificate {path}")
 
 
@@ -253,9 +286,11 @@ def _make_ca_cert(ca_key) -> x509.Certificate:
     ski = x509.SubjectKeyIdentifier.from_public_key(ca_key.public_key())
     # The "random" id comes from the (random) key: two processes racing to make the
     # certificate give the same name, so a server certificate chains to either.
-    name = x509.Name([
-        x509.NameAttribute(NameOID.COMMON_NAME, f"{CA_NAME} {ski.digest[:4].hex().upper()}"),
-    ])
+    name = x509.Name(
+        [
+            x509.NameAttribute(NameOID.COMMON_NAME, f"{CA_NAME} {ski.digest[:4].hex().upper()}"),
+        ]
+    )
     now = _utcnow()
     return (
         x509.CertificateBuilder()
@@ -266,14 +301,30 @@ def _make_ca_cert(ca_key) -> x509.Certificate:
         .not_valid_before(now - CLOCK_SKEW)
         .not_valid_after(now - CLOCK_SKEW + CA_VALIDITY)
         .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
-        .add_extension(x509.KeyUsage(
-            digital_signature=False, content_commitment=False, key_encipherment=False,
-            data_encipherment=False, key_agreement=False, key_cert_sign=True, crl_sign=True,
-            encipher_only=False, decipher_only=False), critical=True)
-        .add_extension(x509.NameConstraints(
-            permitted_subtrees=[*(x509.DNSName(name) for name in permitted_domains()),
-                                *(x509.IPAddress(net) for net in PERMITTED_NETWORKS)],
-            excluded_subtrees=None), critical=True)
+        .add_extension(
+            x509.KeyUsage(
+                digital_signature=False,
+                content_commitment=False,
+                key_encipherment=False,
+                data_encipherment=False,
+                key_agreement=False,
+                key_cert_sign=True,
+                crl_sign=True,
+                encipher_only=False,
+                decipher_only=False,
+            ),
+            critical=True,
+        )
+        .add_extension(
+            x509.NameConstraints(
+                permitted_subtrees=[
+                    *(x509.DNSName(name) for name in permitted_domains()),
+                    *(x509.IPAddress(net) for net in PERMITTED_NETWORKS),
+                ],
+                excluded_subtrees=None,
+            ),
+            critical=True,
+        )
         .add_extension(ski, critical=False)
         .sign(ca_key, hashes.SHA256())
     )
@@ -326,15 +377,26 @@ def _issue_server_cert(certs: HubCertificates, ca_key, ca_cert, ips, names, host
         .not_valid_after(not_after)
         .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
         # EC keys sign; keyEncipherment applies only to RSA key exchange.
-        .add_extension(x509.KeyUsage(
-            digital_signature=True, content_commitment=False, key_encipherment=False,
-            data_encipherment=False, key_agreement=False, key_cert_sign=False, crl_sign=False,
-            encipher_only=False, decipher_only=False), critical=True)
+        .add_extension(
+            x509.KeyUsage(
+                digital_signature=True,
+                content_commitment=False,
+                key_encipherment=False,
+                data_encipherment=False,
+                key_agreement=False,
+                key_cert_sign=False,
+                crl_sign=False,
+                encipher_only=False,
+                decipher_only=False,
+            ),
+            critical=True,
+        )
         .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
         .add_extension(x509.SubjectAlternativeName(alt_names), critical=False)
         .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
-        .add_extension(x509.AuthorityKeyIdentifier.from_issuer_subject_key_identifier(ca_ski),
-                       critical=False)
+        .add_extension(
+            x509.AuthorityKeyIdentifier.from_issuer_subject_key_identifier(ca_ski), critical=False
+        )
         .sign(ca_key, hashes.SHA256())
     )
     # Key first: a reader that sees the new certificate finds its key already there.
@@ -344,10 +406,14 @@ def _issue_server_cert(certs: HubCertificates, ca_key, ca_cert, ips, names, host
 
 def _key_pem(key, password: bytes | None = None) -> bytes:
     """PKCS#8 PEM, encrypted with `password` when the data folder is protected."""
-    encryption = (serialization.BestAvailableEncryption(password) if password
-                  else serialization.NoEncryption())
-    return key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                             encryption)
+    encryption = (
+        serialization.BestAvailableEncryption(password)
+        if password
+        else serialization.NoEncryption()
+    )
+    return key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, encryption
+    )
 
 
 def _load_key(data: bytes, password: bytes | None):

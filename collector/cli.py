@@ -30,9 +30,13 @@ def data_dir_option(command=None, *, unlock: bool = True):
     if command is None:
         return functools.partial(data_dir_option, unlock=unlock)
 
-    @click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path),
-                  envvar="COLLECTOR_DATA_DIR", show_envvar=True,
-                  help="Folder holding the database and secrets.  [default: a per-user folder]")
+    @click.option(
+        "--data-dir",
+        type=click.Path(file_okay=False, path_type=Path),
+        envvar="COLLECTOR_DATA_DIR",
+        show_envvar=True,
+        help="Folder holding the database and secrets.  [default: a per-user folder]",
+    )
     @functools.wraps(command)
     def wrapped(*args, data_dir=None, **kwargs):
         datadir.owner_only_files()  # the database, its log, secrets, backups: owner-only
@@ -62,7 +66,8 @@ def ask_passphrase(prompt: str = "Passphrase of this data folder") -> str:
     except click.Abort:
         raise protection.Locked(
             "This data folder is protected and no passphrase was given: type it when "
-            f"asked, or set {protection.PASSPHRASE_ENV}. Nothing was changed.") from None
+            f"asked, or set {protection.PASSPHRASE_ENV}. Nothing was changed."
+        ) from None
 
 
 def new_passphrase(env: str) -> str:
@@ -70,11 +75,13 @@ def new_passphrase(env: str) -> str:
     given = os.environ.get(env)
     if not given:
         try:
-            given = click.prompt("New passphrase (12 characters or more)", hide_input=True,
-                                 confirmation_prompt=True)
+            given = click.prompt(
+                "New passphrase (12 characters or more)", hide_input=True, confirmation_prompt=True
+            )
         except click.Abort:
-            raise protection.ProtectionError("No new passphrase was given: nothing was "
-                                             "changed.") from None
+            raise protection.ProtectionError(
+                "No new passphrase was given: nothing was changed."
+            ) from None
     protection.check_passphrase(given)
     return given
 
@@ -98,19 +105,45 @@ def cli():
 
 @cli.command()
 @data_dir_option
-@click.option("--host", default="0.0.0.0", show_default=True,
-              help="Address to listen on; 0.0.0.0 lets phones on the Wi-Fi connect.")
-@click.option("--port", default=5000, show_default=True, type=click.IntRange(0, 65535),
-              help="Port to listen on (0 picks a free one).")
-@click.option("--threads", default=16, show_default=True, type=click.IntRange(1, 200),
-              help="Requests served at the same time.")
-@click.option("--https", "https", is_flag=True,
-              help="Also serve HTTPS with the hub's own certificate authority (made on first use).")
-@click.option("--https-port", default=5443, show_default=True, type=click.IntRange(0, 65535),
-              help="Port for HTTPS, with --https.")
-@click.option("--protect", is_flag=True,
-              help="Encrypt the data folder with a passphrase first (asked for twice when the "
-                   "folder is not protected yet; a protected folder always asks for it).")
+@click.option(
+    "--host",
+    default="0.0.0.0",
+    show_default=True,
+    help="Address to listen on; 0.0.0.0 lets phones on the Wi-Fi connect.",
+)
+@click.option(
+    "--port",
+    default=5000,
+    show_default=True,
+    type=click.IntRange(0, 65535),
+    help="Port to listen on (0 picks a free one).",
+)
+@click.option(
+    "--threads",
+    default=16,
+    show_default=True,
+    type=click.IntRange(1, 200),
+    help="Requests served at the same time.",
+)
+@click.option(
+    "--https",
+    "https",
+    is_flag=True,
+    help="Also serve HTTPS with the hub's own certificate authority (made on first use).",
+)
+@click.option(
+    "--https-port",
+    default=5443,
+    show_default=True,
+    type=click.IntRange(0, 65535),
+    help="Port for HTTPS, with --https.",
+)
+@click.option(
+    "--protect",
+    is_flag=True,
+    help="Encrypt the data folder with a passphrase first (asked for twice when the "
+    "folder is not protected yet; a protected folder always asks for it).",
+)
 def serve(data_dir, host, port, threads, https, https_port, protect):
     """Serve the hub to phones on the laptop's network.
 
@@ -123,9 +156,11 @@ def serve(data_dir, host, port, threads, https, https_port, protect):
 
 @cli.command()
 @data_dir_option(unlock=False)
-@click.option("--change-passphrase", is_flag=True,
-              help="Give a protected data folder a new passphrase (the current one is asked "
-                   "for first).")
+@click.option(
+    "--change-passphrase",
+    is_flag=True,
+    help="Give a protected data folder a new passphrase (the current one is asked for first).",
+)
 def protect(data_dir, change_passphrase):
     """Encrypt this laptop's data folder with a passphrase, or change the passphrase.
 
@@ -137,12 +172,15 @@ def protect(data_dir, change_passphrase):
     """
     if change_passphrase:
         if not protection.is_protected(data_dir):
-            raise click.ClickException("This data folder is not protected: run "
-                                       "`collector protect` to protect it.")
+            raise click.ClickException(
+                "This data folder is not protected: run `collector protect` to protect it."
+            )
         old = ask_passphrase("Current passphrase")
         protection.change_passphrase(data_dir, old, new_passphrase(protection.NEW_PASSPHRASE_ENV))
-        click.echo("The passphrase was changed; the old one no longer opens this data folder. "
-                   "Backups made before still need the old passphrase.")
+        click.echo(
+            "The passphrase was changed; the old one no longer opens this data folder. "
+            "Backups made before still need the old passphrase."
+        )
         return
     if protection.is_protected(data_dir):
         protection.unlock(data_dir, ask_passphrase())
@@ -154,17 +192,22 @@ def protect_folder(data_dir: Path) -> None:
     whatever is still in clear and leave no plaintext page in the database files."""
     if not protection.is_protected(data_dir):
         protection.turn_on(data_dir, new_passphrase(protection.PASSPHRASE_ENV))
-        click.echo("This data folder is now protected. Every command will ask for the "
-                   "passphrase. Without it nobody, you included, can read the data again.")
+        click.echo(
+            "This data folder is now protected. Every command will ask for the "
+            "passphrase. Without it nobody, you included, can read the data again."
+        )
     report = protection.seal_folder(data_dir)
     if report.values or report.files:
-        click.echo(f"Encrypted {report.values} stored answers and messages and "
-                   f"{report.files} secret files.")
+        click.echo(
+            f"Encrypted {report.values} stored answers and messages and "
+            f"{report.files} secret files."
+        )
     if not report.log_cleared:
         raise click.ClickException(
             f"Everything is encrypted, but the database's write-ahead log "
             f"({datadir.DATABASE_FILE}-wal) still holds old copies: another program kept it "
-            "open. Close it (or stop the hub) and run `collector protect` again.")
+            "open. Close it (or stop the hub) and run `collector protect` again."
+        )
 
 
 @cli.command()
@@ -211,8 +254,9 @@ def add_demo_user(data_dir: Path) -> None:
     click.echo(f'Sample operator: name "{DEMO_USER}", PIN {DEMO_PIN}')
 
 
-def run_hub(data_dir: Path, host: str, port: int, threads: int, ready=None,
-            https_port: int | None = None) -> None:
+def run_hub(
+    data_dir: Path, host: str, port: int, threads: int, ready=None, https_port: int | None = None
+) -> None:
     """Serve the hub with its background sync and purge until stopped."""
     from . import create_app
     from .background import BackgroundWork
@@ -229,8 +273,12 @@ def run_hub(data_dir: Path, host: str, port: int, threads: int, ready=None,
         server.stop()  # its worker threads would keep the process alive
         raise
     hub = app.config["HUB"]
-    work = BackgroundWork(app.config["DATABASE"], data_dir, hub["purge_after_days"],
-                          purge_drafts_after_days=hub["purge_drafts_after_days"])
+    work = BackgroundWork(
+        app.config["DATABASE"],
+        data_dir,
+        hub["purge_after_days"],
+        purge_drafts_after_days=hub["purge_drafts_after_days"],
+    )
     app.extensions["background"] = work
     work.start()
     click.echo(f"Data folder: {data_dir}")
@@ -268,8 +316,11 @@ def user():
 @data_dir_option
 @click.argument("name")
 @click.option("--pin", help="4 to 12 digits; asked for when not given.")
-@click.option("--operator", is_flag=True,
-              help="The laptop's operator: may also enroll the hub and change its server.")
+@click.option(
+    "--operator",
+    is_flag=True,
+    help="The laptop's operator: may also enroll the hub and change its server.",
+)
 def user_add(data_dir, name, pin, operator):
     """Add an enumerator (or, with --operator, the laptop's operator) who signs in with
     NAME and a PIN.
@@ -360,8 +411,10 @@ def status(data_dir, as_json):
     reconcile = counts["reconcile"]
     if reconcile:
         state = "agree" if reconcile["agree"] else "DISAGREE (missing records re-queued)"
-        click.echo(f"{'reconcile':<10} {state}: {reconcile['local_count']} sent here, "
-                   f"{reconcile['server_count']} held by the server")
+        click.echo(
+            f"{'reconcile':<10} {state}: {reconcile['local_count']} sent here, "
+            f"{reconcile['server_count']} held by the server"
+        )
 
 
 def _hold_for_review(db, data_dir: Path) -> None:
@@ -409,8 +462,10 @@ def _copy_protection_file(data_dir: Path, backup_file: Path) -> None:
     key, without which it could never be restored."""
     target = backup_file.with_name(backup_file.name + "." + protection.PROTECTION_FILE)
     protection.replace_file(target, protection.protection_path(data_dir).read_bytes())
-    click.echo(f"The backup is encrypted. To restore it you need {target.name} and the "
-               "passphrase (see the field guide).")
+    click.echo(
+        f"The backup is encrypted. To restore it you need {target.name} and the "
+        "passphrase (see the field guide)."
+    )
 
 
 @cli.group()
@@ -431,17 +486,25 @@ def checked_form_file(file: Path, media=()):
     if result.errors or result.form is None:
         lines = "\n".join(str(error) for error in result.errors)
         if file.suffix.lower() in (".xlsx", ".xlsm", ".xls"):
-            lines = gettext("%(file)s is not a valid XLSForm (%(count)s problems):\n%(lines)s",
-                            file=file.name, count=len(result.errors), lines=lines)
+            lines = gettext(
+                "%(file)s is not a valid XLSForm (%(count)s problems):\n%(lines)s",
+                file=file.name,
+                count=len(result.errors),
+                lines=lines,
+            )
         raise click.ClickException(lines)
     return result.form
 
 
 # What each kind of identifier is called in the listings of `forms import` and `forms publish`.
 IDENTIFIER_WORDS = {
-    "name": "a person's name", "phone": "a phone number", "national_id": "an ID number",
-    "date_of_birth": "a date of birth", "address": "an address",
-    "location": "a location (GPS)", "email": "an e-mail address",
+    "name": "a person's name",
+    "phone": "a phone number",
+    "national_id": "an ID number",
+    "date_of_birth": "a date of birth",
+    "address": "an address",
+    "location": "a location (GPS)",
+    "email": "an e-mail address",
 }
 
 
@@ -456,11 +519,15 @@ def echo_privacy_listing(form) -> None:
     else:
         click.echo("No field leaves the laptop unchanged.")
     if listing.get("exact_locations"):
-        click.echo("Locations that leave the laptop exact (keep): "
-                   f"{', '.join(listing['exact_locations'])}.")
+        click.echo(
+            "Locations that leave the laptop exact (keep): "
+            f"{', '.join(listing['exact_locations'])}."
+        )
     if listing["identifiers"]:
-        click.echo("Look like identifiers, so they stay on the laptop unless the form gives "
-                   "them a privacy rule:")
+        click.echo(
+            "Look like identifiers, so they stay on the laptop unless the form gives "
+            "them a privacy rule:"
+        )
     for name, kind in listing["identifiers"]:
         outcome = "sent as the year only" if kind == "date_of_birth" else "not sent"
         click.echo(f"  {name}: {IDENTIFIER_WORDS.get(kind, kind)}, {outcome}")
@@ -469,10 +536,13 @@ def echo_privacy_listing(form) -> None:
 @forms.command("import")
 @data_dir_option
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--media", multiple=True,
-              type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="A CSV file the XLSForm uses (select_one_from_file, pulldata), when it "
-                   "is not in the form's folder. Repeat it for several files.")
+@click.option(
+    "--media",
+    multiple=True,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="A CSV file the XLSForm uses (select_one_from_file, pulldata), when it "
+    "is not in the form's folder. Repeat it for several files.",
+)
 def forms_import(data_dir, file, media):
     """Add a form version from a JSON form definition or an XLSForm (.xlsx, .xls).
 
@@ -492,8 +562,11 @@ def forms_import(data_dir, file, media):
     weaker = weaker_than_installed(db, builtin_forms(), form)
     if weaker:
         # The operator decides for this laptop; the server could not (see `collector sync`).
-        click.echo(f"Warning: {form.form_id} version {form.version} sends more about people "
-                   f"than the version on this hub, for: {', '.join(weaker)}.", err=True)
+        click.echo(
+            f"Warning: {form.form_id} version {form.version} sends more about people "
+            f"than the version on this hub, for: {', '.join(weaker)}.",
+            err=True,
+        )
     if import_form(db, form, file.name):
         click.echo(f"Imported {form.form_id} version {form.version}.")
     else:
@@ -518,11 +591,14 @@ def forms_accept(data_dir, form_id, version, yes):
     from .forms import builtin_forms
 
     db = database(data_dir)
-    refusal = next((r for r in refused_forms(db)
-                    if (r["form_id"], r["version"]) == (form_id, version)), None)
+    refusal = next(
+        (r for r in refused_forms(db) if (r["form_id"], r["version"]) == (form_id, version)), None
+    )
     if refusal is None or not refusal.get("kept"):
-        raise click.ClickException(f"No refused version {version} of form {form_id} is waiting "
-                                   "on this hub; the Sync page lists the refused versions.")
+        raise click.ClickException(
+            f"No refused version {version} of form {form_id} is waiting "
+            "on this hub; the Sync page lists the refused versions."
+        )
     click.echo(f"{form_id} version {version} would send more about people than this hub does:")
     for field, old_rule, new_rule in refusal["changes"]:
         click.echo(f"  {field}: {old_rule} -> {new_rule}")
@@ -557,10 +633,13 @@ def forms_export_xlsform(data_dir, form_id, file):
     builtins = builtin_forms()
     form = newest_form(db, builtins, form_id)
     if form is None:
-        known = sorted(set(builtins) | {r[0] for r in db.execute(
-            "SELECT DISTINCT form_id FROM forms").fetchall()})
-        raise click.ClickException(f"There is no form '{form_id}' on this hub. Forms: "
-                                   f"{', '.join(known)}.")
+        known = sorted(
+            set(builtins)
+            | {r[0] for r in db.execute("SELECT DISTINCT form_id FROM forms").fetchall()}
+        )
+        raise click.ClickException(
+            f"There is no form '{form_id}' on this hub. Forms: {', '.join(known)}."
+        )
     if file.suffix.lower() != ".xlsx":
         raise click.ClickException(f"{file.name}: an XLSForm is written as an .xlsx file.")
     written = to_xlsform(form, file)
@@ -587,15 +666,19 @@ def read_passphrase(from_stdin: bool, twice: bool) -> str:
 
 
 passphrase_stdin_option = click.option(
-    "--passphrase-stdin", is_flag=True, help="Read the passphrase from standard input (scripts).")
+    "--passphrase-stdin", is_flag=True, help="Read the passphrase from standard input (scripts)."
+)
 
 
 @keys.command("create")
 @data_dir_option(unlock=False)
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--from-hex-file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="Wrap an existing key (an older server's secrets/pseudonym_key) instead of "
-                   "making a new one, so the project keeps its pseudonyms.")
+@click.option(
+    "--from-hex-file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Wrap an existing key (an older server's secrets/pseudonym_key) instead of "
+    "making a new one, so the project keeps its pseudonyms.",
+)
 @passphrase_stdin_option
 def keys_create(data_dir, file, from_hex_file, passphrase_stdin):
     """Make the project's pseudonym key file, protected by a passphrase (12+ characters).
@@ -613,8 +696,10 @@ def keys_create(data_dir, file, from_hex_file, passphrase_stdin):
     except keyfile.KeyFileError as error:
         raise click.ClickException(str(error)) from None
     click.echo(f"Wrote the pseudonym key {content['key_id']} to {file}.")
-    click.echo("Keep the file and its passphrase apart; without both, no laptop can make "
-               "pseudonyms that link to this project's.")
+    click.echo(
+        "Keep the file and its passphrase apart; without both, no laptop can make "
+        "pseudonyms that link to this project's."
+    )
 
 
 @keys.command("import")
@@ -646,8 +731,10 @@ def keys_import(data_dir, file, replace, passphrase_stdin):
         return
     _log_key_change(data_dir, key, previous)
     if previous is not None:
-        click.echo(f"Replaced the pseudonym key {keyfile.key_id(previous)}: pseudonyms made "
-                   "with it will not link to those made with the new key.")
+        click.echo(
+            f"Replaced the pseudonym key {keyfile.key_id(previous)}: pseudonyms made "
+            "with it will not link to those made with the new key."
+        )
     click.echo(f"Installed the pseudonym key {keyfile.key_id(key)}.")
 
 
@@ -675,8 +762,10 @@ def keys_show(data_dir):
     except keyfile.KeyFileError as error:
         raise click.ClickException(str(error)) from None
     if key is None:
-        raise click.ClickException("No pseudonym key is installed: ask the data custodian for "
-                                   "the key file and run collector keys import FILE.")
+        raise click.ClickException(
+            "No pseudonym key is installed: ask the data custodian for "
+            "the key file and run collector keys import FILE."
+        )
     click.echo(keyfile.key_id(key))
 
 
@@ -684,8 +773,11 @@ def keys_show(data_dir):
 @data_dir_option
 @click.option("--server", "server_url", required=True, help="The sync server's URL.")
 @click.option("--code", required=True, help="The one-time code from `sync-server device add`.")
-@click.option("--fingerprint", help="The server's fingerprint from the central team: enroll "
-              "only if the server shows this one, without asking.")
+@click.option(
+    "--fingerprint",
+    help="The server's fingerprint from the central team: enroll "
+    "only if the server shows this one, without asking.",
+)
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation (for scripts).")
 def enroll(data_dir, server_url, code, fingerprint, yes):
     """Exchange a one-time enrollment code for this laptop's device token.
@@ -712,17 +804,21 @@ def enroll(data_dir, server_url, code, fingerprint, yes):
     click.echo(f"Name:        {server.name or '(no name given)'}")
     click.echo(f"Fingerprint: {server.fingerprint}")
     if not server.https:
-        click.echo("Warning: plain HTTP, what this laptop sends is not encrypted on the way. "
-                   "Use an https:// address if the central team has one.")
+        click.echo(
+            "Warning: plain HTTP, what this laptop sends is not encrypted on the way. "
+            "Use an https:// address if the central team has one."
+        )
     echo_change_of_server(current_server(db), server)
     if fingerprint is not None and not same_fingerprint(fingerprint, server.fingerprint):
-        raise click.ClickException("The server's fingerprint is not the one given with "
-                                   "--fingerprint: nothing was changed.")
+        raise click.ClickException(
+            "The server's fingerprint is not the one given with --fingerprint: nothing was changed."
+        )
     if fingerprint is None and not yes:
         click.confirm("Enroll with this server?", default=False, abort=True)
     try:
-        credentials = enroll_device(db, data_dir, server.url, code,
-                                    expected_fingerprint=server.fingerprint)
+        credentials = enroll_device(
+            db, data_dir, server.url, code, expected_fingerprint=server.fingerprint
+        )
     except SyncError as error:
         raise click.ClickException(f"Enrollment failed: {error.message}") from error
     click.echo(f"Enrolled as device {credentials.device_id} with {credentials.server_url}.")
@@ -735,18 +831,25 @@ def echo_change_of_server(current: dict | None, server) -> None:
     if current is None:
         return
     if current.get("server_url") == server.url and same_fingerprint(
-            current.get("server_fingerprint"), server.fingerprint):
-        click.echo("This is the server this laptop is enrolled with now. Records already sent "
-                   "are not sent again.")
+        current.get("server_fingerprint"), server.fingerprint
+    ):
+        click.echo(
+            "This is the server this laptop is enrolled with now. Records already sent "
+            "are not sent again."
+        )
         return
-    click.echo(f"Warning: this changes the laptop's server. It is enrolled with "
-               f"{current.get('server_url')} (fingerprint "
-               f"{current.get('server_fingerprint') or 'unknown'}).")
-    click.echo("  Records already sent to that server stay there: they are NOT sent to the "
-               "new server.")
+    click.echo(
+        f"Warning: this changes the laptop's server. It is enrolled with "
+        f"{current.get('server_url')} (fingerprint "
+        f"{current.get('server_fingerprint') or 'unknown'})."
+    )
+    click.echo(
+        "  Records already sent to that server stay there: they are NOT sent to the new server."
+    )
     click.echo("  Only records not sent yet, and new records, will go to the new server.")
-    click.echo("  The laptop keeps its own pseudonym key, so the codes that replace names do "
-               "not change.")
+    click.echo(
+        "  The laptop keeps its own pseudonym key, so the codes that replace names do not change."
+    )
 
 
 @cli.command()
@@ -766,29 +869,35 @@ def sync(data_dir):
     client.hold_for_review()
     held = status_counts(db)["held"]
     if held:
-        click.echo(f"{held} records wait for the operator's review on the hub's Sync page; "
-                   "they are not sent until released.")
+        click.echo(
+            f"{held} records wait for the operator's review on the hub's Sync page; "
+            "they are not sent until released."
+        )
     queued = set(db.execute("SELECT uuid, revision FROM outbox WHERE state = 'queued'").fetchall())
     try:
-        with click.progressbar(length=len(queued), label="Sending records",
-                               show_pos=True) as bar:
+        with click.progressbar(length=len(queued), label="Sending records", show_pos=True) as bar:
             report = client.sync(progress=bar.update)
     except SyncError as error:
         raise click.ClickException(f"Sync failed: {error.message}") from error
-    click.echo(f"Stored {report.stored}, already there {report.duplicate}, "
-               f"rejected {report.rejected}; {len(report.forms_added)} new form versions, "
-               f"{report.replies_added} new replies.")
+    click.echo(
+        f"Stored {report.stored}, already there {report.duplicate}, "
+        f"rejected {report.rejected}; {len(report.forms_added)} new form versions, "
+        f"{report.replies_added} new replies."
+    )
     reconcile = report.reconcile or {}
-    click.echo(f"Reconciliation: {'in agreement' if reconcile.get('agree') else 'DISAGREE'} "
-               f"({reconcile.get('server_count', 0)} records held by the server).")
+    click.echo(
+        f"Reconciliation: {'in agreement' if reconcile.get('agree') else 'DISAGREE'} "
+        f"({reconcile.get('server_count', 0)} records held by the server)."
+    )
     if reconcile.get("requeued"):
-        click.echo(f"The server was missing {reconcile['requeued']} records: they were sent "
-                   "again.")
+        click.echo(f"The server was missing {reconcile['requeued']} records: they were sent again.")
     accepted = set(db.execute("SELECT uuid, revision FROM outbox WHERE state = 'sent'").fetchall())
     left = queued - accepted
     if left or not reconcile.get("agree"):
-        raise click.ClickException(f"{len(left)} of the {len(queued)} queued records were not "
-                                   "accepted; the hub's Sync page and record list say why.")
+        raise click.ClickException(
+            f"{len(left)} of the {len(queued)} queued records were not "
+            "accepted; the hub's Sync page and record list say why."
+        )
 
 
 @cli.command("export-bundle")
@@ -810,8 +919,10 @@ def export_bundle_command(data_dir, file):
     db = database(data_dir)
     credentials = load_credentials(db, data_dir)
     if credentials is None:
-        raise click.ClickException("This laptop is not enrolled: run `collector enroll` first "
-                                   "(the server must know the key that signs the bundle).")
+        raise click.ClickException(
+            "This laptop is not enrolled: run `collector enroll` first "
+            "(the server must know the key that signs the bundle)."
+        )
     try:
         data, count = export_bundle(db, credentials, data_dir)
     except SyncError as error:
@@ -819,8 +930,10 @@ def export_bundle_command(data_dir, file):
     partial = file.with_name(f".{file.name}.partial")
     partial.write_bytes(data)
     os.replace(partial, file)
-    click.echo(f"Wrote {count} records to {file}. They stay queued until the server "
-               "confirms them on a later sync.")
+    click.echo(
+        f"Wrote {count} records to {file}. They stay queued until the server "
+        "confirms them on a later sync."
+    )
     # Their photos and files that may leave go beside it (sync-server import-bundle reads it).
     files = export_bundle_attachments(db, credentials, data_dir)
     if files is not None:
@@ -832,13 +945,25 @@ def export_bundle_command(data_dir, file):
 
 @cli.command()
 @data_dir_option
-@click.option("--days", type=click.IntRange(0), default=None,
-              help="Synced more than this many days ago.  [default: the purge_after_days setting]")
-@click.option("--drafts-days", type=click.IntRange(0), default=None,
-              help="Drafts not changed for this many days.  "
-                   "[default: the purge_drafts_after_days setting]")
-@click.option("--wait", type=click.FloatRange(0), default=10.0, show_default=True,
-              help="Seconds to wait for other programs reading the database.")
+@click.option(
+    "--days",
+    type=click.IntRange(0),
+    default=None,
+    help="Synced more than this many days ago.  [default: the purge_after_days setting]",
+)
+@click.option(
+    "--drafts-days",
+    type=click.IntRange(0),
+    default=None,
+    help="Drafts not changed for this many days.  [default: the purge_drafts_after_days setting]",
+)
+@click.option(
+    "--wait",
+    type=click.FloatRange(0),
+    default=10.0,
+    show_default=True,
+    help="Seconds to wait for other programs reading the database.",
+)
 def purge(data_dir, days, drafts_days, wait):
     """Remove identifying answers (inside repeats too, and names, phone numbers and e-mails
     in free text) of records synced long enough ago and of drafts left unfinished, and
@@ -856,21 +981,30 @@ def purge(data_dir, days, drafts_days, wait):
         report = purge_report(db, days, drafts_days, wait_seconds=wait)
     finally:
         db.close()
-    click.echo(f"Removed identifying fields from {report.synced} records synced more than "
-               f"{days} days ago.")
-    click.echo(f"Removed identifying fields from {report.drafts} drafts not changed for "
-               f"{drafts_days} days.")
+    click.echo(
+        f"Removed identifying fields from {report.synced} records synced more than {days} days ago."
+    )
+    click.echo(
+        f"Removed identifying fields from {report.drafts} drafts not changed for "
+        f"{drafts_days} days."
+    )
     if not report.log_cleared:
         raise click.ClickException(
             "The removed answers are gone from the records, but the database's write-ahead "
             f"log ({datadir.DATABASE_FILE}-wal) still holds old copies: another program kept "
-            "it open. Close it (or stop the hub) and run `collector purge` again.")
+            "it open. Close it (or stop the hub) and run `collector purge` again."
+        )
 
 
 @cli.command("security-log")
 @data_dir_option
-@click.option("--limit", default=50, show_default=True, type=click.IntRange(1, 100_000),
-              help="How many of the newest events to show.")
+@click.option(
+    "--limit",
+    default=50,
+    show_default=True,
+    type=click.IntRange(1, 100_000),
+    help="How many of the newest events to show.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
 def security_log_command(data_dir, limit, as_json):
     """Show the newest security events: sign-ins, failed sign-ins, enrollments...

@@ -75,8 +75,7 @@ def connect(path: Path | str, vault: protection.Vault | None = None) -> HubDatab
     return db
 
 
-def open_database(path: Path | str, vault: protection.Vault | None = None
-                  ) -> sqlite_utils.Database:
+def open_database(path: Path | str, vault: protection.Vault | None = None) -> sqlite_utils.Database:
     """Connect and bring the schema up to date."""
     db = connect(path, vault)
     migrations.apply(db)
@@ -139,8 +138,9 @@ def close_db(exception=None) -> None:
 
 
 def init_app(app) -> None:
-    with contextlib.closing(open_database(app.config["DATABASE"],
-                                          app.config.get("DATA_VAULT")).conn):
+    with contextlib.closing(
+        open_database(app.config["DATABASE"], app.config.get("DATA_VAULT")).conn
+    ):
         pass
     owner_only_database(app.config["DATABASE"])
     app.teardown_appcontext(close_db)
@@ -245,13 +245,17 @@ def m003_security_log_and_sessions(db: sqlite_utils.Database):
 @migrations()
 def m004_hub_roles_and_sent_to(db: sqlite_utils.Database):
     # Only the laptop's operator enrolls the hub or changes its server.
-    db.execute("ALTER TABLE users ADD COLUMN role TEXT NOT NULL DEFAULT 'enumerator'"
-               " CHECK (role IN ('enumerator', 'operator'))")
+    db.execute(
+        "ALTER TABLE users ADD COLUMN role TEXT NOT NULL DEFAULT 'enumerator'"
+        " CHECK (role IN ('enumerator', 'operator'))"
+    )
     # The device id (enrollment) that accepted each revision: reconciliation with a later
     # server never re-sends what an earlier one holds.
     db.execute("ALTER TABLE outbox ADD COLUMN sent_to TEXT")
-    db.execute("UPDATE outbox SET sent_to = (SELECT json_extract(value, '$.device_id')"
-               " FROM hub_state WHERE key = 'enrollment') WHERE state = 'sent'")
+    db.execute(
+        "UPDATE outbox SET sent_to = (SELECT json_extract(value, '$.device_id')"
+        " FROM hub_state WHERE key = 'enrollment') WHERE state = 'sent'"
+    )
 
 
 @migrations()
@@ -276,9 +280,11 @@ def m005_held_for_review(db: sqlite_utils.Database):
             PRIMARY KEY (uuid, revision),
             FOREIGN KEY (uuid, revision) REFERENCES revisions(uuid, revision)
         )""")
-    db.execute("INSERT INTO outbox_new (uuid, revision, state, queued_at, sent_at, error_code,"
-               " error_message, sent_to) SELECT uuid, revision, state, queued_at, sent_at,"
-               " error_code, error_message, sent_to FROM outbox")
+    db.execute(
+        "INSERT INTO outbox_new (uuid, revision, state, queued_at, sent_at, error_code,"
+        " error_message, sent_to) SELECT uuid, revision, state, queued_at, sent_at,"
+        " error_code, error_message, sent_to FROM outbox"
+    )
     db.execute("DROP TABLE outbox")
     db.execute("ALTER TABLE outbox_new RENAME TO outbox")
     db.execute("CREATE INDEX outbox_by_state ON outbox (state)")

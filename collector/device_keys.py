@@ -79,4 +79,4 @@ def fingerprint_of(public_key_text) -> str | None:
     if key is None:
         return None
     digest = hashlib.sha256(key.public_bytes(Encoding.Raw, PublicFormat.Raw)).hexdigest()
-    return " ".join(digest[i:i + 4] for i in range(0, 32, 4)).upper()
+    return " ".join(digest[i : i + 4] for i in range(0, 32, 4)).upper()

@@ -44,8 +44,9 @@ def is_disk_full(error: BaseException, folder=None) -> bool:
         code = getattr(error, "sqlite_errorcode", None)
         if code == sqlite3.SQLITE_FULL or "database or disk is full" in str(error):
             return True
-        io_error = (code is not None and code & 0xFF == sqlite3.SQLITE_IOERR) \
-            or "disk i/o error" in str(error).lower()
+        io_error = (
+            code is not None and code & 0xFF == sqlite3.SQLITE_IOERR
+        ) or "disk i/o error" in str(error).lower()
         return io_error and folder is not None and _no_space_left(folder)
     return isinstance(error, OSError) and error.errno == 28  # ENOSPC
 
@@ -65,8 +66,10 @@ def disk_problem(data_dir, min_free: int = DEFAULT_MIN_FREE_BYTES) -> str | None
     except OSError as error:
         return f"The data folder cannot be read: {error.strerror}."
     if free < min_free:
-        return f"Only {free // (1024 * 1024)} MB free in the data folder; at least " \
-               f"{min_free // (1024 * 1024)} MB are needed."
+        return (
+            f"Only {free // (1024 * 1024)} MB free in the data folder; at least "
+            f"{min_free // (1024 * 1024)} MB are needed."
+        )
     probe = Path(data_dir) / f".write-test-{uuid.uuid4().hex}"
     try:
         with probe.open("wb") as handle:
@@ -100,9 +103,14 @@ def handle_http(error: HTTPException):
 
 
 def handle_csrf(error: CSRFError):
-    return error_response(400, "csrf", gettext(
-        "This page was open too long or was opened in another session. "
-        "Go back, reload the page and try again; your saved answers are kept."))
+    return error_response(
+        400,
+        "csrf",
+        gettext(
+            "This page was open too long or was opened in another session. "
+            "Go back, reload the page and try again; your saved answers are kept."
+        ),
+    )
 
 
 BUSY_RETRY_SECONDS = 5
@@ -117,8 +125,11 @@ def busy_response(error: Exception):
     """The database was too busy to take this request: it rolled back, nothing was saved,
     and the client should send it again (a hub does, with the same batch, kept once)."""
     current_app.logger.warning("Database busy on %s: %s", request.path, error)
-    body, status = error_response(503, "busy", gettext(
-        "The server is busy: nothing of this request was saved. Try again in a moment."))
+    body, status = error_response(
+        503,
+        "busy",
+        gettext("The server is busy: nothing of this request was saved. Try again in a moment."),
+    )
     return body, status, {"Retry-After": str(BUSY_RETRY_SECONDS)}
 
 
@@ -135,12 +146,14 @@ def handle_disk_full(error: Exception):
 
 def hub_disk_full() -> tuple[str, str]:
     return "disk_full", gettext(
-        "The hub's disk is full: nothing was saved. Tell the hub's operator.")
+        "The hub's disk is full: nothing was saved. Tell the hub's operator."
+    )
 
 
 def server_disk_full() -> tuple[str, str]:
     return "server_disk_full", gettext(
-        "The server's disk is full: nothing was saved. Tell the server's administrator.")
+        "The server's disk is full: nothing was saved. Tell the server's administrator."
+    )
 
 
 def handle_unexpected(error: Exception):

@@ -33,8 +33,18 @@ from typing import Any, NamedTuple
 
 from . import locations
 
-__all__ = ["FUNCTIONS", "Context", "Expression", "ExpressionError", "Nodeset", "evaluate",
-           "parse", "to_boolean", "to_number", "to_text"]
+__all__ = [
+    "FUNCTIONS",
+    "Context",
+    "Expression",
+    "ExpressionError",
+    "Nodeset",
+    "evaluate",
+    "parse",
+    "to_boolean",
+    "to_number",
+    "to_text",
+]
 
 EPOCH_ORDINAL = date(1970, 1, 1).toordinal()
 LAST_ORDINAL = date.max.toordinal()
@@ -42,8 +52,10 @@ WHITESPACE = " \t\r\n"  # XPath's whitespace; other Unicode spaces are ordinary 
 SPACE_RUN = re.compile(r"[ \t\r\n]+")
 NUMERIC = re.compile(r"[ \t\r\n]*-?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?[ \t\r\n]*")
 OFFSET = r"(Z|[+-][0-9]{2}(?::?[0-9]{2})?)?"
-ISO_DATE = re.compile(r"([0-9]{4})-([0-9]{1,2})-([0-9]{1,2})(?:T([0-9]{2}):([0-9]{2})"
-                      r"(?::([0-9]{2}(?:\.[0-9]+)?))?" + OFFSET + ")?")
+ISO_DATE = re.compile(
+    r"([0-9]{4})-([0-9]{1,2})-([0-9]{1,2})(?:T([0-9]{2}):([0-9]{2})"
+    r"(?::([0-9]{2}(?:\.[0-9]+)?))?" + OFFSET + ")?"
+)
 ISO_TIME = re.compile(r"([0-9]{2}):([0-9]{2})(?::([0-9]{2}(?:\.[0-9]+)?))?" + OFFSET)
 NUMBER_TOKEN = re.compile(r"(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
 NAME_TOKEN = re.compile(r"[A-Za-z_][A-Za-z0-9_.\-]*(?::[A-Za-z_][A-Za-z0-9_.\-]*)?")
@@ -51,13 +63,19 @@ FIELD_NAME = re.compile("[A-Za-z_\u00c0-\U0010ffff][A-Za-z0-9_.\\-\u00b7\u00c0-\
 FIELD_LITERAL = re.compile(r"[ \t\r\n]*\$\{([^}]*)\}[ \t\r\n]*")
 # `../age`, `./age`, `current()/../region`: XPath's relative paths to a question, as pyxform
 # passes them to ODK. Names are unique in a form, so the last step names the question.
-RELATIVE_PATH = re.compile(r"(?:current\(\)/)?(?:\.\.?/)+(?:" + FIELD_NAME.pattern + "/)*("
-                           + FIELD_NAME.pattern + ")")
+RELATIVE_PATH = re.compile(
+    r"(?:current\(\)/)?(?:\.\.?/)+(?:" + FIELD_NAME.pattern + "/)*(" + FIELD_NAME.pattern + ")"
+)
 FORMAT_CODE = re.compile("%(.?)", re.S)
 MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")  # date.weekday() order
-DIGESTS = {"md5": "md5", "sha-1": "sha1", "sha-256": "sha256", "sha-384": "sha384",
-           "sha-512": "sha512"}
+DIGESTS = {
+    "md5": "md5",
+    "sha-1": "sha1",
+    "sha-256": "sha256",
+    "sha-384": "sha384",
+    "sha-512": "sha512",
+}
 SYMBOLS = ("..", "!=", "<=", ">=", "(", ")", ",", "+", "-", "*", "=", "<", ">", ".", "[", "]")
 # instance('list')/root/item[...]/column: the items of one of the form's choice lists.
 INSTANCE_PATH = re.compile(r"instance\(\s*(['\"])([A-Za-z_][\w.\-]*)\1\s*\)\s*/\s*root\s*/\s*item")
@@ -66,8 +84,14 @@ KEYWORD_OPERATORS = frozenset({"and", "or", "div", "mod"})
 # Numbers an answer can hold: int, float, Fraction, numpy's (all Real) and Decimal (a Number
 # but not Real). A complex number has no XPath meaning, and float() refuses it.
 NUMBERS = (Real, Decimal)
-PRECEDENCE = (("or",), ("and",), ("=", "!="), ("<", "<=", ">", ">="), ("+", "-"),
-              ("*", "div", "mod"))  # loosest first
+PRECEDENCE = (
+    ("or",),
+    ("and",),
+    ("=", "!="),
+    ("<", "<=", ">", ">="),
+    ("+", "-"),
+    ("*", "div", "mod"),
+)  # loosest first
 
 # The zone of the form's clock, in minutes east of UTC: the offset of Context.now while an
 # expression runs. Date-times with another offset are read on this clock (see
@@ -116,6 +140,7 @@ class Nodeset(tuple):
 
 
 # --- conversions (XPath number(), string(), boolean()) ---------------------------------
+
 
 def to_number(value: Any) -> float:
     """XPath number(); dates and ISO date strings count days since 1970-01-01 on the form's
@@ -184,6 +209,7 @@ def _number_text(number: float) -> str:
 
 
 # --- dates: day counts since 1970-01-01 on the form's clock -------------------------------
+
 
 def _date_days(value: date) -> float:
     """Days since 1970-01-01 of a date, or of a date-time on the form's clock (a naive
@@ -303,11 +329,22 @@ def _format_days(days: float, pattern: str) -> str:
     if parts is None:
         return ""
     day, hour, minute, second, millis = parts
-    fields = {"Y": f"{day.year:04d}", "y": f"{day.year % 100:02d}", "m": f"{day.month:02d}",
-              "n": str(day.month), "b": MONTHS[day.month - 1], "d": f"{day.day:02d}",
-              "e": str(day.day), "a": WEEKDAYS[day.weekday()], "H": f"{hour:02d}",
-              "h": str(hour), "M": f"{minute:02d}", "S": f"{second:02d}",
-              "3": f"{millis:03d}", "%": "%"}
+    fields = {
+        "Y": f"{day.year:04d}",
+        "y": f"{day.year % 100:02d}",
+        "m": f"{day.month:02d}",
+        "n": str(day.month),
+        "b": MONTHS[day.month - 1],
+        "d": f"{day.day:02d}",
+        "e": str(day.day),
+        "a": WEEKDAYS[day.weekday()],
+        "H": f"{hour:02d}",
+        "h": str(hour),
+        "M": f"{minute:02d}",
+        "S": f"{second:02d}",
+        "3": f"{millis:03d}",
+        "%": "%",
+    }
     return FORMAT_CODE.sub(lambda match: fields[match.group(1)], pattern)
 
 
@@ -333,6 +370,7 @@ def _field_value(value: Any) -> Any:
 
 
 # --- operators -------------------------------------------------------------------------
+
 
 def _equals(left: Any, right: Any) -> bool:
     """XPath '=': booleans win, then numbers (dates count as numbers), else text."""
@@ -378,13 +416,19 @@ def _modulo(dividend: float, divisor: float) -> float:
         return math.nan
 
 
-ARITHMETIC = {"+": operator.add, "-": operator.sub, "*": operator.mul,
-              "div": _divide, "mod": _modulo}
+ARITHMETIC = {
+    "+": operator.add,
+    "-": operator.sub,
+    "*": operator.mul,
+    "div": _divide,
+    "mod": _modulo,
+}
 ORDERING = {"<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge}
 COMPARISONS = frozenset(ORDERING) | {"=", "!="}
 
 
 # --- functions -------------------------------------------------------------------------
+
 
 class Function(NamedTuple):
     minimum: int
@@ -394,9 +438,11 @@ class Function(NamedTuple):
 
 def _whole(rounding: Callable[[float], int]) -> Callable[[Context, Any], float]:
     """int/floor/ceiling that keep NaN and Infinity, and the sign of a zero as JavaScript does."""
+
     def apply(ctx: Context, value: Any) -> float:
         number = to_number(value)
         return math.copysign(float(rounding(number)), number) if math.isfinite(number) else number
+
     return apply
 
 
@@ -439,13 +485,15 @@ def _power(ctx: Context, base: Any, exponent: Any) -> float:
 
 def _spread(values: tuple) -> list:
     """Arguments with each nodeset replaced by its items."""
-    return [item for value in values
-            for item in (value if isinstance(value, Nodeset) else (value,))]
+    return [
+        item for value in values for item in (value if isinstance(value, Nodeset) else (value,))
+    ]
 
 
 def _extreme(better: Callable[[float, float], bool]) -> Callable[..., float]:
     """min()/max() over numbers and nodesets' items; any NaN (an empty answer, say) or no
     number at all (an empty nodeset) makes the result NaN."""
+
     def apply(ctx: Context, *values: Any) -> float:
         numbers = [to_number(value) for value in _spread(values)]
         if not numbers:
@@ -457,6 +505,7 @@ def _extreme(better: Callable[[float, float], bool]) -> Callable[..., float]:
             if better(number, best):
                 best = number
         return best
+
     return apply
 
 
@@ -493,7 +542,7 @@ def _substr(ctx: Context, text: Any, start: Any, end: Any = None) -> str:
     """ODK substr(): 0-based start, exclusive end, in characters (code points)."""
     chars = to_text(text)
     stop = len(chars) if end is None else _index(end, len(chars))
-    return chars[_index(start, len(chars)):stop]
+    return chars[_index(start, len(chars)) : stop]
 
 
 def _before(ctx: Context, text: Any, part: Any) -> str:
@@ -505,7 +554,7 @@ def _before(ctx: Context, text: Any, part: Any) -> str:
 def _after(ctx: Context, text: Any, part: Any) -> str:
     text, part = to_text(text), to_text(part)
     found = text.find(part)
-    return text[found + len(part):] if found >= 0 else ""
+    return text[found + len(part) :] if found >= 0 else ""
 
 
 def _translate(ctx: Context, text: Any, source: Any, target: Any) -> str:
@@ -514,7 +563,8 @@ def _translate(ctx: Context, text: Any, source: Any, target: Any) -> str:
 
     def swap(char: str) -> str:
         found = source.find(char)
-        return char if found < 0 else target[found:found + 1]
+        return char if found < 0 else target[found : found + 1]
+
     return "".join(swap(char) for char in to_text(text))
 
 
@@ -539,7 +589,7 @@ def _dollar_at_end(pattern: str) -> str:
     while index < len(pattern):
         char = pattern[index]
         if char == "\\":
-            out.append(pattern[index:index + 2])
+            out.append(pattern[index : index + 2])
             index += 2
             continue
         if char == "[":
@@ -660,7 +710,7 @@ def _substring(ctx: Context, text: Any, start: Any, length: Any = None) -> str:
     low, high = max(first, 1.0), min(last, len(chars) + 1.0)
     if not low < high:  # also when either is NaN
         return ""
-    return chars[int(low) - 1:int(high) - 1]
+    return chars[int(low) - 1 : int(high) - 1]
 
 
 def _xpath_round(number: float) -> float:
@@ -751,6 +801,7 @@ def _geofence(ctx: Context, point: Any, shape: Any) -> bool:
 def _math(function: Callable[[float], float], at_zero: float | None = None) -> Callable:
     """A one-number function with JavaScript's Math answers where Python would raise: NaN
     outside its domain, Infinity on overflow, `at_zero` (log's -Infinity) at 0."""
+
     def apply(ctx: Context, value: Any) -> float:
         number = to_number(value)
         try:
@@ -759,6 +810,7 @@ def _math(function: Callable[[float], float], at_zero: float | None = None) -> C
             return math.inf
         except ValueError:
             return at_zero if at_zero is not None and number == 0 else math.nan
+
     return apply
 
 
@@ -786,7 +838,7 @@ def _park_miller(seed: float) -> Callable[[], float]:
     if math.isnan(seed):
         whole = 0
     elif math.isinf(seed):
-        whole = 2 ** 63 - 1 if seed > 0 else -(2 ** 63)  # Java's longValue() at the limits
+        whole = 2**63 - 1 if seed > 0 else -(2**63)  # Java's longValue() at the limits
     else:
         whole = int(seed)
     state = abs(whole) % PARK_MILLER_MODULUS * (1 if whole >= 0 else -1)  # Java's remainder
@@ -797,6 +849,7 @@ def _park_miller(seed: float) -> Callable[[], float]:
     def draw() -> float:
         current[0] = current[0] * PARK_MILLER_MULTIPLIER % PARK_MILLER_MODULUS
         return (current[0] - 1) / (PARK_MILLER_MODULUS - 1)
+
     return draw
 
 
@@ -840,8 +893,13 @@ FUNCTIONS: dict[str, Function] = {
     "count-non-empty": Function(1, 1, _count_non_empty),
     "sum": Function(1, 1, _sum),
     "indexed-repeat": Function(3, 3, _indexed_repeat),
-    "join": Function(2, None, lambda ctx, separator, *values:
-                     to_text(separator).join(to_text(item) for item in _spread(values))),
+    "join": Function(
+        2,
+        None,
+        lambda ctx, separator, *values: to_text(separator).join(
+            to_text(item) for item in _spread(values)
+        ),
+    ),
     "if": Function(3, 3, lambda ctx, test, yes, no: yes if to_boolean(test) else no),
     "coalesce": Function(2, 2, _coalesce),
     "checklist": Function(2, None, _checklist),
@@ -878,13 +936,15 @@ FUNCTIONS: dict[str, Function] = {
     "decimal-time": Function(1, 1, _decimal_time),
     "format-date": Function(2, 2, _format_date),
     "format-date-time": Function(2, 2, _format_date),
-    "position": Function(0, 0, lambda ctx: math.nan if ctx.position is None
-                         else float(ctx.position)),
+    "position": Function(
+        0, 0, lambda ctx: math.nan if ctx.position is None else float(ctx.position)
+    ),
     "once": Function(1, 1, lambda ctx, value: value if to_text(ctx.current) == "" else ctx.current),
 }
 
 
 # --- syntax tree -----------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class _Literal:
@@ -1006,9 +1066,12 @@ class _Instance:
     column: str | None
 
     def evaluate(self, ctx: Context) -> Nodeset:
-        items = [item for item in (ctx.instances or {}).get(self.name, ())
-                 if self.predicate is None or to_boolean(self.predicate.evaluate(
-                     replace(ctx, choice=item)))]
+        items = [
+            item
+            for item in (ctx.instances or {}).get(self.name, ())
+            if self.predicate is None
+            or to_boolean(self.predicate.evaluate(replace(ctx, choice=item)))
+        ]
         if self.column is None:
             return Nodeset(items)
         return Nodeset(item.get(self.column, "") for item in items)
@@ -1018,6 +1081,7 @@ class _Instance:
 
 
 # --- tokenizer -------------------------------------------------------------------------
+
 
 class _Token(NamedTuple):
     kind: str  # number, string, field, symbol, function, name, end
@@ -1056,8 +1120,11 @@ def _read_token(source: str, start: int, previous: _Token | None) -> _Token:
     if instance:
         return _Token("instance", instance.group(2), start, instance.end())
     step = ITEM_STEP.match(source, start)
-    if step and previous is not None and (previous.kind == "instance" or (
-            previous.kind == "symbol" and previous.value == "]")):
+    if (
+        step
+        and previous is not None
+        and (previous.kind == "instance" or (previous.kind == "symbol" and previous.value == "]"))
+    ):
         return _Token("step", step.group(1), start, step.end())
     number = NUMBER_TOKEN.match(source, start)
     if number:
@@ -1076,7 +1143,7 @@ def _read_string(source: str, start: int) -> _Token:
     end = source.find(source[start], start + 1)
     if end < 0:
         raise ExpressionError("unterminated string", start)
-    return _Token("string", source[start + 1:end], start, end + 1)
+    return _Token("string", source[start + 1 : end], start, end + 1)
 
 
 def _read_field(source: str, start: int) -> _Token:
@@ -1085,7 +1152,7 @@ def _read_field(source: str, start: int) -> _Token:
     close = source.find("}", start + 2)
     if close < 0:
         raise ExpressionError("missing '}' after '${'", start)
-    name = source[start + 2:close]
+    name = source[start + 2 : close]
     if not FIELD_NAME.fullmatch(name):
         raise ExpressionError(f"invalid field name '{name}'", start)
     return _Token("field", name, start, close + 1)
@@ -1104,10 +1171,12 @@ def _ends_operand(token: _Token | None) -> bool:
     if token is None:
         return False
     return token.kind in ("number", "string", "field") or (
-        token.kind == "symbol" and token.value in (")", ".", ".."))
+        token.kind == "symbol" and token.value in (")", ".", "..")
+    )
 
 
 # --- parser ----------------------------------------------------------------------------
+
 
 class _Parser:
     """Recursive descent over PRECEDENCE, loosest level first; all levels left-associative."""
@@ -1146,7 +1215,7 @@ class _Parser:
         token = self.peek()
         if token.kind == "end":
             return ExpressionError("unexpected end of expression", token.start)
-        return ExpressionError(f"unexpected '{self.source[token.start:token.end]}'", token.start)
+        return ExpressionError(f"unexpected '{self.source[token.start : token.end]}'", token.start)
 
     def binary(self, level: int) -> Any:
         if level == len(PRECEDENCE):
@@ -1239,8 +1308,9 @@ def _check_call(token: _Token, arguments: list) -> None:
     codes and digest names written as literal text."""
     name, literals = token.value, [a.value if isinstance(a, _Literal) else None for a in arguments]
     if name == "weighted-checklist" and len(arguments) % 2:
-        raise ExpressionError(f"{name}() takes an even number of arguments, got "
-                              f"{len(arguments)}", token.start)
+        raise ExpressionError(
+            f"{name}() takes an even number of arguments, got {len(arguments)}", token.start
+        )
     if name in ("format-date", "format-date-time") and isinstance(literals[1], str):
         _check_format(literals[1], token.start)
     if name == "digest" and isinstance(literals[1], str):
@@ -1262,6 +1332,7 @@ def _arity_error(token: _Token, function: Function, count: int) -> ExpressionErr
 
 # --- public API ------------------------------------------------------------------------
 
+
 class Expression:
     """A parsed expression: parse once per form, evaluate for every set of answers."""
 
@@ -1282,11 +1353,16 @@ class Expression:
         while pending:
             node = pending.pop()
             if isinstance(node, _Call) and node.name == name:
-                found.append(tuple(to_text(a.value) if isinstance(a, _Literal) else None
-                                   for a in node.arguments))
-            children = [*getattr(node, "arguments", ()),
-                        *(getattr(node, key) for key in ("operand", "left", "right")
-                          if hasattr(node, key))]
+                found.append(
+                    tuple(
+                        to_text(a.value) if isinstance(a, _Literal) else None
+                        for a in node.arguments
+                    )
+                )
+            children = [
+                *getattr(node, "arguments", ()),
+                *(getattr(node, key) for key in ("operand", "left", "right") if hasattr(node, key)),
+            ]
             pending.extend(reversed(children))  # the first child is looked at first
         return found
 
@@ -1319,14 +1395,31 @@ def parse_choice_filter(source: str) -> Expression:
     return Expression(source, _Parser(source, choice_columns=True).parse())
 
 
-def evaluate(source: str, values: Mapping[str, Any] | None = None, current: Any = None,
-             now: datetime | date | str | None = None, *, position: int | None = None,
-             choice_label: Callable[[str, str], str | None] | None = None) -> Any:
+def evaluate(
+    source: str,
+    values: Mapping[str, Any] | None = None,
+    current: Any = None,
+    now: datetime | date | str | None = None,
+    *,
+    position: int | None = None,
+    choice_label: Callable[[str, str], str | None] | None = None,
+) -> Any:
     return parse(source).evaluate(Context(values or {}, current, now, position, choice_label))
 
 
-CONTEXT_KEYS = frozenset({"values", "current", "now", "position", "choice_label", "choice", "data",
-                          "nodesets", "instances"})
+CONTEXT_KEYS = frozenset(
+    {
+        "values",
+        "current",
+        "now",
+        "position",
+        "choice_label",
+        "choice",
+        "data",
+        "nodesets",
+        "instances",
+    }
+)
 
 
 def _prepare(ctx: Context | Mapping[str, Any] | None) -> Context:
@@ -1334,12 +1427,16 @@ def _prepare(ctx: Context | Mapping[str, Any] | None) -> Context:
     if ctx is None:
         ctx = Context()
     elif not isinstance(ctx, Context):
-        is_context_dict = (isinstance(ctx.get("values"), Mapping) and set(ctx) <= CONTEXT_KEYS)
+        is_context_dict = isinstance(ctx.get("values"), Mapping) and set(ctx) <= CONTEXT_KEYS
         ctx = Context(**ctx) if is_context_dict else Context(values=ctx)
     # `is None`, not `or`: the truth of a hub's answer scope counts every question, and
     # this runs for every relevance check of every saved page.
-    return replace(ctx, values={} if ctx.values is None else ctx.values,
-                   current=_field_value(ctx.current), now=_as_datetime(ctx.now))
+    return replace(
+        ctx,
+        values={} if ctx.values is None else ctx.values,
+        current=_field_value(ctx.current),
+        now=_as_datetime(ctx.now),
+    )
 
 
 def _zone_minutes(now: datetime | date | str | None) -> int:

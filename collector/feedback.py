@@ -68,8 +68,9 @@ def submit():
     record_uuid = request.form.get("_uuid", "")
     if not is_uuid(record_uuid):
         abort(400)
-    result = validation.read_all(form, request.form, posted_locale(), strict=True,
-                                 stored=validation.defaults(form))
+    result = validation.read_all(
+        form, request.form, posted_locale(), strict=True, stored=validation.defaults(form)
+    )
     answers = result.answers
     if (result.errors or result.unseen) and from_outbox():
         message = gettext("Some answers need attention before the record can be finalized.")
@@ -84,13 +85,18 @@ def submit():
     except RecordError:
         abort(409)
     # Held at once when the kiosk's free text waits for the operator (collector.review).
-    review.hold_pending(get_db(), current_app.config["HUB"]["hold_free_text_for_review"],
-                        record_uuid)
+    review.hold_pending(
+        get_db(), current_app.config["HUB"]["hold_free_text_for_review"], record_uuid
+    )
     session["receipt_code"] = code
     if from_outbox():
         message = gettext("Sent to the hub. Receipt code: %(code)s", code=format_receipt_code(code))
-        return jsonify(uuid=record_uuid, receipt=format_receipt_code(code), message=message,
-                       next=url_for("feedback.thanks"))
+        return jsonify(
+            uuid=record_uuid,
+            receipt=format_receipt_code(code),
+            message=message,
+            next=url_for("feedback.thanks"),
+        )
     return redirect(url_for("feedback.thanks"))
 
 
@@ -98,8 +104,7 @@ def submit():
 def thanks():
     # Once: a reload, or the next person on this phone, sees a page without the code.
     code = session.pop("receipt_code", None)
-    return render_template("feedback_thanks.html",
-                           code=format_receipt_code(code) if code else None)
+    return render_template("feedback_thanks.html", code=format_receipt_code(code) if code else None)
 
 
 @bp.route("/status", methods=("GET", "POST"))
@@ -117,11 +122,17 @@ def status():
 
 def _status_page(code: str):
     record, replies = replies_for_receipt(get_db(), code) if code else (None, [])
-    return render_template("feedback_status.html", code=code, record=record, replies=replies,
-                           asked=bool(code))
+    return render_template(
+        "feedback_status.html", code=code, record=record, replies=replies, asked=bool(code)
+    )
 
 
 def _render(form, record_uuid, answers, errors=None, raw=None, notice=None):
-    return render_template("feedback.html", form=form, record_uuid=record_uuid,
-                           errors=errors or {}, notice=notice,
-                           **validation.whole_form_view(form, answers, raw))
+    return render_template(
+        "feedback.html",
+        form=form,
+        record_uuid=record_uuid,
+        errors=errors or {},
+        notice=notice,
+        **validation.whole_form_view(form, answers, raw),
+    )

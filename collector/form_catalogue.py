@@ -66,8 +66,14 @@ class FormCatalogue:
         # Parsed outside the lock: other forms are served meanwhile.
         form = load_form_json(definition)
         if (form.form_id, form.version) != (form_id, version):
-            raise FormError({"_schema": [f"The definition stored as {form_id} version {version}"
-                                         f" is {form.form_id} version {form.version}."]})
+            raise FormError(
+                {
+                    "_schema": [
+                        f"The definition stored as {form_id} version {version}"
+                        f" is {form.form_id} version {form.version}."
+                    ]
+                }
+            )
         with self._lock:
             self._counts["parses"] += 1
             # Two threads may parse the same version at once: the first one kept wins, so
@@ -79,9 +85,13 @@ class FormCatalogue:
                 self._counts["evictions"] += 1
         return form
 
-    def form_version(self, form_id: str, version: str, stored: str | None,
-                     builtins: dict[str, FormDefinition] | None = None
-                     ) -> FormDefinition | None:
+    def form_version(
+        self,
+        form_id: str,
+        version: str,
+        stored: str | None,
+        builtins: dict[str, FormDefinition] | None = None,
+    ) -> FormDefinition | None:
         """The rule for "which form is (form_id, version)": the `stored` definition of that
         version when there is one, else the built-in of that exact version, else None."""
         if stored is not None:
@@ -89,10 +99,13 @@ class FormCatalogue:
         builtin = (builtin_forms() if builtins is None else builtins).get(form_id)
         return builtin if builtin is not None and builtin.version == version else None
 
-    def current_form(self, form_id: str, stored: Iterable[StoredVersion],
-                     definition: Callable[[str], str | None],
-                     builtins: dict[str, FormDefinition] | None = None
-                     ) -> FormDefinition | None:
+    def current_form(
+        self,
+        form_id: str,
+        stored: Iterable[StoredVersion],
+        definition: Callable[[str], str | None],
+        builtins: dict[str, FormDefinition] | None = None,
+    ) -> FormDefinition | None:
         """The rule for "the current version of a form": the newest of the `stored`
         versions (`newest_version`), its text read with `definition(version)`; else the
         built-in form; else None."""
@@ -125,8 +138,10 @@ def newest_version(stored: Iterable[StoredVersion]) -> str | None:
 
 def version_order(version: str) -> tuple:
     """A sort key comparing versions part by part, numbers as numbers: 2 < 10 < 10a."""
-    return tuple((0, int(part), "") if part.isdigit() else (1, 0, part)
-                 for part in re.findall(r"\d+|\D+", version))
+    return tuple(
+        (0, int(part), "") if part.isdigit() else (1, 0, part)
+        for part in re.findall(r"\d+|\D+", version)
+    )
 
 
 # The one catalogue of this process, shared by every page, thread and command.

@@ -30,7 +30,8 @@ def available_forms() -> dict[str, FormDefinition]:
         stored.setdefault(row[0], []).append((row[1], row[2]))
     for form_id, versions in stored.items():
         forms[form_id] = form_catalogue.current_form(
-            form_id, versions, functools.partial(_definition, db, form_id))
+            form_id, versions, functools.partial(_definition, db, form_id)
+        )
     return forms
 
 
@@ -49,21 +50,25 @@ def get_form(form_id: str, version: str | None = None) -> FormDefinition:
 def form_version(db, builtins: dict, form_id: str, version: str) -> FormDefinition | None:
     """That exact version of a form: imported, pulled from the server, or built in (the
     rule and the parsed forms are collector.form_catalogue's)."""
-    return form_catalogue.form_version(form_id, version, _definition(db, form_id, version),
-                                       builtins)
+    return form_catalogue.form_version(
+        form_id, version, _definition(db, form_id, version), builtins
+    )
 
 
 def _definition(db, form_id: str, version: str) -> str | None:
     """The stored definition text of a form version on this hub, or None."""
-    row = db.execute("SELECT definition FROM forms WHERE form_id = ? AND version = ?",
-                     [form_id, version]).fetchone()
+    row = db.execute(
+        "SELECT definition FROM forms WHERE form_id = ? AND version = ?", [form_id, version]
+    ).fetchone()
     return row[0] if row else None
 
 
 def stored_versions(db, form_id: str) -> list[tuple[str, str]]:
     """(version, added_at) of each stored version of a form."""
-    return [tuple(row) for row in db.execute(
-        "SELECT version, added_at FROM forms WHERE form_id = ?", [form_id])]
+    return [
+        tuple(row)
+        for row in db.execute("SELECT version, added_at FROM forms WHERE form_id = ?", [form_id])
+    ]
 
 
 def import_form(db, form: FormDefinition, source: str) -> bool:
@@ -73,31 +78,36 @@ def import_form(db, form: FormDefinition, source: str) -> bool:
 
 
 def _store(db, form: FormDefinition, source: str) -> bool:
-    if db.execute("SELECT 1 FROM forms WHERE form_id = ? AND version = ?",
-                  [form.form_id, form.version]).fetchone():
+    if db.execute(
+        "SELECT 1 FROM forms WHERE form_id = ? AND version = ?", [form.form_id, form.version]
+    ).fetchone():
         return False
-    db.execute("INSERT INTO forms (form_id, version, definition, source, added_at)"
-               " VALUES (?, ?, ?, ?, ?)", [form.form_id, form.version, form.to_json(),
-                                           source, now_iso()])
+    db.execute(
+        "INSERT INTO forms (form_id, version, definition, source, added_at) VALUES (?, ?, ?, ?, ?)",
+        [form.form_id, form.version, form.to_json(), source, now_iso()],
+    )
     return True
 
 
 # -- Privacy rules never weakened from afar ------------------------------------------------
 
+
 class FormRefused(Exception):
     """A form version that would send more about people than the one on this hub."""
 
     def __init__(self, form: FormDefinition, fields: list[str]):
-        super().__init__(f"{form.form_id} version {form.version} weakens the privacy of: "
-                         f"{', '.join(fields)}")
+        super().__init__(
+            f"{form.form_id} version {form.version} weakens the privacy of: {', '.join(fields)}"
+        )
         self.form, self.fields = form, fields
 
 
 def newest_form(db, builtins: dict, form_id: str) -> FormDefinition | None:
     """The version new records of a form start with: the newest imported, else the built-in
     (the rule is collector.form_catalogue's)."""
-    return form_catalogue.current_form(form_id, stored_versions(db, form_id),
-                                       functools.partial(_definition, db, form_id), builtins)
+    return form_catalogue.current_form(
+        form_id, stored_versions(db, form_id), functools.partial(_definition, db, form_id), builtins
+    )
 
 
 def weaker_than_installed(db, builtins: dict, form: FormDefinition) -> list[str]:
@@ -117,30 +127,40 @@ def import_server_form(db, builtins: dict, form: FormDefinition) -> bool:
             return _store(db, form, "server")
         current = newest_form(db, builtins, form.form_id)
         assert current is not None  # weaker fields are only found against an installed form
-        changes = [[name, rule_for(current.questions[name], current),
-                    rule_for(form.questions[name], form)] for name in weaker]
-        _remember_refusal(db, form.form_id, form.version, weaker, changes=changes,
-                          definition=form.to_json())
+        changes = [
+            [name, rule_for(current.questions[name], current), rule_for(form.questions[name], form)]
+            for name in weaker
+        ]
+        _remember_refusal(
+            db, form.form_id, form.version, weaker, changes=changes, definition=form.to_json()
+        )
     raise FormRefused(form, weaker)
 
 
-def accept_refused_form(db, builtins: dict, form_id: str, version: str,
-                        account: str | None = None) -> tuple[FormDefinition, list[str]]:
+def accept_refused_form(
+    db, builtins: dict, form_id: str, version: str, account: str | None = None
+) -> tuple[FormDefinition, list[str]]:
     """The operator's decision on this laptop: install a version refused as weaker.
     Returns the form and the fields it relaxes; logged as `form_accepted`.
     LookupError when no such refused version is kept here."""
     with write_transaction(db):
-        row = db.execute("SELECT value FROM hub_state WHERE key = ?",
-                         [_definition_key(form_id, version)]).fetchone()
+        row = db.execute(
+            "SELECT value FROM hub_state WHERE key = ?", [_definition_key(form_id, version)]
+        ).fetchone()
         if row is None or not was_refused(db, form_id, version):
-            raise LookupError(f"No refused version {version} of form {form_id} is kept on "
-                              "this hub.")
+            raise LookupError(
+                f"No refused version {version} of form {form_id} is kept on this hub."
+            )
         form = load_form_json(row[0])
         weaker = weaker_than_installed(db, builtins, form)
         _store(db, form, "server")
         _forget_refusal(db, form_id, version)
-        log_event(db, "form_accepted", account,
-                  detail=f"{form_id} {version}: {', '.join(weaker) or 'no field relaxed'}")
+        log_event(
+            db,
+            "form_accepted",
+            account,
+            detail=f"{form_id} {version}: {', '.join(weaker) or 'no field relaxed'}",
+        )
     return form, weaker
 
 
@@ -151,32 +171,53 @@ def refuse_unreadable(db, form_id: str, version: str) -> None:
         _remember_refusal(db, str(form_id)[:100], str(version)[:40], [], "invalid")
 
 
-def _remember_refusal(db, form_id: str, version: str, fields: list[str],
-                      reason: str = "weaker", changes: list | None = None,
-                      definition: str | None = None) -> None:
+def _remember_refusal(
+    db,
+    form_id: str,
+    version: str,
+    fields: list[str],
+    reason: str = "weaker",
+    changes: list | None = None,
+    definition: str | None = None,
+) -> None:
     refusals = [r for r in refused_forms(db) if (r["form_id"], r["version"]) != (form_id, version)]
-    refusals.insert(0, {"form_id": form_id, "version": version, "fields": fields,
-                        "reason": reason, "at": now_iso(), "changes": changes or [],
-                        "kept": definition is not None})
+    refusals.insert(
+        0,
+        {
+            "form_id": form_id,
+            "version": version,
+            "fields": fields,
+            "reason": reason,
+            "at": now_iso(),
+            "changes": changes or [],
+            "kept": definition is not None,
+        },
+    )
     _save_refusals(db, refusals[:REFUSALS_KEPT])
     for old in refusals[REFUSALS_KEPT:]:
-        db.execute("DELETE FROM hub_state WHERE key = ?",
-                   [_definition_key(old["form_id"], old["version"])])
+        db.execute(
+            "DELETE FROM hub_state WHERE key = ?", [_definition_key(old["form_id"], old["version"])]
+        )
     if definition is not None:
-        db.execute("INSERT OR REPLACE INTO hub_state (key, value) VALUES (?, ?)",
-                   [_definition_key(form_id, version), definition])
+        db.execute(
+            "INSERT OR REPLACE INTO hub_state (key, value) VALUES (?, ?)",
+            [_definition_key(form_id, version), definition],
+        )
     log_event(db, "form_refused", detail=f"{form_id} {version}: {', '.join(fields) or reason}")
 
 
 def _forget_refusal(db, form_id: str, version: str) -> None:
-    _save_refusals(db, [r for r in refused_forms(db)
-                        if (r["form_id"], r["version"]) != (form_id, version)])
+    _save_refusals(
+        db, [r for r in refused_forms(db) if (r["form_id"], r["version"]) != (form_id, version)]
+    )
     db.execute("DELETE FROM hub_state WHERE key = ?", [_definition_key(form_id, version)])
 
 
 def _save_refusals(db, refusals: list[dict]) -> None:
-    db.execute("INSERT OR REPLACE INTO hub_state (key, value) VALUES ('refused_forms', ?)",
-               [json.dumps(refusals)])
+    db.execute(
+        "INSERT OR REPLACE INTO hub_state (key, value) VALUES ('refused_forms', ?)",
+        [json.dumps(refusals)],
+    )
 
 
 def _definition_key(form_id: str, version: str) -> str:

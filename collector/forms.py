@@ -30,7 +30,10 @@ from .anonymizer import IDENTIFYING_RULES
 
 # The built-in forms, by their ids: one spelling for every module that needs one of them.
 SURVEY_FORM, REPORT_FORM, FEEDBACK_FORM = (
-    "community_survey", "discrimination_report", "community_feedback")
+    "community_survey",
+    "discrimination_report",
+    "community_feedback",
+)
 BUILTIN_FORM_IDS = (SURVEY_FORM, REPORT_FORM, FEEDBACK_FORM)
 
 QUESTION_TYPES = (
@@ -145,13 +148,17 @@ def _check_location_rule(rule: str, name: str, rest: str) -> None:
     """generalize:grid:METRES (a whole number of metres) or generalize:area[:FILE]."""
     if name == "area":
         if rest and not re.match(BOUNDARY_FILE_PATTERN, rest):
-            raise ValidationError(f"'{rule}': name the boundaries file, such as "
-                                  "generalize:area:villages.geojson, or leave it out.")
+            raise ValidationError(
+                f"'{rule}': name the boundaries file, such as "
+                "generalize:area:villages.geojson, or leave it out."
+            )
         return
     low, high = GRID_METRES
     if not re.fullmatch(r"[0-9]{1,7}", rest) or not low <= int(rest) <= high:
-        raise ValidationError(f"'{rule}': give the grid cell's size in whole metres, from "
-                              f"{low} to {high}, as in generalize:grid:1000.")
+        raise ValidationError(
+            f"'{rule}': give the grid cell's size in whole metres, from "
+            f"{low} to {high}, as in generalize:grid:1000."
+        )
 
 
 def check_expression(source: str, parser=expressions.parse) -> None:
@@ -174,8 +181,9 @@ class ChoiceSchema(Schema):
     # For "generalize:parent": the code of the larger area this one belongs to.
     parent = fields.String()
     # Other columns of the choices sheet, which a question's choice_filter may test.
-    data = fields.Dict(keys=fields.String(validate=validate.Regexp(NAME_PATTERN)),
-                       values=fields.String())
+    data = fields.Dict(
+        keys=fields.String(validate=validate.Regexp(NAME_PATTERN)), values=fields.String()
+    )
 
 
 class RangeParameters(Schema):
@@ -239,14 +247,16 @@ class QuestionSchema(Schema):
         if kind != "calculate" and not data.get("label"):
             raise ValidationError("Give the text in at least one language.", "label")
         if (kind == "calculate") != bool(data.get("calculation")):
-            raise ValidationError("A calculate question needs a calculation, and only it has "
-                                  "one.", "calculation")
+            raise ValidationError(
+                "A calculate question needs a calculation, and only it has one.", "calculation"
+            )
         if kind in ("select_one", "select_multiple") and not data.get("choices"):
             raise ValidationError("A select question needs a choice list.", "choices")
-        if (data.get("randomize") or data.get("seed")) and kind not in ("select_one",
-                                                                      "select_multiple"):
-            raise ValidationError("Only a select question's choices can be shuffled.",
-                                  "randomize")
+        if (data.get("randomize") or data.get("seed")) and kind not in (
+            "select_one",
+            "select_multiple",
+        ):
+            raise ValidationError("Only a select question's choices can be shuffled.", "randomize")
         if data.get("seed") and not data.get("randomize"):
             raise ValidationError("A seed orders shuffled choices: add randomize.", "seed")
         if kind == "range" and "parameters" not in data:
@@ -254,17 +264,22 @@ class QuestionSchema(Schema):
         if data.get("disclosure") and "." in data["name"]:
             # The central server reads a corrected field `members.2.age` at its dots: a
             # dotted key or sensitive name would slip past the checks that hide them.
-            raise ValidationError("A key or sensitive question's name cannot hold a '.' yet.",
-                                  "disclosure")
+            raise ValidationError(
+                "A key or sensitive question's name cannot hold a '.' yet.", "disclosure"
+            )
         if data.get("hierarchy") and data.get("disclosure") != "key":
-            raise ValidationError("Only a key variable (disclosure: key) has a hierarchy.",
-                                  "hierarchy")
+            raise ValidationError(
+                "Only a key variable (disclosure: key) has a hierarchy.", "hierarchy"
+            )
         _check_location_options(data)
         rule = data.get("privacy", "drop")
         if data.get("identifying") and rule not in IDENTIFYING_RULES:
             # keep, scrub or generalize would let part of a name or phone number leave.
-            raise ValidationError(f"The identifying field '{data['name']}' must be dropped or "
-                                  f"pseudonymized, not '{rule}'.", "privacy")
+            raise ValidationError(
+                f"The identifying field '{data['name']}' must be dropped or "
+                f"pseudonymized, not '{rule}'.",
+                "privacy",
+            )
 
 
 def _check_location_options(data: dict) -> None:
@@ -274,17 +289,22 @@ def _check_location_options(data: dict) -> None:
     rule_kind = ":".join(rule.split(":")[:2])
     if kind not in LOCATION_TYPES:
         if any(key in data for key in ("capture_accuracy", "warning_accuracy")):
-            raise ValidationError("Only a location question has an accuracy.",
-                                  "capture_accuracy")
+            raise ValidationError("Only a location question has an accuracy.", "capture_accuracy")
         if rule_kind in ("generalize:grid", "generalize:area"):
             raise ValidationError(f"'{rule}' is for location questions only.", "privacy")
         return
     if rule_kind not in LOCATION_RULES:
-        raise ValidationError(f"A location leaves the laptop dropped, as a grid cell, as "
-                              f"its area's name, or kept; not '{rule}'.", "privacy")
+        raise ValidationError(
+            f"A location leaves the laptop dropped, as a grid cell, as "
+            f"its area's name, or kept; not '{rule}'.",
+            "privacy",
+        )
     if rule_kind == "generalize:area" and kind in ("geotrace", "geoshape"):
-        raise ValidationError("A trace or shape cannot leave as one area's name: drop it, "
-                              "keep it or use generalize:grid.", "privacy")
+        raise ValidationError(
+            "A trace or shape cannot leave as one area's name: drop it, "
+            "keep it or use generalize:grid.",
+            "privacy",
+        )
 
 
 class SectionSchema(Schema):
@@ -300,8 +320,9 @@ class SectionSchema(Schema):
     # How many instances, from the answers so far (`${household_size}`); without it the
     # person adds and removes instances.
     repeat_count = fields.String(validate=check_expression)
-    questions = fields.List(fields.Nested(QuestionSchema), required=True,
-                            validate=validate.Length(min=1))
+    questions = fields.List(
+        fields.Nested(QuestionSchema), required=True, validate=validate.Length(min=1)
+    )
     # Questions that stood outside any group in an XLSForm: the page is the collector's own,
     # and export writes them without a group around them (their data paths unchanged).
     ungrouped = fields.Boolean()
@@ -354,8 +375,9 @@ class FormSchema(Schema):
     class Meta:
         unknown = RAISE
 
-    form_id = fields.String(required=True, validate=[validate.Regexp(FORM_ID_PATTERN),
-                                                     validate.Length(max=100)])
+    form_id = fields.String(
+        required=True, validate=[validate.Regexp(FORM_ID_PATTERN), validate.Length(max=100)]
+    )
     version = fields.String(required=True, validate=validate.Length(min=1, max=40))
     default_language = fields.String(load_default="en")
     title = TranslatedText(required=True)
@@ -367,8 +389,9 @@ class FormSchema(Schema):
         values=fields.List(fields.Nested(ChoiceSchema), validate=validate.Length(min=1)),
         load_default=dict,
     )
-    sections = fields.List(fields.Nested(SectionSchema), required=True,
-                           validate=validate.Length(min=1))
+    sections = fields.List(
+        fields.Nested(SectionSchema), required=True, validate=validate.Length(min=1)
+    )
     # Which records are sensitive (admins only on the central server); see AccessSchema.
     access = fields.Nested(AccessSchema)
     # The record metadata an XLSForm asked for (see METADATA_TYPES).
@@ -377,19 +400,22 @@ class FormSchema(Schema):
     # → the file name (or "external_choices"), so that export writes them back there.
     choice_sources = fields.Dict(
         keys=fields.String(validate=validate.Regexp(NAME_PATTERN)),
-        values=fields.String(validate=validate.Regexp(
-            rf"{CHOICE_FILE_PATTERN}|^{EXTERNAL_CHOICES}$")))
+        values=fields.String(
+            validate=validate.Regexp(rf"{CHOICE_FILE_PATTERN}|^{EXTERNAL_CHOICES}$")
+        ),
+    )
     # The CSV files pulldata('fruits', ...) reads: file name (fruits.csv) → its rows, each a
     # list of texts, the header row first.
     data = fields.Dict(
         keys=fields.String(validate=validate.Regexp(CHOICE_FILE_PATTERN)),
-        values=fields.List(fields.List(fields.String()), validate=validate.Length(min=1)))
+        values=fields.List(fields.List(fields.String()), validate=validate.Length(min=1)),
+    )
 
     # GeoJSON boundaries for generalize:area: file name (villages.geojson) → the
     # FeatureCollection; a location leaves as the name of the area that holds it.
     boundaries = fields.Dict(
-        keys=fields.String(validate=validate.Regexp(BOUNDARY_FILE_PATTERN)),
-        values=fields.Dict())
+        keys=fields.String(validate=validate.Regexp(BOUNDARY_FILE_PATTERN)), values=fields.Dict()
+    )
 
     @validates_schema
     def check_references(self, data, **kwargs):
@@ -414,20 +440,33 @@ def _reference_errors(data: dict) -> list[str]:
             errors.append(f"The question name '{name}' is used twice.")
         seen.add(name)
     # A metadata name is a column of the records too, but not an answer to refer to.
-    errors += [f"The question name '{item['name']}' is used twice." for item in
-               data.get("metadata", []) if item["name"] in seen]
-    errors += [f"The question name '{name}' is how the answer of '{repeated}' in instance "
-               f"{position} is sent: rename one of them." for name, repeated, position in
-               instance_key_clashes(data)]
+    errors += [
+        f"The question name '{item['name']}' is used twice."
+        for item in data.get("metadata", [])
+        if item["name"] in seen
+    ]
+    errors += [
+        f"The question name '{name}' is how the answer of '{repeated}' in instance "
+        f"{position} is sent: rename one of them."
+        for name, repeated, position in instance_key_clashes(data)
+    ]
     source_ids = {s["id"] for s in data.get("sources", [])}
-    errors += [f"choice_sources: no choice list named '{name}'." for name in
-               data.get("choice_sources", {}) if name not in data.get("choices", {})]
+    errors += [
+        f"choice_sources: no choice list named '{name}'."
+        for name in data.get("choice_sources", {})
+        if name not in data.get("choices", {})
+    ]
     files = [f for f in data.get("choice_sources", {}).values() if f != EXTERNAL_CHOICES]
-    errors += [f"choice_sources: the file '{f}' holds one list only." for f in
-               sorted({f for f in files if files.count(f) > 1})]
-    errors += [f"{where}: instance('{name}') names no choice list of the form." for where,
-               source, _parser in form_expressions(data) for name in instance_names(source)
-               if name not in data.get("choices", {})]
+    errors += [
+        f"choice_sources: the file '{f}' holds one list only."
+        for f in sorted({f for f in files if files.count(f) > 1})
+    ]
+    errors += [
+        f"{where}: instance('{name}') names no choice list of the form."
+        for where, source, _parser in form_expressions(data)
+        for name in instance_names(source)
+        if name not in data.get("choices", {})
+    ]
     for section in data["sections"]:
         for expr in filter(None, [section.get("relevant"), section.get("repeat_count")]):
             errors += _unknown_references(section["name"], expr, seen)
@@ -437,13 +476,21 @@ def _reference_errors(data: dict) -> list[str]:
                 errors.append(f"{where}: no choice list named '{question['choices']}'.")
             if question.get("source") and question["source"] not in source_ids:
                 errors.append(f"{where}: no source with id '{question['source']}'.")
-            for expr in filter(None, [question.get("relevant"), question.get("constraint"),
-                                      question.get("calculation"), question.get("trigger")]):
+            for expr in filter(
+                None,
+                [
+                    question.get("relevant"),
+                    question.get("constraint"),
+                    question.get("calculation"),
+                    question.get("trigger"),
+                ],
+            ):
                 errors += _unknown_references(where, expr, seen)
             errors += _default_errors(where, question, data.get("choices", {}))
             if question.get("choice_filter"):
-                errors += _unknown_references(where, question["choice_filter"], seen,
-                                              expressions.parse_choice_filter)
+                errors += _unknown_references(
+                    where, question["choice_filter"], seen, expressions.parse_choice_filter
+                )
     if data.get("access", {}).get("sensitive_if"):
         errors += _unknown_references("access/sensitive_if", data["access"]["sensitive_if"], seen)
     return errors
@@ -458,11 +505,13 @@ def data_file_errors(name: str, rows: list[list[str]]) -> list[str]:
     """What is wrong with one pulldata file's rows: a header naming each column once, and
     every row as long as the header."""
     header = rows[0]
-    if not header or any(not column.strip() for column in header) or \
-            len(set(header)) < len(header):
+    if not header or any(not column.strip() for column in header) or len(set(header)) < len(header):
         return [f"data: {name} needs a header row naming each of its columns once."]
-    return [f"data: row {number} of {name} has {len(row)} values for {len(header)} columns."
-            for number, row in enumerate(rows[1:], start=2) if len(row) != len(header)][:5]
+    return [
+        f"data: row {number} of {name} has {len(row)} values for {len(header)} columns."
+        for number, row in enumerate(rows[1:], start=2)
+        if len(row) != len(header)
+    ][:5]
 
 
 def pulldata_problem(call: tuple, files: dict) -> str | None:
@@ -470,8 +519,10 @@ def pulldata_problem(call: tuple, files: dict) -> str | None:
     files (name → rows, the header first), or None."""
     file, column, key_column = (list(call) + [None] * 3)[:3]
     if file is None or column is None or key_column is None:
-        return ("pulldata() needs the file and both columns written in quotes, as in "
-                "pulldata('fruits', 'price', 'name', ${fruit}).")
+        return (
+            "pulldata() needs the file and both columns written in quotes, as in "
+            "pulldata('fruits', 'price', 'name', ${fruit})."
+        )
     name = f"{file}.csv"
     if name not in files:
         return f"pulldata() reads {name}, which is not among the form's data files."
@@ -487,8 +538,10 @@ def _data_errors(data: dict) -> list[str]:
     files = data.get("data") or {}
     errors = [error for name, rows in files.items() for error in data_file_errors(name, rows)]
     if data_size(files) > MAX_DATA_BYTES:
-        errors.append(f"data: the form's data files hold more than {MAX_DATA_BYTES // 1000} kB "
-                      "of text, the most every page of the form can carry.")
+        errors.append(
+            f"data: the form's data files hold more than {MAX_DATA_BYTES // 1000} kB "
+            "of text, the most every page of the form can carry."
+        )
     if errors:
         return errors
     for where, source, parser in form_expressions(data):
@@ -502,11 +555,16 @@ def _data_errors(data: dict) -> list[str]:
 def _boundary_errors(data: dict) -> list[str]:
     """Boundaries files well formed and small enough, and one for each generalize:area."""
     files = data.get("boundaries") or {}
-    errors = [error for name, geojson in files.items()
-              for error in locations.boundary_problems(name, geojson)]
+    errors = [
+        error
+        for name, geojson in files.items()
+        for error in locations.boundary_problems(name, geojson)
+    ]
     if data_size(files) > MAX_BOUNDARY_BYTES:
-        errors.append(f"boundaries: the form's boundaries hold more than "
-                      f"{MAX_BOUNDARY_BYTES // 1_000_000} MB of text.")
+        errors.append(
+            f"boundaries: the form's boundaries hold more than "
+            f"{MAX_BOUNDARY_BYTES // 1_000_000} MB of text."
+        )
     for section in data["sections"]:
         for question in section["questions"]:
             rule = question.get("privacy", "")
@@ -514,12 +572,15 @@ def _boundary_errors(data: dict) -> list[str]:
                 continue
             named = rule.split(":", 2)[2] if rule.count(":") == 2 else None
             if named and named not in files:
-                errors.append(f"{section['name']}/{question['name']}: no boundaries file "
-                              f"named '{named}'.")
+                errors.append(
+                    f"{section['name']}/{question['name']}: no boundaries file named '{named}'."
+                )
             elif not named and len(files) != 1:
-                errors.append(f"{section['name']}/{question['name']}: generalize:area needs "
-                              "one GeoJSON boundaries file with the form (or name one, as "
-                              "generalize:area:villages.geojson).")
+                errors.append(
+                    f"{section['name']}/{question['name']}: generalize:area needs "
+                    "one GeoJSON boundaries file with the form (or name one, as "
+                    "generalize:area:villages.geojson)."
+                )
     return errors
 
 
@@ -565,17 +626,26 @@ def _default_errors(where: str, question: dict, choices: dict) -> list[str]:
     if question["type"] not in ("select_one", "select_multiple") or "default" not in question:
         return []
     names = {choice["name"] for choice in choices.get(question.get("choices"), [])}
-    picked = question["default"].split() if question["type"] == "select_multiple" else [
-        question["default"]]
-    return [f"{where}: the default '{name}' is not one of its choices." for name in picked
-            if name not in names]
+    picked = (
+        question["default"].split()
+        if question["type"] == "select_multiple"
+        else [question["default"]]
+    )
+    return [
+        f"{where}: the default '{name}' is not one of its choices."
+        for name in picked
+        if name not in names
+    ]
 
 
-def _unknown_references(where: str, source: str, known: set[str],
-                        parser=expressions.parse) -> list[str]:
+def _unknown_references(
+    where: str, source: str, known: set[str], parser=expressions.parse
+) -> list[str]:
     unknown = parser(source).references() - known
-    return [f"{where}: the expression refers to '{name}', which is not a question."
-            for name in sorted(unknown)]
+    return [
+        f"{where}: the expression refers to '{name}', which is not a question."
+        for name in sorted(unknown)
+    ]
 
 
 @dataclass(frozen=True)
@@ -639,7 +709,8 @@ class FormDefinition:
         """Every question by name, those asked in repeats included."""
         return {
             q["name"]: Question(q, s["name"], s["name"] if s.get("repeat") else None)
-            for s in self.sections for q in s["questions"]
+            for s in self.sections
+            for q in s["questions"]
         }
 
     @cached_property
@@ -653,8 +724,11 @@ class FormDefinition:
     @cached_property
     def repeats(self) -> dict[str, list[Question]]:
         """Each repeat's questions, by the repeat's name (where its instances are stored)."""
-        return {s["name"]: [self.questions[q["name"]] for q in s["questions"]]
-                for s in self.sections if s.get("repeat")}
+        return {
+            s["name"]: [self.questions[q["name"]] for q in s["questions"]]
+            for s in self.sections
+            if s.get("repeat")
+        }
 
     @cached_property
     def top_questions(self) -> dict[str, Question]:
@@ -668,30 +742,44 @@ class FormDefinition:
     def pulldata(self) -> dict[str, list[dict[str, str]]]:
         """The rows pulldata('fruits', ...) looks in: fruits.csv's rows as column → text,
         by the file's name without `.csv` (expressions.Context.data)."""
-        return {name[:-len(".csv")]: [dict(zip(rows[0], row, strict=True)) for row in rows[1:]]
-                for name, rows in self.data.get("data", {}).items()}
+        return {
+            name[: -len(".csv")]: [dict(zip(rows[0], row, strict=True)) for row in rows[1:]]
+            for name, rows in self.data.get("data", {}).items()
+        }
 
     @cached_property
     def instances(self) -> dict[str, list[dict]]:
         """What instance('list')/root/item sees: each choice list's items as name, label (in
         the form's default language, as ODK's list has it) and the list's other columns
         (expressions.Context.instances)."""
-        return {name: [{**choice.get("data", {}), "name": choice["name"],
-                        "label": self.text(choice.get("label") or {}, self.default_language)}
-                       for choice in choices]
-                for name, choices in self.data.get("choices", {}).items()}
+        return {
+            name: [
+                {
+                    **choice.get("data", {}),
+                    "name": choice["name"],
+                    "label": self.text(choice.get("label") or {}, self.default_language),
+                }
+                for choice in choices
+            ]
+            for name, choices in self.data.get("choices", {}).items()
+        }
 
     @cached_property
     def instance_lists(self) -> dict[str, list[dict]]:
         """The lists the form's expressions read with instance(): what a page carries."""
-        used = {name for _where, source, _parser in form_expressions(self.data)
-                for name in instance_names(source)}
+        used = {
+            name
+            for _where, source, _parser in form_expressions(self.data)
+            for name in instance_names(source)
+        }
         return {name: items for name, items in self.instances.items() if name in used}
 
     @cached_property
     def _boundaries(self) -> dict[str, list]:
-        return {name: locations.boundary_features(geojson)
-                for name, geojson in self.data.get("boundaries", {}).items()}
+        return {
+            name: locations.boundary_features(geojson)
+            for name, geojson in self.data.get("boundaries", {}).items()
+        }
 
     def boundaries(self, file: str | None = None) -> list:
         """The areas of a boundaries file (locations.boundary_features), the form's only
@@ -776,8 +864,11 @@ def format_errors(messages, prefix="") -> str:
             lines.append(format_errors(value, f"{where}." if where else ""))
     elif isinstance(messages, list):
         for item in messages:
-            lines.append(format_errors(item, prefix) if not isinstance(item, str) else
-                         (f"{prefix.rstrip('.')}: {item}" if prefix else item))
+            lines.append(
+                format_errors(item, prefix)
+                if not isinstance(item, str)
+                else (f"{prefix.rstrip('.')}: {item}" if prefix else item)
+            )
     else:
         lines.append(f"{prefix.rstrip('.')}: {messages}")
     return "\n".join(line for line in lines if line)
@@ -805,5 +896,7 @@ def load_form_json(text: str) -> FormDefinition:
 def builtin_forms() -> dict[str, FormDefinition]:
     """The forms shipped inside the package, read and validated once per process."""
     folder = resources.files("collector") / "builtin_forms"
-    return {form_id: load_form_json((folder / f"{form_id}.json").read_text("utf-8"))
-            for form_id in BUILTIN_FORM_IDS}
+    return {
+        form_id: load_form_json((folder / f"{form_id}.json").read_text("utf-8"))
+        for form_id in BUILTIN_FORM_IDS
+    }

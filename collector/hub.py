@@ -43,9 +43,14 @@ def prefer_https():
     https_port = current_app.config.get("HTTPS_PORT")
     # Records waiting in the plain-HTTP side's outbox (its own storage) keep the phone there
     # until they are delivered: on the HTTPS side that page, and its outbox, never open.
-    if (https_port and not request.is_secure and request.method in ("GET", "HEAD")
-            and request.cookies.get(HTTPS_COOKIE) == "1" and request.path not in STAYS_ON_HTTP
-            and request.cookies.get(OUTBOX_COOKIE) != "1"):
+    if (
+        https_port
+        and not request.is_secure
+        and request.method in ("GET", "HEAD")
+        and request.cookies.get(HTTPS_COOKIE) == "1"
+        and request.path not in STAYS_ON_HTTP
+        and request.cookies.get(OUTBOX_COOKIE) != "1"
+    ):
         host = request.host.rpartition(":")[0] or request.host
         return redirect(f"https://{host}:{https_port}{request.full_path.rstrip('?')}")
     return None
@@ -55,8 +60,9 @@ def prefer_https():
 def remember_https(response):
     if request.is_secure and request.cookies.get(HTTPS_COOKIE) != "1":
         # Not Secure: the HTTP side must see it, cookies do not separate ports.
-        response.set_cookie(HTTPS_COOKIE, "1", max_age=365 * 24 * 3600, samesite="Lax",
-                            httponly=True)
+        response.set_cookie(
+            HTTPS_COOKIE, "1", max_age=365 * 24 * 3600, samesite="Lax", httponly=True
+        )
     return response
 
 
@@ -84,8 +90,10 @@ def healthz():
     db.execute(f"PRAGMA busy_timeout = {HEALTH_TIMEOUT_MS}")
     try:
         with write_transaction(db):
-            db.execute("INSERT OR REPLACE INTO hub_state (key, value) VALUES ('health_check', ?)",
-                       [now_iso()])
+            db.execute(
+                "INSERT OR REPLACE INTO hub_state (key, value) VALUES ('health_check', ?)",
+                [now_iso()],
+            )
     except Exception as error:  # any failure to write means "not healthy"
         current_app.logger.warning("Health check failed: %s", error)
         return {"status": "error", "database": "not writable"}, 503
@@ -106,11 +114,15 @@ def connect():
     if certificates is not None:
         from .certificates import ca_fingerprint
 
-        secure = {"urls": hub_urls(current_app.config["HTTPS_PORT"], "https",
-                                   current_app.config.get("PUBLIC_HOST")),
-                  "fingerprint": ca_fingerprint(certificates)}
-    return render_template("connect.html", urls=urls, feedback_urls=[u + "feedback" for u in urls],
-                           secure=secure)
+        secure = {
+            "urls": hub_urls(
+                current_app.config["HTTPS_PORT"], "https", current_app.config.get("PUBLIC_HOST")
+            ),
+            "fingerprint": ca_fingerprint(certificates),
+        }
+    return render_template(
+        "connect.html", urls=urls, feedback_urls=[u + "feedback" for u in urls], secure=secure
+    )
 
 
 @bp.route("/connect/hub-ca.crt")
@@ -119,15 +131,19 @@ def ca_certificate():
     certificates = current_app.extensions.get("certificates")
     if certificates is None:
         abort(404)
-    return Response(certificates.ca_der(), mimetype="application/x-x509-ca-cert",
-                    headers={"Content-Disposition": 'attachment; filename="hub-ca.crt"'})
+    return Response(
+        certificates.ca_der(),
+        mimetype="application/x-x509-ca-cert",
+        headers={"Content-Disposition": 'attachment; filename="hub-ca.crt"'},
+    )
 
 
 @bp.route("/sw.js")
 def service_worker():
     """At the root so it may look after every page; only secure contexts register it."""
-    response = current_app.response_class(_service_worker_source(current_app.static_folder),
-                                          mimetype="text/javascript")
+    response = current_app.response_class(
+        _service_worker_source(current_app.static_folder), mimetype="text/javascript"
+    )
     response.headers["Cache-Control"] = "no-cache"
     return response
 
@@ -147,14 +163,28 @@ def _service_worker_source(static_folder: str) -> str:
 @bp.route("/manifest.webmanifest")
 def manifest():
     return current_app.response_class(
-        json.dumps({"name": hub_name(), "short_name": gettext("Feedback"), "start_url": "/",
-                    "display": "standalone", "background_color": "#ffffff",
-                    "theme_color": "#123d5a", "lang": current_locale(),
-                    "dir": text_direction(),
-                    "icons": [{"src": url_for("static", filename="favicon.svg"),
-                               "sizes": "any", "type": "image/svg+xml"}]},
-                   ensure_ascii=False),
-        mimetype="application/manifest+json")
+        json.dumps(
+            {
+                "name": hub_name(),
+                "short_name": gettext("Feedback"),
+                "start_url": "/",
+                "display": "standalone",
+                "background_color": "#ffffff",
+                "theme_color": "#123d5a",
+                "lang": current_locale(),
+                "dir": text_direction(),
+                "icons": [
+                    {
+                        "src": url_for("static", filename="favicon.svg"),
+                        "sizes": "any",
+                        "type": "image/svg+xml",
+                    }
+                ],
+            },
+            ensure_ascii=False,
+        ),
+        mimetype="application/manifest+json",
+    )
 
 
 QR_PATHS = {"hub": "", "feedback": "feedback", "ca": "connect/hub-ca.crt"}

@@ -75,8 +75,7 @@ def language_choices() -> list[tuple[str, str]]:
 def init_app(app) -> None:
     app.config.setdefault("LOCALES", LOCALES)
     app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", str(translations.DIRECTORY))
-    babel.init_app(app, locale_selector=select_locale,
-                   default_locale=app.config["DEFAULT_LOCALE"])
+    babel.init_app(app, locale_selector=select_locale, default_locale=app.config["DEFAULT_LOCALE"])
     app.after_request(remember_choice)
     app.jinja_env.globals.update(
         current_locale=current_locale,
@@ -87,5 +86,8 @@ def init_app(app) -> None:
 
 def wait_message(seconds: int) -> str:
     """What a person is told while their next sign-in attempt must wait (both apps)."""
-    return ngettext("Too many attempts. Try again in %(num)d second.",
-                    "Too many attempts. Try again in %(num)d seconds.", seconds)
+    return ngettext(
+        "Too many attempts. Try again in %(num)d second.",
+        "Too many attempts. Try again in %(num)d seconds.",
+        seconds,
+    )

@@ -74,30 +74,38 @@ def submit_whole(form_id: str):
     if request.form.get("_enumerator", str(g.user["id"])) != str(g.user["id"]):
         return _someone_elses()
     record = get_record(get_db(), record_uuid)
-    if record is not None and (record["enumerator_id"] != g.user["id"]
-                               or record["form_id"] != form_id):
+    if record is not None and (
+        record["enumerator_id"] != g.user["id"] or record["form_id"] != form_id
+    ):
         abort(409)
     if record is not None and record["status"] in ("finalized", "synced") and from_outbox():
         # Delivered before (the answer was lost on the way back): nothing to do, whatever a
         # now() in a calculation would compute today.
-        return _delivered(form_id, record_uuid, record["revision"],
-                          synced=record["status"] == "synced")
+        return _delivered(
+            form_id, record_uuid, record["revision"], synced=record["status"] == "synced"
+        )
     form = get_form(form_id, record["form_version"] if record else request.form.get("form_version"))
     stored = record["answers"] if record else validation.defaults(form)
     action = request.form.get("_action", "")
     if action == "draft":
         return _keep_whole_draft(form, record_uuid, stored)
     if _changes_instances(action):
-        result = validation.read_all(form, request.form, posted_locale(), strict=False,
-                                     stored=stored)
-        return render_whole(form, record_uuid, _change_instances(form, result.answers, action),
-                            _kept_raw(result, action))
+        result = validation.read_all(
+            form, request.form, posted_locale(), strict=False, stored=stored
+        )
+        return render_whole(
+            form,
+            record_uuid,
+            _change_instances(form, result.answers, action),
+            _kept_raw(result, action),
+        )
     result = validation.read_all(form, request.form, posted_locale(), strict=True, stored=stored)
     if result.errors or result.unseen:
         return _whole_needs_attention(form, record_uuid, result, stored)
     try:
-        revision = finalize_whole(get_db(), record_uuid, form, posted_locale(), g.user["id"],
-                                  result.answers)
+        revision = finalize_whole(
+            get_db(), record_uuid, form, posted_locale(), g.user["id"], result.answers
+        )
     except RecordError as error:
         abort(409 if error.code != "locked" else 403)
     if from_outbox():
@@ -116,8 +124,11 @@ def _change_instances(form, answers: dict, action: str, page: int | None = None)
     range) changes nothing."""
     kind, _, target = action.partition(":")
     repeat, _, position = target.partition(":")
-    if repeat not in form.repeats or form.section(repeat).get("repeat_count") or (
-            page is not None and form.sections[page]["name"] != repeat):
+    if (
+        repeat not in form.repeats
+        or form.section(repeat).get("repeat_count")
+        or (page is not None and form.sections[page]["name"] != repeat)
+    ):
         return answers
     found = [dict(item) for item in repeats.instances(answers, repeat)]
     at = repeats.posted_count(position)
@@ -139,10 +150,14 @@ def _kept_raw(result, action: str):
 def _finalized_message(revision: int, synced: bool = False) -> str:
     """What the enumerator reads once a record is finalized: where it is now."""
     if synced:
-        return gettext("Record finalized (revision %(num)s). It is already synced: the "
-                       "central team has it.", num=revision)
-    return gettext("Record finalized (revision %(num)s). It waits on this hub until it is synced.",
-                   num=revision)
+        return gettext(
+            "Record finalized (revision %(num)s). It is already synced: the central team has it.",
+            num=revision,
+        )
+    return gettext(
+        "Record finalized (revision %(num)s). It waits on this hub until it is synced.",
+        num=revision,
+    )
 
 
 def _after_finalize(form, record_uuid: str) -> str:
@@ -157,15 +172,22 @@ def _delivered(form_id: str, record_uuid: str, revision: int, synced: bool = Fal
     message = _finalized_message(revision, synced)
     if request.form.get("_now") == "1":
         flash(message)
-    return jsonify(uuid=record_uuid, status="finalized", revision=revision, message=message,
-                   next=_after_finalize(get_form(form_id), record_uuid))
+    return jsonify(
+        uuid=record_uuid,
+        status="finalized",
+        revision=revision,
+        message=message,
+        next=_after_finalize(get_form(form_id), record_uuid),
+    )
 
 
 def _someone_elses():
     """A record kept on a phone is delivered under the enumerator who filled it, never
     under whoever is signed in on that phone now: it waits for them."""
-    message = gettext("Records kept on this phone were filled by another enumerator: they "
-                      "are sent when that enumerator signs in on this phone.")
+    message = gettext(
+        "Records kept on this phone were filled by another enumerator: they "
+        "are sent when that enumerator signs in on this phone."
+    )
     if from_outbox():
         return jsonify(error="other_enumerator", message=message), 409
     abort(409)
@@ -180,8 +202,9 @@ def _keep_whole_draft(form, record_uuid, stored):
     if from_outbox():
         if request.form.get("_now") == "1":
             flash(message)
-        return jsonify(uuid=record_uuid, status="draft", message=message,
-                       next=url_for("interview.record_list"))
+        return jsonify(
+            uuid=record_uuid, status="draft", message=message, next=url_for("interview.record_list")
+        )
     flash(message)
     return redirect(url_for("interview.record_list"))
 
@@ -190,15 +213,25 @@ def _whole_needs_attention(form, record_uuid, result, stored):
     """On the page: shown again with the problems. From an outbox: nothing typed on the
     phone is lost; what reads as the right type is kept on the hub as a draft to resume."""
     if not from_outbox():
-        notice = (None if result.errors else
-                  gettext("Your answers open more questions. Please look at them and send again."))
+        notice = (
+            None
+            if result.errors
+            else gettext("Your answers open more questions. Please look at them and send again.")
+        )
         return render_whole(form, record_uuid, result.answers, result, notice), 422
     draft = validation.read_all(form, request.form, posted_locale(), strict=False, stored=stored)
     _save(record_uuid, form, draft.answers)
-    message = gettext("Record %(code)s reached the hub as a draft: some answers need attention. "
-                      "Resume it from the record list.", code=record_uuid[:8])
-    return jsonify(uuid=record_uuid, status="draft", message=message,
-                   next=url_for("interview.resume", record_uuid=record_uuid))
+    message = gettext(
+        "Record %(code)s reached the hub as a draft: some answers need attention. "
+        "Resume it from the record list.",
+        code=record_uuid[:8],
+    )
+    return jsonify(
+        uuid=record_uuid,
+        status="draft",
+        message=message,
+        next=url_for("interview.resume", record_uuid=record_uuid),
+    )
 
 
 @bp.route("/records")
@@ -207,10 +240,13 @@ def record_list():
     status = request.args.get("status")
     status = status if status in STATUSES else None
     rows = list_records(get_db(), g.user["id"], status)
-    titles = {form_id: form.text(form.data["title"], current_locale())
-              for form_id, form in available_forms().items()}
-    return render_template("records.html", rows=rows, status=status, statuses=STATUSES,
-                           titles=titles)
+    titles = {
+        form_id: form.text(form.data["title"], current_locale())
+        for form_id, form in available_forms().items()
+    }
+    return render_template(
+        "records.html", rows=rows, status=status, statuses=STATUSES, titles=titles
+    )
 
 
 @bp.route("/records/<record_uuid>/<int:page>", methods=("GET", "POST"))
@@ -224,8 +260,9 @@ def page(record_uuid: str, page: int):
     if request.method == "GET":
         return render_page(form, record_uuid, page, answers)
     action = request.form.get("_action", "next")
-    result = validation.read_page(form, page, request.form, answers, posted_locale(),
-                                  strict=action == "next")
+    result = validation.read_page(
+        form, page, request.form, answers, posted_locale(), strict=action == "next"
+    )
     if _changes_instances(action):
         # Without the page's script, adding or removing an instance is a round trip: what
         # was typed is kept (a wrong value stays on the page with its message).
@@ -258,8 +295,9 @@ def resume(record_uuid: str):
 def review(record_uuid: str):
     record = _own_record(record_uuid)
     form = _record_form(record)
-    return render_template("review.html", form=form, record=record,
-                           sections=_review_sections(form, record["answers"]))
+    return render_template(
+        "review.html", form=form, record=record, sections=_review_sections(form, record["answers"])
+    )
 
 
 @bp.route("/records/<record_uuid>/finalize", methods=("POST",))
@@ -289,22 +327,32 @@ def finalize_record(record_uuid: str):
 def saved(record_uuid: str):
     record = _own_record(record_uuid)
     contacts = current_app.config["HUB"]["referral_contacts"]
-    return render_template("saved.html", record=record, form=_record_form(record),
-                           contacts=contacts)
+    return render_template(
+        "saved.html", record=record, form=_record_form(record), contacts=contacts
+    )
 
 
 def render_page(form, record_uuid, index, answers, result=None, notice=None):
     view = validation.page_view(form, index, answers, result.raw if result else None)
     counted = counted_sections(form, answers, index)
     return render_template(
-        "page.html", form=form, record_uuid=record_uuid, index=index,
-        number=counted.index(index) + 1, total=len(counted),
-        errors=result.errors if result else {}, notice=notice,
+        "page.html",
+        form=form,
+        record_uuid=record_uuid,
+        index=index,
+        number=counted.index(index) + 1,
+        total=len(counted),
+        errors=result.errors if result else {},
+        notice=notice,
         # Earlier answers the page's skip logic may refer to, for the live script.
-        context={k: v for k, v in answers.items()
-                 if k not in {q.name for q in form.section_questions(index)}
-                 and k != view["section"]["name"]},
-        is_last=counted[-1] == index, **view,
+        context={
+            k: v
+            for k, v in answers.items()
+            if k not in {q.name for q in form.section_questions(index)}
+            and k != view["section"]["name"]
+        },
+        is_last=counted[-1] == index,
+        **view,
     )
 
 
@@ -313,9 +361,13 @@ def counted_sections(form, answers: dict, index: int) -> list[int]:
     those an answer not given yet may still open (before consent, every later one), so
     that the count and the button (Next or Review answers) say the same. The page's
     script counts the same way (static/js/form.js)."""
-    return [i for i in range(len(form.sections))
-            if i == index or validation.section_is_relevant(form, i, answers)
-            or undecided(form, i, answers)]
+    return [
+        i
+        for i in range(len(form.sections))
+        if i == index
+        or validation.section_is_relevant(form, i, answers)
+        or undecided(form, i, answers)
+    ]
 
 
 def undecided(form, index: int, answers: dict) -> bool:
@@ -324,14 +376,15 @@ def undecided(form, index: int, answers: dict) -> bool:
     section = form.sections[index]
     source = section.get("relevant")
     if source and not expressions.to_boolean(
-            expressions.parse(source).evaluate(repeats.context(form, answers))):
+        expressions.parse(source).evaluate(repeats.context(form, answers))
+    ):
         sources = [source]
     else:
-        sources = [q.get("relevant") for q in form.section_questions(index)
-                   if q.type != "calculate"]
+        sources = [
+            q.get("relevant") for q in form.section_questions(index) if q.type != "calculate"
+        ]
     names = set().union(*(expressions.parse(s).references() for s in sources if s))
-    return any(_unanswered(answers.get(name)) for name in names
-               if name in form.top_questions)
+    return any(_unanswered(answers.get(name)) for name in names if name in form.top_questions)
 
 
 def _unanswered(value) -> bool:
@@ -339,10 +392,14 @@ def _unanswered(value) -> bool:
 
 
 def render_whole(form, record_uuid, answers, result=None, notice=None):
-    return render_template("phone.html", form=form, record_uuid=record_uuid,
-                           errors=result.errors if result else {}, notice=notice,
-                           **validation.whole_form_view(form, answers,
-                                                        result.raw if result else None))
+    return render_template(
+        "phone.html",
+        form=form,
+        record_uuid=record_uuid,
+        errors=result.errors if result else {},
+        notice=notice,
+        **validation.whole_form_view(form, answers, result.raw if result else None),
+    )
 
 
 def _save(record_uuid, form, answers):
@@ -388,13 +445,17 @@ def _review_sections(form, answers):
     for index, section in enumerate(form.sections):
         if not validation.section_is_relevant(form, index, answers):
             continue
-        items = [(_review_label(form, section, q, locale),
-                  display_value(form, q, repeats.get_answer(answers, q), locale))
-                 for q in repeats.slots(form, index, answers)
-                 if q.holds_value and q.type != "calculate"
-                 and validation.is_relevant(form, q, answers)]
-        sections.append({"index": index, "label": form.text(section["label"], locale),
-                         "items": items})
+        items = [
+            (
+                _review_label(form, section, q, locale),
+                display_value(form, q, repeats.get_answer(answers, q), locale),
+            )
+            for q in repeats.slots(form, index, answers)
+            if q.holds_value and q.type != "calculate" and validation.is_relevant(form, q, answers)
+        ]
+        sections.append(
+            {"index": index, "label": form.text(section["label"], locale), "items": items}
+        )
     return sections
 
 
@@ -402,8 +463,13 @@ def _review_label(form, section, question, locale) -> str:
     label = form.text(question.label, locale)
     if question.position is None:
         return label
-    return gettext("%(label)s (%(num)s)", label=form.text(section["label"], locale),
-                   num=question.position) + " · " + label
+    return (
+        gettext(
+            "%(label)s (%(num)s)", label=form.text(section["label"], locale), num=question.position
+        )
+        + " · "
+        + label
+    )
 
 
 def display_value(form, question, value, locale) -> str | None:
@@ -448,4 +514,3 @@ def _record_form(record):
             abort(404)
         return form
     return get_form(record["form_id"], record["form_version"])
-

@@ -47,7 +47,7 @@ def new_key() -> bytes:
 def key_id(key: bytes) -> str:
     """The key's fingerprint, e.g. "3F2A 9C01 77B0 5D1E": safe to show, reveals nothing."""
     digest = hashlib.sha256(b"pseudonym key id\x00" + key).hexdigest()[:16].upper()
-    return " ".join(digest[i:i + 4] for i in range(0, 16, 4))
+    return " ".join(digest[i : i + 4] for i in range(0, 16, 4))
 
 
 def check_passphrase(passphrase: str) -> None:
@@ -56,6 +56,7 @@ def check_passphrase(passphrase: str) -> None:
 
 
 # -- The key file -----------------------------------------------------------------------------
+
 
 def seal(key: bytes, passphrase: str) -> dict:
     """The key file's content for `key`, sealed with `passphrase`."""
@@ -111,11 +112,16 @@ def _checked_header(content) -> dict:
         if content["format"] != FORMAT:
             raise KeyFileError("This is not a pseudonym key file.")
         if content["version"] != VERSION:
-            raise KeyFileError(f"This key file has version {content['version']!r}: this "
-                               "collector reads version 1. Update the collector.")
+            raise KeyFileError(
+                f"This key file has version {content['version']!r}: this "
+                "collector reads version 1. Update the collector."
+            )
         kdf, cipher = content["kdf"], content["cipher"]
-        params_ok = (sealing.header_ok(kdf, cipher) and isinstance(content["key_id"], str)
-                     and isinstance(content["encrypted_key"], str))
+        params_ok = (
+            sealing.header_ok(kdf, cipher)
+            and isinstance(content["key_id"], str)
+            and isinstance(content["encrypted_key"], str)
+        )
     except sealing.MALFORMED as error:
         raise KeyFileError("The key file is damaged.") from error
     if not params_ok:
@@ -130,6 +136,7 @@ def _check_length(key: bytes) -> None:
 
 # -- The key installed on a hub ------------------------------------------------------------
 
+
 def secret_path(data_dir: Path) -> Path:
     return Path(data_dir) / SECRETS_DIR / SECRET_NAME
 
@@ -142,8 +149,10 @@ def installed_key(data_dir: Path) -> bytes | None:
     try:
         return bytes.fromhex(text)
     except ValueError:
-        raise KeyFileError("The installed pseudonym key is damaged: import the key file "
-                           "again with collector keys import --replace.") from None
+        raise KeyFileError(
+            "The installed pseudonym key is damaged: import the key file "
+            "again with collector keys import --replace."
+        ) from None
 
 
 def hmac_key(key: bytes) -> bytes:
@@ -167,10 +176,12 @@ def install(data_dir: Path, key: bytes, replace: bool = False) -> bool:
     if current == key:
         return False
     if current is not None and not replace:
-        raise KeyFileError(f"This laptop already has another pseudonym key "
-                           f"({key_id(current)}); nothing was changed. Pseudonyms made with "
-                           "it would not link to those made with the new key: run again "
-                           "with --replace to use the new key anyway.")
+        raise KeyFileError(
+            f"This laptop already has another pseudonym key "
+            f"({key_id(current)}); nothing was changed. Pseudonyms made with "
+            "it would not link to those made with the new key: run again "
+            "with --replace to use the new key anyway."
+        )
     # All at once (a temporary file, then a rename): a crash leaves the old key or the new.
     write_secret(data_dir, SECRET_NAME, key.hex())
     return True

@@ -38,6 +38,7 @@ def hub_urls(port: int, scheme: str = "http", host: str | None = None) -> list[s
 def qr_svg(text: str, title: str) -> str:
     """An SVG QR code, made here: no service on the internet is asked."""
     buffer = io.BytesIO()
-    segno.make(text, error="m").save(buffer, kind="svg", scale=6, border=2, title=title,
-                                     dark="#000", light="#fff")
+    segno.make(text, error="m").save(
+        buffer, kind="svg", scale=6, border=2, title=title, dark="#000", light="#fff"
+    )
     return buffer.getvalue().decode("utf-8")

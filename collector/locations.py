@@ -17,9 +17,20 @@ import math
 import re
 from collections.abc import Iterable
 
-__all__ = ["EARTH_RADIUS", "LOCATION_TYPES", "area", "area_name", "boundary_problems",
-           "distance", "format_points", "grid_cell", "parse_answer", "parse_point",
-           "parse_points", "point_in_polygon"]
+__all__ = [
+    "EARTH_RADIUS",
+    "LOCATION_TYPES",
+    "area",
+    "area_name",
+    "boundary_problems",
+    "distance",
+    "format_points",
+    "grid_cell",
+    "parse_answer",
+    "parse_point",
+    "parse_points",
+    "point_in_polygon",
+]
 
 LOCATION_TYPES = ("geopoint", "geotrace", "geoshape", "start-geopoint")
 # Points each kind of answer needs at least (a shape: distinct corners, before closing it).
@@ -38,6 +49,7 @@ NUMBER = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
 
 
 # --- the answer format -----------------------------------------------------------------
+
 
 def parse_point(text) -> Point | None:
     """(lat, lon[, alt[, acc]]) from "lat lon [alt [acc]]", or None when it is not a point
@@ -59,8 +71,7 @@ def parse_point(text) -> Point | None:
 def parse_points(text) -> list[Point] | None:
     """The points of a trace or shape ("lat lon; lat lon", or one point a line), or None
     when one of them is not a point."""
-    pieces = [piece for piece in str(text or "").replace("\n", ";").split(";")
-              if piece.strip()]
+    pieces = [piece for piece in str(text or "").replace("\n", ";").split(";") if piece.strip()]
     points = [parse_point(piece) for piece in pieces]
     if any(point is None for point in points):
         return None
@@ -119,12 +130,14 @@ def points_of(value) -> list[Point]:
 
 # --- ODK's geometry --------------------------------------------------------------------
 
+
 def _between(a: Point, b: Point) -> float:
     """Metres between two points: the spherical law of cosines, as ODK computes it (the
     cosine kept within [-1, 1], where rounding would make two equal points NaN)."""
     lat1, lat2 = math.radians(a[0]), math.radians(b[0])
-    cosine = (math.sin(lat1) * math.sin(lat2)
-              + math.cos(lat1) * math.cos(lat2) * math.cos(math.radians(a[1] - b[1])))
+    cosine = math.sin(lat1) * math.sin(lat2) + math.cos(lat1) * math.cos(lat2) * math.cos(
+        math.radians(a[1] - b[1])
+    )
     return math.acos(min(1.0, max(-1.0, cosine))) * EARTH_RADIUS
 
 
@@ -142,8 +155,7 @@ def area(points: list[Point]) -> float:
     if len(points) < 3:
         return 0.0
     lat0, lon0 = points[0][0], points[0][1]
-    xs = [(p[1] - lon0) * CIRCUMFERENCE * math.cos(math.radians(p[0])) / 360.0
-          for p in points[1:]]
+    xs = [(p[1] - lon0) * CIRCUMFERENCE * math.cos(math.radians(p[0])) / 360.0 for p in points[1:]]
     ys = [(p[0] - lat0) * CIRCUMFERENCE / 360.0 for p in points[1:]]
     total = 0.0
     for i in range(1, len(xs)):
@@ -160,13 +172,15 @@ def point_in_polygon(point: Point, polygon: list[Point]) -> bool:
     lat, lon = point[0], point[1]
     inside = False
     for a, b in zip(ring, ring[1:], strict=False):
-        if (b[0] > lat) != (a[0] > lat) and \
-                lon < (a[1] - b[1]) * (lat - b[0]) / (a[0] - b[0]) + b[1]:
+        if (b[0] > lat) != (a[0] > lat) and lon < (a[1] - b[1]) * (lat - b[0]) / (a[0] - b[0]) + b[
+            1
+        ]:
             inside = not inside
     return inside
 
 
 # --- coarsening (the anonymizer's generalize:grid and generalize:area) ------------------
+
 
 def grid_cell(point: Point, metres: float) -> Point:
     """The centre of the grid cell of `metres` a side that holds the point, with no more
@@ -203,11 +217,12 @@ def boundary_features(geojson: dict) -> list[tuple[str, list[list[list[Point]]]]
     for feature in geojson.get("features", []):
         geometry = feature.get("geometry") or {}
         kind, coordinates = geometry.get("type"), geometry.get("coordinates") or []
-        polygons: list = [coordinates] if kind == "Polygon" else (
-            coordinates if kind == "MultiPolygon" else [])
+        polygons: list = (
+            [coordinates] if kind == "Polygon" else (coordinates if kind == "MultiPolygon" else [])
+        )
         rings: list[list[list[Point]]] = [
-            [[(float(c[1]), float(c[0])) for c in ring] for ring in polygon]
-            for polygon in polygons]
+            [[(float(c[1]), float(c[0])) for c in ring] for ring in polygon] for polygon in polygons
+        ]
         found.append((feature_name(feature), rings))
     return found
 
@@ -226,8 +241,11 @@ def area_name(point: Point, features) -> str | None:
     (inside its outer ring, outside its holes), or None."""
     for name, polygons in features:
         for rings in polygons:
-            if rings and point_in_polygon(point, rings[0]) and not any(
-                    point_in_polygon(point, hole) for hole in rings[1:]):
+            if (
+                rings
+                and point_in_polygon(point, rings[0])
+                and not any(point_in_polygon(point, hole) for hole in rings[1:])
+            ):
                 return name
     return None
 
@@ -235,15 +253,21 @@ def area_name(point: Point, features) -> str | None:
 def boundary_problems(name: str, geojson) -> list[str]:
     """What is wrong with a boundaries file for generalize:area: a FeatureCollection of
     named Polygon or MultiPolygon features with [longitude, latitude] positions."""
-    if not isinstance(geojson, dict) or geojson.get("type") != "FeatureCollection" or \
-            not isinstance(geojson.get("features"), list) or not geojson["features"]:
+    if (
+        not isinstance(geojson, dict)
+        or geojson.get("type") != "FeatureCollection"
+        or not isinstance(geojson.get("features"), list)
+        or not geojson["features"]
+    ):
         return [f"boundaries: {name} must be a GeoJSON FeatureCollection with features."]
     problems = []
     for number, feature in enumerate(geojson["features"], start=1):
         where = f"boundaries: feature {number} of {name}"
         geometry = feature.get("geometry") if isinstance(feature, dict) else None
         if not isinstance(geometry, dict) or geometry.get("type") not in (
-                "Polygon", "MultiPolygon"):
+            "Polygon",
+            "MultiPolygon",
+        ):
             problems.append(f"{where} is not a Polygon or MultiPolygon.")
         elif not _positions_ok(geometry.get("coordinates"), geometry["type"]):
             problems.append(f"{where} has a position that is not [longitude, latitude].")
@@ -257,6 +281,7 @@ def _positions_ok(coordinates, kind: str) -> bool:
     try:
         positions = [c for polygon in polygons for ring in polygon for c in ring]
         return bool(positions) and all(
-            len(c) >= 2 and parse_point(f"{c[1]} {c[0]}") is not None for c in positions)
+            len(c) >= 2 and parse_point(f"{c[1]} {c[0]}") is not None for c in positions
+        )
     except TypeError:
         return False

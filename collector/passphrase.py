@@ -30,20 +30,27 @@ class WrongPassphrase(ValueError):
 
 def new_header(**fields) -> dict:
     """`fields` (format, version...) with a fresh salt and nonce."""
-    return {**fields, "kdf": {"name": "scrypt", **SCRYPT, "salt": b64(os.urandom(_SALT_BYTES))},
-            "cipher": {"name": "AES-256-GCM", "nonce": b64(os.urandom(_NONCE_BYTES))}}
+    return {
+        **fields,
+        "kdf": {"name": "scrypt", **SCRYPT, "salt": b64(os.urandom(_SALT_BYTES))},
+        "cipher": {"name": "AES-256-GCM", "nonce": b64(os.urandom(_NONCE_BYTES))},
+    }
 
 
 def seal(key: bytes, passphrase: str, header: dict) -> str:
     """`key` sealed under `passphrase`, bound to every field of `header`, as base64."""
-    return b64(_aead(passphrase, header).encrypt(unb64(header["cipher"]["nonce"]), key,
-                                                 _associated(header)))
+    return b64(
+        _aead(passphrase, header).encrypt(
+            unb64(header["cipher"]["nonce"]), key, _associated(header)
+        )
+    )
 
 
 def unseal(sealed: str, passphrase: str, header: dict) -> bytes:
     try:
-        return _aead(passphrase, header).decrypt(unb64(header["cipher"]["nonce"]),
-                                                 unb64(sealed), _associated(header))
+        return _aead(passphrase, header).decrypt(
+            unb64(header["cipher"]["nonce"]), unb64(sealed), _associated(header)
+        )
     except InvalidTag:
         raise WrongPassphrase from None
 
@@ -51,12 +58,17 @@ def unseal(sealed: str, passphrase: str, header: dict) -> bytes:
 def header_ok(kdf, cipher) -> bool:
     """Whether the stored key derivation and cipher are ours and within bounds, before any
     work. Raises KeyError, TypeError or binascii.Error for fields missing or malformed."""
-    return (kdf["name"] == "scrypt" and cipher["name"] == "AES-256-GCM"
-            and all(type(kdf[k]) is int for k in ("n", "r", "p"))
-            and 2 <= kdf["n"] <= _MAX_N and kdf["n"] & (kdf["n"] - 1) == 0
-            and 1 <= kdf["r"] <= _MAX_R and 1 <= kdf["p"] <= _MAX_P
-            and len(unb64(kdf["salt"])) >= _SALT_BYTES
-            and len(unb64(cipher["nonce"])) == _NONCE_BYTES)
+    return (
+        kdf["name"] == "scrypt"
+        and cipher["name"] == "AES-256-GCM"
+        and all(type(kdf[k]) is int for k in ("n", "r", "p"))
+        and 2 <= kdf["n"] <= _MAX_N
+        and kdf["n"] & (kdf["n"] - 1) == 0
+        and 1 <= kdf["r"] <= _MAX_R
+        and 1 <= kdf["p"] <= _MAX_P
+        and len(unb64(kdf["salt"])) >= _SALT_BYTES
+        and len(unb64(cipher["nonce"])) == _NONCE_BYTES
+    )
 
 
 MALFORMED = (KeyError, TypeError, binascii.Error)
@@ -64,8 +76,11 @@ MALFORMED = (KeyError, TypeError, binascii.Error)
 
 def _aead(passphrase: str, header: dict) -> AESGCM:
     kdf = header["kdf"]
-    return AESGCM(Scrypt(salt=unb64(kdf["salt"]), length=_KEY_BYTES, n=kdf["n"], r=kdf["r"],
-                         p=kdf["p"]).derive(passphrase.encode("utf-8")))
+    return AESGCM(
+        Scrypt(
+            salt=unb64(kdf["salt"]), length=_KEY_BYTES, n=kdf["n"], r=kdf["r"], p=kdf["p"]
+        ).derive(passphrase.encode("utf-8"))
+    )
 
 
 def _associated(header: dict) -> bytes:

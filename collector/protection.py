@@ -69,6 +69,7 @@ class DamagedValue(ProtectionError):
 
 # -- The data key -----------------------------------------------------------------------------
 
+
 class Vault:
     """The unlocked data key: seals and opens values bound to their place."""
 
@@ -77,8 +78,9 @@ class Vault:
             raise ValueError("a data key has 32 bytes")
         self._aead = AESGCM(data_key)
         # Derived once, for the TLS keys' PEM encryption: not the data key itself.
-        self._tls_password = HKDF(hashes.SHA256(), 32, salt=None,
-                                  info=b"collector tls private keys").derive(data_key)
+        self._tls_password = HKDF(
+            hashes.SHA256(), 32, salt=None, info=b"collector tls private keys"
+        ).derive(data_key)
 
     def __repr__(self) -> str:  # never the key, even in a log or an error page
         return "<Vault (unlocked)>"
@@ -89,11 +91,13 @@ class Vault:
 
     def open(self, text: str, place: str) -> bytes:
         try:
-            raw = sealing.unb64(text[len(PREFIX):])
+            raw = sealing.unb64(text[len(PREFIX) :])
             return self._aead.decrypt(raw[:_NONCE_BYTES], raw[_NONCE_BYTES:], _place(place))
         except (InvalidTag, binascii.Error, TypeError, ValueError):
-            raise DamagedValue(f"A protected value ({place}) does not open: it was changed "
-                               "or moved from another record.") from None
+            raise DamagedValue(
+                f"A protected value ({place}) does not open: it was changed "
+                "or moved from another record."
+            ) from None
 
     @property
     def tls_password(self) -> bytes:
@@ -110,6 +114,7 @@ def is_sealed(text) -> bool:
 
 # -- The folder's protection file -------------------------------------------------------------
 
+
 def protection_path(data_dir) -> Path:
     return Path(data_dir) / PROTECTION_FILE
 
@@ -120,8 +125,7 @@ def is_protected(data_dir) -> bool:
 
 def check_passphrase(passphrase: str) -> None:
     if not isinstance(passphrase, str) or len(passphrase) < MIN_PASSPHRASE:
-        raise ProtectionError(f"The passphrase must have at least {MIN_PASSPHRASE} "
-                              "characters.")
+        raise ProtectionError(f"The passphrase must have at least {MIN_PASSPHRASE} characters.")
 
 
 def turn_on(data_dir, passphrase: str) -> Vault:
@@ -159,9 +163,11 @@ def vault_for(data_dir) -> Vault | None:
     with _registry_lock:
         vault = _unlocked.get(_registry_key(data_dir))
     if vault is None:
-        raise Locked("This data folder is protected: its passphrase is needed to open it "
-                     f"(asked for at the keyboard, or in {PASSPHRASE_ENV}). Nothing was "
-                     "changed.")
+        raise Locked(
+            "This data folder is protected: its passphrase is needed to open it "
+            f"(asked for at the keyboard, or in {PASSPHRASE_ENV}). Nothing was "
+            "changed."
+        )
     return vault
 
 
@@ -195,14 +201,15 @@ def _wrap(data_key: bytes, passphrase: str) -> dict:
 def _unwrap(content: dict, passphrase: str) -> bytes:
     header = _checked_header(content)
     if not isinstance(passphrase, str) or not passphrase:
-        raise Locked("No passphrase was given for this protected data folder: nothing was "
-                     "changed.")
+        raise Locked("No passphrase was given for this protected data folder: nothing was changed.")
     try:
         data_key = sealing.unseal(content["wrapped_key"], passphrase, header)
     except sealing.WrongPassphrase:
-        raise WrongPassphrase("Wrong passphrase for this data folder (or its "
-                              f"{PROTECTION_FILE} was changed): nothing was opened or "
-                              "changed.") from None
+        raise WrongPassphrase(
+            "Wrong passphrase for this data folder (or its "
+            f"{PROTECTION_FILE} was changed): nothing was opened or "
+            "changed."
+        ) from None
     if len(data_key) != _KEY_BYTES:
         raise ProtectionError(f"{PROTECTION_FILE} is damaged.")
     return data_key
@@ -210,12 +217,16 @@ def _unwrap(content: dict, passphrase: str) -> bytes:
 
 def _checked_header(content) -> dict:
     """The fields that must be there, of the right kind and in bounds, before any work."""
-    damaged = ProtectionError(f"{PROTECTION_FILE} is damaged: without it the protected "
-                              "data cannot be opened. Put back a copy of it.")
+    damaged = ProtectionError(
+        f"{PROTECTION_FILE} is damaged: without it the protected "
+        "data cannot be opened. Put back a copy of it."
+    )
     try:
         if content["format"] != FORMAT or content["version"] != VERSION:
-            raise ProtectionError(f"{PROTECTION_FILE} has a format this collector does not "
-                                  "read. Update the collector.")
+            raise ProtectionError(
+                f"{PROTECTION_FILE} has a format this collector does not "
+                "read. Update the collector."
+            )
         kdf, cipher = content["kdf"], content["cipher"]
         params_ok = sealing.header_ok(kdf, cipher) and isinstance(content["wrapped_key"], str)
     except sealing.MALFORMED:
@@ -231,8 +242,9 @@ def _read_protection_file(data_dir) -> dict:
     except FileNotFoundError:
         raise ProtectionError("This data folder is not protected.") from None
     except (OSError, UnicodeDecodeError, ValueError) as error:
-        raise ProtectionError(f"{PROTECTION_FILE} cannot be read ({type(error).__name__})."
-                              ) from None
+        raise ProtectionError(
+            f"{PROTECTION_FILE} cannot be read ({type(error).__name__})."
+        ) from None
 
 
 def _write_protection_file(data_dir, content: dict, replace: bool = False) -> None:
@@ -256,6 +268,7 @@ def _write_protection_file(data_dir, content: dict, replace: bool = False) -> No
 # -- Values in the database ----------------------------------------------------------------
 # A connection to a protected folder carries its Vault as `db.vault` (collector.db.connect);
 # one to a folder that is not protected carries None, and values stay as they always were.
+
 
 def _vault_of(db) -> Vault | None:
     return getattr(db, "vault", None)
@@ -296,6 +309,7 @@ def open_json(db, text, table: str, column: str, *ids):
 
 
 # -- Secret files ------------------------------------------------------------------------------
+
 
 def seal_secret(data_dir, name: str, value: str) -> str:
     """What a secret file holds: the value, sealed when the folder is protected."""
@@ -365,11 +379,14 @@ def _seal_database(db) -> int:
         for table, column, keys in SEALED_COLUMNS:
             rows = db.execute(
                 f"SELECT {', '.join(keys)}, {column} FROM {table} WHERE {column} IS NOT NULL"
-                f" AND {column} NOT LIKE '{PREFIX}%'").fetchall()
+                f" AND {column} NOT LIKE '{PREFIX}%'"
+            ).fetchall()
             where = " AND ".join(f"{key} = ?" for key in keys)
             for *ids, value in rows:
-                db.execute(f"UPDATE {table} SET {column} = ? WHERE {where}",
-                           [seal_text(db, value, table, column, *ids), *ids])
+                db.execute(
+                    f"UPDATE {table} SET {column} = ? WHERE {where}",
+                    [seal_text(db, value, table, column, *ids), *ids],
+                )
             sealed += len(rows)
     return sealed
 
@@ -398,9 +415,14 @@ def _seal_tls_keys(data_dir, vault: Vault) -> int:
             key = serialization.load_pem_private_key(path.read_bytes(), password=None)
         except TypeError:
             continue  # encrypted already
-        replace_file(path, key.private_bytes(
-            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-            serialization.BestAvailableEncryption(vault.tls_password)))
+        replace_file(
+            path,
+            key.private_bytes(
+                serialization.Encoding.PEM,
+                serialization.PrivateFormat.PKCS8,
+                serialization.BestAvailableEncryption(vault.tls_password),
+            ),
+        )
         sealed += 1
     return sealed
 
@@ -408,8 +430,9 @@ def _seal_tls_keys(data_dir, vault: Vault) -> int:
 def replace_file(path: Path, data: bytes) -> None:
     """Write owner-only, whole or not at all: a temporary file, then a rename."""
     temporary = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
-    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0),
-                 0o600)
+    fd = os.open(
+        temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o600
+    )
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)

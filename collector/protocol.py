@@ -77,12 +77,15 @@ def check_version(value: str | None) -> None:
         raise ProtocolError("protocol_missing", f"Send the protocol version ({PROTOCOL_VERSION}).")
     major = str(value).split(".")[0]
     if major != PROTOCOL_VERSION.split(".")[0]:
-        raise ProtocolError("protocol_unsupported",
-                            f"Protocol version {value} is not supported; this server speaks "
-                            f"{PROTOCOL_VERSION}. Update the collector or the server.")
+        raise ProtocolError(
+            "protocol_unsupported",
+            f"Protocol version {value} is not supported; this server speaks "
+            f"{PROTOCOL_VERSION}. Update the collector or the server.",
+        )
 
 
 # -- Messages ---------------------------------------------------------------------------
+
 
 class _Strict(Schema):
     class Meta:
@@ -100,8 +103,11 @@ class _Answers(fields.Dict):
     wrong one goes through that field, for the same error message."""
 
     def _deserialize(self, value, attr, data, **kwargs):
-        if (isinstance(value, dict) and all(map(isinstance, value, repeat(str)))
-                and max(map(len, value), default=0) <= MAX_ANSWER_NAME):
+        if (
+            isinstance(value, dict)
+            and all(map(isinstance, value, repeat(str)))
+            and max(map(len, value), default=0) <= MAX_ANSWER_NAME
+        ):
             return dict(value)
         return super()._deserialize(value, attr, data, **kwargs)
 
@@ -115,10 +121,10 @@ class SyncRecordSchema(_Strict):
     form_version = fields.String(required=True, validate=validate.Length(min=1, max=40))
     locale = fields.String(required=True, validate=validate.Length(min=2, max=20))
     collected = fields.Date(required=True)
-    enumerator = fields.String(allow_none=True, load_default=None,
-                               validate=validate.Length(max=64))
-    answers = _Answers(keys=fields.String(validate=validate.Length(max=MAX_ANSWER_NAME)),
-                       required=True)
+    enumerator = fields.String(allow_none=True, load_default=None, validate=validate.Length(max=64))
+    answers = _Answers(
+        keys=fields.String(validate=validate.Length(max=MAX_ANSWER_NAME)), required=True
+    )
 
 
 _CANONICAL_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
@@ -136,23 +142,39 @@ def _plainly_valid(item) -> dict | None:
     record_uuid, revision, collected = item["uuid"], item["revision"], item["collected"]
     form_id, version, locale = item["form_id"], item["form_version"], item["locale"]
     enumerator, answers = item.get("enumerator"), item["answers"]
-    if not (type(record_uuid) is str and _CANONICAL_UUID.fullmatch(record_uuid)
-            and type(revision) is int and revision >= 1
-            and type(form_id) is str and 1 <= len(form_id) <= 100
-            and type(version) is str and 1 <= len(version) <= 40
-            and type(locale) is str and 2 <= len(locale) <= 20
-            and type(collected) is str and _ISO_DAY.fullmatch(collected)
-            and (enumerator is None or type(enumerator) is str and len(enumerator) <= 64)
-            and type(answers) is dict and all(map(isinstance, answers, repeat(str)))
-            and max(map(len, answers), default=0) <= MAX_ANSWER_NAME):
+    if not (
+        type(record_uuid) is str
+        and _CANONICAL_UUID.fullmatch(record_uuid)
+        and type(revision) is int
+        and revision >= 1
+        and type(form_id) is str
+        and 1 <= len(form_id) <= 100
+        and type(version) is str
+        and 1 <= len(version) <= 40
+        and type(locale) is str
+        and 2 <= len(locale) <= 20
+        and type(collected) is str
+        and _ISO_DAY.fullmatch(collected)
+        and (enumerator is None or type(enumerator) is str and len(enumerator) <= 64)
+        and type(answers) is dict
+        and all(map(isinstance, answers, repeat(str)))
+        and max(map(len, answers), default=0) <= MAX_ANSWER_NAME
+    ):
         return None
     try:
         day = date.fromisoformat(collected)
     except ValueError:
         return None
-    return {"uuid": UUID(record_uuid), "revision": revision, "form_id": form_id,
-            "form_version": version, "locale": locale, "collected": day,
-            "enumerator": enumerator, "answers": dict(answers)}
+    return {
+        "uuid": UUID(record_uuid),
+        "revision": revision,
+        "form_id": form_id,
+        "form_version": version,
+        "locale": locale,
+        "collected": day,
+        "enumerator": enumerator,
+        "answers": dict(answers),
+    }
 
 
 class _SyncRecords(fields.List):
@@ -176,8 +198,11 @@ class BatchSchema(_Strict):
     protocol = fields.String(required=True)
     batch_id = fields.UUID(required=True)
     device_status = fields.Nested(DeviceStatusSchema, load_default=dict)
-    records = _SyncRecords(fields.Nested(SyncRecordSchema), required=True,
-                          validate=validate.Length(max=MAX_RECORDS_PER_BATCH))
+    records = _SyncRecords(
+        fields.Nested(SyncRecordSchema),
+        required=True,
+        validate=validate.Length(max=MAX_RECORDS_PER_BATCH),
+    )
 
 
 class EnrollSchema(_Strict):
@@ -207,8 +232,12 @@ def _describe(messages, prefix="") -> str:
 
 
 def batch_message(batch_id: str, records: list[dict], queued: int, app_version: str) -> dict:
-    return {"protocol": PROTOCOL_VERSION, "batch_id": batch_id, "records": records,
-            "device_status": {"queued": queued, "app_version": app_version}}
+    return {
+        "protocol": PROTOCOL_VERSION,
+        "batch_id": batch_id,
+        "records": records,
+        "device_status": {"queued": queued, "app_version": app_version},
+    }
 
 
 def result(record: dict, status: str, code: str | None = None, message: str | None = None):
@@ -220,10 +249,12 @@ def result(record: dict, status: str, code: str | None = None, message: str | No
 
 # -- Encoding ---------------------------------------------------------------------------
 
+
 def dumps(message: dict) -> bytes:
     """Canonical JSON: sorted keys, no spaces, UTF-8."""
-    return json.dumps(message, ensure_ascii=False, sort_keys=True, separators=(",", ":"),
-                      default=str).encode("utf-8")
+    return json.dumps(
+        message, ensure_ascii=False, sort_keys=True, separators=(",", ":"), default=str
+    ).encode("utf-8")
 
 
 def compress(data: bytes) -> bytes:
@@ -307,8 +338,9 @@ def gunzip_limited(data: bytes, limit: int) -> bytes:
     try:
         out = inflater.decompress(data, limit + 1)
         if len(out) > limit or inflater.unconsumed_tail:
-            raise ProtocolError("too_large", "The decompressed message is larger than the "
-                                "server accepts.", 413)
+            raise ProtocolError(
+                "too_large", "The decompressed message is larger than the server accepts.", 413
+            )
         if not inflater.eof:
             raise ProtocolError("bad_gzip", "The gzip data is truncated.")
     except zlib.error as error:
@@ -320,14 +352,15 @@ def unzstd_limited(data: bytes, limit: int) -> bytes:
     """zstd data, decompressed up to `limit` bytes; a bomb or a broken frame is refused."""
     try:
         inflater = zstd.ZstdDecompressor(
-            options={zstd.DecompressionParameter.window_log_max: ZSTD_WINDOW_LOG_MAX})
+            options={zstd.DecompressionParameter.window_log_max: ZSTD_WINDOW_LOG_MAX}
+        )
         out = inflater.decompress(data, limit + 1)
         if len(out) > limit or not inflater.needs_input and not inflater.eof:
-            raise ProtocolError("too_large", "The decompressed message is larger than the "
-                                "server accepts.", 413)
+            raise ProtocolError(
+                "too_large", "The decompressed message is larger than the server accepts.", 413
+            )
         if not inflater.eof or inflater.unused_data:
-            raise ProtocolError("bad_encoding", "The zstd data is truncated or has trailing "
-                                "bytes.")
+            raise ProtocolError("bad_encoding", "The zstd data is truncated or has trailing bytes.")
     except zstd.ZstdError as error:
         raise ProtocolError("bad_encoding", f"The body is not valid zstd: {error}") from error
     return out
@@ -354,8 +387,11 @@ def _coded(values: list, absent: object = _NOTHING_ABSENT) -> dict:
             codes.append(None)
             continue
         # Typed, so that 1, 1.0 and true stay three values; lists and objects by their JSON.
-        key = ((type(value), value) if isinstance(value, (str, int, float, type(None)))
-               else json.dumps(value, sort_keys=True, default=str))
+        key = (
+            (type(value), value)
+            if isinstance(value, (str, int, float, type(None)))
+            else json.dumps(value, sort_keys=True, default=str)
+        )
         if key not in index:
             index[key] = len(distinct)
             distinct.append(value)
@@ -369,10 +405,13 @@ def columns_of(message: dict) -> dict:
     absent = object()
     names = sorted({name for record in records for name in record["answers"]})
     columns: dict[str, Any] = {"uuid": [str(record["uuid"]) for record in records]}
-    columns.update({name: _coded([record.get(name) for record in records])
-                    for name in _META_COLUMNS})
-    columns["answers"] = {name: _coded([record["answers"].get(name, absent)
-                                        for record in records], absent) for name in names}
+    columns.update(
+        {name: _coded([record.get(name) for record in records]) for name in _META_COLUMNS}
+    )
+    columns["answers"] = {
+        name: _coded([record["answers"].get(name, absent) for record in records], absent)
+        for name in names
+    }
     rest = {key: value for key, value in message.items() if key != "records"}
     return {**rest, "count": len(records), COLUMNS_KEY: columns}
 
@@ -389,31 +428,49 @@ def rows_of(message: dict, limit: int = MAX_DECOMPRESSED_BYTES) -> dict:
         raise ProtocolError("invalid_message", "A batch has records or columns, not both.")
     rest = {key: value for key, value in message.items() if key not in (COLUMNS_KEY, "count")}
     count, columns = message.get("count"), message[COLUMNS_KEY]
-    if (not isinstance(count, int) or isinstance(count, bool)
-            or not 0 <= count <= MAX_RECORDS_PER_BATCH):
-        raise ProtocolError("invalid_message", f"count must be a whole number from 0 to "
-                            f"{MAX_RECORDS_PER_BATCH}.")
+    if (
+        not isinstance(count, int)
+        or isinstance(count, bool)
+        or not 0 <= count <= MAX_RECORDS_PER_BATCH
+    ):
+        raise ProtocolError(
+            "invalid_message", f"count must be a whole number from 0 to {MAX_RECORDS_PER_BATCH}."
+        )
     if not isinstance(columns, dict) or set(columns) != {"uuid", "answers", *_META_COLUMNS}:
-        raise ProtocolError("invalid_message", "columns must hold uuid, answers and "
-                            f"{', '.join(_META_COLUMNS)}.")
+        raise ProtocolError(
+            "invalid_message", f"columns must hold uuid, answers and {', '.join(_META_COLUMNS)}."
+        )
     uuids, answers = columns["uuid"], columns["answers"]
     if not isinstance(uuids, list) or len(uuids) != count or not isinstance(answers, dict):
-        raise ProtocolError("invalid_message", "columns.uuid must hold one value per record, "
-                            "and columns.answers one column per question.")
+        raise ProtocolError(
+            "invalid_message",
+            "columns.uuid must hold one value per record, "
+            "and columns.answers one column per question.",
+        )
     meta = {name: _expanded(columns[name], count, name) for name in _META_COLUMNS}
-    coded = {name: _expanded(column, count, f"answers.{name}")
-             for name, column in answers.items()}
+    coded = {name: _expanded(column, count, f"answers.{name}") for name, column in answers.items()}
     size = sum(_expanded_size(columns[name]) for name in _META_COLUMNS) + sum(
-        _expanded_size(column) for column in answers.values())
+        _expanded_size(column) for column in answers.values()
+    )
     if size > limit:
-        raise ProtocolError("too_large", "The records of this batch are larger than the "
-                            "server accepts.", 413)
+        raise ProtocolError(
+            "too_large", "The records of this batch are larger than the server accepts.", 413
+        )
     records = []
     for position, record_uuid in enumerate(uuids):
-        record = {"uuid": record_uuid, **{name: values[position] for name, values in
-                                          meta.items() if values[position] is not _ABSENT}}
-        record["answers"] = {name: values[position] for name, values in coded.items()
-                             if values[position] is not _ABSENT}
+        record = {
+            "uuid": record_uuid,
+            **{
+                name: values[position]
+                for name, values in meta.items()
+                if values[position] is not _ABSENT
+            },
+        }
+        record["answers"] = {
+            name: values[position]
+            for name, values in coded.items()
+            if values[position] is not _ABSENT
+        }
         records.append(record)
     return {**rest, "records": records}
 
@@ -423,11 +480,16 @@ _ABSENT = object()
 
 def _expanded(column, count: int, name: str) -> list:
     """The per-record values of one coded column (_ABSENT where a code is null)."""
-    if not (isinstance(column, dict) and set(column) == {"values", "codes"}
-            and isinstance(column["values"], list) and isinstance(column["codes"], list)
-            and len(column["codes"]) == count):
-        raise ProtocolError("invalid_message", f"columns.{name} must be values and one code "
-                            "per record.")
+    if not (
+        isinstance(column, dict)
+        and set(column) == {"values", "codes"}
+        and isinstance(column["values"], list)
+        and isinstance(column["codes"], list)
+        and len(column["codes"]) == count
+    ):
+        raise ProtocolError(
+            "invalid_message", f"columns.{name} must be values and one code per record."
+        )
     values, top = column["values"], len(column["values"])
     out = []
     for code in column["codes"]:
@@ -436,8 +498,9 @@ def _expanded(column, count: int, name: str) -> list:
         elif isinstance(code, int) and not isinstance(code, bool) and 0 <= code < top:
             out.append(values[code])
         else:
-            raise ProtocolError("invalid_message", f"columns.{name} has a code that names no "
-                                "value.")
+            raise ProtocolError(
+                "invalid_message", f"columns.{name} has a code that names no value."
+            )
     return out
 
 
@@ -456,8 +519,11 @@ _STATUSES = {letter: status for status, letter in _LETTERS.items()}
 def compact_results(answer: dict) -> dict:
     """An answer's per-record results as `statuses` letters, rejected records in full."""
     results = answer.get("results", [])
-    return {**answer, "statuses": "".join(_LETTERS[r["status"]] for r in results),
-            "results": [r for r in results if r["status"] == RESULT_REJECTED]}
+    return {
+        **answer,
+        "statuses": "".join(_LETTERS[r["status"]] for r in results),
+        "results": [r for r in results if r["status"] == RESULT_REJECTED],
+    }
 
 
 def expand_results(answer: dict, pairs: list) -> list:
@@ -467,25 +533,37 @@ def expand_results(answer: dict, pairs: list) -> list:
     results = answer.get("results", [])
     if statuses is None:
         return results if isinstance(results, list) else []
-    if (not isinstance(statuses, str) or len(statuses) != len(pairs)
-            or set(statuses) - set(_STATUSES) or not isinstance(results, list)):
+    if (
+        not isinstance(statuses, str)
+        or len(statuses) != len(pairs)
+        or set(statuses) - set(_STATUSES)
+        or not isinstance(results, list)
+    ):
         raise ProtocolError("bad_answer", "The statuses do not match the batch.")
     why = {(r.get("uuid"), r.get("revision")): r for r in results if isinstance(r, dict)}
-    return [why.get(pair, {"uuid": pair[0], "revision": pair[1], "status": RESULT_REJECTED})
-            if letter == "r" else {"uuid": pair[0], "revision": pair[1],
-                                   "status": _STATUSES[letter]}
-            for pair, letter in zip(pairs, statuses, strict=True)]
+    return [
+        why.get(pair, {"uuid": pair[0], "revision": pair[1], "status": RESULT_REJECTED})
+        if letter == "r"
+        else {"uuid": pair[0], "revision": pair[1], "status": _STATUSES[letter]}
+        for pair, letter in zip(pairs, statuses, strict=True)
+    ]
 
 
 # -- Device credentials -----------------------------------------------------------------
+
 
 def token_hash(token: str) -> str:
     """What the server keeps of a device token: never the token itself."""
     return hashlib.sha256(token.encode("ascii")).hexdigest()
 
 
-def enrollment_proof(device_id: str, enrollment_id: str, fingerprint: str,
-                     device_token: str, legacy_pseudonym_key: str | None = None) -> bytes:
+def enrollment_proof(
+    device_id: str,
+    enrollment_id: str,
+    fingerprint: str,
+    device_token: str,
+    legacy_pseudonym_key: str | None = None,
+) -> bytes:
     """What the server's identity key signs in an enroll answer: this device, this request,
     this server, and the token it hands over (by hash), so that nobody between the two
     can swap the token of an answer on a plain HTTP link.
@@ -493,8 +571,12 @@ def enrollment_proof(device_id: str, enrollment_id: str, fingerprint: str,
     The server no longer holds the pseudonym key; an older server still sends one and
     signs its hash too (`legacy_pseudonym_key`): the hub checks that proof, then ignores
     the key."""
-    proof = {"device_id": str(device_id), "enrollment_id": str(enrollment_id),
-             "fingerprint": fingerprint, "device_token_sha256": _sha256(device_token)}
+    proof = {
+        "device_id": str(device_id),
+        "enrollment_id": str(enrollment_id),
+        "fingerprint": fingerprint,
+        "device_token_sha256": _sha256(device_token),
+    }
     if legacy_pseudonym_key is not None:
         proof["pseudonym_key_sha256"] = _sha256(legacy_pseudonym_key)
     return dumps(proof)
@@ -511,7 +593,8 @@ def verify_server_answer(answer, enrollment_id: str) -> bool:
     or wrong."""
     server = answer.get("server") if isinstance(answer, dict) else None
     if not isinstance(server, dict) or not all(
-            isinstance(answer.get(key), str) for key in ("device_id", "device_token")):
+        isinstance(answer.get(key), str) for key in ("device_id", "device_token")
+    ):
         return False
     legacy_key = answer.get("pseudonym_key")
     if legacy_key is not None and not isinstance(legacy_key, str):
@@ -519,12 +602,14 @@ def verify_server_answer(answer, enrollment_id: str) -> bool:
     fingerprint = device_keys.fingerprint_of(server.get("public_key"))
     if fingerprint is None or fingerprint != server.get("fingerprint"):
         return False
-    proof = enrollment_proof(answer["device_id"], enrollment_id, fingerprint,
-                             answer["device_token"], legacy_key)
+    proof = enrollment_proof(
+        answer["device_id"], enrollment_id, fingerprint, answer["device_token"], legacy_key
+    )
     return device_keys.verify(server["public_key"], proof, answer.get("server_signature"))
 
 
 # -- Reconciliation ---------------------------------------------------------------------
+
 
 def record_set_digest(pairs: Iterable[tuple[str, int]]) -> tuple[int, str]:
     """Count and SHA-256 of a set of (uuid, revision): equal on both sides means in step."""
@@ -549,11 +634,14 @@ def bundle_payload(device_id: str, batches: list[dict]) -> bytes:
 def make_bundle(batches: list[dict], device_id: str, private_key) -> bytes:
     """A file of batches for a USB stick, signed with the device's own private key
     (collector.device_keys), which only the hub holds."""
-    envelope = {"kind": BUNDLE_KIND, "protocol": PROTOCOL_VERSION, "device_id": device_id,
-                "signature_algorithm": SIGNATURE_ALGORITHM,
-                "signature": device_keys.sign_with(private_key,
-                                                   bundle_payload(device_id, batches)),
-                "batches": batches}
+    envelope = {
+        "kind": BUNDLE_KIND,
+        "protocol": PROTOCOL_VERSION,
+        "device_id": device_id,
+        "signature_algorithm": SIGNATURE_ALGORITHM,
+        "signature": device_keys.sign_with(private_key, bundle_payload(device_id, batches)),
+        "batches": batches,
+    }
     return compress(dumps(envelope))
 
 
@@ -567,11 +655,18 @@ def read_bundle(data: bytes) -> tuple[str, list[dict], bytes, str]:
     if not isinstance(batches, list) or not isinstance(envelope.get("device_id"), str):
         raise ProtocolError("invalid_message", "The bundle has no batches or no device.")
     if envelope.get("signature_algorithm") != SIGNATURE_ALGORITHM:
-        raise ProtocolError("bad_signature", "This bundle was written by an older collector "
-                            "and is not signed with the device's key: update the collector, "
-                            "enroll it again and export a new bundle.")
-    return (envelope["device_id"], batches, bundle_payload(envelope["device_id"], batches),
-            str(envelope.get("signature", "")))
+        raise ProtocolError(
+            "bad_signature",
+            "This bundle was written by an older collector "
+            "and is not signed with the device's key: update the collector, "
+            "enroll it again and export a new bundle.",
+        )
+    return (
+        envelope["device_id"],
+        batches,
+        bundle_payload(envelope["device_id"], batches),
+        str(envelope.get("signature", "")),
+    )
 
 
 def verify_bundle(public_key_text: str | None, payload: bytes, signature: str) -> bool:
@@ -600,19 +695,25 @@ _SHA256_HEX = re.compile(r"[0-9a-f]{64}")
 
 
 class AttachmentItemSchema(_Strict):
-    uuid = fields.String(required=True, validate=validate.Regexp(
-        r"\A[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\Z"))
+    uuid = fields.String(
+        required=True,
+        validate=validate.Regexp(
+            r"\A[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\Z"
+        ),
+    )
     revision = fields.Integer(required=True, strict=True, validate=validate.Range(min=1))
-    question = fields.String(required=True, validate=validate.Length(min=1,
-                                                                     max=MAX_ANSWER_NAME))
+    question = fields.String(required=True, validate=validate.Length(min=1, max=MAX_ANSWER_NAME))
     sha256 = fields.String(required=True, validate=validate.Regexp(r"\A[0-9a-f]{64}\Z"))
     size = fields.Integer(required=True, strict=True, validate=validate.Range(min=1))
     media_type = fields.String(required=True, validate=validate.Length(min=3, max=100))
 
 
 class AttachmentManifestSchema(_Strict):
-    attachments = fields.List(fields.Nested(AttachmentItemSchema), required=True,
-                              validate=validate.Length(max=MAX_ATTACHMENTS_PER_MANIFEST))
+    attachments = fields.List(
+        fields.Nested(AttachmentItemSchema),
+        required=True,
+        validate=validate.Length(max=MAX_ATTACHMENTS_PER_MANIFEST),
+    )
 
 
 def is_sha256(text) -> bool:
@@ -622,7 +723,8 @@ def is_sha256(text) -> bool:
 def attachment_set_digest(links: Iterable[tuple[str, int, str, str]]) -> tuple[int, str]:
     """Count and SHA-256 of a set of (uuid, revision, question, sha256) whose file the
     server holds whole: equal on both sides means every attachment arrived."""
-    lines = sorted(f"{uuid}:{revision}:{question}:{sha256}"
-                   for uuid, revision, question, sha256 in links)
+    lines = sorted(
+        f"{uuid}:{revision}:{question}:{sha256}" for uuid, revision, question, sha256 in links
+    )
     digest = hashlib.sha256("\n".join(lines).encode("utf-8")).hexdigest()
     return len(lines), digest

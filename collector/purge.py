@@ -66,13 +66,19 @@ def purge(db, after_days: int, drafts_after_days: int | None = None) -> int:
     A write-ahead log that could not be emptied is logged; `purge_report` says so."""
     report = purge_report(db, after_days, drafts_after_days)
     if not report.log_cleared:
-        log.warning("The database's write-ahead log could not be emptied after the purge: "
-                    "another program holds it open. Removed values stay in it until then.")
+        log.warning(
+            "The database's write-ahead log could not be emptied after the purge: "
+            "another program holds it open. Removed values stay in it until then."
+        )
     return report.records
 
 
-def purge_report(db, after_days: int, drafts_after_days: int | None = None,
-                 wait_seconds: float = CHECKPOINT_WAIT_SECONDS) -> PurgeReport:
+def purge_report(
+    db,
+    after_days: int,
+    drafts_after_days: int | None = None,
+    wait_seconds: float = CHECKPOINT_WAIT_SECONDS,
+) -> PurgeReport:
     """Strip identifying answers of records synced more than `after_days` ago and of drafts
     left alone for `drafts_after_days` (default: the setting's default), then empty the
     write-ahead log, waiting up to `wait_seconds` for readers."""
@@ -90,25 +96,34 @@ def _iso(moment) -> str:
 
 
 def _synced_before(db, cutoff: str) -> list[dict]:
-    return list(db.query(
-        "SELECT r.uuid, r.form_id, r.form_version, r.purged_at FROM records r JOIN outbox o"
-        " ON o.uuid = r.uuid AND o.revision = r.revision"
-        f" WHERE r.status = 'synced' AND {_NOT_PURGED_SINCE_CHANGE} AND o.state = 'sent'"
-        " AND o.sent_at <= ?", [cutoff]))
+    return list(
+        db.query(
+            "SELECT r.uuid, r.form_id, r.form_version, r.purged_at FROM records r JOIN outbox o"
+            " ON o.uuid = r.uuid AND o.revision = r.revision"
+            f" WHERE r.status = 'synced' AND {_NOT_PURGED_SINCE_CHANGE} AND o.state = 'sent'"
+            " AND o.sent_at <= ?",
+            [cutoff],
+        )
+    )
 
 
 def _drafts_before(db, cutoff: str) -> list[dict]:
-    return list(db.query(
-        "SELECT r.uuid, r.form_id, r.form_version, r.purged_at FROM records r"
-        f" WHERE r.status = 'draft' AND {_NOT_PURGED_SINCE_CHANGE} AND r.updated_at <= ?",
-        [cutoff]))
+    return list(
+        db.query(
+            "SELECT r.uuid, r.form_id, r.form_version, r.purged_at FROM records r"
+            f" WHERE r.status = 'draft' AND {_NOT_PURGED_SINCE_CHANGE} AND r.updated_at <= ?",
+            [cutoff],
+        )
+    )
 
 
 def _bring_back_future_sent_times(db, now) -> None:
     now_text = _iso(now)
     with write_transaction(db):
-        db.execute("UPDATE outbox SET sent_at = ? WHERE state = 'sent' AND sent_at > ?",
-                   [now_text, now_text])
+        db.execute(
+            "UPDATE outbox SET sent_at = ? WHERE state = 'sent' AND sent_at > ?",
+            [now_text, now_text],
+        )
 
 
 def _purge_rows(db, rows: list[dict]) -> int:
@@ -130,9 +145,15 @@ def _prune_attachments(db, record_uuid: str) -> set[str]:
     """Remove the record's files that no answer of it names any more (working copy or any
     revision, queued ones included); the hashes they used."""
     names = set()
-    for table, revision in [("records", None), *(("revisions", number) for (number,) in
-                                                 db.execute("SELECT revision FROM revisions"
-                                                            " WHERE uuid = ?", [record_uuid]))]:
+    for table, revision in [
+        ("records", None),
+        *(
+            ("revisions", number)
+            for (number,) in db.execute(
+                "SELECT revision FROM revisions WHERE uuid = ?", [record_uuid]
+            )
+        ),
+    ]:
         answers = _answers(db, table, record_uuid, *([] if revision is None else [revision]))
         for found in attachments.referenced_names(answers).values():
             names |= found
@@ -147,12 +168,15 @@ def _purge_record(db, row: dict) -> bool:
     sent, and the anonymizer needs their pseudonymized answers."""
     record_uuid = row["uuid"]
     working = _answers(db, "records", record_uuid)
-    revisions = {number: (_answers(db, "revisions", record_uuid, number), version)
-                 for number, version in db.execute(
-                     "SELECT v.revision, v.form_version FROM revisions v JOIN outbox o"
-                     " ON o.uuid = v.uuid AND o.revision = v.revision"
-                     " WHERE v.uuid = ? AND o.state NOT IN ('queued', 'held')",
-                     [record_uuid]).fetchall()}
+    revisions = {
+        number: (_answers(db, "revisions", record_uuid, number), version)
+        for number, version in db.execute(
+            "SELECT v.revision, v.form_version FROM revisions v JOIN outbox o"
+            " ON o.uuid = v.uuid AND o.revision = v.revision"
+            " WHERE v.uuid = ? AND o.state NOT IN ('queued', 'held')",
+            [record_uuid],
+        ).fetchall()
+    }
     # Every name the record ever held, so a name corrected in a later revision is
     # scrubbed from the earlier one's free text too.
     names = _identifying_values(_form(db, row["form_id"], row["form_version"]), working)
@@ -161,18 +185,24 @@ def _purge_record(db, row: dict) -> bool:
     changed = False
     purged = _purged(_form(db, row["form_id"], row["form_version"]), working, names)
     if purged != working:
-        db.execute("UPDATE records SET answers = ?, purged_at = ? WHERE uuid = ?",
-                   [seal_json(db, purged, "records", "answers", record_uuid), now_iso(),
-                    record_uuid])
+        db.execute(
+            "UPDATE records SET answers = ?, purged_at = ? WHERE uuid = ?",
+            [seal_json(db, purged, "records", "answers", record_uuid), now_iso(), record_uuid],
+        )
         changed = True
     elif row["purged_at"] is None:
         db.execute("UPDATE records SET purged_at = ? WHERE uuid = ?", [now_iso(), record_uuid])
     for number, (answers, version) in revisions.items():
         purged = _purged(_form(db, row["form_id"], version), answers, names)
         if purged != answers:
-            db.execute("UPDATE revisions SET answers = ? WHERE uuid = ? AND revision = ?",
-                       [seal_json(db, purged, "revisions", "answers", record_uuid, number),
-                        record_uuid, number])
+            db.execute(
+                "UPDATE revisions SET answers = ? WHERE uuid = ? AND revision = ?",
+                [
+                    seal_json(db, purged, "revisions", "answers", record_uuid, number),
+                    record_uuid,
+                    number,
+                ],
+            )
             changed = True
     return changed
 
@@ -184,24 +214,29 @@ def _form(db, form_id: str, version: str):
 def _answers(db, table: str, record_uuid: str, *revision) -> dict:
     """The stored answers of a record (`records`) or of one revision, opened if sealed."""
     where = "uuid = ? AND revision = ?" if revision else "uuid = ?"
-    stored = db.execute(f"SELECT answers FROM {table} WHERE {where}",
-                        [record_uuid, *revision]).fetchone()[0]
+    stored = db.execute(
+        f"SELECT answers FROM {table} WHERE {where}", [record_uuid, *revision]
+    ).fetchone()[0]
     answers = open_json(db, stored, table, "answers", record_uuid, *revision)
     return answers if isinstance(answers, dict) else {}
 
 
 # -- What stays of one set of answers -------------------------------------------------------
 
+
 def _removed_questions(form) -> set[str]:
     """Questions whose answers never leave as they are because they identify someone."""
     if form is None:
         return set()
-    return {name for name, q in form.questions.items()
-            if q.get("identifying") or (q.get("type") != "calculate"
-                                        and rule_for(q, form) in IDENTIFYING_RULES)
-            # An exact place that left only as a grid cell or an area's name: the laptop
-            # keeps no more of it than the server got.
-            or (q.get("type") in LOCATION_TYPES and rule_for(q, form) != "keep")}
+    return {
+        name
+        for name, q in form.questions.items()
+        if q.get("identifying")
+        or (q.get("type") != "calculate" and rule_for(q, form) in IDENTIFYING_RULES)
+        # An exact place that left only as a grid cell or an area's name: the laptop
+        # keeps no more of it than the server got.
+        or (q.get("type") in LOCATION_TYPES and rule_for(q, form) != "keep")
+    }
 
 
 def _identifying_values(form, answers: dict) -> list[str]:
@@ -210,8 +245,11 @@ def _identifying_values(form, answers: dict) -> list[str]:
     for scope in [answers, *_instances(form, answers)]:
         for name in removed & set(scope):
             items = scope[name] if isinstance(scope[name], list) else [scope[name]]
-            values += [str(item) for item in items
-                       if isinstance(item, (str, int)) and not isinstance(item, bool)]
+            values += [
+                str(item)
+                for item in items
+                if isinstance(item, (str, int)) and not isinstance(item, bool)
+            ]
     return values
 
 
@@ -232,14 +270,20 @@ def _purged(form, answers: dict, names: list[str]) -> dict:
     A form this hub does not have (never the case for its own records) leaves nothing but
     answers that cannot hold a name: numbers that are not ID-like and choices."""
     if form is None:
-        return {key: value for key, value in answers.items()
-                if _scrubbed(value, names) is not _REMOVE and not isinstance(value, str)}
+        return {
+            key: value
+            for key, value in answers.items()
+            if _scrubbed(value, names) is not _REMOVE and not isinstance(value, str)
+        }
     removed = _removed_questions(form)
     purged = _purged_scope(form, removed, answers, names)
     for repeat in form.repeats:
         if isinstance(answers.get(repeat), list):
-            purged[repeat] = [_purged_scope(form, removed, item, names)
-                              for item in answers[repeat] if isinstance(item, dict)]
+            purged[repeat] = [
+                _purged_scope(form, removed, item, names)
+                for item in answers[repeat]
+                if isinstance(item, dict)
+            ]
     return purged
 
 
@@ -273,6 +317,5 @@ def _scrubbed(value, names: list[str]):
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         return value if scrub_text(str(value), names) == str(value) else _REMOVE
     if isinstance(value, list):
-        return [item for item in (_scrubbed(item, names) for item in value)
-                if item is not _REMOVE]
+        return [item for item in (_scrubbed(item, names) for item in value) if item is not _REMOVE]
     return value

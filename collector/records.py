@@ -78,8 +78,9 @@ def finalize(db, record_uuid: str, form, answers: dict) -> int:
         return _finalize_revision(db, record, form, answers, now)
 
 
-def finalize_whole(db, record_uuid: str, form, locale: str, enumerator_id: int,
-                   answers: dict) -> int:
+def finalize_whole(
+    db, record_uuid: str, form, locale: str, enumerator_id: int, answers: dict
+) -> int:
     """A whole record filled on a phone: create it (or update it) and finalize it in one
     transaction, so a crash leaves nothing half-done; return the revision.
 
@@ -105,8 +106,16 @@ def _insert_draft(db, record_uuid, form, locale, enumerator_id, answers, now) ->
     db.execute(
         "INSERT INTO records (uuid, form_id, form_version, locale, enumerator_id, status,"
         " answers, started_at, updated_at) VALUES (?, ?, ?, ?, ?, 'draft', ?, ?, ?)",
-        [record_uuid, form.form_id, form.version, locale, enumerator_id,
-         _dump(db, answers, record_uuid), now, now],
+        [
+            record_uuid,
+            form.form_id,
+            form.version,
+            locale,
+            enumerator_id,
+            _dump(db, answers, record_uuid),
+            now,
+            now,
+        ],
     )
 
 
@@ -139,8 +148,17 @@ def submit_anonymous(db, record_uuid: str, form, locale: str, answers: dict) -> 
             "INSERT INTO records (uuid, form_id, form_version, locale, status, revision, answers,"
             " receipt_code, started_at, updated_at, finalized_at)"
             " VALUES (?, ?, ?, ?, 'finalized', 1, ?, ?, ?, ?, ?)",
-            [record_uuid, form.form_id, form.version, locale, _dump(db, answers, record_uuid),
-             code, now, now, now],
+            [
+                record_uuid,
+                form.form_id,
+                form.version,
+                locale,
+                _dump(db, answers, record_uuid),
+                code,
+                now,
+                now,
+                now,
+            ],
         )
         _write_revision(db, record, form, answers, 1, now)
     return code
@@ -150,12 +168,22 @@ def _write_revision(db, record, form, answers, revision, now):
     db.execute(
         "INSERT INTO revisions (uuid, revision, form_id, form_version, locale, enumerator_id,"
         " answers, started_at, finalized_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        [record["uuid"], revision, form.form_id, form.version, record["locale"],
-         record["enumerator_id"], _dump(db, answers, record["uuid"], revision),
-         record["started_at"], now],
+        [
+            record["uuid"],
+            revision,
+            form.form_id,
+            form.version,
+            record["locale"],
+            record["enumerator_id"],
+            _dump(db, answers, record["uuid"], revision),
+            record["started_at"],
+            now,
+        ],
     )
-    db.execute("INSERT INTO outbox (uuid, revision, queued_at) VALUES (?, ?, ?)",
-               [record["uuid"], revision, now])
+    db.execute(
+        "INSERT INTO outbox (uuid, revision, queued_at) VALUES (?, ?, ?)",
+        [record["uuid"], revision, now],
+    )
 
 
 def _check_editable(record: dict, form) -> None:
@@ -181,10 +209,12 @@ def format_receipt_code(code: str) -> str:
 
 
 def list_records(db, enumerator_id: int, status: str | None = None) -> list[dict]:
-    sql = ("SELECT r.uuid, r.form_id, r.form_version, r.locale, r.status, r.revision,"
-           " r.started_at, r.updated_at, r.finalized_at, o.error_message FROM records r"
-           " LEFT JOIN outbox o ON o.uuid = r.uuid AND o.revision = r.revision"
-           " AND o.state = 'rejected' WHERE r.enumerator_id = ?")
+    sql = (
+        "SELECT r.uuid, r.form_id, r.form_version, r.locale, r.status, r.revision,"
+        " r.started_at, r.updated_at, r.finalized_at, o.error_message FROM records r"
+        " LEFT JOIN outbox o ON o.uuid = r.uuid AND o.revision = r.revision"
+        " AND o.state = 'rejected' WHERE r.enumerator_id = ?"
+    )
     params: list = [enumerator_id]
     if status:
         sql += " AND r.status = ?"
@@ -193,29 +223,41 @@ def list_records(db, enumerator_id: int, status: str | None = None) -> list[dict
 
 
 def replies_for_receipt(db, code: str) -> tuple[dict | None, list[dict]]:
-    rows = list(db.query("SELECT uuid, finalized_at, locale FROM records WHERE receipt_code = ?",
-                         [normalize_receipt_code(code)]))
+    rows = list(
+        db.query(
+            "SELECT uuid, finalized_at, locale FROM records WHERE receipt_code = ?",
+            [normalize_receipt_code(code)],
+        )
+    )
     if not rows:
         return None, []
-    replies = [dict(reply, message=open_text(db, reply["message"], "replies", "message",
-                                             reply.pop("id")))
-               for reply in db.query("SELECT id, message, locale, replied_at FROM replies"
-                                     " WHERE record_uuid = ? ORDER BY replied_at",
-                                     [rows[0]["uuid"]])]
+    replies = [
+        dict(reply, message=open_text(db, reply["message"], "replies", "message", reply.pop("id")))
+        for reply in db.query(
+            "SELECT id, message, locale, replied_at FROM replies"
+            " WHERE record_uuid = ? ORDER BY replied_at",
+            [rows[0]["uuid"]],
+        )
+    ]
     return rows[0], replies
 
 
 def status_counts(db) -> dict:
     """What `collector status` and the hub page report."""
     counts = {status: 0 for status in ("draft", "finalized", "synced", "rejected")}
-    counts.update(dict(db.execute("SELECT status, count(*) FROM records GROUP BY status")
-                       .fetchall()))
+    counts.update(
+        dict(db.execute("SELECT status, count(*) FROM records GROUP BY status").fetchall())
+    )
     queued = db.execute("SELECT count(*) FROM outbox WHERE state = 'queued'").fetchone()[0]
     # Waiting for the operator's review before they leave (collector.review).
     held = db.execute("SELECT count(*) FROM outbox WHERE state = 'held'").fetchone()[0]
-    state = {key: json.loads(value) for key, value in db.execute(
-        "SELECT key, value FROM hub_state WHERE key IN ('last_sync', 'enrollment', 'reconcile',"
-        " 'last_error', 'device_revoked')").fetchall()}
+    state = {
+        key: json.loads(value)
+        for key, value in db.execute(
+            "SELECT key, value FROM hub_state WHERE key IN ('last_sync', 'enrollment', 'reconcile',"
+            " 'last_error', 'device_revoked')"
+        ).fetchall()
+    }
     return {
         "drafts": counts["draft"],
         "finalized": counts["finalized"],

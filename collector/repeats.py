@@ -89,16 +89,22 @@ class Scope(Mapping):
 
 
 def context(form, answers: dict, question=None, current=None) -> expressions.Context:
-    return expressions.Context(values=Scope(form, answers, question), current=current,
-                               now=datetime.now(),
-                               position=None if question is None else question.position,
-                               choice_label=_choice_labels(form), nodesets=Scope(form, answers),
-                               data=form.pulldata, instances=form.instances)
+    return expressions.Context(
+        values=Scope(form, answers, question),
+        current=current,
+        now=datetime.now(),
+        position=None if question is None else question.position,
+        choice_label=_choice_labels(form),
+        nodesets=Scope(form, answers),
+        data=form.pulldata,
+        instances=form.instances,
+    )
 
 
 def _choice_labels(form):
     """jr:choice-name(): a choice's label in the page's language (the form's own outside a
     request), as the page's script reads it off the page."""
+
     def label(field: str, choice: str) -> str | None:
         question = form.questions.get(field)
         if question is None or choice not in form.choice_names(question):
@@ -107,6 +113,7 @@ def _choice_labels(form):
         # lookup was a tenth of the time a whole-form POST took.
         locale = str(get_locale()) if has_request_context() else form.default_language
         return form.choice_label(question, choice, locale)
+
     return label
 
 
@@ -114,7 +121,8 @@ def applies(form, repeat: str, answers: dict) -> bool:
     """Whether the repeat's own relevance holds: when it does not, it has no instances."""
     source = form.section(repeat).get("relevant")
     return not source or expressions.to_boolean(
-        expressions.parse(source).evaluate(context(form, answers)))
+        expressions.parse(source).evaluate(context(form, answers))
+    )
 
 
 def target_count(form, repeat: str, answers: dict) -> int | None:
@@ -149,8 +157,11 @@ def slots(form, index: int, answers: dict) -> list:
     repeat = form.sections[index]["name"]
     if repeat not in form.repeats:
         return questions
-    return [q.instance(position) for position in range(1, len(instances(answers, repeat)) + 1)
-            for q in questions]
+    return [
+        q.instance(position)
+        for position in range(1, len(instances(answers, repeat)) + 1)
+        for q in questions
+    ]
 
 
 def flat(form, answers: dict) -> dict:

@@ -30,8 +30,11 @@ def free_texts(form, answers: dict) -> list[tuple]:
     for name, question in form.questions.items():
         if not question.holds_value or rule_for(question, form) != "scrub":
             continue
-        scopes = ([(None, answers)] if not question.repeat else
-                  list(enumerate(repeats.instances(answers, question.repeat), start=1)))
+        scopes = (
+            [(None, answers)]
+            if not question.repeat
+            else list(enumerate(repeats.instances(answers, question.repeat), start=1))
+        )
         for number, scope in scopes:
             value = scope.get(name) if isinstance(scope, dict) else None
             if isinstance(value, str) and value.strip():
@@ -47,7 +50,8 @@ def hold_pending(db, form_ids, record_uuid: str | None = None) -> int:
     builtins = builtin_forms()
     # Each form version read and parsed once per call, however many rows share it.
     load = functools.lru_cache(maxsize=None)(
-        lambda form_id, version: form_version(db, builtins, form_id, version))
+        lambda form_id, version: form_version(db, builtins, form_id, version)
+    )
     return hold_new(db, form_ids, load, record_uuid)
 
 
@@ -62,8 +66,10 @@ def hold_new(db, form_ids, load_form, record_uuid: str | None = None) -> int:
     if not form_ids:
         return 0
     marks = ", ".join("?" * len(form_ids))
-    sql = (REVISION_SQL + " WHERE o.state = 'queued' AND o.released_at IS NULL"
-           f" AND v.form_id IN ({marks})")
+    sql = (
+        REVISION_SQL + " WHERE o.state = 'queued' AND o.released_at IS NULL"
+        f" AND v.form_id IN ({marks})"
+    )
     params = list(form_ids)
     if record_uuid is not None:
         sql, params = sql + " AND o.uuid = ?", params + [record_uuid]
@@ -72,8 +78,11 @@ def hold_new(db, form_ids, load_form, record_uuid: str | None = None) -> int:
     if held:
         with write_transaction(db):
             for row in held:
-                db.execute("UPDATE outbox SET state = 'held' WHERE uuid = ? AND revision = ?"
-                           " AND state = 'queued'", [row["uuid"], row["revision"]])
+                db.execute(
+                    "UPDATE outbox SET state = 'held' WHERE uuid = ? AND revision = ?"
+                    " AND state = 'queued'",
+                    [row["uuid"], row["revision"]],
+                )
     return len(held)
 
 
@@ -89,8 +98,9 @@ def held_count(db) -> int:
 
 def held_revisions(db) -> list[dict]:
     """Every held revision, oldest first, with its answers and enumerator's name."""
-    rows = db.query(REVISION_SQL + " WHERE o.state = 'held'"
-                    " ORDER BY o.queued_at, o.uuid, o.revision")
+    rows = db.query(
+        REVISION_SQL + " WHERE o.state = 'held' ORDER BY o.queued_at, o.uuid, o.revision"
+    )
     return [dict(row, answers=revision_answers(db, row)) for row in rows]
 
 
@@ -98,8 +108,10 @@ def highlighted(form, row: dict) -> list[tuple]:
     """(question, instance number, pieces) of a held revision's free text, as the preview
     shows them: what the scrubber removes is marked (scrubbing.segments)."""
     names = text_names(form, row["answers"], row["enumerator"])
-    return [(question, number, scrubbing.segments(text, names))
-            for question, number, text in free_texts(form, row["answers"])]
+    return [
+        (question, number, scrubbing.segments(text, names))
+        for question, number, text in free_texts(form, row["answers"])
+    ]
 
 
 def parse_redactions(text: str) -> list[str]:
@@ -126,13 +138,24 @@ def release(db, releases: dict, account: str | None) -> int:
             changed = db.execute(
                 "UPDATE outbox SET state = 'queued', redactions = ?, released_at = ?"
                 " WHERE uuid = ? AND revision = ? AND state = 'held'",
-                [seal_json(db, words, "outbox", "redactions", record_uuid, revision)
-                 if words else None, now, record_uuid, revision]).rowcount
+                [
+                    seal_json(db, words, "outbox", "redactions", record_uuid, revision)
+                    if words
+                    else None,
+                    now,
+                    record_uuid,
+                    revision,
+                ],
+            ).rowcount
             if changed:
                 released += 1
                 # The words themselves are personal data: the log says only how many.
-                log_event(db, "free_text_released", account,
-                          f"{record_uuid} revision {revision}; {len(words)} more removed")
+                log_event(
+                    db,
+                    "free_text_released",
+                    account,
+                    f"{record_uuid} revision {revision}; {len(words)} more removed",
+                )
         refresh_record_status(db, {record_uuid for record_uuid, _ in releases})
     return released
 

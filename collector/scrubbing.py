@@ -44,9 +44,15 @@ def find(text: str, names=()) -> list[Span]:
     """The identifiers in `text`, in order, never overlapping. `names`: the record's own
     names (from its identifying fields), removed wherever their words appear."""
     keys = _name_keys(names)
-    detectors = [_emails, _dates, _addresses, _grouped_ids,
-                 lambda t: _phones(t) + _spelled_phones(t), _ids,
-                 lambda t: _names(t, keys)]
+    detectors = [
+        _emails,
+        _dates,
+        _addresses,
+        _grouped_ids,
+        lambda t: _phones(t) + _spelled_phones(t),
+        _ids,
+        lambda t: _names(t, keys),
+    ]
     # Placeholders already in the text stay as they are.
     masked = _mask(text, [Span(m.start(), m.end(), "") for m in _PLACEHOLDER.finditer(text)])
     kept: list[Span] = []
@@ -55,9 +61,9 @@ def find(text: str, names=()) -> list[Span]:
     for detect in detectors:
         found, taken = [], bytearray(len(text))
         for span in sorted(detect(masked), key=lambda s: s.start - s.end):  # longest first
-            if not any(taken[span.start:span.end]):
+            if not any(taken[span.start : span.end]):
                 found.append(span)
-                taken[span.start:span.end] = b"\x01" * (span.end - span.start)
+                taken[span.start : span.end] = b"\x01" * (span.end - span.start)
         kept += found
         masked = _mask(masked, found)
     return sorted(kept)
@@ -67,7 +73,7 @@ def _mask(text: str, spans) -> str:
     """`text` with each span blanked out by a character that is no letter, digit or space."""
     parts, last = [], 0
     for span in sorted(spans):
-        parts += [text[last:span.start], "\ue000" * (span.end - span.start)]
+        parts += [text[last : span.start], "\ue000" * (span.end - span.start)]
         last = span.end
     return "".join(parts) + text[last:]
 
@@ -76,7 +82,7 @@ def scrub(text: str, names=()) -> str:
     """`text` with each identifier replaced by its placeholder, such as [name] or [phone]."""
     parts, last = [], 0
     for span in find(text, names):
-        parts += [text[last:span.start], PLACEHOLDERS[span.kind]]
+        parts += [text[last : span.start], PLACEHOLDERS[span.kind]]
         last = span.end
     return "".join(parts) + text[last:]
 
@@ -87,8 +93,8 @@ def segments(text: str, names=()) -> list[tuple[str, str | None]]:
     last = 0
     for span in find(text, names):
         if span.start > last:
-            pieces.append((text[last:span.start], None))
-        pieces.append((text[span.start:span.end], span.kind))
+            pieces.append((text[last : span.start], None))
+        pieces.append((text[span.start : span.end], span.kind))
         last = span.end
     if last < len(text):
         pieces.append((text[last:], None))
@@ -112,8 +118,11 @@ def _fold(word: str) -> str:
     """A word compared ignoring case, accents, harakat, apostrophes, compatibility forms and
     Hausa's hooks."""
     decomposed = unicodedata.normalize("NFKD", word)
-    return "".join(c for c in decomposed if unicodedata.category(c) != "Mn"
-                   and c not in _APOSTROPHES).casefold().translate(_HOOKED)
+    return (
+        "".join(c for c in decomposed if unicodedata.category(c) != "Mn" and c not in _APOSTROPHES)
+        .casefold()
+        .translate(_HOOKED)
+    )
 
 
 # An apostrophe inside a word keeps it whole ("Mu'azu", "Sa'adatu", "Juma'a"), except
@@ -135,8 +144,12 @@ def _words(text: str) -> list[tuple[int, int]]:
         if unicodedata.category(char)[0] in "LM":
             start = index if start is None else start
         elif start is not None:
-            if runs and start - runs[-1][1] == 1 and text[start - 1] in _APOSTROPHES \
-                    and _keeps_apostrophe(text[runs[-1][0]:runs[-1][1]], text[start:index]):
+            if (
+                runs
+                and start - runs[-1][1] == 1
+                and text[start - 1] in _APOSTROPHES
+                and _keeps_apostrophe(text[runs[-1][0] : runs[-1][1]], text[start:index])
+            ):
                 runs[-1] = (runs[-1][0], index)
             else:
                 runs.append((start, index))
@@ -145,8 +158,7 @@ def _words(text: str) -> list[tuple[int, int]]:
 
 
 def _keeps_apostrophe(left: str, right: str) -> bool:
-    return (len(left) >= 2 and left.casefold() not in _ELIDED
-            and right.casefold() not in _CONTRACTED)
+    return len(left) >= 2 and left.casefold() not in _ELIDED and right.casefold() not in _CONTRACTED
 
 
 _ARABIC_LETTER = re.compile("[\u0600-\u06ff]")
@@ -198,7 +210,8 @@ lambert fontaine rousseau vincent mercier boyer chevalier garnier faure andre ga
 """)
 
 # Names that are also ordinary words: a name only with context.
-_AMBIGUOUS_NAMES = _split("""
+_AMBIGUOUS_NAMES = (
+    _split("""
 hope faith grace rose joy mercy patience precious charity gift blessing memory peace
 happiness lily daisy iris ruby pearl crystal summer autumn dawn eve star sky river sunny honey
 amber ivy holly heather olive violet jade bell belle bill bob mark will pat sue rob jack frank
@@ -209,15 +222,18 @@ clement modeste aime fidele desire innocent blanche claire pierre victoire esper
 pascal noel dolores consuelo soledad pilar luz paz rosa rocio esperanza mercedes victoria
 amparo asuncion concepcion inmaculada milagros salvador santos angel jesus salah nour amal
 karim jamal said rami lina rim dina hana salma nadia
-""") | _split("""
+""")
+    | _split("""
 أمل نور كريم جمال سعيد حسن نبيل سالم صالح منى هدى وفاء إيمان ايمان رحمة بشرى هاجر سهام
 أسماء امل عادل أمين امين سلام جميل علي لطيفة دينا
 سحر صباح حياة وعد نصر مجد عزة نعمة فرح ملك كامل زكي حبيب شريف صادق نبيلة جميلة فريدة
 سكينة وردة نسمة أسعد ولاء ضياء هادي مأمون عوض آية اية تغريد ابتسام انتصار حنين ختام شهد
 صابر شاكر صبري ناجي جود سمر هلال بدر سلمان عزيز رشيد ربيع بشير
-""") | _split("""
+""")
+    | _split("""
 bahati amina hawa rahama selam eden sikudhani shukuru santiago lourdes trinidad dolores
 """)
+)
 
 _ARABIC_NAMES = _split("""
 محمد أحمد احمد محمود مصطفى يوسف عمر خالد حسين إبراهيم ابراهيم إسماعيل اسماعيل عبدالله
@@ -282,10 +298,14 @@ somalia ethiopia eritrea rwanda burundi congo zambia malawi zimbabwe mozambique
 santiago lourdes trinidad goma kigali kakuma dadaab kinshasa bukavu
 """)
 
-_COMMON = _COMMON | _PROPER | _split("""
+_COMMON = (
+    _COMMON
+    | _PROPER
+    | _split("""
 tell ask call give send bring let help thanks dear please sorry why
 aujourdhui dan uwa uwana wallahi inshallah mashallah
-""") | _split("""
+""")
+    | _split("""
 في من إلى الى على عن مع هذا هذه ذلك تلك التي الذي الذين كان كانت يكون لا لم لن ما هو هي
 نحن أنا انا أنت انت هم قد كل بعد قبل عند حتى أو او ثم لكن إن أن ان يوم اليوم أمس امس غدا
 جدا شكرا مرحبا السلام عليكم المركز العيادة السوق المدرسة المستشفى الماء الطبيب الطبيبة
@@ -294,6 +314,7 @@ aujourdhui dan uwa uwana wallahi inshallah mashallah
 مبارح هسا هسه هلكيت ازاي إزاي فين دلوقتي عايز عايزة عايزين مش مو اكو ماكو شلون هواية زين
 كده كدا برضه برضو يعني بس لسه لسا
 """)
+)
 
 _ARABIC_NAMES -= _AMBIGUOUS_NAMES
 
@@ -328,6 +349,7 @@ grandma grandpa madam
 سيد سيدة حاج حاجة دكتور دكتورة أستاذ أستاذة استاذ استاذة شيخ شيخة مهندس مهندسة
 """)
 
+
 # A context phrase: the words after it are a name. Strong: whatever word comes next;
 # weak ("I am", "je suis"): only a word that is a known name.
 def _phrase(text: str) -> tuple:
@@ -343,7 +365,9 @@ def _by_first_word(phrases) -> dict:
 
 
 # "My name is": whatever word comes next, lower case too ("jina langu ni baraka").
-_NAME_CONTEXT = _by_first_word(_phrase(p) for p in """
+_NAME_CONTEXT = _by_first_word(
+    _phrase(p)
+    for p in """
 my name is|my names are|his name is|her name is|name is|names are
 je m'appelle|mon nom est|son nom est|il s'appelle|elle s'appelle
 me llamo|mi nombre es|su nombre es|se llama
@@ -352,17 +376,26 @@ sunana|sunansa|sunanta|mai suna|sunan shi|sunanta shi
 aitwaye|anayeitwa|wanaitwa|mwenye jina
 me llaman|le dicen|on m'appelle|on l'appelle
 اسمي|اسمه|اسمها|يدعى|تدعى|ادعى|واسمه|واسمها|اسمه هو|اسمها هي
-""".replace("\n", "|").split("|") if p.strip())
+""".replace("\n", "|").split("|")
+    if p.strip()
+)
+
+
 def _phrases(block: str) -> list[str]:
     """Phrases in a block: a line with "|" holds phrases of several words, another line
     single words separated by spaces."""
-    return [phrase.strip() for line in block.splitlines() if line.strip()
-            for phrase in (line.split("|") if "|" in line else line.split())]
+    return [
+        phrase.strip()
+        for line in block.splitlines()
+        if line.strip()
+        for phrase in (line.split("|") if "|" in line else line.split())
+    ]
 
 
 # A relative, a neighbour, a friend: "my son Chidubem", "ma fille Salimata", "kaka yangu
 # Shukuru", "mijina Nura". In Latin letters the next word counts when capitalised or known.
-_RELATIONS = "|".join(_phrases("""
+_RELATIONS = "|".join(
+    _phrases("""
 son daughter husband wife brother sister neighbour neighbor friend cousin uncle aunt
 nephew niece grandson granddaughter grandmother grandfather mother father child colleague
 fils fille mari femme épouse époux frère sœur soeur voisin voisine ami amie cousine oncle
@@ -375,24 +408,35 @@ ndugu yangu|mama yangu|baba yangu|jirani|rafiki
 mijina|matata|matarsa|mijinta|dana|dansa|yata|yarsa|yarinyata|dan uwana|yar uwata
 kawata|abokina|abokiyata|makwabcina|makwabciyata|mahaifiyata|mahaifina|kanina|kanwata
 yayana|yayata|jikana|jikata|yarona|yarinyata|yaronta|yaronsa
-yar'uwata|ɗan'uwana|dan'uwana|yar'uwarsa|ɗan'uwansa|yar'uwarta|ɗan'uwanta"""))
+yar'uwata|ɗan'uwana|dan'uwana|yar'uwarsa|ɗan'uwansa|yar'uwarta|ɗan'uwanta""")
+)
 # Words of those phrases: "Mijina ya ce" is "my husband said", no name.
 _RELATION_WORDS = {_fold(w) for phrase in _RELATIONS.split("|") for w in phrase.split()}
 # The same in Arabic: only a known name counts after them, since Arabic has no capitals
 # ("ابني مريض" is "my son is sick").
-_ARABIC_RELATIONS = "|".join(_phrases("""
+_ARABIC_RELATIONS = "|".join(
+    _phrases("""
 ابني ابنتي بنتي أخي اخي أختي اختي زوجي زوجتي جاري جارتي جارنا جارتنا صديقي صديقتي
 أمي امي أبي ابي عمي خالي عمتي خالتي حفيدي حفيدتي زميلي زميلتي ابن بنت قابلت رأيت
-التقيت كلمت سألت جاء جاءت قال قالت"""))
+التقيت كلمت سألت جاء جاءت قال قالت""")
+)
 # "Called": a capitalised word or a known name ("call me back" is no name).
-_STRONG_CONTEXT = _by_first_word(_phrase(p) for p in
-                                 ("call me|called|named|s'appelle|m'appelle|nommé|nommée|"
-                                 "llamado|llamada|ake ni|sunan|" + _RELATIONS).split("|"))
+_STRONG_CONTEXT = _by_first_word(
+    _phrase(p)
+    for p in (
+        "call me|called|named|s'appelle|m'appelle|nommé|nommée|"
+        "llamado|llamada|ake ni|sunan|" + _RELATIONS
+    ).split("|")
+)
 # "I am", "with": only a known name, capitalised if it is also a word ("I am Hope").
-_WEAK_CONTEXT = _by_first_word(_phrase(p) for p in
-                               ("i am|i'm|this is|it is|je suis|c'est|moi c'est|soy|yo soy|"
-                               "mimi ni|ni mimi|ni ne|ina|أنا|انا|met|saw|with|avec|con|na|da|"
-                               "mimi|" + _ARABIC_RELATIONS).split("|"))
+_WEAK_CONTEXT = _by_first_word(
+    _phrase(p)
+    for p in (
+        "i am|i'm|this is|it is|je suis|c'est|moi c'est|soy|yo soy|"
+        "mimi ni|ni mimi|ni ne|ina|أنا|انا|met|saw|with|avec|con|na|da|"
+        "mimi|" + _ARABIC_RELATIONS
+    ).split("|")
+)
 _PARTICLES = _split("bin binti bint ibn ben de del della des du van von el al dan wa")
 _ARABIC_PARTICLES = _split("بن بنت ابن أبو ابو ولد ود")
 # "Father of", "mother of": a kunya such as "أبو سامر" or "أم خليل" is a name, both words.
@@ -414,8 +458,11 @@ _NOT_NAME_FILES = {_ORDINARY_FILE, _PLACES_FILE, _EVERYDAY_FILE, _GROUPS_FILE}
 def _lines(filename: str) -> list[str]:
     """The lines of a list file of collector/name_lists/, without comments and blank lines."""
     path = resources.files("collector").joinpath("name_lists", filename)
-    return [line.strip() for line in path.read_text(encoding="utf-8").splitlines()
-            if line.strip() and not line.startswith("#")]
+    return [
+        line.strip()
+        for line in path.read_text(encoding="utf-8").splitlines()
+        if line.strip() and not line.startswith("#")
+    ]
 
 
 @lru_cache(maxsize=1)
@@ -462,8 +509,11 @@ def _arabic_name(folded: str) -> bool:
     "like" before it; not with "the": "الحمد" (praise) is not the name "حمد"; nor a word
     that is itself a name and a word: "كريم" (generous) is not "ك" + "ريم"."""
     listed = _listed()[1]
-    forms = [folded] + [folded[1:] for p in "وفبلك" if folded.startswith(p) and len(folded) > 3
-                        and folded not in _AMBIGUOUS_NAMES]
+    forms = [folded] + [
+        folded[1:]
+        for p in "وفبلك"
+        if folded.startswith(p) and len(folded) > 3 and folded not in _AMBIGUOUS_NAMES
+    ]
     return any(f in _ARABIC_NAMES or f in listed for f in forms)
 
 
@@ -502,8 +552,9 @@ def _name_keys(names) -> set[str]:
 
 def _bare(folded: str) -> list[str]:
     """An Arabic word and the same word without each proclitic it may carry."""
-    return [folded] + [folded[len(p):] for p in _PROCLITICS
-                       if folded.startswith(p) and len(folded) - len(p) >= 2]
+    return [folded] + [
+        folded[len(p) :] for p in _PROCLITICS if folded.startswith(p) and len(folded) - len(p) >= 2
+    ]
 
 
 class _Word(NamedTuple):
@@ -519,7 +570,7 @@ def _tokens(text: str) -> list[_Word]:
     words = []
     for start, end in _words(text):
         word = text[start:end]
-        before = text[max(0, start - 12):start].rstrip(" \t\"'“«(¿¡-–")
+        before = text[max(0, start - 12) : start].rstrip(" \t\"'“«(¿¡-–")
         initial = (not before and start <= 12) or before[-1:] in tuple(".!?:;\n…")
         words.append(_Word(start, end, word, _fold(word), word[:1].isupper(), initial))
     return words
@@ -527,7 +578,7 @@ def _tokens(text: str) -> list[_Word]:
 
 def _joined(text: str, left: _Word, right: _Word) -> bool:
     """Two words next to each other in one phrase: only spaces or a hyphen between."""
-    gap = text[left.end:right.start]
+    gap = text[left.end : right.start]
     return len(gap) <= 2 and gap.strip(" -") == ""
 
 
@@ -622,25 +673,34 @@ def _phrase_at(words: list[_Word], i: int, phrases: dict) -> int:
     """The length in words of the longest phrase starting at word i, or 0."""
     best = 0
     for phrase in phrases.get(words[i].folded, ()):
-        if tuple(w.folded for w in words[i:i + len(phrase)]) == phrase:
+        if tuple(w.folded for w in words[i : i + len(phrase)]) == phrase:
             best = max(best, len(phrase))
     return best
 
 
 def _after_context(text: str, words: list[_Word], marked: list[bool]) -> None:
     for i in range(len(words)):
-        length = (_phrase_at(words, i, _NAME_CONTEXT), _phrase_at(words, i, _STRONG_CONTEXT),
-                  _phrase_at(words, i, _WEAK_CONTEXT))
+        length = (
+            _phrase_at(words, i, _NAME_CONTEXT),
+            _phrase_at(words, i, _STRONG_CONTEXT),
+            _phrase_at(words, i, _WEAK_CONTEXT),
+        )
         j = i + max(length)
-        if j == i or j >= len(words) or (words[j].folded in _COMMON and not (
-                length[0] and words[j].capital)):  # "Mi nombre es Ana", though "ana" is a word
+        if (
+            j == i
+            or j >= len(words)
+            or (words[j].folded in _COMMON and not (length[0] and words[j].capital))
+        ):  # "Mi nombre es Ana", though "ana" is a word
             continue
         if not _joined_loose(text, words[j - 1], words[j]):
             continue
         word, known = words[j], _is_known(words[j])
         shaped = word.capital or _is_arabic(word.text)
-        if (length[0] and not word.text.isdigit()) or (length[1] and (shaped or known)) or (
-                known == "strong" or (known and shaped)):
+        if (
+            (length[0] and not word.text.isdigit())
+            or (length[1] and (shaped or known))
+            or (known == "strong" or (known and shaped))
+        ):
             marked[j] = True
             if length[0] and not word.capital:
                 _lower_case_rest(text, words, marked, j)
@@ -652,10 +712,13 @@ def _lower_case_rest(text: str, words: list[_Word], marked: list[bool], j: int) 
     k = j + 1
     while k < len(words) and k <= j + 2 and _joined(text, words[k - 1], words[k]):
         word = words[k]
-        if (word.capital or _is_arabic(word.text) or word.folded in _COMMON
-                or word.folded in _TITLES or (_everyday_word(word.folded)
-                                              and word.folded not in _name_list())) \
-                and word.folded not in _PARTICLES:
+        if (
+            word.capital
+            or _is_arabic(word.text)
+            or word.folded in _COMMON
+            or word.folded in _TITLES
+            or (_everyday_word(word.folded) and word.folded not in _name_list())
+        ) and word.folded not in _PARTICLES:
             return  # "jina langu ni mwanzala naomba msaada": naomba, I ask
         marked[k] = True
         if word.folded not in _PARTICLES:
@@ -665,7 +728,7 @@ def _lower_case_rest(text: str, words: list[_Word], marked: list[bool], j: int) 
 
 def _joined_loose(text: str, left: _Word, right: _Word) -> bool:
     """After "my name is": spaces, a colon or a dash may come before the name."""
-    return text[left.end:right.start].strip(" :,-–") == "" and right.start - left.end <= 4
+    return text[left.end : right.start].strip(" :,-–") == "" and right.start - left.end <= 4
 
 
 def _is_title(word: _Word) -> bool:
@@ -678,18 +741,34 @@ def _after_titles(text: str, words: list[_Word], marked: list[bool]) -> None:
     for i in range(len(words) - 1):
         title, word = words[i], words[i + 1]
         # "M. Al-Wardani", "Dr. El Amrani", "Sr. De la Cruz": a particle first, then the name.
-        if word.folded in _PARTICLES and word.capital and i + 2 < len(words) \
-                and _joined(text, word, words[i + 2]) and words[i + 2].capital \
-                and words[i + 2].folded not in _COMMON and (
-                    _is_title(title) and _joined_loose(text, title, word)
-                    or _abbreviated_title(text, title, word)):
+        if (
+            word.folded in _PARTICLES
+            and word.capital
+            and i + 2 < len(words)
+            and _joined(text, word, words[i + 2])
+            and words[i + 2].capital
+            and words[i + 2].folded not in _COMMON
+            and (
+                _is_title(title)
+                and _joined_loose(text, title, word)
+                or _abbreviated_title(text, title, word)
+            )
+        ):
             marked[i + 1] = marked[i + 2] = True
             continue
-        if (_is_title(title) and _joined_loose(text, title, word)
-                or _abbreviated_title(text, title, word)) and (
-                word.capital or _is_arabic(word.text)) and word.folded not in _COMMON \
-                and not _is_title(word) and not _of_the(title, word) \
-                and not _arabic_frequent(word) and not _everyday_after_title(word):
+        if (
+            (
+                _is_title(title)
+                and _joined_loose(text, title, word)
+                or _abbreviated_title(text, title, word)
+            )
+            and (word.capital or _is_arabic(word.text))
+            and word.folded not in _COMMON
+            and not _is_title(word)
+            and not _of_the(title, word)
+            and not _arabic_frequent(word)
+            and not _everyday_after_title(word)
+        ):
             marked[i + 1] = True
 
 
@@ -709,55 +788,83 @@ def _arabic_frequent(word: _Word) -> bool:
     folded = word.folded
     if not _is_arabic(word.text) or _is_known(word):
         return False
-    if folded in _ARABIC_AFTER_PERSON or folded in _ARABIC_T_VERBS or folded in _ARABIC_SAID \
-            or folded in _ARABIC_SPECIALTIES:
+    if (
+        folded in _ARABIC_AFTER_PERSON
+        or folded in _ARABIC_T_VERBS
+        or folded in _ARABIC_SAID
+        or folded in _ARABIC_SPECIALTIES
+    ):
         return True
     if len(folded) >= 4 and folded.endswith(("ه", "ها", "هم", "ني", "كم")):
         return True  # "مهندس يصلحه": an engineer to mend it
     rank = _arabic_rank(folded)
-    return rank is not None and rank < _ARABIC_FREQUENT and (
-        folded.startswith(("ي", "ت")) or folded.endswith(("ت", "وا", "ون")))
+    return (
+        rank is not None
+        and rank < _ARABIC_FREQUENT
+        and (folded.startswith(("ي", "ت")) or folded.endswith(("ت", "وا", "ون")))
+    )
 
 
 # Titles written short with a full stop: "M. Tchakounté" (monsieur), "Dr. Kizito", "Sra. Ccori".
-_SHORT_TITLES = _split("m mr mrs ms mme mlle dr dre dra prof rev fr sr sra srta lic ing hon eng "
-                       "capt sgt mgr dkt mhe bi bw")
+_SHORT_TITLES = _split(
+    "m mr mrs ms mme mlle dr dre dra prof rev fr sr sra srta lic ing hon eng "
+    "capt sgt mgr dkt mhe bi bw"
+)
 
 
 def _abbreviated_title(text: str, title: _Word, word: _Word) -> bool:
     """A capitalised short title, a full stop, a space, then the name: "M. Fotsing".
     Written whole ("the doctor. Amina came"), a title before a full stop is no sign."""
-    return (title.folded in _SHORT_TITLES and title.capital
-            and text[title.end:word.start] in (". ", ".\u00a0"))
+    return (
+        title.folded in _SHORT_TITLES
+        and title.capital
+        and text[title.end : word.start] in (". ", ".\u00a0")
+    )
 
 
 def _of_the(title: _Word, word: _Word) -> bool:
-    """"شيخ الحلة", "مختار القرية": an Arabic title without "ال" before an "ال" word is
+    """ "شيخ الحلة", "مختار القرية": an Arabic title without "ال" before an "ال" word is
     "the sheikh of the quarter", not a title before a name."""
-    return (_is_arabic(word.text) and word.folded.startswith("ال")
-            and not any(f.startswith("ال") for f in _bare(title.folded) if f in _TITLES))
+    return (
+        _is_arabic(word.text)
+        and word.folded.startswith("ال")
+        and not any(f.startswith("ال") for f in _bare(title.folded) if f in _TITLES)
+    )
 
 
 def _kunyas(text: str, words: list[_Word], marked: list[bool]) -> None:
-    """"أبو سامر", "أم خليل" (father, mother of): both words. "أم" is also "or", so after it
+    """ "أبو سامر", "أم خليل" (father, mother of): both words. "أم" is also "or", so after it
     only a known name counts. "عبد" before an "ال" word is one name: "عبد الرحيم"."""
     for i in range(len(words) - 1):
         first, second = words[i], words[i + 1]
-        if not (_is_arabic(second.text) and _joined(text, first, second)) \
-                or second.folded in _COMMON:
+        if (
+            not (_is_arabic(second.text) and _joined(text, first, second))
+            or second.folded in _COMMON
+        ):
             continue
         kunya = _KUNYA_FORMS.intersection(_bare(first.folded))
-        if kunya and not second.folded.startswith("ال") and (
-                _is_known(second) or first.folded == "ابو"
-                or _arabic_word_not_name(second) is False):
+        if (
+            kunya
+            and not second.folded.startswith("ال")
+            and (
+                _is_known(second) or first.folded == "ابو" or _arabic_word_not_name(second) is False
+            )
+        ):
             marked[i] = marked[i + 1] = True
-        elif first.folded in ("عبد", "وعبد") and second.folded.startswith("ال") \
-                and len(second.folded) > 3:
+        elif (
+            first.folded in ("عبد", "وعبد")
+            and second.folded.startswith("ال")
+            and len(second.folded) > 3
+        ):
             marked[i] = marked[i + 1] = True
             # "عبد الباقي الزين": an "ال" word after the whole given name is a family name.
-            if i + 2 < len(words) and _joined(text, second, words[i + 2]) \
-                    and words[i + 2].folded.startswith("ال") and len(words[i + 2].folded) > 3 \
-                    and words[i + 2].folded not in _COMMON:
+            if (
+                i + 2 < len(words)
+                and _joined(text, second, words[i + 2])
+                and words[i + 2].folded.startswith("ال")
+                and len(words[i + 2].folded) > 3
+                and words[i + 2].folded not in _COMMON
+            ):
                 marked[i + 2] = True
 
 
@@ -766,10 +873,17 @@ def _capitalised_pairs(text: str, words: list[_Word], marked: list[bool]) -> Non
     word: "Mercy Atuhaire", "Furaha Nduta" (even first in a sentence)."""
     for i in range(len(words) - 1):
         first, second = words[i], words[i + 1]
-        if (first.capital and second.capital and not second.initial
-                and _is_known(first) == "weak" and _joined(text, first, second)
-                and not second.text.isupper() and second.folded not in _COMMON
-                and not _is_title(second) and _is_known(second) != "weak"):
+        if (
+            first.capital
+            and second.capital
+            and not second.initial
+            and _is_known(first) == "weak"
+            and _joined(text, first, second)
+            and not second.text.isupper()
+            and second.folded not in _COMMON
+            and not _is_title(second)
+            and _is_known(second) != "weak"
+        ):
             marked[i] = marked[i + 1] = True
 
 
@@ -777,9 +891,9 @@ def _capitalised_pairs(text: str, words: list[_Word], marked: list[bool]) -> Non
 
 # "I am Tsegay", "Soy Wilfrido", "ni ce Fatsuma": a capitalised word after them that is no
 # ordinary word ("I am Kenyan", "Soy maestra", "je suis Congolaise") is a name.
-_INTRODUCTIONS = _by_first_word(_phrase(p) for p in
-                                "i am|i'm|im|je suis|soy|yo soy|mimi ni|ni mimi|ni ce|ni ne"
-                                .split("|"))
+_INTRODUCTIONS = _by_first_word(
+    _phrase(p) for p in "i am|i'm|im|je suis|soy|yo soy|mimi ni|ni mimi|ni ce|ni ne".split("|")
+)
 _ARABIC_I_AM = _split("أنا انا")
 # Ordinary words that follow "أنا" or a relative ("زوجتي مريضة"): Arabic has no capitals
 # to tell them from a name, so these and the shapes in `_arabic_word_not_name` are left.
@@ -808,16 +922,22 @@ _ARABIC_KIN = _split("""
 
 
 # Endings of adjectives and nouns, not of names: "Grateful", "Waiting", "Congolaise".
-_ORDINARY_ENDING = re.compile(r"(?:ful|less|ous|ive|able|ible|ness|ment|tion|sion|ing|ied"
-                              r"|euse|eux|ienne|aise|ement|cion|mente|oso|osa|ista)$")
+_ORDINARY_ENDING = re.compile(
+    r"(?:ful|less|ous|ive|able|ible|ness|ment|tion|sion|ing|ied"
+    r"|euse|eux|ienne|aise|ement|cion|mente|oso|osa|ista)$"
+)
 
 
 def _unknown_capitalised(word: _Word) -> bool:
     """A capitalised word in Latin letters that no list knows as an ordinary word."""
-    return (word.capital and not _is_arabic(word.text) and len(word.folded) >= 3
-            and not (word.text.isupper() and len(word.text) > 1)
-            and word.folded not in _ordinary() and not _ORDINARY_ENDING.search(word.folded))
-
+    return (
+        word.capital
+        and not _is_arabic(word.text)
+        and len(word.folded) >= 3
+        and not (word.text.isupper() and len(word.text) > 1)
+        and word.folded not in _ordinary()
+        and not _ORDINARY_ENDING.search(word.folded)
+    )
 
 
 def _introductions(text: str, words: list[_Word], marked: list[bool]) -> None:
@@ -826,12 +946,17 @@ def _introductions(text: str, words: list[_Word], marked: list[bool]) -> None:
     for i, word in enumerate(words):
         length = _phrase_at(words, i, _INTRODUCTIONS) or int(word.folded in _ARABIC_I_AM)
         j = i + length
-        if not length or j >= len(words) or marked[j] \
-                or not _joined_loose(text, words[j - 1], words[j]):
+        if (
+            not length
+            or j >= len(words)
+            or marked[j]
+            or not _joined_loose(text, words[j - 1], words[j])
+        ):
             continue
         after = words[j]
         if _unknown_capitalised(after) or (
-                word.folded in _ARABIC_I_AM and _arabic_word_not_name(after) is False):
+            word.folded in _ARABIC_I_AM and _arabic_word_not_name(after) is False
+        ):
             marked[j] = True
 
 
@@ -845,15 +970,25 @@ def _lower_case_after_cues(text: str, words: list[_Word], marked: list[bool]) ->
     for i in range(len(words) - 1):
         length = _phrase_at(words, i, _INTRODUCTIONS)
         if lower and not length:
-            length = _contact_cue(words, i) or _phrase_at(words, i, _STRONG_CONTEXT) \
-                or int(_HAUSA_KIN.fullmatch(words[i].folded) is not None)  # "kawuna danlami"
+            length = (
+                _contact_cue(words, i)
+                or _phrase_at(words, i, _STRONG_CONTEXT)
+                or int(_HAUSA_KIN.fullmatch(words[i].folded) is not None)
+            )  # "kawuna danlami"
         j = i + length
-        if not length or j >= len(words) or not _joined_loose(text, words[j - 1], words[j]) \
-                or not _lower_case_unknown(words[j]):
+        if (
+            not length
+            or j >= len(words)
+            or not _joined_loose(text, words[j - 1], words[j])
+            or not _lower_case_unknown(words[j])
+        ):
             continue
         marked[j] = True
-        if j + 1 < len(words) and _joined(text, words[j], words[j + 1]) \
-                and _lower_case_unknown(words[j + 1]):
+        if (
+            j + 1 < len(words)
+            and _joined(text, words[j], words[j + 1])
+            and _lower_case_unknown(words[j + 1])
+        ):
             marked[j + 1] = True
 
 
@@ -867,15 +1002,24 @@ def _lower_case_unknown(word: _Word) -> bool:
     Swahili ("akilia", "tulienda") and no ordinary ending ("grateful", "perdió"). A Hausa
     word with the ending of "of" ("shugaban", "matar") is ordinary if the word is."""
     folded = word.folded
-    return (not word.capital and not _is_arabic(word.text) and len(folded) >= 3
-            and word.text.isalpha() and folded not in _ordinary()
-            and folded not in _vocabulary() and folded not in _gazetteer()
-            and not (folded[-1] in "nr" and folded[:-1] in _everyday())
-            and not _VERB_ENDING.search(word.text.casefold())
-            and folded not in _RELATION_WORDS and folded not in _DIGIT_WORDS
-            and folded not in _TENS_WORDS and not _ORDINARY_ENDING.search(folded)
-            and not _SWAHILI_VERB.fullmatch(folded) and not _SWAHILI_HE_SHE.fullmatch(folded)
-            and not _SWAHILI_CONTACT.fullmatch(folded))
+    return (
+        not word.capital
+        and not _is_arabic(word.text)
+        and len(folded) >= 3
+        and word.text.isalpha()
+        and folded not in _ordinary()
+        and folded not in _vocabulary()
+        and folded not in _gazetteer()
+        and not (folded[-1] in "nr" and folded[:-1] in _everyday())
+        and not _VERB_ENDING.search(word.text.casefold())
+        and folded not in _RELATION_WORDS
+        and folded not in _DIGIT_WORDS
+        and folded not in _TENS_WORDS
+        and not _ORDINARY_ENDING.search(folded)
+        and not _SWAHILI_VERB.fullmatch(folded)
+        and not _SWAHILI_HE_SHE.fullmatch(folded)
+        and not _SWAHILI_CONTACT.fullmatch(folded)
+    )
 
 
 def _arabic_word_not_name(word: _Word) -> bool | None:
@@ -888,13 +1032,19 @@ def _arabic_word_not_name(word: _Word) -> bool | None:
     if not _is_arabic(word.text):
         return None
     folded = word.folded
-    if folded in _COMMON or folded in _ARABIC_AFTER_PERSON or folded in _ARABIC_T_VERBS \
-            or _is_title(word) or len(folded) < 3:
+    if (
+        folded in _COMMON
+        or folded in _ARABIC_AFTER_PERSON
+        or folded in _ARABIC_T_VERBS
+        or _is_title(word)
+        or len(folded) < 3
+    ):
         return True
     if _is_known(word) == "strong":
         return False
-    if any(f in _arabic_nationalities() or f in _DIGIT_WORDS or f in _TENS_WORDS
-           for f in _bare(folded)):
+    if any(
+        f in _arabic_nationalities() or f in _DIGIT_WORDS or f in _TENS_WORDS for f in _bare(folded)
+    ):
         return True  # "أنا تشادي": I am Chadian; "أم لأربعة": mother of four
     rank = _arabic_rank(folded)
     if rank is not None and rank < _ARABIC_FREQUENT:
@@ -903,10 +1053,13 @@ def _arabic_word_not_name(word: _Word) -> bool | None:
         return False  # "تغريد", "ترنيم": a rare noun of this shape may be a name
     if rank is None:  # a verb of "he" is no name by its shape alone: "يتعالج"
         return _inflected(folded) or folded.startswith("ي")
-    return (folded.startswith("ي") or folded.endswith(("وا", "ون"))
-            or (folded.startswith("ا") and rank < _ARABIC_RARE)  # "أعيش", not "أنور"
-            or any(f.startswith("ال") for f in _bare(folded))  # "بالخبر": with the news
-            or (len(folded) >= 4 and (folded.startswith("ت") or folded.endswith("ت"))))
+    return (
+        folded.startswith("ي")
+        or folded.endswith(("وا", "ون"))
+        or (folded.startswith("ا") and rank < _ARABIC_RARE)  # "أعيش", not "أنور"
+        or any(f.startswith("ال") for f in _bare(folded))  # "بالخبر": with the news
+        or (len(folded) >= 4 and (folded.startswith("ت") or folded.endswith("ت")))
+    )
 
 
 # Words of rank lower than this in the Arabic vocabulary (seen about 3,000 times or more in
@@ -935,29 +1088,55 @@ def _arabic_rank(folded: str) -> int | None:
     ranks = _arabic_ranks()
     if folded in ranks:
         return ranks[folded]
-    found = [ranks[bare] for bare in _bare(folded)[1:] if bare in ranks and len(bare) >= 3
-             and (folded.startswith("و") or ranks[bare] < _ARABIC_FREQUENT
-                  or (folded.startswith("ب") and bare.startswith(("ي", "ت", "ن"))))]
+    found = [
+        ranks[bare]
+        for bare in _bare(folded)[1:]
+        if bare in ranks
+        and len(bare) >= 3
+        and (
+            folded.startswith("و")
+            or ranks[bare] < _ARABIC_FREQUENT
+            or (folded.startswith("ب") and bare.startswith(("ي", "ت", "ن")))
+        )
+    ]
     return min(found) if found else None
 
 
 # Endings of plurals and of pronouns glued to a verb or a noun: "النازحين", "كلموني",
 # "يحفظكم", "أوراقا", "جزاك". A word no vocabulary knows with one of them is no name.
-_ARABIC_INFLECTIONS = ("ون", "وا", "ين", "ات", "تان", "كم", "هم", "ها", "وني", "ني", "نا", "ا",
-                       "تم", "ه", "ك")
+_ARABIC_INFLECTIONS = (
+    "ون",
+    "وا",
+    "ين",
+    "ات",
+    "تان",
+    "كم",
+    "هم",
+    "ها",
+    "وني",
+    "ني",
+    "نا",
+    "ا",
+    "تم",
+    "ه",
+    "ك",
+)
 
 
 def _inflected(folded: str) -> bool:
     """An Arabic word shaped as an inflected ordinary word: "ال" (also as in "للرضع", for
     the infants, and "عالمدرسة", to the school) or an ending above."""
     bare = _bare(folded)
-    return any(f.startswith("ال") for f in bare) or folded.startswith(("لل", "عال")) \
+    return (
+        any(f.startswith("ال") for f in bare)
+        or folded.startswith(("لل", "عال"))
         or folded.endswith(_ARABIC_INFLECTIONS)
+    )
 
 
 @lru_cache(maxsize=1)
 def _arabic_nationalities() -> frozenset:
-    """"سوري", "تشادية": the adjectives of Babel's Arabic country names ("سوريا", "تشاد")."""
+    """ "سوري", "تشادية": the adjectives of Babel's Arabic country names ("سوريا", "تشاد")."""
     from babel import Locale
 
     words = set()
@@ -971,29 +1150,40 @@ def _arabic_nationalities() -> frozenset:
 
 
 def _masdar_shape(folded: str) -> bool:
-    """"تسنيم", "ترنيم", "تغريد": the shape taf'īl is a noun (or a name), never a verb."""
+    """ "تسنيم", "ترنيم", "تغريد": the shape taf'īl is a noun (or a name), never a verb."""
     return len(folded) == 5 and folded[0] == "ت" and folded[3] == "ي"
 
 
 def _arabic_relatives(text: str, words: list[_Word], marked: list[bool]) -> None:
-    """"زوجتي سماح مريضة": after "my wife", "my neighbour"…, an Arabic word that is no
+    """ "زوجتي سماح مريضة": after "my wife", "my neighbour"…, an Arabic word that is no
     ordinary word is a name, even in no list."""
     for i in range(len(words) - 1):
         kin, word = words[i], words[i + 1]
         # "لخالتي زهوة": to my aunt Zahwa; the kin word may carry "to", "with", "and".
-        if any(f in _ARABIC_KIN for f in _bare(kin.folded)) and _joined(text, kin, word) and (
-                _arabic_word_not_name(word) is False or _t_name(text, words, i + 1)
-                or _y_name(text, words, i + 1)):
+        if (
+            any(f in _ARABIC_KIN for f in _bare(kin.folded))
+            and _joined(text, kin, word)
+            and (
+                _arabic_word_not_name(word) is False
+                or _t_name(text, words, i + 1)
+                or _y_name(text, words, i + 1)
+            )
+        ):
             marked[i + 1] = True
         # "نوفة قالت": first in a sentence, then "said": the one who spoke.
-        elif kin.initial and _is_arabic(kin.text) and word.folded in _ARABIC_SAID \
-                and kin.folded not in _ARABIC_PERSON_NOUNS and _arabic_word_not_name(kin) is False \
-                and not _said_by_next(words, i + 1):
+        elif (
+            kin.initial
+            and _is_arabic(kin.text)
+            and word.folded in _ARABIC_SAID
+            and kin.folded not in _ARABIC_PERSON_NOUNS
+            and _arabic_word_not_name(kin) is False
+            and not _said_by_next(words, i + 1)
+        ):
             marked[i] = True
 
 
 def _said_by_next(words: list[_Word], i: int) -> bool:
-    """"مشكلة قال المدير": an "ال" word after the verb is who said it, not the word before."""
+    """ "مشكلة قال المدير": an "ال" word after the verb is who said it, not the word before."""
     return i + 1 < len(words) and words[i + 1].folded.startswith("ال")
 
 
@@ -1015,37 +1205,58 @@ _ARABIC_NOT_PREDICATE = _split("""
 
 
 def _y_name(text: str, words: list[_Word], i: int) -> bool:
-    """"صديقي يامن يعمل": a rare word starting with ي after a relative, before a verb or an
+    """ "صديقي يامن يعمل": a rare word starting with ي after a relative, before a verb or an
     adjective of the list, is a name; a frequent one is a verb ("أخي يعمل في السوق")."""
     folded = words[i].folded
-    if not folded.startswith("ي") or len(folded) < 4 or _inflected(folded) \
-            or i + 1 >= len(words) or not _joined(text, words[i], words[i + 1]):
+    if (
+        not folded.startswith("ي")
+        or len(folded) < 4
+        or _inflected(folded)
+        or i + 1 >= len(words)
+        or not _joined(text, words[i], words[i + 1])
+    ):
         return False
     rank = _arabic_rank(folded)
     after = words[i + 1].folded
-    return (rank is None or rank >= _ARABIC_RARE) and _is_arabic(after) \
-        and after not in _ARABIC_NOT_PREDICATE and (
-        after in _ARABIC_AFTER_PERSON or after in _ARABIC_T_VERBS
-        or (after.startswith(("ي", "ت")) and len(after) >= 4) or after.endswith("ت"))
+    return (
+        (rank is None or rank >= _ARABIC_RARE)
+        and _is_arabic(after)
+        and after not in _ARABIC_NOT_PREDICATE
+        and (
+            after in _ARABIC_AFTER_PERSON
+            or after in _ARABIC_T_VERBS
+            or (after.startswith(("ي", "ت")) and len(after) >= 4)
+            or after.endswith("ت")
+        )
+    )
 
 
 def _t_name(text: str, words: list[_Word], i: int) -> bool:
-    """"زوجتي تهاني حامل": a word starting with ت after a relative is a name when no
+    """ "زوجتي تهاني حامل": a word starting with ت after a relative is a name when no
     listed verb and when the next word is its predicate (an adjective of the list, or a
     verb: "تعبت", "تبيع"), not a complement ("أختي تدرس في الجامعة", "ابني تعب كثيرا")."""
     word = words[i]
     folded = word.folded
-    if not (folded.startswith("ت") and len(folded) >= 3) or folded in _ARABIC_T_VERBS \
-            or folded in _COMMON or folded in _ARABIC_AFTER_PERSON \
-            or folded.endswith(("ت", "وا", "ون", "ين")) or i + 1 >= len(words) \
-            or not _joined(text, word, words[i + 1]):
+    if (
+        not (folded.startswith("ت") and len(folded) >= 3)
+        or folded in _ARABIC_T_VERBS
+        or folded in _COMMON
+        or folded in _ARABIC_AFTER_PERSON
+        or folded.endswith(("ت", "وا", "ون", "ين"))
+        or i + 1 >= len(words)
+        or not _joined(text, word, words[i + 1])
+    ):
         return False
     after = words[i + 1].folded
-    if after in _ARABIC_NOT_PREDICATE or not _is_arabic(after) \
-            or after.startswith(("ال", "بال", "لل", "فال", "وال", "كال")):
+    if (
+        after in _ARABIC_NOT_PREDICATE
+        or not _is_arabic(after)
+        or after.startswith(("ال", "بال", "لل", "فال", "وال", "كال"))
+    ):
         return False
-    return after in _ARABIC_AFTER_PERSON or after.startswith(("ي", "ت")) \
-        or after.endswith(("ت", "وا"))
+    return (
+        after in _ARABIC_AFTER_PERSON or after.startswith(("ي", "ت")) or after.endswith(("ت", "وا"))
+    )
 
 
 def _unknown_pairs(text: str, words: list[_Word], marked: list[bool]) -> None:
@@ -1058,10 +1269,13 @@ def _unknown_pairs(text: str, words: list[_Word], marked: list[bool]) -> None:
         return
     for i in range(len(words) - 1):
         first, second = words[i], words[i + 1]
-        if (not first.initial and _joined(text, first, second)
-                and _unknown_without_cue(first) and _unknown_without_cue(second)):
+        if (
+            not first.initial
+            and _joined(text, first, second)
+            and _unknown_without_cue(first)
+            and _unknown_without_cue(second)
+        ):
             marked[i] = marked[i + 1] = True
-
 
 
 def _capitals_say_nothing(words: list[_Word]) -> bool:
@@ -1102,8 +1316,11 @@ def _unknown_without_cue(word: _Word) -> bool:
     if not _unknown_capitalised(word):
         return False
     # "Touaregs", "Peuls": a plural of a listed or ordinary word is ordinary too.
-    forms = [word.folded] + [word.folded[:-len(end)] for end in ("s", "es")
-                             if word.folded.endswith(end) and len(word.folded) > len(end) + 3]
+    forms = [word.folded] + [
+        word.folded[: -len(end)]
+        for end in ("s", "es")
+        if word.folded.endswith(end) and len(word.folded) > len(end) + 3
+    ]
     return not any(f in _gazetteer() or f in _vocabulary() or f in _ordinary() for f in forms)
 
 
@@ -1121,8 +1338,11 @@ def _unknown_in_sentence(text: str, words: list[_Word], marked: list[bool]) -> N
     if _capitals_say_nothing(words):
         return
     for i, word in enumerate(words):
-        if not _unknown_without_cue(word) or word.folded in _RELATION_WORDS \
-                or _before_place_word(text, words, i):
+        if (
+            not _unknown_without_cue(word)
+            or word.folded in _RELATION_WORDS
+            or _before_place_word(text, words, i)
+        ):
             continue
         if not word.initial or _initial_full_name(text, words, i):
             marked[i] = True
@@ -1137,8 +1357,11 @@ def _unknown_arabic(words: list[_Word], marked: list[bool]) -> None:
     arabic = [_is_arabic(w.text) for w in words]
     latin = sum(arabic) * 2 < len(words)
     for i, word in enumerate(words):
-        if marked[i] or not arabic[i] or (_FOREIGN_LETTERS.search(word.text)
-                                           and _dialect_word(word.folded)):
+        if (
+            marked[i]
+            or not arabic[i]
+            or (_FOREIGN_LETTERS.search(word.text) and _dialect_word(word.folded))
+        ):
             continue
         if _unknown_arabic_word(word.folded) or (latin and _rare_in_latin(word)):
             marked[i] = True
@@ -1148,21 +1371,36 @@ def _rare_in_latin(word: _Word) -> bool:
     """An Arabic word in a Latin-script message that is no frequent or listed word."""
     folded = word.folded
     rank = _arabic_rank(folded)
-    return len(folded) >= 2 and (rank is None or rank >= _ARABIC_FREQUENT) \
-        and not _inflected(folded) \
+    return (
+        len(folded) >= 2
+        and (rank is None or rank >= _ARABIC_FREQUENT)
+        and not _inflected(folded)
         and not any(f in _COMMON or f in _TITLES for f in _bare(folded))
+    )
 
 
 @lru_cache(maxsize=65536)
 def _unknown_arabic_word(folded: str) -> bool:
     """No vocabulary, list or shape of an ordinary word knows it (see `_unknown_arabic`)."""
     bare = _bare(folded)
-    return (len(folded) >= 3 and _arabic_rank(folded) is None and not _inflected(folded)
-            and not any(_BROKEN_PLURAL.fullmatch(f) and not f.endswith("ة") for f in bare)
-            and not folded.startswith("ي")  # "يدلف": a verb of "he"; "يامن" needs a cue
-            and not any(f in _COMMON or f in _arabic_places() or f in _arabic_nationalities()
-                        or f in _DIGIT_WORDS or f in _TENS_WORDS or f in _TITLES
-                        or f in _ARABIC_AFTER_PERSON or f in _ARABIC_PERSON_NOUNS for f in bare))
+    return (
+        len(folded) >= 3
+        and _arabic_rank(folded) is None
+        and not _inflected(folded)
+        and not any(_BROKEN_PLURAL.fullmatch(f) and not f.endswith("ة") for f in bare)
+        and not folded.startswith("ي")  # "يدلف": a verb of "he"; "يامن" needs a cue
+        and not any(
+            f in _COMMON
+            or f in _arabic_places()
+            or f in _arabic_nationalities()
+            or f in _DIGIT_WORDS
+            or f in _TENS_WORDS
+            or f in _TITLES
+            or f in _ARABIC_AFTER_PERSON
+            or f in _ARABIC_PERSON_NOUNS
+            for f in bare
+        )
+    )
 
 
 # The shapes of broken plurals, which a vocabulary often lacks: "مدافئ", "شوادر", "أرامل"
@@ -1175,14 +1413,18 @@ _BROKEN_PLURAL = re.compile(r"..ا..|..ا.ي.|ا..ا.")
 def _arabic_places() -> frozenset:
     """Arabic-script words of GeoNames' town names, and of our places and organisations."""
     words = {w for w in _gazetteer() if _is_arabic(w)}
-    return frozenset(words | {w for line in _lines(_PLACES_FILE) for w in _split(line)
-                              if _is_arabic(w)})
+    return frozenset(
+        words | {w for line in _lines(_PLACES_FILE) for w in _split(line) if _is_arabic(w)}
+    )
 
 
 def _before_place_word(text: str, words: list[_Word], i: int) -> bool:
-    """"Hagadera market", "Owino Market": a word before a place word names the place."""
-    return i + 1 < len(words) and words[i + 1].folded in _NAMES_A_PLACE \
+    """ "Hagadera market", "Owino Market": a word before a place word names the place."""
+    return (
+        i + 1 < len(words)
+        and words[i + 1].folded in _NAMES_A_PLACE
         and _joined(text, words[i], words[i + 1])
+    )
 
 
 def _initial_full_name(text: str, words: list[_Word], i: int) -> bool:
@@ -1191,9 +1433,13 @@ def _initial_full_name(text: str, words: list[_Word], i: int) -> bool:
     if i + 2 >= len(words):
         return False
     second, after = words[i + 1], words[i + 2]
-    return (_joined(text, words[i], second) and _unknown_without_cue(second)
-            and not _before_place_word(text, words, i + 1)
-            and _joined(text, second, after) and after.text[:1].islower())
+    return (
+        _joined(text, words[i], second)
+        and _unknown_without_cue(second)
+        and not _before_place_word(text, words, i + 1)
+        and _joined(text, second, after)
+        and after.text[:1].islower()
+    )
 
 
 # -- Names in no list: verbs of speech and contact ---------------------------------------
@@ -1201,7 +1447,9 @@ def _initial_full_name(text: str, words: list[_Word], i: int) -> bool:
 # "Please tell X", "ask for X", "dis à X", "pregunte por X", "ka gaya wa X", "na ga X": the
 # capitalised word after a verb of speech, contact or meeting is a person, unless a list
 # knows it as an ordinary word ("call Safaricom", "thank God", "gracias a Dios").
-_CONTACT_VERBS = _by_first_word(_phrase(p) for p in _phrases("""
+_CONTACT_VERBS = _by_first_word(
+    _phrase(p)
+    for p in _phrases("""
 tell|tell to|ask|ask for|ask about|call|phone|ring|text|contact|inform|thank|greet
 told|asked|asked for|asked about|phoned|texted|informed|thanked|greeted|saw|met|meet
 speak to|speak with|spoke to|spoke with|talk to|talk with|talked to|talked with
@@ -1223,13 +1471,15 @@ ka gaya wa|ki gaya wa|ku gaya wa|gaya wa|ka faɗa wa|ki faɗa wa|faɗa wa|ka fad
 ka tambayi|ki tambayi|ku tambayi|tambayi|na tambayi|mun tambayi|kira|ka kira|ki kira
 ku kira|na kira|mun kira|ku nemi|ka nemi|ki nemi|nemi|na ga|mun ga|ya ga|ta ga
 yi magana da|ka sanar da|ki sanar da|sanar da|ku sanar da
-"""))
+""")
+)
 # Swahili puts "him", "her", "them" inside the verb: "mwambie", "muulize", "mpigie",
 # "nilimwona", "tulikutana na".
 _SWAHILI_CONTACT = re.compile(
     r"(?:ni|tu|a|wa|u|m)?(?:li|me|na|ta|ki|ka)?(?:mw|mu|m|wa)(?:ambie|ambia|ulize|uliza|pigie"
     r"|pigia|pe|pa|tafute|tafuta|one|ona|ite|ita|julishe|shukuru|eleze)(?:ni)?"
-    r"|(?:ni|tu|a|wa)?(?:li|me|na|ta|ki)?(?:kutana|ongea|zungumza|wasiliana)")
+    r"|(?:ni|tu|a|wa)?(?:li|me|na|ta|ki)?(?:kutana|ongea|zungumza|wasiliana)"
+)
 
 
 def _contact_cue(words: list[_Word], i: int) -> int:
@@ -1248,7 +1498,7 @@ def _contact_cue(words: list[_Word], i: int) -> int:
 
 
 def _after_contact_verbs(text: str, words: list[_Word], marked: list[bool]) -> None:
-    """"Please tell Mwanajabu", "ask for Kisakye", "Dites à Mbarga", "Mwambie Mwanaidi": a
+    """ "Please tell Mwanajabu", "ask for Kisakye", "Dites à Mbarga", "Mwambie Mwanaidi": a
     capitalised word no list knows, after a verb of speech or contact, is a name. The
     verb itself is then no name ("Kira" is "call" in Hausa, "Dis" is "tell")."""
     for i in range(len(words) - 1):
@@ -1281,8 +1531,10 @@ m t l s n me te se nous vous lui leur ne a avait aurait est était aussi déjà 
 le les nos lo la ha había también ya
 ta yana tana
 """)
-_SWAHILI_SAID = re.compile(r"a(?:li|me|na|ta|ki|ka|si)?(?:ni|tu|wa|m|mw|ku)?"
-                           r"(?:sema|ambia|uliza|eleza|pigia|lalamika|andikia|jibu|ahidi|taja)")
+_SWAHILI_SAID = re.compile(
+    r"a(?:li|me|na|ta|ki|ka|si)?(?:ni|tu|wa|m|mw|ku)?"
+    r"(?:sema|ambia|uliza|eleza|pigia|lalamika|andikia|jibu|ahidi|taja)"
+)
 
 
 def _before_speech_verbs(text: str, words: list[_Word], marked: list[bool]) -> None:
@@ -1292,12 +1544,20 @@ def _before_speech_verbs(text: str, words: list[_Word], marked: list[bool]) -> N
     English plurals ("Teachers said") are left."""
     for i in range(len(words) - 1):
         word = words[i]
-        if marked[i] or not _unknown_capitalised(word) or word.folded in _RELATION_WORDS \
-                or _contact_cue(words, i):
+        if (
+            marked[i]
+            or not _unknown_capitalised(word)
+            or word.folded in _RELATION_WORDS
+            or _contact_cue(words, i)
+        ):
             continue
         k = i + 1
-        while k < len(words) and k <= i + 3 and words[k].folded in _BEFORE_SAID \
-                and _near(text, words[k - 1], words[k]):
+        while (
+            k < len(words)
+            and k <= i + 3
+            and words[k].folded in _BEFORE_SAID
+            and _near(text, words[k - 1], words[k])
+        ):
             k += 1
         if k >= len(words) or not _near(text, words[k - 1], words[k]):
             continue
@@ -1306,13 +1566,14 @@ def _before_speech_verbs(text: str, words: list[_Word], marked: list[bool]) -> N
             continue  # Hausa "Kyauta ce": it is a gift; "Musa ya ce": Musa said
         english = verb in _SAID and verb.endswith(("ed", "s", "d", "ld", "te"))
         if (verb in _SAID or _SWAHILI_SAID.fullmatch(verb)) and not (
-                english and word.folded.endswith("s")):
+            english and word.folded.endswith("s")
+        ):
             marked[i] = True
 
 
 def _near(text: str, left: _Word, right: _Word) -> bool:
     """Next to each other, or joined by an elision's apostrophe: "m'a", "l'a"."""
-    gap = text[left.end:right.start]
+    gap = text[left.end : right.start]
     return len(gap) <= 2 and gap.strip(" -" + _APOSTROPHES) == ""
 
 
@@ -1320,26 +1581,37 @@ def _near(text: str, left: _Word, right: _Word) -> bool:
 # "اتصل بمعاذ": call Muadh). The word after must be none of the ordinary words and shapes of
 # `_arabic_word_not_name`, no common noun for a person ("قابلت مدير المدرسة") and no
 # indefinite object ("رأيت رجلا").
-_ARABIC_CUES = {**{_fold(w): "ل" for w in "قل قولي قولوا قلت شكرا شكراً نشكر أشكر".split()},
-                **{_fold(w): "ب" for w in """اتصل اتصلي اتصلوا اتصلت التقيت التقينا مررت
-                   مررنا مرت""".split()},
-                **{_fold(w): "" for w in """أخبر اخبر أخبري اخبري أخبروا أخبرت اخبرت بلغ بلغي
+_ARABIC_CUES = {
+    **{_fold(w): "ل" for w in "قل قولي قولوا قلت شكرا شكراً نشكر أشكر".split()},
+    **{
+        _fold(w): "ب"
+        for w in """اتصل اتصلي اتصلوا اتصلت التقيت التقينا مررت
+                   مررنا مرت""".split()
+    },
+    **{
+        _fold(w): ""
+        for w in """أخبر اخبر أخبري اخبري أخبروا أخبرت اخبرت بلغ بلغي
                    جاء جاءت حضر حضرت زارنا زارتنا حكى حكت أكد أكدت اشتكى اشتكت
                    كلم كلمي كلمت كلمنا رأيت رايت شفت قابلت قابلنا سألت سالت قال قالت يقول
-                   تقول""".split()}}
+                   تقول""".split()
+    },
+}
 _ARABIC_ASK = _split("اسأل اسال اسألي اسالي اسألوا اسألوا سألت سالت سأل سال نسأل")
-_ARABIC_PERSON_NOUNS = _split("""
+_ARABIC_PERSON_NOUNS = (
+    _split("""
 مدير مديرة موظف موظفة مسؤول مسؤولة مسئول رئيس رئيسة عضو أعضاء اعضاء مندوب مندوبة ضابط
 مختار حارس حراس شرطي شرطة جندي جنود عسكري رجل رجال امرأة نساء طفل طفلة أطفال اطفال ولد
 أولاد اولاد بنت بنات شاب شباب شخص أشخاص اشخاص ناس أهل اهل جار جارة صديق صديقة زميل زميلة
 سائق عامل عمال ممرض ممرضة طبيب طبيبة دكتور معلم معلمة مدرس مدرسة متطوع متطوعة لجنة منظمة
 مكتب رقم هاتف تلفون أحد احد بعض جميع كيف لماذا متى أين اين هذا هذه ذلك تلك شيء شي
 متحدث متحدثة ناطق ناطقة مراسل مراسلة ممثل ممثلة شاهد شاهدة مصدر
-""") | _ARABIC_KIN
+""")
+    | _ARABIC_KIN
+)
 
 
 def _arabic_cues(text: str, words: list[_Word], marked: list[bool]) -> None:
-    """"قل لمنيرة", "اسأل عن بثينة", "اتصل بمعاذ", "رأيت حمادة", "قال صهيب": after a verb
+    """ "قل لمنيرة", "اسأل عن بثينة", "اتصل بمعاذ", "رأيت حمادة", "قال صهيب": after a verb
     of speech, contact or seeing, an Arabic word that is no ordinary word is a name."""
     for i in range(len(words) - 1):
         verb, j = _cue_verb(words[i].folded), i + 1
@@ -1359,16 +1631,20 @@ def _arabic_cues(text: str, words: list[_Word], marked: list[bool]) -> None:
             # "للمدير" is "to the director": ل with "ال" that lost its alif.
             if not bare.startswith(proclitic) or bare.startswith("لل"):
                 continue
-            bare = bare[len(proclitic):]
+            bare = bare[len(proclitic) :]
         plain = word._replace(text=bare, folded=bare)
-        if not _is_arabic(bare) or bare in _ARABIC_PERSON_NOUNS \
-                or (bare.endswith("ا") and len(bare) >= 4):
+        if (
+            not _is_arabic(bare)
+            or bare in _ARABIC_PERSON_NOUNS
+            or (bare.endswith("ا") and len(bare) >= 4)
+        ):
             continue
         # "بأمين المخزن" (the storekeeper): before an "ال" word it is a noun in a construct.
         construct = j + 1 < len(words) and words[j + 1].folded.startswith("ال")
         after_preposition = bool(proclitic) or words[j - 1].folded == "عن"
         if _arabic_word_not_name(plain) is False or (
-                after_preposition and not construct and _noun_after_preposition(bare)):
+            after_preposition and not construct and _noun_after_preposition(bare)
+        ):
             marked[j] = True
 
 
@@ -1380,19 +1656,32 @@ _ARABIC_VERY_FREQUENT = 3000
 
 
 def _arabic_said_that(text: str, words: list[_Word], marked: list[bool]) -> None:
-    """"قالت تغلب إن الخيمة تسرب": between "said" and "that" stands who said it. Not an
+    """ "قالت تغلب إن الخيمة تسرب": between "said" and "that" stands who said it. Not an
     "ال" word, a pronoun, a noun for a person or a very frequent word ("قال مسؤول إن")."""
     for i in range(len(words) - 2):
         verb, word, that = words[i], words[i + 1], words[i + 2]
         folded = word.folded
-        if _cue_verb(verb.folded) not in _ARABIC_SAYS or that.folded != "ان" or marked[i + 1] \
-                or not (_joined(text, verb, word) and _joined(text, word, that)):
+        if (
+            _cue_verb(verb.folded) not in _ARABIC_SAYS
+            or that.folded != "ان"
+            or marked[i + 1]
+            or not (_joined(text, verb, word) and _joined(text, word, that))
+        ):
             continue
         rank = _arabic_rank(folded)
-        if (_is_arabic(word.text) and len(folded) >= 3 and not _inflected(folded)
-                and (rank is None or rank >= _ARABIC_VERY_FREQUENT)
-                and not any(f in _COMMON or f in _TITLES or f in _ARABIC_PERSON_NOUNS
-                            or f in _ARABIC_AFTER_PERSON for f in _bare(folded))):
+        if (
+            _is_arabic(word.text)
+            and len(folded) >= 3
+            and not _inflected(folded)
+            and (rank is None or rank >= _ARABIC_VERY_FREQUENT)
+            and not any(
+                f in _COMMON
+                or f in _TITLES
+                or f in _ARABIC_PERSON_NOUNS
+                or f in _ARABIC_AFTER_PERSON
+                for f in _bare(folded)
+            )
+        ):
             marked[i + 1] = True
 
 
@@ -1404,8 +1693,8 @@ def _cue_verb(folded: str) -> str:
         if form in _ARABIC_CUE_VERBS:
             return form
         for ending in ("نا", "وا", "ت"):
-            if form.endswith(ending) and form[:-len(ending)] in _ARABIC_CUE_VERBS:
-                return form[:-len(ending)]
+            if form.endswith(ending) and form[: -len(ending)] in _ARABIC_CUE_VERBS:
+                return form[: -len(ending)]
     return folded
 
 
@@ -1417,9 +1706,16 @@ def _noun_after_preposition(bare: str) -> bool:
     """After "بـ", "لـ" or "عن" no verb can come: a word shaped like a verb ("بأوس", "عن
     يامن", "عن هتون") is a name there, unless it is an ordinary word, an "ال" word or
     carries a possessive ("بأخيها")."""
-    return (len(bare) >= 3 and not bare.startswith("ال") and not bare.endswith(_ARABIC_POSSESSIVE)
-            and not bare.endswith("وا") and bare not in _COMMON and bare not in _ARABIC_AFTER_PERSON
-            and bare not in _ARABIC_T_VERBS and bare not in _TITLES)
+    return (
+        len(bare) >= 3
+        and not bare.startswith("ال")
+        and not bare.endswith(_ARABIC_POSSESSIVE)
+        and not bare.endswith("وا")
+        and bare not in _COMMON
+        and bare not in _ARABIC_AFTER_PERSON
+        and bare not in _ARABIC_T_VERBS
+        and bare not in _TITLES
+    )
 
 
 # -- Names in no list: before a verb, and joined by "and" to a name -------------------------
@@ -1433,9 +1729,14 @@ def _swahili_subjects(text: str, words: list[_Word], marked: list[bool]) -> None
     """An unknown capitalised word before a Swahili verb for "he/she" is a person."""
     for i in range(len(words) - 1):
         word, verb = words[i], words[i + 1]
-        if (not marked[i] and _unknown_capitalised(word) and not verb.capital
-                and word.folded not in _RELATION_WORDS and _joined(text, word, verb)
-                and _SWAHILI_HE_SHE.fullmatch(verb.folded)):
+        if (
+            not marked[i]
+            and _unknown_capitalised(word)
+            and not verb.capital
+            and word.folded not in _RELATION_WORDS
+            and _joined(text, word, verb)
+            and _SWAHILI_HE_SHE.fullmatch(verb.folded)
+        ):
             marked[i] = True
 
 
@@ -1450,9 +1751,15 @@ def _french_subjects(text: str, words: list[_Word], marked: list[bool]) -> None:
     """An unknown capitalised word, then "est" and a participle of motion: a person."""
     for i in range(len(words) - 2):
         word, aux, verb = words[i], words[i + 1], words[i + 2]
-        if (not marked[i] and _unknown_capitalised(word) and aux.folded == "est"
-                and verb.folded in _FRENCH_PARTICIPLES and word.folded not in _RELATION_WORDS
-                and _joined(text, word, aux) and _joined(text, aux, verb)):
+        if (
+            not marked[i]
+            and _unknown_capitalised(word)
+            and aux.folded == "est"
+            and verb.folded in _FRENCH_PARTICIPLES
+            and word.folded not in _RELATION_WORDS
+            and _joined(text, word, aux)
+            and _joined(text, aux, verb)
+        ):
             marked[i] = True
 
 
@@ -1462,30 +1769,46 @@ _SWAHILI_VERB = re.compile(r"(?:ni|u|a|tu|m|mu|wa)(?:li|me|na|ta|ka|ki|nge|si)[a
 
 
 def _joined_by_and(text: str, words: list[_Word], marked: list[bool]) -> None:
-    """"Waambie Ngwilizi na Mwasenga", "Dossou et Koffi", "سعاد ومريم": a capitalised
+    """ "Waambie Ngwilizi na Mwasenga", "Dossou et Koffi", "سعاد ومريم": a capitalised
     word no list knows, joined by "and" to a name, is a name too (either side)."""
     for i in range(len(words) - 2):
         left, link, right = words[i], words[i + 1], words[i + 2]
-        if link.folded not in _AND or link.capital or not (
-                _joined(text, left, link) and _joined(text, link, right)):
+        if (
+            link.folded not in _AND
+            or link.capital
+            or not (_joined(text, left, link) and _joined(text, link, right))
+        ):
             continue
         if marked[i] and not marked[i + 2] and _unknown_capitalised(right):
             marked[i + 2] = True
-        elif marked[i + 2] and not marked[i] and (
-                _unknown_without_cue(left) and not _contact_cue(words, i)
+        elif (
+            marked[i + 2]
+            and not marked[i]
+            and (
+                _unknown_without_cue(left)
+                and not _contact_cue(words, i)
                 and not _SWAHILI_VERB.fullmatch(left.folded)
-                if left.initial else _unknown_capitalised(left)):
+                if left.initial
+                else _unknown_capitalised(left)
+            )
+        ):
             marked[i] = True
     for i in range(len(words) - 1):
         name, word = words[i], words[i + 1]
         rest = word.folded[1:]
-        if (marked[i] and not marked[i + 1] and _is_arabic(name.text)
-                and word.folded.startswith("و") and _joined(text, name, word)
-                and not rest.endswith(_ARABIC_POSSESSIVE)
-                # "وصلت" (she arrived) is no "و" + name: the whole word must not be a verb either.
-                and _arabic_word_not_name(word) is False
-                and _arabic_word_not_name(word._replace(text=rest, folded=rest)) is False):
+        if (
+            marked[i]
+            and not marked[i + 1]
+            and _is_arabic(name.text)
+            and word.folded.startswith("و")
+            and _joined(text, name, word)
+            and not rest.endswith(_ARABIC_POSSESSIVE)
+            # "وصلت" (she arrived) is no "و" + name: the whole word must not be a verb either.
+            and _arabic_word_not_name(word) is False
+            and _arabic_word_not_name(word._replace(text=rest, folded=rest)) is False
+        ):
             marked[i + 1] = True
+
 
 # -- Lists of names, a subject first in a sentence, lower-case cues (round seven) -----------
 
@@ -1512,10 +1835,14 @@ _HAUSA_ONE_NEXT = _split("ya ta za zai zata yana tana ba bai bata yakan takan")
 _HAUSA_MANY_NEXT = _split("sun suna za zasu ba basu sukan")
 _FRENCH_NOT = _split("ne n")
 # Words that tell Hausa from Swahili, the two languages whose particles look alike.
-_HAUSA_MARKERS = _split("da ne ce amma kuma saboda wannan sosai jiya ba mun sun don akwai babu "
-                        "yana tana suna domin tun har gode yanzu ranar")
-_SWAHILI_MARKERS = _split("ni kwa na lakini kwenye hii sana tu bado ndiyo hakuna cha vya hapa "
-                          "sasa leo jana kwamba pia tena")
+_HAUSA_MARKERS = _split(
+    "da ne ce amma kuma saboda wannan sosai jiya ba mun sun don akwai babu "
+    "yana tana suna domin tun har gode yanzu ranar"
+)
+_SWAHILI_MARKERS = _split(
+    "ni kwa na lakini kwenye hii sana tu bado ndiyo hakuna cha vya hapa "
+    "sasa leo jana kwamba pia tena"
+)
 # Swahili verbs of "they" ("wamefukuzwa") and negatives of "he", "she" ("hajapata", "hakuja")
 # and of "they" ("hawajapata").
 _SWAHILI_THEY = re.compile(r"wa(?:li|me|na|ta|ka|ki|nge|si)[a-z]{3,}")
@@ -1541,16 +1868,22 @@ def _subject_verb(word: _Word, words: list[_Word], many: bool) -> bool:
     lowered = word.text.casefold()
     if many:
         hausa = folded in _HAUSA_MANY_NEXT
-        other = (folded in _MANY_NEXT or folded in _FRENCH_NOT
-                 or _SWAHILI_THEY.fullmatch(folded) is not None
-                 or _SWAHILI_NOT_MANY.fullmatch(folded) is not None
-                 or _PAST_MANY.search(lowered) is not None)
+        other = (
+            folded in _MANY_NEXT
+            or folded in _FRENCH_NOT
+            or _SWAHILI_THEY.fullmatch(folded) is not None
+            or _SWAHILI_NOT_MANY.fullmatch(folded) is not None
+            or _PAST_MANY.search(lowered) is not None
+        )
     else:
         hausa = folded in _HAUSA_ONE_NEXT
-        other = (folded in _ONE_NEXT or folded in _FRENCH_NOT
-                 or _SWAHILI_HE_SHE.fullmatch(folded) is not None
-                 or _SWAHILI_NOT_ONE.fullmatch(folded) is not None
-                 or _PAST_ONE.search(lowered) is not None)
+        other = (
+            folded in _ONE_NEXT
+            or folded in _FRENCH_NOT
+            or _SWAHILI_HE_SHE.fullmatch(folded) is not None
+            or _SWAHILI_NOT_ONE.fullmatch(folded) is not None
+            or _PAST_ONE.search(lowered) is not None
+        )
     if not (hausa or other):
         return False
     return hausa if _hausa(words) else other
@@ -1562,12 +1895,16 @@ def _list_at(text: str, words: list[_Word], i: int) -> list[int]:
     members = [i]
     k = i
     while k + 1 < len(words):
-        gap = text[words[k].end:words[k + 1].start]
+        gap = text[words[k].end : words[k + 1].start]
         if gap.count(",") == 1 and not gap.strip(" ,"):
             k += 1
-        elif words[k + 1].folded in _AND and not words[k + 1].capital and k + 2 < len(words) \
-                and _joined(text, words[k], words[k + 1]) \
-                and _joined(text, words[k + 1], words[k + 2]):
+        elif (
+            words[k + 1].folded in _AND
+            and not words[k + 1].capital
+            and k + 2 < len(words)
+            and _joined(text, words[k], words[k + 1])
+            and _joined(text, words[k + 1], words[k + 2])
+        ):
             k += 2
         else:
             break
@@ -1591,7 +1928,7 @@ def _list_member_unknown(word: _Word, lower: bool) -> bool:
 
 
 def _lists_of_names(text: str, words: list[_Word], marked: list[bool]) -> None:
-    """"Ekiru, Nakuwa and Etabo were chased", "Yurley, Sneider y Yeiner no tienen cupo":
+    """ "Ekiru, Nakuwa and Etabo were chased", "Yurley, Sneider y Yeiner no tienen cupo":
     in a list whose other members are names, every unknown member is a name too, the first
     of a list that opens the message included. First in a sentence, a list (or one word)
     of unknown words before a verb or a subject particle is its subject: "Maiturare ya
@@ -1604,9 +1941,12 @@ def _lists_of_names(text: str, words: list[_Word], marked: list[bool]) -> None:
         i = end
         if len(members) == 1 and not (words[members[0]].initial and end < len(words)):
             continue  # one word inside a sentence: no list, no subject
-        subject = (words[members[0]].initial and end < len(words)
-                   and _joined(text, words[end - 1], words[end])
-                   and _subject_verb(words[end], words, len(members) > 1))
+        subject = (
+            words[members[0]].initial
+            and end < len(words)
+            and _joined(text, words[end - 1], words[end])
+            and _subject_verb(words[end], words, len(members) > 1)
+        )
         names = [m for m in members if marked[m]]
         if not subject and not (len(members) >= 2 and names):
             continue
@@ -1614,7 +1954,8 @@ def _lists_of_names(text: str, words: list[_Word], marked: list[bool]) -> None:
             lower = _lower_case_message(words)
         unknown = [m for m in members if _list_member_unknown(words[m], lower)]
         if (subject and unknown == members) or (
-                len(members) >= 2 and names and len(names) + len(unknown) >= len(members)):
+            len(members) >= 2 and names and len(names) + len(unknown) >= len(members)
+        ):
             for m in unknown:
                 marked[m] = True
 
@@ -1626,12 +1967,16 @@ mister madam bwana mzee alhaji hajiya malam mallam malama sheikh pastor nas liki
 
 
 def _lower_case_titles(text: str, words: list[_Word], marked: list[bool]) -> None:
-    """"please tell mr olanya": after a title in lower case, a word in lower case that no
+    """ "please tell mr olanya": after a title in lower case, a word in lower case that no
     vocabulary of our languages knows is a name."""
     for i in range(len(words) - 1):
         title, word = words[i], words[i + 1]
-        if title.folded in _LOWER_TITLES and not marked[i + 1] \
-                and _joined_loose(text, title, word) and _lower_case_unknown(word):
+        if (
+            title.folded in _LOWER_TITLES
+            and not marked[i + 1]
+            and _joined_loose(text, title, word)
+            and _lower_case_unknown(word)
+        ):
             marked[i + 1] = True
 
 
@@ -1642,9 +1987,11 @@ hello hi hey good morning afternoon evening bonjour bonsoir salut hola buenos bu
 tardes noches habari jambo hujambo salama shikamoo sannu barka ina kwana salam salaam
 assalamu alaikum
 """)
-_SELF_INTRODUCTIONS = _by_first_word(_phrase(p) for p in
-                                     "c'est|moi c'est|ici c'est|its|it's|it is|this is|here is|"
-                                     "ni|ni ne|soy|es|habla|aqui|aquí".split("|"))
+_SELF_INTRODUCTIONS = _by_first_word(
+    _phrase(p)
+    for p in "c'est|moi c'est|ici c'est|its|it's|it is|this is|here is|"
+    "ni|ni ne|soy|es|habla|aqui|aquí".split("|")
+)
 
 
 def _greeting_introductions(text: str, words: list[_Word], marked: list[bool]) -> None:
@@ -1678,13 +2025,16 @@ def _group_word(word: _Word) -> bool:
 @lru_cache(maxsize=65536)
 def _group_folded(folded: str) -> bool:
     """`_group_word` on a folded word, remembered: asked of the same words again and again."""
-    return any(folded.startswith(p) and len(folded) > len(p) + 3
-               and (folded[len(p):] in _never_names() or folded[len(p):] in _ordinary())
-               for p in _GROUP_PREFIXES)
+    return any(
+        folded.startswith(p)
+        and len(folded) > len(p) + 3
+        and (folded[len(p) :] in _never_names() or folded[len(p) :] in _ordinary())
+        for p in _GROUP_PREFIXES
+    )
 
 
 def _groups(text: str, words: list[_Word], marked: list[bool]) -> None:
-    """"Wasomali na Wanyamulenge wanapewa": in a list with a people, a capitalised member
+    """ "Wasomali na Wanyamulenge wanapewa": in a list with a people, a capitalised member
     that starts as peoples do ("Wa-", "Ba-") is a people too, not a person."""
     if not any(w.capital and w.folded.startswith(("wa", "ba")) for w in words):
         return
@@ -1693,8 +2043,11 @@ def _groups(text: str, words: list[_Word], marked: list[bool]) -> None:
         members = _list_at(text, words, i)
         if len(members) > 1 and any(_group_word(words[m]) for m in members):
             for m in members:
-                if words[m].capital and words[m].folded.startswith(("wa", "ba")) \
-                        and not _is_known(words[m]):
+                if (
+                    words[m].capital
+                    and words[m].folded.startswith(("wa", "ba"))
+                    and not _is_known(words[m])
+                ):
                     marked[m] = False
         i = members[-1] + 1
 
@@ -1706,7 +2059,7 @@ _FOREIGN_LETTERS = re.compile("[پچژگ]")
 
 
 def _arabic_families(text: str, words: list[_Word], marked: list[bool]) -> None:
-    """"عائلة الرويلي": after "family", "house of", an "ال" word the vocabulary does not
+    """ "عائلة الرويلي": after "family", "house of", an "ال" word the vocabulary does not
     know (or rarely) is a family name; after a relative, a word ending in "ه" whose stem
     is no word either ("جارتنا زرغونه"); anywhere, a word with Persian letters that is no
     town ("الطفلة پلوشه")."""
@@ -1716,25 +2069,43 @@ def _arabic_families(text: str, words: list[_Word], marked: list[bool]) -> None:
         before = words[i - 1] if i else word  # the first word joins nothing before it
         joined = i > 0 and _joined(text, before, word)
         folded = word.folded
-        if joined and before.folded in _ARABIC_FAMILY and folded.startswith("ال") \
-                and len(folded) >= 5 and _rare_arabic(folded[2:]) and _rare_arabic(folded):
+        if (
+            joined
+            and before.folded in _ARABIC_FAMILY
+            and folded.startswith("ال")
+            and len(folded) >= 5
+            and _rare_arabic(folded[2:])
+            and _rare_arabic(folded)
+        ):
             marked[i] = True
-        elif joined and any(f in _ARABIC_KIN for f in _bare(before.folded)) \
-                and folded.endswith("ه") and len(folded) >= 5 and not folded.startswith("ي") \
-                and _arabic_rank(folded) is None and _arabic_rank(folded[:-1]) is None \
-                and not any(f.startswith("ال") for f in _bare(folded)):
+        elif (
+            joined
+            and any(f in _ARABIC_KIN for f in _bare(before.folded))
+            and folded.endswith("ه")
+            and len(folded) >= 5
+            and not folded.startswith("ي")
+            and _arabic_rank(folded) is None
+            and _arabic_rank(folded[:-1]) is None
+            and not any(f.startswith("ال") for f in _bare(folded))
+        ):
             marked[i] = True
-        elif _FOREIGN_LETTERS.search(word.text) and len(folded) >= 3 \
-                and not any(f in _arabic_places() for f in _bare(folded)) \
-                and not _dialect_word(folded):
+        elif (
+            _FOREIGN_LETTERS.search(word.text)
+            and len(folded) >= 3
+            and not any(f in _arabic_places() for f in _bare(folded))
+            and not _dialect_word(folded)
+        ):
             marked[i] = True
 
 
 def _dialect_word(folded: str) -> bool:
     """Iraqi and Gulf Arabic write "g" as گ and "ch" as چ: "گال" is "قال" (he said), "چان"
     is "كان" (was). A word that is a known word with them read so is no name."""
-    forms = {folded, folded.replace("گ", "ق").replace("چ", "ك"),
-             folded.replace("گ", "ك").replace("چ", "ج")}
+    forms = {
+        folded,
+        folded.replace("گ", "ق").replace("چ", "ك"),
+        folded.replace("گ", "ك").replace("چ", "ج"),
+    }
     ranks = [_arabic_rank(f) for f in forms]
     return any(rank is not None and rank < _ARABIC_RARE for rank in ranks)
 
@@ -1757,14 +2128,23 @@ def _not_names(text: str, words: list[_Word], marked: list[bool], keys: set[str]
         if not marked[i] or (keys and any(f in keys for f in _bare(word.folded))):
             continue
         after = words[i + 1] if i + 1 < len(words) else None
-        if _is_arabic(word.text) and after is not None and after.folded in _ARABIC_VERY \
-                and _joined(text, word, after):
+        if (
+            _is_arabic(word.text)
+            and after is not None
+            and after.folded in _ARABIC_VERY
+            and _joined(text, word, after)
+        ):
             marked[i] = False
-        elif word.initial and text[word.end:word.end + 1] == "!" and (
-                i + 1 == len(words) or words[i + 1].initial) and _everyday_word(word.folded):
+        elif (
+            word.initial
+            and text[word.end : word.end + 1] == "!"
+            and (i + 1 == len(words) or words[i + 1].initial)
+            and _everyday_word(word.folded)
+        ):
             marked[i] = False  # "¡Socorro!" is "help!"; "Amina!" calls someone
-        elif (word.folded in _RELATION_WORDS or _HAUSA_KIN.fullmatch(word.folded)) \
-                and word.folded not in _name_list():  # "Mari", "Tia" are names too
+        elif (
+            word.folded in _RELATION_WORDS or _HAUSA_KIN.fullmatch(word.folded)
+        ) and word.folded not in _name_list():  # "Mari", "Tia" are names too
             marked[i] = False
 
 
@@ -1773,15 +2153,18 @@ _HAUSA_KIN = re.compile(
     r"(?:suruk[ia]|kawu|baff[ao]|gwaggo|goggo|inna|bab[ae]|uba|uwa|kak[ae]|jik[ae]|yay[ae]|"
     r"kan[ei]|kanwa|mat[ae]|miji|aboki|abokiya|makwabci|makwabciya|dangi|'?yar'?uwa|"
     r"d?an'?uwa|mahaif[ai]|mahaifiya)"
-    r"(?:na|ta|sa|nsa|rsa|nta|rta|rmu|nmu|nku|rku|nsu|rsu|nka|rka|nki|rki)")
+    r"(?:na|ta|sa|nsa|rsa|nta|rta|rmu|nmu|nku|rku|nsu|rsu|nka|rka|nki|rki)"
+)
 
 
 # -- Places and organisations made of names ----------------------------------------------
 
 # A capitalised word after these is part of a place: "San José", "Port Louis", "Sainte-Marie".
-_PLACE_PREFIXES = _split("san santa santo sao saint sainte st port puerto porto mont villa "
-                         "fort mount mt lake cape cap ras wadi jebel jabal bahr kafr birnin kafin "
-                         "tudun dutsen kofar")
+_PLACE_PREFIXES = _split(
+    "san santa santo sao saint sainte st port puerto porto mont villa "
+    "fort mount mt lake cape cap ras wadi jebel jabal bahr kafr birnin kafin "
+    "tudun dutsen kofar"
+)
 # A capitalised word after these names a place: "barrio La Paz", "iglesia San Pedro",
 # "quartier Moussa", "kijiji cha Mwamba", "unguwar Sani".
 _PLACE_WORDS = _split("""
@@ -1813,10 +2196,13 @@ def _protected(text: str, words: list[_Word]) -> list[bool]:
     for i, word in enumerate(words):
         length = _phrase_at(words, i, places) or _arabic_place_at(words, i, places)
         if length:
-            kept[i:i + length] = [True] * length
+            kept[i : i + length] = [True] * length
         prefix = word.folded in _PLACE_PREFIXES and word.capital
-        institution = word.folded in _ARABIC_INSTITUTIONS and i + 1 < len(words) \
+        institution = (
+            word.folded in _ARABIC_INSTITUTIONS
+            and i + 1 < len(words)
             and words[i + 1].folded in _ARABIC_ROYAL
+        )
         if prefix or institution or word.folded in _PLACE_WORDS:
             _protect_place(text, words, i, kept, prefix)
             # "San Cristóbal": the prefix is part of the place too ("San" is also a name).
@@ -1838,7 +2224,7 @@ def _arabic_place_at(words: list[_Word], i: int, places: dict) -> int:
     if not _is_arabic(words[i].text):
         return 0
     for bare in _bare(words[i].folded)[1:]:
-        length = _phrase_at([words[i]._replace(folded=bare)] + words[i + 1:], 0, places)
+        length = _phrase_at([words[i]._replace(folded=bare)] + words[i + 1 :], 0, places)
         if length:
             return length
     return 0
@@ -1849,9 +2235,14 @@ def _protect_towns(text: str, words: list[_Word], kept: list[bool]) -> None:
     lists hold it (gender-guesser's long list has towns: "Cúcuta")."""
     for i in range(1, len(words)):
         word = words[i]
-        if word.capital and words[i - 1].folded in _IN and _joined(text, words[i - 1], word) \
-                and word.folded in _gazetteer() and word.folded not in _AFRICAN_NAMES \
-                and word.folded not in _listed()[0]:
+        if (
+            word.capital
+            and words[i - 1].folded in _IN
+            and _joined(text, words[i - 1], word)
+            and word.folded in _gazetteer()
+            and word.folded not in _AFRICAN_NAMES
+            and word.folded not in _listed()[0]
+        ):
             kept[i] = True
 
 
@@ -1862,8 +2253,12 @@ def _protect_emphasis(text: str, words: list[_Word], kept: list[bool]) -> None:
     start = 0
     while start < len(words):
         end = start
-        while end < len(words) and words[end].capital and not _is_arabic(words[end].text) \
-                and (end == start or _joined(text, words[end - 1], words[end])):
+        while (
+            end < len(words)
+            and words[end].capital
+            and not _is_arabic(words[end].text)
+            and (end == start or _joined(text, words[end - 1], words[end]))
+        ):
             end += 1
         run = words[start:end]
         plain = [w for w in run if _everyday_word(w.folded) and w.folded not in _name_list()]
@@ -1904,8 +2299,10 @@ _PROPER_OR_LINK = _PROPER | _PLACE_LINKS
 _ALL_PARTICLES = _PARTICLES | _ARABIC_PARTICLES
 # Small words that Title Case capitalises, which stand before an organisation's name, not
 # inside it.
-_TITLE_CASE_LINKS = _split("to the for from with by at in on and a an à au aux pour par avec "
-                           "a al el la para por con sin ya kwa na ga da")
+_TITLE_CASE_LINKS = _split(
+    "to the for from with by at in on and a an à au aux pour par avec "
+    "a al el la para por con sin ya kwa na ga da"
+)
 # What may stand inside an organisation's name: "Ministry of Health", "Fonds des Nations Unies".
 _ORGANISATION_LINKS = _PLACE_LINKS | _split("of for the pour aux au l d para")
 
@@ -1920,15 +2317,19 @@ def _protect_organisations(text: str, words: list[_Word], kept: list[bool]) -> N
         kept[i] = True
         k = i - 1
         # "Message From Pastor John Kamau To The Committee": "To The" ends the name.
-        while k >= 0 and words[k].capital and not _is_title(words[k]) \
-                and words[k].folded not in _TITLE_CASE_LINKS \
-                and _joined(text, words[k], words[k + 1]):
+        while (
+            k >= 0
+            and words[k].capital
+            and not _is_title(words[k])
+            and words[k].folded not in _TITLE_CASE_LINKS
+            and _joined(text, words[k], words[k + 1])
+        ):
             kept[k] = True
             k -= 1
         k, last = i + 1, i
         while k < len(words) and k <= i + 6 and _joined_loose_org(text, words[k - 1], words[k]):
             if words[k].capital and not _is_title(words[k]):
-                kept[last + 1:k + 1] = [True] * (k - last)
+                kept[last + 1 : k + 1] = [True] * (k - last)
                 last = k
             elif words[k].folded not in _ORGANISATION_LINKS or words[k].capital:
                 break
@@ -1940,8 +2341,7 @@ def _joined_loose_org(text: str, left: _Word, right: _Word) -> bool:
     return _joined(text, left, right) or _near(text, left, right)
 
 
-def _protect_place(text: str, words: list[_Word], i: int, kept: list[bool],
-                   prefix: bool) -> None:
+def _protect_place(text: str, words: list[_Word], i: int, kept: list[bool], prefix: bool) -> None:
     """Protect the name of a place after word i, in the same phrase: capitalised words and
     the links between them in Latin letters ("La Paz", "Santa Cruz de la Sierra"); in
     Arabic the word after a place word, two if the first is a title or a kunya ("حي الشيخ
@@ -1964,12 +2364,19 @@ def _protect_place(text: str, words: list[_Word], i: int, kept: list[bool],
     k = j + (words[j].folded in _PLACE_LINKS and not words[j].capital)  # "kijiji cha Mwamba"
     while k < len(words) and k < j + 6:
         links = k
-        while links < len(words) and words[links].folded in _PLACE_LINKS \
-                and not words[links].capital and links > j:
+        while (
+            links < len(words)
+            and words[links].folded in _PLACE_LINKS
+            and not words[links].capital
+            and links > j
+        ):
             links += 1  # "de la" between two capitalised words
         word = words[links] if links < len(words) else None
-        if word is None or not word.capital or (
-                word.folded in _COMMON and word.folded not in _PROPER_OR_LINK):
+        if (
+            word is None
+            or not word.capital
+            or (word.folded in _COMMON and word.folded not in _PROPER_OR_LINK)
+        ):
             return
         for m in range(k, links + 1):
             kept[m] = True
@@ -1980,14 +2387,22 @@ def _weak_beside_names(text: str, words: list[_Word], marked: list[bool]) -> Non
     """A word that may be a name is one beside another name: "Baraka Otieno", "peter kamau"."""
     for i, word in enumerate(words):
         listed = word.folded in _name_list() or word.folded in _AMBIGUOUS_NAMES
-        if marked[i] or word.folded in _COMMON or _is_title(word) or not (
-                _is_known(word) or listed):
+        if (
+            marked[i]
+            or word.folded in _COMMON
+            or _is_title(word)
+            or not (_is_known(word) or listed)
+        ):
             continue
         # In lower case only beside a name also in lower case: "peter kamau", not "ku kira Hadiza".
         shaped = word.capital or _is_arabic(word.text)
         neighbours = [j for j in (i - 1, i + 1) if 0 <= j < len(words)]
-        if any(marked[j] and _joined(text, *sorted((words[i], words[j])))
-               and (shaped or not words[j].capital) for j in neighbours):
+        if any(
+            marked[j]
+            and _joined(text, *sorted((words[i], words[j])))
+            and (shaped or not words[j].capital)
+            for j in neighbours
+        ):
             marked[i] = True
 
 
@@ -2003,18 +2418,28 @@ def _surnames(text: str, words: list[_Word], marked: list[bool], kept: list[bool
         _grow(text, words, marked, kept, range(len(words) - 2, -1, -1), +1)
         # "بن علي": the word after an Arabic "son of" is a name, whatever it is.
         for i in range(1, len(words) - 1):
-            if (marked[i - 1] and words[i].folded in _ARABIC_PARTICLES and not marked[i + 1]
-                    and _is_arabic(words[i + 1].text) and words[i + 1].folded not in _COMMON):
+            if (
+                marked[i - 1]
+                and words[i].folded in _ARABIC_PARTICLES
+                and not marked[i + 1]
+                and _is_arabic(words[i + 1].text)
+                and words[i + 1].folded not in _COMMON
+            ):
                 marked[i] = marked[i + 1] = True
         # Particles between two names: "Fatuma binti Ali", "Ahmed bin Said".
         for i in range(1, len(words) - 1):
-            if (not marked[i] and marked[i - 1] and marked[i + 1]
-                    and words[i].folded in _ALL_PARTICLES):
+            if (
+                not marked[i]
+                and marked[i - 1]
+                and marked[i + 1]
+                and words[i].folded in _ALL_PARTICLES
+            ):
                 marked[i] = True
 
 
-def _grow(text: str, words: list[_Word], marked: list[bool], kept: list[bool], order,
-          side: int) -> None:
+def _grow(
+    text: str, words: list[_Word], marked: list[bool], kept: list[bool], order, side: int
+) -> None:
     """Mark each word in `order` whose neighbour on `side` is a name and that looks like more
     (not a word of a place or organisation)."""
     for i in order:
@@ -2037,19 +2462,35 @@ def _looks_like_more_name(word: _Word, name: _Word, after: bool) -> bool:
         return False
     # Before a name, a capitalised first word of a sentence is no sign ("Yesterday Ali
     # came") unless no list knows it: "Tonatiuh Xicoténcatl dijo".
-    return word.capital and len(word.folded) >= 2 \
-        and (after or not word.initial or (_unknown_without_cue(word) and not _cue_word(word))) \
+    return (
+        word.capital
+        and len(word.folded) >= 2
+        and (after or not word.initial or (_unknown_without_cue(word) and not _cue_word(word)))
         and not (word.text.isupper() and len(word.text) > 3)
+    )
 
 
 def _cue_word(word: _Word) -> bool:
     """The first word of a cue before a name: "Naitwa", "Mpigie", "Sunana", "Mijina"."""
     folded = word.folded
-    return folded in _RELATION_WORDS or _HAUSA_KIN.fullmatch(folded) is not None or any(
-        folded in cues for cues in (_NAME_CONTEXT, _STRONG_CONTEXT, _WEAK_CONTEXT, _CONTACT_VERBS,
-                                    _INTRODUCTIONS)) or any(
-        shape.fullmatch(folded) for shape in (_SWAHILI_CONTACT, _SWAHILI_VERB, _SWAHILI_SAID,
-                                              _SWAHILI_HE_SHE))
+    return (
+        folded in _RELATION_WORDS
+        or _HAUSA_KIN.fullmatch(folded) is not None
+        or any(
+            folded in cues
+            for cues in (
+                _NAME_CONTEXT,
+                _STRONG_CONTEXT,
+                _WEAK_CONTEXT,
+                _CONTACT_VERBS,
+                _INTRODUCTIONS,
+            )
+        )
+        or any(
+            shape.fullmatch(folded)
+            for shape in (_SWAHILI_CONTACT, _SWAHILI_VERB, _SWAHILI_SAID, _SWAHILI_HE_SHE)
+        )
+    )
 
 
 def _more_arabic_name(folded: str, name: str, after: bool) -> bool:
@@ -2067,8 +2508,12 @@ def _more_arabic_name(folded: str, name: str, after: bool) -> bool:
         return True
     if not folded.startswith("ال") or len(folded) <= 3:
         return False
-    return (not name.startswith("ال") or folded.endswith("ي") or _arabic_name(folded[2:])
-            or name in _ARABIC_PARTICLES)
+    return (
+        not name.startswith("ال")
+        or folded.endswith("ي")
+        or _arabic_name(folded[2:])
+        or name in _ARABIC_PARTICLES
+    )
 
 
 def _rare_name_word(folded: str) -> bool:
@@ -2076,9 +2521,14 @@ def _rare_name_word(folded: str) -> bool:
     no ordinary shape or ending and no "و" (which begins the next phrase: "وأخذ")."""
     rank = _arabic_rank(folded)
     word = _Word(0, len(folded), folded, folded, False, False)
-    return (rank is None or rank >= _ARABIC_RARE) and len(folded) >= 4 \
-        and not folded.startswith("و") and not _inflected(folded) \
-        and not folded.endswith(("ه", "ك")) and _arabic_word_not_name(word) is False
+    return (
+        (rank is None or rank >= _ARABIC_RARE)
+        and len(folded) >= 4
+        and not folded.startswith("و")
+        and not _inflected(folded)
+        and not folded.endswith(("ه", "ك"))
+        and _arabic_word_not_name(word) is False
+    )
 
 
 # -- E-mails, phone numbers, ID-like numbers ------------------------------------------------
@@ -2097,7 +2547,8 @@ _YEARS = re.compile(r"(?:19|20)\d\d\s*[-–/]\s*(?:19|20)\d\d")
 # "1 500 000 FCFA" is a price, not a phone number.
 _CURRENCY = re.compile(
     r"(?i)(?:fcfa|cfa|francs?|shillings?|ksh|kshs|tsh|ush|sh|naira|dollars?|euros?|dinars?|"
-    r"dirhams?|pounds?|pesos?|\$|€|£|₦|جنيه|دينار|درهم|ريال|ليرة)")
+    r"dirhams?|pounds?|pesos?|\$|€|£|₦|جنيه|دينار|درهم|ريال|ليرة)"
+)
 
 
 def _emails(text: str) -> list[Span]:
@@ -2118,23 +2569,30 @@ def _is_price(text: str, start: int, end: int) -> bool:
     """Digits grouped by threes and a currency beside them."""
     if not re.fullmatch(r"\d{1,3}(?:[ .,\u00a0]\d{3})+", text[start:end].strip()):
         return False
-    around = text[max(0, start - 6):start] + " " + text[end:end + 10]
+    around = text[max(0, start - 6) : start] + " " + text[end : end + 10]
     return bool(_CURRENCY.search(around))
 
 
 def _grouped_ids(text: str) -> list[Span]:
     """IDs in groups with 5 digits or more ("COVID-19" is no ID)."""
-    return [Span(m.start(), m.end(), "id") for m in _GROUPED_ID.finditer(text)
-            if sum(c.isdigit() for c in m.group()) >= 5]
+    return [
+        Span(m.start(), m.end(), "id")
+        for m in _GROUPED_ID.finditer(text)
+        if sum(c.isdigit() for c in m.group()) >= 5
+    ]
 
 
 def _ids(text: str) -> list[Span]:
-    return [Span(m.start(), m.end(), "id") for m in _ID.finditer(text)
-            if not _is_price(text, m.start(), m.end())]
+    return [
+        Span(m.start(), m.end(), "id")
+        for m in _ID.finditer(text)
+        if not _is_price(text, m.start(), m.end())
+    ]
 
 
 _DIGIT_WORDS = {}
-for _digit, _line in enumerate([
+for _digit, _line in enumerate(
+    [
         "zero oh o sifuri sifiri sifili cero zéro صفر",
         "one un une uno una moja daya ɗaya واحد",
         "two deux dos mbili biyu اثنان اثنين إثنان اتنين",
@@ -2144,7 +2602,9 @@ for _digit, _line in enumerate([
         "six seis sita shida ستة سته",
         "seven sept siete saba bakwai سبعة سبعه",
         "eight huit ocho nane takwas ثمانية ثمانيه تمانية",
-        "nine neuf nueve tisa tara تسعة تسعه"]):
+        "nine neuf nueve tisa tara تسعة تسعه",
+    ]
+):
     for _word in _line.split():
         _DIGIT_WORDS[_fold(_word)] = _digit
 # Numbers from ten to ninety-nine, said two digits at a time ("zéro six, douze,
@@ -2180,7 +2640,7 @@ def _spelled_phones(text: str) -> list[Span]:
         if run and match and match.group().casefold() in _JOINERS:
             continue  # the gap test below looks at it with the next digit word
         digits = _digit_count(match.group()) if match else 0
-        joined = run and match and _DIGIT_GAP.fullmatch(text[run[-1].end():match.start()])
+        joined = run and match and _DIGIT_GAP.fullmatch(text[run[-1].end() : match.start()])
         if match is not None and digits and (not run or joined):
             run.append(match)
             count += digits
@@ -2209,7 +2669,11 @@ def _digit_count(token: str) -> int:
 
 # -- Dates ----------------------------------------------------------------------------------
 
-_MONTHS = "|".join(sorted({_fold(m) for m in """
+_MONTHS = "|".join(
+    sorted(
+        {
+            _fold(m)
+            for m in """
 january february march april may june july august september october november december
 jan feb mar apr jun jul aug sep sept oct nov dec
 janvier février fevrier mars avril mai juin juillet août aout septembre octobre novembre décembre
@@ -2217,24 +2681,34 @@ enero febrero marzo abril mayo junio julio agosto septiembre setiembre octubre n
 januari februari machi aprili mei juni julai agosti septemba oktoba novemba desemba
 janairu fabrairu maris afrilu mayu yuni yuli agusta satumba nuwamba disamba
 يناير فبراير مارس أبريل ابريل إبريل مايو يونيو يونيه يوليو يوليه أغسطس اغسطس سبتمبر أكتوبر
-اكتوبر نوفمبر ديسمبر""".split()}, key=len, reverse=True))
+اكتوبر نوفمبر ديسمبر""".split()
+        },
+        key=len,
+        reverse=True,
+    )
+)
 _DAY = r"(?P<day>\d{1,2})(?:st|nd|rd|th|er|º|°)?"
 _YEAR = r"(?P<year>\d{4})"
 _DATE_WORDS = re.compile(
     rf"(?i)(?<!\d){_DAY}\s*(?:of\s+|de\s+|ga\s+(?:watan\s+)?|-|/|\.)?\s*(?P<month>{_MONTHS})\.?"
     rf",?\s*(?:de\s+|del\s+|,\s*)?{_YEAR}(?!\d)"
     rf"|(?<![^\W\d_])(?P<month2>{_MONTHS})\.?\s+(?P<day2>\d{{1,2}})(?:st|nd|rd|th)?,?\s+"
-    rf"(?P<year2>\d{{4}})(?!\d)")
+    rf"(?P<year2>\d{{4}})(?!\d)"
+)
 _DATE_NUMBERS = re.compile(
     r"(?<![\d/.\-])(?:(?P<a>\d{1,2})(?P<sep>[/.\-])(?P<b>\d{1,2})(?P=sep)(?P<y>\d{4}|\d{2})"
-    r"|(?P<y2>\d{4})(?P<sep2>[/.\-])(?P<m2>\d{1,2})(?P=sep2)(?P<d2>\d{1,2}))(?![\d/\-]|\.\d)")
+    r"|(?P<y2>\d{4})(?P<sep2>[/.\-])(?P<m2>\d{1,2})(?P=sep2)(?P<d2>\d{1,2}))(?![\d/\-]|\.\d)"
+)
 
 
 def _dates(text: str) -> list[Span]:
     """Full dates with a day, in digits or with the month's name; a year alone stays."""
     folded = _fold_keeping_length(text)
-    spans = [Span(m.start(), m.end(), "date") for m in _DATE_WORDS.finditer(folded)
-             if 1 <= int(m.group("day") or m.group("day2")) <= 31]
+    spans = [
+        Span(m.start(), m.end(), "date")
+        for m in _DATE_WORDS.finditer(folded)
+        if 1 <= int(m.group("day") or m.group("day2")) <= 31
+    ]
     for m in _DATE_NUMBERS.finditer(text):
         if m.group("a"):
             a, b = int(m.group("a")), int(m.group("b"))
@@ -2257,9 +2731,11 @@ def _fold_keeping_length(text: str) -> str:
 
 # -- Street addresses -------------------------------------------------------------------------
 
-_STREET = (r"street|st|road|rd|avenue|ave|av|lane|drive|close|crescent|highway|rue|boulevard|bd|"
-           r"allée|allee|chemin|route|impasse|calle|c/|avenida|avda|carrera|paseo|camino|callejón|"
-           r"barabara|mtaa|titi|titin|layi|layin|hanya|شارع|طريق|زقاق|درب")
+_STREET = (
+    r"street|st|road|rd|avenue|ave|av|lane|drive|close|crescent|highway|rue|boulevard|bd|"
+    r"allée|allee|chemin|route|impasse|calle|c/|avenida|avda|carrera|paseo|camino|callejón|"
+    r"barabara|mtaa|titi|titin|layi|layin|hanya|شارع|طريق|زقاق|درب"
+)
 _HOUSE = r"house|plot|flat|apartment|maison|casa|nyumba|kiwanja|gida|منزل|بيت|شقة"
 _NUMBER_WORD = r"no\.?|number|num\.?|n°|nº|numéro|numero|número|namba|lamba|mai\s+lamba|رقم"
 _NUM = r"\d{1,5}[a-zA-Z]?\b"
@@ -2284,7 +2760,9 @@ _ADDRESS = re.compile(
     rf"|(?<![\w])(?i:calle|carrera|cra|cl|avenida|av|diagonal|dg|transversal|tv)\.?\s+\d{{1,3}}"
     rf"[a-zA-Z]?(?:\s+bis)?\s*(?:#|(?i:{_NUMBER_WORD}))\s*\d{{1,3}}[a-zA-Z]?\s*-\s*\d{{1,3}}"
     # "house number 12", "nyumba namba 45", "gida mai lamba 7", "منزل رقم 5"
-    rf"|(?<![\w])(?i:{_HOUSE})\s+(?:(?i:{_NUMBER_WORD})\s*)?{_NUM}", re.UNICODE)
+    rf"|(?<![\w])(?i:{_HOUSE})\s+(?:(?i:{_NUMBER_WORD})\s*)?{_NUM}",
+    re.UNICODE,
+)
 
 
 def _addresses(text: str) -> list[Span]:

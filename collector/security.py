@@ -17,18 +17,20 @@ compress = Compress()
 # In memory only: the kiosk promises not to store anyone's address.
 limiter = Limiter(key_func=get_remote_address, storage_uri="memory://", default_limits=[])
 
-CONTENT_SECURITY_POLICY = "; ".join([
-    "default-src 'self'",
-    "script-src 'self'",
-    "style-src 'self'",
-    "img-src 'self' data:",
-    "font-src 'self'",
-    "connect-src 'self'",
-    "object-src 'none'",
-    "base-uri 'none'",
-    "form-action 'self'",
-    "frame-ancestors 'none'",
-])
+CONTENT_SECURITY_POLICY = "; ".join(
+    [
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "img-src 'self' data:",
+        "font-src 'self'",
+        "connect-src 'self'",
+        "object-src 'none'",
+        "base-uri 'none'",
+        "form-action 'self'",
+        "frame-ancestors 'none'",
+    ]
+)
 HEADERS = {
     "Content-Security-Policy": CONTENT_SECURITY_POLICY,
     "X-Content-Type-Options": "nosniff",
@@ -58,8 +60,12 @@ class SessionInterface(SecureCookieSessionInterface):
 
 
 # Text that Werkzeug sends without a charset: say it is UTF-8, so no browser guesses.
-UTF8_TYPES = {"application/json", "application/x-ndjson", "application/manifest+json",
-              "image/svg+xml"}
+UTF8_TYPES = {
+    "application/json",
+    "application/x-ndjson",
+    "application/manifest+json",
+    "image/svg+xml",
+}
 
 
 def add_headers(response):
@@ -76,9 +82,19 @@ def add_headers(response):
 def init_app(app) -> None:
     app.session_interface = SessionInterface()
     app.config.setdefault("COMPRESS_ALGORITHM", ["br", "gzip"])
-    app.config.setdefault("COMPRESS_MIMETYPES", [
-        "text/html", "text/css", "text/javascript", "application/javascript", "application/json",
-        "image/svg+xml", "application/manifest+json", "text/csv"])
+    app.config.setdefault(
+        "COMPRESS_MIMETYPES",
+        [
+            "text/html",
+            "text/css",
+            "text/javascript",
+            "application/javascript",
+            "application/json",
+            "image/svg+xml",
+            "application/manifest+json",
+            "text/csv",
+        ],
+    )
     compress.init_app(app)
     csrf.init_app(app)
     app.config.setdefault("RATELIMIT_ENABLED", True)

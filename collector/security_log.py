@@ -10,15 +10,36 @@ from __future__ import annotations
 from .clock import now_iso
 
 # Every event either app writes; a name outside this list is a programming error.
-EVENTS = frozenset({
-    "signin_succeeded", "signin_failed", "signin_throttled", "signed_out", "sessions_ended",
-    "user_added", "password_changed", "account_disabled", "account_enabled", "role_changed",
-    "api_token_created", "api_token_revoked", "api_auth_failed",
-    "device_enrolled", "device_enrollment_repeated", "device_enrollment_refused",
-    "device_revoked", "server_changed", "form_refused", "pseudonym_key_installed", "form_accepted",
-    "export", "record_refused", "bundle_imported", "bundle_refused",
-    "free_text_released",
-})
+EVENTS = frozenset(
+    {
+        "signin_succeeded",
+        "signin_failed",
+        "signin_throttled",
+        "signed_out",
+        "sessions_ended",
+        "user_added",
+        "password_changed",
+        "account_disabled",
+        "account_enabled",
+        "role_changed",
+        "api_token_created",
+        "api_token_revoked",
+        "api_auth_failed",
+        "device_enrolled",
+        "device_enrollment_repeated",
+        "device_enrollment_refused",
+        "device_revoked",
+        "server_changed",
+        "form_refused",
+        "pseudonym_key_installed",
+        "form_accepted",
+        "export",
+        "record_refused",
+        "bundle_imported",
+        "bundle_refused",
+        "free_text_released",
+    }
+)
 TABLE_SQL = """CREATE TABLE IF NOT EXISTS security_events (
     id INTEGER PRIMARY KEY, at TEXT NOT NULL, event TEXT NOT NULL,
     account TEXT, detail TEXT)"""
@@ -38,8 +59,10 @@ def log_event(db, event: str, account: str | None = None, detail: str | None = N
     entry and the change it describes are committed together."""
     if event not in EVENTS:
         raise ValueError(f"Unknown security event: {event}")
-    db.execute("INSERT INTO security_events (at, event, account, detail) VALUES (?, ?, ?, ?)",
-               [now_iso(), event, account, None if detail is None else str(detail)[:MAX_DETAIL]])
+    db.execute(
+        "INSERT INTO security_events (at, event, account, detail) VALUES (?, ?, ?, ?)",
+        [now_iso(), event, account, None if detail is None else str(detail)[:MAX_DETAIL]],
+    )
 
 
 def recent_events(db, limit: int = 200, event: str | None = None) -> list[dict]:
@@ -62,9 +85,13 @@ def events_text(events: list[dict], as_json: bool = False) -> str:
 def event_lines(events: list[dict]) -> list[str]:
     """The entries as aligned text lines, with a header, for the command line."""
     rows = [("at", "event", "account", "detail")] + [
-        (e["at"], e["event"], e["account"] or "-", e["detail"] or "") for e in events]
+        (e["at"], e["event"], e["account"] or "-", e["detail"] or "") for e in events
+    ]
     widths = [max(len(row[i]) for row in rows) for i in range(3)]
     # The first three columns padded to their widths; the detail (row[3]) as it is.
-    return ["  ".join([*(cell.ljust(width) for cell, width in zip(row, widths, strict=False)),
-                       row[3]]).rstrip()
-            for row in rows]
+    return [
+        "  ".join(
+            [*(cell.ljust(width) for cell, width in zip(row, widths, strict=False)), row[3]]
+        ).rstrip()
+        for row in rows
+    ]

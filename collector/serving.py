@@ -43,11 +43,15 @@ def bind(server: Server, option: str = "--port") -> None:
         host, port = server.bind_addr[:2]
         text = str(error).lower()
         if any(sign in text for sign in _IN_USE):
-            raise CannotListen(f"Port {port} is already in use on {host}: stop the other "
-                               f"program or choose {option}.") from None
+            raise CannotListen(
+                f"Port {port} is already in use on {host}: stop the other "
+                f"program or choose {option}."
+            ) from None
         if any(sign in text for sign in _DENIED):
-            raise CannotListen(f"Port {port} cannot be opened on {host}: permission denied. "
-                               f"Choose a port above 1023 with {option}.") from None
+            raise CannotListen(
+                f"Port {port} cannot be opened on {host}: permission denied. "
+                f"Choose a port above 1023 with {option}."
+            ) from None
         raise CannotListen(f"Cannot listen on {host} port {port}: {error}") from None
 
 
@@ -65,9 +69,11 @@ def start_https(app, host: str, port: int, threads: int) -> Server:
     certificates = ensure_certificates(Path(app.config["DATA_DIR"]), lan_addresses())
     server = make_server(app, host, port, threads)
     # On a protected data folder the key file is encrypted; its password stays in memory.
-    server.ssl_adapter = BuiltinSSLAdapter(str(certificates.cert_path),
-                                           str(certificates.key_path),
-                                           private_key_password=certificates.key_password)
+    server.ssl_adapter = BuiltinSSLAdapter(
+        str(certificates.cert_path),
+        str(certificates.key_path),
+        private_key_password=certificates.key_password,
+    )
     bind(server, "--https-port")
     app.config["HTTPS_PORT"] = server.bind_addr[1]
     app.extensions["certificates"] = certificates

@@ -31,8 +31,10 @@ def start(db, user_id: int) -> str:
     """A new session for the user; its id goes into the cookie, its hash into the table."""
     session_id = secrets.token_urlsafe(32)
     now = now_iso()
-    db.execute("INSERT INTO user_sessions (id_hash, user_id, created_at, last_seen)"
-               " VALUES (?, ?, ?, ?)", [_hash(session_id), user_id, now, now])
+    db.execute(
+        "INSERT INTO user_sessions (id_hash, user_id, created_at, last_seen) VALUES (?, ?, ?, ?)",
+        [_hash(session_id), user_id, now, now],
+    )
     return session_id
 
 
@@ -41,8 +43,9 @@ def resolve(db, session_id: str | None, idle: timedelta) -> int | None:
     if not session_id or not isinstance(session_id, str):
         return None
     key = _hash(session_id)
-    row = db.execute("SELECT user_id, last_seen FROM user_sessions WHERE id_hash = ?",
-                     [key]).fetchone()
+    row = db.execute(
+        "SELECT user_id, last_seen FROM user_sessions WHERE id_hash = ?", [key]
+    ).fetchone()
     if row is None:
         return None
     user_id, last_seen = row[0], parse_iso(row[1])
@@ -71,8 +74,9 @@ def forget_idle(db, idle: timedelta) -> int:
 def end_all(db, user_id: int, keep: str | None = None) -> int:
     """End every session of a user (but `keep`, the caller's own, when given)."""
     if keep:
-        cursor = db.execute("DELETE FROM user_sessions WHERE user_id = ? AND id_hash != ?",
-                            [user_id, _hash(keep)])
+        cursor = db.execute(
+            "DELETE FROM user_sessions WHERE user_id = ? AND id_hash != ?", [user_id, _hash(keep)]
+        )
     else:
         cursor = db.execute("DELETE FROM user_sessions WHERE user_id = ?", [user_id])
     return cursor.rowcount

@@ -22,43 +22,80 @@ class Setting:
 
 
 SETTINGS = (
-    Setting("hub_name", "",
-            "Name shown at the top of every page; empty for the translated default."),
+    Setting(
+        "hub_name", "", "Name shown at the top of every page; empty for the translated default."
+    ),
     Setting("default_locale", "en", "Interface language when the browser asks for none we have."),
-    Setting("signin_free_attempts", 5,
-            "Wrong PINs for one name before each further attempt waits (the wait doubles)."),
-    Setting("signin_client_free_attempts", 10,
-            "Wrong PINs from one phone before each further attempt waits (the wait doubles)."),
+    Setting(
+        "signin_free_attempts",
+        5,
+        "Wrong PINs for one name before each further attempt waits (the wait doubles).",
+    ),
+    Setting(
+        "signin_client_free_attempts",
+        10,
+        "Wrong PINs from one phone before each further attempt waits (the wait doubles).",
+    ),
     Setting("signin_delay_seconds", 1.0, "The first wait after the free attempts, in seconds."),
     Setting("signin_max_delay_seconds", 900.0, "The longest wait between sign-in attempts."),
     Setting("session_hours", 12, "How long an enumerator stays signed in without activity."),
-    Setting("feedback_rate_limit", "10 per minute;60 per hour",
-            "How many feedback messages one phone may send (Flask-Limiter syntax)."),
+    Setting(
+        "feedback_rate_limit",
+        "10 per minute;60 per hour",
+        "How many feedback messages one phone may send (Flask-Limiter syntax).",
+    ),
     Setting("signin_rate_limit", "20 per minute", "Sign-in attempts allowed per phone."),
-    Setting("status_rate_limit", "10 per minute;60 per hour",
-            "How many receipt codes one phone may look up (Flask-Limiter syntax)."),
-    Setting("purge_after_days", 30,
-            "Days after a record is synced before its identifying fields are removed."),
-    Setting("purge_drafts_after_days", 30,
-            "Days a draft may stay unchanged before its identifying fields and the names and "
-            "numbers in its free text are removed."),
-    Setting("phone_region", "",
-            "Country whose national phone format the anonymizer reads (ISO code such as KE), "
-            "so 0712 345 678 and +254 712 345 678 get one pseudonym; empty: only numbers "
-            "written with +country code or 00 are read as international."),
-    Setting("hold_free_text_for_review", ["community_feedback"],
-            "Forms whose records with free text wait on this laptop until the operator has "
-            "read them, removed more words if needed and released them (Sync page, Review); "
-            "[] sends every record at once."),
-    Setting("attachment_max_file_mb", 10,
-            "The largest photo, recording or file one question accepts, in MB."),
-    Setting("attachment_max_record_mb", 50,
-            "The most one record's photos, recordings and files may hold together, in MB."),
-    Setting("attachment_max_pixels", 1024,
-            "Photos are made smaller on the hub to this many pixels on their longest side."),
-    Setting("referral_contacts", [],
-            "Where people can get help, shown after a discrimination report: a list of tables "
-            "with name, description, phone and hours."),
+    Setting(
+        "status_rate_limit",
+        "10 per minute;60 per hour",
+        "How many receipt codes one phone may look up (Flask-Limiter syntax).",
+    ),
+    Setting(
+        "purge_after_days",
+        30,
+        "Days after a record is synced before its identifying fields are removed.",
+    ),
+    Setting(
+        "purge_drafts_after_days",
+        30,
+        "Days a draft may stay unchanged before its identifying fields and the names and "
+        "numbers in its free text are removed.",
+    ),
+    Setting(
+        "phone_region",
+        "",
+        "Country whose national phone format the anonymizer reads (ISO code such as KE), "
+        "so 0712 345 678 and +254 712 345 678 get one pseudonym; empty: only numbers "
+        "written with +country code or 00 are read as international.",
+    ),
+    Setting(
+        "hold_free_text_for_review",
+        ["community_feedback"],
+        "Forms whose records with free text wait on this laptop until the operator has "
+        "read them, removed more words if needed and released them (Sync page, Review); "
+        "[] sends every record at once.",
+    ),
+    Setting(
+        "attachment_max_file_mb",
+        10,
+        "The largest photo, recording or file one question accepts, in MB.",
+    ),
+    Setting(
+        "attachment_max_record_mb",
+        50,
+        "The most one record's photos, recordings and files may hold together, in MB.",
+    ),
+    Setting(
+        "attachment_max_pixels",
+        1024,
+        "Photos are made smaller on the hub to this many pixels on their longest side.",
+    ),
+    Setting(
+        "referral_contacts",
+        [],
+        "Where people can get help, shown after a discrimination report: a list of tables "
+        "with name, description, phone and hours.",
+    ),
 )
 
 DEFAULTS = {s.name: s.default for s in SETTINGS}
@@ -109,8 +146,9 @@ def _check_phone_region(region: str, where: str) -> None:
     import phonenumbers  # only the collector's anonymizer needs it
 
     if region and region.upper() not in phonenumbers.SUPPORTED_REGIONS:
-        raise SettingsError(f"{where}: phone_region should be a country code such as KE, "
-                            f"not {region!r}")
+        raise SettingsError(
+            f"{where}: phone_region should be a country code such as KE, not {region!r}"
+        )
 
 
 def _renamed(found: dict[str, Any]) -> dict[str, Any]:

@@ -47,35 +47,55 @@ PREVIEW_KEY = b"preview only, not the project key"
 def error_text(code: str | None) -> str:
     """A sync problem in plain words, in the reader's language."""
     return {
-        "unreachable": gettext("The server could not be reached. The hub will try again by "
-                               "itself when there is a connection."),
-        "device_revoked": gettext("The central team has revoked this laptop. It keeps all its "
-                                  "records but can no longer sync; ask the team for a new "
-                                  "enrollment code."),
-        "code_unknown": gettext("This enrollment code is not known. Check it with the central "
-                                "team."),
-        "code_used": gettext("This enrollment code was already used. Ask the central team for "
-                             "a new one."),
-        "code_expired": gettext("This enrollment code has expired. Ask the central team for a "
-                                "new one."),
-        "protocol_unsupported": gettext("The server speaks another version of the sync "
-                                        "protocol. Update the collector or the server."),
-        "no_server_identity": gettext("The server did not say who it is: it is not a sync "
-                                      "server, or it is too old to enroll with."),
-        "fingerprint_mismatch": gettext("The server's fingerprint is not the one you confirmed. "
-                                        "Nothing was changed. Check the address with the "
-                                        "central team."),
-        "bad_server_signature": gettext("The server's answer is not signed by its identity key. "
-                                        "Nothing was changed."),
+        "unreachable": gettext(
+            "The server could not be reached. The hub will try again by "
+            "itself when there is a connection."
+        ),
+        "device_revoked": gettext(
+            "The central team has revoked this laptop. It keeps all its "
+            "records but can no longer sync; ask the team for a new "
+            "enrollment code."
+        ),
+        "code_unknown": gettext(
+            "This enrollment code is not known. Check it with the central team."
+        ),
+        "code_used": gettext(
+            "This enrollment code was already used. Ask the central team for a new one."
+        ),
+        "code_expired": gettext(
+            "This enrollment code has expired. Ask the central team for a new one."
+        ),
+        "protocol_unsupported": gettext(
+            "The server speaks another version of the sync "
+            "protocol. Update the collector or the server."
+        ),
+        "no_server_identity": gettext(
+            "The server did not say who it is: it is not a sync "
+            "server, or it is too old to enroll with."
+        ),
+        "fingerprint_mismatch": gettext(
+            "The server's fingerprint is not the one you confirmed. "
+            "Nothing was changed. Check the address with the "
+            "central team."
+        ),
+        "bad_server_signature": gettext(
+            "The server's answer is not signed by its identity key. Nothing was changed."
+        ),
         "bad_answer": gettext("The server's answer was not understood. Nothing was changed."),
-        "no_pseudonym_key": gettext("The project's pseudonym key is not installed on this "
-                                    "laptop: ask the data custodian for the key file and run "
-                                    "collector keys import."),
-        "server_disk_full": gettext("The server's disk is full, so it could not store what "
-                                    "the hub sent. Nothing is lost: the records stay queued. "
-                                    "Tell the central team."),
-    }.get(code or "", gettext("The server refused the request. The central team can see "
-                              "why in its logs."))
+        "no_pseudonym_key": gettext(
+            "The project's pseudonym key is not installed on this "
+            "laptop: ask the data custodian for the key file and run "
+            "collector keys import."
+        ),
+        "server_disk_full": gettext(
+            "The server's disk is full, so it could not store what "
+            "the hub sent. Nothing is lost: the records stay queued. "
+            "Tell the central team."
+        ),
+    }.get(
+        code or "",
+        gettext("The server refused the request. The central team can see why in its logs."),
+    )
 
 
 @bp.route("", methods=("GET",))
@@ -87,18 +107,25 @@ def page():
     operator = is_operator(g.user)
     error = counts["last_error"]
     rejected = [dict(row, previewable=_may_preview(row)) for row in _rejected(db, operator)]
-    return render_template("sync.html", counts=counts, rejected=rejected,
-                           error_message=error_text(error["code"]) if error else None,
-                           enrolled=load_credentials(db, _data_dir()) is not None,
-                           operator=operator, enrollment=current_server(db),
-                           refused=refused_forms(db) if operator else [])
+    return render_template(
+        "sync.html",
+        counts=counts,
+        rejected=rejected,
+        error_message=error_text(error["code"]) if error else None,
+        enrolled=load_credentials(db, _data_dir()) is not None,
+        operator=operator,
+        enrollment=current_server(db),
+        refused=refused_forms(db) if operator else [],
+    )
 
 
 def _rejected(db, operator: bool) -> list[dict]:
     """Rejected revisions: an enumerator sees their own, the operator every one."""
-    sql = ("SELECT o.uuid, o.revision, o.error_code, o.error_message, r.form_id,"
-           " r.enumerator_id FROM outbox o JOIN records r ON r.uuid = o.uuid"
-           " WHERE o.state = 'rejected'")
+    sql = (
+        "SELECT o.uuid, o.revision, o.error_code, o.error_message, r.form_id,"
+        " r.enumerator_id FROM outbox o JOIN records r ON r.uuid = o.uuid"
+        " WHERE o.state = 'rejected'"
+    )
     if operator:
         return list(db.query(sql + " ORDER BY o.queued_at"))
     return list(db.query(sql + " AND r.enumerator_id = ? ORDER BY o.queued_at", [g.user["id"]]))
@@ -117,11 +144,13 @@ def enroll_page():
         flash(error_text(error.code))
         return redirect(url_for("sync.page"))
     current = current_server(get_db())
-    change = current is not None and (current.get("server_url") != server.url or not
-                                      same_fingerprint(current.get("server_fingerprint"),
-                                                       server.fingerprint))
-    return render_template("enroll_confirm.html", server=server, code=code, current=current,
-                           change=change)
+    change = current is not None and (
+        current.get("server_url") != server.url
+        or not same_fingerprint(current.get("server_fingerprint"), server.fingerprint)
+    )
+    return render_template(
+        "enroll_confirm.html", server=server, code=code, current=current, change=change
+    )
 
 
 @bp.route("/enroll/confirm", methods=("POST",))
@@ -135,8 +164,14 @@ def enroll_confirm():
     if not fingerprint:
         abort(400)
     try:
-        enroll(get_db(), _data_dir(), server_url, code, expected_fingerprint=fingerprint,
-               account=user_account(g.user["id"]))
+        enroll(
+            get_db(),
+            _data_dir(),
+            server_url,
+            code,
+            expected_fingerprint=fingerprint,
+            account=user_account(g.user["id"]),
+        )
     except SyncError as error:
         flash(error_text(error.code))
         return redirect(url_for("sync.page"))
@@ -149,8 +184,12 @@ def _enroll_fields() -> tuple[str | None, str]:
     server_url = request.form.get("server", "").strip()
     code = request.form.get("code", "").strip()
     if not server_url.startswith(("http://", "https://")) or not code or len(code) > 64:
-        flash(gettext("Enter the server's address (starting with http:// or https://) and "
-                      "the enrollment code."))
+        flash(
+            gettext(
+                "Enter the server's address (starting with http:// or https://) and "
+                "the enrollment code."
+            )
+        )
         return None, ""
     return server_url, code
 
@@ -163,13 +202,26 @@ def accept_form():
     form_id = request.form.get("form_id", "").strip()
     version = request.form.get("version", "").strip()
     try:
-        form, _ = accept_refused_form(get_db(), current_app.extensions["builtin_forms"],
-                                      form_id, version, account=user_account(g.user["id"]))
+        form, _ = accept_refused_form(
+            get_db(),
+            current_app.extensions["builtin_forms"],
+            form_id,
+            version,
+            account=user_account(g.user["id"]),
+        )
     except LookupError:
-        return error_response(404, "form_not_refused", gettext(
-            "This form version is not waiting for a decision on this laptop."))
-    flash(gettext("Installed form %(form)s version %(version)s on this laptop.",
-                  form=form.form_id, version=form.version))
+        return error_response(
+            404,
+            "form_not_refused",
+            gettext("This form version is not waiting for a decision on this laptop."),
+        )
+    flash(
+        gettext(
+            "Installed form %(form)s version %(version)s on this laptop.",
+            form=form.form_id,
+            version=form.version,
+        )
+    )
     return redirect(url_for("sync.page"))
 
 
@@ -196,29 +248,45 @@ def preview(record_uuid: str):
     if record is None or not _may_preview(record):
         abort(404)
     credentials = load_credentials(db, _data_dir())
-    key = (credentials.pseudonym_key.encode("ascii")
-           if credentials and credentials.pseudonym_key else PREVIEW_KEY)
+    key = (
+        credentials.pseudonym_key.encode("ascii")
+        if credentials and credentials.pseudonym_key
+        else PREVIEW_KEY
+    )
     form = get_form(record["form_id"], record["form_version"])
     enumerator = get_user(db, record["enumerator_id"]) if record["enumerator_id"] else None
-    sync_record = anonymize({**record, "enumerator": enumerator["name"] if enumerator else None,
-                             "revision": max(record["revision"], 1),
-                             "finalized_at": record["finalized_at"] or record["updated_at"]},
-                            form, key, credentials.phone_region if credentials else "",
-                            _redactions(db, record_uuid, record["revision"]))
+    sync_record = anonymize(
+        {
+            **record,
+            "enumerator": enumerator["name"] if enumerator else None,
+            "revision": max(record["revision"], 1),
+            "finalized_at": record["finalized_at"] or record["updated_at"],
+        },
+        form,
+        key,
+        credentials.phone_region if credentials else "",
+        _redactions(db, record_uuid, record["revision"]),
+    )
     names = text_names(form, record["answers"], enumerator["name"] if enumerator else None)
-    return render_template("preview.html", record=record, form=form,
-                           payload=json.dumps(sync_record, ensure_ascii=False, indent=2),
-                           dropped=_dropped(form, record["answers"], sync_record["answers"]),
-                           scrubbed=_scrubbed_texts(form, record["answers"], names),
-                           enrolled=credentials is not None)
+    return render_template(
+        "preview.html",
+        record=record,
+        form=form,
+        payload=json.dumps(sync_record, ensure_ascii=False, indent=2),
+        dropped=_dropped(form, record["answers"], sync_record["answers"]),
+        scrubbed=_scrubbed_texts(form, record["answers"], names),
+        enrolled=credentials is not None,
+    )
 
 
 def _redactions(db, record_uuid: str, revision: int) -> list[str]:
     """The words the operator removed from this revision on the review page."""
-    row = db.execute("SELECT redactions FROM outbox WHERE uuid = ? AND revision = ?",
-                     [record_uuid, revision]).fetchone()
-    return review.redactions_of(db, {"uuid": record_uuid, "revision": revision,
-                                     "redactions": row[0] if row else None})
+    row = db.execute(
+        "SELECT redactions FROM outbox WHERE uuid = ? AND revision = ?", [record_uuid, revision]
+    ).fetchone()
+    return review.redactions_of(
+        db, {"uuid": record_uuid, "revision": revision, "redactions": row[0] if row else None}
+    )
 
 
 def _hold_for_review(db) -> None:
@@ -235,10 +303,12 @@ def review_page():
     _hold_for_review(db)
     held = []
     for row in review.held_revisions(db):
-        form = form_version(db, current_app.extensions["builtin_forms"], row["form_id"],
-                            row["form_version"])
-        held.append({"row": row, "form": form,
-                     "texts": review.highlighted(form, row) if form else []})
+        form = form_version(
+            db, current_app.extensions["builtin_forms"], row["form_id"], row["form_version"]
+        )
+        held.append(
+            {"row": row, "form": form, "texts": review.highlighted(form, row) if form else []}
+        )
     return render_template("review_hold.html", held=held)
 
 
@@ -251,19 +321,34 @@ def release_held():
     keys = request.form.getlist("shown") if choice == "all" else [choice]
     pairs = [_held_key(key) for key in keys if key]
     if not pairs or None in pairs:
-        return error_response(400, "nothing_to_release", gettext(
-            "Choose the messages to release."))
+        return error_response(400, "nothing_to_release", gettext("Choose the messages to release."))
     try:
-        releases = {(uuid, revision): review.parse_redactions(
-            request.form.get(f"remove-{uuid}-{revision}", "")) for uuid, revision in pairs}
+        releases = {
+            (uuid, revision): review.parse_redactions(
+                request.form.get(f"remove-{uuid}-{revision}", "")
+            )
+            for uuid, revision in pairs
+        }
     except ValueError:
-        return error_response(400, "too_many_redactions", gettext(
-            "List at most %(num)d words or phrases to remove, each shorter than %(len)d "
-            "characters.", num=review.MAX_REDACTIONS, len=review.MAX_REDACTION_LENGTH))
+        return error_response(
+            400,
+            "too_many_redactions",
+            gettext(
+                "List at most %(num)d words or phrases to remove, each shorter than %(len)d "
+                "characters.",
+                num=review.MAX_REDACTIONS,
+                len=review.MAX_REDACTION_LENGTH,
+            ),
+        )
     released = review.release(get_db(), releases, user_account(g.user["id"]))
     if released:
-        flash(ngettext("%(num)s message released: it leaves with the next sync.",
-                       "%(num)s messages released: they leave with the next sync.", released))
+        flash(
+            ngettext(
+                "%(num)s message released: it leaves with the next sync.",
+                "%(num)s messages released: they leave with the next sync.",
+                released,
+            )
+        )
     else:
         flash(gettext("Nothing was released: these messages were already released."))
     return redirect(url_for("sync.review_page"), code=303)
@@ -280,8 +365,10 @@ def _held_key(text: str) -> tuple[str, int] | None:
 def _scrubbed_texts(form, answers: dict, names: list[str]) -> list[tuple]:
     """(question, instance number or None, pieces) for each free-text answer that is
     scrubbed: the pieces say what is removed, and as what (see scrubbing.segments)."""
-    return [(question, number, scrubbing.segments(text, names))
-            for question, number, text in review.free_texts(form, answers)]
+    return [
+        (question, number, scrubbing.segments(text, names))
+        for question, number, text in review.free_texts(form, answers)
+    ]
 
 
 def _may_preview(record: dict) -> bool:
@@ -296,8 +383,9 @@ def _dropped(form, answers: dict, synced: dict) -> list[str]:
     """The questions whose answers stay on the laptop, those inside repeats included."""
     names = set(answers) - set(synced)
     for repeat in form.repeats:
-        for kept, sent in zip(repeats.instances(answers, repeat), synced.get(repeat, []),
-                              strict=False):
+        for kept, sent in zip(
+            repeats.instances(answers, repeat), synced.get(repeat, []), strict=False
+        ):
             names |= set(kept) - set(sent)
     return sorted(names)
 

@@ -49,7 +49,8 @@ REVISION_SQL = (
     "SELECT o.uuid, o.revision, v.form_id, v.form_version, v.locale, v.answers, v.finalized_at,"
     " o.redactions, u.name AS enumerator FROM outbox o"
     " JOIN revisions v ON v.uuid = o.uuid AND v.revision = o.revision"
-    " LEFT JOIN users u ON u.id = v.enumerator_id")
+    " LEFT JOIN users u ON u.id = v.enumerator_id"
+)
 
 
 def revision_answers(db, row: dict) -> dict:
@@ -61,8 +62,7 @@ def revision_redactions(db, row: dict) -> list[str]:
     """The words the operator removed from a REVISION_SQL row (collector.review)."""
     if not row.get("redactions"):
         return []
-    return open_json(db, row["redactions"], "outbox", "redactions", row["uuid"],
-                     row["revision"])
+    return open_json(db, row["redactions"], "outbox", "redactions", row["uuid"], row["revision"])
 
 
 class SyncError(Exception):
@@ -79,9 +79,12 @@ class DeviceRevoked(SyncError):
 
 def no_key_error() -> SyncError:
     """Records cannot leave without pseudonyms, and only the data custodian has the key."""
-    return SyncError("no_pseudonym_key", "The project's pseudonym key is not installed on "
-                     "this laptop: ask the data custodian for the key file and run collector "
-                     "keys import.")
+    return SyncError(
+        "no_pseudonym_key",
+        "The project's pseudonym key is not installed on "
+        "this laptop: ask the data custodian for the key file and run collector "
+        "keys import.",
+    )
 
 
 @dataclass
@@ -112,17 +115,20 @@ class SyncReport:
 
 # -- hub_state ----------------------------------------------------------------------------
 
+
 def get_state(db, key: str, default=None):
     row = db.execute("SELECT value FROM hub_state WHERE key = ?", [key]).fetchone()
     return json.loads(row[0]) if row else default
 
 
 def set_state(db, key: str, value) -> None:
-    db.execute("INSERT OR REPLACE INTO hub_state (key, value) VALUES (?, ?)",
-               [key, json.dumps(value)])
+    db.execute(
+        "INSERT OR REPLACE INTO hub_state (key, value) VALUES (?, ?)", [key, json.dumps(value)]
+    )
 
 
 # -- enrollment ---------------------------------------------------------------------------
+
 
 def load_credentials(db, data_dir: Path) -> Credentials | None:
     enrolled = get_state(db, "enrollment")
@@ -130,9 +136,14 @@ def load_credentials(db, data_dir: Path) -> Credentials | None:
     if not enrolled or token is None:
         return None
     settings = load_settings(data_dir)
-    return Credentials(enrolled["server_url"], enrolled["device_id"],
-                       token, _installed_key_text(data_dir),
-                       settings["phone_region"], tuple(settings["hold_free_text_for_review"]))
+    return Credentials(
+        enrolled["server_url"],
+        enrolled["device_id"],
+        token,
+        _installed_key_text(data_dir),
+        settings["phone_region"],
+        tuple(settings["hold_free_text_for_review"]),
+    )
 
 
 def _installed_key_text(data_dir: Path) -> str | None:
@@ -148,6 +159,7 @@ def _installed_key_text(data_dir: Path) -> str | None:
 @dataclass
 class ServerIdentity:
     """Who a server says it is, shown to the operator before anything changes."""
+
     url: str
     name: str
     fingerprint: str
@@ -163,15 +175,19 @@ def server_identity(server_url: str, session=None) -> ServerIdentity:
     answer = _call(session or make_session(), "GET", server_url + API_PREFIX + "/health")
     server = answer.get("server") if isinstance(answer, dict) else None
     if not isinstance(server, dict) or not isinstance(server.get("fingerprint"), str):
-        raise SyncError("no_server_identity", "The server did not say who it is: it is not a "
-                        "sync server, or too old to enroll with.")
+        raise SyncError(
+            "no_server_identity",
+            "The server did not say who it is: it is not a sync server, or too old to enroll with.",
+        )
     return ServerIdentity(server_url, str(server.get("name") or ""), server["fingerprint"])
 
 
 def same_fingerprint(one: str | None, other: str | None) -> bool:
     """Fingerprints compared as a person reads them: spaces and case do not matter."""
+
     def plain(text):
         return "".join(str(text or "").split()).upper()
+
     return bool(plain(one)) and plain(one) == plain(other)
 
 
@@ -180,8 +196,15 @@ def current_server(db) -> dict | None:
     return get_state(db, "enrollment")
 
 
-def enroll(db, data_dir: Path, server_url: str, code: str, session=None,
-           expected_fingerprint: str | None = None, account: str | None = None) -> Credentials:
+def enroll(
+    db,
+    data_dir: Path,
+    server_url: str,
+    code: str,
+    session=None,
+    expected_fingerprint: str | None = None,
+    account: str | None = None,
+) -> Credentials:
     """Exchange a one-time code for a device token (step 2 of an enrollment).
 
     The answer must be signed by the server's identity key and, when the operator
@@ -193,32 +216,48 @@ def enroll(db, data_dir: Path, server_url: str, code: str, session=None,
     session = session or make_session()
     if expected_fingerprint is not None:
         # Checked again before the code leaves: the address may now lead elsewhere.
-        _check_fingerprint(server_identity(server_url, session).fingerprint,
-                           expected_fingerprint)
+        _check_fingerprint(server_identity(server_url, session).fingerprint, expected_fingerprint)
     pending = get_state(db, "pending_enrollment") or {}
     if pending.get("code") != code.strip().upper():
         # Kept before asking, so a retry after a lost answer is recognised by the server.
         pending = {"code": code.strip().upper(), "enrollment_id": str(uuid_module.uuid4())}
         with write_transaction(db):
             set_state(db, "pending_enrollment", pending)
-    message = {"protocol": protocol.PROTOCOL_VERSION, "code": pending["code"],
-               "enrollment_id": pending["enrollment_id"], "app_version": __version__,
-               "device_public_key": device_keys.public_key_text(data_dir)}
+    message = {
+        "protocol": protocol.PROTOCOL_VERSION,
+        "code": pending["code"],
+        "enrollment_id": pending["enrollment_id"],
+        "app_version": __version__,
+        "device_public_key": device_keys.public_key_text(data_dir),
+    }
     answer = _call(session, "POST", server_url + API_PREFIX + "/enroll", json_body=message)
     server = _checked_answer(answer, pending["enrollment_id"], expected_fingerprint)
     previous = current_server(db)
     write_secret(data_dir, "device_token", answer["device_token"])
     with write_transaction(db):
-        set_state(db, "enrollment", {"server_url": server_url, "device_id": answer["device_id"],
-                                     "server_name": str(server.get("name") or ""),
-                                     "server_fingerprint": server["fingerprint"],
-                                     "enrolled_at": now_iso()})
-        db.execute("DELETE FROM hub_state WHERE key IN ('pending_enrollment', 'device_revoked',"
-                   " 'forms_etag', 'replies_after', 'reconcile', 'last_error')")
+        set_state(
+            db,
+            "enrollment",
+            {
+                "server_url": server_url,
+                "device_id": answer["device_id"],
+                "server_name": str(server.get("name") or ""),
+                "server_fingerprint": server["fingerprint"],
+                "enrolled_at": now_iso(),
+            },
+        )
+        db.execute(
+            "DELETE FROM hub_state WHERE key IN ('pending_enrollment', 'device_revoked',"
+            " 'forms_etag', 'replies_after', 'reconcile', 'last_error')"
+        )
         # What the server speaks decides how the first push is written (SyncClient.modern).
         set_state(db, "server_protocol", str(answer.get("protocol") or ""))
-        log_event(db, "server_changed" if _is_change(previous, server_url, server) else
-                  "device_enrolled", account, server["fingerprint"])
+        log_event(
+            db,
+            "server_changed" if _is_change(previous, server_url, server) else "device_enrolled",
+            account,
+            server["fingerprint"],
+        )
     credentials = load_credentials(db, data_dir)
     assert credentials is not None  # the enrollment and token were written just above
     return credentials
@@ -226,19 +265,25 @@ def enroll(db, data_dir: Path, server_url: str, code: str, session=None,
 
 def _check_fingerprint(found: str, expected: str) -> None:
     if not same_fingerprint(found, expected):
-        raise SyncError("fingerprint_mismatch", "The server's fingerprint is not the one you "
-                        "confirmed: nothing was changed. Check the address with the central "
-                        "team.")
+        raise SyncError(
+            "fingerprint_mismatch",
+            "The server's fingerprint is not the one you "
+            "confirmed: nothing was changed. Check the address with the central "
+            "team.",
+        )
 
 
 def _checked_answer(answer, enrollment_id: str, expected_fingerprint: str | None) -> dict:
     """The server part of an enroll answer that is signed, complete and, when one was
     confirmed, from the expected fingerprint; SyncError otherwise."""
     if not protocol.verify_server_answer(answer, enrollment_id):
-        raise SyncError("bad_server_signature", "The server's answer is not signed by its "
-                        "identity key: nothing was changed.")
-    if not all(isinstance(answer.get(key), str) and answer[key]
-               for key in ("device_id", "device_token")):
+        raise SyncError(
+            "bad_server_signature",
+            "The server's answer is not signed by its identity key: nothing was changed.",
+        )
+    if not all(
+        isinstance(answer.get(key), str) and answer[key] for key in ("device_id", "device_token")
+    ):
         raise SyncError("bad_answer", "The server's answer was not understood.")
     if expected_fingerprint is not None:
         _check_fingerprint(answer["server"]["fingerprint"], expected_fingerprint)
@@ -249,10 +294,12 @@ def _is_change(previous: dict | None, server_url: str, server: dict) -> bool:
     if previous is None:
         return False
     return previous.get("server_url") != server_url or not same_fingerprint(
-        previous.get("server_fingerprint"), server["fingerprint"])
+        previous.get("server_fingerprint"), server["fingerprint"]
+    )
 
 
 # -- HTTP ---------------------------------------------------------------------------------
+
 
 def make_session(methods=("GET",)) -> requests.Session:
     """GETs retried by urllib3 with backoff; POSTs never are: a push is retried as a new batch.
@@ -260,9 +307,14 @@ def make_session(methods=("GET",)) -> requests.Session:
     `methods`: what else may be retried; an attachment piece (PUT with its offset) may, as
     a piece the server already holds is answered with the server's offset."""
     session = requests.Session()
-    retry = Retry(total=3, backoff_factor=0.5, backoff_jitter=0.5,
-                  allowed_methods=frozenset(methods),
-                  status_forcelist=(502, 503, 504), raise_on_status=False)
+    retry = Retry(
+        total=3,
+        backoff_factor=0.5,
+        backoff_jitter=0.5,
+        allowed_methods=frozenset(methods),
+        status_forcelist=(502, 503, 504),
+        raise_on_status=False,
+    )
     session.mount("http://", HTTPAdapter(max_retries=retry))
     session.mount("https://", HTTPAdapter(max_retries=retry))
     session.headers[protocol.VERSION_HEADER] = protocol.PROTOCOL_VERSION
@@ -270,15 +322,26 @@ def make_session(methods=("GET",)) -> requests.Session:
     return session
 
 
-def _call(session, method, url, token=None, json_body=None, data=None, headers=None,
-          accept=(200,), timeout=TIMEOUT, params=None):
+def _call(
+    session,
+    method,
+    url,
+    token=None,
+    json_body=None,
+    data=None,
+    headers=None,
+    accept=(200,),
+    timeout=TIMEOUT,
+    params=None,
+):
     headers = dict(headers or {})
     if token:
         headers["Authorization"] = f"Bearer {token}"
     if json_body is not None:
         data, headers["Content-Type"] = protocol.dumps(json_body), "application/json"
-    response = _send(session, method, url, data=data, headers=headers, timeout=timeout,
-                     params=params)
+    response = _send(
+        session, method, url, data=data, headers=headers, timeout=timeout, params=params
+    )
     if response.status_code in accept:
         return _json(response)
     _raise_for(response)
@@ -288,8 +351,9 @@ def _send(session, method, url, timeout=TIMEOUT, **kwargs) -> requests.Response:
     try:
         return session.request(method, url, timeout=timeout, **kwargs)
     except requests.RequestException as error:
-        raise SyncError("unreachable",
-                        f"The server cannot be reached ({type(error).__name__}).") from error
+        raise SyncError(
+            "unreachable", f"The server cannot be reached ({type(error).__name__})."
+        ) from error
 
 
 def _json(response):
@@ -312,6 +376,7 @@ def _raise_for(response):
 
 
 # -- one sync -----------------------------------------------------------------------------
+
 
 class SyncClient:
     """Sync one hub's database with its server; safe to interrupt at any point."""
@@ -346,8 +411,14 @@ class SyncClient:
         return self.creds.server_url + API_PREFIX + path
 
     def call(self, method, path, **kwargs):
-        return _call(self.session, method, self.url(path), token=self.creds.token,
-                     timeout=self.timeout, **kwargs)
+        return _call(
+            self.session,
+            method,
+            self.url(path),
+            token=self.creds.token,
+            timeout=self.timeout,
+            **kwargs,
+        )
 
     def probe(self) -> bool:
         """A cheap check that the server answers; no token, no records."""
@@ -377,14 +448,16 @@ class SyncClient:
             report.replies_added = self.pull_replies(self.extras.get("replies"))
             # The push's digest was taken before the files went: ask again after uploads.
             report.reconcile = self.reconcile(
-                server=None if uploaded else self.extras.get("reconcile"))
+                server=None if uploaded else self.extras.get("reconcile")
+            )
             if report.reconcile["requeued"]:
                 # What the server turned out to lack goes again now, then both sides re-check.
                 self.push(report, progress, wants=("reconcile",))
                 uploaded = self.upload_attachments(report)
                 report.reconcile = self.reconcile(
                     requeued=report.reconcile["requeued"],
-                    server=None if uploaded else self.extras.get("reconcile"))
+                    server=None if uploaded else self.extras.get("reconcile"),
+                )
         except SyncError as error:
             self._remember(error)
             raise
@@ -395,8 +468,11 @@ class SyncClient:
 
     def _remember(self, error: SyncError) -> None:
         with write_transaction(self.db):
-            set_state(self.db, "last_error", {"code": error.code, "message": error.message,
-                                              "at": now_iso()})
+            set_state(
+                self.db,
+                "last_error",
+                {"code": error.code, "message": error.message, "at": now_iso()},
+            )
             if isinstance(error, DeviceRevoked):
                 set_state(self.db, "device_revoked", now_iso())
 
@@ -415,8 +491,9 @@ class SyncClient:
                 break
             self._push_batch(batch, pairs, body, report, progress, wants if last else ())
         if wants and not self.extras and self.modern:
-            batch = protocol.batch_message(str(uuid_module.uuid4()), [], self._waiting(),
-                                           __version__)
+            batch = protocol.batch_message(
+                str(uuid_module.uuid4()), [], self._waiting(), __version__
+            )
             self._push_batch(batch, [], self._encode(batch), report, progress, wants)
 
     def _push_batch(self, batch, pairs, body, report, progress, wants) -> None:
@@ -447,14 +524,20 @@ class SyncClient:
         if pairs and not any(counts.values()):
             raise SyncError("no_results", "The server answered without results.")
         # Only an answer to the batch that emptied the queue holds an up-to-date digest.
-        self.extras = {want: answer[want] for want in wants
-                       if isinstance(answer.get(want), dict)}
+        self.extras = {want: answer[want] for want in wants if isinstance(answer.get(want), dict)}
 
     def _post(self, body: bytes, wants) -> dict:
-        return self.call("POST", "/records", data=body, accept=(200, 422),
-                         params=self._want_params(wants),
-                         headers={"Content-Type": "application/json",
-                                  "Content-Encoding": "zstd" if self.modern else "gzip"})
+        return self.call(
+            "POST",
+            "/records",
+            data=body,
+            accept=(200, 422),
+            params=self._want_params(wants),
+            headers={
+                "Content-Type": "application/json",
+                "Content-Encoding": "zstd" if self.modern else "gzip",
+            },
+        )
 
     def _want_params(self, wants) -> dict | None:
         """The push's query: what its answer should carry (a 1.0 server ignores it)."""
@@ -483,8 +566,9 @@ class SyncClient:
             self.batch_bytes *= 2
         elif seconds > 2 * SECONDS_PER_BATCH:
             self.batch_bytes //= 2
-        self.batch_bytes = min(protocol.MAX_BATCH_BYTES // 2,
-                               max(MIN_BATCH_BYTES, self.batch_bytes))
+        self.batch_bytes = min(
+            protocol.MAX_BATCH_BYTES // 2, max(MIN_BATCH_BYTES, self.batch_bytes)
+        )
 
     def hold_for_review(self) -> int:
         """Hold what the operator must read first (collector.review): it is not queued."""
@@ -504,16 +588,16 @@ class SyncClient:
         while True:
             # What will still wait on this laptop once this batch is in (held for the
             # operator's review too): the central team sees it.
-            batch = protocol.batch_message(str(uuid_module.uuid4()), records[:taken],
-                                           waiting - taken, __version__)
+            batch = protocol.batch_message(
+                str(uuid_module.uuid4()), records[:taken], waiting - taken, __version__
+            )
             body = self._encode(batch)
             if len(body) <= self.batch_bytes or taken == 1:
                 break
             # Too large: keep the share that fits, with a margin, and measure again.
             taken = max(1, min(taken - 1, int(taken * self.batch_bytes / len(body) * 0.95)))
         self.compression = len(body) / max(1, sum(plain[:taken]))
-        queued = self.db.execute("SELECT count(*) FROM outbox WHERE state = 'queued'"
-                                 ).fetchone()[0]
+        queued = self.db.execute("SELECT count(*) FROM outbox WHERE state = 'queued'").fetchone()[0]
         return batch, pairs[:taken], body, queued == taken
 
     def _candidates(self):
@@ -522,7 +606,9 @@ class SyncClient:
         records, pairs, plain, estimate = [], [], [], 0
         rows = self.db.query(
             REVISION_SQL + " WHERE o.state = 'queued' ORDER BY o.queued_at, o.uuid, o.revision"
-            " LIMIT ?", [protocol.MAX_RECORDS_PER_BATCH])
+            " LIMIT ?",
+            [protocol.MAX_RECORDS_PER_BATCH],
+        )
         for row in rows:
             try:
                 record = self.sync_form(row)
@@ -539,16 +625,18 @@ class SyncClient:
 
     def _waiting(self) -> int:
         """Revisions still to leave this laptop: queued, or held for the operator's review."""
-        return self.db.execute("SELECT count(*) FROM outbox WHERE state IN ('queued', 'held')"
-                               ).fetchone()[0]
+        return self.db.execute(
+            "SELECT count(*) FROM outbox WHERE state IN ('queued', 'held')"
+        ).fetchone()[0]
 
     def sync_form(self, row: dict) -> dict:
         if self.key is None:
             raise no_key_error()
         form = form_version(self.db, _BUILTINS, row["form_id"], row["form_version"])
         if form is None:
-            raise AnonymizerError(f"The form {row['form_id']} version {row['form_version']} "
-                                  "is no longer on this hub.")
+            raise AnonymizerError(
+                f"The form {row['form_id']} version {row['form_version']} is no longer on this hub."
+            )
         record = dict(row, answers=revision_answers(self.db, row))
         # The words the operator removed on the review page (collector.review).
         extra = revision_redactions(self.db, row)
@@ -557,9 +645,11 @@ class SyncClient:
     def _reject_locally(self, row: dict, message: str) -> None:
         """A revision that cannot be anonymized is never sent, and never blocks the others."""
         with write_transaction(self.db):
-            self.db.execute("UPDATE outbox SET state = 'rejected', error_code = 'not_anonymized',"
-                            " error_message = ? WHERE uuid = ? AND revision = ?",
-                            [message, row["uuid"], row["revision"]])
+            self.db.execute(
+                "UPDATE outbox SET state = 'rejected', error_code = 'not_anonymized',"
+                " error_message = ? WHERE uuid = ? AND revision = ?",
+                [message, row["uuid"], row["revision"]],
+            )
             refresh_record_status(self.db, {row["uuid"]})
 
     def apply_results(self, results: list, pairs: list) -> dict:
@@ -574,14 +664,18 @@ class SyncClient:
                     continue
                 counts[item["status"]] += 1
                 if item["status"] == RESULT_REJECTED:
-                    self.db.execute("UPDATE outbox SET state = 'rejected', error_code = ?,"
-                                    " error_message = ? WHERE uuid = ? AND revision = ?",
-                                    [item.get("code"), item.get("message"), *key])
+                    self.db.execute(
+                        "UPDATE outbox SET state = 'rejected', error_code = ?,"
+                        " error_message = ? WHERE uuid = ? AND revision = ?",
+                        [item.get("code"), item.get("message"), *key],
+                    )
                 else:
-                    self.db.execute("UPDATE outbox SET state = 'sent', sent_at = ?, sent_to = ?,"
-                                    " error_code = NULL, error_message = NULL"
-                                    " WHERE uuid = ? AND revision = ?",
-                                    [now, self.creds.device_id, *key])
+                    self.db.execute(
+                        "UPDATE outbox SET state = 'sent', sent_at = ?, sent_to = ?,"
+                        " error_code = NULL, error_message = NULL"
+                        " WHERE uuid = ? AND revision = ?",
+                        [now, self.creds.device_id, *key],
+                    )
                     self.queue_attachments(*key)
             refresh_record_status(self.db, {uuid for uuid, _ in sent})
         return counts
@@ -609,8 +703,9 @@ class SyncClient:
         """Fetch and install the listed versions this hub lacks; then remember the ETag."""
         added = []
         for item in listing if isinstance(listing, list) else []:
-            if (form_version(self.db, _BUILTINS, item["form_id"], item["version"]) is not None
-                    or was_refused(self.db, item["form_id"], item["version"])):
+            if form_version(
+                self.db, _BUILTINS, item["form_id"], item["version"]
+            ) is not None or was_refused(self.db, item["form_id"], item["version"]):
                 continue
             definition = self.get(f"/forms/{item['form_id']}/{item['version']}")
             try:
@@ -627,8 +722,7 @@ class SyncClient:
     def get(self, path: str, headers: dict | None = None) -> requests.Response:
         """A GET whose response object is needed (headers, raw text)."""
         headers = dict(headers or {}, Authorization=f"Bearer {self.creds.token}")
-        response = _send(self.session, "GET", self.url(path), headers=headers,
-                         timeout=self.timeout)
+        response = _send(self.session, "GET", self.url(path), headers=headers, timeout=self.timeout)
         if response.status_code not in (200, 304):
             _raise_for(response)
         return response
@@ -639,17 +733,23 @@ class SyncClient:
         added = 0
         while True:
             after = get_state(self.db, "replies_after", 0)
-            answer = given if isinstance(given, dict) else self.call(
-                "GET", f"/replies?after={after}")
+            answer = (
+                given if isinstance(given, dict) else self.call("GET", f"/replies?after={after}")
+            )
             given = None
             with write_transaction(self.db):
                 for reply in answer.get("replies", []):
                     added += self.db.execute(
                         "INSERT OR IGNORE INTO replies (id, record_uuid, message, locale,"
                         " replied_at) VALUES (?, ?, ?, ?, ?)",
-                        [reply["id"], reply["record_uuid"],
-                         seal_text(self.db, reply["message"], "replies", "message", reply["id"]),
-                         reply["locale"], reply["created_at"]]).rowcount
+                        [
+                            reply["id"],
+                            reply["record_uuid"],
+                            seal_text(self.db, reply["message"], "replies", "message", reply["id"]),
+                            reply["locale"],
+                            reply["created_at"],
+                        ],
+                    ).rowcount
                 set_state(self.db, "replies_after", answer.get("after", after))
             if not answer.get("replies") or answer.get("complete"):
                 return added
@@ -666,13 +766,20 @@ class SyncClient:
             server = self.call("GET", "/reconcile")
         local = self._sent_here()
         count, digest = protocol.record_set_digest(local)
-        outcome = {"at": now_iso(), "local_count": count, "server_count": server["count"],
-                   "agree": digest == server["digest"], "requeued": requeued, "confirmed": 0}
+        outcome = {
+            "at": now_iso(),
+            "local_count": count,
+            "server_count": server["count"],
+            "agree": digest == server["digest"],
+            "requeued": requeued,
+            "confirmed": 0,
+        }
         if not outcome["agree"]:
             held = self._server_pairs()
             repaired = self._repair(local, held)
-            outcome.update(requeued=requeued + repaired["requeued"],
-                           confirmed=repaired["confirmed"])
+            outcome.update(
+                requeued=requeued + repaired["requeued"], confirmed=repaired["confirmed"]
+            )
             count, digest = protocol.record_set_digest(self._sent_here())
             outcome["agree"] = digest == protocol.record_set_digest(held)[1]
         if isinstance(server.get("attachments"), dict):
@@ -686,15 +793,22 @@ class SyncClient:
     def _sent_here(self) -> set:
         """The revisions this enrollment's server accepted. What an earlier server holds is
         never compared with this one, so it is never queued again: it stays there."""
-        return set(map(tuple, self.db.execute(
-            "SELECT uuid, revision FROM outbox WHERE state = 'sent' AND sent_to = ?",
-            [self.creds.device_id]).fetchall()))
+        return set(
+            map(
+                tuple,
+                self.db.execute(
+                    "SELECT uuid, revision FROM outbox WHERE state = 'sent' AND sent_to = ?",
+                    [self.creds.device_id],
+                ).fetchall(),
+            )
+        )
 
     def _server_pairs(self) -> set:
         held, after = set(), ("", 0)
         while True:
-            page = self.call("GET", f"/reconcile/records?after_uuid={after[0]}"
-                                    f"&after_revision={after[1]}")
+            page = self.call(
+                "GET", f"/reconcile/records?after_uuid={after[0]}&after_revision={after[1]}"
+            )
             pairs = [(r["uuid"], r["revision"]) for r in page["records"]]
             held.update(pairs)
             if page.get("complete", True) or not pairs:
@@ -711,36 +825,47 @@ class SyncClient:
         device_id = self.creds.device_id
         with write_transaction(self.db):
             for uuid, revision in missing:
-                self.db.execute("UPDATE outbox SET state = 'queued', sent_at = NULL,"
-                                " sent_to = NULL WHERE uuid = ? AND revision = ?"
-                                " AND state = 'sent' AND sent_to = ?", [uuid, revision, device_id])
+                self.db.execute(
+                    "UPDATE outbox SET state = 'queued', sent_at = NULL,"
+                    " sent_to = NULL WHERE uuid = ? AND revision = ?"
+                    " AND state = 'sent' AND sent_to = ?",
+                    [uuid, revision, device_id],
+                )
             confirmed = 0
             for uuid, revision in unconfirmed:
                 changed = self.db.execute(
                     "UPDATE outbox SET state = 'sent', sent_at = ?, sent_to = ? WHERE uuid = ?"
                     " AND revision = ? AND state != 'sent'",
-                    [now_iso(), device_id, uuid, revision]).rowcount
+                    [now_iso(), device_id, uuid, revision],
+                ).rowcount
                 if changed:
                     self.queue_attachments(uuid, revision)
                 confirmed += changed
             refresh_record_status(self.db, {uuid for uuid, _ in missing | unconfirmed})
         return {"requeued": len(missing), "confirmed": confirmed}
 
-
     # attachments (collector.attachments)
 
     def queue_attachments(self, record_uuid: str, revision: int) -> int:
         """Inside the transaction that marks a revision sent: queue the files its answers
         refer to whose question lets them leave."""
-        row = next(self.db.query(REVISION_SQL + " WHERE o.uuid = ? AND o.revision = ?",
-                                 [record_uuid, revision]), None)
-        if row is None or not self.db.execute(
-                "SELECT 1 FROM attachments WHERE record_uuid = ? LIMIT 1",
-                [record_uuid]).fetchone():
+        row = next(
+            self.db.query(
+                REVISION_SQL + " WHERE o.uuid = ? AND o.revision = ?", [record_uuid, revision]
+            ),
+            None,
+        )
+        if (
+            row is None
+            or not self.db.execute(
+                "SELECT 1 FROM attachments WHERE record_uuid = ? LIMIT 1", [record_uuid]
+            ).fetchone()
+        ):
             return 0
         form = form_version(self.db, _BUILTINS, row["form_id"], row["form_version"])
-        return attachments.queue_uploads(self.db, record_uuid, revision, form,
-                                         revision_answers(self.db, row))
+        return attachments.queue_uploads(
+            self.db, record_uuid, revision, form, revision_answers(self.db, row)
+        )
 
     def upload_attachments(self, report: SyncReport) -> int:
         """Send the queued files: a manifest says what the server holds, then the missing
@@ -749,10 +874,13 @@ class SyncClient:
         sent = 0
         data_dir = attachments.data_dir_of(self.db)
         while True:
-            rows = list(self.db.query(
-                "SELECT * FROM attachment_outbox WHERE state = 'queued'"
-                " ORDER BY queued_at, record_uuid, question LIMIT ?",
-                [protocol.MAX_ATTACHMENTS_PER_MANIFEST]))
+            rows = list(
+                self.db.query(
+                    "SELECT * FROM attachment_outbox WHERE state = 'queued'"
+                    " ORDER BY queued_at, record_uuid, question LIMIT ?",
+                    [protocol.MAX_ATTACHMENTS_PER_MANIFEST],
+                )
+            )
             if not rows:
                 break
             try:
@@ -777,19 +905,32 @@ class SyncClient:
                 break  # the rest waits for another day (the server's daily allowance)
         report.attachments_sent += sent
         report.attachments_waiting = self.db.execute(
-            "SELECT count(*) FROM attachment_outbox WHERE state = 'queued'").fetchone()[0]
+            "SELECT count(*) FROM attachment_outbox WHERE state = 'queued'"
+        ).fetchone()[0]
         return sent
 
     def _declare(self, rows: list[dict]) -> list[dict]:
         """The server's outcome for each queued file, in order (links them to records)."""
-        manifest = {"attachments": [
-            {"uuid": r["record_uuid"], "revision": r["revision"], "question": r["question"],
-             "sha256": r["sha256"], "size": r["size"], "media_type": r["media_type"]}
-            for r in rows]}
+        manifest = {
+            "attachments": [
+                {
+                    "uuid": r["record_uuid"],
+                    "revision": r["revision"],
+                    "question": r["question"],
+                    "sha256": r["sha256"],
+                    "size": r["size"],
+                    "media_type": r["media_type"],
+                }
+                for r in rows
+            ]
+        }
         answer = self.call("POST", "/attachments", json_body=manifest)
         results = answer.get("attachments") if isinstance(answer, dict) else None
-        if not isinstance(results, list) or len(results) != len(rows) or not all(
-                isinstance(item, dict) for item in results):
+        if (
+            not isinstance(results, list)
+            or len(results) != len(rows)
+            or not all(isinstance(item, dict) for item in results)
+        ):
             raise SyncError("bad_answer", "The server's answer was not understood.")
         return results
 
@@ -798,13 +939,22 @@ class SyncClient:
         the server holds, which the next piece starts from."""
         data = attachments.read_attachment(self.db, data_dir, row["sha256"])
         url = self.url(f"/attachments/{row['sha256']}")
-        headers = {"Authorization": f"Bearer {self.creds.token}",
-                   "Content-Type": "application/octet-stream"}
+        headers = {
+            "Authorization": f"Bearer {self.creds.token}",
+            "Content-Type": "application/octet-stream",
+        }
         restarted = False
         while True:
-            piece = data[offset:offset + protocol.ATTACHMENT_PIECE_BYTES]
-            response = _send(self.upload_session, "PUT", url, data=piece, headers=headers,
-                             params={"offset": str(offset)}, timeout=self.timeout)
+            piece = data[offset : offset + protocol.ATTACHMENT_PIECE_BYTES]
+            response = _send(
+                self.upload_session,
+                "PUT",
+                url,
+                data=piece,
+                headers=headers,
+                params={"offset": str(offset)},
+                timeout=self.timeout,
+            )
             if response.status_code == 422 and not restarted:
                 offset, restarted = 0, True  # the server threw away a damaged copy: once more
                 continue
@@ -827,19 +977,31 @@ class SyncClient:
                 "UPDATE attachment_outbox SET state = ?, sent_at = ?, sent_to = ?,"
                 " error_code = ?, error_message = ? WHERE record_uuid = ? AND revision = ?"
                 " AND question = ? AND sha256 = ?",
-                [state, now_iso() if state == "sent" else None,
-                 self.creds.device_id if state == "sent" else None,
-                 str(outcome.get("code") or "")[:100] or None,
-                 str(outcome.get("message") or "")[:500] or None,
-                 row["record_uuid"], row["revision"], row["question"], row["sha256"]])
+                [
+                    state,
+                    now_iso() if state == "sent" else None,
+                    self.creds.device_id if state == "sent" else None,
+                    str(outcome.get("code") or "")[:100] or None,
+                    str(outcome.get("message") or "")[:500] or None,
+                    row["record_uuid"],
+                    row["revision"],
+                    row["question"],
+                    row["sha256"],
+                ],
+            )
 
     def reconcile_attachments(self, server: dict) -> dict:
         """Compare the files the server holds whole from this device with those this hub
         marked sent; queue again what it lacks, confirm what it has."""
         local = self._attachments_sent_here()
         agree = protocol.attachment_set_digest(local)[1] == server.get("digest")
-        outcome = {"local_count": len(local), "server_count": server.get("count"),
-                   "agree": agree, "requeued": 0, "confirmed": 0}
+        outcome = {
+            "local_count": len(local),
+            "server_count": server.get("count"),
+            "agree": agree,
+            "requeued": 0,
+            "confirmed": 0,
+        }
         if agree:
             return outcome
         held = self._server_attachments()
@@ -848,20 +1010,33 @@ class SyncClient:
                 outcome["requeued"] += self.db.execute(
                     "UPDATE attachment_outbox SET state = 'queued', sent_at = NULL,"
                     " sent_to = NULL WHERE record_uuid = ? AND revision = ? AND question = ?"
-                    " AND sha256 = ? AND state = 'sent'", list(link)).rowcount
+                    " AND sha256 = ? AND state = 'sent'",
+                    list(link),
+                ).rowcount
             for link in held - local:
                 outcome["confirmed"] += self.db.execute(
                     "UPDATE attachment_outbox SET state = 'sent', sent_at = ?, sent_to = ?"
                     " WHERE record_uuid = ? AND revision = ? AND question = ? AND sha256 = ?"
-                    " AND state = 'queued'", [now_iso(), self.creds.device_id, *link]).rowcount
-        outcome["agree"] = protocol.attachment_set_digest(
-            self._attachments_sent_here())[1] == protocol.attachment_set_digest(held)[1]
+                    " AND state = 'queued'",
+                    [now_iso(), self.creds.device_id, *link],
+                ).rowcount
+        outcome["agree"] = (
+            protocol.attachment_set_digest(self._attachments_sent_here())[1]
+            == protocol.attachment_set_digest(held)[1]
+        )
         return outcome
 
     def _attachments_sent_here(self) -> set:
-        return set(map(tuple, self.db.execute(
-            "SELECT record_uuid, revision, question, sha256 FROM attachment_outbox"
-            " WHERE state = 'sent' AND sent_to = ?", [self.creds.device_id]).fetchall()))
+        return set(
+            map(
+                tuple,
+                self.db.execute(
+                    "SELECT record_uuid, revision, question, sha256 FROM attachment_outbox"
+                    " WHERE state = 'sent' AND sent_to = ?",
+                    [self.creds.device_id],
+                ).fetchall(),
+            )
+        )
 
     def _server_attachments(self) -> set:
         held: set[tuple] = set()
@@ -876,6 +1051,7 @@ class SyncClient:
                 return held
             after = page["after"]
 
+
 def export_bundle(db, credentials: Credentials, data_dir: Path) -> tuple[bytes, int]:
     """Every queued revision, anonymized as for a push, in a file for a USB stick signed
     with this hub's own key (collector.device_keys), which the server knows from enrollment.
@@ -888,16 +1064,20 @@ def export_bundle(db, credentials: Credentials, data_dir: Path) -> tuple[bytes, 
         raise no_key_error()  # said at once, even when every record waits for review
     client.hold_for_review()  # what waits for the operator's review stays off the stick too
     batches, count = [], 0
-    rows = db.execute("SELECT uuid, revision FROM outbox WHERE state = 'queued'"
-                      " ORDER BY queued_at, uuid, revision").fetchall()
+    rows = db.execute(
+        "SELECT uuid, revision FROM outbox WHERE state = 'queued'"
+        " ORDER BY queued_at, uuid, revision"
+    ).fetchall()
     for start in range(0, len(rows), protocol.MAX_RECORDS_PER_BATCH):
-        chunk = rows[start:start + protocol.MAX_RECORDS_PER_BATCH]
+        chunk = rows[start : start + protocol.MAX_RECORDS_PER_BATCH]
         records = [client.sync_form(row) for row in _revisions(db, chunk)]
-        batches.append(protocol.batch_message(str(uuid_module.uuid4()), records, len(rows),
-                                              __version__))
+        batches.append(
+            protocol.batch_message(str(uuid_module.uuid4()), records, len(rows), __version__)
+        )
         count += len(records)
-    return protocol.make_bundle(batches, credentials.device_id,
-                                device_keys.load_private_key(data_dir)), count
+    return protocol.make_bundle(
+        batches, credentials.device_id, device_keys.load_private_key(data_dir)
+    ), count
 
 
 BUNDLE_FILES_SUFFIX = ".attachments.zip"
@@ -914,29 +1094,45 @@ def export_bundle_attachments(db, credentials: Credentials, data_dir: Path) -> b
     items, seen = [], set()
     buffer = BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_STORED) as archive:
-        for row in db.query(REVISION_SQL + " WHERE o.state = 'queued'"
-                                           " ORDER BY o.queued_at, o.uuid, o.revision"):
+        for row in db.query(
+            REVISION_SQL + " WHERE o.state = 'queued' ORDER BY o.queued_at, o.uuid, o.revision"
+        ):
             form = form_version(db, _BUILTINS, row["form_id"], row["form_version"])
             names = attachments.referenced_names(revision_answers(db, row))
             for stored in attachments.attachments_of(db, row["uuid"]):
                 question = form.questions.get(stored["question"]) if form is not None else None
-                if stored["name"] not in names.get(stored["question"], ()) or \
-                        not attachments.leaves(question, form):
+                if stored["name"] not in names.get(
+                    stored["question"], ()
+                ) or not attachments.leaves(question, form):
                     continue
-                items.append({"uuid": row["uuid"], "revision": row["revision"],
-                              "question": stored["question"], "sha256": stored["sha256"],
-                              "size": stored["size"], "media_type": stored["media_type"]})
+                items.append(
+                    {
+                        "uuid": row["uuid"],
+                        "revision": row["revision"],
+                        "question": stored["question"],
+                        "sha256": stored["sha256"],
+                        "size": stored["size"],
+                        "media_type": stored["media_type"],
+                    }
+                )
                 if stored["sha256"] not in seen:
                     seen.add(stored["sha256"])
-                    archive.writestr(stored["sha256"], attachments.read_attachment(
-                        db, data_dir, stored["sha256"]))
-        archive.writestr("manifest.json", protocol.dumps(
-            {"device_id": credentials.device_id, "attachments": items}))
+                    archive.writestr(
+                        stored["sha256"],
+                        attachments.read_attachment(db, data_dir, stored["sha256"]),
+                    )
+        archive.writestr(
+            "manifest.json",
+            protocol.dumps({"device_id": credentials.device_id, "attachments": items}),
+        )
     return buffer.getvalue() if items else None
 
+
 def _revisions(db, pairs) -> list[dict]:
-    return [next(db.query(REVISION_SQL + " WHERE o.uuid = ? AND o.revision = ?", list(pair)))
-            for pair in pairs]
+    return [
+        next(db.query(REVISION_SQL + " WHERE o.uuid = ? AND o.revision = ?", list(pair)))
+        for pair in pairs
+    ]
 
 
 def refresh_record_status(db, uuids) -> None:
@@ -946,4 +1142,6 @@ def refresh_record_status(db, uuids) -> None:
             "UPDATE records SET status = CASE (SELECT state FROM outbox o WHERE o.uuid ="
             " records.uuid AND o.revision = records.revision)"
             " WHEN 'sent' THEN 'synced' WHEN 'rejected' THEN 'rejected' ELSE 'finalized' END"
-            " WHERE uuid = ? AND status != 'draft'", [record_uuid])
+            " WHERE uuid = ? AND status != 'draft'",
+            [record_uuid],
+        )

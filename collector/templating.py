@@ -34,8 +34,9 @@ def hub_name() -> str:
 def typed_number(value) -> str:
     """A stored number as a person would type it in the page's language: every digit kept,
     no grouping ("2,75" in French), so that sending the page again reads it back the same."""
-    return babel_format_decimal(value, format="0.###", locale=str(get_locale()),
-                                decimal_quantization=False)
+    return babel_format_decimal(
+        value, format="0.###", locale=str(get_locale()), decimal_quantization=False
+    )
 
 
 def form_attributes(form) -> Markup:
@@ -45,7 +46,10 @@ def form_attributes(form) -> Markup:
     decimal, group = validation.number_symbols(str(get_locale()))
     fields = {repeat: [q.name for q in questions] for repeat, questions in form.repeats.items()}
     return Markup('data-decimal="%s" data-group="%s" data-repeats="%s"') % (
-        decimal, group, json.dumps(fields))
+        decimal,
+        group,
+        json.dumps(fields),
+    )
 
 
 def init_app(app, site_name: Callable[[], str]) -> None:
@@ -58,10 +62,13 @@ def init_app(app, site_name: Callable[[], str]) -> None:
         datetime=lambda value: format_datetime(parse_iso(value), "short") if value else "",
         date=lambda value: format_date(parse_iso(value), "medium") if value else "",
     )
-    app.jinja_env.globals.update(status_label=status_label, hub_name=hub_name,
-                                  client_rules=validation.client_rules,
-                                  allowed_choices=validation.allowed_choices,
-                                  choice_order=validation.choice_order,
-                                  max_instances=MAX_INSTANCES,
-                                  template_values=validation.template_values,
-                                  form_attributes=form_attributes)
+    app.jinja_env.globals.update(
+        status_label=status_label,
+        hub_name=hub_name,
+        client_rules=validation.client_rules,
+        allowed_choices=validation.allowed_choices,
+        choice_order=validation.choice_order,
+        max_instances=MAX_INSTANCES,
+        template_values=validation.template_values,
+        form_attributes=form_attributes,
+    )

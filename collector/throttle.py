@@ -38,8 +38,15 @@ class Throttle:
     up to `cap`; a success clears the key; a key idle for `forget` seconds is dropped.
     """
 
-    def __init__(self, free: int = 5, base: float = 1.0, cap: float = 900.0,
-                 forget: float = 86400.0, max_keys: int = 100_000, clock=time.monotonic):
+    def __init__(
+        self,
+        free: int = 5,
+        base: float = 1.0,
+        cap: float = 900.0,
+        forget: float = 86400.0,
+        max_keys: int = 100_000,
+        clock=time.monotonic,
+    ):
         self.free, self.base, self.cap, self.forget = free, base, cap, forget
         self.max_keys, self.clock = max_keys, clock
         self._entries: dict = {}
@@ -49,8 +56,9 @@ class Throttle:
         """Seconds until an attempt on all of `keys` is allowed (0 when it is now)."""
         now = self.clock()
         with self._lock:
-            return max([0.0] + [self._entries[k].next_allowed - now
-                                for k in keys if k in self._entries])
+            return max(
+                [0.0] + [self._entries[k].next_allowed - now for k in keys if k in self._entries]
+            )
 
     def failed(self, *keys) -> float:
         """Count a failure on each key; return the longest wait it now imposes."""
@@ -78,12 +86,15 @@ class Throttle:
 
     def _prune(self, now: float) -> None:
         if len(self._entries) < self.max_keys:
-            stale = [k for k, e in self._entries.items() if now - e.last > self.forget] \
-                if len(self._entries) > 1000 else []
+            stale = (
+                [k for k, e in self._entries.items() if now - e.last > self.forget]
+                if len(self._entries) > 1000
+                else []
+            )
         else:
             # Full (a flood of made-up names): forget the oldest half.
             by_age = sorted(self._entries, key=lambda k: self._entries[k].last)
-            stale = by_age[:len(by_age) // 2]
+            stale = by_age[: len(by_age) // 2]
         for key in stale:
             del self._entries[key]
 
@@ -102,9 +113,18 @@ class SharedThrottle(Throttle):
     cannot lock anyone out for longer than the longest wait.
     """
 
-    def __init__(self, path, name: str, secret: str, free: int = 5, base: float = 1.0,
-                 cap: float = 900.0, forget: float = 86400.0, max_keys: int = 100_000,
-                 clock=time.time):
+    def __init__(
+        self,
+        path,
+        name: str,
+        secret: str,
+        free: int = 5,
+        base: float = 1.0,
+        cap: float = 900.0,
+        forget: float = 86400.0,
+        max_keys: int = 100_000,
+        clock=time.time,
+    ):
         super().__init__(free, base, cap, forget, max_keys, clock)
         self.path, self.name, self._secret = str(path), name, secret.encode("utf-8")
         self._db, self._pid = None, None
@@ -123,11 +143,17 @@ class SharedThrottle(Throttle):
             for key in set(map(self._hash, keys)):
                 failures = rows.get(key, (0, 0.0))[0] + 1
                 over = failures - self.free
-                next_allowed = now + min(self.cap, self.base * 2 ** min(over, 40)) \
-                    if over >= 0 else rows.get(key, (0, 0.0))[1]
+                next_allowed = (
+                    now + min(self.cap, self.base * 2 ** min(over, 40))
+                    if over >= 0
+                    else rows.get(key, (0, 0.0))[1]
+                )
                 rows[key] = (failures, next_allowed)
-                db.execute("INSERT OR REPLACE INTO delays (key, failures, next_allowed, last)"
-                           " VALUES (?, ?, ?, ?)", [key, failures, next_allowed, now])
+                db.execute(
+                    "INSERT OR REPLACE INTO delays (key, failures, next_allowed, last)"
+                    " VALUES (?, ?, ?, ?)",
+                    [key, failures, next_allowed, now],
+                )
             self._forget_oldest_when_full(db)
         return self._longest(rows.values(), now)
 
@@ -137,8 +163,9 @@ class SharedThrottle(Throttle):
             if not self._rows(db, keys):  # most sign-ins: nothing to clear, no write lock
                 return
             with write_transaction(db):
-                db.conn.executemany("DELETE FROM delays WHERE key = ?",
-                                    [(self._hash(k),) for k in keys])
+                db.conn.executemany(
+                    "DELETE FROM delays WHERE key = ?", [(self._hash(k),) for k in keys]
+                )
 
     def failures(self, key) -> int:
         with self._lock:
@@ -155,25 +182,34 @@ class SharedThrottle(Throttle):
     def _rows(self, db, keys) -> dict:
         hashed = sorted(set(map(self._hash, keys)))
         marks = ", ".join("?" * len(hashed))
-        return {key: (failures, next_allowed) for key, failures, next_allowed in db.execute(
-            f"SELECT key, failures, next_allowed FROM delays WHERE key IN ({marks})", hashed)}
+        return {
+            key: (failures, next_allowed)
+            for key, failures, next_allowed in db.execute(
+                f"SELECT key, failures, next_allowed FROM delays WHERE key IN ({marks})", hashed
+            )
+        }
 
     def _forget_oldest_when_full(self, db) -> None:
         # A flood of made-up names must not fill the disk: forget the oldest half.
         count = db.execute("SELECT count(*) FROM delays").fetchone()[0]
         if count > self.max_keys:
-            db.execute("DELETE FROM delays WHERE key IN (SELECT key FROM delays ORDER BY last"
-                       " LIMIT ?)", [count // 2])
+            db.execute(
+                "DELETE FROM delays WHERE key IN (SELECT key FROM delays ORDER BY last LIMIT ?)",
+                [count // 2],
+            )
 
     def _connection(self):
         """This process's connection, opened on first use (a forked worker opens its own)."""
         if self._db is None or self._pid != os.getpid():
-            conn = sqlite3.connect(self.path, timeout=15, check_same_thread=False,
-                                   isolation_level=None)
+            conn = sqlite3.connect(
+                self.path, timeout=15, check_same_thread=False, isolation_level=None
+            )
             db = sqlite_utils.Database(conn)
             db.enable_wal()
-            db.execute("CREATE TABLE IF NOT EXISTS delays (key TEXT PRIMARY KEY, failures"
-                       " INTEGER NOT NULL, next_allowed REAL NOT NULL, last REAL NOT NULL)")
+            db.execute(
+                "CREATE TABLE IF NOT EXISTS delays (key TEXT PRIMARY KEY, failures"
+                " INTEGER NOT NULL, next_allowed REAL NOT NULL, last REAL NOT NULL)"
+            )
             db.execute("CREATE INDEX IF NOT EXISTS delays_by_age ON delays (last)")
             self._db, self._pid = db, os.getpid()
         return self._db
@@ -181,5 +217,6 @@ class SharedThrottle(Throttle):
 
 def shared(app, name: str, **options) -> SharedThrottle:
     """A throttle shared by every process serving the app's data dir."""
-    return SharedThrottle(os.path.join(app.config["DATA_DIR"], SHARED_FILE), name,
-                          app.config["SECRET_KEY"], **options)
+    return SharedThrottle(
+        os.path.join(app.config["DATA_DIR"], SHARED_FILE), name, app.config["SECRET_KEY"], **options
+    )

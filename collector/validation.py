@@ -46,10 +46,14 @@ def section_is_relevant(form, index: int, answers: dict) -> bool:
     is relevant and its repeat_count, if any, asks for instances: the person adds them."""
     name = form.sections[index]["name"]
     if name in form.repeats:
-        return (repeats.applies(form, name, answers)
-                and repeats.target_count(form, name, answers) != 0)
-    return any(is_relevant(form, q, answers) for q in form.section_questions(index)
-               if q.type != "calculate")
+        return (
+            repeats.applies(form, name, answers) and repeats.target_count(form, name, answers) != 0
+        )
+    return any(
+        is_relevant(form, q, answers)
+        for q in form.section_questions(index)
+        if q.type != "calculate"
+    )
 
 
 def compute(form, answers: dict) -> dict:
@@ -73,9 +77,12 @@ def compute(form, answers: dict) -> dict:
 
 def _copy(answers: dict) -> dict:
     """A copy whose repeat instances can be changed without touching the original."""
-    return {name: [dict(item) if isinstance(item, dict) else item for item in value]
-            if isinstance(value, list) else value
-            for name, value in answers.items()}
+    return {
+        name: [dict(item) if isinstance(item, dict) else item for item in value]
+        if isinstance(value, list)
+        else value
+        for name, value in answers.items()
+    }
 
 
 def _stored(value):
@@ -141,8 +148,9 @@ def prune(form, answers: dict) -> dict:
             result.pop(section["name"], None)
             continue
         for question in repeats.slots(form, index, result):
-            if (repeats.get_answer(result, question) is not None
-                    and not is_relevant(form, question, result)):
+            if repeats.get_answer(result, question) is not None and not is_relevant(
+                form, question, result
+            ):
                 repeats.set_answer(result, question, None)
     repeats.resize(form, result, blank)
     return compute(form, result)
@@ -178,8 +186,11 @@ def read_page(form, index: int, formdata, stored: dict, locale: str, strict: boo
     result.answers = prune(form, answers)
     # A wrong answer to a question a later answer closed is dropped with it, not an error
     # on a question the person can no longer see.
-    result.errors = {key: error for key, error in result.errors.items()
-                     if is_relevant(form, slots[key], result.answers)}
+    result.errors = {
+        key: error
+        for key, error in result.errors.items()
+        if is_relevant(form, slots[key], result.answers)
+    }
     shown = set(formdata.getlist("_shown"))
     for key, question in slots.items():
         if key in result.errors or not is_relevant(form, question, result.answers):
@@ -187,8 +198,9 @@ def read_page(form, index: int, formdata, stored: dict, locale: str, strict: boo
         if key not in shown:
             result.unseen.append(key)
         elif strict:
-            error = check_value(form, question, repeats.get_answer(result.answers, question),
-                                result.answers)
+            error = check_value(
+                form, question, repeats.get_answer(result.answers, question), result.answers
+            )
             if error:
                 result.errors[key] = error
     return result
@@ -277,8 +289,11 @@ def read_decimal(text: str, decimal: str, group: str) -> float | None:
     text = _trimmed(text).translate(EASTERN_DIGITS)
     groups = SPACES if group.isspace() else group
     points = decimal + ("." if "." not in groups else "") + "\u066b"  # and the Arabic point
-    match = re.fullmatch(rf"([+-]?)([0-9]{{1,3}}(?:[{re.escape(groups)}][0-9]{{3}})+|[0-9]*)"
-                         rf"(?:[{re.escape(points)}]([0-9]*))?", text)
+    match = re.fullmatch(
+        rf"([+-]?)([0-9]{{1,3}}(?:[{re.escape(groups)}][0-9]{{3}})+|[0-9]*)"
+        rf"(?:[{re.escape(points)}]([0-9]*))?",
+        text,
+    )
     if not match or not re.search("[0-9]", text):
         return None
     sign, whole, fraction = match.groups()
@@ -329,10 +344,14 @@ def _parse_date(form, question, text, locale):
 def _parse_range(form, question, text, locale):
     params = question.parameters
     value, error = _parse_integer(form, question, text, locale)
-    if (error or not params["start"] <= value <= params["end"]
-            or (value - params["start"]) % params["step"]):
-        return None, gettext("Choose a value from %(start)s to %(end)s.",
-                             start=params["start"], end=params["end"])
+    if (
+        error
+        or not params["start"] <= value <= params["end"]
+        or (value - params["start"]) % params["step"]
+    ):
+        return None, gettext(
+            "Choose a value from %(start)s to %(end)s.", start=params["start"], end=params["end"]
+        )
     return value, None
 
 
@@ -369,16 +388,23 @@ def _parse_location(form, question, text, locale):
 def location_message(kind: str, problem: str = "point") -> str:
     """What a location answer needs, for the hub's check and the page's script."""
     if kind in ("geopoint", "start-geopoint"):
-        return gettext("Enter the latitude (-90 to 90) and longitude (-180 to 180) as two "
-                       "numbers, such as -1.2921 36.8219.")
+        return gettext(
+            "Enter the latitude (-90 to 90) and longitude (-180 to 180) as two "
+            "numbers, such as -1.2921 36.8219."
+        )
     if problem == "too_many":
-        return ngettext("Enter at most %(num)s point.", "Enter at most %(num)s points.",
-                        locations.MAX_POINTS)
+        return ngettext(
+            "Enter at most %(num)s point.", "Enter at most %(num)s points.", locations.MAX_POINTS
+        )
     if kind == "geotrace":
-        return gettext("Enter at least 2 points, one a line, each as latitude and longitude, "
-                       "such as -1.2921 36.8219.")
-    return gettext("Enter at least 3 corners, one a line, each as latitude and longitude, "
-                   "such as -1.2921 36.8219.")
+        return gettext(
+            "Enter at least 2 points, one a line, each as latitude and longitude, "
+            "such as -1.2921 36.8219."
+        )
+    return gettext(
+        "Enter at least 3 corners, one a line, each as latitude and longitude, "
+        "such as -1.2921 36.8219."
+    )
 
 
 PARSERS = {
@@ -402,8 +428,15 @@ def allowed_choices(form, question, answers: dict) -> list[dict]:
         return choices
     expression = expressions.parse_choice_filter(source)
     ctx = repeats.context(form, answers, question)
-    return [choice for choice in choices if expressions.to_boolean(expression.evaluate(
-        replace(ctx, choice={**choice.get("data", {}), "name": choice["name"]})))]
+    return [
+        choice
+        for choice in choices
+        if expressions.to_boolean(
+            expression.evaluate(
+                replace(ctx, choice={**choice.get("data", {}), "name": choice["name"]})
+            )
+        )
+    ]
 
 
 def choice_order(form, question, answers: dict) -> list[dict]:
@@ -416,7 +449,8 @@ def choice_order(form, question, answers: dict) -> list[dict]:
     seed = None
     if question.get("seed"):
         value = expressions.parse(question.get("seed")).evaluate(
-            repeats.context(form, answers, question))
+            repeats.context(form, answers, question)
+        )
         seed = value if expressions.to_text(value) != "" else None
     return expressions.shuffled(choices, seed)
 
@@ -444,8 +478,11 @@ def check_value(form, question, value, answers: dict) -> str | None:
     if (low is not None and value < low) or (high is not None and value > high):
         return _range_message(low, high)
     constraint = question.get("constraint")
-    if constraint and not expressions.to_boolean(expressions.parse(constraint).evaluate(
-            repeats.context(form, answers, question, current=value))):
+    if constraint and not expressions.to_boolean(
+        expressions.parse(constraint).evaluate(
+            repeats.context(form, answers, question, current=value)
+        )
+    ):
         custom = question.get("constraint_message")
         if custom:
             return form.text(custom, _locale())
@@ -457,9 +494,13 @@ def page_view(form, index: int, answers: dict, raw: dict | None = None) -> dict:
     """What one section's page needs: its questions (once per instance in a repeat), the
     values to show keyed as posted, and which questions are shown."""
     slots = repeats.slots(form, index, answers)
-    return {"section": form.sections[index], "questions": slots,
-            "values": {**repeats.flat(form, answers), **(raw or {})}, "answers": answers,
-            "visible": {q.key for q in slots if is_relevant(form, q, answers)}}
+    return {
+        "section": form.sections[index],
+        "questions": slots,
+        "values": {**repeats.flat(form, answers), **(raw or {})},
+        "answers": answers,
+        "visible": {q.key for q in slots if is_relevant(form, q, answers)},
+    }
 
 
 def whole_form_view(form, answers: dict, raw: dict | None = None) -> dict:
@@ -482,16 +523,23 @@ def client_rules(form, question) -> dict:
         return rules
     if question.get("required"):
         custom = question.get("required_message")
-        rules["required"] = (form.text(custom, _locale()) if custom
-                             else gettext("This question needs an answer."))
+        rules["required"] = (
+            form.text(custom, _locale()) if custom else gettext("This question needs an answer.")
+        )
     low, high = question.get("min"), question.get("max")
     if low is not None or high is not None:
-        rules.update({"min": "" if low is None else low, "max": "" if high is None else high,
-                      "range-message": _range_message(low, high)})
+        rules.update(
+            {
+                "min": "" if low is None else low,
+                "max": "" if high is None else high,
+                "range-message": _range_message(low, high),
+            }
+        )
     if question.get("constraint"):
         custom = question.get("constraint_message")
-        rules["constraint-message"] = (form.text(custom, _locale()) if custom
-                                       else gettext("This answer is not allowed here."))
+        rules["constraint-message"] = (
+            form.text(custom, _locale()) if custom else gettext("This answer is not allowed here.")
+        )
     type_message = _type_message(question)
     if type_message:
         rules["type-message"] = type_message
@@ -518,8 +566,11 @@ def _type_message(question) -> str | None:
 
 def _range_message(low, high) -> str:
     if low is not None and high is not None:
-        return gettext("Enter a number from %(low)s to %(high)s.",
-                       low=format_decimal(low), high=format_decimal(high))
+        return gettext(
+            "Enter a number from %(low)s to %(high)s.",
+            low=format_decimal(low),
+            high=format_decimal(high),
+        )
     if low is not None:
         return gettext("Enter a number of at least %(low)s.", low=format_decimal(low))
     return gettext("Enter a number of at most %(high)s.", high=format_decimal(high))

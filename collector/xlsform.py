@@ -57,8 +57,15 @@ from .xlsform_problems import ERROR, Problem, make, severity
 # A start-geopoint is asked as a location the page takes when the record is started.
 LOCATION_TYPES = locations.LOCATION_TYPES
 
-__all__ = ["ImportResult", "Problem", "convert", "language_code", "read_sheets",
-           "read_xlsform", "to_xlsform"]
+__all__ = [
+    "ImportResult",
+    "Problem",
+    "convert",
+    "language_code",
+    "read_sheets",
+    "read_xlsform",
+    "to_xlsform",
+]
 
 SURVEY, CHOICES, SETTINGS = "survey", "choices", "settings"
 SHEET_ORDER = {None: 0, SURVEY: 1, CHOICES: 2, EXTERNAL_CHOICES: 3, SETTINGS: 4}
@@ -78,19 +85,39 @@ XLS_SUFFIXES = (".xls",)
 
 # Language names teams write without a code, in English and in the language itself.
 LANGUAGE_NAMES = {
-    "english": "en", "anglais": "en",
-    "french": "fr", "français": "fr", "francais": "fr",
-    "spanish": "es", "español": "es", "espanol": "es",
-    "arabic": "ar", "العربية": "ar", "عربي": "ar",
-    "swahili": "sw", "kiswahili": "sw",
-    "hausa": "ha", "harshen hausa": "ha",
-    "amharic": "am", "አማርኛ": "am",
-    "tetun": "tet", "tetum": "tet",
-    "chinese": "zh", "中文": "zh", "mandarin": "zh",
+    "english": "en",
+    "anglais": "en",
+    "french": "fr",
+    "français": "fr",
+    "francais": "fr",
+    "spanish": "es",
+    "español": "es",
+    "espanol": "es",
+    "arabic": "ar",
+    "العربية": "ar",
+    "عربي": "ar",
+    "swahili": "sw",
+    "kiswahili": "sw",
+    "hausa": "ha",
+    "harshen hausa": "ha",
+    "amharic": "am",
+    "አማርኛ": "am",
+    "tetun": "tet",
+    "tetum": "tet",
+    "chinese": "zh",
+    "中文": "zh",
+    "mandarin": "zh",
 }
 # The names export writes: `label::French (fr)`, as the XLSForm documentation does.
-EXPORT_LANGUAGE_NAMES = {"en": "English", "fr": "French", "es": "Spanish", "ar": "Arabic",
-                         "sw": "Swahili", "ha": "Hausa", "am": "Amharic"}
+EXPORT_LANGUAGE_NAMES = {
+    "en": "English",
+    "fr": "French",
+    "es": "Spanish",
+    "ar": "Arabic",
+    "sw": "Swahili",
+    "ha": "Hausa",
+    "am": "Amharic",
+}
 WITH_CODE = re.compile(r"^(.*?)\s*\(\s*([A-Za-z]{2,3}(?:[-_][A-Za-z0-9]{2,8})?)\s*\)\s*$")
 BARE_CODE = re.compile(r"^[a-z]{2,3}(?:[-_][A-Za-z0-9]{2,8})?$")
 # A language the form names that no code matches (`label::Tetun` once was one): kept as a
@@ -122,8 +149,12 @@ def language_code(name: str) -> str | None:
         code = LANGUAGE_NAMES[text.casefold()]
     elif text.casefold() in _babel_language_names():
         code = _babel_language_names()[text.casefold()]
-    elif BARE_CODE.match(text.lower()) and (len(text) == 2 or "-" in text or "_" in text
-                                            or text.lower() in _babel_language_names().values()):
+    elif BARE_CODE.match(text.lower()) and (
+        len(text) == 2
+        or "-" in text
+        or "_" in text
+        or text.lower() in _babel_language_names().values()
+    ):
         code = text
     else:
         return None
@@ -142,7 +173,7 @@ def unnamed_code(name: str) -> str | None:
 def language_header_name(code: str) -> str:
     """`fr` → `French (fr)`: how export names a language in column headers and settings."""
     if code.startswith(UNNAMED_PREFIX):
-        return code[len(UNNAMED_PREFIX):]  # read back as the same unnamed language
+        return code[len(UNNAMED_PREFIX) :]  # read back as the same unnamed language
     name: str | None = EXPORT_LANGUAGE_NAMES.get(code)
     if name is None:
         try:
@@ -156,6 +187,7 @@ def language_header_name(code: str) -> str:
 
 
 # --- results --------------------------------------------------------------------------
+
 
 @dataclass
 class ImportResult:
@@ -171,35 +203,71 @@ class ImportResult:
 
 # --- columns --------------------------------------------------------------------------
 
-TRANSLATABLE = ("label", "hint", "required_message", "constraint_message", "guidance_hint",
-                "media")
+TRANSLATABLE = ("label", "hint", "required_message", "constraint_message", "guidance_hint", "media")
 COLUMN_ALIASES = {
     "caption": "label",
-    "jr:requiredmsg": "required_message", "requiredmsg": "required_message",
-    "jr:constraintmsg": "constraint_message", "constraining_message": "constraint_message",
-    "constraint-message": "constraint_message", "constraintmsg": "constraint_message",
+    "jr:requiredmsg": "required_message",
+    "requiredmsg": "required_message",
+    "jr:constraintmsg": "constraint_message",
+    "constraining_message": "constraint_message",
+    "constraint-message": "constraint_message",
+    "constraintmsg": "constraint_message",
     "relevance": "relevant",
     "readonly": "read_only",
     "calculate": "calculation",
-    "count": "repeat_count", "jr:count": "repeat_count",
-    "image": "media", "big-image": "media", "audio": "media", "video": "media",
+    "count": "repeat_count",
+    "jr:count": "repeat_count",
+    "image": "media",
+    "big-image": "media",
+    "audio": "media",
+    "video": "media",
     "list name": "list_name",
     "value": "name",
 }
 # `bind::relevant` and its kin: the XForm attributes our own columns stand for.
-BIND_COLUMNS = {"relevant": "relevant", "constraint": "constraint", "required": "required",
-                "jr:constraintmsg": "constraint_message", "jr:requiredmsg": "required_message",
-                "readonly": "read_only", "calculate": "calculation"}
+BIND_COLUMNS = {
+    "relevant": "relevant",
+    "constraint": "constraint",
+    "required": "required",
+    "jr:constraintmsg": "constraint_message",
+    "jr:requiredmsg": "required_message",
+    "readonly": "read_only",
+    "calculate": "calculation",
+}
 SINGLE_COLON_BASES = sorted(
-    [b for b in (*TRANSLATABLE, *COLUMN_ALIASES) if b in TRANSLATABLE
-     or COLUMN_ALIASES.get(b) in TRANSLATABLE], key=len, reverse=True)
-SURVEY_COLUMNS = {"type", "name", "label", "hint", "required", "required_message", "relevant",
-                  "constraint", "constraint_message", "appearance", "parameters", "privacy",
-                  "identifying", "calculation", "default", "read_only", "choice_filter",
-                  "repeat_count", "disclosure", "hierarchy", "trigger"}
+    [
+        b
+        for b in (*TRANSLATABLE, *COLUMN_ALIASES)
+        if b in TRANSLATABLE or COLUMN_ALIASES.get(b) in TRANSLATABLE
+    ],
+    key=len,
+    reverse=True,
+)
+SURVEY_COLUMNS = {
+    "type",
+    "name",
+    "label",
+    "hint",
+    "required",
+    "required_message",
+    "relevant",
+    "constraint",
+    "constraint_message",
+    "appearance",
+    "parameters",
+    "privacy",
+    "identifying",
+    "calculation",
+    "default",
+    "read_only",
+    "choice_filter",
+    "repeat_count",
+    "disclosure",
+    "hierarchy",
+    "trigger",
+}
 # Columns ODK uses that the collector cannot honour: an error on every row that fills one.
-UNSUPPORTED_COLUMNS = {"media": "unsupported_column/media",
-                       "save_to": "unsupported_column/save_to"}
+UNSUPPORTED_COLUMNS = {"media": "unsupported_column/media", "save_to": "unsupported_column/save_to"}
 # Columns that are safe to leave out: a warning on every row that fills one.
 IGNORED_COLUMNS = {"guidance_hint": "ignored_column/guidance_hint"}
 
@@ -220,8 +288,9 @@ def catalog_texts(message: str, codes: list[str]) -> dict[str, str]:
 
     import translations
 
-    return {code: Translations.load(translations.DIRECTORY, [code]).gettext(message)
-            for code in codes}
+    return {
+        code: Translations.load(translations.DIRECTORY, [code]).gettext(message) for code in codes
+    }
 
 
 # What a fixed default must look like, by type (choices are checked against their list).
@@ -233,8 +302,10 @@ DEFAULT_FORMS = {
     "decimal": re.compile(r"[+-]?(\d+\.?\d*|\.\d+)"),
     "date": re.compile(r"\d{4}-\d{2}-\d{2}"),
     "time": re.compile(rf"(?P<minute>([01]\d|2[0-3]):[0-5]\d){SECONDS}"),
-    "datetime": re.compile(rf"(?P<minute>\d{{4}}-\d{{2}}-\d{{2}}[T ]([01]\d|2[0-3]):[0-5]\d)"
-                           rf"{SECONDS}"),
+    "datetime": re.compile(
+        rf"(?P<minute>\d{{4}}-\d{{2}}-\d{{2}}[T ]([01]\d|2[0-3]):[0-5]\d)"
+        rf"{SECONDS}"
+    ),
 }
 ANY_TEXT = re.compile(".*", re.DOTALL)
 SUPPORTED_APPEARANCES = {
@@ -248,12 +319,23 @@ SUPPORTED_APPEARANCES = {
     **dict.fromkeys(("maps", "placement-map"), LOCATION_TYPES),
 }
 CHOICE_COLUMNS = {"list_name", "name", "label", "parent", "media"}
-SETTINGS_USED = {"form_id", "version", "default_language", "form_title",
-                 "allow_choice_duplicates"}
-SETTINGS_ALIASES = {"set_form_id": "form_id", "id_string": "form_id",
-                    "set_form_title": "form_title", "title": "form_title"}
-SETTINGS_SILENT = {"style", "prefix", "name", "namespaces", "auto_send", "auto_delete",
-                   "omit_instanceid", "clean_text_values"}
+SETTINGS_USED = {"form_id", "version", "default_language", "form_title", "allow_choice_duplicates"}
+SETTINGS_ALIASES = {
+    "set_form_id": "form_id",
+    "id_string": "form_id",
+    "set_form_title": "form_title",
+    "title": "form_title",
+}
+SETTINGS_SILENT = {
+    "style",
+    "prefix",
+    "name",
+    "namespaces",
+    "auto_send",
+    "auto_delete",
+    "omit_instanceid",
+    "clean_text_values",
+}
 
 
 @dataclass(frozen=True)
@@ -279,7 +361,7 @@ def _classify(header: str) -> _Column:
         return _Column(header, COLUMN_ALIASES.get(base, base), language.strip() or None)
     for base in SINGLE_COLON_BASES:  # pyxform also reads `label:French (fr)`
         if low.startswith(base + ":") and len(low) > len(base) + 1:
-            return _Column(header, COLUMN_ALIASES.get(base, base), text[len(base) + 1:].strip())
+            return _Column(header, COLUMN_ALIASES.get(base, base), text[len(base) + 1 :].strip())
     return _Column(header, COLUMN_ALIASES.get(low, low), None)
 
 
@@ -319,6 +401,7 @@ class _Row:
 
 # --- reading --------------------------------------------------------------------------
 
+
 def read_sheets(path: str | os.PathLike) -> dict:
     """The workbook as pyxform's reader gives it: sheet name → list of row dicts."""
     from pyxform import xls2json_backends as backends
@@ -342,8 +425,7 @@ def read_sheets(path: str | os.PathLike) -> dict:
     raise ValueError(str(failure))
 
 
-def read_xlsform(path: str | os.PathLike, media: Iterable[str | os.PathLike] = ()
-                 ) -> ImportResult:
+def read_xlsform(path: str | os.PathLike, media: Iterable[str | os.PathLike] = ()) -> ImportResult:
     """Read and convert an XLSForm file; a file that cannot be read is one error, not a crash.
     Choice files (`select_one_from_file fruits.csv`) are the `media` files of that name,
     else the files of that name next to the form."""
@@ -355,15 +437,22 @@ def read_xlsform(path: str | os.PathLike, media: Iterable[str | os.PathLike] = (
     except Exception as error:  # noqa: BLE001 - corrupt files must not crash anything
         detail = str(error).strip()
         if "Duplicate column header" in detail:
-            problem = make("unreadable/duplicate_header", file=path.name,
-                           detail=detail.split("file: ")[-1].rstrip("."))
+            problem = make(
+                "unreadable/duplicate_header",
+                file=path.name,
+                detail=detail.split("file: ")[-1].rstrip("."),
+            )
         else:
             problem = make("unreadable", file=path.name)
         return ImportResult(None, [problem])
     fallback = re.sub(r"[^A-Za-z0-9_.\-]", "_", path.stem)
     files = {Path(item).name: Path(item) for item in media}
-    return convert(sheets, fallback_form_id=fallback if FORM_ID_RE.match(fallback) else None,
-                   media=files, media_dir=path.parent)
+    return convert(
+        sheets,
+        fallback_form_id=fallback if FORM_ID_RE.match(fallback) else None,
+        media=files,
+        media_dir=path.parent,
+    )
 
 
 @contextmanager
@@ -376,8 +465,13 @@ def csv_file(path: Path):
 
 # --- converting -----------------------------------------------------------------------
 
-def convert(sheets: dict, fallback_form_id: str | None = None,
-            media: dict[str, Path] | None = None, media_dir: Path | None = None) -> ImportResult:
+
+def convert(
+    sheets: dict,
+    fallback_form_id: str | None = None,
+    media: dict[str, Path] | None = None,
+    media_dir: Path | None = None,
+) -> ImportResult:
     """Turn pyxform's sheets (``{"survey": [row dicts], "choices": ..., "settings": ...}``)
     into our form definition, listing every problem; never raises. Choice files are found
     in `media` (file name → path), else in `media_dir`."""
@@ -390,25 +484,57 @@ def convert(sheets: dict, fallback_form_id: str | None = None,
 
 
 TYPE_ALIASES = {
-    "string": "text", "int": "integer", "trigger": "acknowledge", "gps": "geopoint",
-    "photo": "image", "add image prompt": "image", "add photo prompt": "image",
-    "add audio prompt": "audio", "add video prompt": "video", "add file prompt": "file",
-    "imei": "deviceid", "add text prompt": "text", "add integer prompt": "integer",
-    "add decimal prompt": "decimal", "add date prompt": "date", "add time prompt": "time",
-    "add datetime prompt": "datetime", "add note prompt": "note", "q barcode": "barcode",
+    "string": "text",
+    "int": "integer",
+    "trigger": "acknowledge",
+    "gps": "geopoint",
+    "photo": "image",
+    "add image prompt": "image",
+    "add photo prompt": "image",
+    "add audio prompt": "audio",
+    "add video prompt": "video",
+    "add file prompt": "file",
+    "imei": "deviceid",
+    "add text prompt": "text",
+    "add integer prompt": "integer",
+    "add decimal prompt": "decimal",
+    "add date prompt": "date",
+    "add time prompt": "time",
+    "add datetime prompt": "datetime",
+    "add note prompt": "note",
+    "q barcode": "barcode",
 }
-BASIC_TYPES = {"text", "integer", "decimal", "date", "time", "datetime", "range", "note",
-               "calculate", *LOCATION_TYPES}
+BASIC_TYPES = {
+    "text",
+    "integer",
+    "decimal",
+    "date",
+    "time",
+    "datetime",
+    "range",
+    "note",
+    "calculate",
+    *LOCATION_TYPES,
+}
 SELECT_WORDS = {
-    "select_one": "select_one", "select one": "select_one", "select1": "select_one",
-    "select one from": "select_one", "add select one prompt using": "select_one",
-    "select_multiple": "select_multiple", "select all that apply": "select_multiple",
-    "select_all_that_apply": "select_multiple", "select all that apply from":
-        "select_multiple", "add select multiple prompt using": "select_multiple",
+    "select_one": "select_one",
+    "select one": "select_one",
+    "select1": "select_one",
+    "select one from": "select_one",
+    "add select one prompt using": "select_one",
+    "select_multiple": "select_multiple",
+    "select all that apply": "select_multiple",
+    "select_all_that_apply": "select_multiple",
+    "select all that apply from": "select_multiple",
+    "add select multiple prompt using": "select_multiple",
 }
-EXTERNAL_SELECTS = {"select_one_from_file", "select_multiple_from_file",
-                    "select one from file", "select multiple from file",
-                    "select_one_external"}
+EXTERNAL_SELECTS = {
+    "select_one_from_file",
+    "select_multiple_from_file",
+    "select one from file",
+    "select multiple from file",
+    "select_one_external",
+}
 # Type → the catalogue entry that refuses it.
 UNSUPPORTED_TYPES = {
     **dict.fromkeys(("image", "audio", "video"), "unsupported_type/media"),
@@ -420,7 +546,8 @@ EXTERNAL_TYPES = {"xml-external", "csv-external"}
 # Metadata ODK records by itself; the five the collector records are kept (forms.py).
 IGNORED_METADATA = {"subscriberid", "simserial", "phonenumber", "email", "audit"}
 GROUP_PATTERN = re.compile(
-    r"^(begin|end)[ _](group|repeat|loop|looped group|lgroup)(?:\s+(?:over\s+)?(\S+))?$")
+    r"^(begin|end)[ _](group|repeat|loop|looped group|lgroup)(?:\s+(?:over\s+)?(\S+))?$"
+)
 # Longest spellings first, so that `select one from file` is not `select one from` + `file`.
 SELECT_PATTERN = re.compile(
     r"^(?P<word>select_one_from_file|select_multiple_from_file|select one from file|"
@@ -429,13 +556,20 @@ SELECT_PATTERN = re.compile(
     r"select_one|select one|select1|select_multiple|select all that apply|"
     r"select_all_that_apply|rank)"
     r"(?:\s+(?P<list>\S+))?(?:\s+(?P<other>or specify other|or_other|or other))?"
-    r"(?P<rest>\s+.*)?\s*$", re.IGNORECASE)
+    r"(?P<rest>\s+.*)?\s*$",
+    re.IGNORECASE,
+)
 YES = {"yes", "true", "true()", "y", "1"}
 NO = {"no", "false", "false()", "n", "0"}
-BOUND_TERM = (r"(?:string-length\(\s*\.\s*\)\s*<=\s*\d+|\.\s*>=\s*-?\d+(?:\.\d+)?"
-              r"|\.\s*<=\s*-?\d+(?:\.\d+)?)")
-BOUNDED = re.compile(rf"^(?:\((?P<rest>.+)\)\s+and\s+)?(?P<bounds>{BOUND_TERM}"
-                     rf"(?:\s+and\s+{BOUND_TERM})*)$", re.DOTALL)
+BOUND_TERM = (
+    r"(?:string-length\(\s*\.\s*\)\s*<=\s*\d+|\.\s*>=\s*-?\d+(?:\.\d+)?"
+    r"|\.\s*<=\s*-?\d+(?:\.\d+)?)"
+)
+BOUNDED = re.compile(
+    rf"^(?:\((?P<rest>.+)\)\s+and\s+)?(?P<bounds>{BOUND_TERM}"
+    rf"(?:\s+and\s+{BOUND_TERM})*)$",
+    re.DOTALL,
+)
 FIELD_REFERENCE = re.compile(r"\$\{[^}]*\}")
 NUMBER_LITERAL = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)$")
 
@@ -467,8 +601,13 @@ def _type_word(values: dict, columns: list[_Column]) -> str:
 
 
 class _Converter:
-    def __init__(self, sheets: dict, fallback_form_id: str | None,
-                 media: dict[str, Path] | None = None, media_dir: Path | None = None):
+    def __init__(
+        self,
+        sheets: dict,
+        fallback_form_id: str | None,
+        media: dict[str, Path] | None = None,
+        media_dir: Path | None = None,
+    ):
         self.sheets = {str(k).lower(): v for k, v in (sheets or {}).items()}
         self.fallback_form_id = fallback_form_id
         self.media, self.media_dir = media or {}, media_dir
@@ -486,8 +625,14 @@ class _Converter:
         self.codes: list[str] = []  # every language the form uses, default first
 
     # -- problems
-    def report(self, key: str, sheet: str | None = None, row: int | None = None,
-               column: str | None = None, **args) -> None:
+    def report(
+        self,
+        key: str,
+        sheet: str | None = None,
+        row: int | None = None,
+        column: str | None = None,
+        **args,
+    ) -> None:
         """Record the catalogue's problem `key` as an error or a warning, by its entry."""
         problem = make(key, sheet, row, column, **args)
         (self.errors if severity(key) == ERROR else self.warnings).append(problem)
@@ -518,8 +663,13 @@ class _Converter:
             self.report("external_data/sheet", "osm", name="osm")
         for number, entity in enumerate(self.rows("entities"), start=2):
             if any(entity.values()):  # said once per declared list, where it is declared
-                self.report("external_data/entities", "entities", number, "list_name",
-                            list=entity.get("list_name") or "")
+                self.report(
+                    "external_data/entities",
+                    "entities",
+                    number,
+                    "list_name",
+                    list=entity.get("list_name") or "",
+                )
         self.survey_columns = [_classify(h) for h in self.headers(SURVEY)]
         self.choice_columns = [_classify(h) for h in self.headers(CHOICES)]
         self.external_columns = [_classify(h) for h in self.headers(EXTERNAL_CHOICES)]
@@ -545,6 +695,7 @@ class _Converter:
 
     def in_sheet_order(self) -> None:
         """Problems as a person reads the workbook: sheet by sheet, row by row."""
+
         def place(problem: Problem) -> tuple[int, int]:
             return SHEET_ORDER.get(problem.sheet, len(SHEET_ORDER)), problem.row or 0
 
@@ -595,18 +746,26 @@ class _Converter:
         if code is None:
             code = unnamed_code(written)
             if code is None:
-                self.report("unknown_language", sheet, 1, column.header,
-                            language=column.language)
+                self.report("unknown_language", sheet, 1, column.header, language=column.language)
             else:
-                self.report("language_without_code", sheet, 1, column.header,
-                            language=column.language, code=column.language)
+                self.report(
+                    "language_without_code",
+                    sheet,
+                    1,
+                    column.header,
+                    language=column.language,
+                    code=column.language,
+                )
         return code
 
     def resolve_languages(self) -> None:
         explicit: list[tuple[str, _Column]] = []
         has_bare = False
-        for sheet, columns in ((SURVEY, self.survey_columns), (CHOICES, self.choice_columns),
-                               (EXTERNAL_CHOICES, self.external_columns)):
+        for sheet, columns in (
+            (SURVEY, self.survey_columns),
+            (CHOICES, self.choice_columns),
+            (EXTERNAL_CHOICES, self.external_columns),
+        ):
             for column in columns:
                 if column.base not in TRANSLATABLE or column.base == "media":
                     continue
@@ -666,17 +825,26 @@ class _Converter:
         if result and warn_missing:
             for code, column in empty:
                 if code not in result:
-                    self.at(row, "missing_translation", column.header,
-                            language=column.language or "default",
-                            default=language_header_name(self.default_code))
+                    self.at(
+                        row,
+                        "missing_translation",
+                        column.header,
+                        language=column.language or "default",
+                        default=language_header_name(self.default_code),
+                    )
         return result
 
     # -- columns
     def check_columns(self) -> None:
         for column in self.survey_columns:
             base = column.base
-            if (base in SURVEY_COLUMNS or base in UNSUPPORTED_COLUMNS or base in IGNORED_COLUMNS
-                    or base.startswith("$") or not base):
+            if (
+                base in SURVEY_COLUMNS
+                or base in UNSUPPORTED_COLUMNS
+                or base in IGNORED_COLUMNS
+                or base.startswith("$")
+                or not base
+            ):
                 continue
             key = "ignored_column/bind" if base.endswith("::") else "ignored_column"
             self.report(key, SURVEY, 1, column.header, header=column.header)
@@ -684,9 +852,14 @@ class _Converter:
         if self.rows(CHOICES) and label_codes:
             for code in self.codes:
                 if code not in label_codes:
-                    self.report("missing_translation/choices", CHOICES, 1, "label",
-                                language=language_header_name(code),
-                                default=language_header_name(self.default_code))
+                    self.report(
+                        "missing_translation/choices",
+                        CHOICES,
+                        1,
+                        "label",
+                        language=language_header_name(code),
+                        default=language_header_name(self.default_code),
+                    )
 
     def row_columns(self, row: _Row) -> None:
         """Errors and warnings for unsupported and ignored columns filled in this row."""
@@ -697,8 +870,7 @@ class _Converter:
                 continue
             if column.base in UNSUPPORTED_COLUMNS:
                 reported.add(column.base)
-                self.at(row, UNSUPPORTED_COLUMNS[column.base], column.header,
-                        header=column.header)
+                self.at(row, UNSUPPORTED_COLUMNS[column.base], column.header, header=column.header)
             elif column.base in IGNORED_COLUMNS and row.sheet == SURVEY:
                 reported.add(column.base)
                 self.at(row, IGNORED_COLUMNS[column.base], column.header, header=column.header)
@@ -712,8 +884,7 @@ class _Converter:
         duplicates = self.yes_setting("allow_choice_duplicates")
         for index, values in enumerate(self.rows(CHOICES)):
             if values:
-                self.choice_row(_Row(CHOICES, index + 2, values, self.choice_columns),
-                                duplicates)
+                self.choice_row(_Row(CHOICES, index + 2, values, self.choice_columns), duplicates)
 
     def read_external_choices(self) -> None:
         """The external_choices sheet's lists, for `select_one_external LIST`: lists of the
@@ -734,8 +905,10 @@ class _Converter:
                     self.at(row, "bad_name/list", row.header("list_name"), name=list_name)
             if list_name is not None:
                 values = {_FILE_LIST: self.external_names[list_name], **values}
-            self.choice_row(_Row(EXTERNAL_CHOICES, row.number, values,
-                                 [list_column, *self.external_columns]), duplicates)
+            self.choice_row(
+                _Row(EXTERNAL_CHOICES, row.number, values, [list_column, *self.external_columns]),
+                duplicates,
+            )
 
     def unique_list_name(self, base: str) -> str:
         """A list name no list of the form has yet: `fruits`, else `fruits_2`..."""
@@ -772,14 +945,17 @@ class _Converter:
         return self.file_lists[file_name]
 
     def find_media(self, file_name: str) -> Path | None:
-        for path in (self.media.get(file_name),
-                     self.media_dir / file_name if self.media_dir else None):
+        for path in (
+            self.media.get(file_name),
+            self.media_dir / file_name if self.media_dir else None,
+        ):
             if path is not None and path.is_file():
                 return path
         return None
 
-    def read_choice_file(self, row: _Row, header: str, path: Path, file_name: str,
-                         list_name: str) -> bool:
+    def read_choice_file(
+        self, row: _Row, header: str, path: Path, file_name: str, list_name: str
+    ) -> bool:
         """The file's rows as choices of `list_name`; False (and said) when unusable."""
         errors = len(self.errors)
         try:
@@ -793,16 +969,24 @@ class _Converter:
                 duplicates = self.yes_setting("allow_choice_duplicates")
                 for number, values in enumerate(reader, start=2):
                     if number > MAX_FILE_CHOICES + 1:
-                        self.report("external_data/file_size", file_name, number, None,
-                                    max=MAX_FILE_CHOICES)
+                        self.report(
+                            "external_data/file_size", file_name, number, None, max=MAX_FILE_CHOICES
+                        )
                         return False
                     values = {k: v for k, v in values.items() if k is not None}
                     if any(v not in (None, "") for v in values.values()):
-                        self.choice_row(_Row(file_name, number, {
-                            **values, _FILE_LIST: list_name}, columns), duplicates)
+                        self.choice_row(
+                            _Row(file_name, number, {**values, _FILE_LIST: list_name}, columns),
+                            duplicates,
+                        )
         except (OSError, UnicodeDecodeError, csv.Error) as error:
-            self.at(row, "external_data/unreadable_file", header, file=file_name,
-                    detail=type(error).__name__)
+            self.at(
+                row,
+                "external_data/unreadable_file",
+                header,
+                file=file_name,
+                detail=type(error).__name__,
+            )
             return False
         if list_name not in self.choices and len(self.errors) == errors:
             self.at(row, "external_data/empty_file", header, file=file_name)
@@ -811,9 +995,12 @@ class _Converter:
     def file_languages(self, file_name: str, columns: list[_Column]) -> None:
         """A choice file's `label::Français (fr)` columns, read as the sheets' are."""
         for column in columns:
-            if column.base == "label" and column.language and \
-                    column.language.lower() != "default" and \
-                    column.language not in self.language_of:
+            if (
+                column.base == "label"
+                and column.language
+                and column.language.lower() != "default"
+                and column.language not in self.language_of
+            ):
                 self.language_of[column.language] = self.language(file_name, column)
 
     def yes_setting(self, key: str) -> bool:
@@ -836,8 +1023,14 @@ class _Converter:
         if len(name) > 64:
             self.at(row, "bad_name/choice_length", name_header, name=name[:20])
         if (list_name, name) in self.seen_choices and not duplicates_allowed:
-            self.at(row, "duplicate_choice", name_header, list=list_name, name=name,
-                    used=self.seen_choices[list_name, name])
+            self.at(
+                row,
+                "duplicate_choice",
+                name_header,
+                list=list_name,
+                name=name,
+                used=self.seen_choices[list_name, name],
+            )
             return
         self.seen_choices.setdefault((list_name, name), row.number)
         # A choice without a label shows its name, as ODK and pyxform show it.
@@ -857,8 +1050,12 @@ class _Converter:
         data = {}
         for column in row.columns:
             value = row.values.get(column.header)
-            if (column.base in CHOICE_COLUMNS or column.base in TRANSLATABLE or value in (None, "")
-                    or not NAME_RE.match(column.base)):
+            if (
+                column.base in CHOICE_COLUMNS
+                or column.base in TRANSLATABLE
+                or value in (None, "")
+                or not NAME_RE.match(column.base)
+            ):
                 continue
             data[column.base] = str(value).strip()
         return data
@@ -884,9 +1081,9 @@ class _Converter:
             end = self.loop_end(entries, index)
             if end is None:
                 out.append((number, {**values, self.type_header: "begin loop"}))  # said later
-                out.extend(self.expand_loops(entries[index + 1:]))
+                out.extend(self.expand_loops(entries[index + 1 :]))
                 return out
-            body = self.expand_loops(entries[index + 1:end])
+            body = self.expand_loops(entries[index + 1 : end])
             out.extend(self.loop_copies(number, values, match.group(3), body, entries[end][0]))
             index = end + 1
         return out
@@ -901,8 +1098,14 @@ class _Converter:
                     return index
         return None
 
-    def loop_copies(self, number: int, values: dict, list_name: str | None,
-                    body: list[tuple[int, dict]], end_number: int) -> list[tuple[int, dict]]:
+    def loop_copies(
+        self,
+        number: int,
+        values: dict,
+        list_name: str | None,
+        body: list[tuple[int, dict]],
+        end_number: int,
+    ) -> list[tuple[int, dict]]:
         row = _Row(SURVEY, number, values, self.survey_columns)
         if not list_name or list_name not in self.choices:
             self.at(row, "unknown_list/loop", self.type_header)
@@ -913,12 +1116,16 @@ class _Converter:
         out: list[tuple[int, dict]] = []
         renamed: tuple | None = None
         for choice in self.choices[list_name]:
-            group = {self.type_header: "begin group", self.name_header:
-                     f"{loop_name}_{choice['name']}", relevant_header: relevant}
+            group = {
+                self.type_header: "begin group",
+                self.name_header: f"{loop_name}_{choice['name']}",
+                relevant_header: relevant,
+            }
             for column in label_headers:
                 code = self.code_of(column)
                 group[column.header] = choice["label"].get(code) or next(
-                    iter(choice["label"].values()))
+                    iter(choice["label"].values())
+                )
             out.append((number, group))
             for row_number, item in body:
                 copy, old, new = self.loop_row(item, choice)
@@ -927,9 +1134,16 @@ class _Converter:
                     renamed = (old, choice["name"], new)
             out.append((end_number, {self.type_header: "end group"}))
         if renamed:
-            self.at(row, "loop", self.type_header, list=list_name,
-                    count=len(self.choices[list_name]), name=renamed[0],
-                    choice=renamed[1], renamed=renamed[2])
+            self.at(
+                row,
+                "loop",
+                self.type_header,
+                list=list_name,
+                count=len(self.choices[list_name]),
+                name=renamed[0],
+                choice=renamed[1],
+                renamed=renamed[2],
+            )
         return out
 
     def loop_row(self, values: dict, choice: dict) -> tuple[dict, str | None, str | None]:
@@ -940,7 +1154,8 @@ class _Converter:
             value = values.get(column.header)
             if isinstance(value, str) and "%(" in value:
                 label = choice["label"].get(self.code_of(column) or "") or next(
-                    iter(choice["label"].values()))
+                    iter(choice["label"].values())
+                )
                 value = value.replace("%(name)s", choice["name"]).replace("%(label)s", label)
             copy[column.header] = value
         old = values.get(self.name_header)
@@ -970,15 +1185,20 @@ class _Converter:
         self.acknowledge_list: str | None = None
         self.type_header = _Row(SURVEY, 1, {}, self.survey_columns).header("type")
         self.name_header = _Row(SURVEY, 1, {}, self.survey_columns).header("name")
-        entries = [(index + 2, values) for index, values in enumerate(self.rows(SURVEY))
-                   if values]
+        entries = [(index + 2, values) for index, values in enumerate(self.rows(SURVEY)) if values]
         stack: list[dict] = []
         self.loose: dict | None = None
         for number, values in self.expand_loops(entries):
             self.survey_row(_Row(SURVEY, number, values, self.survey_columns), stack)
         for frame in stack:
-            self.report("unbalanced_group/open", SURVEY, frame["row"], frame["header"],
-                        kind=frame["kind"], name=frame["name"] or "")
+            self.report(
+                "unbalanced_group/open",
+                SURVEY,
+                frame["row"],
+                frame["header"],
+                kind=frame["kind"],
+                name=frame["name"] or "",
+            )
         self.finish_sections()
         self.check_instance_keys()
 
@@ -988,8 +1208,16 @@ class _Converter:
         clashes = instance_key_clashes({"sections": self.sections, "metadata": self.metadata})
         for name, repeated, position in clashes:
             row = self.names.get(name, self.group_names.get(name))
-            self.report("bad_name/instance_key", SURVEY, row, self.name_header, name=name,
-                        repeated=repeated, position=position, used=self.names.get(repeated))
+            self.report(
+                "bad_name/instance_key",
+                SURVEY,
+                row,
+                self.name_header,
+                name=name,
+                repeated=repeated,
+                position=position,
+                used=self.names.get(repeated),
+            )
 
     def survey_row(self, row: _Row, stack: list[dict]) -> None:
         raw_type, type_header = row.cell("type")
@@ -1016,7 +1244,7 @@ class _Converter:
                 self.continue_group(stack[owner], row)
             section, rows = stack[owner]["section"], stack[owner]["rows"]
             # A nested group's relevance carries over to each of its questions.
-            parts = [f["relevant"] for f in stack[owner + 1:] if f["relevant"]]
+            parts = [f["relevant"] for f in stack[owner + 1 :] if f["relevant"]]
             if parts:
                 spec["relevant"] = _all_of([*parts, spec.get("relevant")])
         else:
@@ -1046,8 +1274,13 @@ class _Converter:
         appearance, appearance_header = row.cell("appearance")
         if appearance and appearance.lower() != "field-list":
             self.at(row, "ignored_appearance/group", appearance_header, value=appearance)
-        frame = {"kind": kind, "name": name, "row": row.number, "header": type_header,
-                 "relevant": relevant}
+        frame = {
+            "kind": kind,
+            "name": name,
+            "row": row.number,
+            "header": type_header,
+            "relevant": relevant,
+        }
         if self.nested(row, frame, stack):
             return
         self.open_section(row, frame, stack, repeat_count)
@@ -1057,8 +1290,14 @@ class _Converter:
             self.at(row, "unbalanced_group/stray", type_header, kind=kind)
             return
         if stack[-1]["kind"] != kind:
-            self.at(row, "unbalanced_group/crossed", type_header, kind=kind,
-                    other=stack[-1]["kind"], used=stack[-1]["row"])
+            self.at(
+                row,
+                "unbalanced_group/crossed",
+                type_header,
+                kind=kind,
+                other=stack[-1]["kind"],
+                used=stack[-1]["row"],
+            )
         stack.pop()
 
     def group_name(self, row: _Row, kind: str, name: str | None, header: str) -> None:
@@ -1068,8 +1307,13 @@ class _Converter:
             self.at(row, "bad_name", header, name=name)
         elif kind == "repeat" and (name in self.names or name in self.group_names):
             # A repeat's name holds its answers and is referable: unique in the whole form.
-            self.at(row, "duplicate_name", header, name=name,
-                    used=self.names.get(name, self.group_names.get(name)))
+            self.at(
+                row,
+                "duplicate_name",
+                header,
+                name=name,
+                used=self.names.get(name, self.group_names.get(name)),
+            )
         elif kind == "repeat":
             self.names[name] = row.number
         else:
@@ -1092,8 +1336,14 @@ class _Converter:
         name, kind = frame["name"], frame["kind"]
         outer = next((f for f in stack if f["kind"] == "repeat"), None)
         if kind == "repeat" and outer is not None:
-            self.at(row, "nested_repeat", frame["header"], name=name or "",
-                    outer=outer["name"] or "", used=outer["row"])
+            self.at(
+                row,
+                "nested_repeat",
+                frame["header"],
+                name=name or "",
+                outer=outer["name"] or "",
+                used=outer["row"],
+            )
         elif stack and kind == "group":
             owner = stack[_owner(stack)]
             key = "nested_group/repeat" if owner["kind"] == "repeat" else "nested_group"
@@ -1152,8 +1402,9 @@ class _Converter:
         self.at(row, "split_group", row.header("type"), name=old["name"])
 
     # -- questions
-    def question_row(self, row: _Row, raw_type: str, kind: str, type_header: str,
-                     stack: list[dict]) -> list[dict]:
+    def question_row(
+        self, row: _Row, raw_type: str, kind: str, type_header: str, stack: list[dict]
+    ) -> list[dict]:
         """The question(s) a survey row gives: none (refused, or metadata), one, or two (a
         select `or_other` and its 'specify' question)."""
         name, name_header = row.cell("name")
@@ -1179,8 +1430,9 @@ class _Converter:
             return [spec, self.other_question(spec, row)]
         return [spec]
 
-    def select_type(self, row: _Row, raw_type: str, select: re.Match,
-                    type_header: str) -> tuple[str | None, dict]:
+    def select_type(
+        self, row: _Row, raw_type: str, select: re.Match, type_header: str
+    ) -> tuple[str | None, dict]:
         """select_one LIST, `select one from LIST`, `select all that apply from LIST`, and
         `… or specify other` / `or_other`, read as pyxform reads them."""
         word = " ".join(select.group("word").split()).lower()
@@ -1198,8 +1450,9 @@ class _Converter:
             return kind, {}
         return kind, {"list": list_name, "or_other": bool(select.group("other"))}
 
-    def external_select(self, row: _Row, raw_type: str, select: re.Match, word: str,
-                        type_header: str) -> tuple[str | None, dict]:
+    def external_select(
+        self, row: _Row, raw_type: str, select: re.Match, word: str, type_header: str
+    ) -> tuple[str | None, dict]:
         """`select_one_from_file fruits.csv`, `select_multiple_from_file`, and
         `select_one_external LIST` (the external_choices sheet): selects of a list read in."""
         kind = "select_multiple" if "multiple" in word else "select_one"
@@ -1213,8 +1466,11 @@ class _Converter:
             return None, {}
         if word == "select_one_external":
             if source not in self.external_names:
-                key = ("unknown_list/external" if self.rows(EXTERNAL_CHOICES)
-                       else "unknown_list/no_external_sheet")
+                key = (
+                    "unknown_list/external"
+                    if self.rows(EXTERNAL_CHOICES)
+                    else "unknown_list/no_external_sheet"
+                )
                 self.at(row, key, type_header, list=source)
                 return None, {}
             return kind, {"list": self.external_names[source]}
@@ -1245,15 +1501,17 @@ class _Converter:
     def converted_type(self, row: _Row, raw_type: str, kind: str, type_header: str):
         """acknowledge, barcode and hidden: asked as one of our types, said once per row."""
         self.at(row, f"converted_type/{kind}", type_header)
-        return {"acknowledge": "select_one", "barcode": "text", "hidden": "calculate"}[kind], \
-            {"converted": kind}
+        return {"acknowledge": "select_one", "barcode": "text", "hidden": "calculate"}[kind], {
+            "converted": kind
+        }
 
     def other_type(self, row: _Row, raw_type: str, kind: str, type_header: str):
         self.at(row, "unknown_type", type_header, type=raw_type)
         return None, {}
 
-    def check_name(self, row: _Row, name: str | None, header: str,
-                   stack: list[dict] | None = None) -> str | None:
+    def check_name(
+        self, row: _Row, name: str | None, header: str, stack: list[dict] | None = None
+    ) -> str | None:
         """The name the question keeps: its own, or, for a name a question of another group
         already has (as ODK allows), the group's name before it."""
         path = tuple(frame.get("name") for frame in stack or ())
@@ -1261,8 +1519,9 @@ class _Converter:
             self.at(row, "missing_name", header)
         elif name in self.names and self.paths.get(name, path) != path:
             kept = self.group_scoped_name(name, path, row.number)
-            self.at(row, "duplicate_name/group", header, name=name, used=self.names[name],
-                    kept=kept)
+            self.at(
+                row, "duplicate_name/group", header, name=name, used=self.names[name], kept=kept
+            )
             self.shared_names.setdefault(name, [self.names[name]]).append(row.number)
             self.names[kept], self.paths[kept] = row.number, path
             return kept
@@ -1300,8 +1559,7 @@ class _Converter:
 
     def label_and_type(self, row: _Row, spec: dict, options: dict) -> None:
         kind, name = spec["type"], spec["name"]
-        label = self.texts(row, "label", warn_missing=kind not in ("calculate",
-                                                                    "start-geopoint"))
+        label = self.texts(row, "label", warn_missing=kind not in ("calculate", "start-geopoint"))
         if not label and kind == "start-geopoint":
             label = catalog_texts(START_LOCATION_LABEL, self.codes)
         if not label and kind != "calculate":
@@ -1321,8 +1579,7 @@ class _Converter:
         elif options.get("list"):
             list_name = options["list"]
             spec["choices"] = list_name
-            self.used_lists.setdefault(list_name, []).append(
-                (row.number, row.header("type"), kind))
+            self.used_lists.setdefault(list_name, []).append((row.number, row.header("type"), kind))
             if options.get("or_other") and list_name in self.choices:
                 self.add_other(list_name)
 
@@ -1379,9 +1636,12 @@ class _Converter:
         form's only .geojson file (given with --media, or next to the form)."""
         named = rule.split(":", 2)[2] if rule.count(":") == 2 else None
         if named is None:
-            found = sorted({*(n for n in self.media if n.lower().endswith(".geojson")),
-                            *(p.name for p in (self.media_dir.glob("*.geojson")
-                                               if self.media_dir else []))})
+            found = sorted(
+                {
+                    *(n for n in self.media if n.lower().endswith(".geojson")),
+                    *(p.name for p in (self.media_dir.glob("*.geojson") if self.media_dir else [])),
+                }
+            )
             if len(found) != 1:
                 self.at(row, "external_data/boundaries_file", header, file="*.geojson")
                 return
@@ -1421,8 +1681,7 @@ class _Converter:
         if spec.get("hierarchy") and spec.get("disclosure") != "key":
             self.at(row, "bad_hierarchy/not_key", row.header("hierarchy"))
         if spec.get("disclosure") and "." in spec["name"]:
-            self.at(row, "bad_disclosure/dotted_name", row.header("disclosure"),
-                    name=spec["name"])
+            self.at(row, "bad_disclosure/dotted_name", row.header("disclosure"), name=spec["name"])
 
     def calculation(self, row: _Row, spec: dict, options: dict) -> None:
         value, header = row.cell("calculation")
@@ -1513,8 +1772,7 @@ class _Converter:
             return
         if spec["type"] != "range":
             if value:
-                self.at(row, "ignored_column/parameters", header, value=value,
-                        type=spec["type"])
+                self.at(row, "ignored_column/parameters", header, value=value, type=spec["type"])
             return
         params = {"start": 1, "end": 10, "step": 1}  # ODK's defaults
         for part in re.split(r"[\s;,]+", value or ""):
@@ -1608,8 +1866,13 @@ class _Converter:
             if number_match is None:  # (BOUNDED matched the term: never so)
                 return
             number = float(number_match.group().strip())
-            key = ("max_length" if term.startswith("string-length")
-                   else "min" if ">=" in term else "max")
+            key = (
+                "max_length"
+                if term.startswith("string-length")
+                else "min"
+                if ">=" in term
+                else "max"
+            )
             if key in found or (key == "max_length") != (spec["type"] == "text"):
                 return
             if key == "max_length" and not 1 <= number <= 100_000:
@@ -1626,29 +1889,38 @@ class _Converter:
         """The shared 'other' choice ODK adds to the list itself for `or_other`."""
         if not any(c["name"] == "other" for c in self.choices[list_name]):
             self.choices[list_name].append(
-                {"name": "other", "label": catalog_texts(OTHER_LABEL, self.codes)})
+                {"name": "other", "label": catalog_texts(OTHER_LABEL, self.codes)}
+            )
             self.choice_rows[list_name].append(None)
 
     def other_question(self, spec: dict, row: _Row) -> dict:
         """The text question ODK adds after an 'or_other' select: shown when 'other' is picked."""
         name = f"{spec['name']}_other"
         if name in self.names:
-            self.at(row, "duplicate_name/other", row.header("name"), name=name,
-                    used=self.names[name])
+            self.at(
+                row, "duplicate_name/other", row.header("name"), name=name, used=self.names[name]
+            )
         self.names.setdefault(name, row.number)
         relevant = f"selected(${{{spec['name']}}}, 'other')"
         if spec.get("relevant"):
             relevant = f"({spec['relevant']}) and {relevant}"
-        other: dict[str, Any] = {"name": name, "type": "text",
-                                 "label": catalog_texts(SPECIFY_LABEL, self.codes),
-                                 "relevant": relevant}
+        other: dict[str, Any] = {
+            "name": name,
+            "type": "text",
+            "label": catalog_texts(SPECIFY_LABEL, self.codes),
+            "relevant": relevant,
+        }
         if spec.get("required"):
             other["required"] = True
         if spec.get("identifying"):  # what the person wrote instead identifies them as much
             other.update(identifying=True, privacy="drop")
         elif spec.get("privacy"):
-            other["privacy"] = ("scrub" if spec["privacy"] in ("keep", "pseudonymize")
-                                or spec["privacy"].startswith("generalize") else spec["privacy"])
+            other["privacy"] = (
+                "scrub"
+                if spec["privacy"] in ("keep", "pseudonymize")
+                or spec["privacy"].startswith("generalize")
+                else spec["privacy"]
+            )
         return other
 
     def acknowledge_choices(self) -> str:
@@ -1693,12 +1965,14 @@ class _Converter:
         if section["questions"]:
             return True
         if section.get("repeat"):
-            self.report("empty_repeat", SURVEY, self.section_rows[index], "type",
-                        name=section["name"])
+            self.report(
+                "empty_repeat", SURVEY, self.section_rows[index], "type", name=section["name"]
+            )
         elif id(section) not in self.holders and self.section_rows[index] is not None:
             # (a group that only held a repeat is left out quietly: the repeat is its page)
-            self.report("empty_group", SURVEY, self.section_rows[index], "type",
-                        name=section["name"])
+            self.report(
+                "empty_group", SURVEY, self.section_rows[index], "type", name=section["name"]
+            )
         return False
 
     # -- checks across rows
@@ -1710,8 +1984,15 @@ class _Converter:
             try:
                 parsed = parser(source)
             except expressions.ExpressionError as error:
-                self.report("bad_expression", SURVEY, row, header, detail=error.message,
-                            position=error.position + 1, source=source)
+                self.report(
+                    "bad_expression",
+                    SURVEY,
+                    row,
+                    header,
+                    detail=error.message,
+                    position=error.position + 1,
+                    source=source,
+                )
                 continue
             for name in sorted(parsed.references() - known):
                 self.report("unknown_reference", SURVEY, row, header, name=name)
@@ -1719,8 +2000,15 @@ class _Converter:
                 self.used_lists.setdefault(name, []).append((row, header, "instance"))
             for name in sorted(parsed.references() & set(self.shared_names)):
                 first, other = self.shared_names[name][:2]
-                self.report("duplicate_name/referenced", SURVEY, row, header, name=name,
-                            used=first, other=other)
+                self.report(
+                    "duplicate_name/referenced",
+                    SURVEY,
+                    row,
+                    header,
+                    name=name,
+                    used=first,
+                    other=other,
+                )
             for call in parsed.calls("pulldata"):
                 self.check_pulldata(row, header, call)
 
@@ -1738,8 +2026,15 @@ class _Converter:
             return
         missing = next((c for c in (column, key_column) if c not in rows[0]), None)
         if missing is not None:
-            self.report("external_data/pulldata_column", SURVEY, row, header, file=name,
-                        missing=missing, columns=", ".join(rows[0]))
+            self.report(
+                "external_data/pulldata_column",
+                SURVEY,
+                row,
+                header,
+                file=name,
+                missing=missing,
+                columns=", ".join(rows[0]),
+            )
 
     def data_file(self, row: int, header: str, name: str) -> list[list[str]] | None:
         """The rows of a pulldata file, the header first, or None when it cannot be used
@@ -1753,20 +2048,33 @@ class _Converter:
         elif path is None:
             self.report("external_data/pulldata_file", SURVEY, row, header, file=name)
         elif path.stat().st_size > MAX_DATA_BYTES:
-            self.report("external_data/pulldata_size", SURVEY, row, header, file=name,
-                        max=MAX_DATA_BYTES // 1000)
+            self.report(
+                "external_data/pulldata_size",
+                SURVEY,
+                row,
+                header,
+                file=name,
+                max=MAX_DATA_BYTES // 1000,
+            )
         else:
             rows = self.read_data_file(row, header, name, path)
             kept = {k: v for k, v in self.data_files.items() if v is not None}
             if rows is not None and data_size({**kept, name: rows}) > MAX_DATA_BYTES:
-                self.report("external_data/pulldata_size", SURVEY, row, header, file=name,
-                            max=MAX_DATA_BYTES // 1000)
+                self.report(
+                    "external_data/pulldata_size",
+                    SURVEY,
+                    row,
+                    header,
+                    file=name,
+                    max=MAX_DATA_BYTES // 1000,
+                )
             else:
                 self.data_files[name] = rows
         return self.data_files[name]
 
-    def read_data_file(self, row: int, header: str, name: str, path: Path
-                       ) -> list[list[str]] | None:
+    def read_data_file(
+        self, row: int, header: str, name: str, path: Path
+    ) -> list[list[str]] | None:
         """A pulldata file's rows as texts, each as long as the header (a short row is
         padded, as ODK reads a missing cell as empty); None when unreadable (said)."""
         try:
@@ -1775,11 +2083,20 @@ class _Converter:
                 if not columns or "" in columns or len(set(columns)) < len(columns):
                     self.report("external_data/pulldata_header", SURVEY, row, header, file=name)
                     return None
-                rows = [[(values.get(c) or "") for c in reader.fieldnames] for values in reader
-                        if any(v not in (None, "") for k, v in values.items() if k is not None)]
+                rows = [
+                    [(values.get(c) or "") for c in reader.fieldnames]
+                    for values in reader
+                    if any(v not in (None, "") for k, v in values.items() if k is not None)
+                ]
         except (OSError, UnicodeDecodeError, csv.Error) as error:
-            self.report("external_data/pulldata_unreadable", SURVEY, row, header, file=name,
-                        detail=type(error).__name__)
+            self.report(
+                "external_data/pulldata_unreadable",
+                SURVEY,
+                row,
+                header,
+                file=name,
+                detail=type(error).__name__,
+            )
             return None
         return [columns, *rows]
 
@@ -1792,11 +2109,13 @@ class _Converter:
                 continue
             if any(kind == "select_multiple" for _, _, kind in uses):
                 sheet = self.choice_sources.get(list_name, CHOICES)
-                for choice, number in zip(self.choices[list_name], self.choice_rows[list_name],
-                                          strict=True):
+                for choice, number in zip(
+                    self.choices[list_name], self.choice_rows[list_name], strict=True
+                ):
                     if re.search(r"\s", choice["name"]):
-                        self.report("bad_name/choice_space", sheet, number, "name",
-                                    name=choice["name"])
+                        self.report(
+                            "bad_name/choice_space", sheet, number, "name", name=choice["name"]
+                        )
 
     # -- the definition
     def title(self) -> dict[str, str]:
@@ -1879,10 +2198,18 @@ TYPE_HANDLERS = {
 }
 # The columns of a question row, read in this order into its definition.
 QUESTION_STEPS = (
-    _Converter.label_and_type, _Converter.repeat_count_here, _Converter.translated_columns,
-    _Converter.logic, _Converter.flags, _Converter.privacy, _Converter.disclosure,
-    _Converter.calculation, _Converter.default_and_read_only, _Converter.appearance,
-    _Converter.parameters, _Converter.bounds,
+    _Converter.label_and_type,
+    _Converter.repeat_count_here,
+    _Converter.translated_columns,
+    _Converter.logic,
+    _Converter.flags,
+    _Converter.privacy,
+    _Converter.disclosure,
+    _Converter.calculation,
+    _Converter.default_and_read_only,
+    _Converter.appearance,
+    _Converter.parameters,
+    _Converter.bounds,
 )
 
 
@@ -1901,6 +2228,7 @@ def _flatten(messages: Any, path: tuple = ()) -> Iterable[tuple[tuple, str]]:
 
 
 # --- export ---------------------------------------------------------------------------
+
 
 def _number(value: float) -> str:
     return str(int(value)) if float(value).is_integer() else repr(float(value))
@@ -1933,8 +2261,10 @@ def form_languages(form: FormDefinition) -> list[str]:
 def xlsform_rows(form: FormDefinition) -> dict[str, list[list[Any]]]:
     """The sheets of the XLSForm, header row first (external_choices only when used)."""
     languages = _Languages(form)
-    sheets = {SURVEY: _survey_sheet(form, languages),
-              CHOICES: _choices_sheet(form, languages, _lists_from(form, None))}
+    sheets = {
+        SURVEY: _survey_sheet(form, languages),
+        CHOICES: _choices_sheet(form, languages, _lists_from(form, None)),
+    }
     external = _lists_from(form, EXTERNAL_CHOICES)
     if external:
         sheets[EXTERNAL_CHOICES] = _choices_sheet(form, languages, external)
@@ -1945,8 +2275,11 @@ def xlsform_rows(form: FormDefinition) -> dict[str, list[list[Any]]]:
 def _lists_from(form: FormDefinition, source: str | None) -> dict[str, list[dict]]:
     """The form's choice lists that came from `source` (None: the choices sheet)."""
     sources = form.data.get("choice_sources", {})
-    return {name: items for name, items in form.data.get("choices", {}).items()
-            if sources.get(name) == source}
+    return {
+        name: items
+        for name, items in form.data.get("choices", {}).items()
+        if sources.get(name) == source
+    }
 
 
 def choice_files(form: FormDefinition) -> dict[str, list[list[Any]]]:
@@ -1978,14 +2311,35 @@ class _Languages:
 def _survey_sheet(form: FormDefinition, languages: _Languages) -> list[list[Any]]:
     translated, cells = languages.headers, languages.cells
     # Only a form with repeats gets the repeat_count column: other exports stay as they were.
-    extra = [*(["disclosure", "hierarchy"] if any(q.get("disclosure") for q in
-                                                  form.questions.values()) else []),
-             *(["trigger"] if any(q.get("trigger") for q in form.questions.values()) else []),
-             *(["repeat_count"] if form.repeats else [])]
-    header = ["type", "name", *translated("label"), *translated("hint"), "required",
-              *translated("required_message"), "relevant", "constraint",
-              *translated("constraint_message"), "appearance", "parameters", "privacy",
-              "identifying", "calculation", "default", "read_only", "choice_filter", *extra]
+    extra = [
+        *(
+            ["disclosure", "hierarchy"]
+            if any(q.get("disclosure") for q in form.questions.values())
+            else []
+        ),
+        *(["trigger"] if any(q.get("trigger") for q in form.questions.values()) else []),
+        *(["repeat_count"] if form.repeats else []),
+    ]
+    header = [
+        "type",
+        "name",
+        *translated("label"),
+        *translated("hint"),
+        "required",
+        *translated("required_message"),
+        "relevant",
+        "constraint",
+        *translated("constraint_message"),
+        "appearance",
+        "parameters",
+        "privacy",
+        "identifying",
+        "calculation",
+        "default",
+        "read_only",
+        "choice_filter",
+        *extra,
+    ]
     survey = [header]
     # start, end, today, deviceid, username: first, as ODK forms put them.
     survey += [[item["type"], item["name"]] for item in form.data.get("metadata", [])]
@@ -2006,34 +2360,66 @@ def _survey_sheet(form: FormDefinition, languages: _Languages) -> list[list[Any]
         taken.add(group)
         # A repeat keeps its name, which holds its answers: begin repeat with its count, each
         # instance on one screen (field-list) as a page shows it.
-        survey.append(_row_in(header, {
-            "type": "begin repeat" if repeat else "begin group", "name": group,
-            "relevant": section.get("relevant"), "appearance": "field-list",
-            "repeat_count": section.get("repeat_count")}, {"label": section["label"]}, cells))
+        survey.append(
+            _row_in(
+                header,
+                {
+                    "type": "begin repeat" if repeat else "begin group",
+                    "name": group,
+                    "relevant": section.get("relevant"),
+                    "appearance": "field-list",
+                    "repeat_count": section.get("repeat_count"),
+                },
+                {"label": section["label"]},
+                cells,
+            )
+        )
         survey += [_question_cells(q, header, cells, sources) for q in section["questions"]]
         survey.append(["end repeat" if repeat else "end group"])
     return survey
 
 
-def _choices_sheet(form: FormDefinition, languages: _Languages,
-                   choice_lists: dict[str, list[dict]]) -> list[list[Any]]:
+def _choices_sheet(
+    form: FormDefinition, languages: _Languages, choice_lists: dict[str, list[dict]]
+) -> list[list[Any]]:
     with_parent = any("parent" in c for items in choice_lists.values() for c in items)
-    data_columns = sorted({key for items in choice_lists.values() for c in items
-                           for key in c.get("data", {})})
-    choices = [["list_name", "name", *languages.headers("label"),
-                *(["parent"] if with_parent else []), *data_columns]]
+    data_columns = sorted(
+        {key for items in choice_lists.values() for c in items for key in c.get("data", {})}
+    )
+    choices = [
+        [
+            "list_name",
+            "name",
+            *languages.headers("label"),
+            *(["parent"] if with_parent else []),
+            *data_columns,
+        ]
+    ]
     for list_name, items in choice_lists.items():
         for choice in items:
-            choices.append([list_name, choice["name"], *languages.cells(choice["label"]),
-                            *([choice.get("parent")] if with_parent else []),
-                            *(choice.get("data", {}).get(key) for key in data_columns)])
+            choices.append(
+                [
+                    list_name,
+                    choice["name"],
+                    *languages.cells(choice["label"]),
+                    *([choice.get("parent")] if with_parent else []),
+                    *(choice.get("data", {}).get(key) for key in data_columns),
+                ]
+            )
     return choices
 
 
 def _settings_sheet(form: FormDefinition, languages: _Languages) -> list[list[Any]]:
-    settings = [["form_id", "version", "form_title", "default_language", "style"],
-                [form.form_id, form.version, form.text(form.data["title"], form.default_language),
-                 languages.names[form.default_language], "pages"]]
+    settings = [
+        ["form_id", "version", "form_title", "default_language", "style"],
+        [
+            form.form_id,
+            form.version,
+            form.text(form.data["title"], form.default_language),
+            languages.names[form.default_language],
+            "pages",
+        ],
+    ]
     lists = form.data.get("choices", {}).values()
     if any(len({c["name"] for c in items}) < len(items) for items in lists):
         # The form was imported with this setting: written back, or ODK refuses the list.
@@ -2047,8 +2433,7 @@ def _row_in(header: list[str], plain: dict, texts: dict, cells) -> list:
     (`label`, `hint`...) spread over their language columns by `cells`."""
     row: dict[str, Any] = {k: v for k, v in plain.items() if v is not None}
     for base, value in texts.items():
-        row.update(zip([h for h in header if h.startswith(f"{base}::")], cells(value),
-                       strict=True))
+        row.update(zip([h for h in header if h.startswith(f"{base}::")], cells(value), strict=True))
     return [row.get(column) for column in header]
 
 
@@ -2062,24 +2447,40 @@ def _question_cells(q: dict, header: list[str], cells, sources: dict) -> list:
     elif kind in ("select_one", "select_multiple"):
         kind = f"{kind} {q['choices']}"
     params = q.get("parameters")
-    extra = " ".join(f"{key.replace('_', '-')}={_number(q[key])}" for key in
-                          ("capture_accuracy", "warning_accuracy") if key in q)
+    extra = " ".join(
+        f"{key.replace('_', '-')}={_number(q[key])}"
+        for key in ("capture_accuracy", "warning_accuracy")
+        if key in q
+    )
     if q.get("randomize"):
         extra = "randomize=true" + (f" seed={q['seed']}" if q.get("seed") else "")
-    return _row_in(header, {
-        "type": kind, "name": q.get("xlsform_name", q["name"]),
-        "required": "yes" if q.get("required") else None,
-        "relevant": q.get("relevant"), "constraint": export_constraint(q),
-        "appearance": q.get("appearance"),
-        "parameters": (f"start={params['start']} end={params['end']} "
-                       f"step={params.get('step', 1)}" if params else extra or None),
-        "privacy": q.get("privacy"), "identifying": "yes" if q.get("identifying") else None,
-        "calculation": q.get("calculation"), "default": q.get("default"),
-        "read_only": "yes" if q.get("read_only") else None,
-        "choice_filter": q.get("choice_filter"), "disclosure": q.get("disclosure"),
-        "hierarchy": q.get("hierarchy"), "trigger": q.get("trigger"),
-    }, {key: q.get(key) for key in ("label", "hint", "required_message",
-                                    "constraint_message")}, cells)
+    return _row_in(
+        header,
+        {
+            "type": kind,
+            "name": q.get("xlsform_name", q["name"]),
+            "required": "yes" if q.get("required") else None,
+            "relevant": q.get("relevant"),
+            "constraint": export_constraint(q),
+            "appearance": q.get("appearance"),
+            "parameters": (
+                f"start={params['start']} end={params['end']} step={params.get('step', 1)}"
+                if params
+                else extra or None
+            ),
+            "privacy": q.get("privacy"),
+            "identifying": "yes" if q.get("identifying") else None,
+            "calculation": q.get("calculation"),
+            "default": q.get("default"),
+            "read_only": "yes" if q.get("read_only") else None,
+            "choice_filter": q.get("choice_filter"),
+            "disclosure": q.get("disclosure"),
+            "hierarchy": q.get("hierarchy"),
+            "trigger": q.get("trigger"),
+        },
+        {key: q.get(key) for key in ("label", "hint", "required_message", "constraint_message")},
+        cells,
+    )
 
 
 def to_xlsform(form: FormDefinition, path: str | os.PathLike) -> list[Path]:
@@ -2109,6 +2510,7 @@ def to_xlsform(form: FormDefinition, path: str | os.PathLike) -> list[Path]:
         def write(partial: str, rows=rows) -> None:
             with open(partial, "w", newline="", encoding="utf-8") as handle:
                 csv.writer(handle).writerows(rows)
+
         _write_atomically(target, write)
         written.append(target)
     # generalize:area's boundaries, beside the form as the import found them.
@@ -2117,6 +2519,7 @@ def to_xlsform(form: FormDefinition, path: str | os.PathLike) -> list[Path]:
 
         def write_json(partial: str, geojson=geojson) -> None:
             Path(partial).write_text(json.dumps(geojson, ensure_ascii=False), encoding="utf-8")
+
         _write_atomically(target, write_json)
         written.append(target)
     return written
@@ -2124,8 +2527,9 @@ def to_xlsform(form: FormDefinition, path: str | os.PathLike) -> list[Path]:
 
 def _write_atomically(path: Path, write) -> None:
     """`write(partial_path)`, then the file replaces `path` whole: never half a file."""
-    handle, partial = tempfile.mkstemp(dir=path.parent or None, prefix=f".{path.stem}-",
-                                       suffix=path.suffix)
+    handle, partial = tempfile.mkstemp(
+        dir=path.parent or None, prefix=f".{path.stem}-", suffix=path.suffix
+    )
     os.close(handle)
     try:
         write(partial)
@@ -2135,8 +2539,9 @@ def _write_atomically(path: Path, write) -> None:
             os.remove(partial)
 
 
-def read_form_file(path: str | os.PathLike, media: Iterable[str | os.PathLike] = ()
-                   ) -> ImportResult:
+def read_form_file(
+    path: str | os.PathLike, media: Iterable[str | os.PathLike] = ()
+) -> ImportResult:
     """A form definition from a JSON file or an XLSForm, as `forms import` and `forms publish`
     read them: never an exception, every problem listed. `media`: choice files given apart
     from the form (see read_xlsform)."""

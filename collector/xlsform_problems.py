@@ -38,14 +38,19 @@ class Problem:
 def located(message: str, sheet: str | None, row: int | None, column: str | None) -> str:
     """`survey row 5, column type: message`, with whatever part of the place is known."""
     if sheet and row is not None and column:
-        return gettext("%(sheet)s row %(row)s, column %(column)s: %(message)s",
-                       sheet=sheet, row=row, column=column, message=message)
+        return gettext(
+            "%(sheet)s row %(row)s, column %(column)s: %(message)s",
+            sheet=sheet,
+            row=row,
+            column=column,
+            message=message,
+        )
     if sheet and row is not None:
-        return gettext("%(sheet)s row %(row)s: %(message)s", sheet=sheet, row=row,
-                       message=message)
+        return gettext("%(sheet)s row %(row)s: %(message)s", sheet=sheet, row=row, message=message)
     if sheet and column:
-        return gettext("%(sheet)s, column %(column)s: %(message)s", sheet=sheet,
-                       column=column, message=message)
+        return gettext(
+            "%(sheet)s, column %(column)s: %(message)s", sheet=sheet, column=column, message=message
+        )
     if sheet:
         return gettext("%(sheet)s: %(message)s", sheet=sheet, message=message)
     if column:
@@ -59,306 +64,722 @@ Render = Callable[[dict], str]
 # extract it; the arguments are named in the message (%(name)s).
 CATALOGUE: dict[str, tuple[str, Render]] = {
     # files and sheets
-    "not_xlsform": (ERROR, lambda a: gettext(
-        "%(file)s is not an XLSForm: give an .xlsx or .xls file.", **a)),
-    "unreadable": (ERROR, lambda a: gettext(
-        "%(file)s could not be read as an Excel workbook.", **a)),
+    "not_xlsform": (
+        ERROR,
+        lambda a: gettext("%(file)s is not an XLSForm: give an .xlsx or .xls file.", **a),
+    ),
+    "unreadable": (
+        ERROR,
+        lambda a: gettext("%(file)s could not be read as an Excel workbook.", **a),
+    ),
     "unreadable/duplicate_header": (ERROR, lambda a: gettext("%(file)s: %(detail)s.", **a)),
-    "unreadable/crash": (ERROR, lambda a: gettext(
-        "The form could not be converted (%(detail)s).", **a)),
-    "unknown_file": (ERROR, lambda a: gettext(
-        "%(file)s: only JSON form definitions and XLSForms (.xlsx, .xls) can be imported.", **a)),
-    "invalid_form": (ERROR, lambda a: gettext(
-        "%(file)s is not a valid form definition:\n%(detail)s", **a)),
-    "missing_sheet": (ERROR, lambda a: gettext(
-        "The workbook has no survey sheet with questions: an XLSForm needs a sheet named "
-        "'survey'.", **a)),
-    "external_data/sheet": (ERROR, lambda a: gettext(
-        "The %(name)s sheet is not supported yet.", **a)),
+    "unreadable/crash": (
+        ERROR,
+        lambda a: gettext("The form could not be converted (%(detail)s).", **a),
+    ),
+    "unknown_file": (
+        ERROR,
+        lambda a: gettext(
+            "%(file)s: only JSON form definitions and XLSForms (.xlsx, .xls) can be imported.", **a
+        ),
+    ),
+    "invalid_form": (
+        ERROR,
+        lambda a: gettext("%(file)s is not a valid form definition:\n%(detail)s", **a),
+    ),
+    "missing_sheet": (
+        ERROR,
+        lambda a: gettext(
+            "The workbook has no survey sheet with questions: an XLSForm needs a sheet named "
+            "'survey'.",
+            **a,
+        ),
+    ),
+    "external_data/sheet": (
+        ERROR,
+        lambda a: gettext("The %(name)s sheet is not supported yet.", **a),
+    ),
     # settings
-    "ignored_setting": (WARNING, lambda a: gettext(
-        "The setting '%(header)s' is not used by the collector and is ignored.", **a)),
-    "ignored_setting/public_key": (WARNING, lambda a: gettext(
-        "Encryption (public_key) is ignored: records stay on the laptop and are anonymized "
-        "before sync instead.", **a)),
-    "missing_setting": (ERROR, lambda a: gettext(
-        "Give the form an id: a form_id column on the settings sheet.", **a)),
-    "bad_setting/form_id": (ERROR, lambda a: gettext(
-        "'%(value)s' is not a usable form_id: use up to 100 letters, digits, _, - and ., "
-        "starting with a letter, a digit or _.", **a)),
-    "bad_setting/version": (ERROR, lambda a: gettext(
-        "The version is longer than 40 characters.", **a)),
-    "bad_setting/language": (ERROR, lambda a: gettext(
-        "'%(value)s' is not a language: write it like 'English (en)'.", **a)),
-    "missing_version": (WARNING, lambda a: gettext(
-        "The settings sheet gives no version: version 1 is used. Give a version so that a "
-        "changed form is imported as a new one.", **a)),
+    "ignored_setting": (
+        WARNING,
+        lambda a: gettext(
+            "The setting '%(header)s' is not used by the collector and is ignored.", **a
+        ),
+    ),
+    "ignored_setting/public_key": (
+        WARNING,
+        lambda a: gettext(
+            "Encryption (public_key) is ignored: records stay on the laptop and are anonymized "
+            "before sync instead.",
+            **a,
+        ),
+    ),
+    "missing_setting": (
+        ERROR,
+        lambda a: gettext("Give the form an id: a form_id column on the settings sheet.", **a),
+    ),
+    "bad_setting/form_id": (
+        ERROR,
+        lambda a: gettext(
+            "'%(value)s' is not a usable form_id: use up to 100 letters, digits, _, - and ., "
+            "starting with a letter, a digit or _.",
+            **a,
+        ),
+    ),
+    "bad_setting/version": (
+        ERROR,
+        lambda a: gettext("The version is longer than 40 characters.", **a),
+    ),
+    "bad_setting/language": (
+        ERROR,
+        lambda a: gettext("'%(value)s' is not a language: write it like 'English (en)'.", **a),
+    ),
+    "missing_version": (
+        WARNING,
+        lambda a: gettext(
+            "The settings sheet gives no version: version 1 is used. Give a version so that a "
+            "changed form is imported as a new one.",
+            **a,
+        ),
+    ),
     # languages and columns
-    "unknown_language": (ERROR, lambda a: gettext(
-        "'%(language)s' is not a language this collector can name: write it with its code, "
-        "such as 'label::Français (fr)'.", **a)),
-    "language_without_code": (WARNING, lambda a: gettext(
-        "'%(language)s' has no language code the collector knows: its texts are kept as the "
-        "form's language '%(code)s', shown with the interface in the form's default "
-        "language. Write it with its code, such as 'label::Tetun (tet)', to match an "
-        "interface language.", **a)),
-    "missing_translation": (WARNING, lambda a: gettext(
-        "No %(language)s text: the %(default)s text is shown instead.", **a)),
-    "missing_translation/choices": (WARNING, lambda a: gettext(
-        "The choices sheet has no label column for %(language)s: choices are shown in "
-        "%(default)s.", **a)),
-    "ignored_column": (WARNING, lambda a: gettext(
-        "The column '%(header)s' is not used by the collector and is ignored.", **a)),
-    "ignored_column/bind": (WARNING, lambda a: gettext(
-        "The column '%(header)s' sets an XForm attribute the collector does not use: it is "
-        "ignored.", **a)),
-    "ignored_column/guidance_hint": (WARNING, lambda a: gettext(
-        "'%(header)s' is ignored: guidance hints are not shown by the collector.", **a)),
-    "unsupported_column/media": (ERROR, lambda a: gettext(
-        "The '%(header)s' column is not supported: images, audio and video in questions are "
-        "not supported yet.", **a)),
-    "unsupported_column/save_to": (WARNING, lambda a: gettext(
-        "The '%(header)s' column is left out: this form imports without its entities, so "
-        "this answer is kept with the record but saved to no entity list.", **a)),
-    "external_data/entities": (WARNING, lambda a: gettext(
-        "The entity list '%(list)s' is left out: this form imports without it, so its "
-        "records create and update no entities. To choose from an entity list, attach it as "
-        "a CSV file (select_one_from_file).", **a)),
-    "trigger": (WARNING, lambda a: gettext(
-        "The trigger %(trigger)s is kept: the collector computes '%(name)s' again whenever "
-        "an answer changes, and keeps the last value.", **a)),
+    "unknown_language": (
+        ERROR,
+        lambda a: gettext(
+            "'%(language)s' is not a language this collector can name: write it with its code, "
+            "such as 'label::Français (fr)'.",
+            **a,
+        ),
+    ),
+    "language_without_code": (
+        WARNING,
+        lambda a: gettext(
+            "'%(language)s' has no language code the collector knows: its texts are kept as the "
+            "form's language '%(code)s', shown with the interface in the form's default "
+            "language. Write it with its code, such as 'label::Tetun (tet)', to match an "
+            "interface language.",
+            **a,
+        ),
+    ),
+    "missing_translation": (
+        WARNING,
+        lambda a: gettext("No %(language)s text: the %(default)s text is shown instead.", **a),
+    ),
+    "missing_translation/choices": (
+        WARNING,
+        lambda a: gettext(
+            "The choices sheet has no label column for %(language)s: choices are shown in "
+            "%(default)s.",
+            **a,
+        ),
+    ),
+    "ignored_column": (
+        WARNING,
+        lambda a: gettext(
+            "The column '%(header)s' is not used by the collector and is ignored.", **a
+        ),
+    ),
+    "ignored_column/bind": (
+        WARNING,
+        lambda a: gettext(
+            "The column '%(header)s' sets an XForm attribute the collector does not use: it is "
+            "ignored.",
+            **a,
+        ),
+    ),
+    "ignored_column/guidance_hint": (
+        WARNING,
+        lambda a: gettext(
+            "'%(header)s' is ignored: guidance hints are not shown by the collector.", **a
+        ),
+    ),
+    "unsupported_column/media": (
+        ERROR,
+        lambda a: gettext(
+            "The '%(header)s' column is not supported: images, audio and video in questions are "
+            "not supported yet.",
+            **a,
+        ),
+    ),
+    "unsupported_column/save_to": (
+        WARNING,
+        lambda a: gettext(
+            "The '%(header)s' column is left out: this form imports without its entities, so "
+            "this answer is kept with the record but saved to no entity list.",
+            **a,
+        ),
+    ),
+    "external_data/entities": (
+        WARNING,
+        lambda a: gettext(
+            "The entity list '%(list)s' is left out: this form imports without it, so its "
+            "records create and update no entities. To choose from an entity list, attach it as "
+            "a CSV file (select_one_from_file).",
+            **a,
+        ),
+    ),
+    "trigger": (
+        WARNING,
+        lambda a: gettext(
+            "The trigger %(trigger)s is kept: the collector computes '%(name)s' again whenever "
+            "an answer changes, and keeps the last value.",
+            **a,
+        ),
+    ),
     # choices
     "missing_list_name": (ERROR, lambda a: gettext("This choice has no list_name.", **a)),
-    "bad_name/list": (ERROR, lambda a: gettext(
-        "'%(name)s' is not a usable list name: use letters, digits and _, starting with a "
-        "letter.", **a)),
-    "missing_name/choice": (ERROR, lambda a: gettext(
-        "A choice of the list '%(list)s' has no name.", **a)),
-    "bad_name/choice_length": (ERROR, lambda a: gettext(
-        "The choice name '%(name)s…' is longer than 64 characters.", **a)),
-    "bad_name/choice_space": (ERROR, lambda a: gettext(
-        "The choice name '%(name)s' has a space, which a select_multiple answer cannot "
-        "hold.", **a)),
-    "duplicate_choice": (ERROR, lambda a: gettext(
-        "The list '%(list)s' already has a choice named '%(name)s' (row %(used)s). Give each "
-        "choice its own name, or write allow_choice_duplicates: yes on the settings sheet.",
-        **a)),
-    "unknown_list": (ERROR, lambda a: gettext(
-        "There is no choice list named '%(list)s' on the choices sheet.", **a)),
-    "unknown_list/no_sheet": (ERROR, lambda a: gettext(
-        "There is no choice list named '%(list)s' on the choices sheet (the workbook has no "
-        "choices sheet).", **a)),
-    "unknown_list/missing": (ERROR, lambda a: gettext(
-        "'%(type)s' needs a choice list name, such as '%(word)s yes_no'.", **a)),
+    "bad_name/list": (
+        ERROR,
+        lambda a: gettext(
+            "'%(name)s' is not a usable list name: use letters, digits and _, starting with a "
+            "letter.",
+            **a,
+        ),
+    ),
+    "missing_name/choice": (
+        ERROR,
+        lambda a: gettext("A choice of the list '%(list)s' has no name.", **a),
+    ),
+    "bad_name/choice_length": (
+        ERROR,
+        lambda a: gettext("The choice name '%(name)s…' is longer than 64 characters.", **a),
+    ),
+    "bad_name/choice_space": (
+        ERROR,
+        lambda a: gettext(
+            "The choice name '%(name)s' has a space, which a select_multiple answer cannot hold.",
+            **a,
+        ),
+    ),
+    "duplicate_choice": (
+        ERROR,
+        lambda a: gettext(
+            "The list '%(list)s' already has a choice named '%(name)s' (row %(used)s). Give each "
+            "choice its own name, or write allow_choice_duplicates: yes on the settings sheet.",
+            **a,
+        ),
+    ),
+    "unknown_list": (
+        ERROR,
+        lambda a: gettext("There is no choice list named '%(list)s' on the choices sheet.", **a),
+    ),
+    "unknown_list/no_sheet": (
+        ERROR,
+        lambda a: gettext(
+            "There is no choice list named '%(list)s' on the choices sheet (the workbook has no "
+            "choices sheet).",
+            **a,
+        ),
+    ),
+    "unknown_list/missing": (
+        ERROR,
+        lambda a: gettext("'%(type)s' needs a choice list name, such as '%(word)s yes_no'.", **a),
+    ),
     # survey rows
     "missing_type": (WARNING, lambda a: gettext("This row has no type and is ignored.", **a)),
     "unknown_type": (ERROR, lambda a: gettext("'%(type)s' is not a question type.", **a)),
     "missing_name": (ERROR, lambda a: gettext("This question has no name.", **a)),
     "missing_name/group": (ERROR, lambda a: gettext("This 'begin %(kind)s' has no name.", **a)),
-    "bad_name": (ERROR, lambda a: gettext(
-        "'%(name)s' is not a usable name: use letters, digits, _, - and ., starting with a "
-        "letter or _.", **a)),
-    "bad_name/instance_key": (ERROR, lambda a: gettext(
-        "The name '%(name)s' is how the collector sends the answer of '%(repeated)s' (row "
-        "%(used)s) in instance %(position)s of its repeat: rename one of them.", **a)),
-    "duplicate_name": (ERROR, lambda a: gettext(
-        "The name '%(name)s' is already used on row %(used)s.", **a)),
-    "duplicate_name/group": (WARNING, lambda a: gettext(
-        "The name '%(name)s' is also used on row %(used)s, in another group: this question "
-        "is kept as '%(kept)s', the name its answers have in exports.", **a)),
-    "duplicate_name/referenced": (ERROR, lambda a: gettext(
-        "${%(name)s} could mean the question on row %(used)s or the one on row %(other)s "
-        "(the same name in two groups): rename one of them.", **a)),
-    "duplicate_name/other": (ERROR, lambda a: gettext(
-        "'or_other' needs the name '%(name)s' for its 'specify' question, but row %(used)s "
-        "uses it.", **a)),
+    "bad_name": (
+        ERROR,
+        lambda a: gettext(
+            "'%(name)s' is not a usable name: use letters, digits, _, - and ., starting with a "
+            "letter or _.",
+            **a,
+        ),
+    ),
+    "bad_name/instance_key": (
+        ERROR,
+        lambda a: gettext(
+            "The name '%(name)s' is how the collector sends the answer of '%(repeated)s' (row "
+            "%(used)s) in instance %(position)s of its repeat: rename one of them.",
+            **a,
+        ),
+    ),
+    "duplicate_name": (
+        ERROR,
+        lambda a: gettext("The name '%(name)s' is already used on row %(used)s.", **a),
+    ),
+    "duplicate_name/group": (
+        WARNING,
+        lambda a: gettext(
+            "The name '%(name)s' is also used on row %(used)s, in another group: this question "
+            "is kept as '%(kept)s', the name its answers have in exports.",
+            **a,
+        ),
+    ),
+    "duplicate_name/referenced": (
+        ERROR,
+        lambda a: gettext(
+            "${%(name)s} could mean the question on row %(used)s or the one on row %(other)s "
+            "(the same name in two groups): rename one of them.",
+            **a,
+        ),
+    ),
+    "duplicate_name/other": (
+        ERROR,
+        lambda a: gettext(
+            "'or_other' needs the name '%(name)s' for its 'specify' question, but row %(used)s "
+            "uses it.",
+            **a,
+        ),
+    ),
     "missing_label": (ERROR, lambda a: gettext("The question '%(name)s' has no label.", **a)),
     "missing_label/unnamed": (ERROR, lambda a: gettext("This question has no label.", **a)),
-    "label_reference": (WARNING, lambda a: gettext(
-        "The collector shows labels as written: a ${name} in a label is not replaced by the "
-        "answer.", **a)),
-    "ignored_type/metadata": (WARNING, lambda a: gettext(
-        "'%(type)s' is ignored: the collector keeps its own record metadata (when, on which "
-        "device, by whom).", **a)),
-    "unsupported_type/media": (ERROR, lambda a: gettext(
-        "Media questions (%(type)s) are not supported yet.", **a)),
-    "unsupported_type/file": (ERROR, lambda a: gettext(
-        "File questions are not supported yet.", **a)),
-    "unsupported_type/background": (ERROR, lambda a: gettext(
-        "Background recording (%(type)s) is not supported.", **a)),
-    "unsupported_type/rank": (ERROR, lambda a: gettext(
-        "Rank questions are not supported yet: ask one select_one question for each "
-        "position instead.", **a)),
-    "unsupported_type/range_decimal": (ERROR, lambda a: gettext(
-        "Decimal ranges are not supported yet.", **a)),
-    "external_data/file_type": (ERROR, lambda a: gettext(
-        "Choices from %(file)s are not supported yet: give them as a .csv file with the "
-        "columns name and label.", **a)),
-    "external_data/file_name": (ERROR, lambda a: gettext(
-        "'%(file)s' is not a usable choice file: give the name of a .csv file in the same "
-        "folder as the form, without spaces or folders.", **a)),
-    "external_data/missing_file": (ERROR, lambda a: gettext(
-        "The choice file %(file)s was not found: put it in the same folder as the form, or "
-        "give it with --media %(file)s.", **a)),
-    "external_data/unreadable_file": (ERROR, lambda a: gettext(
-        "The choice file %(file)s could not be read as a UTF-8 CSV file (%(detail)s).", **a)),
-    "external_data/empty_file": (ERROR, lambda a: gettext(
-        "The choice file %(file)s has no choices.", **a)),
-    "external_data/file_columns": (ERROR, lambda a: gettext(
-        "A choice file needs a name column (and a label column, or label::Language (code) "
-        "columns), as ODK reads it.", **a)),
-    "external_data/file_size": (ERROR, lambda a: gettext(
-        "A choice file can hold at most %(max)s choices.", **a)),
-    "external_data/parameters": (ERROR, lambda a: gettext(
-        "Choosing other columns of a choice file (%(value)s) is not supported yet: name its "
-        "columns name and label.", **a)),
-    "unknown_list/file": (ERROR, lambda a: gettext(
-        "'%(type)s' needs the name of a choice file, such as '%(word)s places.csv'.", **a)),
-    "unknown_list/external": (ERROR, lambda a: gettext(
-        "There is no choice list named '%(list)s' on the external_choices sheet.", **a)),
-    "unknown_list/no_external_sheet": (ERROR, lambda a: gettext(
-        "There is no choice list named '%(list)s' on the external_choices sheet (the workbook "
-        "has no external_choices sheet).", **a)),
-    "external_data/type": (ERROR, lambda a: gettext(
-        "'%(type)s' (external data) is not supported yet.", **a)),
-    "external_data/pulldata_literal": (ERROR, lambda a: gettext(
-        "pulldata() needs the file and both columns written in quotes, as in "
-        "pulldata('fruits', 'price', 'name', ${fruit}).", **a)),
-    "external_data/pulldata_name": (ERROR, lambda a: gettext(
-        "'%(file)s' is not a usable data file for pulldata(): name a .csv file in the same "
-        "folder as the form, without .csv, spaces or folders.", **a)),
-    "external_data/pulldata_file": (ERROR, lambda a: gettext(
-        "The data file %(file)s that pulldata() reads was not found: put it in the same "
-        "folder as the form, or give it with --media %(file)s.", **a)),
-    "external_data/pulldata_size": (ERROR, lambda a: gettext(
-        "The data file %(file)s is too large: a form's data files may hold %(max)s kB in "
-        "all, as every page of the form carries them.", **a)),
-    "external_data/pulldata_header": (ERROR, lambda a: gettext(
-        "The data file %(file)s needs a first row that names each of its columns once.",
-        **a)),
-    "external_data/pulldata_unreadable": (ERROR, lambda a: gettext(
-        "The data file %(file)s could not be read as a UTF-8 CSV file (%(detail)s).", **a)),
-    "external_data/pulldata_column": (ERROR, lambda a: gettext(
-        "The data file %(file)s has no column '%(missing)s' (its columns: %(columns)s).",
-        **a)),
-    "converted_type/acknowledge": (WARNING, lambda a: gettext(
-        "'acknowledge' becomes a single-choice question with one answer, 'OK'.", **a)),
-    "converted_type/barcode": (WARNING, lambda a: gettext(
-        "A barcode question becomes a text question: the code is typed, not scanned.", **a)),
-    "converted_type/hidden": (WARNING, lambda a: gettext(
-        "A hidden question becomes a calculation that keeps its default, as ODK keeps it.",
-        **a)),
-    "bad_value/yes_no": (ERROR, lambda a: gettext(
-        "'%(value)s' should be yes or no (conditions here are not supported yet: use "
-        "relevant instead).", **a)),
-    "bad_value/range_number": (ERROR, lambda a: gettext(
-        "'%(part)s': range parameters must be whole numbers.", **a)),
-    "bad_value/range": (ERROR, lambda a: gettext(
-        "A range needs start below end and a step of at least 1 (got start=%(start)s "
-        "end=%(end)s step=%(step)s).", **a)),
+    "label_reference": (
+        WARNING,
+        lambda a: gettext(
+            "The collector shows labels as written: a ${name} in a label is not replaced by the "
+            "answer.",
+            **a,
+        ),
+    ),
+    "ignored_type/metadata": (
+        WARNING,
+        lambda a: gettext(
+            "'%(type)s' is ignored: the collector keeps its own record metadata (when, on which "
+            "device, by whom).",
+            **a,
+        ),
+    ),
+    "unsupported_type/media": (
+        ERROR,
+        lambda a: gettext("Media questions (%(type)s) are not supported yet.", **a),
+    ),
+    "unsupported_type/file": (
+        ERROR,
+        lambda a: gettext("File questions are not supported yet.", **a),
+    ),
+    "unsupported_type/background": (
+        ERROR,
+        lambda a: gettext("Background recording (%(type)s) is not supported.", **a),
+    ),
+    "unsupported_type/rank": (
+        ERROR,
+        lambda a: gettext(
+            "Rank questions are not supported yet: ask one select_one question for each "
+            "position instead.",
+            **a,
+        ),
+    ),
+    "unsupported_type/range_decimal": (
+        ERROR,
+        lambda a: gettext("Decimal ranges are not supported yet.", **a),
+    ),
+    "external_data/file_type": (
+        ERROR,
+        lambda a: gettext(
+            "Choices from %(file)s are not supported yet: give them as a .csv file with the "
+            "columns name and label.",
+            **a,
+        ),
+    ),
+    "external_data/file_name": (
+        ERROR,
+        lambda a: gettext(
+            "'%(file)s' is not a usable choice file: give the name of a .csv file in the same "
+            "folder as the form, without spaces or folders.",
+            **a,
+        ),
+    ),
+    "external_data/missing_file": (
+        ERROR,
+        lambda a: gettext(
+            "The choice file %(file)s was not found: put it in the same folder as the form, or "
+            "give it with --media %(file)s.",
+            **a,
+        ),
+    ),
+    "external_data/unreadable_file": (
+        ERROR,
+        lambda a: gettext(
+            "The choice file %(file)s could not be read as a UTF-8 CSV file (%(detail)s).", **a
+        ),
+    ),
+    "external_data/empty_file": (
+        ERROR,
+        lambda a: gettext("The choice file %(file)s has no choices.", **a),
+    ),
+    "external_data/file_columns": (
+        ERROR,
+        lambda a: gettext(
+            "A choice file needs a name column (and a label column, or label::Language (code) "
+            "columns), as ODK reads it.",
+            **a,
+        ),
+    ),
+    "external_data/file_size": (
+        ERROR,
+        lambda a: gettext("A choice file can hold at most %(max)s choices.", **a),
+    ),
+    "external_data/parameters": (
+        ERROR,
+        lambda a: gettext(
+            "Choosing other columns of a choice file (%(value)s) is not supported yet: name its "
+            "columns name and label.",
+            **a,
+        ),
+    ),
+    "unknown_list/file": (
+        ERROR,
+        lambda a: gettext(
+            "'%(type)s' needs the name of a choice file, such as '%(word)s places.csv'.", **a
+        ),
+    ),
+    "unknown_list/external": (
+        ERROR,
+        lambda a: gettext(
+            "There is no choice list named '%(list)s' on the external_choices sheet.", **a
+        ),
+    ),
+    "unknown_list/no_external_sheet": (
+        ERROR,
+        lambda a: gettext(
+            "There is no choice list named '%(list)s' on the external_choices sheet (the workbook "
+            "has no external_choices sheet).",
+            **a,
+        ),
+    ),
+    "external_data/type": (
+        ERROR,
+        lambda a: gettext("'%(type)s' (external data) is not supported yet.", **a),
+    ),
+    "external_data/pulldata_literal": (
+        ERROR,
+        lambda a: gettext(
+            "pulldata() needs the file and both columns written in quotes, as in "
+            "pulldata('fruits', 'price', 'name', ${fruit}).",
+            **a,
+        ),
+    ),
+    "external_data/pulldata_name": (
+        ERROR,
+        lambda a: gettext(
+            "'%(file)s' is not a usable data file for pulldata(): name a .csv file in the same "
+            "folder as the form, without .csv, spaces or folders.",
+            **a,
+        ),
+    ),
+    "external_data/pulldata_file": (
+        ERROR,
+        lambda a: gettext(
+            "The data file %(file)s that pulldata() reads was not found: put it in the same "
+            "folder as the form, or give it with --media %(file)s.",
+            **a,
+        ),
+    ),
+    "external_data/pulldata_size": (
+        ERROR,
+        lambda a: gettext(
+            "The data file %(file)s is too large: a form's data files may hold %(max)s kB in "
+            "all, as every page of the form carries them.",
+            **a,
+        ),
+    ),
+    "external_data/pulldata_header": (
+        ERROR,
+        lambda a: gettext(
+            "The data file %(file)s needs a first row that names each of its columns once.", **a
+        ),
+    ),
+    "external_data/pulldata_unreadable": (
+        ERROR,
+        lambda a: gettext(
+            "The data file %(file)s could not be read as a UTF-8 CSV file (%(detail)s).", **a
+        ),
+    ),
+    "external_data/pulldata_column": (
+        ERROR,
+        lambda a: gettext(
+            "The data file %(file)s has no column '%(missing)s' (its columns: %(columns)s).", **a
+        ),
+    ),
+    "converted_type/acknowledge": (
+        WARNING,
+        lambda a: gettext(
+            "'acknowledge' becomes a single-choice question with one answer, 'OK'.", **a
+        ),
+    ),
+    "converted_type/barcode": (
+        WARNING,
+        lambda a: gettext(
+            "A barcode question becomes a text question: the code is typed, not scanned.", **a
+        ),
+    ),
+    "converted_type/hidden": (
+        WARNING,
+        lambda a: gettext(
+            "A hidden question becomes a calculation that keeps its default, as ODK keeps it.", **a
+        ),
+    ),
+    "bad_value/yes_no": (
+        ERROR,
+        lambda a: gettext(
+            "'%(value)s' should be yes or no (conditions here are not supported yet: use "
+            "relevant instead).",
+            **a,
+        ),
+    ),
+    "bad_value/range_number": (
+        ERROR,
+        lambda a: gettext("'%(part)s': range parameters must be whole numbers.", **a),
+    ),
+    "bad_value/range": (
+        ERROR,
+        lambda a: gettext(
+            "A range needs start below end and a step of at least 1 (got start=%(start)s "
+            "end=%(end)s step=%(step)s).",
+            **a,
+        ),
+    ),
     "bad_default": (ERROR, lambda a: gettext("'%(value)s' is not a %(type)s answer.", **a)),
     "bad_privacy": (ERROR, lambda a: a["detail"]),  # the schema's own (translated) words
-    "bad_privacy/identifying": (ERROR, lambda a: gettext(
-        "An identifying field must be dropped or pseudonymized: write drop, pseudonymize or "
-        "pseudonymize:phone in the privacy column.", **a)),
-    "bad_disclosure": (ERROR, lambda a: gettext(
-        "'%(value)s' is not a disclosure value: use %(allowed)s.", **a)),
-    "bad_disclosure/dotted_name": (ERROR, lambda a: gettext(
-        "A key or sensitive question's name cannot hold a '.' yet: rename '%(name)s' (such "
-        "as with _ for the dot).", **a)),
-    "bad_hierarchy": (ERROR, lambda a: gettext(
-        "'%(value)s' is not a hierarchy value: use %(allowed)s.", **a)),
-    "bad_hierarchy/not_key": (ERROR, lambda a: gettext(
-        "Only a key variable (disclosure: key) has a hierarchy.", **a)),
-    "missing_calculation": (ERROR, lambda a: gettext(
-        "A calculate question needs a calculation.", **a)),
-    "ignored_column/calculation": (WARNING, lambda a: gettext(
-        "A calculation on a question that is not 'calculate' (a dynamic default) is ignored: "
-        "the question starts empty.", **a)),
-    "ignored_column/repeat_count": (WARNING, lambda a: gettext(
-        "A repeat_count only applies to a 'begin repeat' row and is ignored here.", **a)),
-    "ignored_column/choice_filter": (WARNING, lambda a: gettext(
-        "A choice filter only applies to select questions and is ignored here.", **a)),
-    "ignored_column/default": (WARNING, lambda a: gettext(
-        "The default '%(value)s' is an expression; only fixed defaults are supported, so it "
-        "is ignored.", **a)),
-    "ignored_column/parameters": (WARNING, lambda a: gettext(
-        "The parameters '%(value)s' are ignored for a %(type)s question.", **a)),
-    "ignored_column/location_parameter": (WARNING, lambda a: gettext(
-        "The location parameter '%(part)s' is ignored (use capture-accuracy= and "
-        "warning-accuracy=, in metres).", **a)),
-    "bad_value/accuracy": (ERROR, lambda a: gettext(
-        "'%(part)s': an accuracy is a number of metres above 0.", **a)),
-    "external_data/boundaries_file": (ERROR, lambda a: gettext(
-        "generalize:area needs the area boundaries as a GeoJSON file (%(file)s): put one "
-        "in the same folder as the form, or give it with --media.", **a)),
-    "external_data/boundaries": (ERROR, lambda a: gettext(
-        "The boundaries file %(file)s cannot be used: %(detail)s", **a)),
-    "ignored_column/select_parameter": (WARNING, lambda a: gettext(
-        "The parameter '%(part)s' is ignored for a select question (use randomize=true and, "
-        "to fix the order, seed=${question}).", **a)),
-    "bad_value/randomize": (ERROR, lambda a: gettext(
-        "randomize takes true or false, not '%(value)s'.", **a)),
-    "bad_value/seed": (ERROR, lambda a: gettext(
-        "The seed '%(value)s' is not an expression this form can compute: %(detail)s", **a)),
-    "ignored_column/range_parameter": (WARNING, lambda a: gettext(
-        "The range parameter '%(part)s' is ignored (use start=, end= and step=).", **a)),
-    "ignored_appearance/one": (WARNING, lambda a: gettext(
-        "Only one appearance is used: '%(kept)s'; '%(word)s' is ignored.", **a)),
-    "ignored_appearance/type": (WARNING, lambda a: gettext(
-        "The appearance '%(word)s' has no effect on a %(type)s question and is ignored.",
-        **a)),
-    "ignored_appearance": (WARNING, lambda a: gettext(
-        "The appearance '%(word)s' is not supported and is ignored (supported: minimal, "
-        "horizontal, likert, multiline, month-year).", **a)),
-    "ignored_appearance/group": (WARNING, lambda a: gettext(
-        "The group appearance '%(value)s' is ignored: each group is one page.", **a)),
+    "bad_privacy/identifying": (
+        ERROR,
+        lambda a: gettext(
+            "An identifying field must be dropped or pseudonymized: write drop, pseudonymize or "
+            "pseudonymize:phone in the privacy column.",
+            **a,
+        ),
+    ),
+    "bad_disclosure": (
+        ERROR,
+        lambda a: gettext("'%(value)s' is not a disclosure value: use %(allowed)s.", **a),
+    ),
+    "bad_disclosure/dotted_name": (
+        ERROR,
+        lambda a: gettext(
+            "A key or sensitive question's name cannot hold a '.' yet: rename '%(name)s' (such "
+            "as with _ for the dot).",
+            **a,
+        ),
+    ),
+    "bad_hierarchy": (
+        ERROR,
+        lambda a: gettext("'%(value)s' is not a hierarchy value: use %(allowed)s.", **a),
+    ),
+    "bad_hierarchy/not_key": (
+        ERROR,
+        lambda a: gettext("Only a key variable (disclosure: key) has a hierarchy.", **a),
+    ),
+    "missing_calculation": (
+        ERROR,
+        lambda a: gettext("A calculate question needs a calculation.", **a),
+    ),
+    "ignored_column/calculation": (
+        WARNING,
+        lambda a: gettext(
+            "A calculation on a question that is not 'calculate' (a dynamic default) is ignored: "
+            "the question starts empty.",
+            **a,
+        ),
+    ),
+    "ignored_column/repeat_count": (
+        WARNING,
+        lambda a: gettext(
+            "A repeat_count only applies to a 'begin repeat' row and is ignored here.", **a
+        ),
+    ),
+    "ignored_column/choice_filter": (
+        WARNING,
+        lambda a: gettext(
+            "A choice filter only applies to select questions and is ignored here.", **a
+        ),
+    ),
+    "ignored_column/default": (
+        WARNING,
+        lambda a: gettext(
+            "The default '%(value)s' is an expression; only fixed defaults are supported, so it "
+            "is ignored.",
+            **a,
+        ),
+    ),
+    "ignored_column/parameters": (
+        WARNING,
+        lambda a: gettext("The parameters '%(value)s' are ignored for a %(type)s question.", **a),
+    ),
+    "ignored_column/location_parameter": (
+        WARNING,
+        lambda a: gettext(
+            "The location parameter '%(part)s' is ignored (use capture-accuracy= and "
+            "warning-accuracy=, in metres).",
+            **a,
+        ),
+    ),
+    "bad_value/accuracy": (
+        ERROR,
+        lambda a: gettext("'%(part)s': an accuracy is a number of metres above 0.", **a),
+    ),
+    "external_data/boundaries_file": (
+        ERROR,
+        lambda a: gettext(
+            "generalize:area needs the area boundaries as a GeoJSON file (%(file)s): put one "
+            "in the same folder as the form, or give it with --media.",
+            **a,
+        ),
+    ),
+    "external_data/boundaries": (
+        ERROR,
+        lambda a: gettext("The boundaries file %(file)s cannot be used: %(detail)s", **a),
+    ),
+    "ignored_column/select_parameter": (
+        WARNING,
+        lambda a: gettext(
+            "The parameter '%(part)s' is ignored for a select question (use randomize=true and, "
+            "to fix the order, seed=${question}).",
+            **a,
+        ),
+    ),
+    "bad_value/randomize": (
+        ERROR,
+        lambda a: gettext("randomize takes true or false, not '%(value)s'.", **a),
+    ),
+    "bad_value/seed": (
+        ERROR,
+        lambda a: gettext(
+            "The seed '%(value)s' is not an expression this form can compute: %(detail)s", **a
+        ),
+    ),
+    "ignored_column/range_parameter": (
+        WARNING,
+        lambda a: gettext(
+            "The range parameter '%(part)s' is ignored (use start=, end= and step=).", **a
+        ),
+    ),
+    "ignored_appearance/one": (
+        WARNING,
+        lambda a: gettext("Only one appearance is used: '%(kept)s'; '%(word)s' is ignored.", **a),
+    ),
+    "ignored_appearance/type": (
+        WARNING,
+        lambda a: gettext(
+            "The appearance '%(word)s' has no effect on a %(type)s question and is ignored.", **a
+        ),
+    ),
+    "ignored_appearance": (
+        WARNING,
+        lambda a: gettext(
+            "The appearance '%(word)s' is not supported and is ignored (supported: minimal, "
+            "horizontal, likert, multiline, month-year).",
+            **a,
+        ),
+    ),
+    "ignored_appearance/group": (
+        WARNING,
+        lambda a: gettext(
+            "The group appearance '%(value)s' is ignored: each group is one page.", **a
+        ),
+    ),
     # groups, repeats and loops
-    "unbalanced_group/open": (ERROR, lambda a: gettext(
-        "'begin %(kind)s' %(name)s has no matching 'end %(kind)s'.", **a)),
-    "unbalanced_group/stray": (ERROR, lambda a: gettext(
-        "'end %(kind)s' without a 'begin %(kind)s' above it.", **a)),
-    "unbalanced_group/crossed": (ERROR, lambda a: gettext(
-        "'end %(kind)s' closes a 'begin %(other)s' (row %(used)s).", **a)),
-    "nested_repeat": (ERROR, lambda a: gettext(
-        "The repeat '%(name)s' is inside the repeat '%(outer)s' (row %(used)s): a repeat "
-        "inside a repeat is not supported yet.", **a)),
-    "nested_group/repeat": (WARNING, lambda a: gettext(
-        "The group '%(name)s' is inside the repeat '%(outer)s': its questions are asked in "
-        "each instance.", **a)),
-    "nested_group/repeat_relevant": (WARNING, lambda a: gettext(
-        "The group '%(name)s' is inside the repeat '%(outer)s': its questions are asked in "
-        "each instance and keep its relevance.", **a)),
-    "nested_group": (WARNING, lambda a: gettext(
-        "The group '%(name)s' is inside the group '%(outer)s': its questions join that page.",
-        **a)),
-    "nested_group/relevant": (WARNING, lambda a: gettext(
-        "The group '%(name)s' is inside the group '%(outer)s': its questions join that page "
-        "and keep its relevance.", **a)),
-    "split_group": (WARNING, lambda a: gettext(
-        "The group '%(name)s' holds a repeat: its questions after the repeat are on a page "
-        "of their own, after the repeat's.", **a)),
-    "repeat_count": (WARNING, lambda a: gettext(
-        "A repeat has at most %(max)s instances in the collector: a repeat_count of "
-        "%(value)s gives %(max)s.", **a)),
-    "empty_repeat": (ERROR, lambda a: gettext(
-        "The repeat '%(name)s' has no questions the collector can ask: give it at least "
-        "one.", **a)),
-    "empty_group": (WARNING, lambda a: gettext(
-        "The group '%(name)s' has no supported questions and is left out.", **a)),
-    "empty_form": (ERROR, lambda a: gettext(
-        "The survey sheet has no question the collector can show.", **a)),
-    "loop": (WARNING, lambda a: gettext(
-        "The loop over '%(list)s' becomes one group per choice (%(count)s), as ODK shows it: "
-        "the question '%(name)s' of the choice '%(choice)s' is called '%(renamed)s'.", **a)),
-    "unknown_list/loop": (ERROR, lambda a: gettext(
-        "'begin loop' needs a choice list of the choices sheet, such as 'begin loop over "
-        "animals'.", **a)),
+    "unbalanced_group/open": (
+        ERROR,
+        lambda a: gettext("'begin %(kind)s' %(name)s has no matching 'end %(kind)s'.", **a),
+    ),
+    "unbalanced_group/stray": (
+        ERROR,
+        lambda a: gettext("'end %(kind)s' without a 'begin %(kind)s' above it.", **a),
+    ),
+    "unbalanced_group/crossed": (
+        ERROR,
+        lambda a: gettext("'end %(kind)s' closes a 'begin %(other)s' (row %(used)s).", **a),
+    ),
+    "nested_repeat": (
+        ERROR,
+        lambda a: gettext(
+            "The repeat '%(name)s' is inside the repeat '%(outer)s' (row %(used)s): a repeat "
+            "inside a repeat is not supported yet.",
+            **a,
+        ),
+    ),
+    "nested_group/repeat": (
+        WARNING,
+        lambda a: gettext(
+            "The group '%(name)s' is inside the repeat '%(outer)s': its questions are asked in "
+            "each instance.",
+            **a,
+        ),
+    ),
+    "nested_group/repeat_relevant": (
+        WARNING,
+        lambda a: gettext(
+            "The group '%(name)s' is inside the repeat '%(outer)s': its questions are asked in "
+            "each instance and keep its relevance.",
+            **a,
+        ),
+    ),
+    "nested_group": (
+        WARNING,
+        lambda a: gettext(
+            "The group '%(name)s' is inside the group '%(outer)s': its questions join that page.",
+            **a,
+        ),
+    ),
+    "nested_group/relevant": (
+        WARNING,
+        lambda a: gettext(
+            "The group '%(name)s' is inside the group '%(outer)s': its questions join that page "
+            "and keep its relevance.",
+            **a,
+        ),
+    ),
+    "split_group": (
+        WARNING,
+        lambda a: gettext(
+            "The group '%(name)s' holds a repeat: its questions after the repeat are on a page "
+            "of their own, after the repeat's.",
+            **a,
+        ),
+    ),
+    "repeat_count": (
+        WARNING,
+        lambda a: gettext(
+            "A repeat has at most %(max)s instances in the collector: a repeat_count of "
+            "%(value)s gives %(max)s.",
+            **a,
+        ),
+    ),
+    "empty_repeat": (
+        ERROR,
+        lambda a: gettext(
+            "The repeat '%(name)s' has no questions the collector can ask: give it at least one.",
+            **a,
+        ),
+    ),
+    "empty_group": (
+        WARNING,
+        lambda a: gettext("The group '%(name)s' has no supported questions and is left out.", **a),
+    ),
+    "empty_form": (
+        ERROR,
+        lambda a: gettext("The survey sheet has no question the collector can show.", **a),
+    ),
+    "loop": (
+        WARNING,
+        lambda a: gettext(
+            "The loop over '%(list)s' becomes one group per choice (%(count)s), as ODK shows it: "
+            "the question '%(name)s' of the choice '%(choice)s' is called '%(renamed)s'.",
+            **a,
+        ),
+    ),
+    "unknown_list/loop": (
+        ERROR,
+        lambda a: gettext(
+            "'begin loop' needs a choice list of the choices sheet, such as 'begin loop over "
+            "animals'.",
+            **a,
+        ),
+    ),
     # expressions
-    "bad_expression": (ERROR, lambda a: gettext(
-        "%(detail)s (at character %(position)s of '%(source)s')", **a)),
-    "unknown_reference": (ERROR, lambda a: gettext(
-        "The expression refers to '${%(name)s}', which is not a question of this form.", **a)),
+    "bad_expression": (
+        ERROR,
+        lambda a: gettext("%(detail)s (at character %(position)s of '%(source)s')", **a),
+    ),
+    "unknown_reference": (
+        ERROR,
+        lambda a: gettext(
+            "The expression refers to '${%(name)s}', which is not a question of this form.", **a
+        ),
+    ),
     # the schema's last word
     "schema": (ERROR, lambda a: a["detail"]),
 }
@@ -369,8 +790,9 @@ def severity(key: str) -> str:
     return CATALOGUE[key][0]
 
 
-def make(key: str, sheet: str | None = None, row: int | None = None,
-         column: str | None = None, **args) -> Problem:
+def make(
+    key: str, sheet: str | None = None, row: int | None = None, column: str | None = None, **args
+) -> Problem:
     """The problem `key` of the catalogue, its message filled with `args` and translated."""
     _, render = CATALOGUE[key]
     return Problem(key.partition("/")[0], render(args), sheet, row, column, key)

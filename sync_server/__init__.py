@@ -43,14 +43,16 @@ STARTUP_LOCK_FILE = ".startup.lock"
 STATIC_FOLDER = str(Path(collector.__file__).parent / "static")
 
 
-def create_app(test_config: dict | None = None, data_dir: Path | str | None = None,
-               database: str | None = None) -> Flask:
+def create_app(
+    test_config: dict | None = None, data_dir: Path | str | None = None, database: str | None = None
+) -> Flask:
     """Build the central app for a data dir (created on first run)."""
     app = Flask(__name__, static_folder=STATIC_FOLDER)
     test_config = dict(test_config or {})
     owner_only_files()
-    data_dir = datadir.ensure_data_dir(Path(data_dir or test_config.get("DATA_DIR")
-                                            or datadir.default_data_dir("sync-server")))
+    data_dir = datadir.ensure_data_dir(
+        Path(data_dir or test_config.get("DATA_DIR") or datadir.default_data_dir("sync-server"))
+    )
     app.config.from_mapping(
         DATA_DIR=str(data_dir),
         MAX_CONTENT_LENGTH=protocol.MAX_BATCH_BYTES + 64 * 1024,
@@ -85,8 +87,9 @@ def create_app(test_config: dict | None = None, data_dir: Path | str | None = No
     # Shared partials (the language bar) come from the hub's templates; ours win on a clash.
     own_templates = app.jinja_loader
     assert own_templates is not None  # this package has its templates folder
-    app.jinja_loader = ChoiceLoader([own_templates, FileSystemLoader(
-        str(Path(collector.__file__).parent / "templates"))])
+    app.jinja_loader = ChoiceLoader(
+        [own_templates, FileSystemLoader(str(Path(collector.__file__).parent / "templates"))]
+    )
     behind_proxies(app, settings["proxy_hops"])
     i18n.init_app(app)
     templating.init_app(app, lambda: gettext("Central workspace"))
@@ -97,9 +100,22 @@ def create_app(test_config: dict | None = None, data_dir: Path | str | None = No
     logs.init_app(app)
     app.register_error_handler(protocol.ProtocolError, api.protocol_error)
     register_database_errors(app)
-    for blueprint in (accounts.bp, api.bp, attachments.api_bp, attachments.api_files_bp,
-                      attachments.bp, auth.bp, dashboard.bp, dashboard.api_bp, data.bp,
-                      data.api_bp, devices.bp, feedback.bp, forms.bp, security_pages.bp):
+    for blueprint in (
+        accounts.bp,
+        api.bp,
+        attachments.api_bp,
+        attachments.api_files_bp,
+        attachments.bp,
+        auth.bp,
+        dashboard.bp,
+        dashboard.api_bp,
+        data.bp,
+        data.api_bp,
+        devices.bp,
+        feedback.bp,
+        forms.bp,
+        security_pages.bp,
+    ):
         app.register_blueprint(blueprint)
     app.jinja_env.globals.update(can=auth.can)
     app.teardown_appcontext(close_store)
@@ -160,9 +176,11 @@ def old_pseudonym_key_warning(data_dir: Path) -> str | None:
     path = Path(data_dir) / datadir.SECRETS_DIR / "pseudonym_key"
     if not path.exists():
         return None
-    return (f"{path} holds the project's pseudonym key, which the server no longer uses. "
-            f"Give it to the data custodian (collector keys create FILE --from-hex-file "
-            f"{path}), then delete it from this server.")
+    return (
+        f"{path} holds the project's pseudonym key, which the server no longer uses. "
+        f"Give it to the data custodian (collector keys create FILE --from-hex-file "
+        f"{path}), then delete it from this server."
+    )
 
 
 def database_path(database: str | None, data_dir: Path) -> str:
@@ -171,13 +189,15 @@ def database_path(database: str | None, data_dir: Path) -> str:
     if not database:
         return str(data_dir / DATABASE_FILE)
     if database.startswith("sqlite:///"):
-        return database[len("sqlite:///"):]
+        return database[len("sqlite:///") :]
     if is_postgresql(database):
         return database
     if "://" in database:
         scheme = database.split("://")[0]
-        raise ValueError(f"{scheme} databases are not supported; use SQLite (a file path or"
-                         " sqlite:///path) or PostgreSQL (postgresql://user@host/name).")
+        raise ValueError(
+            f"{scheme} databases are not supported; use SQLite (a file path or"
+            " sqlite:///path) or PostgreSQL (postgresql://user@host/name)."
+        )
     return database
 
 
@@ -187,7 +207,8 @@ def behind_proxies(app: Flask, hops: int) -> None:
     if hops:
         # Flask documents wrapping wsgi_app so; its stubs type it as a plain method.
         app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
-            app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
+            app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops
+        )
     app.after_request(strict_transport_security)
 
 

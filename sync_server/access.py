@@ -36,8 +36,10 @@ class AccessClassChange(ValueError):
     """A correction that would move a record to another access class: refused."""
 
     def __init__(self, record_uuid: str, field: str):
-        super().__init__(f"Correcting {field} would change who may see the record "
-                         f"{record_uuid}; corrections cannot do that.")
+        super().__init__(
+            f"Correcting {field} would change who may see the record "
+            f"{record_uuid}; corrections cannot do that."
+        )
         self.record_uuid, self.field = record_uuid, field
 
 

@@ -30,6 +30,7 @@ MAX_NAME = 100
 
 # -- the password rule (the CLI uses it too: outside a request gettext gives English) ------
 
+
 def password_problem(password: str, name: str) -> str | None:
     """Why a new password is refused, in plain words; None when it is good enough."""
     if len(password) < MIN_PASSWORD:
@@ -39,9 +40,11 @@ def password_problem(password: str, name: str) -> str | None:
     if len(name) >= 3 and name.casefold() in password.casefold():
         return gettext("A password must not contain the user name.")
     if strength(password, name) < MIN_SCORE:
-        return gettext("This password is too easy to guess: it is common, or made of a name, "
-                       "a date, a keyboard row or a repeated pattern. Try four or five "
-                       "unrelated words.")
+        return gettext(
+            "This password is too easy to guess: it is common, or made of a name, "
+            "a date, a keyboard row or a repeated pattern. Try four or five "
+            "unrelated words."
+        )
     return None
 
 
@@ -50,8 +53,10 @@ def strength(password: str, name: str) -> int:
     try:
         from zxcvbn import zxcvbn
     except ImportError as error:  # pragma: no cover - a collector-only install
-        raise RuntimeError("The central server needs its extra packages: "
-                           "pip install 'community-feedback-collector[server]'") from error
+        raise RuntimeError(
+            "The central server needs its extra packages: "
+            "pip install 'community-feedback-collector[server]'"
+        ) from error
     return zxcvbn(password[:ZXCVBN_MAX], user_inputs=[name])["score"]
 
 
@@ -68,6 +73,7 @@ def _throttle_keys() -> list:
 
 # -- everyone's own account ----------------------------------------------------------------
 
+
 @bp.route("/account")
 @role_required("viewer")
 def account():
@@ -77,8 +83,14 @@ def account():
 def _account_page(status: int = 200, error: str | None = None, new_token: dict | None = None):
     may_have_tokens = RANK[g.user["role"]] >= RANK["analyst"]
     tokens = api_tokens.tokens_of(get_store().db, g.user["id"]) if may_have_tokens else []
-    return render_template("account.html", error=error, tokens=tokens, new_token=new_token,
-                           may_have_tokens=may_have_tokens, token_days=TOKEN_DAYS), status
+    return render_template(
+        "account.html",
+        error=error,
+        tokens=tokens,
+        new_token=new_token,
+        may_have_tokens=may_have_tokens,
+        token_days=TOKEN_DAYS,
+    ), status
 
 
 @bp.route("/account/password", methods=("POST",))
@@ -88,9 +100,14 @@ def change_password():
     store, delays = get_store(), api_tokens.throttle()
     wait = delays.wait(*_throttle_keys())
     if wait > 0:
-        return _account_page(429, ngettext("Too many wrong passwords. Try again in %(num)d "
-                                           "second.", "Too many wrong passwords. Try again in "
-                                           "%(num)d seconds.", math.ceil(wait)))
+        return _account_page(
+            429,
+            ngettext(
+                "Too many wrong passwords. Try again in %(num)d second.",
+                "Too many wrong passwords. Try again in %(num)d seconds.",
+                math.ceil(wait),
+            ),
+        )
     current = request.form.get("current_password", "")
     new, again = request.form.get("new_password", ""), request.form.get("confirm_password", "")
     if not check_password_hash(store.user_record(g.user["id"])["password_hash"], current):
@@ -99,8 +116,9 @@ def change_password():
     problem = _new_password_problem(new, again, g.user["name"])
     if problem:
         return _account_page(400, problem)
-    ended = store.set_password(g.user["id"], generate_password_hash(new), _actor(),
-                               keep_session=session.get("sid"))
+    ended = store.set_password(
+        g.user["id"], generate_password_hash(new), _actor(), keep_session=session.get("sid")
+    )
     flash(gettext("Your password is changed."))
     if ended:
         flash(gettext("Your other sessions are signed out."))
@@ -123,10 +141,12 @@ def create_token():
         return _account_page(400, gettext("Give the token a label of 1 to 100 characters."))
     if days not in TOKEN_DAYS:
         return _account_page(400, gettext("Choose how long the token works."))
-    expires_at = None if not days else (utcnow() + timedelta(days=days)).isoformat().replace(
-        "+00:00", "Z")
-    token_id, token = api_tokens.create(get_store().db, g.user["id"], label,
-                                        expires_at=expires_at, actor=_actor())
+    expires_at = (
+        None if not days else (utcnow() + timedelta(days=days)).isoformat().replace("+00:00", "Z")
+    )
+    token_id, token = api_tokens.create(
+        get_store().db, g.user["id"], label, expires_at=expires_at, actor=_actor()
+    )
     return _account_page(201, new_token={"id": token_id, "label": label, "token": token})
 
 
@@ -141,6 +161,7 @@ def revoke_token(token_id: int):
 
 # -- the admins' users page --------------------------------------------------------------
 
+
 @bp.route("/users")
 @role_required("admin")
 def users():
@@ -148,8 +169,9 @@ def users():
 
 
 def _users_page(status: int = 200, error: str | None = None, form: dict | None = None):
-    return render_template("users.html", users=get_store().users(), roles=ROLES, error=error,
-                           form=form or {}), status
+    return render_template(
+        "users.html", users=get_store().users(), roles=ROLES, error=error, form=form or {}
+    ), status
 
 
 @bp.route("/users", methods=("POST",))
@@ -165,8 +187,9 @@ def add_user():
     if role not in ROLES:
         return _users_page(400, gettext("Choose a role."), form)
     if store.user_exists(name):
-        return _users_page(400, gettext("There is already a user called %(name)s.", name=name),
-                           form)
+        return _users_page(
+            400, gettext("There is already a user called %(name)s.", name=name), form
+        )
     problem = password_problem(password, name)
     if problem:
         return _users_page(400, problem, form)
@@ -195,8 +218,13 @@ def change_role(user_id: int):
     except LastAdminError:
         return _users_page(400, gettext("At least one enabled admin must remain."))
     if changed:
-        flash(gettext("%(name)s is now %(role)s and is signed out everywhere.",
-                      name=user["name"], role=role_label(role)))
+        flash(
+            gettext(
+                "%(name)s is now %(role)s and is signed out everywhere.",
+                name=user["name"],
+                role=role_label(role),
+            )
+        )
     return redirect(url_for("accounts.users"))
 
 
@@ -210,8 +238,11 @@ def disable(user_id: int):
         get_store().set_disabled(user_id, True, _actor())
     except LastAdminError:
         return _users_page(400, gettext("At least one enabled admin must remain."))
-    flash(gettext("%(name)s is disabled: signed out everywhere, API tokens revoked.",
-                  name=user["name"]))
+    flash(
+        gettext(
+            "%(name)s is disabled: signed out everywhere, API tokens revoked.", name=user["name"]
+        )
+    )
     return redirect(url_for("accounts.users"))
 
 
@@ -231,20 +262,27 @@ def set_password(user_id: int):
     user = _target(user_id)
     if user_id == g.user["id"]:  # there, the current password is asked again
         return _users_page(400, gettext("Change your own password on your Account page."))
-    problem = _new_password_problem(request.form.get("new_password", ""),
-                                    request.form.get("confirm_password", ""), user["name"])
+    problem = _new_password_problem(
+        request.form.get("new_password", ""), request.form.get("confirm_password", ""), user["name"]
+    )
     if problem:
         return _users_page(400, problem)
-    get_store().set_password(user_id, generate_password_hash(request.form["new_password"]),
-                             _actor())
-    flash(gettext("The password of %(name)s is changed; they are signed out everywhere.",
-                  name=user["name"]))
+    get_store().set_password(
+        user_id, generate_password_hash(request.form["new_password"]), _actor()
+    )
+    flash(
+        gettext(
+            "The password of %(name)s is changed; they are signed out everywhere.",
+            name=user["name"],
+        )
+    )
     return redirect(url_for("accounts.users"))
 
 
 def role_label(role: str) -> str:
-    return {"admin": gettext("admin"), "analyst": gettext("analyst"),
-            "viewer": gettext("viewer")}[role]
+    return {"admin": gettext("admin"), "analyst": gettext("analyst"), "viewer": gettext("viewer")}[
+        role
+    ]
 
 
 @bp.app_context_processor

@@ -54,8 +54,12 @@ def device_required(view):
         if device is None:
             raise ProtocolError("token_unknown", "This device token is not known here.", 401)
         if device["revoked_at"]:
-            raise ProtocolError("device_revoked", "This device was revoked by the central team; "
-                                "it keeps its data but can no longer sync.", 403)
+            raise ProtocolError(
+                "device_revoked",
+                "This device was revoked by the central team; "
+                "it keeps its data but can no longer sync.",
+                403,
+            )
         g.device = device
         get_store().touch_device(device["id"])
         return view(**kwargs)
@@ -70,8 +74,12 @@ def read_message(limit_compressed: int = protocol.MAX_BATCH_BYTES) -> dict:
     encoding = request.headers.get("Content-Encoding", "").strip().lower()
     encoding = "" if encoding == "identity" else encoding
     if encoding and encoding not in protocol.ENCODINGS:
-        raise ProtocolError("bad_encoding", f"Content-Encoding {encoding[:20]} is not "
-                            f"accepted; send {' or '.join(protocol.ENCODINGS)}.", 415)
+        raise ProtocolError(
+            "bad_encoding",
+            f"Content-Encoding {encoding[:20]} is not "
+            f"accepted; send {' or '.join(protocol.ENCODINGS)}.",
+            415,
+        )
     return protocol.decode_body(body, encoding)
 
 
@@ -79,8 +87,9 @@ def read_message(limit_compressed: int = protocol.MAX_BATCH_BYTES) -> dict:
 def health():
     server = identity.describe(current_app)
     data_dir = current_app.config["DATA_DIR"]
-    problem = disk_problem(data_dir, current_app.config.get("MIN_FREE_BYTES",
-                                                            DEFAULT_MIN_FREE_BYTES))
+    problem = disk_problem(
+        data_dir, current_app.config.get("MIN_FREE_BYTES", DEFAULT_MIN_FREE_BYTES)
+    )
     if problem is None:
         try:
             get_store().db.execute("SELECT 1").fetchone()
@@ -89,8 +98,12 @@ def health():
                 raise
             problem = "The database cannot be opened: the disk is full."
     if problem:
-        return {"status": "disk_full", "protocol": protocol.PROTOCOL_VERSION,
-                "message": problem, "server": _public(server)}, 503
+        return {
+            "status": "disk_full",
+            "protocol": protocol.PROTOCOL_VERSION,
+            "message": problem,
+            "server": _public(server),
+        }, 503
     return {"status": "ok", "protocol": protocol.PROTOCOL_VERSION, "server": _public(server)}
 
 
@@ -113,10 +126,13 @@ def enroll():
         raise
     enrollment_id = str(message["enrollment_id"])
     # No pseudonym key: the server never holds it (laptops get it from the data custodian).
-    return {"protocol": protocol.PROTOCOL_VERSION, "device_id": device_id, "device_token": token,
-            "server": identity.describe(current_app),
-            "server_signature": identity.sign_enrollment(current_app, device_id, enrollment_id,
-                                                         token)}
+    return {
+        "protocol": protocol.PROTOCOL_VERSION,
+        "device_id": device_id,
+        "device_token": token,
+        "server": identity.describe(current_app),
+        "server_signature": identity.sign_enrollment(current_app, device_id, enrollment_id, token),
+    }
 
 
 def _claim_code(store: Store, message: dict, new_token_hash: str) -> str:
@@ -125,22 +141,38 @@ def _claim_code(store: Store, message: dict, new_token_hash: str) -> str:
     enrollment_id = str(message["enrollment_id"])
     public_key = _device_key(message.get("device_public_key"))
     if code is None:
-        raise ProtocolError("code_unknown", "This enrollment code is not known. Check it "
-                            "with the central team.", 404)
+        raise ProtocolError(
+            "code_unknown",
+            "This enrollment code is not known. Check it with the central team.",
+            404,
+        )
     if code["used_at"]:
         if code["enrollment_id"] == enrollment_id and _retry_allowed(code):
             # The same collector asking again after a lost answer: give it a fresh token.
             store.replace_token(code["device_id"], new_token_hash, public_key)
             log_event(store.db, "device_enrollment_repeated", device_account(code["device_id"]))
             return code["device_id"]
-        raise ProtocolError("code_used", "This enrollment code was already used. Ask the "
-                            "central team for a new one.", 409)
+        raise ProtocolError(
+            "code_used",
+            "This enrollment code was already used. Ask the central team for a new one.",
+            409,
+        )
     if parse_iso(code["expires_at"]) < utcnow():
-        raise ProtocolError("code_expired", "This enrollment code has expired. Ask the "
-                            "central team for a new one.", 410)
+        raise ProtocolError(
+            "code_expired",
+            "This enrollment code has expired. Ask the central team for a new one.",
+            410,
+        )
     device_id = str(uuid_module.uuid4())
-    store.enroll_device(hashed, device_id, code["label"], new_token_hash, enrollment_id,
-                        message["app_version"], public_key)
+    store.enroll_device(
+        hashed,
+        device_id,
+        code["label"],
+        new_token_hash,
+        enrollment_id,
+        message["app_version"],
+        public_key,
+    )
     log_event(store.db, "device_enrolled", device_account(device_id), code["label"])
     return device_id
 
@@ -149,8 +181,7 @@ def _retry_allowed(code: dict) -> bool:
     """A lost answer is retried at once: only within RETRY_WINDOW of the first use, and never
     after the code expired (a captured request replayed later gets nothing)."""
     now = utcnow()
-    return (now <= parse_iso(code["used_at"]) + RETRY_WINDOW
-            and now <= parse_iso(code["expires_at"]))
+    return now <= parse_iso(code["used_at"]) + RETRY_WINDOW and now <= parse_iso(code["expires_at"])
 
 
 def _device_key(text) -> str | None:
@@ -159,8 +190,10 @@ def _device_key(text) -> str | None:
     if text in (None, ""):
         return None
     if device_keys.parse_public_key(text) is None:
-        raise ProtocolError("invalid_message", "device_public_key is not an Ed25519 public key "
-                            "(base64 of 32 bytes).")
+        raise ProtocolError(
+            "invalid_message",
+            "device_public_key is not an Ed25519 public key (base64 of 32 bytes).",
+        )
     return text
 
 
@@ -170,8 +203,12 @@ def push():
     wants = _push_wants()  # checked before anything is stored
     message = read_message()
     status, answer = ingest_batch(get_store(), g.device, message, source="push")
-    logs.event("ingest_batch", device=g.device["id"], status=status,
-               **Counter(result["status"] for result in answer["results"]))
+    logs.event(
+        "ingest_batch",
+        device=g.device["id"],
+        status=status,
+        **Counter(result["status"] for result in answer["results"]),
+    )
     if isinstance(message, dict) and protocol.COLUMNS_KEY in message:
         answer = protocol.compact_results(answer)  # a 1.1 client: a letter per record
     # After the commit: the digest counts this batch, as a reconcile GET now would.
@@ -185,8 +222,10 @@ def _push_wants() -> dict:
     asked = [w for w in request.args.get("want", "").split(",") if w]
     unknown = sorted(set(asked) - set(protocol.PUSH_WANTS))
     if unknown:
-        raise ProtocolError("invalid_message", f"want: unknown {', '.join(unknown)[:100]}; "
-                            f"ask for {', '.join(protocol.PUSH_WANTS)}.")
+        raise ProtocolError(
+            "invalid_message",
+            f"want: unknown {', '.join(unknown)[:100]}; ask for {', '.join(protocol.PUSH_WANTS)}.",
+        )
     wants: dict[str, str | int | bool] = {}
     if "forms" in asked:
         etag = request.args.get("forms_etag", "")
@@ -205,8 +244,10 @@ def _extras(wants: dict) -> dict:
     if "forms" in wants:
         etag, listing = _forms_listing()
         unchanged = parse_etags(wants["forms"]).contains(etag)
-        extras["forms"] = {"etag": quote_etag(etag), **(
-            {"unchanged": True} if unchanged else {"forms": listing})}
+        extras["forms"] = {
+            "etag": quote_etag(etag),
+            **({"unchanged": True} if unchanged else {"forms": listing}),
+        }
     if "replies" in wants:
         extras["replies"] = _replies_page(wants["replies"])
     if "reconcile" in wants:
@@ -222,8 +263,10 @@ def _cursor(text: str, name: str) -> int:
 
 def _forms_listing() -> tuple[str, list]:
     """(ETag, published form versions) as GET /forms gives them."""
-    listing = [{"form_id": f["form_id"], "version": f["version"], "hash": f["hash"]}
-               for f in get_store().published_forms()]
+    listing = [
+        {"form_id": f["form_id"], "version": f["version"], "hash": f["hash"]}
+        for f in get_store().published_forms()
+    ]
     return hashlib.sha256(protocol.dumps({"forms": listing})).hexdigest()[:32], listing
 
 
@@ -250,17 +293,24 @@ def form_version(form_id: str, version: str):
 @bp.route("/replies")
 @device_required
 def replies():
-    return {"protocol": protocol.PROTOCOL_VERSION,
-            **_replies_page(_cursor(request.args.get("after", "0"), "after"))}
+    return {
+        "protocol": protocol.PROTOCOL_VERSION,
+        **_replies_page(_cursor(request.args.get("after", "0"), "after")),
+    }
 
 
 def _replies_page(after: int) -> dict:
     """The next page of replies for this device; `complete` when no more follow it."""
     rows = get_store().replies_for_device(g.device["id"], after, PAGE_SIZE)
     cursor = rows[-1]["seq"] if rows else after
-    return {"after": cursor, "complete": len(rows) < PAGE_SIZE,
-            "replies": [{k: r[k] for k in ("id", "record_uuid", "message", "locale",
-                                           "created_at")} for r in rows]}
+    return {
+        "after": cursor,
+        "complete": len(rows) < PAGE_SIZE,
+        "replies": [
+            {k: r[k] for k in ("id", "record_uuid", "message", "locale", "created_at")}
+            for r in rows
+        ],
+    }
 
 
 @bp.route("/reconcile")
@@ -274,8 +324,11 @@ def _digest() -> dict:
     from .attachments import device_digest
 
     count, digest = protocol.record_set_digest(get_store().record_pairs(g.device["id"]))
-    return {"count": count, "digest": digest,
-            "attachments": device_digest(get_store(), g.device["id"])}
+    return {
+        "count": count,
+        "digest": digest,
+        "attachments": device_digest(get_store(), g.device["id"]),
+    }
 
 
 @bp.route("/reconcile/records")
@@ -285,8 +338,9 @@ def reconcile_records():
     after_revision = request.args.get("after_revision", "0")
     if not WHOLE_NUMBER.fullmatch(after_revision):
         raise ProtocolError("invalid_message", "after_revision must be a whole number.")
-    pairs = get_store().record_pairs(g.device["id"], (after_uuid, int(after_revision)),
-                                     PAGE_SIZE)
-    return {"protocol": protocol.PROTOCOL_VERSION,
-            "records": [{"uuid": u, "revision": r} for u, r in pairs],
-            "complete": len(pairs) < PAGE_SIZE}
+    pairs = get_store().record_pairs(g.device["id"], (after_uuid, int(after_revision)), PAGE_SIZE)
+    return {
+        "protocol": protocol.PROTOCOL_VERSION,
+        "records": [{"uuid": u, "revision": r} for u, r in pairs],
+        "complete": len(pairs) < PAGE_SIZE,
+    }

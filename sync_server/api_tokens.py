@@ -44,8 +44,15 @@ def looks_like_token(text: str) -> bool:
 
 # -- create, list, revoke (each in its own transaction unless said otherwise) ----------------
 
-def create(db, user_id: int, label: str, scope: str = RECORDS_READ,
-           expires_at: str | None = None, actor: str | None = None) -> tuple[int, str]:
+
+def create(
+    db,
+    user_id: int,
+    label: str,
+    scope: str = RECORDS_READ,
+    expires_at: str | None = None,
+    actor: str | None = None,
+) -> tuple[int, str]:
     """A new token for a user: (its id, the token). The token is never stored."""
     if scope not in SCOPES:
         raise ValueError(f"Unknown scope {scope}")
@@ -54,21 +61,28 @@ def create(db, user_id: int, label: str, scope: str = RECORDS_READ,
         token_id = db.execute(
             "INSERT INTO api_tokens (user_id, label, token_hash, scope, created_at, expires_at)"
             " VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
-            [user_id, label[:MAX_LABEL], token_hash(token), scope, now_iso(), expires_at]
+            [user_id, label[:MAX_LABEL], token_hash(token), scope, now_iso(), expires_at],
         ).fetchone()[0]
-        log_event(db, "api_token_created", user_account(user_id),
-                  _detail(f"token {token_id}", actor))
+        log_event(
+            db, "api_token_created", user_account(user_id), _detail(f"token {token_id}", actor)
+        )
     return token_id, token
 
 
 def tokens_of(db, user_id: int) -> list[dict]:
     """A user's tokens, newest first, each with its state (active, expired, revoked)."""
-    rows = list(db.query(f"SELECT {COLUMNS} FROM api_tokens WHERE user_id = ?"
-                         " ORDER BY id DESC", [user_id]))
+    rows = list(
+        db.query(f"SELECT {COLUMNS} FROM api_tokens WHERE user_id = ? ORDER BY id DESC", [user_id])
+    )
     now = now_iso()
     for row in rows:
-        row["state"] = ("revoked" if row["revoked_at"] else
-                        "expired" if row["expires_at"] and row["expires_at"] <= now else "active")
+        row["state"] = (
+            "revoked"
+            if row["revoked_at"]
+            else "expired"
+            if row["expires_at"] and row["expires_at"] <= now
+            else "active"
+        )
     return rows
 
 
@@ -81,25 +95,29 @@ def revoke(db, token_id: int, owner: int | None = None, actor: str | None = None
     """Revoke one token (only among `owner`'s when given); False when there was none to
     revoke."""
     with db.transaction():
-        sql, params = ("UPDATE api_tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL",
-                       [now_iso(), token_id])
+        sql, params = (
+            "UPDATE api_tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL",
+            [now_iso(), token_id],
+        )
         if owner is not None:
             sql, params = sql + " AND user_id = ?", params + [owner]
         found = db.execute("SELECT user_id FROM api_tokens WHERE id = ?", [token_id]).fetchone()
         done = bool(db.execute(sql, params).rowcount)
         if done:
-            log_event(db, "api_token_revoked", user_account(found[0]),
-                      _detail(f"token {token_id}", actor))
+            log_event(
+                db, "api_token_revoked", user_account(found[0]), _detail(f"token {token_id}", actor)
+            )
     return done
 
 
 def revoke_all(db, user_id: int, actor: str | None = None) -> int:
     """Revoke every live token of a user, inside the caller's transaction."""
-    count = db.execute("UPDATE api_tokens SET revoked_at = ? WHERE user_id = ?"
-                       " AND revoked_at IS NULL", [now_iso(), user_id]).rowcount
+    count = db.execute(
+        "UPDATE api_tokens SET revoked_at = ? WHERE user_id = ? AND revoked_at IS NULL",
+        [now_iso(), user_id],
+    ).rowcount
     if count:
-        log_event(db, "api_token_revoked", user_account(user_id), _detail(f"{count} tokens",
-                                                                          actor))
+        log_event(db, "api_token_revoked", user_account(user_id), _detail(f"{count} tokens", actor))
     return count
 
 
@@ -109,27 +127,50 @@ def _detail(text: str, actor: str | None) -> str:
 
 # -- authentication ----------------------------------------------------------------------------
 
+
 def check(db, token: str, scope: str = RECORDS_READ) -> tuple[dict | None, str, str | None]:
     """(the user, "ok", account) for a usable token; else (None, why not, account or None)."""
     row = db.execute(
         "SELECT t.id, t.user_id, t.scope, t.revoked_at, t.expires_at, t.last_used_at, u.name,"
         " u.role, u.disabled_at FROM api_tokens t JOIN users u ON u.id = t.user_id"
-        " WHERE t.token_hash = ?", [token_hash(token)]).fetchone()
+        " WHERE t.token_hash = ?",
+        [token_hash(token)],
+    ).fetchone()
     if row is None:
         return None, "unknown_token", None
-    (token_id, user_id, token_scope, revoked_at, expires_at, last_used_at, name, role,
-     disabled_at) = row
+    (
+        token_id,
+        user_id,
+        token_scope,
+        revoked_at,
+        expires_at,
+        last_used_at,
+        name,
+        role,
+        disabled_at,
+    ) = row
     account = user_account(user_id)
     now = now_iso()
-    reason = ("revoked_token" if revoked_at else
-              "expired_token" if expires_at and expires_at <= now else
-              "disabled_account" if disabled_at else
-              "role_not_allowed" if role not in READ_ROLES else
-              "scope_not_allowed" if token_scope != scope else None)
+    reason = (
+        "revoked_token"
+        if revoked_at
+        else "expired_token"
+        if expires_at and expires_at <= now
+        else "disabled_account"
+        if disabled_at
+        else "role_not_allowed"
+        if role not in READ_ROLES
+        else "scope_not_allowed"
+        if token_scope != scope
+        else None
+    )
     if reason:
         return None, reason, account
-    if last_used_at is None or (utcnow() - parse_iso(last_used_at)).total_seconds() \
-            >= TOUCH_EVERY_SECONDS or last_used_at > now:
+    if (
+        last_used_at is None
+        or (utcnow() - parse_iso(last_used_at)).total_seconds() >= TOUCH_EVERY_SECONDS
+        or last_used_at > now
+    ):
         with db.transaction():
             db.execute("UPDATE api_tokens SET last_used_at = ? WHERE id = ?", [now, token_id])
     return {"id": user_id, "name": name, "role": role}, "ok", account
@@ -140,8 +181,12 @@ def throttle() -> Throttle:
     extensions = current_app.extensions
     if "api_auth_throttle" not in extensions:
         extensions["api_auth_throttle"] = delays_module.shared(
-            current_app, "api_auth", free=current_app.config.get("API_AUTH_FREE_ATTEMPTS", 5),
-            base=1.0, cap=900.0)
+            current_app,
+            "api_auth",
+            free=current_app.config.get("API_AUTH_FREE_ATTEMPTS", 5),
+            base=1.0,
+            cap=900.0,
+        )
     return extensions["api_auth_throttle"]
 
 
@@ -160,9 +205,12 @@ def request_user(db, scope: str = RECORDS_READ) -> tuple[dict | None, Response |
         return None, _throttled(wait)
     kind, credential = _credential()
     if kind is None:
-        return None, _unauthorized("unauthorized", "Send a personal API token: "
-                                   "Authorization: Bearer <token>. Create one on your Account "
-                                   "page in the central workspace.")
+        return None, _unauthorized(
+            "unauthorized",
+            "Send a personal API token: "
+            "Authorization: Bearer <token>. Create one on your Account "
+            "page in the central workspace.",
+        )
     if kind == "password":
         user, reason, account = None, "password_refused", None
     else:
@@ -175,12 +223,18 @@ def request_user(db, scope: str = RECORDS_READ) -> tuple[dict | None, Response |
     with db.transaction():
         log_event(db, "api_auth_failed", account, reason)
     if kind == "password":
-        return None, _unauthorized("password_not_accepted", "Account passwords are not "
-                                   "accepted by the API. Create a personal API token on your "
-                                   "Account page in the central workspace and send it as "
-                                   "Authorization: Bearer <token>.")
-    return None, _unauthorized("invalid_token", "This API token is not valid: it is unknown, "
-                               "revoked or expired, or its account may no longer read records.")
+        return None, _unauthorized(
+            "password_not_accepted",
+            "Account passwords are not "
+            "accepted by the API. Create a personal API token on your "
+            "Account page in the central workspace and send it as "
+            "Authorization: Bearer <token>.",
+        )
+    return None, _unauthorized(
+        "invalid_token",
+        "This API token is not valid: it is unknown, "
+        "revoked or expired, or its account may no longer read records.",
+    )
 
 
 def _credential() -> tuple[str | None, str | None]:
@@ -203,10 +257,18 @@ def _unauthorized(code: str, message: str) -> Response:
 
 def _throttled(wait: float) -> Response:
     seconds = max(1, math.ceil(wait))
-    return _error(429, "too_many_attempts", f"Too many failed attempts from this address: "
-                  f"try again in {seconds} seconds.", {"Retry-After": str(seconds)})
+    return _error(
+        429,
+        "too_many_attempts",
+        f"Too many failed attempts from this address: try again in {seconds} seconds.",
+        {"Retry-After": str(seconds)},
+    )
 
 
 def _error(status: int, code: str, message: str, headers: dict) -> Response:
-    return Response(json.dumps({"error": {"code": code, "message": message}}), status,
-                    mimetype="application/json", headers=headers)
+    return Response(
+        json.dumps({"error": {"code": code, "message": message}}),
+        status,
+        mimetype="application/json",
+        headers=headers,
+    )

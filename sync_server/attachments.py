@@ -61,6 +61,7 @@ _EXTENSIONS = {media: ext for types in MEDIA_TYPES.values() for media, ext in ty
 
 # -- Files in the data dir --------------------------------------------------------------------
 
+
 def folder(data_dir=None) -> Path:
     """The attachments folder of `data_dir` (the running app's when None)."""
     return Path(data_dir or current_app.config["DATA_DIR"]) / FOLDER
@@ -98,11 +99,14 @@ def limits() -> tuple[int, int]:
     """(largest file, bytes a device may send a day): ATTACHMENT_MAX_FILE_BYTES and
     ATTACHMENT_DEVICE_DAILY_BYTES in the app's config (the defaults outside the app)."""
     config = current_app.config if current_app else {}
-    return (int(config.get("ATTACHMENT_MAX_FILE_BYTES", DEFAULT_MAX_FILE_BYTES)),
-            int(config.get("ATTACHMENT_DEVICE_DAILY_BYTES", DEFAULT_DEVICE_DAILY_BYTES)))
+    return (
+        int(config.get("ATTACHMENT_MAX_FILE_BYTES", DEFAULT_MAX_FILE_BYTES)),
+        int(config.get("ATTACHMENT_DEVICE_DAILY_BYTES", DEFAULT_DEVICE_DAILY_BYTES)),
+    )
 
 
 # -- The device API -----------------------------------------------------------------------------
+
 
 @api_bp.route("", methods=["POST"])
 @device_required
@@ -119,8 +123,12 @@ def manifest():
 
 
 def _declare(store, device_id: str, item: dict) -> dict:
-    answer = {"uuid": item["uuid"], "revision": item["revision"],
-              "question": item["question"], "sha256": item["sha256"]}
+    answer = {
+        "uuid": item["uuid"],
+        "revision": item["revision"],
+        "question": item["question"],
+        "sha256": item["sha256"],
+    }
     refusal = _refusal(store, device_id, item)
     if refusal is not None:
         status, code, message = refusal
@@ -128,8 +136,7 @@ def _declare(store, device_id: str, item: dict) -> dict:
     file = store.declare_attachment(device_id, item)
     if file["completed_at"]:
         return {**answer, "status": protocol.ATTACHMENT_COMPLETE, "offset": file["size"]}
-    return {**answer, "status": protocol.ATTACHMENT_PARTIAL,
-            "offset": _received(item["sha256"])}
+    return {**answer, "status": protocol.ATTACHMENT_PARTIAL, "offset": _received(item["sha256"])}
 
 
 def _refusal(store, device_id: str, item: dict) -> tuple[str, str, str] | None:
@@ -137,35 +144,54 @@ def _refusal(store, device_id: str, item: dict) -> tuple[str, str, str] | None:
     max_file, per_day = limits()
     stored = store.attachment_record(item["uuid"], item["revision"])
     if stored is None or stored["device_id"] != device_id:
-        return (protocol.ATTACHMENT_REFUSED, "unknown_record",
-                "The record of this file is not on the server: send the record first.")
+        return (
+            protocol.ATTACHMENT_REFUSED,
+            "unknown_record",
+            "The record of this file is not on the server: send the record first.",
+        )
     # The hub decides what leaves; the server checks it again: the question's rule lets the
     # file leave, and the record's answer names it.
     form = known_form(store, stored["form_id"], stored["form_version"])
     question = form.questions.get(item["question"]) if form is not None else None
     named = referenced_names(stored["answers"]).get(item["question"], set())
-    if not leaves(question, form) or not any(name.startswith(item["sha256"] + ".")
-                                             for name in named):
-        return (protocol.ATTACHMENT_REFUSED, "not_allowed",
-                "The record's answer to this question does not name this file, or its "
-                "privacy rule does not let files leave the laptop.")
+    if not leaves(question, form) or not any(
+        name.startswith(item["sha256"] + ".") for name in named
+    ):
+        return (
+            protocol.ATTACHMENT_REFUSED,
+            "not_allowed",
+            "The record's answer to this question does not name this file, or its "
+            "privacy rule does not let files leave the laptop.",
+        )
     if item["media_type"] not in _EXTENSIONS:
-        return (protocol.ATTACHMENT_REFUSED, "media_type_refused",
-                f"Files of type {item['media_type'][:60]} are not accepted.")
+        return (
+            protocol.ATTACHMENT_REFUSED,
+            "media_type_refused",
+            f"Files of type {item['media_type'][:60]} are not accepted.",
+        )
     if item["size"] > max_file:
-        return (protocol.ATTACHMENT_REFUSED, "file_too_large",
-                f"The file is larger than the server accepts ({max_file} bytes).")
+        return (
+            protocol.ATTACHMENT_REFUSED,
+            "file_too_large",
+            f"The file is larger than the server accepts ({max_file} bytes).",
+        )
     file = store.attachment_file(item["sha256"])
     if file is not None:
         if file["size"] != item["size"]:
-            return (protocol.ATTACHMENT_REFUSED, "size_mismatch",
-                    "This file was announced before with another size.")
+            return (
+                protocol.ATTACHMENT_REFUSED,
+                "size_mismatch",
+                "This file was announced before with another size.",
+            )
         return None  # held or under way already: it costs this device nothing more
     today = datetime.now(UTC).strftime("%Y-%m-%d")
     if store.attachment_bytes_since(device_id, today) + item["size"] > per_day:
-        return (protocol.ATTACHMENT_LATER, "daily_limit",
-                "This device has sent as many files today as the server accepts in a day; "
-                "the rest goes tomorrow.")
+        return (
+            protocol.ATTACHMENT_LATER,
+            "daily_limit",
+            "This device has sent as many files today as the server accepts in a day; "
+            "the rest goes tomorrow.",
+        )
     return None
 
 
@@ -186,9 +212,13 @@ def _declared_file(sha256: str) -> dict:
 
 
 def _status(file: dict, offset: int) -> Response:
-    response = jsonify(protocol=protocol.PROTOCOL_VERSION, sha256=file["sha256"],
-                       offset=offset, size=file["size"],
-                       complete=bool(file["completed_at"]))
+    response = jsonify(
+        protocol=protocol.PROTOCOL_VERSION,
+        sha256=file["sha256"],
+        offset=offset,
+        size=file["size"],
+        complete=bool(file["completed_at"]),
+    )
     response.headers[protocol.OFFSET_HEADER] = str(offset)
     response.headers[protocol.LENGTH_HEADER] = str(file["size"])
     return response
@@ -248,8 +278,12 @@ def _keep_whole(store, file: dict) -> None:
             digest.update(block)
     if digest.hexdigest() != sha256:
         path.unlink(missing_ok=True)
-        raise ProtocolError("hash_mismatch", "The file's bytes do not have the announced "
-                            "SHA-256; it was thrown away: send it again from the start.", 422)
+        raise ProtocolError(
+            "hash_mismatch",
+            "The file's bytes do not have the announced "
+            "SHA-256; it was thrown away: send it again from the start.",
+            422,
+        )
     target = stored_path(sha256)
     _owner_only_dir(target.parent)
     os.replace(path, target)
@@ -264,18 +298,22 @@ def held():
     if not after.isdigit() or len(after) > 18:
         raise ProtocolError("invalid_message", "after must be a whole number.")
     rows = get_store().attachment_links(g.device["id"], int(after), HELD_PAGE)
-    return {"protocol": protocol.PROTOCOL_VERSION,
-            "attachments": [{k: r[k] for k in ("uuid", "revision", "question", "sha256")}
-                            for r in rows],
-            "after": rows[-1]["seq"] if rows else int(after),
-            "complete": len(rows) < HELD_PAGE}
+    return {
+        "protocol": protocol.PROTOCOL_VERSION,
+        "attachments": [
+            {k: r[k] for k in ("uuid", "revision", "question", "sha256")} for r in rows
+        ],
+        "after": rows[-1]["seq"] if rows else int(after),
+        "complete": len(rows) < HELD_PAGE,
+    }
 
 
 def device_digest(store, device_id: str) -> dict:
     """The reconcile answer's count and digest of this device's files held whole."""
     count, digest = protocol.attachment_set_digest(
         (r["uuid"], r["revision"], r["question"], r["sha256"])
-        for r in store.attachment_links(device_id))
+        for r in store.attachment_links(device_id)
+    )
     return {"count": count, "digest": digest}
 
 
@@ -293,12 +331,18 @@ def import_bundle_files(store, device: dict, data: bytes, data_dir) -> dict:
         archive = zipfile.ZipFile(io.BytesIO(data))
         manifest = protocol.loads_json(archive.read("manifest.json").decode("utf-8"))
     except (zipfile.BadZipFile, KeyError, UnicodeDecodeError, ProtocolError):
-        raise ProtocolError("invalid_message", "The attachments file beside the bundle is "
-                            "not one the collector wrote.") from None
-    if not isinstance(manifest, dict) or manifest.get("device_id") != device["id"] or \
-            not isinstance(manifest.get("attachments"), list):
-        raise ProtocolError("invalid_message", "The attachments file beside the bundle "
-                            "belongs to another device.")
+        raise ProtocolError(
+            "invalid_message",
+            "The attachments file beside the bundle is not one the collector wrote.",
+        ) from None
+    if (
+        not isinstance(manifest, dict)
+        or manifest.get("device_id") != device["id"]
+        or not isinstance(manifest.get("attachments"), list)
+    ):
+        raise ProtocolError(
+            "invalid_message", "The attachments file beside the bundle belongs to another device."
+        )
     with archive:
         for raw in manifest["attachments"]:
             item = protocol.load(protocol.AttachmentItemSchema(), raw)
@@ -333,16 +377,18 @@ def _import_file(store, device_id: str, archive, item: dict, data_dir) -> str:
 
 # -- People: the record page and the zip export -------------------------------------------------
 
+
 def shown_attachments(store, latest: dict, answers: dict) -> list[dict]:
     """The files of a record's revision whose names are in the answers the user sees
     (a release that leaves an answer out leaves its file out too), each with its URL."""
-    names = {question: {NAME.fullmatch(name).group(1) for name in found}  # type: ignore[union-attr]
-             for question, found in referenced_names(answers).items()}
+    names = {
+        question: {NAME.fullmatch(name).group(1) for name in found}  # type: ignore[union-attr]
+        for question, found in referenced_names(answers).items()
+    }
     shown = []
     for row in store.record_attachments(latest["uuid"], latest["revision"]):
         if row["sha256"] in names.get(row["question"], ()):
-            shown.append(dict(row, name=file_name(row), inline=row["media_type"] in
-                              INLINE_TYPES))
+            shown.append(dict(row, name=file_name(row), inline=row["media_type"] in INLINE_TYPES))
     return shown
 
 
@@ -370,9 +416,13 @@ def _served(store, latest: dict, answers: dict, question: str, sha256: str):
             path = stored_path(sha256)
             if not path.exists():
                 abort(404)
-            response = send_file(path, mimetype=row["media_type"],
-                                 as_attachment=not row["inline"], download_name=row["name"],
-                                 max_age=0)
+            response = send_file(
+                path,
+                mimetype=row["media_type"],
+                as_attachment=not row["inline"],
+                download_name=row["name"],
+                max_age=0,
+            )
             response.headers["X-Content-Type-Options"] = "nosniff"
             response.headers["Content-Security-Policy"] = "sandbox; default-src 'none'"
             response.headers["Cache-Control"] = "private, no-store"
@@ -405,9 +455,15 @@ def file_urls(form_id: str, row: dict) -> dict[str, list[str]]:
     urls: dict[str, list[str]] = {}
     for question, names in referenced_names(row.get("answers") or {}).items():
         for name in sorted(names):
-            urls.setdefault(question, []).append(url_for(
-                "attachments_files_api.file_by_token", form_id=form_id,
-                record_uuid=row["uuid"], question=question, sha256=name.split(".")[0]))
+            urls.setdefault(question, []).append(
+                url_for(
+                    "attachments_files_api.file_by_token",
+                    form_id=form_id,
+                    record_uuid=row["uuid"],
+                    question=question,
+                    sha256=name.split(".")[0],
+                )
+            )
     return urls
 
 
@@ -430,15 +486,32 @@ def attachments_zip(form_id: str):
         written: set[str] = set()
         for latest, answers in records_shown(form_id):
             for row in shown_attachments(store, latest, answers):
-                writer.writerow([row["uuid"], row["revision"], row["question"], row["name"],
-                                 row["media_type"], row["size"]])
+                writer.writerow(
+                    [
+                        row["uuid"],
+                        row["revision"],
+                        row["question"],
+                        row["name"],
+                        row["media_type"],
+                        row["size"],
+                    ]
+                )
                 if row["name"] not in written and stored_path(row["sha256"]).exists():
                     archive.write(stored_path(row["sha256"]), row["name"])
                     written.add(row["name"])
                     count += 1
         archive.writestr("attachments.csv", index.getvalue())
-    store.log(g.user["name"], "export", f"{form_id} attachments.zip ({count} files)",
-              account=user_account(g.user["id"]))
+    store.log(
+        g.user["name"],
+        "export",
+        f"{form_id} attachments.zip ({count} files)",
+        account=user_account(g.user["id"]),
+    )
     out.seek(0)
-    return send_file(out, mimetype="application/zip", as_attachment=True,
-                     download_name=f"{form_id}-attachments.zip", max_age=0)
+    return send_file(
+        out,
+        mimetype="application/zip",
+        as_attachment=True,
+        download_name=f"{form_id}-attachments.zip",
+        max_age=0,
+    )

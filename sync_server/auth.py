@@ -94,18 +94,22 @@ def _make_throttles(state) -> None:
     delays = dict(base=config["SIGNIN_DELAY_SECONDS"], cap=config["SIGNIN_MAX_DELAY_SECONDS"])
     # Shared by every worker process: per-process counts would multiply the guesses allowed.
     state.app.extensions["signin_throttles"] = {
-        "client": delays_module.shared(state.app, "signin_client",
-                                       free=config["SIGNIN_CLIENT_FREE_ATTEMPTS"], **delays),
-        "account": delays_module.shared(state.app, "signin_account",
-                                        free=config["SIGNIN_FREE_ATTEMPTS"], **delays),
+        "client": delays_module.shared(
+            state.app, "signin_client", free=config["SIGNIN_CLIENT_FREE_ATTEMPTS"], **delays
+        ),
+        "account": delays_module.shared(
+            state.app, "signin_account", free=config["SIGNIN_FREE_ATTEMPTS"], **delays
+        ),
     }
 
 
 def _counted(name: str) -> list:
     """(throttle, key) pairs a sign-in attempt is charged to."""
     throttles = current_app.extensions["signin_throttles"]
-    return [(throttles["client"], ("client", request.remote_addr)),
-            (throttles["account"], ("account", name.strip().casefold()))]
+    return [
+        (throttles["client"], ("client", request.remote_addr)),
+        (throttles["account"], ("account", name.strip().casefold())),
+    ]
 
 
 @bp.route("/signin", methods=("GET", "POST"))

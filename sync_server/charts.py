@@ -24,9 +24,23 @@ from dataclasses import dataclass, field, replace
 
 from .indicators import COMPLEMENT, COUNT, NOT_STATED, SHARE, Result
 
-__all__ = ["LABELS", "Chart", "bar_chart_model", "bar_chart_png", "bar_chart_svg",
-           "gap_chart_model", "gap_chart_png", "gap_chart_svg", "gaps_csv", "png",
-           "render_svg", "table_rows", "to_csv", "trend_chart_model", "trend_chart_svg"]
+__all__ = [
+    "LABELS",
+    "Chart",
+    "bar_chart_model",
+    "bar_chart_png",
+    "bar_chart_svg",
+    "gap_chart_model",
+    "gap_chart_png",
+    "gap_chart_svg",
+    "gaps_csv",
+    "png",
+    "render_svg",
+    "table_rows",
+    "to_csv",
+    "trend_chart_model",
+    "trend_chart_svg",
+]
 
 # English defaults; pass translated ones (python-format placeholders kept) as `labels`.
 LABELS = {
@@ -56,13 +70,14 @@ SVG_NS = "http://www.w3.org/2000/svg"
 
 # -- Shapes: one geometry, drawn as SVG or PNG -------------------------------------------
 
+
 def _num(value: float) -> str:
     return f"{value:.1f}".rstrip("0").rstrip(".")
 
 
 def _rgba(colour: str, opacity: float = 1.0):
     colour = colour.lstrip("#")
-    return tuple(int(colour[i:i + 2], 16) for i in (0, 2, 4)) + (round(255 * opacity),)
+    return tuple(int(colour[i : i + 2], 16) for i in (0, 2, 4)) + (round(255 * opacity),)
 
 
 @dataclass
@@ -79,13 +94,27 @@ class Rect:
         return replace(self, x=width - self.x - self.w)
 
     def svg(self, parent, rtl):
-        ET.SubElement(parent, "rect", _attrs(x=_num(self.x), y=_num(self.y), width=_num(self.w),
-                                             height=_num(self.h), fill=self.fill or "none",
-                                             stroke=self.stroke, **{"class": self.cls}))
+        ET.SubElement(
+            parent,
+            "rect",
+            _attrs(
+                x=_num(self.x),
+                y=_num(self.y),
+                width=_num(self.w),
+                height=_num(self.h),
+                fill=self.fill or "none",
+                stroke=self.stroke,
+                **{"class": self.cls},
+            ),
+        )
 
     def png(self, draw, s, fonts):
-        draw.rectangle([self.x * s, self.y * s, (self.x + self.w) * s, (self.y + self.h) * s],
-                       fill=self.fill, outline=self.stroke, width=max(1, round(s)))
+        draw.rectangle(
+            [self.x * s, self.y * s, (self.x + self.w) * s, (self.y + self.h) * s],
+            fill=self.fill,
+            outline=self.stroke,
+            width=max(1, round(s)),
+        )
 
 
 @dataclass
@@ -102,14 +131,25 @@ class Line:
         return replace(self, x1=width - self.x1, x2=width - self.x2)
 
     def svg(self, parent, rtl):
-        ET.SubElement(parent, "line", _attrs(x1=_num(self.x1), y1=_num(self.y1), x2=_num(self.x2),
-                                             y2=_num(self.y2), stroke=self.stroke,
-                                             **{"stroke-width": _num(self.width),
-                                                "class": self.cls}))
+        ET.SubElement(
+            parent,
+            "line",
+            _attrs(
+                x1=_num(self.x1),
+                y1=_num(self.y1),
+                x2=_num(self.x2),
+                y2=_num(self.y2),
+                stroke=self.stroke,
+                **{"stroke-width": _num(self.width), "class": self.cls},
+            ),
+        )
 
     def png(self, draw, s, fonts):
-        draw.line([self.x1 * s, self.y1 * s, self.x2 * s, self.y2 * s], fill=self.stroke,
-                  width=max(1, round(self.width * s)))
+        draw.line(
+            [self.x1 * s, self.y1 * s, self.x2 * s, self.y2 * s],
+            fill=self.stroke,
+            width=max(1, round(self.width * s)),
+        )
 
 
 @dataclass
@@ -126,10 +166,16 @@ class Poly:
     def svg(self, parent, rtl):
         points = " ".join(f"{_num(x)},{_num(y)}" for x, y in self.points)
         tag = "polygon" if self.fill else "polyline"
-        extra = {"fill-opacity": _num(self.opacity) if self.fill else None,
-                 "stroke-width": "2" if self.stroke else None, "class": self.cls}
-        ET.SubElement(parent, tag, _attrs(points=points, fill=self.fill or "none",
-                                          stroke=self.stroke, **extra))
+        extra = {
+            "fill-opacity": _num(self.opacity) if self.fill else None,
+            "stroke-width": "2" if self.stroke else None,
+            "class": self.cls,
+        }
+        ET.SubElement(
+            parent,
+            tag,
+            _attrs(points=points, fill=self.fill or "none", stroke=self.stroke, **extra),
+        )
 
     def png(self, draw, s, fonts):
         points = [(x * s, y * s) for x, y in self.points]
@@ -151,13 +197,23 @@ class Dot:
         return replace(self, cx=width - self.cx)
 
     def svg(self, parent, rtl):
-        ET.SubElement(parent, "circle", _attrs(cx=_num(self.cx), cy=_num(self.cy), r=_num(self.r),
-                                               fill=self.fill, **{"class": self.cls}))
+        ET.SubElement(
+            parent,
+            "circle",
+            _attrs(
+                cx=_num(self.cx),
+                cy=_num(self.cy),
+                r=_num(self.r),
+                fill=self.fill,
+                **{"class": self.cls},
+            ),
+        )
 
     def png(self, draw, s, fonts):
         r = self.r * s
-        draw.ellipse([self.cx * s - r, self.cy * s - r, self.cx * s + r, self.cy * s + r],
-                     fill=self.fill)
+        draw.ellipse(
+            [self.cx * s - r, self.cy * s - r, self.cx * s + r, self.cy * s + r], fill=self.fill
+        )
 
 
 @dataclass
@@ -179,12 +235,26 @@ class Text:
 
     def svg(self, parent, rtl):
         # In right-to-left text the start of a line is its right end.
-        anchors = {"left": "end" if rtl else "start", "right": "start" if rtl else "end",
-                   "middle": "middle"}
-        element = ET.SubElement(parent, "text", _attrs(
-            x=_num(self.x), y=_num(self.y), fill=self.fill,
-            **{"text-anchor": anchors[self.align], "font-size": str(self.size),
-               "font-weight": "bold" if self.bold else None, "class": self.cls}))
+        anchors = {
+            "left": "end" if rtl else "start",
+            "right": "start" if rtl else "end",
+            "middle": "middle",
+        }
+        element = ET.SubElement(
+            parent,
+            "text",
+            _attrs(
+                x=_num(self.x),
+                y=_num(self.y),
+                fill=self.fill,
+                **{
+                    "text-anchor": anchors[self.align],
+                    "font-size": str(self.size),
+                    "font-weight": "bold" if self.bold else None,
+                    "class": self.cls,
+                },
+            ),
+        )
         element.text = self.text
 
     def png(self, draw, s, fonts):
@@ -224,11 +294,18 @@ class Chart:
 def render_svg(chart: Chart) -> str:
     """The chart as an inline SVG element with a title and a description for screen readers."""
     title_id, desc_id = f"{chart.chart_id}-title", f"{chart.chart_id}-desc"
-    root = ET.Element("svg", _attrs(
-        xmlns=SVG_NS, width=chart.width, height=chart.height,
-        viewBox=f"0 0 {chart.width} {chart.height}", role="img",
-        direction="rtl" if chart.rtl else None,
-        **{"aria-labelledby": f"{title_id} {desc_id}", "font-family": "sans-serif"}))
+    root = ET.Element(
+        "svg",
+        _attrs(
+            xmlns=SVG_NS,
+            width=chart.width,
+            height=chart.height,
+            viewBox=f"0 0 {chart.width} {chart.height}",
+            role="img",
+            direction="rtl" if chart.rtl else None,
+            **{"aria-labelledby": f"{title_id} {desc_id}", "font-family": "sans-serif"},
+        ),
+    )
     ET.SubElement(root, "title", id=title_id).text = chart.title
     ET.SubElement(root, "desc", id=desc_id).text = chart.desc
     for shape in chart.shapes:
@@ -263,6 +340,7 @@ def png(chart: Chart, scale: float = 1.0) -> bytes:
 
 # -- Words and numbers -------------------------------------------------------------------
 
+
 def _labels(labels: dict | None) -> dict:
     return {**LABELS, **{key: str(value) for key, value in (labels or {}).items()}}
 
@@ -291,13 +369,14 @@ def hidden_note(cell, result: Result, labels: dict) -> str:
 
 
 def _short(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[:limit - 1].rstrip() + "…"
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
 def _describe(result: Result, title: str, labels: dict, fmt, group_labels) -> str:
     """The text alternative: the title, then every cell's value, interval and n, in words."""
-    parts = [str(title)] + [_cell_words(result, cell, labels, fmt, group_labels)
-                            for cell in result.cells]
+    parts = [str(title)] + [
+        _cell_words(result, cell, labels, fmt, group_labels) for cell in result.cells
+    ]
     if not result.cells:
         parts.append(labels["no_data"])
     return " ".join(part if part.endswith(".") else part + "." for part in parts)
@@ -312,8 +391,13 @@ def _cell_words(result: Result, cell, labels: dict, fmt, group_labels) -> str:
         return labels["cell_suppressed"] % {"group": group, "k": result.k}
     if cell.ci_low is None:
         return labels["cell_no_ci"] % {"group": group, "value": fmt(cell.estimate), "n": cell.n}
-    return labels["cell"] % {"group": group, "value": fmt(cell.estimate),
-                             "low": fmt(cell.ci_low), "high": fmt(cell.ci_high), "n": cell.n}
+    return labels["cell"] % {
+        "group": group,
+        "value": fmt(cell.estimate),
+        "low": fmt(cell.ci_low),
+        "high": fmt(cell.ci_high),
+        "n": cell.n,
+    }
 
 
 def _chart_id(result: Result, chart_id: str | None) -> str:
@@ -351,9 +435,18 @@ def _hatch(x: float, y: float, w: float, h: float, cls: str) -> list:
 
 # -- Bar chart ---------------------------------------------------------------------------
 
-def bar_chart_model(result: Result, title, labels: dict | None = None, *,
-                    group_labels: dict | None = None, number_format=None, rtl: bool = False,
-                    width: int = 640, chart_id: str | None = None) -> Chart:
+
+def bar_chart_model(
+    result: Result,
+    title,
+    labels: dict | None = None,
+    *,
+    group_labels: dict | None = None,
+    number_format=None,
+    rtl: bool = False,
+    width: int = 640,
+    chart_id: str | None = None,
+) -> Chart:
     """Horizontal bars, one per cell, with 95% CI whiskers and the value written out."""
     labels, fmt = _labels(labels), number_format or default_format(result)
     label_width = min(width * 0.35, 200)
@@ -365,8 +458,9 @@ def bar_chart_model(result: Result, title, labels: dict | None = None, *,
     for cell in result.cells:
         name = group_label(result, cell.group, labels, group_labels)
         shapes.append(Text(x0 - 8, y + ROW / 2 + 4, _short(name, int(label_width / 7)), "right"))
-        shapes += _bar(cell, y + (ROW - BAR_HEIGHT) / 2, x0, scale, fmt,
-                       hidden_note(cell, result, labels))
+        shapes += _bar(
+            cell, y + (ROW - BAR_HEIGHT) / 2, x0, scale, fmt, hidden_note(cell, result, labels)
+        )
         y += ROW
     if not result.cells:
         shapes.append(Text(x0, y + ROW / 2 + 4, labels["no_data"], fill=MUTED))
@@ -376,9 +470,14 @@ def bar_chart_model(result: Result, title, labels: dict | None = None, *,
     if any(cell.ci_low is not None for cell in result.cells):
         shapes.append(Text(PAD, height, labels["whiskers"], size=11, fill=MUTED))
         height += PAD + FONT_SIZE
-    chart = Chart(width, int(height), str(title),
-                  _describe(result, title, labels, fmt, group_labels), _chart_id(result, chart_id),
-                  shapes)
+    chart = Chart(
+        width,
+        int(height),
+        str(title),
+        _describe(result, title, labels, fmt, group_labels),
+        _chart_id(result, chart_id),
+        shapes,
+    )
     return chart.mirrored() if rtl else chart
 
 
@@ -386,15 +485,18 @@ def _bar(cell, y: float, x0: float, scale, fmt, note: str) -> list:
     """The shapes of one cell: bar, whisker and value, or a hatched box that says why not."""
     if cell.suppressed:
         return _hatch(x0, y, 28, BAR_HEIGHT, "bar suppressed") + [
-            Text(x0 + 36, y + BAR_HEIGHT - 4, note, fill=MUTED, cls="suppressed-label")]
+            Text(x0 + 36, y + BAR_HEIGHT - 4, note, fill=MUTED, cls="suppressed-label")
+        ]
     end = scale(cell.estimate)
     shapes: list[Shape] = [Rect(x0, y, max(end - x0, 1), BAR_HEIGHT, BAR, None, "bar")]
     middle, reach = y + BAR_HEIGHT / 2, end
     if cell.ci_low is not None:
         low, high = scale(cell.ci_low), scale(cell.ci_high)
-        shapes += [Line(low, middle, high, middle, WHISKER, 1.5, "whisker"),
-                   Line(low, middle - 5, low, middle + 5, WHISKER, 1.5, "whisker"),
-                   Line(high, middle - 5, high, middle + 5, WHISKER, 1.5, "whisker")]
+        shapes += [
+            Line(low, middle, high, middle, WHISKER, 1.5, "whisker"),
+            Line(low, middle - 5, low, middle + 5, WHISKER, 1.5, "whisker"),
+            Line(high, middle - 5, high, middle + 5, WHISKER, 1.5, "whisker"),
+        ]
         reach = max(end, high)
     shapes.append(Text(reach + 6, y + BAR_HEIGHT - 3, fmt(cell.estimate), cls="value"))
     return shapes
@@ -404,8 +506,10 @@ def _bar_axis(x0: float, y_top: float, y_bottom: float, scale, top: float) -> li
     shapes: list[Shape] = [Line(x0, y_top, x0, y_bottom, MUTED, 1)]
     for tick in _ticks(top):
         x = scale(tick)
-        shapes += [Line(x, y_bottom, x, y_bottom + 4, MUTED, 1),
-                   Text(x, y_bottom + 4 + FONT_SIZE, _num(tick), "middle", 11, MUTED)]
+        shapes += [
+            Line(x, y_bottom, x, y_bottom + 4, MUTED, 1),
+            Text(x, y_bottom + 4 + FONT_SIZE, _num(tick), "middle", 11, MUTED),
+        ]
     return shapes
 
 
@@ -422,16 +526,26 @@ def bar_chart_svg(result: Result, title, labels: dict | None = None, **options) 
     return render_svg(bar_chart_model(result, title, labels, **options))
 
 
-def bar_chart_png(result: Result, title, labels: dict | None = None, scale: float = 1.0,
-                  **options) -> bytes:
+def bar_chart_png(
+    result: Result, title, labels: dict | None = None, scale: float = 1.0, **options
+) -> bytes:
     return png(bar_chart_model(result, title, labels, **options), scale)
 
 
 # -- Gap chart ---------------------------------------------------------------------------
 
-def gap_chart_model(gaps, title, labels: dict | None = None, *,
-                    group_labels: dict | None = None, number_format=None, rtl: bool = False,
-                    width: int = 640, chart_id: str | None = None) -> Chart:
+
+def gap_chart_model(
+    gaps,
+    title,
+    labels: dict | None = None,
+    *,
+    group_labels: dict | None = None,
+    number_format=None,
+    rtl: bool = False,
+    width: int = 640,
+    chart_id: str | None = None,
+) -> Chart:
     """Each group's difference from the rest (or the reference group): a dot on a scale
     centred on zero, with its 95% interval; filled where the gap is significant after the
     correction for several comparisons, hollow where it may come from sampling alone."""
@@ -439,13 +553,23 @@ def gap_chart_model(gaps, title, labels: dict | None = None, *,
     labels, fmt = _labels(labels), number_format or _signed(default_format(result))
     label_width = min(width * 0.35, 200)
     x0, x1 = PAD + label_width, width - PAD - 70
-    reach = _nice_ticks(max([abs(v) for c in gaps.comparisons
-                             for v in (c.ci_low, c.ci_high, c.difference) if v is not None],
-                            default=1.0) or 1.0)[-1]
+    reach = _nice_ticks(
+        max(
+            [
+                abs(v)
+                for c in gaps.comparisons
+                for v in (c.ci_low, c.ci_high, c.difference)
+                if v is not None
+            ],
+            default=1.0,
+        )
+        or 1.0
+    )[-1]
     scale = lambda v: x0 + (x1 - x0) * (min(max(v, -reach), reach) + reach) / (2 * reach)  # noqa: E731
     y = y_top = 2 * PAD + TITLE_SIZE
-    shapes: list[Shape] = [Text(PAD, PAD + TITLE_SIZE, _short(str(title), 80), size=TITLE_SIZE,
-                                bold=True)]
+    shapes: list[Shape] = [
+        Text(PAD, PAD + TITLE_SIZE, _short(str(title), 80), size=TITLE_SIZE, bold=True)
+    ]
     words = []
     for comparison in gaps.comparisons:
         name = group_label(result, comparison.group, labels, group_labels)
@@ -459,14 +583,22 @@ def gap_chart_model(gaps, title, labels: dict | None = None, *,
         y += ROW
     shapes.append(Line(scale(0), y_top, scale(0), y, MUTED, 1, "zero"))
     for tick in (-reach, -reach / 2, 0, reach / 2, reach):
-        shapes += [Line(scale(tick), y, scale(tick), y + 4, MUTED, 1),
-                   Text(scale(tick), y + 4 + FONT_SIZE, _num(tick), "middle", 11, MUTED)]
+        shapes += [
+            Line(scale(tick), y, scale(tick), y + 4, MUTED, 1),
+            Text(scale(tick), y + 4 + FONT_SIZE, _num(tick), "middle", 11, MUTED),
+        ]
     height = y + 2 * PAD + FONT_SIZE
     shapes.append(Text(PAD, height, labels["gap_legend"], size=11, fill=MUTED))
     desc = " ".join(w if w.endswith(".") else w + "." for w in [str(title), *words])
     chart_id = chart_id or f"gaps-{result.indicator}-{result.by}"
-    chart = Chart(width, int(height + PAD + FONT_SIZE), str(title), desc,
-                  re.sub(r"[^A-Za-z0-9_-]", "-", chart_id), shapes)
+    chart = Chart(
+        width,
+        int(height + PAD + FONT_SIZE),
+        str(title),
+        desc,
+        re.sub(r"[^A-Za-z0-9_-]", "-", chart_id),
+        shapes,
+    )
     return chart.mirrored() if rtl else chart
 
 
@@ -478,14 +610,18 @@ def _signed(fmt):
 def _gap_row(comparison, middle: float, scale, fmt, labels: dict) -> list:
     if comparison.difference is None:
         return [Text(scale(0) + 6, middle + 4, labels["too_few"], fill=MUTED, cls="too-few")]
-    low, high, at = scale(comparison.ci_low), scale(comparison.ci_high), scale(
-        comparison.difference)
+    low, high, at = (
+        scale(comparison.ci_low),
+        scale(comparison.ci_high),
+        scale(comparison.difference),
+    )
     colour = BAR if comparison.significant else MUTED
-    shapes: list[Shape] = [Line(low, middle, high, middle, colour, 1.5, "whisker"),
-                           Line(low, middle - 5, low, middle + 5, colour, 1.5, "whisker"),
-                           Line(high, middle - 5, high, middle + 5, colour, 1.5, "whisker"),
-                           Dot(at, middle, 5, colour, "gap significant" if comparison.significant
-                               else "gap")]
+    shapes: list[Shape] = [
+        Line(low, middle, high, middle, colour, 1.5, "whisker"),
+        Line(low, middle - 5, low, middle + 5, colour, 1.5, "whisker"),
+        Line(high, middle - 5, high, middle + 5, colour, 1.5, "whisker"),
+        Dot(at, middle, 5, colour, "gap significant" if comparison.significant else "gap"),
+    ]
     if not comparison.significant:
         shapes.append(Dot(at, middle, 3, "#ffffff", "hollow"))
     shapes.append(Text(max(high, at) + 8, middle + 4, fmt(comparison.difference), cls="value"))
@@ -496,21 +632,33 @@ def _gap_words(comparison, name: str, fmt, labels: dict) -> str:
     if comparison.difference is None:
         return labels["gap_too_few"] % {"group": name}
     key = "gap_significant" if comparison.significant else "gap"
-    return labels[key] % {"group": name, "value": fmt(comparison.difference),
-                          "low": fmt(comparison.ci_low), "high": fmt(comparison.ci_high)}
+    return labels[key] % {
+        "group": name,
+        "value": fmt(comparison.difference),
+        "low": fmt(comparison.ci_low),
+        "high": fmt(comparison.ci_high),
+    }
 
 
 def gap_chart_svg(gaps, title, labels: dict | None = None, **options) -> str:
     return render_svg(gap_chart_model(gaps, title, labels, **options))
 
 
-def gap_chart_png(gaps, title, labels: dict | None = None, scale: float = 1.0,
-                  **options) -> bytes:
+def gap_chart_png(gaps, title, labels: dict | None = None, scale: float = 1.0, **options) -> bytes:
     return png(gap_chart_model(gaps, title, labels, **options), scale)
 
 
-GAP_CSV_COLUMNS = ("group", "reference", "difference", "se", "ci_low", "ci_high", "p_value",
-                   "p_adjusted", "significant")
+GAP_CSV_COLUMNS = (
+    "group",
+    "reference",
+    "difference",
+    "se",
+    "ci_low",
+    "ci_high",
+    "p_value",
+    "p_adjusted",
+    "significant",
+)
 
 
 def gaps_csv(gaps) -> str:
@@ -519,18 +667,33 @@ def gaps_csv(gaps) -> str:
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(GAP_CSV_COLUMNS)
     for c in gaps.comparisons:
-        writer.writerow([_csv_value(v) for v in (
-            c.group, c.reference if c.reference is not None else "", c.difference, c.se,
-            c.ci_low, c.ci_high, c.p_value, c.p_adjusted, c.significant)])
+        writer.writerow(
+            [
+                _csv_value(v)
+                for v in (
+                    c.group,
+                    c.reference if c.reference is not None else "",
+                    c.difference,
+                    c.se,
+                    c.ci_low,
+                    c.ci_high,
+                    c.p_value,
+                    c.p_adjusted,
+                    c.significant,
+                )
+            ]
+        )
     return out.getvalue()
 
 
 # -- Trend chart -------------------------------------------------------------------------
 
+
 def _months(groups: list[str]) -> list[str]:
     """Every month from the first to the last, so that a month with no data is a gap."""
-    if not groups or not all(isinstance(g, str) and re.fullmatch(r"\d{4}-\d{2}", g)
-                             for g in groups):
+    if not groups or not all(
+        isinstance(g, str) and re.fullmatch(r"\d{4}-\d{2}", g) for g in groups
+    ):
         return groups
     year, month = map(int, min(groups).split("-"))
     last, months = max(groups), []
@@ -540,9 +703,17 @@ def _months(groups: list[str]) -> list[str]:
     return months
 
 
-def trend_chart_model(result: Result, title, labels: dict | None = None, *,
-                      number_format=None, rtl: bool = False, width: int = 640,
-                      plot_height: int = 180, chart_id: str | None = None) -> Chart:
+def trend_chart_model(
+    result: Result,
+    title,
+    labels: dict | None = None,
+    *,
+    number_format=None,
+    rtl: bool = False,
+    width: int = 640,
+    plot_height: int = 180,
+    chart_id: str | None = None,
+) -> Chart:
     """A line over months with its 95% CI band; suppressed or empty months are gaps."""
     labels, fmt = _labels(labels), number_format or default_format(result)
     cells = {cell.group: cell for cell in result.cells}
@@ -564,9 +735,16 @@ def trend_chart_model(result: Result, title, labels: dict | None = None, *,
     for note, mark in _trend_notes(result, labels, bool(months), fmt):
         y += 16
         shapes += (_hatch(PAD, y - 10, 10, 12, "legend") if mark else []) + [
-            Text(PAD + (16 if mark else 0), y, note, size=11, fill=MUTED)]
-    chart = Chart(width, int(y + PAD), str(title), _describe(result, title, labels, fmt, None),
-                  _chart_id(result, chart_id), shapes)
+            Text(PAD + (16 if mark else 0), y, note, size=11, fill=MUTED)
+        ]
+    chart = Chart(
+        width,
+        int(y + PAD),
+        str(title),
+        _describe(result, title, labels, fmt, None),
+        _chart_id(result, chart_id),
+        shapes,
+    )
     return chart.mirrored() if rtl else chart
 
 
@@ -629,23 +807,31 @@ def trend_chart_svg(result: Result, title, labels: dict | None = None, **options
 
 # -- Tables ------------------------------------------------------------------------------
 
-def table_rows(result: Result, labels: dict | None = None, *, group_labels: dict | None = None,
-               number_format=None) -> list[dict]:
+
+def table_rows(
+    result: Result,
+    labels: dict | None = None,
+    *,
+    group_labels: dict | None = None,
+    number_format=None,
+) -> list[dict]:
     """Display strings per cell for an HTML table; suppressed cells show words, not numbers."""
     labels, fmt = _labels(labels), number_format or default_format(result)
     rows = []
     for cell in result.cells:
         shown = not cell.suppressed
-        rows.append({
-            "group": group_label(result, cell.group, labels, group_labels),
-            "n": str(cell.n) if shown else "",
-            "estimate": fmt(cell.estimate) if shown else "",
-            "ci_low": fmt(cell.ci_low) if shown and cell.ci_low is not None else "",
-            "ci_high": fmt(cell.ci_high) if shown and cell.ci_high is not None else "",
-            "suppressed": cell.suppressed,
-            "reason": cell.reason or "",
-            "note": hidden_note(cell, result, labels) if cell.suppressed else "",
-        })
+        rows.append(
+            {
+                "group": group_label(result, cell.group, labels, group_labels),
+                "n": str(cell.n) if shown else "",
+                "estimate": fmt(cell.estimate) if shown else "",
+                "ci_low": fmt(cell.ci_low) if shown and cell.ci_low is not None else "",
+                "ci_high": fmt(cell.ci_high) if shown and cell.ci_high is not None else "",
+                "suppressed": cell.suppressed,
+                "reason": cell.reason or "",
+                "note": hidden_note(cell, result, labels) if cell.suppressed else "",
+            }
+        )
     return rows
 
 

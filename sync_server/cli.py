@@ -35,13 +35,20 @@ CLI_ACTOR = "command line"  # who made a change, in the security log
 def data_dir_option(command):
     """Every command takes --data-dir (default: a per-user folder) and --database."""
 
-    @click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path),
-                  envvar="SYNC_SERVER_DATA_DIR", show_envvar=True,
-                  help="Folder holding the database and secrets.  [default: a per-user folder]")
-    @click.option("--database", envvar="SYNC_SERVER_DATABASE",
-                  help=f"Database: a SQLite path or sqlite:///path, or postgresql://user@host/"
-                       f"name.  [default: the `database` setting, else {DATABASE_FILE} "
-                       "in the data dir]")
+    @click.option(
+        "--data-dir",
+        type=click.Path(file_okay=False, path_type=Path),
+        envvar="SYNC_SERVER_DATA_DIR",
+        show_envvar=True,
+        help="Folder holding the database and secrets.  [default: a per-user folder]",
+    )
+    @click.option(
+        "--database",
+        envvar="SYNC_SERVER_DATABASE",
+        help=f"Database: a SQLite path or sqlite:///path, or postgresql://user@host/"
+        f"name.  [default: the `database` setting, else {DATABASE_FILE} "
+        "in the data dir]",
+    )
     @functools.wraps(command)
     def wrapped(*args, data_dir=None, database=None, **kwargs):
         owner_only_files()  # the database, secrets and exports: owner-only
@@ -64,8 +71,10 @@ def open_store(database: str) -> Store:
     except sqlite3.OperationalError as error:
         if not is_disk_full(error, Path(database).parent):
             raise
-        raise click.ClickException(f"The disk holding {database} is full: nothing was "
-                                   "changed. Free some space and try again.") from None
+        raise click.ClickException(
+            f"The disk holding {database} is full: nothing was "
+            "changed. Free some space and try again."
+        ) from None
     context = click.get_current_context(silent=True)
     if context is not None:
         context.call_on_close(store.close)
@@ -81,14 +90,31 @@ def cli():
 @cli.command()
 @data_dir_option
 @click.option("--host", default="0.0.0.0", show_default=True, help="Address to listen on.")
-@click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535),
-              help="Port to listen on (0 picks a free one).")
+@click.option(
+    "--port",
+    default=8000,
+    show_default=True,
+    type=click.IntRange(0, 65535),
+    help="Port to listen on (0 picks a free one).",
+)
 @click.option("--threads", default=16, show_default=True, type=click.IntRange(1, 200))
-@click.option("--suppression-k", default=5, show_default=True, type=click.IntRange(2, 1000),
-              envvar="SYNC_SERVER_SUPPRESSION_K", show_envvar=True,
-              help="Indicator cells with fewer respondents than this are suppressed.")
-@click.option("--name", "name_label", envvar="SYNC_SERVER_NAME", show_envvar=True, default="",
-              help="A name hubs show their operator beside the server's fingerprint.")
+@click.option(
+    "--suppression-k",
+    default=5,
+    show_default=True,
+    type=click.IntRange(2, 1000),
+    envvar="SYNC_SERVER_SUPPRESSION_K",
+    show_envvar=True,
+    help="Indicator cells with fewer respondents than this are suppressed.",
+)
+@click.option(
+    "--name",
+    "name_label",
+    envvar="SYNC_SERVER_NAME",
+    show_envvar=True,
+    default="",
+    help="A name hubs show their operator beside the server's fingerprint.",
+)
 def serve(data_dir, database, host, port, threads, suppression_k, name_label):
     """Serve the sync API and the central workspace.
 
@@ -100,8 +126,11 @@ def serve(data_dir, database, host, port, threads, suppression_k, name_label):
 
     logs.configure()  # one JSON line per request and event, on standard error
     try:
-        app = create_app({"SUPPRESSION_K": suppression_k, "SERVER_NAME_LABEL": name_label},
-                         data_dir=data_dir, database=database)
+        app = create_app(
+            {"SUPPRESSION_K": suppression_k, "SERVER_NAME_LABEL": name_label},
+            data_dir=data_dir,
+            database=database,
+        )
     except (SettingsError, DatabaseUnavailable) as error:
         raise click.ClickException(str(error)) from error
     server = make_server(app, host, port, threads)
@@ -119,9 +148,12 @@ def user():
 @user.command("add")
 @data_dir_option
 @click.argument("name")
-@click.option("--role", type=click.Choice(ROLES), required=True,
-              help="admin: users, devices, forms; analyst: data, exports, replies; "
-                   "viewer: dashboards.")
+@click.option(
+    "--role",
+    type=click.Choice(ROLES),
+    required=True,
+    help="admin: users, devices, forms; analyst: data, exports, replies; viewer: dashboards.",
+)
 @click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
 def user_add(data_dir, database, name, role, password_stdin):
     """Add a central user. The password needs 12 characters or more and must be hard to
@@ -161,8 +193,9 @@ def user_disable(data_dir, database, name):
     found = _existing_user(store, name)
     with _refused_last_admin():
         changed = store.set_disabled(found["id"], True, CLI_ACTOR)
-    click.echo(f"Disabled {found['name']}." if changed else f"{found['name']} was already "
-               "disabled.")
+    click.echo(
+        f"Disabled {found['name']}." if changed else f"{found['name']} was already disabled."
+    )
 
 
 @user.command("enable")
@@ -176,8 +209,7 @@ def user_enable(data_dir, database, name):
     store = open_store(database)
     found = _existing_user(store, name)
     changed = store.set_disabled(found["id"], False, CLI_ACTOR)
-    click.echo(f"Enabled {found['name']}." if changed else f"{found['name']} was already "
-               "enabled.")
+    click.echo(f"Enabled {found['name']}." if changed else f"{found['name']} was already enabled.")
 
 
 @user.command("role")
@@ -193,8 +225,9 @@ def user_role(data_dir, database, name, role):
     found = _existing_user(store, name)
     with _refused_last_admin():
         changed = store.set_role(found["id"], role, CLI_ACTOR)
-    click.echo(f"{found['name']} is now {role}." if changed else f"{found['name']} already "
-               f"is {role}.")
+    click.echo(
+        f"{found['name']} is now {role}." if changed else f"{found['name']} already is {role}."
+    )
 
 
 @user.command("password")
@@ -224,10 +257,18 @@ def user_token():
 @user_token.command("create")
 @data_dir_option
 @click.argument("name")
-@click.option("--label", default="API token", show_default=True,
-              help="What the token is for, e.g. 'weekly R report'.")
-@click.option("--expires-days", type=click.IntRange(1, 3650), default=None,
-              help="Days until the token stops working.  [default: until revoked]")
+@click.option(
+    "--label",
+    default="API token",
+    show_default=True,
+    help="What the token is for, e.g. 'weekly R report'.",
+)
+@click.option(
+    "--expires-days",
+    type=click.IntRange(1, 3650),
+    default=None,
+    help="Days until the token stops working.  [default: until revoked]",
+)
 def user_token_create(data_dir, database, name, label, expires_days):
     """Create an API token for an analyst or admin; the token is the last line printed and
     is shown only this once.
@@ -239,14 +280,16 @@ def user_token_create(data_dir, database, name, label, expires_days):
     store = open_store(database)
     found = _existing_user(store, name)
     if found["role"] not in READ_ROLES or found["disabled_at"]:
-        raise click.ClickException(f"{found['name']} cannot read records: API tokens are for "
-                                   "enabled analysts and admins.")
+        raise click.ClickException(
+            f"{found['name']} cannot read records: API tokens are for enabled analysts and admins."
+        )
     expires_at = expiry(expires_days * 24) if expires_days else None
-    token_id, token = create(store.db, found["id"], label, expires_at=expires_at,
-                             actor=CLI_ACTOR)
+    token_id, token = create(store.db, found["id"], label, expires_at=expires_at, actor=CLI_ACTOR)
     until = f"until {expires_at}" if expires_at else "until revoked"
-    click.echo(f"API token {token_id} for {found['name']} ({label}), {until}. "
-               "Copy it now, it is not shown again:")
+    click.echo(
+        f"API token {token_id} for {found['name']} ({label}), {until}. "
+        "Copy it now, it is not shown again:"
+    )
     click.echo(token)
 
 
@@ -263,8 +306,10 @@ def user_token_list(data_dir, database, name):
     store = open_store(database)
     for row in tokens_of(store.db, _existing_user(store, name)["id"]):
         expires = f"expires {row['expires_at']}" if row["expires_at"] else "no expiry"
-        click.echo(f"{row['id']}  {row['label']}  created {row['created_at']}  last used "
-                   f"{row['last_used_at'] or 'never'}  {expires}  {row['state']}")
+        click.echo(
+            f"{row['id']}  {row['label']}  created {row['created_at']}  last used "
+            f"{row['last_used_at'] or 'never'}  {expires}  {row['state']}"
+        )
 
 
 @user_token.command("revoke")
@@ -323,8 +368,13 @@ def device():
 @device.command("add")
 @data_dir_option
 @click.option("--label", required=True, help="Which laptop this is, e.g. 'Zone B laptop 2'.")
-@click.option("--expires-hours", default=72.0, show_default=True, type=click.FloatRange(0.01),
-              help="How long the code can be used.")
+@click.option(
+    "--expires-hours",
+    default=72.0,
+    show_default=True,
+    type=click.FloatRange(0.01),
+    help="How long the code can be used.",
+)
 def device_add(data_dir, database, label, expires_hours):
     """Create a one-time enrollment code for a laptop; the code is the last line printed.
 
@@ -341,8 +391,14 @@ def device_add(data_dir, database, label, expires_hours):
 
 @cli.command("identity")
 @data_dir_option
-@click.option("--name", "name_label", envvar="SYNC_SERVER_NAME", show_envvar=True, default="",
-              help="The server's name, as `serve --name` shows it to hubs.")
+@click.option(
+    "--name",
+    "name_label",
+    envvar="SYNC_SERVER_NAME",
+    show_envvar=True,
+    default="",
+    help="The server's name, as `serve --name` shows it to hubs.",
+)
 def identity_command(data_dir, database, name_label):
     """Print this server's name and fingerprint, for hub operators to compare when enrolling.
 
@@ -378,8 +434,10 @@ def device_list(data_dir, database):
     """
     for row in open_store(database).devices():
         state = f"revoked {row['revoked_at']}" if row["revoked_at"] else "active"
-        click.echo(f"{row['id']}  {row['label']}  last seen {row['last_seen'] or 'never'}  "
-                   f"received {row['received']}  queued {row['queued'] or 0}  {state}")
+        click.echo(
+            f"{row['id']}  {row['label']}  last seen {row['last_seen'] or 'never'}  "
+            f"received {row['received']}  queued {row['queued'] or 0}  {state}"
+        )
 
 
 @cli.group()
@@ -390,14 +448,20 @@ def forms():
 @forms.command("publish")
 @data_dir_option
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--media", multiple=True,
-              type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="A CSV file the XLSForm uses (select_one_from_file, external choices, "
-                   "pulldata), when it is not in the form's folder. Repeat it for several "
-                   "files.")
-@click.option("--dry-run", is_flag=True,
-              help="Check the form and show its problems, its changes from the current "
-                   "version and what leaves the laptops, without publishing it.")
+@click.option(
+    "--media",
+    multiple=True,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="A CSV file the XLSForm uses (select_one_from_file, external choices, "
+    "pulldata), when it is not in the form's folder. Repeat it for several "
+    "files.",
+)
+@click.option(
+    "--dry-run",
+    is_flag=True,
+    help="Check the form and show its problems, its changes from the current "
+    "version and what leaves the laptops, without publishing it.",
+)
 def forms_publish(data_dir, database, file, media, dry_run):
     """Publish a form version (JSON or XLSForm); laptops get it on their next sync.
 
@@ -440,9 +504,11 @@ def forms_publish(data_dir, database, file, media, dry_run):
 
 
 def version_clash(form) -> str:
-    return (f"{form.form_id} version {form.version} is already published with a different "
-            "definition, and a published version never changes: give this one a new version "
-            "number (the version column of the settings sheet).")
+    return (
+        f"{form.form_id} version {form.version} is already published with a different "
+        "definition, and a published version never changes: give this one a new version "
+        "number (the version column of the settings sheet)."
+    )
 
 
 @cli.group()
@@ -453,23 +519,47 @@ def design():
 @design.command("set")
 @data_dir_option
 @click.argument("form_id")
-@click.option("--stratum", metavar="QUESTION",
-              help="The question (or _device) whose answer is the stratum, e.g. district.")
-@click.option("--cluster", metavar="QUESTION",
-              help="The question (or _device) naming the cluster (primary sampling unit).")
+@click.option(
+    "--stratum",
+    metavar="QUESTION",
+    help="The question (or _device) whose answer is the stratum, e.g. district.",
+)
+@click.option(
+    "--cluster",
+    metavar="QUESTION",
+    help="The question (or _device) naming the cluster (primary sampling unit).",
+)
 @click.option("--weight", metavar="QUESTION", help="A number question holding the weight.")
-@click.option("--fpc", multiple=True, metavar="N | STRATUM=N",
-              help="Clusters in the population (per stratum: repeat STRATUM=N).")
-@click.option("--poststratify", "poststratify", metavar="FILE",
-              type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="Population totals of one variable (CSV: variable,category,total; or JSON).")
-@click.option("--rake", "rake", metavar="FILE",
-              type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="Population totals of several variables, to rake the weights to.")
-@click.option("--lonely-psu", type=click.Choice(["adjust", "certainty"]), default="adjust",
-              show_default=True, help="What a stratum with a single cluster adds to variances.")
-def design_set(data_dir, database, form_id, stratum, cluster, weight, fpc, poststratify, rake,
-               lonely_psu):
+@click.option(
+    "--fpc",
+    multiple=True,
+    metavar="N | STRATUM=N",
+    help="Clusters in the population (per stratum: repeat STRATUM=N).",
+)
+@click.option(
+    "--poststratify",
+    "poststratify",
+    metavar="FILE",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Population totals of one variable (CSV: variable,category,total; or JSON).",
+)
+@click.option(
+    "--rake",
+    "rake",
+    metavar="FILE",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Population totals of several variables, to rake the weights to.",
+)
+@click.option(
+    "--lonely-psu",
+    type=click.Choice(["adjust", "certainty"]),
+    default="adjust",
+    show_default=True,
+    help="What a stratum with a single cluster adds to variances.",
+)
+def design_set(
+    data_dir, database, form_id, stratum, cluster, weight, fpc, poststratify, rake, lonely_psu
+):
     """Declare how FORM_ID's records were drawn; indicators then follow the design.
 
     Example: sync-server design set community_survey --stratum district --cluster village
@@ -490,11 +580,19 @@ def design_set(data_dir, database, form_id, stratum, cluster, weight, fpc, posts
         calibration = None
         if totals_file:
             text = totals_file.read_text(encoding="utf-8")
-            calibration = {"method": "poststratify" if poststratify else "rake",
-                           "totals": read_totals(text)}
-        definition = parse_design(form, stratum=stratum, cluster=cluster, weight=weight,
-                                  fpc=_fpc_option(fpc), calibration=calibration,
-                                  lonely_psu=lonely_psu)
+            calibration = {
+                "method": "poststratify" if poststratify else "rake",
+                "totals": read_totals(text),
+            }
+        definition = parse_design(
+            form,
+            stratum=stratum,
+            cluster=cluster,
+            weight=weight,
+            fpc=_fpc_option(fpc),
+            calibration=calibration,
+            lonely_psu=lonely_psu,
+        )
     except (DesignError, UnicodeDecodeError) as error:
         raise click.ClickException(f"{error} Nothing was changed.") from None
     save_design(store.db, form_id, definition, CLI_ACTOR)
@@ -528,7 +626,9 @@ def _echo_design(store, form_id: str) -> None:
     used, left_out = store.db.execute(
         "SELECT count(*) FILTER (WHERE stratum IS NOT NULL AND psu IS NOT NULL"
         " AND weight IS NOT NULL), count(*) FILTER (WHERE stratum IS NULL OR psu IS NULL"
-        " OR weight IS NULL) FROM survey_units WHERE form_id = ?", [form_id]).fetchone()
+        " OR weight IS NULL) FROM survey_units WHERE form_id = ?",
+        [form_id],
+    ).fetchone()
     click.echo(f"  records: {used} usable, {left_out} left out (a design value is missing)")
 
 
@@ -544,8 +644,9 @@ def design_show(data_dir, database, form_id, as_json):
     store = open_store(database)
     definition = store.survey_design(form_id)
     if definition is None:
-        raise click.ClickException(f"{form_id} has no survey design: its indicators assume "
-                                   "simple random sampling.")
+        raise click.ClickException(
+            f"{form_id} has no survey design: its indicators assume simple random sampling."
+        )
     if as_json:
         click.echo(json.dumps(definition, indent=2, sort_keys=True))
         return
@@ -587,12 +688,19 @@ def import_bundle(data_dir, database, file):
     counts = Counter()
     for outcome in outcomes:
         counts.update(outcome["counts"])
-    _log(store, "bundle_imported", found["id"], f"{counts['stored']} stored, "
-         f"{counts['duplicate']} duplicate, {counts['rejected']} rejected")
+    _log(
+        store,
+        "bundle_imported",
+        found["id"],
+        f"{counts['stored']} stored, "
+        f"{counts['duplicate']} duplicate, {counts['rejected']} rejected",
+    )
     if outcomes and all(o["refused"] == "replayed_batch" for o in outcomes):
         raise click.ClickException(f"{file.name} was already imported; nothing was stored again.")
-    click.echo(f"Imported {file.name} from {found['label']}: {counts['stored']} stored, "
-               f"{counts['duplicate']} already here, {counts['rejected']} rejected.")
+    click.echo(
+        f"Imported {file.name} from {found['label']}: {counts['stored']} stored, "
+        f"{counts['duplicate']} already here, {counts['rejected']} rejected."
+    )
     _import_bundle_files(store, found, file, data_dir)
     failed = []
     for number, outcome in enumerate(outcomes, 1):
@@ -600,17 +708,20 @@ def import_bundle(data_dir, database, file):
         click.echo(f"  {where}: {_batch_summary(outcome)}")
         for item in outcome["results"]:
             if item["status"] == protocol.RESULT_REJECTED:
-                click.echo(f"    rejected {item['uuid']} revision {item['revision']}: "
-                           f"{item['message']}")
+                click.echo(
+                    f"    rejected {item['uuid']} revision {item['revision']}: {item['message']}"
+                )
         if outcome["refused"] and outcome["refused"] != "replayed_batch":
             failed.append(where)
     if failed or counts["rejected"]:
         problems = [f"{counts['rejected']} records rejected"] if counts["rejected"] else []
         problems += [f"{where} not stored" for where in failed]
-        raise click.ClickException(f"{file.name}: not everything was stored: "
-                                   f"{'; '.join(problems)}. Everything else listed above is "
-                                   "stored; importing the bundle again stores only what is "
-                                   "missing.")
+        raise click.ClickException(
+            f"{file.name}: not everything was stored: "
+            f"{'; '.join(problems)}. Everything else listed above is "
+            "stored; importing the bundle again stores only what is "
+            "missing."
+        )
 
 
 def _import_bundle_files(store: Store, device: dict, file: Path, data_dir) -> None:
@@ -623,8 +734,10 @@ def _import_bundle_files(store: Store, device: dict, file: Path, data_dir) -> No
             counts = import_bundle_files(store, device, beside.read_bytes(), data_dir)
         except protocol.ProtocolError as error:
             raise click.ClickException(f"{beside.name}: {error.message}") from None
-        click.echo(f"Files from {beside.name}: {counts['stored']} stored, "
-                   f"{counts['already']} already here, {counts['refused']} refused.")
+        click.echo(
+            f"Files from {beside.name}: {counts['stored']} stored, "
+            f"{counts['already']} already here, {counts['refused']} refused."
+        )
 
 
 def _log(store: Store, event: str, device_id: str | None, detail: str) -> None:
@@ -649,14 +762,21 @@ def _check_batches(batches: list) -> None:
             batch_id = batch.get("batch_id") if isinstance(batch, dict) else None
             named = f" ({batch_id})" if isinstance(batch_id, str) else ""
             raise protocol.ProtocolError(
-                error.code, f"batch {number} of {len(batches)}{named} is malformed: "
-                f"{error.message}. Nothing was stored.") from error
+                error.code,
+                f"batch {number} of {len(batches)}{named} is malformed: "
+                f"{error.message}. Nothing was stored.",
+            ) from error
 
 
 def _import_batch(store: Store, device: dict, batch: dict) -> dict:
     """Store one batch (its own transaction) and say what happened to it."""
-    outcome = {"batch_id": batch["batch_id"], "results": [], "counts": Counter(),
-               "refused": None, "message": None}
+    outcome = {
+        "batch_id": batch["batch_id"],
+        "results": [],
+        "counts": Counter(),
+        "refused": None,
+        "message": None,
+    }
     try:
         outcome["results"] = ingest_batch(store, device, batch, source="bundle")[1]["results"]
     except protocol.ProtocolError as error:
@@ -666,8 +786,10 @@ def _import_batch(store: Store, device: dict, batch: dict) -> dict:
             raise
         if store.db.in_transaction:  # a failed COMMIT can leave it open
             store.db.rollback()
-        outcome.update(refused="server_disk_full",
-                       message="The server's disk is full; nothing of this batch was stored.")
+        outcome.update(
+            refused="server_disk_full",
+            message="The server's disk is full; nothing of this batch was stored.",
+        )
     outcome["counts"].update(r["status"] for r in outcome["results"])
     return outcome
 
@@ -678,30 +800,45 @@ def _batch_summary(outcome: dict) -> str:
     if outcome["refused"]:
         return f"NOT STORED: {outcome['message']}"
     counts = outcome["counts"]
-    return (f"{counts['stored']} stored, {counts['duplicate']} already here, "
-            f"{counts['rejected']} rejected.")
+    return (
+        f"{counts['stored']} stored, {counts['duplicate']} already here, "
+        f"{counts['rejected']} rejected."
+    )
 
 
 def _verified_bundle(store: Store, data: bytes) -> tuple[dict, list[dict]]:
     device_id, batches, payload, signature = protocol.read_bundle(data)
     found = store.device(device_id)
     if found is None:
-        raise protocol.ProtocolError("device_unknown",
-                                     "The bundle comes from a device this server does not know.")
+        raise protocol.ProtocolError(
+            "device_unknown", "The bundle comes from a device this server does not know."
+        )
     public_key = store.device_public_key(device_id)
     if not public_key:
-        raise _about(device_id, protocol.ProtocolError(
-            "device_key_missing", f"The server has no signing key on record for "
-            f"{found['label']}, so it cannot check this bundle. Enroll that hub again "
-            "(sync-server device add, then collector enroll on the laptop) and export a new "
-            "bundle."))
+        raise _about(
+            device_id,
+            protocol.ProtocolError(
+                "device_key_missing",
+                f"The server has no signing key on record for "
+                f"{found['label']}, so it cannot check this bundle. Enroll that hub again "
+                "(sync-server device add, then collector enroll on the laptop) and export a new "
+                "bundle.",
+            ),
+        )
     if not protocol.verify_bundle(public_key, payload, signature):
-        raise _about(device_id, protocol.ProtocolError(
-            "bad_signature", "The bundle's signature does not match its device: it was "
-            "changed or is not genuine."))
+        raise _about(
+            device_id,
+            protocol.ProtocolError(
+                "bad_signature",
+                "The bundle's signature does not match its device: it was "
+                "changed or is not genuine.",
+            ),
+        )
     if found["revoked_at"]:
-        raise _about(device_id, protocol.ProtocolError(
-            "device_revoked", "The bundle comes from a revoked device."))
+        raise _about(
+            device_id,
+            protocol.ProtocolError("device_revoked", "The bundle comes from a revoked device."),
+        )
     return found, batches
 
 
@@ -713,31 +850,79 @@ def _about(device_id: str, error: protocol.ProtocolError) -> protocol.ProtocolEr
 @cli.command("export")
 @data_dir_option
 @click.option("--form", "form_id", required=True, help="The form id, e.g. community_survey.")
-@click.option("--format", "fmt",
-              type=click.Choice(["jsonl", "csv", "xlsx", "dta", "sav", "parquet"]),
-              required=True, help="File format; parquet without --repeat writes a ZIP of "
-              "Parquet files, one per table.")
-@click.option("--output", type=click.Path(dir_okay=False, path_type=Path), required=True,
-              help="File to write.")
-@click.option("--lang", default="en", show_default=True,
-              help="Language of variable and value labels (dta, sav, xlsx).")
-@click.option("--repeat", metavar="NAME", default=None,
-              help="Export this repeat's long table instead: one row per instance, "
-                   "joined to the records by _parent_uuid.")
-@click.option("--access", "access_level", type=click.Choice(["standard", "all"]), default="all",
-              show_default=True, help="Which records: all of them (the server's operator "
-              "sees every access class), or only the standard ones an analyst may see.")
-@click.option("--raw", is_flag=True, help="CSV: write cells starting with = + - @ as stored "
-              "instead of quoting them against spreadsheet formulas.")
-@click.option("--raw-records", is_flag=True, help="The records as stored, without the "
-              "disclosure check (generalization, suppression); needs --reason, logged.")
-@click.option("--reason", default="", help="Why the records are needed without the "
-              "disclosure check (with --raw-records).")
-@click.option("--codebook", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="Also write a codebook CSV here: each column's label and type, each "
-              "code's label, in --lang.")
-def export_command(data_dir, database, form_id, fmt, output, lang, repeat, access_level, raw,
-                   raw_records, reason, codebook):
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["jsonl", "csv", "xlsx", "dta", "sav", "parquet"]),
+    required=True,
+    help="File format; parquet without --repeat writes a ZIP of Parquet files, one per table.",
+)
+@click.option(
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    required=True,
+    help="File to write.",
+)
+@click.option(
+    "--lang",
+    default="en",
+    show_default=True,
+    help="Language of variable and value labels (dta, sav, xlsx).",
+)
+@click.option(
+    "--repeat",
+    metavar="NAME",
+    default=None,
+    help="Export this repeat's long table instead: one row per instance, "
+    "joined to the records by _parent_uuid.",
+)
+@click.option(
+    "--access",
+    "access_level",
+    type=click.Choice(["standard", "all"]),
+    default="all",
+    show_default=True,
+    help="Which records: all of them (the server's operator "
+    "sees every access class), or only the standard ones an analyst may see.",
+)
+@click.option(
+    "--raw",
+    is_flag=True,
+    help="CSV: write cells starting with = + - @ as stored "
+    "instead of quoting them against spreadsheet formulas.",
+)
+@click.option(
+    "--raw-records",
+    is_flag=True,
+    help="The records as stored, without the "
+    "disclosure check (generalization, suppression); needs --reason, logged.",
+)
+@click.option(
+    "--reason",
+    default="",
+    help="Why the records are needed without the disclosure check (with --raw-records).",
+)
+@click.option(
+    "--codebook",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Also write a codebook CSV here: each column's label and type, each "
+    "code's label, in --lang.",
+)
+def export_command(
+    data_dir,
+    database,
+    form_id,
+    fmt,
+    output,
+    lang,
+    repeat,
+    access_level,
+    raw,
+    raw_records,
+    reason,
+    codebook,
+):
     """Export one form's records: every version merged, corrections applied, one row each.
 
     Example: sync-server export --form community_survey --format dta --output survey.dta --lang fr
@@ -762,12 +947,15 @@ def export_command(data_dir, database, form_id, fmt, output, lang, repeat, acces
 
     reason = " ".join(reason.split())
     if raw_records and not reason:
-        raise click.ClickException("Say why you need the records without the disclosure "
-                                   "check: add --reason TEXT.")
+        raise click.ClickException(
+            "Say why you need the records without the disclosure check: add --reason TEXT."
+        )
     if fmt == "parquet" and repeat is None and output.suffix.lower() != ".zip":
-        raise click.ClickException("A Parquet export is a ZIP of Parquet files, one per table "
-                                   "(the records, then each repeat): name the output .zip, or "
-                                   "export one table with --repeat NAME.")
+        raise click.ClickException(
+            "A Parquet export is a ZIP of Parquet files, one per table "
+            "(the records, then each repeat): name the output .zip, or "
+            "export one table with --repeat NAME."
+        )
     settings = load_settings(data_dir)
     store = open_store(database)
     if form_id not in form_ids(store):
@@ -780,19 +968,40 @@ def export_command(data_dir, database, form_id, fmt, output, lang, repeat, acces
             forms = form_history(form_id, store)
             design = export_design(store.db, form_id)
             if raw_records:
-                count = export(store.iter_latest(form_id, classes=classes), forms, fmt, out,
-                               lang, repeat=repeat, raw=raw, design=design)
+                count = export(
+                    store.iter_latest(form_id, classes=classes),
+                    forms,
+                    fmt,
+                    out,
+                    lang,
+                    repeat=repeat,
+                    raw=raw,
+                    design=design,
+                )
             else:
-                plan = current_plan(form_id, classes, store, settings["release_k"],
-                                    settings["release_l"])
+                plan = current_plan(
+                    form_id, classes, store, settings["release_k"], settings["release_l"]
+                )
                 # No design columns in a checked release: a cluster or stratum number
                 # would name the village the check generalized (sync_server.designs).
-                count = export(store.iter_latest(form_id, classes=classes, by_uuid=True), forms,
-                               fmt, out, lang, repeat=repeat, raw=raw, release=plan.release())
+                count = export(
+                    store.iter_latest(form_id, classes=classes, by_uuid=True),
+                    forms,
+                    fmt,
+                    out,
+                    lang,
+                    repeat=repeat,
+                    raw=raw,
+                    release=plan.release(),
+                )
         if codebook is not None:
             release = plan.release() if plan is not None else None
-            codebook.write_text(codebook_csv(export_columns(
-                forms, repeat, release, None if release else design), forms, lang), "utf-8")
+            codebook.write_text(
+                codebook_csv(
+                    export_columns(forms, repeat, release, None if release else design), forms, lang
+                ),
+                "utf-8",
+            )
     except (ExportError, disclosure.ReleaseError, DesignError) as error:
         partial.unlink(missing_ok=True)
         raise click.ClickException(str(error)) from error
@@ -802,12 +1011,15 @@ def export_command(data_dir, database, form_id, fmt, output, lang, repeat, acces
     if plan is not None:
         release_id = store.save_release("cli", form_id, fmt, plan.report)
         report = output.with_name(output.name + ".disclosure.json")
-        report.write_text(json.dumps(dict(plan.report, release=release_id), indent=1,
-                                     ensure_ascii=False), "utf-8")
-        click.echo(f"Disclosure check: k={plan.report['k_required']}, "
-                   f"{plan.report['records_left_out']} records left out, "
-                   f"{plan.report['key_values_suppressed_percent']}% of key values suppressed; "
-                   f"report in {report}.")
+        report.write_text(
+            json.dumps(dict(plan.report, release=release_id), indent=1, ensure_ascii=False), "utf-8"
+        )
+        click.echo(
+            f"Disclosure check: k={plan.report['k_required']}, "
+            f"{plan.report['records_left_out']} records left out, "
+            f"{plan.report['key_values_suppressed_percent']}% of key values suppressed; "
+            f"report in {report}."
+        )
     else:
         options += f" records as stored, reason: {reason}"
     if repeat is None:
@@ -830,22 +1042,35 @@ def reply(data_dir, database, record_uuid, message, locale, author):
     Example: sync-server reply 6f1f8e9e-... "The water point will be repaired on Monday."
     """
     try:
-        open_store(database).add_reply(str(uuid_module.uuid4()), record_uuid, message, locale,
-                                       author)
+        open_store(database).add_reply(
+            str(uuid_module.uuid4()), record_uuid, message, locale, author
+        )
     except KeyError:
         raise click.ClickException(f"No record {record_uuid} has been received.") from None
     click.echo(f"Reply queued for the device that sent {record_uuid}.")
 
 
-
 @cli.command()
 @data_dir_option
-@click.option("--port", default=5000, show_default=True, type=click.IntRange(0, 65535),
-              help="Port of the collector hub (phones connect here).")
-@click.option("--server-port", default=8000, show_default=True, type=click.IntRange(0, 65535),
-              help="Port of the sync server, on 127.0.0.1.")
-@click.option("--empty", is_flag=True,
-              help="Start with no data (by default a new demo holds a synthetic survey round).")
+@click.option(
+    "--port",
+    default=5000,
+    show_default=True,
+    type=click.IntRange(0, 65535),
+    help="Port of the collector hub (phones connect here).",
+)
+@click.option(
+    "--server-port",
+    default=8000,
+    show_default=True,
+    type=click.IntRange(0, 65535),
+    help="Port of the sync server, on 127.0.0.1.",
+)
+@click.option(
+    "--empty",
+    is_flag=True,
+    help="Start with no data (by default a new demo holds a synthetic survey round).",
+)
 def demo(data_dir, database, port, server_port, empty):
     """Run a sync server and an enrolled collector hub together, to see the whole flow.
 
@@ -905,14 +1130,22 @@ def fill_demo(data_dir: Path, database: str) -> None:
     finally:
         store.close()
     click.echo("Loading a synthetic survey round (invented people) for the demo...")
-    load(generate(n_surveys=DEMO_SURVEYS, n_reports=DEMO_REPORTS, devices=4, seed=2026),
-         data_dir, database)
+    load(
+        generate(n_surveys=DEMO_SURVEYS, n_reports=DEMO_REPORTS, devices=4, seed=2026),
+        data_dir,
+        database,
+    )
 
 
 @cli.command("security-log")
 @data_dir_option
-@click.option("--limit", default=50, show_default=True, type=click.IntRange(1, 100_000),
-              help="How many of the newest events to show.")
+@click.option(
+    "--limit",
+    default=50,
+    show_default=True,
+    type=click.IntRange(1, 100_000),
+    help="How many of the newest events to show.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
 def security_log_command(data_dir, database, limit, as_json):
     """Show the newest security events: sign-ins, enrollments, exports, role changes...
@@ -933,9 +1166,13 @@ def security_log_command(data_dir, database, limit, as_json):
 
 @cli.command("migrate-db")
 @data_dir_option
-@click.option("--to", "target_url", required=True, metavar="DATABASE",
-              help="The new database: postgresql://user@host/name (or a SQLite path). It must "
-                   "be empty.")
+@click.option(
+    "--to",
+    "target_url",
+    required=True,
+    metavar="DATABASE",
+    help="The new database: postgresql://user@host/name (or a SQLite path). It must be empty.",
+)
 def migrate_db(data_dir, database, target_url):
     """Move the server's data into another database, and check the move.
 
@@ -965,6 +1202,8 @@ def migrate_db(data_dir, database, target_url):
         target.close()
     for table, count in report.counts.items():
         click.echo(f"  {table}: {count} rows")
-    click.echo(f"Moved and checked: the same rows in every table, and the same records for "
-               f"each of {report.devices} devices. Now set database = \"{shown(target_url)}\" in "
-               "settings.toml (or SYNC_SERVER_DATABASE) and start the server again.")
+    click.echo(
+        f"Moved and checked: the same rows in every table, and the same records for "
+        f'each of {report.devices} devices. Now set database = "{shown(target_url)}" in '
+        "settings.toml (or SYNC_SERVER_DATABASE) and start the server again."
+    )

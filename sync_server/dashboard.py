@@ -33,10 +33,15 @@ bp = Blueprint("dashboard", __name__)
 
 
 def dimension_label(name: str | None) -> str:
-    return {None: gettext("Everyone"), "area": gettext("Area"), "month": gettext("Month"),
-            "gender": gettext("Gender"), "age_band": gettext("Age band"),
-            "migration_status": gettext("Migration status"),
-            "disability": gettext("Disability")}[name]
+    return {
+        None: gettext("Everyone"),
+        "area": gettext("Area"),
+        "month": gettext("Month"),
+        "gender": gettext("Gender"),
+        "age_band": gettext("Age band"),
+        "migration_status": gettext("Migration status"),
+        "disability": gettext("Disability"),
+    }[name]
 
 
 def chart_labels() -> dict:
@@ -54,12 +59,12 @@ def chart_labels() -> dict:
         "whiskers": gettext("Lines show the confidence intervals (95%)."),
         "band": gettext("The shaded band shows the confidence interval (95%)."),
         "gap": gettext("%(group)s: %(value)s (95%% CI %(low)s to %(high)s)"),
-        "gap_significant": gettext("%(group)s: %(value)s (95%% CI %(low)s to %(high)s), "
-                                   "significant"),
+        "gap_significant": gettext(
+            "%(group)s: %(value)s (95%% CI %(low)s to %(high)s), significant"
+        ),
         "gap_too_few": gettext("%(group)s: too few respondents to compare"),
         "too_few": gettext("too few respondents to compare"),
-        "gap_legend": gettext("Filled dots: significant after correcting for several "
-                              "comparisons."),
+        "gap_legend": gettext("Filled dots: significant after correcting for several comparisons."),
     }
 
 
@@ -83,16 +88,22 @@ def group_labels(by: str | None) -> dict:
     survey = newest_form(SURVEY_FORM)
     if by in ("gender", "migration_status"):
         question = survey.questions[by]
-        return {c["name"]: survey.text(c["label"], current_locale())
-                for c in survey.choices(question)}
+        return {
+            c["name"]: survey.text(c["label"], current_locale()) for c in survey.choices(question)
+        }
     return {}
 
 
 def chart_svg(result, title) -> str:
     if result.by == "month":
         return charts.trend_chart_svg(result, title, chart_labels())
-    return charts.bar_chart_svg(result, title, chart_labels(), group_labels=group_labels(result.by),
-                                rtl=text_direction() == "rtl")
+    return charts.bar_chart_svg(
+        result,
+        title,
+        chart_labels(),
+        group_labels=group_labels(result.by),
+        rtl=text_direction() == "rtl",
+    )
 
 
 def design_rows(result, rows: list[dict]) -> list[dict]:
@@ -123,11 +134,14 @@ def gap_rows(found, result) -> list[dict]:
     for comparison in found.comparisons:
         if comparison.difference is None:
             continue
-        rows.append({"group": charts.group_label(result, comparison.group, chart_labels(),
-                                                 labels),
-                     "difference": fmt(comparison.difference),
-                     "interval": f"{fmt(comparison.ci_low)} – {fmt(comparison.ci_high)}",
-                     "significant": comparison.significant})
+        rows.append(
+            {
+                "group": charts.group_label(result, comparison.group, chart_labels(), labels),
+                "difference": fmt(comparison.difference),
+                "interval": f"{fmt(comparison.ci_low)} – {fmt(comparison.ci_high)}",
+                "significant": comparison.significant,
+            }
+        )
     return rows
 
 
@@ -136,9 +150,13 @@ def gap_title(title: str) -> str:
 
 
 def gap_svg(found, title: str) -> str:
-    return charts.gap_chart_svg(found, gap_title(title), chart_labels(),
-                                group_labels=group_labels(found.result.by),
-                                rtl=text_direction() == "rtl")
+    return charts.gap_chart_svg(
+        found,
+        gap_title(title),
+        chart_labels(),
+        group_labels=group_labels(found.result.by),
+        rtl=text_direction() == "rtl",
+    )
 
 
 def trend_change(view: str, by: str | None, result) -> dict | None:
@@ -148,16 +166,19 @@ def trend_change(view: str, by: str | None, result) -> dict | None:
     months = [cell.group for cell in result.cells if not cell.suppressed]
     first = request.args.get("from") or (months[0] if months else None)
     last = request.args.get("to") or (months[-1] if months else None)
-    if (first is None or last is None or first not in months or last not in months
-            or first == last):
+    if first is None or last is None or first not in months or last not in months or first == last:
         return None
     found = change(get_store().db, view, first, last, k=result.k)
     if found is None:
         return None
     fmt = charts.default_format(result)
-    return {"first": first, "last": last, "difference": fmt(found.difference),
-            "interval": f"{fmt(found.ci_low)} – {fmt(found.ci_high)}",
-            "significant": found.significant}
+    return {
+        "first": first,
+        "last": last,
+        "difference": fmt(found.difference),
+        "interval": f"{fmt(found.ci_low)} – {fmt(found.ci_high)}",
+        "significant": found.significant,
+    }
 
 
 @bp.route("/")
@@ -167,18 +188,32 @@ def index():
     singles = [i for i in INDICATORS if i.family is None]
     found = current_gaps(view, by, result)
     return render_template(
-        "dashboard.html", view=view, by=by, result=result, title=title,
+        "dashboard.html",
+        view=view,
+        by=by,
+        result=result,
+        title=title,
         svg=chart_svg(result, title),
-        rows=design_rows(result, charts.table_rows(result, chart_labels(),
-                                                   group_labels=group_labels(by))),
-        gaps=gap_rows(found, result), gap_svg=gap_svg(found, title) if found else None,
-        gap_downloads={fmt: url_for("dashboard.gap_download", fmt=fmt, **request.args)
-                       for fmt in ("svg", "png", "csv")},
+        rows=design_rows(
+            result, charts.table_rows(result, chart_labels(), group_labels=group_labels(by))
+        ),
+        gaps=gap_rows(found, result),
+        gap_svg=gap_svg(found, title) if found else None,
+        gap_downloads={
+            fmt: url_for("dashboard.gap_download", fmt=fmt, **request.args)
+            for fmt in ("svg", "png", "csv")
+        },
         trend=trend_change(view, by, result),
-        singles=singles, families=FAMILIES, dimensions=BY_DIMENSIONS,
-        dimension_label=dimension_label, unit=str(result.unit),
-        downloads={fmt: url_for("dashboard.download", fmt=fmt, **request.args)
-                   for fmt in ("svg", "png", "csv")})
+        singles=singles,
+        families=FAMILIES,
+        dimensions=BY_DIMENSIONS,
+        dimension_label=dimension_label,
+        unit=str(result.unit),
+        downloads={
+            fmt: url_for("dashboard.download", fmt=fmt, **request.args)
+            for fmt in ("svg", "png", "csv")
+        },
+    )
 
 
 @bp.route("/indicator.<any(svg, png, csv):fmt>")
@@ -190,9 +225,13 @@ def download(fmt: str):
     if fmt == "csv":
         return Response("\ufeff" + charts.to_csv(result), mimetype="text/csv", headers=headers)
     if fmt == "png":
-        return Response(charts.bar_chart_png(result, title, chart_labels(),
-                                             group_labels=group_labels(by), scale=2),
-                        mimetype="image/png", headers=headers)
+        return Response(
+            charts.bar_chart_png(
+                result, title, chart_labels(), group_labels=group_labels(by), scale=2
+            ),
+            mimetype="image/png",
+            headers=headers,
+        )
     return Response(chart_svg(result, title), mimetype="image/svg+xml", headers=headers)
 
 
@@ -208,9 +247,13 @@ def gap_download(fmt: str):
     if fmt == "csv":
         return Response("\ufeff" + charts.gaps_csv(found), mimetype="text/csv", headers=headers)
     if fmt == "png":
-        return Response(charts.gap_chart_png(found, gap_title(title), chart_labels(),
-                                             group_labels=group_labels(by), scale=2),
-                        mimetype="image/png", headers=headers)
+        return Response(
+            charts.gap_chart_png(
+                found, gap_title(title), chart_labels(), group_labels=group_labels(by), scale=2
+            ),
+            mimetype="image/png",
+            headers=headers,
+        )
     return Response(gap_svg(found, title), mimetype="image/svg+xml", headers=headers)
 
 
@@ -225,10 +268,21 @@ def indicators_api():
     _user, refusal = _api_user()
     if refusal is not None:
         return refusal
-    return {"indicators": [{"id": i.id, "kind": i.kind, "form": i.form, "title": str(i.title),
-                            "unit": str(i.unit), "family": i.family} for i in INDICATORS],
-            "families": {family: str(title) for family, title in FAMILIES.items()},
-            "breakdowns": list(BY_DIMENSIONS)}
+    return {
+        "indicators": [
+            {
+                "id": i.id,
+                "kind": i.kind,
+                "form": i.form,
+                "title": str(i.title),
+                "unit": str(i.unit),
+                "family": i.family,
+            }
+            for i in INDICATORS
+        ],
+        "families": {family: str(title) for family, title in FAMILIES.items()},
+        "breakdowns": list(BY_DIMENSIONS),
+    }
 
 
 @api_bp.route("/<indicator_id>")
@@ -243,13 +297,21 @@ def indicator_api(indicator_id: str):
     if indicator_id not in BY_ID:
         return _api_error(404, "unknown_indicator", f"No indicator {indicator_id}.")
     if by is not None and by not in BY_DIMENSIONS:
-        return _api_error(400, "unknown_breakdown", f"by must be one of: "
-                          f"{', '.join(BY_DIMENSIONS)}.")
+        return _api_error(
+            400, "unknown_breakdown", f"by must be one of: {', '.join(BY_DIMENSIONS)}."
+        )
     db = get_store().db
     result = compute(db, indicator_id, by=by, k=current_app.config["SUPPRESSION_K"])
-    answer = {"indicator": indicator_id, "title": str(BY_ID[indicator_id].title),
-              "kind": result.kind, "unit": str(result.unit), "k": result.k, "by": by,
-              "design": result.design, "cells": [_cell_json(result, c) for c in result.cells]}
+    answer = {
+        "indicator": indicator_id,
+        "title": str(BY_ID[indicator_id].title),
+        "kind": result.kind,
+        "unit": str(result.unit),
+        "k": result.k,
+        "by": by,
+        "design": result.design,
+        "cells": [_cell_json(result, c) for c in result.cells],
+    }
     if by == "month" and result.kind != COUNT:
         answer["change"] = _change_json(db, result)
     elif by is not None and result.kind != COUNT:
@@ -258,27 +320,50 @@ def indicator_api(indicator_id: str):
             found = gaps(db, indicator_id, by, k=result.k, reference=reference)
         except ValueError as error:
             return _api_error(400, "invalid_reference", str(error))
-        answer["gaps"] = {"reference": reference,
-                          "comparisons": [_comparison_json(c) for c in found.comparisons]}
+        answer["gaps"] = {
+            "reference": reference,
+            "comparisons": [_comparison_json(c) for c in found.comparisons],
+        }
     return answer
 
 
 def _cell_json(result, cell) -> dict:
     """A cell as the dashboard shows it: a hidden cell carries no number at all, n included."""
     name = charts.group_label(result, cell.group, chart_labels(), group_labels(result.by))
-    shown = {} if cell.suppressed else {
-        "n": cell.n, "estimate": cell.estimate, "ci_low": cell.ci_low, "ci_high": cell.ci_high,
-        "se": cell.se, "design_effect": cell.deff, "effective_n": cell.effective_n}
-    return {"group": cell.group, "label": name, "suppressed": cell.suppressed,
-            "reason": cell.reason, **shown}
+    shown = (
+        {}
+        if cell.suppressed
+        else {
+            "n": cell.n,
+            "estimate": cell.estimate,
+            "ci_low": cell.ci_low,
+            "ci_high": cell.ci_high,
+            "se": cell.se,
+            "design_effect": cell.deff,
+            "effective_n": cell.effective_n,
+        }
+    )
+    return {
+        "group": cell.group,
+        "label": name,
+        "suppressed": cell.suppressed,
+        "reason": cell.reason,
+        **shown,
+    }
 
 
 def _comparison_json(comparison) -> dict:
-    return {"group": comparison.group, "reference": comparison.reference,
-            "difference": comparison.difference, "se": comparison.se,
-            "ci_low": comparison.ci_low, "ci_high": comparison.ci_high,
-            "p_value": comparison.p_value, "p_adjusted": comparison.p_adjusted,
-            "significant": comparison.significant}
+    return {
+        "group": comparison.group,
+        "reference": comparison.reference,
+        "difference": comparison.difference,
+        "se": comparison.se,
+        "ci_low": comparison.ci_low,
+        "ci_high": comparison.ci_high,
+        "p_value": comparison.p_value,
+        "p_adjusted": comparison.p_adjusted,
+        "significant": comparison.significant,
+    }
 
 
 def _change_json(db, result) -> dict | None:

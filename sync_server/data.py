@@ -39,15 +39,23 @@ from .store import get_store
 
 bp = Blueprint("data", __name__, url_prefix="/data")
 REVIEWS = ("new", "approved", "flagged")
-MIME = {"csv": "text/csv; charset=utf-8", "jsonl": "application/x-ndjson",
-        "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        "dta": "application/x-stata-dta", "sav": "application/x-spss-sav",
-        "parquet": "application/vnd.apache.parquet", "zip": "application/zip"}
+MIME = {
+    "csv": "text/csv; charset=utf-8",
+    "jsonl": "application/x-ndjson",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "dta": "application/x-stata-dta",
+    "sav": "application/x-spss-sav",
+    "parquet": "application/vnd.apache.parquet",
+    "zip": "application/zip",
+}
 
 
 def review_label(review: str) -> str:
-    return {"new": gettext("Not reviewed"), "approved": gettext("Approved"),
-            "flagged": gettext("Flagged")}[review]
+    return {
+        "new": gettext("Not reviewed"),
+        "approved": gettext("Approved"),
+        "flagged": gettext("Flagged"),
+    }[review]
 
 
 @bp.app_context_processor
@@ -85,10 +93,14 @@ def newest_form(form_id: str, store=None):
     """The current version of a form: the newest published, else the built-in one (the
     rule is collector.form_catalogue's). KeyError for a form the server does not know."""
     store = store or get_store()
-    published = [(f["version"], f["published_at"]) for f in store.published_forms()
-                 if f["form_id"] == form_id]
+    published = [
+        (f["version"], f["published_at"])
+        for f in store.published_forms()
+        if f["form_id"] == form_id
+    ]
     form = form_catalogue.current_form(
-        form_id, published, lambda version: store.form_definition(form_id, version))
+        form_id, published, lambda version: store.form_definition(form_id, version)
+    )
     if form is None:
         raise KeyError(form_id)
     return form
@@ -123,8 +135,9 @@ def browse(form_id: str):
     classes = access.visible_classes(g.user)
     store = get_store()
     plan = None if raw else current_plan(form_id, classes)
-    rows, total = store.browse(form_id, filters, page, classes=classes, released=not raw,
-                               answers=True)
+    rows, total = store.browse(
+        form_id, filters, page, classes=classes, released=not raw, answers=True
+    )
     forms = form_history(form_id)
     codes = request.args.get("codes") == "1"
     columns, cells = answer_table(forms, rows, plan, codes)
@@ -132,15 +145,24 @@ def browse(form_id: str):
         rows = [browse_row(plan, row) for row in rows]
     values = store.filter_values(form_id, classes=classes)
     devices = device_labels(store) if raw else {}
-    return render_template("data_browse.html", form_id=form_id, tabs=form_tabs(store),
-                           rows=rows, total=total, page=page, filters=filters, raw=raw,
-                           choices={name: filter_menu(name, values[name], forms, devices)
-                                    for name in names},
-                           devices=devices,
-                           report=plan.report if plan is not None else None,
-                           columns=columns, cells=cells, codes=codes,
-                           formats=exports.FORMATS,
-                           repeats=form_repeats(forms, current_locale()))
+    return render_template(
+        "data_browse.html",
+        form_id=form_id,
+        tabs=form_tabs(store),
+        rows=rows,
+        total=total,
+        page=page,
+        filters=filters,
+        raw=raw,
+        choices={name: filter_menu(name, values[name], forms, devices) for name in names},
+        devices=devices,
+        report=plan.report if plan is not None else None,
+        columns=columns,
+        cells=cells,
+        codes=codes,
+        formats=exports.FORMATS,
+        repeats=form_repeats(forms, current_locale()),
+    )
 
 
 def answer_table(forms, rows: list[dict], plan, codes: bool) -> tuple[list[dict], list]:
@@ -150,8 +172,9 @@ def answer_table(forms, rows: list[dict], plan, codes: bool) -> tuple[list[dict]
     gives them (None for a record left out of it), admins the records as stored."""
     locale = current_locale()
     release = plan.release() if plan is not None else None
-    shown = [c for c in exports.export_columns(forms, None, release)
-             if not c.meta and c.kind != "dummy"]
+    shown = [
+        c for c in exports.export_columns(forms, None, release) if not c.meta and c.kind != "dummy"
+    ]
     columns, questions = [], []
     for column in shown:
         question, form = exports.question_of(column, forms)
@@ -165,8 +188,12 @@ def answer_table(forms, rows: list[dict], plan, codes: bool) -> tuple[list[dict]
             cells.append(None)
             continue
         values = exports.flatten(record, shown)
-        cells.append([_cell(values[c["name"]], question, form, codes, locale)
-                      for c, (question, form) in zip(columns, questions, strict=True)])
+        cells.append(
+            [
+                _cell(values[c["name"]], question, form, codes, locale)
+                for c, (question, form) in zip(columns, questions, strict=True)
+            ]
+        )
     return columns, cells
 
 
@@ -191,8 +218,10 @@ def form_tabs(store) -> list[tuple[str, str]]:
 
 def device_labels(store) -> dict[str, str]:
     """Each device's label, by its id (admins see which laptop sent a record)."""
-    return {row["id"]: row["label"] or row["id"][:8]
-            for row in store.db.query("SELECT id, label FROM devices")}
+    return {
+        row["id"]: row["label"] or row["id"][:8]
+        for row in store.db.query("SELECT id, label FROM devices")
+    }
 
 
 def filter_menu(name: str, values: list, forms, devices: dict) -> list[tuple[str, str]]:
@@ -202,11 +231,16 @@ def filter_menu(name: str, values: list, forms, devices: dict) -> list[tuple[str
     if name == "area":
         form = forms[-1] if forms else None
         question = form.questions.get("area") if form is not None else None
-        return [(str(v), labels.shown(form, question, v, locale) if question is not None
-                 else str(v)) for v in values]
-    readers = {"month": labels.when, "language": labels.language_name,
-               "device": lambda v: devices.get(v, str(v)[:8]),
-               "review": lambda v: review_label(v) if v in REVIEWS else str(v)}
+        return [
+            (str(v), labels.shown(form, question, v, locale) if question is not None else str(v))
+            for v in values
+        ]
+    readers = {
+        "month": labels.when,
+        "language": labels.language_name,
+        "device": lambda v: devices.get(v, str(v)[:8]),
+        "review": lambda v: review_label(v) if v in REVIEWS else str(v),
+    }
     read = readers.get(name, str)
     return [(str(v), read(v)) for v in values]
 
@@ -222,10 +256,17 @@ def browse_row(plan, row: dict) -> dict:
     """A browse row as an analyst sees it: the release's metadata, or withheld."""
     released = plan.release().row(row)
     if released is None:
-        return dict(row, withheld=True, collected=None, received_at=None, locale=None,
-                    device_id=None)
-    return dict(row, withheld=False, collected=released["collected"],
-                received_at=released["received_at"], locale=released["locale"], device_id=None)
+        return dict(
+            row, withheld=True, collected=None, received_at=None, locale=None, device_id=None
+        )
+    return dict(
+        row,
+        withheld=False,
+        collected=released["collected"],
+        received_at=released["received_at"],
+        locale=released["locale"],
+        device_id=None,
+    )
 
 
 # -- releases (sync_server.disclosure) ------------------------------------------------------
@@ -235,12 +276,13 @@ PLAN_CACHE_SIZE = 16
 
 
 def release_parameters() -> tuple[int, int]:
-    return (current_app.config.get("RELEASE_K", disclosure.DEFAULT_K),
-            current_app.config.get("RELEASE_L", disclosure.DEFAULT_L))
+    return (
+        current_app.config.get("RELEASE_K", disclosure.DEFAULT_K),
+        current_app.config.get("RELEASE_L", disclosure.DEFAULT_L),
+    )
 
 
-def current_plan(form_id: str, classes, store=None, k: int | None = None,
-                 l: int | None = None):
+def current_plan(form_id: str, classes, store=None, k: int | None = None, l: int | None = None):
     """The release plan of a form's records of `classes`, made once per data version."""
     store = store or get_store()
     if k is None or l is None:
@@ -252,8 +294,12 @@ def current_plan(form_id: str, classes, store=None, k: int | None = None,
         if plan is None:
             forms = form_history(form_id, store)
             plan = disclosure.make_plan(
-                forms, lambda: store.iter_latest(form_id, classes=classes, by_uuid=True), k, l,
-                form_id=form_id)
+                forms,
+                lambda: store.iter_latest(form_id, classes=classes, by_uuid=True),
+                k,
+                l,
+                form_id=form_id,
+            )
             plan.report["data_version"] = key[-1]
             _PLANS[key] = plan
             while len(_PLANS) > PLAN_CACHE_SIZE:
@@ -264,8 +310,9 @@ def current_plan(form_id: str, classes, store=None, k: int | None = None,
 def saved_release(plan, actor: str, fmt: str) -> int:
     """The id of the plan's report in the releases table, saved once per user and format."""
     if (actor, fmt) not in plan.saved:
-        plan.saved[(actor, fmt)] = get_store().save_release(actor, plan.report["form_id"], fmt,
-                                                           plan.report)
+        plan.saved[(actor, fmt)] = get_store().save_release(
+            actor, plan.report["form_id"], fmt, plan.report
+        )
     return plan.saved[(actor, fmt)]
 
 
@@ -294,25 +341,41 @@ def record(record_uuid: str):
     if not is_admin():
         # An analyst sees the record as the release gives it, and no value as received.
         released = released_record(latest)
-        latest = dict(latest, collected=released["collected"], locale=released["locale"],
-                      received_at=released["received_at"], device_id=None, clock_flag=None)
+        latest = dict(
+            latest,
+            collected=released["collected"],
+            locale=released["locale"],
+            received_at=released["received_at"],
+            device_id=None,
+            clock_flag=None,
+        )
         current = received = released["answers"]
-        audit = [entry for entry in audit if not entry["actor"].startswith("device:")
-                 and not _about(entry, protected)]
+        audit = [
+            entry
+            for entry in audit
+            if not entry["actor"].startswith("device:") and not _about(entry, protected)
+        ]
     codes = request.args.get("codes") == "1"
     files = shown_attachments(store, latest, current)
-    return render_template("data_record.html", revisions=revisions, latest=latest, form=form,
-                           attachments=files,
-                           fields=correctable_fields(form, current, protected) if form else {},
-                           blocks=labels.answer_blocks(form, current, received,
-                                                       current_locale()),
-                           raw=is_admin(), audit=audit, reviews=REVIEWS, codes=codes,
-                           title=labels.form_title(form, current_locale()) if form else None,
-                           device=(device_labels(store).get(latest["device_id"])
-                                   if latest.get("device_id") else None))
+    return render_template(
+        "data_record.html",
+        revisions=revisions,
+        latest=latest,
+        form=form,
+        attachments=files,
+        fields=correctable_fields(form, current, protected) if form else {},
+        blocks=labels.answer_blocks(form, current, received, current_locale()),
+        raw=is_admin(),
+        audit=audit,
+        reviews=REVIEWS,
+        codes=codes,
+        title=labels.form_title(form, current_locale()) if form else None,
+        device=(device_labels(store).get(latest["device_id"]) if latest.get("device_id") else None),
+    )
 
 
 # -- attachments (sync_server.attachments) --------------------------------------------------
+
 
 def record_answers_shown(record_uuid: str) -> tuple[dict, dict]:
     """(newest revision, its answers) as the record page shows them to the signed-in
@@ -352,8 +415,7 @@ def released_record(row: dict) -> dict:
 
 def protected_fields(forms) -> set[str]:
     """Questions only an admin may correct or see corrected: key and sensitive ones."""
-    return {name for form in forms for name, q in form.questions.items()
-            if q.get("disclosure")}
+    return {name for form in forms for name, q in form.questions.items() if q.get("disclosure")}
 
 
 def _about(entry: dict, fields: set[str]) -> bool:
@@ -370,8 +432,9 @@ def review(record_uuid: str):
     visible_revisions(record_uuid)
     if decision not in REVIEWS:
         abort(400)
-    get_store().set_review(record_uuid, decision, request.form.get("note", "")[:500],
-                           g.user["name"])
+    get_store().set_review(
+        record_uuid, decision, request.form.get("note", "")[:500], g.user["name"]
+    )
     flash(gettext("Review saved."))
     return redirect(url_for("data.record", record_uuid=record_uuid))
 
@@ -391,22 +454,31 @@ def correct(record_uuid: str):
     newest = str(revisions[-1]["revision"])
     if request.form.get("revision", newest) != newest:
         # A newer revision came in since the page was opened: its instances may have moved.
-        flash(gettext("This record received a new revision since you opened it: check the "
-                      "answers and correct again."))
+        flash(
+            gettext(
+                "This record received a new revision since you opened it: check the "
+                "answers and correct again."
+            )
+        )
         return redirect(url_for("data.record", record_uuid=record_uuid))
     form = known_form(store, revisions[-1]["form_id"], revisions[-1]["form_version"])
     protected = set() if is_admin() else protected_fields(form_history(revisions[-1]["form_id"]))
     if not is_admin():
         released_record(revisions[-1])  # a record the release leaves out is not there
-    if form is None or field not in correctable_fields(form, revisions[-1]["answers_current"]
-                                                      or revisions[-1]["answers"], protected):
+    if form is None or field not in correctable_fields(
+        form, revisions[-1]["answers_current"] or revisions[-1]["answers"], protected
+    ):
         flash(gettext("Choose a question of this form."))
         return redirect(url_for("data.record", record_uuid=record_uuid))
     try:
         store.correct(record_uuid, field, value, g.user["name"])
     except access.AccessClassChange:
-        flash(gettext("This correction would change who may see the record, so it was not "
-                      "saved. Only a new revision from the laptop can do that."))
+        flash(
+            gettext(
+                "This correction would change who may see the record, so it was not "
+                "saved. Only a new revision from the laptop can do that."
+            )
+        )
         return redirect(url_for("data.record", record_uuid=record_uuid))
     flash(gettext("Correction saved. The original answer is kept in the history."))
     return redirect(url_for("data.record", record_uuid=record_uuid))
@@ -415,8 +487,7 @@ def correct(record_uuid: str):
 def visible_revisions(record_uuid: str) -> list[dict]:
     """The record's revisions if the signed-in user may see it; otherwise 404, the same
     answer as for a record that does not exist (whether it exists is not said)."""
-    revisions = get_store().record_revisions(record_uuid,
-                                             classes=access.visible_classes(g.user))
+    revisions = get_store().record_revisions(record_uuid, classes=access.visible_classes(g.user))
     if not revisions:
         abort(404)
     return revisions
@@ -426,21 +497,33 @@ def correctable_fields(form, answers: dict, protected=frozenset()) -> dict[str, 
     """What a user may correct, by field (`age`, or `members.2.age` in the second
     instance of a repeat), with how the form names it: every answer but identifying ones
     and the `protected` ones (key and sensitive questions are for admins only)."""
+
     def allowed(question):
-        return (question.holds_value and not question.get("identifying")
-                and question.name not in protected)
+        return (
+            question.holds_value
+            and not question.get("identifying")
+            and question.name not in protected
+        )
 
     locale = current_locale()
-    fields = {name: form.text(q.get("label"), locale) or name
-              for name, q in form.top_questions.items() if allowed(q)}
+    fields = {
+        name: form.text(q.get("label"), locale) or name
+        for name, q in form.top_questions.items()
+        if allowed(q)
+    }
     for repeat, questions in form.repeats.items():
         instances = answers.get(repeat)
         heading = form.text(form.section(repeat)["label"], locale)
         for position in range(1, len(instances) + 1 if isinstance(instances, list) else 1):
             instance = gettext("%(label)s (%(num)s)", label=heading, num=position)
-            fields.update((f"{repeat}.{position}.{q.name}",
-                           f"{instance} · {form.text(q.get('label'), locale) or q.name}")
-                          for q in questions if allowed(q))
+            fields.update(
+                (
+                    f"{repeat}.{position}.{q.name}",
+                    f"{instance} · {form.text(q.get('label'), locale) or q.name}",
+                )
+                for q in questions
+                if allowed(q)
+            )
     return fields
 
 
@@ -461,8 +544,11 @@ def export(form_id: str, fmt: str):
     if wants_raw and not is_admin():
         abort(403)
     if problem:
-        return Response(gettext("Say why you need the records without the disclosure check: "
-                                "add a reason."), 400, mimetype="text/plain")
+        return Response(
+            gettext("Say why you need the records without the disclosure check: add a reason."),
+            400,
+            mimetype="text/plain",
+        )
     raw = request.args.get("raw") == "1"
     store, classes = get_store(), access.visible_classes(g.user)
     # A file on disk, not memory: a million rows stream through it. An anonymous one (no
@@ -477,15 +563,30 @@ def export(form_id: str, fmt: str):
             except DesignError:  # weights that cannot be calibrated: the dashboard says why
                 design = None
             if wants_raw:
-                exports.export(store.iter_latest(form_id, classes=classes), forms, fmt, out,
-                               lang=lang, repeat=repeat, raw=raw, design=design)
+                exports.export(
+                    store.iter_latest(form_id, classes=classes),
+                    forms,
+                    fmt,
+                    out,
+                    lang=lang,
+                    repeat=repeat,
+                    raw=raw,
+                    design=design,
+                )
             else:
                 plan = current_plan(form_id, classes)
                 # No design columns in a checked release: a cluster or stratum number
                 # would name the village the check generalized (sync_server.designs).
-                exports.export(store.iter_latest(form_id, classes=classes, by_uuid=True), forms,
-                               fmt, out, lang=lang, repeat=repeat, raw=raw,
-                               release=plan.release())
+                exports.export(
+                    store.iter_latest(form_id, classes=classes, by_uuid=True),
+                    forms,
+                    fmt,
+                    out,
+                    lang=lang,
+                    repeat=repeat,
+                    raw=raw,
+                    release=plan.release(),
+                )
         size = out.seek(0, os.SEEK_END)
         out.seek(0)
         name, kind = download_name(form_id, fmt, repeat)
@@ -497,15 +598,17 @@ def export(form_id: str, fmt: str):
     detail = f"{form_id} {fmt}" if repeat is None else f"{form_id} {fmt} repeat {repeat}"
     detail += " raw" if raw else ""
     if plan is not None:
-        release_id = store.save_release(g.user["name"], form_id, detail.split(" ", 1)[1],
-                                        plan.report)
+        release_id = store.save_release(
+            g.user["name"], form_id, detail.split(" ", 1)[1], plan.report
+        )
         response.headers["X-Disclosure-Report"] = str(release_id)
     else:
         detail += f" records as stored, reason: {reason}"
     store.log(g.user["name"], "export", detail, account=user_account(g.user["id"]))
     # Not the reason: it is typed by a person and may name one.
-    logs.event("export", form=form_id, format=fmt, repeat=repeat, bytes=size,
-               checked=plan is not None)
+    logs.event(
+        "export", form=form_id, format=fmt, repeat=repeat, bytes=size, checked=plan is not None
+    )
     return response
 
 
@@ -543,9 +646,11 @@ def codebook(form_id: str):
         plan = current_plan(form_id, access.visible_classes(g.user))
         columns = exports.export_columns(forms, repeat, release=plan.release())
     name = form_id if repeat is None else f"{form_id}-{repeat}"
-    return Response(exports.codebook(columns, forms, lang), mimetype="text/csv",
-                    headers={"Content-Disposition":
-                             f'attachment; filename="{name}-codebook.csv"'})
+    return Response(
+        exports.codebook(columns, forms, lang),
+        mimetype="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="{name}-codebook.csv"'},
+    )
 
 
 def download_name(form_id: str, fmt: str, repeat: str | None) -> tuple[str, str]:
@@ -567,9 +672,16 @@ def release_report(form_id: str):
     return Response(json.dumps(plan.report, ensure_ascii=False), mimetype="application/json")
 
 
-def record_page_api(form_id: str, since: str | None, after: str | None, limit: int,
-                    repeat: str | None = None, *, classes: tuple[str, ...],
-                    plan=None) -> dict:
+def record_page_api(
+    form_id: str,
+    since: str | None,
+    after: str | None,
+    limit: int,
+    repeat: str | None = None,
+    *,
+    classes: tuple[str, ...],
+    plan=None,
+) -> dict:
     """A page of records for scripts: the export's columns, a cursor for the next page.
     With `repeat`, the instances of that repeat in the page's records, as its export's rows
     (`limit` and the cursor still count records). Only records of the access `classes`.
@@ -623,22 +735,42 @@ def records_api(form_id: str):
     wants_raw, reason, problem = raw_reason(request.args)
     if wants_raw:
         if user["role"] != "admin":
-            return _api_error(403, "forbidden", "Only admins can read records without the "
-                              "disclosure check.")
+            return _api_error(
+                403, "forbidden", "Only admins can read records without the disclosure check."
+            )
         if problem:
-            return _api_error(400, "reason_missing", "Say why you need the records without the "
-                              "disclosure check: add reason=... to the request.")
-        get_store().log(user["name"], "export", f"{form_id} api records as stored, reason: "
-                        f"{reason}", account=user_account(user["id"]))
-        return record_page_api(form_id, request.args.get("since"), request.args.get("after"),
-                               limit, repeat, classes=classes)
+            return _api_error(
+                400,
+                "reason_missing",
+                "Say why you need the records without the "
+                "disclosure check: add reason=... to the request.",
+            )
+        get_store().log(
+            user["name"],
+            "export",
+            f"{form_id} api records as stored, reason: {reason}",
+            account=user_account(user["id"]),
+        )
+        return record_page_api(
+            form_id,
+            request.args.get("since"),
+            request.args.get("after"),
+            limit,
+            repeat,
+            classes=classes,
+        )
     if request.args.get("since"):
-        return _api_error(400, "since_in_release", "since is for records as stored (admins, "
-                          "release=raw): a release covers the whole form; compare its "
-                          "release id to know when it changed.")
+        return _api_error(
+            400,
+            "since_in_release",
+            "since is for records as stored (admins, "
+            "release=raw): a release covers the whole form; compare its "
+            "release id to know when it changed.",
+        )
     plan = current_plan(form_id, classes)
-    page = record_page_api(form_id, None, request.args.get("after"), limit, repeat,
-                           classes=classes, plan=plan)
+    page = record_page_api(
+        form_id, None, request.args.get("after"), limit, repeat, classes=classes, plan=plan
+    )
     page["release"] = saved_release(plan, user["name"], "api")
     return page
 
@@ -670,6 +802,10 @@ def _api_reader(form_id: str):
 
 
 def _api_error(status: int, code: str, message: str, headers=None):
-    response = Response(json.dumps({"error": {"code": code, "message": message}}), status,
-                        mimetype="application/json", headers=headers)
+    response = Response(
+        json.dumps({"error": {"code": code, "message": message}}),
+        status,
+        mimetype="application/json",
+        headers=headers,
+    )
     return response

@@ -42,44 +42,154 @@ WEEKS = 12
 DISTRICTS = {"NR": (0.50, 0.40), "CE": (0.32, 0.85), "SR": (0.18, 0.20)}
 WARDS = {"NR": ("NR01", "NR02"), "CE": ("CE01", "CE02"), "SR": ("SR01", "SR02")}
 MIGRATION = {
-    "NR": {"host": .56, "idp": .20, "refugee": .14, "returnee": .05, "migrant": .03,
-           "prefer_not": .02},
-    "CE": {"host": .76, "idp": .07, "refugee": .05, "returnee": .03, "migrant": .07,
-           "prefer_not": .02},
-    "SR": {"host": .44, "idp": .10, "refugee": .36, "returnee": .06, "migrant": .02,
-           "prefer_not": .02},
+    "NR": {
+        "host": 0.56,
+        "idp": 0.20,
+        "refugee": 0.14,
+        "returnee": 0.05,
+        "migrant": 0.03,
+        "prefer_not": 0.02,
+    },
+    "CE": {
+        "host": 0.76,
+        "idp": 0.07,
+        "refugee": 0.05,
+        "returnee": 0.03,
+        "migrant": 0.07,
+        "prefer_not": 0.02,
+    },
+    "SR": {
+        "host": 0.44,
+        "idp": 0.10,
+        "refugee": 0.36,
+        "returnee": 0.06,
+        "migrant": 0.02,
+        "prefer_not": 0.02,
+    },
 }
 HOST_LANGUAGE = {
-    "NR": {"swahili": .70, "english": .14, "somali": .10, "other": .06},
-    "CE": {"english": .40, "swahili": .40, "french": .10, "arabic": .05, "other": .05},
-    "SR": {"swahili": .52, "somali": .30, "amharic": .10, "other": .08},
+    "NR": {"swahili": 0.70, "english": 0.14, "somali": 0.10, "other": 0.06},
+    "CE": {"english": 0.40, "swahili": 0.40, "french": 0.10, "arabic": 0.05, "other": 0.05},
+    "SR": {"swahili": 0.52, "somali": 0.30, "amharic": 0.10, "other": 0.08},
 }
 NEWCOMER_LANGUAGE = {
-    "refugee": {"arabic": .34, "somali": .28, "amharic": .20, "french": .10, "other": .08},
-    "migrant": {"english": .30, "french": .28, "spanish": .18, "hausa": .14, "other": .10},
+    "refugee": {"arabic": 0.34, "somali": 0.28, "amharic": 0.20, "french": 0.10, "other": 0.08},
+    "migrant": {"english": 0.30, "french": 0.28, "spanish": 0.18, "hausa": 0.14, "other": 0.10},
 }
-OTHER_LANGUAGES = ("Lingala", "Tigrinya", "Oromo", "Kinyarwanda", "Nuer", "Dinka", "Acholi",
-                   "Kirundi", "Luo", "Zande")
+OTHER_LANGUAGES = (
+    "Lingala",
+    "Tigrinya",
+    "Oromo",
+    "Kinyarwanda",
+    "Nuer",
+    "Dinka",
+    "Acholi",
+    "Kirundi",
+    "Luo",
+    "Zande",
+)
 LOCALE_OF = {"swahili": "sw", "arabic": "ar", "french": "fr", "hausa": "ha", "spanish": "es"}
 # (lowest age of the band, weight): an adult pyramid, open above 90.
-AGE_PYRAMID = ((15, 13), (20, 14), (25, 13), (30, 12), (35, 10), (40, 9), (45, 8), (50, 6),
-               (55, 5), (60, 4), (65, 3), (70, 1.6), (75, 1.0), (80, .5), (85, .2), (90, .08))
-GENDER = {"woman": .508, "man": .472, "another": .008, "prefer_not": .012}
-WG_ITEMS = ("wg_seeing", "wg_hearing", "wg_walking", "wg_remembering", "wg_selfcare",
-            "wg_communicating")
-WG_WEIGHT = (.26, .14, .30, .12, .08, .10)  # which domain a disability most often touches
-GROUNDS_BASE = {"ethnicity": 3, "nationality": 1, "religion": 2, "language": 1,
-                "sex_gender": 2, "age": 1.5, "disability": .5, "sexual_orientation": .3,
-                "political": 1, "social_origin": 1.5, "income": 3, "health": 1, "other": .8}
-SETTINGS = {"work": 3, "job_seeking": 2.5, "health_care": 2, "school": 1.2, "housing": 2,
-            "police": 1.5, "courts": .5, "transport": 1.5, "shops": 2, "public_offices": 2,
-            "neighbours": 2.5, "online": .8, "other": .5}
-CHANNELS = ("police", "local_authority", "community_leader", "ngo", "human_rights",
-            "employer", "family", "other")
-FIRST_NAMES = ("Amina", "Grace", "Fatuma", "Joseph", "Mohamed", "Achieng", "Halima", "Peter",
-               "Wanjiru", "Ibrahim", "Mary", "Abdi", "Zainab", "John", "Aisha", "Samuel")
-LAST_NAMES = ("Otieno", "Hassan", "Mwangi", "Abdullahi", "Njeri", "Okafor", "Bello",
-              "Kamau", "Yusuf", "Achieng", "Omondi", "Ali")
+AGE_PYRAMID = (
+    (15, 13),
+    (20, 14),
+    (25, 13),
+    (30, 12),
+    (35, 10),
+    (40, 9),
+    (45, 8),
+    (50, 6),
+    (55, 5),
+    (60, 4),
+    (65, 3),
+    (70, 1.6),
+    (75, 1.0),
+    (80, 0.5),
+    (85, 0.2),
+    (90, 0.08),
+)
+GENDER = {"woman": 0.508, "man": 0.472, "another": 0.008, "prefer_not": 0.012}
+WG_ITEMS = (
+    "wg_seeing",
+    "wg_hearing",
+    "wg_walking",
+    "wg_remembering",
+    "wg_selfcare",
+    "wg_communicating",
+)
+WG_WEIGHT = (0.26, 0.14, 0.30, 0.12, 0.08, 0.10)  # which domain a disability most often touches
+GROUNDS_BASE = {
+    "ethnicity": 3,
+    "nationality": 1,
+    "religion": 2,
+    "language": 1,
+    "sex_gender": 2,
+    "age": 1.5,
+    "disability": 0.5,
+    "sexual_orientation": 0.3,
+    "political": 1,
+    "social_origin": 1.5,
+    "income": 3,
+    "health": 1,
+    "other": 0.8,
+}
+SETTINGS = {
+    "work": 3,
+    "job_seeking": 2.5,
+    "health_care": 2,
+    "school": 1.2,
+    "housing": 2,
+    "police": 1.5,
+    "courts": 0.5,
+    "transport": 1.5,
+    "shops": 2,
+    "public_offices": 2,
+    "neighbours": 2.5,
+    "online": 0.8,
+    "other": 0.5,
+}
+CHANNELS = (
+    "police",
+    "local_authority",
+    "community_leader",
+    "ngo",
+    "human_rights",
+    "employer",
+    "family",
+    "other",
+)
+FIRST_NAMES = (
+    "Amina",
+    "Grace",
+    "Fatuma",
+    "Joseph",
+    "Mohamed",
+    "Achieng",
+    "Halima",
+    "Peter",
+    "Wanjiru",
+    "Ibrahim",
+    "Mary",
+    "Abdi",
+    "Zainab",
+    "John",
+    "Aisha",
+    "Samuel",
+)
+LAST_NAMES = (
+    "Otieno",
+    "Hassan",
+    "Mwangi",
+    "Abdullahi",
+    "Njeri",
+    "Okafor",
+    "Bello",
+    "Kamau",
+    "Yusuf",
+    "Achieng",
+    "Omondi",
+    "Ali",
+)
 
 
 @dataclass
@@ -117,11 +227,16 @@ class _Generator:
         self.forms = builtin_forms()
         self.devices = [_uuid(self.rng) for _ in range(devices)]
         # Four enumerators a laptop; their names become pseudonyms on the way out.
-        self.enumerators = {device: [f"{self.rng.choice(FIRST_NAMES)} {self.rng.choice(LAST_NAMES)}"
-                                     f" {n}-{k}" for k in range(4)]
-                            for n, device in enumerate(self.devices)}
-        self.days = [START + dt.timedelta(days=7 * week + day)
-                     for week in range(WEEKS) for day in range(5)]
+        self.enumerators = {
+            device: [
+                f"{self.rng.choice(FIRST_NAMES)} {self.rng.choice(LAST_NAMES)} {n}-{k}"
+                for k in range(4)
+            ]
+            for n, device in enumerate(self.devices)
+        }
+        self.days = [
+            START + dt.timedelta(days=7 * week + day) for week in range(WEEKS) for day in range(5)
+        ]
 
     # -- the round's schedule ----------------------------------------------------------
 
@@ -135,8 +250,10 @@ class _Generator:
         # Busy and quiet days: a slot's share of the interviews varies threefold.
         weights = [self.rng.uniform(1, 3) for _ in slots]
         chosen = self.rng.choices(slots, weights=weights, k=n_surveys)
-        return sorted(((device, day, ward_of[(device, day)]) for device, day in chosen),
-                      key=lambda item: (item[1], self.devices.index(item[0])))
+        return sorted(
+            ((device, day, ward_of[(device, day)]) for device, day in chosen),
+            key=lambda item: (item[1], self.devices.index(item[0])),
+        )
 
     @staticmethod
     def sync_time(device_index: int, day: dt.date) -> dt.datetime:
@@ -146,8 +263,9 @@ class _Generator:
         moment = day + dt.timedelta(days=1)
         while moment.weekday() not in sync_days:
             moment += dt.timedelta(days=1)
-        return dt.datetime(moment.year, moment.month, moment.day, 14 + device_index, 17,
-                           tzinfo=dt.UTC)
+        return dt.datetime(
+            moment.year, moment.month, moment.day, 14 + device_index, 17, tzinfo=dt.UTC
+        )
 
     # -- one interview -----------------------------------------------------------------
 
@@ -164,22 +282,37 @@ class _Generator:
             language = _pick(rng, HOST_LANGUAGE[district])
         urban_share = DISTRICTS[district][1]
         urban = "urban" if rng.random() < urban_share else "rural"
-        return {"age": age, "gender": _pick(rng, GENDER), "migration_status": migration,
-                "language_home": language, "area": ward, "urban_rural": urban,
-                **self.functioning(age)}
+        return {
+            "age": age,
+            "gender": _pick(rng, GENDER),
+            "migration_status": migration,
+            "language_home": language,
+            "area": ward,
+            "urban_rural": urban,
+            **self.functioning(age),
+        }
 
     def functioning(self, age: int) -> dict:
         """The six Washington Group answers; 'a lot' or 'cannot' in one domain or more for
         about one adult in eight, far more often with age."""
         rng = self.rng
-        chance = .06 if age < 30 else .11 if age < 45 else .21 if age < 60 else \
-            .40 if age < 75 else .62
-        some = .04 + age / 400  # some difficulty: common, and more so with age
+        chance = (
+            0.06
+            if age < 30
+            else 0.11
+            if age < 45
+            else 0.21
+            if age < 60
+            else 0.40
+            if age < 75
+            else 0.62
+        )
+        some = 0.04 + age / 400  # some difficulty: common, and more so with age
         answers = {item: "some" if rng.random() < some else "none" for item in WG_ITEMS}
         if rng.random() < chance:
             domains = rng.choices(WG_ITEMS, weights=WG_WEIGHT, k=rng.choice((1, 1, 1, 2, 3)))
             for item in domains:
-                answers[item] = "cannot" if rng.random() < .15 else "a_lot"
+                answers[item] = "cannot" if rng.random() < 0.15 else "a_lot"
         return answers
 
     @staticmethod
@@ -190,13 +323,15 @@ class _Generator:
         """Experience of discrimination: ~15% a year, a fifth more among minorities and
         people with a disability; grounds follow who the person is."""
         rng = self.rng
-        minority = person["migration_status"] not in ("host", "prefer_not") or \
-            person["gender"] == "another"
-        chance = .15 * (1.2 if minority else 1) * (1.2 if self.disabled(person) else 1)
+        minority = (
+            person["migration_status"] not in ("host", "prefer_not")
+            or person["gender"] == "another"
+        )
+        chance = 0.15 * (1.2 if minority else 1) * (1.2 if self.disabled(person) else 1)
         roll = rng.random()
-        if roll < .03:
+        if roll < 0.03:
             return {"discriminated": "prefer_not"}
-        if roll >= .03 + chance:
+        if roll >= 0.03 + chance:
             return {"discriminated": "no"}
         weights = dict(GROUNDS_BASE)
         if person["migration_status"] in ("refugee", "migrant", "idp"):
@@ -209,73 +344,152 @@ class _Generator:
             weights["sexual_orientation"] = 5
         if person["age"] >= 60 or person["age"] < 20:
             weights["age"] = 4
-        grounds = sorted(set(rng.choices(list(weights), list(weights.values()),
-                                         k=rng.choice((1, 1, 2, 2, 3)))))
-        settings = sorted(set(rng.choices(list(SETTINGS), list(SETTINGS.values()),
-                                          k=rng.choice((1, 1, 2, 3)))))
-        told = ["no_one"] if rng.random() < .6 else sorted(set(rng.choices(
-            ["police", "local_authority", "community_leader", "ngo", "human_rights",
-             "employer", "family", "other"], [2, 2, 3, 2, .5, 1, 4, .5], k=rng.choice((1, 2)))))
-        answers = {"discriminated": "yes", "discrimination_grounds": grounds,
-                   "discrimination_settings": settings,
-                   "discrimination_frequency": _pick(rng, {"once": 4, "a_few": 4, "often": 2,
-                                                           "prefer_not": .5}),
-                   "reported_to": told}
+        grounds = sorted(
+            set(rng.choices(list(weights), list(weights.values()), k=rng.choice((1, 1, 2, 2, 3))))
+        )
+        settings = sorted(
+            set(rng.choices(list(SETTINGS), list(SETTINGS.values()), k=rng.choice((1, 1, 2, 3))))
+        )
+        told = (
+            ["no_one"]
+            if rng.random() < 0.6
+            else sorted(
+                set(
+                    rng.choices(
+                        [
+                            "police",
+                            "local_authority",
+                            "community_leader",
+                            "ngo",
+                            "human_rights",
+                            "employer",
+                            "family",
+                            "other",
+                        ],
+                        [2, 2, 3, 2, 0.5, 1, 4, 0.5],
+                        k=rng.choice((1, 2)),
+                    )
+                )
+            )
+        )
+        answers = {
+            "discriminated": "yes",
+            "discrimination_grounds": grounds,
+            "discrimination_settings": settings,
+            "discrimination_frequency": _pick(
+                rng, {"once": 4, "a_few": 4, "often": 2, "prefer_not": 0.5}
+            ),
+            "reported_to": told,
+        }
         if told == ["no_one"]:
-            answers["not_reported_why"] = sorted(set(rng.choices(
-                ["not_serious", "no_effect", "did_not_know", "fear", "legal_status", "too_hard",
-                 "language", "dealt_myself", "other", "prefer_not"],
-                [2, 4, 2, 2, 1, 1, 1, 2, .5, .5], k=rng.choice((1, 2)))))
+            answers["not_reported_why"] = sorted(
+                set(
+                    rng.choices(
+                        [
+                            "not_serious",
+                            "no_effect",
+                            "did_not_know",
+                            "fear",
+                            "legal_status",
+                            "too_hard",
+                            "language",
+                            "dealt_myself",
+                            "other",
+                            "prefer_not",
+                        ],
+                        [2, 4, 2, 2, 1, 1, 1, 2, 0.5, 0.5],
+                        k=rng.choice((1, 2)),
+                    )
+                )
+            )
         return answers
 
     def survey_answers(self, person: dict, name: str) -> dict:
         """Every answer of a consenting respondent, as typed on the laptop."""
         rng = self.rng
         disabled = self.disabled(person)
-        mood = rng.gauss(0, 1) - (.6 if disabled else 0)  # wellbeing and trust move together
+        mood = rng.gauss(0, 1) - (0.6 if disabled else 0)  # wellbeing and trust move together
 
         def score(top, centre):
             return max(0, min(top, round(centre + mood + rng.gauss(0, 1.3))))
 
-        answers = {"consent": "yes", **person, "respondent_name": name,
-                   "respondent_phone": f"07{rng.randint(10, 99)} {rng.randint(100, 999)} "
-                                       f"{rng.randint(100, 999)}"}
+        answers = {
+            "consent": "yes",
+            **person,
+            "respondent_name": name,
+            "respondent_phone": f"07{rng.randint(10, 99)} {rng.randint(100, 999)} "
+            f"{rng.randint(100, 999)}",
+        }
         if person["language_home"] == "other":
             answers["language_home_other"] = rng.choice(OTHER_LANGUAGES)
-        answers.update({f"who5_{item}": str(score(5, 3))
-                        for item in ("spirits", "calm", "active", "rested", "interest")})
+        answers.update(
+            {
+                f"who5_{item}": str(score(5, 3))
+                for item in ("spirits", "calm", "active", "rested", "interest")
+            }
+        )
         answers["life_satisfaction"] = score(10, 5.5)
-        answers["safety_after_dark"] = _pick(rng, {"very_safe": 2, "safe": 4, "unsafe": 3,
-                                                   "very_unsafe": 1, "never_alone": .5,
-                                                   "prefer_not": .3})
-        answers["belonging"] = _pick(rng, {"very_strongly": 3, "fairly_strongly": 4,
-                                           "not_very_strongly": 2, "not_at_all": 1})
-        for item in ("people", "fair", "helpful", "local_authorities", "police", "courts",
-                     "health_services", "schools", "national_government", "community_leaders",
-                     "religious_leaders", "humanitarian", "host_newcomers"):
+        answers["safety_after_dark"] = _pick(
+            rng,
+            {
+                "very_safe": 2,
+                "safe": 4,
+                "unsafe": 3,
+                "very_unsafe": 1,
+                "never_alone": 0.5,
+                "prefer_not": 0.3,
+            },
+        )
+        answers["belonging"] = _pick(
+            rng, {"very_strongly": 3, "fairly_strongly": 4, "not_very_strongly": 2, "not_at_all": 1}
+        )
+        for item in (
+            "people",
+            "fair",
+            "helpful",
+            "local_authorities",
+            "police",
+            "courts",
+            "health_services",
+            "schools",
+            "national_government",
+            "community_leaders",
+            "religious_leaders",
+            "humanitarian",
+            "host_newcomers",
+        ):
             answers[f"trust_{item}"] = score(10, 5)
-        agree = {"strongly_agree": 2, "agree": 4, "neither": 2, "disagree": 2,
-                 "strongly_disagree": 1}
+        agree = {
+            "strongly_agree": 2,
+            "agree": 4,
+            "neither": 2,
+            "disagree": 2,
+            "strongly_disagree": 1,
+        }
         for item in ("visibility", "consideration", "participation", "rights"):
             answers[f"incl_{item}"] = _pick(rng, agree)
-        answers["incl_contact"] = _pick(rng, {"daily": 4, "weekly": 3, "monthly": 1, "less": 1,
-                                              "never": .5})
-        answers["incl_documents"] = _pick(rng, {"yes": 6, "partly": 2, "no": 1.5,
-                                                "prefer_not": .3})
-        answers["incl_health_access"] = _pick(rng, {"yes": 5, "sometimes": 3, "no": 1.5,
-                                                    "not_needed": 1})
-        answers["incl_income"] = _pick(rng, {"fully": 1, "mostly": 3, "partly": 4,
-                                             "not_at_all": 2})
+        answers["incl_contact"] = _pick(
+            rng, {"daily": 4, "weekly": 3, "monthly": 1, "less": 1, "never": 0.5}
+        )
+        answers["incl_documents"] = _pick(
+            rng, {"yes": 6, "partly": 2, "no": 1.5, "prefer_not": 0.3}
+        )
+        answers["incl_health_access"] = _pick(
+            rng, {"yes": 5, "sometimes": 3, "no": 1.5, "not_needed": 1}
+        )
+        answers["incl_income"] = _pick(rng, {"fully": 1, "mostly": 3, "partly": 4, "not_at_all": 2})
         answers.update(self.discrimination(person))
-        if rng.random() < .25:
-            answers["comments"] = rng.choice((
-                "The water point is far from our block.",
-                f"Please tell {rng.choice(FIRST_NAMES)} at the clinic, call "
-                f"07{rng.randint(10, 99)} {rng.randint(100, 999)} {rng.randint(100, 999)}.",
-                "We need more classes for the children.",
-                f"My name is {name} and I want help with documents.",
-                "Thank you for asking us.",
-            ))
+        if rng.random() < 0.25:
+            answers["comments"] = rng.choice(
+                (
+                    "The water point is far from our block.",
+                    f"Please tell {rng.choice(FIRST_NAMES)} at the clinic, call "
+                    f"07{rng.randint(10, 99)} {rng.randint(100, 999)} {rng.randint(100, 999)}.",
+                    "We need more classes for the children.",
+                    f"My name is {name} and I want help with documents.",
+                    "Thank you for asking us.",
+                )
+            )
         return answers
 
     # -- records -------------------------------------------------------------------------
@@ -283,20 +497,33 @@ class _Generator:
     def finalized(self, day: dt.date, device_index: int) -> str:
         """A time of day in the field, local morning to afternoon (UTC+3)."""
         minutes = self.rng.randint(5 * 60, 13 * 60)
-        return (dt.datetime(day.year, day.month, day.day, tzinfo=dt.UTC)
-                + dt.timedelta(minutes=minutes)).isoformat().replace("+00:00", "Z")
+        return (
+            (
+                dt.datetime(day.year, day.month, day.day, tzinfo=dt.UTC)
+                + dt.timedelta(minutes=minutes)
+            )
+            .isoformat()
+            .replace("+00:00", "Z")
+        )
 
-    def stored(self, form_id: str, answers: dict, device: str, day: dt.date,
-               enumerator: str, locale: str) -> dict:
+    def stored(
+        self, form_id: str, answers: dict, device: str, day: dt.date, enumerator: str, locale: str
+    ) -> dict:
         """The record as the server stores it: anonymized on the laptop, then received."""
         from collector.anonymizer import anonymize
 
         form = self.forms[form_id]
         index = self.devices.index(device)
-        raw = {"uuid": _uuid(self.rng), "revision": 1, "form_id": form_id,
-               "form_version": form.version, "locale": locale,
-               "finalized_at": self.finalized(day, index), "enumerator": enumerator,
-               "answers": answers}
+        raw = {
+            "uuid": _uuid(self.rng),
+            "revision": 1,
+            "form_id": form_id,
+            "form_version": form.version,
+            "locale": locale,
+            "finalized_at": self.finalized(day, index),
+            "enumerator": enumerator,
+            "answers": answers,
+        }
         record = anonymize(raw, form, KEY)
         record["device_id"] = device
         record["received_at"] = self.sync_time(index, day).isoformat().replace("+00:00", "Z")
@@ -305,43 +532,62 @@ class _Generator:
     def locale_for(self, language: str) -> str:
         """The interview language: the home language when the laptop has it, often English."""
         own = LOCALE_OF.get(language)
-        return own if own and self.rng.random() < .8 else "en"
+        return own if own and self.rng.random() < 0.8 else "en"
 
     def surveys(self, n: int) -> list[tuple[dict, dict | None]]:
         """(stored record, the raw person) for each interview; 2% refuse consent (no person)."""
         made: list[tuple[dict, dict | None]] = []
         for device, day, ward in self.schedule(n):
             enumerator = self.rng.choice(self.enumerators[device])
-            if self.rng.random() < .02:
-                record = self.stored("community_survey", {"consent": "no"}, device, day,
-                                     enumerator, self.rng.choice(("en", "sw")))
+            if self.rng.random() < 0.02:
+                record = self.stored(
+                    "community_survey",
+                    {"consent": "no"},
+                    device,
+                    day,
+                    enumerator,
+                    self.rng.choice(("en", "sw")),
+                )
                 made.append((record, None))
                 continue
             person = self.person(ward)
             name = f"{self.rng.choice(FIRST_NAMES)} {self.rng.choice(LAST_NAMES)}"
             answers = self.survey_answers(person, name)
-            record = self.stored("community_survey", answers, device, day, enumerator,
-                                 self.locale_for(person["language_home"]))
-            made.append((record, dict(answers, _enumerator=enumerator, _day=day,
-                                      _device=device)))
+            record = self.stored(
+                "community_survey",
+                answers,
+                device,
+                day,
+                enumerator,
+                self.locale_for(person["language_home"]),
+            )
+            made.append((record, dict(answers, _enumerator=enumerator, _day=day, _device=device)))
         return made
 
-    def reports(self, n: int,
-                surveys: list[tuple[dict, dict | None]]) -> tuple[list[dict], dict]:
+    def reports(self, n: int, surveys: list[tuple[dict, dict | None]]) -> tuple[list[dict], dict]:
         """Reports told by survey respondents, right after their interview: most by people
         who said they were discriminated against, some by witnesses."""
         told = [(r, p) for r, p in surveys if p and p["discriminated"] == "yes"]
         others = [(r, p) for r, p in surveys if p and p["discriminated"] != "yes"]
-        tellers = self.rng.sample(told, min(len(told), round(n * .85)))
+        tellers = self.rng.sample(told, min(len(told), round(n * 0.85)))
         tellers += self.rng.sample(others, n - len(tellers))
         reports, links = [], {}
         for survey, person in tellers:
             answers = self.report_answers(person)
             # Mostly the same enumerator writes the report; sometimes a colleague.
-            enumerator = person["_enumerator"] if self.rng.random() < .9 else \
-                self.rng.choice(self.enumerators[person["_device"]])
-            record = self.stored("discrimination_report", answers, person["_device"],
-                                 person["_day"], enumerator, survey["locale"])
+            enumerator = (
+                person["_enumerator"]
+                if self.rng.random() < 0.9
+                else self.rng.choice(self.enumerators[person["_device"]])
+            )
+            record = self.stored(
+                "discrimination_report",
+                answers,
+                person["_device"],
+                person["_day"],
+                enumerator,
+                survey["locale"],
+            )
             reports.append(record)
             links[record["uuid"]] = survey["uuid"]
         reports.sort(key=lambda r: (r["collected"], r["device_id"]))
@@ -353,52 +599,73 @@ class _Generator:
         if own:
             grounds = sorted(set(rng.sample(own, rng.randint(1, len(own)))))
             setting = rng.choice(person["discrimination_settings"])
-            role = "self" if rng.random() < .85 else "enumerator"
+            role = "self" if rng.random() < 0.85 else "enumerator"
         else:
-            grounds = sorted(set(rng.choices(list(GROUNDS_BASE), list(GROUNDS_BASE.values()),
-                                             k=rng.choice((1, 2)))))
+            grounds = sorted(
+                set(
+                    rng.choices(
+                        list(GROUNDS_BASE), list(GROUNDS_BASE.values()), k=rng.choice((1, 2))
+                    )
+                )
+            )
             setting = _pick(rng, SETTINGS)
             role = "witness"
         months_ago = rng.choice((0, 0, 1, 1, 2, 3, 5, 8))
         month = dt.date(person["_day"].year, person["_day"].month, 1)
         for _ in range(months_ago):
             month = (month - dt.timedelta(days=1)).replace(day=1)
-        answers = {"consent": "yes", "reporter_role": role,
-                   "incident_month": month.isoformat()[:7],
-                   "incident_area": person["area"] if rng.random() < .85 else
-                   rng.choice([w for wards in WARDS.values() for w in wards]),
-                   "incident_grounds": grounds, "incident_setting": setting,
-                   "incident_description": rng.choice((
-                       "They refused to serve me because of where I come from.",
-                       "The officer shouted at us and would not take our papers.",
-                       f"At the market {rng.choice(FIRST_NAMES)} told me to go back home.",
-                       "I was not given the job after they heard my accent.",
-                       "The landlord said he does not rent to people like us.")),
-                   "reported_elsewhere": _pick(rng, {"yes": 3, "no": 6, "prefer_not": 1}),
-                   "wants_referral": "yes" if rng.random() < .55 else "no"}
+        answers = {
+            "consent": "yes",
+            "reporter_role": role,
+            "incident_month": month.isoformat()[:7],
+            "incident_area": person["area"]
+            if rng.random() < 0.85
+            else rng.choice([w for wards in WARDS.values() for w in wards]),
+            "incident_grounds": grounds,
+            "incident_setting": setting,
+            "incident_description": rng.choice(
+                (
+                    "They refused to serve me because of where I come from.",
+                    "The officer shouted at us and would not take our papers.",
+                    f"At the market {rng.choice(FIRST_NAMES)} told me to go back home.",
+                    "I was not given the job after they heard my accent.",
+                    "The landlord said he does not rent to people like us.",
+                )
+            ),
+            "reported_elsewhere": _pick(rng, {"yes": 3, "no": 6, "prefer_not": 1}),
+            "wants_referral": "yes" if rng.random() < 0.55 else "no",
+        }
         if answers["reported_elsewhere"] == "yes":
             answers["reported_elsewhere_to"] = sorted(set(rng.choices(CHANNELS, k=2)))
-        if rng.random() < .4:
+        if rng.random() < 0.4:
             answers["reporter_name"] = person["respondent_name"]
             answers["reporter_contact"] = person["respondent_phone"]
         return answers
 
 
-def generate(n_surveys: int = 2000, n_reports: int = 160, devices: int = 3,
-             seed: int = 0) -> Population:
+def generate(
+    n_surveys: int = 2000, n_reports: int = 160, devices: int = 3, seed: int = 0
+) -> Population:
     """A population of `n_surveys` community surveys and `n_reports` discrimination
     reports from `devices` laptops; the same seed gives the same records."""
     if n_surveys < 1 or devices < 1 or not 0 <= n_reports <= n_surveys:
-        raise ValueError("Need at least one survey and one device, and at most one report "
-                         "per survey.")
+        raise ValueError(
+            "Need at least one survey and one device, and at most one report per survey."
+        )
     made = _Generator(seed, devices)
     surveys = made.surveys(n_surveys)
     reports, links = made.reports(n_reports, surveys)
-    return Population(surveys=[record for record, _ in surveys], reports=reports, links=links,
-                      devices=made.devices, seed=seed)
+    return Population(
+        surveys=[record for record, _ in surveys],
+        reports=reports,
+        links=links,
+        devices=made.devices,
+        seed=seed,
+    )
 
 
 # -- into a real server ---------------------------------------------------------------------
+
 
 @contextlib.contextmanager
 def _server_clock(moment: dt.datetime):
@@ -414,8 +681,7 @@ def _server_clock(moment: dt.datetime):
         clock.wall_clock = real
 
 
-def load(population: Population, data_dir: Path | str,
-         database: str | None = None) -> Path | str:
+def load(population: Population, data_dir: Path | str, database: str | None = None) -> Path | str:
     """Put the population into the sync server data folder `data_dir` (created if new)
     through the server's own ingest: devices enrolled, one batch per laptop sync, each
     record checked, classified (access class, clock flag) and its indicator facts kept.
@@ -468,10 +734,14 @@ def _enroll(store, devices: list[str]) -> None:
         token = hashlib.sha256(f"token {device_id}".encode()).hexdigest()
         store.add_enrollment_code(code_hash(code), f"Team {number} laptop", "2999-01-01T00:00:00Z")
         with store.transaction():
-            store.enroll_device(code_hash(code), device_id, f"Team {number} laptop",
-                                hashlib.sha256(token.encode()).hexdigest(),
-                                str(uuid.UUID(hashlib.md5(device_id.encode()).hexdigest())),
-                                APP_VERSION)
+            store.enroll_device(
+                code_hash(code),
+                device_id,
+                f"Team {number} laptop",
+                hashlib.sha256(token.encode()).hexdigest(),
+                str(uuid.UUID(hashlib.md5(device_id.encode()).hexdigest())),
+                APP_VERSION,
+            )
 
 
 def _sync_form(record: dict) -> dict:

@@ -24,10 +24,25 @@ import numpy as np
 from . import survey_design as sd
 from .database import ddl
 
-__all__ = ["CALIBRATION_VARIABLES", "DEVICE", "DesignError", "ExportDesign", "clear_design",
-           "build_design", "describe", "export_design", "unfinished_builds",
-           "design_of", "design_psus", "parse_design", "read_totals", "rebuild_units",
-           "refresh_units", "save_design", "weight_factors"]
+__all__ = [
+    "CALIBRATION_VARIABLES",
+    "DEVICE",
+    "DesignError",
+    "ExportDesign",
+    "clear_design",
+    "build_design",
+    "describe",
+    "export_design",
+    "unfinished_builds",
+    "design_of",
+    "design_psus",
+    "parse_design",
+    "read_totals",
+    "rebuild_units",
+    "refresh_units",
+    "save_design",
+    "weight_factors",
+]
 
 DEVICE = "_device"  # the laptop that sent the record: a team or an enumerator's cluster
 # Population totals are entered for these record dimensions (as the indicators define them).
@@ -43,8 +58,17 @@ class DesignError(ValueError):
 
 # -- Declaring a design -----------------------------------------------------------------
 
-def parse_design(form, *, stratum=None, cluster=None, weight=None, fpc=None,
-                 calibration=None, lonely_psu=sd.ADJUST) -> dict:
+
+def parse_design(
+    form,
+    *,
+    stratum=None,
+    cluster=None,
+    weight=None,
+    fpc=None,
+    calibration=None,
+    lonely_psu=sd.ADJUST,
+) -> dict:
     """A checked design definition for `form` (a FormDefinition), or DesignError.
 
     `fpc`: the number of clusters in the population, one number (no strata) or
@@ -60,12 +84,18 @@ def parse_design(form, *, stratum=None, cluster=None, weight=None, fpc=None,
         _check_variable(form, "weight", weight, numeric=True)
     if lonely_psu not in sd.LONELY_RULES:
         raise DesignError(f"The lonely-PSU rule must be one of {', '.join(sd.LONELY_RULES)}.")
-    definition = {"stratum": stratum, "cluster": cluster, "weight": weight,
-                  "fpc": _check_fpc(fpc, stratum), "lonely_psu": lonely_psu,
-                  "calibration": _check_calibration(calibration)}
+    definition = {
+        "stratum": stratum,
+        "cluster": cluster,
+        "weight": weight,
+        "fpc": _check_fpc(fpc, stratum),
+        "lonely_psu": lonely_psu,
+        "calibration": _check_calibration(calibration),
+    }
     if not any(definition[key] for key in ("stratum", "cluster", "weight", "calibration")):
-        raise DesignError("A design needs at least a stratum, a cluster, a weight or "
-                          "population totals.")
+        raise DesignError(
+            "A design needs at least a stratum, a cluster, a weight or population totals."
+        )
     if definition["fpc"] is not None and cluster is None and stratum is None:
         raise DesignError("A finite population correction needs a cluster or a stratum.")
     return definition
@@ -76,17 +106,19 @@ def _check_variable(form, role: str, name: str, numeric: bool) -> None:
         return
     question = form.questions.get(name) if _NAME.fullmatch(name or "") else None
     if question is None:
-        raise DesignError(f"The {role} {name!r} is not a question of {form.form_id} (nor "
-                          f"{DEVICE}, the device that sent the record).")
+        raise DesignError(
+            f"The {role} {name!r} is not a question of {form.form_id} (nor "
+            f"{DEVICE}, the device that sent the record)."
+        )
     if question.repeat is not None:
-        raise DesignError(f"The {role} {name!r} is asked in a repeat; a design variable is "
-                          "asked once per record.")
+        raise DesignError(
+            f"The {role} {name!r} is asked in a repeat; a design variable is asked once per record."
+        )
     spec = question.spec
     if spec.get("identifying") or spec.get("privacy", "").startswith("drop"):
         raise DesignError(f"The {role} {name!r} never reaches the server (it is identifying).")
     if numeric and spec["type"] not in _NUMERIC:
-        raise DesignError(f"The weight {name!r} must be a number question, not "
-                          f"{spec['type']}.")
+        raise DesignError(f"The weight {name!r} must be a number question, not {spec['type']}.")
     if not numeric and spec["type"] in ("select_multiple", "text") and role == "stratum":
         raise DesignError(f"The stratum {name!r} must have one value per record.")
 
@@ -109,8 +141,9 @@ def _check_fpc(fpc, stratum):
             raise DesignError("Population sizes per stratum need a stratum.")
         if not fpc:
             raise DesignError("Give at least one stratum's population size.")
-        return {str(k): _positive(v, f"The population size of stratum {k!r}")
-                for k, v in fpc.items()}
+        return {
+            str(k): _positive(v, f"The population size of stratum {k!r}") for k, v in fpc.items()
+        }
     return _positive(fpc, "The population size")
 
 
@@ -124,21 +157,27 @@ def _check_calibration(calibration):
         raise DesignError("Population totals are missing.")
     unknown = [name for name in totals if name not in CALIBRATION_VARIABLES]
     if unknown:
-        raise DesignError(f"Population totals can be given for "
-                          f"{', '.join(CALIBRATION_VARIABLES)}, not {', '.join(unknown)}.")
+        raise DesignError(
+            f"Population totals can be given for "
+            f"{', '.join(CALIBRATION_VARIABLES)}, not {', '.join(unknown)}."
+        )
     if method == POSTSTRATIFY and len(totals) != 1:
-        raise DesignError("Post-stratification takes the totals of one variable; use raking "
-                          "for several.")
+        raise DesignError(
+            "Post-stratification takes the totals of one variable; use raking for several."
+        )
     checked = {}
     for name, categories in totals.items():
         if not isinstance(categories, dict) or not categories:
             raise DesignError(f"The totals of {name} are missing.")
-        checked[name] = {str(c): _positive(v, f"The total of {name} = {c}")
-                         for c, v in categories.items()}
+        checked[name] = {
+            str(c): _positive(v, f"The total of {name} = {c}") for c, v in categories.items()
+        }
     sums = [sum(values.values()) for values in checked.values()]
     if max(sums) - min(sums) > 1e-6 * max(sums):
-        raise DesignError("The totals of each variable must add up to the same population "
-                          f"(they add up to {', '.join(f'{s:g}' for s in sums)}).")
+        raise DesignError(
+            "The totals of each variable must add up to the same population "
+            f"(they add up to {', '.join(f'{s:g}' for s in sums)})."
+        )
     return {"method": method, "totals": checked}
 
 
@@ -156,8 +195,9 @@ def read_totals(text: str) -> dict:
         return parsed
     rows = list(csv.DictReader(io.StringIO(stripped)))
     if not rows or not {"variable", "category", "total"} <= set(rows[0]):
-        raise DesignError("The totals file must be JSON, or CSV with the columns variable, "
-                          "category, total.")
+        raise DesignError(
+            "The totals file must be JSON, or CSV with the columns variable, category, total."
+        )
     totals: dict = {}
     for line, row in enumerate(rows, start=2):
         variable, category = (row["variable"] or "").strip(), (row["category"] or "").strip()
@@ -174,8 +214,14 @@ def read_totals(text: str) -> dict:
 BUILD_CHUNK = 2000
 
 
-def save_design(db, form_id: str, definition: dict, actor: str,
-                chunk: int = BUILD_CHUNK, steps: int | None = None) -> None:
+def save_design(
+    db,
+    form_id: str,
+    definition: dict,
+    actor: str,
+    chunk: int = BUILD_CHUNK,
+    steps: int | None = None,
+) -> None:
     """Store a form's design, then compute its units and design sums `chunk` records per
     transaction (`build_design`), so the write lock is never held for long; `steps`: at
     most that many transactions now, the rest later (None: until done).
@@ -190,14 +236,17 @@ def save_design(db, form_id: str, definition: dict, actor: str,
 
     text = json.dumps(definition, sort_keys=True)
     with db.transaction():
-        row = db.execute("SELECT definition, built_through FROM survey_designs WHERE form_id = ?",
-                         [form_id]).fetchone()
+        row = db.execute(
+            "SELECT definition, built_through FROM survey_designs WHERE form_id = ?", [form_id]
+        ).fetchone()
         if row is None or row[0] != text or row[1] is None:  # else: resume the same build
-            db.execute("INSERT INTO survey_designs (form_id, definition, updated_at, updated_by,"
-                       " built_through) VALUES (?, ?, ?, ?, '') ON CONFLICT (form_id) DO UPDATE"
-                       " SET definition = excluded.definition, updated_at = excluded.updated_at,"
-                       " updated_by = excluded.updated_by, built_through = ''",
-                       [form_id, text, now_iso(), actor])
+            db.execute(
+                "INSERT INTO survey_designs (form_id, definition, updated_at, updated_by,"
+                " built_through) VALUES (?, ?, ?, ?, '') ON CONFLICT (form_id) DO UPDATE"
+                " SET definition = excluded.definition, updated_at = excluded.updated_at,"
+                " updated_by = excluded.updated_by, built_through = ''",
+                [form_id, text, now_iso(), actor],
+            )
             db.execute("DELETE FROM design_cube WHERE form_id = ?", [form_id])
             _touch(db)
             _audit(db, actor, "design_set", f"{form_id}: {text}")
@@ -217,41 +266,58 @@ def build_design(db, form_id: str, chunk: int = BUILD_CHUNK) -> bool:
 
     with db.transaction():
         db.lock("indicator facts")  # the lock ingest takes for the same tables
-        row = db.execute("SELECT definition, built_through FROM survey_designs WHERE form_id = ?",
-                         [form_id]).fetchone()
+        row = db.execute(
+            "SELECT definition, built_through FROM survey_designs WHERE form_id = ?", [form_id]
+        ).fetchone()
         if row is None or row[1] is None:
             return False
         definition, done = json.loads(row[0]), row[1]
         # The facts hold one row per newest revision, keyed (form, uuid): the next records
         # in uuid order are a range of that key, however many the form has.
-        uuids = [found[0] for found in db.execute(
-            "SELECT uuid FROM facts WHERE form_id = ? AND uuid > ? ORDER BY uuid LIMIT ?",
-            [form_id, done, chunk]).fetchall()]
+        uuids = [
+            found[0]
+            for found in db.execute(
+                "SELECT uuid FROM facts WHERE form_id = ? AND uuid > ? ORDER BY uuid LIMIT ?",
+                [form_id, done, chunk],
+            ).fetchall()
+        ]
         last = uuids[-1] if uuids else done
         if uuids:
             span = [done, last]
-            db.execute("DELETE FROM survey_units WHERE form_id = ? AND uuid > ? AND uuid <= ?",
-                       [form_id, *span])
-            _insert_units(db, definition, db.execute(
-                "SELECT uuid, form_id, device_id, coalesce(answers_current, answers) FROM records"
-                f" WHERE uuid IN ({', '.join('?' * len(uuids))}) AND is_latest = 1",
-                uuids).fetchall())
+            db.execute(
+                "DELETE FROM survey_units WHERE form_id = ? AND uuid > ? AND uuid <= ?",
+                [form_id, *span],
+            )
+            _insert_units(
+                db,
+                definition,
+                db.execute(
+                    "SELECT uuid, form_id, device_id, coalesce(answers_current, answers)"
+                    f" FROM records WHERE uuid IN ({', '.join('?' * len(uuids))})"
+                    " AND is_latest = 1",
+                    uuids,
+                ).fetchall(),
+            )
             _design_cube_add(db, {form_id: definition}, "f.uuid > ? AND f.uuid <= ?", span, +1)
         if len(uuids) < chunk:  # every record done: units of records gone since are dropped
             db.execute("DELETE FROM survey_units WHERE form_id = ? AND uuid > ?", [form_id, last])
-            db.execute("UPDATE survey_designs SET built_through = NULL WHERE form_id = ?",
-                       [form_id])
+            db.execute(
+                "UPDATE survey_designs SET built_through = NULL WHERE form_id = ?", [form_id]
+            )
             _touch(db)
             return False
-        db.execute("UPDATE survey_designs SET built_through = ? WHERE form_id = ?",
-                   [last, form_id])
+        db.execute("UPDATE survey_designs SET built_through = ? WHERE form_id = ?", [last, form_id])
     return True
 
 
 def unfinished_builds(db) -> list[str]:
     """The forms whose design is still being built (save_design was interrupted)."""
-    return [row[0] for row in db.execute(
-        "SELECT form_id FROM survey_designs WHERE built_through IS NOT NULL ORDER BY form_id")]
+    return [
+        row[0]
+        for row in db.execute(
+            "SELECT form_id FROM survey_designs WHERE built_through IS NOT NULL ORDER BY form_id"
+        )
+    ]
 
 
 def clear_design(db, form_id: str, actor: str) -> bool:
@@ -271,14 +337,17 @@ def clear_design(db, form_id: str, actor: str) -> bool:
 def _audit(db, actor: str, action: str, detail: str) -> None:
     from collector.clock import now_iso
 
-    db.execute("INSERT INTO audit (at, actor, action, detail) VALUES (?, ?, ?, ?)",
-               [now_iso(), actor, action, detail])
+    db.execute(
+        "INSERT INTO audit (at, actor, action, detail) VALUES (?, ?, ?, ?)",
+        [now_iso(), actor, action, detail],
+    )
 
 
 def design_of(db, form_id: str, building: bool = False) -> dict | None:
     """A form's design; while it is being built (save_design), None, unless `building`."""
-    row = db.execute("SELECT definition, built_through FROM survey_designs WHERE form_id = ?",
-                     [form_id]).fetchone()
+    row = db.execute(
+        "SELECT definition, built_through FROM survey_designs WHERE form_id = ?", [form_id]
+    ).fetchone()
     if row is None or (row[1] is not None and not building):
         return None
     return json.loads(row[0])
@@ -288,30 +357,47 @@ def describe(definition: dict) -> list[tuple[str, str]]:
     """The design in words, line by line, for `design show` (English, for the command line)."""
     calibration = definition.get("calibration")
     fpc = definition.get("fpc")
-    lines = [("stratum", definition.get("stratum") or "none (one stratum)"),
-             ("cluster", definition.get("cluster") or "none (each record is its own unit)"),
-             ("weight", definition.get("weight") or "none (equal base weights)"),
-             ("population clusters (fpc)",
-              "unknown (clusters taken as drawn with replacement)" if fpc is None
-              else json.dumps(fpc, sort_keys=True) if isinstance(fpc, dict) else f"{fpc:g}"),
-             ("lonely PSU rule", definition.get("lonely_psu", sd.ADJUST))]
+    lines = [
+        ("stratum", definition.get("stratum") or "none (one stratum)"),
+        ("cluster", definition.get("cluster") or "none (each record is its own unit)"),
+        ("weight", definition.get("weight") or "none (equal base weights)"),
+        (
+            "population clusters (fpc)",
+            "unknown (clusters taken as drawn with replacement)"
+            if fpc is None
+            else json.dumps(fpc, sort_keys=True)
+            if isinstance(fpc, dict)
+            else f"{fpc:g}",
+        ),
+        ("lonely PSU rule", definition.get("lonely_psu", sd.ADJUST)),
+    ]
     if calibration:
         for name, totals in calibration["totals"].items():
-            lines.append((f"{calibration['method']} {name}",
-                          ", ".join(f"{c} = {t:g}" for c, t in totals.items())))
+            lines.append(
+                (
+                    f"{calibration['method']} {name}",
+                    ", ".join(f"{c} = {t:g}" for c, t in totals.items()),
+                )
+            )
     return lines
 
 
 # -- Units: each record's stratum, cluster and base weight ------------------------------
 
+
 def m004_survey_units(db) -> None:
     """The facts migration step that makes the units table (see indicators)."""
-    ddl(db, "CREATE TABLE IF NOT EXISTS survey_units (form_id TEXT NOT NULL, uuid TEXT NOT NULL,"
-            " stratum TEXT, psu TEXT, weight REAL, PRIMARY KEY (form_id, uuid)) WITHOUT ROWID")
+    ddl(
+        db,
+        "CREATE TABLE IF NOT EXISTS survey_units (form_id TEXT NOT NULL, uuid TEXT NOT NULL,"
+        " stratum TEXT, psu TEXT, weight REAL, PRIMARY KEY (form_id, uuid)) WITHOUT ROWID",
+    )
 
 
-_RECORDS_SQL = ("SELECT uuid, form_id, device_id, coalesce(answers_current, answers)"
-                " FROM records WHERE is_latest = 1 AND form_id = ?")
+_RECORDS_SQL = (
+    "SELECT uuid, form_id, device_id, coalesce(answers_current, answers)"
+    " FROM records WHERE is_latest = 1 AND form_id = ?"
+)
 
 
 def rebuild_units(db, form_id: str) -> None:
@@ -327,27 +413,40 @@ def rebuild_units(db, form_id: str) -> None:
     rebuild_design_cube(db, form_id)
 
 
-def refresh_units(db, uuids: list, designs: dict | None = None,
-                  parsed: dict | None = None) -> None:
+def refresh_units(db, uuids: list, designs: dict | None = None, parsed: dict | None = None) -> None:
     """Recompute the units of these records (inside the caller's transaction); `designs`:
     {form: its design} of every form that has one, when the caller has read them;
     `parsed`: {uuid: answers} of newest revisions the caller has read already."""
     if designs is None:
-        designs = {row[0]: json.loads(row[1])
-                   for row in db.execute("SELECT form_id, definition FROM survey_designs")}
+        designs = {
+            row[0]: json.loads(row[1])
+            for row in db.execute("SELECT form_id, definition FROM survey_designs")
+        }
     marks = ", ".join("?" * len(uuids))
     db.execute(f"DELETE FROM survey_units WHERE uuid IN ({marks})", uuids)
     if not designs:
         return
     parsed = parsed or {}
-    rows = db.execute("SELECT uuid, form_id, device_id FROM records WHERE is_latest = 1"
-                      f" AND uuid IN ({marks})", uuids).fetchall()
+    rows = db.execute(
+        f"SELECT uuid, form_id, device_id FROM records WHERE is_latest = 1 AND uuid IN ({marks})",
+        uuids,
+    ).fetchall()
     unread = [row[0] for row in rows if row[0] not in parsed]
-    texts = dict(db.execute(
-        "SELECT uuid, coalesce(answers_current, answers) FROM records WHERE is_latest = 1"
-        f" AND uuid IN ({', '.join('?' * len(unread))})", unread).fetchall()) if unread else {}
-    rows = [(uuid, form_id, device_id, parsed[uuid] if uuid in parsed else texts[uuid])
-            for uuid, form_id, device_id in rows]
+    texts = (
+        dict(
+            db.execute(
+                "SELECT uuid, coalesce(answers_current, answers) FROM records WHERE is_latest = 1"
+                f" AND uuid IN ({', '.join('?' * len(unread))})",
+                unread,
+            ).fetchall()
+        )
+        if unread
+        else {}
+    )
+    rows = [
+        (uuid, form_id, device_id, parsed[uuid] if uuid in parsed else texts[uuid])
+        for uuid, form_id, device_id in rows
+    ]
     for form_id, group in _by_form(rows).items():
         if form_id in designs:
             _insert_units(db, designs[form_id], group)
@@ -373,10 +472,12 @@ def _insert_units(db, definition: dict, rows) -> None:
 
 
 def _write(db, batch) -> None:
-    db.executemany("INSERT INTO survey_units (form_id, uuid, stratum, psu, weight)"
-                   " VALUES (?, ?, ?, ?, ?) ON CONFLICT (form_id, uuid) DO UPDATE SET"
-                   " stratum = excluded.stratum, psu = excluded.psu, weight = excluded.weight",
-                   batch)
+    db.executemany(
+        "INSERT INTO survey_units (form_id, uuid, stratum, psu, weight)"
+        " VALUES (?, ?, ?, ?, ?) ON CONFLICT (form_id, uuid) DO UPDATE SET"
+        " stratum = excluded.stratum, psu = excluded.psu, weight = excluded.weight",
+        batch,
+    )
 
 
 def _loads(text):
@@ -434,19 +535,31 @@ PSU_SQL = "CASE WHEN u.psu = '' THEN u.uuid ELSE u.psu END"
 def design_psus(db, form_id: str, definition: dict) -> tuple[sd.Design, dict, int, int]:
     """The design over every usable unit of the form: (Design, {(stratum, psu): index},
     units used, units left out)."""
-    rows = db.execute(f"SELECT u.stratum, {PSU_SQL}, count(*) FROM survey_units u"
-                      f" WHERE u.form_id = ? AND {COMPLETE} GROUP BY 1, 2 ORDER BY 1, 2",
-                      [form_id]).fetchall()
-    left_out = db.execute(f"SELECT count(*) FROM survey_units u WHERE u.form_id = ?"
-                          f" AND NOT ({COMPLETE})", [form_id]).fetchone()[0]
+    rows = db.execute(
+        f"SELECT u.stratum, {PSU_SQL}, count(*) FROM survey_units u"
+        f" WHERE u.form_id = ? AND {COMPLETE} GROUP BY 1, 2 ORDER BY 1, 2",
+        [form_id],
+    ).fetchall()
+    left_out = db.execute(
+        f"SELECT count(*) FROM survey_units u WHERE u.form_id = ? AND NOT ({COMPLETE})", [form_id]
+    ).fetchone()[0]
     strata = sorted({row[0] for row in rows})
     code = {name: i for i, name in enumerate(strata)}
     index = {(row[0], row[1]): i for i, row in enumerate(rows)}
     fpc = definition.get("fpc")
-    sizes = np.array([float(fpc.get(name, np.nan)) if isinstance(fpc, dict)
-                      else (float(fpc) if fpc is not None else np.nan) for name in strata])
-    design = sd.Design(np.array([code[row[0]] for row in rows], dtype=np.int64), sizes,
-                       definition.get("lonely_psu", sd.ADJUST))
+    sizes = np.array(
+        [
+            float(fpc.get(name, np.nan))
+            if isinstance(fpc, dict)
+            else (float(fpc) if fpc is not None else np.nan)
+            for name in strata
+        ]
+    )
+    design = sd.Design(
+        np.array([code[row[0]] for row in rows], dtype=np.int64),
+        sizes,
+        definition.get("lonely_psu", sd.ADJUST),
+    )
     return design, index, sum(row[2] for row in rows), int(left_out)
 
 
@@ -464,10 +577,12 @@ def weight_factors(db, form_id: str, definition: dict) -> tuple[list, list, int]
         return [], [], 0
     names = list(calibration["totals"])
     keys = ", ".join(f"coalesce(f.{name}, '')" for name in names)
-    cells = db.execute(f"SELECT {keys}, {db.dialect.total('u.weight')}, count(*) FROM facts f"
-                       f" JOIN survey_units u ON u.form_id = f.form_id AND u.uuid = f.uuid"
-                       f" WHERE f.form_id = ? AND {COMPLETE} GROUP BY {keys}",
-                       [form_id]).fetchall()
+    cells = db.execute(
+        f"SELECT {keys}, {db.dialect.total('u.weight')}, count(*) FROM facts f"
+        f" JOIN survey_units u ON u.form_id = f.form_id AND u.uuid = f.uuid"
+        f" WHERE f.form_id = ? AND {COMPLETE} GROUP BY {keys}",
+        [form_id],
+    ).fetchall()
     totals = calibration["totals"]
     usable = [c for c in cells if all(c[i] in totals[n] for i, n in enumerate(names))]
     left_out = sum(c[-1] for c in cells) - sum(c[-1] for c in usable)
@@ -481,6 +596,7 @@ def weight_factors(db, form_id: str, definition: dict) -> tuple[list, list, int]
 
 
 # -- Exports ----------------------------------------------------------------------------
+
 
 class ExportDesign:
     """Adds each exported record's stratum number, cluster number and final weight.
@@ -516,9 +632,12 @@ class ExportDesign:
                 factor = self.factors.get(cell)
                 weight = None if factor is None else weight * factor
             known = None not in (stratum, psu, weight) and key in self.psus
-            yield {**row, "design_stratum": self.strata.get(stratum) if known else None,
-                   "design_psu": self.psus[key] if known else None,
-                   "design_weight": weight if known else None}
+            yield {
+                **row,
+                "design_stratum": self.strata.get(stratum) if known else None,
+                "design_psu": self.psus[key] if known else None,
+                "design_weight": weight if known else None,
+            }
 
 
 def export_design(db, form_id: str):

@@ -31,9 +31,12 @@ CODE_HOURS = 72
 @role_required("admin")
 def index():
     # The code is shown once, right after it was made, and never stored in clear.
-    return render_template("devices.html", devices=get_store().devices(),
-                           new_code=session.pop("new_code", None),
-                           server_fingerprint=identity.fingerprint(current_app.config["DATA_DIR"]))
+    return render_template(
+        "devices.html",
+        devices=get_store().devices(),
+        new_code=session.pop("new_code", None),
+        server_fingerprint=identity.fingerprint(current_app.config["DATA_DIR"]),
+    )
 
 
 @bp.route("/new", methods=("POST",))

@@ -63,8 +63,9 @@ MAX_COMBINATIONS = 50_000
 OTHER = "other"
 DISABILITY = "wg_disability"
 DISABILITY_ANSWERS = frozenset(("a_lot", "cannot"))
-DISABILITY_LABEL = {"en": "Disability (Washington Group: a lot of difficulty or cannot do "
-                          "in at least one domain)"}
+DISABILITY_LABEL = {
+    "en": "Disability (Washington Group: a lot of difficulty or cannot do in at least one domain)"
+}
 LEFT_OUT = object()
 
 
@@ -75,8 +76,10 @@ class ReleaseError(ValueError):
 def check_parameters(k, l) -> None:
     """k and l as a release needs them, or ReleaseError saying what is wrong."""
     if not isinstance(k, int) or isinstance(k, bool) or k < MIN_K:
-        raise ReleaseError(f"k must be a whole number of at least {MIN_K}: smaller groups "
-                           "would let people be singled out.")
+        raise ReleaseError(
+            f"k must be a whole number of at least {MIN_K}: smaller groups "
+            "would let people be singled out."
+        )
     if not isinstance(l, int) or isinstance(l, bool) or not 1 <= l <= k:
         raise ReleaseError("l must be a whole number from 1 to k.")
 
@@ -147,8 +150,11 @@ class Area(Hierarchy):
         self.parents = parents
         self.heights: dict | None = None
         depth = max((len(self._chain(name)) for name in parents), default=0)
-        self.levels = ("as stored", *[f"{n} level(s) up" for n in range(1, depth + 1)],
-                       "not released")
+        self.levels = (
+            "as stored",
+            *[f"{n} level(s) up" for n in range(1, depth + 1)],
+            "not released",
+        )
 
     def _chain(self, name: str) -> list[str]:
         chain, seen = [], {name}
@@ -183,13 +189,13 @@ class Dates(Hierarchy):
 
     def __init__(self, start: str = "day"):
         self.name = "date" if start == "day" else "month"
-        self.steps = ("day", "month", "quarter", "year")[0 if start == "day" else 1:]
+        self.steps = ("day", "month", "quarter", "year")[0 if start == "day" else 1 :]
         self.levels = (*self.steps, "not released")
 
     def base(self, value):
         if not isinstance(value, str) or not re.match(r"[0-9]{4}", value):
             return None if value in (None, "") else _hashable(value)
-        return value[:10 if self.steps[0] == "day" else 7]
+        return value[: 10 if self.steps[0] == "day" else 7]
 
     def up(self, value, level):
         if value is None or level >= len(self.steps):
@@ -202,7 +208,7 @@ class Dates(Hierarchy):
                 return value
             month = int(value[5:7]) if re.match(r"[0-9]{4}-[0-9]{2}", value) else None
             return f"{value[:4]}-Q{(month - 1) // 3 + 1}" if month else value[:4]
-        return value[:{"day": 10, "month": 7, "year": 4}[step]]
+        return value[: {"day": 10, "month": 7, "year": 4}[step]]
 
 
 class MergeRare(Hierarchy):
@@ -210,15 +216,17 @@ class MergeRare(Hierarchy):
     category held by fewer than a tenth of the records."""
 
     name = "merge_rare"
-    levels = ("as stored", "rare categories as other", "small categories as other",
-              "not released")
+    levels = ("as stored", "rare categories as other", "small categories as other", "not released")
     SMALL = 0.10
 
     def prepare(self, counts: Counter, k: int) -> None:
         total = sum(counts.values())
         self.rare = {value for value, n in counts.items() if n < k and value is not None}
-        self.small = {value for value, n in counts.items()
-                      if value is not None and (n < k or n < self.SMALL * total)}
+        self.small = {
+            value
+            for value, n in counts.items()
+            if value is not None and (n < k or n < self.SMALL * total)
+        }
 
     def up(self, value, level):
         if level == 0 or value is None:
@@ -255,13 +263,24 @@ def hierarchy_for(question, form: FormDefinition) -> Hierarchy:
     name = question.get("hierarchy") or _DEFAULT_HIERARCHY.get(question.type, "merge_rare")
     if name == "area":
         return Area({c["name"]: c["parent"] for c in form.choices(question) if c.get("parent")})
-    makers = {"age_band": AgeBand, "date": lambda: Dates("day"), "month": lambda: Dates("month"),
-              "merge_rare": MergeRare, "number": Number, DISABILITY: Disability}
+    makers = {
+        "age_band": AgeBand,
+        "date": lambda: Dates("day"),
+        "month": lambda: Dates("month"),
+        "merge_rare": MergeRare,
+        "number": Number,
+        DISABILITY: Disability,
+    }
     return makers[name]()
 
 
-_DEFAULT_HIERARCHY = {"date": "date", "datetime": "date", "integer": "number",
-                      "decimal": "number", "range": "number"}
+_DEFAULT_HIERARCHY = {
+    "date": "date",
+    "datetime": "date",
+    "integer": "number",
+    "decimal": "number",
+    "range": "number",
+}
 
 
 def _hashable(value):
@@ -275,6 +294,7 @@ def _hashable(value):
 
 
 # -- Variables ------------------------------------------------------------------------------
+
 
 @dataclass
 class Variable:
@@ -333,8 +353,9 @@ def variables(forms: list[FormDefinition]) -> tuple[list[Variable], list[Variabl
         for name, question in form.questions.items():
             if question.get("disclosure") and question.holds_value:
                 roles[name] = (question.get("disclosure"), question, form)
-    keys = [Variable(name, "meta", (source,), Dates("month"), LIGHT)
-            for name, source in METADATA_KEYS]
+    keys = [
+        Variable(name, "meta", (source,), Dates("month"), LIGHT) for name, source in METADATA_KEYS
+    ]
     keys.append(Variable("_locale", "meta", ("locale",), MergeRare(), LIGHT))
     sensitive: list[Variable] = []
     withheld: dict[str, set[str]] = {}  # per repeat: its questions' names
@@ -345,13 +366,23 @@ def variables(forms: list[FormDefinition]) -> tuple[list[Variable], list[Variabl
         elif role == "sensitive":
             # Asked of some only (a `relevant`): its l-diversity is kept by emptying answers
             # in the few groups that need it, not by coarser keys for everyone.
-            sensitive.append(Variable(name, "answer", (name,), Hierarchy(),
-                                      LIGHT if question.get("relevant") else 1.0))
+            sensitive.append(
+                Variable(
+                    name, "answer", (name,), Hierarchy(), LIGHT if question.get("relevant") else 1.0
+                )
+            )
         elif question.get("hierarchy") == DISABILITY:
             disability.append(name)
         else:
-            keys.append(Variable(name, "answer", (name,), hierarchy_for(question, form),
-                                 LIGHT if question.type in FREE_TEXT else 1.0))
+            keys.append(
+                Variable(
+                    name,
+                    "answer",
+                    (name,),
+                    hierarchy_for(question, form),
+                    LIGHT if question.type in FREE_TEXT else 1.0,
+                )
+            )
     if disability:
         keys.append(Variable(DISABILITY, "disability", tuple(disability), Disability()))
     repeats = dict.fromkeys(name for form in forms for name in form.repeats)
@@ -360,6 +391,7 @@ def variables(forms: list[FormDefinition]) -> tuple[list[Variable], list[Variabl
 
 
 # -- Pass 1: counting -----------------------------------------------------------------------
+
 
 class Tally:
     """Combinations of key values (as value indices) and their sensitive-value bitmasks."""
@@ -409,12 +441,17 @@ class Tally:
 
     def coarsen(self) -> None:
         """Too many combinations: generalize the variable with the most values one level."""
-        candidates = [i for i, v in enumerate(self.keys)
-                      if not isinstance(v.hierarchy, MergeRare)
-                      and self.start[i] < len(v.hierarchy.levels) - 1 and len(self.values[i]) > 1]
+        candidates = [
+            i
+            for i, v in enumerate(self.keys)
+            if not isinstance(v.hierarchy, MergeRare)
+            and self.start[i] < len(v.hierarchy.levels) - 1
+            and len(self.values[i]) > 1
+        ]
         if not candidates:
-            candidates = [i for i, v in enumerate(self.keys)
-                          if self.start[i] < len(v.hierarchy.levels) - 1]
+            candidates = [
+                i for i, v in enumerate(self.keys) if self.start[i] < len(v.hierarchy.levels) - 1
+            ]
         i = max(candidates, key=lambda c: len(self.values[c]))
         variable, level = self.keys[i], self.start[i] + 1
         if isinstance(variable.hierarchy, MergeRare):
@@ -431,16 +468,20 @@ class Tally:
         counts: Counter = Counter()
         masks: dict[tuple, list[int]] = {}
         for combo, n in self.counts.items():
-            new = combo[:i] + (remap[combo[i]],) + combo[i + 1:]
+            new = combo[:i] + (remap[combo[i]],) + combo[i + 1 :]
             counts[new] += n
             if self.sensitive:
                 have = masks.get(new)
-                masks[new] = self.masks[combo] if have is None else [
-                    a | b for a, b in zip(have, self.masks[combo], strict=True)]
+                masks[new] = (
+                    self.masks[combo]
+                    if have is None
+                    else [a | b for a, b in zip(have, self.masks[combo], strict=True)]
+                )
         self.counts, self.masks = counts, masks
 
 
 # -- Planning -------------------------------------------------------------------------------
+
 
 @dataclass
 class Plan:
@@ -461,8 +502,14 @@ class Plan:
         return Release(self)
 
 
-def make_plan(forms: list[FormDefinition], rows: Callable[[], Iterable[dict]], k: int = DEFAULT_K,
-              l: int = DEFAULT_L, *, form_id: str | None = None) -> Plan:
+def make_plan(
+    forms: list[FormDefinition],
+    rows: Callable[[], Iterable[dict]],
+    k: int = DEFAULT_K,
+    l: int = DEFAULT_L,
+    *,
+    form_id: str | None = None,
+) -> Plan:
     """Pass 1 over `rows()` and the plan for releasing them (see the module docstring)."""
     check_parameters(k, l)
     started = time.perf_counter()
@@ -500,15 +547,17 @@ def _level_tables(tally: Tally) -> list[list[list | None]]:
     return tables
 
 
-
-
 def _groups(tally: Tally, tables, levels) -> dict:
     """Each group at these levels: [records, per sensitive variable a bitmask of answers]."""
     maps = [tables[i][level] for i, level in enumerate(levels)]
     groups: dict = {}
     for combo, n in tally.counts.items():
-        _join(groups, tuple([m[c] for m, c in zip(maps, combo, strict=True)]), n,
-              tally.masks.get(combo))
+        _join(
+            groups,
+            tuple([m[c] for m, c in zip(maps, combo, strict=True)]),
+            n,
+            tally.masks.get(combo),
+        )
     return groups
 
 
@@ -522,13 +571,14 @@ def _join(groups: dict, key: tuple, n: int, masks) -> None:
         have[1] = [a | b for a, b in zip(have[1], masks, strict=True)]
 
 
-
-
 def _outliers(groups: dict, k: int, l: int, primary: tuple = ()) -> int:
     """Records in groups under k, or whose answers to a sensitive question asked of
     everyone (`primary`: their positions) are fewer than l."""
-    return sum(n for n, masks in groups.values()
-               if n < k or (masks and any(0 < masks[s].bit_count() < l for s in primary)))
+    return sum(
+        n
+        for n, masks in groups.values()
+        if n < k or (masks and any(0 < masks[s].bit_count() < l for s in primary))
+    )
 
 
 def _climb(tally: Tally, tables, k: int, l: int) -> list[int]:
@@ -555,7 +605,7 @@ def _climb(tally: Tally, tables, k: int, l: int) -> list[int]:
         for i, level in enumerate(levels):
             if level <= tally.start[i] or (i, level) in never:
                 continue
-            trial = levels[:i] + [level - 1] + levels[i + 1:]
+            trial = levels[:i] + [level - 1] + levels[i + 1 :]
             trial_keys = keys.refined(current, i, level)
             trial_risk = keys.risk(trial_keys, k, l)
             if trial_risk > most:
@@ -563,16 +613,25 @@ def _climb(tally: Tally, tables, k: int, l: int) -> list[int]:
             if trial_risk > max(_budget(tally, trial, heights), risk):
                 continue
             gain = tally.keys[i].weight * _worth(level, heights[i])
-            candidates.append(((gain, -trial_risk, -len(set(tables[i][level - 1]))),
-                               trial, trial_risk, trial_keys))
+            candidates.append(
+                (
+                    (gain, -trial_risk, -len(set(tables[i][level - 1]))),
+                    trial,
+                    trial_risk,
+                    trial_keys,
+                )
+            )
         # The best refinement whose local suppression really stays within the limit.
-        for _, trial, trial_risk, trial_keys in sorted(candidates, key=lambda c: c[0],
-                                                       reverse=True):
+        for _, trial, trial_risk, trial_keys in sorted(
+            candidates, key=lambda c: c[0], reverse=True
+        ):
             # Few records at risk fit whatever suppression takes from each; near the
             # limit, local suppression is run to know.
-            if trial_risk * SURE_VALUES_PER_OUTLIER <= _budget(tally, trial, heights) or \
-                    _within_limit(tally, trial, heights,
-                                  _suppression(_groups(tally, tables, trial), k, l, primary)):
+            if trial_risk * SURE_VALUES_PER_OUTLIER <= _budget(
+                tally, trial, heights
+            ) or _within_limit(
+                tally, trial, heights, _suppression(_groups(tally, tables, trial), k, l, primary)
+            ):
                 levels, risk, current = trial, trial_risk, trial_keys
                 break
         else:
@@ -628,8 +687,11 @@ class _Keys:
             for key, mask in zip(keys, values, strict=True):
                 found[key] = seen(key, 0) | mask
             masks.append(found)
-        return sum(n for key, n in counts.items()
-                   if n < k or any(0 < found[key].bit_count() < l for found in masks))
+        return sum(
+            n
+            for key, n in counts.items()
+            if n < k or any(0 < found[key].bit_count() < l for found in masks)
+        )
 
 
 def _within_limit(tally: Tally, levels, heights, suppression) -> bool:
@@ -658,8 +720,6 @@ def _worth(level: int, height: int) -> float:
     return 0.5 if level == height or height == 1 else 0.5 / (height - 1)
 
 
-
-
 def _suppression(groups: dict, k: int, l: int, primary: tuple) -> tuple[dict, int, int]:
     """Local suppression on generalized combinations: {unsafe combination: its new one or
     LEFT_OUT}, the values suppressed, the records left out. A group is unsafe under k
@@ -674,8 +734,9 @@ def _suppression(groups: dict, k: int, l: int, primary: tuple) -> tuple[dict, in
         return n >= k and not (masks and any(0 < masks[s].bit_count() < l for s in primary))
 
     moves: dict = {}
-    risky = sorted((c for c, group in state.items() if not safe(group)),
-                   key=lambda c: (state[c][0], str(c)))
+    risky = sorted(
+        (c for c, group in state.items() if not safe(group)), key=lambda c: (state[c][0], str(c))
+    )
     if not risky:
         return moves, 0, 0
     singles = [(i,) for i in range(width)]
@@ -685,8 +746,11 @@ def _suppression(groups: dict, k: int, l: int, primary: tuple) -> tuple[dict, in
         for combo in risky:  # first, each into a group it is safe with
             if combo in moves or safe(state[combo]):
                 continue
-            options = [t for t in (_blank(combo, p) for p in patterns) if t != combo
-                       and safe(_merged(state.get(t), state[combo]))]
+            options = [
+                t
+                for t in (_blank(combo, p) for p in patterns)
+                if t != combo and safe(_merged(state.get(t), state[combo]))
+            ]
             if options:
                 _move(state, moves, combo, max(options, key=lambda t: state.get(t, _NONE)[0]))
         pool = [c for c in risky if c not in moves and not safe(state[c])]
@@ -711,8 +775,11 @@ def _suppression(groups: dict, k: int, l: int, primary: tuple) -> tuple[dict, in
         if 0 < group[0] < k:
             moves[combo] = LEFT_OUT
             left_out += group[0]
-    suppressed = sum(groups[c][0] * _blanked(c, _final(moves, c)) for c in groups
-                     if c in moves and _final(moves, c) is not LEFT_OUT)
+    suppressed = sum(
+        groups[c][0] * _blanked(c, _final(moves, c))
+        for c in groups
+        if c in moves and _final(moves, c) is not LEFT_OUT
+    )
     return moves, suppressed, left_out
 
 
@@ -722,8 +789,13 @@ _NONE = (0, None)
 def _merged(group, other) -> list:
     if group is None:
         return [other[0], other[1]]
-    masks = other[1] if group[1] is None else group[1] if other[1] is None else [
-        a | b for a, b in zip(group[1], other[1], strict=True)]
+    masks = (
+        other[1]
+        if group[1] is None
+        else group[1]
+        if other[1] is None
+        else [a | b for a, b in zip(group[1], other[1], strict=True)]
+    )
     return [group[0] + other[0], masks]
 
 
@@ -782,17 +854,28 @@ def _targets(tally: Tally, tables, levels, k: int, l: int) -> tuple[dict, _Summa
         if tally.sensitive:
             have = group_masks.get(final)
             mine = tally.masks[combo]
-            group_masks[final] = list(mine) if have is None else [
-                a | b for a, b in zip(have, mine, strict=True)]
-    emptied = {final: tuple(s for s, mask in enumerate(masks) if 0 < mask.bit_count() < l)
-               for final, masks in group_masks.items()}
-    diverse = [mask.bit_count() for masks in group_masks.values() for mask in masks
-               if mask.bit_count() >= l]
+            group_masks[final] = (
+                list(mine) if have is None else [a | b for a, b in zip(have, mine, strict=True)]
+            )
+    emptied = {
+        final: tuple(s for s, mask in enumerate(masks) if 0 < mask.bit_count() < l)
+        for final, masks in group_masks.items()
+    }
+    diverse = [
+        mask.bit_count()
+        for masks in group_masks.values()
+        for mask in masks
+        if mask.bit_count() >= l
+    ]
     targets = {}
     summary: _Summary = {
-        "suppressed": [0] * len(levels), "sensitive_suppressed": [0] * len(tally.sensitive),
-        "left_out": 0, "changed": 0, "group_sizes": group_sizes,
-        "l_achieved": min(diverse) if diverse else None}
+        "suppressed": [0] * len(levels),
+        "sensitive_suppressed": [0] * len(tally.sensitive),
+        "left_out": 0,
+        "changed": 0,
+        "group_sizes": group_sizes,
+        "l_achieved": min(diverse) if diverse else None,
+    }
     finest = [tables[i][tally.start[i]] for i in range(len(levels))]
     for combo, (generalized, final) in finals.items():
         n = tally.counts[combo]
@@ -828,23 +911,35 @@ def _report(forms, form_id, tally: Tally, levels, summary, k: int, l: int) -> di
 
     return {
         "form_id": form_id or (forms[-1].form_id if forms else None),
-        "k_required": k, "l_required": l,
+        "k_required": k,
+        "l_required": l,
         "k_achieved": smallest,
         # Counting stops at l distinct answers, so l is the most this can say.
         "l_achieved": summary["l_achieved"],
-        "records": records, "records_released": released,
-        "records_changed": summary["changed"], "records_left_out": summary["left_out"],
+        "records": records,
+        "records_released": released,
+        "records_changed": summary["changed"],
+        "records_left_out": summary["left_out"],
         "key_variables": [
-            {"name": v.name, "hierarchy": v.hierarchy.name, "level": levels[i],
-             "level_name": v.hierarchy.levels[levels[i]],
-             "released": v.name not in withheld,
-             "suppressed": summary["suppressed"][i],
-             "suppressed_percent": percent(summary["suppressed"][i], records)}
-            for i, v in enumerate(tally.keys)],
+            {
+                "name": v.name,
+                "hierarchy": v.hierarchy.name,
+                "level": levels[i],
+                "level_name": v.hierarchy.levels[levels[i]],
+                "released": v.name not in withheld,
+                "suppressed": summary["suppressed"][i],
+                "suppressed_percent": percent(summary["suppressed"][i], records),
+            }
+            for i, v in enumerate(tally.keys)
+        ],
         "sensitive_variables": [
-            {"name": v.name, "suppressed": summary["sensitive_suppressed"][s],
-             "suppressed_percent": percent(summary["sensitive_suppressed"][s], records)}
-            for s, v in enumerate(tally.sensitive)],
+            {
+                "name": v.name,
+                "suppressed": summary["sensitive_suppressed"][s],
+                "suppressed_percent": percent(summary["sensitive_suppressed"][s], records),
+            }
+            for s, v in enumerate(tally.sensitive)
+        ],
         "key_values_suppressed": suppressed,
         "key_values_suppressed_percent": percent(suppressed, key_values),
         "groups": len(sizes),
@@ -859,9 +954,8 @@ def _withheld(tally: Tally, levels, i: int) -> bool:
     return levels[i] >= len(tally.keys[i].hierarchy.levels) - 1
 
 
-
-
 # -- Pass 2: releasing ----------------------------------------------------------------------
+
 
 class Release:
     """Applies a plan to rows, one at a time; the exporters take what it yields."""
@@ -887,8 +981,12 @@ class Release:
         for repeat, names in plan.withheld.items():
             items = answers.get(repeat)
             if isinstance(items, list):
-                answers[repeat] = [{n: v for n, v in item.items() if n not in names}
-                                   if isinstance(item, dict) else item for item in items]
+                answers[repeat] = [
+                    {n: v for n, v in item.items() if n not in names}
+                    if isinstance(item, dict)
+                    else item
+                    for item in items
+                ]
         released["answers"] = answers
         return released
 
@@ -909,8 +1007,9 @@ class Release:
         plan = self.plan
         withheld = [v for i, v in enumerate(plan.keys) if _withheld(plan.tally, plan.levels, i)]
         gone_meta = {"_device"} | {v.name for v in withheld if v.kind == "meta"}
-        gone = {source for v in withheld if v.kind in ("answer", "disability")
-                for source in v.sources}
+        gone = {
+            source for v in withheld if v.kind in ("answer", "disability") for source in v.sources
+        }
         flag = next((v for v in plan.keys if v.kind == "disability"), None)
         names = flag.sources if flag else ()
         out, placed = [], False
@@ -921,8 +1020,15 @@ class Release:
                 continue
             if not column.meta and column.source in names:
                 if not placed:
-                    out.append(Column(DISABILITY, DISABILITY, "code", DISABILITY_LABEL,
-                                      choices=(("yes", {"en": "Yes"}), ("no", {"en": "No"}))))
+                    out.append(
+                        Column(
+                            DISABILITY,
+                            DISABILITY,
+                            "code",
+                            DISABILITY_LABEL,
+                            choices=(("yes", {"en": "Yes"}), ("no", {"en": "No"})),
+                        )
+                    )
                     placed = True
                 continue
             out.append(column)

@@ -15,7 +15,7 @@ CODE_LENGTH = 12  # about 59 bits: far beyond guessing within a code's lifetime
 
 def new_code() -> str:
     raw = "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
-    return "-".join(raw[i:i + 4] for i in range(0, CODE_LENGTH, 4))
+    return "-".join(raw[i : i + 4] for i in range(0, CODE_LENGTH, 4))
 
 
 def normalize_code(code: str) -> str:

@@ -111,8 +111,27 @@ DESIGN_METADATA = (
     ("_weight", "design_weight", "Survey design: weight (final, after any calibration)"),
 )
 NUMBER_METADATA = ("revision", "index", "design_stratum", "design_psu", "design_weight")
-STATA_RESERVED = {"_all", "_b", "byte", "_coef", "_cons", "double", "float", "if", "in",
-                  "int", "long", "_n", "_pi", "_pred", "_rc", "_skip", "strl", "using", "with"}
+STATA_RESERVED = {
+    "_all",
+    "_b",
+    "byte",
+    "_coef",
+    "_cons",
+    "double",
+    "float",
+    "if",
+    "in",
+    "int",
+    "long",
+    "_n",
+    "_pi",
+    "_pred",
+    "_rc",
+    "_skip",
+    "strl",
+    "using",
+    "with",
+}
 SPSS_RESERVED = {"all", "and", "by", "eq", "ge", "gt", "le", "lt", "ne", "not", "or", "to", "with"}
 RESERVED = STATA_RESERVED | SPSS_RESERVED
 STATA_STR = re.compile(r"str[0-9]+", re.IGNORECASE)
@@ -161,8 +180,10 @@ class Column:
 
 # -- Columns ---------------------------------------------------------------------------
 
-def columns_for(forms: list[FormDefinition], repeat: str | None = None,
-                design: bool = False) -> list[Column]:
+
+def columns_for(
+    forms: list[FormDefinition], repeat: str | None = None, design: bool = False
+) -> list[Column]:
     """Metadata columns, then the answer columns of every version (oldest first).
 
     Without `repeat`, the main table's (a count column stands for each repeat); with it,
@@ -173,22 +194,26 @@ def columns_for(forms: list[FormDefinition], repeat: str | None = None,
         raise ExportError("An export needs at least one version of the form.")
     if repeat is not None and not any(repeat in form.repeats for form in forms):
         known = sorted({name for form in forms for name in form.repeats})
-        raise ExportError(f"The form {forms[-1].form_id} has no repeat {repeat!r}: "
-                          + (f"use one of {', '.join(known)}." if known else "it has no repeats."))
-    metadata: tuple[tuple[str, str, str], ...] = (METADATA if repeat is None
-                                                  else REPEAT_METADATA)
+        raise ExportError(
+            f"The form {forms[-1].form_id} has no repeat {repeat!r}: "
+            + (f"use one of {', '.join(known)}." if known else "it has no repeats.")
+        )
+    metadata: tuple[tuple[str, str, str], ...] = METADATA if repeat is None else REPEAT_METADATA
     if design and repeat is None:
         metadata = METADATA + DESIGN_METADATA
-    columns = [Column(name, key, "number" if key in NUMBER_METADATA else "text",
-                      {"en": label}, True) for name, key, label in metadata]
+    columns = [
+        Column(name, key, "number" if key in NUMBER_METADATA else "text", {"en": label}, True)
+        for name, key, label in metadata
+    ]
     tables = [(form, _table_fields(form, repeat)) for form in forms]
     order: dict[str, None] = {}  # the newest version's order, then older-only fields
     for _, fields in reversed(tables):
         order.update((name, None) for name in fields if name not in order)
     for name in order:
         # Each field is typed by the newest version that has it in this table.
-        form, item = next((form, fields[name]) for form, fields in reversed(tables)
-                          if name in fields)
+        form, item = next(
+            (form, fields[name]) for form, fields in reversed(tables) if name in fields
+        )
         columns += _answer_columns(item, form, forms)
     return columns
 
@@ -207,8 +232,11 @@ def _table_fields(form: FormDefinition, repeat: str | None) -> dict:
         if repeat is None and in_repeat is not None:
             fields[section["name"]] = section  # the main table counts its instances
         elif in_repeat == repeat:
-            fields.update((q["name"], form.questions[q["name"]]) for q in section["questions"]
-                          if _received(form.questions[q["name"]], form))
+            fields.update(
+                (q["name"], form.questions[q["name"]])
+                for q in section["questions"]
+                if _received(form.questions[q["name"]], form)
+            )
     return fields
 
 
@@ -223,17 +251,22 @@ def _answer_columns(item, form: FormDefinition, forms: list[FormDefinition]) -> 
     if question.type == "select_multiple" and kept:
         choices = _choice_union(name, forms)
         main = Column(name, name, "multiple", label, choices=choices)
-        return [main] + [Column(f"{name}/{choice}", name, "dummy",
-                                _joined(label, choice_label, form), choice=choice)
-                         for choice, choice_label in choices]
+        return [main] + [
+            Column(
+                f"{name}/{choice}", name, "dummy", _joined(label, choice_label, form), choice=choice
+            )
+            for choice, choice_label in choices
+        ]
     if question.type == "select_one" and kept:
         return [Column(name, name, "code", label, choices=_choice_union(name, forms))]
     if question.type in POINT_TYPES and (kept or rule.startswith("generalize:grid:")):
         # The answer as it arrived, then its latitude and longitude as numbers for maps.
         return [Column(name, name, "text", label)] + [
             Column(f"{name}_{part}", name, "number", _suffixed(label, words), part=index)
-            for index, (part, words) in enumerate((("latitude", "latitude"),
-                                                   ("longitude", "longitude")))]
+            for index, (part, words) in enumerate(
+                (("latitude", "latitude"), ("longitude", "longitude"))
+            )
+        ]
     # A calculation is numeric until a value says otherwise (then Stata/SPSS make it text).
     numeric = (question.type in NUMERIC_TYPES and kept) or question.type == "calculate"
     kind = "number" if numeric else "text"
@@ -262,10 +295,23 @@ def _joined(label: dict, choice_label: dict, form: FormDefinition) -> dict:
     return {code: f"{form.text(label, code)}: {form.text(choice_label, code)}" for code in codes}
 
 
-META_KINDS = {"_revision": "int", "_index": "int", "_collected_at": "date",
-              "_received_at": "utc", "_stratum": "int", "_psu": "int", "_weight": "float"}
-QUESTION_KINDS = {"integer": "int", "range": "int", "decimal": "float", "calculate": "int",
-                  "date": "date", "datetime": "datetime"}
+META_KINDS = {
+    "_revision": "int",
+    "_index": "int",
+    "_collected_at": "date",
+    "_received_at": "utc",
+    "_stratum": "int",
+    "_psu": "int",
+    "_weight": "float",
+}
+QUESTION_KINDS = {
+    "integer": "int",
+    "range": "int",
+    "decimal": "float",
+    "calculate": "int",
+    "date": "date",
+    "datetime": "datetime",
+}
 
 
 def question_of(column: Column, forms) -> tuple:
@@ -315,9 +361,19 @@ def _label_text(value: dict, lang: str) -> str:
 
 # -- Export ----------------------------------------------------------------------------
 
-def export(rows: Iterable[dict], forms: list[FormDefinition], fmt: str, out: BinaryIO,
-           lang: str = "en", *, repeat: str | None = None, raw: bool = False,
-           release=None, design=None) -> int:
+
+def export(
+    rows: Iterable[dict],
+    forms: list[FormDefinition],
+    fmt: str,
+    out: BinaryIO,
+    lang: str = "en",
+    *,
+    repeat: str | None = None,
+    raw: bool = False,
+    release=None,
+    design=None,
+) -> int:
     """Write `rows` (stored records of one form) to `out` in `fmt`; return the row count.
 
     With `repeat`, write that repeat's long table instead: one row per instance.
@@ -329,10 +385,13 @@ def export(rows: Iterable[dict], forms: list[FormDefinition], fmt: str, out: Bin
     With `design` (sync_server.designs.ExportDesign), the main table carries the survey
     design's _stratum, _psu and _weight columns (in Parquet too, typed).
     """
-    writers = {"csv": _write_raw_csv if raw else _write_csv,
-               "xlsx": lambda rows, columns, out, lang: _write_xlsx(rows, columns, out, lang,
-                                                                    forms),
-               "jsonl": _write_jsonl, "dta": _write_dta, "sav": _write_sav}
+    writers = {
+        "csv": _write_raw_csv if raw else _write_csv,
+        "xlsx": lambda rows, columns, out, lang: _write_xlsx(rows, columns, out, lang, forms),
+        "jsonl": _write_jsonl,
+        "dta": _write_dta,
+        "sav": _write_sav,
+    }
     if fmt == "parquet":
         return _write_parquet(rows, forms, out, lang, repeat, release, design)
     if fmt not in writers:
@@ -347,8 +406,9 @@ def export(rows: Iterable[dict], forms: list[FormDefinition], fmt: str, out: Bin
     return writers[fmt](rows, columns, out, lang)
 
 
-def export_columns(forms: list[FormDefinition], repeat: str | None = None, release=None,
-                   design=None) -> list[Column]:
+def export_columns(
+    forms: list[FormDefinition], repeat: str | None = None, release=None, design=None
+) -> list[Column]:
     """The columns `export` writes with the same arguments (what a codebook describes)."""
     columns = columns_for(forms, repeat, design=design is not None and repeat is None)
     return columns if release is None else release.columns(columns)
@@ -372,8 +432,15 @@ def _write_parquet(rows, forms, out, lang, repeat, release, design=None) -> int:
     if released:
         rows = release.rows(rows)
     if repeat is not None:
-        return parquet.write_table(instances(rows, repeat), columns, out, lang, forms=forms,
-                                   table=repeat, released=released)
+        return parquet.write_table(
+            instances(rows, repeat),
+            columns,
+            out,
+            lang,
+            forms=forms,
+            table=repeat,
+            released=released,
+        )
     form_id = forms[-1].form_id
     tables: list[tuple[str, list[Column], str | None]] = [(f"{form_id}.parquet", columns, None)]
     tables += [(f"{form_id}-{name}.parquet", table(name), name) for name in repeat_names(forms)]
@@ -397,8 +464,13 @@ def instances(rows: Iterable[dict], repeat: str):
             continue
         uuid, version, revision = row.get("uuid"), row.get("form_version"), row.get("revision")
         for index, answers in enumerate(items, 1):
-            yield {"uuid": uuid, "form_version": version, "revision": revision, "index": index,
-                   "answers": answers if isinstance(answers, dict) else {}}
+            yield {
+                "uuid": uuid,
+                "form_version": version,
+                "revision": revision,
+                "index": index,
+                "answers": answers if isinstance(answers, dict) else {},
+            }
 
 
 def _cells(rows: Iterable[dict], columns: list[Column]):
@@ -477,8 +549,10 @@ FORMULA_STARTS = frozenset(("=", "+", "-", "@", "\t", "\r"))
 def neutralized(cells: list) -> list:
     """A row with each text cell a spreadsheet would run as a formula quoted; numbers and
     other text as they are. One comprehension: it runs for every cell of every row."""
-    return [("'" + cell) if cell.__class__ is str and cell[:1] in FORMULA_STARTS else cell
-            for cell in cells]
+    return [
+        ("'" + cell) if cell.__class__ is str and cell[:1] in FORMULA_STARTS else cell
+        for cell in cells
+    ]
 
 
 def _write_csv(rows, columns, out, lang, raw: bool = False) -> int:
@@ -523,17 +597,25 @@ def _write_xlsx(rows, columns, out, lang, forms=()) -> int:
     the export's language."""
     import xlsxwriter
 
-    book = xlsxwriter.Workbook(out if hasattr(out, "flush") else _Flushable(out),
-                               {"constant_memory": True, "strings_to_formulas": False,
-                                "strings_to_urls": False, "strings_to_numbers": False})
+    book = xlsxwriter.Workbook(
+        out if hasattr(out, "flush") else _Flushable(out),
+        {
+            "constant_memory": True,
+            "strings_to_formulas": False,
+            "strings_to_urls": False,
+            "strings_to_numbers": False,
+        },
+    )
     data = book.add_worksheet("data")
     kinds = [kind_name(column, forms) for column in columns]
     _xlsx_variables(book, columns, kinds, lang)
     _xlsx_choices(book, columns, lang)
     bold = book.add_format({"bold": True})
-    formats = {"date": book.add_format({"num_format": "yyyy-mm-dd"}),
-               "datetime": book.add_format({"num_format": "yyyy-mm-dd hh:mm:ss"}),
-               "utc": book.add_format({"num_format": "yyyy-mm-dd hh:mm:ss"})}
+    formats = {
+        "date": book.add_format({"num_format": "yyyy-mm-dd"}),
+        "datetime": book.add_format({"num_format": "yyyy-mm-dd hh:mm:ss"}),
+        "utc": book.add_format({"num_format": "yyyy-mm-dd hh:mm:ss"}),
+    }
     for index, column in enumerate(columns):
         data.write_string(0, index, column.name, bold)
     data.freeze_panes(1, 0)
@@ -541,8 +623,9 @@ def _write_xlsx(rows, columns, out, lang, forms=()) -> int:
     for count, cells in enumerate(_cells(rows, columns), 1):
         if count >= XLSX_MAX_ROWS:
             book.fileclosed = True  # nothing half-written goes to `out`
-            raise ExportError(f"An XLSX sheet holds at most {XLSX_MAX_ROWS - 1} rows: "
-                              "export as CSV instead.")
+            raise ExportError(
+                f"An XLSX sheet holds at most {XLSX_MAX_ROWS - 1} rows: export as CSV instead."
+            )
         for index, value in enumerate(cells):
             _xlsx_cell(data, count, index, value, formats.get(kinds[index]))
     if columns:
@@ -551,8 +634,16 @@ def _write_xlsx(rows, columns, out, lang, forms=()) -> int:
     return count
 
 
-XLSX_TYPES = {"int": "integer", "float": "decimal", "date": "date", "datetime": "date and time",
-              "utc": "date and time (UTC)", "bool": "0/1", "codes": "code", "text": "text"}
+XLSX_TYPES = {
+    "int": "integer",
+    "float": "decimal",
+    "date": "date",
+    "datetime": "date and time",
+    "utc": "date and time (UTC)",
+    "bool": "0/1",
+    "codes": "code",
+    "text": "text",
+}
 
 
 CODEBOOK_COLUMNS = ("variable", "label", "type", "code", "code_label")
@@ -568,12 +659,16 @@ def codebook(columns: list[Column], forms, lang: str = "en") -> str:
     writer.writerow(CODEBOOK_COLUMNS)
     for column in columns:
         kind = kind_name(column, forms)
-        writer.writerow(neutralized([column.name, _label_text(column.label, lang),
-                                     XLSX_TYPES.get(kind, kind), "", ""]))
+        writer.writerow(
+            neutralized(
+                [column.name, _label_text(column.label, lang), XLSX_TYPES.get(kind, kind), "", ""]
+            )
+        )
         if column.kind in ("code", "multiple"):
             for code, label in column.choices:  # labels are typed by form authors
-                writer.writerow(neutralized([column.name, "", "", str(code),
-                                             _label_text(label, lang)]))
+                writer.writerow(
+                    neutralized([column.name, "", "", str(code), _label_text(label, lang)])
+                )
     return out.getvalue()
 
 
@@ -646,6 +741,7 @@ def _excel_moment(value):
 
 
 # -- Stata and SPSS --------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class _Target:
@@ -734,8 +830,11 @@ class _Shape:
         return "" if value is None else _clip(str(value), None, self.target.string_bytes)
 
     def variable(self, name: str) -> Variable:
-        label = _clip(_label_text(self.column.label, self.lang), self.target.label_chars,
-                      self.target.label_bytes)
+        label = _clip(
+            _label_text(self.column.label, self.lang),
+            self.target.label_chars,
+            self.target.label_bytes,
+        )
         if not self.numeric:
             return Variable(name, label, width=max(self.width, 1))
         return Variable(name, label, integer=self.integer, value_labels=self._value_labels())
@@ -743,11 +842,14 @@ class _Shape:
     def _value_labels(self) -> dict:
         if self.column.kind != "code":
             return {}
-        labels = {code: _label_text(label, self.lang)
-                  for code, (_, label) in enumerate(self.column.choices, 1)}
+        labels = {
+            code: _label_text(label, self.lang)
+            for code, (_, label) in enumerate(self.column.choices, 1)
+        }
         labels.update(self.extra_labels)
-        return {code: _clip(text, None, self.target.value_label_bytes)
-                for code, text in labels.items()}
+        return {
+            code: _clip(text, None, self.target.value_label_bytes) for code, text in labels.items()
+        }
 
 
 def _byte_length(text: str) -> int:
@@ -828,7 +930,7 @@ def variable_names(columns: list[Column], limit: int) -> list[str]:
         name, suffix = base, 1
         while name.lower() in taken:
             suffix += 1
-            name = base[:limit - len(f"_{suffix}")] + f"_{suffix}"
+            name = base[: limit - len(f"_{suffix}")] + f"_{suffix}"
         taken.add(name.lower())
         names.append(name)
     return names

@@ -24,8 +24,12 @@ STATUSES = ("new", "in_progress", "answered", "closed")
 
 
 def status_label(status: str) -> str:
-    return {"new": gettext("New"), "in_progress": gettext("In progress"),
-            "answered": gettext("Answered"), "closed": gettext("Closed")}[status]
+    return {
+        "new": gettext("New"),
+        "in_progress": gettext("In progress"),
+        "answered": gettext("Answered"),
+        "closed": gettext("Closed"),
+    }[status]
 
 
 @bp.route("")
@@ -41,11 +45,19 @@ def queue():
     cases = store.feedback_queue(status, access_class)
     forms: dict = {}
     for item in cases:
-        item["details"] = [row for row in answer_rows(store, item, forms)
-                           if row["name"] in ("feedback_type", "topic")]
-    return render_template("feedback_queue.html", cases=cases,
-                           status=status, statuses=STATUSES, sensitive=sensitive,
-                           status_label=status_label)
+        item["details"] = [
+            row
+            for row in answer_rows(store, item, forms)
+            if row["name"] in ("feedback_type", "topic")
+        ]
+    return render_template(
+        "feedback_queue.html",
+        cases=cases,
+        status=status,
+        statuses=STATUSES,
+        sensitive=sensitive,
+        status_label=status_label,
+    )
 
 
 def answer_rows(store, found: dict, forms: dict | None = None) -> list[dict]:
@@ -72,10 +84,16 @@ def case(record_uuid: str):
     found = _case(record_uuid)
     if request.method == "POST":
         return _answer(store, found)
-    return render_template("feedback_case.html", case=found, replies=store.replies_to(record_uuid),
-                           statuses=STATUSES, status_label=status_label, locales=LOCALES,
-                           rows=answer_rows(store, found),
-                           codes=request.args.get("codes") == "1")
+    return render_template(
+        "feedback_case.html",
+        case=found,
+        replies=store.replies_to(record_uuid),
+        statuses=STATUSES,
+        status_label=status_label,
+        locales=LOCALES,
+        rows=answer_rows(store, found),
+        codes=request.args.get("codes") == "1",
+    )
 
 
 def _case(record_uuid: str) -> dict:

@@ -21,8 +21,19 @@ from collector.forms import FormDefinition, Question
 __all__ = ["Change", "FormDiff", "ItemChange", "diff_forms", "plain_lines", "plain_value"]
 
 # What a question change can be about, in the order it is listed.
-QUESTION_ASPECTS = ("place", "type", "label", "hint", "choices", "relevance", "constraint",
-                    "required", "calculation", "identifying", "privacy")
+QUESTION_ASPECTS = (
+    "place",
+    "type",
+    "label",
+    "hint",
+    "choices",
+    "relevance",
+    "constraint",
+    "required",
+    "calculation",
+    "identifying",
+    "privacy",
+)
 SECTION_ASPECTS = ("label", "relevance", "repeat", "repeat_count")
 
 
@@ -73,9 +84,17 @@ class FormDiff:
 
     @property
     def unchanged(self) -> bool:
-        return not (self.added or self.removed or self.changed or self.sections_added
-                    or self.sections_removed or self.sections_changed or self.title
-                    or self.languages_added or self.languages_removed)
+        return not (
+            self.added
+            or self.removed
+            or self.changed
+            or self.sections_added
+            or self.sections_removed
+            or self.sections_changed
+            or self.title
+            or self.languages_added
+            or self.languages_removed
+        )
 
 
 def diff_forms(old: FormDefinition | None, new: FormDefinition) -> FormDiff:
@@ -101,16 +120,19 @@ def diff_forms(old: FormDefinition | None, new: FormDefinition) -> FormDiff:
     if old.data["title"] != new.data["title"]:
         title = Change("title", old.data["title"], new.data["title"])
     return FormDiff(
-        old.version, new.version,
+        old.version,
+        new.version,
         added=tuple(n for n in new.questions if n not in old.questions),
         removed=tuple(n for n in old.questions if n not in new.questions),
         changed=tuple(changed),
         sections_added=tuple(n for n in new_sections if n not in old_sections),
         sections_removed=tuple(n for n in old_sections if n not in new_sections),
-        sections_changed=tuple(sections_changed), title=title,
+        sections_changed=tuple(sections_changed),
+        title=title,
         languages_added=tuple(sorted(form_languages(new) - form_languages(old))),
         languages_removed=tuple(sorted(form_languages(old) - form_languages(new))),
-        weaker=weaker)
+        weaker=weaker,
+    )
 
 
 def form_languages(form: FormDefinition) -> set[str]:
@@ -118,8 +140,9 @@ def form_languages(form: FormDefinition) -> set[str]:
     return {code for text in form.texts() for code in text}
 
 
-def question_changes(old_form: FormDefinition, old: Question, new_form: FormDefinition,
-                     new: Question) -> tuple[Change, ...]:
+def question_changes(
+    old_form: FormDefinition, old: Question, new_form: FormDefinition, new: Question
+) -> tuple[Change, ...]:
     """The aspects of one question that differ, in QUESTION_ASPECTS order."""
     before, after = question_facts(old_form, old), question_facts(new_form, new)
     changes = []
@@ -156,18 +179,24 @@ def choice_list(form: FormDefinition, question: Question) -> tuple:
     """The question's choices as (name, label by language) pairs, and its choice filter."""
     if not question.get("choices"):
         return ()
-    return (tuple((c["name"], c["label"]) for c in form.choices(question)),
-            question.get("choice_filter") or "")
+    return (
+        tuple((c["name"], c["label"]) for c in form.choices(question)),
+        question.get("choice_filter") or "",
+    )
 
 
 def choice_change(before: tuple, after: tuple) -> Change:
     """A change of choices, naming those added, removed and given another label."""
     old = dict(before[0]) if before else {}
     new = dict(after[0]) if after else {}
-    return Change("choices", before, after,
-                  added=tuple(n for n in new if n not in old),
-                  removed=tuple(n for n in old if n not in new),
-                  relabelled=tuple(n for n in new if n in old and old[n] != new[n]))
+    return Change(
+        "choices",
+        before,
+        after,
+        added=tuple(n for n in new if n not in old),
+        removed=tuple(n for n in old if n not in new),
+        relabelled=tuple(n for n in new if n in old and old[n] != new[n]),
+    )
 
 
 def relevance(section: dict, question: Question) -> tuple[str, ...]:
@@ -193,6 +222,7 @@ def section_changes(old: dict, new: dict) -> tuple[Change, ...]:
 
 
 # -- plain text ---------------------------------------------------------------------------
+
 
 def plain_value(aspect: str, value: Any) -> str:
     """A value of `aspect` as language-neutral text: texts by language code, rule names and
@@ -233,22 +263,31 @@ def plain_lines(diff: FormDiff) -> list[str]:
         return [f"No change from version {diff.old_version}."]
     lines = [f"Changes from version {diff.old_version}:"]
     if diff.title:
-        lines.append(f"  title: {plain_value('title', diff.title.before)} -> "
-                     f"{plain_value('title', diff.title.after)}")
-    for what, names in (("languages added", diff.languages_added),
-                        ("languages removed", diff.languages_removed),
-                        ("sections added", diff.sections_added),
-                        ("sections removed", diff.sections_removed),
-                        ("questions added", diff.added), ("questions removed", diff.removed)):
+        lines.append(
+            f"  title: {plain_value('title', diff.title.before)} -> "
+            f"{plain_value('title', diff.title.after)}"
+        )
+    for what, names in (
+        ("languages added", diff.languages_added),
+        ("languages removed", diff.languages_removed),
+        ("sections added", diff.sections_added),
+        ("sections removed", diff.sections_removed),
+        ("questions added", diff.added),
+        ("questions removed", diff.removed),
+    ):
         if names:
             lines.append(f"  {what}: {', '.join(names)}")
     for item in (*diff.sections_changed, *diff.changed):
         kind = "section" if item in diff.sections_changed else "question"
         for change in item.changes:
-            lines.append(f"  {kind} {item.name}, {change.aspect}: "
-                         f"{plain_value(change.aspect, change.before)} -> "
-                         f"{plain_value(change.aspect, change.after)}")
+            lines.append(
+                f"  {kind} {item.name}, {change.aspect}: "
+                f"{plain_value(change.aspect, change.before)} -> "
+                f"{plain_value(change.aspect, change.after)}"
+            )
     for name in diff.weaker:
-        lines.append(f"  Warning: {name} would send more about people than before; hubs "
-                     f"refuse this version until their operator accepts it.")
+        lines.append(
+            f"  Warning: {name} would send more about people than before; hubs "
+            f"refuse this version until their operator accepts it."
+        )
     return lines

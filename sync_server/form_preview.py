@@ -28,8 +28,7 @@ def languages(form: FormDefinition) -> list[dict[str, str]]:
     """The form's languages, its default first: code, name in the viewer's language, and
     the direction its texts are written in."""
     codes = sorted(form_languages(form), key=lambda c: (c != form.default_language, c))
-    return [{"code": code, "name": language_name(code), "dir": direction(code)}
-            for code in codes]
+    return [{"code": code, "name": language_name(code), "dir": direction(code)} for code in codes]
 
 
 def direction(code: str) -> str:
@@ -61,24 +60,32 @@ def sections(form: FormDefinition, locale: str) -> list[dict[str, Any]]:
     """Each section as the phones show it, with its questions."""
     listing = privacy_listing(form)
     identifiers = dict(listing["identifiers"])
-    return [{
-        "name": section["name"],
-        "label": section["label"],
-        "repeat": bool(section.get("repeat")),
-        "repeat_count": readable(form, section.get("repeat_count"), locale),
-        "relevant": section.get("relevant", ""),
-        "relevance": readable(form, section.get("relevant"), locale),
-        "questions": [question(form, form.questions[q["name"]], identifiers, locale)
-                      for q in section["questions"]],
-    } for section in form.sections]
+    return [
+        {
+            "name": section["name"],
+            "label": section["label"],
+            "repeat": bool(section.get("repeat")),
+            "repeat_count": readable(form, section.get("repeat_count"), locale),
+            "relevant": section.get("relevant", ""),
+            "relevance": readable(form, section.get("relevant"), locale),
+            "questions": [
+                question(form, form.questions[q["name"]], identifiers, locale)
+                for q in section["questions"]
+            ],
+        }
+        for section in form.sections
+    ]
 
 
 def question(form: FormDefinition, q: Question, identifiers: dict, locale: str) -> dict:
     """One question: its texts by language, choices, conditions and privacy rule."""
     rule = rule_for(q, form) if q.holds_value else None
     return {
-        "name": q.name, "type": q.type, "list": q.get("choices"),
-        "label": q.get("label") or {}, "hint": q.get("hint") or {},
+        "name": q.name,
+        "type": q.type,
+        "list": q.get("choices"),
+        "label": q.get("label") or {},
+        "hint": q.get("hint") or {},
         "choices": form.choices(q)[:CHOICES_SHOWN],
         "more_choices": max(0, len(form.choices(q)) - CHOICES_SHOWN),
         "required": bool(q.get("required")),
@@ -86,8 +93,10 @@ def question(form: FormDefinition, q: Question, identifiers: dict, locale: str) 
         "relevance": readable(form, q.get("relevant"), locale),
         "constraint": q.get("constraint", ""),
         "constraint_text": readable(form, q.get("constraint"), locale),
-        "limits": plain_value("constraint", tuple(
-            (k, q.get(k)) for k in ("min", "max", "max_length") if q.get(k) is not None)),
+        "limits": plain_value(
+            "constraint",
+            tuple((k, q.get(k)) for k in ("min", "max", "max_length") if q.get(k) is not None),
+        ),
         "calculation": q.get("calculation", ""),
         "rule": rule,
         "rule_text": rule_text(rule),
@@ -116,11 +125,14 @@ def rule_text(rule: str | None) -> str:
         return texts[rule]
     kind, _, detail = rule.partition(":")[2].partition(":")
     if kind == "bins":
-        return gettext("Leaves as a range between the limits %(edges)s.",
-                       edges=detail.replace(",", ", "))
+        return gettext(
+            "Leaves as a range between the limits %(edges)s.", edges=detail.replace(",", ", ")
+        )
     if kind == "grid":
-        return gettext("Leaves as the centre of the grid square (%(metres)s m a side) it "
-                       "falls in.", metres=detail)
+        return gettext(
+            "Leaves as the centre of the grid square (%(metres)s m a side) it falls in.",
+            metres=detail,
+        )
     if kind == "area":
         return gettext("Leaves as the name of the area it falls in.")
     return rule
@@ -137,16 +149,22 @@ def identifier_notice(kind: str | None, name: str) -> str:
 
 # -- the difference, in the viewer's language --------------------------------------------
 
+
 def aspect_names() -> dict[str, str]:
     return {
-        "place": gettext("Where it is asked"), "type": gettext("Type"),
-        "label": gettext("Label"), "hint": gettext("Hint"), "choices": gettext("Choices"),
+        "place": gettext("Where it is asked"),
+        "type": gettext("Type"),
+        "label": gettext("Label"),
+        "hint": gettext("Hint"),
+        "choices": gettext("Choices"),
         "relevance": gettext("When it is asked"),
-        "constraint": gettext("Limits on the answer"), "required": gettext("Required"),
+        "constraint": gettext("Limits on the answer"),
+        "required": gettext("Required"),
         "calculation": gettext("Calculation"),
         "identifying": gettext("Marked as identifying"),
         "privacy": gettext("What leaves the laptops"),
-        "repeat": gettext("Repeated"), "repeat_count": gettext("Number of repeats"),
+        "repeat": gettext("Repeated"),
+        "repeat_count": gettext("Number of repeats"),
     }
 
 
@@ -157,30 +175,38 @@ def shown_value(form: FormDefinition, aspect: str, value: Any, locale: str) -> s
     if aspect in ("required", "identifying", "repeat"):
         return gettext("Yes") if value else gettext("No")
     if aspect == "relevance":
-        return (gettext("Always") if not value else
-                " and ".join(readable(form, condition, locale) for condition in value))
+        return (
+            gettext("Always")
+            if not value
+            else " and ".join(readable(form, condition, locale) for condition in value)
+        )
     if aspect == "place":
         name, repeat = value
         label = form.text(form.section(name)["label"], locale)
-        return (gettext("%(section)s (repeated)", section=label) if repeat else label)
+        return gettext("%(section)s (repeated)", section=label) if repeat else label
     return plain_value(aspect, value)
 
 
-def changes(diff: FormDiff, old: FormDefinition, new: FormDefinition,
-            locale: str) -> list[dict[str, Any]]:
+def changes(
+    diff: FormDiff, old: FormDefinition, new: FormDefinition, locale: str
+) -> list[dict[str, Any]]:
     """The changed questions and sections as rows: what, aspect, before, after."""
     names = aspect_names()
     rows = []
     for kind, items in (("section", diff.sections_changed), ("question", diff.changed)):
         for item in items:
             for change in item.changes:
-                rows.append({
-                    "kind": kind, "name": item.name, "aspect": names[change.aspect],
-                    "before": shown_value(old, change.aspect, change.before, locale),
-                    "after": shown_value(new, change.aspect, change.after, locale),
-                    "notes": choice_notes(change),
-                    "weaker": item.weaker and change.aspect in ("privacy", "identifying"),
-                })
+                rows.append(
+                    {
+                        "kind": kind,
+                        "name": item.name,
+                        "aspect": names[change.aspect],
+                        "before": shown_value(old, change.aspect, change.before, locale),
+                        "after": shown_value(new, change.aspect, change.after, locale),
+                        "notes": choice_notes(change),
+                        "weaker": item.weaker and change.aspect in ("privacy", "identifying"),
+                    }
+                )
     return rows
 
 
@@ -191,8 +217,9 @@ def choice_notes(change: Change) -> list[str]:
     if change.removed:
         notes.append(gettext("Choices removed: %(names)s", names=", ".join(change.removed)))
     if change.relabelled:
-        notes.append(gettext("Choices with new labels: %(names)s",
-                             names=", ".join(change.relabelled)))
+        notes.append(
+            gettext("Choices with new labels: %(names)s", names=", ".join(change.relabelled))
+        )
     return notes
 
 

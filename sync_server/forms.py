@@ -61,8 +61,10 @@ class VersionExists(Exception):
     """That version of the form is published already, with another definition."""
 
     def __init__(self, form: FormDefinition):
-        super().__init__(f"{form.form_id} version {form.version} is already published with "
-                         "a different definition.")
+        super().__init__(
+            f"{form.form_id} version {form.version} is already published with "
+            "a different definition."
+        )
         self.form = form
 
 
@@ -102,9 +104,13 @@ def current_version(form_id: str, store: Store | None = None) -> FormDefinition 
 
 
 def forms_page(status: int = 200, **context):
-    return render_template("forms.html", builtins=builtins_newest(),
-                           published=get_store().published_forms(),
-                           max_upload=upload_limit_text(), **context), status
+    return render_template(
+        "forms.html",
+        builtins=builtins_newest(),
+        published=get_store().published_forms(),
+        max_upload=upload_limit_text(),
+        **context,
+    ), status
 
 
 @bp.route("")
@@ -115,6 +121,7 @@ def index():
 
 # -- step 1: upload and check ------------------------------------------------------------
 
+
 class UploadRefused(Exception):
     """The files sent cannot be checked at all (none, too many, a name we cannot use)."""
 
@@ -123,35 +130,45 @@ class UploadRefused(Exception):
 @role_required("admin")
 def upload():
     try:
-        result, file_name = check_upload(request.files.get("definition"),
-                                         request.files.getlist("media"))
+        result, file_name = check_upload(
+            request.files.get("definition"), request.files.getlist("media")
+        )
     except UploadRefused as refused:
         return forms_page(422, problems=[{"message": str(refused)}])
     if not result.ok:
-        return forms_page(422, problems=[problem_row(p) for p in result.errors],
-                          warnings=[problem_row(p) for p in result.warnings],
-                          checked_file=file_name,
-                          is_xlsform=not file_name.lower().endswith(".json"))
+        return forms_page(
+            422,
+            problems=[problem_row(p) for p in result.errors],
+            warnings=[problem_row(p) for p in result.warnings],
+            checked_file=file_name,
+            is_xlsform=not file_name.lower().endswith(".json"),
+        )
     assert result.form is not None  # ok means converted
     pending_id = secrets.token_urlsafe(18)
-    notes = json.dumps({"file": file_name,
-                        "warnings": [problem_row(p) for p in result.warnings]})
-    get_store().add_pending_form(pending_id, actor_key(), result.form.to_json(), notes,
-                                 iso(utcnow() + PENDING_LIFETIME))
+    notes = json.dumps({"file": file_name, "warnings": [problem_row(p) for p in result.warnings]})
+    get_store().add_pending_form(
+        pending_id, actor_key(), result.form.to_json(), notes, iso(utcnow() + PENDING_LIFETIME)
+    )
     return redirect(url_for("forms.preview", pending_id=pending_id), 303)
 
 
-def check_upload(definition: FileStorage | None, media: list[FileStorage]
-                 ) -> tuple[ImportResult, str]:
+def check_upload(
+    definition: FileStorage | None, media: list[FileStorage]
+) -> tuple[ImportResult, str]:
     """Read the uploaded form (and its attached CSV files) as `forms import` reads files:
     saved in a folder of their own, converted, every problem listed."""
     if definition is None or not definition.filename:
-        raise UploadRefused(gettext("Choose a form file: an XLSForm (.xlsx) or a JSON form "
-                                    "definition."))
+        raise UploadRefused(
+            gettext("Choose a form file: an XLSForm (.xlsx) or a JSON form definition.")
+        )
     suffix = Path(definition.filename).suffix.lower()
     if suffix not in FORM_SUFFIXES:
-        raise UploadRefused(gettext("%(file)s is neither an XLSForm (.xlsx, .xls) nor a JSON "
-                                    "form definition.", file=Path(definition.filename).name))
+        raise UploadRefused(
+            gettext(
+                "%(file)s is neither an XLSForm (.xlsx, .xls) nor a JSON form definition.",
+                file=Path(definition.filename).name,
+            )
+        )
     attached = [f for f in media if f.filename]
     if len(attached) > MAX_ATTACHED_FILES:
         raise UploadRefused(gettext("Attach at most %(count)s files.", count=MAX_ATTACHED_FILES))
@@ -168,9 +185,13 @@ def media_name(upload: FileStorage, form_name: str) -> str:
     not a plain CSV file name."""
     name = Path(upload.filename or "").name
     if not re.match(CHOICE_FILE_PATTERN, name) or name == form_name:
-        raise UploadRefused(gettext(
-            "%(file)s cannot be attached: attach the CSV files the form uses, named as the "
-            "form names them (such as villages.csv).", file=name or "?"))
+        raise UploadRefused(
+            gettext(
+                "%(file)s cannot be attached: attach the CSV files the form uses, named as the "
+                "form names them (such as villages.csv).",
+                file=name or "?",
+            )
+        )
     return name
 
 
@@ -178,8 +199,13 @@ def save(upload: FileStorage, path: Path) -> Path:
     """Write an uploaded file; one larger than MAX_FORM_BYTES is refused."""
     data = upload.read(MAX_FORM_BYTES + 1)
     if len(data) > MAX_FORM_BYTES:
-        raise UploadRefused(gettext("%(file)s is larger than %(size)s MB.", file=path.name,
-                                    size=format_decimal(MAX_FORM_BYTES / 1024 / 1024)))
+        raise UploadRefused(
+            gettext(
+                "%(file)s is larger than %(size)s MB.",
+                file=path.name,
+                size=format_decimal(MAX_FORM_BYTES / 1024 / 1024),
+            )
+        )
     path.write_bytes(data)
     return path
 
@@ -189,8 +215,13 @@ MISSING_FILE_KEYS = ("external_data/missing_file", "external_data/pulldata_file"
 
 
 def problem_row(problem) -> dict:
-    return {"sheet": problem.sheet, "row": problem.row, "column": problem.column,
-            "message": problem.message, "missing_file": problem.key in MISSING_FILE_KEYS}
+    return {
+        "sheet": problem.sheet,
+        "row": problem.row,
+        "column": problem.column,
+        "message": problem.message,
+        "missing_file": problem.key in MISSING_FILE_KEYS,
+    }
 
 
 def upload_limit_text() -> str:
@@ -206,9 +237,12 @@ def too_large(error):
         load_user()
     if request.endpoint != "forms.upload" or not can("admin"):
         return errors.handle_http(error)
-    message = gettext("The files sent are larger than %(size)s MB together; nothing was "
-                      "checked. Attach only the CSV files the form uses, or publish it with "
-                      "the sync-server forms publish command.", size=upload_limit_text())
+    message = gettext(
+        "The files sent are larger than %(size)s MB together; nothing was "
+        "checked. Attach only the CSV files the form uses, or publish it with "
+        "the sync-server forms publish command.",
+        size=upload_limit_text(),
+    )
     return forms_page(413, problems=[{"message": message}])
 
 
@@ -223,6 +257,7 @@ def iso(moment) -> str:
 
 # -- step 2: preview ---------------------------------------------------------------------
 
+
 def pending_or_none(pending_id: str) -> tuple[dict, FormDefinition] | None:
     row = get_store().pending_form(pending_id, actor_key())
     if row is None:
@@ -231,8 +266,7 @@ def pending_or_none(pending_id: str) -> tuple[dict, FormDefinition] | None:
 
 
 def gone():
-    flash(gettext("This preview has expired or was already published: upload the form "
-                  "again."))
+    flash(gettext("This preview has expired or was already published: upload the form again."))
     return redirect(url_for("forms.index"), 303)
 
 
@@ -255,22 +289,28 @@ def preview_context(pending_id: str, row: dict, form: FormDefinition) -> dict:
     existing = store.form_definition(form.form_id, form.version)
     notes = json.loads(row["notes"])
     return {
-        "pending_id": pending_id, "form": form, "file": notes.get("file"),
-        "warnings": notes.get("warnings", []), "expires_at": row["expires_at"],
+        "pending_id": pending_id,
+        "form": form,
+        "file": notes.get("file"),
+        "warnings": notes.get("warnings", []),
+        "expires_at": row["expires_at"],
         "languages": form_preview.languages(form),
         "sections": form_preview.sections(form, locale),
         "listing": privacy_listing(form),
-        "current": current, "diff": diff,
+        "current": current,
+        "diff": diff,
         "changes": form_preview.changes(diff, current, form, locale) if current else [],
         "added": [(n, form_preview.label_of(form, n, locale)) for n in diff.added],
         "removed": [(n, form_preview.label_of(current, n, locale)) for n in diff.removed]
-        if current else [],
+        if current
+        else [],
         "already": existing is not None and same_definition(store, form),
         "clash": existing is not None and not same_definition(store, form),
     }
 
 
 # -- step 3: publish ---------------------------------------------------------------------
+
 
 @bp.route("/preview/<pending_id>/publish", methods=("POST",))
 @role_required("admin")
@@ -280,10 +320,17 @@ def publish_pending(pending_id: str):
         return gone()
     row, form = found
     current = current_version(form.form_id)
-    if current is not None and diff_forms(current, form).weaker and \
-            request.form.get("confirm_weaker") != "yes":
-        flash(gettext("Tick the box to confirm that this version may send more about people "
-                      "than the current one."))
+    if (
+        current is not None
+        and diff_forms(current, form).weaker
+        and request.form.get("confirm_weaker") != "yes"
+    ):
+        flash(
+            gettext(
+                "Tick the box to confirm that this version may send more about people "
+                "than the current one."
+            )
+        )
         return redirect(url_for("forms.preview", pending_id=pending_id), 303)
     store = get_store()
     try:
@@ -293,40 +340,68 @@ def publish_pending(pending_id: str):
         return redirect(url_for("forms.preview", pending_id=pending_id), 303)
     store.drop_pending_form(pending_id)
     if created:
-        flash(gettext("Published %(form)s version %(version)s. Laptops get it on their next "
-                      "sync.", form=form.form_id, version=form.version))
+        flash(
+            gettext(
+                "Published %(form)s version %(version)s. Laptops get it on their next sync.",
+                form=form.form_id,
+                version=form.version,
+            )
+        )
     else:
-        flash(gettext("%(form)s version %(version)s was already published.",
-                      form=form.form_id, version=form.version))
+        flash(
+            gettext(
+                "%(form)s version %(version)s was already published.",
+                form=form.form_id,
+                version=form.version,
+            )
+        )
     _flash_privacy_listing(form)
     return redirect(url_for("forms.index"), 303)
 
 
 def version_exists_message(form: FormDefinition) -> str:
-    return gettext("%(form)s version %(version)s is already published with a different "
-                   "definition, and a published version never changes. Give this one a new "
-                   "version number (the version column of the settings sheet) and upload it "
-                   "again.", form=form.form_id, version=form.version)
+    return gettext(
+        "%(form)s version %(version)s is already published with a different "
+        "definition, and a published version never changes. Give this one a new "
+        "version number (the version column of the settings sheet) and upload it "
+        "again.",
+        form=form.form_id,
+        version=form.version,
+    )
 
 
 def identifier_notices() -> dict[str, str]:
     """For each kind of identifier the safe defaults hold back: what happens to the field,
     a whole sentence each so that translations need not glue pieces."""
     return {
-        "name": gettext("%(field)s looks like a person's name: it stays on the laptops "
-                        "unless the form gives it a privacy rule."),
-        "phone": gettext("%(field)s looks like a phone number: it stays on the laptops "
-                         "unless the form gives it a privacy rule."),
-        "national_id": gettext("%(field)s looks like an ID number: it stays on the laptops "
-                               "unless the form gives it a privacy rule."),
-        "address": gettext("%(field)s looks like an address: it stays on the laptops unless "
-                           "the form gives it a privacy rule."),
-        "location": gettext("%(field)s looks like a location (GPS): it stays on the laptops "
-                            "unless the form gives it a privacy rule."),
-        "email": gettext("%(field)s looks like an e-mail address: it stays on the laptops "
-                         "unless the form gives it a privacy rule."),
-        "date_of_birth": gettext("%(field)s looks like a date of birth: only its year leaves "
-                                 "the laptops unless the form gives it a privacy rule."),
+        "name": gettext(
+            "%(field)s looks like a person's name: it stays on the laptops "
+            "unless the form gives it a privacy rule."
+        ),
+        "phone": gettext(
+            "%(field)s looks like a phone number: it stays on the laptops "
+            "unless the form gives it a privacy rule."
+        ),
+        "national_id": gettext(
+            "%(field)s looks like an ID number: it stays on the laptops "
+            "unless the form gives it a privacy rule."
+        ),
+        "address": gettext(
+            "%(field)s looks like an address: it stays on the laptops unless "
+            "the form gives it a privacy rule."
+        ),
+        "location": gettext(
+            "%(field)s looks like a location (GPS): it stays on the laptops "
+            "unless the form gives it a privacy rule."
+        ),
+        "email": gettext(
+            "%(field)s looks like an e-mail address: it stays on the laptops "
+            "unless the form gives it a privacy rule."
+        ),
+        "date_of_birth": gettext(
+            "%(field)s looks like a date of birth: only its year leaves "
+            "the laptops unless the form gives it a privacy rule."
+        ),
     }
 
 
@@ -335,13 +410,20 @@ def _flash_privacy_listing(form: FormDefinition) -> None:
     person publishing adds a rule on purpose where one is needed."""
     listing = privacy_listing(form)
     if listing["keep"]:
-        flash(gettext("Leave the laptops unchanged (keep): %(fields)s",
-                      fields=", ".join(listing["keep"])))
+        flash(
+            gettext(
+                "Leave the laptops unchanged (keep): %(fields)s", fields=", ".join(listing["keep"])
+            )
+        )
     else:
         flash(gettext("No field leaves the laptops unchanged."))
     if listing["exact_locations"]:
-        flash(gettext("These locations leave the laptops exact (keep): %(fields)s",
-                      fields=", ".join(listing["exact_locations"])))
+        flash(
+            gettext(
+                "These locations leave the laptops exact (keep): %(fields)s",
+                fields=", ".join(listing["exact_locations"]),
+            )
+        )
     notices = identifier_notices()
     for name, kind in listing["identifiers"]:
         flash(notices[kind] % {"field": name})

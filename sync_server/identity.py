@@ -42,14 +42,17 @@ def server_name(app) -> str:
 def describe(app) -> dict:
     """The server part of the health and enroll answers."""
     data_dir = app.config["DATA_DIR"]
-    return {"name": server_name(app), "fingerprint": fingerprint(data_dir),
-            "public_key": public_key_text(data_dir)}
+    return {
+        "name": server_name(app),
+        "fingerprint": fingerprint(data_dir),
+        "public_key": public_key_text(data_dir),
+    }
 
 
 def sign_enrollment(app, device_id: str, enrollment_id: str, device_token: str) -> str:
     """The identity key's signature binding this answer to this hub's request."""
     private_key = _private_key(str(Path(app.config["DATA_DIR"]).resolve()))
-    payload = protocol.enrollment_proof(device_id, enrollment_id,
-                                        fingerprint(app.config["DATA_DIR"]), device_token)
+    payload = protocol.enrollment_proof(
+        device_id, enrollment_id, fingerprint(app.config["DATA_DIR"]), device_token
+    )
     return device_keys.sign_with(private_key, payload)
-

@@ -37,11 +37,32 @@ try:  # the server extra's faster JSON parser (orjson.JSONDecodeError is a Value
 except ImportError:  # pragma: no cover - a collector-only install
     from json import loads as _fast_loads
 
-__all__ = ["BY_DIMENSIONS", "COMPLEMENT", "Cell", "DIMENSION_TITLES", "FACTS_MIGRATIONS",
-           "FAMILIES", "Gaps", "change", "design_estimate", "gaps",
-           "INDICATORS", "Indicator", "NOT_STATED", "Result", "SMALL", "compare", "compute",
-           "fact_row", "fact_values", "protect", "rebuild_facts", "refresh_facts", "t_quantile",
-           "wilson"]
+__all__ = [
+    "BY_DIMENSIONS",
+    "COMPLEMENT",
+    "Cell",
+    "DIMENSION_TITLES",
+    "FACTS_MIGRATIONS",
+    "FAMILIES",
+    "Gaps",
+    "change",
+    "design_estimate",
+    "gaps",
+    "INDICATORS",
+    "Indicator",
+    "NOT_STATED",
+    "Result",
+    "SMALL",
+    "compare",
+    "compute",
+    "fact_row",
+    "fact_values",
+    "protect",
+    "rebuild_facts",
+    "refresh_facts",
+    "t_quantile",
+    "wilson",
+]
 
 SURVEY, REPORT, FEEDBACK = SURVEY_FORM, REPORT_FORM, FEEDBACK_FORM
 MEAN, SHARE, COUNT = "mean", "share", "count"
@@ -57,27 +78,91 @@ BY_DIMENSIONS = ("area", "month", "gender", "age_band", "migration_status", "dis
 FILTER_DIMENSIONS = BY_DIMENSIONS + ("locale",)
 
 DIMENSION_TITLES = {
-    "area": _("Area"), "month": _("Month"), "gender": _("Gender"), "age_band": _("Age group"),
-    "migration_status": _("Migration status"), "disability": _("Disability"),
+    "area": _("Area"),
+    "month": _("Month"),
+    "gender": _("Gender"),
+    "age_band": _("Age group"),
+    "migration_status": _("Migration status"),
+    "disability": _("Disability"),
     "locale": _("Language"),
 }
 DISABILITY_LABELS = {"yes": _("With a disability"), "no": _("Without a disability")}
 
 # Choice names of the built-in forms (tests check them against the form files).
 WHO5_ITEMS = ("who5_spirits", "who5_calm", "who5_active", "who5_rested", "who5_interest")
-WG_ITEMS = ("wg_seeing", "wg_hearing", "wg_walking", "wg_remembering", "wg_selfcare",
-            "wg_communicating")
-INSTITUTIONS = ("local_authorities", "police", "courts", "health_services", "schools",
-                "national_government", "community_leaders", "religious_leaders", "humanitarian")
-GROUNDS = ("ethnicity", "nationality", "religion", "language", "sex_gender", "age", "disability",
-           "sexual_orientation", "political", "social_origin", "income", "health", "other")
-SETTINGS = ("work", "job_seeking", "health_care", "school", "housing", "police", "courts",
-            "transport", "shops", "public_offices", "neighbours", "online", "other")
-CHANNELS = ("police", "local_authority", "community_leader", "ngo", "human_rights", "employer",
-            "family", "other")
+WG_ITEMS = (
+    "wg_seeing",
+    "wg_hearing",
+    "wg_walking",
+    "wg_remembering",
+    "wg_selfcare",
+    "wg_communicating",
+)
+INSTITUTIONS = (
+    "local_authorities",
+    "police",
+    "courts",
+    "health_services",
+    "schools",
+    "national_government",
+    "community_leaders",
+    "religious_leaders",
+    "humanitarian",
+)
+GROUNDS = (
+    "ethnicity",
+    "nationality",
+    "religion",
+    "language",
+    "sex_gender",
+    "age",
+    "disability",
+    "sexual_orientation",
+    "political",
+    "social_origin",
+    "income",
+    "health",
+    "other",
+)
+SETTINGS = (
+    "work",
+    "job_seeking",
+    "health_care",
+    "school",
+    "housing",
+    "police",
+    "courts",
+    "transport",
+    "shops",
+    "public_offices",
+    "neighbours",
+    "online",
+    "other",
+)
+CHANNELS = (
+    "police",
+    "local_authority",
+    "community_leader",
+    "ngo",
+    "human_rights",
+    "employer",
+    "family",
+    "other",
+)
 FEEDBACK_TYPES = ("question", "suggestion", "complaint", "thanks", "discrimination")
-TOPICS = ("health", "education", "water", "food", "shelter", "protection", "livelihoods",
-          "documents", "staff_conduct", "community", "other")
+TOPICS = (
+    "health",
+    "education",
+    "water",
+    "food",
+    "shelter",
+    "protection",
+    "livelihoods",
+    "documents",
+    "staff_conduct",
+    "community",
+    "other",
+)
 
 _AGREE = ({"strongly_agree", "agree"}, {"neither", "disagree", "strongly_disagree"})
 # Each inclusion item: (answers scored 1, answers scored 0). Anything else ("prefer_not",
@@ -105,23 +190,39 @@ STEPS = {
 
 # -- The facts table ---------------------------------------------------------------------
 
-_DIMENSION_COLUMNS = [("month", "TEXT"), ("area", "TEXT"), ("gender", "TEXT"),
-                      ("age_band", "TEXT"), ("migration_status", "TEXT"),
-                      ("disability", "TEXT"), ("locale", "TEXT")]
+_DIMENSION_COLUMNS = [
+    ("month", "TEXT"),
+    ("area", "TEXT"),
+    ("gender", "TEXT"),
+    ("age_band", "TEXT"),
+    ("migration_status", "TEXT"),
+    ("disability", "TEXT"),
+    ("locale", "TEXT"),
+]
 _SURVEY_COLUMNS = (
     ["who5", "life_satisfaction", "trust_most"]
     + [f"trust_{name}" for name in INSTITUTIONS]
     + ["trust_host_newcomers", "safe_after_dark"]
-    + list(INCLUSION_ITEMS) + [f"step_{name}" for name in STEPS]
-    + ["discriminated"] + [f"ground_{name}" for name in GROUNDS]
+    + list(INCLUSION_ITEMS)
+    + [f"step_{name}" for name in STEPS]
+    + ["discriminated"]
+    + [f"ground_{name}" for name in GROUNDS]
     + [f"setting_{name}" for name in SETTINGS]
-    + ["reported"] + [f"reported_to_{name}" for name in CHANNELS])
+    + ["reported"]
+    + [f"reported_to_{name}" for name in CHANNELS]
+)
 # Frozen: the schema of migration m001. Add columns with a new migration, never here.
 FACT_COLUMNS_V1 = tuple(
-    [("uuid", "TEXT NOT NULL"), ("form_id", "TEXT NOT NULL")] + _DIMENSION_COLUMNS
+    [("uuid", "TEXT NOT NULL"), ("form_id", "TEXT NOT NULL")]
+    + _DIMENSION_COLUMNS
     + [(name, "INTEGER") for name in _SURVEY_COLUMNS]
-    + [("feedback_type", "TEXT"), ("topic", "TEXT"),
-       ("incident_month", "TEXT"), ("reported_elsewhere", "INTEGER")])
+    + [
+        ("feedback_type", "TEXT"),
+        ("topic", "TEXT"),
+        ("incident_month", "TEXT"),
+        ("reported_elsewhere", "INTEGER"),
+    ]
+)
 FACT_COLUMNS = tuple(name for name, _type in FACT_COLUMNS_V1)
 
 FACTS_MIGRATIONS = Schema("indicators")
@@ -141,19 +242,27 @@ def m001_facts(db):
 def m002_cube(db):
     measures = ", ".join(f"{name} REAL NOT NULL DEFAULT 0" for name in _cube_columns())
     keys = ", ".join(f"{d} TEXT NOT NULL" for d in CUBE_DIMENSIONS)
-    ddl(db, f"CREATE TABLE facts_cube (form_id TEXT NOT NULL, {keys},"
-               f" n INTEGER NOT NULL DEFAULT 0, {measures},"
-               f" PRIMARY KEY (form_id, {', '.join(CUBE_DIMENSIONS)})) WITHOUT ROWID")
+    ddl(
+        db,
+        f"CREATE TABLE facts_cube (form_id TEXT NOT NULL, {keys},"
+        f" n INTEGER NOT NULL DEFAULT 0, {measures},"
+        f" PRIMARY KEY (form_id, {', '.join(CUBE_DIMENSIONS)})) WITHOUT ROWID",
+    )
     _cube_add(db, "1 = 1", [], +1)
 
 
 @FACTS_MIGRATIONS()
 def m003_version(db):
     """A token that changes with every change to the facts: protected tables are cached by it."""
-    ddl(db, "CREATE TABLE IF NOT EXISTS facts_version"
-            " (id INTEGER PRIMARY KEY CHECK (id = 1), token INTEGER NOT NULL)")
-    db.execute("INSERT INTO facts_version (id, token) VALUES (1, ?) ON CONFLICT DO NOTHING",
-               [secrets.randbits(62)])
+    ddl(
+        db,
+        "CREATE TABLE IF NOT EXISTS facts_version"
+        " (id INTEGER PRIMARY KEY CHECK (id = 1), token INTEGER NOT NULL)",
+    )
+    db.execute(
+        "INSERT INTO facts_version (id, token) VALUES (1, ?) ON CONFLICT DO NOTHING",
+        [secrets.randbits(62)],
+    )
 
 
 @FACTS_MIGRATIONS()
@@ -168,11 +277,14 @@ def m004_survey_units(db):
 def m005_design_cube(db):
     """Design-based sums per (breakdown, measure, group, stratum, cluster, calibration cell),
     one narrow row each: a view reads one measure's contiguous range."""
-    ddl(db, "CREATE TABLE IF NOT EXISTS design_cube (form_id TEXT NOT NULL, dim TEXT NOT NULL,"
-            " measure TEXT NOT NULL, grp TEXT NOT NULL, stratum TEXT NOT NULL,"
-            " psu TEXT NOT NULL, cell TEXT NOT NULL, c INTEGER NOT NULL, w REAL NOT NULL,"
-            " s REAL NOT NULL, q REAL NOT NULL,"
-            " PRIMARY KEY (form_id, dim, measure, cell, grp, stratum, psu)) WITHOUT ROWID")
+    ddl(
+        db,
+        "CREATE TABLE IF NOT EXISTS design_cube (form_id TEXT NOT NULL, dim TEXT NOT NULL,"
+        " measure TEXT NOT NULL, grp TEXT NOT NULL, stratum TEXT NOT NULL,"
+        " psu TEXT NOT NULL, cell TEXT NOT NULL, c INTEGER NOT NULL, w REAL NOT NULL,"
+        " s REAL NOT NULL, q REAL NOT NULL,"
+        " PRIMARY KEY (form_id, dim, measure, cell, grp, stratum, psu)) WITHOUT ROWID",
+    )
     for (form_id,) in db.execute("SELECT form_id FROM survey_designs").fetchall():
         rebuild_design_cube(db, form_id)
 
@@ -191,9 +303,19 @@ def fact_row(record: dict) -> dict | None:
     answers = record.get("answers")
     if not isinstance(answers, dict) or not record.get("uuid") or not record.get("form_id"):
         return None
-    return dict(zip(FACT_COLUMNS, fact_values(str(record["uuid"]), str(record["form_id"]),
-                                              record.get("collected"), record.get("locale"),
-                                              answers), strict=True))
+    return dict(
+        zip(
+            FACT_COLUMNS,
+            fact_values(
+                str(record["uuid"]),
+                str(record["form_id"]),
+                record.get("collected"),
+                record.get("locale"),
+                answers,
+            ),
+            strict=True,
+        )
+    )
 
 
 def fact_values(uuid: str, form_id: str, collected, locale, answers: dict) -> list:
@@ -229,10 +351,14 @@ def refresh_facts(db, uuids, latest: dict | None = None) -> None:
     designed, building = _design_cube_forms(db)
     emptied: set[str] = set()  # forms whose cube rows may have come down to no record
     for start in range(0, len(uuids), 500):
-        chunk = uuids[start:start + 500]
+        chunk = uuids[start : start + 500]
         marks = ", ".join("?" * len(chunk))
-        had = [row[0] for row in db.execute(
-            f"SELECT DISTINCT form_id FROM facts WHERE uuid IN ({marks})", chunk).fetchall()]
+        had = [
+            row[0]
+            for row in db.execute(
+                f"SELECT DISTINCT form_id FROM facts WHERE uuid IN ({marks})", chunk
+            ).fetchall()
+        ]
         if had:  # the old facts of these records come out first (a new record has none)
             _cube_add(db, f"uuid IN ({marks})", chunk, -1)
             _design_cube_add(db, designed, f"f.uuid IN ({marks})", chunk, -1, building)
@@ -241,8 +367,9 @@ def refresh_facts(db, uuids, latest: dict | None = None) -> None:
         rows = [(uuid, *latest[uuid]) for uuid in chunk if uuid in latest]
         unknown = [uuid for uuid in chunk if uuid not in latest]
         if unknown:
-            rows += db.execute(_LATEST_SQL + f" AND uuid IN ({', '.join('?' * len(unknown))})",
-                               unknown).fetchall()
+            rows += db.execute(
+                _LATEST_SQL + f" AND uuid IN ({', '.join('?' * len(unknown))})", unknown
+            ).fetchall()
         parsed: dict = {}
         _insert(db, rows, parsed)
         _cube_add(db, f"uuid IN ({marks})", chunk, +1)
@@ -285,14 +412,18 @@ def _cube_add(db, where: str, params: list, sign: int) -> None:
     """Add (sign +1) or take away (-1) the facts matching `where` to the cube."""
     keys = ", ".join(f"coalesce({d}, '')" for d in CUBE_DIMENSIONS)
     total = db.dialect.total
-    sums = ", ".join(f"{sign} * count({m}), {sign} * {total(m)}, {sign} * {total(f'{m} * {m}')}"
-                     for m in CUBE_MEASURES)
+    sums = ", ".join(
+        f"{sign} * count({m}), {sign} * {total(m)}, {sign} * {total(f'{m} * {m}')}"
+        for m in CUBE_MEASURES
+    )
     updates = ", ".join(f"{c} = facts_cube.{c} + excluded.{c}" for c in ["n", *_cube_columns()])
     db.execute(
         f"INSERT INTO facts_cube (form_id, {', '.join(CUBE_DIMENSIONS)}, n,"
         f" {', '.join(_cube_columns())}) SELECT form_id, {keys}, {sign} * count(*), {sums}"
         f" FROM facts WHERE {where} GROUP BY form_id, {keys}"
-        f" ON CONFLICT (form_id, {', '.join(CUBE_DIMENSIONS)}) DO UPDATE SET {updates}", params)
+        f" ON CONFLICT (form_id, {', '.join(CUBE_DIMENSIONS)}) DO UPDATE SET {updates}",
+        params,
+    )
 
 
 def _cube_where(where: dict | None) -> tuple[str, list] | None:
@@ -311,9 +442,12 @@ def _cube_where(where: dict | None) -> tuple[str, list] | None:
 
 
 def _uses_cube(indicator: Indicator, where: dict | None) -> bool:
-    return (indicator.column in CUBE_MEASURES and indicator.equals is None
-            and indicator.month_column == "month"
-            and all(key in CUBE_DIMENSIONS for key in (where or {})))
+    return (
+        indicator.column in CUBE_MEASURES
+        and indicator.equals is None
+        and indicator.month_column == "month"
+        and all(key in CUBE_DIMENSIONS for key in (where or {}))
+    )
 
 
 def _cube_sums(indicator: Indicator) -> str:
@@ -322,11 +456,15 @@ def _cube_sums(indicator: Indicator) -> str:
     return f"sum(c_{column}), sum(s_{column}), {squares}"
 
 
-_LATEST_SQL = ("SELECT uuid, form_id, collected, locale, coalesce(answers_current, answers)"
-               " FROM records WHERE is_latest = 1")
-_INSERT_SQL = (f"INSERT INTO facts ({', '.join(FACT_COLUMNS)})"
-               f" VALUES ({', '.join('?' * len(FACT_COLUMNS))}) ON CONFLICT (form_id, uuid)"
-               f" DO UPDATE SET {', '.join(f'{c} = excluded.{c}' for c in FACT_COLUMNS[2:])}")
+_LATEST_SQL = (
+    "SELECT uuid, form_id, collected, locale, coalesce(answers_current, answers)"
+    " FROM records WHERE is_latest = 1"
+)
+_INSERT_SQL = (
+    f"INSERT INTO facts ({', '.join(FACT_COLUMNS)})"
+    f" VALUES ({', '.join('?' * len(FACT_COLUMNS))}) ON CONFLICT (form_id, uuid)"
+    f" DO UPDATE SET {', '.join(f'{c} = excluded.{c}' for c in FACT_COLUMNS[2:])}"
+)
 
 
 def _insert(db, rows, parsed: dict | None = None) -> None:
@@ -445,10 +583,12 @@ def _dimensions(answers: dict) -> dict:
 _AT = {name: position for position, name in enumerate(FACT_COLUMNS)}
 _SCORES_10 = tuple((f"trust_{name}", _AT[f"trust_{name}"]) for name in INSTITUTIONS) + (
     ("trust_host_newcomers", _AT["trust_host_newcomers"]),
-    ("life_satisfaction", _AT["life_satisfaction"]))
+    ("life_satisfaction", _AT["life_satisfaction"]),
+)
 _INCLUSION_PLAN = tuple((name, _AT[name], yes, no) for name, (yes, no) in INCLUSION_ITEMS.items())
-_STEPS_PLAN = tuple((_AT[f"step_{step}"], tuple(_AT[name] for name in names))
-                    for step, names in STEPS.items())
+_STEPS_PLAN = tuple(
+    (_AT[f"step_{step}"], tuple(_AT[name] for name in names)) for step, names in STEPS.items()
+)
 _SAFE = ({"very_safe", "safe"}, {"unsafe", "very_unsafe"})
 _YES_NO = ({"yes"}, {"no"})
 
@@ -517,10 +657,14 @@ def _feedback(row: list, get) -> None:
 
 
 _MEASURES: dict[str, Callable[[list, Any], None]] = {
-    SURVEY: _survey, REPORT: _report, FEEDBACK: _feedback}
+    SURVEY: _survey,
+    REPORT: _report,
+    FEEDBACK: _feedback,
+}
 
 
 # -- Indicator definitions ---------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class Indicator:
@@ -551,18 +695,21 @@ UNIT_RECORDS = _("records")
 
 
 def _mean10(column, title, label=None, family=None):
-    return Indicator(column, MEAN, column, SURVEY, title, UNIT_SCORE, 10, family=family,
-                     label=label)
+    return Indicator(
+        column, MEAN, column, SURVEY, title, UNIT_SCORE, 10, family=family, label=label
+    )
 
 
 def _share(column, title, label=None, family=None):
-    return Indicator(column, SHARE, column, SURVEY, title, UNIT_PERCENT, 100, family=family,
-                     label=label)
+    return Indicator(
+        column, SHARE, column, SURVEY, title, UNIT_PERCENT, 100, family=family, label=label
+    )
 
 
 def _feedback_count(id_, column, value, title, label, family):
-    return Indicator(id_, COUNT, column, FEEDBACK, title, UNIT_RECORDS, equals=value,
-                     family=family, label=label)
+    return Indicator(
+        id_, COUNT, column, FEEDBACK, title, UNIT_RECORDS, equals=value, family=family, label=label
+    )
 
 
 _TRUST = "trust_institutions"
@@ -577,148 +724,370 @@ INDICATORS: tuple[Indicator, ...] = (
     Indicator("who5", MEAN, "who5", SURVEY, _("WHO-5 wellbeing index (mean)"), UNIT_INDEX, 100),
     _mean10("life_satisfaction", _("Mean life satisfaction")),
     _share("trust_most", _("Share who say most people can be trusted")),
-    _mean10("trust_local_authorities", _("Mean trust in local authorities"),
-            _("Local authorities"), _TRUST),
+    _mean10(
+        "trust_local_authorities",
+        _("Mean trust in local authorities"),
+        _("Local authorities"),
+        _TRUST,
+    ),
     _mean10("trust_police", _("Mean trust in the police"), _("Police"), _TRUST),
     _mean10("trust_courts", _("Mean trust in the courts"), _("Courts"), _TRUST),
-    _mean10("trust_health_services", _("Mean trust in health services"),
-            _("Health services"), _TRUST),
+    _mean10(
+        "trust_health_services", _("Mean trust in health services"), _("Health services"), _TRUST
+    ),
     _mean10("trust_schools", _("Mean trust in schools"), _("Schools"), _TRUST),
-    _mean10("trust_national_government", _("Mean trust in the national government"),
-            _("National government"), _TRUST),
-    _mean10("trust_community_leaders", _("Mean trust in community leaders"),
-            _("Community leaders"), _TRUST),
-    _mean10("trust_religious_leaders", _("Mean trust in religious leaders"),
-            _("Religious leaders"), _TRUST),
-    _mean10("trust_humanitarian", _("Mean trust in humanitarian organisations"),
-            _("Humanitarian organisations"), _TRUST),
-    _mean10("trust_host_newcomers",
-            _("Mean trust between the host community and newcomers")),
+    _mean10(
+        "trust_national_government",
+        _("Mean trust in the national government"),
+        _("National government"),
+        _TRUST,
+    ),
+    _mean10(
+        "trust_community_leaders",
+        _("Mean trust in community leaders"),
+        _("Community leaders"),
+        _TRUST,
+    ),
+    _mean10(
+        "trust_religious_leaders",
+        _("Mean trust in religious leaders"),
+        _("Religious leaders"),
+        _TRUST,
+    ),
+    _mean10(
+        "trust_humanitarian",
+        _("Mean trust in humanitarian organisations"),
+        _("Humanitarian organisations"),
+        _TRUST,
+    ),
+    _mean10("trust_host_newcomers", _("Mean trust between the host community and newcomers")),
     _share("safe_after_dark", _("Share who feel safe walking alone after dark")),
-    _share("step_visibility", _("Inclusion step 1: share who feel visible"),
-           _("Visibility"), _STEPS),
-    _share("step_consideration", _("Inclusion step 2: share whose needs are considered"),
-           _("Consideration"), _STEPS),
-    _share("step_interaction", _("Inclusion step 3: share with access to social interaction"),
-           _("Social interaction"), _STEPS),
-    _share("step_rights", _("Inclusion step 4: share who can use their rights"),
-           _("Rights"), _STEPS),
-    _share("step_resources", _("Inclusion step 5: share with access to resources"),
-           _("Resources"), _STEPS),
+    _share(
+        "step_visibility", _("Inclusion step 1: share who feel visible"), _("Visibility"), _STEPS
+    ),
+    _share(
+        "step_consideration",
+        _("Inclusion step 2: share whose needs are considered"),
+        _("Consideration"),
+        _STEPS,
+    ),
+    _share(
+        "step_interaction",
+        _("Inclusion step 3: share with access to social interaction"),
+        _("Social interaction"),
+        _STEPS,
+    ),
+    _share(
+        "step_rights", _("Inclusion step 4: share who can use their rights"), _("Rights"), _STEPS
+    ),
+    _share(
+        "step_resources",
+        _("Inclusion step 5: share with access to resources"),
+        _("Resources"),
+        _STEPS,
+    ),
     _share("discriminated", _("Share discriminated against in the last 12 months")),
-    _share("ground_ethnicity", _("Discriminated on grounds of ethnicity or appearance (share)"),
-           _("Ethnicity or appearance"), _GROUNDS),
-    _share("ground_nationality",
-           _("Discriminated on grounds of nationality or migration status (share)"),
-           _("Nationality or migration status"), _GROUNDS),
-    _share("ground_religion", _("Discriminated on grounds of religion or belief (share)"),
-           _("Religion or belief"), _GROUNDS),
-    _share("ground_language", _("Discriminated on grounds of language (share)"),
-           _("Language"), _GROUNDS),
-    _share("ground_sex_gender", _("Discriminated on grounds of sex or gender (share)"),
-           _("Sex or gender"), _GROUNDS),
+    _share(
+        "ground_ethnicity",
+        _("Discriminated on grounds of ethnicity or appearance (share)"),
+        _("Ethnicity or appearance"),
+        _GROUNDS,
+    ),
+    _share(
+        "ground_nationality",
+        _("Discriminated on grounds of nationality or migration status (share)"),
+        _("Nationality or migration status"),
+        _GROUNDS,
+    ),
+    _share(
+        "ground_religion",
+        _("Discriminated on grounds of religion or belief (share)"),
+        _("Religion or belief"),
+        _GROUNDS,
+    ),
+    _share(
+        "ground_language",
+        _("Discriminated on grounds of language (share)"),
+        _("Language"),
+        _GROUNDS,
+    ),
+    _share(
+        "ground_sex_gender",
+        _("Discriminated on grounds of sex or gender (share)"),
+        _("Sex or gender"),
+        _GROUNDS,
+    ),
     _share("ground_age", _("Discriminated on grounds of age (share)"), _("Age"), _GROUNDS),
-    _share("ground_disability", _("Discriminated on grounds of disability (share)"),
-           _("Disability"), _GROUNDS),
-    _share("ground_sexual_orientation",
-           _("Discriminated on grounds of sexual orientation (share)"),
-           _("Sexual orientation"), _GROUNDS),
-    _share("ground_political", _("Discriminated on grounds of political or other opinion (share)"),
-           _("Political or other opinion"), _GROUNDS),
-    _share("ground_social_origin", _("Discriminated on grounds of social origin (share)"),
-           _("Social origin"), _GROUNDS),
-    _share("ground_income", _("Discriminated on grounds of income or property (share)"),
-           _("Income or property"), _GROUNDS),
-    _share("ground_health", _("Discriminated on grounds of health status (share)"),
-           _("Health status"), _GROUNDS),
-    _share("ground_other", _("Discriminated on another ground (share)"),
-           _("Another ground"), _GROUNDS),
+    _share(
+        "ground_disability",
+        _("Discriminated on grounds of disability (share)"),
+        _("Disability"),
+        _GROUNDS,
+    ),
+    _share(
+        "ground_sexual_orientation",
+        _("Discriminated on grounds of sexual orientation (share)"),
+        _("Sexual orientation"),
+        _GROUNDS,
+    ),
+    _share(
+        "ground_political",
+        _("Discriminated on grounds of political or other opinion (share)"),
+        _("Political or other opinion"),
+        _GROUNDS,
+    ),
+    _share(
+        "ground_social_origin",
+        _("Discriminated on grounds of social origin (share)"),
+        _("Social origin"),
+        _GROUNDS,
+    ),
+    _share(
+        "ground_income",
+        _("Discriminated on grounds of income or property (share)"),
+        _("Income or property"),
+        _GROUNDS,
+    ),
+    _share(
+        "ground_health",
+        _("Discriminated on grounds of health status (share)"),
+        _("Health status"),
+        _GROUNDS,
+    ),
+    _share(
+        "ground_other", _("Discriminated on another ground (share)"), _("Another ground"), _GROUNDS
+    ),
     _share("setting_work", _("Discriminated at work (share)"), _("Work"), _SETTINGS),
-    _share("setting_job_seeking", _("Discriminated when looking for work (share)"),
-           _("Looking for work"), _SETTINGS),
-    _share("setting_health_care", _("Discriminated in health care (share)"),
-           _("Health care"), _SETTINGS),
-    _share("setting_school", _("Discriminated in school or education (share)"),
-           _("School or education"), _SETTINGS),
+    _share(
+        "setting_job_seeking",
+        _("Discriminated when looking for work (share)"),
+        _("Looking for work"),
+        _SETTINGS,
+    ),
+    _share(
+        "setting_health_care",
+        _("Discriminated in health care (share)"),
+        _("Health care"),
+        _SETTINGS,
+    ),
+    _share(
+        "setting_school",
+        _("Discriminated in school or education (share)"),
+        _("School or education"),
+        _SETTINGS,
+    ),
     _share("setting_housing", _("Discriminated in housing (share)"), _("Housing"), _SETTINGS),
     _share("setting_police", _("Discriminated by the police (share)"), _("Police"), _SETTINGS),
-    _share("setting_courts", _("Discriminated in courts or justice (share)"),
-           _("Courts or justice"), _SETTINGS),
-    _share("setting_transport", _("Discriminated in public transport (share)"),
-           _("Public transport"), _SETTINGS),
-    _share("setting_shops", _("Discriminated in shops and services (share)"),
-           _("Shops and services"), _SETTINGS),
-    _share("setting_public_offices", _("Discriminated in public offices (share)"),
-           _("Public offices"), _SETTINGS),
-    _share("setting_neighbours", _("Discriminated by neighbours or the community (share)"),
-           _("Neighbours or community"), _SETTINGS),
-    _share("setting_online", _("Discriminated online or on the phone (share)"),
-           _("Online or phone"), _SETTINGS),
-    _share("setting_other", _("Discriminated somewhere else (share)"),
-           _("Somewhere else"), _SETTINGS),
+    _share(
+        "setting_courts",
+        _("Discriminated in courts or justice (share)"),
+        _("Courts or justice"),
+        _SETTINGS,
+    ),
+    _share(
+        "setting_transport",
+        _("Discriminated in public transport (share)"),
+        _("Public transport"),
+        _SETTINGS,
+    ),
+    _share(
+        "setting_shops",
+        _("Discriminated in shops and services (share)"),
+        _("Shops and services"),
+        _SETTINGS,
+    ),
+    _share(
+        "setting_public_offices",
+        _("Discriminated in public offices (share)"),
+        _("Public offices"),
+        _SETTINGS,
+    ),
+    _share(
+        "setting_neighbours",
+        _("Discriminated by neighbours or the community (share)"),
+        _("Neighbours or community"),
+        _SETTINGS,
+    ),
+    _share(
+        "setting_online",
+        _("Discriminated online or on the phone (share)"),
+        _("Online or phone"),
+        _SETTINGS,
+    ),
+    _share(
+        "setting_other", _("Discriminated somewhere else (share)"), _("Somewhere else"), _SETTINGS
+    ),
     _share("reported", _("Share of those discriminated against who reported it")),
-    _share("reported_to_police", _("Reported discrimination to the police (share)"),
-           _("Police"), _CHANNELS),
-    _share("reported_to_local_authority",
-           _("Reported discrimination to a local authority (share)"),
-           _("Local authority"), _CHANNELS),
-    _share("reported_to_community_leader",
-           _("Reported discrimination to a community or religious leader (share)"),
-           _("Community or religious leader"), _CHANNELS),
-    _share("reported_to_ngo", _("Reported discrimination to an NGO (share)"),
-           _("NGO"), _CHANNELS),
-    _share("reported_to_human_rights",
-           _("Reported discrimination to a human rights institution (share)"),
-           _("Human rights institution"), _CHANNELS),
-    _share("reported_to_employer",
-           _("Reported discrimination to an employer, union or school (share)"),
-           _("Employer, union or school"), _CHANNELS),
-    _share("reported_to_family", _("Told family or friends about discrimination (share)"),
-           _("Family or friends"), _CHANNELS),
-    _share("reported_to_other", _("Reported discrimination to someone else (share)"),
-           _("Someone else"), _CHANNELS),
-    _feedback_count("feedback_type_question", "feedback_type", "question",
-                    _("Feedback received: questions"), _("Questions"), _TYPES),
-    _feedback_count("feedback_type_suggestion", "feedback_type", "suggestion",
-                    _("Feedback received: suggestions"), _("Suggestions"), _TYPES),
-    _feedback_count("feedback_type_complaint", "feedback_type", "complaint",
-                    _("Feedback received: complaints"), _("Complaints"), _TYPES),
-    _feedback_count("feedback_type_thanks", "feedback_type", "thanks",
-                    _("Feedback received: thanks"), _("Thanks"), _TYPES),
-    _feedback_count("feedback_type_discrimination", "feedback_type", "discrimination",
-                    _("Feedback received: reports of discrimination"),
-                    _("Reports of discrimination"), _TYPES),
-    _feedback_count("feedback_topic_health", "topic", "health",
-                    _("Feedback about health"), _("Health"), _TOPICS),
-    _feedback_count("feedback_topic_education", "topic", "education",
-                    _("Feedback about education"), _("Education"), _TOPICS),
-    _feedback_count("feedback_topic_water", "topic", "water",
-                    _("Feedback about water, sanitation and hygiene"),
-                    _("Water, sanitation and hygiene"), _TOPICS),
-    _feedback_count("feedback_topic_food", "topic", "food",
-                    _("Feedback about food"), _("Food"), _TOPICS),
-    _feedback_count("feedback_topic_shelter", "topic", "shelter",
-                    _("Feedback about shelter and housing"), _("Shelter and housing"), _TOPICS),
-    _feedback_count("feedback_topic_protection", "topic", "protection",
-                    _("Feedback about safety and protection"), _("Safety and protection"),
-                    _TOPICS),
-    _feedback_count("feedback_topic_livelihoods", "topic", "livelihoods",
-                    _("Feedback about work and livelihoods"), _("Work and livelihoods"),
-                    _TOPICS),
-    _feedback_count("feedback_topic_documents", "topic", "documents",
-                    _("Feedback about documents and legal help"),
-                    _("Documents and legal help"), _TOPICS),
-    _feedback_count("feedback_topic_staff_conduct", "topic", "staff_conduct",
-                    _("Feedback about the behaviour of staff or volunteers"),
-                    _("Behaviour of staff or volunteers"), _TOPICS),
-    _feedback_count("feedback_topic_community", "topic", "community",
-                    _("Feedback about relations in the community"),
-                    _("Relations in the community"), _TOPICS),
-    _feedback_count("feedback_topic_other", "topic", "other",
-                    _("Feedback about something else"), _("Something else"), _TOPICS),
-    Indicator("incident_reports", COUNT, "form_id", REPORT,
-              _("Discrimination incidents reported, by month of the incident"), UNIT_RECORDS,
-              month_column="incident_month"),
+    _share(
+        "reported_to_police",
+        _("Reported discrimination to the police (share)"),
+        _("Police"),
+        _CHANNELS,
+    ),
+    _share(
+        "reported_to_local_authority",
+        _("Reported discrimination to a local authority (share)"),
+        _("Local authority"),
+        _CHANNELS,
+    ),
+    _share(
+        "reported_to_community_leader",
+        _("Reported discrimination to a community or religious leader (share)"),
+        _("Community or religious leader"),
+        _CHANNELS,
+    ),
+    _share("reported_to_ngo", _("Reported discrimination to an NGO (share)"), _("NGO"), _CHANNELS),
+    _share(
+        "reported_to_human_rights",
+        _("Reported discrimination to a human rights institution (share)"),
+        _("Human rights institution"),
+        _CHANNELS,
+    ),
+    _share(
+        "reported_to_employer",
+        _("Reported discrimination to an employer, union or school (share)"),
+        _("Employer, union or school"),
+        _CHANNELS,
+    ),
+    _share(
+        "reported_to_family",
+        _("Told family or friends about discrimination (share)"),
+        _("Family or friends"),
+        _CHANNELS,
+    ),
+    _share(
+        "reported_to_other",
+        _("Reported discrimination to someone else (share)"),
+        _("Someone else"),
+        _CHANNELS,
+    ),
+    _feedback_count(
+        "feedback_type_question",
+        "feedback_type",
+        "question",
+        _("Feedback received: questions"),
+        _("Questions"),
+        _TYPES,
+    ),
+    _feedback_count(
+        "feedback_type_suggestion",
+        "feedback_type",
+        "suggestion",
+        _("Feedback received: suggestions"),
+        _("Suggestions"),
+        _TYPES,
+    ),
+    _feedback_count(
+        "feedback_type_complaint",
+        "feedback_type",
+        "complaint",
+        _("Feedback received: complaints"),
+        _("Complaints"),
+        _TYPES,
+    ),
+    _feedback_count(
+        "feedback_type_thanks",
+        "feedback_type",
+        "thanks",
+        _("Feedback received: thanks"),
+        _("Thanks"),
+        _TYPES,
+    ),
+    _feedback_count(
+        "feedback_type_discrimination",
+        "feedback_type",
+        "discrimination",
+        _("Feedback received: reports of discrimination"),
+        _("Reports of discrimination"),
+        _TYPES,
+    ),
+    _feedback_count(
+        "feedback_topic_health", "topic", "health", _("Feedback about health"), _("Health"), _TOPICS
+    ),
+    _feedback_count(
+        "feedback_topic_education",
+        "topic",
+        "education",
+        _("Feedback about education"),
+        _("Education"),
+        _TOPICS,
+    ),
+    _feedback_count(
+        "feedback_topic_water",
+        "topic",
+        "water",
+        _("Feedback about water, sanitation and hygiene"),
+        _("Water, sanitation and hygiene"),
+        _TOPICS,
+    ),
+    _feedback_count(
+        "feedback_topic_food", "topic", "food", _("Feedback about food"), _("Food"), _TOPICS
+    ),
+    _feedback_count(
+        "feedback_topic_shelter",
+        "topic",
+        "shelter",
+        _("Feedback about shelter and housing"),
+        _("Shelter and housing"),
+        _TOPICS,
+    ),
+    _feedback_count(
+        "feedback_topic_protection",
+        "topic",
+        "protection",
+        _("Feedback about safety and protection"),
+        _("Safety and protection"),
+        _TOPICS,
+    ),
+    _feedback_count(
+        "feedback_topic_livelihoods",
+        "topic",
+        "livelihoods",
+        _("Feedback about work and livelihoods"),
+        _("Work and livelihoods"),
+        _TOPICS,
+    ),
+    _feedback_count(
+        "feedback_topic_documents",
+        "topic",
+        "documents",
+        _("Feedback about documents and legal help"),
+        _("Documents and legal help"),
+        _TOPICS,
+    ),
+    _feedback_count(
+        "feedback_topic_staff_conduct",
+        "topic",
+        "staff_conduct",
+        _("Feedback about the behaviour of staff or volunteers"),
+        _("Behaviour of staff or volunteers"),
+        _TOPICS,
+    ),
+    _feedback_count(
+        "feedback_topic_community",
+        "topic",
+        "community",
+        _("Feedback about relations in the community"),
+        _("Relations in the community"),
+        _TOPICS,
+    ),
+    _feedback_count(
+        "feedback_topic_other",
+        "topic",
+        "other",
+        _("Feedback about something else"),
+        _("Something else"),
+        _TOPICS,
+    ),
+    Indicator(
+        "incident_reports",
+        COUNT,
+        "form_id",
+        REPORT,
+        _("Discrimination incidents reported, by month of the incident"),
+        UNIT_RECORDS,
+        month_column="incident_month",
+    ),
 )
 BY_ID = {indicator.id: indicator for indicator in INDICATORS}
 
@@ -734,6 +1103,7 @@ FAMILIES = {
 
 
 # -- Estimates ---------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class Cell:
@@ -774,9 +1144,37 @@ class Result:
 
 
 # Two-sided 95% quantiles of Student's t, df = 1..29; from df 30 on, the normal 1.96.
-_T95 = (12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179,
-        2.160, 2.145, 2.131, 2.120, 2.110, 2.101, 2.093, 2.086, 2.080, 2.074, 2.069, 2.064,
-        2.060, 2.056, 2.052, 2.048, 2.045)
+_T95 = (
+    12.706,
+    4.303,
+    3.182,
+    2.776,
+    2.571,
+    2.447,
+    2.365,
+    2.306,
+    2.262,
+    2.228,
+    2.201,
+    2.179,
+    2.160,
+    2.145,
+    2.131,
+    2.120,
+    2.110,
+    2.101,
+    2.093,
+    2.086,
+    2.080,
+    2.074,
+    2.069,
+    2.064,
+    2.060,
+    2.056,
+    2.052,
+    2.048,
+    2.045,
+)
 
 
 def t_quantile(df: int) -> float:
@@ -860,8 +1258,9 @@ def _aggregates(indicator: Indicator, total) -> tuple[str, list]:
     return f"count({column}), {total(column)}, {total(f'{column} * {column}')}", []
 
 
-def compute(db, indicator_id: str, by: str | None = None, k: int = DEFAULT_K,
-            where: dict | None = None) -> Result:
+def compute(
+    db, indicator_id: str, by: str | None = None, k: int = DEFAULT_K, where: dict | None = None
+) -> Result:
     """One indicator, overall or by one dimension, with its hidden cells (see `protect`).
 
     Records whose `by` dimension is unknown form the group NOT_STATED. For incident
@@ -879,16 +1278,31 @@ def compute(db, indicator_id: str, by: str | None = None, k: int = DEFAULT_K,
     hidden_totals = _memo(memo, ("totals", k), lambda: _hidden_totals(indicator.form, totals, k))
     cells: tuple[Cell, ...]
     if by is None:
-        cells = (_cell(indicator.kind, None, *totals[indicator.id],
-                       hidden_totals.get(indicator.id)),)
+        cells = (
+            _cell(indicator.kind, None, *totals[indicator.id], hidden_totals.get(indicator.id)),
+        )
     else:
-        table, hidden = _memo(memo, ("cells", indicator.id, k),
-                              lambda: _hidden_cells(indicator, tables, hidden_totals, k))
-        cells = tuple(_cell(indicator.kind, group, *table[group], hidden.get(group))
-                      for group in sorted(table, key=_natural))
-    result = Result(indicator.id, indicator.kind, indicator.title, indicator.unit, k, by, cells,
-                    indicator.scale_max, dict(where or {}),
-                    DISABILITY_LABELS if by == "disability" else {})
+        table, hidden = _memo(
+            memo,
+            ("cells", indicator.id, k),
+            lambda: _hidden_cells(indicator, tables, hidden_totals, k),
+        )
+        cells = tuple(
+            _cell(indicator.kind, group, *table[group], hidden.get(group))
+            for group in sorted(table, key=_natural)
+        )
+    result = Result(
+        indicator.id,
+        indicator.kind,
+        indicator.title,
+        indicator.unit,
+        k,
+        by,
+        cells,
+        indicator.scale_max,
+        dict(where or {}),
+        DISABILITY_LABELS if by == "disability" else {},
+    )
     return _with_design(db, result, indicator, where)
 
 
@@ -905,8 +1319,18 @@ def compare(db, family: str, k: int = DEFAULT_K, where: dict | None = None) -> R
     _tables, totals, memo = _cached_tables(db, members[0].form, None, where)
     hidden = _memo(memo, ("totals", k), lambda: _hidden_totals(members[0].form, totals, k))
     cells = tuple(_cell(m.kind, m.id, *totals[m.id], hidden.get(m.id)) for m in members)
-    result = Result(family, members[0].kind, FAMILIES[family], members[0].unit, k, None, cells,
-                    members[0].scale_max, dict(where or {}), {m.id: m.label for m in members})
+    result = Result(
+        family,
+        members[0].kind,
+        FAMILIES[family],
+        members[0].unit,
+        k,
+        None,
+        cells,
+        members[0].scale_max,
+        dict(where or {}),
+        {m.id: m.label for m in members},
+    )
     return _with_design(db, result, None, where)
 
 
@@ -938,8 +1362,11 @@ def _with_design(db, result: Result, indicator: Indicator | None, where: dict | 
     for cell in result.cells:
         member = _member_id(indicator, cell)
         group = None if indicator is None or result.by is None else cell.group
-        cells.append(cell if cell.suppressed else
-                     _design_cell(db, tables, member, group, cell.group, result.k))
+        cells.append(
+            cell
+            if cell.suppressed
+            else _design_cell(db, tables, member, group, cell.group, result.k)
+        )
     return replace(result, cells=tuple(cells), design=summary)
 
 
@@ -953,8 +1380,11 @@ def _member_id(indicator: Indicator | None, cell: Cell) -> str:
 
 def _design_cell(db, tables: dict, member: str, group, label, k: int) -> Cell:
     found = design_estimate(db, tables, member, group)
-    if found.n < k or found.estimate is None or (
-            found.effective_n is not None and found.effective_n < k):
+    if (
+        found.n < k
+        or found.estimate is None
+        or (found.effective_n is not None and found.effective_n < k)
+    ):
         return Cell(label, None, None, None, None, True, SMALL)
     # An estimate always comes with its standard error and interval (survey_design.estimate).
     assert found.se is not None and found.ci_low is not None and found.ci_high is not None
@@ -962,8 +1392,18 @@ def _design_cell(db, tables: dict, member: str, group, label, k: int) -> Cell:
     low, high = found.ci_low * scale, found.ci_high * scale
     if BY_ID[member].kind == SHARE:  # a share's interval stays within 0-100%
         low, high = max(0.0, low), min(100.0, high)
-    return Cell(label, found.n, found.estimate * scale, low, high, False, None,
-                found.se * scale, found.deff, found.effective_n)
+    return Cell(
+        label,
+        found.n,
+        found.estimate * scale,
+        low,
+        high,
+        False,
+        None,
+        found.se * scale,
+        found.deff,
+        found.effective_n,
+    )
 
 
 def design_estimate(db, tables: dict, member: str, group=None) -> sd.Estimate:
@@ -1005,11 +1445,13 @@ def _member_sql(db, tables: dict, column: str) -> tuple[str, list]:
     if factors is None:
         factors = {"": 1.0}  # no calibration: every row's cell is ''
     values = ", ".join(["(?, CAST(? AS DOUBLE PRECISION))"] * len(factors))
-    sql = (f"WITH cal (cell, factor) AS (VALUES {values})"
-           f" SELECT d.grp, d.stratum, d.psu, '', 0, 0, sum(d.c), {total('d.w * cal.factor')},"
-           f" {total('d.s * cal.factor')}, {total('d.q * cal.factor')}"
-           f" FROM cal JOIN design_cube d ON d.form_id = ? AND d.dim = ? AND d.measure = ?"
-           " AND d.cell = cal.cell GROUP BY 1, 2, 3")
+    sql = (
+        f"WITH cal (cell, factor) AS (VALUES {values})"
+        f" SELECT d.grp, d.stratum, d.psu, '', 0, 0, sum(d.c), {total('d.w * cal.factor')},"
+        f" {total('d.s * cal.factor')}, {total('d.q * cal.factor')}"
+        f" FROM cal JOIN design_cube d ON d.form_id = ? AND d.dim = ? AND d.measure = ?"
+        " AND d.cell = cal.cell GROUP BY 1, 2, 3"
+    )
     params = [value for item in factors.items() for value in item]
     return sql, params + [tables["form"], tables["by"] or "", column]
 
@@ -1031,21 +1473,30 @@ def _group_sums(rows: list, members: int, tables: dict) -> tuple[dict, list]:
         data[:, 0::4] *= (factor > 0)[:, None]
         for offset in (1, 2, 3):
             data[:, offset::4] *= factor[:, None]
-    positions = np.array([index[key] for key in zip(columns[1], columns[2], strict=True)],
-                         dtype=np.int64)
+    positions = np.array(
+        [index[key] for key in zip(columns[1], columns[2], strict=True)], dtype=np.int64
+    )
     if by:
-        unique, code = np.unique(np.array([g or NOT_STATED for g in columns[0]], dtype=str),
-                                 return_inverse=True)
+        unique, code = np.unique(
+            np.array([g or NOT_STATED for g in columns[0]], dtype=str), return_inverse=True
+        )
         labels: list[str] = unique.tolist()
     else:
         labels, code = [""], np.zeros(len(rows), dtype=np.int64)
     flat = code.ravel() * psus + positions
-    sums = np.stack([np.bincount(flat, data[:, j], len(labels) * psus) for j in range(width)],
-                    axis=1).reshape(len(labels), psus, width)
+    sums = np.stack(
+        [np.bincount(flat, data[:, j], len(labels) * psus) for j in range(width)], axis=1
+    ).reshape(len(labels), psus, width)
     everyone = sums.sum(axis=0)
-    groups = {label: [sums[i][:, 4 * j:4 * j + 4] for j in range(members)]
-              for i, label in enumerate(labels)} if by else {}
-    return groups, [everyone[:, 4 * j:4 * j + 4] for j in range(members)]
+    groups = (
+        {
+            label: [sums[i][:, 4 * j : 4 * j + 4] for j in range(members)]
+            for i, label in enumerate(labels)
+        }
+        if by
+        else {}
+    )
+    return groups, [everyone[:, 4 * j : 4 * j + 4] for j in range(members)]
 
 
 def _design_tables(db, form: str, by: str | None, where: dict | None) -> dict | None:
@@ -1054,37 +1505,55 @@ def _design_tables(db, form: str, by: str | None, where: dict | None) -> dict | 
     definition = design_of(db, form)
     if definition is None:
         return None
-    return _cached(_DESIGN_CACHE, db, form, by, where,
-                   lambda: _read_design_tables(db, form, by, where, definition))
+    return _cached(
+        _DESIGN_CACHE,
+        db,
+        form,
+        by,
+        where,
+        lambda: _read_design_tables(db, form, by, where, definition),
+    )
 
 
-def design_summary(definition: dict, design: sd.Design | None, used: int, left_out: int,
-                   error: str | None = None) -> dict:
+def design_summary(
+    definition: dict, design: sd.Design | None, used: int, left_out: int, error: str | None = None
+) -> dict:
     """What a page says about the design: strata, clusters, records used and left out."""
     calibration = definition.get("calibration")
-    return {"stratum": definition.get("stratum"), "cluster": definition.get("cluster"),
-            "weight": definition.get("weight"),
-            "calibration": calibration["method"] if calibration else None,
-            "calibration_variables": list(calibration["totals"]) if calibration else [],
-            "fpc": definition.get("fpc") is not None,
-            "lonely_psu": definition.get("lonely_psu", sd.ADJUST),
-            "strata": design.n_strata if design else 0, "clusters": design.n_psus if design else 0,
-            "df": design.df if design else None, "records": used, "left_out": left_out,
-            "error": error}
+    return {
+        "stratum": definition.get("stratum"),
+        "cluster": definition.get("cluster"),
+        "weight": definition.get("weight"),
+        "calibration": calibration["method"] if calibration else None,
+        "calibration_variables": list(calibration["totals"]) if calibration else [],
+        "fpc": definition.get("fpc") is not None,
+        "lonely_psu": definition.get("lonely_psu", sd.ADJUST),
+        "strata": design.n_strata if design else 0,
+        "clusters": design.n_psus if design else 0,
+        "df": design.df if design else None,
+        "records": used,
+        "left_out": left_out,
+        "error": error,
+    }
 
 
-def _read_design_tables(db, form: str, by: str | None, where: dict | None,
-                        definition: dict) -> dict:
+def _read_design_tables(
+    db, form: str, by: str | None, where: dict | None, definition: dict
+) -> dict:
     """The design over the form's units and its calibration factors; each indicator's PSU
     totals are read when first asked for (`_member_sums`), or, with filters (which the
     design cube does not hold), all at once by one aggregate over the facts."""
     members = [m for m in _members(form) if m.kind != COUNT]
     with db.snapshot():
-        units = db.execute("SELECT stratum, psu, cell, c, w FROM design_cube"
-                           " WHERE form_id = ? AND dim = '' AND measure = ''", [form]).fetchall()
+        units = db.execute(
+            "SELECT stratum, psu, cell, c, w FROM design_cube"
+            " WHERE form_id = ? AND dim = '' AND measure = ''",
+            [form],
+        ).fetchall()
         # Every record of the form has its units row: those not in the cube lack a value.
-        records = db.execute("SELECT coalesce(sum(n), 0) FROM facts_cube WHERE form_id = ?",
-                             [form]).fetchone()[0]
+        records = db.execute(
+            "SELECT coalesce(sum(n), 0) FROM facts_cube WHERE form_id = ?", [form]
+        ).fetchone()[0]
         left_out = max(0, records - sum(int(u[3]) for u in units))
         rows = None
         if where and members:
@@ -1093,21 +1562,28 @@ def _read_design_tables(db, form: str, by: str | None, where: dict | None,
     design, index = _design_of_units(units, definition)
     used = sum(int(u[3]) for u in units)
     if not index:
-        return {"summary": design_summary(definition, design, 0, left_out,
-                                          "no records with every design variable")}
+        return {
+            "summary": design_summary(
+                definition, design, 0, left_out, "no records with every design variable"
+            )
+        }
     try:
         factors, uncalibrated = _cell_factors(units, definition)
     except sd.CalibrationError as error:
         return {"summary": design_summary(definition, design, 0, used + left_out, str(error))}
-    tables: dict[str, Any] = {"summary": design_summary(definition, design, used - uncalibrated,
-                                        left_out + uncalibrated),
-              "design": design, "index": index, "factors": factors, "form": form, "by": by,
-              "sums": {}}
+    tables: dict[str, Any] = {
+        "summary": design_summary(definition, design, used - uncalibrated, left_out + uncalibrated),
+        "design": design,
+        "index": index,
+        "factors": factors,
+        "form": form,
+        "by": by,
+        "sums": {},
+    }
     if rows is not None:
         groups, everyone = _group_sums(rows, len(members), tables)
         for j, member in enumerate(members):
-            tables["sums"][member.id] = ({g: parts[j] for g, parts in groups.items()},
-                                         everyone[j])
+            tables["sums"][member.id] = ({g: parts[j] for g, parts in groups.items()}, everyone[j])
     return tables
 
 
@@ -1117,10 +1593,19 @@ def _design_of_units(units: list, definition: dict) -> tuple[sd.Design, dict]:
     strata = sorted({stratum for stratum, _psu in pairs})
     code = {name: i for i, name in enumerate(strata)}
     fpc = definition.get("fpc")
-    sizes = np.array([float(fpc.get(name, np.nan)) if isinstance(fpc, dict)
-                      else (float(fpc) if fpc is not None else np.nan) for name in strata])
-    design = sd.Design(np.array([code[stratum] for stratum, _psu in pairs], dtype=np.int64),
-                       sizes, definition.get("lonely_psu", sd.ADJUST))
+    sizes = np.array(
+        [
+            float(fpc.get(name, np.nan))
+            if isinstance(fpc, dict)
+            else (float(fpc) if fpc is not None else np.nan)
+            for name in strata
+        ]
+    )
+    design = sd.Design(
+        np.array([code[stratum] for stratum, _psu in pairs], dtype=np.int64),
+        sizes,
+        definition.get("lonely_psu", sd.ADJUST),
+    )
     return design, {pair: i for i, pair in enumerate(pairs)}
 
 
@@ -1140,8 +1625,11 @@ def _cell_factors(units: list, definition: dict) -> tuple[dict | None, int]:
         base = cells.setdefault(cell, [0.0, 0])
         base[0] += weight
         base[1] += int(n)
-    usable = [c for c in cells if all(v in totals[name]
-                                      for v, name in zip(c.split("|"), names, strict=False))]
+    usable = [
+        c
+        for c in cells
+        if all(v in totals[name] for v, name in zip(c.split("|"), names, strict=False))
+    ]
     left_out = sum(cells[c][1] for c in cells if c not in usable)
     if not usable:
         raise sd.CalibrationError("no records in any category with a population total")
@@ -1158,14 +1646,18 @@ def _design_sql(form: str, by, where, members, definition: dict, total):
     sums = []
     for member in members:
         c = f"f.{member.column}"
-        sums.append(f"count({c}), {total(f'CASE WHEN {c} IS NOT NULL THEN u.weight END')},"
-                    f" {total(f'u.weight * {c}')}, {total(f'u.weight * {c} * {c}')}")
+        sums.append(
+            f"count({c}), {total(f'CASE WHEN {c} IS NOT NULL THEN u.weight END')},"
+            f" {total(f'u.weight * {c}')}, {total(f'u.weight * {c} * {c}')}"
+        )
     group = f"coalesce(f.{_column_for(members[0], by)}, '')" if by else "''"
     filters, filter_params = _where_sql(members[0], where)
-    sql = (f"SELECT {group}, u.stratum, {PSU_SQL}, {_cell_sql(definition)}, count(*),"
-           f" {total('u.weight')}, {', '.join(sums)} FROM facts f"
-           f" JOIN survey_units u ON u.form_id = f.form_id AND u.uuid = f.uuid"
-           f" WHERE f.form_id = ? AND {COMPLETE}{filters} GROUP BY 1, 2, 3, 4")
+    sql = (
+        f"SELECT {group}, u.stratum, {PSU_SQL}, {_cell_sql(definition)}, count(*),"
+        f" {total('u.weight')}, {', '.join(sums)} FROM facts f"
+        f" JOIN survey_units u ON u.form_id = f.form_id AND u.uuid = f.uuid"
+        f" WHERE f.form_id = ? AND {COMPLETE}{filters} GROUP BY 1, 2, 3, 4"
+    )
     return sql, [form] + filter_params
 
 
@@ -1192,8 +1684,10 @@ def _design_cube_forms(db) -> tuple[dict, dict]:
     """({form: its design} for the forms that have one, {form: the last uuid done} for
     those whose design is being built: their sums hold the records up to it only)."""
     rows = db.execute("SELECT form_id, definition, built_through FROM survey_designs").fetchall()
-    return ({row[0]: json.loads(row[1]) for row in rows},
-            {row[0]: row[2] for row in rows if row[2] is not None})
+    return (
+        {row[0]: json.loads(row[1]) for row in rows},
+        {row[0]: row[2] for row in rows if row[2] is not None},
+    )
 
 
 def rebuild_design_cube(db, form_id: str) -> None:
@@ -1212,8 +1706,9 @@ def _cell_sql(definition: dict) -> str:
     return " || '|' || ".join(f"coalesce(f.{name}, '')" for name in calibration["totals"])
 
 
-def _design_delta(db, form_id: str, definition: dict, member: Indicator, where: str,
-                  params: list) -> list[list]:
+def _design_delta(
+    db, form_id: str, definition: dict, member: Indicator, where: str, params: list
+) -> list[list]:
     """The design sums of a form's facts matching `where`, per breakdown (every dimension,
     and "" for everyone), group, stratum, cluster and calibration cell: rows of
     design_delta (n, the sum of weights, then per measure the count, the sum of weights,
@@ -1228,25 +1723,34 @@ def _design_delta(db, form_id: str, definition: dict, member: Indicator, where: 
         f"SELECT u.stratum, {PSU_SQL}, {_cell_sql(definition)}, u.weight, {', '.join(groups)},"
         f" {', '.join(f'f.{m}' for m in measures)} FROM facts f JOIN survey_units u"
         f" ON u.form_id = f.form_id AND u.uuid = f.uuid"
-        f" WHERE f.form_id = ? AND {COMPLETE} AND {where}", [form_id, *params]).fetchall()
+        f" WHERE f.form_id = ? AND {COMPLETE} AND {where}",
+        [form_id, *params],
+    ).fetchall()
     if not rows:
         return []
     columns = list(zip(*rows, strict=True))
     weight = np.array(columns[3], dtype=float)
-    values = np.array(columns[4 + len(groups):], dtype=float).T  # records x measures; NaN: NULL
+    values = np.array(columns[4 + len(groups) :], dtype=float).T  # records x measures; NaN: NULL
     present = ~np.isnan(values)
     known = np.where(present, values, 0.0)
     weighted = weight[:, None] * known
     # Per record: count, weight, weighted value, weighted square of every measure (c, w, s, q),
     # as SQL's count(m), total(CASE ... weight), total(weight * m), total(weight * m * m).
-    parts = np.stack([present.astype(float), np.where(present, weight[:, None], 0.0),
-                      weighted, weighted * known], axis=2).reshape(len(rows), -1)
+    parts = np.stack(
+        [
+            present.astype(float),
+            np.where(present, weight[:, None], 0.0),
+            weighted,
+            weighted * known,
+        ],
+        axis=2,
+    ).reshape(len(rows), -1)
     table = np.column_stack([np.ones(len(rows)), weight, parts])  # n, w, then the measures
     delta = []
-    for dim, group in zip(("", *CUBE_DIMENSIONS), [None, *columns[4:4 + len(groups)]],
-                          strict=True):
-        keys = list(zip(group or [""] * len(rows), columns[0], columns[1], columns[2],
-                        strict=True))
+    for dim, group in zip(
+        ("", *CUBE_DIMENSIONS), [None, *columns[4 : 4 + len(groups)]], strict=True
+    ):
+        keys = list(zip(group or [""] * len(rows), columns[0], columns[1], columns[2], strict=True))
         index: dict = {}
         slots = np.array([index.setdefault(key, len(index)) for key in keys])
         order = np.argsort(slots, kind="stable")  # each group's records together, in order
@@ -1257,8 +1761,9 @@ def _design_delta(db, form_id: str, definition: dict, member: Indicator, where: 
     return delta
 
 
-def _design_cube_add(db, designed: dict, where: str, params: list, sign: int,
-                     built_through: dict | None = None) -> None:
+def _design_cube_add(
+    db, designed: dict, where: str, params: list, sign: int, built_through: dict | None = None
+) -> None:
     """Add (+1) or take away (-1) the design sums of the facts matching `where`; of a
     form whose design is being built, those up to its last uuid done (`built_through`).
 
@@ -1266,38 +1771,54 @@ def _design_cube_add(db, designed: dict, where: str, params: list, sign: int,
     upsert per measure from it."""
     columns = _design_columns()
     keys = "form_id, dim, grp, stratum, psu, cell"
-    ddl(db, f"CREATE TEMP TABLE IF NOT EXISTS design_delta (form_id TEXT, dim TEXT, grp TEXT,"
-            f" stratum TEXT, psu TEXT, cell TEXT, n INTEGER, w REAL,"
-            f" {', '.join(f'{c} REAL' for c in columns)})")
+    ddl(
+        db,
+        f"CREATE TEMP TABLE IF NOT EXISTS design_delta (form_id TEXT, dim TEXT, grp TEXT,"
+        f" stratum TEXT, psu TEXT, cell TEXT, n INTEGER, w REAL,"
+        f" {', '.join(f'{c} REAL' for c in columns)})",
+    )
     for form_id, definition in designed.items():
         members = [m for m in _members(form_id) if m.kind != COUNT]
         if not members:
             continue
         db.execute("DELETE FROM design_delta")
         done = (built_through or {}).get(form_id)
-        delta = _design_delta(db, form_id, definition, members[0],
-                              where if done is None else f"{where} AND f.uuid <= ?",
-                              params if done is None else [*params, done])
+        delta = _design_delta(
+            db,
+            form_id,
+            definition,
+            members[0],
+            where if done is None else f"{where} AND f.uuid <= ?",
+            params if done is None else [*params, done],
+        )
         if not delta:
             continue
-        db.executemany(f"INSERT INTO design_delta ({keys}, n, w, {', '.join(columns)})"
-                       f" VALUES ({', '.join('?' * (8 + len(columns)))})", delta)
-        upsert = (f"INSERT INTO design_cube ({keys}, measure, c, w, s, q) SELECT {keys}, ?,"
-                  " {}, {}, {}, {} FROM design_delta WHERE {} <> 0"
-                  f" ON CONFLICT ({keys}, measure) DO UPDATE SET c = design_cube.c + excluded.c,"
-                  " w = design_cube.w + excluded.w, s = design_cube.s + excluded.s,"
-                  " q = design_cube.q + excluded.q")
+        db.executemany(
+            f"INSERT INTO design_delta ({keys}, n, w, {', '.join(columns)})"
+            f" VALUES ({', '.join('?' * (8 + len(columns)))})",
+            delta,
+        )
+        upsert = (
+            f"INSERT INTO design_cube ({keys}, measure, c, w, s, q) SELECT {keys}, ?,"
+            " {}, {}, {}, {} FROM design_delta WHERE {} <> 0"
+            f" ON CONFLICT ({keys}, measure) DO UPDATE SET c = design_cube.c + excluded.c,"
+            " w = design_cube.w + excluded.w, s = design_cube.s + excluded.s,"
+            " q = design_cube.q + excluded.q"
+        )
         # The records of each cell (measure ''), for the design and the calibration.
-        db.execute(upsert.format(f"{sign} * n", f"{sign} * w", f"{sign} * w", f"{sign} * w",
-                                 "n"), [""])
+        db.execute(
+            upsert.format(f"{sign} * n", f"{sign} * w", f"{sign} * w", f"{sign} * w", "n"), [""]
+        )
         for m in dict.fromkeys(member.column for member in members):
-            db.execute(upsert.format(*(f"{sign} * {p}_{m}" for p in ("c", "w", "s", "q")),
-                                     f"c_{m}"), [m])
+            db.execute(
+                upsert.format(*(f"{sign} * {p}_{m}" for p in ("c", "w", "s", "q")), f"c_{m}"), [m]
+            )
         if sign < 0:  # only taking away can leave a row at zero records
             db.execute("DELETE FROM design_cube WHERE form_id = ? AND c = 0", [form_id])
 
 
 # -- Gaps between groups, and changes between months -------------------------------------
+
 
 @dataclass(frozen=True)
 class Gaps:
@@ -1308,8 +1829,14 @@ class Gaps:
     comparisons: tuple  # survey_design.Comparison, in the result's group order
 
 
-def gaps(db, indicator_id: str, by: str, k: int = DEFAULT_K, where: dict | None = None,
-         reference: str | None = None) -> Gaps:
+def gaps(
+    db,
+    indicator_id: str,
+    by: str,
+    k: int = DEFAULT_K,
+    where: dict | None = None,
+    reference: str | None = None,
+) -> Gaps:
     """The difference between each group and the rest of the sample (or `reference`), with
     its 95% interval and a flag where it is significant after Holm's correction over the
     groups compared. Only groups shown by `compute` are compared: a hidden cell gets no
@@ -1327,36 +1854,50 @@ def gaps(db, indicator_id: str, by: str, k: int = DEFAULT_K, where: dict | None 
     tables = _design_tables(db, indicator.form, by, where)
     if tables is not None and not tables["summary"].get("error"):
         domains = {g: _domain(db, tables, indicator_id, g) for g in shown}
-        found = sd.compare_domains(tables["design"], domains,
-                                   _domain(db, tables, indicator_id, None), reference)
+        found = sd.compare_domains(
+            tables["design"], domains, _domain(db, tables, indicator_id, None), reference
+        )
     else:
         group_tables, totals, _memo_ = _cached_tables(db, indicator.form, by, where)
-        found = _srs_comparisons(result.kind, group_tables[indicator_id], totals[indicator_id],
-                                 shown, reference)
+        found = _srs_comparisons(
+            result.kind, group_tables[indicator_id], totals[indicator_id], shown, reference
+        )
     return Gaps(result, reference, tuple(_scaled(c, scale) for c in found))
 
 
 def _scaled(comparison: sd.Comparison, scale: float) -> sd.Comparison:
     def times(value):
         return None if value is None else value * scale
-    return replace(comparison, difference=times(comparison.difference), se=times(comparison.se),
-                   ci_low=times(comparison.ci_low), ci_high=times(comparison.ci_high))
+
+    return replace(
+        comparison,
+        difference=times(comparison.difference),
+        se=times(comparison.se),
+        ci_low=times(comparison.ci_low),
+        ci_high=times(comparison.ci_high),
+    )
 
 
-def _srs_comparisons(kind: str, table: dict, total: tuple, shown: list,
-                     reference: str | None) -> list:
+def _srs_comparisons(
+    kind: str, table: dict, total: tuple, shown: list, reference: str | None
+) -> list:
     """Group against the rest as two independent simple random samples (Welch's SE)."""
     results = []
     for group in shown:
         if group == reference:
             continue
         first = table[group]
-        second = table[reference] if reference is not None else tuple(
-            a - b for a, b in zip(total, first, strict=True))
+        second = (
+            table[reference]
+            if reference is not None
+            else tuple(a - b for a, b in zip(total, first, strict=True))
+        )
         results.append(_srs_difference(kind, group, reference, first, second))
     adjusted = sd.holm([c.p_value for c in results])
-    return [replace(c, p_adjusted=a, significant=a is not None and a < 0.05)
-            for c, a in zip(results, adjusted, strict=True)]
+    return [
+        replace(c, p_adjusted=a, significant=a is not None and a < 0.05)
+        for c, a in zip(results, adjusted, strict=True)
+    ]
 
 
 def _srs_difference(kind, group, reference, first, second) -> sd.Comparison:
@@ -1365,8 +1906,11 @@ def _srs_difference(kind, group, reference, first, second) -> sd.Comparison:
         if n < 2:
             return sd.Comparison(group, reference, None, None, None, None, None)
         mean = total / n
-        variance = mean * (1 - mean) * n / (n - 1) if kind == SHARE else max(
-            0.0, (squares - total * total / n) / (n - 1))
+        variance = (
+            mean * (1 - mean) * n / (n - 1)
+            if kind == SHARE
+            else max(0.0, (squares - total * total / n) / (n - 1))
+        )
         parts.append((mean, variance / n, n))
     (m1, v1, n1), (m2, v2, n2) = parts
     se = math.sqrt(v1 + v2)
@@ -1377,8 +1921,9 @@ def _srs_difference(kind, group, reference, first, second) -> sd.Comparison:
     return sd.Comparison(group, reference, value, se, value - half, value + half, p)
 
 
-def change(db, indicator_id: str, first: str, second: str, k: int = DEFAULT_K,
-           where: dict | None = None) -> sd.Comparison | None:
+def change(
+    db, indicator_id: str, first: str, second: str, k: int = DEFAULT_K, where: dict | None = None
+) -> sd.Comparison | None:
     """The change of an indicator from month `first` to month `second` (second - first),
     tested as `gaps` tests a difference. None when either month is hidden or empty."""
     result = compute(db, indicator_id, by="month", k=k, where=where)
@@ -1390,21 +1935,27 @@ def change(db, indicator_id: str, first: str, second: str, k: int = DEFAULT_K,
     tables = _design_tables(db, indicator.form, "month", where)
     if tables is not None and not tables["summary"].get("error"):
         design = tables["design"]
-        found = sd.difference(design, _domain(db, tables, indicator_id, second),
-                              _domain(db, tables, indicator_id, first))
+        found = sd.difference(
+            design,
+            _domain(db, tables, indicator_id, second),
+            _domain(db, tables, indicator_id, first),
+        )
         if found is None:
             return None
         value, se = found
         p = sd.t_cdf_two_sided(value / se, design.df) if se > 0 else (0.0 if value else 1.0)
         half = sd.t_quantile(design.df) * se
-        comparison = sd.Comparison(second, first, value, se, value - half, value + half, p, p,
-                                   p < 0.05)
+        comparison = sd.Comparison(
+            second, first, value, se, value - half, value + half, p, p, p < 0.05
+        )
     else:
         table = _cached_tables(db, indicator.form, "month", where)[0][indicator_id]
         comparison = _srs_difference(result.kind, second, first, table[second], table[first])
-        comparison = replace(comparison, p_adjusted=comparison.p_value,
-                             significant=comparison.p_value is not None
-                             and comparison.p_value < 0.05)
+        comparison = replace(
+            comparison,
+            p_adjusted=comparison.p_value,
+            significant=comparison.p_value is not None and comparison.p_value < 0.05,
+        )
     return _scaled(comparison, scale)
 
 
@@ -1416,6 +1967,7 @@ def _natural(group) -> tuple:
 
 # -- Reading a form's tables -------------------------------------------------------------
 
+
 def _members(form: str) -> list[Indicator]:
     return [indicator for indicator in INDICATORS if indicator.form == form]
 
@@ -1425,8 +1977,9 @@ _CACHE_SIZE = 64
 _CACHE_LOCK = threading.Lock()
 
 
-def _cached_tables(db, form: str, by: str | None,
-                   where: dict | None) -> tuple[Tables, dict[str, Sums], dict]:
+def _cached_tables(
+    db, form: str, by: str | None, where: dict | None
+) -> tuple[Tables, dict[str, Sums], dict]:
     """`_form_tables` and a memo of what is worked out from them (which cells to hide), kept
     per database and facts version: a view after the first is quick.
 
@@ -1434,12 +1987,12 @@ def _cached_tables(db, form: str, by: str | None,
     indicator's query; the dashboard reads them once per change of the data.
     """
     _where_sql(_members(form)[0], where)  # bad filters fail here, before the cache
-    return _cached(_CACHE, db, form, by, where,
-                   lambda: (*_form_tables(db, form, by, where), {}))
+    return _cached(_CACHE, db, form, by, where, lambda: (*_form_tables(db, form, by, where), {}))
 
 
-def _cached(cache: OrderedDict, db, form: str, by: str | None, where: dict | None,
-            work: Callable[[], Any]) -> Any:
+def _cached(
+    cache: OrderedDict, db, form: str, by: str | None, where: dict | None, work: Callable[[], Any]
+) -> Any:
     """work(), kept in `cache` (the _CACHE_SIZE most recent) per database, facts version,
     form, breakdown and filter: any change of the data changes the facts version."""
     token = db.execute("SELECT token FROM facts_version").fetchone()
@@ -1465,12 +2018,15 @@ def _memo(memo: dict, key, work: Callable[[], _T]) -> _T:
 
 def _frozen(where: dict | None) -> dict:
     """Filters as JSON-able, comparable values (sets and tuples as sorted lists)."""
-    return {key: sorted(value, key=str) if isinstance(value, (list, tuple, set, frozenset))
-            else value for key, value in (where or {}).items()}
+    return {
+        key: sorted(value, key=str) if isinstance(value, (list, tuple, set, frozenset)) else value
+        for key, value in (where or {}).items()
+    }
 
 
-def _form_tables(db, form: str, by: str | None, where: dict | None,
-                 cube: bool | None = None) -> tuple[Tables, dict[str, Sums]]:
+def _form_tables(
+    db, form: str, by: str | None, where: dict | None, cube: bool | None = None
+) -> tuple[Tables, dict[str, Sums]]:
     """Every indicator of a form by `by`, in one aggregate query over the cube or the facts.
 
     The cube is read when it holds everything asked (`cube` forces a choice). Returns
@@ -1486,15 +2042,19 @@ def _form_tables(db, form: str, by: str | None, where: dict | None,
         assert cube_filters is not None, "the cube holds no locale: read the facts for it"
         filters, params = cube_filters
         group = by or "''"
-        sql = (f"SELECT {group}, {', '.join(_cube_sums(m) for m in members)} FROM facts_cube"
-               f" WHERE form_id = ?{filters}")
+        sql = (
+            f"SELECT {group}, {', '.join(_cube_sums(m) for m in members)} FROM facts_cube"
+            f" WHERE form_id = ?{filters}"
+        )
         params = [form] + params
     else:
         parts = [_aggregates(member, db.dialect.total) for member in members]
         filters, filter_params = _where_sql(members[0], where)
         group = f"coalesce({_column_for(members[0], by)}, '')" if by else "''"
-        sql = (f"SELECT {group}, {', '.join(part for part, _params in parts)} FROM facts"
-               f" WHERE form_id = ?{filters}")
+        sql = (
+            f"SELECT {group}, {', '.join(part for part, _params in parts)} FROM facts"
+            f" WHERE form_id = ?{filters}"
+        )
         params = [p for _part, part_params in parts for p in part_params] + [form] + filter_params
     if by:
         sql += " GROUP BY 1"
@@ -1502,7 +2062,7 @@ def _form_tables(db, form: str, by: str | None, where: dict | None,
     totals: dict[str, Sums] = {member.id: (0, 0.0, 0.0) for member in members}
     for row in db.execute(sql, params):
         for i, member in enumerate(members):
-            n, total, squares = row[1 + 3 * i:4 + 3 * i]
+            n, total, squares = row[1 + 3 * i : 4 + 3 * i]
             value = (int(n or 0), float(total or 0), float(squares or 0))
             count, total_sum, square_sum = totals[member.id]
             totals[member.id] = (count + value[0], total_sum + value[1], square_sum + value[2])
@@ -1525,8 +2085,11 @@ NOT_STATED = "_not_stated"  # the group of records whose dimension is unknown
 # Asked only of those discriminated against: the number of people in these indicators' cells
 # is the number discriminated against in the same group (the numerator of "discriminated").
 _DISCRIMINATED = frozenset(
-    ["discriminated", "reported"] + [f"ground_{name}" for name in GROUNDS]
-    + [f"setting_{name}" for name in SETTINGS] + [f"reported_to_{name}" for name in CHANNELS])
+    ["discriminated", "reported"]
+    + [f"ground_{name}" for name in GROUNDS]
+    + [f"setting_{name}" for name in SETTINGS]
+    + [f"reported_to_{name}" for name in CHANNELS]
+)
 
 
 def _hidden_totals(form: str, totals: dict, k: int) -> dict[str, str]:
@@ -1608,8 +2171,9 @@ def _table_safe(kind: str, table: dict, hidden: set, k: int) -> bool:
     return True
 
 
-def _hidden_cells(indicator: Indicator, tables: dict, hidden_totals: dict,
-                  k: int) -> tuple[dict[str, Sums], dict[str, str]]:
+def _hidden_cells(
+    indicator: Indicator, tables: dict, hidden_totals: dict, k: int
+) -> tuple[dict[str, Sums], dict[str, str]]:
     """One indicator's table by a dimension as published, and {group: reason} of its hidden
     cells. Linked tables list the same groups: a group missing from one table only would
     tell that nobody in it counts there (a hidden zero), so it is listed, hidden."""
@@ -1617,11 +2181,15 @@ def _hidden_cells(indicator: Indicator, tables: dict, hidden_totals: dict,
     if indicator.kind == COUNT and indicator.family:
         groups = _protect_family(indicator.family, tables, hidden_totals, k)[indicator.id]
     else:
-        linked = [name for name in _linked(indicator, tables)
-                  if any(n for n, _s, _q in tables[name].values())]  # empty: nothing to hide
+        linked = [
+            name
+            for name in _linked(indicator, tables)
+            if any(n for n, _s, _q in tables[name].values())
+        ]  # empty: nothing to hide
         universe = {group for name in linked for group in tables[name]}
-        padded = {name: {g: tables[name].get(g, (0, 0.0, 0.0)) for g in universe}
-                  for name in linked}
+        padded = {
+            name: {g: tables[name].get(g, (0, 0.0, 0.0)) for g in universe} for name in linked
+        }
         table = padded.get(indicator.id, table)
         if any(name in hidden_totals for name in linked) or indicator.id in hidden_totals:
             # The total is hidden: so is every cell, or the cells would add up to it.
@@ -1677,14 +2245,16 @@ def _protect_family(family: str, tables: dict, hidden_totals: dict, k: int) -> d
     cells = {(g, m): tables[m][g][0] for m in members for g in tables[m]}
     hidden = {key for key, n in cells.items() if n < k}
     while True:
-        edges: list[tuple[tuple, tuple, tuple]] = [(("row", g), ("col", m), (g, m))
-                                                   for g, m in hidden]
+        edges: list[tuple[tuple, tuple, tuple]] = [
+            (("row", g), ("col", m), (g, m)) for g, m in hidden
+        ]
         edges += [(("col", m), ("all",), ("all", m)) for m in members if m in hidden_totals]
         bridge = next((e for e in edges if not _connected(e, edges)), None)
         if bridge is None:
             break
-        path = _cheapest_path(bridge, edges, {key: n for key, n in cells.items()
-                                              if key not in hidden})
+        path = _cheapest_path(
+            bridge, edges, {key: n for key, n in cells.items() if key not in hidden}
+        )
         if path is None:  # nothing left to hide
             hidden = set(cells)
             break

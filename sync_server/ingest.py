@@ -69,8 +69,11 @@ def ingest_batch(store: Store, device: dict, message: dict, source: str) -> tupl
     texts = [answers_json(r["answers"]) for r in records]
     with store.transaction():
         if store.batch_seen(batch_id):
-            raise ProtocolError("replayed_batch", "This batch was already received; "
-                                "nothing was stored again. Send a new batch.", 409)
+            raise ProtocolError(
+                "replayed_batch",
+                "This batch was already received; nothing was stored again. Send a new batch.",
+                409,
+            )
         store.add_batch(batch_id, device["id"], len(records), source)
         results = _store_records(store, device, batch_id, records, texts, versions)
         status = batch["device_status"]
@@ -78,18 +81,20 @@ def ingest_batch(store: Store, device: dict, message: dict, source: str) -> tupl
     # A design whose build was interrupted goes on: one step (transaction) per batch.
     for form_id in designs.unfinished_builds(store.db):
         designs.build_design(store.db, form_id)
-    answer: dict = {"protocol": protocol.PROTOCOL_VERSION, "batch_id": batch_id,
-                    "results": results}
+    answer: dict = {"protocol": protocol.PROTOCOL_VERSION, "batch_id": batch_id, "results": results}
     if results and all(r["status"] == RESULT_REJECTED for r in results):
         # Nothing in the batch was accepted: a client error, with every reason listed.
-        answer["error"] = {"code": "all_rejected",
-                           "message": "No record in this batch was accepted; see results."}
+        answer["error"] = {
+            "code": "all_rejected",
+            "message": "No record in this batch was accepted; see results.",
+        }
         return 422, answer
     return 200, answer
 
 
-def _store_records(store: Store, device: dict, batch_id: str, records: list[dict],
-                   texts: list[str], versions: set) -> list[dict]:
+def _store_records(
+    store: Store, device: dict, batch_id: str, records: list[dict], texts: list[str], versions: set
+) -> list[dict]:
     """Check and store a batch's records, inside its transaction; each one's result."""
     uuids = [r["uuid"] for r in records]
     store.lock_records(uuids)  # several server processes
@@ -98,16 +103,24 @@ def _store_records(store: Store, device: dict, batch_id: str, records: list[dict
     forms = {which: known_form(store, *which) for which in versions}
     writer = store.record_writer(device["id"], batch_id, uuids)
     limits = _clock_limits(utcnow().date())
-    results = [_ingest_record(store, writer, device, record, text, forms, limits)
-               for record, text in zip(records, texts, strict=True)]
+    results = [
+        _ingest_record(store, writer, device, record, text, forms, limits)
+        for record, text in zip(records, texts, strict=True)
+    ]
     writer.flush()
-    store.after_change([r["uuid"] for r in results if r["status"] == RESULT_STORED],
-                       writer.latest)
+    store.after_change([r["uuid"] for r in results if r["status"] == RESULT_STORED], writer.latest)
     return results
 
 
-def _ingest_record(store: Store, writer: RecordWriter, device: dict, record: dict,
-                   text: str, forms: dict, limits: tuple[date, date]) -> dict:
+def _ingest_record(
+    store: Store,
+    writer: RecordWriter,
+    device: dict,
+    record: dict,
+    text: str,
+    forms: dict,
+    limits: tuple[date, date],
+) -> dict:
     """Check and add one record of a batch to its writer (`text`: its answers as stored;
     `forms`: the batch's forms; `limits`: the collection dates not flagged, _clock_limits)."""
     owner = writer.owner(record["uuid"])
@@ -116,34 +129,60 @@ def _ingest_record(store: Store, writer: RecordWriter, device: dict, record: dic
     form = forms[(record["form_id"], record["form_version"])]
     problem = check_record(store, record, form, text)
     if problem:
-        writer.audit(f"device:{device['id']}", "record_rejected", record["uuid"],
-                     record["revision"], problem[0])
+        writer.audit(
+            f"device:{device['id']}",
+            "record_rejected",
+            record["uuid"],
+            record["revision"],
+            problem[0],
+        )
         return result(record, RESULT_REJECTED, *problem)
-    if writer.add(record, text, access.classify(form, record["answers"]),
-                  _clock_flag(record["collected"], limits)):
+    if writer.add(
+        record,
+        text,
+        access.classify(form, record["answers"]),
+        _clock_flag(record["collected"], limits),
+    ):
         return result(record, RESULT_STORED)
     existing = writer.stored(record["uuid"], record["revision"])
     assert existing is not None  # nothing was added: this uuid and revision are stored
     if existing["device_id"] != device["id"] or existing["answers"] != text:
-        return result(record, RESULT_REJECTED, "conflict",
-                      "Another record with this uuid and revision is already stored.")
+        return result(
+            record,
+            RESULT_REJECTED,
+            "conflict",
+            "Another record with this uuid and revision is already stored.",
+        )
     return result(record, RESULT_DUPLICATE)
 
 
 def _not_yours(store: Store, writer: RecordWriter, device: dict, record: dict) -> dict:
     """A record belongs to the device that first sent it: another's revision is refused,
     whatever its number, so no laptop can overwrite what another collected."""
-    writer.audit(f"device:{device['id']}", "record_rejected", record["uuid"],
-                 record["revision"], "not_your_record")
-    security_log.log_event(store.db, "record_refused", security_log.device_account(device["id"]),
-                           f"not_your_record {record['uuid']} revision {record['revision']}")
-    return result(record, RESULT_REJECTED, "not_your_record",
-                  "Another device sent this record first; only that device can send its "
-                  "revisions. Nothing was stored.")
+    writer.audit(
+        f"device:{device['id']}",
+        "record_rejected",
+        record["uuid"],
+        record["revision"],
+        "not_your_record",
+    )
+    security_log.log_event(
+        store.db,
+        "record_refused",
+        security_log.device_account(device["id"]),
+        f"not_your_record {record['uuid']} revision {record['revision']}",
+    )
+    return result(
+        record,
+        RESULT_REJECTED,
+        "not_your_record",
+        "Another device sent this record first; only that device can send its "
+        "revisions. Nothing was stored.",
+    )
 
 
 def clock_flag(collected: str, today: date | None = None) -> str | None:
-    """"future" or "past" for a collection date far from the server's own, else None."""
+    """ "future" or "past" for a collection date far from the server's own, else None."""
     return _clock_flag(collected, _clock_limits(today or utcnow().date()))
 
 
@@ -161,25 +200,33 @@ def _clock_flag(collected: str, limits: tuple[date, date]) -> str | None:
     return None
 
 
-def check_record(store: Store, record: dict, form: FormDefinition | None = None,
-                 text: str | None = None) -> tuple[str, str] | None:
+def check_record(
+    store: Store, record: dict, form: FormDefinition | None = None, text: str | None = None
+) -> tuple[str, str] | None:
     """Why a record cannot be stored, as (code, message), or None (`form`: its form,
     when the caller has already looked it up; `text`: its answers_json, when known)."""
     form = form or known_form(store, record["form_id"], record["form_version"])
     if form is None:
-        return ("unknown_form", f"The server has no form {record['form_id']} "
-                f"version {record['form_version']}.")
+        return (
+            "unknown_form",
+            f"The server has no form {record['form_id']} version {record['form_version']}.",
+        )
     if text is None:
         text = answers_json(record["answers"])
     if len(text.encode()) > protocol.MAX_RECORD_BYTES:
         return "too_large", "This record is larger than the server accepts."
     answers = record["answers"]
-    unknown = sorted(name for name in answers
-                     if name not in form.top_questions and name not in form.repeats)
+    unknown = sorted(
+        name for name in answers if name not in form.top_questions and name not in form.repeats
+    )
     if unknown:
         # A repeat's question is answered inside its instances, never beside them.
-        named = [f"{name} (asked in the repeat {form.questions[name].repeat})"
-                 if name in form.questions else name for name in unknown[:5]]
+        named = [
+            f"{name} (asked in the repeat {form.questions[name].repeat})"
+            if name in form.questions
+            else name
+            for name in unknown[:5]
+        ]
         return "unknown_field", f"Not questions of this form: {', '.join(named)}."
     for name in form.repeats:
         if name in answers:
@@ -196,28 +243,42 @@ def check_record(store: Store, record: dict, form: FormDefinition | None = None,
 def _check_instances(form: FormDefinition, repeat: str, value) -> tuple[str, str] | None:
     """Why a repeat's stored value is wrong, as (code, message), or None."""
     if not isinstance(value, list) or not all(isinstance(item, dict) for item in value):
-        return ("invalid_repeat", f"The repeat {repeat} must be a list of instances "
-                "(objects of answers).")
+        return (
+            "invalid_repeat",
+            f"The repeat {repeat} must be a list of instances (objects of answers).",
+        )
     if len(value) > MAX_INSTANCES:
-        return ("invalid_repeat", f"The repeat {repeat} has {len(value)} instances; "
-                f"at most {MAX_INSTANCES} are accepted.")
+        return (
+            "invalid_repeat",
+            f"The repeat {repeat} has {len(value)} instances; "
+            f"at most {MAX_INSTANCES} are accepted.",
+        )
     questions = {q.name for q in form.repeats[repeat]}
     for position, instance in enumerate(value, 1):
         unknown = sorted(set(instance) - questions)
         if unknown:
-            return ("unknown_field", f"Not questions of the repeat {repeat} (instance "
-                    f"{position}): {', '.join(unknown[:5])}.")
+            return (
+                "unknown_field",
+                f"Not questions of the repeat {repeat} (instance "
+                f"{position}): {', '.join(unknown[:5])}.",
+            )
         leaked = _leaked(form, instance)
         if leaked:
-            return ("identifying_field", f"Identifying fields must not be sent: "
-                    f"{', '.join(leaked)} (repeat {repeat}, instance {position}).")
+            return (
+                "identifying_field",
+                f"Identifying fields must not be sent: "
+                f"{', '.join(leaked)} (repeat {repeat}, instance {position}).",
+            )
     return None
 
 
 def _leaked(form: FormDefinition, answers: dict) -> list[str]:
     """Identifying fields the form drops that are in `answers` all the same."""
-    return [name for name in form.identifying_fields if name in answers
-            and form.questions[name].get("privacy", "drop") == "drop"]
+    return [
+        name
+        for name in form.identifying_fields
+        if name in answers and form.questions[name].get("privacy", "drop") == "drop"
+    ]
 
 
 def _plain(record: dict) -> dict:

@@ -46,9 +46,11 @@ def when(value) -> str:
         if len(text) > 10 and text[10] in "T ":
             moment = to_user_timezone(datetime.fromisoformat(text))
             # Babel annotates a DateTimePattern, but a combining format is plain text: "{1}, {0}".
-            return (cast(str, get_datetime_format("medium", locale=locale))
-                    .replace("{1}", format_date(moment.date(), "medium"))
-                    .replace("{0}", format_time(moment.time(), "short")))
+            return (
+                cast(str, get_datetime_format("medium", locale=locale))
+                .replace("{1}", format_date(moment.date(), "medium"))
+                .replace("{0}", format_time(moment.time(), "short"))
+            )
         if len(text) == 10:
             return format_date(date.fromisoformat(text), "medium")
     except ValueError:
@@ -102,10 +104,14 @@ def shown(form, question, value, locale: str) -> str:
     if kind == "select_multiple":
         picked = value.split() if isinstance(value, str) else value
         if isinstance(picked, list):
-            return format_list([choice_text(form, question, v, locale) for v in picked],
-                               locale=locale)
-    if kind in ("integer", "decimal", "range") and isinstance(value, (int, float)) \
-            and not isinstance(value, bool):
+            return format_list(
+                [choice_text(form, question, v, locale) for v in picked], locale=locale
+            )
+    if (
+        kind in ("integer", "decimal", "range")
+        and isinstance(value, (int, float))
+        and not isinstance(value, bool)
+    ):
         if isinstance(value, float) and not math.isfinite(value):
             return code(value)
         try:
@@ -145,22 +151,28 @@ def answer_blocks(form, current: dict, received: dict, locale: str) -> list[dict
         questions = [form.questions[q["name"]] for q in section["questions"]]
         if not section.get("repeat"):
             seen.update(q.name for q in questions)
-            rows = [_row(form, q, q.name, current.get(q.name), received.get(q.name), locale)
-                    for q in questions if q.holds_value and (q.name in current
-                                                             or q.name in received)]
+            rows = [
+                _row(form, q, q.name, current.get(q.name), received.get(q.name), locale)
+                for q in questions
+                if q.holds_value and (q.name in current or q.name in received)
+            ]
             if rows:
-                blocks.append({"label": label, "name": section["name"], "repeat": False,
-                               "rows": rows})
+                blocks.append(
+                    {"label": label, "name": section["name"], "repeat": False, "rows": rows}
+                )
             continue
-        if any(isinstance(answers.get(section["name"]), list)
-               for answers in (current, received)):
+        if any(isinstance(answers.get(section["name"]), list) for answers in (current, received)):
             seen.add(section["name"])
         blocks += _instance_blocks(form, section, questions, label, current, received, locale)
-    others = [_row(form, None, name, current.get(name), received.get(name), locale)
-              for name in dict.fromkeys([*current, *received]) if name not in seen]
+    others = [
+        _row(form, None, name, current.get(name), received.get(name), locale)
+        for name in dict.fromkeys([*current, *received])
+        if name not in seen
+    ]
     if others:
-        blocks.append({"label": gettext("Other answers"), "name": "", "repeat": False,
-                       "rows": others})
+        blocks.append(
+            {"label": gettext("Other answers"), "name": "", "repeat": False, "rows": others}
+        )
     return blocks
 
 
@@ -172,22 +184,46 @@ def _instance_blocks(form, section, questions, label, current, received, locale)
         theirs = then[position - 1] if position <= len(then) else {}
         names = [q.name for q in questions if q.holds_value]
         names += [n for n in dict.fromkeys([*mine, *theirs]) if n not in names]
-        rows = [_row(form, form.questions.get(n), n, mine.get(n), theirs.get(n), locale,
-                     key=f"{section['name']}.{position}.{n}")
-                for n in names if n in mine or n in theirs]
-        blocks.append({"label": gettext("%(label)s (%(num)s)", label=label, num=position),
-                       "name": f"{section['name']}.{position}", "repeat": True, "rows": rows})
+        rows = [
+            _row(
+                form,
+                form.questions.get(n),
+                n,
+                mine.get(n),
+                theirs.get(n),
+                locale,
+                key=f"{section['name']}.{position}.{n}",
+            )
+            for n in names
+            if n in mine or n in theirs
+        ]
+        blocks.append(
+            {
+                "label": gettext("%(label)s (%(num)s)", label=label, num=position),
+                "name": f"{section['name']}.{position}",
+                "repeat": True,
+                "rows": rows,
+            }
+        )
     return blocks
 
 
 def _items(value) -> list[dict]:
-    return [item if isinstance(item, dict) else {} for item in value] \
-        if isinstance(value, list) else []
+    return (
+        [item if isinstance(item, dict) else {} for item in value]
+        if isinstance(value, list)
+        else []
+    )
 
 
 def _row(form, question, name, now, then, locale, key=None) -> dict:
     label = form.text(question.get("label"), locale) if question is not None else ""
-    return {"label": label or name, "name": name, "key": key or name,
-            "value": shown(form, question, now, locale), "code": code(now),
-            "received": shown(form, question, then, locale) if then != now else None,
-            "received_code": code(then) if then != now else None}
+    return {
+        "label": label or name,
+        "name": name,
+        "key": key or name,
+        "value": shown(form, question, now, locale),
+        "code": code(now),
+        "received": shown(form, question, then, locale) if then != now else None,
+        "received_code": code(then) if then != now else None,
+    }

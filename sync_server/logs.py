@@ -34,9 +34,13 @@ class JsonLines(logging.Formatter):
     """A record as one JSON line: time (UTC), level, event, then the event's fields."""
 
     def format(self, record: logging.LogRecord) -> str:
-        entry = {"time": datetime.fromtimestamp(record.created, UTC)
-                 .isoformat(timespec="milliseconds").replace("+00:00", "Z"),
-                 "level": record.levelname.lower(), "event": record.getMessage()}
+        entry = {
+            "time": datetime.fromtimestamp(record.created, UTC)
+            .isoformat(timespec="milliseconds")
+            .replace("+00:00", "Z"),
+            "level": record.levelname.lower(),
+            "event": record.getMessage(),
+        }
         entry.update(getattr(record, "fields", {}))
         return json.dumps(entry, ensure_ascii=False, default=str)
 
@@ -84,16 +88,27 @@ def _finish(response):
         return response
     response.headers[REQUEST_ID_HEADER] = g.request_id
     rule = request.url_rule.rule if request.url_rule is not None else None
-    event("request", method=request.method, route=rule or "(no route)",
-          endpoint=request.endpoint, status=response.status_code,
-          ms=round((time.perf_counter() - started) * 1000, 1),
-          bytes=response.calculate_content_length())
+    event(
+        "request",
+        method=request.method,
+        route=rule or "(no route)",
+        endpoint=request.endpoint,
+        status=response.status_code,
+        ms=round((time.perf_counter() - started) * 1000, 1),
+        bytes=response.calculate_content_length(),
+    )
     return response
 
 
 def _failed(sender, exception: BaseException, **extra) -> None:
     """Type and frames only: an exception's message may quote what someone wrote."""
     frames = traceback.extract_tb(exception.__traceback__)
-    event("error", logging.ERROR, type=type(exception).__name__,
-          where=[f"{frame.filename.rsplit('/', 1)[-1]}:{frame.lineno} {frame.name}"
-                 for frame in frames[-6:]])
+    event(
+        "error",
+        logging.ERROR,
+        type=type(exception).__name__,
+        where=[
+            f"{frame.filename.rsplit('/', 1)[-1]}:{frame.lineno} {frame.name}"
+            for frame in frames[-6:]
+        ],
+    )

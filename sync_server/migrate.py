@@ -15,11 +15,31 @@ from collector import protocol
 from .store import Store
 
 # Parents before children (foreign keys are checked row by row on PostgreSQL).
-TABLES = ("users", "devices", "enrollment_codes", "batches", "records", "corrections", "audit",
-          "forms", "replies", "feedback_cases", "security_events", "user_sessions",
-          "api_tokens", "releases", "facts", "facts_cube", "facts_version", "survey_designs",
-          "survey_units", "design_cube", "pending_forms", "attachment_files",
-          "attachment_links")
+TABLES = (
+    "users",
+    "devices",
+    "enrollment_codes",
+    "batches",
+    "records",
+    "corrections",
+    "audit",
+    "forms",
+    "replies",
+    "feedback_cases",
+    "security_events",
+    "user_sessions",
+    "api_tokens",
+    "releases",
+    "facts",
+    "facts_cube",
+    "facts_version",
+    "survey_designs",
+    "survey_units",
+    "design_cube",
+    "pending_forms",
+    "attachment_files",
+    "attachment_links",
+)
 # Each engine's own bookkeeping: the target keeps its own.
 BOOKKEEPING = {"_sqlite_migrations", "sqlite_sequence", "schema_migrations"}
 BATCH_ROWS = 2000
@@ -39,13 +59,20 @@ def move(source: Store, target: Store, progress=lambda table, rows: None) -> Mov
     """Copy every table from `source` to the empty `target`, then verify both agree."""
     unknown = set(source.db.table_names()) - set(TABLES) - BOOKKEEPING
     if unknown:
-        raise MoveError(f"The source holds tables this version does not know: "
-                        f"{', '.join(sorted(unknown))}. Upgrade first.")
-    busy = [table for table in ("users", "devices", "records")
-            if target.db.execute(f"SELECT count(*) FROM {table}").fetchone()[0]]
+        raise MoveError(
+            f"The source holds tables this version does not know: "
+            f"{', '.join(sorted(unknown))}. Upgrade first."
+        )
+    busy = [
+        table
+        for table in ("users", "devices", "records")
+        if target.db.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+    ]
     if busy:
-        raise MoveError(f"The target database already holds data ({', '.join(busy)}): "
-                        "move into a new, empty database.")
+        raise MoveError(
+            f"The target database already holds data ({', '.join(busy)}): "
+            "move into a new, empty database."
+        )
     report = MoveReport()
     with source.snapshot(), target.transaction():
         # The target's first start wrote its own row here; the source's replaces it.
@@ -60,8 +87,7 @@ def move(source: Store, target: Store, progress=lambda table, rows: None) -> Mov
 def _copy(source: Store, target: Store, table: str, progress) -> int:
     rows = source.db.stream(f"SELECT * FROM {table}")
     columns = next(rows)
-    sql = (f"INSERT INTO {table} ({', '.join(columns)})"
-           f" VALUES ({', '.join('?' * len(columns))})")
+    sql = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})"
     copied, batch = 0, []
     for row in rows:
         batch.append(list(row))
@@ -85,12 +111,21 @@ def _continue_numbering(target: Store) -> None:
     """PostgreSQL's identity columns go on after the highest id moved (SQLite needs nothing)."""
     if target.db.dialect.name != "postgresql":
         return
-    for table, column in (("users", "id"), ("audit", "id"), ("corrections", "id"),
-                          ("replies", "seq"), ("security_events", "id"), ("api_tokens", "id"),
-                          ("releases", "id"), ("pending_forms", "seq"),
-                          ("attachment_links", "seq")):
-        target.db.execute(f"SELECT setval(pg_get_serial_sequence('{table}', '{column}'),"
-                          f" coalesce((SELECT max({column}) FROM {table}), 0) + 1, false)")
+    for table, column in (
+        ("users", "id"),
+        ("audit", "id"),
+        ("corrections", "id"),
+        ("replies", "seq"),
+        ("security_events", "id"),
+        ("api_tokens", "id"),
+        ("releases", "id"),
+        ("pending_forms", "seq"),
+        ("attachment_links", "seq"),
+    ):
+        target.db.execute(
+            f"SELECT setval(pg_get_serial_sequence('{table}', '{column}'),"
+            f" coalesce((SELECT max({column}) FROM {table}), 0) + 1, false)"
+        )
 
 
 def verify(source: Store, target: Store, counts: dict[str, int]) -> int:

@@ -55,11 +55,18 @@ __all__ = ["write_table", "write_zip"]
 BATCH_ROWS = 5_000  # rows converted to Arrow at a time
 ROW_GROUP_ROWS = 50_000  # rows per Parquet row group
 COMPRESSION = "zstd"
-MISFITS = (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError, TypeError,
-           ValueError, OverflowError)
+MISFITS = (
+    pa.ArrowInvalid,
+    pa.ArrowTypeError,
+    pa.ArrowNotImplementedError,
+    TypeError,
+    ValueError,
+    OverflowError,
+)
 
 
 # -- Column types ------------------------------------------------------------------------
+
 
 class _Kind:
     """An Arrow type and how a batch of stored values becomes an array of it."""
@@ -81,8 +88,9 @@ class _Text(_Kind):
         try:
             return pa.array(values, pa.string())
         except MISFITS:  # a number or a list in a text column: written as CSV writes it
-            return pa.array([v if v is None or v.__class__ is str else str(v)
-                             for v in values], pa.string())
+            return pa.array(
+                [v if v is None or v.__class__ is str else str(v) for v in values], pa.string()
+            )
 
 
 class _Integer(_Kind):
@@ -111,8 +119,11 @@ class _Float(_Kind):
 
     def array(self, values) -> pa.Array:
         found = pa.array(values)
-        if not (pa.types.is_integer(found.type) or pa.types.is_floating(found.type)
-                or pa.types.is_null(found.type)):
+        if not (
+            pa.types.is_integer(found.type)
+            or pa.types.is_floating(found.type)
+            or pa.types.is_null(found.type)
+        ):
             raise TypeError(f"not numbers: {found.type}")
         return found.cast(pa.float64())
 
@@ -155,8 +166,9 @@ class _Codes(_Kind):
             if index is None:
                 index = codes[key] = len(codes)
             indices.append(index)
-        return pa.DictionaryArray.from_arrays(pa.array(indices, pa.int32()),
-                                              pa.array(list(codes), pa.string()))
+        return pa.DictionaryArray.from_arrays(
+            pa.array(indices, pa.int32()), pa.array(list(codes), pa.string())
+        )
 
 
 def _kind(name: str, choices=()) -> _Kind:
@@ -179,6 +191,7 @@ def _kind(name: str, choices=()) -> _Kind:
 
 # -- Labels --------------------------------------------------------------------------------
 
+
 def languages(forms) -> list[str]:
     """Every language a text of the form is given in, over its versions."""
     found = {code for form in forms for text in form.texts() for code in text}
@@ -193,21 +206,25 @@ def column_labels(column: Column, langs: list[str]) -> dict:
     """A column's labels as the metadata holds them."""
     found = {"name": column.name, "kind": column.kind, "label": _labels(column.label, langs)}
     if column.kind == "code":
-        found["value_labels"] = {code: {name: _label_text(label, code)
-                                        for name, label in column.choices}
-                                 for code in langs}
+        found["value_labels"] = {
+            code: {name: _label_text(label, code) for name, label in column.choices}
+            for code in langs
+        }
     if column.choice is not None:
         found["choice"] = column.choice
     return found
 
 
 def _field_metadata(labels: dict, lang: str) -> dict:
-    meta = {b"label": _label_text(labels["label"], lang).encode("utf-8"),
-            b"labels": json.dumps(labels["label"], ensure_ascii=False).encode("utf-8"),
-            b"kind": labels["kind"].encode("utf-8")}
+    meta = {
+        b"label": _label_text(labels["label"], lang).encode("utf-8"),
+        b"labels": json.dumps(labels["label"], ensure_ascii=False).encode("utf-8"),
+        b"kind": labels["kind"].encode("utf-8"),
+    }
     if "value_labels" in labels:
-        meta[b"value_labels"] = json.dumps(labels["value_labels"],
-                                           ensure_ascii=False).encode("utf-8")
+        meta[b"value_labels"] = json.dumps(labels["value_labels"], ensure_ascii=False).encode(
+            "utf-8"
+        )
     if "choice" in labels:
         meta[b"choice"] = labels["choice"].encode("utf-8")
     return meta
@@ -215,23 +232,32 @@ def _field_metadata(labels: dict, lang: str) -> dict:
 
 # -- Writing -------------------------------------------------------------------------------
 
+
 class TableWriter:
     """One table's Parquet file, written batch by batch to a temporary file."""
 
-    def __init__(self, columns: list[Column], forms, lang: str, table: str | None,
-                 released: bool):
+    def __init__(self, columns: list[Column], forms, lang: str, table: str | None, released: bool):
         langs = languages(forms)
         self.columns = columns
-        self.kinds = [_kind(kind_name(c, forms), [name for name, _ in c.choices])
-                      for c in columns]
+        self.kinds = [_kind(kind_name(c, forms), [name for name, _ in c.choices]) for c in columns]
         labels = [column_labels(c, langs) for c in columns]
         self.field_meta = [_field_metadata(item, lang) for item in labels]
         newest = forms[-1]
-        self.schema_meta = {b"form": json.dumps({
-            "form_id": newest.form_id, "title": _labels(newest.data["title"], langs),
-            "versions": [form.version for form in forms], "table": table or "records",
-            "language": lang, "languages": langs, "disclosure_checked": released,
-            "columns": labels}, ensure_ascii=False).encode("utf-8")}
+        self.schema_meta = {
+            b"form": json.dumps(
+                {
+                    "form_id": newest.form_id,
+                    "title": _labels(newest.data["title"], langs),
+                    "versions": [form.version for form in forms],
+                    "table": table or "records",
+                    "language": lang,
+                    "languages": langs,
+                    "disclosure_checked": released,
+                    "columns": labels,
+                },
+                ensure_ascii=False,
+            ).encode("utf-8")
+        }
         self.file = tempfile.TemporaryFile(prefix="export-", suffix=".parquet")
         self.writer: pq.ParquetWriter | None = None
         self._schema: pa.Schema | None = None
@@ -242,9 +268,12 @@ class TableWriter:
     def schema(self) -> pa.Schema:
         if self._schema is None:
             self._schema = pa.schema(
-                [pa.field(c.name, kind.type, metadata=meta)
-                 for c, kind, meta in zip(self.columns, self.kinds, self.field_meta, strict=True)],
-                metadata=self.schema_meta)
+                [
+                    pa.field(c.name, kind.type, metadata=meta)
+                    for c, kind, meta in zip(self.columns, self.kinds, self.field_meta, strict=True)
+                ],
+                metadata=self.schema_meta,
+            )
         return self._schema
 
     def add(self, rows: list[dict]) -> None:
@@ -289,8 +318,9 @@ class TableWriter:
             reader = pq.ParquetFile(old)
             self.writer = self._open(schema)
             for index in range(reader.num_row_groups):
-                self.writer.write_table(reader.read_row_group(index).cast(schema),
-                                        row_group_size=ROW_GROUP_ROWS)
+                self.writer.write_table(
+                    reader.read_row_group(index).cast(schema), row_group_size=ROW_GROUP_ROWS
+                )
         finally:
             old.close()
 
@@ -302,8 +332,9 @@ class TableWriter:
         if self.writer is None:
             self.writer = self._open(schema)
         if self.pending:
-            self.writer.write_table(pa.Table.from_batches(self.pending, schema),
-                                    row_group_size=ROW_GROUP_ROWS)
+            self.writer.write_table(
+                pa.Table.from_batches(self.pending, schema), row_group_size=ROW_GROUP_ROWS
+            )
         self.pending, self.pending_rows = [], 0
 
     def finish(self, out: IO[bytes]) -> int:
@@ -327,8 +358,16 @@ def _batches(rows: Iterable[dict]):
         yield batch
 
 
-def write_table(rows: Iterable[dict], columns: list[Column], out: BinaryIO, lang: str, *,
-                forms, table: str | None = None, released: bool = False) -> int:
+def write_table(
+    rows: Iterable[dict],
+    columns: list[Column],
+    out: BinaryIO,
+    lang: str,
+    *,
+    forms,
+    table: str | None = None,
+    released: bool = False,
+) -> int:
     """One table (the records, or a repeat's instances as `exports.instances` gives them)
     as one Parquet file written to `out`; the number of rows."""
     writer = TableWriter(columns, forms, lang, table, released)
@@ -340,14 +379,23 @@ def write_table(rows: Iterable[dict], columns: list[Column], out: BinaryIO, lang
         writer.close()
 
 
-def write_zip(rows: Iterable[dict], tables: list[tuple], out: BinaryIO, lang: str, *,
-              forms, released: bool = False) -> int:
+def write_zip(
+    rows: Iterable[dict],
+    tables: list[tuple],
+    out: BinaryIO,
+    lang: str,
+    *,
+    forms,
+    released: bool = False,
+) -> int:
     """Every table of a form in one pass over `rows`, as a ZIP of Parquet files.
 
     `tables`: (file name, columns, repeat name or None for the records), records first.
     Returns the number of records. Parquet is compressed already: the ZIP only stores."""
-    writers = [(name, repeat, TableWriter(columns, forms, lang, repeat, released))
-               for name, columns, repeat in tables]
+    writers = [
+        (name, repeat, TableWriter(columns, forms, lang, repeat, released))
+        for name, columns, repeat in tables
+    ]
     try:
         for batch in _batches(rows):
             for _, repeat, writer in writers:

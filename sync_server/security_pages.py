@@ -63,12 +63,24 @@ def index():
     db = get_store().db
     names = _NameLookup(db)
     labels = event_labels()
-    entries = [dict(row, label=labels.get(row["event"], row["event"]),
-                    who=names.of(row["account"]), detail=names.in_text(row["detail"]))
-               for row in recent_events(db, limit, event)]
+    entries = [
+        dict(
+            row,
+            label=labels.get(row["event"], row["event"]),
+            who=names.of(row["account"]),
+            detail=names.in_text(row["detail"]),
+        )
+        for row in recent_events(db, limit, event)
+    ]
     choices = sorted(((name, labels.get(name, name)) for name in EVENTS), key=lambda c: c[1])
-    return render_template("security_log.html", entries=entries, limit=limit, event=event,
-                           page_sizes=PAGE_SIZES, choices=choices)
+    return render_template(
+        "security_log.html",
+        entries=entries,
+        limit=limit,
+        event=event,
+        page_sizes=PAGE_SIZES,
+        choices=choices,
+    )
 
 
 class _NameLookup:

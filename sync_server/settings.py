@@ -19,20 +19,32 @@ from collector.settings import SETTINGS_FILE, Setting, SettingsError, read_setti
 MAX_PROXY_HOPS = 5
 
 SETTINGS = (
-    Setting("database", "",
-            "The server's database: empty for the SQLite file in the data dir, a SQLite path, "
-            "or a PostgreSQL URL (postgresql://user@host/name) for several server processes. "
-            "The --database option of every command wins over it."),
-    Setting("proxy_hops", 0,
-            "How many reverse proxies (nginx, Caddy) stand in front of the server and set "
-            "X-Forwarded-For, -Proto and -Host. 0: those headers are ignored, as a client "
-            "could send them."),
-    Setting("release_k", 5,
-            "Record-level releases: every combination of key variables is shared by at least "
-            "this many records (k-anonymity). Never below 3."),
-    Setting("release_l", 2,
-            "Record-level releases: each group of records sharing their key variables holds "
-            "at least this many different answers to each sensitive question (l-diversity)."),
+    Setting(
+        "database",
+        "",
+        "The server's database: empty for the SQLite file in the data dir, a SQLite path, "
+        "or a PostgreSQL URL (postgresql://user@host/name) for several server processes. "
+        "The --database option of every command wins over it.",
+    ),
+    Setting(
+        "proxy_hops",
+        0,
+        "How many reverse proxies (nginx, Caddy) stand in front of the server and set "
+        "X-Forwarded-For, -Proto and -Host. 0: those headers are ignored, as a client "
+        "could send them.",
+    ),
+    Setting(
+        "release_k",
+        5,
+        "Record-level releases: every combination of key variables is shared by at least "
+        "this many records (k-anonymity). Never below 3.",
+    ),
+    Setting(
+        "release_l",
+        2,
+        "Record-level releases: each group of records sharing their key variables holds "
+        "at least this many different answers to each sensitive question (l-diversity).",
+    ),
 )
 MIN_RELEASE_K = 3
 DEFAULTS = {s.name: s.default for s in SETTINGS}
@@ -70,9 +82,11 @@ def from_environment(environ) -> dict[str, Any]:
             try:
                 found[name] = tomllib.loads(f"value = {text}")["value"]
             except tomllib.TOMLDecodeError as error:
-                raise SettingsError(f"{env_name(name)}: {text!r} is not a value settings.toml "
-                                    "could hold (a number, true or false, or text in double "
-                                    "quotes)") from error
+                raise SettingsError(
+                    f"{env_name(name)}: {text!r} is not a value settings.toml "
+                    "could hold (a number, true or false, or text in double "
+                    "quotes)"
+                ) from error
     return found
 
 
@@ -81,20 +95,27 @@ def check(values: dict[str, Any], source: str = SETTINGS_FILE) -> None:
     if unknown:
         raise SettingsError(f"{source}: unknown setting(s): {', '.join(unknown)}")
     database = values["database"]
-    if not isinstance(database, str) or ("://" in database and not database.startswith(
-            ("sqlite:///", "postgresql://", "postgres://"))):
-        raise SettingsError(f"{source}: database should be text: a SQLite file path,"
-                            " sqlite:///path, or postgresql://user@host/name")
+    if not isinstance(database, str) or (
+        "://" in database
+        and not database.startswith(("sqlite:///", "postgresql://", "postgres://"))
+    ):
+        raise SettingsError(
+            f"{source}: database should be text: a SQLite file path,"
+            " sqlite:///path, or postgresql://user@host/name"
+        )
     hops = values["proxy_hops"]
     # bool is an int in Python: `proxy_hops = true` must not mean 1.
     if not isinstance(hops, int) or isinstance(hops, bool) or not 0 <= hops <= MAX_PROXY_HOPS:
-        raise SettingsError(f"{source}: proxy_hops should be a whole number from 0 to "
-                            f"{MAX_PROXY_HOPS}")
+        raise SettingsError(
+            f"{source}: proxy_hops should be a whole number from 0 to {MAX_PROXY_HOPS}"
+        )
     k, l = values["release_k"], values["release_l"]
     if not _whole(k) or k < MIN_RELEASE_K:
-        raise SettingsError(f"{source}: release_k should be a whole number of at least "
-                            f"{MIN_RELEASE_K}: fewer records per group would let people be "
-                            "singled out")
+        raise SettingsError(
+            f"{source}: release_k should be a whole number of at least "
+            f"{MIN_RELEASE_K}: fewer records per group would let people be "
+            "singled out"
+        )
     if not _whole(l) or not 1 <= l <= k:
         raise SettingsError(f"{source}: release_l should be a whole number from 1 to release_k")
 

@@ -58,23 +58,36 @@ PAD, RAW, SPACES, MISSING = 0, 253, 254, 255
 SMALLEST, LARGEST = 1 - BIAS, 251 - BIAS  # whole numbers an opcode can hold
 
 MAX_SHORT_STRING = 255  # widest string one variable record can describe
-SEGMENT_WIDTH = 252     # width each segment of a very long string accounts for
-SEGMENT_DATA = 255      # bytes of the value each full segment actually holds
+SEGMENT_WIDTH = 252  # width each segment of a very long string accounts for
+SEGMENT_DATA = 255  # bytes of the value each full segment actually holds
 MAX_STRING = 32_767
 
 # Print/write formats: (type << 16) | (width << 8) | decimals; type 5 is F, 1 is A.
 FORMAT_F, FORMAT_A = 5, 1
-INTEGER_FORMAT = (11, 0)   # F11.0: any 32-bit integer (phone numbers, ids) shows whole
-DECIMAL_FORMAT = (11, 2)   # F11.2
+INTEGER_FORMAT = (11, 0)  # F11.0: any 32-bit integer (phone numbers, ids) shows whole
+DECIMAL_FORMAT = (11, 2)  # F11.2
 MEASURE_NOMINAL, MEASURE_SCALE = 1, 3
 ALIGN_LEFT, ALIGN_RIGHT = 0, 1
-MAX_DISPLAY_COLUMNS = 50   # a 20,000-byte answer should not make a screen-wide column
+MAX_DISPLAY_COLUMNS = 50  # a 20,000-byte answer should not make a screen-wide column
 
-ROW_CHUNK = 1000            # rows compressed before each write
-CHUNK_UNITS = 1 << 17       # ... fewer when rows are wide: ~1 MB of case data at most
+ROW_CHUNK = 1000  # rows compressed before each write
+CHUNK_UNITS = 1 << 17  # ... fewer when rows are wide: ~1 MB of case data at most
 
-RESERVED = {"ALL", "AND", "BY", "EQ", "GE", "GT", "LE", "LT", "NE", "NOT", "OR", "TO",
-            "WITH"}  # SPSS keywords that can never be variable names
+RESERVED = {
+    "ALL",
+    "AND",
+    "BY",
+    "EQ",
+    "GE",
+    "GT",
+    "LE",
+    "LT",
+    "NE",
+    "NOT",
+    "OR",
+    "TO",
+    "WITH",
+}  # SPSS keywords that can never be variable names
 
 # The header's date is "dd Mon yy" in English whatever the locale, so no strftime %b.
 MONTHS = "Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec".split()
@@ -109,8 +122,9 @@ class _Column:
         return sum(segment.units for segment in self.segments)
 
 
-def write_sav(out: BinaryIO, variables: list[Variable], rows: Iterable[list], count: int,
-              label: str = "") -> None:
+def write_sav(
+    out: BinaryIO, variables: list[Variable], rows: Iterable[list], count: int, label: str = ""
+) -> None:
     """Write a .sav to `out` (binary, writable; may seek and tell).
     `rows` yields exactly `count` lists, one value per variable in order:
     numeric -> int | float | None (None = system missing), string -> str (None allowed,
@@ -124,14 +138,17 @@ def write_sav(out: BinaryIO, variables: list[Variable], rows: Iterable[list], co
 
 # -- Dictionary ---------------------------------------------------------------------
 
+
 def _layout(variables: list[Variable]) -> list[_Column]:
     """Segments, short names and dictionary indices of every variable."""
     if not variables:
         raise ValueError("an SPSS file needs at least one variable")
     for variable in variables:
         if not 0 <= variable.width <= MAX_STRING:
-            raise ValueError(f"variable {variable.name!r}: width {variable.width} is not "
-                             f"between 0 and {MAX_STRING} bytes")
+            raise ValueError(
+                f"variable {variable.name!r}: width {variable.width} is not "
+                f"between 0 and {MAX_STRING} bytes"
+            )
     names = _ShortNames()
     # Every variable's own short name first, so that segment names never take the
     # plain prefix a later variable would have had.
@@ -196,16 +213,18 @@ def _dictionary(columns: list[_Column], case_units: int, count: int, label: str)
 
 def _header(case_units: int, count: int, label: str) -> bytes:
     now = time.localtime()
-    return b"".join([
-        b"$FL2",
-        PRODUCT[:60].ljust(60),
-        struct.pack("<iiiii", 2, case_units, 1, 0, count if count < 2**31 else -1),
-        struct.pack("<d", BIAS),
-        f"{now.tm_mday:02d} {MONTHS[now.tm_mon - 1]} {now.tm_year % 100:02d}".encode(),
-        time.strftime("%H:%M:%S", now).encode("ascii"),
-        _padded(label, 64),
-        b"\0" * 3,
-    ])
+    return b"".join(
+        [
+            b"$FL2",
+            PRODUCT[:60].ljust(60),
+            struct.pack("<iiiii", 2, case_units, 1, 0, count if count < 2**31 else -1),
+            struct.pack("<d", BIAS),
+            f"{now.tm_mday:02d} {MONTHS[now.tm_mon - 1]} {now.tm_year % 100:02d}".encode(),
+            time.strftime("%H:%M:%S", now).encode("ascii"),
+            _padded(label, 64),
+            b"\0" * 3,
+        ]
+    )
 
 
 def _padded(text: str, size: int) -> bytes:
@@ -219,8 +238,14 @@ def _variable_records(column: _Column) -> bytes:
     variable = column.variable
     for number, segment in enumerate(column.segments):
         label = _clip(variable.label, 256).encode("utf-8") if number == 0 else b""
-        out += struct.pack("<iiiiii", 2, segment.width, 1 if label else 0, 0,
-                           *[_format(variable, segment, number)] * 2)
+        out += struct.pack(
+            "<iiiiii",
+            2,
+            segment.width,
+            1 if label else 0,
+            0,
+            *[_format(variable, segment, number)] * 2,
+        )
         out += segment.short_name.encode("utf-8").ljust(8)
         if label:
             out += struct.pack("<i", len(label)) + label.ljust(-(-len(label) // 4) * 4, b" ")
@@ -291,15 +316,20 @@ def _long_names(columns: list[_Column]) -> bytes:
 
 
 def _very_long_strings(columns: list[_Column]) -> bytes:
-    entries = [f"{column.segments[0].short_name}={column.variable.width:05d}\0\t"
-               for column in columns if len(column.segments) > 1]
+    entries = [
+        f"{column.segments[0].short_name}={column.variable.width:05d}\0\t"
+        for column in columns
+        if len(column.segments) > 1
+    ]
     return _extension(14, 1, "".join(entries).encode("utf-8")) if entries else b""
 
 
 # -- Data ---------------------------------------------------------------------------
 
-def _write_data(out: BinaryIO, columns: list[_Column], case_units: int,
-                rows: Iterable[list], count: int) -> None:
+
+def _write_data(
+    out: BinaryIO, columns: list[_Column], case_units: int, rows: Iterable[list], count: int
+) -> None:
     """Compress the rows chunk by chunk; only the current chunk is ever in memory."""
     widths = [column.variable.width for column in columns]
     plans = [_string_plan(column) for column in columns]
@@ -351,13 +381,15 @@ def _string_plan(column: _Column) -> _StringPlan | None:
     units = column.units
     opcodes = None
     if len(pieces) == 1:
-        opcodes = [bytes([RAW]) * used + bytes([SPACES]) * (units - used)
-                   for used in range(units + 1)]
+        opcodes = [
+            bytes([RAW]) * used + bytes([SPACES]) * (units - used) for used in range(units + 1)
+        ]
     return _StringPlan(bytes([SPACES]) * units, opcodes, pieces)
 
 
-def _compress_row(row: list, widths: list[int], plans: list, ops: bytearray,
-                  raw: bytearray) -> bool:
+def _compress_row(
+    row: list, widths: list[int], plans: list, ops: bytearray, raw: bytearray
+) -> bool:
     """Append the row's opcodes to `ops` and its raw units to `raw`. False (leaving the
     buffers in disorder) on a value that does not fit: the caller raises.
 
@@ -422,7 +454,7 @@ def _compress_text(data: bytes, units: int, ops: bytearray, raw: bytearray) -> N
     if SPACES8 in data:  # rare: some unit may be all spaces, worth one opcode
         padded = data.ljust(used * 8)
         for start in range(0, used * 8, 8):
-            unit = padded[start:start + 8]
+            unit = padded[start : start + 8]
             if unit == SPACES8:
                 ops.append(SPACES)
             else:
@@ -455,9 +487,9 @@ def _groups(ops: bytearray, raw: bytearray) -> bytes:
             out += ops[start:end]
             break
         group = hit - hit % 8
-        out += ops[start:group + 8]
+        out += ops[start : group + 8]
         n = ops.count(RAW, group, group + 8) * 8
-        out += raw[taken:taken + n]
+        out += raw[taken : taken + n]
         taken += n
         start = group + 8
     del ops[:end]
@@ -471,16 +503,19 @@ def _explain(row: list, columns: list[_Column], number: int) -> None:
         variable = column.variable
         if variable.width == 0:
             if value is not None and not _is_double(value):
-                raise ValueError(f"row {number}, variable {variable.name!r}: "
-                                 f"{value!r} is not a number SPSS can store")
+                raise ValueError(
+                    f"row {number}, variable {variable.name!r}: "
+                    f"{value!r} is not a number SPSS can store"
+                )
             continue
         if value is not None and not isinstance(value, str):
-            raise ValueError(f"row {number}, variable {variable.name!r}: "
-                             f"{value!r} is not a string")
+            raise ValueError(f"row {number}, variable {variable.name!r}: {value!r} is not a string")
         size = len((value or "").encode("utf-8"))
         if size > variable.width:
-            raise ValueError(f"row {number}, variable {variable.name!r}: value of {size} "
-                             f"bytes is longer than the variable's width, {variable.width}")
+            raise ValueError(
+                f"row {number}, variable {variable.name!r}: value of {size} "
+                f"bytes is longer than the variable's width, {variable.width}"
+            )
     raise ValueError(f"row {number}: a value does not fit its variable")
 
 

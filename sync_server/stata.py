@@ -40,7 +40,7 @@ MAX_STR_WIDTH = 2_045  # widest fixed str#; wider strings are strLs
 TYPE_DOUBLE = 65_526
 TYPE_STRL = 32_768
 GSO_TEXT = 130  # GSO holding a null-terminated string; its length counts the null
-MISSING = 2.0 ** 1023  # bit pattern 0x7FE0000000000000: Stata's system missing "."
+MISSING = 2.0**1023  # bit pattern 0x7FE0000000000000: Stata's system missing "."
 NEGATIVE_INFINITY = float("-inf")
 LABEL_CODE_RANGE = (-2_147_483_647, 2_147_483_620)  # Stata's nonmissing 4-byte ints
 
@@ -53,14 +53,14 @@ VALUE_LABEL_BYTES = 32_000  # Stata ignores longer value labels
 CHUNK_BYTES = 1 << 20  # packed rows gathered before each write
 CHUNK_MAX_ROWS = 1_000
 
-MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun",
-          "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 GSO_HEADER = struct.Struct("<3sIQBI")  # "GSO", v, o, type, length
 MAP_ENTRIES = 14
 
 
-def write_dta(out: BinaryIO, variables: list[Variable], rows: Iterable[list], count: int,
-              label: str = "") -> None:
+def write_dta(
+    out: BinaryIO, variables: list[Variable], rows: Iterable[list], count: int, label: str = ""
+) -> None:
     """Write a .dta (format 118) to `out`, a binary file opened for writing that can seek and tell.
     `rows` yields exactly `count` lists, each with one value per variable in order:
     numeric -> int | float | None (None = Stata's system missing "."), string -> str (None
@@ -105,27 +105,35 @@ def write_dta(out: BinaryIO, variables: list[Variable], rows: Iterable[list], co
 
 # -- header and descriptors -------------------------------------------------------------
 
+
 def _tagged(tag: bytes, body: bytes) -> bytes:
     return b"<" + tag + b">" + body + b"</" + tag + b">"
 
 
 def _header(k: int, n: int, label: str) -> bytes:
     text = label[:DATASET_LABEL_CHARS].encode("utf-8")
-    return _tagged(b"header", b"".join((
-        _tagged(b"release", b"118"),
-        _tagged(b"byteorder", b"LSF"),
-        _tagged(b"K", struct.pack("<H", k)),
-        _tagged(b"N", struct.pack("<Q", n)),
-        _tagged(b"label", struct.pack("<H", len(text)) + text),
-        _tagged(b"timestamp", _timestamp()),
-    )))
+    return _tagged(
+        b"header",
+        b"".join(
+            (
+                _tagged(b"release", b"118"),
+                _tagged(b"byteorder", b"LSF"),
+                _tagged(b"K", struct.pack("<H", k)),
+                _tagged(b"N", struct.pack("<Q", n)),
+                _tagged(b"label", struct.pack("<H", len(text)) + text),
+                _tagged(b"timestamp", _timestamp()),
+            )
+        ),
+    )
 
 
 def _timestamp() -> bytes:
-    """"dd Mon yyyy hh:mm" with English months whatever the locale, length-prefixed."""
+    """ "dd Mon yyyy hh:mm" with English months whatever the locale, length-prefixed."""
     now = time.localtime()
-    text = (f"{now.tm_mday:02d} {MONTHS[now.tm_mon - 1]} {now.tm_year:04d} "
-            f"{now.tm_hour:02d}:{now.tm_min:02d}").encode("ascii")
+    text = (
+        f"{now.tm_mday:02d} {MONTHS[now.tm_mon - 1]} {now.tm_year:04d} "
+        f"{now.tm_hour:02d}:{now.tm_min:02d}"
+    ).encode("ascii")
     return bytes([len(text)]) + text
 
 
@@ -157,14 +165,14 @@ class _Layout:
 
     def __init__(self, variables: list[Variable]):
         if len(variables) > MAX_VARIABLES:
-            raise ValueError(f"{len(variables)} variables: format 118 holds at most "
-                             f"{MAX_VARIABLES}")
+            raise ValueError(
+                f"{len(variables)} variables: format 118 holds at most {MAX_VARIABLES}"
+            )
         self.variables = list(variables)
         for variable in self.variables:
             _check_variable(variable)
         self.numeric = [i for i, v in enumerate(self.variables) if v.numeric]
-        self.fixed = [i for i, v in enumerate(self.variables)
-                      if 0 < v.width <= MAX_STR_WIDTH]
+        self.fixed = [i for i, v in enumerate(self.variables) if 0 < v.width <= MAX_STR_WIDTH]
         self.strl = [i for i, v in enumerate(self.variables) if v.width > MAX_STR_WIDTH]
         self.labelled = [v for v in self.variables if v.numeric and v.value_labels]
 
@@ -184,17 +192,26 @@ class _Layout:
     def descriptors(self) -> list[tuple[bytes, bytes]]:
         k = len(self.variables)
         return [
-            (b"variable_types",
-             struct.pack(f"<{k}H", *(self.type_code(v) for v in self.variables))),
+            (
+                b"variable_types",
+                struct.pack(f"<{k}H", *(self.type_code(v) for v in self.variables)),
+            ),
             (b"varnames", b"".join(_name(v.name) for v in self.variables)),
             (b"sortlist", bytes(2 * (k + 1))),  # not sorted: K+1 zero entries
-            (b"formats", b"".join(_field(_display_format(v), FORMAT_BYTES)
-                                  for v in self.variables)),
-            (b"value_label_names", b"".join(
-                _name(v.name if v.numeric and v.value_labels else "")
-                for v in self.variables)),
-            (b"variable_labels", b"".join(_field(v.label, VARIABLE_LABEL_BYTES)
-                                          for v in self.variables)),
+            (
+                b"formats",
+                b"".join(_field(_display_format(v), FORMAT_BYTES) for v in self.variables),
+            ),
+            (
+                b"value_label_names",
+                b"".join(
+                    _name(v.name if v.numeric and v.value_labels else "") for v in self.variables
+                ),
+            ),
+            (
+                b"variable_labels",
+                b"".join(_field(v.label, VARIABLE_LABEL_BYTES) for v in self.variables),
+            ),
             (b"characteristics", b""),
         ]
 
@@ -205,8 +222,10 @@ class _Layout:
 
 def _check_variable(variable: Variable) -> None:
     if not isinstance(variable.width, int) or variable.width < 0:
-        raise ValueError(f"variable {variable.name!r}: width must be 0 (numeric) or a "
-                         f"number of bytes, not {variable.width!r}")
+        raise ValueError(
+            f"variable {variable.name!r}: width must be 0 (numeric) or a "
+            f"number of bytes, not {variable.width!r}"
+        )
     if not variable.name or len(variable.name.encode("utf-8")) >= NAME_BYTES:
         raise ValueError(f"variable name {variable.name!r} does not fit a Stata name")
 
@@ -218,28 +237,33 @@ def _name(name: str) -> bytes:
 def _label_set(variable: Variable) -> bytes:
     """<lbl>: table length, name, 3 padding bytes, then n, txtlen, off[], val[], txt[]
     with val[] in ascending order as Stata requires."""
-    entries = sorted((_label_code(variable, code), _clip_utf8(str(text), VALUE_LABEL_BYTES))
-                     for code, text in variable.value_labels.items())
+    entries = sorted(
+        (_label_code(variable, code), _clip_utf8(str(text), VALUE_LABEL_BYTES))
+        for code, text in variable.value_labels.items()
+    )
     offsets, position = [], 0
     for _, text in entries:
         offsets.append(position)
         position += len(text) + 1
     n = len(entries)
-    table = (struct.pack(f"<ii{n}i{n}i", n, position, *offsets, *(c for c, _ in entries))
-             + b"".join(text + b"\0" for _, text in entries))
-    return _tagged(b"lbl", struct.pack("<i", len(table)) + _name(variable.name)
-                   + bytes(3) + table)
+    table = struct.pack(f"<ii{n}i{n}i", n, position, *offsets, *(c for c, _ in entries)) + b"".join(
+        text + b"\0" for _, text in entries
+    )
+    return _tagged(b"lbl", struct.pack("<i", len(table)) + _name(variable.name) + bytes(3) + table)
 
 
 def _label_code(variable: Variable, code) -> int:
     low, high = LABEL_CODE_RANGE
     if isinstance(code, bool) or not isinstance(code, int) or not low <= code <= high:
-        raise ValueError(f"variable {variable.name!r}: value label code {code!r} is not "
-                         f"a whole number from {low} to {high}")
+        raise ValueError(
+            f"variable {variable.name!r}: value label code {code!r} is not "
+            f"a whole number from {low} to {high}"
+        )
     return code
 
 
 # -- data and strLs --------------------------------------------------------------------
+
 
 def _picker(indexes: list[int]) -> Callable[[list], tuple]:
     """itemgetter that always returns a tuple, even for zero or one index."""
@@ -293,8 +317,10 @@ class _RowWriter:
         try:
             # Anything outside (-inf, 2**1023) -- None, NaN, infinities, numbers in
             # Stata's missing range -- becomes ".": one chained comparison covers all.
-            numbers = [MISSING if x is None or not NEGATIVE_INFINITY < x < MISSING else x
-                       for x in self.numbers(row)]
+            numbers = [
+                MISSING if x is None or not NEGATIVE_INFINITY < x < MISSING else x
+                for x in self.numbers(row)
+            ]
             texts = [b"" if x is None else x.encode("utf-8") for x in self.fixed(row)]
         except (TypeError, AttributeError, UnicodeEncodeError):
             raise self._diagnose(row, o) from None
@@ -331,8 +357,10 @@ class _RowWriter:
                 continue
             if variable.numeric:
                 if not _is_number(value):
-                    return ValueError(f"row {o}, variable {variable.name!r}: expected a "
-                                      f"number or None, got {value!r:.100}")
+                    return ValueError(
+                        f"row {o}, variable {variable.name!r}: expected a "
+                        f"number or None, got {value!r:.100}"
+                    )
             elif not isinstance(value, str):
                 return self._not_text(i, value, o)
             else:
@@ -346,18 +374,22 @@ class _RowWriter:
 
     def _not_text(self, i: int, value, o: int) -> ValueError:
         name = self.layout.variables[i].name
-        return ValueError(f"row {o}, variable {name!r}: expected a string or None, "
-                          f"got {value!r:.100}")
+        return ValueError(
+            f"row {o}, variable {name!r}: expected a string or None, got {value!r:.100}"
+        )
 
     def _not_utf8(self, i: int, error: UnicodeEncodeError, o: int) -> ValueError:
         name = self.layout.variables[i].name
-        return ValueError(f"row {o}, variable {name!r}: text that cannot be written as "
-                          f"UTF-8 ({error.reason})")
+        return ValueError(
+            f"row {o}, variable {name!r}: text that cannot be written as UTF-8 ({error.reason})"
+        )
 
     def _too_long(self, i: int, size: int, o: int) -> ValueError:
         variable = self.layout.variables[i]
-        return ValueError(f"row {o}, variable {variable.name!r}: a value of {size} bytes "
-                          f"is longer than the declared width of {variable.width}")
+        return ValueError(
+            f"row {o}, variable {variable.name!r}: a value of {size} bytes "
+            f"is longer than the declared width of {variable.width}"
+        )
 
 
 def _is_number(value) -> bool:

@@ -41,6 +41,7 @@ def loads(text: str | bytes) -> Any:
     except ValueError:  # orjson.JSONDecodeError is one
         return json.loads(text)
 
+
 migrations = Schema("sync_server")
 
 
@@ -94,7 +95,9 @@ class Store:
         with self.transaction():
             user_id = self.db.execute(
                 "INSERT INTO users (name, role, password_hash, created_at) VALUES (?, ?, ?, ?)"
-                " RETURNING id", [name, role, password_hash, now_iso()]).fetchone()[0]
+                " RETURNING id",
+                [name, role, password_hash, now_iso()],
+            ).fetchone()[0]
             log_event(self.db, "user_added", user_account(user_id), _by(role, actor))
         return user_id
 
@@ -107,24 +110,32 @@ class Store:
 
     def user(self, user_id: int) -> dict | None:
         """The signed-in user of a session: a disabled account is no one."""
-        return self.one("SELECT id, name, role FROM users WHERE id = ? AND disabled_at IS NULL",
-                        [user_id])
+        return self.one(
+            "SELECT id, name, role FROM users WHERE id = ? AND disabled_at IS NULL", [user_id]
+        )
 
     def user_record(self, user_id: int) -> dict | None:
         """Everything about a user, disabled or not, password hash included."""
         return self.one("SELECT * FROM users WHERE id = ?", [user_id])
 
     def users(self) -> list[dict]:
-        return list(self.db.query("SELECT id, name, role, created_at, disabled_at FROM users"
-                                  " ORDER BY name"))
+        return list(
+            self.db.query("SELECT id, name, role, created_at, disabled_at FROM users ORDER BY name")
+        )
 
-    def set_password(self, user_id: int, password_hash: str, actor: str | None = None,
-                     keep_session: str | None = None) -> int:
+    def set_password(
+        self,
+        user_id: int,
+        password_hash: str,
+        actor: str | None = None,
+        keep_session: str | None = None,
+    ) -> int:
         """A new password; every session of the user but `keep_session` ends. Returns how
         many ended."""
         with self.transaction():
-            self.db.execute("UPDATE users SET password_hash = ? WHERE id = ?",
-                            [password_hash, user_id])
+            self.db.execute(
+                "UPDATE users SET password_hash = ? WHERE id = ?", [password_hash, user_id]
+            )
             log_event(self.db, "password_changed", user_account(user_id), _by(None, actor))
             return self._end_sessions(user_id, keep_session)
 
@@ -143,8 +154,12 @@ class Store:
             if user["role"] == "admin":
                 self._keep_an_admin(user_id)
             self.db.execute("UPDATE users SET role = ? WHERE id = ?", [role, user_id])
-            log_event(self.db, "role_changed", user_account(user_id),
-                      _by(f"{user['role']} -> {role}", actor))
+            log_event(
+                self.db,
+                "role_changed",
+                user_account(user_id),
+                _by(f"{user['role']} -> {role}", actor),
+            )
             self._end_sessions(user_id)
             if role not in READ_ROLES:
                 revoke_all(self.db, user_id, actor)
@@ -163,18 +178,26 @@ class Store:
                 return False
             if disabled and user["role"] == "admin":
                 self._keep_an_admin(user_id)
-            self.db.execute("UPDATE users SET disabled_at = ? WHERE id = ?",
-                            [now_iso() if disabled else None, user_id])
-            log_event(self.db, "account_disabled" if disabled else "account_enabled",
-                      user_account(user_id), _by(None, actor))
+            self.db.execute(
+                "UPDATE users SET disabled_at = ? WHERE id = ?",
+                [now_iso() if disabled else None, user_id],
+            )
+            log_event(
+                self.db,
+                "account_disabled" if disabled else "account_enabled",
+                user_account(user_id),
+                _by(None, actor),
+            )
             if disabled:
                 self._end_sessions(user_id)
                 revoke_all(self.db, user_id, actor)
         return True
 
     def _keep_an_admin(self, leaving: int) -> None:
-        others = self.db.execute("SELECT count(*) FROM users WHERE role = 'admin' AND"
-                                 " disabled_at IS NULL AND id != ?", [leaving]).fetchone()[0]
+        others = self.db.execute(
+            "SELECT count(*) FROM users WHERE role = 'admin' AND disabled_at IS NULL AND id != ?",
+            [leaving],
+        ).fetchone()[0]
         if not others:
             raise LastAdminError("At least one enabled admin must remain.")
 
@@ -188,28 +211,44 @@ class Store:
 
     def add_enrollment_code(self, code_hash: str, label: str, expires_at: str) -> None:
         with self.transaction():
-            self.db.execute("INSERT INTO enrollment_codes (code_hash, label, created_at,"
-                            " expires_at) VALUES (?, ?, ?, ?)",
-                            [code_hash, label, now_iso(), expires_at])
+            self.db.execute(
+                "INSERT INTO enrollment_codes (code_hash, label, created_at,"
+                " expires_at) VALUES (?, ?, ?, ?)",
+                [code_hash, label, now_iso(), expires_at],
+            )
 
     def enrollment_code(self, code_hash: str) -> dict | None:
         return self.one("SELECT * FROM enrollment_codes WHERE code_hash = ?", [code_hash])
 
-    def enroll_device(self, code_hash: str, device_id: str, label: str, token_hash: str,
-                      enrollment_id: str, app_version: str, public_key: str | None = None) -> None:
+    def enroll_device(
+        self,
+        code_hash: str,
+        device_id: str,
+        label: str,
+        token_hash: str,
+        enrollment_id: str,
+        app_version: str,
+        public_key: str | None = None,
+    ) -> None:
         now = now_iso()
-        self.db.execute("INSERT INTO devices (id, label, token_hash, enrollment_id, enrolled_at,"
-                        " app_version, public_key) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                        [device_id, label, token_hash, enrollment_id, now, app_version,
-                         public_key or None])
-        self.db.execute("UPDATE enrollment_codes SET used_at = ?, device_id = ?, enrollment_id = ?"
-                        " WHERE code_hash = ?", [now, device_id, enrollment_id, code_hash])
+        self.db.execute(
+            "INSERT INTO devices (id, label, token_hash, enrollment_id, enrolled_at,"
+            " app_version, public_key) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            [device_id, label, token_hash, enrollment_id, now, app_version, public_key or None],
+        )
+        self.db.execute(
+            "UPDATE enrollment_codes SET used_at = ?, device_id = ?, enrollment_id = ?"
+            " WHERE code_hash = ?",
+            [now, device_id, enrollment_id, code_hash],
+        )
         self.audit(f"device:{device_id}", "enrolled", detail=label)
 
     def replace_token(self, device_id: str, token_hash: str, public_key: str | None = None) -> None:
         # A repeated enrollment keeps the signing key on record: only a missing one is filled.
-        self.db.execute("UPDATE devices SET token_hash = ?, public_key = coalesce(public_key, ?)"
-                        " WHERE id = ?", [token_hash, public_key or None, device_id])
+        self.db.execute(
+            "UPDATE devices SET token_hash = ?, public_key = coalesce(public_key, ?) WHERE id = ?",
+            [token_hash, public_key or None, device_id],
+        )
         self.audit(f"device:{device_id}", "enrollment_repeated")
 
     def device_by_token(self, token_hash: str) -> dict | None:
@@ -224,19 +263,29 @@ class Store:
         return row["public_key"] if row else None
 
     def devices(self) -> list[dict]:
-        return list(self.db.query(
-            "SELECT d.*, (SELECT count(*) FROM records r WHERE r.device_id = d.id) AS received"
-            " FROM devices d ORDER BY enrolled_at"))
+        return list(
+            self.db.query(
+                "SELECT d.*, (SELECT count(*) FROM records r WHERE r.device_id = d.id) AS received"
+                " FROM devices d ORDER BY enrolled_at"
+            )
+        )
 
-    def revoke_device(self, device_id: str, actor: str = "admin",
-                      account: str | None = None) -> bool:
+    def revoke_device(
+        self, device_id: str, actor: str = "admin", account: str | None = None
+    ) -> bool:
         with self.transaction():
-            cursor = self.db.execute("UPDATE devices SET revoked_at = ? WHERE id = ?"
-                                     " AND revoked_at IS NULL", [now_iso(), device_id])
+            cursor = self.db.execute(
+                "UPDATE devices SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL",
+                [now_iso(), device_id],
+            )
             if cursor.rowcount:
                 self.audit(actor, "device_revoked", detail=device_id)
-                log_event(self.db, "device_revoked", device_account(device_id),
-                          f"by {account or 'the command line'}")
+                log_event(
+                    self.db,
+                    "device_revoked",
+                    device_account(device_id),
+                    f"by {account or 'the command line'}",
+                )
         return bool(cursor.rowcount)
 
     def touch_device(self, device_id: str) -> None:
@@ -244,9 +293,11 @@ class Store:
             self.db.execute("UPDATE devices SET last_seen = ? WHERE id = ?", [now_iso(), device_id])
 
     def device_seen(self, device_id: str, queued: int, app_version: str) -> None:
-        self.db.execute("UPDATE devices SET last_seen = ?, queued = ?, app_version ="
-                        " coalesce(nullif(?, ''), app_version) WHERE id = ?",
-                        [now_iso(), queued, app_version, device_id])
+        self.db.execute(
+            "UPDATE devices SET last_seen = ?, queued = ?, app_version ="
+            " coalesce(nullif(?, ''), app_version) WHERE id = ?",
+            [now_iso(), queued, app_version, device_id],
+        )
 
     # -- records ---------------------------------------------------------------------
 
@@ -257,8 +308,11 @@ class Store:
         return self.one("SELECT 1 AS x FROM batches WHERE batch_id = ?", [batch_id]) is not None
 
     def add_batch(self, batch_id: str, device_id: str, count: int, source: str) -> None:
-        self.db.execute("INSERT INTO batches (batch_id, device_id, received_at, records, source)"
-                        " VALUES (?, ?, ?, ?, ?)", [batch_id, device_id, now_iso(), count, source])
+        self.db.execute(
+            "INSERT INTO batches (batch_id, device_id, received_at, records, source)"
+            " VALUES (?, ?, ?, ?, ?)",
+            [batch_id, device_id, now_iso(), count, source],
+        )
 
     def lock_records(self, uuids) -> None:
         """Inside a write transaction: no other server process changes these records until
@@ -267,16 +321,24 @@ class Store:
         self.db.lock_many(f"record {record_uuid}" for record_uuid in sorted(set(uuids)))
 
     def stored_record(self, record_uuid: str, revision: int) -> dict | None:
-        return self.one("SELECT device_id, answers FROM records WHERE uuid = ? AND revision = ?",
-                        [record_uuid, revision])
+        return self.one(
+            "SELECT device_id, answers FROM records WHERE uuid = ? AND revision = ?",
+            [record_uuid, revision],
+        )
 
     def record_writer(self, device_id: str, batch_id: str, uuids) -> RecordWriter:
         """A batch's records, stored as `add_record` stores them one by one, written with
         one statement per table (inside a write transaction that locked the uuids)."""
         return RecordWriter(self, device_id, batch_id, uuids)
 
-    def add_record(self, record: dict, device_id: str, batch_id: str,
-                   access_class: str | None = None, clock_flag: str | None = None) -> bool:
+    def add_record(
+        self,
+        record: dict,
+        device_id: str,
+        batch_id: str,
+        access_class: str | None = None,
+        clock_flag: str | None = None,
+    ) -> bool:
         """Store a record once; False when this (uuid, revision) is already here.
 
         Only the newest revision of a record is "latest": exports and indicators count
@@ -289,15 +351,17 @@ class Store:
             from .ingest import known_form
 
             access_class = access.classify(
-                known_form(self, record["form_id"], record["form_version"]), record["answers"])
+                known_form(self, record["form_id"], record["form_version"]), record["answers"]
+            )
         self.lock_records([record["uuid"]])  # the newest revision is read, then written
         writer = self.record_writer(device_id, batch_id, [record["uuid"]])
         stored = writer.add(record, answers_json(record["answers"]), access_class, clock_flag)
         writer.flush()
         return stored
 
-    def iter_latest(self, form_id: str, since: str | None = None, classes=None,
-                    by_uuid: bool = False):
+    def iter_latest(
+        self, form_id: str, since: str | None = None, classes=None, by_uuid: bool = False
+    ):
         """The newest revision of each record of a form, corrections applied, streamed.
 
         `classes`: the access classes to include (sync_server.access.visible_classes);
@@ -307,15 +371,18 @@ class Store:
         from .access import ALL_CLASSES, sql_filter
 
         allowed, params = sql_filter(ALL_CLASSES if classes is None else classes)
-        sql = ("SELECT uuid, revision, form_id, form_version, device_id, locale, collected,"
-               " received_at, enumerator, coalesce(answers_current, answers) AS answers,"
-               f" review FROM records WHERE form_id = ? AND is_latest = 1 AND {allowed}")
+        sql = (
+            "SELECT uuid, revision, form_id, form_version, device_id, locale, collected,"
+            " received_at, enumerator, coalesce(answers_current, answers) AS answers,"
+            f" review FROM records WHERE form_id = ? AND is_latest = 1 AND {allowed}"
+        )
         params = [form_id, *params]
         if since:
             sql += " AND received_at > ?"
             params.append(since)
-        rows = self.db.stream(sql + (" ORDER BY uuid" if by_uuid else
-                                     " ORDER BY received_at, uuid"), params)
+        rows = self.db.stream(
+            sql + (" ORDER BY uuid" if by_uuid else " ORDER BY received_at, uuid"), params
+        )
         columns = next(rows)
         for row in rows:
             item = dict(zip(columns, row, strict=True))
@@ -336,10 +403,15 @@ class Store:
         allowed, params = sql_filter(classes)
         count, newest = self.db.execute(
             f"SELECT count(*), max(received_at) FROM records WHERE form_id = ? AND"
-            f" is_latest = 1 AND {allowed}", [form_id, *params]).fetchone()
-        fixes = self.db.execute("SELECT count(*), max(c.id) FROM corrections c JOIN records r"
-                                " ON r.uuid = c.uuid AND r.revision = c.revision"
-                                " WHERE r.form_id = ?", [form_id]).fetchone()
+            f" is_latest = 1 AND {allowed}",
+            [form_id, *params],
+        ).fetchone()
+        fixes = self.db.execute(
+            "SELECT count(*), max(c.id) FROM corrections c JOIN records r"
+            " ON r.uuid = c.uuid AND r.revision = c.revision"
+            " WHERE r.form_id = ?",
+            [form_id],
+        ).fetchone()
         return f"{count}|{newest}|{fixes[0]}|{fixes[1]}"
 
     def save_release(self, actor: str, form_id: str, fmt: str, report: dict) -> int:
@@ -348,12 +420,16 @@ class Store:
             return self.db.execute(
                 "INSERT INTO releases (at, actor, form_id, format, report) VALUES (?, ?, ?, ?, ?)"
                 " RETURNING id",
-                [now_iso(), actor, form_id, fmt, json.dumps(report, ensure_ascii=False)]
+                [now_iso(), actor, form_id, fmt, json.dumps(report, ensure_ascii=False)],
             ).fetchone()[0]
 
     def releases(self, form_id: str, limit: int = 20) -> list[dict]:
-        rows = list(self.db.query("SELECT * FROM releases WHERE form_id = ? ORDER BY id DESC"
-                                  " LIMIT ?", [form_id, limit]))
+        rows = list(
+            self.db.query(
+                "SELECT * FROM releases WHERE form_id = ? ORDER BY id DESC LIMIT ?",
+                [form_id, limit],
+            )
+        )
         for row in rows:
             row["report"] = json.loads(row["report"])
         return rows
@@ -364,13 +440,27 @@ class Store:
 
     def _filter_sql(self, name: str) -> str:
         """The SQL of a browse filter: a column, or the `area` answer."""
-        return {"device": "device_id", "language": "locale", "version": "form_version",
-                "month": "substr(collected, 1, 7)", "review": "review",
-                "area": self.db.dialect.json_text("coalesce(answers_current, answers)", "area"),
-                "clock": "clock_flag"}[name]
+        return {
+            "device": "device_id",
+            "language": "locale",
+            "version": "form_version",
+            "month": "substr(collected, 1, 7)",
+            "review": "review",
+            "area": self.db.dialect.json_text("coalesce(answers_current, answers)", "area"),
+            "clock": "clock_flag",
+        }[name]
 
-    def browse(self, form_id: str, filters: dict, page: int, per_page: int = 50, *, classes,
-               released: bool = False, answers: bool = False):
+    def browse(
+        self,
+        form_id: str,
+        filters: dict,
+        page: int,
+        per_page: int = 50,
+        *,
+        classes,
+        released: bool = False,
+        answers: bool = False,
+    ):
         """One page of a form's records (newest revision each) and the total, filtered;
         only records of the access `classes` given (sync_server.access). `released`: for
         a release (analysts): in uuid order, which says nothing of arrival, with the
@@ -386,15 +476,21 @@ class Store:
                 params.append(value)
         where = " AND ".join(clauses)
         total = self.db.execute(f"SELECT count(*) FROM records WHERE {where}", params).fetchone()[0]
-        extra = (", form_id, enumerator, coalesce(answers_current, answers) AS answers"
-                 if released or answers else "")
+        extra = (
+            ", form_id, enumerator, coalesce(answers_current, answers) AS answers"
+            if released or answers
+            else ""
+        )
         order = "uuid" if released else "received_at DESC, uuid"
-        rows = list(self.db.query(
-            f"SELECT uuid, revision, device_id, form_version, locale, collected, received_at,"
-            f" review, clock_flag, answers_current IS NOT NULL AS corrected{extra} FROM records"
-            f" WHERE {where}"
-            f" ORDER BY {order} LIMIT ? OFFSET ?",
-            params + [per_page, (page - 1) * per_page]))
+        rows = list(
+            self.db.query(
+                f"SELECT uuid, revision, device_id, form_version, locale, collected, received_at,"
+                f" review, clock_flag, answers_current IS NOT NULL AS corrected{extra} FROM records"
+                f" WHERE {where}"
+                f" ORDER BY {order} LIMIT ? OFFSET ?",
+                params + [per_page, (page - 1) * per_page],
+            )
+        )
         for row in rows if released or answers else ():
             row["answers"] = loads(row["answers"])
         return rows, total
@@ -408,17 +504,23 @@ class Store:
         values = {}
         for name in self.BROWSE_FILTERS:
             expression = self._filter_sql(name)
-            values[name] = [row[0] for row in self.db.execute(
-                f"SELECT DISTINCT {expression} FROM records WHERE form_id = ? AND"
-                f" is_latest = 1 AND {allowed} AND {expression} IS NOT NULL ORDER BY 1 LIMIT 200",
-                [form_id, *params]).fetchall()]
+            values[name] = [
+                row[0]
+                for row in self.db.execute(
+                    f"SELECT DISTINCT {expression} FROM records WHERE form_id = ? AND"
+                    f" is_latest = 1 AND {allowed} AND {expression} IS NOT NULL"
+                    " ORDER BY 1 LIMIT 200",
+                    [form_id, *params],
+                ).fetchall()
+            ]
         return values
 
     def record_revisions(self, record_uuid: str, *, classes) -> list[dict]:
         """Every revision of a record, oldest first; none when its access class is not
         among `classes` (a record is as sensitive as its most sensitive revision)."""
-        rows = list(self.db.query("SELECT * FROM records WHERE uuid = ? ORDER BY revision",
-                                  [record_uuid]))
+        rows = list(
+            self.db.query("SELECT * FROM records WHERE uuid = ? ORDER BY revision", [record_uuid])
+        )
         if any(row["access_class"] not in classes for row in rows):
             return []
         for row in rows:
@@ -427,8 +529,9 @@ class Store:
         return rows
 
     def corrections(self, record_uuid: str) -> list[dict]:
-        return list(self.db.query("SELECT * FROM corrections WHERE uuid = ? ORDER BY id",
-                                  [record_uuid]))
+        return list(
+            self.db.query("SELECT * FROM corrections WHERE uuid = ? ORDER BY id", [record_uuid])
+        )
 
     def record_audit(self, record_uuid: str) -> list[dict]:
         return list(self.db.query("SELECT * FROM audit WHERE uuid = ? ORDER BY id", [record_uuid]))
@@ -444,8 +547,11 @@ class Store:
 
         with self.transaction():
             self.lock_records([record_uuid])
-            row = self.one("SELECT revision, form_id, form_version, answers, answers_current"
-                           " FROM records WHERE uuid = ? AND is_latest = 1", [record_uuid])
+            row = self.one(
+                "SELECT revision, form_id, form_version, answers, answers_current"
+                " FROM records WHERE uuid = ? AND is_latest = 1",
+                [record_uuid],
+            )
             if row is None:
                 raise KeyError(record_uuid)
             current = json.loads(row["answers_current"] or row["answers"])
@@ -459,21 +565,39 @@ class Store:
                 holder[name] = value
             if access.classify(form, current) != before:
                 raise access.AccessClassChange(record_uuid, field)
-            self.db.execute("UPDATE records SET answers_current = ? WHERE uuid = ? AND"
-                            " revision = ?", [answers_json(current), record_uuid, row["revision"]])
-            self.db.execute("INSERT INTO corrections (uuid, revision, field, old_value, new_value,"
-                            " author, at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                            [record_uuid, row["revision"], field, json.dumps(old),
-                             json.dumps(value), author, now_iso()])
-            self.audit(author, "record_corrected", record_uuid, row["revision"],
-                       f"{field}: {json.dumps(old, ensure_ascii=False)} -> "
-                       f"{json.dumps(value, ensure_ascii=False)}")
+            self.db.execute(
+                "UPDATE records SET answers_current = ? WHERE uuid = ? AND revision = ?",
+                [answers_json(current), record_uuid, row["revision"]],
+            )
+            self.db.execute(
+                "INSERT INTO corrections (uuid, revision, field, old_value, new_value,"
+                " author, at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                [
+                    record_uuid,
+                    row["revision"],
+                    field,
+                    json.dumps(old),
+                    json.dumps(value),
+                    author,
+                    now_iso(),
+                ],
+            )
+            self.audit(
+                author,
+                "record_corrected",
+                record_uuid,
+                row["revision"],
+                f"{field}: {json.dumps(old, ensure_ascii=False)} -> "
+                f"{json.dumps(value, ensure_ascii=False)}",
+            )
             self.after_change([record_uuid])
 
     def set_review(self, record_uuid: str, review: str, note: str, author: str) -> None:
         with self.transaction():
-            self.db.execute("UPDATE records SET review = ?, review_note = ? WHERE uuid = ?"
-                            " AND is_latest = 1", [review, note or None, record_uuid])
+            self.db.execute(
+                "UPDATE records SET review = ?, review_note = ? WHERE uuid = ? AND is_latest = 1",
+                [review, note or None, record_uuid],
+            )
             self.audit(author, f"record_{review}", record_uuid, detail=note or None)
 
     def after_change(self, uuids, latest: dict | None = None) -> None:
@@ -493,17 +617,18 @@ class Store:
         " coalesce(c.status, 'new') AS status, r.access_class,"
         " r.access_class = 'sensitive' AS is_sensitive FROM records r"
         " LEFT JOIN feedback_cases c ON c.uuid = r.uuid"
-        " WHERE r.form_id = ? AND r.is_latest = 1")
+        " WHERE r.form_id = ? AND r.is_latest = 1"
+    )
 
     def feedback_queue(self, status: str | None, access_class: str) -> list[dict]:
         """The feedback of one access class (the view checks the user may see it)."""
-        sql, params = self.FEEDBACK_SQL + " AND r.access_class = ?", [FEEDBACK_FORM,
-                                                                      access_class]
+        sql, params = self.FEEDBACK_SQL + " AND r.access_class = ?", [FEEDBACK_FORM, access_class]
         if status:
             sql += " AND coalesce(c.status, 'new') = ?"
             params.append(status)
-        return [self._feedback(row) for row in self.db.query(sql + " ORDER BY r.received_at",
-                                                             params)]
+        return [
+            self._feedback(row) for row in self.db.query(sql + " ORDER BY r.received_at", params)
+        ]
 
     def feedback_case(self, record_uuid: str) -> dict | None:
         row = self.one(self.FEEDBACK_SQL + " AND r.uuid = ?", [FEEDBACK_FORM, record_uuid])
@@ -513,21 +638,26 @@ class Store:
     def _feedback(row: dict) -> dict:
         return dict(row, answers=json.loads(row["answers"]), sensitive=bool(row["is_sensitive"]))
 
-    def set_feedback_status(self, record_uuid: str, status: str, sensitive: bool,
-                            author: str) -> None:
+    def set_feedback_status(
+        self, record_uuid: str, status: str, sensitive: bool, author: str
+    ) -> None:
         with self.transaction():
-            self.db.execute("INSERT INTO feedback_cases (uuid, status, sensitive, updated_at)"
-                            " VALUES (?, ?, ?, ?) ON CONFLICT (uuid) DO UPDATE SET"
-                            " status = excluded.status, updated_at = excluded.updated_at",
-                            [record_uuid, status, int(sensitive), now_iso()])
+            self.db.execute(
+                "INSERT INTO feedback_cases (uuid, status, sensitive, updated_at)"
+                " VALUES (?, ?, ?, ?) ON CONFLICT (uuid) DO UPDATE SET"
+                " status = excluded.status, updated_at = excluded.updated_at",
+                [record_uuid, status, int(sensitive), now_iso()],
+            )
             self.audit(author, f"feedback_{status}", record_uuid)
 
     def replies_to(self, record_uuid: str) -> list[dict]:
-        return list(self.db.query("SELECT * FROM replies WHERE record_uuid = ? ORDER BY seq",
-                                  [record_uuid]))
+        return list(
+            self.db.query("SELECT * FROM replies WHERE record_uuid = ? ORDER BY seq", [record_uuid])
+        )
 
-    def records_after(self, form_id: str, since: str | None, after: str | None,
-                      limit: int, *, classes) -> list[dict]:
+    def records_after(
+        self, form_id: str, since: str | None, after: str | None, limit: int, *, classes
+    ) -> list[dict]:
         """Newest revisions in arrival order, after a `received_at|uuid` cursor; only
         records of the access `classes` given (sync_server.access)."""
         sql, params = self._newest_sql(form_id, classes)
@@ -545,10 +675,12 @@ class Store:
         from .access import sql_filter
 
         allowed, params = sql_filter(classes)
-        return ("SELECT uuid, revision, form_id, form_version, device_id, locale, collected,"
-                " received_at, enumerator, coalesce(answers_current, answers) AS answers, review"
-                f" FROM records WHERE form_id = ? AND is_latest = 1 AND {allowed}",
-                [form_id, *params])
+        return (
+            "SELECT uuid, revision, form_id, form_version, device_id, locale, collected,"
+            " received_at, enumerator, coalesce(answers_current, answers) AS answers, review"
+            f" FROM records WHERE form_id = ? AND is_latest = 1 AND {allowed}",
+            [form_id, *params],
+        )
 
     def _page(self, sql: str, params: list) -> list[dict]:
         rows = list(self.db.query(sql, params))
@@ -556,8 +688,9 @@ class Store:
             row["answers"] = json.loads(row["answers"])
         return rows
 
-    def records_by_uuid(self, form_id: str, after: str | None, limit: int, *,
-                        classes) -> list[dict]:
+    def records_by_uuid(
+        self, form_id: str, after: str | None, limit: int, *, classes
+    ) -> list[dict]:
         """Newest revisions in uuid order after the uuid `after`: a release's pages, whose
         order says nothing about arrival."""
         sql, params = self._newest_sql(form_id, classes)
@@ -568,14 +701,22 @@ class Store:
 
     def form_versions(self, form_id: str) -> list[str]:
         """Every version of a form that records arrived with, oldest first."""
-        return [row[0] for row in self.db.execute(
-            "SELECT form_version FROM records WHERE form_id = ? GROUP BY form_version"
-            " ORDER BY min(received_at)", [form_id]).fetchall()]
+        return [
+            row[0]
+            for row in self.db.execute(
+                "SELECT form_version FROM records WHERE form_id = ? GROUP BY form_version"
+                " ORDER BY min(received_at)",
+                [form_id],
+            ).fetchall()
+        ]
 
-    def record_pairs(self, device_id: str, after: tuple[str, int] = ("", 0),
-                     limit: int | None = None) -> list[tuple[str, int]]:
-        sql = ("SELECT uuid, revision FROM records"
-               " WHERE device_id = ? AND (uuid, revision) > (?, ?) ORDER BY uuid, revision")
+    def record_pairs(
+        self, device_id: str, after: tuple[str, int] = ("", 0), limit: int | None = None
+    ) -> list[tuple[str, int]]:
+        sql = (
+            "SELECT uuid, revision FROM records"
+            " WHERE device_id = ? AND (uuid, revision) > (?, ?) ORDER BY uuid, revision"
+        )
         params = [device_id, after[0], after[1]]
         if limit:
             sql += " LIMIT ?"
@@ -584,11 +725,13 @@ class Store:
 
     def count_records(self, **where) -> int:
         clauses = " AND ".join(f"{key} = ?" for key in where) or "1 = 1"
-        return self.db.execute(f"SELECT count(*) FROM records WHERE {clauses}",
-                               list(where.values())).fetchone()[0]
+        return self.db.execute(
+            f"SELECT count(*) FROM records WHERE {clauses}", list(where.values())
+        ).fetchone()[0]
 
-    def log(self, actor: str, action: str, detail: str | None = None,
-            account: str | None = None) -> None:
+    def log(
+        self, actor: str, action: str, detail: str | None = None, account: str | None = None
+    ) -> None:
         """An audit entry on its own (an export, say), committed at once; a security event
         too when the action is one (`account`: who, as collector.security_log names it)."""
         with self.transaction():
@@ -596,28 +739,39 @@ class Store:
             if action in SECURITY_EVENTS:
                 log_event(self.db, action, account, detail)
 
-    def audit(self, actor: str, action: str, record_uuid: str | None = None,
-              revision: int | None = None, detail: str | None = None) -> None:
-        self.db.execute("INSERT INTO audit (at, actor, action, uuid, revision, detail)"
-                        " VALUES (?, ?, ?, ?, ?, ?)",
-                        [now_iso(), actor, action, record_uuid, revision, detail])
+    def audit(
+        self,
+        actor: str,
+        action: str,
+        record_uuid: str | None = None,
+        revision: int | None = None,
+        detail: str | None = None,
+    ) -> None:
+        self.db.execute(
+            "INSERT INTO audit (at, actor, action, uuid, revision, detail)"
+            " VALUES (?, ?, ?, ?, ?, ?)",
+            [now_iso(), actor, action, record_uuid, revision, detail],
+        )
 
     # -- forms -----------------------------------------------------------------------
 
-    def publish_form(self, form_id: str, version: str, definition: str, digest: str,
-                     actor: str = "admin") -> bool:
+    def publish_form(
+        self, form_id: str, version: str, definition: str, digest: str, actor: str = "admin"
+    ) -> bool:
         with self.transaction():
             cursor = self.db.execute(
                 "INSERT INTO forms (form_id, version, definition, hash, published_at)"
                 " VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
-                [form_id, version, definition, digest, now_iso()])
+                [form_id, version, definition, digest, now_iso()],
+            )
             if cursor.rowcount:
                 self.audit(actor, "form_published", detail=f"{form_id} {version}")
         return bool(cursor.rowcount)
 
     def form_definition(self, form_id: str, version: str) -> str | None:
-        row = self.one("SELECT definition FROM forms WHERE form_id = ? AND version = ?",
-                       [form_id, version])
+        row = self.one(
+            "SELECT definition FROM forms WHERE form_id = ? AND version = ?", [form_id, version]
+        )
         return row["definition"] if row else None
 
     def survey_design(self, form_id: str) -> dict | None:
@@ -627,25 +781,35 @@ class Store:
         return design_of(self.db, form_id, building=True)
 
     def survey_designs(self) -> list[dict]:
-        return list(self.db.query("SELECT form_id, definition, updated_at, updated_by"
-                                  " FROM survey_designs ORDER BY form_id"))
+        return list(
+            self.db.query(
+                "SELECT form_id, definition, updated_at, updated_by"
+                " FROM survey_designs ORDER BY form_id"
+            )
+        )
 
     def published_forms(self) -> list[dict]:
-        return list(self.db.query("SELECT form_id, version, hash, published_at FROM forms"
-                                  " ORDER BY form_id, published_at"))
+        return list(
+            self.db.query(
+                "SELECT form_id, version, hash, published_at FROM forms"
+                " ORDER BY form_id, published_at"
+            )
+        )
 
     # -- replies to community feedback -----------------------------------------------
 
-    def add_reply(self, reply_id: str, record_uuid: str, message: str, locale: str,
-                  author: str) -> dict:
+    def add_reply(
+        self, reply_id: str, record_uuid: str, message: str, locale: str, author: str
+    ) -> dict:
         with self.transaction():
             owner = self.one("SELECT device_id FROM records WHERE uuid = ? LIMIT 1", [record_uuid])
             if owner is None:
                 raise KeyError(record_uuid)
-            self.db.execute("INSERT INTO replies (id, device_id, record_uuid, message, locale,"
-                            " created_at, author) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                            [reply_id, owner["device_id"], record_uuid, message, locale,
-                             now_iso(), author])
+            self.db.execute(
+                "INSERT INTO replies (id, device_id, record_uuid, message, locale,"
+                " created_at, author) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                [reply_id, owner["device_id"], record_uuid, message, locale, now_iso(), author],
+            )
             self.audit(author, "reply_added", record_uuid, detail=reply_id)
             self._answered_by_reply(record_uuid, author)
         reply = self.one("SELECT * FROM replies WHERE id = ?", [reply_id])
@@ -655,22 +819,34 @@ class Store:
     def _answered_by_reply(self, record_uuid: str, author: str) -> None:
         """A reply moves a new or in-progress feedback case to "answered", however it was
         written (the page, `sync-server reply`); a closed case stays closed."""
-        row = self.one("SELECT r.form_id, r.access_class, c.status FROM records r"
-                       " LEFT JOIN feedback_cases c ON c.uuid = r.uuid"
-                       " WHERE r.uuid = ? AND r.is_latest = 1", [record_uuid])
-        if row is None or row["form_id"] != FEEDBACK_FORM or row["status"] in (
-                "answered", "closed"):
+        row = self.one(
+            "SELECT r.form_id, r.access_class, c.status FROM records r"
+            " LEFT JOIN feedback_cases c ON c.uuid = r.uuid"
+            " WHERE r.uuid = ? AND r.is_latest = 1",
+            [record_uuid],
+        )
+        if (
+            row is None
+            or row["form_id"] != FEEDBACK_FORM
+            or row["status"] in ("answered", "closed")
+        ):
             return
-        self.db.execute("INSERT INTO feedback_cases (uuid, status, sensitive, updated_at)"
-                        " VALUES (?, 'answered', ?, ?) ON CONFLICT (uuid) DO UPDATE SET"
-                        " status = excluded.status, updated_at = excluded.updated_at",
-                        [record_uuid, int(row["access_class"] == "sensitive"), now_iso()])
+        self.db.execute(
+            "INSERT INTO feedback_cases (uuid, status, sensitive, updated_at)"
+            " VALUES (?, 'answered', ?, ?) ON CONFLICT (uuid) DO UPDATE SET"
+            " status = excluded.status, updated_at = excluded.updated_at",
+            [record_uuid, int(row["access_class"] == "sensitive"), now_iso()],
+        )
         self.audit(author, "feedback_answered", record_uuid)
 
     def replies_for_device(self, device_id: str, after: int, limit: int) -> list[dict]:
-        return list(self.db.query(
-            "SELECT seq, id, record_uuid, message, locale, created_at FROM replies"
-            " WHERE device_id = ? AND seq > ? ORDER BY seq LIMIT ?", [device_id, after, limit]))
+        return list(
+            self.db.query(
+                "SELECT seq, id, record_uuid, message, locale, created_at FROM replies"
+                " WHERE device_id = ? AND seq > ? ORDER BY seq LIMIT ?",
+                [device_id, after, limit],
+            )
+        )
 
     # -- forms checked in the browser, waiting for "Publish" (sync_server.forms) ----------
     # The definition the preview showed is kept here, so that "Publish" publishes exactly
@@ -678,30 +854,35 @@ class Store:
 
     PENDING_PER_ACTOR = 10  # the newest few a person uploaded; older ones are forgotten
 
-    def add_pending_form(self, pending_id: str, actor: str, definition: str,
-                         notes: str, expires_at: str) -> None:
+    def add_pending_form(
+        self, pending_id: str, actor: str, definition: str, notes: str, expires_at: str
+    ) -> None:
         """Keep a checked definition (and its warnings, `notes`, as JSON) until expires_at;
         expired ones, and a person's oldest beyond PENDING_PER_ACTOR, go at the same time."""
         with self.transaction():
             self.db.execute("DELETE FROM pending_forms WHERE expires_at <= ?", [now_iso()])
-            self.db.execute("INSERT INTO pending_forms (id, actor, definition, notes,"
-                            " created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?)",
-                            [pending_id, actor, definition, notes, now_iso(), expires_at])
+            self.db.execute(
+                "INSERT INTO pending_forms (id, actor, definition, notes,"
+                " created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?)",
+                [pending_id, actor, definition, notes, now_iso(), expires_at],
+            )
             self.db.execute(
                 "DELETE FROM pending_forms WHERE actor = ? AND id NOT IN (SELECT id FROM"
                 " pending_forms WHERE actor = ? ORDER BY created_at DESC, seq DESC LIMIT ?)",
-                [actor, actor, self.PENDING_PER_ACTOR])
+                [actor, actor, self.PENDING_PER_ACTOR],
+            )
 
     def pending_form(self, pending_id: str, actor: str) -> dict | None:
         """A definition waiting for `actor` (nobody else's), unless it has expired."""
-        return self.one("SELECT id, definition, notes, created_at, expires_at FROM"
-                        " pending_forms WHERE id = ? AND actor = ? AND expires_at > ?",
-                        [pending_id, actor, now_iso()])
+        return self.one(
+            "SELECT id, definition, notes, created_at, expires_at FROM"
+            " pending_forms WHERE id = ? AND actor = ? AND expires_at > ?",
+            [pending_id, actor, now_iso()],
+        )
 
     def drop_pending_form(self, pending_id: str) -> None:
         with self.transaction():
             self.db.execute("DELETE FROM pending_forms WHERE id = ?", [pending_id])
-
 
     # == Attachments (sync_server.attachments) ==========================================
     # Each file once by its SHA-256 (`attachment_files`, the bytes in the data dir), and
@@ -709,8 +890,11 @@ class Store:
     # arrived only once `completed_at` is set: the SHA-256 of what came was checked.
 
     def attachment_file(self, sha256: str) -> dict | None:
-        return self.one("SELECT sha256, size, media_type, device_id, created_at, completed_at"
-                        " FROM attachment_files WHERE sha256 = ?", [sha256])
+        return self.one(
+            "SELECT sha256, size, media_type, device_id, created_at, completed_at"
+            " FROM attachment_files WHERE sha256 = ?",
+            [sha256],
+        )
 
     def declare_attachment(self, device_id: str, item: dict) -> dict:
         """Link a record's question to a file (inside a transaction), the file row made on
@@ -718,44 +902,70 @@ class Store:
         self.db.execute(
             "INSERT INTO attachment_files (sha256, size, media_type, device_id, created_at)"
             " VALUES (?, ?, ?, ?, ?) ON CONFLICT (sha256) DO NOTHING",
-            [item["sha256"], item["size"], item["media_type"], device_id, now_iso()])
+            [item["sha256"], item["size"], item["media_type"], device_id, now_iso()],
+        )
         self.db.execute(
             "INSERT INTO attachment_links (uuid, revision, question, sha256, device_id,"
             " linked_at) VALUES (?, ?, ?, ?, ?, ?)"
             " ON CONFLICT (uuid, revision, question) DO UPDATE SET sha256 = excluded.sha256",
-            [item["uuid"], item["revision"], item["question"], item["sha256"], device_id,
-             now_iso()])
+            [
+                item["uuid"],
+                item["revision"],
+                item["question"],
+                item["sha256"],
+                device_id,
+                now_iso(),
+            ],
+        )
         file = self.attachment_file(item["sha256"])
         assert file is not None  # inserted above, or there already
         return file
 
     def attachment_record(self, record_uuid: str, revision: int) -> dict | None:
         """The stored revision a file is announced for (its device, form and answers)."""
-        row = self.one("SELECT device_id, form_id, form_version, answers FROM records"
-                       " WHERE uuid = ? AND revision = ?", [record_uuid, revision])
+        row = self.one(
+            "SELECT device_id, form_id, form_version, answers FROM records"
+            " WHERE uuid = ? AND revision = ?",
+            [record_uuid, revision],
+        )
         return None if row is None else dict(row, answers=loads(row["answers"]))
 
     def attachment_bytes_since(self, device_id: str, since: str) -> int:
         """Bytes of the files this device was the first to announce since `since`."""
-        return int(self.db.execute("SELECT coalesce(sum(size), 0) FROM attachment_files"
-                                   " WHERE device_id = ? AND created_at >= ?",
-                                   [device_id, since]).fetchone()[0])
+        return int(
+            self.db.execute(
+                "SELECT coalesce(sum(size), 0) FROM attachment_files"
+                " WHERE device_id = ? AND created_at >= ?",
+                [device_id, since],
+            ).fetchone()[0]
+        )
 
     def attachment_declared_by(self, device_id: str, sha256: str) -> bool:
-        return self.db.execute("SELECT 1 FROM attachment_links WHERE device_id = ? AND"
-                               " sha256 = ? LIMIT 1", [device_id, sha256]).fetchone() is not None
+        return (
+            self.db.execute(
+                "SELECT 1 FROM attachment_links WHERE device_id = ? AND sha256 = ? LIMIT 1",
+                [device_id, sha256],
+            ).fetchone()
+            is not None
+        )
 
     def complete_attachment(self, sha256: str) -> None:
-        self.db.execute("UPDATE attachment_files SET completed_at = ? WHERE sha256 = ?"
-                        " AND completed_at IS NULL", [now_iso(), sha256])
+        self.db.execute(
+            "UPDATE attachment_files SET completed_at = ? WHERE sha256 = ?"
+            " AND completed_at IS NULL",
+            [now_iso(), sha256],
+        )
 
-    def attachment_links(self, device_id: str, after: int = 0,
-                         limit: int | None = None) -> list[dict]:
+    def attachment_links(
+        self, device_id: str, after: int = 0, limit: int | None = None
+    ) -> list[dict]:
         """The links of this device whose file arrived whole, in a stable order (`seq`)."""
-        sql = ("SELECT l.seq, l.uuid, l.revision, l.question, l.sha256 FROM attachment_links l"
-               " JOIN attachment_files f ON f.sha256 = l.sha256"
-               " WHERE l.device_id = ? AND l.seq > ? AND f.completed_at IS NOT NULL"
-               " ORDER BY l.seq")
+        sql = (
+            "SELECT l.seq, l.uuid, l.revision, l.question, l.sha256 FROM attachment_links l"
+            " JOIN attachment_files f ON f.sha256 = l.sha256"
+            " WHERE l.device_id = ? AND l.seq > ? AND f.completed_at IS NOT NULL"
+            " ORDER BY l.seq"
+        )
         params: list = [device_id, after]
         if limit:
             sql += " LIMIT ?"
@@ -764,9 +974,11 @@ class Store:
 
     def record_attachments(self, record_uuid: str, revision: int | None = None) -> list[dict]:
         """A record's files that arrived whole (of one revision, or of every one)."""
-        sql = ("SELECT l.uuid, l.revision, l.question, l.sha256, f.size, f.media_type"
-               " FROM attachment_links l JOIN attachment_files f ON f.sha256 = l.sha256"
-               " WHERE l.uuid = ? AND f.completed_at IS NOT NULL")
+        sql = (
+            "SELECT l.uuid, l.revision, l.question, l.sha256, f.size, f.media_type"
+            " FROM attachment_links l JOIN attachment_files f ON f.sha256 = l.sha256"
+            " WHERE l.uuid = ? AND f.completed_at IS NOT NULL"
+        )
         params: list = [record_uuid]
         if revision is not None:
             sql += " AND l.revision = ?"
@@ -777,13 +989,21 @@ class Store:
         """Remove a record's links (inside the caller's transaction, before the record
         itself goes) and the rows of files no other record uses; their hashes, whose
         bytes the caller deletes after the commit (sync_server.attachments)."""
-        hashes = [row[0] for row in self.db.execute(
-            "SELECT DISTINCT sha256 FROM attachment_links WHERE uuid = ?", [record_uuid])]
+        hashes = [
+            row[0]
+            for row in self.db.execute(
+                "SELECT DISTINCT sha256 FROM attachment_links WHERE uuid = ?", [record_uuid]
+            )
+        ]
         self.db.execute("DELETE FROM attachment_links WHERE uuid = ?", [record_uuid])
         unused = []
         for sha256 in hashes:
-            if self.db.execute("SELECT 1 FROM attachment_links WHERE sha256 = ? LIMIT 1",
-                               [sha256]).fetchone() is None:
+            if (
+                self.db.execute(
+                    "SELECT 1 FROM attachment_links WHERE sha256 = ? LIMIT 1", [sha256]
+                ).fetchone()
+                is None
+            ):
                 self.db.execute("DELETE FROM attachment_files WHERE sha256 = ?", [sha256])
                 unused.append(sha256)
         return unused
@@ -811,8 +1031,12 @@ def answer_slot(answers: dict, field: str) -> tuple[dict, str]:
     position, _, name = rest.partition(".")
     instances = answers.get(repeat)
     index = int(position) - 1 if re.fullmatch(r"[0-9]{1,4}", position) else -1
-    if not name or not isinstance(instances, list) or not 0 <= index < len(instances) \
-            or not isinstance(instances[index], dict):
+    if (
+        not name
+        or not isinstance(instances, list)
+        or not 0 <= index < len(instances)
+        or not isinstance(instances[index], dict)
+    ):
         raise KeyError(field)
     return instances[index], name
 
@@ -826,9 +1050,11 @@ def answers_json(answers: dict) -> str:
     return _ANSWERS_ENCODER.encode(answers)
 
 
-_RECORD_COLUMNS = ("uuid, revision, device_id, form_id, form_version, locale, collected,"
-                   " enumerator, answers, received_at, batch_id, is_latest, access_class,"
-                   " clock_flag")
+_RECORD_COLUMNS = (
+    "uuid, revision, device_id, form_id, form_version, locale, collected,"
+    " enumerator, answers, received_at, batch_id, is_latest, access_class,"
+    " clock_flag"
+)
 _ROW_LATEST, _ROW_CLASS = 11, 12  # positions in a row of _RECORD_COLUMNS
 _PARAMETERS_PER_QUERY = 500  # uuids per `IN (...)` list
 
@@ -857,20 +1083,22 @@ class RecordWriter:
         self._in_database: set[str] = set()  # uuids with rows already in the database
         wanted = sorted(set(uuids))
         for start in range(0, len(wanted), _PARAMETERS_PER_QUERY):
-            chunk = wanted[start:start + _PARAMETERS_PER_QUERY]
+            chunk = wanted[start : start + _PARAMETERS_PER_QUERY]
             rows = self.store.db.execute(
                 "SELECT uuid, revision, device_id, access_class FROM records WHERE uuid IN"
                 f" ({', '.join('?' * len(chunk))}) ORDER BY uuid, received_at, revision",
-                chunk).fetchall()
+                chunk,
+            ).fetchall()
             for record_uuid, revision, device_id, access_class in rows:
                 self._remember(record_uuid, revision, device_id, access_class == "sensitive")
                 self._stored.add((record_uuid, revision))
                 self._in_database.add(record_uuid)
 
-    def _remember(self, record_uuid: str, revision: int, device_id: str,
-                  sensitive: bool) -> None:
-        known = self._known.setdefault(record_uuid, {"owner": device_id, "newest": revision,
-                                                     "sensitive": False, "revisions": {}})
+    def _remember(self, record_uuid: str, revision: int, device_id: str, sensitive: bool) -> None:
+        known = self._known.setdefault(
+            record_uuid,
+            {"owner": device_id, "newest": revision, "sensitive": False, "revisions": {}},
+        )
         known["revisions"][revision] = device_id
         known["newest"] = max(known["newest"], revision)
         known["sensitive"] = known["sensitive"] or sensitive
@@ -890,8 +1118,9 @@ class RecordWriter:
             return self.store.stored_record(record_uuid, revision)
         return None
 
-    def add(self, record: dict, answers_text: str, access_class: str,
-            clock_flag: str | None) -> bool:
+    def add(
+        self, record: dict, answers_text: str, access_class: str, clock_flag: str | None
+    ) -> bool:
         """Add one revision (its answers as `answers_json`); False when this (uuid,
         revision) is stored already, or was added before in the batch."""
         from . import access
@@ -901,13 +1130,26 @@ class RecordWriter:
         if known is not None and revision in known["revisions"]:
             return False
         latest = known is None or revision > known["newest"]
-        prior = None if known is None else (
-            access.SENSITIVE if known["sensitive"] else access.STANDARD)
+        prior = (
+            None if known is None else (access.SENSITIVE if known["sensitive"] else access.STANDARD)
+        )
         access_class = access.strictest(access_class, prior)
         self.rows[(record_uuid, revision)] = [
-            record_uuid, revision, self.device_id, record["form_id"], record["form_version"],
-            record["locale"], record["collected"], record["enumerator"], answers_text,
-            self.now, self.batch_id, int(latest), access_class, clock_flag]
+            record_uuid,
+            revision,
+            self.device_id,
+            record["form_id"],
+            record["form_version"],
+            record["locale"],
+            record["collected"],
+            record["enumerator"],
+            answers_text,
+            self.now,
+            self.batch_id,
+            int(latest),
+            access_class,
+            clock_flag,
+        ]
         in_database = record_uuid in self._in_database
         if known is not None and latest:
             self._mark(record_uuid, known, revision, _ROW_LATEST, 0)
@@ -922,16 +1164,23 @@ class RecordWriter:
         self.audit(f"device:{self.device_id}", "record_stored", record_uuid, revision)
         return True
 
-    def _mark(self, record_uuid: str, known: dict | None, below: int | None, column: int,
-              value) -> None:
+    def _mark(
+        self, record_uuid: str, known: dict | None, below: int | None, column: int, value
+    ) -> None:
         """Set `column` of the rows of this record added in the batch (below a revision)."""
         for revision in (known or {}).get("revisions", ()):
             row = self.rows.get((record_uuid, revision))
             if row is not None and (below is None or revision < below):
                 row[column] = value
 
-    def audit(self, actor: str, action: str, record_uuid: str | None = None,
-              revision: int | None = None, detail: str | None = None) -> None:
+    def audit(
+        self,
+        actor: str,
+        action: str,
+        record_uuid: str | None = None,
+        revision: int | None = None,
+        detail: str | None = None,
+    ) -> None:
         """An audit entry, written with the records (in this order)."""
         self.audits.append([self.now, actor, action, record_uuid, revision, detail])
 
@@ -939,8 +1188,11 @@ class RecordWriter:
     def latest(self) -> dict:
         """{uuid: (form_id, collected, locale, answers JSON)} of the records whose newest
         revision is one added here (a new row: no corrections yet)."""
-        return {row[0]: (row[3], row[6], row[5], row[8])
-                for row in self.rows.values() if row[_ROW_LATEST]}
+        return {
+            row[0]: (row[3], row[6], row[5], row[8])
+            for row in self.rows.values()
+            if row[_ROW_LATEST]
+        }
 
     def flush(self) -> None:
         """Write the batch: records, then the changes to stored rows, then the audit
@@ -949,58 +1201,95 @@ class RecordWriter:
         if self.rows:
             inserted = db.executemany(
                 f"INSERT INTO records ({_RECORD_COLUMNS}) VALUES"
-                f" ({', '.join('?' * 14)}) ON CONFLICT DO NOTHING", list(self.rows.values()))
+                f" ({', '.join('?' * 14)}) ON CONFLICT DO NOTHING",
+                list(self.rows.values()),
+            )
             if inserted != len(self.rows):
                 # Only a writer that ignored the records' locks can do this: store nothing.
-                raise RuntimeError(f"{len(self.rows) - inserted} records of batch "
-                                   f"{self.batch_id} were stored meanwhile by another writer")
+                raise RuntimeError(
+                    f"{len(self.rows) - inserted} records of batch "
+                    f"{self.batch_id} were stored meanwhile by another writer"
+                )
         if self.superseded:
-            db.executemany("UPDATE records SET is_latest = 0 WHERE uuid = ? AND revision < ?",
-                           [[record_uuid, self.superseded[record_uuid]]
-                            for record_uuid in sorted(self.superseded)])
+            db.executemany(
+                "UPDATE records SET is_latest = 0 WHERE uuid = ? AND revision < ?",
+                [
+                    [record_uuid, self.superseded[record_uuid]]
+                    for record_uuid in sorted(self.superseded)
+                ],
+            )
         if self.made_sensitive:
-            db.executemany("UPDATE records SET access_class = 'sensitive' WHERE uuid = ?",
-                           [[record_uuid] for record_uuid in sorted(self.made_sensitive)])
+            db.executemany(
+                "UPDATE records SET access_class = 'sensitive' WHERE uuid = ?",
+                [[record_uuid] for record_uuid in sorted(self.made_sensitive)],
+            )
         if self.audits:
-            db.executemany("INSERT INTO audit (at, actor, action, uuid, revision, detail)"
-                           " VALUES (?, ?, ?, ?, ?, ?)", self.audits)
+            db.executemany(
+                "INSERT INTO audit (at, actor, action, uuid, revision, detail)"
+                " VALUES (?, ?, ?, ?, ?, ?)",
+                self.audits,
+            )
 
 
 @migrations()
 def m001_initial(db):
-    ddl(db, """CREATE TABLE users (
+    ddl(
+        db,
+        """CREATE TABLE users (
         id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE COLLATE NOCASE,
         role TEXT NOT NULL CHECK (role IN ('admin', 'analyst', 'viewer')),
-        password_hash TEXT NOT NULL, created_at TEXT NOT NULL)""")
-    ddl(db, """CREATE TABLE devices (
+        password_hash TEXT NOT NULL, created_at TEXT NOT NULL)""",
+    )
+    ddl(
+        db,
+        """CREATE TABLE devices (
         id TEXT PRIMARY KEY, label TEXT NOT NULL, token_hash TEXT NOT NULL UNIQUE,
         enrollment_id TEXT NOT NULL, enrolled_at TEXT NOT NULL, last_seen TEXT,
-        queued INTEGER, app_version TEXT, revoked_at TEXT)""")
-    ddl(db, """CREATE TABLE enrollment_codes (
+        queued INTEGER, app_version TEXT, revoked_at TEXT)""",
+    )
+    ddl(
+        db,
+        """CREATE TABLE enrollment_codes (
         code_hash TEXT PRIMARY KEY, label TEXT NOT NULL, created_at TEXT NOT NULL,
-        expires_at TEXT NOT NULL, used_at TEXT, device_id TEXT, enrollment_id TEXT)""")
-    ddl(db, """CREATE TABLE batches (
+        expires_at TEXT NOT NULL, used_at TEXT, device_id TEXT, enrollment_id TEXT)""",
+    )
+    ddl(
+        db,
+        """CREATE TABLE batches (
         batch_id TEXT PRIMARY KEY, device_id TEXT NOT NULL REFERENCES devices(id),
-        received_at TEXT NOT NULL, records INTEGER NOT NULL, source TEXT NOT NULL)""")
-    ddl(db, """CREATE TABLE records (
+        received_at TEXT NOT NULL, records INTEGER NOT NULL, source TEXT NOT NULL)""",
+    )
+    ddl(
+        db,
+        """CREATE TABLE records (
         uuid TEXT NOT NULL, revision INTEGER NOT NULL,
         device_id TEXT NOT NULL REFERENCES devices(id),
         form_id TEXT NOT NULL, form_version TEXT NOT NULL, locale TEXT NOT NULL,
         collected TEXT NOT NULL, enumerator TEXT, answers TEXT NOT NULL,
         received_at TEXT NOT NULL, batch_id TEXT NOT NULL REFERENCES batches(batch_id),
-        PRIMARY KEY (uuid, revision))""")
+        PRIMARY KEY (uuid, revision))""",
+    )
     ddl(db, "CREATE INDEX records_by_device ON records (device_id, uuid, revision)")
     ddl(db, "CREATE INDEX records_by_form ON records (form_id, received_at)")
-    ddl(db, """CREATE TABLE audit (
+    ddl(
+        db,
+        """CREATE TABLE audit (
         id INTEGER PRIMARY KEY, at TEXT NOT NULL, actor TEXT NOT NULL, action TEXT NOT NULL,
-        uuid TEXT, revision INTEGER, detail TEXT)""")
-    ddl(db, """CREATE TABLE forms (
+        uuid TEXT, revision INTEGER, detail TEXT)""",
+    )
+    ddl(
+        db,
+        """CREATE TABLE forms (
         form_id TEXT NOT NULL, version TEXT NOT NULL, definition TEXT NOT NULL,
-        hash TEXT NOT NULL, published_at TEXT NOT NULL, PRIMARY KEY (form_id, version))""")
-    ddl(db, """CREATE TABLE replies (
+        hash TEXT NOT NULL, published_at TEXT NOT NULL, PRIMARY KEY (form_id, version))""",
+    )
+    ddl(
+        db,
+        """CREATE TABLE replies (
         seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL UNIQUE,
         device_id TEXT NOT NULL REFERENCES devices(id), record_uuid TEXT NOT NULL,
-        message TEXT NOT NULL, locale TEXT, created_at TEXT NOT NULL, author TEXT NOT NULL)""")
+        message TEXT NOT NULL, locale TEXT, created_at TEXT NOT NULL, author TEXT NOT NULL)""",
+    )
     ddl(db, "CREATE INDEX replies_by_device ON replies (device_id, seq)")
 
 
@@ -1009,18 +1298,27 @@ def m002_workspace(db):
     ddl(db, "ALTER TABLE records ADD COLUMN is_latest INTEGER NOT NULL DEFAULT 1")
     # Analysts' corrections: the original `answers` is never changed.
     ddl(db, "ALTER TABLE records ADD COLUMN answers_current TEXT")
-    ddl(db, "ALTER TABLE records ADD COLUMN review TEXT NOT NULL DEFAULT 'new'"
-               " CHECK (review IN ('new', 'approved', 'flagged'))")
+    ddl(
+        db,
+        "ALTER TABLE records ADD COLUMN review TEXT NOT NULL DEFAULT 'new'"
+        " CHECK (review IN ('new', 'approved', 'flagged'))",
+    )
     ddl(db, "ALTER TABLE records ADD COLUMN review_note TEXT")
     ddl(db, "CREATE INDEX records_latest ON records (form_id, is_latest, received_at)")
-    ddl(db, """CREATE TABLE corrections (
+    ddl(
+        db,
+        """CREATE TABLE corrections (
         id INTEGER PRIMARY KEY, uuid TEXT NOT NULL, revision INTEGER NOT NULL,
         field TEXT NOT NULL, old_value TEXT, new_value TEXT, author TEXT NOT NULL,
-        at TEXT NOT NULL, FOREIGN KEY (uuid, revision) REFERENCES records(uuid, revision))""")
-    ddl(db, """CREATE TABLE feedback_cases (
+        at TEXT NOT NULL, FOREIGN KEY (uuid, revision) REFERENCES records(uuid, revision))""",
+    )
+    ddl(
+        db,
+        """CREATE TABLE feedback_cases (
         uuid TEXT PRIMARY KEY, status TEXT NOT NULL DEFAULT 'new'
         CHECK (status IN ('new', 'in_progress', 'answered', 'closed')),
-        sensitive INTEGER NOT NULL DEFAULT 0, updated_at TEXT NOT NULL)""")
+        sensitive INTEGER NOT NULL DEFAULT 0, updated_at TEXT NOT NULL)""",
+    )
 
 
 @migrations()
@@ -1051,19 +1349,25 @@ def m007_device_keys(db):
 def m005_accounts_and_tokens(db):
     ddl(db, "ALTER TABLE users ADD COLUMN disabled_at TEXT")
     # Personal API tokens: only a SHA-256 of each is kept; the token is shown once.
-    ddl(db, """CREATE TABLE api_tokens (
+    ddl(
+        db,
+        """CREATE TABLE api_tokens (
         id INTEGER PRIMARY KEY, user_id INTEGER NOT NULL REFERENCES users(id),
         label TEXT NOT NULL, token_hash TEXT NOT NULL UNIQUE, scope TEXT NOT NULL,
-        created_at TEXT NOT NULL, last_used_at TEXT, revoked_at TEXT, expires_at TEXT)""")
+        created_at TEXT NOT NULL, last_used_at TEXT, revoked_at TEXT, expires_at TEXT)""",
+    )
     ddl(db, "CREATE INDEX api_tokens_by_user ON api_tokens (user_id)")
 
 
 @migrations()
 def m008_releases(db):
     # The disclosure report of every record-level release (sync_server.disclosure).
-    ddl(db, """CREATE TABLE releases (
+    ddl(
+        db,
+        """CREATE TABLE releases (
         id INTEGER PRIMARY KEY, at TEXT NOT NULL, actor TEXT NOT NULL, form_id TEXT NOT NULL,
-        format TEXT NOT NULL, report TEXT NOT NULL)""")
+        format TEXT NOT NULL, report TEXT NOT NULL)""",
+    )
     ddl(db, "CREATE INDEX releases_by_form ON releases (form_id, id)")
 
 
@@ -1071,11 +1375,16 @@ def m008_releases(db):
 def m006_access_classes(db):
     # Who may see a record (sync_server.access): sensitive unless classified otherwise,
     # so a row stored without a class is admins-only (fail closed).
-    ddl(db, "ALTER TABLE records ADD COLUMN access_class TEXT NOT NULL DEFAULT 'sensitive'"
-               " CHECK (access_class IN ('standard', 'sensitive'))")
+    ddl(
+        db,
+        "ALTER TABLE records ADD COLUMN access_class TEXT NOT NULL DEFAULT 'sensitive'"
+        " CHECK (access_class IN ('standard', 'sensitive'))",
+    )
     # A collection date far from the server's ("future", "past"): the laptop's clock.
-    ddl(db, "ALTER TABLE records ADD COLUMN clock_flag TEXT"
-               " CHECK (clock_flag IN ('future', 'past'))")
+    ddl(
+        db,
+        "ALTER TABLE records ADD COLUMN clock_flag TEXT CHECK (clock_flag IN ('future', 'past'))",
+    )
     _classify_stored_records(db)
     if db.dialect.name == "sqlite":  # a PostgreSQL database never held unflagged records
         _flag_stored_clocks(db)
@@ -1089,8 +1398,9 @@ def _classify_stored_records(db) -> None:
 
     versions = db.execute("SELECT DISTINCT form_id, form_version FROM records").fetchall()
     for form_id, version in versions:
-        stored = db.execute("SELECT definition FROM forms WHERE form_id = ? AND version = ?",
-                            [form_id, version]).fetchone()
+        stored = db.execute(
+            "SELECT definition FROM forms WHERE form_id = ? AND version = ?", [form_id, version]
+        ).fetchone()
         form = form_catalogue.form_version(form_id, version, stored[0] if stored else None)
         rule = form.data.get("access") if form is not None else None
         where, params = "form_id = ? AND form_version = ?", [form_id, version]
@@ -1098,23 +1408,31 @@ def _classify_stored_records(db) -> None:
             db.execute(f"UPDATE records SET access_class = 'standard' WHERE {where}", params)
             continue
         for uuid, revision, answers in db.execute(
-                f"SELECT uuid, revision, answers FROM records WHERE {where}", params).fetchall():
-            db.execute("UPDATE records SET access_class = ? WHERE uuid = ? AND revision = ?",
-                       [access.classify(form, json.loads(answers)), uuid, revision])
+            f"SELECT uuid, revision, answers FROM records WHERE {where}", params
+        ).fetchall():
+            db.execute(
+                "UPDATE records SET access_class = ? WHERE uuid = ? AND revision = ?",
+                [access.classify(form, json.loads(answers)), uuid, revision],
+            )
     # A record is as sensitive as its most sensitive revision.
-    db.execute("UPDATE records SET access_class = 'sensitive' WHERE access_class = 'standard'"
-               " AND uuid IN (SELECT uuid FROM records WHERE access_class = 'sensitive')")
+    db.execute(
+        "UPDATE records SET access_class = 'sensitive' WHERE access_class = 'standard'"
+        " AND uuid IN (SELECT uuid FROM records WHERE access_class = 'sensitive')"
+    )
 
 
 def _flag_stored_clocks(db) -> None:
     """Records stored before clock flags, flagged against the day the server received them."""
     from .ingest import CLOCK_FUTURE_DAYS, CLOCK_PAST_DAYS
 
-    db.execute("UPDATE records SET clock_flag = CASE"
-               " WHEN julianday(substr(collected, 1, 10)) > julianday(substr(received_at, 1, 10))"
-               " + ? THEN 'future'"
-               " WHEN julianday(substr(collected, 1, 10)) < julianday(substr(received_at, 1, 10))"
-               " - ? THEN 'past' END", [CLOCK_FUTURE_DAYS, CLOCK_PAST_DAYS])
+    db.execute(
+        "UPDATE records SET clock_flag = CASE"
+        " WHEN julianday(substr(collected, 1, 10)) > julianday(substr(received_at, 1, 10))"
+        " + ? THEN 'future'"
+        " WHEN julianday(substr(collected, 1, 10)) < julianday(substr(received_at, 1, 10))"
+        " - ? THEN 'past' END",
+        [CLOCK_FUTURE_DAYS, CLOCK_PAST_DAYS],
+    )
 
 
 @migrations()
@@ -1128,18 +1446,24 @@ def m009_user_names_ignore_case(db):
 def m010_survey_designs(db):
     # A form's survey design (sync_server.designs): stratum, cluster, weights, population
     # totals, as checked JSON. Each record's values are in the facts' survey_units.
-    ddl(db, """CREATE TABLE survey_designs (
+    ddl(
+        db,
+        """CREATE TABLE survey_designs (
         form_id TEXT PRIMARY KEY, definition TEXT NOT NULL,
-        updated_at TEXT NOT NULL, updated_by TEXT NOT NULL)""")
+        updated_at TEXT NOT NULL, updated_by TEXT NOT NULL)""",
+    )
 
 
 @migrations()
 def m011_pending_forms(db):
     # Forms checked on the Forms page and shown in preview, until "Publish" (Store above).
-    ddl(db, """CREATE TABLE pending_forms (
+    ddl(
+        db,
+        """CREATE TABLE pending_forms (
         seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL UNIQUE, actor TEXT NOT NULL,
         definition TEXT NOT NULL, notes TEXT NOT NULL, created_at TEXT NOT NULL,
-        expires_at TEXT NOT NULL)""")
+        expires_at TEXT NOT NULL)""",
+    )
 
 
 @migrations()
@@ -1153,16 +1477,22 @@ def m012_design_builds(db):
 def m013_attachments(db):
     # Attachments (Store's attachment block, sync_server.attachments): each file once by
     # its SHA-256, its bytes in the data dir; the links say which record's question holds it.
-    ddl(db, """CREATE TABLE attachment_files (
+    ddl(
+        db,
+        """CREATE TABLE attachment_files (
         sha256 TEXT PRIMARY KEY, size INTEGER NOT NULL, media_type TEXT NOT NULL,
         device_id TEXT NOT NULL REFERENCES devices(id), created_at TEXT NOT NULL,
-        completed_at TEXT)""")
+        completed_at TEXT)""",
+    )
     ddl(db, "CREATE INDEX attachment_files_by_device ON attachment_files (device_id, created_at)")
-    ddl(db, """CREATE TABLE attachment_links (
+    ddl(
+        db,
+        """CREATE TABLE attachment_links (
         seq INTEGER PRIMARY KEY AUTOINCREMENT, uuid TEXT NOT NULL, revision INTEGER NOT NULL,
         question TEXT NOT NULL, sha256 TEXT NOT NULL REFERENCES attachment_files(sha256),
         device_id TEXT NOT NULL REFERENCES devices(id), linked_at TEXT NOT NULL,
         UNIQUE (uuid, revision, question),
-        FOREIGN KEY (uuid, revision) REFERENCES records(uuid, revision))""")
+        FOREIGN KEY (uuid, revision) REFERENCES records(uuid, revision))""",
+    )
     ddl(db, "CREATE INDEX attachment_links_by_device ON attachment_links (device_id, seq)")
     ddl(db, "CREATE INDEX attachment_links_by_hash ON attachment_links (sha256)")

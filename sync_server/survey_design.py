@@ -30,9 +30,23 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["ADJUST", "CERTAINTY", "Design", "Domain", "Estimate", "Comparison", "calibrate",
-           "compare_domains", "domain_estimates", "estimate", "holm", "psu_totals",
-           "t_cdf_two_sided", "t_quantile", "CalibrationError"]
+__all__ = [
+    "ADJUST",
+    "CERTAINTY",
+    "Design",
+    "Domain",
+    "Estimate",
+    "Comparison",
+    "calibrate",
+    "compare_domains",
+    "domain_estimates",
+    "estimate",
+    "holm",
+    "psu_totals",
+    "t_cdf_two_sided",
+    "t_quantile",
+    "CalibrationError",
+]
 
 ADJUST, CERTAINTY = "adjust", "certainty"
 LONELY_RULES = (ADJUST, CERTAINTY)
@@ -43,6 +57,7 @@ class CalibrationError(ValueError):
 
 
 # -- Student's t without scipy: exact series for whole degrees of freedom ---------------
+
 
 def t_cdf_two_sided(t: float, df: int) -> float:
     """P(|T| > |t|) for Student's t with a whole number of degrees of freedom.
@@ -91,6 +106,7 @@ def t_quantile(df: int, level: float = 0.95) -> float:
 
 # -- The design --------------------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class Design:
     """The PSUs of a sample: which stratum each is in, and each stratum's size.
@@ -136,12 +152,18 @@ class Domain:
     wyy: np.ndarray
 
     def __sub__(self, other: Domain) -> Domain:
-        return Domain(self.n - other.n, self.w - other.w, self.wy - other.wy,
-                      self.wyy - other.wyy)
+        return Domain(self.n - other.n, self.w - other.w, self.wy - other.wy, self.wyy - other.wyy)
 
 
-def psu_totals(y, w, stratum, psu, population_psus: dict | float | None = None,
-               lonely_psu: str = ADJUST, domain=None) -> tuple[Design, Domain, list]:
+def psu_totals(
+    y,
+    w,
+    stratum,
+    psu,
+    population_psus: dict | float | None = None,
+    lonely_psu: str = ADJUST,
+    domain=None,
+) -> tuple[Design, Domain, list]:
     """Sum records into PSU totals: (design, the domain's totals, stratum labels).
 
     `y` may hold NaN (no answer): such records are outside the domain, as in R's
@@ -170,8 +192,12 @@ def psu_totals(y, w, stratum, psu, population_psus: dict | float | None = None,
     yy = np.where(inside, y, 0.0)
     ww = np.where(inside, w, 0.0)
     count = len(unique_keys)
-    totals = Domain(np.bincount(unit, inside.astype(float), count), np.bincount(unit, ww, count),
-                    np.bincount(unit, ww * yy, count), np.bincount(unit, ww * yy * yy, count))
+    totals = Domain(
+        np.bincount(unit, inside.astype(float), count),
+        np.bincount(unit, ww, count),
+        np.bincount(unit, ww * yy, count),
+        np.bincount(unit, ww * yy * yy, count),
+    )
     sizes = _population(population_psus, strata_labels)
     return Design(unit_stratum, sizes, lonely_psu), totals, strata_labels
 
@@ -194,11 +220,16 @@ def _population(population_psus, labels: list) -> np.ndarray:
         return np.full(len(labels), np.nan)
     if isinstance(population_psus, (int, float)):
         return np.full(len(labels), float(population_psus))
-    return np.array([float(population_psus.get(label, population_psus.get(str(label), np.nan)))
-                     for label in labels])
+    return np.array(
+        [
+            float(population_psus.get(label, population_psus.get(str(label), np.nan)))
+            for label in labels
+        ]
+    )
 
 
 # -- Estimates ---------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class Estimate:
@@ -227,8 +258,7 @@ def _variance(design: Design, z: np.ndarray) -> float:
     mean_h = np.bincount(stratum, z, design.n_strata) / np.maximum(n_h, 1)
     spread = np.bincount(stratum, (z - mean_h[stratum]) ** 2, design.n_strata)
     with np.errstate(invalid="ignore", divide="ignore"):
-        fpc = np.where(np.isnan(design.population_psus), 1.0,
-                       1.0 - n_h / design.population_psus)
+        fpc = np.where(np.isnan(design.population_psus), 1.0, 1.0 - n_h / design.population_psus)
         per_stratum = np.where(n_h > 1, fpc * n_h / (n_h - 1) * spread, 0.0)
     lonely = n_h == 1
     if design.lonely_psu == ADJUST and lonely.any() and design.n_psus > 1:
@@ -259,8 +289,9 @@ def estimate(design: Design, totals: Domain) -> Estimate:
     return Estimate(mean, se, n, weight, deff, effective, design.df, low, high)
 
 
-def _design_effect(variance: float, totals: Domain, mean: float, n: int,
-                   weight: float) -> tuple[float | None, float | None]:
+def _design_effect(
+    variance: float, totals: Domain, mean: float, n: int, weight: float
+) -> tuple[float | None, float | None]:
     """As R's `svymean(deff = TRUE)`: against simple random sampling without replacement of
     n records from a population of sum(w), with the weighted population variance."""
     if n < 2:
@@ -305,8 +336,13 @@ def difference(design: Design, first: Domain, second: Domain) -> tuple[float, fl
     return m1 - m2, math.sqrt(_variance(design, z))
 
 
-def compare_domains(design: Design, domains: dict, everyone: Domain,
-                    reference: str | None = None, level: float = 0.95) -> list[Comparison]:
+def compare_domains(
+    design: Design,
+    domains: dict,
+    everyone: Domain,
+    reference: str | None = None,
+    level: float = 0.95,
+) -> list[Comparison]:
     """Each group against the rest (or against `reference`), Holm-adjusted over the groups.
 
     `everyone` is the whole answering sample (the sum of all groups): "the rest" of a
@@ -327,9 +363,20 @@ def compare_domains(design: Design, domains: dict, everyone: Domain,
         results.append(Comparison(group, reference, value, se, low, high, p))
     adjusted = holm([c.p_value for c in results])
     alpha = 1.0 - level
-    return [Comparison(c.group, c.reference, c.difference, c.se, c.ci_low, c.ci_high, c.p_value,
-                       a, a is not None and a < alpha)
-            for c, a in zip(results, adjusted, strict=True)]
+    return [
+        Comparison(
+            c.group,
+            c.reference,
+            c.difference,
+            c.se,
+            c.ci_low,
+            c.ci_high,
+            c.p_value,
+            a,
+            a is not None and a < alpha,
+        )
+        for c, a in zip(results, adjusted, strict=True)
+    ]
 
 
 def holm(p_values: list) -> list:
@@ -346,8 +393,10 @@ def holm(p_values: list) -> list:
 
 # -- Weights from population totals ------------------------------------------------------
 
-def calibrate(weights, margins: dict, totals: dict, max_iterations: int = 100,
-              tolerance: float = 1e-6) -> np.ndarray:
+
+def calibrate(
+    weights, margins: dict, totals: dict, max_iterations: int = 100, tolerance: float = 1e-6
+) -> np.ndarray:
     """Weights adjusted so their sums match known population totals.
 
     `margins`: {variable: array of category labels per record}; `totals`: {variable:
@@ -375,14 +424,17 @@ def calibrate(weights, margins: dict, totals: dict, max_iterations: int = 100,
         coded[name] = (codes, np.array([wanted[c] for c in categories.tolist()]))
     grand = {float(sum(totals[name].values())) for name in margins}
     if len(grand) > 1 and (max(grand) - min(grand)) > tolerance * max(grand):
-        raise CalibrationError("the population totals of the variables do not add up to the"
-                               " same number")
+        raise CalibrationError(
+            "the population totals of the variables do not add up to the same number"
+        )
     for _ in range(max_iterations):
         for codes, target in coded.values():
             current = np.bincount(codes, weights, len(target))
             weights *= (target / current)[codes]
-        worst = max(float(np.max(np.abs(np.bincount(codes, weights, len(t)) / t - 1)))
-                    for codes, t in coded.values())
+        worst = max(
+            float(np.max(np.abs(np.bincount(codes, weights, len(t)) / t - 1)))
+            for codes, t in coded.values()
+        )
         if worst <= tolerance:
             return weights
     raise CalibrationError(f"raking did not converge in {max_iterations} rounds")

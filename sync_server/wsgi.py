@@ -28,11 +28,16 @@ def config_from_environment(environ=os.environ) -> dict:
     if text:
         low, high = SUPPRESSION_K_RANGE
         if not text.isdigit() or not low <= int(text) <= high:
-            raise ValueError(f"SYNC_SERVER_SUPPRESSION_K should be a whole number from {low} "
-                             f"to {high}, not {text!r}")
+            raise ValueError(
+                f"SYNC_SERVER_SUPPRESSION_K should be a whole number from {low} "
+                f"to {high}, not {text!r}"
+            )
         config["SUPPRESSION_K"] = int(text)
-    return {"test_config": config, "data_dir": environ.get("SYNC_SERVER_DATA_DIR") or None,
-            "database": environ.get("SYNC_SERVER_DATABASE") or None}
+    return {
+        "test_config": config,
+        "data_dir": environ.get("SYNC_SERVER_DATA_DIR") or None,
+        "database": environ.get("SYNC_SERVER_DATABASE") or None,
+    }
 
 
 logs.configure()  # gunicorn keeps each worker's standard error in its error log

@@ -91,12 +91,14 @@ def forget_everything(driver) -> None:
     """Leave the phone as new: every site it visited (read from the tab's history) loses its
     cookies, storage and service workers, and the cache goes."""
     history = driver.execute_cdp_cmd("Page.getNavigationHistory", {})["entries"]
-    origins = {match.group(0) for entry in history
-               if (match := re.match(r"https?://[^/]+", entry["url"]))}
+    origins = {
+        match.group(0) for entry in history if (match := re.match(r"https?://[^/]+", entry["url"]))
+    }
     driver.get("about:blank")  # stops the last page's scripts and retries
     for origin in origins:
-        driver.execute_cdp_cmd("Storage.clearDataForOrigin",
-                               {"origin": origin, "storageTypes": "all"})
+        driver.execute_cdp_cmd(
+            "Storage.clearDataForOrigin", {"origin": origin, "storageTypes": "all"}
+        )
     driver.execute_cdp_cmd("Network.clearBrowserCookies", {})
     driver.execute_cdp_cmd("Network.clearBrowserCache", {})
     driver.execute_cdp_cmd("Page.resetNavigationHistory", {})
@@ -116,17 +118,28 @@ def start_chromium(tmp_path, width=360, trusted_ca=None, flags=()):
         _trust(home, trusted_ca)
     options = webdriver.ChromeOptions()
     options.binary_location = binary
-    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                 "--no-first-run", f"--user-data-dir={tmp_path / 'profile'}",
-                 f"--window-size={width},640", *flags):
+    for flag in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-dev-shm-usage",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--no-first-run",
+        f"--user-data-dir={tmp_path / 'profile'}",
+        f"--window-size={width},640",
+        *flags,
+    ):
         options.add_argument(flag)
-    options.add_experimental_option("mobileEmulation", {
-        "deviceMetrics": {"width": width, "height": 640, "pixelRatio": 2}})
+    options.add_experimental_option(
+        "mobileEmulation", {"deviceMetrics": {"width": width, "height": 640, "pixelRatio": 2}}
+    )
     options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
     # A session of its own, so that quit_chromium can stop chromedriver and Chromium together.
-    service = Service(driver_path, env=dict(os.environ, HOME=str(home)),
-                      popen_kw={"start_new_session": True})
+    service = Service(
+        driver_path, env=dict(os.environ, HOME=str(home)), popen_kw={"start_new_session": True}
+    )
     driver = webdriver.Chrome(options=options, service=service)
     driver.implicitly_wait(0)
     # A page or a command that hangs fails the test in a minute, not the driver's two.
@@ -142,8 +155,10 @@ def _trust(home, ca_path) -> None:
     nssdb.mkdir(parents=True, exist_ok=True)
     database = f"sql:{nssdb}"
     subprocess.run([certutil, "-N", "-d", database, "--empty-password"], check=True)
-    subprocess.run([certutil, "-A", "-d", database, "-t", "C,,", "-n", "hub-ca",
-                    "-i", str(ca_path)], check=True)
+    subprocess.run(
+        [certutil, "-A", "-d", database, "-t", "C,,", "-n", "hub-ca", "-i", str(ca_path)],
+        check=True,
+    )
 
 
 def wait_for(driver, css: str):
@@ -151,7 +166,8 @@ def wait_for(driver, css: str):
     from selenium.webdriver.support.ui import WebDriverWait
 
     return WebDriverWait(driver, 15).until(
-        lambda d: d.find_elements("css selector", css) and d.find_element("css selector", css))
+        lambda d: d.find_elements("css selector", css) and d.find_element("css selector", css)
+    )
 
 
 def visible(driver, name: str) -> bool:
@@ -176,8 +192,9 @@ def sign_in(driver, hub):
 
 def answer_visible_questions(driver, answers):
     """Answer what the page shows, as a person would: tap choices, type text."""
-    for block, name, kind in shown_blocks(driver, lambda name, kind: kind != "note"
-                                          and name in answers):
+    for block, name, kind in shown_blocks(
+        driver, lambda name, kind: kind != "note" and name in answers
+    ):
         value = answers[name]
         if kind in ("select_one", "range") and block.find_elements("css selector", "input"):
             block.find_element("css selector", f'input[value="{value}"]').click()
@@ -193,7 +210,9 @@ def answer_visible_questions(driver, answers):
                 "arguments[0].value = arguments[1];"
                 "arguments[0].dispatchEvent(new Event('input', {bubbles: true}));"
                 "arguments[0].dispatchEvent(new Event('change', {bubbles: true}));",
-                field, str(value))
+                field,
+                str(value),
+            )
 
 
 # Every question block of the page, in page order, with what the tests read off it.
@@ -210,9 +229,11 @@ def shown_blocks(driver, wanted, by_id=False):
 
     The page is read in a call or two rather than a few per block: a whole form in one page
     has hundreds of them, and each WebDriver call is a round trip."""
-    candidates = [(block, (ident[2:] if by_id else name), kind)
-                  for block, name, kind, ident in driver.execute_script(_BLOCKS)
-                  if wanted((ident[2:] if by_id else name), kind)]
+    candidates = [
+        (block, (ident[2:] if by_id else name), kind)
+        for block, name, kind, ident in driver.execute_script(_BLOCKS)
+        if wanted((ident[2:] if by_id else name), kind)
+    ]
     elements = [block for block, _name, _kind in candidates]
     shown, stale = {}, True
     for index, candidate in enumerate(candidates):
@@ -249,6 +270,9 @@ def review_and_finalize(driver):
 
     driver.find_element("css selector", "button.step-review").click()
     finish = WebDriverWait(driver, 15).until(
-        lambda d: d.find_element("css selector", ".review-step").is_displayed()
-        and d.find_element("css selector", "button.step-finish"))
+        lambda d: (
+            d.find_element("css selector", ".review-step").is_displayed()
+            and d.find_element("css selector", "button.step-finish")
+        )
+    )
     finish.click()

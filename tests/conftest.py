@@ -22,7 +22,7 @@ from collector.users import add_user
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 ENUMERATOR, PIN = "amina", "4821"
 CSRF_PATTERN = re.compile(r'name="csrf_token" value="([^"]+)"')
-UUID_PATTERN = re.compile(r'/records/([0-9a-f-]{36})/')
+UUID_PATTERN = re.compile(r"/records/([0-9a-f-]{36})/")
 
 
 def translated(locale: str, message: str) -> str:
@@ -72,8 +72,9 @@ def data_dir(tmp_path) -> Path:
 
 @pytest.fixture
 def app(data_dir):
-    app = create_app({"HUB_SETTINGS": {"feedback_rate_limit": "1000 per minute"}},
-                     data_dir=data_dir)
+    app = create_app(
+        {"HUB_SETTINGS": {"feedback_rate_limit": "1000 per minute"}}, data_dir=data_dir
+    )
     return app
 
 
@@ -122,8 +123,11 @@ def database_bytes(database) -> bytes:
     if str(database).startswith("postgresql://"):
         from postgres import bin_dir
 
-        return subprocess.run([str(bin_dir() / "pg_dump"), "--data-only", "-d", str(database)],
-                              check=True, capture_output=True).stdout
+        return subprocess.run(
+            [str(bin_dir() / "pg_dump"), "--data-only", "-d", str(database)],
+            check=True,
+            capture_output=True,
+        ).stdout
     files = [Path(database), Path(f"{database}-wal")]
     return b"".join(path.read_bytes() for path in files if path.exists())
 
@@ -206,8 +210,9 @@ class Browser:
         self.get("/signin")
         response = self.post("/signin", {"name": name, "pin": pin})
         # Signed in: the page it lands on offers to sign out (in whatever language).
-        assert response.status_code == 200 and 'action="/signout"' in response.text, \
-            response.text[:500]
+        assert response.status_code == 200 and 'action="/signout"' in response.text, response.text[
+            :500
+        ]
         return response
 
 
@@ -337,6 +342,8 @@ def usual_umask():
 
 def open_to_others(root: Path) -> list[str]:
     """Files under `root` (itself included) that anyone but their owner may read or write."""
-    return [f"{path.relative_to(root) if path != root else '.'} "
-            f"{stat.filemode(path.stat().st_mode)}"
-            for path in [root, *root.rglob("*")] if path.stat().st_mode & 0o077]
+    return [
+        f"{path.relative_to(root) if path != root else '.'} {stat.filemode(path.stat().st_mode)}"
+        for path in [root, *root.rglob("*")]
+        if path.stat().st_mode & 0o077
+    ]

@@ -41,10 +41,22 @@ FALLBACK_KEYS = ("area", "age", "gender", "migration_status", "language_home", "
 FALLBACK_SENSITIVE = ("discriminated", "discrimination_grounds")
 # Record metadata that links records: key variables whatever the form says.
 META_KEYS = ("_device", "_collected_at", "_received_at", "_locale", "_enumerator")
-META_SOURCE = {"_uuid": "uuid", "_device": "device_id", "_collected_at": "collected",
-               "_received_at": "received_at", "_locale": "locale", "_enumerator": "enumerator"}
-WG_ITEMS = ("wg_seeing", "wg_hearing", "wg_walking", "wg_remembering", "wg_selfcare",
-            "wg_communicating")
+META_SOURCE = {
+    "_uuid": "uuid",
+    "_device": "device_id",
+    "_collected_at": "collected",
+    "_received_at": "received_at",
+    "_locale": "locale",
+    "_enumerator": "enumerator",
+}
+WG_ITEMS = (
+    "wg_seeing",
+    "wg_hearing",
+    "wg_walking",
+    "wg_remembering",
+    "wg_selfcare",
+    "wg_communicating",
+)
 DISABILITY = "disability"  # the Washington Group flag, derived from the six answers
 FLAG_COLUMNS = ("wg_disability", "disability")  # the flag as a release may carry it
 # How a release may write a suppressed value.
@@ -55,6 +67,7 @@ CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 # -- the server and its users ---------------------------------------------------------------
 
+
 class Person:
     """A signed-in browser session (no JavaScript), as a user of the workspace."""
 
@@ -63,8 +76,11 @@ class Person:
         self.session = requests.Session()
         self.session.headers["Accept-Language"] = "en"
         page = self.session.get(base + "/signin", timeout=30).text
-        answer = self.session.post(base + "/signin", timeout=60, data={
-            "name": name, "password": PASSWORD, "csrf_token": CSRF.search(page).group(1)})
+        answer = self.session.post(
+            base + "/signin",
+            timeout=60,
+            data={"name": name, "password": PASSWORD, "csrf_token": CSRF.search(page).group(1)},
+        )
         if answer.status_code != 200 or "/signin" in answer.url:
             raise RuntimeError(f"{name} could not sign in: {answer.status_code}")
 
@@ -91,7 +107,8 @@ class TeamServer:
             for role in ROLES:
                 store.add_user(f"{role}1", role, generate_password_hash(PASSWORD))
             self.analyst_token = api_tokens.create(
-                store.db, store.user_by_name("analyst1")["id"], "audit")[1]
+                store.db, store.user_by_name("analyst1")["id"], "audit"
+            )[1]
         finally:
             store.close()
         self.app = create_app(data_dir=folder)
@@ -106,6 +123,7 @@ class TeamServer:
 
 
 # -- reading releases back --------------------------------------------------------------------
+
 
 def text(value) -> str:
     """A released cell as text: missing and suppressed values as ""."""
@@ -138,8 +156,12 @@ class Release:
 def _by_uuid(name: str, rows: list[dict], status: int = 200) -> Release:
     columns = list(rows[0]) if rows else []
     cleaned = [{column: text(value) for column, value in row.items()} for row in rows]
-    return Release(name, {row.get("_uuid") or f"row {n}": row for n, row in enumerate(cleaned)},
-                   columns, status)
+    return Release(
+        name,
+        {row.get("_uuid") or f"row {n}": row for n, row in enumerate(cleaned)},
+        columns,
+        status,
+    )
 
 
 def read_export(person: Person, form_id: str, fmt: str, **params) -> Release:
@@ -182,8 +204,9 @@ def _read_stats(fmt: str, content: bytes, form_id: str) -> list[dict]:
     names = {}
     for question in form.questions.values():
         if question.get("choices"):
-            names[question.name] = {form.text(c["label"], "en"): c["name"]
-                                    for c in form.choices(question)}
+            names[question.name] = {
+                form.text(c["label"], "en"): c["name"] for c in form.choices(question)
+            }
     rows = []
     for record in frame.to_dict("records"):
         row = {}
@@ -204,8 +227,12 @@ def read_api(base: str, token: str, form_id: str, limit: int = 300) -> Release:
     rows, after, status = [], None, 200
     while True:
         params = {"limit": limit, **({"after": after} if after else {})}
-        answer = requests.get(f"{base}/api/v1/data/{form_id}", params=params, timeout=60,
-                              headers={"Authorization": f"Bearer {token}"})
+        answer = requests.get(
+            f"{base}/api/v1/data/{form_id}",
+            params=params,
+            timeout=60,
+            headers={"Authorization": f"Bearer {token}"},
+        )
         status = answer.status_code
         if status != 200:
             break
@@ -219,8 +246,11 @@ def read_api(base: str, token: str, form_id: str, limit: int = 300) -> Release:
 
 # A record page's answer row: the answer's key in its heading's title, its stored value (the
 # code the label stands for) in its cell's title.
-RECORD_ROW = re.compile(r'<th scope="row" title="([^"]+)" translate="no">.*?</th>\s*'
-                        r'<td title="([^"]*)" translate="no">', re.S)
+RECORD_ROW = re.compile(
+    r'<th scope="row" title="([^"]+)" translate="no">.*?</th>\s*'
+    r'<td title="([^"]*)" translate="no">',
+    re.S,
+)
 
 
 def record_page(person: Person, record_uuid: str) -> tuple[int, dict[str, str], str]:
@@ -230,8 +260,9 @@ def record_page(person: Person, record_uuid: str) -> tuple[int, dict[str, str], 
     answer = person.get(f"/data/record/{record_uuid}")
     if answer.status_code != 200:
         return answer.status_code, {}, ""
-    shown = {key: _page_value(html.unescape(value))
-             for key, value in RECORD_ROW.findall(answer.text)}
+    shown = {
+        key: _page_value(html.unescape(value)) for key, value in RECORD_ROW.findall(answer.text)
+    }
     return 200, shown, answer.text
 
 
@@ -244,6 +275,7 @@ def _page_value(value: str) -> str:
 
 
 # -- declared roles ---------------------------------------------------------------------------
+
 
 @dataclass
 class Roles:
@@ -292,23 +324,31 @@ def key_of(row: dict[str, str], release: Release, keys: list[str]) -> tuple:
 
 # -- measures on a release ---------------------------------------------------------------------
 
+
 def k_anonymity(release: Release, keys: list[str], k: int = K, exact: bool = False) -> dict:
     """Records in groups smaller than k, and unique ones, on all key variables together
     (with the linking metadata and the disability flag; `exact`: on `keys` alone, where
     DISABILITY is the flag)."""
     if exact:
-        combos = [tuple(disability(row) if c == DISABILITY else row.get(c, "") for c in keys)
-                  for row in release.records]
+        combos = [
+            tuple(disability(row) if c == DISABILITY else row.get(c, "") for c in keys)
+            for row in release.records
+        ]
     else:
         combos = [key_of(row, release, keys) for row in release.records]
     sizes = Counter(combos)
     total = len(combos)
     small = sum(1 for combo in combos if sizes[combo] < k)
     unique = sum(1 for combo in combos if sizes[combo] == 1)
-    return {"records": total, "groups": len(sizes), "unique": unique, "small": small,
-            "unique_pct": 100 * unique / total if total else 0.0,
-            "small_pct": 100 * small / total if total else 0.0,
-            "smallest": min(sizes.values()) if sizes else 0}
+    return {
+        "records": total,
+        "groups": len(sizes),
+        "unique": unique,
+        "small": small,
+        "unique_pct": 100 * unique / total if total else 0.0,
+        "small_pct": 100 * small / total if total else 0.0,
+        "smallest": min(sizes.values()) if sizes else 0,
+    }
 
 
 def l_diversity(release: Release, keys: list[str], sensitive: list[str], l: int = L) -> dict:
@@ -322,8 +362,11 @@ def l_diversity(release: Release, keys: list[str], sensitive: list[str], l: int 
     for name in sensitive:
         if name not in release.columns:
             continue
-        bad = [rows for rows in groups.values()
-               if 0 < len({row[name] for row in rows if row.get(name)}) < l]
+        bad = [
+            rows
+            for rows in groups.values()
+            if 0 < len({row[name] for row in rows if row.get(name)}) < l
+        ]
         found[name] = {"groups": len(bad), "records": sum(map(len, bad))}
     return found
 
@@ -364,12 +407,18 @@ def suppression(release: Release, stored: dict[str, dict], keys: list[str]) -> d
                 generalized += 1
     dropped = [c for c in keys if c not in release.columns]
     left_out = sum(1 for record_uuid in stored if record_uuid not in release.rows)
-    return {"values": kept, "suppressed": suppressed, "generalized": generalized,
-            "left_out": left_out,
-            "suppressed_pct": 100 * suppressed / kept if kept else 0.0,
-            "answers_suppressed_pct": 100 * answers["suppressed"] / answers["values"]
-            if answers["values"] else 0.0,
-            "per_column": dict(per_column), "dropped_columns": dropped}
+    return {
+        "values": kept,
+        "suppressed": suppressed,
+        "generalized": generalized,
+        "left_out": left_out,
+        "suppressed_pct": 100 * suppressed / kept if kept else 0.0,
+        "answers_suppressed_pct": 100 * answers["suppressed"] / answers["values"]
+        if answers["values"]
+        else 0.0,
+        "per_column": dict(per_column),
+        "dropped_columns": dropped,
+    }
 
 
 def disagreements(releases: list[Release], columns: list[str]) -> list[str]:
@@ -378,8 +427,10 @@ def disagreements(releases: list[Release], columns: list[str]) -> list[str]:
     first = releases[0]
     for other in releases[1:]:
         if set(other.rows) != set(first.rows):
-            problems.append(f"{other.name}: {len(other.rows)} records, {first.name}: "
-                            f"{len(first.rows)}, not the same ones")
+            problems.append(
+                f"{other.name}: {len(other.rows)} records, {first.name}: "
+                f"{len(first.rows)}, not the same ones"
+            )
             continue
         for column in columns:
             if (column in first.columns) != (column in other.columns):
@@ -388,9 +439,11 @@ def disagreements(releases: list[Release], columns: list[str]) -> list[str]:
                 continue
             differ = _differing(first, other, column) if column in first.columns else []
             if differ:
-                problems.append(f"{column}: {len(differ)} records differ between {first.name} "
-                                f"and {other.name} (e.g. {first.rows[differ[0]].get(column)!r} vs "
-                                f"{other.rows[differ[0]].get(column)!r})")
+                problems.append(
+                    f"{column}: {len(differ)} records differ between {first.name} "
+                    f"and {other.name} (e.g. {first.rows[differ[0]].get(column)!r} vs "
+                    f"{other.rows[differ[0]].get(column)!r})"
+                )
     return problems
 
 
@@ -403,13 +456,15 @@ def _differing(first: Release, other: Release, column: str) -> list[str]:
         mine, theirs = row.get(column, ""), other.rows[record_uuid].get(column, "")
         if (not mine or not theirs) and mine != theirs:
             differ.append(record_uuid)
-        elif (forward.setdefault(mine, theirs) != theirs
-              or backward.setdefault(theirs, mine) != mine):
+        elif (
+            forward.setdefault(mine, theirs) != theirs or backward.setdefault(theirs, mine) != mine
+        ):
             differ.append(record_uuid)
     return differ
 
 
 # -- linkage: reports back to the survey of the person who told them ---------------------------
+
 
 def _day_match(a: str, b: str) -> bool:
     """Dates match at the coarser of the two precisions (day, month, year); unknown matches."""
@@ -432,25 +487,38 @@ def linkage(reports: Release, surveys: Release, links: dict[str, str], k: int = 
         by_device[survey.get("_device", "")].append((survey_uuid, survey))
     unique = unique_right = fewer = 0
     for report_uuid, report in reports.rows.items():
-        pool = surveys.rows.items() if not report.get("_device") else \
-            by_device[report["_device"]] + by_device[""]
+        pool = (
+            surveys.rows.items()
+            if not report.get("_device")
+            else by_device[report["_device"]] + by_device[""]
+        )
         grounds = set(report.get("incident_grounds", "").split())
         candidates = [
-            survey_uuid for survey_uuid, survey in pool
+            survey_uuid
+            for survey_uuid, survey in pool
             if _same(report.get("_device", ""), survey.get("_device", ""))
             and _day_match(report.get("_collected_at", ""), survey.get("_collected_at", ""))
             and _same(report.get("_locale", ""), survey.get("_locale", ""))
             and _same(report.get("_enumerator", ""), survey.get("_enumerator", ""))
             and _same(report.get("incident_area", ""), survey.get("area", ""))
-            and (not grounds or not survey.get("discrimination_grounds")
-                 or grounds & set(survey["discrimination_grounds"].split()))]
+            and (
+                not grounds
+                or not survey.get("discrimination_grounds")
+                or grounds & set(survey["discrimination_grounds"].split())
+            )
+        ]
         if len(candidates) == 1:
             unique += 1
             unique_right += candidates[0] == links.get(report_uuid)
         if 0 < len(candidates) < k:
             fewer += 1
-    return {"reports": len(reports.rows), "surveys": len(surveys.rows), "unique": unique,
-            "unique_right": unique_right, "fewer_than_k": fewer}
+    return {
+        "reports": len(reports.rows),
+        "surveys": len(surveys.rows),
+        "unique": unique,
+        "unique_right": unique_right,
+        "fewer_than_k": fewer,
+    }
 
 
 # -- the neighbour: someone known to be in the data ------------------------------------------
@@ -478,9 +546,16 @@ def _fits(shown: str, true: str, column: str, known_values: set) -> bool:
     return not shown or shown == true or shown not in known_values
 
 
-NEIGHBOUR_KNOWS = {"age, gender, district": ("age", "gender", "area"),
-                   "+ migration status and a visible disability":
-                       ("age", "gender", "area", "migration_status", DISABILITY)}
+NEIGHBOUR_KNOWS = {
+    "age, gender, district": ("age", "gender", "area"),
+    "+ migration status and a visible disability": (
+        "age",
+        "gender",
+        "area",
+        "migration_status",
+        DISABILITY,
+    ),
+}
 
 
 def neighbour(release: Release, stored: dict[str, dict], knows: tuple[str, ...]) -> dict:
@@ -499,10 +574,15 @@ def neighbour(release: Release, stored: dict[str, dict], knows: tuple[str, ...])
 
     def fits(true: tuple) -> list[str]:
         if true not in fitting:
-            fitting[true] = [u for shown, uuids in patterns.items()
-                             if all(_fits(a, b, c, known_values[c])
-                                    for a, b, c in zip(shown, true, knows, strict=True))
-                             for u in uuids]
+            fitting[true] = [
+                u
+                for shown, uuids in patterns.items()
+                if all(
+                    _fits(a, b, c, known_values[c])
+                    for a, b, c in zip(shown, true, knows, strict=True)
+                )
+                for u in uuids
+            ]
         return fitting[true]
 
     singled = right = told = people = 0
@@ -516,8 +596,7 @@ def neighbour(release: Release, stored: dict[str, dict], knows: tuple[str, ...])
             if found[0] == record_uuid:
                 right += 1
                 told += record["answers"].get("discriminated") == "yes"
-    return {"people": people, "singled_out": singled, "right": right,
-            "discriminated": told}
+    return {"people": people, "singled_out": singled, "right": right, "discriminated": told}
 
 
 # -- indicators: every view the dashboard offers, and each hidden cell solved for -------------
@@ -556,8 +635,10 @@ def _alias(quantity: tuple[str, str]) -> tuple[str, str]:
         return "s", "discriminated"
     if kind == "n" and column.startswith("reported_to_"):
         return "s", "reported"
-    if kind == "n" and (column in ("who5", "life_satisfaction", "trust_most",
-                                   "trust_host_newcomers") or (column.startswith("trust_"))):
+    if kind == "n" and (
+        column in ("who5", "life_satisfaction", "trust_most", "trust_host_newcomers")
+        or (column.startswith("trust_"))
+    ):
         return "n", "who5"
     return quantity
 
@@ -583,8 +664,11 @@ def _quantities(indicator_id: str) -> tuple[tuple, tuple | None, float]:
 
     indicator = BY_ID[indicator_id]
     if indicator.kind == COUNT:
-        name = (indicator.column if indicator.equals is None
-                else f"{indicator.column}={indicator.equals}")
+        name = (
+            indicator.column
+            if indicator.equals is None
+            else f"{indicator.column}={indicator.equals}"
+        )
         return ("n", f"{indicator.form}:{name}"), None, 1.0
     scale = 100.0 if indicator.kind == SHARE else 1.0
     return _alias(("n", indicator.column)), _alias(("s", indicator.column)), scale
@@ -667,11 +751,20 @@ def indicator_attack(views: list[dict], truth) -> dict:
         if by and _plain_difference(equations[count], space, by, group, true_n):
             plain += 1
         if (hit_n or hit_sum) and len(examples) < 5:
-            examples.append(f"{indicator_id} by {by or 'everyone'} = {group}: n = {true_n}"
-                            + (f", sum = {true_sum:g}" if true_sum is not None else ""))
-    return {"views": len(views), "cells": sum(len(v["cells"]) for v in views),
-            "hidden": len(hidden), "n_recovered": solved_n, "sum_recovered": solved_sum,
-            "recovered": recovered, "plain_difference": plain, "examples": examples}
+            examples.append(
+                f"{indicator_id} by {by or 'everyone'} = {group}: n = {true_n}"
+                + (f", sum = {true_sum:g}" if true_sum is not None else "")
+            )
+    return {
+        "views": len(views),
+        "cells": sum(len(v["cells"]) for v in views),
+        "hidden": len(hidden),
+        "n_recovered": solved_n,
+        "sum_recovered": solved_sum,
+        "recovered": recovered,
+        "plain_difference": plain,
+        "examples": examples,
+    }
 
 
 def _plain_difference(known: dict, space: dict, by: str, group: str, true_n: float) -> bool:
@@ -747,12 +840,16 @@ def truth_from(database: Path):
 
 # -- everything an analyst can take ------------------------------------------------------------
 
+
 def analyst_releases(server: TeamServer, form_id: str) -> list[Release]:
     """Every record-level output of a form an analyst can download: each export format, the
     records API page by page, and the export asked for "raw" (which must not be raw)."""
     analyst = server.users["analyst"]
     releases = [read_export(analyst, form_id, fmt) for fmt in FORMATS]
     releases.append(read_api(server.url, server.analyst_token, form_id))
-    releases.append(read_export(analyst, form_id, "csv", release="raw",
-                                reason="an analyst asking for the raw records"))
+    releases.append(
+        read_export(
+            analyst, form_id, "csv", release="raw", reason="an analyst asking for the raw records"
+        )
+    )
     return releases

@@ -25,12 +25,19 @@ import time
 __all__ = ["FaultProxy", "MODES", "FAULTS"]
 
 LISTEN_HOST = "127.0.0.1"
-MODES = ("pass", "refuse", "reset_after_request", "reset_mid_response", "stall",
-         "throttle", "fail_next")
+MODES = (
+    "pass",
+    "refuse",
+    "reset_after_request",
+    "reset_mid_response",
+    "stall",
+    "throttle",
+    "fail_next",
+)
 FAULTS = ("reset_after_request", "reset_mid_response", "stall", "refuse")
 
-_SLICE = 0.2            # seconds any blocking call waits before checking for stop
-_BURST_GAP = 0.05       # idle time after which the next byte starts a new burst
+_SLICE = 0.2  # seconds any blocking call waits before checking for stop
+_BURST_GAP = 0.05  # idle time after which the next byte starts a new burst
 _MAX_HEAD = 256 * 1024  # largest header block the framing parser accepts
 _RECV = 65536
 
@@ -59,8 +66,8 @@ class _HttpFraming:
     def __init__(self, response: bool = False, request_method: str = "GET"):
         self.response = response
         self.request_method = request_method.upper()
-        self.complete = 0          # number of complete (final) messages seen
-        self.methods: list[str] = []   # request methods, in order of their heads
+        self.complete = 0  # number of complete (final) messages seen
+        self.methods: list[str] = []  # request methods, in order of their heads
         self._buf = b""
         self._state = "head"
         self._remaining = 0
@@ -90,7 +97,7 @@ class _HttpFraming:
                     raise _FramingError("header block too large")
                 self._buf = stripped
                 return False
-            self._buf = stripped[end + 4:]
+            self._buf = stripped[end + 4 :]
             self._start_body(stripped[:end].decode("latin-1"))
             return True
         if state in ("body", "chunk_data"):
@@ -111,7 +118,7 @@ class _HttpFraming:
                 if len(buf) > _MAX_HEAD:
                     raise _FramingError("chunk line too long")
                 return False
-            line, self._buf = buf[:end], buf[end + 2:]
+            line, self._buf = buf[:end], buf[end + 2 :]
             if state == "trailer":
                 if not line:
                     self._done()
@@ -145,7 +152,7 @@ class _HttpFraming:
             if not first[0].startswith("HTTP/") or not first[1].isdigit():
                 raise _FramingError(f"bad status line {lines[0][:60]!r}")
             status = int(first[1])
-            if 100 <= status < 200:          # interim answer: the final one follows
+            if 100 <= status < 200:  # interim answer: the final one follows
                 self._state = "head"
                 return
             if status in (204, 304) or self.request_method == "HEAD":
@@ -285,9 +292,10 @@ class FaultProxy:
         self._threads: set[threading.Thread] = set()
         self._sockets: set[socket.socket] = set()
         self._mode: tuple[str, dict] = ("pass", {})
-        self._fail_next: dict | None = None   # {"left", "how", "params", "then"} while active
+        self._fail_next: dict | None = None  # {"left", "how", "params", "then"} while active
         self._stats = dict.fromkeys(
-            ("connections", "requests_forwarded", "faults_injected", "bytes_up", "bytes_down"), 0)
+            ("connections", "requests_forwarded", "faults_injected", "bytes_up", "bytes_down"), 0
+        )
 
     # ---- public API -------------------------------------------------------
 
@@ -344,14 +352,18 @@ class FaultProxy:
                 raise ValueError(f"how must be one of {FAULTS}, not {how!r}")
             if then not in _PARAMS:
                 raise ValueError(f"then must be one of {tuple(_PARAMS)}, not {then!r}")
-            fault = {"left": count, "how": how, "params": _checked_params(how, params),
-                     "then": (then, _checked_params(then, then_params))}
+            fault = {
+                "left": count,
+                "how": how,
+                "params": _checked_params(how, params),
+                "then": (then, _checked_params(then, then_params)),
+            }
             with self._lock:
                 if count == 0:
                     self._fail_next = None
                     self._apply(*fault["then"])
                 else:
-                    self._ensure_listening()   # the failing connections must be accepted
+                    self._ensure_listening()  # the failing connections must be accepted
                     self._fail_next = fault
             return
         if mode not in _PARAMS:
@@ -368,15 +380,16 @@ class FaultProxy:
         with self._lock:
             self._close_listener()
             sockets = list(self._sockets)
-        for sock in sockets:          # wake threads at once rather than after a slice
+        for sock in sockets:  # wake threads at once rather than after a slice
             try:
                 sock.shutdown(socket.SHUT_RDWR)
             except OSError:
                 pass
         while time.monotonic() < deadline:
             with self._lock:
-                alive = [t for t in self._threads
-                         if t.is_alive() and t is not threading.current_thread()]
+                alive = [
+                    t for t in self._threads if t.is_alive() and t is not threading.current_thread()
+                ]
             if not alive:
                 break
             for thread in alive:
@@ -451,8 +464,12 @@ class FaultProxy:
     # ---- threads and bookkeeping -------------------------------------------
 
     def _spawn(self, target, role: str, *args) -> threading.Thread:
-        thread = threading.Thread(target=self._run, args=(target, args), daemon=True,
-                                  name=f"faultproxy:{self._port}:{role}")
+        thread = threading.Thread(
+            target=self._run,
+            args=(target, args),
+            daemon=True,
+            name=f"faultproxy:{self._port}:{role}",
+        )
         with self._lock:
             self._threads.add(thread)
         thread.start()
@@ -482,12 +499,12 @@ class FaultProxy:
         while not self._stop.is_set():
             with self._lock:
                 listener = self._listener
-            if listener is None:                      # refusing: nothing is listening
+            if listener is None:  # refusing: nothing is listening
                 self._stop.wait(0.05)
                 continue
             try:
                 readable, _, _ = select.select([listener], [], [], _SLICE)
-            except (OSError, ValueError):             # closed by set_mode("refuse")
+            except (OSError, ValueError):  # closed by set_mode("refuse")
                 continue
             if not readable:
                 continue
@@ -509,7 +526,7 @@ class FaultProxy:
     def _serve(self, link: _Link, mode: str, params: dict) -> None:
         reset_client = False
         try:
-            if mode == "refuse":          # only reachable through fail_next
+            if mode == "refuse":  # only reachable through fail_next
                 self._count(faults_injected=1)
                 reset_client = True
             elif mode in ("pass", "throttle"):
@@ -559,7 +576,7 @@ class FaultProxy:
             if not data:
                 return framing.finish(), total, bytes(kept)
             total += len(data)
-            kept += data if keep is None else data[:max(0, keep - len(kept))]
+            kept += data if keep is None else data[: max(0, keep - len(kept))]
             try:
                 if framing.feed(data):
                     return True, total, bytes(kept)
@@ -592,9 +609,10 @@ class FaultProxy:
         method = self._forward_request(link)
         if method is None:
             return True
-        _, total, head = self._read_message(link.upstream, _HttpFraming(True, method),
-                                            keep=after_bytes)
-        part = head[:max(0, min(after_bytes, total - 1))]
+        _, total, head = self._read_message(
+            link.upstream, _HttpFraming(True, method), keep=after_bytes
+        )
+        part = head[: max(0, min(after_bytes, total - 1))]
         if part:
             self._count(bytes_down=len(part))
             if self._send(link.client, part, self._deadline()):
@@ -619,8 +637,9 @@ class FaultProxy:
             link.close(reset_client=True)
             return
         outcome = {}
-        up = self._spawn(self._pump, "up", link, link.client, link.upstream, "up",
-                         throttle, outcome)
+        up = self._spawn(
+            self._pump, "up", link, link.client, link.upstream, "up", throttle, outcome
+        )
         self._pump(link, link.upstream, link.client, "down", throttle, outcome)
         while up.is_alive() and not self._stop.is_set():
             up.join(_SLICE)
@@ -656,7 +675,7 @@ class FaultProxy:
                 now = time.monotonic()
                 link.last_activity = now
                 if throttle:
-                    if now - last_sent > _BURST_GAP:        # first byte of a new burst
+                    if now - last_sent > _BURST_GAP:  # first byte of a new burst
                         next_send = now + latency
                     delay = next_send - now
                     if delay > 0 and self._stop.wait(delay):
@@ -668,7 +687,7 @@ class FaultProxy:
                 if requests is not None:
                     try:
                         finished = requests.feed(data)
-                    except _FramingError:     # not HTTP as we know it: just pipe
+                    except _FramingError:  # not HTTP as we know it: just pipe
                         requests = None
                     else:
                         if finished:

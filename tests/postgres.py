@@ -52,14 +52,41 @@ class Cluster:
         if os.geteuid() == 0:
             shutil.chown(self.root, "postgres", "postgres")
         self.data = self.root / "data"
-        subprocess.run(_as_owner([str(binaries / "initdb"), "-D", str(self.data), "-U", SUPERUSER,
-                                  "--auth=trust", "--encoding=UTF8", "--locale=C.UTF-8",
-                                  "--no-sync"]), check=True, capture_output=True)
-        subprocess.run(_as_owner([
-            str(binaries / "pg_ctl"), "-D", str(self.data), "-l", str(self.root / "log"), "-w",
-            "-o", f"-k {self.root} -c listen_addresses='' -c fsync=off"
-                  " -c synchronous_commit=off -c max_connections=200",
-            "start"]), check=True, capture_output=True)
+        subprocess.run(
+            _as_owner(
+                [
+                    str(binaries / "initdb"),
+                    "-D",
+                    str(self.data),
+                    "-U",
+                    SUPERUSER,
+                    "--auth=trust",
+                    "--encoding=UTF8",
+                    "--locale=C.UTF-8",
+                    "--no-sync",
+                ]
+            ),
+            check=True,
+            capture_output=True,
+        )
+        subprocess.run(
+            _as_owner(
+                [
+                    str(binaries / "pg_ctl"),
+                    "-D",
+                    str(self.data),
+                    "-l",
+                    str(self.root / "log"),
+                    "-w",
+                    "-o",
+                    f"-k {self.root} -c listen_addresses='' -c fsync=off"
+                    " -c synchronous_commit=off -c max_connections=200",
+                    "start",
+                ]
+            ),
+            check=True,
+            capture_output=True,
+        )
         self.socket = str(self.root)
 
     def url(self, database: str = "postgres") -> str:
@@ -67,8 +94,12 @@ class Cluster:
 
     def run(self, program: str, *args: str, **kwargs) -> subprocess.CompletedProcess:
         """One of PostgreSQL's programs (pg_dump, pg_restore, psql) against this server."""
-        return subprocess.run([str(self.bin / program), "-h", self.socket, "-U", SUPERUSER,
-                               *args], check=True, capture_output=True, **kwargs)
+        return subprocess.run(
+            [str(self.bin / program), "-h", self.socket, "-U", SUPERUSER, *args],
+            check=True,
+            capture_output=True,
+            **kwargs,
+        )
 
     def create_database(self) -> str:
         import psycopg
@@ -88,8 +119,12 @@ class Cluster:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
     def stop(self) -> None:
-        subprocess.run(_as_owner([str(self.bin / "pg_ctl"), "-D", str(self.data), "-m", "immediate",
-                                  "-w", "stop"]), capture_output=True)
+        subprocess.run(
+            _as_owner(
+                [str(self.bin / "pg_ctl"), "-D", str(self.data), "-m", "immediate", "-w", "stop"]
+            ),
+            capture_output=True,
+        )
         for _ in range(50):
             try:
                 shutil.rmtree(self.root)

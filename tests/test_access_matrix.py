@@ -39,13 +39,16 @@ def hub_expectations(level: str) -> dict:
     if level == "enumerator":
         return {"anonymous": "signin", "kiosk": "signin", "enumerator": "ok", "operator": "ok"}
     if level == "operator":
-        return {"anonymous": "signin", "kiosk": "signin", "enumerator": "forbidden",
-                "operator": "ok"}
+        return {
+            "anonymous": "signin",
+            "kiosk": "signin",
+            "enumerator": "forbidden",
+            "operator": "ok",
+        }
     if level == "operator_nothing_waiting":  # the operator's, but no form awaits a decision
         return dict(hub_expectations("operator"), operator="hidden")
     if level == "own_record":  # an enumerator's own record: other accounts do not see it
-        return {"anonymous": "signin", "kiosk": "signin", "enumerator": "ok",
-                "operator": "hidden"}
+        return {"anonymous": "signin", "kiosk": "signin", "enumerator": "ok", "operator": "hidden"}
     raise ValueError(level)
 
 
@@ -55,8 +58,9 @@ def central_expectations(level: str) -> dict:
         return dict.fromkeys(CENTRAL_CALLERS, "ok")
     if level == "device":
         # Device APIs take a device token only: a signed-in person's cookie is not one.
-        return {caller: "ok" if caller == "device" else "unauthorized"
-                for caller in CENTRAL_CALLERS}
+        return {
+            caller: "ok" if caller == "device" else "unauthorized" for caller in CENTRAL_CALLERS
+        }
     if level == "personal_token":
         # The records API takes personal API tokens only (see test_records_api_by_token).
         return dict.fromkeys(CENTRAL_CALLERS, "unauthorized")
@@ -107,8 +111,13 @@ HUB_ROUTES = [
     ("sync.release_held", "POST", "/sync/review", "operator"),
 ]
 # Routes whose answer does not depend on the caller, checked on their own below.
-HUB_SPECIAL = {("hub.ca_certificate", "GET"), ("auth.signout", "POST"), ("auth.signin", "POST"),
-               ("feedback.status", "GET"), ("feedback.status", "POST")}
+HUB_SPECIAL = {
+    ("hub.ca_certificate", "GET"),
+    ("auth.signout", "POST"),
+    ("auth.signin", "POST"),
+    ("feedback.status", "GET"),
+    ("feedback.status", "POST"),
+}
 
 CENTRAL_ROUTES = [
     ("api.health", "GET", "/api/v1/health", "public"),
@@ -126,8 +135,12 @@ CENTRAL_ROUTES = [
     ("data_api.records_api", "GET", "/api/v1/data/community_feedback", "personal_token"),
     ("data_api.release_api", "GET", "/api/v1/data/community_feedback/release", "personal_token"),
     ("indicators_api.indicators_api", "GET", "/api/v1/indicators", "personal_token"),
-    ("indicators_api.indicator_api", "GET", "/api/v1/indicators/life_satisfaction",
-     "personal_token"),
+    (
+        "indicators_api.indicator_api",
+        "GET",
+        "/api/v1/indicators/life_satisfaction",
+        "personal_token",
+    ),
     ("auth.signin", "GET", "/signin", "public"),
     ("static", "GET", "/static/css/hub.css", "public"),
     ("dashboard.index", "GET", "/", "viewer"),
@@ -146,11 +159,19 @@ CENTRAL_ROUTES = [
     ("data.review", "POST", "/data/record/{record}/review", "analyst"),
     ("data.correct", "POST", "/data/record/{record}/correct", "released_record"),
     # A photo of a record: the record page's checks (its record is withheld from analysts).
-    ("attachments.file_of_record", "GET",
-     "/data/record/{photo_record}/file/photo/{attachment}", "released_record"),
+    (
+        "attachments.file_of_record",
+        "GET",
+        "/data/record/{photo_record}/file/photo/{attachment}",
+        "released_record",
+    ),
     ("attachments.attachments_zip", "GET", "/data/site_photos/attachments.zip", "analyst"),
-    ("attachments_files_api.file_by_token", "GET",
-     "/api/v1/data/site_photos/files/{photo_record}/photo/{attachment}", "personal_token"),
+    (
+        "attachments_files_api.file_by_token",
+        "GET",
+        "/api/v1/data/site_photos/files/{photo_record}/photo/{attachment}",
+        "personal_token",
+    ),
     ("feedback.queue", "GET", "/feedback", "analyst"),
     ("feedback.case", "GET", "/feedback/{record}", "analyst"),
     ("feedback.case", "POST", "/feedback/{record}", "analyst"),
@@ -177,7 +198,8 @@ def answer_of(response: requests.Response) -> str:
     if status in (301, 302, 303, 307, 308):
         return "signin" if "/signin" in response.headers.get("Location", "") else "ok"
     return {401: "unauthorized", 403: "forbidden", 404: "hidden"}.get(
-        status, "error" if status >= 500 else "ok")
+        status, "error" if status >= 500 else "ok"
+    )
 
 
 def content_type_problem(response: requests.Response) -> str | None:
@@ -186,8 +208,12 @@ def content_type_problem(response: requests.Response) -> str | None:
         return None
     kind = response.headers.get("Content-Type", "")
     textual = kind.startswith("text/") or kind.split(";")[0] in (
-        "application/json", "application/x-ndjson", "image/svg+xml",
-        "application/manifest+json", "application/javascript")
+        "application/json",
+        "application/x-ndjson",
+        "image/svg+xml",
+        "application/manifest+json",
+        "application/javascript",
+    )
     if not kind or (textual and "charset=utf-8" not in kind.lower()):
         return f"Content-Type {kind!r}"
     return None
@@ -207,8 +233,11 @@ def wrong_answers(caller, routes, values: dict, expected_for) -> list[str]:
 
 
 def routes_of(app) -> set:
-    return {(rule.endpoint, method) for rule in app.url_map.iter_rules()
-            for method in rule.methods - {"HEAD", "OPTIONS"}}
+    return {
+        (rule.endpoint, method)
+        for rule in app.url_map.iter_rules()
+        for method in rule.methods - {"HEAD", "OPTIONS"}
+    }
 
 
 class Caller:
@@ -232,14 +261,15 @@ class Caller:
             headers["Authorization"] = f"Bearer {self.token}"
         url = self.browser.base + path
         if method == "GET":
-            return self.browser.session.get(url, headers=headers, allow_redirects=False,
-                                            timeout=30)
+            return self.browser.session.get(url, headers=headers, allow_redirects=False, timeout=30)
         data = {"csrf_token": self.csrf()}
-        return self.browser.session.request(method, url, data=data, headers=headers,
-                                            allow_redirects=False, timeout=30)
+        return self.browser.session.request(
+            method, url, data=data, headers=headers, allow_redirects=False, timeout=30
+        )
 
 
 # -- the hub ------------------------------------------------------------------------------
+
 
 @pytest.fixture
 def hub_callers(hub):
@@ -255,8 +285,12 @@ def hub_callers(hub):
     operator.browser.signin("olu", "7305")
     kiosk = Caller(hub.url)
     kiosk.browser.get("/feedback")  # a community member's phone with a kiosk session
-    callers = {"anonymous": Caller(hub.url), "kiosk": kiosk, "enumerator": enumerator,
-               "operator": operator}
+    callers = {
+        "anonymous": Caller(hub.url),
+        "kiosk": kiosk,
+        "enumerator": enumerator,
+        "operator": operator,
+    }
     return hub, callers, {"record": record}
 
 
@@ -268,8 +302,9 @@ def test_every_hub_route_is_in_the_matrix(hub):
 @pytest.mark.parametrize("caller", HUB_CALLERS)
 def test_hub_access_matrix(hub_callers, caller):
     hub, callers, values = hub_callers
-    wrong = wrong_answers(callers[caller], HUB_ROUTES, values,
-                          lambda level: hub_expectations(level)[caller])
+    wrong = wrong_answers(
+        callers[caller], HUB_ROUTES, values, lambda level: hub_expectations(level)[caller]
+    )
     assert not wrong, "\n".join(wrong)
 
 
@@ -286,27 +321,54 @@ def test_hub_routes_open_to_everyone_whoever_calls(hub):
 
 # -- the central server -------------------------------------------------------------------
 
+
 def feedback_record(kind: str = "question") -> dict:
-    return {"uuid": str(uuid.uuid4()), "revision": 1, "form_id": "community_feedback",
-            "form_version": "1", "locale": "en", "collected": "2026-11-20", "enumerator": None,
-            "answers": {"feedback_type": kind, "topic": "health",
-                        "message": "When does the clinic open?", "wants_reply": "yes"}}
+    return {
+        "uuid": str(uuid.uuid4()),
+        "revision": 1,
+        "form_id": "community_feedback",
+        "form_version": "1",
+        "locale": "en",
+        "collected": "2026-11-20",
+        "enumerator": None,
+        "answers": {
+            "feedback_type": kind,
+            "topic": "health",
+            "message": "When does the clinic open?",
+            "wants_reply": "yes",
+        },
+    }
 
 
 def enroll_device(central, label: str) -> dict:
-    response = requests.post(central.url + "/api/v1/enroll", json={
-        "protocol": "1.0", "code": central.enrollment_code(label),
-        "enrollment_id": str(uuid.uuid4())}, timeout=10)
+    response = requests.post(
+        central.url + "/api/v1/enroll",
+        json={
+            "protocol": "1.0",
+            "code": central.enrollment_code(label),
+            "enrollment_id": str(uuid.uuid4()),
+        },
+        timeout=10,
+    )
     assert response.status_code == 200, response.text
     return response.json()
 
 
 def push(central, token: str, record: dict) -> None:
-    body = protocol.compress(protocol.dumps(protocol.batch_message(
-        str(uuid.uuid4()), [record], 0, "test")))
-    response = requests.post(central.url + "/api/v1/records", data=body, timeout=30, headers={
-        protocol.VERSION_HEADER: "1.0", "Authorization": f"Bearer {token}",
-        "Content-Encoding": "gzip", "Content-Type": "application/json"})
+    body = protocol.compress(
+        protocol.dumps(protocol.batch_message(str(uuid.uuid4()), [record], 0, "test"))
+    )
+    response = requests.post(
+        central.url + "/api/v1/records",
+        data=body,
+        timeout=30,
+        headers={
+            protocol.VERSION_HEADER: "1.0",
+            "Authorization": f"Bearer {token}",
+            "Content-Encoding": "gzip",
+            "Content-Type": "application/json",
+        },
+    )
     assert response.status_code == 200, response.text
 
 
@@ -315,44 +377,72 @@ def central_callers(central):
     from sync_server import api_tokens
 
     store = Store(central.database)
-    ids = {role: store.add_user(f"{role}1", role, generate_password_hash(PASSWORD))
-           for role in ("viewer", "analyst", "admin")}
+    ids = {
+        role: store.add_user(f"{role}1", role, generate_password_hash(PASSWORD))
+        for role in ("viewer", "analyst", "admin")
+    }
     spare_user = store.add_user("spare1", "viewer", generate_password_hash(PASSWORD))
     admins_token, _ = api_tokens.create(store.db, ids["admin"], "matrix")
     publish(store, json.dumps(minimal_form()), "admin1")
     # A form the admin checked on the Forms page, waiting in preview for "Publish".
-    store.add_pending_form("matrix-pending", str(ids["admin"]),
-                           json.dumps(minimal_form(version="3")), json.dumps({}),
-                           "2999-01-01T00:00:00Z")
+    store.add_pending_form(
+        "matrix-pending",
+        str(ids["admin"]),
+        json.dumps(minimal_form(version="3")),
+        json.dumps({}),
+        "2999-01-01T00:00:00Z",
+    )
     store.close()
     device = enroll_device(central, "zone A")
     spare_device = enroll_device(central, "zone B")
     record = feedback_record()
     push(central, device["device_token"], record)
     photo_record, attachment = record_with_photo(central, device["device_token"])
-    callers = {"anonymous": Caller(central.url),
-               "device": Caller(central.url, token=device["device_token"])}
+    callers = {
+        "anonymous": Caller(central.url),
+        "device": Caller(central.url, token=device["device_token"]),
+    }
     for role in ("viewer", "analyst", "admin"):
         callers[role] = Caller(central.url)
         callers[role].browser.get("/signin")
-        response = callers[role].browser.post("/signin", {"name": f"{role}1",
-                                                          "password": PASSWORD})
+        response = callers[role].browser.post("/signin", {"name": f"{role}1", "password": PASSWORD})
         assert response.status_code == 200, response.text[:300]
-    values = {"record": record["uuid"], "spare_device": spare_device["device_id"],
-              "spare_user": spare_user, "admins_token": admins_token,
-              "pending_form": "matrix-pending", "photo_record": photo_record,
-              "attachment": attachment}
+    values = {
+        "record": record["uuid"],
+        "spare_device": spare_device["device_id"],
+        "spare_user": spare_user,
+        "admins_token": admins_token,
+        "pending_form": "matrix-pending",
+        "photo_record": photo_record,
+        "attachment": attachment,
+    }
     return central, callers, values
 
 
 # A form whose photo question lets files leave the laptop (sync_server.attachments).
-PHOTO_FORM = {"form_id": "site_photos", "version": "1", "title": {"en": "Site photos"},
-              "sections": [{"name": "main", "label": {"en": "Main"}, "questions": [
-                  {"name": "area", "type": "select_one", "choices": "areas",
-                   "label": {"en": "Area"}, "disclosure": "key", "hierarchy": "merge_rare"},
-                  {"name": "photo", "type": "text", "privacy": "keep",
-                   "label": {"en": "Photo"}}]}],
-              "choices": {"areas": [{"name": "north", "label": {"en": "North"}}]}}
+PHOTO_FORM = {
+    "form_id": "site_photos",
+    "version": "1",
+    "title": {"en": "Site photos"},
+    "sections": [
+        {
+            "name": "main",
+            "label": {"en": "Main"},
+            "questions": [
+                {
+                    "name": "area",
+                    "type": "select_one",
+                    "choices": "areas",
+                    "label": {"en": "Area"},
+                    "disclosure": "key",
+                    "hierarchy": "merge_rare",
+                },
+                {"name": "photo", "type": "text", "privacy": "keep", "label": {"en": "Photo"}},
+            ],
+        }
+    ],
+    "choices": {"areas": [{"name": "north", "label": {"en": "North"}}]},
+}
 
 
 def record_with_photo(central, token: str) -> tuple[str, str]:
@@ -364,20 +454,45 @@ def record_with_photo(central, token: str) -> tuple[str, str]:
     store.close()
     data = b"\xff\xd8\xff\xe0 a small photo"
     sha256 = hashlib.sha256(data).hexdigest()
-    record = {"uuid": str(uuid.uuid4()), "revision": 1, "form_id": "site_photos",
-              "form_version": "1", "locale": "en", "collected": "2026-11-20",
-              "enumerator": None, "answers": {"area": "north", "photo": f"{sha256}.jpg"}}
+    record = {
+        "uuid": str(uuid.uuid4()),
+        "revision": 1,
+        "form_id": "site_photos",
+        "form_version": "1",
+        "locale": "en",
+        "collected": "2026-11-20",
+        "enumerator": None,
+        "answers": {"area": "north", "photo": f"{sha256}.jpg"},
+    }
     push(central, token, record)
-    headers = {"Authorization": f"Bearer {token}",
-               protocol.VERSION_HEADER: protocol.PROTOCOL_VERSION}
-    answer = requests.post(central.url + "/api/v1/attachments", headers=headers, timeout=10,
-                           json={"attachments": [{
-                               "uuid": record["uuid"], "revision": 1, "question": "photo",
-                               "sha256": sha256, "size": len(data),
-                               "media_type": "image/jpeg"}]}).json()
+    headers = {
+        "Authorization": f"Bearer {token}",
+        protocol.VERSION_HEADER: protocol.PROTOCOL_VERSION,
+    }
+    answer = requests.post(
+        central.url + "/api/v1/attachments",
+        headers=headers,
+        timeout=10,
+        json={
+            "attachments": [
+                {
+                    "uuid": record["uuid"],
+                    "revision": 1,
+                    "question": "photo",
+                    "sha256": sha256,
+                    "size": len(data),
+                    "media_type": "image/jpeg",
+                }
+            ]
+        },
+    ).json()
     assert answer["attachments"][0]["status"] == "partial", answer
-    stored = requests.put(f"{central.url}/api/v1/attachments/{sha256}?offset=0", data=data,
-                          headers=headers, timeout=10)
+    stored = requests.put(
+        f"{central.url}/api/v1/attachments/{sha256}?offset=0",
+        data=data,
+        headers=headers,
+        timeout=10,
+    )
     assert stored.json()["complete"], stored.text
     return record["uuid"], sha256
 
@@ -390,8 +505,9 @@ def test_every_central_route_is_in_the_matrix(central):
 @pytest.mark.parametrize("caller", CENTRAL_CALLERS)
 def test_central_access_matrix(central_callers, caller):
     central, callers, values = central_callers
-    wrong = wrong_answers(callers[caller], CENTRAL_ROUTES, values,
-                          lambda level: central_expectations(level)[caller])
+    wrong = wrong_answers(
+        callers[caller], CENTRAL_ROUTES, values, lambda level: central_expectations(level)[caller]
+    )
     assert not wrong, "\n".join(wrong)
 
 
@@ -403,16 +519,19 @@ def test_records_api_by_token(central_callers):
     store = Store(central.database)
     try:
         ids = {row["name"]: row["id"] for row in store.db.query("SELECT id, name FROM users")}
-        tokens = {role: api_tokens.create(store.db, ids[f"{role}1"], "matrix")[1]
-                  for role in ("analyst", "admin")}
+        tokens = {
+            role: api_tokens.create(store.db, ids[f"{role}1"], "matrix")[1]
+            for role in ("analyst", "admin")
+        }
     finally:
         store.close()
     path = "/api/v1/data/community_feedback"
     for role, token in tokens.items():
         assert answer_of(Caller(central.url, token=token).call("GET", path)) == "ok", role
     assert answer_of(callers["device"].call("GET", path)) == "unauthorized"
-    assert answer_of(Caller(central.url, token="cfc_" + "x" * 43).call("GET", path)) \
-        == "unauthorized"
+    assert (
+        answer_of(Caller(central.url, token="cfc_" + "x" * 43).call("GET", path)) == "unauthorized"
+    )
 
 
 def test_signing_in_and_out_answer_everyone_alike(central):

@@ -20,8 +20,11 @@ KEY = bytes(range(32))
 OTHER_KEY = b"another project's key, 32 bytes!"
 UUID = "5b3e1f0a-8c2d-4e6f-9a7b-1c2d3e4f5a6b"
 DROPPED = "<dropped>"
-RAW_ANSWERS = {"community_survey": SURVEY_ANSWERS, "discrimination_report": REPORT_ANSWERS,
-               "community_feedback": FEEDBACK_ANSWERS}
+RAW_ANSWERS = {
+    "community_survey": SURVEY_ANSWERS,
+    "discrimination_report": REPORT_ANSWERS,
+    "community_feedback": FEEDBACK_ANSWERS,
+}
 
 
 def typed(form, raw: dict) -> dict:
@@ -38,21 +41,43 @@ def typed(form, raw: dict) -> dict:
 
 
 def make_record(form, answers, enumerator="Amina Said", **fields) -> dict:
-    return {"uuid": UUID, "revision": 1, "form_id": form.form_id, "form_version": form.version,
-            "locale": "en", "enumerator": enumerator, "finalized_at": "2024-05-03T17:42:09Z",
-            "answers": answers, **fields}
+    return {
+        "uuid": UUID,
+        "revision": 1,
+        "form_id": form.form_id,
+        "form_version": form.version,
+        "locale": "en",
+        "enumerator": enumerator,
+        "finalized_at": "2024-05-03T17:42:09Z",
+        "answers": answers,
+        **fields,
+    }
 
 
 def mini_form(*questions, choices=None, validate=True) -> FormDefinition:
     """A one-section form; validate=False skips the schema, to reach the anonymizer's checks."""
-    data = {"form_id": "mini", "version": "1", "title": {"en": "Mini"}, "choices": choices or {},
-            "sections": [{"name": "main", "label": {"en": "Main"},
-                          "questions": [{"label": {"en": q["name"]}, **q} for q in questions]}]}
+    data = {
+        "form_id": "mini",
+        "version": "1",
+        "title": {"en": "Mini"},
+        "choices": choices or {},
+        "sections": [
+            {
+                "name": "main",
+                "label": {"en": "Main"},
+                "questions": [{"label": {"en": q["name"]}, **q} for q in questions],
+            }
+        ],
+    }
     return load_form(data) if validate else FormDefinition({"default_language": "en", **data})
 
 
-AREAS = {"areas": [{"name": "NR01", "label": {"en": "North 1"}, "parent": "NR"},
-                   {"name": "CAMP", "label": {"en": "Camp"}}]}
+AREAS = {
+    "areas": [
+        {"name": "NR01", "label": {"en": "North 1"}, "parent": "NR"},
+        {"name": "CAMP", "label": {"en": "Camp"}},
+    ]
+}
 
 
 def one(rule: str, value, kind="integer", **question):
@@ -63,19 +88,42 @@ def one(rule: str, value, kind="integer", **question):
 
 # -- Each rule ------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("age, band", [
-    (0, "0-4"), (4, "0-4"), (15, "15-19"), (19, "15-19"), (20, "20-24"), (34, "30-34"),
-    (85, "85-89"), (89, "85-89"), (90, "90+"), (120, "90+"),
-    (-1, DROPPED), (34.5, DROPPED), ("34", DROPPED), (True, DROPPED),
-])
+
+@pytest.mark.parametrize(
+    "age, band",
+    [
+        (0, "0-4"),
+        (4, "0-4"),
+        (15, "15-19"),
+        (19, "15-19"),
+        (20, "20-24"),
+        (34, "30-34"),
+        (85, "85-89"),
+        (89, "85-89"),
+        (90, "90+"),
+        (120, "90+"),
+        (-1, DROPPED),
+        (34.5, DROPPED),
+        ("34", DROPPED),
+        (True, DROPPED),
+    ],
+)
 def test_age_band(age, band):
     assert one("generalize:age_band", age) == band
 
 
-@pytest.mark.parametrize("value, month", [
-    ("2024-03-15", "2024-03"), ("2024-12-31", "2024-12"), ("2024-02", "2024-02"),
-    ("2024-13-01", DROPPED), ("15/03/2024", DROPPED), ("", DROPPED), (20240315, DROPPED),
-])
+@pytest.mark.parametrize(
+    "value, month",
+    [
+        ("2024-03-15", "2024-03"),
+        ("2024-12-31", "2024-12"),
+        ("2024-02", "2024-02"),
+        ("2024-13-01", DROPPED),
+        ("15/03/2024", DROPPED),
+        ("", DROPPED),
+        (20240315, DROPPED),
+    ],
+)
 def test_month(value, month):
     assert one("generalize:month", value, kind="date") == month
 
@@ -85,22 +133,25 @@ def test_parent(value, parent):
     assert one("generalize:parent", value, kind="select_one", choices="areas") == parent
 
 
-@pytest.mark.parametrize("rule, value, label", [
-    ("generalize:bins:0,5,10", -1, "<0"),
-    ("generalize:bins:0,5,10", 0, "0-5"),
-    ("generalize:bins:0,5,10", 4, "0-5"),
-    ("generalize:bins:0,5,10", 5, "5-10"),   # half-open: an edge belongs to the bin above
-    ("generalize:bins:0,5,10", 9.99, "5-10"),
-    ("generalize:bins:0,5,10", 10, "10+"),
-    ("generalize:bins:0,5,10", 10**9, "10+"),
-    ("generalize:bins:1.0,2.50,4", 2.5, "2.5-4"),
-    ("generalize:bins:1.0,2.50,4", 1, "1-2.5"),
-    ("generalize:bins:18", 17, "<18"),
-    ("generalize:bins:18", 18, "18+"),
-    ("generalize:bins:0,5,10", "7", DROPPED),
-    ("generalize:bins:0,5,10", float("nan"), DROPPED),
-    ("generalize:bins:0,5,10", False, DROPPED),
-])
+@pytest.mark.parametrize(
+    "rule, value, label",
+    [
+        ("generalize:bins:0,5,10", -1, "<0"),
+        ("generalize:bins:0,5,10", 0, "0-5"),
+        ("generalize:bins:0,5,10", 4, "0-5"),
+        ("generalize:bins:0,5,10", 5, "5-10"),  # half-open: an edge belongs to the bin above
+        ("generalize:bins:0,5,10", 9.99, "5-10"),
+        ("generalize:bins:0,5,10", 10, "10+"),
+        ("generalize:bins:0,5,10", 10**9, "10+"),
+        ("generalize:bins:1.0,2.50,4", 2.5, "2.5-4"),
+        ("generalize:bins:1.0,2.50,4", 1, "1-2.5"),
+        ("generalize:bins:18", 17, "<18"),
+        ("generalize:bins:18", 18, "18+"),
+        ("generalize:bins:0,5,10", "7", DROPPED),
+        ("generalize:bins:0,5,10", float("nan"), DROPPED),
+        ("generalize:bins:0,5,10", False, DROPPED),
+    ],
+)
 def test_bins(rule, value, label):
     assert one(rule, value, kind="decimal") == label
 
@@ -109,10 +160,20 @@ def test_bins_with_edges_pass_the_form_schema():
     assert mini_form({"name": "x", "type": "integer", "privacy": "generalize:bins:0,5,10"})
 
 
-@pytest.mark.parametrize("rule", [
-    "generalize:bins", "generalize:bins:", "generalize:bins:5,1", "generalize:bins:1,1",
-    "generalize:bins:a,b", "generalize:bins:0,inf", "generalize:decade", "hide", "KEEP",
-])
+@pytest.mark.parametrize(
+    "rule",
+    [
+        "generalize:bins",
+        "generalize:bins:",
+        "generalize:bins:5,1",
+        "generalize:bins:1,1",
+        "generalize:bins:a,b",
+        "generalize:bins:0,inf",
+        "generalize:decade",
+        "hide",
+        "KEEP",
+    ],
+)
 def test_a_bad_rule_is_a_programming_error_even_without_an_answer(rule):
     form = mini_form({"name": "x", "type": "integer", "privacy": rule}, validate=False)
     with pytest.raises(AnonymizerError):
@@ -122,8 +183,11 @@ def test_a_bad_rule_is_a_programming_error_even_without_an_answer(rule):
 @pytest.mark.parametrize("rule", ["keep", "scrub", "generalize:month", "generalize:bins:1,2"])
 def test_an_identifying_field_kept_by_a_hand_built_form_is_dropped(rule):
     """The floor: whatever a form says, an identifying answer is dropped or pseudonymized."""
-    form = mini_form({"name": "x", "type": "text", "identifying": True, "privacy": rule},
-                     {"name": "other", "type": "text"}, validate=False)
+    form = mini_form(
+        {"name": "x", "type": "text", "identifying": True, "privacy": rule},
+        {"name": "other", "type": "text"},
+        validate=False,
+    )
     synced = anonymize(make_record(form, {"x": "Halima 0712345678", "other": "hello"}), form, KEY)
     assert synced["answers"] == {"other": "hello"}
     assert rule_for(form.questions["x"], form) == "drop"
@@ -135,13 +199,15 @@ def test_keep_drop_and_pseudonymize():
         {"name": "gone", "type": "integer", "privacy": "drop"},
         {"name": "code", "type": "text", "identifying": True, "privacy": "pseudonymize"},
         {"name": "blank", "type": "text", "privacy": "pseudonymize"},
-        choices=AREAS)
+        choices=AREAS,
+    )
     answers = {"kept": ["NR01", "CAMP"], "gone": 3, "code": " RC-0042 ", "blank": "  "}
     synced = anonymize(make_record(form, answers), form, KEY)["answers"]
     assert synced == {"kept": ["NR01", "CAMP"], "code": pseudonym("code", "rc-0042", KEY)}
 
 
 # -- Pseudonyms -------------------------------------------------------------------------------
+
 
 def test_pseudonym_follows_the_documented_construction():
     expected = hmac.new(KEY, b"enumerator\x1famina said", hashlib.sha256).hexdigest()[:20]
@@ -172,45 +238,62 @@ def test_a_weak_or_wrong_key_is_refused(key):
 
 # -- Scrubbing --------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("text, scrubbed", [
-    ("Write to halima.yusuf+news@example.co.ke today.", "Write to [email] today."),
-    ("mail: Ali_99@mail-server.org.", "mail: [email]."),
-    ("call +254 712 345678 now", "call [phone] now"),
-    ("call +44 (20) 7946 0958 now", "call [phone] now"),
-    ("call (020) 7946 0958 now", "call [phone] now"),
-    ("call +1-555-123-4567 now", "call [phone] now"),
-    ("call 0712.345.678 now", "call [phone] now"),
-    ("call +33 6 12 34 56 78 now", "call [phone] now"),
-    ("call ٠٧١٢٣٤٥٦٧٨ now", "call [phone] now"),
-    ("card A1234567 and plate KE12AB34", "card [id] and plate [id]"),
-    ("case 12345 and 123456", "case [id] and [id]"),
-    ("3 children, 12 years, room 12B, 1234 people, abc12",
-     "3 children, 12 years, room 12B, 1234 people, abc12"),
-])
+
+@pytest.mark.parametrize(
+    "text, scrubbed",
+    [
+        ("Write to halima.yusuf+news@example.co.ke today.", "Write to [email] today."),
+        ("mail: Ali_99@mail-server.org.", "mail: [email]."),
+        ("call +254 712 345678 now", "call [phone] now"),
+        ("call +44 (20) 7946 0958 now", "call [phone] now"),
+        ("call (020) 7946 0958 now", "call [phone] now"),
+        ("call +1-555-123-4567 now", "call [phone] now"),
+        ("call 0712.345.678 now", "call [phone] now"),
+        ("call +33 6 12 34 56 78 now", "call [phone] now"),
+        ("call ٠٧١٢٣٤٥٦٧٨ now", "call [phone] now"),
+        ("card A1234567 and plate KE12AB34", "card [id] and plate [id]"),
+        ("case 12345 and 123456", "case [id] and [id]"),
+        (
+            "3 children, 12 years, room 12B, 1234 people, abc12",
+            "3 children, 12 years, room 12B, 1234 people, abc12",
+        ),
+    ],
+)
 def test_scrub_patterns(text, scrubbed):
     assert scrub_text(text, []) == scrubbed
 
 
-@pytest.mark.parametrize("names, text, scrubbed", [
-    # "Alice" is a first name of its own now; "Ali" still never touches "Alibaba".
-    (["Ali"], "Alice said the quality is poor; Alibaba, too",
-     "[name] said the quality is poor; Alibaba, too"),
-    (["Ali"], "ALI and ali, Ali's cousin (Ali).", "[name] and [name], [name]'s cousin ([name])."),
-    (["Ali"], "ali@example.org", "[email]"),
-    (["Halima Yusuf"], "Yusuf2 told halima", "[id] told [name]"),
-    (["José Muñoz"], "jose MUÑOZ and Jose's son", "[name] [name] and [name]'s son"),
-    (["علي حسن"], "قال علي إن وعلي وحسن بخير", "قال [name] إن [name] [name] بخير"),
-    (["مُحَمَّد"], "رأيت محمد أمس", "رأيت [name] أمس"),
-    (["राम"], "राम ने कहा", "[name] ने कहा"),
-    (["J. Smith"], "J went home with SMITH", "J went home with [name]"),
-    (["Phone", "Email"], "+254712345678 or a@b.org", "[phone] or [email]"),
-    ([], "Nothing to hide here.", "Nothing to hide here."),
-])
+@pytest.mark.parametrize(
+    "names, text, scrubbed",
+    [
+        # "Alice" is a first name of its own now; "Ali" still never touches "Alibaba".
+        (
+            ["Ali"],
+            "Alice said the quality is poor; Alibaba, too",
+            "[name] said the quality is poor; Alibaba, too",
+        ),
+        (
+            ["Ali"],
+            "ALI and ali, Ali's cousin (Ali).",
+            "[name] and [name], [name]'s cousin ([name]).",
+        ),
+        (["Ali"], "ali@example.org", "[email]"),
+        (["Halima Yusuf"], "Yusuf2 told halima", "[id] told [name]"),
+        (["José Muñoz"], "jose MUÑOZ and Jose's son", "[name] [name] and [name]'s son"),
+        (["علي حسن"], "قال علي إن وعلي وحسن بخير", "قال [name] إن [name] [name] بخير"),
+        (["مُحَمَّد"], "رأيت محمد أمس", "رأيت [name] أمس"),
+        (["राम"], "राम ने कहा", "[name] ने कहा"),
+        (["J. Smith"], "J went home with SMITH", "J went home with [name]"),
+        (["Phone", "Email"], "+254712345678 or a@b.org", "[phone] or [email]"),
+        ([], "Nothing to hide here.", "Nothing to hide here."),
+    ],
+)
 def test_scrub_names(names, text, scrubbed):
     assert scrub_text(text, names) == scrubbed
 
 
 # -- Safe defaults and record fields ---------------------------------------------------------
+
 
 def test_rule_defaults():
     assert rule_for({"type": "text", "identifying": True}) == "drop"
@@ -232,14 +315,28 @@ def test_a_form_without_privacy_rules_gets_the_safe_defaults():
         {"name": "weight", "type": "decimal"},
         {"name": "area", "type": "select_one", "choices": "areas"},
         {"name": "areas_seen", "type": "select_multiple", "choices": "areas"},
-        choices=AREAS)
-    answers = {"intro": "x", "full_name": "Halima Yusuf", "notes": "Halima is at +254 712 345678",
-               "visited": "2024-03-15", "people": 4, "weight": 61.5, "area": "NR01",
-               "areas_seen": ["CAMP"], "not_a_question": "Halima Yusuf"}
+        choices=AREAS,
+    )
+    answers = {
+        "intro": "x",
+        "full_name": "Halima Yusuf",
+        "notes": "Halima is at +254 712 345678",
+        "visited": "2024-03-15",
+        "people": 4,
+        "weight": 61.5,
+        "area": "NR01",
+        "areas_seen": ["CAMP"],
+        "not_a_question": "Halima Yusuf",
+    }
     synced = anonymize(make_record(form, answers), form, KEY)
-    assert synced["answers"] == {"notes": "[name] is at [phone]", "visited": "2024-03",
-                                 "people": 4, "weight": 61.5, "area": "NR01",
-                                 "areas_seen": ["CAMP"]}
+    assert synced["answers"] == {
+        "notes": "[name] is at [phone]",
+        "visited": "2024-03",
+        "people": 4,
+        "weight": 61.5,
+        "area": "NR01",
+        "areas_seen": ["CAMP"],
+    }
 
 
 def test_record_for_another_form_or_version_is_refused():
@@ -263,21 +360,34 @@ def test_collected_is_the_utc_day():
 
 # -- The built-in forms ------------------------------------------------------------------------
 
+
 def test_community_survey():
     form = FORMS["community_survey"]
     answers = typed(form, SURVEY_ANSWERS)
-    answers["comments"] = ("Halima Yusuf says the pump near block C is broken; "
-                           "call her on +254 712 345678 or Amina on 0798-123-456.")
+    answers["comments"] = (
+        "Halima Yusuf says the pump near block C is broken; "
+        "call her on +254 712 345678 or Amina on 0798-123-456."
+    )
     synced = anonymize(make_record(form, answers), form, KEY)
 
-    assert list(synced) == ["uuid", "revision", "form_id", "form_version", "locale",
-                            "collected", "enumerator", "answers"]
+    assert list(synced) == [
+        "uuid",
+        "revision",
+        "form_id",
+        "form_version",
+        "locale",
+        "collected",
+        "enumerator",
+        "answers",
+    ]
     assert synced["collected"] == "2024-05-03"
     assert synced["enumerator"] == pseudonym("enumerator", "Amina Said", KEY)
     out = synced["answers"]
     assert "respondent_name" not in out and "respondent_phone" not in out
-    assert out["comments"] == ("[name] [name] says the pump near block C is broken; "
-                               "call her on [phone] or [name] on [phone].")
+    assert out["comments"] == (
+        "[name] [name] says the pump near block C is broken; "
+        "call her on [phone] or [name] on [phone]."
+    )
     assert out["age"] == "30-34"
     assert out["area"] == "SR"
     assert out["discrimination_grounds"] == ["nationality", "language"]
@@ -291,8 +401,9 @@ def test_community_survey():
 def test_enumerator_pseudonym_links_records_under_one_key_only():
     survey, feedback = FORMS["community_survey"], FORMS["community_feedback"]
     one_ = anonymize(make_record(survey, typed(survey, SURVEY_ANSWERS)), survey, KEY)
-    two = anonymize(make_record(feedback, dict(FEEDBACK_ANSWERS), enumerator=" amina  SAID"),
-                    feedback, KEY)
+    two = anonymize(
+        make_record(feedback, dict(FEEDBACK_ANSWERS), enumerator=" amina  SAID"), feedback, KEY
+    )
     other = anonymize(make_record(feedback, dict(FEEDBACK_ANSWERS)), feedback, OTHER_KEY)
     kiosk = anonymize(make_record(feedback, dict(FEEDBACK_ANSWERS), enumerator=None), feedback, KEY)
     assert one_["enumerator"] == two["enumerator"]
@@ -329,11 +440,18 @@ LATIN = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZáéíóúñçüö�
 ARABIC = "ابتثجحخدذرزسشصضطظعغفقكلمنهوي"
 CYRILLIC = "абвгдежзиклмнопрстуфхцчшщыэюяАБВГДЕЖЗИКЛМНОПРСТУ"
 GREEK = "αβγδεζηθικλμνξοπρστυφχψωΑΒΓΔΕΖΗΘΚΛΜΝΞΟΠΡΣΤΥΦΧΩ"
-DEVANAGARI = st.lists(st.tuples(st.sampled_from("कखगघचछजझटडतथदधनपबभमयरलवसह"),
-                                st.sampled_from(["", "ा", "ि", "ी", "ु", "े", "ो"])),
-                      min_size=3, max_size=10).map(lambda s: "".join(a + b for a, b in s))
-NAME_WORD = st.one_of([st.text(alphabet, min_size=3, max_size=20)
-                       for alphabet in (LATIN, ARABIC, CYRILLIC, GREEK)] + [DEVANAGARI])
+DEVANAGARI = st.lists(
+    st.tuples(
+        st.sampled_from("कखगघचछजझटडतथदधनपबभमयरलवसह"),
+        st.sampled_from(["", "ा", "ि", "ी", "ु", "े", "ो"]),
+    ),
+    min_size=3,
+    max_size=10,
+).map(lambda s: "".join(a + b for a, b in s))
+NAME_WORD = st.one_of(
+    [st.text(alphabet, min_size=3, max_size=20) for alphabet in (LATIN, ARABIC, CYRILLIC, GREEK)]
+    + [DEVANAGARI]
+)
 FULL_NAME = st.tuples(NAME_WORD, NAME_WORD)
 DIGITS = "0123456789"
 
@@ -358,10 +476,12 @@ EMAILS = st.builds(
     st.sampled_from(["", ".", "+", "_", "-"]),
     st.text("abcdefghijklmnopqrstuvwxyz0123456789", max_size=6),
     st.text("abcdefghijklmnopqrstuvwxyz0123456789-", min_size=1, max_size=10),
-    st.sampled_from(["org", "com", "co.ke", "fr", "example"]))
+    st.sampled_from(["org", "com", "co.ke", "fr", "example"]),
+)
 WORDS = st.sampled_from(
     "the water point is broken we need help since Monday clinic school quality Alice "
-    "l'école est fermée الماء مقطوع منذ أسبوع maji hakuna ruwa babu вода нет 3 12".split())
+    "l'école est fermée الماء مقطوع منذ أسبوع maji hakuna ruwa babu вода нет 3 12".split()
+)
 SEPARATORS = st.sampled_from([" ", ", ", ". ", "\n", " - ", "; "])
 DECORATIONS = st.sampled_from(["{}", "{}'s", "({})", "{},", "و{}", "UPPER", "lower"])
 IDENTIFYING_KINDS = {
@@ -387,35 +507,60 @@ def cases(draw):
     form = FORMS[form_id]
     respondent, enumerator = draw(FULL_NAME), draw(FULL_NAME)
     phone, email = draw(phones()), draw(EMAILS)
-    values = {"name": " ".join(respondent), "phone": phone,
-              "contact": draw(st.sampled_from([phone, email]))}
+    values = {
+        "name": " ".join(respondent),
+        "phone": phone,
+        "contact": draw(st.sampled_from([phone, email])),
+    }
     identifying = {field: values[kind] for field, kind in IDENTIFYING_KINDS[form_id].items()}
     # Only names the record knows can be found in its text: the feedback form asks none.
     names = (respondent if values["name"] in identifying.values() else ()) + enumerator
     others_phones = draw(st.lists(phones(), max_size=2))
     others_emails = draw(st.lists(EMAILS, max_size=2))
-    pieces = draw(st.lists(st.one_of(
-        WORDS.map(lambda w: (w, w)),
-        st.tuples(st.sampled_from(names), DECORATIONS).map(
-            lambda p: (decorate(*p), decorate("[name]", p[1] if p[1][0] != "U" else "{}"))),
-        st.sampled_from([phone, email] + others_phones + others_emails).map(lambda s: (s, s)),
-    ), min_size=1, max_size=25))
+    pieces = draw(
+        st.lists(
+            st.one_of(
+                WORDS.map(lambda w: (w, w)),
+                st.tuples(st.sampled_from(names), DECORATIONS).map(
+                    lambda p: (decorate(*p), decorate("[name]", p[1] if p[1][0] != "U" else "{}"))
+                ),
+                st.sampled_from([phone, email] + others_phones + others_emails).map(
+                    lambda s: (s, s)
+                ),
+            ),
+            min_size=1,
+            max_size=25,
+        )
+    )
     seps = [draw(SEPARATORS) for _ in pieces]
     text = "".join(s + p[0] for s, p in zip(seps, pieces, strict=True))
     clean = "".join(s + p[1] for s, p in zip(seps, pieces, strict=True))
     answers = typed(form, RAW_ANSWERS[form_id])
     scrubbed = [n for n, q in form.questions.items() if rule_for(q) == "scrub"]
-    record = make_record(form, {**answers, **identifying, **{n: text for n in scrubbed}},
-                         enumerator=" ".join(enumerator))
-    baseline = make_record(form, {**answers, **{n: clean for n in scrubbed}},
-                           enumerator=" ".join(enumerator))
-    return (form, record, baseline, list(names),
-            [phone] + others_phones, [email] + others_emails, list(identifying.values()))
+    record = make_record(
+        form,
+        {**answers, **identifying, **{n: text for n in scrubbed}},
+        enumerator=" ".join(enumerator),
+    )
+    baseline = make_record(
+        form, {**answers, **{n: clean for n in scrubbed}}, enumerator=" ".join(enumerator)
+    )
+    return (
+        form,
+        record,
+        baseline,
+        list(names),
+        [phone] + others_phones,
+        [email] + others_emails,
+        list(identifying.values()),
+    )
 
 
 def payloads(synced: dict) -> list[str]:
-    return [json.dumps(synced, ensure_ascii=False).casefold(),
-            json.dumps(synced, ensure_ascii=True).casefold()]
+    return [
+        json.dumps(synced, ensure_ascii=False).casefold(),
+        json.dumps(synced, ensure_ascii=True).casefold(),
+    ]
 
 
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -431,28 +576,64 @@ def test_nothing_identifying_reaches_the_payload(case):
         for phone in phones_typed:
             digits = re.sub(r"\D", "", phone)
             for start in range(len(digits) - 6):
-                assert digits[start:start + 7] not in text
+                assert digits[start : start + 7] not in text
 
 
-CALCULATED = load_form({
-    "form_id": "calc", "version": "1", "title": {"en": "Calc"},
-    "sections": [{"name": "s", "label": {"en": "S"}, "questions": [
-        {"name": "name", "type": "text", "label": {"en": "Name"}, "identifying": True,
-         "privacy": "drop"},
-        {"name": "phone", "type": "text", "label": {"en": "Phone"}, "identifying": True,
-         "privacy": "drop"},
-        {"name": "total", "type": "calculate", "calculation": "2 + 3"},
-        {"name": "echo_phone", "type": "calculate", "calculation": "number(${phone})"},
-        {"name": "greeting", "type": "calculate", "calculation": "concat('Hi ', ${name})"},
-    ]}]})
+CALCULATED = load_form(
+    {
+        "form_id": "calc",
+        "version": "1",
+        "title": {"en": "Calc"},
+        "sections": [
+            {
+                "name": "s",
+                "label": {"en": "S"},
+                "questions": [
+                    {
+                        "name": "name",
+                        "type": "text",
+                        "label": {"en": "Name"},
+                        "identifying": True,
+                        "privacy": "drop",
+                    },
+                    {
+                        "name": "phone",
+                        "type": "text",
+                        "label": {"en": "Phone"},
+                        "identifying": True,
+                        "privacy": "drop",
+                    },
+                    {"name": "total", "type": "calculate", "calculation": "2 + 3"},
+                    {"name": "echo_phone", "type": "calculate", "calculation": "number(${phone})"},
+                    {
+                        "name": "greeting",
+                        "type": "calculate",
+                        "calculation": "concat('Hi ', ${name})",
+                    },
+                ],
+            }
+        ],
+    }
+)
 
 
 def test_calculations_are_scrubbed_by_default():
-    record = {"uuid": "7c9e6679-7425-40de-944b-e07fc1f90ae7", "form_id": "calc",
-              "form_version": "1", "revision": 1, "locale": "en",
-              "started_at": "2024-03-16T08:40:00Z", "finalized_at": "2024-03-16T09:00:00Z",
-              "answers": {"name": "Halima Yusuf", "phone": "0712345678", "total": 5,
-                          "echo_phone": 712345678, "greeting": "Hi Halima Yusuf"}}
+    record = {
+        "uuid": "7c9e6679-7425-40de-944b-e07fc1f90ae7",
+        "form_id": "calc",
+        "form_version": "1",
+        "revision": 1,
+        "locale": "en",
+        "started_at": "2024-03-16T08:40:00Z",
+        "finalized_at": "2024-03-16T09:00:00Z",
+        "answers": {
+            "name": "Halima Yusuf",
+            "phone": "0712345678",
+            "total": 5,
+            "echo_phone": 712345678,
+            "greeting": "Hi Halima Yusuf",
+        },
+    }
     sent = anonymize(record, CALCULATED, b"k" * 32)["answers"]
     assert rule_for(CALCULATED.questions["total"], CALCULATED) == "scrub"
     assert rule_for(CALCULATED.questions["greeting"], CALCULATED) == "drop"
@@ -461,15 +642,36 @@ def test_calculations_are_scrubbed_by_default():
 
 
 def test_a_calculation_of_a_generalized_answer_does_not_undo_it():
-    form = load_form({
-        "form_id": "ages", "version": "1", "title": {"en": "Ages"},
-        "sections": [{"name": "s", "label": {"en": "S"}, "questions": [
-            {"name": "age", "type": "integer", "label": {"en": "Age"},
-             "privacy": "generalize:age_band"},
-            {"name": "members", "type": "integer", "label": {"en": "Members"}},
-            {"name": "age_copy", "type": "calculate", "calculation": "${age}"},
-            {"name": "double", "type": "calculate", "calculation": "${members} * 2"},
-            {"name": "quadruple", "type": "calculate", "calculation": "${double} * 2"}]}]})
+    form = load_form(
+        {
+            "form_id": "ages",
+            "version": "1",
+            "title": {"en": "Ages"},
+            "sections": [
+                {
+                    "name": "s",
+                    "label": {"en": "S"},
+                    "questions": [
+                        {
+                            "name": "age",
+                            "type": "integer",
+                            "label": {"en": "Age"},
+                            "privacy": "generalize:age_band",
+                        },
+                        {"name": "members", "type": "integer", "label": {"en": "Members"}},
+                        {"name": "age_copy", "type": "calculate", "calculation": "${age}"},
+                        {"name": "double", "type": "calculate", "calculation": "${members} * 2"},
+                        {"name": "quadruple", "type": "calculate", "calculation": "${double} * 2"},
+                    ],
+                }
+            ],
+        }
+    )
     rules = {name: rule_for(q, form) for name, q in form.questions.items()}
-    assert rules == {"age": "generalize:age_band", "members": "keep", "age_copy": "drop",
-                     "double": "scrub", "quadruple": "scrub"}
+    assert rules == {
+        "age": "generalize:age_band",
+        "members": "keep",
+        "age_copy": "drop",
+        "double": "scrub",
+        "quadruple": "scrub",
+    }

@@ -58,8 +58,10 @@ def test_unknown_name_gets_the_same_message(hub):
     assert "Too many attempts. Try again in 1 second." in response.text
 
 
-@pytest.mark.parametrize("path", ["/records", "/forms/community_survey",
-                                  "/records/6f1f8e9e-8d0c-4c55-9a1b-0c3e5f2b7a10/review"])
+@pytest.mark.parametrize(
+    "path",
+    ["/records", "/forms/community_survey", "/records/6f1f8e9e-8d0c-4c55-9a1b-0c3e5f2b7a10/review"],
+)
 def test_enumerator_pages_need_sign_in(hub, path):
     response = hub.browser("en").get(path)
     assert response.url.split("?")[0].endswith("/signin")
@@ -68,32 +70,42 @@ def test_enumerator_pages_need_sign_in(hub, path):
 def test_sign_in_never_redirects_to_another_site(hub):
     phone = hub.browser("en")
     phone.get("/signin?next=//evil.example/")
-    response = phone.post("/signin?next=//evil.example/", {"name": ENUMERATOR, "pin": PIN},
-                          allow_redirects=False)
+    response = phone.post(
+        "/signin?next=//evil.example/", {"name": ENUMERATOR, "pin": PIN}, allow_redirects=False
+    )
     assert response.headers["Location"] == "/"
 
 
 def test_a_post_without_csrf_token_is_refused_and_changes_nothing(browser, db_path):
     page = browser.get("/forms/community_survey").text
     path = re.search(r'action="(/records/[^"]+)"', page).group(1)
-    response = browser.session.post(browser.base + path,
-                                    data=page_data("community_survey", 0, {"consent": "yes"}))
+    response = browser.session.post(
+        browser.base + path, data=page_data("community_survey", 0, {"consent": "yes"})
+    )
     assert response.status_code == 400
     assert "reload the page" in response.text
     assert query(db_path, "SELECT count(*) AS n FROM records")[0]["n"] == 0
 
 
 def test_typed_text_is_escaped(browser):
-    nasty = '<script>alert(1)</script><img src=x onerror=alert(2)>'
-    record_uuid = fill_form(browser, "community_survey", dict(SURVEY_ANSWERS, comments=nasty),
-                            finalize=False)
+    nasty = "<script>alert(1)</script><img src=x onerror=alert(2)>"
+    record_uuid = fill_form(
+        browser, "community_survey", dict(SURVEY_ANSWERS, comments=nasty), finalize=False
+    )
     page = browser.get(f"/records/{record_uuid}/review").text
     assert nasty not in page
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
 
 
-PAGES = ["/", "/signin", "/feedback", "/feedback/status", "/connect", "/records",
-         "/forms/community_survey"]
+PAGES = [
+    "/",
+    "/signin",
+    "/feedback",
+    "/feedback/status",
+    "/connect",
+    "/records",
+    "/forms/community_survey",
+]
 
 
 @pytest.mark.parametrize("path", PAGES)
@@ -127,7 +139,8 @@ def test_session_cookie_is_http_only(hub):
 def test_oversized_post_is_refused(browser, db_path):
     page = browser.get("/forms/community_survey").text
     path = re.search(r'action="(/records/[^"]+)"', page).group(1)
-    response = browser.post(path, {"form_id": "community_survey", "consent": "yes",
-                                   "comments": "x" * 400_000})
+    response = browser.post(
+        path, {"form_id": "community_survey", "consent": "yes", "comments": "x" * 400_000}
+    )
     assert response.status_code == 413
     assert query(db_path, "SELECT count(*) AS n FROM records")[0]["n"] == 0

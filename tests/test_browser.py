@@ -59,8 +59,9 @@ def test_kiosk_in_a_browser_stores_the_feedback_once(hub, chromium, db_path):
     assert console_errors(chromium) == []
 
 
-@pytest.mark.parametrize("lang,chromium", [("en", 360), ("ar", 360), ("sw", 320)],
-                         indirect=["chromium"])
+@pytest.mark.parametrize(
+    "lang,chromium", [("en", 360), ("ar", 360), ("sw", 320)], indirect=["chromium"]
+)
 def test_kiosk_page_at_phone_size(hub, chromium, lang):
     chromium.get(hub.url + f"/feedback?lang={lang}")
     width = chromium.phone_width
@@ -97,19 +98,23 @@ def test_feedback_sent_while_the_hub_is_away_arrives_once(hub, chromium, db_path
             fill_kiosk(chromium, f"Offline message {n}")
             waiting = f"waiting for the hub: {n + 1}"
             WebDriverWait(chromium, 15).until(
-                lambda d, waiting=waiting: waiting in d.find_element("id", "outbox").text)
+                lambda d, waiting=waiting: waiting in d.find_element("id", "outbox").text
+            )
         assert "Do not clear this browser's data" in chromium.find_element("id", "outbox").text
         assert query(db_path, "SELECT count(*) AS n FROM records")[0]["n"] == 0
-        link = FaultProxy(upstream=("127.0.0.1", int(hub.url.rsplit(":", 1)[1])),
-                          port=port).start()  # back in range
+        link = FaultProxy(
+            upstream=("127.0.0.1", int(hub.url.rsplit(":", 1)[1])), port=port
+        ).start()  # back in range
         chromium.find_element("css selector", "#outbox button").click()
         WebDriverWait(chromium, 30).until(
-            lambda d: d.find_element("id", "outbox").text.count("Receipt code") == 3)
+            lambda d: d.find_element("id", "outbox").text.count("Receipt code") == 3
+        )
     finally:
         link.stop()
     rows = query(db_path, "SELECT answers FROM records")
-    assert sorted(json.loads(r["answers"])["message"] for r in rows) == \
-        [f"Offline message {n}" for n in range(3)]
+    assert sorted(json.loads(r["answers"])["message"] for r in rows) == [
+        f"Offline message {n}" for n in range(3)
+    ]
     assert query(db_path, "SELECT count(*) AS n FROM outbox")[0]["n"] == 3
 
 
@@ -120,8 +125,9 @@ def test_a_draft_survives_a_reload(hub, chromium):
     chromium.refresh()
     wait_for(chromium, "#f-message")
     assert chromium.find_element("id", "f-message").get_attribute("value") == "Half written"
-    assert chromium.find_element("css selector",
-                                 'input[name="topic"][value="health"]').is_selected()
+    assert chromium.find_element(
+        "css selector", 'input[name="topic"][value="health"]'
+    ).is_selected()
 
 
 LANGUAGES = ("en", "fr", "es", "ar", "sw", "ha")
@@ -141,14 +147,39 @@ def test_screenshots_of_each_form_in_each_language(hub, chromium, lang):
         chromium.save_screenshot(str(SCREENSHOTS / f"{form_id}-{lang}.png"))
 
 
-AXE_RULES = ("label", "color-contrast", "html-has-lang", "html-lang-valid", "valid-lang",
-             "tabindex", "document-title", "duplicate-id", "image-alt", "button-name",
-             "link-name", "list", "listitem", "region", "bypass")
+AXE_RULES = (
+    "label",
+    "color-contrast",
+    "html-has-lang",
+    "html-lang-valid",
+    "valid-lang",
+    "tabindex",
+    "document-title",
+    "duplicate-id",
+    "image-alt",
+    "button-name",
+    "link-name",
+    "list",
+    "listitem",
+    "region",
+    "bypass",
+)
 
 
-@pytest.mark.parametrize("path", ["/feedback", "/feedback/status", "/signin", "/connect",
-                                  "/forms/community_survey/phone",
-                                  "/forms/community_survey", "/records", "/sync", "/"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/feedback",
+        "/feedback/status",
+        "/signin",
+        "/connect",
+        "/forms/community_survey/phone",
+        "/forms/community_survey",
+        "/records",
+        "/sync",
+        "/",
+    ],
+)
 @pytest.mark.parametrize("lang", ["en", "ar"])
 def test_pages_pass_automated_accessibility_checks(hub, chromium, path, lang):
     from axe_selenium_python import Axe
@@ -165,9 +196,13 @@ def test_pages_pass_automated_accessibility_checks(hub, chromium, path, lang):
     problems = [(v["id"], [n["target"] for n in v["nodes"]][:3]) for v in results["violations"]]
     assert problems == []
     # Focus order follows the page: nothing jumps the queue with a positive tabindex.
-    assert chromium.execute_script(
-        "return document.querySelectorAll("
-        "'[tabindex]:not([tabindex=\"-1\"]):not([tabindex=\"0\"])').length") == 0
+    assert (
+        chromium.execute_script(
+            "return document.querySelectorAll("
+            '\'[tabindex]:not([tabindex="-1"]):not([tabindex="0"])\').length'
+        )
+        == 0
+    )
 
 
 @pytest.mark.parametrize("lang", ["en", "ar"])

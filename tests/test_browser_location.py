@@ -48,7 +48,10 @@ def set_value(driver, css, text):
     driver.execute_script(
         "arguments[0].value = arguments[1];"
         "arguments[0].dispatchEvent(new Event('input', {bubbles: true}));"
-        "arguments[0].dispatchEvent(new Event('change', {bubbles: true}));", field, text)
+        "arguments[0].dispatchEvent(new Event('change', {bubbles: true}));",
+        field,
+        text,
+    )
 
 
 @pytest.fixture
@@ -60,11 +63,13 @@ def gps_phone(hub, db_path, tmp_path):
     import_forms(db_path, place_form())
     server = start_https(hub.app, "127.0.0.1", 0, 4)
     base = f"https://127.0.0.1:{server.bind_addr[1]}"
-    driver = start_chromium(tmp_path / "phone", trusted_ca=hub.app.extensions[
-        "certificates"].ca_cert_path)
+    driver = start_chromium(
+        tmp_path / "phone", trusted_ca=hub.app.extensions["certificates"].ca_cert_path
+    )
     try:
-        driver.execute_cdp_cmd("Browser.grantPermissions", {
-            "origin": base, "permissions": ["geolocation"]})
+        driver.execute_cdp_cmd(
+            "Browser.grantPermissions", {"origin": base, "permissions": ["geolocation"]}
+        )
         place(driver, accuracy=12)
         sign_in(driver, SimpleNamespace(url=base))
         yield SimpleNamespace(driver=driver, base=base)
@@ -74,33 +79,45 @@ def gps_phone(hub, db_path, tmp_path):
 
 
 def place(driver, accuracy):
-    driver.execute_cdp_cmd("Emulation.setGeolocationOverride", {
-        "latitude": LATITUDE, "longitude": LONGITUDE, "accuracy": accuracy})
+    driver.execute_cdp_cmd(
+        "Emulation.setGeolocationOverride",
+        {"latitude": LATITUDE, "longitude": LONGITUDE, "accuracy": accuracy},
+    )
 
 
 @pytest.mark.slow
-def test_a_location_from_the_phone_leaves_only_as_its_grid_cell(gps_phone, hub, central,
-                                                                  data_dir, db_path, tmp_path):
+def test_a_location_from_the_phone_leaves_only_as_its_grid_cell(
+    gps_phone, hub, central, data_dir, db_path, tmp_path
+):
     driver, base = gps_phone.driver, gps_phone.base
     publish(central, tmp_path, place_form())
     driver.get(f"{base}/forms/place_visit?lang=en")
     until(driver, lambda d: d.execute_script("return window.isSecureContext") is True)
     # start-geopoint: taken as the page opens.
     until(driver, lambda d: element(d, "#f-started_at").get_attribute("value") != "")
-    assert element(driver, "#f-started_at").get_attribute("value").startswith(
-        f"{LATITUDE} {LONGITUDE}")
+    assert (
+        element(driver, "#f-started_at")
+        .get_attribute("value")
+        .startswith(f"{LATITUDE} {LONGITUDE}")
+    )
     button = element(driver, '.geo[data-for="f-home"] .geo-capture')
     assert button.is_displayed()
     place(driver, accuracy=35)  # above the form's warning of 20 m
     button.click()
-    status = until(driver, lambda d: "35" in element(
-        d, '.geo[data-for="f-home"] .geo-status').text and element(
-        d, '.geo[data-for="f-home"] .geo-status'))
+    status = until(
+        driver,
+        lambda d: (
+            "35" in element(d, '.geo[data-for="f-home"] .geo-status').text
+            and element(d, '.geo[data-for="f-home"] .geo-status')
+        ),
+    )
     assert "only accurate to 35 m" in status.text
     place(driver, accuracy=12)
     button.click()
-    until(driver, lambda d: "accurate to 12 m" in element(
-        d, '.geo[data-for="f-home"] .geo-status').text)
+    until(
+        driver,
+        lambda d: "accurate to 12 m" in element(d, '.geo[data-for="f-home"] .geo-status').text,
+    )
     assert element(driver, "#f-home").get_attribute("value") == f"{LATITUDE} {LONGITUDE} 0 12"
     # The others typed, as where there is no GPS.
     set_value(driver, "#f-water_point", "-1.312734 36.789156")
@@ -115,28 +132,36 @@ def test_a_location_from_the_phone_leaves_only_as_its_grid_cell(gps_phone, hub, 
     [row] = query(db_path, "SELECT answers, status FROM records")
     answers = json.loads(row["answers"])
     assert answers["home"] == f"{LATITUDE} {LONGITUDE} 0 12" and row["status"] == "finalized"
-    enrolled = collector("enroll", "--yes", "--server", central.url, "--code",
-                         central.enrollment_code(), data_dir=data_dir)
+    enrolled = collector(
+        "enroll",
+        "--yes",
+        "--server",
+        central.url,
+        "--code",
+        central.enrollment_code(),
+        data_dir=data_dir,
+    )
     assert enrolled.exit_code == 0, enrolled.output
     assert collector("sync", data_dir=data_dir).exit_code == 0
     [stored] = query(central.database, "SELECT answers FROM records")
     sent = json.loads(stored["answers"])
     assert sent["home"] == "-1.286 36.815" and "started_at" not in sent
-    searched = [server_files_bytes(central)] + [export_bytes(central, tmp_path, fmt)
-                                                for fmt in ("csv", "jsonl", "xlsx")]
+    searched = [server_files_bytes(central)] + [
+        export_bytes(central, tmp_path, fmt) for fmt in ("csv", "jsonl", "xlsx")
+    ]
     for data in searched:
         for digits in EXACT_DIGITS:
             assert digits.encode() not in data
 
 
 @pytest.mark.slow
-def test_where_the_phone_cannot_give_it_the_page_says_why_and_typing_works(hub, db_path,
-                                                                           tmp_path):
+def test_where_the_phone_cannot_give_it_the_page_says_why_and_typing_works(hub, db_path, tmp_path):
     import_forms(db_path, place_form())
     port = hub.url.rsplit(":", 1)[1]
     # A LAN name over plain HTTP, as phones reach the hub (127.0.0.1 itself counts as secure).
-    driver = start_chromium(tmp_path / "phone", flags=[
-        "--host-resolver-rules=MAP hub.example 127.0.0.1"])
+    driver = start_chromium(
+        tmp_path / "phone", flags=["--host-resolver-rules=MAP hub.example 127.0.0.1"]
+    )
     try:
         plain = f"http://hub.example:{port}"
         sign_in(driver, SimpleNamespace(url=plain))
@@ -160,20 +185,23 @@ def test_where_the_phone_cannot_give_it_the_page_says_why_and_typing_works(hub, 
 
         # Where the browser may ask: location refused, then no GPS fix.
         sign_in(driver, hub)
-        driver.execute_cdp_cmd("Browser.setPermission", {
-            "origin": hub.url, "permission": {"name": "geolocation"}, "setting": "denied"})
+        driver.execute_cdp_cmd(
+            "Browser.setPermission",
+            {"origin": hub.url, "permission": {"name": "geolocation"}, "setting": "denied"},
+        )
         driver.get(f"{hub.url}/forms/place_visit?lang=en")
         capture(driver, "home")
         until(driver, lambda d: "not allowed for this page" in status_of(d, "home"))
-        driver.execute_cdp_cmd("Browser.setPermission", {
-            "origin": hub.url, "permission": {"name": "geolocation"}, "setting": "granted"})
+        driver.execute_cdp_cmd(
+            "Browser.setPermission",
+            {"origin": hub.url, "permission": {"name": "geolocation"}, "setting": "granted"},
+        )
         driver.execute_cdp_cmd("Emulation.setGeolocationOverride", {})  # no position at all
         capture(driver, "home")
         until(driver, lambda d: "No location found" in status_of(d, "home"))
         assert element(driver, "#f-home").get_attribute("value") == ""
         # (Chromium says it ignores the hub's opener policy on a plain-HTTP name: true.)
-        assert [e for e in console_errors(driver) if "Cross-Origin-Opener-Policy" not in e] \
-            == []
+        assert [e for e in console_errors(driver) if "Cross-Origin-Opener-Policy" not in e] == []
     finally:
         quit_chromium(driver)
 
@@ -183,7 +211,11 @@ def status_of(driver, name) -> str:
 
 
 def capture(driver, name) -> None:
-    button = until(driver, lambda d: element(
-        d, f'.geo[data-for="f-{name}"] .geo-capture').is_displayed() and element(
-        d, f'.geo[data-for="f-{name}"] .geo-capture'))
+    button = until(
+        driver,
+        lambda d: (
+            element(d, f'.geo[data-for="f-{name}"] .geo-capture').is_displayed()
+            and element(d, f'.geo[data-for="f-{name}"] .geo-capture')
+        ),
+    )
     button.click()

@@ -52,14 +52,18 @@ def outbox_text(driver) -> str:
 
 
 @pytest.mark.parametrize("lang", ["en", "ar"])
-@pytest.mark.parametrize("form_id, answers", [("community_survey", SURVEY_ANSWERS),
-                                              ("discrimination_report", REPORT_ANSWERS)])
-def test_a_form_opened_from_home_is_filled_whole_and_finalized(hub, chromium, db_path, form_id,
-                                                               answers, lang):
+@pytest.mark.parametrize(
+    "form_id, answers",
+    [("community_survey", SURVEY_ANSWERS), ("discrimination_report", REPORT_ANSWERS)],
+)
+def test_a_form_opened_from_home_is_filled_whole_and_finalized(
+    hub, chromium, db_path, form_id, answers, lang
+):
     sign_in(chromium, hub)
     chromium.get(f"{hub.url}/?lang={lang}")
-    link = until(chromium, lambda d: d.find_element("css selector",
-                                                    f'a[data-phone$="/{form_id}/phone"]'))
+    link = until(
+        chromium, lambda d: d.find_element("css selector", f'a[data-phone$="/{form_id}/phone"]')
+    )
     until(chromium, lambda d: link.get_attribute("href").endswith(f"/forms/{form_id}/phone"))
     link.click()
     fill_step_by_step(chromium, answers)
@@ -78,8 +82,10 @@ def test_each_section_is_checked_before_the_next_with_the_hubs_messages(hub, chr
     until(chromium, lambda d: element(d, "button.step-next").is_displayed())
     assert "Section 1 of" in element(chromium, "#step-0 .progress").text
     element(chromium, "button.step-next").click()
-    assert ("Please say whether the person agrees before continuing."
-            in element(chromium, "#q-consent").text)
+    assert (
+        "Please say whether the person agrees before continuing."
+        in element(chromium, "#q-consent").text
+    )
     assert element(chromium, "#step-0").is_displayed()
     element(chromium, 'input[name="consent"][value="yes"]').click()
     element(chromium, "button.step-next").click()
@@ -132,8 +138,9 @@ def test_records_finalized_while_the_hub_is_away_arrive_once(hub, chromium, db_p
     finally:
         link.stop()
     rows = query(db_path, "SELECT uuid, status, revision, answers FROM records")
-    assert sorted(json.loads(r["answers"])["reporter_name"] for r in rows) == \
-        [f"Reporter {n}" for n in range(3)]
+    assert sorted(json.loads(r["answers"])["reporter_name"] for r in rows) == [
+        f"Reporter {n}" for n in range(3)
+    ]
     assert {(r["status"], r["revision"]) for r in rows} == {("finalized", 1)}
     assert query(db_path, "SELECT count(*) AS n FROM revisions")[0]["n"] == 3
     assert query(db_path, "SELECT count(*) AS n FROM outbox")[0]["n"] == 3
@@ -176,7 +183,8 @@ def secure_phone(hub, tmp_path):
 
 def controlled(driver) -> bool:
     return driver.execute_script(
-        "return !!(navigator.serviceWorker && navigator.serviceWorker.controller)")
+        "return !!(navigator.serviceWorker && navigator.serviceWorker.controller)"
+    )
 
 
 def test_over_https_a_reload_with_the_hub_away_opens_the_form_and_its_draft(secure_phone):
@@ -195,9 +203,13 @@ def test_over_https_a_reload_with_the_hub_away_opens_the_form_and_its_draft(secu
     driver.refresh()
     until(driver, lambda d: element(d, "button.step-next").is_displayed())
     assert driver.execute_script("return typeof window.FormExpressions") == "object"
-    assert driver.execute_script(
-        "return getComputedStyle(document.querySelector('.actions button.primary'))"
-        ".backgroundColor") != "rgba(0, 0, 0, 0)"  # the style sheet came from the kept shell
+    assert (
+        driver.execute_script(
+            "return getComputedStyle(document.querySelector('.actions button.primary'))"
+            ".backgroundColor"
+        )
+        != "rgba(0, 0, 0, 0)"
+    )  # the style sheet came from the kept shell
     assert element(driver, 'input[name="consent"][value="yes"]').is_selected()
     assert element(driver, 'input[name="reporter_role"][value="witness"]').is_selected()
     assert driver.find_element("tag name", "html").get_attribute("lang") == "fr"
@@ -212,10 +224,18 @@ def test_over_https_the_language_can_be_changed_with_the_hub_away(secure_phone):
     until(driver, controlled, 30)
     driver.execute_script("sessionStorage.clear()")
     driver.get(f"{page}?lang=fr")  # controlled now: it asks for the other languages
-    kept = "return caches.keys().then(n => Promise.all(n.filter(k => k.startsWith('hub-pages-'))" \
-           ".map(k => caches.open(k).then(c => c.keys())))).then(l => l.flat().map(r => r.url))"
-    until(driver, lambda d: f"{page}?lang=sw" in d.execute_script(kept)
-          and f"{page}?lang=ar" in d.execute_script(kept), 30)
+    kept = (
+        "return caches.keys().then(n => Promise.all(n.filter(k => k.startsWith('hub-pages-'))"
+        ".map(k => caches.open(k).then(c => c.keys())))).then(l => l.flat().map(r => r.url))"
+    )
+    until(
+        driver,
+        lambda d: (
+            f"{page}?lang=sw" in d.execute_script(kept)
+            and f"{page}?lang=ar" in d.execute_script(kept)
+        ),
+        30,
+    )
     assert {c["name"]: c["value"] for c in driver.get_cookies()}["lang"] == "fr"
     link.stop()  # the hub is out of reach
     for lang, direction in (("sw", "ltr"), ("ar", "rtl")):
@@ -233,22 +253,48 @@ def test_a_prefetch_in_another_language_is_not_a_change_of_language(hub):
 
     plain = requests.get(f"{hub.url}/feedback?lang=sw", timeout=10)
     assert plain.cookies.get("lang") == "sw"
-    fetched = requests.get(f"{hub.url}/feedback?lang=sw", headers={"X-Hub-Prefetch": "1"},
-                           timeout=10)
+    fetched = requests.get(
+        f"{hub.url}/feedback?lang=sw", headers={"X-Hub-Prefetch": "1"}, timeout=10
+    )
     assert fetched.status_code == 200 and 'lang="sw"' in fetched.text
     assert "lang" not in fetched.cookies
 
 
 AGREEMENT = {
-    "form_id": "agreement", "version": "1", "title": {"en": "Agreement"},
-    "choices": {"agree": [{"name": str(n), "label": {"en": text}} for n, text in enumerate(
-        ["Strongly disagree", "Disagree", "Neither", "Agree", "Strongly agree"], 1)],
-        "yn": [{"name": "yes", "label": {"en": "Yes"}}, {"name": "no", "label": {"en": "No"}}]},
-    "sections": [{"name": "views", "label": {"en": "Views"}, "questions": [
-        {"name": "fair", "type": "select_one", "choices": "agree", "appearance": "likert",
-         "label": {"en": "Services treat everyone fairly."}},
-        {"name": "again", "type": "select_one", "choices": "yn", "appearance": "horizontal",
-         "label": {"en": "Would you use them again?"}}]}],
+    "form_id": "agreement",
+    "version": "1",
+    "title": {"en": "Agreement"},
+    "choices": {
+        "agree": [
+            {"name": str(n), "label": {"en": text}}
+            for n, text in enumerate(
+                ["Strongly disagree", "Disagree", "Neither", "Agree", "Strongly agree"], 1
+            )
+        ],
+        "yn": [{"name": "yes", "label": {"en": "Yes"}}, {"name": "no", "label": {"en": "No"}}],
+    },
+    "sections": [
+        {
+            "name": "views",
+            "label": {"en": "Views"},
+            "questions": [
+                {
+                    "name": "fair",
+                    "type": "select_one",
+                    "choices": "agree",
+                    "appearance": "likert",
+                    "label": {"en": "Services treat everyone fairly."},
+                },
+                {
+                    "name": "again",
+                    "type": "select_one",
+                    "choices": "yn",
+                    "appearance": "horizontal",
+                    "label": {"en": "Would you use them again?"},
+                },
+            ],
+        }
+    ],
 }
 
 
@@ -257,11 +303,15 @@ def test_likert_and_horizontal_choices_sit_in_a_row_on_a_phone(hub, chromium, db
     sign_in(chromium, hub)
     chromium.get(f"{hub.url}/forms/agreement?lang=en")
     until(chromium, lambda d: d.find_elements("css selector", ".options-likert"))
-    rows = {round(box.location["y"]) for box in
-            chromium.find_elements("css selector", '.options-likert input')}
+    rows = {
+        round(box.location["y"])
+        for box in chromium.find_elements("css selector", ".options-likert input")
+    }
     assert len(rows) == 1, rows  # five points side by side, as on paper
-    rows = {round(box.location["y"]) for box in
-            chromium.find_elements("css selector", '.options-horizontal input')}
+    rows = {
+        round(box.location["y"])
+        for box in chromium.find_elements("css selector", ".options-horizontal input")
+    }
     assert len(rows) == 1, rows
     assert chromium.execute_script("return document.documentElement.scrollWidth") <= 360
 

@@ -12,27 +12,58 @@ from browsing import chromium, module_chromium, sign_in  # noqa: F401
 from conftest import import_forms, query
 
 HOUSEHOLD = {
-    "form_id": "household_count", "version": "1", "title": {"en": "Household count"},
+    "form_id": "household_count",
+    "version": "1",
+    "title": {"en": "Household count"},
     "sections": [
-        {"name": "members", "label": {"en": "Members"}, "questions": [
-            {"name": "site", "type": "text", "label": {"en": "Site"}, "default": "Camp A",
-             "read_only": True},
-            {"name": "adults", "type": "integer", "label": {"en": "Adults"}, "default": "2",
-             "required": True},
-            {"name": "children", "type": "integer", "label": {"en": "Children"},
-             "required": True},
-            {"name": "total", "type": "calculate",
-             "calculation": "${adults} + ${children}"},
-            {"name": "size_band", "type": "calculate",
-             "calculation": "if(${total} > 5, 'large', 'small')"},
-            {"name": "too_many", "type": "integer", "label": {"en": "Check"},
-             "constraint": ". = ${total}", "relevant": "${total} > 20",
-             "constraint_message": {"en": "Must equal the total."}},
-        ]},
-        {"name": "crowding", "label": {"en": "Crowding"}, "relevant": "${size_band} = 'large'",
-         "questions": [
-             {"name": "rooms", "type": "integer", "label": {"en": "Rooms"}, "required": True},
-         ]},
+        {
+            "name": "members",
+            "label": {"en": "Members"},
+            "questions": [
+                {
+                    "name": "site",
+                    "type": "text",
+                    "label": {"en": "Site"},
+                    "default": "Camp A",
+                    "read_only": True,
+                },
+                {
+                    "name": "adults",
+                    "type": "integer",
+                    "label": {"en": "Adults"},
+                    "default": "2",
+                    "required": True,
+                },
+                {
+                    "name": "children",
+                    "type": "integer",
+                    "label": {"en": "Children"},
+                    "required": True,
+                },
+                {"name": "total", "type": "calculate", "calculation": "${adults} + ${children}"},
+                {
+                    "name": "size_band",
+                    "type": "calculate",
+                    "calculation": "if(${total} > 5, 'large', 'small')",
+                },
+                {
+                    "name": "too_many",
+                    "type": "integer",
+                    "label": {"en": "Check"},
+                    "constraint": ". = ${total}",
+                    "relevant": "${total} > 20",
+                    "constraint_message": {"en": "Must equal the total."},
+                },
+            ],
+        },
+        {
+            "name": "crowding",
+            "label": {"en": "Crowding"},
+            "relevant": "${size_band} = 'large'",
+            "questions": [
+                {"name": "rooms", "type": "integer", "label": {"en": "Rooms"}, "required": True},
+            ],
+        },
     ],
 }
 
@@ -66,8 +97,13 @@ def test_calculations_are_stored_and_read_only_answers_cannot_be_changed(counted
     response = first_page(phone, {"adults": "3", "children": "4", "site": "Somewhere else"})
     assert response.status_code == 200 and response.url.endswith("/1")  # crowding is relevant
     [record] = query(db_path, "SELECT answers FROM records")
-    assert json.loads(record["answers"]) == {"site": "Camp A", "adults": 3, "children": 4,
-                                             "total": 7, "size_band": "large"}
+    assert json.loads(record["answers"]) == {
+        "site": "Camp A",
+        "adults": 3,
+        "children": 4,
+        "total": 7,
+        "size_band": "large",
+    }
 
 
 def test_a_small_household_skips_the_section_its_calculation_closes(counted_hub, db_path):
@@ -94,14 +130,31 @@ def test_the_whole_form_keeps_read_only_defaults(counted_hub, db_path):
     phone.signin()
     phone.get("/forms/household_count/phone")
     record_uuid = "7c9e6679-7425-40de-944b-e07fc1f90ae7"
-    response = phone.post("/forms/household_count/submit", [
-        ("_uuid", record_uuid), ("_action", "finalize"), ("form_version", "1"),
-        ("_shown", "adults"), ("_shown", "children"), ("_shown", "rooms"),
-        ("adults", "2"), ("children", "5"), ("rooms", "2")], headers={"X-Hub-Outbox": "1"})
+    response = phone.post(
+        "/forms/household_count/submit",
+        [
+            ("_uuid", record_uuid),
+            ("_action", "finalize"),
+            ("form_version", "1"),
+            ("_shown", "adults"),
+            ("_shown", "children"),
+            ("_shown", "rooms"),
+            ("adults", "2"),
+            ("children", "5"),
+            ("rooms", "2"),
+        ],
+        headers={"X-Hub-Outbox": "1"},
+    )
     assert response.json()["status"] == "finalized"
     [record] = query(db_path, "SELECT answers FROM records WHERE uuid = ?", [record_uuid])
-    assert json.loads(record["answers"]) == {"site": "Camp A", "adults": 2, "children": 5,
-                                             "total": 7, "size_band": "large", "rooms": 2}
+    assert json.loads(record["answers"]) == {
+        "site": "Camp A",
+        "adults": 2,
+        "children": 5,
+        "total": 7,
+        "size_band": "large",
+        "rooms": 2,
+    }
 
 
 def test_calculations_open_sections_live_in_the_browser(counted_hub, chromium):
@@ -129,8 +182,13 @@ def test_calculations_are_exported_like_answers(tmp_path):
     from collector.forms import load_form
     from sync_server.exports import export
 
-    rows = [{"uuid": "7c9e6679-7425-40de-944b-e07fc1f90ae7", "revision": 1,
-             "answers": {"adults": 2, "children": 5, "total": 7, "size_band": "large"}}]
+    rows = [
+        {
+            "uuid": "7c9e6679-7425-40de-944b-e07fc1f90ae7",
+            "revision": 1,
+            "answers": {"adults": 2, "children": 5, "total": 7, "size_band": "large"},
+        }
+    ]
     out = io.BytesIO()
     export(iter(rows), [load_form(HOUSEHOLD)], "sav", out)
     path = tmp_path / "household.sav"
@@ -141,12 +199,26 @@ def test_calculations_are_exported_like_answers(tmp_path):
 
 
 ADULTS = {
-    "form_id": "adults", "version": "1", "title": {"en": "Adults"},
-    "sections": [{"name": "s", "label": {"en": "S"}, "questions": [
-        {"name": "age", "type": "integer", "label": {"en": "Age"}, "required": True},
-        {"name": "adult", "type": "calculate", "calculation": "${age} >= 18"},
-        {"name": "job", "type": "text", "label": {"en": "Job"}, "relevant": "${adult} = 'true'"},
-    ]}]}
+    "form_id": "adults",
+    "version": "1",
+    "title": {"en": "Adults"},
+    "sections": [
+        {
+            "name": "s",
+            "label": {"en": "S"},
+            "questions": [
+                {"name": "age", "type": "integer", "label": {"en": "Age"}, "required": True},
+                {"name": "adult", "type": "calculate", "calculation": "${age} >= 18"},
+                {
+                    "name": "job",
+                    "type": "text",
+                    "label": {"en": "Job"},
+                    "relevant": "${adult} = 'true'",
+                },
+            ],
+        }
+    ],
+}
 
 
 def test_a_true_or_false_calculation_reads_the_same_on_phone_and_hub(hub, chromium, db_path):
@@ -176,19 +248,43 @@ def test_a_true_or_false_calculation_reads_the_same_on_phone_and_hub(hub, chromi
 
 
 NAMED = {
-    "form_id": "named", "version": "1", "title": {"en": "Named", "fr": "Nommé"},
-    "choices": {"districts": [
-        {"name": "d1", "label": {"en": "North hills", "fr": "Collines du nord"}},
-        {"name": "d2", "label": {"en": "South plain", "fr": "Plaine du sud"}}]},
-    "sections": [{"name": "s", "label": {"en": "S", "fr": "S"}, "questions": [
-        {"name": "district", "type": "select_one", "choices": "districts", "required": True,
-         "label": {"en": "District", "fr": "District"}},
-        {"name": "district_name", "type": "calculate",
-         "calculation": "jr:choice-name(${district}, '${district}')"},
-        {"name": "hills", "type": "text", "label": {"en": "Which hill?", "fr": "Quelle colline ?"},
-         "relevant": "contains(${district_name}, 'hills')"
-                     " or contains(${district_name}, 'Collines')"},
-    ]}]}
+    "form_id": "named",
+    "version": "1",
+    "title": {"en": "Named", "fr": "Nommé"},
+    "choices": {
+        "districts": [
+            {"name": "d1", "label": {"en": "North hills", "fr": "Collines du nord"}},
+            {"name": "d2", "label": {"en": "South plain", "fr": "Plaine du sud"}},
+        ]
+    },
+    "sections": [
+        {
+            "name": "s",
+            "label": {"en": "S", "fr": "S"},
+            "questions": [
+                {
+                    "name": "district",
+                    "type": "select_one",
+                    "choices": "districts",
+                    "required": True,
+                    "label": {"en": "District", "fr": "District"},
+                },
+                {
+                    "name": "district_name",
+                    "type": "calculate",
+                    "calculation": "jr:choice-name(${district}, '${district}')",
+                },
+                {
+                    "name": "hills",
+                    "type": "text",
+                    "label": {"en": "Which hill?", "fr": "Quelle colline ?"},
+                    "relevant": "contains(${district_name}, 'hills')"
+                    " or contains(${district_name}, 'Collines')",
+                },
+            ],
+        }
+    ],
+}
 
 
 @pytest.mark.parametrize("lang, label", [("en", "North hills"), ("fr", "Collines du nord")])
@@ -198,12 +294,24 @@ def test_a_choice_name_is_stored_in_the_language_of_the_page(hub, db_path, lang,
     phone.signin()
     page = phone.get("/forms/named").text
     path = re.search(r'<form method="post" action="(/records/[^"]+)"', page).group(1)
-    response = phone.post(path, [("form_id", "named"), ("_action", "next"), ("_shown", "district"),
-                                 ("_shown", "hills"), ("district", "d1"), ("hills", "Kilima")])
+    response = phone.post(
+        path,
+        [
+            ("form_id", "named"),
+            ("_action", "next"),
+            ("_shown", "district"),
+            ("_shown", "hills"),
+            ("district", "d1"),
+            ("hills", "Kilima"),
+        ],
+    )
     assert response.url.endswith("/review")
     [record] = query(db_path, "SELECT answers FROM records")
-    assert json.loads(record["answers"]) == {"district": "d1", "district_name": label,
-                                             "hills": "Kilima"}
+    assert json.loads(record["answers"]) == {
+        "district": "d1",
+        "district_name": label,
+        "hills": "Kilima",
+    }
 
 
 def test_a_choice_name_opens_a_question_live_in_the_browser(hub, db_path, chromium):

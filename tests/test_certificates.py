@@ -31,8 +31,12 @@ def load(path) -> x509.Certificate:
 
 
 def files(certs: HubCertificates) -> dict:
-    paths = [certs.ca_cert_path, certs.cert_path, certs.key_path,
-             certs.ca_cert_path.with_name(certificates.CA_KEY_FILE)]
+    paths = [
+        certs.ca_cert_path,
+        certs.cert_path,
+        certs.key_path,
+        certs.ca_cert_path.with_name(certificates.CA_KEY_FILE),
+    ]
     return {path.name: path.read_bytes() for path in paths}
 
 
@@ -57,8 +61,9 @@ def test_ca_is_a_ca_and_server_cert_chains_to_it(certs):
     assert constraints.critical and constraints.value.ca and constraints.value.path_length == 0
     usage = ca.extensions.get_extension_for_class(x509.KeyUsage)
     assert usage.critical and usage.value.key_cert_sign and usage.value.crl_sign
-    assert re.fullmatch(r"Community feedback hub CA [0-9A-F]{8}",
-                        ca.subject.rfc4514_string().removeprefix("CN="))
+    assert re.fullmatch(
+        r"Community feedback hub CA [0-9A-F]{8}", ca.subject.rfc4514_string().removeprefix("CN=")
+    )
     ski = ca.extensions.get_extension_for_class(x509.SubjectKeyIdentifier).value
 
     server.verify_directly_issued_by(ca)  # raises if the signature does not verify
@@ -117,8 +122,9 @@ def test_new_address_reissues_server_cert_and_keeps_ca(tmp_path, certs):
 
 def test_new_hostname_and_ipv6_reissue(tmp_path, certs):
     ensure_certificates(tmp_path, [*ADDRESSES, "fe80::1%wlan0"], hostname="hub.local")
-    san = load(certs.cert_path).extensions.get_extension_for_class(
-        x509.SubjectAlternativeName).value
+    san = (
+        load(certs.cert_path).extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+    )
     assert ipaddress.ip_address("fe80::1") in san.get_values_for_type(x509.IPAddress)
     assert "hub.local" in san.get_values_for_type(x509.DNSName)
 
@@ -134,14 +140,15 @@ def test_reissued_within_30_days_of_expiry(tmp_path, certs, monkeypatch):
 
 
 def test_mismatched_server_key_is_replaced(tmp_path, certs):
-    certs.key_path.write_bytes(certificates._key_pem(
-        certificates.ec.generate_private_key(certificates.ec.SECP256R1())))
+    certs.key_path.write_bytes(
+        certificates._key_pem(certificates.ec.generate_private_key(certificates.ec.SECP256R1()))
+    )
     before = certs.cert_path.read_bytes()
     ensure_certificates(tmp_path, ADDRESSES)
     assert certs.cert_path.read_bytes() != before
     assert certificates._server_cert_usable(
-        certs, load(certs.ca_cert_path),
-        *certificates._wanted_names(ADDRESSES, "collector.local"))
+        certs, load(certs.ca_cert_path), *certificates._wanted_names(ADDRESSES, "collector.local")
+    )
 
 
 def test_unreadable_ca_key_is_an_error_not_a_new_ca(tmp_path, certs):
@@ -170,8 +177,12 @@ def test_tls_handshake_trusts_only_with_our_ca(certs, https_server):
     url = f"https://127.0.0.1:{https_server}/"
     response = requests.get(url, verify=str(certs.ca_cert_path), timeout=10)
     assert response.status_code == 200 and response.text == "hello over TLS"
-    assert requests.get(f"https://localhost:{https_server}/",
-                        verify=str(certs.ca_cert_path), timeout=10).status_code == 200
+    assert (
+        requests.get(
+            f"https://localhost:{https_server}/", verify=str(certs.ca_cert_path), timeout=10
+        ).status_code
+        == 200
+    )
     with pytest.raises(requests.exceptions.SSLError):
         requests.get(url, timeout=10)
 
@@ -188,6 +199,7 @@ def test_chain_passes_strict_x509_checks(certs, https_server):
 
 # -- name constraints, lifetimes, fingerprint (issue 11, point 7) ---------------------------
 
+
 def _foreign_leaf(certs: HubCertificates, name: str) -> x509.Certificate:
     """A leaf for `name` (a DNS name or an IP) signed with the hub's CA key, as an attacker
     holding that key would make it."""
@@ -196,7 +208,8 @@ def _foreign_leaf(certs: HubCertificates, name: str) -> x509.Certificate:
 
     ca = load(certs.ca_cert_path)
     ca_key = serialization.load_pem_private_key(
-        (certs.ca_cert_path.parent / certificates.CA_KEY_FILE).read_bytes(), password=None)
+        (certs.ca_cert_path.parent / certificates.CA_KEY_FILE).read_bytes(), password=None
+    )
     key = ec.generate_private_key(ec.SECP256R1())
     try:
         alt, common_name = x509.IPAddress(ipaddress.ip_address(name)), "collector.local"
@@ -205,20 +218,22 @@ def _foreign_leaf(certs: HubCertificates, name: str) -> x509.Certificate:
     now = datetime.datetime.now(datetime.UTC)
     # OpenSSL checks a host-like common name against the DNS constraints too: an IP
     # certificate names the hub in its CN, as the hub's own certificate does.
-    return (x509.CertificateBuilder()
-            .subject_name(x509.Name([x509.NameAttribute(x509.NameOID.COMMON_NAME,
-                                                        common_name)]))
-            .issuer_name(ca.subject).public_key(key.public_key())
-            .serial_number(x509.random_serial_number())
-            .not_valid_before(now - datetime.timedelta(days=1))
-            .not_valid_after(now + datetime.timedelta(days=30))
-            .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-            .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]),
-                           critical=False)
-            .add_extension(x509.SubjectAlternativeName([alt]), critical=False)
-            .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(
-                ca_key.public_key()), critical=False)
-            .sign(ca_key, hashes.SHA256()))
+    return (
+        x509.CertificateBuilder()
+        .subject_name(x509.Name([x509.NameAttribute(x509.NameOID.COMMON_NAME, common_name)]))
+        .issuer_name(ca.subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(days=1))
+        .not_valid_after(now + datetime.timedelta(days=30))
+        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
+        .add_extension(x509.SubjectAlternativeName([alt]), critical=False)
+        .add_extension(
+            x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), critical=False
+        )
+        .sign(ca_key, hashes.SHA256())
+    )
 
 
 def _verified_by_cryptography(certs: HubCertificates, leaf: x509.Certificate, name: str) -> bool:
@@ -228,15 +243,19 @@ def _verified_by_cryptography(certs: HubCertificates, leaf: x509.Certificate, na
         subject = x509.IPAddress(ipaddress.ip_address(name))
     except ValueError:
         subject = x509.DNSName(name)
-    verifier = PolicyBuilder().store(Store([load(certs.ca_cert_path)])).build_server_verifier(
-        subject)
+    verifier = (
+        PolicyBuilder().store(Store([load(certs.ca_cert_path)])).build_server_verifier(subject)
+    )
     try:
         verifier.verify(leaf, [])
         return True
     except VerificationError as error:
         # Refused for its name, not for some other flaw of the test's certificate.
-        assert "name constraint" in str(error).lower() or "no permitted" in str(error).lower() \
-            or "mismatch" in str(error).lower(), str(error)
+        assert (
+            "name constraint" in str(error).lower()
+            or "no permitted" in str(error).lower()
+            or "mismatch" in str(error).lower()
+        ), str(error)
         return False
 
 
@@ -246,8 +265,11 @@ def _verified_by_openssl(certs: HubCertificates, leaf: x509.Certificate, tmp_pat
     openssl = need_tool("openssl")
     path = tmp_path / f"leaf-{secrets_token()}.pem"
     path.write_bytes(leaf.public_bytes(serialization.Encoding.PEM))
-    result = subprocess.run([openssl, "verify", "-CAfile", str(certs.ca_cert_path), str(path)],
-                            capture_output=True, text=True)
+    result = subprocess.run(
+        [openssl, "verify", "-CAfile", str(certs.ca_cert_path), str(path)],
+        capture_output=True,
+        text=True,
+    )
     return result.returncode == 0
 
 
@@ -266,8 +288,16 @@ def test_the_ca_is_name_constrained_to_the_hubs_own_names(certs):
     assert {"localhost", "local"} <= dns
     assert dns - {"localhost", "local"} <= {socket.gethostname().lower()}
     networks = {str(item.value) for item in permitted if isinstance(item, x509.IPAddress)}
-    assert networks == {"127.0.0.0/8", "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16",
-                        "169.254.0.0/16", "::1/128", "fc00::/7", "fe80::/10"}
+    assert networks == {
+        "127.0.0.0/8",
+        "10.0.0.0/8",
+        "172.16.0.0/12",
+        "192.168.0.0/16",
+        "169.254.0.0/16",
+        "::1/128",
+        "fc00::/7",
+        "fe80::/10",
+    }
 
 
 def test_lifetimes_two_years_for_the_ca_and_397_days_at_most_for_the_server(certs):
@@ -276,8 +306,17 @@ def test_lifetimes_two_years_for_the_ca_and_397_days_at_most_for_the_server(cert
     assert server.not_valid_after_utc - server.not_valid_before_utc <= datetime.timedelta(days=397)
 
 
-@pytest.mark.parametrize("name", ["example.com", "8.8.8.8", "bank.example.org", "100.64.0.1",
-                                  "2001:4860:4860::8888", "local.example.com"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "example.com",
+        "8.8.8.8",
+        "bank.example.org",
+        "100.64.0.1",
+        "2001:4860:4860::8888",
+        "local.example.com",
+    ],
+)
 def test_a_leaf_for_anything_else_is_rejected_by_name_constraints(certs, tmp_path, name):
     leaf = _foreign_leaf(certs, name)
     assert not _verified_by_cryptography(certs, leaf, name)
@@ -293,8 +332,11 @@ def test_a_leaf_for_the_hubs_own_names_verifies(certs, tmp_path, name):
 
 def test_the_hubs_own_server_certificate_verifies_with_openssl_and_python(certs, tmp_path):
     openssl = need_tool("openssl")
-    result = subprocess.run([openssl, "verify", "-CAfile", str(certs.ca_cert_path),
-                             str(certs.cert_path)], capture_output=True, text=True)
+    result = subprocess.run(
+        [openssl, "verify", "-CAfile", str(certs.ca_cert_path), str(certs.cert_path)],
+        capture_output=True,
+        text=True,
+    )
     assert result.returncode == 0, result.stderr
     for name in ADDRESSES + ["collector.local", "localhost", "127.0.0.1"]:
         assert _verified_by_cryptography(certs, load(certs.cert_path), name), name
@@ -311,21 +353,32 @@ def test_python_ssl_refuses_a_constrained_out_website(certs, tmp_path):
     # Re-sign a leaf for the key we hold, with the same name.
     ca = load(certs.ca_cert_path)
     ca_key = serialization.load_pem_private_key(
-        (certs.ca_cert_path.parent / certificates.CA_KEY_FILE).read_bytes(), password=None)
-    leaf = (x509.CertificateBuilder().subject_name(leaf.subject).issuer_name(ca.subject)
-            .public_key(leaf_key.public_key()).serial_number(x509.random_serial_number())
-            .not_valid_before(leaf.not_valid_before_utc).not_valid_after(leaf.not_valid_after_utc)
-            .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-            .add_extension(x509.SubjectAlternativeName([x509.DNSName("example.com")]),
-                           critical=False)
-            .sign(ca_key, hashes.SHA256()))
+        (certs.ca_cert_path.parent / certificates.CA_KEY_FILE).read_bytes(), password=None
+    )
+    leaf = (
+        x509.CertificateBuilder()
+        .subject_name(leaf.subject)
+        .issuer_name(ca.subject)
+        .public_key(leaf_key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(leaf.not_valid_before_utc)
+        .not_valid_after(leaf.not_valid_after_utc)
+        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        .add_extension(x509.SubjectAlternativeName([x509.DNSName("example.com")]), critical=False)
+        .sign(ca_key, hashes.SHA256())
+    )
     cert_path, key_path = tmp_path / "evil.pem", tmp_path / "evil-key.pem"
     cert_path.write_bytes(leaf.public_bytes(serialization.Encoding.PEM))
-    key_path.write_bytes(leaf_key.private_bytes(serialization.Encoding.PEM,
-                                                serialization.PrivateFormat.PKCS8,
-                                                serialization.NoEncryption()))
-    server = wsgi.Server(("127.0.0.1", 0), lambda e, s: [s("200 OK", []) or b"x"][:0] or [b"x"],
-                         numthreads=1)
+    key_path.write_bytes(
+        leaf_key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    server = wsgi.Server(
+        ("127.0.0.1", 0), lambda e, s: [s("200 OK", []) or b"x"][:0] or [b"x"], numthreads=1
+    )
     server.ssl_adapter = BuiltinSSLAdapter(str(cert_path), str(key_path))
     server.prepare()
     thread = threading.Thread(target=server.serve, daemon=True)
@@ -349,21 +402,28 @@ def test_an_old_unconstrained_ca_is_replaced_key_and_all(tmp_path, certs, monkey
     # What earlier versions made: ten years, no name constraints.
     monkeypatch.setattr(certificates, "CA_VALIDITY", datetime.timedelta(days=3650))
     monkeypatch.setattr(certificates, "permitted_domains", lambda: [])
-    old = (x509.CertificateBuilder().subject_name(load(certs.ca_cert_path).subject)
-           .issuer_name(load(certs.ca_cert_path).subject).public_key(ca_key.public_key())
-           .serial_number(1).not_valid_before(datetime.datetime(2024, 1, 1))
-           .not_valid_after(datetime.datetime(2034, 1, 1))
-           .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
-           .sign(ca_key, hashes.SHA256()))
+    old = (
+        x509.CertificateBuilder()
+        .subject_name(load(certs.ca_cert_path).subject)
+        .issuer_name(load(certs.ca_cert_path).subject)
+        .public_key(ca_key.public_key())
+        .serial_number(1)
+        .not_valid_before(datetime.datetime(2024, 1, 1))
+        .not_valid_after(datetime.datetime(2034, 1, 1))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
+        .sign(ca_key, hashes.SHA256())
+    )
     certs.ca_cert_path.write_bytes(old.public_bytes(serialization.Encoding.PEM))
     old_key = key_path.read_bytes()
     monkeypatch.undo()
     renewed = ensure_certificates(tmp_path, ADDRESSES)
     assert key_path.read_bytes() != old_key
     assert certificates.is_current_ca(load(renewed.ca_cert_path))
-    assert certificates._server_cert_usable(renewed, load(renewed.ca_cert_path),
-                                            *certificates._wanted_names(ADDRESSES,
-                                                                        "collector.local"))
+    assert certificates._server_cert_usable(
+        renewed,
+        load(renewed.ca_cert_path),
+        *certificates._wanted_names(ADDRESSES, "collector.local"),
+    )
     assert oct(key_path.stat().st_mode & 0o777) == "0o600"
 
 

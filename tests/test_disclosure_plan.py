@@ -21,17 +21,23 @@ from test_forms import minimal_form
 @pytest.fixture(scope="module")
 def survey_store(tmp_path_factory):
     """A realistic population (2,000 surveys, 160 reports, 3 laptops) in a real store."""
-    database = load(generate(n_surveys=2000, n_reports=160, devices=3, seed=3),
-                    tmp_path_factory.mktemp("population"))
+    database = load(
+        generate(n_surveys=2000, n_reports=160, devices=3, seed=3),
+        tmp_path_factory.mktemp("population"),
+    )
     store = Store(database)
     yield store
     store.close()
 
 
 def plan_for(store, form_id, k=5, l=2, classes=None):
-    return disclosure.make_plan(form_history(form_id, store),
-                                lambda: store.iter_latest(form_id, classes=classes, by_uuid=True),
-                                k, l, form_id=form_id)
+    return disclosure.make_plan(
+        form_history(form_id, store),
+        lambda: store.iter_latest(form_id, classes=classes, by_uuid=True),
+        k,
+        l,
+        form_id=form_id,
+    )
 
 
 def released_keys(plan, row) -> tuple:
@@ -51,8 +57,9 @@ def released_keys(plan, row) -> tuple:
     return tuple(out)
 
 
-@pytest.mark.parametrize("form_id,k", [("community_survey", 5), ("community_survey", 3),
-                                       ("discrimination_report", 5)])
+@pytest.mark.parametrize(
+    "form_id,k", [("community_survey", 5), ("community_survey", 3), ("discrimination_report", 5)]
+)
 def test_every_released_group_has_k_records_and_l_answers(survey_store, form_id, k):
     plan = plan_for(survey_store, form_id, k=k)
     rows = list(plan.release().rows(survey_store.iter_latest(form_id, by_uuid=True)))
@@ -70,7 +77,8 @@ def test_every_released_group_has_k_records_and_l_answers(survey_store, form_id,
     assert report["records"] == len(rows) + report["records_left_out"]
     assert report["smallest_group"] == min(groups.values()) == report["k_achieved"]
     assert report["records_in_smallest_groups"] == sum(
-        n for n in groups.values() if n == report["smallest_group"])
+        n for n in groups.values() if n == report["smallest_group"]
+    )
     assert report["groups"] == len(groups)
     # Nothing that links records leaves: no device, no enumerator, dates to the month.
     assert {row["device_id"] for row in rows} == {None}
@@ -87,8 +95,12 @@ def test_report_counts_match_the_suppressed_values(survey_store):
     for variable in plan.keys:
         if variable.kind != "answer":
             continue
-        lost = sum(1 for row in rows if row["answers"].get(variable.name) is None
-                   and variable.read(stored[row["uuid"]]) is not None)
+        lost = sum(
+            1
+            for row in rows
+            if row["answers"].get(variable.name) is None
+            and variable.read(stored[row["uuid"]]) is not None
+        )
         if by_name[variable.name]["released"]:
             assert by_name[variable.name]["suppressed"] == lost, variable.name
         else:  # not released at all: listed, every value gone, none counted as suppressed
@@ -99,10 +111,13 @@ def test_report_counts_match_the_suppressed_values(survey_store):
     released = sum(1 for v in plan.report["key_variables"] if v["released"])
     assert plan.report["key_values_suppressed"] == total
     assert plan.report["key_values_suppressed_percent"] == round(
-        100 * total / (plan.report["records"] * released), 2)
+        100 * total / (plan.report["records"] * released), 2
+    )
     # The six Washington Group answers leave as one flag, never as they are.
-    assert all(not any(name.startswith("wg_") and name != disclosure.DISABILITY
-                       for name in row["answers"]) for row in rows)
+    assert all(
+        not any(name.startswith("wg_") and name != disclosure.DISABILITY for name in row["answers"])
+        for row in rows
+    )
     assert {row["answers"].get(disclosure.DISABILITY) for row in rows} <= {"yes", "no", None}
     print(json.dumps({k: v for k, v in plan.report.items() if not isinstance(v, list)}))
 
@@ -110,15 +125,27 @@ def test_report_counts_match_the_suppressed_values(survey_store):
 def test_hierarchy_levels():
     age = disclosure.AgeBand()
     assert [age.up(age.base(value), 0) for value in (23, "20-24", "90+")] == [
-        "20-24", "20-24", "90+"]
+        "20-24",
+        "20-24",
+        "90+",
+    ]
     assert [age.up("20-24", level) for level in range(4)] == ["20-24", "20-29", "20-39", None]
     assert age.up("70-74", 1) == "70+" and age.up("65-69", 2) == "60+"
     dates = disclosure.Dates("day")
     assert [dates.up(dates.base("2025-08-14T09:00:00Z"), level) for level in range(5)] == [
-        "2025-08-14", "2025-08", "2025-Q3", "2025", None]
+        "2025-08-14",
+        "2025-08",
+        "2025-Q3",
+        "2025",
+        None,
+    ]
     months = disclosure.Dates("month")
-    assert ([months.up("2025-12", level) for level in range(4)]
-            == ["2025-12", "2025-Q4", "2025", None])
+    assert [months.up("2025-12", level) for level in range(4)] == [
+        "2025-12",
+        "2025-Q4",
+        "2025",
+        None,
+    ]
     area = disclosure.Area({"NR01": "NR", "NR": "north"})
     assert [area.up("NR01", level) for level in range(4)] == ["NR01", "NR", "north", None]
     # Levels count from the wards: a district stored as such stays itself one level up.
@@ -127,11 +154,15 @@ def test_hierarchy_levels():
     rare.prepare(Counter({"woman": 40, "man": 38, "another": 2, "prefer_not": 6}), 5)
     assert [rare.up("another", level) for level in range(4)] == ["another", "other", "other", None]
     # One level up, a category under a tenth of the records is merged too.
-    assert ([rare.up("prefer_not", level) for level in range(3)]
-            == ["prefer_not", "prefer_not", "other"])
+    assert [rare.up("prefer_not", level) for level in range(3)] == [
+        "prefer_not",
+        "prefer_not",
+        "other",
+    ]
     assert rare.up("woman", 2) == "woman"
-    flag = disclosure.Variable("wg_disability", "disability", ("wg_a", "wg_b"),
-                               disclosure.Disability())
+    flag = disclosure.Variable(
+        "wg_disability", "disability", ("wg_a", "wg_b"), disclosure.Disability()
+    )
     assert flag.read({"answers": {"wg_a": "some", "wg_b": "cannot"}}) == "yes"
     assert flag.read({"answers": {"wg_a": "some", "wg_b": "none"}}) == "no"
     assert flag.read({"answers": {}}) is None
@@ -143,12 +174,17 @@ def test_every_hierarchy_nests():
     area = disclosure.Area({"NR01": "NR", "NR02": "NR", "NR": "north", "CE01": "CE"})
     rare = disclosure.MergeRare()
     rare.prepare(Counter({"a": 50, "b": 30, "c": 9, "d": 3}), 5)
-    cases = [(disclosure.AgeBand(), [disclosure.AgeBand().base(age) for age in range(0, 121)]),
-             (disclosure.Dates("day"), [f"2025-{m:02d}-{d:02d}" for m in range(1, 13)
-                                        for d in (1, 15, 28)]),
-             (disclosure.Dates("month"), [f"2024-{m:02d}" for m in range(1, 13)]),
-             (area, ["NR01", "NR02", "CE01", "NR"]), (rare, ["a", "b", "c", "d"]),
-             (disclosure.Number(), [0, 4, 5, 17, 99])]
+    cases = [
+        (disclosure.AgeBand(), [disclosure.AgeBand().base(age) for age in range(0, 121)]),
+        (
+            disclosure.Dates("day"),
+            [f"2025-{m:02d}-{d:02d}" for m in range(1, 13) for d in (1, 15, 28)],
+        ),
+        (disclosure.Dates("month"), [f"2024-{m:02d}" for m in range(1, 13)]),
+        (area, ["NR01", "NR02", "CE01", "NR"]),
+        (rare, ["a", "b", "c", "d"]),
+        (disclosure.Number(), [0, 4, 5, 17, 99]),
+    ]
     for hierarchy, values in cases:
         top = len(hierarchy.levels) - 1
         for value in values:
@@ -156,19 +192,37 @@ def test_every_hierarchy_nests():
                 for level in range(start, top + 1):
                     stepped = hierarchy.up(value, start) if start else value
                     assert hierarchy.up(stepped, level) == hierarchy.up(value, level), (
-                        hierarchy.name, value, start, level)
+                        hierarchy.name,
+                        value,
+                        start,
+                        level,
+                    )
 
 
 def test_a_form_without_declared_keys_still_releases_metadata_safely(tmp_path):
     form = load_form(minimal_form())
-    rows = [{"uuid": f"u{n}", "revision": 1, "form_id": form.form_id, "form_version": "1",
-             "device_id": f"laptop-{n % 2}", "enumerator": "p_x", "locale": "en" if n < 9 else "ha",
-             "collected": f"2026-0{1 + n % 2}-1{n % 10}", "received_at": "2026-02-20T10:00:00Z",
-             "answers": {"size": n}} for n in range(10)]
+    rows = [
+        {
+            "uuid": f"u{n}",
+            "revision": 1,
+            "form_id": form.form_id,
+            "form_version": "1",
+            "device_id": f"laptop-{n % 2}",
+            "enumerator": "p_x",
+            "locale": "en" if n < 9 else "ha",
+            "collected": f"2026-0{1 + n % 2}-1{n % 10}",
+            "received_at": "2026-02-20T10:00:00Z",
+            "answers": {"size": n},
+        }
+        for n in range(10)
+    ]
     plan = disclosure.make_plan([form], lambda: iter(rows), 3, 2)
     released = list(plan.release().rows(rows))
     assert [v["name"] for v in plan.report["key_variables"]] == [
-        "_collected_at", "_received_at", "_locale"]
+        "_collected_at",
+        "_received_at",
+        "_locale",
+    ]
     groups = Counter((r["collected"], r["received_at"], r["locale"]) for r in released)
     assert min(groups.values()) >= 3
     assert {r["device_id"] for r in released} == {None}
@@ -194,8 +248,11 @@ def test_a_form_declares_roles_and_hierarchies():
     question = good["sections"][0]["questions"][0]
     question.update(disclosure="key", hierarchy="number")
     assert load_form(good).questions[question["name"]].get("hierarchy") == "number"
-    for bad in ({"disclosure": "secret"}, {"disclosure": "sensitive", "hierarchy": "age_band"},
-                {"disclosure": "key", "hierarchy": "postcode"}):
+    for bad in (
+        {"disclosure": "secret"},
+        {"disclosure": "sensitive", "hierarchy": "age_band"},
+        {"disclosure": "key", "hierarchy": "postcode"},
+    ):
         form = minimal_form()
         form["sections"][0]["questions"][0].update(bad)
         with pytest.raises(FormError):

@@ -20,10 +20,27 @@ from sync_server.store import Store
 
 PASSWORD = "a long enough passphrase"
 FORM = "community_survey"
-KEYS = ["_collected_at", "_received_at", "_locale", "age", "gender", "migration_status",
-        "language_home", "language_home_other", "area", "urban_rural", "wg_disability"]
-SENSITIVE = ["discriminated", "discrimination_grounds", "discrimination_settings",
-             "discrimination_frequency", "reported_to", "not_reported_why"]
+KEYS = [
+    "_collected_at",
+    "_received_at",
+    "_locale",
+    "age",
+    "gender",
+    "migration_status",
+    "language_home",
+    "language_home_other",
+    "area",
+    "urban_rural",
+    "wg_disability",
+]
+SENSITIVE = [
+    "discriminated",
+    "discrimination_grounds",
+    "discrimination_settings",
+    "discrimination_frequency",
+    "reported_to",
+    "not_reported_why",
+]
 
 
 @pytest.fixture(scope="module")
@@ -75,13 +92,18 @@ def table(fmt: str, content: bytes, folder) -> list[dict]:
         if fmt == "xlsx":
             frame = pandas.read_excel(path, sheet_name="data", dtype=str)
         else:
-            frame = (pandas.read_stata(path, convert_categoricals=False) if fmt == "dta"
-                     else pandas.read_spss(path, convert_categoricals=False))
-            frame.columns = [c.replace("meta_", "_", 1) if c.startswith("meta_") else c
-                             for c in frame.columns]
+            frame = (
+                pandas.read_stata(path, convert_categoricals=False)
+                if fmt == "dta"
+                else pandas.read_spss(path, convert_categoricals=False)
+            )
+            frame.columns = [
+                c.replace("meta_", "_", 1) if c.startswith("meta_") else c for c in frame.columns
+            ]
         rows = frame.to_dict("records")
-    return [{name: "" if missing(value) else str(value) for name, value in row.items()}
-            for row in rows]
+    return [
+        {name: "" if missing(value) else str(value) for name, value in row.items()} for row in rows
+    ]
 
 
 def check_release(rows: list[dict], k: int = 5, l: int = 2) -> Counter:
@@ -107,8 +129,11 @@ def test_every_format_an_analyst_downloads_is_released(served, fmt, tmp_path):
     assert not any(name.startswith("wg_") and name != "wg_disability" for name in rows[0])
     assert "_device" not in rows[0]  # never released: not even an empty column
     # The report saved with this download says what the file holds.
-    [saved] = query(served.database, "SELECT actor, form_id, format, report FROM releases"
-                    " WHERE id = ?", [int(response.headers["X-Disclosure-Report"])])
+    [saved] = query(
+        served.database,
+        "SELECT actor, form_id, format, report FROM releases WHERE id = ?",
+        [int(response.headers["X-Disclosure-Report"])],
+    )
     report = json.loads(saved["report"])
     assert (saved["actor"], saved["form_id"], saved["format"]) == ("analyst1", FORM, fmt)
     assert report["records_released"] == len(rows)
@@ -124,15 +149,18 @@ def test_the_records_api_releases_and_names_its_report(served):
     auth = {"Authorization": f"Bearer {token(served, 'analyst1')}"}
     rows, after, releases = [], None, set()
     while True:
-        page = requests.get(url, params={"limit": 500, **({"after": after} if after else {})},
-                            headers=auth, timeout=30).json()
+        page = requests.get(
+            url,
+            params={"limit": 500, **({"after": after} if after else {})},
+            headers=auth,
+            timeout=30,
+        ).json()
         rows += page["records"]
         releases.add(page["release"])
         after = page["next"]
         if not after:
             break
-    check_release([{name: "" if missing(v) else str(v) for name, v in row.items()}
-                   for row in rows])
+    check_release([{name: "" if missing(v) else str(v) for name, v in row.items()} for row in rows])
     [release] = releases
     answer = requests.get(url + "/release", headers=auth, timeout=30).json()
     assert answer["release"] == release and answer["report"]["records_released"] == len(rows)
@@ -146,8 +174,9 @@ def test_pages_show_released_records_and_the_report(served):
     assert "Disclosure check" in page and "Key values suppressed" in page
     assert 'name="device"' not in page and 'name="area"' not in page
     record = next(r for r in served.population.surveys)
-    stored = query(served.database, "SELECT device_id, collected FROM records WHERE uuid = ?",
-                   [record["uuid"]])[0]
+    stored = query(
+        served.database, "SELECT device_id, collected FROM records WHERE uuid = ?", [record["uuid"]]
+    )[0]
     answer = analyst.get(f"/data/record/{record['uuid']}")
     if answer.status_code == 200:  # unless the release leaves it out (then 404)
         assert stored["device_id"] not in answer.text and stored["collected"] not in answer.text
@@ -166,11 +195,19 @@ def test_admin_raw_records_need_a_reason_and_are_audited(served):
     raw = admin.get(f"/data/{FORM}/export.csv?release=raw&reason=checking+a+complaint")
     rows = list(csv.DictReader(io.StringIO(raw.content.decode("utf-8-sig"))))
     assert len(rows) == 2000 and "wg_seeing" in rows[0] and rows[0]["_device"]
-    details = [r["detail"] for r in query(served.database, "SELECT detail FROM audit WHERE"
-                                          " action = 'export'")]
+    details = [
+        r["detail"]
+        for r in query(served.database, "SELECT detail FROM audit WHERE action = 'export'")
+    ]
     assert f"{FORM} csv records as stored, reason: checking a complaint" in details
-    assert query(served.database, "SELECT count(*) AS n FROM security_events WHERE"
-                 " event = 'export' AND detail LIKE '%reason: checking a complaint'")[0]["n"] == 1
+    assert (
+        query(
+            served.database,
+            "SELECT count(*) AS n FROM security_events WHERE"
+            " event = 'export' AND detail LIKE '%reason: checking a complaint'",
+        )[0]["n"]
+        == 1
+    )
     url = f"{served.url}/api/v1/data/{FORM}"
     auth = {"Authorization": f"Bearer {token(served, 'admin1')}"}
     answer = requests.get(url, params={"release": "raw"}, headers=auth, timeout=30)
@@ -183,8 +220,19 @@ def test_the_command_line_releases_by_default(served, tmp_path):
     from sync_server.cli import cli
 
     out = tmp_path / "survey.csv"
-    base = ["export", "--form", FORM, "--format", "csv", "--output", str(out),
-            "--data-dir", served.app.config["DATA_DIR"], "--access", "standard"]
+    base = [
+        "export",
+        "--form",
+        FORM,
+        "--format",
+        "csv",
+        "--output",
+        str(out),
+        "--data-dir",
+        served.app.config["DATA_DIR"],
+        "--access",
+        "standard",
+    ]
     result = CliRunner().invoke(cli, base)
     assert result.exit_code == 0, result.output
     rows = list(csv.DictReader(io.StringIO(out.read_text("utf-8-sig"))))
@@ -206,8 +254,9 @@ def test_a_download_leaves_no_copy_in_the_temporary_folder(served, tmp_path, mon
     analyst, admin = person(served, "analyst"), person(served, "admin")
     whole = analyst.get(f"/data/{FORM}/export.csv")
     assert whole.status_code == 200 and whole.content.count(b"\n") > 100
-    with admin.session.get(f"{served.url}/data/{FORM}/export.sav?release=raw&reason=audit",
-                           stream=True) as cut:
+    with admin.session.get(
+        f"{served.url}/data/{FORM}/export.sav?release=raw&reason=audit", stream=True
+    ) as cut:
         assert cut.status_code == 200
         next(cut.iter_content(1024))  # a download abandoned after its first kilobyte
     assert sorted(folder.iterdir()) == []

@@ -18,8 +18,16 @@ from collector.forms import builtin_forms, load_form
 from sync_server.exports import FORMATS, Column, ExportError, columns_for, export
 
 SURVEY = builtin_forms()["community_survey"]
-META = ["_uuid", "_form_id", "_form_version", "_revision", "_device", "_collected_at",
-        "_received_at", "_locale"]
+META = [
+    "_uuid",
+    "_form_id",
+    "_form_version",
+    "_revision",
+    "_device",
+    "_collected_at",
+    "_received_at",
+    "_locale",
+]
 ARABIC = "نحتاج إلى مدرسة أقرب، والطريق غير آمن ليلاً"
 SWAHILI = "Tunahitaji maji safi kijijini; barabara ni mbovu"
 
@@ -27,68 +35,153 @@ SWAHILI = "Tunahitaji maji safi kijijini; barabara ni mbovu"
 def record(number: int, form_id: str, version: str, locale: str, answers: dict) -> dict:
     """A record as Store.iter_latest yields it."""
     return {
-        "uuid": f"00000000-0000-4000-8000-{number:012d}", "revision": number % 3 + 1,
-        "form_id": form_id, "form_version": version, "device_id": f"dev-{number % 2}",
-        "locale": locale, "collected": f"2024-05-0{number % 9 + 1}",
-        "received_at": f"2024-05-10T08:00:{number % 60:02d}Z", "enumerator": "p_abc",
-        "answers": answers, "review": None,
+        "uuid": f"00000000-0000-4000-8000-{number:012d}",
+        "revision": number % 3 + 1,
+        "form_id": form_id,
+        "form_version": version,
+        "device_id": f"dev-{number % 2}",
+        "locale": locale,
+        "collected": f"2024-05-0{number % 9 + 1}",
+        "received_at": f"2024-05-10T08:00:{number % 60:02d}Z",
+        "enumerator": "p_abc",
+        "answers": answers,
+        "review": None,
     }
 
 
 SURVEY_ROWS = [
-    record(1, "community_survey", "1", "ar", {
-        "consent": "yes", "age": "30-34", "gender": "woman", "migration_status": "refugee",
-        "language_home": "arabic", "area": "SR", "urban_rural": "urban", "wg_seeing": "some",
-        "who5_spirits": "3", "life_satisfaction": 7, "trust_people": 0, "discriminated": "yes",
-        "discrimination_grounds": ["religion", "language"], "discrimination_settings": ["work"],
-        "comments": ARABIC}),
-    record(2, "community_survey", "1", "sw", {
-        "consent": "yes", "age": "90+", "gender": "man", "area": "NR", "life_satisfaction": 10,
-        "discriminated": "no", "comments": SWAHILI}),
+    record(
+        1,
+        "community_survey",
+        "1",
+        "ar",
+        {
+            "consent": "yes",
+            "age": "30-34",
+            "gender": "woman",
+            "migration_status": "refugee",
+            "language_home": "arabic",
+            "area": "SR",
+            "urban_rural": "urban",
+            "wg_seeing": "some",
+            "who5_spirits": "3",
+            "life_satisfaction": 7,
+            "trust_people": 0,
+            "discriminated": "yes",
+            "discrimination_grounds": ["religion", "language"],
+            "discrimination_settings": ["work"],
+            "comments": ARABIC,
+        },
+    ),
+    record(
+        2,
+        "community_survey",
+        "1",
+        "sw",
+        {
+            "consent": "yes",
+            "age": "90+",
+            "gender": "man",
+            "area": "NR",
+            "life_satisfaction": 10,
+            "discriminated": "no",
+            "comments": SWAHILI,
+        },
+    ),
     record(3, "community_survey", "1", "en", {"consent": "no"}),
 ]
 
 
 def household(version: str, questions: list, choices: dict):
-    return load_form({"form_id": "household_visit", "version": version,
-                      "title": {"en": "Household visit", "fr": "Visite du ménage"},
-                      "sections": [{"name": "main", "label": {"en": "Main"},
-                                    "questions": questions}],
-                      "choices": choices})
+    return load_form(
+        {
+            "form_id": "household_visit",
+            "version": version,
+            "title": {"en": "Household visit", "fr": "Visite du ménage"},
+            "sections": [{"name": "main", "label": {"en": "Main"}, "questions": questions}],
+            "choices": choices,
+        }
+    )
 
 
-SIZE = {"name": "size", "type": "integer",
-        "label": {"en": "Household size", "fr": "Taille du ménage"}}
-V1 = household("1", [
-    SIZE,
-    {"name": "water", "type": "select_one", "choices": "water",
-     "label": {"en": "Water source", "fr": "Source d'eau"}},
-    {"name": "fuel", "type": "text", "privacy": "keep", "label": {"en": "Cooking fuel"}},
-], {"water": [{"name": "tap", "label": {"en": "Tap", "fr": "Robinet"}},
-              {"name": "well", "label": {"en": "Well", "fr": "Puits"}}]})
+SIZE = {
+    "name": "size",
+    "type": "integer",
+    "label": {"en": "Household size", "fr": "Taille du ménage"},
+}
+V1 = household(
+    "1",
+    [
+        SIZE,
+        {
+            "name": "water",
+            "type": "select_one",
+            "choices": "water",
+            "label": {"en": "Water source", "fr": "Source d'eau"},
+        },
+        {"name": "fuel", "type": "text", "privacy": "keep", "label": {"en": "Cooking fuel"}},
+    ],
+    {
+        "water": [
+            {"name": "tap", "label": {"en": "Tap", "fr": "Robinet"}},
+            {"name": "well", "label": {"en": "Well", "fr": "Puits"}},
+        ]
+    },
+)
 # Version 2 drops "fuel", adds "uses", and lists a new water choice first.
-V2 = household("2", [
-    SIZE,
-    {"name": "water", "type": "select_one", "choices": "water",
-     "label": {"en": "Main water source", "fr": "Source d'eau principale"}},
-    {"name": "uses", "type": "select_multiple", "choices": "uses",
-     "label": {"en": "Water used for", "fr": "Eau utilisée pour"}},
-], {"water": [{"name": "river", "label": {"en": "River", "fr": "Rivière"}},
-              {"name": "tap", "label": {"en": "Tap", "fr": "Robinet"}},
-              {"name": "well", "label": {"en": "Well", "fr": "Puits"}}],
-    "uses": [{"name": "drinking", "label": {"en": "Drinking", "fr": "Boire"}},
-             {"name": "cooking", "label": {"en": "Cooking", "fr": "Cuisine"}},
-             {"name": "washing", "label": {"en": "Washing", "fr": "Lessive"}}]})
+V2 = household(
+    "2",
+    [
+        SIZE,
+        {
+            "name": "water",
+            "type": "select_one",
+            "choices": "water",
+            "label": {"en": "Main water source", "fr": "Source d'eau principale"},
+        },
+        {
+            "name": "uses",
+            "type": "select_multiple",
+            "choices": "uses",
+            "label": {"en": "Water used for", "fr": "Eau utilisée pour"},
+        },
+    ],
+    {
+        "water": [
+            {"name": "river", "label": {"en": "River", "fr": "Rivière"}},
+            {"name": "tap", "label": {"en": "Tap", "fr": "Robinet"}},
+            {"name": "well", "label": {"en": "Well", "fr": "Puits"}},
+        ],
+        "uses": [
+            {"name": "drinking", "label": {"en": "Drinking", "fr": "Boire"}},
+            {"name": "cooking", "label": {"en": "Cooking", "fr": "Cuisine"}},
+            {"name": "washing", "label": {"en": "Washing", "fr": "Lessive"}},
+        ],
+    },
+)
 HOUSEHOLD = [V1, V2]
 HOUSEHOLD_ROWS = [
-    record(1, "household_visit", "1", "fr",
-           {"size": 4, "water": "well", "fuel": "charbon de bois"}),
-    record(2, "household_visit", "2", "sw",
-           {"size": 2, "water": "river", "uses": ["drinking", "washing"]}),
+    record(
+        1, "household_visit", "1", "fr", {"size": 4, "water": "well", "fuel": "charbon de bois"}
+    ),
+    record(
+        2,
+        "household_visit",
+        "2",
+        "sw",
+        {"size": 2, "water": "river", "uses": ["drinking", "washing"]},
+    ),
     record(3, "household_visit", "2", "en", {}),
 ]
-HOUSEHOLD_COLUMNS = META + ["size", "water", "uses", "uses/drinking", "uses/cooking",
-                            "uses/washing", "fuel"]
+HOUSEHOLD_COLUMNS = META + [
+    "size",
+    "water",
+    "uses",
+    "uses/drinking",
+    "uses/cooking",
+    "uses/washing",
+    "fuel",
+]
 
 
 def survey_columns() -> list[str]:
@@ -105,9 +198,22 @@ def survey_columns() -> list[str]:
 
 def expected(row: dict, names: list[str]):
     """{column: value as stored, None when missing} for one record."""
-    meta = dict(zip(META, [row["uuid"], row["form_id"], row["form_version"], row["revision"],
-                           row["device_id"], row["collected"], row["received_at"],
-                           row["locale"]], strict=True))
+    meta = dict(
+        zip(
+            META,
+            [
+                row["uuid"],
+                row["form_id"],
+                row["form_version"],
+                row["revision"],
+                row["device_id"],
+                row["collected"],
+                row["received_at"],
+                row["locale"],
+            ],
+            strict=True,
+        )
+    )
     cells = {}
     for name in names:
         question, _, choice = name.partition("/")
@@ -136,6 +242,7 @@ def as_text(value) -> str:
 
 # -- Columns ---------------------------------------------------------------------------
 
+
 def test_columns_span_versions_and_skip_notes_and_dropped_fields():
     assert [c.name for c in columns_for(HOUSEHOLD)] == HOUSEHOLD_COLUMNS
     names = [c.name for c in columns_for([SURVEY])]
@@ -149,6 +256,7 @@ def test_columns_span_versions_and_skip_notes_and_dropped_fields():
 
 
 # -- CSV -------------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("rows,forms,names", CASES)
 def test_csv_round_trips_with_pandas_and_csv(rows, forms, names):
@@ -165,8 +273,12 @@ def test_csv_round_trips_with_pandas_and_csv(rows, forms, names):
 
 
 def test_csv_keeps_arabic_swahili_and_select_multiple():
-    frame = pd.read_csv(io.BytesIO(run(SURVEY_ROWS, [SURVEY], "csv")), encoding="utf-8-sig",
-                        dtype=str, keep_default_na=False)
+    frame = pd.read_csv(
+        io.BytesIO(run(SURVEY_ROWS, [SURVEY], "csv")),
+        encoding="utf-8-sig",
+        dtype=str,
+        keep_default_na=False,
+    )
     assert frame["comments"].tolist() == [ARABIC, SWAHILI, ""]
     assert frame["discrimination_grounds"].tolist() == ["religion language", "", ""]
     assert frame["discrimination_grounds/religion"].tolist() == ["1", "", ""]
@@ -175,8 +287,12 @@ def test_csv_keeps_arabic_swahili_and_select_multiple():
 
 
 def test_removed_field_keeps_its_data():
-    frame = pd.read_csv(io.BytesIO(run(HOUSEHOLD_ROWS, HOUSEHOLD, "csv")), encoding="utf-8-sig",
-                        dtype=str, keep_default_na=False)
+    frame = pd.read_csv(
+        io.BytesIO(run(HOUSEHOLD_ROWS, HOUSEHOLD, "csv")),
+        encoding="utf-8-sig",
+        dtype=str,
+        keep_default_na=False,
+    )
     assert frame["fuel"].tolist() == ["charbon de bois", "", ""]
     assert frame["uses/washing"].tolist() == ["", "1", ""]
     assert frame["uses/cooking"].tolist() == ["", "0", ""]
@@ -184,12 +300,16 @@ def test_removed_field_keeps_its_data():
 
 # -- XLSX and JSON Lines ---------------------------------------------------------------
 
+
 def as_excel(value, kind):
     """A stored value as the XLSX data sheet should hold it: dates as Excel dates."""
     if value is None or kind not in ("date", "datetime", "utc"):
         return value
-    return dt.datetime.fromisoformat(value.replace("Z", "+00:00")).replace(tzinfo=None) \
-        if len(value) > 10 else dt.datetime.strptime(value, "%Y-%m-%d")
+    return (
+        dt.datetime.fromisoformat(value.replace("Z", "+00:00")).replace(tzinfo=None)
+        if len(value) > 10
+        else dt.datetime.strptime(value, "%Y-%m-%d")
+    )
 
 
 @pytest.mark.parametrize("rows,forms,names", CASES)
@@ -198,12 +318,13 @@ def test_xlsx_round_trips(rows, forms, names):
     assert book.sheetnames == ["data", "variables", "choices"]
     table = [list(r) for r in book["data"].iter_rows(values_only=True)]
     assert table[0] == names
-    variables = {row[0]: row[1:] for row in list(book["variables"].iter_rows(
-        values_only=True))[1:]}
+    variables = {row[0]: row[1:] for row in list(book["variables"].iter_rows(values_only=True))[1:]}
     kinds = {"date": "date", "date and time": "datetime", "date and time (UTC)": "utc"}
     for index, row in enumerate(rows):
-        assert table[index + 1] == [as_excel(value, kinds.get(variables[name][1]))
-                                    for name, value in expected(row, names).items()]
+        assert table[index + 1] == [
+            as_excel(value, kinds.get(variables[name][1]))
+            for name, value in expected(row, names).items()
+        ]
     assert isinstance(table[1][names.index("_collected_at")], dt.datetime)
     newest = forms[-1]
     first = newest.questions[names[len(META)]]
@@ -218,16 +339,19 @@ def test_xlsx_round_trips(rows, forms, names):
     for column in selects:
         question = newest.questions.get(column.source)
         listed = {code: label for variable, code, label in choices[1:] if variable == column.name}
-        assert listed == {c["name"]: newest.text(c["label"], "fr")
-                          for c in newest.choices(question)}
+        assert listed == {
+            c["name"]: newest.text(c["label"], "fr") for c in newest.choices(question)
+        }
 
 
 def test_xlsx_header_is_frozen_and_filterable():
     book = openpyxl.load_workbook(io.BytesIO(run(SURVEY_ROWS, [SURVEY], "xlsx")))
     data = book["data"]
     assert data.freeze_panes == "A2"
-    assert data.auto_filter.ref == f"A1:{data.cell(1, data.max_column).column_letter}" \
-                                   f"{len(SURVEY_ROWS) + 1}"
+    assert (
+        data.auto_filter.ref == f"A1:{data.cell(1, data.max_column).column_letter}"
+        f"{len(SURVEY_ROWS) + 1}"
+    )
     assert data.cell(1, 1).font.b
 
 
@@ -257,6 +381,7 @@ def test_jsonl_keeps_ints_and_unicode():
 
 # -- Stata and SPSS --------------------------------------------------------------------
 
+
 def read_stats(fmt: str, data: bytes, tmp_path):
     path = tmp_path / f"export.{fmt}"
     path.write_bytes(data)
@@ -275,27 +400,47 @@ def same(got, want) -> bool:
 @pytest.mark.parametrize("lang", ["en", "fr"])
 def test_stats_formats_round_trip_household(fmt, lang, tmp_path):
     frame, meta = read_stats(fmt, run(HOUSEHOLD_ROWS, HOUSEHOLD, fmt, lang), tmp_path)
-    assert list(frame.columns) == ["meta_uuid", "meta_form_id", "meta_form_version",
-                                   "meta_revision",
-                                   "meta_device", "meta_collected_at", "meta_received_at",
-                                   "meta_locale", "size", "water", "uses", "uses_drinking",
-                                   "uses_cooking", "uses_washing", "fuel"]
+    assert list(frame.columns) == [
+        "meta_uuid",
+        "meta_form_id",
+        "meta_form_version",
+        "meta_revision",
+        "meta_device",
+        "meta_collected_at",
+        "meta_received_at",
+        "meta_locale",
+        "size",
+        "water",
+        "uses",
+        "uses_drinking",
+        "uses_cooking",
+        "uses_washing",
+        "fuel",
+    ]
     labels = meta.column_names_to_labels
     assert labels["size"] == {"en": "Household size", "fr": "Taille du ménage"}[lang]
     assert labels["water"] == {"en": "Main water source", "fr": "Source d'eau principale"}[lang]
     assert labels["fuel"] == "Cooking fuel"  # no French: English
     assert labels["meta_uuid"] == "Record UUID"
-    assert labels["uses_washing"] == {"en": "Water used for: Washing",
-                                      "fr": "Eau utilisée pour: Lessive"}[lang]
-    names = {"en": {1: "Tap", 2: "Well", 3: "River"},
-             "fr": {1: "Robinet", 2: "Puits", 3: "Rivière"}}
+    assert (
+        labels["uses_washing"]
+        == {"en": "Water used for: Washing", "fr": "Eau utilisée pour: Lessive"}[lang]
+    )
+    names = {
+        "en": {1: "Tap", 2: "Well", 3: "River"},
+        "fr": {1: "Robinet", 2: "Puits", 3: "Rivière"},
+    }
     assert meta.variable_value_labels["water"] == names[lang]
     assert [same(v, w) for v, w in zip(frame["water"], [2, 3, None], strict=True)] == [True] * 3
-    for column, want in [("size", [4, 2, None]), ("uses_drinking", [None, 1, None]),
-                         ("uses_cooking", [None, 0, None]),
-                         ("fuel", ["charbon de bois", None, None]),
-                         ("uses", [None, "drinking washing", None]), ("meta_revision", [2, 3, 1]),
-                         ("meta_locale", ["fr", "sw", "en"])]:
+    for column, want in [
+        ("size", [4, 2, None]),
+        ("uses_drinking", [None, 1, None]),
+        ("uses_cooking", [None, 0, None]),
+        ("fuel", ["charbon de bois", None, None]),
+        ("uses", [None, "drinking washing", None]),
+        ("meta_revision", [2, 3, 1]),
+        ("meta_locale", ["fr", "sw", "en"]),
+    ]:
         assert all(same(v, w) for v, w in zip(frame[column], want, strict=True)), column
     assert pd.api.types.is_numeric_dtype(frame["size"])
     assert pd.api.types.is_numeric_dtype(frame["water"])
@@ -306,12 +451,14 @@ def test_stats_formats_round_trip_survey(fmt, tmp_path):
     frame, meta = read_stats(fmt, run(SURVEY_ROWS, [SURVEY], fmt, "fr"), tmp_path)
     names = survey_columns()
     limit = 32 if fmt == "dta" else 64
-    assert list(frame.columns) == [("meta_" + n[1:] if n in META else n.replace("/", "_"))[:limit]
-                                   for n in names]
+    assert list(frame.columns) == [
+        ("meta_" + n[1:] if n in META else n.replace("/", "_"))[:limit] for n in names
+    ]
     gender = SURVEY.questions["gender"]
     assert meta.column_names_to_labels["gender"] == SURVEY.text(gender.label, "fr")
     assert meta.variable_value_labels["gender"] == {
-        i: SURVEY.text(c["label"], "fr") for i, c in enumerate(SURVEY.choices(gender), 1)}
+        i: SURVEY.text(c["label"], "fr") for i, c in enumerate(SURVEY.choices(gender), 1)
+    }
     long_label = SURVEY.text(SURVEY.questions["trust_host_newcomers"].label, "fr")
     got = meta.column_names_to_labels["trust_host_newcomers"]
     assert long_label.startswith(got) and len(got) >= 80
@@ -325,19 +472,41 @@ def test_stats_formats_round_trip_survey(fmt, tmp_path):
 
 
 def test_stats_names_are_valid_and_unique(tmp_path):
-    form = household("1", [
-        {"name": "in", "type": "integer", "label": {"en": "Reserved word"}},
-        {"name": "_private", "type": "integer", "label": {"en": "Leading underscore"}},
-        {"name": "a" * 40, "type": "integer", "label": {"en": "Long one"}},
-        {"name": "a" * 41, "type": "integer", "label": {"en": "Long two"}},
-        {"name": "pick", "type": "select_multiple", "choices": "odd", "label": {"en": "Pick"}},
-    ], {"odd": [{"name": "été", "label": {"en": "Summer"}},
-                {"name": "5", "label": {"en": "Five"}}]})
-    rows = [record(1, "household_visit", "1", "en", {"in": 1, "_private": 2, "a" * 40: 3,
-                                                     "a" * 41: 4, "pick": ["été"]})]
+    form = household(
+        "1",
+        [
+            {"name": "in", "type": "integer", "label": {"en": "Reserved word"}},
+            {"name": "_private", "type": "integer", "label": {"en": "Leading underscore"}},
+            {"name": "a" * 40, "type": "integer", "label": {"en": "Long one"}},
+            {"name": "a" * 41, "type": "integer", "label": {"en": "Long two"}},
+            {"name": "pick", "type": "select_multiple", "choices": "odd", "label": {"en": "Pick"}},
+        ],
+        {
+            "odd": [
+                {"name": "été", "label": {"en": "Summer"}},
+                {"name": "5", "label": {"en": "Five"}},
+            ]
+        },
+    )
+    rows = [
+        record(
+            1,
+            "household_visit",
+            "1",
+            "en",
+            {"in": 1, "_private": 2, "a" * 40: 3, "a" * 41: 4, "pick": ["été"]},
+        )
+    ]
     frame, _ = read_stats("dta", run(rows, [form], "dta"), tmp_path)
-    assert list(frame.columns)[8:] == ["in_", "v_private", "a" * 32, "a" * 30 + "_2",
-                                       "pick", "pick__t_", "pick_5"]
+    assert list(frame.columns)[8:] == [
+        "in_",
+        "v_private",
+        "a" * 32,
+        "a" * 30 + "_2",
+        "pick",
+        "pick__t_",
+        "pick_5",
+    ]
     assert frame["pick__t_"].tolist() == [1] and frame["pick_5"].tolist() == [0]
     frame, _ = read_stats("sav", run(rows, [form], "sav"), tmp_path)
     assert list(frame.columns)[10:12] == ["a" * 40, "a" * 41]
@@ -350,6 +519,7 @@ def test_stats_unknown_select_one_value_keeps_its_data(tmp_path):
 
 
 # -- Streaming and errors --------------------------------------------------------------
+
 
 class CountingSink:
     """A writable that keeps nothing: only the number of bytes."""
@@ -373,9 +543,18 @@ def test_csv_streams_in_flat_memory():
 def _peak_export(fmt: str, count: int) -> int:
     def rows():
         for number in range(count):
-            yield record(number, "household_visit", "2", "sw",
-                         {"size": number % 12, "water": "tap", "uses": ["drinking", "cooking"],
-                          "fuel": SWAHILI * (number % 3)})
+            yield record(
+                number,
+                "household_visit",
+                "2",
+                "sw",
+                {
+                    "size": number % 12,
+                    "water": "tap",
+                    "uses": ["drinking", "cooking"],
+                    "fuel": SWAHILI * (number % 3),
+                },
+            )
 
     sink = CountingSink()
     tracemalloc.start()
@@ -395,9 +574,11 @@ def test_stats_formats_stream_in_flat_memory(fmt):
 
 
 def test_a_number_column_holding_text_becomes_a_string_column(tmp_path):
-    rows = [record(1, "household_visit", "2", "en", {"size": 4}),
-            record(2, "household_visit", "2", "en", {"size": "about twelve"}),
-            record(3, "household_visit", "2", "en", {})]
+    rows = [
+        record(1, "household_visit", "2", "en", {"size": 4}),
+        record(2, "household_visit", "2", "en", {"size": "about twelve"}),
+        record(3, "household_visit", "2", "en", {}),
+    ]
     for fmt in ("dta", "sav"):
         frame, _ = read_stats(fmt, run(rows, HOUSEHOLD, fmt), tmp_path)
         assert list(frame["size"]) == ["4", "about twelve", ""]
@@ -410,8 +591,9 @@ def test_every_format_writes_to_a_bare_writable(fmt):
 
 
 def test_unknown_format_is_a_clear_error():
-    with pytest.raises(ExportError,
-                       match="Unknown export format 'pdf'.*csv, xlsx, jsonl, dta, sav"):
+    with pytest.raises(
+        ExportError, match="Unknown export format 'pdf'.*csv, xlsx, jsonl, dta, sav"
+    ):
         export(iter([]), HOUSEHOLD, "pdf", io.BytesIO())
     assert FORMATS == ("csv", "xlsx", "jsonl", "dta", "sav", "parquet")
 

@@ -45,7 +45,8 @@ def context_for(case: dict) -> Context:
         data=case.get("data"),  # pulldata()'s CSV files
         instances=case.get("instances"),  # instance('list')'s choice lists
         nodesets={name: answer(value) for name, value in case["nodesets"].items()}
-        if "nodesets" in case else None,
+        if "nodesets" in case
+        else None,
     )
 
 
@@ -95,36 +96,41 @@ def test_vector(case):
 
 def test_every_function_has_a_vector():
     used = " ".join(case["expr"] for case in CASES if not case.get("error"))
-    missing = [name for name in expressions.FUNCTIONS
-               if not re.search(re.escape(name) + r"\s*\(", used)]
+    missing = [
+        name for name in expressions.FUNCTIONS if not re.search(re.escape(name) + r"\s*\(", used)
+    ]
     assert missing == []
 
 
 # --- parse errors ---------------------------------------------------------------------------
 
-@pytest.mark.parametrize("source, message, position", [
-    ("", "empty expression", 0),
-    ("${age} >= ", "unexpected end of expression", 10),
-    ("(1 + 2", "expected ')'", 6),
-    ("median(1)", "unknown function 'median'", 0),
-    ("sum(1, 2)", "sum() takes 1 argument, got 2", 0),
-    ("indexed-repeat(${a})", "indexed-repeat() takes 3 arguments, got 1", 0),
-    ("join(',')", "join() takes at least 2 arguments, got 1", 0),
-    ("1 + not(1, 2)", "not() takes 1 argument, got 2", 4),
-    ("round()", "round() takes 1 or 2 arguments, got 0", 0),
-    ("concat()", "concat() takes at least 1 argument, got 0", 0),
-    ("if(1, 2)", "if() takes 3 arguments, got 2", 0),
-    ("today(1)", "today() takes 0 arguments, got 1", 0),
-    ("'open", "unterminated string", 0),
-    ("1 = ${age", "missing '}' after '${'", 4),
-    ("$age", "expected '{' after '$'", 0),
-    ("${a b}", "invalid field name 'a b'", 0),
-    ("${consent} = yes", "unknown name 'yes' (put text in quotes)", 13),
-    ("1 ! 2", "unexpected character '!'", 2),
-    ("1 2", "unexpected '2'", 2),
-    ("..", "'..' is only supported as position(..)", 0),
-    ("concat('a' 'b')", "expected ',' or ')'", 11),
-])
+
+@pytest.mark.parametrize(
+    "source, message, position",
+    [
+        ("", "empty expression", 0),
+        ("${age} >= ", "unexpected end of expression", 10),
+        ("(1 + 2", "expected ')'", 6),
+        ("median(1)", "unknown function 'median'", 0),
+        ("sum(1, 2)", "sum() takes 1 argument, got 2", 0),
+        ("indexed-repeat(${a})", "indexed-repeat() takes 3 arguments, got 1", 0),
+        ("join(',')", "join() takes at least 2 arguments, got 1", 0),
+        ("1 + not(1, 2)", "not() takes 1 argument, got 2", 4),
+        ("round()", "round() takes 1 or 2 arguments, got 0", 0),
+        ("concat()", "concat() takes at least 1 argument, got 0", 0),
+        ("if(1, 2)", "if() takes 3 arguments, got 2", 0),
+        ("today(1)", "today() takes 0 arguments, got 1", 0),
+        ("'open", "unterminated string", 0),
+        ("1 = ${age", "missing '}' after '${'", 4),
+        ("$age", "expected '{' after '$'", 0),
+        ("${a b}", "invalid field name 'a b'", 0),
+        ("${consent} = yes", "unknown name 'yes' (put text in quotes)", 13),
+        ("1 ! 2", "unexpected character '!'", 2),
+        ("1 2", "unexpected '2'", 2),
+        ("..", "'..' is only supported as position(..)", 0),
+        ("concat('a' 'b')", "expected ',' or ')'", 11),
+    ],
+)
 def test_parse_error_message_and_position(source, message, position):
     with pytest.raises(ExpressionError) as raised:
         parse(source)
@@ -144,17 +150,24 @@ def test_parse_rejects_non_strings():
 
 # --- references() -----------------------------------------------------------------------------
 
-@pytest.mark.parametrize("source, names", [
-    ("${age} >= 18 and selected(${grounds}, 'religion')", {"age", "grounds"}),
-    ("1 + 2", set()),
-    ("${a} + ${a} * -${b}", {"a", "b"}),
-    ("if(${x} = '', coalesce(${y}, .), concat(${z}))", {"x", "y", "z"}),
-    ("jr:choice-name(${g}, '${region}')", {"g", "region"}),
-    ("'${not_a_reference}'", set()),
-    ("${h\u00e9_name.2}", {"h\u00e9_name.2"}),
-    ("sum(${member_age}) div count(${members})", {"member_age", "members"}),
-    ("indexed-repeat(${member_name}, ${members}, position(..) - 1)", {"member_name", "members"}),
-])
+
+@pytest.mark.parametrize(
+    "source, names",
+    [
+        ("${age} >= 18 and selected(${grounds}, 'religion')", {"age", "grounds"}),
+        ("1 + 2", set()),
+        ("${a} + ${a} * -${b}", {"a", "b"}),
+        ("if(${x} = '', coalesce(${y}, .), concat(${z}))", {"x", "y", "z"}),
+        ("jr:choice-name(${g}, '${region}')", {"g", "region"}),
+        ("'${not_a_reference}'", set()),
+        ("${h\u00e9_name.2}", {"h\u00e9_name.2"}),
+        ("sum(${member_age}) div count(${members})", {"member_age", "members"}),
+        (
+            "indexed-repeat(${member_name}, ${members}, position(..) - 1)",
+            {"member_name", "members"},
+        ),
+    ],
+)
 def test_references(source, names):
     assert parse(source).references() == names
 
@@ -167,9 +180,15 @@ def test_references_returns_a_fresh_set_each_time():
 
 # --- contexts and values ------------------------------------------------------------------------
 
+
 def test_convenience_evaluate():
-    assert evaluate("${age} >= 18 and selected(${grounds}, 'religion')",
-                    {"age": "20", "grounds": ["ethnicity", "religion"]}) is True
+    assert (
+        evaluate(
+            "${age} >= 18 and selected(${grounds}, 'religion')",
+            {"age": "20", "grounds": ["ethnicity", "religion"]},
+        )
+        is True
+    )
     assert evaluate(". * 2", {}, current=4) == 8
     assert evaluate("position()", {}, position=3) == 3
     assert evaluate("jr:choice-name('b', '${f}')", {}, choice_label=lambda f, c: f + c) == "fb"
@@ -210,20 +229,26 @@ def test_answers_may_be_python_dates_and_datetimes():
     assert evaluate("today() - ${dob}", values, now=now) == 15
     assert evaluate("${seen} - ${dob}", values, now=now) == pytest.approx(1.75)
     assert evaluate("${dob} = '2024-02-29'", values, now=now) is True
-    assert (evaluate("concat(${dob}, ' ', ${seen})", values, now=now)
-            == "2024-02-29 2024-03-01T18:00:00.000+00:00")
+    assert (
+        evaluate("concat(${dob}, ' ', ${seen})", values, now=now)
+        == "2024-02-29 2024-03-01T18:00:00.000+00:00"
+    )
 
 
 def test_other_numbers_and_unknown_types_are_converted():
     from decimal import Decimal
+
     assert evaluate("${n} + 1", {"n": Decimal("1.5")}) == 2.5
     assert evaluate("${t} = 'x'", {"t": type("T", (), {"__str__": lambda self: "x"})()}) is True
 
 
 def test_choice_label_receives_the_field_and_the_choice():
     calls = []
-    evaluate("jr:choice-name(${g}, '${grounds}')", {"g": "religion"},
-             choice_label=lambda field, choice: calls.append((field, choice)))
+    evaluate(
+        "jr:choice-name(${g}, '${grounds}')",
+        {"g": "religion"},
+        choice_label=lambda field, choice: calls.append((field, choice)),
+    )
     assert calls == [("grounds", "religion")]
 
 
@@ -256,7 +281,15 @@ def test_sum_adds_in_order_like_javascript():
 
 def test_to_boolean():
     assert [to_boolean(v) for v in (True, 1, 0, math.nan, "x", "", date(2024, 1, 1), None)] == [
-        True, True, False, False, True, False, True, False]
+        True,
+        True,
+        False,
+        False,
+        True,
+        False,
+        True,
+        False,
+    ]
 
 
 def test_to_text_and_to_number():
@@ -268,8 +301,11 @@ def test_to_text_and_to_number():
 
 def test_no_dynamic_code_execution():
     tree = ast.parse((ROOT / "collector" / "expressions.py").read_text(encoding="utf-8"))
-    called = {node.func.id for node in ast.walk(tree)
-              if isinstance(node, ast.Call) and isinstance(node.func, ast.Name)}
+    called = {
+        node.func.id
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
+    }
     assert not called & {"eval", "exec", "compile", "__import__"}
     script = ROOT / "collector" / "static" / "js" / "expressions.js"
     javascript = script.read_text(encoding="utf-8")
@@ -288,8 +324,9 @@ def test_the_vectors_use_the_symbols_babel_gives(locale, symbols):
     assert list(number_symbols(locale)) == symbols
 
 
-@pytest.mark.parametrize("case", TYPED["cases"],
-                         ids=lambda c: f"{c['kind']}-{c['locale']}-{c['text']!r}")
+@pytest.mark.parametrize(
+    "case", TYPED["cases"], ids=lambda c: f"{c['kind']}-{c['locale']}-{c['text']!r}"
+)
 def test_a_typed_number_is_read_as_the_vectors_say(case):
     from collector.validation import read_decimal, read_integer
 

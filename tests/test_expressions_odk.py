@@ -19,36 +19,47 @@ PLUS_3 = timezone(timedelta(hours=3))
 
 
 def sheets(calculation: str) -> dict:
-    survey = [{"type": "text", "name": "name", "label": "Name"},
-              {"type": "calculate", "name": "c", "calculation": calculation}]
+    survey = [
+        {"type": "text", "name": "name", "label": "Name"},
+        {"type": "calculate", "name": "c", "calculation": calculation},
+    ]
     return {"survey": survey, "settings": [{"form_id": "f", "version": "1"}]}
 
 
-@pytest.mark.parametrize("calculation, message", [
-    ("format-date(today(), '%Y %Q')", "unknown date format code '%Q'"),
-    ("format-date-time(now(), '%H:%')", "unknown date format code '%'"),
-    ("median(1, 2)", "unknown function 'median'"),
-    ("substring('abc')", "substring() takes 2 or 3 arguments, got 1"),
-    ("weighted-checklist(1, 2, ${name})", "weighted-checklist() takes an even number of arguments"),
-    ("digest(${name}, 'SHA-3')", "unknown digest algorithm 'SHA-3'"),
-    ("digest(${name}, 'MD5', 'base32')", "unknown digest encoding 'base32'"),
-    ("distance()", "distance() takes at least 1 argument, got 0"),
-    ("1 + area(${name}, ${name})", "area() takes 1 argument, got 2"),
-    ("geofence(${name})", "geofence() takes 2 arguments, got 1"),
-])
+@pytest.mark.parametrize(
+    "calculation, message",
+    [
+        ("format-date(today(), '%Y %Q')", "unknown date format code '%Q'"),
+        ("format-date-time(now(), '%H:%')", "unknown date format code '%'"),
+        ("median(1, 2)", "unknown function 'median'"),
+        ("substring('abc')", "substring() takes 2 or 3 arguments, got 1"),
+        (
+            "weighted-checklist(1, 2, ${name})",
+            "weighted-checklist() takes an even number of arguments",
+        ),
+        ("digest(${name}, 'SHA-3')", "unknown digest algorithm 'SHA-3'"),
+        ("digest(${name}, 'MD5', 'base32')", "unknown digest encoding 'base32'"),
+        ("distance()", "distance() takes at least 1 argument, got 0"),
+        ("1 + area(${name}, ${name})", "area() takes 1 argument, got 2"),
+        ("geofence(${name})", "geofence() takes 2 arguments, got 1"),
+    ],
+)
 def test_an_xlsform_with_a_wrong_static_expression_is_refused_at_import(calculation, message):
     result = convert(sheets(calculation))
     assert result.form is None
-    assert any(message in problem.message and problem.column == "calculation"
-               for problem in result.errors), [p.message for p in result.errors]
+    assert any(
+        message in problem.message and problem.column == "calculation" for problem in result.errors
+    ), [p.message for p in result.errors]
     with pytest.raises(ValidationError, match="at character"):
         check_expression(calculation)
 
 
 def test_a_form_using_the_new_functions_imports():
-    calculation = ("concat(format-date-time(now(), '%a %e %b %Y %H:%M:%S.%3'),"
-                   " substring(${name}, 1, 2),"
-                   " digest(${name}, 'SHA-256', 'hex'), boolean-from-string('1'), pow(2, 3), pi())")
+    calculation = (
+        "concat(format-date-time(now(), '%a %e %b %Y %H:%M:%S.%3'),"
+        " substring(${name}, 1, 2),"
+        " digest(${name}, 'SHA-256', 'hex'), boolean-from-string('1'), pow(2, 3), pi())"
+    )
     result = convert(sheets(calculation))
     assert result.errors == [] and result.form is not None
 
@@ -101,13 +112,71 @@ def test_uuid_and_random_are_fresh_each_time():
 
 
 def test_every_function_of_the_odk_reference_is_known():
-    odk = {"string", "concat", "join", "substr", "substring-before", "substring-after", "translate",
-           "string-length", "normalize-space", "contains", "starts-with", "ends-with", "uuid",
-           "digest", "if", "coalesce", "once", "true", "false", "boolean", "boolean-from-string",
-           "not", "regex", "checklist", "weighted-checklist", "number", "random", "int", "sum",
-           "max", "min", "round", "pow", "log", "log10", "abs", "sin", "cos", "tan", "asin", "acos",
-           "atan", "atan2", "sqrt", "exp", "exp10", "pi", "count", "count-non-empty", "position",
-           "today", "now", "format-date", "format-date-time", "date", "decimal-date-time",
-           "decimal-time", "selected", "selected-at", "count-selected", "jr:choice-name",
-           "indexed-repeat", "substring", "date-time", "base64-decode"}
+    odk = {
+        "string",
+        "concat",
+        "join",
+        "substr",
+        "substring-before",
+        "substring-after",
+        "translate",
+        "string-length",
+        "normalize-space",
+        "contains",
+        "starts-with",
+        "ends-with",
+        "uuid",
+        "digest",
+        "if",
+        "coalesce",
+        "once",
+        "true",
+        "false",
+        "boolean",
+        "boolean-from-string",
+        "not",
+        "regex",
+        "checklist",
+        "weighted-checklist",
+        "number",
+        "random",
+        "int",
+        "sum",
+        "max",
+        "min",
+        "round",
+        "pow",
+        "log",
+        "log10",
+        "abs",
+        "sin",
+        "cos",
+        "tan",
+        "asin",
+        "acos",
+        "atan",
+        "atan2",
+        "sqrt",
+        "exp",
+        "exp10",
+        "pi",
+        "count",
+        "count-non-empty",
+        "position",
+        "today",
+        "now",
+        "format-date",
+        "format-date-time",
+        "date",
+        "decimal-date-time",
+        "decimal-time",
+        "selected",
+        "selected-at",
+        "count-selected",
+        "jr:choice-name",
+        "indexed-repeat",
+        "substring",
+        "date-time",
+        "base64-decode",
+    }
     assert odk - set(expressions.FUNCTIONS) == set()

@@ -32,14 +32,19 @@ def run_python_vectors() -> dict:
         except Exception as error:  # noqa: BLE001 - every failure is reported, not just the first
             failures.append(f"{index}: {case['expr']}: {error!r}")
     now = expressions.evaluate("now()")
-    return {"zone": round(now.utcoffset().total_seconds() / 60), "now": expressions.to_text(now),
-            "passed": len(vectors.CASES) - len(failures), "failures": failures}
+    return {
+        "zone": round(now.utcoffset().total_seconds() / 60),
+        "now": expressions.to_text(now),
+        "passed": len(vectors.CASES) - len(failures),
+        "failures": failures,
+    }
 
 
 def in_zone(command: list[str], zone: str) -> dict:
     environment = dict(os.environ, TZ=zone)
-    result = subprocess.run(command, cwd=ROOT, env=environment, capture_output=True, text=True,
-                            timeout=120)
+    result = subprocess.run(
+        command, cwd=ROOT, env=environment, capture_output=True, text=True, timeout=120
+    )
     assert result.returncode == 0, result.stderr[-3000:]
     return json.loads(result.stdout.strip().splitlines()[-1])
 

@@ -35,6 +35,7 @@ DISK_FULL_PAGE = "The hub&#39;s disk is full: nothing was saved. Tell the hub&#3
 
 # -- a real full disk: a small tmpfs mounted for the test ---------------------------------------
 
+
 class SmallDisk:
     """A tmpfs of a few megabytes; `fill()` takes every free byte, `free()` gives it back."""
 
@@ -60,8 +61,11 @@ def small_disk(tmp_path):
     need_tool("mount")
     target = tmp_path / "small-disk"
     target.mkdir()
-    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=24m,mode=0700", "tmpfs",
-                              str(target)], capture_output=True, text=True)
+    mounted = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=24m,mode=0700", "tmpfs", str(target)],
+        capture_output=True,
+        text=True,
+    )
     if mounted.returncode != 0:
         message = f"cannot mount a tmpfs ({mounted.stderr.strip()}): run the tests as root"
         if IN_CI:
@@ -94,8 +98,12 @@ def emptied_wal(request):
 
 
 def enrolled_token(url, code) -> str:
-    answer = requests.post(url + "/api/v1/enroll", headers=HEADERS, json={
-        "protocol": "1.0", "code": code, "enrollment_id": str(uuid.uuid4())}, timeout=10)
+    answer = requests.post(
+        url + "/api/v1/enroll",
+        headers=HEADERS,
+        json={"protocol": "1.0", "code": code, "enrollment_id": str(uuid.uuid4())},
+        timeout=10,
+    )
     assert answer.status_code == 200, answer.text
     return answer.json()["device_token"]
 
@@ -140,7 +148,7 @@ def test_a_full_disk_on_the_server_is_a_507_and_stores_nothing(full_server, empt
 
 
 def test_health_says_disk_full_below_the_free_space_threshold(tmp_path):
-    app = create_server({"MIN_FREE_BYTES": 10 ** 18}, data_dir=tmp_path / "central")
+    app = create_server({"MIN_FREE_BYTES": 10**18}, data_dir=tmp_path / "central")
     live = LiveHub(app)
     try:
         health = requests.get(live.url + "/api/v1/health", timeout=10)
@@ -185,8 +193,10 @@ def test_the_hubs_sync_page_explains_the_servers_full_disk(full_server, emptied_
 
 @pytest.fixture
 def full_hub(small_disk):
-    app = create_hub({"HUB_SETTINGS": {"feedback_rate_limit": "1000 per minute"}},
-                     data_dir=small_disk.path / "hub")
+    app = create_hub(
+        {"HUB_SETTINGS": {"feedback_rate_limit": "1000 per minute"}},
+        data_dir=small_disk.path / "hub",
+    )
     live = LiveHub(app)
     live.add_enumerator()
     yield live, small_disk
@@ -203,11 +213,17 @@ def test_a_full_disk_on_the_hub_tells_the_phone_nothing_was_saved(full_hub, empt
     response = phone.post("/feedback", kiosk_data(FEEDBACK_ANSWERS, page), csrf_from=page)
     assert response.status_code == 507
     assert DISK_FULL_PAGE in response.text
-    from_outbox = phone.post("/feedback", kiosk_data(FEEDBACK_ANSWERS, outbox_page),
-                             csrf_from=outbox_page, headers={"X-Hub-Outbox": "1"})
+    from_outbox = phone.post(
+        "/feedback",
+        kiosk_data(FEEDBACK_ANSWERS, outbox_page),
+        csrf_from=outbox_page,
+        headers={"X-Hub-Outbox": "1"},
+    )
     assert from_outbox.status_code == 507
-    assert from_outbox.json() == {"error": "disk_full", "message": "The hub's disk is full: "
-                                  "nothing was saved. Tell the hub's operator."}
+    assert from_outbox.json() == {
+        "error": "disk_full",
+        "message": "The hub's disk is full: nothing was saved. Tell the hub's operator.",
+    }
     disk.free()
     assert query(hub.app.config["DATABASE"], "SELECT count(*) AS n FROM records")[0]["n"] == 0
     assert phone.get("/healthz").status_code == 200
@@ -217,39 +233,57 @@ def test_a_full_disk_on_the_hub_tells_the_phone_nothing_was_saved(full_hub, empt
 
 # -- point 18: a bundle that is only partly good ----------------------------------------------
 
+
 @pytest.fixture
 def bundle_maker(central, tmp_path):
     """Write bundles signed by an enrolled device's own key; import them with the CLI."""
     hub_dir = ensure_data_dir(tmp_path / "hub-keys")
-    answer = requests.post(central.url + "/api/v1/enroll", headers=HEADERS, json={
-        "protocol": "1.0", "code": central.enrollment_code(), "enrollment_id": str(uuid.uuid4()),
-        "device_public_key": device_keys.public_key_text(hub_dir)}, timeout=10).json()
+    answer = requests.post(
+        central.url + "/api/v1/enroll",
+        headers=HEADERS,
+        json={
+            "protocol": "1.0",
+            "code": central.enrollment_code(),
+            "enrollment_id": str(uuid.uuid4()),
+            "device_public_key": device_keys.public_key_text(hub_dir),
+        },
+        timeout=10,
+    ).json()
 
     class Maker:
         device = answer
 
         def write(self, batches) -> Path:
             path = tmp_path / f"{uuid.uuid4().hex[:8]}.bundle"
-            path.write_bytes(protocol.make_bundle(batches, answer["device_id"],
-                                                  device_keys.load_private_key(hub_dir)))
+            path.write_bytes(
+                protocol.make_bundle(
+                    batches, answer["device_id"], device_keys.load_private_key(hub_dir)
+                )
+            )
             return path
 
         def run(self, path):
-            return CliRunner().invoke(server_cli, ["import-bundle", str(path), "--data-dir",
-                                                   central.app.config["DATA_DIR"]],
-                                      catch_exceptions=False)
+            return CliRunner().invoke(
+                server_cli,
+                ["import-bundle", str(path), "--data-dir", central.app.config["DATA_DIR"]],
+                catch_exceptions=False,
+            )
 
     return Maker()
 
 
-@pytest.mark.parametrize("position, breakage, reason", [
-    (3, {"records": [{"uuid": "not a uuid"}]}, "records.0"),
-    (2, {"protocol": "2.0"}, "Protocol version 2.0 is not supported"),
-    (1, {"batch_id": "x"}, "batch_id"),
-    (3, {"extra": True}, "extra"),
-])
-def test_a_malformed_batch_means_nothing_is_stored(central, bundle_maker, position, breakage,
-                                                   reason):
+@pytest.mark.parametrize(
+    "position, breakage, reason",
+    [
+        (3, {"records": [{"uuid": "not a uuid"}]}, "records.0"),
+        (2, {"protocol": "2.0"}, "Protocol version 2.0 is not supported"),
+        (1, {"batch_id": "x"}, "batch_id"),
+        (3, {"extra": True}, "extra"),
+    ],
+)
+def test_a_malformed_batch_means_nothing_is_stored(
+    central, bundle_maker, position, breakage, reason
+):
     batches = [batch(record(), record()) for _ in range(3)]
     batches[position - 1].update(breakage)
     result = bundle_maker.run(bundle_maker.write(batches))
@@ -269,14 +303,22 @@ def test_a_bundle_partly_stored_says_exactly_what(central, bundle_maker):
     assert result.exit_code == 1
     lines = result.output.splitlines()
     assert lines[0].endswith(": 4 stored, 0 already here, 1 rejected.")
-    assert f"  batch 1 of 3 ({batches[0]['batch_id']}): 2 stored, 0 already here, " \
-           "0 rejected." in lines
-    assert f"  batch 2 of 3 ({pushed['batch_id']}): already imported before; nothing stored " \
-           "again." in lines
-    assert f"  batch 3 of 3 ({batches[2]['batch_id']}): 2 stored, 0 already here, " \
-           "1 rejected." in lines
-    assert any(line.startswith(f"    rejected {unknown['uuid']} revision 1: The server has no "
-                               "form no_such_form") for line in lines)
+    assert (
+        f"  batch 1 of 3 ({batches[0]['batch_id']}): 2 stored, 0 already here, 0 rejected." in lines
+    )
+    assert (
+        f"  batch 2 of 3 ({pushed['batch_id']}): already imported before; nothing stored "
+        "again." in lines
+    )
+    assert (
+        f"  batch 3 of 3 ({batches[2]['batch_id']}): 2 stored, 0 already here, 1 rejected." in lines
+    )
+    assert any(
+        line.startswith(
+            f"    rejected {unknown['uuid']} revision 1: The server has no form no_such_form"
+        )
+        for line in lines
+    )
     assert "not everything was stored: 1 records rejected" in result.output
     assert records_on(central.database) == 5
     # Importing it again stores nothing new and says so per batch.
@@ -284,22 +326,32 @@ def test_a_bundle_partly_stored_says_exactly_what(central, bundle_maker):
     assert records_on(central.database) == 5 and again.exit_code == 1
 
 
-def test_a_bundle_import_on_a_full_disk_says_nothing_was_stored(full_server, emptied_wal,
-                                                               tmp_path):
+def test_a_bundle_import_on_a_full_disk_says_nothing_was_stored(full_server, emptied_wal, tmp_path):
     central, disk = full_server
     hub_dir = ensure_data_dir(tmp_path / "hub-keys")
-    device = requests.post(central.url + "/api/v1/enroll", headers=HEADERS, json={
-        "protocol": "1.0", "code": central.enrollment_code(), "enrollment_id": str(uuid.uuid4()),
-        "device_public_key": device_keys.public_key_text(hub_dir)}, timeout=10).json()
+    device = requests.post(
+        central.url + "/api/v1/enroll",
+        headers=HEADERS,
+        json={
+            "protocol": "1.0",
+            "code": central.enrollment_code(),
+            "enrollment_id": str(uuid.uuid4()),
+            "device_public_key": device_keys.public_key_text(hub_dir),
+        },
+        timeout=10,
+    ).json()
     batches = [batch(record()), batch(record())]
     path = tmp_path / "full.bundle"
-    path.write_bytes(protocol.make_bundle(batches, device["device_id"],
-                                          device_keys.load_private_key(hub_dir)))
+    path.write_bytes(
+        protocol.make_bundle(batches, device["device_id"], device_keys.load_private_key(hub_dir))
+    )
     emptied_wal(central.database)
     disk.fill()
-    result = CliRunner().invoke(server_cli, ["import-bundle", str(path), "--data-dir",
-                                             central.app.config["DATA_DIR"]],
-                                catch_exceptions=False)
+    result = CliRunner().invoke(
+        server_cli,
+        ["import-bundle", str(path), "--data-dir", central.app.config["DATA_DIR"]],
+        catch_exceptions=False,
+    )
     assert result.exit_code == 1 and "Traceback" not in result.output
     if "Error: The disk holding" in result.output:  # SQLite could not even open its files
         assert len(result.output.strip().splitlines()) == 1
@@ -313,6 +365,7 @@ def test_a_bundle_import_on_a_full_disk_says_nothing_was_stored(full_server, emp
 
 # -- point 19: a port already in use ----------------------------------------------------------
 
+
 @pytest.fixture
 def taken_port():
     holder = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
@@ -324,22 +377,33 @@ def taken_port():
 
 def run_cli(module, *args, tmp_path):
     env = dict(os.environ, PYTHONPATH=str(Path(__file__).parent.parent))
-    return subprocess.run([sys.executable, "-m", module, *map(str, args), "--data-dir",
-                           str(tmp_path / module)], capture_output=True, text=True, timeout=120,
-                          env=env)
+    return subprocess.run(
+        [sys.executable, "-m", module, *map(str, args), "--data-dir", str(tmp_path / module)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=env,
+    )
 
 
-@pytest.mark.parametrize("module, args, option", [
-    ("collector", ["serve", "--host", "127.0.0.1", "--port", "{port}"], "--port"),
-    ("collector", ["serve", "--host", "127.0.0.1", "--port", "0", "--https",
-                   "--https-port", "{port}"], "--https-port"),
-    ("sync_server", ["serve", "--host", "127.0.0.1", "--port", "{port}"], "--port"),
-    ("sync_server", ["demo", "--server-port", "{port}", "--port", "0"], "--server-port"),
-])
+@pytest.mark.parametrize(
+    "module, args, option",
+    [
+        ("collector", ["serve", "--host", "127.0.0.1", "--port", "{port}"], "--port"),
+        (
+            "collector",
+            ["serve", "--host", "127.0.0.1", "--port", "0", "--https", "--https-port", "{port}"],
+            "--https-port",
+        ),
+        ("sync_server", ["serve", "--host", "127.0.0.1", "--port", "{port}"], "--port"),
+        ("sync_server", ["demo", "--server-port", "{port}", "--port", "0"], "--server-port"),
+    ],
+)
 def test_a_port_in_use_is_one_line_and_exit_code_1(tmp_path, taken_port, module, args, option):
     result = run_cli(module, *[a.format(port=taken_port) for a in args], tmp_path=tmp_path)
     assert result.returncode == 1, result.stdout + result.stderr
     assert "Traceback" not in result.stderr
     assert result.stderr.strip().splitlines() == [
         f"Error: Port {taken_port} is already in use on 127.0.0.1: stop the other program or "
-        f"choose {option}."]
+        f"choose {option}."
+    ]

@@ -14,8 +14,11 @@ import requests
 from faultproxy import FaultProxy, _HttpFraming
 
 BIG = 100_000
-TRANSPORT_ERRORS = (requests.ConnectionError, requests.exceptions.ChunkedEncodingError,
-                    requests.exceptions.ContentDecodingError)
+TRANSPORT_ERRORS = (
+    requests.ConnectionError,
+    requests.exceptions.ChunkedEncodingError,
+    requests.exceptions.ContentDecodingError,
+)
 
 
 class CountingHandler(BaseHTTPRequestHandler):
@@ -64,8 +67,9 @@ def server():
     httpd = ThreadingHTTPServer(("127.0.0.1", 0), CountingHandler)
     httpd.daemon_threads = True
     httpd.posts = []
-    thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.05},
-                              daemon=True)
+    thread = threading.Thread(
+        target=httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+    )
     thread.start()
     yield httpd
     httpd.shutdown()
@@ -108,8 +112,10 @@ def test_pass_keeps_connections_alive(proxy, server):
     with requests.Session() as session:
         session.trust_env = False
         for number in range(3):
-            assert session.post(proxy.url + "/records", data=b"r%d" % number,
-                                timeout=5).status_code == 201
+            assert (
+                session.post(proxy.url + "/records", data=b"r%d" % number, timeout=5).status_code
+                == 201
+            )
         assert session.get(proxy.url + "/big?size=5000", timeout=5).content == b"x" * 5000
     assert server.posts == [b"r0", b"r1", b"r2"]
     assert proxy.stats["connections"] == 1
@@ -118,7 +124,7 @@ def test_pass_keeps_connections_alive(proxy, server):
 
 def test_refuse_fails_fast_then_same_port_serves_again(proxy):
     port = proxy.port
-    assert fresh("GET", proxy.url + "/").content == b"hello"   # the port has carried traffic
+    assert fresh("GET", proxy.url + "/").content == b"hello"  # the port has carried traffic
     proxy.set_mode("refuse")
     started = time.monotonic()
     with pytest.raises(requests.ConnectionError):
@@ -129,7 +135,7 @@ def test_refuse_fails_fast_then_same_port_serves_again(proxy):
     proxy.set_mode("pass")
     assert proxy.port == port
     assert fresh("GET", f"http://127.0.0.1:{port}/").content == b"hello"
-    for _ in range(3):                    # flipping at once re-binds too
+    for _ in range(3):  # flipping at once re-binds too
         proxy.set_mode("refuse")
         proxy.set_mode("pass")
     assert fresh("GET", proxy.url + "/").content == b"hello"
@@ -165,7 +171,7 @@ def test_reset_after_request_reads_a_chunked_body_in_full(proxy, server):
 
 def test_reset_mid_response_cuts_the_answer(proxy, server):
     proxy.set_mode("reset_mid_response", after_bytes=200)
-    with pytest.raises(TRANSPORT_ERRORS):      # even an answer under 200 bytes is cut
+    with pytest.raises(TRANSPORT_ERRORS):  # even an answer under 200 bytes is cut
         fresh("POST", proxy.url + "/records", data=b"half")
     assert server.posts == [b"half"]
     assert 0 < proxy.stats["bytes_down"] <= 200
@@ -191,13 +197,13 @@ def test_throttle_limits_bandwidth_and_adds_latency(proxy):
     started = time.monotonic()
     answer = fresh("GET", proxy.url + f"/big?size={BIG}", timeout=15)
     assert answer.content == b"x" * BIG
-    assert time.monotonic() - started >= 1.5          # 100 KB at 50 KB/s is 2 s
+    assert time.monotonic() - started >= 1.5  # 100 KB at 50 KB/s is 2 s
 
     latency = 0.4
     proxy.set_mode("throttle", bytes_per_second=None, latency=latency)
     started = time.monotonic()
     assert fresh("GET", proxy.url + "/", timeout=15).content == b"hello"
-    assert time.monotonic() - started >= 2 * latency * 0.95   # one way each for request and answer
+    assert time.monotonic() - started >= 2 * latency * 0.95  # one way each for request and answer
 
 
 def test_fail_next_then_pass(proxy, server):
@@ -209,7 +215,7 @@ def test_fail_next_then_pass(proxy, server):
         except requests.ConnectionError:
             outcomes.append("error")
     assert outcomes == ["error", "error", 201]
-    assert server.posts == [b"r0", b"r1", b"r2"]   # every lost answer was committed
+    assert server.posts == [b"r0", b"r1", b"r2"]  # every lost answer was committed
     assert proxy.mode == "pass"
     assert proxy.stats["faults_injected"] == 2
 
@@ -227,7 +233,7 @@ def test_stop_is_bounded_and_closes_the_port(server):
     port = proxy.port
     session = requests.Session()
     session.trust_env = False
-    assert session.get(proxy.url + "/", timeout=5).content == b"hello"   # idle keep-alive
+    assert session.get(proxy.url + "/", timeout=5).content == b"hello"  # idle keep-alive
     proxy.set_mode("stall", seconds=30)
     stalled = socket.create_connection(("127.0.0.1", port), timeout=2)
     stalled.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
@@ -264,16 +270,20 @@ def test_rejects_bad_configuration(server):
 
 def test_framing_counts_pipelined_and_chunked_messages():
     requests_seen = _HttpFraming()
-    stream = (b"GET / HTTP/1.1\r\nHost: a\r\n\r\n"
-              b"POST /r HTTP/1.1\r\nContent-Length: 3\r\n\r\nabc"
-              b"POST /r HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n"
-              b"3;ext=1\r\nabc\r\n0\r\nTrailer: t\r\n\r\n")
-    assert sum(requests_seen.feed(stream[i:i + 7]) for i in range(0, len(stream), 7)) == 3
+    stream = (
+        b"GET / HTTP/1.1\r\nHost: a\r\n\r\n"
+        b"POST /r HTTP/1.1\r\nContent-Length: 3\r\n\r\nabc"
+        b"POST /r HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n"
+        b"3;ext=1\r\nabc\r\n0\r\nTrailer: t\r\n\r\n"
+    )
+    assert sum(requests_seen.feed(stream[i : i + 7]) for i in range(0, len(stream), 7)) == 3
     assert requests_seen.methods == ["GET", "POST", "POST"]
 
     answers = _HttpFraming(response=True, request_method="GET")
-    assert answers.feed(b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\n"
-                        b"Content-Length: 2\r\n\r\nok") == 1
+    assert (
+        answers.feed(b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+        == 1
+    )
     until_close = _HttpFraming(response=True)
     assert until_close.feed(b"HTTP/1.0 200 OK\r\n\r\nbody") == 0
     assert until_close.finish()

@@ -39,8 +39,11 @@ def release_reviewed(hub) -> int:
 
     db = open_database(hub.app.config["DATABASE"])
     try:
-        hold_new(db, hub.app.config["HUB"]["hold_free_text_for_review"],
-                 lambda form_id, version: form_version(db, FORMS, form_id, version))
+        hold_new(
+            db,
+            hub.app.config["HUB"]["hold_free_text_for_review"],
+            lambda form_id, version: form_version(db, FORMS, form_id, version),
+        )
         return release(db, {(r["uuid"], r["revision"]): [] for r in held_revisions(db)}, None)
     finally:
         db.close()
@@ -50,8 +53,9 @@ def test_feedback_needs_no_sign_in_and_gives_a_receipt_code(hub, db_path):
     phone = hub.browser("sw")
     response = send_feedback(phone)
     assert response.status_code == 200 and response.url.endswith("/feedback/thanks")
-    code = re.search(r'class="receipt" translate="no">([0-9A-Z]{4}-[0-9A-Z]{4})<',
-                     response.text).group(1)
+    code = re.search(
+        r'class="receipt" translate="no">([0-9A-Z]{4}-[0-9A-Z]{4})<', response.text
+    ).group(1)
     [record] = query(db_path, "SELECT * FROM records")
     assert record["receipt_code"] == code.replace("-", "")
     assert record["enumerator_id"] is None
@@ -61,8 +65,14 @@ def test_feedback_needs_no_sign_in_and_gives_a_receipt_code(hub, db_path):
     assert query(db_path, "SELECT state FROM outbox") == [{"state": "held"}]
 
     status = phone.get(f"/feedback/status?code={code.lower()}")
-    assert translated("sw", "There is no reply yet. The team answers when this hub next connects;"
-                          " please check again later.") in status.text
+    assert (
+        translated(
+            "sw",
+            "There is no reply yet. The team answers when this hub next connects;"
+            " please check again later.",
+        )
+        in status.text
+    )
 
 
 def test_replies_are_shown_by_receipt_code(hub, db_path):
@@ -72,9 +82,12 @@ def test_replies_are_shown_by_receipt_code(hub, db_path):
     [record] = query(db_path, "SELECT uuid FROM records")
     conn = sqlite3.connect(db_path)
     with conn:  # what the sync client stores when the central team answers
-        conn.execute("INSERT INTO replies (id, record_uuid, message, locale, replied_at)"
-                     " VALUES ('r1', ?, 'The tap will be fixed on Monday.', 'en',"
-                     " '2026-11-20T10:00:00Z')", [record["uuid"]])
+        conn.execute(
+            "INSERT INTO replies (id, record_uuid, message, locale, replied_at)"
+            " VALUES ('r1', ?, 'The tap will be fixed on Monday.', 'en',"
+            " '2026-11-20T10:00:00Z')",
+            [record["uuid"]],
+        )
     conn.close()
     page = phone.get(f"/feedback/status?code={code}").text
     assert "The tap will be fixed on Monday." in page
@@ -108,8 +121,9 @@ def test_missing_message_is_named_and_nothing_is_stored(hub, db_path):
     assert response.status_code == 422
     assert 'id="message-error"' in response.text
     assert translated("fr", "This question needs an answer.") in response.text
-    assert ('value="complaint"\n' in response.text
-            or 'value="complaint" checked' in " ".join(response.text.split()))
+    assert 'value="complaint"\n' in response.text or 'value="complaint" checked' in " ".join(
+        response.text.split()
+    )
     assert query(db_path, "SELECT count(*) AS n FROM records")[0]["n"] == 0
 
 
@@ -118,15 +132,20 @@ def test_wanting_a_reply_reveals_the_contact_question_without_javascript(hub, db
     page = phone.get("/feedback").text
     contact_block = page.split('id="q-contact"')[1].split(">")[0]
     assert "hidden" in contact_block
-    data = [(k, v) for k, v in kiosk_data(dict(FEEDBACK_ANSWERS, wants_reply="yes"), page)
-            if not (k == "_shown" and v == "contact")]
+    data = [
+        (k, v)
+        for k, v in kiosk_data(dict(FEEDBACK_ANSWERS, wants_reply="yes"), page)
+        if not (k == "_shown" and v == "contact")
+    ]
     response = phone.post("/feedback", data, csrf_from=page)
     assert response.status_code == 200
     assert "Your answers open more questions" in response.text
     assert "hidden" not in response.text.split('id="q-contact"')[1].split(">")[0]
     assert query(db_path, "SELECT count(*) AS n FROM records")[0]["n"] == 0
-    response = phone.post("/feedback", kiosk_data(dict(FEEDBACK_ANSWERS, wants_reply="yes",
-                                                       contact="0712 000000"), response.text))
+    response = phone.post(
+        "/feedback",
+        kiosk_data(dict(FEEDBACK_ANSWERS, wants_reply="yes", contact="0712 000000"), response.text),
+    )
     assert response.url.endswith("/feedback/thanks")
     [record] = query(db_path, "SELECT answers FROM records")
     assert json.loads(record["answers"])["contact"] == "0712 000000"

@@ -29,13 +29,26 @@ from sync_server.store import Store
 HEADERS = {protocol.VERSION_HEADER: protocol.PROTOCOL_VERSION}
 
 
-def definition(version: str, title: str = "Household visit", form_id: str = "household_visit"
-               ) -> str:
+def definition(
+    version: str, title: str = "Household visit", form_id: str = "household_visit"
+) -> str:
     """A small valid form definition, as text."""
-    return json.dumps({
-        "form_id": form_id, "version": version, "title": {"en": title},
-        "sections": [{"name": "main", "label": {"en": "Main"}, "questions": [
-            {"name": "size", "type": "integer", "label": {"en": "Household size"}}]}]})
+    return json.dumps(
+        {
+            "form_id": form_id,
+            "version": version,
+            "title": {"en": title},
+            "sections": [
+                {
+                    "name": "main",
+                    "label": {"en": "Main"},
+                    "questions": [
+                        {"name": "size", "type": "integer", "label": {"en": "Household size"}}
+                    ],
+                }
+            ],
+        }
+    )
 
 
 @pytest.fixture
@@ -94,8 +107,7 @@ def test_the_catalogue_keeps_at_most_its_size_most_recently_used_first():
     catalogue.parsed("household_visit", "2", definition("2"))
     assert catalogue.parsed("household_visit", "1", definition("1")) is one  # now the newest use
     catalogue.parsed("household_visit", "3", definition("3"))  # evicts version 2
-    assert catalogue.stats() == {"hits": 1, "parses": 3, "evictions": 1, "size": 2,
-                                 "capacity": 2}
+    assert catalogue.stats() == {"hits": 1, "parses": 3, "evictions": 1, "size": 2, "capacity": 2}
     assert catalogue.parsed("household_visit", "1", definition("1")) is one
     catalogue.parsed("household_visit", "2", definition("2"))
     assert catalogue.stats()["parses"] == 4 and catalogue.stats()["size"] == 2
@@ -112,8 +124,9 @@ def test_different_text_under_one_version_is_another_entry():
 
 def test_a_definition_stored_under_another_version_is_refused():
     catalogue = FormCatalogue()
-    with pytest.raises(FormError, match="stored as household_visit version 1 is "
-                                        "household_visit version 2"):
+    with pytest.raises(
+        FormError, match="stored as household_visit version 1 is household_visit version 2"
+    ):
         catalogue.parsed("household_visit", "1", definition("2"))
     with pytest.raises(FormError, match="Not valid JSON"):
         catalogue.parsed("household_visit", "1", "{ not json")
@@ -129,8 +142,12 @@ def test_versions_compare_number_by_number():
     assert form_catalogue.newest_version([("3", "t"), ("10", "t"), ("2", "t")]) == "10"
     assert form_catalogue.newest_version([("10", "2026-01-01"), ("2", "2026-01-02")]) == "2"
     assert form_catalogue.newest_version([]) is None
-    assert sorted(["2024.10", "2024.9", "1.0a", "1.0"], key=form_catalogue.version_order) == \
-        ["1.0", "1.0a", "2024.9", "2024.10"]
+    assert sorted(["2024.10", "2024.9", "1.0a", "1.0"], key=form_catalogue.version_order) == [
+        "1.0",
+        "1.0a",
+        "2024.9",
+        "2024.10",
+    ]
 
 
 def put_on_both(hub_db, store, text: str) -> None:
@@ -143,8 +160,10 @@ def test_hub_and_server_pick_the_same_form(hub_db, store, frozen_clock):
     builtins = builtin_forms()
     feedback = builtins["community_feedback"]
     # Nothing stored: the built-in of that version, and no other version.
-    for lookup in (lambda v: form_version(hub_db, builtins, "community_feedback", v),
-                   lambda v: known_form(store, "community_feedback", v)):
+    for lookup in (
+        lambda v: form_version(hub_db, builtins, "community_feedback", v),
+        lambda v: known_form(store, "community_feedback", v),
+    ):
         assert lookup(feedback.version) is feedback
         assert lookup("99") is None
     assert newest_form(hub_db, builtins, "community_feedback") is feedback
@@ -186,27 +205,57 @@ def test_a_batch_of_a_published_survey_parses_its_form_once(central):
     finally:
         store.close()
     assert created
-    answer = requests.post(central.url + "/api/v1/enroll", headers=HEADERS, timeout=30, json={
-        "protocol": protocol.PROTOCOL_VERSION, "code": central.enrollment_code(),
-        "enrollment_id": str(uuid.uuid4())})
+    answer = requests.post(
+        central.url + "/api/v1/enroll",
+        headers=HEADERS,
+        timeout=30,
+        json={
+            "protocol": protocol.PROTOCOL_VERSION,
+            "code": central.enrollment_code(),
+            "enrollment_id": str(uuid.uuid4()),
+        },
+    )
     token = answer.json()["device_token"]
     key = keyfile.new_key()
-    answers = {name: int(value) if survey.questions[name].type in ("integer", "range")
-               else value for name, value in SURVEY_ANSWERS.items()}
-    records = [anonymize({"uuid": str(uuid.uuid4()), "revision": 1,
-                          "form_id": "community_survey", "form_version": "2", "locale": "en",
-                          "finalized_at": "2026-11-20T10:00:00Z", "enumerator": "amina",
-                          "answers": dict(answers, age=18 + n % 60)}, published, key)
-               for n in range(500)]
-    body = gzip.compress(protocol.dumps(protocol.batch_message(str(uuid.uuid4()), records,
-                                                               0, "test")))
+    answers = {
+        name: int(value) if survey.questions[name].type in ("integer", "range") else value
+        for name, value in SURVEY_ANSWERS.items()
+    }
+    records = [
+        anonymize(
+            {
+                "uuid": str(uuid.uuid4()),
+                "revision": 1,
+                "form_id": "community_survey",
+                "form_version": "2",
+                "locale": "en",
+                "finalized_at": "2026-11-20T10:00:00Z",
+                "enumerator": "amina",
+                "answers": dict(answers, age=18 + n % 60),
+            },
+            published,
+            key,
+        )
+        for n in range(500)
+    ]
+    body = gzip.compress(
+        protocol.dumps(protocol.batch_message(str(uuid.uuid4()), records, 0, "test"))
+    )
     before = form_catalogue.stats()["parses"]
-    pushed = requests.post(central.url + "/api/v1/records", data=body, timeout=120, headers=dict(
-        HEADERS, Authorization=f"Bearer {token}", **{"Content-Type": "application/json",
-                                                     "Content-Encoding": "gzip"}))
+    pushed = requests.post(
+        central.url + "/api/v1/records",
+        data=body,
+        timeout=120,
+        headers=dict(
+            HEADERS,
+            Authorization=f"Bearer {token}",
+            **{"Content-Type": "application/json", "Content-Encoding": "gzip"},
+        ),
+    )
     assert pushed.status_code == 200, pushed.text
     assert [r["status"] for r in pushed.json()["results"]] == ["stored"] * 500
     assert form_catalogue.stats()["parses"] - before == 1
-    rows = query(central.database, "SELECT form_version, count(*) AS n FROM records"
-                                   " GROUP BY form_version")
+    rows = query(
+        central.database, "SELECT form_version, count(*) AS n FROM records GROUP BY form_version"
+    )
     assert rows == [{"form_version": "2", "n": 500}]

@@ -28,28 +28,60 @@ from test_forms import minimal_form
 from test_workspace import PASSWORD, signed_in, team
 from workbooks import write_workbook
 
-HEADER = ["type", "name", "label::English (en)", "label::Arabic (ar)", "required",
-          "relevant", "privacy"]
+HEADER = [
+    "type",
+    "name",
+    "label::English (en)",
+    "label::Arabic (ar)",
+    "required",
+    "relevant",
+    "privacy",
+]
 SURVEY_V1 = [
     HEADER,
     ["begin group", "visit", "Visit", "الزيارة", None, None, None],
     ["select_one_from_file villages.csv", "village", "Village", "القرية", "yes", None, None],
     ["integer", "household_size", "Household size", "حجم الأسرة", "yes", None, "keep"],
-    ["text", "head_phone", "Phone number of the household head", "رقم هاتف رب الأسرة", None,
-     None, None],
-    ["select_one yes_no", "has_water", "Do you have water today?", "هل لديكم ماء اليوم؟", "yes",
-     None, None],
-    ["text", "water_source", "Where does it come from?", "من أين يأتي؟", None,
-     "${has_water} = 'yes'", None],
+    [
+        "text",
+        "head_phone",
+        "Phone number of the household head",
+        "رقم هاتف رب الأسرة",
+        None,
+        None,
+        None,
+    ],
+    [
+        "select_one yes_no",
+        "has_water",
+        "Do you have water today?",
+        "هل لديكم ماء اليوم؟",
+        "yes",
+        None,
+        None,
+    ],
+    [
+        "text",
+        "water_source",
+        "Where does it come from?",
+        "من أين يأتي؟",
+        None,
+        "${has_water} = 'yes'",
+        None,
+    ],
     ["end group", None, None, None, None, None, None],
     ["begin repeat", "members", "Members", "أفراد الأسرة", None, None, None],
     ["integer", "member_age", "Age", "العمر", "yes", None, None],
     ["end repeat", None, None, None, None, None, None],
 ]
-CHOICES_V1 = [["list_name", "name", "label::English (en)", "label::Arabic (ar)"],
-              ["yes_no", "yes", "Yes", "نعم"], ["yes_no", "no", "No", "لا"]]
-VILLAGES = ("name,label::English (en),label::Arabic (ar)\n"
-            "kibera,Kibera,كيبيرا\nmathare,Mathare,ماثاري\n")
+CHOICES_V1 = [
+    ["list_name", "name", "label::English (en)", "label::Arabic (ar)"],
+    ["yes_no", "yes", "Yes", "نعم"],
+    ["yes_no", "no", "No", "لا"],
+]
+VILLAGES = (
+    "name,label::English (en),label::Arabic (ar)\nkibera,Kibera,كيبيرا\nmathare,Mathare,ماثاري\n"
+)
 
 
 def settings(version: str) -> list:
@@ -63,8 +95,18 @@ def survey_v2() -> list:
     rows[3][2] = "People living in the household"
     rows[4][6] = "pseudonymize:phone"
     del rows[6]  # water_source
-    rows.insert(6, ["integer", "water_minutes", "Minutes to fetch water", "دقائق لجلب الماء",
-                    None, "${has_water} = 'yes'", None])
+    rows.insert(
+        6,
+        [
+            "integer",
+            "water_minutes",
+            "Minutes to fetch water",
+            "دقائق لجلب الماء",
+            None,
+            "${has_water} = 'yes'",
+            None,
+        ],
+    )
     return rows
 
 
@@ -72,35 +114,62 @@ def choices_v2() -> list:
     return [*CHOICES_V1, ["yes_no", "dont_know", "Don't know", "لا أعرف"]]
 
 
-def water_form(folder: Path, version: str = "1", survey=None, choices=None,
-               villages: bool = True) -> Path:
+def water_form(
+    folder: Path, version: str = "1", survey=None, choices=None, villages: bool = True
+) -> Path:
     """The workbook (and, in the same folder, villages.csv) of one version."""
     folder.mkdir(parents=True, exist_ok=True)
     if villages:
         (folder / "villages.csv").write_text(VILLAGES, "utf-8")
-    return write_workbook(folder / "water_visit.xlsx", survey or SURVEY_V1,
-                          choices or CHOICES_V1, settings(version))
+    return write_workbook(
+        folder / "water_visit.xlsx", survey or SURVEY_V1, choices or CHOICES_V1, settings(version)
+    )
 
 
 # -- the difference between two versions (pure functions) ----------------------------------
 
+
 def form_data(**changes) -> dict:
     data = {
-        "form_id": "visit", "version": "1", "title": {"en": "Visit"},
+        "form_id": "visit",
+        "version": "1",
+        "title": {"en": "Visit"},
         "sections": [
-            {"name": "home", "label": {"en": "Home"}, "questions": [
-                {"name": "size", "type": "integer", "label": {"en": "Household size"}},
-                {"name": "phone", "type": "text", "label": {"en": "Phone number"}},
-                {"name": "water", "type": "select_one", "label": {"en": "Water"},
-                 "choices": "water", "relevant": "${size} > 0"},
-            ]},
-            {"name": "members", "label": {"en": "Members"}, "repeat": True, "questions": [
-                {"name": "age", "type": "integer", "label": {"en": "Age"},
-                 "privacy": "generalize:age_band"},
-            ]},
+            {
+                "name": "home",
+                "label": {"en": "Home"},
+                "questions": [
+                    {"name": "size", "type": "integer", "label": {"en": "Household size"}},
+                    {"name": "phone", "type": "text", "label": {"en": "Phone number"}},
+                    {
+                        "name": "water",
+                        "type": "select_one",
+                        "label": {"en": "Water"},
+                        "choices": "water",
+                        "relevant": "${size} > 0",
+                    },
+                ],
+            },
+            {
+                "name": "members",
+                "label": {"en": "Members"},
+                "repeat": True,
+                "questions": [
+                    {
+                        "name": "age",
+                        "type": "integer",
+                        "label": {"en": "Age"},
+                        "privacy": "generalize:age_band",
+                    },
+                ],
+            },
         ],
-        "choices": {"water": [{"name": "tap", "label": {"en": "Tap"}},
-                              {"name": "well", "label": {"en": "Well"}}]},
+        "choices": {
+            "water": [
+                {"name": "tap", "label": {"en": "Tap"}},
+                {"name": "well", "label": {"en": "Well"}},
+            ]
+        },
     }
     data.update(changes)
     return data
@@ -139,15 +208,18 @@ def test_added_removed_and_changed_questions():
     diff = diff_forms(old, load_form(changed(form_data(), edit)))
     assert diff.added == ("toilet",) and diff.removed == ("phone",)
     assert [(c.name, [x.aspect for x in c.changes]) for c in diff.changed] == [
-        ("size", ["label"]), ("water", ["choices", "relevance"])]
+        ("size", ["label"]),
+        ("water", ["choices", "relevance"]),
+    ]
     choices = diff.changed[1].change("choices")
     assert choices.added == ("river",) and choices.relabelled == ("well",) and not choices.removed
     assert diff.languages_added == ("fr",)
     assert diff.changed[1].change("relevance").after == ("${size} > 1",)
     lines = plain_lines(diff)
     assert "  questions added: toilet" in lines and "  questions removed: phone" in lines
-    assert ("  question size, label: en: Household size -> en: People in the household | "
-            "fr: Personnes") in lines
+    assert (
+        "  question size, label: en: Household size -> en: People in the household | fr: Personnes"
+    ) in lines
     assert not diff.weaker
 
 
@@ -168,7 +240,8 @@ def test_a_weaker_privacy_rule_is_flagged_and_a_stronger_one_is_not():
     diff = diff_forms(old, load_form(changed(form_data(), stronger)))
     assert not diff.weaker
     assert [(c.name, c.weaker, c.change("privacy").after) for c in diff.changed] == [
-        ("size", False, "drop")]
+        ("size", False, "drop")
+    ]
 
 
 def test_questions_moving_between_groups_and_repeats_and_repeats_changing():
@@ -177,15 +250,21 @@ def test_questions_moving_between_groups_and_repeats_and_repeats_changing():
         members["questions"].append(home["questions"].pop(0))  # size now asked per member
         members["repeat_count"] = "3"
         members["label"] = {"en": "People"}
-        data["sections"].append({"name": "end", "label": {"en": "End"}, "questions": [
-            {"name": "note_end", "type": "note", "label": {"en": "Thank you"}}]})
+        data["sections"].append(
+            {
+                "name": "end",
+                "label": {"en": "End"},
+                "questions": [{"name": "note_end", "type": "note", "label": {"en": "Thank you"}}],
+            }
+        )
         home["questions"][1]["relevant"] = "true()"
 
     old = load_form(form_data())
     diff = diff_forms(old, load_form(changed(form_data(), edit)))
     assert diff.sections_added == ("end",) and diff.added == ("note_end",)
     assert [(c.name, [x.aspect for x in c.changes]) for c in diff.sections_changed] == [
-        ("members", ["label", "repeat_count"])]
+        ("members", ["label", "repeat_count"])
+    ]
     size = next(c for c in diff.changed if c.name == "size")
     assert size.change("place").before == ("home", False)
     assert size.change("place").after == ("members", True)
@@ -211,11 +290,20 @@ SERVER_ENGINES = ("sqlite", "postgresql")
 def upload(person, path: Path, media=(), page: str | None = None) -> requests.Response:
     """Post the form file (and attached files) as the Forms page's form does."""
     page = page if page is not None else person.get("/forms").text
-    files = [("definition", (path.name, path.read_bytes(),
-                             "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))]
+    files = [
+        (
+            "definition",
+            (
+                path.name,
+                path.read_bytes(),
+                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            ),
+        )
+    ]
     files += [("media", (m.name, m.read_bytes(), "text/csv")) for m in media]
-    person.last = person.session.post(person.base + "/forms", files=files,
-                                      data={"csrf_token": person.csrf(page)}, timeout=30)
+    person.last = person.session.post(
+        person.base + "/forms", files=files, data={"csrf_token": person.csrf(page)}, timeout=30
+    )
     return person.last
 
 
@@ -237,11 +325,23 @@ def counts(central) -> tuple[int, int]:
 
 def device_forms(central) -> list[tuple[str, str]]:
     """The form versions a laptop sees in the sync API's list."""
-    enrolled = requests.post(central.url + "/api/v1/enroll", json={
-        "protocol": "1.0", "code": central.enrollment_code("zone A"),
-        "enrollment_id": str(uuid.uuid4())}, timeout=10).json()
-    response = requests.get(central.url + "/api/v1/forms", timeout=10, headers={
-        protocol.VERSION_HEADER: "1.0", "Authorization": f"Bearer {enrolled['device_token']}"})
+    enrolled = requests.post(
+        central.url + "/api/v1/enroll",
+        json={
+            "protocol": "1.0",
+            "code": central.enrollment_code("zone A"),
+            "enrollment_id": str(uuid.uuid4()),
+        },
+        timeout=10,
+    ).json()
+    response = requests.get(
+        central.url + "/api/v1/forms",
+        timeout=10,
+        headers={
+            protocol.VERSION_HEADER: "1.0",
+            "Authorization": f"Bearer {enrolled['device_token']}",
+        },
+    )
     assert response.status_code == 200, response.text
     return [(f["form_id"], f["version"]) for f in response.json()["forms"]]
 
@@ -255,8 +355,9 @@ def test_a_bad_workbook_shows_its_problems_by_place_and_stores_nothing(team, tmp
     assert response.status_code == 422
     text = text_of(response)
     assert "water_visit.xlsx has 3 problems; nothing was published." in text
-    cells = re.findall(r"<tr><td[^>]*>([^<]*)</td><td>(\d*)</td><td[^>]*><bdi>([^<]*)</bdi>",
-                       response.text)
+    cells = re.findall(
+        r"<tr><td[^>]*>([^<]*)</td><td>(\d*)</td><td[^>]*><bdi>([^<]*)</bdi>", response.text
+    )
     # villages.csv was not attached and is not beside the uploaded file: a problem too.
     assert ("survey", "3", "type") in cells and ("survey", "6", "type") in cells
     assert ("survey", "7", "name") in cells
@@ -274,23 +375,35 @@ def test_upload_preview_publish_and_the_laptops_see_it(team, tmp_path):
     assert counts(team) == (0, 1)  # kept for the preview, not published
     # The form as phones show it: both languages, choices from the attached file, required
     # marks, relevance in words, and the repeat.
-    for shown in ("Household size", "حجم الأسرة", "Kibera", "كيبيرا", "نعم", "Members",
-                  "Repeated", "Required", "Asked when: “Do you have water today?” = 'yes'"):
+    for shown in (
+        "Household size",
+        "حجم الأسرة",
+        "Kibera",
+        "كيبيرا",
+        "نعم",
+        "Members",
+        "Repeated",
+        "Required",
+        "Asked when: “Do you have water today?” = 'yes'",
+    ):
         assert shown in text, shown
     assert 'lang="ar" dir="rtl"' in response.text
     # What leaves the laptops: household_size as it is, the phone number held back.
     keep = re.search(r"Leave the laptops unchanged \(keep\): ([a-z_, ]+)", text).group(1)
     assert "household_size" in keep.split(", ") and "head_phone" not in keep
-    assert ("head_phone looks like a phone number: it stays on the laptops unless the form "
-            "gives it a privacy rule.") in text
+    assert (
+        "head_phone looks like a phone number: it stays on the laptops unless the form "
+        "gives it a privacy rule."
+    ) in text
     assert re.search(r'<tr id="q-household_size" class="leaves-unchanged">', response.text)
     assert re.search(r'<tr id="q-head_phone" class="held-back">', response.text)
     assert "A new form" in text
 
     response = publish_button(admin, response.text)
     assert response.status_code == 200 and response.url.endswith("/forms")
-    assert "Published water_visit version 1. Laptops get it on their next sync." in \
-        text_of(response)
+    assert "Published water_visit version 1. Laptops get it on their next sync." in text_of(
+        response
+    )
     assert counts(team) == (1, 0)
     assert ("water_visit", "1") in device_forms(team)
     published = Store(team.database)
@@ -301,14 +414,14 @@ def test_upload_preview_publish_and_the_laptops_see_it(team, tmp_path):
     assert "Kibera" in definition and "كيبيرا" in definition
 
 
-def test_a_second_version_shows_its_difference_and_a_weaker_rule_needs_confirming(team,
-                                                                                   tmp_path):
+def test_a_second_version_shows_its_difference_and_a_weaker_rule_needs_confirming(team, tmp_path):
     admin = signed_in(team, "admin")
     first = upload(admin, water_form(tmp_path / "v1"), [tmp_path / "v1" / "villages.csv"])
     publish_button(admin, first.text)
     folder = tmp_path / "v2"
-    preview = upload(admin, water_form(folder, "2", survey_v2(), choices_v2()),
-                     [folder / "villages.csv"])
+    preview = upload(
+        admin, water_form(folder, "2", survey_v2(), choices_v2()), [folder / "villages.csv"]
+    )
     text = text_of(preview)
     assert "What changed since version 1" in text
     added = re.search(r'<ul class="diff-added">(.*?)</ul>', preview.text, re.S).group(1)
@@ -320,14 +433,14 @@ def test_a_second_version_shows_its_difference_and_a_weaker_rule_needs_confirmin
     assert "Choices added: dont_know" in rows
     assert "Leaves as a pseudonym of the phone number." in rows
     assert 'class="weaker"' in preview.text and "Sends more about people" in rows
-    weaker = re.search(r'<div class="problems" role="alert" id="weaker">(.*?)</div>',
-                       preview.text, re.S).group(1)
+    weaker = re.search(
+        r'<div class="problems" role="alert" id="weaker">(.*?)</div>', preview.text, re.S
+    ).group(1)
     assert "head_phone" in weaker
 
     refused = publish_button(admin, preview.text)  # without ticking the box
     assert "Tick the box to confirm" in text_of(refused)
-    assert query(team.database, "SELECT version FROM forms ORDER BY version") == [
-        {"version": "1"}]
+    assert query(team.database, "SELECT version FROM forms ORDER BY version") == [{"version": "1"}]
     done = publish_button(admin, refused.text, confirm_weaker="yes")
     assert "Published water_visit version 2." in text_of(done)
     assert {("water_visit", "1"), ("water_visit", "2")} <= set(device_forms(team))
@@ -342,16 +455,19 @@ def test_a_published_version_number_with_another_definition_is_refused(team, tmp
     again = admin.get(again.url.replace(admin.base, ""))
     assert "water_visit version 1 was already published." in text_of(again)
     assert "water_visit version 1 was already published." in text_of(
-        publish_button(admin, again.text))
+        publish_button(admin, again.text)
+    )
     # Another definition under the same version number: said, no Publish button.
     folder = tmp_path / "edited"
-    clash = upload(admin, water_form(folder, "1", survey_v2(), choices_v2()),
-                   [folder / "villages.csv"])
+    clash = upload(
+        admin, water_form(folder, "1", survey_v2(), choices_v2()), [folder / "villages.csv"]
+    )
     assert "is already published with a different definition" in text_of(clash)
     assert "/publish" not in clash.text
     pending = re.search(r"/forms/preview/([^/\"]+)", clash.url).group(1)
-    response = admin.post(f"/forms/preview/{pending}/publish", {"confirm_weaker": "yes"},
-                          csrf_from=clash.text)
+    response = admin.post(
+        f"/forms/preview/{pending}/publish", {"confirm_weaker": "yes"}, csrf_from=clash.text
+    )
     assert "already published with a different definition" in text_of(response)
     stored = query(team.database, "SELECT definition FROM forms")
     assert len(stored) == 1 and "water_source" in stored[0]["definition"]
@@ -360,8 +476,9 @@ def test_a_published_version_number_with_another_definition_is_refused(team, tmp
 def test_uploads_that_cannot_be_checked_say_why(team, tmp_path):
     admin = signed_in(team, "admin")
     page = admin.get("/forms").text
-    response = admin.session.post(team.url + "/forms", data={"csrf_token": admin.csrf(page)},
-                                  timeout=30)
+    response = admin.session.post(
+        team.url + "/forms", data={"csrf_token": admin.csrf(page)}, timeout=30
+    )
     assert response.status_code == 422 and "Choose a form file" in text_of(response)
     folder = tmp_path / "form"
     path = water_form(folder)
@@ -380,8 +497,9 @@ def test_uploads_that_cannot_be_checked_say_why(team, tmp_path):
 def test_a_long_choice_list_is_previewed_by_its_first_choices(team, tmp_path):
     folder = tmp_path / "long"
     path = water_form(folder)
-    (folder / "villages.csv").write_text("name,label\n" + "".join(
-        f"v{i},Village {i}\n" for i in range(45)), "utf-8")
+    (folder / "villages.csv").write_text(
+        "name,label\n" + "".join(f"v{i},Village {i}\n" for i in range(45)), "utf-8"
+    )
     preview = upload(signed_in(team, "admin"), path, [folder / "villages.csv"])
     text = text_of(preview)
     assert "Village 29" in text and "Village 30" not in text
@@ -392,12 +510,12 @@ def test_a_json_definition_named_in_another_script_is_previewed_too(team):
     admin = signed_in(team, "admin")
     page = admin.get("/forms").text
     files = {"definition": ("استمارة.json", json.dumps(minimal_form()), "application/json")}
-    preview = admin.session.post(team.url + "/forms", files=files,
-                                 data={"csrf_token": admin.csrf(page)}, timeout=30)
+    preview = admin.session.post(
+        team.url + "/forms", files=files, data={"csrf_token": admin.csrf(page)}, timeout=30
+    )
     assert preview.status_code == 200 and "/forms/preview/" in preview.url
     assert "استمارة.json" in preview.text and "Household size" in text_of(preview)
-    assert "Published household_visit version 2." in text_of(publish_button(admin,
-                                                                           preview.text))
+    assert "Published household_visit version 2." in text_of(publish_button(admin, preview.text))
 
 
 def test_a_preview_is_only_its_uploaders_and_expires(team, tmp_path):
@@ -427,6 +545,7 @@ def test_a_preview_is_only_its_uploaders_and_expires(team, tmp_path):
 
 # -- the command line ------------------------------------------------------------------------
 
+
 def server_command(*args, data_dir: Path):
     return CliRunner().invoke(server_cli, [*map(str, args), "--data-dir", str(data_dir)])
 
@@ -441,35 +560,45 @@ def test_cli_publishes_with_media_and_dry_run_shows_the_difference(tmp_path):
     result = server_command("forms", "publish", path, data_dir=data_dir)
     assert result.exit_code != 0 and "survey row 3, column type" in result.output
     assert "villages.csv" in result.output
-    result = server_command("forms", "publish", path, "--media", files / "villages.csv",
-                            data_dir=data_dir)
+    result = server_command(
+        "forms", "publish", path, "--media", files / "villages.csv", data_dir=data_dir
+    )
     assert result.exit_code == 0, result.output
     assert "Published water_visit version 1." in result.output
-    assert "Leave the laptop unchanged (keep): village, household_size, has_water, " \
+    assert (
+        "Leave the laptop unchanged (keep): village, household_size, has_water, "
         "member_age." in result.output
+    )
 
     v2 = water_form(tmp_path / "v2", "2", survey_v2(), choices_v2(), villages=False)
-    result = server_command("forms", "publish", v2, "--media", files / "villages.csv",
-                            "--dry-run", data_dir=data_dir)
+    result = server_command(
+        "forms", "publish", v2, "--media", files / "villages.csv", "--dry-run", data_dir=data_dir
+    )
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()
     assert "Changes from version 1:" in lines
     assert "  questions added: water_minutes" in lines
     assert "  questions removed: water_source" in lines
-    assert any(line.startswith("  question head_phone, privacy: drop -> pseudonymize:phone")
-               for line in lines)
+    assert any(
+        line.startswith("  question head_phone, privacy: drop -> pseudonymize:phone")
+        for line in lines
+    )
     assert any(line.startswith("  Warning: head_phone would send more") for line in lines)
     assert lines[-1] == "Dry run: nothing was published."
-    assert [r["version"] for r in query(data_dir / "sync-server.db",
-                                        "SELECT version FROM forms")] == ["1"]
+    assert [
+        r["version"] for r in query(data_dir / "sync-server.db", "SELECT version FROM forms")
+    ] == ["1"]
     # The same version number with another definition: refused, also in a dry run.
     clash = water_form(tmp_path / "clash", "1", survey_v2(), choices_v2(), villages=False)
     for extra in ((), ("--dry-run",)):
-        result = server_command("forms", "publish", clash, "--media", files / "villages.csv",
-                                *extra, data_dir=data_dir)
-        assert result.exit_code != 0 and "already published with a different definition" \
-            in result.output
-    result = server_command("forms", "publish", v2, "--media", files / "villages.csv",
-                            data_dir=data_dir)
+        result = server_command(
+            "forms", "publish", clash, "--media", files / "villages.csv", *extra, data_dir=data_dir
+        )
+        assert (
+            result.exit_code != 0
+            and "already published with a different definition" in result.output
+        )
+    result = server_command(
+        "forms", "publish", v2, "--media", files / "villages.csv", data_dir=data_dir
+    )
     assert result.exit_code == 0 and "Published water_visit version 2." in result.output
-

@@ -62,8 +62,9 @@ def test_upload_preview_and_publish_in_a_browser(central, chromium, tmp_path, la
     english = chromium.find_element("css selector", '#q-household_size td[lang="en"]')
     assert english.get_attribute("dir") == "ltr" and "Household size" in english.text
     assert "كيبيرا" in chromium.find_element("css selector", '#q-village td[lang="ar"]').text
-    assert chromium.find_element("css selector", "tr.held-back").get_attribute("id") == \
-        "q-head_phone"
+    assert (
+        chromium.find_element("css selector", "tr.held-back").get_attribute("id") == "q-head_phone"
+    )
     assert chromium.find_element("css selector", "#q-household_size .badge").is_displayed()
     assert accessibility_problems(chromium) == []
     # Nothing is published before the button is pressed.
@@ -74,4 +75,5 @@ def test_upload_preview_and_publish_in_a_browser(central, chromium, tmp_path, la
     published = chromium.find_element("css selector", "main table tbody").text
     assert "water_visit" in published
     assert query(central.database, "SELECT form_id, version FROM forms") == [
-        {"form_id": "water_visit", "version": "1"}]
+        {"form_id": "water_visit", "version": "1"}
+    ]

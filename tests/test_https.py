@@ -77,8 +77,9 @@ def test_service_worker_and_manifest_are_served(hub):
 def test_pages_and_scripts_are_compressed(hub):
     response = requests.get(hub.url + "/feedback", headers={"Accept-Encoding": "gzip"}, timeout=10)
     assert response.headers["Content-Encoding"] == "gzip"
-    script = requests.get(hub.url + "/static/js/expressions.js",
-                          headers={"Accept-Encoding": "br, gzip"}, timeout=10)
+    script = requests.get(
+        hub.url + "/static/js/expressions.js", headers={"Accept-Encoding": "br, gzip"}, timeout=10
+    )
     assert script.headers.get("Content-Encoding") in ("br", "gzip")
 
 
@@ -90,9 +91,13 @@ def test_signing_in_over_https_works_as_a_browser_does_it(secure_hub):
     page = phone.get(https_url + "/signin", verify=ca, timeout=10)
     assert page.headers["Referrer-Policy"] == "same-origin"
     token = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
-    response = phone.post(https_url + "/signin", verify=ca, timeout=10,
-                          data={"name": ENUMERATOR, "pin": PIN, "csrf_token": token},
-                          headers={"Referer": https_url + "/signin"})
+    response = phone.post(
+        https_url + "/signin",
+        verify=ca,
+        timeout=10,
+        data={"name": ENUMERATOR, "pin": PIN, "csrf_token": token},
+        headers={"Referer": https_url + "/signin"},
+    )
     assert response.status_code == 200 and "Sign out" in response.text
 
 

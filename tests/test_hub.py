@@ -77,11 +77,13 @@ def test_every_acknowledged_record_from_20_phones_is_stored(hub, db_path):
     stored = query(db_path, "SELECT uuid, receipt_code, status, answers FROM records")
     assert len(stored) == 20
     assert {r["uuid"] for r in stored if r["receipt_code"] is None} == set(acknowledged)
-    assert {r["receipt_code"] for r in stored if r["receipt_code"]} == \
-        {code.replace("-", "") for code in receipts}
+    assert {r["receipt_code"] for r in stored if r["receipt_code"]} == {
+        code.replace("-", "") for code in receipts
+    }
     assert all(r["status"] == "finalized" for r in stored)
-    assert sorted(json.loads(r["answers"])["message"] for r in stored if r["receipt_code"]) == \
-        sorted(f"message {n}" for n in range(10))
+    assert sorted(
+        json.loads(r["answers"])["message"] for r in stored if r["receipt_code"]
+    ) == sorted(f"message {n}" for n in range(10))
     assert query(db_path, "SELECT count(*) AS n FROM outbox")[0]["n"] == 20
     conn = sqlite3.connect(db_path)
     assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"

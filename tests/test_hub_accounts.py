@@ -29,12 +29,19 @@ def test_a_new_pin_signs_the_account_out_everywhere(hub, browser, db_path):
     phone.signin(ENUMERATOR, "730512")
     assert signed_in(phone)
     [user] = query(db_path, "SELECT id FROM users WHERE name = ?", [ENUMERATOR])
-    logged = query(db_path, "SELECT event, account, detail FROM security_events"
-                            " WHERE event IN ('password_changed', 'sessions_ended')")
+    logged = query(
+        db_path,
+        "SELECT event, account, detail FROM security_events"
+        " WHERE event IN ('password_changed', 'sessions_ended')",
+    )
     assert logged == [
         {"event": "password_changed", "account": f"user:{user['id']}", "detail": None},
-        {"event": "sessions_ended", "account": f"user:{user['id']}",
-         "detail": "2 by password_changed"}]
+        {
+            "event": "sessions_ended",
+            "account": f"user:{user['id']}",
+            "detail": "2 by password_changed",
+        },
+    ]
 
 
 def test_a_new_role_signs_the_account_out(hub, browser, db_path):
@@ -48,14 +55,18 @@ def test_a_new_role_signs_the_account_out(hub, browser, db_path):
 
 def test_bad_pins_and_unknown_names_change_nothing(hub, browser, db_path):
     before = query(db_path, "SELECT pin_hash, role FROM users")
-    for args in (["user", "pin", ENUMERATOR, "--pin", "12"],
-                 ["user", "pin", ENUMERATOR, "--pin", "abcd"],
-                 ["user", "pin", "nobody", "--pin", "123456"],
-                 ["user", "role", "nobody", "operator"],
-                 ["user", "role", ENUMERATOR, "admin"]):
+    for args in (
+        ["user", "pin", ENUMERATOR, "--pin", "12"],
+        ["user", "pin", ENUMERATOR, "--pin", "abcd"],
+        ["user", "pin", "nobody", "--pin", "123456"],
+        ["user", "role", "nobody", "operator"],
+        ["user", "role", ENUMERATOR, "admin"],
+    ):
         result = run(hub, *args)
         assert result.exit_code != 0 and "Traceback" not in result.output, args
-    assert "There is no enumerator called nobody." in run(
-        hub, "user", "pin", "nobody", "--pin", "123456").output
+    assert (
+        "There is no enumerator called nobody."
+        in run(hub, "user", "pin", "nobody", "--pin", "123456").output
+    )
     assert query(db_path, "SELECT pin_hash, role FROM users") == before
     assert signed_in(browser)

@@ -34,8 +34,11 @@ def test_many_phones_connecting_at_once_are_all_answered(hub):
 def signed_in(hub, name: str) -> requests.Session:
     session = requests.Session()
     page = session.get(hub.url + "/signin", timeout=30).text
-    answer = session.post(hub.url + "/signin", timeout=30, data={
-        "name": name, "pin": "4821", "csrf_token": CSRF_PATTERN.search(page)[1]})
+    answer = session.post(
+        hub.url + "/signin",
+        timeout=30,
+        data={"name": name, "pin": "4821", "csrf_token": CSRF_PATTERN.search(page)[1]},
+    )
     assert answer.ok and "/signin" not in answer.url
     return session
 
@@ -55,9 +58,12 @@ def test_phones_finalizing_together_store_every_record_once(hub, db_path):
             record_uuid = str(uuid.uuid4())
             token = session.get(hub.url + "/csrf-token", timeout=30).json()["csrf_token"]
             answer = session.post(
-                hub.url + "/forms/community_survey/submit", timeout=60,
+                hub.url + "/forms/community_survey/submit",
+                timeout=60,
                 data=whole_data("community_survey", record_uuid, SURVEY_ANSWERS)
-                + [("csrf_token", token)], headers={"X-Hub-Outbox": "1"})
+                + [("csrf_token", token)],
+                headers={"X-Hub-Outbox": "1"},
+            )
             assert answer.status_code == 200 and answer.json()["status"] == "finalized"
             sent.append(record_uuid)
         return sent

@@ -46,12 +46,29 @@ def read_catalog(path: Path) -> Catalog:
 def test_the_template_is_up_to_date(tmp_path):
     """Every gettext call in the code is in messages.pot (run `pybabel extract` otherwise)."""
     fresh = tmp_path / "messages.pot"
-    subprocess.run([sys.executable, "-m", "babel.messages.frontend", "extract", "-F", "babel.cfg",
-                    "--no-location", "-o", str(fresh), "."], cwd=ROOT, check=True,
-                   capture_output=True)
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "babel.messages.frontend",
+            "extract",
+            "-F",
+            "babel.cfg",
+            "--no-location",
+            "-o",
+            str(fresh),
+            ".",
+        ],
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+    )
     expected = {m.id if isinstance(m.id, str) else m.id[0] for m in read_catalog(fresh) if m.id}
-    shipped = {m.id if isinstance(m.id, str) else m.id[0]
-               for m in read_catalog(translations.DIRECTORY / "messages.pot") if m.id}
+    shipped = {
+        m.id if isinstance(m.id, str) else m.id[0]
+        for m in read_catalog(translations.DIRECTORY / "messages.pot")
+        if m.id
+    }
     assert expected == shipped
 
 
@@ -70,8 +87,9 @@ def test_catalog_is_complete_and_compiled(locale):
         assert all(s.strip() for s in strings), f"{locale}: untranslated {message.id!r}"
         source = message.id if isinstance(message.id, str) else message.id[0]
         for string in strings:
-            assert set(PLACEHOLDER.findall(string)) == set(PLACEHOLDER.findall(source)), \
+            assert set(PLACEHOLDER.findall(string)) == set(PLACEHOLDER.findall(source)), (
                 f"{locale}: placeholders differ in {message.id!r}"
+            )
     with (folder / "messages.mo").open("rb") as handle:
         compiled = read_mo(handle)
     assert _messages(compiled) == _messages(catalog), f"{locale}: messages.mo is out of date"
@@ -85,8 +103,9 @@ def _key(value):
     return tuple(value) if isinstance(value, (list, tuple)) else value
 
 
-@pytest.mark.parametrize("form_id", ["community_survey", "discrimination_report",
-                                     "community_feedback"])
+@pytest.mark.parametrize(
+    "form_id", ["community_survey", "discrimination_report", "community_feedback"]
+)
 def test_every_form_text_is_translated_in_every_locale(form_id):
     form = builtin_forms()[form_id]
     for text in form.texts():
@@ -98,18 +117,25 @@ def test_every_form_text_is_translated_in_every_locale(form_id):
 # the singular masculine/feminine pair written with a slash.
 HAUSA_SLASH_ADDRESS = re.compile(
     r"(?<![\w'ƙɗɓƴ])(ka|kai|kana|kake|maka|ka\w*)/(ki|ke|kina|kike|miki|kin|kika|\w*ki)"
-    r"(?![\w'ƙɗɓƴ])|\w+nka/ki\b", re.IGNORECASE)
+    r"(?![\w'ƙɗɓƴ])|\w+nka/ki\b",
+    re.IGNORECASE,
+)
 
 
 def test_hausa_addresses_the_reader_one_way():
     catalog = read_catalog(ROOT / "translations" / "ha" / "LC_MESSAGES" / "messages.po")
-    texts = [text for message in catalog if message.id for text in
-             (message.string if isinstance(message.string, tuple) else [message.string])]
+    texts = [
+        text
+        for message in catalog
+        if message.id
+        for text in (message.string if isinstance(message.string, tuple) else [message.string])
+    ]
     texts += [text["ha"] for form in builtin_forms().values() for text in form.texts()]
     slashed = [text for text in texts if HAUSA_SLASH_ADDRESS.search(text or "")]
     assert len(texts) > 500
     assert slashed == []
     assert sum(" ku " in f" {text} " for text in texts) > 20
+
 
 def test_language_follows_query_then_cookie_then_browser(hub):
     phone = hub.browser("sw,en;q=0.5")
@@ -137,13 +163,15 @@ def test_pages_use_the_catalog(hub):
 
 # -- The pseudo-locale --------------------------------------------------------------------
 
+
 def pseudo(text: str) -> str:
     return f"⟦{text}⟧"
 
 
 def make_pseudo_catalogs(target: Path) -> None:
-    shutil.copytree(translations.DIRECTORY, target,
-                    ignore=shutil.ignore_patterns("*.py", "__pycache__"))
+    shutil.copytree(
+        translations.DIRECTORY, target, ignore=shutil.ignore_patterns("*.py", "__pycache__")
+    )
     template = read_catalog(translations.DIRECTORY / "messages.pot")
     catalog = Catalog(locale=PSEUDO)
     for message in template:
@@ -251,12 +279,23 @@ def _flatten(node):
 @pytest.fixture
 def pseudo_hub(tmp_path, data_dir):
     make_pseudo_catalogs(tmp_path / "catalogs")
-    app = create_app({"LOCALES": (*LOCALES, PSEUDO),
-                      "BABEL_TRANSLATION_DIRECTORIES": str(tmp_path / "catalogs"),
-                      "HUB_SETTINGS": {"referral_contacts": [
-                          {"name": pseudo("Legal aid"), "description": pseudo("Free advice"),
-                           "phone": "+254 700 000111", "hours": pseudo("Weekdays")}]}},
-                     data_dir=data_dir)
+    app = create_app(
+        {
+            "LOCALES": (*LOCALES, PSEUDO),
+            "BABEL_TRANSLATION_DIRECTORIES": str(tmp_path / "catalogs"),
+            "HUB_SETTINGS": {
+                "referral_contacts": [
+                    {
+                        "name": pseudo("Legal aid"),
+                        "description": pseudo("Free advice"),
+                        "phone": "+254 700 000111",
+                        "hours": pseudo("Weekdays"),
+                    }
+                ]
+            },
+        },
+        data_dir=data_dir,
+    )
     db = open_database(app.config["DATABASE"])
     for form in builtin_forms().values():
         import_form(db, load_form(pseudo_form(form)), "pseudo")
@@ -272,8 +311,16 @@ def pseudo_hub(tmp_path, data_dir):
 
 def pseudo_answers(answers: dict) -> dict:
     """Typed free text is the person's own words, so it is bracketed too."""
-    text_fields = {"language_home_other", "respondent_name", "comments", "incident_description",
-                   "reporter_name", "reporter_contact", "message", "contact"}
+    text_fields = {
+        "language_home_other",
+        "respondent_name",
+        "comments",
+        "incident_description",
+        "reporter_name",
+        "reporter_contact",
+        "message",
+        "contact",
+    }
     return {k: pseudo(v) if k in text_fields else v for k, v in answers.items()}
 
 
@@ -286,8 +333,15 @@ def test_every_page_shows_only_catalog_text(pseudo_hub, tmp_path):
         assert response.status_code < 500, f"{name}: {response.status_code}"
         pages[name] = response.text
 
-    for path in ("/", "/signin", "/feedback", "/feedback/status", "/feedback/status?code=ZZZZ",
-                 "/connect", "/no-such-page"):
+    for path in (
+        "/",
+        "/signin",
+        "/feedback",
+        "/feedback/status",
+        "/feedback/status?code=ZZZZ",
+        "/connect",
+        "/no-such-page",
+    ):
         visit(path, phone.get(path))
     phone.get("/signin")
     visit("wrong pin", phone.post("/signin", {"name": pseudo("amina"), "pin": "0000"}))
@@ -298,35 +352,64 @@ def test_every_page_shows_only_catalog_text(pseudo_hub, tmp_path):
     for index in range(8):
         visit(f"survey page {index}", phone.get(f"/records/{record_uuid}/{index}"))
     visit("review", phone.get(f"/records/{record_uuid}/review"))
-    visit("invalid page", phone.post(f"/records/{record_uuid}/1",
-                                     page_data("community_survey", 1, dict(survey, age="9"))))
-    visit("needs more", phone.post(f"/records/{record_uuid}/6",
-                                   [("form_id", "community_survey"), ("_action", "next"),
-                                    ("_shown", "discriminated"), ("discriminated", "yes")]))
-    visit("draft saved", phone.post(f"/records/{record_uuid}/7",
-                                    page_data("community_survey", 7, survey, action="draft")))
+    visit(
+        "invalid page",
+        phone.post(
+            f"/records/{record_uuid}/1", page_data("community_survey", 1, dict(survey, age="9"))
+        ),
+    )
+    visit(
+        "needs more",
+        phone.post(
+            f"/records/{record_uuid}/6",
+            [
+                ("form_id", "community_survey"),
+                ("_action", "next"),
+                ("_shown", "discriminated"),
+                ("discriminated", "yes"),
+            ],
+        ),
+    )
+    visit(
+        "draft saved",
+        phone.post(
+            f"/records/{record_uuid}/7", page_data("community_survey", 7, survey, action="draft")
+        ),
+    )
     visit("finalized", phone.post(f"/records/{record_uuid}/finalize", {}))
     visit("records", phone.get("/records?status=finalized"))
     visit("whole form", phone.get("/forms/community_survey/phone"))
     version = re.search(r'name="form_version" value="([^"]+)"', phone.last.text).group(1)
-    whole = [(k, version if k == "form_version" else v) for k, v in whole_data(
-        "community_survey", "5d1c7a9e-2b4f-4e8a-9c3d-6f0a1b2c3d4e", dict(survey, age="9"))]
+    whole = [
+        (k, version if k == "form_version" else v)
+        for k, v in whole_data(
+            "community_survey", "5d1c7a9e-2b4f-4e8a-9c3d-6f0a1b2c3d4e", dict(survey, age="9")
+        )
+    ]
     visit("whole form invalid", phone.post("/forms/community_survey/submit", whole))
     visit("preview", phone.get(f"/sync/preview/{record_uuid}"))
     visit("sync", phone.get("/sync"))
-    visit("enroll not the operator", phone.post("/sync/enroll", {
-        "server": "http://127.0.0.1:9", "code": "AAAA-BBBB-CCCC"}))
+    visit(
+        "enroll not the operator",
+        phone.post("/sync/enroll", {"server": "http://127.0.0.1:9", "code": "AAAA-BBBB-CCCC"}),
+    )
     operator = pseudo_hub.browser(PSEUDO)
     operator.signin(pseudo("olu"), "7305")
     visit("operator's sync", operator.get("/sync"))
-    visit("enroll refused", operator.post("/sync/enroll", {"server": "http://127.0.0.1:9",
-                                                           "code": "AAAA-BBBB-CCCC"}))
+    visit(
+        "enroll refused",
+        operator.post("/sync/enroll", {"server": "http://127.0.0.1:9", "code": "AAAA-BBBB-CCCC"}),
+    )
     visit("enroll incomplete", operator.post("/sync/enroll", {"server": "", "code": ""}))
     central = Central(tmp_path / "central")
     try:
         operator.get("/sync")
-        visit("enroll confirm", operator.post("/sync/enroll", {
-            "server": central.url, "code": central.enrollment_code()}))
+        visit(
+            "enroll confirm",
+            operator.post(
+                "/sync/enroll", {"server": central.url, "code": central.enrollment_code()}
+            ),
+        )
     finally:
         central.stop()
     report_uuid = fill_form(phone, "discrimination_report", pseudo_answers(REPORT_ANSWERS))
@@ -337,13 +420,21 @@ def test_every_page_shows_only_catalog_text(pseudo_hub, tmp_path):
 
     kiosk = pseudo_hub.browser(PSEUDO)
     visit("kiosk invalid", send_feedback(kiosk, {"message": pseudo("hello")}))
-    visit("kiosk thanks", send_feedback(kiosk, pseudo_answers(
-        {"feedback_type": "question", "topic": "food", "message": "x", "wants_reply": "no"})))
+    visit(
+        "kiosk thanks",
+        send_feedback(
+            kiosk,
+            pseudo_answers(
+                {"feedback_type": "question", "topic": "food", "message": "x", "wants_reply": "no"}
+            ),
+        ),
+    )
     code = re.search(r'class="receipt" translate="no">([^<]+)<', kiosk.last.text).group(1)
     visit("kiosk status", kiosk.get(f"/feedback/status?code={code}"))
 
-    problems = {name: found for name, html in pages.items()
-                if (found := untranslated(html, allowed))}
+    problems = {
+        name: found for name, html in pages.items() if (found := untranslated(html, allowed))
+    }
     assert not problems, json.dumps(problems, ensure_ascii=False, indent=1)
     assert len(pages) >= 30
 
@@ -357,9 +448,14 @@ def pseudo_central(tmp_path):
     from sync_server.store import Store
 
     make_pseudo_catalogs(tmp_path / "catalogs")
-    app = create_server({"LOCALES": (*LOCALES, PSEUDO), "SUPPRESSION_K": 2,
-                         "BABEL_TRANSLATION_DIRECTORIES": str(tmp_path / "catalogs")},
-                        data_dir=tmp_path / "central")
+    app = create_server(
+        {
+            "LOCALES": (*LOCALES, PSEUDO),
+            "SUPPRESSION_K": 2,
+            "BABEL_TRANSLATION_DIRECTORIES": str(tmp_path / "catalogs"),
+        },
+        data_dir=tmp_path / "central",
+    )
     store = Store(app.config["DATABASE"])
     for form in builtin_forms().values():
         publish(store, json.dumps(pseudo_form(form)), "admin")
@@ -368,7 +464,8 @@ def pseudo_central(tmp_path):
     live = LiveHub(app)
     live.database = app.config["DATABASE"]
     live.enrollment_code = lambda label="laptop": __import__("conftest").Central.enrollment_code(
-        live, label)
+        live, label
+    )
     yield live
     live.stop()
 
@@ -378,9 +475,13 @@ def test_every_central_page_shows_only_catalog_text(pseudo_central):
 
     allowed = calendar_words(PSEUDO)
     surveys = [dict(survey_record(n), form_version="1-pseudo") for n in range(9)]
-    feedback = [dict(feedback_record(message=pseudo("help")), form_version="1-pseudo"),
-                dict(feedback_record(kind="discrimination", message=pseudo("school")),
-                     form_version="1-pseudo")]
+    feedback = [
+        dict(feedback_record(message=pseudo("help")), form_version="1-pseudo"),
+        dict(
+            feedback_record(kind="discrimination", message=pseudo("school")),
+            form_version="1-pseudo",
+        ),
+    ]
     for item in feedback:
         item["answers"]["message"] = pseudo(item["answers"]["message"])
     push_records(pseudo_central, surveys + feedback)
@@ -393,33 +494,58 @@ def test_every_central_page_shows_only_catalog_text(pseudo_central):
 
     visit("signin", person.get("/signin"))
     visit("wrong password", person.post("/signin", {"name": "x", "password": "y"}))
-    visit("dashboard", person.post("/signin", {"name": pseudo("nadia"),
-                                               "password": "long pass phrase"}))
-    for view, by in [("who5", "gender"), ("trust_institutions", None), ("discriminated", "month"),
-                     ("life_satisfaction", "disability"), ("feedback_types", None),
-                     ("safe_after_dark", "migration_status")]:
+    visit(
+        "dashboard",
+        person.post("/signin", {"name": pseudo("nadia"), "password": "long pass phrase"}),
+    )
+    for view, by in [
+        ("who5", "gender"),
+        ("trust_institutions", None),
+        ("discriminated", "month"),
+        ("life_satisfaction", "disability"),
+        ("feedback_types", None),
+        ("safe_after_dark", "migration_status"),
+    ]:
         visit(f"{view} by {by}", person.get(f"/?view={view}" + (f"&by={by}" if by else "")))
     visit("records", person.get("/data/community_survey"))
     visit("record", person.get(f"/data/record/{surveys[0]['uuid']}"))
-    visit("correction", person.post(f"/data/record/{surveys[0]['uuid']}/correct",
-                                    {"field": "life_satisfaction", "value": "7"}))
+    visit(
+        "correction",
+        person.post(
+            f"/data/record/{surveys[0]['uuid']}/correct",
+            {"field": "life_satisfaction", "value": "7"},
+        ),
+    )
     visit("feedback", person.get("/feedback"))
     visit("sensitive", person.get("/feedback?queue=sensitive"))
     visit("case", person.get(f"/feedback/{feedback[0]['uuid']}"))
-    visit("reply", person.post(f"/feedback/{feedback[0]['uuid']}",
-                               {"message": pseudo("soon"), "locale": "en", "status": "new"}))
+    visit(
+        "reply",
+        person.post(
+            f"/feedback/{feedback[0]['uuid']}",
+            {"message": pseudo("soon"), "locale": "en", "status": "new"},
+        ),
+    )
     visit("devices", person.get("/devices"))
     visit("new code", person.post("/devices/new", {"label": pseudo("zone B")}))
     visit("forms", person.get("/forms"))
     visit("account", person.get("/account"))
-    visit("new token", person.post("/account/tokens", {"label": pseudo("my script"),
-                                                       "days": "30"}))
-    visit("weak password", person.post("/account/password", {
-        "current_password": "long pass phrase", "new_password": "password",
-        "confirm_password": "password"}))
+    visit("new token", person.post("/account/tokens", {"label": pseudo("my script"), "days": "30"}))
+    visit(
+        "weak password",
+        person.post(
+            "/account/password",
+            {
+                "current_password": "long pass phrase",
+                "new_password": "password",
+                "confirm_password": "password",
+            },
+        ),
+    )
     visit("users", person.get("/users"))
     visit("security log", person.get("/security-log"))
     visit("not found", person.get("/data/record/nothing"))
-    problems = {name: found for name, html in pages.items()
-                if (found := untranslated(html, allowed))}
+    problems = {
+        name: found for name, html in pages.items() if (found := untranslated(html, allowed))
+    }
     assert not problems, json.dumps(problems, ensure_ascii=False, indent=1)

@@ -27,12 +27,14 @@ def gap_records(count: int = 120) -> list[dict]:
     for n in range(count):
         record = survey_record(n)
         woman = n % 2 == 0
-        record["answers"].update(gender="woman" if woman else "man",
-                                 life_satisfaction=(8 + n % 3) if woman else (2 + n % 3),
-                                 area=["NR", "SR", "CE"][(n // 2) % 3],
-                                 migration_status=["host", "refugee"][(n // 6) % 2],
-                                 discriminated=["yes", "no"][(n // 2) % 2],
-                                 safety_after_dark=["safe", "unsafe"][(n // 4) % 2])
+        record["answers"].update(
+            gender="woman" if woman else "man",
+            life_satisfaction=(8 + n % 3) if woman else (2 + n % 3),
+            area=["NR", "SR", "CE"][(n // 2) % 3],
+            migration_status=["host", "refugee"][(n // 6) % 2],
+            discriminated=["yes", "no"][(n // 2) % 2],
+            safety_after_dark=["safe", "unsafe"][(n // 4) % 2],
+        )
         records.append(record)
     return records
 
@@ -64,8 +66,13 @@ def test_the_dashboard_draws_the_gaps_and_offers_them_for_download(surveyed):
     assert "Woman: +" in desc and "Man: -" in desc and desc.count("significant") == 2
     png = viewer.get("/gaps.png?view=life_satisfaction&by=gender")
     assert png.status_code == 200 and png.content.startswith(b"\x89PNG")
-    rows = list(csv.DictReader(io.StringIO(viewer.get(
-        "/gaps.csv?view=life_satisfaction&by=gender").content.decode("utf-8-sig"))))
+    rows = list(
+        csv.DictReader(
+            io.StringIO(
+                viewer.get("/gaps.csv?view=life_satisfaction&by=gender").content.decode("utf-8-sig")
+            )
+        )
+    )
     expected = {c.group: c for c in stored_gaps(surveyed, "gender").comparisons}
     assert {row["group"] for row in rows} == set(expected)
     for row in rows:
@@ -103,8 +110,9 @@ def test_scripts_read_indicators_and_gaps_as_json(surveyed):
     assert {i["id"] for i in listing["indicators"]} == {i.id for i in ind.INDICATORS}
     assert "gender" in listing["breakdowns"]
 
-    answer = requests.get(url + "/life_satisfaction", params={"by": "gender"}, headers=auth,
-                          timeout=10).json()
+    answer = requests.get(
+        url + "/life_satisfaction", params={"by": "gender"}, headers=auth, timeout=10
+    ).json()
     assert answer["by"] == "gender" and answer["design"] is None
     store = Store(surveyed.database)
     try:
@@ -123,26 +131,36 @@ def test_scripts_read_indicators_and_gaps_as_json(surveyed):
         assert gaps[comparison.group]["difference"] == pytest.approx(comparison.difference)
         assert gaps[comparison.group]["significant"] is comparison.significant is True
 
-    against = requests.get(url + "/life_satisfaction", params={
-        "by": "gender", "reference": "man"}, headers=auth, timeout=10).json()
+    against = requests.get(
+        url + "/life_satisfaction",
+        params={"by": "gender", "reference": "man"},
+        headers=auth,
+        timeout=10,
+    ).json()
     [woman] = against["gaps"]["comparisons"]
     assert woman["group"] == "woman" and woman["reference"] == "man"
     assert woman["difference"] == pytest.approx(
-        stored_gaps(surveyed, "gender", "man").comparisons[0].difference)
+        stored_gaps(surveyed, "gender", "man").comparisons[0].difference
+    )
 
-    months = requests.get(url + "/trust_most", params={"by": "month"}, headers=auth,
-                          timeout=10).json()
+    months = requests.get(
+        url + "/trust_most", params={"by": "month"}, headers=auth, timeout=10
+    ).json()
     assert months["change"]["from"] == "2026-01" and months["change"]["to"] == "2026-03"
     assert "gaps" not in months
 
 
-@pytest.mark.parametrize("path,params,status,code", [
-    ("/nothing", {}, 404, "unknown_indicator"),
-    ("/life_satisfaction", {"by": "shoe_size"}, 400, "unknown_breakdown"),
-    ("/life_satisfaction", {"by": "gender", "reference": "nobody"}, 400, "invalid_reference"),
-])
+@pytest.mark.parametrize(
+    "path,params,status,code",
+    [
+        ("/nothing", {}, 404, "unknown_indicator"),
+        ("/life_satisfaction", {"by": "shoe_size"}, 400, "unknown_breakdown"),
+        ("/life_satisfaction", {"by": "gender", "reference": "nobody"}, 400, "invalid_reference"),
+    ],
+)
 def test_bad_indicator_requests_get_a_clear_error(surveyed, path, params, status, code):
     auth = {"Authorization": f"Bearer {api_token(surveyed, 'analyst1')}"}
-    answer = requests.get(surveyed.url + "/api/v1/indicators" + path, params=params,
-                          headers=auth, timeout=10)
+    answer = requests.get(
+        surveyed.url + "/api/v1/indicators" + path, params=params, headers=auth, timeout=10
+    )
     assert answer.status_code == status and answer.json()["error"]["code"] == code

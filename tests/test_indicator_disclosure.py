@@ -79,6 +79,7 @@ _one_blas_thread()
 
 # -- The attacker's linear algebra -------------------------------------------------------
 
+
 def span(vectors, size: int) -> np.ndarray:
     """An orthonormal basis (columns) of the span of `vectors`."""
     vectors = [v for v in vectors if np.any(v)]
@@ -101,7 +102,7 @@ def meet(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     _u, s, vt = np.linalg.svd(stacked)
     rank = int(np.sum(s > 1e-9))
     null = vt[rank:].T
-    return span(list((a @ null[:a.shape[1]]).T), a.shape[0])
+    return span(list((a @ null[: a.shape[1]]).T), a.shape[0])
 
 
 def inside(basis: np.ndarray, vector: np.ndarray) -> bool:
@@ -124,19 +125,22 @@ def measure_coordinates(database, form: str) -> dict:
     members = [m for m in INDICATORS if m.form == form]
     conn = sqlite3.connect(database)
     columns = sorted({m.column for m in members})
-    rows = conn.execute(f"SELECT {', '.join(columns)} FROM facts WHERE form_id = ?",
-                        [form]).fetchall()
+    rows = conn.execute(
+        f"SELECT {', '.join(columns)} FROM facts WHERE form_id = ?", [form]
+    ).fetchall()
     conn.close()
-    values = {name: np.array([row[i] for row in rows], dtype=object)
-              for i, name in enumerate(columns)}
+    values = {
+        name: np.array([row[i] for row in rows], dtype=object) for i, name in enumerate(columns)
+    }
     vectors, empty = {}, []
     for m in members:
         column = values[m.column]
         answered = np.array([v is not None for v in column], dtype=float)
         number = np.array([float(v) if isinstance(v, (int, float)) else 0.0 for v in column])
         if m.kind == COUNT:
-            vectors[(m.id, "count")] = answered if m.equals is None else \
-                np.array([float(v == m.equals) for v in column])
+            vectors[(m.id, "count")] = (
+                answered if m.equals is None else np.array([float(v == m.equals) for v in column])
+            )
         elif m.kind == SHARE:
             vectors[(m.id, "n")], vectors[(m.id, "yes")] = answered, number
         else:
@@ -151,8 +155,9 @@ def measure_coordinates(database, form: str) -> dict:
     coordinates = np.hstack([coordinates, np.zeros((len(keys), len(empty)))])
     for j, i in enumerate(empty):
         coordinates[i, rank + j] = 1.0
-    return {key: coordinates[i] for i, key in enumerate(keys)}, \
-        {key for key in keys if not np.any(vectors[key])}
+    return {key: coordinates[i] for i, key in enumerate(keys)}, {
+        key for key in keys if not np.any(vectors[key])
+    }
 
 
 def recoverable(views: list, coordinates: dict, size: int, zero: set = frozenset()) -> list:
@@ -171,8 +176,7 @@ def recoverable(views: list, coordinates: dict, size: int, zero: set = frozenset
             block = (result.by, cell.group if result.by else None)
             vectors = [coordinates[(name, m)] for m in measure_names(ind.BY_ID[name])]
             if cell.suppressed:
-                targets = [m for m in measure_names(ind.BY_ID[name])[:2]
-                           if (name, m) not in zero]
+                targets = [m for m in measure_names(ind.BY_ID[name])[:2] if (name, m) not in zero]
                 hidden += [(name, result.by, block[1], m, coordinates[(name, m)]) for m in targets]
             else:
                 published.setdefault(block, []).extend(vectors)
@@ -181,7 +185,8 @@ def recoverable(views: list, coordinates: dict, size: int, zero: set = frozenset
             for group in missing:
                 published.setdefault((result.by, group), []).extend(
                     coordinates[(result.indicator, m)]
-                    for m in measure_names(ind.BY_ID[result.indicator]))
+                    for m in measure_names(ind.BY_ID[result.indicator])
+                )
     spaces = {block: span(vectors, size) for block, vectors in published.items()}
     empty = np.zeros((size, 0))
     groups_of = {by: sorted(groups, key=str) for by, groups in universe.items()}
@@ -217,22 +222,42 @@ def _overall(result):
     """A family's cells as the overall views they are (group None), for the solver."""
     if result.indicator not in FAMILIES:
         return [result]
-    return [ind.Result(cell.group, result.kind, "", "", result.k, None,
-                       (Cell(None, *[getattr(cell, f) for f in ("n", "estimate", "ci_low",
-                                                                "ci_high", "suppressed",
-                                                                "reason")]),))
-            for cell in result.cells]
+    return [
+        ind.Result(
+            cell.group,
+            result.kind,
+            "",
+            "",
+            result.k,
+            None,
+            (
+                Cell(
+                    None,
+                    *[
+                        getattr(cell, f)
+                        for f in ("n", "estimate", "ci_low", "ci_high", "suppressed", "reason")
+                    ],
+                ),
+            ),
+        )
+        for cell in result.cells
+    ]
 
 
 def solve(views: list, database, form: str) -> list[tuple]:
     coordinates, zero = measure_coordinates(database, form)
     size = len(next(iter(coordinates.values())))
-    flat = [view for result in views for view in _overall(result)
-            if ind.BY_ID[view.indicator].form == form]
+    flat = [
+        view
+        for result in views
+        for view in _overall(result)
+        if ind.BY_ID[view.indicator].form == form
+    ]
     return recoverable(flat, coordinates, size, zero)
 
 
 # -- Every published view of a realistic population --------------------------------------
+
 
 def dashboard_views(app) -> list:
     """Every view the dashboard serves, through its own request handling."""
@@ -273,9 +298,19 @@ def test_no_hidden_cell_is_recoverable_from_every_published_view(released):
 def test_the_solver_finds_cells_when_only_small_cells_are_hidden(released):
     """The same attack on the old release (small cells hidden, nothing else) succeeds."""
     database, views = released
-    naive = [ind.Result(r.indicator, r.kind, r.title, r.unit, r.k, r.by,
-                        tuple(_unhide(c) for c in r.cells), r.scale_max)
-             for r in _true_views(database, views)]
+    naive = [
+        ind.Result(
+            r.indicator,
+            r.kind,
+            r.title,
+            r.unit,
+            r.k,
+            r.by,
+            tuple(_unhide(c) for c in r.cells),
+            r.scale_max,
+        )
+        for r in _true_views(database, views)
+    ]
     found = solve(naive, database, ind.SURVEY)
     small = {(r.indicator, r.by, c.group) for r in naive for c in r.cells if c.suppressed}
     assert found and {(name, by, group) for name, by, group, _m in found} <= small
@@ -293,13 +328,16 @@ def _true_views(database, views):
             indicator = ind.BY_ID[result.indicator]
             if (indicator.form, result.by) not in read:
                 read[(indicator.form, result.by)] = ind._form_tables(
-                    store.db, indicator.form, result.by, None, cube=False)
+                    store.db, indicator.form, result.by, None, cube=False
+                )
             tables, totals = read[(indicator.form, result.by)]
             table = tables[indicator.id] if result.by else {None: totals[indicator.id]}
-            cells = tuple(ind._cell(indicator.kind, group, *value, None)
-                          if value[0] or indicator.kind == COUNT else
-                          Cell(group, 0, None, None, None, True, SMALL)
-                          for group, value in table.items())
+            cells = tuple(
+                ind._cell(indicator.kind, group, *value, None)
+                if value[0] or indicator.kind == COUNT
+                else Cell(group, 0, None, None, None, True, SMALL)
+                for group, value in table.items()
+            )
             out.append(ind.Result(indicator.id, indicator.kind, "", "", K, result.by, cells))
         return out
     finally:
@@ -319,8 +357,9 @@ def test_hidden_cells_tell_no_more_than_their_label(released):
     complement: k or more) leave every small cell free over its whole range, every
     complement free over two values at least, and hidden shares not all 100%."""
     database, views = released
-    truth = {(r.indicator, r.by): {c.group: c for c in r.cells}
-             for r in _true_views(database, views)}
+    truth = {
+        (r.indicator, r.by): {c.group: c for c in r.cells} for r in _true_views(database, views)
+    }
     checked = 0
     for result in views:
         hidden = [c for c in result.cells if c.suppressed]
@@ -328,7 +367,7 @@ def test_hidden_cells_tell_no_more_than_their_label(released):
             continue
         true = truth[(result.indicator, result.by)]
         lowest = 0 if result.kind == COUNT else 1
-        bounds = [(lowest, K - 1) if c.reason == SMALL else (K, 10 ** 6) for c in hidden]
+        bounds = [(lowest, K - 1) if c.reason == SMALL else (K, 10**6) for c in hidden]
         none = Cell(None, 0, 0.0, None, None, False)  # a group listed only in linked tables
         true = {c.group: true.get(c.group, none) for c in hidden}
         rest = sum(true[c.group].n for c in hidden)
@@ -355,6 +394,7 @@ def _hidden_totals(views) -> set:
 
 # -- Small hand-made tables -------------------------------------------------------------
 
+
 def trust_records(groups: dict[str | None, int], start: int = 0) -> list[dict]:
     """Survey records answering one question, `count` of them in each area (None: unknown)."""
     out, number = [], start
@@ -379,8 +419,12 @@ def test_protect_gives_a_lone_small_cell_a_complement():
     assert protect([(SHARE, table)], K) == {"D", "B"}
     assert protect([(SHARE, {"A": (20, 10, 0), "B": (9, 3, 0)})], K) == set()
     # Two cells of 1 would each be known from their sum (2): a complement joins them.
-    assert len(protect([(COUNT, {"A": (1, 0, 0), "B": (1, 0, 0), "C": (30, 0, 0),
-                                 "D": (9, 0, 0)})], K)) == 3
+    assert (
+        len(
+            protect([(COUNT, {"A": (1, 0, 0), "B": (1, 0, 0), "C": (30, 0, 0), "D": (9, 0, 0)})], K)
+        )
+        == 3
+    )
     # B (6) is the smallest group, but A and B hidden together would both be 100% "yes"
     # (their numerator equals their n): C is hidden instead.
     everyone = {"A": (3, 3, 0), "B": (6, 6, 0), "C": (7, 2, 0), "D": (40, 20, 0)}
@@ -414,8 +458,11 @@ def discrimination_records(areas: dict[str, tuple[int, int]]) -> list[dict]:
             yes = i < discriminated
             answers = {"area": area, "discriminated": "yes" if yes else "no"}
             if yes:
-                answers |= {"discrimination_grounds": ["religion"],
-                            "discrimination_settings": ["work"], "reported_to": ["police"]}
+                answers |= {
+                    "discrimination_grounds": ["religion"],
+                    "discrimination_settings": ["work"],
+                    "reported_to": ["police"],
+                }
             out.append(record(number, answers))
             number += 1
     return out
@@ -424,8 +471,10 @@ def discrimination_records(areas: dict[str, tuple[int, int]]) -> list[dict]:
 def test_linked_indicators_hide_the_same_groups(store):
     # In NR only 3 were discriminated against: "reported" (asked of them) is small there,
     # and "discriminated" would publish those 3 as its numerator, so it hides NR too.
-    add(store, discrimination_records({"NR": (30, 3), "CE": (30, 10), "SR": (40, 8),
-                                       "EA": (25, 12)}))
+    add(
+        store,
+        discrimination_records({"NR": (30, 3), "CE": (30, 10), "SR": (40, 8), "EA": (25, 12)}),
+    )
     discriminated = compute(store.db, "discriminated", by="area")
     reported = compute(store.db, "reported", by="area")
     grounds = compute(store.db, "ground_religion", by="area")
@@ -436,8 +485,10 @@ def test_linked_indicators_hide_the_same_groups(store):
     other = open_store(store.path.parent / "other.db")
     try:
         add(other, discrimination_records({"NR": (30, 2), "CE": (30, 2)}))
-        overall = {name: compute(other.db, name).cells[0] for name in
-                   ("discriminated", "reported", "ground_religion")}
+        overall = {
+            name: compute(other.db, name).cells[0]
+            for name in ("discriminated", "reported", "ground_religion")
+        }
         assert overall["discriminated"].reason == COMPLEMENT  # 60 asked, 4 said yes
         assert overall["reported"].reason == overall["ground_religion"].reason == SMALL
         assert all(c.reason for c in compute(other.db, "discriminated", by="area").cells)
@@ -446,9 +497,15 @@ def test_linked_indicators_hide_the_same_groups(store):
 
 
 def feedback_records(plan: list[tuple[str, str, str]]) -> list[dict]:
-    return [record(500 + i, {"feedback_type": kind, "topic": topic, "message": "…"},
-                   ind.FEEDBACK, collected=month + "-10")
-            for i, (kind, topic, month) in enumerate(plan)]
+    return [
+        record(
+            500 + i,
+            {"feedback_type": kind, "topic": topic, "message": "…"},
+            ind.FEEDBACK,
+            collected=month + "-10",
+        )
+        for i, (kind, topic, month) in enumerate(plan)
+    ]
 
 
 def test_feedback_types_and_topics_cannot_be_played_against_each_other(store):
@@ -456,13 +513,26 @@ def test_feedback_types_and_topics_cannot_be_played_against_each_other(store):
     plan = []
     for i in range(90):
         kind = ["question", "complaint", "suggestion"][i % 3]
-        plan.append((kind, ["health", "water", "food"][i % 3 // 2 + i % 2],
-                     ["2024-01", "2024-02", "2024-03"][i % 3]))
-    plan += [("thanks", "health", "2024-01"), ("thanks", "water", "2024-02"),
-             ("discrimination", "protection", "2024-03"), ("thanks", "food", "2024-03")]
+        plan.append(
+            (
+                kind,
+                ["health", "water", "food"][i % 3 // 2 + i % 2],
+                ["2024-01", "2024-02", "2024-03"][i % 3],
+            )
+        )
+    plan += [
+        ("thanks", "health", "2024-01"),
+        ("thanks", "water", "2024-02"),
+        ("discrimination", "protection", "2024-03"),
+        ("thanks", "food", "2024-03"),
+    ]
     add(store, feedback_records(plan))
-    views = [compute(store.db, m.id, by=by) for m in INDICATORS if m.form == ind.FEEDBACK
-             for by in (None, *BY_DIMENSIONS)]
+    views = [
+        compute(store.db, m.id, by=by)
+        for m in INDICATORS
+        if m.form == ind.FEEDBACK
+        for by in (None, *BY_DIMENSIONS)
+    ]
     views += [compare(store.db, family) for family in ("feedback_types", "feedback_topics")]
     assert any(c.reason == SMALL for r in views for c in r.cells)
     assert solve(views, store.path, ind.FEEDBACK) == []
@@ -471,13 +541,22 @@ def test_feedback_types_and_topics_cannot_be_played_against_each_other(store):
 
 
 def test_the_hand_made_views_are_safe_for_the_solver_too(store):
-    add(store, discrimination_records({"NR": (30, 3), "CE": (30, 10), "SR": (40, 8),
-                                       "EA": (25, 12)}))
+    add(
+        store,
+        discrimination_records({"NR": (30, 3), "CE": (30, 10), "SR": (40, 8), "EA": (25, 12)}),
+    )
     add(store, trust_records({"NR": 6, None: 2}, start=1000))
-    views = [compute(store.db, m.id, by=by) for m in INDICATORS if m.form == ind.SURVEY
-             for by in (None, *BY_DIMENSIONS)]
-    views += [compare(store.db, f) for f in FAMILIES if ind.BY_ID[
-        next(m.id for m in INDICATORS if m.family == f)].form == ind.SURVEY]
+    views = [
+        compute(store.db, m.id, by=by)
+        for m in INDICATORS
+        if m.form == ind.SURVEY
+        for by in (None, *BY_DIMENSIONS)
+    ]
+    views += [
+        compare(store.db, f)
+        for f in FAMILIES
+        if ind.BY_ID[next(m.id for m in INDICATORS if m.family == f)].form == ind.SURVEY
+    ]
     assert solve(views, store.path, ind.SURVEY) == []
 
 
@@ -495,14 +574,29 @@ PASSWORD = "a long enough passphrase"
 
 
 def push(central, records):
-    answer = requests.post(central.url + "/api/v1/enroll", json={
-        "protocol": "1.0", "code": central.enrollment_code("zone B"),
-        "enrollment_id": str(uuid.uuid4())}, timeout=10).json()
-    body = protocol.compress(protocol.dumps(protocol.batch_message(
-        str(uuid.uuid4()), records, 0, "test")))
-    response = requests.post(central.url + "/api/v1/records", data=body, timeout=30, headers={
-        protocol.VERSION_HEADER: "1.0", "Authorization": f"Bearer {answer['device_token']}",
-        "Content-Encoding": "gzip", "Content-Type": "application/json"})
+    answer = requests.post(
+        central.url + "/api/v1/enroll",
+        json={
+            "protocol": "1.0",
+            "code": central.enrollment_code("zone B"),
+            "enrollment_id": str(uuid.uuid4()),
+        },
+        timeout=10,
+    ).json()
+    body = protocol.compress(
+        protocol.dumps(protocol.batch_message(str(uuid.uuid4()), records, 0, "test"))
+    )
+    response = requests.post(
+        central.url + "/api/v1/records",
+        data=body,
+        timeout=30,
+        headers={
+            protocol.VERSION_HEADER: "1.0",
+            "Authorization": f"Bearer {answer['device_token']}",
+            "Content-Encoding": "gzip",
+            "Content-Type": "application/json",
+        },
+    )
     assert response.status_code == 200, response.text
 
 
@@ -517,14 +611,23 @@ def test_the_dashboard_says_why_each_cell_is_hidden(central):
     assert viewer.post("/signin", {"name": "viewer1", "password": PASSWORD}).status_code == 200
     page = viewer.get("/?view=trust_most&by=area").text
     assert "hidden to protect a small group" in page and "suppressed (n &lt; 5)" in page
-    rows = list(csv.DictReader(io.StringIO(
-        viewer.get("/indicator.csv?view=trust_most&by=area").content.decode("utf-8-sig"))))
+    rows = list(
+        csv.DictReader(
+            io.StringIO(
+                viewer.get("/indicator.csv?view=trust_most&by=area").content.decode("utf-8-sig")
+            )
+        )
+    )
     assert {row["group"]: (row["suppressed"], row["reason"], row["n"]) for row in rows} == {
-        "CE": ("1", "complement", ""), "EA": ("1", "small", ""), "NR": ("0", "", "20"),
-        "SR": ("0", "", "12")}
+        "CE": ("1", "complement", ""),
+        "EA": ("1", "small", ""),
+        "NR": ("0", "", "20"),
+        "SR": ("0", "", "12"),
+    }
     svg = viewer.get("/indicator.svg?view=trust_most&by=area").text
     assert "CE: hidden to protect a small group" in svg and "EA: suppressed (n &lt; 5)" in svg
     # The dashboard takes no filters: extra parameters change nothing.
     filtered = viewer.get("/indicator.csv?view=trust_most&by=area&area=CE&where=area&k=1")
-    assert filtered.content.decode("utf-8-sig") == \
-        viewer.get("/indicator.csv?view=trust_most&by=area").content.decode("utf-8-sig")
+    assert filtered.content.decode("utf-8-sig") == viewer.get(
+        "/indicator.csv?view=trust_most&by=area"
+    ).content.decode("utf-8-sig")

@@ -43,14 +43,21 @@ SAFETY = ["very_safe", "safe", "unsafe", "very_unsafe", "never_alone", "prefer_n
 
 # -- Fixtures and helpers ----------------------------------------------------------------
 
+
 def open_store(path: Path) -> Store:
     store = Store.create(path)
     FACTS_MIGRATIONS.apply(store.db)  # a no-op once Store.create applies it
     with store.transaction():
-        store.db.execute("INSERT INTO devices (id, label, token_hash, enrollment_id, enrolled_at)"
-                         " VALUES (?, 'laptop', 'hash', 'enr', '2024-01-01T00:00:00Z')", [DEVICE])
-        store.db.execute("INSERT INTO batches (batch_id, device_id, received_at, records, source)"
-                         " VALUES (?, ?, '2024-01-01T00:00:00Z', 0, 'api')", [BATCH, DEVICE])
+        store.db.execute(
+            "INSERT INTO devices (id, label, token_hash, enrollment_id, enrolled_at)"
+            " VALUES (?, 'laptop', 'hash', 'enr', '2024-01-01T00:00:00Z')",
+            [DEVICE],
+        )
+        store.db.execute(
+            "INSERT INTO batches (batch_id, device_id, received_at, records, source)"
+            " VALUES (?, ?, '2024-01-01T00:00:00Z', 0, 'api')",
+            [BATCH, DEVICE],
+        )
     return store
 
 
@@ -69,27 +76,47 @@ def add(store: Store, records: list[dict]) -> None:
         refresh_facts(store.db, [record["uuid"] for record in records])
 
 
-def record(number: int, answers: dict, form_id: str = SURVEY, collected: str = "2024-03-15",
-           revision: int = 1, uuid: str | None = None, locale: str = "en") -> dict:
-    return {"uuid": uuid or f"00000000-0000-4000-8000-{number:012d}", "revision": revision,
-            "form_id": form_id, "form_version": "1", "locale": locale, "collected": collected,
-            "enumerator": None, "answers": answers}
+def record(
+    number: int,
+    answers: dict,
+    form_id: str = SURVEY,
+    collected: str = "2024-03-15",
+    revision: int = 1,
+    uuid: str | None = None,
+    locale: str = "en",
+) -> dict:
+    return {
+        "uuid": uuid or f"00000000-0000-4000-8000-{number:012d}",
+        "revision": revision,
+        "form_id": form_id,
+        "form_version": "1",
+        "locale": locale,
+        "collected": collected,
+        "enumerator": None,
+        "answers": answers,
+    }
 
 
 def survey_answers(i: int) -> dict:
     """Record i of the hand-made dataset: every question varies on its own cycle."""
     answers = {
-        "consent": "yes", "age": ["20-24", "30-34", "90+", "45-49", "60-64"][i % 5],
-        "gender": ["woman", "man"][i % 2], "migration_status": ["host", "refugee", "idp"][i % 3],
+        "consent": "yes",
+        "age": ["20-24", "30-34", "90+", "45-49", "60-64"][i % 5],
+        "gender": ["woman", "man"][i % 2],
+        "migration_status": ["host", "refugee", "idp"][i % 3],
         "area": ["NR", "CE", "SR", "NR"][i % 4],
         **{name: "none" for name in ind.WG_ITEMS},
         "wg_walking": "a_lot" if i % 10 == 0 else "some",
         **{name: str((i + j) % 6) for j, name in enumerate(ind.WHO5_ITEMS)},
-        "life_satisfaction": i % 11, "trust_people": (i * 3) % 11,
+        "life_satisfaction": i % 11,
+        "trust_people": (i * 3) % 11,
         **{f"trust_{name}": (i * (j + 1)) % 11 for j, name in enumerate(ind.INSTITUTIONS)},
-        "trust_host_newcomers": 10 - i % 11, "safety_after_dark": SAFETY[i % 6],
-        "incl_visibility": AGREE5[i % 5], "incl_consideration": AGREE5[(i + 1) % 5],
-        "incl_participation": AGREE5[(i + 2) % 5], "incl_rights": AGREE5[(i + 3) % 5],
+        "trust_host_newcomers": 10 - i % 11,
+        "safety_after_dark": SAFETY[i % 6],
+        "incl_visibility": AGREE5[i % 5],
+        "incl_consideration": AGREE5[(i + 1) % 5],
+        "incl_participation": AGREE5[(i + 2) % 5],
+        "incl_rights": AGREE5[(i + 3) % 5],
         "incl_contact": ["daily", "weekly", "monthly", "less", "never"][(i * 2) % 5],
         "incl_documents": ["yes", "partly", "no", "prefer_not"][i % 4],
         "incl_health_access": ["yes", "sometimes", "no", "not_needed"][(i + 1) % 4],
@@ -111,22 +138,41 @@ def survey_answers(i: int) -> dict:
 
 
 def report_answers(i: int) -> dict:
-    return {"consent": "yes", "reporter_role": "self", "incident_area": ["NR", "SR"][i % 2],
-            "incident_month": f"2024-0{1 + i % 4}", "incident_grounds": ["religion"],
-            "incident_setting": "work", "reported_elsewhere": ["yes", "no", "prefer_not"][i % 3]}
+    return {
+        "consent": "yes",
+        "reporter_role": "self",
+        "incident_area": ["NR", "SR"][i % 2],
+        "incident_month": f"2024-0{1 + i % 4}",
+        "incident_grounds": ["religion"],
+        "incident_setting": "work",
+        "reported_elsewhere": ["yes", "no", "prefer_not"][i % 3],
+    }
 
 
 def feedback_answers(i: int) -> dict:
-    return {"feedback_type": ind.FEEDBACK_TYPES[i % 5], "topic": ind.TOPICS[i % 11],
-            "message": "…", "wants_reply": "no"}
+    return {
+        "feedback_type": ind.FEEDBACK_TYPES[i % 5],
+        "topic": ind.TOPICS[i % 11],
+        "message": "…",
+        "wants_reply": "no",
+    }
 
 
 def dataset() -> list[dict]:
     survey = [record(i, survey_answers(i), collected=f"2024-0{1 + i % 3}-10") for i in range(40)]
-    reports = [record(100 + i, report_answers(i), REPORT, f"2024-05-0{1 + i % 3}")
-               for i in range(12)]
-    feedback = [record(200 + i, feedback_answers(i), FEEDBACK, f"2024-0{4 + i % 2}-20",
-                       locale=["en", "ar"][i % 2]) for i in range(33)]
+    reports = [
+        record(100 + i, report_answers(i), REPORT, f"2024-05-0{1 + i % 3}") for i in range(12)
+    ]
+    feedback = [
+        record(
+            200 + i,
+            feedback_answers(i),
+            FEEDBACK,
+            f"2024-0{4 + i % 2}-20",
+            locale=["en", "ar"][i % 2],
+        )
+        for i in range(33)
+    ]
     return survey + reports + feedback
 
 
@@ -139,11 +185,13 @@ def loaded(store):
 
 # -- The reference: each record's value and groups, by hand -------------------------------
 
+
 def ref_dimension(rec: dict, dimension: str, indicator) -> str | None:
     a = rec["answers"]
     if dimension == "month":
-        return a.get("incident_month") if indicator.id == "incident_reports" \
-            else rec["collected"][:7]
+        return (
+            a.get("incident_month") if indicator.id == "incident_reports" else rec["collected"][:7]
+        )
     if dimension == "area":
         return a.get("area") or a.get("incident_area")
     if dimension == "age_band":
@@ -173,26 +221,39 @@ def ref_value(indicator, a: dict):
         return ref_step(column[5:], a)
     if column == "discriminated":
         return {"yes": 1, "no": 0}.get(a.get(column))
-    return ref_discrimination(column, a) if column.startswith(("ground_", "setting_", "reported")) \
+    return (
+        ref_discrimination(column, a)
+        if column.startswith(("ground_", "setting_", "reported"))
         else a.get(column)
+    )
 
 
 def ref_item(name: str, a: dict):
     value = a.get(name)
     if name in ("incl_visibility", "incl_consideration", "incl_participation", "incl_rights"):
-        return {"strongly_agree": 1, "agree": 1, "neither": 0, "disagree": 0,
-                "strongly_disagree": 0}.get(value)
-    return {"incl_contact": {"daily": 1, "weekly": 1, "monthly": 0, "less": 0, "never": 0},
-            "incl_documents": {"yes": 1, "partly": 0, "no": 0},
-            "incl_health_access": {"yes": 1, "sometimes": 0, "no": 0},
-            "incl_income": {"fully": 1, "mostly": 1, "partly": 0, "not_at_all": 0}}[name].get(value)
+        return {
+            "strongly_agree": 1,
+            "agree": 1,
+            "neither": 0,
+            "disagree": 0,
+            "strongly_disagree": 0,
+        }.get(value)
+    return {
+        "incl_contact": {"daily": 1, "weekly": 1, "monthly": 0, "less": 0, "never": 0},
+        "incl_documents": {"yes": 1, "partly": 0, "no": 0},
+        "incl_health_access": {"yes": 1, "sometimes": 0, "no": 0},
+        "incl_income": {"fully": 1, "mostly": 1, "partly": 0, "not_at_all": 0},
+    }[name].get(value)
 
 
 def ref_step(step: str, a: dict):
-    items = {"visibility": ["incl_visibility"], "consideration": ["incl_consideration"],
-             "interaction": ["incl_participation", "incl_contact"],
-             "rights": ["incl_rights", "incl_documents"],
-             "resources": ["incl_health_access", "incl_income"]}[step]
+    items = {
+        "visibility": ["incl_visibility"],
+        "consideration": ["incl_consideration"],
+        "interaction": ["incl_participation", "incl_contact"],
+        "rights": ["incl_rights", "incl_documents"],
+        "resources": ["incl_health_access", "incl_income"],
+    }[step]
     scores = [ref_item(name, a) for name in items if ref_item(name, a) is not None]
     return None if not scores else int(all(scores))
 
@@ -209,7 +270,7 @@ def ref_discrimination(column: str, a: dict):
         return None
     if column == "reported":
         return int(told != ["no_one"])
-    return int(column[len("reported_to_"):] in told)
+    return int(column[len("reported_to_") :] in told)
 
 
 def reference(indicator, records: list[dict], by: str | None, where: dict | None = None):
@@ -248,7 +309,8 @@ def assert_matches(result, expected: dict, k: int):
         expected = expected or {None: (0, 0.0)}  # no records: still one (hidden) cell
     assert {cell.group for cell in result.cells} >= set(expected)
     assert [cell.group for cell in result.cells] == sorted(
-        [cell.group for cell in result.cells], key=ind._natural)
+        [cell.group for cell in result.cells], key=ind._natural
+    )
     for cell in result.cells:
         # A group nobody answered in is listed (hidden) when a linked table has it.
         n, estimate = expected.get(cell.group, (0, 0.0))
@@ -257,24 +319,33 @@ def assert_matches(result, expected: dict, k: int):
             assert cell.reason == (SMALL if n < k else COMPLEMENT), (result.indicator, cell)
         else:
             assert n >= k and cell.reason is None, (result.indicator, cell)
-            assert cell.n == n and cell.estimate == pytest.approx(estimate), \
-                (result.indicator, cell.group)
+            assert cell.n == n and cell.estimate == pytest.approx(estimate), (
+                result.indicator,
+                cell.group,
+            )
 
 
 # -- Facts -------------------------------------------------------------------------------
 
+
 def test_the_constants_are_the_forms_choices():
     forms = builtin_forms()
-    names = lambda form, question: [c["name"] for c in forms[form].choices(  # noqa: E731
-        forms[form].questions[question])]
+
+    def names(form, question):
+        return [c["name"] for c in forms[form].choices(forms[form].questions[question])]
+
     assert list(ind.GROUNDS) == names(SURVEY, "discrimination_grounds")
     assert list(ind.SETTINGS) == names(SURVEY, "discrimination_settings")
     assert list(ind.CHANNELS) == [n for n in names(SURVEY, "reported_to") if n != "no_one"]
     assert list(ind.FEEDBACK_TYPES) == names(FEEDBACK, "feedback_type")
     assert list(ind.TOPICS) == names(FEEDBACK, "topic")
     questions = forms[SURVEY].questions
-    for name in (*ind.WHO5_ITEMS, *ind.WG_ITEMS, *ind.INCLUSION_ITEMS,
-                 *(f"trust_{i}" for i in ind.INSTITUTIONS)):
+    for name in (
+        *ind.WHO5_ITEMS,
+        *ind.WG_ITEMS,
+        *ind.INCLUSION_ITEMS,
+        *(f"trust_{i}" for i in ind.INSTITUTIONS),
+    ):
         assert name in questions
     for name, (yes, no) in ind.INCLUSION_ITEMS.items():
         assert yes | no <= set(names(SURVEY, name))
@@ -290,8 +361,11 @@ def test_fact_row_types_and_missing_values():
     assert row["ground_ethnicity"] == 1 and row["ground_religion"] == 0
     assert fact_row({"uuid": "u", "form_id": SURVEY, "answers": "not a dict"}) is None
     empty = fact_row(record(1, {}))
-    assert all(empty[c] is None for c in ind.FACT_COLUMNS if c not in ("uuid", "form_id",
-                                                                      "month", "locale"))
+    assert all(
+        empty[c] is None
+        for c in ind.FACT_COLUMNS
+        if c not in ("uuid", "form_id", "month", "locale")
+    )
 
 
 def test_fact_row_scoring_rules():
@@ -317,8 +391,17 @@ def test_fact_row_scoring_rules():
 
 
 def test_report_and_feedback_facts():
-    report = fact_row(record(1, {"incident_month": "2023-11", "incident_area": "SR",
-                                 "reported_elsewhere": "prefer_not"}, REPORT))
+    report = fact_row(
+        record(
+            1,
+            {
+                "incident_month": "2023-11",
+                "incident_area": "SR",
+                "reported_elsewhere": "prefer_not",
+            },
+            REPORT,
+        )
+    )
     assert report["incident_month"] == "2023-11" and report["area"] == "SR"
     assert report["reported_elsewhere"] is None and report["who5"] is None
     feedback = fact_row(record(2, {"feedback_type": "complaint", "topic": "water"}, FEEDBACK))
@@ -337,6 +420,7 @@ def test_the_migration_fills_facts_from_stored_records(store):
 
 # -- Definitions -------------------------------------------------------------------------
 
+
 def test_indicator_definitions():
     ids = [indicator.id for indicator in INDICATORS]
     assert len(ids) == len(set(ids))
@@ -352,11 +436,19 @@ def test_indicator_definitions():
     assert {f"ground_{name}" for name in ind.GROUNDS} <= set(ids)
     assert {f"setting_{name}" for name in ind.SETTINGS} <= set(ids)
     assert {f"reported_to_{name}" for name in ind.CHANNELS} <= set(ids)
-    assert {"who5", "life_satisfaction", "trust_most", "safe_after_dark", "discriminated",
-            "reported", "incident_reports"} <= set(ids)
+    assert {
+        "who5",
+        "life_satisfaction",
+        "trust_most",
+        "safe_after_dark",
+        "discriminated",
+        "reported",
+        "incident_reports",
+    } <= set(ids)
 
 
 # -- Estimates against the hand computation ----------------------------------------------
+
 
 @pytest.mark.parametrize("by", [None, *BY_DIMENSIONS])
 def test_every_indicator_matches_the_hand_computation(loaded, by):
@@ -406,18 +498,21 @@ def test_compare_puts_a_family_side_by_side(loaded):
 
 def test_where_filters_on_dimensions(loaded):
     store, records = loaded
-    for indicator in (ind.BY_ID["who5"], ind.BY_ID["discriminated"],
-                      ind.BY_ID["ground_religion"]):
+    for indicator in (ind.BY_ID["who5"], ind.BY_ID["discriminated"], ind.BY_ID["ground_religion"]):
         result = compute(store.db, indicator.id, by="area", k=1, where={"gender": "woman"})
         assert_matches(result, reference(indicator, records, "area", {"gender": "woman"}), 1)
     both = compute(store.db, "who5", where={"area": ["CE", "SR"]}).cells[0]
-    assert both.n == compute(store.db, "who5", where={"area": "CE"}).cells[0].n + \
-        compute(store.db, "who5", where={"area": "SR"}).cells[0].n
+    assert (
+        both.n
+        == compute(store.db, "who5", where={"area": "CE"}).cells[0].n
+        + compute(store.db, "who5", where={"area": "SR"}).cells[0].n
+    )
     arabic = compute(store.db, "feedback_type_question", where={"locale": "ar"}, k=1).cells[0]
     assert arabic.n == sum(1 for i in range(33) if i % 2 == 1 and i % 5 == 0)
 
 
 # -- Intervals ---------------------------------------------------------------------------
+
 
 def test_t_quantiles():
     assert t_quantile(1) == 12.706 and t_quantile(7) == 2.365 and t_quantile(29) == 2.045
@@ -437,17 +532,26 @@ def test_mean_interval_known_values():
     assert big[2] - big[0] == pytest.approx(0.392)
 
 
-@pytest.mark.parametrize("successes, n, low, high", [
-    (8, 10, 0.4902, 0.9433), (5, 10, 0.2366, 0.7634), (0, 10, 0.0, 0.2775),
-    (10, 10, 0.7225, 1.0), (81, 263, 0.2553, 0.3662)])
+@pytest.mark.parametrize(
+    "successes, n, low, high",
+    [
+        (8, 10, 0.4902, 0.9433),
+        (5, 10, 0.2366, 0.7634),
+        (0, 10, 0.0, 0.2775),
+        (10, 10, 0.7225, 1.0),
+        (81, 263, 0.2553, 0.3662),
+    ],
+)
 def test_wilson_known_values(successes, n, low, high):
     got = wilson(successes, n)
     assert got == pytest.approx((low, high), abs=5e-4)
 
 
 def test_compute_reports_the_intervals(store):
-    answers = [{"trust_people": 8 if i < 8 else 2,
-                "life_satisfaction": [2, 4, 4, 4, 5, 5, 7, 9][i % 8]} for i in range(10)]
+    answers = [
+        {"trust_people": 8 if i < 8 else 2, "life_satisfaction": [2, 4, 4, 4, 5, 5, 7, 9][i % 8]}
+        for i in range(10)
+    ]
     add(store, [record(i, a) for i, a in enumerate(answers)])
     share = compute(store.db, "trust_most").cells[0]
     assert (share.n, share.estimate) == (10, 80.0)
@@ -462,6 +566,7 @@ def test_compute_reports_the_intervals(store):
 
 
 # -- Suppression ---------------------------------------------------------------------------
+
 
 def test_k_is_configurable(loaded):
     store, records = loaded
@@ -486,7 +591,8 @@ def random_answers(rnd: random.Random) -> dict:
         "migration_status": maybe(rnd.choice(["host", "idp", "refugee", "migrant"])),
         **{n: maybe(rnd.choice(["none", "some", "a_lot", "cannot"])) for n in ind.WG_ITEMS},
         **{n: maybe(str(rnd.randint(0, 5))) for n in ind.WHO5_ITEMS},
-        "life_satisfaction": maybe(rnd.randint(0, 10)), "trust_people": maybe(rnd.randint(0, 10)),
+        "life_satisfaction": maybe(rnd.randint(0, 10)),
+        "trust_people": maybe(rnd.randint(0, 10)),
         **{f"trust_{n}": maybe(rnd.randint(0, 10)) for n in ind.INSTITUTIONS},
         "trust_host_newcomers": maybe(rnd.randint(0, 10)),
         "safety_after_dark": maybe(rnd.choice(SAFETY)),
@@ -502,14 +608,30 @@ def random_answers(rnd: random.Random) -> dict:
 
 def random_records(seed: int, count: int) -> list[dict]:
     rnd = random.Random(seed)
-    records = [record(i, random_answers(rnd), collected=f"2024-0{rnd.randint(1, 4)}-01")
-               for i in range(count)]
-    records += [record(1000 + i, {"feedback_type": rnd.choice(ind.FEEDBACK_TYPES),
-                                  "topic": rnd.choice(ind.TOPICS)}, FEEDBACK,
-                       f"2024-0{rnd.randint(1, 4)}-01") for i in range(count // 2)]
-    records += [record(2000 + i, {"incident_month": f"2023-1{rnd.randint(0, 2)}",
-                                  "incident_area": rnd.choice(["NR", "SR"])}, REPORT)
-                for i in range(count // 4)]
+    records = [
+        record(i, random_answers(rnd), collected=f"2024-0{rnd.randint(1, 4)}-01")
+        for i in range(count)
+    ]
+    records += [
+        record(
+            1000 + i,
+            {"feedback_type": rnd.choice(ind.FEEDBACK_TYPES), "topic": rnd.choice(ind.TOPICS)},
+            FEEDBACK,
+            f"2024-0{rnd.randint(1, 4)}-01",
+        )
+        for i in range(count // 2)
+    ]
+    records += [
+        record(
+            2000 + i,
+            {
+                "incident_month": f"2023-1{rnd.randint(0, 2)}",
+                "incident_area": rnd.choice(["NR", "SR"]),
+            },
+            REPORT,
+        )
+        for i in range(count // 4)
+    ]
     return records
 
 
@@ -535,6 +657,7 @@ def test_no_cell_below_k_ever_carries_a_number(seed, count, k):
 
 # -- Revisions, corrections, hostile input -----------------------------------------------
 
+
 def test_only_the_latest_revision_counts(store):
     uuid = "11111111-1111-4111-8111-111111111111"
     add(store, [record(0, {"trust_people": 9}, uuid=uuid, revision=2)])
@@ -552,12 +675,16 @@ def test_corrections_are_applied(store):
     assert compute(store.db, "discriminated", k=1).cells[0].estimate == 0.0
     uuid = record(2, {})["uuid"]
     with store.transaction():
-        store.db.execute("UPDATE records SET answers_current = ? WHERE uuid = ? AND is_latest = 1",
-                         [json.dumps({"discriminated": "yes", "area": "SR"}), uuid])
+        store.db.execute(
+            "UPDATE records SET answers_current = ? WHERE uuid = ? AND is_latest = 1",
+            [json.dumps({"discriminated": "yes", "area": "SR"}), uuid],
+        )
         refresh_facts(store.db, [uuid])
     assert compute(store.db, "discriminated", k=1).cells[0].estimate == 25.0
-    assert {c.group: c.n for c in compute(store.db, "discriminated", by="area", k=1).cells} \
-        == {"NR": 3, "SR": 1}
+    assert {c.group: c.n for c in compute(store.db, "discriminated", by="area", k=1).cells} == {
+        "NR": 3,
+        "SR": 1,
+    }
 
 
 def test_refresh_drops_facts_of_records_that_are_gone(store):
@@ -581,11 +708,16 @@ def test_bad_by_is_rejected(loaded):
 def test_where_cannot_inject_sql(loaded):
     store, _records = loaded
     before = store.db.execute("SELECT count(*) FROM facts").fetchone()[0]
-    for value in ("NR' OR '1'='1", "NR\" OR 1=1 --", "x'); DROP TABLE facts; --"):
+    for value in ("NR' OR '1'='1", 'NR" OR 1=1 --', "x'); DROP TABLE facts; --"):
         cell = compute(store.db, "who5", where={"area": value}, k=1).cells[0]
         assert cell.suppressed and cell.n is None  # no records match such a value
-    for where in ({"area = 'NR' OR 1=1 --": "x"}, {"uuid": "x"}, {"who5": "1"},
-                  {"area": 1}, {"area": ["NR", object()]}):
+    for where in (
+        {"area = 'NR' OR 1=1 --": "x"},
+        {"uuid": "x"},
+        {"who5": "1"},
+        {"area": 1},
+        {"area": ["NR", object()]},
+    ):
         with pytest.raises(ValueError):
             compute(store.db, "who5", where=where)
     assert store.db.execute("SELECT count(*) FROM facts").fetchone()[0] == before
@@ -610,19 +742,26 @@ def test_an_indicator_is_one_query_over_facts_only(loaded):
     store.db.conn.set_trace_callback(None)
     assert not [sql for sql in seen if "sum(" in sql]  # the same form's tables, kept
     add(store, [record(900, {"gender": "woman", "discriminated": "yes"})])
-    assert compute(store.db, "discriminated", where={"gender": "woman"}).cells[0].n == \
-        1 + sum(1 for i in range(40) if i % 2 == 0 and i % 5 in (0, 1, 2, 3))
+    assert compute(store.db, "discriminated", where={"gender": "woman"}).cells[0].n == 1 + sum(
+        1 for i in range(40) if i % 2 == 0 and i % 5 in (0, 1, 2, 3)
+    )
 
 
 def test_groups_sort_naturally_and_have_labels(store):
     ages = ["90+", "10-14", "5-9", "15-19", "5-9"]
-    add(store, [record(i, {"age": age, "trust_people": 5, "wg_seeing": "cannot"})
-                for i, age in enumerate(ages)])
+    add(
+        store,
+        [
+            record(i, {"age": age, "trust_people": 5, "wg_seeing": "cannot"})
+            for i, age in enumerate(ages)
+        ],
+    )
     result = compute(store.db, "trust_most", by="age_band", k=1)
     assert [c.group for c in result.cells] == ["5-9", "10-14", "15-19", "90+"]
     disability = compute(store.db, "trust_most", by="disability", k=1)
-    assert [str(disability.group_labels[c.group]) for c in disability.cells] == \
-        ["With a disability"]
+    assert [str(disability.group_labels[c.group]) for c in disability.cells] == [
+        "With a disability"
+    ]
     assert set(BY_DIMENSIONS) <= set(ind.DIMENSION_TITLES)
 
 
@@ -645,14 +784,17 @@ def test_the_cube_gives_the_same_answers_as_the_facts(loaded):
     # A correction and a new revision move records between cells of the cube.
     first = records[0]
     store.correct(first["uuid"], "gender", "man", "analyst")
-    changed = dict(records[1], revision=2, answers=dict(records[1]["answers"], area="SR",
-                                                         life_satisfaction=0))
+    changed = dict(
+        records[1], revision=2, answers=dict(records[1]["answers"], area="SR", life_satisfaction=0)
+    )
     with store.transaction():
         store.add_record(changed, DEVICE, BATCH)
         store.after_change([changed["uuid"]])
     check()
-    assert store.db.execute("SELECT sum(n) FROM facts_cube").fetchone()[0] == \
-        store.db.execute("SELECT count(*) FROM facts").fetchone()[0]
+    assert (
+        store.db.execute("SELECT sum(n) FROM facts_cube").fetchone()[0]
+        == store.db.execute("SELECT count(*) FROM facts").fetchone()[0]
+    )
 
 
 def _rounded(table: dict) -> dict:

@@ -24,11 +24,13 @@ from sync_server.store import Store
 DEVICE, OTHER = "laptop-1", "laptop-2"
 NOT_COMPARED = {"received_at", "batch_id", "at"}  # when, and in which batch, differ by design
 TABLES = {  # each table, in an order that is the same on both databases
-    "records": "uuid, revision", "facts": "form_id, uuid",
+    "records": "uuid, revision",
+    "facts": "form_id, uuid",
     "facts_cube": "form_id, month, area, gender, age_band, migration_status, disability",
     "survey_units": "form_id, uuid",
     "design_cube": "form_id, dim, measure, cell, grp, stratum, psu",
-    "audit": "id"}
+    "audit": "id",
+}
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -45,9 +47,11 @@ def two_stores(request, tmp_path):
     for store in stores:
         with store.transaction():
             for device in (DEVICE, OTHER):
-                store.db.execute("INSERT INTO devices (id, label, token_hash, enrollment_id,"
-                                 " enrolled_at) VALUES (?, ?, ?, 'e', '2026-01-01T00:00:00Z')",
-                                 [device, device, f"hash-{device}"])
+                store.db.execute(
+                    "INSERT INTO devices (id, label, token_hash, enrollment_id,"
+                    " enrolled_at) VALUES (?, ?, ?, 'e', '2026-01-01T00:00:00Z')",
+                    [device, device, f"hash-{device}"],
+                )
     yield stores
     for store in stores:
         store.close()
@@ -57,51 +61,88 @@ def two_stores(request, tmp_path):
 
 def survey(n: int, revision: int = 1, record_uuid: str | None = None, **changes) -> dict:
     """A community_survey record as a laptop sends it, its answers varied by n."""
-    answers = {"consent": "yes", "age": ["20-24", "30-34", "60-64"][n % 3],
-               "gender": ["woman", "man", "another"][n % 3], "area": ["NR", "SR", "CE"][n % 3],
-               "migration_status": ["host", "refugee", "idp", "returnee"][n % 4],
-               "life_satisfaction": n % 11, "trust_people": (n * 3) % 11,
-               "trust_police": (n * 7) % 11, "who5_spirits": str(n % 6), "who5_calm": "3",
-               "who5_active": "2", "who5_rested": "4", "who5_interest": "1",
-               "wg_seeing": ["none", "a_lot"][n % 2], "wg_hearing": "none",
-               "wg_walking": "some", "wg_remembering": "none", "wg_selfcare": "none",
-               "wg_communicating": "none", "safety_after_dark": ["safe", "unsafe"][n % 2],
-               "incl_visibility": ["agree", "disagree", "neither"][n % 3],
-               "incl_contact": ["daily", "never"][n % 2],
-               "discriminated": ["yes", "no"][n % 2],
-               "discrimination_grounds": ["religion", "age"][: 1 + n % 2],
-               "reported_to": [["no_one"], ["police"]][n % 2],
-               "comments": f"Note number {n}, with an accent: é."}
+    answers = {
+        "consent": "yes",
+        "age": ["20-24", "30-34", "60-64"][n % 3],
+        "gender": ["woman", "man", "another"][n % 3],
+        "area": ["NR", "SR", "CE"][n % 3],
+        "migration_status": ["host", "refugee", "idp", "returnee"][n % 4],
+        "life_satisfaction": n % 11,
+        "trust_people": (n * 3) % 11,
+        "trust_police": (n * 7) % 11,
+        "who5_spirits": str(n % 6),
+        "who5_calm": "3",
+        "who5_active": "2",
+        "who5_rested": "4",
+        "who5_interest": "1",
+        "wg_seeing": ["none", "a_lot"][n % 2],
+        "wg_hearing": "none",
+        "wg_walking": "some",
+        "wg_remembering": "none",
+        "wg_selfcare": "none",
+        "wg_communicating": "none",
+        "safety_after_dark": ["safe", "unsafe"][n % 2],
+        "incl_visibility": ["agree", "disagree", "neither"][n % 3],
+        "incl_contact": ["daily", "never"][n % 2],
+        "discriminated": ["yes", "no"][n % 2],
+        "discrimination_grounds": ["religion", "age"][: 1 + n % 2],
+        "reported_to": [["no_one"], ["police"]][n % 2],
+        "comments": f"Note number {n}, with an accent: é.",
+    }
     answers.update(changes)
-    return {"uuid": record_uuid or str(uuid.UUID(int=n + 1, version=4)), "revision": revision,
-            "form_id": "community_survey", "form_version": "1", "locale": ["en", "fr"][n % 2],
-            "collected": ["2026-11-20", "2026-10-02", "2029-01-01", "2020-01-01"][n % 4],
-            "enumerator": None if n % 5 == 0 else f"p_{n:020d}", "answers": answers}
+    return {
+        "uuid": record_uuid or str(uuid.UUID(int=n + 1, version=4)),
+        "revision": revision,
+        "form_id": "community_survey",
+        "form_version": "1",
+        "locale": ["en", "fr"][n % 2],
+        "collected": ["2026-11-20", "2026-10-02", "2029-01-01", "2020-01-01"][n % 4],
+        "enumerator": None if n % 5 == 0 else f"p_{n:020d}",
+        "answers": answers,
+    }
 
 
 def feedback(n: int, kind: str, revision: int = 1, record_uuid: str | None = None) -> dict:
     """A community_feedback record: a discrimination report makes it sensitive."""
-    return {"uuid": record_uuid or str(uuid.UUID(int=10_000 + n, version=4)),
-            "revision": revision, "form_id": "community_feedback", "form_version": "1",
-            "locale": "en", "collected": "2026-11-20", "enumerator": None,
-            "answers": {"feedback_type": kind, "topic": "water", "message": f"Message {n}.",
-                        "wants_reply": "no"}}
+    return {
+        "uuid": record_uuid or str(uuid.UUID(int=10_000 + n, version=4)),
+        "revision": revision,
+        "form_id": "community_feedback",
+        "form_version": "1",
+        "locale": "en",
+        "collected": "2026-11-20",
+        "enumerator": None,
+        "answers": {
+            "feedback_type": kind,
+            "topic": "water",
+            "message": f"Message {n}.",
+            "wants_reply": "no",
+        },
+    }
 
 
 def message(records: list[dict]) -> dict:
     """A batch as the API receives it (JSON types only)."""
-    return protocol.loads_json(protocol.dumps(protocol.batch_message(
-        str(uuid.uuid4()), copy.deepcopy(records), 3, "test")).decode("utf-8"))
+    return protocol.loads_json(
+        protocol.dumps(
+            protocol.batch_message(str(uuid.uuid4()), copy.deepcopy(records), 3, "test")
+        ).decode("utf-8")
+    )
 
 
-def ingest_both_ways(stores: list[Store], records: list[dict], device: str = DEVICE
-                     ) -> tuple[list, list]:
+def ingest_both_ways(
+    stores: list[Store], records: list[dict], device: str = DEVICE
+) -> tuple[list, list]:
     """The records as one batch into the first store, one batch per record into the
     second; each record's result, both ways."""
     batch_store, single_store = stores
     whole = ingest_batch(batch_store, batch_store.device(device), message(records), "api")
-    singles = [ingest_batch(single_store, single_store.device(device), message([record]),
-                            "api")[1]["results"][0] for record in records]
+    singles = [
+        ingest_batch(single_store, single_store.device(device), message([record]), "api")[1][
+            "results"
+        ][0]
+        for record in records
+    ]
     return whole[1]["results"], singles
 
 
@@ -110,9 +151,14 @@ def contents(store: Store) -> dict:
     tables = {}
     for table, order in TABLES.items():
         rows = list(store.db.query(f"SELECT * FROM {table} ORDER BY {order}"))
-        tables[table] = [{key: value for key, value in row.items()
-                          if key not in NOT_COMPARED and not (table == "audit" and key == "id")}
-                         for row in rows]
+        tables[table] = [
+            {
+                key: value
+                for key, value in row.items()
+                if key not in NOT_COMPARED and not (table == "audit" and key == "id")
+            }
+            for row in rows
+        ]
     return tables
 
 
@@ -126,20 +172,29 @@ def history() -> list[list[dict]]:
     return [
         [early, sensitive_later, survey(2), feedback(3, "discrimination")],
         [
-            *(survey(n) for n in range(10, 40)),              # new records
+            *(survey(n) for n in range(10, 40)),  # new records
             survey(1, revision=2, record_uuid=early["uuid"], comments="Second thoughts."),
-            survey(50, revision=3), survey(50, revision=2),    # newest first, then older
-            survey(51, revision=1), survey(51, revision=2),    # older first, then newest
-            survey(52), survey(52),                            # the same twice: a duplicate
-            survey(53), survey(53, comments="Changed."),       # the same uuid, other answers
-            copy.deepcopy(early),                              # already stored: a duplicate
+            survey(50, revision=3),
+            survey(50, revision=2),  # newest first, then older
+            survey(51, revision=1),
+            survey(51, revision=2),  # older first, then newest
+            survey(52),
+            survey(52),  # the same twice: a duplicate
+            survey(53),
+            survey(53, comments="Changed."),  # the same uuid, other answers
+            copy.deepcopy(early),  # already stored: a duplicate
             dict(survey(2), answers=dict(survey(2)["answers"], comments="Not the same.")),
-            feedback(1, "discrimination", revision=2,          # makes stored rows sensitive
-                     record_uuid=sensitive_later["uuid"]),
-            feedback(4, "discrimination"), feedback(4, "question", revision=2),
+            feedback(
+                1,
+                "discrimination",
+                revision=2,  # makes stored rows sensitive
+                record_uuid=sensitive_later["uuid"],
+            ),
+            feedback(4, "discrimination"),
+            feedback(4, "question", revision=2),
             dict(survey(60), form_version="no-such-version"),  # rejected: unknown form
-            survey(61, not_a_question="x"),                   # rejected: unknown field
-            survey(62, respondent_name="Amina"),              # rejected: identifying
+            survey(61, not_a_question="x"),  # rejected: unknown field
+            survey(62, respondent_name="Amina"),  # rejected: identifying
         ],
         [other_device],
     ]
@@ -185,7 +240,12 @@ def test_the_rejections_of_a_batch_are_those_of_its_records(two_stores):
     whole, singles = ingest_both_ways(two_stores, [r for batch in history()[:2] for r in batch])
     assert whole == singles
     assert [r.get("code") for r in whole if r["status"] == "rejected"] == [
-        "conflict", "conflict", "unknown_form", "unknown_field", "identifying_field"]
+        "conflict",
+        "conflict",
+        "unknown_form",
+        "unknown_field",
+        "identifying_field",
+    ]
     assert [r["status"] for r in whole].count("duplicate") == 2
 
 
@@ -194,18 +254,23 @@ def test_plainly_valid_records_load_as_the_schema_loads_them():
     it does not vouch for goes through the schema (with the schema's messages)."""
     records = [message([survey(n)])["records"][0] for n in range(6)]
     records[1].pop("enumerator")
-    odd = [dict(records[2], uuid=records[2]["uuid"].upper()),  # accepted, written otherwise
-           dict(records[3], collected="20261120"), dict(records[4], collected="2026-W47-5")]
+    odd = [
+        dict(records[2], uuid=records[2]["uuid"].upper()),  # accepted, written otherwise
+        dict(records[3], collected="20261120"),
+        dict(records[4], collected="2026-W47-5"),
+    ]
     for batch in (records, records + odd):
-        loaded = protocol.load(protocol.BatchSchema(), message([])| {"records": batch})
+        loaded = protocol.load(protocol.BatchSchema(), message([]) | {"records": batch})
         expected = protocol.SyncRecordSchema(many=True).load(batch)
         assert loaded["records"] == expected
         assert [list(r) for r in loaded["records"]] == [list(r) for r in expected]
-    for wrong, words in ((dict(records[0], revision=0), "records.0.revision"),
-                         (dict(records[0], revision=True), "records.0.revision"),
-                         (dict(records[0], extra=1), "records.0.extra: Unknown field"),
-                         (dict(records[0], collected="2026-02-30"), "records.0.collected"),
-                         (dict(records[0], answers={"x" * 101: 1}), "records.0.answers")):
+    for wrong, words in (
+        (dict(records[0], revision=0), "records.0.revision"),
+        (dict(records[0], revision=True), "records.0.revision"),
+        (dict(records[0], extra=1), "records.0.extra: Unknown field"),
+        (dict(records[0], collected="2026-02-30"), "records.0.collected"),
+        (dict(records[0], answers={"x" * 101: 1}), "records.0.answers"),
+    ):
         with pytest.raises(protocol.ProtocolError) as raised:
             protocol.load(protocol.BatchSchema(), message([]) | {"records": [wrong]})
         assert words in raised.value.message
@@ -216,9 +281,11 @@ def test_a_record_stored_meanwhile_by_another_writer_stops_the_batch(tmp_path):
     writer that ignores the records' locks could add one) makes the batch store nothing."""
     store = Store.create(Path(tmp_path) / "server.db")
     with store.transaction():
-        store.db.execute("INSERT INTO devices (id, label, token_hash, enrollment_id,"
-                         " enrolled_at) VALUES (?, 'l', 'h', 'e', '2026-01-01T00:00:00Z')",
-                         [DEVICE])
+        store.db.execute(
+            "INSERT INTO devices (id, label, token_hash, enrollment_id,"
+            " enrolled_at) VALUES (?, 'l', 'h', 'e', '2026-01-01T00:00:00Z')",
+            [DEVICE],
+        )
         store.add_batch("first", DEVICE, 1, "api")
     record = message([survey(1)])["records"][0]
     with pytest.raises(RuntimeError, match="stored meanwhile"):
@@ -237,11 +304,14 @@ def test_a_design_declared_in_steps_ends_as_one_declared_at_once(two_stores):
     records); batches received meanwhile are counted and move the build on; saving the
     design again finishes it. The end is what declaring it at once gives."""
     stepped, at_once = two_stores
-    definition = designs.parse_design(builtin_forms()["community_survey"], stratum="area",
-                                      cluster=designs.DEVICE)
+    definition = designs.parse_design(
+        builtin_forms()["community_survey"], stratum="area", cluster=designs.DEVICE
+    )
     batches = [[survey(n) for n in range(start, start + 20)] for start in (0, 20, 40)]
-    later = [survey(n) for n in range(60, 75)] + [survey(3, revision=2, record_uuid=survey(3)[
-        "uuid"], area="CE"), survey(45, revision=2, record_uuid=survey(45)["uuid"], area="NR")]
+    later = [survey(n) for n in range(60, 75)] + [
+        survey(3, revision=2, record_uuid=survey(3)["uuid"], area="CE"),
+        survey(45, revision=2, record_uuid=survey(45)["uuid"], area="NR"),
+    ]
     for store in two_stores:
         for records in batches:
             ingest_batch(store, store.device(DEVICE), message(records), "api")
@@ -251,8 +321,10 @@ def test_a_design_declared_in_steps_ends_as_one_declared_at_once(two_stores):
     assert stepped.survey_design("community_survey") == definition  # but it is declared
     # Saved again, the same design goes on from where it stopped (a third step)...
     designs.save_design(stepped.db, "community_survey", definition, "test", chunk=7, steps=1)
-    assert stepped.one("SELECT built_through FROM survey_designs")["built_through"] == \
-        sorted(r["uuid"] for batch in batches for r in batch)[20]
+    assert (
+        stepped.one("SELECT built_through FROM survey_designs")["built_through"]
+        == sorted(r["uuid"] for batch in batches for r in batch)[20]
+    )
     assert designs.design_of(stepped.db, "community_survey") is None
     # ...and a batch received meanwhile is counted, and finishes it (a step per batch).
     status, _answer = ingest_batch(stepped, stepped.device(DEVICE), message(later), "api")

@@ -40,9 +40,12 @@ SURVEY = [
     ["note", "top", "This is the dearest crop on the list.", None, "${dear} = 0"],
     ["end group", None, None, None, None],
 ]
-CHOICES = [["list_name", "name", "label", "price"],
-           ["crops", "maize", "Maize", "30"], ["crops", "beans", "Beans", "55"],
-           ["crops", "cassava", "Cassava", "20"]]
+CHOICES = [
+    ["list_name", "name", "label", "price"],
+    ["crops", "maize", "Maize", "30"],
+    ["crops", "beans", "Beans", "55"],
+    ["crops", "cassava", "Cassava", "20"],
+]
 SETTINGS = [["form_id", "version", "form_title"], ["harvest", "1", "Harvest"]]
 
 
@@ -77,9 +80,14 @@ def test_the_hub_computes_the_lookups_without_javascript(tmp_path, hub, db_path)
     record_uuid = record_of(first)
     assert phone.post(f"/records/{record_uuid}/finalize", {}).status_code == 200
     [record] = query(db_path, "SELECT answers FROM records WHERE uuid = ?", [record_uuid])
-    assert json.loads(record["answers"]) == {"crop": "beans", "crop_label": "Beans",
-                                             "price": "55", "dear": 0, "bags": 4,
-                                             "earned": 220}
+    assert json.loads(record["answers"]) == {
+        "crop": "beans",
+        "crop_label": "Beans",
+        "price": "55",
+        "dear": 0,
+        "bags": 4,
+        "earned": 220,
+    }
 
 
 def test_the_page_computes_the_lookups_as_the_person_answers(tmp_path, data_dir, chromium):
@@ -87,14 +95,12 @@ def test_the_page_computes_the_lookups_as_the_person_answers(tmp_path, data_dir,
 
     hub = LiveHub(create_app(data_dir=data_dir))
     try:
-        import_forms(hub.app.config["DATABASE"],
-                     json.loads(harvest(tmp_path).form.to_json()))
+        import_forms(hub.app.config["DATABASE"], json.loads(harvest(tmp_path).form.to_json()))
         hub.add_enumerator()
         sign_in(chromium, hub)
         chromium.get(f"{hub.url}/forms/harvest/phone?lang=en")
         page = chromium.page_source
-        lists = json.loads(re.search(r'id="form-instances">(.*?)</script>', page, re.S)
-                           .group(1))
+        lists = json.loads(re.search(r'id="form-instances">(.*?)</script>', page, re.S).group(1))
         assert [item["name"] for item in lists["crops"]] == ["maize", "beans", "cassava"]
         wait_for(chromium, 'input[name="crop"][value="maize"]').click()
         chromium.find_element("css selector", "button.step-next").click()
@@ -105,13 +111,15 @@ def test_the_page_computes_the_lookups_as_the_person_answers(tmp_path, data_dir,
         chromium.find_element("css selector", "button.step-next").click()
         WebDriverWait(chromium, 15).until(lambda d: visible(d, "top"))
         review_and_finalize(chromium)
-        WebDriverWait(chromium, 20).until(lambda d: query(
-            hub.app.config["DATABASE"], "SELECT answers FROM records WHERE status = "
-            "'finalized'"))
-        [record] = query(hub.app.config["DATABASE"],
-                         "SELECT answers FROM records WHERE status = 'finalized'")
+        WebDriverWait(chromium, 20).until(
+            lambda d: query(
+                hub.app.config["DATABASE"], "SELECT answers FROM records WHERE status = 'finalized'"
+            )
+        )
+        [record] = query(
+            hub.app.config["DATABASE"], "SELECT answers FROM records WHERE status = 'finalized'"
+        )
         answers = json.loads(record["answers"])
-        assert (answers["crop_label"], answers["price"], answers["earned"]) == (
-            "Beans", "55", 165)
+        assert (answers["crop_label"], answers["price"], answers["earned"]) == ("Beans", "55", 165)
     finally:
         hub.stop()

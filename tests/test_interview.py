@@ -35,7 +35,8 @@ def test_fill_and_finalize_community_survey(hub, db_path, lang):
 
 def test_discrimination_report_shows_where_to_get_help(hub, db_path):
     hub.app.config["HUB"]["referral_contacts"] = [
-        {"name": "Legal aid desk", "phone": "+254 700 000111", "hours": "Mon-Fri 9-17"}]
+        {"name": "Legal aid desk", "phone": "+254 700 000111", "hours": "Mon-Fri 9-17"}
+    ]
     phone = hub.browser("en")
     phone.signin()
     record_uuid = fill_form(phone, "discrimination_report", REPORT_ANSWERS)
@@ -68,39 +69,95 @@ def _first_action(html):
 
 # Each rule of the built-in forms, broken once: (form, section, answers, field, message).
 BROKEN = [
-    ("community_survey", 0, {"consent": None}, "consent",
-     "Please say whether the person agrees before continuing."),
+    (
+        "community_survey",
+        0,
+        {"consent": None},
+        "consent",
+        "Please say whether the person agrees before continuing.",
+    ),
     ("community_survey", 1, {"age": "abc"}, "age", "Enter a whole number, using digits only."),
     ("community_survey", 1, {"age": "12"}, "age", "Enter a number from 15 to 120."),
     ("community_survey", 1, {"age": "121"}, "age", "Enter a number from 15 to 120."),
     ("community_survey", 1, {"gender": "robot"}, "gender", "Choose one of the options shown."),
     ("community_survey", 1, {"gender": None}, "gender", "This question needs an answer."),
-    ("community_survey", 1, {"language_home_other": None}, "language_home_other",
-     "This question needs an answer."),
-    ("community_survey", 1, {"respondent_phone": "call me"}, "respondent_phone",
-     "Enter a phone number using digits, spaces and an optional + sign."),
-    ("community_survey", 1, {"respondent_name": "x" * 101}, "respondent_name",
-     "Use at most 100 characters."),
-    ("community_survey", 3, {"life_satisfaction": "11"}, "life_satisfaction",
-     "Choose a value from 0 to 10."),
-    ("community_survey", 6, {"discrimination_grounds": ["religion", "astrology"]},
-     "discrimination_grounds", "Choose from the options shown."),
-    ("community_survey", 6, {"reported_to": ["no_one", "police"]}, "reported_to",
-     "'No one' cannot be combined with other answers."),
-    ("community_survey", 6, {"not_reported_why": None}, "not_reported_why",
-     "This question needs an answer."),
-    ("discrimination_report", 1, {"incident_month": "2999-01"}, "incident_month",
-     "The date cannot be in the future."),
-    ("discrimination_report", 1, {"incident_month": "last spring"}, "incident_month",
-     "Enter a month and year, such as 2024-03."),
-    ("discrimination_report", 1, {"incident_description": None}, "incident_description",
-     "This question needs an answer."),
+    (
+        "community_survey",
+        1,
+        {"language_home_other": None},
+        "language_home_other",
+        "This question needs an answer.",
+    ),
+    (
+        "community_survey",
+        1,
+        {"respondent_phone": "call me"},
+        "respondent_phone",
+        "Enter a phone number using digits, spaces and an optional + sign.",
+    ),
+    (
+        "community_survey",
+        1,
+        {"respondent_name": "x" * 101},
+        "respondent_name",
+        "Use at most 100 characters.",
+    ),
+    (
+        "community_survey",
+        3,
+        {"life_satisfaction": "11"},
+        "life_satisfaction",
+        "Choose a value from 0 to 10.",
+    ),
+    (
+        "community_survey",
+        6,
+        {"discrimination_grounds": ["religion", "astrology"]},
+        "discrimination_grounds",
+        "Choose from the options shown.",
+    ),
+    (
+        "community_survey",
+        6,
+        {"reported_to": ["no_one", "police"]},
+        "reported_to",
+        "'No one' cannot be combined with other answers.",
+    ),
+    (
+        "community_survey",
+        6,
+        {"not_reported_why": None},
+        "not_reported_why",
+        "This question needs an answer.",
+    ),
+    (
+        "discrimination_report",
+        1,
+        {"incident_month": "2999-01"},
+        "incident_month",
+        "The date cannot be in the future.",
+    ),
+    (
+        "discrimination_report",
+        1,
+        {"incident_month": "last spring"},
+        "incident_month",
+        "Enter a month and year, such as 2024-03.",
+    ),
+    (
+        "discrimination_report",
+        1,
+        {"incident_description": None},
+        "incident_description",
+        "This question needs an answer.",
+    ),
 ]
 
 
 @pytest.mark.parametrize("form_id,section,changes,field,message", BROKEN)
-def test_every_rule_is_enforced_by_the_hub(browser, db_path, form_id, section, changes, field,
-                                           message):
+def test_every_rule_is_enforced_by_the_hub(
+    browser, db_path, form_id, section, changes, field, message
+):
     answers = dict(SURVEY_ANSWERS if form_id == "community_survey" else REPORT_ANSWERS)
     answers.update(changes)
     answers = {k: v for k, v in answers.items() if v is not None}
@@ -141,9 +198,10 @@ def test_draft_keeps_answers_and_resumes(browser, db_path):
     browser.post(path, page_data("community_survey", 0, {"consent": "yes"}))
     record_uuid = path.split("/")[2]
     # Half the background page, then "save draft": required answers may still be missing.
-    response = browser.post(f"/records/{record_uuid}/1",
-                            page_data("community_survey", 1, {"age": "40", "gender": "man"},
-                                      action="draft"))
+    response = browser.post(
+        f"/records/{record_uuid}/1",
+        page_data("community_survey", 1, {"age": "40", "gender": "man"}, action="draft"),
+    )
     assert response.url.endswith("/records")
     assert "Draft saved" in response.text
     [record] = query(db_path, "SELECT status, answers FROM records WHERE uuid = ?", [record_uuid])
@@ -154,8 +212,9 @@ def test_draft_keeps_answers_and_resumes(browser, db_path):
     assert response.url.endswith(f"/records/{record_uuid}/1")
     page = response.text
     assert 'value="40"' in page
-    assert ('value="man"\n          checked' in page
-            or 'value="man" checked' in " ".join(page.split()))
+    assert 'value="man"\n          checked' in page or 'value="man" checked' in " ".join(
+        page.split()
+    )
     assert query(db_path, "SELECT count(*) AS n FROM outbox")[0]["n"] == 0
 
 
@@ -164,8 +223,10 @@ def test_draft_with_a_wrong_type_is_refused_and_stores_nothing(browser, db_path)
     browser.post(path, page_data("community_survey", 0, {"consent": "yes"}))
     record_uuid = path.split("/")[2]
     before = query(db_path, "SELECT answers FROM records WHERE uuid = ?", [record_uuid])
-    response = browser.post(f"/records/{record_uuid}/1",
-                            page_data("community_survey", 1, {"age": "forty"}, action="draft"))
+    response = browser.post(
+        f"/records/{record_uuid}/1",
+        page_data("community_survey", 1, {"age": "forty"}, action="draft"),
+    )
     assert response.status_code == 422
     assert query(db_path, "SELECT answers FROM records WHERE uuid = ?", [record_uuid]) == before
 
@@ -182,13 +243,19 @@ def test_edit_of_a_finalized_record_makes_a_new_revision(browser, db_path):
     browser.get(f"/records/{record_uuid}/review")
     response = browser.post(f"/records/{record_uuid}/finalize", {})
     assert response.status_code == 200
-    revisions = query(db_path, "SELECT revision, answers FROM revisions WHERE uuid = ? "
-                      "ORDER BY revision", [record_uuid])
+    revisions = query(
+        db_path,
+        "SELECT revision, answers FROM revisions WHERE uuid = ? ORDER BY revision",
+        [record_uuid],
+    )
     assert [r["revision"] for r in revisions] == [1, 2]
     assert json.loads(revisions[0]["answers"])["life_satisfaction"] == 6
     assert json.loads(revisions[1]["answers"])["life_satisfaction"] == 9
-    outbox = query(db_path, "SELECT revision, state FROM outbox WHERE uuid = ? ORDER BY revision",
-                   [record_uuid])
+    outbox = query(
+        db_path,
+        "SELECT revision, state FROM outbox WHERE uuid = ? ORDER BY revision",
+        [record_uuid],
+    )
     assert outbox == [{"revision": 1, "state": "queued"}, {"revision": 2, "state": "queued"}]
 
 
@@ -209,8 +276,9 @@ def test_synced_record_cannot_be_changed(browser, db_path):
         conn.execute("UPDATE records SET status = 'synced' WHERE uuid = ?", [record_uuid])
     conn.close()
     browser.get("/records")
-    response = browser.post(f"/records/{record_uuid}/3",
-                            page_data("community_survey", 3, SURVEY_ANSWERS))
+    response = browser.post(
+        f"/records/{record_uuid}/3", page_data("community_survey", 3, SURVEY_ANSWERS)
+    )
     assert response.status_code == 403
     [record] = query(db_path, "SELECT status, revision FROM records WHERE uuid = ?", [record_uuid])
     assert (record["status"], record["revision"]) == ("synced", 1)
@@ -239,16 +307,23 @@ def test_another_enumerator_cannot_open_my_record(hub, browser):
 
 def test_skip_logic_without_javascript_reveals_new_questions(browser, db_path):
     """No script: answering 'yes' brings the follow-up questions on the same page."""
-    record_uuid = fill_form(browser, "community_survey",
-                            dict(SURVEY_ANSWERS, discriminated="no"), finalize=False)
+    record_uuid = fill_form(
+        browser, "community_survey", dict(SURVEY_ANSWERS, discriminated="no"), finalize=False
+    )
     page = browser.get(f"/records/{record_uuid}/6").text
     assert 'id="q-discrimination_grounds"' in page
     grounds_block = page.split('id="q-discrimination_grounds"')[1].split(">")[0]
     assert "hidden" in grounds_block
     # Post "yes" with only the questions that were on screen marked as shown.
-    response = browser.post(f"/records/{record_uuid}/6",
-                            [("form_id", "community_survey"), ("_action", "next"),
-                             ("_shown", "discriminated"), ("discriminated", "yes")])
+    response = browser.post(
+        f"/records/{record_uuid}/6",
+        [
+            ("form_id", "community_survey"),
+            ("_action", "next"),
+            ("_shown", "discriminated"),
+            ("discriminated", "yes"),
+        ],
+    )
     assert response.status_code == 200
     assert "Your answers open more questions on this page" in response.text
     grounds_block = response.text.split('id="q-discrimination_grounds"')[1].split(">")[0]
@@ -259,8 +334,10 @@ def test_skip_logic_without_javascript_reveals_new_questions(browser, db_path):
 def test_answers_to_questions_made_irrelevant_are_dropped(browser, db_path):
     record_uuid = fill_form(browser, "community_survey", SURVEY_ANSWERS, finalize=False)
     browser.get(f"/records/{record_uuid}/6")
-    browser.post(f"/records/{record_uuid}/6",
-                 page_data("community_survey", 6, dict(SURVEY_ANSWERS, discriminated="no")))
+    browser.post(
+        f"/records/{record_uuid}/6",
+        page_data("community_survey", 6, dict(SURVEY_ANSWERS, discriminated="no")),
+    )
     [record] = query(db_path, "SELECT answers FROM records WHERE uuid = ?", [record_uuid])
     answers = json.loads(record["answers"])
     assert answers["discriminated"] == "no"
@@ -280,21 +357,58 @@ def test_unknown_form_is_404(browser):
 
 
 ALL_TYPES_FORM = {
-    "form_id": "all_types", "version": "1", "title": {"en": "All types", "fr": "Tous les types"},
-    "choices": {"water": [{"name": "tap", "label": {"en": "Tap"}},
-                          {"name": "well", "label": {"en": "Well"}}]},
-    "sections": [{"name": "only", "label": {"en": "Only"}, "questions": [
-        {"name": "note1", "type": "note", "label": {"en": "A note"}},
-        {"name": "weight", "type": "decimal", "label": {"en": "Weight"}, "min": 0.5, "max": 300},
-        {"name": "visit", "type": "date", "label": {"en": "Visit"},
-         "constraint": ". <= today()"},
-        {"name": "source", "type": "select_one", "choices": "water", "appearance": "minimal",
-         "label": {"en": "Source"}},
-        {"name": "sources", "type": "select_multiple", "choices": "water",
-         "appearance": "minimal", "label": {"en": "Sources"}},
-        {"name": "why", "type": "text", "label": {"en": "Why?"},
-         "relevant": "${source} = 'well'", "required": True},
-    ]}],
+    "form_id": "all_types",
+    "version": "1",
+    "title": {"en": "All types", "fr": "Tous les types"},
+    "choices": {
+        "water": [
+            {"name": "tap", "label": {"en": "Tap"}},
+            {"name": "well", "label": {"en": "Well"}},
+        ]
+    },
+    "sections": [
+        {
+            "name": "only",
+            "label": {"en": "Only"},
+            "questions": [
+                {"name": "note1", "type": "note", "label": {"en": "A note"}},
+                {
+                    "name": "weight",
+                    "type": "decimal",
+                    "label": {"en": "Weight"},
+                    "min": 0.5,
+                    "max": 300,
+                },
+                {
+                    "name": "visit",
+                    "type": "date",
+                    "label": {"en": "Visit"},
+                    "constraint": ". <= today()",
+                },
+                {
+                    "name": "source",
+                    "type": "select_one",
+                    "choices": "water",
+                    "appearance": "minimal",
+                    "label": {"en": "Source"},
+                },
+                {
+                    "name": "sources",
+                    "type": "select_multiple",
+                    "choices": "water",
+                    "appearance": "minimal",
+                    "label": {"en": "Sources"},
+                },
+                {
+                    "name": "why",
+                    "type": "text",
+                    "label": {"en": "Why?"},
+                    "relevant": "${source} = 'well'",
+                    "required": True,
+                },
+            ],
+        }
+    ],
 }
 
 
@@ -324,11 +438,16 @@ def test_an_imported_form_with_every_type(hub, db_path):
     assert post(weight="lourd").status_code == 422
     assert post(visit="2024-02-30").status_code == 422
     assert post(source="well").status_code == 422  # "why" is required once relevant
-    response = post(weight="72,5", visit="2024-02-29", source="well", sources=["tap", "well"],
-                    why="Closer")
+    response = post(
+        weight="72,5", visit="2024-02-29", source="well", sources=["tap", "well"], why="Closer"
+    )
     assert response.url.endswith("/review")
     assert "72,5" in response.text  # shown back with the French decimal comma
     [record] = query(db_path, "SELECT answers, form_version FROM records")
-    assert json.loads(record["answers"]) == {"weight": 72.5, "visit": "2024-02-29",
-                                             "source": "well", "sources": ["tap", "well"],
-                                             "why": "Closer"}
+    assert json.loads(record["answers"]) == {
+        "weight": 72.5,
+        "visit": "2024-02-29",
+        "source": "well",
+        "sources": ["tap", "well"],
+        "why": "Closer",
+    }

@@ -13,8 +13,9 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def test_javascript_evaluator_passes_the_shared_vectors():
     node = need_tool("node")
-    result = subprocess.run([node, "--test", "tests/js/"], cwd=ROOT, capture_output=True,
-                            text=True, timeout=300)
+    result = subprocess.run(
+        [node, "--test", "tests/js/"], cwd=ROOT, capture_output=True, text=True, timeout=300
+    )
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
     passed = int(re.search(r"^# pass (\d+)$", result.stdout, re.M).group(1))
     assert passed >= 220 and re.search(r"^# fail 0$", result.stdout, re.M)

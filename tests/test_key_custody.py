@@ -14,28 +14,65 @@ KEY = bytes(range(32))
 
 def phone_form(rule="pseudonymize:phone") -> FormDefinition:
     """A form whose phone question carries the phone rule, as a form author writes it."""
-    return FormDefinition({
-        "form_id": "contacts", "version": "1", "default_language": "en",
-        "title": {"en": "Contacts"}, "choices": {},
-        "sections": [{"name": "main", "label": {"en": "Main"}, "questions": [
-            {"name": "phone", "type": "text", "label": {"en": "Phone"},
-             "identifying": True, "privacy": rule},
-            {"name": "name", "type": "text", "label": {"en": "Name"},
-             "identifying": True, "privacy": "pseudonymize"}]}]})
+    return FormDefinition(
+        {
+            "form_id": "contacts",
+            "version": "1",
+            "default_language": "en",
+            "title": {"en": "Contacts"},
+            "choices": {},
+            "sections": [
+                {
+                    "name": "main",
+                    "label": {"en": "Main"},
+                    "questions": [
+                        {
+                            "name": "phone",
+                            "type": "text",
+                            "label": {"en": "Phone"},
+                            "identifying": True,
+                            "privacy": rule,
+                        },
+                        {
+                            "name": "name",
+                            "type": "text",
+                            "label": {"en": "Name"},
+                            "identifying": True,
+                            "privacy": "pseudonymize",
+                        },
+                    ],
+                }
+            ],
+        }
+    )
 
 
 def synced(form, answers, region="") -> dict:
-    record = {"uuid": "5b3e1f0a-8c2d-4e6f-9a7b-1c2d3e4f5a6b", "revision": 1,
-              "form_id": form.form_id, "form_version": form.version, "locale": "en",
-              "enumerator": "amina", "finalized_at": "2024-05-03T17:42:09Z",
-              "answers": answers}
+    record = {
+        "uuid": "5b3e1f0a-8c2d-4e6f-9a7b-1c2d3e4f5a6b",
+        "revision": 1,
+        "form_id": form.form_id,
+        "form_version": form.version,
+        "locale": "en",
+        "enumerator": "amina",
+        "finalized_at": "2024-05-03T17:42:09Z",
+        "answers": answers,
+    }
     return anonymize(record, form, KEY, phone_region=region)["answers"]
 
 
 # -- Normalization -------------------------------------------------------------------------
 
-KENYAN_WAYS = ["0712 345 678", "+254 712 345 678", "00254712345678", "(0712) 345-678",
-               "0712.345.678", "+254-712-345-678", "٠٧١٢٣٤٥٦٧٨", " +254712345678 "]
+KENYAN_WAYS = [
+    "0712 345 678",
+    "+254 712 345 678",
+    "00254712345678",
+    "(0712) 345-678",
+    "0712.345.678",
+    "+254-712-345-678",
+    "٠٧١٢٣٤٥٦٧٨",
+    " +254712345678 ",
+]
 
 
 @pytest.mark.parametrize("region", ["KE", "ke"])
@@ -73,9 +110,17 @@ def test_the_phone_rule_only_changes_phone_questions():
     assert synced(plain, {"phone": "0712 345 678"}, "KE")["phone"] != answers["phone"]
 
 
-@pytest.mark.parametrize("variant", [
-    "wanjiru odhiambo", "WANJIRU ODHIAMBO", " Wanjiru\tOdhiambo ", "Wanjiru-Odhiambo",
-    "Wanjiru, Odhiambo.", "Ｗａｎｊｉｒｕ Odhiambo"])
+@pytest.mark.parametrize(
+    "variant",
+    [
+        "wanjiru odhiambo",
+        "WANJIRU ODHIAMBO",
+        " Wanjiru\tOdhiambo ",
+        "Wanjiru-Odhiambo",
+        "Wanjiru, Odhiambo.",
+        "Ｗａｎｊｉｒｕ Odhiambo",
+    ],
+)
 def test_names_fold_case_space_and_punctuation(variant):
     assert pseudonym("name", variant, KEY) == pseudonym("name", "Wanjiru Odhiambo", KEY)
 
@@ -156,9 +201,10 @@ def test_create_import_show(key_file, tmp_path):
     # The hub's security log says a key was installed, by its id only, once.
     from conftest import query
 
-    assert query(hub / "collector.db", "SELECT account, detail FROM security_events WHERE"
-                 " event = 'pseudonym_key_installed'") == [
-        {"account": None, "detail": content["key_id"]}]
+    assert query(
+        hub / "collector.db",
+        "SELECT account, detail FROM security_events WHERE event = 'pseudonym_key_installed'",
+    ) == [{"account": None, "detail": content["key_id"]}]
 
 
 def test_show_without_a_key_says_how_to_get_one(tmp_path):
@@ -190,8 +236,9 @@ def test_a_wrong_passphrase_changes_nothing(key_file, tmp_path):
     assert installed(hub) is None
 
 
-@pytest.mark.parametrize("damage", ["truncated", "key_id", "kdf_n", "sealed_bit", "not_json",
-                                    "huge_n", "missing_salt"])
+@pytest.mark.parametrize(
+    "damage", ["truncated", "key_id", "kdf_n", "sealed_bit", "not_json", "huge_n", "missing_salt"]
+)
 def test_a_damaged_file_is_refused_in_one_line(key_file, tmp_path, damage):
     import base64
     import json
@@ -247,22 +294,28 @@ def test_an_old_servers_key_keeps_its_pseudonyms(tmp_path):
     old_secret.write_text("ab" * 32)
     before = pseudonym("respondent", "Wanjiru", ("ab" * 32).encode("ascii"))
     path = tmp_path / "wrapped.json"
-    result = keys("create", str(path), "--from-hex-file", str(old_secret),
-                  data_dir=tmp_path / "c")
+    result = keys("create", str(path), "--from-hex-file", str(old_secret), data_dir=tmp_path / "c")
     assert result.exit_code == 0, result.output
     hub = tmp_path / "hub"
     assert keys("import", str(path), data_dir=hub).exit_code == 0
     assert pseudonym("respondent", "Wanjiru", keyfile.hmac_key(installed(hub))) == before
     old_secret.write_text("not hex")
-    bad = keys("create", str(tmp_path / "bad.json"), "--from-hex-file", str(old_secret),
-               data_dir=tmp_path / "c")
+    bad = keys(
+        "create",
+        str(tmp_path / "bad.json"),
+        "--from-hex-file",
+        str(old_secret),
+        data_dir=tmp_path / "c",
+    )
     assert bad.exit_code == 1 and "hex" in bad.output
 
 
 # -- The server never holds the key ----------------------------------------------------------
 
-NO_KEY = ("The project's pseudonym key is not installed on this laptop: ask the data "
-          "custodian for the key file and run collector keys import.")
+NO_KEY = (
+    "The project's pseudonym key is not installed on this laptop: ask the data "
+    "custodian for the key file and run collector keys import."
+)
 
 
 def collector(*args, data_dir, stdin=None):
@@ -297,13 +350,30 @@ def test_the_server_and_its_enroll_answer_hold_no_key(hub, central, data_dir):
     from conftest import TEST_PSEUDONYM_KEY
     from test_feedback import release_reviewed, send_feedback
 
-    answer = requests.post(central.url + "/api/v1/enroll", json={
-        "protocol": protocol.PROTOCOL_VERSION, "code": central.enrollment_code(),
-        "enrollment_id": "0b7f3c1e-9d2a-4c5b-8e6f-7a1b2c3d4e5f", "app_version": __version__},
-        headers={protocol.VERSION_HEADER: protocol.PROTOCOL_VERSION}, timeout=10)
+    answer = requests.post(
+        central.url + "/api/v1/enroll",
+        json={
+            "protocol": protocol.PROTOCOL_VERSION,
+            "code": central.enrollment_code(),
+            "enrollment_id": "0b7f3c1e-9d2a-4c5b-8e6f-7a1b2c3d4e5f",
+            "app_version": __version__,
+        },
+        headers={protocol.VERSION_HEADER: protocol.PROTOCOL_VERSION},
+        timeout=10,
+    )
     assert answer.status_code == 200 and "pseudonym_key" not in answer.json()
-    assert collector("enroll", "--yes", "--server", central.url, "--code",
-                     central.enrollment_code(), data_dir=data_dir).exit_code == 0
+    assert (
+        collector(
+            "enroll",
+            "--yes",
+            "--server",
+            central.url,
+            "--code",
+            central.enrollment_code(),
+            data_dir=data_dir,
+        ).exit_code
+        == 0
+    )
     assert send_feedback(hub.browser("en")).status_code == 200
     assert release_reviewed(hub) == 1
     result = collector("sync", data_dir=data_dir)
@@ -329,8 +399,18 @@ def test_a_hub_without_the_key_syncs_nothing_and_says_why(hub, central, data_dir
     from test_feedback import release_reviewed, send_feedback
 
     (data_dir / "secrets" / "pseudonym_key").unlink()
-    assert collector("enroll", "--yes", "--server", central.url, "--code",
-                     central.enrollment_code(), data_dir=data_dir).exit_code == 0
+    assert (
+        collector(
+            "enroll",
+            "--yes",
+            "--server",
+            central.url,
+            "--code",
+            central.enrollment_code(),
+            data_dir=data_dir,
+        ).exit_code
+        == 0
+    )
     assert not (data_dir / "secrets" / "pseudonym_key").exists()  # enrolling gave none
     for _ in range(2):
         assert send_feedback(hub.browser("en")).status_code == 200
@@ -348,8 +428,17 @@ def test_a_hub_without_the_key_syncs_nothing_and_says_why(hub, central, data_dir
     assert NO_KEY in html.unescape(page)
 
     # The custodian's key installed, the same records go, pseudonymized with it.
-    assert collector("keys", "import", key_file, "--passphrase-stdin", data_dir=data_dir,
-                     stdin=PASSPHRASE + "\n").exit_code == 0
+    assert (
+        collector(
+            "keys",
+            "import",
+            key_file,
+            "--passphrase-stdin",
+            data_dir=data_dir,
+            stdin=PASSPHRASE + "\n",
+        ).exit_code
+        == 0
+    )
     assert release_reviewed(hub) == 2  # kiosk messages wait for the operator's review
     done = collector("sync", data_dir=data_dir)
     assert done.exit_code == 0, done.output
@@ -398,7 +487,13 @@ def test_forms_and_xlsforms_may_declare_the_phone_rule():
     from test_forms import minimal_form
 
     form = minimal_form()
-    form["sections"][0]["questions"].append({
-        "name": "phone", "type": "text", "label": {"en": "Phone"}, "identifying": True,
-        "privacy": "pseudonymize:phone"})
+    form["sections"][0]["questions"].append(
+        {
+            "name": "phone",
+            "type": "text",
+            "label": {"en": "Phone"},
+            "identifying": True,
+            "privacy": "pseudonymize:phone",
+        }
+    )
     assert load_form(form).questions["phone"].get("privacy") == "pseudonymize:phone"

@@ -18,9 +18,17 @@ NO_CODE = "No feedback has this receipt code"
 
 @pytest.fixture
 def kiosk_hub(data_dir):
-    live = LiveHub(create_app({"HUB_SETTINGS": {"feedback_rate_limit": "1000 per minute",
-                                                "status_rate_limit": "4 per minute"}},
-                              data_dir=data_dir))
+    live = LiveHub(
+        create_app(
+            {
+                "HUB_SETTINGS": {
+                    "feedback_rate_limit": "1000 per minute",
+                    "status_rate_limit": "4 per minute",
+                }
+            },
+            data_dir=data_dir,
+        )
+    )
     yield live
     live.stop()
 
@@ -35,9 +43,11 @@ def add_reply(db_path, message: str) -> None:
     [record] = query(db_path, "SELECT uuid FROM records")
     conn = sqlite3.connect(db_path)
     with conn:  # what the sync client stores when the central team answers
-        conn.execute("INSERT INTO replies (id, record_uuid, message, locale, replied_at)"
-                     " VALUES ('r1', ?, ?, 'en', '2026-11-20T10:00:00Z')",
-                     [record["uuid"], message])
+        conn.execute(
+            "INSERT INTO replies (id, record_uuid, message, locale, replied_at)"
+            " VALUES ('r1', ?, ?, 'en', '2026-11-20T10:00:00Z')",
+            [record["uuid"], message],
+        )
     conn.close()
 
 
@@ -67,8 +77,12 @@ def test_the_thanks_page_shows_the_code_once(kiosk_hub):
 def test_a_phone_script_reads_the_code_then_the_thanks_page_once(kiosk_hub):
     phone = kiosk_hub.browser("en")
     page = phone.get("/feedback").text
-    answer = phone.post("/feedback", kiosk_data(FEEDBACK_ANSWERS, page), csrf_from=page,
-                        headers={"X-Hub-Outbox": "1"}).json()
+    answer = phone.post(
+        "/feedback",
+        kiosk_data(FEEDBACK_ANSWERS, page),
+        csrf_from=page,
+        headers={"X-Hub-Outbox": "1"},
+    ).json()
     assert "?" not in answer["next"]
     first = phone.get(answer["next"]).text
     assert answer["receipt"] in first
@@ -108,8 +122,9 @@ def test_an_old_link_with_the_code_leaves_it_out_of_the_address(kiosk_hub, db_pa
 def test_a_lookup_without_the_form_token_is_refused(kiosk_hub):
     phone = kiosk_hub.browser("en")
     code = leave_feedback(phone)
-    response = phone.session.post(kiosk_hub.url + "/feedback/status", data={"code": code},
-                                  timeout=30)
+    response = phone.session.post(
+        kiosk_hub.url + "/feedback/status", data={"code": code}, timeout=30
+    )
     assert response.status_code == 400 and code not in response.text
 
 
@@ -118,15 +133,18 @@ def test_lookups_are_limited_per_phone_with_a_translated_page(kiosk_hub, db_path
     code = leave_feedback(phone)
     for _ in range(10):  # opening the empty form costs nothing
         assert phone.get("/feedback/status").status_code == 200
-    statuses = [look_up(phone, guess).status_code
-                for guess in ("AAAA-AAAA", "BBBB-BBBB", "CCCC-CCCC")]
-    statuses.append(phone.get(f"/feedback/status?code={code}", allow_redirects=False)
-                    .status_code)  # an old link counts too
+    statuses = [
+        look_up(phone, guess).status_code for guess in ("AAAA-AAAA", "BBBB-BBBB", "CCCC-CCCC")
+    ]
+    statuses.append(
+        phone.get(f"/feedback/status?code={code}", allow_redirects=False).status_code
+    )  # an old link counts too
     assert statuses == [200, 200, 200, 303]
     refused = look_up(phone, code)
     assert refused.status_code == 429
-    assert translated("fr", "Too many attempts. Please wait a minute and try again.") \
-        in refused.text
+    assert (
+        translated("fr", "Too many attempts. Please wait a minute and try again.") in refused.text
+    )
     assert code not in refused.text
     assert phone.get(f"/feedback/status?code={code}", allow_redirects=False).status_code == 429
     # Nothing about the asker is kept.

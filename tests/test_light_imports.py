@@ -12,15 +12,26 @@ HEAVY = ("flask", "werkzeug", "jinja2", "flask_babel", "flask_wtf", "requests", 
 
 def modules_loaded_by(statement: str) -> set[str]:
     """Top-level packages a fresh interpreter holds after `statement`."""
-    script = (f"{statement}\nimport json, sys\n"
-              "print(json.dumps(sorted({m.split('.')[0] for m in sys.modules})))")
+    script = (
+        f"{statement}\nimport json, sys\n"
+        "print(json.dumps(sorted({m.split('.')[0] for m in sys.modules})))"
+    )
     out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
     return set(json.loads(out.stdout.splitlines()[-1]))
 
 
-@pytest.mark.parametrize("module", ["collector", "collector.protocol", "collector.forms",
-                                    "collector.expressions", "collector.anonymizer",
-                                    "collector.scrubbing", "collector.version"])
+@pytest.mark.parametrize(
+    "module",
+    [
+        "collector",
+        "collector.protocol",
+        "collector.forms",
+        "collector.expressions",
+        "collector.anonymizer",
+        "collector.scrubbing",
+        "collector.version",
+    ],
+)
 def test_a_shared_contract_loads_no_web_framework(module):
     loaded = modules_loaded_by(f"import {module}")
     assert "collector" in loaded

@@ -20,30 +20,56 @@ from sync_server.cli import cli as server_cli
 from sync_server.store import Store
 
 VERSION_1 = {
-    "form_id": "water_point", "version": "1", "title": {"en": "Water point check"},
-    "choices": {"state": [{"name": "working", "label": {"en": "Working"}},
-                          {"name": "broken", "label": {"en": "Broken"}}]},
-    "sections": [{"name": "main", "label": {"en": "Main"}, "questions": [
-        {"name": "state", "type": "select_one", "choices": "state", "label": {"en": "State"},
-         "privacy": "keep"},
-        {"name": "queue_minutes", "type": "integer", "label": {"en": "Minutes queued"},
-         "privacy": "keep"},
-    ]}],
+    "form_id": "water_point",
+    "version": "1",
+    "title": {"en": "Water point check"},
+    "choices": {
+        "state": [
+            {"name": "working", "label": {"en": "Working"}},
+            {"name": "broken", "label": {"en": "Broken"}},
+        ]
+    },
+    "sections": [
+        {
+            "name": "main",
+            "label": {"en": "Main"},
+            "questions": [
+                {
+                    "name": "state",
+                    "type": "select_one",
+                    "choices": "state",
+                    "label": {"en": "State"},
+                    "privacy": "keep",
+                },
+                {
+                    "name": "queue_minutes",
+                    "type": "integer",
+                    "label": {"en": "Minutes queued"},
+                    "privacy": "keep",
+                },
+            ],
+        }
+    ],
 }
 # Version 2 drops queue_minutes and adds households_served.
 VERSION_2 = json.loads(json.dumps(VERSION_1))
 VERSION_2["version"] = "2"
 VERSION_2["sections"][0]["questions"][1] = {
-    "name": "households_served", "type": "integer", "label": {"en": "Households served"},
-    "privacy": "keep"}
+    "name": "households_served",
+    "type": "integer",
+    "label": {"en": "Households served"},
+    "privacy": "keep",
+}
 DEVICES = 6
 
 
 def laptop(tmp_path, number, central):
     data_dir = install_key(ensure_data_dir(tmp_path / f"laptop{number}"))
     db = open_database(data_dir / "collector.db")
-    db.execute("INSERT INTO users (name, pin_hash, created_at) VALUES (?, 'x', '2026-11-01')",
-               [f"enumerator{number}"])
+    db.execute(
+        "INSERT INTO users (name, pin_hash, created_at) VALUES (?, 'x', '2026-11-01')",
+        [f"enumerator{number}"],
+    )
     db.conn.commit()
     import_form(db, load_form(VERSION_1), "test")
     credentials = enroll(db, data_dir, central.url, central.enrollment_code(f"laptop {number}"))
@@ -95,9 +121,20 @@ def test_many_laptops_two_versions_one_merged_export(central, tmp_path):
     expected[some_uuid] = dict(expected[some_uuid], state="working")
 
     out = tmp_path / "water.csv"
-    result = analyst_fix.invoke(server_cli, ["export", "--form", "water_point", "--format", "csv",
-                                             "--output", str(out), "--data-dir",
-                                             central.app.config["DATA_DIR"]])
+    result = analyst_fix.invoke(
+        server_cli,
+        [
+            "export",
+            "--form",
+            "water_point",
+            "--format",
+            "csv",
+            "--output",
+            str(out),
+            "--data-dir",
+            central.app.config["DATA_DIR"],
+        ],
+    )
     assert result.exit_code == 0, result.output
     rows = list(csv.DictReader(io.StringIO(out.read_bytes().decode("utf-8-sig"))))
     assert len(rows) == len(expected) == 24
@@ -111,8 +148,9 @@ def test_many_laptops_two_versions_one_merged_export(central, tmp_path):
         assert row["queue_minutes"] == str(answers.get("queue_minutes", ""))
         assert row["households_served"] == str(answers.get("households_served", ""))
         assert row["_revision"] == ("2" if answers.get("queue_minutes") == 99 else "1")
-    [audit] = query(central.database, "SELECT actor, detail FROM audit WHERE action ="
-                    " 'record_corrected'")
+    [audit] = query(
+        central.database, "SELECT actor, detail FROM audit WHERE action = 'record_corrected'"
+    )
     assert audit["actor"] == "analyst1" and '"working"' in audit["detail"]
     [correction] = query(central.database, "SELECT uuid, field, new_value FROM corrections")
     assert correction == {"uuid": some_uuid, "field": "state", "new_value": '"working"'}

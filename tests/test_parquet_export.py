@@ -35,68 +35,151 @@ from test_workspace import push_records
 FORM_ID = "typed_visit"
 RAW = "release=raw&reason=parquet+check"
 FORM = {
-    "form_id": FORM_ID, "version": "1",
+    "form_id": FORM_ID,
+    "version": "1",
     "title": {"en": "Household visit", "fr": "Visite du ménage"},
     "choices": {
-        "sex": [{"name": "f", "label": {"en": "Female", "fr": "Femme"}},
-                {"name": "m", "label": {"en": "Male", "fr": "Homme"}},
-                {"name": "x", "label": {"en": "Another", "fr": "Autre"}}],
-        "grounds": [{"name": "religion", "label": {"en": "Religion", "fr": "Religion"}},
-                    {"name": "language", "label": {"en": "Language", "fr": "Langue"}},
-                    {"name": "age", "label": {"en": "Age", "fr": "Âge"}}],
+        "sex": [
+            {"name": "f", "label": {"en": "Female", "fr": "Femme"}},
+            {"name": "m", "label": {"en": "Male", "fr": "Homme"}},
+            {"name": "x", "label": {"en": "Another", "fr": "Autre"}},
+        ],
+        "grounds": [
+            {"name": "religion", "label": {"en": "Religion", "fr": "Religion"}},
+            {"name": "language", "label": {"en": "Language", "fr": "Langue"}},
+            {"name": "age", "label": {"en": "Age", "fr": "Âge"}},
+        ],
     },
     "sections": [
-        {"name": "visit", "label": {"en": "Visit", "fr": "Visite"}, "questions": [
-            {"name": "household_size", "type": "integer", "privacy": "keep",
-             "label": {"en": "People in the household", "fr": "Personnes dans le ménage"}},
-            {"name": "water_litres", "type": "decimal", "privacy": "keep",
-             "label": {"en": "Water a day (litres)", "fr": "Eau par jour (litres)"}},
-            {"name": "visit_date", "type": "date", "privacy": "keep",
-             "label": {"en": "Date of the visit", "fr": "Date de la visite"}},
-            {"name": "visit_start", "type": "datetime", "privacy": "keep",
-             "label": {"en": "Start of the visit", "fr": "Début de la visite"}},
-            {"name": "head_sex", "type": "select_one", "choices": "sex", "privacy": "keep",
-             "label": {"en": "Sex of the head", "fr": "Sexe du chef"}},
-            {"name": "grounds", "type": "select_multiple", "choices": "grounds",
-             "privacy": "keep", "label": {"en": "Grounds", "fr": "Motifs"}},
-            {"name": "village", "type": "text", "privacy": "keep",
-             "label": {"en": "Village", "fr": "Village"}},
-        ]},
-        {"name": "members", "label": {"en": "Household members", "fr": "Membres du ménage"},
-         "repeat": True, "questions": [
-            {"name": "member_age", "type": "integer", "privacy": "keep",
-             "label": {"en": "Age", "fr": "Âge"}},
-            {"name": "member_sex", "type": "select_one", "choices": "sex", "privacy": "keep",
-             "label": {"en": "Sex", "fr": "Sexe"}},
-        ]},
+        {
+            "name": "visit",
+            "label": {"en": "Visit", "fr": "Visite"},
+            "questions": [
+                {
+                    "name": "household_size",
+                    "type": "integer",
+                    "privacy": "keep",
+                    "label": {"en": "People in the household", "fr": "Personnes dans le ménage"},
+                },
+                {
+                    "name": "water_litres",
+                    "type": "decimal",
+                    "privacy": "keep",
+                    "label": {"en": "Water a day (litres)", "fr": "Eau par jour (litres)"},
+                },
+                {
+                    "name": "visit_date",
+                    "type": "date",
+                    "privacy": "keep",
+                    "label": {"en": "Date of the visit", "fr": "Date de la visite"},
+                },
+                {
+                    "name": "visit_start",
+                    "type": "datetime",
+                    "privacy": "keep",
+                    "label": {"en": "Start of the visit", "fr": "Début de la visite"},
+                },
+                {
+                    "name": "head_sex",
+                    "type": "select_one",
+                    "choices": "sex",
+                    "privacy": "keep",
+                    "label": {"en": "Sex of the head", "fr": "Sexe du chef"},
+                },
+                {
+                    "name": "grounds",
+                    "type": "select_multiple",
+                    "choices": "grounds",
+                    "privacy": "keep",
+                    "label": {"en": "Grounds", "fr": "Motifs"},
+                },
+                {
+                    "name": "village",
+                    "type": "text",
+                    "privacy": "keep",
+                    "label": {"en": "Village", "fr": "Village"},
+                },
+            ],
+        },
+        {
+            "name": "members",
+            "label": {"en": "Household members", "fr": "Membres du ménage"},
+            "repeat": True,
+            "questions": [
+                {
+                    "name": "member_age",
+                    "type": "integer",
+                    "privacy": "keep",
+                    "label": {"en": "Age", "fr": "Âge"},
+                },
+                {
+                    "name": "member_sex",
+                    "type": "select_one",
+                    "choices": "sex",
+                    "privacy": "keep",
+                    "label": {"en": "Sex", "fr": "Sexe"},
+                },
+            ],
+        },
     ],
 }
-TYPES = {"_uuid": pa.string(), "_revision": pa.int64(), "_collected_at": pa.date32(),
-         "_received_at": pa.timestamp("ms", tz="UTC"), "household_size": pa.int64(),
-         "water_litres": pa.float64(), "visit_date": pa.date32(),
-         "visit_start": pa.timestamp("ms"), "head_sex": pa.dictionary(pa.int32(), pa.string()),
-         "grounds": pa.string(), "grounds/religion": pa.bool_(), "village": pa.string(),
-         "members": pa.int64()}
-DUCKDB_TYPES = {"_revision": "BIGINT", "_collected_at": "DATE",
-                "_received_at": "TIMESTAMP WITH TIME ZONE", "household_size": "BIGINT",
-                "water_litres": "DOUBLE", "visit_date": "DATE", "visit_start": "TIMESTAMP",
-                "head_sex": "VARCHAR", "grounds/religion": "BOOLEAN", "village": "VARCHAR"}
+TYPES = {
+    "_uuid": pa.string(),
+    "_revision": pa.int64(),
+    "_collected_at": pa.date32(),
+    "_received_at": pa.timestamp("ms", tz="UTC"),
+    "household_size": pa.int64(),
+    "water_litres": pa.float64(),
+    "visit_date": pa.date32(),
+    "visit_start": pa.timestamp("ms"),
+    "head_sex": pa.dictionary(pa.int32(), pa.string()),
+    "grounds": pa.string(),
+    "grounds/religion": pa.bool_(),
+    "village": pa.string(),
+    "members": pa.int64(),
+}
+DUCKDB_TYPES = {
+    "_revision": "BIGINT",
+    "_collected_at": "DATE",
+    "_received_at": "TIMESTAMP WITH TIME ZONE",
+    "household_size": "BIGINT",
+    "water_litres": "DOUBLE",
+    "visit_date": "DATE",
+    "visit_start": "TIMESTAMP",
+    "head_sex": "VARCHAR",
+    "grounds/religion": "BOOLEAN",
+    "village": "VARCHAR",
+}
 
 
 def visit(i: int) -> dict:
     """A household visit as a laptop sends it; every third one leaves some answers out."""
-    answers = {"household_size": 2 + i % 4, "water_litres": 12.5 + i,
-               "visit_date": f"2026-11-{10 + i:02d}",
-               "visit_start": f"2026-11-{10 + i:02d}T09:{i:02d}",
-               "head_sex": "fmx"[i % 3], "grounds": [["religion"], ["language", "age"], []][i % 3],
-               "village": ["Kibera", "Mathare", "Ngong"][i % 3],
-               "members": [{"member_age": 30 + i, "member_sex": "f"},
-                           {"member_age": i, "member_sex": "mx"[i % 2]}][:1 + i % 2]}
+    answers = {
+        "household_size": 2 + i % 4,
+        "water_litres": 12.5 + i,
+        "visit_date": f"2026-11-{10 + i:02d}",
+        "visit_start": f"2026-11-{10 + i:02d}T09:{i:02d}",
+        "head_sex": "fmx"[i % 3],
+        "grounds": [["religion"], ["language", "age"], []][i % 3],
+        "village": ["Kibera", "Mathare", "Ngong"][i % 3],
+        "members": [
+            {"member_age": 30 + i, "member_sex": "f"},
+            {"member_age": i, "member_sex": "mx"[i % 2]},
+        ][: 1 + i % 2],
+    }
     if i % 3 == 2:
         for name in ("head_sex", "grounds", "visit_start"):
             answers.pop(name)
-    return {"uuid": str(uuid.uuid4()), "revision": 1, "form_id": FORM_ID, "form_version": "1",
-            "locale": "en", "collected": "2026-11-20", "enumerator": None, "answers": answers}
+    return {
+        "uuid": str(uuid.uuid4()),
+        "revision": 1,
+        "form_id": FORM_ID,
+        "form_version": "1",
+        "locale": "en",
+        "collected": "2026-11-20",
+        "enumerator": None,
+        "answers": answers,
+    }
 
 
 @pytest.fixture(scope="module")
@@ -158,6 +241,7 @@ def same_as_csv(rows: list[dict], csv_export: list[dict], *keys) -> None:
 
 # -- an admin's records as stored ---------------------------------------------------------
 
+
 @pytest.fixture(scope="module")
 def raw_zip(served):
     admin = person(served, "admin")
@@ -201,8 +285,10 @@ def test_pandas_reads_the_same_values_and_categories(raw_zip, tmp_path):
     assert isinstance(frame["head_sex"].dtype, pandas.CategoricalDtype)
     # Every choice is a category, in the form's order, even one nobody picked.
     assert list(frame["head_sex"].cat.categories) == ["f", "m", "x"]
-    rows = [{name: (None if pandas.isna(v) else v) for name, v in row.items()}
-            for row in frame.to_dict("records")]
+    rows = [
+        {name: (None if pandas.isna(v) else v) for name, v in row.items()}
+        for row in frame.to_dict("records")
+    ]
     same_as_csv(rows, csv_main, "_uuid")
 
 
@@ -213,18 +299,22 @@ def test_duckdb_reads_the_same_values_and_joins_the_repeat(raw_zip, tmp_path):
     main, members = tmp_path / f"{FORM_ID}.parquet", tmp_path / f"{FORM_ID}-members.parquet"
     with duckdb.connect() as db:
         db.execute("SET TimeZone = 'UTC'")
-        types = {row[0]: row[1] for row in db.execute(
-            f"DESCRIBE SELECT * FROM read_parquet('{main}')").fetchall()}
+        types = {
+            row[0]: row[1]
+            for row in db.execute(f"DESCRIBE SELECT * FROM read_parquet('{main}')").fetchall()
+        }
         assert {name: types[name] for name in DUCKDB_TYPES} == DUCKDB_TYPES
         cursor = db.execute(f"SELECT * FROM read_parquet('{main}')")
         names = [d[0] for d in cursor.description]
-        same_as_csv([dict(zip(names, row, strict=True)) for row in cursor.fetchall()],
-                    csv_main, "_uuid")
+        same_as_csv(
+            [dict(zip(names, row, strict=True)) for row in cursor.fetchall()], csv_main, "_uuid"
+        )
         # Each instance joins its record by key, and the count column counts them.
         joined = db.execute(
             f"SELECT r._uuid, r.members, count(m._index) FROM read_parquet('{main}') r "
             f"JOIN read_parquet('{members}') m ON m._parent_uuid = r._uuid "
-            "GROUP BY r._uuid, r.members").fetchall()
+            "GROUP BY r._uuid, r.members"
+        ).fetchall()
     assert len(joined) == len(csv_main)
     assert all(count == members_count for _, members_count, count in joined)
     assert sum(count for _, _, count in joined) == len(csv_members)
@@ -257,14 +347,16 @@ def test_a_repeat_alone_is_one_parquet_file(served, raw_zip):
     assert f"{FORM_ID}-members.parquet" in response.headers["Content-Disposition"]
     alone = pq.read_table(io.BytesIO(response.content))
     assert alone.to_pylist() == unzip(raw_zip[0])[f"{FORM_ID}-members.parquet"].to_pylist()
-    details = [r["detail"] for r in query(served.database,
-                                          "SELECT detail FROM audit WHERE action = 'export'")]
+    details = [
+        r["detail"]
+        for r in query(served.database, "SELECT detail FROM audit WHERE action = 'export'")
+    ]
     assert f"{FORM_ID} parquet records as stored, reason: parquet check" in details
-    assert (f"{FORM_ID} parquet repeat members records as stored, reason: parquet check"
-            in details)
+    assert f"{FORM_ID} parquet repeat members records as stored, reason: parquet check" in details
 
 
 # -- access and the release ----------------------------------------------------------------
+
 
 def test_an_analyst_gets_the_released_records(served, tmp_path):
     analyst = person(served, "analyst")
@@ -284,8 +376,11 @@ def test_an_analyst_gets_the_released_records(served, tmp_path):
     assert all(len(v) < 10 for v in main.column("_collected_at").to_pylist() if v)
     assert main.schema.field("age").type == pa.string()
     assert json.loads(main.schema.metadata[b"form"])["disclosure_checked"] is True
-    [saved] = query(served.database, "SELECT actor, format, report FROM releases WHERE id = ?",
-                    [int(response.headers["X-Disclosure-Report"])])
+    [saved] = query(
+        served.database,
+        "SELECT actor, format, report FROM releases WHERE id = ?",
+        [int(response.headers["X-Disclosure-Report"])],
+    )
     assert (saved["actor"], saved["format"]) == ("analyst1", "parquet")
     assert json.loads(saved["report"])["records_released"] == main.num_rows
 
@@ -300,15 +395,17 @@ def test_a_viewer_gets_nothing_and_raw_records_need_an_admin_and_a_reason(served
     admin = person(served, "admin")
     refused = admin.get(f"/data/{FORM_ID}/export.parquet?release=raw")
     assert refused.status_code == 400 and "reason" in refused.text
-    assert query(served.database,
-                 "SELECT count(*) AS n FROM audit WHERE action = 'export'") == before
+    assert (
+        query(served.database, "SELECT count(*) AS n FROM audit WHERE action = 'export'") == before
+    )
 
 
 def test_the_workspace_offers_parquet(served):
     page = person(served, "analyst").get(f"/data/{FORM_ID}").text
     assert f"/data/{FORM_ID}/export.parquet?" in page
-    assert any("export.parquet?" in link and "repeat=members" in link
-               for link in page.split('href="'))
+    assert any(
+        "export.parquet?" in link and "repeat=members" in link for link in page.split('href="')
+    )
     assert "Parquet comes as a ZIP file" in page
 
 
@@ -317,26 +414,63 @@ def test_an_unknown_format_is_a_clear_error(served, tmp_path):
     with pytest.raises(ExportError, match="Unknown export format 'feather'.*parquet"):
         export(iter([]), [load_form(FORM)], "feather", io.BytesIO())
     data_dir = served.app.config["DATA_DIR"]
-    result = CliRunner().invoke(server_cli, [
-        "export", "--form", FORM_ID, "--format", "feather", "--output", str(tmp_path / "x"),
-        "--data-dir", data_dir])
+    result = CliRunner().invoke(
+        server_cli,
+        [
+            "export",
+            "--form",
+            FORM_ID,
+            "--format",
+            "feather",
+            "--output",
+            str(tmp_path / "x"),
+            "--data-dir",
+            data_dir,
+        ],
+    )
     assert result.exit_code != 0 and "'feather' is not one of" in result.output
     # A whole form's Parquet export is a ZIP: a .parquet name would mislead every reader.
-    result = CliRunner().invoke(server_cli, [
-        "export", "--form", FORM_ID, "--format", "parquet", "--output",
-        str(tmp_path / "visits.parquet"), "--data-dir", data_dir])
+    result = CliRunner().invoke(
+        server_cli,
+        [
+            "export",
+            "--form",
+            FORM_ID,
+            "--format",
+            "parquet",
+            "--output",
+            str(tmp_path / "visits.parquet"),
+            "--data-dir",
+            data_dir,
+        ],
+    )
     assert result.exit_code != 0 and "name the output .zip" in result.output
     assert list(tmp_path.iterdir()) == []
 
 
 # -- the command line --------------------------------------------------------------------------
 
+
 def test_the_command_line_writes_the_same_zip(served, raw_zip, tmp_path):
     data_dir = served.app.config["DATA_DIR"]
     out = tmp_path / "visits.zip"
-    result = CliRunner().invoke(server_cli, [
-        "export", "--form", FORM_ID, "--format", "parquet", "--output", str(out),
-        "--data-dir", data_dir, "--raw-records", "--reason", "parquet check"])
+    result = CliRunner().invoke(
+        server_cli,
+        [
+            "export",
+            "--form",
+            FORM_ID,
+            "--format",
+            "parquet",
+            "--output",
+            str(out),
+            "--data-dir",
+            data_dir,
+            "--raw-records",
+            "--reason",
+            "parquet check",
+        ],
+    )
     assert result.exit_code == 0, result.output
     assert "Wrote 12 records" in result.output
     mine, web = unzip(out.read_bytes()), unzip(raw_zip[0])
@@ -344,9 +478,22 @@ def test_the_command_line_writes_the_same_zip(served, raw_zip, tmp_path):
     for name in web:
         assert mine[name].to_pylist() == web[name].to_pylist()
     members = tmp_path / "members.parquet"
-    result = CliRunner().invoke(server_cli, [
-        "export", "--form", FORM_ID, "--format", "parquet", "--repeat", "members", "--output",
-        str(members), "--data-dir", data_dir])
+    result = CliRunner().invoke(
+        server_cli,
+        [
+            "export",
+            "--form",
+            FORM_ID,
+            "--format",
+            "parquet",
+            "--repeat",
+            "members",
+            "--output",
+            str(members),
+            "--data-dir",
+            data_dir,
+        ],
+    )
     assert result.exit_code == 0, result.output
     assert json.loads(pq.read_schema(members).metadata[b"form"])["disclosure_checked"] is True
     assert (tmp_path / "members.parquet.disclosure.json").exists()
@@ -354,16 +501,35 @@ def test_the_command_line_writes_the_same_zip(served, raw_zip, tmp_path):
 
 # -- widening and row groups (no server) -------------------------------------------------------
 
-HOUSEHOLD = {"form_id": "household", "version": "1", "title": {"en": "Household"},
-             "choices": {}, "sections": [{"name": "s", "label": {"en": "S"}, "questions": [
-                 {"name": "size", "type": "integer", "privacy": "keep",
-                  "label": {"en": "Size"}}]}]}
+HOUSEHOLD = {
+    "form_id": "household",
+    "version": "1",
+    "title": {"en": "Household"},
+    "choices": {},
+    "sections": [
+        {
+            "name": "s",
+            "label": {"en": "S"},
+            "questions": [
+                {"name": "size", "type": "integer", "privacy": "keep", "label": {"en": "Size"}}
+            ],
+        }
+    ],
+}
 
 
 def household_rows(values):
-    return [{"uuid": f"u{i:03d}", "revision": 1, "form_id": "household", "form_version": "1",
-             "received_at": "2026-11-20T10:00:00Z", "answers": {"size": value}}
-            for i, value in enumerate(values)]
+    return [
+        {
+            "uuid": f"u{i:03d}",
+            "revision": 1,
+            "form_id": "household",
+            "form_version": "1",
+            "received_at": "2026-11-20T10:00:00Z",
+            "answers": {"size": value},
+        }
+        for i, value in enumerate(values)
+    ]
 
 
 def table_of(rows, monkeypatch, rows_per_group=2) -> pq.ParquetFile:
@@ -371,8 +537,9 @@ def table_of(rows, monkeypatch, rows_per_group=2) -> pq.ParquetFile:
     monkeypatch.setattr(parquet, "ROW_GROUP_ROWS", rows_per_group)
     out = io.BytesIO()
     form = load_form(HOUSEHOLD)
-    assert parquet.write_table(iter(rows), columns_for([form]), out, "en",
-                               forms=[form]) == len(rows)
+    assert parquet.write_table(iter(rows), columns_for([form]), out, "en", forms=[form]) == len(
+        rows
+    )
     return pq.ParquetFile(io.BytesIO(out.getvalue()))
 
 
@@ -382,12 +549,18 @@ def test_rows_are_written_in_row_groups(monkeypatch):
     assert found.read().column("size").to_pylist() == list(range(7))
 
 
-@pytest.mark.parametrize("values, arrow_type, want", [
-    ([1, 2, 3, 4, 5, 6.5], pa.float64(), [1.0, 2.0, 3.0, 4.0, 5.0, 6.5]),
-    ([1, 2, 3, 4, "about twelve", None], pa.string(), ["1", "2", "3", "4", "about twelve", None]),
-])
-def test_a_value_that_does_not_fit_widens_the_whole_column(values, arrow_type, want,
-                                                           monkeypatch):
+@pytest.mark.parametrize(
+    "values, arrow_type, want",
+    [
+        ([1, 2, 3, 4, 5, 6.5], pa.float64(), [1.0, 2.0, 3.0, 4.0, 5.0, 6.5]),
+        (
+            [1, 2, 3, 4, "about twelve", None],
+            pa.string(),
+            ["1", "2", "3", "4", "about twelve", None],
+        ),
+    ],
+)
+def test_a_value_that_does_not_fit_widens_the_whole_column(values, arrow_type, want, monkeypatch):
     # The misfit comes after two row groups are written: they are rewritten, not lost.
     found = table_of(household_rows(values), monkeypatch)
     assert found.schema_arrow.field("size").type == arrow_type

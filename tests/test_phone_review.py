@@ -18,22 +18,50 @@ from browsing import (  # noqa: F401
 from conftest import import_forms, query, translated
 
 TWO_SECTIONS = {
-    "form_id": "market_visit", "version": "1",
+    "form_id": "market_visit",
+    "version": "1",
     "title": {"en": "Market visit", "ar": "زيارة السوق"},
-    "choices": {"activity": [
-        {"name": "farming", "label": {"en": "Farming", "ar": "الزراعة"}},
-        {"name": "trade", "label": {"en": "Trade", "ar": "التجارة"}},
-        {"name": "school", "label": {"en": "School", "ar": "المدرسة"}}]},
+    "choices": {
+        "activity": [
+            {"name": "farming", "label": {"en": "Farming", "ar": "الزراعة"}},
+            {"name": "trade", "label": {"en": "Trade", "ar": "التجارة"}},
+            {"name": "school", "label": {"en": "School", "ar": "المدرسة"}},
+        ]
+    },
     "sections": [
-        {"name": "about", "label": {"en": "About the place", "ar": "عن المكان"}, "questions": [
-            {"name": "place", "type": "text", "privacy": "keep",
-             "label": {"en": "Name of the place", "ar": "اسم المكان"}},
-            {"name": "activities", "type": "select_multiple", "choices": "activity",
-             "privacy": "keep", "required": True,
-             "label": {"en": "What do people do here?", "ar": "ماذا يفعل الناس هنا؟"}}]},
-        {"name": "people", "label": {"en": "People", "ar": "الناس"}, "questions": [
-            {"name": "people", "type": "integer", "required": True, "privacy": "keep",
-             "label": {"en": "How many people?", "ar": "كم عدد الناس؟"}}]},
+        {
+            "name": "about",
+            "label": {"en": "About the place", "ar": "عن المكان"},
+            "questions": [
+                {
+                    "name": "place",
+                    "type": "text",
+                    "privacy": "keep",
+                    "label": {"en": "Name of the place", "ar": "اسم المكان"},
+                },
+                {
+                    "name": "activities",
+                    "type": "select_multiple",
+                    "choices": "activity",
+                    "privacy": "keep",
+                    "required": True,
+                    "label": {"en": "What do people do here?", "ar": "ماذا يفعل الناس هنا؟"},
+                },
+            ],
+        },
+        {
+            "name": "people",
+            "label": {"en": "People", "ar": "الناس"},
+            "questions": [
+                {
+                    "name": "people",
+                    "type": "integer",
+                    "required": True,
+                    "privacy": "keep",
+                    "label": {"en": "How many people?", "ar": "كم عدد الناس؟"},
+                }
+            ],
+        },
     ],
 }
 
@@ -48,8 +76,7 @@ def until(driver, condition, seconds=15):
     return WebDriverWait(driver, seconds).until(condition)
 
 
-def test_the_answers_are_reviewed_before_finalize_and_a_section_changed(hub, chromium,
-                                                                        db_path):
+def test_the_answers_are_reviewed_before_finalize_and_a_section_changed(hub, chromium, db_path):
     from axe_selenium_python import Axe
 
     from test_browser import AXE_RULES
@@ -68,8 +95,9 @@ def test_the_answers_are_reviewed_before_finalize_and_a_section_changed(hub, chr
     assert not css(chromium, "button.step-finish").is_displayed()
     css(chromium, "#f-people").send_keys("4")
     css(chromium, "button.step-review").click()
-    review = until(chromium, lambda d: css(d, ".review-step").is_displayed()
-                   and css(d, ".review-step"))
+    review = until(
+        chromium, lambda d: css(d, ".review-step").is_displayed() and css(d, ".review-step")
+    )
     text = review.text
     # Choices by their labels in the page's language, an empty answer said so.
     assert "الزراعة" in text and "التجارة" in text and "farming" not in text
@@ -81,8 +109,7 @@ def test_the_answers_are_reviewed_before_finalize_and_a_section_changed(hub, chr
     axe = Axe(chromium)
     axe.inject()
     results = axe.run(options={"runOnly": {"type": "rule", "values": list(AXE_RULES)}})
-    assert [(v["id"], [n["target"] for n in v["nodes"]][:3])
-            for v in results["violations"]] == []
+    assert [(v["id"], [n["target"] for n in v["nodes"]][:3]) for v in results["violations"]] == []
     # Something is wrong: back to its section, changed, reviewed again, finalized.
     chromium.find_elements("css selector", ".review-step .review-change")[0].click()
     until(chromium, lambda d: css(d, "#step-0").is_displayed())
@@ -96,8 +123,11 @@ def test_the_answers_are_reviewed_before_finalize_and_a_section_changed(hub, chr
     until(chromium, lambda d: "/phone" not in d.current_url)
     [record] = query(db_path, "SELECT status, answers FROM records")
     assert record["status"] == "finalized"
-    assert json.loads(record["answers"]) == {"place": "Soko Kuu",
-                                             "activities": ["farming", "trade"], "people": 4}
+    assert json.loads(record["answers"]) == {
+        "place": "Soko Kuu",
+        "activities": ["farming", "trade"],
+        "people": 4,
+    }
     assert console_errors(chromium) == []
 
 

@@ -61,15 +61,22 @@ def test_a_reply_answers_the_case_on_the_server_however_it_is_written(central):
         store.set_feedback_status(closed["uuid"], "closed", False, "admin1")
         # The command line writes replies too (`sync-server reply`).
         for record in (waiting, closed):
-            assert server_command("reply", record["uuid"], "Asante.", "--locale", "sw",
-                                  central=central).exit_code == 0
+            assert (
+                server_command(
+                    "reply", record["uuid"], "Asante.", "--locale", "sw", central=central
+                ).exit_code
+                == 0
+            )
     finally:
         store.close()
-    statuses = {row["uuid"]: row["status"] for row in query(
-        central.database, "SELECT uuid, status FROM feedback_cases")}
+    statuses = {
+        row["uuid"]: row["status"]
+        for row in query(central.database, "SELECT uuid, status FROM feedback_cases")
+    }
     assert statuses == {waiting["uuid"]: "answered", closed["uuid"]: "closed"}
-    assert query(central.database, "SELECT actor FROM audit WHERE action ="
-                 " 'feedback_answered'") == [{"actor": "central team"}]
+    assert query(
+        central.database, "SELECT actor FROM audit WHERE action = 'feedback_answered'"
+    ) == [{"actor": "central team"}]
 
 
 def test_the_hub_shows_a_reply_as_answered(enrolled, central, data_dir, db_path):
@@ -85,10 +92,11 @@ def test_the_hub_shows_a_reply_as_answered(enrolled, central, data_dir, db_path)
     assert re.search(r'class="case-status">New<', status_page())
     assert collector("sync", data_dir=data_dir).exit_code == 0
     [record] = query(central.database, "SELECT uuid FROM records")
-    assert server_command("reply", record["uuid"], "We are fixing the tap.",
-                          central=central).exit_code == 0
-    assert query(central.database, "SELECT status FROM feedback_cases") == [
-        {"status": "answered"}]
+    assert (
+        server_command("reply", record["uuid"], "We are fixing the tap.", central=central).exit_code
+        == 0
+    )
+    assert query(central.database, "SELECT status FROM feedback_cases") == [{"status": "answered"}]
     assert collector("sync", data_dir=data_dir).exit_code == 0
     page = status_page()
     assert re.search(r'class="case-status">Answered<', page) and "We are fixing the tap." in page

@@ -32,26 +32,55 @@ ID_NUMBER = "A7294816"
 BIRTH_DATE = "14/07/1989"
 ADDRESS = "27 Ngong Road"
 
-PLANTED = [LATIN_NAME, ARABIC_NAME, PHONE_SPACED, PHONE_INTERNATIONAL, EMAIL, ID_NUMBER,
-           BIRTH_DATE, ADDRESS]
+PLANTED = [
+    LATIN_NAME,
+    ARABIC_NAME,
+    PHONE_SPACED,
+    PHONE_INTERNATIONAL,
+    EMAIL,
+    ID_NUMBER,
+    BIRTH_DATE,
+    ADDRESS,
+]
 # The parts a value could leave in: each name alone, the phone's digits in any layout.
-PARTS = [*LATIN_NAME.split(), *ARABIC_NAME.split(), "0733482916", "254733482916", "733482916",
-         "482-916", "nyokabi.wairimu", "Ngong Road"]
+PARTS = [
+    *LATIN_NAME.split(),
+    *ARABIC_NAME.split(),
+    "0733482916",
+    "254733482916",
+    "733482916",
+    "482-916",
+    "nyokabi.wairimu",
+    "Ngong Road",
+]
 
 # Every identifier at once, in words the scrubber is meant to read, for every free-text field.
-FREE_TEXT = (f"My name is {LATIN_NAME}, اسمي {ARABIC_NAME}. Call {PHONE_SPACED} or "
-             f"{PHONE_INTERNATIONAL}, write {EMAIL}. My ID is {ID_NUMBER}. Born {BIRTH_DATE}. "
-             f"I live at {ADDRESS}.")
+FREE_TEXT = (
+    f"My name is {LATIN_NAME}, اسمي {ARABIC_NAME}. Call {PHONE_SPACED} or "
+    f"{PHONE_INTERNATIONAL}, write {EMAIL}. My ID is {ID_NUMBER}. Born {BIRTH_DATE}. "
+    f"I live at {ADDRESS}."
+)
 NAMES_FIELD = f"{LATIN_NAME} {ARABIC_NAME}"
 CONTACT_FIELD = f"{EMAIL} {PHONE_INTERNATIONAL} {ADDRESS} {ID_NUMBER} {BIRTH_DATE}"
 
-SURVEY = dict(SURVEY_ANSWERS, respondent_name=NAMES_FIELD, respondent_phone=PHONE_SPACED,
-              language_home_other=f"Tigrinya: اسمي {ARABIC_NAME}, {PHONE_SPACED}, {ID_NUMBER}",
-              comments=FREE_TEXT)  # that language question takes at most 60 characters
-LATER_SURVEY = dict(SURVEY, respondent_phone=PHONE_INTERNATIONAL,
-                    language_home_other=f"Tigrinya, I am {LATIN_NAME}, born {BIRTH_DATE}")
-REPORT = dict(REPORT_ANSWERS, reporter_name=NAMES_FIELD, reporter_contact=CONTACT_FIELD,
-              incident_description=FREE_TEXT)
+SURVEY = dict(
+    SURVEY_ANSWERS,
+    respondent_name=NAMES_FIELD,
+    respondent_phone=PHONE_SPACED,
+    language_home_other=f"Tigrinya: اسمي {ARABIC_NAME}, {PHONE_SPACED}, {ID_NUMBER}",
+    comments=FREE_TEXT,
+)  # that language question takes at most 60 characters
+LATER_SURVEY = dict(
+    SURVEY,
+    respondent_phone=PHONE_INTERNATIONAL,
+    language_home_other=f"Tigrinya, I am {LATIN_NAME}, born {BIRTH_DATE}",
+)
+REPORT = dict(
+    REPORT_ANSWERS,
+    reporter_name=NAMES_FIELD,
+    reporter_contact=CONTACT_FIELD,
+    incident_description=FREE_TEXT,
+)
 KIOSK = dict(FEEDBACK_ANSWERS, message=FREE_TEXT, wants_reply="yes", contact=CONTACT_FIELD)
 KIOSK_SENSITIVE = dict(KIOSK, feedback_type="discrimination")
 FORM_IDS = ("community_survey", "discrimination_report", "community_feedback")
@@ -73,8 +102,11 @@ def leaks(where: str, haystack: bytes | str) -> list[str]:
     text = haystack.decode("utf-8", "replace") if isinstance(haystack, bytes) else haystack
     raw = haystack if isinstance(haystack, bytes) else haystack.encode("utf-8")
     text, raw = text.lower(), raw.lower()
-    return [f"{needle!r} in {where}" for needle in sorted(NEEDLES)
-            if needle in text or needle.encode("utf-8") in raw]
+    return [
+        f"{needle!r} in {where}"
+        for needle in sorted(NEEDLES)
+        if needle in text or needle.encode("utf-8") in raw
+    ]
 
 
 def export_contents(response, fmt: str, folder: Path) -> list[bytes | str]:
@@ -91,8 +123,11 @@ def export_contents(response, fmt: str, folder: Path) -> list[bytes | str]:
         path = folder / f"export.{fmt}"
         path.write_bytes(response.content)
         frame, meta = (pyreadstat.read_dta if fmt == "dta" else pyreadstat.read_sav)(str(path))
-        contents += [frame.to_csv(), json.dumps(meta.column_names_to_labels, ensure_ascii=False),
-                     json.dumps(meta.variable_value_labels, ensure_ascii=False, default=str)]
+        contents += [
+            frame.to_csv(),
+            json.dumps(meta.column_names_to_labels, ensure_ascii=False),
+            json.dumps(meta.variable_value_labels, ensure_ascii=False, default=str),
+        ]
     if fmt == "parquet":  # a ZIP of Parquet files: each table's cells and its metadata
         import pyarrow.parquet as pq
 
@@ -104,10 +139,21 @@ def export_contents(response, fmt: str, folder: Path) -> list[bytes | str]:
 
 
 def test_planted_values_reach_no_byte_export_page_api_answer_or_bundle(
-        hub, team, data_dir, tmp_path):  # noqa: F811 - the fixture imported above
+    hub, team, data_dir, tmp_path
+):  # noqa: F811 - the fixture imported above
     central = team
-    assert collector("enroll", "--yes", "--server", central.url, "--code",
-                     central.enrollment_code(), data_dir=data_dir).exit_code == 0
+    assert (
+        collector(
+            "enroll",
+            "--yes",
+            "--server",
+            central.url,
+            "--code",
+            central.enrollment_code(),
+            data_dir=data_dir,
+        ).exit_code
+        == 0
+    )
 
     # A phone fills each built-in form; the kiosk takes two messages (one sensitive).
     phone = signed_in(hub)
@@ -116,8 +162,10 @@ def test_planted_values_reach_no_byte_export_page_api_answer_or_bundle(
     for answers in (KIOSK, KIOSK_SENSITIVE):
         response = send_feedback(hub.browser("en"), answers)
         assert response.url.endswith("/feedback/thanks"), response.text[:2000]
-    hub_answers = [json.loads(row["answers"]) for row in
-                   query(hub.app.config["DATABASE"], "SELECT answers FROM records")]
+    hub_answers = [
+        json.loads(row["answers"])
+        for row in query(hub.app.config["DATABASE"], "SELECT answers FROM records")
+    ]
     assert len(hub_answers) == 4
     assert all(FREE_TEXT in json.dumps(a, ensure_ascii=False) for a in hub_answers)  # planted
     assert release_reviewed(hub) == 2  # the kiosk messages, read and released as written
@@ -136,15 +184,21 @@ def test_planted_values_reach_no_byte_export_page_api_answer_or_bundle(
 
     stored = query(central.database, "SELECT DISTINCT uuid, form_id, answers FROM records")
     uuids = {row["uuid"]: row["form_id"] for row in stored}
-    assert sorted(uuids.values()) == sorted(["community_survey"] * 2 + ["discrimination_report"]
-                                            + ["community_feedback"] * 2)
+    assert sorted(uuids.values()) == sorted(
+        ["community_survey"] * 2 + ["discrimination_report"] + ["community_feedback"] * 2
+    )
     # The free text arrived, with its identifiers replaced (not merely dropped).
     for row in stored:
         answers = json.loads(row["answers"])
-        field = {"community_survey": "comments", "discrimination_report": "incident_description",
-                 "community_feedback": "message"}[row["form_id"]]
-        assert all(f"[{kind}]" in answers[field] for kind in
-                   ("name", "phone", "email", "id", "date", "address")), answers[field]
+        field = {
+            "community_survey": "comments",
+            "discrimination_report": "incident_description",
+            "community_feedback": "message",
+        }[row["form_id"]]
+        assert all(
+            f"[{kind}]" in answers[field]
+            for kind in ("name", "phone", "email", "id", "date", "address")
+        ), answers[field]
 
     # The search itself finds what the hub keeps, and Arabic written as JSON escapes.
     assert leaks("the hub", all_bytes(data_dir))
@@ -164,8 +218,13 @@ def test_planted_values_reach_no_byte_export_page_api_answer_or_bundle(
             url = f"/data/{form_id}/export.{fmt}?release=raw&reason=leak+check"
             contents = export_contents(admin.get(url), fmt, tmp_path)
             own = [u for u, f in uuids.items() if f == form_id]
-            assert all(any(u in (c if isinstance(c, str) else c.decode("utf-8", "replace"))
-                           for c in contents) for u in own), (form_id, fmt)
+            assert all(
+                any(
+                    u in (c if isinstance(c, str) else c.decode("utf-8", "replace"))
+                    for c in contents
+                )
+                for u in own
+            ), (form_id, fmt)
             for content in contents:
                 found += leaks(f"/data/{form_id}/export.{fmt}", content)
 
@@ -173,9 +232,17 @@ def test_planted_values_reach_no_byte_export_page_api_answer_or_bundle(
     for form_id in FORM_IDS:
         url, seen, after = f"{central.url}/api/v1/data/{form_id}", 0, None
         while True:
-            answer = requests.get(url, params={"limit": 1, "release": "raw", "reason": "leak check",
-                                                  **({"after": after} if after else {})},
-                                  headers={"Authorization": f"Bearer {token}"}, timeout=30)
+            answer = requests.get(
+                url,
+                params={
+                    "limit": 1,
+                    "release": "raw",
+                    "reason": "leak check",
+                    **({"after": after} if after else {}),
+                },
+                headers={"Authorization": f"Bearer {token}"},
+                timeout=30,
+            )
             assert answer.status_code == 200, answer.text
             found += leaks(f"the records API for {form_id}", answer.content)
             seen += len(answer.json()["records"])

@@ -78,11 +78,14 @@ def test_marginals_are_plausible(people):
 
 def test_structure_follows_area_age_and_minority(people):
     answers = consenting(people)
-    refugees = {area: shares(a["migration_status"] == "refugee" for a in answers
-                             if a["area"] == area)[True] for area in ("SR", "CE")}
+    refugees = {
+        area: shares(a["migration_status"] == "refugee" for a in answers if a["area"] == area)[True]
+        for area in ("SR", "CE")
+    }
     assert refugees["SR"] > 3 * refugees["CE"]  # refugees live mostly in SR
-    refugee_languages = Counter(a["language_home"] for a in answers
-                                if a["migration_status"] == "refugee")
+    refugee_languages = Counter(
+        a["language_home"] for a in answers if a["migration_status"] == "refugee"
+    )
     assert refugee_languages["swahili"] == 0 and refugee_languages["arabic"] > 0
     young = [disabled(a) for a in answers if a["age"] in ("15-19", "20-24", "25-29")]
     old = [disabled(a) for a in answers if a["age"] in ("60-64", "65-69", "70-74", "75-79")]
@@ -91,13 +94,15 @@ def test_structure_follows_area_age_and_minority(people):
     def rate(group):
         return sum(a["discriminated"] == "yes" for a in group) / len(group)
 
-    minority = [a for a in answers if a["migration_status"] in ("refugee", "idp", "migrant")
-                or disabled(a)]
+    minority = [
+        a for a in answers if a["migration_status"] in ("refugee", "idp", "migrant") or disabled(a)
+    ]
     majority = [a for a in answers if a["migration_status"] == "host" and not disabled(a)]
     assert rate(minority) > 1.05 * rate(majority)
     grounds = Counter(g for a in answers for g in a.get("discrimination_grounds", ()))
-    assert len(grounds) >= 10 and any(len(a.get("discrimination_settings", ())) > 1
-                                      for a in answers)
+    assert len(grounds) >= 10 and any(
+        len(a.get("discrimination_settings", ())) > 1 for a in answers
+    )
 
 
 def test_each_report_links_to_its_tellers_survey(people):
@@ -107,7 +112,10 @@ def test_each_report_links_to_its_tellers_survey(people):
     for report in people.reports:
         survey = surveys[people.links[report["uuid"]]]
         assert (report["device_id"], report["collected"], report["locale"]) == (
-            survey["device_id"], survey["collected"], survey["locale"])
+            survey["device_id"],
+            survey["collected"],
+            survey["locale"],
+        )
         same_enumerator += report["enumerator"] == survey["enumerator"]
     assert same_enumerator > 0.8 * len(people.reports)
     # Collected first, received when the laptop next synced, a few days later at most.
@@ -120,10 +128,13 @@ def test_load_stores_everything_through_ingest(tmp_path):
     database = population.load(small, tmp_path / "central")
     conn = sqlite3.connect(database)
     try:
-        rows = conn.execute("SELECT form_id, access_class, count(*) FROM records"
-                            " GROUP BY 1, 2 ORDER BY 1").fetchall()
-        assert rows == [("community_survey", "standard", 120), ("discrimination_report",
-                                                                  "sensitive", 10)]
+        rows = conn.execute(
+            "SELECT form_id, access_class, count(*) FROM records GROUP BY 1, 2 ORDER BY 1"
+        ).fetchall()
+        assert rows == [
+            ("community_survey", "standard", 120),
+            ("discrimination_report", "sensitive", 10),
+        ]
         assert conn.execute("SELECT count(*) FROM devices").fetchone()[0] == 2
         assert conn.execute("SELECT count(*) FROM facts").fetchone()[0] == 130
         stored = dict(conn.execute("SELECT uuid, received_at FROM records"))

@@ -30,11 +30,21 @@ PROCESSES = 8
 
 
 def record(record_uuid: str | None = None, revision: int = 1, topic: str = "health") -> dict:
-    return {"uuid": record_uuid or str(uuid.uuid4()), "revision": revision,
-            "form_id": "community_feedback", "form_version": "1", "locale": "en",
-            "collected": "2026-11-20", "enumerator": None,
-            "answers": {"feedback_type": "question", "topic": topic, "message": "When?",
-                        "wants_reply": "no"}}
+    return {
+        "uuid": record_uuid or str(uuid.uuid4()),
+        "revision": revision,
+        "form_id": "community_feedback",
+        "form_version": "1",
+        "locale": "en",
+        "collected": "2026-11-20",
+        "enumerator": None,
+        "answers": {
+            "feedback_type": "question",
+            "topic": topic,
+            "message": "When?",
+            "wants_reply": "no",
+        },
+    }
 
 
 def batch(records: list[dict]) -> dict:
@@ -42,15 +52,25 @@ def batch(records: list[dict]) -> dict:
 
 
 def push(url: str, token: str, message: dict) -> requests.Response:
-    return requests.post(url + "/api/v1/records", data=gzip.compress(protocol.dumps(message)),
-                         headers=dict(HEADERS, Authorization=f"Bearer {token}",
-                                      **{"Content-Type": "application/json",
-                                         "Content-Encoding": "gzip"}), timeout=60)
+    return requests.post(
+        url + "/api/v1/records",
+        data=gzip.compress(protocol.dumps(message)),
+        headers=dict(
+            HEADERS,
+            Authorization=f"Bearer {token}",
+            **{"Content-Type": "application/json", "Content-Encoding": "gzip"},
+        ),
+        timeout=60,
+    )
 
 
 def enroll(url: str, code: str) -> str:
-    answer = requests.post(url + "/api/v1/enroll", headers=HEADERS, json={
-        "protocol": "1.0", "code": code, "enrollment_id": str(uuid.uuid4())}, timeout=10)
+    answer = requests.post(
+        url + "/api/v1/enroll",
+        headers=HEADERS,
+        json={"protocol": "1.0", "code": code, "enrollment_id": str(uuid.uuid4())},
+        timeout=10,
+    )
     assert answer.status_code == 200, answer.text
     return answer.json()["device_token"]
 
@@ -64,10 +84,26 @@ def server_processes(tmp_path, postgresql_url):
     setup.stop()
     ports = [free_port() for _ in range(PROCESSES)]
     env = dict(os.environ, SYNC_SERVER_DATA_DIR=str(data_dir))
-    servers = [subprocess.Popen([sys.executable, "-m", "sync_server", "serve", "--host",
-                                 "127.0.0.1", "--port", str(port), "--threads", "4"], env=env,
-                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-               for port in ports]
+    servers = [
+        subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "sync_server",
+                "serve",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                "--threads",
+                "4",
+            ],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+        )
+        for port in ports
+    ]
     urls = [f"http://127.0.0.1:{port}" for port in ports]
     try:
         for url, server in zip(urls, servers, strict=True):
@@ -130,8 +166,11 @@ def test_eight_processes_store_every_record_once(server_processes):
             codes = sorted(reply.status_code for reply in replies)
             # One process stores the batch; each other one says it was already received.
             assert codes == [200] + [409] * (len(replies) - 1), [r.text for r in replies]
-            assert all(r.json()["error"]["code"] == "replayed_batch"
-                       for r in replies if r.status_code == 409)
+            assert all(
+                r.json()["error"]["code"] == "replayed_batch"
+                for r in replies
+                if r.status_code == 409
+            )
     rows = query(database, "SELECT uuid, revision, is_latest FROM records")
     assert len(rows) == len({(r["uuid"], r["revision"]) for r in rows}) == 60
     latest = {r["uuid"]: r["revision"] for r in rows if r["is_latest"]}
@@ -167,26 +206,34 @@ def test_a_sqlite_server_moves_to_postgresql_and_goes_on(tmp_path, postgresql_ur
     central, uuids = _server_with_records(tmp_path)
     data_dir = Path(central.app.config["DATA_DIR"])
     runner = CliRunner()
-    added = runner.invoke(server_cli, ["user", "add", "amina", "--role", "admin", "--data-dir",
-                                       str(data_dir)], input="correct horse battery 9\n" * 2)
+    added = runner.invoke(
+        server_cli,
+        ["user", "add", "amina", "--role", "admin", "--data-dir", str(data_dir)],
+        input="correct horse battery 9\n" * 2,
+    )
     assert added.exit_code == 0, added.output
     central.stop()
     before = Store(central.database)
-    counts = {t: before.db.execute(f"SELECT count(*) FROM {t}").fetchone()[0]
-              for t in ("records", "audit", "facts", "users", "devices", "security_events")}
+    counts = {
+        t: before.db.execute(f"SELECT count(*) FROM {t}").fetchone()[0]
+        for t in ("records", "audit", "facts", "users", "devices", "security_events")
+    }
     before.close()
 
-    moved = runner.invoke(server_cli, ["migrate-db", "--data-dir", str(data_dir),
-                                       "--to", postgresql_url])
+    moved = runner.invoke(
+        server_cli, ["migrate-db", "--data-dir", str(data_dir), "--to", postgresql_url]
+    )
     assert moved.exit_code == 0, moved.output
     assert "Moved and checked" in moved.output and "each of 2 devices" in moved.output
     after = Store(postgresql_url)
-    assert {t: after.db.execute(f"SELECT count(*) FROM {t}").fetchone()[0]
-            for t in counts} == counts
+    assert {
+        t: after.db.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in counts
+    } == counts
     after.close()
     # Moving again into the now full database is refused, and changes nothing.
-    again = runner.invoke(server_cli, ["migrate-db", "--data-dir", str(data_dir),
-                                       "--to", postgresql_url])
+    again = runner.invoke(
+        server_cli, ["migrate-db", "--data-dir", str(data_dir), "--to", postgresql_url]
+    )
     assert again.exit_code == 1 and "already holds data" in again.output
     assert query(postgresql_url, "SELECT count(*) AS n FROM records")[0]["n"] == counts["records"]
 
@@ -200,9 +247,11 @@ def test_a_sqlite_server_moves_to_postgresql_and_goes_on(tmp_path, postgresql_ur
         assert signed.status_code == 200 and "Sign out" in signed.text, signed.text[:300]
         page = person.get("/data/community_feedback")
         assert page.status_code == 200 and f"{len(uuids)} records" in page.text
-        more = runner.invoke(server_cli, ["user", "add", "baraka", "--role", "analyst",
-                                          "--data-dir", str(data_dir)],
-                             input="another good passphrase 7\n" * 2)
+        more = runner.invoke(
+            server_cli,
+            ["user", "add", "baraka", "--role", "analyst", "--data-dir", str(data_dir)],
+            input="another good passphrase 7\n" * 2,
+        )
         assert more.exit_code == 0, more.output
     finally:
         server.stop()
@@ -212,13 +261,14 @@ def test_a_sqlite_server_moves_to_postgresql_and_goes_on(tmp_path, postgresql_ur
 
 def test_a_move_into_an_unknown_kind_of_database_is_refused(tmp_path):
     runner = CliRunner()
-    answer = runner.invoke(server_cli, ["migrate-db", "--data-dir", str(tmp_path / "d"),
-                                        "--to", "mysql://somewhere/db"])
+    answer = runner.invoke(
+        server_cli,
+        ["migrate-db", "--data-dir", str(tmp_path / "d"), "--to", "mysql://somewhere/db"],
+    )
     assert answer.exit_code == 1 and "not supported" in answer.output
 
 
-def test_a_backup_with_pg_dump_restores_every_record(tmp_path, postgresql_cluster,
-                                                     postgresql_url):
+def test_a_backup_with_pg_dump_restores_every_record(tmp_path, postgresql_cluster, postgresql_url):
     central, uuids = _server_with_records(tmp_path, postgresql_url)
     central.stop()
     dump = tmp_path / "central.dump"
@@ -231,8 +281,9 @@ def test_a_backup_with_pg_dump_restores_every_record(tmp_path, postgresql_cluste
         try:
             from sync_server.migrate import TABLES, verify
 
-            counts = {t: source.db.execute(f"SELECT count(*) FROM {t}").fetchone()[0]
-                      for t in TABLES}
+            counts = {
+                t: source.db.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in TABLES
+            }
             assert counts["records"] == len(uuids) + 1
             assert verify(source, copy, counts) == 2
         finally:
@@ -241,8 +292,9 @@ def test_a_backup_with_pg_dump_restores_every_record(tmp_path, postgresql_cluste
         # A server started on the restored database serves the same records.
         server = Central(tmp_path / "restored-data", restored)
         try:
-            assert query(restored, "SELECT count(*) AS n FROM records WHERE is_latest = 1"
-                         )[0]["n"] == len(uuids)
+            assert query(restored, "SELECT count(*) AS n FROM records WHERE is_latest = 1")[0][
+                "n"
+            ] == len(uuids)
         finally:
             server.stop()
     finally:
@@ -251,9 +303,17 @@ def test_a_backup_with_pg_dump_restores_every_record(tmp_path, postgresql_cluste
 
 def test_an_unreachable_database_is_a_clear_error(tmp_path):
     runner = CliRunner()
-    answer = runner.invoke(server_cli, [
-        "user", "list", "--data-dir", str(tmp_path / "d"), "--database",
-        f"postgresql://nobody@/nothing?host={tmp_path}/no-such-socket"])
+    answer = runner.invoke(
+        server_cli,
+        [
+            "user",
+            "list",
+            "--data-dir",
+            str(tmp_path / "d"),
+            "--database",
+            f"postgresql://nobody@/nothing?host={tmp_path}/no-such-socket",
+        ],
+    )
     assert answer.exit_code == 1
     assert "Cannot connect to the database" in answer.output
     assert "Traceback" not in answer.output

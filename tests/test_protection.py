@@ -57,33 +57,77 @@ EMAIL = "wambui.kariuki@example.net"
 ID_NUMBER = "B8305172"
 BIRTH_DATE = "23/11/1987"
 ADDRESS = "41 Moi Avenue"
-PLANTED = [LATIN_NAME, ARABIC_NAME, GEEZ_NAME, CYRILLIC_NAME, PHONE, PHONE_INTERNATIONAL, EMAIL,
-           ID_NUMBER, BIRTH_DATE, ADDRESS]
+PLANTED = [
+    LATIN_NAME,
+    ARABIC_NAME,
+    GEEZ_NAME,
+    CYRILLIC_NAME,
+    PHONE,
+    PHONE_INTERNATIONAL,
+    EMAIL,
+    ID_NUMBER,
+    BIRTH_DATE,
+    ADDRESS,
+]
 # The parts a value could be found by: each name alone, the phone's digits in any layout.
-PARTS = [*LATIN_NAME.split(), *ARABIC_NAME.split(), *GEEZ_NAME.split(), *CYRILLIC_NAME.split(),
-         "0722917384", "254722917384", "722917384", "917-384", "wambui.kariuki", "Moi Avenue"]
+PARTS = [
+    *LATIN_NAME.split(),
+    *ARABIC_NAME.split(),
+    *GEEZ_NAME.split(),
+    *CYRILLIC_NAME.split(),
+    "0722917384",
+    "254722917384",
+    "722917384",
+    "917-384",
+    "wambui.kariuki",
+    "Moi Avenue",
+]
 
-FREE_TEXT = (f"I am {LATIN_NAME}, اسمي {ARABIC_NAME}, ስመይ {GEEZ_NAME}, меня зовут "
-             f"{CYRILLIC_NAME}. Call {PHONE} or {PHONE_INTERNATIONAL}, write {EMAIL}. "
-             f"ID {ID_NUMBER}, born {BIRTH_DATE}, I live at {ADDRESS}.")
-SURVEY = dict(SURVEY_ANSWERS, respondent_name=f"{LATIN_NAME} {ARABIC_NAME}",
-              respondent_phone=PHONE, comments=FREE_TEXT)
-DRAFT = dict(SURVEY_ANSWERS, respondent_name=f"{GEEZ_NAME} {CYRILLIC_NAME}",
-             respondent_phone=PHONE_INTERNATIONAL, comments=FREE_TEXT)
-REPORT = dict(REPORT_ANSWERS, reporter_name=f"{CYRILLIC_NAME} {ARABIC_NAME}",
-              reporter_contact=f"{EMAIL} {PHONE} {ADDRESS} {ID_NUMBER} {BIRTH_DATE}",
-              incident_description=FREE_TEXT)
-KIOSK = dict(FEEDBACK_ANSWERS, message=FREE_TEXT, wants_reply="yes",
-             contact=f"{EMAIL} {PHONE_INTERNATIONAL}")
+FREE_TEXT = (
+    f"I am {LATIN_NAME}, اسمي {ARABIC_NAME}, ስመይ {GEEZ_NAME}, меня зовут "
+    f"{CYRILLIC_NAME}. Call {PHONE} or {PHONE_INTERNATIONAL}, write {EMAIL}. "
+    f"ID {ID_NUMBER}, born {BIRTH_DATE}, I live at {ADDRESS}."
+)
+SURVEY = dict(
+    SURVEY_ANSWERS,
+    respondent_name=f"{LATIN_NAME} {ARABIC_NAME}",
+    respondent_phone=PHONE,
+    comments=FREE_TEXT,
+)
+DRAFT = dict(
+    SURVEY_ANSWERS,
+    respondent_name=f"{GEEZ_NAME} {CYRILLIC_NAME}",
+    respondent_phone=PHONE_INTERNATIONAL,
+    comments=FREE_TEXT,
+)
+REPORT = dict(
+    REPORT_ANSWERS,
+    reporter_name=f"{CYRILLIC_NAME} {ARABIC_NAME}",
+    reporter_contact=f"{EMAIL} {PHONE} {ADDRESS} {ID_NUMBER} {BIRTH_DATE}",
+    incident_description=FREE_TEXT,
+)
+KIOSK = dict(
+    FEEDBACK_ANSWERS, message=FREE_TEXT, wants_reply="yes", contact=f"{EMAIL} {PHONE_INTERNATIONAL}"
+)
 ROSTER_FIELDS = [
-    ("_uuid", "0f6b8f7e-3c2a-4f4e-9d1b-6a3e2c1d0b9a"), ("_action", "finalize"),
-    ("form_version", "1"), ("head_name", LATIN_NAME), ("hh_size", "2"),
+    ("_uuid", "0f6b8f7e-3c2a-4f4e-9d1b-6a3e2c1d0b9a"),
+    ("_action", "finalize"),
+    ("form_version", "1"),
+    ("head_name", LATIN_NAME),
+    ("hh_size", "2"),
     ("_repeat.visits", "1"),
-    ("member_name.1", ARABIC_NAME), ("member_age.1", "39"), ("member_phone.1", PHONE),
-    ("member_name.2", GEEZ_NAME), ("member_age.2", "11"), ("in_school.2", "yes"),
-    ("member_phone.2", PHONE_INTERNATIONAL), ("school_fees", "1200"),
-    ("visit_date.1", "2024-05-02"), ("visit_note.1", f"{CYRILLIC_NAME} gave {EMAIL}"),
-    ("visit_by.1", "Field team")]
+    ("member_name.1", ARABIC_NAME),
+    ("member_age.1", "39"),
+    ("member_phone.1", PHONE),
+    ("member_name.2", GEEZ_NAME),
+    ("member_age.2", "11"),
+    ("in_school.2", "yes"),
+    ("member_phone.2", PHONE_INTERNATIONAL),
+    ("school_fees", "1200"),
+    ("visit_date.1", "2024-05-02"),
+    ("visit_note.1", f"{CYRILLIC_NAME} gave {EMAIL}"),
+    ("visit_by.1", "Field team"),
+]
 REPLY = f"Dear {LATIN_NAME}, we called {PHONE}: the tap is repaired."
 
 
@@ -95,8 +139,7 @@ def needles() -> set[bytes]:
         for text in {value, value.replace(" ", "")}:
             for form in {text, json.dumps(text)[1:-1], html.escape(text)}:
                 form = form.lower()
-                found |= {form.encode("utf-8"), form.encode("utf-16-le"),
-                          form.encode("utf-16-be")}
+                found |= {form.encode("utf-8"), form.encode("utf-16-le"), form.encode("utf-16-be")}
     return found
 
 
@@ -108,8 +151,9 @@ def leaks(folder: Path) -> list[str]:
     found = []
     for path in sorted(p for p in folder.rglob("*") if p.is_file()):
         raw = path.read_bytes().lower()
-        found += [f"{needle!r} in {path.relative_to(folder)}" for needle in NEEDLES
-                  if needle in raw]
+        found += [
+            f"{needle!r} in {path.relative_to(folder)}" for needle in NEEDLES if needle in raw
+        ]
     return found
 
 
@@ -117,8 +161,12 @@ def collector(*args, data_dir, passphrase: str | None = PASSPHRASE, **env):
     """`collector ARGS --data-dir DIR` in this process, the passphrase given as automation
     does (COLLECTOR_PASSPHRASE), or not at all when None."""
     environment = {protection.PASSPHRASE_ENV: passphrase, **env}
-    return CliRunner().invoke(collector_cli, [*map(str, args), "--data-dir", str(data_dir)],
-                              env=environment, catch_exceptions=False)
+    return CliRunner().invoke(
+        collector_cli,
+        [*map(str, args), "--data-dir", str(data_dir)],
+        env=environment,
+        catch_exceptions=False,
+    )
 
 
 def signed_in(hub) -> Browser:
@@ -128,8 +176,11 @@ def signed_in(hub) -> Browser:
 
 
 def snapshot(folder: Path) -> dict[str, bytes]:
-    return {str(path.relative_to(folder)): path.read_bytes()
-            for path in sorted(folder.rglob("*")) if path.is_file()}
+    return {
+        str(path.relative_to(folder)): path.read_bytes()
+        for path in sorted(folder.rglob("*"))
+        if path.is_file()
+    }
 
 
 def release_with_redactions(db_path: Path, words: list[str]) -> int:
@@ -140,10 +191,12 @@ def release_with_redactions(db_path: Path, words: list[str]) -> int:
 
     db = open_database(db_path)
     try:
-        hold_new(db, ["community_feedback"],
-                 lambda form_id, version: form_version(db, builtin_forms(), form_id, version))
-        return release(db, {(r["uuid"], r["revision"]): words for r in held_revisions(db)},
-                       None)
+        hold_new(
+            db,
+            ["community_feedback"],
+            lambda form_id, version: form_version(db, builtin_forms(), form_id, version),
+        )
+        return release(db, {(r["uuid"], r["revision"]): words for r in held_revisions(db)}, None)
     finally:
         db.close()
 
@@ -152,9 +205,11 @@ def add_reply(db_path: Path, record_uuid: str) -> None:
     """A reply from the central team, as a sync brings it."""
     db = open_database(db_path)
     try:
-        db.execute("INSERT INTO replies (id, record_uuid, message, locale, replied_at)"
-                   " VALUES ('reply-1', ?, ?, 'en', '2024-06-01T10:00:00Z')",
-                   [record_uuid, REPLY])
+        db.execute(
+            "INSERT INTO replies (id, record_uuid, message, locale, replied_at)"
+            " VALUES ('reply-1', ?, ?, 'en', '2024-06-01T10:00:00Z')",
+            [record_uuid, REPLY],
+        )
         db.conn.commit()
     finally:
         db.close()
@@ -180,8 +235,10 @@ def protected(hub, data_dir, db_path):
 
 # -- The proof: a stolen copy gives up nothing; with the passphrase, everything ------------
 
+
 def test_a_protected_folder_copied_without_the_passphrase_yields_no_planted_value(
-        enrolled, central, data_dir, db_path, tmp_path):  # noqa: F811 - the fixture
+    enrolled, central, data_dir, db_path, tmp_path
+):  # noqa: F811 - the fixture
     from collector.certificates import ensure_certificates
 
     hub = enrolled
@@ -194,8 +251,9 @@ def test_a_protected_folder_copied_without_the_passphrase_yields_no_planted_valu
     fill_form(phone, "discrimination_report", REPORT)
     draft = fill_form(phone, "community_survey", DRAFT, finalize=False)
     page = phone.get("/forms/roster/phone").text
-    answer = phone.post("/forms/roster/submit", whole(ROSTER_FIELDS), csrf_from=page,
-                        headers={"X-Hub-Outbox": "1"})
+    answer = phone.post(
+        "/forms/roster/submit", whole(ROSTER_FIELDS), csrf_from=page, headers={"X-Hub-Outbox": "1"}
+    )
     assert answer.json()["status"] == "finalized", answer.text
     kiosk = hub.browser("en")
     assert send_feedback(kiosk, KIOSK).url.endswith("/feedback/thanks")
@@ -204,8 +262,10 @@ def test_a_protected_folder_copied_without_the_passphrase_yields_no_planted_valu
     [kiosk_row] = query(db_path, "SELECT uuid FROM records WHERE form_id = 'community_feedback'")
     add_reply(db_path, kiosk_row["uuid"])
     ensure_certificates(data_dir, ["127.0.0.1"])  # the hub's TLS keys, as `serve --https`
-    secrets_before = {name: (data_dir / "secrets" / name).read_text().strip()
-                      for name in ("session_key", "device_signing_key", "device_token")}
+    secrets_before = {
+        name: (data_dir / "secrets" / name).read_text().strip()
+        for name in ("session_key", "device_signing_key", "device_token")
+    }
     hub.stop()
     assert leaks(data_dir), "the search must find what an unprotected folder holds"
 
@@ -220,8 +280,9 @@ def test_a_protected_folder_copied_without_the_passphrase_yields_no_planted_valu
     stolen = tmp_path / "stolen"
     shutil.copytree(data_dir, stolen / "hub-data")
     shutil.copytree(usb, stolen / "usb")
-    assert {"collector.db", "protection.json", "secrets/pseudonym_key",
-            "tls/ca-key.pem"} <= set(snapshot(stolen / "hub-data"))
+    assert {"collector.db", "protection.json", "secrets/pseudonym_key", "tls/ca-key.pem"} <= set(
+        snapshot(stolen / "hub-data")
+    )
     assert leaks(stolen) == []
     everything = b"".join(snapshot(stolen).values())
     for secret in [TEST_PSEUDONYM_KEY.hex(), *secrets_before.values()]:
@@ -232,9 +293,13 @@ def test_a_protected_folder_copied_without_the_passphrase_yields_no_planted_valu
     dump = "\n".join(copy.iterdump()).lower().encode("utf-8")
     copy.close()
     assert [needle for needle in NEEDLES if needle in dump] == []
-    assert all(row["answers"].startswith("enc1:") for row in
-               query(stolen / "hub-data" / "collector.db",
-                     "SELECT answers FROM records UNION ALL SELECT answers FROM revisions"))
+    assert all(
+        row["answers"].startswith("enc1:")
+        for row in query(
+            stolen / "hub-data" / "collector.db",
+            "SELECT answers FROM records UNION ALL SELECT answers FROM revisions",
+        )
+    )
 
     # With the passphrase: every record intact, and syncable to the real server.
     status = collector("status", "--json", data_dir=data_dir)
@@ -245,9 +310,16 @@ def test_a_protected_folder_copied_without_the_passphrase_yields_no_planted_valu
     assert result.exit_code == 0 and "Stored 4," in result.output, result.output
     stored = query(central.database, "SELECT form_id, answers FROM records")
     assert sorted(row["form_id"] for row in stored) == [
-        "community_feedback", "community_survey", "discrimination_report", "roster"]
-    [message] = [json.loads(row["answers"])["message"] for row in stored
-                 if row["form_id"] == "community_feedback"]
+        "community_feedback",
+        "community_survey",
+        "discrimination_report",
+        "roster",
+    ]
+    [message] = [
+        json.loads(row["answers"])["message"]
+        for row in stored
+        if row["form_id"] == "community_feedback"
+    ]
     assert "[removed]" in message and LATIN_NAME not in message  # the redaction applied
 
     protection.unlock(data_dir, PASSPHRASE)
@@ -269,7 +341,8 @@ def test_a_protected_folder_copied_without_the_passphrase_yields_no_planted_valu
         secure = ensure_certificates(data_dir, ["127.0.0.1"])
         assert secure.key_password  # the keys opened with the data key: not re-made
         assert (data_dir / "tls" / "ca-key.pem").read_bytes() == (
-            stolen / "hub-data" / "tls" / "ca-key.pem").read_bytes()
+            stolen / "hub-data" / "tls" / "ca-key.pem"
+        ).read_bytes()
     finally:
         live.stop()
     assert leaks(data_dir) == []  # the hub's own writes while serving are sealed too
@@ -277,28 +350,41 @@ def test_a_protected_folder_copied_without_the_passphrase_yields_no_planted_valu
 
 # -- A wrong or missing passphrase changes nothing ----------------------------------------
 
+
 def every_command(out: Path) -> list[tuple]:
     """Commands that open the database or a secret; `out`: where one would write a file."""
-    return [("status",), ("sync",), ("purge",), ("user", "add", "zuri", "--pin", "4321"),
-            ("keys", "show"), ("serve", "--port", "0"),
-            ("enroll", "--server", "http://127.0.0.1:9", "--code", "AAAA", "--yes"),
-            ("export-bundle", out / "out.bundle"), ("backup", out / "backup.db"),
-            ("protect",), ("protect", "--change-passphrase")]
+    return [
+        ("status",),
+        ("sync",),
+        ("purge",),
+        ("user", "add", "zuri", "--pin", "4321"),
+        ("keys", "show"),
+        ("serve", "--port", "0"),
+        ("enroll", "--server", "http://127.0.0.1:9", "--code", "AAAA", "--yes"),
+        ("export-bundle", out / "out.bundle"),
+        ("backup", out / "backup.db"),
+        ("protect",),
+        ("protect", "--change-passphrase"),
+    ]
 
 
 @pytest.mark.parametrize("passphrase", ["wrong passphrase, long enough", None])
 def test_a_wrong_or_missing_passphrase_is_a_clear_error_and_changes_nothing(
-        protected, tmp_path, passphrase):
+    protected, tmp_path, passphrase
+):
     out = tmp_path / "out"
     out.mkdir()
     before = snapshot(protected)
     for command in every_command(out):
-        result = collector(*command, data_dir=protected, passphrase=passphrase,
-                           **{protection.NEW_PASSPHRASE_ENV: OTHER_PASSPHRASE})
+        result = collector(
+            *command,
+            data_dir=protected,
+            passphrase=passphrase,
+            **{protection.NEW_PASSPHRASE_ENV: OTHER_PASSPHRASE},
+        )
         assert result.exit_code == 1, (command, result.output)
         expected = "Wrong passphrase" if passphrase else "no passphrase was given"
-        assert expected in result.output and "changed" in result.output, (command,
-                                                                            result.output)
+        assert expected in result.output and "changed" in result.output, (command, result.output)
     assert snapshot(protected) == before
     assert list(out.iterdir()) == []
 
@@ -312,19 +398,27 @@ def test_a_protected_folder_is_not_served_without_its_key(protected):
 
 
 def test_the_passphrase_asked_for_at_the_prompt_opens_the_folder(protected):
-    result = CliRunner().invoke(collector_cli, ["status", "--data-dir", str(protected)],
-                                input=PASSPHRASE + "\n",
-                                env={protection.PASSPHRASE_ENV: None})
+    result = CliRunner().invoke(
+        collector_cli,
+        ["status", "--data-dir", str(protected)],
+        input=PASSPHRASE + "\n",
+        env={protection.PASSPHRASE_ENV: None},
+    )
     assert result.exit_code == 0 and "finalized  3" in result.output, result.output
 
 
 # -- Changing the passphrase ----------------------------------------------------------------
 
+
 def test_changing_the_passphrase_rewraps_the_data_key_only(protected):
     database = protected / "collector.db"
     before = database.read_bytes(), snapshot(protected / "secrets")
-    result = collector("protect", "--change-passphrase", data_dir=protected,
-                       **{protection.NEW_PASSPHRASE_ENV: OTHER_PASSPHRASE})
+    result = collector(
+        "protect",
+        "--change-passphrase",
+        data_dir=protected,
+        **{protection.NEW_PASSPHRASE_ENV: OTHER_PASSPHRASE},
+    )
     assert result.exit_code == 0 and "passphrase was changed" in result.output, result.output
     assert (database.read_bytes(), snapshot(protected / "secrets")) == before
     assert "Wrong passphrase" in collector("status", data_dir=protected).output
@@ -341,15 +435,25 @@ def test_a_short_new_passphrase_is_refused(hub, data_dir):
 
 # -- Ciphertexts are bound to their place ---------------------------------------------------
 
+
 def test_a_ciphertext_moved_to_another_row_does_not_open(protected, db_path):
-    first, second = [row["uuid"] for row in query(
-        db_path, "SELECT uuid FROM records WHERE form_id = 'community_feedback' ORDER BY uuid")]
+    first, second = [
+        row["uuid"]
+        for row in query(
+            db_path, "SELECT uuid FROM records WHERE form_id = 'community_feedback' ORDER BY uuid"
+        )
+    ]
     conn = sqlite3.connect(db_path)
-    conn.execute("UPDATE records SET answers = (SELECT answers FROM records WHERE uuid = ?)"
-                 " WHERE uuid = ?", [first, second])
+    conn.execute(
+        "UPDATE records SET answers = (SELECT answers FROM records WHERE uuid = ?) WHERE uuid = ?",
+        [first, second],
+    )
     # The revision's ciphertext in the working copy of the same record: another column.
-    conn.execute("UPDATE records SET answers = (SELECT answers FROM revisions WHERE uuid = ?"
-                 " AND revision = 1) WHERE uuid = ?", [first, first])
+    conn.execute(
+        "UPDATE records SET answers = (SELECT answers FROM revisions WHERE uuid = ?"
+        " AND revision = 1) WHERE uuid = ?",
+        [first, first],
+    )
     conn.commit()
     conn.close()
     protection.unlock(protected, PASSPHRASE)
@@ -364,14 +468,33 @@ def test_a_ciphertext_moved_to_another_row_does_not_open(protected, db_path):
 
 # -- A hub served with --protect --------------------------------------------------------------
 
+
 def test_a_hub_served_with_protect_stores_what_it_receives_encrypted(tmp_path):
     data_dir = install_key(tmp_path / "hub")
     assert collector("user", "add", ENUMERATOR, "--pin", PIN, data_dir=data_dir).exit_code == 0
     env = {**os.environ, protection.PASSPHRASE_ENV: PASSPHRASE, "PYTHONUNBUFFERED": "1"}
     server = subprocess.Popen(
-        [sys.executable, "-m", "collector", "serve", "--protect", "--host", "127.0.0.1",
-         "--port", "0", "--https", "--https-port", "0", "--data-dir", str(data_dir)],
-        env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        [
+            sys.executable,
+            "-m",
+            "collector",
+            "serve",
+            "--protect",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            "0",
+            "--https",
+            "--https-port",
+            "0",
+            "--data-dir",
+            str(data_dir),
+        ],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     try:
         output = ""
         while "Listening on" not in output:
@@ -385,13 +508,17 @@ def test_a_hub_served_with_protect_stores_what_it_receives_encrypted(tmp_path):
         phone.signin()
         record_uuid = fill_form(phone, "community_survey", SURVEY)
         # HTTPS works with the key encrypted on disk: the hub holds its password in memory.
-        secure = requests.get(f"https://127.0.0.1:{https_port}/healthz", timeout=30,
-                              verify=str(data_dir / "tls" / "ca.pem"))
+        secure = requests.get(
+            f"https://127.0.0.1:{https_port}/healthz",
+            timeout=30,
+            verify=str(data_dir / "tls" / "ca.pem"),
+        )
         assert secure.status_code == 200
         # While it serves, nothing it received is in its files, and its answers are sealed.
         assert leaks(data_dir) == []
-        rows = query(data_dir / "collector.db",
-                     "SELECT answers FROM records WHERE uuid = ?", [record_uuid])
+        rows = query(
+            data_dir / "collector.db", "SELECT answers FROM records WHERE uuid = ?", [record_uuid]
+        )
         assert rows[0]["answers"].startswith("enc1:")
     finally:
         server.terminate()

@@ -30,25 +30,31 @@ DEEP = b"[" * 100_000
 
 
 def server_command(*args, data_dir):
-    return CliRunner().invoke(server_cli, [*map(str, args), "--data-dir", str(data_dir)],
-                              catch_exceptions=False)
+    return CliRunner().invoke(
+        server_cli, [*map(str, args), "--data-dir", str(data_dir)], catch_exceptions=False
+    )
 
 
 def enroll(central, code=None, enrollment_id=None, public_key=None):
-    message = {"protocol": "1.0", "code": code or central.enrollment_code(),
-               "enrollment_id": enrollment_id or str(uuid.uuid4())}
+    message = {
+        "protocol": "1.0",
+        "code": code or central.enrollment_code(),
+        "enrollment_id": enrollment_id or str(uuid.uuid4()),
+    }
     if public_key is not None:
         message["device_public_key"] = public_key
-    return requests.post(central.url + "/api/v1/enroll", headers=HEADERS, json=message,
-                         timeout=10)
+    return requests.post(central.url + "/api/v1/enroll", headers=HEADERS, json=message, timeout=10)
 
 
 def events(central) -> list[str]:
-    return [row["event"] for row in query(central.database,
-                                          "SELECT event FROM security_events ORDER BY id")]
+    return [
+        row["event"]
+        for row in query(central.database, "SELECT event FROM security_events ORDER BY id")
+    ]
 
 
 # -- the server's identity ---------------------------------------------------------------
+
 
 def test_server_identity_is_made_once_owner_only_and_stable(tmp_path):
     data_dir = tmp_path / "central"
@@ -72,8 +78,11 @@ def test_health_and_cli_show_the_name_and_fingerprint(central):
     data_dir = central.app.config["DATA_DIR"]
     fingerprint = identity.fingerprint(data_dir)
     answer = requests.get(central.url + "/api/v1/health", timeout=10).json()
-    assert answer == {"status": "ok", "protocol": protocol.PROTOCOL_VERSION,
-                      "server": {"name": "", "fingerprint": fingerprint}}
+    assert answer == {
+        "status": "ok",
+        "protocol": protocol.PROTOCOL_VERSION,
+        "server": {"name": "", "fingerprint": fingerprint},
+    }
     central.app.config["SERVER_NAME_LABEL"] = "Ministry sync, Nairobi"
     named = requests.get(central.url + "/api/v1/health", timeout=10).json()
     assert named["server"] == {"name": "Ministry sync, Nairobi", "fingerprint": fingerprint}
@@ -96,8 +105,9 @@ def test_the_devices_page_shows_the_fingerprint_with_a_new_code(tmp_path):
     from sync_server.store import Store
 
     app = create_server(data_dir=tmp_path / "central")
-    Store(app.config["DATABASE"]).add_user("admin", "admin",
-                                           generate_password_hash("long enough password"))
+    Store(app.config["DATABASE"]).add_user(
+        "admin", "admin", generate_password_hash("long enough password")
+    )
     live = LiveHub(app)
     try:
         admin = Browser(live.url, "en")
@@ -121,33 +131,47 @@ def test_the_enroll_answer_is_signed_by_the_identity_key(central):
     assert protocol.verify_server_answer(answer, enrollment_id)
     # Another request's answer, a changed device, another key, a false fingerprint: refused.
     assert not protocol.verify_server_answer(answer, str(uuid.uuid4()))
-    assert not protocol.verify_server_answer(dict(answer, device_id=str(uuid.uuid4())),
-                                             enrollment_id)
+    assert not protocol.verify_server_answer(
+        dict(answer, device_id=str(uuid.uuid4())), enrollment_id
+    )
     # The server holds no pseudonym key, so the answer carries none...
     assert "pseudonym_key" not in answer
     # ...and one slipped in on the way (as an older server's would be) breaks the proof.
-    assert not protocol.verify_server_answer(dict(answer, pseudonym_key="a" * 64),
-                                             enrollment_id)
+    assert not protocol.verify_server_answer(dict(answer, pseudonym_key="a" * 64), enrollment_id)
     # Someone between the two swapping the token the answer hands over: refused.
-    assert not protocol.verify_server_answer(dict(answer, device_token="b" * 43),
-                                             enrollment_id)
+    assert not protocol.verify_server_answer(dict(answer, device_token="b" * 43), enrollment_id)
     impostor = Ed25519PrivateKey.generate()
     impostor_key = base64.b64encode(device_keys.raw_public_key(impostor)).decode()
     swapped = dict(answer, server=dict(answer["server"], public_key=impostor_key))
     assert not protocol.verify_server_answer(swapped, enrollment_id)
     # An impostor signing with its own key cannot claim the real fingerprint.
-    forged = dict(answer, server=dict(answer["server"], public_key=impostor_key),
-                  server_signature=device_keys.sign_with(impostor, protocol.enrollment_proof(
-                      answer["device_id"], enrollment_id, answer["server"]["fingerprint"],
-                      answer["device_token"])))
+    forged = dict(
+        answer,
+        server=dict(answer["server"], public_key=impostor_key),
+        server_signature=device_keys.sign_with(
+            impostor,
+            protocol.enrollment_proof(
+                answer["device_id"],
+                enrollment_id,
+                answer["server"]["fingerprint"],
+                answer["device_token"],
+            ),
+        ),
+    )
     assert not protocol.verify_server_answer(forged, enrollment_id)
-    for broken in (None, {}, "answer", dict(answer, server=None),
-                   dict(answer, server_signature="not base64!"),
-                   dict(answer, server=dict(answer["server"], public_key="AAAA"))):
+    for broken in (
+        None,
+        {},
+        "answer",
+        dict(answer, server=None),
+        dict(answer, server_signature="not base64!"),
+        dict(answer, server=dict(answer["server"], public_key="AAAA")),
+    ):
         assert not protocol.verify_server_answer(broken, enrollment_id)
 
 
 # -- device keys -------------------------------------------------------------------------
+
 
 def test_device_keys_sign_and_verify_and_never_raise(tmp_path):
     from collector.datadir import ensure_data_dir
@@ -161,12 +185,18 @@ def test_device_keys_sign_and_verify_and_never_raise(tmp_path):
     signature = device_keys.sign(data_dir, b"batches")
     assert device_keys.verify(public, b"batches", signature)
     other = device_keys.public_key_text(ensure_data_dir(tmp_path / "other-hub"))
-    for key, payload, sig in [(public, b"batches!", signature), (other, b"batches", signature),
-                              (public, b"batches", signature[:-4] + "AAA="),
-                              (public, b"batches", "%%%"), (public, b"batches", None),
-                              ("not a key", b"batches", signature), (None, b"batches", signature),
-                              (public[:-4], b"batches", signature), (public, None, signature),
-                              (public, "batches", signature)]:
+    for key, payload, sig in [
+        (public, b"batches!", signature),
+        (other, b"batches", signature),
+        (public, b"batches", signature[:-4] + "AAA="),
+        (public, b"batches", "%%%"),
+        (public, b"batches", None),
+        ("not a key", b"batches", signature),
+        (None, b"batches", signature),
+        (public[:-4], b"batches", signature),
+        (public, None, signature),
+        (public, "batches", signature),
+    ]:
         assert device_keys.verify(key, payload, sig) is False
 
 
@@ -182,13 +212,20 @@ def test_enrollment_stores_the_device_key_and_a_retry_keeps_it(central):
     code, enrollment_id = central.enrollment_code(), str(uuid.uuid4())
     keyless = enroll(central, code, enrollment_id).json()
     enroll(central, code, enrollment_id, key_b)
-    assert query(central.database, "SELECT public_key FROM devices WHERE id = ?",
-                 [keyless["device_id"]]) == [{"public_key": key_b}]
+    assert query(
+        central.database, "SELECT public_key FROM devices WHERE id = ?", [keyless["device_id"]]
+    ) == [{"public_key": key_b}]
 
 
-@pytest.mark.parametrize("bad_key", ["not base64 at all", base64.b64encode(b"short").decode(),
-                                     base64.b64encode(bytes(range(64))).decode()],
-                         ids=["not base64", "too short", "too long"])
+@pytest.mark.parametrize(
+    "bad_key",
+    [
+        "not base64 at all",
+        base64.b64encode(b"short").decode(),
+        base64.b64encode(bytes(range(64))).decode(),
+    ],
+    ids=["not base64", "too short", "too long"],
+)
 def test_a_malformed_device_key_is_refused_and_nothing_enrolled(central, bad_key):
     response = enroll(central, public_key=bad_key)
     assert_error(response, 400, "invalid_message")
@@ -197,21 +234,31 @@ def test_a_malformed_device_key_is_refused_and_nothing_enrolled(central, bad_key
 
 # -- point 4: replayed enrollment ----------------------------------------------------------
 
+
 def _age_code(central, used_minutes_ago=None, expires_minutes_ago=None):
     """Move a used code's first use, or its expiry, into the past (as time passing would)."""
     if used_minutes_ago is not None:
         when = (utcnow() - timedelta(minutes=used_minutes_ago)).isoformat()
-        change(central.database, "UPDATE enrollment_codes SET used_at = ?",
-               [when.replace("+00:00", "Z")])
+        change(
+            central.database,
+            "UPDATE enrollment_codes SET used_at = ?",
+            [when.replace("+00:00", "Z")],
+        )
     if expires_minutes_ago is not None:
         when = (utcnow() - timedelta(minutes=expires_minutes_ago)).isoformat()
-        change(central.database, "UPDATE enrollment_codes SET expires_at = ?",
-               [when.replace("+00:00", "Z")])
+        change(
+            central.database,
+            "UPDATE enrollment_codes SET expires_at = ?",
+            [when.replace("+00:00", "Z")],
+        )
 
 
 def _token_works(central, token) -> bool:
-    response = requests.get(central.url + "/api/v1/reconcile",
-                            headers=dict(HEADERS, Authorization=f"Bearer {token}"), timeout=10)
+    response = requests.get(
+        central.url + "/api/v1/reconcile",
+        headers=dict(HEADERS, Authorization=f"Bearer {token}"),
+        timeout=10,
+    )
     return response.status_code == 200
 
 
@@ -238,12 +285,14 @@ def test_a_replayed_enrollment_after_the_window_or_expiry_gets_nothing(central, 
     assert query(central.database, "SELECT token_hash FROM devices") == [before]
     assert _token_works(central, first["device_token"])  # the real hub is not cut off
     assert events(central) == ["device_enrolled", "device_enrollment_refused"]
-    assert query(central.database, "SELECT account, detail FROM security_events WHERE"
-                 " event = 'device_enrollment_refused'") == [{"account": None,
-                                                             "detail": "code_used"}]
+    assert query(
+        central.database,
+        "SELECT account, detail FROM security_events WHERE event = 'device_enrollment_refused'",
+    ) == [{"account": None, "detail": "code_used"}]
 
 
 # -- point 15: deeply nested JSON ------------------------------------------------------------
+
 
 @pytest.mark.parametrize("gzipped", [True, False])
 def test_deeply_nested_json_is_a_400_and_the_server_keeps_serving(central, gzipped):
@@ -258,9 +307,12 @@ def test_deeply_nested_json_is_a_400_and_the_server_keeps_serving(central, gzipp
         nested = {"inner": [nested]}
     assert_error(push(central, token, batch(record(answers=nested))), 400, "too_deep")
     enroll_body = b'{"protocol":' + b"[" * 60_000  # under the enroll size limit
-    answer = requests.post(central.url + "/api/v1/enroll", data=enroll_body,
-                           headers=dict(HEADERS, **{"Content-Type": "application/json"}),
-                           timeout=10)
+    answer = requests.post(
+        central.url + "/api/v1/enroll",
+        data=enroll_body,
+        headers=dict(HEADERS, **{"Content-Type": "application/json"}),
+        timeout=10,
+    )
     assert_error(answer, 400, "too_deep")
     assert requests.get(central.url + "/api/v1/health", timeout=10).json()["status"] == "ok"
     good = push(central, token, batch(record()))
@@ -270,20 +322,32 @@ def test_deeply_nested_json_is_a_400_and_the_server_keeps_serving(central, gzipp
 def test_brackets_inside_strings_do_not_count_as_nesting(central):
     token = enroll(central).json()["device_token"]
     text = '[[[[{{{{ "quoted \\" [[[[ and \\\\ backslash ' + "[" * 500
-    rec = record(answers={"feedback_type": "question", "topic": "health", "message": text,
-                          "wants_reply": "no"})
+    rec = record(
+        answers={
+            "feedback_type": "question",
+            "topic": "health",
+            "message": text,
+            "wants_reply": "no",
+        }
+    )
     response = push(central, token, batch(rec))
     assert response.status_code == 200, response.text
     assert response.json()["results"][0]["status"] == "stored"
 
 
-@pytest.mark.parametrize("text, deep", [
-    ("[" * 64 + "]" * 64, False), ("[" * 65 + "]" * 65, True),
-    ('{"a":' * 64 + "1" + "}" * 64, False), ('{"a":' * 65 + "1" + "}" * 65, True),
-    (json.dumps(["[" * 200]), False), (json.dumps(['\\"' + "[" * 200]), False),
-    ('["\\\\"' + ",[" * 70 + "]" * 70 + "]", True),  # an escaped backslash ends no string
-    (json.dumps([[1]] * 5000), False),
-])
+@pytest.mark.parametrize(
+    "text, deep",
+    [
+        ("[" * 64 + "]" * 64, False),
+        ("[" * 65 + "]" * 65, True),
+        ('{"a":' * 64 + "1" + "}" * 64, False),
+        ('{"a":' * 65 + "1" + "}" * 65, True),
+        (json.dumps(["[" * 200]), False),
+        (json.dumps(['\\"' + "[" * 200]), False),
+        ('["\\\\"' + ",[" * 70 + "]" * 70 + "]", True),  # an escaped backslash ends no string
+        (json.dumps([[1]] * 5000), False),
+    ],
+)
 def test_depth_is_measured_outside_strings(text, deep):
     assert protocol.json_depth_exceeds(text) is deep
     if deep:
@@ -303,11 +367,13 @@ def test_import_bundle_of_deep_json_is_a_one_line_error(tmp_path, gzipped):
     result = server_command("import-bundle", bundle, data_dir=data_dir)
     assert result.exit_code != 0
     assert result.output.strip().splitlines() == [
-        "Error: deep.bundle: The JSON nests deeper than 64 levels."]
+        "Error: deep.bundle: The JSON nests deeper than 64 levels."
+    ]
     assert "Traceback" not in result.output
 
 
 # -- point 12: bundles signed by the device's own key ----------------------------------------
+
 
 @pytest.fixture
 def keyed_device(central, tmp_path):
@@ -322,8 +388,14 @@ def keyed_device(central, tmp_path):
 def _bundle(device_id, batches, private_key=None, signature=None):
     if private_key is not None:
         return protocol.make_bundle(batches, device_id, private_key)
-    envelope = {"kind": protocol.BUNDLE_KIND, "protocol": "1.0", "device_id": device_id,
-                "signature_algorithm": "ed25519", "signature": signature, "batches": batches}
+    envelope = {
+        "kind": protocol.BUNDLE_KIND,
+        "protocol": "1.0",
+        "device_id": device_id,
+        "signature_algorithm": "ed25519",
+        "signature": signature,
+        "batches": batches,
+    }
     return gzip.compress(protocol.dumps(envelope))
 
 
@@ -335,8 +407,11 @@ def _import(central, tmp_path, data: bytes):
 
 def test_a_bundle_signed_with_the_device_key_is_imported(central, keyed_device, tmp_path):
     answer, hub_dir = keyed_device
-    data = _bundle(answer["device_id"], [batch(record()), batch(record())],
-                   device_keys.load_private_key(hub_dir))
+    data = _bundle(
+        answer["device_id"],
+        [batch(record()), batch(record())],
+        device_keys.load_private_key(hub_dir),
+    )
     result = _import(central, tmp_path, data)
     assert result.exit_code == 0, result.output
     assert "2 stored, 0 already here, 0 rejected" in result.output and stored(central) == 2
@@ -357,10 +432,15 @@ def test_nothing_in_the_server_database_can_sign_a_bundle(central, keyed_device,
     attempts = [
         hmac.new(token_key, payload, hashlib.sha256).hexdigest(),  # the old HMAC scheme
         device_keys.sign_with(Ed25519PrivateKey.from_private_bytes(token_key), payload),
-        device_keys.sign_with(Ed25519PrivateKey.from_private_bytes(
-            base64.b64decode(row["public_key"])), payload),
-        device_keys.sign_with(Ed25519PrivateKey.from_private_bytes(
-            hashlib.sha256(row["token_hash"].encode()).digest()), payload),
+        device_keys.sign_with(
+            Ed25519PrivateKey.from_private_bytes(base64.b64decode(row["public_key"])), payload
+        ),
+        device_keys.sign_with(
+            Ed25519PrivateKey.from_private_bytes(
+                hashlib.sha256(row["token_hash"].encode()).digest()
+            ),
+            payload,
+        ),
         "",
     ]
     for signature in attempts:
@@ -377,8 +457,13 @@ def test_nothing_in_the_server_database_can_sign_a_bundle(central, keyed_device,
 def test_an_unsigned_or_old_style_bundle_is_refused(central, keyed_device, tmp_path):
     answer, hub_dir = keyed_device
     batches = [batch(record())]
-    envelope = {"kind": protocol.BUNDLE_KIND, "protocol": "1.0", "device_id": answer["device_id"],
-                "signature": "0" * 64, "batches": batches}
+    envelope = {
+        "kind": protocol.BUNDLE_KIND,
+        "protocol": "1.0",
+        "device_id": answer["device_id"],
+        "signature": "0" * 64,
+        "batches": batches,
+    }
     result = _import(central, tmp_path, gzip.compress(protocol.dumps(envelope)))
     assert result.exit_code == 1 and "older collector" in result.output
     assert stored(central) == 0

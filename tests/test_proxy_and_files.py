@@ -42,12 +42,14 @@ def serve(tmp_path):
 
 
 def session_cookie(response) -> str:
-    [cookie] = [c for c in response.raw.headers.getlist("Set-Cookie")
-                if c.startswith("central_session=")]
+    [cookie] = [
+        c for c in response.raw.headers.getlist("Set-Cookie") if c.startswith("central_session=")
+    ]
     return cookie
 
 
 # -- point 11: behind a TLS proxy --------------------------------------------------------------
+
 
 def test_without_the_setting_a_client_cannot_claim_https(serve):
     live = serve()
@@ -84,14 +86,24 @@ def test_signing_in_through_the_proxy_over_https(serve):
     headers = dict(HTTPS, Referer="https://central.example.org/signin")
     page = requests.get(live.url + "/signin", headers=headers, timeout=10)
     cookie = session_cookie(page).split(";")[0]
-    signed_in = requests.post(live.url + "/signin", allow_redirects=False, timeout=10,
-                              headers=dict(headers, Cookie=cookie), data={
-                                  "name": "amani", "password": "a long enough passphrase",
-                                  "csrf_token": CSRF_PATTERN.search(page.text).group(1)})
+    signed_in = requests.post(
+        live.url + "/signin",
+        allow_redirects=False,
+        timeout=10,
+        headers=dict(headers, Cookie=cookie),
+        data={
+            "name": "amani",
+            "password": "a long enough passphrase",
+            "csrf_token": CSRF_PATTERN.search(page.text).group(1),
+        },
+    )
     assert signed_in.status_code == 302, signed_in.text[:300]
     assert "; secure" in session_cookie(signed_in).lower()
-    home = requests.get(live.url + "/", timeout=10, headers=dict(
-        headers, Cookie=session_cookie(signed_in).split(";")[0]))
+    home = requests.get(
+        live.url + "/",
+        timeout=10,
+        headers=dict(headers, Cookie=session_cookie(signed_in).split(";")[0]),
+    )
     assert home.status_code == 200 and "Sign out" in home.text
     assert home.headers[HSTS] == "max-age=31536000"
 
@@ -100,8 +112,12 @@ def bad_tokens(live, count, forwarded_for=None):
     headers = {"Authorization": "Bearer cfc_not_a_token"}
     if forwarded_for:
         headers["X-Forwarded-For"] = forwarded_for
-    return [requests.get(live.url + "/api/v1/data/community_feedback", headers=headers,
-                         timeout=10).status_code for _ in range(count)]
+    return [
+        requests.get(
+            live.url + "/api/v1/data/community_feedback", headers=headers, timeout=10
+        ).status_code
+        for _ in range(count)
+    ]
 
 
 def test_the_client_address_comes_from_the_proxy_only_with_the_setting(serve):
@@ -116,13 +132,16 @@ def test_the_client_address_comes_from_the_proxy_only_with_the_setting(serve):
     assert bad_tokens(direct, 1, "198.51.100.4") == [429]
 
 
-@pytest.mark.parametrize("content,message", [
-    ("proxy_hops = true\n", "proxy_hops should be a whole number"),
-    ("proxy_hops = -1\n", "proxy_hops should be a whole number"),
-    ("proxy_hops = 1.5\n", "proxy_hops should be a whole number"),
-    ("proxy_hop = 1\n", "unknown setting(s): proxy_hop"),
-    ("proxy_hops = \n", "settings.toml"),
-])
+@pytest.mark.parametrize(
+    "content,message",
+    [
+        ("proxy_hops = true\n", "proxy_hops should be a whole number"),
+        ("proxy_hops = -1\n", "proxy_hops should be a whole number"),
+        ("proxy_hops = 1.5\n", "proxy_hops should be a whole number"),
+        ("proxy_hop = 1\n", "unknown setting(s): proxy_hop"),
+        ("proxy_hops = \n", "settings.toml"),
+    ],
+)
 def test_a_bad_setting_stops_the_server_at_start(tmp_path, content, message):
     data_dir = tmp_path / "central"
     data_dir.mkdir()
@@ -136,7 +155,6 @@ def test_a_bad_setting_stops_the_server_at_start(tmp_path, content, message):
 # -- point 12: every server file owner-only ----------------------------------------------------
 
 
-
 @pytest.mark.skipif(os.name != "posix", reason="POSIX file modes")
 def test_every_file_the_server_makes_is_owner_only(central_factory, usual_umask, tmp_path):
     central = central_factory(tmp_path / "central")
@@ -147,9 +165,20 @@ def test_every_file_the_server_makes_is_owner_only(central_factory, usual_umask,
     reader.execute("SELECT count(*) FROM records").fetchone()
     out = tmp_path / "exports"
     out.mkdir()
-    result = CliRunner().invoke(server_cli, [
-        "export", "--form", "community_feedback", "--format", "csv", "--output",
-        str(out / "feedback.csv"), "--data-dir", str(tmp_path / "central")])
+    result = CliRunner().invoke(
+        server_cli,
+        [
+            "export",
+            "--form",
+            "community_feedback",
+            "--format",
+            "csv",
+            "--output",
+            str(out / "feedback.csv"),
+            "--data-dir",
+            str(tmp_path / "central"),
+        ],
+    )
     assert result.exit_code == 0, result.output
     database = Path(central.database)
     assert Path(f"{database}-wal").exists()  # the server is running: WAL in use
@@ -175,8 +204,9 @@ def test_a_database_left_readable_by_an_older_version_is_closed(usual_umask, tmp
 @pytest.mark.skipif(os.name != "posix", reason="POSIX file modes")
 def test_command_line_files_are_owner_only(usual_umask, tmp_path):
     data_dir = tmp_path / "central"
-    result = CliRunner().invoke(server_cli, ["device", "add", "--label", "zone A", "--data-dir",
-                                             str(data_dir)])
+    result = CliRunner().invoke(
+        server_cli, ["device", "add", "--label", "zone A", "--data-dir", str(data_dir)]
+    )
     assert result.exit_code == 0, result.output
     assert open_to_others(data_dir) == []
 

@@ -46,21 +46,31 @@ LOOKUP = "pulldata('products', '{column}', 'code', ${{code}})"
 SURVEY = [
     ["type", "name", "label", "calculation", "constraint", "constraint_message", "relevant"],
     ["begin group", "item", "Item", None, None, None, None],
-    ["text", "code", "Product code", None, "pulldata('products', 'name', 'code', .) != ''",
-     "No product has this code.", None],
+    [
+        "text",
+        "code",
+        "Product code",
+        None,
+        "pulldata('products', 'name', 'code', .) != ''",
+        "No product has this code.",
+        None,
+    ],
     ["calculate", "product", None, LOOKUP.format(column="name"), None, None, None],
     ["calculate", "price", None, LOOKUP.format(column="price"), None, None, None],
     ["end group", None, None, None, None, None, None],
     ["begin group", "amount", "Amount", None, None, None, None],
     ["integer", "quantity", "How many?", None, None, None, None],
     ["calculate", "total", None, "${price} * ${quantity}", None, None, None],
-    ["note", "large", "A large purchase: ask for a receipt.", None, None, None,
-     "${total} > 10"],
+    ["note", "large", "A large purchase: ask for a receipt.", None, None, None, "${total} > 10"],
     ["end group", None, None, None, None, None, None],
 ]
 PRODUCTS = 'code,name,price\nA1,Soap,0.5\nB2,Rice (1 kg),1.25\nC3,"Cooking oil, 5 l",12\n'
-ROWS = [["code", "name", "price"], ["A1", "Soap", "0.5"], ["B2", "Rice (1 kg)", "1.25"],
-        ["C3", "Cooking oil, 5 l", "12"]]
+ROWS = [
+    ["code", "name", "price"],
+    ["A1", "Soap", "0.5"],
+    ["B2", "Rice (1 kg)", "1.25"],
+    ["C3", "Cooking oil, 5 l", "12"],
+]
 
 
 @pytest.fixture
@@ -84,21 +94,33 @@ def stored_definitions(data_dir) -> list[dict]:
 
 # --- imported -------------------------------------------------------------------------------
 
+
 def test_the_data_file_is_stored_with_the_form(folder, data_dir):
     done = run(cli, "forms", "import", folder / "shop.xlsx", "--data-dir", data_dir)
     assert done.exit_code == 0, done.output
     [definition] = stored_definitions(data_dir)
     assert definition["data"] == {"products.csv": ROWS}
     assert load_form(definition).pulldata["products"][2] == {
-        "code": "C3", "name": "Cooking oil, 5 l", "price": "12"}
+        "code": "C3",
+        "name": "Cooking oil, 5 l",
+        "price": "12",
+    }
 
 
 def test_media_gives_a_data_file_kept_elsewhere(folder, tmp_path, data_dir):
     elsewhere = tmp_path / "files"
     elsewhere.mkdir()
     (folder / "products.csv").rename(elsewhere / "products.csv")
-    done = run(cli, "forms", "import", folder / "shop.xlsx", "--media",
-               elsewhere / "products.csv", "--data-dir", data_dir)
+    done = run(
+        cli,
+        "forms",
+        "import",
+        folder / "shop.xlsx",
+        "--media",
+        elsewhere / "products.csv",
+        "--data-dir",
+        data_dir,
+    )
     assert done.exit_code == 0, done.output
     assert stored_definitions(data_dir)[0]["data"]["products.csv"] == ROWS
 
@@ -110,24 +132,44 @@ def oversized(folder: Path) -> None:
     assert (folder / "products.csv").stat().st_size > MAX_DATA_BYTES
 
 
-@pytest.mark.parametrize("change, message", [
-    (lambda folder: (folder / "products.csv").unlink(),
-     "survey row 3, column constraint: The data file products.csv that pulldata() reads was "
-     "not found: put it in the same folder as the form, or give it with --media products.csv."),
-    (lambda folder: write_workbook(folder / "shop.xlsx", [
-        *SURVEY[:4], [*SURVEY[4][:3], LOOKUP.format(column="cost"), *SURVEY[4][4:]],
-        *SURVEY[5:]], settings=SETTINGS),
-     "survey row 5, column calculation: The data file products.csv has no column 'cost' "
-     "(its columns: code, name, price)."),
-    (oversized,
-     "survey row 3, column constraint: The data file products.csv is too large: a form's data "
-     "files may hold 500 kB in all, as every page of the form carries them."),
-    (lambda folder: (folder / "products.csv").write_text("code,name,code\nA1,Soap,A2\n"),
-     "survey row 3, column constraint: The data file products.csv needs a first row that "
-     "names each of its columns once."),
-], ids=["missing file", "bad column", "oversized file", "repeated column"])
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        (
+            lambda folder: (folder / "products.csv").unlink(),
+            "survey row 3, column constraint: The data file products.csv that pulldata() reads "
+            "was not found: put it in the same folder as the form, or give it with --media "
+            "products.csv.",
+        ),
+        (
+            lambda folder: write_workbook(
+                folder / "shop.xlsx",
+                [
+                    *SURVEY[:4],
+                    [*SURVEY[4][:3], LOOKUP.format(column="cost"), *SURVEY[4][4:]],
+                    *SURVEY[5:],
+                ],
+                settings=SETTINGS,
+            ),
+            "survey row 5, column calculation: The data file products.csv has no column 'cost' "
+            "(its columns: code, name, price).",
+        ),
+        (
+            oversized,
+            "survey row 3, column constraint: The data file products.csv is too large: a form's "
+            "data files may hold 500 kB in all, as every page of the form carries them.",
+        ),
+        (
+            lambda folder: (folder / "products.csv").write_text("code,name,code\nA1,Soap,A2\n"),
+            "survey row 3, column constraint: The data file products.csv needs a first row that "
+            "names each of its columns once.",
+        ),
+    ],
+    ids=["missing file", "bad column", "oversized file", "repeated column"],
+)
 def test_a_data_file_problem_is_named_on_the_calling_row_and_nothing_is_imported(
-        folder, data_dir, change, message):
+    folder, data_dir, change, message
+):
     change(folder)
     run(cli, "status", "--data-dir", data_dir)  # the hub's database, to look into afterwards
     done = run(cli, "forms", "import", folder / "shop.xlsx", "--data-dir", data_dir)
@@ -137,31 +179,59 @@ def test_a_data_file_problem_is_named_on_the_calling_row_and_nothing_is_imported
 
 
 def test_the_file_and_columns_must_be_written_as_text(tmp_path):
-    survey = [["type", "name", "label", "calculation"],
-              ["text", "file", "File", None],
-              ["calculate", "price", None, "pulldata(${file}, 'price', 'code', 'A1')"]]
-    [problem] = read_xlsform(write_workbook(tmp_path / "f.xlsx", survey,
-                                            settings=SETTINGS)).errors
+    survey = [
+        ["type", "name", "label", "calculation"],
+        ["text", "file", "File", None],
+        ["calculate", "price", None, "pulldata(${file}, 'price', 'code', 'A1')"],
+    ]
+    [problem] = read_xlsform(write_workbook(tmp_path / "f.xlsx", survey, settings=SETTINGS)).errors
     assert (problem.key, problem.row, problem.column) == (
-        "external_data/pulldata_literal", 3, "calculation")
+        "external_data/pulldata_literal",
+        3,
+        "calculation",
+    )
 
 
-SCHEMA_FORM = {"form_id": "shop", "version": "1", "title": {"en": "Shop"}, "sections": [
-    {"name": "s", "label": {"en": "S"}, "questions": [
-        {"name": "code", "type": "text", "label": {"en": "Code"}},
-        {"name": "price", "type": "calculate", "calculation": LOOKUP.format(column="price")}]}]}
+SCHEMA_FORM = {
+    "form_id": "shop",
+    "version": "1",
+    "title": {"en": "Shop"},
+    "sections": [
+        {
+            "name": "s",
+            "label": {"en": "S"},
+            "questions": [
+                {"name": "code", "type": "text", "label": {"en": "Code"}},
+                {
+                    "name": "price",
+                    "type": "calculate",
+                    "calculation": LOOKUP.format(column="price"),
+                },
+            ],
+        }
+    ],
+}
 
 
-@pytest.mark.parametrize("data, message", [
-    (None, "s/price: pulldata() reads products.csv, which is not among the form's data files."),
-    ({"products.csv": [["code", "name"], ["A1", "Soap"]]},
-     "s/price: products.csv has no column 'price'."),
-    ({"products.csv": [["code", "price"], ["A1"]]},
-     "data: row 2 of products.csv has 1 values for 2 columns."),
-    ({"products.csv": [["code", "price"], ["A1", "x" * MAX_DATA_BYTES]]},
-     "data: the form's data files hold more than 500 kB of text"),
-    ({"../products.csv": [["code", "price"]]}, "data"),
-])
+@pytest.mark.parametrize(
+    "data, message",
+    [
+        (None, "s/price: pulldata() reads products.csv, which is not among the form's data files."),
+        (
+            {"products.csv": [["code", "name"], ["A1", "Soap"]]},
+            "s/price: products.csv has no column 'price'.",
+        ),
+        (
+            {"products.csv": [["code", "price"], ["A1"]]},
+            "data: row 2 of products.csv has 1 values for 2 columns.",
+        ),
+        (
+            {"products.csv": [["code", "price"], ["A1", "x" * MAX_DATA_BYTES]]},
+            "data: the form's data files hold more than 500 kB of text",
+        ),
+        ({"../products.csv": [["code", "price"]]}, "data"),
+    ],
+)
 def test_the_schema_checks_the_data_files(data, message):
     assert load_form({**SCHEMA_FORM, "data": {"products.csv": ROWS}}).pulldata["products"]
     with pytest.raises(FormError, match=re.escape(message)):
@@ -170,10 +240,11 @@ def test_the_schema_checks_the_data_files(data, message):
 
 # --- written back ---------------------------------------------------------------------------
 
+
 def test_export_xlsform_writes_the_data_file_back_and_pyxform_keeps_pulldata(
-        folder, tmp_path, data_dir):
-    assert run(cli, "forms", "import", folder / "shop.xlsx", "--data-dir",
-               data_dir).exit_code == 0
+    folder, tmp_path, data_dir
+):
+    assert run(cli, "forms", "import", folder / "shop.xlsx", "--data-dir", data_dir).exit_code == 0
     out = tmp_path / "out"
     out.mkdir()
     done = run(cli, "forms", "export-xlsform", "shop", out / "shop.xlsx", "--data-dir", data_dir)
@@ -183,8 +254,9 @@ def test_export_xlsform_writes_the_data_file_back_and_pyxform_keeps_pulldata(
     xml = pyxform_convert(xlsform=str(out / "shop.xlsx")).xform
     assert 'src="jr://file-csv/products.csv"' in xml
     assert "pulldata('products', 'price', 'code',  /data/item/code )" in html.unescape(xml)
-    assert read_xlsform(out / "shop.xlsx").definition == \
-        read_xlsform(folder / "shop.xlsx").definition
+    assert (
+        read_xlsform(out / "shop.xlsx").definition == read_xlsform(folder / "shop.xlsx").definition
+    )
 
 
 # --- on a real hub, without JavaScript ------------------------------------------------------
@@ -197,8 +269,7 @@ def post(phone, page, answers: dict):
 
 
 def test_the_hub_computes_with_the_data_file_and_keeps_the_values(folder, data_dir):
-    assert run(cli, "forms", "import", folder / "shop.xlsx", "--data-dir",
-               data_dir).exit_code == 0
+    assert run(cli, "forms", "import", folder / "shop.xlsx", "--data-dir", data_dir).exit_code == 0
     hub = LiveHub(create_app(data_dir=data_dir))
     try:
         hub.add_enumerator()
@@ -216,17 +287,25 @@ def test_the_hub_computes_with_the_data_file_and_keeps_the_values(folder, data_d
         assert review.url.endswith("/review"), html.unescape(review.text)[:2000]
         record_uuid = record_of(first)
         assert phone.post(f"/records/{record_uuid}/finalize", {}).status_code == 200
-        [record] = query(hub.app.config["DATABASE"],
-                         "SELECT status, answers FROM records WHERE uuid = ?", [record_uuid])
+        [record] = query(
+            hub.app.config["DATABASE"],
+            "SELECT status, answers FROM records WHERE uuid = ?",
+            [record_uuid],
+        )
         assert record["status"] == "finalized"
         assert json.loads(record["answers"]) == {
-            "code": "C3", "product": "Cooking oil, 5 l", "price": "12", "quantity": 2,
-            "total": 24}
+            "code": "C3",
+            "product": "Cooking oil, 5 l",
+            "price": "12",
+            "quantity": 2,
+            "total": 24,
+        }
     finally:
         hub.stop()
 
 
 # --- on the central server ------------------------------------------------------------------
+
 
 def test_the_central_server_publishes_the_form_and_a_hub_installs_it(folder, tmp_path):
     server_dir = tmp_path / "server"
@@ -248,11 +327,11 @@ def test_the_central_server_publishes_the_form_and_a_hub_installs_it(folder, tmp
 
 # --- in a browser, with JavaScript ----------------------------------------------------------
 
+
 def test_the_phone_computes_with_the_data_file_as_the_person_types(folder, data_dir, chromium):
     from selenium.webdriver.support.ui import WebDriverWait
 
-    assert run(cli, "forms", "import", folder / "shop.xlsx", "--data-dir",
-               data_dir).exit_code == 0
+    assert run(cli, "forms", "import", folder / "shop.xlsx", "--data-dir", data_dir).exit_code == 0
     hub = LiveHub(create_app(data_dir=data_dir))
     try:
         hub.add_enumerator()
@@ -277,8 +356,12 @@ def test_the_phone_computes_with_the_data_file_as_the_person_types(folder, data_
         [record] = query(hub.app.config["DATABASE"], "SELECT status, answers FROM records")
         assert record["status"] == "finalized"
         assert json.loads(record["answers"]) == {
-            "code": "C3", "product": "Cooking oil, 5 l", "price": "12", "quantity": 2,
-            "total": 24}
+            "code": "C3",
+            "product": "Cooking oil, 5 l",
+            "price": "12",
+            "quantity": 2,
+            "total": 24,
+        }
         assert console_errors(chromium) == []
     finally:
         hub.stop()

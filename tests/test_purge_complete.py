@@ -27,37 +27,83 @@ from test_sync import collector, enrolled, server_command  # noqa: F401  (enroll
 SERVER_ENGINES = ("sqlite",)
 
 # Distinctive values, each planted once: none may be left anywhere after the purge.
-SURVEY = dict(SURVEY_ANSWERS, respondent_name="Wanjiru Odhiambo",
-              respondent_phone="+254 733 918 264",
-              comments="Wanjiru says call 0733-918-264 or write wanjiru.o@example.net; "
-                       "her card is 29384756. The water point is broken.")
-REPORT = dict(REPORT_ANSWERS, reporter_name="فاطمة الزهراء",
-              reporter_contact="fz.report@example.org",
-              incident_description="رفضوا خدمة فاطمة في المكتب، رقمها 0722 481 937")
-KIOSK = {"feedback_type": "complaint", "topic": "water", "wants_reply": "yes",
-         "contact": "0711 264 093", "message": "Write to kioskuser@example.com about the tap."}
+SURVEY = dict(
+    SURVEY_ANSWERS,
+    respondent_name="Wanjiru Odhiambo",
+    respondent_phone="+254 733 918 264",
+    comments="Wanjiru says call 0733-918-264 or write wanjiru.o@example.net; "
+    "her card is 29384756. The water point is broken.",
+)
+REPORT = dict(
+    REPORT_ANSWERS,
+    reporter_name="فاطمة الزهراء",
+    reporter_contact="fz.report@example.org",
+    incident_description="رفضوا خدمة فاطمة في المكتب، رقمها 0722 481 937",
+)
+KIOSK = {
+    "feedback_type": "complaint",
+    "topic": "water",
+    "wants_reply": "yes",
+    "contact": "0711 264 093",
+    "message": "Write to kioskuser@example.com about the tap.",
+}
 ROSTER_RECORD = "5b1f3e0a-94c1-4d55-8f7e-2a6c1d9b0e44"
 ROSTER_FIELDS = [
-    ("_uuid", ROSTER_RECORD), ("_action", "finalize"), ("form_version", "1"),
-    ("head_name", "Kiprono Chebet"), ("hh_size", "2"), ("_repeat.visits", "1"),
-    ("member_name.1", "Nyokabi"), ("member_age.1", "41"),
+    ("_uuid", ROSTER_RECORD),
+    ("_action", "finalize"),
+    ("form_version", "1"),
+    ("head_name", "Kiprono Chebet"),
+    ("hh_size", "2"),
+    ("_repeat.visits", "1"),
+    ("member_name.1", "Nyokabi"),
+    ("member_age.1", "41"),
     ("member_phone.1", "0799 318 552"),
-    ("member_name.2", "Tumaini"), ("member_age.2", "12"), ("in_school.2", "yes"),
-    ("member_phone.2", "+255 754 660 127"), ("school_fees", "1500"),
-    ("visit_date.1", "2024-03-01"), ("visit_note.1", "Nyokabi gave 0799 318 552 again"),
-    ("visit_by.1", "Field team")]
-STALE_DRAFT = dict(SURVEY_ANSWERS, respondent_name="Chidinma Okafor",
-                   respondent_phone="+234 803 555 0192",
-                   comments="Chidinma asked us to use chidinma.ok@example.com, ID 48213376.")
-RECENT_DRAFT = dict(SURVEY_ANSWERS, respondent_name="Ayaan Warsame",
-                    respondent_phone="+252 61 774 3390", comments="Ayaan will finish later.")
+    ("member_name.2", "Tumaini"),
+    ("member_age.2", "12"),
+    ("in_school.2", "yes"),
+    ("member_phone.2", "+255 754 660 127"),
+    ("school_fees", "1500"),
+    ("visit_date.1", "2024-03-01"),
+    ("visit_note.1", "Nyokabi gave 0799 318 552 again"),
+    ("visit_by.1", "Field team"),
+]
+STALE_DRAFT = dict(
+    SURVEY_ANSWERS,
+    respondent_name="Chidinma Okafor",
+    respondent_phone="+234 803 555 0192",
+    comments="Chidinma asked us to use chidinma.ok@example.com, ID 48213376.",
+)
+RECENT_DRAFT = dict(
+    SURVEY_ANSWERS,
+    respondent_name="Ayaan Warsame",
+    respondent_phone="+252 61 774 3390",
+    comments="Ayaan will finish later.",
+)
 
 PURGED_VALUES = [
-    "Wanjiru", "Odhiambo", "733 918 264", "0733-918-264", "wanjiru.o@example.net", "29384756",
-    "فاطمة", "الزهراء", "fz.report@example.org", "0722 481 937",
-    "0711 264 093", "kioskuser@example.com",
-    "Kiprono", "Chebet", "Nyokabi", "Tumaini", "0799 318 552", "754 660 127",
-    "Chidinma", "Okafor", "803 555 0192", "chidinma.ok@example.com", "48213376",
+    "Wanjiru",
+    "Odhiambo",
+    "733 918 264",
+    "0733-918-264",
+    "wanjiru.o@example.net",
+    "29384756",
+    "فاطمة",
+    "الزهراء",
+    "fz.report@example.org",
+    "0722 481 937",
+    "0711 264 093",
+    "kioskuser@example.com",
+    "Kiprono",
+    "Chebet",
+    "Nyokabi",
+    "Tumaini",
+    "0799 318 552",
+    "754 660 127",
+    "Chidinma",
+    "Okafor",
+    "803 555 0192",
+    "chidinma.ok@example.com",
+    "48213376",
 ]
 KEPT_VALUES = ["Ayaan", "Warsame", "61 774 3390", "The water point is broken."]
 
@@ -83,8 +129,7 @@ def leftovers(db_path: Path, values) -> dict[str, list[str]]:
 def scrubbed(text: str, *kept: str) -> bool:
     """Free text as the purge leaves it: no planted value, placeholders where they were
     (the scrubber decides which), the ordinary words still there."""
-    return (not any(value in text for value in PURGED_VALUES)
-            and all(part in text for part in kept))
+    return not any(value in text for value in PURGED_VALUES) and all(part in text for part in kept)
 
 
 def age_draft(db_path: Path, record_uuid: str, days: int) -> None:
@@ -92,10 +137,13 @@ def age_draft(db_path: Path, record_uuid: str, days: int) -> None:
     would write them."""
     db = connect(db_path)
     try:
-        db.execute("UPDATE records SET"
-                   " updated_at = strftime('%Y-%m-%dT%H:%M:%SZ', updated_at, ?),"
-                   " purged_at = strftime('%Y-%m-%dT%H:%M:%SZ', purged_at, ?)"
-                   " WHERE uuid = ?", [f"-{days} days", f"-{days} days", record_uuid])
+        db.execute(
+            "UPDATE records SET"
+            " updated_at = strftime('%Y-%m-%dT%H:%M:%SZ', updated_at, ?),"
+            " purged_at = strftime('%Y-%m-%dT%H:%M:%SZ', purged_at, ?)"
+            " WHERE uuid = ?",
+            [f"-{days} days", f"-{days} days", record_uuid],
+        )
         db.conn.commit()
     finally:
         db.close()
@@ -132,8 +180,9 @@ def filled_hub(enrolled, central, data_dir, db_path, tmp_path):
     send_feedback(enrolled.browser("sw"), KIOSK)
     release_reviewed(enrolled)
     page = phone.get("/forms/roster/phone").text
-    response = phone.post("/forms/roster/submit", whole(ROSTER_FIELDS), csrf_from=page,
-                          headers={"X-Hub-Outbox": "1"})
+    response = phone.post(
+        "/forms/roster/submit", whole(ROSTER_FIELDS), csrf_from=page, headers={"X-Hub-Outbox": "1"}
+    )
     assert response.json()["status"] == "finalized", response.json()
     result = collector("sync", data_dir=data_dir)
     assert result.exit_code == 0 and "Stored 4," in result.output, result.output
@@ -144,7 +193,8 @@ def filled_hub(enrolled, central, data_dir, db_path, tmp_path):
 
 
 def test_a_purge_while_serving_leaves_no_removed_value_in_any_database_file(
-        filled_hub, data_dir, db_path):
+    filled_hub, data_dir, db_path
+):
     # Nothing is old enough yet: the default purge keeps every record whole.
     result = collector("purge", data_dir=data_dir)
     assert result.exit_code == 0, result.output
@@ -173,13 +223,17 @@ def test_a_purge_while_serving_leaves_no_removed_value_in_any_database_file(
 
 def test_what_a_purge_leaves_of_each_record(filled_hub, data_dir, db_path):
     assert collector("purge", "--days", "0", data_dir=data_dir).exit_code == 0
-    rows = {row["form_id"] + ("/draft" if row["status"] == "draft" else ""): json.loads(
-        row["answers"]) for row in query(db_path, "SELECT form_id, status, answers FROM records"
-                                                  " WHERE purged_at IS NOT NULL")}
+    rows = {
+        row["form_id"] + ("/draft" if row["status"] == "draft" else ""): json.loads(row["answers"])
+        for row in query(
+            db_path, "SELECT form_id, status, answers FROM records WHERE purged_at IS NOT NULL"
+        )
+    }
     survey = rows["community_survey"]
     assert "respondent_name" not in survey and "respondent_phone" not in survey
-    assert scrubbed(survey["comments"], "[name] says call", "or write [email]",
-                    "The water point is broken.")
+    assert scrubbed(
+        survey["comments"], "[name] says call", "or write [email]", "The water point is broken."
+    )
     assert survey["age"] == 34 and survey["discrimination_grounds"] == ["nationality", "language"]
     report = rows["discrimination_report"]
     assert "reporter_name" not in report and "reporter_contact" not in report
@@ -190,7 +244,8 @@ def test_what_a_purge_leaves_of_each_record(filled_hub, data_dir, db_path):
     assert "head_name" not in roster and roster["hh_size"] == 2
     assert [sorted(m) for m in roster["members"]] == [
         ["is_child", "member_age", "member_no"],
-        ["in_school", "is_child", "member_age", "member_no"]]
+        ["in_school", "is_child", "member_age", "member_no"],
+    ]
     assert scrubbed(roster["visits"][0]["visit_note"], "[name] gave", "again")
     draft = rows["community_survey/draft"]
     assert "respondent_name" not in draft
@@ -212,7 +267,8 @@ def test_a_second_purge_changes_nothing(filled_hub, data_dir, db_path):
     assert "from 0 records" in result.output and "from 0 drafts" in result.output
     assert query(db_path, "SELECT uuid, answers, purged_at FROM records ORDER BY uuid") == before
     assert query(db_path, "SELECT uuid, revision, answers FROM revisions ORDER BY uuid") == (
-        revisions)
+        revisions
+    )
 
 
 def test_a_purged_draft_taken_up_again_is_purged_again(hub, data_dir, db_path):
@@ -256,7 +312,6 @@ def test_a_log_held_open_by_another_program_is_reported_not_hidden(hub, data_dir
 # -- Owner-only files ------------------------------------------------------------------
 
 
-
 def run(*args):
     return CliRunner().invoke(collector_cli, [str(arg) for arg in args], catch_exceptions=False)
 
@@ -291,10 +346,14 @@ def test_database_files_left_readable_are_closed_by_the_next_command(usual_umask
         for path in (database, Path(f"{database}-wal"), Path(f"{database}-shm")):
             os.chmod(path, 0o644)
         assert run("status", "--data-dir", data_dir).exit_code == 0
-        modes = {path.name: stat.S_IMODE(path.stat().st_mode)
-                 for path in data_dir.glob("collector.db*")}
-        assert modes == {"collector.db": 0o600, "collector.db-wal": 0o600,
-                         "collector.db-shm": 0o600}
+        modes = {
+            path.name: stat.S_IMODE(path.stat().st_mode) for path in data_dir.glob("collector.db*")
+        }
+        assert modes == {
+            "collector.db": 0o600,
+            "collector.db-wal": 0o600,
+            "collector.db-shm": 0o600,
+        }
     finally:
         other.close()
 

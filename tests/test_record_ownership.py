@@ -22,13 +22,18 @@ from test_workspace import feedback_record, signed_in, team  # noqa: F401 - fixt
 
 
 def revisions(central, record_uuid):
-    return query(central.database, "SELECT revision, device_id, answers FROM records"
-                 " WHERE uuid = ? ORDER BY revision", [record_uuid])
+    return query(
+        central.database,
+        "SELECT revision, device_id, answers FROM records WHERE uuid = ? ORDER BY revision",
+        [record_uuid],
+    )
 
 
 def refusals(central):
-    return query(central.database, "SELECT account, detail FROM security_events"
-                 " WHERE event = 'record_refused' ORDER BY id")
+    return query(
+        central.database,
+        "SELECT account, detail FROM security_events WHERE event = 'record_refused' ORDER BY id",
+    )
 
 
 def test_another_device_cannot_overwrite_a_record(central):
@@ -45,12 +50,19 @@ def test_another_device_cannot_overwrite_a_record(central):
         assert result["status"] == "rejected" and result["code"] == "not_your_record"
         assert "Another device sent this record first" in result["message"]
     assert [(r["revision"], r["device_id"]) for r in revisions(central, record["uuid"])] == [
-        (1, first.id)]
-    assert json.loads(revisions(central, record["uuid"])[0]["answers"])["message"] == \
-        "The well is dry."
-    assert refusals(central) == [{"account": f"device:{second.id}",
-                                  "detail": f"not_your_record {record['uuid']} revision {n}"}
-                                 for n in (7, 1)]
+        (1, first.id)
+    ]
+    assert (
+        json.loads(revisions(central, record["uuid"])[0]["answers"])["message"]
+        == "The well is dry."
+    )
+    assert refusals(central) == [
+        {
+            "account": f"device:{second.id}",
+            "detail": f"not_your_record {record['uuid']} revision {n}",
+        }
+        for n in (7, 1)
+    ]
 
     # In a mixed batch only the other device's record is refused; the owner goes on editing.
     own = feedback_record(message="Thanks for the visit.")
@@ -59,7 +71,9 @@ def test_another_device_cannot_overwrite_a_record(central):
     assert [r["status"] for r in response.json()["results"]] == ["stored", "rejected"]
     first.stored([dict(record, revision=2)])
     assert [(r["revision"], r["device_id"]) for r in revisions(central, record["uuid"])] == [
-        (1, first.id), (2, first.id)]
+        (1, first.id),
+        (2, first.id),
+    ]
     assert revisions(central, own["uuid"])[0]["device_id"] == second.id
 
 
@@ -68,29 +82,40 @@ def test_a_usb_bundle_cannot_overwrite_another_devices_record(central, tmp_path)
     record = feedback_record(message="The school is far.")
     owner.stored([record])
     key = Ed25519PrivateKey.generate()
-    enrolled = requests.post(central.url + "/api/v1/enroll", json={
-        "protocol": "1.0", "code": central.enrollment_code("zone C"),
-        "enrollment_id": str(uuid.uuid4()),
-        "device_public_key": base64.b64encode(device_keys.raw_public_key(key)).decode("ascii")},
-        timeout=10).json()
+    enrolled = requests.post(
+        central.url + "/api/v1/enroll",
+        json={
+            "protocol": "1.0",
+            "code": central.enrollment_code("zone C"),
+            "enrollment_id": str(uuid.uuid4()),
+            "device_public_key": base64.b64encode(device_keys.raw_public_key(key)).decode("ascii"),
+        },
+        timeout=10,
+    ).json()
     other = enrolled["device_id"]
     mine = feedback_record(message="A bench at the clinic, please.")
-    batch = protocol.batch_message(str(uuid.uuid4()), [
-        dict(record, revision=3, answers=dict(record["answers"], message="Replaced.")), mine],
-        0, "test")
+    batch = protocol.batch_message(
+        str(uuid.uuid4()),
+        [dict(record, revision=3, answers=dict(record["answers"], message="Replaced.")), mine],
+        0,
+        "test",
+    )
     bundle = tmp_path / "zone-c.bundle"
     bundle.write_bytes(protocol.make_bundle([json.loads(protocol.dumps(batch))], other, key))
 
-    result = CliRunner().invoke(cli, ["import-bundle", str(bundle), "--data-dir",
-                                      central.app.config["DATA_DIR"]])
+    result = CliRunner().invoke(
+        cli, ["import-bundle", str(bundle), "--data-dir", central.app.config["DATA_DIR"]]
+    )
     assert "1 stored" in result.output and "1 rejected" in result.output, result.output
     assert f"rejected {record['uuid']} revision 3" in result.output
     assert "Another device sent this record first" in result.output
     assert [(r["revision"], r["device_id"]) for r in revisions(central, record["uuid"])] == [
-        (1, owner.id)]
+        (1, owner.id)
+    ]
     assert revisions(central, mine["uuid"])[0]["device_id"] == other
-    assert refusals(central) == [{"account": f"device:{other}",
-                                  "detail": f"not_your_record {record['uuid']} revision 3"}]
+    assert refusals(central) == [
+        {"account": f"device:{other}", "detail": f"not_your_record {record['uuid']} revision 3"}
+    ]
 
 
 def dated(days: int) -> dict:
@@ -99,14 +124,25 @@ def dated(days: int) -> dict:
 
 
 def test_collection_dates_far_from_the_servers_are_flagged_not_refused(team):  # noqa: F811
-    records = {"ahead": dated(3), "just_ahead": dated(2), "today": dated(0),
-               "behind": dated(-401), "just_behind": dated(-400)}
+    records = {
+        "ahead": dated(3),
+        "just_ahead": dated(2),
+        "today": dated(0),
+        "behind": dated(-401),
+        "just_behind": dated(-400),
+    }
     Device(team).stored(list(records.values()))
-    flags = {row["uuid"]: row["clock_flag"] for row in query(
-        team.database, "SELECT uuid, clock_flag FROM records")}
+    flags = {
+        row["uuid"]: row["clock_flag"]
+        for row in query(team.database, "SELECT uuid, clock_flag FROM records")
+    }
     assert {name: flags[r["uuid"]] for name, r in records.items()} == {
-        "ahead": "future", "just_ahead": None, "today": None, "behind": "past",
-        "just_behind": None}
+        "ahead": "future",
+        "just_ahead": None,
+        "today": None,
+        "behind": "past",
+        "just_behind": None,
+    }
 
     warning = "Collected on a date far from the server's: the laptop's clock may be wrong."
     # Clock flags come from the collection day and the laptop: admins' view (analysts see

@@ -15,47 +15,114 @@ from collector.forms import MAX_INSTANCES, FormError, load_form
 from conftest import import_forms, query
 
 ROSTER = {
-    "form_id": "roster", "version": "1", "title": {"en": "Household roster"},
+    "form_id": "roster",
+    "version": "1",
+    "title": {"en": "Household roster"},
     "sections": [
-        {"name": "household", "label": {"en": "Household"}, "questions": [
-            {"name": "head_name", "type": "text", "label": {"en": "Head of household"},
-             "identifying": True},
-            {"name": "hh_size", "type": "integer", "label": {"en": "People in the household"},
-             "required": True, "min": 1, "max": 20},
-        ]},
-        {"name": "members", "label": {"en": "Household member"}, "repeat": True,
-         "repeat_count": "${hh_size}", "questions": [
-             {"name": "member_name", "type": "text", "label": {"en": "First name"},
-              "identifying": True, "privacy": "pseudonymize", "required": True},
-             {"name": "member_phone", "type": "text", "label": {"en": "Phone number"},
-              "identifying": True},
-             {"name": "member_age", "type": "integer", "label": {"en": "Age"},
-              "required": True, "constraint": ". < 120",
-              "constraint_message": {"en": "An age below 120, please."}},
-             {"name": "in_school", "type": "select_one", "choices": "yes_no",
-              "label": {"en": "In school?"}, "required": True,
-              "relevant": "${member_age} >= 5 and ${member_age} < 18"},
-             {"name": "member_no", "type": "calculate", "calculation": "position(..)"},
-             {"name": "is_child", "type": "calculate",
-              "calculation": "if(${member_age} < 18, 1, 0)"},
-         ]},
-        {"name": "summary", "label": {"en": "Summary"}, "questions": [
-            {"name": "children", "type": "calculate", "calculation": "sum(${is_child})"},
-            {"name": "oldest", "type": "calculate", "calculation": "max(${member_age})"},
-            {"name": "school_fees", "type": "integer", "label": {"en": "School fees"},
-             "relevant": "${children} > 0"},
-        ]},
-        {"name": "visits", "label": {"en": "Visit"}, "repeat": True, "questions": [
-            {"name": "visit_date", "type": "date", "label": {"en": "Date of the visit"},
-             "required": True, "constraint": ". <= today()",
-             "constraint_message": {"en": "A visit cannot be in the future."}},
-            {"name": "visit_note", "type": "text", "label": {"en": "What happened"}},
-            {"name": "visit_by", "type": "text", "label": {"en": "Visited by"},
-             "default": "Field team"},
-        ]},
+        {
+            "name": "household",
+            "label": {"en": "Household"},
+            "questions": [
+                {
+                    "name": "head_name",
+                    "type": "text",
+                    "label": {"en": "Head of household"},
+                    "identifying": True,
+                },
+                {
+                    "name": "hh_size",
+                    "type": "integer",
+                    "label": {"en": "People in the household"},
+                    "required": True,
+                    "min": 1,
+                    "max": 20,
+                },
+            ],
+        },
+        {
+            "name": "members",
+            "label": {"en": "Household member"},
+            "repeat": True,
+            "repeat_count": "${hh_size}",
+            "questions": [
+                {
+                    "name": "member_name",
+                    "type": "text",
+                    "label": {"en": "First name"},
+                    "identifying": True,
+                    "privacy": "pseudonymize",
+                    "required": True,
+                },
+                {
+                    "name": "member_phone",
+                    "type": "text",
+                    "label": {"en": "Phone number"},
+                    "identifying": True,
+                },
+                {
+                    "name": "member_age",
+                    "type": "integer",
+                    "label": {"en": "Age"},
+                    "required": True,
+                    "constraint": ". < 120",
+                    "constraint_message": {"en": "An age below 120, please."},
+                },
+                {
+                    "name": "in_school",
+                    "type": "select_one",
+                    "choices": "yes_no",
+                    "label": {"en": "In school?"},
+                    "required": True,
+                    "relevant": "${member_age} >= 5 and ${member_age} < 18",
+                },
+                {"name": "member_no", "type": "calculate", "calculation": "position(..)"},
+                {
+                    "name": "is_child",
+                    "type": "calculate",
+                    "calculation": "if(${member_age} < 18, 1, 0)",
+                },
+            ],
+        },
+        {
+            "name": "summary",
+            "label": {"en": "Summary"},
+            "questions": [
+                {"name": "children", "type": "calculate", "calculation": "sum(${is_child})"},
+                {"name": "oldest", "type": "calculate", "calculation": "max(${member_age})"},
+                {
+                    "name": "school_fees",
+                    "type": "integer",
+                    "label": {"en": "School fees"},
+                    "relevant": "${children} > 0",
+                },
+            ],
+        },
+        {
+            "name": "visits",
+            "label": {"en": "Visit"},
+            "repeat": True,
+            "questions": [
+                {
+                    "name": "visit_date",
+                    "type": "date",
+                    "label": {"en": "Date of the visit"},
+                    "required": True,
+                    "constraint": ". <= today()",
+                    "constraint_message": {"en": "A visit cannot be in the future."},
+                },
+                {"name": "visit_note", "type": "text", "label": {"en": "What happened"}},
+                {
+                    "name": "visit_by",
+                    "type": "text",
+                    "label": {"en": "Visited by"},
+                    "default": "Field team",
+                },
+            ],
+        },
     ],
-    "choices": {"yes_no": [{"name": "yes", "label": {"en": "Yes"}},
-                           {"name": "no", "label": {"en": "No"}}]},
+    "choices": {
+        "yes_no": [{"name": "yes", "label": {"en": "Yes"}}, {"name": "no", "label": {"en": "No"}}]
+    },
 }
 UUID = "7c9e6679-7425-40de-944b-e07fc1f90ae7"
 
@@ -82,9 +149,12 @@ def post_page(phone, path, fields, action="next"):
 def unasked_phones(fields):
     """Each member's phone number is shown and left blank, unless the test gives one."""
     given = {name for name, _ in fields}
-    return [("_shown", name.replace("member_name", "member_phone")) for name, _ in fields
-            if name.startswith("member_name.")
-            and name.replace("member_name", "member_phone") not in given]
+    return [
+        ("_shown", name.replace("member_name", "member_phone"))
+        for name, _ in fields
+        if name.startswith("member_name.")
+        and name.replace("member_name", "member_phone") not in given
+    ]
 
 
 def shown(page: str) -> str:
@@ -102,21 +172,28 @@ def start(phone, size="2"):
 
 # -- The form definition ---------------------------------------------------------------
 
+
 def test_a_repeat_is_a_section_whose_questions_are_asked_per_instance():
     form = load_form(ROSTER)
     assert list(form.repeats) == ["members", "visits"]
-    assert [q.name for q in form.repeats["members"]][:3] == ["member_name", "member_phone",
-                                                              "member_age"]
+    assert [q.name for q in form.repeats["members"]][:3] == [
+        "member_name",
+        "member_phone",
+        "member_age",
+    ]
     assert form.questions["member_age"].repeat == "members"
     assert "member_age" not in form.top_questions and "hh_size" in form.top_questions
     assert form.questions["member_age"].instance(3).key == "member_age.3"
 
 
-@pytest.mark.parametrize("change, message", [
-    ({"repeat": False}, "Only a repeat has a repeat_count."),
-    ({"repeat_count": "${nobody}"}, "refers to 'nobody', which is not a question"),
-    ({"name": "hh_size"}, "The question name 'hh_size' is used twice."),
-])
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        ({"repeat": False}, "Only a repeat has a repeat_count."),
+        ({"repeat_count": "${nobody}"}, "refers to 'nobody', which is not a question"),
+        ({"name": "hh_size"}, "The question name 'hh_size' is used twice."),
+    ],
+)
 def test_a_wrong_repeat_is_refused_with_its_reason(change, message):
     definition = json.loads(json.dumps(ROSTER))
     definition["sections"][1].update(change)
@@ -127,12 +204,13 @@ def test_a_wrong_repeat_is_refused_with_its_reason(change, message):
 
 # -- Pages without JavaScript ----------------------------------------------------------
 
+
 def test_a_repeat_count_gives_one_instance_per_member(roster_hub):
     phone = roster_hub.browser("en")
     phone.signin()
     _, response = start(phone, "3")
     page = shown(response.text)
-    legends = re.findall(r'<legend[^>]*>Household member \((\d+)\)</legend>', page)
+    legends = re.findall(r"<legend[^>]*>Household member \((\d+)\)</legend>", page)
     assert [int(n) for n in legends] == [1, 2, 3]
     assert 'name="member_age.3"' in page and 'name="member_age.4"' not in page
     assert 'name="_repeat.members" value="3"' in page
@@ -143,8 +221,12 @@ def test_each_instance_is_checked_and_stored_with_its_own_answers(roster_hub, db
     phone = roster_hub.browser("en")
     phone.signin()
     path, _ = start(phone)
-    members = [("member_name.1", "Amina"), ("member_age.1", "41"),
-               ("member_name.2", "Musa"), ("member_age.2", "130")]
+    members = [
+        ("member_name.1", "Amina"),
+        ("member_age.1", "41"),
+        ("member_name.2", "Musa"),
+        ("member_age.2", "130"),
+    ]
     response = post_page(phone, f"{path}/1", members)
     assert response.status_code == 422
     assert re.search(r'id="member_age\.2-error">An age below 120, please\.', response.text)
@@ -160,8 +242,14 @@ def test_each_instance_is_checked_and_stored_with_its_own_answers(roster_hub, db
     _, answers = stored(db_path)
     assert answers["members"] == [
         {"member_name": "Amina", "member_age": 41, "member_no": 1, "is_child": 0},
-        {"member_name": "Musa", "member_age": 10, "in_school": "yes", "member_no": 2,
-         "is_child": 1}]
+        {
+            "member_name": "Musa",
+            "member_age": 10,
+            "in_school": "yes",
+            "member_no": 2,
+            "is_child": 1,
+        },
+    ]
     assert answers["children"] == 1 and answers["oldest"] == 41
 
 
@@ -169,8 +257,16 @@ def test_a_smaller_household_keeps_the_first_members_only(roster_hub, db_path):
     phone = roster_hub.browser("en")
     phone.signin()
     path, _ = start(phone, "2")
-    post_page(phone, f"{path}/1", [("member_name.1", "Amina"), ("member_age.1", "41"),
-                                   ("member_name.2", "Musa"), ("member_age.2", "39")])
+    post_page(
+        phone,
+        f"{path}/1",
+        [
+            ("member_name.1", "Amina"),
+            ("member_age.1", "41"),
+            ("member_name.2", "Musa"),
+            ("member_age.2", "39"),
+        ],
+    )
     post_page(phone, f"{path}/0", [("hh_size", "1")])
     _, answers = stored(db_path)
     assert [m["member_name"] for m in answers["members"]] == ["Amina"]
@@ -189,16 +285,22 @@ def test_visits_are_added_and_removed_without_javascript(roster_hub, db_path):
     assert re.search(r'name="visit_note\.1"[^>]*value="First visit"', page)
     assert 'name="visit_date.2"' in page and 'value="remove:visits:2"' in page
     assert re.search(r'name="visit_by\.2"[^>]*value="Field team"', page)  # its default
-    typed += [("_repeat.visits", "2"), ("visit_date.2", "2024-03-09"), ("visit_note.2", "Second"),
-              ("visit_by.2", "Amina")]
+    typed += [
+        ("_repeat.visits", "2"),
+        ("visit_date.2", "2024-03-09"),
+        ("visit_note.2", "Second"),
+        ("visit_by.2", "Amina"),
+    ]
     page = shown(post_page(phone, f"{path}/3", typed, action="remove:visits:1").text)
     assert re.search(r'name="visit_note\.1"[^>]*value="Second"', page)
     assert 'name="visit_date.2"' not in page
     _, answers = stored(db_path)
-    assert answers["visits"] == [{"visit_date": "2024-03-09", "visit_note": "Second",
-                                  "visit_by": "Amina"}]
-    page = shown(post_page(phone, f"{path}/3", [("_repeat.visits", "1")],
-                           action="remove:visits:1").text)
+    assert answers["visits"] == [
+        {"visit_date": "2024-03-09", "visit_note": "Second", "visit_by": "Amina"}
+    ]
+    page = shown(
+        post_page(phone, f"{path}/3", [("_repeat.visits", "1")], action="remove:visits:1").text
+    )
     assert "None added yet." in page and 'name="visit_date.1"' not in page
     assert stored(db_path)[1]["visits"] == []
 
@@ -208,8 +310,9 @@ def test_a_visit_in_the_future_is_refused_and_nothing_is_finalized(roster_hub, d
     phone.signin()
     path, _ = start(phone, "1")
     post_page(phone, f"{path}/1", [("member_name.1", "Amina"), ("member_age.1", "41")])
-    response = post_page(phone, f"{path}/3", [("_repeat.visits", "1"),
-                                              ("visit_date.1", "2999-01-01")])
+    response = post_page(
+        phone, f"{path}/3", [("_repeat.visits", "1"), ("visit_date.1", "2999-01-01")]
+    )
     assert response.status_code == 422 and "A visit cannot be in the future." in response.text
     assert phone.post(f"{path}/finalize", {}).status_code == 422
     assert stored(db_path)[0] == "draft"
@@ -228,26 +331,49 @@ def test_the_review_lists_each_instance(roster_hub):
     phone = roster_hub.browser("en")
     phone.signin()
     path, _ = start(phone, "2")
-    post_page(phone, f"{path}/1", [("member_name.1", "Amina"), ("member_age.1", "41"),
-                                   ("member_name.2", "Musa"), ("member_age.2", "39")])
+    post_page(
+        phone,
+        f"{path}/1",
+        [
+            ("member_name.1", "Amina"),
+            ("member_age.1", "41"),
+            ("member_name.2", "Musa"),
+            ("member_age.2", "39"),
+        ],
+    )
     page = phone.get(f"{path}/review").text
     assert "Household member (2) · First name" in page and "Musa" in page
 
 
 # -- A whole record from a phone's outbox ----------------------------------------------
 
-WHOLE = [("_uuid", UUID), ("_action", "finalize"), ("form_version", "1"),
-         ("head_name", "Amina Yusuf"), ("hh_size", "2"), ("_repeat.visits", "1"),
-         ("member_name.1", "Amina"), ("member_age.1", "41"),
-         ("member_name.2", "Musa"), ("member_age.2", "39"),
-         ("visit_date.1", "2024-03-01"), ("visit_note.1", "Musa was at the market"),
-         ("visit_by.1", "Field team")]
+WHOLE = [
+    ("_uuid", UUID),
+    ("_action", "finalize"),
+    ("form_version", "1"),
+    ("head_name", "Amina Yusuf"),
+    ("hh_size", "2"),
+    ("_repeat.visits", "1"),
+    ("member_name.1", "Amina"),
+    ("member_age.1", "41"),
+    ("member_name.2", "Musa"),
+    ("member_age.2", "39"),
+    ("visit_date.1", "2024-03-01"),
+    ("visit_note.1", "Musa was at the market"),
+    ("visit_by.1", "Field team"),
+]
 
 
 def whole(fields):
-    return fields + unasked_phones(fields) + [
-        ("_shown", name) for name, _ in fields
-        if not name.startswith("_") and name != "form_version"]
+    return (
+        fields
+        + unasked_phones(fields)
+        + [
+            ("_shown", name)
+            for name, _ in fields
+            if not name.startswith("_") and name != "form_version"
+        ]
+    )
 
 
 def test_a_whole_record_with_repeats_is_finalized_once(roster_hub, db_path):
@@ -255,14 +381,19 @@ def test_a_whole_record_with_repeats_is_finalized_once(roster_hub, db_path):
     phone.signin()
     page = phone.get("/forms/roster/phone").text
     for _ in range(2):  # the answer was lost: the outbox sends again
-        response = phone.post("/forms/roster/submit", whole(WHOLE), csrf_from=page,
-                              headers={"X-Hub-Outbox": "1"})
+        response = phone.post(
+            "/forms/roster/submit", whole(WHOLE), csrf_from=page, headers={"X-Hub-Outbox": "1"}
+        )
         assert response.json()["status"] == "finalized" and response.json()["revision"] == 1
     status, answers = stored(db_path)
     assert status == "finalized" and len(answers["members"]) == 2
-    assert answers["visits"] == [{"visit_date": "2024-03-01",
-                                  "visit_note": "Musa was at the market",
-                                  "visit_by": "Field team"}]
+    assert answers["visits"] == [
+        {
+            "visit_date": "2024-03-01",
+            "visit_note": "Musa was at the market",
+            "visit_by": "Field team",
+        }
+    ]
     assert query(db_path, "SELECT count(*) AS n FROM outbox")[0]["n"] == 1
 
 
@@ -280,6 +411,7 @@ def test_a_whole_record_with_a_wrong_instance_waits_as_a_draft(roster_hub, db_pa
 
 # -- What leaves the laptop --------------------------------------------------------------
 
+
 def test_the_preview_names_what_stays_on_the_laptop_inside_instances(roster_hub, db_path):
     phone = roster_hub.browser("en")
     phone.signin()
@@ -294,13 +426,24 @@ def test_the_preview_names_what_stays_on_the_laptop_inside_instances(roster_hub,
 
 def test_each_instance_goes_through_its_questions_privacy_rules():
     form = load_form(ROSTER)
-    record = {"uuid": UUID, "revision": 1, "form_id": "roster", "form_version": "1",
-              "locale": "en", "finalized_at": "2024-03-15T10:00:00+00:00",
-              "answers": {"head_name": "Amina Yusuf", "hh_size": 2, "children": 0,
-                          "members": [{"member_name": "Amina", "member_age": 41},
-                                      {"member_name": "Musa", "member_age": 39}],
-                          "visits": [{"visit_date": "2024-03-01",
-                                      "visit_note": "Musa was at the market"}]}}
+    record = {
+        "uuid": UUID,
+        "revision": 1,
+        "form_id": "roster",
+        "form_version": "1",
+        "locale": "en",
+        "finalized_at": "2024-03-15T10:00:00+00:00",
+        "answers": {
+            "head_name": "Amina Yusuf",
+            "hh_size": 2,
+            "children": 0,
+            "members": [
+                {"member_name": "Amina", "member_age": 41},
+                {"member_name": "Musa", "member_age": 39},
+            ],
+            "visits": [{"visit_date": "2024-03-01", "visit_note": "Musa was at the market"}],
+        },
+    }
     synced = anonymize(record, form, b"k" * 32)["answers"]
     assert "head_name" not in synced
     names = [member["member_name"] for member in synced["members"]]
@@ -311,6 +454,7 @@ def test_each_instance_goes_through_its_questions_privacy_rules():
 
 
 # -- In the browser ----------------------------------------------------------------------
+
 
 def until(driver, condition, seconds=20):
     from selenium.webdriver.support.ui import WebDriverWait
@@ -343,8 +487,7 @@ def test_a_roster_is_filled_on_a_phone_with_instances_added_live(roster_hub, chr
     type_into(chromium, "f-hh_size", "3")
     css(chromium, "button.step-next").click()
     legends = [n.text for n in chromium.find_elements("css selector", "#step-1 legend") if n.text]
-    assert legends == ["Household member (1)", "Household member (2)",
-                       "Household member (3)"]
+    assert legends == ["Household member (1)", "Household member (2)", "Household member (3)"]
     css(chromium, "button.step-back").click()
     type_into(chromium, "f-hh_size", "2")  # one fewer: the last instance goes
     css(chromium, "button.step-next").click()
@@ -369,8 +512,10 @@ def test_a_roster_is_filled_on_a_phone_with_instances_added_live(roster_hub, chr
     assert chromium.find_element("id", "f-visit_by.2").get_attribute("value") == "Field team"
     type_into(chromium, "f-visit_date.2", "2024-03-09")
     type_into(chromium, "f-visit_note.2", "Second visit")
-    assert css(chromium, 'button[value="remove:visits:2"]').get_attribute("aria-describedby") \
+    assert (
+        css(chromium, 'button[value="remove:visits:2"]').get_attribute("aria-describedby")
         == "legend-visits-2"
+    )
     css(chromium, 'button[value="remove:visits:1"]').click()
     # The second visit is now the first: its fields are posted as visit_*.1.
     assert chromium.find_element("id", "f-visit_note.1").get_attribute("value") == "Second visit"
@@ -386,17 +531,26 @@ def test_a_roster_is_filled_on_a_phone_with_instances_added_live(roster_hub, chr
     assert status == "finalized"
     assert answers["members"] == [
         {"member_name": "Amina", "member_age": 41, "member_no": 1, "is_child": 0},
-        {"member_name": "Musa", "member_age": 10, "in_school": "yes", "member_no": 2,
-         "is_child": 1}]
-    assert answers["visits"] == [{"visit_date": "2024-03-09", "visit_note": "Second visit",
-                                  "visit_by": "Field team"}]
+        {
+            "member_name": "Musa",
+            "member_age": 10,
+            "in_school": "yes",
+            "member_no": 2,
+            "is_child": 1,
+        },
+    ]
+    assert answers["visits"] == [
+        {"visit_date": "2024-03-09", "visit_note": "Second visit", "visit_by": "Field team"}
+    ]
     assert console_errors(chromium) == []
 
 
 # -- From the hub to the central server -------------------------------------------------
 
-def test_a_roster_published_centrally_comes_back_as_one_row_per_member(hub, central, data_dir,
-                                                                      db_path, tmp_path):
+
+def test_a_roster_published_centrally_comes_back_as_one_row_per_member(
+    hub, central, data_dir, db_path, tmp_path
+):
     import csv
 
     from test_sync import collector, server_bytes, server_command
@@ -404,15 +558,26 @@ def test_a_roster_published_centrally_comes_back_as_one_row_per_member(hub, cent
     definition = tmp_path / "roster.json"
     definition.write_text(json.dumps(ROSTER))
     assert server_command("forms", "publish", definition, central=central).exit_code == 0
-    assert collector("enroll", "--yes", "--server", central.url,
-                     "--code", central.enrollment_code(), data_dir=data_dir).exit_code == 0
+    assert (
+        collector(
+            "enroll",
+            "--yes",
+            "--server",
+            central.url,
+            "--code",
+            central.enrollment_code(),
+            data_dir=data_dir,
+        ).exit_code
+        == 0
+    )
     assert "1 new form versions" in collector("sync", data_dir=data_dir).output
     phone = hub.browser("en")
     phone.signin()
     page = phone.get("/forms/roster/phone").text
     fields = WHOLE + [("member_phone.2", "+254 712 345678")]
-    response = phone.post("/forms/roster/submit", whole(fields), csrf_from=page,
-                          headers={"X-Hub-Outbox": "1"})
+    response = phone.post(
+        "/forms/roster/submit", whole(fields), csrf_from=page, headers={"X-Hub-Outbox": "1"}
+    )
     assert response.json()["status"] == "finalized"
     assert "Stored 1, already there 0, rejected 0" in collector("sync", data_dir=data_dir).output
 
@@ -425,14 +590,28 @@ def test_a_roster_published_centrally_comes_back_as_one_row_per_member(hub, cent
         assert value.encode() not in raw, f"{value!r} reached the server"
 
     table = tmp_path / "members.csv"
-    result = server_command("export", "--form", "roster", "--format", "csv", "--output", table,
-                            "--repeat", "members", "--raw-records", "--reason", "check",
-                            central=central)
+    result = server_command(
+        "export",
+        "--form",
+        "roster",
+        "--format",
+        "csv",
+        "--output",
+        table,
+        "--repeat",
+        "members",
+        "--raw-records",
+        "--reason",
+        "check",
+        central=central,
+    )
     assert result.exit_code == 0, result.output
     with table.open(encoding="utf-8-sig", newline="") as handle:
         rows = list(csv.DictReader(handle))
     assert [(r["_parent_uuid"], r["_index"], r["member_age"]) for r in rows] == [
-        (UUID, "1", "41"), (UUID, "2", "39")]
+        (UUID, "1", "41"),
+        (UUID, "2", "39"),
+    ]
 
 
 def test_an_unanswered_question_in_an_instance_is_empty_not_another_instances_answer():
@@ -446,16 +625,37 @@ def test_an_unanswered_question_in_an_instance_is_empty_not_another_instances_an
 
 
 PUPILS = {
-    "form_id": "pupils", "version": "1", "title": {"en": "Pupils"},
-    "choices": {"yes_no": [{"name": "yes", "label": {"en": "Yes"}},
-                           {"name": "no", "label": {"en": "No"}}]},
-    "sections": [{"name": "people", "label": {"en": "Person"}, "repeat": True, "questions": [
-        {"name": "age", "type": "integer", "label": {"en": "Age"}},
-        {"name": "pupil", "type": "select_one", "choices": "yes_no", "label": {"en": "In school?"},
-         "relevant": "${age} < 18"},
-        {"name": "meals", "type": "select_one", "choices": "yes_no",
-         "label": {"en": "School meals?"}, "relevant": "${pupil} = 'yes'"},
-    ]}]}
+    "form_id": "pupils",
+    "version": "1",
+    "title": {"en": "Pupils"},
+    "choices": {
+        "yes_no": [{"name": "yes", "label": {"en": "Yes"}}, {"name": "no", "label": {"en": "No"}}]
+    },
+    "sections": [
+        {
+            "name": "people",
+            "label": {"en": "Person"},
+            "repeat": True,
+            "questions": [
+                {"name": "age", "type": "integer", "label": {"en": "Age"}},
+                {
+                    "name": "pupil",
+                    "type": "select_one",
+                    "choices": "yes_no",
+                    "label": {"en": "In school?"},
+                    "relevant": "${age} < 18",
+                },
+                {
+                    "name": "meals",
+                    "type": "select_one",
+                    "choices": "yes_no",
+                    "label": {"en": "School meals?"},
+                    "relevant": "${pupil} = 'yes'",
+                },
+            ],
+        }
+    ],
+}
 
 
 def test_in_the_browser_a_closed_question_in_an_instance_is_empty(hub, db_path, chromium):
@@ -473,26 +673,35 @@ def test_in_the_browser_a_closed_question_in_an_instance_is_empty(hub, db_path, 
 
 # -- What a person or a crafted request may do, and what it must not break ---------------
 
+
 def one_visit_drafted(hub):
     """A record with one member and one visit, kept as a draft."""
     phone = hub.browser("en")
     phone.signin()
     path, _ = start(phone, "1")
     post_page(phone, f"{path}/1", [("member_name.1", "Amina"), ("member_age.1", "41")])
-    post_page(phone, f"{path}/3", [("_repeat.visits", "1"), ("visit_date.1", "2024-03-01")],
-              action="draft")
+    post_page(
+        phone,
+        f"{path}/3",
+        [("_repeat.visits", "1"), ("visit_date.1", "2024-03-01")],
+        action="draft",
+    )
     return phone, path
 
 
-@pytest.mark.parametrize("fields, action", [
-    ([("_repeat.visits", "²")], "draft"),
-    ([("_repeat.visits", "9" * 5000)], "draft"),
-    ([("_repeat.visits", "1")], "remove:visits:²"),
-    ([("_repeat.visits", "1")], "remove:visits:" + "9" * 5000),
-    ([("_repeat.visits", "1"), ("visit_date.-1", "2024-01-01")], "remove:visits:0"),
-])
-def test_odd_instance_counts_and_actions_change_nothing_and_crash_nothing(roster_hub, db_path,
-                                                                           fields, action):
+@pytest.mark.parametrize(
+    "fields, action",
+    [
+        ([("_repeat.visits", "²")], "draft"),
+        ([("_repeat.visits", "9" * 5000)], "draft"),
+        ([("_repeat.visits", "1")], "remove:visits:²"),
+        ([("_repeat.visits", "1")], "remove:visits:" + "9" * 5000),
+        ([("_repeat.visits", "1"), ("visit_date.-1", "2024-01-01")], "remove:visits:0"),
+    ],
+)
+def test_odd_instance_counts_and_actions_change_nothing_and_crash_nothing(
+    roster_hub, db_path, fields, action
+):
     phone, path = one_visit_drafted(roster_hub)
     response = post_page(phone, f"{path}/3", fields, action=action)
     assert response.status_code == 200
@@ -523,8 +732,9 @@ def test_retyping_the_count_keeps_what_was_typed_for_each_member(roster_hub, chr
     size.clear()  # on the way to typing the same number again: no members for a moment
     size.send_keys("3")
     css(chromium, "button.step-next").click()
-    names = [chromium.find_element("id", f"f-member_name.{n}").get_attribute("value")
-             for n in (1, 2, 3)]
+    names = [
+        chromium.find_element("id", f"f-member_name.{n}").get_attribute("value") for n in (1, 2, 3)
+    ]
     assert names == ["Amina", "Musa", "Zainab"]
 
 
@@ -535,22 +745,39 @@ def test_a_reload_brings_back_every_counted_member(roster_hub, chromium):
     chromium.refresh()
     until(chromium, lambda d: d.find_elements("id", "f-member_name.2"))
     until(chromium, lambda d: d.find_element("id", "f-member_name.2").get_attribute("value"))
-    assert [chromium.find_element("id", f"f-member_name.{n}").get_attribute("value")
-            for n in (1, 2)] == ["Amina", "Musa"]
+    assert [
+        chromium.find_element("id", f"f-member_name.{n}").get_attribute("value") for n in (1, 2)
+    ] == ["Amina", "Musa"]
 
 
 FAMILY = {
-    "form_id": "family", "version": "1", "title": {"en": "Family"},
+    "form_id": "family",
+    "version": "1",
+    "title": {"en": "Family"},
     "sections": [
-        {"name": "kids", "label": {"en": "Child"}, "repeat": True, "questions": [
-            {"name": "kid_age", "type": "integer", "label": {"en": "Age"}},
-            {"name": "kid_phone", "type": "text", "label": {"en": "Phone"}},
-        ]},
-        {"name": "after", "label": {"en": "After"}, "questions": [
-            {"name": "why", "type": "text", "label": {"en": "Two children: anything to add?"},
-             "relevant": "count(${kid_phone}) = 2"},
-        ]},
-    ]}
+        {
+            "name": "kids",
+            "label": {"en": "Child"},
+            "repeat": True,
+            "questions": [
+                {"name": "kid_age", "type": "integer", "label": {"en": "Age"}},
+                {"name": "kid_phone", "type": "text", "label": {"en": "Phone"}},
+            ],
+        },
+        {
+            "name": "after",
+            "label": {"en": "After"},
+            "questions": [
+                {
+                    "name": "why",
+                    "type": "text",
+                    "label": {"en": "Two children: anything to add?"},
+                    "relevant": "count(${kid_phone}) = 2",
+                },
+            ],
+        },
+    ],
+}
 
 
 def test_a_later_page_counts_a_repeat_as_the_hub_does(hub, db_path, chromium):
@@ -567,14 +794,31 @@ def test_a_later_page_counts_a_repeat_as_the_hub_does(hub, db_path, chromium):
 
 
 SIBLINGS = {
-    "form_id": "siblings", "version": "1", "title": {"en": "Siblings"},
-    "sections": [{"name": "kids", "label": {"en": "Child"}, "repeat": True, "questions": [
-        {"name": "age", "type": "integer", "label": {"en": "Age"}},
-        {"name": "gap", "type": "calculate",
-         "calculation": "indexed-repeat(${age}, ${kids}, position(..) - 1) - ${age}"},
-        {"name": "twin", "type": "text", "label": {"en": "A twin of the child before?"},
-         "relevant": "${age} = indexed-repeat(${age}, ${kids}, position(..) - 1)"},
-    ]}]}
+    "form_id": "siblings",
+    "version": "1",
+    "title": {"en": "Siblings"},
+    "sections": [
+        {
+            "name": "kids",
+            "label": {"en": "Child"},
+            "repeat": True,
+            "questions": [
+                {"name": "age", "type": "integer", "label": {"en": "Age"}},
+                {
+                    "name": "gap",
+                    "type": "calculate",
+                    "calculation": "indexed-repeat(${age}, ${kids}, position(..) - 1) - ${age}",
+                },
+                {
+                    "name": "twin",
+                    "type": "text",
+                    "label": {"en": "A twin of the child before?"},
+                    "relevant": "${age} = indexed-repeat(${age}, ${kids}, position(..) - 1)",
+                },
+            ],
+        }
+    ],
+}
 
 
 def test_indexed_repeat_reads_the_previous_instance_on_hub_and_phone(hub, db_path, chromium):

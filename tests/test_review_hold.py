@@ -26,8 +26,10 @@ KEY = b"a pseudonym key for these tests"
 LANGUAGE = "swahili"  # a language from the list: no free text to name another
 # The scrubber removes the name and the phone number; "Kibera Junction" is a place it keeps,
 # which the operator decides is too telling.
-MESSAGE = ("Wanjiru at 0712 345 678 says the borehole near the kiosk at Kibera Junction "
-           "has been broken since Monday.")
+MESSAGE = (
+    "Wanjiru at 0712 345 678 says the borehole near the kiosk at Kibera Junction "
+    "has been broken since Monday."
+)
 
 
 def kiosk_message(hub, text=MESSAGE, lang="sw"):
@@ -53,15 +55,18 @@ def status(data_dir) -> dict:
 
 
 def server_records(central) -> list[dict]:
-    return [dict(row, answers=json.loads(row["answers"])) for row in
-            query(central.database, "SELECT uuid, form_id, answers FROM records")]
+    return [
+        dict(row, answers=json.loads(row["answers"]))
+        for row in query(central.database, "SELECT uuid, form_id, answers FROM records")
+    ]
 
 
 def server_folder_bytes(central) -> bytes:
     """Every byte the server keeps in its data folder, its log folded into the database."""
     folder = Path(central.app.config["DATA_DIR"])
     return database_bytes(central.database) + b"".join(
-        p.read_bytes() for p in folder.rglob("*") if p.is_file())
+        p.read_bytes() for p in folder.rglob("*") if p.is_file()
+    )
 
 
 def write_settings(data_dir, text: str) -> None:
@@ -69,7 +74,8 @@ def write_settings(data_dir, text: str) -> None:
 
 
 def test_a_kiosk_message_waits_for_review_and_leaves_with_the_operators_redactions(
-        enrolled, central, data_dir, db_path):
+    enrolled, central, data_dir, db_path
+):
     kiosk_message(enrolled)
     result = collector("sync", data_dir=data_dir)
     assert result.exit_code == 0, result.output
@@ -93,20 +99,25 @@ def test_a_kiosk_message_waits_for_review_and_leaves_with_the_operators_redactio
     assert "Kibera Junction" in review.text
     [held] = query(db_path, "SELECT uuid, revision FROM outbox WHERE state = 'held'")
     key = f"{held['uuid']}:{held['revision']}"
-    released = boss.post("/sync/review", {"release": key, "shown": key,
-                                          f"remove-{held['uuid']}-1": "kibera  junction\nMonday"},
-                         csrf_from=review.text, allow_redirects=False)
+    released = boss.post(
+        "/sync/review",
+        {"release": key, "shown": key, f"remove-{held['uuid']}-1": "kibera  junction\nMonday"},
+        csrf_from=review.text,
+        allow_redirects=False,
+    )
     assert released.status_code == 303 and released.headers["Location"].endswith("/sync/review")
     after = boss.get("/sync/review").text
     assert "1 message released" in after and "No message waits for review." in after
     assert query(db_path, "SELECT state, redactions FROM outbox") == [
-        {"state": "queued", "redactions": json.dumps(["kibera junction", "Monday"])}]
+        {"state": "queued", "redactions": json.dumps(["kibera junction", "Monday"])}
+    ]
     # The preview shows what will really be sent.
     preview = html.unescape(boss.get(f"/sync/preview/{held['uuid']}").text)
     assert "the kiosk at [removed] has been broken since [removed]." in preview
     # The release is in the security log, without the words removed.
-    [event] = query(db_path, "SELECT account, detail FROM security_events"
-                             " WHERE event = 'free_text_released'")
+    [event] = query(
+        db_path, "SELECT account, detail FROM security_events WHERE event = 'free_text_released'"
+    )
     assert event["account"].startswith("user:") and held["uuid"] in event["detail"]
     assert "Kibera" not in event["detail"] and "Monday" not in event["detail"]
 
@@ -116,7 +127,8 @@ def test_a_kiosk_message_waits_for_review_and_leaves_with_the_operators_redactio
     [stored] = server_records(central)
     assert stored["answers"]["message"] == (
         "[name] at [phone] says the borehole near the kiosk at [removed] has been broken "
-        "since [removed].")
+        "since [removed]."
+    )
     raw = server_folder_bytes(central)
     for value in ("Kibera", "Junction", "Monday", "Wanjiru", "0712 345 678", "345 678"):
         assert value.encode() not in raw, f"{value!r} reached the server"
@@ -139,13 +151,17 @@ def test_an_enumerator_sees_the_count_but_not_the_messages(enrolled, data_dir, d
     assert refused.status_code == 403
     assert phone.get(f"/sync/preview/{held[0]['uuid']}").status_code == 404
     assert {r["state"] for r in query(db_path, "SELECT state FROM outbox")} == {"held"}
-    assert query(db_path, "SELECT count(*) AS n FROM security_events"
-                          " WHERE event = 'free_text_released'") == [{"n": 0}]
+    assert query(
+        db_path, "SELECT count(*) AS n FROM security_events WHERE event = 'free_text_released'"
+    ) == [{"n": 0}]
 
 
 def test_release_all_shown_and_bad_posts(enrolled, central, data_dir, db_path):
-    for text in ("Water is late again in zone A.", "Call Halima on 0733 222 111 please.",
-                 "The road to the market is flooded."):
+    for text in (
+        "Water is late again in zone A.",
+        "Call Halima on 0733 222 111 please.",
+        "The road to the market is flooded.",
+    ):
         kiosk_message(enrolled, text)
     boss = operator(enrolled)
     review = boss.get("/sync/review").text
@@ -153,12 +169,17 @@ def test_release_all_shown_and_bad_posts(enrolled, central, data_dir, db_path):
     assert len(shown) == 3
     # Nothing chosen, a malformed key, too many words: refused, nothing changes.
     assert boss.post("/sync/review", {}, csrf_from=review).status_code == 400
-    assert boss.post("/sync/review", {"release": "not-a-uuid:1"},
-                     csrf_from=review).status_code == 400
+    assert (
+        boss.post("/sync/review", {"release": "not-a-uuid:1"}, csrf_from=review).status_code == 400
+    )
     first = shown[0].split(":")[0]
     too_many = ",".join(f"word{n}" for n in range(60))
-    assert boss.post("/sync/review", {"release": shown[0], f"remove-{first}-1": too_many},
-                     csrf_from=review).status_code == 400
+    assert (
+        boss.post(
+            "/sync/review", {"release": shown[0], f"remove-{first}-1": too_many}, csrf_from=review
+        ).status_code
+        == 400
+    )
     assert status(data_dir)["held"] == 3
     # A message arriving after the page was shown is not released with the others.
     kiosk_message(enrolled, "A late message about the school fees.")
@@ -172,8 +193,11 @@ def test_release_all_shown_and_bad_posts(enrolled, central, data_dir, db_path):
     assert again.status_code == 200 and "Nothing was released" in again.text
     assert collector("sync", data_dir=data_dir).exit_code == 0
     messages = sorted(r["answers"]["message"] for r in server_records(central))
-    assert messages == ["Call [name] on [phone] please.", "The road to the market is flooded.",
-                        "Water is late again in zone A."]
+    assert messages == [
+        "Call [name] on [phone] please.",
+        "The road to the market is flooded.",
+        "Water is late again in zone A.",
+    ]
 
 
 def test_an_empty_setting_sends_kiosk_messages_at_once(enrolled, central, data_dir, db_path):
@@ -196,10 +220,12 @@ def test_only_listed_forms_with_free_text_are_held(enrolled, central, data_dir, 
     assert status(data_dir)["held"] == 0
     write_settings(data_dir, 'hold_free_text_for_review = ["community_survey"]\n')
     enrolled.app.config["HUB"]["hold_free_text_for_review"] = ["community_survey"]
-    without_text = fill_form(phone, "community_survey",
-                             {k: v for k, v in SURVEY_ANSWERS.items()
-                              if k not in ("comments", "language_home_other")}
-                             | {"language_home": LANGUAGE})
+    without_text = fill_form(
+        phone,
+        "community_survey",
+        {k: v for k, v in SURVEY_ANSWERS.items() if k not in ("comments", "language_home_other")}
+        | {"language_home": LANGUAGE},
+    )
     kiosk_message(enrolled)
     result = collector("sync", data_dir=data_dir)
     assert result.exit_code == 0, result.output
@@ -234,38 +260,56 @@ def test_held_messages_survive_reconciliation(enrolled, central, data_dir, db_pa
     change(central.database, "DELETE FROM records")
     result = collector("sync", data_dir=data_dir)
     assert "were sent again" in result.output, result.output
-    states = {row["form_id"]: row["state"] for row in query(
-        db_path, "SELECT r.form_id, o.state FROM outbox o JOIN records r ON r.uuid = o.uuid")}
+    states = {
+        row["form_id"]: row["state"]
+        for row in query(
+            db_path, "SELECT r.form_id, o.state FROM outbox o JOIN records r ON r.uuid = o.uuid"
+        )
+    }
     assert states == {"community_feedback": "held", "community_survey": "sent"}
     assert [r["form_id"] for r in server_records(central)] == ["community_survey"]
 
 
 def record(message: str) -> dict:
-    return {"uuid": "0b7c5a6e-8c65-4a4e-9a57-3f6a0e9c1d11", "revision": 1,
-            "form_id": "community_feedback", "form_version": FORMS["community_feedback"].version,
-            "locale": "en", "finalized_at": "2026-03-01T10:00:00Z", "enumerator": None,
-            "answers": dict(FEEDBACK_ANSWERS, message=message)}
+    return {
+        "uuid": "0b7c5a6e-8c65-4a4e-9a57-3f6a0e9c1d11",
+        "revision": 1,
+        "form_id": "community_feedback",
+        "form_version": FORMS["community_feedback"].version,
+        "locale": "en",
+        "finalized_at": "2026-03-01T10:00:00Z",
+        "enumerator": None,
+        "answers": dict(FEEDBACK_ANSWERS, message=message),
+    }
 
 
-@pytest.mark.parametrize("words, message, sent", [
-    (["Kibera Junction"], "Meet at kibera   JUNCTION tomorrow.", "Meet at [removed] tomorrow."),
-    # Whole words only: a word inside another word stays.
-    (["tap"], "The taps and the tap.", "The taps and the [removed]."),
-    # The longer phrase wins over a shorter one it contains.
-    (["Mama", "Mama Ngina"], "Mama Ngina and Mama.", "[removed] and [removed]."),
-    (["سوق الخضار"], "الماء عند سوق الخضار مقطوع", "الماء عند [removed] مقطوع"),
-    ([], "The tap is dry.", "The tap is dry."),
-])
+@pytest.mark.parametrize(
+    "words, message, sent",
+    [
+        (["Kibera Junction"], "Meet at kibera   JUNCTION tomorrow.", "Meet at [removed] tomorrow."),
+        # Whole words only: a word inside another word stays.
+        (["tap"], "The taps and the tap.", "The taps and the [removed]."),
+        # The longer phrase wins over a shorter one it contains.
+        (["Mama", "Mama Ngina"], "Mama Ngina and Mama.", "[removed] and [removed]."),
+        (["سوق الخضار"], "الماء عند سوق الخضار مقطوع", "الماء عند [removed] مقطوع"),
+        ([], "The tap is dry.", "The tap is dry."),
+    ],
+)
 def test_the_operators_words_are_removed_from_what_is_sent(words, message, sent):
     form = FORMS["community_feedback"]
-    assert anonymize(record(message), form, KEY, extra_redactions=words)["answers"][
-        "message"] == sent
+    assert (
+        anonymize(record(message), form, KEY, extra_redactions=words)["answers"]["message"] == sent
+    )
 
 
 def test_the_operators_words_do_not_change_other_fields_and_scrubbing_still_applies():
     form = FORMS["community_feedback"]
-    synced = anonymize(record("Ask Wanjiru about the water tap."), form, KEY,
-                       extra_redactions=["water", "complaint"])
+    synced = anonymize(
+        record("Ask Wanjiru about the water tap."),
+        form,
+        KEY,
+        extra_redactions=["water", "complaint"],
+    )
     assert synced["answers"]["message"] == "Ask [name] about the [removed] tap."
     assert synced["answers"]["feedback_type"] == FEEDBACK_ANSWERS["feedback_type"]
 
@@ -277,24 +321,38 @@ def test_an_older_hub_database_keeps_its_outbox_when_upgraded(tmp_path):
     path = tmp_path / "collector.db"
     db = connect(path)
     migrations.apply(db, stop_before="m005_held_for_review")
-    rows = [("11111111-1111-4111-8111-111111111111", 1, "sent", "dev-a"),
-            ("11111111-1111-4111-8111-111111111111", 2, "queued", None),
-            ("22222222-2222-4222-8222-222222222222", 1, "rejected", None)]
+    rows = [
+        ("11111111-1111-4111-8111-111111111111", 1, "sent", "dev-a"),
+        ("11111111-1111-4111-8111-111111111111", 2, "queued", None),
+        ("22222222-2222-4222-8222-222222222222", 1, "rejected", None),
+    ]
     for uuid, revision, state, sent_to in rows:
         if revision == 1:
-            db.execute("INSERT INTO records (uuid, form_id, form_version, locale, status,"
-                       " revision, answers, started_at, updated_at) VALUES"
-                       " (?, 'community_feedback', '1', 'en', 'finalized', ?, '{}', 't', 't')",
-                       [uuid, revision])
-        db.execute("INSERT INTO revisions (uuid, revision, form_id, form_version, locale,"
-                   " answers, started_at, finalized_at) VALUES (?, ?, 'community_feedback',"
-                   " '1', 'en', '{}', 't', 't')", [uuid, revision])
-        db.execute("INSERT INTO outbox (uuid, revision, state, queued_at, sent_to)"
-                   " VALUES (?, ?, ?, 't', ?)", [uuid, revision, state, sent_to])
+            db.execute(
+                "INSERT INTO records (uuid, form_id, form_version, locale, status,"
+                " revision, answers, started_at, updated_at) VALUES"
+                " (?, 'community_feedback', '1', 'en', 'finalized', ?, '{}', 't', 't')",
+                [uuid, revision],
+            )
+        db.execute(
+            "INSERT INTO revisions (uuid, revision, form_id, form_version, locale,"
+            " answers, started_at, finalized_at) VALUES (?, ?, 'community_feedback',"
+            " '1', 'en', '{}', 't', 't')",
+            [uuid, revision],
+        )
+        db.execute(
+            "INSERT INTO outbox (uuid, revision, state, queued_at, sent_to)"
+            " VALUES (?, ?, ?, 't', ?)",
+            [uuid, revision, state, sent_to],
+        )
     db.conn.commit()
     migrations.apply(db)
-    upgraded = [tuple(row) for row in db.execute(
-        "SELECT uuid, revision, state, sent_to FROM outbox ORDER BY uuid, revision")]
+    upgraded = [
+        tuple(row)
+        for row in db.execute(
+            "SELECT uuid, revision, state, sent_to FROM outbox ORDER BY uuid, revision"
+        )
+    ]
     assert upgraded == rows
     db.execute("UPDATE outbox SET state = 'held' WHERE revision = 2")  # the new state is allowed
     assert [row[0] for row in db.execute("PRAGMA foreign_key_check")] == []

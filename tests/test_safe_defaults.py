@@ -103,15 +103,17 @@ NOT_IDENTIFIERS = [
     question("q4", sw="Jina la kijiji"),
     question("q5", "integer", ar="عدد أفراد الأسرة"),
     question("q6", "integer", ha="Wayoyi nawa ne a gida?"),
-    question("q7", "select_multiple", en="Which of these documents do you have: passport, "
-                                         "national ID, birth certificate?"),
+    question(
+        "q7",
+        "select_multiple",
+        en="Which of these documents do you have: passport, national ID, birth certificate?",
+    ),
     question("q8", "range", en="How much do you trust people with your phone number?"),
     question("q9", "note", en="Your name and phone number stay on this device."),
 ]
 
 
-@pytest.mark.parametrize("spec,kind", IDENTIFIERS,
-                         ids=[f"{q['name']}-{k}" for q, k in IDENTIFIERS])
+@pytest.mark.parametrize("spec,kind", IDENTIFIERS, ids=[f"{q['name']}-{k}" for q, k in IDENTIFIERS])
 def test_questions_that_look_like_identifiers_are_found(spec, kind):
     assert suggests_identifier(spec) == kind
     expected = "generalize:year" if kind == "date_of_birth" else "drop"
@@ -126,13 +128,15 @@ def test_ordinary_questions_are_not_taken_for_identifiers(spec):
 
 def test_a_rule_given_on_purpose_wins_over_the_defaults():
     assert rule_for(dict(question("national_id", "integer"), privacy="keep")) == "keep"
-    assert rule_for(dict(question("dob", "date"), privacy="generalize:month")) == \
-        "generalize:month"
-    assert rule_for(dict(question("phone"), identifying=True, privacy="pseudonymize")) == \
-        "pseudonymize"
+    assert rule_for(dict(question("dob", "date"), privacy="generalize:month")) == "generalize:month"
+    assert (
+        rule_for(dict(question("phone"), identifying=True, privacy="pseudonymize"))
+        == "pseudonymize"
+    )
 
 
 # -- What leaves ---------------------------------------------------------------------------
+
 
 def safe_defaults_form(version="1", **rules) -> dict:
     """A form as an XLSForm from elsewhere often is: no privacy rules at all."""
@@ -147,38 +151,74 @@ def safe_defaults_form(version="1", **rules) -> dict:
     ]
     for spec in questions:
         spec.update(rules.get(spec["name"], {}))
-    return {"form_id": "safe_visit", "version": version, "default_language": "en",
-            "title": {"en": "Visit"}, "choices": {},
-            "sections": [{"name": "main", "label": {"en": "Visit"}, "questions": questions}]}
+    return {
+        "form_id": "safe_visit",
+        "version": version,
+        "default_language": "en",
+        "title": {"en": "Visit"},
+        "choices": {},
+        "sections": [{"name": "main", "label": {"en": "Visit"}, "questions": questions}],
+    }
 
 
 def test_identifiers_without_a_rule_never_leave_and_a_birth_date_leaves_as_its_year():
     form = load_form(safe_defaults_form())
-    record = {"uuid": "u1", "revision": 1, "form_id": "safe_visit", "form_version": "1",
-              "locale": "en", "finalized_at": "2024-05-03T10:00:00Z", "enumerator": "Amina",
-              "answers": {"national_id": 27461093, "phone_digits": 712999888,
-                          "date_of_birth": "1987-03-12", "visit_date": "2024-05-02",
-                          "household_size": 6, "head_name": "Wanjiru Odhiambo",
-                          "note_text": "Wanjiru was kind"}}
+    record = {
+        "uuid": "u1",
+        "revision": 1,
+        "form_id": "safe_visit",
+        "form_version": "1",
+        "locale": "en",
+        "finalized_at": "2024-05-03T10:00:00Z",
+        "enumerator": "Amina",
+        "answers": {
+            "national_id": 27461093,
+            "phone_digits": 712999888,
+            "date_of_birth": "1987-03-12",
+            "visit_date": "2024-05-02",
+            "household_size": 6,
+            "head_name": "Wanjiru Odhiambo",
+            "note_text": "Wanjiru was kind",
+        },
+    }
     sent = anonymize(record, form, TEST_PSEUDONYM_KEY)["answers"]
-    assert sent == {"date_of_birth": "1987", "visit_date": "2024-05", "household_size": 6,
-                    "note_text": "[name] was kind"}
+    assert sent == {
+        "date_of_birth": "1987",
+        "visit_date": "2024-05",
+        "household_size": 6,
+        "note_text": "[name] was kind",
+    }
 
 
 def test_the_listing_names_what_leaves_unchanged_and_what_looks_identifying():
-    listing = privacy_listing(load_form(safe_defaults_form(
-        household_size={"privacy": "keep"}, head_name={"privacy": "pseudonymize"})))
-    assert listing == {"keep": ["household_size"],
-                       "identifiers": [("national_id", "national_id"), ("phone_digits", "phone"),
-                                       ("date_of_birth", "date_of_birth")],
-                       "exact_locations": []}
+    listing = privacy_listing(
+        load_form(
+            safe_defaults_form(
+                household_size={"privacy": "keep"}, head_name={"privacy": "pseudonymize"}
+            )
+        )
+    )
+    assert listing == {
+        "keep": ["household_size"],
+        "identifiers": [
+            ("national_id", "national_id"),
+            ("phone_digits", "phone"),
+            ("date_of_birth", "date_of_birth"),
+        ],
+        "exact_locations": [],
+    }
 
 
 def test_weaker_fields_compares_the_rules_in_effect():
     old = load_form(safe_defaults_form())
-    relaxed = load_form(safe_defaults_form("2", national_id={"privacy": "keep"},
-                                           date_of_birth={"privacy": "generalize:month"},
-                                           household_size={"privacy": "keep"}))
+    relaxed = load_form(
+        safe_defaults_form(
+            "2",
+            national_id={"privacy": "keep"},
+            date_of_birth={"privacy": "generalize:month"},
+            household_size={"privacy": "keep"},
+        )
+    )
     # household_size was already kept by default: the same promise, not a weaker one.
     assert weaker_fields(old, relaxed) == ["national_id", "date_of_birth"]
     assert weaker_fields(relaxed, old) == []
@@ -196,13 +236,18 @@ def write_xlsform(path: Path, version="1", rules: dict | None = None) -> Path:
     """An XLSForm as a survey team brings it from elsewhere: no privacy column for the
     identifying questions."""
     rules = rules or {}
-    rows = [["integer", "national_id", "National ID number", "Numéro d'identité"],
-            ["integer", "phone_digits", "Phone (digits only)", "Téléphone (chiffres)"],
-            ["date", "date_of_birth", "Date of birth", "Date de naissance"],
-            ["select_one yes_no", "phone_ownership", "Do you own a phone?",
-             "Avez-vous un téléphone ?"],
-            ["integer", "household_size", "How many people live here?",
-             "Combien de personnes vivent ici ?"]]
+    rows = [
+        ["integer", "national_id", "National ID number", "Numéro d'identité"],
+        ["integer", "phone_digits", "Phone (digits only)", "Téléphone (chiffres)"],
+        ["date", "date_of_birth", "Date of birth", "Date de naissance"],
+        ["select_one yes_no", "phone_ownership", "Do you own a phone?", "Avez-vous un téléphone ?"],
+        [
+            "integer",
+            "household_size",
+            "How many people live here?",
+            "Combien de personnes vivent ici ?",
+        ],
+    ]
     workbook = Workbook()
     survey = workbook.active
     survey.title = "survey"
@@ -235,8 +280,9 @@ def fill_imported(phone, form_id: str, answers: dict) -> str:
     return record_uuid
 
 
-def test_an_imported_xlsform_keeps_identifiers_on_the_laptop(hub, central, data_dir, db_path,
-                                                             tmp_path):
+def test_an_imported_xlsform_keeps_identifiers_on_the_laptop(
+    hub, central, data_dir, db_path, tmp_path
+):
     xlsform = write_xlsform(tmp_path / "id_check.xlsx")
     result = collector("forms", "import", xlsform, data_dir=data_dir)
     assert result.exit_code == 0, result.output
@@ -248,20 +294,42 @@ def test_an_imported_xlsform_keeps_identifiers_on_the_laptop(hub, central, data_
         "privacy rule:\n"
         "  national_id: an ID number, not sent\n"
         "  phone_digits: a phone number, not sent\n"
-        "  date_of_birth: a date of birth, sent as the year only\n")
-    assert collector("enroll", "--yes", "--server", central.url, "--code",
-                     central.enrollment_code(), data_dir=data_dir).exit_code == 0
+        "  date_of_birth: a date of birth, sent as the year only\n"
+    )
+    assert (
+        collector(
+            "enroll",
+            "--yes",
+            "--server",
+            central.url,
+            "--code",
+            central.enrollment_code(),
+            data_dir=data_dir,
+        ).exit_code
+        == 0
+    )
     phone = hub.browser("fr")
     phone.signin()
-    record_uuid = fill_imported(phone, "id_check", {
-        "national_id": NATIONAL_ID, "phone_digits": PHONE_DIGITS, "date_of_birth": BIRTH_DATE,
-        "phone_ownership": "yes", "household_size": 7})
+    record_uuid = fill_imported(
+        phone,
+        "id_check",
+        {
+            "national_id": NATIONAL_ID,
+            "phone_digits": PHONE_DIGITS,
+            "date_of_birth": BIRTH_DATE,
+            "phone_ownership": "yes",
+            "household_size": 7,
+        },
+    )
     result = collector("sync", data_dir=data_dir)
     assert result.exit_code == 0, result.output
     [row] = query(central.database, "SELECT uuid, answers FROM records")
     assert row["uuid"] == record_uuid
-    assert json.loads(row["answers"]) == {"date_of_birth": "1987", "phone_ownership": "yes",
-                                          "household_size": 7}
+    assert json.loads(row["answers"]) == {
+        "date_of_birth": "1987",
+        "phone_ownership": "yes",
+        "household_size": 7,
+    }
     raw = all_bytes(Path(central.app.config["DATA_DIR"]))
     for planted in (str(NATIONAL_ID), str(PHONE_DIGITS), BIRTH_DATE, "1987-03"):
         assert planted.encode() not in raw, planted
@@ -271,8 +339,9 @@ def test_an_imported_xlsform_keeps_identifiers_on_the_laptop(hub, central, data_
 
 
 def test_publish_lists_what_leaves_unchanged_and_what_looks_identifying(central, tmp_path):
-    form = write_xlsform(tmp_path / "id_check.xlsx", rules={"household_size": "keep",
-                                                            "phone_digits": "drop"})
+    form = write_xlsform(
+        tmp_path / "id_check.xlsx", rules={"household_size": "keep", "phone_digits": "drop"}
+    )
     result = server_command("forms", "publish", form, central=central)
     assert result.exit_code == 0, result.output
     assert result.output == (
@@ -281,7 +350,8 @@ def test_publish_lists_what_leaves_unchanged_and_what_looks_identifying(central,
         "Look like identifiers, so they stay on the laptop unless the form gives them a "
         "privacy rule:\n"
         "  national_id: an ID number, not sent\n"
-        "  date_of_birth: a date of birth, sent as the year only\n")
+        "  date_of_birth: a date of birth, sent as the year only\n"
+    )
 
 
 def test_the_forms_page_lists_them_after_an_upload(team):  # noqa: F811
@@ -289,46 +359,78 @@ def test_the_forms_page_lists_them_after_an_upload(team):  # noqa: F811
     page = admin.get("/forms").text
     definition = json.dumps(safe_defaults_form(household_size={"privacy": "keep"}))
     files = {"definition": ("visit.json", definition, "application/json")}
-    preview = admin.session.post(team.url + "/forms", files=files,
-                                 data={"csrf_token": admin.csrf(page)})
+    preview = admin.session.post(
+        team.url + "/forms", files=files, data={"csrf_token": admin.csrf(page)}
+    )
     # Checked and shown in preview first; "Publish" publishes what the preview showed.
     action = re.search(r'action="(/forms/preview/[^"]+/publish)"', preview.text).group(1)
     response = admin.post(action, {}, csrf_from=preview.text)
     text = html.unescape(response.text)
     assert "Published safe_visit version 1." in text
     assert "Leave the laptops unchanged (keep): household_size" in text
-    for field, what in (("national_id", "an ID number"), ("phone_digits", "a phone number"),
-                        ("head_name", "a person's name")):
-        assert (f"{field} looks like {what}: it stays on the laptops unless the form gives "
-                "it a privacy rule.") in text
-    assert ("date_of_birth looks like a date of birth: only its year leaves the laptops "
-            "unless the form gives it a privacy rule.") in text
+    for field, what in (
+        ("national_id", "an ID number"),
+        ("phone_digits", "a phone number"),
+        ("head_name", "a person's name"),
+    ):
+        assert (
+            f"{field} looks like {what}: it stays on the laptops unless the form gives "
+            "it a privacy rule."
+        ) in text
+    assert (
+        "date_of_birth looks like a date of birth: only its year leaves the laptops "
+        "unless the form gives it a privacy rule."
+    ) in text
 
 
 # -- A server cannot relax them; the operator can, on purpose ------------------------------
 
+
 def refused_by_the_hub(hub, central, data_dir, db_path, tmp_path) -> None:
     """The hub has the XLSForm without rules; the server publishes a version that keeps
     the national ID and sends the birth date by month: refused."""
-    assert collector("forms", "import", write_xlsform(tmp_path / "v1.xlsx"),
-                     data_dir=data_dir).exit_code == 0
-    assert collector("enroll", "--yes", "--server", central.url, "--code",
-                     central.enrollment_code(), data_dir=data_dir).exit_code == 0
-    relaxed = read_form_file(write_xlsform(tmp_path / "v2.xlsx", "2", rules={
-        "national_id": "keep", "date_of_birth": "generalize:month"})).form
-    honest = read_form_file(write_xlsform(tmp_path / "v3.xlsx", "3", rules={
-        "national_id": "drop"})).form
+    assert (
+        collector(
+            "forms", "import", write_xlsform(tmp_path / "v1.xlsx"), data_dir=data_dir
+        ).exit_code
+        == 0
+    )
+    assert (
+        collector(
+            "enroll",
+            "--yes",
+            "--server",
+            central.url,
+            "--code",
+            central.enrollment_code(),
+            data_dir=data_dir,
+        ).exit_code
+        == 0
+    )
+    relaxed = read_form_file(
+        write_xlsform(
+            tmp_path / "v2.xlsx",
+            "2",
+            rules={"national_id": "keep", "date_of_birth": "generalize:month"},
+        )
+    ).form
+    honest = read_form_file(
+        write_xlsform(tmp_path / "v3.xlsx", "3", rules={"national_id": "drop"})
+    ).form
     publish_on(central, relaxed.data, honest.data)
     assert collector("sync", data_dir=data_dir).exit_code == 0
     assert [r["version"] for r in query(db_path, "SELECT version FROM forms")] == ["1", "3"]
     [refusal] = json.loads(hub_state(db_path)["refused_forms"])
     assert (refusal["version"], refusal["fields"]) == ("2", ["national_id", "date_of_birth"])
-    assert refusal["changes"] == [["national_id", "drop", "keep"],
-                                  ["date_of_birth", "generalize:year", "generalize:month"]]
+    assert refusal["changes"] == [
+        ["national_id", "drop", "keep"],
+        ["date_of_birth", "generalize:year", "generalize:month"],
+    ]
 
 
-def test_the_operator_installs_a_refused_version_on_the_sync_page(hub, central, data_dir,
-                                                                  db_path, tmp_path):
+def test_the_operator_installs_a_refused_version_on_the_sync_page(
+    hub, central, data_dir, db_path, tmp_path
+):
     refused_by_the_hub(hub, central, data_dir, db_path, tmp_path)
     add_operator(hub)
     enumerator = signed_in(hub)
@@ -342,8 +444,9 @@ def test_the_operator_installs_a_refused_version_on_the_sync_page(hub, central, 
     assert "national_id: drop → keep" in page
     assert "date_of_birth: generalize:year → generalize:month" in page
     # Without the page's CSRF token nothing happens.
-    forged = operator.session.post(hub.url + "/sync/forms/accept",
-                                   data={"form_id": "id_check", "version": "2"})
+    forged = operator.session.post(
+        hub.url + "/sync/forms/accept", data={"form_id": "id_check", "version": "2"}
+    )
     assert forged.status_code == 400
     unknown = operator.post("/sync/forms/accept", {"form_id": "id_check", "version": "9"})
     assert unknown.status_code == 404
@@ -355,20 +458,26 @@ def test_the_operator_installs_a_refused_version_on_the_sync_page(hub, central, 
     assert "Installed form id_check version 2 on this laptop." in html.unescape(done.text)
     assert "Install anyway" not in done.text
     assert sorted(r["version"] for r in query(db_path, "SELECT version FROM forms")) == [
-        "1", "2", "3"]
+        "1",
+        "2",
+        "3",
+    ]
     assert json.loads(hub_state(db_path)["refused_forms"]) == []
     assert "refused_form:id_check:2" not in hub_state(db_path)
     [accepted] = events(db_path, "form_accepted")
     operator_id = query(db_path, "SELECT id FROM users WHERE name = ?", [OPERATOR[0]])[0]["id"]
-    assert accepted == {"account": f"user:{operator_id}",
-                        "detail": "id_check 2: national_id, date_of_birth"}
+    assert accepted == {
+        "account": f"user:{operator_id}",
+        "detail": "id_check 2: national_id, date_of_birth",
+    }
     # The next sync does not refuse it again.
     assert collector("sync", data_dir=data_dir).exit_code == 0
     assert len(events(db_path, "form_refused")) == 1
 
 
-def test_the_operator_installs_a_refused_version_from_the_command_line(hub, central, data_dir,
-                                                                       db_path, tmp_path):
+def test_the_operator_installs_a_refused_version_from_the_command_line(
+    hub, central, data_dir, db_path, tmp_path
+):
     refused_by_the_hub(hub, central, data_dir, db_path, tmp_path)
     missing = collector("forms", "accept", "id_check", "9", data_dir=data_dir)
     assert missing.exit_code == 1 and "No refused version 9 of form id_check" in missing.output
@@ -383,9 +492,11 @@ def test_the_operator_installs_a_refused_version_from_the_command_line(hub, cent
         "id_check version 2 would send more about people than this hub does:\n"
         "  national_id: drop -> keep\n"
         "  date_of_birth: generalize:year -> generalize:month\n"
-        "Installed id_check version 2.\n")
+        "Installed id_check version 2.\n"
+    )
     assert events(db_path, "form_accepted") == [
-        {"account": None, "detail": "id_check 2: national_id, date_of_birth"}]
+        {"account": None, "detail": "id_check 2: national_id, date_of_birth"}
+    ]
     again = collector("forms", "accept", "id_check", "2", "--yes", data_dir=data_dir)
     assert again.exit_code == 1
 

@@ -31,6 +31,7 @@ SERVER_ENGINES = ("sqlite",)
 
 # -- The quality floor on the labelled corpus ---------------------------------------------------
 
+
 def test_the_corpus_is_big_labelled_and_covers_six_languages():
     messages = scrub_bench.load()
     assert len(messages) >= 300
@@ -104,10 +105,14 @@ def listed_names() -> set:
     from importlib import resources
 
     folder = resources.files("collector").joinpath("name_lists")
-    listed = {_fold(word) for path in folder.iterdir() if path.name.endswith(".txt")
-              and path.name not in scrubbing._NOT_NAME_FILES
-              for line in path.read_text(encoding="utf-8").splitlines()
-              if not line.startswith("#") for word in line.split()}
+    listed = {
+        _fold(word)
+        for path in folder.iterdir()
+        if path.name.endswith(".txt") and path.name not in scrubbing._NOT_NAME_FILES
+        for line in path.read_text(encoding="utf-8").splitlines()
+        if not line.startswith("#")
+        for word in line.split()
+    }
     return listed | scrubbing._AFRICAN_NAMES | scrubbing._ARABIC_NAMES | scrubbing._AMBIGUOUS_NAMES
 
 
@@ -133,8 +138,12 @@ def test_the_second_unseen_set_is_labelled_and_its_names_are_new():
     unseen2 = scrub_bench.load(UNSEEN2)
     assert_labelled(unseen2, without_identifiers=0.25)
     listed = listed_names()
-    others = name_words(scrub_bench.load() + scrub_bench.load(HELD_OUT) + scrub_bench.load(FRESH)
-                        + scrub_bench.load(UNSEEN))
+    others = name_words(
+        scrub_bench.load()
+        + scrub_bench.load(HELD_OUT)
+        + scrub_bench.load(FRESH)
+        + scrub_bench.load(UNSEEN)
+    )
     words = name_words(unseen2)
     assert len(words) >= 100
     for word in words:
@@ -145,16 +154,23 @@ def test_the_second_unseen_set_is_labelled_and_its_names_are_new():
 # Measured on the second unseen set after the round that studied the fourth set's Arabic,
 # lower-case names and precision (docs/benchmarks.md), per language: names recalled, names
 # labelled, removed pieces that were names, removed pieces.
-UNSEEN2_AFTER = {"ar": (17, 17, 18, 18), "en": (16, 17, 19, 19), "es": (17, 17, 23, 23),
-                 "fr": (17, 17, 20, 20), "ha": (17, 17, 21, 21), "sw": (18, 18, 21, 21)}
+UNSEEN2_AFTER = {
+    "ar": (17, 17, 18, 18),
+    "en": (16, 17, 19, 19),
+    "es": (17, 17, 23, 23),
+    "fr": (17, 17, 20, 20),
+    "ha": (17, 17, 21, 21),
+    "sw": (18, 18, 21, 21),
+}
 
 
 @pytest.mark.parametrize("language", sorted(LANGUAGES))
 def test_the_second_unseen_set_does_not_fall_below_what_was_measured(language):
     """A floor at the measured numbers less one miss and one false positive per language,
     and names precision at the goal (90%) in every language."""
-    counts = scrub_bench.score(
-        [m for m in scrub_bench.load(UNSEEN2) if m["language"] == language])["counts"]
+    counts = scrub_bench.score([m for m in scrub_bench.load(UNSEEN2) if m["language"] == language])[
+        "counts"
+    ]
     recalled, labelled, correct, found = UNSEEN2_AFTER[language]
     names = counts[language, "name"]
     assert names["labelled"] == labelled
@@ -208,15 +224,22 @@ def test_the_third_unseen_set_is_labelled_and_its_names_are_new():
 # Measured on the third unseen set after the round that studied the fourth set's Arabic,
 # lower-case names and precision (docs/benchmarks.md): names recalled, names labelled,
 # removed pieces that were names, removed pieces. Floors against losing ground.
-UNSEEN3_AFTER = {"ar": (16, 17, 19, 20), "en": (18, 18, 22, 22), "es": (18, 18, 23, 23),
-                 "fr": (18, 18, 23, 23), "ha": (17, 18, 24, 24), "sw": (18, 18, 23, 23)}
+UNSEEN3_AFTER = {
+    "ar": (16, 17, 19, 20),
+    "en": (18, 18, 22, 22),
+    "es": (18, 18, 23, 23),
+    "fr": (18, 18, 23, 23),
+    "ha": (17, 18, 24, 24),
+    "sw": (18, 18, 23, 23),
+}
 
 
 def assert_floor(path, after: dict, language: str) -> None:
     """A floor at the measured numbers less one miss and one false positive per language;
     phone numbers all found, and nothing else taken for one."""
-    counts = scrub_bench.score(
-        [m for m in scrub_bench.load(path) if m["language"] == language])["counts"]
+    counts = scrub_bench.score([m for m in scrub_bench.load(path) if m["language"] == language])[
+        "counts"
+    ]
     recalled, labelled, correct, found = after[language]
     names = counts[language, "name"]
     assert names["labelled"] == labelled
@@ -237,8 +260,9 @@ def test_the_third_unseen_set_overall():
     lower-case names (94.4% and 96.2% before it, 79.4% and 93.3% when this set was new)."""
     counts = scrub_bench.score(scrub_bench.load(UNSEEN3))["counts"]
     names = by(counts, 1)["name"]
-    recalled, labelled, correct, found = (sum(v[k] for v in UNSEEN3_AFTER.values())
-                                          for k in range(4))
+    recalled, labelled, correct, found = (
+        sum(v[k] for v in UNSEEN3_AFTER.values()) for k in range(4)
+    )
     assert names["labelled"] == labelled
     assert names["recalled"] >= recalled - 3, names
     assert names["found"] - names["correct"] <= found - correct + 2, names
@@ -252,16 +276,25 @@ def test_the_fourth_unseen_set_is_labelled_and_its_names_are_new():
     """Written blind (by someone who read neither the scrubber nor its lists), measured
     before any change: its names are in no other set and in none of our name lists. "Father
     of", "mother of" before a name (a kunya) are no names of their own."""
-    assert_new_names(UNSEEN4, [scrub_bench.CORPUS, HELD_OUT, FRESH, UNSEEN, UNSEEN2, UNSEEN3],
-                     not_names={"أم", "ام", "أبو", "ابو", "أبي", "ابي", "umm"})
+    assert_new_names(
+        UNSEEN4,
+        [scrub_bench.CORPUS, HELD_OUT, FRESH, UNSEEN, UNSEEN2, UNSEEN3],
+        not_names={"أم", "ام", "أبو", "ابو", "أبي", "ابي", "umm"},
+    )
 
 
 # Measured on the fourth unseen set after two rounds that studied its misses (docs/
 # benchmarks.md): 51.0% recall and 70.4% precision on names when it was new, 85.3% and
 # 84.8% after the first round, 99.0% and 100% after the second (Arabic vocabulary,
 # lower-case names, ordinary capitalised words). Floors against losing ground.
-UNSEEN4_AFTER = {"ar": (16, 17, 23, 23), "en": (18, 18, 26, 26), "es": (16, 16, 27, 27),
-                 "fr": (17, 17, 25, 25), "ha": (17, 17, 22, 22), "sw": (17, 17, 21, 21)}
+UNSEEN4_AFTER = {
+    "ar": (16, 17, 23, 23),
+    "en": (18, 18, 26, 26),
+    "es": (16, 16, 27, 27),
+    "fr": (17, 17, 25, 25),
+    "ha": (17, 17, 22, 22),
+    "sw": (17, 17, 21, 21),
+}
 
 
 @pytest.mark.parametrize("language", sorted(LANGUAGES))
@@ -274,8 +307,9 @@ def test_the_fourth_unseen_set_overall():
     and names precision at the goal (90%)."""
     counts = scrub_bench.score(scrub_bench.load(UNSEEN4))["counts"]
     names = by(counts, 1)["name"]
-    recalled, labelled, correct, found = (sum(v[k] for v in UNSEEN4_AFTER.values())
-                                          for k in range(4))
+    recalled, labelled, correct, found = (
+        sum(v[k] for v in UNSEEN4_AFTER.values()) for k in range(4)
+    )
     assert names["labelled"] == labelled
     assert names["recalled"] >= recalled - 3, names
     assert names["found"] - names["correct"] <= found - correct + 2, names
@@ -297,8 +331,14 @@ def test_the_fifth_unseen_set_is_labelled():
 # names when it was new, 85.7% and 87.2% after the round that studied the fourth set, 99.1%
 # and 99.4% after the round that studied its own misses (lists of names, a subject before
 # its verb, lower-case titles and self-introductions, peoples, networks, street names).
-UNSEEN5_AFTER = {"ar": (17, 17, 21, 21), "en": (21, 21, 32, 32), "es": (18, 18, 25, 25),
-                 "fr": (20, 20, 28, 29), "ha": (16, 17, 21, 21), "sw": (19, 19, 23, 23)}
+UNSEEN5_AFTER = {
+    "ar": (17, 17, 21, 21),
+    "en": (21, 21, 32, 32),
+    "es": (18, 18, 25, 25),
+    "fr": (20, 20, 28, 29),
+    "ha": (16, 17, 21, 21),
+    "sw": (19, 19, 23, 23),
+}
 
 
 @pytest.mark.parametrize("language", sorted(LANGUAGES))
@@ -314,8 +354,9 @@ def test_the_fifth_unseen_set_overall():
     counts = scrub_bench.score(messages)["counts"]
     kinds = by(counts, 1)
     names = kinds["name"]
-    recalled, labelled, correct, found = (sum(v[k] for v in UNSEEN5_AFTER.values())
-                                          for k in range(4))
+    recalled, labelled, correct, found = (
+        sum(v[k] for v in UNSEEN5_AFTER.values()) for k in range(4)
+    )
     assert names["labelled"] == labelled
     assert names["recalled"] >= recalled - 3, names
     assert names["found"] - names["correct"] <= found - correct + 2, names
@@ -337,8 +378,14 @@ def test_the_sixth_unseen_set_is_labelled():
 # Measured on the sixth unseen set, never studied (docs/benchmarks.md): names 79.8% recall
 # and 78.9% precision when it was new, 90.7% and 83.7% after the round that studied the
 # fifth. A floor against losing what generalizes, not a goal.
-UNSEEN6_FIRST_AFTER = {"ar": (21, 24, 22, 32), "en": (20, 22, 26, 33), "es": (21, 22, 27, 31),
-                       "fr": (16, 20, 21, 23), "ha": (18, 20, 23, 23), "sw": (21, 21, 25, 30)}
+UNSEEN6_FIRST_AFTER = {
+    "ar": (21, 24, 22, 32),
+    "en": (20, 22, 26, 33),
+    "es": (21, 22, 27, 31),
+    "fr": (16, 20, 21, 23),
+    "ha": (18, 20, 23, 23),
+    "sw": (21, 21, 25, 30),
+}
 
 
 @pytest.mark.parametrize("language", sorted(LANGUAGES))
@@ -347,8 +394,13 @@ def test_the_sixth_unseen_set_does_not_fall_below_what_was_measured(language):
 
 
 def name_words(messages: list[dict]) -> set[str]:
-    return {word.casefold() for m in messages for item in m["identifiers"]
-            if item["kind"] == "name" for word in item["text"].split()}
+    return {
+        word.casefold()
+        for m in messages
+        for item in m["identifiers"]
+        if item["kind"] == "name"
+        for word in item["text"].split()
+    }
 
 
 def by(counts: dict, index: int | None) -> dict:
@@ -360,7 +412,8 @@ def test_recall_and_precision_floors_on_the_held_out_set_per_language(language):
     """Names and phone numbers in messages written after the scrubber: a floor per
     language (the measured numbers are in docs/benchmarks.md)."""
     counts = scrub_bench.score(
-        [m for m in scrub_bench.load(HELD_OUT) if m["language"] == language])["counts"]
+        [m for m in scrub_bench.load(HELD_OUT) if m["language"] == language]
+    )["counts"]
     for kind in ("name", "phone"):
         numbers = counts[language, kind]
         assert numbers["labelled"] >= 5, kind
@@ -417,629 +470,722 @@ def test_the_unseen_set_does_not_fall_below_what_was_measured():
 
 # -- Names in no list: the rules that find them, and what they leave ----------------------------
 
-@pytest.mark.parametrize("text, scrubbed", [
-    # A capitalised word after "I am", "soy", "je suis", "mimi ni", "ni ce", "أنا".
-    ("I am Tsegay Hagos from block 4", "I am [name] [name] from block 4"),
-    ("I'm Dzifa-Ametowobla, the secretary", "I'm [name]-[name], the secretary"),
-    ("Soy Wilfrido, el presidente de la junta", "Soy [name], el presidente de la junta"),
-    ("Je suis Bintou Dembélé, de Kayes", "Je suis [name] [name], de Kayes"),
-    ("Mimi ni Kazadi, natoka Goma", "Mimi ni [name], natoka Goma"),
-    ("Sannu, ni ce Fatsuma Abatcha daga Diffa", "Sannu, ni ce [name] [name] daga Diffa"),
-    ("أنا رهف من حلب", "أنا [name] من حلب"),
-    # Two capitalised words no list knows, in the middle of a sentence.
-    ("Our chairlady Nyaguthii Wamae never holds meetings",
-     "Our chairlady [name] [name] never holds meetings"),
-    ("Hablé con la promotora Keila Banguera Obando ayer",
-     "Hablé con la promotora [name] [name] [name] ayer"),
-    # More titles: Papa, Maman, Askofu, Chief, the chair of a committee…
-    ("Dites à Papa Moustapha que le puits est réparé",
-     "Dites à Papa [name] que le puits est réparé"),
-    ("Maman Kapinga vend du manioc", "Maman [name] vend du manioc"),
-    ("Barua kutoka kwa Askofu Method Kilaini imefika",
-     "Barua kutoka kwa Askofu [name] [name] imefika"),
-    ("Chief Lekishon refused", "Chief [name] refused"),
-    # After an Arabic relative, a word that is no ordinary word; the whole "عبد" name.
-    ("زوجتي سماح مريضة منذ شهر", "زوجتي [name] مريضة منذ شهر"),
-    ("التقيت بالشيخ عبد الباقي الزين في المسجد", "التقيت بالشيخ [name] [name] [name] في المسجد"),
-])
+
+@pytest.mark.parametrize(
+    "text, scrubbed",
+    [
+        # A capitalised word after "I am", "soy", "je suis", "mimi ni", "ni ce", "أنا".
+        ("I am Tsegay Hagos from block 4", "I am [name] [name] from block 4"),
+        ("I'm Dzifa-Ametowobla, the secretary", "I'm [name]-[name], the secretary"),
+        ("Soy Wilfrido, el presidente de la junta", "Soy [name], el presidente de la junta"),
+        ("Je suis Bintou Dembélé, de Kayes", "Je suis [name] [name], de Kayes"),
+        ("Mimi ni Kazadi, natoka Goma", "Mimi ni [name], natoka Goma"),
+        ("Sannu, ni ce Fatsuma Abatcha daga Diffa", "Sannu, ni ce [name] [name] daga Diffa"),
+        ("أنا رهف من حلب", "أنا [name] من حلب"),
+        # Two capitalised words no list knows, in the middle of a sentence.
+        (
+            "Our chairlady Nyaguthii Wamae never holds meetings",
+            "Our chairlady [name] [name] never holds meetings",
+        ),
+        (
+            "Hablé con la promotora Keila Banguera Obando ayer",
+            "Hablé con la promotora [name] [name] [name] ayer",
+        ),
+        # More titles: Papa, Maman, Askofu, Chief, the chair of a committee…
+        (
+            "Dites à Papa Moustapha que le puits est réparé",
+            "Dites à Papa [name] que le puits est réparé",
+        ),
+        ("Maman Kapinga vend du manioc", "Maman [name] vend du manioc"),
+        (
+            "Barua kutoka kwa Askofu Method Kilaini imefika",
+            "Barua kutoka kwa Askofu [name] [name] imefika",
+        ),
+        ("Chief Lekishon refused", "Chief [name] refused"),
+        # After an Arabic relative, a word that is no ordinary word; the whole "عبد" name.
+        ("زوجتي سماح مريضة منذ شهر", "زوجتي [name] مريضة منذ شهر"),
+        (
+            "التقيت بالشيخ عبد الباقي الزين في المسجد",
+            "التقيت بالشيخ [name] [name] [name] في المسجد",
+        ),
+    ],
+)
 def test_names_in_no_list_are_found_by_their_signs(text, scrubbed):
     assert scrub(text) == scrubbed
 
 
-@pytest.mark.parametrize("text", [
-    # After "I am" and the like: nationalities, religions, occupations, feelings.
-    "I am Kenyan and I have lived here ten years.",
-    "I am Muslim, the food must be halal.",
-    "I am Happy with the new latrines.",
-    "I am Grateful for the help.",
-    "Soy maestra y no me han pagado.",
-    "Soy Venezolana y tengo papeles.",
-    "Je suis enseignante depuis 2010.",
-    "Je suis Congolaise.",
-    "Mimi ni Mkenya, si mkimbizi.",
-    "Ni ce Musulma.",
-    "أنا سوري وأعيش هنا",
-    "أنا أعيش في المخيم",
-    "انا لاجئة ومعي ثلاثة أطفال",
-    # After an Arabic relative: adjectives and verbs.
-    "زوجتي مريضة منذ شهر",
-    "ابني يعمل في السوق",
-    "أختي ماتت في الحرب",
-    "زوجي اعتقل عند الحاجز",
-    # Capitals that say nothing: headlines, all capitals, organisations.
-    "Water Point Is Broken Again",
-    "WE NEED WATER AND FOOD NOW",
-    "We thank the Norwegian Refugee Council for the tents.",
-    "The World Food Programme came late.",
-    # Places and organisations made of names.
-    "El domingo fuimos a misa en la iglesia San José.",
-    "Vivo en el barrio La Paz desde hace un año.",
-    "Fuimos a Santa Cruz de la Sierra en mayo.",
-    "El bus a San Cristóbal sale a las seis.",
-    "My cousin moved to Port Louis in March.",
-    "Le marché de Saint-Louis est fermé.",
-    "Tunaishi Dar es Salaam tangu mwaka jana.",
-    "I went to Abu Dhabi for work.",
-    "Kungiyar Save the Children ta gina mana ajujuwa.",
-    "Merci à Médecins Sans Frontières.",
-    "Mun zo daga Maiduguri bayan harin Boko Haram.",
-    "سافر أخي إلى أبو ظبي",
-    "أهلي في أم درمان منذ الحرب",
-    "شكرا لأطباء بلا حدود",
-    # "The sheikh of the quarter": an Arabic title before an "ال" word.
-    "هو شيخ الحلة منذ عشر سنين.",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        # After "I am" and the like: nationalities, religions, occupations, feelings.
+        "I am Kenyan and I have lived here ten years.",
+        "I am Muslim, the food must be halal.",
+        "I am Happy with the new latrines.",
+        "I am Grateful for the help.",
+        "Soy maestra y no me han pagado.",
+        "Soy Venezolana y tengo papeles.",
+        "Je suis enseignante depuis 2010.",
+        "Je suis Congolaise.",
+        "Mimi ni Mkenya, si mkimbizi.",
+        "Ni ce Musulma.",
+        "أنا سوري وأعيش هنا",
+        "أنا أعيش في المخيم",
+        "انا لاجئة ومعي ثلاثة أطفال",
+        # After an Arabic relative: adjectives and verbs.
+        "زوجتي مريضة منذ شهر",
+        "ابني يعمل في السوق",
+        "أختي ماتت في الحرب",
+        "زوجي اعتقل عند الحاجز",
+        # Capitals that say nothing: headlines, all capitals, organisations.
+        "Water Point Is Broken Again",
+        "WE NEED WATER AND FOOD NOW",
+        "We thank the Norwegian Refugee Council for the tents.",
+        "The World Food Programme came late.",
+        # Places and organisations made of names.
+        "El domingo fuimos a misa en la iglesia San José.",
+        "Vivo en el barrio La Paz desde hace un año.",
+        "Fuimos a Santa Cruz de la Sierra en mayo.",
+        "El bus a San Cristóbal sale a las seis.",
+        "My cousin moved to Port Louis in March.",
+        "Le marché de Saint-Louis est fermé.",
+        "Tunaishi Dar es Salaam tangu mwaka jana.",
+        "I went to Abu Dhabi for work.",
+        "Kungiyar Save the Children ta gina mana ajujuwa.",
+        "Merci à Médecins Sans Frontières.",
+        "Mun zo daga Maiduguri bayan harin Boko Haram.",
+        "سافر أخي إلى أبو ظبي",
+        "أهلي في أم درمان منذ الحرب",
+        "شكرا لأطباء بلا حدود",
+        # "The sheikh of the quarter": an Arabic title before an "ال" word.
+        "هو شيخ الحلة منذ عشر سنين.",
+    ],
+)
 def test_words_that_only_look_like_names_stay(text):
     assert scrub(text) == text
 
 
-@pytest.mark.parametrize("text, scrubbed", [
-    # A capitalised word no list knows, after a verb of speech or contact.
-    ("Please tell Wambeti that the tank is full.", "Please tell [name] that the tank is full."),
-    ("Ask for Nakiyemba at the gate.", "Ask for [name] at the gate."),
-    ("Call Ogheneruona on Monday.", "Call [name] on Monday."),
-    ("Dites à Ebanga que le camion arrive.", "Dites à [name] que le camion arrive."),
-    ("Demandez Manguelle au bureau.", "Demandez [name] au bureau."),
-    ("Pregunte por Yeraldín en la tienda.", "Pregunte por [name] en la tienda."),
-    ("Llame a Eyberth mañana.", "Llame a [name] mañana."),
-    ("Mwambie Mwanashali kwamba mkutano ni kesho.",
-     "Mwambie [name] kwamba mkutano ni kesho."),
-    ("Nilimwona Kiwelu sokoni.", "Nilimwona [name] sokoni."),
-    ("Tulikutana na Kalinga Mwaisumo kanisani.", "Tulikutana na [name] [name] kanisani."),
-    ("Ka gaya wa Hannatu cewa an kawo ruwa.", "Ka gaya wa [name] cewa an kawo ruwa."),
-    ("Na ga Tanko a kasuwa.", "Na ga [name] a kasuwa."),
-    # The verb itself is no name then: "Kira" is "call" in Hausa.
-    ("Kira Dauduwa gobe.", "Kira [name] gobe."),
-    # Arabic: the name carries the verb's preposition ("قل لـ", "اتصل بـ"), or follows it.
-    ("قل لسندس إن الدواء وصل", "قل [name] إن الدواء وصل"),
-    ("اتصل بسديم مساء", "اتصل [name] مساء"),
-    ("اسألي عن رهام في المركز", "اسألي عن [name] في المركز"),
-    ("رأيت حمادة في السوق أمس", "رأيت [name] في السوق أمس"),
-    ("قابلت صفوان عند الباب", "قابلت [name] عند الباب"),
-    ("قال صفوان إن الماء مقطوع", "قال [name] إن الماء مقطوع"),
-    # A capitalised word no list knows before a verb of saying, first in the sentence too.
-    ("Nyaboke told me the clinic closed.", "[name] told me the clinic closed."),
-    ("Mbida m'a dit que l'école ferme.", "[name] m'a dit que l'école ferme."),
-    ("Yuleisy me dijo que no hay agua.", "[name] me dijo que no hay agua."),
-    ("Kanyamala alisema maji yamekatika.", "[name] alisema maji yamekatika."),
-    ("Talle ta ce babu ruwa.", "[name] ta ce babu ruwa."),
-    # A short title with a full stop: "M." for monsieur.
-    ("M. Ebongue refuse de signer.", "M. [name] refuse de signer."),
-    ("Dr. Kizigenza came late.", "Dr. [name] came late."),
-    # After an Arabic relative, a word starting with ت that is no verb where it stands.
-    ("زوجتي تهاني حامل في الشهر السابع", "زوجتي [name] حامل في الشهر السابع"),
-    ("أختي تغريد تعبت كثيرا", "أختي [name] تعبت كثيرا"),
-    # A short message whose capitals are mostly first words and names is no headline.
-    ("Tulimwona Kazungu Charo sokoni jana.", "Tulimwona [name] [name] sokoni jana."),
-])
+@pytest.mark.parametrize(
+    "text, scrubbed",
+    [
+        # A capitalised word no list knows, after a verb of speech or contact.
+        ("Please tell Wambeti that the tank is full.", "Please tell [name] that the tank is full."),
+        ("Ask for Nakiyemba at the gate.", "Ask for [name] at the gate."),
+        ("Call Ogheneruona on Monday.", "Call [name] on Monday."),
+        ("Dites à Ebanga que le camion arrive.", "Dites à [name] que le camion arrive."),
+        ("Demandez Manguelle au bureau.", "Demandez [name] au bureau."),
+        ("Pregunte por Yeraldín en la tienda.", "Pregunte por [name] en la tienda."),
+        ("Llame a Eyberth mañana.", "Llame a [name] mañana."),
+        ("Mwambie Mwanashali kwamba mkutano ni kesho.", "Mwambie [name] kwamba mkutano ni kesho."),
+        ("Nilimwona Kiwelu sokoni.", "Nilimwona [name] sokoni."),
+        ("Tulikutana na Kalinga Mwaisumo kanisani.", "Tulikutana na [name] [name] kanisani."),
+        ("Ka gaya wa Hannatu cewa an kawo ruwa.", "Ka gaya wa [name] cewa an kawo ruwa."),
+        ("Na ga Tanko a kasuwa.", "Na ga [name] a kasuwa."),
+        # The verb itself is no name then: "Kira" is "call" in Hausa.
+        ("Kira Dauduwa gobe.", "Kira [name] gobe."),
+        # Arabic: the name carries the verb's preposition ("قل لـ", "اتصل بـ"), or follows it.
+        ("قل لسندس إن الدواء وصل", "قل [name] إن الدواء وصل"),
+        ("اتصل بسديم مساء", "اتصل [name] مساء"),
+        ("اسألي عن رهام في المركز", "اسألي عن [name] في المركز"),
+        ("رأيت حمادة في السوق أمس", "رأيت [name] في السوق أمس"),
+        ("قابلت صفوان عند الباب", "قابلت [name] عند الباب"),
+        ("قال صفوان إن الماء مقطوع", "قال [name] إن الماء مقطوع"),
+        # A capitalised word no list knows before a verb of saying, first in the sentence too.
+        ("Nyaboke told me the clinic closed.", "[name] told me the clinic closed."),
+        ("Mbida m'a dit que l'école ferme.", "[name] m'a dit que l'école ferme."),
+        ("Yuleisy me dijo que no hay agua.", "[name] me dijo que no hay agua."),
+        ("Kanyamala alisema maji yamekatika.", "[name] alisema maji yamekatika."),
+        ("Talle ta ce babu ruwa.", "[name] ta ce babu ruwa."),
+        # A short title with a full stop: "M." for monsieur.
+        ("M. Ebongue refuse de signer.", "M. [name] refuse de signer."),
+        ("Dr. Kizigenza came late.", "Dr. [name] came late."),
+        # After an Arabic relative, a word starting with ت that is no verb where it stands.
+        ("زوجتي تهاني حامل في الشهر السابع", "زوجتي [name] حامل في الشهر السابع"),
+        ("أختي تغريد تعبت كثيرا", "أختي [name] تعبت كثيرا"),
+        # A short message whose capitals are mostly first words and names is no headline.
+        ("Tulimwona Kazungu Charo sokoni jana.", "Tulimwona [name] [name] sokoni jana."),
+    ],
+)
 def test_names_after_verbs_of_speech_and_contact(text, scrubbed):
     assert scrub(text) == scrubbed
 
 
-@pytest.mark.parametrize("text", [
-    # Ordinary words after a verb of contact.
-    "Please tell Everyone to come.",
-    "Call Safaricom for the refund.",
-    "Thank God for the rain.",
-    "Gracias a Dios tenemos agua.",
-    "Mwambie Mungu atusaidie.",
-    "قل للمدير إن الماء مقطوع",
-    "اتصل بنا غدا",
-    "قابلت مدير المدرسة أمس",
-    "رأيت رجلا في السوق",
-    "كلمت المسؤول عن التوزيع",
-    "قال الطبيب إن العملية غدا",
-    "قال لي إن الماء مقطوع",
-    # Pronouns, people in general, relatives and plurals before a verb of saying.
-    "Everyone told us to wait outside.",
-    "Nobody said a word.",
-    "Personne ne m'a dit la vérité.",
-    "Nadie me dijo nada.",
-    "Kowa ya ce haka ne.",
-    "Wote walisema ni sawa.",
-    "Teachers said the exam is on Monday.",
-    "Mijina ya ce zai dawo.",
-    "Leo Kanisa limefungwa.",
-    # Verbs starting with ت after an Arabic relative.
-    "أختي تدرس في الجامعة",
-    "أمي تبيع الخبز في السوق",
-    "ابني تعب من المشي",
-    "زوجتي تعاني من السكري",
-    # A full stop after a letter or a whole title is no short title.
-    "Le bloc M. Le robinet fuit.",
-    "The doctor. Kiwelu Hill is far.",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        # Ordinary words after a verb of contact.
+        "Please tell Everyone to come.",
+        "Call Safaricom for the refund.",
+        "Thank God for the rain.",
+        "Gracias a Dios tenemos agua.",
+        "Mwambie Mungu atusaidie.",
+        "قل للمدير إن الماء مقطوع",
+        "اتصل بنا غدا",
+        "قابلت مدير المدرسة أمس",
+        "رأيت رجلا في السوق",
+        "كلمت المسؤول عن التوزيع",
+        "قال الطبيب إن العملية غدا",
+        "قال لي إن الماء مقطوع",
+        # Pronouns, people in general, relatives and plurals before a verb of saying.
+        "Everyone told us to wait outside.",
+        "Nobody said a word.",
+        "Personne ne m'a dit la vérité.",
+        "Nadie me dijo nada.",
+        "Kowa ya ce haka ne.",
+        "Wote walisema ni sawa.",
+        "Teachers said the exam is on Monday.",
+        "Mijina ya ce zai dawo.",
+        "Leo Kanisa limefungwa.",
+        # Verbs starting with ت after an Arabic relative.
+        "أختي تدرس في الجامعة",
+        "أمي تبيع الخبز في السوق",
+        "ابني تعب من المشي",
+        "زوجتي تعاني من السكري",
+        # A full stop after a letter or a whole title is no short title.
+        "Le bloc M. Le robinet fuit.",
+        "The doctor. Kiwelu Hill is far.",
+    ],
+)
 def test_words_after_verbs_of_speech_and_contact_that_stay(text):
     assert scrub(text) == text
 
 
-@pytest.mark.parametrize("text, scrubbed", [
-    # A capitalised word no list knows, joined by "and" to a name, on either side.
-    ("Waambie Ngwilizi na Mwasenga waje kesho.", "Waambie [name] na [name] waje kesho."),
-    ("Ask for Kisembo and Turyamureeba at the gate.", "Ask for [name] and [name] at the gate."),
-    ("Dites à Mbarga et Ndzana de venir.", "Dites à [name] et [name] de venir."),
-    ("Pregunte por Yurleidys y Maryuri en la oficina.",
-     "Pregunte por [name] y [name] en la oficina."),
-    ("Ka gaya wa Gimbiya da Tasalla su zo.", "Ka gaya wa [name] da [name] su zo."),
-    ("We saw Lokwame and Chief Ekiru there.", "We saw [name] and Chief [name] there."),
-    ("قابلت سعاد ومريم عند البئر", "قابلت [name] [name] عند البئر"),
-    # Not an ordinary word, a possessive or a verb after "and".
-    ("Tell Amina and God will help.", "Tell [name] and God will help."),
-    ("Mwambie Juma na Mungu atasaidia.", "Mwambie [name] na Mungu atasaidia."),
-    ("قابلت سعاد وزوجها", "قابلت [name] وزوجها"),
-    ("قابلت سعاد وأخبرتها بالموعد", "قابلت [name] وأخبرتها بالموعد"),
-    # "and", "then" glued to an Arabic cue verb.
-    ("رقمي 0791 220 564 واسأل عن مؤمن.", "رقمي [phone] واسأل عن [name]."),
-    ("فقال قتيبة إن الطريق مغلق", "فقال [name] إن الطريق مغلق"),
-    # After "بـ", "لـ" or "عن" no verb can come: a word shaped like one is a name there.
-    ("اتصل بأوس على الرقم 0933 482 117 مساء.", "اتصل [name] على الرقم [phone] مساء."),
-    ("اسأل عن هتون في المستوصف.", "اسأل عن [name] في المستوصف."),
-    # A Swahili verb for "he/she" after a capitalised word no list knows.
-    ("Leo Kazimoto amerudi kutoka hospitali.", "Leo [name] amerudi kutoka hospitali."),
-    ("Jana Mwanyika alipigwa sokoni.", "Jana [name] alipigwa sokoni."),
-    # French "est" and a participle of coming, going, dying.
-    ("Atangana est venu avec les enfants.", "[name] est venu avec les enfants."),
-    ("Hier Nkoulou est partie sans rien dire.", "Hier [name] est partie sans rien dire."),
-    # A name next to an organisation is still a name.
-    ("The Water Committee met Lomuria yesterday.", "The Water Committee met [name] yesterday."),
-    ("Call Atwine of the Health Centre.", "Call [name] of the Health Centre."),
-])
+@pytest.mark.parametrize(
+    "text, scrubbed",
+    [
+        # A capitalised word no list knows, joined by "and" to a name, on either side.
+        ("Waambie Ngwilizi na Mwasenga waje kesho.", "Waambie [name] na [name] waje kesho."),
+        ("Ask for Kisembo and Turyamureeba at the gate.", "Ask for [name] and [name] at the gate."),
+        ("Dites à Mbarga et Ndzana de venir.", "Dites à [name] et [name] de venir."),
+        (
+            "Pregunte por Yurleidys y Maryuri en la oficina.",
+            "Pregunte por [name] y [name] en la oficina.",
+        ),
+        ("Ka gaya wa Gimbiya da Tasalla su zo.", "Ka gaya wa [name] da [name] su zo."),
+        ("We saw Lokwame and Chief Ekiru there.", "We saw [name] and Chief [name] there."),
+        ("قابلت سعاد ومريم عند البئر", "قابلت [name] [name] عند البئر"),
+        # Not an ordinary word, a possessive or a verb after "and".
+        ("Tell Amina and God will help.", "Tell [name] and God will help."),
+        ("Mwambie Juma na Mungu atasaidia.", "Mwambie [name] na Mungu atasaidia."),
+        ("قابلت سعاد وزوجها", "قابلت [name] وزوجها"),
+        ("قابلت سعاد وأخبرتها بالموعد", "قابلت [name] وأخبرتها بالموعد"),
+        # "and", "then" glued to an Arabic cue verb.
+        ("رقمي 0791 220 564 واسأل عن مؤمن.", "رقمي [phone] واسأل عن [name]."),
+        ("فقال قتيبة إن الطريق مغلق", "فقال [name] إن الطريق مغلق"),
+        # After "بـ", "لـ" or "عن" no verb can come: a word shaped like one is a name there.
+        ("اتصل بأوس على الرقم 0933 482 117 مساء.", "اتصل [name] على الرقم [phone] مساء."),
+        ("اسأل عن هتون في المستوصف.", "اسأل عن [name] في المستوصف."),
+        # A Swahili verb for "he/she" after a capitalised word no list knows.
+        ("Leo Kazimoto amerudi kutoka hospitali.", "Leo [name] amerudi kutoka hospitali."),
+        ("Jana Mwanyika alipigwa sokoni.", "Jana [name] alipigwa sokoni."),
+        # French "est" and a participle of coming, going, dying.
+        ("Atangana est venu avec les enfants.", "[name] est venu avec les enfants."),
+        ("Hier Nkoulou est partie sans rien dire.", "Hier [name] est partie sans rien dire."),
+        # A name next to an organisation is still a name.
+        ("The Water Committee met Lomuria yesterday.", "The Water Committee met [name] yesterday."),
+        ("Call Atwine of the Health Centre.", "Call [name] of the Health Centre."),
+    ],
+)
 def test_names_joined_by_and_and_before_verbs(text, scrubbed):
     assert scrub(text) == scrubbed
 
 
-@pytest.mark.parametrize("text", [
-    # Capitalised words joined to an organisation word, before or after it.
-    "The Aga Khan Foundation built the new classrooms.",
-    "Le Programme Alimentaire Mondial a réduit les rations.",
-    "El Programa Mundial de Alimentos redujo las raciones.",
-    "Nobody from the Kitgum District Council came.",
-    "Hier le Fonds des Nations Unies pour l'Enfance a payé.",
-    "Kamati ya Maji Safi imefunga bomba.",
-    "Kwamitin Ruwa Mai Tsafta ya zauna.",
-    "Mwakasege Memorial Hospital is full.",
-    # Places after Fort, Mount, Lake, Birnin, Kafin, Ras, Wadi, Jebel, Bahr; Arabic place words.
-    "We were moved to Fort Portal in May.",
-    "Mun je Birnin Kebbi a watan Mayu.",
-    "Muna zaune a Kafin Madaki.",
-    "Our cousins live near Jebel Marra and Wadi Halfa.",
-    "Lake Bunyonyi is far from Mount Rwenzori.",
-    "نسكن قرب جبل مرة",
-    # After a preposition: pronouns, relatives with a possessive, nouns of a construct.
-    "اتصل بي غدا",
-    "اتصلت بأخي أمس",
-    "اتصل بأمين المخزن",
-    "واسأل عن الموعد",
-    # Swahili and French subjects that are ordinary words.
-    "Rais amesema hivyo.",
-    "Mgeni amefika jana.",
-    "Mwalimu amefika.",
-    "Mama amesema hapana.",
-    "Dieu est venu à notre aide.",
-    "Lundi est passé vite.",
-    "Le Président est venu.",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        # Capitalised words joined to an organisation word, before or after it.
+        "The Aga Khan Foundation built the new classrooms.",
+        "Le Programme Alimentaire Mondial a réduit les rations.",
+        "El Programa Mundial de Alimentos redujo las raciones.",
+        "Nobody from the Kitgum District Council came.",
+        "Hier le Fonds des Nations Unies pour l'Enfance a payé.",
+        "Kamati ya Maji Safi imefunga bomba.",
+        "Kwamitin Ruwa Mai Tsafta ya zauna.",
+        "Mwakasege Memorial Hospital is full.",
+        # Places after Fort, Mount, Lake, Birnin, Kafin, Ras, Wadi, Jebel, Bahr; Arabic place words.
+        "We were moved to Fort Portal in May.",
+        "Mun je Birnin Kebbi a watan Mayu.",
+        "Muna zaune a Kafin Madaki.",
+        "Our cousins live near Jebel Marra and Wadi Halfa.",
+        "Lake Bunyonyi is far from Mount Rwenzori.",
+        "نسكن قرب جبل مرة",
+        # After a preposition: pronouns, relatives with a possessive, nouns of a construct.
+        "اتصل بي غدا",
+        "اتصلت بأخي أمس",
+        "اتصل بأمين المخزن",
+        "واسأل عن الموعد",
+        # Swahili and French subjects that are ordinary words.
+        "Rais amesema hivyo.",
+        "Mgeni amefika jana.",
+        "Mwalimu amefika.",
+        "Mama amesema hapana.",
+        "Dieu est venu à notre aide.",
+        "Lundi est passé vite.",
+        "Le Président est venu.",
+    ],
+)
 def test_organisations_places_and_ordinary_words_stay(text):
     assert scrub(text) == text
 
 
 def test_a_place_word_does_not_reach_across_a_comma():
-    assert scrub("Le chef de quartier, Souleymane Kaboré, refuse") == \
-        "Le chef de quartier, [name] [name], refuse"
+    assert (
+        scrub("Le chef de quartier, Souleymane Kaboré, refuse")
+        == "Le chef de quartier, [name] [name], refuse"
+    )
 
 
 # -- Focused cases ------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("text, scrubbed", [
-    # Names people write about themselves, in each language.
-    ("I am Wanjiru Odhiambo and the tap is dry", "I am [name] [name] and the tap is dry"),
-    ("my name is kioko mutua", "my name is [name] [name]"),
-    ("Je m'appelle Awa Ndiaye.", "Je m'appelle [name] [name]."),
-    ("Mon nom est Ibrahima Sow", "Mon nom est [name] [name]"),
-    ("Me llamo Lucía Fernández.", "Me llamo [name] [name]."),
-    ("Mi nombre es Ana Torres", "Mi nombre es [name] [name]"),
-    ("Jina langu ni Baraka Otieno", "Jina langu ni [name] [name]"),
-    ("naitwa neema", "naitwa [name]"),
-    ("Sunana Musa Garba", "Sunana [name] [name]"),
-    ("Ni ne Hadiza Usman", "Ni ne [name] [name]"),
-    ("اسمي فاطمة الزهراء", "اسمي [name] [name]"),
-    ("أنا محمد بن علي", "أنا [name] [name] [name]"),
-    # Third persons, titles, a name written without a space.
-    ("We saw Mr Okello at the office", "We saw Mr [name] at the office"),
-    ("Ask Mama Wanjala about it", "Ask Mama [name] about it"),
-    ("WanjiruOdhiambo wrote this", "[name] wrote this"),
-    ("رأيت خديجة في السوق", "رأيت [name] في السوق"),
-    ("ذهبت مع وفاطمة", "ذهبت مع [name]"),
-    # Phones in every shape.
-    ("call 0712/345/678", "call [phone]"),
-    ("call (0712) 345-678", "call [phone]"),
-    ("call +254.712.345.678", "call [phone]"),
-    ("رقمي ٠٧١٢ ٣٤٥ ٦٧٨", "رقمي [phone]"),
-    ("رقمي ۰۹۱۲۳۴۵۶۷۸", "رقمي [phone]"),
-    ("zero seven one two three four five six seven eight", "[phone]"),
-    ("oh seven double two, four five six, seven eight nine", "[phone]"),
-    ("sifuri saba moja mbili tatu nne tano sita saba nane", "[phone]"),
-    ("zéro six un deux trois quatre cinq six sept huit", "[phone]"),
-    ("cero seis uno dos tres cuatro cinco seis siete", "[phone]"),
-    ("صفر سبعة واحد اثنان ثلاثة أربعة خمسة ستة", "[phone]"),
-    ("sifili takwas sifili uku daya biyu uku", "[phone]"),
-    ("0712 three four five six seven eight", "[phone]"),
-    # Dates of birth and other full dates; a year or a month alone stays.
-    ("born 12/03/1987", "born [date]"),
-    ("born 1987-03-12", "born [date]"),
-    ("born on 3 March 1987", "born on [date]"),
-    ("born on March 3rd, 1987", "born on [date]"),
-    ("née le 12 mars 1987", "née le [date]"),
-    ("nací el 3 de marzo de 1987", "nací el [date]"),
-    ("nilizaliwa 5 Machi 1990", "nilizaliwa [date]"),
-    ("an haife ni 12 ga Maris 1985", "an haife ni [date]"),
-    ("ولدت في 3 مارس 1987", "ولدت في [date]"),
-    ("ولدت في ١٢/٠٣/١٩٨٧", "ولدت في [date]"),
-    ("born in 1987, moved in March 2019", "born in 1987, moved in March 2019"),
-    # Street addresses and house numbers.
-    ("I live at 14 Moi Avenue.", "I live at [address]."),
-    ("au 12 rue des Lilas", "au [address]"),
-    ("en calle Mayor 5", "en [address]"),
-    ("Barabara ya Moi 14", "[address]"),
-    ("nyumba namba 45", "[address]"),
-    ("titin Zaria 14", "[address]"),
-    ("gida mai lamba 7", "[address]"),
-    ("في شارع الحمرا 12", "في [address]"),
-    ("منزل رقم 5", "[address]"),
-])
+
+@pytest.mark.parametrize(
+    "text, scrubbed",
+    [
+        # Names people write about themselves, in each language.
+        ("I am Wanjiru Odhiambo and the tap is dry", "I am [name] [name] and the tap is dry"),
+        ("my name is kioko mutua", "my name is [name] [name]"),
+        ("Je m'appelle Awa Ndiaye.", "Je m'appelle [name] [name]."),
+        ("Mon nom est Ibrahima Sow", "Mon nom est [name] [name]"),
+        ("Me llamo Lucía Fernández.", "Me llamo [name] [name]."),
+        ("Mi nombre es Ana Torres", "Mi nombre es [name] [name]"),
+        ("Jina langu ni Baraka Otieno", "Jina langu ni [name] [name]"),
+        ("naitwa neema", "naitwa [name]"),
+        ("Sunana Musa Garba", "Sunana [name] [name]"),
+        ("Ni ne Hadiza Usman", "Ni ne [name] [name]"),
+        ("اسمي فاطمة الزهراء", "اسمي [name] [name]"),
+        ("أنا محمد بن علي", "أنا [name] [name] [name]"),
+        # Third persons, titles, a name written without a space.
+        ("We saw Mr Okello at the office", "We saw Mr [name] at the office"),
+        ("Ask Mama Wanjala about it", "Ask Mama [name] about it"),
+        ("WanjiruOdhiambo wrote this", "[name] wrote this"),
+        ("رأيت خديجة في السوق", "رأيت [name] في السوق"),
+        ("ذهبت مع وفاطمة", "ذهبت مع [name]"),
+        # Phones in every shape.
+        ("call 0712/345/678", "call [phone]"),
+        ("call (0712) 345-678", "call [phone]"),
+        ("call +254.712.345.678", "call [phone]"),
+        ("رقمي ٠٧١٢ ٣٤٥ ٦٧٨", "رقمي [phone]"),
+        ("رقمي ۰۹۱۲۳۴۵۶۷۸", "رقمي [phone]"),
+        ("zero seven one two three four five six seven eight", "[phone]"),
+        ("oh seven double two, four five six, seven eight nine", "[phone]"),
+        ("sifuri saba moja mbili tatu nne tano sita saba nane", "[phone]"),
+        ("zéro six un deux trois quatre cinq six sept huit", "[phone]"),
+        ("cero seis uno dos tres cuatro cinco seis siete", "[phone]"),
+        ("صفر سبعة واحد اثنان ثلاثة أربعة خمسة ستة", "[phone]"),
+        ("sifili takwas sifili uku daya biyu uku", "[phone]"),
+        ("0712 three four five six seven eight", "[phone]"),
+        # Dates of birth and other full dates; a year or a month alone stays.
+        ("born 12/03/1987", "born [date]"),
+        ("born 1987-03-12", "born [date]"),
+        ("born on 3 March 1987", "born on [date]"),
+        ("born on March 3rd, 1987", "born on [date]"),
+        ("née le 12 mars 1987", "née le [date]"),
+        ("nací el 3 de marzo de 1987", "nací el [date]"),
+        ("nilizaliwa 5 Machi 1990", "nilizaliwa [date]"),
+        ("an haife ni 12 ga Maris 1985", "an haife ni [date]"),
+        ("ولدت في 3 مارس 1987", "ولدت في [date]"),
+        ("ولدت في ١٢/٠٣/١٩٨٧", "ولدت في [date]"),
+        ("born in 1987, moved in March 2019", "born in 1987, moved in March 2019"),
+        # Street addresses and house numbers.
+        ("I live at 14 Moi Avenue.", "I live at [address]."),
+        ("au 12 rue des Lilas", "au [address]"),
+        ("en calle Mayor 5", "en [address]"),
+        ("Barabara ya Moi 14", "[address]"),
+        ("nyumba namba 45", "[address]"),
+        ("titin Zaria 14", "[address]"),
+        ("gida mai lamba 7", "[address]"),
+        ("في شارع الحمرا 12", "في [address]"),
+        ("منزل رقم 5", "[address]"),
+    ],
+)
 def test_identifiers_are_replaced(text, scrubbed):
     assert scrub(text) == scrubbed
     assert scrub_text(text, []) == scrubbed  # the anonymizer uses the same
 
 
-@pytest.mark.parametrize("text", [
-    # Ordinary words that are also names, at the start of a sentence or in lower case.
-    "Hope is all we have left.",
-    "We need faith and hope, not promises.",
-    "Grace period was too short.",
-    "Baraka ya Mungu imetufikia.",
-    "Amani ni muhimu kuliko yote.",
-    "Nuru ya taa imerudi.",
-    "the rose bushes were cut",
-    "نحتاج إلى الأمل والنور والسلام",
-    "كانت الطبيبة لطيفة جدا",
-    "لدينا ثلاثة أطفال",
-    # Numbers that are not identifiers: ages, counts, prices, years, times, scores.
-    "My daughter is 14 and walks 3 km, we are 6 at home.",
-    "Maize costs 120 shillings, it was 80 in 2021.",
-    "Le transport coûte 1 500 000 francs CFA par an.",
-    "From 2019-2023 nothing changed; I give 7/10.",
-    "The clinic opens at 8:30 and closes at 17:00.",
-    "Tuna watoto 3 na chumba kimoja.",
-    "Mun kasance 20 a layi na awa 2.",
-    "Hay 150 familias en el barrio.",
-    "We walked 5 km on the road to Kisumu",
-    "Monday, May and June were hard months.",
-    "one two three, we counted the children",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        # Ordinary words that are also names, at the start of a sentence or in lower case.
+        "Hope is all we have left.",
+        "We need faith and hope, not promises.",
+        "Grace period was too short.",
+        "Baraka ya Mungu imetufikia.",
+        "Amani ni muhimu kuliko yote.",
+        "Nuru ya taa imerudi.",
+        "the rose bushes were cut",
+        "نحتاج إلى الأمل والنور والسلام",
+        "كانت الطبيبة لطيفة جدا",
+        "لدينا ثلاثة أطفال",
+        # Numbers that are not identifiers: ages, counts, prices, years, times, scores.
+        "My daughter is 14 and walks 3 km, we are 6 at home.",
+        "Maize costs 120 shillings, it was 80 in 2021.",
+        "Le transport coûte 1 500 000 francs CFA par an.",
+        "From 2019-2023 nothing changed; I give 7/10.",
+        "The clinic opens at 8:30 and closes at 17:00.",
+        "Tuna watoto 3 na chumba kimoja.",
+        "Mun kasance 20 a layi na awa 2.",
+        "Hay 150 familias en el barrio.",
+        "We walked 5 km on the road to Kisumu",
+        "Monday, May and June were hard months.",
+        "one two three, we counted the children",
+    ],
+)
 def test_ordinary_text_stays(text):
     assert scrub(text) == text
 
 
-@pytest.mark.parametrize("text, scrubbed", [
-    # Arabic cues: "my name is", "is called", relatives, and titles with a proclitic.
-    ("اسمها نجوى الحلبي وهي أرملة", "اسمها [name] [name] وهي أرملة"),
-    ("يدعى سامر الخطيب", "يدعى [name] [name]"),
-    ("زوجي حمدان مريض", "زوجي [name] مريض"),
-    ("صديقتي نور تساعدنا", "صديقتي [name] تساعدنا"),
-    ("شكرا للدكتورة سلوى على صبرها", "شكرا للدكتورة [name] على صبرها"),
-    ("تكلمت مع المهندس فراس العلي", "تكلمت مع المهندس [name] [name]"),
-    # A kunya is a name, both words; "عبد" with an "ال" word is one name.
-    ("أبو سليم يبيع الخبز", "[name] [name] يبيع الخبز"),
-    ("أم حسن وصلت", "[name] [name] وصلت"),
-    ("هل تأتي أم لا", "هل تأتي أم لا"),
-    ("أنا عبد الرحمن", "أنا [name] [name]"),
-    ("الشيخ صالح ود الأمين", "الشيخ [name] [name] [name]"),
-    # Titles and relatives in the other languages, also before names in no list.
-    ("Malama Zainabu Ringim ta zo", "Malama [name] [name] ta zo"),
-    ("Alhaji Danlami ya biya", "Alhaji [name] ya biya"),
-    ("Mwalimu Kapufi amefika", "Mwalimu [name] amefika"),
-    ("Ndugu Mashaka hajalipwa", "Ndugu [name] hajalipwa"),
-    ("Mme Ndiouck Sarr est venue", "Mme [name] [name] est venue"),
-    ("Ma fille Yandé est malade", "Ma fille [name] est malade"),
-    ("Doña Hermelinda Ccori vende pan", "Doña [name] [name] vende pan"),
-    ("my son Obiora is sick", "my son [name] is sick"),
-    ("Kaka yangu Mwamini amefika", "Kaka yangu [name] amefika"),
-    ("Mijina Tukur ya tafi", "Mijina [name] ya tafi"),
-    # A title is not a name itself, even when a list has it.
-    ("Sista Bahati Mrema alitusaidia", "Sista [name] [name] alitusaidia"),
-    ("Inna Kande ta zo", "Inna [name] ta zo"),
-    # Names with an apostrophe stay whole; "Juma'a" (Friday) is no name.
-    ("Sunansa Sa'idu Ba'are", "Sunansa [name] [name]"),
-    ("ranar Juma'a za mu zo", "ranar Juma'a za mu zo"),
-    # Lower case after "my name is", and a particle inside the name.
-    ("je m'appelle fanta keita", "je m'appelle [name] [name]"),
-    ("anaitwa mwanabaraka binti juma", "anaitwa [name] [name] [name]"),
-    # A name that is also a word, beside a capitalised word that is no word.
-    ("Mercy Chelangat came late", "[name] [name] came late"),
-    # A short surname after a name, though it is a word elsewhere ("ba" in Hausa).
-    ("Mme Awa Ba vend du poisson", "Mme [name] [name] vend du poisson"),
-    # Phone numbers said in words, in each language, also two digits at a time.
-    ("nine one one, two three four, five six seven", "[phone]"),
-    ("zéro six, douze, trente-quatre, cinquante-six", "[phone]"),
-    ("cero nueve, setenta y dos, cuarenta, quince", "[phone]"),
-    ("sifuri saba, ishirini na tano, hamsini, kumi", "[phone]"),
-    ("sifili takwas, goma sha biyu, ashirin da daya", "[phone]"),
-    ("صفر تسعة، عشرين، ثلاثين، خمسين", "[phone]"),
-])
+@pytest.mark.parametrize(
+    "text, scrubbed",
+    [
+        # Arabic cues: "my name is", "is called", relatives, and titles with a proclitic.
+        ("اسمها نجوى الحلبي وهي أرملة", "اسمها [name] [name] وهي أرملة"),
+        ("يدعى سامر الخطيب", "يدعى [name] [name]"),
+        ("زوجي حمدان مريض", "زوجي [name] مريض"),
+        ("صديقتي نور تساعدنا", "صديقتي [name] تساعدنا"),
+        ("شكرا للدكتورة سلوى على صبرها", "شكرا للدكتورة [name] على صبرها"),
+        ("تكلمت مع المهندس فراس العلي", "تكلمت مع المهندس [name] [name]"),
+        # A kunya is a name, both words; "عبد" with an "ال" word is one name.
+        ("أبو سليم يبيع الخبز", "[name] [name] يبيع الخبز"),
+        ("أم حسن وصلت", "[name] [name] وصلت"),
+        ("هل تأتي أم لا", "هل تأتي أم لا"),
+        ("أنا عبد الرحمن", "أنا [name] [name]"),
+        ("الشيخ صالح ود الأمين", "الشيخ [name] [name] [name]"),
+        # Titles and relatives in the other languages, also before names in no list.
+        ("Malama Zainabu Ringim ta zo", "Malama [name] [name] ta zo"),
+        ("Alhaji Danlami ya biya", "Alhaji [name] ya biya"),
+        ("Mwalimu Kapufi amefika", "Mwalimu [name] amefika"),
+        ("Ndugu Mashaka hajalipwa", "Ndugu [name] hajalipwa"),
+        ("Mme Ndiouck Sarr est venue", "Mme [name] [name] est venue"),
+        ("Ma fille Yandé est malade", "Ma fille [name] est malade"),
+        ("Doña Hermelinda Ccori vende pan", "Doña [name] [name] vende pan"),
+        ("my son Obiora is sick", "my son [name] is sick"),
+        ("Kaka yangu Mwamini amefika", "Kaka yangu [name] amefika"),
+        ("Mijina Tukur ya tafi", "Mijina [name] ya tafi"),
+        # A title is not a name itself, even when a list has it.
+        ("Sista Bahati Mrema alitusaidia", "Sista [name] [name] alitusaidia"),
+        ("Inna Kande ta zo", "Inna [name] ta zo"),
+        # Names with an apostrophe stay whole; "Juma'a" (Friday) is no name.
+        ("Sunansa Sa'idu Ba'are", "Sunansa [name] [name]"),
+        ("ranar Juma'a za mu zo", "ranar Juma'a za mu zo"),
+        # Lower case after "my name is", and a particle inside the name.
+        ("je m'appelle fanta keita", "je m'appelle [name] [name]"),
+        ("anaitwa mwanabaraka binti juma", "anaitwa [name] [name] [name]"),
+        # A name that is also a word, beside a capitalised word that is no word.
+        ("Mercy Chelangat came late", "[name] [name] came late"),
+        # A short surname after a name, though it is a word elsewhere ("ba" in Hausa).
+        ("Mme Awa Ba vend du poisson", "Mme [name] [name] vend du poisson"),
+        # Phone numbers said in words, in each language, also two digits at a time.
+        ("nine one one, two three four, five six seven", "[phone]"),
+        ("zéro six, douze, trente-quatre, cinquante-six", "[phone]"),
+        ("cero nueve, setenta y dos, cuarenta, quince", "[phone]"),
+        ("sifuri saba, ishirini na tano, hamsini, kumi", "[phone]"),
+        ("sifili takwas, goma sha biyu, ashirin da daya", "[phone]"),
+        ("صفر تسعة، عشرين، ثلاثين، خمسين", "[phone]"),
+    ],
+)
 def test_name_cues_and_spelled_phones(text, scrubbed):
     assert scrub(text) == scrubbed
 
 
-@pytest.mark.parametrize("text", [
-    "الحمد لله وصلت المساعدات",  # "praise", not the name Hamad with "the"
-    "ابني مريض منذ أسبوع",  # "my son is sick": no name after the relative
-    "النصر للشعب",
-    "Merci à la Croix-Rouge et au HCR.",
-    "El médico de la Cruz Roja fue amable.",
-    "Juma hili hatukupata chakula.",  # "this week"
-    "Les Peuls et les Touaregs partagent le puits.",
-    "The Somali and Oromo families share one latrine.",
-    "Neema ya Mungu ni kubwa.",
-    "we are twenty families and thirty children",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "الحمد لله وصلت المساعدات",  # "praise", not the name Hamad with "the"
+        "ابني مريض منذ أسبوع",  # "my son is sick": no name after the relative
+        "النصر للشعب",
+        "Merci à la Croix-Rouge et au HCR.",
+        "El médico de la Cruz Roja fue amable.",
+        "Juma hili hatukupata chakula.",  # "this week"
+        "Les Peuls et les Touaregs partagent le puits.",
+        "The Somali and Oromo families share one latrine.",
+        "Neema ya Mungu ni kubwa.",
+        "we are twenty families and thirty children",
+    ],
+)
 def test_more_ordinary_text_stays(text):
     assert scrub(text) == text
 
 
 # -- Arabic without capitals, lower-case names, and words that only look like names ------------
 
-@pytest.mark.parametrize("text, scrubbed", [
-    # An Arabic word that no vocabulary and no list knows, with no ending of a plural or a
-    # pronoun, is a name even with no sign around it.
-    ("هذلول وغنوة تعرضا للضرب عند البوابة.", "[name] [name] تعرضا للضرب عند البوابة."),
-    ("زمردة تعبت من الانتظار الطويل.", "[name] تعبت من الانتظار الطويل."),
-    # A kunya also after "بـ", and after "أم" a word that may be a name.
-    ("اتصلوا بأبي هلوان على الرقم.", "اتصلوا [name] [name] على الرقم."),
-    ("رأيت أم نجوان تبكي عند المكتب.", "رأيت [name] [name] تبكي عند المكتب."),
-    # "Thanks to", "we passed by", "came": the word after is a person.
-    ("شكرا لغصون على مساعدتها.", "شكرا [name] على مساعدتها."),
-    ("مررنا بنجوان في الطريق وأخبرتنا بالخبر.", "مررنا [name] في الطريق وأخبرتنا بالخبر."),
-    ("جاء هذلول متأخرا.", "جاء [name] متأخرا."),
-    # Between "said" and "that"; a rare word starting with "ي" after a relative, before a verb.
-    ("قال يعرب إن الطريق مغلق.", "قال [name] إن الطريق مغلق."),
-    ("صديقي يعرب يعمل في المخبز.", "صديقي [name] يعمل في المخبز."),
-    # The nurse is a title; a rare word after a name is more of it.
-    ("الممرضة غنوة الزعيبر صرخت على أمي.", "الممرضة [name] [name] صرخت على أمي."),
-    ("ابن عمي أنور إسحاق فقد أوراقه.", "ابن عمي [name] [name] فقد أوراقه."),
-    # An Arabic word in a message in Latin letters, unless it is a frequent word.
-    ("Nilimwona غنوة sokoni jana.", "Nilimwona [name] sokoni jana."),
-    ("The guard shouted at هذلول yesterday.", "The guard shouted at [name] yesterday."),
-])
+
+@pytest.mark.parametrize(
+    "text, scrubbed",
+    [
+        # An Arabic word that no vocabulary and no list knows, with no ending of a plural or a
+        # pronoun, is a name even with no sign around it.
+        ("هذلول وغنوة تعرضا للضرب عند البوابة.", "[name] [name] تعرضا للضرب عند البوابة."),
+        ("زمردة تعبت من الانتظار الطويل.", "[name] تعبت من الانتظار الطويل."),
+        # A kunya also after "بـ", and after "أم" a word that may be a name.
+        ("اتصلوا بأبي هلوان على الرقم.", "اتصلوا [name] [name] على الرقم."),
+        ("رأيت أم نجوان تبكي عند المكتب.", "رأيت [name] [name] تبكي عند المكتب."),
+        # "Thanks to", "we passed by", "came": the word after is a person.
+        ("شكرا لغصون على مساعدتها.", "شكرا [name] على مساعدتها."),
+        ("مررنا بنجوان في الطريق وأخبرتنا بالخبر.", "مررنا [name] في الطريق وأخبرتنا بالخبر."),
+        ("جاء هذلول متأخرا.", "جاء [name] متأخرا."),
+        # Between "said" and "that"; a rare word starting with "ي" after a relative, before a verb.
+        ("قال يعرب إن الطريق مغلق.", "قال [name] إن الطريق مغلق."),
+        ("صديقي يعرب يعمل في المخبز.", "صديقي [name] يعمل في المخبز."),
+        # The nurse is a title; a rare word after a name is more of it.
+        ("الممرضة غنوة الزعيبر صرخت على أمي.", "الممرضة [name] [name] صرخت على أمي."),
+        ("ابن عمي أنور إسحاق فقد أوراقه.", "ابن عمي [name] [name] فقد أوراقه."),
+        # An Arabic word in a message in Latin letters, unless it is a frequent word.
+        ("Nilimwona غنوة sokoni jana.", "Nilimwona [name] sokoni jana."),
+        ("The guard shouted at هذلول yesterday.", "The guard shouted at [name] yesterday."),
+    ],
+)
 def test_arabic_names_without_capitals(text, scrubbed):
     assert scrub(text) == scrubbed
 
 
-@pytest.mark.parametrize("text", [
-    # Rare words of ordinary shapes: broken plurals, duals, pronoun endings, "للـ", verbs.
-    "الخيمة تسرب الماء ونحتاج شوادر جديدة.",
-    "نعاني من البرد الشديد ولا توجد مدافئ كافية.",
-    "نحتاج إلى حصص إضافية للأرامل والأيتام.",
-    "الكرفان يحتاج صيانة لأن السقف يدلف.",
-    "في الحي 200 عائلة وحنفيتان فقط.",
-    # A nationality made from a country's name; a number after "mother of".
-    "أنا تشادي وأعيش هنا منذ سنتين.",
-    "أنا أرملة، أم لأربعة أطفال.",
-    # "أم" is also "or", "أبي" also "my father".
-    "هل تريد ماء أم عصير؟",
-    "أبي مريض منذ أسبوع.",
-    # After the cues: pronouns, "ال" words, frequent verbs, a doctor's speciality.
-    "شكرا لكم على المساعدة.",
-    "مررنا بالسوق قبل المغرب.",
-    "الممرضة قالت إن الدواء نفد.",
-    "عايزين دكتور أطفال في الوحدة الصحية.",
-    "جاء دور العائلات الجديدة.",
-    "قال مسؤول إن التوزيع غدا.",
-    "قال شاهد إن الحارس ضربه.",
-    "ذكر تقرير أن المياه ملوثة.",
-    "ابني يتعالج في المستشفى.",
-    "أخي يعمل في السوق.",
-    # Frequent Arabic words in a message in Latin letters.
-    "Asante sana, الحمد لله.",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        # Rare words of ordinary shapes: broken plurals, duals, pronoun endings, "للـ", verbs.
+        "الخيمة تسرب الماء ونحتاج شوادر جديدة.",
+        "نعاني من البرد الشديد ولا توجد مدافئ كافية.",
+        "نحتاج إلى حصص إضافية للأرامل والأيتام.",
+        "الكرفان يحتاج صيانة لأن السقف يدلف.",
+        "في الحي 200 عائلة وحنفيتان فقط.",
+        # A nationality made from a country's name; a number after "mother of".
+        "أنا تشادي وأعيش هنا منذ سنتين.",
+        "أنا أرملة، أم لأربعة أطفال.",
+        # "أم" is also "or", "أبي" also "my father".
+        "هل تريد ماء أم عصير؟",
+        "أبي مريض منذ أسبوع.",
+        # After the cues: pronouns, "ال" words, frequent verbs, a doctor's speciality.
+        "شكرا لكم على المساعدة.",
+        "مررنا بالسوق قبل المغرب.",
+        "الممرضة قالت إن الدواء نفد.",
+        "عايزين دكتور أطفال في الوحدة الصحية.",
+        "جاء دور العائلات الجديدة.",
+        "قال مسؤول إن التوزيع غدا.",
+        "قال شاهد إن الحارس ضربه.",
+        "ذكر تقرير أن المياه ملوثة.",
+        "ابني يتعالج في المستشفى.",
+        "أخي يعمل في السوق.",
+        # Frequent Arabic words in a message in Latin letters.
+        "Asante sana, الحمد لله.",
+    ],
+)
 def test_arabic_words_that_stay(text):
     assert scrub(text) == text
 
 
-@pytest.mark.parametrize("text, scrubbed", [
-    # After "I am", "ni ce" in any message; in a message with no capitals, also after a
-    # verb of contact or a relative: the words no vocabulary knows.
-    ("ni ce ladidi", "ni ce [name]"),
-    ("mimi ni chepkoech", "mimi ni [name]"),
-    ("i am nyaboke from block 3", "i am [name] from block 3"),
-    ("i saw nyaboke at the tap this morning", "i saw [name] at the tap this morning"),
-    ("vi a yurleidis en la fila del banco", "vi a [name] en la fila del banco"),
-    ("demandez a mbuyamba pour les cartes", "demandez a [name] pour les cartes"),
-    ("nilimwona chepkoech sokoni akilia", "nilimwona [name] sokoni akilia"),
-    ("na ga ladidi a kasuwa tana kuka", "na ga [name] a kasuwa tana kuka"),
-    ("avisen a mi tía yupanqui que hay trabajo", "avisen a mi tía [name] que hay trabajo"),
-])
+@pytest.mark.parametrize(
+    "text, scrubbed",
+    [
+        # After "I am", "ni ce" in any message; in a message with no capitals, also after a
+        # verb of contact or a relative: the words no vocabulary knows.
+        ("ni ce ladidi", "ni ce [name]"),
+        ("mimi ni chepkoech", "mimi ni [name]"),
+        ("i am nyaboke from block 3", "i am [name] from block 3"),
+        ("i saw nyaboke at the tap this morning", "i saw [name] at the tap this morning"),
+        ("vi a yurleidis en la fila del banco", "vi a [name] en la fila del banco"),
+        ("demandez a mbuyamba pour les cartes", "demandez a [name] pour les cartes"),
+        ("nilimwona chepkoech sokoni akilia", "nilimwona [name] sokoni akilia"),
+        ("na ga ladidi a kasuwa tana kuka", "na ga [name] a kasuwa tana kuka"),
+        ("avisen a mi tía yupanqui que hay trabajo", "avisen a mi tía [name] que hay trabajo"),
+    ],
+)
 def test_lower_case_names_after_cues(text, scrubbed):
     assert scrub(text) == scrubbed
 
 
-@pytest.mark.parametrize("text", [
-    "i met the nurse near the clinic",
-    "i am tired of waiting for the food",
-    "vi a la enfermera en la fila",
-    "mi hermano perdió sus papeles",
-    "nilimwona daktari jana hakunisaidia",
-    "na ga likita jiya bai ba ni magani ba",
-    "ka gaya wa shugaban sansanin babu ruwa",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "i met the nurse near the clinic",
+        "i am tired of waiting for the food",
+        "vi a la enfermera en la fila",
+        "mi hermano perdió sus papeles",
+        "nilimwona daktari jana hakunisaidia",
+        "na ga likita jiya bai ba ni magani ba",
+        "ka gaya wa shugaban sansanin babu ruwa",
+    ],
+)
 def test_lower_case_words_after_cues_that_stay(text):
     assert scrub(text) == text
 
 
-@pytest.mark.parametrize("text, scrubbed", [
-    # Lalla, Ardo are titles; "Bi." is short for Bibi; "my sister", "my boy" in Hausa.
-    ("Le gardien a insulté la fille de Lalla Aicha.",
-     "Le gardien a insulté la fille de Lalla [name]."),
-    ("Ardo Bappayo ya yi mana barazana.", "Ardo [name] ya yi mana barazana."),
-    ("Asante kwa Bi. Kokuhumbya Rweyemamu.", "Asante kwa Bi. [name] [name]."),
-    ("'Yar'uwata Dudu ba ta samu abinci ba.", "'Yar'uwata [name] ba ta samu abinci ba."),
-    # First in a sentence, a word no list knows is the first part of the name after it,
-    # but not a cue word.
-    ("Cuauhtli Tlaxcala dijo que la bomba está rota.",
-     "[name] [name] dijo que la bomba está rota."),
-    ("Mpigie Nyokabi kwa simu.", "Mpigie [name] kwa simu."),
-    # An organisation keeps the capitalised words before it up to a small Title-Case word.
-    ("Message From Pastor John Kamau To The Committee",
-     "Message From Pastor [name] [name] To The Committee"),
-])
+@pytest.mark.parametrize(
+    "text, scrubbed",
+    [
+        # Lalla, Ardo are titles; "Bi." is short for Bibi; "my sister", "my boy" in Hausa.
+        (
+            "Le gardien a insulté la fille de Lalla Aicha.",
+            "Le gardien a insulté la fille de Lalla [name].",
+        ),
+        ("Ardo Bappayo ya yi mana barazana.", "Ardo [name] ya yi mana barazana."),
+        ("Asante kwa Bi. Kokuhumbya Rweyemamu.", "Asante kwa Bi. [name] [name]."),
+        ("'Yar'uwata Dudu ba ta samu abinci ba.", "'Yar'uwata [name] ba ta samu abinci ba."),
+        # First in a sentence, a word no list knows is the first part of the name after it,
+        # but not a cue word.
+        (
+            "Cuauhtli Tlaxcala dijo que la bomba está rota.",
+            "[name] [name] dijo que la bomba está rota.",
+        ),
+        ("Mpigie Nyokabi kwa simu.", "Mpigie [name] kwa simu."),
+        # An organisation keeps the capitalised words before it up to a small Title-Case word.
+        (
+            "Message From Pastor John Kamau To The Committee",
+            "Message From Pastor [name] [name] To The Committee",
+        ),
+    ],
+)
 def test_titles_relatives_and_first_words(text, scrubbed):
     assert scrub(text) == scrubbed
 
 
-@pytest.mark.parametrize("text", [
-    # Hausa and Swahili words with a capital: "no water", "peace returned", peoples.
-    "Ranar Laraba Babu Ruwa a Sansanin",
-    "Salama ta dawo garin mu.",
-    "Jiya Gwamna ya ziyarci sansanin mu.",
-    "Ƙungiyar Agaji Ta Musulunci ta raba abinci.",
-    "Wasomali na Wakongo wanaishi pamoja.",
-    "Tunaishi kwenye Kakuma tangu 2019.",
-    # Emphasis and headlines made of ordinary words, even one a name list holds.
-    "Aquí Nadie Dice Nada, todo sigue igual.",
-    "Cortes De Luz Toda La Semana",
-    "Sin Agua Ni Luz Desde Enero.",
-    # A town after "en", "in"; a place after "Virgen", "Puente"; a market; an app.
-    "Vivimos en Florencia desde 2019.",
-    "La Virgen del Carmen nos cuida.",
-    "Cruzamos el Puente Internacional Francisco de Paula Santander.",
-    "Kenyatta Market traders were chased away.",
-    "Escribí a la oficina por WhatsApp.",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        # Hausa and Swahili words with a capital: "no water", "peace returned", peoples.
+        "Ranar Laraba Babu Ruwa a Sansanin",
+        "Salama ta dawo garin mu.",
+        "Jiya Gwamna ya ziyarci sansanin mu.",
+        "Ƙungiyar Agaji Ta Musulunci ta raba abinci.",
+        "Wasomali na Wakongo wanaishi pamoja.",
+        "Tunaishi kwenye Kakuma tangu 2019.",
+        # Emphasis and headlines made of ordinary words, even one a name list holds.
+        "Aquí Nadie Dice Nada, todo sigue igual.",
+        "Cortes De Luz Toda La Semana",
+        "Sin Agua Ni Luz Desde Enero.",
+        # A town after "en", "in"; a place after "Virgen", "Puente"; a market; an app.
+        "Vivimos en Florencia desde 2019.",
+        "La Virgen del Carmen nos cuida.",
+        "Cruzamos el Puente Internacional Francisco de Paula Santander.",
+        "Kenyatta Market traders were chased away.",
+        "Escribí a la oficina por WhatsApp.",
+    ],
+)
 def test_capitalised_ordinary_words_and_places_stay(text):
     assert scrub(text) == text
 
 
 # -- Lists of names, a subject before its verb, lower-case cues, peoples and streets ------------
 
-@pytest.mark.parametrize("text, scrubbed", [
-    # A list whose other members are names: every unknown member, the first one included.
-    ("Wekulo, Ndanu and Kasiva were sent home from school.",
-     "[name], [name] and [name] were sent home from school."),
-    ("Ngalula, Kabeya et Mbuyi dorment dehors depuis lundi.",
-     "[name], [name] et [name] dorment dehors depuis lundi."),
-    ("Yeferson, Brayan y Duvan no tienen colegio.", "[name], [name] y [name] no tienen colegio."),
-    ("Amukoa, Ngendo na Kasiva walifukuzwa shuleni.",
-     "[name], [name] na [name] walifukuzwa shuleni."),
-    ("Ladidi, Tani da Zuwaira ba sa zuwa makaranta.",
-     "[name], [name] da [name] ba sa zuwa makaranta."),
-    ("We saw Chelangat, Jepchirchir and Kiplagat at the clinic.",
-     "We saw [name], [name] and [name] at the clinic."),
-    # In a message all in lower case, unknown words before a verb.
-    ("awut na deng hawajapata chakula bado", "[name] na [name] hawajapata chakula bado"),
-    # First in a sentence, an unknown word before a verb or a subject particle.
-    ("Tsalha ya doke ni jiya da dare.", "[name] ya doke ni jiya da dare."),
-    ("Yorleidis se fue sin papeles.", "[name] se fue sin papeles."),
-    ("Gakuru was beaten at the water point.", "[name] was beaten at the water point."),
-    ("Bisimwa ne dort plus chez lui.", "[name] ne dort plus chez lui."),
-    ("Kanyoro alipigwa na walinzi jana.", "[name] alipigwa na walinzi jana."),
-    ("Kanyoro hajapata msaada.", "[name] hajapata msaada."),
-    ("The doctor. Kiwelu came later.", "The doctor. [name] came later."),
-    # A title in lower case, a self-introduction after a greeting in lower case.
-    ("please ask mr ochuodho about the tank", "please ask mr [name] about the tank"),
-    ("the latrine near dr nabwire clinic is full", "the latrine near dr [name] clinic is full"),
-    ("salut c'est ngarlem, la pompe est cassée", "salut c'est [name], la pompe est cassée"),
-    ("hello its tendai, the water is dirty", "hello its [name], the water is dirty"),
-    ("habari ni wanjala, naomba msaada", "habari ni [name], naomba msaada"),
-    # A title, then a particle joined to the name.
-    ("Le dossier de M. Al-Wardani est bloqué.", "Le dossier de M. [name]-[name] est bloqué."),
-    # Hausa kinship words are cues, never names themselves.
-    ("Kawuna Danlami ya bata tun jiya.", "Kawuna [name] ya bata tun jiya."),
-    ("Surukata Ladi tana asibiti.", "Surukata [name] tana asibiti."),
-    ("kawuna danlami ya tafi asibiti jiya", "kawuna [name] ya tafi asibiti jiya"),
-    ("Nas Kande ta taimaka mana sosai.", "Nas [name] ta taimaka mana sosai."),
-    ("jina langu ni nanjala naomba msaada", "jina langu ni [name] naomba msaada"),
-    # Arabic: a relative with "our" + a word ending in ه that is no word; a family; Persian
-    # letters.
-    ("جارنا شيرزاد مريض منذ أسبوع.", "جارنا [name] مريض منذ أسبوع."),
-    ("صديقتي گلاله تحتاج دواء.", "صديقتي [name] تحتاج دواء."),
-    ("عائلة الحمداني لم تستلم السلة.", "عائلة [name] لم تستلم السلة."),
-    ("الطفلة پروین مريضة.", "الطفلة [name] مريضة."),
-    # File and card numbers in groups, street addresses of Colombia, Tanzania, Nigeria.
-    ("Ration card KKM-044-19273 was lost.", "Ration card [id] was lost."),
-    ("Mi cédula es V-24.817.360 y no aparezco.", "Mi cédula es [id] y no aparezco."),
-    ("Vivo en la Calle 18 # 7-42, barrio La Libertad.",
-     "Vivo en la [address], barrio La Libertad."),
-    ("Vivo en la carrera 15 número 23-40.", "Vivo en la [address]."),
-    ("Ninaishi Mtaa wa Msimbazi, nyumba namba 45.", "Ninaishi [address]."),
-    ("Ina zaune a gida mai lamba 17, titin Zaria Road.", "Ina zaune a [address]."),
-])
+
+@pytest.mark.parametrize(
+    "text, scrubbed",
+    [
+        # A list whose other members are names: every unknown member, the first one included.
+        (
+            "Wekulo, Ndanu and Kasiva were sent home from school.",
+            "[name], [name] and [name] were sent home from school.",
+        ),
+        (
+            "Ngalula, Kabeya et Mbuyi dorment dehors depuis lundi.",
+            "[name], [name] et [name] dorment dehors depuis lundi.",
+        ),
+        (
+            "Yeferson, Brayan y Duvan no tienen colegio.",
+            "[name], [name] y [name] no tienen colegio.",
+        ),
+        (
+            "Amukoa, Ngendo na Kasiva walifukuzwa shuleni.",
+            "[name], [name] na [name] walifukuzwa shuleni.",
+        ),
+        (
+            "Ladidi, Tani da Zuwaira ba sa zuwa makaranta.",
+            "[name], [name] da [name] ba sa zuwa makaranta.",
+        ),
+        (
+            "We saw Chelangat, Jepchirchir and Kiplagat at the clinic.",
+            "We saw [name], [name] and [name] at the clinic.",
+        ),
+        # In a message all in lower case, unknown words before a verb.
+        ("awut na deng hawajapata chakula bado", "[name] na [name] hawajapata chakula bado"),
+        # First in a sentence, an unknown word before a verb or a subject particle.
+        ("Tsalha ya doke ni jiya da dare.", "[name] ya doke ni jiya da dare."),
+        ("Yorleidis se fue sin papeles.", "[name] se fue sin papeles."),
+        ("Gakuru was beaten at the water point.", "[name] was beaten at the water point."),
+        ("Bisimwa ne dort plus chez lui.", "[name] ne dort plus chez lui."),
+        ("Kanyoro alipigwa na walinzi jana.", "[name] alipigwa na walinzi jana."),
+        ("Kanyoro hajapata msaada.", "[name] hajapata msaada."),
+        ("The doctor. Kiwelu came later.", "The doctor. [name] came later."),
+        # A title in lower case, a self-introduction after a greeting in lower case.
+        ("please ask mr ochuodho about the tank", "please ask mr [name] about the tank"),
+        ("the latrine near dr nabwire clinic is full", "the latrine near dr [name] clinic is full"),
+        ("salut c'est ngarlem, la pompe est cassée", "salut c'est [name], la pompe est cassée"),
+        ("hello its tendai, the water is dirty", "hello its [name], the water is dirty"),
+        ("habari ni wanjala, naomba msaada", "habari ni [name], naomba msaada"),
+        # A title, then a particle joined to the name.
+        ("Le dossier de M. Al-Wardani est bloqué.", "Le dossier de M. [name]-[name] est bloqué."),
+        # Hausa kinship words are cues, never names themselves.
+        ("Kawuna Danlami ya bata tun jiya.", "Kawuna [name] ya bata tun jiya."),
+        ("Surukata Ladi tana asibiti.", "Surukata [name] tana asibiti."),
+        ("kawuna danlami ya tafi asibiti jiya", "kawuna [name] ya tafi asibiti jiya"),
+        ("Nas Kande ta taimaka mana sosai.", "Nas [name] ta taimaka mana sosai."),
+        ("jina langu ni nanjala naomba msaada", "jina langu ni [name] naomba msaada"),
+        # Arabic: a relative with "our" + a word ending in ه that is no word; a family; Persian
+        # letters.
+        ("جارنا شيرزاد مريض منذ أسبوع.", "جارنا [name] مريض منذ أسبوع."),
+        ("صديقتي گلاله تحتاج دواء.", "صديقتي [name] تحتاج دواء."),
+        ("عائلة الحمداني لم تستلم السلة.", "عائلة [name] لم تستلم السلة."),
+        ("الطفلة پروین مريضة.", "الطفلة [name] مريضة."),
+        # File and card numbers in groups, street addresses of Colombia, Tanzania, Nigeria.
+        ("Ration card KKM-044-19273 was lost.", "Ration card [id] was lost."),
+        ("Mi cédula es V-24.817.360 y no aparezco.", "Mi cédula es [id] y no aparezco."),
+        (
+            "Vivo en la Calle 18 # 7-42, barrio La Libertad.",
+            "Vivo en la [address], barrio La Libertad.",
+        ),
+        ("Vivo en la carrera 15 número 23-40.", "Vivo en la [address]."),
+        ("Ninaishi Mtaa wa Msimbazi, nyumba namba 45.", "Ninaishi [address]."),
+        ("Ina zaune a gida mai lamba 17, titin Zaria Road.", "Ina zaune a [address]."),
+    ],
+)
 def test_lists_subjects_and_lower_case_cues(text, scrubbed):
     assert scrub(text) == scrubbed
 
 
-@pytest.mark.parametrize("text", [
-    # Lists of ordinary words, towns, peoples, networks.
-    "Water, food and shelter are needed in Kakuma.",
-    "Hakuna maji, chakula na dawa hapa kambini.",
-    "Yesterday, Tuesday and Wednesday were bad days.",
-    "Movistar y Claro no tienen señal.",
-    "Airtel na Vodacom hawana mtandao hapa.",
-    "The Dinka and Nuer elders met the committee.",
-    "Wasomali na Wanyamulenge wanapewa chakula tofauti.",
-    "Wahutu na Watutsi wanapewa chakula tofauti.",
-    # Swahili "ya", "za" (of) are no Hausa subject particles; Hausa "ne", "ce" (it is).
-    "Neema ya Mungu ni kubwa sana.",
-    "Ruwa ya kare a rijiya, muna bukata.",
-    "Alheri ne aikin ku, mun gode.",
-    "Kyauta ce suka ce, amma sun karbi kudi.",
-    "kawuna ya tafi asibiti jiya",
-    # A plural verb after one word is a group's, a verb of "we" the writer's.
-    "Wanajeshi walitufukuza kambini.",
-    "Mafundi wamegoma tangu Jumatatu.",
-    "Sote tunaweza kusaidia.",
-    "Jami'an tsaro sun kama mu.",
-    # An imperative or an abbreviation first is no subject.
-    "svp aidez ma famille, nous dormons dehors",
-    "Escríbanme a este correo por favor.",
-    # "mama" in lower case is a mother, not a title; greetings before ordinary words.
-    "Pendo la mama halina mwisho.",
-    "bonjour c'est urgent, pas d'eau depuis hier",
-    "hello its me again, still no water",
-    # Arabic: a family of an ordinary noun, a verb with "him", an adjective before "very",
-    # a school or hospital named after a king or a prince, Iraqi "g" and "ch".
-    "عائلة الطفل لم تستلم السلة.",
-    "أخي ضربه الحارس أمس.",
-    "أنا سعيد جدا بالخدمة.",
-    "مستشفى الملكة علياء لا يستقبلنا.",
-    "جامعة الأمير سلطان بعيدة.",
-    "گال المسؤول إن المساعدات جاية.",
-    # Streets, zones, an exclamation, numbers that are no file number.
-    "La boutique de l'avenue Patrice Lumumba a brûlé.",
-    "Barabara ya Nyerere ina maji machafu.",
-    "The borehole at Bidibidi Zone 5 is working again.",
-    "¡Socorro! Se inundó el albergue anoche.",
-    "COVID-19 cases rose in Block 3.",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        # Lists of ordinary words, towns, peoples, networks.
+        "Water, food and shelter are needed in Kakuma.",
+        "Hakuna maji, chakula na dawa hapa kambini.",
+        "Yesterday, Tuesday and Wednesday were bad days.",
+        "Movistar y Claro no tienen señal.",
+        "Airtel na Vodacom hawana mtandao hapa.",
+        "The Dinka and Nuer elders met the committee.",
+        "Wasomali na Wanyamulenge wanapewa chakula tofauti.",
+        "Wahutu na Watutsi wanapewa chakula tofauti.",
+        # Swahili "ya", "za" (of) are no Hausa subject particles; Hausa "ne", "ce" (it is).
+        "Neema ya Mungu ni kubwa sana.",
+        "Ruwa ya kare a rijiya, muna bukata.",
+        "Alheri ne aikin ku, mun gode.",
+        "Kyauta ce suka ce, amma sun karbi kudi.",
+        "kawuna ya tafi asibiti jiya",
+        # A plural verb after one word is a group's, a verb of "we" the writer's.
+        "Wanajeshi walitufukuza kambini.",
+        "Mafundi wamegoma tangu Jumatatu.",
+        "Sote tunaweza kusaidia.",
+        "Jami'an tsaro sun kama mu.",
+        # An imperative or an abbreviation first is no subject.
+        "svp aidez ma famille, nous dormons dehors",
+        "Escríbanme a este correo por favor.",
+        # "mama" in lower case is a mother, not a title; greetings before ordinary words.
+        "Pendo la mama halina mwisho.",
+        "bonjour c'est urgent, pas d'eau depuis hier",
+        "hello its me again, still no water",
+        # Arabic: a family of an ordinary noun, a verb with "him", an adjective before "very",
+        # a school or hospital named after a king or a prince, Iraqi "g" and "ch".
+        "عائلة الطفل لم تستلم السلة.",
+        "أخي ضربه الحارس أمس.",
+        "أنا سعيد جدا بالخدمة.",
+        "مستشفى الملكة علياء لا يستقبلنا.",
+        "جامعة الأمير سلطان بعيدة.",
+        "گال المسؤول إن المساعدات جاية.",
+        # Streets, zones, an exclamation, numbers that are no file number.
+        "La boutique de l'avenue Patrice Lumumba a brûlé.",
+        "Barabara ya Nyerere ina maji machafu.",
+        "The borehole at Bidibidi Zone 5 is working again.",
+        "¡Socorro! Se inundó el albergue anoche.",
+        "COVID-19 cases rose in Block 3.",
+    ],
+)
 def test_groups_streets_and_words_that_only_look_like_subjects_stay(text):
     assert scrub(text) == text
 
@@ -1063,6 +1209,7 @@ def test_hausa_hooked_letters_fold_to_plain_ones():
 
 def test_the_name_lists_ship_with_the_package_and_say_where_they_come_from():
     from importlib import resources
+
     folder = resources.files("collector").joinpath("name_lists")
     files = [f for f in folder.iterdir() if f.name.endswith(".txt")]
     assert len(files) >= 8
@@ -1080,7 +1227,7 @@ def test_spans_say_where_and_what():
     text = "I am Wanjiru, call 0712/345/678 or w@example.org"
     spans = find(text)
     assert spans == [Span(5, 12, "name"), Span(19, 31, "phone"), Span(35, 48, "email")]
-    assert [text[s.start:s.end] for s in spans] == ["Wanjiru", "0712/345/678", "w@example.org"]
+    assert [text[s.start : s.end] for s in spans] == ["Wanjiru", "0712/345/678", "w@example.org"]
     pieces = segments(text)
     assert "".join(piece for piece, _ in pieces) == text
     assert [kind for _, kind in pieces] == [None, "name", None, "phone", None, "email"]
@@ -1103,10 +1250,14 @@ PLANTED = {
     "dates": ["12/03/1987"],
     "addresses": ["14 Moi Avenue"],
 }
-KIOSK_MESSAGE = ("I am Wanjiru Odhiambo, اسمي فاطمة الزهراء. Call 0712/345/678 or sifuri saba "
-                 "moja mbili tatu nne tano sita saba nane. Born 12/03/1987, 14 Moi Avenue.")
-SURVEY_COMMENT = ("My neighbour Kiprop Chebet was turned away <b>twice</b>; his number is "
-                  "0712/345/678 and he was born 12/03/1987.")
+KIOSK_MESSAGE = (
+    "I am Wanjiru Odhiambo, اسمي فاطمة الزهراء. Call 0712/345/678 or sifuri saba "
+    "moja mbili tatu nne tano sita saba nane. Born 12/03/1987, 14 Moi Avenue."
+)
+SURVEY_COMMENT = (
+    "My neighbour Kiprop Chebet was turned away <b>twice</b>; his number is "
+    "0712/345/678 and he was born 12/03/1987."
+)
 
 
 def planted_values() -> list[str]:
@@ -1121,12 +1272,19 @@ def test_the_preview_highlights_what_is_removed_escaped(hub, db_path):
     assert "<script" not in page.split("<main")[-1]  # no JavaScript needed to see it
     marks = re.findall(r'<mark class="scrub scrub-(\w+)" title="[^"]*">(.*?)</mark>', page)
     found = {(kind, html.unescape(value)) for kind, value in marks}
-    assert {("name", "Wanjiru"), ("name", "Odhiambo"), ("name", "فاطمة"), ("name", "الزهراء"),
-            ("phone", "0712/345/678"), ("date", "12/03/1987"),
-            ("address", "14 Moi Avenue")} <= found
+    assert {
+        ("name", "Wanjiru"),
+        ("name", "Odhiambo"),
+        ("name", "فاطمة"),
+        ("name", "الزهراء"),
+        ("phone", "0712/345/678"),
+        ("date", "12/03/1987"),
+        ("address", "14 Moi Avenue"),
+    } <= found
     assert ("phone", PLANTED["phones"][1]) in found
-    payload = html.unescape(re.search(r'<pre class="payload" translate="no">(.*?)</pre>',
-                                      page, re.S).group(1))
+    payload = html.unescape(
+        re.search(r'<pre class="payload" translate="no">(.*?)</pre>', page, re.S).group(1)
+    )
     for value in planted_values():
         assert value not in payload, value
 
@@ -1139,8 +1297,18 @@ def test_the_preview_highlights_what_is_removed_escaped(hub, db_path):
 
 
 def test_no_planted_identifier_reaches_any_byte_of_the_server(hub, central, data_dir, db_path):
-    assert collector("enroll", "--yes", "--server", central.url, "--code",
-                     central.enrollment_code(), data_dir=data_dir).exit_code == 0
+    assert (
+        collector(
+            "enroll",
+            "--yes",
+            "--server",
+            central.url,
+            "--code",
+            central.enrollment_code(),
+            data_dir=data_dir,
+        ).exit_code
+        == 0
+    )
     send_feedback(hub.browser("sw"), dict(FEEDBACK_ANSWERS, message=KIOSK_MESSAGE))
     fill_form(signed_in(hub), "community_survey", dict(SURVEY_ANSWERS, comments=SURVEY_COMMENT))
     assert release_reviewed(hub) == 1  # the kiosk message, read and released by the operator
@@ -1148,10 +1316,13 @@ def test_no_planted_identifier_reaches_any_byte_of_the_server(hub, central, data
     assert result.exit_code == 0, result.output
     synced = query(central.database, "SELECT answers FROM records")
     assert len(synced) == 2
-    texts = [json.loads(row["answers"]).get(field) for row in synced
-             for field in ("message", "comments")]
-    assert any(text and "[name]" in text and "[phone]" in text and "[date]" in text
-               and "[address]" in text for text in texts)
+    texts = [
+        json.loads(row["answers"]).get(field) for row in synced for field in ("message", "comments")
+    ]
+    assert any(
+        text and "[name]" in text and "[phone]" in text and "[date]" in text and "[address]" in text
+        for text in texts
+    )
     raw = all_bytes(Path(central.app.config["DATA_DIR"]))
     for value in planted_values() + ["0712345678", "345/678"]:
         for form in {value, value.replace(" ", "")}:

@@ -26,9 +26,22 @@ def start_server(data_dir: Path, log: Path) -> tuple[subprocess.Popen, str]:
     port = free_port()
     env = dict(os.environ, PYTHONPATH=str(ROOT))
     process = subprocess.Popen(
-        [sys.executable, "-m", "sync_server", "serve", "--host", "127.0.0.1", "--port",
-         str(port), "--data-dir", str(data_dir)],
-        stdout=subprocess.DEVNULL, stderr=log.open("w"), env=env)
+        [
+            sys.executable,
+            "-m",
+            "sync_server",
+            "serve",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--data-dir",
+            str(data_dir),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=log.open("w"),
+        env=env,
+    )
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
@@ -67,17 +80,39 @@ def push_one_record(data_dir: Path, url: str) -> requests.Response:
     finally:
         store.close()
     version = {protocol.VERSION_HEADER: protocol.PROTOCOL_VERSION}
-    enrolled = requests.post(url + "/api/v1/enroll", timeout=10, headers=version, json={
-        "protocol": "1.0", "code": code, "enrollment_id": str(uuid.uuid4())})
+    enrolled = requests.post(
+        url + "/api/v1/enroll",
+        timeout=10,
+        headers=version,
+        json={"protocol": "1.0", "code": code, "enrollment_id": str(uuid.uuid4())},
+    )
     assert enrolled.ok, enrolled.text
-    record = {"uuid": str(uuid.uuid4()), "revision": 1, "form_id": "community_feedback",
-              "form_version": "1", "locale": "en", "collected": "2026-11-20",
-              "enumerator": None, "answers": {"feedback_type": "question", "topic": "health",
-                                              "message": f"Ask {PLANTED}", "wants_reply": "no"}}
+    record = {
+        "uuid": str(uuid.uuid4()),
+        "revision": 1,
+        "form_id": "community_feedback",
+        "form_version": "1",
+        "locale": "en",
+        "collected": "2026-11-20",
+        "enumerator": None,
+        "answers": {
+            "feedback_type": "question",
+            "topic": "health",
+            "message": f"Ask {PLANTED}",
+            "wants_reply": "no",
+        },
+    }
     message = protocol.batch_message(str(uuid.uuid4()), [record], 0, "test")
-    answer = requests.post(url + "/api/v1/records", data=protocol.dumps(message), timeout=30,
-                           headers={**version, "Content-Type": "application/json",
-                                    "Authorization": f"Bearer {enrolled.json()['device_token']}"})
+    answer = requests.post(
+        url + "/api/v1/records",
+        data=protocol.dumps(message),
+        timeout=30,
+        headers={
+            **version,
+            "Content-Type": "application/json",
+            "Authorization": f"Bearer {enrolled.json()['device_token']}",
+        },
+    )
     assert answer.ok, answer.text
     return answer
 
@@ -94,15 +129,27 @@ def test_each_request_is_one_json_line_by_route_never_by_url(tmp_path):
         add_admin(data_dir)
         session = requests.Session()
         page = session.get(url + "/signin", timeout=10)
-        signed_in = session.post(url + "/signin", timeout=10, data={
-            "name": "ana", "password": PASSWORD, "csrf_token": CSRF.search(page.text).group(1)})
+        signed_in = session.post(
+            url + "/signin",
+            timeout=10,
+            data={
+                "name": "ana",
+                "password": PASSWORD,
+                "csrf_token": CSRF.search(page.text).group(1),
+            },
+        )
         assert signed_in.ok
         # A search for a person in the query string, and a record id in the path.
-        searched = session.get(url + "/data/community_survey", timeout=10,
-                               params={"enumerator": PLANTED, "page": "1"})
+        searched = session.get(
+            url + "/data/community_survey", timeout=10, params={"enumerator": PLANTED, "page": "1"}
+        )
         missing = session.get(url + f"/data/record/{PLANTED.replace(' ', '-')}", timeout=10)
-        refused = requests.post(url + "/api/v1/records", data=b"{not json", timeout=10,
-                                headers={"Authorization": "Bearer " + PLANTED.replace(" ", "")})
+        refused = requests.post(
+            url + "/api/v1/records",
+            data=b"{not json",
+            timeout=10,
+            headers={"Authorization": "Bearer " + PLANTED.replace(" ", "")},
+        )
         pushed = push_one_record(data_dir, url)
         exported = session.get(url + "/data/community_feedback/export.csv", timeout=30)
         assert exported.ok, exported.text[:300]
@@ -138,8 +185,9 @@ def test_an_error_is_logged_by_type_and_place_not_by_its_message(tmp_path):
     stream = io.StringIO()
     handler = logs.configure(stream)
     try:
-        app = create_app({"TESTING": False, "PROPAGATE_EXCEPTIONS": False},
-                         data_dir=tmp_path / "server")
+        app = create_app(
+            {"TESTING": False, "PROPAGATE_EXCEPTIONS": False}, data_dir=tmp_path / "server"
+        )
 
         @app.route("/boom")
         def boom():

@@ -58,17 +58,37 @@ class Gunicorn:
         self.data_dir, self.log = folder / "data", folder / "access.log"
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        env = dict(os.environ, SYNC_SERVER_DATA_DIR=str(self.data_dir),
-                   SYNC_SERVER_BIND=f"127.0.0.1:{self.port}", **environment)
+        env = dict(
+            os.environ,
+            SYNC_SERVER_DATA_DIR=str(self.data_dir),
+            SYNC_SERVER_BIND=f"127.0.0.1:{self.port}",
+            **environment,
+        )
         env.pop("SYNC_SERVER_DATABASE", None)
         self.errors = open(folder / "gunicorn.log", "wb")
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "-c", "python:sync_server.gunicorn_config",
-             "--workers", str(workers), "--access-logfile", str(self.log),
-             "--access-logformat", PID_LOG_FORMAT,
-             # Stopping: each worker gets a second, not the production 30 s.
-             "--graceful-timeout", "1", "sync_server.wsgi:app"],
-            cwd=ROOT, env=env, stdout=self.errors, stderr=subprocess.STDOUT)
+            [
+                sys.executable,
+                "-m",
+                "gunicorn",
+                "-c",
+                "python:sync_server.gunicorn_config",
+                "--workers",
+                str(workers),
+                "--access-logfile",
+                str(self.log),
+                "--access-logformat",
+                PID_LOG_FORMAT,
+                # Stopping: each worker gets a second, not the production 30 s.
+                "--graceful-timeout",
+                "1",
+                "sync_server.wsgi:app",
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=self.errors,
+            stderr=subprocess.STDOUT,
+        )
         self.workers = workers
 
     def wait_until_serving(self, seconds: float = 30.0) -> None:
@@ -78,8 +98,10 @@ class Gunicorn:
             assert self.process.poll() is None, self.output()
             booted = self.output().count("Booting worker")
             try:
-                if booted >= self.workers and requests.get(
-                        self.url + "/api/v1/health", timeout=5).status_code == 200:
+                if (
+                    booted >= self.workers
+                    and requests.get(self.url + "/api/v1/health", timeout=5).status_code == 200
+                ):
                     return
             except requests.ConnectionError:
                 pass
@@ -93,8 +115,11 @@ class Gunicorn:
     def pids_of(self, request_line: str) -> list[int]:
         """The workers that answered requests starting with `request_line` (GET /path)."""
         lines = self.log.read_text("utf-8").splitlines()
-        return [int(line.split()[0].strip("<>")) for line in lines
-                if line.split(" ", 2)[2].startswith(request_line)]
+        return [
+            int(line.split()[0].strip("<>"))
+            for line in lines
+            if line.split(" ", 2)[2].startswith(request_line)
+        ]
 
     @property
     def database(self) -> Path:
@@ -120,8 +145,10 @@ def servers(tmp_path_factory):
     proxy setting) and `behind` (4 workers, behind one proxy by SYNC_SERVER_PROXY_HOPS)."""
     need_gunicorn()
     folder = tmp_path_factory.mktemp("several")
-    started = {"plain": Gunicorn(folder / "plain", 3),
-               "behind": Gunicorn(folder / "behind", 4, SYNC_SERVER_PROXY_HOPS="1")}
+    started = {
+        "plain": Gunicorn(folder / "plain", 3),
+        "behind": Gunicorn(folder / "behind", 4, SYNC_SERVER_PROXY_HOPS="1"),
+    }
     try:
         for server in started.values():
             server.wait_until_serving()
@@ -154,26 +181,39 @@ def enroll(server: Gunicorn) -> str:
         store.add_enrollment_code(code_hash(code), "zone C", expiry(1))
     finally:
         store.close()
-    answer = requests.post(server.url + "/api/v1/enroll", timeout=10, json={
-        "protocol": "1.0", "code": code, "enrollment_id": str(uuid.uuid4())})
+    answer = requests.post(
+        server.url + "/api/v1/enroll",
+        timeout=10,
+        json={"protocol": "1.0", "code": code, "enrollment_id": str(uuid.uuid4())},
+    )
     assert answer.status_code == 200, answer.text
     return answer.json()["device_token"]
 
 
 def push(server: Gunicorn, token: str, batch_id: str, records: list[dict]) -> requests.Response:
     body = protocol.compress(protocol.dumps(protocol.batch_message(batch_id, records, 0, "test")))
-    return requests.post(server.url + "/api/v1/records", data=body, timeout=60, headers={
-        protocol.VERSION_HEADER: "1.0", "Authorization": f"Bearer {token}",
-        "Content-Encoding": "gzip", "Content-Type": "application/json"})
+    return requests.post(
+        server.url + "/api/v1/records",
+        data=body,
+        timeout=60,
+        headers={
+            protocol.VERSION_HEADER: "1.0",
+            "Authorization": f"Bearer {token}",
+            "Content-Encoding": "gzip",
+            "Content-Type": "application/json",
+        },
+    )
 
 
 def fresh_connection_get(url: str, **kwargs) -> requests.Response:
     """Each call on a new connection, so the kernel may hand it to any worker."""
-    return requests.get(url, timeout=10, headers=dict(kwargs.pop("headers", {}),
-                                                      Connection="close"), **kwargs)
+    return requests.get(
+        url, timeout=10, headers=dict(kwargs.pop("headers", {}), Connection="close"), **kwargs
+    )
 
 
 # -- start-up ---------------------------------------------------------------------------------
+
 
 def test_workers_starting_at_once_on_a_fresh_data_dir_share_one_set_of_secrets(servers):
     for server in servers.values():
@@ -186,12 +226,15 @@ def test_workers_starting_at_once_on_a_fresh_data_dir_share_one_set_of_secrets(s
         with sqlite3.connect(server.database) as db:
             names = [row[0] for row in db.execute("SELECT name FROM _sqlite_migrations")]
         assert names and len(names) == len(set(names))
-        fingerprints = {fresh_connection_get(server.url + "/api/v1/health").json()["server"][
-            "fingerprint"] for _ in range(12)}
+        fingerprints = {
+            fresh_connection_get(server.url + "/api/v1/health").json()["server"]["fingerprint"]
+            for _ in range(12)
+        }
         assert len(fingerprints) == 1
 
 
 # -- exactly once, whoever answers ------------------------------------------------------------
+
 
 def test_batches_pushed_at_the_same_moment_to_several_workers_are_stored_once(servers):
     server = servers["plain"]
@@ -223,8 +266,9 @@ def test_batches_pushed_at_the_same_moment_to_several_workers_are_stored_once(se
             continue
         assert response.status_code == 200, response.text
         results = response.json()["results"]
-        assert {(r["uuid"], r["revision"]) for r in results} == \
-            {(r["uuid"], r["revision"]) for r in records}  # every record acknowledged
+        assert {(r["uuid"], r["revision"]) for r in results} == {
+            (r["uuid"], r["revision"]) for r in records
+        }  # every record acknowledged
         for result in results:
             assert result["status"] in ("stored", "duplicate"), result
             if result["status"] == "stored":
@@ -242,15 +286,25 @@ def test_batches_pushed_at_the_same_moment_to_several_workers_are_stored_once(se
 
 # -- sessions and delays live in the database and the data dir, not in a worker -----------------
 
-def sign_in(server: Gunicorn, name: str, password: str = PASSWORD,
-            headers: dict | None = None) -> requests.Response:
+
+def sign_in(
+    server: Gunicorn, name: str, password: str = PASSWORD, headers: dict | None = None
+) -> requests.Response:
     headers = dict(headers or {}, Connection="close")
     page = requests.get(server.url + "/signin", headers=headers, timeout=10)
     cookie = page.cookies.get("central_session")
-    return requests.post(server.url + "/signin", allow_redirects=False, timeout=10,
-                         cookies={"central_session": cookie}, headers=headers, data={
-                             "name": name, "password": password,
-                             "csrf_token": CSRF_PATTERN.search(page.text).group(1)})
+    return requests.post(
+        server.url + "/signin",
+        allow_redirects=False,
+        timeout=10,
+        cookies={"central_session": cookie},
+        headers=headers,
+        data={
+            "name": name,
+            "password": password,
+            "csrf_token": CSRF_PATTERN.search(page.text).group(1),
+        },
+    )
 
 
 def test_a_session_started_on_one_worker_works_on_the_others_and_ends_on_all(servers):
@@ -268,22 +322,26 @@ def test_a_session_started_on_one_worker_works_on_the_others_and_ends_on_all(ser
             break
     assert set(server.pids_of("GET /devices")) - {signer}, "one worker answered every request"
     # The page's cookie: it carries the CSRF token the page was given.
-    signed_out = requests.post(server.url + "/signout", timeout=10, cookies={
-                                   "central_session": page.cookies["central_session"]},
-                               allow_redirects=False, headers={"Connection": "close"}, data={
-                                   "csrf_token": CSRF_PATTERN.search(page.text).group(1)})
+    signed_out = requests.post(
+        server.url + "/signout",
+        timeout=10,
+        cookies={"central_session": page.cookies["central_session"]},
+        allow_redirects=False,
+        headers={"Connection": "close"},
+        data={"csrf_token": CSRF_PATTERN.search(page.text).group(1)},
+    )
     assert signed_out.status_code == 302
     for _ in range(6):
-        after = fresh_connection_get(server.url + "/devices", cookies=cookies,
-                                     allow_redirects=False)
+        after = fresh_connection_get(
+            server.url + "/devices", cookies=cookies, allow_redirects=False
+        )
         assert after.status_code == 302 and "/signin" in after.headers["Location"]
 
 
 def test_wrong_passwords_are_counted_across_workers(servers):
     server = servers["plain"]
     add_user(server, "baraka")
-    statuses = [sign_in(server, "baraka", "not the password at all").status_code
-                for _ in range(6)]
+    statuses = [sign_in(server, "baraka", "not the password at all").status_code for _ in range(6)]
     # 5 free attempts per account (SIGNIN_FREE_ATTEMPTS), whichever workers answered them.
     assert statuses == [401] * 5 + [429], statuses
     assert sign_in(server, "baraka").status_code == 429  # even the right one waits
@@ -291,8 +349,9 @@ def test_wrong_passwords_are_counted_across_workers(servers):
 
 def test_shared_delays_are_one_count_for_every_process(tmp_path):
     """Two throttles on one file, as two worker processes hold them: one count."""
-    first, second = (SharedThrottle(tmp_path / "delays.db", "signin_account", "key", free=2)
-                     for _ in range(2))
+    first, second = (
+        SharedThrottle(tmp_path / "delays.db", "signin_account", "key", free=2) for _ in range(2)
+    )
     assert first.failed(("account", "amani")) == 0
     assert second.failed(("account", "amani")) == pytest.approx(1.0, abs=0.5)
     assert first.wait(("account", "amani")) > 0 and first.failures(("account", "amani")) == 2
@@ -307,16 +366,22 @@ def test_shared_delays_are_one_count_for_every_process(tmp_path):
 
 # -- behind a TLS proxy: forwarded headers believed only with the setting ----------------------
 
+
 def session_cookie(response) -> str:
-    [cookie] = [c for c in response.raw.headers.getlist("Set-Cookie")
-                if c.startswith("central_session=")]
+    [cookie] = [
+        c for c in response.raw.headers.getlist("Set-Cookie") if c.startswith("central_session=")
+    ]
     return cookie.lower()
 
 
 def bad_tokens(server: Gunicorn, count: int, forwarded_for: str) -> list[int]:
-    return [fresh_connection_get(server.url + "/api/v1/data/community_feedback", headers={
-        "Authorization": "Bearer cfc_not_a_token", "X-Forwarded-For": forwarded_for}
-    ).status_code for _ in range(count)]
+    return [
+        fresh_connection_get(
+            server.url + "/api/v1/data/community_feedback",
+            headers={"Authorization": "Bearer cfc_not_a_token", "X-Forwarded-For": forwarded_for},
+        ).status_code
+        for _ in range(count)
+    ]
 
 
 def test_forwarded_headers_are_believed_only_with_the_proxy_setting(servers):
@@ -346,19 +411,35 @@ def test_signing_in_through_the_proxy_over_https(servers):
 
 # -- backups ----------------------------------------------------------------------------------
 
+
 def test_the_backup_script_copies_a_serving_server_and_the_copy_restores(servers, tmp_path):
     """docs/deployment/backup.sh on the SQLite server while it serves, then the restore of
     docs/deployment.md: the same records, and the same identity for the hubs."""
     need_tool("sqlite3")
     server = servers["plain"]
     token = enroll(server)
-    assert push(server, token, str(uuid.uuid4()),
-                [feedback_record(message=f"Backup {i}") for i in range(20)]).status_code == 200
+    assert (
+        push(
+            server,
+            token,
+            str(uuid.uuid4()),
+            [feedback_record(message=f"Backup {i}") for i in range(20)],
+        ).status_code
+        == 200
+    )
     backups = tmp_path / "backups"
-    done = subprocess.run(["sh", str(ROOT / "docs" / "deployment" / "backup.sh")],
-                          capture_output=True, text=True, timeout=60, env=dict(
-                              os.environ, SYNC_SERVER_DATA_DIR=str(server.data_dir),
-                              BACKUP_DIR=str(backups), KEEP_DAYS="14"))
+    done = subprocess.run(
+        ["sh", str(ROOT / "docs" / "deployment" / "backup.sh")],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=dict(
+            os.environ,
+            SYNC_SERVER_DATA_DIR=str(server.data_dir),
+            BACKUP_DIR=str(backups),
+            KEEP_DAYS="14",
+        ),
+    )
     assert done.returncode == 0, done.stderr
     [database] = backups.glob("database-*.db")
     [folder] = backups.glob("data-dir-*.tar.gz")
@@ -373,15 +454,19 @@ def test_the_backup_script_copies_a_serving_server_and_the_copy_restores(servers
         health = requests.get(live.url + "/api/v1/health", timeout=10).json()
     finally:
         live.stop()
-    assert health["server"] == requests.get(server.url + "/api/v1/health",
-                                            timeout=10).json()["server"]
+    assert (
+        health["server"] == requests.get(server.url + "/api/v1/health", timeout=10).json()["server"]
+    )
     query = "SELECT uuid, revision FROM records ORDER BY uuid, revision"
-    with sqlite3.connect(server.database) as original, \
-            sqlite3.connect(restored / "sync-server.db") as copy:
+    with (
+        sqlite3.connect(server.database) as original,
+        sqlite3.connect(restored / "sync-server.db") as copy,
+    ):
         assert copy.execute(query).fetchall() == original.execute(query).fetchall()
 
 
 # -- configuration ----------------------------------------------------------------------------
+
 
 def test_a_bad_setting_in_the_environment_stops_the_start_with_its_name(tmp_path):
     from collector.settings import SettingsError
@@ -400,12 +485,18 @@ def test_the_wsgi_module_reads_its_environment(tmp_path, monkeypatch):
     monkeypatch.setenv("SYNC_SERVER_DATA_DIR", str(tmp_path / "wsgi"))
     from sync_server.wsgi import config_from_environment
 
-    found = config_from_environment({"SYNC_SERVER_DATA_DIR": str(tmp_path),
-                                     "SYNC_SERVER_SUPPRESSION_K": "10",
-                                     "SYNC_SERVER_NAME": "National office"})
-    assert found == {"test_config": {"SERVER_NAME_LABEL": "National office",
-                                     "SUPPRESSION_K": 10},
-                     "data_dir": str(tmp_path), "database": None}
+    found = config_from_environment(
+        {
+            "SYNC_SERVER_DATA_DIR": str(tmp_path),
+            "SYNC_SERVER_SUPPRESSION_K": "10",
+            "SYNC_SERVER_NAME": "National office",
+        }
+    )
+    assert found == {
+        "test_config": {"SERVER_NAME_LABEL": "National office", "SUPPRESSION_K": 10},
+        "data_dir": str(tmp_path),
+        "database": None,
+    }
     with pytest.raises(ValueError, match="SYNC_SERVER_SUPPRESSION_K should be a whole number"):
         config_from_environment({"SYNC_SERVER_SUPPRESSION_K": "1"})
 
@@ -417,7 +508,11 @@ def test_every_server_setting_is_documented_with_its_variable():
     for setting in SETTINGS:
         assert f"`{setting.name}`" in docs, f"setting {setting.name} is not documented"
         assert env_name(setting.name) in docs, f"{env_name(setting.name)} is not documented"
-    for unit in ("sync-server.service", "sync-server-backup.service",
-                 "sync-server-backup.timer", "nginx.conf"):
+    for unit in (
+        "sync-server.service",
+        "sync-server-backup.service",
+        "sync-server-backup.timer",
+        "nginx.conf",
+    ):
         assert (ROOT / "docs" / "deployment" / unit).exists()
         assert f"deployment/{unit}" in docs

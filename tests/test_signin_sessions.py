@@ -21,8 +21,12 @@ from conftest import ENUMERATOR, PIN, LiveHub, query
 from filling import FEEDBACK_ANSWERS
 
 DELAY = 0.4  # the first wait after the free attempts, short for the tests
-QUICK = {"signin_delay_seconds": DELAY, "signin_max_delay_seconds": 3.0,
-         "signin_rate_limit": "1000 per minute", "feedback_rate_limit": "1000 per minute"}
+QUICK = {
+    "signin_delay_seconds": DELAY,
+    "signin_max_delay_seconds": 3.0,
+    "signin_rate_limit": "1000 per minute",
+    "feedback_rate_limit": "1000 per minute",
+}
 THROTTLED = "Too many attempts. Try again in"
 MISMATCH = "That name and PIN do not match."
 
@@ -93,6 +97,7 @@ def events(db_path, event=None):
 
 # -- point 6: growing delays, the same answer for every name ------------------------------
 
+
 def test_wrong_pins_slow_down_and_never_lock(quick_hub, db_path):
     phone = quick_hub.browser("en")
     answers = [attempt(phone, ENUMERATOR, "0000") for _ in range(5)]
@@ -106,8 +111,9 @@ def test_wrong_pins_slow_down_and_never_lock(quick_hub, db_path):
     time.sleep(DELAY + 0.1)
     assert attempt(phone, ENUMERATOR, PIN).status_code == 200 and signed_in(phone)
     # Nothing about failures is written to the account.
-    [user] = query(db_path, "SELECT failed_attempts, locked_until FROM users WHERE name = ?",
-                   [ENUMERATOR])
+    [user] = query(
+        db_path, "SELECT failed_attempts, locked_until FROM users WHERE name = ?", [ENUMERATOR]
+    )
     assert user == {"failed_attempts": 0, "locked_until": None}
 
 
@@ -131,10 +137,13 @@ def test_each_wait_is_longer_than_the_last(data_dir):
 def test_unknown_names_get_exactly_the_answers_known_names_get(data_dir, db_path):
     live = start_hub(data_dir, signin_client_free_attempts=1000, signin_delay_seconds=60.0)
     try:
+
         def answers(name):
             phone = live.browser("en")
-            return [(r.status_code, error_of(r).split(" in ")[0])
-                    for r in (attempt(phone, name, "0000") for _ in range(7))]
+            return [
+                (r.status_code, error_of(r).split(" in ")[0])
+                for r in (attempt(phone, name, "0000") for _ in range(7))
+            ]
 
         known, unknown = answers(ENUMERATOR), answers("nobody-here")
         assert known == unknown
@@ -184,8 +193,9 @@ def test_a_known_device_cookie_is_signed_http_only_and_for_one_name(slow_hub):
     phone = slow_hub.browser("en")
     phone.get("/signin")
     response = phone.post("/signin", {"name": ENUMERATOR, "pin": PIN}, allow_redirects=False)
-    device_cookie = [c for c in response.raw.headers.getlist("Set-Cookie")
-                     if c.startswith("collector_device=")]
+    device_cookie = [
+        c for c in response.raw.headers.getlist("Set-Cookie") if c.startswith("collector_device=")
+    ]
     assert len(device_cookie) == 1
     assert "HttpOnly" in device_cookie[0] and "SameSite=Lax" in device_cookie[0]
     value = phone.session.cookies.get("collector_device")
@@ -236,8 +246,9 @@ def test_old_setting_names_still_load(tmp_path):
     settings = load_settings(tmp_path)
     assert settings["signin_free_attempts"] == 3
     assert settings["signin_max_delay_seconds"] == 1800.0
-    (tmp_path / "settings.toml").write_text("signin_delay_seconds = 2\npin_attempts = 4\n"
-                                            "signin_free_attempts = 6\n")
+    (tmp_path / "settings.toml").write_text(
+        "signin_delay_seconds = 2\npin_attempts = 4\nsignin_free_attempts = 6\n"
+    )
     settings = load_settings(tmp_path)
     assert settings["signin_delay_seconds"] == 2.0 and settings["signin_free_attempts"] == 6
 
@@ -246,13 +257,13 @@ def test_settings_set_the_free_attempts(data_dir):
     live = start_hub(data_dir, signin_free_attempts=2, signin_delay_seconds=60.0)
     try:
         phone = live.browser("en")
-        assert [attempt(phone, ENUMERATOR, "0000").status_code for _ in range(3)] == \
-            [401, 401, 429]
+        assert [attempt(phone, ENUMERATOR, "0000").status_code for _ in range(3)] == [401, 401, 429]
     finally:
         live.stop()
 
 
 # -- point 8: sessions end server-side --------------------------------------------------
+
 
 def test_a_copied_cookie_stops_working_after_sign_out(quick_hub, db_path):
     phone = quick_hub.browser("en")
@@ -289,8 +300,9 @@ def test_the_session_cookie_has_no_expiry_date(quick_hub):
     phone = quick_hub.browser("en")
     phone.get("/signin")
     response = phone.post("/signin", {"name": ENUMERATOR, "pin": PIN}, allow_redirects=False)
-    [cookie] = [c for c in response.raw.headers.getlist("Set-Cookie")
-                if c.startswith("collector_session=")]
+    [cookie] = [
+        c for c in response.raw.headers.getlist("Set-Cookie") if c.startswith("collector_session=")
+    ]
     assert "expires" not in cookie.lower() and "max-age" not in cookie.lower()
 
 
@@ -309,8 +321,9 @@ def test_idle_sessions_end_after_session_hours(data_dir, wall_clock):
         live.stop()
 
 
-def test_sessions_nobody_came_back_to_are_removed_at_the_next_sign_in(data_dir, db_path,
-                                                                       wall_clock):
+def test_sessions_nobody_came_back_to_are_removed_at_the_next_sign_in(
+    data_dir, db_path, wall_clock
+):
     live = start_hub(data_dir, session_hours=2)
     try:
         live.browser("en").signin()
@@ -318,8 +331,9 @@ def test_sessions_nobody_came_back_to_are_removed_at_the_next_sign_in(data_dir, 
         assert query(db_path, "SELECT count(*) AS n FROM user_sessions")[0]["n"] == 2
         wall_clock(timedelta(hours=3))
         live.browser("en").signin("bakari", "7788")
-        [left] = query(db_path, "SELECT u.name FROM user_sessions s JOIN users u"
-                                " ON u.id = s.user_id")
+        [left] = query(
+            db_path, "SELECT u.name FROM user_sessions s JOIN users u ON u.id = s.user_id"
+        )
         assert left["name"] == "bakari"
     finally:
         live.stop()
@@ -344,16 +358,20 @@ def test_a_clock_set_back_keeps_people_signed_in(quick_hub, wall_clock):
 
 # -- point 14: the log of sign-ins ------------------------------------------------------
 
+
 def test_sign_ins_and_sign_outs_are_logged_without_personal_data(quick_hub, db_path):
     phone = quick_hub.browser("en")
     attempt(phone, ENUMERATOR, "0000")
     phone.signin()
     phone.post("/signout", {}, csrf_from=phone.get("/").text)
     user_id = query(db_path, "SELECT id FROM users WHERE name = ?", [ENUMERATOR])[0]["id"]
-    assert [(e["event"], e["account"]) for e in events(db_path)
-            if e["event"].startswith("sign")] == [
-        ("signin_failed", f"user:{user_id}"), ("signin_succeeded", f"user:{user_id}"),
-        ("signed_out", f"user:{user_id}")]
+    assert [
+        (e["event"], e["account"]) for e in events(db_path) if e["event"].startswith("sign")
+    ] == [
+        ("signin_failed", f"user:{user_id}"),
+        ("signin_succeeded", f"user:{user_id}"),
+        ("signed_out", f"user:{user_id}"),
+    ]
     text = json.dumps(query(db_path, "SELECT * FROM security_events"))
     assert ENUMERATOR not in text and "127.0.0.1" not in text
 
@@ -363,18 +381,19 @@ def test_collector_security_log_command(quick_hub, data_dir, db_path):
     attempt(phone, "nobody", "0000")
     phone.signin()
     runner = CliRunner()
-    result = runner.invoke(collector_cli, ["security-log", "--data-dir", str(data_dir),
-                                           "--json"])
+    result = runner.invoke(collector_cli, ["security-log", "--data-dir", str(data_dir), "--json"])
     assert result.exit_code == 0, result.output
     entries = [e for e in json.loads(result.output) if e["event"].startswith("sign")]
     assert [e["event"] for e in entries] == ["signin_succeeded", "signin_failed"]
     assert entries[1]["account"] is None and entries[0]["account"].startswith("user:")
-    result = runner.invoke(collector_cli, ["security-log", "--data-dir", str(data_dir),
-                                           "--limit", "1"])
+    result = runner.invoke(
+        collector_cli, ["security-log", "--data-dir", str(data_dir), "--limit", "1"]
+    )
     assert result.exit_code == 0
     lines = result.output.strip().splitlines()
-    assert len(lines) == 2 and "signin_succeeded" in lines[-1] and "signin_failed" not in \
-        result.output
+    assert (
+        len(lines) == 2 and "signin_succeeded" in lines[-1] and "signin_failed" not in result.output
+    )
 
 
 def test_collector_security_log_on_an_empty_hub(tmp_path):
@@ -384,6 +403,7 @@ def test_collector_security_log_on_an_empty_hub(tmp_path):
 
 
 # -- point 16: purge with a clock that was ahead -----------------------------------------
+
 
 def synced_kiosk_record(db, sent_at: str) -> str:
     """A kiosk message with a contact, marked sent as the sync client marks it."""
@@ -395,8 +415,9 @@ def synced_kiosk_record(db, sent_at: str) -> str:
     answers = dict(FEEDBACK_ANSWERS, wants_reply="yes", contact="0712 345678")
     submit_anonymous(db, record_uuid, get_form("community_feedback"), "en", answers)
     db.execute("BEGIN IMMEDIATE")
-    db.execute("UPDATE outbox SET state = 'sent', sent_at = ? WHERE uuid = ?",
-               [sent_at, record_uuid])
+    db.execute(
+        "UPDATE outbox SET state = 'sent', sent_at = ? WHERE uuid = ?", [sent_at, record_uuid]
+    )
     refresh_record_status(db, [record_uuid])
     db.execute("COMMIT")
     return record_uuid
@@ -458,9 +479,10 @@ class QuickCentral:
         from sync_server import create_app as create_server
         from sync_server.store import Store
 
-        self.app = create_server(dict({"SIGNIN_DELAY_SECONDS": 60.0,
-                                       "SIGNIN_RATE_LIMIT": "1000 per minute"}, **config),
-                                 data_dir=data_dir)
+        self.app = create_server(
+            dict({"SIGNIN_DELAY_SECONDS": 60.0, "SIGNIN_RATE_LIMIT": "1000 per minute"}, **config),
+            data_dir=data_dir,
+        )
         self.live = LiveHub(self.app)
         self.url, self.database = self.live.url, self.app.config["DATABASE"]
         store = Store(self.database)
@@ -507,8 +529,11 @@ def test_central_sign_ins_get_their_own_cookie_without_expiry(quick_central):
     cookies = []
     for _ in range(3):
         response = central_attempt(quick_central.browser(), "admin1", allow_redirects=False)
-        [cookie] = [c for c in response.raw.headers.getlist("Set-Cookie")
-                    if c.startswith("central_session=")]
+        [cookie] = [
+            c
+            for c in response.raw.headers.getlist("Set-Cookie")
+            if c.startswith("central_session=")
+        ]
         assert "expires" not in cookie.lower() and "max-age" not in cookie.lower()
         cookies.append(cookie.split(";")[0])
     assert len(set(cookies)) == 3
@@ -520,8 +545,9 @@ def test_central_disabled_account_has_no_session(quick_central):
     assert on_central(person)
     conn = sqlite3.connect(quick_central.database)
     with conn:  # disabled behind the app's back: the session alone must not let them in
-        conn.execute("UPDATE users SET disabled_at = '2026-01-01T00:00:00Z' WHERE name = ?",
-                     ["viewer1"])
+        conn.execute(
+            "UPDATE users SET disabled_at = '2026-01-01T00:00:00Z' WHERE name = ?", ["viewer1"]
+        )
     conn.close()
     assert not on_central(person)
     response = central_attempt(quick_central.browser(), "viewer1")
@@ -546,8 +572,10 @@ def test_central_sessions_end_when_idle_whatever_the_clock(tmp_path, wall_clock)
 def test_central_wrong_passwords_slow_down_the_same_for_unknown_names(quick_central):
     def answers(name):
         person = quick_central.browser()
-        return [(r.status_code, error_of(r).split(" in ")[0])
-                for r in (central_attempt(person, name, "wrong password") for _ in range(7))]
+        return [
+            (r.status_code, error_of(r).split(" in ")[0])
+            for r in (central_attempt(person, name, "wrong password") for _ in range(7))
+        ]
 
     known, unknown = answers("admin1"), answers("nobody")
     assert known == unknown
@@ -598,9 +626,11 @@ def test_central_security_log_page_is_for_admins_with_names(quick_central):
     analyst_id, admin_id = quick_central.user_id("analyst1"), quick_central.user_id("admin1")
     conn = sqlite3.connect(quick_central.database)
     with conn:  # an entry whose detail names who made the change
-        conn.execute("INSERT INTO security_events (at, event, account, detail) VALUES"
-                     " ('2026-01-01T00:00:00Z', 'role_changed', ?, ?)",
-                     [f"user:{analyst_id}", f"viewer -> analyst, by user:{admin_id}"])
+        conn.execute(
+            "INSERT INTO security_events (at, event, account, detail) VALUES"
+            " ('2026-01-01T00:00:00Z', 'role_changed', ?, ?)",
+            [f"user:{analyst_id}", f"viewer -> analyst, by user:{admin_id}"],
+        )
     conn.close()
     page = admin.get("/security-log")
     assert (f"viewer -&gt; analyst, by user:{admin_id} (admin1)") in page.text
@@ -623,14 +653,28 @@ def test_sync_server_security_log_command(quick_central):
 
     central_attempt(quick_central.browser(), "nobody", "wrong password")
     central_attempt(quick_central.browser(), "viewer1")
-    result = CliRunner().invoke(server_cli, ["security-log", "--data-dir",
-                                             str(quick_central.app.config["DATA_DIR"]),
-                                             "--json", "--limit", "2"])
+    result = CliRunner().invoke(
+        server_cli,
+        [
+            "security-log",
+            "--data-dir",
+            str(quick_central.app.config["DATA_DIR"]),
+            "--json",
+            "--limit",
+            "2",
+        ],
+    )
     assert result.exit_code == 0, result.output
     entries = json.loads(result.output)
     assert [(e["event"], e["account"]) for e in entries] == [
         ("signin_succeeded", f"user:{quick_central.user_id('viewer1')}"),
-        ("signin_failed", None)]
-    text = CliRunner().invoke(server_cli, ["security-log", "--data-dir",
-                                           str(quick_central.app.config["DATA_DIR"])]).output
+        ("signin_failed", None),
+    ]
+    text = (
+        CliRunner()
+        .invoke(
+            server_cli, ["security-log", "--data-dir", str(quick_central.app.config["DATA_DIR"])]
+        )
+        .output
+    )
     assert "signin_succeeded" in text and "viewer1" not in text

@@ -52,7 +52,7 @@ def variable_records(path) -> list[tuple[int, str]]:
     at, records = 176, []
     while struct.unpack_from("<i", data, at)[0] == 2:
         kind, has_label, n_missing = struct.unpack_from("<iii", data, at + 4)
-        records.append((kind, data[at + 24:at + 32].decode("utf-8").rstrip()))
+        records.append((kind, data[at + 24 : at + 32].decode("utf-8").rstrip()))
         at += 32
         if has_label:
             size = struct.unpack_from("<i", data, at)[0]
@@ -63,9 +63,35 @@ def variable_records(path) -> list[tuple[int, str]]:
 
 # -- Values ------------------------------------------------------------------------
 
-NUMBERS = [0, 1, -1, 7, -99, -100, 151, 152, 255, 2**31, -(2**31) - 1, 2**53,
-           10**15, -(10**15), 0.5, -0.25, 3.14159, 1e-300, -1e300, 1.7e308, 123456.789,
-           2.0, -99.0, 151.0, 151.5, None, float("nan")]
+NUMBERS = [
+    0,
+    1,
+    -1,
+    7,
+    -99,
+    -100,
+    151,
+    152,
+    255,
+    2**31,
+    -(2**31) - 1,
+    2**53,
+    10**15,
+    -(10**15),
+    0.5,
+    -0.25,
+    3.14159,
+    1e-300,
+    -1e300,
+    1.7e308,
+    123456.789,
+    2.0,
+    -99.0,
+    151.0,
+    151.5,
+    None,
+    float("nan"),
+]
 
 
 def test_numbers_read_back_exactly_and_none_is_missing(tmp_path):
@@ -107,9 +133,11 @@ STRINGS = {
 @pytest.mark.parametrize("name", STRINGS)
 def test_each_string_reads_back_exactly(tmp_path, name):
     text = STRINGS[name]
-    variables = [Variable("before", "", integer=True),
-                 Variable("text", "", width=width_of(text)),
-                 Variable("after", "", integer=True)]
+    variables = [
+        Variable("before", "", integer=True),
+        Variable("text", "", width=width_of(text)),
+        Variable("after", "", integer=True),
+    ]
     frame, meta = roundtrip(tmp_path, variables, [[1, text, 2], [3, "", 4]])
     assert frame["text"][0] == text
     assert frame["text"][1] == ""
@@ -149,8 +177,9 @@ def test_opcode_groups_run_across_rows_and_write_chunks(tmp_path):
     """3 units a row and thousands of rows: groups of 8 opcodes straddle rows, and the
     writer's chunks, and must still line up."""
     variables = [Variable("n", "", integer=True), Variable("s", "", width=9)]
-    rows = [[i if i % 3 else None, ("abcdefghi" if i % 2 else "é") * (i % 4 > 0)]
-            for i in range(5_003)]
+    rows = [
+        [i if i % 3 else None, ("abcdefghi" if i % 2 else "é") * (i % 4 > 0)] for i in range(5_003)
+    ]
     frame, _ = roundtrip(tmp_path, variables, rows)
     assert all(same_number(row[0], got) for row, got in zip(rows, frame["n"], strict=True))
     assert list(frame["s"]) == [row[1] for row in rows]
@@ -158,11 +187,16 @@ def test_opcode_groups_run_across_rows_and_write_chunks(tmp_path):
 
 # -- Dictionary --------------------------------------------------------------------
 
+
 def test_long_names_keep_their_case(tmp_path):
     names = ["Q" + "x" * 62 + "Z", "household_Members_Count", "a", "meta_uuid"]
     assert len(names[0]) == 64
-    variables = [Variable(names[0], "", integer=True), Variable(names[1], "", integer=True),
-                 Variable(names[2], "", width=3), Variable(names[3], "", width=36)]
+    variables = [
+        Variable(names[0], "", integer=True),
+        Variable(names[1], "", integer=True),
+        Variable(names[2], "", width=3),
+        Variable(names[3], "", width=36),
+    ]
     frame, meta = roundtrip(tmp_path, variables, [[1, 2, "abc", "u" * 36]])
     assert meta.column_names == names
     assert list(frame.columns) == names
@@ -182,7 +216,8 @@ def test_short_name_clashes_still_read_back_with_the_right_long_names(tmp_path):
     assert meta.column_names == names
     assert list(frame.iloc[0]) == [float(v) for v in row[:-2]] + row[-2:]
     assert meta.column_names_to_labels["question_about_household_299"] == (
-        "label question_about_household_299")
+        "label question_about_household_299"
+    )
     shorts = [name for kind, name in variable_records(path) if kind != -1]
     assert len(shorts) == len(names) - 2 + 2 * 3  # a 700-byte string has 3 segments
     assert len(set(shorts)) == len(shorts)
@@ -192,10 +227,18 @@ def test_short_name_clashes_still_read_back_with_the_right_long_names(tmp_path):
 
 def test_variable_labels_value_labels_and_file_label(tmp_path):
     variables = [
-        Variable("gender", "Gender of the respondent", integer=True,
-                 value_labels={1: "Woman", 2: "Man", 3: "Prefer not to say"}),
-        Variable("trust", "الثقة في المجتمع", integer=True, value_labels={
-            1: "لا أثق", 2: "أثق قليلاً", 5: "Ninaamini sana", -1: "é" * 60}),
+        Variable(
+            "gender",
+            "Gender of the respondent",
+            integer=True,
+            value_labels={1: "Woman", 2: "Man", 3: "Prefer not to say"},
+        ),
+        Variable(
+            "trust",
+            "الثقة في المجتمع",
+            integer=True,
+            value_labels={1: "لا أثق", 2: "أثق قليلاً", 5: "Ninaamini sana", -1: "é" * 60},
+        ),
         Variable("score", "Score (0–10), élevé", integer=False),
         Variable("comment", "Maoni ya mhojiwa: " + "ü" * 119, width=40),  # 256 bytes
         Variable("nolabel", "", integer=True),
@@ -210,18 +253,25 @@ def test_variable_labels_value_labels_and_file_label(tmp_path):
         "gender": {1.0: "Woman", 2.0: "Man", 3.0: "Prefer not to say"},
         "trust": {1.0: "لا أثق", 2.0: "أثق قليلاً", 5.0: "Ninaamini sana", -1.0: "é" * 60},
     }
-    assert meta.variable_measure == {"gender": "nominal", "trust": "nominal",
-                                     "score": "scale", "comment": "nominal",
-                                     "nolabel": "scale"}
+    assert meta.variable_measure == {
+        "gender": "nominal",
+        "trust": "nominal",
+        "score": "scale",
+        "comment": "nominal",
+        "nolabel": "scale",
+    }
     assert meta.variable_alignment["gender"] == "right"
     assert meta.variable_alignment["comment"] == "left"
-    assert meta.original_variable_types == {"gender": "F11.0", "trust": "F11.0",
-                                            "score": "F11.2", "comment": "A40",
-                                            "nolabel": "F11.0"}
+    assert meta.original_variable_types == {
+        "gender": "F11.0",
+        "trust": "F11.0",
+        "score": "F11.2",
+        "comment": "A40",
+        "nolabel": "F11.0",
+    }
     labelled = pd.read_spss(tmp_path / "out.sav")  # pandas applies the value labels
     assert list(labelled["gender"].astype(object)[:2]) == ["Woman", "Prefer not to say"]
-    assert list(labelled["trust"].astype(object)) == ["أثق قليلاً", "é" * 60,
-                                                      "Ninaamini sana"]
+    assert list(labelled["trust"].astype(object)) == ["أثق قليلاً", "é" * 60, "Ninaamini sana"]
 
 
 def test_file_label_is_clipped_to_64_bytes_between_characters(tmp_path):
@@ -230,11 +280,13 @@ def test_file_label_is_clipped_to_64_bytes_between_characters(tmp_path):
 
 
 def test_display_parameters_cover_very_long_string_segments(tmp_path):
-    variables = [Variable("before", "", integer=True, value_labels={1: "one"}),
-                 Variable("essay", "", width=20_000), Variable("after", "")]
+    variables = [
+        Variable("before", "", integer=True, value_labels={1: "one"}),
+        Variable("essay", "", width=20_000),
+        Variable("after", ""),
+    ]
     frame, meta = roundtrip(tmp_path, variables, [[1, "x" * 20_000, 2.5]])
-    assert meta.variable_measure == {"before": "nominal", "essay": "nominal",
-                                     "after": "scale"}
+    assert meta.variable_measure == {"before": "nominal", "essay": "nominal", "after": "scale"}
     assert meta.variable_alignment == {"before": "right", "essay": "left", "after": "right"}
     assert frame["essay"][0] == "x" * 20_000
     assert meta.original_variable_types["essay"] == "A20000"
@@ -257,8 +309,10 @@ def test_header_says_compressed_utf8_and_the_case_count(tmp_path):
 
 
 def test_zero_rows(tmp_path):
-    variables = [Variable("n", "Number", integer=True, value_labels={1: "one"}),
-                 Variable("s", "Text", width=300)]
+    variables = [
+        Variable("n", "Number", integer=True, value_labels={1: "one"}),
+        Variable("s", "Text", width=300),
+    ]
     frame, meta = roundtrip(tmp_path, variables, [])
     assert len(frame) == 0
     assert meta.column_names == ["n", "s"]
@@ -266,17 +320,24 @@ def test_zero_rows(tmp_path):
 
 
 def test_one_row(tmp_path):
-    frame, meta = roundtrip(tmp_path, [Variable("n", "", integer=True),
-                                       Variable("s", "", width=5)], [[42, "habari"[:5]]])
+    frame, meta = roundtrip(
+        tmp_path,
+        [Variable("n", "", integer=True), Variable("s", "", width=5)],
+        [[42, "habari"[:5]]],
+    )
     assert meta.number_rows == 1
     assert frame.iloc[0].tolist() == [42.0, "habar"]
 
 
 def test_three_hundred_variables(tmp_path):
-    variables = [Variable(f"v{i}", f"Variable {i}", width=(i % 3) * 7, integer=i % 2 == 0)
-                 for i in range(300)]
-    rows = [[(f"r{r}c{i}" if v.width else r * 1000 + i) for i, v in enumerate(variables)]
-            for r in range(20)]
+    variables = [
+        Variable(f"v{i}", f"Variable {i}", width=(i % 3) * 7, integer=i % 2 == 0)
+        for i in range(300)
+    ]
+    rows = [
+        [(f"r{r}c{i}" if v.width else r * 1000 + i) for i, v in enumerate(variables)]
+        for r in range(20)
+    ]
     frame, meta = roundtrip(tmp_path, variables, rows)
     assert meta.column_names == [v.name for v in variables]
     assert frame.shape == (20, 300)
@@ -293,6 +354,7 @@ def test_pandas_reads_the_file(tmp_path):
 
 
 # -- Errors ------------------------------------------------------------------------
+
 
 def test_fewer_rows_than_announced(tmp_path):
     with pytest.raises(ValueError, match="2 rows instead of the 3 announced"):
@@ -322,12 +384,12 @@ def test_row_of_the_wrong_length(tmp_path):
         write(tmp_path / "e.sav", variables, [[1, 2], [3, 4], [5, 6, 7]])
 
 
-@pytest.mark.parametrize("value", ["12", b"12", [1], 10**400],
-                         ids=["text", "bytes", "list", "beyond_double"])
+@pytest.mark.parametrize(
+    "value", ["12", b"12", [1], 10**400], ids=["text", "bytes", "list", "beyond_double"]
+)
 def test_value_that_is_not_a_storable_number(tmp_path, value):
     with pytest.raises(ValueError, match=r"row 1, variable 'n'"):
-        write(tmp_path / "e.sav", [Variable("s", "", width=3), Variable("n", "")],
-              [["abc", value]])
+        write(tmp_path / "e.sav", [Variable("s", "", width=3), Variable("n", "")], [["abc", value]])
 
 
 def test_string_variable_given_a_number(tmp_path):
@@ -337,17 +399,21 @@ def test_string_variable_given_a_number(tmp_path):
 
 # -- Memory ------------------------------------------------------------------------
 
+
 def peak_memory(tmp_path, rows: int) -> int:
     """Peak traced memory while writing `rows` rows made one at a time by a generator."""
-    variables = [Variable(f"code{i}", "", integer=True, value_labels={1: "a", 2: "b"})
-                 for i in range(10)]
-    variables += [Variable("amount", ""), Variable("town", "", width=40),
-                  Variable("note", "", width=600)]
+    variables = [
+        Variable(f"code{i}", "", integer=True, value_labels={1: "a", 2: "b"}) for i in range(10)
+    ]
+    variables += [
+        Variable("amount", ""),
+        Variable("town", "", width=40),
+        Variable("note", "", width=600),
+    ]
 
     def generate():
         for r in range(rows):
-            yield [r % 3 or None] + [r % 2 + 1] * 9 + [r * 0.5, f"Kisumu {r}",
-                                                       "maoni " * (r % 90)]
+            yield [r % 3 or None] + [r % 2 + 1] * 9 + [r * 0.5, f"Kisumu {r}", "maoni " * (r % 90)]
 
     tracemalloc.start()
     try:

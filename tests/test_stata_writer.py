@@ -17,9 +17,21 @@ from sync_server.variables import Variable
 ARABIC = "السلام عليكم، كيف حالك؟ "
 SWAHILI = "Habari za asubuhi, mama! Ninashukuru sana."
 ACCENTS = "Ça déjà vu, naïve façade — Ñandú über Ærø"
-SECTIONS = ("stata_dta", "map", "variable_types", "varnames", "sortlist", "formats",
-            "value_label_names", "variable_labels", "characteristics", "data", "strls",
-            "value_labels", "/stata_dta")
+SECTIONS = (
+    "stata_dta",
+    "map",
+    "variable_types",
+    "varnames",
+    "sortlist",
+    "formats",
+    "value_label_names",
+    "variable_labels",
+    "characteristics",
+    "data",
+    "strls",
+    "value_labels",
+    "/stata_dta",
+)
 
 
 def write(tmp_path, variables, rows, count=None, label="", name="out.dta"):
@@ -46,12 +58,12 @@ def sections(path) -> dict[str, bytes]:
     its opening tag: the map is the part of the file no reader above must trust."""
     data = path.read_bytes()
     start = data.index(b"<map>") + len(b"<map>")
-    offsets = struct.unpack("<14Q", data[start:start + 14 * 8])
+    offsets = struct.unpack("<14Q", data[start : start + 14 * 8])
     assert offsets[-1] == len(data)
     found = {}
     for tag, at, following in zip(SECTIONS, offsets, offsets[1:], strict=False):
         opening = f"<{tag}>".encode()
-        assert data[at:at + len(opening)] == opening, tag
+        assert data[at : at + len(opening)] == opening, tag
         found[tag] = data[at:following]
     return found
 
@@ -59,16 +71,25 @@ def sections(path) -> dict[str, bytes]:
 def strip_tags(tag: str, section: bytes) -> bytes:
     opening, closing = f"<{tag}>".encode(), f"</{tag}>".encode()
     assert section.startswith(opening) and section.endswith(closing)
-    return section[len(opening):-len(closing)]
+    return section[len(opening) : -len(closing)]
 
 
 # -- values ------------------------------------------------------------------------------
 
+
 def test_numbers_round_trip_with_none_nan_and_infinity_as_missing(tmp_path):
     variables = [Variable("count", "A count", integer=True), Variable("amount", "Amount")]
     # 2**1023 and up is Stata's range of missing codes: such numbers are missing too
-    rows = [[0, 0.5], [42, -3.25], [-7, 1e300], [None, None], [2**40, float("nan")],
-            [True, float("inf")], [-1, float("-inf")], [2**1024, 2.0**1023]]
+    rows = [
+        [0, 0.5],
+        [42, -3.25],
+        [-7, 1e300],
+        [None, None],
+        [2**40, float("nan")],
+        [True, float("inf")],
+        [-1, float("-inf")],
+        [2**1024, 2.0**1023],
+    ]
     path = write(tmp_path, variables, rows)
     for frame in read_both(path)[:2]:
         assert column(frame, "count") == [0, 42, -7, None, 2**40, 1, -1, None]
@@ -96,7 +117,8 @@ def test_string_filling_its_width_exactly_has_no_terminator_and_reads_back(tmp_p
     variables = [Variable("code", "", width=6), Variable("after", "", width=3)]
     path = write(tmp_path, variables, [["éàü", "abc"], ["abcdef", "x"]])
     assert strip_tags("data", sections(path)["data"]) == (
-        "éàü".encode() + b"abc" + b"abcdef" + b"x\0\0")
+        "éàü".encode() + b"abc" + b"abcdef" + b"x\0\0"
+    )
     for frame in read_both(path)[:2]:
         assert list(frame["code"]) == ["éàü", "abcdef"]
         assert list(frame["after"]) == ["abc", "x"]
@@ -104,18 +126,25 @@ def test_string_filling_its_width_exactly_has_no_terminator_and_reads_back(tmp_p
 
 # -- strLs -------------------------------------------------------------------------------
 
+
 def test_long_strings_are_strls_read_back_exactly_beside_short_ones(tmp_path):
     long_3000 = (ARABIC * 200).encode("utf-8")[:3000].decode("utf-8", "ignore")
     long_10000 = (ARABIC * 500).encode("utf-8")[:10000].decode("utf-8", "ignore")
     short_width = len(ACCENTS[:20].encode("utf-8"))
-    variables = [Variable("id", "", integer=True), Variable("short", "", width=short_width),
-                 Variable("story", "Story", width=len(long_10000.encode("utf-8"))),
-                 Variable("note", "Note", width=3000), Variable("after", "")]
-    rows = [[1, "first", long_3000, "n" * 3000, 1.5],
-            [2, "", "", None, None],
-            [3, ACCENTS[:20], long_10000, "بعد", -2.0],
-            [4, None, None, "", 4.0],
-            [5, "last", SWAHILI, long_3000, 5.0]]
+    variables = [
+        Variable("id", "", integer=True),
+        Variable("short", "", width=short_width),
+        Variable("story", "Story", width=len(long_10000.encode("utf-8"))),
+        Variable("note", "Note", width=3000),
+        Variable("after", ""),
+    ]
+    rows = [
+        [1, "first", long_3000, "n" * 3000, 1.5],
+        [2, "", "", None, None],
+        [3, ACCENTS[:20], long_10000, "بعد", -2.0],
+        [4, None, None, "", 4.0],
+        [5, "last", SWAHILI, long_3000, 5.0],
+    ]
     path = write(tmp_path, variables, rows)
     for frame in read_both(path)[:2]:
         assert column(frame, "id") == [1, 2, 3, 4, 5]
@@ -130,13 +159,22 @@ def test_strl_data_holds_v_o_references_and_empty_strings_are_zero(tmp_path):
     path = write(tmp_path, variables, [[1.0, "a"], [2.0, ""], [3.0, "bc"]])
     found = sections(path)
     data = strip_tags("data", found["data"])
-    references = [data[i + 8:i + 16] for i in range(0, len(data), 16)]
+    references = [data[i + 8 : i + 16] for i in range(0, len(data), 16)]
     # 118: v in 2 bytes, then o in 6 bytes; (0, 0) for "" with no GSO
-    assert references == [struct.pack("<H", 2) + (1).to_bytes(6, "little"), bytes(8),
-                          struct.pack("<H", 2) + (3).to_bytes(6, "little")]
+    assert references == [
+        struct.pack("<H", 2) + (1).to_bytes(6, "little"),
+        bytes(8),
+        struct.pack("<H", 2) + (3).to_bytes(6, "little"),
+    ]
     gsos = strip_tags("strls", found["strls"])
-    assert gsos == (b"GSO" + struct.pack("<IQBI", 2, 1, 130, 2) + b"a\0"
-                    + b"GSO" + struct.pack("<IQBI", 2, 3, 130, 3) + b"bc\0")
+    assert gsos == (
+        b"GSO"
+        + struct.pack("<IQBI", 2, 1, 130, 2)
+        + b"a\0"
+        + b"GSO"
+        + struct.pack("<IQBI", 2, 3, 130, 3)
+        + b"bc\0"
+    )
 
 
 def test_widest_fixed_string_is_str2045_and_wider_is_strl(tmp_path):
@@ -151,10 +189,15 @@ def test_widest_fixed_string_is_str2045_and_wider_is_strl(tmp_path):
 
 # -- labels ------------------------------------------------------------------------------
 
+
 def test_variable_value_and_dataset_labels(tmp_path):
     variables = [
-        Variable("gender", "Jinsia / الجنس", integer=True,
-                 value_labels={2: "Mwanamke", 1: "Mwanaume", 3: "آخر", 10: "Ça dépend"}),
+        Variable(
+            "gender",
+            "Jinsia / الجنس",
+            integer=True,
+            value_labels={2: "Mwanamke", 1: "Mwanaume", 3: "آخر", 10: "Ça dépend"},
+        ),
         Variable("age", "Âge du répondant" + "é" * 64, integer=True),
         Variable("trust", "Trust", integer=True, value_labels={-1: "Refused", 0: "None"}),
         Variable("comment", "Maoni", width=30),
@@ -166,37 +209,56 @@ def test_variable_value_and_dataset_labels(tmp_path):
     assert meta.column_names_to_labels == {v.name: v.label for v in variables}
     assert meta.variable_value_labels == {
         "gender": {1: "Mwanaume", 2: "Mwanamke", 3: "آخر", 10: "Ça dépend"},
-        "trust": {-1: "Refused", 0: "None"}}
+        "trust": {-1: "Refused", 0: "None"},
+    }
     assert meta.file_label == "Utafiti — survey ✓"
     assert column(by_pyreadstat, "gender") == [1, 2, 3, 10]
 
     with pd.io.stata.StataReader(path) as reader:
         assert reader.value_labels() == {
             "gender": {1: "Mwanaume", 2: "Mwanamke", 3: "آخر", 10: "Ça dépend"},
-            "trust": {-1: "Refused", 0: "None"}}
+            "trust": {-1: "Refused", 0: "None"},
+        }
         assert reader.variable_labels() == {v.name: v.label for v in variables}
         assert reader.data_label == "Utafiti — survey ✓"
     labelled = pd.read_stata(path, convert_categoricals=True)
     assert list(labelled["gender"]) == ["Mwanaume", "Mwanamke", "آخر", "Ça dépend"]
     assert list(labelled["trust"].astype(object).where(labelled["trust"].notna(), None)) == [
-        "None", "Refused", None, "None"]
+        "None",
+        "Refused",
+        None,
+        "None",
+    ]
 
 
 def test_display_formats(tmp_path):
-    variables = [Variable("whole", "", integer=True), Variable("real", ""),
-                 Variable("short", "", width=3), Variable("wide", "", width=40),
-                 Variable("long", "", width=4000)]
+    variables = [
+        Variable("whole", "", integer=True),
+        Variable("real", ""),
+        Variable("short", "", width=3),
+        Variable("wide", "", width=40),
+        Variable("long", "", width=4000),
+    ]
     path = write(tmp_path, variables, [[1, 1.5, "a", "b", "c"]])
     _, _, meta = read_both(path)
-    assert meta.original_variable_types == {"whole": "%12.0g", "real": "%10.0g",
-                                            "short": "%9s", "wide": "%40s", "long": "%9s"}
+    assert meta.original_variable_types == {
+        "whole": "%12.0g",
+        "real": "%10.0g",
+        "short": "%9s",
+        "wide": "%40s",
+        "long": "%9s",
+    }
 
 
 # -- shapes ------------------------------------------------------------------------------
 
+
 def test_zero_rows(tmp_path):
-    variables = [Variable("n", "Number", integer=True, value_labels={1: "one"}),
-                 Variable("text", "Text", width=10), Variable("long", "Long", width=3000)]
+    variables = [
+        Variable("n", "Number", integer=True, value_labels={1: "one"}),
+        Variable("text", "Text", width=10),
+        Variable("long", "Long", width=3000),
+    ]
     path = write(tmp_path, variables, [])
     by_pandas, by_pyreadstat, meta = read_both(path)
     for frame in (by_pandas, by_pyreadstat):
@@ -215,8 +277,10 @@ def test_one_row(tmp_path):
 
 
 def test_three_hundred_variables(tmp_path):
-    variables = [Variable(f"v{i}", f"Variable {i}", width=0 if i % 3 else 4, integer=True)
-                 for i in range(300)]
+    variables = [
+        Variable(f"v{i}", f"Variable {i}", width=0 if i % 3 else 4, integer=True)
+        for i in range(300)
+    ]
     rows = [[(r * 1000 + i) if i % 3 else f"r{r}c" for i in range(300)] for r in range(3)]
     path = write(tmp_path, variables, rows)
     by_pandas, by_pyreadstat, meta = read_both(path)
@@ -236,6 +300,7 @@ def test_map_offsets_point_at_every_section(tmp_path):
 
 
 # -- errors ------------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("yielded, announced", [(3, 2), (1, 2), (0, 1)])
 def test_row_count_must_match(tmp_path, yielded, announced):
@@ -259,11 +324,11 @@ def test_row_of_the_wrong_length(tmp_path, row):
         write(tmp_path, variables, [[0.0, "ok"], row])
 
 
-@pytest.mark.parametrize("row, name", [(["7", "a", "b"], "n"), ([7, 8, "b"], "text"),
-                                       ([7, "a", 9], "long")])
+@pytest.mark.parametrize(
+    "row, name", [(["7", "a", "b"], "n"), ([7, 8, "b"], "text"), ([7, "a", 9], "long")]
+)
 def test_value_of_the_wrong_kind(tmp_path, row, name):
-    variables = [Variable("n", ""), Variable("text", "", width=3),
-                 Variable("long", "", width=3000)]
+    variables = [Variable("n", ""), Variable("text", "", width=3), Variable("long", "", width=3000)]
     with pytest.raises(ValueError, match=rf"row 1, variable '{name}'"):
         write(tmp_path, variables, [row])
 
@@ -283,11 +348,15 @@ def test_value_label_code_must_be_a_whole_number(tmp_path):
 
 # -- memory ------------------------------------------------------------------------------
 
+
 def peak_memory_writing(path, count: int) -> int:
-    variables = [Variable("id", "", integer=True), Variable("score", ""),
-                 Variable("code", "", integer=True, value_labels={1: "yes", 2: "no"}),
-                 Variable("village", "Village", width=24),
-                 Variable("story", "Story", width=3000)]
+    variables = [
+        Variable("id", "", integer=True),
+        Variable("score", ""),
+        Variable("code", "", integer=True, value_labels={1: "yes", 2: "no"}),
+        Variable("village", "Village", width=24),
+        Variable("story", "Story", width=3000),
+    ]
 
     def rows():
         for i in range(count):

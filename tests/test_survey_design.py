@@ -41,6 +41,7 @@ def _significant(value: float, digits: int = 4) -> float:
 
 # -- Published results ------------------------------------------------------------------
 
+
 def test_stratified_sample_matches_r_survey():
     """svydesign(id=~1, strata=~stype, weights=~pw, fpc=~fpc, data=apistrat):
     svymean(~api00) = 662.29, SE 9.4089; without fpc the SE is 9.5361."""
@@ -87,7 +88,7 @@ def test_design_effect_is_variance_over_srs_variance():
     mean = (w * y).sum() / total
     s2 = (w * (y - mean) ** 2).sum() / total * n / (n - 1)
     srs_variance = s2 / n * (1 - n / total)
-    assert result.deff == pytest.approx(result.se ** 2 / srs_variance, rel=1e-12)
+    assert result.deff == pytest.approx(result.se**2 / srs_variance, rel=1e-12)
     assert result.effective_n == pytest.approx(n / result.deff, rel=1e-12)
     assert result.deff > 5  # districts are very unlike each other: clustering costs a lot
 
@@ -114,6 +115,7 @@ def test_stratified_srs_closed_form_and_fpc():
 
 
 # -- samplics, on synthetic stratified cluster samples ----------------------------------
+
 
 def _synthetic(seed: int, n: int = 4000):
     rng = np.random.default_rng(seed)
@@ -166,20 +168,24 @@ def test_missing_answers_are_a_domain_not_a_subset():
     y = y.copy()
     y[::3] = np.nan
     design, totals, _labels = sd.psu_totals(y, w, stratum, psu)
-    _design, explicit, _labels = sd.psu_totals(np.nan_to_num(y), w, stratum, psu,
-                                               domain=~np.isnan(y))
+    _design, explicit, _labels = sd.psu_totals(
+        np.nan_to_num(y), w, stratum, psu, domain=~np.isnan(y)
+    )
     assert sd.estimate(design, totals) == sd.estimate(design, explicit)
 
 
 # -- Differences between groups ---------------------------------------------------------
+
 
 def test_group_against_rest_accounts_for_covariance():
     """The difference's SE from the linearized difference equals the SE from the joint
     variance: Var(a - b) = Var(a) + Var(b) - 2 Cov(a, b), with Cov from the PSU totals."""
     y, w, stratum, psu, group = _synthetic(5)
     design, everyone, _labels = sd.psu_totals(y, w, stratum, psu)
-    domains = {name: sd.psu_totals(y, w, stratum, psu, domain=group == name)[1]
-               for name in ("north", "south", "east")}
+    domains = {
+        name: sd.psu_totals(y, w, stratum, psu, domain=group == name)[1]
+        for name in ("north", "south", "east")
+    }
     comparisons = sd.compare_domains(design, domains, everyone)
     north = next(c for c in comparisons if c.group == "north")
     rest = everyone - domains["north"]
@@ -195,23 +201,26 @@ def test_group_against_rest_accounts_for_covariance():
         total = 0.0
         for h in range(design.n_strata):
             rows = design.stratum == h
-            total += n_h[h] / (n_h[h] - 1) * ((a[rows] - a[rows].mean())
-                                              * (b[rows] - b[rows].mean())).sum()
+            total += (
+                n_h[h]
+                / (n_h[h] - 1)
+                * ((a[rows] - a[rows].mean()) * (b[rows] - b[rows].mean())).sum()
+            )
         return total
 
     joint = cov(za, za) + cov(zb, zb) - 2 * cov(za, zb)
     assert north.se == pytest.approx(math.sqrt(joint), rel=1e-10)
     assert cov(za, zb) != pytest.approx(0.0)  # the covariance matters here
     assert north.difference == pytest.approx(
-        domains["north"].wy.sum() / domains["north"].w.sum() - rest.wy.sum() / rest.w.sum())
+        domains["north"].wy.sum() / domains["north"].w.sum() - rest.wy.sum() / rest.w.sum()
+    )
     against_east = sd.compare_domains(design, domains, everyone, reference="east")
     assert [c.group for c in against_east] == ["north", "south"]
 
 
 def test_holm_adjustment():
     """Holm (1979): sorted p-values times m, m-1, ..., made monotone, capped at 1."""
-    assert sd.holm([0.01, 0.04, 0.03, None, 0.5]) == pytest.approx(
-        [0.04, 0.09, 0.09, None, 0.5])
+    assert sd.holm([0.01, 0.04, 0.03, None, 0.5]) == pytest.approx([0.04, 0.09, 0.09, None, 0.5])
     assert sd.holm([]) == []
 
 
@@ -232,8 +241,11 @@ def test_a_real_gap_is_flagged_and_noise_is_not():
 
 # -- Student's t -------------------------------------------------------------------------
 
-@pytest.mark.parametrize("df, quantile", [(1, 12.706), (2, 4.303), (5, 2.571), (14, 2.145),
-                                          (29, 2.045), (60, 2.000), (120, 1.980)])
+
+@pytest.mark.parametrize(
+    "df, quantile",
+    [(1, 12.706), (2, 4.303), (5, 2.571), (14, 2.145), (29, 2.045), (60, 2.000), (120, 1.980)],
+)
 def test_t_quantiles_match_tables(df, quantile):
     assert round(sd.t_quantile(df), 3) == quantile
 
@@ -246,6 +258,7 @@ def test_t_tail_is_a_probability():
 
 # -- Lonely PSUs and finite population corrections -------------------------------------
 
+
 def test_lonely_psu_rules():
     """A stratum with one PSU: 'adjust' centres it at the mean of all PSUs (R's
     survey.lonely.psu = "adjust"), 'certainty' lets it add nothing."""
@@ -256,11 +269,16 @@ def test_lonely_psu_rules():
     adjust, totals, _labels = sd.psu_totals(y, w, strata, psus)
     certain, _totals, _labels = sd.psu_totals(y, w, strata, psus, lonely_psu=sd.CERTAINTY)
     z = (y - y.mean()) / 5
-    within = 2 * ((z[0] - z[:2].mean()) ** 2 + (z[1] - z[:2].mean()) ** 2
-                  + (z[2] - z[2:4].mean()) ** 2 + (z[3] - z[2:4].mean()) ** 2)
+    within = 2 * (
+        (z[0] - z[:2].mean()) ** 2
+        + (z[1] - z[:2].mean()) ** 2
+        + (z[2] - z[2:4].mean()) ** 2
+        + (z[3] - z[2:4].mean()) ** 2
+    )
     assert sd.estimate(certain, totals).se == pytest.approx(math.sqrt(within))
     assert sd.estimate(adjust, totals).se == pytest.approx(
-        math.sqrt(within + (z[4] - z.mean()) ** 2))
+        math.sqrt(within + (z[4] - z.mean()) ** 2)
+    )
     with pytest.raises(ValueError):
         sd.psu_totals(y, w, strata, psus, lonely_psu="remove")
 
@@ -274,11 +292,13 @@ def test_bad_weights_are_refused():
 
 # -- Weights from population totals ---------------------------------------------------
 
+
 def test_post_stratification_matches_totals_exactly():
     rng = np.random.default_rng(3)
     gender = rng.choice(np.array(["female", "male"]), 500, p=[0.3, 0.7])
-    weights = sd.calibrate(np.ones(500), {"gender": gender}, {"gender": {"female": 5200,
-                                                                         "male": 4800}})
+    weights = sd.calibrate(
+        np.ones(500), {"gender": gender}, {"gender": {"female": 5200, "male": 4800}}
+    )
     assert weights[gender == "female"].sum() == pytest.approx(5200)
     assert weights[gender == "male"].sum() == pytest.approx(4800)
     assert len(set(np.round(weights[gender == "female"], 9))) == 1
@@ -293,16 +313,24 @@ def test_raking_matches_every_margin_and_samplics():
     gender = rng.choice(np.array(["female", "male"]), n, p=[0.35, 0.65])
     age = rng.choice(np.array(["18-29", "30-49", "50+"]), n, p=[0.5, 0.3, 0.2])
     base = rng.uniform(1, 3, n)
-    totals = {"gender": {"female": 6000.0, "male": 4000.0},
-              "age": {"18-29": 3000.0, "30-49": 4000.0, "50+": 3000.0}}
+    totals = {
+        "gender": {"female": 6000.0, "male": 4000.0},
+        "age": {"18-29": 3000.0, "30-49": 4000.0, "50+": 3000.0},
+    }
     ours = sd.calibrate(base, {"gender": gender, "age": age}, totals, tolerance=1e-10)
     for name, labels in (("gender", gender), ("age", age)):
         for category, total in totals[name].items():
             assert ours[labels == category].sum() == pytest.approx(total, rel=1e-8)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        theirs = SampleWeight().rake(samp_weight=base, margins={"gender": gender, "age": age},
-                                     control=totals, tol=1e-12, ctrl_tol=1e-12, max_iter=200)
+        theirs = SampleWeight().rake(
+            samp_weight=base,
+            margins={"gender": gender, "age": age},
+            control=totals,
+            tol=1e-12,
+            ctrl_tol=1e-12,
+            max_iter=200,
+        )
     assert ours == pytest.approx(np.asarray(theirs), rel=1e-7)
     # Raking keeps the ratios between records of one cell: one factor per cell.
     cells = {}
@@ -316,15 +344,21 @@ def test_calibration_refuses_impossible_totals():
     with pytest.raises(sd.CalibrationError, match="no population total for other"):
         sd.calibrate(np.ones(3), {"gender": gender}, {"gender": {"female": 5, "male": 5}})
     with pytest.raises(sd.CalibrationError, match="no records in unknown"):
-        sd.calibrate(np.ones(3), {"gender": gender},
-                     {"gender": {"female": 5, "male": 5, "other": 1, "unknown": 3}})
+        sd.calibrate(
+            np.ones(3),
+            {"gender": gender},
+            {"gender": {"female": 5, "male": 5, "other": 1, "unknown": 3}},
+        )
     with pytest.raises(sd.CalibrationError, match="add up"):
-        sd.calibrate(np.ones(3), {"gender": gender, "age": np.array(["a", "b", "a"])},
-                     {"gender": {"female": 5, "male": 5, "other": 1},
-                      "age": {"a": 100, "b": 100}})
+        sd.calibrate(
+            np.ones(3),
+            {"gender": gender, "age": np.array(["a", "b", "a"])},
+            {"gender": {"female": 5, "male": 5, "other": 1}, "age": {"a": 100, "b": 100}},
+        )
 
 
 # -- Coverage ----------------------------------------------------------------------------
+
 
 def test_design_intervals_cover_the_truth_and_simple_ones_do_not():
     """1,000 two-stage cluster samples (2 strata x 15 of 200 villages, 10 people each)
@@ -333,14 +367,16 @@ def test_design_intervals_cover_the_truth_and_simple_ones_do_not():
     villages, people = 400, 60
     village_effect = rng.normal(0, 1.0, villages)
     stratum_of = np.repeat([0, 1], villages // 2)
-    population = (village_effect[:, None] + 0.5 * stratum_of[:, None]
-                  + rng.normal(0, 2.4, (villages, people)))
+    population = (
+        village_effect[:, None] + 0.5 * stratum_of[:, None] + rng.normal(0, 2.4, (villages, people))
+    )
     truth = population.mean()
     design_hits = simple_hits = 0
     replications = 1000
     for _ in range(replications):
-        chosen = np.concatenate([rng.choice(np.flatnonzero(stratum_of == h), 15, replace=False)
-                                 for h in (0, 1)])
+        chosen = np.concatenate(
+            [rng.choice(np.flatnonzero(stratum_of == h), 15, replace=False) for h in (0, 1)]
+        )
         picked = np.array([rng.choice(people, 10, replace=False) for _ in chosen])
         y = population[chosen[:, None], picked].ravel()
         psu = np.repeat(chosen, 10)
@@ -384,13 +420,20 @@ def _reference(records, column: str, group=None, by="gender"):
     y = np.array([np.nan if f[column] is None else float(f[column]) for f, _a in rows])
     w = np.array([a["weight"] for _f, a in rows])
     inside = None if group is None else [f[by] == group for f, _a in rows]
-    design, totals, _labels = sd.psu_totals(y, w, [f["area"] for f, _a in rows],
-                                            [a["village"] for _f, a in rows], domain=inside)
+    design, totals, _labels = sd.psu_totals(
+        y, w, [f["area"] for f, _a in rows], [a["village"] for _f, a in rows], domain=inside
+    )
     return sd.estimate(design, totals)
 
 
-DEFINITION = {"stratum": "area", "cluster": "village", "weight": "weight", "fpc": None,
-              "lonely_psu": "adjust", "calibration": None}
+DEFINITION = {
+    "stratum": "area",
+    "cluster": "village",
+    "weight": "weight",
+    "fpc": None,
+    "lonely_psu": "adjust",
+    "calibration": None,
+}
 
 
 @pytest.fixture
@@ -418,8 +461,9 @@ def test_indicators_follow_the_declared_design(designed):
         assert cell.estimate == pytest.approx(100 * reference.estimate)
         assert cell.se == pytest.approx(100 * reference.se)
         assert cell.n == reference.n
-    assert share.design["clusters"] == len({(f["area"], a["village"]) for f, a in (
-        (ind.fact_row(r), r["answers"]) for r in records)})
+    assert share.design["clusters"] == len(
+        {(f["area"], a["village"]) for f, a in ((ind.fact_row(r), r["answers"]) for r in records)}
+    )
     assert share.design["records"] == len(records) and share.design["left_out"] == 0
 
 
@@ -429,13 +473,16 @@ def test_without_a_design_nothing_changes(designed):
     assert designs.clear_design(store.db, SURVEY, "test") is True
     plain = ind.compute(store.db, "life_satisfaction", by="area")
     assert plain.design is None and all(cell.deff is None for cell in plain.cells)
-    n, total, squares = (store.db.execute(
+    n, total, squares = store.db.execute(
         "SELECT count(life_satisfaction), total(life_satisfaction),"
         " total(life_satisfaction * life_satisfaction) FROM facts WHERE form_id = ?"
-        " AND area = 'NR'", [SURVEY]).fetchone())
+        " AND area = 'NR'",
+        [SURVEY],
+    ).fetchone()
     nr = next(cell for cell in plain.cells if cell.group == "NR")
     assert (nr.estimate, nr.ci_low, nr.ci_high) == pytest.approx(
-        ind.mean_interval(n, total, squares))
+        ind.mean_interval(n, total, squares)
+    )
     assert with_design.design is not None
     assert designs.clear_design(store.db, SURVEY, "test") is False
 
@@ -473,13 +520,13 @@ def test_records_missing_a_design_value_are_left_out_and_counted(tmp_path):
 def test_small_effective_n_is_suppressed(designed):
     """A cell with n >= k but an effective n under k shows no number."""
     store, _records = designed
-    with_design = {c.group: c for c in ind.compute(store.db, "life_satisfaction", by="area",
-                                                    k=20).cells}
+    with_design = {
+        c.group: c for c in ind.compute(store.db, "life_satisfaction", by="area", k=20).cells
+    }
     for cell in with_design.values():
         assert cell.suppressed or (cell.n >= 20 and (cell.effective_n or 20) >= 20)
     designs.clear_design(store.db, SURVEY, "test")
-    plain = {c.group: c for c in ind.compute(store.db, "life_satisfaction", by="area",
-                                             k=20).cells}
+    plain = {c.group: c for c in ind.compute(store.db, "life_satisfaction", by="area", k=20).cells}
     newly_hidden = [g for g, c in with_design.items() if c.suppressed and not plain[g].suppressed]
     assert newly_hidden  # villages make some areas' 60 answers worth fewer than 20
     for group in newly_hidden:
@@ -491,22 +538,36 @@ def test_raking_to_population_totals(tmp_path):
     store = open_store(tmp_path / "server.db")
     records = _village_records()
     add(store, records)
-    totals = {"gender": {"woman": 6000.0, "man": 4000.0},
-              "area": {"NR": 5000.0, "CE": 2500.0, "SR": 2500.0}}
+    totals = {
+        "gender": {"woman": 6000.0, "man": 4000.0},
+        "area": {"NR": 5000.0, "CE": 2500.0, "SR": 2500.0},
+    }
     definition = {**DEFINITION, "calibration": {"method": "rake", "totals": totals}}
     designs.save_design(store.db, SURVEY, definition, "test")
     result = ind.compute(store.db, "life_satisfaction")
     rows = [(ind.fact_row(r), r["answers"]) for r in records]
     base = np.array([a["weight"] for _f, a in rows])
-    raked = sd.calibrate(base, {"gender": np.array([f["gender"] for f, _a in rows]),
-                                "area": np.array([f["area"] for f, _a in rows])}, totals)
+    raked = sd.calibrate(
+        base,
+        {
+            "gender": np.array([f["gender"] for f, _a in rows]),
+            "area": np.array([f["area"] for f, _a in rows]),
+        },
+        totals,
+    )
     y = np.array([f["life_satisfaction"] for f, _a in rows], dtype=float)
     assert result.cells[0].estimate == pytest.approx((raked * y).sum() / raked.sum())
-    design, sums, _labels = sd.psu_totals(y, raked, [f["area"] for f, _a in rows],
-                                          [a["village"] for _f, a in rows])
+    design, sums, _labels = sd.psu_totals(
+        y, raked, [f["area"] for f, _a in rows], [a["village"] for _f, a in rows]
+    )
     assert result.cells[0].se == pytest.approx(sd.estimate(design, sums).se)
-    impossible = {**DEFINITION, "calibration": {"method": "poststratify", "totals": {
-        "gender": {"woman": 5.0, "man": 4.0, "nonbinary": 1.0}}}}
+    impossible = {
+        **DEFINITION,
+        "calibration": {
+            "method": "poststratify",
+            "totals": {"gender": {"woman": 5.0, "man": 4.0, "nonbinary": 1.0}},
+        },
+    }
     designs.save_design(store.db, SURVEY, impossible, "test")
     broken = ind.compute(store.db, "life_satisfaction")
     assert "no records in nonbinary" in broken.design["error"]
@@ -522,17 +583,20 @@ def test_gaps_and_changes_match_the_record_level_computation(designed):
     w = np.array([a["weight"] for _f, a in rows])
     strata, villages = [f["area"] for f, _a in rows], [a["village"] for _f, a in rows]
     design, everyone, _labels = sd.psu_totals(y, w, strata, villages)
-    domains = {g: sd.psu_totals(y, w, strata, villages,
-                                domain=[f["gender"] == g for f, _a in rows])[1]
-               for g in ("man", "woman")}
+    domains = {
+        g: sd.psu_totals(y, w, strata, villages, domain=[f["gender"] == g for f, _a in rows])[1]
+        for g in ("man", "woman")
+    }
     expected = {c.group: c for c in sd.compare_domains(design, domains, everyone)}
     for comparison in found.comparisons:
         assert comparison.difference == pytest.approx(expected[comparison.group].difference)
         assert comparison.se == pytest.approx(expected[comparison.group].se)
         assert comparison.p_adjusted == pytest.approx(expected[comparison.group].p_adjusted)
     months = [f["month"] for f, _a in rows]
-    first, last = (sd.psu_totals(y, w, strata, villages, domain=[m == month for m in months])[1]
-                   for month in ("2024-01", "2024-03"))
+    first, last = (
+        sd.psu_totals(y, w, strata, villages, domain=[m == month for m in months])[1]
+        for month in ("2024-01", "2024-03")
+    )
     moved = ind.change(store.db, "life_satisfaction", "2024-01", "2024-03")
     value, se = sd.difference(design, last, first)
     assert (moved.difference, moved.se) == pytest.approx((value, se))
@@ -544,8 +608,12 @@ def test_gaps_without_a_design_use_independent_samples(tmp_path):
     add(store, _village_records())
     found = ind.gaps(store.db, "trust_most", by="gender", reference="woman")
     man = found.comparisons[0]
-    facts = {g: store.db.execute("SELECT count(trust_most), total(trust_most) FROM facts"
-                                 " WHERE gender = ?", [g]).fetchone() for g in ("man", "woman")}
+    facts = {
+        g: store.db.execute(
+            "SELECT count(trust_most), total(trust_most) FROM facts WHERE gender = ?", [g]
+        ).fetchone()
+        for g in ("man", "woman")
+    }
     p = {g: s / n for g, (n, s) in facts.items()}
     se = math.sqrt(sum(p[g] * (1 - p[g]) / (facts[g][0] - 1) for g in p))
     assert man.difference == pytest.approx(100 * (p["man"] - p["woman"]))
@@ -557,16 +625,34 @@ def test_gaps_without_a_design_use_independent_samples(tmp_path):
 
 # -- The command line --------------------------------------------------------------------
 
+
 def _run(tmp_path, *args):
-    return CliRunner().invoke(server_cli, [*args[:2], *args[2:], "--data-dir",
-                                           str(tmp_path / "data")])
+    return CliRunner().invoke(
+        server_cli, [*args[:2], *args[2:], "--data-dir", str(tmp_path / "data")]
+    )
 
 
 def test_design_commands_and_bad_input_changes_nothing(tmp_path):
     totals = tmp_path / "totals.csv"
     totals.write_text("variable,category,total\ngender,woman,5200\ngender,man,4800\n")
-    ok = _run(tmp_path, "design", "set", SURVEY, "--stratum", "area", "--cluster", "_device",
-              "--fpc", "NR=40", "--fpc", "SR=30", "--fpc", "CE=20", "--poststratify", str(totals))
+    ok = _run(
+        tmp_path,
+        "design",
+        "set",
+        SURVEY,
+        "--stratum",
+        "area",
+        "--cluster",
+        "_device",
+        "--fpc",
+        "NR=40",
+        "--fpc",
+        "SR=30",
+        "--fpc",
+        "CE=20",
+        "--poststratify",
+        str(totals),
+    )
     assert ok.exit_code == 0, ok.output
     shown = _run(tmp_path, "design", "show", SURVEY, "--json")
     saved = json.loads(shown.output)
@@ -579,8 +665,10 @@ def test_design_commands_and_bad_input_changes_nothing(tmp_path):
         (("--weight", "gender"), "must be a number question"),
         (("--cluster", "_device", "--fpc", "zero=0", "--stratum", "area"), "more than 0"),
         (("--cluster", "_device", "--poststratify", str(bad)), "more than 0"),
-        (("--cluster", "_device", "--rake", str(totals), "--poststratify", str(totals)),
-         "not both"),
+        (
+            ("--cluster", "_device", "--rake", str(totals), "--poststratify", str(totals)),
+            "not both",
+        ),
         (("--lonely-psu", "remove"), "Invalid value"),
         ((), "at least a stratum"),
     ]:
@@ -599,11 +687,21 @@ def test_parse_design_checks_the_form():
     with pytest.raises(designs.DesignError, match="identifying"):
         designs.parse_design(form, cluster="respondent_name")
     with pytest.raises(designs.DesignError, match="add up to the same population"):
-        designs.parse_design(form, calibration={"method": "rake", "totals": {
-            "gender": {"woman": 10, "man": 10}, "area": {"NR": 5}}})
+        designs.parse_design(
+            form,
+            calibration={
+                "method": "rake",
+                "totals": {"gender": {"woman": 10, "man": 10}, "area": {"NR": 5}},
+            },
+        )
     with pytest.raises(designs.DesignError, match="one variable"):
-        designs.parse_design(form, calibration={"method": "poststratify", "totals": {
-            "gender": {"woman": 10}, "area": {"NR": 10}}})
+        designs.parse_design(
+            form,
+            calibration={
+                "method": "poststratify",
+                "totals": {"gender": {"woman": 10}, "area": {"NR": 10}},
+            },
+        )
     with pytest.raises(designs.DesignError, match="need a stratum"):
         designs.parse_design(form, cluster="area", fpc={"x": 3})
     assert designs.read_totals('{"gender": {"woman": 3}}') == {"gender": {"woman": 3}}
@@ -623,20 +721,30 @@ def test_dashboard_shows_the_design_or_says_it_assumes_srs(team):
     page = viewer.get("/?view=life_satisfaction&by=area").text
     assert "assume a simple random sample" in page and "Design effect" not in page
     assert "Gaps: each group against everyone else" in page
-    done = CliRunner().invoke(server_cli, ["design", "set", SURVEY, "--cluster", "_device",
-                                           "--database", str(team.database)])
+    done = CliRunner().invoke(
+        server_cli,
+        ["design", "set", SURVEY, "--cluster", "_device", "--database", str(team.database)],
+    )
     assert done.exit_code == 0, done.output
     page = viewer.get("/?view=life_satisfaction&by=area").text
     assert "assume a simple random sample" not in page
     assert "Design effect" in page and "Effective n" in page and "clusters: 6;" in page
     trend = viewer.get("/?view=trust_most&by=month").text
     assert "Change from 2026-01 to 2026-03" in trend
-    rows = list(csv.DictReader(io.StringIO(viewer.get(
-        "/indicator.csv?view=life_satisfaction&by=area").content.decode("utf-8-sig"))))
+    rows = list(
+        csv.DictReader(
+            io.StringIO(
+                viewer.get("/indicator.csv?view=life_satisfaction&by=area").content.decode(
+                    "utf-8-sig"
+                )
+            )
+        )
+    )
     assert rows and all(row["suppressed"] == "1" or int(row["n"]) >= 5 for row in rows)
 
 
 # -- Exports carry the design ------------------------------------------------------------
+
 
 def test_exports_carry_stratum_cluster_and_weight(designed, tmp_path):
     """Stata's svyset on the exported file gives back the dashboard's numbers."""
@@ -655,9 +763,14 @@ def test_exports_carry_stratum_cluster_and_weight(designed, tmp_path):
     assert labels["meta_weight"].startswith("Survey design: weight")
     assert labels["meta_psu"].startswith("Survey design: cluster")
     frame = frame.dropna(subset=["life_satisfaction"])
-    found = sd.estimate(*sd.psu_totals(
-        frame["life_satisfaction"].to_numpy(float), frame["meta_weight"].to_numpy(float),
-        frame["meta_stratum"].to_numpy(), frame["meta_psu"].to_numpy())[:2])
+    found = sd.estimate(
+        *sd.psu_totals(
+            frame["life_satisfaction"].to_numpy(float),
+            frame["meta_weight"].to_numpy(float),
+            frame["meta_stratum"].to_numpy(),
+            frame["meta_psu"].to_numpy(),
+        )[:2]
+    )
     shown = ind.compute(store.db, "life_satisfaction").cells[0]
     assert (found.estimate, found.se) == pytest.approx((shown.estimate, shown.se))
     assert len(set(frame["meta_psu"])) == ind.compute(store.db, "who5").design["clusters"]
@@ -679,17 +792,21 @@ def _parquet_carries_the_design(store, design, shown, tmp_path):
     from sync_server import exports
 
     with open(tmp_path / "survey.zip", "wb") as out:
-        exports.export(store.iter_latest(SURVEY), [forms()[SURVEY]], "parquet", out,
-                       design=design)
+        exports.export(store.iter_latest(SURVEY), [forms()[SURVEY]], "parquet", out, design=design)
     with zipfile.ZipFile(tmp_path / "survey.zip") as bundle:
         table = pq.read_table(bundle.open(f"{SURVEY}.parquet"))
     schema = table.schema
     assert schema.field("_stratum").type == pa.int64() == schema.field("_psu").type
     assert schema.field("_weight").type == pa.float64()
     frame = table.to_pandas().dropna(subset=["life_satisfaction"])
-    found = sd.estimate(*sd.psu_totals(
-        frame["life_satisfaction"].to_numpy(float), frame["_weight"].to_numpy(float),
-        frame["_stratum"].to_numpy(), frame["_psu"].to_numpy())[:2])
+    found = sd.estimate(
+        *sd.psu_totals(
+            frame["life_satisfaction"].to_numpy(float),
+            frame["_weight"].to_numpy(float),
+            frame["_stratum"].to_numpy(),
+            frame["_psu"].to_numpy(),
+        )[:2]
+    )
     assert (found.estimate, found.se) == pytest.approx((shown.estimate, shown.se))
 
 
@@ -699,12 +816,38 @@ def test_a_checked_release_leaves_the_design_columns_out(designed, tmp_path):
     store, _records = designed
     database = str(tmp_path / "server.db")
     released, stored = tmp_path / "released.csv", tmp_path / "stored.csv"
-    done = CliRunner().invoke(server_cli, ["export", "--form", SURVEY, "--format", "csv",
-                                           "--output", str(released), "--database", database])
+    done = CliRunner().invoke(
+        server_cli,
+        [
+            "export",
+            "--form",
+            SURVEY,
+            "--format",
+            "csv",
+            "--output",
+            str(released),
+            "--database",
+            database,
+        ],
+    )
     assert done.exit_code == 0, done.output
-    done = CliRunner().invoke(server_cli, ["export", "--form", SURVEY, "--format", "csv",
-                                           "--output", str(stored), "--database", database,
-                                           "--raw-records", "--reason", "design check"])
+    done = CliRunner().invoke(
+        server_cli,
+        [
+            "export",
+            "--form",
+            SURVEY,
+            "--format",
+            "csv",
+            "--output",
+            str(stored),
+            "--database",
+            database,
+            "--raw-records",
+            "--reason",
+            "design check",
+        ],
+    )
     assert done.exit_code == 0, done.output
     header = released.read_text(encoding="utf-8-sig").splitlines()[0].split(",")
     assert not {"_stratum", "_psu", "_weight"} & set(header)

@@ -21,26 +21,40 @@ from sync_server.cli import cli as server_cli
 from test_feedback import release_reviewed, send_feedback
 from test_forms import minimal_form
 
-IDENTIFYING_VALUES = [SURVEY_ANSWERS["respondent_name"], SURVEY_ANSWERS["respondent_phone"],
-                      REPORT_ANSWERS["reporter_name"], REPORT_ANSWERS["reporter_contact"],
-                      "0712 999888"]
+IDENTIFYING_VALUES = [
+    SURVEY_ANSWERS["respondent_name"],
+    SURVEY_ANSWERS["respondent_phone"],
+    REPORT_ANSWERS["reporter_name"],
+    REPORT_ANSWERS["reporter_contact"],
+    "0712 999888",
+]
 
 
 def collector(*args, data_dir):
-    return CliRunner().invoke(collector_cli, [*map(str, args), "--data-dir", str(data_dir)],
-                              catch_exceptions=False)
+    return CliRunner().invoke(
+        collector_cli, [*map(str, args), "--data-dir", str(data_dir)], catch_exceptions=False
+    )
 
 
 def server_command(*args, central):
-    return CliRunner().invoke(server_cli, [*map(str, args), "--data-dir",
-                                           central.app.config["DATA_DIR"]],
-                              catch_exceptions=False)
+    return CliRunner().invoke(
+        server_cli,
+        [*map(str, args), "--data-dir", central.app.config["DATA_DIR"]],
+        catch_exceptions=False,
+    )
 
 
 @pytest.fixture
 def enrolled(hub, central, data_dir):
-    result = collector("enroll", "--yes", "--server", central.url,
-                       "--code", central.enrollment_code(), data_dir=data_dir)
+    result = collector(
+        "enroll",
+        "--yes",
+        "--server",
+        central.url,
+        "--code",
+        central.enrollment_code(),
+        data_dir=data_dir,
+    )
     assert result.exit_code == 0, result.output
     return hub
 
@@ -64,8 +78,12 @@ def confirm_fields(html: str) -> list[tuple[str, str]]:
     """The hidden fields of the enrollment's confirmation page, as a browser posts them."""
     import html as html_module
 
-    return [(name, html_module.unescape(value)) for name, value in re.findall(
-        r'<input type="hidden" name="(server|code|fingerprint)" value="([^"]*)">', html)]
+    return [
+        (name, html_module.unescape(value))
+        for name, value in re.findall(
+            r'<input type="hidden" name="(server|code|fingerprint)" value="([^"]*)">', html
+        )
+    ]
 
 
 def fill_everything(hub, surveys=3):
@@ -73,8 +91,9 @@ def fill_everything(hub, surveys=3):
     phone.signin()
     uuids = [fill_form(phone, "community_survey", SURVEY_ANSWERS) for _ in range(surveys)]
     uuids.append(fill_form(phone, "discrimination_report", REPORT_ANSWERS))
-    send_feedback(hub.browser("sw"), dict(FEEDBACK_ANSWERS, wants_reply="yes",
-                                          contact="0712 999888"))
+    send_feedback(
+        hub.browser("sw"), dict(FEEDBACK_ANSWERS, wants_reply="yes", contact="0712 999888")
+    )
     release_reviewed(hub)  # the operator read the kiosk message (tests/test_review_hold.py)
     return uuids
 
@@ -83,16 +102,19 @@ def server_bytes(central) -> bytes:
     return database_bytes(central.database)
 
 
-def test_enroll_fill_sync_every_record_once_and_nothing_identifying(enrolled, central, data_dir,
-                                                                    db_path):
+def test_enroll_fill_sync_every_record_once_and_nothing_identifying(
+    enrolled, central, data_dir, db_path
+):
     uuids = fill_everything(enrolled)
     result = collector("sync", data_dir=data_dir)
     assert result.exit_code == 0, result.output
     assert "Stored 5, already there 0, rejected 0" in result.output
     assert "Reconciliation: in agreement (5 records held by the server)" in result.output
 
-    stored = query(central.database, "SELECT uuid, revision, form_id, enumerator, collected,"
-                   " answers FROM records")
+    stored = query(
+        central.database,
+        "SELECT uuid, revision, form_id, enumerator, collected, answers FROM records",
+    )
     assert len(stored) == 5
     assert {r["uuid"] for r in stored} >= set(uuids)
     assert all(r["revision"] == 1 for r in stored)
@@ -114,15 +136,19 @@ def test_enroll_fill_sync_every_record_once_and_nothing_identifying(enrolled, ce
     assert query(central.database, "SELECT count(*) AS n FROM records")[0]["n"] == 5
 
 
-def test_an_edit_after_sync_is_refused_but_an_edit_before_is_a_new_revision(enrolled, central,
-                                                                            data_dir, db_path):
+def test_an_edit_after_sync_is_refused_but_an_edit_before_is_a_new_revision(
+    enrolled, central, data_dir, db_path
+):
     phone = enrolled.browser("en")
     phone.signin()
     record_uuid = fill_form(phone, "community_survey", SURVEY_ANSWERS)
     phone.get(f"/records/{record_uuid}/3")
-    phone.post(f"/records/{record_uuid}/3",
-               __import__("filling").page_data("community_survey", 3,
-                                               dict(SURVEY_ANSWERS, life_satisfaction="2")))
+    phone.post(
+        f"/records/{record_uuid}/3",
+        __import__("filling").page_data(
+            "community_survey", 3, dict(SURVEY_ANSWERS, life_satisfaction="2")
+        ),
+    )
     phone.get(f"/records/{record_uuid}/review")
     phone.post(f"/records/{record_uuid}/finalize", {})
     assert collector("sync", data_dir=data_dir).exit_code == 0
@@ -130,8 +156,10 @@ def test_an_edit_after_sync_is_refused_but_an_edit_before_is_a_new_revision(enro
     assert [r["revision"] for r in revisions] == [1, 2]
     assert json.loads(revisions[1]["answers"])["life_satisfaction"] == 2
     assert phone.get(f"/records/{record_uuid}/3").status_code == 200
-    response = phone.post(f"/records/{record_uuid}/3",
-                          __import__("filling").page_data("community_survey", 3, SURVEY_ANSWERS))
+    response = phone.post(
+        f"/records/{record_uuid}/3",
+        __import__("filling").page_data("community_survey", 3, SURVEY_ANSWERS),
+    )
     assert response.status_code == 403
 
 
@@ -147,8 +175,17 @@ def test_rejected_records_stay_with_their_reason(enrolled, central, data_dir, db
     phone.signin()
     page = phone.get("/forms/household_visit").text
     path = re.search(r'action="(/records/[^"]+)"', page).group(1)
-    phone.post(path, [("form_id", "household_visit"), ("_action", "next"), ("_shown", "size"),
-                      ("size", "4"), ("_shown", "water"), ("water", "tap")])
+    phone.post(
+        path,
+        [
+            ("form_id", "household_visit"),
+            ("_action", "next"),
+            ("_shown", "size"),
+            ("size", "4"),
+            ("_shown", "water"),
+            ("water", "tap"),
+        ],
+    )
     record_uuid = path.split("/")[2]
     phone.post(f"/records/{record_uuid}/finalize", {})
     fill_form(phone, "community_survey", SURVEY_ANSWERS)
@@ -156,11 +193,13 @@ def test_rejected_records_stay_with_their_reason(enrolled, central, data_dir, db
     result = collector("sync", data_dir=data_dir)
     assert result.exit_code == 1
     assert "Stored 1, already there 0, rejected 1" in result.output
-    [rejected] = query(db_path, "SELECT state, error_code, error_message FROM outbox"
-                       " WHERE uuid = ?", [record_uuid])
+    [rejected] = query(
+        db_path, "SELECT state, error_code, error_message FROM outbox WHERE uuid = ?", [record_uuid]
+    )
     assert rejected["state"] == "rejected" and rejected["error_code"] == "unknown_form"
-    assert query(db_path, "SELECT status FROM records WHERE uuid = ?",
-                 [record_uuid]) == [{"status": "rejected"}]
+    assert query(db_path, "SELECT status FROM records WHERE uuid = ?", [record_uuid]) == [
+        {"status": "rejected"}
+    ]
     listing = phone.get("/records").text
     assert "Rejected by the server:" in listing and "household_visit" in listing
     assert "household_visit" in phone.get("/sync").text
@@ -172,20 +211,26 @@ def test_forms_and_replies_come_down(enrolled, central, data_dir, db_path, tmp_p
     assert collector("sync", data_dir=data_dir).exit_code == 0
     form_file = tmp_path / "visit.json"
     form_file.write_text(json.dumps(minimal_form()))
-    assert "Published household_visit version 2." in server_command(
-        "forms", "publish", form_file, central=central).output
-    [feedback] = query(central.database, "SELECT uuid FROM records WHERE form_id ="
-                       " 'community_feedback'")
-    result = server_command("reply", feedback["uuid"], "Nitakupigia simu kesho.", "--locale",
-                            "sw", central=central)
+    assert (
+        "Published household_visit version 2."
+        in server_command("forms", "publish", form_file, central=central).output
+    )
+    [feedback] = query(
+        central.database, "SELECT uuid FROM records WHERE form_id = 'community_feedback'"
+    )
+    result = server_command(
+        "reply", feedback["uuid"], "Nitakupigia simu kesho.", "--locale", "sw", central=central
+    )
     assert result.exit_code == 0, result.output
 
     result = collector("sync", data_dir=data_dir)
     assert "1 new form versions, 1 new replies" in result.output
     assert query(db_path, "SELECT form_id, version, source FROM forms") == [
-        {"form_id": "household_visit", "version": "2", "source": "server"}]
-    [record] = query(db_path, "SELECT receipt_code FROM records WHERE form_id ="
-                     " 'community_feedback'")
+        {"form_id": "household_visit", "version": "2", "source": "server"}
+    ]
+    [record] = query(
+        db_path, "SELECT receipt_code FROM records WHERE form_id = 'community_feedback'"
+    )
     page = enrolled.browser("sw").get(f"/feedback/status?code={record['receipt_code']}").text
     assert "Nitakupigia simu kesho." in page
     # Nothing new: the form list costs one small 304, replies nothing twice.
@@ -218,8 +263,10 @@ def test_reconciliation_requeues_what_the_server_lost(enrolled, central, data_di
     [row] = query(db_path, "SELECT value FROM hub_state WHERE key = 'reconcile'")
     state = json.loads(row["value"])
     assert state["agree"] and state["requeued"] == 1 and state["server_count"] == 4
-    assert "reconcile  agree: 4 sent here, 4 held by the server" in collector(
-        "status", data_dir=data_dir).output
+    assert (
+        "reconcile  agree: 4 sent here, 4 held by the server"
+        in collector("status", data_dir=data_dir).output
+    )
 
 
 def test_a_revoked_device_is_told_stops_and_keeps_its_data(enrolled, central, data_dir, db_path):
@@ -244,18 +291,28 @@ def test_a_revoked_device_is_told_stops_and_keeps_its_data(enrolled, central, da
 
 def test_enrollment_codes_are_used_once_and_expire(central, tmp_path):
     code = central.enrollment_code()
-    first = collector("enroll", "--yes", "--server", central.url, "--code", code,
-                      data_dir=tmp_path / "a")
+    first = collector(
+        "enroll", "--yes", "--server", central.url, "--code", code, data_dir=tmp_path / "a"
+    )
     assert first.exit_code == 0
-    second = collector("enroll", "--yes", "--server", central.url, "--code", code,
-                       data_dir=tmp_path / "b")
+    second = collector(
+        "enroll", "--yes", "--server", central.url, "--code", code, data_dir=tmp_path / "b"
+    )
     assert second.exit_code == 1 and "already used" in second.output
     expired = central.enrollment_code(hours=-1)
-    third = collector("enroll", "--yes", "--server", central.url, "--code", expired,
-                      data_dir=tmp_path / "c")
+    third = collector(
+        "enroll", "--yes", "--server", central.url, "--code", expired, data_dir=tmp_path / "c"
+    )
     assert third.exit_code == 1 and "expired" in third.output
-    fourth = collector("enroll", "--yes", "--server", central.url, "--code", "AAAA-BBBB-CCCC",
-                       data_dir=tmp_path / "d")
+    fourth = collector(
+        "enroll",
+        "--yes",
+        "--server",
+        central.url,
+        "--code",
+        "AAAA-BBBB-CCCC",
+        data_dir=tmp_path / "d",
+    )
     assert fourth.exit_code == 1 and "not known" in fourth.output
     assert query(central.database, "SELECT count(*) AS n FROM devices")[0]["n"] == 1
     secrets_dir = tmp_path / "a" / "secrets"
@@ -336,8 +393,9 @@ def test_a_tampered_bundle_is_refused(enrolled, central, data_dir, tmp_path):
     assert result.exit_code == 1 and "not valid JSON" in result.output
 
 
-def test_purge_removes_identifying_fields_of_old_synced_records(enrolled, central, data_dir,
-                                                                db_path):
+def test_purge_removes_identifying_fields_of_old_synced_records(
+    enrolled, central, data_dir, db_path
+):
     fill_everything(enrolled, surveys=1)
     assert collector("sync", data_dir=data_dir).exit_code == 0
     assert "from 0 records" in collector("purge", data_dir=data_dir).output
@@ -362,13 +420,14 @@ def test_sync_page_enrolls_and_syncs(hub, central, db_path):
     assert "Enroll this laptop" in page and "Sync now" not in page
     confirm = phone.post("/sync/enroll", {"server": central.url, "code": "WRONG-CODE"})
     assert "Is this the right server?" in confirm.text
-    response = phone.post("/sync/enroll/confirm", dict(confirm_fields(confirm.text)),
-                          csrf_from=confirm.text)
+    response = phone.post(
+        "/sync/enroll/confirm", dict(confirm_fields(confirm.text)), csrf_from=confirm.text
+    )
     assert "This enrollment code is not known." in response.text
-    confirm = phone.post("/sync/enroll", {"server": central.url,
-                                          "code": central.enrollment_code()})
-    response = phone.post("/sync/enroll/confirm", dict(confirm_fields(confirm.text)),
-                          csrf_from=confirm.text)
+    confirm = phone.post("/sync/enroll", {"server": central.url, "code": central.enrollment_code()})
+    response = phone.post(
+        "/sync/enroll/confirm", dict(confirm_fields(confirm.text)), csrf_from=confirm.text
+    )
     assert "This laptop is now enrolled with the server." in response.text
     response = phone.post("/sync/now", {})
     assert "Sync started" in response.text
@@ -410,8 +469,9 @@ def test_preview_before_enrollment_uses_a_preview_key(browser):
     assert "Halima" not in page.text.split('class="payload"')[1]
 
 
-def test_a_record_that_cannot_be_anonymized_is_held_back_not_sent(enrolled, central, data_dir,
-                                                                  db_path):
+def test_a_record_that_cannot_be_anonymized_is_held_back_not_sent(
+    enrolled, central, data_dir, db_path
+):
     fill_everything(enrolled, surveys=2)
     conn = sqlite3.connect(db_path)
     with conn:  # a form version that vanished from the hub (a bad manual edit, say)

@@ -19,18 +19,36 @@ HEADERS = {protocol.VERSION_HEADER: protocol.PROTOCOL_VERSION}
 @pytest.fixture
 def device(central):
     """A freshly enrolled device token, talking to the API directly."""
-    answer = requests.post(central.url + "/api/v1/enroll", headers=HEADERS, json={
-        "protocol": "1.0", "code": central.enrollment_code(),
-        "enrollment_id": str(uuid.uuid4())}, timeout=10)
+    answer = requests.post(
+        central.url + "/api/v1/enroll",
+        headers=HEADERS,
+        json={
+            "protocol": "1.0",
+            "code": central.enrollment_code(),
+            "enrollment_id": str(uuid.uuid4()),
+        },
+        timeout=10,
+    )
     assert answer.status_code == 200, answer.text
     return answer.json()
 
 
 def record(**changes):
-    base = {"uuid": str(uuid.uuid4()), "revision": 1, "form_id": "community_feedback",
-            "form_version": "1", "locale": "en", "collected": "2026-11-20", "enumerator": None,
-            "answers": {"feedback_type": "question", "topic": "health", "message": "When?",
-                        "wants_reply": "no"}}
+    base = {
+        "uuid": str(uuid.uuid4()),
+        "revision": 1,
+        "form_id": "community_feedback",
+        "form_version": "1",
+        "locale": "en",
+        "collected": "2026-11-20",
+        "enumerator": None,
+        "answers": {
+            "feedback_type": "question",
+            "topic": "health",
+            "message": "When?",
+            "wants_reply": "no",
+        },
+    }
     base.update(changes)
     return base
 
@@ -43,14 +61,16 @@ def batch(*records, **changes):
 
 def push(central, token, body, headers=None, gzipped=True, raw=False):
     data = body if raw else protocol.dumps(body)
-    all_headers = dict(HEADERS, Authorization=f"Bearer {token}",
-                       **{"Content-Type": "application/json"})
+    all_headers = dict(
+        HEADERS, Authorization=f"Bearer {token}", **{"Content-Type": "application/json"}
+    )
     if gzipped:
         data = gzip.compress(data)
         all_headers["Content-Encoding"] = "gzip"
     all_headers.update(headers or {})
-    return requests.post(central.url + "/api/v1/records", data=data, headers=all_headers,
-                         timeout=30)
+    return requests.post(
+        central.url + "/api/v1/records", data=data, headers=all_headers, timeout=30
+    )
 
 
 def stored(central) -> int:
@@ -74,10 +94,13 @@ def test_a_good_batch_is_stored_and_its_retry_is_a_duplicate(central, device):
     assert stored(central) == 1
 
 
-@pytest.mark.parametrize("token,status,code", [
-    ("", 401, "token_missing"),
-    ("not-a-real-token", 401, "token_unknown"),
-])
+@pytest.mark.parametrize(
+    "token,status,code",
+    [
+        ("", 401, "token_missing"),
+        ("not-a-real-token", 401, "token_unknown"),
+    ],
+)
 def test_bad_token(central, device, token, status, code):
     assert_error(push(central, token, batch(record())), status, code)
     assert stored(central) == 0
@@ -94,25 +117,38 @@ def test_revoked_token(central, device):
 
 
 def test_malformed_json(central, device):
-    response = push(central, device["device_token"], b'{"protocol": "1.0", "records": [',
-                    raw=True)
+    response = push(central, device["device_token"], b'{"protocol": "1.0", "records": [', raw=True)
     assert_error(response, 400, "malformed_json")
     assert stored(central) == 0
 
 
 def test_bad_gzip(central, device):
-    response = requests.post(central.url + "/api/v1/records", data=b"\x1f\x8bnot really gzip",
-                             headers=dict(HEADERS, Authorization=f"Bearer {device['device_token']}",
-                                          **{"Content-Encoding": "gzip"}), timeout=10)
+    response = requests.post(
+        central.url + "/api/v1/records",
+        data=b"\x1f\x8bnot really gzip",
+        headers=dict(
+            HEADERS,
+            Authorization=f"Bearer {device['device_token']}",
+            **{"Content-Encoding": "gzip"},
+        ),
+        timeout=10,
+    )
     assert_error(response, 400, "bad_gzip")
     assert stored(central) == 0
 
 
 def test_oversize_compressed_body(central, device):
     body = gzip.compress(b" " * 10) + b"\0" * (protocol.MAX_BATCH_BYTES + 100_000)
-    response = requests.post(central.url + "/api/v1/records", data=body,
-                             headers=dict(HEADERS, Authorization=f"Bearer {device['device_token']}",
-                                          **{"Content-Encoding": "gzip"}), timeout=30)
+    response = requests.post(
+        central.url + "/api/v1/records",
+        data=body,
+        headers=dict(
+            HEADERS,
+            Authorization=f"Bearer {device['device_token']}",
+            **{"Content-Encoding": "gzip"},
+        ),
+        timeout=30,
+    )
     assert response.status_code == 413 and response.json()["error"]["code"]
     assert stored(central) == 0
 
@@ -120,8 +156,18 @@ def test_oversize_compressed_body(central, device):
 def test_gzip_bomb_is_refused(central, device):
     bomb = gzip.compress(b"[" + b" " * (protocol.MAX_DECOMPRESSED_BYTES + 1024) + b"]")
     assert len(bomb) < protocol.MAX_BATCH_BYTES
-    assert_error(push(central, device["device_token"], bomb, raw=True, gzipped=False,
-                      headers={"Content-Encoding": "gzip"}), 413, "too_large")
+    assert_error(
+        push(
+            central,
+            device["device_token"],
+            bomb,
+            raw=True,
+            gzipped=False,
+            headers={"Content-Encoding": "gzip"},
+        ),
+        413,
+        "too_large",
+    )
     assert stored(central) == 0
 
 
@@ -131,15 +177,18 @@ def test_too_many_records(central, device):
     assert stored(central) == 0
 
 
-@pytest.mark.parametrize("changes", [
-    {"revision": "one"},
-    {"revision": 0},
-    {"uuid": "not-a-uuid"},
-    {"answers": ["not", "a", "dict"]},
-    {"collected": "yesterday"},
-    {"form_id": 42},
-    {"extra_field": True},
-])
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"revision": "one"},
+        {"revision": 0},
+        {"uuid": "not-a-uuid"},
+        {"answers": ["not", "a", "dict"]},
+        {"collected": "yesterday"},
+        {"form_id": 42},
+        {"extra_field": True},
+    ],
+)
 def test_wrong_types_reject_the_whole_batch(central, device, changes):
     response = push(central, device["device_token"], batch(record(), record(**changes)))
     assert_error(response, 400, "invalid_message")
@@ -147,8 +196,11 @@ def test_wrong_types_reject_the_whole_batch(central, device, changes):
 
 
 def test_unknown_form_is_rejected_with_its_reason(central, device):
-    response = push(central, device["device_token"],
-                    batch(record(form_id="no_such_form"), record(form_version="99")))
+    response = push(
+        central,
+        device["device_token"],
+        batch(record(form_id="no_such_form"), record(form_version="99")),
+    )
     assert response.status_code == 422
     body = response.json()
     assert body["error"]["code"] == "all_rejected"
@@ -166,26 +218,35 @@ def test_one_bad_record_does_not_block_the_others(central, device):
 
 
 def test_identifying_fields_are_refused_even_if_sent(central, device):
-    leaky = record(answers={"message": "hello", "contact": "0712 000000",
-                            "feedback_type": "question"})
+    leaky = record(
+        answers={"message": "hello", "contact": "0712 000000", "feedback_type": "question"}
+    )
     response = push(central, device["device_token"], batch(leaky))
     assert response.json()["results"][0]["code"] == "identifying_field"
     assert stored(central) == 0
     assert b"0712 000000" not in database_bytes(central.database)
 
 
-@pytest.mark.parametrize("version,status,code", [
-    ("2.0", 400, "protocol_unsupported"),
-    ("0.9", 400, "protocol_unsupported"),
-    (None, 400, "protocol_missing"),
-])
+@pytest.mark.parametrize(
+    "version,status,code",
+    [
+        ("2.0", 400, "protocol_unsupported"),
+        ("0.9", 400, "protocol_unsupported"),
+        (None, 400, "protocol_missing"),
+    ],
+)
 def test_unknown_protocol_version(central, device, version, status, code):
     headers = {protocol.VERSION_HEADER: version} if version else {}
-    response = requests.post(central.url + "/api/v1/records",
-                             data=gzip.compress(protocol.dumps(batch(record()))),
-                             headers={**headers,
-                                      "Authorization": f"Bearer {device['device_token']}",
-                                      "Content-Encoding": "gzip"}, timeout=10)
+    response = requests.post(
+        central.url + "/api/v1/records",
+        data=gzip.compress(protocol.dumps(batch(record()))),
+        headers={
+            **headers,
+            "Authorization": f"Bearer {device['device_token']}",
+            "Content-Encoding": "gzip",
+        },
+        timeout=10,
+    )
     assert_error(response, status, code)
     in_body = push(central, device["device_token"], batch(record(), protocol="7.1"))
     assert_error(in_body, 400, "protocol_unsupported")
@@ -221,15 +282,21 @@ def test_health(central):
     from sync_server import identity
 
     response = requests.get(central.url + "/api/v1/health", timeout=10)
-    assert response.json() == {"status": "ok", "protocol": protocol.PROTOCOL_VERSION, "server": {
-        "name": "", "fingerprint": identity.fingerprint(central.app.config["DATA_DIR"])}}
+    assert response.json() == {
+        "status": "ok",
+        "protocol": protocol.PROTOCOL_VERSION,
+        "server": {"name": "", "fingerprint": identity.fingerprint(central.app.config["DATA_DIR"])},
+    }
 
 
-@pytest.mark.parametrize("body", [
-    {"protocol": "1.0", "code": "ABCD"},
-    {"protocol": "1.0", "enrollment_id": str(uuid.uuid4())},
-    {"protocol": "3.0", "code": "ABCD-EFGH-JKMN", "enrollment_id": str(uuid.uuid4())},
-])
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"protocol": "1.0", "code": "ABCD"},
+        {"protocol": "1.0", "enrollment_id": str(uuid.uuid4())},
+        {"protocol": "3.0", "code": "ABCD-EFGH-JKMN", "enrollment_id": str(uuid.uuid4())},
+    ],
+)
 def test_bad_enrollment_requests(central, body):
     response = requests.post(central.url + "/api/v1/enroll", json=body, timeout=10)
     assert 400 <= response.status_code < 500 and response.json()["error"]["code"]
@@ -238,8 +305,9 @@ def test_bad_enrollment_requests(central, body):
 
 def test_large_answers_are_compressed(central, device):
     records = [record() for _ in range(40)]
-    response = push(central, device["device_token"], batch(*records),
-                    headers={"Accept-Encoding": "gzip"})
+    response = push(
+        central, device["device_token"], batch(*records), headers={"Accept-Encoding": "gzip"}
+    )
     assert response.headers.get("Content-Encoding") == "gzip"
     assert len(response.json()["results"]) == 40  # requests undoes the gzip
 
@@ -290,8 +358,9 @@ def held_write_lock(database: str, batch_id: str):
         import psycopg
 
         with psycopg.connect(database) as conn:
-            conn.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))",
-                         [f"batch {batch_id}"])
+            conn.execute(
+                "SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", [f"batch {batch_id}"]
+            )
             yield
             conn.rollback()
         return

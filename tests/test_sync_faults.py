@@ -44,10 +44,12 @@ def client(hub, central, link, data_dir):
 def assert_exactly_once(central, hub_db):
     stored = query(central.database, "SELECT uuid, revision FROM records")
     local = query(hub_db, "SELECT uuid, revision FROM revisions")
-    assert sorted((r["uuid"], r["revision"]) for r in stored) == \
-        sorted((r["uuid"], r["revision"]) for r in local)
-    audit = query(central.database,
-                  "SELECT count(*) AS n FROM audit WHERE action = 'record_stored'")
+    assert sorted((r["uuid"], r["revision"]) for r in stored) == sorted(
+        (r["uuid"], r["revision"]) for r in local
+    )
+    audit = query(
+        central.database, "SELECT count(*) AS n FROM audit WHERE action = 'record_stored'"
+    )
     assert audit[0]["n"] == RECORDS  # each stored once, never twice
     assert query(hub_db, "SELECT count(*) AS n FROM outbox WHERE state = 'sent'")[0]["n"] == RECORDS
     assert {r["status"] for r in query(hub_db, "SELECT status FROM records")} == {"synced"}
@@ -71,8 +73,7 @@ def test_connection_refused(client, central, link, db_path):
     assert_exactly_once(central, db_path)
 
 
-def test_lost_answer_server_committed_but_the_answer_never_arrived(client, central, link,
-                                                                     db_path):
+def test_lost_answer_server_committed_but_the_answer_never_arrived(client, central, link, db_path):
     """The named case: the server stored the batch, the laptop never heard."""
     link.set_mode("reset_after_request")
     with pytest.raises(SyncError):
@@ -86,10 +87,13 @@ def test_lost_answer_server_committed_but_the_answer_never_arrived(client, centr
     assert_exactly_once(central, db_path)
 
 
-@pytest.mark.parametrize("mode,options", [
-    ("reset_mid_response", {"after_bytes": 60}),
-    ("stall", {"seconds": 6}),
-])
+@pytest.mark.parametrize(
+    "mode,options",
+    [
+        ("reset_mid_response", {"after_bytes": 60}),
+        ("stall", {"seconds": 6}),
+    ],
+)
 def test_broken_answers(client, central, link, db_path, mode, options):
     link.set_mode(mode, **options)
     with pytest.raises(SyncError):

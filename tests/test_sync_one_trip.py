@@ -86,8 +86,7 @@ def fill(hub, count=RECORDS):
 
 def enrolled_client(hub, central, link, data_dir) -> SyncClient:
     db = connect(hub.app.config["DATABASE"])
-    return SyncClient(db, enroll(db, data_dir, link.url, central.enrollment_code()),
-                      timeout=(2, 5))
+    return SyncClient(db, enroll(db, data_dir, link.url, central.enrollment_code()), timeout=(2, 5))
 
 
 def requests_during(link, work):
@@ -99,10 +98,12 @@ def requests_during(link, work):
 def assert_all_sent_once(central, db_path, count):
     stored = query(central.database, "SELECT uuid, revision FROM records")
     local = query(db_path, "SELECT uuid, revision FROM revisions")
-    assert sorted(map(tuple, (r.values() for r in stored))) == \
-        sorted(map(tuple, (r.values() for r in local)))
-    audit = query(central.database,
-                  "SELECT count(*) AS n FROM audit WHERE action = 'record_stored'")
+    assert sorted(map(tuple, (r.values() for r in stored))) == sorted(
+        map(tuple, (r.values() for r in local))
+    )
+    audit = query(
+        central.database, "SELECT count(*) AS n FROM audit WHERE action = 'record_stored'"
+    )
     assert audit[0]["n"] == count
     assert query(db_path, "SELECT count(*) AS n FROM outbox WHERE state = 'sent'")[0]["n"] == count
 
@@ -123,8 +124,7 @@ def test_a_sync_is_one_request_and_a_quiet_one_too(hub, central, link, data_dir,
     client.db.close()
 
 
-def test_a_new_form_and_a_reply_come_with_the_push(hub, central, link, data_dir, db_path,
-                                                   tmp_path):
+def test_a_new_form_and_a_reply_come_with_the_push(hub, central, link, data_dir, db_path, tmp_path):
     from test_forms import minimal_form
     from test_sync import fill_everything, server_command
 
@@ -134,10 +134,10 @@ def test_a_new_form_and_a_reply_come_with_the_push(hub, central, link, data_dir,
     form_file = tmp_path / "visit.json"
     form_file.write_text(json.dumps(minimal_form()))
     server_command("forms", "publish", form_file, central=central)
-    [feedback] = query(central.database, "SELECT uuid FROM records WHERE form_id ="
-                       " 'community_feedback'")
-    assert server_command("reply", feedback["uuid"], "Tutakupigia.", central=central
-                          ).exit_code == 0
+    [feedback] = query(
+        central.database, "SELECT uuid FROM records WHERE form_id = 'community_feedback'"
+    )
+    assert server_command("reply", feedback["uuid"], "Tutakupigia.", central=central).exit_code == 0
     report, trips = requests_during(link, client.sync)
     # The push answer names the new version; only its definition is fetched.
     assert trips == 2 and report.replies_added == 1
@@ -165,8 +165,9 @@ def test_dropped_connection_after_the_combined_answer(hub, central, link, data_d
     with pytest.raises(SyncError):
         client.sync()
     assert query(central.database, "SELECT count(*) AS n FROM records")[0]["n"] == RECORDS + 1
-    assert query(db_path, "SELECT count(*) AS n FROM outbox WHERE state = 'queued'"
-                 )[0]["n"] == RECORDS  # committed there, yet nothing marked here
+    assert (
+        query(db_path, "SELECT count(*) AS n FROM outbox WHERE state = 'queued'")[0]["n"] == RECORDS
+    )  # committed there, yet nothing marked here
     assert query(db_path, "SELECT count(*) AS n FROM replies")[0]["n"] == 0
     link.set_mode("pass")
     report = client.sync()
@@ -206,9 +207,16 @@ def test_an_old_laptop_with_a_new_server(central):
     """What a 1.0 collector sends, byte for byte in form: gzip records, no query, then GETs;
     the answers carry what 1.0 read, and nothing it would trip on."""
     headers = {protocol.VERSION_HEADER: "1.0"}
-    device = requests.post(central.url + "/api/v1/enroll", headers=headers, json={
-        "protocol": "1.0", "code": central.enrollment_code(),
-        "enrollment_id": str(uuid.uuid4())}, timeout=10).json()
+    device = requests.post(
+        central.url + "/api/v1/enroll",
+        headers=headers,
+        json={
+            "protocol": "1.0",
+            "code": central.enrollment_code(),
+            "enrollment_id": str(uuid.uuid4()),
+        },
+        timeout=10,
+    ).json()
     token = device["device_token"]
     sent = [record(), record()]
     answer = push(central, token, batch(*sent, protocol="1.0"), headers=headers)
@@ -222,24 +230,37 @@ def test_an_old_laptop_with_a_new_server(central):
     assert replies.json()["replies"] == [] and replies.json()["after"] == 0
     digest = requests.get(central.url + "/api/v1/reconcile", headers=auth, timeout=10).json()
     assert (digest["count"], digest["digest"]) == protocol.record_set_digest(
-        (r["uuid"], 1) for r in sent)
+        (r["uuid"], 1) for r in sent
+    )
 
 
 # -- columns and zstd: safe to parse ---------------------------------------------------------
 
+
 @pytest.fixture
 def device(central):
-    answer = requests.post(central.url + "/api/v1/enroll", headers=HEADERS, json={
-        "protocol": protocol.PROTOCOL_VERSION, "code": central.enrollment_code(),
-        "enrollment_id": str(uuid.uuid4())}, timeout=10)
+    answer = requests.post(
+        central.url + "/api/v1/enroll",
+        headers=HEADERS,
+        json={
+            "protocol": protocol.PROTOCOL_VERSION,
+            "code": central.enrollment_code(),
+            "enrollment_id": str(uuid.uuid4()),
+        },
+        timeout=10,
+    )
     return answer.json()
 
 
 def push_columns(central, token, message, raw=None, params=None):
     data = raw if raw is not None else protocol.compress_zstd(protocol.dumps(message))
-    return requests.post(central.url + "/api/v1/records", data=data, params=params,
-                         headers=dict(HEADERS, Authorization=f"Bearer {token}",
-                                      **{"Content-Encoding": "zstd"}), timeout=30)
+    return requests.post(
+        central.url + "/api/v1/records",
+        data=data,
+        params=params,
+        headers=dict(HEADERS, Authorization=f"Bearer {token}", **{"Content-Encoding": "zstd"}),
+        timeout=30,
+    )
 
 
 def stored(central) -> int:
@@ -248,21 +269,27 @@ def stored(central) -> int:
 
 def test_columns_are_stored_as_the_same_records(central, device):
     sent = [record(), record(enumerator="p_1"), record(answers={"feedback_type": "thanks"})]
-    answer = push_columns(central, device["device_token"], protocol.columns_of(batch(*sent)),
-                          params={"want": "reconcile"})
+    answer = push_columns(
+        central,
+        device["device_token"],
+        protocol.columns_of(batch(*sent)),
+        params={"want": "reconcile"},
+    )
     assert answer.status_code == 200, answer.text
     assert answer.json()["statuses"] == "sss" and answer.json()["results"] == []
     assert answer.json()["reconcile"]["count"] == 3
     rows = query(central.database, "SELECT uuid, answers FROM records")
     assert {r["uuid"]: json.loads(r["answers"]) for r in rows} == {
-        r["uuid"]: r["answers"] for r in sent}
+        r["uuid"]: r["answers"] for r in sent
+    }
 
 
 def test_the_answer_to_columns_is_a_letter_per_record(central, device):
     """Rejected records are listed with why; the others are one letter each, in order."""
     good, unknown = record(), record(form_id="no_such_form")
-    answer = push_columns(central, device["device_token"],
-                          protocol.columns_of(batch(good, unknown)))
+    answer = push_columns(
+        central, device["device_token"], protocol.columns_of(batch(good, unknown))
+    )
     assert answer.status_code == 200, answer.text
     body = answer.json()
     assert body["statuses"] == "sr"
@@ -271,8 +298,7 @@ def test_the_answer_to_columns_is_a_letter_per_record(central, device):
     again = push_columns(central, device["device_token"], protocol.columns_of(batch(good)))
     assert again.json()["statuses"] == "d"
     pairs = [(good["uuid"], 1), (unknown["uuid"], 1)]
-    assert [r["status"] for r in protocol.expand_results(body, pairs)] == [
-        "stored", "rejected"]
+    assert [r["status"] for r in protocol.expand_results(body, pairs)] == ["stored", "rejected"]
     with pytest.raises(protocol.ProtocolError):
         protocol.expand_results(body, pairs[:1])  # an answer for another batch
 
@@ -283,21 +309,26 @@ def columns_with(change):
     return message
 
 
-@pytest.mark.parametrize("change,status,code", [
-    (lambda m: m["columns"]["locale"]["codes"].__setitem__(0, 7), 400, "invalid_message"),
-    (lambda m: m["columns"]["locale"]["codes"].pop(), 400, "invalid_message"),
-    (lambda m: m.__setitem__("count", 3), 400, "invalid_message"),
-    (lambda m: m.__setitem__("count", 501), 400, "invalid_message"),
-    (lambda m: m["columns"].pop("form_id"), 400, "invalid_message"),
-    (lambda m: m.__setitem__("records", []), 400, "invalid_message"),
-    (lambda m: m["columns"]["answers"]["message"].__setitem__("codes", ["0", 0]), 400,
-     "invalid_message"),
-])
+@pytest.mark.parametrize(
+    "change,status,code",
+    [
+        (lambda m: m["columns"]["locale"]["codes"].__setitem__(0, 7), 400, "invalid_message"),
+        (lambda m: m["columns"]["locale"]["codes"].pop(), 400, "invalid_message"),
+        (lambda m: m.__setitem__("count", 3), 400, "invalid_message"),
+        (lambda m: m.__setitem__("count", 501), 400, "invalid_message"),
+        (lambda m: m["columns"].pop("form_id"), 400, "invalid_message"),
+        (lambda m: m.__setitem__("records", []), 400, "invalid_message"),
+        (
+            lambda m: m["columns"]["answers"]["message"].__setitem__("codes", ["0", 0]),
+            400,
+            "invalid_message",
+        ),
+    ],
+)
 def test_bad_columns_store_nothing(central, device, change, status, code):
     from test_sync_api import assert_error
 
-    assert_error(push_columns(central, device["device_token"], columns_with(change)),
-                 status, code)
+    assert_error(push_columns(central, device["device_token"], columns_with(change)), status, code)
     assert stored(central) == 0
 
 
@@ -320,10 +351,10 @@ def test_zstd_bombs_and_broken_frames_are_refused(central, device):
     assert_error(push_columns(central, token, None, raw=bomb), 413, "too_large")
     whole = protocol.compress_zstd(protocol.dumps(batch(record())))
     assert_error(push_columns(central, token, None, raw=whole[:-5]), 400, "bad_encoding")
-    assert_error(push_columns(central, token, None, raw=b"not zstd at all"), 400,
-                 "bad_encoding")
-    answer = push(central, token, batch(record()), headers={"Content-Encoding": "br"},
-                  gzipped=False)
+    assert_error(push_columns(central, token, None, raw=b"not zstd at all"), 400, "bad_encoding")
+    answer = push(
+        central, token, batch(record()), headers={"Content-Encoding": "br"}, gzipped=False
+    )
     assert_error(answer, 415, "bad_encoding")
     assert stored(central) == 0
 
@@ -332,9 +363,11 @@ def test_bad_wants_store_nothing(central, device):
     from test_sync_api import assert_error
 
     token = device["device_token"]
-    for params in ({"want": "everything"}, {"want": "replies", "replies_after": "-1"},
-                   {"want": "forms", "forms_etag": "x" * 101}):
-        answer = push_columns(central, token, protocol.columns_of(batch(record())),
-                              params=params)
+    for params in (
+        {"want": "everything"},
+        {"want": "replies", "replies_after": "-1"},
+        {"want": "forms", "forms_etag": "x" * 101},
+    ):
+        answer = push_columns(central, token, protocol.columns_of(batch(record())), params=params)
         assert_error(answer, 400, "invalid_message")
     assert stored(central) == 0

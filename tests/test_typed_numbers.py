@@ -14,15 +14,28 @@ from browsing import chromium, module_chromium, sign_in  # noqa: F401
 from conftest import import_forms, query
 
 MEASURES = {
-    "form_id": "measures", "version": "1",
+    "form_id": "measures",
+    "version": "1",
     "title": {"en": "Measures", "fr": "Mesures", "es": "Medidas", "ar": "قياسات"},
-    "sections": [{"name": "s", "label": {"en": "Measures", "fr": "Mesures", "es": "Medidas",
-                                         "ar": "قياسات"}, "questions": [
-        {"name": "weight", "type": "decimal", "required": True,
-         "label": {"en": "Weight", "fr": "Poids", "es": "Peso", "ar": "الوزن"}},
-        {"name": "people", "type": "integer",
-         "label": {"en": "People", "fr": "Personnes", "es": "Personas", "ar": "الأشخاص"}},
-    ]}],
+    "sections": [
+        {
+            "name": "s",
+            "label": {"en": "Measures", "fr": "Mesures", "es": "Medidas", "ar": "قياسات"},
+            "questions": [
+                {
+                    "name": "weight",
+                    "type": "decimal",
+                    "required": True,
+                    "label": {"en": "Weight", "fr": "Poids", "es": "Peso", "ar": "الوزن"},
+                },
+                {
+                    "name": "people",
+                    "type": "integer",
+                    "label": {"en": "People", "fr": "Personnes", "es": "Personas", "ar": "الأشخاص"},
+                },
+            ],
+        }
+    ],
 }
 
 
@@ -37,8 +50,14 @@ def send(hub, lang, weight, people=""):
     phone.signin()
     page = phone.get("/forms/measures").text
     path = re.search(r'<form method="post" action="(/records/[^"]+)"', page).group(1)
-    fields = [("form_id", "measures"), ("_action", "next"), ("_shown", "weight"),
-              ("_shown", "people"), ("weight", weight), ("people", people)]
+    fields = [
+        ("form_id", "measures"),
+        ("_action", "next"),
+        ("_shown", "weight"),
+        ("_shown", "people"),
+        ("weight", weight),
+        ("people", people),
+    ]
     return phone, path, phone.post(path, fields)
 
 
@@ -46,20 +65,30 @@ def stored(db_path):
     return [json.loads(r["answers"]) for r in query(db_path, "SELECT answers FROM records")]
 
 
-@pytest.mark.parametrize("lang, typed, number", [
-    ("en", "2.75", 2.75), ("en", "1,500.5", 1500.5), ("fr", "2,75", 2.75), ("fr", "2.75", 2.75),
-    ("fr", "1 500,5", 1500.5), ("es", "2,75", 2.75), ("es", "1.500", 1500.0),
-    ("ar", "٣٫٥", 3.5),
-])
-def test_a_number_is_read_in_the_language_it_is_typed_in(measures_hub, db_path, lang, typed,
-                                                         number):
+@pytest.mark.parametrize(
+    "lang, typed, number",
+    [
+        ("en", "2.75", 2.75),
+        ("en", "1,500.5", 1500.5),
+        ("fr", "2,75", 2.75),
+        ("fr", "2.75", 2.75),
+        ("fr", "1 500,5", 1500.5),
+        ("es", "2,75", 2.75),
+        ("es", "1.500", 1500.0),
+        ("ar", "٣٫٥", 3.5),
+    ],
+)
+def test_a_number_is_read_in_the_language_it_is_typed_in(
+    measures_hub, db_path, lang, typed, number
+):
     _, _, response = send(measures_hub, lang, typed, "٤٢" if lang == "ar" else "4")
     assert response.url.endswith("/review"), response.text[:500]
     assert stored(db_path) == [{"weight": number, "people": 42 if lang == "ar" else 4}]
 
 
-@pytest.mark.parametrize("lang, typed", [("en", "2,75"), ("es", "2.75"), ("en", "12.5."),
-                                         ("en", "1e5"), ("fr", "1 50")])
+@pytest.mark.parametrize(
+    "lang, typed", [("en", "2,75"), ("es", "2.75"), ("en", "12.5."), ("en", "1e5"), ("fr", "1 50")]
+)
 def test_an_ambiguous_number_is_asked_again_not_guessed(measures_hub, db_path, lang, typed):
     _, _, response = send(measures_hub, lang, typed)
     assert response.status_code == 422
@@ -77,10 +106,12 @@ def test_a_stored_number_comes_back_as_it_is_typed_there(measures_hub, db_path, 
     assert f'data-decimal="{"." if lang == "en" else ","}"' in text
 
 
-@pytest.mark.parametrize("lang, typed, accepted", [("en", "2,75", False), ("fr", "2,75", True),
-                                                   ("en", "1,500.5", True)])
-def test_the_phone_reads_a_number_as_the_hub_does(measures_hub, chromium, db_path, lang, typed,
-                                                  accepted):
+@pytest.mark.parametrize(
+    "lang, typed, accepted", [("en", "2,75", False), ("fr", "2,75", True), ("en", "1,500.5", True)]
+)
+def test_the_phone_reads_a_number_as_the_hub_does(
+    measures_hub, chromium, db_path, lang, typed, accepted
+):
     sign_in(chromium, measures_hub)
     chromium.get(f"{measures_hub.url}/forms/measures/phone?lang={lang}")
     field = chromium.find_element("id", "f-weight")
@@ -104,9 +135,18 @@ def test_a_number_is_read_in_the_language_of_the_page_it_was_typed_on(measures_h
     phone.signin()
     page = phone.get("/forms/measures").text
     path = re.search(r'<form method="post" action="(/records/[^"]+)"', page).group(1)
-    response = phone.post(path, [("form_id", "measures"), ("_action", "next"),
-                                 ("_locale", "es"), ("_shown", "weight"), ("_shown", "people"),
-                                 ("weight", "1.500"), ("people", "")])
+    response = phone.post(
+        path,
+        [
+            ("form_id", "measures"),
+            ("_action", "next"),
+            ("_locale", "es"),
+            ("_shown", "weight"),
+            ("_shown", "people"),
+            ("weight", "1.500"),
+            ("people", ""),
+        ],
+    )
     assert response.url.endswith("/review")
     assert stored(db_path) == [{"weight": 1500.0}]
     assert query(db_path, "SELECT locale FROM records")[0]["locale"] == "es"

@@ -51,23 +51,49 @@ def api_token(central, name) -> str:
 
 def push_records(central, records):
     """A device pushes records as the collector would (protocol v1)."""
-    answer = requests.post(central.url + "/api/v1/enroll", json={
-        "protocol": "1.0", "code": central.enrollment_code("zone B"),
-        "enrollment_id": str(uuid.uuid4())}, timeout=10).json()
-    body = protocol.compress(protocol.dumps(protocol.batch_message(
-        str(uuid.uuid4()), records, 0, "test")))
-    response = requests.post(central.url + "/api/v1/records", data=body, timeout=30, headers={
-        protocol.VERSION_HEADER: "1.0", "Authorization": f"Bearer {answer['device_token']}",
-        "Content-Encoding": "gzip", "Content-Type": "application/json"})
+    answer = requests.post(
+        central.url + "/api/v1/enroll",
+        json={
+            "protocol": "1.0",
+            "code": central.enrollment_code("zone B"),
+            "enrollment_id": str(uuid.uuid4()),
+        },
+        timeout=10,
+    ).json()
+    body = protocol.compress(
+        protocol.dumps(protocol.batch_message(str(uuid.uuid4()), records, 0, "test"))
+    )
+    response = requests.post(
+        central.url + "/api/v1/records",
+        data=body,
+        timeout=30,
+        headers={
+            protocol.VERSION_HEADER: "1.0",
+            "Authorization": f"Bearer {answer['device_token']}",
+            "Content-Encoding": "gzip",
+            "Content-Type": "application/json",
+        },
+    )
     assert response.status_code == 200, response.text
     return answer["device_id"]
 
 
 def feedback_record(kind="question", message="When does the clinic open?", locale="sw"):
-    return {"uuid": str(uuid.uuid4()), "revision": 1, "form_id": "community_feedback",
-            "form_version": "1", "locale": locale, "collected": "2026-11-20", "enumerator": None,
-            "answers": {"feedback_type": kind, "topic": "health", "message": message,
-                        "wants_reply": "yes"}}
+    return {
+        "uuid": str(uuid.uuid4()),
+        "revision": 1,
+        "form_id": "community_feedback",
+        "form_version": "1",
+        "locale": locale,
+        "collected": "2026-11-20",
+        "enumerator": None,
+        "answers": {
+            "feedback_type": kind,
+            "topic": "health",
+            "message": message,
+            "wants_reply": "yes",
+        },
+    }
 
 
 # Which role reaches which page: 200, 403, or sent to sign in.
@@ -97,7 +123,8 @@ def test_wrong_password_is_refused(team):
     response = person.post("/signin", {"name": "admin1", "password": "nope"})
     assert response.status_code == 401 and "do not match" in response.text
     assert query(team.database, "SELECT password_hash FROM users WHERE name = 'admin1'")[0][
-        "password_hash"].startswith(("scrypt:", "pbkdf2:"))
+        "password_hash"
+    ].startswith(("scrypt:", "pbkdf2:"))
 
 
 def test_admin_enrolls_and_revokes_a_device_from_the_page(team):
@@ -105,8 +132,11 @@ def test_admin_enrolls_and_revokes_a_device_from_the_page(team):
     admin.get("/devices")
     page = admin.post("/devices/new", {"label": "Zone C laptop"}).text
     code = re.search(r'class="receipt" translate="no">([0-9A-Z-]+)<', page).group(1)
-    answer = requests.post(team.url + "/api/v1/enroll", json={
-        "protocol": "1.0", "code": code, "enrollment_id": str(uuid.uuid4())}, timeout=10)
+    answer = requests.post(
+        team.url + "/api/v1/enroll",
+        json={"protocol": "1.0", "code": code, "enrollment_id": str(uuid.uuid4())},
+        timeout=10,
+    )
     assert answer.status_code == 200
     page = admin.get("/devices").text
     assert "Zone C laptop" in page and code not in page  # the code is shown once
@@ -114,23 +144,27 @@ def test_admin_enrolls_and_revokes_a_device_from_the_page(team):
     admin.post(f"/devices/{device_id}/revoke", {})
     assert query(team.database, "SELECT revoked_at FROM devices")[0]["revoked_at"]
     assert query(team.database, "SELECT actor FROM audit WHERE action = 'device_revoked'") == [
-        {"actor": "admin1"}]
+        {"actor": "admin1"}
+    ]
 
 
 def test_admin_publishes_a_form_and_a_bad_one_changes_nothing(team):
     admin = signed_in(team, "admin")
     page = admin.get("/forms").text
     files = {"definition": ("visit.json", json.dumps(minimal_form()), "application/json")}
-    preview = admin.session.post(team.url + "/forms", files=files,
-                                 data={"csrf_token": admin.csrf(page)})
+    preview = admin.session.post(
+        team.url + "/forms", files=files, data={"csrf_token": admin.csrf(page)}
+    )
     # Checked and shown in preview first; "Publish" publishes what the preview showed.
     action = re.search(r'action="(/forms/preview/[^"]+/publish)"', preview.text).group(1)
     response = admin.post(action, {}, csrf_from=preview.text)
     assert "Published household_visit version 2" in response.text
-    bad = {"definition": ("bad.json", json.dumps(minimal_form(form_id="bad id")),
-                          "application/json")}
-    response = admin.session.post(team.url + "/forms", files=bad,
-                                  data={"csrf_token": admin.csrf(response.text)})
+    bad = {
+        "definition": ("bad.json", json.dumps(minimal_form(form_id="bad id")), "application/json")
+    }
+    response = admin.session.post(
+        team.url + "/forms", files=bad, data={"csrf_token": admin.csrf(response.text)}
+    )
     assert response.status_code == 422 and "nothing was published" in response.text
     assert query(team.database, "SELECT form_id FROM forms") == [{"form_id": "household_visit"}]
 
@@ -146,25 +180,34 @@ def test_analyst_corrects_a_value_with_an_audit_trail(team):
     [row] = query(team.database, "SELECT answers, answers_current FROM records")
     assert json.loads(row["answers"])["topic"] == "health"  # the original is never lost
     assert json.loads(row["answers_current"])["topic"] == "education"
-    [correction] = query(team.database,
-                         "SELECT field, old_value, new_value, author FROM corrections")
-    assert correction == {"field": "topic", "old_value": '"health"', "new_value": '"education"',
-                          "author": "admin1"}
+    [correction] = query(
+        team.database, "SELECT field, old_value, new_value, author FROM corrections"
+    )
+    assert correction == {
+        "field": "topic",
+        "old_value": '"health"',
+        "new_value": '"education"',
+        "author": "admin1",
+    }
     assert query(team.database, "SELECT actor FROM audit WHERE action = 'record_corrected'")
-    csv_text = analyst.get("/data/community_feedback/export.csv?release=raw&reason=check"
-                           ).content.decode("utf-8-sig")
+    csv_text = analyst.get(
+        "/data/community_feedback/export.csv?release=raw&reason=check"
+    ).content.decode("utf-8-sig")
     assert ",education," in csv_text and ",health," not in csv_text
     analyst.get(f"/data/record/{record['uuid']}")
     analyst.post(f"/data/record/{record['uuid']}/review", {"review": "flagged", "note": "check"})
     assert query(team.database, "SELECT review FROM records") == [{"review": "flagged"}]
-    response = analyst.post(f"/data/record/{record['uuid']}/correct",
-                            {"field": "not_a_question", "value": "x"})
+    response = analyst.post(
+        f"/data/record/{record['uuid']}/correct", {"field": "not_a_question", "value": "x"}
+    )
     assert "Choose a question of this form." in response.text
 
 
 def test_browse_filters_records(team):
-    push_records(team, [feedback_record(locale="sw"), feedback_record(locale="ar"),
-                        feedback_record(locale="ar")])
+    push_records(
+        team,
+        [feedback_record(locale="sw"), feedback_record(locale="ar"), feedback_record(locale="ar")],
+    )
     analyst = signed_in(team, "admin")  # analysts filter by form version and review only
     assert "3 records" in analyst.get("/data/community_feedback").text
     assert "2 records" in analyst.get("/data/community_feedback?language=ar").text
@@ -181,12 +224,17 @@ def test_replies_queue_and_sensitive_reports(team):
     # 404 as for a report that does not exist: the answer does not say this one is there.
     assert analyst.get(f"/feedback/{sensitive['uuid']}").status_code == 404
     page = analyst.get(f"/feedback/{normal['uuid']}").text
-    analyst.post(f"/feedback/{normal['uuid']}", {"message": "Kliniki inafunguliwa saa mbili.",
-                                                 "locale": "sw", "status": "in_progress"},
-                 csrf_from=page)
+    analyst.post(
+        f"/feedback/{normal['uuid']}",
+        {"message": "Kliniki inafunguliwa saa mbili.", "locale": "sw", "status": "in_progress"},
+        csrf_from=page,
+    )
     [reply] = query(team.database, "SELECT message, locale, author FROM replies")
-    assert reply == {"message": "Kliniki inafunguliwa saa mbili.", "locale": "sw",
-                     "author": "analyst1"}
+    assert reply == {
+        "message": "Kliniki inafunguliwa saa mbili.",
+        "locale": "sw",
+        "author": "analyst1",
+    }
     assert query(team.database, "SELECT status FROM feedback_cases") == [{"status": "answered"}]
     admin = signed_in(team, "admin")
     assert sensitive["uuid"] in admin.get("/feedback?queue=sensitive").text
@@ -203,8 +251,12 @@ def test_json_api_pages_with_a_cursor(team):
     token = api_token(team, "analyst1")
     seen, cursor = [], None
     while True:
-        page = requests.get(url, params={"limit": 3, **({"after": cursor} if cursor else {})},
-                            auth=("analyst1", token), timeout=10).json()
+        page = requests.get(
+            url,
+            params={"limit": 3, **({"after": cursor} if cursor else {})},
+            auth=("analyst1", token),
+            timeout=10,
+        ).json()
         seen += page["records"]
         cursor = page["next"]
         if not cursor:
@@ -212,19 +264,32 @@ def test_json_api_pages_with_a_cursor(team):
     assert sorted(r["message"] for r in seen) == sorted(r["answers"]["message"] for r in records)
     assert {"_uuid", "_form_id", "_revision", "feedback_type"} <= set(seen[0])
     # Key variables the release does not carry at all are not columns (its report lists them).
-    report = requests.get(url + "/release", headers={"Authorization": f"Bearer {token}"},
-                          timeout=10).json()
+    report = requests.get(
+        url + "/release", headers={"Authorization": f"Bearer {token}"}, timeout=10
+    ).json()
     assert not set(report["report"]["not_released"]) & set(seen[0])
     # A release is the whole form: `since` is for the records as stored (admins, a reason).
-    since = requests.get(url, params={"since": "2026-01-01"},
-                         headers={"Authorization": f"Bearer {token}"}, timeout=10)
+    since = requests.get(
+        url,
+        params={"since": "2026-01-01"},
+        headers={"Authorization": f"Bearer {token}"},
+        timeout=10,
+    )
     assert since.status_code == 400 and since.json()["error"]["code"] == "since_in_release"
     admin = {"Authorization": f"Bearer {api_token(team, 'admin1')}"}
-    stored = requests.get(url, params={"release": "raw", "reason": "sync check"}, headers=admin,
-                          timeout=10).json()["records"]
-    since = requests.get(url, params={"since": max(r["_received_at"] for r in stored),
-                                      "release": "raw", "reason": "sync check"},
-                         headers=admin, timeout=10).json()
+    stored = requests.get(
+        url, params={"release": "raw", "reason": "sync check"}, headers=admin, timeout=10
+    ).json()["records"]
+    since = requests.get(
+        url,
+        params={
+            "since": max(r["_received_at"] for r in stored),
+            "release": "raw",
+            "reason": "sync check",
+        },
+        headers=admin,
+        timeout=10,
+    ).json()
     assert since["records"] == []
 
 
@@ -235,40 +300,77 @@ def test_export_command_writes_a_file(team, tmp_path):
 
     push_records(team, [feedback_record(), feedback_record(locale="ar")])
     out = tmp_path / "feedback.csv"
-    result = CliRunner().invoke(cli, ["export", "--form", "community_feedback", "--format", "csv",
-                                      "--output", str(out), "--data-dir",
-                                      team.app.config["DATA_DIR"], "--raw-records",
-                                      "--reason", "check"])
+    result = CliRunner().invoke(
+        cli,
+        [
+            "export",
+            "--form",
+            "community_feedback",
+            "--format",
+            "csv",
+            "--output",
+            str(out),
+            "--data-dir",
+            team.app.config["DATA_DIR"],
+            "--raw-records",
+            "--reason",
+            "check",
+        ],
+    )
     assert result.exit_code == 0 and "Wrote 2 records" in result.output
     text = out.read_bytes()
     assert text.startswith(b"\xef\xbb\xbf")
     header = io.StringIO(text.decode("utf-8-sig")).readline().strip().split(",")
-    assert header[:8] == ["_uuid", "_form_id", "_form_version", "_revision", "_device",
-                          "_collected_at", "_received_at", "_locale"]
+    assert header[:8] == [
+        "_uuid",
+        "_form_id",
+        "_form_version",
+        "_revision",
+        "_device",
+        "_collected_at",
+        "_received_at",
+        "_locale",
+    ]
 
 
 def survey_record(n):
     """Server-side answers of a community_survey record, varied by n."""
-    return {"uuid": str(uuid.uuid4()), "revision": 1, "form_id": "community_survey",
-            "form_version": "1", "locale": "en", "collected": f"2026-{1 + n % 3:02d}-15",
-            "enumerator": "p_0123456789abcdef0123",
-            "answers": {"consent": "yes", "age": ["20-24", "30-34", "60-64"][n % 3],
-                        "gender": ["woman", "man"][n % 2], "area": ["NR", "SR", "CE"][n % 3],
-                        "migration_status": ["host", "refugee", "idp", "returnee"][n % 4],
-                        "life_satisfaction": n % 11, "trust_people": (n * 3) % 11,
-                        "who5_spirits": str(n % 6), "who5_calm": "3", "who5_active": "2",
-                        "who5_rested": "4", "who5_interest": "1",
-                        "safety_after_dark": ["safe", "unsafe"][n % 2],
-                        "discriminated": ["yes", "no"][n % 2],
-                        "discrimination_grounds": ["religion"], "reported_to": ["no_one"]}}
+    return {
+        "uuid": str(uuid.uuid4()),
+        "revision": 1,
+        "form_id": "community_survey",
+        "form_version": "1",
+        "locale": "en",
+        "collected": f"2026-{1 + n % 3:02d}-15",
+        "enumerator": "p_0123456789abcdef0123",
+        "answers": {
+            "consent": "yes",
+            "age": ["20-24", "30-34", "60-64"][n % 3],
+            "gender": ["woman", "man"][n % 2],
+            "area": ["NR", "SR", "CE"][n % 3],
+            "migration_status": ["host", "refugee", "idp", "returnee"][n % 4],
+            "life_satisfaction": n % 11,
+            "trust_people": (n * 3) % 11,
+            "who5_spirits": str(n % 6),
+            "who5_calm": "3",
+            "who5_active": "2",
+            "who5_rested": "4",
+            "who5_interest": "1",
+            "safety_after_dark": ["safe", "unsafe"][n % 2],
+            "discriminated": ["yes", "no"][n % 2],
+            "discrimination_grounds": ["religion"],
+            "reported_to": ["no_one"],
+        },
+    }
 
 
 def test_no_dashboard_response_shows_a_cell_under_k(team):
     """Every indicator, overall and by every dimension: a number is shown only for n >= k."""
     from sync_server.indicators import BY_DIMENSIONS, FAMILIES, INDICATORS
 
-    push_records(team, [survey_record(n) for n in range(23)] +
-                 [feedback_record() for _ in range(6)])
+    push_records(
+        team, [survey_record(n) for n in range(23)] + [feedback_record() for _ in range(6)]
+    )
     viewer = signed_in(team, "viewer")
     views = [i.id for i in INDICATORS if i.family is None] + list(FAMILIES)
     shown = suppressed = 0

@@ -17,8 +17,10 @@ from test_workspace import feedback_record, push_records, signed_in, team  # noq
 # The labels are about the pages, not the storage: SQLite only (tests/conftest.py).
 SERVER_ENGINES = ("sqlite",)
 
-MEMBERS = [{"member_age": 34, "member_sex": "f", "member_activities": ["farming", "trade"]},
-           {"member_age": 9, "member_sex": "m", "member_activities": ["school"]}]
+MEMBERS = [
+    {"member_age": 34, "member_sex": "f", "member_activities": ["farming", "trade"]},
+    {"member_age": 9, "member_sex": "m", "member_activities": ["school"]},
+]
 
 
 def publish_roster(central) -> None:
@@ -38,8 +40,9 @@ def test_a_record_reads_in_the_viewers_language_in_questionnaire_order(team):
     publish_roster(team)
     # Stored answers in alphabetical order, as a JSON object may come: the page follows
     # the questionnaire, not the keys.
-    record = roster(version="2", comments="Merci", household_size=2, members=MEMBERS,
-                    village="Kigoma")
+    record = roster(
+        version="2", comments="Merci", household_size=2, members=MEMBERS, village="Kigoma"
+    )
     push_records(team, [record])
     admin = signed_in(team, "admin")
     page = admin.get(f"/data/record/{record['uuid']}?lang=fr").text
@@ -49,9 +52,15 @@ def test_a_record_reads_in_the_viewers_language_in_questionnaire_order(team):
     assert "Agriculture et Commerce" in words and "École" in words
     assert "Femme" in words and "Homme" in words
     # Sections in the form's order; each repeat instance a block of its own.
-    order = [words.index(text) for text in (
-        "Personnes dans le ménage", "Membres du ménage (1)", "Membres du ménage (2)",
-        "Comments")]
+    order = [
+        words.index(text)
+        for text in (
+            "Personnes dans le ménage",
+            "Membres du ménage (1)",
+            "Membres du ménage (2)",
+            "Comments",
+        )
+    ]
     assert order == sorted(order)
     assert page.count('class="answers repeat-answers"') == 2
     # Codes are on hover (title), not in the text, until asked for with a plain link.
@@ -70,13 +79,18 @@ def test_the_correction_menu_names_questions_by_their_labels(team):
     push_records(team, [record])
     admin = signed_in(team, "admin")
     page = admin.get(f"/data/record/{record['uuid']}?lang=fr").text
-    menu = page[page.index('<select id="field"'):]
-    menu = menu[:menu.index("</select>")]
-    assert '<option value="members.2.member_age" title="members.2.member_age" translate="no">' \
-           'Membres du ménage (2) · Âge</option>' in menu
+    menu = page[page.index('<select id="field"') :]
+    menu = menu[: menu.index("</select>")]
+    assert (
+        '<option value="members.2.member_age" title="members.2.member_age" translate="no">'
+        "Membres du ménage (2) · Âge</option>" in menu
+    )
     # The value posted is still the field's key: a correction through the labelled menu.
-    admin.post(f"/data/record/{record['uuid']}/correct",
-               {"field": "members.2.member_age", "value": "10"}, csrf_from=page)
+    admin.post(
+        f"/data/record/{record['uuid']}/correct",
+        {"field": "members.2.member_age", "value": "10"},
+        csrf_from=page,
+    )
     page = admin.get(f"/data/record/{record['uuid']}?lang=en").text
     assert "As received" in page and 'title="9"' in page
 
@@ -86,12 +100,12 @@ def test_tabs_and_filter_menus_show_titles_labels_and_device_names(team):
     push_records(team, [feedback_record(locale="sw"), feedback_record(locale="ar")])
     admin = signed_in(team, "admin")
     page = admin.get("/data/community_feedback?lang=en").text
-    tabs = page[:page.index('class="filter-bar"')]
+    tabs = page[: page.index('class="filter-bar"')]
     assert 'title="household_roster" translate="no">Household roster</a>' in tabs
     assert ">community_feedback<" not in tabs and 'title="community_feedback"' in tabs
     # The enrolled laptop by its label (push_records enrolls "zone B"), months and
     # languages in words; the values sent stay the codes.
-    assert '>zone B</option>' in page and '>zone B</td>' in page
+    assert ">zone B</option>" in page and ">zone B</td>" in page
     assert 'value="2026-11" title="2026-11" translate="no">Nov 2026</option>' in page
     assert 'value="sw" title="sw" translate="no">Swahili</option>' in page
     assert "2 records" in page
@@ -136,18 +150,18 @@ def test_the_records_list_is_a_table_of_answers_in_labels_or_codes(team):
     push_records(team, records)
     admin = signed_in(team, "admin")
     page = admin.get("/data/community_survey?lang=fr").text
-    table = page[page.index('class="records-table"'):]
-    header = table[:table.index("</thead>")]
+    table = page[page.index('class="records-table"') :]
+    header = table[: table.index("</thead>")]
     # Questions as columns, by their French labels, the code of each on hover.
     assert 'title="gender"' in header and "Quel est votre genre" in header
     assert 'title="discrimination_grounds"' in header
     assert "discrimination_grounds/religion" not in header  # a select_multiple once
-    body = text_of(table[table.index("</thead>"):table.index("</table>")])
+    body = text_of(table[table.index("</thead>") : table.index("</table>")])
     assert "Femme" in body and "Homme" in body and 'title="woman"' in page
     assert body.count("Religion") >= len(records) // 2
     codes = admin.get("/data/community_survey?lang=fr&codes=1").text
-    coded = codes[codes.index('class="records-table"'):]
-    coded = text_of(coded[coded.index("</thead>"):coded.index("</table>")])
+    coded = codes[codes.index('class="records-table"') :]
+    coded = text_of(coded[coded.index("</thead>") : coded.index("</table>")])
     assert "woman" in coded and "Femme" not in coded
     assert 'name="codes" value="1"' in codes  # kept when filtering
 
@@ -161,13 +175,16 @@ def test_analysts_see_the_released_answers_in_the_table(team):
     push_records(team, [survey_record(n) for n in range(40)])
     analyst = signed_in(team, "analyst")
     page = analyst.get("/data/community_survey?codes=1").text
-    table = page[page.index('class="records-table"'):]
-    names = re.findall(r'<th scope="col" title="([^"]+)"', table[:table.index("</thead>")])
-    released = requests.get(team.url + "/api/v1/data/community_survey", timeout=10, headers={
-        "Authorization": f"Bearer {api_token(team, 'analyst1')}"}).json()["records"]
+    table = page[page.index('class="records-table"') :]
+    names = re.findall(r'<th scope="col" title="([^"]+)"', table[: table.index("</thead>")])
+    released = requests.get(
+        team.url + "/api/v1/data/community_survey",
+        timeout=10,
+        headers={"Authorization": f"Bearer {api_token(team, 'analyst1')}"},
+    ).json()["records"]
     by_uuid = {record["_uuid"][:8]: record for record in released}
     compared = 0
-    for row in re.findall(r"<tr>(.*?)</tr>", table[table.index("</thead>"):], re.S):
+    for row in re.findall(r"<tr>(.*?)</tr>", table[table.index("</thead>") :], re.S):
         uuid = re.search(r'translate="no">([0-9a-f]{8})<', row).group(1)
         cells = re.findall(r'<td dir="auto"[^>]*>([^<]*)</td>', row)
         if uuid not in by_uuid:
@@ -188,7 +205,7 @@ def test_a_number_beyond_a_locales_format_reads_as_stored():
 
     form = builtin_forms()["community_survey"]
     question = form.questions["life_satisfaction"]
-    assert labels.shown(form, question, 10 ** 30, "en") == str(10 ** 30)
+    assert labels.shown(form, question, 10**30, "en") == str(10**30)
     assert labels.shown(form, question, 1e300, "fr") == "1e+300"
     assert labels.shown(form, question, float("nan"), "en") == "NaN"
     assert labels.shown(form, question, 7, "en") == "7"

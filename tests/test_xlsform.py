@@ -44,19 +44,38 @@ def plain(value):
 
 def shape(form: FormDefinition) -> dict:
     """What must survive a trip through XLSForm: names, types, choices, languages, logic."""
-    keys = ("type", "choices", "relevant", "constraint", "required", "privacy", "identifying",
-            "appearance", "min", "max", "max_length", "parameters", "label", "hint",
-            "required_message", "constraint_message")
-    return plain({
-        "form_id": form.form_id,
-        "version": form.version,
-        "default_language": form.default_language,
-        "languages": set(form_languages(form)),
-        "questions": {name: {k: q.get(k) for k in keys} for name, q in form.questions.items()},
-        "pages": [(s.get("relevant"), s["label"], [q["name"] for q in s["questions"]])
-                  for s in form.sections],
-        "choices": form.data["choices"],
-    })
+    keys = (
+        "type",
+        "choices",
+        "relevant",
+        "constraint",
+        "required",
+        "privacy",
+        "identifying",
+        "appearance",
+        "min",
+        "max",
+        "max_length",
+        "parameters",
+        "label",
+        "hint",
+        "required_message",
+        "constraint_message",
+    )
+    return plain(
+        {
+            "form_id": form.form_id,
+            "version": form.version,
+            "default_language": form.default_language,
+            "languages": set(form_languages(form)),
+            "questions": {name: {k: q.get(k) for k in keys} for name, q in form.questions.items()},
+            "pages": [
+                (s.get("relevant"), s["label"], [q["name"] for q in s["questions"]])
+                for s in form.sections
+            ],
+            "choices": form.data["choices"],
+        }
+    )
 
 
 def problems(items: list[Problem]) -> set[tuple]:
@@ -67,97 +86,158 @@ def problems(items: list[Problem]) -> set[tuple]:
 
 EXPECTED = {
     "household_visit": {
-        "form_id": "household_visit", "version": "2024031501", "default_language": "en",
+        "form_id": "household_visit",
+        "version": "2024031501",
+        "default_language": "en",
         "languages": {"en", "fr"},
         "sections": ["consent_page", "household"],
-        "types": {"intro": "note", "consent": "select_one", "head_name": "text",
-                  "members": "integer", "children": "integer", "safe_water": "select_one",
-                  "water_source": "text"},
+        "types": {
+            "intro": "note",
+            "consent": "select_one",
+            "head_name": "text",
+            "members": "integer",
+            "children": "integer",
+            "safe_water": "select_one",
+            "water_source": "text",
+        },
         "relevant": {"children": "${members} > 1", "water_source": "${safe_water} = 'no'"},
         "section_relevant": {"household": "${consent} = 'yes'"},
-        "privacy": {"head_name": "drop", "members": "generalize:bins:1,3,6,10",
-                    "water_source": "scrub"},
+        "privacy": {
+            "head_name": "drop",
+            "members": "generalize:bins:1,3,6,10",
+            "water_source": "scrub",
+        },
         "identifying": ["head_name"],
         "warnings": set(),
     },
     "market_access_ar": {
-        "form_id": "market_access", "version": "3", "default_language": "ar",
+        "form_id": "market_access",
+        "version": "3",
+        "default_language": "ar",
         "languages": {"ar", "en"},
         "sections": ["visit", "prices"],
-        "types": {"visit_date": "date", "market": "select_one", "bread_price": "decimal",
-                  "last_delivery": "date", "missing_goods": "select_multiple"},
+        "types": {
+            "visit_date": "date",
+            "market": "select_one",
+            "bread_price": "decimal",
+            "last_delivery": "date",
+            "missing_goods": "select_multiple",
+        },
         "relevant": {"last_delivery": "${bread_price} > 0"},
         "privacy": {"visit_date": "generalize:month", "last_delivery": "generalize:month"},
         "warnings": set(),
     },
     "service_satisfaction": {
-        "form_id": "service_satisfaction", "version": "1.2", "default_language": "en",
+        "form_id": "service_satisfaction",
+        "version": "1.2",
+        "default_language": "en",
         "languages": {"en", "es"},
         "sections": ["service", "waiting"],
-        "types": {"service_used": "select_one", "treated_fairly": "select_one",
-                  "understood": "select_one", "satisfaction": "range", "wait_hours": "range"},
+        "types": {
+            "service_used": "select_one",
+            "treated_fairly": "select_one",
+            "understood": "select_one",
+            "satisfaction": "range",
+            "wait_hours": "range",
+        },
         "section_relevant": {"waiting": "${service_used} != 'online'"},
         "privacy": {"wait_hours": "generalize:bins:0,2,6"},
         "warnings": set(),
     },
     "discrimination_followup": {
-        "form_id": "discrimination_followup", "version": "5", "default_language": "en",
+        "form_id": "discrimination_followup",
+        "version": "5",
+        "default_language": "en",
         "languages": {"en"},
         "sections": ["section_1"],
-        "types": {"experienced": "select_one", "grounds": "select_multiple",
-                  "grounds_other": "text", "reported_to": "select_multiple",
-                  "satisfied": "select_one", "incident_date": "date", "story": "text",
-                  "phone": "text"},
+        "types": {
+            "experienced": "select_one",
+            "grounds": "select_multiple",
+            "grounds_other": "text",
+            "reported_to": "select_multiple",
+            "satisfied": "select_one",
+            "incident_date": "date",
+            "story": "text",
+            "phone": "text",
+        },
         "relevant": {
             "grounds": "${experienced} = 'yes'",
             "grounds_other": "selected(${grounds}, 'other')",
-            "satisfied": "selected(${reported_to}, 'police') or "
-                         "selected(${reported_to}, 'leader')",
+            "satisfied": "selected(${reported_to}, 'police') or selected(${reported_to}, 'leader')",
             "phone": "${satisfied} = 'no'",
         },
-        "privacy": {"phone": "pseudonymize", "story": "scrub",
-                    "incident_date": "generalize:month"},
+        "privacy": {"phone": "pseudonymize", "story": "scrub", "incident_date": "generalize:month"},
         "identifying": ["phone"],
         "warnings": set(),
     },
     "water_point_check": {
-        "form_id": "water_point_check", "version": "1", "default_language": "en",
+        "form_id": "water_point_check",
+        "version": "1",
+        "default_language": "en",
         "languages": {"en"},
         "sections": ["section_1"],
-        "types": {"instructions": "note", "working": "select_one", "flow_rate": "decimal",
-                  "queue": "integer", "remarks": "text"},
+        "types": {
+            "instructions": "note",
+            "working": "select_one",
+            "flow_rate": "decimal",
+            "queue": "integer",
+            "remarks": "text",
+        },
         "privacy": {},
         "warnings": {("missing_version", "settings", None, "version")},
     },
     "youth_wellbeing_sw": {
-        "form_id": "youth_wellbeing", "version": "1", "default_language": "en",
+        "form_id": "youth_wellbeing",
+        "version": "1",
+        "default_language": "en",
         "languages": {"en", "sw"},
         "sections": ["about_you", "feelings"],
-        "types": {"age": "integer", "arrival": "date", "cheerful": "select_one",
-                  "rested": "select_one"},
+        "types": {
+            "age": "integer",
+            "arrival": "date",
+            "cheerful": "select_one",
+            "rested": "select_one",
+        },
         "privacy": {},
         "warnings": set(),
     },
     "area_profile": {
-        "form_id": "area_profile", "version": "2", "default_language": "en",
+        "form_id": "area_profile",
+        "version": "2",
+        "default_language": "en",
         "languages": {"en", "ha"},
         "sections": ["place", "services"],
-        "types": {"area": "select_one", "settlement": "select_one", "camp_years": "integer",
-                  "camp_committee": "select_one", "services_near": "select_multiple"},
-        "relevant": {"camp_years": "${settlement} = 'camp'",
-                     "camp_committee": "(${settlement} = 'camp') and (${camp_years} > 1)"},
+        "types": {
+            "area": "select_one",
+            "settlement": "select_one",
+            "camp_years": "integer",
+            "camp_committee": "select_one",
+            "services_near": "select_multiple",
+        },
+        "relevant": {
+            "camp_years": "${settlement} = 'camp'",
+            "camp_committee": "(${settlement} = 'camp') and (${camp_years} > 1)",
+        },
         "privacy": {"area": "generalize:parent"},
         "warnings": {("nested_group", "survey", 5, "type")},
     },
     "kobo_intake": {
-        "form_id": "kobo_intake", "version": "vX7hq2", "default_language": "en",
+        "form_id": "kobo_intake",
+        "version": "vX7hq2",
+        "default_language": "en",
         "languages": {"en", "fr"},
         "sections": ["section_1"],
-        "types": {"ready": "select_one", "sex": "select_one", "household_size": "integer",
-                  "village": "text"},
+        "types": {
+            "ready": "select_one",
+            "sex": "select_one",
+            "household_size": "integer",
+            "village": "text",
+        },
         "privacy": {"village": "scrub"},
-        "warnings": {("converted_type", "survey", 4, "type"),
-                     ("ignored_appearance", "survey", 5, "appearance")},
+        "warnings": {
+            ("converted_type", "survey", 4, "type"),
+            ("ignored_appearance", "survey", 5, "appearance"),
+        },
     },
 }
 
@@ -172,7 +252,10 @@ def test_good_xlsform_imports_into_the_expected_form(name):
     assert isinstance(form, FormDefinition) and result.ok
     assert load_form(result.definition).to_json() == form.to_json()
     assert (form.form_id, form.version, form.default_language) == (
-        expected["form_id"], expected["version"], expected["default_language"])
+        expected["form_id"],
+        expected["version"],
+        expected["default_language"],
+    )
     assert set(form_languages(form)) == expected["languages"]
     assert [s["name"] for s in form.sections] == expected["sections"]
     assert {n: q.type for n, q in form.questions.items()} == expected["types"]
@@ -195,8 +278,10 @@ def test_household_visit_details():
     members = form.questions["members"]
     # The author's message belongs to the bounds: they stay a constraint with that message.
     assert members.constraint == ". >= 1 and . <= 40" and "min" not in members.spec
-    assert members.constraint_message == {"en": "Between 1 and 40 people.",
-                                          "fr": "Entre 1 et 40 personnes."}
+    assert members.constraint_message == {
+        "en": "Between 1 and 40 people.",
+        "fr": "Entre 1 et 40 personnes.",
+    }
     assert members.hint == {"en": "Count babies too.", "fr": "Comptez aussi les bébés."}
     assert form.questions["children"].constraint == ". < ${members}"
     assert form.questions["safe_water"].appearance == "horizontal"
@@ -204,7 +289,8 @@ def test_household_visit_details():
     assert form.questions["water_source"].get("required") is False
     assert form.data["choices"]["yes_no"] == [
         {"name": "yes", "label": {"en": "Yes", "fr": "Oui"}},
-        {"name": "no", "label": {"en": "No", "fr": "Non"}}]
+        {"name": "no", "label": {"en": "No", "fr": "Non"}},
+    ]
     assert form.sections[0]["label"] == {"en": "Consent", "fr": "Consentement"}
 
 
@@ -244,8 +330,7 @@ def test_languages_named_without_codes_and_translated_messages():
     age = form.questions["age"]
     assert age.label == {"en": "How old are you?", "sw": "Una umri gani?"}
     assert age.hint == {"en": "In years", "sw": "Kwa miaka"}
-    assert age.required_message == {"en": "Please give your age",
-                                    "sw": "Tafadhali taja umri wako"}
+    assert age.required_message == {"en": "Please give your age", "sw": "Tafadhali taja umri wako"}
     assert (age.min, age.max) == (12, 30)
     assert form.questions["cheerful"].appearance == "likert"
 
@@ -262,9 +347,12 @@ def test_kobo_style_workbook():
     ready = form.questions["ready"]
     assert ready.type == "select_one" and ready.required is True
     assert form.data["choices"][ready.choices] == [
-        {"name": "OK", "label": {"en": "OK", "fr": "OK"}}]
-    assert form.questions["sex"].label == {"en": "Sex of the respondent",
-                                           "fr": "Sexe de la personne"}
+        {"name": "OK", "label": {"en": "OK", "fr": "OK"}}
+    ]
+    assert form.questions["sex"].label == {
+        "en": "Sex of the respondent",
+        "fr": "Sexe de la personne",
+    }
     assert form.questions["household_size"].hint == {"en": "Everyone who slept here last night"}
     assert form.questions["village"].get("required") is False  # "false"
     assert "start" not in form.questions and "appearance" not in form.questions["sex"].spec
@@ -282,18 +370,26 @@ def test_good_fixtures_are_valid_xlsforms_for_pyxform(name):
 BROKEN = {
     "bad_repeat": {("nested_repeat", "survey", 5, "type"), ("empty_repeat", "survey", 9, "type")},
     "bad_geopoint": {("unsupported_type", "survey", 4, "type")},  # the photo; not the point
-    "bad_calculate": {("unknown_reference", "survey", 4, "calculation"),
-                      ("bad_expression", "survey", 5, "calculation")},
-    "bad_expression": {("bad_expression", "survey", 2, "constraint"),
-                       ("unknown_reference", "survey", 3, "relevant"),
-                       ("bad_expression", "survey", 4, "relevant")},
+    "bad_calculate": {
+        ("unknown_reference", "survey", 4, "calculation"),
+        ("bad_expression", "survey", 5, "calculation"),
+    },
+    "bad_expression": {
+        ("bad_expression", "survey", 2, "constraint"),
+        ("unknown_reference", "survey", 3, "relevant"),
+        ("bad_expression", "survey", 4, "relevant"),
+    },
     "bad_unknown_list": {("unknown_list", "survey", 3, "type")},
-    "bad_duplicate_name": {("duplicate_name", "survey", 4, "name"),
-                           ("missing_label", "survey", 6, "label"),
-                           ("duplicate_choice", "choices", 4, "name")},
-    "bad_columns": {("external_data", "survey", 5, "type"),
-                    ("bad_privacy", "survey", 6, "privacy"),
-                    ("bad_privacy", "survey", 7, "privacy")},
+    "bad_duplicate_name": {
+        ("duplicate_name", "survey", 4, "name"),
+        ("missing_label", "survey", 6, "label"),
+        ("duplicate_choice", "choices", 4, "name"),
+    },
+    "bad_columns": {
+        ("external_data", "survey", 5, "type"),
+        ("bad_privacy", "survey", 6, "privacy"),
+        ("bad_privacy", "survey", 7, "privacy"),
+    },
     "not_a_spreadsheet": {("unreadable", None, None, None)},
     "truncated": {("unreadable", None, None, None)},
 }
@@ -314,9 +410,11 @@ def test_messages_name_the_problem():
     assert "'${agee}'" in errors[3, "relevant"].message
     assert "end of expression" in errors[4, "relevant"].message
     nested, empty = read_xlsform(FIXTURES / "bad_repeat.xlsx").errors
-    assert str(nested) == ("survey row 5, column type: The repeat 'visits' is inside the "
-                           "repeat 'members' (row 3): a repeat inside a repeat is not "
-                           "supported yet.")
+    assert str(nested) == (
+        "survey row 5, column type: The repeat 'visits' is inside the "
+        "repeat 'members' (row 3): a repeat inside a repeat is not "
+        "supported yet."
+    )
     assert "'livestock' has no questions" in empty.message
     columns = {p.code: p for p in read_xlsform(FIXTURES / "bad_columns.xlsx").errors}
     assert "'blur' is not a privacy rule" in columns["bad_privacy"].message
@@ -351,15 +449,22 @@ def test_files_that_are_not_xlsforms(tmp_path):
     assert read_xlsform(tmp_path / "nosurvey.xlsx").errors[0].code == "missing_sheet"
 
 
-@pytest.mark.parametrize("sheets", [
-    None, {}, {"survey": "not rows"}, {"survey": [None, 5, "x"]},
-    {"survey": [{"type": 3, "name": 4}]}, {"survey": [{"type": "text"}]},
-    {"survey": [{"type": "begin group"}, {"type": "end repeat"}, {"type": "end group"}]},
-    {"survey": [{"type": "select_one", "name": "a", "label": "A"}]},
-    {"survey": [{"type": "range", "name": "r", "label": "R", "parameters": "start=x end=0.5"}]},
-    {"survey": [{"type": "text", "name": "a", "label": "A"}], "settings": [{"form_id": "a b"}]},
-    {"survey": [{"type": "text", "name": "a", "label": "A"}], "choices": [{"name": "x"}]},
-])
+@pytest.mark.parametrize(
+    "sheets",
+    [
+        None,
+        {},
+        {"survey": "not rows"},
+        {"survey": [None, 5, "x"]},
+        {"survey": [{"type": 3, "name": 4}]},
+        {"survey": [{"type": "text"}]},
+        {"survey": [{"type": "begin group"}, {"type": "end repeat"}, {"type": "end group"}]},
+        {"survey": [{"type": "select_one", "name": "a", "label": "A"}]},
+        {"survey": [{"type": "range", "name": "r", "label": "R", "parameters": "start=x end=0.5"}]},
+        {"survey": [{"type": "text", "name": "a", "label": "A"}], "settings": [{"form_id": "a b"}]},
+        {"survey": [{"type": "text", "name": "a", "label": "A"}], "choices": [{"name": "x"}]},
+    ],
+)
 def test_convert_never_raises_and_never_gives_half_a_form(sheets):
     result = convert(sheets)
     assert isinstance(result, ImportResult)
@@ -367,6 +472,7 @@ def test_convert_never_raises_and_never_gives_half_a_form(sheets):
 
 
 # --- conversion rules, on hand-written sheets ------------------------------------------
+
 
 def sheets(survey, choices=None, settings=None):
     data = {"survey": survey}
@@ -376,14 +482,33 @@ def sheets(survey, choices=None, settings=None):
     return data
 
 
-@pytest.mark.parametrize("name,code", [
-    ("English (en)", "en"), ("Français (fr)", "fr"), ("Arabic (ar)", "ar"), ("العربية", "ar"),
-    ("French", "fr"), ("Español", "es"), ("Kiswahili", "sw"), ("Swahili", "sw"),
-    ("Hausa", "ha"), ("Amharic", "am"), ("Português (pt-BR)", "pt_BR"), ("fr", "fr"),
-    ("Somali (so)", "so"), ("Elvish", None), ("English (english)", None), ("EN", "en"),
-    ("chinese", "zh"), ("Tetun", "tet"), ("English (en)", "en"), ("Klingon", "tlh"),
-    ("ewe", "ee"), ("xyz", None),
-])
+@pytest.mark.parametrize(
+    "name,code",
+    [
+        ("English (en)", "en"),
+        ("Français (fr)", "fr"),
+        ("Arabic (ar)", "ar"),
+        ("العربية", "ar"),
+        ("French", "fr"),
+        ("Español", "es"),
+        ("Kiswahili", "sw"),
+        ("Swahili", "sw"),
+        ("Hausa", "ha"),
+        ("Amharic", "am"),
+        ("Português (pt-BR)", "pt_BR"),
+        ("fr", "fr"),
+        ("Somali (so)", "so"),
+        ("Elvish", None),
+        ("English (english)", None),
+        ("EN", "en"),
+        ("chinese", "zh"),
+        ("Tetun", "tet"),
+        ("English (en)", "en"),
+        ("Klingon", "tlh"),
+        ("ewe", "ee"),
+        ("xyz", None),
+    ],
+)
 def test_language_names(name, code):
     assert language_code(name) == code
 
@@ -392,69 +517,94 @@ def test_bare_label_column_is_the_default_language():
     rows = [{"type": "text", "name": "a", "label": "Name", "label::Français (fr)": "Nom"}]
     form = convert(sheets(rows)).form
     assert form.questions["a"].label == {"en": "Name", "fr": "Nom"}
-    form = convert(sheets(rows, settings=[{"form_id": "f", "version": "1",
-                                           "default_language": "Français (fr)"}])).form
+    form = convert(
+        sheets(
+            rows, settings=[{"form_id": "f", "version": "1", "default_language": "Français (fr)"}]
+        )
+    ).form
     assert form.default_language == "fr"
     assert form.questions["a"].label == {"fr": "Nom"}  # the explicit column wins
-    only_fr = [{"type": "text", "name": "a", "label::Français (fr)": "Nom",
-                "label::Arabic (ar)": "الاسم"}]
+    only_fr = [
+        {"type": "text", "name": "a", "label::Français (fr)": "Nom", "label::Arabic (ar)": "الاسم"}
+    ]
     assert convert(sheets(only_fr)).form.default_language == "fr"
 
 
 def test_bad_default_language_setting():
-    result = convert(sheets([{"type": "text", "name": "a", "label": "A"}],
-                            settings=[{"form_id": "f", "version": "1",
-                                       "default_language": "Elvish"}]))
+    result = convert(
+        sheets(
+            [{"type": "text", "name": "a", "label": "A"}],
+            settings=[{"form_id": "f", "version": "1", "default_language": "Elvish"}],
+        )
+    )
     assert problems(result.errors) == {("bad_setting", "settings", 2, "default_language")}
 
 
 def test_missing_translation_is_a_warning():
-    rows = [{"type": "text", "name": "a", "label::English (en)": "Name",
-             "label::Français (fr)": "Nom"},
-            {"type": "text", "name": "b", "label::English (en)": "Age"}]
+    rows = [
+        {"type": "text", "name": "a", "label::English (en)": "Name", "label::Français (fr)": "Nom"},
+        {"type": "text", "name": "b", "label::English (en)": "Age"},
+    ]
     result = convert(sheets(rows))
     assert result.ok
-    assert problems(result.warnings) == {("missing_translation", "survey", 3,
-                                          "label::Français (fr)")}
+    assert problems(result.warnings) == {
+        ("missing_translation", "survey", 3, "label::Français (fr)")
+    }
 
 
 def test_loose_questions_and_groups_become_pages():
-    rows = [{"type": "note", "name": "hello", "label": "Hello"},
-            {"type": "begin group", "name": "g", "label": "Group", "relevant": "${yes} = 'y'"},
-            {"type": "text", "name": "inside", "label": "Inside"},
-            {"type": "begin_group", "name": "inner", "relevant": "${inside} != ''"},
-            {"type": "text", "name": "deep", "label": "Deep", "relevant": "${hello} = ''"},
-            {"type": "end_group"},
-            {"type": "end group"},
-            {},  # an empty row in the middle: rows still count
-            {"type": "text", "name": "yes", "label": "Yes?"},
-            {"type": "integer", "name": "after", "label": "After"}]
+    rows = [
+        {"type": "note", "name": "hello", "label": "Hello"},
+        {"type": "begin group", "name": "g", "label": "Group", "relevant": "${yes} = 'y'"},
+        {"type": "text", "name": "inside", "label": "Inside"},
+        {"type": "begin_group", "name": "inner", "relevant": "${inside} != ''"},
+        {"type": "text", "name": "deep", "label": "Deep", "relevant": "${hello} = ''"},
+        {"type": "end_group"},
+        {"type": "end group"},
+        {},  # an empty row in the middle: rows still count
+        {"type": "text", "name": "yes", "label": "Yes?"},
+        {"type": "integer", "name": "after", "label": "After"},
+    ]
     result = convert(sheets(rows))
     assert result.ok, [str(p) for p in result.errors]
     form = result.form
     assert [(s["name"], [q["name"] for q in s["questions"]]) for s in form.sections] == [
-        ("section_1", ["hello"]), ("g", ["inside", "deep"]), ("section_2", ["yes", "after"])]
+        ("section_1", ["hello"]),
+        ("g", ["inside", "deep"]),
+        ("section_2", ["yes", "after"]),
+    ]
     assert form.sections[1]["relevant"] == "${yes} = 'y'"
     assert form.questions["deep"].relevant == "(${inside} != '') and (${hello} = '')"
     assert problems(result.warnings) == {("nested_group", "survey", 5, "type")}
 
 
 def test_unbalanced_groups():
-    result = convert(sheets([{"type": "begin group", "name": "g", "label": "G"},
-                             {"type": "text", "name": "a", "label": "A"}]))
+    result = convert(
+        sheets(
+            [
+                {"type": "begin group", "name": "g", "label": "G"},
+                {"type": "text", "name": "a", "label": "A"},
+            ]
+        )
+    )
     assert problems(result.errors) == {("unbalanced_group", "survey", 2, "type")}
-    result = convert(sheets([{"type": "text", "name": "a", "label": "A"},
-                             {"type": "end group"}]))
+    result = convert(sheets([{"type": "text", "name": "a", "label": "A"}, {"type": "end group"}]))
     assert problems(result.errors) == {("unbalanced_group", "survey", 3, "type")}
 
 
 def test_ignored_columns_and_appearances_are_warnings():
-    rows = [{"type": "text", "name": "a", "label": "A", "calculation": "1",
-             "appearance": "multiline numbers"},
-            {"type": "integer", "name": "b", "label": "B", "appearance": "multiline"},
-            {"type": "select_one yn", "name": "c", "label": "C",
-             "appearance": "minimal likert"},
-            {"type": "text", "name": "d", "label": "D ${a}", "favourite_colour": "blue"}]
+    rows = [
+        {
+            "type": "text",
+            "name": "a",
+            "label": "A",
+            "calculation": "1",
+            "appearance": "multiline numbers",
+        },
+        {"type": "integer", "name": "b", "label": "B", "appearance": "multiline"},
+        {"type": "select_one yn", "name": "c", "label": "C", "appearance": "minimal likert"},
+        {"type": "text", "name": "d", "label": "D ${a}", "favourite_colour": "blue"},
+    ]
     result = convert(sheets(rows, choices=[{"list_name": "yn", "name": "y", "label": "Y"}]))
     assert result.ok
     assert problems(result.warnings) == {
@@ -463,87 +613,157 @@ def test_ignored_columns_and_appearances_are_warnings():
         ("ignored_appearance", "survey", 3, "appearance"),
         ("ignored_appearance", "survey", 4, "appearance"),
         ("label_reference", "survey", 5, "label"),
-        ("ignored_column", "survey", 1, "favourite_colour")}
+        ("ignored_column", "survey", 1, "favourite_colour"),
+    }
     form = result.form
     assert form.questions["a"].appearance == "multiline"
     assert "appearance" not in form.questions["b"].spec
     assert form.questions["c"].appearance == "minimal"
 
 
-@pytest.mark.parametrize("value,required", [("yes", True), ("TRUE()", True), ("true", True),
-                                            ("Yes", True), ("no", False), ("FALSE", False),
-                                            ("false()", False)])
+@pytest.mark.parametrize(
+    "value,required",
+    [
+        ("yes", True),
+        ("TRUE()", True),
+        ("true", True),
+        ("Yes", True),
+        ("no", False),
+        ("FALSE", False),
+        ("false()", False),
+    ],
+)
 def test_required_values(value, required):
     result = convert(sheets([{"type": "text", "name": "a", "label": "A", "required": value}]))
     assert result.form.questions["a"].required is required
 
 
 def test_dynamic_required_and_bad_parameters_are_errors():
-    result = convert(sheets([
-        {"type": "text", "name": "a", "label": "A", "required": "${b} = 1"},
-        {"type": "integer", "name": "b", "label": "B"},
-        {"type": "range", "name": "r", "label": "R", "parameters": "start=0 end=1.5"},
-        {"type": "range", "name": "s", "label": "S", "parameters": "start=5 end=1"},
-    ]))
-    assert problems(result.errors) == {("bad_value", "survey", 2, "required"),
-                                       ("bad_value", "survey", 4, "parameters"),
-                                       ("bad_value", "survey", 5, "parameters")}
+    result = convert(
+        sheets(
+            [
+                {"type": "text", "name": "a", "label": "A", "required": "${b} = 1"},
+                {"type": "integer", "name": "b", "label": "B"},
+                {"type": "range", "name": "r", "label": "R", "parameters": "start=0 end=1.5"},
+                {"type": "range", "name": "s", "label": "S", "parameters": "start=5 end=1"},
+            ]
+        )
+    )
+    assert problems(result.errors) == {
+        ("bad_value", "survey", 2, "required"),
+        ("bad_value", "survey", 4, "parameters"),
+        ("bad_value", "survey", 5, "parameters"),
+    }
 
 
 def test_unsupported_features_by_type_and_column():
-    rows = [{"type": t, "name": f"q{i}", "label": "Q"} for i, t in enumerate(
-        ["image", "background-audio", "range-decimal", "audio", "video", "file",
-         "rank colours", "select_multiple_from_file x.csv", "xml-external", "selfie"])]
+    rows = [
+        {"type": t, "name": f"q{i}", "label": "Q"}
+        for i, t in enumerate(
+            [
+                "image",
+                "background-audio",
+                "range-decimal",
+                "audio",
+                "video",
+                "file",
+                "rank colours",
+                "select_multiple_from_file x.csv",
+                "xml-external",
+                "selfie",
+            ]
+        )
+    ]
     rows.append({"type": "text", "name": "c", "label": "C", "media::image": "a.png"})
-    rows.append({"type": "text", "name": "p", "label": "P",
-                 "relevant": "pulldata('a','b','c','d')"})
+    rows.append(
+        {"type": "text", "name": "p", "label": "P", "relevant": "pulldata('a','b','c','d')"}
+    )
     result = convert(sheets(rows))
     codes = [(p.code, p.row, p.column) for p in result.errors]
     assert codes[:10] == [("unsupported_type", n, "type") for n in range(2, 9)] + [
-        ("external_data", 9, "type"), ("external_data", 10, "type"), ("unknown_type", 11, "type")]
-    assert set(codes[10:]) == {("unsupported_column", 12, "media::image"),
-                               ("external_data", 13, "relevant")}
+        ("external_data", 9, "type"),
+        ("external_data", 10, "type"),
+        ("unknown_type", 11, "type"),
+    ]
+    assert set(codes[10:]) == {
+        ("unsupported_column", 12, "media::image"),
+        ("external_data", 13, "relevant"),
+    }
     assert "Rank questions are not supported" in result.errors[6].message
-    assert convert({**sheets([{"type": "text", "name": "a", "label": "A"}]),
-                    "osm": [{"list_name": "x", "name": "y"}]}).errors[0].code \
+    assert (
+        convert(
+            {
+                **sheets([{"type": "text", "name": "a", "label": "A"}]),
+                "osm": [{"list_name": "x", "name": "y"}],
+            }
+        )
+        .errors[0]
+        .code
         == "external_data"
+    )
 
 
 def test_choice_problems():
     rows = [{"type": "select_multiple places", "name": "a", "label": "A"}]
-    choices = [{"list_name": "places", "name": "big town", "label": "Big town"},
-               {"list_name": "places", "label": "No name"},
-               {"name": "orphan", "label": "Orphan"},
-               {"list_name": "places", "name": "x"},
-               {"list_name": "bad list", "name": "y", "label": "Y"}]
+    choices = [
+        {"list_name": "places", "name": "big town", "label": "Big town"},
+        {"list_name": "places", "label": "No name"},
+        {"name": "orphan", "label": "Orphan"},
+        {"list_name": "places", "name": "x"},
+        {"list_name": "bad list", "name": "y", "label": "Y"},
+    ]
     result = convert(sheets(rows, choices=choices))
     # (a choice without a label, row 5, shows its name: tests/test_xlsform_syntax.py)
-    assert problems(result.errors) == {("bad_name", "choices", 2, "name"),
-                                       ("missing_name", "choices", 3, "name"),
-                                       ("missing_list_name", "choices", 4, "list_name"),
-                                       ("bad_name", "choices", 6, "list_name")}
+    assert problems(result.errors) == {
+        ("bad_name", "choices", 2, "name"),
+        ("missing_name", "choices", 3, "name"),
+        ("missing_list_name", "choices", 4, "list_name"),
+        ("bad_name", "choices", 6, "list_name"),
+    }
 
 
 def test_names_must_suit_our_forms():
-    result = convert(sheets([{"type": "text", "name": "first name", "label": "A"},
-                             {"type": "text", "label": "B"}]))
-    assert problems(result.errors) == {("bad_name", "survey", 2, "name"),
-                                       ("missing_name", "survey", 3, "name")}
+    result = convert(
+        sheets(
+            [{"type": "text", "name": "first name", "label": "A"}, {"type": "text", "label": "B"}]
+        )
+    )
+    assert problems(result.errors) == {
+        ("bad_name", "survey", 2, "name"),
+        ("missing_name", "survey", 3, "name"),
+    }
 
 
 def test_export_constraint_and_back():
     assert export_constraint({"type": "integer", "min": 15, "max": 120}) == ". >= 15 and . <= 120"
-    assert export_constraint({"type": "text", "max_length": 30, "constraint": "regex(., 'x')"}) \
+    assert (
+        export_constraint({"type": "text", "max_length": 30, "constraint": "regex(., 'x')"})
         == "(regex(., 'x')) and string-length(.) <= 30"
+    )
     assert export_constraint({"type": "decimal", "max": 2.5}) == ". <= 2.5"
     assert export_constraint({"type": "text"}) is None
-    rows = [{"type": "text", "name": "a", "label": "A",
-             "constraint": "(regex(., 'x')) and string-length(.) <= 30"},
-            {"type": "integer", "name": "b", "label": "B",
-             "constraint": "(. != 3) and . >= 1 and . <= 9", "constraint_message": "No"},
-            {"type": "integer", "name": "c", "label": "C",
-             "constraint": "(. > 1) or (. < 0) and . <= 9"},
-            {"type": "integer", "name": "d", "label": "D", "constraint": "string-length(.) <= 3"}]
+    rows = [
+        {
+            "type": "text",
+            "name": "a",
+            "label": "A",
+            "constraint": "(regex(., 'x')) and string-length(.) <= 30",
+        },
+        {
+            "type": "integer",
+            "name": "b",
+            "label": "B",
+            "constraint": "(. != 3) and . >= 1 and . <= 9",
+            "constraint_message": "No",
+        },
+        {
+            "type": "integer",
+            "name": "c",
+            "label": "C",
+            "constraint": "(. > 1) or (. < 0) and . <= 9",
+        },
+        {"type": "integer", "name": "d", "label": "D", "constraint": "string-length(.) <= 3"},
+    ]
     form = convert(sheets(rows)).form
     a = form.questions["a"]
     assert (a.constraint, a.max_length) == ("regex(., 'x')", 30)
@@ -567,6 +787,7 @@ def test_fixtures_match_their_build_script(tmp_path):
 
 # --- export and round trips ------------------------------------------------------------
 
+
 def xform_of(path: Path) -> str:
     warnings = []
     result = pyxform_convert(str(path), warnings=warnings)
@@ -574,8 +795,9 @@ def xform_of(path: Path) -> str:
     return result.xform
 
 
-@pytest.mark.parametrize("form_id", ["community_survey", "discrimination_report",
-                                     "community_feedback"])
+@pytest.mark.parametrize(
+    "form_id", ["community_survey", "discrimination_report", "community_feedback"]
+)
 def test_export_xlsform_of_builtin_forms(form_id, tmp_path, data_dir):
     target = tmp_path / f"{form_id}.xlsx"
     result = run("forms", "export-xlsform", form_id, target, "--data-dir", data_dir)
@@ -588,7 +810,8 @@ def test_export_xlsform_of_builtin_forms(form_id, tmp_path, data_dir):
     assert back.errors == [] and back.warnings == [], [str(p) for p in back.warnings]
     assert shape(back.form) == shape(original)
     assert [s["name"].removesuffix("_group") for s in back.form.sections] == [
-        s["name"] for s in original.sections]
+        s["name"] for s in original.sections
+    ]
 
 
 @pytest.mark.parametrize("name", sorted(EXPECTED))
@@ -609,8 +832,12 @@ def test_export_writes_settings_and_privacy_columns(tmp_path):
     assert workbook.sheetnames == ["survey", "choices", "settings"]
     settings = [[c.value for c in row] for row in workbook["settings"].rows]
     assert settings[0][:4] == ["form_id", "version", "form_title", "default_language"]
-    assert settings[1][:4] == ["discrimination_report", "1",
-                               "Report of discrimination or unfair treatment", "English (en)"]
+    assert settings[1][:4] == [
+        "discrimination_report",
+        "1",
+        "Report of discrimination or unfair treatment",
+        "English (en)",
+    ]
     survey = [[c.value for c in row] for row in workbook["survey"].rows]
     header = survey[0]
     assert header[:3] == ["type", "name", "label::English (en)"]
@@ -629,35 +856,52 @@ def test_export_writes_settings_and_privacy_columns(tmp_path):
 
 # --- the command line ------------------------------------------------------------------
 
+
 def test_cli_imports_an_xlsform(data_dir):
     path = FIXTURES / "kobo_intake.xlsx"
     result = run("forms", "import", path, "--data-dir", data_dir)
     assert result.exit_code == 0, result.output
     # Then what leaves the laptop as it is (tests/test_safe_defaults.py for the rest).
-    assert result.output.endswith("Imported kobo_intake version vX7hq2.\n"
-                                  "Leave the laptop unchanged (keep): ready, sex, "
-                                  "household_size.\n")
+    assert result.output.endswith(
+        "Imported kobo_intake version vX7hq2.\n"
+        "Leave the laptop unchanged (keep): ready, sex, "
+        "household_size.\n"
+    )
     assert "Warning: survey row 5, column appearance: " in result.output
     assert result.output.count("Warning: ") == 2  # start and end are kept, not warned about
-    [row] = query(data_dir / "collector.db", "SELECT form_id, version, definition, source "
-                  "FROM forms")
-    assert (row["form_id"], row["version"], row["source"]) == ("kobo_intake", "vX7hq2",
-                                                               "kobo_intake.xlsx")
+    [row] = query(
+        data_dir / "collector.db", "SELECT form_id, version, definition, source FROM forms"
+    )
+    assert (row["form_id"], row["version"], row["source"]) == (
+        "kobo_intake",
+        "vX7hq2",
+        "kobo_intake.xlsx",
+    )
     stored = json.loads(row["definition"])
     assert [q["name"] for q in stored["sections"][0]["questions"]] == [
-        "ready", "sex", "household_size", "village"]
+        "ready",
+        "sex",
+        "household_size",
+        "village",
+    ]
     again = run("forms", "import", path, "--data-dir", data_dir)
     assert again.exit_code == 0
     assert "kobo_intake version vX7hq2 is already on this hub.\n" in again.output
 
 
-@pytest.mark.parametrize("name,line", [
-    ("bad_expression", "survey row 2, column constraint: unknown name 'and'"),
-    ("bad_unknown_list", "survey row 3, column type: There is no choice list named 'languagez'"),
-    ("bad_duplicate_name", "choices row 4, column name: The list 'yes_no' already has"),
-    ("bad_repeat", "survey row 5, column type: The repeat 'visits' is inside the repeat"),
-    ("not_a_spreadsheet", "not_a_spreadsheet.xlsx could not be read as an Excel workbook."),
-])
+@pytest.mark.parametrize(
+    "name,line",
+    [
+        ("bad_expression", "survey row 2, column constraint: unknown name 'and'"),
+        (
+            "bad_unknown_list",
+            "survey row 3, column type: There is no choice list named 'languagez'",
+        ),
+        ("bad_duplicate_name", "choices row 4, column name: The list 'yes_no' already has"),
+        ("bad_repeat", "survey row 5, column type: The repeat 'visits' is inside the repeat"),
+        ("not_a_spreadsheet", "not_a_spreadsheet.xlsx could not be read as an Excel workbook."),
+    ],
+)
 def test_cli_refuses_a_broken_xlsform_and_stores_nothing(name, line, data_dir):
     run("status", "--data-dir", data_dir)  # a hub that already has its database
     result = run("forms", "import", FIXTURES / f"{name}.xlsx", "--data-dir", data_dir)
@@ -677,8 +921,10 @@ def test_cli_still_refuses_other_files(data_dir, tmp_path):
 
 
 def test_cli_exports_an_imported_form_and_refuses_unknown_ones(data_dir, tmp_path):
-    assert run("forms", "import", FIXTURES / "market_access_ar.xlsx",
-               "--data-dir", data_dir).exit_code == 0
+    assert (
+        run("forms", "import", FIXTURES / "market_access_ar.xlsx", "--data-dir", data_dir).exit_code
+        == 0
+    )
     target = tmp_path / "market.xlsx"
     result = run("forms", "export-xlsform", "market_access", target, "--data-dir", data_dir)
     assert result.exit_code == 0 and "market_access version 3" in result.output
@@ -690,8 +936,9 @@ def test_cli_exports_an_imported_form_and_refuses_unknown_ones(data_dir, tmp_pat
     assert "There is no form 'nope' on this hub" in result.output
     assert "market_access" in result.output and "community_survey" in result.output
     assert not (tmp_path / "nope.xlsx").exists()
-    result = run("forms", "export-xlsform", "market_access", tmp_path / "m.xls",
-                 "--data-dir", data_dir)
+    result = run(
+        "forms", "export-xlsform", "market_access", tmp_path / "m.xls", "--data-dir", data_dir
+    )
     assert result.exit_code == 1
 
 
@@ -703,8 +950,12 @@ def test_cli_export_prefers_the_newest_imported_version(data_dir, tmp_path):
     path.write_text(json.dumps(newer))
     assert run("forms", "import", path, "--data-dir", data_dir).exit_code == 0
     target = tmp_path / "cf.xlsx"
-    assert run("forms", "export-xlsform", "community_feedback", target,
-               "--data-dir", data_dir).exit_code == 0
+    assert (
+        run(
+            "forms", "export-xlsform", "community_feedback", target, "--data-dir", data_dir
+        ).exit_code
+        == 0
+    )
     back = read_xlsform(target).form
     assert back.version == "2"
     assert back.questions["feedback_intro"].label == {"en": "A newer introduction."}
@@ -712,17 +963,23 @@ def test_cli_export_prefers_the_newest_imported_version(data_dir, tmp_path):
 
 def test_schema_errors_become_located_problems():
     """The schema is the last word: what it refuses is reported on the row it came from."""
-    converter = xlsform._Converter(sheets(
-        [{"type": "text", "name": "a", "label": "A"}],
-        choices=[{"list_name": "x", "name": "y", "label": "z"}]), None)
+    converter = xlsform._Converter(
+        sheets(
+            [{"type": "text", "name": "a", "label": "A"}],
+            choices=[{"list_name": "x", "name": "y", "label": "z"}],
+        ),
+        None,
+    )
     definition = converter.run().definition
     definition["sections"][0]["questions"][0]["max_length"] = 0
     definition["choices"] = {"x": [{"name": "y", "label": {"EN": "z"}}]}
     with pytest.raises(Exception) as raised:
         load_form(definition)
     converter.schema_problems(raised.value.messages)
-    assert problems(converter.errors) == {("schema", "survey", 2, "max_length"),
-                                          ("schema", "choices", 2, "label")}
+    assert problems(converter.errors) == {
+        ("schema", "survey", 2, "max_length"),
+        ("schema", "choices", 2, "label"),
+    }
 
 
 def test_a_misnamed_workbook_is_still_read(tmp_path):
@@ -737,11 +994,15 @@ def test_sync_server_publishes_an_xlsform(tmp_path):
     from sync_server.cli import cli as server_cli
     from sync_server.store import Store
 
-    good = sorted(p for p in (Path(__file__).parent / "fixtures" / "xlsforms").glob("*.xlsx")
-                  if not p.name.startswith(("bad", "broken", "unsupported", "not_", "truncated")))
+    good = sorted(
+        p
+        for p in (Path(__file__).parent / "fixtures" / "xlsforms").glob("*.xlsx")
+        if not p.name.startswith(("bad", "broken", "unsupported", "not_", "truncated"))
+    )
     assert good
-    result = Runner().invoke(server_cli, ["forms", "publish", str(good[0]), "--data-dir",
-                                          str(tmp_path / "central")])
+    result = Runner().invoke(
+        server_cli, ["forms", "publish", str(good[0]), "--data-dir", str(tmp_path / "central")]
+    )
     assert result.exit_code == 0 and "Published" in result.output, result.output
     store = Store(tmp_path / "central" / "sync-server.db")
     assert len(store.published_forms()) == 1
@@ -749,43 +1010,57 @@ def test_sync_server_publishes_an_xlsform(tmp_path):
 
 
 def test_calculate_default_and_read_only():
-    rows = [{"type": "integer", "name": "adults", "label": "Adults", "default": "2"},
-            {"type": "integer", "name": "children", "label": "Children", "default": "x1"},
-            {"type": "calculate", "name": "total", "calculation": "${adults} + ${children}"},
-            {"type": "text", "name": "site", "label": "Site", "default": "Camp A",
-             "read_only": "yes", "required": "yes"},
-            {"type": "calculate", "name": "broken"},
-            {"type": "date", "name": "seen", "label": "Seen", "default": "today()"},
-            {"type": "integer", "name": "big", "label": "Big",
-             "relevant": "${total} > ${missing}"}]
+    rows = [
+        {"type": "integer", "name": "adults", "label": "Adults", "default": "2"},
+        {"type": "integer", "name": "children", "label": "Children", "default": "x1"},
+        {"type": "calculate", "name": "total", "calculation": "${adults} + ${children}"},
+        {
+            "type": "text",
+            "name": "site",
+            "label": "Site",
+            "default": "Camp A",
+            "read_only": "yes",
+            "required": "yes",
+        },
+        {"type": "calculate", "name": "broken"},
+        {"type": "date", "name": "seen", "label": "Seen", "default": "today()"},
+        {"type": "integer", "name": "big", "label": "Big", "relevant": "${total} > ${missing}"},
+    ]
     result = convert(sheets(rows))
-    assert problems(result.errors) == {("bad_default", "survey", 3, "default"),
-                                       ("missing_calculation", "survey", 6, "calculation"),
-                                       ("unknown_reference", "survey", 8, "relevant")}
+    assert problems(result.errors) == {
+        ("bad_default", "survey", 3, "default"),
+        ("missing_calculation", "survey", 6, "calculation"),
+        ("unknown_reference", "survey", 8, "relevant"),
+    }
     assert problems(result.warnings) == {("ignored_column", "survey", 7, "default")}
     rows = rows[:1] + [dict(rows[1], default="1"), rows[2], rows[3]]
     form = convert(sheets(rows)).form
-    assert form.questions["total"].spec == {"name": "total", "type": "calculate",
-                                            "calculation": "${adults} + ${children}",
-                                            "required": False, "identifying": False,
-                                            "read_only": False}
+    assert form.questions["total"].spec == {
+        "name": "total",
+        "type": "calculate",
+        "calculation": "${adults} + ${children}",
+        "required": False,
+        "identifying": False,
+        "read_only": False,
+    }
     assert form.questions["adults"].default == "2"
     site = form.questions["site"]
     assert site.read_only and not site.required and site.default == "Camp A"
 
 
 def test_calculate_default_and_read_only_go_back_out_to_pyxform(tmp_path):
-    rows = [{"type": "integer", "name": "adults", "label": "Adults", "default": "2"},
-            {"type": "integer", "name": "children", "label": "Children"},
-            {"type": "calculate", "name": "total", "calculation": "${adults} + ${children}"},
-            {"type": "text", "name": "site", "label": "Site", "default": "Camp A",
-             "read_only": "yes"}]
+    rows = [
+        {"type": "integer", "name": "adults", "label": "Adults", "default": "2"},
+        {"type": "integer", "name": "children", "label": "Children"},
+        {"type": "calculate", "name": "total", "calculation": "${adults} + ${children}"},
+        {"type": "text", "name": "site", "label": "Site", "default": "Camp A", "read_only": "yes"},
+    ]
     form = convert(sheets(rows)).form
     path = tmp_path / "back.xlsx"
     xlsform.to_xlsform(form, path)
     xml = pyxform_convert(xlsform=str(path)).xform
     assert 'calculate="' in xml
-    assert "readonly=\"true()\"" in xml
+    assert 'readonly="true()"' in xml
     again = xlsform.read_xlsform(path)
     assert again.ok, again.errors
     assert again.form.questions["total"].calculation == "${adults} + ${children}"
@@ -793,14 +1068,36 @@ def test_calculate_default_and_read_only_go_back_out_to_pyxform(tmp_path):
 
 
 def test_or_other_adds_the_choice_and_the_specify_question(tmp_path):
-    survey = [{"type": "select_one water or_other", "name": "source", "label::English (en)":
-               "Water source", "label::Français (fr)": "Source d'eau", "required": "yes"},
-              {"type": "select_multiple water or_other", "name": "uses", "label::English (en)":
-               "Uses", "label::Français (fr)": "Usages", "relevant": "${source} != 'tap'"}]
-    choices = [{"list_name": "water", "name": "tap", "label::English (en)": "Tap",
-                "label::Français (fr)": "Robinet"},
-               {"list_name": "water", "name": "well", "label::English (en)": "Well",
-                "label::Français (fr)": "Puits"}]
+    survey = [
+        {
+            "type": "select_one water or_other",
+            "name": "source",
+            "label::English (en)": "Water source",
+            "label::Français (fr)": "Source d'eau",
+            "required": "yes",
+        },
+        {
+            "type": "select_multiple water or_other",
+            "name": "uses",
+            "label::English (en)": "Uses",
+            "label::Français (fr)": "Usages",
+            "relevant": "${source} != 'tap'",
+        },
+    ]
+    choices = [
+        {
+            "list_name": "water",
+            "name": "tap",
+            "label::English (en)": "Tap",
+            "label::Français (fr)": "Robinet",
+        },
+        {
+            "list_name": "water",
+            "name": "well",
+            "label::English (en)": "Well",
+            "label::Français (fr)": "Puits",
+        },
+    ]
     result = convert(sheets(survey, choices))
     assert result.ok, result.errors
     form = result.form
@@ -811,14 +1108,27 @@ def test_or_other_adds_the_choice_and_the_specify_question(tmp_path):
     assert other.type == "text" and other.required
     assert other.relevant == "selected(${source}, 'other')"
     assert form.text(other.label, "fr") == "Précisez autre."
-    assert form.questions["uses_other"].relevant == \
-        "(${source} != 'tap') and selected(${uses}, 'other')"
+    assert (
+        form.questions["uses_other"].relevant
+        == "(${source} != 'tap') and selected(${uses}, 'other')"
+    )
     assert form.choice_names(form.questions["uses"]) == ["tap", "well", "other"]
     path = tmp_path / "other.xlsx"
     xlsform.to_xlsform(form, path)
     pyxform_convert(xlsform=str(path))  # other tools take it as plain questions
-    private = convert(sheets([{"type": "select_one water or_other", "name": "origin",
-                               "label": "Origin", "identifying": "yes"}], choices)).form
+    private = convert(
+        sheets(
+            [
+                {
+                    "type": "select_one water or_other",
+                    "name": "origin",
+                    "label": "Origin",
+                    "identifying": "yes",
+                }
+            ],
+            choices,
+        )
+    ).form
     assert private.questions["origin_other"].identifying
     assert private.questions["origin_other"].privacy == "drop"
     clash = survey + [{"type": "text", "name": "uses_other", "label": "Clash"}]
@@ -827,21 +1137,39 @@ def test_or_other_adds_the_choice_and_the_specify_question(tmp_path):
 
 
 def test_choice_filters_and_the_choice_columns_they_test(tmp_path):
-    survey = [{"type": "select_one regions", "name": "region", "label": "Region"},
-              {"type": "select_one districts", "name": "district", "label": "District",
-               "choice_filter": "region = ${region}"},
-              {"type": "text", "name": "note_it", "label": "Note", "choice_filter": "x = 1"},
-              {"type": "select_one districts", "name": "bad", "label": "Bad",
-               "choice_filter": "region = ${nowhere}"},
-              {"type": "select_one districts", "name": "worse", "label": "Worse",
-               "choice_filter": "region = "}]
-    choices = [{"list_name": "regions", "name": "north", "label": "North"},
-               {"list_name": "regions", "name": "south", "label": "South"},
-               {"list_name": "districts", "name": "n1", "label": "N1", "region": "north"},
-               {"list_name": "districts", "name": "s1", "label": "S1", "region": "south"}]
+    survey = [
+        {"type": "select_one regions", "name": "region", "label": "Region"},
+        {
+            "type": "select_one districts",
+            "name": "district",
+            "label": "District",
+            "choice_filter": "region = ${region}",
+        },
+        {"type": "text", "name": "note_it", "label": "Note", "choice_filter": "x = 1"},
+        {
+            "type": "select_one districts",
+            "name": "bad",
+            "label": "Bad",
+            "choice_filter": "region = ${nowhere}",
+        },
+        {
+            "type": "select_one districts",
+            "name": "worse",
+            "label": "Worse",
+            "choice_filter": "region = ",
+        },
+    ]
+    choices = [
+        {"list_name": "regions", "name": "north", "label": "North"},
+        {"list_name": "regions", "name": "south", "label": "South"},
+        {"list_name": "districts", "name": "n1", "label": "N1", "region": "north"},
+        {"list_name": "districts", "name": "s1", "label": "S1", "region": "south"},
+    ]
     result = convert(sheets(survey, choices))
-    assert problems(result.errors) == {("unknown_reference", "survey", 5, "choice_filter"),
-                                       ("bad_expression", "survey", 6, "choice_filter")}
+    assert problems(result.errors) == {
+        ("unknown_reference", "survey", 5, "choice_filter"),
+        ("bad_expression", "survey", 6, "choice_filter"),
+    }
     assert problems(result.warnings) == {("ignored_column", "survey", 4, "choice_filter")}
     form = convert(sheets(survey[:3], choices)).form
     assert form.questions["district"].choice_filter == "region = ${region}"
@@ -865,8 +1193,9 @@ def test_disclosure_roles_round_trip_and_odk_ignores_them(tmp_path):
     back = read_xlsform(path)
     assert back.errors == [], [str(p) for p in back.errors]
     roles = {name: (q.get("disclosure"), q.get("hierarchy")) for name, q in form.questions.items()}
-    assert {name: (q.get("disclosure"), q.get("hierarchy"))
-            for name, q in back.form.questions.items()} == roles
+    assert {
+        name: (q.get("disclosure"), q.get("hierarchy")) for name, q in back.form.questions.items()
+    } == roles
     assert roles["age"] == ("key", "age_band") and roles["discriminated"] == ("sensitive", None)
     assert roles["wg_seeing"] == ("key", "wg_disability")
 
@@ -874,17 +1203,23 @@ def test_disclosure_roles_round_trip_and_odk_ignores_them(tmp_path):
 def test_a_form_with_entities_imports_without_them_and_says_so_where():
     """ODK Central's entities: the form works as a form; each declared list, and each
     save_to answer, is named as left out."""
-    survey = [{"type": "text", "name": "tree_name", "label": "Tree", "save_to": "name"},
-              {"type": "integer", "name": "height", "label": "Height (m)",
-               "save_to": "height"},
-              {"type": "text", "name": "note", "label": "Note"}]
-    result = convert({**sheets(survey), "entities": [
-        {"list_name": "trees", "label": "concat(${tree_name}, ' ', ${height})"}]})
+    survey = [
+        {"type": "text", "name": "tree_name", "label": "Tree", "save_to": "name"},
+        {"type": "integer", "name": "height", "label": "Height (m)", "save_to": "height"},
+        {"type": "text", "name": "note", "label": "Note"},
+    ]
+    result = convert(
+        {
+            **sheets(survey),
+            "entities": [{"list_name": "trees", "label": "concat(${tree_name}, ' ', ${height})"}],
+        }
+    )
     assert result.ok and result.errors == []
     assert set(result.form.questions) == {"tree_name", "height", "note"}
     left_out = [(p.code, p.sheet, p.row, p.column) for p in result.warnings]
     assert ("external_data", "entities", 2, "list_name") in left_out
     assert [w for w in left_out if w[0] == "unsupported_column"] == [
-        ("unsupported_column", "survey", 2, "save_to"), ("unsupported_column", "survey", 3,
-                                                         "save_to")]
+        ("unsupported_column", "survey", 2, "save_to"),
+        ("unsupported_column", "survey", 3, "save_to"),
+    ]
     assert any("'trees' is left out" in str(w) for w in result.warnings)

@@ -65,100 +65,250 @@ def generic(lang: str, message: str, **params) -> str:
 
 VALID = {
     "household_visit": [
-        ("full",
-         {"consent": "yes", "head_name": "Fatima Diallo", "members": "4", "children": "1",
-          "safe_water": "no", "water_source": "The river behind the school"},
-         {"consent": "yes", "head_name": "Fatima Diallo", "members": 4, "children": 1,
-          "safe_water": "no", "water_source": "The river behind the school"}),
+        (
+            "full",
+            {
+                "consent": "yes",
+                "head_name": "Fatima Diallo",
+                "members": "4",
+                "children": "1",
+                "safe_water": "no",
+                "water_source": "The river behind the school",
+            },
+            {
+                "consent": "yes",
+                "head_name": "Fatima Diallo",
+                "members": 4,
+                "children": 1,
+                "safe_water": "no",
+                "water_source": "The river behind the school",
+            },
+        ),
         ("declined", {"consent": "no"}, {"consent": "no"}),
-        ("alone",
-         {"consent": "yes", "head_name": "Ali Hassan", "members": "1", "safe_water": "yes"},
-         {"consent": "yes", "head_name": "Ali Hassan", "members": 1, "safe_water": "yes"}),
+        (
+            "alone",
+            {"consent": "yes", "head_name": "Ali Hassan", "members": "1", "safe_water": "yes"},
+            {"consent": "yes", "head_name": "Ali Hassan", "members": 1, "safe_water": "yes"},
+        ),
     ],
     "market_access_ar": [
-        ("full",
-         {"visit_date": "2024-03-10", "market": "north", "bread_price": "1.25",
-          "last_delivery": "2024-02", "missing_goods": ["flour", "sugar"]},
-         {"visit_date": "2024-03-10", "market": "north", "bread_price": 1.25,
-          "last_delivery": "2024-02-01", "missing_goods": ["flour", "sugar"]}),
-        ("optional_left_out",
-         {"visit_date": "2024-01-05", "market": "camp", "bread_price": "2"},
-         {"visit_date": "2024-01-05", "market": "camp", "bread_price": 2.0}),
+        (
+            "full",
+            {
+                "visit_date": "2024-03-10",
+                "market": "north",
+                "bread_price": "1.25",
+                "last_delivery": "2024-02",
+                "missing_goods": ["flour", "sugar"],
+            },
+            {
+                "visit_date": "2024-03-10",
+                "market": "north",
+                "bread_price": 1.25,
+                "last_delivery": "2024-02-01",
+                "missing_goods": ["flour", "sugar"],
+            },
+        ),
+        (
+            "optional_left_out",
+            {"visit_date": "2024-01-05", "market": "camp", "bread_price": "2"},
+            {"visit_date": "2024-01-05", "market": "camp", "bread_price": 2.0},
+        ),
     ],
     "service_satisfaction": [
-        ("full",
-         {"service_used": "health", "treated_fairly": "4", "understood": "5",
-          "satisfaction": "8", "wait_hours": "2"},
-         {"service_used": "health", "treated_fairly": "4", "understood": "5",
-          "satisfaction": 8, "wait_hours": 2}),
-        ("online_no_waiting",
-         {"service_used": "online", "treated_fairly": "1", "understood": "3",
-          "satisfaction": "0"},
-         {"service_used": "online", "treated_fairly": "1", "understood": "3",
-          "satisfaction": 0}),
+        (
+            "full",
+            {
+                "service_used": "health",
+                "treated_fairly": "4",
+                "understood": "5",
+                "satisfaction": "8",
+                "wait_hours": "2",
+            },
+            {
+                "service_used": "health",
+                "treated_fairly": "4",
+                "understood": "5",
+                "satisfaction": 8,
+                "wait_hours": 2,
+            },
+        ),
+        (
+            "online_no_waiting",
+            {
+                "service_used": "online",
+                "treated_fairly": "1",
+                "understood": "3",
+                "satisfaction": "0",
+            },
+            {"service_used": "online", "treated_fairly": "1", "understood": "3", "satisfaction": 0},
+        ),
     ],
     "discrimination_followup": [
-        ("full",
-         {"experienced": "yes", "grounds": ["religion", "other"], "grounds_other": "Age",
-          "reported_to": ["police", "ngo"], "satisfied": "no", "incident_date": "2024-02-20",
-          "story": "I was refused a seat on the bus.", "phone": "+254 712 345678"},
-         {"experienced": "yes", "grounds": ["religion", "other"], "grounds_other": "Age",
-          "reported_to": ["police", "ngo"], "satisfied": "no", "incident_date": "2024-02-20",
-          "story": "I was refused a seat on the bus.", "phone": "+254 712 345678"}),
+        (
+            "full",
+            {
+                "experienced": "yes",
+                "grounds": ["religion", "other"],
+                "grounds_other": "Age",
+                "reported_to": ["police", "ngo"],
+                "satisfied": "no",
+                "incident_date": "2024-02-20",
+                "story": "I was refused a seat on the bus.",
+                "phone": "+254 712 345678",
+            },
+            {
+                "experienced": "yes",
+                "grounds": ["religion", "other"],
+                "grounds_other": "Age",
+                "reported_to": ["police", "ngo"],
+                "satisfied": "no",
+                "incident_date": "2024-02-20",
+                "story": "I was refused a seat on the bus.",
+                "phone": "+254 712 345678",
+            },
+        ),
         ("not_experienced", {"experienced": "no"}, {"experienced": "no"}),
-        ("told_no_one",
-         {"experienced": "yes", "grounds": ["dont_know"], "reported_to": ["no_one"]},
-         {"experienced": "yes", "grounds": ["dont_know"], "reported_to": ["no_one"]}),
+        (
+            "told_no_one",
+            {"experienced": "yes", "grounds": ["dont_know"], "reported_to": ["no_one"]},
+            {"experienced": "yes", "grounds": ["dont_know"], "reported_to": ["no_one"]},
+        ),
     ],
     "water_point_check": [
-        ("full",
-         {"working": "partly", "flow_rate": "12.5", "queue": "7",
-          "remarks": "The handle is loose."},
-         {"working": "partly", "flow_rate": 12.5, "queue": 7,
-          "remarks": "The handle is loose."}),
-        ("bounds", {"working": "no", "flow_rate": "0", "queue": "0"},
-         {"working": "no", "flow_rate": 0.0, "queue": 0}),
+        (
+            "full",
+            {
+                "working": "partly",
+                "flow_rate": "12.5",
+                "queue": "7",
+                "remarks": "The handle is loose.",
+            },
+            {"working": "partly", "flow_rate": 12.5, "queue": 7, "remarks": "The handle is loose."},
+        ),
+        (
+            "bounds",
+            {"working": "no", "flow_rate": "0", "queue": "0"},
+            {"working": "no", "flow_rate": 0.0, "queue": 0},
+        ),
     ],
     "youth_wellbeing_sw": [
-        ("full",
-         {"age": "17", "arrival": "2023-06", "cheerful": "sometimes", "rested": "often"},
-         {"age": 17, "arrival": "2023-06-01", "cheerful": "sometimes", "rested": "often"}),
-        ("bounds", {"age": "30", "cheerful": "never", "rested": "always"},
-         {"age": 30, "cheerful": "never", "rested": "always"}),
+        (
+            "full",
+            {"age": "17", "arrival": "2023-06", "cheerful": "sometimes", "rested": "often"},
+            {"age": 17, "arrival": "2023-06-01", "cheerful": "sometimes", "rested": "often"},
+        ),
+        (
+            "bounds",
+            {"age": "30", "cheerful": "never", "rested": "always"},
+            {"age": 30, "cheerful": "never", "rested": "always"},
+        ),
     ],
     "area_profile": [
-        ("full",
-         {"area": "north_b", "settlement": "camp", "camp_years": "3", "camp_committee": "yes",
-          "services_near": ["clinic", "market"]},
-         {"area": "north_b", "settlement": "camp", "camp_years": 3, "camp_committee": "yes",
-          "services_near": ["clinic", "market"]}),
-        ("town", {"area": "south_a", "settlement": "town"},
-         {"area": "south_a", "settlement": "town"}),
+        (
+            "full",
+            {
+                "area": "north_b",
+                "settlement": "camp",
+                "camp_years": "3",
+                "camp_committee": "yes",
+                "services_near": ["clinic", "market"],
+            },
+            {
+                "area": "north_b",
+                "settlement": "camp",
+                "camp_years": 3,
+                "camp_committee": "yes",
+                "services_near": ["clinic", "market"],
+            },
+        ),
+        (
+            "town",
+            {"area": "south_a", "settlement": "town"},
+            {"area": "south_a", "settlement": "town"},
+        ),
     ],
     "kobo_intake": [
-        ("full", {"ready": "OK", "sex": "female", "household_size": "6", "village": "Kalobeyei"},
-         {"ready": "OK", "sex": "female", "household_size": 6, "village": "Kalobeyei"}),
-        ("default_size", {"ready": "OK", "sex": "male", "household_size": "1"},
-         {"ready": "OK", "sex": "male", "household_size": 1}),
+        (
+            "full",
+            {"ready": "OK", "sex": "female", "household_size": "6", "village": "Kalobeyei"},
+            {"ready": "OK", "sex": "female", "household_size": 6, "village": "Kalobeyei"},
+        ),
+        (
+            "default_size",
+            {"ready": "OK", "sex": "male", "household_size": "1"},
+            {"ready": "OK", "sex": "male", "household_size": 1},
+        ),
     ],
     # A repeat: answers are posted per instance (`age.2`), stored as a list of instances.
     "household_roster": [
-        ("full",
-         {"village": "Kalobeyei", "hh_size": "2",
-          "member_name.1": "Fatima", "relationship.1": "head", "age.1": "38", "sex.1": "female",
-          "member_name.2": "Omar", "relationship.2": "child", "age.2": "9", "sex.2": "male",
-          "in_school.2": "yes", "grade.2": "primary", "anyone_missing": "no"},
-         {"village": "Kalobeyei", "hh_size": 2, "anyone_missing": "no", "members": [
-             {"member_no": 1, "member_name": "Fatima", "relationship": "head", "age": 38,
-              "sex": "female"},
-             {"member_no": 2, "member_name": "Omar", "relationship": "child", "age": 9,
-              "sex": "male", "in_school": "yes", "grade": "primary"}]}),
-        ("alone",
-         {"hh_size": "1", "member_name.1": "Ali", "relationship.1": "head", "age.1": "70",
-          "sex.1": "male", "anyone_missing": "yes", "missing_who": "His son, away for work"},
-         {"hh_size": 1, "anyone_missing": "yes", "missing_who": "His son, away for work",
-          "members": [{"member_no": 1, "member_name": "Ali", "relationship": "head", "age": 70,
-                       "sex": "male"}]}),
+        (
+            "full",
+            {
+                "village": "Kalobeyei",
+                "hh_size": "2",
+                "member_name.1": "Fatima",
+                "relationship.1": "head",
+                "age.1": "38",
+                "sex.1": "female",
+                "member_name.2": "Omar",
+                "relationship.2": "child",
+                "age.2": "9",
+                "sex.2": "male",
+                "in_school.2": "yes",
+                "grade.2": "primary",
+                "anyone_missing": "no",
+            },
+            {
+                "village": "Kalobeyei",
+                "hh_size": 2,
+                "anyone_missing": "no",
+                "members": [
+                    {
+                        "member_no": 1,
+                        "member_name": "Fatima",
+                        "relationship": "head",
+                        "age": 38,
+                        "sex": "female",
+                    },
+                    {
+                        "member_no": 2,
+                        "member_name": "Omar",
+                        "relationship": "child",
+                        "age": 9,
+                        "sex": "male",
+                        "in_school": "yes",
+                        "grade": "primary",
+                    },
+                ],
+            },
+        ),
+        (
+            "alone",
+            {
+                "hh_size": "1",
+                "member_name.1": "Ali",
+                "relationship.1": "head",
+                "age.1": "70",
+                "sex.1": "male",
+                "anyone_missing": "yes",
+                "missing_who": "His son, away for work",
+            },
+            {
+                "hh_size": 1,
+                "anyone_missing": "yes",
+                "missing_who": "His son, away for work",
+                "members": [
+                    {
+                        "member_no": 1,
+                        "member_name": "Ali",
+                        "relationship": "head",
+                        "age": 70,
+                        "sex": "male",
+                    }
+                ],
+            },
+        ),
     ],
 }
 
@@ -173,6 +323,7 @@ def full_stored(name: str) -> dict:
 
 # --- invalid answers: (fixture, language, changes to the full answers, question, message) --
 # A change to None leaves the question unanswered.
+
 
 def bad(name, question, value, message, lang="en", label=None, **more):
     changes = {question: value, **more}
@@ -201,8 +352,13 @@ INVALID = [
     # market_access_ar: a required date with its own message, a date constraint with
     # today(), date and month types, a decimal constraint, a constraint without message.
     bad("market_access_ar", "visit_date", None, "Please enter the date"),
-    bad("market_access_ar", "visit_date", FUTURE_DAY, "The date cannot be in the future",
-        label="future"),
+    bad(
+        "market_access_ar",
+        "visit_date",
+        FUTURE_DAY,
+        "The date cannot be in the future",
+        label="future",
+    ),
     bad("market_access_ar", "visit_date", "10/03/2024", DATE),
     bad("market_access_ar", "visit_date", "2024-02-30", DATE),
     bad("market_access_ar", "market", None, REQUIRED),
@@ -216,8 +372,14 @@ INVALID = [
     bad("market_access_ar", "last_delivery", "March 2024", MONTH),
     bad("market_access_ar", "missing_goods", ["flour", "petrol"], FROM_OPTIONS),
     bad("market_access_ar", "visit_date", None, "يرجى إدخال التاريخ", lang="ar"),
-    bad("market_access_ar", "visit_date", FUTURE_DAY, "لا يمكن أن يكون التاريخ في المستقبل",
-        lang="ar", label="future"),
+    bad(
+        "market_access_ar",
+        "visit_date",
+        FUTURE_DAY,
+        "لا يمكن أن يكون التاريخ في المستقبل",
+        lang="ar",
+        label="future",
+    ),
     bad("market_access_ar", "bread_price", "0", "يجب أن يكون السعر أكبر من صفر", lang="ar"),
     bad("market_access_ar", "market", None, generic("ar", REQUIRED), lang="ar"),
     # service_satisfaction: required likert answers, ranges (bounds and steps).
@@ -226,31 +388,55 @@ INVALID = [
     bad("service_satisfaction", "understood", None, REQUIRED),
     bad("service_satisfaction", "understood", "6", ONE_OF),
     bad("service_satisfaction", "satisfaction", None, REQUIRED),
-    bad("service_satisfaction", "satisfaction", "11",
-        "Choose a value from 0 to 10."),
+    bad("service_satisfaction", "satisfaction", "11", "Choose a value from 0 to 10."),
     bad("service_satisfaction", "satisfaction", "-1", "Choose a value from 0 to 10."),
     bad("service_satisfaction", "satisfaction", "7.5", "Choose a value from 0 to 10."),
     bad("service_satisfaction", "wait_hours", "3", "Choose a value from 0 to 12."),
     bad("service_satisfaction", "wait_hours", "14", "Choose a value from 0 to 12."),
     bad("service_satisfaction", "satisfaction", None, generic("es", REQUIRED), lang="es"),
-    bad("service_satisfaction", "wait_hours", "5",
-        generic("es", "Choose a value from %(start)s to %(end)s.", start=0, end=12), lang="es"),
+    bad(
+        "service_satisfaction",
+        "wait_hours",
+        "5",
+        generic("es", "Choose a value from %(start)s to %(end)s.", start=0, end=12),
+        lang="es",
+    ),
     # discrimination_followup: select_multiple constraint, required answers opened by
     # relevance chains, date constraint, text length, regex constraint.
     bad("discrimination_followup", "experienced", None, REQUIRED),
     bad("discrimination_followup", "grounds", None, REQUIRED, grounds_other=None),
-    bad("discrimination_followup", "grounds", ["dont_know", "religion"],
-        "'Don't know' cannot be combined with other answers.", label="dont_know_and_more"),
-    bad("discrimination_followup", "grounds", ["religion", "caste"], FROM_OPTIONS,
-        label="unknown_choice"),
+    bad(
+        "discrimination_followup",
+        "grounds",
+        ["dont_know", "religion"],
+        "'Don't know' cannot be combined with other answers.",
+        label="dont_know_and_more",
+    ),
+    bad(
+        "discrimination_followup",
+        "grounds",
+        ["religion", "caste"],
+        FROM_OPTIONS,
+        label="unknown_choice",
+    ),
     bad("discrimination_followup", "grounds_other", None, REQUIRED),
     bad("discrimination_followup", "reported_to", None, REQUIRED, satisfied=None, phone=None),
     bad("discrimination_followup", "satisfied", None, REQUIRED, phone=None),
-    bad("discrimination_followup", "incident_date", FUTURE_DAY,
-        "The date cannot be in the future.", label="future"),
+    bad(
+        "discrimination_followup",
+        "incident_date",
+        FUTURE_DAY,
+        "The date cannot be in the future.",
+        label="future",
+    ),
     bad("discrimination_followup", "incident_date", "last week", DATE),
-    bad("discrimination_followup", "story", "x" * 1501, "Use at most 1500 characters.",
-        label="1501_characters"),
+    bad(
+        "discrimination_followup",
+        "story",
+        "x" * 1501,
+        "Use at most 1500 characters.",
+        label="1501_characters",
+    ),
     bad("discrimination_followup", "phone", "call me after 5", "Digits only, please."),
     bad("discrimination_followup", "phone", "12345", "Digits only, please."),
     # water_point_check: bounds taken from constraints (min and max, min only), decimal
@@ -262,8 +448,13 @@ INVALID = [
     bad("water_point_check", "flow_rate", "fast", NUMBER),
     bad("water_point_check", "queue", "-1", "Enter a number of at least 0."),
     bad("water_point_check", "queue", "3.5", WHOLE),
-    bad("water_point_check", "remarks", "y" * 301, "Use at most 300 characters.",
-        label="301_characters"),
+    bad(
+        "water_point_check",
+        "remarks",
+        "y" * 301,
+        "Use at most 300 characters.",
+        label="301_characters",
+    ),
     # youth_wellbeing_sw: a required message in two languages, bounds, month type, a
     # constraint without message.
     bad("youth_wellbeing_sw", "age", None, "Please give your age"),
@@ -275,8 +466,13 @@ INVALID = [
     bad("youth_wellbeing_sw", "cheerful", None, REQUIRED),
     bad("youth_wellbeing_sw", "rested", None, REQUIRED),
     bad("youth_wellbeing_sw", "age", None, "Tafadhali taja umri wako", lang="sw"),
-    bad("youth_wellbeing_sw", "age", "40", generic("sw", "Enter a number from %(low)s to %(high)s.",
-                                                   low="12", high="30"), lang="sw"),
+    bad(
+        "youth_wellbeing_sw",
+        "age",
+        "40",
+        generic("sw", "Enter a number from %(low)s to %(high)s.", low="12", high="30"),
+        lang="sw",
+    ),
     # area_profile: a required list (minimal appearance), integer type in a nested group.
     bad("area_profile", "area", None, REQUIRED),
     bad("area_profile", "area", "east", ONE_OF),
@@ -297,8 +493,13 @@ INVALID = [
     bad("household_roster", "age.2", "130", HEAD_AGE),
     bad("household_roster", "age.1", "12", HEAD_AGE),
     bad("household_roster", "relationship.2", "head", "List the head of household first."),
-    bad("household_roster", "relationship.2", "head", "Inscrivez d'abord le chef de ménage.",
-        lang="fr"),
+    bad(
+        "household_roster",
+        "relationship.2",
+        "head",
+        "Inscrivez d'abord le chef de ménage.",
+        lang="fr",
+    ),
     bad("household_roster", "in_school.2", None, REQUIRED),
 ]
 
@@ -317,25 +518,71 @@ FIRST_REQUIRED = {
 
 # In Chromium: one rule per fixture, checked on the phone before anything is sent.
 BROWSER_INVALID = [
-    pytest.param("household_visit", {"children": "4"}, "children",
-                 "Fewer than the household size.", "1", id="household_visit-children"),
-    pytest.param("market_access_ar", {"bread_price": "0"}, "bread_price",
-                 "The price must be above zero", "1.25", id="market_access_ar-bread_price"),
-    pytest.param("service_satisfaction", {"satisfaction": None}, "satisfaction", REQUIRED, "8",
-                 id="service_satisfaction-satisfaction"),
-    pytest.param("discrimination_followup", {"grounds": ["dont_know", "religion", "other"]},
-                 "grounds", "'Don't know' cannot be combined with other answers.",
-                 ["religion", "other"], id="discrimination_followup-grounds"),
-    pytest.param("water_point_check", {"flow_rate": "501"}, "flow_rate",
-                 "Enter a number from 0 to 500.", "12.5", id="water_point_check-flow_rate"),
-    pytest.param("youth_wellbeing_sw", {"age": None}, "age", "Please give your age", "17",
-                 id="youth_wellbeing_sw-age"),
-    pytest.param("area_profile", {"camp_years": "three"}, "camp_years", WHOLE, "3",
-                 id="area_profile-camp_years"),
-    pytest.param("kobo_intake", {"ready": None}, "ready", REQUIRED, "OK",
-                 id="kobo_intake-ready"),
-    pytest.param("household_roster", {"relationship.2": "head"}, "relationship.2",
-                 "List the head of household first.", "child", id="household_roster-relationship"),
+    pytest.param(
+        "household_visit",
+        {"children": "4"},
+        "children",
+        "Fewer than the household size.",
+        "1",
+        id="household_visit-children",
+    ),
+    pytest.param(
+        "market_access_ar",
+        {"bread_price": "0"},
+        "bread_price",
+        "The price must be above zero",
+        "1.25",
+        id="market_access_ar-bread_price",
+    ),
+    pytest.param(
+        "service_satisfaction",
+        {"satisfaction": None},
+        "satisfaction",
+        REQUIRED,
+        "8",
+        id="service_satisfaction-satisfaction",
+    ),
+    pytest.param(
+        "discrimination_followup",
+        {"grounds": ["dont_know", "religion", "other"]},
+        "grounds",
+        "'Don't know' cannot be combined with other answers.",
+        ["religion", "other"],
+        id="discrimination_followup-grounds",
+    ),
+    pytest.param(
+        "water_point_check",
+        {"flow_rate": "501"},
+        "flow_rate",
+        "Enter a number from 0 to 500.",
+        "12.5",
+        id="water_point_check-flow_rate",
+    ),
+    pytest.param(
+        "youth_wellbeing_sw",
+        {"age": None},
+        "age",
+        "Please give your age",
+        "17",
+        id="youth_wellbeing_sw-age",
+    ),
+    pytest.param(
+        "area_profile",
+        {"camp_years": "three"},
+        "camp_years",
+        WHOLE,
+        "3",
+        id="area_profile-camp_years",
+    ),
+    pytest.param("kobo_intake", {"ready": None}, "ready", REQUIRED, "OK", id="kobo_intake-ready"),
+    pytest.param(
+        "household_roster",
+        {"relationship.2": "head"},
+        "relationship.2",
+        "List the head of household first.",
+        "child",
+        id="household_roster-relationship",
+    ),
 ]
 
 
@@ -351,13 +598,16 @@ def changed(answers: dict, changes: dict) -> dict:
 
 # --- the hub, with every fixture imported, and enumerators to tell records apart --------
 
+
 @pytest.fixture(scope="module")
 def xls_hub(tmp_path_factory):
     """One real hub (cheroot on loopback) for the module, with every fixture imported as
     tests/test_calculations.py imports a form; tests keep their records apart by enumerator
     or by record UUID."""
-    app = create_app({"HUB_SETTINGS": {"signin_rate_limit": "100000 per minute"}},
-                     data_dir=tmp_path_factory.mktemp("xlsform-hub"))
+    app = create_app(
+        {"HUB_SETTINGS": {"signin_rate_limit": "100000 per minute"}},
+        data_dir=tmp_path_factory.mktemp("xlsform-hub"),
+    )
     live = LiveHub(app)
     live.imports = {}
     db = open_database(app.config["DATABASE"])
@@ -422,8 +672,10 @@ def phone_for(hub, person, lang):
 
 
 def records_of(hub, person, record_uuid=None):
-    sql = ("SELECT uuid, form_id, form_version, locale, status, revision, answers"
-           " FROM records WHERE enumerator_id = ?")
+    sql = (
+        "SELECT uuid, form_id, form_version, locale, status, revision, answers"
+        " FROM records WHERE enumerator_id = ?"
+    )
     params = [person.id]
     if record_uuid is not None:
         sql, params = sql + " AND uuid = ?", params + [record_uuid]
@@ -456,8 +708,9 @@ def page_text(response) -> str:
 
 
 def error_at(response, question: str) -> str | None:
-    match = re.search(rf'<p class="error" id="{re.escape(question)}-error">(.*?)</p>',
-                      response.text, re.S)
+    match = re.search(
+        rf'<p class="error" id="{re.escape(question)}-error">(.*?)</p>', response.text, re.S
+    )
     return html.unescape(match.group(1)) if match else None
 
 
@@ -498,8 +751,9 @@ def post_sections(phone, form, answers, lang, switch=None):
         visited.append((index, shown))
         response = phone.post(path, data)
         if response.status_code == 422 or "/review" in response.url:
-            return SimpleNamespace(response=response, uuid=record_uuid, index=index,
-                                   visited=visited)
+            return SimpleNamespace(
+                response=response, uuid=record_uuid, index=index, visited=visited
+            )
         assert response.status_code == 200, response.text[:2000]
         # The same page again (it shows the questions the answers opened) or the next one.
         if response.url.endswith(path):
@@ -510,6 +764,7 @@ def post_sections(phone, form, answers, lang, switch=None):
 
 # --- 1. imported --------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("name", NAMES)
 def test_fixture_is_imported_into_the_hubs_library(xls_hub, person, name):
     imported = xls_hub.imports[name]
@@ -517,9 +772,11 @@ def test_fixture_is_imported_into_the_hubs_library(xls_hub, person, name):
     assert imported.stored is True
     form = imported.form
     assert set(form_languages(form)) == set(LANGUAGES[name])
-    [row] = query(xls_hub.app.config["DATABASE"],
-                  "SELECT version, source, definition FROM forms WHERE form_id = ?",
-                  [form.form_id])
+    [row] = query(
+        xls_hub.app.config["DATABASE"],
+        "SELECT version, source, definition FROM forms WHERE form_id = ?",
+        [form.form_id],
+    )
     assert (row["version"], row["source"]) == (form.version, "test")
     assert json.loads(row["definition"]) == json.loads(form.to_json())
     # Importing the same version again changes nothing.
@@ -534,6 +791,7 @@ def test_fixture_is_imported_into_the_hubs_library(xls_hub, person, name):
 
 
 # --- 2. rendered --------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("name, lang", [(n, lang) for n in NAMES for lang in LANGUAGES[n]])
 def test_every_label_of_the_fixture_is_rendered(xls_hub, phones, name, lang):
@@ -565,9 +823,12 @@ def test_every_label_of_the_fixture_is_rendered(xls_hub, phones, name, lang):
 
 # --- 3. valid answers are accepted (no JavaScript) ----------------------------------------
 
-VALID_CASES = [pytest.param(name, variant, lang, id=f"{name}-{variant}-{lang}")
-               for name in NAMES for index, (variant, _, _) in enumerate(VALID[name])
-               for lang in (LANGUAGES[name] if index == 0 else LANGUAGES[name][:1])]
+VALID_CASES = [
+    pytest.param(name, variant, lang, id=f"{name}-{variant}-{lang}")
+    for name in NAMES
+    for index, (variant, _, _) in enumerate(VALID[name])
+    for lang in (LANGUAGES[name] if index == 0 else LANGUAGES[name][:1])
+]
 
 
 @pytest.mark.parametrize("name, variant, lang", VALID_CASES)
@@ -578,8 +839,9 @@ def test_valid_answers_are_finalized_without_javascript(xls_hub, phones, name, v
     records_before, revisions_before = counts(xls_hub, owner)
     filled = post_sections(phone, form, answers, lang)
     review = filled.response
-    assert review.status_code == 200 and review.url.endswith(f"/records/{filled.uuid}/review"), \
+    assert review.status_code == 200 and review.url.endswith(f"/records/{filled.uuid}/review"), (
         page_text(review)[:3000]
+    )
     # Every answered question is on the review page, under its label.
     review_text = page_text(review)
     for question_name in stored:
@@ -594,8 +856,13 @@ def test_valid_answers_are_finalized_without_javascript(xls_hub, phones, name, v
     finalized = phone.post(f"/records/{filled.uuid}/finalize", {})
     assert finalized.status_code == 200 and finalized.url.endswith("/records")
     [record] = records_of(xls_hub, owner, filled.uuid)
-    assert (record["form_id"], record["form_version"], record["locale"], record["status"],
-            record["revision"]) == (form.form_id, form.version, lang, "finalized", 1)
+    assert (
+        record["form_id"],
+        record["form_version"],
+        record["locale"],
+        record["status"],
+        record["revision"],
+    ) == (form.form_id, form.version, lang, "finalized", 1)
     assert record["answers"] == stored
     # Typed as the form says: whole numbers as ints, decimals as floats, lists, ISO dates.
     for question_name, value in record["answers"].items():
@@ -607,9 +874,11 @@ def test_valid_answers_are_finalized_without_javascript(xls_hub, phones, name, v
 
 # --- 4. invalid answers are refused (no JavaScript) ---------------------------------------
 
+
 @pytest.mark.parametrize("name, lang, changes, question, message", INVALID)
 def test_invalid_answer_is_refused_with_its_message_without_javascript(
-        xls_hub, phones, name, lang, changes, question, message):
+    xls_hub, phones, name, lang, changes, question, message
+):
     form = form_of(xls_hub, name)
     answers = changed(full(name), changes)
     phone, owner = phones(lang), phones.owner
@@ -622,9 +891,9 @@ def test_invalid_answer_is_refused_with_its_message_without_javascript(
     assert form.sections[filled.index]["name"] == section
     assert error_at(refused, question) == message
     assert f'href="#q-{question}"' in refused.text
-    assert re.search(rf'id="f-{question}"[^>]*aria-invalid="true"', refused.text) or \
-        form.questions[question.partition(".")[0]].type in ("select_one", "select_multiple",
-                                                            "range")
+    assert re.search(rf'id="f-{question}"[^>]*aria-invalid="true"', refused.text) or form.questions[
+        question.partition(".")[0]
+    ].type in ("select_one", "select_multiple", "range")
     # Nothing finalized; whatever was kept is a draft without the refused answer (a
     # record is kept from the first page sent that the hub took).
     assert revisions_of(xls_hub, owner, filled.uuid) == []
@@ -642,8 +911,11 @@ def test_a_draft_missing_required_answers_cannot_be_finalized(xls_hub, phones, n
     revisions_before = counts(xls_hub, owner)[1]
     start = phone.get(f"/forms/{form.form_id}")
     path, record_uuid, _ = ACTION.search(start.text).groups()
-    saved = phone.post(path, [("form_id", form.form_id), ("_action", "draft")]
-                       + [("_shown", n) for n in shown_on(start.text)])
+    saved = phone.post(
+        path,
+        [("form_id", form.form_id), ("_action", "draft")]
+        + [("_shown", n) for n in shown_on(start.text)],
+    )
     assert saved.status_code == 200 and saved.url.endswith("/records")
     [draft] = records_of(xls_hub, owner, record_uuid)
     assert draft["status"] == "draft"
@@ -660,35 +932,56 @@ def test_a_draft_missing_required_answers_cannot_be_finalized(xls_hub, phones, n
 # An answer typed wrongly, then closed by a later answer (the question no longer applies):
 # the final answers are all valid: the page is accepted and the closed answer dropped.
 CLOSED = [
-    pytest.param("household_visit", "children", {"members": "1", "children": "lots"},
-                 {"consent": "yes", "head_name": "Fatima Diallo", "members": 1,
-                  "safe_water": "no", "water_source": "The river behind the school"},
-                 id="household_visit-children-closed_by_members"),
-    pytest.param("area_profile", "camp_years", {"settlement": "town", "camp_years": "many"},
-                 {"area": "north_b", "settlement": "town", "services_near": ["clinic", "market"]},
-                 id="area_profile-camp_years-closed_by_settlement"),
-    pytest.param("discrimination_followup", "incident_date",
-                 {"experienced": "no", "incident_date": "last week"}, {"experienced": "no"},
-                 id="discrimination_followup-incident_date-closed_by_experienced"),
+    pytest.param(
+        "household_visit",
+        "children",
+        {"members": "1", "children": "lots"},
+        {
+            "consent": "yes",
+            "head_name": "Fatima Diallo",
+            "members": 1,
+            "safe_water": "no",
+            "water_source": "The river behind the school",
+        },
+        id="household_visit-children-closed_by_members",
+    ),
+    pytest.param(
+        "area_profile",
+        "camp_years",
+        {"settlement": "town", "camp_years": "many"},
+        {"area": "north_b", "settlement": "town", "services_near": ["clinic", "market"]},
+        id="area_profile-camp_years-closed_by_settlement",
+    ),
+    pytest.param(
+        "discrimination_followup",
+        "incident_date",
+        {"experienced": "no", "incident_date": "last week"},
+        {"experienced": "no"},
+        id="discrimination_followup-incident_date-closed_by_experienced",
+    ),
 ]
 
 
 @pytest.mark.parametrize("name, question, changes, stored", CLOSED)
 def test_a_wrong_answer_to_a_question_closed_later_does_not_block_without_javascript(
-        xls_hub, phones, name, question, changes, stored):
+    xls_hub, phones, name, question, changes, stored
+):
     form = form_of(xls_hub, name)
     phone, owner = phones("en"), phones.owner
     filled = post_sections(phone, form, full(name), "en", switch=(question, changes))
     response = filled.response
     assert response.status_code == 200 and response.url.endswith("/review"), (
-        response.status_code, error_at(response, question),
-        question in shown_on(response.text))
+        response.status_code,
+        error_at(response, question),
+        question in shown_on(response.text),
+    )
     assert phone.post(f"/records/{filled.uuid}/finalize", {}).status_code == 200
     [record] = records_of(xls_hub, owner, filled.uuid)
     assert record["status"] == "finalized" and record["answers"] == stored
 
 
 # --- the browser path: real Chromium, the whole form in one page --------------------------
+
 
 def sign_in_as(driver, hub, person):
     driver.get(hub.url + "/signin")
@@ -714,8 +1007,9 @@ def answer_shown(driver, answers):
     from selenium.webdriver.common.keys import Keys
     from selenium.webdriver.support.ui import Select
 
-    for block, name, kind in shown_blocks(driver, lambda name, kind: kind not in (
-            "note", "calculate") and name in answers, by_id=True):  # `q-age.2`: `age.2`
+    for block, name, kind in shown_blocks(
+        driver, lambda name, kind: kind not in ("note", "calculate") and name in answers, by_id=True
+    ):  # `q-age.2`: `age.2`
         value = answers[name]
         lists = block.find_elements("css selector", "select")
         if lists:
@@ -731,7 +1025,9 @@ def answer_shown(driver, answers):
                 "arguments[0].value = arguments[1];"
                 "arguments[0].dispatchEvent(new Event('input', {bubbles: true}));"
                 "arguments[0].dispatchEvent(new Event('change', {bubbles: true}));",
-                field, value)
+                field,
+                value,
+            )
         else:
             field = block.find_element("css selector", "input:not([type=hidden]), textarea")
             if field.get_attribute("value"):
@@ -753,8 +1049,13 @@ def open_phone_form(driver, hub, person, form, lang):
     sign_in_as(driver, hub, person)
     driver.get(f"{hub.url}/forms/{form.form_id}/phone?lang={lang}")
     until(driver, lambda d: d.find_elements("css selector", "form[data-steps]"))
-    until(driver, lambda d: element(d, "button.step-next").is_displayed()
-          or element(d, "button.step-review").is_displayed())
+    until(
+        driver,
+        lambda d: (
+            element(d, "button.step-next").is_displayed()
+            or element(d, "button.step-review").is_displayed()
+        ),
+    )
 
 
 def step_through(driver, answers, stop_at=None):
@@ -791,8 +1092,13 @@ def test_valid_answers_are_finalized_in_chromium(xls_hub, person, chromium, name
     step_through(chromium, full(name))
     until(chromium, lambda d: "/phone" not in d.current_url)
     [record] = records_of(xls_hub, person)
-    assert (record["form_id"], record["form_version"], record["locale"], record["status"],
-            record["revision"]) == (form.form_id, form.version, lang, "finalized", 1)
+    assert (
+        record["form_id"],
+        record["form_version"],
+        record["locale"],
+        record["status"],
+        record["revision"],
+    ) == (form.form_id, form.version, lang, "finalized", 1)
     assert record["answers"] == full_stored(name)
     for question_name, value in record["answers"].items():
         assert type(value) is type(full_stored(name)[question_name]), question_name
@@ -800,9 +1106,9 @@ def test_valid_answers_are_finalized_in_chromium(xls_hub, person, chromium, name
 
 
 @pytest.mark.parametrize("name, changes, question, message, correct", BROWSER_INVALID)
-def test_invalid_answer_is_stopped_on_the_phone_in_chromium(xls_hub, person, chromium, name,
-                                                            changes, question, message,
-                                                            correct):
+def test_invalid_answer_is_stopped_on_the_phone_in_chromium(
+    xls_hub, person, chromium, name, changes, question, message, correct
+):
     form = form_of(xls_hub, name)
     open_phone_form(chromium, xls_hub, person, form, "en")
     answers = changed(full(name), changes)
@@ -822,7 +1128,8 @@ def test_invalid_answer_is_stopped_on_the_phone_in_chromium(xls_hub, person, chr
 
 
 def test_a_wrong_answer_to_a_question_closed_later_does_not_block_in_chromium(
-        xls_hub, person, chromium):
+    xls_hub, person, chromium
+):
     form = form_of(xls_hub, "area_profile")
     open_phone_form(chromium, xls_hub, person, form, "en")
     answer_shown(chromium, {"area": "north_b", "settlement": "camp", "camp_years": "many"})
@@ -832,9 +1139,15 @@ def test_a_wrong_answer_to_a_question_closed_later_does_not_block_in_chromium(
     step_through(chromium, {"services_near": ["clinic", "market"]})
     until(chromium, lambda d: "/phone" not in d.current_url)
     problems = [e.text for e in chromium.find_elements("css selector", ".problems")]
-    assert problems == [], (chromium.current_url, problems,
-                            element(chromium, "#q-camp_years").is_displayed())
+    assert problems == [], (
+        chromium.current_url,
+        problems,
+        element(chromium, "#q-camp_years").is_displayed(),
+    )
     [record] = records_of(xls_hub, person)
     assert record["status"] == "finalized"
-    assert record["answers"] == {"area": "north_b", "settlement": "town",
-                                 "services_near": ["clinic", "market"]}
+    assert record["answers"] == {
+        "area": "north_b",
+        "settlement": "town",
+        "services_near": ["clinic", "market"],
+    }

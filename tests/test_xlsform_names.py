@@ -32,8 +32,19 @@ from workbooks import write_workbook
 workbook = write_workbook
 
 
-HEADER = ["type", "name", "label", "hint", "required", "relevant", "constraint",
-          "constraint_message", "calculation", "privacy", "repeat_count"]
+HEADER = [
+    "type",
+    "name",
+    "label",
+    "hint",
+    "required",
+    "relevant",
+    "constraint",
+    "constraint_message",
+    "calculation",
+    "privacy",
+    "repeat_count",
+]
 
 
 def row(kind, name=None, label=None, **columns):
@@ -44,26 +55,55 @@ def row(kind, name=None, label=None, **columns):
 SURVEY = [
     HEADER,
     row("begin group", "hh-info", "Household"),
-    row("integer", "Q1.1", "How many adults live here?", hint="Adults are 18 or older.",
-        required="yes", constraint=". >= 1", constraint_message="At least one adult.",
-        privacy="keep"),
-    row("integer", "hh-size", "How many people live here?", required="yes",
-        relevant="${Q1.1} > 0", constraint=". >= ${Q1.1}",
-        constraint_message="Not fewer than the adults.", privacy="keep"),
-    row("select_multiple flavours", "ice.creams", "Which ice creams do you like?",
-        privacy="keep"),
-    row("text", "ice.creams-why", "Why those?", relevant="selected(${ice.creams}, 'mango')",
-        privacy="scrub"),
+    row(
+        "integer",
+        "Q1.1",
+        "How many adults live here?",
+        hint="Adults are 18 or older.",
+        required="yes",
+        constraint=". >= 1",
+        constraint_message="At least one adult.",
+        privacy="keep",
+    ),
+    row(
+        "integer",
+        "hh-size",
+        "How many people live here?",
+        required="yes",
+        relevant="${Q1.1} > 0",
+        constraint=". >= ${Q1.1}",
+        constraint_message="Not fewer than the adults.",
+        privacy="keep",
+    ),
+    row("select_multiple flavours", "ice.creams", "Which ice creams do you like?", privacy="keep"),
+    row(
+        "text",
+        "ice.creams-why",
+        "Why those?",
+        relevant="selected(${ice.creams}, 'mango')",
+        privacy="scrub",
+    ),
     row("end group"),
     row("begin repeat", "kids.list", "Children", repeat_count="${hh-size} - ${Q1.1}"),
-    row("integer", "kid-age", "Age of the child", required="yes", constraint=". < 18",
-        constraint_message="A child is under 18.", privacy="keep"),
+    row(
+        "integer",
+        "kid-age",
+        "Age of the child",
+        required="yes",
+        constraint=". < 18",
+        constraint_message="A child is under 18.",
+        privacy="keep",
+    ),
     row("end repeat"),
     row("text", "final-remarks", "Anything else?", privacy="scrub"),
     row("calculate", "age.total", calculation="sum(${kid-age})", privacy="keep"),
 ]
-CHOICES = [["list_name", "name", "label"], ["flavours", "vanilla", "Vanilla"],
-           ["flavours", "mango", "Mango"], ["flavours", "choc-chip", "Chocolate chip"]]
+CHOICES = [
+    ["list_name", "name", "label"],
+    ["flavours", "vanilla", "Vanilla"],
+    ["flavours", "mango", "Mango"],
+    ["flavours", "choc-chip", "Chocolate chip"],
+]
 SETTINGS = [["form_id", "version", "form_title"], ["2024-wash.v2", "1", "Ice cream survey"]]
 
 
@@ -80,13 +120,21 @@ def imported(path: Path):
 
 # --- import ---------------------------------------------------------------------------
 
+
 def test_names_with_dots_and_dashes_are_read_as_written(dotted):
     result = imported(dotted)
     form = result.form
     assert form.form_id == "2024-wash.v2"
     assert [s["name"] for s in form.sections] == ["hh-info", "kids.list", "section_1"]
-    assert list(form.questions) == ["Q1.1", "hh-size", "ice.creams", "ice.creams-why",
-                                    "kid-age", "final-remarks", "age.total"]
+    assert list(form.questions) == [
+        "Q1.1",
+        "hh-size",
+        "ice.creams",
+        "ice.creams-why",
+        "kid-age",
+        "final-remarks",
+        "age.total",
+    ]
     assert form.questions["hh-size"].relevant == "${Q1.1} > 0"
     assert form.section("kids.list")["repeat_count"] == "${hh-size} - ${Q1.1}"
     assert form.choice_names(form.questions["ice.creams"]) == ["vanilla", "mango", "choc-chip"]
@@ -99,46 +147,76 @@ def test_export_xlsform_writes_the_same_names_back(dotted, data_dir, tmp_path):
     assert done.exit_code == 0, done.output
     assert "Imported 2024-wash.v2 version 1." in done.output
     target = tmp_path / "back.xlsx"
-    done = runner.invoke(cli, ["forms", "export-xlsform", "2024-wash.v2", str(target),
-                               "--data-dir", str(data_dir)])
+    done = runner.invoke(
+        cli, ["forms", "export-xlsform", "2024-wash.v2", str(target), "--data-dir", str(data_dir)]
+    )
     assert done.exit_code == 0, done.output
     xml = pyxform_convert(xlsform=str(target)).xform
     paths = set(re.findall(r'<bind nodeset="([^"]+)"', xml))
-    assert {"/data/hh-info/Q1.1", "/data/hh-info/hh-size", "/data/hh-info/ice.creams",
-            "/data/kids.list/kid-age", "/data/final-remarks", "/data/age.total"} <= paths
+    assert {
+        "/data/hh-info/Q1.1",
+        "/data/hh-info/hh-size",
+        "/data/hh-info/ice.creams",
+        "/data/kids.list/kid-age",
+        "/data/final-remarks",
+        "/data/age.total",
+    } <= paths
     assert 'id="2024-wash.v2"' in xml
     assert read_xlsform(target).definition == imported(dotted).definition
     # The original workbook is a valid XLSForm for pyxform too.
     assert "/data/hh-info/Q1.1" in pyxform_convert(xlsform=str(dotted)).xform
 
 
-@pytest.mark.parametrize("settings, survey_rows, expected", [
-    ([["form_id"], ["-wash"]], [], ("bad_setting/form_id", "settings", 2, "form_id")),
-    ([["form_id"], ["wash/v2"]], [], ("bad_setting/form_id", "settings", 2, "form_id")),
-    (None, [row("integer", "1st", "First")], ("bad_name", "survey", 2, "name")),
-    (None, [row("integer", "a b", "Spaced")], ("bad_name", "survey", 2, "name")),
-    (None, [row("integer", "_repeat.kids", "Count")], ("bad_name", "survey", 2, "name")),
-    # `kid.2` would be posted where the second child's answer to `kid` is.
-    (None, [row("begin repeat", "kids", "Kids"), row("integer", "kid", "Age"),
-            row("end repeat"), row("integer", "kid.2", "Other")],
-     ("bad_name/instance_key", "survey", 5, "name")),
-])
+@pytest.mark.parametrize(
+    "settings, survey_rows, expected",
+    [
+        ([["form_id"], ["-wash"]], [], ("bad_setting/form_id", "settings", 2, "form_id")),
+        ([["form_id"], ["wash/v2"]], [], ("bad_setting/form_id", "settings", 2, "form_id")),
+        (None, [row("integer", "1st", "First")], ("bad_name", "survey", 2, "name")),
+        (None, [row("integer", "a b", "Spaced")], ("bad_name", "survey", 2, "name")),
+        (None, [row("integer", "_repeat.kids", "Count")], ("bad_name", "survey", 2, "name")),
+        # `kid.2` would be posted where the second child's answer to `kid` is.
+        (
+            None,
+            [
+                row("begin repeat", "kids", "Kids"),
+                row("integer", "kid", "Age"),
+                row("end repeat"),
+                row("integer", "kid.2", "Other"),
+            ],
+            ("bad_name/instance_key", "survey", 5, "name"),
+        ),
+    ],
+)
 def test_names_pyxform_refuses_or_the_hub_cannot_post_are_refused_where_they_are(
-        tmp_path, settings, survey_rows, expected):
+    tmp_path, settings, survey_rows, expected
+):
     survey = [HEADER, *(survey_rows or [row("text", "a", "A")])]
-    path = workbook(tmp_path / "bad.xlsx", survey, None,
-                    settings or [["form_id"], ["fine"]])
+    path = workbook(tmp_path / "bad.xlsx", survey, None, settings or [["form_id"], ["fine"]])
     result = read_xlsform(path)
     assert {(p.key, p.sheet, p.row, p.column) for p in result.errors} == {expected}
     assert result.form is None
 
 
 def test_the_schema_refuses_a_name_that_is_another_answers_key():
-    form = {"form_id": "f", "version": "1", "title": {"en": "F"}, "sections": [
-        {"name": "kids", "label": {"en": "K"}, "repeat": True,
-         "questions": [{"name": "kid", "type": "integer", "label": {"en": "Age"}}]},
-        {"name": "main", "label": {"en": "M"},
-         "questions": [{"name": "kid.1", "type": "integer", "label": {"en": "X"}}]}]}
+    form = {
+        "form_id": "f",
+        "version": "1",
+        "title": {"en": "F"},
+        "sections": [
+            {
+                "name": "kids",
+                "label": {"en": "K"},
+                "repeat": True,
+                "questions": [{"name": "kid", "type": "integer", "label": {"en": "Age"}}],
+            },
+            {
+                "name": "main",
+                "label": {"en": "M"},
+                "questions": [{"name": "kid.1", "type": "integer", "label": {"en": "X"}}],
+            },
+        ],
+    }
     with pytest.raises(FormError, match="'kid.1' is how the answer of 'kid' in instance 1"):
         load_form(form)
     form["sections"][1]["questions"][0]["name"] = "kid.x"
@@ -162,15 +240,17 @@ def post_page(phone, response, answers: dict):
     for key in shown_on(response.text):
         data.append(("_shown", key))
         value = answers.get(key)
-        data += [(key, v) for v in value] if isinstance(value, list) else (
-            [(key, value)] if value is not None else [])
+        data += (
+            [(key, v) for v in value]
+            if isinstance(value, list)
+            else ([(key, value)] if value is not None else [])
+        )
     return phone.post(path, data)
 
 
 @pytest.fixture
 def live(dotted, data_dir):
-    done = CliRunner().invoke(cli, ["forms", "import", str(dotted), "--data-dir",
-                                    str(data_dir)])
+    done = CliRunner().invoke(cli, ["forms", "import", str(dotted), "--data-dir", str(data_dir)])
     assert done.exit_code == 0, done.output
     hub = LiveHub(create_app(data_dir=data_dir))
     hub.add_enumerator()
@@ -178,12 +258,24 @@ def live(dotted, data_dir):
     hub.stop()
 
 
-ANSWERS = {"Q1.1": "1", "hh-size": "3", "ice.creams": ["vanilla", "mango"],
-           "ice.creams-why": "Sweet", "kid-age.1": "4", "kid-age.2": "9",
-           "final-remarks": "No"}
-STORED = {"Q1.1": 1, "hh-size": 3, "ice.creams": ["vanilla", "mango"],
-          "ice.creams-why": "Sweet", "kids.list": [{"kid-age": 4}, {"kid-age": 9}],
-          "final-remarks": "No", "age.total": 13}
+ANSWERS = {
+    "Q1.1": "1",
+    "hh-size": "3",
+    "ice.creams": ["vanilla", "mango"],
+    "ice.creams-why": "Sweet",
+    "kid-age.1": "4",
+    "kid-age.2": "9",
+    "final-remarks": "No",
+}
+STORED = {
+    "Q1.1": 1,
+    "hh-size": 3,
+    "ice.creams": ["vanilla", "mango"],
+    "ice.creams-why": "Sweet",
+    "kids.list": [{"kid-age": 4}, {"kid-age": 9}],
+    "final-remarks": "No",
+    "age.total": 13,
+}
 
 
 def test_a_form_with_dotted_names_is_rendered_filled_and_stored(live):
@@ -224,42 +316,70 @@ def test_a_form_with_dotted_names_is_rendered_filled_and_stored(live):
     record_uuid = ACTION.search(page.text).group(2)
     finalized = phone.post(f"/records/{record_uuid}/finalize", {})
     assert finalized.status_code == 200
-    [record] = query(live.app.config["DATABASE"],
-                     "SELECT form_id, status, answers FROM records WHERE uuid = ?",
-                     [record_uuid])
+    [record] = query(
+        live.app.config["DATABASE"],
+        "SELECT form_id, status, answers FROM records WHERE uuid = ?",
+        [record_uuid],
+    )
     assert (record["form_id"], record["status"]) == ("2024-wash.v2", "finalized")
     assert json.loads(record["answers"]) == STORED
 
 
 # --- anonymized and exported --------------------------------------------------------------
 
+
 def stored_record(form) -> dict:
-    return {"uuid": "00000000-0000-4000-8000-000000000001", "revision": 1,
-            "form_id": form.form_id, "form_version": form.version, "locale": "en",
-            "finalized_at": "2026-03-15T10:00:00+00:00", "enumerator": "Amina",
-            "answers": STORED}
+    return {
+        "uuid": "00000000-0000-4000-8000-000000000001",
+        "revision": 1,
+        "form_id": form.form_id,
+        "form_version": form.version,
+        "locale": "en",
+        "finalized_at": "2026-03-15T10:00:00+00:00",
+        "enumerator": "Amina",
+        "answers": STORED,
+    }
 
 
 def central_row(synced: dict) -> dict:
     """The synced record as the central server keeps it (Store.iter_latest)."""
-    return {**synced, "device_id": "dev-1", "received_at": "2026-03-16T08:00:00Z",
-            "review": None}
+    return {**synced, "device_id": "dev-1", "received_at": "2026-03-16T08:00:00Z", "review": None}
 
 
 def test_dotted_names_are_anonymized_and_exported_under_one_rule(dotted, tmp_path):
     form = imported(dotted).form
     synced = anonymize(stored_record(form), form, TEST_PSEUDONYM_KEY)
-    assert synced["answers"] == {"Q1.1": 1, "hh-size": 3, "ice.creams": ["vanilla", "mango"],
-                                 "ice.creams-why": "Sweet", "final-remarks": "No",
-                                 "age.total": 13, "kids.list": [{"kid-age": 4}, {"kid-age": 9}]}
+    assert synced["answers"] == {
+        "Q1.1": 1,
+        "hh-size": 3,
+        "ice.creams": ["vanilla", "mango"],
+        "ice.creams-why": "Sweet",
+        "final-remarks": "No",
+        "age.total": 13,
+        "kids.list": [{"kid-age": 4}, {"kid-age": 9}],
+    }
     out = io.BytesIO()
     export([central_row(synced)], [form], "csv", out)
     [header, cells] = list(csv.reader(io.StringIO(out.getvalue().decode("utf-8-sig"))))
     values = dict(zip(header, cells, strict=True))
-    assert {key: values[key] for key in ("Q1.1", "hh-size", "ice.creams", "ice.creams/vanilla",
-                                         "ice.creams/choc-chip", "age.total")} == {
-        "Q1.1": "1", "hh-size": "3", "ice.creams": "vanilla mango", "ice.creams/vanilla": "1",
-        "ice.creams/choc-chip": "0", "age.total": "13"}
+    assert {
+        key: values[key]
+        for key in (
+            "Q1.1",
+            "hh-size",
+            "ice.creams",
+            "ice.creams/vanilla",
+            "ice.creams/choc-chip",
+            "age.total",
+        )
+    } == {
+        "Q1.1": "1",
+        "hh-size": "3",
+        "ice.creams": "vanilla mango",
+        "ice.creams/vanilla": "1",
+        "ice.creams/choc-chip": "0",
+        "age.total": "13",
+    }
     out = io.BytesIO()
     export([central_row(synced)], [form], "csv", out, repeat="kids.list")
     rows = list(csv.DictReader(io.StringIO(out.getvalue().decode("utf-8-sig"))))
@@ -272,9 +392,18 @@ def test_dotted_names_are_anonymized_and_exported_under_one_rule(dotted, tmp_pat
         path.write_bytes(out.getvalue())
         frame, meta = (pyreadstat.read_dta if fmt == "dta" else pyreadstat.read_sav)(str(path))
         names = [c for c in frame.columns if not c.startswith("meta_")]
-        assert names == ["Q1_1", "hh_size", "ice_creams", "ice_creams_vanilla",
-                         "ice_creams_mango", "ice_creams_choc_chip", "ice_creams_why",
-                         "kids_list", "final_remarks", "age_total"], fmt
+        assert names == [
+            "Q1_1",
+            "hh_size",
+            "ice_creams",
+            "ice_creams_vanilla",
+            "ice_creams_mango",
+            "ice_creams_choc_chip",
+            "ice_creams_why",
+            "kids_list",
+            "final_remarks",
+            "age_total",
+        ], fmt
         assert meta.column_names_to_labels["Q1_1"] == "How many adults live here?"
         assert frame["hh_size"].tolist() == [3]
 
@@ -282,37 +411,67 @@ def test_dotted_names_are_anonymized_and_exported_under_one_rule(dotted, tmp_pat
 def test_a_key_or_sensitive_question_cannot_have_a_dotted_name_yet(tmp_path):
     """The central server reads corrected fields (`members.2.age`) at their dots, so it
     could not tell a dotted key variable's corrections from others: refused for now."""
-    survey = [["type", "name", "label", "disclosure"], ["integer", "age.years", "Age", "key"],
-              ["integer", "hh-size", "Size", "key"]]
+    survey = [
+        ["type", "name", "label", "disclosure"],
+        ["integer", "age.years", "Age", "key"],
+        ["integer", "hh-size", "Size", "key"],
+    ]
     result = read_xlsform(workbook(tmp_path / "k.xlsx", survey, None, [["form_id"], ["k"]]))
     assert [(p.key, p.sheet, p.row, p.column) for p in result.errors] == [
-        ("bad_disclosure/dotted_name", "survey", 2, "disclosure")]
-    form = {"form_id": "f", "version": "1", "title": {"en": "F"}, "sections": [
-        {"name": "main", "label": {"en": "M"}, "questions": [
-            {"name": "age.years", "type": "integer", "label": {"en": "Age"},
-             "disclosure": "sensitive"}]}]}
+        ("bad_disclosure/dotted_name", "survey", 2, "disclosure")
+    ]
+    form = {
+        "form_id": "f",
+        "version": "1",
+        "title": {"en": "F"},
+        "sections": [
+            {
+                "name": "main",
+                "label": {"en": "M"},
+                "questions": [
+                    {
+                        "name": "age.years",
+                        "type": "integer",
+                        "label": {"en": "Age"},
+                        "disclosure": "sensitive",
+                    }
+                ],
+            }
+        ],
+    }
     with pytest.raises(FormError, match="cannot hold a '.' yet"):
         load_form(form)
 
 
 # --- references as ODK forms write them: ../name, ./name, current()/../name, null ---------
 
+
 def test_relative_paths_and_null_work_on_the_hub_as_in_odk(tmp_path, data_dir):
     survey = [
         ["type", "name", "label", "relevant", "constraint", "choice_filter", "calculation"],
         ["begin group", "hh", "Household", None, None, None, None],
         ["integer", "adults", "Adults", None, ". >= 1", None, None],
-        ["integer", "children", "Children", "../adults != null", ". <= ../adults * 10",
-         None, None],
+        ["integer", "children", "Children", "../adults != null", ". <= ../adults * 10", None, None],
         ["select_one regions", "region", "Region", None, None, None, None],
-        ["select_one districts", "district", "District", "./region != null", None,
-         "region = current()/../region", None],
+        [
+            "select_one districts",
+            "district",
+            "District",
+            "./region != null",
+            None,
+            "region = current()/../region",
+            None,
+        ],
         ["calculate", "size", None, None, None, None, "../adults + ../children"],
         ["end group", None, None, None, None, None, None],
     ]
-    choices = [["list_name", "name", "label", "region"], ["regions", "north", "North", None],
-               ["regions", "coast", "Coast", None], ["districts", "lodwar", "Lodwar", "north"],
-               ["districts", "mvita", "Mvita", "coast"]]
+    choices = [
+        ["list_name", "name", "label", "region"],
+        ["regions", "north", "North", None],
+        ["regions", "coast", "Coast", None],
+        ["districts", "lodwar", "Lodwar", "north"],
+        ["districts", "mvita", "Mvita", "coast"],
+    ]
     path = workbook(tmp_path / "rel.xlsx", survey, choices, [["form_id"], ["rel"]])
     form = imported(path).form
     assert form.questions["children"].relevant == "../adults != null"
@@ -327,26 +486,37 @@ def test_relative_paths_and_null_work_on_the_hub_as_in_odk(tmp_path, data_dir):
         phone = hub.browser("en")
         phone.signin()
         first = phone.get("/forms/rel")
-        data = [("form_id", "rel"), ("_action", "next")] + [
-            ("_shown", k) for k in ("adults", "children", "region", "district")] + [
-            ("adults", "2"), ("children", "30"), ("region", "north"), ("district", "mvita")]
+        data = (
+            [("form_id", "rel"), ("_action", "next")]
+            + [("_shown", k) for k in ("adults", "children", "region", "district")]
+            + [("adults", "2"), ("children", "30"), ("region", "north"), ("district", "mvita")]
+        )
         refused = phone.post(ACTION.search(first.text).group(1), data)
         assert refused.status_code == 422
         assert 'id="children-error"' in refused.text and 'id="district-error"' in refused.text
         data = [item for item in data if item[0] not in ("children", "district")] + [
-            ("children", "3"), ("district", "lodwar")]
+            ("children", "3"),
+            ("district", "lodwar"),
+        ]
         review = phone.post(ACTION.search(first.text).group(1), data)
         assert review.url.endswith("/review"), html.unescape(review.text)[:2000]
         record_uuid = ACTION.search(first.text).group(2)
-        [record] = query(hub.app.config["DATABASE"], "SELECT answers FROM records WHERE uuid = ?",
-                         [record_uuid])
-        assert json.loads(record["answers"]) == {"adults": 2, "children": 3, "region": "north",
-                                                 "district": "lodwar", "size": 5}
+        [record] = query(
+            hub.app.config["DATABASE"], "SELECT answers FROM records WHERE uuid = ?", [record_uuid]
+        )
+        assert json.loads(record["answers"]) == {
+            "adults": 2,
+            "children": 3,
+            "region": "north",
+            "district": "lodwar",
+            "size": 5,
+        }
     finally:
         hub.stop()
 
 
 # --- on a phone with JavaScript -------------------------------------------------------------
+
 
 def until(driver, condition, seconds=20):
     from selenium.webdriver.support.ui import WebDriverWait
@@ -415,8 +585,9 @@ TWO_GROUPS = [
 
 
 def test_a_name_two_groups_use_is_kept_in_the_second_as_the_groups(tmp_path):
-    result = read_xlsform(workbook(tmp_path / "ages.xlsx", TWO_GROUPS, None,
-                                   [["form_id"], ["ages"]]))
+    result = read_xlsform(
+        workbook(tmp_path / "ages.xlsx", TWO_GROUPS, None, [["form_id"], ["ages"]])
+    )
     assert result.ok, [str(p) for p in result.errors]
     form = result.form
     assert list(form.questions) == ["name_given", "age", "father_age", "kids_age"]
@@ -432,38 +603,55 @@ def test_a_name_two_groups_use_is_kept_in_the_second_as_the_groups(tmp_path):
     to_xlsform(form, back)
     xml = pyxform_convert(xlsform=str(back)).xform
     assert {"/data/mother/age", "/data/father/age", "/data/kids/age"} <= set(
-        re.findall(r'<bind nodeset="([^"]+)"', xml))
+        re.findall(r'<bind nodeset="([^"]+)"', xml)
+    )
     assert read_xlsform(back).definition == result.definition
 
 
 def test_a_reference_to_a_name_two_groups_use_is_refused_where_it_is(tmp_path):
     survey = [*TWO_GROUPS, row("note", "summary", "Total: ${age}")]
     survey[-1][HEADER.index("relevant")] = "${age} > 0"
-    result = read_xlsform(workbook(tmp_path / "ages.xlsx", survey, None,
-                                   [["form_id"], ["ages"]]))
+    result = read_xlsform(workbook(tmp_path / "ages.xlsx", survey, None, [["form_id"], ["ages"]]))
     problems = [p for p in result.errors if p.key == "duplicate_name/referenced"]
     assert problems and problems[0].row == len(survey) and problems[0].column == "relevant"
     assert "rows 4" in str(problems[0]) or "row 4" in str(problems[0])
     # Within one group the same name twice stays an error, as in pyxform.
-    same = [HEADER, row("begin group", "g", "G"), row("text", "a", "A"), row("text", "a", "B"),
-            row("end group")]
+    same = [
+        HEADER,
+        row("begin group", "g", "G"),
+        row("text", "a", "A"),
+        row("text", "a", "B"),
+        row("end group"),
+    ]
     again = read_xlsform(workbook(tmp_path / "same.xlsx", same, None, [["form_id"], ["s"]]))
     assert [p.key for p in again.errors] == ["duplicate_name"]
 
 
 def test_answers_of_both_groups_are_filled_kept_apart_and_exported(tmp_path):
-    result = read_xlsform(workbook(tmp_path / "ages.xlsx", TWO_GROUPS, None,
-                                   [["form_id"], ["ages"]]))
+    result = read_xlsform(
+        workbook(tmp_path / "ages.xlsx", TWO_GROUPS, None, [["form_id"], ["ages"]])
+    )
     form = result.form
-    record = {"uuid": "00000000-0000-4000-8000-000000000001", "revision": 1,
-              "form_id": "ages", "form_version": form.version, "locale": "en",
-              "finalized_at": "2026-11-20T10:00:00Z", "enumerator": "amina",
-              "answers": {"name_given": "Mwajuma", "age": 34, "father_age": 41,
-                          "kids": [{"kids_age": 7}]}}
+    record = {
+        "uuid": "00000000-0000-4000-8000-000000000001",
+        "revision": 1,
+        "form_id": "ages",
+        "form_version": form.version,
+        "locale": "en",
+        "finalized_at": "2026-11-20T10:00:00Z",
+        "enumerator": "amina",
+        "answers": {
+            "name_given": "Mwajuma",
+            "age": 34,
+            "father_age": 41,
+            "kids": [{"kids_age": 7}],
+        },
+    }
     synced = anonymize(record, form, TEST_PSEUDONYM_KEY)
     assert synced["answers"] == {"age": 34, "father_age": 41, "kids": [{"kids_age": 7}]}
     out = io.BytesIO()
-    export([{**synced, "device_id": "d", "received_at": "2026-11-21T00:00:00Z"}], [form],
-           "csv", out)
+    export(
+        [{**synced, "device_id": "d", "received_at": "2026-11-21T00:00:00Z"}], [form], "csv", out
+    )
     rows = list(csv.DictReader(io.StringIO(out.getvalue().decode("utf-8-sig"))))
     assert rows[0]["age"] == "34" and rows[0]["father_age"] == "41"

@@ -63,6 +63,7 @@ def keys(problems) -> set[tuple]:
 
 # --- the catalogue of problems ---------------------------------------------------------
 
+
 def test_every_problem_the_importer_reports_is_in_the_catalogue():
     source = Path(xlsform.__file__).read_text("utf-8")
     used = set(re.findall(r'self\.(?:report|at)\((?:row, )?"([a-z_/]+)"', source))
@@ -78,18 +79,26 @@ def test_every_problem_the_importer_reports_is_in_the_catalogue():
 
 
 def test_problems_name_sheet_row_and_column(tmp_path):
-    path = workbook(tmp_path / "broken.xlsx", [
-        ["type", "name", "label", "bind::relevant"],
-        ["select one from nowhere", "a", "A", None],
-        ["integer", "b", "B", "${nobody} > 1"],
-        ["audio", "c", "C", None],
-    ])
+    path = workbook(
+        tmp_path / "broken.xlsx",
+        [
+            ["type", "name", "label", "bind::relevant"],
+            ["select one from nowhere", "a", "A", None],
+            ["integer", "b", "B", "${nobody} > 1"],
+            ["audio", "c", "C", None],
+        ],
+    )
     result = read_xlsform(path)
-    assert keys(result.errors) == {("unknown_list/no_sheet", "survey", 2, "type"),
-                                   ("unknown_reference", "survey", 3, "bind::relevant"),
-                                   ("unsupported_type/media", "survey", 4, "type")}
+    assert keys(result.errors) == {
+        ("unknown_list/no_sheet", "survey", 2, "type"),
+        ("unknown_reference", "survey", 3, "bind::relevant"),
+        ("unsupported_type/media", "survey", 4, "type"),
+    }
     assert [str(p).split(":")[0] for p in result.errors] == [
-        "survey row 2, column type", "survey row 3, column bind", "survey row 4, column type"]
+        "survey row 2, column type",
+        "survey row 3, column bind",
+        "survey row 4, column type",
+    ]
     assert "'${nobody}'" in result.errors[1].message
     assert result.errors[2].code == "unsupported_type"  # the family scripts match on
 
@@ -107,8 +116,10 @@ def _without_default_style(path: Path, target: Path) -> Path:
 
 
 def test_library_warnings_never_come_before_our_messages(tmp_path, data_dir):
-    plain = workbook(tmp_path / "plain.xlsx", [["type", "name", "label"],
-                                               ["text", "a", "A"], ["audio", "g", "G"]])
+    plain = workbook(
+        tmp_path / "plain.xlsx",
+        [["type", "name", "label"], ["text", "a", "A"], ["audio", "g", "G"]],
+    )
     path = _without_default_style(plain, tmp_path / "nostyle.xlsx")
     from openpyxl import load_workbook
 
@@ -120,34 +131,60 @@ def test_library_warnings_never_come_before_our_messages(tmp_path, data_dir):
     assert caught == []
     assert keys(result.errors) == {("unsupported_type/media", "survey", 3, "type")}
     command = subprocess.run(
-        [sys.executable, "-m", "collector", "forms", "import", str(path),
-         "--data-dir", str(data_dir)], capture_output=True, text=True, timeout=60)
+        [
+            sys.executable,
+            "-m",
+            "collector",
+            "forms",
+            "import",
+            str(path),
+            "--data-dir",
+            str(data_dir),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert command.returncode == 1
     assert "default style" not in command.stderr + command.stdout
-    assert command.stderr.startswith("Error: nostyle.xlsx is not a valid XLSForm (1 problems):\n"
-                                     "survey row 3, column type: Media questions")
+    assert command.stderr.startswith(
+        "Error: nostyle.xlsx is not a valid XLSForm (1 problems):\n"
+        "survey row 3, column type: Media questions"
+    )
 
 
 # --- the older select spelling ---------------------------------------------------------
 
-WATER = [["list_name", "name", "label"], ["water", "tap", "Tap"], ["water", "well", "Well"],
-         ["yes_no", "yes", "Yes"], ["yes_no", "no", "No"]]
+WATER = [
+    ["list_name", "name", "label"],
+    ["water", "tap", "Tap"],
+    ["water", "well", "Well"],
+    ["yes_no", "yes", "Yes"],
+    ["yes_no", "no", "No"],
+]
 
 
 def test_older_select_spelling_reads_as_pyxform_reads_it(tmp_path):
-    path = workbook(tmp_path / "older.xlsx", [
-        ["type", "name", "label", "required"],
-        ["select one from water", "source", "Water source", "yes"],
-        ["select all that apply from water", "uses", "Uses", None],
-        ["select one yes_no", "boiled", "Boiled?", None],
-        ["select1 yes_no", "treated", "Treated?", None],
-    ], WATER)
+    path = workbook(
+        tmp_path / "older.xlsx",
+        [
+            ["type", "name", "label", "required"],
+            ["select one from water", "source", "Water source", "yes"],
+            ["select all that apply from water", "uses", "Uses", None],
+            ["select one yes_no", "boiled", "Boiled?", None],
+            ["select1 yes_no", "treated", "Treated?", None],
+        ],
+        WATER,
+    )
     xml = xform(path)
     result = imported(path)
     form = result.form
     assert {n: (q.type, q.choices) for n, q in form.questions.items()} == {
-        "source": ("select_one", "water"), "uses": ("select_multiple", "water"),
-        "boiled": ("select_one", "yes_no"), "treated": ("select_one", "yes_no")}
+        "source": ("select_one", "water"),
+        "uses": ("select_multiple", "water"),
+        "boiled": ("select_one", "yes_no"),
+        "treated": ("select_one", "yes_no"),
+    }
     assert form.questions["source"].required
     assert "<select1" in xml and "<select " in xml
     round_trip(result, tmp_path)
@@ -155,13 +192,20 @@ def test_older_select_spelling_reads_as_pyxform_reads_it(tmp_path):
 
 @pytest.mark.parametrize("spelling", ["or specify other", "or_other", "or other"])
 def test_or_other_shares_the_other_choice_and_adds_the_follow_up(spelling, tmp_path):
-    path = workbook(tmp_path / "other.xlsx", [
-        ["type", "name", "label::English (en)", "label::Français (fr)"],
-        [f"select_one water {spelling}", "source", "Water source", "Source d'eau"],
-        ["select_one water", "backup", "Backup source", "Source de secours"],
-        [f"select all that apply from water {spelling}", "uses", "Uses", "Usages"],
-    ], [["list_name", "name", "label::English (en)", "label::Français (fr)"],
-        ["water", "tap", "Tap", "Robinet"], ["water", "well", "Well", "Puits"]])
+    path = workbook(
+        tmp_path / "other.xlsx",
+        [
+            ["type", "name", "label::English (en)", "label::Français (fr)"],
+            [f"select_one water {spelling}", "source", "Water source", "Source d'eau"],
+            ["select_one water", "backup", "Backup source", "Source de secours"],
+            [f"select all that apply from water {spelling}", "uses", "Uses", "Usages"],
+        ],
+        [
+            ["list_name", "name", "label::English (en)", "label::Français (fr)"],
+            ["water", "tap", "Tap", "Robinet"],
+            ["water", "well", "Well", "Puits"],
+        ],
+    )
     xml = xform(path)
     form = imported(path).form
     assert list(form.questions) == ["source", "source_other", "backup", "uses", "uses_other"]
@@ -179,19 +223,70 @@ def test_or_other_shares_the_other_choice_and_adds_the_follow_up(spelling, tmp_p
 
 # --- bind:: columns ----------------------------------------------------------------------
 
+
 def test_bind_columns_map_to_ours_and_are_never_dropped(tmp_path):
-    path = workbook(tmp_path / "bind.xlsx", [
-        ["type", "name", "label", "bind::relevant", "bind::constraint", "bind::required",
-         "bind::jr:constraintMsg", "bind::jr:requiredMsg", "bind::readonly", "bind::calculate",
-         "default", "bind::odk:length"],
-        ["integer", "age", "Age", None, ". < 120", "true()", "Too old", "Give the age", None,
-         None, None, None],
-        ["text", "school", "School", "${age} < 18", None, "yes", None, None, None, None,
-         None, "5"],
-        ["text", "camp", "Camp", None, None, None, None, None, "true()", None, "Camp A", None],
-        ["calculate", "decade", None, None, None, None, None, None, None, "int(${age} div 10)",
-         None, None],
-    ])
+    path = workbook(
+        tmp_path / "bind.xlsx",
+        [
+            [
+                "type",
+                "name",
+                "label",
+                "bind::relevant",
+                "bind::constraint",
+                "bind::required",
+                "bind::jr:constraintMsg",
+                "bind::jr:requiredMsg",
+                "bind::readonly",
+                "bind::calculate",
+                "default",
+                "bind::odk:length",
+            ],
+            [
+                "integer",
+                "age",
+                "Age",
+                None,
+                ". < 120",
+                "true()",
+                "Too old",
+                "Give the age",
+                None,
+                None,
+                None,
+                None,
+            ],
+            [
+                "text",
+                "school",
+                "School",
+                "${age} < 18",
+                None,
+                "yes",
+                None,
+                None,
+                None,
+                None,
+                None,
+                "5",
+            ],
+            ["text", "camp", "Camp", None, None, None, None, None, "true()", None, "Camp A", None],
+            [
+                "calculate",
+                "decade",
+                None,
+                None,
+                None,
+                None,
+                None,
+                None,
+                None,
+                "int(${age} div 10)",
+                None,
+                None,
+            ],
+        ],
+    )
     xml = xform(path)
     result = imported(path)
     questions = result.form.questions
@@ -209,27 +304,44 @@ def test_bind_columns_map_to_ours_and_are_never_dropped(tmp_path):
 
 
 def test_bind_expressions_are_checked_where_they_are(tmp_path):
-    path = workbook(tmp_path / "bind_bad.xlsx", [
-        ["type", "name", "label", "bind::relevant", "bind::constraint"],
-        ["integer", "age", "Age", None, ". <"],
-        ["text", "school", "School", "${agee} < 18", None],
-    ])
+    path = workbook(
+        tmp_path / "bind_bad.xlsx",
+        [
+            ["type", "name", "label", "bind::relevant", "bind::constraint"],
+            ["integer", "age", "Age", None, ". <"],
+            ["text", "school", "School", "${agee} < 18", None],
+        ],
+    )
     assert keys(read_xlsform(path).errors) == {
         ("bad_expression", "survey", 2, "bind::constraint"),
-        ("unknown_reference", "survey", 3, "bind::relevant")}
+        ("unknown_reference", "survey", 3, "bind::relevant"),
+    }
 
 
 # --- choices and languages ---------------------------------------------------------------
 
+
 def test_a_choice_without_a_label_shows_its_name(tmp_path):
-    path = workbook(tmp_path / "unlabelled.xlsx", [
-        ["type", "name", "label"], ["select_one sizes", "size", "Size"],
-    ], [["list_name", "name", "label"], ["sizes", "S", None], ["sizes", "M", "Medium"],
-        ["sizes", "L", None]])
+    path = workbook(
+        tmp_path / "unlabelled.xlsx",
+        [
+            ["type", "name", "label"],
+            ["select_one sizes", "size", "Size"],
+        ],
+        [
+            ["list_name", "name", "label"],
+            ["sizes", "S", None],
+            ["sizes", "M", "Medium"],
+            ["sizes", "L", None],
+        ],
+    )
     xform(path)
     result = imported(path)
     assert [(c["name"], c["label"]) for c in result.form.data["choices"]["sizes"]] == [
-        ("S", {"en": "S"}), ("M", {"en": "Medium"}), ("L", {"en": "L"})]
+        ("S", {"en": "S"}),
+        ("M", {"en": "Medium"}),
+        ("L", {"en": "L"}),
+    ]
     assert result.warnings == []
     to_xlsform(result.form, tmp_path / "back.xlsx")
     xform(tmp_path / "back.xlsx")
@@ -237,14 +349,22 @@ def test_a_choice_without_a_label_shows_its_name(tmp_path):
 
 def test_duplicate_choice_names_are_refused_unless_the_settings_allow_them(tmp_path):
     survey = [["type", "name", "label"], ["select_one towns", "town", "Town"]]
-    choices = [["list_name", "name", "label"], ["towns", "t1", "North"],
-               ["towns", "t2", "South"], ["towns", "t1", "North-east"]]
+    choices = [
+        ["list_name", "name", "label"],
+        ["towns", "t1", "North"],
+        ["towns", "t2", "South"],
+        ["towns", "t1", "North-east"],
+    ]
     refused = read_xlsform(workbook(tmp_path / "dup.xlsx", survey, choices))
     assert keys(refused.errors) == {("duplicate_choice", "choices", 4, "name")}
     assert "(row 2)" in refused.errors[0].message
     assert "allow_choice_duplicates" in refused.errors[0].message
-    allowed = workbook(tmp_path / "dup_ok.xlsx", survey, choices,
-                       [["form_id", "version", "allow_choice_duplicates"], ["visit", "1", "yes"]])
+    allowed = workbook(
+        tmp_path / "dup_ok.xlsx",
+        survey,
+        choices,
+        [["form_id", "version", "allow_choice_duplicates"], ["visit", "1", "yes"]],
+    )
     xform(allowed)
     result = imported(allowed)
     assert [c["name"] for c in result.form.data["choices"]["towns"]] == ["t1", "t2", "t1"]
@@ -252,12 +372,19 @@ def test_duplicate_choice_names_are_refused_unless_the_settings_allow_them(tmp_p
 
 
 def test_language_columns_without_a_code(tmp_path):
-    path = workbook(tmp_path / "languages.xlsx", [
-        ["type", "name", "LABEL::EN", "label::chinese", "label::Tetun", "hint::Tetun"],
-        ["text", "name", "Name", "名字", "Naran", "Hakerek naran"],
-        ["select_one yes_no", "ok", "All right?", "好吗", "Diak ka lae?", None],
-    ], [["list_name", "name", "label::EN", "label::chinese", "label::Tetun"],
-        ["yes_no", "yes", "Yes", "是", "Sin"], ["yes_no", "no", "No", "不", "Lae"]])
+    path = workbook(
+        tmp_path / "languages.xlsx",
+        [
+            ["type", "name", "LABEL::EN", "label::chinese", "label::Tetun", "hint::Tetun"],
+            ["text", "name", "Name", "名字", "Naran", "Hakerek naran"],
+            ["select_one yes_no", "ok", "All right?", "好吗", "Diak ka lae?", None],
+        ],
+        [
+            ["list_name", "name", "label::EN", "label::chinese", "label::Tetun"],
+            ["yes_no", "yes", "Yes", "是", "Sin"],
+            ["yes_no", "no", "No", "不", "Lae"],
+        ],
+    )
     xform(path)
     result = imported(path)
     form = result.form
@@ -270,20 +397,23 @@ def test_language_columns_without_a_code(tmp_path):
 
 
 def test_a_language_no_code_matches_is_still_a_language_of_the_form(tmp_path):
-    path = workbook(tmp_path / "unnamed.xlsx", [
-        ["type", "name", "label::English (en)", "label::Kriolu Guine"],
-        ["text", "name", "Name", "Nomi"],
-    ], None, [["form_id", "version", "default_language"], ["visit", "1", "Kriolu Guine"]])
+    path = workbook(
+        tmp_path / "unnamed.xlsx",
+        [
+            ["type", "name", "label::English (en)", "label::Kriolu Guine"],
+            ["text", "name", "Name", "Nomi"],
+        ],
+        None,
+        [["form_id", "version", "default_language"], ["visit", "1", "Kriolu Guine"]],
+    )
     xform(path)
     result = imported(path)
     form = result.form
     code = form.default_language
-    assert code.startswith("und_") and form.questions["name"].label == {code: "Nomi",
-                                                                        "en": "Name"}
+    assert code.startswith("und_") and form.questions["name"].label == {code: "Nomi", "en": "Name"}
     # The interface has no such language: the form's texts in it, the rest falls back.
     assert form.text(form.questions["name"].label, code) == "Nomi"
-    assert keys(result.warnings) == {("language_without_code", "survey", 1,
-                                      "label::Kriolu Guine")}
+    assert keys(result.warnings) == {("language_without_code", "survey", 1, "label::Kriolu Guine")}
     assert "Kriolu Guine" in result.warnings[0].message
     out = tmp_path / "back.xlsx"
     to_xlsform(form, out)
@@ -293,17 +423,21 @@ def test_a_language_no_code_matches_is_still_a_language_of_the_form(tmp_path):
 
 # --- trigger, hidden, barcode, rank, seconds -------------------------------------------
 
+
 def test_trigger_hidden_barcode_and_defaults_with_seconds(tmp_path):
-    path = workbook(tmp_path / "kinds.xlsx", [
-        ["type", "name", "label", "trigger", "calculation", "default"],
-        ["integer", "visits", "Visits", None, None, None],
-        ["calculate", "changed_at", None, "${visits}", "now()", None],
-        ["hidden", "programme", None, None, None, "wash"],
-        ["barcode", "card", "Ration card", None, None, None],
-        ["time", "opened", "Opening time", None, None, "09:30:00"],
-        ["datetime", "seen", "Seen at", None, None, "2024-03-15T16:05:59.250"],
-        ["text", "plain", "Plain", "${visits}", None, None],
-    ])
+    path = workbook(
+        tmp_path / "kinds.xlsx",
+        [
+            ["type", "name", "label", "trigger", "calculation", "default"],
+            ["integer", "visits", "Visits", None, None, None],
+            ["calculate", "changed_at", None, "${visits}", "now()", None],
+            ["hidden", "programme", None, None, None, "wash"],
+            ["barcode", "card", "Ration card", None, None, None],
+            ["time", "opened", "Opening time", None, None, "09:30:00"],
+            ["datetime", "seen", "Seen at", None, None, "2024-03-15T16:05:59.250"],
+            ["text", "plain", "Plain", "${visits}", None, None],
+        ],
+    )
     xform(path)
     result = imported(path)
     q = result.form.questions
@@ -311,58 +445,82 @@ def test_trigger_hidden_barcode_and_defaults_with_seconds(tmp_path):
     assert (q["programme"].type, q["programme"].calculation) == ("calculate", "'wash'")
     assert q["card"].type == "text"
     assert (q["opened"].default, q["seen"].default) == ("09:30", "2024-03-15T16:05")
-    assert keys(result.warnings) == {("trigger", "survey", 3, "trigger"),
-                                     ("converted_type/hidden", "survey", 4, "type"),
-                                     ("converted_type/barcode", "survey", 5, "type"),
-                                     ("ignored_column", "survey", 8, "trigger")}
+    assert keys(result.warnings) == {
+        ("trigger", "survey", 3, "trigger"),
+        ("converted_type/hidden", "survey", 4, "type"),
+        ("converted_type/barcode", "survey", 5, "type"),
+        ("ignored_column", "survey", 8, "trigger"),
+    }
     assert "typed, not scanned" in str(result.warnings[2])
     xml = round_trip(result, tmp_path)
     assert "odk:setvalue" in xml or "setvalue" in xml  # ODK recomputes it on the trigger
 
 
 def test_rank_is_refused_by_name_and_bad_times_still_are(tmp_path):
-    path = workbook(tmp_path / "rank.xlsx", [
-        ["type", "name", "label", "default"],
-        ["rank priorities", "order", "Order them", None],
-        ["time", "opened", "Opening time", "9.30"],
-        ["time", "closed", "Closing time", "24:00:00"],
-    ], [["list_name", "name", "label"], ["priorities", "food", "Food"],
-        ["priorities", "water", "Water"]])
+    path = workbook(
+        tmp_path / "rank.xlsx",
+        [
+            ["type", "name", "label", "default"],
+            ["rank priorities", "order", "Order them", None],
+            ["time", "opened", "Opening time", "9.30"],
+            ["time", "closed", "Closing time", "24:00:00"],
+        ],
+        [
+            ["list_name", "name", "label"],
+            ["priorities", "food", "Food"],
+            ["priorities", "water", "Water"],
+        ],
+    )
     xform(path)
     result = read_xlsform(path)
-    assert keys(result.errors) == {("unsupported_type/rank", "survey", 2, "type"),
-                                   ("bad_default", "survey", 3, "default"),
-                                   ("bad_default", "survey", 4, "default")}
+    assert keys(result.errors) == {
+        ("unsupported_type/rank", "survey", 2, "type"),
+        ("bad_default", "survey", 3, "default"),
+        ("bad_default", "survey", 4, "default"),
+    }
     assert result.errors[0].message.startswith("Rank questions are not supported yet")
 
 
 # --- loops, forms without groups, metadata ---------------------------------------------
 
+
 def test_begin_loop_over_a_list_becomes_one_group_per_choice(tmp_path):
-    path = workbook(tmp_path / "loop.xlsx", [
-        ["type", "name", "label::English (en)", "label::Français (fr)", "relevant"],
-        ["integer", "herd", "Animals kept", "Animaux gardés", None],
-        ["begin loop over animals", "livestock", "Livestock", "Bétail", "${herd} > 0"],
-        ["integer", "count", "How many %(label)s?", "Combien de %(label)s ?", None],
-        ["integer", "sold", "%(label)s sold", "%(label)s vendus", "${herd} > 1"],
-        ["end loop", None, None, None, None],
-        ["text", "remarks", "Remarks", "Remarques", None],
-    ], [["list_name", "name", "label::English (en)", "label::Français (fr)"],
-        ["animals", "cow", "cows", "vaches"], ["animals", "goat", "goats", "chèvres"]])
+    path = workbook(
+        tmp_path / "loop.xlsx",
+        [
+            ["type", "name", "label::English (en)", "label::Français (fr)", "relevant"],
+            ["integer", "herd", "Animals kept", "Animaux gardés", None],
+            ["begin loop over animals", "livestock", "Livestock", "Bétail", "${herd} > 0"],
+            ["integer", "count", "How many %(label)s?", "Combien de %(label)s ?", None],
+            ["integer", "sold", "%(label)s sold", "%(label)s vendus", "${herd} > 1"],
+            ["end loop", None, None, None, None],
+            ["text", "remarks", "Remarks", "Remarques", None],
+        ],
+        [
+            ["list_name", "name", "label::English (en)", "label::Français (fr)"],
+            ["animals", "cow", "cows", "vaches"],
+            ["animals", "goat", "goats", "chèvres"],
+        ],
+    )
     xml = xform(path)
     # pyxform's groups: livestock/cow/count; ours are flat names (see docs/form-definitions.md)
     assert {"/data/livestock/cow/count", "/data/livestock/goat/sold"} <= set(binds(xml))
     result = imported(path)
     form = result.form
-    pages = [(s["name"], s.get("relevant"), [q["name"] for q in s["questions"]])
-             for s in form.sections]
-    assert pages == [("section_1", None, ["herd"]),
-                     ("livestock_cow", "${herd} > 0", ["count_cow", "sold_cow"]),
-                     ("livestock_goat", "${herd} > 0", ["count_goat", "sold_goat"]),
-                     ("section_2", None, ["remarks"])]
+    pages = [
+        (s["name"], s.get("relevant"), [q["name"] for q in s["questions"]]) for s in form.sections
+    ]
+    assert pages == [
+        ("section_1", None, ["herd"]),
+        ("livestock_cow", "${herd} > 0", ["count_cow", "sold_cow"]),
+        ("livestock_goat", "${herd} > 0", ["count_goat", "sold_goat"]),
+        ("section_2", None, ["remarks"]),
+    ]
     assert form.sections[2]["label"] == {"en": "goats", "fr": "chèvres"}
-    assert form.questions["count_goat"].label == {"en": "How many goats?",
-                                                  "fr": "Combien de chèvres ?"}
+    assert form.questions["count_goat"].label == {
+        "en": "How many goats?",
+        "fr": "Combien de chèvres ?",
+    }
     assert form.questions["sold_cow"].relevant == "${herd} > 1"
     assert keys(result.warnings) == {("loop", "survey", 3, "type")}
     assert "'count_cow'" in result.warnings[0].message
@@ -370,39 +528,55 @@ def test_begin_loop_over_a_list_becomes_one_group_per_choice(tmp_path):
 
 
 def test_broken_loops_are_refused_where_they_are(tmp_path):
-    path = workbook(tmp_path / "loops.xlsx", [
-        ["type", "name", "label"],
-        ["text", "a", "A"],
-        ["end loop", None, None],
-        ["begin loop over nothing", "l", "L"],
-        ["text", "b", "B"],
-        ["end loop", None, None],
-        ["begin loop over animals", "open", "Open"],
-        ["text", "c", "C"],
-    ], [["list_name", "name", "label"], ["animals", "cow", "Cows"]])
+    path = workbook(
+        tmp_path / "loops.xlsx",
+        [
+            ["type", "name", "label"],
+            ["text", "a", "A"],
+            ["end loop", None, None],
+            ["begin loop over nothing", "l", "L"],
+            ["text", "b", "B"],
+            ["end loop", None, None],
+            ["begin loop over animals", "open", "Open"],
+            ["text", "c", "C"],
+        ],
+        [["list_name", "name", "label"], ["animals", "cow", "Cows"]],
+    )
     assert keys(read_xlsform(path).errors) == {
         ("unbalanced_group/stray", "survey", 3, "type"),
         ("unknown_list/loop", "survey", 4, "type"),
-        ("unbalanced_group/open", "survey", 7, "type")}
+        ("unbalanced_group/open", "survey", 7, "type"),
+    }
 
 
 def test_a_form_without_groups_comes_back_without_groups(tmp_path):
-    path = workbook(tmp_path / "flat.xlsx", [
-        ["type", "name", "label"],
-        ["start", "start", None], ["end", "end", None], ["today", "today", None],
-        ["deviceid", "deviceid", None], ["username", "username", None],
-        ["text", "village", "Village"],
-        ["integer", "people", "People"],
-        ["begin group", "more", "More"], ["text", "inside", "Inside"], ["end group", None, None],
-        ["text", "last", "Last"],
-    ])
+    path = workbook(
+        tmp_path / "flat.xlsx",
+        [
+            ["type", "name", "label"],
+            ["start", "start", None],
+            ["end", "end", None],
+            ["today", "today", None],
+            ["deviceid", "deviceid", None],
+            ["username", "username", None],
+            ["text", "village", "Village"],
+            ["integer", "people", "People"],
+            ["begin group", "more", "More"],
+            ["text", "inside", "Inside"],
+            ["end group", None, None],
+            ["text", "last", "Last"],
+        ],
+    )
     original = xform(path)
     result = imported(path)
     assert result.warnings == []  # metadata is kept, not refused nor warned about
     assert result.form.data["metadata"] == [
-        {"name": "start", "type": "start"}, {"name": "end", "type": "end"},
-        {"name": "today", "type": "today"}, {"name": "deviceid", "type": "deviceid"},
-        {"name": "username", "type": "username"}]
+        {"name": "start", "type": "start"},
+        {"name": "end", "type": "end"},
+        {"name": "today", "type": "today"},
+        {"name": "deviceid", "type": "deviceid"},
+        {"name": "username", "type": "username"},
+    ]
     exported = round_trip(result, tmp_path)
     # The same data paths as the original: no section_1 around the loose questions.
     assert list(binds(exported)) == list(binds(original))
@@ -412,28 +586,45 @@ def test_a_form_without_groups_comes_back_without_groups(tmp_path):
 
 
 def test_metadata_names_are_not_answers_to_refer_to(tmp_path):
-    path = workbook(tmp_path / "meta.xlsx", [
-        ["type", "name", "label", "relevant"],
-        ["start", "began", None, None], ["start", "began", None, None],
-        ["text", "a", "A", "${began} != ''"],
-        ["audit", "audit", None, None],
-    ])
+    path = workbook(
+        tmp_path / "meta.xlsx",
+        [
+            ["type", "name", "label", "relevant"],
+            ["start", "began", None, None],
+            ["start", "began", None, None],
+            ["text", "a", "A", "${began} != ''"],
+            ["audit", "audit", None, None],
+        ],
+    )
     result = read_xlsform(path)
-    assert keys(result.errors) == {("duplicate_name", "survey", 3, "name"),
-                                   ("unknown_reference", "survey", 4, "relevant")}
+    assert keys(result.errors) == {
+        ("duplicate_name", "survey", 3, "name"),
+        ("unknown_reference", "survey", 4, "relevant"),
+    }
     assert keys(result.warnings) == {("ignored_type/metadata", "survey", 5, "type")}
 
 
 def test_metadata_and_ungrouped_pages_in_a_json_definition():
     from collector.forms import FormError, load_form
 
-    form = {"form_id": "f", "version": "1", "title": {"en": "F"},
-            "sections": [{"name": "section_1", "label": {"en": "F"}, "ungrouped": True,
-                          "questions": [{"name": "a", "type": "text", "label": {"en": "A"}}]}],
-            "metadata": [{"name": "began", "type": "start"},
-                         {"name": "device", "type": "deviceid"}]}
+    form = {
+        "form_id": "f",
+        "version": "1",
+        "title": {"en": "F"},
+        "sections": [
+            {
+                "name": "section_1",
+                "label": {"en": "F"},
+                "ungrouped": True,
+                "questions": [{"name": "a", "type": "text", "label": {"en": "A"}}],
+            }
+        ],
+        "metadata": [{"name": "began", "type": "start"}, {"name": "device", "type": "deviceid"}],
+    }
     assert load_form(form).data["metadata"][1] == {"name": "device", "type": "deviceid"}
-    for metadata, expected in (([{"name": "a", "type": "start"}], "'a' is used twice"),
-                               ([{"name": "b", "type": "audit"}], "Must be one of")):
+    for metadata, expected in (
+        ([{"name": "a", "type": "start"}], "'a' is used twice"),
+        ([{"name": "b", "type": "audit"}], "Must be one of"),
+    ):
         with pytest.raises(FormError, match=expected):
             load_form({**form, "metadata": metadata})

@@ -9,12 +9,15 @@ from openpyxl import Workbook
 SHEETS = ("survey", "choices", "external_choices", "settings")
 
 
-def write_workbook(path: Path, survey, choices=None, settings=None,
-                   external_choices=None) -> Path:
+def write_workbook(path: Path, survey, choices=None, settings=None, external_choices=None) -> Path:
     """An .xlsx with the given sheets, each a list of rows, the header first; a sheet given
     as None is left out."""
-    given = {"survey": survey, "choices": choices, "external_choices": external_choices,
-             "settings": settings}
+    given = {
+        "survey": survey,
+        "choices": choices,
+        "external_choices": external_choices,
+        "settings": settings,
+    }
     book = Workbook()
     book.remove(book.active)
     for name in SHEETS:

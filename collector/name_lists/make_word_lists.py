@@ -30,8 +30,33 @@ HERE = Path(__file__).parent
 # Asia east and north of these is outside the regions the collector is used in.
 _FAR_ASIA = {"CN", "JP", "KR", "KP", "TW", "MN", "RU", "HK", "MO"}
 # Countries where Arabic is written: their towns' Arabic-script names are kept too.
-_ARABIC_COUNTRIES = {"DZ", "BH", "KM", "DJ", "EG", "IQ", "JO", "KW", "LB", "LY", "MR", "MA", "OM",
-                     "PS", "QA", "SA", "SO", "SD", "SS", "SY", "TN", "AE", "YE", "TD", "EH"}
+_ARABIC_COUNTRIES = {
+    "DZ",
+    "BH",
+    "KM",
+    "DJ",
+    "EG",
+    "IQ",
+    "JO",
+    "KW",
+    "LB",
+    "LY",
+    "MR",
+    "MA",
+    "OM",
+    "PS",
+    "QA",
+    "SA",
+    "SO",
+    "SD",
+    "SS",
+    "SY",
+    "TN",
+    "AE",
+    "YE",
+    "TD",
+    "EH",
+}
 # Arabic letters and harakat only: GeoNames also holds Persian and Urdu spellings.
 _ARABIC_NAME = re.compile("[\u0621-\u064a\u064b-\u0652 ]+")
 
@@ -42,15 +67,23 @@ def _geonames(name: str):
 
 def place_names() -> set[str]:
     countries = _geonames("countries.json").values()
-    near = {c["iso"] for c in countries if c["continentcode"] in ("AF", "SA")
-            or (c["continentcode"] == "AS" and c["iso"] not in _FAR_ASIA)
-            or (c["continentcode"] == "NA" and c["iso"] not in ("US", "CA"))}
+    near = {
+        c["iso"]
+        for c in countries
+        if c["continentcode"] in ("AF", "SA")
+        or (c["continentcode"] == "AS" and c["iso"] not in _FAR_ASIA)
+        or (c["continentcode"] == "NA" and c["iso"] not in ("US", "CA"))
+    }
     names = {c["name"] for c in _geonames("cities15000.json").values()}
     names |= {c["name"] for c in _geonames("cities5000.json").values() if c["countrycode"] in near}
     names |= {c["name"] for c in countries} | {c["capital"] for c in countries}
-    names |= {alternate for c in _geonames("cities5000.json").values()
-              if c["countrycode"] in _ARABIC_COUNTRIES for alternate in c["alternatenames"]
-              if _ARABIC_NAME.fullmatch(alternate)}
+    names |= {
+        alternate
+        for c in _geonames("cities5000.json").values()
+        if c["countrycode"] in _ARABIC_COUNTRIES
+        for alternate in c["alternatenames"]
+        if _ARABIC_NAME.fullmatch(alternate)
+    }
     return {name for name in names if name}
 
 

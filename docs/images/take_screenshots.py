@@ -67,16 +67,26 @@ def browser(width: int, height: int, phone: bool = False) -> webdriver.Chrome:
     tests do, since a desktop window cannot be narrower than about 500 px."""
     options = webdriver.ChromeOptions()
     if phone:
-        options.add_experimental_option("mobileEmulation", {
-            "deviceMetrics": {"width": width, "height": height, "pixelRatio": 2}})
+        options.add_experimental_option(
+            "mobileEmulation",
+            {"deviceMetrics": {"width": width, "height": height, "pixelRatio": 2}},
+        )
     options.binary_location = shutil.which("chromium") or shutil.which("chromium-browser") or ""
-    for argument in ("--headless=new", "--no-sandbox", "--disable-gpu", "--hide-scrollbars",
-                     f"--window-size={width},{height}", "--force-device-scale-factor=1"):
+    for argument in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--hide-scrollbars",
+        f"--window-size={width},{height}",
+        "--force-device-scale-factor=1",
+    ):
         options.add_argument(argument)
     driver = shutil.which("chromedriver")
     if not options.binary_location or driver is None:
-        raise SystemExit("Install chromium and chromedriver first (Debian: apt-get install "
-                         "chromium chromium-driver).")
+        raise SystemExit(
+            "Install chromium and chromedriver first (Debian: apt-get install "
+            "chromium chromium-driver)."
+        )
     return webdriver.Chrome(options=options, service=webdriver.ChromeService(driver))
 
 
@@ -91,8 +101,10 @@ def shoot(driver, base: str, pages: list, suffix: str) -> None:
     for name, path, _what in pages:
         driver.get(base + path)
         if "#" in path:  # a part of a long page: scrolled to its top
-            driver.execute_script("document.querySelector(arguments[0])?.scrollIntoView()",
-                                  "." + path.split("#")[1].replace("gaps", "gap-chart"))
+            driver.execute_script(
+                "document.querySelector(arguments[0])?.scrollIntoView()",
+                "." + path.split("#")[1].replace("gaps", "gap-chart"),
+            )
         time.sleep(0.5)  # fonts and charts settle
         target = HERE / f"{name}{suffix}.png"
         driver.save_screenshot(str(target))
@@ -103,17 +115,30 @@ def main() -> None:
     hub_port, server_port = free_port(), free_port()
     with tempfile.TemporaryDirectory(prefix="screenshots-") as folder:
         demo = subprocess.Popen(
-            [str(BIN / "sync-server"), "demo", "--data-dir", folder, "--port", str(hub_port),
-             "--server-port", str(server_port)], stdout=subprocess.DEVNULL,
-            env={**os.environ, "PYTHONUNBUFFERED": "1"})
+            [
+                str(BIN / "sync-server"),
+                "demo",
+                "--data-dir",
+                folder,
+                "--port",
+                str(hub_port),
+                "--server-port",
+                str(server_port),
+            ],
+            stdout=subprocess.DEVNULL,
+            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        )
         try:
             server, hub = f"http://127.0.0.1:{server_port}", f"http://127.0.0.1:{hub_port}"
             wait_for(server + "/api/v1/health")
             wait_for(hub + "/signin")
             laptop = browser(1280, 800)
             try:
-                sign_in(laptop, server + "/signin?lang=en",
-                        {"name": "admin", "password": "demo passphrase"})
+                sign_in(
+                    laptop,
+                    server + "/signin?lang=en",
+                    {"name": "admin", "password": "demo passphrase"},
+                )
                 shoot(laptop, server, WORKSPACE, "")
                 laptop.get(server + "/?view=life_satisfaction&by=area&lang=ar")
                 shoot(laptop, server, WORKSPACE[:1], "-ar")
