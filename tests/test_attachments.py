@@ -328,17 +328,21 @@ def test_what_leaves_follows_the_question_rule_and_the_sensitive_forms():
 
 
 class Flapper:
-    """Cuts every open connection through the proxy now and then, and refuses new ones
-    for a moment: a link that keeps dropping mid-transfer."""
+    """Cuts every open connection through the proxy each time `every` more bytes went up,
+    and refuses new ones for a moment: a link that keeps dropping mid-transfer, as often
+    on a fast machine as on a slow one."""
 
-    def __init__(self, proxy: FaultProxy, every: float = 0.6, down: float = 0.05):
+    def __init__(self, proxy: FaultProxy, every: int = 3 * MB, down: float = 0.05):
         self.proxy, self.every, self.down = proxy, every, down
         self.cuts = 0
         self.stop = threading.Event()
         self.thread = threading.Thread(target=self.run, daemon=True)
 
     def run(self):
-        while not self.stop.wait(self.every):
+        next_cut = self.proxy.stats["bytes_up"] + self.every
+        while not self.stop.wait(0.005):
+            if self.proxy.stats["bytes_up"] < next_cut:
+                continue
             with self.proxy._lock:  # the proxy's own open sockets, as a dropped link does
                 open_now = list(self.proxy._sockets)
             for sock in open_now:
@@ -350,6 +354,7 @@ class Flapper:
             self.proxy.set_mode("refuse")
             self.stop.wait(self.down)
             self.proxy.set_mode("pass")
+            next_cut = self.proxy.stats["bytes_up"] + self.every
 
     def __enter__(self):
         self.thread.start()
@@ -361,7 +366,7 @@ class Flapper:
         self.proxy.set_mode("pass")
 
 
-@pytest.mark.slow  # 20 MB through a link cut every 0.6 s: about 5 s
+@pytest.mark.slow  # 20 MB through a link cut every 3 MB: about 5 s
 def test_twenty_megabytes_over_a_flapping_link_arrive_once(hub_db, data_dir, client, link, server):
     recordings = [os.urandom(4 * MB) for _ in range(5)]  # like compressed audio: no pattern
     for number, data in enumerate(recordings):
