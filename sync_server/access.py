@@ -76,7 +76,9 @@ def classify(form: FormDefinition | None, answers: dict) -> str:
     rules = [form.data.get("access") or {}]
     shipped = builtin_forms().get(form.form_id)
     if shipped is not None and shipped.version != form.version:
-        rules.append(shipped.data.get("access") or {})
+        floor = shipped.data.get("access") or {}
+        if floor != rules[0]:  # the same rule (as usual) is evaluated once
+            rules.append(floor)
     return SENSITIVE if any(_sensitive(rule, form, answers) for rule in rules) else STANDARD
 
 
