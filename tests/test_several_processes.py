@@ -121,6 +121,14 @@ class Gunicorn:
             if line.split(" ", 2)[2].startswith(request_line)
         ]
 
+    def logged_pids(self, request_line: str, count: int = 1) -> list[int]:
+        """pids_of, once at least `count` such requests are in the log: a worker writes its
+        access line just after the answer, so a test reading at once may be ahead of it."""
+        deadline = time.monotonic() + 10
+        while len(found := self.pids_of(request_line)) < count and time.monotonic() < deadline:
+            time.sleep(0.05)
+        return found
+
     @property
     def database(self) -> Path:
         return self.data_dir / "sync-server.db"
@@ -313,12 +321,12 @@ def test_a_session_started_on_one_worker_works_on_the_others_and_ends_on_all(ser
     signed_in = sign_in(server, "wanjiru")
     assert signed_in.status_code == 302, signed_in.text[:300]
     cookies = {"central_session": signed_in.cookies["central_session"]}
-    [signer] = server.pids_of("POST /signin")
+    [signer] = server.logged_pids("POST /signin")
     # New connections until one is answered by another worker (the kernel picks the worker).
-    for _ in range(200):
+    for attempt in range(1, 201):
         page = fresh_connection_get(server.url + "/devices", cookies=cookies)
         assert page.status_code == 200 and "Sign out" in page.text
-        if set(server.pids_of("GET /devices")) - {signer}:
+        if set(server.logged_pids("GET /devices", attempt)) - {signer}:
             break
     assert set(server.pids_of("GET /devices")) - {signer}, "one worker answered every request"
     # The page's cookie: it carries the CSRF token the page was given.
