@@ -159,18 +159,26 @@ def gap_svg(found, title: str) -> str:
     )
 
 
-def trend_change(view: str, by: str | None, result) -> dict | None:
-    """The change between two months (?from=&to=, else the first and last shown), tested."""
-    if by != "month" or view not in BY_ID or result.kind == COUNT:
-        return None
+def asked_change(result):
+    """The two months whose change is asked (?from=&to=, else the first and last shown) and
+    that change, tested; None when either month is not shown or they are the same."""
     months = [cell.group for cell in result.cells if not cell.suppressed]
     first = request.args.get("from") or (months[0] if months else None)
     last = request.args.get("to") or (months[-1] if months else None)
     if first is None or last is None or first not in months or last not in months or first == last:
         return None
-    found = change(get_store().db, view, first, last, k=result.k)
-    if found is None:
+    found = change(get_store().db, result.indicator, first, last, k=result.k)
+    return None if found is None else (first, last, found)
+
+
+def trend_change(view: str, by: str | None, result) -> dict | None:
+    """The change between two months, as the page shows it."""
+    if by != "month" or view not in BY_ID or result.kind == COUNT:
         return None
+    asked = asked_change(result)
+    if asked is None:
+        return None
+    first, last, found = asked
     fmt = charts.default_format(result)
     return {
         "first": first,
@@ -313,7 +321,7 @@ def indicator_api(indicator_id: str):
         "cells": [_cell_json(result, c) for c in result.cells],
     }
     if by == "month" and result.kind != COUNT:
-        answer["change"] = _change_json(db, result)
+        answer["change"] = _change_json(result)
     elif by is not None and result.kind != COUNT:
         reference = request.args.get("reference") or None
         try:
@@ -366,14 +374,12 @@ def _comparison_json(comparison) -> dict:
     }
 
 
-def _change_json(db, result) -> dict | None:
-    months = [cell.group for cell in result.cells if not cell.suppressed]
-    first = request.args.get("from") or (months[0] if months else None)
-    last = request.args.get("to") or (months[-1] if months else None)
-    if first is None or last is None or first == last:
+def _change_json(result) -> dict | None:
+    asked = asked_change(result)
+    if asked is None:
         return None
-    found = change(db, result.indicator, first, last, k=result.k)
-    return None if found is None else {"from": first, "to": last, **_comparison_json(found)}
+    first, last, found = asked
+    return {"from": first, "to": last, **_comparison_json(found)}
 
 
 def _api_user():
