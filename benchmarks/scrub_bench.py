@@ -4,7 +4,7 @@ Runs `collector.scrubbing.find` over a labelled set of short messages in English
 Spanish, Arabic, Swahili and Hausa, each with the exact identifier substrings it holds:
 tests/fixtures/scrubbing_corpus.json by default, or another file of the same shape
 (scrubbing_heldout.json, scrubbing_fresh.json, and scrubbing_unseen.json to
-scrubbing_unseen5.json: names in no list and in no other set).
+scrubbing_unseen7.json: names in no list and in no other set).
 
 - Recall: the share of labelled identifiers whose every letter and digit is covered by
   what the scrubber finds (of any kind: a phone number removed as [id] does not leave).
@@ -18,6 +18,8 @@ scrubbing_unseen5.json: names in no list and in no other set).
     python benchmarks/scrub_bench.py --file tests/fixtures/scrubbing_unseen3.json
     python benchmarks/scrub_bench.py --file tests/fixtures/scrubbing_unseen4.json
     python benchmarks/scrub_bench.py --file tests/fixtures/scrubbing_unseen5.json
+    python benchmarks/scrub_bench.py --file tests/fixtures/scrubbing_unseen6.json
+    python benchmarks/scrub_bench.py --file tests/fixtures/scrubbing_unseen7.json
     python benchmarks/scrub_bench.py --misses              # and every miss and false positive
 
 It also times `find` over every message of the file (several rounds, best of three) and

@@ -158,6 +158,7 @@ def _words(text: str) -> list[tuple[int, int]]:
 
 
 def _keeps_apostrophe(left: str, right: str) -> bool:
+    """ "Mu'azu" is one word; "l'eau", "it's" are two."""
     return len(left) >= 2 and left.casefold() not in _ELIDED and right.casefold() not in _CONTRACTED
 
 
@@ -174,7 +175,7 @@ def _split(line: str) -> set[str]:
 
 
 # Arabic attaches "and", "with", "for", "like", "the" to the next word: "وعلي" is "and Ali".
-_PROCLITICS = ("و", "ف", "ب", "ل", "ك", "ال", "وال", "فال", "بال", "كال", "لل")
+_PROCLITICS = ("و", "ف", "ب", "ل", "ك", "ال", "وال", "فال", "بال", "كال", "لل", "هال", "عال")
 
 
 # -- Names ------------------------------------------------------------------------------
@@ -657,8 +658,11 @@ def _names(text: str, keys: set[str]) -> list[Span]:
     _greeting_introductions(text, words, marked)
     _arabic_families(text, words, marked)
     _lists_of_names(text, words, marked)
+    _arabic_lists(text, words, marked)
+    _appositions(text, words, marked)
     _groups(text, words, marked)
     _not_names(text, words, marked, keys)
+    _ordinary_uses(text, words, marked, keys)
     # "San José", "Port Louis", "Save the Children": places and organisations made of
     # names stay, unless they are the record's own names.
     kept = _protected(text, words)
@@ -666,7 +670,74 @@ def _names(text: str, keys: set[str]) -> list[Span]:
         if kept[i] and not (keys and any(f in keys for f in _bare(word.folded))):
             marked[i] = False
     _surnames(text, words, marked, kept)
-    return [Span(w.start, w.end, "name") for w, m in zip(words, marked, strict=True) if m]
+    _elided_prefixes(text, words, marked)
+    _initials(text, words, marked, kept)
+    return _name_spans(text, words, marked)
+
+
+def _name_spans(text: str, words: list[_Word], marked: list[bool]) -> list[Span]:
+    """A span per marked word; an initial or an "N'" goes into the span of the word after
+    it ("M. Fotsing", "N'Dakpri"), so that it is one name, not two."""
+    spans: list[Span] = []
+    for i, word in enumerate(words):
+        if not marked[i]:
+            continue
+        if spans and i and marked[i - 1] and _prefix_of_next(text, words[i - 1], word):
+            spans[-1] = Span(spans[-1].start, word.end, "name")
+        else:
+            spans.append(Span(word.start, word.end, "name"))
+    return spans
+
+
+def _prefix_of_next(text: str, before: _Word, word: _Word) -> bool:
+    """One letter and a full stop, or "N'", "M'", just before `word`."""
+    gap = text[before.end : word.start]
+    return len(before.text) == 1 and (gap == ". " or (len(gap) == 1 and gap in _APOSTROPHES))
+
+
+# Words of a message that is not French, where "M." before a name is an initial ("la
+# trabajadora M. Xicara… el teléfono"), not "Monsieur".
+_NOT_FRENCH_WORDS = _split("el los las del y que con por una the and is was of to na ni wa da ta")
+
+
+def _monsieur(words: list[_Word], i: int) -> bool:
+    """ "M. Ebongue refuse": M. is "Monsieur", a title that stays, unless the message is
+    plainly in another language."""
+    return words[i].text == "M" and not any(w.folded in _NOT_FRENCH_WORDS for w in words)
+
+
+def _initials(text: str, words: list[_Word], marked: list[bool], kept: list[bool]) -> None:
+    """ "A. Tesfaldet", "J. Awut", "أ. القباني": one letter and a full stop before a
+    capitalised word no vocabulary knows, or before a name, are a name with its initial."""
+    for i in range(len(words) - 1):
+        initial, word = words[i], words[i + 1]
+        if (
+            len(initial.text) == 1
+            and (initial.text.isupper() or _is_arabic(initial.text))
+            and not _monsieur(words, i)
+            and text[initial.end : word.start] == ". "
+            and not kept[i + 1]
+            and (
+                marked[i + 1]
+                or _unknown_anywhere(word)
+                or (_is_arabic(word.text) and _arabic_word_not_name(word) is False)
+                or (_is_arabic(word.text) and word.folded.startswith("ال") and len(word.folded) > 4)
+            )
+        ):
+            marked[i] = marked[i + 1] = True
+
+
+def _elided_prefixes(text: str, words: list[_Word], marked: list[bool]) -> None:
+    """ "N'Dakpri", "M'Bala": the "N'" of a name goes with it."""
+    for i in range(1, len(words)):
+        before = words[i - 1]
+        if (
+            marked[i]
+            and before.text in ("N", "M")
+            and before.end + 1 == words[i].start
+            and text[before.end] in _APOSTROPHES
+        ):
+            marked[i - 1] = True
 
 
 def _phrase_at(words: list[_Word], i: int, phrases: dict) -> int:
@@ -710,20 +781,48 @@ def _lower_case_rest(text: str, words: list[_Word], marked: list[bool], j: int) 
     """After "my name is" and a name in lower case, the next word in lower case is more of it
     ("jina langu ni chelimo kiprotich"), and the word after a particle ("binti rajabu")."""
     k = j + 1
-    while k < len(words) and k <= j + 2 and _joined(text, words[k - 1], words[k]):
-        word = words[k]
+    if k >= len(words) or not _joined(text, words[j], words[k]):
+        return
+    if words[k].folded in _PARTICLES:  # "binti rajabu"; not "sr. sicán de la junta"
+        after = words[k + 1] if k + 1 < len(words) else None
         if (
-            word.capital
-            or _is_arabic(word.text)
-            or word.folded in _COMMON
-            or word.folded in _TITLES
-            or (_everyday_word(word.folded) and word.folded not in _name_list())
-        ) and word.folded not in _PARTICLES:
-            return  # "jina langu ni mwanzala naomba msaada": naomba, I ask
+            after is not None
+            and _joined(text, words[k], after)
+            and not (
+                after.folded in _COMMON
+                or after.folded in _TITLES
+                or _swahili_verb_shape(after.folded)
+                or (_everyday_word(after.folded) and after.folded not in _name_list())
+            )
+        ):
+            marked[k] = marked[k + 1] = True
+    elif _more_lower_case_name(words[k]):
         marked[k] = True
-        if word.folded not in _PARTICLES:
-            return
-        k += 1
+
+
+def _more_lower_case_name(word: _Word) -> bool:
+    """A word in lower case that may go on a name: not a verb ("naomba", I ask; "anauza",
+    she sells), not an ordinary word unless it is also a name ("hana" is "he has not")."""
+    return not (
+        word.capital
+        or _is_arabic(word.text)
+        or word.folded in _COMMON
+        or word.folded in _TITLES
+        or _swahili_verb_shape(word.folded)
+        or (not _lower_case_unknown(word) and word.folded not in _name_list())
+    )
+
+
+# "haina", "halina", "hakuna", "hawana": "has not", for every class of noun.
+_SWAHILI_HAS_NOT = re.compile(r"ha(?:i|zi|li|ya|ki|vi|u|ku|pa|wa|tu|m)?na")
+
+
+def _swahili_verb_shape(folded: str) -> bool:
+    """A Swahili verb with its subject and tense, or "has not"."""
+    return any(
+        shape.fullmatch(folded)
+        for shape in (_SWAHILI_VERB, _SWAHILI_HE_SHE, _SWAHILI_NOT_ONE, _SWAHILI_HAS_NOT)
+    )
 
 
 def _joined_loose(text: str, left: _Word, right: _Word) -> bool:
@@ -919,6 +1018,8 @@ _ARABIC_KIN = _split("""
 ابني ابنتي بنتي أخي اخي أختي اختي زوجي زوجتي جاري جارتي جارنا جارتنا صديقي صديقتي
 أمي امي أبي ابي عمي خالي عمتي خالتي حفيدي حفيدتي زميلي زميلتي جدي جدتي خطيبي خطيبتي
 حماتي حماي صاحبي صاحبتي رفيقي رفيقتي""")
+# "شكراً أفنان": thanks, then the one thanked.
+_ARABIC_THANKS = _split("شكرا شكراً مشكور مشكورة")
 
 
 # Endings of adjectives and nouns, not of names: "Grateful", "Waiting", "Congolaise".
@@ -937,6 +1038,19 @@ def _unknown_capitalised(word: _Word) -> bool:
         and not (word.text.isupper() and len(word.text) > 1)
         and word.folded not in _ordinary()
         and not _ORDINARY_ENDING.search(word.folded)
+    )
+
+
+def _unknown_anywhere(word: _Word) -> bool:
+    """A capitalised Latin word that no vocabulary, list of places or ordinary words has,
+    whatever its ending ("Mbokoso" ends as a Spanish adjective does)."""
+    folded = word.folded
+    return (
+        word.capital
+        and not _is_arabic(word.text)
+        and len(folded) >= 3
+        and not word.text.isupper()
+        and not any(folded in s for s in (_ordinary(), _vocabulary(), _gazetteer(), _everyday()))
     )
 
 
@@ -1010,14 +1124,13 @@ def _lower_case_unknown(word: _Word) -> bool:
         and folded not in _ordinary()
         and folded not in _vocabulary()
         and folded not in _gazetteer()
-        and not (folded[-1] in "nr" and folded[:-1] in _everyday())
+        and not (folded[-1] in "nr" and (folded[:-1] in _everyday() or folded[:-1] in _TITLES))
         and not _VERB_ENDING.search(word.text.casefold())
         and folded not in _RELATION_WORDS
         and folded not in _DIGIT_WORDS
         and folded not in _TENS_WORDS
         and not _ORDINARY_ENDING.search(folded)
-        and not _SWAHILI_VERB.fullmatch(folded)
-        and not _SWAHILI_HE_SHE.fullmatch(folded)
+        and not _swahili_verb_shape(folded)
         and not _SWAHILI_CONTACT.fullmatch(folded)
     )
 
@@ -1052,13 +1165,24 @@ def _arabic_word_not_name(word: _Word) -> bool | None:
     if _masdar_shape(folded):
         return False  # "تغريد", "ترنيم": a rare noun of this shape may be a name
     if rank is None:  # a verb of "he" is no name by its shape alone: "يتعالج"
-        return _inflected(folded) or folded.startswith("ي")
+        return (_inflected(folded) and not _in_name(folded)) or folded.startswith("ي")
     return (
         folded.startswith("ي")
         or folded.endswith(("وا", "ون"))
         or (folded.startswith("ا") and rank < _ARABIC_RARE)  # "أعيش", not "أنور"
         or any(f.startswith("ال") for f in _bare(folded))  # "بالخبر": with the news
         or (len(folded) >= 4 and (folded.startswith("ت") or folded.endswith("ت")))
+    )
+
+
+def _in_name(folded: str) -> bool:
+    """ "نرمين", "شيرين", "حنين", "سعدون": names end in "ين", "ون" as plurals do ("نازحين",
+    "معلمين"), but not with the plural's shapes: a long "ا" second, or "م", "ي", "ت" first."""
+    return (
+        (folded.endswith("ين") or (folded.endswith("ون") and len(folded) == 5))
+        and 4 <= len(folded) <= 6
+        and folded[1] != "ا"
+        and not folded.startswith(("م", "ي", "ت", "ال"))
     )
 
 
@@ -1161,13 +1285,26 @@ def _arabic_relatives(text: str, words: list[_Word], marked: list[bool]) -> None
         kin, word = words[i], words[i + 1]
         # "لخالتي زهوة": to my aunt Zahwa; the kin word may carry "to", "with", "and".
         if (
-            any(f in _ARABIC_KIN for f in _bare(kin.folded))
+            (
+                any(f in _ARABIC_KIN for f in _bare(kin.folded))
+                or (kin.folded in _ARABIC_THANKS and _bare(word.folded) == [word.folded])
+            )
             and _joined(text, kin, word)
             and (
                 _arabic_word_not_name(word) is False
                 or _t_name(text, words, i + 1)
                 or _y_name(text, words, i + 1)
+                or _unknown_capitalised(word)  # "جارنا Saadoun Al-Juaythni"
             )
+        ):
+            marked[i + 1] = True
+        # "Ɗan'uwana كشالا", "mon mari يريما": a name in Arabic letters after a relative.
+        elif (
+            not _is_arabic(kin.text)
+            and (kin.folded in _RELATION_WORDS or _HAUSA_KIN.fullmatch(kin.folded))
+            and _is_arabic(word.text)
+            and _joined(text, kin, word)
+            and (_arabic_rank(word.folded) or _ARABIC_FREQUENT) >= _ARABIC_FREQUENT
         ):
             marked[i + 1] = True
         # "نوفة قالت": first in a sentence, then "said": the one who spoke.
@@ -1454,6 +1591,7 @@ tell|tell to|ask|ask for|ask about|call|phone|ring|text|contact|inform|thank|gre
 told|asked|asked for|asked about|phoned|texted|informed|thanked|greeted|saw|met|meet
 speak to|speak with|spoke to|spoke with|talk to|talk with|talked to|talked with
 write to|wrote to|wait for|waited for|look for|looked for
+took|beat|beats|arrested|arrest|chased|helped|help|hit|attacked|threatened|threatens|robbed
 dis à|dites à|dire à|demande à|demandez à|demander à|demande|demandez|demander|demandé
 appelle|appelez|appeler|appelé|téléphone à|téléphonez à|téléphoner à|téléphoné à
 parle à|parlez à|parler à|parlé à|parle avec|parlez avec|parler avec|parlé avec
@@ -1471,13 +1609,15 @@ ka gaya wa|ki gaya wa|ku gaya wa|gaya wa|ka faɗa wa|ki faɗa wa|faɗa wa|ka fad
 ka tambayi|ki tambayi|ku tambayi|tambayi|na tambayi|mun tambayi|kira|ka kira|ki kira
 ku kira|na kira|mun kira|ku nemi|ka nemi|ki nemi|nemi|na ga|mun ga|ya ga|ta ga
 yi magana da|ka sanar da|ki sanar da|sanar da|ku sanar da
+sun kama|an kama|ya kama|ta kama|sun doki|ya doki|ta doki|sun kori|ya kori|ya taimaki|ta taimaki
 """)
 )
 # Swahili puts "him", "her", "them" inside the verb: "mwambie", "muulize", "mpigie",
 # "nilimwona", "tulikutana na".
 _SWAHILI_CONTACT = re.compile(
     r"(?:ni|tu|a|wa|u|m)?(?:li|me|na|ta|ki|ka)?(?:mw|mu|m|wa)(?:ambie|ambia|ulize|uliza|pigie"
-    r"|pigia|pe|pa|tafute|tafuta|one|ona|ite|ita|julishe|shukuru|eleze)(?:ni)?"
+    r"|pigia|pe|pa|tafute|tafuta|one|ona|ite|ita|julishe|shukuru|eleze|chukua|piga|kamata"
+    r"|fukuza|saidia|tishia|nyanyasa|shika|umiza|ibia)(?:ni)?"
     r"|(?:ni|tu|a|wa)?(?:li|me|na|ta|ki)?(?:kutana|ongea|zungumza|wasiliana)"
 )
 
@@ -1506,7 +1646,11 @@ def _after_contact_verbs(text: str, words: list[_Word], marked: list[bool]) -> N
         j = i + length
         if not length or j >= len(words) or not _joined_loose(text, words[j - 1], words[j]):
             continue
-        if _unknown_capitalised(words[j]) or (marked[j] and words[j].capital):
+        if (
+            _unknown_capitalised(words[j])
+            or (marked[j] and words[j].capital)
+            or _lower_case_unknown(words[j])
+        ):
             marked[j] = True
             for k in range(i, j):
                 marked[k] = False
@@ -1747,15 +1891,22 @@ tombé tombée rentré rentrée sorti sortie resté restée né née passé pass
 """)
 
 
+# "a volé", "a frappé", "a pris", "a dit": "avoir" and a past participle.
+_FRENCH_PAST = re.compile(r"[a-zàâçéèêëîïôûùüÿœ]{2,}(?:é|i|is|it|u|ert|eint|ait)")
+
+
 def _french_subjects(text: str, words: list[_Word], marked: list[bool]) -> None:
-    """An unknown capitalised word, then "est" and a participle of motion: a person."""
+    """An unknown capitalised word, then "est" and a participle of motion, or "a" and a
+    past participle ("Mbokoso a volé"): a person."""
     for i in range(len(words) - 2):
         word, aux, verb = words[i], words[i + 1], words[i + 2]
+        past = (aux.folded == "est" and verb.folded in _FRENCH_PARTICIPLES) or (
+            aux.text == "a" and _FRENCH_PAST.fullmatch(verb.text) is not None
+        )
         if (
             not marked[i]
-            and _unknown_capitalised(word)
-            and aux.folded == "est"
-            and verb.folded in _FRENCH_PARTICIPLES
+            and (_unknown_capitalised(word) or _unknown_anywhere(word))
+            and past
             and word.folded not in _RELATION_WORDS
             and _joined(text, word, aux)
             and _joined(text, aux, verb)
@@ -1823,6 +1974,8 @@ _ONE_NEXT = _split("""
 se no fue ha había habia está esta estaba tiene dijo vino llegó llego murió murio salió salio
 perdió perdio est était etait avait dort va vient
 is was has did does will can cannot could would went came died
+keeps takes took says said sells sold steals stole beats refuses refused wants asks asked
+gives gave lives works sleeps told tells brought brings collects charges threatens sends sent
 """)
 _MANY_NEXT = _split("""
 se no fueron han habían habian están estan estaban tienen dijeron vinieron llegaron murieron
@@ -1960,24 +2113,90 @@ def _lists_of_names(text: str, words: list[_Word], marked: list[bool]) -> None:
                 marked[m] = True
 
 
+# "the chairman", "la enfermera", "notre voisine": a person described after a name.
+_DESCRIBING = _split("the our my la el le notre mon ma nuestra nuestro mi")
+# "Ohnmar and her kids", "Ayelen y su hija": a person, with a family.
+_AND_FAMILY = _split("her his their su sus sa son ses leur yake wake")
+_PERSON_NOUNS = _TITLES | _split("""
+chairman chairlady chairperson leader nurse teacher guard watchman neighbour neighbor
+enfermera maestra maestro vecina vecino guardia gardien gardienne voisine voisin infirmière
+infirmier
+""")
+
+
+def _appositions(text: str, words: list[_Word], marked: list[bool]) -> None:
+    """A capitalised word no vocabulary knows, then "the chairman", ", la enfermera," or
+    "and her kids": a person, first in a sentence too."""
+    for i in range(len(words) - 2):
+        word, then, after = words[i], words[i + 1], words[i + 2]
+        if marked[i] or not _unknown_anywhere(word) or _is_known(word) == "weak":
+            continue  # not "Pendo la mama…" (love, in Swahili)
+        gap = text[word.end : then.start]
+        described = (
+            then.folded in _DESCRIBING
+            and after.folded in _PERSON_NOUNS
+            and gap.strip(" ,") == ""
+            and _joined(text, then, after)
+        )
+        family = (
+            then.folded in _AND
+            and after.folded in _AND_FAMILY
+            and _joined(text, word, then)
+            and _joined(text, then, after)
+        )
+        if described or family:
+            marked[i] = True
+
+
+def _arabic_lists(text: str, words: list[_Word], marked: list[bool]) -> None:
+    """ "صفوك وشنيشل وعجيل": before "and" a name, a word no Arabic vocabulary knows is a
+    name too, the first of the list."""
+    for i in range(len(words) - 2, -1, -1):
+        word, then = words[i], words[i + 1]
+        if (
+            not marked[i]
+            and marked[i + 1]
+            and _is_arabic(word.text)
+            and then.folded.startswith("و")
+            and _joined(text, word, then)
+            and _arabic_rank(word.folded) is None
+            and not word.folded.startswith("ال")
+            and len(word.folded) >= 3
+            and word.folded not in _COMMON
+            and not _is_title(word)
+        ):
+            marked[i] = True
+
+
 # Short titles written in lower case: "mr olanya", "dr kizito", "bi zuhura".
 _LOWER_TITLES = _SHORT_TITLES | _split("""
-mister madam bwana mzee alhaji hajiya malam mallam malama sheikh pastor nas likita
-""")  # not "mama", "baba": "la mama" is "the mother's" too
+mister madam bwana mzee alhaji hajiya malam mallam malama mal sheikh pastor nas likita
+tonton tantine tata mama maman baba papa doña bibi inna
+""")  # not "babu", "yaya", "don": in Hausa "there is no", "how", "for"
+# "baba yake kuach", "mama yangu achieng": a possessive between the title and the name.
+_POSSESSIVES = _split(
+    "yangu yake yako yetu wangu wake wako wetu yao wao"
+)  # not "mama", "baba": "la mama" is "the mother's" too
 
 
 def _lower_case_titles(text: str, words: list[_Word], marked: list[bool]) -> None:
     """ "please tell mr olanya": after a title in lower case, a word in lower case that no
     vocabulary of our languages knows is a name."""
     for i in range(len(words) - 1):
-        title, word = words[i], words[i + 1]
+        title = words[i]
+        j = i + 1 + (i + 2 < len(words) and words[i + 1].folded in _POSSESSIVES)
+        word = words[j]
         if (
             title.folded in _LOWER_TITLES
-            and not marked[i + 1]
-            and _joined_loose(text, title, word)
+            and not marked[j]
+            and all(
+                text[a.end : b.start] in (" ", ". ", ": ", " - ")
+                for a, b in zip(words[i:j], words[i + 1 : j + 1], strict=True)
+            )
             and _lower_case_unknown(word)
         ):
-            marked[i + 1] = True
+            marked[j] = True
+            _lower_case_rest(text, words, marked, j)
 
 
 # Greetings that open a message, and the self-introductions after them: "bonjour c'est
@@ -1990,7 +2209,7 @@ assalamu alaikum
 _SELF_INTRODUCTIONS = _by_first_word(
     _phrase(p)
     for p in "c'est|moi c'est|ici c'est|its|it's|it is|this is|here is|"
-    "ni|ni ne|soy|es|habla|aqui|aquí".split("|")
+    "ni|ni ne|nine|soy|es|habla|aqui|aquí".split("|")
 )
 
 
@@ -2054,8 +2273,9 @@ def _groups(text: str, words: list[_Word], marked: list[bool]) -> None:
 
 # Arabic: a family ("عائلة الرويلي", "آل الزين"), a neighbour with "our" ("جارتنا زرغونه").
 _ARABIC_FAMILY = _split("عائلة عايلة العائلة أسرة اسرة ال بيت دار")
-# Letters of Persian, Pashto and Urdu, no letters of Arabic: "پلوشه", "ژیلا", "چمن".
-_FOREIGN_LETTERS = re.compile("[پچژگ]")
+# Letters of Persian, Pashto, Urdu and Kurdish, no letters of Arabic: "پلوشه", "ژیلا",
+# "ښکلا", "ٹیپو".
+_FOREIGN_LETTERS = re.compile("[پچژگٹڈڑںھےښټډړږځڅګڼېۍڵڕێۆ]")
 
 
 def _arabic_families(text: str, words: list[_Word], marked: list[bool]) -> None:
@@ -2142,10 +2362,86 @@ def _not_names(text: str, words: list[_Word], marked: list[bool], keys: set[str]
             and _everyday_word(word.folded)
         ):
             marked[i] = False  # "¡Socorro!" is "help!"; "Amina!" calls someone
-        elif (
-            word.folded in _RELATION_WORDS or _HAUSA_KIN.fullmatch(word.folded)
-        ) and word.folded not in _name_list():  # "Mari", "Tia" are names too
+        elif (word.folded in _RELATION_WORDS or _HAUSA_KIN.fullmatch(word.folded)) and (
+            word.folded not in _name_list() or not word.capital
+        ):  # "Mari", "Tia" are names
             marked[i] = False
+
+
+# Articles: "By the Grace of God", "el Éxito", "la Esperanza" are things, not people.
+_ARTICLES = _split("the an le la les l du des un une el los las del una")
+# A Swahili verb whose subject is a thing, not a person ("zirudi", "imejaa", "kimeharibika"):
+# the word before it is no one's name ("Amani na Baraka zirudi", peace and blessings).
+_SWAHILI_THING_VERB = re.compile(
+    r"(?:i|zi|li|ya|ki|vi|pa)(?:li|me|na|ta|ka|nge|si)[a-z]{3,}|zi[a-z]{4,}"
+)
+# Arabic verbs of the shape infa'ala ("انضرب", was beaten; "انكسر", broke): five letters.
+_ARABIC_INFA_AL = re.compile("ان[\u0621-\u064a]{3}")
+
+
+def _ordinary_uses(text: str, words: list[_Word], marked: list[bool], keys: set[str]) -> None:
+    """A word that is a name and an ordinary word, used as the ordinary word: written in
+    lower case elsewhere in the message ("Sol y más sol"), after an article ("By the Grace
+    of God"); the subject of a Swahili verb of things; Arabic adjectives and verbs."""
+    lower = {w.folded for w in words if not w.capital}
+    for i, word in enumerate(words):
+        if not marked[i] or (keys and any(f in keys for f in _bare(word.folded))):
+            continue
+        ordinary = _is_known(word) == "weak" or _everyday_word(word.folded)
+        before = words[i - 1] if i else None
+        after = words[i + 1] if i + 1 < len(words) else None
+        if (
+            ordinary
+            and word.capital
+            and (
+                word.folded in lower
+                or (
+                    before is not None
+                    and before.folded in _ARTICLES
+                    and _joined(text, before, word)
+                )
+            )
+        ):
+            marked[i] = False
+        elif after is not None and _thing_verb(text, words, word, after):
+            marked[i] = False
+        elif _is_arabic(word.text) and _arabic_not_person(words, i):
+            marked[i] = False
+
+
+def _thing_verb(text: str, words: list[_Word], word: _Word, after: _Word) -> bool:
+    """In a Swahili message, a verb after `word` whose subject is a thing."""
+    return (
+        not _is_arabic(word.text)
+        and not after.capital
+        and _joined(text, word, after)
+        and len(after.folded) >= 6
+        and _SWAHILI_THING_VERB.fullmatch(after.folded) is not None
+        and not _hausa(words)
+        and after.folded not in _vocabulary()
+    )
+
+
+def _arabic_not_person(words: list[_Word], i: int) -> bool:
+    """ "العائلة الأفغانية": "the …-ian" after a definite noun is an adjective; "انضرب" a
+    verb; "سلامة أولادنا" (the safety of our children): a name that is also a word, before a
+    noun with "our", "their", "your", is the word."""
+    folded = words[i].folded
+    before = words[i - 1].folded if i else ""
+    after = words[i + 1].folded if i + 1 < len(words) else ""
+    if folded.startswith("ال") and folded.endswith("ية") and before.startswith("ال"):
+        return True
+    if _ARABIC_INFA_AL.fullmatch(folded) and not _arabic_name(folded):
+        return True
+    rank = _arabic_rank(folded)
+    return (
+        (_is_known(words[i]) == "weak" or (rank is not None and rank < _ARABIC_FREQUENT))
+        and not any(f in _ARABIC_KIN for f in _bare(before))  # "صديقتي نور تساعدنا"
+        and not (i and _is_title(words[i - 1]))
+        and _is_arabic(after)
+        and after.endswith(("نا", "هم", "كم", "هن"))
+        and not _arabic_name(after)
+    )
 
 
 # Hausa kinship with "my", "his", "her", "our": "surukina", "kawuna", "goggonta", "yayansa".
@@ -2171,22 +2467,43 @@ _PLACE_WORDS = _split("""
 barrio vereda corregimiento municipio ciudad pueblo parroquia iglesia colegio escuela mercado plaza
 hospital sector comuna colonia caserío puente parque avenida aeropuerto terminal estadio virgen
 calle carrera avenue rue boulevard street road barabara titin zone block phase bloc
-carretera
+carretera شارع طريق ميدان ساحة دوار جادة
 pont parc aéroport stade hôpital bridge park airport stadium
 quartier village ville paroisse église école collège lycée marché commune préfecture
 village town city county district parish church mosque school hospital camp settlement market
 river lake fleuve rivière lac río laguna mto ziwa kogin tafkin نهر بحيرة
-kijiji mtaa kambi shule kanisa msikiti hospitali wilaya kata mji soko
+kijiji mtaa kambi shule kanisa msikiti hospitali wilaya kata mji soko مستوصف مدرسة
 unguwar garin makarantar masallacin kasuwar asibitin sansanin jihar
 حي مخيم مدينة قرية منطقة بلدة مسجد مستشفى رأس وادي جبل بحر
 """)
 # "مستشفى الأمير حمزة", "مدرسة الملك عبدالله الثاني": a school, a hospital named after a
 # king or a prince is an institution. "مدرسة" alone is also "a teacher": only before these.
-_ARABIC_ROYAL = _split("الملك الملكة الأمير الأميرة الامير الاميرة السلطان الشهيد الشيخ الإمام")
+_ARABIC_ROYAL = _split(
+    "الملك الملكة الأمير الأميرة الامير الاميرة السلطان الشهيد الشيخ الإمام الامام السيدة"
+)
 _ARABIC_ORDINALS = _split("الأول الاول الثاني الثالث الرابع الخامس")
-_ARABIC_INSTITUTIONS = _split("مدرسة جامعة شارع معهد مركز كلية مجمع")
+_ARABIC_INSTITUTIONS = _split("مدرسة جامعة شارع معهد مركز كلية مجمع مستشفى مسجد جامع مستوصف")
+# "shule ya msingi", "escuela primaria", "école primaire": a school's level before its name.
+_SCHOOL_LEVELS = _split("msingi sekondari primaria secundaria primaire secondaire primary")
 # Connectors inside a place name: "Santa Cruz de la Sierra", "Dar es Salaam", "kijiji cha".
 _PLACE_LINKS = _split("de la del los las des du da do di es el cha ya wa")
+# Streets and squares in Arabic: "شارع صلاح الدين", "ميدان التحرير".
+_ARABIC_STREETS = _split("شارع طريق ميدان ساحة دوار جادة")
+# The second half of a compound name: "صلاح الدين", "عبد الله", "سيف الإسلام".
+_ARABIC_COMPOUND_SECOND = _split("الدين الله الرحمن الرحيم الإسلام الاسلام الحق النبي الهدى")
+_NASAB = _split("بن ابن بنت")
+# Words that end the name of the place before them: "Nelson Mandela Road", "Bidi Bidi Camp".
+# Some of them in lower case too: "Makarfi road".
+_NAMED_BEFORE = _split("""
+road street avenue lane drive close crescent highway square junction roundabout estate bridge
+stadium park camp settlement primary secondary academy hall memorial station barracks
+""")
+_NAMED_BEFORE_LOWER = _split("road street avenue highway junction roundabout")
+# Who heads a place: "le chef de quartier Ngaïkoisset" names the head, not the quarter.
+_PLACE_HEADS = _split("""
+chef jefe head mwenyekiti shugaba shugaban mai responsable président presidente leader
+chairman chairperson delegado délégué balozi
+""")
 
 
 def _protected(text: str, words: list[_Word]) -> list[bool]:
@@ -2198,24 +2515,75 @@ def _protected(text: str, words: list[_Word]) -> list[bool]:
         if length:
             kept[i : i + length] = [True] * length
         prefix = word.folded in _PLACE_PREFIXES and word.capital
-        institution = (
-            word.folded in _ARABIC_INSTITUTIONS
-            and i + 1 < len(words)
-            and words[i + 1].folded in _ARABIC_ROYAL
+        place_word = word.folded in _PLACE_WORDS or (
+            _is_arabic(word.text)
+            and any(f in _PLACE_WORDS and len(f) >= 4 for f in _bare(word.folded)[1:])
         )
-        if prefix or institution or word.folded in _PLACE_WORDS:
+        if (prefix or _arabic_institution(words, i) or place_word) and not _headed(words, i):
             _protect_place(text, words, i, kept, prefix)
-            # "San Cristóbal": the prefix is part of the place too ("San" is also a name).
-            kept[i] = kept[i] or (prefix and i + 1 < len(words) and kept[i + 1])
+            # "San Cristóbal", "La Calle Bolívar": the prefix or the street word is part of
+            # the place too ("San", "Calle" are also names).
+            kept[i] = kept[i] or (i + 1 < len(words) and kept[i + 1])
     _protect_organisations(text, words, kept)
+    _protect_named_before(text, words, kept)
     _protect_towns(text, words, kept)
     _protect_emphasis(text, words, kept)
     return kept
 
 
+def _arabic_institution(words: list[_Word], i: int) -> bool:
+    """ "مدرسة الملك عبدالله", "مدرسة خالد بن الوليد": a school, a hospital named after a
+    king, or after a man of history with his father's name. "مدرسة" alone is also "a
+    teacher", so only these."""
+    if not any(f in _ARABIC_INSTITUTIONS for f in _bare(words[i].folded)) or i + 1 >= len(words):
+        return False
+    return words[i + 1].folded in _ARABIC_ROYAL or (
+        i + 3 < len(words) and words[i + 2].folded in _NASAB
+    )
+
+
+def _headed(words: list[_Word], i: int) -> bool:
+    """ "chef de quartier", "mwenyekiti wa mtaa", "mai unguwa": the place word names what a
+    person heads, and the word after it is that person."""
+    before = [w.folded for w in words[max(0, i - 2) : i]]
+    return bool(before) and (
+        before[-1] in _PLACE_HEADS
+        or (len(before) == 2 and before[0] in _PLACE_HEADS and before[1] in _ORGANISATION_LINKS)
+    )
+
+
+def _protect_named_before(text: str, words: list[_Word], kept: list[bool]) -> None:
+    """ "Nelson Mandela Road", "Patience Road", "Makarfi road": up to three capitalised words
+    joined before a street or camp word are its name, and the word is kept with them."""
+    for i, word in enumerate(words):
+        if word.folded not in _NAMED_BEFORE or _is_arabic(word.text):
+            continue
+        if not (word.capital or word.folded in _NAMED_BEFORE_LOWER):
+            continue
+        k = i - 1
+        while (
+            k >= max(0, i - 3)
+            and words[k].capital
+            and not _is_title(words[k])
+            and words[k].folded not in _TITLE_CASE_LINKS
+            and words[k].folded not in _RELATION_WORDS
+            and _joined(text, words[k], words[k + 1])
+        ):
+            kept[k] = kept[i] = True
+            k -= 1
+
+
 # "in Cúcuta", "kwenye Kakuma": after these, a capitalised town of GeoNames is a place.
 # Not "à", "a", "from", "to": "dis à Fatima", "vi a Rosa", "a letter from Grace".
-_IN = _split("in en dans kwenye huko desde hasta hacia mjini")
+_IN = _split("in en dans kwenye huko hapa kule katika cikin desde hasta hacia mjini daga kutoka")
+# "llegamos a Cúcuta", "je suis arrivé à Goma", "we went to Arua": "a", "à", "to" after
+# a verb of going or coming.
+_TO = _split("a à al au to de from")
+_GOING = re.compile(
+    r"lleg\w*|fui|fuimos|fue|fueron|vamos|voy|van|viaj\w*|volv\w*|regres\w*|hui\w*|huy\w*|"
+    r"arriv\w*|allé\w*|venu\w*|parti\w*|retourn\w*|rentr\w*|fui\w*|transféré\w*|déplacé\w*|"
+    r"went|go|going|gone|came|come|moved|travel\w*|returned|fled|relocated|transferred"
+)
 
 
 def _arabic_place_at(words: list[_Word], i: int, places: dict) -> int:
@@ -2237,13 +2605,22 @@ def _protect_towns(text: str, words: list[_Word], kept: list[bool]) -> None:
         word = words[i]
         if (
             word.capital
-            and words[i - 1].folded in _IN
+            and _after_in(words, i)
             and _joined(text, words[i - 1], word)
             and word.folded in _gazetteer()
             and word.folded not in _AFRICAN_NAMES
             and word.folded not in _listed()[0]
         ):
             kept[i] = True
+
+
+def _after_in(words: list[_Word], i: int) -> bool:
+    """Word i follows "in" ("kwenye", "hapa"…) or "to" after a verb of going."""
+    before = words[i - 1].folded
+    if before in _IN:
+        return True
+    # "llegamos a Cúcuta", "llegamos bien a Cúcuta": the verb, or the verb and one word.
+    return before in _TO and any(_GOING.fullmatch(w.folded) for w in words[max(0, i - 3) : i - 1])
 
 
 def _protect_emphasis(text: str, words: list[_Word], kept: list[bool]) -> None:
@@ -2278,7 +2655,7 @@ def _everyday_word(folded: str) -> bool:
 # Khan Foundation", "Programme Alimentaire Mondial", "Kamati ya Maji", "Hukumar Agaji".
 _ORGANISATION_WORDS = _split("""
 foundation programme program fund council committee ministry hospital school church mosque
-market
+market radio redio tv télé televisión
 association union agency office centre center society commission authority organisation
 organization project trust institute university college clinic cooperative federation
 fondation programme fonds conseil comité ministère hôpital école église mosquée association
@@ -2355,13 +2732,14 @@ def _protect_place(text: str, words: list[_Word], i: int, kept: list[bool], pref
         return
     if _is_arabic(words[j].text):
         if not prefix:
-            span = 2 if (_is_title(words[j]) or words[j].folded in _KUNYA) else 1
-            if words[j].folded in _ARABIC_ROYAL:  # "مدرسة الملك عبدالله الثاني"
-                span = 2 + (j + 2 < len(words) and words[j + 2].folded in _ARABIC_ORDINALS)
+            span = _arabic_place_span(words, j)
             for k in range(j, min(j + span, len(words))):
                 kept[k] = _is_arabic(words[k].text)
         return
     k = j + (words[j].folded in _PLACE_LINKS and not words[j].capital)  # "kijiji cha Mwamba"
+    if k + 1 < len(words) and words[k].folded in _SCHOOL_LEVELS:  # "shule ya msingi Mwalimu…"
+        k += 1
+        k += k < len(words) and _is_title(words[k])
     while k < len(words) and k < j + 6:
         links = k
         while (
@@ -2381,6 +2759,30 @@ def _protect_place(text: str, words: list[_Word], i: int, kept: list[bool], pref
         for m in range(k, links + 1):
             kept[m] = True
         k = links + 1
+
+
+def _arabic_place_span(words: list[_Word], j: int) -> int:
+    """How many words from j name a place after its place word: one ("حي الزهور"), two
+    after a title or kunya ("حي الشيخ مقصود"), a king's name with its ordinal, a compound
+    name ("شارع صلاح الدين") and a father's name after "بن" ("مدرسة خالد بن الوليد")."""
+    span = 2 if (_is_title(words[j]) or words[j].folded in _KUNYA) else 1
+    if words[j].folded in _ARABIC_ROYAL:  # "مدرسة الملك عبدالله الثاني"
+        span = 2 + (j + 2 < len(words) and words[j + 2].folded in _ARABIC_ORDINALS)
+    end = j + span
+    if end < len(words) and words[end].folded in _ARABIC_COMPOUND_SECOND:
+        end += 1
+    if end + 1 < len(words) and words[end].folded in _NASAB:
+        end += 2
+    # "عبد" and its "ال" word are one name: "شارع جمال عبد الناصر", "بن عبد العزيز".
+    if words[end - 1].folded == "عبد" and end < len(words) and words[end].folded.startswith("ال"):
+        end += 1
+    elif (
+        end + 1 < len(words)
+        and words[end].folded == "عبد"
+        and words[end + 1].folded.startswith("ال")
+    ):
+        end += 2
+    return end - j
 
 
 def _weak_beside_names(text: str, words: list[_Word], marked: list[bool]) -> None:
@@ -2447,13 +2849,17 @@ def _grow(
         if marked[i] or not marked[j] or kept[i]:
             continue
         left, right = sorted((words[i], words[j]))
-        if _joined(text, left, right) and _looks_like_more_name(words[i], words[j], j < i):
+        if (
+            _joined(text, left, right)
+            and _looks_like_more_name(words[i], words[j], j < i)
+            and not (_is_arabic(words[i].text) and _arabic_not_person(words, i))
+        ):
             marked[i] = True
 
 
 def _looks_like_more_name(word: _Word, name: _Word, after: bool) -> bool:
     """Is `word`, next to the name `name` (after it or before it), more of that name?"""
-    if _is_title(word) or word.folded in _NOT_MORE_NAME:
+    if _is_title(word) or word.folded in _NOT_MORE_NAME or word.folded in _RELATION_WORDS:
         return False
     if _is_arabic(word.text):
         return word.folded not in _COMMON and _more_arabic_name(word.folded, name.folded, after)
@@ -2540,7 +2946,10 @@ _EMAIL = re.compile(r"[\w.+%'-]+@[\w-]+(?:\.[\w-]+)+")
 _PHONE = re.compile(r"(?<![\w/])\+?\(?\d(?:[\s./()\-–]{0,3}\d){6,}(?![^\W_]|/)")
 # A file or card number in groups: "KKM-044-19273", "CMR-MNW-230917-04", "V-24.817.360":
 # capital letters, then groups of capitals or digits joined by dashes, dots or slashes.
-_GROUPED_ID = re.compile(r"(?<![\w.\-/])[A-Z]{1,5}(?:[-./][A-Z0-9]{1,10}){1,5}(?![\w\-/])")
+_GROUPED_ID = re.compile(
+    r"(?<![\w.\-/])(?:[A-Z]{1,5}|\d{1,6}(?=[-./][A-Z0-9]*[A-Z]))(?:[-./][A-Z0-9]{1,10}){1,5}"
+    r"(?![\w\-/])"
+)
 # A token of 6+ letters/digits mixing both, or any run of 5+ digits.
 _ID = re.compile(r"(?<![^\W_])(?=[^\W_]*\d)(?=[^\W_]*[^\W\d_])[^\W_]{6,}(?![^\W_])|\d{5,}")
 _YEARS = re.compile(r"(?:19|20)\d\d\s*[-–/]\s*(?:19|20)\d\d")
@@ -2736,14 +3145,17 @@ _STREET = (
     r"allée|allee|chemin|route|impasse|calle|c/|avenida|avda|carrera|paseo|camino|callejón|"
     r"barabara|mtaa|titi|titin|layi|layin|hanya|شارع|طريق|زقاق|درب"
 )
-_HOUSE = r"house|plot|flat|apartment|maison|casa|nyumba|kiwanja|gida|منزل|بيت|شقة"
+_HOUSE = r"house|plot|flat|apartment|maison|casa|nyumba|kiwanja|gida|منزل|بيت|شقة|بناية|عمارة"
 _NUMBER_WORD = r"no\.?|number|num\.?|n°|nº|numéro|numero|número|namba|lamba|mai\s+lamba|رقم"
 _NUM = r"\d{1,5}[a-zA-Z]?\b"
 _CONNECT = r"de\s+la|de|des|du|del|de\s+los|ya|wa|la|al|el"
 _NAME_WORD = r"[A-ZÀ-ÝƁƊƘƳ][\w'’.-]*|[\u0600-\u06ff]+"
 _ADDRESS = re.compile(
+    # "Plot 27 Kasanga Lane", "house 4, Moi Avenue": the house, then a named street
+    rf"(?<![\w])(?i:{_HOUSE})\s+(?:(?i:{_NUMBER_WORD})\s*)?{_NUM}\s*,?\s+"
+    rf"(?:(?:{_NAME_WORD})\s+){{1,3}}(?i:{_STREET})\b\.?"
     # "14 Moi Avenue", "22B Kenyatta Road"
-    rf"(?<![\d.,]){_NUM}\s*,?\s+(?:(?:{_NAME_WORD})\s+){{1,3}}(?i:{_STREET})\b\.?"
+    rf"|(?<![\d.,]){_NUM}\s*,?\s+(?:(?:{_NAME_WORD})\s+){{1,3}}(?i:{_STREET})\b\.?"
     # "12 rue des Lilas", "5 avenue Bourguiba"
     rf"|(?<![\d.,]){_NUM}\s*,?\s+(?i:{_STREET})\b\.?(?:\s+(?i:{_CONNECT})\b)?"
     rf"(?:\s+(?:{_NAME_WORD}|[a-zà-ÿ]+)){{1,3}}"
@@ -2753,21 +3165,40 @@ _ADDRESS = re.compile(
     # "Mtaa wa Msimbazi, nyumba namba 45": a street, then the house
     rf"|(?<![\w])(?i:{_STREET})\b\.?(?:\s+(?i:{_CONNECT})\b)?(?:\s+(?:{_NAME_WORD})){{1,3}}\s*,?\s*"
     rf"(?i:{_HOUSE})\s+(?:(?i:{_NUMBER_WORD})\s*)?{_NUM}"
-    # "gida mai lamba 17, titin Zaria Road": the house, then the street
-    rf"|(?<![\w])(?i:{_HOUSE})\s+(?:(?i:{_NUMBER_WORD})\s*)?{_NUM}\s*,\s*(?i:{_STREET})\b\.?"
-    rf"(?:\s+(?i:{_CONNECT})\b)?(?:\s+(?:{_NAME_WORD})){{1,3}}"
+    # "gida mai lamba 17, titin Zaria Road", "Lamba 12, Titin Kurmi": the house, then the street
+    rf"|(?<![\w])(?:(?i:{_HOUSE})\s+(?:(?i:{_NUMBER_WORD})\s*)?|(?i:{_NUMBER_WORD})\s*){_NUM}"
+    rf"\s*[,،]\s*(?i:{_STREET})\b\.?(?:\s+(?i:{_CONNECT})\b)?(?:\s+(?:{_NAME_WORD})){{1,3}}"
     # Colombian and Venezuelan: "Calle 18 # 7-42", "Carrera 5 No. 12-30", "Cra 7 #45-10"
     rf"|(?<![\w])(?i:calle|carrera|cra|cl|avenida|av|diagonal|dg|transversal|tv)\.?\s+\d{{1,3}}"
-    rf"[a-zA-Z]?(?:\s+bis)?\s*(?:#|(?i:{_NUMBER_WORD}))\s*\d{{1,3}}[a-zA-Z]?\s*-\s*\d{{1,3}}"
+    rf"[a-zA-Z]?(?:\s+(?i:bis|sur|norte|este|oeste))*\s*(?:#|(?i:{_NUMBER_WORD}))\s*\d{{1,3}}"
+    rf"[a-zA-Z]?\s*-\s*\d{{1,3}}"
+    # "Street 18", "شارع ١٨": a numbered street
+    rf"|(?<![\w])(?i:{_STREET})\s+(?:(?i:{_NUMBER_WORD})\s*)?{_NUM}"
+    rf"(?=\s*[,،]\s*(?:(?i:{_HOUSE})|(?i:{_NUMBER_WORD}))\s*{_NUM})"
     # "house number 12", "nyumba namba 45", "gida mai lamba 7", "منزل رقم 5"
     rf"|(?<![\w])(?i:{_HOUSE})\s+(?:(?i:{_NUMBER_WORD})\s*)?{_NUM}",
     re.UNICODE,
 )
 
 
+# What an address goes on with after a comma: the building ("شارع ١٨، بناية ٤") or the
+# street ("Lamba 12, Titin Kurmi"). The quarter, the village or the town after it stay
+# ("…, barrio La Libertad"): they say where, as a coarse location does, not who.
+_ADDRESS_MORE = re.compile(
+    rf"\s*[,،]\s*(?i:{_HOUSE}|{_STREET})\s+(?:(?i:{_CONNECT})\s+)?"
+    rf"(?:(?i:{_NUMBER_WORD})\s*)?(?:{_NUM}|(?:{_NAME_WORD})(?:\s+[A-ZÀ-Ý][\w'’-]*)?)"
+)
+
+
 def _addresses(text: str) -> list[Span]:
     spans = []
     for match in _ADDRESS.finditer(text):
-        value = match.group().rstrip(" ,.")
+        end = match.end()
+        for _ in range(3):  # the building, the street
+            more = _ADDRESS_MORE.match(text, end)
+            if not more:
+                break
+            end = more.end()
+        value = text[match.start() : end].rstrip(" ,.،")
         spans.append(Span(match.start(), match.start() + len(value), "address"))
     return spans

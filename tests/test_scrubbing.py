@@ -375,22 +375,63 @@ def test_the_sixth_unseen_set_is_labelled():
     assert len(name_words(messages)) >= 100
 
 
-# Measured on the sixth unseen set, never studied (docs/benchmarks.md): names 79.8% recall
-# and 78.9% precision when it was new, 90.7% and 83.7% after the round that studied the
-# fifth. A floor against losing what generalizes, not a goal.
-UNSEEN6_FIRST_AFTER = {
-    "ar": (21, 24, 22, 32),
-    "en": (20, 22, 26, 33),
-    "es": (21, 22, 27, 31),
-    "fr": (16, 20, 21, 23),
-    "ha": (18, 20, 23, 23),
-    "sw": (21, 21, 25, 30),
+# Measured on the sixth unseen set (docs/benchmarks.md): names 79.8% recall and 78.9%
+# precision when it was new, 90.7% and 83.7% after the round that studied the fifth, 99.2%
+# and 96.8% after the round that studied its own misses (streets and camps named after
+# people, initials, the "a" of "a volé", lower-case family titles, Arabic lists).
+UNSEEN6_AFTER = {
+    "ar": (24, 24, 25, 26),
+    "en": (21, 22, 25, 25),
+    "es": (22, 22, 27, 28),
+    "fr": (20, 20, 24, 26),
+    "ha": (20, 20, 25, 25),
+    "sw": (21, 21, 25, 28),
 }
 
 
 @pytest.mark.parametrize("language", sorted(LANGUAGES))
 def test_the_sixth_unseen_set_does_not_fall_below_what_was_measured(language):
-    assert_floor(UNSEEN6, UNSEEN6_FIRST_AFTER, language)
+    assert_floor(UNSEEN6, UNSEEN6_AFTER, language)
+
+
+UNSEEN7 = ROOT / "tests" / "fixtures" / "scrubbing_unseen7.json"
+
+
+def test_the_seventh_unseen_set_is_labelled_and_hard():
+    """Written blind during the round that studied the sixth: names from regions the other
+    sets hold few of, and about 40% of messages with none, most of them places, clubs and
+    stations named after people."""
+    messages = scrub_bench.load(UNSEEN7)
+    assert_labelled(messages, without_identifiers=0.35)
+    assert len(name_words(messages)) >= 100
+
+
+# Measured on the seventh unseen set (docs/benchmarks.md): names 82.5% recall and 79.5%
+# precision when it was new, 83.3% and 83.9% after the round that studied the sixth (its
+# honest measure of names never seen), 100% and 94.0% after the round that studied it.
+UNSEEN7_AFTER = {
+    "ar": (20, 20, 27, 36),
+    "en": (21, 21, 26, 26),
+    "es": (21, 21, 26, 26),
+    "fr": (21, 21, 28, 28),
+    "ha": (22, 22, 25, 26),
+    "sw": (21, 21, 26, 26),
+}
+
+
+@pytest.mark.parametrize("language", sorted(LANGUAGES))
+def test_the_seventh_unseen_set_does_not_fall_below_what_was_measured(language):
+    assert_floor(UNSEEN7, UNSEEN7_AFTER, language)
+
+
+def test_the_seventh_unseen_set_overall():
+    """Names at the goals (95% recall, 90% precision) and every other kind found."""
+    kinds = by(scrub_bench.score(scrub_bench.load(UNSEEN7))["counts"], 1)
+    names = kinds["name"]
+    assert names["recalled"] >= 0.95 * names["labelled"], names
+    assert names["correct"] >= 0.90 * names["found"], names
+    for kind in ("phone", "date", "address", "email", "id"):
+        assert kinds[kind]["recalled"] == kinds[kind]["labelled"], (kind, kinds[kind])
 
 
 def name_words(messages: list[dict]) -> set[str]:
@@ -1327,3 +1368,49 @@ def test_no_planted_identifier_reaches_any_byte_of_the_server(hub, central, data
     for value in planted_values() + ["0712345678", "345/678"]:
         for form in {value, value.replace(" ", "")}:
             assert form.encode() not in raw, form
+
+
+@pytest.mark.parametrize(
+    "text, scrubbed",
+    [
+        # Streets, camps, schools and stations named after people stay; a head of a quarter
+        # is a person.
+        ("The Wangari Maathai Road clinic has no nurse.", None),
+        ("Mtoto alipotea karibu na Oginga Camp jana.", None),
+        ("Radio Tumaini imesema chakula kitakuja.", None),
+        ("Shule ya msingi Mzee Kawawa haina maji.", None),
+        ("La Calle Morazán está sin luz.", None),
+        ("مستشفى عمر بن عبد العزيز مغلق.", None),
+        ("شارع جمال عبد الناصر مزدحم جدا.", None),
+        (
+            "Le chef de quartier Mbarushimana vend les bâches.",
+            "Le chef de quartier [name] vend les bâches.",
+        ),
+        # Initials, "N'", and a French "M." that stays.
+        ("K. Odhiambo at the gate refused us.", "[name] at the gate refused us."),
+        ("La promotora R. Quisbert no vino el lunes.", "La promotora [name] no vino el lunes."),
+        ("Le gardien N'Goran ferme à midi.", "Le gardien [name] ferme à midi."),
+        ("M. Kabasele refuse de signer.", "M. [name] refuse de signer."),
+        # Family titles in lower case, a possessive between; Swahili verbs of things.
+        ("mama wanjiku yangu ni mgonjwa", "mama [name] yangu ni mgonjwa"),
+        ("baba yake oyugi hana kazi", "baba yake [name] hana kazi"),
+        ("Amani na Furaha zimerudi kijijini.", None),
+        # A name first, then "the chairman", ", la enfermera," or "and her children".
+        ("Tsehaynesh the chairman keeps the keys.", "[name] the chairman keeps the keys."),
+        ("Anahí, la enfermera, nos ayudó.", "[name], la enfermera, nos ayudó."),
+        ("Gulnora and her children sleep outside.", "[name] and her children sleep outside."),
+        ("Kibwana a volé les chèvres.", "[name] a volé les chèvres."),
+        # A town after a verb of going; a club; a name in Latin letters after an Arabic relative.
+        ("Llegamos ayer a Riohacha con los niños.", None),
+        ("Arsenal and Chelsea fans fight at the hall.", None),
+        ("جاري Karzan Barzani مريض.", "جاري [name] [name] مريض."),
+        ("صفوان وعكاب من نفس العشيرة.", "[name] [name] من نفس العشيرة."),
+        # Addresses: the building, then the street; the quarter after it stays.
+        ("Tunakaa Plot 9 Kisoro Lane, karibu na soko.", "Tunakaa [address], karibu na soko."),
+        ("أسكن في شارع ٧، بناية ١٢، قرب الجامع.", "أسكن في [address]، قرب الجامع."),
+        ("Numéro de carte 581-07K33190 perdu.", "Numéro de carte [id] perdu."),
+    ],
+)
+def test_places_named_after_people_initials_and_appositions(text, scrubbed):
+    """Round eight: names in shapes the blind sets showed, places made of names kept."""
+    assert scrub(text) == (text if scrubbed is None else scrubbed)
