@@ -21,6 +21,13 @@ scrubbing_unseen7.json: names in no list and in no other set).
     python benchmarks/scrub_bench.py --file tests/fixtures/scrubbing_unseen6.json
     python benchmarks/scrub_bench.py --file tests/fixtures/scrubbing_unseen7.json
     python benchmarks/scrub_bench.py --misses              # and every miss and false positive
+    python benchmarks/scrub_bench.py --catalogs            # names "found" in interface texts
+
+With `--catalogs` it runs over the French, Spanish and Arabic texts of the collector's own
+interface (translations/*/LC_MESSAGES/messages.po: about 900 each, written by the team, with
+no person's name in them) and counts the words it would remove as names: each is a false
+positive. The Swahili and Hausa catalogs are left out: their words are the scrubber's
+Swahili and Hausa vocabulary (collector/name_lists/make_word_lists.py).
 
 It also times `find` over every message of the file (several rounds, best of three) and
 prints messages per second of CPU time (the process's own, so that other work on a shared
@@ -158,12 +165,43 @@ def speed(messages: list[dict], minimum_seconds: float = 1.0) -> float:
     return best
 
 
+def catalog_false_positives(languages=("fr", "es", "ar")) -> dict[str, tuple[int, int, list]]:
+    """Per language: interface texts, name spans found in them, and the words found."""
+    import re
+
+    from babel.messages.pofile import read_po
+
+    result = {}
+    for language in languages:
+        path = ROOT / "translations" / language / "LC_MESSAGES" / "messages.po"
+        with path.open("rb") as po:
+            texts = [
+                re.sub(r"%\([^)]*\)[sd]|\{[^}]*\}|<[^>]+>", "x", text)  # placeholders, markup
+                for message in read_po(po)
+                if message.id
+                for text in (
+                    message.string if isinstance(message.string, tuple) else (message.string,)
+                )
+                if text
+            ]
+        found = [text[s.start : s.end] for text in texts for s in find(text) if s.kind == "name"]
+        result[language] = (len(texts), len(found), found)
+    return result
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--file", default=str(CORPUS), help="a labelled fixture file")
     parser.add_argument("--misses", action="store_true", help="list misses and false positives")
     parser.add_argument("--no-speed", action="store_true", help="skip the timing")
+    parser.add_argument(
+        "--catalogs", action="store_true", help="false positives in the interface's own texts"
+    )
     options = parser.parse_args()
+    if options.catalogs:
+        for language, (texts, found, words) in catalog_false_positives().items():
+            print(f"{language}: {found} words removed as names in {texts} texts: {sorted(words)}")
+        return
     messages = load(options.file)
     print(
         f"# {datetime.date.today()} · {platform.processor() or platform.machine()} · "

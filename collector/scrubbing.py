@@ -632,8 +632,11 @@ def _names(text: str, keys: set[str]) -> list[Span]:
         parts = _camel_parts(word.text)
         if parts and any(_fold(p) in _name_list() or _fold(p) in _AFRICAN_NAMES for p in parts):
             marked[i] = True
-        elif known == "strong" and not (headline and _everyday_word(word.folded)):
-            marked[i] = True  # not "Cortes De Agua En El Barrio": cortes, power cuts
+        elif known == "strong" and not ((headline or word.initial) and _everyday_word(word.folded)):
+            # Not "Cortes De Agua En El Barrio" (cortes, power cuts), not "Salud" or "Avis"
+            # first in a sentence: there a capital says nothing, and other rules look at
+            # what comes next ("Rosa dijo", "Avis Nakato").
+            marked[i] = True
         elif known == "weak" and word.capital and not word.initial and not headline:
             marked[i] = True  # "I met Hope at the clinic"; not "Hope is all we have"
     _after_context(text, words, marked)
@@ -878,7 +881,7 @@ _ARABIC_SPECIALTIES = _split("أطفال اطفال أسنان اسنان عيو
 def _everyday_after_title(word: _Word) -> bool:
     """A Swahili or Hausa word no list holds as a name: "Babu Ruwa" is "no water" in Hausa,
     not "grandfather Ruwa"."""
-    return word.folded in _everyday() and not _is_known(word)
+    return word.folded in _everyday_written() and not _is_known(word)
 
 
 def _arabic_frequent(word: _Word) -> bool:
@@ -1207,8 +1210,8 @@ def _arabic_rank(folded: str) -> int | None:
     """The rank of an Arabic word in the vocabulary, as written or without the proclitics
     it may carry ("وبالخبر" is "and with the news"), None for a word it does not know.
     "And" goes before any word ("وعدل": and justice), the "ب" of spoken Arabic before any
-    verb ("بتشيل": she carries); other letters only before a frequent word: "فرقد" is a
-    name, not "ف" + "رقد" (slept)."""
+    verb ("بتشيل": she carries), "ك" and "ل" before a word of four letters; other letters
+    only before a frequent word: "فرقد" is a name, not "ف" + "رقد" (slept)."""
     ranks = _arabic_ranks()
     if folded in ranks:
         return ranks[folded]
@@ -1221,6 +1224,9 @@ def _arabic_rank(folded: str) -> int | None:
             folded.startswith("و")
             or ranks[bare] < _ARABIC_FREQUENT
             or (folded.startswith("ب") and bare.startswith(("ي", "ت", "ن")))
+            # "كمسودة" (as a draft), "لتعدد" (for the number of): few names start with
+            # "ك" or "ل" and leave a word of four letters behind.
+            or (folded.startswith(("ك", "ل")) and len(bare) >= 4)
         )
     ]
     return min(found) if found else None
@@ -1443,7 +1449,15 @@ def _vocabulary() -> frozenset:
 
 @lru_cache(maxsize=1)
 def _everyday() -> frozenset:
-    """Our everyday Swahili and Hausa words (collector/name_lists/everyday_sw_ha.txt)."""
+    """Our everyday Swahili and Hausa words (collector/name_lists/everyday_sw_ha.txt) and
+    the words of our own Swahili and Hausa texts (vocabulary_sw_ha.txt.gz)."""
+    return _everyday_written() | _packed_words("vocabulary_sw_ha.txt.gz")
+
+
+@lru_cache(maxsize=1)
+def _everyday_written() -> frozenset:
+    """The hand-written list alone: after a title it tells "Babu Ruwa" (no water) from
+    "Baba Dogo" (a man called Dogo, "tall"), which a longer list would not."""
     return frozenset(_fold(w) for line in _lines(_EVERYDAY_FILE) for w in line.split())
 
 

@@ -16,6 +16,12 @@ where Arabic is spoken. Ordinary words: the English, French and Spanish frequenc
 `pyspellchecker` (MIT), words seen 100 times or more, three letters or longer; its Arabic
 list whole (words seen 50 times or more in film subtitles), in order of frequency, since
 Arabic has no capitals and the scrubber tells a rare word from a common one by its rank.
+
+Swahili and Hausa have no such list in any package we could find: `vocabulary_sw_ha.txt.gz`
+holds the words of the collector's own Swahili and Hausa texts (the interface catalogs in
+`translations/` and the built-in forms), written by the team in ordinary language, less every
+word any name list of the scrubber holds. It adds the words of instructions and everyday
+nouns ("rudi", "eneo", "shiga", "saka") to the hand-written `everyday_sw_ha.txt`.
 """
 
 from __future__ import annotations
@@ -107,6 +113,43 @@ def arabic_words() -> list[str]:
     return sorted((w for w in frequencies if w.isalpha()), key=lambda w: (-frequencies[w], w))
 
 
+def catalog_words() -> set[str]:
+    """The Swahili and Hausa words of our translation catalogs and built-in forms, three
+    letters or more, less the words any name list holds."""
+    from babel.messages.pofile import read_po
+
+    from collector import scrubbing
+
+    texts: list[str] = []
+    root = HERE.parent.parent
+    for language in ("sw", "ha"):
+        with open(root / "translations" / language / "LC_MESSAGES" / "messages.po", "rb") as po:
+            for message in read_po(po):
+                strings = message.string if isinstance(message.string, tuple) else (message.string,)
+                texts += [s for s in strings if s]
+    for path in (HERE.parent / "builtin_forms").glob("*.json"):
+        texts += _translations(json.loads(path.read_text(encoding="utf-8")), ("sw", "ha"))
+    words = set()
+    for text in texts:
+        text = re.sub(r"%\([^)]*\)[sd]|\{[^}]*\}|<[^>]+>|\b\w*_\w*\b", " ", text)
+        for start, end in scrubbing._words(text):
+            folded = scrubbing._fold(text[start:end])
+            if len(folded) >= 3 and not scrubbing._is_arabic(folded):
+                words.add(folded)
+    names = scrubbing._name_list() | {scrubbing._fold(n) for n in scrubbing._AMBIGUOUS_NAMES}
+    return {w for w in words if w not in names and w not in scrubbing._AFRICAN_NAMES}
+
+
+def _translations(value, languages) -> list[str]:
+    """Every text of a form definition in the given languages (labels, hints, choices)."""
+    if isinstance(value, dict):
+        found = [v for k, v in value.items() if k in languages and isinstance(v, str)]
+        return found + [t for v in value.values() for t in _translations(v, languages)]
+    if isinstance(value, list):
+        return [t for v in value for t in _translations(v, languages)]
+    return []
+
+
 def write_ranked(name: str, words: list[str]) -> None:
     """One folded word a line, in the given order: the first time a folded form comes."""
     from collector.scrubbing import _fold
@@ -133,3 +176,4 @@ if __name__ == "__main__":
     write("places_geonames.txt.gz", place_names())
     write("vocabulary.txt.gz", ordinary_words())
     write_ranked("vocabulary_ar.txt.gz", arabic_words())
+    write("vocabulary_sw_ha.txt.gz", catalog_words())
