@@ -51,13 +51,15 @@ LAST_ORDINAL = date.max.toordinal()
 WHITESPACE = " \t\r\n"  # XPath's whitespace; other Unicode spaces are ordinary characters.
 SPACE_RUN = re.compile(r"[ \t\r\n]+")
 NUMERIC = re.compile(r"[ \t\r\n]*-?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?[ \t\r\n]*")
-OFFSET = r"(Z|[+-][0-9]{2}(?::?[0-9]{2})?)?"
+# XML Schema's zone offsets, -14:00 to +14:00: '-24:00' or '+07:60' make the value no time at all
+OFFSET = r"(Z|[+-](?:(?:0[0-9]|1[0-3])(?::?[0-5][0-9])?|14(?::?00)?))?"
 ISO_DATE = re.compile(
     r"([0-9]{4})-([0-9]{1,2})-([0-9]{1,2})(?:T([0-9]{2}):([0-9]{2})"
     r"(?::([0-9]{2}(?:\.[0-9]+)?))?" + OFFSET + ")?"
 )
 ISO_TIME = re.compile(r"([0-9]{2}):([0-9]{2})(?::([0-9]{2}(?:\.[0-9]+)?))?" + OFFSET)
 NUMBER_TOKEN = re.compile(r"(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
+GLUED_OPERATOR = re.compile(r"(and|or|div|mod)[0-9]")
 NAME_TOKEN = re.compile(r"[A-Za-z_][A-Za-z0-9_.\-]*(?::[A-Za-z_][A-Za-z0-9_.\-]*)?")
 FIELD_NAME = re.compile("[A-Za-z_\u00c0-\U0010ffff][A-Za-z0-9_.\\-\u00b7\u00c0-\U0010ffff]*")
 FIELD_LITERAL = re.compile(r"[ \t\r\n]*\$\{([^}]*)\}[ \t\r\n]*")
@@ -791,6 +793,17 @@ def _points(values: tuple) -> list:
     return locations.points_of([to_text(item) for item in _spread(values)])
 
 
+def _measure(values: tuple, measure: Callable[[list], float]) -> float:
+    """area()/distance() of location answers; NaN when there is none, or when a text is not
+    a location (Enketo gives NaN, Collect an error: never a silent 0). A repeat's unanswered
+    points are left out."""
+    texts = [text for text in (to_text(item) for item in _spread(values)) if text.strip()]
+    shapes = [locations.parse_points(text) for text in texts]
+    if not texts or any(shape is None for shape in shapes):
+        return math.nan
+    return measure([point for shape in shapes for point in shape])
+
+
 def _geofence(ctx: Context, point: Any, shape: Any) -> bool:
     """ODK's geofence(): whether the point is inside the shape; false when either is not
     one (no point, under three corners)."""
@@ -893,8 +906,8 @@ FUNCTIONS: dict[str, Function] = {
     "count-non-empty": Function(1, 1, _count_non_empty),
     "sum": Function(1, 1, _sum),
     "indexed-repeat": Function(3, 3, _indexed_repeat),
-    "join": Function(
-        2,
+    "join": Function(  # join(', ') of no answers is '', as the specification's nodes* says
+        1,
         None,
         lambda ctx, separator, *values: to_text(separator).join(
             to_text(item) for item in _spread(values)
@@ -925,8 +938,8 @@ FUNCTIONS: dict[str, Function] = {
     "jr:choice-name": Function(2, 2, _choice_name),
     "pulldata": Function(4, 4, _pulldata),
     # ODK's location functions (collector/locations.py): metres, square metres.
-    "distance": Function(1, None, lambda ctx, *values: locations.distance(_points(values))),
-    "area": Function(1, 1, lambda ctx, value: locations.area(_points((value,)))),
+    "distance": Function(1, None, lambda ctx, *values: _measure(values, locations.distance)),
+    "area": Function(1, 1, lambda ctx, value: _measure((value,), locations.area)),
     "geofence": Function(2, 2, _geofence),
     "today": Function(0, 0, lambda ctx: _day_to_date(math.floor(_date_days(ctx.now)))),
     "now": Function(0, 0, lambda ctx: ctx.now),
@@ -1163,6 +1176,9 @@ def _read_name(source: str, match: re.Match, previous: _Token | None) -> _Token:
     name, start, end = match.group(), match.start(), match.end()
     if name in KEYWORD_OPERATORS and _ends_operand(previous):
         return _Token("symbol", name, start, end)
+    glued = GLUED_OPERATOR.match(name)
+    if glued and _ends_operand(previous):  # `1div2`, `1 and1`: as web browsers' XPath reads it
+        return _Token("symbol", glued.group(1), start, start + len(glued.group(1)))
     kind = "function" if source.startswith("(", _skip_space(source, end)) else "name"
     return _Token(kind, name, start, end)
 
@@ -1303,10 +1319,16 @@ class _Parser:
         return arguments
 
 
+NODESET_ARGUMENT = frozenset({"count", "count-non-empty"})
+
+
 def _check_call(token: _Token, arguments: list) -> None:
     """What can be known before any answer: an even weighted-checklist(), and the format
     codes and digest names written as literal text."""
     name, literals = token.value, [a.value if isinstance(a, _Literal) else None for a in arguments]
+    if name in NODESET_ARGUMENT and isinstance(arguments[0], (_Literal, _Binary, _Negate)):
+        # XPath: these take a node-set; count(1) is an error in Enketo and Collect alike
+        raise ExpressionError(f"{name}() takes a question, not a value", token.start)
     if name == "weighted-checklist" and len(arguments) % 2:
         raise ExpressionError(
             f"{name}() takes an even number of arguments, got {len(arguments)}", token.start

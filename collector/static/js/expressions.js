@@ -7,7 +7,7 @@
 
 const SPACE_RUN = /[ \t\r\n]+/;  // XPath whitespace; other Unicode spaces are ordinary characters
 const NUMERIC = /^[ \t\r\n]*-?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?[ \t\r\n]*$/;
-const OFFSET = '(Z|[+-][0-9]{2}(?::?[0-9]{2})?)?';
+const OFFSET = '(Z|[+-](?:(?:0[0-9]|1[0-3])(?::?[0-5][0-9])?|14(?::?00)?))?';  // XML Schema's -14:00..+14:00
 const ISO_DATE = new RegExp('^([0-9]{4})-([0-9]{1,2})-([0-9]{1,2})(?:T([0-9]{2}):([0-9]{2})(?::([0-9]{2}(?:\\.[0-9]+)?))?' + OFFSET + ')?$');
 const ISO_TIME = new RegExp('^([0-9]{2}):([0-9]{2})(?::([0-9]{2}(?:\\.[0-9]+)?))?' + OFFSET + '$');
 const NUMBER_TOKEN = /^(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?/;
@@ -436,6 +436,12 @@ function readLocation(type, text) {
 // The points of location answers: text of traces, shapes and points, and nodesets of them.
 const locationPoints = (values) => spread(values).reduce((all, item) => all.concat(parsePoints(toText(item)) || []), []);
 
+// area()/distance(): NaN with no location or a text that is not one; a repeat's unanswered points are left out.
+function measure(values, of) {
+  const shapes = spread(values).map(toText).filter((t) => t.trim()).map(parsePoints);
+  return !shapes.length || shapes.includes(null) ? NaN : of([].concat(...shapes));
+}
+
 function between(a, b) {
   const lat1 = radians(a[0]), lat2 = radians(b[0]);
   const cosine = Math.sin(lat1) * Math.sin(lat2) + Math.cos(lat1) * Math.cos(lat2) * Math.cos(radians(a[1] - b[1]));
@@ -528,7 +534,7 @@ const FUNCTIONS = {
   'count-non-empty': [1, 1, (env, v) => spread([v]).filter((item) => toText(item) !== '').length],
   'sum': [1, 1, (env, v) => spread([v]).reduce((total, item) => total + toNumber(item), 0)],
   'indexed-repeat': [3, 3, indexedRepeat],
-  'join': [2, null, (env, sep, ...values) => spread(values).map(toText).join(toText(sep))],
+  'join': [1, null, (env, sep, ...values) => spread(values).map(toText).join(toText(sep))],
   'if': [3, 3, (env, test, yes, no) => (toBoolean(test) ? yes : no)],
   // The first value unless it is empty (or NaN: the sum of an empty answer, say).
   'coalesce': [2, 2, (env, first, second) => (toText(first) === '' || (typeof first === 'number' && Number.isNaN(first)) ? second : first)],
@@ -562,8 +568,8 @@ const FUNCTIONS = {
   'selected-at': [2, 2, selectedAt],
   'jr:choice-name': [2, 2, choiceName],
   'pulldata': [4, 4, pulldata],
-  'distance': [1, null, (env, ...values) => distance(locationPoints(values))],
-  'area': [1, 1, (env, value) => area(locationPoints([value]))],
+  'distance': [1, null, (env, ...values) => measure(values, distance)],
+  'area': [1, 1, (env, value) => measure([value], area)],
   'geofence': [2, 2, geofence],
   'today': [0, 0, (env) => new DateValue(Math.floor(env.now), false)],
   'now': [0, 0, (env) => new DateValue(env.now, true)],
@@ -615,7 +621,8 @@ function readToken(source, start, previous) {
   // As in XPath, and/or/div/mod are operators only right after an operand.
   const name = match[0], end = start + name.length;
   const afterOperand = previous && (/^(number|string|field)$/.test(previous.kind) || /^(\)|\.|\.\.)$/.test(previous.value));
-  if (afterOperand && /^(and|or|div|mod)$/.test(name)) return token('symbol', name, start, end);
+  const op = afterOperand && /^(and|or|div|mod)(?=$|[0-9])/.exec(name);  // `1div2` too, as browsers' XPath
+  if (op) return token('symbol', op[1], start, start + op[1].length);
   return token(source.charAt(skipSpace(source, end)) === '(' ? 'function' : 'name', name, start, end);
 }
 
@@ -715,6 +722,7 @@ function parseTree(source, choiceColumns) {
 /** What is known before any answer: an even weighted-checklist(), literal format codes and digest names. */
 function checkCall(name, args, position) {
   const literal = (i) => (args[i] && args[i].type === 'literal' && typeof args[i].value === 'string' ? args[i].value : null);
+  if (/^count(-non-empty)?$/.test(name) && /^(literal|binary|negate)$/.test(args[0].type)) fail(name + '() takes a question, not a value', position);
   if (name === 'weighted-checklist' && args.length % 2) {
     fail(name + '() takes an even number of arguments, got ' + args.length, position);
   }
