@@ -438,7 +438,9 @@ _WEAK_CONTEXT = _by_first_word(
         "mimi|" + _ARABIC_RELATIONS
     ).split("|")
 )
-_PARTICLES = _split("bin binti bint ibn ben de del della des du van von el al dan wa")
+_PARTICLES = _split(
+    "bin binti bint ibn ben de del della des du van von el al dan wa ag ould uld mint"
+)
 _ARABIC_PARTICLES = _split("بن بنت ابن أبو ابو ولد ود")
 # "Father of", "mother of": a kunya such as "أبو سامر" or "أم خليل" is a name, both words.
 _KUNYA = _split("أبو ابو أم ام")
@@ -453,7 +455,8 @@ _ABD = re.compile(r"abd(?:ul|el|oul|ou|al|ar|er|ur|ir|i|u)[a-z]{2,}")
 _ORDINARY_FILE, _PLACES_FILE = "ordinary_words.txt", "places_organisations.txt"
 _EVERYDAY_FILE = "everyday_sw_ha.txt"
 _GROUPS_FILE = "groups_brands.txt"  # peoples, networks, brands: never a person's name
-_NOT_NAME_FILES = {_ORDINARY_FILE, _PLACES_FILE, _EVERYDAY_FILE, _GROUPS_FILE}
+_DIALECT_FILE = "arabic_dialect.txt"  # spoken Arabic the subtitles' vocabulary lacks
+_NOT_NAME_FILES = {_ORDINARY_FILE, _PLACES_FILE, _EVERYDAY_FILE, _GROUPS_FILE, _DIALECT_FILE}
 
 
 def _lines(filename: str) -> list[str]:
@@ -601,7 +604,8 @@ def _known(folded: str, capital: bool, arabic: bool) -> str | None:
     if len(folded) < 3:
         return None
     if folded in _AFRICAN_NAMES or _ABD.fullmatch(folded):
-        return "strong"
+        # "ta fadi" (she fell) in Hausa is no "Fadi": in lower case, a sign is needed.
+        return "strong" if capital or folded not in _everyday() else None
     if folded in _name_list():
         # gender-guesser's list is long: lower case is an ordinary word, not a name; a
         # Swahili or Hausa word too ("Salama", peace) needs a sign around it.
@@ -662,6 +666,7 @@ def _names(text: str, keys: set[str]) -> list[Span]:
     _arabic_families(text, words, marked)
     _lists_of_names(text, words, marked)
     _arabic_lists(text, words, marked)
+    _arabic_nisbas(text, words, marked)
     _appositions(text, words, marked)
     _groups(text, words, marked)
     _not_names(text, words, marked, keys)
@@ -752,6 +757,20 @@ def _phrase_at(words: list[_Word], i: int, phrases: dict) -> int:
     return best
 
 
+# "بطاقة باسم التومة الكباشي": a card in the name of… The word after it is also "with a
+# name" ("باسم مستعار", with a pseudonym): only a name, or a word no vocabulary knows.
+_IN_THE_NAME_OF = _by_first_word(_phrase(p) for p in "باسم|بإسم|بأسم|على اسم".split("|"))
+
+
+def _in_the_name_of(words: list[_Word], j: int) -> bool:
+    word = words[j]
+    return (
+        _is_arabic(word.text)
+        and (_is_known(word) == "strong" or _arabic_rank(word.folded) is None)
+        and word.folded not in _ARABIC_KIN
+    )
+
+
 def _after_context(text: str, words: list[_Word], marked: list[bool]) -> None:
     for i in range(len(words)):
         length = (
@@ -759,14 +778,19 @@ def _after_context(text: str, words: list[_Word], marked: list[bool]) -> None:
             _phrase_at(words, i, _STRONG_CONTEXT),
             _phrase_at(words, i, _WEAK_CONTEXT),
         )
-        j = i + max(length)
+        j = i + (max(length) or (_phrase_at(words, i, _IN_THE_NAME_OF)))
         if (
             j == i
             or j >= len(words)
             or (words[j].folded in _COMMON and not (length[0] and words[j].capital))
+            or words[j].folded in _ARABIC_KIN  # "باسم زوجي مريود": in my husband's name
         ):  # "Mi nombre es Ana", though "ana" is a word
             continue
         if not _joined_loose(text, words[j - 1], words[j]):
+            continue
+        if not max(length):  # "باسم التومة": in the name of; not "باسم مستعار" (a pseudonym)
+            if _in_the_name_of(words, j):
+                marked[j] = True
             continue
         word, known = words[j], _is_known(words[j])
         shaped = word.capital or _is_arabic(word.text)
@@ -845,7 +869,7 @@ def _after_titles(text: str, words: list[_Word], marked: list[bool]) -> None:
         # "M. Al-Wardani", "Dr. El Amrani", "Sr. De la Cruz": a particle first, then the name.
         if (
             word.folded in _PARTICLES
-            and word.capital
+            and (word.capital or word.folded in _SURNAME_PARTICLES)
             and i + 2 < len(words)
             and _joined(text, word, words[i + 2])
             and words[i + 2].capital
@@ -1107,6 +1131,8 @@ def _lower_case_after_cues(text: str, words: list[_Word], marked: list[bool]) ->
             and _lower_case_unknown(words[j + 1])
         ):
             marked[j + 1] = True
+        elif j + 1 < len(words) and words[j + 1].folded in _PARTICLES:
+            _lower_case_rest(text, words, marked, j)  # "mimi ni nasoro bin ngwali"
 
 
 # Endings of Spanish, French and English verb forms the vocabulary may lack: "perdió",
@@ -1202,7 +1228,11 @@ def _arabic_ranks() -> dict[str, int]:
     """Ordinary Arabic words, folded, with their rank: 0 for the most frequent."""
     path = resources.files("collector").joinpath("name_lists", "vocabulary_ar.txt.gz")
     words = gzip.decompress(path.read_bytes()).decode("utf-8").split()
-    return {word: rank for rank, word in enumerate(words)}
+    ranks = {word: rank for rank, word in enumerate(words)}
+    # Spoken words ("زول", "بزاف", "ديال") count as frequent ones.
+    for word in (_fold(w) for line in _lines(_DIALECT_FILE) for w in line.split()):
+        ranks.setdefault(word, _ARABIC_VERY_FREQUENT)
+    return ranks
 
 
 @lru_cache(maxsize=65536)
@@ -1986,7 +2016,7 @@ def _joined_by_and(text: str, words: list[_Word], marked: list[bool]) -> None:
 # wamegoma"), a verb of "we" is the writer's ("Pamoja tunaweza"): no sign of a person.
 _ONE_NEXT = _split("""
 se no fue ha había habia está esta estaba tiene dijo vino llegó llego murió murio salió salio
-perdió perdio est était etait avait dort va vient
+perdió perdio lo me nos te est était etait avait dort va vient
 is was has did does will can cannot could would went came died
 keeps takes took says said sells sold steals stole beats refuses refused wants asks asked
 gives gave lives works sleeps told tells brought brings collects charges threatens sends sent
@@ -2143,7 +2173,8 @@ def _appositions(text: str, words: list[_Word], marked: list[bool]) -> None:
     "and her kids": a person, first in a sentence too."""
     for i in range(len(words) - 2):
         word, then, after = words[i], words[i + 1], words[i + 2]
-        if marked[i] or not _unknown_anywhere(word) or _is_known(word) == "weak":
+        lower = _lower_case_unknown(word)
+        if marked[i] or not (_unknown_anywhere(word) or lower) or _is_known(word) == "weak":
             continue  # not "Pendo la mama…" (love, in Swahili)
         gap = text[word.end : then.start]
         described = (
@@ -2158,34 +2189,90 @@ def _appositions(text: str, words: list[_Word], marked: list[bool]) -> None:
             and _joined(text, word, then)
             and _joined(text, then, after)
         )
-        if described or family:
+        if (described and not lower) or family:
             marked[i] = True
+            # "shahzeb afridi and his cousins": the given name before it, in lower case too
+            if (
+                i
+                and _joined(text, words[i - 1], word)
+                and (_lower_case_unknown(words[i - 1]) or _unknown_anywhere(words[i - 1]))
+            ):
+                marked[i - 1] = True
 
 
 def _arabic_lists(text: str, words: list[_Word], marked: list[bool]) -> None:
-    """ "صفوك وشنيشل وعجيل": before "and" a name, a word no Arabic vocabulary knows is a
-    name too, the first of the list."""
-    for i in range(len(words) - 2, -1, -1):
-        word, then = words[i], words[i + 1]
+    """ "صفوك وشنيشل وعجيل", "لمياء ورنده ومياده": beside a name joined by "and", a word no
+    Arabic vocabulary knows is a name too, before it or after it; a family name ending in
+    "ي" between them goes with its name ("ستنا المصراتي وزمزم")."""
+    for _ in range(2):
+        for i in range(len(words) - 1):
+            left, right = words[i], words[i + 1]
+            if not (
+                _is_arabic(left.text) and _is_arabic(right.text) and _joined(text, left, right)
+            ):
+                continue
+            if marked[i] and not marked[i + 1] and right.folded.startswith("و"):
+                marked[i + 1] = _list_member(right.folded[1:])
+            elif marked[i + 1] and not marked[i] and right.folded.startswith("و"):
+                marked[i] = _list_member(left.folded) or _nisba_after_member(words, i, marked)
+
+
+def _arabic_nisbas(text: str, words: list[_Word], marked: list[bool]) -> None:
+    """ "هنادي الزنتاني تشكر": an "ال" word ending in "ي" that no vocabulary knows and that
+    is no nationality, after a word that is a listed name or no frequent word, is a family
+    name, and the word before it a given name."""
+    for i in range(1, len(words)):
+        word, before = words[i], words[i - 1]
+        folded = word.folded
         if (
-            not marked[i]
-            and marked[i + 1]
-            and _is_arabic(word.text)
-            and then.folded.startswith("و")
-            and _joined(text, word, then)
-            and _arabic_rank(word.folded) is None
-            and not word.folded.startswith("ال")
-            and len(word.folded) >= 3
-            and word.folded not in _COMMON
-            and not _is_title(word)
+            marked[i]
+            or not (_is_arabic(word.text) and _is_arabic(before.text))
+            or not (folded.startswith("ال") and folded.endswith("ي") and len(folded) >= 6)
+            or _arabic_rank(folded) is not None
+            or folded in _arabic_nationalities()
+            or not _joined(text, before, word)
         ):
-            marked[i] = True
+            continue
+        rank = _arabic_rank(before.folded)
+        if _is_known(before) or (
+            (rank is None or rank >= _ARABIC_FREQUENT)
+            and _arabic_word_not_name(before) is False
+            and not _is_title(before)
+        ):
+            marked[i - 1] = marked[i] = True
+
+
+def _list_member(folded: str) -> bool:
+    """An Arabic word that may be a name in a list of names: no vocabulary knows it."""
+    return (
+        _arabic_rank(folded) is None
+        and not folded.startswith("ال")
+        and len(folded) >= 3
+        and folded not in _COMMON
+        and not any(f in _TITLES for f in _bare(folded))
+    )
+
+
+def _nisba_after_member(words: list[_Word], i: int, marked: list[bool]) -> bool:
+    """ "ستنا المصراتي": a family name ending in "ي" that no vocabulary knows, after a word
+    that is no frequent one: both are a name."""
+    folded = words[i].folded
+    if not (
+        i and folded.startswith("ال") and folded.endswith("ي") and _arabic_rank(folded) is None
+    ):
+        return False
+    rank = _arabic_rank(words[i - 1].folded)
+    if (rank is None or rank >= _ARABIC_FREQUENT) and words[i - 1].folded not in _COMMON:
+        marked[i - 1] = True
+        return True
+    return False
 
 
 # Short titles written in lower case: "mr olanya", "dr kizito", "bi zuhura".
 _LOWER_TITLES = _SHORT_TITLES | _split("""
 mister madam bwana mzee alhaji hajiya malam mallam malama mal sheikh pastor nas likita
 tonton tantine tata mama maman baba papa doña bibi inna
+daktari dokta mwalimu mchungaji padri shangazi mjomba dada kaka nesi
 """)  # not "babu", "yaya", "don": in Hausa "there is no", "how", "for"
 # "baba yake kuach", "mama yangu achieng": a possessive between the title and the name.
 _POSSESSIVES = _split(
@@ -2227,6 +2314,14 @@ _SELF_INTRODUCTIONS = _by_first_word(
 )
 
 
+_SIGNATURES = {
+    tuple(p.split())
+    for p in "c'est|c est|cest|this is|its|it's|it is|ni mimi|mimi ni|ni ne|nine|soy|habla".split(
+        "|"
+    )
+}
+
+
 def _greeting_introductions(text: str, words: list[_Word], marked: list[bool]) -> None:
     """After a greeting, "c'est X", "its X", "this is X", "ni X": X is a name when no
     vocabulary of our languages knows it, in lower case as well."""
@@ -2244,6 +2339,23 @@ def _greeting_introductions(text: str, words: list[_Word], marked: list[bool]) -
         if _lower_case_unknown(name) or _unknown_capitalised(name):
             marked[j] = True
         return
+    _signed_at_the_end(text, words, marked)
+
+
+def _signed_at_the_end(text: str, words: list[_Word], marked: list[bool]) -> None:
+    """ "appelez-moi au …, c'est ferroudja", "…, this is kibet": a message signed at its end
+    with "c'est", "this is", "ni mimi", "ni ne" and a word no vocabulary knows."""
+    for length in (2, 1):
+        if len(words) <= length:
+            continue
+        cue = tuple(w.folded for w in words[-length - 1 : -1])
+        if (
+            cue in _SIGNATURES
+            and not marked[-1]
+            and (_lower_case_unknown(words[-1]) or _unknown_capitalised(words[-1]))
+        ):
+            marked[-1] = True
+            return
 
 
 # Peoples in Swahili take "Wa-" (plural) and "M-" (one): "Wasomali", "Wanyamulenge".
@@ -2383,14 +2495,15 @@ def _not_names(text: str, words: list[_Word], marked: list[bool], keys: set[str]
 
 
 # Articles: "By the Grace of God", "el Éxito", "la Esperanza" are things, not people.
-_ARTICLES = _split("the an le la les l du des un une el los las del una")
+_ARTICLES = _split("the an le la les l du des un une el los las del al una")
 # A Swahili verb whose subject is a thing, not a person ("zirudi", "imejaa", "kimeharibika"):
 # the word before it is no one's name ("Amani na Baraka zirudi", peace and blessings).
 _SWAHILI_THING_VERB = re.compile(
     r"(?:i|zi|li|ya|ki|vi|pa)(?:li|me|na|ta|ka|nge|si)[a-z]{3,}|zi[a-z]{4,}"
 )
 # Arabic verbs of the shape infa'ala ("انضرب", was beaten; "انكسر", broke): five letters.
-_ARABIC_INFA_AL = re.compile("ان[\u0621-\u064a]{3}")
+# Six letters only with the ending of "they" or "she": "إنتحمد" is a Tuareg name.
+_ARABIC_INFA_AL = re.compile("ان[\u0621-\u064a]{3}(?:وا|ت)?|ان[\u0621-\u064a]{4}(?:وا|ت)")
 
 
 def _ordinary_uses(text: str, words: list[_Word], marked: list[bool], keys: set[str]) -> None:
@@ -2421,6 +2534,8 @@ def _ordinary_uses(text: str, words: list[_Word], marked: list[bool], keys: set[
             marked[i] = False
         elif _is_arabic(word.text) and _arabic_not_person(words, i):
             marked[i] = False
+        elif after is not None and after.folded in _POSSESSIVES and _joined(text, word, after):
+            marked[i] = False  # "Kadi yangu ya UNHCR": a name takes no "my"
 
 
 def _thing_verb(text: str, words: list[_Word], word: _Word, after: _Word) -> bool:
@@ -2688,6 +2803,9 @@ _NAMES_A_PLACE = _PLACE_WORDS | _ORGANISATION_WORDS
 _NOT_MORE_NAME = _PROPER | _PLACE_WORDS | _ORGANISATION_WORDS
 _PROPER_OR_LINK = _PROPER | _PLACE_LINKS
 _ALL_PARTICLES = _PARTICLES | _ARABIC_PARTICLES
+_PARTICLES_OR_LINKS = _PARTICLES | _split("la los las")
+# Particles that begin a family name in lower case: "van Cuypers", "ag Intalla", "de la Ossa".
+_SURNAME_PARTICLES = _split("van von ag ould bin")  # not "de": "le maire de Ziguinchor"
 # Small words that Title Case capitalises, which stand before an organisation's name, not
 # inside it.
 _TITLE_CASE_LINKS = _split(
@@ -2842,6 +2960,7 @@ def _surnames(text: str, words: list[_Word], marked: list[bool], kept: list[bool
                 and words[i + 1].folded not in _COMMON
             ):
                 marked[i] = marked[i + 1] = True
+        _latin_particles(text, words, marked, kept)
         # Particles between two names: "Fatuma binti Ali", "Ahmed bin Said".
         for i in range(1, len(words) - 1):
             if (
@@ -2851,6 +2970,28 @@ def _surnames(text: str, words: list[_Word], marked: list[bool], kept: list[bool
                 and words[i].folded in _ALL_PARTICLES
             ):
                 marked[i] = True
+
+
+def _latin_particles(text: str, words: list[_Word], marked: list[bool], kept: list[bool]) -> None:
+    """After a name, particles in lower case then a capitalised word are more of it:
+    "Yorlenis de la Ossa", "Mahfoudh ould Bouh", "Ahmadou ag Intalla"."""
+    for i in range(len(words) - 2):
+        if not marked[i] or _is_arabic(words[i].text):
+            continue
+        j = i + 1
+        while j < len(words) and j <= i + 2 and words[j].folded in _PARTICLES_OR_LINKS:
+            j += 1
+        if (
+            i + 1 < j < len(words)
+            and not words[i + 1].capital
+            and words[j].capital
+            and not kept[j]
+            and words[j].folded not in _COMMON
+            and all(
+                _joined(text, a, b) for a, b in zip(words[i:j], words[i + 1 : j + 1], strict=True)
+            )
+        ):
+            marked[i + 1 : j + 1] = [True] * (j - i)
 
 
 def _grow(
@@ -2946,7 +3087,7 @@ def _rare_name_word(folded: str) -> bool:
         and len(folded) >= 4
         and not folded.startswith("و")
         and not _inflected(folded)
-        and not folded.endswith(("ه", "ك"))
+        and (not folded.endswith(("ه", "ك")) or (folded.endswith("الله") and len(folded) > 5))
         and _arabic_word_not_name(word) is False
     )
 
@@ -3163,21 +3304,21 @@ _HOUSE = r"house|plot|flat|apartment|maison|casa|nyumba|kiwanja|gida|منزل|ب
 _NUMBER_WORD = r"no\.?|number|num\.?|n°|nº|numéro|numero|número|namba|lamba|mai\s+lamba|رقم"
 _NUM = r"\d{1,5}[a-zA-Z]?\b"
 _CONNECT = r"de\s+la|de|des|du|del|de\s+los|ya|wa|la|al|el"
-_NAME_WORD = r"[A-ZÀ-ÝƁƊƘƳ][\w'’.-]*|[\u0600-\u06ff]+"
+_NAME_WORD = r"[A-ZÀ-ÝƁƊƘƳ][\w'’.-]*|[\u0621-\u065f\u0670-\u06d3]+"  # not the Arabic comma
 _ADDRESS = re.compile(
     # "Plot 27 Kasanga Lane", "house 4, Moi Avenue": the house, then a named street
-    rf"(?<![\w])(?i:{_HOUSE})\s+(?:(?i:{_NUMBER_WORD})\s*)?{_NUM}\s*,?\s+"
+    rf"(?<![\w])(?i:{_HOUSE})\s+(?:(?i:{_NUMBER_WORD})\s*)?{_NUM}\s*[,،]?\s+"
     rf"(?:(?:{_NAME_WORD})\s+){{1,3}}(?i:{_STREET})\b\.?"
     # "14 Moi Avenue", "22B Kenyatta Road"
-    rf"|(?<![\d.,]){_NUM}\s*,?\s+(?:(?:{_NAME_WORD})\s+){{1,3}}(?i:{_STREET})\b\.?"
+    rf"|(?<![\d.,]){_NUM}\s*[,،]?\s+(?:(?:{_NAME_WORD})\s+){{1,3}}(?i:{_STREET})\b\.?"
     # "12 rue des Lilas", "5 avenue Bourguiba"
-    rf"|(?<![\d.,]){_NUM}\s*,?\s+(?i:{_STREET})\b\.?(?:\s+(?i:{_CONNECT})\b)?"
+    rf"|(?<![\d.,]){_NUM}\s*[,،]?\s+(?i:{_STREET})\b\.?(?:\s+(?i:{_CONNECT})\b)?"
     rf"(?:\s+(?:{_NAME_WORD}|[a-zà-ÿ]+)){{1,3}}"
     # "calle Mayor 5", "Barabara ya Moi 14", "شارع الحمرا 12", "Titin Zaria, lamba 14"
-    rf"|(?<![\w])(?i:{_STREET})\b\.?(?:\s+(?i:{_CONNECT})\b)?(?:\s+(?:{_NAME_WORD})){{1,3}}\s*,?\s*"
+    rf"|(?<![\w])(?i:{_STREET})\b\.?(?:\s+(?i:{_CONNECT})\b)?(?:\s+(?:{_NAME_WORD})){{1,3}}\s*[,،]?\s*"
     rf"(?:(?i:{_NUMBER_WORD})\s*)?{_NUM}"
     # "Mtaa wa Msimbazi, nyumba namba 45": a street, then the house
-    rf"|(?<![\w])(?i:{_STREET})\b\.?(?:\s+(?i:{_CONNECT})\b)?(?:\s+(?:{_NAME_WORD})){{1,3}}\s*,?\s*"
+    rf"|(?<![\w])(?i:{_STREET})\b\.?(?:\s+(?i:{_CONNECT})\b)?(?:\s+(?:{_NAME_WORD})){{1,3}}\s*[,،]?\s*"
     rf"(?i:{_HOUSE})\s+(?:(?i:{_NUMBER_WORD})\s*)?{_NUM}"
     # "gida mai lamba 17, titin Zaria Road", "Lamba 12, Titin Kurmi": the house, then the street
     rf"|(?<![\w])(?:(?i:{_HOUSE})\s+(?:(?i:{_NUMBER_WORD})\s*)?|(?i:{_NUMBER_WORD})\s*){_NUM}"
@@ -3195,12 +3336,19 @@ _ADDRESS = re.compile(
 )
 
 
-# What an address goes on with after a comma: the building ("شارع ١٨، بناية ٤") or the
-# street ("Lamba 12, Titin Kurmi"). The quarter, the village or the town after it stay
-# ("…, barrio La Libertad"): they say where, as a coarse location does, not who.
+# What an address goes on with after a comma: the building or its floor ("شارع ١٨، بناية ٤،
+# الطابق الثالث"), the street ("Lamba 12, Titin Kurmi"), the quarter ("…, barrio La
+# Ermita", "…, حي الميدان") and the town ("…, Gwale, Kano"): with the house number they
+# point at one door, so they go with it.
+_AREA = r"quartier|barrio|sector|colonia|urbanización|mtaa|kijiji|unguwar|unguwa|zone|estate|حي"
+_FLOOR = r"floor|étage|etage|piso|ghorofa|bene|الطابق|طابق"
+_CAPITALISED = r"[A-ZÀ-ÝƁƊƘƳ][\w'’-]*"
 _ADDRESS_MORE = re.compile(
-    rf"\s*[,،]\s*(?i:{_HOUSE}|{_STREET})\s+(?:(?i:{_CONNECT})\s+)?"
-    rf"(?:(?i:{_NUMBER_WORD})\s*)?(?:{_NUM}|(?:{_NAME_WORD})(?:\s+[A-ZÀ-Ý][\w'’-]*)?)"
+    rf"\s*[,،]\s*(?:"
+    rf"(?i:{_AREA}|{_HOUSE}|{_STREET}|{_FLOOR})\s+(?:(?i:{_CONNECT})\s+)?"
+    rf"(?:(?i:{_NUMBER_WORD})\s*)?(?:{_NUM}|(?:{_NAME_WORD})(?:\s+{_CAPITALISED})?)"
+    rf"|{_CAPITALISED}(?:\s+{_CAPITALISED})?\b"
+    rf"(?=\s*(?:[,.;:!?،]|$|\s+(?:and|et|y|na|da|و)\b)))"
 )
 
 
@@ -3208,7 +3356,7 @@ def _addresses(text: str) -> list[Span]:
     spans = []
     for match in _ADDRESS.finditer(text):
         end = match.end()
-        for _ in range(3):  # the building, the street
+        for _ in range(4):  # the building, the floor, the street, the quarter, the town
             more = _ADDRESS_MORE.match(text, end)
             if not more:
                 break

@@ -377,15 +377,15 @@ def test_the_sixth_unseen_set_is_labelled():
 
 # Measured on the sixth unseen set (docs/benchmarks.md): names 79.8% recall and 78.9%
 # precision when it was new, 90.7% and 83.7% after the round that studied the fifth, 99.2%
-# and 96.8% after the round that studied its own misses (streets and camps named after
+# and 98.0% after the rounds that studied its own misses (streets and camps named after
 # people, initials, the "a" of "a volé", lower-case family titles, Arabic lists).
 UNSEEN6_AFTER = {
     "ar": (24, 24, 25, 26),
     "en": (21, 22, 25, 25),
     "es": (22, 22, 27, 28),
-    "fr": (20, 20, 24, 26),
-    "ha": (20, 20, 25, 25),
-    "sw": (21, 21, 25, 28),
+    "fr": (20, 20, 24, 24),
+    "ha": (20, 20, 24, 24),
+    "sw": (21, 21, 25, 26),
 }
 
 
@@ -395,6 +395,7 @@ def test_the_sixth_unseen_set_does_not_fall_below_what_was_measured(language):
 
 
 UNSEEN7 = ROOT / "tests" / "fixtures" / "scrubbing_unseen7.json"
+UNSEEN8 = ROOT / "tests" / "fixtures" / "scrubbing_unseen8.json"
 
 
 def test_the_seventh_unseen_set_is_labelled_and_hard():
@@ -424,14 +425,40 @@ def test_the_seventh_unseen_set_does_not_fall_below_what_was_measured(language):
     assert_floor(UNSEEN7, UNSEEN7_AFTER, language)
 
 
-def test_the_seventh_unseen_set_overall():
+@pytest.mark.parametrize("path", [UNSEEN7, UNSEEN8], ids=["seventh", "eighth"])
+def test_the_studied_blind_sets_meet_the_goals(path):
     """Names at the goals (95% recall, 90% precision) and every other kind found."""
-    kinds = by(scrub_bench.score(scrub_bench.load(UNSEEN7))["counts"], 1)
+    kinds = by(scrub_bench.score(scrub_bench.load(path))["counts"], 1)
     names = kinds["name"]
     assert names["recalled"] >= 0.95 * names["labelled"], names
     assert names["correct"] >= 0.90 * names["found"], names
     for kind in ("phone", "date", "address", "email", "id"):
         assert kinds[kind]["recalled"] == kinds[kind]["labelled"], (kind, kinds[kind])
+
+
+def test_the_eighth_unseen_set_is_labelled_and_hard():
+    """Written blind after round ten: names from every region, 40% of messages with none."""
+    messages = scrub_bench.load(UNSEEN8)
+    assert_labelled(messages, without_identifiers=0.35)
+    assert len(name_words(messages)) >= 100
+
+
+# Measured on the eighth unseen set (docs/benchmarks.md): names 86.0% recall and 84.7%
+# precision when it was new, 89.0% and 90.6% after rounds eight to ten (never studied),
+# 98.5% and 96.9% after round eleven, which studied it.
+UNSEEN8_AFTER = {
+    "ar": (21, 22, 33, 34),
+    "en": (26, 26, 46, 47),
+    "es": (20, 21, 35, 36),
+    "fr": (24, 24, 39, 41),
+    "ha": (22, 22, 34, 36),
+    "sw": (21, 21, 29, 29),
+}
+
+
+@pytest.mark.parametrize("language", sorted(LANGUAGES))
+def test_the_eighth_unseen_set_does_not_fall_below_what_was_measured(language):
+    assert_floor(UNSEEN8, UNSEEN8_AFTER, language)
 
 
 def name_words(messages: list[dict]) -> set[str]:
@@ -1168,10 +1195,8 @@ def test_capitalised_ordinary_words_and_places_stay(text):
         # File and card numbers in groups, street addresses of Colombia, Tanzania, Nigeria.
         ("Ration card KKM-044-19273 was lost.", "Ration card [id] was lost."),
         ("Mi cédula es V-24.817.360 y no aparezco.", "Mi cédula es [id] y no aparezco."),
-        (
-            "Vivo en la Calle 18 # 7-42, barrio La Libertad.",
-            "Vivo en la [address], barrio La Libertad.",
-        ),
+        # The quarter after a house number goes with it: with it, it points at one door.
+        ("Vivo en la Calle 18 # 7-42, barrio La Libertad.", "Vivo en la [address]."),
         ("Vivo en la carrera 15 número 23-40.", "Vivo en la [address]."),
         ("Ninaishi Mtaa wa Msimbazi, nyumba namba 45.", "Ninaishi [address]."),
         ("Ina zaune a gida mai lamba 17, titin Zaria Road.", "Ina zaune a [address]."),
@@ -1392,7 +1417,8 @@ def test_no_planted_identifier_reaches_any_byte_of_the_server(hub, central, data
         ("Le gardien N'Goran ferme à midi.", "Le gardien [name] ferme à midi."),
         ("M. Kabasele refuse de signer.", "M. [name] refuse de signer."),
         # Family titles in lower case, a possessive between; Swahili verbs of things.
-        ("mama wanjiku yangu ni mgonjwa", "mama [name] yangu ni mgonjwa"),
+        ("mama yangu wanjiku ni mgonjwa", "mama yangu [name] ni mgonjwa"),
+        ("Kadi yangu ya chakula imepotea.", None),
         ("baba yake oyugi hana kazi", "baba yake [name] hana kazi"),
         ("Amani na Furaha zimerudi kijijini.", None),
         # A name first, then "the chairman", ", la enfermera," or "and her children".
@@ -1409,6 +1435,35 @@ def test_no_planted_identifier_reaches_any_byte_of_the_server(hub, central, data
         ("Tunakaa Plot 9 Kisoro Lane, karibu na soko.", "Tunakaa [address], karibu na soko."),
         ("أسكن في شارع ٧، بناية ١٢، قرب الجامع.", "أسكن في [address]، قرب الجامع."),
         ("Numéro de carte 581-07K33190 perdu.", "Numéro de carte [id] perdu."),
+        (
+            "Tunaishi Plot 4 Kabwe Close, Kiwatule na mwenye nyumba anataka kutufukuza.",
+            "Tunaishi [address] na mwenye nyumba anataka kutufukuza.",
+        ),
+        ("ساكنين في شارع النيل، عمارة ٩، الطابق الأول، حي الربيع", "ساكنين في [address]"),
+        # Round eleven: particles, lists and family names in Arabic, signatures, dialect.
+        (
+            "My neighbour Oumar ag Alhassane was beaten.",
+            "My neighbour [name] [name] [name] was beaten.",
+        ),
+        (
+            "Gracias a Yesenia de la Hoz por todo.",
+            "Gracias a [name] [name] [name] [name] por todo.",
+        ),
+        (
+            "Thanks to nurse van Damsteegt for the night.",
+            "Thanks to nurse [name] [name] for the night.",
+        ),
+        ("فاطمة ورويدة وشمسة ما استلموا السلة", "[name] [name] [name] ما استلموا السلة"),
+        ("بطاقة باسم شمسة العبادي ضاعت", "بطاقة باسم [name] [name] ضاعت"),
+        ("يخرج باسم مستعار.", None),
+        ("rappelez-moi demain, c'est tassadit", "rappelez-moi demain, c'est [name]"),
+        (
+            "gulrukh sadozai and his friends broke the tap",
+            "[name] [name] and his friends broke the tap",
+        ),
+        ("بزاف ديال الناس ما خداوش الكارطة", None),
+        ("Wakati wa Idd watoto hawakupata nguo.", None),
+        ("Kambi ya Kutupalong imejaa sana.", None),
     ],
 )
 def test_places_named_after_people_initials_and_appositions(text, scrubbed):
