@@ -38,7 +38,13 @@ _DROP = object()  # a rule's answer for "this value does not leave the laptop"
 
 _MONTH = re.compile(r"([0-9]{4}-(?:0[1-9]|1[0-2]))(?:-[0-9]{2}(?:T[0-9]{2}:[0-9]{2})?)?")
 _YEAR = re.compile(r"([0-9]{4})(?:-[0-9]{2}(?:-[0-9]{2}(?:T[0-9]{2}:[0-9]{2}(?::[0-9]{2})?)?)?)?")
-_DEFAULTS = {"text": "scrub", "date": "generalize:month", "datetime": "generalize:month"}
+_DEFAULTS = {
+    "text": "scrub",
+    "date": "generalize:month",
+    "datetime": "generalize:month",
+    # A photo, recording or file can show a face or a voice: it stays unless the form says keep.
+    **dict.fromkeys(("image", "audio", "video", "file"), "drop"),
+}
 # The only rules under which an identifying answer may leave the laptop.
 # "pseudonymize:phone" reads the answer as a phone number first (E.164), so one number
 # written several ways gets one pseudonym.

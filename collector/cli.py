@@ -395,6 +395,11 @@ def status(data_dir, as_json):
     db = database(data_dir)
     _hold_for_review(db, data_dir)
     counts = status_counts(db)
+    # Photos and files of records the server has, still to be sent (collector.sync_client).
+    waiting, waiting_bytes = db.execute(
+        "SELECT count(*), coalesce(sum(size), 0) FROM attachment_outbox WHERE state = 'queued'"
+    ).fetchone()
+    counts.update(attachments_waiting=waiting, attachments_waiting_bytes=waiting_bytes)
     if as_json:
         click.echo(json.dumps(counts, indent=2))
         return
@@ -402,6 +407,10 @@ def status(data_dir, as_json):
         click.echo(f"{key:<10} {counts[key]}")
     if counts["held"]:
         click.echo(f"{'':<10} (held: waiting for the operator's review on the hub's Sync page)")
+    if waiting:
+        click.echo(
+            f"{'files':<10} {waiting} waiting to be sent ({waiting_bytes / 1024 / 1024:.1f} MB)"
+        )
     click.echo(f"{'last sync':<10} {counts['last_sync'] or 'never'}")
     click.echo(f"{'server':<10} {counts['server'] or 'not enrolled'}")
     if counts["device_revoked"]:

@@ -54,8 +54,29 @@ QUESTION_TYPES = (
     "geoshape",
     # The phone's location when the record is started, taken by the page where it can be.
     "start-geopoint",
+    # Photos, recordings, videos and files (collector/attachments.py): the answer is the
+    # stored file's name, `<sha256>.<ext>`; the file stays on the hub beside the record.
+    "image",
+    "audio",
+    "video",
+    "file",
 )
 LOCATION_TYPES = locations.LOCATION_TYPES
+MEDIA_TYPES = ("image", "audio", "video", "file")
+# What a photo, recording or file may leave the laptop as: nothing, or itself.
+MEDIA_RULES = ("drop", "keep")
+# How each media question may be asked (XLSForm appearances): `new` takes a new photo or
+# recording only (no gallery), `new-front`/`selfie` with the front camera, `signature` and
+# `draw` on a canvas, `annotate` a photo to draw on (here: a photo, drawn on elsewhere).
+MEDIA_APPEARANCES = {
+    "image": ("new", "new-front", "selfie", "signature", "draw", "annotate"),
+    "audio": ("new",),
+    "video": ("new", "new-front", "selfie"),
+    "file": (),
+}
+# A photo's longest side on the phone before upload (XLSForm parameters max-pixels=N).
+DEFAULT_MAX_PIXELS = 1024
+MAX_PIXELS_RANGE = (64, 8192)
 # Record metadata an XLSForm asks for (`start`, `deviceid`...): the hub records it with every
 # record (when it was started and finalized, on which hub, by whom) and the form keeps the
 # names, so an exported XLSForm has them back.
@@ -217,6 +238,8 @@ class QuestionSchema(Schema):
     # capture-accuracy and warning-accuracy).
     capture_accuracy = fields.Float(validate=validate.Range(min=0, min_inclusive=False))
     warning_accuracy = fields.Float(validate=validate.Range(min=0, min_inclusive=False))
+    # A photo: its longest side, in pixels, once the phone has made it smaller.
+    max_pixels = fields.Integer(validate=validate.Range(*MAX_PIXELS_RANGE))
     appearance = fields.String()
     identifying = fields.Boolean(load_default=False)
     privacy = fields.String(validate=check_privacy_rule)
@@ -272,6 +295,7 @@ class QuestionSchema(Schema):
                 "Only a key variable (disclosure: key) has a hierarchy.", "hierarchy"
             )
         _check_location_options(data)
+        _check_media_options(data)
         rule = data.get("privacy", "drop")
         if data.get("identifying") and rule not in IDENTIFYING_RULES:
             # keep, scrub or generalize would let part of a name or phone number leave.
@@ -304,6 +328,29 @@ def _check_location_options(data: dict) -> None:
             "A trace or shape cannot leave as one area's name: drop it, "
             "keep it or use generalize:grid.",
             "privacy",
+        )
+
+
+def _check_media_options(data: dict) -> None:
+    """max_pixels only on a photo; a media question's rule drop or keep (a photo cannot be
+    pseudonymized or scrubbed), and its appearance one it can be asked with."""
+    kind = data["type"]
+    if kind != "image" and "max_pixels" in data:
+        raise ValidationError("Only a photo question has max_pixels.", "max_pixels")
+    if kind not in MEDIA_TYPES:
+        return
+    rule = data.get("privacy", "drop")
+    if rule not in MEDIA_RULES:
+        raise ValidationError(
+            f"A photo, recording or file leaves the laptop dropped or kept; not '{rule}'.",
+            "privacy",
+        )
+    appearance = data.get("appearance")
+    if appearance and appearance not in MEDIA_APPEARANCES[kind]:
+        allowed = ", ".join(MEDIA_APPEARANCES[kind]) or "none"
+        raise ValidationError(
+            f"'{appearance}' is not an appearance of a {kind} question (use: {allowed}).",
+            "appearance",
         )
 
 
@@ -793,6 +840,31 @@ class FormDefinition:
         from .anonymizer import location_previews
 
         return location_previews(self, answers)
+
+    @cached_property
+    def has_media(self) -> bool:
+        """Whether a page of this form may post a file (and so posts multipart/form-data)."""
+        return any(q.type in MEDIA_TYPES for q in self.questions.values())
+
+    def max_pixels(self, question: Question) -> int:
+        """A photo's longest side once the phone has made it smaller."""
+        return int(question.get("max_pixels") or DEFAULT_MAX_PIXELS)
+
+    def media_previews(self, answers: dict) -> list[tuple]:
+        """(question, stored name, whether the file leaves the laptop) of each answered
+        photo, recording or file, those in repeats included: what the preview page shows."""
+        from .attachments import leaves
+
+        found = []
+        for name, question in self.questions.items():
+            if question.type not in MEDIA_TYPES:
+                continue
+            scopes = answers.get(question.repeat) or [] if question.repeat else [answers]
+            for scope in scopes:
+                value = scope.get(name) if isinstance(scope, dict) else None
+                if value:
+                    found.append((question, value, leaves(question, self)))
+        return found
 
     def choices(self, question: Question) -> list[dict]:
         return self.data["choices"].get(question.get("choices"), [])

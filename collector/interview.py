@@ -16,18 +16,29 @@ from flask import (
     redirect,
     render_template,
     request,
+    session,
     url_for,
 )
 from flask_babel import format_date, format_datetime, format_decimal, format_time, gettext
 
 from . import expressions, repeats, validation
+from .attachments import (
+    MEDIA_TYPES as ACCEPTED_TYPES,
+    NAME,
+    AttachmentError,
+    attachments_of,
+    media_kind,
+    read_attachment,
+    store_attachment,
+)
 from .auth import login_required
 from .db import get_db
 from .errors import from_outbox
 from .form_library import available_forms, get_form
-from .forms import FEEDBACK_FORM, MAX_INSTANCES
+from .forms import FEEDBACK_FORM, INSTANCE_KEY, MAX_INSTANCES, MEDIA_TYPES
 from .i18n import current_locale, posted_locale
 from .records import (
+    EDITABLE,
     RecordError,
     finalize,
     finalize_whole,
@@ -40,6 +51,32 @@ from .records import (
 
 bp = Blueprint("interview", __name__)
 STATUSES = ("draft", "finalized", "synced", "rejected")
+# The pages that take photos and files (a form with a media question posts multipart).
+UPLOAD_ENDPOINTS = ("interview.page", "interview.submit_whole")
+# What a media question's "remove" box posts under the question's own name.
+REMOVE = "_remove"
+# A file input's `accept`, by kind of question: the media types the hub stores.
+MEDIA_ACCEPT = {kind: ",".join(types) for kind, types in ACCEPTED_TYPES.items()}
+MB = 1024 * 1024
+
+
+def _allow_uploads():
+    """A page with photos may post up to a record's worth of files, from a signed-in
+    session; every other request keeps the hub's small limit. Runs before the CSRF check
+    reads the posted form."""
+    if (
+        request.method == "POST"
+        and request.endpoint in UPLOAD_ENDPOINTS
+        and request.mimetype == "multipart/form-data"
+        and session.get("sid") is not None
+    ):
+        limit = int(current_app.config["HUB"]["attachment_max_record_mb"])
+        request.max_content_length = (limit + 1) * MB
+
+
+bp.record_once(
+    lambda state: state.app.before_request_funcs.setdefault(None, []).insert(0, _allow_uploads)
+)
 
 
 @bp.route("/forms/<form_id>")
@@ -90,16 +127,14 @@ def submit_whole(form_id: str):
     if action == "draft":
         return _keep_whole_draft(form, record_uuid, stored)
     if _changes_instances(action):
-        result = validation.read_all(
-            form, request.form, posted_locale(), strict=False, stored=stored
-        )
+        result = _read_all(form, record_uuid, stored, strict=False)
         return render_whole(
             form,
             record_uuid,
             _change_instances(form, result.answers, action),
             _kept_raw(result, action),
         )
-    result = validation.read_all(form, request.form, posted_locale(), strict=True, stored=stored)
+    result = _read_all(form, record_uuid, stored, strict=True)
     if result.errors or result.unseen:
         return _whole_needs_attention(form, record_uuid, result, stored)
     try:
@@ -194,7 +229,7 @@ def _someone_elses():
 
 
 def _keep_whole_draft(form, record_uuid, stored):
-    result = validation.read_all(form, request.form, posted_locale(), strict=False, stored=stored)
+    result = _read_all(form, record_uuid, stored, strict=False)
     if result.errors:
         return render_whole(form, record_uuid, result.answers, result), 422
     _save(record_uuid, form, result.answers)
@@ -219,7 +254,7 @@ def _whole_needs_attention(form, record_uuid, result, stored):
             else gettext("Your answers open more questions. Please look at them and send again.")
         )
         return render_whole(form, record_uuid, result.answers, result, notice), 422
-    draft = validation.read_all(form, request.form, posted_locale(), strict=False, stored=stored)
+    draft = _read_all(form, record_uuid, stored, strict=False)
     _save(record_uuid, form, draft.answers)
     message = gettext(
         "Record %(code)s reached the hub as a draft: some answers need attention. "
@@ -260,9 +295,11 @@ def page(record_uuid: str, page: int):
     if request.method == "GET":
         return render_page(form, record_uuid, page, answers)
     action = request.form.get("_action", "next")
+    posted, file_errors = _posted_fields(form, record_uuid, answers)
     result = validation.read_page(
-        form, page, request.form, answers, posted_locale(), strict=action == "next"
+        form, page, posted, answers, posted_locale(), strict=action == "next"
     )
+    result.errors.update(file_errors)
     if _changes_instances(action):
         # Without the page's script, adding or removing an instance is a round trip: what
         # was typed is kept (a wrong value stays on the page with its message).
@@ -296,8 +333,33 @@ def review(record_uuid: str):
     record = _own_record(record_uuid)
     form = _record_form(record)
     return render_template(
-        "review.html", form=form, record=record, sections=_review_sections(form, record["answers"])
+        "review.html",
+        form=form,
+        record=record,
+        sections=_review_sections(form, record["answers"], record_uuid),
     )
+
+
+@bp.route("/records/<record_uuid>/files/<name>")
+@login_required
+def attachment(record_uuid: str, name: str):
+    """A photo or file of a record, for the enumerator whose record it is (the record
+    pages' own check): never cached, never shown to anyone else."""
+    record = _own_record(record_uuid)
+    db = get_db()
+    row = next((r for r in attachments_of(db, record["uuid"]) if r["name"] == name), None)
+    if row is None:
+        abort(404)
+    try:
+        data = read_attachment(db, current_app.config["DATA_DIR"], row["sha256"])
+    except AttachmentError:
+        abort(404)
+    response = current_app.response_class(data, mimetype=row["media_type"])
+    response.headers["Cache-Control"] = "private, no-store"
+    response.headers["Content-Disposition"] = (
+        "inline" if row["media_type"].startswith("image/") else f'attachment; filename="{name}"'
+    )
+    return response
 
 
 @bp.route("/records/<record_uuid>/finalize", methods=("POST",))
@@ -352,6 +414,7 @@ def render_page(form, record_uuid, index, answers, result=None, notice=None):
             and k != view["section"]["name"]
         },
         is_last=counted[-1] == index,
+        media_accept=MEDIA_ACCEPT,
         **view,
     )
 
@@ -398,6 +461,7 @@ def render_whole(form, record_uuid, answers, result=None, notice=None):
         record_uuid=record_uuid,
         errors=result.errors if result else {},
         notice=notice,
+        media_accept=MEDIA_ACCEPT,
         **validation.whole_form_view(form, answers, result.raw if result else None),
     )
 
@@ -439,8 +503,11 @@ def _previous_section(form, index, answers):
     return None
 
 
-def _review_sections(form, answers):
+def _review_sections(form, answers, record_uuid=None):
     locale = current_locale()
+    files = (
+        {row["name"]: row for row in attachments_of(get_db(), record_uuid)} if record_uuid else {}
+    )
     sections = []
     for index, section in enumerate(form.sections):
         if not validation.section_is_relevant(form, index, answers):
@@ -448,7 +515,9 @@ def _review_sections(form, answers):
         items = [
             (
                 _review_label(form, section, q, locale),
-                display_value(form, q, repeats.get_answer(answers, q), locale),
+                _media_view(q, repeats.get_answer(answers, q), files, record_uuid)
+                if q.type in MEDIA_TYPES
+                else display_value(form, q, repeats.get_answer(answers, q), locale),
             )
             for q in repeats.slots(form, index, answers)
             if q.holds_value and q.type != "calculate" and validation.is_relevant(form, q, answers)
@@ -514,3 +583,114 @@ def _record_form(record):
             abort(404)
         return form
     return get_form(record["form_id"], record["form_version"])
+
+
+# -- Photos, recordings and files -------------------------------------------------------------
+
+
+def _read_all(form, record_uuid: str, stored: dict, strict: bool):
+    """Every section posted at once, its files stored first; a refused file is an error on
+    its question."""
+    posted, file_errors = _posted_fields(form, record_uuid, stored)
+    result = validation.read_all(form, posted, posted_locale(), strict=strict, stored=stored)
+    result.errors.update(file_errors)
+    return result
+
+
+def _posted_fields(form, record_uuid: str, stored: dict):
+    """The posted fields with each media answer as the hub holds it, and {key: message} of
+    files refused. A file chosen is stored (collector.attachments) and its name becomes the
+    answer; no file keeps the earlier one; the remove box clears it. The answer is never
+    what the browser typed: only a name this record's files have. Done once a request."""
+    if "posted_fields" in g:
+        return g.posted_fields
+    posted = request.form.copy()
+    errors = {}
+    held = repeats.flat(form, stored)
+    for key, question in _media_keys(form, held).items():
+        texts = request.form.getlist(key)
+        value = _kept_file(record_uuid, question, texts) or held.get(key) or ""
+        upload = request.files.get(key)
+        if upload is not None and upload.filename:  # an empty file input has no name
+            try:
+                value = _store_upload(form, record_uuid, question, upload)
+            except AttachmentError as error:
+                errors[key] = error.message
+        elif REMOVE in texts:
+            value = ""
+        posted.setlist(key, [value])
+    g.posted_fields = (posted, errors)
+    return g.posted_fields
+
+
+def _media_keys(form, held: dict) -> dict:
+    """{posted key: question} of every media answer held or posted (`photo`, `photo.2`)."""
+    found = {}
+    for key in [*held, *request.form.keys(), *request.files.keys()]:
+        match = INSTANCE_KEY.match(key)
+        name = key if key in form.questions else (match.group("name") if match else None)
+        question = form.questions.get(name)
+        if question is not None and question.type in MEDIA_TYPES:
+            if (question.repeat is None) == (key == name):
+                found[key] = question
+    return found
+
+
+def _kept_file(record_uuid: str, question, texts: list) -> str | None:
+    """The file name the page kept for a question, if it is one of this record's files of
+    that question (a file stored by a page that was then refused for another answer)."""
+    names = [text for text in texts if NAME.fullmatch(text)]
+    if not names:
+        return None
+    mine = {
+        row["name"]
+        for row in attachments_of(get_db(), record_uuid)
+        if row["question"] == question.name
+    }
+    return names[0] if names[0] in mine else None
+
+
+def _store_upload(form, record_uuid: str, question, upload) -> str:
+    """The uploaded file stored for the question; a photo no larger than the hub's setting
+    nor the question's max-pixels, whatever the phone sent."""
+    record = get_record(get_db(), record_uuid)
+    if record is not None and record["status"] not in EDITABLE:
+        abort(403)  # a synced record is no longer changed: no file is added to it
+    settings = dict(current_app.config["HUB"])
+    if question.type == "image":
+        settings["attachment_max_pixels"] = min(
+            int(settings["attachment_max_pixels"]), form.max_pixels(question)
+        )
+    stored = store_attachment(
+        get_db(),
+        current_app.config["DATA_DIR"],
+        record_uuid,
+        question.name,
+        upload.filename,
+        upload.read(),
+        upload.mimetype,
+        kind=media_kind(question),
+        settings=settings,
+    )
+    return stored["name"]
+
+
+def _media_view(question, value, files: dict, record_uuid) -> dict | None:
+    """What the review shows of a media answer: a small photo, or the file's kind and size."""
+    if not value:
+        return None
+    row = files.get(value)
+    kinds = {
+        "image": gettext("Photo"),
+        "audio": gettext("Recording"),
+        "video": gettext("Video"),
+        "file": gettext("File"),
+    }
+    return {
+        "media": question.type,
+        "kind": kinds[question.type],
+        "size": format_decimal(round((row["size"] if row else 0) / 1024, 1)),
+        "url": url_for("interview.attachment", record_uuid=record_uuid, name=value)
+        if row
+        else None,
+    }

@@ -407,8 +407,22 @@ def location_message(kind: str, problem: str = "point") -> str:
     )
 
 
+# -- Media questions (photos, recordings, files) -------------------------------------------
+
+
+def _parse_media(form, question, text, locale):
+    """A media answer is the name the hub stored the file under (`<sha256>.<ext>`): the page
+    puts it there after storing the upload (collector.interview), never the browser."""
+    from .attachments import NAME
+
+    if NAME.fullmatch(text):
+        return text, None
+    return None, gettext("Choose the file again: this one was not received.")
+
+
 PARSERS = {
     **dict.fromkeys(locations.LOCATION_TYPES, _parse_location),
+    **dict.fromkeys(("image", "audio", "video", "file"), _parse_media),
     "text": _parse_text,
     "integer": _parse_integer,
     "decimal": _parse_decimal,

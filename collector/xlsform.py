@@ -41,6 +41,9 @@ from .forms import (
     LOCALE_PATTERN,
     MAX_DATA_BYTES,
     MAX_INSTANCES,
+    MAX_PIXELS_RANGE,
+    MEDIA_APPEARANCES,
+    MEDIA_TYPES,
     METADATA_TYPES,
     NAME_PATTERN,
     FormDefinition,
@@ -317,6 +320,12 @@ SUPPORTED_APPEARANCES = {
     # A map where ODK shows one: here the latitude and longitude are typed or taken from
     # the phone, and the appearance is kept for export.
     **dict.fromkeys(("maps", "placement-map"), LOCATION_TYPES),
+    # Photos, recordings and files: taken with the phone's own camera or recorder
+    # (forms.MEDIA_APPEARANCES says which question takes which).
+    **{
+        word: tuple(kind for kind, words in MEDIA_APPEARANCES.items() if word in words)
+        for word in {word for words in MEDIA_APPEARANCES.values() for word in words}
+    },
 }
 CHOICE_COLUMNS = {"list_name", "name", "label", "parent", "media"}
 SETTINGS_USED = {"form_id", "version", "default_language", "form_title", "allow_choice_duplicates"}
@@ -515,6 +524,7 @@ BASIC_TYPES = {
     "note",
     "calculate",
     *LOCATION_TYPES,
+    *MEDIA_TYPES,
 }
 SELECT_WORDS = {
     "select_one": "select_one",
@@ -537,8 +547,6 @@ EXTERNAL_SELECTS = {
 }
 # Type → the catalogue entry that refuses it.
 UNSUPPORTED_TYPES = {
-    **dict.fromkeys(("image", "audio", "video"), "unsupported_type/media"),
-    "file": "unsupported_type/file",
     **dict.fromkeys(("background-audio", "background-video"), "unsupported_type/background"),
     "range-decimal": "unsupported_type/range_decimal",
 }
@@ -1767,6 +1775,9 @@ class _Converter:
         if spec["type"] in LOCATION_TYPES:
             self.location_parameters(row, header, value or "", spec)
             return
+        if spec["type"] == "image":
+            self.image_parameters(row, header, value or "", spec)
+            return
         if spec["type"] in ("select_one", "select_multiple"):
             self.select_parameters(row, header, value or "", spec)
             return
@@ -1826,6 +1837,22 @@ class _Converter:
                 self.at(row, "bad_value/accuracy", header, part=part)
                 continue
             spec[key.replace("-", "_")] = metres
+
+    def image_parameters(self, row: _Row, header: str, value: str, spec: dict) -> None:
+        """max-pixels=N: the photo's longest side once the phone has made it smaller."""
+        low, high = MAX_PIXELS_RANGE
+        for part in re.split(r"[\s;,]+", value):
+            key, sep, number = part.partition("=")
+            if not part:
+                continue
+            if key.strip().lower() != "max-pixels" or not sep:
+                self.at(row, "ignored_column/image_parameter", header, part=part)
+            elif not re.fullmatch(r"[0-9]{1,6}", number.strip()) or not (
+                low <= int(number) <= high
+            ):
+                self.at(row, "bad_value/max_pixels", header, part=part, low=low, high=high)
+            else:
+                spec["max_pixels"] = int(number)
 
     def range_parameter(self, row: _Row, header: str, part: str, params: dict) -> None:
         key, sep, number = part.partition("=")
@@ -2452,6 +2479,8 @@ def _question_cells(q: dict, header: list[str], cells, sources: dict) -> list:
         for key in ("capture_accuracy", "warning_accuracy")
         if key in q
     )
+    if q.get("max_pixels"):
+        extra = f"max-pixels={q['max_pixels']}"
     if q.get("randomize"):
         extra = "randomize=true" + (f" seed={q['seed']}" if q.get("seed") else "")
     return _row_in(

@@ -342,14 +342,6 @@ CATALOGUE: dict[str, tuple[str, Render]] = {
             **a,
         ),
     ),
-    "unsupported_type/media": (
-        ERROR,
-        lambda a: gettext("Media questions (%(type)s) are not supported yet.", **a),
-    ),
-    "unsupported_type/file": (
-        ERROR,
-        lambda a: gettext("File questions are not supported yet.", **a),
-    ),
     "unsupported_type/background": (
         ERROR,
         lambda a: gettext("Background recording (%(type)s) is not supported.", **a),
@@ -604,6 +596,20 @@ CATALOGUE: dict[str, tuple[str, Render]] = {
             "The location parameter '%(part)s' is ignored (use capture-accuracy= and "
             "warning-accuracy=, in metres).",
             **a,
+        ),
+    ),
+    "ignored_column/image_parameter": (
+        WARNING,
+        lambda a: gettext(
+            "The photo parameter '%(part)s' is ignored (use max-pixels=, the longest side in "
+            "pixels).",
+            **a,
+        ),
+    ),
+    "bad_value/max_pixels": (
+        ERROR,
+        lambda a: gettext(
+            "'%(part)s': max-pixels is a whole number of pixels from %(low)s to %(high)s.", **a
         ),
     ),
     "bad_value/accuracy": (

@@ -100,6 +100,7 @@ HUB_ROUTES = [
     ("interview.review", "GET", "/records/{record}/review", "own_record"),
     ("interview.saved", "GET", "/records/{record}/saved", "own_record"),
     ("interview.finalize_record", "POST", "/records/{record}/finalize", "own_record"),
+    ("interview.attachment", "GET", "/records/{record}/files/{hub_file}", "own_record"),
     ("sync.page", "GET", "/sync", "enumerator"),
     ("sync.sync_now", "POST", "/sync/now", "enumerator"),
     ("sync.preview", "GET", "/sync/preview/{record}", "own_record"),
@@ -281,6 +282,7 @@ def hub_callers(hub):
     enumerator = Caller(hub.url)
     enumerator.browser.signin()
     record = fill_form(enumerator.browser, "community_survey", SURVEY_ANSWERS, finalize=False)
+    hub_file = hub_attachment(hub, record)
     operator = Caller(hub.url)
     operator.browser.signin("olu", "7305")
     kiosk = Caller(hub.url)
@@ -291,7 +293,33 @@ def hub_callers(hub):
         "enumerator": enumerator,
         "operator": operator,
     }
-    return hub, callers, {"record": record}
+    return hub, callers, {"record": record, "hub_file": hub_file}
+
+
+def hub_attachment(hub, record: str) -> str:
+    """A photo kept on the hub for the enumerator's record (the page's file route)."""
+    import io
+
+    from PIL import Image
+
+    from collector.attachments import store_attachment
+
+    photo = io.BytesIO()
+    Image.new("RGB", (8, 8), (200, 30, 30)).save(photo, "JPEG")
+    db = open_database(hub.app.config["DATABASE"])
+    try:
+        stored = store_attachment(
+            db,
+            hub.app.config["DATA_DIR"],
+            record,
+            "comments",
+            "p.jpg",
+            photo.getvalue(),
+            "image/jpeg",
+        )
+    finally:
+        db.close()
+    return stored["name"]
 
 
 def test_every_hub_route_is_in_the_matrix(hub):

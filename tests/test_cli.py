@@ -83,6 +83,8 @@ def test_status_counts_records(hub, data_dir):
         "device_revoked": None,
         "last_error": None,
         "reconcile": None,
+        "attachments_waiting": 0,
+        "attachments_waiting_bytes": 0,
     }
     text = run("status", "--data-dir", data_dir).output
     assert re.search(r"^drafts\s+1$", text, re.M) and "last sync  never" in text

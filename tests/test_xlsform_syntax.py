@@ -85,14 +85,14 @@ def test_problems_name_sheet_row_and_column(tmp_path):
             ["type", "name", "label", "bind::relevant"],
             ["select one from nowhere", "a", "A", None],
             ["integer", "b", "B", "${nobody} > 1"],
-            ["audio", "c", "C", None],
+            ["background-audio", "c", "C", None],
         ],
     )
     result = read_xlsform(path)
     assert keys(result.errors) == {
         ("unknown_list/no_sheet", "survey", 2, "type"),
         ("unknown_reference", "survey", 3, "bind::relevant"),
-        ("unsupported_type/media", "survey", 4, "type"),
+        ("unsupported_type/background", "survey", 4, "type"),
     }
     assert [str(p).split(":")[0] for p in result.errors] == [
         "survey row 2, column type",
@@ -118,7 +118,7 @@ def _without_default_style(path: Path, target: Path) -> Path:
 def test_library_warnings_never_come_before_our_messages(tmp_path, data_dir):
     plain = workbook(
         tmp_path / "plain.xlsx",
-        [["type", "name", "label"], ["text", "a", "A"], ["audio", "g", "G"]],
+        [["type", "name", "label"], ["text", "a", "A"], ["background-audio", "g", "G"]],
     )
     path = _without_default_style(plain, tmp_path / "nostyle.xlsx")
     from openpyxl import load_workbook
@@ -129,7 +129,7 @@ def test_library_warnings_never_come_before_our_messages(tmp_path, data_dir):
         warnings.simplefilter("always")
         result = read_xlsform(path)
     assert caught == []
-    assert keys(result.errors) == {("unsupported_type/media", "survey", 3, "type")}
+    assert keys(result.errors) == {("unsupported_type/background", "survey", 3, "type")}
     command = subprocess.run(
         [
             sys.executable,
@@ -149,7 +149,7 @@ def test_library_warnings_never_come_before_our_messages(tmp_path, data_dir):
     assert "default style" not in command.stderr + command.stdout
     assert command.stderr.startswith(
         "Error: nostyle.xlsx is not a valid XLSForm (1 problems):\n"
-        "survey row 3, column type: Media questions"
+        "survey row 3, column type: Background recording"
     )
 
 

@@ -23,6 +23,7 @@
   // Numbers are read with the symbols of the page's language, as the hub reads them.
   var DECIMAL = form.getAttribute('data-decimal') || '.', GROUP = form.getAttribute('data-group') || ',';
 
+  var MEDIA = /^(image|audio|video|file)$/;
   function readNumber(type, raw) {
     return type === 'integer' || type === 'range' ? E.readInteger(raw) : E.readDecimal(raw, DECIMAL, GROUP);
   }
@@ -64,11 +65,24 @@
     var raw = '';
     for (var i = 0; i < inputs.length; i++) {
       var input = inputs[i];
+      if (input.type === 'file') { return mediaRaw(inputs); }
       if (input.type === 'radio' || input.type === 'checkbox') {
         if (input.checked) { raw = input.value; }
       } else { raw = input.value; }
     }
     return String(raw).trim();
+  }
+
+  // A media question posts its file, the name of the file kept so far (hidden) and a box to
+  // remove it, all under its name: its answer is a new file's name, else the kept one.
+  function mediaRaw(inputs) {
+    var chosen = '', kept = '', removed = false;
+    Array.prototype.forEach.call(inputs, function (input) {
+      if (input.type === 'file') { chosen = input.files && input.files.length ? input.files[0].name : ''; }
+      else if (input.type === 'checkbox') { removed = removed || input.checked; }
+      else { kept = input.value; }
+    });
+    return chosen || (removed ? '' : kept);
   }
 
   function valueOf(block) {
@@ -267,7 +281,8 @@
     if ((low && value < Number(low)) || (high && value > Number(high))) {
       return block.getAttribute('data-range-message');
     }
-    var constraint = block.getAttribute('data-constraint');
+    // A media answer's constraint reads the name the hub gives the file: the hub checks it.
+    var constraint = MEDIA.test(block.getAttribute('data-type')) ? null : block.getAttribute('data-constraint');
     try {
       if (constraint && !evaluate(constraint, values, block, value)) {
         return block.getAttribute('data-constraint-message');
@@ -588,6 +603,12 @@
       Array.prototype.forEach.call(inputsOf(block), function (input) {
         if (input.tagName === 'SELECT') {
           if (input.value !== '') { picked.push(input.options[input.selectedIndex].textContent.trim()); }
+        } else if (input.type === 'file') { // the file chosen, else the page's word for the one kept
+          var kept = block.querySelector('.media-current p');
+          if (input.files && input.files.length) { picked.push(input.files[0].name); }
+          else if (mediaRaw(inputsOf(block)) && kept) { picked.push(kept.textContent.trim()); }
+        } else if (block.querySelector('input[type=file]')) {
+          return; // the kept file and the remove box: said with the file input
         } else if (input.type === 'radio' || input.type === 'checkbox') {
           if (input.checked) { picked.push(input.closest('label').textContent.trim()); }
         } else if (input.value.trim() !== '') { picked.push(input.value.trim()); }

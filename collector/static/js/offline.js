@@ -70,11 +70,18 @@
 
   function allWaiting() { return withStore('readonly', function (s) { return s.getAll(); }); }
 
+  // The form's fields; a photo or file chosen is kept as its File (IndexedDB stores it),
+  // a file input left empty is not.
   function fields() {
     var pairs = [];
-    new FormData(form).forEach(function (value, name) { pairs.push([name, value]); });
+    new FormData(form).forEach(function (value, name) {
+      if (isFile(value) && !value.size) { return; }
+      pairs.push([name, value]);
+    });
     return pairs;
   }
+
+  function isFile(value) { return typeof Blob !== 'undefined' && value instanceof Blob; }
 
   function newUuid() {
     // crypto.getRandomValues works on plain HTTP, where crypto.randomUUID does not.
@@ -126,7 +133,8 @@
 
   // One POST of a record as the outbox sends it: {stored, status, data} once answered.
   function post(item, token) {
-    var body = new URLSearchParams();
+    // With a photo or file the record goes as the page would post it (multipart).
+    var body = item.fields.some(function (pair) { return isFile(pair[1]); }) ? new FormData() : new URLSearchParams();
     item.fields.forEach(function (pair) {
       body.append(pair[0], pair[0] === 'csrf_token' ? token : pair[1]);
     });
@@ -232,7 +240,10 @@
     });
 
     // Drafts: what is typed survives a reload, a closed tab, or a page kept by the service worker.
-    function keepDraft() { localStorage.setItem(draftKey, JSON.stringify(fields())); }
+    // (Files are not kept in a draft: localStorage holds text only.)
+    function keepDraft() {
+      localStorage.setItem(draftKey, JSON.stringify(fields().filter(function (pair) { return !isFile(pair[1]); })));
+    }
     form.addEventListener('input', keepDraft);
     form.addEventListener('change', keepDraft);
     var saved = localStorage.getItem(draftKey);
@@ -249,6 +260,7 @@
       var name = pair[0], value = pair[1];
       if (name === 'csrf_token' || name === '_shown' || name === '_enumerator' || name === '_locale') { return; }
       Array.prototype.forEach.call(form.querySelectorAll('[name="' + name + '"]'), function (input) {
+        if (input.type === 'file') { return; } // a file cannot be put back by script
         if (input.type === 'radio' || input.type === 'checkbox') {
           if (input.value === value) { input.checked = true; }
         } else { input.value = value; }

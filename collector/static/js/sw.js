@@ -5,7 +5,7 @@ var VERSION = 'unversioned'; // the hub puts a digest of the shell files here
 var SHELL = 'hub-shell-' + VERSION;
 var PAGES = 'hub-pages-' + VERSION;
 var SHELL_FILES = ['/static/css/hub.css', '/static/js/expressions.js', '/static/js/form.js',
-                   '/static/js/offline.js', '/static/favicon.svg'];
+                   '/static/js/offline.js', '/static/js/media.js', '/static/favicon.svg'];
 // Pages kept for offline use: form pages and the kiosk, never pages with saved answers.
 var KEEP = /^\/(|feedback|forms\/[A-Za-z0-9_]+(\/phone)?)$/;
 
