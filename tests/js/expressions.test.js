@@ -70,7 +70,7 @@ VECTORS.cases.forEach((c, i) => {
     } else if (c.error) {
       assert.throws(() => FormExpressions.parse(c.expr), (error) => {
         assert.ok(error instanceof FormExpressions.ExpressionError, String(error));
-        assert.strictEqual(error.position, c.error_position, error.message);
+        assert.deepStrictEqual([error.message, error.position], [c.error_message, c.error_position]);
         return true;
       });
     } else {
@@ -78,25 +78,6 @@ VECTORS.cases.forEach((c, i) => {
       assertMatches(parser(c.expr).evaluate(contextFor(c)), c.expected);
     }
   });
-});
-
-test('parse errors carry the same message and position as in Python', () => {
-  const cases = [
-    ['', 'empty expression', 0],
-    ['1 + not(1, 2)', 'not() takes 1 argument, got 2', 4],
-    ['round()', 'round() takes 1 or 2 arguments, got 0', 0],
-    ['concat()', 'concat() takes at least 1 argument, got 0', 0],
-    ['1 = ${age', "missing '}' after '${'", 4],
-    ['${consent} = yes', "unknown name 'yes' (put text in quotes)", 13],
-    ['concat(\'a\' \'b\')', "expected ',' or ')'", 11],
-  ];
-  for (const [source, message, position] of cases) {
-    assert.throws(() => FormExpressions.parse(source), (error) => {
-      assert.ok(error instanceof Error);
-      assert.deepStrictEqual([error.message, error.position], [message, position]);
-      return true;
-    });
-  }
 });
 
 test('references() lists field names once, sorted', () => {

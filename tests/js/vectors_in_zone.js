@@ -21,7 +21,7 @@ function check(c) {
     instances: c.instances,
     choiceLabel: (field, choice) => (labels[field] && choice in labels[field] ? labels[field][choice] : null)};
   if (c.error) {
-    assert.throws(() => E.parse(c.expr), (error) => error instanceof E.ExpressionError && error.position === c.error_position);
+    assert.throws(() => E.parse(c.expr), (error) => error instanceof E.ExpressionError && error.position === c.error_position && error.message === c.error_message);
     return;
   }
   const run = () => ('choice' in c ? E.parseChoiceFilter : E.parse)(c.expr).evaluate(ctx);
