@@ -376,6 +376,7 @@ jina langu ni|naitwa|anaitwa|jina lake ni|majina yangu ni
 sunana|sunansa|sunanta|mai suna|sunan shi|sunanta shi
 aitwaye|anayeitwa|wanaitwa|mwenye jina
 me llaman|le dicen|on m'appelle|on l'appelle
+signed|signé|signée|firmado|firmada|firma|sahihi|sa hannu|التوقيع|توقيع
 اسمي|اسمه|اسمها|يدعى|تدعى|ادعى|واسمه|واسمها|اسمه هو|اسمها هي
 """.replace("\n", "|").split("|")
     if p.strip()
@@ -426,7 +427,7 @@ _STRONG_CONTEXT = _by_first_word(
     _phrase(p)
     for p in (
         "call me|called|named|s'appelle|m'appelle|nommé|nommée|"
-        "llamado|llamada|ake ni|sunan|" + _RELATIONS
+        "llamado|llamada|ake ni|sunan|mtoto wa|mke wa|mume wa|binti wa|mwana wa|" + _RELATIONS
     ).split("|")
 )
 # "I am", "with": only a known name, capitalised if it is also a word ("I am Hope").
@@ -680,7 +681,32 @@ def _names(text: str, keys: set[str]) -> list[Span]:
     _surnames(text, words, marked, kept)
     _elided_prefixes(text, words, marked)
     _initials(text, words, marked, kept)
+    _sign_off(text, words, marked, kept)
     return _name_spans(text, words, marked)
+
+
+# What ends a sentence before a message's sign-off: ". Amarachi", "!\nOduya", " - Nuhu".
+_SENTENCE_END = re.compile(r"[.!?…]\s+$|\n\s*$|\s[-–—]\s+$")
+
+
+def _sign_off(text: str, words: list[_Word], marked: list[bool], kept: list[bool]) -> None:
+    """ "…not found. Amarachi", "…cuatro cuatro. Franyer": a message that ends with one or
+    two capitalised words alone in their sentence, that no vocabulary knows or that are
+    names, is signed with them."""
+    for length in (1, 2):
+        if len(words) <= length:
+            return
+        last = words[-length:]
+        before = words[-length - 1]
+        if (
+            _SENTENCE_END.search(text[before.end : last[0].start])
+            and text[last[-1].end :].strip(" .!\n") == ""
+            and all(_joined(text, a, b) for a, b in zip(last, last[1:], strict=False))
+            and all(w.capital and not kept[len(words) - length + k] for k, w in enumerate(last))
+            and all(_is_known(w) == "strong" or _unknown_anywhere(w) for w in last)
+        ):
+            marked[-length:] = [True] * length
+            return
 
 
 def _name_spans(text: str, words: list[_Word], marked: list[bool]) -> list[Span]:
@@ -741,7 +767,7 @@ def _elided_prefixes(text: str, words: list[_Word], marked: list[bool]) -> None:
         before = words[i - 1]
         if (
             marked[i]
-            and before.text in ("N", "M")
+            and before.text in ("N", "M", "O", "D")
             and before.end + 1 == words[i].start
             and text[before.end] in _APOSTROPHES
         ):
@@ -794,6 +820,8 @@ def _after_context(text: str, words: list[_Word], marked: list[bool]) -> None:
             continue
         word, known = words[j], _is_known(words[j])
         shaped = word.capital or _is_arabic(word.text)
+        if not shaped and (word.folded in _SAID or word.folded in _ONE_NEXT):
+            continue  # "the sister said no drugs": "said" is a verb here
         if (
             (length[0] and not word.text.isdigit())
             or (length[1] and (shaped or known))
@@ -1334,6 +1362,14 @@ def _arabic_relatives(text: str, words: list[_Word], marked: list[bool]) -> None
             )
         ):
             marked[i + 1] = True
+        elif (
+            kin.folded in _ARABIC_THANKS
+            and word.folded in _ARABIC_VERY
+            and i + 2 < len(words)
+            and _joined(text, word, words[i + 2])
+            and _in_the_name_of(words, i + 2)
+        ):
+            marked[i + 2] = True  # "شكرا كتير إيلاف": thanks a lot, Ilaf
         # "Ɗan'uwana كشالا", "mon mari يريما": a name in Arabic letters after a relative.
         elif (
             not _is_arabic(kin.text)
@@ -1653,6 +1689,7 @@ ka gaya wa|ki gaya wa|ku gaya wa|gaya wa|ka faɗa wa|ki faɗa wa|faɗa wa|ka fad
 ka tambayi|ki tambayi|ku tambayi|tambayi|na tambayi|mun tambayi|kira|ka kira|ki kira
 ku kira|na kira|mun kira|ku nemi|ka nemi|ki nemi|nemi|na ga|mun ga|ya ga|ta ga
 yi magana da|ka sanar da|ki sanar da|sanar da|ku sanar da
+thank u|thank you|thanks|thanx|thanks to|merci à|gracias a|mun gode|na gode|mun gode wa|na gode wa
 sun kama|an kama|ya kama|ta kama|sun doki|ya doki|ta doki|sun kori|ya kori|ya taimaki|ta taimaki
 """)
 )
@@ -2114,10 +2151,22 @@ def _lower_case_message(words: list[_Word]) -> bool:
     return not any(w.capital for w in words if not _is_arabic(w.text))
 
 
-def _list_member_unknown(word: _Word, lower: bool) -> bool:
+# Words of English, French and Spanish that Swahili has not: "y", "se", "the", "les".
+_EUROPEAN_MARKERS = _split("y se por los las el del que et le les des une the and of is was")
+
+
+def _swahili(words: list[_Word]) -> bool:
+    """A message that may be Swahili: a word only Swahili has among its markers, or no
+    word of English, French or Spanish ("Alirio, Libardo y Emiro se fueron" is not)."""
+    return any(w.folded in _SWAHILI_MARKERS and w.folded not in ("ni", "na") for w in words) or (
+        not any(w.folded in _EUROPEAN_MARKERS for w in words)
+    )
+
+
+def _list_member_unknown(word: _Word, lower: bool, swahili: bool = True) -> bool:
     """A member of a list that may be a name: an unknown capitalised word (first in a
     sentence, no town or ordinary word either), or in a lower-case message an unknown word."""
-    if word.folded in _RELATION_WORDS or _cue_word(word) or _group_word(word):
+    if word.folded in _RELATION_WORDS or _cue_word(word, swahili) or _group_word(word):
         return False
     if lower:
         return _lower_case_unknown(word)
@@ -2149,7 +2198,8 @@ def _lists_of_names(text: str, words: list[_Word], marked: list[bool]) -> None:
             continue
         if lower is None:
             lower = _lower_case_message(words)
-        unknown = [m for m in members if _list_member_unknown(words[m], lower)]
+        swahili = _swahili(words)
+        unknown = [m for m in members if _list_member_unknown(words[m], lower, swahili)]
         if (subject and unknown == members) or (
             len(members) >= 2 and names and len(names) + len(unknown) >= len(members)
         ):
@@ -2463,7 +2513,7 @@ def _rare_arabic(folded: str) -> bool:
 
 
 # After a name, an adjective: "أنا سعيد جدا" (I am very happy), not "I am Said".
-_ARABIC_VERY = _split("جدا جداً كتير كثيرا كثير خالص")
+_ARABIC_VERY = _split("جدا جداً كتير كثيرا كثير خالص جزيلا جزيلاً")
 
 
 def _not_names(text: str, words: list[_Word], marked: list[bool], keys: set[str]) -> None:
@@ -2536,6 +2586,50 @@ def _ordinary_uses(text: str, words: list[_Word], marked: list[bool], keys: set[
             marked[i] = False
         elif after is not None and after.folded in _POSSESSIVES and _joined(text, word, after):
             marked[i] = False  # "Kadi yangu ya UNHCR": a name takes no "my"
+        elif _of_god(words, i) or _feast_month(words, i) or (_hausa(words) and _hausa_of(word)):
+            marked[i] = False
+
+
+# "Rahama ta Allah", "Grace de Dieu", "Baraka za Mungu": a word that is a name, before "of
+# God", is the word.
+_OF = _split("of de ya za ta wa")  # not "na": "Juma na Mungu" is "Juma and God"
+_GOD = _split("god dieu dios mungu allah ubangiji")
+
+
+def _of_god(words: list[_Word], i: int) -> bool:
+    return (
+        i + 2 < len(words)
+        and _is_known(words[i]) == "weak"
+        and words[i + 1].folded in _OF
+        and words[i + 2].folded in _GOD
+    )
+
+
+# "Mwezi wa Ramadhani", "le mois de Ramadan": a feast after "month of", "time of".
+_SEASONS = _split("mwezi wakati sikukuu month time mois fête fete mes época epoca watan lokacin")
+
+
+def _feast_month(words: list[_Word], i: int) -> bool:
+    return (
+        i >= 2
+        and words[i].folded in _ordinary()
+        and words[i - 1].folded in _OF
+        and words[i - 2].folded in _SEASONS
+    )
+
+
+def _hausa_of(word: _Word) -> bool:
+    """Hausa "Likitan" (the doctor of), "Gidana" (my house): a word of the everyday list or a
+    title, with the "of" ending or a possessive ending."""
+    folded = word.folded
+    stems = [folded[:-1]] if folded[-1:] in ("n", "r") else []
+    stems += [folded[: -len(e)] for e in _HAUSA_POSSESSIVE_ENDINGS if folded.endswith(e)]
+    return any(
+        len(stem) >= 3 and (stem in _everyday_written() or stem in _TITLES) for stem in stems
+    )
+
+
+_HAUSA_POSSESSIVE_ENDINGS = ("na", "nmu", "nku", "nsu", "rmu", "rku", "rsu", "nta", "nsa")
 
 
 def _thing_verb(text: str, words: list[_Word], word: _Word, after: _Word) -> bool:
@@ -2560,8 +2654,13 @@ def _arabic_not_person(words: list[_Word], i: int) -> bool:
     after = words[i + 1].folded if i + 1 < len(words) else ""
     if folded.startswith("ال") and folded.endswith("ية") and before.startswith("ال"):
         return True
-    if _ARABIC_INFA_AL.fullmatch(folded) and not _arabic_name(folded):
-        return True
+    if (
+        _ARABIC_INFA_AL.fullmatch(folded)
+        and not _arabic_name(folded)
+        and before not in _ARABIC_I_AM
+        and not any(f in _ARABIC_KIN for f in _bare(before))
+    ):
+        return True  # "انضرب" (was beaten), not "أنا إنعام"
     rank = _arabic_rank(folded)
     return (
         (_is_known(words[i]) == "weak" or (rank is not None and rank < _ARABIC_FREQUENT))
@@ -2621,6 +2720,8 @@ _ARABIC_STREETS = _split("شارع طريق ميدان ساحة دوار جاد�
 # The second half of a compound name: "صلاح الدين", "عبد الله", "سيف الإسلام".
 _ARABIC_COMPOUND_SECOND = _split("الدين الله الرحمن الرحيم الإسلام الاسلام الحق النبي الهدى")
 _NASAB = _split("بن ابن بنت")
+# Words that begin the name of a village or a quarter: "بر الياس", "عين الحلوة", "تل عفر".
+_ARABIC_PLACE_PREFIXES = _split("بر دير عين تل كفر بيت بئر بير سوق جسر مرج")
 # Words that end the name of the place before them: "Nelson Mandela Road", "Bidi Bidi Camp".
 # Some of them in lower case too: "Makarfi road".
 _NAMED_BEFORE = _split("""
@@ -2898,6 +2999,7 @@ def _arabic_place_span(words: list[_Word], j: int) -> int:
     after a title or kunya ("حي الشيخ مقصود"), a king's name with its ordinal, a compound
     name ("شارع صلاح الدين") and a father's name after "بن" ("مدرسة خالد بن الوليد")."""
     span = 2 if (_is_title(words[j]) or words[j].folded in _KUNYA) else 1
+    span += words[j].folded in _ARABIC_PLACE_PREFIXES  # "مخيم بر الياس", "حي دير بعلبة"
     if words[j].folded in _ARABIC_ROYAL:  # "مدرسة الملك عبدالله الثاني"
         span = 2 + (j + 2 < len(words) and words[j + 2].folded in _ARABIC_ORDINALS)
     end = j + span
@@ -3031,8 +3133,10 @@ def _looks_like_more_name(word: _Word, name: _Word, after: bool) -> bool:
     )
 
 
-def _cue_word(word: _Word) -> bool:
-    """The first word of a cue before a name: "Naitwa", "Mpigie", "Sunana", "Mijina"."""
+def _cue_word(word: _Word, swahili: bool = True) -> bool:
+    """The first word of a cue before a name: "Naitwa", "Mpigie", "Sunana", "Mijina". The
+    shapes of Swahili verbs only in a message with Swahili words (`swahili`): "Alirio" is
+    "a-li-rio" only to a Swahili ear."""
     folded = word.folded
     return (
         folded in _RELATION_WORDS
@@ -3047,9 +3151,12 @@ def _cue_word(word: _Word) -> bool:
                 _INTRODUCTIONS,
             )
         )
-        or any(
-            shape.fullmatch(folded)
-            for shape in (_SWAHILI_CONTACT, _SWAHILI_VERB, _SWAHILI_SAID, _SWAHILI_HE_SHE)
+        or (
+            swahili
+            and any(
+                shape.fullmatch(folded)
+                for shape in (_SWAHILI_CONTACT, _SWAHILI_VERB, _SWAHILI_SAID, _SWAHILI_HE_SHE)
+            )
         )
     )
 
@@ -3082,6 +3189,8 @@ def _rare_name_word(folded: str) -> bool:
     no ordinary shape or ending and no "و" (which begins the next phrase: "وأخذ")."""
     rank = _arabic_rank(folded)
     word = _Word(0, len(folded), folded, folded, False, False)
+    if len(folded) >= 5 and folded.startswith(("بي", "بت", "بن")):
+        return False  # "بياخد", "بتفرق": spoken verbs (he takes, she divides), not "بتول"
     return (
         (rank is None or rank >= _ARABIC_RARE)
         and len(folded) >= 4
@@ -3317,9 +3426,9 @@ _ADDRESS = re.compile(
     # "calle Mayor 5", "Barabara ya Moi 14", "شارع الحمرا 12", "Titin Zaria, lamba 14"
     rf"|(?<![\w])(?i:{_STREET})\b\.?(?:\s+(?i:{_CONNECT})\b)?(?:\s+(?:{_NAME_WORD})){{1,3}}\s*[,،]?\s*"
     rf"(?:(?i:{_NUMBER_WORD})\s*)?{_NUM}"
-    # "Mtaa wa Msimbazi, nyumba namba 45": a street, then the house
+    # "Mtaa wa Msimbazi, nyumba namba 45", "شارع المطران، بناية الورد": a street, then the house
     rf"|(?<![\w])(?i:{_STREET})\b\.?(?:\s+(?i:{_CONNECT})\b)?(?:\s+(?:{_NAME_WORD})){{1,3}}\s*[,،]?\s*"
-    rf"(?i:{_HOUSE})\s+(?:(?i:{_NUMBER_WORD})\s*)?{_NUM}"
+    rf"(?i:{_HOUSE})\s+(?:(?i:{_NUMBER_WORD})\s*)?(?:{_NUM}|[\u0621-\u064a]+)"
     # "gida mai lamba 17, titin Zaria Road", "Lamba 12, Titin Kurmi": the house, then the street
     rf"|(?<![\w])(?:(?i:{_HOUSE})\s+(?:(?i:{_NUMBER_WORD})\s*)?|(?i:{_NUMBER_WORD})\s*){_NUM}"
     rf"\s*[,،]\s*(?i:{_STREET})\b\.?(?:\s+(?i:{_CONNECT})\b)?(?:\s+(?:{_NAME_WORD})){{1,3}}"

@@ -396,6 +396,7 @@ def test_the_sixth_unseen_set_does_not_fall_below_what_was_measured(language):
 
 UNSEEN7 = ROOT / "tests" / "fixtures" / "scrubbing_unseen7.json"
 UNSEEN8 = ROOT / "tests" / "fixtures" / "scrubbing_unseen8.json"
+UNSEEN9 = ROOT / "tests" / "fixtures" / "scrubbing_unseen9.json"
 
 
 def test_the_seventh_unseen_set_is_labelled_and_hard():
@@ -425,7 +426,7 @@ def test_the_seventh_unseen_set_does_not_fall_below_what_was_measured(language):
     assert_floor(UNSEEN7, UNSEEN7_AFTER, language)
 
 
-@pytest.mark.parametrize("path", [UNSEEN7, UNSEEN8], ids=["seventh", "eighth"])
+@pytest.mark.parametrize("path", [UNSEEN7, UNSEEN8, UNSEEN9], ids=["seventh", "eighth", "ninth"])
 def test_the_studied_blind_sets_meet_the_goals(path):
     """Names at the goals (95% recall, 90% precision) and every other kind found."""
     kinds = by(scrub_bench.score(scrub_bench.load(path))["counts"], 1)
@@ -459,6 +460,31 @@ UNSEEN8_AFTER = {
 @pytest.mark.parametrize("language", sorted(LANGUAGES))
 def test_the_eighth_unseen_set_does_not_fall_below_what_was_measured(language):
     assert_floor(UNSEEN8, UNSEEN8_AFTER, language)
+
+
+def test_the_ninth_unseen_set_is_labelled_and_hard():
+    """Written blind after round eleven, as a week of kiosk traffic from six sites."""
+    messages = scrub_bench.load(UNSEEN9)
+    assert_labelled(messages, without_identifiers=0.35)
+    assert len(name_words(messages)) >= 100
+
+
+# Measured on the ninth unseen set (docs/benchmarks.md): names 85.4% recall and 80.3%
+# precision when it was new, 86.9% and 90.3% after round eleven (never studied), 96.2% and
+# 96.3% after round twelve, which studied it.
+UNSEEN9_AFTER = {
+    "ar": (21, 22, 24, 27),
+    "en": (22, 23, 28, 29),
+    "es": (20, 21, 25, 26),
+    "fr": (22, 22, 28, 28),
+    "ha": (20, 21, 25, 26),
+    "sw": (20, 21, 24, 24),
+}
+
+
+@pytest.mark.parametrize("language", sorted(LANGUAGES))
+def test_the_ninth_unseen_set_does_not_fall_below_what_was_measured(language):
+    assert_floor(UNSEEN9, UNSEEN9_AFTER, language)
 
 
 def name_words(messages: list[dict]) -> set[str]:
@@ -1464,6 +1490,26 @@ def test_no_planted_identifier_reaches_any_byte_of_the_server(hub, central, data
         ("بزاف ديال الناس ما خداوش الكارطة", None),
         ("Wakati wa Idd watoto hawakupata nguo.", None),
         ("Kambi ya Kutupalong imejaa sana.", None),
+        # Round twelve: sign-offs, thanks, relatives of, spoken Arabic, feasts, Hausa "of".
+        ("Nobody came to fix the pump. Chidinma", "Nobody came to fix the pump. [name]"),
+        (
+            "Mi número es tres uno dos, cuatro cinco. Dairon",
+            "Mi número es tres uno dos, cuatro cinco. [name]",
+        ),
+        ("Signé : Agali Mahamadou, secteur C", "Signé : [name] [name], secteur C"),
+        ("thank u Cathal Mulcahy for the tent", "thank u [name] [name] for the tent"),
+        ("mtoto wa kemunto hajaenda shule", "mtoto wa [name] hajaenda shule"),
+        ("شكرا كتير رغد على المساعدة", "شكرا كتير [name] على المساعدة"),
+        ("أنا حمودي من مخيم بر الياس", "أنا [name] من مخيم بر الياس"),
+        (
+            "Alirio, Libardo y Emiro se fueron por la trocha",
+            "[name], [name] y [name] se fueron por la trocha",
+        ),
+        ("Mwezi wa Ramadhani chakula kilichelewa", None),
+        ("Rahama ta Allah ce kawai", None),
+        ("Likitan asibiti ya ce babu magani", None),
+        ("the nurse said no drugs today", None),
+        ("ساكنين في شارع المطران، بناية الورد، قرب الكنيسة", "ساكنين في [address]، قرب الكنيسة"),
     ],
 )
 def test_places_named_after_people_initials_and_appositions(text, scrubbed):
