@@ -33,7 +33,9 @@ __all__ = [
     "build_design",
     "describe",
     "export_design",
+    "clear_step",
     "unfinished_builds",
+    "unfinished_clears",
     "design_of",
     "design_psus",
     "parse_design",
@@ -209,9 +211,11 @@ def read_totals(text: str) -> dict:
     return totals
 
 
-# Records whose units are computed per transaction when a design is declared: a fraction of
-# a second of the write lock each, so ingest and other writers go on meanwhile.
-BUILD_CHUNK = 2000
+# Records whose units and design sums are computed per transaction when a design is
+# declared: as many as a batch received, so a step holds the write lock about as long as a
+# batch does (a fraction of a second) and ingest and other writers go on meanwhile. Smaller
+# steps cost no more in all: each record adds its sums to a few rows of the cube anyway.
+BUILD_CHUNK = 500
 
 
 def save_design(
@@ -248,6 +252,8 @@ def save_design(
                 [form_id, text, now_iso(), actor],
             )
             db.execute("DELETE FROM design_cube WHERE form_id = ?", [form_id])
+            # A clear under way ends here: the build rewrites every unit of the form.
+            db.execute("DELETE FROM design_clears WHERE form_id = ?", [form_id])
             _touch(db)
             _audit(db, actor, "design_set", f"{form_id}: {text}")
     done = 0
@@ -320,18 +326,73 @@ def unfinished_builds(db) -> list[str]:
     ]
 
 
-def clear_design(db, form_id: str, actor: str) -> bool:
-    """Forget a form's design (False when it had none): its estimates assume SRS again."""
+# Rows deleted per transaction when a design is cleared (units, then design sums).
+CLEAR_CHUNK = 10_000
+
+
+def clear_design(
+    db, form_id: str, actor: str, chunk: int = CLEAR_CHUNK, steps: int | None = None
+) -> bool:
+    """Forget a form's design: its estimates assume SRS again from the first transaction
+    on. Its units and design sums are then deleted `chunk` rows per transaction
+    (`clear_step`), so the write lock is never held for long; `steps`: at most that many
+    of those now, the rest later (None: until done). An interrupted clear goes on at each
+    batch received (ingest), or when the form is cleared again.
+
+    False when the form had no design and nothing of one was left to delete."""
     from .indicators import _touch
 
     with db.transaction():
+        db.lock("indicator facts")
         found = db.execute("DELETE FROM survey_designs WHERE form_id = ?", [form_id]).rowcount
-        db.execute("DELETE FROM survey_units WHERE form_id = ?", [form_id])
-        db.execute("DELETE FROM design_cube WHERE form_id = ?", [form_id])
         if found:
+            db.execute(
+                "INSERT INTO design_clears (form_id) VALUES (?) ON CONFLICT (form_id) DO NOTHING",
+                [form_id],
+            )
             _touch(db)
             _audit(db, actor, "design_cleared", form_id)
-    return bool(found)
+    done, pending = 0, False
+    while (steps is None or done < steps) and clear_step(db, form_id, chunk):
+        done, pending = done + 1, True
+    return bool(found) or pending
+
+
+def clear_step(db, form_id: str, chunk: int = CLEAR_CHUNK) -> bool:
+    """One step of clearing a form's design, in its own transaction: the first `chunk` of
+    its units, or when none is left, of its design sums. True while rows remain (False:
+    the clear is done, or none was under way)."""
+    with db.transaction():
+        db.lock("indicator facts")
+        pending = db.execute("SELECT 1 FROM design_clears WHERE form_id = ?", [form_id])
+        if pending.fetchone() is None:
+            return False
+        for table, key in (("survey_units", "uuid"), ("design_cube", _CUBE_KEY)):
+            # The last key of the first `chunk` rows: the step deletes one range of the key.
+            last = db.execute(
+                f"SELECT {key} FROM {table} WHERE form_id = ? ORDER BY {key} LIMIT 1 OFFSET ?",
+                [form_id, chunk - 1],
+            ).fetchone()
+            if last is None:  # fewer than `chunk` rows left: all of them
+                if db.execute(f"DELETE FROM {table} WHERE form_id = ?", [form_id]).rowcount:
+                    return True
+                continue
+            marks = ", ".join("?" * len(last))
+            db.execute(
+                f"DELETE FROM {table} WHERE form_id = ? AND ({key}) <= ({marks})",
+                [form_id, *last],
+            )
+            return True
+        db.execute("DELETE FROM design_clears WHERE form_id = ?", [form_id])
+        return False
+
+
+_CUBE_KEY = "dim, cell, grp, stratum, psu"  # after form_id, as the design cube's key
+
+
+def unfinished_clears(db) -> list[str]:
+    """The forms whose design is still being cleared (clear_design was interrupted)."""
+    return [row[0] for row in db.execute("SELECT form_id FROM design_clears ORDER BY form_id")]
 
 
 def _audit(db, actor: str, action: str, detail: str) -> None:

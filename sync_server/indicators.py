@@ -275,8 +275,7 @@ def m004_survey_units(db):
 
 @FACTS_MIGRATIONS()
 def m005_design_cube(db):
-    """Design-based sums per (breakdown, measure, group, stratum, cluster, calibration cell),
-    one narrow row each: a view reads one measure's contiguous range."""
+    """Design-based sums, one narrow row per measure (m006 replaces it with wide rows)."""
     ddl(
         db,
         "CREATE TABLE IF NOT EXISTS design_cube (form_id TEXT NOT NULL, dim TEXT NOT NULL,"
@@ -285,8 +284,37 @@ def m005_design_cube(db):
         " s REAL NOT NULL, q REAL NOT NULL,"
         " PRIMARY KEY (form_id, dim, measure, cell, grp, stratum, psu)) WITHOUT ROWID",
     )
+
+
+@FACTS_MIGRATIONS()
+def m006_wide_design_cube(db):
+    """Design-based sums per (breakdown, calibration cell, group, stratum, cluster), every
+    measure of it in one row: a batch or a step of a design's build writes a few thousand
+    rows rather than a hundred thousand. A view reads one breakdown's contiguous range.
+
+    A plain table (rows of a few hundred numbers are too wide to sit in the key's tree),
+    with its key as the primary key. Existing cubes are rebuilt; a design whose build was
+    under way starts it again."""
+    ddl(db, "DROP TABLE IF EXISTS design_cube")
+    measures = ", ".join(f"{name} REAL NOT NULL" for name in _design_columns())
+    ddl(
+        db,
+        "CREATE TABLE design_cube (form_id TEXT NOT NULL, dim TEXT NOT NULL,"
+        " cell TEXT NOT NULL, grp TEXT NOT NULL, stratum TEXT NOT NULL, psu TEXT NOT NULL,"
+        f" n INTEGER NOT NULL, w REAL NOT NULL, {measures}, PRIMARY KEY ({_DESIGN_KEYS}))",
+    )
+    if "survey_designs" not in db.table_names():
+        return
+    db.execute("UPDATE survey_designs SET built_through = '' WHERE built_through IS NOT NULL")
     for (form_id,) in db.execute("SELECT form_id FROM survey_designs").fetchall():
         rebuild_design_cube(db, form_id)
+
+
+@FACTS_MIGRATIONS()
+def m007_design_clears(db):
+    """The forms whose design is being cleared, a few thousand rows per transaction
+    (designs.clear_design): their units and design sums still to delete."""
+    ddl(db, "CREATE TABLE IF NOT EXISTS design_clears (form_id TEXT PRIMARY KEY)")
 
 
 def _touch(db) -> None:
@@ -1439,21 +1467,23 @@ def _member_sql(db, tables: dict, column: str) -> tuple[str, list]:
     """One measure's rows of the design cube summed over calibration cells, each cell's
     sums times its factor (cells without population totals left out), per (group,
     stratum, PSU): a few thousand rows at most, whatever the number of records. The cell
-    follows the measure in the cube's key: each cell is one range of it."""
+    follows the breakdown in the cube's key: each cell is one range of it."""
     total = db.dialect.total
     factors = tables["factors"]
     if factors is None:
         factors = {"": 1.0}  # no calibration: every row's cell is ''
     values = ", ".join(["(?, CAST(? AS DOUBLE PRECISION))"] * len(factors))
+    squares = "q" if column in _squared() else "s"  # a share's squares are its values
     sql = (
         f"WITH cal (cell, factor) AS (VALUES {values})"
-        f" SELECT d.grp, d.stratum, d.psu, '', 0, 0, sum(d.c), {total('d.w * cal.factor')},"
-        f" {total('d.s * cal.factor')}, {total('d.q * cal.factor')}"
-        f" FROM cal JOIN design_cube d ON d.form_id = ? AND d.dim = ? AND d.measure = ?"
-        " AND d.cell = cal.cell GROUP BY 1, 2, 3"
+        f" SELECT d.grp, d.stratum, d.psu, '', 0, 0, sum(d.c_{column}),"
+        f" {total(f'd.w_{column} * cal.factor')}, {total(f'd.s_{column} * cal.factor')},"
+        f" {total(f'd.{squares}_{column} * cal.factor')}"
+        f" FROM cal JOIN design_cube d ON d.form_id = ? AND d.dim = ? AND d.cell = cal.cell"
+        f" AND d.c_{column} <> 0 GROUP BY 1, 2, 3"
     )
     params = [value for item in factors.items() for value in item]
-    return sql, params + [tables["form"], tables["by"] or "", column]
+    return sql, params + [tables["form"], tables["by"] or ""]
 
 
 def _group_sums(rows: list, members: int, tables: dict) -> tuple[dict, list]:
@@ -1546,8 +1576,7 @@ def _read_design_tables(
     members = [m for m in _members(form) if m.kind != COUNT]
     with db.snapshot():
         units = db.execute(
-            "SELECT stratum, psu, cell, c, w FROM design_cube"
-            " WHERE form_id = ? AND dim = '' AND measure = ''",
+            "SELECT stratum, psu, cell, n, w FROM design_cube WHERE form_id = ? AND dim = ''",
             [form],
         ).fetchall()
         # Every record of the form has its units row: those not in the cube lack a value.
@@ -1667,17 +1696,31 @@ def _design_sql(form: str, by, where, members, definition: dict, total):
 # for a page. As the facts cube does for simple estimates, `design_cube` keeps, for each
 # breakdown (`dim`, '' for everyone) and group, stratum, cluster and calibration cell (the record's
 # categories of the variables weighted to population totals), the records, their base
-# weight and, per measure, the records answering and the sums of w, w*y and w*y*y. It is
-# updated with the facts (refresh_facts) and rebuilt when a design is declared. A view
-# reads thousands of its rows; the calibration factors multiply them per cell.
+# weight and, per measure, the records answering and the sums of w, w*y and w*y*y, all in
+# one row (columns c_, w_, s_ and q_ of each measure). It is updated with the facts
+# (refresh_facts) and built in steps when a design is declared. A view reads thousands of
+# its rows; the calibration factors multiply them per cell.
 
 
 def _design_measures() -> tuple:
     return tuple(dict.fromkeys(m.column for m in INDICATORS if m.kind != COUNT))
 
 
+def _squared() -> frozenset:
+    """The measures whose weighted squares are kept: means. A share's values are 0 or 1,
+    so its weighted squares are its weighted values (s), exactly."""
+    return frozenset(m.column for m in INDICATORS if m.kind == MEAN)
+
+
 def _design_columns() -> list[str]:
-    return [f"{prefix}_{name}" for name in _design_measures() for prefix in ("c", "w", "s", "q")]
+    """The design cube's measure columns (m006): an indicator over a new facts column,
+    or a share that becomes a mean, needs a migration that adds its columns."""
+    squared = _squared()
+    return [
+        f"{prefix}_{name}"
+        for name in _design_measures()
+        for prefix in (("c", "w", "s", "q") if name in squared else ("c", "w", "s"))
+    ]
 
 
 def _design_cube_forms(db) -> tuple[dict, dict]:
@@ -1691,11 +1734,27 @@ def _design_cube_forms(db) -> tuple[dict, dict]:
 
 
 def rebuild_design_cube(db, form_id: str) -> None:
-    """The design cube of one form, from its facts and units (its design just changed)."""
+    """The design cube of one form, from its facts and units (its design just changed),
+    a few thousand records at a time (memory stays flat at a million records)."""
     db.execute("DELETE FROM design_cube WHERE form_id = ?", [form_id])
     definition = design_of(db, form_id)
-    if definition is not None:
-        _design_cube_add(db, {form_id: definition}, "1 = 1", [], +1)
+    if definition is None:
+        return
+    done = ""
+    while True:
+        found = db.execute(
+            "SELECT max(uuid), count(*) FROM (SELECT uuid FROM facts WHERE form_id = ?"
+            " AND uuid > ? ORDER BY uuid LIMIT ?) AS chunk",
+            [form_id, done, _REBUILD_CHUNK],
+        ).fetchone()
+        if not found[1]:
+            return
+        span = [done, found[0]]
+        _design_cube_add(db, {form_id: definition}, "f.uuid > ? AND f.uuid <= ?", span, +1)
+        done = found[0]
+
+
+_REBUILD_CHUNK = 5000
 
 
 def _cell_sql(definition: dict) -> str:
@@ -1707,12 +1766,12 @@ def _cell_sql(definition: dict) -> str:
 
 
 def _design_delta(
-    db, form_id: str, definition: dict, member: Indicator, where: str, params: list
+    db, form_id: str, definition: dict, member: Indicator, where: str, params: list, sign: int
 ) -> list[list]:
-    """The design sums of a form's facts matching `where`, per breakdown (every dimension,
-    and "" for everyone), group, stratum, cluster and calibration cell: rows of
-    design_delta (n, the sum of weights, then per measure the count, the sum of weights,
-    of weighted values and of weighted squares, as the cube keeps them).
+    """The design sums of a form's facts matching `where`, times `sign`, per breakdown
+    (every dimension, and "" for everyone), group, stratum, cluster and calibration cell:
+    rows of the design cube (keys, n, the sum of weights, then per measure the count, the
+    sum of weights, of weighted values and of weighted squares).
 
     One read of the facts with their units, summed here (numpy): every measure of every
     breakdown in one pass, rather than one SQL aggregate of a few hundred sums per breakdown.
@@ -1737,28 +1796,70 @@ def _design_delta(
     # Per record: count, weight, weighted value, weighted square of every measure (c, w, s, q),
     # as SQL's count(m), total(CASE ... weight), total(weight * m), total(weight * m * m).
     parts = np.stack(
-        [
-            present.astype(float),
-            np.where(present, weight[:, None], 0.0),
-            weighted,
-            weighted * known,
-        ],
-        axis=2,
-    ).reshape(len(rows), -1)
-    table = np.column_stack([np.ones(len(rows)), weight, parts])  # n, w, then the measures
-    delta = []
+        [present, np.where(present, weight[:, None], 0.0), weighted, weighted * known], axis=2
+    )
+    squared = _squared()
+    kept = [[True, True, True, m in squared] for m in measures]  # as _design_columns
+    parts = parts[:, np.array(kept)]
+    table = sign * np.column_stack([np.ones(len(rows)), weight, parts])  # n, w, the measures
+    units: dict = {}  # (stratum, cluster, cell) of each record, as a number
+    unit = np.array([units.setdefault(key, len(units)) for key in zip(*columns[:3], strict=True)])
+    unit_keys = np.empty((len(units), 4), dtype=object)  # (cell, grp, stratum, psu) less grp
+    unit_keys[:] = [(cell, "", stratum, psu) for stratum, psu, cell in units]
+    delta: list = []
     for dim, group in zip(
         ("", *CUBE_DIMENSIONS), [None, *columns[4 : 4 + len(groups)]], strict=True
     ):
-        keys = list(zip(group or [""] * len(rows), columns[0], columns[1], columns[2], strict=True))
-        index: dict = {}
-        slots = np.array([index.setdefault(key, len(index)) for key in keys])
-        order = np.argsort(slots, kind="stable")  # each group's records together, in order
-        starts = np.flatnonzero(np.diff(slots[order], prepend=-1))
+        labels: dict = {"": 0}
+        if group is not None:
+            code = np.array([labels.setdefault(g, len(labels)) for g in group])
+        else:
+            code = np.zeros(len(rows), dtype=np.int64)
+        slots, slot = np.unique(code * len(units) + unit, return_inverse=True)
+        order = np.argsort(slot, kind="stable")  # each group's records together, in order
+        starts = np.flatnonzero(np.diff(slot[order], prepend=-1))
         sums = np.add.reduceat(table[order], starts, axis=0)
-        for (grp, stratum, psu, cell), total in zip(index, sums.tolist(), strict=True):
-            delta.append([form_id, dim, grp, stratum, psu, cell, int(total[0]), *total[1:]])
+        # The rows as Python lists in one go: keys, n (an integer), then the sums.
+        out = np.empty((len(slots), 6 + sums.shape[1]), dtype=object)
+        out[:, 0], out[:, 1] = form_id, dim
+        out[:, 2:6] = unit_keys[slots % len(units)]
+        out[:, 3] = np.array(list(labels), dtype=object)[slots // len(units)]
+        out[:, 6] = np.rint(sums[:, 0]).astype(np.int64)
+        out[:, 7:] = sums[:, 1:]
+        delta += out.tolist()
     return delta
+
+
+_DESIGN_KEYS = "form_id, dim, cell, grp, stratum, psu"
+
+
+def _design_upsert() -> str:
+    columns = ["n", "w", *_design_columns()]
+    return (
+        f"INSERT INTO design_cube ({_DESIGN_KEYS}, {', '.join(columns)})"
+        f" VALUES ({', '.join('?' * (6 + len(columns)))}) ON CONFLICT ({_DESIGN_KEYS})"
+        f" DO UPDATE SET {', '.join(f'{c} = design_cube.{c} + excluded.{c}' for c in columns)}"
+    )
+
+
+def _copy_upsert(db, delta: list[list]) -> None:
+    """The upsert on PostgreSQL: the rows copied into a temporary table (COPY), then added
+    by one statement, in key order. One statement per row costs the server 2-3 times as
+    much (thousands of rows a batch)."""
+    sql = _design_upsert()
+    columns = sql[sql.index("(") + 1 : sql.index(")")]
+    db.execute(
+        "CREATE TEMP TABLE IF NOT EXISTS design_delta (LIKE design_cube) ON COMMIT DELETE ROWS"
+    )
+    with db.conn.cursor() as cursor:
+        with cursor.copy(f"COPY design_delta ({columns}) FROM STDIN") as copy:
+            for row in delta:
+                copy.write_row(row)
+    db.execute(
+        f"INSERT INTO design_cube ({columns}) SELECT {columns} FROM design_delta"
+        f" ORDER BY {_DESIGN_KEYS}{sql[sql.index(' ON CONFLICT') :]}"
+    )
+    db.execute("DELETE FROM design_delta")  # a transaction may add several deltas
 
 
 def _design_cube_add(
@@ -1767,21 +1868,12 @@ def _design_cube_add(
     """Add (+1) or take away (-1) the design sums of the facts matching `where`; of a
     form whose design is being built, those up to its last uuid done (`built_through`).
 
-    The sums of every breakdown into a temporary table (_design_delta), then one narrow
-    upsert per measure from it."""
-    columns = _design_columns()
-    keys = "form_id, dim, grp, stratum, psu, cell"
-    ddl(
-        db,
-        f"CREATE TEMP TABLE IF NOT EXISTS design_delta (form_id TEXT, dim TEXT, grp TEXT,"
-        f" stratum TEXT, psu TEXT, cell TEXT, n INTEGER, w REAL,"
-        f" {', '.join(f'{c} REAL' for c in columns)})",
-    )
+    The sums of every breakdown (_design_delta), then one upsert of a wide row per
+    (breakdown, group, stratum, cluster, cell): every measure of the cell at once."""
     for form_id, definition in designed.items():
         members = [m for m in _members(form_id) if m.kind != COUNT]
         if not members:
             continue
-        db.execute("DELETE FROM design_delta")
         done = (built_through or {}).get(form_id)
         delta = _design_delta(
             db,
@@ -1790,31 +1882,20 @@ def _design_cube_add(
             members[0],
             where if done is None else f"{where} AND f.uuid <= ?",
             params if done is None else [*params, done],
+            sign,
         )
         if not delta:
             continue
-        db.executemany(
-            f"INSERT INTO design_delta ({keys}, n, w, {', '.join(columns)})"
-            f" VALUES ({', '.join('?' * (8 + len(columns)))})",
-            delta,
-        )
-        upsert = (
-            f"INSERT INTO design_cube ({keys}, measure, c, w, s, q) SELECT {keys}, ?,"
-            " {}, {}, {}, {} FROM design_delta WHERE {} <> 0"
-            f" ON CONFLICT ({keys}, measure) DO UPDATE SET c = design_cube.c + excluded.c,"
-            " w = design_cube.w + excluded.w, s = design_cube.s + excluded.s,"
-            " q = design_cube.q + excluded.q"
-        )
-        # The records of each cell (measure ''), for the design and the calibration.
-        db.execute(
-            upsert.format(f"{sign} * n", f"{sign} * w", f"{sign} * w", f"{sign} * w", "n"), [""]
-        )
-        for m in dict.fromkeys(member.column for member in members):
-            db.execute(
-                upsert.format(*(f"{sign} * {p}_{m}" for p in ("c", "w", "s", "q")), f"c_{m}"), [m]
-            )
+        if db.dialect.name == "postgresql":
+            _copy_upsert(db, delta)
+        else:
+            db.executemany(_design_upsert(), delta)
         if sign < 0:  # only taking away can leave a row at zero records
-            db.execute("DELETE FROM design_cube WHERE form_id = ? AND c = 0", [form_id])
+            db.executemany(
+                "DELETE FROM design_cube WHERE form_id = ? AND dim = ? AND cell = ? AND grp = ?"
+                " AND stratum = ? AND psu = ? AND n = 0",
+                [row[:6] for row in delta],
+            )
 
 
 # -- Gaps between groups, and changes between months -------------------------------------

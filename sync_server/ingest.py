@@ -81,6 +81,8 @@ def ingest_batch(store: Store, device: dict, message: dict, source: str) -> tupl
     # A design whose build was interrupted goes on: one step (transaction) per batch.
     for form_id in designs.unfinished_builds(store.db):
         designs.build_design(store.db, form_id)
+    for form_id in designs.unfinished_clears(store.db):  # and so does a clear
+        designs.clear_step(store.db, form_id)
     answer: dict = {"protocol": protocol.PROTOCOL_VERSION, "batch_id": batch_id, "results": results}
     if results and all(r["status"] == RESULT_REJECTED for r in results):
         # Nothing in the batch was accepted: a client error, with every reason listed.

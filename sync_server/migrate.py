@@ -36,6 +36,7 @@ TABLES = (
     "survey_designs",
     "survey_units",
     "design_cube",
+    "design_clears",
     "pending_forms",
     "attachment_files",
     "attachment_links",

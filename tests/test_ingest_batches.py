@@ -17,7 +17,7 @@ import pytest
 
 from collector import protocol
 from collector.forms import builtin_forms
-from sync_server import designs
+from sync_server import designs, indicators as ind
 from sync_server.ingest import ingest_batch
 from sync_server.store import Store
 
@@ -28,7 +28,7 @@ TABLES = {  # each table, in an order that is the same on both databases
     "facts": "form_id, uuid",
     "facts_cube": "form_id, month, area, gender, age_band, migration_status, disability",
     "survey_units": "form_id, uuid",
-    "design_cube": "form_id, dim, measure, cell, grp, stratum, psu",
+    "design_cube": "form_id, dim, cell, grp, stratum, psu",
     "audit": "id",
 }
 
@@ -340,3 +340,90 @@ def test_a_design_declared_in_steps_ends_as_one_declared_at_once(two_stores):
         assert one[table] == other[table], table
     # One audit line per declaration, however many steps it took.
     assert [row["action"] for row in one["audit"]].count("design_set") == 1
+
+
+def varied(n: int, revision: int = 1, record_uuid: str | None = None, **changes) -> dict:
+    """A survey record whose gender and age band vary apart from each other and its area."""
+    answers = {"age": 18 + (n * 7) % 60, "gender": ["woman", "man"][(n // 3) % 2], **changes}
+    return survey(n, revision, record_uuid, **answers)
+
+
+def raked(records: list[dict]) -> dict:
+    """Strata, clusters and weights raked to gender and age band, as a central team sets."""
+    bands = sorted({ind.fact_row(r)["age_band"] for r in records})
+    totals = {
+        "gender": {"woman": 600, "man": 400},
+        "age_band": {b: 1000 / len(bands) for b in bands},
+    }
+    return designs.parse_design(
+        builtin_forms()["community_survey"],
+        stratum="area",
+        cluster=designs.DEVICE,
+        calibration={"method": "rake", "totals": totals},
+    )
+
+
+def estimates(store: Store) -> list:
+    """A share and two means overall and by area, with their design numbers, flat."""
+    found: list = []
+    for indicator in ("who5", "life_satisfaction", "safe_after_dark"):
+        for by in (None, "area"):
+            result = ind.compute(store.db, indicator, by=by, k=1)
+            found += sorted((result.design or {}).items())
+            for c in result.cells:
+                found += [c.group, c.n, c.estimate, c.ci_low, c.ci_high, c.se, c.deff]
+    return found
+
+
+def test_a_raked_design_built_in_steps_estimates_as_one_declared_before_its_records(two_stores):
+    """A raked design declared over stored records, its sums built a few records per
+    transaction, estimates what the same design gives when declared on the empty form
+    whose records then come in batch by batch; corrections received afterwards too."""
+    stepped, first = two_stores
+    batches = [[varied(n) for n in range(start, start + 25)] for start in (0, 25, 50)]
+    later = [varied(n) for n in range(75, 85)] + [
+        varied(4, revision=2, record_uuid=varied(4)["uuid"], area="CE", gender="man"),
+        varied(61, revision=2, record_uuid=varied(61)["uuid"], age=70),
+    ]
+    definition = raked([r for batch in batches for r in batch] + later)
+    designs.save_design(first.db, "community_survey", definition, "test")
+    for store in two_stores:
+        for i, records in enumerate(batches):  # two laptops: two clusters in each area
+            ingest_batch(store, store.device((DEVICE, OTHER)[i % 2]), message(records), "api")
+    designs.save_design(stepped.db, "community_survey", definition, "test", chunk=7)
+    for store in two_stores:
+        ingest_batch(store, store.device(DEVICE), message(later), "api")
+    expected, found = estimates(first), estimates(stepped)
+    assert ("records", 85) in expected and ("calibration", "rake") in expected
+    assert len(found) == len(expected)
+    for one, other in zip(found, expected, strict=True):  # sums added in another order
+        assert one == (pytest.approx(other, rel=1e-9) if isinstance(other, float) else other)
+
+
+def test_an_interrupted_clear_goes_on_and_ends_as_a_form_without_a_design(two_stores):
+    """Clearing a design deletes its units and sums a few rows per transaction; from the
+    first one on, the form's estimates are those of a form without a design. Stopped, the
+    clear goes on at each batch received, or when it is asked again."""
+    cleared, plain = two_stores
+    records = [varied(n) for n in range(40)]
+    for store in two_stores:
+        ingest_batch(store, store.device(DEVICE), message(records), "api")
+    designs.save_design(cleared.db, "community_survey", raked(records), "test")
+    assert designs.clear_design(cleared.db, "community_survey", "test", chunk=5, steps=1)
+    assert designs.unfinished_clears(cleared.db) == ["community_survey"]
+    assert designs.design_of(cleared.db, "community_survey", building=True) is None
+    assert cleared.one("SELECT count(*) AS n FROM survey_units")["n"] == 35
+    assert estimates(cleared) == estimates(plain)
+    # A batch received meanwhile takes the clear one step further (every unit left)...
+    for store in two_stores:
+        ingest_batch(store, store.device(DEVICE), message([varied(40)]), "api")
+    assert cleared.one("SELECT count(*) AS n FROM survey_units")["n"] == 0
+    assert cleared.one("SELECT count(*) AS n FROM design_cube")["n"] > 0
+    # ...and clearing again finishes it.
+    assert designs.clear_design(cleared.db, "community_survey", "test", chunk=5) is True
+    assert designs.unfinished_clears(cleared.db) == []
+    assert designs.clear_design(cleared.db, "community_survey", "test") is False
+    one, other = contents(cleared), contents(plain)
+    for table in ("survey_units", "design_cube", "facts", "facts_cube"):
+        assert one[table] == other[table], table
+    assert [row["action"] for row in one["audit"]].count("design_cleared") == 1
