@@ -3,6 +3,7 @@
     . .venv/bin/activate
     python benchmarks/crowd_bench.py             # 20 phones, 30 s open loop, 20 s flat out
     python benchmarks/crowd_bench.py --phones 50 --seconds 20 --profile profile.txt
+    python benchmarks/crowd_bench.py --baseline ../before --rounds 2   # against older code
 
 The hub is the real `collector serve` (cheroot, its default threads, WAL and
 synchronous=FULL), started as its own process on 127.0.0.1 in a temporary data folder, so
@@ -17,6 +18,11 @@ with `X-Hub-Outbox: 1`, answered JSON once the record is committed.
 2. Saturation: each phone delivers again as soon as it has its answer, for `--seconds`.
 3. Checks: every answer is 200 "finalized", and the hub's database holds exactly the records
    delivered (counted after the hub stopped), each finalized with its outbox row.
+
+With `--baseline DIR` (another copy of the code, e.g. `git archive HEAD | tar -x -C DIR`
+before a change), that copy's hub and this tree's take turns (`--rounds` each, the order
+alternating) and the medians are compared: on a machine shared with other work, the ratio
+within one run says more than two runs an hour apart.
 
 With `--profile FILE`, py-spy samples the hub's process during the saturation part and writes
 the functions where its threads spend their time (`py-spy record --format raw`), summarized.
@@ -56,17 +62,38 @@ GOALS = {"p95_ms": 100.0, "saturation_rate": 200.0}
 WATCHDOG_SECONDS = 20 * 60
 
 
+ADD_USERS = """
+import sys
+from collector.db import open_database
+from collector.users import add_user
+db = open_database(sys.argv[1])
+for number in range(int(sys.argv[2])):
+    add_user(db, f"phone{number:02d}", sys.argv[3])
+db.close()
+"""
+
+
 class Hub:
     """`collector serve` in its own process, on a free loopback port."""
 
-    def __init__(self, data_dir: Path, phones: int):
+    def __init__(self, data_dir: Path, phones: int, source: Path | None = None):
         self.data_dir = data_dir
         self.python = sys.executable
+        # Another copy of the code (--baseline): run from its folder, found first on the path.
+        self.cwd = source or ROOT
+        self.env = {**os.environ, "PYTHONPATH": str(source)} if source else None
         data_dir.mkdir(parents=True)
         # Every phone here signs in from 127.0.0.1: the per-address sign-in limit is raised.
         (data_dir / "settings.toml").write_text('signin_rate_limit = "1000 per minute"\n')
-        for number in range(phones):
-            self.collector("user", "add", f"phone{number:02d}", "--pin", PIN)
+        # The accounts in one process (as `collector user add` adds them): 20 commands, each
+        # starting Python, took longer than the measurement on a busy machine.
+        subprocess.run(
+            [self.python, "-c", ADD_USERS, str(data_dir / "collector.db"), str(phones), PIN],
+            check=True,
+            capture_output=True,
+            cwd=self.cwd,
+            env=self.env,
+        )
         self.port = _free_port()
         self.process = subprocess.Popen(
             [
@@ -81,19 +108,13 @@ class Hub:
                 "--data-dir",
                 str(data_dir),
             ],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            cwd=self.cwd,
+            env=self.env,
         )
         self.url = f"http://127.0.0.1:{self.port}"
         self._wait_ready()
-
-    def collector(self, *args) -> None:
-        subprocess.run(
-            [self.python, "-m", "collector", *args, "--data-dir", str(self.data_dir)],
-            check=True,
-            capture_output=True,
-        )
 
     def _wait_ready(self) -> None:
         deadline = time.monotonic() + 60
@@ -309,6 +330,87 @@ def count_records(database: Path) -> dict:
         }
 
 
+def measure(args, source: Path | None, label: str) -> dict:
+    """Start a hub from `source` (None: this tree), run both parts against it, check that
+    nothing was lost; print as it goes and return the numbers."""
+    found: dict = {"label": label}
+    print(f"== {label}")
+    with tempfile.TemporaryDirectory(prefix="crowd-bench-") as tmp:
+        hub = Hub(Path(tmp) / "hub", args.phones, source)
+        try:
+            phones = [Phone(hub.url, number) for number in range(args.phones)]
+            print(
+                f"1. Open loop: each phone a record every {args.every:g} s for "
+                f"{args.seconds:g} s ({args.phones / args.every:.0f} records/s offered)"
+            )
+            cpu = cpu_seconds(hub.process.pid)
+            result = open_loop(phones, args.every, args.seconds)
+            print(describe("open loop", *result))
+            found["open_cpu"] = (cpu_seconds(hub.process.pid) - cpu) / max(1, len(result[0]))
+            print(f"   hub CPU {1000 * found['open_cpu']:.1f} ms per record")
+            found["open"] = percentiles(result[0]) if result[0] else None
+            found["errors"] = sum(result[1].values())
+            p95 = found["open"]["p95"] * 1000 if result[0] else float("inf")
+            print(
+                f"   p95 {p95:.0f} ms (goal < {GOALS['p95_ms']:.0f} ms: "
+                f"{'met' if p95 < GOALS['p95_ms'] else 'NOT MET'})"
+            )
+            print(f"2. Saturation: every phone flat out for {args.saturation_seconds:g} s")
+            spy = (
+                profile(hub.process.pid, args.saturation_seconds, args.profile)
+                if args.profile and source is None
+                else None
+            )
+            cpu = cpu_seconds(hub.process.pid)
+            result = saturation(phones, args.saturation_seconds)
+            print(describe("saturation", *result))
+            found["saturation_cpu"] = (cpu_seconds(hub.process.pid) - cpu) / max(1, len(result[0]))
+            print(f"   hub CPU {1000 * found['saturation_cpu']:.1f} ms per record")
+            found["saturation"] = percentiles(result[0]) if result[0] else None
+            found["errors"] += sum(result[1].values())
+            found["rate"] = rate = len(result[0]) / result[2]
+            print(
+                f"   {rate:.0f} records/s (goal >= {GOALS['saturation_rate']:.0f}: "
+                f"{'met' if rate >= GOALS['saturation_rate'] else 'NOT MET'})"
+            )
+            if spy is not None:
+                spy.wait(timeout=args.saturation_seconds + 60)
+        finally:
+            stop_seconds = hub.stop()
+        print(f"3. Stop: SIGTERM to exit in {stop_seconds:.2f} s")
+        delivered = sum(len(p.delivered) for p in phones)
+        counted = count_records(Path(tmp) / "hub" / "collector.db")
+        found["lost"] = not counted["finalized"] == delivered == counted["outbox"]
+        print(
+            f"   delivered {delivered:,}; in the hub's database {counted['finalized']:,} "
+            f"finalized, {counted['outbox']:,} queued for sync: "
+            f"{'MISMATCH' if found['lost'] else 'nothing lost'}"
+        )
+    return found
+
+
+def compare(runs: list[dict]) -> list[str]:
+    """Each code's median over its runs, and this tree's over the baseline's."""
+
+    def median(label, pick):
+        values = [pick(run) for run in runs if run["label"] == label]
+        return statistics.median(values) if values else float("nan")
+
+    metrics = {
+        "open-loop p95 (ms)": lambda r: 1000 * r["open"]["p95"],
+        "open-loop p99 (ms)": lambda r: 1000 * r["open"]["p99"],
+        "hub CPU per record, open loop (ms)": lambda r: 1000 * r["open_cpu"],
+        "saturation records/s": lambda r: r["rate"],
+        "saturation p95 (ms)": lambda r: 1000 * r["saturation"]["p95"],
+        "hub CPU per record, saturation (ms)": lambda r: 1000 * r["saturation_cpu"],
+    }
+    lines = [f"   {'median of the runs':<38}{'baseline':>10}{'this tree':>11}{'ratio':>8}"]
+    for name, pick in metrics.items():
+        before, after = median("baseline", pick), median("this tree", pick)
+        lines.append(f"   {name:<38}{before:>10.1f}{after:>11.1f}{after / before:>8.2f}")
+    return lines
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--phones", type=int, default=20)
@@ -321,62 +423,34 @@ def main(argv=None) -> int:
     parser.add_argument("--seconds", type=float, default=30.0, help="open-loop duration")
     parser.add_argument("--saturation-seconds", type=float, default=20.0)
     parser.add_argument("--profile", type=Path, help="py-spy the hub during saturation")
+    parser.add_argument(
+        "--baseline",
+        type=Path,
+        help="another copy of the code (e.g. `git archive` of an older commit, unpacked): "
+        "measured in turn with this tree, so a shared machine's load touches both alike",
+    )
+    parser.add_argument("--rounds", type=int, default=1, help="with --baseline: turns each")
     args = parser.parse_args(argv)
-    faulthandler.dump_traceback_later(WATCHDOG_SECONDS, exit=True)
+    sys.stdout.reconfigure(line_buffering=True)  # each line as it comes, into a file too
+    faulthandler.dump_traceback_later(WATCHDOG_SECONDS * max(1, 2 * args.rounds), exit=True)
     print(f"Hub under a crowd: {args.phones} phones, one hub (collector serve, cheroot)")
     print("\n".join(machine()))
-    with tempfile.TemporaryDirectory(prefix="crowd-bench-") as tmp:
-        hub = Hub(Path(tmp) / "hub", args.phones)
-        try:
-            phones = [Phone(hub.url, number) for number in range(args.phones)]
-            print(
-                f"1. Open loop: each phone a record every {args.every:g} s for "
-                f"{args.seconds:g} s ({args.phones / args.every:.0f} records/s offered)"
-            )
-            cpu = cpu_seconds(hub.process.pid)
-            result = open_loop(phones, args.every, args.seconds)
-            print(describe("open loop", *result))
-            per_record = (cpu_seconds(hub.process.pid) - cpu) / max(1, len(result[0]))
-            print(f"   hub CPU {1000 * per_record:.1f} ms per record")
-            p95 = percentiles(result[0])["p95"] * 1000 if result[0] else float("inf")
-            print(
-                f"   p95 {p95:.0f} ms (goal < {GOALS['p95_ms']:.0f} ms: "
-                f"{'met' if p95 < GOALS['p95_ms'] else 'NOT MET'})"
-            )
-            print(f"2. Saturation: every phone flat out for {args.saturation_seconds:g} s")
-            spy = (
-                profile(hub.process.pid, args.saturation_seconds, args.profile)
-                if args.profile
-                else None
-            )
-            cpu = cpu_seconds(hub.process.pid)
-            result = saturation(phones, args.saturation_seconds)
-            print(describe("saturation", *result))
-            per_record = (cpu_seconds(hub.process.pid) - cpu) / max(1, len(result[0]))
-            print(f"   hub CPU {1000 * per_record:.1f} ms per record")
-            rate = len(result[0]) / result[2]
-            print(
-                f"   {rate:.0f} records/s (goal >= {GOALS['saturation_rate']:.0f}: "
-                f"{'met' if rate >= GOALS['saturation_rate'] else 'NOT MET'})"
-            )
-            if spy is not None:
-                spy.wait(timeout=args.saturation_seconds + 60)
-        finally:
-            stop_seconds = hub.stop()
-        print(f"3. Stop: SIGTERM to exit in {stop_seconds:.2f} s")
-        delivered = sum(len(p.delivered) for p in phones)
-        found = count_records(Path(tmp) / "hub" / "collector.db")
-        same = found["finalized"] == delivered == found["outbox"]
-        print(
-            f"   delivered {delivered:,}; in the hub's database {found['finalized']:,} "
-            f"finalized, {found['outbox']:,} queued for sync: "
-            f"{'nothing lost' if same else 'MISMATCH'}"
-        )
-        if args.profile and args.profile.exists():
-            print("4. Profile of the hub during saturation (py-spy):")
-            print("\n".join(summarize_profile(args.profile)))
+    runs = []
+    for turn in range(args.rounds if args.baseline else 1):
+        order = [(None, "this tree")]
+        if args.baseline:
+            # Alternate which goes first, so neither always meets the same moment of load.
+            order = order + [(args.baseline.resolve(), "baseline")]
+            order = order[::-1] if turn % 2 == 0 else order
+        runs += [measure(args, source, label) for source, label in order]
+    if args.baseline:
+        print("4. This tree against the baseline (same phones, same machine, taking turns):")
+        print("\n".join(compare(runs)))
+    if args.profile and args.profile.exists():
+        print("5. Profile of this tree's hub during saturation (py-spy):")
+        print("\n".join(summarize_profile(args.profile)))
     faulthandler.cancel_dump_traceback_later()
-    return 0
+    return 1 if any(run["lost"] or run["errors"] for run in runs) else 0
 
 
 if __name__ == "__main__":

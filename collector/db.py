@@ -31,9 +31,11 @@ _WRITE_LOCKS_GUARD = threading.Lock()
 def _forget_write_locks() -> None:
     """In a forked child (gunicorn workers): a lock some thread of the parent held at the
     fork would never be released there; the child's connections get fresh ones."""
-    global _WRITE_LOCKS_GUARD
+    global _WRITE_LOCKS_GUARD, _PENDING_GUARD
     _WRITE_LOCKS.clear()
     _WRITE_LOCKS_GUARD = threading.Lock()
+    _PENDING.clear()
+    _PENDING_GUARD = threading.Lock()
 
 
 if hasattr(os, "register_at_fork"):
@@ -41,9 +43,16 @@ if hasattr(os, "register_at_fork"):
 
 
 def _write_lock(path: Path | str) -> threading.RLock:
-    key = str(Path(path).resolve())
+    # Known by the name it was asked for too: each request's connect makes no file system
+    # calls. A relative name depends on the working folder: always resolved.
+    name = str(path)
     with _WRITE_LOCKS_GUARD:
-        return _WRITE_LOCKS.setdefault(key, threading.RLock())
+        lock = _WRITE_LOCKS.get(name) if os.path.isabs(name) else None
+        if lock is None:
+            lock = _WRITE_LOCKS.setdefault(str(Path(path).resolve()), threading.RLock())
+            if os.path.isabs(name):
+                _WRITE_LOCKS[name] = lock
+        return lock
 
 
 class HubDatabase(sqlite_utils.Database):
@@ -62,9 +71,9 @@ def connect(path: Path | str, vault: protection.Vault | None = None) -> HubDatab
     (protection.Locked), so nothing is read or written.
     """
     vault = vault or protection.vault_for(Path(path).parent)
+    # The timeout is SQLite's busy timeout (PRAGMA busy_timeout): one call fewer per request.
     conn = sqlite3.connect(str(path), timeout=BUSY_TIMEOUT_MS / 1000, check_same_thread=False)
     db = HubDatabase(conn)
-    db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
     db.enable_wal()
     db.execute("PRAGMA synchronous = FULL")
     db.execute("PRAGMA foreign_keys = ON")
@@ -101,6 +110,70 @@ def write_transaction(db: sqlite_utils.Database):
             if db.conn.in_transaction:
                 db.rollback()
             raise
+
+
+class _Job:
+    """One writer's work waiting for a group commit, and what came of it."""
+
+    __slots__ = ("work", "done", "result", "error")
+
+    def __init__(self, work):
+        self.work, self.done, self.result, self.error = work, False, None, None
+
+
+_PENDING: dict[int, list[_Job]] = {}  # by id of the file's write lock
+_PENDING_GUARD = threading.Lock()
+
+
+def write_together(db: HubDatabase, work):
+    """Run `work(db)` in a transaction it may share with other threads' work, one commit
+    (one fsync) for all of them; return its result or raise its error once that commit
+    returned, never before.
+
+    Writers of one file queue on its lock (write_transaction). The one that gets the lock
+    takes every piece of work queued meanwhile and runs each in its own savepoint on its
+    own connection: a piece that fails is undone alone and its error raised to its own
+    caller, the others still commit. When the commit itself fails, every piece gets that
+    error and nothing of them is kept. Under a crowd of phones finalizing at once, the
+    commit's fsync, not the work, was what each record waited for (docs/benchmarks.md).
+    `work` must only use the connection it is given: it may run in another thread.
+    """
+    lock = getattr(db, "write_lock", None)
+    if lock is None:
+        with write_transaction(db):
+            return work(db)
+    job = _Job(work)
+    with _PENDING_GUARD:
+        _PENDING.setdefault(id(lock), []).append(job)
+    with lock:
+        if not job.done:
+            with _PENDING_GUARD:
+                jobs = _PENDING.pop(id(lock), [])
+            _commit_group(db, jobs)
+    if job.error is not None:
+        raise job.error
+    return job.result
+
+
+def _commit_group(db: HubDatabase, jobs: list[_Job]) -> None:
+    """Each job in its own savepoint, then one commit; every job is marked done."""
+    try:
+        with write_transaction(db):
+            for job in jobs:
+                db.execute("SAVEPOINT together")
+                try:
+                    job.result = job.work(db)
+                except Exception as error:  # this job's own failure: undo it alone
+                    db.execute("ROLLBACK TO together")
+                    job.error = error
+                db.execute("RELEASE together")
+    except BaseException as error:
+        for job in jobs:
+            job.result, job.error = None, job.error or error
+        raise
+    finally:
+        for job in jobs:
+            job.done = True
 
 
 def truncate_wal(db: sqlite_utils.Database, wait_seconds: float = CHECKPOINT_WAIT_SECONDS) -> bool:
@@ -328,3 +401,18 @@ def m006_attachments(db: sqlite_utils.Database):
             PRIMARY KEY (record_uuid, revision, question, sha256)
         )""")
     db.execute("CREATE INDEX attachment_outbox_by_state ON attachment_outbox (state)")
+
+
+@migrations()
+def m007_form_media(db: sqlite_utils.Database):
+    # Prompts in sound and picture that came with imported forms (collector.prompts): stored
+    # once by the SHA-256 of their bytes, which the form definition names. Not personal data:
+    # the recorded questions and pictures of the form itself.
+    db.execute("""
+        CREATE TABLE form_media (
+            sha256 TEXT PRIMARY KEY,
+            extension TEXT NOT NULL,
+            size INTEGER NOT NULL,
+            content BLOB NOT NULL,
+            added_at TEXT NOT NULL
+        )""")

@@ -7,7 +7,7 @@ import secrets
 import uuid as uuid_module
 
 from .clock import now_iso
-from .db import write_transaction
+from .db import write_together, write_transaction
 from .protection import open_json, open_text, seal_json
 
 EDITABLE = ("draft", "finalized", "rejected")
@@ -88,18 +88,20 @@ def finalize_whole(
     way back to the phone) changes nothing. Another enumerator's UUID is a conflict.
     """
     now = now_iso()
-    with write_transaction(db):
+
+    def work(db) -> int:
         record = get_record(db, record_uuid)
         if record is None:
-            _insert_draft(db, record_uuid, form, locale, enumerator_id, answers, now)
-            record = get_record(db, record_uuid)
-            assert record is not None  # inserted just above, in this transaction
-        elif record["enumerator_id"] != enumerator_id:
+            return _insert_finalized(db, record_uuid, form, locale, enumerator_id, answers, now)
+        if record["enumerator_id"] != enumerator_id:
             raise RecordError("conflict")
         elif record["status"] in ("finalized", "synced") and record["answers"] == answers:
             return record["revision"]
         _check_editable(record, form)
         return _finalize_revision(db, record, form, answers, now)
+
+    # Phones finalizing at once share one commit; each is answered after it (db.write_together).
+    return write_together(db, work)
 
 
 def _insert_draft(db, record_uuid, form, locale, enumerator_id, answers, now) -> None:
@@ -117,6 +119,35 @@ def _insert_draft(db, record_uuid, form, locale, enumerator_id, answers, now) ->
             now,
         ],
     )
+
+
+def _insert_finalized(db, record_uuid, form, locale, enumerator_id, answers, now) -> int:
+    """A new record finalized at once: the rows a draft finalized at once would leave
+    (revision 1), written without the draft in between."""
+    db.execute(
+        "INSERT INTO records (uuid, form_id, form_version, locale, enumerator_id, status,"
+        " revision, answers, started_at, updated_at, finalized_at)"
+        " VALUES (?, ?, ?, ?, ?, 'finalized', 1, ?, ?, ?, ?)",
+        [
+            record_uuid,
+            form.form_id,
+            form.version,
+            locale,
+            enumerator_id,
+            _dump(db, answers, record_uuid),
+            now,
+            now,
+            now,
+        ],
+    )
+    record = {
+        "uuid": record_uuid,
+        "locale": locale,
+        "enumerator_id": enumerator_id,
+        "started_at": now,
+    }
+    _write_revision(db, record, form, answers, 1, now)
+    return 1
 
 
 def _finalize_revision(db, record, form, answers, now) -> int:

@@ -10,6 +10,7 @@ from now.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import secrets
 from datetime import timedelta
@@ -51,12 +52,10 @@ def resolve(db, session_id: str | None, idle: timedelta) -> int | None:
     user_id, last_seen = row[0], parse_iso(row[1])
     now = utcnow()
     if now - last_seen > idle:
-        db.execute("DELETE FROM user_sessions WHERE id_hash = ?", [key])
-        _commit(db)
+        _write(db, "DELETE FROM user_sessions WHERE id_hash = ?", [key])
         return None
     if now - last_seen >= TOUCH_EVERY or last_seen > now:
-        db.execute("UPDATE user_sessions SET last_seen = ? WHERE id_hash = ?", [now_iso(), key])
-        _commit(db)
+        _write(db, "UPDATE user_sessions SET last_seen = ? WHERE id_hash = ?", [now_iso(), key])
     return user_id
 
 
@@ -80,6 +79,15 @@ def end_all(db, user_id: int, keep: str | None = None) -> int:
     else:
         cursor = db.execute("DELETE FROM user_sessions WHERE user_id = ?", [user_id])
     return cursor.rowcount
+
+
+def _write(db, sql: str, params: list) -> None:
+    """One statement, committed. On the hub it queues on the file's write lock with the
+    other writers of the process: left to SQLite's busy handler, a session's touch that met
+    a commit slept up to 100 ms while phones finalized together (docs/benchmarks.md)."""
+    with getattr(db, "write_lock", None) or contextlib.nullcontext():
+        db.execute(sql, params)
+        _commit(db)
 
 
 def _commit(db) -> None:
