@@ -801,7 +801,7 @@ def _measure(values: tuple, measure: Callable[[list], float]) -> float:
     shapes = [locations.parse_points(text) for text in texts]
     if not texts or any(shape is None for shape in shapes):
         return math.nan
-    return measure([point for shape in shapes for point in shape])
+    return measure([point for shape in shapes if shape is not None for point in shape])
 
 
 def _geofence(ctx: Context, point: Any, shape: Any) -> bool:

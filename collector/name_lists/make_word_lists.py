@@ -125,7 +125,8 @@ def catalog_words() -> set[str]:
     for language in ("sw", "ha"):
         with open(root / "translations" / language / "LC_MESSAGES" / "messages.po", "rb") as po:
             for message in read_po(po):
-                strings = message.string if isinstance(message.string, tuple) else (message.string,)
+                found = message.string  # a str, or a tuple of plural forms
+                strings: list[str] = [found] if isinstance(found, str) else list(found or ())
                 texts += [s for s in strings if s]
     for path in (HERE.parent / "builtin_forms").glob("*.json"):
         texts += _translations(json.loads(path.read_text(encoding="utf-8")), ("sw", "ha"))
