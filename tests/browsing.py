@@ -13,7 +13,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from conftest import ENUMERATOR, PIN, need_tool
+from support import ENUMERATOR, PIN, need_tool
 
 
 @pytest.fixture(scope="module")

@@ -96,7 +96,7 @@ class TeamServer:
     of each role signed in and an API token for the analyst."""
 
     def __init__(self, people, folder: Path):
-        from conftest import LiveHub
+        from support import LiveHub
         from sync_server import api_tokens, create_app, demo_data as population
         from sync_server.store import Store
 

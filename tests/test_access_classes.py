@@ -17,7 +17,7 @@ import requests
 
 from collector import protocol
 from collector.forms import FormError, load_form
-from conftest import Central, query
+from support import Central, query
 from sync_server import access, api_tokens
 from sync_server.exports import FORMATS
 from sync_server.forms import publish

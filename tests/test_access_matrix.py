@@ -21,8 +21,8 @@ from werkzeug.security import generate_password_hash
 from collector import protocol
 from collector.db import open_database
 from collector.users import add_user
-from conftest import Browser
 from filling import SURVEY_ANSWERS, fill_form
+from support import Browser
 from sync_server.forms import publish
 from sync_server.store import Store
 from test_forms import minimal_form

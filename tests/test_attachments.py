@@ -34,8 +34,8 @@ from collector.records import finalize_whole
 from collector.settings import DEFAULTS
 from collector.sync_client import SyncClient, SyncError, SyncReport, enroll
 from collector.users import add_user
-from conftest import Browser, database_bytes, import_forms, query
 from faultproxy import FaultProxy
+from support import Browser, database_bytes, import_forms, query
 from sync_server.forms import publish
 from sync_server.store import Store
 
@@ -438,7 +438,7 @@ def test_a_lost_file_on_the_server_is_sent_again(hub_db, data_dir, client, serve
     client.sync()
     sha256 = hashlib.sha256(data).hexdigest()
     # A restore from an old backup: the server lost the file and its link.
-    from conftest import change
+    from support import change
 
     change(server.database, "DELETE FROM attachment_links")
     change(server.database, "DELETE FROM attachment_files")

@@ -6,8 +6,8 @@ import re
 
 import pytest
 
-from conftest import ENUMERATOR, PIN, query
 from filling import SURVEY_ANSWERS, fill_form, page_data
+from support import ENUMERATOR, PIN, query
 
 
 def test_pins_are_stored_hashed(hub, db_path):

@@ -13,9 +13,9 @@ from collector.background import (
 )
 from collector.db import connect
 from collector.sync_client import enroll
-from conftest import query
 from faultproxy import FaultProxy
 from filling import SURVEY_ANSWERS, fill_form
+from support import query
 
 # About the hub's background sync thread, not the server's storage: SQLite only
 # (tests/conftest.py runs the others on PostgreSQL too).

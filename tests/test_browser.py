@@ -17,7 +17,7 @@ from browsing import (  # noqa: F401
     visible,
     wait_for,
 )
-from conftest import ENUMERATOR, PIN, query
+from support import ENUMERATOR, PIN, query
 
 SCREENSHOTS = Path(__file__).parent / "screenshots"
 

@@ -15,7 +15,7 @@ from browsing import (
     sign_in,
     start_chromium,
 )
-from conftest import import_forms, query
+from support import import_forms, query
 from test_locations import (
     MEETING,
     WALK,

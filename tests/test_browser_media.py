@@ -21,8 +21,8 @@ from browsing import (  # noqa: F401
 )
 from collector import attachments
 from collector.db import open_database
-from conftest import import_forms, query
 from faultproxy import FaultProxy
+from support import import_forms, query
 from test_media_questions import FORM
 
 

@@ -19,9 +19,9 @@ from browsing import (  # noqa: F401
     sign_in,
     start_chromium,
 )
-from conftest import import_forms, query
 from faultproxy import FaultProxy
 from filling import REPORT_ANSWERS, SURVEY_ANSWERS
+from support import import_forms, query
 
 
 def until(driver, condition, seconds=20):

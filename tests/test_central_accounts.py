@@ -13,7 +13,7 @@ import requests
 from click.testing import CliRunner
 from werkzeug.security import generate_password_hash
 
-from conftest import Browser, query
+from support import Browser, query
 from sync_server import api_tokens
 from sync_server.accounts import password_problem
 from sync_server.cli import cli as server_cli

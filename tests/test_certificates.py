@@ -21,7 +21,7 @@ from cryptography.x509.oid import ExtendedKeyUsageOID
 
 from collector import certificates
 from collector.certificates import HubCertificates, ca_fingerprint, ensure_certificates
-from conftest import need_tool
+from support import need_tool
 
 ADDRESSES = ["192.168.137.1", "10.0.0.7"]
 

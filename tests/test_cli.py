@@ -18,8 +18,8 @@ import requests
 from click.testing import CliRunner
 
 from collector.cli import cli
-from conftest import query
 from filling import FEEDBACK_ANSWERS, SURVEY_ANSWERS, fill_form
+from support import query
 from test_feedback import send_feedback
 from test_forms import minimal_form
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import IN_CI
+from support import IN_CI
 
 ROOT = Path(__file__).parent.parent
 

@@ -17,7 +17,7 @@ import openpyxl
 import pytest
 from click.testing import CliRunner
 
-from conftest import query
+from support import query
 from sync_server.cli import cli
 from sync_server.forms import publish
 from sync_server.store import Store

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import requests
 
-from conftest import free_port, query
+from support import free_port, query
 from sync_server import database_path
 from sync_server.cli import DEMO_ADMIN, DEMO_PASSWORD, DEMO_REPORTS, DEMO_SURVEYS, fill_demo
 

@@ -16,7 +16,7 @@ import pytest
 from babel.dates import format_date
 
 import disclosure_attacks as attack
-from conftest import query
+from support import query
 from sync_server import demo_data as population
 
 OUTPUTS = ("csv", "xlsx", "jsonl", "dta", "sav", "api", "csv asked raw")

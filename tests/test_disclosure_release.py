@@ -14,7 +14,7 @@ import pytest
 import requests
 from werkzeug.security import generate_password_hash
 
-from conftest import Browser, Central, query
+from support import Browser, Central, query
 from sync_server.demo_data import generate, load
 from sync_server.store import Store
 

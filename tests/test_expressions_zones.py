@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import need_tool
+from support import need_tool
 
 ROOT = Path(__file__).resolve().parent.parent
 ZONES = {"UTC": {0}, "Pacific/Kiritimati": {840}, "America/St_Johns": {-210, -150}}

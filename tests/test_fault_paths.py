@@ -18,8 +18,8 @@ from click.testing import CliRunner
 
 from collector import create_app as create_hub, device_keys, protocol
 from collector.datadir import ensure_data_dir
-from conftest import IN_CI, LiveHub, install_key, need_tool, query
 from filling import FEEDBACK_ANSWERS
+from support import IN_CI, LiveHub, install_key, need_tool, query
 from sync_server import create_app as create_server
 from sync_server.cli import cli as server_cli
 from test_feedback import kiosk_data
@@ -111,7 +111,7 @@ def enrolled_token(url, code) -> str:
 @pytest.fixture
 def full_server(small_disk):
     """A sync server whose data dir is on the small disk, with an enrolled device."""
-    from conftest import Central
+    from support import Central
 
     server = Central(small_disk.path / "central")
     server.app.config["MIN_FREE_BYTES"] = MB

@@ -9,8 +9,8 @@ import sqlite3
 import pytest
 
 from collector import create_app
-from conftest import LiveHub, query, translated
 from filling import FEEDBACK_ANSWERS, FORMS
+from support import LiveHub, query, translated
 
 UUID_FIELD = re.compile(r'name="_uuid" value="([0-9a-f-]{36})"')
 

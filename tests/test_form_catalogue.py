@@ -19,8 +19,8 @@ from collector.db import open_database
 from collector.form_catalogue import FormCatalogue
 from collector.form_library import form_version, import_form, newest_form
 from collector.forms import FormError, builtin_forms, load_form
-from conftest import query
 from filling import SURVEY_ANSWERS
+from support import query
 from sync_server.data import newest_form as server_newest_form
 from sync_server.forms import VersionExists, publish
 from sync_server.ingest import known_form

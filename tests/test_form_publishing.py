@@ -20,7 +20,7 @@ from click.testing import CliRunner
 
 from collector import protocol
 from collector.forms import load_form
-from conftest import query
+from support import query
 from sync_server.cli import cli as server_cli
 from sync_server.form_diff import diff_forms, plain_lines
 from sync_server.store import Store

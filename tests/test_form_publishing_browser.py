@@ -7,7 +7,7 @@ import pytest
 from werkzeug.security import generate_password_hash
 
 from browsing import chromium, module_chromium, wait_for
-from conftest import query
+from support import query
 from sync_server.store import Store
 from test_browser import AXE_RULES
 from test_form_publishing import water_form

@@ -10,7 +10,7 @@ import requests
 from cryptography import x509
 
 from collector.serving import start_https
-from conftest import ENUMERATOR, PIN
+from support import ENUMERATOR, PIN
 
 
 @pytest.fixture

@@ -9,8 +9,8 @@ import threading
 import xml.etree.ElementTree as ElementTree
 from concurrent.futures import ThreadPoolExecutor
 
-from conftest import query
 from filling import FEEDBACK_ANSWERS, SURVEY_ANSWERS, fill_form
+from support import query
 from test_feedback import send_feedback
 
 

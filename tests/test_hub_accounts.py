@@ -5,7 +5,7 @@ from __future__ import annotations
 from click.testing import CliRunner
 
 from collector.cli import cli
-from conftest import ENUMERATOR, PIN, query
+from support import ENUMERATOR, PIN, query
 
 
 def run(hub, *args):

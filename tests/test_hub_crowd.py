@@ -17,8 +17,8 @@ from collector import db as db_module
 from collector.db import connect, open_database, write_together, write_transaction
 from collector.serving import LISTEN_BACKLOG
 from collector.users import add_user
-from conftest import CSRF_PATTERN, free_port, query
 from filling import SURVEY_ANSWERS, whole_data
+from support import CSRF_PATTERN, free_port, query
 
 PHONES = 12
 KILLED_PHONES = 6  # each signs in first: PIN checks are slow on purpose

@@ -21,8 +21,8 @@ from collector.cli import cli as collector_cli
 from collector.db import connect, migrations
 from collector.forms import FormError, builtin_forms, load_form
 from collector.sync import PREVIEW_KEY
-from conftest import ENUMERATOR, PIN, Central, LiveHub, change, import_forms, install_key, query
 from filling import FEEDBACK_ANSWERS, SURVEY_ANSWERS, fill_form
+from support import ENUMERATOR, PIN, Central, LiveHub, change, import_forms, install_key, query
 from sync_server import identity
 from sync_server.forms import publish
 from sync_server.store import Store

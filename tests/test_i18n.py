@@ -28,8 +28,8 @@ from collector.form_library import import_form
 from collector.forms import builtin_forms, load_form
 from collector.i18n import LOCALES
 from collector.users import add_user
-from conftest import Central, LiveHub
 from filling import REPORT_ANSWERS, SURVEY_ANSWERS, fill_form, page_data, whole_data
+from support import Central, LiveHub
 from test_feedback import send_feedback
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -463,7 +463,7 @@ def pseudo_central(tmp_path):
     store.close()
     live = LiveHub(app)
     live.database = app.config["DATABASE"]
-    live.enrollment_code = lambda label="laptop": __import__("conftest").Central.enrollment_code(
+    live.enrollment_code = lambda label="laptop": __import__("support").Central.enrollment_code(
         live, label
     )
     yield live

@@ -38,7 +38,7 @@ import requests
 from werkzeug.security import generate_password_hash
 
 from collector import protocol
-from conftest import Browser
+from support import Browser
 from sync_server import indicators as ind
 from sync_server.indicators import (
     BY_DIMENSIONS,

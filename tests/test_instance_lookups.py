@@ -20,8 +20,8 @@ from browsing import (  # noqa: F401
 )
 from collector import create_app
 from collector.xlsform import read_xlsform
-from conftest import LiveHub, import_forms, query
 from filling import post_page, record_of
+from support import LiveHub, import_forms, query
 from workbooks import write_workbook
 
 LABEL = "instance('crops')/root/item[name = ${crop}]/label"

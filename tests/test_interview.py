@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from conftest import query
 from filling import FEEDBACK_ANSWERS, REPORT_ANSWERS, SURVEY_ANSWERS, fill_form, page_data
+from support import query
 
 
 @pytest.mark.parametrize("lang", ["en", "fr", "ar"])

@@ -6,7 +6,7 @@ import re
 import subprocess
 from pathlib import Path
 
-from conftest import need_tool
+from support import need_tool
 
 ROOT = Path(__file__).resolve().parent.parent
 

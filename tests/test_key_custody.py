@@ -199,7 +199,7 @@ def test_create_import_show(key_file, tmp_path):
     again = keys("import", str(key_file), data_dir=hub)
     assert again.exit_code == 0 and "already installed" in again.output
     # The hub's security log says a key was installed, by its id only, once.
-    from conftest import query
+    from support import query
 
     assert query(
         hub / "collector.db",
@@ -347,7 +347,7 @@ def test_the_server_and_its_enroll_answer_hold_no_key(hub, central, data_dir):
     import requests
 
     from collector import __version__, protocol
-    from conftest import TEST_PSEUDONYM_KEY
+    from support import TEST_PSEUDONYM_KEY
     from test_feedback import release_reviewed, send_feedback
 
     answer = requests.post(
@@ -383,7 +383,7 @@ def test_the_server_and_its_enroll_answer_hold_no_key(hub, central, data_dir):
 
     assert not (Path(server_dir) / "secrets" / "pseudonym_key").exists()
     assert "PSEUDONYM_KEY" not in central.app.config
-    from conftest import database_bytes
+    from support import database_bytes
 
     held = folder_bytes(Path(server_dir)) + database_bytes(central.database)
     assert b"p_" in held  # pseudonyms arrived...
@@ -395,7 +395,7 @@ def test_a_hub_without_the_key_syncs_nothing_and_says_why(hub, central, data_dir
     from pathlib import Path
 
     from collector import keyfile
-    from conftest import query
+    from support import query
     from test_feedback import release_reviewed, send_feedback
 
     (data_dir / "secrets" / "pseudonym_key").unlink()

@@ -8,8 +8,8 @@ import sqlite3
 import pytest
 
 from collector import create_app
-from conftest import LiveHub, query, translated
 from filling import FEEDBACK_ANSWERS
+from support import LiveHub, query, translated
 from test_feedback import kiosk_data, send_feedback
 
 RECEIPT = re.compile(r'class="receipt" translate="no">([0-9A-Z]{4}-[0-9A-Z]{4})<')

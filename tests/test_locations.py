@@ -19,8 +19,8 @@ from collector.anonymizer import anonymize, privacy_listing, weaker_fields
 from collector.cli import cli as collector_cli
 from collector.forms import FormError, load_form
 from collector.xlsform import convert, read_xlsform, to_xlsform
-from conftest import TEST_PSEUDONYM_KEY, import_forms, query
 from filling import post_page
+from support import TEST_PSEUDONYM_KEY, import_forms, query
 from sync_server.cli import cli as server_cli
 
 SERVER_ENGINES = ("sqlite",)  # the subject is what leaves the hub, not the server's storage
@@ -718,7 +718,7 @@ def test_a_purge_keeps_no_more_of_a_place_than_left_the_laptop(data_dir, app):
     from collector.form_library import import_form
     from collector.purge import purge
     from collector.records import save_answers
-    from conftest import database_bytes
+    from support import database_bytes
 
     definition = {
         "form_id": "wells",

@@ -25,7 +25,7 @@ from collector.db import open_database
 from collector.forms import FormError, load_form
 from collector.sync_client import SyncClient, enroll
 from collector.xlsform import read_xlsform, to_xlsform
-from conftest import LiveHub, import_forms, install_key, query
+from support import LiveHub, import_forms, install_key, query
 from sync_server.cli import cli as server_cli
 from sync_server.forms import publish
 from sync_server.store import Store

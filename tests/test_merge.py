@@ -15,7 +15,7 @@ from collector.form_library import form_version, import_form
 from collector.forms import builtin_forms, load_form
 from collector.records import finalize, new_uuid, save_answers
 from collector.sync_client import SyncClient, enroll
-from conftest import install_key, query
+from support import install_key, query
 from sync_server.cli import cli as server_cli
 from sync_server.store import Store
 

@@ -22,7 +22,7 @@ from click.testing import CliRunner
 from werkzeug.security import generate_password_hash
 
 from collector.forms import load_form
-from conftest import Central, query
+from support import Central, query
 from sync_server import parquet
 from sync_server.cli import cli as server_cli
 from sync_server.demo_data import generate, load

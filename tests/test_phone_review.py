@@ -15,7 +15,7 @@ from browsing import (  # noqa: F401
     sign_in,
     wait_for,
 )
-from conftest import import_forms, query, translated
+from support import import_forms, query, translated
 
 TWO_SECTIONS = {
     "form_id": "market_visit",

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import re
 
-from conftest import query
 from filling import REPORT_ANSWERS, SURVEY_ANSWERS, fill_form, page_data
+from support import query
 from sync_server.store import Store
 from test_feedback import release_reviewed, send_feedback
 from test_kiosk_receipts import RECEIPT

@@ -15,8 +15,8 @@ from pathlib import Path
 
 import requests
 
-from conftest import query
 from filling import FEEDBACK_ANSWERS, REPORT_ANSWERS, SURVEY_ANSWERS, fill_form
+from support import query
 from sync_server.exports import FORMATS
 from test_feedback import release_reviewed, send_feedback
 from test_hub_operator import all_bytes, collector, signed_in

@@ -21,7 +21,7 @@ import requests
 from click.testing import CliRunner
 
 from collector import protocol
-from conftest import Browser, Central, free_port, query
+from support import Browser, Central, free_port, query
 from sync_server.cli import cli as server_cli
 from sync_server.store import Store
 

@@ -25,7 +25,8 @@ from collector import create_app, protection
 from collector.cli import cli as collector_cli
 from collector.db import open_database
 from collector.records import get_record
-from conftest import (
+from filling import FEEDBACK_ANSWERS, REPORT_ANSWERS, SURVEY_ANSWERS, fill_form
+from support import (
     ENUMERATOR,
     PIN,
     TEST_PSEUDONYM_KEY,
@@ -35,7 +36,6 @@ from conftest import (
     install_key,
     query,
 )
-from filling import FEEDBACK_ANSWERS, REPORT_ANSWERS, SURVEY_ANSWERS, fill_form
 from test_feedback import send_feedback
 from test_repeats import ROSTER, whole
 from test_sync import enrolled, server_command  # noqa: F401 - enrolled: the fixture

@@ -20,7 +20,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from collector import device_keys, protocol
 from collector.clock import utcnow
-from conftest import change, database_bytes, query
+from support import change, database_bytes, query
 from sync_server import create_app as create_server, identity
 from sync_server.cli import cli as server_cli
 from test_sync_api import HEADERS, assert_error, batch, push, record, stored
@@ -101,7 +101,7 @@ def test_health_and_cli_show_the_name_and_fingerprint(central):
 def test_the_devices_page_shows_the_fingerprint_with_a_new_code(tmp_path):
     from werkzeug.security import generate_password_hash
 
-    from conftest import Browser, LiveHub
+    from support import Browser, LiveHub
     from sync_server.store import Store
 
     app = create_server(data_dir=tmp_path / "central")

@@ -13,7 +13,7 @@ import requests
 from click.testing import CliRunner
 
 from collector.settings import SettingsError
-from conftest import LiveHub, open_to_others
+from support import LiveHub, open_to_others
 from sync_server import create_app
 from sync_server.cli import cli as server_cli
 from test_workspace import feedback_record, push_records
@@ -76,7 +76,7 @@ def test_signing_in_through_the_proxy_over_https(serve):
     by hand here) and Flask-WTF's Referer check against the proxy's public host."""
     from werkzeug.security import generate_password_hash
 
-    from conftest import CSRF_PATTERN
+    from support import CSRF_PATTERN
     from sync_server.store import Store
 
     live = serve("proxy_hops = 1\n")
@@ -213,7 +213,7 @@ def test_command_line_files_are_owner_only(usual_umask, tmp_path):
 
 @pytest.fixture
 def central_factory():
-    from conftest import Central
+    from support import Central
 
     started = []
 

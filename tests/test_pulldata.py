@@ -33,8 +33,8 @@ from collector.db import open_database
 from collector.form_library import import_server_form
 from collector.forms import MAX_DATA_BYTES, FormError, builtin_forms, load_form, load_form_json
 from collector.xlsform import read_xlsform
-from conftest import LiveHub, query
 from filling import post_page, record_of
+from support import LiveHub, query
 from sync_server import DATABASE_FILE
 from sync_server.cli import cli as server_cli
 from sync_server.ingest import known_form

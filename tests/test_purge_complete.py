@@ -16,8 +16,8 @@ from click.testing import CliRunner
 
 from collector.cli import cli as collector_cli
 from collector.db import connect
-from conftest import open_to_others, query
 from filling import REPORT_ANSWERS, SURVEY_ANSWERS, fill_form, page_data
+from support import open_to_others, query
 from test_feedback import release_reviewed, send_feedback
 from test_repeats import ROSTER, whole
 from test_sync import collector, enrolled, server_command  # noqa: F401  (enrolled: a fixture)

@@ -13,7 +13,7 @@ from browsing import chromium, module_chromium, sign_in  # noqa: F401
 from collector.expressions import shuffled
 from collector.forms import FormError, load_form
 from collector.xlsform import convert, read_xlsform, to_xlsform
-from conftest import import_forms
+from support import import_forms
 from workbooks import write_workbook
 
 FRUITS = [

@@ -15,7 +15,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from collector import device_keys, protocol
 from collector.clock import utcnow
-from conftest import query
+from support import query
 from sync_server.cli import cli
 from test_access_classes import Device
 from test_workspace import feedback_record, signed_in, team  # noqa: F401 - fixture

@@ -17,7 +17,7 @@ import pytest
 from click.testing import CliRunner
 
 from collector.forms import MAX_INSTANCES, load_form
-from conftest import database_bytes, query
+from support import database_bytes, query
 from sync_server.cli import cli as server_cli
 from sync_server.data import form_history
 from sync_server.exports import FORMATS, ExportError, columns_for, export

@@ -12,7 +12,7 @@ import pytest
 from browsing import chromium, module_chromium, sign_in  # noqa: F401
 from collector.anonymizer import anonymize
 from collector.forms import MAX_INSTANCES, FormError, load_form
-from conftest import import_forms, query
+from support import import_forms, query
 
 ROSTER = {
     "form_id": "roster",

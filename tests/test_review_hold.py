@@ -12,8 +12,8 @@ import pytest
 
 from collector.anonymizer import anonymize
 from collector.forms import builtin_forms
-from conftest import PIN, change, database_bytes, query
 from filling import FEEDBACK_ANSWERS, SURVEY_ANSWERS, fill_form
+from support import PIN, change, database_bytes, query
 from test_feedback import send_feedback
 from test_sync import OPERATOR, add_operator, collector, enrolled  # noqa: F401 (fixture)
 

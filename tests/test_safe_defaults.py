@@ -22,7 +22,7 @@ from collector.anonymizer import (
 )
 from collector.forms import load_form
 from collector.xlsform import read_form_file
-from conftest import TEST_PSEUDONYM_KEY, query
+from support import TEST_PSEUDONYM_KEY, query
 from test_central_accounts import sign_in, team  # noqa: F401 (a fixture)
 from test_hub_operator import all_bytes, events, hub_state, publish_on, signed_in
 from test_sync import OPERATOR, add_operator, collector, server_command

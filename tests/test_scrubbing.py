@@ -14,8 +14,8 @@ import pytest
 from collector import scrubbing
 from collector.anonymizer import scrub_text
 from collector.scrubbing import Span, _fold, find, scrub, segments
-from conftest import query
 from filling import FEEDBACK_ANSWERS, SURVEY_ANSWERS, fill_form
+from support import query
 from test_feedback import release_reviewed, send_feedback
 from test_hub_operator import OPERATOR, add_operator, all_bytes, collector, signed_in
 

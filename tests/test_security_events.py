@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from click.testing import CliRunner
 
-from conftest import query
+from support import query
 from sync_server.cli import cli as server_cli
 from test_access_matrix import enroll_device, feedback_record, push
 from test_workspace import signed_in, team  # noqa: F401 - fixture

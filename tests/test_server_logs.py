@@ -14,7 +14,7 @@ from pathlib import Path
 import requests
 from werkzeug.security import generate_password_hash
 
-from conftest import free_port
+from support import free_port
 
 ROOT = Path(__file__).parent.parent
 PASSWORD = "lantern-harbour-quietly-917"

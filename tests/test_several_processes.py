@@ -26,7 +26,7 @@ from werkzeug.security import generate_password_hash
 
 from collector import protocol
 from collector.throttle import SharedThrottle
-from conftest import CSRF_PATTERN, IN_CI, LiveHub, free_port, need_tool
+from support import CSRF_PATTERN, IN_CI, LiveHub, free_port, need_tool
 from sync_server import create_app
 from test_workspace import feedback_record
 

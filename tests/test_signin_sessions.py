@@ -17,8 +17,8 @@ from collector import clock, create_app
 from collector.cli import cli as collector_cli
 from collector.db import open_database
 from collector.settings import load_settings
-from conftest import ENUMERATOR, PIN, LiveHub, query
 from filling import FEEDBACK_ANSWERS
+from support import ENUMERATOR, PIN, LiveHub, query
 
 DELAY = 0.4  # the first wait after the free attempts, short for the tests
 QUICK = {

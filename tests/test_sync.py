@@ -15,8 +15,8 @@ from collector import protocol
 from collector.cli import cli as collector_cli
 from collector.db import connect
 from collector.sync_client import SyncClient, SyncError, enroll, load_credentials
-from conftest import change, database_bytes, query
 from filling import FEEDBACK_ANSWERS, REPORT_ANSWERS, SURVEY_ANSWERS, fill_form
+from support import change, database_bytes, query
 from sync_server.cli import cli as server_cli
 from test_feedback import release_reviewed, send_feedback
 from test_forms import minimal_form

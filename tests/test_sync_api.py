@@ -11,7 +11,7 @@ import pytest
 import requests
 
 from collector import protocol
-from conftest import database_bytes, query
+from support import database_bytes, query
 
 HEADERS = {protocol.VERSION_HEADER: protocol.PROTOCOL_VERSION}
 

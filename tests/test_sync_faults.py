@@ -7,9 +7,9 @@ import pytest
 
 from collector.db import connect
 from collector.sync_client import SyncClient, SyncError, enroll
-from conftest import query
 from faultproxy import FaultProxy
 from filling import SURVEY_ANSWERS, fill_form
+from support import query
 
 # About broken links between hub and server, not the server's storage: SQLite only
 # (tests/conftest.py runs the others on PostgreSQL too).

@@ -18,9 +18,9 @@ import requests
 from collector import protocol
 from collector.db import connect
 from collector.sync_client import SyncClient, SyncError, enroll
-from conftest import query
 from faultproxy import FaultProxy
 from filling import FEEDBACK_ANSWERS, SURVEY_ANSWERS, fill_form
+from support import query
 from test_feedback import release_reviewed, send_feedback
 from test_sync_api import HEADERS, batch, push, record
 

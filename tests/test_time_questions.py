@@ -11,7 +11,7 @@ import pytest
 from collector.anonymizer import anonymize
 from collector.forms import load_form
 from collector.xlsform import convert, read_xlsform, to_xlsform
-from conftest import import_forms, query
+from support import import_forms, query
 
 VISIT = {
     "form_id": "visit_log",

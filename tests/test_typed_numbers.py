@@ -11,7 +11,7 @@ import re
 import pytest
 
 from browsing import chromium, module_chromium, sign_in  # noqa: F401
-from conftest import import_forms, query
+from support import import_forms, query
 
 MEASURES = {
     "form_id": "measures",

@@ -8,8 +8,8 @@ import re
 
 import pytest
 
-from conftest import query, translated
 from filling import FORMS, REPORT_ANSWERS, SURVEY_ANSWERS, whole_data
+from support import query, translated
 
 OUTBOX = {"X-Hub-Outbox": "1"}
 UUID = "0b6f2d4e-8c1a-4f3b-9d2e-5a7c9e1f3b60"

@@ -13,7 +13,7 @@ import requests
 from werkzeug.security import generate_password_hash
 
 from collector import protocol
-from conftest import Browser, query
+from support import Browser, query
 from sync_server.store import Store
 from test_forms import minimal_form
 

@@ -23,7 +23,7 @@ from collector.xlsform import (
     read_xlsform,
     to_xlsform,
 )
-from conftest import query
+from support import query
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "xlsforms"
 

@@ -21,8 +21,8 @@ from collector import create_app
 from collector.cli import cli
 from collector.forms import FormError, load_form
 from collector.xlsform import read_xlsform
-from conftest import LiveHub, query
 from filling import post_page, record_of
+from support import LiveHub, query
 from workbooks import write_workbook
 
 SETTINGS = [["form_id", "version"], ["places", "1"]]

@@ -21,7 +21,7 @@ from collector.db import open_database
 from collector.form_library import import_form
 from collector.users import add_user
 from collector.xlsform import form_languages, read_xlsform
-from conftest import PIN, LiveHub, query, translated
+from support import PIN, LiveHub, query, translated
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "xlsforms"
 

@@ -25,7 +25,7 @@ from collector.anonymizer import anonymize
 from collector.cli import cli
 from collector.forms import FormError, load_form
 from collector.xlsform import read_xlsform
-from conftest import TEST_PSEUDONYM_KEY, LiveHub, query
+from support import TEST_PSEUDONYM_KEY, LiveHub, query
 from sync_server.exports import export
 from workbooks import write_workbook
 

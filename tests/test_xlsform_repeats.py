@@ -12,7 +12,7 @@ from pyxform.xls2xform import convert as pyxform_convert
 from collector.cli import cli
 from collector.forms import MAX_INSTANCES, builtin_forms, load_form
 from collector.xlsform import convert, form_languages, read_xlsform, to_xlsform, xlsform_rows
-from conftest import query
+from support import query
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "xlsforms"
 ROSTER = FIXTURES / "household_roster.xlsx"
