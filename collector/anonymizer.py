@@ -24,7 +24,10 @@ from .scrubbing import _PROCLITICS, _fold, _is_arabic
 __all__ = [
     "AnonymizerError",
     "anonymize",
+    "field_rule",
     "location_previews",
+    "metadata_answers",
+    "metadata_rule",
     "privacy_listing",
     "pseudonym",
     "rule_for",
@@ -53,7 +56,23 @@ IDENTIFYING_RULES = ("drop", "pseudonymize", PHONE_RULE)
 # How much of an answer a rule keeps out of the sync payload: higher is stronger.
 _STRENGTH = {"drop": 4, "pseudonymize": 3, "generalize": 2, "scrub": 1, "keep": 0}
 # (old, new) groupings where the new one hides more: a year says less than a month.
-_COARSER = {("generalize:month", "generalize:year")}
+_COARSER = {
+    ("generalize:month", "generalize:year"),
+    ("generalize:day", "generalize:month"),
+    ("generalize:day", "generalize:year"),
+}
+# Record metadata an XLSForm asks for (forms.METADATA_TYPES): the rules each may leave
+# under, the default first. A time leaves as its day at the finest (a time of day and a
+# small place can point at one household); the device as the id the central server gave
+# this hub at enrollment, never a hardware id; the enumerator as a keyed pseudonym.
+DAY_RULES = ("generalize:day", "generalize:month", "generalize:year", "drop")
+METADATA_RULES = {
+    "start": DAY_RULES,
+    "end": DAY_RULES,
+    "today": DAY_RULES,
+    "deviceid": ("pseudonymize", "drop"),
+    "username": ("pseudonymize", "drop"),
+}
 
 
 class AnonymizerError(ValueError):
@@ -113,7 +132,27 @@ def weaker_fields(old_form, new_form) -> list[str]:
             rule_for(old, old_form), rule_for(new, new_form)
         ):
             weaker.append(name)
-    return weaker
+    return weaker + _weaker_metadata(old_form, new_form)
+
+
+def field_rule(form, name: str) -> str:
+    """The rule in effect for a question or a metadata name of `form`."""
+    if name in form.questions:
+        return rule_for(form.questions[name], form)
+    return metadata_rule(form.metadata[name], form)
+
+
+def _weaker_metadata(old_form, new_form) -> list[str]:
+    """The metadata names `new_form` would send more of than `old_form` does."""
+    old_items = {item["name"]: item for item in old_form.data.get("metadata", [])}
+    return [
+        item["name"]
+        for item in new_form.data.get("metadata", [])
+        if item["name"] in old_items
+        and _is_weaker(
+            metadata_rule(old_items[item["name"]], old_form), metadata_rule(item, new_form)
+        )
+    ]
 
 
 def _is_weaker(old_rule: str, new_rule: str) -> bool:
@@ -208,12 +247,21 @@ def scrub_text(text: str, names) -> str:
     return scrubbing.scrub(text, names)
 
 
-def anonymize(record: dict, form, key: bytes, phone_region: str = "", extra_redactions=()) -> dict:
+def anonymize(
+    record: dict,
+    form,
+    key: bytes,
+    phone_region: str = "",
+    extra_redactions=(),
+    device_id: str | None = None,
+) -> dict:
     """The sync form of a finalized record: only what the form's rules let leave.
 
     `phone_region` (the hub's setting) reads phone numbers written without a country code.
     `extra_redactions`: words or phrases the hub's operator chose to remove from this
-    record's free text after reading it; each becomes [removed] wherever it appears."""
+    record's free text after reading it; each becomes [removed] wherever it appears.
+    `device_id`: the id the central server gave this hub, what a `deviceid` metadata
+    question sends (none before enrollment: then it is not sent)."""
     if record.get("form_id") != form.form_id or record.get("form_version") != form.version:
         raise AnonymizerError(f"Record {record.get('uuid')} is not a record of {form!r}.")
     _check_key(key)
@@ -236,6 +284,7 @@ def anonymize(record: dict, form, key: bytes, phone_region: str = "", extra_reda
             synced[repeat] = [
                 _apply(steps, own, item) for item in answers[repeat] if isinstance(item, dict)
             ]
+    synced.update(metadata_answers(record, form, key, device_id))
     return {
         "uuid": record["uuid"],
         "revision": record["revision"],
@@ -256,6 +305,61 @@ def _apply(steps: dict, questions, answers: dict) -> dict:
             if value is not _DROP:
                 synced[name] = value
     return synced
+
+
+# -- Record metadata --------------------------------------------------------------------
+
+
+def metadata_rule(item: dict, form=None) -> str:
+    """The rule of a metadata row (start, deviceid...): its own, else its type's default.
+    Who took a discrimination report or kiosk feedback is not sent by default: a person
+    who reports may be known to the enumerator they talked to."""
+    from .forms import FEEDBACK_FORM, REPORT_FORM  # forms imports this module
+
+    allowed = METADATA_RULES.get(item.get("type") or "", ("drop",))
+    if item.get("privacy") in allowed:
+        return item["privacy"]
+    if item.get("type") == "username" and getattr(form, "form_id", None) in (
+        REPORT_FORM,
+        FEEDBACK_FORM,
+    ):
+        return "drop"
+    return allowed[0]
+
+
+def metadata_answers(record: dict, form, key: bytes, device_id: str | None = None) -> dict:
+    """The metadata values that leave with a record, by their names in the form.
+
+    Derived from the record itself, never stored twice: `start` and `today` from when it
+    was started (`started_at`), `end` from when this revision was finalized, `username`
+    from its enumerator, `deviceid` from the hub's enrollment (`device_id`)."""
+    enumerator = record.get("enumerator")
+    sources = {
+        "start": record.get("started_at") or record.get("finalized_at"),
+        "today": record.get("started_at") or record.get("finalized_at"),
+        "end": record.get("finalized_at"),
+        "deviceid": device_id,
+        "username": enumerator,
+    }
+    synced = {}
+    for item in form.data.get("metadata", []):
+        value = sources.get(item["type"])
+        rule = metadata_rule(item, form)
+        if not _filled(value) or rule == "drop":
+            continue
+        if item["type"] == "username":
+            # The same pseudonym as the record's own enumerator field: one person, one code.
+            synced[item["name"]] = pseudonym("enumerator", value, key)
+        elif item["type"] == "deviceid":
+            synced[item["name"]] = str(value)  # already a pseudonym: the server's own id
+        else:
+            synced[item["name"]] = _day_rule(rule)(_day(value))
+    return synced
+
+
+def _day_rule(rule: str):
+    """A day ('YYYY-MM-DD') as a day-rule leaves it."""
+    return {"generalize:month": _month, "generalize:year": _year}.get(rule, lambda day: day)
 
 
 # -- Rules -----------------------------------------------------------------------------

@@ -485,6 +485,11 @@ def forms():
 def checked_form_file(file: Path, media=()):
     """The form in a JSON or XLSForm file (and its choice files, `media`); warnings printed,
     problems a ClickException."""
+    return checked_form_result(file, media).form
+
+
+def checked_form_result(file: Path, media=()):
+    """checked_form_file's ImportResult: the form and the prompt files it came with."""
     from flask_babel import gettext
 
     from .xlsform import read_form_file
@@ -502,7 +507,7 @@ def checked_form_file(file: Path, media=()):
                 lines=lines,
             )
         raise click.ClickException(lines)
-    return result.form
+    return result
 
 
 # What each kind of identifier is called in the listings of `forms import` and `forms publish`.
@@ -549,8 +554,9 @@ def echo_privacy_listing(form) -> None:
     "--media",
     multiple=True,
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    help="A CSV file the XLSForm uses (select_one_from_file, pulldata), when it "
-    "is not in the form's folder. Repeat it for several files.",
+    help="A file the form uses (a CSV file for select_one_from_file or pulldata, a "
+    "recording, picture or video of its audio, image and video columns), when it is not "
+    "in the form's folder. Repeat it for several files.",
 )
 def forms_import(data_dir, file, media):
     """Add a form version from a JSON form definition or an XLSForm (.xlsx, .xls).
@@ -559,14 +565,16 @@ def forms_import(data_dir, file, media):
     is stored unless the whole form is right. Choice files (select_one_from_file
     places.csv) and the data files pulldata() reads (pulldata('products', ...) reads
     products.csv) are read from the form's folder, or given with --media; they are stored
-    with the form.
+    with the form. So are the recordings, pictures and videos its audio, image, big-image
+    and video columns name (prompts shown beside a question or a choice).
 
     Example: collector forms import household_visit.xlsx
     """
     from .form_library import import_form, weaker_than_installed
     from .forms import builtin_forms
 
-    form = checked_form_file(file, media)
+    result = checked_form_result(file, media)
+    form = result.form
     db = database(data_dir)
     weaker = weaker_than_installed(db, builtin_forms(), form)
     if weaker:
@@ -576,11 +584,53 @@ def forms_import(data_dir, file, media):
             f"than the version on this hub, for: {', '.join(weaker)}.",
             err=True,
         )
+    store_prompts(db, result.prompt_files)
     if import_form(db, form, file.name):
         click.echo(f"Imported {form.form_id} version {form.version}.")
     else:
         click.echo(f"{form.form_id} version {form.version} is already on this hub.")
     echo_privacy_listing(form)
+
+
+def write_prompt_files(db, form, folder: Path) -> None:
+    """The form's prompt files beside its exported XLSForm, as an import finds them."""
+    from flask_babel import ngettext
+
+    from .forms import PROMPT_HASH_CHARS
+    from .prompts import read_prompt
+
+    written = 0
+    for name, sha in (form.data.get("media_files") or {}).items():
+        address = f"{sha[:PROMPT_HASH_CHARS]}.{name.rsplit('.', 1)[-1].lower()}"
+        content = read_prompt(db, form, address)
+        if content is not None:
+            (folder / name).write_bytes(content)
+            written += 1
+    if written:
+        click.echo(
+            ngettext(
+                "Wrote %(num)s prompt file beside the form.",
+                "Wrote %(num)s prompt files beside the form.",
+                written,
+            )
+        )
+
+
+def store_prompts(db, files: dict) -> None:
+    """Keep the form's prompt files on the hub (before the form, so its pages find them)."""
+    from flask_babel import ngettext
+
+    from .prompts import store_prompt_files
+
+    if files:
+        store_prompt_files(db, files)
+        click.echo(
+            ngettext(
+                "Kept %(num)s prompt file with the form.",
+                "Kept %(num)s prompt files with the form.",
+                len(files),
+            )
+        )
 
 
 @forms.command("accept")
@@ -653,6 +703,7 @@ def forms_export_xlsform(data_dir, form_id, file):
         raise click.ClickException(f"{file.name}: an XLSForm is written as an .xlsx file.")
     written = to_xlsform(form, file)
     click.echo(f"Wrote {form.form_id} version {form.version} to {file}.")
+    write_prompt_files(db, form, file.parent)
     for written_file in written[1:]:  # choice and pulldata() files, beside the form
         if written_file.name in form.data.get("data", {}):
             click.echo(gettext("Wrote the data file %(file)s.", file=written_file))

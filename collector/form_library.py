@@ -8,7 +8,7 @@ import json
 from flask import abort, current_app
 
 from . import form_catalogue
-from .anonymizer import rule_for, weaker_fields
+from .anonymizer import field_rule, weaker_fields
 from .clock import now_iso
 from .db import get_db, write_transaction
 from .forms import FormDefinition, builtin_forms, load_form_json
@@ -128,7 +128,7 @@ def import_server_form(db, builtins: dict, form: FormDefinition) -> bool:
         current = newest_form(db, builtins, form.form_id)
         assert current is not None  # weaker fields are only found against an installed form
         changes = [
-            [name, rule_for(current.questions[name], current), rule_for(form.questions[name], form)]
+            [name, field_rule(current, name), field_rule(form, name)]  # a question or metadata
             for name in weaker
         ]
         _remember_refusal(

@@ -26,7 +26,7 @@ from marshmallow import (
 )
 
 from . import expressions, locations
-from .anonymizer import IDENTIFYING_RULES
+from .anonymizer import IDENTIFYING_RULES, METADATA_RULES
 
 # The built-in forms, by their ids: one spelling for every module that needs one of them.
 SURVEY_FORM, REPORT_FORM, FEEDBACK_FORM = (
@@ -117,6 +117,16 @@ LOCALE_PATTERN = re.compile(r"^[a-z]{2,3}(_[A-Za-z0-9]{2,8})?$")
 # A repeat's instances on one record at most: a typo in a repeat_count cannot make a
 # page of a thousand copies, nor a record too large to sync.
 MAX_INSTANCES = 50
+# Prompts in sound and picture beside a question or a choice (the XLSForm media columns
+# `audio`, `image`, `big-image`, `video`): kind → file name per language. The files travel
+# with the form but never inside its JSON (a recording is large): `media_files` names each
+# one's SHA-256, and the hub keeps the bytes (collector.prompts).
+PROMPT_KINDS = ("audio", "image", "big-image", "video")
+PROMPT_FILE_PATTERN = r"^[A-Za-z0-9_][A-Za-z0-9_.\- ]*\.[A-Za-z0-9]{2,5}$"
+SHA256_PATTERN = r"^[0-9a-f]{64}$"
+# A prompt's address carries this much of its SHA-256 (96 bits): enough to tell a form's
+# files apart and to mark a changed file, and short on a page that names hundreds.
+PROMPT_HASH_CHARS = 24
 # The CSV files pulldata() reads travel inside the form, and every page of the form carries
 # them to the phone: their text (as the definition's JSON holds it) is kept this small.
 MAX_DATA_BYTES = 500_000
@@ -193,6 +203,27 @@ def check_choice_filter(source: str) -> None:
     check_expression(source, expressions.parse_choice_filter)
 
 
+class PromptText(TranslatedText):
+    """A prompt's file name per language: ``{"en": "q1-en.ogg", "sw": "q1-sw.ogg"}``."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        result = super()._deserialize(value, attr, data, **kwargs)
+        for code, name in result.items():
+            if not re.match(PROMPT_FILE_PATTERN, name) or len(name) > 200:
+                raise ValidationError(
+                    f"'{name}' ({code}) is not a file name such as q1-audio.ogg: letters, "
+                    "digits, spaces, '-', '_' and '.' only, no folder."
+                )
+        return result
+
+
+def prompt_field() -> fields.Dict:
+    """A question's or a choice's prompts: kind (audio, image, big-image, video) → files."""
+    return fields.Dict(
+        keys=fields.String(validate=validate.OneOf(PROMPT_KINDS)), values=PromptText()
+    )
+
+
 class ChoiceSchema(Schema):
     class Meta:
         unknown = RAISE
@@ -205,6 +236,8 @@ class ChoiceSchema(Schema):
     data = fields.Dict(
         keys=fields.String(validate=validate.Regexp(NAME_PATTERN)), values=fields.String()
     )
+    # Prompts in sound and picture beside the choice's label (see PROMPT_KINDS).
+    media = prompt_field()
 
 
 class RangeParameters(Schema):
@@ -263,6 +296,8 @@ class QuestionSchema(Schema):
     # An XLSForm's trigger (`${visit_date}`): kept so export writes it back; the collector
     # computes a calculation again on every change anyway.
     trigger = fields.String(validate=check_expression)
+    # Prompts in sound and picture beside the question's label (see PROMPT_KINDS).
+    media = prompt_field()
 
     @validates_schema
     def check_type_options(self, data, **kwargs):
@@ -386,6 +421,22 @@ class MetadataSchema(Schema):
 
     name = fields.String(required=True, validate=validate.Regexp(FIELD_NAME_PATTERN))
     type = fields.String(required=True, validate=validate.OneOf(METADATA_TYPES))
+    # How the value leaves the laptop (anonymizer.METADATA_RULES); none: the safe default.
+    privacy = fields.String()
+
+    @validates_schema
+    def check_privacy(self, data, **kwargs):
+        check_metadata_rule(data.get("type"), data.get("privacy"))
+
+
+def check_metadata_rule(kind, rule) -> None:
+    """A metadata row's privacy rule must be one its type allows (a time leaves as a day at
+    the finest, a device or an enumerator as a pseudonym or not at all)."""
+    allowed = METADATA_RULES.get(kind, ())
+    if rule is not None and allowed and rule not in allowed:
+        raise ValidationError(
+            f"'{rule}' is not a privacy rule for {kind}: use {', '.join(allowed)}.", "privacy"
+        )
 
 
 class SourceSchema(Schema):
@@ -463,10 +514,17 @@ class FormSchema(Schema):
     boundaries = fields.Dict(
         keys=fields.String(validate=validate.Regexp(BOUNDARY_FILE_PATTERN)), values=fields.Dict()
     )
+    # The prompt files the form came with: file name → its SHA-256 (the bytes are on the
+    # hub, collector.prompts). A prompt naming a file not listed here is not shown.
+    media_files = fields.Dict(
+        keys=fields.String(validate=validate.Regexp(PROMPT_FILE_PATTERN)),
+        values=fields.String(validate=validate.Regexp(SHA256_PATTERN)),
+    )
 
     @validates_schema
     def check_references(self, data, **kwargs):
         errors = _reference_errors(data) + _data_errors(data) + _boundary_errors(data)
+        errors += _prompt_errors(data)
         if errors:
             raise ValidationError(errors)
 
@@ -631,6 +689,40 @@ def _boundary_errors(data: dict) -> list[str]:
     return errors
 
 
+def prompt_items(data: dict):
+    """(where, media) of every question and choice of a form definition with prompts."""
+    for section in data["sections"]:
+        for question in section["questions"]:
+            if question.get("media"):
+                yield f"{section['name']}/{question['name']}", question["media"]
+    for list_name, choices in data.get("choices", {}).items():
+        for choice in choices:
+            if choice.get("media"):
+                yield f"choices/{list_name}/{choice['name']}", choice["media"]
+
+
+def prompt_kind_problem(kind: str, name: str) -> str | None:
+    """Why a file cannot be a prompt of this kind (its extension), or None."""
+    from .prompts import PROMPT_TYPES
+
+    extension = name.rsplit(".", 1)[-1].lower()
+    allowed = PROMPT_TYPES["audio" if kind == "audio" else "video" if kind == "video" else "image"]
+    if extension in allowed:
+        return None
+    return f"'{name}' cannot be a {kind} prompt: use a .{', .'.join(sorted(allowed))} file."
+
+
+def _prompt_errors(data: dict) -> list[str]:
+    """Each prompt's file of a type its kind can show."""
+    return [
+        f"{where}: {problem}"
+        for where, media in prompt_items(data)
+        for kind, names in media.items()
+        for name in dict.fromkeys(names.values())
+        if (problem := prompt_kind_problem(kind, name))
+    ]
+
+
 def form_expressions(data: dict):
     """(where, source, parser) of every expression of a form definition."""
     for section in data["sections"]:
@@ -782,6 +874,11 @@ class FormDefinition:
         """The questions asked once per record."""
         return {name: q for name, q in self.questions.items() if q.repeat is None}
 
+    @cached_property
+    def metadata(self) -> dict[str, dict]:
+        """The record metadata the form asks for (start, deviceid...), by name."""
+        return {item["name"]: item for item in self.data.get("metadata", [])}
+
     def section_questions(self, index: int) -> list[Question]:
         return [self.questions[q["name"]] for q in self.sections[index]["questions"]]
 
@@ -865,6 +962,25 @@ class FormDefinition:
                 if value:
                     found.append((question, value, leaves(question, self)))
         return found
+
+    def prompts(self, item, locale: str) -> list[tuple[str, str]]:
+        """(kind, address name `<hash>.<ext>`) of a question's or a choice's prompts in
+        `locale` (with the labels' fallback), those whose file came with the form only."""
+        media, files = item.get("media") or {}, self.data.get("media_files") or {}
+        found = []
+        for kind in PROMPT_KINDS:
+            name = self.text(media.get(kind), locale)
+            if name in files:
+                extension = name.rsplit(".", 1)[-1].lower()
+                found.append((kind, f"{files[name][:PROMPT_HASH_CHARS]}.{extension}"))
+        return found
+
+    @cached_property
+    def prompt_hashes(self) -> dict[str, str]:
+        """The form's prompt files by the start of their SHA-256 (PROMPT_HASH_CHARS), as
+        their addresses carry it: hash → file name."""
+        files = self.data.get("media_files") or {}
+        return {sha[:PROMPT_HASH_CHARS]: name for name, sha in files.items()}
 
     def choices(self, question: Question) -> list[dict]:
         return self.data["choices"].get(question.get("choices"), [])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 from datetime import date, datetime, time
 
 from babel.dates import format_skeleton
@@ -16,6 +17,7 @@ from flask import (
     redirect,
     render_template,
     request,
+    send_file,
     session,
     url_for,
 )
@@ -359,6 +361,29 @@ def attachment(record_uuid: str, name: str):
     response.headers["Content-Disposition"] = (
         "inline" if row["media_type"].startswith("image/") else f'attachment; filename="{name}"'
     )
+    return response
+
+
+@bp.route("/prompts/<form_id>/<name>")
+def prompt(form_id: str, name: str):
+    """A form's prompt in sound or picture, `<sha256>.<ext>`, for whoever may fill the form:
+    anyone for the kiosk's form, a signed-in person for the others."""
+    if form_id == FEEDBACK_FORM:
+        return _prompt_file(form_id=form_id, name=name)
+    return login_required(_prompt_file)(form_id=form_id, name=name)
+
+
+def _prompt_file(form_id: str, name: str):
+    """The prompt's bytes, kept by the phone for good: its name is its content's hash."""
+    from .prompts import media_type, read_prompt
+
+    content = read_prompt(get_db(), get_form(form_id), name)
+    if content is None:
+        abort(404)
+    response = send_file(
+        io.BytesIO(content), mimetype=media_type(name), conditional=True, etag=name
+    )
+    response.headers["Cache-Control"] = "private, max-age=31536000, immutable"
     return response
 
 

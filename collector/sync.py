@@ -266,6 +266,7 @@ def preview(record_uuid: str):
         key,
         credentials.phone_region if credentials else "",
         _redactions(db, record_uuid, record["revision"]),
+        credentials.device_id if credentials else None,
     )
     names = text_names(form, record["answers"], enumerator["name"] if enumerator else None)
     return render_template(

@@ -47,7 +47,7 @@ _BUILTINS = builtin_forms()
 # A queued revision with what the anonymizer needs: its answers and its enumerator's name.
 REVISION_SQL = (
     "SELECT o.uuid, o.revision, v.form_id, v.form_version, v.locale, v.answers, v.finalized_at,"
-    " o.redactions, u.name AS enumerator FROM outbox o"
+    " v.started_at, o.redactions, u.name AS enumerator FROM outbox o"
     " JOIN revisions v ON v.uuid = o.uuid AND v.revision = o.revision"
     " LEFT JOIN users u ON u.id = v.enumerator_id"
 )
@@ -640,7 +640,9 @@ class SyncClient:
         record = dict(row, answers=revision_answers(self.db, row))
         # The words the operator removed on the review page (collector.review).
         extra = revision_redactions(self.db, row)
-        return anonymize(record, form, self.key, self.creds.phone_region, extra)
+        return anonymize(
+            record, form, self.key, self.creds.phone_region, extra, self.creds.device_id
+        )
 
     def _reject_locally(self, row: dict, message: str) -> None:
         """A revision that cannot be anonymized is never sent, and never blocks the others."""

@@ -46,15 +46,20 @@ from .forms import (
     MEDIA_TYPES,
     METADATA_TYPES,
     NAME_PATTERN,
+    PROMPT_FILE_PATTERN,
+    PROMPT_KINDS,
     FormDefinition,
     FormError,
+    check_metadata_rule,
     check_privacy_rule,
     data_size,
     instance_key_clashes,
     instance_names,
     load_form,
     load_form_json,
+    prompt_kind_problem,
 )
+from .prompts import MAX_PROMPT_FILE_BYTES, MAX_PROMPT_FORM_BYTES, read_prompt_file, sha256_of
 from .xlsform_problems import ERROR, Problem, make, severity
 
 # A start-geopoint is asked as a location the page takes when the record is started.
@@ -76,11 +81,13 @@ NAME_RE = re.compile(NAME_PATTERN)  # choice lists and choice columns
 FIELD_RE = re.compile(FIELD_NAME_PATTERN)  # questions, groups, repeats: `Q1.1`, `hh-size`
 FORM_ID_RE = re.compile(FORM_ID_PATTERN)
 CHOICE_FILE_RE = re.compile(CHOICE_FILE_PATTERN)
+PROMPT_FILE_RE = re.compile(PROMPT_FILE_PATTERN)
 # Choices a file may hold: every one is on the page (and in the form), so a typo pointing
 # at a whole register cannot make a page of a million options.
 MAX_FILE_CHOICES = 20_000
 # The column of a choice file's rows that says which list they are (the file is one list).
 _FILE_LIST = "\0list_name"
+MB = 1024 * 1024
 XLSX_SUFFIXES = (".xlsx", ".xlsm")
 XLS_SUFFIXES = (".xls",)
 
@@ -198,6 +205,9 @@ class ImportResult:
     errors: list[Problem] = field(default_factory=list)
     warnings: list[Problem] = field(default_factory=list)
     form: FormDefinition | None = None  # the validated form, when there are no errors
+    # The prompt files the form came with (file name → bytes), which the hub keeps apart
+    # from the definition (collector.prompts.store_prompt_files).
+    prompt_files: dict[str, bytes] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -352,9 +362,26 @@ class _Column:
     header: str
     base: str  # canonical name: "label", "relevant", ...
     language: str | None  # the language part of `label::French (fr)`, as written
+    # A media column's prompt kind (audio, image, big-image, video), None for the others.
+    kind: str | None = None
 
 
 def _classify(header: str) -> _Column:
+    column = _classify_column(header)
+    if column.base != "media":
+        return column
+    return _Column(column.header, column.base, column.language, _prompt_kind(header))
+
+
+def _prompt_kind(header: str) -> str | None:
+    """The kind of a media column: `audio::Kiswahili (sw)`, `media::image`, `big-image`."""
+    text = header.strip().lower()
+    text = text[len("media::") :] if text.startswith("media::") else text
+    kind = re.split(r"::?", text, maxsplit=1)[0].strip()
+    return kind if kind in PROMPT_KINDS else None
+
+
+def _classify_column(header: str) -> _Column:
     text = header.strip()
     low = text.lower()
     if low.startswith("media::"):
@@ -626,6 +653,8 @@ class _Converter:
         self.data_files: dict[str, list[list[str]] | None] = {}
         # generalize:area's GeoJSON boundaries: file name → FeatureCollection (None: refused)
         self.boundaries: dict[str, dict | None] = {}
+        # Prompt files (audio, image, video columns): file name → bytes (None: not usable)
+        self.prompt_files: dict[str, bytes | None] = {}
         self.errors: list[Problem] = []
         self.warnings: list[Problem] = []
         self.default_code = "en"
@@ -699,7 +728,8 @@ class _Converter:
         except FormError as error:
             self.schema_problems(error.messages)
             return ImportResult(None, self.errors, self.warnings)
-        return ImportResult(definition, self.errors, self.warnings, form)
+        files = {k: v for k, v in self.prompt_files.items() if v is not None}
+        return ImportResult(definition, self.errors, self.warnings, form, files)
 
     def in_sheet_order(self) -> None:
         """Problems as a person reads the workbook: sheet by sheet, row by row."""
@@ -775,7 +805,10 @@ class _Converter:
             (EXTERNAL_CHOICES, self.external_columns),
         ):
             for column in columns:
-                if column.base not in TRANSLATABLE or column.base == "media":
+                if column.base == "media":
+                    self.prompt_language(sheet, column)
+                    continue
+                if column.base not in TRANSLATABLE:
                     continue
                 if column.language is None or column.language.lower() == "default":
                     has_bare = True
@@ -789,6 +822,13 @@ class _Converter:
         codes = [self.default_code] if has_bare or not explicit else []
         codes += [code for code, column in explicit if column.base == "label"]
         self.codes = list(dict.fromkeys(codes or [self.default_code]))
+
+    def prompt_language(self, sheet: str, column: _Column) -> None:
+        """A media column's language (`audio::Kiswahili (sw)`) is read as labels' are, but
+        does not make the form's languages: a prompt falls back like a label."""
+        written = column.language
+        if written and written.lower() != "default" and written not in self.language_of:
+            self.language_of[written] = self.language(sheet, column)
 
     def default_language(self, has_bare: bool, explicit: list[tuple[str, _Column]]) -> str:
         default = self.setting("default_language")
@@ -876,6 +916,8 @@ class _Converter:
             value = row.values.get(column.header)
             if value in (None, "") or column.base in reported:
                 continue
+            if column.base == "media" and column.kind:
+                continue  # a prompt in sound or picture (prompt_media)
             if column.base in UNSUPPORTED_COLUMNS:
                 reported.add(column.base)
                 self.at(row, UNSUPPORTED_COLUMNS[column.base], column.header, header=column.header)
@@ -1050,6 +1092,9 @@ class _Converter:
         data = self.choice_data(row)
         if data:
             choice["data"] = data
+        media = self.prompt_media(row)
+        if media:
+            choice["media"] = media
         self.choices.setdefault(list_name, []).append(choice)
         self.choice_rows.setdefault(list_name, []).append(row.number)
 
@@ -1551,10 +1596,21 @@ class _Converter:
         return kept
 
     def metadata_row(self, row: _Row, kind: str, name: str | None, header: str) -> None:
-        """start, end, today, deviceid, username: kept on the form, recorded by the hub."""
+        """start, end, today, deviceid, username: kept on the form, recorded by the hub;
+        the privacy column may say how the value leaves (drop, or a coarser day)."""
         self.check_name(row, name, header)
         if name is not None and FIELD_RE.match(name):
-            self.metadata.append({"name": name, "type": TYPE_ALIASES.get(kind, kind)})
+            item = {"name": name, "type": TYPE_ALIASES.get(kind, kind)}
+            privacy, privacy_header = row.cell("privacy")
+            if privacy is not None:
+                try:
+                    check_metadata_rule(item["type"], privacy)
+                except ValidationError as error:
+                    detail = " ".join(error.normalized_messages()["privacy"])
+                    self.at(row, "bad_privacy", privacy_header, detail=detail)
+                else:
+                    item["privacy"] = privacy
+            self.metadata.append(item)
             self.metadata_names.add(name)
 
     def question_spec(self, row: _Row, name: str | None, kind: str, options: dict) -> dict:
@@ -1601,6 +1657,78 @@ class _Converter:
             text = self.texts(row, key)
             if text:
                 spec[key] = text
+        media = self.prompt_media(row)
+        if media:
+            spec["media"] = media
+
+    # -- prompts in sound and picture
+    def prompt_media(self, row: _Row) -> dict[str, dict[str, str]]:
+        """The row's prompts: kind → file name per language, each file read once (a
+        missing one is a warning: the question is asked without it)."""
+        media: dict[str, dict[str, str]] = {}
+        place = (row.sheet, row.number)
+        for kind in PROMPT_KINDS:
+            columns = [c for c in row.columns if c.base == "media" and c.kind == kind]
+            # Explicit languages win over the bare column when both give the same language.
+            columns.sort(key=lambda c: c.language is not None and c.language.lower() != "default")
+            for column in columns:
+                value = row.values.get(column.header)
+                name = str(value).strip() if value not in (None, "") else ""
+                code = self.code_of(column)
+                if name and code and self.prompt_file(place, column.header, kind, name):
+                    media.setdefault(kind, {})[code] = name
+        return media
+
+    def prompt_file(
+        self, place: tuple[str | None, int | None], header: str, kind: str, name: str
+    ) -> bool:
+        """Whether the prompt file `name` may be named (it is kept when it was found); its
+        problems are said at `place`, (sheet, row)."""
+        sheet, number = place
+        if not PROMPT_FILE_RE.match(name) or len(name) > 200:
+            self.report("prompt/file_name", sheet, number, header, file=name)
+            return False
+        problem = prompt_kind_problem(kind, name)
+        if problem:
+            self.report("prompt/file_type", sheet, number, header, file=name, kind=kind)
+            return False
+        if name in self.prompt_files:
+            return True
+        self.prompt_files[name] = None
+        path = self.find_media(name)
+        if path is None:
+            self.report("prompt/missing_file", sheet, number, header, file=name)
+            return True  # named all the same: export writes it back, a later import finds it
+        try:
+            content = read_prompt_file(path)
+        except OSError as error:
+            self.report(
+                "prompt/unreadable", sheet, number, header, file=name, detail=type(error).__name__
+            )
+            return False
+        if len(content) > MAX_PROMPT_FILE_BYTES:
+            self.report(
+                "prompt/file_size",
+                sheet,
+                number,
+                header,
+                file=name,
+                max=MAX_PROMPT_FILE_BYTES // MB,
+            )
+            return False
+        total = sum(len(c) for c in self.prompt_files.values() if c) + len(content)
+        if total > MAX_PROMPT_FORM_BYTES:
+            self.report(
+                "prompt/form_size",
+                sheet,
+                number,
+                header,
+                file=name,
+                max=MAX_PROMPT_FORM_BYTES // MB,
+            )
+            return False
+        self.prompt_files[name] = content
+        return True
 
     def logic(self, row: _Row, spec: dict, options: dict) -> None:
         for key in ("relevant", "constraint"):
@@ -2177,6 +2305,9 @@ class _Converter:
         boundaries = {k: v for k, v in self.boundaries.items() if v is not None}
         if boundaries:
             definition["boundaries"] = boundaries
+        prompts = {k: sha256_of(v) for k, v in self.prompt_files.items() if v is not None}
+        if prompts:
+            definition["media_files"] = prompts
         return definition
 
     def schema_problems(self, messages: Any) -> None:
@@ -2346,6 +2477,7 @@ def _survey_sheet(form: FormDefinition, languages: _Languages) -> list[list[Any]
         ),
         *(["trigger"] if any(q.get("trigger") for q in form.questions.values()) else []),
         *(["repeat_count"] if form.repeats else []),
+        *_prompt_headers((q.spec for q in form.questions.values()), languages.codes),
     ]
     header = [
         "type",
@@ -2369,7 +2501,10 @@ def _survey_sheet(form: FormDefinition, languages: _Languages) -> list[list[Any]
     ]
     survey = [header]
     # start, end, today, deviceid, username: first, as ODK forms put them.
-    survey += [[item["type"], item["name"]] for item in form.data.get("metadata", [])]
+    survey += [
+        _row_in(header, {k: item.get(k) for k in ("type", "name", "privacy")}, {}, cells)
+        for item in form.data.get("metadata", [])
+    ]
     sources = form.data.get("choice_sources", {})
     question_names = set(form.questions) | set(form.repeats)
     taken = set(question_names) | set(form.data.get("choices", {}))
@@ -2420,6 +2555,9 @@ def _choices_sheet(
             *languages.headers("label"),
             *(["parent"] if with_parent else []),
             *data_columns,
+            *_prompt_headers(
+                (c for items in choice_lists.values() for c in items), languages.codes
+            ),
         ]
     ]
     for list_name, items in choice_lists.items():
@@ -2431,6 +2569,7 @@ def _choices_sheet(
                     *languages.cells(choice["label"]),
                     *([choice.get("parent")] if with_parent else []),
                     *(choice.get("data", {}).get(key) for key in data_columns),
+                    *_prompt_row(choice, choices[0]),
                 ]
             )
     return choices
@@ -2462,6 +2601,31 @@ def _row_in(header: list[str], plain: dict, texts: dict, cells) -> list:
     for base, value in texts.items():
         row.update(zip([h for h in header if h.startswith(f"{base}::")], cells(value), strict=True))
     return [row.get(column) for column in header]
+
+
+def _prompt_cells(item: dict) -> dict[str, str]:
+    """A question's or a choice's prompts by export column: `audio::Swahili (sw)` → file."""
+    return {
+        f"{kind}::{language_header_name(code)}": name
+        for kind, names in (item.get("media") or {}).items()
+        for code, name in names.items()
+    }
+
+
+def _prompt_headers(items, codes: list[str]) -> list[str]:
+    """The media columns the items' prompts need, kind by kind (none for a form without):
+    one for each of the form's languages too, as ODK tools expect of a translated column."""
+    found = {header for item in items for header in _prompt_cells(item)}
+    kinds = {header.split("::")[0] for header in found}
+    found |= {f"{kind}::{language_header_name(code)}" for kind in kinds for code in codes}
+    order = {kind: n for n, kind in enumerate(PROMPT_KINDS)}
+    return sorted(found, key=lambda h: (order[h.split("::")[0]], h))
+
+
+def _prompt_row(item: dict, header: list[str]) -> list[str | None]:
+    """The item's cells under the media columns of `header` (those after `::`-less ones)."""
+    cells = _prompt_cells(item)
+    return [cells.get(h) for h in header if h.split("::")[0] in PROMPT_KINDS]
 
 
 def _question_cells(q: dict, header: list[str], cells, sources: dict) -> list:
@@ -2506,6 +2670,7 @@ def _question_cells(q: dict, header: list[str], cells, sources: dict) -> list:
             "disclosure": q.get("disclosure"),
             "hierarchy": q.get("hierarchy"),
             "trigger": q.get("trigger"),
+            **_prompt_cells(q),
         },
         {key: q.get(key) for key in ("label", "hint", "required_message", "constraint_message")},
         cells,
@@ -2583,4 +2748,28 @@ def read_form_file(
         form = load_form_json(path.read_text("utf-8"))
     except (FormError, UnicodeDecodeError) as error:
         return ImportResult(None, [make("invalid_form", file=path.name, detail=str(error))])
-    return ImportResult(form.data, form=form)
+    return json_prompt_files(form, path.parent, media)
+
+
+def json_prompt_files(
+    form: FormDefinition, folder: Path, media: Iterable[str | os.PathLike] = ()
+) -> ImportResult:
+    """A JSON form with the prompt files its questions and choices name, found as an
+    XLSForm's are (given with --media, or next to the form): their hashes join the
+    definition's media_files; a file that is not found is a warning."""
+    from .prompts import prompt_names
+
+    converter = _Converter({}, None, {Path(m).name: Path(m) for m in media}, folder)
+    hashes = dict(form.data.get("media_files") or {})
+    files = {}
+    for name, kind in prompt_names(form.data).items():
+        if converter.prompt_file((None, None), "media", kind, name):
+            content = converter.prompt_files.get(name)
+            if content is not None and hashes.get(name, sha256_of(content)) == sha256_of(content):
+                hashes[name], files[name] = sha256_of(content), content
+    if converter.errors:
+        return ImportResult(None, converter.errors, converter.warnings)
+    if hashes == (form.data.get("media_files") or {}):
+        return ImportResult(form.data, [], converter.warnings, form, files)
+    form = load_form(json.loads(form.to_json()) | {"media_files": hashes})
+    return ImportResult(form.data, [], converter.warnings, form, files)

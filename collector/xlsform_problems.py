@@ -196,10 +196,56 @@ CATALOGUE: dict[str, tuple[str, Render]] = {
     "unsupported_column/media": (
         ERROR,
         lambda a: gettext(
-            "The '%(header)s' column is not supported: images, audio and video in questions are "
-            "not supported yet.",
+            "The '%(header)s' column does not say which kind of prompt it holds: name it "
+            "audio, image, big-image or video, as in audio::English (en).",
             **a,
         ),
+    ),
+    # prompts in sound and picture (the audio, image, big-image and video columns)
+    "prompt/missing_file": (
+        WARNING,
+        lambda a: gettext(
+            "The prompt file %(file)s was not found: the question is shown without it. Put it "
+            "in the same folder as the form, or give it with --media %(file)s.",
+            **a,
+        ),
+    ),
+    "prompt/file_name": (
+        ERROR,
+        lambda a: gettext(
+            "'%(file)s' is not a file name such as q1-audio.ogg: letters, digits, spaces, '-', "
+            "'_' and '.' only, and no folder.",
+            **a,
+        ),
+    ),
+    "prompt/file_type": (
+        ERROR,
+        lambda a: gettext(
+            "%(file)s cannot be a %(kind)s prompt: use a sound file (.ogg, .mp3, .m4a, .wav) "
+            "for audio, a picture (.jpg, .png, .webp, .gif) for image and big-image, a video "
+            "(.mp4, .webm) for video.",
+            **a,
+        ),
+    ),
+    "prompt/file_size": (
+        ERROR,
+        lambda a: gettext(
+            "The prompt file %(file)s is larger than %(max)s MB: make it smaller (a shorter "
+            "recording, a smaller picture).",
+            **a,
+        ),
+    ),
+    "prompt/form_size": (
+        ERROR,
+        lambda a: gettext(
+            "With %(file)s the form's prompt files are larger than %(max)s MB together: every "
+            "phone would have to load them. Make them smaller or use fewer.",
+            **a,
+        ),
+    ),
+    "prompt/unreadable": (
+        ERROR,
+        lambda a: gettext("The prompt file %(file)s could not be read (%(detail)s).", **a),
     ),
     "unsupported_column/save_to": (
         WARNING,

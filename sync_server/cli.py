@@ -445,6 +445,25 @@ def forms():
     """Form versions the laptops download."""
 
 
+def echo_prompts_stay(form) -> None:
+    """Recorded prompts are not passed on to the laptops by sync yet: say how they get them."""
+    from flask_babel import gettext
+
+    from collector.prompts import builtin_prompt
+
+    files = form.data.get("media_files") or {}
+    # The built-in forms' own recordings ship with every laptop's collector.
+    if any(builtin_prompt(form.form_id, name, sha) is None for name, sha in files.items()):
+        click.echo(
+            gettext(
+                "Warning: the laptops do not get the form's prompt files (recordings, pictures, "
+                "videos) with it: import the form with its files on each laptop too "
+                "(collector forms import).",
+            ),
+            err=True,
+        )
+
+
 @forms.command("publish")
 @data_dir_option
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
@@ -501,6 +520,7 @@ def forms_publish(data_dir, database, file, media, dry_run):
     else:
         click.echo(f"{form.form_id} version {form.version} is already published.")
     echo_privacy_listing(form)
+    echo_prompts_stay(form)
 
 
 def version_clash(form) -> str:

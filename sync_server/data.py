@@ -30,7 +30,7 @@ from collector.forms import builtin_forms
 from collector.i18n import current_locale
 from collector.security_log import user_account
 
-from . import access, disclosure, exports, labels, logs
+from . import access, data_table, disclosure, exports, labels, logs
 from .attachments import file_urls, shown_attachments
 from .auth import role_required
 from .designs import DesignError, export_design
@@ -78,7 +78,13 @@ def form_ids(store=None) -> list[str]:
 def form_history(form_id: str, store=None):
     """Every version of a form that records arrived with, oldest first."""
     store = store or get_store()
-    forms = [known_form(store, form_id, v) for v in store.form_versions(form_id)]
+    # Which versions records came with is a scan of every record: kept while the
+    # table's token (Store.table_token) stays the same.
+    versions = remember(
+        (store.path, form_id, store.table_token(form_id), "versions"),
+        lambda: store.form_versions(form_id),
+    )
+    forms = [known_form(store, form_id, v) for v in versions]
     forms = [f for f in forms if f is not None]
     if not forms:
         # No record yet: the version new records would arrive with.
@@ -125,6 +131,8 @@ def index():
 @bp.route("/<form_id>")
 @role_required("analyst")
 def browse(form_id: str):
+    """The data table of a form: a row per record, the answers as columns, sorted and
+    filtered on the server (sync_server.data_table), paged; everything in the URL."""
     if form_id not in form_ids():
         abort(404)
     page = max(request.args.get("page", 1, type=int), 1)
@@ -134,16 +142,34 @@ def browse(form_id: str):
     filters = {k: request.args.get(k, "") for k in names}
     classes = access.visible_classes(g.user)
     store = get_store()
-    plan = None if raw else current_plan(form_id, classes)
-    rows, total = store.browse(
-        form_id, filters, page, classes=classes, released=not raw, answers=True
-    )
     forms = form_history(form_id)
     codes = request.args.get("codes") == "1"
-    columns, cells = answer_table(forms, rows, plan, codes)
+    with store.snapshot():  # the plan, what it leaves out and the page: the same records
+        plan = None if raw else current_plan(form_id, classes)
+        shown, columns = table_setup(forms, plan)
+        query = data_table.parse(request.args, columns)
+        withheld = release_gaps(plan, form_id, classes)[0] if plan and query.active else ()
+        known = table_key(store, form_id, classes, plan)
+        count_key = known + ("total", _frozen(filters), _frozen(query.params(False)))
+        rows, total = store.table_page(
+            form_id,
+            filters,
+            query,
+            page,
+            PER_PAGE,
+            classes=classes,
+            released=not raw,
+            withheld=withheld,
+            total=_TABLE_CACHE.get(count_key),
+        )
+        remember(count_key, total)
+        values = remember(
+            known + ("menus", names),
+            lambda: store.table_menus(form_id, names, classes=classes),
+        )
+    cells = answer_cells(shown, columns, forms, rows, plan, codes)
     if plan is not None:
         rows = [browse_row(plan, row) for row in rows]
-    values = store.filter_values(form_id, classes=classes)
     devices = device_labels(store) if raw else {}
     return render_template(
         "data_browse.html",
@@ -152,6 +178,7 @@ def browse(form_id: str):
         rows=rows,
         total=total,
         page=page,
+        per_page=PER_PAGE,
         filters=filters,
         raw=raw,
         choices={name: filter_menu(name, values[name], forms, devices) for name in names},
@@ -160,41 +187,193 @@ def browse(form_id: str):
         columns=columns,
         cells=cells,
         codes=codes,
+        query=query,
+        view=view_params(filters, query, codes),
         formats=exports.FORMATS,
         repeats=form_repeats(forms, current_locale()),
+        **export_links(forms, filters, query),
+    ), (400 if query.errors else 200)
+
+
+PER_PAGE = 50
+# Counts and filter menus of the data table, kept while the data do not change: counting
+# a million records is most of a page's time. Keyed by the database, form, access classes,
+# the table's token (Store.table_token) and, for analysts, the release's data version.
+_TABLE_CACHE: dict = {}
+TABLE_CACHE_SIZE = 256
+
+
+def table_key(store, form_id: str, classes, plan) -> tuple:
+    version = plan.report.get("data_version") if plan is not None else None
+    return (store.path, form_id, tuple(classes), store.table_token(form_id), version)
+
+
+def remember(key: tuple, value):
+    """Keep `value` (or what calling it makes, when it is not kept yet) under `key`."""
+    if callable(value):
+        if key in _TABLE_CACHE:
+            return _TABLE_CACHE[key]
+        value = value()
+    _TABLE_CACHE[key] = value
+    while len(_TABLE_CACHE) > TABLE_CACHE_SIZE:
+        _TABLE_CACHE.pop(next(iter(_TABLE_CACHE)))
+    return value
+
+
+def _frozen(params: dict) -> tuple:
+    return tuple(sorted((k, tuple(v) if isinstance(v, list) else v) for k, v in params.items()))
+
+
+def view_params(filters: dict, query, codes: bool) -> dict:
+    """The URL parameters of the view on the page (metadata filters, answers, codes)."""
+    out = {k: v for k, v in filters.items() if v}
+    out.update(query.params())
+    if codes:
+        out["codes"] = "1"
+    return out
+
+
+def export_links(forms, filters: dict, query, repeat: str | None = None) -> dict:
+    """What the page's download links carry: the view's filters the checked release can
+    apply (`export_view`), and whether any had to stay out (`export_dropped`: an admin's
+    filter on the device, say, or on a key question; see `export_filters`)."""
+    closed = released_closed(forms, repeat)
+    view = {k: v for k, v in filters.items() if v and k in RELEASED_FILTERS}
+    kept = [f for f in query.filters if f.source not in closed]
+    for item in kept:
+        view.update(item.params())
+    dropped = len(kept) < len(query.filters) or any(
+        v for k, v in filters.items() if k not in RELEASED_FILTERS
     )
+    return {"export_view": view, "export_dropped": dropped}
 
 
-def answer_table(forms, rows: list[dict], plan, codes: bool) -> tuple[list[dict], list]:
-    """The answers of a page of records: columns merged over the form's versions, in
-    questionnaire order (a select_multiple once, not as its 0/1 columns), and each row's
-    cells as labels in the page's language or as codes. Analysts see what the release
-    gives them (None for a record left out of it), admins the records as stored."""
-    locale = current_locale()
+def table_setup(forms, plan, repeat: str | None = None):
+    """(the export columns a table shows, their data_table columns): merged over the
+    form's versions in questionnaire order, a select_multiple once. For an analyst (a
+    release `plan`), the columns the release does not give as recorded are not sortable."""
     release = plan.release() if plan is not None else None
     shown = [
-        c for c in exports.export_columns(forms, None, release) if not c.meta and c.kind != "dummy"
+        c
+        for c in exports.export_columns(forms, repeat, release)
+        if not c.meta and c.kind != "dummy"
     ]
-    columns, questions = [], []
-    for column in shown:
-        question, form = exports.question_of(column, forms)
-        label = form.text(question.get("label"), locale) if question is not None else ""
-        columns.append({"name": column.name, "label": label or column.name})
-        questions.append((question, form))
+    closed = released_closed(forms, repeat) if plan is not None else frozenset()
+    return shown, data_table.table_columns(shown, forms, current_locale(), closed)
+
+
+def released_closed(forms, repeat: str | None = None) -> frozenset:
+    """Columns whose released value may differ from the stored one: key variables
+    (generalized, suppressed), the disability flag, sensitive questions (emptied for
+    l-diversity), a repeat's count; in a repeat's table, its questions the release empties.
+    Known from the form alone (sync_server.disclosure.variables), before any plan."""
+    keys, sensitive, withheld = disclosure.variables(forms)
+    if repeat is not None:
+        return frozenset(withheld.get(repeat, ()))
+    names = {disclosure.DISABILITY, *disclosure.metadata_hidden(forms)}  # deviceid, username
+    for variable in [*keys, *sensitive]:
+        names.add(variable.name)
+        names.update(variable.sources)
+    return frozenset(names)
+
+
+def answer_cells(shown, columns, forms, rows: list[dict], plan, codes: bool) -> list:
+    """Each row's cells as labels in the page's language or as codes. Analysts see what
+    the release gives them (None for a record left out of it), admins the records as
+    stored. Rows of a repeat's table (with an `index`) are instances, released as their
+    record's repeat is (the questions the release empties left out)."""
+    locale = current_locale()
+    release = plan.release() if plan is not None else None
+    questions = [exports.question_of(column, forms) for column in shown]
     cells: list[list[dict] | None] = []
     for row in rows:
-        record = release.row(row) if release is not None else row
+        if release is None:
+            record = row
+        elif "index" in row:
+            record = row  # its record is released: repeat_view leaves out the others
+        else:
+            record = release.row(row)
         if record is None:
             cells.append(None)
             continue
         values = exports.flatten(record, shown)
         cells.append(
             [
-                _cell(values[c["name"]], question, form, codes, locale)
+                _cell(values[c.name], question, form, codes, locale)
                 for c, (question, form) in zip(columns, questions, strict=True)
             ]
         )
-    return columns, cells
+    return cells
+
+
+@bp.route("/<form_id>/repeat/<repeat>")
+@role_required("analyst")
+def repeat_view(form_id: str, repeat: str):
+    """A repeat's table: a row per instance with its record's id, sorted and filtered as
+    the records' table is. Analysts see the instances of the records the release gives,
+    without the questions it empties."""
+    if form_id not in form_ids():
+        abort(404)
+    forms = form_history(form_id)
+    labels_by_name = dict(form_repeats(forms, current_locale()))
+    if repeat not in labels_by_name:
+        abort(404)
+    page = max(request.args.get("page", 1, type=int), 1)
+    raw = is_admin()
+    names = get_store().BROWSE_FILTERS if raw else RELEASED_FILTERS
+    filters = {k: request.args.get(k, "") for k in names}
+    classes, store = access.visible_classes(g.user), get_store()
+    codes = request.args.get("codes") == "1"
+    with store.snapshot():
+        plan = None if raw else current_plan(form_id, classes)
+        shown, columns = table_setup(forms, plan, repeat)
+        query = data_table.parse(request.args, columns)
+        hidden: set = set()
+        if plan is not None:
+            withheld, dropped = release_gaps(plan, form_id, classes)
+            hidden = withheld | dropped.get(repeat, set())
+        count_key = table_key(store, form_id, classes, plan) + (
+            "repeat",
+            repeat,
+            _frozen(filters),
+            _frozen(query.params(False)),
+        )
+        rows, total = store.repeat_page(
+            form_id,
+            repeat,
+            filters,
+            query,
+            page,
+            PER_PAGE,
+            classes=classes,
+            released=not raw,
+            hidden=hidden,
+            total=_TABLE_CACHE.get(count_key),
+        )
+        remember(count_key, total)
+    if plan is not None:
+        gone = plan.withheld.get(repeat, set())
+        for row in rows:
+            row["answers"] = {k: v for k, v in row["answers"].items() if k not in gone}
+    return render_template(
+        "data_repeat.html",
+        form_id=form_id,
+        repeat=repeat,
+        repeat_label=labels_by_name[repeat],
+        rows=rows,
+        total=total,
+        page=page,
+        per_page=PER_PAGE,
+        filters=filters,
+        raw=raw,
+        columns=columns,
+        cells=answer_cells(shown, columns, forms, rows, plan, codes),
+        codes=codes,
+        query=query,
+        view=view_params(filters, query, codes),
+        formats=exports.FORMATS,
+        **export_links(forms, filters, query, repeat),
+    ), (400 if query.errors else 200)
 
 
 def _cell(value, question, form, codes: bool, locale: str) -> dict:
@@ -307,6 +486,41 @@ def current_plan(form_id: str, classes, store=None, k: int | None = None, l: int
     return plan
 
 
+_GAPS: dict = {}  # id(plan) -> (plan, uuids left out, {repeat: uuids whose count is not})
+
+
+def release_gaps(plan, form_id: str, classes, store=None) -> tuple[set, dict]:
+    """What a release does not give, by record: the uuids of records it leaves out, and
+    per repeat those whose number of instances it suppresses (their rows of the repeat's
+    table are not released). Found once per plan, with one pass over the records when the
+    plan's targets say there is any (most plans: none)."""
+    cached = _GAPS.get(id(plan))
+    if cached is not None and cached[0] is plan:
+        return cached[1], cached[2]
+    counts = [i for i, variable in enumerate(plan.keys) if variable.kind == "count"]
+    withheld: set = set()
+    dropped: dict[str, set] = {}
+    if any(
+        target is disclosure.LEFT_OUT or any(target[0][i] is None for i in counts)
+        for target in plan.targets.values()
+    ):
+        store = store or get_store()
+        release = plan.release()
+        repeats = {plan.keys[i].name for i in counts}
+        for row in store.iter_latest(form_id, classes=classes, by_uuid=True):
+            out = release.row(row)
+            if out is None:
+                withheld.add(row["uuid"])
+                continue
+            for name in repeats:
+                if isinstance(row["answers"].get(name), list) and name not in out["answers"]:
+                    dropped.setdefault(name, set()).add(row["uuid"])
+    _GAPS[id(plan)] = (plan, withheld, dropped)
+    while len(_GAPS) > PLAN_CACHE_SIZE:
+        _GAPS.pop(next(iter(_GAPS)))
+    return withheld, dropped
+
+
 def saved_release(plan, actor: str, fmt: str) -> int:
     """The id of the plan's report in the releases table, saved once per user and format."""
     if (actor, fmt) not in plan.saved:
@@ -365,6 +579,7 @@ def record(record_uuid: str):
         attachments=files,
         fields=correctable_fields(form, current, protected) if form else {},
         blocks=labels.answer_blocks(form, current, received, current_locale()),
+        metadata=exports.metadata_rows(form, current),  # start, deviceid... as received
         raw=is_admin(),
         audit=audit,
         reviews=REVIEWS,
@@ -551,6 +766,9 @@ def export(form_id: str, fmt: str):
         )
     raw = request.args.get("raw") == "1"
     store, classes = get_store(), access.visible_classes(g.user)
+    meta, keep, refusal = export_filters(forms, repeat, wants_raw)
+    if refusal is not None:
+        return Response(refusal, 400, mimetype="text/plain")
     # A file on disk, not memory: a million rows stream through it. An anonymous one (no
     # name on POSIX, deleted on close on Windows): a download cut short, or a server
     # stopped mid-way, leaves no copy of the records behind in the temporary folder.
@@ -564,7 +782,7 @@ def export(form_id: str, fmt: str):
                 design = None
             if wants_raw:
                 exports.export(
-                    store.iter_latest(form_id, classes=classes),
+                    store.iter_table(form_id, meta, classes=classes),
                     forms,
                     fmt,
                     out,
@@ -572,13 +790,14 @@ def export(form_id: str, fmt: str):
                     repeat=repeat,
                     raw=raw,
                     design=design,
+                    keep=keep,
                 )
             else:
                 plan = current_plan(form_id, classes)
                 # No design columns in a checked release: a cluster or stratum number
                 # would name the village the check generalized (sync_server.designs).
                 exports.export(
-                    store.iter_latest(form_id, classes=classes, by_uuid=True),
+                    store.iter_table(form_id, meta, classes=classes, by_uuid=True),
                     forms,
                     fmt,
                     out,
@@ -586,6 +805,7 @@ def export(form_id: str, fmt: str):
                     repeat=repeat,
                     raw=raw,
                     release=plan.release(),
+                    keep=keep,
                 )
         size = out.seek(0, os.SEEK_END)
         out.seek(0)
@@ -597,6 +817,7 @@ def export(form_id: str, fmt: str):
         raise
     detail = f"{form_id} {fmt}" if repeat is None else f"{form_id} {fmt} repeat {repeat}"
     detail += " raw" if raw else ""
+    detail += " filtered" if keep is not None or any(meta.values()) else ""
     if plan is not None:
         release_id = store.save_release(
             g.user["name"], form_id, detail.split(" ", 1)[1], plan.report
@@ -610,6 +831,43 @@ def export(form_id: str, fmt: str):
         "export", form=form_id, format=fmt, repeat=repeat, bytes=size, checked=plan is not None
     )
     return response
+
+
+def export_filters(forms, repeat: str | None, wants_raw: bool):
+    """The data table's view an export link carries: (metadata filters, a predicate on the
+    table's rows or None, a refusal). A checked release is filtered by what it releases:
+    the version and review, and answers it gives as recorded, applied to the released
+    rows; records as stored (admins, with a reason) by everything the page filters by."""
+    names = get_store().BROWSE_FILTERS if wants_raw else RELEASED_FILTERS
+    unknown = [
+        name for name in get_store().BROWSE_FILTERS if name not in names and request.args.get(name)
+    ]
+    if unknown:
+        return (
+            {},
+            None,
+            gettext(
+                "A checked release cannot be filtered by %(name)s: export the records as "
+                "stored, with a reason, or remove that filter.",
+                name=unknown[0],
+            ),
+        )
+    meta = {name: request.args.get(name, "") for name in names}
+    closed = frozenset() if wants_raw else released_closed(forms, repeat)
+    columns = data_table.table_columns(
+        [c for c in exports.columns_for(forms, repeat) if not c.meta and c.kind != "dummy"],
+        forms,
+        current_locale(),
+        closed,
+    )
+    args = request.args.copy()
+    args.pop("sort", None)  # an export keeps the records' own order
+    query = data_table.parse(args, columns)
+    if query.errors:
+        return meta, None, " ".join(query.errors)
+    if not query.filters:
+        return meta, None, None
+    return meta, (lambda row: query.matches(row.get("answers"))), None
 
 
 def export_request(form_id: str) -> tuple[str, str | None, list]:

@@ -33,8 +33,9 @@ How (docs/privacy.md tells it in plain words):
 5. Pass 2 streams the rows again (`Release.rows`) and maps each combination to its
    released one: the plan is a dictionary, so the release costs one lookup per record.
 
-Always, whatever the plan: the device and the enumerator are not released, dates of the
-record's metadata are released to the month at most, and a repeat's questions marked key
+Always, whatever the plan: the device and the enumerator are not released (nor an
+XLSForm's `deviceid` and `username`), dates of the record's metadata (an XLSForm's `start`,
+`end` and `today` too) are released to the month at most, and a repeat's questions marked key
 or sensitive are left empty in its table (a repeat's count is a key variable, and a record
 whose count is suppressed has no rows in the repeat's table, so the table cannot tell it).
 """
@@ -387,7 +388,31 @@ def variables(forms: list[FormDefinition]) -> tuple[list[Variable], list[Variabl
         keys.append(Variable(DISABILITY, "disability", tuple(disability), Disability()))
     repeats = dict.fromkeys(name for form in forms for name in form.repeats)
     keys += [Variable(name, "count", (name,), Hierarchy()) for name in repeats]
+    keys += _metadata_days(forms)
     return keys, sensitive, withheld
+
+
+def _metadata_days(forms: list[FormDefinition]) -> list[Variable]:
+    """The days an XLSForm's `start`, `end` and `today` send: key variables released to the
+    month at most, as the record's own collection date is."""
+    days = {
+        item["name"]
+        for form in forms
+        for item in form.data.get("metadata", [])
+        if item["type"] in ("start", "end", "today")
+    }
+    return [Variable(name, "answer", (name,), Dates("month"), LIGHT) for name in sorted(days)]
+
+
+def metadata_hidden(forms: list[FormDefinition]) -> frozenset:
+    """The metadata answers never released, as the device and the enumerator are not:
+    an XLSForm's `deviceid` and `username`."""
+    return frozenset(
+        item["name"]
+        for form in forms
+        for item in form.data.get("metadata", [])
+        if item["type"] in ("deviceid", "username")
+    )
 
 
 # -- Pass 1: counting -----------------------------------------------------------------------
@@ -497,6 +522,8 @@ class Plan:
     report: dict
     # The releases table's id of this plan's report, by (user, format): see sync_server.data.
     saved: dict = field(default_factory=dict, compare=False)
+    # Answers never released (metadata_hidden): left out of every row and column.
+    hidden: frozenset = frozenset()
 
     def release(self) -> Release:
         return Release(self)
@@ -527,7 +554,9 @@ def make_plan(
     targets, summary = _targets(tally, tables, levels, k, l)
     report = _report(forms, form_id, tally, levels, summary, k, l)
     report["seconds"] = round(time.perf_counter() - started, 3)
-    return Plan(keys, sensitive, withheld, tally, levels, targets, report)
+    hidden = metadata_hidden(forms)
+    report["not_released"] += sorted(hidden)
+    return Plan(keys, sensitive, withheld, tally, levels, targets, report, hidden=hidden)
 
 
 def _level_tables(tally: Tally) -> list[list[list | None]]:
@@ -974,6 +1003,8 @@ class Release:
         final, drop = target
         released = dict(row, device_id=None, enumerator=None)
         answers = dict(row.get("answers") or {})
+        for name in plan.hidden:
+            answers.pop(name, None)
         for i, variable in self.key_writers:
             variable.write(released, answers, final[i])
         for s in drop:
@@ -1016,7 +1047,7 @@ class Release:
         for column in columns:
             if column.meta and column.name in gone_meta:
                 continue
-            if not column.meta and column.source in gone:
+            if not column.meta and (column.source in gone or column.source in plan.hidden):
                 continue
             if not column.meta and column.source in names:
                 if not placed:

@@ -7,7 +7,9 @@ select_multiple answer is a space-separated column plus one 0/1 column per choic
 (`grounds/religion`), as XLSForm tools do. A location point that leaves kept or as a
 grid cell also gets `<name>_latitude` and `<name>_longitude` number columns. Questions
 whose privacy rule is "drop" never reach the server and are not columns; notes hold no
-value and are not columns either.
+value and are not columns either. After the answers come the record metadata an XLSForm
+asked for (`start`, `end`, `today`, `deviceid`, `username`, under the form's names), as the
+hub sent them: days (typed as dates), the hub's device code, the enumerator's pseudonym.
 
 Repeats (a section asked once per household member, say) are stored as a list of
 instances under the repeat's name. The main table has no column for a repeat's
@@ -66,8 +68,9 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import BinaryIO
 
-from collector.anonymizer import rule_for
+from collector.anonymizer import metadata_rule, rule_for
 from collector.forms import FormDefinition
+from collector.i18n import LOCALES
 from collector.locations import parse_point
 
 from .spss import write_sav
@@ -215,7 +218,66 @@ def columns_for(
             (form, fields[name]) for form, fields in reversed(tables) if name in fields
         )
         columns += _answer_columns(item, form, forms)
+    if repeat is None:
+        columns += metadata_columns(forms)
     return columns
+
+
+# -- Record metadata an XLSForm asked for (start, end, today, deviceid, username) -------------
+
+
+def metadata_texts() -> dict[str, str]:
+    """Each metadata type's label, in English: the catalogs' message ids."""
+    from collector.xlsform import N_
+
+    return {
+        "start": N_("Date started"),
+        "end": N_("Date finished"),
+        "today": N_("Date of the interview"),
+        "deviceid": N_("Hub (its device code on this server)"),
+        "username": N_("Enumerator (pseudonym)"),
+    }
+
+
+def metadata_labels() -> dict[str, dict]:
+    """Each metadata type's column label, in every language of the interface."""
+    from collector.xlsform import catalog_texts
+
+    return {kind: catalog_texts(text, list(LOCALES)) for kind, text in metadata_texts().items()}
+
+
+def metadata_rows(form: FormDefinition | None, answers: dict) -> list[tuple[str, str, object]]:
+    """(name, English label, value) of each metadata value the record holds: what the
+    record page lists (it translates the label)."""
+    texts = metadata_texts()
+    items = form.data.get("metadata", []) if form is not None else []
+    return [
+        (item["name"], texts[item["type"]], answers[item["name"]])
+        for item in items
+        if answers.get(item["name"]) not in (None, "")
+    ]
+
+
+def metadata_columns(forms: list[FormDefinition]) -> list[Column]:
+    """A text column per metadata name of any version, after the answers (newest version's
+    order first); one whose rule is drop never reaches the server and is no column."""
+    labels = metadata_labels()
+    names: dict[str, str] = {}
+    for form in reversed(forms):
+        for item in form.data.get("metadata", []):
+            if item["name"] not in names and metadata_rule(item, form) != "drop":
+                names[item["name"]] = item["type"]
+    return [Column(name, name, "text", labels[kind]) for name, kind in names.items()]
+
+
+def metadata_kind(column: Column, forms) -> str | None:
+    """The kind of a metadata column: a date when it leaves as a day, else text; None
+    for a column that is no metadata's."""
+    for form in reversed(forms):
+        item = form.metadata.get(column.source)
+        if item is not None:
+            return "date" if metadata_rule(item, form) == "generalize:day" else "text"
+    return None
 
 
 def _received(question, form) -> bool:
@@ -340,7 +402,8 @@ def kind_name(column: Column, forms) -> str:
         return "float"  # a location's latitude or longitude
     question, form = question_of(column, forms)
     if question is None:
-        return "float" if column.kind == "number" else "text"
+        kind = metadata_kind(column, forms)
+        return kind or ("float" if column.kind == "number" else "text")
     if question.type == "calculate":
         return "int"
     if rule_for(question, form) != "keep":
@@ -373,6 +436,7 @@ def export(
     raw: bool = False,
     release=None,
     design=None,
+    keep: Callable[[dict], bool] | None = None,
 ) -> int:
     """Write `rows` (stored records of one form) to `out` in `fmt`; return the row count.
 
@@ -384,6 +448,9 @@ def export(
     released records whose count was released.
     With `design` (sync_server.designs.ExportDesign), the main table carries the survey
     design's _stratum, _psu and _weight columns (in Parquet too, typed).
+    With `keep` (a saved filter of the data table, sync_server.data_table), only the rows
+    it keeps: applied after the release, to the table's rows (a repeat's: its instances;
+    a whole-form Parquet ZIP: the records, whose repeats follow them).
     """
     writers = {
         "csv": _write_raw_csv if raw else _write_csv,
@@ -393,7 +460,7 @@ def export(
         "sav": _write_sav,
     }
     if fmt == "parquet":
-        return _write_parquet(rows, forms, out, lang, repeat, release, design)
+        return _write_parquet(rows, forms, out, lang, repeat, release, design, keep)
     if fmt not in writers:
         raise ExportError(f"Unknown export format {fmt!r}: use one of {', '.join(FORMATS)}.")
     columns = export_columns(forms, repeat, release, design)
@@ -403,6 +470,8 @@ def export(
         rows = release.rows(rows)
     if repeat is not None:
         rows = instances(rows, repeat)
+    if keep is not None:
+        rows = filter(keep, rows)
     return writers[fmt](rows, columns, out, lang)
 
 
@@ -414,7 +483,7 @@ def export_columns(
     return columns if release is None else release.columns(columns)
 
 
-def _write_parquet(rows, forms, out, lang, repeat, release, design=None) -> int:
+def _write_parquet(rows, forms, out, lang, repeat, release, design=None, keep=None) -> int:
     """A repeat's table as one Parquet file; else every table of the form in a ZIP, the
     main one with the survey design's columns when `design` is given."""
     from . import parquet  # pyarrow is loaded only by the exports that need it
@@ -433,7 +502,7 @@ def _write_parquet(rows, forms, out, lang, repeat, release, design=None) -> int:
         rows = release.rows(rows)
     if repeat is not None:
         return parquet.write_table(
-            instances(rows, repeat),
+            filter(keep, instances(rows, repeat)) if keep is not None else instances(rows, repeat),
             columns,
             out,
             lang,
@@ -441,6 +510,8 @@ def _write_parquet(rows, forms, out, lang, repeat, release, design=None) -> int:
             table=repeat,
             released=released,
         )
+    if keep is not None:
+        rows = filter(keep, rows)
     form_id = forms[-1].form_id
     tables: list[tuple[str, list[Column], str | None]] = [(f"{form_id}.parquet", columns, None)]
     tables += [(f"{form_id}-{name}.parquet", table(name), name) for name in repeat_names(forms)]

@@ -219,7 +219,11 @@ def check_record(
         return "too_large", "This record is larger than the server accepts."
     answers = record["answers"]
     unknown = sorted(
-        name for name in answers if name not in form.top_questions and name not in form.repeats
+        name
+        for name in answers
+        if name not in form.top_questions
+        and name not in form.repeats
+        and name not in form.metadata  # start, deviceid...: sent beside the answers
     )
     if unknown:
         # A repeat's question is answered inside its instances, never beside them.

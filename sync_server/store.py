@@ -515,6 +515,267 @@ class Store:
             ]
         return values
 
+    # -- the data table: sort and filter by answers (sync_server.data_table) -------------
+    #
+    # One SQL for both engines but for the JSON spellings below. Question names reach the
+    # SQL as literals only after data_table.NAME checked them (letters, digits, _ . -).
+
+    TABLE_DOC = "coalesce(answers_current, answers)"
+
+    def _answer_sql(self, doc: str, name: str, kind: str) -> str:
+        """A question's answer in the JSON `doc` as one SQL value, NULL when empty: a
+        number (or a repeat's count), a date's text, the first code of a multiple choice,
+        else the answer as text."""
+        if self.db.dialect.name == "postgresql":
+            node, text = f"(({doc})::jsonb -> '{name}')", f"(({doc})::jsonb ->> '{name}')"
+            if kind == "number":
+                return (
+                    f"(CASE jsonb_typeof({node}) WHEN 'number' THEN ({text})::float8"
+                    f" WHEN 'array' THEN jsonb_array_length({node}) END)"
+                )
+            if kind == "date":
+                return f"(CASE jsonb_typeof({node}) WHEN 'string' THEN NULLIF({text}, '') END)"
+            if kind == "choices":
+                return f"({node} ->> 0)"
+            return f"NULLIF({text}, '')"
+        path = f"'$.\"{name}\"'"
+        if kind == "number":
+            return (
+                f"(CASE json_type({doc}, {path}) WHEN 'integer' THEN json_extract({doc}, {path})"
+                f" WHEN 'real' THEN json_extract({doc}, {path})"
+                f" WHEN 'array' THEN json_array_length({doc}, {path}) END)"
+            )
+        if kind == "date":
+            return (
+                f"(CASE json_type({doc}, {path}) WHEN 'text'"
+                f" THEN NULLIF(json_extract({doc}, {path}), '') END)"
+            )
+        if kind == "choices":
+            return f"CAST(json_extract({doc}, '$.\"{name}\"[0]') AS TEXT)"
+        return f"NULLIF(CAST(json_extract({doc}, {path}) AS TEXT), '')"
+
+    def _answer_filter(self, doc: str, item) -> tuple[str, list]:
+        """The SQL condition of one data_table.Filter on the JSON `doc`."""
+        value = self._answer_sql(doc, item.source, item.kind)
+        if item.kind == "choices":
+            if self.db.dialect.name == "postgresql":
+                return f"jsonb_exists_any(({doc})::jsonb -> '{item.source}', ?::text[])", [
+                    list(item.values)
+                ]
+            marks = ", ".join("?" * len(item.values))
+            return (
+                f"EXISTS (SELECT 1 FROM json_each({doc}, '$.\"{item.source}\"') AS picked"
+                f" WHERE CAST(picked.value AS TEXT) IN ({marks}))",
+                list(item.values),
+            )
+        if item.kind == "choice":
+            return f"{value} IN ({', '.join('?' * len(item.values))})", list(item.values)
+        if item.kind == "text":
+            position = "strpos" if self.db.dialect.name == "postgresql" else "instr"
+            return f"{position}(lower({value}), lower(?)) > 0", [item.words]
+        if item.kind == "date":
+            value = f"substr({value}, 1, 10)"
+        clauses, params = [f"{value} IS NOT NULL"], []
+        for bound, operator in ((item.low, ">="), (item.high, "<=")):
+            if bound is not None:
+                clauses.append(f"{value} {operator} ?")
+                params.append(bound)
+        return " AND ".join(clauses), params
+
+    def _answer_order(self, doc: str, query, withheld=()) -> tuple[str, list]:
+        """ORDER BY terms of a sort: empty answers last either way, choices in
+        questionnaire order, text byte by byte on both engines. Records whose uuid is in
+        `withheld` (a release leaves them out) sort as if they had no answer."""
+        column = query.sort
+        value, value_params = self._answer_sql(doc, column.source, column.kind), []
+        if withheld:
+            value = f"(CASE WHEN {self._uuid_in('uuid')} THEN NULL ELSE {value} END)"
+            value_params = [json.dumps(list(withheld))]
+        way = "DESC" if query.descending else "ASC"
+        terms, params = [f"({value} IS NULL)"], list(value_params)
+        if column.kind in ("choice", "choices"):
+            ranks = " ".join(f"WHEN ? THEN {rank}" for rank in range(len(column.choices)))
+            terms.append(f"(CASE {value} {ranks} ELSE {len(column.choices)} END) {way}")
+            params += value_params + [code for code, _ in column.choices]
+        collate = ' COLLATE "C"' if self.db.dialect.name == "postgresql" else ""
+        terms.append(f"{value}{collate if column.kind != 'number' else ''} {way}")
+        params += value_params
+        return ", ".join(terms), params
+
+    def _uuid_in(self, column: str) -> str:
+        """`column` is one of a JSON list of uuids given as one parameter (any length)."""
+        if self.db.dialect.name == "postgresql":
+            return f"{column} IN (SELECT jsonb_array_elements_text(?::jsonb))"
+        return f"{column} IN (SELECT value FROM json_each(?))"
+
+    def _table_where(self, form_id: str, filters: dict, classes, doc: str, query):
+        """WHERE clauses and parameters: the form's newest revisions of the access
+        `classes`, the metadata filters (BROWSE_FILTERS) and the filters by answers."""
+        from .access import sql_filter
+
+        allowed, allowed_params = sql_filter(classes)
+        clauses, params = ["form_id = ?", "is_latest = 1", allowed], [form_id, *allowed_params]
+        for name, value in filters.items():
+            if value and name in self.BROWSE_FILTERS:
+                clauses.append(f"{self._filter_sql(name)} = ?")
+                params.append(value)
+        for item in query.filters if query is not None else ():
+            sql, more = self._answer_filter(doc, item)
+            clauses.append(sql)
+            params += more
+        return clauses, params
+
+    def table_token(self, form_id: str) -> str:
+        """A token that changes whenever a form's table could (a record arrives, an answer
+        is corrected, a review is set: each writes an audit entry): two index look-ups,
+        cheap at any size, so counts and menus can be kept between requests."""
+        newest = self.db.execute(
+            "SELECT max(received_at) FROM records WHERE form_id = ?", [form_id]
+        ).fetchone()[0]
+        audited = self.db.execute("SELECT max(id) FROM audit").fetchone()[0]
+        return f"{newest}|{audited}"
+
+    def table_menus(self, form_id: str, names, *, classes) -> dict:
+        """`filter_values` for the metadata filters `names` only (an analyst's are two)."""
+        from .access import sql_filter
+
+        allowed, params = sql_filter(classes)
+        values = {}
+        for name in names:
+            expression = self._filter_sql(name)
+            values[name] = [
+                row[0]
+                for row in self.db.execute(
+                    f"SELECT DISTINCT {expression} FROM records WHERE form_id = ? AND"
+                    f" is_latest = 1 AND {allowed} AND {expression} IS NOT NULL"
+                    " ORDER BY 1 LIMIT 200",
+                    [form_id, *params],
+                ).fetchall()
+            ]
+        return values
+
+    def table_page(
+        self,
+        form_id: str,
+        filters: dict,
+        query,
+        page: int,
+        per_page: int = 50,
+        *,
+        classes,
+        released: bool = False,
+        withheld=(),
+        total: int | None = None,
+    ) -> tuple[list[dict], int]:
+        """`browse` with a data_table.TableQuery: one page of the form's records (answers
+        included) and the total, filtered and sorted by answers as stored. `withheld`:
+        uuids of records a release leaves out, which no answer filter matches and which
+        sort as empty, as if they had no answers (analysts; `released` also orders the
+        unsorted table by uuid, which says nothing of arrival). `total`: the count, when
+        the caller kept it from an earlier request (counting a million rows is the cost)."""
+        doc = self.TABLE_DOC
+        clauses, params = self._table_where(form_id, filters, classes, doc, query)
+        if withheld and query is not None and query.filters:
+            clauses.append(f"NOT {self._uuid_in('uuid')}")
+            params.append(json.dumps(list(withheld)))
+        where = " AND ".join(clauses)
+        if total is None:
+            count = f"SELECT count(*) FROM records WHERE {where}"
+            total = self.db.execute(count, params).fetchone()[0]
+        order, order_params = ("uuid" if released else "received_at DESC, uuid"), list[Any]()
+        if query is not None and query.sort is not None:
+            order, order_params = self._answer_order(doc, query, withheld)
+            order += ", uuid"
+        rows = list(
+            self.db.query(
+                "SELECT uuid, revision, device_id, form_version, locale, collected, received_at,"
+                " review, clock_flag, answers_current IS NOT NULL AS corrected, form_id,"
+                f" enumerator, {doc} AS answers FROM records WHERE {where}"
+                f" ORDER BY {order} LIMIT ? OFFSET ?",
+                params + order_params + [per_page, (page - 1) * per_page],
+            )
+        )
+        for row in rows:
+            row["answers"] = loads(row["answers"])
+        return rows, total
+
+    def repeat_page(
+        self,
+        form_id: str,
+        repeat: str,
+        filters: dict,
+        query,
+        page: int,
+        per_page: int = 50,
+        *,
+        classes,
+        released: bool = False,
+        hidden=(),
+        total: int | None = None,
+    ) -> tuple[list[dict], int]:
+        """One page of a repeat's table, a row per instance (`uuid` its record's, `index`
+        from 1, `answers` the instance's), and the number of instances; filtered and sorted
+        by the instances' answers, the records by metadata. `hidden`: uuids of records
+        whose instances are not shown at all (a release leaves them out)."""
+        if self.db.dialect.name == "postgresql":
+            node = f"(({self.TABLE_DOC})::jsonb -> '{repeat}')"
+            source = (
+                f"records CROSS JOIN LATERAL jsonb_array_elements(CASE jsonb_typeof({node})"
+                f" WHEN 'array' THEN {node} ELSE '[]'::jsonb END) WITH ORDINALITY AS item(value, n)"
+            )
+            index, shape = "item.n", "jsonb_typeof(item.value) = 'object'"
+            text = "item.value::text"
+        else:
+            source = f"records, json_each({self.TABLE_DOC}, '$.\"{repeat}\"') AS item"
+            index = "CAST(item.key AS INTEGER) + 1"
+            shape = (
+                f"json_type({self.TABLE_DOC}, '$.\"{repeat}\"') = 'array' AND item.type = 'object'"
+            )
+            text = "item.value"
+        clauses, params = self._table_where(form_id, filters, classes, "item.value", query)
+        clauses.append(shape)
+        if hidden:
+            clauses.append(f"NOT {self._uuid_in('uuid')}")
+            params.append(json.dumps(list(hidden)))
+        where = " AND ".join(clauses)
+        if total is None:
+            count = f"SELECT count(*) FROM {source} WHERE {where}"
+            total = self.db.execute(count, params).fetchone()[0]
+        order, order_params = ("uuid" if released else "received_at DESC, uuid"), list[Any]()
+        if query is not None and query.sort is not None:
+            order, order_params = self._answer_order("item.value", query)
+            order += ", uuid"
+        rows = list(
+            self.db.query(
+                f"SELECT uuid, revision, form_version, {index} AS item_index, {text} AS item"
+                f" FROM {source} WHERE {where} ORDER BY {order}, 4 LIMIT ? OFFSET ?",
+                params + order_params + [per_page, (page - 1) * per_page],
+            )
+        )
+        for row in rows:
+            row["index"] = row.pop("item_index")
+            row["answers"] = loads(row.pop("item"))
+        return rows, total
+
+    def iter_table(self, form_id: str, filters: dict, *, classes, by_uuid: bool = False):
+        """`iter_latest` with the table's metadata filters (BROWSE_FILTERS) applied in SQL:
+        the rows of an export of a filtered view (answers are filtered after the release)."""
+        clauses, params = self._table_where(form_id, filters, classes, self.TABLE_DOC, None)
+        rows = self.db.stream(
+            "SELECT uuid, revision, form_id, form_version, device_id, locale, collected,"
+            f" received_at, enumerator, {self.TABLE_DOC} AS answers, review FROM records"
+            f" WHERE {' AND '.join(clauses)}"
+            + (" ORDER BY uuid" if by_uuid else " ORDER BY received_at, uuid"),
+            params,
+        )
+        columns = next(rows)
+        for row in rows:
+            item = dict(zip(columns, row, strict=True))
+            item["answers"] = loads(item["answers"])
+            yield item
+
+    # -- end of the data table -------------------------------------------------------------
+
     def record_revisions(self, record_uuid: str, *, classes) -> list[dict]:
         """Every revision of a record, oldest first; none when its access class is not
         among `classes` (a record is as sensitive as its most sensitive revision)."""

@@ -25,6 +25,7 @@ from filling import SURVEY_ANSWERS, fill_form
 from support import Browser
 from sync_server.forms import publish
 from sync_server.store import Store
+from test_data_table import FORM as TABLE_FORM
 from test_forms import minimal_form
 
 PASSWORD = "a long enough passphrase"
@@ -101,6 +102,9 @@ HUB_ROUTES = [
     ("interview.saved", "GET", "/records/{record}/saved", "own_record"),
     ("interview.finalize_record", "POST", "/records/{record}/finalize", "own_record"),
     ("interview.attachment", "GET", "/records/{record}/files/{hub_file}", "own_record"),
+    # Prompts in sound and picture: for whoever may fill the form (the kiosk's: anyone).
+    ("interview.prompt", "GET", "/prompts/community_survey/{survey_prompt}", "enumerator"),
+    ("interview.prompt", "GET", "/prompts/community_feedback/{kiosk_prompt}", "public"),
     ("sync.page", "GET", "/sync", "enumerator"),
     ("sync.sync_now", "POST", "/sync/now", "enumerator"),
     ("sync.preview", "GET", "/sync/preview/{record}", "own_record"),
@@ -154,6 +158,7 @@ CENTRAL_ROUTES = [
     ("data.index", "GET", "/data", "analyst"),
     ("data.browse", "GET", "/data/community_feedback", "analyst"),
     ("data.export", "GET", "/data/community_feedback/export.csv", "analyst"),
+    ("data.repeat_view", "GET", "/data/table_test/repeat/people", "analyst"),
     ("data.codebook", "GET", "/data/community_feedback/codebook.csv", "analyst"),
     ("data.release_report", "GET", "/data/community_feedback/release", "analyst"),
     ("data.record", "GET", "/data/record/{record}", "released_record"),
@@ -272,6 +277,20 @@ class Caller:
 # -- the hub ------------------------------------------------------------------------------
 
 
+def builtin_prompts() -> dict:
+    """A recorded prompt of the survey's and of the kiosk form's first question."""
+    from collector.forms import builtin_forms
+
+    found = {}
+    for key, form_id in (
+        ("survey_prompt", "community_survey"),
+        ("kiosk_prompt", "community_feedback"),
+    ):
+        form = builtin_forms()[form_id]
+        found[key] = form.prompts(form.sections[0]["questions"][0], "en")[0][1]
+    return found
+
+
 @pytest.fixture
 def hub_callers(hub):
     db = open_database(hub.app.config["DATABASE"])
@@ -293,7 +312,7 @@ def hub_callers(hub):
         "enumerator": enumerator,
         "operator": operator,
     }
-    return hub, callers, {"record": record, "hub_file": hub_file}
+    return hub, callers, {"record": record, "hub_file": hub_file, **builtin_prompts()}
 
 
 def hub_attachment(hub, record: str) -> str:
@@ -412,6 +431,7 @@ def central_callers(central):
     spare_user = store.add_user("spare1", "viewer", generate_password_hash(PASSWORD))
     admins_token, _ = api_tokens.create(store.db, ids["admin"], "matrix")
     publish(store, json.dumps(minimal_form()), "admin1")
+    publish(store, json.dumps(TABLE_FORM), "admin1")  # a repeat's table (data.repeat_view)
     # A form the admin checked on the Forms page, waiting in preview for "Publish".
     store.add_pending_form(
         "matrix-pending",

@@ -195,8 +195,9 @@ def pseudo_form(form) -> dict:
             if "en" in node and all(isinstance(v, str) for v in node.values()):
                 node[PSEUDO] = pseudo(node["en"])
                 return
-            for value in node.values():
-                walk(value)
+            for key, value in node.items():
+                if key != "media":  # prompt files by language: file names, not text
+                    walk(value)
         elif isinstance(node, list):
             for value in node:
                 walk(value)

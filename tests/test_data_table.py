@@ -1,0 +1,365 @@
+"""The data table on a real server: sort and filter by answers on the server, paged, in
+the URL; exports of a filtered view; a repeat's table; an analyst sorts and filters only
+released values; bad parameters get a message and the unfiltered table."""
+
+from __future__ import annotations
+
+import csv
+import html
+import io
+import json
+import re
+import uuid
+
+import pytest
+from werkzeug.security import generate_password_hash
+
+from browsing import chromium, module_chromium  # noqa: F401
+from support import Central
+from sync_server.forms import publish
+from sync_server.store import Store
+from test_workspace import PASSWORD, ROLES, push_records, signed_in, team  # noqa: F401
+
+FORM_ID = "table_test"
+GENDERS = (("f", "Female"), ("m", "Male"), ("x", "Another gender"))
+KINDS = (("c", "Cow"), ("a", "Ant"), ("b", "Bee"))  # questionnaire order is not the codes'
+TAGS = (("t1", "Rain"), ("t2", "Road"), ("t3", "School"))
+
+
+def _choices(items):
+    return [{"name": code, "label": {"en": label}} for code, label in items]
+
+
+def _question(name, kind, **more):
+    return {"name": name, "type": kind, "privacy": "keep", "label": {"en": name.title()}, **more}
+
+
+FORM = {
+    "form_id": FORM_ID,
+    "version": "1",
+    "title": {"en": "Table test"},
+    "choices": {"gender": _choices(GENDERS), "kind": _choices(KINDS), "tags": _choices(TAGS)},
+    "sections": [
+        {
+            "name": "main",
+            "label": {"en": "Main"},
+            "questions": [
+                _question("gender", "select_one", choices="gender", disclosure="key"),
+                _question("kind", "select_one", choices="kind"),
+                _question("tags", "select_multiple", choices="tags"),
+                _question("size", "integer"),
+                _question("visit_date", "date"),
+                _question("note", "text"),
+            ],
+        },
+        {
+            "name": "people",
+            "label": {"en": "People"},
+            "repeat": True,
+            "questions": [
+                _question("p_age", "integer"),
+                _question("p_sex", "select_one", choices="gender"),
+            ],
+        },
+    ],
+}
+NOTES = ("Water is far", "the ROAD is broken", "school fees", "")
+
+
+@pytest.fixture
+def sqlite_team(tmp_path):
+    """`team` on SQLite only, for what does not depend on the engine (the pages' logic)."""
+    server = Central(tmp_path / "central-data")
+    store = Store(server.database)
+    for role in ROLES:
+        store.add_user(f"{role}1", role, generate_password_hash(PASSWORD))
+    store.close()
+    yield server
+    server.stop()
+
+
+def record(n: int, **changes) -> dict:
+    """A record whose answers vary with n; some answers missing, to sort last."""
+    answers = {
+        "gender": "fm"[n % 2],
+        "kind": "cab"[n % 3],
+        "tags": [code for i, (code, _) in enumerate(TAGS) if (n >> i) & 1],
+        "size": (n * 7) % 23,
+        "visit_date": f"2026-{1 + n % 9:02d}-{1 + n % 27:02d}",
+        "note": NOTES[n % 4],
+        "people": [
+            {"p_age": (n * 5 + i * 11) % 70, "p_sex": "fm"[(n + i) % 2]} for i in range(n % 3)
+        ],
+    }
+    if n % 5 == 0:
+        del answers["size"]
+    if n % 7 == 0:
+        del answers["visit_date"]
+    if not answers["note"]:
+        del answers["note"]
+    answers.update(changes.pop("answers", {}))
+    return {
+        "uuid": str(uuid.uuid4()),
+        "revision": 1,
+        "form_id": FORM_ID,
+        "form_version": "1",
+        "locale": "en",
+        "collected": "2026-11-20",
+        "enumerator": None,
+        "answers": answers,
+        **changes,
+    }
+
+
+def loaded(central, records) -> list[dict]:
+    store = Store(central.database)
+    try:
+        publish(store, json.dumps(FORM), "admin")
+    finally:
+        store.close()
+    push_records(central, records)
+    return records
+
+
+def page_uuids(text: str) -> list[str]:
+    """The records (or a repeat's rows) of a page, in order, by their record links (a
+    record the release leaves out: the start of its uuid, without a link)."""
+    body = text[text.index("<tbody>") :]
+    found = re.findall(
+        r'href="/data/record/([0-9a-f-]{36})"|<td><span translate="no">([0-9a-f]{8})</span>', body
+    )
+    return [linked or withheld for linked, withheld in found]
+
+
+def total_of(text: str) -> int:
+    return int(re.search(r"<p>([0-9,]+) (?:records?|rows?)</p>", text).group(1).replace(",", ""))
+
+
+def whole_view(person, path: str, params: str) -> tuple[list[str], int]:
+    """Every page of a view, as one list of uuids, and the total the page says."""
+    uuids, page = [], 1
+    while True:
+        response = person.get(f"{path}?{params}&page={page}")
+        assert response.status_code == 200, response.text[:500]
+        found = page_uuids(response.text)
+        uuids += found
+        if 'rel="next"' not in response.text and ">Next page<" not in response.text:
+            return uuids, total_of(response.text)
+        page += 1
+
+
+def expected(records, keep=lambda a: True, key=None, descending=False) -> list[str]:
+    """The table's order computed here: the filter, then the sort with empty answers last
+    either way and ties by uuid."""
+    kept = [r for r in records if keep(r["answers"])]
+    kept.sort(key=lambda r: r["uuid"])
+    if key is None:
+        return [r["uuid"] for r in kept]
+    full = [r for r in kept if key(r["answers"]) is not None]
+    empty = [r for r in kept if key(r["answers"]) is None]
+    full.sort(key=lambda r: key(r["answers"]), reverse=descending)  # stable: uuid ties
+    return [r["uuid"] for r in full + empty]
+
+
+KIND_RANK = {code: i for i, (code, _) in enumerate(KINDS)}
+
+
+def test_sort_and_filter_match_a_computation_on_the_same_records(team):
+    records = loaded(team, [record(n) for n in range(61)] + [record(61, locale="sw")])
+    admin = signed_in(team, "admin")
+    path = f"/data/{FORM_ID}"
+    cases = [
+        ("sort=kind", lambda a: True, lambda a: KIND_RANK.get(a.get("kind")), False),
+        ("sort=size&desc=1", lambda a: True, lambda a: a.get("size"), True),
+        ("sort=visit_date", lambda a: True, lambda a: a.get("visit_date"), False),
+        ("sort=note&desc=1", lambda a: True, lambda a: a.get("note"), True),
+        (
+            "sort=tags",
+            lambda a: True,
+            lambda a: KIND_RANK.get(None) if not a.get("tags") else int(a["tags"][0][1]),
+            False,
+        ),
+        (
+            "q_kind=a&q_kind=b&from_size=3&to_size=15&sort=size",
+            lambda a: a.get("kind") in ("a", "b") and 3 <= a.get("size", -1) <= 15,
+            lambda a: a.get("size"),
+            False,
+        ),
+        ("q_tags=t2", lambda a: "t2" in a.get("tags", []), None, False),
+        ("q_note=road", lambda a: "road" in a.get("note", "").lower(), None, False),
+        (
+            "from_visit_date=2026-03-01&to_visit_date=2026-06-30&sort=visit_date&desc=1",
+            lambda a: "2026-03-01" <= a.get("visit_date", "") <= "2026-06-30",
+            lambda a: a.get("visit_date"),
+            True,
+        ),
+    ]
+    for params, keep, key, descending in cases:
+        want = expected(records, keep, key, descending)
+        if key is None:  # the admin's table is newest first when not sorted: compare sets
+            got, total = whole_view(admin, path, params)
+            assert sorted(got) == sorted(want) and total == len(want), params
+        else:
+            got, total = whole_view(admin, path, params)
+            assert got == want and total == len(want), params
+    # With the metadata filters: the record in Swahili only.
+    swahili = [r["uuid"] for r in records if r["locale"] == "sw"]
+    got, total = whole_view(admin, path, "language=sw&q_kind=a&q_kind=b&q_kind=c&sort=kind")
+    assert got == swahili and total == 1
+    # Paged: 62 records, 50 a page, the second page continues the order.
+    first = admin.get(f"{path}?sort=size").text
+    assert len(page_uuids(first)) == 50 and total_of(first) == 62
+    assert f'href="/data/{FORM_ID}?page=2&amp;sort=size"' in first
+    # The header links sort; the sorted column says so to screen readers.
+    assert 'aria-sort="ascending"' in first
+    assert f'href="/data/{FORM_ID}?sort=size&amp;desc=1"' in first
+
+
+def csv_uuids(content: bytes, key: str = "_uuid") -> list[str]:
+    return [row[key] for row in csv.DictReader(io.StringIO(content.decode("utf-8-sig")))]
+
+
+def test_an_export_of_a_filtered_view_holds_the_same_records(sqlite_team):
+    records = loaded(sqlite_team, [record(n) for n in range(40)])
+    admin, analyst = signed_in(sqlite_team, "admin"), signed_in(sqlite_team, "analyst")
+    view = "q_kind=a&from_size=2&to_size=20"
+    want = sorted(
+        expected(records, lambda a: a.get("kind") == "a" and 2 <= a.get("size", -1) <= 20)
+    )
+    page = admin.get(f"/data/{FORM_ID}?{view}").text
+    # The page's download links carry the view's filters.
+    assert f"/data/{FORM_ID}/export.csv?lang=en&amp;q_kind=a&amp;from_size=2&amp;to_size=20" in page
+    raw = admin.get(f"/data/{FORM_ID}/export.csv?{view}&release=raw&reason=checking")
+    assert raw.status_code == 200 and sorted(csv_uuids(raw.content)) == want
+    # The analyst's release: the same filter applied to released rows, in JSON Lines too.
+    released = analyst.get(f"/data/{FORM_ID}/export.jsonl?{view}")
+    assert released.status_code == 200
+    lines = [json.loads(line) for line in released.text.splitlines()]
+    assert sorted(line["_uuid"] for line in lines) == want
+    assert all(line["kind"] == "a" for line in lines)
+    # A repeat's export filtered by the instances' answers.
+    members = analyst.get(f"/data/{FORM_ID}/export.csv?repeat=people&q_p_sex=f&from_p_age=10")
+    rows = list(csv.DictReader(io.StringIO(members.content.decode("utf-8-sig"))))
+    want_rows = sorted(
+        (r["uuid"], i)
+        for r in records
+        for i, p in enumerate(r["answers"]["people"], 1)
+        if p["p_sex"] == "f" and p["p_age"] >= 10
+    )
+    assert sorted((row["_parent_uuid"], int(row["_index"])) for row in rows) == want_rows
+
+
+def test_an_analyst_cannot_learn_a_withheld_value_by_filtering_or_sorting(team):
+    # One record alone in its group (another language, month and gender): the release
+    # leaves it out, so its answers must not move a count or an order for an analyst.
+    odd = record(
+        99,
+        locale="fr",
+        collected="2026-01-05",
+        answers={"gender": "x", "size": 4, "kind": "b", "people": [{"p_age": 1, "p_sex": "f"}]},
+    )
+    records = loaded(team, [record(n) for n in range(60)] + [odd])
+    analyst, admin = signed_in(team, "analyst"), signed_in(team, "admin")
+    report = analyst.get(f"/data/{FORM_ID}/release").json()
+    assert report["records_left_out"] == 1
+    path = f"/data/{FORM_ID}"
+    views = ["from_size=3&to_size=5", "sort=size", "sort=size&desc=1", "q_kind=b&sort=kind"]
+    before = {view: whole_view(analyst, path, view) for view in views}
+    admin_before = {view: whole_view(admin, path, view) for view in views}
+    assert odd["uuid"] in admin_before["from_size=3&to_size=5"][0]
+    # The analyst sees the table as if the withheld record had no answers at all.
+    others = [r for r in records if r is not odd]
+    want = expected(others, lambda a: 3 <= a.get("size", -1) <= 5)
+    assert sorted(before["from_size=3&to_size=5"][0]) == sorted(want)
+    blank = dict(odd, answers={})
+    order = expected(others + [blank], key=lambda a: a.get("size"))
+    assert before["sort=size"][0] == [u[:8] if u == odd["uuid"] else u for u in order]
+    # Change the withheld record's answers (a correction): the admin's views move...
+    store = Store(team.database)
+    try:
+        store.correct(odd["uuid"], "size", 19, "admin1")
+        store.correct(odd["uuid"], "kind", "c", "admin1")
+    finally:
+        store.close()
+    after_admin = {view: whole_view(admin, path, view) for view in views}
+    assert after_admin != admin_before
+    # ...the analyst's do not: same rows, same order, same counts.
+    assert {view: whole_view(analyst, path, view) for view in views} == before
+    # Key variables are not sortable or filterable in a release at all.
+    refused = analyst.get(f"{path}?q_gender=x")
+    assert refused.status_code == 400 and "cannot be sorted or filtered" in refused.text
+    assert total_of(refused.text) == 61
+    assert analyst.get(f"/data/{FORM_ID}/export.csv?sort=gender").status_code == 200
+    assert analyst.get(f"/data/{FORM_ID}/export.csv?q_gender=x").status_code == 400
+    # A repeat's table has no rows of the withheld record.
+    people = analyst.get(f"{path}/repeat/people?sort=p_age").text
+    assert odd["uuid"] not in people
+    assert odd["uuid"] in admin.get(f"{path}/repeat/people?sort=p_age").text
+
+
+BAD = [
+    ("sort=nothing", "There is no column nothing to sort by."),
+    ("q_nothing=1", "There is no column nothing to filter by."),
+    ("from_size=ten", "ten is not a number (Size)."),
+    ("from_visit_date=2026-13-01", "2026-13-01 is not a date written as YYYY-MM-DD"),
+    ("q_kind=zebra", "Kind has no choice zebra."),
+    ("from_size=9&to_size=2", "The range of Size ends before it starts."),
+    ("q_size=3", "Size is filtered by a range"),
+]
+
+
+def test_bad_parameters_give_a_message_and_the_unfiltered_table(sqlite_team):
+    loaded(sqlite_team, [record(n) for n in range(6)])
+    admin = signed_in(sqlite_team, "admin")
+    for params, message in BAD:
+        response = admin.get(f"/data/{FORM_ID}?{params}&sort=size")
+        assert response.status_code == 400, params
+        assert message in html.unescape(response.text), params
+        assert total_of(response.text) == 6 and 'aria-sort="' not in response.text
+        export = admin.get(f"/data/{FORM_ID}/export.csv?{params}")
+        if "sort" not in params:  # an export has no sort: only filters can be wrong
+            assert export.status_code == 400 and message in export.text, params
+        repeat = admin.get(f"/data/{FORM_ID}/repeat/people?{params}")
+        assert repeat.status_code == 400, params
+
+
+def test_a_repeats_table_has_a_row_per_instance_sorted_and_filtered(sqlite_team):
+    records = loaded(sqlite_team, [record(n) for n in range(30)])
+    admin = signed_in(sqlite_team, "admin")
+    instances = [
+        (r["uuid"], i, p) for r in records for i, p in enumerate(r["answers"]["people"], 1)
+    ]
+    page = admin.get(f"/data/{FORM_ID}/repeat/people?sort=p_age&desc=1&q_p_sex=m")
+    assert page.status_code == 200
+    want = sorted(
+        (x for x in instances if x[2]["p_sex"] == "m"), key=lambda x: (-x[2]["p_age"], x[0], x[1])
+    )
+    assert page_uuids(page.text) == [x[0] for x in want]
+    assert total_of(page.text) == len(want)
+    # Labels, and the instance's number beside its record.
+    assert ">Male<" in page.text and "<td>1</td>" in page.text
+    # The records' page links to it.
+    assert f'href="/data/{FORM_ID}/repeat/people"' in admin.get(f"/data/{FORM_ID}").text
+    assert admin.get(f"/data/{FORM_ID}/repeat/nothing").status_code == 404
+
+
+def test_clicking_a_heading_sorts_in_a_browser(sqlite_team, chromium):
+    from browsing import wait_for
+    from test_form_publishing_browser import accessibility_problems
+
+    records = loaded(sqlite_team, [record(n) for n in range(12)])
+    chromium.get(f"{sqlite_team.url}/signin?lang=en")
+    chromium.find_element("id", "name").send_keys("admin1")
+    chromium.find_element("id", "password").send_keys(PASSWORD)
+    chromium.find_element("css selector", "main button.primary").click()
+    wait_for(chromium, "nav.menu")
+    chromium.get(f"{sqlite_team.url}/data/{FORM_ID}")
+    chromium.find_element("link text", "Size").click()
+    wait_for(chromium, 'th[aria-sort="ascending"]')
+    links = chromium.find_elements("css selector", "tbody td:first-child a")
+    shown = [link.get_attribute("href").rsplit("/", 1)[1] for link in links]
+    assert shown == expected(records, key=lambda a: a.get("size"))
+    assert accessibility_problems(chromium) == []
+    chromium.find_element("link text", "Size").click()  # again: the other way
+    wait_for(chromium, 'th[aria-sort="descending"]')
+    assert accessibility_problems(chromium) == []
