@@ -41,7 +41,8 @@ def chromium(request, module_chromium, tmp_path):
     driver = _module_phone(module_chromium)
     driver.get_log("browser")  # a new phone's console is empty
     yield driver
-    if not _answers(driver, lambda: forget_everything(driver)):  # the next phone is as new
+    # The next phone is as new; a browser that does not manage it in seconds is wedged.
+    if not _answers(driver, lambda: forget_everything(driver), seconds=8):
         quit_chromium(driver)
         module_chromium.driver = None
 
@@ -77,7 +78,7 @@ def _answers(driver, command, seconds: float = 20) -> bool:
 def quit_chromium(driver) -> None:
     """Close the browser; if it does not close within seconds, kill chromedriver and the
     Chromium it started (they share a session of processes of their own)."""
-    _answers(driver, driver.quit, seconds=15)
+    _answers(driver, driver.quit, seconds=5)  # then killed with its process group
     process = getattr(driver.service, "process", None)
     if process is not None:
         try:
