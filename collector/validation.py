@@ -205,33 +205,10 @@ def read_page(form, index: int, formdata, stored: dict, locale: str, strict: boo
     _posted_instances(form, index, formdata, answers)
     slots = {q.key: q for q in repeats.slots(form, index, answers) if q.answered}
     result = PageResult(answers=answers)
-    for key, question in slots.items():
-        raw = formdata.getlist(key) if question.type == "select_multiple" else formdata.get(key, "")
-        result.raw[key] = raw
-        value, error = parse_value(form, question, raw, locale)
-        repeats.set_answer(answers, question, None if error else value)
-        if error:
-            result.errors[key] = error
+    for question in slots.values():
+        _read_answer(form, question, formdata, answers, result, locale)
     result.answers = prune(form, answers)
-    # A wrong answer to a question a later answer closed is dropped with it, not an error
-    # on a question the person can no longer see.
-    result.errors = {
-        key: error
-        for key, error in result.errors.items()
-        if is_relevant(form, slots[key], result.answers)
-    }
-    shown = set(formdata.getlist("_shown"))
-    for key, question in slots.items():
-        if key in result.errors or not is_relevant(form, question, result.answers):
-            continue
-        if key not in shown:
-            result.unseen.append(key)
-        elif strict:
-            error = check_value(
-                form, question, repeats.get_answer(result.answers, question), result.answers
-            )
-            if error:
-                result.errors[key] = error
+    _check_read(form, slots, formdata, result, strict)
     return result
 
 

@@ -498,22 +498,7 @@ class Store:
     def filter_values(self, form_id: str, *, classes) -> dict:
         """The values each filter can take for this form, for the filter menus: from the
         records of the access `classes` given only, so a menu reveals nothing else."""
-        from .access import sql_filter
-
-        allowed, params = sql_filter(classes)
-        values = {}
-        for name in self.BROWSE_FILTERS:
-            expression = self._filter_sql(name)
-            values[name] = [
-                row[0]
-                for row in self.db.execute(
-                    f"SELECT DISTINCT {expression} FROM records WHERE form_id = ? AND"
-                    f" is_latest = 1 AND {allowed} AND {expression} IS NOT NULL"
-                    " ORDER BY 1 LIMIT 200",
-                    [form_id, *params],
-                ).fetchall()
-            ]
-        return values
+        return self.table_menus(form_id, self.BROWSE_FILTERS, classes=classes)
 
     # -- the data table: sort and filter by answers (sync_server.data_table) -------------
     #
@@ -636,7 +621,8 @@ class Store:
         return f"{newest}|{audited}"
 
     def table_menus(self, form_id: str, names, *, classes) -> dict:
-        """`filter_values` for the metadata filters `names` only (an analyst's are two)."""
+        """The values each of the metadata filters `names` can take (an analyst's are two),
+        from the records of the access `classes` only."""
         from .access import sql_filter
 
         allowed, params = sql_filter(classes)
