@@ -7,7 +7,7 @@ peers' projects).
     git clone https://github.com/getodk/web-forms  # packages/xpath/test/xforms
     python benchmarks/odk_gather.py --enketo package \\
         --javarosa javarosa/src/test/java/org/javarosa/xpath/test/XPathEvalTest.java \\
-        --web-forms web-forms/packages/xpath/test/xforms -o /tmp/odk_cases/cases.json
+        --web-forms web-forms/packages/xpath/test/xforms -o odk-cases/cases.json
 
 Enketo's specs are run by benchmarks/odk_enketo_cases.js once per zone; JavaRosa's
 ``testEval(expression, expected)`` calls (those with no model or custom function) and Web
@@ -254,6 +254,7 @@ def main() -> None:
         cases += web_forms_cases(args.web_forms)
         sources["getodk/web-forms"] = {"zone": PEER_ZONE}
     cases = distinct(cases)
+    args.output.parent.mkdir(parents=True, exist_ok=True)
     args.output.write_text(json.dumps({"sources": sources, "cases": cases}, indent=0), "utf-8")
     print(f"{len(cases)} cases written to {args.output}")
 
