@@ -314,7 +314,10 @@ def test_metadata_reach_the_server_as_days_and_pseudonyms(tmp_path, hub, central
     assert answers["username"] == pseudonym("enumerator", ENUMERATOR, key)
     everything = database_bytes(central.database)
     assert ENUMERATOR.encode() not in everything
-    assert socket.gethostname().encode() not in everything
+    # The laptop's own name never travels either (searched when long enough to mean
+    # something: a machine called "vm" matches any database's bytes by chance).
+    host = socket.gethostname().encode()
+    assert len(host) < 6 or host not in everything
     # The CSV: a column per metadata name after the answers, the day with no time.
     csv_path = tmp_path / "visit.csv"
     export(central, "csv", csv_path)
