@@ -596,13 +596,11 @@ def write_prompt_files(db, form, folder: Path) -> None:
     """The form's prompt files beside its exported XLSForm, as an import finds them."""
     from flask_babel import ngettext
 
-    from .forms import PROMPT_HASH_CHARS
-    from .prompts import read_prompt
+    from .prompts import prompt_bytes
 
     written = 0
-    for name, sha in (form.data.get("media_files") or {}).items():
-        address = f"{sha[:PROMPT_HASH_CHARS]}.{name.rsplit('.', 1)[-1].lower()}"
-        content = read_prompt(db, form, address)
+    for name in form.data.get("media_files") or {}:
+        content = prompt_bytes(db, form, name)
         if content is not None:
             (folder / name).write_bytes(content)
             written += 1

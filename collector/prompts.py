@@ -93,6 +93,12 @@ def read_prompt(db, form, stored: str) -> bytes | None:
     name = form.prompt_hashes.get(short)
     if name is None or name.rsplit(".", 1)[-1].lower() != extension:
         return None
+    return prompt_bytes(db, form, name)
+
+
+def prompt_bytes(db, form, name: str) -> bytes | None:
+    """The bytes of the form's prompt file `name`: kept on the hub, or shipped with a
+    built-in form; None when neither has them."""
     sha = form.data["media_files"][name]
     row = db.execute("SELECT content FROM form_media WHERE sha256 = ?", [sha]).fetchone()
     if row is not None:
