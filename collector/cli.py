@@ -488,13 +488,15 @@ def checked_form_file(file: Path, media=()):
     return checked_form_result(file, media).form
 
 
-def checked_form_result(file: Path, media=()):
-    """checked_form_file's ImportResult: the form and the prompt files it came with."""
+def checked_form_result(file: Path, media=(), entity_lists=None):
+    """checked_form_file's ImportResult: the form and the prompt files it came with.
+    `entity_lists`: on a hub, its entity lists, which a select_one_from_file may choose from
+    (collector.xlsform.read_xlsform)."""
     from flask_babel import gettext
 
     from .xlsform import read_form_file
 
-    result = read_form_file(file, media)
+    result = read_form_file(file, media, entity_lists)
     for warning in result.warnings:
         click.echo(gettext("Warning: %(problem)s", problem=warning), err=True)
     if result.errors or result.form is None:
@@ -570,12 +572,13 @@ def forms_import(data_dir, file, media):
 
     Example: collector forms import household_visit.xlsx
     """
+    from .entities import declared_lists
     from .form_library import import_form, weaker_than_installed
     from .forms import builtin_forms
 
-    result = checked_form_result(file, media)
-    form = result.form
     db = database(data_dir)
+    result = checked_form_result(file, media, declared_lists(db))
+    form = result.form
     weaker = weaker_than_installed(db, builtin_forms(), form)
     if weaker:
         # The operator decides for this laptop; the server could not (see `collector sync`).

@@ -416,3 +416,31 @@ def m007_form_media(db: sqlite_utils.Database):
             content BLOB NOT NULL,
             added_at TEXT NOT NULL
         )""")
+
+
+@migrations()
+def m008_entities(db: sqlite_utils.Database):
+    # Entity lists (collector.entities): what registration forms' records create (a
+    # household, a water point) and follow-up forms choose from. They stay on the laptop:
+    # a label often names a person. `label` and `properties` (JSON: property → text) are
+    # sealed like answers when the data folder is protected. `created_by_record`: the record
+    # whose finalizing created it (one entity per record and list, however often it is
+    # finalized); `updated_by_record`: the last record that changed it (collector purge).
+    db.execute("""
+        CREATE TABLE entities (
+            list_name TEXT NOT NULL,
+            uuid TEXT NOT NULL,
+            label TEXT NOT NULL,
+            properties TEXT NOT NULL DEFAULT '{}',
+            version INTEGER NOT NULL DEFAULT 1,
+            created_by_record TEXT,
+            updated_by_record TEXT,
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL,
+            PRIMARY KEY (list_name, uuid)
+        )""")
+    db.execute(
+        "CREATE UNIQUE INDEX entities_by_creator ON entities (list_name, created_by_record)"
+        " WHERE created_by_record IS NOT NULL"
+    )
+    db.execute("CREATE INDEX entities_by_updater ON entities (updated_by_record)")

@@ -11,6 +11,7 @@ from . import form_catalogue
 from .anonymizer import field_rule, weaker_fields
 from .clock import now_iso
 from .db import get_db, write_transaction
+from .entities import with_entity_choices
 from .forms import FormDefinition, builtin_forms, load_form_json
 from .security_log import log_event
 
@@ -40,11 +41,12 @@ def get_form(form_id: str, version: str | None = None) -> FormDefinition:
     if version is not None:
         form = form_version(get_db(), current_app.extensions["builtin_forms"], form_id, version)
         if form is not None:
-            return form
+            return with_entity_choices(get_db(), form)
     form = newest_form(get_db(), current_app.extensions["builtin_forms"], form_id)
     if form is None:
         abort(404)
-    return form
+    # Choices from the hub's entity lists, as they are now (collector.entities).
+    return with_entity_choices(get_db(), form)
 
 
 def form_version(db, builtins: dict, form_id: str, version: str) -> FormDefinition | None:

@@ -298,6 +298,8 @@ class QuestionSchema(Schema):
     trigger = fields.String(validate=check_expression)
     # Prompts in sound and picture beside the question's label (see PROMPT_KINDS).
     media = prompt_field()
+    # The property of the form's entity (see EntitySchema) this answer is saved to.
+    save_to = fields.String(validate=lambda name: check_property_name(name))
 
     @validates_schema
     def check_type_options(self, data, **kwargs):
@@ -467,6 +469,56 @@ class AccessSchema(Schema):
         return data
 
 
+def check_entity_list_name(name: str) -> None:
+    """An entity list's name, as ODK allows it and a choice filter can say it."""
+    if not re.match(NAME_PATTERN, name) or name.startswith("__"):
+        raise ValidationError(
+            f"'{name}' is not an entity list name: letters, digits and _, starting with a "
+            "letter, not with two underscores."
+        )
+
+
+def check_property_name(name: str) -> None:
+    """An entity property's name (a question's save_to): a name a choice filter can test,
+    not `name` or `label` (what every entity has) and not starting with two underscores."""
+    if not re.match(NAME_PATTERN, name) or name.startswith("__"):
+        raise ValidationError(
+            f"'{name}' is not an entity property name: letters, digits and _, starting with "
+            "a letter, not with two underscores."
+        )
+    if name.lower() in ("name", "label"):
+        raise ValidationError(f"'{name}' cannot be an entity property: every entity has one.")
+
+
+class EntitySchema(Schema):
+    """An entity list the form's records add to or change (an XLSForm's entities sheet):
+    each finalized record creates an entity (its label from `label`) or, with `entity_id`,
+    updates the entity of that id; `create_if` and `update_if` say when. The properties
+    are the answers of the questions with `save_to` (collector.entities)."""
+
+    class Meta:
+        unknown = RAISE
+
+    list_name = fields.String(required=True, validate=check_entity_list_name)
+    label = fields.String(validate=check_expression)
+    entity_id = fields.String(validate=check_expression)
+    create_if = fields.String(validate=check_expression)
+    update_if = fields.String(validate=check_expression)
+
+    @validates_schema
+    def check_mode(self, data, **kwargs):
+        # The combinations pyxform accepts (pyxform.entities.entities_parsing).
+        if data.get("update_if") and not data.get("entity_id"):
+            raise ValidationError("An update needs the entity_id of the entity.", "entity_id")
+        if data.get("entity_id") and data.get("create_if") and not data.get("update_if"):
+            raise ValidationError(
+                "With an entity_id, create_if needs update_if too (create or update).",
+                "update_if",
+            )
+        if not data.get("entity_id") and not data.get("label"):
+            raise ValidationError("A new entity needs a label.", "label")
+
+
 class FormSchema(Schema):
     """The form-definition format; docs/form-definitions.md describes it for authors."""
 
@@ -520,11 +572,19 @@ class FormSchema(Schema):
         keys=fields.String(validate=validate.Regexp(PROMPT_FILE_PATTERN)),
         values=fields.String(validate=validate.Regexp(SHA256_PATTERN)),
     )
+    # The entity list the form's records add to or change (one per form for now).
+    entities = fields.List(fields.Nested(EntitySchema), validate=validate.Length(min=1, max=1))
+    # Choice lists that are entity lists of this hub, not choices of the form: list name →
+    # the entity list's name. Their choices are the hub's entities when a page is drawn.
+    entity_choices = fields.Dict(
+        keys=fields.String(validate=validate.Regexp(NAME_PATTERN)),
+        values=fields.String(validate=check_entity_list_name),
+    )
 
     @validates_schema
     def check_references(self, data, **kwargs):
         errors = _reference_errors(data) + _data_errors(data) + _boundary_errors(data)
-        errors += _prompt_errors(data)
+        errors += _prompt_errors(data) + _entity_errors(data)
         if errors:
             raise ValidationError(errors)
 
@@ -570,14 +630,14 @@ def _reference_errors(data: dict) -> list[str]:
         f"{where}: instance('{name}') names no choice list of the form."
         for where, source, _parser in form_expressions(data)
         for name in instance_names(source)
-        if name not in data.get("choices", {})
+        if name not in _choice_lists(data)
     ]
     for section in data["sections"]:
         for expr in filter(None, [section.get("relevant"), section.get("repeat_count")]):
             errors += _unknown_references(section["name"], expr, seen)
         for question in section["questions"]:
             where = f"{section['name']}/{question['name']}"
-            if question.get("choices") and question["choices"] not in data.get("choices", {}):
+            if question.get("choices") and question["choices"] not in _choice_lists(data):
                 errors.append(f"{where}: no choice list named '{question['choices']}'.")
             if question.get("source") and question["source"] not in source_ids:
                 errors.append(f"{where}: no source with id '{question['source']}'.")
@@ -598,6 +658,57 @@ def _reference_errors(data: dict) -> list[str]:
                 )
     if data.get("access", {}).get("sensitive_if"):
         errors += _unknown_references("access/sensitive_if", data["access"]["sensitive_if"], seen)
+    return errors
+
+
+def _choice_lists(data: dict) -> set[str]:
+    """The names a select or instance() may use: the form's lists and its entity lists."""
+    return set(data.get("choices", {})) | set(data.get("entity_choices") or {})
+
+
+def entity_expressions(data: dict):
+    """(key, source) of the entity declaration's expressions."""
+    for declaration in data.get("entities") or []:
+        for key in ("label", "entity_id", "create_if", "update_if"):
+            if declaration.get(key):
+                yield key, declaration[key]
+
+
+def _entity_errors(data: dict) -> list[str]:
+    """The entity declaration and the save_to questions: properties saved to a declared
+    list, each once, from questions asked once per record; expressions on such questions;
+    entity choice lists named apart from the form's own."""
+    errors = []
+    declared = data.get("entities") or []
+    once = {q["name"] for s in data["sections"] if not s.get("repeat") for q in s["questions"]}
+    repeated = {q["name"] for s in data["sections"] if s.get("repeat") for q in s["questions"]}
+    saved: dict[str, str] = {}
+    for section in data["sections"]:
+        for question in section["questions"]:
+            prop = question.get("save_to")
+            if prop is None:
+                continue
+            where = f"{section['name']}/{question['name']}"
+            if not declared:
+                errors.append(f"{where}: save_to needs an entity list (entities).")
+            elif section.get("repeat"):
+                errors.append(f"{where}: an answer in a repeat cannot be saved to an entity yet.")
+            elif prop in saved:
+                errors.append(f"{where}: the property '{prop}' is saved by '{saved[prop]}' too.")
+            saved.setdefault(prop, question["name"])
+    for key, source in entity_expressions(data):
+        used = expressions.parse(source).references()
+        errors += [
+            f"entities/{key}: the expression refers to '{name}', which is not a question "
+            "asked once per record."
+            for name in sorted(used - once)
+            if name in repeated or name not in once
+        ]
+    errors += [
+        f"entity_choices: '{name}' is also a choice list of the form."
+        for name in data.get("entity_choices") or {}
+        if name in data.get("choices", {})
+    ]
     return errors
 
 
@@ -649,8 +760,11 @@ def _data_errors(data: dict) -> list[str]:
         )
     if errors:
         return errors
+    entity_lists = set(data.get("entity_choices") or {})
     for where, source, parser in form_expressions(data):
         for call in parser(source).calls("pulldata"):
+            if call and call[0] in entity_lists:
+                continue  # the hub's entities, read when a page is drawn
             problem = pulldata_problem(call, files)
             if problem:
                 errors.append(f"{where}: {problem}")

@@ -334,6 +334,9 @@ SEALED_COLUMNS = (
     ("revisions", "answers", ("uuid", "revision")),
     ("outbox", "redactions", ("uuid", "revision")),
     ("replies", "message", ("id",)),
+    # Entity lists (collector.entities): a label often names a person.
+    ("entities", "label", ("list_name", "uuid")),
+    ("entities", "properties", ("list_name", "uuid")),
 )
 
 

@@ -12,7 +12,9 @@ photos and files those answers named, collector.attachments):
 - exact locations that left coarsened (a grid cell, an area's name) or not at all;
 - inside each instance of a repeat as well (a household member's name);
 - from free text (the `scrub` rule, text by default), whatever `scrub_text` finds:
-  phone numbers, e-mails, ID-like numbers and the record's own names.
+  phone numbers, e-mails, ID-like numbers and the record's own names;
+- from the entities the record created or last changed (collector.entities): the
+  properties saved from the questions above, the record's names in the label.
 
 Removed values must not survive in the file either: the connection deletes with
 `secure_delete` (freed space is zeroed) and the purge ends by checkpointing the
@@ -30,7 +32,7 @@ import logging
 from dataclasses import dataclass
 from datetime import timedelta
 
-from . import attachments
+from . import attachments, entities
 from .anonymizer import IDENTIFYING_RULES, rule_for, scrub_text
 from .clock import now_iso, utcnow
 from .db import CHECKPOINT_WAIT_SECONDS, truncate_wal, write_transaction
@@ -204,7 +206,24 @@ def _purge_record(db, row: dict) -> bool:
                 ],
             )
             changed = True
-    return changed
+    form = _form(db, row["form_id"], row["form_version"])
+    return _purge_entities(db, record_uuid, form, names) or changed
+
+
+def _purge_entities(db, record_uuid: str, form, names: list[str]) -> bool:
+    """The entities the record created or last changed lose what its answers lost: a
+    property saved from a removed question, the record's names in the others and in the
+    label (collector.entities)."""
+    removed = _removed_questions(form)
+
+    def purged_value(question: str | None, value):
+        if question is None or form is None:
+            kept = _scrubbed(value, names)
+        else:
+            kept = _purged_value(form, removed, question, value, names)
+        return None if kept is _REMOVE else kept
+
+    return entities.purge_record_entities(db, record_uuid, form, purged_value)
 
 
 def _form(db, form_id: str, version: str):

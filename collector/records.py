@@ -6,6 +6,7 @@ import json
 import secrets
 import uuid as uuid_module
 
+from . import entities
 from .clock import now_iso
 from .db import write_together, write_transaction
 from .protection import open_json, open_text, seal_json
@@ -215,6 +216,8 @@ def _write_revision(db, record, form, answers, revision, now):
         "INSERT INTO outbox (uuid, revision, queued_at) VALUES (?, ?, ?)",
         [record["uuid"], revision, now],
     )
+    # The entity the form declares, created or updated with the revision that asks for it.
+    entities.apply_record(db, form, record["uuid"], answers, now)
 
 
 def _check_editable(record: dict, form) -> None:

@@ -52,6 +52,7 @@ from .forms import (
     FormError,
     check_metadata_rule,
     check_privacy_rule,
+    check_property_name,
     data_size,
     instance_key_clashes,
     instance_names,
@@ -75,8 +76,12 @@ __all__ = [
     "to_xlsform",
 ]
 
-SURVEY, CHOICES, SETTINGS = "survey", "choices", "settings"
-SHEET_ORDER = {None: 0, SURVEY: 1, CHOICES: 2, EXTERNAL_CHOICES: 3, SETTINGS: 4}
+SURVEY, CHOICES, SETTINGS, ENTITIES = "survey", "choices", "settings", "entities"
+SHEET_ORDER = {None: 0, SURVEY: 1, CHOICES: 2, EXTERNAL_CHOICES: 3, SETTINGS: 4, ENTITIES: 5}
+# The entities sheet's columns, as pyxform reads them; `repeat` (an entity per instance of
+# a repeat) is read only to say that the list is left out.
+ENTITY_COLUMNS = ("list_name", "label", "entity_id", "create_if", "update_if", "repeat")
+ENTITY_EXPRESSIONS = ("label", "entity_id", "create_if", "update_if")
 NAME_RE = re.compile(NAME_PATTERN)  # choice lists and choice columns
 FIELD_RE = re.compile(FIELD_NAME_PATTERN)  # questions, groups, repeats: `Q1.1`, `hh-size`
 FORM_ID_RE = re.compile(FORM_ID_PATTERN)
@@ -278,9 +283,10 @@ SURVEY_COLUMNS = {
     "disclosure",
     "hierarchy",
     "trigger",
+    "save_to",  # an entity property (the entities sheet)
 }
 # Columns ODK uses that the collector cannot honour: an error on every row that fills one.
-UNSUPPORTED_COLUMNS = {"media": "unsupported_column/media", "save_to": "unsupported_column/save_to"}
+UNSUPPORTED_COLUMNS = {"media": "unsupported_column/media"}
 # Columns that are safe to leave out: a warning on every row that fills one.
 IGNORED_COLUMNS = {"guidance_hint": "ignored_column/guidance_hint"}
 
@@ -461,10 +467,16 @@ def read_sheets(path: str | os.PathLike) -> dict:
     raise ValueError(str(failure))
 
 
-def read_xlsform(path: str | os.PathLike, media: Iterable[str | os.PathLike] = ()) -> ImportResult:
+def read_xlsform(
+    path: str | os.PathLike,
+    media: Iterable[str | os.PathLike] = (),
+    entity_lists: Iterable[str] | None = None,
+) -> ImportResult:
     """Read and convert an XLSForm file; a file that cannot be read is one error, not a crash.
     Choice files (`select_one_from_file fruits.csv`) are the `media` files of that name,
-    else the files of that name next to the form."""
+    else the files of that name next to the form. On a hub, `entity_lists` are its entity
+    lists (collector.entities): `households.csv` is the list `households` when the hub or
+    the form declares it, or when no such file is given (a list no form declares yet)."""
     path = Path(path)
     if path.suffix.lower() not in (*XLSX_SUFFIXES, *XLS_SUFFIXES):
         return ImportResult(None, [make("not_xlsform", file=path.name)])
@@ -488,6 +500,7 @@ def read_xlsform(path: str | os.PathLike, media: Iterable[str | os.PathLike] = (
         fallback_form_id=fallback if FORM_ID_RE.match(fallback) else None,
         media=files,
         media_dir=path.parent,
+        entity_lists=entity_lists,
     )
 
 
@@ -507,11 +520,15 @@ def convert(
     fallback_form_id: str | None = None,
     media: dict[str, Path] | None = None,
     media_dir: Path | None = None,
+    entity_lists: Iterable[str] | None = None,
 ) -> ImportResult:
     """Turn pyxform's sheets (``{"survey": [row dicts], "choices": ..., "settings": ...}``)
     into our form definition, listing every problem; never raises. Choice files are found
-    in `media` (file name → path), else in `media_dir`."""
+    in `media` (file name → path), else in `media_dir`. `entity_lists`: on a hub, the
+    entity lists it knows (see read_xlsform); None elsewhere (the central server), where a
+    missing choice file stays an error unless the form declares that entity list."""
     converter = _Converter(sheets, fallback_form_id, media or {}, media_dir)
+    converter.known_entity_lists = None if entity_lists is None else set(entity_lists)
     try:
         return converter.run()
     except Exception as error:  # noqa: BLE001 - an import must never crash the hub
@@ -657,6 +674,15 @@ class _Converter:
         self.prompt_files: dict[str, bytes | None] = {}
         self.errors: list[Problem] = []
         self.warnings: list[Problem] = []
+        # Entity lists: the one the form saves to (its entities row, as the schema has it),
+        # the hub's known lists, those the form chooses from (our list → entity list), and
+        # each save_to: (row, header, value, the question's spec).
+        self.entity: dict | None = None
+        self.entity_row: int | None = None
+        self.declared_lists: dict[str, int] = {}  # every list of the sheet → its row
+        self.known_entity_lists: set[str] | None = None  # None: not on a hub
+        self.entity_choices: dict[str, str] = {}
+        self.save_tos: list[tuple[int, str, str, dict]] = []
         self.default_code = "en"
         self.language_of: dict[str, str | None] = {}  # language label as written → code
         self.codes: list[str] = []  # every language the form uses, default first
@@ -698,15 +724,7 @@ class _Converter:
             return ImportResult(None, self.errors, self.warnings)
         if any(self.rows("osm")):
             self.report("external_data/sheet", "osm", name="osm")
-        for number, entity in enumerate(self.rows("entities"), start=2):
-            if any(entity.values()):  # said once per declared list, where it is declared
-                self.report(
-                    "external_data/entities",
-                    "entities",
-                    number,
-                    "list_name",
-                    list=entity.get("list_name") or "",
-                )
+        self.read_entities()
         self.survey_columns = [_classify(h) for h in self.headers(SURVEY)]
         self.choice_columns = [_classify(h) for h in self.headers(CHOICES)]
         self.external_columns = [_classify(h) for h in self.headers(EXTERNAL_CHOICES)]
@@ -717,6 +735,7 @@ class _Converter:
         self.read_external_choices()
         self.read_survey()
         self.check_expressions()
+        self.check_entities()
         self.check_lists()
         self.check_settings()
         self.in_sheet_order()
@@ -985,6 +1004,12 @@ class _Converter:
             self.at(row, "external_data/file_name", header, file=file_name)
             return None
         path = self.find_media(file_name)
+        entity_list = self.entity_list_of(file_name)
+        on_hub = self.known_entity_lists is not None
+        if entity_list is not None and (
+            self.is_entity_list(entity_list) or (path is None and on_hub)
+        ):
+            return self.entity_choice_list(row, header, file_name, entity_list)
         if path is None:
             self.at(row, "external_data/missing_file", header, file=file_name)
             return None
@@ -1319,6 +1344,9 @@ class _Converter:
             return
         name, name_header = row.cell("name")
         self.row_columns(row)
+        saved, saved_header = row.cell("save_to")
+        if saved:
+            self.at(row, "entities/save_to_group", saved_header)
         self.group_name(row, kind, name, name_header)
         repeat_count = self.repeat_count(row, kind)
         relevant, relevant_header = row.cell("relevant")
@@ -2176,6 +2204,10 @@ class _Converter:
             self.report("external_data/pulldata_literal", SURVEY, row, header)
             return
         name = f"{file}.csv"
+        if self.is_entity_list(file):
+            # The hub's entities: their properties are known when a page is drawn.
+            self.entity_choices.setdefault(file, file)
+            return
         rows = self.data_file(row, header, name)
         if rows is None:
             return
@@ -2257,6 +2289,11 @@ class _Converter:
 
     def check_lists(self) -> None:
         for list_name, uses in self.used_lists.items():
+            if list_name in self.entity_choices:
+                continue  # the hub's entities, when a page is drawn
+            if list_name not in self.choices and self.is_entity_list(list_name):
+                self.entity_choices[list_name] = list_name  # instance('households') reads them
+                continue
             if list_name not in self.choices:
                 key = "unknown_list" if self.rows(CHOICES) else "unknown_list/no_sheet"
                 for row, header, _ in uses:
@@ -2271,6 +2308,191 @@ class _Converter:
                         self.report(
                             "bad_name/choice_space", sheet, number, "name", name=choice["name"]
                         )
+
+    # -- entity lists
+    def read_entities(self) -> None:
+        """The entities sheet: the first declaration is the form's (collector.entities);
+        a bad one is an error, a further one is left out and said so on its row."""
+        headers = [h for h in self.headers(ENTITIES) if str(h).strip()]
+        for header in headers:
+            if str(header).strip().lower() not in ENTITY_COLUMNS:
+                self.report("entities/column", ENTITIES, 1, str(header), header=header)
+        for number, values in enumerate(self.rows(ENTITIES), start=2):
+            row = {str(k).strip().lower(): str(v).strip() for k, v in values.items() if v}
+            if any(row.values()):
+                self.entity_declaration(number, row)
+
+    def entity_declaration(self, number: int, row: dict[str, str]) -> None:
+        """One row of the entities sheet, checked as pyxform checks it."""
+        list_name = row.get("list_name")
+        if not list_name:
+            self.report("entities/missing_list", ENTITIES, number, "list_name")
+            return
+        if not NAME_RE.match(list_name) or list_name.startswith("__"):
+            self.report("entities/bad_list", ENTITIES, number, "list_name", name=list_name)
+            return
+        if list_name in self.declared_lists:
+            used = self.declared_lists[list_name]
+            self.report(
+                "entities/duplicate_list", ENTITIES, number, "list_name", list=list_name, used=used
+            )
+            return
+        self.declared_lists[list_name] = number
+        if row.get("update_if") and not row.get("entity_id"):
+            self.report("entities/update_without_id", ENTITIES, number, "entity_id")
+        elif row.get("entity_id") and row.get("create_if") and not row.get("update_if"):
+            self.report("entities/create_if_with_id", ENTITIES, number, "update_if")
+        elif not row.get("entity_id") and not row.get("label"):
+            self.report("entities/missing_label", ENTITIES, number, "label", list=list_name)
+        if self.entity is not None:
+            first = self.entity["list_name"]
+            self.report(
+                "entities/more_lists", ENTITIES, number, "list_name", list=list_name, first=first
+            )
+            return
+        if row.get("repeat"):
+            self.report("entities/repeat", ENTITIES, number, "repeat", list=list_name)
+            return
+        self.entity = {"list_name": list_name}
+        self.entity.update({key: row[key] for key in ENTITY_EXPRESSIONS if row.get(key)})
+        self.entity_row = number
+
+    def entity_list_of(self, file_name: str) -> str | None:
+        """The entity list `select_one_from_file households.csv` may mean: `households`,
+        when that can be an entity list's name."""
+        stem = Path(file_name).stem
+        if Path(file_name).suffix.lower() != ".csv" or not NAME_RE.match(stem):
+            return None
+        return None if stem.startswith("__") else stem
+
+    def is_entity_list(self, name: str) -> bool:
+        """An entity list this form declares or the hub knows."""
+        return name in self.declared_lists or name in (self.known_entity_lists or ())
+
+    def entity_choice_list(self, row: _Row, header: str, file_name: str, entity_list: str) -> str:
+        """The form's choice list for an entity list: the list's own name (instance() and
+        pulldata() name it so) unless the choices sheet has one of that name. A list the
+        hub does not know yet is said on the row: no choices until it does."""
+        if not self.is_entity_list(entity_list):
+            self.at(row, "entities/undeclared_list", header, file=file_name, list=entity_list)
+        name = (
+            entity_list if entity_list not in self.choices else self.unique_list_name(entity_list)
+        )
+        self.entity_choices[name] = entity_list
+        self.file_lists[file_name] = name
+        return name
+
+    def save_to(self, row: _Row, spec: dict, options: dict) -> None:
+        """A question's save_to: the property of the form's entity its answer is saved to
+        (`height`, or `trees#height`); checked against the entities sheet in
+        check_entities, once every row is read."""
+        value, header = row.cell("save_to")
+        if value:
+            self.save_tos.append((row.number, header, value, spec))
+
+    def check_entities(self) -> None:
+        """Every save_to names a property of a declared list, once; the declaration's
+        expressions parse and use questions asked once per record. A declaration that
+        would take from a repeat is left out, said on its row and on each save_to row."""
+        repeated = {
+            q["name"]
+            for section in self.sections
+            if section.get("repeat")
+            for q in section["questions"]
+        }
+        left_out = {
+            name for name in self.declared_lists if name != (self.entity or {}).get("list_name")
+        }
+        saved: dict[str, int] = {}
+        kept: list[tuple[int, str, str, dict]] = []
+        for number, header, value, spec in self.save_tos:
+            list_name, prop = self.save_to_target(number, header, value)
+            if prop is None:
+                continue
+            if list_name in left_out:
+                self.report(
+                    "entities/save_to_left_out",
+                    SURVEY,
+                    number,
+                    header,
+                    header=header,
+                    list=list_name,
+                )
+            elif prop in saved:
+                self.report(
+                    "entities/save_to_twice", SURVEY, number, header, prop=prop, used=saved[prop]
+                )
+            else:
+                saved[prop] = number
+                kept.append((number, header, prop, spec))
+        if self.entity is None:
+            return
+        in_repeat = [entry for entry in kept if entry[3].get("name") in repeated]
+        if self.entity_expression_problems(repeated) or in_repeat:
+            list_name = self.entity["list_name"]
+            self.report("entities/repeat", ENTITIES, self.entity_row, "list_name", list=list_name)
+            for number, header, _, _ in kept:
+                self.report(
+                    "entities/save_to_left_out",
+                    SURVEY,
+                    number,
+                    header,
+                    header=header,
+                    list=list_name,
+                )
+            self.entity = None
+            return
+        for _, _, prop, spec in kept:
+            spec["save_to"] = prop
+
+    def save_to_target(self, number: int, header: str, value: str) -> tuple[str | None, str | None]:
+        """(list, property) of a save_to value; (None, None) when it is wrong (said)."""
+        if value.count("#") > 1:
+            self.report("entities/save_to_prefix", SURVEY, number, header, value=value)
+            return None, None
+        list_name, _, prop = value.rpartition("#")
+        if not self.declared_lists:
+            self.report("entities/save_to_without_list", SURVEY, number, header)
+            return None, None
+        if list_name and list_name not in self.declared_lists:
+            self.report(
+                "entities/save_to_unknown_list", SURVEY, number, header, list=list_name, value=value
+            )
+            return None, None
+        try:
+            check_property_name(prop)
+        except ValidationError:
+            self.report("entities/save_to_name", SURVEY, number, header, value=prop)
+            return None, None
+        return list_name or next(iter(self.declared_lists)), prop
+
+    def entity_expression_problems(self, repeated: set[str]) -> bool:
+        """The declaration's expressions, each parsed (an error when it does not) and
+        referring to questions of the form; whether one uses a question of a repeat."""
+        assert self.entity is not None
+        known = set(self.names) - self.metadata_names
+        uses_repeat = False
+        for key in ENTITY_EXPRESSIONS:
+            source = self.entity.get(key)
+            if not source:
+                continue
+            try:
+                parsed = expressions.parse(source)
+            except expressions.ExpressionError as error:
+                self.report(
+                    "bad_expression",
+                    ENTITIES,
+                    self.entity_row,
+                    key,
+                    detail=error.message,
+                    position=error.position + 1,
+                    source=source,
+                )
+                continue
+            for name in sorted(parsed.references() - known):
+                self.report("unknown_reference", ENTITIES, self.entity_row, key, name=name)
+            uses_repeat = uses_repeat or bool(parsed.references() & repeated)
+        return uses_repeat
 
     # -- the definition
     def title(self) -> dict[str, str]:
@@ -2308,6 +2530,10 @@ class _Converter:
         prompts = {k: sha256_of(v) for k, v in self.prompt_files.items() if v is not None}
         if prompts:
             definition["media_files"] = prompts
+        if self.entity is not None:
+            definition["entities"] = [self.entity]
+        if self.entity_choices:
+            definition["entity_choices"] = self.entity_choices
         return definition
 
     def schema_problems(self, messages: Any) -> None:
@@ -2368,6 +2594,7 @@ QUESTION_STEPS = (
     _Converter.appearance,
     _Converter.parameters,
     _Converter.bounds,
+    _Converter.save_to,
 )
 
 
@@ -2427,7 +2654,16 @@ def xlsform_rows(form: FormDefinition) -> dict[str, list[list[Any]]]:
     if external:
         sheets[EXTERNAL_CHOICES] = _choices_sheet(form, languages, external)
     sheets[SETTINGS] = _settings_sheet(form, languages)
+    if form.data.get("entities"):
+        sheets[ENTITIES] = _entities_sheet(form)
     return sheets
+
+
+def _entities_sheet(form: FormDefinition) -> list[list[Any]]:
+    """The entity declaration as the entities sheet has it: the columns it uses."""
+    declared = form.data["entities"]
+    columns = ["list_name", *(k for k in ENTITY_EXPRESSIONS if any(d.get(k) for d in declared))]
+    return [columns, *([d.get(column) for column in columns] for d in declared)]
 
 
 def _lists_from(form: FormDefinition, source: str | None) -> dict[str, list[dict]]:
@@ -2476,6 +2712,7 @@ def _survey_sheet(form: FormDefinition, languages: _Languages) -> list[list[Any]
             else []
         ),
         *(["trigger"] if any(q.get("trigger") for q in form.questions.values()) else []),
+        *(["save_to"] if any(q.get("save_to") for q in form.questions.values()) else []),
         *(["repeat_count"] if form.repeats else []),
         *_prompt_headers((q.spec for q in form.questions.values()), languages.codes),
     ]
@@ -2506,6 +2743,14 @@ def _survey_sheet(form: FormDefinition, languages: _Languages) -> list[list[Any]
         for item in form.data.get("metadata", [])
     ]
     sources = form.data.get("choice_sources", {})
+    # An entity list is chosen from as ODK does: select_one_from_file households.csv.
+    sources = {
+        **sources,
+        **{
+            name: f"{entity_list}.csv"
+            for name, entity_list in form.data.get("entity_choices", {}).items()
+        },
+    }
     question_names = set(form.questions) | set(form.repeats)
     taken = set(question_names) | set(form.data.get("choices", {}))
     for section in form.sections:
@@ -2670,6 +2915,7 @@ def _question_cells(q: dict, header: list[str], cells, sources: dict) -> list:
             "disclosure": q.get("disclosure"),
             "hierarchy": q.get("hierarchy"),
             "trigger": q.get("trigger"),
+            "save_to": q.get("save_to"),
             **_prompt_cells(q),
         },
         {key: q.get(key) for key in ("label", "hint", "required_message", "constraint_message")},
@@ -2734,14 +2980,16 @@ def _write_atomically(path: Path, write) -> None:
 
 
 def read_form_file(
-    path: str | os.PathLike, media: Iterable[str | os.PathLike] = ()
+    path: str | os.PathLike,
+    media: Iterable[str | os.PathLike] = (),
+    entity_lists: Iterable[str] | None = None,
 ) -> ImportResult:
     """A form definition from a JSON file or an XLSForm, as `forms import` and `forms publish`
     read them: never an exception, every problem listed. `media`: choice files given apart
-    from the form (see read_xlsform)."""
+    from the form; `entity_lists`: the hub's entity lists (see read_xlsform)."""
     path = Path(path)
     if path.suffix.lower() in (*XLSX_SUFFIXES, *XLS_SUFFIXES):
-        return read_xlsform(path, media)
+        return read_xlsform(path, media, entity_lists)
     if path.suffix.lower() != ".json":
         return ImportResult(None, [make("unknown_file", file=path.name)])
     try:

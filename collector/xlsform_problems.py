@@ -247,20 +247,133 @@ CATALOGUE: dict[str, tuple[str, Render]] = {
         ERROR,
         lambda a: gettext("The prompt file %(file)s could not be read (%(detail)s).", **a),
     ),
-    "unsupported_column/save_to": (
-        WARNING,
+    # entity lists (the entities sheet and the survey's save_to column)
+    "entities/column": (
+        ERROR,
         lambda a: gettext(
-            "The '%(header)s' column is left out: this form imports without its entities, so "
-            "this answer is kept with the record but saved to no entity list.",
+            "The entities sheet has no column '%(header)s': use list_name, label, entity_id, "
+            "create_if and update_if.",
             **a,
         ),
     ),
-    "external_data/entities": (
+    "entities/missing_list": (
+        ERROR,
+        lambda a: gettext("This entity declaration has no list_name.", **a),
+    ),
+    "entities/bad_list": (
+        ERROR,
+        lambda a: gettext(
+            "'%(name)s' is not a usable entity list name: use letters, digits and _, starting "
+            "with a letter, and not two underscores first.",
+            **a,
+        ),
+    ),
+    "entities/duplicate_list": (
+        ERROR,
+        lambda a: gettext(
+            "The entity list '%(list)s' is declared twice (first on row %(used)s).", **a
+        ),
+    ),
+    "entities/missing_label": (
+        ERROR,
+        lambda a: gettext(
+            "The entity list '%(list)s' needs a label: the expression that names each new "
+            "entity, such as concat(${first_name}, ' ', ${last_name}).",
+            **a,
+        ),
+    ),
+    "entities/update_without_id": (
+        ERROR,
+        lambda a: gettext(
+            "update_if needs an entity_id: the expression that gives the id of the entity to "
+            "update, such as ${household}.",
+            **a,
+        ),
+    ),
+    "entities/create_if_with_id": (
+        ERROR,
+        lambda a: gettext(
+            "With an entity_id, create_if needs an update_if too: each record then creates "
+            "an entity or updates one.",
+            **a,
+        ),
+    ),
+    "entities/more_lists": (
         WARNING,
         lambda a: gettext(
-            "The entity list '%(list)s' is left out: this form imports without it, so its "
-            "records create and update no entities. To choose from an entity list, attach it as "
-            "a CSV file (select_one_from_file).",
+            "The entity list '%(list)s' is left out: a form saves to one entity list in the "
+            "collector ('%(first)s'), so this form's records create and update no '%(list)s' "
+            "entities.",
+            **a,
+        ),
+    ),
+    "entities/repeat": (
+        WARNING,
+        lambda a: gettext(
+            "The entity list '%(list)s' is left out: it would take one entity from each "
+            "instance of a repeat, which the collector does not do yet. The form imports "
+            "without it, so its records create and update no entities.",
+            **a,
+        ),
+    ),
+    "entities/save_to_left_out": (
+        WARNING,
+        lambda a: gettext(
+            "The '%(header)s' column is left out on this row: the entity list '%(list)s' is "
+            "left out (see the entities sheet), so this answer is kept with the record but "
+            "saved to no entity.",
+            **a,
+        ),
+    ),
+    "entities/save_to_without_list": (
+        ERROR,
+        lambda a: gettext(
+            "save_to needs an entities sheet that declares the entity list the answer is saved to.",
+            **a,
+        ),
+    ),
+    "entities/save_to_unknown_list": (
+        ERROR,
+        lambda a: gettext(
+            "The entities sheet declares no entity list '%(list)s' (save_to %(value)s).", **a
+        ),
+    ),
+    "entities/save_to_name": (
+        ERROR,
+        lambda a: gettext(
+            "'%(value)s' is not a usable entity property: use letters, digits and _, starting "
+            "with a letter, not two underscores first, and neither name nor label.",
+            **a,
+        ),
+    ),
+    "entities/save_to_twice": (
+        ERROR,
+        lambda a: gettext(
+            "The property '%(prop)s' is already saved from row %(used)s: save each property "
+            "from one question.",
+            **a,
+        ),
+    ),
+    "entities/save_to_group": (
+        ERROR,
+        lambda a: gettext(
+            "A group or a repeat cannot be saved to an entity: put save_to on a question.", **a
+        ),
+    ),
+    "entities/save_to_prefix": (
+        ERROR,
+        lambda a: gettext(
+            "'%(value)s' has more than one '#': write the property, or list#property.", **a
+        ),
+    ),
+    "entities/undeclared_list": (
+        WARNING,
+        lambda a: gettext(
+            "There is no choice file %(file)s and no entity list '%(list)s' on this hub yet: "
+            "the question offers the entities of '%(list)s' once a form that declares that "
+            "list is imported and its records are finalized, and no choices until then. If "
+            "%(file)s is a choice file, put it in the same folder as the form or give it "
+            "with --media %(file)s, and import the form again.",
             **a,
         ),
     ),

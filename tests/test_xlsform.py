@@ -1208,26 +1208,17 @@ def test_disclosure_roles_round_trip_and_odk_ignores_them(tmp_path):
     assert roles["wg_seeing"] == ("key", "wg_disability")
 
 
-def test_a_form_with_entities_imports_without_them_and_says_so_where():
-    """ODK Central's entities: the form works as a form; each declared list, and each
-    save_to answer, is named as left out."""
+def test_a_form_with_entities_imports_with_them():
+    """ODK Central's entities: the declaration and each save_to are read (the rest is
+    tests/test_entities.py)."""
     survey = [
-        {"type": "text", "name": "tree_name", "label": "Tree", "save_to": "name"},
+        {"type": "text", "name": "tree_name", "label": "Tree", "save_to": "tree"},
         {"type": "integer", "name": "height", "label": "Height (m)", "save_to": "height"},
         {"type": "text", "name": "note", "label": "Note"},
     ]
-    result = convert(
-        {
-            **sheets(survey),
-            "entities": [{"list_name": "trees", "label": "concat(${tree_name}, ' ', ${height})"}],
-        }
-    )
-    assert result.ok and result.errors == []
-    assert set(result.form.questions) == {"tree_name", "height", "note"}
-    left_out = [(p.code, p.sheet, p.row, p.column) for p in result.warnings]
-    assert ("external_data", "entities", 2, "list_name") in left_out
-    assert [w for w in left_out if w[0] == "unsupported_column"] == [
-        ("unsupported_column", "survey", 2, "save_to"),
-        ("unsupported_column", "survey", 3, "save_to"),
-    ]
-    assert any("'trees' is left out" in str(w) for w in result.warnings)
+    label = "concat(${tree_name}, ' ', ${height})"
+    result = convert({**sheets(survey), "entities": [{"list_name": "trees", "label": label}]})
+    assert result.ok and result.errors == [] and result.warnings == []
+    assert result.definition["entities"] == [{"list_name": "trees", "label": label}]
+    saved = {name: q.get("save_to") for name, q in result.form.questions.items()}
+    assert saved == {"tree_name": "tree", "height": "height", "note": None}
