@@ -334,7 +334,8 @@ bibi babu daktari dokta mwalimu sista shehe ustadh ustaz mchungaji ndugu dada ka
 mjomba mwenyekiti padri
 inna yaya likita
 papa maman askofu shemasi mheshimiwa mhe diwani chifu katibu mbunge afisa nesi dkt
-fasto liman hakimi dagaci ardo lamido lalla nas
+fasto liman limam limami hakimi dagaci ardo lamido lalla nas
+ti
 chef commandant capitaine colonel lieutenant sergent adjudant préfet maire évêque
 monseigneur mgr marabout tantine
 promotor promotora presidente presidenta coordinador coordinadora alcalde alcaldesa
@@ -412,6 +413,7 @@ kawata|abokina|abokiyata|makwabcina|makwabciyata|mahaifiyata|mahaifina|kanina|ka
 yayana|yayata|jikana|jikata|yarona|yarinyata|yaronta|yaronsa
 yar'uwata|ɗan'uwana|dan'uwana|yar'uwarsa|ɗan'uwansa|yar'uwarta|ɗan'uwanta""")
 )
+_RELATION_PHRASES = _by_first_word(_phrase(p) for p in _RELATIONS.split("|"))
 # Words of those phrases: "Mijina ya ce" is "my husband said", no name.
 _RELATION_WORDS = {_fold(w) for phrase in _RELATIONS.split("|") for w in phrase.split()}
 # The same in Arabic: only a known name counts after them, since Arabic has no capitals
@@ -634,6 +636,8 @@ def _names(text: str, keys: set[str]) -> list[Span]:
             marked[i] = True  # the record's own names: anywhere, any case
             continue
         known = _is_known(word)
+        if _shouted_word(word):
+            continue  # "FOOD is finished", "Babu RUWA": a word in capitals for emphasis
         parts = _camel_parts(word.text)
         if parts and any(_fold(p) in _name_list() or _fold(p) in _AFRICAN_NAMES for p in parts):
             marked[i] = True
@@ -670,6 +674,12 @@ def _names(text: str, keys: set[str]) -> list[Span]:
     _arabic_nisbas(text, words, marked)
     _appositions(text, words, marked)
     _groups(text, words, marked)
+    _shorthand_cues(text, words, marked)
+    _nickname_then_name(text, words, marked)
+    _age_in_brackets(text, words, marked)
+    _possessive_kin(text, words, marked)
+    _latin_in_arabic(text, words, marked)
+    _arabic_name_runs(text, words, marked)
     _not_names(text, words, marked, keys)
     _ordinary_uses(text, words, marked, keys)
     # "San José", "Port Louis", "Save the Children": places and organisations made of
@@ -683,6 +693,245 @@ def _names(text: str, keys: set[str]) -> list[Span]:
     _initials(text, words, marked, kept)
     _sign_off(text, words, marked, kept)
     return _name_spans(text, words, marked)
+
+
+def _shouted_word(word: _Word) -> bool:
+    """A word of the vocabulary written all in capitals ("FOOD", "RUWA", "HOPE"): emphasis, or an
+    organisation's acronym, not a name; a cue before it ("my name is GRACE") still counts."""
+    return (
+        word.capital and len(word.text) > 1 and word.text.isupper() and _everyday_word(word.folded)
+    )
+
+
+# -- Enumerators' shorthand, nicknames, names in the other script ---------------------------
+
+# How enumerators and hotline operators write who they spoke to: "Resp. name X", "HH head:
+# X", "Appelant X", "Responsable: X", "رب الأسرة: X". After these, a capitalised word, an
+# Arabic word, or a lower-case word no vocabulary knows ("hh head: rukia mwanaisha").
+_SHORTHAND = _by_first_word(
+    _phrase(p)
+    for p in """
+resp name|resp's name|respondent name|respondent's name|name of respondent|respondent
+hh head|hhh|household head|head of household|head of hh|hoh|caller name|caller's name
+caller|beneficiary|beneficiary name|name of beneficiary|interviewee
+nom du répondant|nom de l'enquêté|nom de l'enquêtée|chef de ménage|cheffe de ménage
+appelant|appelante|répondant|répondante|enquêté|enquêtée|bénéficiaire|responsable
+jefe de hogar|jefa de hogar|jefe del hogar|jefa del hogar|encuestado|encuestada
+nombre del encuestado|nombre de la encuestada|beneficiario|beneficiaria
+mkuu wa kaya|mkuu wa familia|mhojiwa|jina la mhojiwa|mpigaji|mnufaika
+shugaban gida|maigida|mai gida|wanda aka tambaya|mai kira
+رب الأسرة|ربة الأسرة|رب الاسرة|ربة الاسرة|رب العائلة|ربة العائلة|اسم المستجيب|المستجيب|المتصل
+اسم المتصل|اسم رب الأسرة|اسم رب الاسرة|المستفيد|اسم المستفيد
+""".replace("\n", "|").split("|")
+    if p.strip()
+)
+
+
+def _shorthand_cues(text: str, words: list[_Word], marked: list[bool]) -> None:
+    """After an enumerator's shorthand for the person ("Resp. name", "HH head:", "Appelant",
+    "رب الأسرة:"), the name: capitalised words no vocabulary holds as ordinary, Arabic
+    words that may be names, lower-case words no vocabulary knows."""
+    if _SHORTHAND.keys().isdisjoint(w.folded for w in words):
+        return
+    for i in range(len(words)):
+        if words[i].folded not in _SHORTHAND:
+            continue
+        length = _phrase_at(words, i, _SHORTHAND)
+        j = i + length
+        if not length or j >= len(words) or not _joined_loose(text, words[j - 1], words[j]):
+            continue
+        first = words[j]
+        if _is_arabic(first.text):
+            if _arabic_word_not_name(first) is False or _is_known(first):
+                marked[j] = True  # the rest: `_arabic_name_runs`
+            continue
+        if not first.capital:
+            # "hh head: rukia mwanaisha": lower case only after a colon or a dash.
+            if (
+                ":" in text[words[j - 1].end : first.start]
+                or "-" in text[words[j - 1].end : first.start]
+            ):
+                for k in range(j, min(j + 3, len(words))):
+                    if (k > j and not _joined(text, words[k - 1], words[k])) or not (
+                        _lower_case_no_word(words[k]) or words[k].folded in _name_list()
+                    ):
+                        break
+                    marked[k] = True
+            continue
+        for k in range(j, min(j + 4, len(words))):
+            word = words[k]
+            if (k > j and not _joined(text, words[k - 1], word)) or not (
+                word.capital and _name_shaped(word)
+            ):
+                break
+            marked[k] = True
+
+
+def _lower_case_no_word(word: _Word) -> bool:
+    """A lower-case Latin word that no vocabulary or list holds, whatever its ending: after
+    "HH head:", "rashed" is a name though it ends as a past tense does."""
+    folded = word.folded
+    return (
+        not word.capital
+        and word.text.isalpha()
+        and len(folded) >= 3
+        and not any(folded in s for s in (_ordinary(), _vocabulary(), _RELATION_WORDS))
+        and not _swahili_verb_shape(folded)
+    )
+
+
+def _name_shaped(word: _Word) -> bool:
+    """A capitalised Latin word that is a listed name or that no vocabulary knows."""
+    return (
+        not word.text.isupper()
+        and word.folded not in _COMMON
+        and not _is_title(word)
+        and (_is_known(word) is not None or _unknown_anywhere(word))
+    )
+
+
+# "'Kipara' (Omari Seif Mbwana)", "«الأعرج» (صالح مقبل الزبيدي)": a nickname in quotes, then
+# the real name in brackets.
+_NICKNAME = re.compile(
+    r"[\"'‘“«]\s*([^\W\d_][^\"'’”»()\n]{1,40}?)\s*[\"'’”»]\s*\(\s*([^()\n]{3,80}?)\s*\)"
+)
+
+
+def _nickname_then_name(text: str, words: list[_Word], marked: list[bool]) -> None:
+    """A nickname in quotes and the real name in brackets after it: both are names, when
+    every word in the brackets is shaped as a name (capitalised, or Arabic)."""
+    if "(" not in text:
+        return
+    for match in _NICKNAME.finditer(text):
+        quoted = [k for k, w in enumerate(words) if match.start(1) <= w.start < match.end(1)]
+        inside = [k for k, w in enumerate(words) if match.start(2) <= w.start < match.end(2)]
+        if not quoted or len(quoted) > 3 or not 2 <= len(inside) <= 5:
+            continue
+        if not all(
+            marked[k]
+            or (_is_arabic(words[k].text) and _arabic_name_word(words[k]))
+            or (words[k].capital and _name_shaped(words[k]))
+            or words[k].folded in _ALL_PARTICLES
+            for k in inside
+        ) or not any(marked[k] or _is_known(words[k]) for k in inside):
+            continue
+        for k in quoted + inside:
+            if (
+                words[k].capital
+                or _is_arabic(words[k].text)
+                or (words[k].folded not in _ALL_PARTICLES and k in inside)
+            ) and not _is_title(words[k]):
+                marked[k] = True
+
+
+def _arabic_name_word(word: _Word) -> bool:
+    """An Arabic word that may be part of a name in brackets: no pronoun, verb or little
+    word ("صالح مقبل الزبيدي", not "مش صحيح")."""
+    return not any(f in _COMMON or f in _ARABIC_AFTER_PERSON for f in _bare(word.folded)) and (
+        _is_known(word) is not None
+        or _arabic_word_not_name(word) is False
+        or (word.folded.startswith("ال") and word.folded.endswith("ي"))
+    )
+
+
+# "Resp. (Nurjahan, 37)", "(Amadou Sow, 35 ans)": a person and an age in brackets.
+_AGE_IN_BRACKETS = re.compile(r"\(\s*([^\W\d_][^(),\n]{1,50}?)\s*,\s*\d{1,3}\b[^()\n]{0,12}\)")
+
+
+def _age_in_brackets(text: str, words: list[_Word], marked: list[bool]) -> None:
+    """Up to three capitalised name-shaped words, then a comma and an age, in brackets."""
+    if "(" not in text:
+        return
+    for match in _AGE_IN_BRACKETS.finditer(text):
+        inside = [k for k, w in enumerate(words) if match.start(1) <= w.start < match.end(1)]
+        if 1 <= len(inside) <= 3 and all(
+            marked[k] or (words[k].capital and _name_shaped(words[k])) for k in inside
+        ):
+            for k in inside:
+                marked[k] = True
+
+
+# "kavira's mother", "Kamau's wife": a word with "'s" before a relative is whose.
+_KIN_AFTER_POSSESSIVE = _split("""
+mother father wife husband son sons daughter daughters brother brothers sister sisters child
+children kids baby family mum mom dad uncle aunt grandmother grandfather widow cousin
+""")
+
+
+def _possessive_kin(text: str, words: list[_Word], marked: list[bool]) -> None:
+    """A word with "'s" before "mother", "wife", "children": a person's name, in lower case
+    too, when no vocabulary holds the word ("the doctor's wife" is no name)."""
+    if not any(a + "s " in text for a in _APOSTROPHES):
+        return
+    for i in range(len(words) - 2):
+        word, s, kin = words[i], words[i + 1], words[i + 2]
+        if (
+            s.folded == "s"
+            and s.start == word.end + 1
+            and text[word.end] in _APOSTROPHES
+            and kin.folded in _KIN_AFTER_POSSESSIVE
+            and _joined(text, s, kin)
+            and (
+                _lower_case_unknown(word)
+                or (word.capital and not word.initial and _name_shaped(word))
+                or (word.capital and _unknown_anywhere(word))
+            )
+        ):
+            marked[i] = True
+
+
+def _latin_in_arabic(text: str, words: list[_Word], marked: list[bool]) -> None:
+    """A message in Arabic script with a name in Latin letters: "المسجل Nabil Al-Qadasi".
+    Capitalised Latin words there that no vocabulary knows, or listed names, are names, and
+    "Al-"/"El-" before one goes with it. Acronyms (MSF, UNHCR) are not."""
+    if not _ARABIC_LETTER.search(text):
+        return
+    arabic = sum(_is_arabic(w.text) for w in words)
+    if arabic * 2 <= len(words):
+        return
+    for i, word in enumerate(words):
+        if _is_arabic(word.text) or not word.capital or word.text.isupper():
+            continue
+        if word.folded in ("al", "el") and i + 1 < len(words):
+            continue  # decided with the word after it
+        if _is_known(word) is not None or _unknown_anywhere(word):
+            marked[i] = True
+            before = words[i - 1] if i else None
+            if before is not None and before.folded in ("al", "el") and _joined(text, before, word):
+                marked[i - 1] = True
+
+
+def _arabic_name_runs(text: str, words: list[_Word], marked: list[bool]) -> None:
+    """Arabic names of three and four parts: after a marked Arabic name, joined words that no
+    vocabulary knows go on it ("شمسان عبده قاسم الحبيشي"); after "أنا", two such words
+    are a name even with the ending of a verb ("أنا كاكا بولاما")."""
+    if not _ARABIC_LETTER.search(text):
+        return
+    for i in range(1, len(words)):
+        word, before = words[i], words[i - 1]
+        if marked[i] or not _is_arabic(word.text) or not _joined(text, before, word):
+            continue
+        rare = _arabic_rank(word.folded) is None and len(word.folded) >= 3
+        between = marked[i - 1] and i + 1 < len(words) and marked[i + 1]
+        if not (rare or (between and _arabic_word_not_name(word) is False)) or any(
+            f in _COMMON or f in _ARABIC_AFTER_PERSON for f in _bare(word.folded)
+        ):
+            continue
+        nxt = words[i + 1] if i + 1 < len(words) else None
+        if (
+            marked[i - 1]
+            and _is_arabic(before.text)
+            and (nxt is not None and marked[i + 1] and _joined(text, word, nxt))
+        ):
+            marked[i] = True  # between two parts of a name
+        elif (
+            before.folded in _ARABIC_I_AM
+            and nxt is not None
+            and _is_arabic(nxt.text)
+            and _joined(text, word, nxt)
+            and (marked[i + 1] or _arabic_rank(nxt.folded) is None)
+        ):
+            marked[i] = marked[i + 1] = True
 
 
 # What ends a sentence before a message's sign-off: ". Amarachi", "!\nOduya", " - Nuhu".
@@ -797,6 +1046,10 @@ def _in_the_name_of(words: list[_Word], j: int) -> bool:
     )
 
 
+# "as": between "signs" or "called" and the name.
+_AS = _split("como comme as kama")
+
+
 def _after_context(text: str, words: list[_Word], marked: list[bool]) -> None:
     for i in range(len(words)):
         length = (
@@ -805,6 +1058,8 @@ def _after_context(text: str, words: list[_Word], marked: list[bool]) -> None:
             _phrase_at(words, i, _WEAK_CONTEXT),
         )
         j = i + (max(length) or (_phrase_at(words, i, _IN_THE_NAME_OF)))
+        if max(length) and j + 1 < len(words) and words[j].folded in _AS:
+            j += 1  # "firma como X", "signé comme X", "known as X"
         if (
             j == i
             or j >= len(words)
@@ -919,6 +1174,7 @@ def _after_titles(text: str, words: list[_Word], marked: list[bool]) -> None:
             and (word.capital or _is_arabic(word.text))
             and word.folded not in _COMMON
             and not _is_title(word)
+            and not _shouted_word(word)
             and not _of_the(title, word)
             and not _arabic_frequent(word)
             and not _everyday_after_title(word)
@@ -1084,6 +1340,10 @@ _ORDINARY_ENDING = re.compile(
 )
 
 
+# "IDPs", "NGOs", "CHWs": an acronym with a plural "s" is no name.
+_ACRONYM_PLURAL = re.compile(r"[A-Z]{2,}s")
+
+
 def _unknown_capitalised(word: _Word) -> bool:
     """A capitalised word in Latin letters that no list knows as an ordinary word."""
     return (
@@ -1091,6 +1351,7 @@ def _unknown_capitalised(word: _Word) -> bool:
         and not _is_arabic(word.text)
         and len(word.folded) >= 3
         and not (word.text.isupper() and len(word.text) > 1)
+        and not (word.text[1:2].isupper() and _ACRONYM_PLURAL.fullmatch(word.text))
         and word.folded not in _ordinary()
         and not _ORDINARY_ENDING.search(word.folded)
     )
@@ -1144,6 +1405,22 @@ def _lower_case_after_cues(text: str, words: list[_Word], marked: list[bool]) ->
                 or _phrase_at(words, i, _STRONG_CONTEXT)
                 or int(_HAUSA_KIN.fullmatch(words[i].folded) is not None)
             )  # "kawuna danlami"
+        elif not length and (words[i].folded in _RELATION_PHRASES or _hausa_kin(words[i].folded)):
+            # In a message with capitals, a relative and a lower-case word no vocabulary
+            # knows, alone at the end of its phrase: "ina neman dan uwana bukkar".
+            length = _phrase_at(words, i, _RELATION_PHRASES) or int(
+                _hausa_kin(words[i].folded) and _hausa(words)
+            )
+            end = i + length + 1
+            if length and (
+                end > len(words)
+                or (
+                    end < len(words)
+                    and text[words[end - 1].end : words[end].start].strip()[:1]
+                    not in tuple(",.;!?")
+                )
+            ):
+                length = 0
         j = i + length
         if (
             not length
@@ -1590,8 +1867,7 @@ def _rare_in_latin(word: _Word) -> bool:
     rank = _arabic_rank(folded)
     return (
         len(folded) >= 2
-        and (rank is None or rank >= _ARABIC_FREQUENT)
-        and not _inflected(folded)
+        and (rank is None or (rank >= _ARABIC_FREQUENT and not _inflected(folded)))
         and not any(f in _COMMON or f in _TITLES for f in _bare(folded))
     )
 
@@ -2681,6 +2957,12 @@ _HAUSA_KIN = re.compile(
 )
 
 
+@lru_cache(maxsize=65536)
+def _hausa_kin(folded: str) -> bool:
+    """ "Kanwata", "dan'uwana": a Hausa kinship word with "my", "his", "her"…"""
+    return _HAUSA_KIN.fullmatch(folded) is not None
+
+
 # -- Places and organisations made of names ----------------------------------------------
 
 # A capitalised word after these is part of a place: "San José", "Port Louis", "Sainte-Marie".
@@ -2727,8 +3009,13 @@ _ARABIC_PLACE_PREFIXES = _split("بر دير عين تل كفر بيت بئر ب
 _NAMED_BEFORE = _split("""
 road street avenue lane drive close crescent highway square junction roundabout estate bridge
 stadium park camp settlement primary secondary academy hall memorial station barracks
+masjid mosque church chapel cathedral clinic hospital dispensary school market
 """)
-_NAMED_BEFORE_LOWER = _split("road street avenue highway junction roundabout")
+# "Bilal Masjid", "Sheikh Abdiqani clinic": a mosque, a clinic named after a person is a place.
+_NAMED_BEFORE_LOWER = _split("""
+road street avenue highway junction roundabout masjid mosque church clinic hospital
+dispensary school market
+""")
 # Who heads a place: "le chef de quartier Ngaïkoisset" names the head, not the quarter.
 _PLACE_HEADS = _split("""
 chef jefe head mwenyekiti shugaba shugaban mai responsable président presidente leader
@@ -2757,6 +3044,7 @@ def _protected(text: str, words: list[_Word]) -> list[bool]:
     _protect_organisations(text, words, kept)
     _protect_named_before(text, words, kept)
     _protect_towns(text, words, kept)
+    _protect_after_locatives(text, words, kept)
     _protect_emphasis(text, words, kept)
     return kept
 
@@ -2842,6 +3130,166 @@ def _protect_towns(text: str, words: list[_Word], kept: list[bool]) -> None:
             and word.folded not in _listed()[0]
         ):
             kept[i] = True
+
+
+# "in Garbatulla", "au site de Kibabi", "hapa Lomogol", "sokoni X", "daga X": a word
+# no list knows, after these, names where, not who. Not "à" after a verb of giving or
+# saying ("dis à X"), nor Spanish "a" ("vi a X"): there the word after is a person.
+_LOCATIVES = _split("""
+in at from near inside outside around
+au aux dans de du des vers près chez
+en desde hasta hacia cerca
+hapa huko kule katika kwenye sokoni kambini mjini kijijini kutoka
+daga cikin zuwa kusa
+""")
+# "à" and Hausa "a" only after a verb of being or living there: "habite à X", "yana a
+# X"; "dites à X", "merci à X" name a person.
+_PLURAL_ARTICLES = _split("les los las")
+# Not "إلى" (to): "الإحالة إلى X" is a referral to a person.
+_ARABIC_LOCATIVES = _split("من في قرب")
+_LOCATIVE_ARTICLES = _split("the le la l el")
+_THROUGH = _split("por par through via")
+_FRENCH_AT = _split("à")
+_HAUSA_AT = _split("a")
+_BEING_AT = _split("""
+habite habitent habitons vit vivent vivons né née nés nées est sont suis sommes resté restée
+restés installé installée installés réfugié réfugiée réfugiés déplacé déplacée déplacés
+travaille travaillent ici là bien arrivé arrivée arrivés
+yana tana muna suna ina kuna zaune zama
+""")
+# "from", "de" and "من" are also whose and from whom ("threats from X", "la fille de X",
+# "سمعت من X"): they make a place only after a word for coming, living or a place, so that
+# a name in no list after them is still removed (safety before fewer false alarms).
+_FROM = _split("from de")
+_FROM_A_PLACE = _split("""
+come came comes coming arrived arrive arrives fled flee fleeing displaced moved returned
+returnees caller callers people person persons family families refugee refugees idp idps
+woman man women men lady girl boy village town city camp site area district region zone
+venu venue venus venues originaire originaires déplacé déplacée déplacés déplacées
+réfugié réfugiée réfugiés réfugiées appel appelant appelante gens habitants ville
+quartier territoire région province
+vengo viene vienen venimos vinimos llegó llegaron salimos desplazado desplazada
+desplazados refugiado refugiados gente familia familias personas
+""")
+_ARABIC_FROM_A_PLACE = _split("""
+نازح نازحة نازحين نازحون جاء جاءت جينا جيت وصل وصلت وصلنا هربنا هرب هربت لاجئ لاجئة
+لاجئين أهل اهل ناس مخيم منطقة قرية مدينة أصله اصله أصلها اصلها
+""")
+# Words before the locative that make the next word a person: "a letter from X", "de la
+# part de X", "le fils de X", "la maison de X", "kutoka kwa X" ("kwa" is no locative).
+_PERSON_BEFORE_LOCATIVE = _RELATION_WORDS | _split("""
+letter message note greetings regards gift money word news help call calls phone number
+lettre mot cadeau argent nouvelles part nom fils fille femme mari maman papa famille maison
+numéro téléphone cas compte enfant children kids niño niña hijos watoto yara
+carta mensaje regalo dinero noticias parte nombre casa familia número teléfono caso cuenta
+barua ujumbe zawadi pesa habari salamu
+wasika sako kyauta kudi labari gaisuwa
+رسالة هدية مبلغ فلوس خبر سلام تحويل أولاد اولاد أطفال اطفال عائلة بيت
+""")
+
+
+def _protect_after_locatives(text: str, words: list[_Word], kept: list[bool]) -> None:
+    """ "caller from Garbatulla", "au site de Kibabi", "hapa Lomogol": a capitalised
+    word no name list knows, just after a word for "in", "at", "from", is a place, and so
+    is a second such word joined to it ("from Kutupa Para"). Not after a person cue ("a
+    letter from X", "de la part de X", "le fils de X"), not with a possessive after it
+    ("near X's house"), not with a title or a relative as the word after the locative."""
+    for i in range(1, len(words)):
+        word, before = words[i], words[i - 1]
+        if (
+            kept[i]
+            or before.folded not in _BEFORE_A_PLACE
+            or not (word.capital or _is_arabic(word.text))
+            or not _joined(text, before, word)
+        ):
+            continue
+        if _is_arabic(word.text):
+            # "نازح من مونغونو": an Arabic word no vocabulary or list knows after "من", "في".
+            kept[i] = (
+                before.folded in _ARABIC_LOCATIVES
+                and (before.folded != "من" or _after(words, i - 1, _ARABIC_FROM_A_PLACE))
+                and _arabic_rank(word.folded) is None
+                and _is_known(word) is None
+                and not (i >= 2 and _person_before(words[i - 2].folded))
+            )
+            continue
+        if not word.capital:
+            continue
+        if before.folded in _PLURAL_ARTICLES and not before.capital:
+            # "les Fuliiru", "los Wayuu": a people; one person takes no plural article.
+            kept[i] = _place_like(text, words, i) and not _is_known(word)
+            continue
+        if (
+            before.folded in _LOCATIVE_ARTICLES
+            and not before.capital
+            and i >= 2
+            and (words[i - 2].folded in _LOCATIVES or words[i - 2].folded in _THROUGH)
+            and _joined(text, words[i - 2], before)
+        ):
+            before = words[i - 2]  # "por el Tapón", "dans le Kivu", "in the Sahel"
+            i_before, article = i - 2, True
+            if i >= 3 and words[i - 3].capital and _joined(text, words[i - 3], before):
+                continue  # "Yorlenis de la Ossa": a family name's particle, not "from"
+        else:
+            i_before, article = i - 1, False
+        if before.folded in _FRENCH_AT or (before.folded in _HAUSA_AT and not before.capital):
+            if i_before < 1 or words[i_before - 1].folded not in _BEING_AT:
+                continue
+        elif before.folded not in _LOCATIVES and not (article and before.folded in _THROUGH):
+            continue
+        elif before.folded in _FROM and not (
+            _after(words, i_before, _FROM_A_PLACE) or _from_after_a_name(text, words, i_before)
+        ):
+            continue
+        if i_before >= 1 and _person_before(words[i_before - 1].folded):
+            continue
+        run = [i]
+        if i + 1 < len(words) and words[i + 1].capital and _joined(text, word, words[i + 1]):
+            run.append(i + 1)
+        if all(_place_like(text, words, k, article) for k in run):
+            for k in run:
+                kept[k] = True
+
+
+# Every word that may stand just before a place above (made once: this runs on every word).
+_BEFORE_A_PLACE = (
+    _LOCATIVES | _ARABIC_LOCATIVES | _PLURAL_ARTICLES | _LOCATIVE_ARTICLES | _FRENCH_AT | _HAUSA_AT
+)
+
+
+def _after(words: list[_Word], k: int, cues: set[str]) -> bool:
+    """Whether the word before words[k] is one of `cues` ("caller" before "from")."""
+    return k >= 1 and words[k - 1].folded in cues
+
+
+def _from_after_a_name(text: str, words: list[_Word], k: int) -> bool:
+    """ "Je suis Mwavita Bulambo, de Kabare": "from" set off by a comma after a capitalised
+    word inside a sentence says where that person is from."""
+    if k < 1:
+        return False
+    name = words[k - 1]
+    return name.capital and not name.initial and text[name.end : words[k].start] == ", "
+
+
+def _person_before(folded: str) -> bool:
+    """ "letter", "fils", "enfants", "watoto": before a locative, the next word is whose."""
+    return folded in _ARABIC_KIN or any(
+        f in _PERSON_BEFORE_LOCATIVE
+        for f in (folded, folded[:-1] if folded.endswith("s") else folded)
+    )
+
+
+def _place_like(text: str, words: list[_Word], k: int, article: bool = False) -> bool:
+    """A capitalised word no name list knows (after an article, a listed one too: "por el
+    Chocó"), no title, without "'s" after it."""
+    word = words[k]
+    after = text[word.end : word.end + 2]
+    return not (
+        (not article and (word.folded in _name_list() or word.folded in _AMBIGUOUS_NAMES))
+        or _is_title(word)
+        or word.folded in _RELATION_WORDS
+        or (len(after) == 2 and after[0] in _APOSTROPHES and after[1] in "sS")
+    )
 
 
 def _after_in(words: list[_Word], i: int) -> bool:
@@ -3110,8 +3558,18 @@ def _grow(
             _joined(text, left, right)
             and _looks_like_more_name(words[i], words[j], j < i)
             and not (_is_arabic(words[i].text) and _arabic_not_person(words, i))
+            and not _son_of_before(words, marked, i, j)
         ):
             marked[i] = True
+
+
+_SON_OF = _split("ابن بنت ولد")
+
+
+def _son_of_before(words: list[_Word], marked: list[bool], i: int, j: int) -> bool:
+    """ "تحويل بنت Salwa": "son of" first, before a name, says whose child; it is part of a
+    name only between two of its words ("علي ابن سالم")."""
+    return j > i and words[i].folded in _SON_OF and not (i and marked[i - 1])
 
 
 def _looks_like_more_name(word: _Word, name: _Word, after: bool) -> bool:
@@ -3149,6 +3607,7 @@ def _cue_word(word: _Word, swahili: bool = True) -> bool:
                 _WEAK_CONTEXT,
                 _CONTACT_VERBS,
                 _INTRODUCTIONS,
+                _SHORTHAND,
             )
         )
         or (
@@ -3409,7 +3868,14 @@ _STREET = (
     r"allée|allee|chemin|route|impasse|calle|c/|avenida|avda|carrera|paseo|camino|callejón|"
     r"barabara|mtaa|titi|titin|layi|layin|hanya|شارع|طريق|زقاق|درب"
 )
-_HOUSE = r"house|plot|flat|apartment|maison|casa|nyumba|kiwanja|gida|منزل|بيت|شقة|بناية|عمارة"
+_HOUSE = (
+    r"house|plot|flat|apartment|shelter|maison|casa|nyumba|kiwanja|gida|منزل|بيت|شقة|بناية|عمارة"
+)
+# A camp's block, by its number or letter and number: "Block B-4", "bloc 12".
+_BLOCK = r"block|bloc|bloque|بلوك"
+_BLOCK_ID = r"(?:[A-Z]-?)?\d{1,4}[A-Z]?\b"
+# "Calle Olmedo y Rocafuerte": a corner, two streets named.
+_CORNER = r"y|e|et|and|&|na|da|و"
 _NUMBER_WORD = r"no\.?|number|num\.?|n°|nº|numéro|numero|número|namba|lamba|mai\s+lamba|رقم"
 _NUM = r"\d{1,5}[a-zA-Z]?\b"
 _CONNECT = r"de\s+la|de|des|du|del|de\s+los|ya|wa|la|al|el"
@@ -3427,7 +3893,9 @@ _ADDRESS = re.compile(
     rf"|(?<![\w])(?i:{_STREET})\b\.?(?:\s+(?i:{_CONNECT})\b)?(?:\s+(?:{_NAME_WORD})){{1,3}}\s*[,،]?\s*"
     rf"(?:(?i:{_NUMBER_WORD})\s*)?{_NUM}"
     # "Mtaa wa Msimbazi, nyumba namba 45", "شارع المطران، بناية الورد": a street, then the house
-    rf"|(?<![\w])(?i:{_STREET})\b\.?(?:\s+(?i:{_CONNECT})\b)?(?:\s+(?:{_NAME_WORD})){{1,3}}\s*[,،]?\s*"
+    # ("Calle Olmedo y Rocafuerte, casa 88": at a corner)
+    rf"|(?<![\w])(?i:{_STREET})\b\.?(?:\s+(?i:{_CONNECT})\b)?(?:\s+(?:{_NAME_WORD})){{1,3}}"
+    rf"(?:\s+(?i:{_CORNER})\s+(?:{_NAME_WORD})(?:\s+(?:{_NAME_WORD}))?)?\s*[,،]?\s*"
     rf"(?i:{_HOUSE})\s+(?:(?i:{_NUMBER_WORD})\s*)?(?:{_NUM}|[\u0621-\u064a]+)"
     # "gida mai lamba 17, titin Zaria Road", "Lamba 12, Titin Kurmi": the house, then the street
     rf"|(?<![\w])(?:(?i:{_HOUSE})\s+(?:(?i:{_NUMBER_WORD})\s*)?|(?i:{_NUMBER_WORD})\s*){_NUM}"
@@ -3439,6 +3907,8 @@ _ADDRESS = re.compile(
     # "Street 18", "شارع ١٨": a numbered street
     rf"|(?<![\w])(?i:{_STREET})\s+(?:(?i:{_NUMBER_WORD})\s*)?{_NUM}"
     rf"(?=\s*[,،]\s*(?:(?i:{_HOUSE})|(?i:{_NUMBER_WORD}))\s*{_NUM})"
+    # "Block 4, Nyumba 112": a camp's block, then the shelter or house in it
+    rf"|(?<![\w])(?i:{_BLOCK})\s+{_BLOCK_ID}\s*[,،]\s*(?i:{_HOUSE})\s+(?:(?i:{_NUMBER_WORD})\s*)?{_NUM}"
     # "house number 12", "nyumba namba 45", "gida mai lamba 7", "منزل رقم 5"
     rf"|(?<![\w])(?i:{_HOUSE})\s+(?:(?i:{_NUMBER_WORD})\s*)?{_NUM}",
     re.UNICODE,
@@ -3449,13 +3919,16 @@ _ADDRESS = re.compile(
 # الطابق الثالث"), the street ("Lamba 12, Titin Kurmi"), the quarter ("…, barrio La
 # Ermita", "…, حي الميدان") and the town ("…, Gwale, Kano"): with the house number they
 # point at one door, so they go with it.
-_AREA = r"quartier|barrio|sector|colonia|urbanización|mtaa|kijiji|unguwar|unguwa|zone|estate|حي"
+_AREA = (
+    r"quartier|barrio|sector|colonia|urbanización|mtaa|kijiji|unguwar|unguwa|zone|estate|حي|"
+    rf"camp|kambi|sansanin|مخيم|{_BLOCK}"
+)
 _FLOOR = r"floor|étage|etage|piso|ghorofa|bene|الطابق|طابق"
 _CAPITALISED = r"[A-ZÀ-ÝƁƊƘƳ][\w'’-]*"
 _ADDRESS_MORE = re.compile(
     rf"\s*[,،]\s*(?:"
     rf"(?i:{_AREA}|{_HOUSE}|{_STREET}|{_FLOOR})\s+(?:(?i:{_CONNECT})\s+)?"
-    rf"(?:(?i:{_NUMBER_WORD})\s*)?(?:{_NUM}|(?:{_NAME_WORD})(?:\s+{_CAPITALISED})?)"
+    rf"(?:(?i:{_NUMBER_WORD})\s*)?(?:{_NUM}|{_BLOCK_ID}|(?:{_NAME_WORD})(?:\s+{_CAPITALISED})?)"
     rf"|{_CAPITALISED}(?:\s+{_CAPITALISED})?\b"
     rf"(?=\s*(?:[,.;:!?،]|$|\s+(?:and|et|y|na|da|و)\b)))"
 )
