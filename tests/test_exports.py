@@ -534,10 +534,10 @@ class CountingSink:
 
 def test_csv_streams_in_flat_memory():
     """Ten times the records, not ten times the memory, and never the records held at once
-    (40,000 of them held in lists would take well over 20 MB)."""
-    small, large = _peak_export("csv", 4_000), _peak_export("csv", 40_000)
+    (10,000 of them held in lists would take well over 5 MB)."""
+    small, large = _peak_export("csv", 1_000), _peak_export("csv", 10_000)
     assert large < 1.5 * small + 256 * 1024, f"{small / 1e6:.1f} MB, then {large / 1e6:.1f} MB"
-    assert large < 20 * 1024 * 1024, f"peak {large / 1e6:.1f} MB"
+    assert large < 5 * 1024 * 1024, f"peak {large / 1e6:.1f} MB"
 
 
 def _peak_export(fmt: str, count: int) -> int:
@@ -569,7 +569,7 @@ def _peak_export(fmt: str, count: int) -> int:
 @pytest.mark.parametrize("fmt", ["dta", "sav"])
 def test_stats_formats_stream_in_flat_memory(fmt):
     """Ten times the records, not ten times the memory: rows wait on disk, not in lists."""
-    small, large = _peak_export(fmt, 2_000), _peak_export(fmt, 20_000)
+    small, large = _peak_export(fmt, 1_000), _peak_export(fmt, 10_000)
     assert large < 1.5 * small + 1024 * 1024, f"{small / 1e6:.1f} MB, then {large / 1e6:.1f} MB"
 
 

@@ -374,8 +374,8 @@ def peak_memory_writing(path, count: int) -> int:
 
 
 def test_memory_stays_flat_as_rows_grow(tmp_path):
-    small = peak_memory_writing(tmp_path / "small.dta", 2_000)
-    large = peak_memory_writing(tmp_path / "large.dta", 20_000)
+    small = peak_memory_writing(tmp_path / "small.dta", 1_000)
+    large = peak_memory_writing(tmp_path / "large.dta", 10_000)
     assert large < 2 * small + 256 * 1024, (small, large)
     _, meta = pyreadstat.read_dta(str(tmp_path / "large.dta"), metadataonly=True)
-    assert meta.number_rows == 20_000
+    assert meta.number_rows == 10_000
