@@ -142,10 +142,21 @@ def main() -> int:
     parser.add_argument("--seed", type=int, default=20261122)
     parser.add_argument("--analyst-records", type=int, default=100_000)
     parser.add_argument("--roles", default="admin,analyst", help="whose views to time")
+    parser.add_argument(
+        "--ingest",
+        type=int,
+        metavar="BATCHES",
+        help="instead: what answer keys cost ingest, over this many batches of 500",
+    )
+    parser.add_argument("--rounds", type=int, default=3, help="rounds of --ingest")
+    parser.add_argument("--ingest-base", metavar="DB", help="--ingest into copies of this database")
     args = parser.parse_args()
     print("Data table benchmark")
     print(f"Machine: {machine()}")
     print(f"Date: {dt.datetime.now(dt.UTC).strftime('%Y-%m-%d %H:%M UTC')}")
+    if args.ingest:
+        bench_ingest(args.ingest, args.rounds, args.seed, args.ingest_base)
+        return 0
     with tempfile.TemporaryDirectory(prefix="table-bench-") as folder:
         workdir = Path(folder)
         results = []
@@ -161,6 +172,68 @@ def main() -> int:
         print(f"Analyst: {args.records:,} records, marked standard", flush=True)
         results += run(db, workdir, ["analyst"])
     return report(results)
+
+
+# The questions the views above sort and filter by: their keys are kept up at ingest.
+KEYED = (
+    ("age", '["text", []]'),
+    ("life_satisfaction", '["number", []]'),
+    ("trust_people", '["number", []]'),
+    ("gender", '["choice", ["woman", "man", "another", "prefer_not"]]'),
+    ("comments", '["text", []]'),
+)
+
+
+def bench_ingest(batches: int, rounds: int, seed: int, base: str | None = None) -> None:
+    """What keeping answer keys up costs ingest: CPU seconds of `ingest_batch` for
+    `batches` batches of 500 `community_survey` records into a new database (or a copy of
+    `base`, a database of many records), with no question keyed and with the five the
+    views use, in alternating rounds."""
+    import random
+    import shutil
+    import uuid
+
+    from collector.forms import builtin_forms
+    from ingest_bench import BATCH, message, run_in_process, sync_records
+    from sync_server.store import KeyColumn, Store
+
+    rng, key = random.Random(seed), bytes(32)
+    form = builtin_forms()[FORM]
+    made = [message(sync_records(form, BATCH, key, rng)) for _ in range(batches)]
+    spent: dict[int, list[float]] = {0: [], len(KEYED): []}
+    for _ in range(rounds):
+        for keyed in spent:
+            with tempfile.TemporaryDirectory(prefix="table-ingest-") as folder:
+                db = str(Path(folder) / "central.db")
+                if base:
+                    shutil.copyfile(base, db)
+                store = Store.create(db)
+                if base:  # only the questions of this case keep their keys up
+                    names = [q for q, _ in KEYED[:keyed]]
+                    with store.transaction():
+                        for (_, question), _ in store._key_columns(FORM).items():
+                            if question not in names:
+                                store.db.execute(
+                                    "DELETE FROM answer_key_columns WHERE question = ?", [question]
+                                )
+                device = str(uuid.uuid4())
+                store.db.execute(
+                    "INSERT INTO devices (id, label, token_hash, enrollment_id, enrolled_at)"
+                    " VALUES (?, 'bench', ?, ?, '2026-12-06T00:00:00Z')",
+                    [device, device, device],
+                )
+                with store.transaction():
+                    store._build_keys(FORM, [KeyColumn.of(q, spec) for q, spec in KEYED[:keyed]])
+                row = store.device(device)
+                store.close()
+                spent[keyed].append(run_in_process(db, row, made)[1])
+    records = batches * BATCH
+    for keyed, cpu in spent.items():
+        best = statistics.median(cpu)
+        print(
+            f"  ingest, {keyed} questions keyed: {records / best:8,.0f} records per CPU second"
+            f" (median of {rounds} rounds of {records:,} records)"
+        )
 
 
 def report(results: list[dict]) -> int:

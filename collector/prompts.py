@@ -14,6 +14,7 @@ good (and the service worker does, to play it again without the hub).
 from __future__ import annotations
 
 import hashlib
+import json
 from importlib import resources
 from pathlib import Path
 
@@ -73,16 +74,69 @@ def store_prompt_files(db, files: dict[str, bytes]) -> int:
     added = 0
     with write_transaction(db):
         for name, content in files.items():
-            sha = sha256_of(content)
-            if db.execute("SELECT 1 FROM form_media WHERE sha256 = ?", [sha]).fetchone():
-                continue
-            db.execute(
-                "INSERT INTO form_media (sha256, extension, size, content, added_at) "
-                "VALUES (?, ?, ?, ?, ?)",
-                [sha, name.rsplit(".", 1)[-1].lower(), len(content), content, now_iso()],
-            )
-            added += 1
+            added += _insert(db, sha256_of(content), name.rsplit(".", 1)[-1].lower(), content)
     return added
+
+
+def _insert(db, sha: str, extension: str, content: bytes) -> bool:
+    """One prompt file in form_media (inside the caller's transaction), unless held."""
+    if db.execute("SELECT 1 FROM form_media WHERE sha256 = ?", [sha]).fetchone():
+        return False
+    db.execute(
+        "INSERT INTO form_media (sha256, extension, size, content, added_at) "
+        "VALUES (?, ?, ?, ?, ?)",
+        [sha, extension, len(content), content, now_iso()],
+    )
+    return True
+
+
+class PromptMismatch(ValueError):
+    """A fetched prompt file that is not the one the form names; it was not kept."""
+
+
+def store_fetched_prompt(db, sha: str, extension: str, content: bytes) -> bool:
+    """Keep a prompt file the sync server sent (collector.sync_client), only if its bytes
+    have the SHA-256 the form names and it is within the limits of an imported one:
+    PromptMismatch otherwise, and nothing is stored. False when it was held already."""
+    if sha256_of(content) != sha:
+        raise PromptMismatch(f"The prompt file {sha[:12]}… does not have the SHA-256 named.")
+    if len(content) > MAX_PROMPT_FILE_BYTES or extension not in MEDIA_TYPE_OF:
+        raise PromptMismatch(f"The prompt file {sha[:12]}… is not one a form may have.")
+    with write_transaction(db):
+        return _insert(db, sha, extension, content)
+
+
+def missing_prompts(db, offered) -> dict[str, str]:
+    """The prompt files that the forms on this hub name and the server offers (`offered`,
+    hashes), which the hub holds neither in form_media nor with a built-in form: SHA-256 →
+    the extension of the name a form gives it. Nothing is read when nothing is offered."""
+    offered = set(offered)
+    if not offered:
+        return {}
+    wanted: dict[str, tuple[str, str]] = {}
+    for form_id, files in db.execute(
+        "SELECT form_id, json_extract(definition, '$.media_files') FROM forms"
+        " WHERE json_extract(definition, '$.media_files') IS NOT NULL"
+    ).fetchall():
+        for name, sha in json.loads(files).items():
+            if sha in offered:
+                wanted.setdefault(sha, (form_id, name))
+    held = (
+        {
+            row[0]
+            for row in db.execute(
+                f"SELECT sha256 FROM form_media WHERE sha256 IN ({', '.join('?' * len(wanted))})",
+                list(wanted),
+            ).fetchall()
+        }
+        if wanted
+        else set()
+    )
+    return {
+        sha: name.rsplit(".", 1)[-1].lower()
+        for sha, (form_id, name) in wanted.items()
+        if sha not in held and builtin_prompt(form_id, name, sha) is None
+    }
 
 
 def read_prompt(db, form, stored: str) -> bytes | None:

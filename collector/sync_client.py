@@ -7,6 +7,7 @@ nothing is ever assumed delivered: reconciliation compares what both sides hold.
 from __future__ import annotations
 
 import json
+import logging
 import time
 import uuid as uuid_module
 from dataclasses import dataclass, field
@@ -16,7 +17,7 @@ import requests
 from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
-from . import attachments, device_keys, keyfile, protocol
+from . import attachments, device_keys, keyfile, prompts, protocol
 from .anonymizer import AnonymizerError, anonymize
 from .clock import now_iso
 from .datadir import read_secret, write_secret
@@ -35,6 +36,7 @@ from .security_log import log_event
 from .settings import load_settings
 from .version import __version__
 
+LOG = logging.getLogger(__name__)
 TIMEOUT = (10, 60)  # connect, read: a satellite link is slow but must not hang for ever
 MIN_BATCH_BYTES, START_BATCH_BYTES = 8 * 1024, 32 * 1024
 # A batch that took less than this grows, one that took more than twice this shrinks:
@@ -43,6 +45,9 @@ SECONDS_PER_BATCH = 8
 # Compressed size / plain size of a batch's records, until measured. Columns and zstd make a
 # survey batch about 1/30 of its records' JSON; a lower guess would only send more batches.
 START_COMPRESSION = 1 / 16
+# hub_state: the hashes of the prompt files the server offers with its forms (the form
+# list's `prompt_files`, docs/protocol.md); absent until a form list has been read whole.
+PROMPTS_OFFERED = "prompts_offered"
 _BUILTINS = builtin_forms()
 # A queued revision with what the anonymizer needs: its answers and its enumerator's name.
 REVISION_SQL = (
@@ -51,6 +56,18 @@ REVISION_SQL = (
     " JOIN revisions v ON v.uuid = o.uuid AND v.revision = o.revision"
     " LEFT JOIN users u ON u.id = v.enumerator_id"
 )
+
+
+def _offered_prompts(listing) -> list[str]:
+    """The hashes of the prompt files a form list offers (a 1.0 or 1.1 server's list, or an
+    older one, offers none: nothing is fetched)."""
+    offered = set()
+    for item in listing if isinstance(listing, list) else []:
+        files = item.get("prompt_files") if isinstance(item, dict) else None
+        for sha in files if isinstance(files, list) else []:
+            if isinstance(sha, str) and attachments.SHA256.fullmatch(sha):
+                offered.add(sha)
+    return sorted(offered)
 
 
 def revision_answers(db, row: dict) -> dict:
@@ -111,6 +128,8 @@ class SyncReport:
     reconcile: dict | None = None
     attachments_sent: int = 0  # photos, recordings and files the server now holds whole
     attachments_waiting: int = 0  # still to go (the server's daily allowance, a refusal)
+    prompts_fetched: int = 0  # forms' recordings and pictures that arrived from the server
+    prompts_waiting: int = 0  # offered but not arrived (a cut link, a wrong hash): next sync
 
 
 # -- hub_state ----------------------------------------------------------------------------
@@ -441,6 +460,7 @@ class SyncClient:
                 # Forms and replies need no pseudonyms; records wait for the key.
                 report.forms_added = self.pull_forms()
                 report.replies_added = self.pull_replies()
+                self.fetch_prompts(report)
                 raise no_key_error()
             self.push(report, progress)
             uploaded = self.upload_attachments(report)
@@ -458,6 +478,7 @@ class SyncClient:
                     requeued=report.reconcile["requeued"],
                     server=None if uploaded else self.extras.get("reconcile"),
                 )
+            self.fetch_prompts(report)
         except SyncError as error:
             self._remember(error)
             raise
@@ -545,7 +566,7 @@ class SyncClient:
             return None
         params = {"want": ",".join(wants)}
         if "forms" in wants:
-            params["forms_etag"] = get_state(self.db, "forms_etag") or ""
+            params["forms_etag"] = self._forms_etag() or ""
         if "replies" in wants:
             params["replies_after"] = str(get_state(self.db, "replies_after", 0))
         return params
@@ -695,7 +716,7 @@ class SyncClient:
             if given.get("unchanged"):
                 return []
             return self._install_forms(given.get("forms"), given["etag"])
-        etag = get_state(self.db, "forms_etag")
+        etag = self._forms_etag()
         response = self.get("/forms", {"If-None-Match": etag} if etag else {})
         if response.status_code == 304:
             return []
@@ -719,7 +740,61 @@ class SyncClient:
                 continue  # kept in hub_state and the security log, shown on the Sync page
         with write_transaction(self.db):
             set_state(self.db, "forms_etag", etag)
+            set_state(self.db, PROMPTS_OFFERED, _offered_prompts(listing))
         return added
+
+    def _forms_etag(self) -> str | None:
+        """The last form list's ETag, once that list's prompt files are known: a hub that
+        read lists before it knew of them reads the next one whole."""
+        if get_state(self.db, PROMPTS_OFFERED) is None:
+            return None
+        return get_state(self.db, "forms_etag")
+
+    # prompts in sound and picture
+
+    def fetch_prompts(self, report: SyncReport) -> None:
+        """The prompt files that this hub's forms name, that the server offers and the hub
+        lacks (collector.prompts.missing_prompts), each checked against its SHA-256 before
+        it is kept. Nothing is asked for when nothing is missing. A file that does not
+        arrive (a cut link, a wrong hash) is asked for again at the next sync; meanwhile
+        the form works without it."""
+        missing = prompts.missing_prompts(self.db, get_state(self.db, PROMPTS_OFFERED) or [])
+        for sha, extension in missing.items():
+            try:
+                prompts.store_fetched_prompt(self.db, sha, extension, self._prompt_bytes(sha))
+            except prompts.PromptMismatch as refused:
+                LOG.warning("%s Not kept; asked for again at the next sync.", refused)
+                continue
+            except DeviceRevoked:
+                raise
+            except SyncError as error:
+                if error.code == "unreachable":
+                    break  # the link is down: the rest waits for the next sync too
+                continue
+            report.prompts_fetched += 1
+        report.prompts_waiting = len(missing) - report.prompts_fetched
+
+    def _prompt_bytes(self, sha: str) -> bytes:
+        """One prompt file from the server (GET retried by the session's urllib3 Retry),
+        read no further than the limit of one."""
+        headers = {"Authorization": f"Bearer {self.creds.token}"}
+        url = self.url(f"/prompts/{sha}")
+        with _send(
+            self.session, "GET", url, headers=headers, timeout=self.timeout, stream=True
+        ) as response:
+            if response.status_code != 200:
+                _raise_for(response)
+            content = bytearray()
+            try:
+                for piece in response.iter_content(64 * 1024):
+                    content += piece
+                    if len(content) > prompts.MAX_PROMPT_FILE_BYTES:
+                        raise prompts.PromptMismatch(f"The prompt file {sha[:12]}… is too large.")
+            except requests.RequestException as error:
+                raise SyncError(
+                    "unreachable", f"The server cannot be reached ({type(error).__name__})."
+                ) from error
+        return bytes(content)
 
     def get(self, path: str, headers: dict | None = None) -> requests.Response:
         """A GET whose response object is needed (headers, raw text)."""

@@ -31,6 +31,7 @@ from . import (
     forms,
     identity,
     logs,
+    prompts,
     security_pages,
     settings as server_settings,
 )
@@ -114,6 +115,7 @@ def create_app(
         devices.bp,
         feedback.bp,
         forms.bp,
+        prompts.api_bp,
         security_pages.bp,
     ):
         app.register_blueprint(blueprint)

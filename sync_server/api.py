@@ -262,11 +262,15 @@ def _cursor(text: str, name: str) -> int:
 
 
 def _forms_listing() -> tuple[str, list]:
-    """(ETag, published form versions) as GET /forms gives them."""
+    """(ETag, published form versions) as GET /forms gives them, each with the prompt
+    files the server holds for it (sync_server.prompts)."""
+    from .prompts import with_prompt_files
+
     listing = [
         {"form_id": f["form_id"], "version": f["version"], "hash": f["hash"]}
         for f in get_store().published_forms()
     ]
+    listing = with_prompt_files(get_store(), listing)
     return hashlib.sha256(protocol.dumps({"forms": listing})).hexdigest()[:32], listing
 
 

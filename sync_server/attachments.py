@@ -143,6 +143,13 @@ def _refusal(store, device_id: str, item: dict) -> tuple[str, str, str] | None:
     """Why an announced file is not taken: (status, code, message), or None."""
     max_file, per_day = limits()
     stored = store.attachment_record(item["uuid"], item["revision"])
+    if stored is None and store.tombstones([item["uuid"]]):
+        # Removed for good (sync_server.retention): the laptop stops offering its files.
+        return (
+            protocol.ATTACHMENT_REFUSED,
+            "record_removed",
+            "The server removed this record under its retention rules; its files are not kept.",
+        )
     if stored is None or stored["device_id"] != device_id:
         return (
             protocol.ATTACHMENT_REFUSED,

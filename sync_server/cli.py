@@ -445,23 +445,13 @@ def forms():
     """Form versions the laptops download."""
 
 
-def echo_prompts_stay(form) -> None:
-    """Recorded prompts are not passed on to the laptops by sync yet: say how they get them."""
-    from flask_babel import gettext
+def echo_prompts_stay(names: list[str]) -> None:
+    """The form's prompt files that the laptops cannot get by sync (not given when it was
+    published, sync_server.prompts.not_passed_on): say so, and how they get them."""
+    from .prompts import not_passed_on_message
 
-    from collector.prompts import builtin_prompt
-
-    files = form.data.get("media_files") or {}
-    # The built-in forms' own recordings ship with every laptop's collector.
-    if any(builtin_prompt(form.form_id, name, sha) is None for name, sha in files.items()):
-        click.echo(
-            gettext(
-                "Warning: the laptops do not get the form's prompt files (recordings, pictures, "
-                "videos) with it: import the form with its files on each laptop too "
-                "(collector forms import).",
-            ),
-            err=True,
-        )
+    if names:
+        click.echo(not_passed_on_message(names), err=True)
 
 
 @forms.command("publish")
@@ -471,9 +461,10 @@ def echo_prompts_stay(form) -> None:
     "--media",
     multiple=True,
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    help="A CSV file the XLSForm uses (select_one_from_file, external choices, "
-    "pulldata), when it is not in the form's folder. Repeat it for several "
-    "files.",
+    help="A file the form uses (a CSV file for select_one_from_file, external choices "
+    "or pulldata; a recording, picture or video of its audio, image and video columns), "
+    "when it is not in the form's folder. Repeat it for several files. The prompt files "
+    "go to the laptops with the form, by sync.",
 )
 @click.option(
     "--dry-run",
@@ -490,12 +481,14 @@ def forms_publish(data_dir, database, file, media, dry_run):
 
     Example: sync-server forms publish household_visit.xlsx --media villages.csv
     """
-    from collector.cli import checked_form_file, echo_privacy_listing
+    from collector.cli import checked_form_result, echo_privacy_listing
 
     from .form_diff import diff_forms, plain_lines
     from .forms import VersionExists, current_version, publish, same_definition
+    from .prompts import PromptRefused, not_passed_on
 
-    form = checked_form_file(file, media)
+    result = checked_form_result(file, media)
+    form = result.form
     store = open_store(database)
     try:
         current = current_version(form.form_id, store)
@@ -510,17 +503,22 @@ def forms_publish(data_dir, database, file, media, dry_run):
             click.echo("Dry run: nothing was published.")
             return
         try:
-            form, created = publish(store, form.to_json(), "admin")
+            form, created = publish(store, form.to_json(), "admin", result.prompt_files, data_dir)
         except VersionExists:
             raise click.ClickException(version_clash(form)) from None
+        except PromptRefused as refused:
+            raise click.ClickException(str(refused)) from None
+        not_given = not_passed_on(store, form)
     finally:
         store.close()
     if created:
         click.echo(f"Published {form.form_id} version {form.version}.")
     else:
         click.echo(f"{form.form_id} version {form.version} is already published.")
+    if result.prompt_files:
+        click.echo(f"Prompt files the laptops get with it by sync: {len(result.prompt_files)}.")
     echo_privacy_listing(form)
-    echo_prompts_stay(form)
+    echo_prompts_stay(not_given)
 
 
 def version_clash(form) -> str:
@@ -1226,4 +1224,266 @@ def migrate_db(data_dir, database, target_url):
         f"Moved and checked: the same rows in every table, and the same records for "
         f'each of {report.devices} devices. Now set database = "{shown(target_url)}" in '
         "settings.toml (or SYNC_SERVER_DATABASE) and start the server again."
+    )
+
+
+# -- retention: records removed for good (sync_server.retention) --------------------------------
+
+
+def _retention_error():
+    """A RetentionError as the command's error (nothing was changed)."""
+    from .retention import RetentionError
+
+    @contextlib.contextmanager
+    def refused():
+        try:
+            yield
+        except RetentionError as error:
+            raise click.ClickException(str(error)) from None
+
+    return refused()
+
+
+@forms.command("retention")
+@data_dir_option
+@click.argument("form_id", metavar="FORM", required=False)
+@click.option(
+    "--days",
+    type=int,
+    help="Remove the form's records the server last received anything of more than "
+    "this many days ago (by `sync-server purge`, run daily).",
+)
+@click.option("--off", is_flag=True, help="Keep the form's records until removed by hand.")
+def forms_retention(data_dir, database, form_id, days, off):
+    """Set how long the server keeps a form's records; without FORM, list every period.
+
+    The daily `sync-server purge` removes the records older than the period, with their
+    files and their part of the indicators (docs/privacy.md).
+
+    Example: sync-server forms retention community_feedback --days 365
+    """
+    from flask_babel import gettext
+
+    from .retention import checked_days, checked_form
+
+    store = open_store(database)
+    with _retention_error():
+        if form_id is None:
+            if days is not None or off:
+                raise click.UsageError(gettext("Name the form whose period to set."))
+            _echo_retentions(store)
+            return
+        if days is not None and off:
+            raise click.UsageError(gettext("Give either --days or --off, not both."))
+        checked_form(store, form_id)
+        if days is None and not off:
+            _echo_retentions(store, form_id)
+            return
+        changed = store.set_form_retention(form_id, None if off else checked_days(days), CLI_ACTOR)
+    if off:
+        click.echo(
+            gettext("%(form)s: records are kept until removed by hand.", form=form_id)
+            if changed
+            else gettext("%(form)s had no retention period.", form=form_id)
+        )
+    else:
+        click.echo(
+            gettext(
+                "%(form)s: records are removed %(days)d days after the server last"
+                " received them (sync-server purge).",
+                form=form_id,
+                days=days,
+            )
+        )
+
+
+def _echo_retentions(store: Store, only: str | None = None) -> None:
+    """Each known form (or `only`) with its retention period."""
+    from flask_babel import gettext
+
+    from .data import form_ids
+
+    periods = store.form_retentions()
+    for form_id in [only] if only else form_ids(store):
+        row = periods.get(form_id)
+        click.echo(
+            f"{form_id}\t"
+            + (
+                gettext("%(days)d days (set %(at)s)", days=row["days"], at=row["updated_at"])
+                if row
+                else gettext("kept until removed by hand")
+            )
+        )
+
+
+@cli.group()
+def records():
+    """Records on the server: removing them for good."""
+
+
+@records.command("delete")
+@data_dir_option
+@click.option("--form", "form_id", help="The form whose records to remove.")
+@click.option(
+    "--received-before",
+    metavar="DATE",
+    help="With --form: the records the server last received anything of before this day "
+    "(YYYY-MM-DD, UTC).",
+)
+@click.option(
+    "--uuid",
+    "uuids",
+    multiple=True,
+    metavar="UUID",
+    help="A record to remove (repeat it for several).",
+)
+@click.option("--dry-run", is_flag=True, help="Show what would be removed; remove nothing.")
+@click.option("--yes", is_flag=True, help="Remove without asking for confirmation.")
+def records_delete(data_dir, database, form_id, received_before, uuids, dry_run, yes):
+    """Remove records for good: every revision, corrections, files no other record holds,
+    and their part of the indicators. A laptop that sends one again is told it is
+    delivered, and it is not stored again. Exports already made keep them.
+
+    Example: sync-server records delete --form community_survey --received-before 2026-01-01
+
+    Or by id: sync-server records delete --uuid 6f1c0d9e-2b1a-4c55-9b7e-0a6c3f1d2e88
+    """
+    from flask_babel import gettext
+
+    from .retention import checked_day, checked_form, checked_uuids, remove_records
+
+    if (form_id or received_before) if uuids else not (form_id and received_before):
+        raise click.UsageError(gettext("Give either --uuid, or --form with --received-before."))
+    store = open_store(database)
+    with _retention_error():
+        if uuids:
+            chosen, before = checked_uuids(store, uuids), None
+            why = "removed by id"  # the audit entry, in the log's own language
+        else:
+            day = checked_day(received_before)
+            chosen = store.uuids_received_before(checked_form(store, form_id), day)
+            why, before = f"received before {day}", day
+    if not _echo_plan(store, chosen):
+        return
+    if dry_run:
+        click.echo(gettext("Dry run: nothing was removed."))
+        return
+    if not yes:
+        click.confirm(gettext("Remove these records for good?"), abort=True)
+    done = remove_records(store, chosen, CLI_ACTOR, why, data_dir, before)
+    _echo_removal(done)
+
+
+@cli.command("purge")
+@data_dir_option
+@click.option("--dry-run", is_flag=True, help="Show what would be removed; remove nothing.")
+def purge_command(data_dir, database, dry_run):
+    """Remove the records older than their form's retention period (run it daily).
+
+    Each form's period is set with `sync-server forms retention FORM --days N`; forms
+    without one are not touched. docs/deployment.md has a systemd timer that runs it.
+
+    Example: sync-server purge
+    """
+    from flask_babel import gettext
+
+    from .retention import due, empty_log, purge
+
+    store = open_store(database)
+    if dry_run:
+        for item in due(store):
+            click.echo(_due_line(item, len(item["uuids"]), dry_run=True))
+        click.echo(gettext("Dry run: nothing was removed."))
+        return
+    passes = purge(store, data_dir)
+    for item in passes:
+        click.echo(_due_line(item, item["removed"]))
+    if not empty_log(store):  # also what an earlier pass or deletion left in it
+        _echo_log_kept()
+    if not passes:
+        click.echo(gettext("No form has a retention period: nothing to remove."))
+
+
+def _due_line(item: dict, count: int, dry_run: bool = False) -> str:
+    from flask_babel import ngettext
+
+    if dry_run:
+        return ngettext(
+            "%(form)s (kept %(days)s days): %(num)d record to remove",
+            "%(form)s (kept %(days)s days): %(num)d records to remove",
+            count,
+            form=item["form_id"],
+            days=item["days"],
+        )
+    return ngettext(
+        "%(form)s (kept %(days)s days): %(num)d record removed",
+        "%(form)s (kept %(days)s days): %(num)d records removed",
+        count,
+        form=item["form_id"],
+        days=item["days"],
+    )
+
+
+def _echo_plan(store: Store, uuids: list[str]) -> bool:
+    """Print what removing these records takes away; False when there is nothing."""
+    from flask_babel import gettext, ngettext
+
+    plan = store.removal_plan(uuids)
+    if not plan:
+        click.echo(gettext("No record matches: nothing to remove."))
+        return False
+    for item in plan:
+        click.echo(
+            ngettext(
+                "%(form)s: %(num)d record, received %(first)s to %(last)s; revisions"
+                " stored: %(revisions)d; files no other record holds: %(files)d"
+                " (%(bytes)d bytes)",
+                "%(form)s: %(num)d records, received %(first)s to %(last)s; revisions"
+                " stored: %(revisions)d; files no other record holds: %(files)d"
+                " (%(bytes)d bytes)",
+                item["records"],
+                form=item["form_id"],
+                revisions=item["revisions"],
+                first=item["first"],
+                last=item["last"],
+                files=item["files"],
+                bytes=item["bytes"],
+            )
+        )
+    return True
+
+
+def _echo_log_kept() -> None:
+    from flask_babel import gettext
+
+    click.echo(
+        gettext(
+            "Warning: another program kept the database open, so its write-ahead log may"
+            " still hold copies of the removed records. Run sync-server purge again later."
+        ),
+        err=True,
+    )
+
+
+def _echo_removal(done) -> None:
+    from flask_babel import ngettext
+
+    if not done.log_emptied:
+        _echo_log_kept()
+
+    for form_id, count in sorted(done.records.items()):
+        click.echo(
+            ngettext(
+                "Removed %(num)d record of %(form)s.",
+                "Removed %(num)d records of %(form)s.",
+                count,
+                form=form_id,
+            )
+        )
+    click.echo(
+        ngettext(
+            "%(num)d file deleted from the data dir.",
+            "%(num)d files deleted from the data dir.",
+            done.files,
+        )
     )

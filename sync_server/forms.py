@@ -37,21 +37,28 @@ from collector.anonymizer import privacy_listing
 from collector.clock import utcnow
 from collector.forms import (
     CHOICE_FILE_PATTERN,
+    PROMPT_FILE_PATTERN,
     FormDefinition,
     builtin_forms,
     load_form_json,
 )
 from collector.i18n import current_locale
+from collector.prompts import MAX_PROMPT_FILE_BYTES, MAX_PROMPT_FORM_BYTES, MEDIA_TYPE_OF
 from collector.xlsform import XLS_SUFFIXES, XLSX_SUFFIXES, ImportResult, read_form_file
 
-from . import form_preview
+from . import form_preview, prompts
 from .auth import can, load_user, role_required
 from .form_diff import diff_forms
 from .store import Store, get_store
 
 bp = Blueprint("forms", __name__, url_prefix="/forms")
 MAX_FORM_BYTES = 2 * 1024 * 1024
-MAX_ATTACHED_FILES = 20
+# CSV files and prompt files (recordings, pictures, videos) together.
+MAX_ATTACHED_FILES = 200
+# One upload: the form, its CSV files and its prompt files (the collector's limit for a
+# form's prompts, collector.prompts), above the server's usual request limit. The app's
+# FORM_UPLOAD_MAX_BYTES, when set, replaces it.
+MAX_UPLOAD_BYTES = MAX_PROMPT_FORM_BYTES + 8 * MAX_FORM_BYTES
 # How long a checked form waits for "Publish" before it must be uploaded again.
 PENDING_LIFETIME = timedelta(hours=2)
 FORM_SUFFIXES = (*XLSX_SUFFIXES, *XLS_SUFFIXES, ".json")
@@ -68,16 +75,21 @@ class VersionExists(Exception):
         self.form = form
 
 
-def publish(store: Store, text: str, actor: str) -> tuple[FormDefinition, bool]:
+def publish(
+    store: Store, text: str, actor: str, files: dict[str, bytes] | None = None, data_dir=None
+) -> tuple[FormDefinition, bool]:
     """Validate and publish a form definition; (form, False) when that version exists with
     the same definition, VersionExists when with another (published versions never
-    change: records and laptops rely on them)."""
+    change: records and laptops rely on them). Its prompt files (`files`, name → bytes, and
+    those kept when it was checked) go to the laptops with it (sync_server.prompts)."""
     form = load_form_json(text)
+    prompts.check_files(files or {})  # before anything is published
     definition = form.to_json()
     digest = hashlib.sha256(definition.encode("utf-8")).hexdigest()
     created = store.publish_form(form.form_id, form.version, definition, digest, actor)
     if not created and not same_definition(store, form):
         raise VersionExists(form)
+    prompts.publish_files(store, form, files or {}, data_dir)
     return form, created
 
 
@@ -126,6 +138,14 @@ class UploadRefused(Exception):
     """The files sent cannot be checked at all (none, too many, a name we cannot use)."""
 
 
+@bp.url_value_preprocessor
+def room_for_prompts(endpoint, _values) -> None:
+    """An upload may carry the form's prompt files: a larger limit for it alone, set before
+    anything reads the body (the CSRF check does, before the view)."""
+    if endpoint == "forms.upload":
+        request.max_content_length = upload_limit()
+
+
 @bp.route("", methods=("POST",))
 @role_required("admin")
 def upload():
@@ -133,7 +153,12 @@ def upload():
         result, file_name = check_upload(
             request.files.get("definition"), request.files.getlist("media")
         )
-    except UploadRefused as refused:
+        if result.ok and result.prompt_files:
+            # Kept now, by their hashes; "Publish" links them to the version. Those of
+            # previews that expired unpublished go.
+            prompts.forget_unpublished(get_store(), iso(utcnow() - PENDING_LIFETIME))
+            prompts.keep_files(get_store(), result.prompt_files)
+    except (UploadRefused, prompts.PromptRefused) as refused:
         return forms_page(422, problems=[{"message": str(refused)}])
     if not result.ok:
         return forms_page(
@@ -176,19 +201,30 @@ def check_upload(
     name = (secure_filename(Path(definition.filename).stem) or "form") + suffix
     with tempfile.TemporaryDirectory(prefix="form-upload-") as folder:
         form_path = save(definition, Path(folder) / name)
-        media_paths = [save(f, Path(folder) / media_name(f, name)) for f in attached]
+        media_paths = []
+        for upload in attached:
+            path = Path(folder) / media_name(upload, name)
+            media_paths.append(
+                save(upload, path) if path.suffix == ".csv" else save_prompt(upload, path)
+            )
         return read_form_file(form_path, media_paths), Path(definition.filename).name
 
 
 def media_name(upload: FileStorage, form_name: str) -> str:
-    """An attached file's name as the form refers to it (villages.csv), refused when it is
-    not a plain CSV file name."""
+    """An attached file's name as the form refers to it (villages.csv, water-sw.ogg),
+    refused when it is neither a plain CSV file name nor a prompt file's."""
     name = Path(upload.filename or "").name
-    if not re.match(CHOICE_FILE_PATTERN, name) or name == form_name:
+    usable = re.match(CHOICE_FILE_PATTERN, name) or (
+        re.match(PROMPT_FILE_PATTERN, name)
+        and len(name) <= 200
+        and name.rsplit(".", 1)[-1].lower() in MEDIA_TYPE_OF
+    )
+    if not usable or name == form_name:
         raise UploadRefused(
             gettext(
-                "%(file)s cannot be attached: attach the CSV files the form uses, named as the "
-                "form names them (such as villages.csv).",
+                "%(file)s cannot be attached: attach the CSV files and the recordings, "
+                "pictures and videos the form uses, named as the form names them (such as "
+                "villages.csv or water-sw.ogg).",
                 file=name or "?",
             )
         )
@@ -210,6 +246,13 @@ def save(upload: FileStorage, path: Path) -> Path:
     return path
 
 
+def save_prompt(upload: FileStorage, path: Path) -> Path:
+    """Write an uploaded prompt file, no further than one byte over the limit: the import
+    refuses a larger one, naming its row and column."""
+    path.write_bytes(upload.read(MAX_PROMPT_FILE_BYTES + 1))
+    return path
+
+
 # Problems of a file the form names but that was not given: attach it on this page.
 MISSING_FILE_KEYS = ("external_data/missing_file", "external_data/pulldata_file")
 
@@ -224,9 +267,12 @@ def problem_row(problem) -> dict:
     }
 
 
+def upload_limit() -> int:
+    return int(current_app.config.get("FORM_UPLOAD_MAX_BYTES") or MAX_UPLOAD_BYTES)
+
+
 def upload_limit_text() -> str:
-    limit = current_app.config.get("MAX_CONTENT_LENGTH") or MAX_FORM_BYTES
-    return format_decimal(round(limit / 1024 / 1024, 1))
+    return format_decimal(round(upload_limit() / 1024 / 1024, 1))
 
 
 @bp.errorhandler(RequestEntityTooLarge)
@@ -239,7 +285,7 @@ def too_large(error):
         return errors.handle_http(error)
     message = gettext(
         "The files sent are larger than %(size)s MB together; nothing was "
-        "checked. Attach only the CSV files the form uses, or publish it with "
+        "checked. Attach only the files the form uses, or publish it with "
         "the sync-server forms publish command.",
         size=upload_limit_text(),
     )
@@ -339,6 +385,9 @@ def publish_pending(pending_id: str):
         flash(version_exists_message(form))
         return redirect(url_for("forms.preview", pending_id=pending_id), 303)
     store.drop_pending_form(pending_id)
+    missing = prompts.not_passed_on(store, form)
+    if missing:
+        flash(prompts.not_passed_on_message(missing))
     if created:
         flash(
             gettext(

@@ -28,7 +28,7 @@ from collector.protocol import (
     result,
 )
 
-from . import access, designs
+from . import access, designs, retention
 from .store import RecordWriter, Store, answers_json
 
 # A collection date this many days after the server's, or before it, is flagged (the
@@ -105,8 +105,10 @@ def _store_records(
     forms = {which: known_form(store, *which) for which in versions}
     writer = store.record_writer(device["id"], batch_id, uuids)
     limits = _clock_limits(utcnow().date())
+    removed = store.tombstones(uuids)  # records removed for good (sync_server.retention)
     results = [
-        _ingest_record(store, writer, device, record, text, forms, limits)
+        _removed(store, writer, device, record, removed)
+        or _ingest_record(store, writer, device, record, text, forms, limits)
         for record, text in zip(records, texts, strict=True)
     ]
     writer.flush()
@@ -156,6 +158,18 @@ def _ingest_record(
             "Another record with this uuid and revision is already stored.",
         )
     return result(record, RESULT_DUPLICATE)
+
+
+def _removed(
+    store: Store, writer: RecordWriter, device: dict, record: dict, removed: dict
+) -> dict | None:
+    """A revision of a record the server removed (sync_server.retention) is never stored
+    again: acknowledged to its device, refused to another; None for any other record."""
+    tombstone = removed.get(record["uuid"])
+    if tombstone is None:
+        return None
+    answer = retention.acknowledge_removed(store, writer, device, record, tombstone)
+    return answer or _not_yours(store, writer, device, record)
 
 
 def _not_yours(store: Store, writer: RecordWriter, device: dict, record: dict) -> dict:

@@ -40,6 +40,12 @@ TABLES = (
     "pending_forms",
     "attachment_files",
     "attachment_links",
+    "form_retention",
+    "record_tombstones",
+    "prompt_files",
+    "form_prompts",
+    "answer_key_columns",
+    "answer_keys",
 )
 # Each engine's own bookkeeping: the target keeps its own.
 BOOKKEEPING = {"_sqlite_migrations", "sqlite_sequence", "schema_migrations"}

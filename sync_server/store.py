@@ -593,9 +593,223 @@ class Store:
             return f"{column} IN (SELECT jsonb_array_elements_text(?::jsonb))"
         return f"{column} IN (SELECT value FROM json_each(?))"
 
-    def _table_where(self, form_id: str, filters: dict, classes, doc: str, query):
+    # -- the data table's answer keys (m016) ----------------------------------------------
+    #
+    # Sorting or filtering by an answer read every record's JSON: 16-42 s at a million
+    # records. `answer_keys` holds one typed key per (record, question) for the questions
+    # a table has been sorted or filtered by: `empty` (1 for no answer), `num` (a number,
+    # or a choice's rank in questionnaire order) and `txt` (a date, text or choice code).
+    # Its two indexes are in the table's order either way, so a sorted page reads its own
+    # records only. `answer_key_columns` says which questions of which form have keys, and
+    # with which kind and choice order (a new form version may change either: the keys of
+    # that question are then made again). Keys are made by the JSON path's own SQL
+    # (_answer_sql) on a question's first use, then kept up by `after_change` (ingest,
+    # corrections), for the newest revision of each record only.
+
+    KEY_LOCK = "answer keys"
+
+    @staticmethod
+    def _key_spec(column) -> str:
+        """What a question's keys were made with: its kind and, for choices, their order."""
+        codes = [code for code, _ in column.choices] if column.kind in ("choice", "choices") else []
+        return json.dumps([column.kind, codes])
+
+    def _key_values(self, column) -> tuple[str, list]:
+        """SQL of (empty, num, txt) of a data_table column from the records' JSON."""
+        value = self._answer_sql(self.TABLE_DOC, column.source, column.kind)
+        empty = f"CASE WHEN {value} IS NULL THEN 1 ELSE 0 END"
+        if column.kind == "number":
+            return f"{empty}, {value}, NULL", []
+        if column.kind in ("choice", "choices"):
+            codes = [code for code, _ in column.choices]
+            ranks = " ".join(f"WHEN ? THEN {rank}" for rank in range(len(codes)))
+            return f"{empty}, (CASE {value} {ranks} ELSE {len(codes)} END), {value}", codes
+        return f"{empty}, NULL, {value}", []
+
+    def _fill_keys(self, form_id: str, column, uuids=None) -> None:
+        """Insert the keys of one question for the form's newest revisions (of `uuids`)."""
+        values, params = self._key_values(column)
+        records = "records"
+        if uuids is not None and self.db.dialect.name == "sqlite":
+            # These records by uuid: SQLite would rather scan the form's (see _joined).
+            records += " INDEXED BY sqlite_autoindex_records_1"
+        sql = (
+            "INSERT INTO answer_keys (record_uuid, question, form, empty, num, txt)"
+            f" SELECT uuid, ?, form_id, {values} FROM {records}"
+            " WHERE form_id = ? AND is_latest = 1"
+        )
+        params = [column.source, *params, form_id]
+        if uuids is not None:
+            sql += f" AND uuid IN ({', '.join('?' * len(uuids))})"
+            params += list(uuids)
+        self.db.execute(sql + " ORDER BY uuid", params)  # in the keys' own order: faster
+
+    def _key_columns(self, form_id: str | None = None) -> dict:
+        """{(form, question): spec} of the questions that have keys (of one form)."""
+        sql, params = "SELECT form, question, spec FROM answer_key_columns", []
+        if form_id is not None:
+            sql, params = sql + " WHERE form = ?", [form_id]
+        return {(row[0], row[1]): row[2] for row in self.db.execute(sql, params).fetchall()}
+
+    def _build_keys(self, form_id: str, columns) -> None:
+        """(Re)make the keys of these questions for all the form's records (a write)."""
+        self.db.lock(self.KEY_LOCK)
+        have = self._key_columns(form_id)
+        for column in columns:
+            spec = self._key_spec(column)
+            if have.get((form_id, column.source)) == spec:
+                continue  # another request made them meanwhile
+            self.db.execute(
+                "DELETE FROM answer_keys WHERE form = ? AND question = ?", [form_id, column.source]
+            )
+            self._fill_keys(form_id, column)
+            self.db.execute(
+                "INSERT INTO answer_key_columns (form, question, spec, made_at) VALUES (?, ?, ?, ?)"
+                " ON CONFLICT (form, question) DO UPDATE SET spec = excluded.spec,"
+                " made_at = excluded.made_at",
+                [form_id, column.source, spec, now_iso()],
+            )
+
+    def keyed_columns(self, form_id: str, query) -> frozenset:
+        """The questions of a TableQuery's sort and filters that are read from answer_keys
+        (their keys are made here on first use); those not given are read from the JSON.
+
+        On SQLite the keys are made inside the page's read transaction, which becomes the
+        write (no other writer can have changed the records in between); if another writer
+        holds the file, this page reads the JSON and a later one makes them. On PostgreSQL
+        the page's snapshot is older than any keys made now: they are made and committed
+        on a connection of their own, under the lock ingest takes to keep them up, and
+        used from the next page on."""
+        if query is None:
+            return frozenset()
+        wanted = [query.sort] if query.sort is not None else []
+        wanted += [item.column for item in query.filters if item.kind != "choices"]
+        wanted = list({column.source: column for column in wanted}.values())
+        if not wanted:
+            return frozenset()
+        have = self._key_columns(form_id)
+        missing = [c for c in wanted if have.get((form_id, c.source)) != self._key_spec(c)]
+        if missing and self._made_keys(form_id, missing):
+            missing = []
+        return frozenset(c.source for c in wanted if c not in missing)
+
+    def _made_keys(self, form_id: str, columns) -> bool:
+        """Make keys for these questions; whether this connection can use them now."""
+        if self.db.dialect.name == "postgresql":
+            other = Store(self.path)
+            try:
+                with other.transaction():
+                    other._build_keys(form_id, columns)
+            finally:
+                other.close()
+            return not self.db.in_transaction
+        import sqlite3
+
+        if not self.db.in_transaction:
+            with self.transaction():
+                self._build_keys(form_id, columns)
+            return True
+        self.db.execute("SAVEPOINT answer_keys")
+        try:
+            self._build_keys(form_id, columns)
+        except sqlite3.OperationalError:  # busy: another writer holds the file
+            self.db.execute("ROLLBACK TO answer_keys")
+            self.db.execute("RELEASE answer_keys")
+            return False
+        self.db.execute("RELEASE answer_keys")
+        return True
+
+    def _refresh_keys(self, uuids) -> None:
+        """Inside a write transaction: the keys of these records follow their newest
+        revision (a new revision, a correction, a record removed)."""
+        self.db.lock(self.KEY_LOCK)
+        tracked = self._key_columns()
+        if not tracked:
+            return
+        for start in range(0, len(uuids), 500):
+            chunk = uuids[start : start + 500]
+            marks = ", ".join("?" * len(chunk))
+            self.db.execute(f"DELETE FROM answer_keys WHERE record_uuid IN ({marks})", chunk)
+            forms = {
+                row[0]
+                for row in self.db.execute(
+                    f"SELECT DISTINCT form_id FROM records WHERE uuid IN ({marks})"
+                    " AND is_latest = 1",
+                    chunk,
+                ).fetchall()
+            }
+            for (form_id, question), spec in tracked.items():
+                if form_id in forms:
+                    self._fill_keys(form_id, KeyColumn.of(question, spec), chunk)
+
+    def _key_filter(self, alias: str, item) -> tuple[str, list]:
+        """The condition of a data_table.Filter on its question's keys (table `alias`)."""
+        head = f"{alias}.empty = 0"
+        if item.kind == "choice":
+            codes = [code for code, _ in item.column.choices]
+            ranks = [codes.index(value) for value in item.values]
+            return (
+                f"{head} AND {alias}.num IN ({', '.join('?' * len(ranks))})",
+                ranks,
+            )
+        if item.kind == "text":
+            position = "strpos" if self.db.dialect.name == "postgresql" else "instr"
+            return f"{head} AND {position}(lower({alias}.txt), lower(?)) > 0", [item.words]
+        value = f"{alias}.num"
+        clauses, params = [head], []
+        if item.kind == "date":
+            clauses.append(f"{alias}.num IS NULL")
+            if item.low is not None:  # the same as the JSON path's substr(.., 1, 10) >= low
+                clauses.append(f"{alias}.txt >= ?")
+                params.append(item.low)
+            value = f"substr({alias}.txt, 1, 10)"
+        for bound, operator in ((item.low, ">="), (item.high, "<=")):
+            if bound is not None:
+                clauses.append(f"{value} {operator} ?")
+                params.append(bound)
+        return " AND ".join(clauses), params
+
+    def _joined(
+        self, first: str, tables, records_at: int | None = None, with_records: bool = True
+    ) -> str:
+        """A FROM clause: `first`, then the keys `tables` (aliases) looked up by record,
+        with `records` at position `records_at` (None: after all) looked up by uuid. On
+        SQLite, CROSS JOIN keeps this order and the hints keep the look-ups on the primary
+        keys (without statistics, SQLite would rather scan the form's index)."""
+        sqlite = self.db.dialect.name == "sqlite"
+        looked_up = [
+            f"answer_keys {alias}" + (" NOT INDEXED" if sqlite else "") for alias in tables
+        ]
+        records = "records" + (" INDEXED BY sqlite_autoindex_records_1" if sqlite else "")
+        if with_records:
+            looked_up.insert(len(looked_up) if records_at is None else records_at, records)
+        return " CROSS JOIN ".join([first, *looked_up])
+
+    def _key_joins(self, form_id: str, query, keyed, ref: str = "uuid") -> tuple[list, list, list]:
+        """(aliases of answer_keys, WHERE clauses, parameters) of the filters read from
+        answer_keys, the narrowest kinds first (a count starts from the first)."""
+        tables, clauses, params = [], [], []
+        items = query.filters if query is not None else []
+        narrow = {"choice": 0, "date": 1, "number": 1, "text": 2}
+        for n, item in sorted(enumerate(items), key=lambda x: narrow.get(x[1].kind, 3)):
+            if item.source not in keyed or item.kind == "choices":
+                continue
+            alias = f"f{n}"
+            tables.append(alias)
+            sql, more = self._key_filter(alias, item)
+            clauses.append(
+                f"{alias}.record_uuid = {ref} AND {alias}.form = ? AND {alias}.question = ?"
+                f" AND {sql}"
+            )
+            params += [form_id, item.source, *more]
+        return tables, clauses, params
+
+    def _table_where(
+        self, form_id: str, filters: dict, classes, doc: str, query, keyed=frozenset()
+    ):
         """WHERE clauses and parameters: the form's newest revisions of the access
-        `classes`, the metadata filters (BROWSE_FILTERS) and the filters by answers."""
+        `classes`, the metadata filters (BROWSE_FILTERS) and the filters by answers but
+        those on the `keyed` questions (see _key_joins)."""
         from .access import sql_filter
 
         allowed, allowed_params = sql_filter(classes)
@@ -605,6 +819,8 @@ class Store:
                 clauses.append(f"{self._filter_sql(name)} = ?")
                 params.append(value)
         for item in query.filters if query is not None else ():
+            if item.source in keyed and item.kind != "choices":
+                continue
             sql, more = self._answer_filter(doc, item)
             clauses.append(sql)
             params += more
@@ -658,32 +874,154 @@ class Store:
         uuids of records a release leaves out, which no answer filter matches and which
         sort as empty, as if they had no answers (analysts; `released` also orders the
         unsorted table by uuid, which says nothing of arrival). `total`: the count, when
-        the caller kept it from an earlier request (counting a million rows is the cost)."""
+        the caller kept it from an earlier request (counting a million rows is the cost).
+
+        Sorts and filters by answers read the questions' keys (answer_keys) when they
+        have them, else the records' JSON: the same rows in the same order either way."""
         doc = self.TABLE_DOC
-        clauses, params = self._table_where(form_id, filters, classes, doc, query)
+        keyed = self.keyed_columns(form_id, query)
+        clauses, params = self._table_where(form_id, filters, classes, doc, query, keyed)
+        tables, key_clauses, key_params = self._key_joins(form_id, query, keyed)
+        clauses, params = clauses + key_clauses, params + key_params
         if withheld and query is not None and query.filters:
             clauses.append(f"NOT {self._uuid_in('uuid')}")
             params.append(json.dumps(list(withheld)))
-        where = " AND ".join(clauses)
+        # Only the form's newest revisions of every class: the keys alone say which records
+        # pass (they are kept for exactly those), so counts and skipped rows need no record.
+        plain = clauses == ["form_id = ?", "is_latest = 1", "1 = 1", *key_clauses]
         if total is None:
-            count = f"SELECT count(*) FROM records WHERE {where}"
-            total = self.db.execute(count, params).fetchone()[0]
-        order, order_params = ("uuid" if released else "received_at DESC, uuid"), list[Any]()
-        if query is not None and query.sort is not None:
-            order, order_params = self._answer_order(doc, query, withheld)
-            order += ", uuid"
-        rows = list(
-            self.db.query(
-                "SELECT uuid, revision, device_id, form_version, locale, collected, received_at,"
-                " review, clock_flag, answers_current IS NOT NULL AS corrected, form_id,"
-                f" enumerator, {doc} AS answers FROM records WHERE {where}"
-                f" ORDER BY {order} LIMIT ? OFFSET ?",
-                params + order_params + [per_page, (page - 1) * per_page],
-            )
+            total = self._table_count(form_id, query, keyed, tables, clauses, params, plain)
+        columns = (
+            "SELECT uuid, revision, device_id, form_version, locale, collected, received_at,"
+            " review, clock_flag, answers_current IS NOT NULL AS corrected, form_id,"
+            f" enumerator, {doc} AS answers FROM "
         )
+        offset = (page - 1) * per_page
+        if query is not None and query.sort is not None and query.sort.source in keyed:
+            rows = self._keyed_page(
+                columns, tables, clauses, params, form_id, query, withheld, offset, per_page, plain
+            )
+        else:
+            order, order_params = ("uuid" if released else "received_at DESC, uuid"), list[Any]()
+            if query is not None and query.sort is not None:
+                order, order_params = self._answer_order(doc, query, withheld)
+                order += ", uuid"
+            source = self._unsorted_source(tables, released, total)
+            rows = list(
+                self.db.query(
+                    f"{columns}{source} WHERE {' AND '.join(clauses)}"
+                    f" ORDER BY {order} LIMIT ? OFFSET ?",
+                    params + order_params + [per_page, offset],
+                )
+            )
         for row in rows:
             row["answers"] = loads(row["answers"])
         return rows, total
+
+    def _far_page(self, columns, head, order, offset, per_page) -> list[dict] | None:
+        """A later page of a sort with no filter, for a user who sees every record: the
+        rows before it are skipped in the keys' index alone, then the page's records are
+        read. None when a key has no record (the caller then joins as usual)."""
+        uuids = [
+            row[0]
+            for row in self.db.execute(
+                "SELECT s.record_uuid FROM answer_keys s WHERE s.form = ? AND s.question = ?"
+                f" ORDER BY {order} LIMIT ? OFFSET ?",
+                head + [per_page, offset],
+            ).fetchall()
+        ]
+        if not uuids:
+            return []
+        records = self._joined("records", [], with_records=False)
+        if self.db.dialect.name == "sqlite":  # by uuid, not a scan of the form's records
+            records += " INDEXED BY sqlite_autoindex_records_1"
+        found = {
+            row["uuid"]: row
+            for row in self.db.query(
+                f"{columns}{records} WHERE form_id = ? AND is_latest = 1"
+                f" AND {self._uuid_in('uuid')}",
+                [head[0], json.dumps(uuids)],
+            )
+        }
+        return [found[u] for u in uuids] if len(found) == len(uuids) else None
+
+    def _table_count(self, form_id, query, keyed, tables, clauses, params, plain) -> int:
+        """How many records pass: from the first keyed filter's index range when there is
+        one (its matches looked up in the other filters' keys, then in the records)."""
+        if not tables:
+            sql = f"SELECT count(*) FROM records WHERE {' AND '.join(clauses)}"
+        elif plain:  # the keys alone: records are not read
+            keys = self._joined(f"answer_keys {tables[0]}", tables[1:], with_records=False)
+            _, by_key, params = self._key_joins(form_id, query, keyed, f"{tables[0]}.record_uuid")
+            sql = f"SELECT count(*) FROM {keys} WHERE {' AND '.join(by_key)}"
+        else:
+            source = self._joined(f"answer_keys {tables[0]}", tables[1:])
+            sql = f"SELECT count(*) FROM {source} WHERE {' AND '.join(clauses)}"
+        return self.db.execute(sql, params).fetchone()[0]
+
+    FEW = 5000  # matches few enough to read from the keys and sort
+
+    def _unsorted_source(self, tables, released: bool, total: int) -> str:
+        """FROM of a page in arrival (or uuid) order, with the filters read from keys:
+        the records in that order, a page stopping at its 50th match; or, when few records
+        match, the first filter's keys, their records then sorted."""
+        if tables and total < self.FEW:
+            return self._joined(f"answer_keys {tables[0]}", tables[1:])
+        first = "records"
+        if released and total >= self.FEW and self.db.dialect.name == "sqlite":
+            # In uuid order rather than all the form's records sorted by uuid.
+            first += " INDEXED BY sqlite_autoindex_records_1"
+        return self._joined(first, tables, with_records=False)
+
+    def _keyed_page(
+        self, columns, tables, clauses, params, form_id, query, withheld, offset, per_page, plain
+    ) -> list[dict]:
+        """A page sorted by a question's keys: read in the order of one of their indexes
+        (answer_keys_asc or _desc), each record looked up as it comes, so page 1 reads 50
+        records and page 200 ten thousand, however many the form has. Records a release
+        leaves out (`withheld`) sort as empty: the answered ones first, then the empty."""
+        way = "DESC" if query.descending else "ASC"
+        source = self._joined("answer_keys s", tables, records_at=0)
+        where = ["s.form = ?", "s.question = ?", "uuid = s.record_uuid", *clauses]
+        head = [form_id, query.sort.source]
+        order = f"s.empty, s.num {way}, s.txt {way}, s.record_uuid"
+        if plain and not tables and not withheld and offset:
+            rows = self._far_page(columns, head, order, offset, per_page)
+            if rows is not None:
+                return rows
+        if not withheld:
+            return list(
+                self.db.query(
+                    f"{columns}{source} WHERE {' AND '.join(where)} ORDER BY {order}"
+                    " LIMIT ? OFFSET ?",
+                    head + params + [per_page, offset],
+                )
+            )
+        gone = json.dumps(list(withheld))
+        answered = where + [f"s.empty = 0 AND NOT {self._uuid_in('s.record_uuid')}"]
+        rows = list(
+            self.db.query(
+                f"{columns}{source} WHERE {' AND '.join(answered)} ORDER BY {order}"
+                " LIMIT ? OFFSET ?",
+                head + params + [gone, per_page, offset],
+            )
+        )
+        if len(rows) == per_page:
+            return rows
+        if rows:
+            before = offset + len(rows)
+        else:  # the page starts among the empty ones: how many answered come first
+            before = self.db.execute(
+                f"SELECT count(*) FROM {source} WHERE {' AND '.join(answered)}",
+                head + params + [gone],
+            ).fetchone()[0]
+        empty = where + [f"(s.empty = 1 OR {self._uuid_in('s.record_uuid')})"]
+        rows += self.db.query(
+            f"{columns}{source} WHERE {' AND '.join(empty)} ORDER BY s.record_uuid"
+            " LIMIT ? OFFSET ?",
+            head + params + [gone, per_page - len(rows), max(offset - before, 0)],
+        )
+        return rows
 
     def repeat_page(
         self,
@@ -850,10 +1188,12 @@ class Store:
     def after_change(self, uuids, latest: dict | None = None) -> None:
         """Derived tables follow the records (indicators' facts); called inside transactions.
         `latest`: {uuid: (form_id, collected, locale, answers JSON)} of records whose newest
-        revision was just stored (RecordWriter.latest), so they are not read back."""
+        revision was just stored (RecordWriter.latest), so they are not read back.
+        The data table's answer keys follow too."""
         from .indicators import refresh_facts
 
         refresh_facts(self.db, uuids, latest)
+        self._refresh_keys(list(dict.fromkeys(uuids)))
 
     # -- community feedback queue ------------------------------------------------------
 
@@ -960,15 +1300,22 @@ class Store:
     def record_pairs(
         self, device_id: str, after: tuple[str, int] = ("", 0), limit: int | None = None
     ) -> list[tuple[str, int]]:
-        sql = (
-            "SELECT uuid, revision FROM records"
-            " WHERE device_id = ? AND (uuid, revision) > (?, ?) ORDER BY uuid, revision"
-        )
-        params = [device_id, after[0], after[1]]
-        if limit:
-            sql += " LIMIT ?"
-            params.append(limit)
-        return [tuple(row) for row in self.db.execute(sql, params).fetchall()]
+        """The (uuid, revision) pairs held from a device, in order, after `after`: the
+        stored ones and the removed ones (sync_server.retention), which the device must
+        count as delivered. Each table is read in its index's order, then merged."""
+        pairs = []
+        for table in ("records", "record_tombstones"):
+            sql = (
+                f"SELECT uuid, revision FROM {table}"
+                " WHERE device_id = ? AND (uuid, revision) > (?, ?) ORDER BY uuid, revision"
+            )
+            params = [device_id, after[0], after[1]]
+            if limit:
+                sql += " LIMIT ?"
+                params.append(limit)
+            pairs += [tuple(row) for row in self.db.execute(sql, params).fetchall()]
+        pairs.sort()
+        return pairs[:limit] if limit else pairs
 
     def count_records(self, **where) -> int:
         clauses = " AND ".join(f"{key} = ?" for key in where) or "1 = 1"
@@ -1255,6 +1602,259 @@ class Store:
                 unused.append(sha256)
         return unused
 
+    # == Prompt files of published forms (sync_server.prompts) ============================
+    # Each file once by its SHA-256 (`prompt_files`, the bytes in the data dir); which
+    # form versions name it (`form_prompts`). A device may fetch a file that a published
+    # version names.
+
+    def add_prompt_files(self, files: list[tuple[str, str, int]]) -> None:
+        """Rows of prompt files whose bytes are kept now: (sha256, extension, size); a
+        file kept again counts from now (drop_unlinked_prompts)."""
+        with self.transaction():
+            self.db.executemany(
+                "INSERT INTO prompt_files (sha256, extension, size, added_at)"
+                " VALUES (?, ?, ?, ?)"
+                " ON CONFLICT (sha256) DO UPDATE SET added_at = excluded.added_at",
+                [[sha, extension, size, now_iso()] for sha, extension, size in files],
+            )
+
+    def held_prompts(self, hashes) -> set[str]:
+        """Those of the hashes whose prompt file the server holds."""
+        wanted = sorted(set(hashes))
+        if not wanted:
+            return set()
+        return {
+            row["sha256"]
+            for row in self.db.query(
+                f"SELECT sha256 FROM prompt_files WHERE sha256 IN ({', '.join('?' * len(wanted))})",
+                wanted,
+            )
+        }
+
+    def link_form_prompts(self, form_id: str, version: str, names) -> None:
+        """Say which held prompt files a published version names: (file name, sha256)."""
+        with self.transaction():
+            self.db.executemany(
+                "INSERT INTO form_prompts (form_id, version, name, sha256)"
+                " VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
+                [[form_id, version, name, sha] for name, sha in names],
+            )
+
+    def form_prompt_hashes(self) -> dict[tuple[str, str], list[str]]:
+        """(form_id, version) → the sorted hashes of the prompt files held for it."""
+        held: dict[tuple[str, str], list[str]] = {}
+        for row in self.db.query(
+            "SELECT DISTINCT form_id, version, sha256 FROM form_prompts"
+            " ORDER BY form_id, version, sha256"
+        ):
+            held.setdefault((row["form_id"], row["version"]), []).append(row["sha256"])
+        return held
+
+    def drop_unlinked_prompts(self, before: str) -> list[str]:
+        """Forget the prompt files kept before `before` that no form version names (a
+        checked upload never published); their hashes, whose bytes the caller deletes."""
+        with self.transaction():
+            return [
+                row["sha256"]
+                for row in self.db.query(
+                    "DELETE FROM prompt_files WHERE added_at < ? AND sha256 NOT IN"
+                    " (SELECT sha256 FROM form_prompts) RETURNING sha256",
+                    [before],
+                )
+            ]
+
+    def published_prompt(self, sha256: str) -> dict | None:
+        """A held prompt file that a published form version names, else None."""
+        return self.one(
+            "SELECT p.sha256, p.extension, p.size FROM prompt_files p WHERE p.sha256 = ?"
+            " AND EXISTS (SELECT 1 FROM form_prompts l JOIN forms f ON f.form_id = l.form_id"
+            " AND f.version = l.version WHERE l.sha256 = p.sha256)",
+            [sha256],
+        )
+
+    # == Retention (sync_server.retention) ==============================================
+    # A form's retention period (`form_retention`), and a tombstone per removed revision
+    # (`record_tombstones`: uuid, revision, form, the device that sent it, when it went):
+    # no answer, no date of collection, nothing a person could be recognised by. The
+    # device and revision are kept so that the device's reconciliation counts what it sent
+    # as held, and it never sends it again.
+
+    def form_retentions(self) -> dict[str, dict]:
+        """{form_id: {"days", "updated_at", "updated_by"}} of the forms with a period."""
+        return {
+            row["form_id"]: row
+            for row in self.db.query(
+                "SELECT form_id, days, updated_at, updated_by FROM form_retention ORDER BY form_id"
+            )
+        }
+
+    def set_form_retention(self, form_id: str, days: int | None, actor: str) -> bool:
+        """Set (days) or turn off (None) a form's period, audited; False when unchanged."""
+        with self.transaction():
+            current = self.one("SELECT days FROM form_retention WHERE form_id = ?", [form_id])
+            if (current["days"] if current else None) == days:
+                return False
+            if days is None:
+                self.db.execute("DELETE FROM form_retention WHERE form_id = ?", [form_id])
+            else:
+                self.db.execute(
+                    "INSERT INTO form_retention (form_id, days, updated_at, updated_by)"
+                    " VALUES (?, ?, ?, ?) ON CONFLICT (form_id) DO UPDATE SET"
+                    " days = excluded.days, updated_at = excluded.updated_at,"
+                    " updated_by = excluded.updated_by",
+                    [form_id, days, now_iso(), actor],
+                )
+            period = "off" if days is None else f"{days} days"
+            self.audit(actor, "retention_set", detail=f"{form_id}: {period}")
+        return True
+
+    def uuids_received_before(self, form_id: str, before: str) -> list[str]:
+        """The records of a form the server last received anything of before `before`
+        (an ISO date or time, UTC), oldest first."""
+        return [
+            row[0]
+            for row in self.db.execute(
+                "SELECT uuid FROM records WHERE form_id = ? GROUP BY uuid"
+                " HAVING max(received_at) < ? ORDER BY max(received_at), uuid",
+                [form_id, before],
+            ).fetchall()
+        ]
+
+    def received_before(self, uuids: list[str], before: str) -> list[str]:
+        """Those of these records (at most _PARAMETERS_PER_QUERY) last received before
+        `before`, in uuid order."""
+        return [
+            row[0]
+            for row in self.db.execute(
+                f"SELECT uuid FROM records WHERE uuid IN ({', '.join('?' * len(uuids))})"
+                " GROUP BY uuid HAVING max(received_at) < ? ORDER BY uuid",
+                [*uuids, before],
+            ).fetchall()
+        ]
+
+    def removal_plan(self, uuids) -> list[dict]:
+        """Per form, what removing these records takes away: records, revisions, the
+        first and last arrival, and the files no other record holds (count and bytes)."""
+        plan: dict[str, dict] = {}
+        files: dict[str, set] = {}
+        wanted = sorted(set(uuids))
+        for chunk in _chunks(wanted):
+            marks = ", ".join("?" * len(chunk))
+            for form_id, records, revisions, first, last in self.db.execute(
+                "SELECT form_id, count(DISTINCT uuid), count(*), min(received_at),"
+                f" max(received_at) FROM records WHERE uuid IN ({marks}) GROUP BY form_id",
+                chunk,
+            ).fetchall():
+                item = plan.setdefault(
+                    form_id,
+                    dict(form_id=form_id, records=0, revisions=0, first=first, last=last),
+                )
+                item["records"] += records
+                item["revisions"] += revisions
+                item["first"], item["last"] = min(item["first"], first), max(item["last"], last)
+            for form_id, sha256 in self.db.execute(
+                "SELECT DISTINCT r.form_id, l.sha256 FROM attachment_links l JOIN records r"
+                f" ON r.uuid = l.uuid AND r.revision = l.revision WHERE l.uuid IN ({marks})",
+                chunk,
+            ).fetchall():
+                files.setdefault(form_id, set()).add(sha256)
+        removed = set(wanted)
+        for form_id, item in plan.items():
+            unused = [
+                sha256
+                for sha256 in sorted(files.get(form_id, ()))
+                if {
+                    row[0]
+                    for row in self.db.execute(
+                        "SELECT DISTINCT uuid FROM attachment_links WHERE sha256 = ?", [sha256]
+                    ).fetchall()
+                }
+                <= removed  # another record's file stays
+            ]
+            item["files"] = len(unused)
+            item["bytes"] = sum(
+                (self.attachment_file(sha256) or {"size": 0})["size"] for sha256 in unused
+            )
+        return sorted(plan.values(), key=lambda item: item["form_id"])
+
+    def existing_uuids(self, uuids) -> set[str]:
+        """Which of these uuids are records stored here."""
+        found: set[str] = set()
+        for chunk in _chunks(sorted(set(uuids))):
+            found.update(
+                row[0]
+                for row in self.db.execute(
+                    "SELECT DISTINCT uuid FROM records WHERE uuid IN"
+                    f" ({', '.join('?' * len(chunk))})",
+                    chunk,
+                ).fetchall()
+            )
+        return found
+
+    def uuids_with_files(self, uuids: list[str]) -> list[str]:
+        """Which of these records (at most _PARAMETERS_PER_QUERY) have attachment links."""
+        return [
+            row[0]
+            for row in self.db.execute(
+                "SELECT DISTINCT uuid FROM attachment_links WHERE uuid IN"
+                f" ({', '.join('?' * len(uuids))}) ORDER BY uuid",
+                uuids,
+            ).fetchall()
+        ]
+
+    def remove_record_rows(self, uuids: list[str]) -> dict[str, int]:
+        """Inside the caller's transaction, which locked these records (at most
+        _PARAMETERS_PER_QUERY) and removed their attachment links: a tombstone per revision,
+        then every row about them goes (corrections, feedback case, replies, audit entries,
+        every revision), and the indicators' facts follow. {form_id: records removed}."""
+        marks = ", ".join("?" * len(uuids))
+        forms = {
+            row[0]: row[1]
+            for row in self.db.execute(
+                f"SELECT form_id, count(DISTINCT uuid) FROM records WHERE uuid IN ({marks})"
+                " GROUP BY form_id",
+                uuids,
+            ).fetchall()
+        }
+        self.db.execute(
+            "INSERT INTO record_tombstones (uuid, revision, device_id, form_id, removed_at)"
+            f" SELECT uuid, revision, device_id, form_id, ? FROM records WHERE uuid IN ({marks})"
+            " ON CONFLICT DO NOTHING",
+            [now_iso(), *uuids],
+        )
+        for table, column in (
+            ("corrections", "uuid"),
+            ("feedback_cases", "uuid"),
+            ("replies", "record_uuid"),
+            ("audit", "uuid"),  # a correction's entry holds the answers it changed
+            ("records", "uuid"),
+        ):
+            self.db.execute(f"DELETE FROM {table} WHERE {column} IN ({marks})", uuids)
+        self.after_change(uuids)  # facts, cubes and survey units lose these records
+        return forms
+
+    def tombstones(self, uuids) -> dict[str, dict]:
+        """{uuid: {"device_id", "form_id"}} of these uuids whose record was removed."""
+        found: dict[str, dict] = {}
+        for chunk in _chunks(sorted(set(uuids))):
+            for row in self.db.query(
+                "SELECT uuid, min(device_id) AS device_id, min(form_id) AS form_id"
+                f" FROM record_tombstones WHERE uuid IN ({', '.join('?' * len(chunk))})"
+                " GROUP BY uuid",
+                chunk,
+            ):
+                found[row["uuid"]] = {"device_id": row["device_id"], "form_id": row["form_id"]}
+        return found
+
+    def add_tombstone(self, record_uuid: str, revision: int, device_id: str, form_id: str) -> None:
+        """A revision of a removed record sent again (or edited on the laptop after the
+        removal): acknowledged, never stored, counted as held (inside the batch's transaction)."""
+        self.db.execute(
+            "INSERT INTO record_tombstones (uuid, revision, device_id, form_id, removed_at)"
+            " VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+            [record_uuid, revision, device_id, form_id, now_iso()],
+        )
+
 
 def get_store() -> Store:
     """The request's store, opened on first use (like collector.db.get_db)."""
@@ -1267,6 +1867,20 @@ def close_store(exception=None) -> None:
     store = g.pop("store", None)
     if store is not None:
         store.close()
+
+
+class KeyColumn:
+    """A question with answer keys, as answer_key_columns records it: what `_key_values`
+    needs of a data_table.TableColumn (its name, kind and choices in order)."""
+
+    def __init__(self, source: str, kind: str, codes):
+        self.source, self.kind = source, kind
+        self.choices = tuple((code, code) for code in codes)
+
+    @classmethod
+    def of(cls, source: str, spec: str) -> KeyColumn:
+        kind, codes = json.loads(spec)
+        return cls(source, kind, codes)
 
 
 def answer_slot(answers: dict, field: str) -> tuple[dict, str]:
@@ -1304,6 +1918,14 @@ _RECORD_COLUMNS = (
 )
 _ROW_LATEST, _ROW_CLASS = 11, 12  # positions in a row of _RECORD_COLUMNS
 _PARAMETERS_PER_QUERY = 500  # uuids per `IN (...)` list
+
+
+def _chunks(items: list) -> list[list]:
+    """`items` in lists of at most _PARAMETERS_PER_QUERY (one `IN (...)` each)."""
+    return [
+        items[start : start + _PARAMETERS_PER_QUERY]
+        for start in range(0, len(items), _PARAMETERS_PER_QUERY)
+    ]
 
 
 class RecordWriter:
@@ -1743,3 +2365,78 @@ def m013_attachments(db):
     )
     ddl(db, "CREATE INDEX attachment_links_by_device ON attachment_links (device_id, seq)")
     ddl(db, "CREATE INDEX attachment_links_by_hash ON attachment_links (sha256)")
+
+
+@migrations()
+def m014_prompt_files(db):
+    # Prompt files of published forms (Store's prompt block, sync_server.prompts): each once
+    # by its SHA-256, its bytes in the data dir; form_prompts says which version names it.
+    ddl(
+        db,
+        """CREATE TABLE prompt_files (
+        sha256 TEXT PRIMARY KEY, extension TEXT NOT NULL, size INTEGER NOT NULL,
+        added_at TEXT NOT NULL)""",
+    )
+    ddl(
+        db,
+        """CREATE TABLE form_prompts (
+        form_id TEXT NOT NULL, version TEXT NOT NULL, name TEXT NOT NULL,
+        sha256 TEXT NOT NULL REFERENCES prompt_files(sha256),
+        PRIMARY KEY (form_id, version, name),
+        FOREIGN KEY (form_id, version) REFERENCES forms(form_id, version))""",
+    )
+    ddl(db, "CREATE INDEX form_prompts_by_hash ON form_prompts (sha256)")
+
+
+@migrations()
+def m015_retention(db):
+    # Retention on the central server (sync_server.retention): a form's period in days, and
+    # a tombstone per removed revision so that no laptop brings a removed record back.
+    ddl(
+        db,
+        """CREATE TABLE form_retention (
+        form_id TEXT PRIMARY KEY, days INTEGER NOT NULL CHECK (days > 0),
+        updated_at TEXT NOT NULL, updated_by TEXT NOT NULL)""",
+    )
+    ddl(
+        db,
+        """CREATE TABLE record_tombstones (
+        uuid TEXT NOT NULL, revision INTEGER NOT NULL,
+        device_id TEXT NOT NULL REFERENCES devices(id), form_id TEXT NOT NULL,
+        removed_at TEXT NOT NULL, PRIMARY KEY (uuid, revision))""",
+    )
+    ddl(
+        db,
+        "CREATE INDEX record_tombstones_by_device ON record_tombstones (device_id, uuid, revision)",
+    )
+
+
+@migrations()
+def m016_answer_keys(db):
+    # The data table's sort and filter keys (Store.keyed_columns): a row per record and
+    # question sorted or filtered by, made on first use; two indexes in the table's order,
+    # one per direction, each with empty answers last and ties by record.
+    text = 'TEXT COLLATE "C"' if db.dialect.name == "postgresql" else "TEXT"  # byte order
+    ddl(
+        db,
+        f"""CREATE TABLE answer_keys (
+        record_uuid TEXT NOT NULL, question TEXT NOT NULL, form TEXT NOT NULL,
+        empty INTEGER NOT NULL, num REAL, txt {text},
+        PRIMARY KEY (record_uuid, question)) WITHOUT ROWID""",
+    )
+    ddl(
+        db,
+        "CREATE INDEX answer_keys_asc ON answer_keys"
+        " (form, question, empty, num, txt, record_uuid)",
+    )
+    ddl(
+        db,
+        "CREATE INDEX answer_keys_desc ON answer_keys"
+        " (form, question, empty, num DESC, txt DESC, record_uuid)",
+    )
+    ddl(
+        db,
+        """CREATE TABLE answer_key_columns (
+        form TEXT NOT NULL, question TEXT NOT NULL, spec TEXT NOT NULL,
+        made_at TEXT NOT NULL, PRIMARY KEY (form, question))""",
+    )

@@ -137,6 +137,7 @@ CENTRAL_ROUTES = [
     ("attachments_api.held", "GET", "/api/v1/attachments/held", "device"),
     ("attachments_api.status", "GET", "/api/v1/attachments/{attachment}", "device"),
     ("attachments_api.piece", "PUT", "/api/v1/attachments/{attachment}?offset=0", "device"),
+    ("prompts_api.prompt_file", "GET", "/api/v1/prompts/{prompt}", "device"),
     ("data_api.records_api", "GET", "/api/v1/data/community_feedback", "personal_token"),
     ("data_api.release_api", "GET", "/api/v1/data/community_feedback/release", "personal_token"),
     ("indicators_api.indicators_api", "GET", "/api/v1/indicators", "personal_token"),
@@ -446,6 +447,7 @@ def central_callers(central):
     record = feedback_record()
     push(central, device["device_token"], record)
     photo_record, attachment = record_with_photo(central, device["device_token"])
+    prompt = published_prompt(central)
     callers = {
         "anonymous": Caller(central.url),
         "device": Caller(central.url, token=device["device_token"]),
@@ -463,8 +465,31 @@ def central_callers(central):
         "pending_form": "matrix-pending",
         "photo_record": photo_record,
         "attachment": attachment,
+        "prompt": prompt,
     }
     return central, callers, values
+
+
+def published_prompt(central) -> str:
+    """A form published with a recorded prompt (sync_server.prompts); its SHA-256."""
+    import hashlib
+
+    recording = b"OggS\x00 a recorded question"
+    form = minimal_form(form_id="prompted_visit", version="1")
+    form["sections"][0]["questions"][0]["media"] = {"audio": {"en": "question.ogg"}}
+    form["media_files"] = {"question.ogg": hashlib.sha256(recording).hexdigest()}
+    store = Store(central.database)
+    try:
+        publish(
+            store,
+            json.dumps(form),
+            "admin1",
+            {"question.ogg": recording},
+            central.app.config["DATA_DIR"],
+        )
+    finally:
+        store.close()
+    return form["media_files"]["question.ogg"]
 
 
 # A form whose photo question lets files leave the laptop (sync_server.attachments).

@@ -363,3 +363,239 @@ def test_clicking_a_heading_sorts_in_a_browser(sqlite_team, chromium):
     chromium.find_element("link text", "Size").click()  # again: the other way
     wait_for(chromium, 'th[aria-sort="descending"]')
     assert accessibility_problems(chromium) == []
+
+
+# -- answer keys (Store.keyed_columns): the same pages as the records' JSON would give ---
+
+
+class Laptop:
+    """One enrolled device pushing batches (a record's revisions come from its device)."""
+
+    def __init__(self, central):
+        import requests
+
+        from collector import protocol
+
+        self.central, self.requests, self.protocol = central, requests, protocol
+        self.token = requests.post(
+            central.url + "/api/v1/enroll",
+            json={
+                "protocol": "1.0",
+                "code": central.enrollment_code("zone K"),
+                "enrollment_id": str(uuid.uuid4()),
+            },
+            timeout=10,
+        ).json()["device_token"]
+
+    def push(self, records) -> None:
+        protocol = self.protocol
+        body = protocol.compress(
+            protocol.dumps(protocol.batch_message(str(uuid.uuid4()), records, 0, "test"))
+        )
+        response = self.requests.post(
+            self.central.url + "/api/v1/records",
+            data=body,
+            timeout=30,
+            headers={
+                protocol.VERSION_HEADER: "1.0",
+                "Authorization": f"Bearer {self.token}",
+                "Content-Encoding": "gzip",
+                "Content-Type": "application/json",
+            },
+        )
+        assert response.status_code == 200, response.text
+        results = response.json()["results"]
+        assert all(r["status"] in ("stored", "duplicate") for r in results), results
+
+
+KEYED_VIEWS = [
+    ("sort=size", lambda a: True, lambda a: a.get("size"), False),
+    ("sort=size&desc=1", lambda a: True, lambda a: a.get("size"), True),
+    ("sort=kind&desc=1", lambda a: True, lambda a: KIND_RANK.get(a.get("kind")), True),
+    ("sort=visit_date", lambda a: True, lambda a: a.get("visit_date"), False),
+    ("sort=note", lambda a: True, lambda a: a.get("note"), False),
+    (
+        "q_kind=a&q_kind=c&sort=size&desc=1",
+        lambda a: a.get("kind") in ("a", "c"),
+        lambda a: a.get("size"),
+        True,
+    ),
+    (
+        "from_size=4&to_size=17&q_note=s&sort=visit_date",
+        lambda a: 4 <= a.get("size", -1) <= 17 and "s" in a.get("note", "").lower(),
+        lambda a: a.get("visit_date"),
+        False,
+    ),
+    (
+        "from_visit_date=2026-02-01&to_visit_date=2026-07-31&sort=note&desc=1",
+        lambda a: "2026-02-01" <= a.get("visit_date", "") <= "2026-07-31",
+        lambda a: a.get("note"),
+        True,
+    ),
+]
+
+
+def check_views(person, records, whole: bool = True) -> None:
+    """Every keyed view, each page (or its first), is the order computed here from the
+    newest answers."""
+    path = f"/data/{FORM_ID}"
+    for params, keep, key, descending in KEYED_VIEWS:
+        want = expected(records, keep, key, descending)
+        if not whole:
+            first = person.get(f"{path}?{params}").text
+            assert page_uuids(first) == want[:50] and total_of(first) == len(want), params
+            continue
+        got, total = whole_view(person, path, params)
+        assert got == want and total == len(want), params
+    # A far page on its own (its rows skipped in the keys' index alone), in both directions.
+    for params, descending in (("sort=size", False), ("sort=size&desc=1", True)):
+        want = expected(records, key=lambda a: a.get("size"), descending=descending)
+        page = person.get(f"{path}?{params}&page=3")
+        assert page_uuids(page.text) == want[100:150], params
+
+
+def newest(records: dict, record_uuid: str, answers: dict) -> dict:
+    """The next revision of a record, with these answers."""
+    latest = records[record_uuid]
+    records[record_uuid] = dict(latest, revision=latest["revision"] + 1, answers=answers)
+    return records[record_uuid]
+
+
+def test_keyed_pages_follow_revisions_corrections_and_new_records(team):
+    store = Store(team.database)
+    try:
+        publish(store, json.dumps(FORM), "admin")
+    finally:
+        store.close()
+    laptop = Laptop(team)
+    stored = {r["uuid"]: r for r in (record(n) for n in range(104))}
+    laptop.push(list(stored.values()))
+    admin = signed_in(team, "admin")
+    check_views(admin, list(stored.values()), whole=False)  # the first use makes keys
+    store = Store(team.database)
+    try:
+        keys = store.db.execute(
+            "SELECT count(*) FROM answer_keys WHERE form = ? AND question = 'size'", [FORM_ID]
+        ).fetchone()[0]
+        assert keys == 104  # one per record, the empty answers too
+        # New revisions move records: a size given, one taken away, a kind changed...
+        uuids = list(stored)
+        changed = [
+            newest(stored, uuids[0], dict(stored[uuids[0]]["answers"], size=999)),
+            newest(
+                stored,
+                uuids[1],
+                {k: v for k, v in stored[uuids[1]]["answers"].items() if k != "size"},
+            ),
+            newest(stored, uuids[2], dict(stored[uuids[2]]["answers"], kind="b", note="Zebra")),
+        ]
+        changed.append(newest(stored, uuids[0], dict(changed[0]["answers"], size=-3)))
+        fresh = [record(n) for n in range(104, 112)]
+        stored.update({r["uuid"]: r for r in fresh})
+        laptop.push(changed[:3] + fresh)
+        laptop.push(changed[3:])
+        # ...an older revision arriving late changes nothing: the newest stays the latest.
+        laptop.push([dict(changed[0], revision=2)])
+        # ...and a correction of the newest revision.
+        store.correct(uuids[5], "size", 21, "admin1")
+        stored[uuids[5]] = dict(
+            stored[uuids[5]], answers=dict(stored[uuids[5]]["answers"], size=21)
+        )
+    finally:
+        store.close()
+    check_views(admin, list(stored.values()))
+
+
+def test_keys_are_made_for_the_records_already_stored_and_remade_for_a_new_choice_order(
+    sqlite_team,
+):
+    records = loaded(sqlite_team, [record(n) for n in range(30)])
+    store = Store(sqlite_team.database)
+    try:
+        assert store.db.execute("SELECT count(*) FROM answer_keys").fetchone()[0] == 0
+    finally:
+        store.close()
+    admin = signed_in(sqlite_team, "admin")
+    got, _ = whole_view(admin, f"/data/{FORM_ID}", "sort=kind")
+    assert got == expected(records, key=lambda a: KIND_RANK.get(a.get("kind")))
+    store = Store(sqlite_team.database)
+    try:
+        made = {
+            row[0]: row[1]
+            for row in store.db.execute(
+                "SELECT record_uuid, txt FROM answer_keys WHERE question = 'kind'"
+            ).fetchall()
+        }
+        assert made == {r["uuid"]: r["answers"]["kind"] for r in records}
+        # A new version adds two kinds, "zz" before "aa": they sort in that order now.
+        version = json.loads(json.dumps(FORM))
+        version["version"] = "2"
+        version["choices"]["kind"] += _choices((("zz", "Zebu"), ("aa", "Aardvark")))
+        publish(store, json.dumps(version), "admin")
+    finally:
+        store.close()
+    newer = [
+        record(n, form_version="2", answers={"kind": ("zz", "aa")[n % 2]}) for n in range(30, 36)
+    ]
+    push_records(sqlite_team, newer)
+    rank = {code: i for i, code in enumerate(["c", "a", "b", "zz", "aa"])}
+    got, _ = whole_view(admin, f"/data/{FORM_ID}", "sort=kind")
+    assert got == expected(records + newer, key=lambda a: rank.get(a.get("kind")))
+
+
+def test_a_database_from_before_the_keys_sorts_its_records_by_their_newest_revision(tmp_path):
+    """A server database made before m016_answer_keys, with records and a corrected
+    revision: the server starts (the migration adds the empty key tables), and the first
+    sort makes one key per record, from its newest revision."""
+    from sync_server.database import SQLiteDatabase
+    from sync_server.store import migrations
+
+    data_dir = tmp_path / "central-data"
+    data_dir.mkdir()
+    db = SQLiteDatabase.open(data_dir / "sync-server.db")
+    migrations.apply(db, stop_before="m016_answer_keys")
+    assert "answer_keys" not in db.table_names()
+    db.execute(
+        "INSERT INTO devices (id, label, token_hash, enrollment_id, enrolled_at)"
+        " VALUES ('d1', 'old laptop', 'x', 'e1', '2026-01-01T00:00:00Z')"
+    )
+    db.execute("INSERT INTO batches VALUES ('b1', 'd1', '2026-06-01T00:00:00Z', 13, 'push')")
+    records = [record(n) for n in range(12)]
+    older = dict(records[3], answers=dict(records[3]["answers"], size=500))
+    records[3] = dict(records[3], revision=2, answers=dict(records[3]["answers"], size=-1))
+    for item, latest in [(older, 0)] + [(r, 1) for r in records]:
+        db.execute(
+            "INSERT INTO records (uuid, revision, device_id, form_id, form_version, locale,"
+            " collected, answers, received_at, batch_id, is_latest)"
+            " VALUES (?, ?, 'd1', ?, '1', 'en', '2026-06-01', ?, '2026-06-02T10:00:00Z',"
+            " 'b1', ?)",
+            [item["uuid"], item["revision"], FORM_ID, json.dumps(item["answers"]), latest],
+        )
+    db.conn.commit()
+    db.close()
+    central = Central(data_dir)
+    try:
+        store = Store(central.database)
+        try:
+            assert store.db.execute("SELECT count(*) FROM answer_keys").fetchone()[0] == 0
+            publish(store, json.dumps(FORM), "admin")
+            store.add_user("admin1", "admin", generate_password_hash(PASSWORD))
+        finally:
+            store.close()
+        admin = signed_in(central, "admin")
+        for params, descending in (("sort=size", False), ("sort=size&desc=1", True)):
+            got, total = whole_view(admin, f"/data/{FORM_ID}", params)
+            assert got == expected(records, key=lambda a: a.get("size"), descending=descending)
+            assert total == 12
+        store = Store(central.database)
+        try:
+            keys = dict(
+                store.db.execute(
+                    "SELECT record_uuid, num FROM answer_keys WHERE question = 'size'"
+                ).fetchall()
+            )
+        finally:
+            store.close()
+        assert keys == {r["uuid"]: r["answers"].get("size") for r in records}
+    finally:
+        central.stop()

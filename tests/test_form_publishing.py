@@ -488,6 +488,8 @@ def test_uploads_that_cannot_be_checked_say_why(team, tmp_path):
     assert "notes.txt cannot be attached" in text_of(response)
     big = folder / "big.csv"
     big.write_bytes(b"name,label\n" + b"x,y\n" * 400_000)
+    # An upload may carry prompt recordings (tens of MB): a smaller limit, to meet it here.
+    team.app.config["FORM_UPLOAD_MAX_BYTES"] = 1024 * 1024
     response = upload(admin, path, [big])
     assert response.status_code == 413
     assert "larger than" in text_of(response) and "nothing was checked" in text_of(response)
