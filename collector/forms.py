@@ -67,7 +67,7 @@ MEDIA_TYPES = ("image", "audio", "video", "file")
 MEDIA_RULES = ("drop", "keep")
 # How each media question may be asked (XLSForm appearances): `new` takes a new photo or
 # recording only (no gallery), `new-front`/`selfie` with the front camera, `signature` and
-# `draw` on a canvas, `annotate` a photo to draw on (here: a photo, drawn on elsewhere).
+# `draw` on a canvas, `annotate` a photo to draw on (media.js shows it on a pad).
 MEDIA_APPEARANCES = {
     "image": ("new", "new-front", "selfie", "signature", "draw", "annotate"),
     "audio": ("new",),

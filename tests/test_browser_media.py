@@ -105,6 +105,86 @@ def test_a_large_photo_is_made_smaller_on_the_phone_and_shown_in_review(
     assert Image.open(io.BytesIO(data)).size == (640, 480) and stored["size"] < chosen[2] * 2
 
 
+MARKS = {
+    "form_id": "damage_marks",
+    "version": "1",
+    "title": {"en": "Damage"},
+    "sections": [
+        {
+            "name": "main",
+            "label": {"en": "Main"},
+            "questions": [
+                {
+                    "name": "wall",
+                    "type": "image",
+                    "appearance": "annotate",
+                    "label": {"en": "Photo of the wall: mark the cracks"},
+                    "privacy": "keep",
+                    "max_pixels": 400,
+                },
+            ],
+        }
+    ],
+    "choices": {},
+}
+
+
+def red_pixels(data: bytes) -> int:
+    pixels = Image.open(io.BytesIO(data)).convert("RGB").tobytes()
+    return sum(
+        1
+        for i in range(0, len(pixels), 3)
+        if pixels[i] > 180 and pixels[i + 1] < 90 and pixels[i + 2] < 90
+    )
+
+
+@pytest.mark.slow
+def test_a_photo_to_annotate_is_marked_on_the_phone_and_sent_marked(
+    hub, chromium, db_path, tmp_path
+):
+    from selenium.webdriver.common.action_chains import ActionChains
+
+    import_forms(db_path, MARKS)
+    taken = tmp_path / "wall.jpg"
+    Image.new("RGB", (800, 600), "white").save(taken, "JPEG")
+    driver = chromium
+    sign_in(driver, hub)
+    driver.get(f"{hub.url}/forms/damage_marks?lang=en")
+    wait_for(driver, "#f-wall").send_keys(str(taken))
+    until(driver, lambda d: d.find_element("id", "f-wall").get_attribute("data-ready") == "yes")
+    pad = driver.find_element("css selector", "#q-wall .media-annotate canvas")
+    # The photo, made smaller to the form's 400 px, is the pad to mark on.
+    assert driver.execute_script("return [arguments[0].width, arguments[0].height]", pad) == [
+        400,
+        300,
+    ]
+    unmarked = driver.execute_script("return document.getElementById('f-wall').files[0].size")
+    ActionChains(driver).move_to_element_with_offset(pad, -80, -20).click_and_hold().move_by_offset(
+        120, 40
+    ).release().perform()
+    until(
+        driver,
+        lambda d: (
+            d.execute_script("return document.getElementById('f-wall').files[0].size") != unmarked
+        ),
+    )
+    driver.find_element("css selector", 'button[name="_action"][value="next"]').click()
+    until(driver, lambda d: "/review" in d.current_url)
+    driver.find_element("css selector", 'form[action$="/finalize"] button.primary').click()
+    until(driver, lambda d: "/review" not in d.current_url)
+    assert console_errors(driver) == []
+
+    [row] = query(db_path, "SELECT uuid FROM records")
+    db = open_database(db_path)
+    try:
+        [stored] = attachments.attachments_of(db, row["uuid"])
+        data = attachments.read_attachment(db, hub.app.config["DATA_DIR"], stored["sha256"])
+    finally:
+        db.close()
+    # The marks travel with the photo: a white wall with a red stroke across it.
+    assert Image.open(io.BytesIO(data)).size == (400, 300) and red_pixels(data) > 40
+
+
 @pytest.mark.slow
 def test_a_record_with_a_photo_finalized_away_from_the_hub_arrives_with_it(
     hub, chromium, db_path, tmp_path

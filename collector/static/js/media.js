@@ -1,7 +1,8 @@
 /* Photos, recordings and files on the phone. A photo larger than the form's max-pixels is
    drawn again at that size (JPEG, quality 0.8) before it leaves the phone, so a 3 MB camera
    photo is sent as a few hundred kB; a small preview shows what will be sent; a signature or
-   drawing is made with the finger on a pad, whose picture fills the file input. The hub
+   drawing is made with the finger on a pad, whose picture fills the file input, and a photo
+   whose question says `annotate` is shown on a pad of its own to draw on. The hub
    cleans and makes every photo smaller again whatever it gets: a browser that cannot replace
    a chosen file (no DataTransfer) sends the original. Without this script the plain file
    input works as it is. Loaded only by pages with a media question. */
@@ -68,42 +69,26 @@
       input.setAttribute('data-ready', 'no');
       var done = function (chosen) {
         if (chosen !== file && replace) { setFile(input, chosen); } // fires no change event
-        preview(input, chosen).then(function () { input.setAttribute('data-ready', 'yes'); });
+        var shown = input.hasAttribute('data-annotate') && replace && window.HTMLCanvasElement
+          ? preview(input, null).then(function () { return annotate(input, chosen); })
+          : preview(input, chosen);
+        shown.then(function () { input.setAttribute('data-ready', 'yes'); });
       };
       if (!replace || !/^image\/(jpeg|png|webp)$/.test(file.type)) { done(file); return; }
       smaller(file, limit).then(done, function () { done(file); });
     });
   }
 
-  // A pad to sign or draw on with a finger, a pen or a mouse (pointer events); each stroke
-  // puts the pad's picture (PNG) in the file input, which the form posts as any photo.
-  function pad(input) {
-    var canvas = document.createElement('canvas');
-    canvas.width = 600; canvas.height = 240;
-    canvas.className = 'media-pad';
-    canvas.setAttribute('role', 'img');
-    canvas.setAttribute('aria-label', input.getAttribute('data-pad-label'));
+  // Strokes with a finger, a pen or a mouse (pointer events) on a canvas; `stroked` is
+  // called after each stroke.
+  function strokes(canvas, context, stroked) {
+    var drawing = false, drawn = false;
     canvas.style.width = '100%'; canvas.style.maxWidth = '600px';
     canvas.style.border = '1px solid currentColor'; canvas.style.touchAction = 'none';
-    canvas.style.background = '#fff';
-    var clear = document.createElement('button');
-    clear.type = 'button';
-    clear.textContent = input.getAttribute('data-pad-clear');
-    var context = canvas.getContext('2d');
-    context.lineWidth = 3; context.lineCap = 'round'; context.strokeStyle = '#000';
-    var drawing = false, drawn = false;
-
     function at(event) {
       var box = canvas.getBoundingClientRect();
       return [(event.clientX - box.left) * canvas.width / box.width,
               (event.clientY - box.top) * canvas.height / box.height];
-    }
-    function keep() {
-      canvas.toBlob(function (blob) {
-        if (!blob) { return; }
-        setFile(input, new File([blob], 'drawing.png', { type: 'image/png' }));
-        input.dispatchEvent(new Event('input', { bubbles: true }));
-      }, 'image/png');
     }
     canvas.addEventListener('pointerdown', function (event) {
       drawing = true;
@@ -121,13 +106,47 @@
     function stop() {
       if (!drawing) { return; }
       drawing = false;
-      if (drawn) { keep(); }
+      if (drawn) { drawn = false; stroked(); }
     }
     canvas.addEventListener('pointerup', stop);
     canvas.addEventListener('pointercancel', stop);
+  }
+
+  // The canvas's picture in the file input, which the form posts as any photo.
+  function keep(input, canvas, name, type) {
+    canvas.toBlob(function (blob) {
+      if (!blob) { return; }
+      setFile(input, new File([blob], name, { type: type }));
+      input.dispatchEvent(new Event('input', { bubbles: true }));
+    }, type, QUALITY);
+  }
+
+  function clearButton(input) {
+    var clear = document.createElement('button');
+    clear.type = 'button';
+    clear.textContent = input.getAttribute('data-pad-clear');
+    return clear;
+  }
+
+  function padCanvas(input, width, height) {
+    var canvas = document.createElement('canvas');
+    canvas.width = width; canvas.height = height;
+    canvas.className = 'media-pad';
+    canvas.setAttribute('role', 'img');
+    canvas.setAttribute('aria-label', input.getAttribute('data-pad-label'));
+    return canvas;
+  }
+
+  // A pad to sign or draw on; each stroke puts the pad's picture (PNG) in the file input.
+  function pad(input) {
+    var canvas = padCanvas(input, 600, 240);
+    canvas.style.background = '#fff';
+    var clear = clearButton(input);
+    var context = canvas.getContext('2d');
+    context.lineWidth = 3; context.lineCap = 'round'; context.strokeStyle = '#000';
+    strokes(canvas, context, function () { keep(input, canvas, 'drawing.png', 'image/png'); });
     clear.addEventListener('click', function () {
       context.clearRect(0, 0, canvas.width, canvas.height);
-      drawn = false;
       input.value = '';
     });
     input.hidden = true;
@@ -135,6 +154,36 @@
     if (hint) { hint.hidden = true; }
     input.parentNode.insertBefore(clear, input.nextSibling);
     input.parentNode.insertBefore(canvas, clear);
+  }
+
+  // `annotate`: the photo (already made smaller) on a pad, to mark on it in red; each
+  // stroke puts the marked photo (JPEG) in the file input, and Clear puts back the photo.
+  function annotate(input, file) {
+    var old = input.parentNode.querySelector('.media-annotate');
+    if (old) { old.parentNode.removeChild(old); }
+    return asDataUrl(file).then(function (url) { return new Promise(function (resolve) {
+      var img = new Image();
+      img.onload = function () {
+        var box = document.createElement('div');
+        box.className = 'media-annotate';
+        var canvas = padCanvas(input, img.naturalWidth, img.naturalHeight);
+        var context = canvas.getContext('2d');
+        context.drawImage(img, 0, 0);
+        context.lineWidth = Math.max(3, Math.round(canvas.width / 120));
+        context.lineCap = 'round'; context.strokeStyle = '#e00000';
+        strokes(canvas, context, function () { keep(input, canvas, 'photo.jpg', 'image/jpeg'); });
+        var clear = clearButton(input);
+        clear.addEventListener('click', function () {
+          context.drawImage(img, 0, 0);
+          setFile(input, file);
+        });
+        box.appendChild(canvas); box.appendChild(clear);
+        input.parentNode.insertBefore(box, input.nextSibling);
+        resolve();
+      };
+      img.onerror = function () { resolve(); };
+      img.src = url;
+    }); }, function () {});
   }
 
   function setUp(root) {
