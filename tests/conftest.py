@@ -16,6 +16,12 @@ from support import (
     install_key,
 )
 
+# A costly fixture that a module's tests share (a served population, a hub with many forms)
+# is scoped to the session, not the module, though only that module uses it: the workers
+# interleave each module's tests with others', and pytest makes a module fixture again
+# after every interruption (five times on four workers, measured), a session one once a
+# worker.
+
 
 def pytest_xdist_auto_num_workers(config) -> int:
     """`-n auto` starts two workers per core: a third of a worker's time is spent waiting on a

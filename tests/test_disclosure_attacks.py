@@ -41,7 +41,7 @@ class Audit:
         self.roles = {form_id: attack.roles(form_id) for form_id in FORMS}
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")  # made once per test process (see conftest.py)
 def audit(tmp_path_factory):
     made = Audit(tmp_path_factory.mktemp("disclosure") / "central-data")
     yield made

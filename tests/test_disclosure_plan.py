@@ -18,7 +18,7 @@ from sync_server.store import Store
 from test_forms import minimal_form
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")  # made once per test process (see conftest.py)
 def survey_store(tmp_path_factory):
     """A realistic population (2,000 surveys, 160 reports, 3 laptops) in a real store."""
     database = load(

@@ -43,7 +43,7 @@ SENSITIVE = [
 ]
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")  # made once per test process (see conftest.py)
 def served(tmp_path_factory):
     """2,000 surveys and 160 reports from 3 laptops, served, with one person per role."""
     data_dir = tmp_path_factory.mktemp("release") / "central-data"

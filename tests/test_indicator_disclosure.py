@@ -272,7 +272,7 @@ def dashboard_views(app) -> list:
     return views
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")  # made once per test process (see conftest.py)
 def released(tmp_path_factory):
     from sync_server import create_app
     from sync_server.demo_data import generate, load

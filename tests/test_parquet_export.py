@@ -182,7 +182,7 @@ def visit(i: int) -> dict:
     }
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")  # made once per test process (see conftest.py)
 def served(tmp_path_factory):
     """A central server with 400 community surveys (for the release) and 12 visits of a
     published typed form with a repeat, and one person per role."""
@@ -242,7 +242,7 @@ def same_as_csv(rows: list[dict], csv_export: list[dict], *keys) -> None:
 # -- an admin's records as stored ---------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")  # made once per test process (see conftest.py)
 def raw_zip(served):
     admin = person(served, "admin")
     response = admin.get(f"/data/{FORM_ID}/export.parquet?{RAW}")

@@ -12,7 +12,7 @@ from sync_server import demo_data as population
 from sync_server.demo_data import WG_ITEMS
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")  # made once per test process (see conftest.py)
 def people():
     return population.generate(n_surveys=2000, n_reports=160, devices=3, seed=0)
 

@@ -599,7 +599,7 @@ def changed(answers: dict, changes: dict) -> dict:
 # --- the hub, with every fixture imported, and enumerators to tell records apart --------
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")  # made once per test process (see conftest.py)
 def xls_hub(tmp_path_factory):
     """One real hub (cheroot on loopback) for the module, with every fixture imported as
     tests/test_calculations.py imports a form; tests keep their records apart by enumerator
@@ -647,7 +647,7 @@ def person(xls_hub):
     return new_enumerator(xls_hub)
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")  # made once per test process (see conftest.py)
 def phones(xls_hub):
     """Phones without JavaScript, one signed-in session per language, all of one
     enumerator (a PIN check costs a tenth of a second): tests tell their records apart by
