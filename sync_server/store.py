@@ -7,7 +7,10 @@ laptop-sized server, PostgreSQL for a national one.
 from __future__ import annotations
 
 import json
+import logging
 import re
+import sqlite3
+import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -24,7 +27,7 @@ from collector.security_log import (
     user_account,
 )
 
-from .database import Schema, ddl, open_database
+from .database import DatabaseUnavailable, Schema, ddl, open_database
 
 _fast_loads: Callable[[str | bytes], Any]
 try:  # the server extra's faster JSON: a million-row export parses a million answers
@@ -605,8 +608,23 @@ class Store:
     # that question are then made again). Keys are made by the JSON path's own SQL
     # (_answer_sql) on a question's first use, then kept up by `after_change` (ingest,
     # corrections), for the newest revision of each record only.
+    #
+    # A question's keys are made in steps of KEY_STEP records, each its own short write
+    # transaction, in the order of the records' arrival (received_at, uuid: an index
+    # range); `built_through` is the last record done ('' before the first step, NULL once
+    # all are). Ingest waits for one step at most, never for a whole build. Until the last
+    # step, pages read the JSON (the same rows in the same order); a question being built
+    # counts as keyed for `after_change`, so a record stored or corrected between steps
+    # has its key either way, and a step upserts: doing a record again changes nothing.
 
     KEY_LOCK = "answer keys"
+    # Records keyed per step: 0.1-0.5 s of the write lock at 100,000 records, about what
+    # storing a batch takes (benchmarks/table_bench.py times every step).
+    KEY_STEP = 2000
+    # Whether a page that finds a question's keys unfinished has them built by a thread of
+    # this process (the server); else they are only registered, and built by whoever runs
+    # the steps (`sync-server data keys`, a benchmark, a test).
+    build_keys_in_background = True
 
     @staticmethod
     def _key_spec(column) -> str:
@@ -626,60 +644,44 @@ class Store:
             return f"{empty}, (CASE {value} {ranks} ELSE {len(codes)} END), {value}", codes
         return f"{empty}, NULL, {value}", []
 
-    def _fill_keys(self, form_id: str, column, uuids=None) -> None:
-        """Insert the keys of one question for the form's newest revisions (of `uuids`)."""
+    _KEY_UPSERT = (
+        " ON CONFLICT (record_uuid, question) DO UPDATE SET form = excluded.form,"
+        " empty = excluded.empty, num = excluded.num, txt = excluded.txt"
+    )
+
+    def _fill_keys(self, form_id: str, column, uuids) -> None:
+        """Insert (or replace) the keys of one question for the form's newest revisions of
+        `uuids`."""
         values, params = self._key_values(column)
         records = "records"
-        if uuids is not None and self.db.dialect.name == "sqlite":
+        if self.db.dialect.name == "sqlite":
             # These records by uuid: SQLite would rather scan the form's (see _joined).
             records += " INDEXED BY sqlite_autoindex_records_1"
-        sql = (
+        marks = ", ".join("?" * len(uuids))
+        self.db.execute(
             "INSERT INTO answer_keys (record_uuid, question, form, empty, num, txt)"
             f" SELECT uuid, ?, form_id, {values} FROM {records}"
-            " WHERE form_id = ? AND is_latest = 1"
+            f" WHERE form_id = ? AND is_latest = 1 AND uuid IN ({marks}) ORDER BY uuid"
+            + self._KEY_UPSERT,
+            [column.source, *params, form_id, *uuids],
         )
-        params = [column.source, *params, form_id]
-        if uuids is not None:
-            sql += f" AND uuid IN ({', '.join('?' * len(uuids))})"
-            params += list(uuids)
-        self.db.execute(sql + " ORDER BY uuid", params)  # in the keys' own order: faster
 
     def _key_columns(self, form_id: str | None = None) -> dict:
-        """{(form, question): spec} of the questions that have keys (of one form)."""
-        sql, params = "SELECT form, question, spec FROM answer_key_columns", []
+        """{(form, question): (spec, built_through)} of the questions that have keys, made
+        or being made (of one form); built_through is None once they are complete."""
+        sql, params = "SELECT form, question, spec, built_through FROM answer_key_columns", []
         if form_id is not None:
             sql, params = sql + " WHERE form = ?", [form_id]
-        return {(row[0], row[1]): row[2] for row in self.db.execute(sql, params).fetchall()}
-
-    def _build_keys(self, form_id: str, columns) -> None:
-        """(Re)make the keys of these questions for all the form's records (a write)."""
-        self.db.lock(self.KEY_LOCK)
-        have = self._key_columns(form_id)
-        for column in columns:
-            spec = self._key_spec(column)
-            if have.get((form_id, column.source)) == spec:
-                continue  # another request made them meanwhile
-            self.db.execute(
-                "DELETE FROM answer_keys WHERE form = ? AND question = ?", [form_id, column.source]
-            )
-            self._fill_keys(form_id, column)
-            self.db.execute(
-                "INSERT INTO answer_key_columns (form, question, spec, made_at) VALUES (?, ?, ?, ?)"
-                " ON CONFLICT (form, question) DO UPDATE SET spec = excluded.spec,"
-                " made_at = excluded.made_at",
-                [form_id, column.source, spec, now_iso()],
-            )
+        return {(r[0], r[1]): (r[2], r[3]) for r in self.db.execute(sql, params).fetchall()}
 
     def keyed_columns(self, form_id: str, query) -> frozenset:
         """The questions of a TableQuery's sort and filters that are read from answer_keys
-        (their keys are made here on first use); those not given are read from the JSON.
+        (their keys are complete); those not given are read from the JSON.
 
-        On SQLite the keys are made inside the page's read transaction, which becomes the
-        write (no other writer can have changed the records in between); if another writer
-        holds the file, this page reads the JSON and a later one makes them. On PostgreSQL
-        the page's snapshot is older than any keys made now: they are made and committed
-        on a connection of their own, under the lock ingest takes to keep them up, and
-        used from the next page on."""
+        A question without keys, or with keys of another kind or choice order, is set to
+        be built (`register_keys`, on a connection of its own: this one may be in a read
+        snapshot) and built step by step by a thread of this process (`build_in_background`).
+        Pages read the JSON until the last step is done, then the keys."""
         if query is None:
             return frozenset()
         wanted = [query.sort] if query.sort is not None else []
@@ -688,36 +690,124 @@ class Store:
         if not wanted:
             return frozenset()
         have = self._key_columns(form_id)
-        missing = [c for c in wanted if have.get((form_id, c.source)) != self._key_spec(c)]
-        if missing and self._made_keys(form_id, missing):
-            missing = []
-        return frozenset(c.source for c in wanted if c not in missing)
+        ready, unset = set(), []
+        for column in wanted:
+            spec, through = have.get((form_id, column.source), (None, ""))
+            if spec != self._key_spec(column):
+                unset.append(column)
+            elif through is None:
+                ready.add(column.source)
+        if len(ready) < len(wanted):
+            registered = not unset or self._registered_apart(form_id, unset)
+            if registered and self.build_keys_in_background:
+                build_in_background(self.path)
+        return frozenset(ready)
 
-    def _made_keys(self, form_id: str, columns) -> bool:
-        """Make keys for these questions; whether this connection can use them now."""
-        if self.db.dialect.name == "postgresql":
-            other = Store(self.path)
-            try:
-                with other.transaction():
-                    other._build_keys(form_id, columns)
-            finally:
-                other.close()
-            return not self.db.in_transaction
-        import sqlite3
-
-        if not self.db.in_transaction:
-            with self.transaction():
-                self._build_keys(form_id, columns)
-            return True
-        self.db.execute("SAVEPOINT answer_keys")
+    def _registered_apart(self, form_id: str, columns) -> bool:
+        """register_keys on a connection of its own; False when the database stayed busy
+        (another writer past the busy or lock timeout, no connection free): the page reads
+        the JSON all the same, and a later one registers them."""
+        busy: tuple[type[Exception], ...] = (sqlite3.OperationalError, DatabaseUnavailable)
         try:
-            self._build_keys(form_id, columns)
-        except sqlite3.OperationalError:  # busy: another writer holds the file
-            self.db.execute("ROLLBACK TO answer_keys")
-            self.db.execute("RELEASE answer_keys")
+            from psycopg import OperationalError
+        except ImportError:  # a server without the PostgreSQL driver
+            pass
+        else:
+            busy += (OperationalError,)
+        try:
+            other = Store(self.path)
+        except busy:
             return False
-        self.db.execute("RELEASE answer_keys")
+        try:
+            other.register_keys(form_id, columns)
+        except busy:
+            return False
+        finally:
+            other.close()
         return True
+
+    def register_keys(self, form_id: str, columns) -> None:
+        """Set these data_table columns' keys to be built (one short transaction): those
+        with keys of this kind and choice order already, made or being made, stay as they
+        are; the others start again from the first record (their old keys are overwritten
+        step by step, and unused until the last)."""
+        with self.transaction():
+            self.db.lock(self.KEY_LOCK)
+            have = self._key_columns(form_id)
+            for column in columns:
+                spec = self._key_spec(column)
+                if have.get((form_id, column.source), (None,))[0] == spec:
+                    continue
+                self.db.execute(
+                    "INSERT INTO answer_key_columns (form, question, spec, made_at,"
+                    " built_through) VALUES (?, ?, ?, ?, '') ON CONFLICT (form, question)"
+                    " DO UPDATE SET spec = excluded.spec, made_at = excluded.made_at,"
+                    " built_through = ''",
+                    [form_id, column.source, spec, now_iso()],
+                )
+
+    def unfinished_keys(self) -> list[tuple[str, str]]:
+        """(form, question) of every question whose keys are being built."""
+        return [
+            (row[0], row[1])
+            for row in self.db.execute(
+                "SELECT form, question FROM answer_key_columns WHERE built_through IS NOT NULL"
+                " ORDER BY form, question"
+            ).fetchall()
+        ]
+
+    def key_step(self, form_id: str, question: str, chunk: int | None = None) -> int | None:
+        """One step of a question's build, in its own write transaction: the keys of the
+        next `chunk` (KEY_STEP) records after `built_through`, in arrival order; after the
+        last, the question is complete. The records keyed, or None when there was nothing
+        to do (complete, or never registered).
+
+        Under KEY_LOCK, which ingest and corrections take to key their records: a step
+        sees every record stored before it, and every record stored after it is keyed by
+        `after_change`. Two builders at once take turns, each step after the other's."""
+        chunk = chunk or self.KEY_STEP
+        with self.transaction():
+            self.db.lock(self.KEY_LOCK)
+            row = self.db.execute(
+                "SELECT spec, built_through FROM answer_key_columns WHERE form = ?"
+                " AND question = ?",
+                [form_id, question],
+            ).fetchone()
+            if row is None or row[1] is None:
+                return None
+            records = "records"
+            if self.db.dialect.name == "sqlite":  # the form's newest revisions in arrival order
+                records += " INDEXED BY records_latest"
+            where, params = "form_id = ? AND is_latest = 1", [form_id]
+            if row[1]:
+                received_at, record_uuid = row[1].split("|", 1)
+                where += " AND received_at >= ? AND NOT (received_at = ? AND uuid <= ?)"
+                params += [received_at, received_at, record_uuid]
+            rows = self.db.execute(
+                f"SELECT received_at, uuid FROM {records} WHERE {where}"
+                " ORDER BY received_at, uuid LIMIT ?",
+                params + [chunk],
+            ).fetchall()
+            if rows:  # in uuid order, the keys' own: fewer pages of their table touched
+                self._fill_keys(form_id, KeyColumn.of(question, row[0]), [r[1] for r in rows])
+            last = rows[-1] if len(rows) == chunk else None  # else: the last step
+            self.db.execute(
+                "UPDATE answer_key_columns SET built_through = ?, made_at = ?"
+                " WHERE form = ? AND question = ?",
+                [f"{last[0]}|{last[1]}" if last else None, now_iso(), form_id, question],
+            )
+        return len(rows)
+
+    def build_keys(self, form_id: str, question: str, steps: int | None = None) -> int:
+        """Steps of a registered question's build until it is complete (or `steps` of
+        them); the records keyed."""
+        done, taken = 0, 0
+        while steps is None or taken < steps:
+            keyed = self.key_step(form_id, question)
+            if keyed is None:
+                break
+            done, taken = done + keyed, taken + 1
+        return done
 
     def _refresh_keys(self, uuids) -> None:
         """Inside a write transaction: the keys of these records follow their newest
@@ -738,7 +828,8 @@ class Store:
                     chunk,
                 ).fetchall()
             }
-            for (form_id, question), spec in tracked.items():
+            # Questions being built too: a step done before this record stays right.
+            for (form_id, question), (spec, _) in tracked.items():
                 if form_id in forms:
                     self._fill_keys(form_id, KeyColumn.of(question, spec), chunk)
 
@@ -1883,6 +1974,58 @@ class KeyColumn:
         return cls(source, kind, codes)
 
 
+# The threads building answer keys in this process, one per database (Store.keyed_columns).
+_KEY_BUILDERS: dict[str, threading.Thread] = {}
+_KEY_BUILDERS_LOCK = threading.Lock()
+
+
+def build_in_background(path: str) -> None:
+    """Build every unfinished question's keys of a database in a thread of this process,
+    unless one already does. The thread ends when none is left; one that stops (the
+    process ends, the database stays busy) leaves its steps done, and the next page that
+    needs the keys starts another, which goes on from there (as does one whose question
+    was registered just as the thread was ending).
+
+    Why a thread: a page cannot wait for a build (minutes at a million records, past the
+    60 s a worker or a browser waits), and one step per page would take 500 pages of the
+    slow JSON path. The server runs as one process (cheroot) or several (gunicorn), each
+    with its own thread: their steps take turns at the mark, so no record is done twice."""
+    with _KEY_BUILDERS_LOCK:
+        running = _KEY_BUILDERS.get(path)
+        if running is not None and running.is_alive():
+            return
+        thread = threading.Thread(target=_build_keys, args=(path,), name="answer keys", daemon=True)
+        _KEY_BUILDERS[path] = thread
+        thread.start()
+
+
+def _build_keys(path: str) -> None:
+    """The builder thread: steps of each unfinished question until none is left. Several
+    server processes may each run one: their steps take turns (Store.key_step)."""
+    try:
+        store = Store(path)
+        try:
+            while unfinished := store.unfinished_keys():
+                for form_id, question in unfinished:
+                    store.build_keys(form_id, question)
+        finally:
+            store.close()
+    except Exception:  # noqa: BLE001 - logged; the steps done stay, a later page goes on
+        logging.getLogger(__name__).exception("building the data table's keys stopped")
+    finally:
+        with _KEY_BUILDERS_LOCK:
+            if _KEY_BUILDERS.get(path) is threading.current_thread():
+                del _KEY_BUILDERS[path]
+
+
+def wait_for_key_builder(path: str) -> None:
+    """Return once this process's thread building keys of this database (if any) ends."""
+    with _KEY_BUILDERS_LOCK:
+        running = _KEY_BUILDERS.get(path)
+    if running is not None:
+        running.join()
+
+
 def answer_slot(answers: dict, field: str) -> tuple[dict, str]:
     """Where an answer lives: (`answers`, "age"), or for `members.2.age` the second instance
     of the repeat `members` and "age". KeyError when there is no such instance."""
@@ -2440,3 +2583,11 @@ def m016_answer_keys(db):
         form TEXT NOT NULL, question TEXT NOT NULL, spec TEXT NOT NULL,
         made_at TEXT NOT NULL, PRIMARY KEY (form, question))""",
     )
+
+
+@migrations()
+def m017_answer_key_builds(db):
+    # A question's keys are made a few thousand records per transaction (Store.key_step):
+    # the last record done ("received_at|uuid", '' before the first), NULL once all are.
+    # Keys made before this were made in one go: complete.
+    ddl(db, "ALTER TABLE answer_key_columns ADD COLUMN built_through TEXT")

@@ -10,6 +10,7 @@ import io
 import json
 import re
 import uuid
+from pathlib import Path
 
 import pytest
 from werkzeug.security import generate_password_hash
@@ -454,6 +455,18 @@ def check_views(person, records, whole: bool = True) -> None:
         assert page_uuids(page.text) == want[100:150], params
 
 
+def finish_keys(database) -> None:
+    """Run the steps of every question whose keys pages registered, until each is complete
+    (the server's own thread may run some of them meanwhile: the steps take turns)."""
+    store = Store(database)
+    try:
+        for form_id, question in store.unfinished_keys():
+            store.build_keys(form_id, question)
+        assert store.unfinished_keys() == []
+    finally:
+        store.close()
+
+
 def newest(records: dict, record_uuid: str, answers: dict) -> dict:
     """The next revision of a record, with these answers."""
     latest = records[record_uuid]
@@ -471,7 +484,8 @@ def test_keyed_pages_follow_revisions_corrections_and_new_records(team):
     stored = {r["uuid"]: r for r in (record(n) for n in range(104))}
     laptop.push(list(stored.values()))
     admin = signed_in(team, "admin")
-    check_views(admin, list(stored.values()), whole=False)  # the first use makes keys
+    check_views(admin, list(stored.values()), whole=False)  # the first use registers keys
+    finish_keys(team.database)
     store = Store(team.database)
     try:
         keys = store.db.execute(
@@ -518,6 +532,7 @@ def test_keys_are_made_for_the_records_already_stored_and_remade_for_a_new_choic
     admin = signed_in(sqlite_team, "admin")
     got, _ = whole_view(admin, f"/data/{FORM_ID}", "sort=kind")
     assert got == expected(records, key=lambda a: KIND_RANK.get(a.get("kind")))
+    finish_keys(sqlite_team.database)
     store = Store(sqlite_team.database)
     try:
         made = {
@@ -539,6 +554,9 @@ def test_keys_are_made_for_the_records_already_stored_and_remade_for_a_new_choic
     ]
     push_records(sqlite_team, newer)
     rank = {code: i for i, code in enumerate(["c", "a", "b", "zz", "aa"])}
+    got, _ = whole_view(admin, f"/data/{FORM_ID}", "sort=kind")  # remade from here on
+    assert got == expected(records + newer, key=lambda a: rank.get(a.get("kind")))
+    finish_keys(sqlite_team.database)
     got, _ = whole_view(admin, f"/data/{FORM_ID}", "sort=kind")
     assert got == expected(records + newer, key=lambda a: rank.get(a.get("kind")))
 
@@ -587,6 +605,7 @@ def test_a_database_from_before_the_keys_sorts_its_records_by_their_newest_revis
             got, total = whole_view(admin, f"/data/{FORM_ID}", params)
             assert got == expected(records, key=lambda a: a.get("size"), descending=descending)
             assert total == 12
+        finish_keys(central.database)
         store = Store(central.database)
         try:
             keys = dict(
@@ -599,3 +618,238 @@ def test_a_database_from_before_the_keys_sorts_its_records_by_their_newest_revis
         assert keys == {r["uuid"]: r["answers"].get("size") for r in records}
     finally:
         central.stop()
+
+
+# -- keys built in steps (Store.key_step): ingest goes on between them ---------------------
+
+
+def table_query(store, params: str):
+    """The data_table.TableQuery a URL's query string asks for, on the form's columns."""
+    from urllib.parse import parse_qsl
+
+    from werkzeug.datastructures import MultiDict
+
+    from sync_server import data, data_table, exports
+
+    forms = data.form_history(FORM_ID, store)
+    shown = [c for c in exports.export_columns(forms) if not c.meta and c.kind != "dummy"]
+    columns = data_table.table_columns(shown, forms, "en")
+    return data_table.parse(MultiDict(parse_qsl(params)), columns)
+
+
+def in_arrival_order(store) -> list[str]:
+    """The form's records in the order a build keys them (arrival, then uuid)."""
+    return [
+        row[0]
+        for row in store.db.execute(
+            "SELECT uuid FROM records WHERE form_id = ? AND is_latest = 1"
+            " ORDER BY received_at, uuid",
+            [FORM_ID],
+        ).fetchall()
+    ]
+
+
+def size_keys(store) -> dict:
+    return dict(
+        store.db.execute(
+            "SELECT record_uuid, num FROM answer_keys WHERE form = ? AND question = 'size'",
+            [FORM_ID],
+        ).fetchall()
+    )
+
+
+def built_through(store, question: str = "size"):
+    return store.db.execute(
+        "SELECT built_through FROM answer_key_columns WHERE form = ? AND question = ?",
+        [FORM_ID, question],
+    ).fetchone()[0]
+
+
+def test_a_build_in_steps_reads_the_json_until_done_while_ingest_goes_on(team, monkeypatch):
+    """A first sort registers the question; one step keys 7 records and stops. Pages read
+    the JSON meanwhile, and give the same rows. Between steps a laptop syncs (a new record,
+    new revisions of a record already keyed and of one not yet) and a record of each side
+    is corrected: the batch is stored while the build is unfinished, and once the build
+    goes on to its end every record has the key of its newest answers."""
+    monkeypatch.setattr(Store, "build_keys_in_background", False)  # the test runs the steps
+    store = Store(team.database)
+    try:
+        publish(store, json.dumps(FORM), "admin")
+    finally:
+        store.close()
+    laptop = Laptop(team)
+    stored = {r["uuid"]: r for r in (record(n) for n in range(24))}
+    batch = list(stored.values())
+    laptop.push(batch[:12])
+    laptop.push(batch[12:])  # a second batch: a later arrival
+    admin = signed_in(team, "admin")
+    by_size = (lambda a: a.get("size"), False)
+    got, _ = whole_view(admin, f"/data/{FORM_ID}", "sort=size")
+    assert got == expected(batch, key=by_size[0])
+    store = Store(team.database)
+    store.build_keys_in_background = False
+    try:
+        assert store.unfinished_keys() == [(FORM_ID, "size")]
+        assert store.key_step(FORM_ID, "size", chunk=7) == 7
+        order = in_arrival_order(store)
+        done, ahead = order[:7], order[7:]
+        assert set(size_keys(store)) == set(done)
+        assert built_through(store) is not None  # unfinished: the pages read the JSON
+        query = table_query(store, "sort=size")
+        assert store.keyed_columns(FORM_ID, query) == frozenset()
+        for params, descending in (("sort=size", False), ("sort=size&desc=1", True)):
+            got, _ = whole_view(admin, f"/data/{FORM_ID}", params)
+            assert got == expected(batch, key=by_size[0], descending=descending)
+
+        # Between two steps: a batch is stored, and two records are corrected.
+        fresh = record(100, answers={"size": 5})
+        stored[fresh["uuid"]] = fresh
+        moved = [
+            newest(stored, done[0], dict(stored[done[0]]["answers"], size=77)),
+            newest(stored, ahead[0], dict(stored[ahead[0]]["answers"], size=-8)),
+        ]
+        laptop.push([fresh, *moved])
+        assert built_through(store) is not None  # the batch went in during the build
+        for record_uuid, size in ((done[1], 40), (ahead[1], -20)):
+            store.correct(record_uuid, "size", size, "admin1")
+            answers = dict(stored[record_uuid]["answers"], size=size)
+            stored[record_uuid] = dict(stored[record_uuid], answers=answers)
+        newer = list(stored.values())
+        # Records keyed before their step (the batch, the correction) are keyed already.
+        keys = size_keys(store)
+        assert keys[fresh["uuid"]] == 5 and keys[ahead[0]] == -8 and keys[ahead[1]] == -20
+        assert keys[done[0]] == 77 and keys[done[1]] == 40
+        got, _ = whole_view(admin, f"/data/{FORM_ID}", "sort=size")
+        assert got == expected(newer, key=by_size[0])
+
+        # It goes on from its mark: all but the six records done whose row stayed (the
+        # seventh's new revision arrived after the mark, and is keyed again).
+        assert store.build_keys(FORM_ID, "size") == len(newer) - 6
+        assert built_through(store) is None and store.unfinished_keys() == []
+        assert store.keyed_columns(FORM_ID, query) == frozenset({"size"})
+        assert size_keys(store) == {r["uuid"]: r["answers"].get("size") for r in newer}
+        assert store.key_step(FORM_ID, "size") is None  # nothing left to do
+    finally:
+        store.close()
+    check_views(admin, newer)  # the keys now, and the JSON for the questions not keyed
+
+
+def test_two_builders_at_once_key_each_record_once(team, monkeypatch):
+    """Two connections (as two server processes) build the same question: their steps
+    take turns from the same mark, so together they key each record exactly once, in
+    turns one after the other and in two threads at once."""
+    monkeypatch.setattr(Store, "build_keys_in_background", False)
+    import threading
+
+    from sync_server.store import KeyColumn
+
+    records = loaded(team, [record(n) for n in range(40)])
+    first, second = Store(team.database), Store(team.database)
+    try:
+        for one in (first, second):  # both register it: the second changes nothing
+            one.register_keys(FORM_ID, [KeyColumn("size", "number", [])])
+        counts = []
+        while True:
+            made = [first.key_step(FORM_ID, "size", chunk=6)]
+            made.append(second.key_step(FORM_ID, "size", chunk=6))
+            counts += [n for n in made if n is not None]
+            if None in made:
+                break
+        assert sum(counts) == len(records) and len(counts) == 7  # 6 steps of 6, one of 4
+        assert size_keys(first) == {r["uuid"]: r["answers"].get("size") for r in records}
+
+        column = KeyColumn("kind", "choice", [code for code, _ in KINDS])
+        first.register_keys(FORM_ID, [column])
+        monkeypatch.setattr(Store, "KEY_STEP", 3)
+        keyed: list[int] = []
+
+        def build():
+            store = Store(team.database)  # a connection per thread
+            try:
+                keyed.append(store.build_keys(FORM_ID, "kind"))
+            finally:
+                store.close()
+
+        threads = [threading.Thread(target=build) for _ in range(2)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert sum(keyed) == len(records)
+        ranks = dict(
+            first.db.execute("SELECT record_uuid, num FROM answer_keys WHERE question = 'kind'")
+        )
+        assert ranks == {r["uuid"]: KIND_RANK[r["answers"]["kind"]] for r in records}
+    finally:
+        first.close()
+        second.close()
+
+
+def test_the_servers_thread_builds_the_keys_of_a_first_sort(sqlite_team):
+    """Nobody runs the steps here: the page that first sorts by a question starts the
+    server's thread, which keys every record; pages then read the keys."""
+    from sync_server.store import wait_for_key_builder
+
+    records = loaded(sqlite_team, [record(n) for n in range(25)])
+    admin = signed_in(sqlite_team, "admin")
+    got, _ = whole_view(admin, f"/data/{FORM_ID}", "sort=note&desc=1")
+    assert got == expected(records, key=lambda a: a.get("note"), descending=True)
+    wait_for_key_builder(sqlite_team.database)
+    store = Store(sqlite_team.database)
+    try:
+        assert store.unfinished_keys() == []
+        assert store.keyed_columns(FORM_ID, table_query(store, "sort=note")) == {"note"}
+        notes = dict(store.db.execute("SELECT record_uuid, txt FROM answer_keys"))
+        assert notes == {r["uuid"]: r["answers"].get("note") for r in records}
+    finally:
+        store.close()
+    got, _ = whole_view(admin, f"/data/{FORM_ID}", "sort=note&desc=1")
+    assert got == expected(records, key=lambda a: a.get("note"), descending=True)
+
+
+def test_sync_server_data_keys_builds_a_questions_keys_ahead(sqlite_team):
+    from click.testing import CliRunner
+
+    from sync_server.cli import cli
+
+    records = loaded(sqlite_team, [record(n) for n in range(15)])
+    folder = str(Path(sqlite_team.database).parent)
+    database = ["--data-dir", folder, "--database", sqlite_team.database]
+    runner = CliRunner()
+    result = runner.invoke(cli, ["data", "keys", *database, FORM_ID, "visit_date"])
+    assert result.exit_code == 0, result.output
+    assert "Sort keys of visit_date ready (15 records keyed now)." in result.output
+    for wrong in ([FORM_ID, "no_such_question"], ["no_such_form", "size"]):
+        result = runner.invoke(cli, ["data", "keys", *database, *wrong])
+        assert result.exit_code == 2 and "no" in result.output.lower(), result.output
+    store = Store(sqlite_team.database)
+    try:
+        assert store.unfinished_keys() == []
+        dates = dict(store.db.execute("SELECT record_uuid, txt FROM answer_keys"))
+        assert dates == {r["uuid"]: r["answers"].get("visit_date") for r in records}
+        assert [q for _, q in store._key_columns(FORM_ID)] == ["visit_date"]  # nothing else
+    finally:
+        store.close()
+
+
+def test_keys_made_before_the_steps_stay_complete_after_the_upgrade(tmp_path):
+    """A database whose keys were made in one go (before m017_answer_key_builds): the
+    upgrade keeps them complete, and nothing is built again."""
+    from sync_server.database import SQLiteDatabase
+    from sync_server.store import migrations
+
+    db = SQLiteDatabase.open(tmp_path / "sync-server.db")
+    migrations.apply(db, stop_before="m017_answer_key_builds")
+    db.execute(
+        "INSERT INTO answer_key_columns (form, question, spec, made_at)"
+        " VALUES (?, 'size', '[\"number\", []]', '2026-12-06T22:00:00Z')",
+        [FORM_ID],
+    )
+    db.conn.commit()
+    db.close()
+    store = Store.create(tmp_path / "sync-server.db")
+    try:
+        assert store.unfinished_keys() == []
+        assert store.key_step(FORM_ID, "size") is None
+    finally:
+        store.close()
