@@ -398,6 +398,7 @@ UNSEEN7 = ROOT / "tests" / "fixtures" / "scrubbing_unseen7.json"
 UNSEEN8 = ROOT / "tests" / "fixtures" / "scrubbing_unseen8.json"
 UNSEEN9 = ROOT / "tests" / "fixtures" / "scrubbing_unseen9.json"
 UNSEEN10 = ROOT / "tests" / "fixtures" / "scrubbing_unseen10.json"
+UNSEEN11 = ROOT / "tests" / "fixtures" / "scrubbing_unseen11.json"
 
 
 def test_the_seventh_unseen_set_is_labelled_and_hard():
@@ -516,6 +517,37 @@ UNSEEN10_AFTER = {
 @pytest.mark.parametrize("language", sorted(LANGUAGES))
 def test_the_tenth_unseen_set_does_not_fall_below_what_was_measured(language):
     assert_floor(UNSEEN10, UNSEEN10_AFTER, language)
+
+
+def test_the_eleventh_unseen_set_is_labelled_hard_and_new():
+    """Written blind after round thirteen as survey comments from six more regions (Cabo
+    Delgado, Burkina Faso and Mali, Iraq and Syria, the White Nile camps, Honduras and
+    Guatemala, Uganda's settlements), places and people after "from" in every language; its
+    names are in no list of ours (whole words: "N'" and "Tz'" prefixes aside)."""
+    messages = scrub_bench.load(UNSEEN11)
+    assert_labelled(messages, without_identifiers=0.35)
+    assert len(name_words(messages)) >= 150
+    listed = listed_names()
+    for word in name_words(messages):
+        assert word not in listed, word
+
+
+# Measured on the eleventh unseen set when it was new, after round thirteen and never
+# studied (docs/benchmarks.md): names 88.3% recall, 82.9% precision. The floor keeps later
+# rounds from losing ground on it; it is not a goal met.
+UNSEEN11_FIRST = {
+    "ar": (17, 19, 27, 35),
+    "en": (20, 22, 31, 35),
+    "es": (19, 19, 31, 40),
+    "fr": (19, 20, 28, 34),
+    "ha": (15, 20, 23, 27),
+    "sw": (16, 20, 20, 22),
+}
+
+
+@pytest.mark.parametrize("language", sorted(LANGUAGES))
+def test_the_eleventh_unseen_set_does_not_fall_below_its_first_measure(language):
+    assert_floor(UNSEEN11, UNSEEN11_FIRST, language)
 
 
 def name_words(messages: list[dict]) -> set[str]:
