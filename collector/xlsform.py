@@ -2410,14 +2410,7 @@ class _Converter:
             if prop is None:
                 continue
             if list_name in left_out:
-                self.report(
-                    "entities/save_to_left_out",
-                    SURVEY,
-                    number,
-                    header,
-                    header=header,
-                    list=list_name,
-                )
+                self.save_to_left_out(number, header, list_name)
             elif prop in saved:
                 self.report(
                     "entities/save_to_twice", SURVEY, number, header, prop=prop, used=saved[prop]
@@ -2432,18 +2425,16 @@ class _Converter:
             list_name = self.entity["list_name"]
             self.report("entities/repeat", ENTITIES, self.entity_row, "list_name", list=list_name)
             for number, header, _, _ in kept:
-                self.report(
-                    "entities/save_to_left_out",
-                    SURVEY,
-                    number,
-                    header,
-                    header=header,
-                    list=list_name,
-                )
+                self.save_to_left_out(number, header, list_name)
             self.entity = None
             return
         for _, _, prop, spec in kept:
             spec["save_to"] = prop
+
+    def save_to_left_out(self, number: int, header: str, list_name: str) -> None:
+        self.report(
+            "entities/save_to_left_out", SURVEY, number, header, header=header, list=list_name
+        )
 
     def save_to_target(self, number: int, header: str, value: str) -> tuple[str | None, str | None]:
         """(list, property) of a save_to value; (None, None) when it is wrong (said)."""
