@@ -952,6 +952,17 @@ def sync(data_dir):
     )
     if reconcile.get("requeued"):
         click.echo(f"The server was missing {reconcile['requeued']} records: they were sent again.")
+    if report.prompts_fetched or report.prompts_waiting:
+        from flask_babel import gettext
+
+        click.echo(
+            gettext(
+                "Recordings and pictures of the forms: %(fetched)d arrived, %(waiting)d to "
+                "fetch at the next sync.",
+                fetched=report.prompts_fetched,
+                waiting=report.prompts_waiting,
+            )
+        )
     accepted = set(db.execute("SELECT uuid, revision FROM outbox WHERE state = 'sent'").fetchall())
     left = queued - accepted
     if left or not reconcile.get("agree"):

@@ -20,6 +20,7 @@ import requests
 from click.testing import CliRunner
 
 from collector import protocol
+from collector.cli import cli as collector_cli
 from collector.db import connect
 from collector.forms import PROMPT_HASH_CHARS
 from collector.sync_client import SyncClient, SyncReport, enroll
@@ -120,7 +121,7 @@ def hub_prompt(hub, address: str) -> requests.Response:
 
 
 def test_published_prompts_reach_the_hub_by_sync_checked_and_once(
-    client, hub, published, db_path, server_log
+    client, hub, published, db_path, data_dir, server_log
 ):
     # Kept once each by hash in the central's data dir, owner-only.
     folder = Path(published.app.config["DATA_DIR"]) / "prompts"
@@ -141,10 +142,11 @@ def test_published_prompts_reach_the_hub_by_sync_checked_and_once(
     assert sorted(held_on_hub(db_path)) == sorted([sha(OGG_EN), sha(OGG_SW)])
     assert hub_prompt(hub, page_address(PNG, "png")).status_code == 404
 
-    # Put right: the next sync fetches only what is still missing.
+    # Put right: the next sync (the operator's command) fetches only what is still missing.
     picture.write_bytes(PNG)
-    report = client.sync()
-    assert (report.prompts_fetched, report.prompts_waiting) == (1, 0)
+    synced = CliRunner().invoke(collector_cli, ["sync", "--data-dir", str(data_dir)])
+    assert synced.exit_code == 0, synced.output
+    assert "Recordings and pictures of the forms: 1 arrived, 0 to fetch" in synced.output
     assert prompt_requests(server_log) == 4
     for content, extension in ((OGG_EN, "ogg"), (OGG_SW, "ogg"), (PNG, "png")):
         served = hub_prompt(hub, page_address(content, extension))
