@@ -106,41 +106,13 @@ def finalize_whole(
 
 
 def _insert_draft(db, record_uuid, form, locale, enumerator_id, answers, now) -> None:
-    db.execute(
-        "INSERT INTO records (uuid, form_id, form_version, locale, enumerator_id, status,"
-        " answers, started_at, updated_at) VALUES (?, ?, ?, ?, ?, 'draft', ?, ?, ?)",
-        [
-            record_uuid,
-            form.form_id,
-            form.version,
-            locale,
-            enumerator_id,
-            _dump(db, answers, record_uuid),
-            now,
-            now,
-        ],
-    )
+    _insert(db, record_uuid, form, locale, enumerator_id, answers, now, finalized=False)
 
 
 def _insert_finalized(db, record_uuid, form, locale, enumerator_id, answers, now) -> int:
     """A new record finalized at once: the rows a draft finalized at once would leave
     (revision 1), written without the draft in between."""
-    db.execute(
-        "INSERT INTO records (uuid, form_id, form_version, locale, enumerator_id, status,"
-        " revision, answers, started_at, updated_at, finalized_at)"
-        " VALUES (?, ?, ?, ?, ?, 'finalized', 1, ?, ?, ?, ?)",
-        [
-            record_uuid,
-            form.form_id,
-            form.version,
-            locale,
-            enumerator_id,
-            _dump(db, answers, record_uuid),
-            now,
-            now,
-            now,
-        ],
-    )
+    _insert(db, record_uuid, form, locale, enumerator_id, answers, now, finalized=True)
     record = {
         "uuid": record_uuid,
         "locale": locale,
@@ -149,6 +121,28 @@ def _insert_finalized(db, record_uuid, form, locale, enumerator_id, answers, now
     }
     _write_revision(db, record, form, answers, 1, now)
     return 1
+
+
+def _insert(db, record_uuid, form, locale, enumerator_id, answers, now, *, finalized) -> None:
+    """A new record's row: a draft (revision 0), or finalized as revision 1."""
+    db.execute(
+        "INSERT INTO records (uuid, form_id, form_version, locale, enumerator_id, status,"
+        " revision, answers, started_at, updated_at, finalized_at)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [
+            record_uuid,
+            form.form_id,
+            form.version,
+            locale,
+            enumerator_id,
+            "finalized" if finalized else "draft",
+            1 if finalized else 0,
+            _dump(db, answers, record_uuid),
+            now,
+            now,
+            now if finalized else None,
+        ],
+    )
 
 
 def _finalize_revision(db, record, form, answers, now) -> int:

@@ -75,7 +75,7 @@ def partial_path(sha256: str, data_dir=None) -> Path:
     return folder(data_dir) / "partial" / f"{sha256}.part"
 
 
-def _owner_only_dir(path: Path) -> None:
+def owner_only_dir(path: Path) -> None:
     path.mkdir(parents=True, exist_ok=True)
     if os.name == "posix":
         os.chmod(path, 0o700)
@@ -269,7 +269,7 @@ def piece(sha256: str):
 
 def _append(sha256: str, data: bytes) -> None:
     path = partial_path(sha256)
-    _owner_only_dir(path.parent)
+    owner_only_dir(path.parent)
     with open(path, "ab") as handle:
         handle.write(data)
         handle.flush()
@@ -292,7 +292,7 @@ def _keep_whole(store, file: dict) -> None:
             422,
         )
     target = stored_path(sha256)
-    _owner_only_dir(target.parent)
+    owner_only_dir(target.parent)
     os.replace(path, target)
     store.complete_attachment(sha256)
 
@@ -374,7 +374,7 @@ def _import_file(store, device_id: str, archive, item: dict, data_dir) -> str:
         if hashlib.sha256(data).hexdigest() != item["sha256"]:
             return "refused"
         target = stored_path(item["sha256"], data_dir)
-        _owner_only_dir(target.parent)
+        owner_only_dir(target.parent)
         temporary = target.with_name(f".{item['sha256']}.import")
         temporary.write_bytes(data)
         os.replace(temporary, target)

@@ -15,8 +15,6 @@ names.
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 
 from flask import Blueprint, current_app, send_file
@@ -31,9 +29,11 @@ from collector.prompts import (
     media_type,
     sha256_of,
 )
+from collector.protection import replace_file
 from collector.protocol import API_PREFIX, ProtocolError
 
 from .api import device_required
+from .attachments import owner_only_dir
 from .store import get_store
 
 api_bp = Blueprint("prompts_api", __name__, url_prefix=API_PREFIX + "/prompts")
@@ -57,21 +57,10 @@ def stored_path(sha256: str, data_dir=None) -> Path:
 
 
 def _write_once(path: Path, content: bytes) -> None:
-    """The file whole or not at all (a temporary file renamed), in owner-only folders."""
+    """The file whole or not at all, owner-only, in owner-only folders."""
     for folder in (path.parent.parent, path.parent):
-        folder.mkdir(exist_ok=True)
-        if os.name == "posix":
-            os.chmod(folder, 0o700)
-    handle, partial = tempfile.mkstemp(dir=path.parent, prefix=".", suffix=".part")
-    try:
-        with os.fdopen(handle, "wb") as out:
-            out.write(content)
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(partial, path)
-    finally:
-        if os.path.exists(partial):
-            os.remove(partial)
+        owner_only_dir(folder)
+    replace_file(path, content)
 
 
 def extension_of(name: str) -> str:

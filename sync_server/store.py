@@ -816,8 +816,7 @@ class Store:
         tracked = self._key_columns()
         if not tracked:
             return
-        for start in range(0, len(uuids), 500):
-            chunk = uuids[start : start + 500]
+        for chunk in _chunks(list(uuids)):
             marks = ", ".join("?" * len(chunk))
             self.db.execute(f"DELETE FROM answer_keys WHERE record_uuid IN ({marks})", chunk)
             forms = {
@@ -2094,8 +2093,7 @@ class RecordWriter:
         self._stored: set[tuple[str, int]] = set()  # rows already in the database
         self._in_database: set[str] = set()  # uuids with rows already in the database
         wanted = sorted(set(uuids))
-        for start in range(0, len(wanted), _PARAMETERS_PER_QUERY):
-            chunk = wanted[start : start + _PARAMETERS_PER_QUERY]
+        for chunk in _chunks(wanted):
             rows = self.store.db.execute(
                 "SELECT uuid, revision, device_id, access_class FROM records WHERE uuid IN"
                 f" ({', '.join('?' * len(chunk))}) ORDER BY uuid, received_at, revision",
