@@ -481,15 +481,15 @@ def bench_dashboard(db: Path, workdir: Path) -> list[dict]:
     import re
 
     import requests
-    from werkzeug.security import generate_password_hash
 
+    from collector.passwords import hash_secret
     from sync_server import create_app
     from sync_server.indicators import FAMILIES, compare, compute
     from sync_server.store import Store
 
     store = Store(db)
     if not store.user_exists(VIEWER):
-        store.add_user(VIEWER, "viewer", generate_password_hash(PASSWORD))
+        store.add_user(VIEWER, "viewer", hash_secret(PASSWORD))
     store.close()
     app = create_app(data_dir=workdir / "central-data", database=str(db))
     served = Served(app)

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import click
 
-from . import datadir, protection
+from . import datadir, passwords, protection
 from .db import connect, open_database, write_transaction
 from .records import status_counts
 from .settings import SettingsError, load_settings
@@ -101,6 +101,7 @@ def database(data_dir: Path):
 @click.version_option(package_name="community-feedback-collector")
 def cli():
     """The field collector: a laptop hub for interviews and community feedback, offline."""
+    passwords.check_method_for_command_line()
 
 
 @cli.command()

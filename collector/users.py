@@ -5,9 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from werkzeug.security import check_password_hash, generate_password_hash
-
-from . import sessions
+from . import passwords, sessions
 from .clock import now_iso
 from .db import write_transaction
 from .security_log import log_event, user_account
@@ -16,8 +14,6 @@ PIN_PATTERN = re.compile(r"^[0-9]{4,12}$")
 # The operator runs the laptop: enrolls it or changes its server, and oversees the kiosk's
 # messages and every rejected record on the Sync page.
 ROLES = ("enumerator", "operator")
-# Checked when no such user exists, so a wrong name costs as long as a wrong PIN.
-_DUMMY_HASH = generate_password_hash("0000")
 
 
 class UserError(ValueError):
@@ -47,7 +43,7 @@ def add_user(db, name: str, pin: str, role: str = "enumerator") -> int:
             raise UserError(f"There is already an enumerator called {name}.")
         cursor = db.execute(
             "INSERT INTO users (name, pin_hash, role, created_at) VALUES (?, ?, ?, ?)",
-            [name, generate_password_hash(pin), role, now_iso()],
+            [name, passwords.hash_secret(pin), role, now_iso()],
         )
     return cursor.lastrowid
 
@@ -57,7 +53,7 @@ def set_pin(db, name: str, pin: str) -> int:
     ends, so a phone signed in with the old PIN is signed out."""
     if not PIN_PATTERN.match(pin):
         raise UserError("A PIN is 4 to 12 digits.")
-    return _change(db, name, "pin_hash", generate_password_hash(pin), "password_changed", None)
+    return _change(db, name, "pin_hash", passwords.hash_secret(pin), "password_changed", None)
 
 
 def set_role(db, name: str, role: str) -> int:
@@ -94,10 +90,10 @@ def check_pin(db, name: str, pin: str) -> SignIn:
     nothing about failed attempts is written, so no clock can keep an account locked."""
     row = db.execute("SELECT id, pin_hash FROM users WHERE name = ?", [name.strip()]).fetchone()
     if row is None:
-        check_password_hash(_DUMMY_HASH, pin)
+        passwords.check_nobody(pin)
         return SignIn()
     user_id, pin_hash = row
-    if check_password_hash(pin_hash, pin):
+    if passwords.matches(pin_hash, pin):
         return SignIn(user_id=user_id, known_id=user_id)
     return SignIn(known_id=user_id)
 

@@ -13,7 +13,7 @@ from jinja2 import ChoiceLoader, FileSystemLoader
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 import collector
-from collector import datadir, errors, i18n, protocol, security, templating
+from collector import datadir, errors, i18n, passwords, protocol, security, templating
 
 # Owner-only files, defined once for both apps (the database holds what the devices'
 # signatures rest on); sync_server.cli imports owner_only_files from here.
@@ -48,6 +48,7 @@ def create_app(
     test_config: dict | None = None, data_dir: Path | str | None = None, database: str | None = None
 ) -> Flask:
     """Build the central app for a data dir (created on first run)."""
+    passwords.method()  # a mistyped hashing method stops the start, not a sign-in
     app = Flask(__name__, static_folder=STATIC_FOLDER)
     test_config = dict(test_config or {})
     owner_only_files()

@@ -11,8 +11,8 @@ from datetime import timedelta
 
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, session, url_for
 from flask_babel import gettext, ngettext
-from werkzeug.security import check_password_hash, generate_password_hash
 
+from collector import passwords
 from collector.clock import utcnow
 from collector.security_log import user_account
 
@@ -110,14 +110,14 @@ def change_password():
         )
     current = request.form.get("current_password", "")
     new, again = request.form.get("new_password", ""), request.form.get("confirm_password", "")
-    if not check_password_hash(store.user_record(g.user["id"])["password_hash"], current):
+    if not passwords.matches(store.user_record(g.user["id"])["password_hash"], current):
         delays.failed(*_throttle_keys())
         return _account_page(400, gettext("Your current password is not right."))
     problem = _new_password_problem(new, again, g.user["name"])
     if problem:
         return _account_page(400, problem)
     ended = store.set_password(
-        g.user["id"], generate_password_hash(new), _actor(), keep_session=session.get("sid")
+        g.user["id"], passwords.hash_secret(new), _actor(), keep_session=session.get("sid")
     )
     flash(gettext("Your password is changed."))
     if ended:
@@ -193,7 +193,7 @@ def add_user():
     problem = password_problem(password, name)
     if problem:
         return _users_page(400, problem, form)
-    store.add_user(name, role, generate_password_hash(password), actor=_actor())
+    store.add_user(name, role, passwords.hash_secret(password), actor=_actor())
     flash(gettext("%(name)s can now sign in.", name=name))
     return redirect(url_for("accounts.users"))
 
@@ -267,9 +267,7 @@ def set_password(user_id: int):
     )
     if problem:
         return _users_page(400, problem)
-    get_store().set_password(
-        user_id, generate_password_hash(request.form["new_password"]), _actor()
-    )
+    get_store().set_password(user_id, passwords.hash_secret(request.form["new_password"]), _actor())
     flash(
         gettext(
             "The password of %(name)s is changed; they are signed out everywhere.",

@@ -28,9 +28,8 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext
-from werkzeug.security import check_password_hash, generate_password_hash
 
-from collector import sessions, throttle as delays_module
+from collector import passwords, sessions, throttle as delays_module
 from collector.i18n import wait_message
 from collector.security import limiter
 from collector.security_log import log_event, user_account
@@ -39,8 +38,6 @@ from .store import get_store
 
 bp = Blueprint("auth", __name__)
 RANK = {"viewer": 0, "analyst": 1, "admin": 2}
-# Checked when no such user exists, so a wrong name costs as long as a wrong password.
-_DUMMY = generate_password_hash("not a password")
 
 
 @bp.before_app_request
@@ -82,9 +79,9 @@ def can(role: str) -> bool:
 def check_password(name: str, password: str) -> dict | None:
     user = get_store().user_by_name(name.strip())
     if user is None:
-        check_password_hash(_DUMMY, password)
+        passwords.check_nobody(password)
         return None
-    matches = check_password_hash(user["password_hash"], password)
+    matches = passwords.matches(user["password_hash"], password)
     return user if matches and not user["disabled_at"] else None  # disabled: no sign-in
 
 

@@ -12,9 +12,8 @@ from collections import Counter
 from pathlib import Path
 
 import click
-from werkzeug.security import generate_password_hash
 
-from collector import datadir, protocol
+from collector import datadir, passwords, protocol
 from collector.errors import is_disk_full
 from collector.security_log import device_account, log_event
 from collector.settings import SettingsError
@@ -85,6 +84,7 @@ def open_store(database: str) -> Store:
 @click.version_option(package_name="community-feedback-collector")
 def cli():
     """The central sync server: receives anonymized records from the collectors."""
+    passwords.check_method_for_command_line()
 
 
 @cli.command()
@@ -165,7 +165,7 @@ def user_add(data_dir, database, name, role, password_stdin):
     store = open_store(database)
     if store.user_exists(name):
         raise click.ClickException(f"There is already a user called {name}.")
-    store.add_user(name, role, generate_password_hash(password), actor=CLI_ACTOR)
+    store.add_user(name, role, passwords.hash_secret(password), actor=CLI_ACTOR)
     click.echo(f"Added {role} {name}.")
 
 
@@ -242,7 +242,7 @@ def user_password(data_dir, database, name, password_stdin):
     store = open_store(database)
     found = _existing_user(store, name)
     password = _new_password(found["name"], password_stdin)
-    ended = store.set_password(found["id"], generate_password_hash(password), CLI_ACTOR)
+    ended = store.set_password(found["id"], passwords.hash_secret(password), CLI_ACTOR)
     click.echo(f"Changed the password of {found['name']}; {ended} session(s) ended.")
 
 
@@ -1116,7 +1116,7 @@ def demo(data_dir, database, port, server_port, empty):
     app = create_app(data_dir=data_dir, database=database)
     store = open_store(database)  # the admin exists before the first page is served
     if not store.user_exists(DEMO_ADMIN):
-        store.add_user(DEMO_ADMIN, "admin", generate_password_hash(DEMO_PASSWORD))
+        store.add_user(DEMO_ADMIN, "admin", passwords.hash_secret(DEMO_PASSWORD))
     store.close()
     server = make_server(app, "127.0.0.1", server_port, 8)
     bind(server, "--server-port")

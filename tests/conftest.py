@@ -8,13 +8,18 @@ from pathlib import Path
 
 import pytest
 
-from collector import create_app
+from collector import create_app, passwords
 from support import (
     Browser,
     Central,
     LiveHub,
     install_key,
 )
+
+# Thousands of sign-ins: hashed at werkzeug's default cost they took a fifth of the
+# suite's processor time. The hashing itself is the same code (collector.passwords, tested
+# at the default cost in test_passwords.py); commands the tests start inherit the cost.
+os.environ.setdefault(passwords.METHOD_ENV, "scrypt:1024:8:1")
 
 # A costly fixture that a module's tests share (a served population, a hub with many forms)
 # is scoped to the session, not the module, though only that module uses it: the workers

@@ -30,7 +30,8 @@ from pathlib import Path
 
 import numpy as np
 import requests
-from werkzeug.security import generate_password_hash
+
+from collector.passwords import hash_secret
 
 K, L = 5, 2
 SURVEY, REPORT = "community_survey", "discrimination_report"
@@ -105,7 +106,7 @@ class TeamServer:
         store = Store(self.database)
         try:
             for role in ROLES:
-                store.add_user(f"{role}1", role, generate_password_hash(PASSWORD))
+                store.add_user(f"{role}1", role, hash_secret(PASSWORD))
             self.analyst_token = api_tokens.create(
                 store.db, store.user_by_name("analyst1")["id"], "audit"
             )[1]

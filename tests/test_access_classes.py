@@ -489,10 +489,10 @@ def test_the_migration_classifies_records_stored_before_it(tmp_path):
         assert flags[old["survey"]["uuid"]] == "future"  # 8 days after it was received
         assert flags[old["unknown"]["uuid"]] == "past"
         assert flags[old["question"]["uuid"]] is None
-        from werkzeug.security import generate_password_hash
+        from collector.passwords import hash_secret
 
         store = Store(central.database)
-        store.add_user("analyst1", "analyst", generate_password_hash(PASSWORD))
+        store.add_user("analyst1", "analyst", hash_secret(PASSWORD))
         store.close()
         analyst = signed_in(central, "analyst")
         page = analyst.get("/data/community_feedback").text

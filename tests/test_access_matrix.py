@@ -16,10 +16,10 @@ import uuid
 
 import pytest
 import requests
-from werkzeug.security import generate_password_hash
 
 from collector import protocol
 from collector.db import open_database
+from collector.passwords import hash_secret
 from collector.users import add_user
 from filling import SURVEY_ANSWERS, fill_form
 from support import Browser
@@ -426,10 +426,10 @@ def central_callers(central):
 
     store = Store(central.database)
     ids = {
-        role: store.add_user(f"{role}1", role, generate_password_hash(PASSWORD))
+        role: store.add_user(f"{role}1", role, hash_secret(PASSWORD))
         for role in ("viewer", "analyst", "admin")
     }
-    spare_user = store.add_user("spare1", "viewer", generate_password_hash(PASSWORD))
+    spare_user = store.add_user("spare1", "viewer", hash_secret(PASSWORD))
     admins_token, _ = api_tokens.create(store.db, ids["admin"], "matrix")
     publish(store, json.dumps(minimal_form()), "admin1")
     publish(store, json.dumps(TABLE_FORM), "admin1")  # a repeat's table (data.repeat_view)

@@ -23,12 +23,12 @@ from pathlib import Path
 import pytest
 import requests
 from PIL import ExifTags, Image, ImageDraw
-from werkzeug.security import generate_password_hash
 
 from collector import attachments, protocol
 from collector.attachments import AttachmentError, store_attachment
 from collector.db import open_database, write_transaction
 from collector.forms import load_form
+from collector.passwords import hash_secret
 from collector.purge import purge
 from collector.records import finalize_whole
 from collector.settings import DEFAULTS
@@ -97,7 +97,7 @@ def server(central):
     store = Store(central.database)
     publish(store, json.dumps(FORM), "admin")
     for role in ("admin", "analyst"):
-        store.add_user(f"{role}1", role, generate_password_hash(PASSWORD))
+        store.add_user(f"{role}1", role, hash_secret(PASSWORD))
     store.close()
     return central
 

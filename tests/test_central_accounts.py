@@ -11,8 +11,8 @@ import time
 import pytest
 import requests
 from click.testing import CliRunner
-from werkzeug.security import generate_password_hash
 
+from collector.passwords import hash_secret
 from support import Browser, query
 from sync_server import api_tokens
 from sync_server.accounts import password_problem
@@ -30,7 +30,7 @@ TOKEN_PATTERN = re.compile(r"cfc_[A-Za-z0-9_-]{43}")
 def team(central):
     store = Store(central.database)
     for role, name in NAMES.items():
-        store.add_user(name, role, generate_password_hash(PASSWORD))
+        store.add_user(name, role, hash_secret(PASSWORD))
     store.close()
     return central
 
@@ -172,7 +172,7 @@ def test_disabling_or_demoting_a_user_stops_their_tokens(team):
     admin = sign_in(team, "amani")
     nadia, nadia_token = user_id(team, "nadia"), make_token(team, "nadia")
     store = Store(team.database)
-    store.add_user("sami", "analyst", generate_password_hash(PASSWORD))
+    store.add_user("sami", "analyst", hash_secret(PASSWORD))
     store.close()
     sami, sami_token = user_id(team, "sami"), make_token(team, "sami")
     assert records(team, nadia_token).status_code == 200

@@ -19,11 +19,11 @@ from pathlib import Path
 import pytest
 import requests
 from click.testing import CliRunner
-from werkzeug.security import generate_password_hash
 
 from collector import protocol
 from collector.db import open_database, write_transaction
 from collector.forms import load_form
+from collector.passwords import hash_secret
 from collector.records import finalize_whole
 from collector.sync_client import SyncClient, enroll
 from collector.users import add_user
@@ -238,7 +238,7 @@ def test_a_record_removed_by_id_leaves_every_view_and_is_not_stored_again(round_
     (row,) = query(database, "SELECT * FROM records WHERE uuid = ?", [victim])
     store = Store(database)
     try:
-        store.add_user("admin1", "admin", generate_password_hash(PASSWORD))
+        store.add_user("admin1", "admin", hash_secret(PASSWORD))
         token = api_tokens.create(store.db, store.user_by_name("admin1")["id"], "tests")[1]
     finally:
         store.close()

@@ -13,9 +13,9 @@ import uuid
 from pathlib import Path
 
 import pytest
-from werkzeug.security import generate_password_hash
 
 from browsing import chromium, module_chromium  # noqa: F401
+from collector.passwords import hash_secret
 from support import Central
 from sync_server.forms import publish
 from sync_server.store import Store
@@ -73,7 +73,7 @@ def sqlite_team(tmp_path):
     server = Central(tmp_path / "central-data")
     store = Store(server.database)
     for role in ROLES:
-        store.add_user(f"{role}1", role, generate_password_hash(PASSWORD))
+        store.add_user(f"{role}1", role, hash_secret(PASSWORD))
     store.close()
     yield server
     server.stop()
@@ -597,7 +597,7 @@ def test_a_database_from_before_the_keys_sorts_its_records_by_their_newest_revis
         try:
             assert store.db.execute("SELECT count(*) FROM answer_keys").fetchone()[0] == 0
             publish(store, json.dumps(FORM), "admin")
-            store.add_user("admin1", "admin", generate_password_hash(PASSWORD))
+            store.add_user("admin1", "admin", hash_secret(PASSWORD))
         finally:
             store.close()
         admin = signed_in(central, "admin")

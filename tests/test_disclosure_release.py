@@ -12,8 +12,8 @@ from collections import Counter
 import pandas
 import pytest
 import requests
-from werkzeug.security import generate_password_hash
 
+from collector.passwords import hash_secret
 from support import Browser, Central, query
 from sync_server.demo_data import generate, load
 from sync_server.store import Store
@@ -52,7 +52,7 @@ def served(tmp_path_factory):
     server = Central(data_dir)
     store = Store(server.database)
     for role in ("admin", "analyst", "viewer"):
-        store.add_user(f"{role}1", role, generate_password_hash(PASSWORD))
+        store.add_user(f"{role}1", role, hash_secret(PASSWORD))
     store.close()
     server.population = population
     yield server

@@ -522,9 +522,9 @@ def test_a_json_definition_named_in_another_script_is_previewed_too(team):
 
 def test_a_preview_is_only_its_uploaders_and_expires(team, tmp_path):
     store = Store(team.database)
-    from werkzeug.security import generate_password_hash
+    from collector.passwords import hash_secret
 
-    store.add_user("admin2", "admin", generate_password_hash(PASSWORD))
+    store.add_user("admin2", "admin", hash_secret(PASSWORD))
     store.close()
     admin = signed_in(team, "admin")
     preview = upload(admin, water_form(tmp_path / "v1"), [tmp_path / "v1" / "villages.csv"])

@@ -4,9 +4,9 @@ Arabic (right to left): upload with its choice file, the preview, then Publish."
 from __future__ import annotations
 
 import pytest
-from werkzeug.security import generate_password_hash
 
 from browsing import chromium, module_chromium, wait_for
+from collector.passwords import hash_secret
 from support import query
 from sync_server.store import Store
 from test_browser import AXE_RULES
@@ -29,7 +29,7 @@ def accessibility_problems(driver) -> list:
 def sign_in_central(driver, central, lang: str) -> None:
     store = Store(central.database)
     try:
-        store.add_user("amina", "admin", generate_password_hash(PASSWORD))
+        store.add_user("amina", "admin", hash_secret(PASSWORD))
     finally:
         store.close()
     driver.get(f"{central.url}/signin?lang={lang}")

@@ -442,8 +442,7 @@ def test_every_page_shows_only_catalog_text(pseudo_hub, tmp_path):
 
 @pytest.fixture
 def pseudo_central(tmp_path):
-    from werkzeug.security import generate_password_hash
-
+    from collector.passwords import hash_secret
     from sync_server import create_app as create_server
     from sync_server.forms import publish
     from sync_server.store import Store
@@ -460,7 +459,7 @@ def pseudo_central(tmp_path):
     store = Store(app.config["DATABASE"])
     for form in builtin_forms().values():
         publish(store, json.dumps(pseudo_form(form)), "admin")
-    store.add_user(pseudo("nadia"), "admin", generate_password_hash("long pass phrase"))
+    store.add_user(pseudo("nadia"), "admin", hash_secret("long pass phrase"))
     store.close()
     live = LiveHub(app)
     live.database = app.config["DATABASE"]

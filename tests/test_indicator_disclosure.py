@@ -35,9 +35,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 import requests
-from werkzeug.security import generate_password_hash
 
 from collector import protocol
+from collector.passwords import hash_secret
 from support import Browser
 from sync_server import indicators as ind
 from sync_server.indicators import (
@@ -602,7 +602,7 @@ def push(central, records):
 
 def test_the_dashboard_says_why_each_cell_is_hidden(central):
     store = Store(central.database)
-    store.add_user("viewer1", "viewer", generate_password_hash(PASSWORD))
+    store.add_user("viewer1", "viewer", hash_secret(PASSWORD))
     store.close()
     records = trust_records({"NR": 20, "CE": 8, "SR": 12, "EA": 3})
     push(central, [dict(r, uuid=str(uuid.uuid4()), collected="2026-03-15") for r in records])

@@ -20,7 +20,6 @@ import pyarrow.parquet as pq
 import pytest
 from click.testing import CliRunner
 from pyxform.xls2xform import convert as pyxform_convert
-from werkzeug.security import generate_password_hash
 
 from collector import keyfile
 from collector.anonymizer import anonymize, pseudonym, weaker_fields
@@ -32,6 +31,7 @@ from collector.form_library import (
     refused_forms,
 )
 from collector.forms import load_form
+from collector.passwords import hash_secret
 from collector.sync_client import SyncClient, enroll
 from collector.xlsform import read_xlsform, to_xlsform
 from filling import post_page
@@ -280,7 +280,7 @@ def test_metadata_reach_the_server_as_days_and_pseudonyms(tmp_path, hub, central
     store = Store(central.database)
     publish(store, json.dumps(form.data), "admin")
     for role in ("admin", "analyst"):
-        store.add_user(f"{role}1", role, generate_password_hash(PASSWORD))
+        store.add_user(f"{role}1", role, hash_secret(PASSWORD))
     store.close()
     hub.add_enumerator(ENUMERATOR, PIN)
     phone = hub.browser("en")

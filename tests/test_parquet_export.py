@@ -19,9 +19,9 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 from click.testing import CliRunner
-from werkzeug.security import generate_password_hash
 
 from collector.forms import load_form
+from collector.passwords import hash_secret
 from support import Central, query
 from sync_server import parquet
 from sync_server.cli import cli as server_cli
@@ -191,7 +191,7 @@ def served(tmp_path_factory):
     server = Central(data_dir)
     store = Store(server.database)
     for role in ("admin", "analyst", "viewer"):
-        store.add_user(f"{role}1", role, generate_password_hash(PASSWORD))
+        store.add_user(f"{role}1", role, hash_secret(PASSWORD))
     publish(store, json.dumps(FORM), "admin")
     store.close()
     server.visits = [visit(i) for i in range(12)]

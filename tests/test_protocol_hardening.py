@@ -99,15 +99,12 @@ def test_health_and_cli_show_the_name_and_fingerprint(central):
 
 
 def test_the_devices_page_shows_the_fingerprint_with_a_new_code(tmp_path):
-    from werkzeug.security import generate_password_hash
-
+    from collector.passwords import hash_secret
     from support import Browser, LiveHub
     from sync_server.store import Store
 
     app = create_server(data_dir=tmp_path / "central")
-    Store(app.config["DATABASE"]).add_user(
-        "admin", "admin", generate_password_hash("long enough password")
-    )
+    Store(app.config["DATABASE"]).add_user("admin", "admin", hash_secret("long enough password"))
     live = LiveHub(app)
     try:
         admin = Browser(live.url, "en")

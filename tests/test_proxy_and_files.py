@@ -74,14 +74,13 @@ def test_behind_one_proxy_https_requests_get_secure_cookies_and_hsts(serve):
 def test_signing_in_through_the_proxy_over_https(serve):
     """As a browser behind the proxy: Secure cookies sent back (over HTTPS in real life, so
     by hand here) and Flask-WTF's Referer check against the proxy's public host."""
-    from werkzeug.security import generate_password_hash
-
+    from collector.passwords import hash_secret
     from support import CSRF_PATTERN
     from sync_server.store import Store
 
     live = serve("proxy_hops = 1\n")
     store = Store(live.app.config["DATABASE"])
-    store.add_user("amani", "admin", generate_password_hash("a long enough passphrase"))
+    store.add_user("amani", "admin", hash_secret("a long enough passphrase"))
     store.close()
     headers = dict(HTTPS, Referer="https://central.example.org/signin")
     page = requests.get(live.url + "/signin", headers=headers, timeout=10)

@@ -12,8 +12,8 @@ import uuid
 from pathlib import Path
 
 import requests
-from werkzeug.security import generate_password_hash
 
+from collector.passwords import hash_secret
 from support import free_port
 
 ROOT = Path(__file__).parent.parent
@@ -60,7 +60,7 @@ def add_admin(data_dir: Path) -> None:
 
     store = Store(database_path(None, data_dir))
     try:
-        store.add_user("ana", "admin", generate_password_hash(PASSWORD))
+        store.add_user("ana", "admin", hash_secret(PASSWORD))
     finally:
         store.close()
 

@@ -22,9 +22,9 @@ from pathlib import Path
 
 import pytest
 import requests
-from werkzeug.security import generate_password_hash
 
 from collector import protocol
+from collector.passwords import hash_secret
 from collector.throttle import SharedThrottle
 from support import CSRF_PATTERN, IN_CI, LiveHub, free_port, need_tool
 from sync_server import create_app
@@ -173,7 +173,7 @@ def add_user(server: Gunicorn, name: str) -> None:
 
     store = Store(server.database)
     try:
-        store.add_user(name, "admin", generate_password_hash(PASSWORD))
+        store.add_user(name, "admin", hash_secret(PASSWORD))
     finally:
         store.close()
 

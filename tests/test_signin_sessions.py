@@ -474,8 +474,7 @@ class QuickCentral:
     """A real sync server with short sign-in delays and a team of three."""
 
     def __init__(self, data_dir, **config):
-        from werkzeug.security import generate_password_hash
-
+        from collector.passwords import hash_secret
         from sync_server import create_app as create_server
         from sync_server.store import Store
 
@@ -487,7 +486,7 @@ class QuickCentral:
         self.url, self.database = self.live.url, self.app.config["DATABASE"]
         store = Store(self.database)
         for role in ("admin", "analyst", "viewer"):
-            store.add_user(f"{role}1", role, generate_password_hash(CENTRAL_PASSWORD))
+            store.add_user(f"{role}1", role, hash_secret(CENTRAL_PASSWORD))
         store.close()
 
     def user_id(self, name):

@@ -10,9 +10,9 @@ import uuid
 
 import pytest
 import requests
-from werkzeug.security import generate_password_hash
 
 from collector import protocol
+from collector.passwords import hash_secret
 from support import Browser, query
 from sync_server.store import Store
 from test_forms import minimal_form
@@ -25,7 +25,7 @@ ROLES = ("admin", "analyst", "viewer")
 def team(central):
     store = Store(central.database)
     for role in ROLES:
-        store.add_user(f"{role}1", role, generate_password_hash(PASSWORD))
+        store.add_user(f"{role}1", role, hash_secret(PASSWORD))
     store.close()
     return central
 
