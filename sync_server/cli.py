@@ -1139,8 +1139,9 @@ def demo(data_dir, database, port, server_port, empty):
 
 def fill_demo(data_dir: Path, database: str) -> None:
     """A synthetic survey round (sync_server.demo_data) into a server that has no records."""
-    from .demo_data import generate, load
+    from .demo_data import generate, load, publish_boundaries
 
+    publish_boundaries(data_dir, database)  # the districts' outlines, for the dashboard's map
     store = open_store(database)
     try:
         if store.db.execute("SELECT count(*) FROM records").fetchone()[0]:

@@ -13,7 +13,7 @@ from flask_babel import gettext
 from collector.forms import SURVEY_FORM
 from collector.i18n import current_locale, text_direction
 
-from . import charts
+from . import charts, maps
 from .auth import role_required
 from .data import _api_error, newest_form
 from .indicators import (
@@ -66,6 +66,45 @@ def chart_labels() -> dict:
         "too_few": gettext("too few respondents to compare"),
         "gap_legend": gettext("Filled dots: significant after correcting for several comparisons."),
     }
+
+
+def map_labels() -> dict:
+    """The words of a map: the charts' and two of its own."""
+    return {
+        **chart_labels(),
+        "cell_no_data": gettext("%(group)s: no data"),
+        "not_on_map": gettext("Not on the map (no such area in the boundaries file): %(areas)s"),
+    }
+
+
+def current_boundaries(view: str, by: str | None):
+    """(the published boundaries files, the one the map draws) for one indicator by area,
+    else None. The map draws the file asked for (?boundaries=form/file), else the
+    indicator's form's, else the first; a file asked for that is not published is a 404."""
+    if by != "area" or view not in BY_ID:
+        return None
+    found = maps.published_boundaries(get_store())
+    asked = request.args.get("boundaries")
+    if asked:
+        chosen = next((b for b in found if b.key == asked), None)
+        if chosen is None:
+            abort(404)
+    else:
+        own = [b for b in found if b.form_id == BY_ID[view].form]
+        chosen = (own or found)[0] if found else None
+    return found, chosen
+
+
+def map_svg(result, title, boundaries) -> str:
+    return maps.map_svg(
+        result,
+        boundaries.geojson,
+        title,
+        map_labels(),
+        boundaries=boundaries,
+        group_labels=group_labels(result.by),
+        rtl=text_direction() == "rtl",
+    )
 
 
 def current_result():
@@ -195,6 +234,7 @@ def index():
     view, by, result, title = current_result()
     singles = [i for i in INDICATORS if i.family is None]
     found = current_gaps(view, by, result)
+    boundaries = current_boundaries(view, by)
     return render_template(
         "dashboard.html",
         view=view,
@@ -212,6 +252,12 @@ def index():
             for fmt in ("svg", "png", "csv")
         },
         trend=trend_change(view, by, result),
+        boundaries=boundaries,
+        map_svg=map_svg(result, title, boundaries[1]) if boundaries and boundaries[1] else None,
+        map_downloads={
+            fmt: url_for("dashboard.map_download", fmt=fmt, **request.args)
+            for fmt in ("svg", "png")
+        },
         singles=singles,
         families=FAMILIES,
         dimensions=BY_DIMENSIONS,
@@ -263,6 +309,33 @@ def gap_download(fmt: str):
             headers=headers,
         )
     return Response(gap_svg(found, title), mimetype="image/svg+xml", headers=headers)
+
+
+@bp.route("/map.<any(svg, png):fmt>")
+@role_required("viewer")
+def map_download(fmt: str):
+    """The map of the indicator by area the page shows; 404 without published boundaries."""
+    view, by, result, title = current_result()
+    boundaries = current_boundaries(view, by)
+    if boundaries is None or boundaries[1] is None:
+        abort(404)
+    chosen = boundaries[1]
+    headers = {"Content-Disposition": f'attachment; filename="{view}-map.{fmt}"'}
+    if fmt == "png":
+        return Response(
+            maps.map_png(
+                result,
+                chosen.geojson,
+                title,
+                map_labels(),
+                boundaries=chosen,
+                group_labels=group_labels(by),
+                scale=2,
+            ),
+            mimetype="image/png",
+            headers=headers,
+        )
+    return Response(map_svg(result, title, chosen), mimetype="image/svg+xml", headers=headers)
 
 
 # -- The same numbers as JSON, for scripts (a personal API token, as for records) ---------

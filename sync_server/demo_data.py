@@ -26,17 +26,23 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import hashlib
+import json
 import random
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
-__all__ = ["Population", "generate", "load", "KEY"]
+__all__ = ["Population", "generate", "load", "publish_boundaries", "KEY"]
 
 KEY = b"synthetic population pseudonym key"
 APP_VERSION = "1.0"
 START = dt.date(2025, 3, 3)  # a Monday: the round runs 12 weeks, weekdays only
 WEEKS = 12
+
+# Invented outlines of the three districts (named by their codes, as the records name
+# them), for the dashboard's map; published with the survey by `publish_boundaries`.
+BOUNDARIES = Path(__file__).with_name("demo_boundaries.geojson")
+BOUNDARIES_VERSION = "1-demo-map"
 
 # district: (share of interviews, share urban); wards are the form's area choices.
 DISTRICTS = {"NR": (0.50, 0.40), "CE": (0.32, 0.85), "SR": (0.18, 0.20)}
@@ -721,6 +727,25 @@ def load(population: Population, data_dir: Path | str, database: str | None = No
     finally:
         store.close()
     return target
+
+
+def publish_boundaries(data_dir: Path | str, database: str | Path) -> None:
+    """The built-in survey published again (version BOUNDARIES_VERSION) with the invented
+    district outlines, so that the dashboard maps an indicator by area on first start.
+    Nothing happens when that version is published already."""
+    from collector.forms import SURVEY_FORM, builtin_forms
+    from sync_server.forms import publish
+    from sync_server.store import Store
+
+    definition = json.loads(builtin_forms()[SURVEY_FORM].to_json())
+    definition["version"] = BOUNDARIES_VERSION
+    definition["boundaries"] = {"districts.geojson": json.loads(BOUNDARIES.read_text("utf-8"))}
+    store = Store.create(database if "://" in str(database) else Path(database))
+    try:
+        if store.form_definition(SURVEY_FORM, BOUNDARIES_VERSION) is None:
+            publish(store, json.dumps(definition), "demo", data_dir=Path(data_dir))
+    finally:
+        store.close()
 
 
 def _enroll(store, devices: list[str]) -> None:

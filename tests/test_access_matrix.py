@@ -72,6 +72,8 @@ def central_expectations(level: str) -> dict:
         # The server holds one record: alone in its group, the disclosure check leaves it
         # out of what analysts see (as if it did not exist); admins see it as stored.
         return dict(expected, viewer="forbidden", analyst="hidden", admin="ok")
+    if level == "viewer_nothing_to_map":
+        return dict(expected, viewer="hidden", analyst="hidden", admin="hidden")
     for role in rank:
         expected[role] = "ok" if rank[role] >= rank[level] else "forbidden"
     return expected
@@ -152,6 +154,8 @@ CENTRAL_ROUTES = [
     ("dashboard.index", "GET", "/", "viewer"),
     ("dashboard.download", "GET", "/indicator.csv", "viewer"),
     ("dashboard.gap_download", "GET", "/gaps.csv?view=life_satisfaction&by=gender", "viewer"),
+    # No published form carries boundaries here: a map is "not found" (tests/test_maps.py).
+    ("dashboard.map_download", "GET", "/map.svg?by=area", "viewer_nothing_to_map"),
     ("accounts.account", "GET", "/account", "viewer"),
     ("accounts.change_password", "POST", "/account/password", "viewer"),
     ("accounts.create_token", "POST", "/account/tokens", "analyst"),

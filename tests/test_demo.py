@@ -95,6 +95,9 @@ def test_a_new_demo_holds_a_survey_round_and_every_indicator_shows(tmp_path):
             assert overall["suppressed"] == "0" and int(overall["n"]) >= 100, overall
         by_gender = indicator_rows(session, url, "trust_most", "gender")
         assert sum(row["suppressed"] == "0" for row in by_gender) >= 2, by_gender
+        # The districts are mapped from the invented outlines published with the survey.
+        drawn = session.get(url + "/map.svg?view=life_satisfaction&by=area", timeout=30)
+        assert drawn.ok and drawn.text.count('class="area"') == 3, drawn.text[:300]
     finally:
         stop(process)
     assert records(data_dir) == {
