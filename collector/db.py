@@ -444,3 +444,23 @@ def m008_entities(db: sqlite_utils.Database):
         " WHERE created_by_record IS NOT NULL"
     )
     db.execute("CREATE INDEX entities_by_updater ON entities (updated_by_record)")
+
+
+@migrations()
+def m009_help_contacts(db: sqlite_utils.Database):
+    # Help and referral contacts the central team keeps, by area (collector.help_contacts):
+    # received with the form list, shown after a report. `area` '' is every area;
+    # `languages` is a JSON list of language codes. Not personal data.
+    db.execute("""
+        CREATE TABLE help_contacts (
+            position INTEGER PRIMARY KEY,
+            area TEXT NOT NULL,
+            name TEXT NOT NULL,
+            description TEXT NOT NULL DEFAULT '',
+            phone TEXT NOT NULL DEFAULT '',
+            hours TEXT NOT NULL DEFAULT '',
+            languages TEXT NOT NULL DEFAULT '[]'
+        )""")
+    # A hub that read form lists before it knew of contacts reads the next one whole: an
+    # unchanged ETag would otherwise keep the contacts already listed from it.
+    db.execute("DELETE FROM hub_state WHERE key = 'forms_etag'")

@@ -23,7 +23,7 @@ from flask import (
 )
 from flask_babel import format_date, format_datetime, format_decimal, format_time, gettext
 
-from . import expressions, repeats, validation
+from . import expressions, help_contacts, repeats, validation
 from .attachments import (
     MEDIA_TYPES as ACCEPTED_TYPES,
     NAME,
@@ -413,9 +413,17 @@ def finalize_record(record_uuid: str):
 @login_required
 def saved(record_uuid: str):
     record = _own_record(record_uuid)
-    contacts = current_app.config["HUB"]["referral_contacts"]
+    form = _record_form(record)
+    # The central team's contacts for the record's area and for every area, then the hub's.
+    contacts = help_contacts.for_record(
+        get_db(), form, record["answers"], current_app.config["HUB"]["referral_contacts"]
+    )
     return render_template(
-        "saved.html", record=record, form=_record_form(record), contacts=contacts
+        "saved.html",
+        record=record,
+        form=form,
+        contacts=contacts,
+        language_names=help_contacts.language_names,
     )
 
 

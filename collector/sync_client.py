@@ -17,7 +17,7 @@ import requests
 from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
-from . import attachments, device_keys, keyfile, prompts, protocol
+from . import attachments, device_keys, help_contacts, keyfile, prompts, protocol
 from .anonymizer import AnonymizerError, anonymize
 from .clock import now_iso
 from .datadir import read_secret, write_secret
@@ -715,15 +715,17 @@ class SyncClient:
         if given is not None and isinstance(given.get("etag"), str):
             if given.get("unchanged"):
                 return []
-            return self._install_forms(given.get("forms"), given["etag"])
+            return self._install_forms(given, given["etag"])
         etag = self._forms_etag()
         response = self.get("/forms", {"If-None-Match": etag} if etag else {})
         if response.status_code == 304:
             return []
-        return self._install_forms(_json(response).get("forms"), response.headers.get("ETag"))
+        return self._install_forms(_json(response), response.headers.get("ETag"))
 
-    def _install_forms(self, listing, etag: str | None) -> list[str]:
-        """Fetch and install the listed versions this hub lacks; then remember the ETag."""
+    def _install_forms(self, answer: dict, etag: str | None) -> list[str]:
+        """Fetch and install the listed versions this hub lacks; then keep the list's help
+        contacts (none listed: none) and remember the ETag."""
+        listing = answer.get("forms")
         added = []
         for item in listing if isinstance(listing, list) else []:
             if form_version(
@@ -739,6 +741,7 @@ class SyncClient:
             except FormRefused:
                 continue  # kept in hub_state and the security log, shown on the Sync page
         with write_transaction(self.db):
+            help_contacts.store_synced(self.db, answer.get("help_contacts"))
             set_state(self.db, "forms_etag", etag)
             set_state(self.db, PROMPTS_OFFERED, _offered_prompts(listing))
         return added

@@ -29,6 +29,7 @@ from . import (
     devices,
     feedback,
     forms,
+    help_contacts,
     identity,
     logs,
     prompts,
@@ -116,6 +117,7 @@ def create_app(
         devices.bp,
         feedback.bp,
         forms.bp,
+        help_contacts.bp,
         prompts.api_bp,
         security_pages.bp,
     ):

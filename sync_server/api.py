@@ -242,11 +242,11 @@ def _push_wants() -> dict:
 def _extras(wants: dict) -> dict:
     extras = {}
     if "forms" in wants:
-        etag, listing = _forms_listing()
+        etag, content = _forms_listing()
         unchanged = parse_etags(wants["forms"]).contains(etag)
         extras["forms"] = {
             "etag": quote_etag(etag),
-            **({"unchanged": True} if unchanged else {"forms": listing}),
+            **({"unchanged": True} if unchanged else content),
         }
     if "replies" in wants:
         extras["replies"] = _replies_page(wants["replies"])
@@ -261,26 +261,33 @@ def _cursor(text: str, name: str) -> int:
     return int(text)
 
 
-def _forms_listing() -> tuple[str, list]:
-    """(ETag, published form versions) as GET /forms gives them, each with the prompt
-    files the server holds for it (sync_server.prompts)."""
+def _forms_listing() -> tuple[str, dict]:
+    """(ETag, {"forms": published form versions}) as GET /forms gives them, each version
+    with the prompt files the server holds for it (sync_server.prompts), and the help
+    contacts (sync_server.help_contacts) when there are any: a list without them is the
+    same bytes, and the same ETag, as before, and an older hub reads past them."""
+    from .help_contacts import listed_for_hubs
     from .prompts import with_prompt_files
 
+    store = get_store()
     listing = [
         {"form_id": f["form_id"], "version": f["version"], "hash": f["hash"]}
-        for f in get_store().published_forms()
+        for f in store.published_forms()
     ]
-    listing = with_prompt_files(get_store(), listing)
-    return hashlib.sha256(protocol.dumps({"forms": listing})).hexdigest()[:32], listing
+    content: dict = {"forms": with_prompt_files(store, listing)}
+    help_contacts = listed_for_hubs(store)
+    if help_contacts:
+        content["help_contacts"] = help_contacts
+    return hashlib.sha256(protocol.dumps(content)).hexdigest()[:32], content
 
 
 @bp.route("/forms")
 @device_required
 def forms():
-    etag, listing = _forms_listing()
+    etag, content = _forms_listing()
     if request.if_none_match.contains(etag):
         return Response(status=304, headers={"ETag": f'"{etag}"'})
-    response = jsonify(protocol=protocol.PROTOCOL_VERSION, forms=listing)
+    response = jsonify(protocol=protocol.PROTOCOL_VERSION, **content)
     response.set_etag(etag)
     return response
 

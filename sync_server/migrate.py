@@ -46,6 +46,7 @@ TABLES = (
     "form_prompts",
     "answer_key_columns",
     "answer_keys",
+    "help_contacts",
 )
 # Each engine's own bookkeeping: the target keeps its own.
 BOOKKEEPING = {"_sqlite_migrations", "sqlite_sequence", "schema_migrations"}
@@ -128,6 +129,7 @@ def _continue_numbering(target: Store) -> None:
         ("releases", "id"),
         ("pending_forms", "seq"),
         ("attachment_links", "seq"),
+        ("help_contacts", "id"),
     ):
         target.db.execute(
             f"SELECT setval(pg_get_serial_sequence('{table}', '{column}'),"

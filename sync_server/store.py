@@ -1945,6 +1945,73 @@ class Store:
             [record_uuid, revision, device_id, form_id, now_iso()],
         )
 
+    # -- help contacts (sync_server.help_contacts) -------------------------------------------
+    # Where people get help after a report, by area ('' for every area); every change is
+    # audited. `languages` is a JSON list of language codes.
+
+    _CONTACT_COLUMNS = ("area", "name", "description", "phone", "hours", "languages")
+
+    def help_contacts(self) -> list[dict]:
+        """Every contact: those for every area first, then by area, in the order added."""
+        rows = self.db.query(
+            "SELECT id, area, name, description, phone, hours, languages, updated_at,"
+            " updated_by FROM help_contacts ORDER BY area, id"
+        )
+        return [dict(row, languages=json.loads(row["languages"])) for row in rows]
+
+    def help_contact(self, contact_id: int) -> dict | None:
+        row = self.one(
+            "SELECT id, area, name, description, phone, hours, languages FROM help_contacts"
+            " WHERE id = ?",
+            [contact_id],
+        )
+        return None if row is None else dict(row, languages=json.loads(row["languages"]))
+
+    def _contact_values(self, contact: dict) -> list:
+        return [
+            *(contact[key] for key in self._CONTACT_COLUMNS[:-1]),
+            json.dumps(contact["languages"]),
+        ]
+
+    def add_help_contact(self, contact: dict, actor: str) -> int:
+        with self.transaction():
+            contact_id = self.db.execute(
+                "INSERT INTO help_contacts (area, name, description, phone, hours, languages,"
+                " updated_at, updated_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+                [*self._contact_values(contact), now_iso(), actor],
+            ).fetchone()[0]
+            self.audit(actor, "help_contact_added", detail=_contact_detail(contact_id, contact))
+        return contact_id
+
+    def update_help_contact(self, contact_id: int, contact: dict, actor: str) -> bool:
+        """False when there is no such contact (removed meanwhile)."""
+        with self.transaction():
+            changed = self.db.execute(
+                "UPDATE help_contacts SET area = ?, name = ?, description = ?, phone = ?,"
+                " hours = ?, languages = ?, updated_at = ?, updated_by = ? WHERE id = ?",
+                [*self._contact_values(contact), now_iso(), actor, contact_id],
+            ).rowcount
+            if changed:
+                self.audit(
+                    actor, "help_contact_changed", detail=_contact_detail(contact_id, contact)
+                )
+        return bool(changed)
+
+    def remove_help_contact(self, contact_id: int, actor: str) -> bool:
+        """False when there is no such contact."""
+        with self.transaction():
+            contact = self.help_contact(contact_id)
+            if contact is None:
+                return False
+            self.db.execute("DELETE FROM help_contacts WHERE id = ?", [contact_id])
+            self.audit(actor, "help_contact_removed", detail=_contact_detail(contact_id, contact))
+        return True
+
+
+def _contact_detail(contact_id: int, contact: dict) -> str:
+    """A help contact as the audit names it."""
+    return f"{contact_id} {contact['area'] or '*'}: {contact['name']}"[:300]
+
 
 def get_store() -> Store:
     """The request's store, opened on first use (like collector.db.get_db)."""
@@ -2589,3 +2656,16 @@ def m017_answer_key_builds(db):
     # the last record done ("received_at|uuid", '' before the first), NULL once all are.
     # Keys made before this were made in one go: complete.
     ddl(db, "ALTER TABLE answer_key_columns ADD COLUMN built_through TEXT")
+
+
+@migrations()
+def m018_help_contacts(db):
+    # Help and referral contacts by area (sync_server.help_contacts), '' for every area:
+    # the hubs get them with the form list. `languages`: a JSON list of language codes.
+    ddl(
+        db,
+        """CREATE TABLE help_contacts (
+        id INTEGER PRIMARY KEY, area TEXT NOT NULL, name TEXT NOT NULL,
+        description TEXT NOT NULL, phone TEXT NOT NULL, hours TEXT NOT NULL,
+        languages TEXT NOT NULL, updated_at TEXT NOT NULL, updated_by TEXT NOT NULL)""",
+    )

@@ -193,6 +193,11 @@ CENTRAL_ROUTES = [
     ("forms.upload", "POST", "/forms", "admin"),
     ("forms.preview", "GET", "/forms/preview/{pending_form}", "admin"),
     ("forms.publish_pending", "POST", "/forms/preview/{pending_form}/publish", "admin"),
+    ("help_contacts.index", "GET", "/help-contacts", "admin"),
+    ("help_contacts.add", "POST", "/help-contacts", "admin"),
+    ("help_contacts.edit", "GET", "/help-contacts/{help_contact}", "admin"),
+    ("help_contacts.save", "POST", "/help-contacts/{help_contact}", "admin"),
+    ("help_contacts.remove", "POST", "/help-contacts/{help_contact}/remove", "admin"),
     ("accounts.users", "GET", "/users", "admin"),
     ("accounts.add_user", "POST", "/users", "admin"),
     ("accounts.change_role", "POST", "/users/{spare_user}/role", "admin"),
@@ -435,6 +440,17 @@ def central_callers(central):
     }
     spare_user = store.add_user("spare1", "viewer", hash_secret(PASSWORD))
     admins_token, _ = api_tokens.create(store.db, ids["admin"], "matrix")
+    help_contact = store.add_help_contact(
+        {
+            "area": "",
+            "name": "Helpline",
+            "description": "",
+            "phone": "116",
+            "hours": "",
+            "languages": [],
+        },
+        "admin1",
+    )
     publish(store, json.dumps(minimal_form()), "admin1")
     publish(store, json.dumps(TABLE_FORM), "admin1")  # a repeat's table (data.repeat_view)
     # A form the admin checked on the Forms page, waiting in preview for "Publish".
@@ -470,6 +486,7 @@ def central_callers(central):
         "photo_record": photo_record,
         "attachment": attachment,
         "prompt": prompt,
+        "help_contact": help_contact,
     }
     return central, callers, values
 

@@ -531,6 +531,7 @@ def test_every_central_page_shows_only_catalog_text(pseudo_central):
     visit("devices", person.get("/devices"))
     visit("new code", person.post("/devices/new", {"label": pseudo("zone B")}))
     visit("forms", person.get("/forms"))
+    visit("help contacts", person.get("/help-contacts"))
     visit("account", person.get("/account"))
     visit("new token", person.post("/account/tokens", {"label": pseudo("my script"), "days": "30"}))
     visit(

@@ -1,0 +1,210 @@
+"""Help and referral contacts: where a person can get help after a report, by area.
+
+The central team keeps them on its Help contacts page (sync_server.help_contacts); they
+reach every hub with the form list (`help_contacts`, docs/protocol.md), and the hub shows
+those of the record's area, then those for every area, then its own `referral_contacts`
+setting, on the page after a report (a form with `show_referrals`).
+
+One definition of a contact for both apps: HelpContactSchema, with its limits.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+
+from babel import Locale, UnknownLocaleError
+from marshmallow import EXCLUDE, Schema, ValidationError, fields, pre_load, validate
+
+from .forms import LOCALE_PATTERN
+
+LOG = logging.getLogger(__name__)
+MAX_NAME, MAX_DESCRIPTION, MAX_PHONE, MAX_HOURS = 100, 500, 40, 100
+MAX_AREA, MAX_LANGUAGES = 64, 10  # an area: a choice's name (collector.forms)
+# The most the central team may list: the form list carries them all to every hub.
+MAX_CONTACTS = 200
+EVERY_AREA = ""  # the area of a contact for every area
+# Digits with the usual separators and a leading +; at least 3 digits (a short code: 116).
+PHONE = re.compile(r"^\+?[0-9 ().\-]+$")
+MIN_PHONE_DIGITS = 3
+ONE_LINE = re.compile(r"^[^\x00-\x1f\x7f]*$")
+PLAIN_TEXT = re.compile(r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*$")  # line breaks allowed
+# The question that says where a report happened, when a form marks none by its hierarchy.
+AREA_QUESTION_NAMES = ("incident_area", "area")
+
+
+def _phone(value: str) -> None:
+    if value and (not PHONE.fullmatch(value) or sum(c.isdigit() for c in value) < MIN_PHONE_DIGITS):
+        raise ValidationError("Not a phone number.")
+
+
+class HelpContactSchema(Schema):
+    """One contact: as the central team enters it, and as a hub receives it."""
+
+    class Meta:
+        unknown = EXCLUDE  # a newer server may say more; this hub reads what it knows
+
+    area = fields.String(
+        load_default=EVERY_AREA, validate=[validate.Length(max=MAX_AREA), validate.Regexp(ONE_LINE)]
+    )
+    name = fields.String(
+        required=True,
+        validate=[validate.Length(min=1, max=MAX_NAME), validate.Regexp(ONE_LINE)],
+    )
+    description = fields.String(
+        load_default="",
+        validate=[validate.Length(max=MAX_DESCRIPTION), validate.Regexp(PLAIN_TEXT)],
+    )
+    phone = fields.String(load_default="", validate=[validate.Length(max=MAX_PHONE), _phone])
+    hours = fields.String(
+        load_default="", validate=[validate.Length(max=MAX_HOURS), validate.Regexp(ONE_LINE)]
+    )
+    languages = fields.List(
+        fields.String(validate=validate.Regexp(LOCALE_PATTERN)),
+        load_default=list,
+        validate=validate.Length(max=MAX_LANGUAGES),
+    )
+
+    @pre_load
+    def trim(self, data, **kwargs):
+        """Spaces around a value are not part of it; None is no value."""
+        if not isinstance(data, dict):
+            return data
+        return {
+            key: (value.strip() if isinstance(value, str) else value)
+            for key, value in data.items()
+            if value is not None
+        }
+
+
+SCHEMA = HelpContactSchema()
+
+
+def wire(contact: dict) -> dict:
+    """A contact as the form list carries it: only the fields it has (fewer bytes)."""
+    out = {"area": contact["area"], "name": contact["name"]}
+    for key in ("description", "phone", "hours"):
+        if contact.get(key):
+            out[key] = contact[key]
+    if contact.get("languages"):
+        out["languages"] = list(contact["languages"])
+    return out
+
+
+def tel_uri(phone: str) -> str:
+    """The `tel:` address of a number as people write it: its digits and a leading +."""
+    digits = "".join(c for c in phone if c.isdigit())
+    return "tel:" + ("+" if phone.startswith("+") else "") + digits
+
+
+# -- the hub's copy ---------------------------------------------------------------------------
+
+
+def store_synced(db, listing) -> int:
+    """Replace the hub's copy with the contacts of a form list (call it in the caller's
+    write transaction). A contact the hub cannot read is left out and logged: the others
+    are still shown. Returns how many are kept."""
+    kept = []
+    for item in (listing if isinstance(listing, list) else [])[:MAX_CONTACTS]:
+        try:
+            kept.append(SCHEMA.load(item))
+        except (ValidationError, TypeError, ValueError) as error:
+            LOG.warning("A help contact from the server was left out: %s", error)
+    db.execute("DELETE FROM help_contacts")
+    for position, contact in enumerate(kept):
+        db.execute(
+            "INSERT INTO help_contacts (position, area, name, description, phone, hours,"
+            " languages) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            [
+                position,
+                contact["area"],
+                contact["name"],
+                contact["description"],
+                contact["phone"],
+                contact["hours"],
+                json.dumps(contact["languages"]),
+            ],
+        )
+    return len(kept)
+
+
+def synced_contacts(db) -> list[dict]:
+    """The contacts the hub last received, in the central team's order."""
+    rows = db.execute(
+        "SELECT area, name, description, phone, hours, languages FROM help_contacts"
+        " ORDER BY position"
+    ).fetchall()
+    keys = ("area", "name", "description", "phone", "hours", "languages")
+    return [dict(zip(keys, row[:5], strict=False), languages=json.loads(row[5])) for row in rows]
+
+
+def area_question(form):
+    """The question saying where a report happened: the one-choice question whose
+    hierarchy is "area", else one named incident_area or area; None when there is none."""
+    questions = form.top_questions
+    for question in questions.values():
+        if question.type == "select_one" and question.get("hierarchy") == "area":
+            return question
+    for name in AREA_QUESTION_NAMES:
+        if name in questions and questions[name].type == "select_one":
+            return questions[name]
+    return None
+
+
+def record_areas(form, answers: dict) -> list[str]:
+    """The area codes a record's contacts are chosen by: its answer, then the larger area
+    that answer belongs to (a district for a ward), when the form's choices say so."""
+    question = area_question(form)
+    answer = answers.get(question.name) if question is not None else None
+    if not isinstance(answer, str) or not answer:
+        return []
+    areas = [answer]
+    for choice in form.choices(question):
+        if choice["name"] == answer and choice.get("parent"):
+            areas.append(choice["parent"])
+    return areas
+
+
+def for_record(db, form, answers: dict, local: list | None = None) -> list[dict]:
+    """What the page after a report lists: the central contacts of the record's area (its
+    own, then its larger area's), those for every area, then the hub's own
+    `referral_contacts`. A local contact with the name and phone of a central one is
+    shown once, as the central team wrote it."""
+    synced = synced_contacts(db)
+    chosen = [c for area in record_areas(form, answers) for c in synced if c["area"] == area]
+    chosen += [c for c in synced if c["area"] == EVERY_AREA]
+    seen = {_same(c) for c in chosen}
+    for contact in local or []:
+        if isinstance(contact, dict) and contact.get("name") and _same(contact) not in seen:
+            seen.add(_same(contact))
+            chosen.append({**contact, "languages": []})
+    return [_shown(c) for c in chosen]
+
+
+def _same(contact: dict) -> tuple[str, str]:
+    phone = str(contact.get("phone") or "")
+    return str(contact.get("name", "")).casefold(), "".join(c for c in phone if c.isdigit())
+
+
+def _shown(contact: dict) -> dict:
+    phone = str(contact.get("phone") or "")
+    return {
+        "name": contact.get("name", ""),
+        "description": contact.get("description") or "",
+        "phone": phone,
+        "tel": tel_uri(phone) if phone else "",
+        "hours": contact.get("hours") or "",
+        "languages": contact.get("languages") or [],
+    }
+
+
+def language_names(codes: list[str], locale: str) -> str:
+    """Languages by their names in the reader's language ("Kiswahili, English")."""
+    names = []
+    for code in codes:
+        try:
+            names.append(Locale.parse(code).get_display_name(locale) or code)
+        except (UnknownLocaleError, ValueError):
+            names.append(code)
+    return ", ".join(names)
