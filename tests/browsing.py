@@ -16,12 +16,14 @@ import pytest
 from support import ENUMERATOR, PIN, need_tool
 
 
-@pytest.fixture(scope="module")
-def module_chromium(tmp_path_factory):
-    """One headless Chromium 360 px wide for a module's browser tests: a start costs
-    seconds, and `chromium` wipes what each test left, so each still begins as a new phone.
-    A browser that stopped answering is replaced, so one wedged test cannot make every
-    later test in the module wait out the driver's timeout."""
+@pytest.fixture(scope="session")
+def worker_chromium(tmp_path_factory):
+    """One headless Chromium 360 px wide for all the browser tests of a test process: a
+    start costs seconds of processor time, and `chromium` wipes what each test left, so each
+    still begins as a new phone. (Scoped to a module, it was started again each time the
+    workers' interleaving came back to a module.) A browser that stopped answering is
+    replaced, so one wedged test cannot make every later test wait out the driver's
+    timeout."""
     phone = SimpleNamespace(driver=None, profiles=tmp_path_factory.mktemp("chromium"), starts=0)
     yield phone
     if phone.driver is not None:
@@ -29,7 +31,7 @@ def module_chromium(tmp_path_factory):
 
 
 @pytest.fixture
-def chromium(request, module_chromium, tmp_path):
+def chromium(request, worker_chromium, tmp_path):
     """Headless Chromium emulating a phone 360 px wide (or the width given as a param),
     with no cookie, storage, cache, service worker or console message from earlier tests."""
     width = getattr(request, "param", 360)
@@ -38,17 +40,17 @@ def chromium(request, module_chromium, tmp_path):
         yield driver
         quit_chromium(driver)
         return
-    driver = _module_phone(module_chromium)
+    driver = _worker_phone(worker_chromium)
     driver.get_log("browser")  # a new phone's console is empty
     yield driver
     # The next phone is as new; a browser that does not manage it in seconds is wedged.
     if not _answers(driver, lambda: forget_everything(driver), seconds=8):
         quit_chromium(driver)
-        module_chromium.driver = None
+        worker_chromium.driver = None
 
 
-def _module_phone(phone):
-    """The module's browser, started again if it no longer answers."""
+def _worker_phone(phone):
+    """The test process's browser, started again if it no longer answers."""
     if phone.driver is not None and not _answers(phone.driver, lambda: phone.driver.title):
         quit_chromium(phone.driver)
         phone.driver = None

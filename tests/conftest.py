@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from browsing import chromium, worker_chromium  # noqa: F401 - one browser per test process
 from collector import create_app, passwords
 from support import (
     Browser,
@@ -135,7 +136,7 @@ def pytest_collection_modifyitems(items):
     """A test that drives a real browser, or that took a second or more when the list
     tests/slow_tests.txt was made (see tests/timings.py), is slow: `pytest -m "not slow"`
     leaves it out."""
-    browsers = {"chromium", "module_chromium", "secure_phone"}
+    browsers = {"chromium", "worker_chromium", "secure_phone"}
     listed = set(Path(__file__).with_name("slow_tests.txt").read_text("utf-8").split())
     for item in items:
         if browsers & set(getattr(item, "fixturenames", ())) or item.nodeid in listed:

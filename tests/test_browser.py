@@ -7,16 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from browsing import (  # noqa: F401
-    answer_visible_questions,
-    chromium,
-    console_errors,
-    module_chromium,
-    pick,
-    sign_in,
-    visible,
-    wait_for,
-)
+from browsing import answer_visible_questions, console_errors, pick, sign_in, visible, wait_for  # noqa: F401
 from support import ENUMERATOR, PIN, query
 
 SCREENSHOTS = Path(__file__).parent / "screenshots"

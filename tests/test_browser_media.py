@@ -11,14 +11,7 @@ from types import SimpleNamespace
 import pytest
 from PIL import Image
 
-from browsing import (  # noqa: F401
-    chromium,
-    console_errors,
-    module_chromium,
-    review_and_finalize,
-    sign_in,
-    wait_for,
-)
+from browsing import console_errors, review_and_finalize, sign_in, wait_for  # noqa: F401
 from collector import attachments
 from collector.db import open_database
 from faultproxy import FaultProxy

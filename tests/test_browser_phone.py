@@ -11,9 +11,7 @@ import pytest
 
 from browsing import (  # noqa: F401
     answer_visible_questions,
-    chromium,
     console_errors,
-    module_chromium,
     quit_chromium,
     review_and_finalize,
     sign_in,

@@ -8,7 +8,7 @@ import re
 
 import pytest
 
-from browsing import chromium, module_chromium, sign_in  # noqa: F401
+from browsing import sign_in  # noqa: F401
 from support import import_forms, query
 
 

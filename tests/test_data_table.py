@@ -14,7 +14,6 @@ from pathlib import Path
 
 import pytest
 
-from browsing import chromium, module_chromium  # noqa: F401
 from collector.passwords import hash_secret
 from support import Central
 from sync_server.forms import publish

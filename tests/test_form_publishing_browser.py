@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from browsing import chromium, module_chromium, wait_for
+from browsing import wait_for
 from collector.passwords import hash_secret
 from support import query
 from sync_server.store import Store

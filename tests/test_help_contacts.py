@@ -10,7 +10,7 @@ import re
 import pytest
 import requests
 
-from browsing import chromium, module_chromium, sign_in, wait_for  # noqa: F401 - fixtures
+from browsing import sign_in, wait_for  # noqa: F401
 from collector.db import connect, migrations
 from collector.sync_client import SyncClient, enroll
 from filling import REPORT_ANSWERS, fill_form

@@ -10,14 +10,7 @@ from __future__ import annotations
 import json
 import re
 
-from browsing import (  # noqa: F401
-    chromium,
-    module_chromium,
-    review_and_finalize,
-    sign_in,
-    visible,
-    wait_for,
-)
+from browsing import review_and_finalize, sign_in, visible, wait_for  # noqa: F401
 from collector import create_app
 from collector.xlsform import read_xlsform
 from filling import post_page, record_of

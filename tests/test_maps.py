@@ -13,7 +13,7 @@ import xml.etree.ElementTree as ET
 import pytest
 import requests
 
-from browsing import chromium, module_chromium, wait_for
+from browsing import wait_for
 from support import query
 from sync_server import maps
 from sync_server.forms import publish
@@ -23,7 +23,7 @@ from test_form_publishing_browser import accessibility_problems
 from test_forms import minimal_form
 from test_workspace import PASSWORD, push_records, signed_in, survey_record, team
 
-__all__ = ["chromium", "module_chromium", "team"]
+__all__ = ["team"]
 # The subject is the drawing and the page; storage is the indicators' (both engines there).
 SERVER_ENGINES = ("sqlite",)
 SVG = "{http://www.w3.org/2000/svg}"

@@ -6,15 +6,7 @@ from __future__ import annotations
 
 import json
 
-from browsing import (  # noqa: F401
-    chromium,
-    console_errors,
-    module_chromium,
-    pick,
-    review_and_finalize,
-    sign_in,
-    wait_for,
-)
+from browsing import console_errors, pick, review_and_finalize, sign_in, wait_for  # noqa: F401
 from support import import_forms, query, translated
 
 TWO_SECTIONS = {

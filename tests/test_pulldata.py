@@ -18,15 +18,7 @@ import pytest
 from click.testing import CliRunner
 from pyxform.xls2xform import convert as pyxform_convert
 
-from browsing import (  # noqa: F401
-    chromium,
-    console_errors,
-    module_chromium,
-    review_and_finalize,
-    sign_in,
-    visible,
-    wait_for,
-)
+from browsing import console_errors, review_and_finalize, sign_in, visible, wait_for  # noqa: F401
 from collector import create_app
 from collector.cli import cli
 from collector.db import open_database

@@ -9,7 +9,7 @@ import re
 
 import pytest
 
-from browsing import chromium, module_chromium, sign_in  # noqa: F401
+from browsing import sign_in  # noqa: F401
 from collector.expressions import shuffled
 from collector.forms import FormError, load_form
 from collector.xlsform import convert, read_xlsform, to_xlsform

@@ -9,7 +9,7 @@ import re
 
 import pytest
 
-from browsing import chromium, module_chromium, sign_in  # noqa: F401
+from browsing import sign_in  # noqa: F401
 from collector.anonymizer import anonymize
 from collector.forms import MAX_INSTANCES, FormError, load_form
 from support import import_forms, query

@@ -15,7 +15,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from browsing import chromium, console_errors, module_chromium, shown_blocks, wait_for  # noqa: F401
+from browsing import console_errors, shown_blocks, wait_for  # noqa: F401
 from collector import create_app
 from collector.db import open_database
 from collector.form_library import import_form

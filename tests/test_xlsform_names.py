@@ -19,7 +19,7 @@ import pytest
 from click.testing import CliRunner
 from pyxform.xls2xform import convert as pyxform_convert
 
-from browsing import chromium, console_errors, module_chromium, sign_in  # noqa: F401
+from browsing import console_errors, sign_in  # noqa: F401
 from collector import create_app
 from collector.anonymizer import anonymize
 from collector.cli import cli
