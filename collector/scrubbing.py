@@ -15,7 +15,9 @@ of speech or contact before one ("please tell X", "قل لـX") or of saying aft
 me", "X alisema").
 Places and organisations made of names ("San José", "Save the Children") stay.
 Names that are also ordinary words ("Hope", "Baraka" = blessing, "أمل" = hope) count only
-with such a sign, a capital mid-sentence or a neighbouring name.
+with such a sign, a capital mid-sentence or a neighbouring name. Where the signs are weak (a
+lower-case word after "kutoka kwa", in a list joined by "na"), a model of name shapes
+learnt from the lists (name_lists/name_model.txt.gz) decides; it never overrides a list.
 Pure functions, stdlib, gender-guesser, Babel (country and language names) and the
 package's own list files only.
 """
@@ -670,6 +672,8 @@ def _names(text: str, keys: set[str]) -> list[Span]:
     _greeting_introductions(text, words, marked)
     _arabic_families(text, words, marked)
     _lists_of_names(text, words, marked)
+    _shaped_lists(text, words, marked)
+    _shaped_after_cues(text, words, marked)
     _arabic_lists(text, words, marked)
     _arabic_nisbas(text, words, marked)
     _appositions(text, words, marked)
@@ -680,6 +684,7 @@ def _names(text: str, keys: set[str]) -> list[Span]:
     _possessive_kin(text, words, marked)
     _latin_in_arabic(text, words, marked)
     _arabic_name_runs(text, words, marked)
+    _shaped_arabic_surnames(text, words, marked)
     _not_names(text, words, marked, keys)
     _ordinary_uses(text, words, marked, keys)
     # "San José", "Port Louis", "Save the Children": places and organisations made of
@@ -883,14 +888,24 @@ def _possessive_kin(text: str, words: list[_Word], marked: list[bool]) -> None:
 def _latin_in_arabic(text: str, words: list[_Word], marked: list[bool]) -> None:
     """A message in Arabic script with a name in Latin letters: "المسجل Nabil Al-Qadasi".
     Capitalised Latin words there that no vocabulary knows, or listed names, are names, and
-    "Al-"/"El-" before one goes with it. Acronyms (MSF, UNHCR) are not."""
+    "Al-"/"El-" before one goes with it; in lower case, such a word that looks like a name.
+    Acronyms (MSF, UNHCR) are not."""
     if not _ARABIC_LETTER.search(text):
         return
     arabic = sum(_is_arabic(w.text) for w in words)
     if arabic * 2 <= len(words):
         return
     for i, word in enumerate(words):
-        if _is_arabic(word.text) or not word.capital or word.text.isupper():
+        if _is_arabic(word.text) or word.text.isupper():
+            continue
+        if not word.capital:
+            # "جارنا lokwang مريض": in lower case, a word no vocabulary knows that the model
+            # of name shapes takes for a name.
+            marked[i] = marked[i] or (
+                _lower_case_unknown(word)
+                and _looks_like_name(word.folded)
+                and text[word.start - 1 : word.start] not in (".", "-", "_", "/", "@")  # ".ogg"
+            )
             continue
         if word.folded in ("al", "el") and i + 1 < len(words):
             continue  # decided with the word after it
@@ -1777,6 +1792,63 @@ def _packed_words(filename: str) -> frozenset:
     return frozenset(gzip.decompress(path.read_bytes()).decode("utf-8").split())
 
 
+# -- A model of name shapes -------------------------------------------------------------
+# Learnt from the lists (collector/name_lists/make_name_model.py): for each group of one to
+# four letters, how much more often it comes in names than in ordinary words. Asked only
+# where the rules hesitate; a word any list knows (a town, an ordinary word) is never a name
+# because of it.
+_MODEL_FILE = "name_model.txt.gz"
+# Above these mean log ratios a word looks like a name (chosen on held-out names and words,
+# `make_name_model.py --held-out`: one English, French or Spanish word in seven lies above
+# them, one Swahili or Hausa word in four, and three names in four or more; Arabic letters
+# score lower on the whole, their names being fewer).
+_NAME_SHAPE = {"latin": 0.0, "arabic": -0.45}
+# Below these a word looks like an ordinary word: no lower-case name without a clear cue.
+_WORD_SHAPE = {"latin": -0.5, "arabic": -1.0}
+
+
+def _name_grams(folded: str) -> list[str]:
+    """The letter groups of one to four letters of a folded word, its start and end marked."""
+    padded = f"^{folded}$"
+    return [
+        padded[i : i + n]
+        for n in (1, 2, 3, 4)
+        for i in range(len(padded) - n + 1)
+        if padded[i : i + n] not in ("^", "$")
+    ]
+
+
+@lru_cache(maxsize=1)
+def _name_model() -> dict[str, float]:
+    """Letter group -> log ratio (names against words), from name_model.txt.gz."""
+    path = resources.files("collector").joinpath("name_lists", _MODEL_FILE)
+    lines = gzip.decompress(path.read_bytes()).decode("utf-8").splitlines()
+    return {gram: float(ratio) for gram, ratio in (line.split("\t") for line in lines)}
+
+
+@lru_cache(maxsize=65536)
+def _name_shape(folded: str) -> float:
+    """How much a folded word looks like a name: the mean log ratio of its letter groups,
+    above 0 more like a name, below more like a word; 0 when the model knows none."""
+    model = _name_model()
+    found = [model[g] for g in _name_grams(folded) if g in model]
+    return sum(found) / len(found) if found else 0.0
+
+
+def _script(folded: str) -> str:
+    return "arabic" if _is_arabic(folded) else "latin"
+
+
+def _looks_like_name(folded: str) -> bool:
+    """The model says name: at or above its script's threshold."""
+    return _name_shape(folded) >= _NAME_SHAPE[_script(folded)]
+
+
+def _looks_like_word(folded: str) -> bool:
+    """The model says ordinary word, clearly: below its script's lower threshold."""
+    return _name_shape(folded) < _WORD_SHAPE[_script(folded)]
+
+
 @lru_cache(maxsize=1)
 def _gazetteer() -> frozenset:
     """Words of GeoNames' town and country names: "Kaolack", "Tillabéri", "Barquisimeto"."""
@@ -2483,6 +2555,132 @@ def _lists_of_names(text: str, words: list[_Word], marked: list[bool]) -> None:
                 marked[m] = True
 
 
+def _plural_of_word(folded: str) -> bool:
+    """ "venezolanos", "colombianos": the plural of an ordinary word is ordinary too."""
+    return any(
+        folded.endswith(end)
+        and (folded[: -len(end)] in _vocabulary() or folded[: -len(end)] in _ordinary())
+        for end in ("s", "es")
+    )
+
+
+def _lower_case_listed(word: _Word) -> bool:
+    """A name of our regional lists written in lower case that is no word of our
+    vocabularies ("ténin"); not gender-guesser's, which holds words of many languages."""
+    folded = word.folded
+    return (
+        not word.capital
+        and not _is_arabic(word.text)
+        and (folded in _listed()[0] or folded in _AFRICAN_NAMES)
+        and folded not in _vocabulary()
+        and folded not in _gazetteer()
+        and folded not in _ordinary()
+    )
+
+
+# A list of lower-case words no list knows is a list of names when its words look like
+# names on average by this much: Swahili and Hausa nouns the vocabularies lack look like
+# names too ("mihogo na viazi", cassava and potatoes, +0.34 on average).
+_LIST_SHAPE = 0.4
+
+
+def _shaped_lists(text: str, words: list[_Word], marked: list[bool]) -> None:
+    """ "muhamadi na bwanaheri ndio viongozi", "akwai ténin da nianzon da tenimba": a list of
+    two or more lower-case words joined by "and" that no vocabulary knows is a list of names
+    when the model of name shapes says so: none of them looks like an ordinary word, and
+    each looks like a name (and all of them clearly, on average) or one of them is a name
+    of our lists."""
+    if not any(w.folded in _AND and not w.capital for w in words):
+        return  # no "na", "da", "and": no list (most messages: this keeps it fast)
+    i = 0
+    while i < len(words):
+        members = _list_at(text, words, i)
+        i = members[-1] + 1
+        if len(members) < 2:
+            continue
+        # "ténin da nianzon da tenimba, duk babu…": the list ends before a known word.
+        for n, m in enumerate(members):
+            if not (_lower_case_unknown(words[m]) or _lower_case_listed(words[m])):
+                members = members[:n]
+                break
+        if len(members) < 2 or all(marked[m] for m in members):
+            continue
+        picked = [words[m] for m in members]
+        if any(
+            _looks_like_word(w.folded) or _cue_word(w) or _plural_of_word(w.folded) for w in picked
+        ):
+            continue
+        shapes = [_name_shape(w.folded) for w in picked]
+        if any(_lower_case_listed(w) for w in picked) or (
+            all(_looks_like_name(w.folded) for w in picked)
+            and sum(shapes) / len(shapes) >= _LIST_SHAPE
+        ):
+            for m in members:
+                marked[m] = True
+
+
+# "kutoka kwa X" (from X, a person), "daga wurin X", "daga hannun X" (from X's place, hand).
+_FROM_WHOM = _by_first_word(
+    _phrase(p) for p in "kutoka kwa|toka kwa|daga wurin|daga hannun|daga gun|daga gurin".split("|")
+)
+# Words for a person in lower case before a name: "our chairman kidega is selling".
+_PERSON_BEFORE_NAME = _split("""
+chairman chairlady chairperson leader nurse teacher guard watchman neighbour neighbor
+enfermera maestra maestro vecina vecino gardien gardienne voisine voisin infirmière infirmier
+mwenyekiti kiongozi jirani mlinzi shugaba shugaban maƙwabci makwabci makwabciyar
+""")
+
+
+def _shaped_after_cues(text: str, words: list[_Word], marked: list[bool]) -> None:
+    """Where a cue is weak, the model of name shapes decides about a lower-case word that no
+    vocabulary knows: after "kutoka kwa", "daga wurin" (from a person) any such word that does
+    not look like an ordinary word ("kutoka kwa buanali"); after a word for a person
+    ("our chairman kidega", "jirani yangu mwaka") one that looks like a name."""
+    for i, word in enumerate(words):
+        if word.folded not in _FROM_WHOM and word.folded not in _PERSON_BEFORE_NAME:
+            continue
+        length = _phrase_at(words, i, _FROM_WHOM)
+        j = i + length if length else i + 1
+        if j >= len(words) or marked[j] or not _joined_loose(text, words[j - 1], words[j]):
+            continue
+        after = words[j]
+        if not _lower_case_unknown(after) or _cue_word(after):
+            continue
+        if length and not _looks_like_word(after.folded):
+            marked[j] = True
+        elif (
+            not length
+            and word.folded in _PERSON_BEFORE_NAME
+            and not word.capital
+            and _looks_like_name(after.folded)
+        ):
+            marked[j] = True
+
+
+def _shaped_arabic_surnames(text: str, words: list[_Word], marked: list[bool]) -> None:
+    """ "تهديد من أكول مجوك": after an Arabic-script name, a word no vocabulary knows is more of
+    it even with an ending that looks like a pronoun's ("ـوك"), when it looks like a name."""
+    for i in range(1, len(words)):
+        word, before = words[i], words[i - 1]
+        if (
+            marked[i]
+            or not marked[i - 1]
+            or not _is_arabic(word.text)
+            or not _is_arabic(before.text)
+            or not _joined(text, before, word)
+            or word.folded.startswith(("و", "ي"))  # "and": a new member; "ي…": a verb
+            or word.folded.endswith("وا")  # "يشتكوا": a verb of "they"
+        ):
+            continue
+        if (
+            _arabic_rank(word.folded) is None
+            and len(word.folded) >= 3
+            and not any(f in _arabic_places() or f in _COMMON for f in _bare(word.folded))
+            and _looks_like_name(word.folded)
+        ):
+            marked[i] = True
+
+
 # "the chairman", "la enfermera", "notre voisine": a person described after a name.
 _DESCRIBING = _split("the our my la el le notre mon ma nuestra nuestro mi")
 # "Ohnmar and her kids", "Ayelen y su hija": a person, with a family.
@@ -2631,11 +2829,11 @@ def _lower_case_titles(text: str, words: list[_Word], marked: list[bool]) -> Non
 _GREETINGS = _split("""
 hello hi hey good morning afternoon evening bonjour bonsoir salut hola buenos buenas dias
 tardes noches habari jambo hujambo salama shikamoo sannu barka ina kwana salam salaam
-assalamu alaikum
-""")
+assalamu alaikum moi
+""")  # "moi": "moi c'est X", "moi c X" opens a message as a greeting does
 _SELF_INTRODUCTIONS = _by_first_word(
     _phrase(p)
-    for p in "c'est|moi c'est|ici c'est|its|it's|it is|this is|here is|"
+    for p in "c'est|moi c'est|ici c'est|c|its|it's|it is|this is|here is|"
     "ni|ni ne|nine|soy|es|habla|aqui|aquí".split("|")
 )
 
@@ -2664,6 +2862,8 @@ def _greeting_introductions(text: str, words: list[_Word], marked: list[bool]) -
         name = words[j]
         if _lower_case_unknown(name) or _unknown_capitalised(name):
             marked[j] = True
+            if not name.capital:  # "moi c djénéba samaké": the family name too
+                _lower_case_rest(text, words, marked, j)
         return
     _signed_at_the_end(text, words, marked)
 
@@ -2984,6 +3184,7 @@ village town city county district parish church mosque school hospital camp sett
 river lake fleuve rivière lac río laguna mto ziwa kogin tafkin نهر بحيرة
 kijiji mtaa kambi shule kanisa msikiti hospitali wilaya kata mji soko مستوصف مدرسة
 unguwar garin makarantar masallacin kasuwar asibitin sansanin jihar
+aldea cantón bairro secteur localité hameau
 حي مخيم مدينة قرية منطقة بلدة مسجد مستشفى رأس وادي جبل بحر
 """)
 # "مستشفى الأمير حمزة", "مدرسة الملك عبدالله الثاني": a school, a hospital named after a
@@ -3023,6 +3224,10 @@ chairman chairperson delegado délégué balozi
 """)
 
 
+# Place words that are Swahili words too: "jina lake X" is "his name X", no lake.
+_SWAHILI_LOOKALIKES = _split("lake")
+
+
 def _protected(text: str, words: list[_Word]) -> list[bool]:
     """The words of a listed place or organisation, or of a place made as above: never a name."""
     kept = [False] * len(words)
@@ -3032,7 +3237,10 @@ def _protected(text: str, words: list[_Word]) -> list[bool]:
         if length:
             kept[i : i + length] = [True] * length
         prefix = word.folded in _PLACE_PREFIXES and word.capital
-        place_word = word.folded in _PLACE_WORDS or (
+        place_word = (
+            word.folded in _PLACE_WORDS
+            and not (word.folded in _SWAHILI_LOOKALIKES and not word.capital and _swahili(words))
+        ) or (
             _is_arabic(word.text)
             and any(f in _PLACE_WORDS and len(f) >= 4 for f in _bare(word.folded)[1:])
         )
@@ -3160,7 +3368,7 @@ yana tana muna suna ina kuna zaune zama
 # "from", "de" and "من" are also whose and from whom ("threats from X", "la fille de X",
 # "سمعت من X"): they make a place only after a word for coming, living or a place, so that
 # a name in no list after them is still removed (safety before fewer false alarms).
-_FROM = _split("from de")
+_FROM = _split("from de daga kutoka")
 _FROM_A_PLACE = _split("""
 come came comes coming arrived arrive arrives fled flee fleeing displaced moved returned
 returnees caller callers people person persons family families refugee refugees idp idps
@@ -3170,11 +3378,27 @@ réfugié réfugiée réfugiés réfugiées appel appelant appelante gens habita
 quartier territoire région province
 vengo viene vienen venimos vinimos llegó llegaron salimos desplazado desplazada
 desplazados refugiado refugiados gente familia familias personas
+police policemen soldiers soldier army militia youths traders farmers herders fishermen
+policiers policier gendarmes soldats militaires commerçants éleveurs pêcheurs
+policía policías soldados militares comerciantes
+mayor governor chief commissioner maire gouverneur préfet alcalde gobernador prefecto
+comisario alcaldía mairie
+zo zuwa dawo gudu gudo fito taho hijira mutane mutanen garin kauye kauyen yan ƴan
+wakimbizi mkimbizi wageni mgeni watu mtu familia kijiji mji kambi wilaya
+congolais congolaises rwandais burundais maliens burkinabè burkinabe nigériens tchadiens
+soudanais centrafricains camerounais ivoiriens sénégalais mauritaniens nigérians
 """)
+# (Its later lines: a place's police, soldiers or head, "police from X", "el alcalde de X";
+# Hausa and Swahili words of coming and of places, "mun zo daga X", "mkimbizi kutoka X";
+# peoples in the plural, "les Congolais de X".)
+# Swahili verbs of coming, fleeing, moving ("tulikuja kutoka X", "wamekimbia kutoka X").
+_SWAHILI_COMING = re.compile(r"\w*(?:ja|fika|kimbia|hamia|rudi|hama|safiri|hamishwa)")
 _ARABIC_FROM_A_PLACE = _split("""
 نازح نازحة نازحين نازحون جاء جاءت جينا جيت وصل وصلت وصلنا هربنا هرب هربت لاجئ لاجئة
 لاجئين أهل اهل ناس مخيم منطقة قرية مدينة أصله اصله أصلها اصلها
 """)
+# "وصلنا كوستي": a verb of arriving or living then a word no list knows names a place.
+_ARABIC_ARRIVED = _split("وصلنا وصلت وصل وصلوا جينا جيت سكنا ساكنين نزحنا رحنا")
 # Words before the locative that make the next word a person: "a letter from X", "de la
 # part de X", "le fils de X", "la maison de X", "kutoka kwa X" ("kwa" is no locative).
 _PERSON_BEFORE_LOCATIVE = _RELATION_WORDS | _split("""
@@ -3206,8 +3430,12 @@ def _protect_after_locatives(text: str, words: list[_Word], kept: list[bool]) ->
         if _is_arabic(word.text):
             # "نازح من مونغونو": an Arabic word no vocabulary or list knows after "من", "في".
             kept[i] = (
-                before.folded in _ARABIC_LOCATIVES
-                and (before.folded != "من" or _after(words, i - 1, _ARABIC_FROM_A_PLACE))
+                (before.folded in _ARABIC_LOCATIVES or before.folded in _ARABIC_ARRIVED)
+                and (
+                    before.folded != "من"
+                    or _after(words, i - 1, _ARABIC_FROM_A_PLACE)
+                    or (i >= 2 and text[words[i - 2].end : before.start] in ("، ", ", "))
+                )
                 and _arabic_rank(word.folded) is None
                 and _is_known(word) is None
                 and not (i >= 2 and _person_before(words[i - 2].folded))
@@ -3233,12 +3461,15 @@ def _protect_after_locatives(text: str, words: list[_Word], kept: list[bool]) ->
         else:
             i_before, article = i - 1, False
         if before.folded in _FRENCH_AT or (before.folded in _HAUSA_AT and not before.capital):
-            if i_before < 1 or words[i_before - 1].folded not in _BEING_AT:
+            if not _at_a_place(words, i_before):
                 continue
         elif before.folded not in _LOCATIVES and not (article and before.folded in _THROUGH):
             continue
         elif before.folded in _FROM and not (
-            _after(words, i_before, _FROM_A_PLACE) or _from_after_a_name(text, words, i_before)
+            _after(words, i_before, _FROM_A_PLACE)
+            or _from_after_a_name(text, words, i_before)
+            or _after_a_people(words, i_before)
+            or (i_before >= 1 and _SWAHILI_COMING.fullmatch(words[i_before - 1].folded))
         ):
             continue
         if i_before >= 1 and _person_before(words[i_before - 1].folded):
@@ -3251,9 +3482,39 @@ def _protect_after_locatives(text: str, words: list[_Word], kept: list[bool]) ->
                 kept[k] = True
 
 
+# Verbs and words before "à" that make the next word a person: "merci à X", "j'ai donné
+# l'argent à X", "dites à X", "bienvenue à X"; Hausa "a" is "at" only.
+_TO_A_PERSON = re.compile(
+    r"merci|remerci\w*|dit|dis|dites|dire|parl\w*|demand\w*|donn\w*|envoy\w*|écri\w*|"
+    r"ecri\w*|téléphon\w*|telephon\w*|appel\w*|montr\w*|confi\w*|remi\w*|rend\w*|"
+    r"vend\w*|pay\w*|prêt\w*|expliqu\w*|signal\w*|répon\w*|adress\w*|salu\w*|bonjour|"
+    r"bienvenu\w*|bravo|courage|félicitation\w*|gloire|grâce|grace|marié\w*|mariée|appartien\w*|"
+    r"conseill\w*|annonc\w*|transmet\w*|transmis|pens\w*|faut|plainte|plaint\w*|"
+    r"référ\w*|refer\w*|orient\w*|confié\w*"
+)
+
+
+def _at_a_place(words: list[_Word], k: int) -> bool:
+    """ "à" or Hausa "a" (words[k]) before a place: after a verb of being or living there
+    ("il habite à X", "yana a X"), or with no verb of giving, saying or thanking in the four
+    words before it ("on dort dehors à Kaya", "blessé par les VDP à X", "an kai hari a X");
+    Hausa "a" only in a Hausa message (Spanish "a" names a person: "vi a X")."""
+    if k >= 1 and words[k - 1].folded in _BEING_AT:
+        return True
+    if words[k].text == "a" and not _hausa(words):  # "à" folds to "a": the text tells them apart
+        return False
+    return not any(_TO_A_PERSON.fullmatch(w.folded) for w in words[max(0, k - 4) : k])
+
+
 # Every word that may stand just before a place above (made once: this runs on every word).
 _BEFORE_A_PLACE = (
-    _LOCATIVES | _ARABIC_LOCATIVES | _PLURAL_ARTICLES | _LOCATIVE_ARTICLES | _FRENCH_AT | _HAUSA_AT
+    _LOCATIVES
+    | _ARABIC_LOCATIVES
+    | _ARABIC_ARRIVED
+    | _PLURAL_ARTICLES
+    | _LOCATIVE_ARTICLES
+    | _FRENCH_AT
+    | _HAUSA_AT
 )
 
 
@@ -3262,13 +3523,27 @@ def _after(words: list[_Word], k: int, cues: set[str]) -> bool:
     return k >= 1 and words[k - 1].folded in cues
 
 
+def _after_a_people(words: list[_Word], k: int) -> bool:
+    """ "garífuna de X", "les Dinka from X": a people before "from" says where they live."""
+    return k >= 1 and (
+        _group_folded(words[k - 1].folded) or words[k - 1].folded in _arabic_nationalities()
+    )
+
+
 def _from_after_a_name(text: str, words: list[_Word], k: int) -> bool:
     """ "Je suis Mwavita Bulambo, de Kabare": "from" set off by a comma after a capitalised
-    word inside a sentence says where that person is from."""
+    word inside a sentence says where that person is from; "daga", "kutoka" also with no
+    comma ("Ni ne Kachallah Karagama daga Dalori")."""
     if k < 1:
         return False
     name = words[k - 1]
-    return name.capital and not name.initial and text[name.end : words[k].start] == ", "
+    gap = text[name.end : words[k].start]
+    return (
+        name.capital
+        and not name.initial
+        and (gap == ", " or (gap == " " and words[k].folded in ("daga", "kutoka")))
+        and not _is_title(name)
+    )
 
 
 def _person_before(folded: str) -> bool:
@@ -3297,6 +3572,8 @@ def _after_in(words: list[_Word], i: int) -> bool:
     before = words[i - 1].folded
     if before in _IN:
         return True
+    if before in _FRENCH_AT and not words[i - 1].capital and _at_a_place(words, i - 1):
+        return True  # "on dort dehors à Kaya", "ba mu da gida a Kaya"
     # "llegamos a Cúcuta", "llegamos bien a Cúcuta": the verb, or the verb and one word.
     return before in _TO and any(_GOING.fullmatch(w.folded) for w in words[max(0, i - 3) : i - 1])
 
@@ -3537,6 +3814,7 @@ def _latin_particles(text: str, words: list[_Word], marked: list[bool], kept: li
             and words[j].capital
             and not kept[j]
             and words[j].folded not in _COMMON
+            and not words[j].text.isupper()  # "Oisín de la ONG": an acronym, no family name
             and all(
                 _joined(text, a, b) for a, b in zip(words[i:j], words[i + 1 : j + 1], strict=True)
             )
@@ -3722,18 +4000,20 @@ def _ids(text: str) -> list[Span]:
     ]
 
 
+# Digits said in words; Arabic also as spoken in the Levant, Egypt and the Maghreb ("تنين",
+# "تمانية", "ربعة").
 _DIGIT_WORDS = {}
 for _digit, _line in enumerate(
     [
         "zero oh o sifuri sifiri sifili cero zéro صفر",
         "one un une uno una moja daya ɗaya واحد",
-        "two deux dos mbili biyu اثنان اثنين إثنان اتنين",
+        "two deux dos mbili biyu اثنان اثنين إثنان اتنين تنين",
         "three trois tres tatu uku ثلاثة ثلاثه تلاتة",
-        "four quatre cuatro nne hudu huɗu أربعة اربعة اربعه أربعه",
+        "four quatre cuatro nne hudu huɗu أربعة اربعة اربعه أربعه ربعة",
         "five cinq cinco tano biyar خمسة خمسه",
         "six seis sita shida ستة سته",
         "seven sept siete saba bakwai سبعة سبعه",
-        "eight huit ocho nane takwas ثمانية ثمانيه تمانية",
+        "eight huit ocho nane takwas ثمانية ثمانيه تمانية تمانيه تمنية ثمنية",
         "nine neuf nueve tisa tara تسعة تسعه",
     ]
 ):
@@ -3866,10 +4146,11 @@ def _fold_keeping_length(text: str) -> str:
 _STREET = (
     r"street|st|road|rd|avenue|ave|av|lane|drive|close|crescent|highway|rue|boulevard|bd|"
     r"allée|allee|chemin|route|impasse|calle|c/|avenida|avda|carrera|paseo|camino|callejón|"
-    r"barabara|mtaa|titi|titin|layi|layin|hanya|شارع|طريق|زقاق|درب"
+    r"barabara|mtaa|titi|titin|layi|layin|hanya|rua|travessa|شارع|طريق|زقاق|درب"
 )
 _HOUSE = (
-    r"house|plot|flat|apartment|shelter|maison|casa|nyumba|kiwanja|gida|منزل|بيت|شقة|بناية|عمارة"
+    r"house|plot|flat|apartment|shelter|maison|porte|parcelle|casa|nyumba|kiwanja|gida|منزل|بيت|"
+    r"شقة|بناية|عمارة|دار"
 )
 # A camp's block, by its number or letter and number: "Block B-4", "bloc 12".
 _BLOCK = r"block|bloc|bloque|بلوك"
@@ -3904,9 +4185,9 @@ _ADDRESS = re.compile(
     rf"|(?<![\w])(?i:calle|carrera|cra|cl|avenida|av|diagonal|dg|transversal|tv)\.?\s+\d{{1,3}}"
     rf"[a-zA-Z]?(?:\s+(?i:bis|sur|norte|este|oeste))*\s*(?:#|(?i:{_NUMBER_WORD}))\s*\d{{1,3}}"
     rf"[a-zA-Z]?\s*-\s*\d{{1,3}}"
-    # "Street 18", "شارع ١٨": a numbered street
-    rf"|(?<![\w])(?i:{_STREET})\s+(?:(?i:{_NUMBER_WORD})\s*)?{_NUM}"
-    rf"(?=\s*[,،]\s*(?:(?i:{_HOUSE})|(?i:{_NUMBER_WORD}))\s*{_NUM})"
+    # "Street 18", "شارع ١٨", "Rue 14.27": a numbered street
+    rf"|(?<![\w])(?i:{_STREET})\s+(?:(?i:{_NUMBER_WORD})\s*)?{_NUM}(?:[.\-/]\d{{1,4}})?"
+    rf"(?=\s*[,،]\s*(?:(?i:{_HOUSE})\s+(?:(?i:{_NUMBER_WORD})\s*)?|(?i:{_NUMBER_WORD})\s*){_NUM})"
     # "Block 4, Nyumba 112": a camp's block, then the shelter or house in it
     rf"|(?<![\w])(?i:{_BLOCK})\s+{_BLOCK_ID}\s*[,،]\s*(?i:{_HOUSE})\s+(?:(?i:{_NUMBER_WORD})\s*)?{_NUM}"
     # "house number 12", "nyumba namba 45", "gida mai lamba 7", "منزل رقم 5"
@@ -3920,7 +4201,8 @@ _ADDRESS = re.compile(
 # Ermita", "…, حي الميدان") and the town ("…, Gwale, Kano"): with the house number they
 # point at one door, so they go with it.
 _AREA = (
-    r"quartier|barrio|sector|colonia|urbanización|mtaa|kijiji|unguwar|unguwa|zone|estate|حي|"
+    r"quartier|barrio|bairro|secteur|sector|colonia|urbanización|mtaa|kijiji|unguwar|unguwa|zone|"
+    r"estate|حي|محلة|"
     rf"camp|kambi|sansanin|مخيم|{_BLOCK}"
 )
 _FLOOR = r"floor|étage|etage|piso|ghorofa|bene|الطابق|طابق"
@@ -3929,8 +4211,16 @@ _ADDRESS_MORE = re.compile(
     rf"\s*[,،]\s*(?:"
     rf"(?i:{_AREA}|{_HOUSE}|{_STREET}|{_FLOOR})\s+(?:(?i:{_CONNECT})\s+)?"
     rf"(?:(?i:{_NUMBER_WORD})\s*)?(?:{_NUM}|{_BLOCK_ID}|(?:{_NAME_WORD})(?:\s+{_CAPITALISED})?)"
-    rf"|{_CAPITALISED}(?:\s+{_CAPITALISED})?\b"
-    rf"(?=\s*(?:[,.;:!?،]|$|\s+(?:and|et|y|na|da|و)\b)))"
+    rf"|{_CAPITALISED}(?:\s+{_CAPITALISED}){{0,2}}\b"
+    rf"(?=\s*(?:[,.;:!?،]|$|\s+(?:and|et|y|na|da|و)\b))"
+    # "…، دار ٢٢، بغداد الجديدة،": an Arabic town, set off by commas; not "و…" (a new
+    # phrase) nor "near", "behind", "in front of"… the mosque (a landmark says no door)
+    rf"|(?!و|قرب|جنب|بجانب|بجنب|عند|مقابل|خلف|أمام|امام|بين|قريب|ورا|جوار|بالقرب|في|من|على|مع)"
+    rf"[\u0621-\u064a]+(?:\s+[\u0621-\u064a]+)?(?=\s*[,.;:!?،]))"
+)
+# "Bairro Cariacó, Rua 5, …", "محلة ٩٠٦، زقاق ١٤، …": the quarter before the street.
+_ADDRESS_BEFORE = re.compile(
+    rf"(?<![\w])(?i:{_AREA})\s+(?:(?:{_NAME_WORD})(?:\s+{_CAPITALISED})?|{_NUM})\s*[,،]\s*$"
 )
 
 
@@ -3938,11 +4228,13 @@ def _addresses(text: str) -> list[Span]:
     spans = []
     for match in _ADDRESS.finditer(text):
         end = match.end()
+        before = _ADDRESS_BEFORE.search(text, max(0, match.start() - 60), match.start())
+        start = before.start() if before else match.start()
         for _ in range(4):  # the building, the floor, the street, the quarter, the town
             more = _ADDRESS_MORE.match(text, end)
             if not more:
                 break
             end = more.end()
-        value = text[match.start() : end].rstrip(" ,.،")
-        spans.append(Span(match.start(), match.start() + len(value), "address"))
+        value = text[start:end].rstrip(" ,.،")
+        spans.append(Span(start, start + len(value), "address"))
     return spans

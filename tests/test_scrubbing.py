@@ -3,6 +3,7 @@ birth or street addresses, in English, French, Spanish, Arabic, Swahili and Haus
 
 from __future__ import annotations
 
+import functools
 import html
 import json
 import re
@@ -399,6 +400,7 @@ UNSEEN8 = ROOT / "tests" / "fixtures" / "scrubbing_unseen8.json"
 UNSEEN9 = ROOT / "tests" / "fixtures" / "scrubbing_unseen9.json"
 UNSEEN10 = ROOT / "tests" / "fixtures" / "scrubbing_unseen10.json"
 UNSEEN11 = ROOT / "tests" / "fixtures" / "scrubbing_unseen11.json"
+UNSEEN12 = ROOT / "tests" / "fixtures" / "scrubbing_unseen12.json"
 
 
 def test_the_seventh_unseen_set_is_labelled_and_hard():
@@ -429,7 +431,9 @@ def test_the_seventh_unseen_set_does_not_fall_below_what_was_measured(language):
 
 
 @pytest.mark.parametrize(
-    "path", [UNSEEN7, UNSEEN8, UNSEEN9, UNSEEN10], ids=["seventh", "eighth", "ninth", "tenth"]
+    "path",
+    [UNSEEN7, UNSEEN8, UNSEEN9, UNSEEN10, UNSEEN11],
+    ids=["seventh", "eighth", "ninth", "tenth", "eleventh"],
 )
 def test_the_studied_blind_sets_meet_the_goals(path):
     """Names at the goals (95% recall, 90% precision) and every other kind found."""
@@ -548,6 +552,54 @@ UNSEEN11_FIRST = {
 @pytest.mark.parametrize("language", sorted(LANGUAGES))
 def test_the_eleventh_unseen_set_does_not_fall_below_its_first_measure(language):
     assert_floor(UNSEEN11, UNSEEN11_FIRST, language)
+
+
+# Measured on the eleventh unseen set after round fourteen, which studied it (the model of
+# name shapes and the rules of docs/benchmarks.md): names 98.3% recall, 90.5% precision.
+UNSEEN11_AFTER = {
+    "ar": (18, 19, 28, 34),
+    "en": (21, 22, 30, 33),
+    "es": (19, 19, 31, 34),
+    "fr": (20, 20, 30, 32),
+    "ha": (20, 20, 28, 30),
+    "sw": (20, 20, 24, 26),
+}
+
+
+@pytest.mark.parametrize("language", sorted(LANGUAGES))
+def test_the_eleventh_unseen_set_does_not_fall_below_what_was_measured(language):
+    assert_floor(UNSEEN11, UNSEEN11_AFTER, language)
+
+
+def test_the_twelfth_unseen_set_is_labelled_hard_and_new():
+    """Written blind during round fourteen as kiosk messages and survey comments from seven
+    more regions (southern Madagascar, eastern Chad, Zamfara and Sokoto, Khyber Pakhtunkhwa
+    and Afghan refugees, Colombia's Pacific coast and Venezuelan migrants, the Kigoma camps,
+    the Bekaa); 40% of its messages name nobody; its names are in no list of ours."""
+    messages = scrub_bench.load(UNSEEN12)
+    assert_labelled(messages, without_identifiers=0.35)
+    assert len(name_words(messages)) >= 150
+    listed = listed_names()
+    for word in name_words(messages):
+        assert word not in listed, word
+
+
+# Measured on the twelfth unseen set when it was new, after round fourteen and never
+# studied (docs/benchmarks.md): names 92.8% recall, 83.2% precision (its one spelled phone
+# number in spoken Levantine digits, missed then, is found since). A floor, not a goal met.
+UNSEEN12_FIRST = {
+    "ar": (27, 31, 29, 42),
+    "en": (27, 28, 27, 32),
+    "es": (35, 35, 36, 36),
+    "fr": (28, 32, 29, 36),
+    "ha": (26, 30, 26, 32),
+    "sw": (25, 25, 26, 30),
+}
+
+
+@pytest.mark.parametrize("language", sorted(LANGUAGES))
+def test_the_twelfth_unseen_set_does_not_fall_below_its_first_measure(language):
+    assert_floor(UNSEEN12, UNSEEN12_FIRST, language)
 
 
 def name_words(messages: list[dict]) -> set[str]:
@@ -928,6 +980,8 @@ def test_a_place_word_does_not_reach_across_a_comma():
         ("zéro six un deux trois quatre cinq six sept huit", "[phone]"),
         ("cero seis uno dos tres cuatro cinco seis siete", "[phone]"),
         ("صفر سبعة واحد اثنان ثلاثة أربعة خمسة ستة", "[phone]"),
+        # Spoken Levantine, Egyptian and Maghrebi forms of the digits.
+        ("نمرتي صفر تسعة، تنين تمنية ربعة، خمسة تلاتة", "نمرتي [phone]"),
         ("sifili takwas sifili uku daya biyu uku", "[phone]"),
         ("0712 three four five six seven eight", "[phone]"),
         # Dates of birth and other full dates; a year or a month alone stays.
@@ -1674,4 +1728,180 @@ def test_places_named_after_people_initials_and_appositions(text, scrubbed):
 )
 def test_locatives_shorthand_nicknames_and_other_scripts(text, scrubbed):
     """Round thirteen: where, not who, after a locative; how enumerators write names."""
+    assert scrub(text) == (text if scrubbed is None else scrubbed)
+
+
+# -- Round fourteen: a model of name shapes, and rules learnt from the eleventh set ---------
+
+sys.path.insert(0, str(ROOT / "collector" / "name_lists"))
+
+import make_name_model  # noqa: E402
+
+
+def test_the_name_model_ships_small_and_loads():
+    """The model file is small, every line a letter group and a number, and the scrubber
+    reads it: names of our regions look like names, ordinary words do not."""
+    path = ROOT / "collector" / "name_lists" / make_name_model.MODEL
+    assert path.stat().st_size < 2_000_000
+    model = scrubbing._name_model()
+    assert len(model) > 10_000
+    assert all(1 <= len(g.strip("^$")) <= 4 for g in model)
+    assert scrubbing._name_shape("wanjiru") > 0 > scrubbing._name_shape("kitchen")
+    assert scrubbing._name_shape("قاتلواك") >= scrubbing._NAME_SHAPE["arabic"]
+    assert scrubbing._name_shape("الحكومة") < scrubbing._NAME_SHAPE["arabic"]
+
+
+def test_the_name_model_is_deterministic():
+    """The same lists give the same model: two trainings on one seeded sample are equal,
+    and the letter groups come sorted (the file's bytes then do not change)."""
+    names, words = make_name_model.sources()
+    pick = lambda groups: {k: set(sorted(v)[::40]) for k, v in groups.items()}  # noqa: E731
+    first = make_name_model.train(pick(names), pick(words))
+    second = make_name_model.train(pick(names), pick(words))
+    assert first == second and list(first) == sorted(first)
+
+
+def test_held_out_names_score_above_held_out_words():
+    """Trained without a seeded tenth of the names and of the words, the model scores those
+    names above those words on average, in both scripts, and ranks a held-out name above a
+    held-out word in most pairs (docs/benchmarks.md gives the full figures)."""
+    scored = make_name_model.held_out(limit=3000)
+    for arabic in (False, True):
+        names = [v for _, w, v in scored["name"] if scrubbing._is_arabic(w) == arabic]
+        words = [v for _, w, v in scored["word"] if scrubbing._is_arabic(w) == arabic]
+        assert sum(names) / len(names) > sum(words) / len(words) + 0.3, arabic
+        assert make_name_model._pairs(names, words) > 0.8, arabic
+
+
+@functools.lru_cache(maxsize=1)
+def _known_words_most_like_names() -> tuple[str, ...]:
+    """Scored once for every case below: the vocabulary's and the gazetteer's words."""
+    vocabulary = _most_name_like(scrubbing._vocabulary())
+    return tuple(vocabulary + _most_name_like(scrubbing._gazetteer()))
+
+
+def _most_name_like(words, count: int = 60) -> list[str]:
+    """The lower-case Latin words of a list that the model finds most like names (less those
+    a name list holds: "mohammad" is in the vocabulary too, and a name)."""
+    names = scrubbing._name_list() | scrubbing._AFRICAN_NAMES | scrubbing._AMBIGUOUS_NAMES
+    latin = sorted(
+        w for w in words if w.isalpha() and w.isascii() and len(w) >= 4 and w not in names
+    )
+    return sorted(latin, key=lambda w: (-scrubbing._name_shape(w), w))[:count]
+
+
+@pytest.mark.parametrize(
+    "template",
+    [
+        "nimesikia kutoka kwa {w} kwamba chakula kimefika",
+        "na ji daga wurin {w} cewa za a raba abinci",
+        "muhamadi na {w} ndio viongozi wa block",
+        "{w} na {w} ndio viongozi wa block",
+        "our chairman {w} is selling soap",
+        "on dort dehors à {W} depuis janvier",
+    ],
+)
+def test_the_model_never_turns_a_town_or_a_word_into_a_name(template):
+    """The words of our vocabularies and the towns of GeoNames that look most like names to
+    the model, and that no name list holds, stay where it is asked (the rules ask it only
+    about words no list knows)."""
+    for word in _known_words_most_like_names():
+        text = template.format(w=word, W=word.capitalize())
+        found = [text[s.start : s.end].casefold() for s in find(text) if s.kind == "name"]
+        assert word not in found, text
+
+
+@pytest.mark.parametrize(
+    "text, scrubbed",
+    [
+        # The model: lower-case names after "kutoka kwa", "daga wurin", in lists, after a
+        # word for a person, where no list knows them...
+        (
+            "nimepata habari kutoka kwa chausiku kwamba mgao umechelewa",
+            "nimepata habari kutoka kwa [name] kwamba mgao umechelewa",
+        ),
+        (
+            "na samu labari daga wurin ladiyo cewa an rufe kasuwa",
+            "na samu labari daga wurin [name] cewa an rufe kasuwa",
+        ),
+        ("zuberi na rehema ndio walinzi wa kisima", "[name] na [name] ndio walinzi wa kisima"),
+        ("akwai jummai da larai a cikin tanti", "akwai [name] da [name] a cikin tanti"),
+        (
+            "our chairman ongwech is keeping the tarpaulins",
+            "our chairman [name] is keeping the tarpaulins",
+        ),
+        ("تهديد من أكول دينق كل يوم", "تهديد من [name] [name] كل يوم"),
+        ("جارنا ongwech مريض من أمس", "جارنا [name] مريض من أمس"),
+        (
+            "jirani yangu ni msudani, jina lake دينق, anaomba msaada",
+            "jirani yangu ni msudani, jina lake [name], anaomba msaada",
+        ),
+        (
+            "moi c aminata traoré, je vends du poisson au marché",
+            "moi c [name] [name], je vends du poisson au marché",
+        ),
+        # ...but not things, peoples or nationalities in lists, nor a word after "chairman".
+        ("tunahitaji unga na mafuta na sukari", None),
+        ("tunalima mihogo na viazi vitamu", None),
+        ("muna bukatar shinkafa da wake da mai", None),
+        ("Los hondureños y guatemaltecos hacemos fila.", None),
+        ("our chairman also keeps the keys", None),
+        ("ما في internet بالمخيم من أمس", None),
+        ("Moi c'est bon, merci.", None),
+        ("Tuliona Lake Albert jana.", None),
+        # "à" and Hausa "a" before a place with no verb of living; a person after "merci
+        # à", "donné à", "dites à"...
+        ("On dort dehors à Gandafabou depuis janvier.", None),
+        ("Les VDP ont blessé trois jeunes à Djibasso hier.", None),
+        ("an kai hari a Djibasso ranar Litinin", None),
+        ("Merci à Nsimire pour son aide.", "Merci à [name] pour son aide."),
+        ("J'ai donné l'argent à Kabuo hier.", "J'ai donné l'argent à [name] hier."),
+        ("Dites à Kabuo que la réunion est demain.", "Dites à [name] que la réunion est demain."),
+        # "from" after the police, a mayor, a village, a people, a refugee: a place...
+        ("Police from Kiryandongo did nothing.", None),
+        ("El alcalde de Chajul no vino a la reunión.", None),
+        ("La aldea de San Juan Cotzal no tiene agua.", None),
+        ("Los garífunas de Punta Gorda piden ayuda.", None),
+        ("Mun zo daga Djibasso jiya.", None),
+        ("tulikuja kutoka Kagunga mwaka jana", None),
+        ("mkimbizi kutoka Kagunga anaomba msaada", None),
+        ("وصلنا ربك أمس والحمد لله", None),
+        (
+            "Ni ne Ladi Tanko daga Djibasso, muna bukatar ruwa.",
+            "Ni ne [name] [name] daga Djibasso, muna bukatar ruwa.",
+        ),
+        (
+            "اسمي ريم بشير، من دارفور، ساكنة بالمخيم",
+            "اسمي [name] [name]، من دارفور، ساكنة بالمخيم",
+        ),
+        # ...threats from a person stay a person's ("daga", "kutoka" as "from").
+        (
+            "barazana daga Tankari, yana cewa ba za mu sha ruwa ba",
+            "barazana daga [name], yana cewa ba za mu sha ruwa ba",
+        ),
+        (
+            "I received threats from Odongo at the market.",
+            "I received threats from [name] at the market.",
+        ),
+        ("Gracias a Yuleisy de la ONU por la visita.", "Gracias a [name] de la ONU por la visita."),
+        # Addresses of Mozambique, Burkina Faso, Iraq and Honduras, with their quarter.
+        ("They stay at House 9, Rua 12, bairro Chiuba, Pemba.", "They stay at [address]."),
+        ("ninaishi Bairro Natite, Rua 7, nyumba namba 12, Pemba", "ninaishi [address]"),
+        (
+            "Ina zaune a Rue 17.31, Porte 45, Secteur 9, Bobo-Dioulasso, babu ruwa.",
+            "Ina zaune a [address], babu ruwa.",
+        ),
+        (
+            "ساكنين محلة ٧١٢، زقاق ٩، دار ٥، الكرادة، والكهرباء مقطوعة",
+            "ساكنين [address]، والكهرباء مقطوعة",
+        ),
+        (
+            "Vivo en Calle 4, casa 22, Colonia Las Brisas, Choloma y tengo miedo.",
+            "Vivo en [address] y tengo miedo.",
+        ),
+    ],
+)
+def test_name_shapes_places_after_from_and_addresses(text, scrubbed):
+    """Round fourteen: the model of name shapes where the rules hesitate; where, not who,
+    after "à", "from" and "daga"; addresses with a door number."""
     assert scrub(text) == (text if scrubbed is None else scrubbed)
