@@ -22,6 +22,13 @@
    filters by, and their keys are built in steps (Store.key_step), each timed: the
    longest step is the longest a laptop's sync could wait for the database meanwhile.
 
+4. `--repeat` also times a repeat's table: a version of the survey with a household
+   repeat (0-5 instances per record) is published and added to the records. `--paths N`
+   then times the store alone for the admin's views, read from the keys and, with the
+   keys set aside, from the JSON, in turns (a busy machine slows both alike).
+
+    python benchmarks/table_bench.py --records 100000 --roles admin --repeat --paths 5
+
 Results are described in docs/benchmarks.md ("The data table at 1,000,000 records").
 """
 
@@ -56,6 +63,13 @@ VIEWS = {
         ("filtered and sorted", "q_gender=woman&from_life_satisfaction=8&sort=trust_people"),
         ("filtered: text contains", "q_comments=water"),
         ("sorted, page 200", "sort=life_satisfaction&page=200"),
+        ("filtered: a multiple choice", "q_discrimination_grounds=religion"),
+        (
+            "filtered: two ticks of a multiple choice, sorted",
+            "q_discrimination_grounds=religion&q_discrimination_grounds=health"
+            "&sort=life_satisfaction",
+        ),
+        ("filtered: a multiple choice and a choice", "q_reported_to=no_one&q_gender=woman"),
     ],
     "analyst": [
         ("first page", ""),
@@ -65,6 +79,15 @@ VIEWS = {
         ("sorted, page 200", "sort=life_satisfaction&page=200"),
     ],
 }
+# The repeat's table (`--repeat`): a version of the survey with a household repeat, 0-5
+# instances per record (2.5 on average), added to the database's records.
+REPEAT = "household"
+REPEAT_VIEWS = [
+    ("repeat: first page", ""),
+    ("repeat: page 200", "page=200"),
+    ("repeat: sorted by age", "sort=hh_age"),
+    ("repeat: filtered by a choice", "q_hh_relation=child"),
+]
 
 
 def signed_in(app, name: str):
@@ -79,18 +102,18 @@ def signed_in(app, name: str):
     return client
 
 
-def timed(client, params: str) -> tuple[float, int, str]:
+def timed(client, params: str, path: str = f"/data/{FORM}") -> tuple[float, int, str]:
     started = time.perf_counter()
-    response = client.get(f"/data/{FORM}?{params}", headers={"Accept-Language": "en"})
+    response = client.get(f"{path}?{params}", headers={"Accept-Language": "en"})
     elapsed = time.perf_counter() - started
     text = response.text
     if response.status_code != 200:
-        raise RuntimeError(f"GET ?{params}: {response.status_code} {text[:300]}")
-    total = re.search(r"<p>([0-9,]+) records?</p>", text)
+        raise RuntimeError(f"GET {path}?{params}: {response.status_code} {text[:300]}")
+    total = re.search(r"<p>([0-9,]+) (?:records?|rows?)</p>", text)
     return elapsed, int(total.group(1).replace(",", "")) if total else -1, text
 
 
-def run(db: Path, workdir: Path, roles) -> list[dict]:
+def run(db: Path, workdir: Path, roles, repeat: bool = False) -> list[dict]:
     from werkzeug.security import generate_password_hash
 
     from sync_server import create_app
@@ -107,14 +130,16 @@ def run(db: Path, workdir: Path, roles) -> list[dict]:
     Store.build_keys_in_background = False
     results = []
     for role in roles:
-        views = VIEWS[role]
+        views = [(what, params, f"/data/{FORM}") for what, params in VIEWS[role]]
+        if repeat and role == "admin":
+            views += [(w, p, f"/data/{FORM}/repeat/{REPEAT}") for w, p in REPEAT_VIEWS]
         client = signed_in(app, f"bench-{role}")
-        for _what, params in views:
-            timed(client, params)  # registers the view's questions (read from the JSON)
+        for _what, params, path in views:
+            timed(client, params, path)  # registers the view's questions (read from the JSON)
         build_keys(db)
-        for what, params in views:
-            first, total, _ = timed(client, params)
-            times = [timed(client, params)[0] for _ in range(TIMED_REPEATS)]
+        for what, params, path in views:
+            first, total, _ = timed(client, params, path)
+            times = [timed(client, params, path)[0] for _ in range(TIMED_REPEATS)]
             results.append(
                 {
                     "role": role,
@@ -133,6 +158,65 @@ def run(db: Path, workdir: Path, roles) -> list[dict]:
                 flush=True,
             )
     return results
+
+
+def compare_paths(db: Path, repeats: int) -> None:
+    """The store's work alone (`Store.table_page`, `Store.repeat_page`: SQL and JSON
+    decoding, no template) for the admin's views, read from the keys and, with the keys
+    set aside, from every record's JSON, in turns (so that a busy machine slows both
+    alike): median of `repeats`, with the count ("+ count", a view's first request) and
+    without (later pages, the count kept)."""
+    from urllib.parse import parse_qsl
+
+    from werkzeug.datastructures import MultiDict
+
+    from sync_server import access, data, data_table, exports
+    from sync_server.store import Store
+
+    store = Store(db)
+    Store.build_keys_in_background = False
+    classes = access.ALL_CLASSES
+    forms = data.form_history(FORM, store)
+    views = [(w, p, None) for w, p in VIEWS["admin"]] + [(w, p, REPEAT) for w, p in REPEAT_VIEWS]
+    print("Store only: keys against the JSON (median ms; + count: with the view's count)")
+    try:
+        for what, params, repeat in views:
+            shown = [c for c in exports.export_columns(forms, repeat) if not c.meta]
+            columns = data_table.table_columns([c for c in shown if c.kind != "dummy"], forms, "en")
+            args = MultiDict(parse_qsl(params))
+            query, page = data_table.parse(args, columns), int(args.get("page", 1))
+            if repeat is not None and REPEAT not in dict(data.form_repeats(forms, "en")):
+                continue
+
+            def page_of(total, query=query, page=page, repeat=repeat):
+                if repeat is None:
+                    return store.table_page(FORM, {}, query, page, classes=classes, total=total)
+                return store.repeat_page(
+                    FORM, repeat, {}, query, page, classes=classes, total=total
+                )
+
+            timings: dict[str, list[float]] = {}
+            for _ in range(repeats):
+                for path in ("keys", "json"):
+                    if path == "json":  # as before the keys: every question read from the JSON
+                        store.keyed_columns = lambda *a, **k: frozenset()
+                        store._instances_keyed = lambda *a, **k: None
+                    total = None
+                    for counted in (True, False):  # then with the count kept, as a page would
+                        started = time.perf_counter()
+                        _, total = page_of(total)
+                        spent = time.perf_counter() - started
+                        timings.setdefault(f"{path}{'+' if counted else ''}", []).append(spent)
+                    store.__dict__.pop("keyed_columns", None)
+                    store.__dict__.pop("_instances_keyed", None)
+            ms = {k: 1000 * statistics.median(v) for k, v in timings.items()}
+            print(
+                f"  {what:<48} keys {ms['keys']:8.1f} (+ count {ms['keys+']:8.1f})"
+                f"   JSON {ms['json']:8.1f} (+ count {ms['json+']:8.1f})",
+                flush=True,
+            )
+    finally:
+        store.close()
 
 
 def build_keys(db: Path) -> None:
@@ -163,6 +247,69 @@ def build_keys(db: Path) -> None:
         store.close()
 
 
+def with_repeat(db: Path, seed: int) -> None:
+    """Publish a version of the survey with a household repeat and give every record 0-5
+    instances (once: a kept database that has it is left as it is)."""
+    import json
+    import random
+    import sqlite3
+
+    from collector.forms import builtin_forms
+    from sync_server.forms import publish
+    from sync_server.store import Store, answers_json
+
+    relations = ("head", "partner", "child", "parent", "other")
+    store = Store.create(db)  # a database kept from before the newest tables gets them
+    try:
+        done = "SELECT 1 FROM records WHERE form_id = ? AND form_version = 'bench-repeat'"
+        if store.db.execute(done + " LIMIT 1", [FORM]).fetchone():
+            return
+        form = json.loads(builtin_forms()[FORM].to_json())
+        form["version"] = "bench-repeat"
+        form["choices"]["relation"] = [{"name": r, "label": {"en": r.title()}} for r in relations]
+        form["sections"].append(
+            {
+                "name": REPEAT,
+                "label": {"en": "Household members"},
+                "repeat": True,
+                "questions": [
+                    {
+                        "name": "hh_age",
+                        "type": "integer",
+                        "label": {"en": "Age"},
+                        "privacy": "keep",
+                    },
+                    {
+                        "name": "hh_relation",
+                        "type": "select_one",
+                        "choices": "relation",
+                        "label": {"en": "Relation"},
+                        "privacy": "keep",
+                    },
+                ],
+            }
+        )
+        publish(store, json.dumps(form), "bench")
+    finally:
+        store.close()
+    rng, started = random.Random(seed), time.perf_counter()
+    with sqlite3.connect(db) as conn:
+        rows = conn.execute("SELECT uuid, answers FROM records WHERE form_id = ?", [FORM])
+        updates = []
+        for record_uuid, text in rows.fetchall():
+            answers = json.loads(text)
+            answers[REPEAT] = [
+                {"hh_age": rng.randint(0, 90), "hh_relation": rng.choice(relations)}
+                for _ in range(rng.randint(0, 5))
+            ]
+            updates.append((answers_json(answers), record_uuid))
+        conn.executemany(
+            "UPDATE records SET answers = ?, form_version = 'bench-repeat' WHERE uuid = ?",
+            updates,
+        )
+    print(f"Household repeat added in {time.perf_counter() - started:.1f} s", flush=True)
+
+
 def standard(db: Path) -> None:
     """Mark every record standard (for analysts too): the survey's are sensitive."""
     import sqlite3
@@ -178,6 +325,15 @@ def main() -> int:
     parser.add_argument("--seed", type=int, default=20261122)
     parser.add_argument("--analyst-records", type=int, default=100_000)
     parser.add_argument("--roles", default="admin,analyst", help="whose views to time")
+    parser.add_argument(
+        "--repeat", action="store_true", help="also a repeat's table (adds one to the records)"
+    )
+    parser.add_argument(
+        "--paths",
+        type=int,
+        metavar="REPEATS",
+        help="then the store alone, keys against the JSON, for the admin's views",
+    )
     parser.add_argument(
         "--ingest",
         type=int,
@@ -198,8 +354,12 @@ def main() -> int:
         results = []
         if "admin" in args.roles:
             db, _ = prepared_database(args, workdir)
+            if args.repeat:
+                with_repeat(db, args.seed)
             print(f"Page cache warmed in {warm_page_cache(db):.1f} s", flush=True)
-            results += run(db, workdir, ["admin"])
+            results += run(db, workdir, ["admin"], args.repeat)
+            if args.paths:
+                compare_paths(db, args.paths)
         if "analyst" not in args.roles:
             return report(results)
         args.records = args.analyst_records

@@ -163,6 +163,7 @@ def browse(form_id: str):
             total=_TABLE_CACHE.get(count_key),
         )
         remember(count_key, total)
+        preparing = store.keys_pending(form_id, query)  # a notice: pages slower meanwhile
         values = remember(
             known + ("menus", names),
             lambda: store.table_menus(form_id, names, classes=classes),
@@ -188,6 +189,7 @@ def browse(form_id: str):
         cells=cells,
         codes=codes,
         query=query,
+        preparing=preparing,
         view=view_params(filters, query, codes),
         formats=exports.FORMATS,
         repeats=form_repeats(forms, current_locale()),
@@ -351,6 +353,7 @@ def repeat_view(form_id: str, repeat: str):
             total=_TABLE_CACHE.get(count_key),
         )
         remember(count_key, total)
+        preparing = store.keys_pending(form_id, query, repeat)  # a notice, as the records'
     if plan is not None:
         gone = plan.withheld.get(repeat, set())
         for row in rows:
@@ -359,6 +362,7 @@ def repeat_view(form_id: str, repeat: str):
         "data_repeat.html",
         form_id=form_id,
         repeat=repeat,
+        preparing=preparing,
         repeat_label=labels_by_name[repeat],
         rows=rows,
         total=total,

@@ -46,6 +46,8 @@ TABLES = (
     "form_prompts",
     "answer_key_columns",
     "answer_keys",
+    "answer_choice_keys",
+    "answer_item_keys",
     "help_contacts",
 )
 # Each engine's own bookkeeping: the target keeps its own.

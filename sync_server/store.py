@@ -6,6 +6,7 @@ laptop-sized server, PostgreSQL for a national one.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import re
@@ -632,9 +633,10 @@ class Store:
         codes = [code for code, _ in column.choices] if column.kind in ("choice", "choices") else []
         return json.dumps([column.kind, codes])
 
-    def _key_values(self, column) -> tuple[str, list]:
-        """SQL of (empty, num, txt) of a data_table column from the records' JSON."""
-        value = self._answer_sql(self.TABLE_DOC, column.source, column.kind)
+    def _key_values(self, column, doc: str | None = None) -> tuple[str, list]:
+        """SQL of (empty, num, txt) of a data_table column from the records' JSON (or
+        another JSON `doc`: a repeat's instance)."""
+        value = self._answer_sql(doc or self.TABLE_DOC, column.source, column.kind)
         empty = f"CASE WHEN {value} IS NULL THEN 1 ELSE 0 END"
         if column.kind == "number":
             return f"{empty}, {value}, NULL", []
@@ -652,6 +654,9 @@ class Store:
     def _fill_keys(self, form_id: str, column, uuids) -> None:
         """Insert (or replace) the keys of one question for the form's newest revisions of
         `uuids`."""
+        if "/" in column.source:  # a repeat's question: a key per instance
+            self._fill_item_keys(form_id, column, uuids)
+            return
         values, params = self._key_values(column)
         records = "records"
         if self.db.dialect.name == "sqlite":
@@ -665,6 +670,61 @@ class Store:
             + self._KEY_UPSERT,
             [column.source, *params, form_id, *uuids],
         )
+        if column.kind == "choices":
+            self._fill_choice_keys(form_id, column.source, uuids)
+
+    def _fill_choice_keys(self, form_id: str, question: str, uuids) -> None:
+        """A row per code ticked (answer_choice_keys) of a multiple choice question, for
+        the form's newest revisions of `uuids`: the codes the JSON path's filter reads
+        (_answer_filter), so both give the same records."""
+        marks = ", ".join("?" * len(uuids))
+        self.db.execute(
+            f"DELETE FROM answer_choice_keys WHERE question = ? AND record_uuid IN ({marks})",
+            [question, *uuids],
+        )
+        doc, records = self.TABLE_DOC, "records"
+        if self.db.dialect.name == "postgresql":
+            node = f"(({doc})::jsonb -> '{question}')"
+            # jsonb_exists_any: the strings of an array, or the answer if it is one.
+            picked = (
+                f"CROSS JOIN LATERAL jsonb_array_elements(CASE jsonb_typeof({node}) WHEN"
+                f" 'array' THEN {node} WHEN 'string' THEN jsonb_build_array({node})"
+                " ELSE '[]'::jsonb END) AS picked(value)"
+            )
+            code, kept = "picked.value #>> '{}'", "jsonb_typeof(picked.value) = 'string'"
+        else:
+            records += " INDEXED BY sqlite_autoindex_records_1"
+            picked = f", json_each({doc}, '$.\"{question}\"') AS picked"
+            code = "CAST(picked.value AS TEXT)"
+            kept = f"{code} IS NOT NULL"
+        self.db.execute(
+            "INSERT INTO answer_choice_keys (record_uuid, question, code, form)"
+            f" SELECT DISTINCT uuid, ?, {code}, form_id FROM {records} {picked}"
+            f" WHERE form_id = ? AND is_latest = 1 AND uuid IN ({marks}) AND {kept}"
+            " ON CONFLICT DO NOTHING",
+            [question, form_id, *uuids],
+        )
+
+    def _fill_item_keys(self, form_id: str, column, uuids) -> None:
+        """The keys (answer_item_keys) of a repeat's question, `REPEAT/NAME`: one per
+        instance of the form's newest revisions of `uuids`, as the JSON path reads them
+        (repeat_page)."""
+        repeat, _, name = column.source.partition("/")
+        marks = ", ".join("?" * len(uuids))
+        self.db.execute(
+            f"DELETE FROM answer_item_keys WHERE question = ? AND record_uuid IN ({marks})",
+            [column.source, *uuids],
+        )
+        by_uuid = self.db.dialect.name == "sqlite"  # these records by uuid (see _fill_keys)
+        source, index, shape, _ = self._instances(repeat, by_uuid)
+        inner = KeyColumn(name, column.kind, [code for code, _ in column.choices])
+        values, params = self._key_values(inner, "item.value")
+        self.db.execute(
+            "INSERT INTO answer_item_keys (record_uuid, question, item, form, empty, num, txt)"
+            f" SELECT uuid, ?, {index}, form_id, {values} FROM {source}"
+            f" WHERE form_id = ? AND is_latest = 1 AND uuid IN ({marks}) AND {shape}",
+            [column.source, *params, form_id, *uuids],
+        )
 
     def _key_columns(self, form_id: str | None = None) -> dict:
         """{(form, question): (spec, built_through)} of the questions that have keys, made
@@ -674,19 +734,18 @@ class Store:
             sql, params = sql + " WHERE form = ?", [form_id]
         return {(r[0], r[1]): (r[2], r[3]) for r in self.db.execute(sql, params).fetchall()}
 
-    def keyed_columns(self, form_id: str, query) -> frozenset:
+    def keyed_columns(self, form_id: str, query, repeat: str | None = None) -> frozenset:
         """The questions of a TableQuery's sort and filters that are read from answer_keys
         (their keys are complete); those not given are read from the JSON.
 
         A question without keys, or with keys of another kind or choice order, is set to
         be built (`register_keys`, on a connection of its own: this one may be in a read
         snapshot) and built step by step by a thread of this process (`build_in_background`).
-        Pages read the JSON until the last step is done, then the keys."""
+        Pages read the JSON until the last step is done, then the keys. A `repeat`'s
+        table has keys for its sort only, named `REPEAT/NAME`."""
         if query is None:
             return frozenset()
-        wanted = [query.sort] if query.sort is not None else []
-        wanted += [item.column for item in query.filters if item.kind != "choices"]
-        wanted = list({column.source: column for column in wanted}.values())
+        wanted = self._wanted_keys(query, repeat)
         if not wanted:
             return frozenset()
         have = self._key_columns(form_id)
@@ -702,6 +761,29 @@ class Store:
             if registered and self.build_keys_in_background:
                 build_in_background(self.path)
         return frozenset(ready)
+
+    @staticmethod
+    def _wanted_keys(query, repeat: str | None = None) -> list:
+        """The columns a TableQuery sorts and filters by, each once; in a `repeat`'s
+        table, the column it sorts by (its filters read each instance's JSON)."""
+        if query is None:
+            return []
+        if repeat is not None:
+            return [] if query.sort is None else [KeyColumn.item(repeat, query.sort)]
+        wanted = [query.sort] if query.sort is not None else []
+        wanted += [item.column for item in query.filters]
+        return list({column.source: column for column in wanted}.values())
+
+    def keys_pending(self, form_id: str, query, repeat: str | None = None) -> list:
+        """The columns of a TableQuery whose keys are not complete (being built, or not
+        registered yet): its pages read the JSON meanwhile, slower at many records. Read
+        only: the page that asked registered them (keyed_columns)."""
+        have = self._key_columns(form_id)
+        return [
+            column
+            for column in self._wanted_keys(query, repeat)
+            if have.get((form_id, column.source), (None, "")) != (self._key_spec(column), None)
+        ]
 
     def _registered_apart(self, form_id: str, columns) -> bool:
         """register_keys on a connection of its own; False when the database stayed busy
@@ -818,7 +900,8 @@ class Store:
             return
         for chunk in _chunks(list(uuids)):
             marks = ", ".join("?" * len(chunk))
-            self.db.execute(f"DELETE FROM answer_keys WHERE record_uuid IN ({marks})", chunk)
+            for table in ("answer_keys", "answer_choice_keys", "answer_item_keys"):
+                self.db.execute(f"DELETE FROM {table} WHERE record_uuid IN ({marks})", chunk)
             forms = {
                 row[0]
                 for row in self.db.execute(
@@ -834,6 +917,8 @@ class Store:
 
     def _key_filter(self, alias: str, item) -> tuple[str, list]:
         """The condition of a data_table.Filter on its question's keys (table `alias`)."""
+        if item.kind == "choices":
+            return self._choices_filter(alias, item)
         head = f"{alias}.empty = 0"
         if item.kind == "choice":
             codes = [code for code, _ in item.column.choices]
@@ -859,6 +944,28 @@ class Store:
                 params.append(bound)
         return " AND ".join(clauses), params
 
+    @staticmethod
+    def _choices_filter(alias: str, item) -> tuple[str, list]:
+        """A multiple choice filter on answer_choice_keys: the record's row of the first
+        (smallest) code it ticked among those asked for, so that a record that ticked
+        several of them is joined once."""
+        marks = ", ".join("?" * len(item.values))
+        sql, params = f"{alias}.code IN ({marks})", list(item.values)
+        if len(item.values) > 1:
+            sql += (
+                f" AND NOT EXISTS (SELECT 1 FROM answer_choice_keys d WHERE d.record_uuid ="
+                f" {alias}.record_uuid AND d.question = {alias}.question AND d.code IN"
+                f" ({marks}) AND d.code < {alias}.code)"
+            )
+            params += list(item.values)
+        return sql, params
+
+    @staticmethod
+    def _key_table(alias: str) -> str:
+        """The keys table behind an alias of _key_joins: `c..` the codes ticked."""
+        table = "answer_choice_keys" if alias.startswith("c") else "answer_keys"
+        return f"{table} {alias}"
+
     def _joined(
         self, first: str, tables, records_at: int | None = None, with_records: bool = True
     ) -> str:
@@ -868,7 +975,7 @@ class Store:
         keys (without statistics, SQLite would rather scan the form's index)."""
         sqlite = self.db.dialect.name == "sqlite"
         looked_up = [
-            f"answer_keys {alias}" + (" NOT INDEXED" if sqlite else "") for alias in tables
+            self._key_table(alias) + (" NOT INDEXED" if sqlite else "") for alias in tables
         ]
         records = "records" + (" INDEXED BY sqlite_autoindex_records_1" if sqlite else "")
         if with_records:
@@ -880,11 +987,11 @@ class Store:
         answer_keys, the narrowest kinds first (a count starts from the first)."""
         tables, clauses, params = [], [], []
         items = query.filters if query is not None else []
-        narrow = {"choice": 0, "date": 1, "number": 1, "text": 2}
+        narrow = {"choice": 0, "choices": 0, "date": 1, "number": 1, "text": 2}
         for n, item in sorted(enumerate(items), key=lambda x: narrow.get(x[1].kind, 3)):
-            if item.source not in keyed or item.kind == "choices":
+            if item.source not in keyed:
                 continue
-            alias = f"f{n}"
+            alias = f"{'c' if item.kind == 'choices' else 'f'}{n}"
             tables.append(alias)
             sql, more = self._key_filter(alias, item)
             clauses.append(
@@ -909,7 +1016,7 @@ class Store:
                 clauses.append(f"{self._filter_sql(name)} = ?")
                 params.append(value)
         for item in query.filters if query is not None else ():
-            if item.source in keyed and item.kind != "choices":
+            if item.source in keyed:
                 continue
             sql, more = self._answer_filter(doc, item)
             clauses.append(sql)
@@ -1041,11 +1148,11 @@ class Store:
         if not tables:
             sql = f"SELECT count(*) FROM records WHERE {' AND '.join(clauses)}"
         elif plain:  # the keys alone: records are not read
-            keys = self._joined(f"answer_keys {tables[0]}", tables[1:], with_records=False)
+            keys = self._joined(self._key_table(tables[0]), tables[1:], with_records=False)
             _, by_key, params = self._key_joins(form_id, query, keyed, f"{tables[0]}.record_uuid")
             sql = f"SELECT count(*) FROM {keys} WHERE {' AND '.join(by_key)}"
         else:
-            source = self._joined(f"answer_keys {tables[0]}", tables[1:])
+            source = self._joined(self._key_table(tables[0]), tables[1:])
             sql = f"SELECT count(*) FROM {source} WHERE {' AND '.join(clauses)}"
         return self.db.execute(sql, params).fetchone()[0]
 
@@ -1056,7 +1163,7 @@ class Store:
         the records in that order, a page stopping at its 50th match; or, when few records
         match, the first filter's keys, their records then sorted."""
         if tables and total < self.FEW:
-            return self._joined(f"answer_keys {tables[0]}", tables[1:])
+            return self._joined(self._key_table(tables[0]), tables[1:])
         first = "records"
         if released and total >= self.FEW and self.db.dialect.name == "sqlite":
             # In uuid order rather than all the form's records sorted by uuid.
@@ -1130,23 +1237,19 @@ class Store:
         """One page of a repeat's table, a row per instance (`uuid` its record's, `index`
         from 1, `answers` the instance's), and the number of instances; filtered and sorted
         by the instances' answers, the records by metadata. `hidden`: uuids of records
-        whose instances are not shown at all (a release leaves them out)."""
-        if self.db.dialect.name == "postgresql":
-            node = f"(({self.TABLE_DOC})::jsonb -> '{repeat}')"
-            source = (
-                f"records CROSS JOIN LATERAL jsonb_array_elements(CASE jsonb_typeof({node})"
-                f" WHEN 'array' THEN {node} ELSE '[]'::jsonb END) WITH ORDINALITY AS item(value, n)"
+        whose instances are not shown at all (a release leaves them out).
+
+        Sorted by a question whose keys are complete (answer_item_keys, a key per
+        instance), a page is read in the keys' order: the same rows in the same order."""
+        keyed = self.keyed_columns(form_id, query, repeat)
+        if keyed:
+            return self._keyed_repeat_page(
+                form_id, repeat, filters, query, page, per_page, classes, hidden, total
             )
-            index, shape = "item.n", "jsonb_typeof(item.value) = 'object'"
-            text = "item.value::text"
-        else:
-            source = f"records, json_each({self.TABLE_DOC}, '$.\"{repeat}\"') AS item"
-            index = "CAST(item.key AS INTEGER) + 1"
-            shape = (
-                f"json_type({self.TABLE_DOC}, '$.\"{repeat}\"') = 'array' AND item.type = 'object'"
-            )
-            text = "item.value"
+        source, index, shape, text = self._instances(repeat)
         clauses, params = self._table_where(form_id, filters, classes, "item.value", query)
+        if total is None and clauses == self._PLAIN and not hidden:
+            total = self._instances_keyed(form_id, repeat)
         clauses.append(shape)
         if hidden:
             clauses.append(f"NOT {self._uuid_in('uuid')}")
@@ -1164,6 +1267,89 @@ class Store:
                 f"SELECT uuid, revision, form_version, {index} AS item_index, {text} AS item"
                 f" FROM {source} WHERE {where} ORDER BY {order}, 4 LIMIT ? OFFSET ?",
                 params + order_params + [per_page, (page - 1) * per_page],
+            )
+        )
+        for row in rows:
+            row["index"] = row.pop("item_index")
+            row["answers"] = loads(row.pop("item"))
+        return rows, total
+
+    def _instances(self, repeat: str, by_uuid: bool = False) -> tuple[str, str, str, str]:
+        """(FROM of the records joined to a repeat's instances, an instance's index from
+        1, the condition that it is an instance, the instance as JSON text): its value is
+        `item.value`. `by_uuid`: the records looked up by uuid (SQLite)."""
+        if self.db.dialect.name == "postgresql":
+            node = f"(({self.TABLE_DOC})::jsonb -> '{repeat}')"
+            source = (
+                f"records CROSS JOIN LATERAL jsonb_array_elements(CASE jsonb_typeof({node})"
+                f" WHEN 'array' THEN {node} ELSE '[]'::jsonb END) WITH ORDINALITY AS item(value, n)"
+            )
+            return source, "item.n", "jsonb_typeof(item.value) = 'object'", "item.value::text"
+        records = "records INDEXED BY sqlite_autoindex_records_1" if by_uuid else "records"
+        source = f"{records}, json_each({self.TABLE_DOC}, '$.\"{repeat}\"') AS item"
+        shape = f"json_type({self.TABLE_DOC}, '$.\"{repeat}\"') = 'array' AND item.type = 'object'"
+        return source, "CAST(item.key AS INTEGER) + 1", shape, "item.value"
+
+    # The WHERE of the form's newest revisions of every class, with no other filter.
+    _PLAIN = ["form_id = ?", "is_latest = 1", "1 = 1"]
+
+    def _instances_keyed(self, form_id: str, repeat: str, question: str | None = None):
+        """How many instances a repeat has in the form's newest revisions, from the keys
+        of one of its questions (`question`, or any) when they are complete (a key per
+        instance, in the keys' index alone); else None."""
+        if question is None:
+            done = [
+                name
+                for (_, name), (_, through) in self._key_columns(form_id).items()
+                if name.startswith(f"{repeat}/") and through is None
+            ]
+            if not done:
+                return None
+            question = done[0]
+        return self.db.execute(
+            "SELECT count(*) FROM answer_item_keys WHERE form = ? AND question = ?",
+            [form_id, question],
+        ).fetchone()[0]
+
+    def _keyed_repeat_page(
+        self, form_id, repeat, filters, query, page, per_page, classes, hidden, total
+    ) -> tuple[list[dict], int]:
+        """A repeat's page sorted by its keys (answer_item_keys): read in the order of
+        one of their indexes, each record looked up as it comes, its instance taken from
+        its JSON by index; the filters by answers read that instance."""
+        if self.db.dialect.name == "postgresql":
+            instance = f"(({self.TABLE_DOC})::jsonb -> '{repeat}' -> (s.item - 1)::int)"
+            text = f"{instance}::text"
+            records = "records"
+        else:
+            instance = f"json_extract({self.TABLE_DOC}, '$.\"{repeat}\"[' || (s.item - 1) || ']')"
+            text = instance
+            records = "records INDEXED BY sqlite_autoindex_records_1"
+        clauses, params = self._table_where(form_id, filters, classes, instance, query)
+        where = ["s.form = ?", "s.question = ?", "uuid = s.record_uuid", *clauses]
+        params = [form_id, f"{repeat}/{query.sort.source}", *params]
+        if hidden:
+            where.append(f"NOT {self._uuid_in('uuid')}")
+            params.append(json.dumps(list(hidden)))
+        source = f"answer_item_keys s CROSS JOIN {records}"
+        if total is None and clauses == self._PLAIN and not hidden:
+            total = self._instances_keyed(form_id, repeat, params[1])
+        elif total is None and not query.filters:  # a key per instance: no JSON read
+            sql = f"SELECT count(*) FROM {source} WHERE {' AND '.join(where)}"
+            total = self.db.execute(sql, params).fetchone()[0]
+        elif total is None:  # the filters read every instance once, as the JSON path does
+            unsorted = dataclasses.replace(query, sort=None)
+            _, total = self.repeat_page(
+                form_id, repeat, filters, unsorted, 1, 0, classes=classes, hidden=hidden
+            )
+        way = "DESC" if query.descending else "ASC"
+        rows = list(
+            self.db.query(
+                f"SELECT uuid, revision, form_version, s.item AS item_index, {text} AS item"
+                f" FROM {source} WHERE {' AND '.join(where)}"
+                f" ORDER BY s.empty, s.num {way}, s.txt {way}, s.record_uuid, s.item"
+                " LIMIT ? OFFSET ?",
+                params + [per_page, (page - 1) * per_page],
             )
         )
         for row in rows:
@@ -2030,9 +2216,16 @@ class KeyColumn:
     """A question with answer keys, as answer_key_columns records it: what `_key_values`
     needs of a data_table.TableColumn (its name, kind and choices in order)."""
 
-    def __init__(self, source: str, kind: str, codes):
-        self.source, self.kind = source, kind
+    def __init__(self, source: str, kind: str, codes, label: str | None = None):
+        self.source, self.kind, self.label = source, kind, label or source
         self.choices = tuple((code, code) for code in codes)
+
+    @classmethod
+    def item(cls, repeat: str, column) -> KeyColumn:
+        """A repeat's column, keyed per instance as `REPEAT/NAME` (no question name has
+        a slash: data_table.NAME)."""
+        codes = [code for code, _ in column.choices]
+        return cls(f"{repeat}/{column.source}", column.kind, codes, column.label)
 
     @classmethod
     def of(cls, source: str, spec: str) -> KeyColumn:
@@ -2669,3 +2862,40 @@ def m018_help_contacts(db):
         description TEXT NOT NULL, phone TEXT NOT NULL, hours TEXT NOT NULL,
         languages TEXT NOT NULL, updated_at TEXT NOT NULL, updated_by TEXT NOT NULL)""",
     )
+
+
+@migrations()
+def m019_more_answer_keys(db):
+    # Multiple choice filters read keys too (Store._fill_choice_keys): a row per record,
+    # question and code ticked, indexed by code. Questions keyed before this (sorted by
+    # their first code) have no such rows yet: they are built again, step by step.
+    ddl(
+        db,
+        """CREATE TABLE answer_choice_keys (
+        record_uuid TEXT NOT NULL, question TEXT NOT NULL, code TEXT NOT NULL,
+        form TEXT NOT NULL, PRIMARY KEY (record_uuid, question, code)) WITHOUT ROWID""",
+    )
+    ddl(
+        db,
+        "CREATE INDEX answer_choice_keys_by_code ON answer_choice_keys"
+        " (form, question, code, record_uuid)",
+    )
+    db.execute(
+        "UPDATE answer_key_columns SET built_through = '' WHERE spec LIKE ?", ['["choices"%']
+    )
+    # A repeat's table sorts by keys too (Store._fill_item_keys): answer_keys' columns for
+    # each instance (`item`, from 1) of a question named REPEAT/NAME, in the same orders.
+    text = 'TEXT COLLATE "C"' if db.dialect.name == "postgresql" else "TEXT"  # byte order
+    ddl(
+        db,
+        f"""CREATE TABLE answer_item_keys (
+        record_uuid TEXT NOT NULL, question TEXT NOT NULL, item INTEGER NOT NULL,
+        form TEXT NOT NULL, empty INTEGER NOT NULL, num REAL, txt {text},
+        PRIMARY KEY (record_uuid, question, item)) WITHOUT ROWID""",
+    )
+    for name, way in (("asc", ""), ("desc", " DESC")):
+        ddl(
+            db,
+            f"CREATE INDEX answer_item_keys_{name} ON answer_item_keys"
+            f" (form, question, empty, num{way}, txt{way}, record_uuid, item)",
+        )
