@@ -1504,23 +1504,36 @@ def data_keys(data_dir, database, form_id, question):
     by it in the data table is fast. The keys are made a few thousand records per
     transaction: laptops keep syncing meanwhile. Stopped, it goes on where it stopped.
 
-    Example: sync-server data keys community_survey life_satisfaction
+    A repeat's question is named REPEAT/QUESTION, for the sort of the repeat's table.
+
+    Examples: sync-server data keys community_survey life_satisfaction;
+    sync-server data keys household_visit members/age
     """
     from flask_babel import gettext, ngettext
 
     from . import data, data_table, exports
+    from .store import KeyColumn
 
     store = open_store(database)
     if form_id not in data.form_ids(store):
         raise click.UsageError(gettext("There is no form %(form)s.", form=form_id))
     forms = data.form_history(form_id, store)
-    shown = [c for c in exports.export_columns(forms) if not c.meta and c.kind != "dummy"]
+    repeat, _, name = question.rpartition("/")
+    if repeat and repeat not in dict(data.form_repeats(forms, "en")):
+        raise click.UsageError(
+            gettext("%(form)s has no repeat %(name)s.", form=form_id, name=repeat)
+        )
+    shown = [
+        c for c in exports.export_columns(forms, repeat or None) if not c.meta and c.kind != "dummy"
+    ]
     columns = data_table.table_columns(shown, forms, "en")
-    column = next((c for c in columns if question in (c.name, c.source) and c.open), None)
+    column = next((c for c in columns if name in (c.name, c.source) and c.open), None)
     if column is None:
         raise click.UsageError(
             gettext("%(form)s has no question %(name)s to sort by.", form=form_id, name=question)
         )
+    if repeat:
+        column = KeyColumn.item(repeat, column)
     store.register_keys(form_id, [column])
     done = store.build_keys(form_id, column.source)
     click.echo(

@@ -342,3 +342,37 @@ def test_a_repeats_sort_reads_its_keys_with_the_json_paths_rows(team, monkeypatc
     finally:
         store.close()
     check_repeat(admin, list(stored.values()))
+
+
+def test_sync_server_data_keys_builds_a_repeats_keys_ahead(team):
+    """`sync-server data keys FORM REPEAT/QUESTION` keys a repeat's question per instance
+    before anyone sorts its table; a repeat or question the form lacks is refused and
+    nothing is registered."""
+    from click.testing import CliRunner
+
+    from sync_server.cli import cli
+
+    published(team)
+    records = [record(n) for n in range(12)]
+    Laptop(team).push(records)
+    options = ["--data-dir", team.app.config["DATA_DIR"], "--database", str(team.database)]
+    runner = CliRunner()
+    for wrong in ("nobody/p_age", "people/no_such_question"):
+        result = runner.invoke(cli, ["data", "keys", *options, FORM_ID, wrong])
+        assert result.exit_code == 2 and "has no" in result.output, result.output
+    store = Store(team.database)
+    try:
+        assert store._key_columns(FORM_ID) == {}
+    finally:
+        store.close()
+    result = runner.invoke(cli, ["data", "keys", *options, FORM_ID, "people/p_age"])
+    assert result.exit_code == 0, result.output
+    assert "Sort keys of people/p_age ready (" in result.output
+    store = Store(team.database)
+    try:
+        assert item_keys(store) == ages_of(records)
+        assert store.keyed_columns(FORM_ID, repeat_query(store, "sort=p_age"), "people") == {
+            "people/p_age"
+        }
+    finally:
+        store.close()
