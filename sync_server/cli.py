@@ -1139,9 +1139,10 @@ def demo(data_dir, database, port, server_port, empty):
 
 def fill_demo(data_dir: Path, database: str) -> None:
     """A synthetic survey round (sync_server.demo_data) into a server that has no records."""
-    from .demo_data import generate, load, publish_boundaries
+    from .demo_data import add_help_contacts, generate, load, publish_boundaries
 
     publish_boundaries(data_dir, database)  # the districts' outlines, for the dashboard's map
+    add_help_contacts(database)  # invented, shown on the phone after a report
     store = open_store(database)
     try:
         if store.db.execute("SELECT count(*) FROM records").fetchone()[0]:

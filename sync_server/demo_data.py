@@ -748,6 +748,48 @@ def publish_boundaries(data_dir: Path | str, database: str | Path) -> None:
         store.close()
 
 
+# Invented organisations with numbers no phone can ring (555), shown after a report.
+DEMO_HELP_CONTACTS = (
+    {
+        "area": "",
+        "name": "Protection helpline (demo)",
+        "description": "Free and confidential advice after discrimination or violence.",
+        "phone": "+000 555 0100",
+        "hours": "Every day, 8:00 to 20:00",
+        "languages": ["en", "fr", "sw"],
+    },
+    {
+        "area": "NR",
+        "name": "Northern legal aid clinic (demo)",
+        "description": "Lawyers who help people report discrimination and follow the case.",
+        "phone": "+000 555 0140",
+        "hours": "Monday to Friday, 9:00 to 16:00",
+        "languages": ["en", "ar"],
+    },
+    {
+        "area": "CE01",
+        "name": "Central health centre, counselling desk (demo)",
+        "description": "Someone to talk to, and care after an assault.",
+        "phone": "+000 555 0177",
+        "hours": "Monday to Saturday, 8:00 to 18:00",
+        "languages": ["sw", "en"],
+    },
+)
+
+
+def add_help_contacts(database: str | Path) -> None:
+    """The demo's invented help contacts, once: a demo started again keeps its own list."""
+    from sync_server.store import Store
+
+    store = Store.create(database if "://" in str(database) else Path(database))
+    try:
+        if not store.help_contacts():
+            for contact in DEMO_HELP_CONTACTS:
+                store.add_help_contact(contact, "demo")
+    finally:
+        store.close()
+
+
 def _enroll(store, devices: list[str]) -> None:
     """Each laptop enrolled as `sync-server device add` and `collector enroll` would."""
     from sync_server.enrollment import code_hash

@@ -15,6 +15,8 @@ import requests
 from support import free_port, query
 from sync_server import database_path
 from sync_server.cli import DEMO_ADMIN, DEMO_PASSWORD, DEMO_REPORTS, DEMO_SURVEYS, fill_demo
+from sync_server.demo_data import DEMO_HELP_CONTACTS
+from sync_server.store import Store
 
 ROOT = Path(__file__).parent.parent
 CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
@@ -98,6 +100,10 @@ def test_a_new_demo_holds_a_survey_round_and_every_indicator_shows(tmp_path):
         # The districts are mapped from the invented outlines published with the survey.
         drawn = session.get(url + "/map.svg?view=life_satisfaction&by=area", timeout=30)
         assert drawn.ok and drawn.text.count('class="area"') == 3, drawn.text[:300]
+        # Help contacts to show after a report, as the central team would set them.
+        contacts = session.get(url + "/help-contacts", timeout=10)
+        for contact in DEMO_HELP_CONTACTS:
+            assert contact["name"] in contacts.text and contact["phone"] in contacts.text
     finally:
         stop(process)
     assert records(data_dir) == {
@@ -110,6 +116,11 @@ def test_a_new_demo_holds_a_survey_round_and_every_indicator_shows(tmp_path):
         "community_survey": DEMO_SURVEYS,
         "discrimination_report": DEMO_REPORTS,
     }
+    store = Store(database_path(None, data_dir))
+    try:
+        assert len(store.help_contacts()) == len(DEMO_HELP_CONTACTS)
+    finally:
+        store.close()
 
 
 def test_an_empty_demo_starts_with_no_records(tmp_path):
