@@ -60,6 +60,10 @@ def test_a_mistyped_method_stops_both_apps_before_they_start(method, tmp_path, m
         create_app(data_dir=tmp_path / "hub")
     with pytest.raises(passwords.PasswordMethodError, match="power of two"):
         create_central_app(data_dir=tmp_path / "server")
+
+
+def test_a_mistyped_method_stops_both_command_lines_with_one_line():
+    method = "scrypt:1000:8:1"
     for command in (["collector", "keys", "--help"], ["sync_server", "user", "list"]):
         done = subprocess.run(
             [sys.executable, "-m", *command],
