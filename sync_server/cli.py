@@ -1507,8 +1507,8 @@ def data_keys(data_dir, database, form_id, question):
 
     A repeat's question is named REPEAT/QUESTION, for the sort of the repeat's table.
 
-    Examples: sync-server data keys community_survey life_satisfaction;
-    sync-server data keys household_visit members/age
+    Example: sync-server data keys community_survey life_satisfaction
+    (a repeat's question: sync-server data keys household_visit members/age)
     """
     from flask_babel import gettext, ngettext
 
