@@ -173,6 +173,15 @@ def wait_for(driver, css: str):
     )
 
 
+def sign_in_to_server(driver, url: str, name: str, password: str, lang: str = "en") -> None:
+    """Sign in to the central workspace at `url` as `name`, its pages in `lang`."""
+    driver.get(f"{url}/signin?lang={lang}")
+    driver.find_element("id", "name").send_keys(name)
+    driver.find_element("id", "password").send_keys(password)
+    driver.find_element("css selector", "main button.primary").click()
+    wait_for(driver, "nav.menu")
+
+
 def visible(driver, name: str) -> bool:
     return driver.find_element("id", f"q-{name}").is_displayed()
 

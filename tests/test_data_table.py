@@ -344,15 +344,11 @@ def test_a_repeats_table_has_a_row_per_instance_sorted_and_filtered(sqlite_team)
 
 
 def test_clicking_a_heading_sorts_in_a_browser(sqlite_team, chromium):
-    from browsing import wait_for
+    from browsing import sign_in_to_server, wait_for
     from test_form_publishing_browser import accessibility_problems
 
     records = loaded(sqlite_team, [record(n) for n in range(12)])
-    chromium.get(f"{sqlite_team.url}/signin?lang=en")
-    chromium.find_element("id", "name").send_keys("admin1")
-    chromium.find_element("id", "password").send_keys(PASSWORD)
-    chromium.find_element("css selector", "main button.primary").click()
-    wait_for(chromium, "nav.menu")
+    sign_in_to_server(chromium, sqlite_team.url, "admin1", PASSWORD)
     chromium.get(f"{sqlite_team.url}/data/{FORM_ID}")
     chromium.find_element("link text", "Size").click()
     wait_for(chromium, 'th[aria-sort="ascending"]')

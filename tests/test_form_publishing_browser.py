@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from browsing import wait_for
+from browsing import sign_in_to_server, wait_for
 from collector.passwords import hash_secret
 from support import query
 from sync_server.store import Store
@@ -32,11 +32,7 @@ def sign_in_central(driver, central, lang: str) -> None:
         store.add_user("amina", "admin", hash_secret(PASSWORD))
     finally:
         store.close()
-    driver.get(f"{central.url}/signin?lang={lang}")
-    driver.find_element("id", "name").send_keys("amina")
-    driver.find_element("id", "password").send_keys(PASSWORD)
-    driver.find_element("css selector", "main button.primary").click()
-    wait_for(driver, "nav.menu")
+    sign_in_to_server(driver, central.url, "amina", PASSWORD, lang)
 
 
 @pytest.mark.parametrize("chromium", [1280], indirect=True)

@@ -13,7 +13,7 @@ import xml.etree.ElementTree as ET
 import pytest
 import requests
 
-from browsing import wait_for
+from browsing import sign_in_to_server, wait_for
 from support import query
 from sync_server import maps
 from sync_server.forms import publish
@@ -414,11 +414,7 @@ def test_class_edges_hold_every_value_within_the_scale():
 @pytest.mark.parametrize("chromium", [1280], indirect=True)
 @pytest.mark.parametrize("lang", ["en", "ar"])
 def test_the_map_view_passes_automated_accessibility_checks(mapped, chromium, lang):
-    chromium.get(f"{mapped.url}/signin?lang={lang}")
-    chromium.find_element("id", "name").send_keys("viewer1")
-    chromium.find_element("id", "password").send_keys(PASSWORD)
-    chromium.find_element("css selector", "main button.primary").click()
-    wait_for(chromium, "nav.menu")
+    sign_in_to_server(chromium, mapped.url, "viewer1", PASSWORD, lang)
     chromium.get(f"{mapped.url}{VIEW}")
     wait_for(chromium, "figure.map-chart svg")
     assert accessibility_problems(chromium) == []
