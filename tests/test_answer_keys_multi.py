@@ -18,6 +18,7 @@ from test_data_table import (
     expected,
     finish_keys,
     newest,
+    published,
     record,
     table_query,
     whole_view,
@@ -94,14 +95,6 @@ def codes_of(records) -> dict:
         if items:
             out[r["uuid"]] = sorted(set(items))
     return out
-
-
-def published(central) -> None:
-    store = Store(central.database)
-    try:
-        publish(store, json.dumps(FORM), "admin")
-    finally:
-        store.close()
 
 
 def test_a_multiple_choice_filter_gives_the_json_paths_rows_from_its_keys(team, monkeypatch):

@@ -111,12 +111,17 @@ def record(n: int, **changes) -> dict:
     }
 
 
-def loaded(central, records) -> list[dict]:
+def published(central) -> None:
+    """The test form published on the server, as an admin would."""
     store = Store(central.database)
     try:
         publish(store, json.dumps(FORM), "admin")
     finally:
         store.close()
+
+
+def loaded(central, records) -> list[dict]:
+    published(central)
     push_records(central, records)
     return records
 
@@ -470,11 +475,7 @@ def newest(records: dict, record_uuid: str, answers: dict) -> dict:
 
 
 def test_keyed_pages_follow_revisions_corrections_and_new_records(team):
-    store = Store(team.database)
-    try:
-        publish(store, json.dumps(FORM), "admin")
-    finally:
-        store.close()
+    published(team)
     laptop = Laptop(team)
     stored = {r["uuid"]: r for r in (record(n) for n in range(104))}
     laptop.push(list(stored.values()))
@@ -668,11 +669,7 @@ def test_a_build_in_steps_reads_the_json_until_done_while_ingest_goes_on(team, m
     is corrected: the batch is stored while the build is unfinished, and once the build
     goes on to its end every record has the key of its newest answers."""
     monkeypatch.setattr(Store, "build_keys_in_background", False)  # the test runs the steps
-    store = Store(team.database)
-    try:
-        publish(store, json.dumps(FORM), "admin")
-    finally:
-        store.close()
+    published(team)
     laptop = Laptop(team)
     stored = {r["uuid"]: r for r in (record(n) for n in range(24))}
     batch = list(stored.values())
