@@ -81,6 +81,15 @@ def postgresql_url(postgresql_cluster):
     postgresql_cluster.drop_database(name)
 
 
+@pytest.fixture
+def migrated_postgresql_url(postgresql_cluster):
+    """A new PostgreSQL database with the central server's tables, dropped after the test
+    (tests of the migrations themselves take `postgresql_url`)."""
+    name = postgresql_cluster.create_migrated_database()
+    yield postgresql_cluster.url(name)
+    postgresql_cluster.drop_database(name)
+
+
 SERVER_ENGINES = ("sqlite", "postgresql")
 
 
@@ -98,7 +107,7 @@ def server_database(request):
     """The central server's database: None (SQLite in the data dir) or a PostgreSQL URL."""
     if request.param == "sqlite":
         return None
-    return request.getfixturevalue("postgresql_url")
+    return request.getfixturevalue("migrated_postgresql_url")
 
 
 @pytest.fixture

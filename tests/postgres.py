@@ -88,6 +88,7 @@ class Cluster:
             capture_output=True,
         )
         self.socket = str(self.root)
+        self._migrated: str | None = None
 
     def url(self, database: str = "postgres") -> str:
         return f"postgresql://{SUPERUSER}@/{database}?host={self.socket}"
@@ -101,13 +102,28 @@ class Cluster:
             **kwargs,
         )
 
-    def create_database(self) -> str:
+    def create_database(self, template: str = "template1") -> str:
         import psycopg
 
         name = f"t_{uuid.uuid4().hex[:12]}"
         with psycopg.connect(self.url(), autocommit=True) as conn:
-            conn.execute(f'CREATE DATABASE "{name}"')
+            # Copying a small database's files beats logging each of its blocks (measured).
+            conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}" STRATEGY FILE_COPY')
         return name
+
+    def create_migrated_database(self) -> str:
+        """A new database holding the central server's tables and nothing else: a copy
+        of one made by the server's own migrations once per test process, since running
+        every migration for each test's server is most of its start on PostgreSQL."""
+        if self._migrated is None:
+            from sync_server.database import close_pools
+            from sync_server.store import Store
+
+            name = self.create_database()
+            Store.create(self.url(name)).close()
+            close_pools()  # a template must have no connections
+            self._migrated = name
+        return self.create_database(template=self._migrated)
 
     def drop_database(self, name: str) -> None:
         import psycopg
