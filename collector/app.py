@@ -17,6 +17,7 @@ from . import (
     hub,
     i18n,
     interview,
+    passphrase as sealing,
     passwords,
     protection,
     security,
@@ -35,6 +36,7 @@ def create_app(test_config: dict | None = None, data_dir: Path | str | None = No
     """
     datadir.owner_only_files()  # the database, its log, secrets and certificates
     passwords.method()  # a mistyped hashing method stops the start, not a sign-in
+    sealing.cost()  # and so does a mistyped passphrase cost
     app = Flask(__name__)
     test_config = dict(test_config or {})
     data_dir = datadir.ensure_data_dir(

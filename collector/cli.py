@@ -11,7 +11,7 @@ from pathlib import Path
 
 import click
 
-from . import datadir, passwords, protection
+from . import datadir, passphrase as sealing, passwords, protection
 from .db import connect, open_database, write_transaction
 from .records import status_counts
 from .settings import SettingsError, load_settings
@@ -102,6 +102,10 @@ def database(data_dir: Path):
 def cli():
     """The field collector: a laptop hub for interviews and community feedback, offline."""
     passwords.check_method_for_command_line()
+    try:
+        sealing.cost()  # a mistyped cost stops here, not halfway through protecting
+    except sealing.CostError as error:
+        raise click.ClickException(str(error)) from None
 
 
 @cli.command()

@@ -17,10 +17,34 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
 
-# scrypt's cost: about 128 MiB and half a second per guess on a laptop.
+# scrypt's cost: about 128 MiB and half a second per guess on a laptop. COST_ENV may name
+# another N for new sealings (each header keeps its own, so older files still open).
+COST_ENV = "COLLECTOR_PASSPHRASE_COST"
 SCRYPT = {"n": 2**17, "r": 8, "p": 1}
 # What a file may ask for: a damaged or hostile file cannot make us spend gigabytes.
 _MAX_N, _MAX_R, _MAX_P = 2**20, 16, 4
+# Below 16 MiB a stolen file's passphrase gets cheap to guess on a graphics card.
+_MIN_CHOSEN_N = 2**14
+
+
+class CostError(ValueError):
+    """A scrypt cost in the environment that we do not accept."""
+
+
+def cost() -> dict:
+    """scrypt's parameters for a new sealing: SCRYPT, or the N that COST_ENV names."""
+    chosen = os.environ.get(COST_ENV, "").strip()
+    if not chosen:
+        return dict(SCRYPT)
+    n = int(chosen) if chosen.isascii() and chosen.isdigit() else 0
+    if not _MIN_CHOSEN_N <= n <= _MAX_N or n & (n - 1):
+        raise CostError(
+            f"{COST_ENV}={chosen!r}: use a power of two from {_MIN_CHOSEN_N} to {_MAX_N} "
+            f"(default {SCRYPT['n']})."
+        )
+    return {**SCRYPT, "n": n}
+
+
 _NONCE_BYTES, _SALT_BYTES, _KEY_BYTES = 12, 16, 32
 
 
@@ -32,7 +56,7 @@ def new_header(**fields) -> dict:
     """`fields` (format, version...) with a fresh salt and nonce."""
     return {
         **fields,
-        "kdf": {"name": "scrypt", **SCRYPT, "salt": b64(os.urandom(_SALT_BYTES))},
+        "kdf": {"name": "scrypt", **cost(), "salt": b64(os.urandom(_SALT_BYTES))},
         "cipher": {"name": "AES-256-GCM", "nonce": b64(os.urandom(_NONCE_BYTES))},
     }
 

@@ -10,6 +10,7 @@ import pytest
 
 from browsing import chromium, worker_chromium  # noqa: F401 - one browser per test process
 from collector import create_app, passwords
+from collector import passphrase as sealing
 from support import (
     Browser,
     Central,
@@ -21,6 +22,10 @@ from support import (
 # suite's processor time. The hashing itself is the same code (collector.passwords, tested
 # at the default cost in test_passwords.py); commands the tests start inherit the cost.
 os.environ.setdefault(passwords.METHOD_ENV, "scrypt:1024:8:1")
+# Sealing with a passphrase (protected folders, key files) likewise, at scrypt's lowest
+# accepted cost instead of the default's half a second a derivation (test_passphrase.py
+# tests the default).
+os.environ.setdefault(sealing.COST_ENV, str(2**14))
 
 # A costly fixture that a module's tests share (a served population, a hub with many forms)
 # is scoped to the session, not the module, though only that module uses it: the workers
