@@ -7,6 +7,8 @@ overall and by each dimension, and the families side by side."""
 
 from __future__ import annotations
 
+import json
+
 from flask import Blueprint, Response, abort, current_app, render_template, request, url_for
 from flask_babel import gettext
 
@@ -406,6 +408,38 @@ def indicator_api(indicator_id: str):
             "comparisons": [_comparison_json(c) for c in found.comparisons],
         }
     return answer
+
+
+@api_bp.route("/<indicator_id>/map")
+def indicator_map_api(indicator_id: str):
+    """The indicator by area as GeoJSON for a GIS: each area of the published boundaries
+    (?boundaries=form/file, else the map's choice) with its cell as the JSON API gives it,
+    so a suppressed area carries no number; areas with no respondent say `no_data`."""
+    _user, refusal = _api_user()
+    if refusal is not None:
+        return refusal
+    if indicator_id not in BY_ID:
+        return _api_error(404, "unknown_indicator", f"No indicator {indicator_id}.")
+    found = maps.published_boundaries(get_store())
+    asked = request.args.get("boundaries")
+    own = [b for b in found if b.form_id == BY_ID[indicator_id].form]
+    wanted = [b for b in found if b.key == asked] if asked else own or found
+    chosen = wanted[0] if wanted else None
+    if chosen is None:
+        return _api_error(404, "no_boundaries", "No published form carries that boundaries file.")
+    result = compute(get_store().db, indicator_id, by="area", k=current_app.config["SUPPRESSION_K"])
+    cells = {cell.group: _cell_json(result, cell) for cell in result.cells if cell.group}
+    collection = maps.map_features(chosen.geojson, cells.get)
+    drawn = {feature["properties"]["area"] for feature in collection["features"]}
+    collection.update(
+        indicator=indicator_id,
+        title=str(BY_ID[indicator_id].title),
+        unit=str(result.unit),
+        k=result.k,
+        boundaries=chosen.key,
+        not_on_map=sorted(set(cells) - drawn),
+    )
+    return Response(json.dumps(collection), mimetype="application/geo+json")
 
 
 def _cell_json(result, cell) -> dict:

@@ -54,6 +54,7 @@ __all__ = [
     "LABELS",
     "SCALE",
     "areas_of",
+    "map_features",
     "map_model",
     "map_png",
     "map_svg",
@@ -574,6 +575,24 @@ def map_model(
         frame + areas + hatches + names + legend,
     )
     return chart.mirrored() if rtl else chart
+
+
+def map_features(geojson, properties_of) -> dict:
+    """A FeatureCollection of the areas of `geojson` as `areas_of` reads them (the areas the
+    drawn map shows, not simplified), each with `properties_of(name)` beside its name, or
+    `no_data` where that is None."""
+    areas, _skipped = areas_of(geojson)
+    features = []
+    for name, polygons in areas.items():
+        rings = [[[[lon, lat] for lat, lon in ring] for ring in polygon] for polygon in polygons]
+        features.append(
+            {
+                "type": "Feature",
+                "geometry": {"type": "MultiPolygon", "coordinates": rings},
+                "properties": {"area": name, **(properties_of(name) or {"no_data": True})},
+            }
+        )
+    return {"type": "FeatureCollection", "features": features}
 
 
 def _map_id(result: Result, chart_id: str | None) -> str:

@@ -21,7 +21,7 @@ from sync_server.indicators import Cell, Result
 from sync_server.store import Store
 from test_form_publishing_browser import accessibility_problems
 from test_forms import minimal_form
-from test_workspace import PASSWORD, push_records, signed_in, survey_record, team
+from test_workspace import PASSWORD, api_token, push_records, signed_in, survey_record, team
 
 __all__ = ["team"]
 # The subject is the drawing and the page; storage is the indicators' (both engines there).
@@ -155,6 +155,50 @@ def test_the_map_has_one_area_per_feature_with_the_charts_values(mapped):
     # The map's text alternative is the chart's.
     chart = parse(viewer.get("/indicator.svg?view=life_satisfaction&by=area").text)
     assert root.find(f"{SVG}desc").text == chart.find(f"{SVG}desc").text
+
+
+def test_scripts_read_the_map_as_geojson_with_the_charts_cells(mapped):
+    url = mapped.url + "/api/v1/indicators/life_satisfaction/map"
+    assert requests.get(url, timeout=10).status_code == 401
+    auth = {"Authorization": f"Bearer {api_token(mapped, 'analyst1')}"}
+    answer = requests.get(url, headers=auth, timeout=10)
+    assert answer.status_code == 200
+    assert answer.headers["Content-Type"].startswith("application/geo+json")
+    collection = answer.json()
+    assert collection["type"] == "FeatureCollection"
+    assert collection["boundaries"] == "district_map/districts.geojson"
+    found = {f["properties"]["area"]: f for f in collection["features"]}
+    assert sorted(found) == ["CE", "NR", "SR", "XX"]
+    cells = chart_cells(signed_in(mapped, "viewer"))
+    for name in ("NR", "SR"):
+        properties = found[name]["properties"]
+        assert properties["suppressed"] is False and properties["n"] == int(cells[name]["n"])
+        assert properties["estimate"] == pytest.approx(float(cells[name]["estimate"]))
+        assert properties["ci_low"] == pytest.approx(float(cells[name]["ci_low"]))
+    # CE is hidden: no number of it anywhere in the answer, its n included.
+    assert set(found["CE"]["properties"]) == {"area", "group", "label", "suppressed", "reason"}
+    assert found["CE"]["properties"]["suppressed"] is True
+    mean = sum(CE_SCORES) / len(CE_SCORES)
+    assert f"{mean:.2f}"[:4] not in answer.text and '"n": 3' not in answer.text
+    assert found["XX"]["properties"] == {"area": "XX", "no_data": True}
+    # WE has respondents but no outline: named, with nothing else.
+    assert collection["not_on_map"] == ["WE"]
+    # The outline as published, longitude first.
+    (polygon,) = found["NR"]["geometry"]["coordinates"]
+    assert polygon == square("NR", 36.0, 1.0)["geometry"]["coordinates"]
+    refused = requests.get(url, params={"boundaries": "district_map/other.geojson"}, headers=auth)
+    assert refused.status_code == 404 and refused.json()["error"]["code"] == "no_boundaries"
+    unknown = requests.get(url.replace("life_satisfaction", "nothing"), headers=auth, timeout=10)
+    assert unknown.status_code == 404
+    assert requests.get(url, headers={"Authorization": "Bearer nonsense"}).status_code == 401
+
+
+def test_the_map_api_says_when_no_form_carries_boundaries(team):
+    auth = {"Authorization": f"Bearer {api_token(team, 'admin1')}"}
+    answer = requests.get(
+        team.url + "/api/v1/indicators/life_satisfaction/map", headers=auth, timeout=10
+    )
+    assert answer.status_code == 404 and answer.json()["error"]["code"] == "no_boundaries"
 
 
 def test_a_suppressed_area_is_hatched_and_carries_no_number(mapped):
