@@ -33,6 +33,7 @@ from . import (
     identity,
     logs,
     prompts,
+    retention_pages,
     security_pages,
     settings as server_settings,
 )
@@ -119,6 +120,7 @@ def create_app(
         forms.bp,
         help_contacts.bp,
         prompts.api_bp,
+        retention_pages.bp,
         security_pages.bp,
     ):
         app.register_blueprint(blueprint)

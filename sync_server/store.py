@@ -1984,6 +1984,15 @@ class Store:
             self.audit(actor, "retention_set", detail=f"{form_id}: {period}")
         return True
 
+    def records_by_form(self) -> dict[str, int]:
+        """{form_id: records (not revisions)} of the forms with any record."""
+        return {
+            row[0]: row[1]
+            for row in self.db.execute(
+                "SELECT form_id, count(DISTINCT uuid) FROM records GROUP BY form_id"
+            ).fetchall()
+        }
+
     def uuids_received_before(self, form_id: str, before: str) -> list[str]:
         """The records of a form the server last received anything of before `before`
         (an ISO date or time, UTC), oldest first."""

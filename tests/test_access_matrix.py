@@ -162,6 +162,17 @@ CENTRAL_ROUTES = [
     ("dashboard.gap_download", "GET", "/gaps.csv?view=life_satisfaction&by=gender", "viewer"),
     # No published form carries boundaries here: a map is "not found" (tests/test_maps.py).
     ("dashboard.map_download", "GET", "/map.svg?by=area", "viewer_nothing_to_map"),
+    ("retention.index", "GET", "/retention", "admin"),
+    ("retention.set_period", "POST", "/retention/community_feedback", "admin"),
+    (
+        "retention.confirm_removal",
+        "GET",
+        "/retention/remove?form=community_feedback&before=2020-01-01",
+        "admin",
+    ),
+    ("retention.remove", "POST", "/retention/remove", "admin"),
+    ("retention.confirm_purge", "GET", "/retention/purge", "admin"),
+    ("retention.purge_now", "POST", "/retention/purge", "admin"),
     ("accounts.account", "GET", "/account", "viewer"),
     ("accounts.change_password", "POST", "/account/password", "viewer"),
     ("accounts.create_token", "POST", "/account/tokens", "analyst"),
