@@ -261,9 +261,11 @@ def test_the_builtin_survey_has_recorded_prompts(hub):
         sizes.append(len(content))
     # Small enough for a phone to fetch on the hub's Wi-Fi: the long consent note the most.
     assert max(sizes) < 64_000 and sorted(sizes)[len(sizes) // 2] < 15_000
-    # Every question with a label speaks English and Swahili.
+    # Every question with a label speaks each language espeak-ng has a voice for (not
+    # Hausa: its pages play the default language, English).
     for question in survey.questions.values():
-        assert set(question.media["audio"]) == {"en", "sw"}, question.name
+        assert set(question.media["audio"]) == {"en", "sw", "fr", "es", "ar"}, question.name
+    assert "ha" in survey.languages
     browser = hub.browser()
     browser.signin()
     page = browser.get("/forms/community_survey?lang=en").text
@@ -271,3 +273,11 @@ def test_the_builtin_survey_has_recorded_prompts(hub):
     assert played
     response = browser.get(played[0])
     assert response.status_code == 200 and response.content[:4] == b"OggS"
+    # Each page plays its own language's recordings; Hausa the default language's.
+    from collector.forms import PROMPT_HASH_CHARS
+
+    for lang, spoken in (("ar", "ar"), ("fr", "fr"), ("es", "es"), ("ha", "en")):
+        page = browser.get(f"/forms/community_survey?lang={lang}").text
+        played = re.findall(r'<audio class="prompt-audio"[^>]* src="[^"]*/([0-9a-f]+)\.ogg"', page)
+        ours = {d[:PROMPT_HASH_CHARS] for n, d in files.items() if n.endswith(f".{spoken}.ogg")}
+        assert played and set(played) <= ours, lang

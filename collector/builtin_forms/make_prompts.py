@@ -1,14 +1,17 @@
 """Make the spoken prompts of the community survey and the kiosk's feedback form with a
 synthetic voice, where no recording exists yet: each question's and each choice's label
-read aloud, in English and Swahili, kept as small Ogg Opus files in `prompts/<form>/` and
-named in the form's JSON.
+read aloud, in English, Swahili, French, Spanish and Arabic, kept as small Ogg Opus files in
+`prompts/<form>/` and named in the form's JSON. espeak-ng has no Hausa voice: Hausa pages
+play the form's default language until a team records its own.
 
 A synthetic voice is a stopgap: a field team replaces a file with its own recording of the
 same name (docs/field-guide.md, "Recorded prompts"). A file already there is left as it is
 (a team's own recording stays), unless --replace is given; the form's JSON always gets the
 hashes of the files as they are.
 
-Needs espeak-ng (apt-get install espeak-ng) and the `prompts` extra (soundfile, numpy):
+Needs espeak-ng (apt-get install espeak-ng) and the `prompts` extra (soundfile, numpy, and
+mishkal, which writes the short vowels Arabic is usually written without, so that espeak-ng
+reads words rather than strings of consonants):
 
     pip install -e '.[prompts]'
     python collector/builtin_forms/make_prompts.py
@@ -19,6 +22,7 @@ The hub itself needs none of these: it only serves the files.
 from __future__ import annotations
 
 import argparse
+import functools
 import hashlib
 import io
 import json
@@ -29,7 +33,13 @@ FOLDER = Path(__file__).parent
 FORMS = ("community_survey", "community_feedback")
 # espeak-ng's voice for each language, and how fast it speaks (words a minute): slower
 # than its default, for people who listen rather than read.
-VOICES = {"en": ("en-gb", 140), "sw": ("sw", 135)}
+VOICES = {
+    "en": ("en-gb", 140),
+    "sw": ("sw", 135),
+    "fr": ("fr-fr", 140),
+    "es": ("es", 140),
+    "ar": ("ar", 135),
+}
 # Opus at 16 kHz, mono, its lowest-bitrate mode: speech stays clear, a prompt stays small.
 RATE = 16_000
 # libsndfile's scale from 0 (largest) to 1 (smallest): about 16 kbit/s, clear wideband speech.
@@ -42,6 +52,8 @@ def spoken(text: str, language: str) -> bytes:
     import soundfile
 
     voice, speed = VOICES[language]
+    if language == "ar":
+        text = vowelled(text)
     wav = subprocess.run(
         ["espeak-ng", "--stdout", "-v", voice, "-s", str(speed), text],
         check=True,
@@ -61,6 +73,19 @@ def spoken(text: str, language: str) -> bytes:
         compression_level=COMPRESSION,
     )
     return out.getvalue()
+
+
+def vowelled(text: str) -> str:
+    """Arabic with its short vowels written in (mishkal's rules and dictionary): not
+    always right, but far closer to speech than the bare consonants."""
+    return _vowel_writer().tashkeel(text).strip()
+
+
+@functools.cache
+def _vowel_writer():
+    from mishkal.tashkeel import TashkeelClass
+
+    return TashkeelClass()
 
 
 def prompt_name(item: str, language: str) -> str:
