@@ -232,6 +232,7 @@ karim jamal said rami lina rim dina hana salma nadia
 سحر صباح حياة وعد نصر مجد عزة نعمة فرح ملك كامل زكي حبيب شريف صادق نبيلة جميلة فريدة
 سكينة وردة نسمة أسعد ولاء ضياء هادي مأمون عوض آية اية تغريد ابتسام انتصار حنين ختام شهد
 صابر شاكر صبري ناجي جود سمر هلال بدر سلمان عزيز رشيد ربيع بشير
+سلامة أمان امان سعادة كرامة بركة نجاح عافية رجاء مي
 """)
     | _split("""
 bahati amina hawa rahama selam eden sikudhani shukuru santiago lourdes trinidad dolores
@@ -337,6 +338,7 @@ mjomba mwenyekiti padri
 inna yaya likita
 papa maman askofu shemasi mheshimiwa mhe diwani chifu katibu mbunge afisa nesi dkt
 fasto liman limam limami hakimi dagaci ardo lamido lalla nas
+haji hajji hadji hadje alhadji alhaj alhadj elhaj elhadji
 ti
 chef commandant capitaine colonel lieutenant sergent adjudant préfet maire évêque
 monseigneur mgr marabout tantine
@@ -658,6 +660,7 @@ def _names(text: str, keys: set[str]) -> list[Span]:
     _introductions(text, words, marked)
     _lower_case_after_cues(text, words, marked)
     _arabic_relatives(text, words, marked)
+    _arabic_loose_cues(text, words, marked)
     _unknown_pairs(text, words, marked)
     _unknown_in_sentence(text, words, marked)
     _unknown_arabic(words, marked)
@@ -1339,6 +1342,7 @@ _ARABIC_AFTER_PERSON = _split("""
 ترك تركت كان كانت صار صارت ولد ولدت غادر غادرت هرب هربت سجن سجنت اعتقل اعتقلت اختفى
 اختفت أصيب اصيب أصيبت اصيبت بقي بقيت نام نامت عمره عمرها عنده عندها معه معها وحده
 وحدها أكبر اكبر أصغر اصغر الكبير الصغير الكبرى الصغرى الوحيد الوحيدة
+ساكن ساكنة ساكنين عايش عايشة عايشين قاعد قاعدة قاعدين
 """)
 _ARABIC_KIN = _split("""
 ابني ابنتي بنتي أخي اخي أختي اختي زوجي زوجتي جاري جارتي جارنا جارتنا صديقي صديقتي
@@ -1549,9 +1553,10 @@ def _arabic_ranks() -> dict[str, int]:
     path = resources.files("collector").joinpath("name_lists", "vocabulary_ar.txt.gz")
     words = gzip.decompress(path.read_bytes()).decode("utf-8").split()
     ranks = {word: rank for rank, word in enumerate(words)}
-    # Spoken words ("زول", "بزاف", "ديال") count as frequent ones.
+    # Spoken words ("زول", "بزاف", "ديال") count as frequent ones, also where the subtitles
+    # hold them as rare ("قدام", in front of).
     for word in (_fold(w) for line in _lines(_DIALECT_FILE) for w in line.split()):
-        ranks.setdefault(word, _ARABIC_VERY_FREQUENT)
+        ranks[word] = min(ranks.get(word, _ARABIC_VERY_FREQUENT), _ARABIC_VERY_FREQUENT)
     return ranks
 
 
@@ -1681,6 +1686,80 @@ def _arabic_relatives(text: str, words: list[_Word], marked: list[bool]) -> None
             and not _said_by_next(words, i + 1)
         ):
             marked[i] = True
+
+
+# Verbs of harm done to a person: "العسكري ضرب X", "خطفوا X".
+_ARABIC_HARM = _split("""
+ضرب ضربوا ضربو ضربت هدد هددوا هددو هددت خطف خطفوا خطفو خطفت اعتقل اعتقلوا اعتقلو اعتقلت
+قتل قتلوا قتلو قتلت طرد طردوا طردو طردت اغتصب اغتصبوا عذب عذبوا شتم شتموا شتمو حبس حبسوا
+حبسو كتل كتلو كتلوا دق دقو دقوا
+""")
+# A person, with "the", in spoken and written Arabic: "المرة الأفغانية X" (the Afghan woman X).
+_ARABIC_THE_PERSON = _split("""
+المرة المرأة الست الراجل الرجل الزلمة الزول الولد البنت الطفل الطفلة الشب الشاب الصبية
+الشابة الحرمة الختيار الختيارة العجوز الأرملة الارملة اللاجئ اللاجئة النازح النازحة
+""")
+_ARABIC_HE_IS = _split("هو هي")
+
+
+def _rare_arabic_word(word: _Word) -> bool:
+    """An Arabic word that may be a name where a cue is strong, whatever its ending: not
+    frequent, no "ال" word, no verb of "he" or "they", no word for a person or a place."""
+    folded = word.folded
+    rank = _arabic_rank(folded)
+    return (
+        _is_arabic(word.text)
+        and len(folded) >= 3
+        and (rank is None or rank >= _ARABIC_RARE)
+        and not folded.startswith("ي")
+        and not folded.endswith("وا")
+        and not any(
+            f.startswith("ال")
+            or f in _COMMON
+            or f in _TITLES
+            or f in _ARABIC_PERSON_NOUNS
+            or f in _ARABIC_AFTER_PERSON
+            or f in _arabic_places()
+            or f in _arabic_nationalities()
+            for f in _bare(folded)
+        )
+    )
+
+
+def _arabic_loose_cues(text: str, words: list[_Word], marked: list[bool]) -> None:
+    """Where the cue leaves no doubt, an Arabic word counts even with an ending that looks
+    like a pronoun's ("تجاني", "زرمینه"): after a verb of harm ("ضرب X", hit X), after "the
+    woman" and her people ("المرة الأفغانية X"), and one or two words just before ", he
+    is…" ("من X Y، هو شيخ الحلة")."""
+    for i, word in enumerate(words):
+        if not _is_arabic(word.text):
+            continue
+        j = i + 1
+        if word.folded in _ARABIC_THE_PERSON and j < len(words):
+            if words[j].folded.startswith("ال") and words[j].folded.endswith(("ي", "ية", "يه")):
+                j += 1  # "المرة الأفغانية", "الولد السوداني"
+        elif word.folded not in _ARABIC_HARM:
+            after_comma = i >= 1 and text[words[i - 1].end : word.start] in ("، ", ", ")
+            if word.folded in _ARABIC_HE_IS and after_comma:
+                _before_he_is(text, words, marked, i - 1)
+            continue
+        if (
+            j < len(words)
+            and not marked[j]
+            and _joined(text, words[j - 1], words[j])
+            and _rare_arabic_word(words[j])
+        ):
+            marked[j] = True
+
+
+def _before_he_is(text: str, words: list[_Word], marked: list[bool], k: int) -> None:
+    """Words k and k - 1 before ", هو": the person that "he" then describes."""
+    run = [k] if _rare_arabic_word(words[k]) else []
+    if run and k >= 1 and _joined(text, words[k - 1], words[k]):
+        if _rare_arabic_word(words[k - 1]) or marked[k - 1]:
+            run.append(k - 1)
+    for m in run:
+        marked[m] = True
 
 
 def _said_by_next(words: list[_Word], i: int) -> bool:
@@ -1998,6 +2077,8 @@ def _initial_full_name(text: str, words: list[_Word], i: int) -> bool:
     if i + 2 >= len(words):
         return False
     second, after = words[i + 1], words[i + 2]
+    if _swahili_verb_shape(words[i].folded) and _swahili(words):
+        return False  # "Tumetoka Kagunga kwenda…": a verb (we came from), then a place
     return (
         _joined(text, words[i], second)
         and _unknown_without_cue(second)
@@ -2320,8 +2401,9 @@ tombé tombée rentré rentrée sorti sortie resté restée né née passé pass
 """)
 
 
-# "a volé", "a frappé", "a pris", "a dit": "avoir" and a past participle.
-_FRENCH_PAST = re.compile(r"[a-zàâçéèêëîïôûùüÿœ]{2,}(?:é|i|is|it|u|ert|eint|ait)")
+# "a volé", "a frappé", "a pris", "a dit", "a vu": "avoir" and a past participle (not "a
+# su": Spanish "to his").
+_FRENCH_PAST = re.compile(r"[a-zàâçéèêëîïôûùüÿœ]{2,}(?:é|i|is|it|u|ert|eint|ait)|[vpbl]u|eu|dû")
 
 
 def _french_subjects(text: str, words: list[_Word], marked: list[bool]) -> None:
@@ -2414,7 +2496,7 @@ are were have did do will can cannot could would went came died
 # Hausa's, only in a Hausa message: in Swahili "ya", "za" are "of" ("Neema ya Mungu"), and
 # "ne" after a noun is Hausa's "it is" ("Alheri ne"), French's "not" elsewhere.
 _HAUSA_ONE_NEXT = _split("ya ta za zai zata yana tana ba bai bata yakan takan")
-_HAUSA_MANY_NEXT = _split("sun suna za zasu ba basu sukan")
+_HAUSA_MANY_NEXT = _split("sun suna za zasu ba basu sukan an")  # "an": "X da Y an kore su"
 _FRENCH_NOT = _split("ne n")
 # Words that tell Hausa from Swahili, the two languages whose particles look alike.
 _HAUSA_MARKERS = _split(
@@ -2436,9 +2518,12 @@ _PAST_MANY = re.compile(r"(?:aron|ieron|aient|ed)$")
 
 
 def _hausa(words: list[_Word]) -> bool:
-    """A message with more words of Hausa than of Swahili among those that tell them apart."""
+    """A message with more words of Hausa than of Swahili, and than of English, French or
+    Spanish ("ce" is French too), among those that tell them apart."""
     hausa = sum(w.folded in _HAUSA_MARKERS for w in words)
-    return hausa > sum(w.folded in _SWAHILI_MARKERS for w in words)
+    return hausa > sum(w.folded in _SWAHILI_MARKERS for w in words) and hausa > sum(
+        w.folded in _EUROPEAN_MARKERS for w in words
+    )
 
 
 def _subject_verb(word: _Word, words: list[_Word], many: bool) -> bool:
@@ -2628,6 +2713,9 @@ _PERSON_BEFORE_NAME = _split("""
 chairman chairlady chairperson leader nurse teacher guard watchman neighbour neighbor
 enfermera maestra maestro vecina vecino gardien gardienne voisine voisin infirmière infirmier
 mwenyekiti kiongozi jirani mlinzi shugaba shugaban maƙwabci makwabci makwabciyar
+husband wife son daughter brother sister mother father uncle aunt cousin nephew niece
+mari femme fils fille frère frere sœur soeur mère mere père pere oncle tante cousine
+esposo esposa marido hijo hija hermano hermana madre padre tío tio tía tia primo prima
 """)
 
 
@@ -2692,9 +2780,20 @@ infirmier
 """)
 
 
+# The parts of a camp or a settlement a person is from: "Kuony from zone C".
+_CAMP_UNITS = _split("block zone section sector phase cluster bloc village quarter")
+_OFFICES = _split("ngo office clinic committee unhcr wfp")
+
+
+def _from_the_office(words: list[_Word], k: int) -> bool:
+    """ "from the NGO", "from the office": words[k] is "the" before an office."""
+    return words[k].folded == "the" and k + 1 < len(words) and words[k + 1].folded in _OFFICES
+
+
 def _appositions(text: str, words: list[_Word], marked: list[bool]) -> None:
     """A capitalised word no vocabulary knows, then "the chairman", ", la enfermera," or
-    "and her kids": a person, first in a sentence too."""
+    "and her kids": a person, first in a sentence too; first in a sentence, before "from
+    zone C", "from the NGO": a person (a place is not from a part of a camp)."""
     for i in range(len(words) - 2):
         word, then, after = words[i], words[i + 1], words[i + 2]
         lower = _lower_case_unknown(word)
@@ -2713,7 +2812,15 @@ def _appositions(text: str, words: list[_Word], marked: list[bool]) -> None:
             and _joined(text, word, then)
             and _joined(text, then, after)
         )
-        if (described and not lower) or family:
+        # "Kuony from zone C said…": first in a sentence, from a part of the camp or an office
+        unit = (
+            word.initial
+            and then.folded == "from"
+            and (after.folded in _CAMP_UNITS or _from_the_office(words, i + 2))
+            and _unknown_without_cue(word)
+            and _joined(text, word, then)
+        )
+        if (described and not lower) or family or unit:
             marked[i] = True
             # "shahzeb afridi and his cousins": the given name before it, in lower case too
             if (
@@ -3020,6 +3127,23 @@ def _not_names(text: str, words: list[_Word], marked: list[bool], keys: set[str]
             marked[i] = False
 
 
+# "There is none", after a thing in Swahili: "Salama hakuna", "Amani hamna".
+_THERE_IS_NONE = _split("hakuna hamna haipo haiko hazipo")
+# "There is no" in spoken Arabic: "مافي مي" (no water), "مفيش شغل", "ماكو كهرباء".
+_ARABIC_THERE_IS_NO = _split("مافي ومافي مفيش ومفيش مافيش ومافيش ماكو وماكو مابش ومابش مافيه")
+
+
+def _after_there_is_no(words: list[_Word], i: int) -> bool:
+    """Word i follows "there is no" ("مافي", "ما في"): a thing, not someone."""
+    if i >= 1 and words[i - 1].folded in _ARABIC_THERE_IS_NO:
+        return True
+    return (
+        i >= 2
+        and words[i - 1].folded in ("في", "فيه", "فيها", "فيهم", "فيش")
+        and words[i - 2].folded in ("ما", "وما")
+    )
+
+
 # Articles: "By the Grace of God", "el Éxito", "la Esperanza" are things, not people.
 _ARTICLES = _split("the an le la les l du des un une el los las del al una")
 # A Swahili verb whose subject is a thing, not a person ("zirudi", "imejaa", "kimeharibika"):
@@ -3062,6 +3186,10 @@ def _ordinary_uses(text: str, words: list[_Word], marked: list[bool], keys: set[
             marked[i] = False
         elif after is not None and after.folded in _POSSESSIVES and _joined(text, word, after):
             marked[i] = False  # "Kadi yangu ya UNHCR": a name takes no "my"
+        elif ordinary and after is not None and after.folded in _THERE_IS_NONE:
+            marked[i] = False  # "Salama hakuna": there is no safety
+        elif _is_arabic(word.text) and _after_there_is_no(words, i):
+            marked[i] = False  # "ومافي مي": and there is no water
         elif _of_god(words, i) or _feast_month(words, i) or (_hausa(words) and _hausa_of(word)):
             marked[i] = False
 
@@ -3122,7 +3250,7 @@ def _thing_verb(text: str, words: list[_Word], word: _Word, after: _Word) -> boo
 
 
 def _arabic_not_person(words: list[_Word], i: int) -> bool:
-    """ "العائلة الأفغانية": "the …-ian" after a definite noun is an adjective; "انضرب" a
+    """ "العائلة الأفغانية", "بطاقة تموينية": "…-ian" after a noun is an adjective; "انضرب" a
     verb; "سلامة أولادنا" (the safety of our children): a name that is also a word, before a
     noun with "our", "their", "your", is the word."""
     folded = words[i].folded
@@ -3130,6 +3258,15 @@ def _arabic_not_person(words: list[_Word], i: int) -> bool:
     after = words[i + 1].folded if i + 1 < len(words) else ""
     if folded.startswith("ال") and folded.endswith("ية") and before.startswith("ال"):
         return True
+    if (
+        folded.endswith("ية")
+        and before.endswith("ة")
+        and not before.startswith("ال")
+        and (_arabic_rank(before) or _ARABIC_FREQUENT) < _ARABIC_FREQUENT
+        and not _arabic_name(folded)
+        and not _arabic_name(before)
+    ):
+        return True  # "بطاقة تموينية" (a ration card): an adjective after its noun
     if (
         _ARABIC_INFA_AL.fullmatch(folded)
         and not _arabic_name(folded)
@@ -3152,7 +3289,7 @@ def _arabic_not_person(words: list[_Word], i: int) -> bool:
 _HAUSA_KIN = re.compile(
     r"(?:suruk[ia]|kawu|baff[ao]|gwaggo|goggo|inna|bab[ae]|uba|uwa|kak[ae]|jik[ae]|yay[ae]|"
     r"kan[ei]|kanwa|mat[ae]|miji|aboki|abokiya|makwabci|makwabciya|dangi|'?yar'?uwa|"
-    r"d?an'?uwa|mahaif[ai]|mahaifiya)"
+    r"d?an'?uwa|mahaif[ai]|mahaifiya|yarinya|yaro)"
     r"(?:na|ta|sa|nsa|rsa|nta|rta|rmu|nmu|nku|rku|nsu|rsu|nka|rka|nki|rki)"
 )
 
@@ -3184,8 +3321,9 @@ village town city county district parish church mosque school hospital camp sett
 river lake fleuve rivière lac río laguna mto ziwa kogin tafkin نهر بحيرة
 kijiji mtaa kambi shule kanisa msikiti hospitali wilaya kata mji soko مستوصف مدرسة
 unguwar garin makarantar masallacin kasuwar asibitin sansanin jihar
+kauyen mutanen hanyar hakimin sarkin dagacin magajin rijiyar kisima forage puits pozo
 aldea cantón bairro secteur localité hameau
-حي مخيم مدينة قرية منطقة بلدة مسجد مستشفى رأس وادي جبل بحر
+حي مخيم مدينة قرية منطقة بلدة مسجد مستشفى رأس وادي جبل بحر معسكر
 """)
 # "مستشفى الأمير حمزة", "مدرسة الملك عبدالله الثاني": a school, a hospital named after a
 # king or a prince is an institution. "مدرسة" alone is also "a teacher": only before these.
@@ -3209,13 +3347,14 @@ _ARABIC_PLACE_PREFIXES = _split("بر دير عين تل كفر بيت بئر ب
 # Some of them in lower case too: "Makarfi road".
 _NAMED_BEFORE = _split("""
 road street avenue lane drive close crescent highway square junction roundabout estate bridge
+way rd ave
 stadium park camp settlement primary secondary academy hall memorial station barracks
 masjid mosque church chapel cathedral clinic hospital dispensary school market
 """)
 # "Bilal Masjid", "Sheikh Abdiqani clinic": a mosque, a clinic named after a person is a place.
 _NAMED_BEFORE_LOWER = _split("""
 road street avenue highway junction roundabout masjid mosque church clinic hospital
-dispensary school market
+dispensary school market station camp settlement borehole
 """)
 # Who heads a place: "le chef de quartier Ngaïkoisset" names the head, not the quarter.
 _PLACE_HEADS = _split("""
@@ -3226,6 +3365,23 @@ chairman chairperson delegado délégué balozi
 
 # Place words that are Swahili words too: "jina lake X" is "his name X", no lake.
 _SWAHILI_LOOKALIKES = _split("lake")
+# Place words that are "by way of" after these: "ta hanyar X" is "through X", a person.
+_BY_WAY_OF = {"hanyar": _split("ta")}
+# "The people of", "the head of": a place after them ("mutanen Zurmi", "Hakimin Maru"), a
+# person when a title follows ("mutanen Alhaji Garba"), or for "mutanen" a listed name.
+_PEOPLE_OF = _split("mutanen")
+_HEAD_OF = _split("hakimin sarkin dagacin magajin")
+
+
+def _people_of_a_person(words: list[_Word], i: int) -> bool:
+    """Word i is "mutanen" or "Hakimin" and a person's title or name follows it."""
+    folded = words[i].folded
+    if (folded not in _PEOPLE_OF and folded not in _HEAD_OF) or i + 1 >= len(words):
+        return False
+    after = words[i + 1]
+    return _is_title(after) or (
+        folded in _PEOPLE_OF and (after.folded in _name_list() or after.folded in _AFRICAN_NAMES)
+    )
 
 
 def _protected(text: str, words: list[_Word]) -> list[bool]:
@@ -3240,6 +3396,8 @@ def _protected(text: str, words: list[_Word]) -> list[bool]:
         place_word = (
             word.folded in _PLACE_WORDS
             and not (word.folded in _SWAHILI_LOOKALIKES and not word.capital and _swahili(words))
+            and not (i and words[i - 1].folded in _BY_WAY_OF.get(word.folded, ()))
+            and not _people_of_a_person(words, i)
         ) or (
             _is_arabic(word.text)
             and any(f in _PLACE_WORDS and len(f) >= 4 for f in _bare(word.folded)[1:])
@@ -3253,6 +3411,10 @@ def _protected(text: str, words: list[_Word]) -> list[bool]:
     _protect_named_before(text, words, kept)
     _protect_towns(text, words, kept)
     _protect_after_locatives(text, words, kept)
+    _protect_where_one_goes(text, words, kept)
+    _protect_place_lists(text, words, kept)
+    _protect_arabic_villages(text, words, kept)
+    _protect_institution_acronyms(text, words, kept)
     _protect_emphasis(text, words, kept)
     return kept
 
@@ -3324,14 +3486,21 @@ def _arabic_place_at(words: list[_Word], i: int, places: dict) -> int:
     return 0
 
 
+def _from_a_place(words: list[_Word], k: int) -> bool:
+    """ "the people from", "los de", "les gens de": words[k] is "from" after a word that
+    makes what follows a place."""
+    return words[k].folded in _FROM and _after(words, k, _FROM_A_PLACE)
+
+
 def _protect_towns(text: str, words: list[_Word], kept: list[bool]) -> None:
-    """A town of GeoNames after "in", "en", "kwenye"... is a place, unless our own name
-    lists hold it (gender-guesser's long list has towns: "Cúcuta")."""
+    """A town of GeoNames after "in", "en", "kwenye"…, or after "from" where it says where
+    ("los de Cúcuta", "les gens de Thiès"), is a place, unless our own name lists hold it
+    (gender-guesser's long list has towns: "Cúcuta")."""
     for i in range(1, len(words)):
         word = words[i]
         if (
             word.capital
-            and _after_in(words, i)
+            and (_after_in(words, i) or _from_a_place(words, i - 1))
             and _joined(text, words[i - 1], word)
             and word.folded in _gazetteer()
             and word.folded not in _AFRICAN_NAMES
@@ -3387,10 +3556,19 @@ zo zuwa dawo gudu gudo fito taho hijira mutane mutanen garin kauye kauyen yan ƴ
 wakimbizi mkimbizi wageni mgeni watu mtu familia kijiji mji kambi wilaya
 congolais congolaises rwandais burundais maliens burkinabè burkinabe nigériens tchadiens
 soudanais centrafricains camerounais ivoiriens sénégalais mauritaniens nigérians
+am suis sommes soy somos viens vient venons venez viennent arrivons arrivent partis enfuis
+forage forages puits pozo pozos borehole boreholes well wells pump pompe fontaine
+los las ceux celles those
 """)
 # (Its later lines: a place's police, soldiers or head, "police from X", "el alcalde de X";
 # Hausa and Swahili words of coming and of places, "mun zo daga X", "mkimbizi kutoka X";
-# peoples in the plural, "les Congolais de X".)
+# peoples in the plural, "les Congolais de X"; "I am from X", "soy de X", "nous venons de
+# X": where one is from. Not "is from", "es de": "this message is from X" is a person.)
+# "We are from X", "we're from X": "are" only after "we", "they", "you".
+_WE_ARE = _split("we they you")
+# "from X to Y", "daga X zuwa Y", "de X à Y": the word after "to" ends a way between places.
+_TO_A_PLACE = _split("to à a au hasta zuwa hadi mpaka kwenda")
+_ARABIC_TO = _split("إلى الى لـ لعند")
 # Swahili verbs of coming, fleeing, moving ("tulikuja kutoka X", "wamekimbia kutoka X").
 _SWAHILI_COMING = re.compile(r"\w*(?:ja|fika|kimbia|hamia|rudi|hama|safiri|hamishwa)")
 _ARABIC_FROM_A_PLACE = _split("""
@@ -3434,6 +3612,7 @@ def _protect_after_locatives(text: str, words: list[_Word], kept: list[bool]) ->
                 and (
                     before.folded != "من"
                     or _after(words, i - 1, _ARABIC_FROM_A_PLACE)
+                    or _to_after(text, words, i, _ARABIC_TO)
                     or (i >= 2 and text[words[i - 2].end : before.start] in ("، ", ", "))
                 )
                 and _arabic_rank(word.folded) is None
@@ -3443,7 +3622,7 @@ def _protect_after_locatives(text: str, words: list[_Word], kept: list[bool]) ->
             continue
         if not word.capital:
             continue
-        if before.folded in _PLURAL_ARTICLES and not before.capital:
+        if before.folded in _PLURAL_ARTICLES and (not before.capital or before.initial):
             # "les Fuliiru", "los Wayuu": a people; one person takes no plural article.
             kept[i] = _place_like(text, words, i) and not _is_known(word)
             continue
@@ -3470,16 +3649,169 @@ def _protect_after_locatives(text: str, words: list[_Word], kept: list[bool]) ->
             or _from_after_a_name(text, words, i_before)
             or _after_a_people(words, i_before)
             or (i_before >= 1 and _SWAHILI_COMING.fullmatch(words[i_before - 1].folded))
+            or _we_are(words, i_before)
+            or _to_after(text, words, i, _TO_A_PLACE)
         ):
             continue
         if i_before >= 1 and _person_before(words[i_before - 1].folded):
             continue
+        if before.folded in _FROM and _sent_before(words, i_before):
+            continue  # "la lettre vient de X", "the money came from X": a person sent it
         run = [i]
         if i + 1 < len(words) and words[i + 1].capital and _joined(text, word, words[i + 1]):
             run.append(i + 1)
         if all(_place_like(text, words, k, article) for k in run):
             for k in run:
                 kept[k] = True
+
+
+# Swahili verbs of going, coming from, arriving, moving, fleeing to: "kwenda X", "tumetoka
+# X", "wamehamia X". A person takes "kwa" ("kwenda kwa X"), so the word after is a place;
+# not "-penda" (to love): "anampenda X".
+_SWAHILI_MOTION = re.compile(
+    r"(?:ku|kw|tu|ni|wa|a|u|m|tu|mu|hatu|ha|hawa|si)?(?:li|me|na|ta|ki|ka|ja|ku)?"
+    r"(?:enda|toka|fika|hamia|hamishiwa|kimbilia|rudi|safiri)|twende|tuende|nenda|nendeni"
+)
+# Words of time before "à": "Dimanche dernier à X", "hier soir à X", "ce matin à X".
+_TIME_BEFORE_AT = _PROPER | _split("""
+hier aujourd demain matin soir nuit dernier dernière derniere passé passée prochain
+prochaine semaine mois année annee hui
+""")
+
+
+# "hapa Nduta", "huko Kigoma", "kwenye Mtendeli": here, there, in; a person takes "kwa".
+_SWAHILI_HERE = _split("hapa huko kule kwenye katika mjini")
+
+
+def _from_place_before(words: list[_Word], kept: list[bool], k: int) -> bool:
+    """ "from Palma to X": "to" (words[k]) after "from" and a place kept just before it."""
+    return (
+        k >= 2
+        and kept[k - 1]
+        and (
+            words[k - 2].folded in _FROM
+            or (k >= 3 and kept[k - 2] and words[k - 3].folded in _FROM)
+        )
+    )
+
+
+def _protect_place_lists(text: str, words: list[_Word], kept: list[bool]) -> None:
+    """ "Santa Marta y Riohacha", "Kakuma na Kalobeyei": a capitalised word that no name list
+    knows, joined by "and" to a place, is a place too (either side)."""
+    for i in range(1, len(words) - 1):
+        left, link, right = words[i - 1], words[i], words[i + 1]
+        if (
+            link.folded not in _AND
+            or link.capital
+            or kept[i - 1] == kept[i + 1]
+            or not (_joined(text, left, link) and _joined(text, link, right))
+        ):
+            continue
+        k = i + 1 if kept[i - 1] else i - 1
+        if (
+            words[k].capital
+            and not _is_arabic(words[k].text)
+            and not (k < i and words[k].initial and not _unknown_without_cue(words[k]))
+            and _place_like(text, words, k)
+        ):
+            kept[k] = True
+
+
+def _protect_where_one_goes(text: str, words: list[_Word], kept: list[bool]) -> None:
+    """Where, whatever the lists say: a capitalised word (two joined) after a Swahili verb of
+    going or coming ("Tumetoka Kagunga kwenda Mtendeli"), after "hapa", "huko", "kwenye"
+    (here, there, in), after "à" that follows a word of time ("Lundi dernier à Mtendeli"),
+    after "to" in "from a place to X" ("from Kagunga to Mtendeli"). Not a title, a
+    relative, a word with "'s"; not "kutoka" alone, which the rules of "from" read ("barua
+    kutoka X" is a letter from a person)."""
+    swahili = None
+    for i in range(1, len(words)):
+        word, before = words[i], words[i - 1]
+        if kept[i] or not word.capital or not _joined(text, before, word):
+            continue
+        listed = True  # a name of our lists after it is a place too
+        if (before.text == "à" and i >= 2 and words[i - 2].folded in _TIME_BEFORE_AT) or (
+            before.folded in _SWAHILI_HERE and not before.capital
+        ):
+            where = True
+        elif before.folded in _TO_A_PLACE and _from_place_before(words, kept, i - 1):
+            where, listed = True, False  # "from Kakuma to Amina": Amina stays a person
+        elif _SWAHILI_MOTION.fullmatch(before.folded) and before.folded not in _FROM:
+            if swahili is None:
+                swahili = _swahili(words) and not _hausa(words)
+            where = swahili
+        else:
+            continue
+        run = [i]
+        if i + 1 < len(words) and words[i + 1].capital and _joined(text, word, words[i + 1]):
+            run.append(i + 1)
+        if where and all(_place_like(text, words, k, listed) for k in run):
+            for k in run:
+                kept[k] = True
+
+
+# "من بر الياس", "ساكنين بدير زنون": words that begin a village's name ("land", "monastery",
+# "hill", "spring"), after "from", "in" or a verb of living; not "بيت" (a house: "من بيت X"
+# is from X's house).
+_ARABIC_VILLAGE_WORDS = _split("بر دير تل كفر بئر بير جسر مرج عين")
+_ARABIC_IN = _split("من في قرب الى إلى لعند")
+# Verbs of living: "ساكن بشتورة" (living in Chtaura), "عايشين بالمرج".
+_ARABIC_LIVING = _split("""
+ساكن ساكنة ساكنه ساكنين سكنا نسكن بنسكن عايش عايشة عايشين نعيش قاعد قاعدة قاعدين نازل نازلين
+""")
+
+
+def _protect_arabic_villages(text: str, words: list[_Word], kept: list[bool]) -> None:
+    """A village's first word after "from", "in" or a verb of living, and the word after it
+    ("جينا من بر الياس"); after a verb of living, a word with "in" that no vocabulary knows
+    ("وساكن بشتورة")."""
+    for i in range(1, len(words)):
+        word, before = words[i], words[i - 1]
+        if kept[i] or not _is_arabic(word.text) or not _joined(text, before, word):
+            continue
+        living = any(f in _ARABIC_LIVING for f in _bare(before.folded))
+        bare = _bare(word.folded)
+        village = word.folded in _ARABIC_VILLAGE_WORDS and (
+            before.folded in _ARABIC_IN or living or before.folded in _ARABIC_ARRIVED
+        )
+        village = village or (word.folded[:1] in "بل" and word.folded[1:] in _ARABIC_VILLAGE_WORDS)
+        if village and i + 1 < len(words) and _joined(text, word, words[i + 1]):
+            kept[i] = kept[i + 1] = True
+        elif (
+            living
+            and word.folded.startswith("ب")
+            and not word.folded.startswith("بال")
+            and len(word.folded) >= 4
+            and _arabic_rank(word.folded) is None
+            and _is_known(word) is None
+            and _arabic_rank(bare[-1]) is None
+        ):
+            kept[i] = True
+
+
+def _unknown(word: _Word) -> bool:
+    """A word no name list knows."""
+    return word.folded not in _name_list() and word.folded not in _AMBIGUOUS_NAMES
+
+
+def _protect_institution_acronyms(text: str, words: list[_Word], kept: list[bool]) -> None:
+    """ "L'EPP Ranavalona", "the IDP Kalobeyei office": an acronym after an article is an
+    institution, and the capitalised word joined after it is its name; an acronym of three
+    letters or more also with no article, before a word no name list knows ("CBCA Kasika")."""
+    for i in range(1, len(words) - 1):
+        word, after = words[i], words[i + 1]
+        if (
+            2 <= len(word.text) <= 5
+            and word.text.isupper()
+            and (words[i - 1].folded in _ARTICLES or (len(word.text) >= 3 and _unknown(after)))
+            and not _is_title(word)
+            and after.capital
+            and not after.text.isupper()
+            and _near(text, words[i - 1], word)
+            and _joined(text, word, after)
+            and not _is_title(after)
+        ):
+            kept[i] = kept[i + 1] = True
 
 
 # Verbs and words before "à" that make the next word a person: "merci à X", "j'ai donné
@@ -3518,6 +3850,34 @@ _BEFORE_A_PLACE = (
 )
 
 
+def _we_are(words: list[_Word], k: int) -> bool:
+    """ "we are from X", "we're from X" (words[k] is "from")."""
+    return k >= 2 and words[k - 1].folded in ("are", "re") and words[k - 2].folded in _WE_ARE
+
+
+def _to_after(text: str, words: list[_Word], i: int, to: set[str]) -> bool:
+    """ "from X to Y", "daga X zuwa Y", "من X إلى Y": word i (or it and the word joined to
+    it) is followed by "to" and a name: a way from one place to another. Not "from X to
+    pay", "من X إلى المدير": the word after "to" must be capitalised, or Arabic with no "ال"."""
+    k = i + 1
+    if k < len(words) and words[k].capital and _joined(text, words[i], words[k]):
+        k += 1  # "from Kutupa Para to…"
+    if k + 1 >= len(words):
+        return False
+    to_word, there = words[k], words[k + 1]
+    return (
+        to_word.folded in to
+        and not to_word.capital
+        and _joined(text, words[k - 1], to_word)
+        and _joined(text, to_word, there)
+        and (
+            there.capital
+            if not _is_arabic(there.text)
+            else not any(f.startswith("ال") for f in _bare(there.folded))
+        )
+    )
+
+
 def _after(words: list[_Word], k: int, cues: set[str]) -> bool:
     """Whether the word before words[k] is one of `cues` ("caller" before "from")."""
     return k >= 1 and words[k - 1].folded in cues
@@ -3546,6 +3906,47 @@ def _from_after_a_name(text: str, words: list[_Word], k: int) -> bool:
     )
 
 
+# Things a person sends: "la lettre vient de X", "the money came from X" name who sent them.
+_SENT = _split("""
+letter message note gift money lettre mot cadeau argent carta mensaje regalo dinero barua
+ujumbe zawadi pesa wasika sako kyauta kudi
+""")
+
+
+_CAME = _split("""
+come came comes arrived vient viennent venu venue venus arrivé arrivée viene vienen vino
+llegó llego llegaron imekuja ilikuja ilitoka imetoka ya zo ta zo
+""")
+
+
+def _sent_before(words: list[_Word], k: int) -> bool:
+    """A verb of coming before "from" (words[k]) with a thing sent just before it: "la
+    lettre vient de X", "the money came from X"."""
+    return (
+        k >= 2
+        and words[k - 1].folded in _CAME
+        and any(w.folded in _SENT or w.folded[:-1] in _SENT for w in words[max(0, k - 4) : k - 1])
+    )
+
+
+# Kin and heads after a comma: "X, matar Hakimi", "X, le chef", "X, mke wa mwenyekiti".
+_KIN_OF = _RELATION_WORDS | _split("""
+matar mijin dan yar uwar mahaifin mahaifiyar mke mume binti mtoto femme fille fils épouse
+veuve veuf wife husband widow son daughter esposa esposo hijo hija viuda
+""")
+
+
+def _apposition_person(text: str, words: list[_Word], k: int) -> bool:
+    """ "daga Ummukaltum, matar Hakimi", "de Razafy, le chef": a word set off by a comma
+    and followed by a kinship word, a title or a word for a person is that person."""
+    j = k + 1
+    if j >= len(words) or text[words[k].end : words[j].start] != ", ":
+        return False
+    if words[j].folded in _ARTICLES and j + 1 < len(words):
+        j += 1
+    return words[j].folded in _KIN_OF or words[j].folded in _PERSON_NOUNS
+
+
 def _person_before(folded: str) -> bool:
     """ "letter", "fils", "enfants", "watoto": before a locative, the next word is whose."""
     return folded in _ARABIC_KIN or any(
@@ -3562,6 +3963,7 @@ def _place_like(text: str, words: list[_Word], k: int, article: bool = False) ->
     return not (
         (not article and (word.folded in _name_list() or word.folded in _AMBIGUOUS_NAMES))
         or _is_title(word)
+        or _apposition_person(text, words, k)
         or word.folded in _RELATION_WORDS
         or (len(after) == 2 and after[0] in _APOSTROPHES and after[1] in "sS")
     )
@@ -4153,7 +4555,7 @@ _HOUSE = (
     r"شقة|بناية|عمارة|دار"
 )
 # A camp's block, by its number or letter and number: "Block B-4", "bloc 12".
-_BLOCK = r"block|bloc|bloque|بلوك"
+_BLOCK = r"block|bloc|bloque|kitalu|بلوك"
 _BLOCK_ID = r"(?:[A-Z]-?)?\d{1,4}[A-Z]?\b"
 # "Calle Olmedo y Rocafuerte": a corner, two streets named.
 _CORNER = r"y|e|et|and|&|na|da|و"
@@ -4161,6 +4563,8 @@ _NUMBER_WORD = r"no\.?|number|num\.?|n°|nº|numéro|numero|número|namba|lamba|
 _NUM = r"\d{1,5}[a-zA-Z]?\b"
 _CONNECT = r"de\s+la|de|des|du|del|de\s+los|ya|wa|la|al|el"
 _NAME_WORD = r"[A-ZÀ-ÝƁƊƘƳ][\w'’.-]*|[\u0621-\u065f\u0670-\u06d3]+"  # not the Arabic comma
+_FLOOR = r"floor|étage|etage|piso|ghorofa|bene|الطابق|طابق"
+_CAPITALISED = r"[A-ZÀ-ÝƁƊƘƳ][\w'’-]*"
 _ADDRESS = re.compile(
     # "Plot 27 Kasanga Lane", "house 4, Moi Avenue": the house, then a named street
     rf"(?<![\w])(?i:{_HOUSE})\s+(?:(?i:{_NUMBER_WORD})\s*)?{_NUM}\s*[,،]?\s+"
@@ -4190,6 +4594,12 @@ _ADDRESS = re.compile(
     rf"(?=\s*[,،]\s*(?:(?i:{_HOUSE})\s+(?:(?i:{_NUMBER_WORD})\s*)?|(?i:{_NUMBER_WORD})\s*){_NUM})"
     # "Block 4, Nyumba 112": a camp's block, then the shelter or house in it
     rf"|(?<![\w])(?i:{_BLOCK})\s+{_BLOCK_ID}\s*[,،]\s*(?i:{_HOUSE})\s+(?:(?i:{_NUMBER_WORD})\s*)?{_NUM}"
+    # "lot II M 45 bis Ambovombe": Madagascar's lots, a Roman numeral, letters, a number
+    rf"|(?<![\w])(?i:lot)\s+[IVX]{{1,4}}\s+(?:[A-Z]{{1,3}}\s+)?\d{{1,4}}(?:\s*(?i:bis|ter))?"
+    rf"(?:\s+(?!(?i:et|and|mais)\b){_CAPITALISED})?"
+    # "ببناية الخوري، الطابق التاني، …": a building named, then its floor or street
+    rf"|(?<![\w])(?:ب|في\s+)?(?:بناية|عمارة|بناء)\s+[\u0621-\u064a]+"
+    rf"(?=\s*[،,]\s*(?:{_FLOOR}|{_STREET}))"
     # "house number 12", "nyumba namba 45", "gida mai lamba 7", "منزل رقم 5"
     rf"|(?<![\w])(?i:{_HOUSE})\s+(?:(?i:{_NUMBER_WORD})\s*)?{_NUM}",
     re.UNICODE,
@@ -4202,15 +4612,17 @@ _ADDRESS = re.compile(
 # point at one door, so they go with it.
 _AREA = (
     r"quartier|barrio|bairro|secteur|sector|colonia|urbanización|mtaa|kijiji|unguwar|unguwa|zone|"
+    r"zoni|fokontany|"
     r"estate|حي|محلة|"
     rf"camp|kambi|sansanin|مخيم|{_BLOCK}"
 )
-_FLOOR = r"floor|étage|etage|piso|ghorofa|bene|الطابق|طابق"
-_CAPITALISED = r"[A-ZÀ-ÝƁƊƘƳ][\w'’-]*"
 _ADDRESS_MORE = re.compile(
-    rf"\s*[,،]\s*(?:"
+    # "Calle 7 # 12-45 barrio La Playita": the quarter also with no comma before it
+    rf"\s+(?i:{_AREA})\s+(?:(?i:{_CONNECT})\s+)?(?:{_NAME_WORD})(?:\s+{_CAPITALISED})?"
+    rf"|\s*[,،]\s*(?:"
     rf"(?i:{_AREA}|{_HOUSE}|{_STREET}|{_FLOOR})\s+(?:(?i:{_CONNECT})\s+)?"
-    rf"(?:(?i:{_NUMBER_WORD})\s*)?(?:{_NUM}|{_BLOCK_ID}|(?:{_NAME_WORD})(?:\s+{_CAPITALISED})?)"
+    rf"(?:(?i:{_NUMBER_WORD})\s*)?(?:{_NUM}(?:\s+{_CAPITALISED})?|{_BLOCK_ID}"
+    rf"|(?:{_NAME_WORD})(?:\s+{_CAPITALISED})?)"
     rf"|{_CAPITALISED}(?:\s+{_CAPITALISED}){{0,2}}\b"
     rf"(?=\s*(?:[,.;:!?،]|$|\s+(?:and|et|y|na|da|و)\b))"
     # "…، دار ٢٢، بغداد الجديدة،": an Arabic town, set off by commas; not "و…" (a new

@@ -401,6 +401,7 @@ UNSEEN9 = ROOT / "tests" / "fixtures" / "scrubbing_unseen9.json"
 UNSEEN10 = ROOT / "tests" / "fixtures" / "scrubbing_unseen10.json"
 UNSEEN11 = ROOT / "tests" / "fixtures" / "scrubbing_unseen11.json"
 UNSEEN12 = ROOT / "tests" / "fixtures" / "scrubbing_unseen12.json"
+UNSEEN13 = ROOT / "tests" / "fixtures" / "scrubbing_unseen13.json"
 
 
 def test_the_seventh_unseen_set_is_labelled_and_hard():
@@ -432,8 +433,8 @@ def test_the_seventh_unseen_set_does_not_fall_below_what_was_measured(language):
 
 @pytest.mark.parametrize(
     "path",
-    [UNSEEN7, UNSEEN8, UNSEEN9, UNSEEN10, UNSEEN11],
-    ids=["seventh", "eighth", "ninth", "tenth", "eleventh"],
+    [UNSEEN7, UNSEEN8, UNSEEN9, UNSEEN10, UNSEEN11, UNSEEN12],
+    ids=["seventh", "eighth", "ninth", "tenth", "eleventh", "twelfth"],
 )
 def test_the_studied_blind_sets_meet_the_goals(path):
     """Names at the goals (95% recall, 90% precision) and every other kind found."""
@@ -600,6 +601,55 @@ UNSEEN12_FIRST = {
 @pytest.mark.parametrize("language", sorted(LANGUAGES))
 def test_the_twelfth_unseen_set_does_not_fall_below_its_first_measure(language):
     assert_floor(UNSEEN12, UNSEEN12_FIRST, language)
+
+
+# Measured on the twelfth unseen set after round fifteen, which studied it (places after
+# "from", "à", verbs of going; spoken Arabic; docs/benchmarks.md): names 100% recall, 97.3%
+# precision; its six addresses found.
+UNSEEN12_AFTER = {
+    "ar": (31, 31, 32, 36),
+    "en": (28, 28, 28, 28),
+    "es": (35, 35, 35, 35),
+    "fr": (32, 32, 33, 34),
+    "ha": (30, 30, 30, 30),
+    "sw": (25, 25, 25, 25),
+}
+
+
+@pytest.mark.parametrize("language", sorted(LANGUAGES))
+def test_the_twelfth_unseen_set_does_not_fall_below_what_was_measured(language):
+    assert_floor(UNSEEN12, UNSEEN12_AFTER, language)
+
+
+def test_the_thirteenth_unseen_set_is_labelled_hard_and_new():
+    """Written blind during round fifteen as kiosk messages and survey comments from seven
+    more regions (Somalia and Somaliland, Gambella and Tigray, Ituri and Kivu, Yemen and
+    Djibouti, Tillabéri and Diffa, Guatemala and Honduras, Cox's Bazar); 42% of its
+    messages name nobody, many of them hospitals, districts and streets named after people;
+    its names are in no list of ours."""
+    messages = scrub_bench.load(UNSEEN13)
+    assert_labelled(messages, without_identifiers=0.35)
+    assert len(name_words(messages)) >= 150
+    listed = listed_names()
+    for word in name_words(messages):
+        assert word not in listed, word
+
+
+# Measured on the thirteenth unseen set when it was new, after round fifteen and never
+# studied (docs/benchmarks.md): names 90.6% recall, 78.0% precision. A floor, not a goal met.
+UNSEEN13_FIRST = {
+    "ar": (20, 21, 26, 34),
+    "en": (21, 22, 33, 45),
+    "es": (17, 17, 31, 39),
+    "fr": (18, 21, 28, 38),
+    "ha": (13, 17, 22, 28),
+    "sw": (17, 19, 23, 25),
+}
+
+
+@pytest.mark.parametrize("language", sorted(LANGUAGES))
+def test_the_thirteenth_unseen_set_does_not_fall_below_its_first_measure(language):
+    assert_floor(UNSEEN13, UNSEEN13_FIRST, language)
 
 
 def name_words(messages: list[dict]) -> set[str]:
@@ -1904,4 +1954,85 @@ def test_the_model_never_turns_a_town_or_a_word_into_a_name(template):
 def test_name_shapes_places_after_from_and_addresses(text, scrubbed):
     """Round fourteen: the model of name shapes where the rules hesitate; where, not who,
     after "à", "from" and "daga"; addresses with a door number."""
+    assert scrub(text) == (text if scrubbed is None else scrubbed)
+
+
+@pytest.mark.parametrize(
+    "text, scrubbed",
+    [
+        # Places after verbs of going and coming, "from X to Y", a word of time before "à"...
+        ("Tumetoka Lugufu kwenda Mkugwa, hakuna maji.", None),
+        ("Dimanche dernier à Nzoro la police est venue.", None),
+        ("Nous venons de Befotaka, il n'y a plus de riz.", None),
+        ("I am from Bukkuyum and bandits took our goats.", None),
+        ("Daga Kaiama zuwa Bukkuyum hanya ba kyau.", None),
+        ("We came from Lugufu to Mkugwa by lorry.", None),
+        ("Santa Rosa y Guapilí están llenos.", None),
+        # ...peoples, schools, streets and heads named after places or people...
+        ("Les Tanala et les Sakalava sont servis en dernier.", None),
+        ("L'EPP Rainibetsimisaraka d'Ampanihy n'a pas de maître.", None),
+        ("The school on Tafawa Balewa Way has no teacher.", None),
+        ("Hakimin Gummi ya ce sai mun biya.", None),
+        ("Ranar Laraba mutanen Dansadau ba su samu abinci ba.", None),
+        ("أنا من معسكر قريضة وما عندي أوراق", None),
+        ("جينا من دير حافر وما في مي بالمخيم", None),
+        ("وساكن بعنجر من سنتين", None),
+        # ...words of spoken Arabic, ordinary words that are names, a ration card.
+        ("ابعتولي الورق على الواتس", None),
+        ("الولاد ما عندهم هدوم للشتا", None),
+        ("سلامة الولاد أهم شي", None),
+        ("ضاعت بطاقة تموينية", None),
+        ("Usalama ni mdogo, Amani hakuna.", None),
+        ("Kadi ya mgao imepotea.", None),
+        # A pilgrim's title stays, the name after it goes; a girl of the family stays.
+        ("Please call Hajji Zabihullah on 0300 1234567.", "Please call Hajji [name] on [phone]."),
+        ("Hadjé Halimé dit merci.", "Hadjé [name] dit merci."),
+        ("Yarinyarmu Jamilatu ta ɓata tun jiya.", "Yarinyarmu [name] ta ɓata tun jiya."),
+        # Names: after "husband", a list before a verb, a subject of "a vu", after a verb of
+        # harm, "the Afghan woman", before ", he is", before ", wife of", from a part of a camp.
+        ("pls help, husband gulbuddin is in jail", "pls help, husband [name] is in jail"),
+        (
+            "razanajatovo et andriamihaja n'ont rien reçu",
+            "[name] et [name] n'ont rien reçu",
+        ),
+        (
+            "rukayya da hasana an kore su daga makaranta",
+            "[name] da [name] an kore su daga makaranta",
+        ),
+        ("Rakotobe a vu les voleurs hier.", "[name] a vu les voleurs hier."),
+        ("العسكري ضرب تيجاني قدام الجامع", "العسكري ضرب [name] قدام الجامع"),
+        ("المرة الأفغانية شيرینه ما عندها أوراق", "المرة الأفغانية [name] ما عندها أوراق"),
+        ("الكلام من بخيتان قرنيش، هو شيخ الحلة", "الكلام من [name] [name]، هو شيخ الحلة"),
+        ("Abinci ya zo daga Ummuhani, matar Dagaci.", "Abinci ya zo daga [name], matar Dagaci."),
+        ("La lettre vient de Rasoamanana, le maire.", "La lettre vient de [name], le maire."),
+        (
+            "Ekalale from zone D said the pump is broken.",
+            "[name] from zone D said the pump is broken.",
+        ),
+        # Safety first: a title or a name after "mutanen", "from X to" a verb, "to" a name.
+        ("mutanen Alhaji Garba sun zo", "mutanen Alhaji [name] sun zo"),
+        ("We got food from Kaweesa to share.", "We got food from [name] to share."),
+        (
+            "Money came from Kakuma to Amina last week.",
+            "Money came from Kakuma to [name] last week.",
+        ),
+        ("ضربوا الأولاد قدام المدرسة", None),
+        # Addresses: Madagascar's lots, Colombia's quarters, a camp's zone, a building named.
+        ("J'habite lot IV B 12 ter Ampanihy depuis mars", "J'habite [address] depuis mars"),
+        ("vivo en la Carrera 9 # 4-21 barrio El Firme, Timbiquí", "vivo en la [address]"),
+        (
+            "Tunaishi Kitalu 3, nyumba namba 41, zoni 2 Karago, hakuna choo",
+            "Tunaishi [address], hakuna choo",
+        ),
+        (
+            "ساكنين ببناية الدباغ، الطابق الأول، شارع السوق، تعنايل، والمي مقطوعة",
+            "ساكنين [address]، والمي مقطوعة",
+        ),
+    ],
+)
+def test_places_where_one_goes_spoken_arabic_and_pilgrims(text, scrubbed):
+    """Round fifteen: where, not who, after verbs of going and coming, "from X to Y", a word
+    of time before "à", "the people of", a school's acronym; spoken Arabic words and things
+    that are names ("مي", water); names after strong cues whatever their ending; more
+    addresses. Safety first: a title or a listed name after such words stays a name."""
     assert scrub(text) == (text if scrubbed is None else scrubbed)
