@@ -1313,7 +1313,7 @@ def compute(
         table, hidden = _memo(
             memo,
             ("cells", indicator.id, k),
-            lambda: _hidden_cells(indicator, tables, hidden_totals, k),
+            lambda: _hidden_cells(indicator, tables, hidden_totals, k, memo),
         )
         cells = tuple(
             _cell(indicator.kind, group, *table[group], hidden.get(group))
@@ -2253,20 +2253,23 @@ def _table_safe(kind: str, table: dict, hidden: set, k: int) -> bool:
 
 
 def _hidden_cells(
-    indicator: Indicator, tables: dict, hidden_totals: dict, k: int
+    indicator: Indicator, tables: dict, hidden_totals: dict, k: int, memo: dict | None = None
 ) -> tuple[dict[str, Sums], dict[str, str]]:
     """One indicator's table by a dimension as published, and {group: reason} of its hidden
     cells. Linked tables list the same groups: a group missing from one table only would
-    tell that nobody in it counts there (a hidden zero), so it is listed, hidden."""
+    tell that nobody in it counts there (a hidden zero), so it is listed, hidden. `memo`
+    (the tables' own) keeps what linked indicators share: their links and hidden groups."""
+    memo = {} if memo is None else memo
     table = tables[indicator.id]
     if indicator.kind == COUNT and indicator.family:
         groups = _protect_family(indicator.family, tables, hidden_totals, k)[indicator.id]
     else:
-        linked = [
+        roots = _memo(memo, ("links", indicator.form), lambda: _link_roots(indicator, tables))
+        linked = tuple(
             name
-            for name in _linked(indicator, tables)
-            if any(n for n, _s, _q in tables[name].values())
-        ]  # empty: nothing to hide
+            for name, root in roots.items()
+            if root == roots[indicator.id] and any(n for n, _s, _q in tables[name].values())
+        )  # empty: nothing to hide
         universe = {group for name in linked for group in tables[name]}
         padded = {
             name: {g: tables[name].get(g, (0, 0.0, 0.0)) for g in universe} for name in linked
@@ -2276,12 +2279,23 @@ def _hidden_cells(
             # The total is hidden: so is every cell, or the cells would add up to it.
             groups = set(table)
         else:
-            groups = protect([(BY_ID[name].kind, padded[name]) for name in linked], k)
+            groups = _memo(
+                memo,
+                ("protect", linked, k),
+                lambda: protect([(BY_ID[name].kind, padded[name]) for name in linked], k),
+            )
     return table, {g: SMALL if table[g][0] < k else COMPLEMENT for g in groups if g in table}
 
 
 def _linked(indicator: Indicator, tables: dict) -> list[str]:
-    """The indicators whose tables must hide the same groups as this one's.
+    """The indicators whose tables must hide the same groups as this one's."""
+    roots = _link_roots(indicator, tables)
+    return [name for name, root in roots.items() if root == roots[indicator.id]]
+
+
+def _link_roots(indicator: Indicator, tables: dict) -> dict[str, str]:
+    """{indicator: its group's root} over the indicators of `indicator`'s form: those of one
+    root must hide the same groups.
 
     Linked are indicators that count the same records in every group (the same n, or one's
     numerator is another's n), and those about the people discriminated against.
@@ -2308,7 +2322,7 @@ def _linked(indicator: Indicator, tables: dict) -> list[str]:
     discriminated = [name for name in names if name in _DISCRIMINATED]
     for name in discriminated[1:]:
         parent[root(name)] = root(discriminated[0])
-    return [name for name in names if root(name) == root(indicator.id)]
+    return {name: root(name) for name in names}
 
 
 def _protect_family(family: str, tables: dict, hidden_totals: dict, k: int) -> dict:
@@ -2326,8 +2340,13 @@ def _protect_family(family: str, tables: dict, hidden_totals: dict, k: int) -> d
     cells = {(g, m): tables[m][g][0] for m in members for g in tables[m]}
     hidden = {key for key, n in cells.items() if n < k}
     while True:
+        # In a fixed order: which bridge is broken first, and which of equally cheap paths,
+        # must not depend on the process's hash seed, or two server processes (or one before
+        # and after a restart) would hide different cells, and the two views together
+        # would give the hidden ones away.
         edges: list[tuple[tuple, tuple, tuple]] = [
-            (("row", g), ("col", m), (g, m)) for g, m in hidden
+            (("row", g), ("col", m), (g, m))
+            for g, m in sorted(hidden, key=lambda cell: (_natural(cell[0]), cell[1]))
         ]
         edges += [(("col", m), ("all",), ("all", m)) for m in members if m in hidden_totals]
         bridge = next((e for e in edges if not _connected(e, edges)), None)

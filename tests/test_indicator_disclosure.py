@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import sqlite3
 import uuid
 from pathlib import Path
@@ -631,3 +632,49 @@ def test_the_dashboard_says_why_each_cell_is_hidden(central):
     assert filtered.content.decode("utf-8-sig") == viewer.get(
         "/indicator.csv?view=trust_most&by=area"
     ).content.decode("utf-8-sig")
+
+
+# Every view of the feedback families by month, as one server process computes them.
+_FAMILY_VIEWS = """
+import json, sys, tempfile
+from pathlib import Path
+sys.path.insert(0, "tests")
+import test_indicators as t
+views = []
+for seed in (7, 11):
+    with tempfile.TemporaryDirectory() as folder:
+        store = t.open_store(Path(folder) / "server.db")
+        t.add(store, t.random_records(seed, 30 + seed))
+        for indicator in t.INDICATORS:
+            if indicator.family:
+                for k in (2, 5):
+                    for by in t.BY_DIMENSIONS:
+                        cells = t.compute(store.db, indicator.id, by=by, k=k).cells
+                        views.append([c.group for c in cells if c.suppressed])
+        store.close()
+print(json.dumps(views))
+"""
+
+
+def test_every_server_process_hides_the_same_cells():
+    """Two processes (two workers of one server, or one before and after a restart) must
+    hide the same cells of a table: two views hiding different complements would together
+    give the small cells away. Set iteration follows a per-process hash seed, so the
+    choices must not depend on it."""
+    import os
+    import subprocess
+    import sys
+
+    seen = {
+        subprocess.run(
+            [sys.executable, "-c", _FAMILY_VIEWS],
+            cwd=Path(__file__).resolve().parent.parent,
+            env={**os.environ, "PYTHONHASHSEED": str(seed)},
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+        for seed in (1, 2, 3)
+    }
+    assert len(seen) == 1
+    assert any(hidden for hidden in json.loads(seen.pop()))  # complements were chosen
