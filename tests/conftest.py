@@ -9,8 +9,7 @@ from pathlib import Path
 import pytest
 
 from browsing import chromium, worker_chromium  # noqa: F401 - one browser per test process
-from collector import create_app, passwords
-from collector import passphrase as sealing
+from collector import create_app, passphrase as sealing, passwords
 from support import (
     Browser,
     Central,

@@ -11,8 +11,7 @@ import sys
 
 import pytest
 
-from collector import create_app, keyfile
-from collector import passphrase as sealing
+from collector import create_app, keyfile, passphrase as sealing
 
 
 @pytest.fixture
