@@ -87,6 +87,10 @@ REPEAT_VIEWS = [
     ("repeat: page 200", "page=200"),
     ("repeat: sorted by age", "sort=hh_age"),
     ("repeat: filtered by a choice", "q_hh_relation=child"),
+    ("repeat: filtered by a range", "from_hh_age=18&to_hh_age=25"),
+    ("repeat: filtered by a choice and a range", "q_hh_relation=child&from_hh_age=10"),
+    ("repeat: filtered and sorted", "q_hh_relation=parent&sort=hh_age&desc=1"),
+    ("repeat: filtered, page 20", "q_hh_relation=child&page=20"),
 ]
 
 

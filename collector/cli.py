@@ -1020,6 +1020,68 @@ def export_bundle_command(data_dir, file):
         click.echo(f"Wrote their photos and files to {beside}: copy it with the bundle.")
 
 
+@cli.group("help-contacts")
+def help_contacts_group():
+    """The central team's help contacts, shown after a report (by area)."""
+
+
+@help_contacts_group.command("import")
+@data_dir_option
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def help_contacts_import(data_dir, file):
+    """Keep the help contacts of FILE, written by `sync-server help-contacts export-for-hubs`
+    (for a laptop that only exchanges USB sticks). The file must be signed by the server
+    this laptop is enrolled with, and not older than the last file imported; otherwise
+    nothing changes.
+
+    Example: collector help-contacts import /media/usb/help-contacts.signed
+    """
+    from flask_babel import gettext, ngettext
+
+    from . import help_contacts
+    from .sync_client import current_server
+
+    db = database(data_dir)
+    enrolled = current_server(db) or {}
+    with file.open("rb") as stream:  # a file far too large is not read whole
+        data = stream.read(help_contacts.MAX_FILE_BYTES + 1)
+    try:
+        count = help_contacts.import_file(db, data, enrolled.get("server_fingerprint"))
+    except help_contacts.ContactsFileRefused as refused:
+        help_contacts.log_refusal(db, refused)
+        raise click.ClickException(refused.message) from None
+    if count is None:
+        click.echo(gettext("This laptop already has the help contacts of this file."))
+        return
+    click.echo(
+        ngettext(
+            "Kept %(num)d help contact: phones show it after a report from now on.",
+            "Kept %(num)d help contacts: phones show them after a report from now on.",
+            count,
+        )
+    )
+
+
+@help_contacts_group.command("list")
+@data_dir_option
+def help_contacts_list(data_dir):
+    """List the central team's help contacts this laptop has (from a sync or a file).
+
+    Example: collector help-contacts list
+    """
+    from flask_babel import gettext
+
+    from .help_contacts import synced_contacts
+
+    contacts = synced_contacts(database(data_dir))
+    if not contacts:
+        click.echo(gettext("This laptop has no help contacts from the central team yet."))
+    for contact in contacts:
+        area = contact["area"] or gettext("every area")
+        details = " | ".join(v for v in (contact["phone"], contact["hours"]) if v)
+        click.echo(f"{area}: {contact['name']}" + (f" | {details}" if details else ""))
+
+
 @cli.command()
 @data_dir_option
 @click.option(

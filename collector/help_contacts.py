@@ -10,14 +10,19 @@ One definition of a contact for both apps: HelpContactSchema, with its limits.
 
 from __future__ import annotations
 
+import base64
 import json
 import logging
 import re
+from datetime import datetime
 
 from babel import Locale, UnknownLocaleError
+from flask_babel import gettext
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, pre_load, validate
 
+from .db import write_transaction
 from .forms import LOCALE_PATTERN
+from .security_log import log_event
 
 LOG = logging.getLogger(__name__)
 MAX_NAME, MAX_DESCRIPTION, MAX_PHONE, MAX_HOURS = 100, 500, 40, 100
@@ -208,3 +213,175 @@ def language_names(codes: list[str], locale: str) -> str:
         except (UnknownLocaleError, ValueError):
             names.append(code)
     return ", ".join(names)
+
+
+# -- the signed file, for laptops that only exchange USB sticks -------------------------------
+# `sync-server help-contacts export-for-hubs FILE` writes the list signed with the server's
+# identity key (sync_server.identity); `collector help-contacts import FILE` keeps it only
+# when that key's fingerprint is the one the operator confirmed when enrolling, the
+# signature holds, and it is not older than the last file kept (docs/protocol.md).
+
+FILE_KIND = "feedback-collector-help-contacts"
+FILE_FORMAT = 1
+SIGNATURE_ALGORITHM = "ed25519"
+MAX_FILE_BYTES = 1024 * 1024  # 200 of the longest contacts, in any script, take about half
+FILE_STATE = "help_contacts_file"  # hub_state: the fingerprint and time of the last file kept
+_SIGNED = ("kind", "format", "server_fingerprint", "issued_at", "help_contacts")
+
+
+class ContactsFileRefused(Exception):
+    """A help contacts file that is not kept, and why, in plain words: nothing changed."""
+
+    def __init__(self, message: str, event: bool = True):
+        super().__init__(message)
+        self.message = message
+        self.event = event  # whether the security log notes it (a file not ours, altered, old)
+
+
+def file_payload(envelope: dict) -> bytes:
+    """The bytes a help contacts file's signature covers."""
+    from .protocol import dumps
+
+    return dumps({key: envelope.get(key) for key in _SIGNED})
+
+
+def make_file(contacts: list[dict], private_key, issued_at: str) -> bytes:
+    """The signed file of `contacts` (as the form list carries them: `wire`), issued at
+    `issued_at` (the server's time, ISO 8601 UTC with microseconds: a later file has a
+    later time)."""
+    from . import device_keys
+    from .protocol import dumps
+
+    public_key = base64.b64encode(device_keys.raw_public_key(private_key)).decode("ascii")
+    envelope = {
+        "kind": FILE_KIND,
+        "format": FILE_FORMAT,
+        "server_fingerprint": device_keys.fingerprint_of(public_key),
+        "server_public_key": public_key,
+        "issued_at": issued_at,
+        "help_contacts": [wire(contact) for contact in contacts],
+    }
+    envelope["signature_algorithm"] = SIGNATURE_ALGORITHM
+    envelope["signature"] = device_keys.sign_with(private_key, file_payload(envelope))
+    return dumps(envelope)
+
+
+def _time(text) -> datetime | None:
+    try:
+        found = datetime.fromisoformat(str(text).replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return found if found.tzinfo is not None else None
+
+
+def verified_file(data: bytes, enrolled_fingerprint: str | None) -> dict:
+    """The envelope of a help contacts file signed by the server this hub is enrolled
+    with (`enrolled_fingerprint`, confirmed by its operator); ContactsFileRefused else."""
+    from . import device_keys
+    from .protocol import ProtocolError, loads_json
+
+    if not enrolled_fingerprint:
+        raise ContactsFileRefused(
+            gettext(
+                "This laptop is not enrolled with a sync server, so it cannot check who wrote "
+                "this file: nothing was changed. Enroll it once with `collector enroll "
+                "--server URL --code CODE` (the central team gives both), then import the "
+                "file again."
+            ),
+            event=False,
+        )
+    try:
+        envelope = loads_json(data.decode("utf-8")) if len(data) <= MAX_FILE_BYTES else None
+    except (UnicodeDecodeError, ValueError, ProtocolError):
+        envelope = None
+    if not isinstance(envelope, dict) or envelope.get("kind") != FILE_KIND:
+        raise ContactsFileRefused(
+            gettext(
+                "This is not a help contacts file from `sync-server help-contacts "
+                "export-for-hubs`: nothing was changed."
+            ),
+            event=False,
+        )
+    if envelope.get("signature_algorithm") != SIGNATURE_ALGORITHM or not envelope.get("signature"):
+        raise ContactsFileRefused(
+            gettext("This help contacts file is not signed: nothing was changed.")
+        )
+    found = device_keys.fingerprint_of(envelope.get("server_public_key"))
+    if found is None or _plain(found) != _plain(enrolled_fingerprint):
+        raise ContactsFileRefused(
+            gettext(
+                "This help contacts file was written by another server (fingerprint "
+                "%(found)s), not by the server this laptop is enrolled with (fingerprint "
+                "%(ours)s): nothing was changed.",
+                found=found or "?",
+                ours=enrolled_fingerprint,
+            )
+        )
+    if envelope.get("server_fingerprint") != found or not device_keys.verify(
+        envelope["server_public_key"], file_payload(envelope), envelope["signature"]
+    ):
+        raise ContactsFileRefused(
+            gettext(
+                "This help contacts file was changed after the server signed it, or is "
+                "damaged: nothing was changed. Ask the central team for a new file."
+            )
+        )
+    if _time(envelope.get("issued_at")) is None or not isinstance(
+        envelope.get("help_contacts"), list
+    ):
+        raise ContactsFileRefused(
+            gettext("This help contacts file cannot be read: nothing was changed.")
+        )
+    return envelope
+
+
+def _plain(fingerprint: str) -> str:
+    return "".join(str(fingerprint).split()).upper()
+
+
+def import_file(db, data: bytes, enrolled_fingerprint: str | None) -> int | None:
+    """Keep the contacts of a signed file (verified_file) in place of the hub's, unless the
+    hub already kept a later file of that server (a file carried again, or an older one):
+    ContactsFileRefused. None when the hub already has this very file. Else the number of
+    contacts kept. The next sync with the server reads its list whole again (its
+    newest), so a laptop that also syncs never keeps a file's list over a newer one."""
+    from .sync_client import get_state, set_state
+
+    envelope = verified_file(data, enrolled_fingerprint)
+    issued = _time(envelope["issued_at"])
+    assert issued is not None  # verified_file refuses a file without a time
+    with write_transaction(db):
+        kept = get_state(db, FILE_STATE) or {}
+        before = (
+            _time(kept.get("issued_at"))
+            if kept.get("fingerprint") == envelope["server_fingerprint"]
+            else None
+        )
+        if before is not None and issued < before:
+            raise ContactsFileRefused(
+                gettext(
+                    "This help contacts file was written on %(file)s, before the one this "
+                    "laptop already has (written on %(kept)s): nothing was changed. Ask the "
+                    "central team for a new file.",
+                    file=envelope["issued_at"],
+                    kept=kept["issued_at"],
+                )
+            )
+        if before is not None and issued == before:
+            return None
+        count = store_synced(db, envelope["help_contacts"])
+        set_state(
+            db,
+            FILE_STATE,
+            {"fingerprint": envelope["server_fingerprint"], "issued_at": envelope["issued_at"]},
+        )
+        set_state(db, "forms_etag", None)  # the next sync reads the server's list whole
+        log_event(db, "help_contacts_imported", None, f"{count} from {envelope['issued_at']}")
+    return count
+
+
+def log_refusal(db, refused: ContactsFileRefused) -> None:
+    """Note a refused file in the security log (a forged, altered or old file)."""
+    if refused.event:
+        with write_transaction(db):
+            log_event(db, "help_contacts_refused", None, refused.message)

@@ -38,6 +38,8 @@ EVENTS = frozenset(
         "bundle_imported",
         "bundle_refused",
         "free_text_released",
+        "help_contacts_imported",
+        "help_contacts_refused",
     }
 )
 TABLE_SQL = """CREATE TABLE IF NOT EXISTS security_events (

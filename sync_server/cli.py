@@ -1545,3 +1545,234 @@ def data_keys(data_dir, database, form_id, question):
             name=column.source,
         )
     )
+
+
+@cli.group("help-contacts")
+def help_contacts_group():
+    """Where people get help after a report, by area: the laptops show them."""
+
+
+def _contact_line(contact: dict) -> str:
+    from flask_babel import gettext
+
+    area = contact["area"] or gettext("every area")
+    cells = [contact["phone"], contact["hours"], ", ".join(contact["languages"])]
+    details = " | ".join(cell for cell in cells if cell)
+    return f"{contact['id']}  {area}: {contact['name']}" + (f" | {details}" if details else "")
+
+
+@help_contacts_group.command("list")
+@data_dir_option
+@click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
+def help_contacts_list(data_dir, database, as_json):
+    """List the help contacts: id, area, name, phone, hours, languages.
+
+    Example: sync-server help-contacts list
+    """
+    from flask_babel import gettext
+
+    listed = open_store(database).help_contacts()
+    if as_json:
+        click.echo(json.dumps(listed, ensure_ascii=False, indent=1))
+        return
+    if not listed:
+        click.echo(gettext("There are no help contacts yet."))
+    for contact in listed:
+        click.echo(_contact_line(contact))
+
+
+@help_contacts_group.command("add")
+@data_dir_option
+@click.option("--name", required=True, help="Who they are, e.g. 'Legal aid desk'.")
+@click.option(
+    "--area",
+    default="",
+    help="An area code (e.g. CE01, or CE for all its areas); none: every area.",
+)
+@click.option("--description", default="", help="What they offer.")
+@click.option("--phone", default="", help="A phone number, e.g. '+254 700 000111'.")
+@click.option("--hours", default="", help="Opening hours, e.g. 'Mon-Fri 9-17'.")
+@click.option("--languages", default="", help="Language codes, e.g. 'sw, en'.")
+def help_contacts_add(data_dir, database, **fields):
+    """Add a help contact; laptops get it at their next sync.
+
+    Example: sync-server help-contacts add --name "Legal aid desk" --area CE01
+    --phone "+254 700 000111" --hours "Mon-Fri 9-17" --languages "sw, en"
+    """
+    from flask_babel import gettext
+
+    from collector.help_contacts import MAX_CONTACTS
+
+    from .help_contacts import from_fields, problem_message, wrong_fields
+
+    contact, wrong = wrong_fields(from_fields(fields))
+    if wrong:
+        raise click.UsageError("\n".join(f"--{field}: {problem_message(field)}" for field in wrong))
+    store = open_store(database)
+    if len(store.help_contacts()) >= MAX_CONTACTS:
+        raise click.ClickException(
+            gettext(
+                "There can be at most %(max)s help contacts: remove one first.", max=MAX_CONTACTS
+            )
+        )
+    assert contact is not None  # wrong_fields gives one or the fields to fix
+    contact_id = store.add_help_contact(contact, CLI_ACTOR)
+    click.echo(
+        gettext(
+            "Added %(name)s (id %(id)d). Hubs get it at their next sync.",
+            name=contact["name"],
+            id=contact_id,
+        )
+    )
+
+
+@help_contacts_group.command("remove")
+@data_dir_option
+@click.argument("contact_id", metavar="ID", type=int)
+def help_contacts_remove(data_dir, database, contact_id):
+    """Remove the help contact ID (see `sync-server help-contacts list`).
+
+    Example: sync-server help-contacts remove 3
+    """
+    from flask_babel import gettext
+
+    store = open_store(database)
+    found = store.help_contact(contact_id)
+    if found is None or not store.remove_help_contact(contact_id, CLI_ACTOR):
+        raise click.ClickException(
+            gettext(
+                "There is no help contact %(id)d; see `sync-server help-contacts list`.",
+                id=contact_id,
+            )
+        )
+    click.echo(
+        gettext("Removed %(name)s. Hubs stop showing it at their next sync.", name=found["name"])
+    )
+
+
+@help_contacts_group.command("import")
+@data_dir_option
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--replace",
+    is_flag=True,
+    help="Make the list exactly the file's contacts (those not in it are removed).",
+)
+@click.option("--dry-run", is_flag=True, help="Check the file and say what would change.")
+def help_contacts_import(data_dir, database, file, replace, dry_run):
+    """Add the help contacts of a CSV file (columns area, name, description, phone, hours,
+    languages: as `export` writes them); with --replace, the list becomes the file's.
+    A file with any problem changes nothing: each problem is told by row and column.
+
+    Example: sync-server help-contacts import contacts.csv --replace
+    """
+    from flask_babel import gettext
+
+    from collector.help_contacts import MAX_CONTACTS
+
+    from .help_contacts import MAX_CSV_BYTES, ContactFileError, import_plan, read_csv
+
+    with file.open("rb") as stream:
+        data = stream.read(MAX_CSV_BYTES + 1)
+    try:
+        wanted = read_csv(data)
+    except ContactFileError as error:
+        raise click.ClickException(
+            gettext("%(file)s was not imported: nothing was changed.", file=file)
+            + "\n"
+            + "\n".join(error.problems)
+        ) from None
+    store = open_store(database)
+    listed = store.help_contacts()
+    added, removed = import_plan(listed, wanted, replace)
+    if len(listed) + len(added) - len(removed) > MAX_CONTACTS:
+        raise click.ClickException(
+            gettext(
+                "There can be at most %(max)s help contacts: nothing was changed.",
+                max=MAX_CONTACTS,
+            )
+        )
+    if not dry_run:
+        store.change_help_contacts(added, removed, CLI_ACTOR)
+    message = (
+        gettext(
+            "Would add %(added)d help contacts and remove %(removed)d (a dry run: nothing "
+            "was changed).",
+            added=len(added),
+            removed=len(removed),
+        )
+        if dry_run
+        else gettext(
+            "Added %(added)d help contacts and removed %(removed)d. Hubs get the list at "
+            "their next sync.",
+            added=len(added),
+            removed=len(removed),
+        )
+    )
+    click.echo(message)
+
+
+@help_contacts_group.command("export")
+@data_dir_option
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+def help_contacts_export(data_dir, database, file):
+    """Write the help contacts to a CSV file, to edit in a spreadsheet and import again.
+
+    Example: sync-server help-contacts export contacts.csv
+    """
+    from flask_babel import ngettext
+
+    from .help_contacts import write_csv
+
+    listed = open_store(database).help_contacts()
+    _write_whole(file, write_csv(listed))
+    click.echo(
+        ngettext(
+            "Wrote %(num)d help contact to %(file)s.",
+            "Wrote %(num)d help contacts to %(file)s.",
+            len(listed),
+            file=file,
+        )
+    )
+
+
+@help_contacts_group.command("export-for-hubs")
+@data_dir_option
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+def help_contacts_export_for_hubs(data_dir, database, file):
+    """Write the help contacts, signed with this server's identity key, for laptops that
+    only exchange USB sticks: `collector help-contacts import FILE` on each of them keeps
+    the list if it comes from the server that laptop is enrolled with.
+
+    Example: sync-server help-contacts export-for-hubs /media/usb/help-contacts.signed
+    """
+    from flask_babel import ngettext
+
+    from .help_contacts import file_for_hubs
+
+    data, count = file_for_hubs(open_store(database), data_dir, CLI_ACTOR)
+    _write_whole(file, data)
+    click.echo(
+        ngettext(
+            "Wrote %(num)d help contact to %(file)s, signed by this server (fingerprint "
+            "%(fingerprint)s).",
+            "Wrote %(num)d help contacts to %(file)s, signed by this server (fingerprint "
+            "%(fingerprint)s).",
+            count,
+            file=file,
+            fingerprint=identity.fingerprint(data_dir),
+        )
+    )
+
+
+def _write_whole(file: Path, data: bytes) -> None:
+    """Write a file whole or not at all (a stick pulled out halfway leaves the old one)."""
+    import os
+
+    partial = file.with_name(f".{file.name}.partial")
+    try:
+        partial.write_bytes(data)
+        os.replace(partial, file)
+    except OSError as error:
+        partial.unlink(missing_ok=True)
+        raise click.ClickException(str(error)) from None

@@ -9,7 +9,12 @@ contact for both apps: collector.help_contacts. Every change is audited by the s
 
 from __future__ import annotations
 
+import csv
+import io
 import re
+from collections import Counter
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
 from flask_babel import get_locale, gettext
@@ -58,22 +63,31 @@ def problem_message(field: str) -> str:
     }[field]
 
 
+def from_fields(values) -> dict:
+    """A contact to check from its fields as typed (the page's form, the command line, a
+    row of a CSV file): languages split at commas or spaces."""
+    languages = [code for code in re.split(r"[\s,;]+", values.get("languages") or "") if code]
+    return {**{key: values.get(key) or "" for key in FIELDS[:-1]}, "languages": languages}
+
+
 def posted() -> dict:
-    """The page's form as a contact to check: the fields as typed, languages split."""
-    languages = [code for code in re.split(r"[\s,;]+", request.form.get("languages", "")) if code]
-    return {
-        **{key: request.form.get(key, "") for key in FIELDS[:-1]},
-        "languages": languages,
-    }
+    """The page's form as a contact to check."""
+    return from_fields(request.form)
+
+
+def wrong_fields(form: dict) -> tuple[dict | None, list[str]]:
+    """(the contact, []) when it is good; (None, the fields to fix, in FIELDS' order)."""
+    try:
+        return contacts.SCHEMA.load(form), []
+    except ValidationError as error:
+        wrong = error.normalized_messages()
+        return None, [f for f in FIELDS if f in wrong]
 
 
 def checked(form: dict) -> tuple[dict | None, str | None]:
     """(the contact, None) when it is good; (None, what to fix) otherwise."""
-    try:
-        return contacts.SCHEMA.load(form), None
-    except ValidationError as error:
-        wrong = error.normalized_messages()
-        return None, problem_message(next(f for f in FIELDS if f in wrong))
+    contact, wrong = wrong_fields(form)
+    return (contact, None) if not wrong else (None, problem_message(wrong[0]))
 
 
 def known_areas() -> list[dict]:
@@ -204,3 +218,186 @@ def remove(contact_id: int):
 def listed_for_hubs(store) -> list[dict]:
     """The contacts as the form list carries them (collector.help_contacts.wire)."""
     return [contacts.wire(contact) for contact in store.help_contacts()]
+
+
+# -- files: CSV for people, a signed file for laptops without a connection -----------------
+
+CSV_COLUMNS = ("area", "name", "description", "phone", "hours", "languages")
+MAX_CSV_BYTES = 1024 * 1024
+FILE_WRITTEN = "help_contacts_file_written"  # audit action; its detail: the file's time
+
+
+class ContactFileError(Exception):
+    """A CSV file of contacts that is not imported: every problem, by row and column."""
+
+    def __init__(self, problems: list[str]):
+        super().__init__("\n".join(problems))
+        self.problems = problems
+
+
+def _cell(text: str) -> str:
+    """A cell as typed: without the quote an export puts before a leading + = - or @
+    (so that a spreadsheet shows "+254..." as text, not as a formula)."""
+    from .exports import FORMULA_STARTS
+
+    text = text.strip()
+    return text[1:] if text[:1] == "'" and text[1:2] in FORMULA_STARTS else text
+
+
+def _header(row: list[str] | None) -> list[str]:
+    """The columns a CSV file's first row names; ContactFileError when they are wrong."""
+    columns = ", ".join(CSV_COLUMNS)
+    if not row or not any(cell.strip() for cell in row):
+        raise ContactFileError(
+            [
+                gettext(
+                    "The file is empty: its first row names the columns (%(columns)s).",
+                    columns=columns,
+                )
+            ]
+        )
+    names = [cell.strip().lower() for cell in row]
+    problems = [
+        gettext(
+            "Row 1, column %(column)s: not a column of help contacts (the columns are "
+            "%(columns)s).",
+            column=name or "?",
+            columns=columns,
+        )
+        for name in names
+        if name not in CSV_COLUMNS
+    ]
+    problems += [
+        gettext("Row 1: the column %(column)s is there twice.", column=name)
+        for name, count in Counter(names).items()
+        if count > 1 and name in CSV_COLUMNS
+    ]
+    if "name" not in names:
+        problems.append(gettext("Row 1: the file has no name column."))
+    if problems:
+        raise ContactFileError(problems)
+    return names
+
+
+def read_csv(data: bytes) -> list[dict]:
+    """The contacts of a CSV file (UTF-8, a header row naming CSV_COLUMNS, `name` needed,
+    the others may be left out), checked as the page checks them. ContactFileError with
+    every problem, by row (as a spreadsheet numbers them) and column."""
+    if len(data) > MAX_CSV_BYTES:
+        raise ContactFileError(
+            [gettext("The file is larger than 1 MB: it is not a list of help contacts.")]
+        )
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise ContactFileError(
+            [gettext("The file is not UTF-8 text: save it as CSV UTF-8 and try again.")]
+        ) from None
+    try:
+        rows = list(csv.reader(io.StringIO(text, newline="")))
+    except csv.Error as error:
+        raise ContactFileError(
+            [gettext("The file is not a CSV file (%(why)s).", why=str(error))]
+        ) from None
+    names = _header(rows[0] if rows else None)
+    found, problems = [], []
+    for number, cells in enumerate(rows[1:], 2):
+        if not any(cell.strip() for cell in cells):
+            continue  # an empty line
+        if len(cells) > len(names):
+            problems.append(
+                gettext("Row %(row)d has more cells than the first row has columns.", row=number)
+            )
+            continue
+        contact, wrong = wrong_fields(
+            from_fields(dict(zip(names, map(_cell, cells), strict=False)))
+        )
+        problems += [
+            gettext(
+                "Row %(row)d, column %(column)s: %(problem)s",
+                row=number,
+                column=field,
+                problem=problem_message(field),
+            )
+            for field in wrong
+        ]
+        if contact is not None:
+            found.append(contact)
+    if problems:
+        raise ContactFileError(problems)
+    return found
+
+
+def write_csv(listed: list[dict]) -> bytes:
+    """The contacts as a CSV file that `read_csv` reads back (UTF-8 with a BOM, so that a
+    spreadsheet shows every script; a cell a spreadsheet would run is quoted)."""
+    from .exports import neutralized
+
+    out = io.StringIO()
+    out.write("\ufeff")
+    writer = csv.writer(out)
+    writer.writerow(CSV_COLUMNS)
+    for contact in listed:
+        writer.writerow(
+            neutralized(
+                [contact[key] for key in CSV_COLUMNS[:-1]] + [", ".join(contact["languages"])]
+            )
+        )
+    return out.getvalue().encode("utf-8")
+
+
+def _same(contact: dict) -> tuple:
+    return (*(contact[key] for key in CSV_COLUMNS[:-1]), tuple(contact["languages"]))
+
+
+def import_plan(listed: list[dict], wanted: list[dict], replace: bool) -> tuple[list, list]:
+    """(contacts to add, ids to remove) so that the list holds the file's contacts: added
+    to it, each once (one listed already stays as it is), or, with `replace`, only them
+    (a contact both listed and in the file stays, with its history)."""
+    have = Counter(_same(c) for c in listed)
+    added = []
+    for contact in wanted:
+        key = _same(contact)
+        if have[key] > 0:
+            have[key] -= 1 if replace else 0  # replace: each listed one matches one row
+            continue
+        added.append(contact)
+        have[key] += 0 if replace else 1  # add: the same row twice is added once
+    removed = []
+    if replace:
+        keep = Counter(_same(c) for c in wanted)
+        for contact in listed:
+            if keep[_same(contact)] > 0:
+                keep[_same(contact)] -= 1
+            else:
+                removed.append(contact["id"])
+    return added, removed
+
+
+def _issue_time(store) -> str:
+    """Now, to the microsecond, and always after the last file written (a clock set back
+    must not make a new file look older than one a laptop already has)."""
+    now = datetime.now(UTC)
+    last = store.one("SELECT max(detail) AS at FROM audit WHERE action = ?", [FILE_WRITTEN])
+    if last and last["at"]:
+        now = max(
+            now,
+            datetime.fromisoformat(last["at"].replace("Z", "+00:00")) + timedelta(microseconds=1),
+        )
+    return now.isoformat(timespec="microseconds").replace("+00:00", "Z")
+
+
+def file_for_hubs(store, data_dir, actor: str) -> tuple[bytes, int]:
+    """(the signed file of the current contacts, how many) for laptops without a
+    connection (collector.help_contacts.make_file), signed with this server's identity
+    key, which every enrolled laptop knows by its fingerprint; noted in the audit."""
+    from collector import device_keys
+
+    from .identity import KEY_NAME
+
+    private_key = device_keys.load_private_key(Path(data_dir), KEY_NAME)
+    listed = store.help_contacts()
+    issued = _issue_time(store)
+    data = contacts.make_file(listed, private_key, issued)
+    store.log(actor, FILE_WRITTEN, detail=issued)
+    return data, len(listed)

@@ -49,6 +49,7 @@ TABLES = (
     "answer_choice_keys",
     "answer_item_keys",
     "help_contacts",
+    "answer_item_choice_keys",
 )
 # Each engine's own bookkeeping: the target keeps its own.
 BOOKKEEPING = {"_sqlite_migrations", "sqlite_sequence", "schema_migrations"}

@@ -50,6 +50,8 @@ def event_labels() -> dict[str, str]:
         "record_refused": gettext("Record refused"),
         "bundle_imported": gettext("USB bundle imported"),
         "bundle_refused": gettext("USB bundle refused"),
+        "help_contacts_imported": gettext("Help contacts imported from a file"),
+        "help_contacts_refused": gettext("Help contacts file refused"),
     }
 
 

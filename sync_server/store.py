@@ -524,8 +524,8 @@ class Store:
                 )
             if kind == "date":
                 return f"(CASE jsonb_typeof({node}) WHEN 'string' THEN NULLIF({text}, '') END)"
-            if kind == "choices":
-                return f"({node} ->> 0)"
+            if kind == "choices":  # a code alone, not in a list, has no first code (SQLite)
+                return f"(CASE jsonb_typeof({node}) WHEN 'array' THEN {node} ->> 0 END)"
             return f"NULLIF({text}, '')"
         path = f"'$.\"{name}\"'"
         if kind == "number":
@@ -725,6 +725,39 @@ class Store:
             f" WHERE form_id = ? AND is_latest = 1 AND uuid IN ({marks}) AND {shape}",
             [column.source, *params, form_id, *uuids],
         )
+        if column.kind == "choices":
+            self._fill_item_choice_keys(form_id, column.source, uuids)
+
+    def _fill_item_choice_keys(self, form_id: str, question: str, uuids) -> None:
+        """A row per code ticked (answer_item_choice_keys) in each instance of a repeat's
+        multiple choice question `REPEAT/NAME`: the codes the JSON path's filter reads in
+        the instance (_answer_filter), so both give the same rows."""
+        repeat, _, name = question.partition("/")
+        marks = ", ".join("?" * len(uuids))
+        self.db.execute(
+            f"DELETE FROM answer_item_choice_keys WHERE question = ? AND record_uuid IN ({marks})",
+            [question, *uuids],
+        )
+        source, index, shape, _ = self._instances(repeat, self.db.dialect.name == "sqlite")
+        if self.db.dialect.name == "postgresql":
+            node = f"(item.value -> '{name}')"
+            picked = (
+                f"CROSS JOIN LATERAL jsonb_array_elements(CASE jsonb_typeof({node}) WHEN"
+                f" 'array' THEN {node} WHEN 'string' THEN jsonb_build_array({node})"
+                " ELSE '[]'::jsonb END) AS picked(value)"
+            )
+            code, kept = "picked.value #>> '{}'", "jsonb_typeof(picked.value) = 'string'"
+        else:
+            picked = f", json_each(item.value, '$.\"{name}\"') AS picked"
+            code = "CAST(picked.value AS TEXT)"
+            kept = f"{code} IS NOT NULL"
+        self.db.execute(
+            "INSERT INTO answer_item_choice_keys (record_uuid, question, item, code, form)"
+            f" SELECT DISTINCT uuid, ?, {index}, {code}, form_id FROM {source} {picked}"
+            f" WHERE form_id = ? AND is_latest = 1 AND uuid IN ({marks}) AND {shape}"
+            f" AND {kept} ON CONFLICT DO NOTHING",
+            [question, form_id, *uuids],
+        )
 
     def _key_columns(self, form_id: str | None = None) -> dict:
         """{(form, question): (spec, built_through)} of the questions that have keys, made
@@ -742,7 +775,7 @@ class Store:
         be built (`register_keys`, on a connection of its own: this one may be in a read
         snapshot) and built step by step by a thread of this process (`build_in_background`).
         Pages read the JSON until the last step is done, then the keys. A `repeat`'s
-        table has keys for its sort only, named `REPEAT/NAME`."""
+        questions have a key per instance, named `REPEAT/NAME`."""
         if query is None:
             return frozenset()
         wanted = self._wanted_keys(query, repeat)
@@ -765,13 +798,13 @@ class Store:
     @staticmethod
     def _wanted_keys(query, repeat: str | None = None) -> list:
         """The columns a TableQuery sorts and filters by, each once; in a `repeat`'s
-        table, the column it sorts by (its filters read each instance's JSON)."""
+        table, as `REPEAT/NAME` (a key per instance)."""
         if query is None:
             return []
-        if repeat is not None:
-            return [] if query.sort is None else [KeyColumn.item(repeat, query.sort)]
         wanted = [query.sort] if query.sort is not None else []
         wanted += [item.column for item in query.filters]
+        if repeat is not None:
+            wanted = [KeyColumn.item(repeat, column) for column in wanted]
         return list({column.source: column for column in wanted}.values())
 
     def keys_pending(self, form_id: str, query, repeat: str | None = None) -> list:
@@ -900,7 +933,12 @@ class Store:
             return
         for chunk in _chunks(list(uuids)):
             marks = ", ".join("?" * len(chunk))
-            for table in ("answer_keys", "answer_choice_keys", "answer_item_keys"):
+            for table in (
+                "answer_keys",
+                "answer_choice_keys",
+                "answer_item_keys",
+                "answer_item_choice_keys",
+            ):
                 self.db.execute(f"DELETE FROM {table} WHERE record_uuid IN ({marks})", chunk)
             forms = {
                 row[0]
@@ -1239,12 +1277,27 @@ class Store:
         by the instances' answers, the records by metadata. `hidden`: uuids of records
         whose instances are not shown at all (a release leaves them out).
 
-        Sorted by a question whose keys are complete (answer_item_keys, a key per
-        instance), a page is read in the keys' order: the same rows in the same order."""
+        Sorted or filtered by questions whose keys are complete (answer_item_keys, a key
+        per instance), a page is read from those keys (_keyed_repeat_page): the same rows
+        in the same order."""
         keyed = self.keyed_columns(form_id, query, repeat)
-        if keyed:
+        names = frozenset(name.partition("/")[2] for name in keyed)
+        if query is not None and (
+            (query.sort is not None and query.sort.source in names)
+            or any(i.source in names for i in query.filters)
+        ):
             return self._keyed_repeat_page(
-                form_id, repeat, filters, query, page, per_page, classes, hidden, total
+                form_id,
+                repeat,
+                filters,
+                query,
+                page,
+                per_page,
+                classes,
+                hidden,
+                total,
+                names,
+                released,
             )
         source, index, shape, text = self._instances(repeat)
         clauses, params = self._table_where(form_id, filters, classes, "item.value", query)
@@ -1312,50 +1365,193 @@ class Store:
         ).fetchone()[0]
 
     def _keyed_repeat_page(
-        self, form_id, repeat, filters, query, page, per_page, classes, hidden, total
+        self,
+        form_id,
+        repeat,
+        filters,
+        query,
+        page,
+        per_page,
+        classes,
+        hidden,
+        total,
+        keyed,
+        released=False,
     ) -> tuple[list[dict], int]:
-        """A repeat's page sorted by its keys (answer_item_keys): read in the order of
-        one of their indexes, each record looked up as it comes, its instance taken from
-        its JSON by index; the filters by answers read that instance."""
-        if self.db.dialect.name == "postgresql":
-            instance = f"(({self.TABLE_DOC})::jsonb -> '{repeat}' -> (s.item - 1)::int)"
-            text = f"{instance}::text"
-            records = "records"
-        else:
-            instance = f"json_extract({self.TABLE_DOC}, '$.\"{repeat}\"[' || (s.item - 1) || ']')"
-            text = instance
-            records = "records INDEXED BY sqlite_autoindex_records_1"
-        clauses, params = self._table_where(form_id, filters, classes, instance, query)
-        where = ["s.form = ?", "s.question = ?", "uuid = s.record_uuid", *clauses]
-        params = [form_id, f"{repeat}/{query.sort.source}", *params]
+        """A repeat's page read from the keys of its questions in `keyed` (answer_item_keys,
+        and answer_item_choice_keys for multiple choice filters; complete): the first of
+        them (`s`: the sort's, else the narrowest filter's) in the order of one of its
+        indexes, the other filters' keys looked up by instance, the records by uuid; a
+        filter without keys reads the instance's JSON. The page's rows are found first,
+        then only their instances read (_with_instances).
+
+        Unsorted, with many matches, the records are read in their own order instead and
+        the keys looked up for each, so that a page stops at its last row."""
+        instance, records = self._instance_at(repeat)
+        by_key = [item for item in query.filters if item.source in keyed]
+        clauses, params = self._table_where(
+            form_id, filters, classes, instance, query, frozenset(i.source for i in by_key)
+        )
         if hidden:
-            where.append(f"NOT {self._uuid_in('uuid')}")
+            clauses.append(f"NOT {self._uuid_in('uuid')}")
             params.append(json.dumps(list(hidden)))
-        source = f"answer_item_keys s CROSS JOIN {records}"
-        if total is None and clauses == self._PLAIN and not hidden:
-            total = self._instances_keyed(form_id, repeat, params[1])
-        elif total is None and not query.filters:  # a key per instance: no JSON read
-            sql = f"SELECT count(*) FROM {source} WHERE {' AND '.join(where)}"
-            total = self.db.execute(sql, params).fetchone()[0]
-        elif total is None:  # the filters read every instance once, as the JSON path does
-            unsorted = dataclasses.replace(query, sort=None)
-            _, total = self.repeat_page(
-                form_id, repeat, filters, unsorted, 1, 0, classes=classes, hidden=hidden
+        sort_keyed = query.sort is not None and query.sort.source in keyed
+        if total is None:
+            total = self._keyed_repeat_count(
+                form_id, repeat, filters, query, classes, hidden, by_key, clauses, params
             )
-        way = "DESC" if query.descending else "ASC"
-        rows = list(
+        sort = query.sort if sort_keyed else None
+        by_record = query.sort is None and total >= self.FEW
+        _, keys, key_clauses, key_params = self._item_key_joins(
+            form_id, repeat, sort, by_key, by_record
+        )
+        where = [*key_clauses, "uuid = s.record_uuid", *clauses]
+        source = f"{keys} CROSS JOIN {records}"
+        if sort_keyed:
+            way = "DESC" if query.descending else "ASC"
+            order, order_params = f"s.empty, s.num {way}, s.txt {way}, s.record_uuid", list[Any]()
+        elif query.sort is not None:  # its keys are being made: read from the JSON
+            order, order_params = self._answer_order(instance, query)
+            order += ", uuid"
+        else:
+            order, order_params = ("uuid" if released else "received_at DESC, uuid"), []
+            if by_record:
+                # The records in that order, each one's keys looked up (by their primary
+                # key): a page stops at its last row rather than sort every match.
+                source = f"{self._records_in_order(released)} CROSS JOIN {keys}"
+        found = list(
             self.db.query(
-                f"SELECT uuid, revision, form_version, s.item AS item_index, {text} AS item"
-                f" FROM {source} WHERE {' AND '.join(where)}"
-                f" ORDER BY s.empty, s.num {way}, s.txt {way}, s.record_uuid, s.item"
-                " LIMIT ? OFFSET ?",
-                params + [per_page, (page - 1) * per_page],
+                f"SELECT uuid, revision, form_version, s.item AS item_index FROM {source}"
+                f" WHERE {' AND '.join(where)} ORDER BY {order}, s.item LIMIT ? OFFSET ?",
+                key_params + params + order_params + [per_page, (page - 1) * per_page],
             )
         )
-        for row in rows:
+        return self._with_instances(form_id, repeat, found), total
+
+    def _keyed_repeat_count(
+        self, form_id, repeat, filters, query, classes, hidden, by_key, clauses, params
+    ) -> int:
+        """The number of a repeat's instances that pass: from the narrowest keyed filter's
+        keys and the others' (no record read when nothing else filters), or, with no
+        filter keyed, from every instance's JSON once (the sort's keys keep every row)."""
+        if not by_key:
+            if clauses == self._PLAIN and not query.filters:
+                found = self._instances_keyed(form_id, repeat, f"{repeat}/{query.sort.source}")
+                if found is not None:
+                    return found
+            unsorted = dataclasses.replace(query, sort=None)
+            return self.repeat_page(
+                form_id, repeat, filters, unsorted, 1, 0, classes=classes, hidden=hidden
+            )[1]
+        _, keys, where, more = self._item_key_joins(form_id, repeat, None, by_key)
+        if clauses != self._PLAIN or len(by_key) < len(query.filters):
+            _, records = self._instance_at(repeat)
+            keys += f" CROSS JOIN {records}"
+            where, more = [*where, "uuid = s.record_uuid", *clauses], more + params
+        sql = f"SELECT count(*) FROM {keys} WHERE {' AND '.join(where)}"
+        return self.db.execute(sql, more).fetchone()[0]
+
+    def _instance_at(self, repeat: str) -> tuple[str, str]:
+        """(the JSON of instance `s.item` of a repeat, the records looked up by uuid)."""
+        if self.db.dialect.name == "postgresql":
+            return f"(({self.TABLE_DOC})::jsonb -> '{repeat}' -> (s.item - 1)::int)", "records"
+        return (
+            f"json_extract({self.TABLE_DOC}, '$.\"{repeat}\"[' || (s.item - 1) || ']')",
+            "records INDEXED BY sqlite_autoindex_records_1",
+        )
+
+    def _records_in_order(self, released: bool) -> str:
+        """The form's records read in a page's own order (uuid, or arrival)."""
+        if self.db.dialect.name != "sqlite":
+            return "records"
+        return "records INDEXED BY " + (
+            "sqlite_autoindex_records_1" if released else "records_latest"
+        )
+
+    def _item_key_joins(self, form_id: str, repeat: str, sort, items, by_record=False):
+        """(the question of `s`, FROM of the keys, WHERE clauses, parameters) of a repeat's
+        page read from its keys: `s` the keys of the `sort` column, or of the narrowest
+        filter of `items` (for a multiple choice, answer_item_choice_keys: the instance's
+        row of its first code asked for); each other filter a key of the same instance
+        looked up by its primary key. `by_record`: `s` too is looked up (records first)."""
+        narrow = {"choice": 0, "date": 1, "number": 1, "text": 2, "choices": 3}
+        items = sorted(items, key=lambda item: narrow.get(item.kind, 4))
+        first = sort if sort is not None else items[0].column
+        head = f"{repeat}/{first.source}"
+        table = "answer_item_keys"
+        if sort is None and first.kind == "choices":
+            table = "answer_item_choice_keys"
+        tables = [self._item_lookup("s", table) if by_record else f"{table} s"]
+        clauses, params = ["s.form = ?", "s.question = ?"], [form_id, head]
+        for n, item in enumerate(items):
+            alias = "s" if item.source == first.source else f"f{n}"
+            question = f"{repeat}/{item.source}"
+            if item.kind == "choices":
+                sql, more = self._item_choices_filter(
+                    alias == "s" and table != "answer_item_keys", item, question
+                )
+            else:
+                if alias != "s":
+                    tables.append(self._item_lookup(alias))
+                    clauses.append(
+                        f"{alias}.record_uuid = s.record_uuid AND {alias}.question = ?"
+                        f" AND {alias}.item = s.item AND {alias}.form = ?"
+                    )
+                    params += [question, form_id]
+                sql, more = self._key_filter(alias, item)
+            clauses.append(sql)
+            params += more
+        return head, " CROSS JOIN ".join(tables), clauses, params
+
+    def _item_choices_filter(self, first: bool, item, question: str) -> tuple[str, list]:
+        """A repeat's multiple choice filter on answer_item_choice_keys: when they are `s`
+        (`first`), the instance's row of the first (smallest) code it ticked among those
+        asked for, so that an instance is read once; else whether it ticked any of them."""
+        marks = ", ".join("?" * len(item.values))
+        lookup = self._item_lookup("c", "answer_item_choice_keys")
+        same = "c.record_uuid = s.record_uuid AND c.question = ? AND c.item = s.item"
+        if first:
+            sql, params = f"s.code IN ({marks})", list(item.values)
+            if len(item.values) > 1:
+                sql += (
+                    f" AND NOT EXISTS (SELECT 1 FROM {lookup} WHERE {same}"
+                    f" AND c.code IN ({marks}) AND c.code < s.code)"
+                )
+                params += [question, *item.values]
+            return sql, params
+        return (
+            f"EXISTS (SELECT 1 FROM {lookup} WHERE {same} AND c.code IN ({marks}))",
+            [question, *item.values],
+        )
+
+    def _item_lookup(self, alias: str, table: str = "answer_item_keys") -> str:
+        """A keys table as `alias`, looked up by its primary key (record, question,
+        instance...): on SQLite, never by its other index, which it would rather scan."""
+        if self.db.dialect.name == "sqlite":
+            return f"{table} {alias} INDEXED BY sqlite_autoindex_{table}_1"
+        return f"{table} {alias}"
+
+    def _with_instances(self, form_id: str, repeat: str, found: list[dict]) -> list[dict]:
+        """The rows of a page (uuid, revision, form_version, item_index) with their
+        instance's answers (`index`, `answers`), read from those records only."""
+        if not found:
+            return found
+        records = "records"
+        if self.db.dialect.name == "sqlite":
+            records += " INDEXED BY sqlite_autoindex_records_1"
+        docs = {
+            row[0]: row[1]
+            for row in self.db.execute(
+                f"SELECT uuid, {self.TABLE_DOC} FROM {records} WHERE form_id = ?"
+                f" AND is_latest = 1 AND {self._uuid_in('uuid')}",
+                [form_id, json.dumps(sorted({row["uuid"] for row in found}))],
+            ).fetchall()
+        }
+        answers = {uuid: loads(doc) for uuid, doc in docs.items()}
+        for row in found:
             row["index"] = row.pop("item_index")
-            row["answers"] = loads(row.pop("item"))
-        return rows, total
+            row["answers"] = answers[row["uuid"]][repeat][row["index"] - 1]
+        return found
 
     def iter_table(self, form_id: str, filters: dict, *, classes, by_uuid: bool = False):
         """`iter_latest` with the table's metadata filters (BROWSE_FILTERS) applied in SQL:
@@ -2202,6 +2398,26 @@ class Store:
             self.audit(actor, "help_contact_removed", detail=_contact_detail(contact_id, contact))
         return True
 
+    def change_help_contacts(self, added: list[dict], removed: list[int], actor: str) -> None:
+        """Add and remove several contacts in one transaction (an imported file), each
+        audited as the page does."""
+        with self.transaction():
+            for contact_id in removed:
+                contact = self.help_contact(contact_id)
+                if contact is not None:
+                    self.db.execute("DELETE FROM help_contacts WHERE id = ?", [contact_id])
+                    self.audit(
+                        actor, "help_contact_removed", detail=_contact_detail(contact_id, contact)
+                    )
+            for contact in added:
+                contact_id = self.db.execute(
+                    "INSERT INTO help_contacts (area, name, description, phone, hours,"
+                    " languages, updated_at, updated_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+                    " RETURNING id",
+                    [*self._contact_values(contact), now_iso(), actor],
+                ).fetchone()[0]
+                self.audit(actor, "help_contact_added", detail=_contact_detail(contact_id, contact))
+
 
 def _contact_detail(contact_id: int, contact: dict) -> str:
     """A help contact as the audit names it."""
@@ -2908,3 +3124,27 @@ def m019_more_answer_keys(db):
             f"CREATE INDEX answer_item_keys_{name} ON answer_item_keys"
             f" (form, question, empty, num{way}, txt{way}, record_uuid, item)",
         )
+
+
+@migrations()
+def m020_item_choice_keys(db):
+    # A repeat's multiple choice filters read keys too (Store._fill_item_choice_keys): a
+    # row per record, instance, question (REPEAT/NAME) and code ticked, indexed by code.
+    # A repeat's multiple choice questions keyed before this (sorted by their first code)
+    # have no such rows yet: they are built again, step by step.
+    ddl(
+        db,
+        """CREATE TABLE answer_item_choice_keys (
+        record_uuid TEXT NOT NULL, question TEXT NOT NULL, item INTEGER NOT NULL,
+        code TEXT NOT NULL, form TEXT NOT NULL,
+        PRIMARY KEY (record_uuid, question, item, code)) WITHOUT ROWID""",
+    )
+    ddl(
+        db,
+        "CREATE INDEX answer_item_choice_keys_by_code ON answer_item_choice_keys"
+        " (form, question, code, record_uuid, item)",
+    )
+    db.execute(
+        "UPDATE answer_key_columns SET built_through = '' WHERE spec LIKE ? AND question LIKE ?",
+        ['["choices"%', "%/%"],
+    )
