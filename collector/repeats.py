@@ -22,6 +22,19 @@ from . import expressions
 from .forms import MAX_INSTANCES
 
 
+def key_parts(form, key: str) -> tuple[str, str]:
+    """A posted key's question and instance positions: `kind.2.1` → ("kind", "2.1"). A name
+    may hold dots itself (`Q1.1`), so a question's own name is looked up first."""
+    if key in form.questions:
+        return key, ""
+    parts = key.split(".")
+    for cut in range(len(parts) - 1, 0, -1):
+        name = ".".join(parts[:cut])
+        if name in form.questions:
+            return name, ".".join(parts[cut:])
+    return key, ""
+
+
 def posted_count(text: str) -> int | None:
     """An instance count or position as a page posts it: a few ASCII digits, or None."""
     return int(text) if re.fullmatch(r"[0-9]{1,9}", text or "") else None
