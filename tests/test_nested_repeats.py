@@ -13,6 +13,7 @@ import pytest
 from collector import repeats, validation
 from collector.anonymizer import anonymize
 from collector.forms import MAX_REPEAT_DEPTH, FormError, load_form
+from browsing import sign_in  # noqa: F401
 from support import import_forms, query
 
 YES_NO = [{"name": "yes", "label": {"en": "Yes"}}, {"name": "no", "label": {"en": "No"}}]
@@ -391,3 +392,80 @@ def test_three_levels_on_one_page(health_hub, db_path):
         {"clinic": "North", "visit_label": "Amina:flu:1"},
         {"clinic": "South", "visit_label": "Amina:flu:2"},
     ]
+
+
+# -- In the browser ----------------------------------------------------------------------
+
+
+def until(driver, condition, seconds=20):
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    return WebDriverWait(driver, seconds).until(condition)
+
+
+def css(driver, selector: str):
+    return driver.find_element("css selector", selector)
+
+
+def type_into(driver, field_id: str, value: str) -> None:
+    """Type as a person does; leaving the field fires change."""
+    field = driver.find_element("id", field_id)
+    field.clear()
+    field.send_keys(value)
+    driver.execute_script("arguments[0].dispatchEvent(new Event('change', {bubbles: true}))", field)
+
+
+def add_inner(driver, member: int):
+    css(driver, f'button[value="add:illnesses:{member}"]').click()
+
+
+def test_inner_instances_are_added_live_on_a_phone(health_hub, chromium, db_path):
+    from browsing import console_errors, review_and_finalize
+
+    sign_in(chromium, health_hub)
+    chromium.get(f"{health_hub.url}/forms/household_health/phone?lang=en")
+    until(chromium, lambda d: css(d, "button.step-next").is_displayed())
+    type_into(chromium, "f-village", "Kibera")
+    css(chromium, "button.step-next").click()
+    type_into(chromium, "f-member_name.1", "Amina")
+    type_into(chromium, "f-age.1", "41")
+    inner = '.repeat[data-repeat="illnesses"]'
+    assert not css(chromium, inner).is_displayed()  # not ill (yet): no illnesses to add
+    css(chromium, 'input[name="sick.1"][value="yes"]').click()
+    assert css(chromium, inner).is_displayed()
+    add_inner(chromium, 1)
+    css(chromium, 'input[name="kind.1.1"][value="malaria"]').click()
+    type_into(chromium, "f-days.1.1", "3")
+    assert css(chromium, "#q-treated_by\\.1\\.1").is_displayed()  # an adult's illness
+    css(chromium, '.repeat[data-repeat="members"] > .repeat-add').click()
+    type_into(chromium, "f-member_name.2", "Musa")
+    type_into(chromium, "f-age.2", "7")
+    css(chromium, 'input[name="sick.2"][value="yes"]').click()
+    add_inner(chromium, 2)
+    assert css(chromium, 'input[name="_repeat.illnesses.2"]').get_attribute("value") == "1"
+    css(chromium, 'input[name="kind.2.1"][value="cough"]').click()
+    assert not css(chromium, "#q-treated_by\\.2\\.1").is_displayed()  # a child's: not asked
+    type_into(chromium, "f-days.2.1", "4000")
+    css(chromium, "button.step-next").click()
+    assert "Longer than the person has lived." in css(chromium, "#q-days\\.2\\.1").text
+    type_into(chromium, "f-days.2.1", "5")
+    add_inner(chromium, 1)  # a second illness for Amina, then her first removed
+    css(chromium, 'input[name="kind.1.2"][value="flu"]').click()
+    type_into(chromium, "f-days.1.2", "2")
+    css(chromium, 'button[value="remove:illnesses:1.1"]').click()
+    assert css(chromium, 'input[name="kind.1.1"][value="flu"]').is_selected()
+    assert not chromium.find_elements("css selector", 'input[name="kind.1.2"]')
+    remove = css(chromium, 'button[value="remove:illnesses:1.1"]')
+    heading = chromium.find_element("id", remove.get_attribute("aria-describedby"))
+    assert heading.text == "Illness (1)"
+    css(chromium, "button.step-next").click()
+    review_and_finalize(chromium)
+    until(chromium, lambda d: "/phone" not in d.current_url)
+    status, answers = stored(db_path)
+    assert status == "finalized"
+    assert [m.get("illnesses") for m in answers["members"]] == [
+        [{"kind": "flu", "days": 2, "illness_no": 1, "whose": "Kibera/41/flu"}],
+        [{"kind": "cough", "days": 5, "illness_no": 1, "whose": "Kibera/7/cough"}],
+    ]
+    assert answers["all_illnesses"] == 2 and answers["all_days"] == 7
+    assert console_errors(chromium) == []
