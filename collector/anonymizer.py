@@ -277,13 +277,7 @@ def anonymize(
         if question.holds_value
     }
     synced = _apply(steps, form.top_questions, answers)
-    # Each instance of a repeat goes through its questions' rules, as a record does.
-    for repeat, questions in form.repeats.items():
-        if isinstance(answers.get(repeat), list):
-            own = {q.name: q for q in questions}
-            synced[repeat] = [
-                _apply(steps, own, item) for item in answers[repeat] if isinstance(item, dict)
-            ]
+    synced.update(_apply_repeats(form, steps, None, answers))
     synced.update(metadata_answers(record, form, key, device_id))
     return {
         "uuid": record["uuid"],
@@ -295,6 +289,21 @@ def anonymize(
         "enumerator": pseudonym("enumerator", enumerator, key) if _filled(enumerator) else None,
         "answers": synced,
     }
+
+
+def _apply_repeats(form, steps: dict, outer: str | None, scope: dict) -> dict:
+    """Each instance of each repeat in `scope` (the record, or an instance of the repeat
+    `outer`) through its questions' rules, as a record goes, and the repeats inside it."""
+    synced = {}
+    for repeat in form.children.get(outer, []):
+        if isinstance(scope.get(repeat), list):
+            own = {q.name: q for q in form.repeats[repeat]}
+            synced[repeat] = [
+                {**_apply(steps, own, item), **_apply_repeats(form, steps, repeat, item)}
+                for item in scope[repeat]
+                if isinstance(item, dict)
+            ]
+    return synced
 
 
 def _apply(steps: dict, questions, answers: dict) -> dict:
@@ -549,8 +558,7 @@ def _identifying_values(form, answers: dict) -> list[str]:
     ]
     for name in form.identifying_fields + looks_like_a_name:
         question = form.questions[name]
-        found = answers.get(question.repeat) if question.repeat else [answers]
-        for scope in found if isinstance(found, list) else []:
+        for scope in form.instances_of(answers, question.repeat):
             value = scope.get(name) if isinstance(scope, dict) else None
             items = value if isinstance(value, list) else [value]
             values += [item for item in items if isinstance(item, str)]

@@ -1062,6 +1062,19 @@ class FormDefinition:
                 found[name] = chains[question.repeat]
         return found
 
+    def instances_of(self, answers: dict, repeat: str | None) -> list[dict]:
+        """Every instance of a repeat in a record's answers, however deep, in order (the
+        record itself for None): the dicts that hold its questions' answers."""
+        nodes = [answers] if isinstance(answers, dict) else []
+        for level in self.lineage(repeat):
+            nodes = [
+                item
+                for node in nodes
+                for item in (node.get(level) if isinstance(node.get(level), list) else [])
+                if isinstance(item, dict)
+            ]
+        return nodes
+
     def lineage(self, name: str | None) -> tuple[str, ...]:
         """The repeats a question or repeat is in, outermost first; () when asked once."""
         return self.lineages.get(name, ()) if name is not None else ()
@@ -1167,8 +1180,7 @@ class FormDefinition:
         for name, question in self.questions.items():
             if question.type not in MEDIA_TYPES:
                 continue
-            scopes = answers.get(question.repeat) or [] if question.repeat else [answers]
-            for scope in scopes:
+            for scope in self.instances_of(answers, question.repeat):
                 value = scope.get(name) if isinstance(scope, dict) else None
                 if value:
                     found.append((question, value, leaves(question, self)))

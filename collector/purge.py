@@ -275,12 +275,7 @@ def _identifying_values(form, answers: dict) -> list[str]:
 def _instances(form, answers: dict) -> list[dict]:
     if form is None:
         return []
-    instances = []
-    for repeat in form.repeats:
-        items = answers.get(repeat)
-        if isinstance(items, list):
-            instances += [item for item in items if isinstance(item, dict)]
-    return instances
+    return [item for repeat in form.repeats for item in form.instances_of(answers, repeat)]
 
 
 def _purged(form, answers: dict, names: list[str]) -> dict:
@@ -294,13 +289,18 @@ def _purged(form, answers: dict, names: list[str]) -> dict:
             for key, value in answers.items()
             if _scrubbed(value, names) is not _REMOVE and not isinstance(value, str)
         }
-    removed = _removed_questions(form)
-    purged = _purged_scope(form, removed, answers, names)
-    for repeat in form.repeats:
-        if isinstance(answers.get(repeat), list):
+    return _purged_tree(form, _removed_questions(form), None, answers, names)
+
+
+def _purged_tree(form, removed: set[str], outer, scope: dict, names: list[str]) -> dict:
+    """A scope purged (the record, or an instance of the repeat `outer`), and each instance
+    of the repeats in it."""
+    purged = _purged_scope(form, removed, scope, names)
+    for repeat in form.children.get(outer, []):
+        if isinstance(scope.get(repeat), list):
             purged[repeat] = [
-                _purged_scope(form, removed, item, names)
-                for item in answers[repeat]
+                _purged_tree(form, removed, repeat, item, names)
+                for item in scope[repeat]
                 if isinstance(item, dict)
             ]
     return purged

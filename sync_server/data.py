@@ -966,7 +966,7 @@ def record_page_api(
         release = plan.release()
         columns = release.columns(columns)
         rows = list(release.rows(rows))
-    items = rows if repeat is None else list(exports.instances(rows, repeat))
+    items = rows if repeat is None else list(exports.instances(rows, repeat, forms))
     records = [exports.flatten(r, columns) for r in items]
     if repeat is None:  # each record's files, by question (sync_server.attachments)
         for record, row in zip(records, items, strict=True):

@@ -469,3 +469,207 @@ def test_inner_instances_are_added_live_on_a_phone(health_hub, chromium, db_path
     ]
     assert answers["all_illnesses"] == 2 and answers["all_days"] == 7
     assert console_errors(chromium) == []
+
+
+# -- Anonymized for sync ---------------------------------------------------------------
+
+
+def test_each_rule_applies_inside_inner_instances():
+    form = load_form(health_with_visits())
+    answers = copy.deepcopy(ANSWERS)
+    illness = answers["members"][0]["illnesses"][0]
+    illness["treated_by"] = "Dr Otieno, call 0722 123 456, with Amina"
+    illness["visits"] = [{"clinic": "North"}, {"clinic": "South"}]
+    answers = validation.prune(form, answers)
+    record = {
+        "uuid": "7c9e6679-7425-40de-944b-e07fc1f90ae7",
+        "revision": 1,
+        "form_id": form.form_id,
+        "form_version": form.version,
+        "locale": "en",
+        "finalized_at": "2024-03-15T10:00:00+00:00",
+        "answers": {**answers, "head_name": "Zawadi Otieno"},
+    }
+    synced = anonymize(record, form, b"k" * 32)["answers"]
+    assert "head_name" not in synced
+    first = synced["members"][0]
+    assert first["member_name"].startswith("p_") and first["age"] == "40-44"
+    sent = first["illnesses"][0]
+    assert sent["kind"] == "malaria" and sent["days"] == 3
+    assert "0722" not in sent["treated_by"] and "Amina" not in sent["treated_by"]
+    # Three deep: the clinic is kept; the label, a calculation that copies an identifying
+    # answer, is dropped as at the top of a record.
+    assert sent["visits"] == [{"clinic": "North"}, {"clinic": "South"}]
+    assert "Amina" not in json.dumps(synced)
+    assert [len(m.get("illnesses", [])) for m in synced["members"]] == [2, 1, 0]
+
+
+# -- From the hub to the central server, and out as joined tables --------------------------
+
+RECORD = "8d3f5a1e-4b6c-4e2f-9a7d-1c2b3a4d5e6f"
+WHOLE = [
+    ("_uuid", RECORD),
+    ("_action", "finalize"),
+    ("form_version", "1"),
+    ("village", "Kibera"),
+    ("head_name", "Zawadi Otieno"),
+    ("_repeat.members", "2"),
+    ("member_name.1", "Amina"),
+    ("age.1", "41"),
+    ("sick.1", "yes"),
+    ("_repeat.illnesses.1", "2"),
+    ("kind.1.1", "malaria"),
+    ("days.1.1", "3"),
+    ("treated_by.1.1", "Dr Otieno, 0722 123 456"),
+    ("_repeat.visits.1.1", "2"),
+    ("clinic.1.1.1", "North"),
+    ("clinic.1.1.2", "South"),
+    ("kind.1.2", "flu"),
+    ("days.1.2", "2"),
+    ("treated_by.1.2", ""),
+    ("_repeat.visits.1.2", "0"),
+    ("member_name.2", "Musa"),
+    ("age.2", "7"),
+    ("sick.2", "yes"),
+    ("_repeat.illnesses.2", "1"),
+    ("kind.2.1", "cough"),
+    ("days.2.1", "5"),
+    ("_repeat.visits.2.1", "1"),
+    ("clinic.2.1.1", "East"),
+    ("notes", ""),
+]
+
+
+def shown_fields(fields):
+    return fields + [
+        ("_shown", name)
+        for name, _ in fields
+        if not name.startswith("_") and name != "form_version"
+    ]
+
+
+def export_table(central, tmp_path, fmt, repeat=None):
+    from test_sync import server_command
+
+    out = tmp_path / f"{repeat or 'records'}.{fmt}"
+    args = ["export", "--form", "household_visits", "--format", fmt, "--output", out]
+    args += ["--repeat", repeat] if repeat else []
+    args += ["--raw-records", "--reason", "check"]
+    result = server_command(*args, central=central)
+    assert result.exit_code == 0, result.output
+    return out
+
+
+def read_csv(path):
+    import csv
+
+    with path.open(encoding="utf-8-sig", newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+def test_nested_records_sync_and_export_as_tables_joined_by_keys(
+    hub, central, data_dir, db_path, tmp_path
+):
+    from test_sync import collector, server_bytes, server_command
+
+    definition = tmp_path / "visits.json"
+    definition.write_text(json.dumps(health_with_visits()))
+    assert server_command("forms", "publish", definition, central=central).exit_code == 0
+    code = central.enrollment_code()
+    enrolled = collector("enroll", "--yes", "--server", central.url, "--code", code, data_dir=data_dir)
+    assert enrolled.exit_code == 0, enrolled.output
+    assert "1 new form versions" in collector("sync", data_dir=data_dir).output
+    phone = hub.browser("en")
+    phone.signin()
+    page = phone.get("/forms/household_visits/phone").text
+    response = phone.post(
+        "/forms/household_visits/submit",
+        shown_fields(WHOLE),
+        csrf_from=page,
+        headers={"X-Hub-Outbox": "1"},
+    )
+    assert response.json()["status"] == "finalized", response.text
+    assert "Stored 1, already there 0, rejected 0" in collector("sync", data_dir=data_dir).output
+
+    [row] = query(central.database, "SELECT answers FROM records WHERE form_id = 'household_visits'")
+    members = json.loads(row["answers"])["members"]
+    assert [len(m["illnesses"]) for m in members] == [2, 1]
+    assert members[0]["illnesses"][0]["visits"] == [{"clinic": "North"}, {"clinic": "South"}]
+    assert "0722" not in members[0]["illnesses"][0]["treated_by"]
+    raw = server_bytes(central)
+    for value in ("Amina", "Musa", "Zawadi", "0722 123 456"):
+        assert value.encode() not in raw, f"{value!r} reached the server"
+
+    records = read_csv(export_table(central, tmp_path, "csv"))
+    assert records[0]["members"] == "2" and "illnesses" not in records[0]
+    members = read_csv(export_table(central, tmp_path, "csv", "members"))
+    illnesses = read_csv(export_table(central, tmp_path, "csv", "illnesses"))
+    visits = read_csv(export_table(central, tmp_path, "csv", "visits"))
+    assert [(m["_key"], m["_parent_key"], m["illnesses"]) for m in members] == [
+        (f"{RECORD}/members[1]", RECORD, "2"),
+        (f"{RECORD}/members[2]", RECORD, "1"),
+    ]
+    # Each illness joins its member by key; each visit joins its illness.
+    by_key = {m["_key"]: m for m in members}
+    assert [(by_key[i["_parent_key"]]["age"], i["_index"], i["kind"]) for i in illnesses] == [
+        ("40-44", "1", "malaria"),
+        ("40-44", "2", "flu"),
+        ("5-9", "1", "cough"),
+    ]
+    assert all(i["_parent_uuid"] == RECORD for i in illnesses)
+    kinds = {i["_key"]: i["kind"] for i in illnesses}
+    assert [(kinds[v["_parent_key"]], v["clinic"], v["_key"]) for v in visits] == [
+        ("malaria", "North", f"{RECORD}/members[1]/illnesses[1]/visits[1]"),
+        ("malaria", "South", f"{RECORD}/members[1]/illnesses[1]/visits[2]"),
+        ("cough", "East", f"{RECORD}/members[2]/illnesses[1]/visits[1]"),
+    ]
+    assert [i["visits"] for i in illnesses] == ["2", "0", "1"]
+
+
+def test_every_format_with_repeat_tables_writes_the_inner_ones(
+    hub, central, data_dir, db_path, tmp_path
+):
+    import pyarrow.parquet as pq
+    import pyreadstat
+    from openpyxl import load_workbook
+
+    from test_sync import collector, server_command
+
+    definition = tmp_path / "visits.json"
+    definition.write_text(json.dumps(health_with_visits()))
+    assert server_command("forms", "publish", definition, central=central).exit_code == 0
+    code = central.enrollment_code()
+    collector("enroll", "--yes", "--server", central.url, "--code", code, data_dir=data_dir)
+    collector("sync", data_dir=data_dir)
+    phone = hub.browser("en")
+    phone.signin()
+    page = phone.get("/forms/household_visits/phone").text
+    phone.post(
+        "/forms/household_visits/submit",
+        shown_fields(WHOLE),
+        csrf_from=page,
+        headers={"X-Hub-Outbox": "1"},
+    )
+    assert "Stored 1" in collector("sync", data_dir=data_dir).output
+    want = [
+        (f"{RECORD}/members[1]/illnesses[1]", "malaria"),
+        (f"{RECORD}/members[1]/illnesses[2]", "flu"),
+        (f"{RECORD}/members[2]/illnesses[1]", "cough"),
+    ]
+    sheet = load_workbook(export_table(central, tmp_path, "xlsx", "illnesses")).active
+    header, *rows = [list(row) for row in sheet.iter_rows(values_only=True)]
+    assert [(r[header.index("_key")], r[header.index("kind")]) for r in rows] == [
+        (key, kind) for key, kind in want
+    ]
+    frame, meta = pyreadstat.read_dta(str(export_table(central, tmp_path, "dta", "illnesses")))
+    assert list(frame["meta_key"]) == [key for key, _ in want]
+    frame, meta = pyreadstat.read_sav(str(export_table(central, tmp_path, "sav", "visits")))
+    assert len(frame) == 3 and set(frame["meta_parent_key"]) == {key for key, _ in want} - {
+        want[1][0]
+    }
+    table = pq.read_table(export_table(central, tmp_path, "parquet", "illnesses")).to_pylist()
+    assert [(row["_key"], row["_parent_key"]) for row in table] == [
+        (key, key.rsplit("/", 1)[0]) for key, _ in want
+    ]
+    lines = export_table(central, tmp_path, "jsonl", "illnesses").read_text().splitlines()
+    assert [json.loads(line)["_key"] for line in lines] == [key for key, _ in want]
