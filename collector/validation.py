@@ -253,8 +253,8 @@ def _posted_instances(form, index: int, formdata, answers: dict) -> None:
     """A repeat the person fills as they go has as many instances as the page posted
     (`_repeat.members`); one with a repeat_count, as many as that asks for."""
     repeat = form.sections[index]["name"]
-    if repeat not in form.repeats:
-        return
+    if repeat not in form.repeats or form.is_nested(index):
+        return  # a repeat inside another: its instances are read with the outer one's
     found = repeats.instances(answers, repeat)
     posted = repeats.posted_count(formdata.get(f"_repeat.{repeat}", ""))
     if repeats.target_count(form, repeat, answers) is None and posted is not None:
@@ -281,7 +281,7 @@ def read_all(form, formdata, locale: str, strict: bool, stored: dict | None = No
     whole = PageResult(answers=answers)
     slots: dict = {}
     for index, section in enumerate(form.sections):
-        if section["name"] in form.repeats and section.get("repeat_count"):
+        if section.get("repeat_count") and not form.is_nested(index):
             answers = prune(form, answers)
         _posted_instances(form, index, formdata, answers)
         _read_section(form, index, formdata, answers, whole, locale, slots)
