@@ -673,3 +673,14 @@ def test_every_format_with_repeat_tables_writes_the_inner_ones(
     ]
     lines = export_table(central, tmp_path, "jsonl", "illnesses").read_text().splitlines()
     assert [json.loads(line)["_key"] for line in lines] == [key for key, _ in want]
+    # Through the disclosure check (no --raw-records): the inner table is released too.
+    out = tmp_path / "released.csv"
+    args = ["export", "--form", "household_visits", "--format", "csv", "--output", out]
+    result = server_command(*args, "--repeat", "illnesses", central=central)
+    assert result.exit_code == 0, result.output
+    header = out.read_text(encoding="utf-8-sig").splitlines()[0].split(",")
+    assert header[:6] == ["_parent_uuid", "_form_version", "_revision", "_index"] + [
+        "_parent_key",
+        "_key",
+    ]
+    assert "1 records left out" in result.output  # one household is fewer than k
