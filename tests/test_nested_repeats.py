@@ -625,6 +625,21 @@ def test_nested_records_sync_and_export_as_tables_joined_by_keys(
     ]
     assert [i["visits"] for i in illnesses] == ["2", "0", "1"]
 
+    # The web page offers every table's downloads; an inner repeat has no table to browse.
+    from collector.passwords import hash_secret
+    from sync_server.store import Store
+    from test_workspace import PASSWORD, signed_in
+
+    store = Store(central.database)
+    store.add_user("admin1", "admin", hash_secret(PASSWORD))
+    store.close()
+    admin = signed_in(central, "admin")
+    page = admin.get("/data/household_visits").text
+    assert "repeat=illnesses" in page and "repeat=visits" in page
+    assert "/data/household_visits/repeat/members" in page
+    assert "/data/household_visits/repeat/illnesses" not in page
+    assert admin.get("/data/household_visits/repeat/illnesses").status_code == 404
+
 
 def test_every_format_with_repeat_tables_writes_the_inner_ones(
     hub, central, data_dir, db_path, tmp_path
