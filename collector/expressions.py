@@ -1067,7 +1067,7 @@ class _Call:
                 (node.name, to_number(value))
                 for node, value in zip(self.arguments[1::2], values[2::2], strict=True)
             ]
-            found = ctx.indexed(first.name, picks)
+            found = ctx.indexed(self.arguments[0].name, picks)
             return _field_value(found[0]) if found else ""
         if self.name == "indexed-repeat" and isinstance(first, _Field) and ctx.nodesets:
             # ODK: the field across every instance, even inside one of them.

@@ -608,7 +608,8 @@ class FormSchema(Schema):
 def _nesting_errors(data: dict) -> list[str]:
     """A repeat inside another names an earlier repeat section, at most MAX_REPEAT_DEPTH
     repeats deep."""
-    errors, depth = [], {}
+    errors: list[str] = []
+    depth: dict[str, int] = {}
     for section in data["sections"]:
         outer = section.get("within")
         if not section.get("repeat"):
@@ -634,7 +635,8 @@ def repeat_lineages(sections: list[dict]) -> dict[str, tuple[str, ...]]:
     found: dict[str, tuple[str, ...]] = {}
     for section in sections:
         if section.get("repeat"):
-            found[section["name"]] = found.get(section.get("within"), ()) + (section["name"],)
+            outer = found.get(section.get("within") or "", ())
+            found[section["name"]] = (*outer, section["name"])
     return found
 
 
@@ -1067,10 +1069,12 @@ class FormDefinition:
         record itself for None): the dicts that hold its questions' answers."""
         nodes = [answers] if isinstance(answers, dict) else []
         for level in self.lineage(repeat):
+            lists = [node.get(level) for node in nodes]
             nodes = [
                 item
-                for node in nodes
-                for item in (node.get(level) if isinstance(node.get(level), list) else [])
+                for items in lists
+                if isinstance(items, list)
+                for item in items
                 if isinstance(item, dict)
             ]
         return nodes

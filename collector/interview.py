@@ -169,9 +169,10 @@ def _change_instances(form, answers: dict, action: str, page: int | None = None)
         or (page is not None and form.sections[page]["name"] != form.lineage(repeat)[0])
     ):
         return answers
-    positions = [repeats.posted_count(part) for part in where.split(".")] if where else []
+    parts = [repeats.posted_count(part) for part in where.split(".")] if where else []
+    positions = [part for part in parts if part is not None]
     outer_depth = len(form.lineage(repeat)) - 1
-    if None in positions or len(positions) != outer_depth + (kind == "remove"):
+    if len(positions) != len(parts) or len(positions) != outer_depth + (kind == "remove"):
         return answers
     changed = validation.copy_answers(answers)
     node = repeats.holder(form, changed, repeat, tuple(positions[:outer_depth]))
@@ -575,13 +576,12 @@ def _review_label(form, section, question, locale) -> str:
     label = form.text(question.label, locale)
     if question.position is None:
         return label
-    return (
-        gettext(
-            "%(label)s (%(num)s)", label=form.text(section["label"], locale), num=question.position
-        )
-        + " · "
-        + label
-    )
+    # Each instance it is in, outermost first: "Member (2) · Illness (1) · Which illness?"
+    places = [
+        gettext("%(label)s (%(num)s)", label=form.text(form.section(name)["label"], locale), num=n)
+        for name, n in zip(question.lineage, question.positions, strict=True)
+    ]
+    return " · ".join([*places, label])
 
 
 def display_value(form, question, value, locale) -> str | None:

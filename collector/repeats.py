@@ -67,7 +67,7 @@ def instances_at(form, answers: dict, repeat: str, outer: tuple[int, ...] = ()) 
 def each_instance(form, answers: dict, repeat: str):
     """(positions, instance) of every instance of a repeat, however deep: `((2, 1), {...})`
     is member 2's first illness."""
-    found = [((), answers)]
+    found: list[tuple[tuple[int, ...], dict]] = [((), answers)]
     for name in form.lineage(repeat):
         found = [
             ((*positions, number), item)
@@ -97,9 +97,10 @@ def get_answer(answers: dict, question):
         return None
     node = answers
     for name, position in zip(question.lineage, question.positions, strict=True):
-        node = _instance(node, name, position)
-        if node is None:
+        found = _instance(node, name, position)
+        if found is None:
             return None
+        node = found
     return node.get(question.name)
 
 
@@ -146,8 +147,8 @@ class Scope(Mapping):
         is_repeat = bool(chain) and chain[-1] == name
         if not chain:
             return self.answers[name]
-        shared = 0
-        for (here, _position), there in zip(self.at, chain[:-1] if is_repeat else chain):
+        shared, outer = 0, chain[:-1] if is_repeat else chain
+        for (here, _position), there in zip(self.at, outer, strict=False):
             if here != there:
                 break
             shared += 1
@@ -173,7 +174,7 @@ class Scope(Mapping):
         pairs pick, every instance of a repeat that is not picked (XPath's absolute path
         with [n] steps)."""
         picked = dict(indexes)
-        nodes = [self.answers]
+        nodes: list = [self.answers]
         for level in self.lineages.get(name, ()):
             number = picked.get(level)
             if number is None:
@@ -255,14 +256,21 @@ def resize(form, answers: dict, blank: dict) -> None:
     (the repeat's defaults), extra ones removed; none to a repeat that does not apply.
     A repeat inside another, in each instance of it (outer ones first)."""
     for repeat in form.repeats:
-        outers = [()] if not form.section(repeat).get("within") else [
-            positions for positions, _item in each_instance(form, answers, form.lineage(repeat)[-2])
-        ]
+        outers = (
+            [()]
+            if not form.section(repeat).get("within")
+            else [
+                positions
+                for positions, _item in each_instance(form, answers, form.lineage(repeat)[-2])
+            ]
+        )
         for outer in outers:
             wanted = target_count(form, repeat, answers, outer)
             if wanted is None:
                 continue
             node = holder(form, answers, repeat, outer)
+            if node is None:
+                continue
             if not applies(form, repeat, answers, outer):
                 node.pop(repeat, None)
                 continue
@@ -301,6 +309,10 @@ def flat(form, answers: dict) -> dict:
         for positions, item in each_instance(form, answers, repeat):
             suffix = "".join(f".{number}" for number in positions)
             result.update(
-                {f"{name}{suffix}": value for name, value in item.items() if name not in form.repeats}
+                {
+                    f"{name}{suffix}": value
+                    for name, value in item.items()
+                    if name not in form.repeats
+                }
             )
     return result

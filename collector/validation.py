@@ -190,7 +190,11 @@ def _drop_closed(form, repeat: str, answers: dict) -> bool:
     dropped = False
     for outer in outers:
         node = repeats.holder(form, answers, repeat, outer)
-        if node is not None and repeat in node and not repeats.applies(form, repeat, answers, outer):
+        if (
+            node is not None
+            and repeat in node
+            and not repeats.applies(form, repeat, answers, outer)
+        ):
             node.pop(repeat)
             dropped = True
     return dropped
@@ -263,7 +267,6 @@ def _posted_instances(form, index: int, formdata, answers: dict) -> None:
         answers[repeat] = found[:count] + [dict(blank) for _ in range(count - len(found))]
     else:
         repeats.resize(form, answers, blank_instances(form))
-
 
 
 def read_all(form, formdata, locale: str, strict: bool, stored: dict | None = None) -> PageResult:

@@ -309,7 +309,9 @@ def repeat_lineage(forms: list[FormDefinition], repeat: str) -> tuple[str, ...]:
 
 def keyed(forms: list[FormDefinition], repeat: str) -> bool:
     """Whether a repeat's table carries keys: it sits inside a repeat, or one sits in it."""
-    return len(repeat_lineage(forms, repeat)) > 1 or any(form.children.get(repeat) for form in forms)
+    return len(repeat_lineage(forms, repeat)) > 1 or any(
+        form.children.get(repeat) for form in forms
+    )
 
 
 def _table_fields(form: FormDefinition, repeat: str | None) -> dict:

@@ -10,10 +10,10 @@ import re
 
 import pytest
 
+from browsing import sign_in  # noqa: F401
 from collector import repeats, validation
 from collector.anonymizer import anonymize
 from collector.forms import MAX_REPEAT_DEPTH, FormError, load_form
-from browsing import sign_in  # noqa: F401
 from support import import_forms, query
 
 YES_NO = [{"name": "yes", "label": {"en": "Yes"}}, {"name": "no", "label": {"en": "No"}}]
@@ -61,8 +61,17 @@ HEALTH = {
                     "required": True,
                     "privacy": "generalize:age_band",
                 },
-                {"name": "sick", "type": "select_one", "choices": "yes_no", "label": {"en": "Ill?"}},
-                {"name": "illness_count", "type": "calculate", "calculation": "count(${illnesses})"},
+                {
+                    "name": "sick",
+                    "type": "select_one",
+                    "choices": "yes_no",
+                    "label": {"en": "Ill?"},
+                },
+                {
+                    "name": "illness_count",
+                    "type": "calculate",
+                    "calculation": "count(${illnesses})",
+                },
             ],
         },
         {
@@ -105,7 +114,11 @@ HEALTH = {
             "name": "summary",
             "label": {"en": "Summary"},
             "questions": [
-                {"name": "all_illnesses", "type": "calculate", "calculation": "count(${illnesses})"},
+                {
+                    "name": "all_illnesses",
+                    "type": "calculate",
+                    "calculation": "count(${illnesses})",
+                },
                 {"name": "all_days", "type": "calculate", "calculation": "sum(${days})"},
                 {
                     "name": "second_kind",
@@ -243,7 +256,12 @@ ANSWERS = {
             "sick": "yes",
             "illnesses": [{"kind": "malaria", "days": 3}, {"kind": "flu", "days": 2}],
         },
-        {"member_name": "Musa", "age": 7, "sick": "yes", "illnesses": [{"kind": "cough", "days": 5}]},
+        {
+            "member_name": "Musa",
+            "age": 7,
+            "sick": "yes",
+            "illnesses": [{"kind": "cough", "days": 5}],
+        },
         {"member_name": "Zawadi", "age": 60, "sick": "no", "illnesses": [{"kind": "flu"}]},
     ],
 }
@@ -356,7 +374,7 @@ def test_inner_instances_are_added_filled_and_removed_without_javascript(health_
     assert stored(db_path)[1]["members"][0].get("illnesses") == []
     # The review lists each inner instance's answers, then the record is finalized.
     review = phone.get(f"{path}/review").text
-    assert "Cough" in review and "Days ill" in review
+    assert "Member (2) · Illness (1) · Which illness?" in review and "Cough" in review
     assert phone.post(f"{path}/finalize", {}).status_code in (200, 302)
     assert stored(db_path)[0] == "finalized"
 
@@ -369,8 +387,14 @@ def test_forged_inner_actions_change_nothing(health_hub, db_path):
     member += [("sick.1", "yes"), ("_repeat.illnesses.1", "1"), ("kind.1.1", "flu")]
     post_page(phone, f"{path}/1", member, action="draft")
     before = stored(db_path)[1]
-    for action in ("add:illnesses", "add:illnesses:7", "remove:illnesses:1", "add:illnesses:x",
-                   "remove:illnesses:1.9", "add:illnesses:1.1"):
+    for action in (
+        "add:illnesses",
+        "add:illnesses:7",
+        "remove:illnesses:1",
+        "add:illnesses:x",
+        "remove:illnesses:1.9",
+        "add:illnesses:1.1",
+    ):
         post_page(phone, f"{path}/1", member, action=action)
         assert stored(db_path)[1] == before, action
 
@@ -458,6 +482,14 @@ def test_inner_instances_are_added_live_on_a_phone(health_hub, chromium, db_path
     remove = css(chromium, 'button[value="remove:illnesses:1.1"]')
     heading = chromium.find_element("id", remove.get_attribute("aria-describedby"))
     assert heading.text == "Illness (1)"
+    css(chromium, "button.step-next").click()
+    css(chromium, "button.step-review").click()
+    listed = until(
+        chromium, lambda d: css(d, ".review-list").is_displayed() and css(d, ".review-list")
+    )
+    assert "Member (2) · Illness (1) · Which illness?" in listed.text
+    css(chromium, ".review-change").click()  # back to the first section, then on again
+    css(chromium, "button.step-next").click()
     css(chromium, "button.step-next").click()
     review_and_finalize(chromium)
     until(chromium, lambda d: "/phone" not in d.current_url)
@@ -576,7 +608,9 @@ def test_nested_records_sync_and_export_as_tables_joined_by_keys(
     definition.write_text(json.dumps(health_with_visits()))
     assert server_command("forms", "publish", definition, central=central).exit_code == 0
     code = central.enrollment_code()
-    enrolled = collector("enroll", "--yes", "--server", central.url, "--code", code, data_dir=data_dir)
+    enrolled = collector(
+        "enroll", "--yes", "--server", central.url, "--code", code, data_dir=data_dir
+    )
     assert enrolled.exit_code == 0, enrolled.output
     assert "1 new form versions" in collector("sync", data_dir=data_dir).output
     phone = hub.browser("en")
@@ -591,7 +625,9 @@ def test_nested_records_sync_and_export_as_tables_joined_by_keys(
     assert response.json()["status"] == "finalized", response.text
     assert "Stored 1, already there 0, rejected 0" in collector("sync", data_dir=data_dir).output
 
-    [row] = query(central.database, "SELECT answers FROM records WHERE form_id = 'household_visits'")
+    [row] = query(
+        central.database, "SELECT answers FROM records WHERE form_id = 'household_visits'"
+    )
     members = json.loads(row["answers"])["members"]
     assert [len(m["illnesses"]) for m in members] == [2, 1]
     assert members[0]["illnesses"][0]["visits"] == [{"clinic": "North"}, {"clinic": "South"}]

@@ -94,7 +94,10 @@ def test_household_illnesses_is_filled_page_by_page_without_javascript(hub, db_p
     # Member 1 says two illnesses: the page comes back with them to answer.
     response = post_page(phone, f"{path}/1", members)
     assert response.status_code == 200 and "Please answer them" in response.text
-    assert 'name="illness_kind.1.2"' in response.text and 'name="illness_kind.2.1"' not in response.text
+    assert (
+        'name="illness_kind.1.2"' in response.text
+        and 'name="illness_kind.2.1"' not in response.text
+    )
     members += [("illness_kind.1.1", "malaria"), ("days_ill.1.1", "90000")]
     members += [("illness_kind.1.2", "cough"), ("days_ill.1.2", "4"), ("treated.1.2", "yes")]
     members += [("treated_where.1.2", "Kibera clinic, ask for Amina")]
@@ -185,9 +188,7 @@ def test_clinic_visits_three_deep_are_filled_in_a_browser(hub, db_path, data_dir
                 {
                     "age": 61,
                     "member_visits": 1,
-                    "visits": [
-                        {"visit_date": "2024-02-02", "visit_no": 1, "visit_of": "H-18/61"}
-                    ],
+                    "visits": [{"visit_date": "2024-02-02", "visit_no": 1, "visit_of": "H-18/61"}],
                 }
             ],
         }
@@ -207,7 +208,12 @@ def test_household_illnesses_published_from_the_workbook_exports_joined_tables(
     result = server_command("forms", "publish", ILLNESSES, central=central)
     assert result.exit_code == 0, result.output
     code = central.enrollment_code()
-    assert collector("enroll", "--yes", "--server", central.url, "--code", code, data_dir=data_dir).exit_code == 0
+    assert (
+        collector(
+            "enroll", "--yes", "--server", central.url, "--code", code, data_dir=data_dir
+        ).exit_code
+        == 0
+    )
     assert "1 new form versions" in collector("sync", data_dir=data_dir).output
     phone = hub.browser("en")
     phone.signin()
@@ -252,7 +258,9 @@ def test_household_illnesses_published_from_the_workbook_exports_joined_tables(
             tables[repeat] = list(csv.DictReader(handle))
     [member] = tables["members"]
     assert member["_key"] == f"{record}/members[1]" and member["illnesses"] == "2"
-    assert [(i["_parent_key"], i["illness_kind"], i["illness_label"]) for i in tables["illnesses"]] == [
+    assert [
+        (i["_parent_key"], i["illness_kind"], i["illness_label"]) for i in tables["illnesses"]
+    ] == [
         (member["_key"], "malaria", "41:malaria:1"),
         (member["_key"], "cough", "41:cough:2"),
     ]

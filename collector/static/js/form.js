@@ -613,8 +613,12 @@
       var label = block.querySelector('legend, label').cloneNode(true);
       Array.prototype.forEach.call(label.querySelectorAll('.req'), function (node) { node.remove(); });
       var text = label.textContent.replace(/\s+/g, ' ').trim();
-      var instance = instanceOf(block);
-      return instance ? instance.querySelector('legend').textContent.trim() + ' · ' + text : text;
+      // Each instance it is in, outermost first: "Member (2) · Illness (1) · Which illness?"
+      var places = [];
+      for (var instance = instanceOf(block); instance; instance = instanceOf(instance.parentNode)) {
+        places.unshift(own(instance, 'legend').textContent.trim());
+      }
+      return places.concat([text]).join(' · ');
     }
     function answerText(block) {
       var picked = [];
