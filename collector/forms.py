@@ -1064,21 +1064,6 @@ class FormDefinition:
                 found[name] = chains[question.repeat]
         return found
 
-    def instances_of(self, answers: dict, repeat: str | None) -> list[dict]:
-        """Every instance of a repeat in a record's answers, however deep, in order (the
-        record itself for None): the dicts that hold its questions' answers."""
-        nodes = [answers] if isinstance(answers, dict) else []
-        for level in self.lineage(repeat):
-            lists = [node.get(level) for node in nodes]
-            nodes = [
-                item
-                for items in lists
-                if isinstance(items, list)
-                for item in items
-                if isinstance(item, dict)
-            ]
-        return nodes
-
     def lineage(self, name: str | None) -> tuple[str, ...]:
         """The repeats a question or repeat is in, outermost first; () when asked once."""
         return self.lineages.get(name, ()) if name is not None else ()
@@ -1178,13 +1163,14 @@ class FormDefinition:
     def media_previews(self, answers: dict) -> list[tuple]:
         """(question, stored name, whether the file leaves the laptop) of each answered
         photo, recording or file, those in repeats included: what the preview page shows."""
+        from . import repeats
         from .attachments import leaves
 
         found = []
         for name, question in self.questions.items():
             if question.type not in MEDIA_TYPES:
                 continue
-            for scope in self.instances_of(answers, question.repeat):
+            for scope in repeats.scopes(self, answers, question.repeat):
                 value = scope.get(name) if isinstance(scope, dict) else None
                 if value:
                     found.append((question, value, leaves(question, self)))

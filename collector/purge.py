@@ -32,7 +32,7 @@ import logging
 from dataclasses import dataclass
 from datetime import timedelta
 
-from . import attachments, entities
+from . import attachments, entities, repeats
 from .anonymizer import IDENTIFYING_RULES, rule_for, scrub_text
 from .clock import now_iso, utcnow
 from .db import CHECKPOINT_WAIT_SECONDS, truncate_wal, write_transaction
@@ -275,7 +275,7 @@ def _identifying_values(form, answers: dict) -> list[str]:
 def _instances(form, answers: dict) -> list[dict]:
     if form is None:
         return []
-    return [item for repeat in form.repeats for item in form.instances_of(answers, repeat)]
+    return [item for repeat in form.repeats for item in repeats.scopes(form, answers, repeat)]
 
 
 def _purged(form, answers: dict, names: list[str]) -> dict:
@@ -289,21 +289,10 @@ def _purged(form, answers: dict, names: list[str]) -> dict:
             for key, value in answers.items()
             if _scrubbed(value, names) is not _REMOVE and not isinstance(value, str)
         }
-    return _purged_tree(form, _removed_questions(form), None, answers, names)
-
-
-def _purged_tree(form, removed: set[str], outer, scope: dict, names: list[str]) -> dict:
-    """A scope purged (the record, or an instance of the repeat `outer`), and each instance
-    of the repeats in it."""
-    purged = _purged_scope(form, removed, scope, names)
-    for repeat in form.children.get(outer, []):
-        if isinstance(scope.get(repeat), list):
-            purged[repeat] = [
-                _purged_tree(form, removed, repeat, item, names)
-                for item in scope[repeat]
-                if isinstance(item, dict)
-            ]
-    return purged
+    removed = _removed_questions(form)
+    return repeats.rebuild(
+        form, answers, lambda _repeat, scope: _purged_scope(form, removed, scope, names)
+    )
 
 
 def _purged_scope(form, removed: set[str], scope: dict, names: list[str]) -> dict:

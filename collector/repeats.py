@@ -81,8 +81,26 @@ def each_instance(form, answers: dict, repeat: str):
 def scopes(form, answers: dict, repeat: str | None) -> list[dict]:
     """Every dict that holds a repeat's questions' answers (the record when None)."""
     if repeat is None:
-        return [answers]
+        return [answers] if isinstance(answers, dict) else []
     return [item for _positions, item in each_instance(form, answers, repeat)]
+
+
+def rebuild(form, answers: dict, apply) -> dict:
+    """A record's answers made anew, as the record keeps them: `apply(repeat, scope)` gives
+    each scope's own answers (the record's with None, else an instance of `repeat`), and
+    the instances of the repeats inside it follow (what leaves the laptop, what a purge
+    keeps)."""
+
+    def walk(outer: str | None, scope: dict) -> dict:
+        result = apply(outer, scope)
+        for repeat in form.children.get(outer, []):
+            if isinstance(scope.get(repeat), list):
+                result[repeat] = [
+                    walk(repeat, item) for item in scope[repeat] if isinstance(item, dict)
+                ]
+        return result
+
+    return walk(None, answers)
 
 
 def _instance(node: dict, name: str, position: int) -> dict | None:

@@ -383,21 +383,11 @@ def _may_preview(record: dict) -> bool:
 def _dropped(form, answers: dict, synced: dict) -> list[str]:
     """The questions whose answers stay on the laptop, those inside repeats included."""
     names = set(answers) - set(synced)
-    for repeat in form.children.get(None, []):
-        names |= _dropped_inside(form, repeat, answers, synced)
+    for repeat in form.repeats:
+        sent = dict(repeats.each_instance(form, synced, repeat))
+        for positions, kept in repeats.each_instance(form, answers, repeat):
+            names |= set(kept) - set(sent.get(positions, {}))
     return sorted(names)
-
-
-def _dropped_inside(form, repeat: str, answers: dict, synced: dict) -> set[str]:
-    """What stays on the laptop of a repeat's instances, and of the repeats inside them."""
-    names: set[str] = set()
-    for kept, sent in zip(
-        repeats.instances(answers, repeat), repeats.instances(synced, repeat), strict=False
-    ):
-        names |= set(kept) - set(sent)
-        for child in form.children.get(repeat, []):
-            names |= _dropped_inside(form, child, kept, sent)
-    return names
 
 
 def _data_dir() -> Path:

@@ -675,6 +675,8 @@ def test_nested_records_sync_and_export_as_tables_joined_by_keys(
     assert "/data/household_visits/repeat/members" in page
     assert "/data/household_visits/repeat/illnesses" not in page
     assert admin.get("/data/household_visits/repeat/illnesses").status_code == 404
+    keys = server_command("data", "keys", "household_visits", "illnesses/kind", central=central)
+    assert keys.exit_code != 0 and "no question illnesses/kind to sort by" in keys.output
 
 
 def test_every_format_with_repeat_tables_writes_the_inner_ones(
@@ -735,3 +737,33 @@ def test_every_format_with_repeat_tables_writes_the_inner_ones(
         "_key",
     ]
     assert "1 records left out" in result.output  # one household is fewer than k
+
+
+# -- Old definitions, and a definition written back as an XLSForm -----------------------------
+
+
+def test_definitions_without_inner_repeats_load_as_they_were():
+    from collector.forms import builtin_forms
+
+    for form in builtin_forms().values():
+        assert load_form(json.loads(form.to_json())).to_json() == form.to_json()
+        assert all(set(q.lineage) <= {q.repeat} for q in form.questions.values())
+        assert all(not q.outer for q in form.questions.values())
+
+
+def test_a_definition_with_inner_repeats_goes_to_xlsform_and_back(tmp_path):
+    from pyxform.xls2xform import convert as pyxform_convert
+
+    from collector.xlsform import read_xlsform, to_xlsform
+
+    form = load_form(health_with_visits())
+    path = tmp_path / "visits.xlsx"
+    to_xlsform(form, path)
+    warnings: list = []
+    xform = pyxform_convert(str(path), warnings=warnings).xform
+    assert warnings == []
+    for node in ("/data/members/illnesses/kind", "/data/members/illnesses/visits/clinic"):
+        assert f'nodeset="{node}"' in xform
+    back = read_xlsform(path)
+    assert back.ok, [str(p) for p in back.errors]
+    assert back.form.data["sections"] == form.data["sections"]
