@@ -377,6 +377,15 @@ def test_inner_instances_are_added_filled_and_removed_without_javascript(health_
     assert "Member (2) · Illness (1) · Which illness?" in review and "Cough" in review
     assert phone.post(f"{path}/finalize", {}).status_code in (200, 302)
     assert stored(db_path)[0] == "finalized"
+    # Edited later: the inner answer changes in a new revision, the first kept as it was.
+    page = shown(phone.get(f"{path}/1").text)
+    assert re.search(r'name="days\.2\.1"[^>]*value="5"', page)
+    member[member.index(("days.2.1", "5"))] = ("days.2.1", "6")
+    post_page(phone, f"{path}/1", member, action="remove:illnesses:1.1")
+    assert phone.post(f"{path}/finalize", {}).status_code in (200, 302)
+    revisions = query(db_path, "SELECT revision, answers FROM revisions ORDER BY revision")
+    days = [json.loads(r["answers"])["members"][1]["illnesses"][0]["days"] for r in revisions]
+    assert days == [5, 6]
 
 
 def test_forged_inner_actions_change_nothing(health_hub, db_path):

@@ -266,3 +266,28 @@ def test_household_illnesses_published_from_the_workbook_exports_joined_tables(
     ]
     sent = tables["illnesses"][1]["treated_where"]
     assert "0722" not in sent and "Amina" not in sent and "Kibera clinic" in sent
+
+
+def test_an_inner_repeat_count_adds_instances_live_in_a_browser(hub, db_path, data_dir, chromium):
+    import_form(ILLNESSES, data_dir)
+    sign_in(chromium, hub)
+    chromium.get(f"{hub.url}/forms/household_illnesses/phone?lang=en")
+    until(chromium, lambda d: css(d, "#f-hh_size").is_displayed())
+    type_into(chromium, "f-hh_size", "2")  # the members' page opens with the count
+    until(chromium, lambda d: css(d, "button.step-next").is_displayed())
+    css(chromium, "button.step-next").click()
+    type_into(chromium, "f-member_age.2", "30")
+    css(chromium, 'input[name="was_ill.2"][value="yes"]').click()
+    type_into(chromium, "f-n_illnesses.2", "3")
+    count = 'input[name="_repeat.illnesses.2"]'
+    assert css(chromium, count).get_attribute("value") == "3"
+    assert css(chromium, 'input[name="_repeat.illnesses.1"]').get_attribute("value") == "0"
+    css(chromium, 'input[name="illness_kind.2.3"][value="cough"]').click()
+    type_into(chromium, "f-n_illnesses.2", "2")  # one fewer: the last illness goes
+    assert css(chromium, count).get_attribute("value") == "2"
+    assert not chromium.find_elements("css selector", 'input[name="illness_kind.2.3"]')
+    type_into(chromium, "f-n_illnesses.2", "3")  # typed again: it comes back as it was
+    assert css(chromium, 'input[name="illness_kind.2.3"][value="cough"]').is_selected()
+    css(chromium, 'input[name="was_ill.2"][value="no"]').click()  # not ill after all: none
+    assert css(chromium, count).get_attribute("value") == "0"
+    assert not chromium.find_elements("css selector", ".repeat-instance .repeat-instance")
