@@ -5,6 +5,7 @@ through the anonymizer."""
 from __future__ import annotations
 
 import copy
+import html
 import json
 import re
 
@@ -684,6 +685,12 @@ def test_nested_records_sync_and_export_as_tables_joined_by_keys(
     assert "/data/household_visits/repeat/members" in page
     assert "/data/household_visits/repeat/illnesses" not in page
     assert admin.get("/data/household_visits/repeat/illnesses").status_code == 404
+    # The record's page: a block per inner instance, headed with the instances it is in.
+    record_page = html.unescape(admin.get(f"/data/record/{RECORD}").text)
+    assert "Member (2) · Illness (1)" in record_page
+    assert "Member (1) · Illness (1) · Clinic visit (2)" in record_page
+    assert "members.1.illnesses.1.visits.2.clinic" in record_page
+    assert "[{" not in record_page  # no inner list shown as raw text
     keys = server_command("data", "keys", "household_visits", "illnesses/kind", central=central)
     assert keys.exit_code != 0 and "no question illnesses/kind to sort by" in keys.output
 
