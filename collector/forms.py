@@ -411,9 +411,8 @@ class SectionSchema(Schema):
     # A repeat inside another: the enclosing repeat's name. Its instances are kept inside
     # each instance of that repeat, and its page is drawn inside them.
     within = fields.String(validate=validate.Regexp(FIELD_NAME_PATTERN))
-    questions = fields.List(
-        fields.Nested(QuestionSchema), required=True, validate=validate.Length(min=1)
-    )
+    # At least one, but for a repeat that holds repeats (checked in _nesting_errors).
+    questions = fields.List(fields.Nested(QuestionSchema), required=True)
     # Questions that stood outside any group in an XLSForm: the page is the collector's own,
     # and export writes them without a group around them (their data paths unchanged).
     ungrouped = fields.Boolean()
@@ -626,6 +625,13 @@ def _nesting_errors(data: dict) -> list[str]:
                 f"sections/{section['name']}: repeats sit at most {MAX_REPEAT_DEPTH} deep "
                 "inside each other."
             )
+    holders = {section.get("within") for section in data["sections"]}
+    errors += [
+        f"sections/{section['name']}: give the section at least one question (only a "
+        "repeat that holds another repeat may have none)."
+        for section in data["sections"]
+        if not section["questions"] and not (section.get("repeat") and section["name"] in holders)
+    ]
     return errors
 
 

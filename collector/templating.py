@@ -75,5 +75,8 @@ def init_app(app, site_name: Callable[[], str]) -> None:
         max_instances=MAX_INSTANCES,
         template_values=validation.template_values,
         key_parts=repeats.key_parts,
+        instance_count=lambda form, answers, repeat, outer: len(
+            repeats.instances_at(form, answers or {}, repeat, outer)
+        ),
         form_attributes=form_attributes,
     )

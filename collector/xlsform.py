@@ -2156,6 +2156,8 @@ class _Converter:
     def keep_section(self, index: int, section: dict) -> bool:
         if section["questions"]:
             return True
+        if section.get("repeat") and any(s.get("within") == section["name"] for s in self.sections):
+            return True  # a repeat that holds only repeats (each household's members)
         if section.get("repeat"):
             self.report(
                 "empty_repeat", SURVEY, self.section_rows[index], "type", name=section["name"]

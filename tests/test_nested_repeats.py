@@ -783,3 +783,85 @@ def test_a_definition_with_inner_repeats_goes_to_xlsform_and_back(tmp_path):
     back = read_xlsform(path)
     assert back.ok, [str(p) for p in back.errors]
     assert back.form.data["sections"] == form.data["sections"]
+
+
+# -- A repeat that holds only repeats ----------------------------------------------------------
+
+HOUSEHOLDS = {
+    "form_id": "households",
+    "version": "1",
+    "title": {"en": "Households"},
+    "sections": [
+        {"name": "households", "label": {"en": "Household"}, "repeat": True, "questions": []},
+        {
+            "name": "people",
+            "label": {"en": "Person"},
+            "repeat": True,
+            "within": "households",
+            "questions": [{"name": "person_age", "type": "integer", "label": {"en": "Age"}}],
+        },
+        {
+            "name": "summary",
+            "label": {"en": "Summary"},
+            "questions": [{"name": "notes", "type": "text", "label": {"en": "Notes"}}],
+        },
+    ],
+}
+
+
+@pytest.mark.parametrize(
+    "index, change, message",
+    [
+        (2, {"questions": []}, "sections/summary: give the section at least one question"),
+        (1, {"questions": []}, "sections/people: give the section at least one question"),
+    ],
+)
+def test_only_a_repeat_that_holds_repeats_may_have_no_questions(index, change, message):
+    load_form(HOUSEHOLDS)
+    definition = copy.deepcopy(HOUSEHOLDS)
+    definition["sections"][index].update(change)
+    with pytest.raises(FormError) as error:
+        load_form(definition)
+    assert message in str(error.value)
+
+
+def test_a_repeat_of_only_repeats_is_filled_without_javascript(hub, db_path):
+    import_forms(db_path, HOUSEHOLDS)
+    phone = hub.browser("en")
+    phone.signin()
+    page = phone.get("/forms/households").text
+    path = re.search(r'<form method="post" action="(/records/[^"]+)/0"', page).group(1)
+    assert 'name="_repeat.households" value="1"' in shown(page)
+    assert 'value="add:people:1"' in shown(page)
+    fields = [("_repeat.households", "1"), ("_repeat.people.1", "0")]
+    posted = [("form_id", "households"), ("_action", "add:people:1"), *fields]
+    page = shown(phone.post(f"{path}/0", posted).text)
+    assert 'name="person_age.1.1"' in page
+    fields = [("_repeat.households", "1"), ("_repeat.people.1", "1"), ("person_age.1.1", "30")]
+    posted = [("form_id", "households"), ("_action", "next"), ("_shown", "person_age.1.1")]
+    response = phone.post(f"{path}/0", posted + fields)
+    assert response.url.endswith("/2"), response.text
+    assert stored(db_path)[1]["households"] == [{"people": [{"person_age": 30}]}]
+
+
+def test_an_xlsform_repeat_of_only_repeats_imports(tmp_path):
+    from pyxform.xls2xform import convert as pyxform_convert
+
+    from collector.xlsform import convert, to_xlsform
+
+    rows = [
+        {"type": "begin repeat", "name": "households", "label": "Household"},
+        {"type": "begin repeat", "name": "people", "label": "Person"},
+        {"type": "integer", "name": "person_age", "label": "Age"},
+        {"type": "end repeat"},
+        {"type": "end repeat"},
+    ]
+    result = convert({"survey": rows, "settings": [{"form_id": "f", "version": "1"}]})
+    assert result.ok, [str(p) for p in result.errors]
+    assert [(s["name"], s.get("within"), len(s["questions"])) for s in result.form.sections] == [
+        ("households", None, 0),
+        ("people", "households", 1),
+    ]
+    path = tmp_path / "f.xlsx"
+    to_xlsform(result.form, path)
+    assert 'nodeset="/data/households/people/person_age"' in pyxform_convert(str(path)).xform
