@@ -179,9 +179,9 @@ def answer_blocks(form, current: dict, received: dict, locale: str) -> list[dict
 def _paired_instances(form, repeat: str, current: dict, received: dict):
     """(positions, the instance now, as received) of every instance of a repeat, however
     deep, in either version of the answers."""
-    found = [((), current, received)]
+    found: list[tuple[tuple[int, ...], dict, dict]] = [((), current, received)]
     for level in form.lineage(repeat):
-        deeper = []
+        deeper: list[tuple[tuple[int, ...], dict, dict]] = []
         for positions, now_scope, then_scope in found:
             now, then = _items(now_scope.get(level)), _items(then_scope.get(level))
             for position in range(1, max(len(now), len(then)) + 1):
