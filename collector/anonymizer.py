@@ -262,6 +262,8 @@ def anonymize(
     record's free text after reading it; each becomes [removed] wherever it appears.
     `device_id`: the id the central server gave this hub, what a `deviceid` metadata
     question sends (none before enrollment: then it is not sent)."""
+    from . import repeats  # forms imports this module, and repeats imports forms
+
     if record.get("form_id") != form.form_id or record.get("form_version") != form.version:
         raise AnonymizerError(f"Record {record.get('uuid')} is not a record of {form!r}.")
     _check_key(key)
@@ -276,14 +278,12 @@ def anonymize(
         for name, question in form.questions.items()
         if question.holds_value
     }
-    synced = _apply(steps, form.top_questions, answers)
-    # Each instance of a repeat goes through its questions' rules, as a record does.
-    for repeat, questions in form.repeats.items():
-        if isinstance(answers.get(repeat), list):
-            own = {q.name: q for q in questions}
-            synced[repeat] = [
-                _apply(steps, own, item) for item in answers[repeat] if isinstance(item, dict)
-            ]
+    # Each instance of a repeat, however deep, goes through its questions' rules, as a
+    # record does.
+    own = {None: form.top_questions} | {
+        repeat: {q.name: q for q in questions} for repeat, questions in form.repeats.items()
+    }
+    synced = repeats.rebuild(form, answers, lambda repeat, scope: _apply(steps, own[repeat], scope))
     synced.update(metadata_answers(record, form, key, device_id))
     return {
         "uuid": record["uuid"],
@@ -539,6 +539,8 @@ def text_names(form, answers: dict, enumerator=None) -> list[str]:
 def _identifying_values(form, answers: dict) -> list[str]:
     """The text of the record's identifying answers, read before they are dropped: those
     of fields marked identifying, and of fields with no rule that look like a name."""
+    from . import repeats  # see anonymize
+
     values = []
     looks_like_a_name = [
         name
@@ -549,8 +551,7 @@ def _identifying_values(form, answers: dict) -> list[str]:
     ]
     for name in form.identifying_fields + looks_like_a_name:
         question = form.questions[name]
-        found = answers.get(question.repeat) if question.repeat else [answers]
-        for scope in found if isinstance(found, list) else []:
+        for scope in repeats.scopes(form, answers, question.repeat):
             value = scope.get(name) if isinstance(scope, dict) else None
             items = value if isinstance(value, list) else [value]
             values += [item for item in items if isinstance(item, str)]

@@ -130,6 +130,9 @@ class Context:
     # instance('list')/root/item: the form's choice lists, each a list of items (name,
     # label, and the list's other columns).
     instances: Mapping[str, Sequence[Mapping[str, Any]]] | None = None
+    # indexed-repeat() in a record with repeats: (field, [(repeat, index), ...]) -> the
+    # field's answers in the instances picked (every instance of a repeat not named).
+    indexed: Callable[[str, list], Any] | None = None
 
 
 class Nodeset(tuple):
@@ -525,8 +528,12 @@ def _sum(ctx: Context, value: Any) -> float:
     return total
 
 
-def _indexed_repeat(ctx: Context, value: Any, repeat: Any, index: Any) -> Any:
-    """The answer in the index-th instance (from 1): XPath's [n], so a fraction selects none."""
+def _indexed_repeat(ctx: Context, value: Any, repeat: Any, index: Any, *deeper: Any) -> Any:
+    """The answer in the index-th instance (from 1): XPath's [n], so a fraction selects none.
+    Without the record's repeats at hand, a repeat inside another (more pairs) is indexed by
+    its last pair in the field's nodeset."""
+    if deeper:
+        index = deeper[-1]
     if not isinstance(value, Nodeset):
         return value
     number = to_number(index)
@@ -905,7 +912,7 @@ FUNCTIONS: dict[str, Function] = {
     "count": Function(1, 1, _count),
     "count-non-empty": Function(1, 1, _count_non_empty),
     "sum": Function(1, 1, _sum),
-    "indexed-repeat": Function(3, 3, _indexed_repeat),
+    "indexed-repeat": Function(3, 7, _indexed_repeat),
     "join": Function(  # join(', ') of no answers is '', as the specification's nodes* says
         1,
         None,
@@ -1054,6 +1061,14 @@ class _Call:
             values = [True] + [argument.evaluate(ctx) for argument in self.arguments[1:]]
         else:
             values = [argument.evaluate(ctx) for argument in self.arguments]
+        if self.name == "indexed-repeat" and ctx.indexed is not None and _named_repeats(self):
+            # In a record: the instances each (repeat, index) pair picks, at any depth.
+            picks = [
+                (node.name, to_number(value))
+                for node, value in zip(self.arguments[1::2], values[2::2], strict=True)
+            ]
+            found = ctx.indexed(self.arguments[0].name, picks)
+            return _field_value(found[0]) if found else ""
         if self.name == "indexed-repeat" and isinstance(first, _Field) and ctx.nodesets:
             # ODK: the field across every instance, even inside one of them.
             whole = ctx.nodesets.get(first.name)
@@ -1067,6 +1082,11 @@ class _Call:
             if match and FIELD_NAME.fullmatch(match.group(1)):
                 names.add(match.group(1))
         return names
+
+
+def _named_repeats(call: _Call) -> bool:
+    """indexed-repeat(${field}, ${repeat}, n, ...): the field and repeats named directly."""
+    return all(isinstance(node, _Field) for node in call.arguments[0::2][:1] + call.arguments[1::2])
 
 
 @dataclass(frozen=True)
@@ -1301,6 +1321,10 @@ class _Parser:
         self.advance()  # '(': the tokenizer only calls a name a function when one follows
         arguments = self.arguments(name_token.value)
         count = len(arguments)
+        if name_token.value == "indexed-repeat" and count not in (3, 5, 7):
+            raise ExpressionError(
+                f"indexed-repeat() takes 3, 5 or 7 arguments, got {count}", name_token.start
+            )
         if count < function.minimum or (function.maximum is not None and count > function.maximum):
             raise _arity_error(name_token, function, count)
         _check_call(name_token, arguments)
@@ -1440,6 +1464,7 @@ CONTEXT_KEYS = frozenset(
         "data",
         "nodesets",
         "instances",
+        "indexed",
     }
 )
 

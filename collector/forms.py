@@ -113,6 +113,10 @@ FORM_ID_PATTERN = r"^[A-Za-z0-9_][A-Za-z0-9_.\-]*$"
 CHOICE_FILE_PATTERN = r"^[A-Za-z0-9_][A-Za-z0-9_.\-]*\.csv$"
 EXTERNAL_CHOICES = "external_choices"
 INSTANCE_KEY = re.compile(r"^(?P<name>.+)\.(?P<position>[0-9]+)$")
+# A posted key with every instance position: `kind.2.1` is `kind` of member 2's illness 1.
+NESTED_KEY = re.compile(r"^(?P<name>.+?)(?P<positions>(\.[0-9]+)+)$")
+# How deep repeats may sit inside each other (households → members → illnesses).
+MAX_REPEAT_DEPTH = 3
 LOCALE_PATTERN = re.compile(r"^[a-z]{2,3}(_[A-Za-z0-9]{2,8})?$")
 # A repeat's instances on one record at most: a typo in a repeat_count cannot make a
 # page of a thousand copies, nor a record too large to sync.
@@ -404,9 +408,11 @@ class SectionSchema(Schema):
     # How many instances, from the answers so far (`${household_size}`); without it the
     # person adds and removes instances.
     repeat_count = fields.String(validate=check_expression)
-    questions = fields.List(
-        fields.Nested(QuestionSchema), required=True, validate=validate.Length(min=1)
-    )
+    # A repeat inside another: the enclosing repeat's name. Its instances are kept inside
+    # each instance of that repeat, and its page is drawn inside them.
+    within = fields.String(validate=validate.Regexp(FIELD_NAME_PATTERN))
+    # At least one, but for a repeat that holds repeats (checked in _nesting_errors).
+    questions = fields.List(fields.Nested(QuestionSchema), required=True)
     # Questions that stood outside any group in an XLSForm: the page is the collector's own,
     # and export writes them without a group around them (their data paths unchanged).
     ungrouped = fields.Boolean()
@@ -415,6 +421,8 @@ class SectionSchema(Schema):
     def check_repeat(self, data, **kwargs):
         if data.get("repeat_count") and not data.get("repeat"):
             raise ValidationError("Only a repeat has a repeat_count.", "repeat_count")
+        if data.get("within") and not data.get("repeat"):
+            raise ValidationError("Only a repeat can sit inside another repeat.", "within")
 
 
 class MetadataSchema(Schema):
@@ -583,6 +591,9 @@ class FormSchema(Schema):
 
     @validates_schema
     def check_references(self, data, **kwargs):
+        errors = _nesting_errors(data)
+        if errors:  # the other checks read the nesting
+            raise ValidationError(errors)
         errors = _reference_errors(data) + _data_errors(data) + _boundary_errors(data)
         errors += _prompt_errors(data) + _entity_errors(data)
         if errors:
@@ -591,6 +602,48 @@ class FormSchema(Schema):
     @post_load
     def make_form(self, data, **kwargs):
         return FormDefinition(data)
+
+
+def _nesting_errors(data: dict) -> list[str]:
+    """A repeat inside another names an earlier repeat section, at most MAX_REPEAT_DEPTH
+    repeats deep."""
+    errors: list[str] = []
+    depth: dict[str, int] = {}
+    for section in data["sections"]:
+        outer = section.get("within")
+        if not section.get("repeat"):
+            continue
+        if outer is not None and outer not in depth:
+            errors.append(
+                f"sections/{section['name']}: within names '{outer}', which is not a repeat "
+                "before it."
+            )
+            continue
+        depth[section["name"]] = depth.get(outer, 0) + 1
+        if depth[section["name"]] > MAX_REPEAT_DEPTH:
+            errors.append(
+                f"sections/{section['name']}: repeats sit at most {MAX_REPEAT_DEPTH} deep "
+                "inside each other."
+            )
+    holders = {section.get("within") for section in data["sections"]}
+    errors += [
+        f"sections/{section['name']}: give the section at least one question (only a "
+        "repeat that holds another repeat may have none)."
+        for section in data["sections"]
+        if not section["questions"] and not (section.get("repeat") and section["name"] in holders)
+    ]
+    return errors
+
+
+def repeat_lineages(sections: list[dict]) -> dict[str, tuple[str, ...]]:
+    """Each repeat's chain of repeats, outermost first, itself last: `("members",
+    "illnesses")`."""
+    found: dict[str, tuple[str, ...]] = {}
+    for section in sections:
+        if section.get("repeat"):
+            outer = found.get(section.get("within") or "", ())
+            found[section["name"]] = (*outer, section["name"])
+    return found
 
 
 def _reference_errors(data: dict) -> list[str]:
@@ -868,9 +921,15 @@ def instance_key_clashes(data: dict) -> list[tuple[str, str, str]]:
     names += [item["name"] for item in data.get("metadata", [])]
     clashes = []
     for name in dict.fromkeys(names):
-        match = INSTANCE_KEY.match(name)
-        if match and match.group("name") in repeated:
-            clashes.append((name, match.group("name"), match.group("position")))
+        # `Q1.2.1` could be Q1 (member 2, illness 1) or Q1.2 (illness 1): each split counts.
+        parts = name.split(".")
+        for cut in range(len(parts) - 1, 0, -1):
+            base, tail = ".".join(parts[:cut]), parts[cut:]
+            if not all(re.fullmatch("[0-9]+", part) for part in tail):
+                break
+            if base in repeated:
+                clashes.append((name, base, ".".join(tail)))
+                break
     return clashes
 
 
@@ -911,16 +970,27 @@ class Question:
     repeat: str | None = None
     # In one instance of a repeat: its 1-based position.
     position: int | None = None
+    # In a repeat inside repeats: the positions of the enclosing instances, outermost first.
+    outer: tuple[int, ...] = ()
+    # The repeats the question is asked in, outermost first (its own repeat last).
+    lineage: tuple[str, ...] = ()
 
     @property
     def key(self) -> str:
-        """The name the answer is posted under: `age`, or `member_age.2` in the second
-        instance of a repeat (a name never ends in a dot and digits of a repeated
-        question's name: see instance_key_clashes)."""
-        return self.name if self.position is None else f"{self.name}.{self.position}"
+        """The name the answer is posted under: `age`, `member_age.2` in the second
+        instance of a repeat, `kind.2.1` in member 2's first illness (a name never ends in
+        a dot and digits of a repeated question's name: see instance_key_clashes)."""
+        if self.position is None:
+            return self.name
+        return ".".join([self.name, *map(str, (*self.outer, self.position))])
 
-    def instance(self, position: int) -> Question:
-        return replace(self, position=position)
+    @property
+    def positions(self) -> tuple[int, ...]:
+        """Every position from the outermost instance to its own."""
+        return () if self.position is None else (*self.outer, self.position)
+
+    def instance(self, position: int, outer: tuple[int, ...] | None = None) -> Question:
+        return replace(self, position=position, outer=self.outer if outer is None else outer)
 
     def __getattr__(self, key):
         try:
@@ -960,8 +1030,14 @@ class FormDefinition:
     @cached_property
     def questions(self) -> dict[str, Question]:
         """Every question by name, those asked in repeats included."""
+        chains = repeat_lineages(self.sections)
         return {
-            q["name"]: Question(q, s["name"], s["name"] if s.get("repeat") else None)
+            q["name"]: Question(
+                q,
+                s["name"],
+                s["name"] if s.get("repeat") else None,
+                lineage=chains.get(s["name"], ()),
+            )
             for s in self.sections
             for q in s["questions"]
         }
@@ -982,6 +1058,35 @@ class FormDefinition:
             for s in self.sections
             if s.get("repeat")
         }
+
+    @cached_property
+    def lineages(self) -> dict[str, tuple[str, ...]]:
+        """Each repeat's chain of repeats (itself last) and each repeated question's (its
+        repeat's), outermost first: what `${name}` resolves through (repeats.Scope)."""
+        chains = repeat_lineages(self.sections)
+        found = dict(chains)
+        for name, question in self.questions.items():
+            if question.repeat is not None:
+                found[name] = chains[question.repeat]
+        return found
+
+    def lineage(self, name: str | None) -> tuple[str, ...]:
+        """The repeats a question or repeat is in, outermost first; () when asked once."""
+        return self.lineages.get(name, ()) if name is not None else ()
+
+    @cached_property
+    def children(self) -> dict[str | None, list[str]]:
+        """The repeats directly inside each repeat (None: those not inside any)."""
+        found: dict[str | None, list[str]] = {}
+        for section in self.sections:
+            if section.get("repeat"):
+                found.setdefault(section.get("within"), []).append(section["name"])
+        return found
+
+    def is_nested(self, index: int) -> bool:
+        """Whether the section is a repeat inside another (drawn inside its instances, never
+        a page of its own)."""
+        return bool(self.sections[index].get("within"))
 
     @cached_property
     def top_questions(self) -> dict[str, Question]:
@@ -1064,14 +1169,14 @@ class FormDefinition:
     def media_previews(self, answers: dict) -> list[tuple]:
         """(question, stored name, whether the file leaves the laptop) of each answered
         photo, recording or file, those in repeats included: what the preview page shows."""
+        from . import repeats
         from .attachments import leaves
 
         found = []
         for name, question in self.questions.items():
             if question.type not in MEDIA_TYPES:
                 continue
-            scopes = answers.get(question.repeat) or [] if question.repeat else [answers]
-            for scope in scopes:
+            for scope in repeats.scopes(self, answers, question.repeat):
                 value = scope.get(name) if isinstance(scope, dict) else None
                 if value:
                     found.append((question, value, leaves(question, self)))

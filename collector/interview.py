@@ -37,7 +37,7 @@ from .auth import login_required
 from .db import get_db
 from .errors import from_outbox
 from .form_library import available_forms, get_form
-from .forms import FEEDBACK_FORM, INSTANCE_KEY, MAX_INSTANCES, MEDIA_TYPES
+from .forms import FEEDBACK_FORM, MAX_INSTANCES, MEDIA_TYPES, NESTED_KEY
 from .i18n import current_locale, posted_locale
 from .records import (
     EDITABLE,
@@ -157,23 +157,34 @@ def _changes_instances(action: str) -> bool:
 
 def _change_instances(form, answers: dict, action: str, page: int | None = None) -> dict:
     """`add:members` appends an instance of the repeat; `remove:members:2` removes the
-    second. Anything else (an unknown repeat, one not on the page sent, a position out of
-    range) changes nothing."""
+    second. In a repeat inside others, the enclosing positions come first: `add:illnesses:2`
+    adds an illness to member 2, `remove:illnesses:2.1` removes member 2's first. Anything
+    else (an unknown repeat, one not on the page sent, a position out of range) changes
+    nothing."""
     kind, _, target = action.partition(":")
-    repeat, _, position = target.partition(":")
+    repeat, _, where = target.partition(":")
     if (
         repeat not in form.repeats
         or form.section(repeat).get("repeat_count")
-        or (page is not None and form.sections[page]["name"] != repeat)
+        or (page is not None and form.sections[page]["name"] != form.lineage(repeat)[0])
     ):
         return answers
-    found = [dict(item) for item in repeats.instances(answers, repeat)]
-    at = repeats.posted_count(position)
+    parts = [repeats.posted_count(part) for part in where.split(".")] if where else []
+    positions = [part for part in parts if part is not None]
+    outer_depth = len(form.lineage(repeat)) - 1
+    if len(positions) != len(parts) or len(positions) != outer_depth + (kind == "remove"):
+        return answers
+    changed = validation.copy_answers(answers)
+    node = repeats.holder(form, changed, repeat, tuple(positions[:outer_depth]))
+    if node is None:
+        return answers
+    found = list(repeats.instances(node, repeat))
     if kind == "add" and len(found) < MAX_INSTANCES:
         found.append(validation.blank_instances(form)[repeat])
-    elif kind == "remove" and at is not None and 1 <= at <= len(found):
-        del found[at - 1]
-    return validation.prune(form, {**answers, repeat: found})
+    elif kind == "remove" and 1 <= positions[-1] <= len(found):
+        del found[positions[-1] - 1]
+    node[repeat] = found
+    return validation.prune(form, changed)
 
 
 def _kept_raw(result, action: str):
@@ -565,13 +576,12 @@ def _review_label(form, section, question, locale) -> str:
     label = form.text(question.label, locale)
     if question.position is None:
         return label
-    return (
-        gettext(
-            "%(label)s (%(num)s)", label=form.text(section["label"], locale), num=question.position
-        )
-        + " · "
-        + label
-    )
+    # Each instance it is in, outermost first: "Member (2) · Illness (1) · Which illness?"
+    places = [
+        gettext("%(label)s (%(num)s)", label=form.text(form.section(name)["label"], locale), num=n)
+        for name, n in zip(question.lineage, question.positions, strict=True)
+    ]
+    return " · ".join([*places, label])
 
 
 def display_value(form, question, value, locale) -> str | None:
@@ -660,7 +670,7 @@ def _media_keys(form, held: dict) -> dict:
     """{posted key: question} of every media answer held or posted (`photo`, `photo.2`)."""
     found = {}
     for key in [*held, *request.form.keys(), *request.files.keys()]:
-        match = INSTANCE_KEY.match(key)
+        match = NESTED_KEY.match(key)
         name = key if key in form.questions else (match.group("name") if match else None)
         question = form.questions.get(name)
         if question is not None and question.type in MEDIA_TYPES:

@@ -32,7 +32,7 @@ import logging
 from dataclasses import dataclass
 from datetime import timedelta
 
-from . import attachments, entities
+from . import attachments, entities, repeats
 from .anonymizer import IDENTIFYING_RULES, rule_for, scrub_text
 from .clock import now_iso, utcnow
 from .db import CHECKPOINT_WAIT_SECONDS, truncate_wal, write_transaction
@@ -275,12 +275,7 @@ def _identifying_values(form, answers: dict) -> list[str]:
 def _instances(form, answers: dict) -> list[dict]:
     if form is None:
         return []
-    instances = []
-    for repeat in form.repeats:
-        items = answers.get(repeat)
-        if isinstance(items, list):
-            instances += [item for item in items if isinstance(item, dict)]
-    return instances
+    return [item for repeat in form.repeats for item in repeats.scopes(form, answers, repeat)]
 
 
 def _purged(form, answers: dict, names: list[str]) -> dict:
@@ -295,15 +290,9 @@ def _purged(form, answers: dict, names: list[str]) -> dict:
             if _scrubbed(value, names) is not _REMOVE and not isinstance(value, str)
         }
     removed = _removed_questions(form)
-    purged = _purged_scope(form, removed, answers, names)
-    for repeat in form.repeats:
-        if isinstance(answers.get(repeat), list):
-            purged[repeat] = [
-                _purged_scope(form, removed, item, names)
-                for item in answers[repeat]
-                if isinstance(item, dict)
-            ]
-    return purged
+    return repeats.rebuild(
+        form, answers, lambda _repeat, scope: _purged_scope(form, removed, scope, names)
+    )
 
 
 def _purged_scope(form, removed: set[str], scope: dict, names: list[str]) -> dict:

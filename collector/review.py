@@ -33,7 +33,10 @@ def free_texts(form, answers: dict) -> list[tuple]:
         scopes = (
             [(None, answers)]
             if not question.repeat
-            else list(enumerate(repeats.instances(answers, question.repeat), start=1))
+            else [
+                (positions[0] if len(positions) == 1 else ".".join(map(str, positions)), item)
+                for positions, item in repeats.each_instance(form, answers, question.repeat)
+            ]
         )
         for number, scope in scopes:
             value = scope.get(name) if isinstance(scope, dict) else None

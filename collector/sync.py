@@ -384,10 +384,9 @@ def _dropped(form, answers: dict, synced: dict) -> list[str]:
     """The questions whose answers stay on the laptop, those inside repeats included."""
     names = set(answers) - set(synced)
     for repeat in form.repeats:
-        for kept, sent in zip(
-            repeats.instances(answers, repeat), synced.get(repeat, []), strict=False
-        ):
-            names |= set(kept) - set(sent)
+        sent = dict(repeats.each_instance(form, synced, repeat))
+        for positions, kept in repeats.each_instance(form, answers, repeat):
+            names |= set(kept) - set(sent.get(positions, {}))
     return sorted(names)
 
 

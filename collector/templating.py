@@ -10,7 +10,7 @@ from flask import current_app
 from flask_babel import format_date, format_datetime, format_decimal, get_locale, gettext
 from markupsafe import Markup
 
-from . import validation
+from . import repeats, validation
 from .clock import parse_iso
 from .forms import MAX_INSTANCES
 
@@ -45,10 +45,14 @@ def form_attributes(form) -> Markup:
     use a repeat filled on another page)."""
     decimal, group = validation.number_symbols(str(get_locale()))
     fields = {repeat: [q.name for q in questions] for repeat, questions in form.repeats.items()}
-    return Markup('data-decimal="%s" data-group="%s" data-repeats="%s"') % (
+    # Each repeat's and repeated question's chain of repeats: how a name resolves in an
+    # instance of a repeat inside another (FormExpressions.repeatScope).
+    lineages = {name: list(chain) for name, chain in form.lineages.items()}
+    return Markup('data-decimal="%s" data-group="%s" data-repeats="%s" data-lineages="%s"') % (
         decimal,
         group,
         json.dumps(fields),
+        json.dumps(lineages),
     )
 
 
@@ -70,5 +74,9 @@ def init_app(app, site_name: Callable[[], str]) -> None:
         choice_order=validation.choice_order,
         max_instances=MAX_INSTANCES,
         template_values=validation.template_values,
+        key_parts=repeats.key_parts,
+        instance_count=lambda form, answers, repeat, outer: len(
+            repeats.instances_at(form, answers or {}, repeat, outer)
+        ),
         form_attributes=form_attributes,
     )

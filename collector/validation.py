@@ -29,9 +29,8 @@ TIME_PATTERN = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)(:[0-5]\d(\.\d+)?)?$")
 def is_relevant(form, question, answers: dict) -> bool:
     """Whether the question (in an instance: that instance's copy) is asked, given the
     answers so far: its section's and its own relevance."""
-    section = form.section(question.section)
     ctx = None
-    for source in (section.get("relevant"), question.get("relevant")):
+    for source in (*_section_relevance(form, question), question.get("relevant")):
         if not source:
             continue
         ctx = ctx or repeats.context(form, answers, question)
@@ -40,11 +39,20 @@ def is_relevant(form, question, answers: dict) -> bool:
     return True
 
 
+def _section_relevance(form, question) -> list[str]:
+    """The relevance of the question's section, and in a repeat inside others, of each
+    repeat it is in."""
+    names = question.lineage or (question.section,)
+    return [source for name in names if (source := form.section(name).get("relevant"))]
+
+
 def section_is_relevant(form, index: int, answers: dict) -> bool:
     """A section counts when at least one of its questions applies (calculations are
     never shown, so a section of only those is never a page). A repeat counts when it
     is relevant and its repeat_count, if any, asks for instances: the person adds them."""
     name = form.sections[index]["name"]
+    if form.is_nested(index):
+        return False  # on the page of the repeat it is in
     if name in form.repeats:
         return (
             repeats.applies(form, name, answers) and repeats.target_count(form, name, answers) != 0
@@ -62,7 +70,7 @@ def compute(form, answers: dict) -> dict:
     calculation holds no value."""
     result = _copy(answers)
     for index in range(len(form.sections)):
-        if not any(q.type == "calculate" for q in form.section_questions(index)):
+        if not _calculates(form, index):
             continue
         for question in repeats.slots(form, index, result):
             if question.type != "calculate":
@@ -75,10 +83,25 @@ def compute(form, answers: dict) -> dict:
     return result
 
 
+def copy_answers(answers: dict) -> dict:
+    """A copy of a record's answers whose instances can be changed freely."""
+    return _copy(answers)
+
+
+def _calculates(form, index: int) -> bool:
+    """Whether a section's page has a calculation (in a repeat inside it too)."""
+    name = form.sections[index]["name"]
+    return any(
+        q.type == "calculate" and (q.section == name or name in q.lineage)
+        for q in form.questions.values()
+    )
+
+
 def _copy(answers: dict) -> dict:
-    """A copy whose repeat instances can be changed without touching the original."""
+    """A copy whose repeat instances (and the repeats inside them) can be changed without
+    touching the original."""
     return {
-        name: [dict(item) if isinstance(item, dict) else item for item in value]
+        name: [_copy(item) if isinstance(item, dict) else item for item in value]
         if isinstance(value, list)
         else value
         for name, value in answers.items()
@@ -117,9 +140,11 @@ def blank_instances(form) -> dict:
     return {repeat: _default_values(form, questions) for repeat, questions in form.repeats.items()}
 
 
-def template_values(form, repeat: str) -> dict:
-    """A new instance's defaults as the page's template for it holds them (`age.0`)."""
-    return {f"{name}.0": value for name, value in blank_instances(form)[repeat].items()}
+def template_values(form, repeat: str, outer: tuple = ()) -> dict:
+    """A new instance's defaults as the page's template for it holds them (`age.0`, or
+    `kind.2.0` for a new illness of member 2)."""
+    suffix = "".join(f".{number}" for number in (*outer, 0))
+    return {f"{name}{suffix}": value for name, value in blank_instances(form)[repeat].items()}
 
 
 def defaults(form) -> dict:
@@ -128,7 +153,8 @@ def defaults(form) -> dict:
     others), then calculations."""
     answers = _default_values(form, form.top_questions.values())
     blank = blank_instances(form)
-    for repeat in form.repeats:
+    for repeat in form.children.get(None, []):
+        # A repeat inside another starts with no instances: the person adds them.
         answers[repeat] = [dict(blank[repeat])]
     repeats.resize(form, answers, blank)
     return compute(form, answers)
@@ -145,16 +171,33 @@ def prune(form, answers: dict) -> dict:
     result = compute(form, result)
     asked = _Asked(form, result)
     for index, section in enumerate(form.sections):
-        if section["name"] in form.repeats and not repeats.applies(form, section["name"], result):
-            result.pop(section["name"], None)
+        if section["name"] in form.repeats and _drop_closed(form, section["name"], result):
             asked.forget()
-            continue
         for question in repeats.slots(form, index, result):
             if repeats.get_answer(result, question) is not None and not asked(question):
                 repeats.set_answer(result, question, None)
                 asked.forget()  # a later question's relevance may have used that answer
     repeats.resize(form, result, blank)
     return compute(form, result)
+
+
+def _drop_closed(form, repeat: str, answers: dict) -> bool:
+    """Drop a repeat's instances wherever its relevance does not hold (in each instance of
+    the repeat it is in); return whether any were dropped."""
+    outers = [()]
+    if len(form.lineage(repeat)) > 1:
+        outers = [p for p, _item in repeats.each_instance(form, answers, form.lineage(repeat)[-2])]
+    dropped = False
+    for outer in outers:
+        node = repeats.holder(form, answers, repeat, outer)
+        if (
+            node is not None
+            and repeat in node
+            and not repeats.applies(form, repeat, answers, outer)
+        ):
+            node.pop(repeat)
+            dropped = True
+    return dropped
 
 
 class _Asked:
@@ -167,15 +210,14 @@ class _Asked:
         self.known: dict[tuple, bool] = {}
 
     def __call__(self, question) -> bool:
-        section = self.form.section(question.section)
         return all(
             self._holds(source, question)
-            for source in (section.get("relevant"), question.get("relevant"))
+            for source in (*_section_relevance(self.form, question), question.get("relevant"))
             if source
         )
 
     def _holds(self, source: str, question) -> bool:
-        key = (source, question.repeat, question.position)
+        key = (source, question.repeat, question.positions)
         if key not in self.known:
             ctx = repeats.context(self.form, self.answers, question)
             self.known[key] = expressions.to_boolean(expressions.parse(source).evaluate(ctx))
@@ -203,10 +245,9 @@ def read_page(form, index: int, formdata, stored: dict, locale: str, strict: boo
     """
     answers = _copy(stored)
     _posted_instances(form, index, formdata, answers)
-    slots = {q.key: q for q in repeats.slots(form, index, answers) if q.answered}
+    slots: dict = {}
     result = PageResult(answers=answers)
-    for question in slots.values():
-        _read_answer(form, question, formdata, answers, result, locale)
+    _read_section(form, index, formdata, answers, result, locale, slots)
     result.answers = prune(form, answers)
     _check_read(form, slots, formdata, result, strict)
     return result
@@ -216,8 +257,8 @@ def _posted_instances(form, index: int, formdata, answers: dict) -> None:
     """A repeat the person fills as they go has as many instances as the page posted
     (`_repeat.members`); one with a repeat_count, as many as that asks for."""
     repeat = form.sections[index]["name"]
-    if repeat not in form.repeats:
-        return
+    if repeat not in form.repeats or form.is_nested(index):
+        return  # a repeat inside another: its instances are read with the outer one's
     found = repeats.instances(answers, repeat)
     posted = repeats.posted_count(formdata.get(f"_repeat.{repeat}", ""))
     if repeats.target_count(form, repeat, answers) is None and posted is not None:
@@ -243,16 +284,65 @@ def read_all(form, formdata, locale: str, strict: bool, stored: dict | None = No
     whole = PageResult(answers=answers)
     slots: dict = {}
     for index, section in enumerate(form.sections):
-        if section["name"] in form.repeats and section.get("repeat_count"):
+        if section.get("repeat_count") and not form.is_nested(index):
             answers = prune(form, answers)
         _posted_instances(form, index, formdata, answers)
-        for question in repeats.slots(form, index, answers):
-            if question.answered:
-                slots[question.key] = question
-                _read_answer(form, question, formdata, answers, whole, locale)
+        _read_section(form, index, formdata, answers, whole, locale, slots)
     whole.answers = prune(form, answers)
     _check_read(form, slots, formdata, whole, strict)
     return whole
+
+
+def _read_section(form, index, formdata, answers, result, locale, slots: dict) -> None:
+    """Read one section's posted answers in page order into `answers`, noting each
+    question read in `slots`. In a repeat, each instance's own answers come before the
+    repeats inside it, whose instances are then as many as the page posted
+    (`_repeat.illnesses.2`), or as their repeat_count asks for by the answers read so far."""
+    section = form.sections[index]
+    if form.is_nested(index):
+        return  # read with the instances of the repeat it is in
+    if section["name"] in form.repeats:
+        _read_instances(form, section["name"], (), formdata, answers, result, locale, slots)
+        return
+    for question in form.section_questions(index):
+        if question.answered:
+            slots[question.key] = question
+            _read_answer(form, question, formdata, answers, result, locale)
+
+
+def _read_instances(form, repeat, outer, formdata, answers, result, locale, slots) -> None:
+    node = repeats.holder(form, answers, repeat, outer)
+    if node is None:
+        return
+    if outer:  # a repeat inside another: its instances in this one
+        _posted_inner(form, repeat, outer, formdata, answers, node)
+    for position in range(1, len(repeats.instances(node, repeat)) + 1):
+        for question in form.repeats[repeat]:
+            if question.answered:
+                question = question.instance(position, outer)
+                slots[question.key] = question
+                _read_answer(form, question, formdata, answers, result, locale)
+        for child in form.children.get(repeat, []):
+            _read_instances(
+                form, child, (*outer, position), formdata, answers, result, locale, slots
+            )
+
+
+def _posted_inner(form, repeat: str, outer: tuple, formdata, answers: dict, node: dict) -> None:
+    """A repeat inside the instance at `outer`: as many instances as the page posted, or as
+    its repeat_count asks for; none where its relevance does not hold."""
+    suffix = "".join(f".{number}" for number in outer)
+    wanted = repeats.target_count(form, repeat, answers, outer)
+    if wanted is None:
+        wanted = repeats.posted_count(formdata.get(f"_repeat.{repeat}{suffix}", ""))
+    if wanted is None:
+        return  # not on the page posted: as it was
+    if not repeats.applies(form, repeat, answers, outer):
+        wanted = 0
+    found = repeats.instances(node, repeat)
+    blank = blank_instances(form)[repeat]
+    count = min(wanted, MAX_INSTANCES)
+    node[repeat] = found[:count] + [dict(blank) for _ in range(count - len(found))]
 
 
 def _read_answer(form, question, formdata, answers: dict, result: PageResult, locale) -> None:

@@ -42,6 +42,7 @@ from .forms import (
     MAX_DATA_BYTES,
     MAX_INSTANCES,
     MAX_PIXELS_RANGE,
+    MAX_REPEAT_DEPTH,
     MEDIA_APPEARANCES,
     MEDIA_TYPES,
     METADATA_TYPES,
@@ -1412,18 +1413,20 @@ class _Converter:
         return repeat_count
 
     def nested(self, row: _Row, frame: dict, stack: list) -> bool:
-        """A repeat in a repeat (refused) or a group in a group or repeat (its questions join
-        the page around it): True when the row opens no page of its own."""
+        """A repeat too deep in repeats (refused) or a group in a group or repeat (its
+        questions join the page around it): True when the row opens no page of its own. A
+        repeat inside a repeat opens its own section, drawn inside the outer one's instances."""
         name, kind = frame["name"], frame["kind"]
-        outer = next((f for f in stack if f["kind"] == "repeat"), None)
-        if kind == "repeat" and outer is not None:
+        outer = [f for f in stack if f["kind"] == "repeat"]
+        if kind == "repeat" and len(outer) >= MAX_REPEAT_DEPTH:
             self.at(
                 row,
                 "nested_repeat",
                 frame["header"],
                 name=name or "",
-                outer=outer["name"] or "",
-                used=outer["row"],
+                outer=outer[-1]["name"] or "",
+                used=outer[-1]["row"],
+                max=MAX_REPEAT_DEPTH,
             )
         elif stack and kind == "group":
             owner = stack[_owner(stack)]
@@ -1442,7 +1445,13 @@ class _Converter:
         if not label:
             label = {self.default_code: (name or "section").replace("_", " ").capitalize()}
         section = {"name": name, "label": label, "questions": []}
-        if kind == "repeat":
+        outer = [i for i, f in enumerate(stack) if f["kind"] == "repeat"]
+        if kind == "repeat" and outer:
+            # Inside a repeat: drawn in each of its instances, after their questions (the
+            # same data paths); the relevance of the groups between them carries over.
+            section["within"] = stack[outer[-1]]["name"]
+            relevant = _all_of([*(f["relevant"] for f in stack[outer[-1] + 1 :]), relevant])
+        elif kind == "repeat":
             # Its own page: the relevance of the groups around it carries over to it.
             relevant = _all_of([*(f["relevant"] for f in stack), relevant])
             if stack:
@@ -2147,6 +2156,8 @@ class _Converter:
     def keep_section(self, index: int, section: dict) -> bool:
         if section["questions"]:
             return True
+        if section.get("repeat") and any(s.get("within") == section["name"] for s in self.sections):
+            return True  # a repeat that holds only repeats (each household's members)
         if section.get("repeat"):
             self.report(
                 "empty_repeat", SURVEY, self.section_rows[index], "type", name=section["name"]
@@ -2744,10 +2755,11 @@ def _survey_sheet(form: FormDefinition, languages: _Languages) -> list[list[Any]
     }
     question_names = set(form.questions) | set(form.repeats)
     taken = set(question_names) | set(form.data.get("choices", {}))
-    for section in form.sections:
+
+    def write(section: dict) -> None:
         if section.get("ungrouped"):  # questions outside any group stay so: same data paths
-            survey += [_question_cells(q, header, cells, sources) for q in section["questions"]]
-            continue
+            survey.extend(_question_cells(q, header, cells, sources) for q in section["questions"])
+            return
         group = section["name"]
         repeat = bool(section.get("repeat"))
         if not repeat and group in question_names:  # ODK needs every name unique, groups too
@@ -2772,8 +2784,15 @@ def _survey_sheet(form: FormDefinition, languages: _Languages) -> list[list[Any]
                 cells,
             )
         )
-        survey += [_question_cells(q, header, cells, sources) for q in section["questions"]]
+        survey.extend(_question_cells(q, header, cells, sources) for q in section["questions"])
+        # A repeat inside this one: inside it, after its questions (the same data paths).
+        for inner in form.children.get(section["name"], []) if repeat else []:
+            write(form.section(inner))
         survey.append(["end repeat" if repeat else "end group"])
+
+    for section in form.sections:
+        if not section.get("within"):
+            write(section)
     return survey
 
 

@@ -851,8 +851,8 @@ CATALOGUE: dict[str, tuple[str, Render]] = {
     "nested_repeat": (
         ERROR,
         lambda a: gettext(
-            "The repeat '%(name)s' is inside the repeat '%(outer)s' (row %(used)s): a repeat "
-            "inside a repeat is not supported yet.",
+            "The repeat '%(name)s' is inside the repeat '%(outer)s' (row %(used)s), itself "
+            "inside others: repeats can sit at most %(max)s deep inside each other.",
             **a,
         ),
     ),

@@ -1524,6 +1524,10 @@ def data_keys(data_dir, database, form_id, question):
         raise click.UsageError(
             gettext("%(form)s has no repeat %(name)s.", form=form_id, name=repeat)
         )
+    if repeat in data.inner_repeats(forms):  # exported, but never browsed nor sorted
+        raise click.UsageError(
+            gettext("%(form)s has no question %(name)s to sort by.", form=form_id, name=question)
+        )
     shown = [
         c for c in exports.export_columns(forms, repeat or None) if not c.meta and c.kind != "dummy"
     ]

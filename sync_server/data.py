@@ -122,6 +122,12 @@ def form_repeats(forms, locale: str) -> list[tuple[str, str]]:
     return list(found.items())
 
 
+def inner_repeats(forms) -> set[str]:
+    """The repeats inside another repeat: exported as tables of their own, but not browsed
+    here (the server's tables read the instances a record holds at its top)."""
+    return {name for form in forms for name in form.repeats if len(form.lineage(name)) > 1}
+
+
 @bp.route("")
 @role_required("analyst")
 def index():
@@ -193,6 +199,7 @@ def browse(form_id: str):
         view=view_params(filters, query, codes),
         formats=exports.FORMATS,
         repeats=form_repeats(forms, current_locale()),
+        inner_repeats=inner_repeats(forms),
         **export_links(forms, filters, query),
     ), (400 if query.errors else 200)
 
@@ -318,7 +325,7 @@ def repeat_view(form_id: str, repeat: str):
         abort(404)
     forms = form_history(form_id)
     labels_by_name = dict(form_repeats(forms, current_locale()))
-    if repeat not in labels_by_name:
+    if repeat not in labels_by_name or repeat in inner_repeats(forms):
         abort(404)
     page = max(request.args.get("page", 1, type=int), 1)
     raw = is_admin()
@@ -966,7 +973,7 @@ def record_page_api(
         release = plan.release()
         columns = release.columns(columns)
         rows = list(release.rows(rows))
-    items = rows if repeat is None else list(exports.instances(rows, repeat))
+    items = rows if repeat is None else list(exports.instances(rows, repeat, forms))
     records = [exports.flatten(r, columns) for r in items]
     if repeat is None:  # each record's files, by question (sync_server.attachments)
         for record, row in zip(records, items, strict=True):

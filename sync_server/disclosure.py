@@ -386,7 +386,8 @@ def variables(forms: list[FormDefinition]) -> tuple[list[Variable], list[Variabl
             )
     if disability:
         keys.append(Variable(DISABILITY, "disability", tuple(disability), Disability()))
-    repeats = dict.fromkeys(name for form in forms for name in form.repeats)
+    # The main table counts the repeats not inside another (exports._table_fields).
+    repeats = dict.fromkeys(name for form in forms for name in form.children.get(None, []))
     keys += [Variable(name, "count", (name,), Hierarchy()) for name in repeats]
     keys += _metadata_days(forms)
     return keys, sensitive, withheld

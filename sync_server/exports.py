@@ -21,6 +21,13 @@ one row per instance, with `_parent_uuid` (the record's `_uuid`), `_form_version
 question of the repeat, built by the same rules as the main table's (union over
 versions, select_multiple dummies, privacy drops, value labels).
 
+A repeat inside another (each member's illnesses) has its own long table too, one row per
+inner instance. Where repeats sit inside each other, each of their tables also carries
+`_parent_key` and `_key`, as ODK writes them: `<uuid>/members[2]` is member 2's key and
+the parent key of each of their illnesses (`<uuid>/members[2]/illnesses[1]`); a repeat
+not inside another has the record's uuid as its parent key. The outer repeat's table has
+a count column for the repeat inside it; the main table counts only the outer repeats.
+
 Memory stays flat however many records there are. CSV, JSON Lines and XLSX
 (XlsxWriter's constant_memory mode) stream the rows. Stata and SPSS files need every
 column's type and width before the first row, so their export makes two passes: the
@@ -105,6 +112,11 @@ REPEAT_METADATA = (
     ("_form_version", "form_version", "Form version"),
     ("_revision", "revision", "Revision"),
     ("_index", "index", "Instance number"),
+)
+# Where repeats sit inside each other: the keys that join their tables at any depth.
+KEY_METADATA = (
+    ("_parent_key", "parent_key", "Key of the enclosing instance (or the record)"),
+    ("_key", "key", "Key of this instance"),
 )
 # The survey design (sync_server.designs), when the form has one: numbers, not names, so
 # that `svyset`, `svydesign` and CSPLAN reproduce the indicators' intervals.
@@ -202,6 +214,8 @@ def columns_for(
             + (f"use one of {', '.join(known)}." if known else "it has no repeats.")
         )
     metadata: tuple[tuple[str, str, str], ...] = METADATA if repeat is None else REPEAT_METADATA
+    if repeat is not None and keyed(forms, repeat):
+        metadata = REPEAT_METADATA + KEY_METADATA
     if design and repeat is None:
         metadata = METADATA + DESIGN_METADATA
     columns = [
@@ -285,14 +299,29 @@ def _received(question, form) -> bool:
     return question.holds_value and rule_for(question, form) != "drop"
 
 
+def repeat_lineage(forms: list[FormDefinition], repeat: str) -> tuple[str, ...]:
+    """The repeats a repeat sits in, itself last, as the newest version that has it says."""
+    for form in reversed(forms):
+        if repeat in form.repeats:
+            return form.lineage(repeat)
+    return (repeat,)
+
+
+def keyed(forms: list[FormDefinition], repeat: str) -> bool:
+    """Whether a repeat's table carries keys: it sits inside a repeat, or one sits in it."""
+    return len(repeat_lineage(forms, repeat)) > 1 or any(
+        form.children.get(repeat) for form in forms
+    )
+
+
 def _table_fields(form: FormDefinition, repeat: str | None) -> dict:
     """One version's fields of a table, in form order: {name: Question, or a repeat's
-    section dict (main table only: its count column)}."""
+    section dict (its count column, in the table of the repeat or record it sits in)}."""
     fields: dict = {}
     for section in form.sections:
         in_repeat = section["name"] if section.get("repeat") else None
-        if repeat is None and in_repeat is not None:
-            fields[section["name"]] = section  # the main table counts its instances
+        if in_repeat is not None and section.get("within") == repeat:
+            fields[section["name"]] = section  # the table counts its instances
         elif in_repeat == repeat:
             fields.update(
                 (q["name"], form.questions[q["name"]])
@@ -469,7 +498,7 @@ def export(
     if release is not None:
         rows = release.rows(rows)
     if repeat is not None:
-        rows = instances(rows, repeat)
+        rows = instances(rows, repeat, forms)
     if keep is not None:
         rows = filter(keep, rows)
     return writers[fmt](rows, columns, out, lang)
@@ -502,7 +531,9 @@ def _write_parquet(rows, forms, out, lang, repeat, release, design=None, keep=No
         rows = release.rows(rows)
     if repeat is not None:
         return parquet.write_table(
-            filter(keep, instances(rows, repeat)) if keep is not None else instances(rows, repeat),
+            filter(keep, instances(rows, repeat, forms))
+            if keep is not None
+            else instances(rows, repeat, forms),
             columns,
             out,
             lang,
@@ -526,22 +557,36 @@ def repeat_names(forms: list[FormDefinition]) -> list[str]:
     return list(names)
 
 
-def instances(rows: Iterable[dict], repeat: str):
+def instances(rows: Iterable[dict], repeat: str, forms: list[FormDefinition] | None = None):
     """Each instance of `repeat` in `rows`, as a row of the repeat's long table: the
-    record's uuid, form version and revision, the 1-based `index`, the instance's answers."""
+    record's uuid, form version and revision, the 1-based `index` (in the instance it sits
+    in), its `key` and `parent_key`, the instance's answers. `forms` say where a repeat
+    inside another is (without them, a repeat is taken to sit in none)."""
+    lineage = repeat_lineage(forms, repeat) if forms else (repeat,)
     for row in rows:
-        items = (row.get("answers") or {}).get(repeat)
-        if items.__class__ is not list:
-            continue
         uuid, version, revision = row.get("uuid"), row.get("form_version"), row.get("revision")
-        for index, answers in enumerate(items, 1):
-            yield {
-                "uuid": uuid,
-                "form_version": version,
-                "revision": revision,
-                "index": index,
-                "answers": answers if isinstance(answers, dict) else {},
-            }
+        scopes = [(str(uuid), row.get("answers") or {})]
+        for depth, level in enumerate(lineage, 1):
+            found = []
+            for parent, scope in scopes:
+                items = scope.get(level)
+                if items.__class__ is not list:
+                    continue
+                for index, answers in enumerate(items, 1):
+                    answers = answers if isinstance(answers, dict) else {}
+                    if depth < len(lineage):
+                        found.append((f"{parent}/{level}[{index}]", answers))
+                        continue
+                    yield {
+                        "uuid": uuid,
+                        "form_version": version,
+                        "revision": revision,
+                        "index": index,
+                        "answers": answers,
+                        "key": f"{parent}/{level}[{index}]",
+                        "parent_key": parent,
+                    }
+            scopes = found
 
 
 def _cells(rows: Iterable[dict], columns: list[Column]):

@@ -232,11 +232,12 @@ def check_record(
     if len(text.encode()) > protocol.MAX_RECORD_BYTES:
         return "too_large", "This record is larger than the server accepts."
     answers = record["answers"]
+    outer_repeats = form.children.get(None, [])
     unknown = sorted(
         name
         for name in answers
         if name not in form.top_questions
-        and name not in form.repeats
+        and name not in outer_repeats
         and name not in form.metadata  # start, deviceid...: sent beside the answers
     )
     if unknown:
@@ -244,11 +245,13 @@ def check_record(
         named = [
             f"{name} (asked in the repeat {form.questions[name].repeat})"
             if name in form.questions
+            else f"{name} (a repeat inside {form.lineage(name)[-2]})"
+            if name in form.repeats
             else name
             for name in unknown[:5]
         ]
         return "unknown_field", f"Not questions of this form: {', '.join(named)}."
-    for name in form.repeats:
+    for name in outer_repeats:
         if name in answers:
             problem = _check_instances(form, name, answers[name])
             if problem:
@@ -260,8 +263,11 @@ def check_record(
     return None
 
 
-def _check_instances(form: FormDefinition, repeat: str, value) -> tuple[str, str] | None:
-    """Why a repeat's stored value is wrong, as (code, message), or None."""
+def _check_instances(
+    form: FormDefinition, repeat: str, value, outer: str = ""
+) -> tuple[str, str] | None:
+    """Why a repeat's stored value is wrong, as (code, message), or None; the repeats
+    inside its instances too (`outer`: the enclosing instances, as `2.` for member 2)."""
     if not isinstance(value, list) or not all(isinstance(item, dict) for item in value):
         return (
             "invalid_repeat",
@@ -273,8 +279,10 @@ def _check_instances(form: FormDefinition, repeat: str, value) -> tuple[str, str
             f"The repeat {repeat} has {len(value)} instances; "
             f"at most {MAX_INSTANCES} are accepted.",
         )
-    questions = {q.name for q in form.repeats[repeat]}
-    for position, instance in enumerate(value, 1):
+    inner = form.children.get(repeat, [])
+    questions = {q.name for q in form.repeats[repeat]} | set(inner)
+    for number, instance in enumerate(value, 1):
+        position = f"{outer}{number}"
         unknown = sorted(set(instance) - questions)
         if unknown:
             return (
@@ -289,6 +297,11 @@ def _check_instances(form: FormDefinition, repeat: str, value) -> tuple[str, str
                 f"Identifying fields must not be sent: "
                 f"{', '.join(leaked)} (repeat {repeat}, instance {position}).",
             )
+        for child in inner:
+            if child in instance:
+                problem = _check_instances(form, child, instance[child], f"{position}.")
+                if problem:
+                    return problem
     return None
 
 

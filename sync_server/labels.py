@@ -176,14 +176,42 @@ def answer_blocks(form, current: dict, received: dict, locale: str) -> list[dict
     return blocks
 
 
+def _paired_instances(form, repeat: str, current: dict, received: dict):
+    """(positions, the instance now, as received) of every instance of a repeat, however
+    deep, in either version of the answers."""
+    found: list[tuple[tuple[int, ...], dict, dict]] = [((), current, received)]
+    for level in form.lineage(repeat):
+        deeper: list[tuple[tuple[int, ...], dict, dict]] = []
+        for positions, now_scope, then_scope in found:
+            now, then = _items(now_scope.get(level)), _items(then_scope.get(level))
+            for position in range(1, max(len(now), len(then)) + 1):
+                deeper.append(
+                    (
+                        (*positions, position),
+                        now[position - 1] if position <= len(now) else {},
+                        then[position - 1] if position <= len(then) else {},
+                    )
+                )
+        found = deeper
+    return found
+
+
 def _instance_blocks(form, section, questions, label, current, received, locale) -> list[dict]:
-    now, then = _items(current.get(section["name"])), _items(received.get(section["name"]))
+    """A block per instance (a repeat inside another: per inner instance, headed with the
+    instances it is in, "Member (2) · Illness (1)")."""
     blocks = []
-    for position in range(1, max(len(now), len(then)) + 1):
-        mine = now[position - 1] if position <= len(now) else {}
-        theirs = then[position - 1] if position <= len(then) else {}
+    chain = form.lineage(section["name"])
+    inner = set(form.children.get(section["name"], []))
+    for positions, mine, theirs in _paired_instances(form, section["name"], current, received):
         names = [q.name for q in questions if q.holds_value]
-        names += [n for n in dict.fromkeys([*mine, *theirs]) if n not in names]
+        names += [n for n in dict.fromkeys([*mine, *theirs]) if n not in names and n not in inner]
+        place = ".".join(f"{name}.{n}" for name, n in zip(chain, positions, strict=True))
+        heading = " · ".join(
+            gettext(
+                "%(label)s (%(num)s)", label=form.text(form.section(name)["label"], locale), num=n
+            )
+            for name, n in zip(chain, positions, strict=True)
+        )
         rows = [
             _row(
                 form,
@@ -192,19 +220,12 @@ def _instance_blocks(form, section, questions, label, current, received, locale)
                 mine.get(n),
                 theirs.get(n),
                 locale,
-                key=f"{section['name']}.{position}.{n}",
+                key=f"{place}.{n}",
             )
             for n in names
             if n in mine or n in theirs
         ]
-        blocks.append(
-            {
-                "label": gettext("%(label)s (%(num)s)", label=label, num=position),
-                "name": f"{section['name']}.{position}",
-                "repeat": True,
-                "rows": rows,
-            }
-        )
+        blocks.append({"label": heading, "name": place, "repeat": True, "rows": rows})
     return blocks
 
 

@@ -399,7 +399,7 @@ def write_zip(
     try:
         for batch in _batches(rows):
             for _, repeat, writer in writers:
-                writer.add(batch if repeat is None else list(instances(batch, repeat)))
+                writer.add(batch if repeat is None else list(instances(batch, repeat, forms)))
         # cast: typeshed also asks for close(), which ZipFile never calls on a file it is given.
         sink = out if hasattr(out, "flush") else cast(BinaryIO, _Flushable(out))
         with zipfile.ZipFile(sink, "w", zipfile.ZIP_STORED) as bundle:

@@ -6,10 +6,11 @@ import math
 import re
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
-from collector import expressions
+from collector import expressions, repeats
 from collector.expressions import (
     Context,
     ExpressionError,
@@ -35,6 +36,8 @@ def answer(value):
 
 def context_for(case: dict) -> Context:
     labels = case.get("choice_labels", {})
+    if "record" in case:
+        return record_context(case)
     return Context(
         values={name: answer(value) for name, value in case.get("values", {}).items()},
         current=answer(case.get("current")),
@@ -47,6 +50,24 @@ def context_for(case: dict) -> Context:
         nodesets={name: answer(value) for name, value in case["nodesets"].items()}
         if "nodesets" in case
         else None,
+    )
+
+
+def record_context(case: dict) -> Context:
+    """A case standing in a record with repeats: {"answers", "lineages" (each repeat's and
+    repeated question's chain of repeats, outermost first), "at" ([[repeat, position], ...])},
+    names resolved as the hub resolves them (collector.repeats.Scope)."""
+    record = case["record"]
+    form = SimpleNamespace(lineages={k: tuple(v) for k, v in record["lineages"].items()})
+    at = tuple(tuple(step) for step in record.get("at", []))
+    whole = repeats.Scope(form, record["answers"])
+    return Context(
+        values=repeats.Scope(form, record["answers"], at=at),
+        current=answer(case.get("current")),
+        now=datetime.fromisoformat(case.get("now", VECTORS["now"])),
+        position=at[-1][1] if at else None,
+        nodesets=whole,
+        indexed=whole.indexed,
     )
 
 

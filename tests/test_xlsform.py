@@ -368,7 +368,7 @@ def test_good_fixtures_are_valid_xlsforms_for_pyxform(name):
 # --- broken and unsupported forms -------------------------------------------------------
 
 BROKEN = {
-    "bad_repeat": {("nested_repeat", "survey", 5, "type"), ("empty_repeat", "survey", 9, "type")},
+    "bad_repeat": {("nested_repeat", "survey", 5, "type"), ("empty_repeat", "survey", 14, "type")},
     "bad_calculate": {
         ("unknown_reference", "survey", 4, "calculation"),
         ("bad_expression", "survey", 5, "calculation"),
@@ -416,9 +416,8 @@ def test_messages_name_the_problem():
     assert "end of expression" in errors[4, "relevant"].message
     nested, empty = read_xlsform(FIXTURES / "bad_repeat.xlsx").errors
     assert str(nested) == (
-        "survey row 5, column type: The repeat 'visits' is inside the "
-        "repeat 'members' (row 3): a repeat inside a repeat is not "
-        "supported yet."
+        "survey row 5, column type: The repeat 'visits' is inside the repeat 'treatments' "
+        "(row 4), itself inside others: repeats can sit at most 3 deep inside each other."
     )
     assert "'livestock' has no questions" in empty.message
     columns = {p.code: p for p in read_xlsform(FIXTURES / "bad_columns.xlsx").errors}

@@ -334,22 +334,38 @@ def test_a_question_after_end_repeat_starts_a_new_page():
     ]
 
 
-def test_a_repeat_inside_a_repeat_is_refused_where_it_is(load_form_calls):
+def test_a_repeat_inside_a_repeat_is_drawn_in_its_instances():
     rows = [
         {"type": "begin repeat", "name": "members", "label": "Member"},
         {"type": "text", "name": "member_name", "label": "Name"},
-        {"type": "begin group", "name": "details", "label": "Details"},
-        {"type": "begin repeat", "name": "jobs", "label": "Job"},  # row 5
+        {"type": "begin group", "name": "details", "label": "Details", "relevant": "${n} > 0"},
+        {"type": "begin repeat", "name": "jobs", "label": "Job", "relevant": "${n} < 9"},
         {"type": "text", "name": "job", "label": "Job"},
         {"type": "end repeat"},
         {"type": "end group"},
+        {"type": "integer", "name": "n", "label": "N"},  # after the inner repeat: same repeat
         {"type": "end repeat"},
     ]
     result = convert(sheets(rows))
+    assert result.errors == []
+    assert [(name, questions) for name, _, _, _, questions in outline(result.form)] == [
+        ("members", ["member_name", "n"]),
+        ("jobs", ["job"]),
+    ]
+    jobs = result.form.section("jobs")
+    assert jobs["within"] == "members" and jobs["relevant"] == "(${n} > 0) and (${n} < 9)"
+
+
+def test_a_repeat_four_deep_is_refused_where_it_is(load_form_calls):
+    rows = [{"type": "begin repeat", "name": f"r{n}", "label": "R"} for n in (1, 2, 3, 4)]
+    rows += [{"type": "text", "name": "q", "label": "Q"}, {"type": "end repeat"}]  # rows 6-7
+    for n in (3, 2, 1):  # each outer repeat has a question of its own
+        rows += [{"type": "text", "name": f"q{n}", "label": "Q"}, {"type": "end repeat"}]
+    result = convert(sheets(rows))
     assert problems(result.errors) == {("nested_repeat", "survey", 5, "type")}
     assert str(result.errors[0]) == (
-        "survey row 5, column type: The repeat 'jobs' is inside the repeat 'members' "
-        "(row 2): a repeat inside a repeat is not supported yet."
+        "survey row 5, column type: The repeat 'r4' is inside the repeat 'r3' (row 4), itself "
+        "inside others: repeats can sit at most 3 deep inside each other."
     )
     assert result.definition is None and result.form is None and not result.ok
     assert load_form_calls == []
@@ -605,7 +621,7 @@ def test_cli_exports_a_form_with_a_repeat(data_dir, tmp_path):
     assert comparable(read_xlsform(target).form) == comparable(read_xlsform(ROSTER).form)
 
 
-def test_cli_refuses_a_nested_repeat_and_stores_nothing(data_dir):
+def test_cli_refuses_a_repeat_four_deep_and_stores_nothing(data_dir):
     runner = CliRunner()
     runner.invoke(cli, ["status", "--data-dir", str(data_dir)])
     result = runner.invoke(
@@ -613,11 +629,11 @@ def test_cli_refuses_a_nested_repeat_and_stores_nothing(data_dir):
     )
     assert result.exit_code == 1
     assert "survey row 5, column type: The repeat 'visits' is inside" in result.output
-    assert "survey row 9, column type: The repeat 'livestock' has no questions" in result.output
+    assert "survey row 14, column type: The repeat 'livestock' has no questions" in result.output
     assert query(data_dir / "collector.db", "SELECT count(*) AS n FROM forms")[0]["n"] == 0
 
 
-def test_sync_server_publishes_no_nested_repeat(tmp_path):
+def test_sync_server_publishes_no_repeat_four_deep(tmp_path):
     from sync_server.cli import cli as server_cli
     from sync_server.store import Store
 
@@ -626,7 +642,7 @@ def test_sync_server_publishes_no_nested_repeat(tmp_path):
         server_cli,
         ["forms", "publish", str(FIXTURES / "bad_repeat.xlsx"), "--data-dir", str(central)],
     )
-    assert result.exit_code != 0 and "inside the repeat 'members'" in result.output
+    assert result.exit_code != 0 and "inside the repeat 'treatments'" in result.output
     if (central / "sync-server.db").exists():
         store = Store(central / "sync-server.db")
         assert store.published_forms() == []

@@ -254,6 +254,8 @@ const extreme = (better) => (env, ...values) => spread(values).map(toNumber).red
 
 /** The answer in the n-th instance (from 1; none: ''): XPath's [n], so a fraction selects none. */
 function indexedRepeat(env, value, repeat, n) {
+  // Without the record's repeats at hand, a repeat inside another is indexed by its last pair.
+  if (arguments.length > 4) n = arguments[arguments.length - 1];
   n = toNumber(n);
   return value instanceof Nodeset ? (Number.isInteger(n) ? fieldValue(value.items[n - 1]) : '') : value;
 }
@@ -533,7 +535,7 @@ const FUNCTIONS = {
   'count': [1, 1, (env, v) => (v instanceof Nodeset ? v.items.length : +(toText(v) !== ''))],
   'count-non-empty': [1, 1, (env, v) => spread([v]).filter((item) => toText(item) !== '').length],
   'sum': [1, 1, (env, v) => spread([v]).reduce((total, item) => total + toNumber(item), 0)],
-  'indexed-repeat': [3, 3, indexedRepeat],
+  'indexed-repeat': [3, 7, indexedRepeat],
   'join': [1, null, (env, sep, ...values) => spread(values).map(toText).join(toText(sep))],
   'if': [3, 3, (env, test, yes, no) => (toBoolean(test) ? yes : no)],
   // The first value unless it is empty (or NaN: the sum of an empty answer, say).
@@ -704,6 +706,9 @@ function parseTree(source, choiceColumns) {
     }
     expect(')', 'expected \',\' or \')\'');
     const min = FUNCTIONS[name][0], max = FUNCTIONS[name][1];
+    if (name === 'indexed-repeat' && [3, 5, 7].indexOf(args.length) === -1) {
+      fail('indexed-repeat() takes 3, 5 or 7 arguments, got ' + args.length, nameToken.start);
+    }
     if (args.length < min || (max !== null && args.length > max)) {
       const expected = max === null ? 'at least ' + min : (min === max ? min : min + ' or ' + max);
       const noun = /1$/.test(expected) ? 'argument' : 'arguments';
@@ -750,7 +755,15 @@ function evaluateNode(node, env) {
       return new Nodeset(node.column === null ? items : items.map((item) => (has(item, node.column) ? item[node.column] : '')));
     }
     case 'negate': return -toNumber(evaluateNode(node.operand, env));
-    case 'call': return FUNCTIONS[node.name][2].apply(null, [env].concat(node.args.map((arg, i) =>
+    case 'call':
+      if (node.name === 'indexed-repeat' && env.indexed && namedRepeats(node.args)) {
+        // In a record: the instances each (repeat, index) pair picks, at any depth.
+        const picks = [];
+        for (let i = 1; i < node.args.length; i += 2) picks.push([node.args[i].name, toNumber(evaluateNode(node.args[i + 1], env))]);
+        const found = env.indexed(node.args[0].name, picks);
+        return found.items.length ? fieldValue(found.items[0]) : '';
+      }
+      return FUNCTIONS[node.name][2].apply(null, [env].concat(node.args.map((arg, i) =>
       // ODK: indexed-repeat()'s field is the field across every instance, even inside one.
       (i === 0 && node.name === 'indexed-repeat' && arg.type === 'field' && env.nodesets &&
        has(env.nodesets, arg.name) ? fieldValue(env.nodesets[arg.name])
@@ -761,6 +774,52 @@ function evaluateNode(node, env) {
   if (op === 'or') return truth(node.left, env) || truth(node.right, env);
   const left = evaluateNode(node.left, env), right = evaluateNode(node.right, env);
   return /^[=!<>]/.test(op) ? compare(op, left, right) : NUMERIC_OPERATORS[op](toNumber(left), toNumber(right));
+}
+
+/** indexed-repeat(${field}, ${repeat}, n, ...): the field and repeats named directly. */
+const namedRepeats = (args) => args.every((arg, i) => i % 2 === 0 && i > 0 || arg.type === 'field');
+
+const instancesIn = (node, name) => (node && typeof node === 'object' && Array.isArray(node[name]) ? node[name] : []);
+
+/** What an expression at `at` ([[repeat, position], ...]) sees in a record, as the hub's
+ * repeats.Scope: the same instance's answer, then an enclosing one's; else a nodeset inside
+ * the nearest shared instance. `lineages`: each repeat's and repeated question's chain. */
+function repeatScope(answers, lineages, at) {
+  at = at || [];
+  const path = [answers];
+  at.forEach((step) => {
+    const found = instancesIn(path[path.length - 1], step[0]);
+    const item = step[1] >= 1 && step[1] <= found.length ? found[step[1] - 1] : null;
+    path.push(item && typeof item === 'object' ? item : {});
+  });
+  const values = {};
+  Object.keys(answers).forEach((name) => { if (!has(lineages, name)) values[name] = answers[name]; });
+  Object.keys(lineages).forEach((name) => {
+    const chain = lineages[name], isRepeat = chain[chain.length - 1] === name;
+    const target = isRepeat ? chain.slice(0, -1) : chain;
+    let shared = 0;
+    while (shared < at.length && shared < target.length && at[shared][0] === target[shared]) shared++;
+    if (!isRepeat && shared === chain.length) { values[name] = path[shared][name]; return; }
+    let nodes = [path[shared]];
+    chain.slice(shared).forEach((level) => { nodes = [].concat.apply([], nodes.map((node) => instancesIn(node, level))); });
+    values[name] = new Nodeset(isRepeat ? nodes : nodes.map((item) => (item && typeof item === 'object' ? item[name] : null)));
+  });
+  return values;
+}
+
+/** indexed-repeat() in a record: `name` in the instances the [repeat, index] pairs pick. */
+function indexedNodes(answers, lineages, name, picks) {
+  const picked = {};
+  picks.forEach((pick) => { picked[pick[0]] = pick[1]; });
+  let nodes = [answers];
+  (has(lineages, name) ? lineages[name] : []).forEach((level) => {
+    const n = has(picked, level) ? picked[level] : null;
+    if (n === null) nodes = [].concat.apply([], nodes.map((node) => instancesIn(node, level)));
+    else if (Number.isInteger(n) && n >= 1) nodes = nodes.map((node) => instancesIn(node, level)[n - 1]);
+    else nodes = [];  // a fraction selects none
+    nodes = nodes.filter((item) => item && typeof item === 'object');
+  });
+  return new Nodeset(nodes.map((node) => node[name]));
 }
 
 function collectReferences(node, names) {
@@ -795,7 +854,7 @@ Expression.prototype.evaluate = function (ctx) {
   try {
     return evaluateNode(this.tree, {values: ctx.values || {}, current: fieldValue(ctx.current),
       now: clock.days, position: ctx.position, choiceLabel: ctx.choiceLabel, choice: ctx.choice,
-      nodesets: ctx.nodesets, data: ctx.data, instances: ctx.instances});
+      nodesets: ctx.nodesets, data: ctx.data, instances: ctx.instances, indexed: ctx.indexed});
   } finally {
     zone = saved;
   }
@@ -855,6 +914,8 @@ const FormExpressions = {
   readDecimal: readDecimal,
   readLocation: readLocation,
   shuffled: shuffled,
+  repeatScope: repeatScope,
+  indexedNodes: indexedNodes,
   FUNCTIONS: Object.keys(FUNCTIONS)
 };
 

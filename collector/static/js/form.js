@@ -5,7 +5,8 @@
    also steps through the sections one at a time and ends with a review of the answers
    before Finalize, as the section-by-section pages do. Repeats: instances are added and
    removed in place (as many as a repeat_count asks for), and an expression in an
-   instance sees that instance's answers and its position(). */
+   instance sees that instance's answers, those of the instances around it (a repeat
+   inside another) and its position(). */
 (function () {
   'use strict';
   var form = document.querySelector('form.record');
@@ -18,8 +19,9 @@
   var INSTANCES = listsNode ? JSON.parse(listsNode.textContent || '{}') : {};
   var blocks = [];
   var compiled = {};
-  // Each repeat's questions, those on other pages included (the hub puts them on the form).
-  var REPEAT_FIELDS = JSON.parse(form.getAttribute('data-repeats') || '{}');
+  // Each repeat's and repeated question's chain of repeats, outermost first, those on other
+  // pages included (the hub puts them on the form): how a name resolves in an instance.
+  var LINEAGES = JSON.parse(form.getAttribute('data-lineages') || '{}');
   // Numbers are read with the symbols of the page's language, as the hub reads them.
   var DECIMAL = form.getAttribute('data-decimal') || '.', GROUP = form.getAttribute('data-group') || ',';
 
@@ -51,11 +53,26 @@
 
   function instanceOf(block) { return block.closest('.repeat-instance'); }
 
-  // The name the answer is posted under: `age`, or `member_age.2` in a repeat's second instance.
-  function keyOf(block) {
-    var instance = instanceOf(block);
-    var name = block.getAttribute('data-name');
-    return instance ? name + '.' + instance.getAttribute('data-position') : name;
+  // Where a node stands: [[repeat, position], ...] of the instances around it, outermost first.
+  function atOf(node) {
+    var at = [], instance = node ? instanceOf(node) : null;
+    while (instance) {
+      var repeat = instance.parentNode.closest('.repeat');
+      at.unshift([repeat.getAttribute('data-repeat'), Number(instance.getAttribute('data-position'))]);
+      instance = instanceOf(repeat.parentNode);
+    }
+    return at;
+  }
+
+  function suffixOf(at) { return at.map(function (step) { return '.' + step[1]; }).join(''); }
+
+  // The name the answer is posted under: `age`, `member_age.2` in a repeat's second
+  // instance, `kind.2.1` in the first illness of member 2.
+  function keyOf(block) { return block.getAttribute('data-name') + suffixOf(atOf(block)); }
+
+  // A repeat's own parts, not those of the repeats inside its instances.
+  function own(node, selector) {
+    return Array.prototype.filter.call(node.children, function (child) { return child.matches(selector); })[0] || null;
   }
 
   function inputsOf(block) { return form.querySelectorAll('[name="' + keyOf(block) + '"]'); }
@@ -101,20 +118,16 @@
     return raw;
   }
 
-  // The answers on the page and before it: `top` those asked once, `repeats` each
-  // repeat's instances, as the hub keeps them.
+  // The answers on the page and before it, as the hub keeps them: `top` holds those asked
+  // once and each repeat's instances (a repeat inside another, in each of its instances).
   function currentValues() {
-    var top = {}, repeats = {}, key;
-    for (key in REPEAT_FIELDS) { if (Object.prototype.hasOwnProperty.call(REPEAT_FIELDS, key)) { repeats[key] = []; } }
-    for (key in earlier) {
-      if (!Object.prototype.hasOwnProperty.call(earlier, key)) { continue; }
-      var value = earlier[key];
-      if (Object.prototype.hasOwnProperty.call(repeats, key)) { repeats[key] = Array.isArray(value) ? value : []; } else { top[key] = value; }
-    }
+    var top = {}, key;
+    for (key in earlier) { if (Object.prototype.hasOwnProperty.call(earlier, key)) { top[key] = earlier[key]; } }
     Array.prototype.forEach.call(form.querySelectorAll('.repeat'), function (node) {
-      repeats[node.getAttribute('data-repeat')] = [];
+      if (!instanceOf(node)) { top[node.getAttribute('data-repeat')] = []; }  // the page's own
     });
-    var state = { top: top, repeats: repeats };
+    var state = { top: top };
+    Array.prototype.forEach.call(form.querySelectorAll('.repeat-instance'), function (node) { holderAt(state, atOf(node)); });
     blocks.forEach(function (block) {
       var type = block.getAttribute('data-type'), name = block.getAttribute('data-name');
       var target = holderOf(state, block);
@@ -132,43 +145,26 @@
     return state;
   }
 
-  function holderOf(state, block) {
-    var instance = instanceOf(block);
-    if (!instance) { return state.top; }
-    var list = state.repeats[instance.closest('.repeat').getAttribute('data-repeat')];
-    var at = Number(instance.getAttribute('data-position')) - 1;
-    while (list.length <= at) { list.push({}); }
-    return list[at];
-  }
+  function holderOf(state, block) { return holderAt(state, atOf(block)); }
 
-  // What an expression of `block` (or, without one, of the page) sees: every answer asked
-  // once, each repeat and repeated question as a nodeset, and in an instance its own answers.
-  function scopeOf(state, block) {
-    var values = {}, key;
-    for (key in state.top) { if (Object.prototype.hasOwnProperty.call(state.top, key)) { values[key] = state.top[key]; } }
-    Object.keys(state.repeats).forEach(function (repeat) {
-      var list = state.repeats[repeat];
-      values[repeat] = new E.Nodeset(list);
-      fieldsOf(repeat).forEach(function (name) {
-        values[name] = new E.Nodeset(list.map(function (item) { return item[name]; }));
-      });
+  function holderAt(state, at) {
+    var node = state.top;
+    at.forEach(function (step) {
+      var list = Array.isArray(node[step[0]]) ? node[step[0]] : (node[step[0]] = []);
+      while (list.length < step[1]) { list.push({}); }
+      node = list[step[1] - 1];
     });
-    var instance = block && instanceOf(block);
-    if (instance) {
-      // In an instance, the repeat's questions are this instance's answers: an unanswered
-      // one is empty, never another instance's.
-      var repeat = instance.closest('.repeat').getAttribute('data-repeat');
-      var own = holderOf(state, block);
-      fieldsOf(repeat).forEach(function (name) { values[name] = own[name]; });
-    }
-    return values;
+    return node;
   }
 
-  function fieldsOf(repeat) { return REPEAT_FIELDS[repeat] || []; }
+  // What an expression of `block` (or, without one, of the page) sees, as the hub resolves
+  // it: in an instance its own answers (an unanswered one empty, never another instance's),
+  // then those of the instances around it; other repeats' answers as nodesets.
+  function scopeOf(state, block) { return E.repeatScope(state.top, LINEAGES, atOf(block)); }
 
   function positionOf(block) {
-    var instance = block && instanceOf(block);
-    return instance ? Number(instance.getAttribute('data-position')) : null;
+    var at = atOf(block);
+    return at.length ? at[at.length - 1][1] : null;
   }
 
   // As the hub stores a calculation (validation._stored): true/false as text, dates as ISO
@@ -185,7 +181,8 @@
     return compiled[source].evaluate({ values: scopeOf(state, block), current: current,
       now: new Date(), position: positionOf(block), choiceLabel: choiceLabel, data: DATA,
       instances: INSTANCES,
-      nodesets: source.indexOf('indexed-repeat') === -1 ? null : scopeOf(state, null) });
+      nodesets: source.indexOf('indexed-repeat') === -1 ? null : scopeOf(state, null),
+      indexed: function (name, picks) { return E.indexedNodes(state.top, LINEAGES, name, picks); } });
   }
 
   // jr:choice-name(): the label the page shows for that choice (the hub's, in its language).
@@ -209,7 +206,11 @@
     }
   }
 
+  // Its section's relevance, that of each repeat inside another it is in, and its own.
   function relevant(block, state) {
+    for (var node = block.closest('.repeat[data-relevant]'); node; node = node.parentNode.closest('.repeat[data-relevant]')) {
+      if (!holds(node, state, block)) { return false; }
+    }
     return holds(block.closest('.step'), state, block) && holds(block, state, block);
   }
 
@@ -218,6 +219,10 @@
     for (var pass = 0; pass < 2; pass++) {
       countInstances();
       var values = currentValues();
+      // A repeat inside another that does not apply in this instance: not even its button.
+      Array.prototype.forEach.call(form.querySelectorAll('.repeat[data-relevant]'), function (repeat) {
+        repeat.hidden = !holds(repeat, values, repeat);
+      });
       blocks.forEach(function (block) {
         if (block.getAttribute('data-type') === 'calculate') { return; } // never shown
         var show = relevant(block, values);
@@ -331,20 +336,29 @@
     return Array.prototype.filter.call(repeat.children, function (node) { return node.classList.contains('repeat-instance'); });
   }
 
-  // Posted names, ids and labels follow an instance's position, as the hub renders them.
+  // Posted names, ids and labels follow an instance's position, as the hub renders them,
+  // in the repeats inside it too.
   function renumber(instance, position) {
-    var repeat = instance.closest('.repeat');
+    var repeat = instance.parentNode;
     instance.setAttribute('data-position', String(position));
-    var legend = instance.querySelector('legend');
-    legend.textContent = repeat.getAttribute('data-legend').replace('%(num)s', String(position));
-    legend.id = 'legend-' + repeat.getAttribute('data-repeat') + '-' + position;
-    var remove = instance.querySelector('.repeat-remove');
-    if (remove) {  // "Remove", described by the instance's heading for screen readers
-      remove.value = 'remove:' + repeat.getAttribute('data-repeat') + ':' + position;
-      remove.setAttribute('aria-describedby', legend.id);
-    }
+    own(instance, 'legend').textContent = repeat.getAttribute('data-legend').replace('%(num)s', String(position));
+    [instance].concat(Array.prototype.slice.call(instance.querySelectorAll('.repeat-instance'))).forEach(function (node) {
+      var at = atOf(node), name = at[at.length - 1][0], legend = own(node, 'legend');
+      legend.id = 'legend-' + name + '-' + at.map(function (step) { return step[1]; }).join('-');
+      var remove = own(node, '.repeat-remove');
+      if (remove) {  // "Remove", described by the instance's heading for screen readers
+        remove.value = 'remove:' + name + ':' + suffixOf(at).slice(1);
+        remove.setAttribute('aria-describedby', legend.id);
+      }
+    });
+    Array.prototype.forEach.call(instance.querySelectorAll('.repeat'), function (inner) {
+      var name = inner.getAttribute('data-repeat'), outer = suffixOf(atOf(inner));
+      own(inner, 'input[type=hidden]').name = '_repeat.' + name + outer;
+      var add = own(inner, '.repeat-add');
+      if (add) { add.value = 'add:' + name + ':' + outer.slice(1); }
+    });
     Array.prototype.forEach.call(instance.querySelectorAll('.q[data-name]'), function (block) {
-      var key = block.getAttribute('data-name') + '.' + position, old = block.id ? block.id.slice(2) : null;
+      var key = keyOf(block), old = block.id ? block.id.slice(2) : null;
       if (block.id) { block.id = 'q-' + key; }
       Array.prototype.forEach.call(block.querySelectorAll('[name]'), function (input) {
         if (input.name === '_shown') { input.value = key; } else { input.name = key; }
@@ -360,14 +374,15 @@
 
   // Instances a repeat_count took away, with what was typed in them: a count typed again
   // ("1" on the way to "12", a slip corrected) brings them back.
-  var setAside = {};
+  // Kept on the repeat's own node: a repeat inside another has one per instance.
+  var setAside = [];
 
   function addInstance(repeat) {
-    var list = instancesOf(repeat), kept = setAside[repeat.getAttribute('data-repeat')] || [];
+    var list = instancesOf(repeat), kept = repeat.setAside || [];
     if (list.length >= Number(repeat.getAttribute('data-max'))) { return; }
     var instance = kept.length ? kept.pop()
-      : repeat.querySelector('template').content.firstElementChild.cloneNode(true);
-    var after = list.length ? list[list.length - 1] : repeat.querySelector('input[type=hidden]');
+      : own(repeat, 'template').content.firstElementChild.cloneNode(true);
+    var after = list.length ? list[list.length - 1] : own(repeat, 'input[type=hidden]');
     after.parentNode.insertBefore(instance, after.nextSibling);
     renumber(instance, list.length + 1);
     counted(repeat);
@@ -375,8 +390,8 @@
 
   function removeInstance(repeat, instance) {
     if (repeat.hasAttribute('data-repeat-count')) {
-      var name = repeat.getAttribute('data-repeat');
-      (setAside[name] = setAside[name] || []).push(instance);
+      (repeat.setAside = repeat.setAside || []).push(instance);
+      setAside.push(repeat);
     }
     instance.remove();
     instancesOf(repeat).forEach(function (node, i) { renumber(node, i + 1); });
@@ -385,8 +400,8 @@
 
   function counted(repeat) {
     var count = instancesOf(repeat).length;
-    repeat.querySelector('input[name^="_repeat."]').value = String(count);
-    var empty = repeat.querySelector('.repeat-empty'), add = repeat.querySelector('.repeat-add');
+    own(repeat, 'input[type=hidden]').value = String(count);
+    var empty = own(repeat, '.repeat-empty'), add = own(repeat, '.repeat-add');
     if (empty) { empty.hidden = count > 0; }
     if (add) { add.disabled = count >= Number(repeat.getAttribute('data-max')); }
     collect();
@@ -403,10 +418,11 @@
     Array.prototype.forEach.call(form.querySelectorAll('.repeat[data-repeat-count]'), function (repeat) {
       var wanted;
       try {
-        wanted = E.toNumber(result(repeat.getAttribute('data-repeat-count'), currentValues(), null));
+        wanted = E.toNumber(result(repeat.getAttribute('data-repeat-count'), currentValues(), repeat));
       } catch (error) { return; }
       var step = repeat.closest('.step');
-      if (!isFinite(wanted) || (step && !holds(step, currentValues(), null))) { wanted = 0; }
+      if (!isFinite(wanted) || (step && !holds(step, currentValues(), null)) ||
+          (repeat.hasAttribute('data-relevant') && !holds(repeat, currentValues(), repeat))) { wanted = 0; }
       setInstances(repeat, Math.max(0, Math.min(Math.trunc(wanted), Number(repeat.getAttribute('data-max')))));
     });
   }
@@ -426,14 +442,15 @@
       if (control) { control.focus(); }
     } else {
       removeInstance(repeat, button.closest('.repeat-instance'));
-      repeat.querySelector('.repeat-add').focus();
+      own(repeat, '.repeat-add').focus();
     }
     form.dispatchEvent(new Event('change'));
   });
   // A form cleared for the next interview starts with as many instances as it was given.
   form.addEventListener('reset', function () {
     initial.forEach(function (pair) { setInstances(pair[0], pair[1]); });
-    setAside = {};  // the next interview never gets the last one's answers back
+    setAside.forEach(function (repeat) { repeat.setAside = []; });  // never the last interview's answers
+    setAside = [];
   });
 
   // A changed answer is checked at once, but an empty one only when the page is sent.
@@ -466,9 +483,10 @@
     check: check,
     apply: apply,
     // For a draft kept on the phone: as many instances as it had, before its answers return.
+    // `name` as the count is posted: `members`, or `illnesses.2` inside member 2.
     setInstances: function (name, count) {
-      var repeat = form.querySelector('.repeat[data-repeat="' + name + '"]');
-      if (repeat) { setInstances(repeat, count); }
+      var input = form.querySelector('.repeat > input[name="_repeat.' + name + '"]');
+      if (input) { setInstances(input.parentNode, count); }
     }
   };
   var problems = document.getElementById('problems');
@@ -595,8 +613,12 @@
       var label = block.querySelector('legend, label').cloneNode(true);
       Array.prototype.forEach.call(label.querySelectorAll('.req'), function (node) { node.remove(); });
       var text = label.textContent.replace(/\s+/g, ' ').trim();
-      var instance = instanceOf(block);
-      return instance ? instance.querySelector('legend').textContent.trim() + ' · ' + text : text;
+      // Each instance it is in, outermost first: "Member (2) · Illness (1) · Which illness?"
+      var places = [];
+      for (var instance = instanceOf(block); instance; instance = instanceOf(instance.parentNode)) {
+        places.unshift(own(instance, 'legend').textContent.trim());
+      }
+      return places.concat([text]).join(' · ');
     }
     function answerText(block) {
       var picked = [];
