@@ -339,6 +339,7 @@ inna yaya likita
 papa maman askofu shemasi mheshimiwa mhe diwani chifu katibu mbunge afisa nesi dkt
 fasto liman limam limami hakimi dagaci ardo lamido lalla nas
 haji hajji hadji hadje alhadji alhaj alhadj elhaj elhadji
+eedo abti habo adeer ayeeyo awoowe hooyo aabo aabe walaal
 ti
 chef commandant capitaine colonel lieutenant sergent adjudant préfet maire évêque
 monseigneur mgr marabout tantine
@@ -700,6 +701,7 @@ def _names(text: str, keys: set[str]) -> list[Span]:
     _elided_prefixes(text, words, marked)
     _initials(text, words, marked, kept)
     _sign_off(text, words, marked, kept)
+    _sign_on(text, words, marked, kept)
     return _name_spans(text, words, marked)
 
 
@@ -2468,8 +2470,54 @@ def _joined_by_and(text: str, words: list[_Word], marked: list[bool]) -> None:
             # "وصلت" (she arrived) is no "و" + name: the whole word must not be a verb either.
             and _arabic_word_not_name(word) is False
             and _arabic_word_not_name(word._replace(text=rest, folded=rest)) is False
+        ) or (
+            marked[i]
+            and i
+            and words[i - 1].folded in _ARABIC_KIN
+            and _second_name_after_kin(text, words, marked, i)
         ):
             marked[i + 1] = True
+
+
+# Relatives and people a "و" word may name with a possessive: "أختي سعاد وزوجها" (and her
+# husband) is no two-word name.
+_ARABIC_PERSON_STEMS = _split("""
+زوج جوز ابن بنت اولاد ولاد أولاد عيال اطفال أطفال اخ أخ اخت أخت ام أم اب أب اهل أهل اسرة
+أسرة عائلة عيلة ولد بنات اخوان إخوان اخوات أخوات صاحب صاحبة جار جارة خال عم خالة عمة جد
+جدة حما حماة رفيق رفيقة صديق صديقة
+""")
+
+
+def _second_name_after_kin(text: str, words: list[_Word], marked: list[bool], i: int) -> bool:
+    """ "أختي فادومو ورسمه مريضة": after a relative and a name, a "و" word that the
+    vocabulary holds as rare, whose stem is no relative, and that comes before a word said of
+    one person or ends the phrase is the second word of the name, whatever its ending."""
+    if not (
+        i >= 1
+        and i + 1 < len(words)
+        and marked[i]
+        and not marked[i + 1]
+        and words[i - 1].folded in _ARABIC_KIN
+        and _is_arabic(words[i].text)
+        and words[i + 1].folded.startswith("و")
+        and _joined(text, words[i], words[i + 1])
+    ):
+        return False
+    rest = words[i + 1].folded[1:]
+    rank = _arabic_rank(rest)
+    stems = [rest] + [rest[: -len(e)] for e in _ARABIC_POSSESSIVE if rest.endswith(e)]
+    after = i + 2
+    ends = after >= len(words) or text[words[i + 1].end : words[after].start].strip()[:1] in (
+        "،",
+        ",",
+        ".",
+    )
+    return (
+        len(rest) >= 3
+        and (rank is None or rank >= _ARABIC_RARE)
+        and not any(f in _ARABIC_PERSON_STEMS or f in _COMMON for f in stems)
+        and (ends or words[after].folded in _ARABIC_AFTER_PERSON)
+    )
 
 
 # -- Lists of names, a subject first in a sentence, lower-case cues (round seven) -----------
@@ -2501,7 +2549,8 @@ _FRENCH_NOT = _split("ne n")
 # Words that tell Hausa from Swahili, the two languages whose particles look alike.
 _HAUSA_MARKERS = _split(
     "da ne ce amma kuma saboda wannan sosai jiya ba mun sun don akwai babu "
-    "yana tana suna domin tun har gode yanzu ranar"
+    "yana tana suna domin tun har gode yanzu ranar sunana sunansa sunanta mijina matata "
+    "zuwa gare cikin wajen"
 )
 _SWAHILI_MARKERS = _split(
     "ni kwa na lakini kwenye hii sana tu bado ndiyo hakuna cha vya hapa "
@@ -2624,7 +2673,7 @@ def _lists_of_names(text: str, words: list[_Word], marked: list[bool]) -> None:
             words[members[0]].initial
             and end < len(words)
             and _joined(text, words[end - 1], words[end])
-            and _subject_verb(words[end], words, len(members) > 1)
+            and (_subject_verb(words[end], words, len(members) > 1) or _hausa_focus(words, end))
         )
         names = [m for m in members if marked[m]]
         if not subject and not (len(members) >= 2 and names):
@@ -2633,11 +2682,48 @@ def _lists_of_names(text: str, words: list[_Word], marked: list[bool]) -> None:
             lower = _lower_case_message(words)
         swahili = _swahili(words)
         unknown = [m for m in members if _list_member_unknown(words[m], lower, swahili)]
+        if subject and unknown != members and (len(members) > 1 or _hausa_focus(words, end)):
+            # "kambere et syauswa n'ont…" in a message with capitals elsewhere, "salissou
+            # ne yake…": lower-case words no vocabulary knows, none shaped like a word, before
+            # a verb (one alone only when shaped like a name).
+            unknown = [
+                m
+                for m in members
+                if _lower_case_subject(words[m])
+                and (len(members) > 1 or _looks_like_name(words[m].folded))
+            ]
         if (subject and unknown == members) or (
             len(members) >= 2 and names and len(names) + len(unknown) >= len(members)
         ):
             for m in unknown:
                 marked[m] = True
+
+
+# Hausa's focus: "X ne yake karɓar kuɗi" (it is X who takes money), "X ce ta zo".
+_HAUSA_FOCUS = _split("ne ce")
+_HAUSA_FOCUS_VERB = _split("yake take suke ke ya ta suka zai za zata yana tana suna")
+
+
+def _hausa_focus(words: list[_Word], k: int) -> bool:
+    """Words k and k + 1 are "ne yake", "ce take"… in a Hausa message."""
+    return (
+        k + 1 < len(words)
+        and words[k].folded in _HAUSA_FOCUS
+        and not words[k].capital
+        and words[k + 1].folded in _HAUSA_FOCUS_VERB
+        and _hausa(words)
+    )
+
+
+def _lower_case_subject(word: _Word) -> bool:
+    """A lower-case member of a list before its verb that may be a name: no vocabulary
+    knows it, it is no cue, and the model does not find it shaped like an ordinary word."""
+    return (
+        _lower_case_unknown(word)
+        and not _cue_word(word)
+        and not _looks_like_word(word.folded)
+        and not _plural_of_word(word.folded)
+    )
 
 
 def _plural_of_word(folded: str) -> bool:
@@ -2725,6 +2811,8 @@ def _shaped_after_cues(text: str, words: list[_Word], marked: list[bool]) -> Non
     not look like an ordinary word ("kutoka kwa buanali"); after a word for a person
     ("our chairman kidega", "jirani yangu mwaka") one that looks like a name."""
     for i, word in enumerate(words):
+        if word.folded in _RELATION_PHRASES or _hausa_kin(word.folded):
+            _shaped_after_kin(text, words, marked, i)
         if word.folded not in _FROM_WHOM and word.folded not in _PERSON_BEFORE_NAME:
             continue
         length = _phrase_at(words, i, _FROM_WHOM)
@@ -2743,6 +2831,27 @@ def _shaped_after_cues(text: str, words: list[_Word], marked: list[bool]) -> Non
             and _looks_like_name(after.folded)
         ):
             marked[j] = True
+
+
+def _shaped_after_kin(text: str, words: list[_Word], marked: list[bool], i: int) -> None:
+    """ "Ndugu yangu cawad alikamatwa", "mon frère kambale", "kanena mamudu": after a word for
+    a relative, in any language, a lower-case word no vocabulary knows that looks like a name
+    is one, and so is a second such word joined to it."""
+    length = _phrase_at(words, i, _RELATION_PHRASES) or int(_hausa_kin(words[i].folded))
+    j = i + length
+    if not length or (words[i].capital and not words[i].initial):
+        return
+    for k in (j, j + 1):
+        if (
+            k >= len(words)
+            or marked[k]
+            or not _joined_loose(text, words[k - 1], words[k])
+            or len(words[k].folded) < 4  # "mahaifiyata ihu" (shouted at my mother)
+            or not _lower_case_subject(words[k])
+            or not _looks_like_name(words[k].folded)
+        ):
+            return
+        marked[k] = True
 
 
 def _shaped_arabic_surnames(text: str, words: list[_Word], marked: list[bool]) -> None:
@@ -2991,6 +3100,88 @@ def _signed_at_the_end(text: str, words: list[_Word], marked: list[bool]) -> Non
             return
 
 
+# "Dayib here, …", "X ici, …", "X hapa, …", "X nan, …", "X aquí, …": a caller says who
+# speaks first, as on the phone.
+_HERE = _split("here ici hapa nan aqui aca")
+_SIGN_ON_GREETINGS = _GREETINGS | _split("bjr bsr slt cc salamu alo allo allô")
+# A word of the vocabulary is a sign-on's name only with a number or a call in the message:
+# "Ushindi hapa, nipigie 0997…" (Ushindi is "victory"), not "Life here, …".
+_CALL_WORDS = _split("""
+number numéro numero namba lambata lamba lambar call phone appelez appelle llámame llamame
+nipigie mpigie kira cel celular tel
+""")
+# "معكم X", "معك X" (with you is X): an Arabic caller's sign-on, also after the name.
+_ARABIC_WITH_YOU = _split("معك معكم معاك معاكم معكي")
+
+
+def _sign_on(text: str, words: list[_Word], marked: list[bool], kept: list[bool]) -> None:
+    """A message that opens, after a greeting, with one or two words then "here", "ici",
+    "hapa", "nan", "aquí" and a comma is signed on with them ("Dayib here, my number is…",
+    "Tiémogo ici, mon numéro…"): a capitalised word that no list knows as a town or an
+    ordinary word, or is a name, or a lower-case one that looks like a name; an ordinary
+    word ("Ushindi", victory) only with a number or a call in the message. In Arabic, the
+    word after "معكم" or before it ("معكم X", "X معكم")."""
+    p = 0
+    while p < min(3, len(words)) and words[p].folded in _SIGN_ON_GREETINGS:
+        p += 1
+    if p >= len(words):
+        return
+    if _is_arabic(words[p].text):
+        _arabic_sign_on(text, words, marked, p)
+        return
+    for length in (1, 2):
+        h = p + length
+        if h >= len(words) or words[h].folded not in _HERE or words[h].capital:
+            continue
+        after = text[words[h].end : words[h + 1].start if h + 1 < len(words) else len(text)]
+        run = range(p, h)
+        if not (
+            after.strip() == "" and h + 1 == len(words) or after.strip()[:1] in tuple(",.!:;-–")
+        ):
+            return
+        if not all(_joined(text, words[k], words[k + 1]) for k in run):
+            return
+        if all(not kept[k] and _signs_on(words[k], words) for k in run):
+            for k in run:
+                marked[k] = True
+        return
+
+
+def _signs_on(word: _Word, words: list[_Word]) -> bool:
+    """Word may be the name a message signs on with (see `_sign_on`)."""
+    if _is_arabic(word.text) or word.folded in _RELATION_WORDS or _is_title(word):
+        return False
+    if not word.capital:
+        return _lower_case_unknown(word) and _looks_like_name(word.folded)
+    if _is_known(word):
+        return True
+    if not _unknown_capitalised(word) or word.folded in _gazetteer():
+        return False
+    return not _everyday_word(word.folded) or any(
+        w.folded in _CALL_WORDS or w.text.isdigit() or w.folded in _DIGIT_WORDS for w in words
+    )
+
+
+def _arabic_sign_on(text: str, words: list[_Word], marked: list[bool], p: int) -> None:
+    """ "معكم X، …", "X معكم، …": X is a name unless it is an ordinary word; a title or a
+    kunya between ("معكم الأخ X", "معكم أم X") leaves the name to their own rules."""
+    if words[p].folded in _ARABIC_WITH_YOU and p + 1 < len(words):
+        k = p + 1
+    elif p + 1 < len(words) and words[p + 1].folded in _ARABIC_WITH_YOU:
+        k = p
+    else:
+        return
+    word = words[k]
+    if (
+        not marked[k]
+        and _is_arabic(word.text)
+        and not _is_title(word)
+        and word.folded not in _KUNYA
+        and (_is_known(word) or _arabic_word_not_name(word) is False)
+    ):
+        marked[k] = True
+
+
 # Peoples in Swahili take "Wa-" (plural) and "M-" (one): "Wasomali", "Wanyamulenge".
 _GROUP_PREFIXES = ("wa", "ba", "m", "mu", "aba", "bana")
 
@@ -3013,8 +3204,10 @@ def _group_folded(folded: str) -> bool:
 
 def _groups(text: str, words: list[_Word], marked: list[bool]) -> None:
     """ "Wasomali na Wanyamulenge wanapewa": in a list with a people, a capitalised member
-    that starts as peoples do ("Wa-", "Ba-") is a people too, not a person."""
-    if not any(w.capital and w.folded.startswith(("wa", "ba")) for w in words):
+    that starts as peoples do ("Wa-", "Ba-") is a people too, not a person; "Zarma da Fulani
+    da Buzaye": in a list whose other members are all peoples, an unknown capitalised
+    member no name list holds is one too."""
+    if not any(w.capital and (w.folded.startswith(("wa", "ba")) or _people(w)) for w in words):
         return
     i = 0
     while i < len(words):
@@ -3027,7 +3220,42 @@ def _groups(text: str, words: list[_Word], marked: list[bool]) -> None:
                     and not _is_known(words[m])
                 ):
                     marked[m] = False
+        peoples = [m for m in members if _people(words[m])]
+        if len(members) > 2 and len(peoples) == len(members) - 1:
+            (m,) = set(members) - set(peoples)
+            if words[m].capital and _unknown(words[m]) and not _is_known(words[m]):
+                marked[m] = False
         i = members[-1] + 1
+
+
+def _people(word: _Word) -> bool:
+    """A people, capitalised: listed ("Dinka"), a known one ("Fulani"), "Wa-" + one, or a
+    language's name ("Zarma", "Kanuri": a people speaks it)."""
+    return word.capital and _people_folded(word.folded)
+
+
+@lru_cache(maxsize=65536)
+def _people_folded(folded: str) -> bool:
+    """`_people` on a folded word, remembered."""
+    return (
+        folded in _never_names()
+        or folded in _PROPER
+        or folded in _language_names()
+        or _group_folded(folded)
+    )
+
+
+@lru_cache(maxsize=1)
+def _language_names() -> frozenset:
+    """One-word language names in English and French (Babel's): "Zarma", "Kanuri", "Peul"."""
+    from babel import Locale  # Flask-Babel's own dependency
+
+    return frozenset(
+        _fold(value)
+        for language in ("en", "fr")
+        for value in Locale.parse(language).languages.values()
+        if len(value.split()) == 1 and "-" not in value
+    )
 
 
 # Arabic: a family ("عائلة الرويلي", "آل الزين"), a neighbour with "our" ("جارتنا زرغونه").
@@ -3192,6 +3420,39 @@ def _ordinary_uses(text: str, words: list[_Word], marked: list[bool], keys: set[
             marked[i] = False  # "ومافي مي": and there is no water
         elif _of_god(words, i) or _feast_month(words, i) or (_hausa(words) and _hausa_of(word)):
             marked[i] = False
+        elif word.initial and word.capital and _and_a_virtue(text, words, i) and not marked[i + 2]:
+            marked[i] = False
+
+
+# Virtues asked for, in lower case: "Rahma and mercy is what we ask" makes "Rahma" one too.
+_VIRTUES = _split("""
+mercy peace hope patience justice love help prayers blessing blessings kindness compassion
+paix espoir justice amour miséricorde patience aide bénédiction
+paz esperanza justicia amor misericordia paciencia ayuda bendición
+amani rehema upendo haki subira baraka msaada neema
+hakuri albarka zaman lafiya taimako alheri
+""")
+
+
+def _and_a_virtue(text: str, words: list[_Word], i: int) -> bool:
+    """Word i, first in its sentence, is joined by "and" to a lower-case virtue and the two
+    are said to be what one asks or needs ("Rahma and mercy is what we ask", "Rahama da
+    hakuri muke bukata", "Amani et paix c'est…"); "Amina and peace" alone stays a name."""
+    if i + 3 >= len(words) or words[i + 1].folded not in _AND or words[i + 1].capital:
+        return False
+    virtue = words[i + 2]
+    return (
+        virtue.folded in _VIRTUES
+        and not virtue.capital
+        and _joined(text, words[i], words[i + 1])
+        and _joined(text, words[i + 1], virtue)
+        and words[i + 3].folded in _VIRTUE_IS
+        and _joined(text, virtue, words[i + 3])
+    )
+
+
+# What follows virtues said to be asked for: "is what", "ndiyo tunataka", "muke so".
+_VIRTUE_IS = _split("is are was ni ndiyo ndio est sont c es son fue muke ne ce")
 
 
 # "Rahama ta Allah", "Grace de Dieu", "Baraka za Mungu": a word that is a name, before "of
@@ -3306,8 +3567,8 @@ def _hausa_kin(folded: str) -> bool:
 _PLACE_PREFIXES = _split(
     "san santa santo sao saint sainte st port puerto porto mont villa "
     "fort mount mt lake cape cap ras wadi jebel jabal bahr kafr birnin kafin "
-    "tudun dutsen kofar"
-)
+    "tudun dutsen kofar sabon sabuwar tsohon tsohuwar plaine colline"
+)  # Hausa "Sabon Gari" (new town), "Tsohon Birni" (old town): places
 # A capitalised word after these names a place: "barrio La Paz", "iglesia San Pedro",
 # "quartier Moussa", "kijiji cha Mwamba", "unguwar Sani".
 _PLACE_WORDS = _split("""
@@ -3322,8 +3583,8 @@ river lake fleuve rivière lac río laguna mto ziwa kogin tafkin نهر بحير
 kijiji mtaa kambi shule kanisa msikiti hospitali wilaya kata mji soko مستوصف مدرسة
 unguwar garin makarantar masallacin kasuwar asibitin sansanin jihar
 kauyen mutanen hanyar hakimin sarkin dagacin magajin rijiyar kisima forage puits pozo
-aldea cantón bairro secteur localité hameau
-حي مخيم مدينة قرية منطقة بلدة مسجد مستشفى رأس وادي جبل بحر معسكر
+aldea cantón bairro secteur localité hameau maternité dispensaire maternidad dispensario
+حي مخيم مدينة قرية منطقة بلدة مسجد مستشفى رأس وادي جبل بحر معسكر حارة حاره
 """)
 # "مستشفى الأمير حمزة", "مدرسة الملك عبدالله الثاني": a school, a hospital named after a
 # king or a prince is an institution. "مدرسة" alone is also "a teacher": only before these.
@@ -3350,11 +3611,12 @@ road street avenue lane drive close crescent highway square junction roundabout 
 way rd ave
 stadium park camp settlement primary secondary academy hall memorial station barracks
 masjid mosque church chapel cathedral clinic hospital dispensary school market
+district checkpoint ward creek
 """)
 # "Bilal Masjid", "Sheikh Abdiqani clinic": a mosque, a clinic named after a person is a place.
 _NAMED_BEFORE_LOWER = _split("""
 road street avenue highway junction roundabout masjid mosque church clinic hospital
-dispensary school market station camp settlement borehole
+dispensary school market station camp settlement borehole district checkpoint ward
 """)
 # Who heads a place: "le chef de quartier Ngaïkoisset" names the head, not the quarter.
 _PLACE_HEADS = _split("""
@@ -3389,7 +3651,12 @@ def _protected(text: str, words: list[_Word]) -> list[bool]:
     kept = [False] * len(words)
     places = _places()
     for i, word in enumerate(words):
-        length = _phrase_at(words, i, places) or _arabic_place_at(words, i, places)
+        length = (
+            _phrase_at(words, i, places)
+            or _arabic_place_at(words, i, places)
+            or _phrase_at(words, i, _FEASTS)
+            or _month_named(words, i)
+        )
         if length:
             kept[i : i + length] = [True] * length
         prefix = word.folded in _PLACE_PREFIXES and word.capital
@@ -3414,9 +3681,43 @@ def _protected(text: str, words: list[_Word]) -> list[bool]:
     _protect_where_one_goes(text, words, kept)
     _protect_place_lists(text, words, kept)
     _protect_arabic_villages(text, words, kept)
+    _protect_arabic_quarters(text, words, kept)
+    _protect_peoples_of(text, words, kept)
     _protect_institution_acronyms(text, words, kept)
     _protect_emphasis(text, words, kept)
     return kept
+
+
+# Feasts and seasons made of words that are also names: "Semana Santa", "Good Friday",
+# "Babbar Sallah" (Hausa, the great feast), "Ijumaa Kuu".
+_FEASTS = _by_first_word(
+    _phrase(p)
+    for p in _phrases("""
+semana santa|viernes santo|jueves santo|sábado de gloria|domingo de ramos|domingo de pascua
+día de los muertos|día de muertos|todos los santos|noche buena|año nuevo|día de la madre
+día del padre|día de la independencia|semaine sainte|vendredi saint|nouvel an|jour de l'an
+mardi gras|fête des mères|holy week|good friday|easter monday|easter sunday|palm sunday
+new year|mother's day|independence day|boxing day|ijumaa kuu|mwaka mpya|idd el fitr
+idd el hajj|idd ul fitr|eid al fitr|eid al adha|eid ul fitr|eid ul adha|eid mubarak
+babbar sallah|karamar sallah|ƙaramar sallah|sallah babba|sallah karama
+""")
+)
+# "watan Azumi" (Hausa: the month of fasting), "mwezi wa Ramadhani", "the month of Ramadan":
+# after these a capitalised word is a month or a feast.
+_MONTH_OF = _by_first_word(
+    _phrase(p) for p in "watan|mwezi wa|month of|mois de|mes de|شهر".split("|")
+)
+
+
+def _month_named(words: list[_Word], i: int) -> int:
+    """1 when word i is the capitalised word right after "watan", "mwezi wa", "month of"."""
+    if i < 1 or not words[i].capital or _is_title(words[i]):
+        return 0
+    for length in (1, 2):
+        k = i - length
+        if k >= 0 and _phrase_at(words, k, _MONTH_OF) == length and not words[k].capital:
+            return 1
+    return 0
 
 
 def _arabic_institution(words: list[_Word], i: int) -> bool:
@@ -3441,24 +3742,60 @@ def _headed(words: list[_Word], i: int) -> bool:
 
 
 def _protect_named_before(text: str, words: list[_Word], kept: list[bool]) -> None:
-    """ "Nelson Mandela Road", "Patience Road", "Makarfi road": up to three capitalised words
-    joined before a street or camp word are its name, and the word is kept with them."""
+    """ "Nelson Mandela Road", "Patience Road", "Makarfi road", "Mohamed Mooge district",
+    "Sheikh Isaaq secondary school": up to three capitalised words joined before a street,
+    camp, district or school word (a school's level between) are its name, and the word is
+    kept with them. Not after a verb of contact ("tell Wanjiku clinic is closed"), nor before
+    what one pays or owns ("pay Amina school fees"): there the name is a person's."""
     for i, word in enumerate(words):
         if word.folded not in _NAMED_BEFORE or _is_arabic(word.text):
             continue
         if not (word.capital or word.folded in _NAMED_BEFORE_LOWER):
             continue
-        k = i - 1
+        if i + 1 < len(words) and words[i + 1].folded in _OWED and not words[i + 1].capital:
+            continue
+        last = i - 1
+        while last >= 1 and words[last].folded in _PLACE_LEVELS and not words[last].capital:
+            last -= 1  # "secondary", "referral", "health" between the name and the word
+        k, run = last, []
         while (
-            k >= max(0, i - 3)
+            k >= max(0, last - 2)
             and words[k].capital
             and not _is_title(words[k])
             and words[k].folded not in _TITLE_CASE_LINKS
             and words[k].folded not in _RELATION_WORDS
+            and not _contact_cue(words, k)
             and _joined(text, words[k], words[k + 1])
         ):
-            kept[k] = kept[i] = True
+            run.append(k)
             k -= 1
+        if not run or (k >= 0 and _person_cue_before(words, k)):
+            continue
+        for m in run + list(range(last + 1, i + 1)):
+            kept[m] = True
+
+
+# A school's or a hospital's level or kind, between its name and the word: "Sheikh Isaaq
+# secondary school", "Kalobeyei referral hospital".
+_PLACE_LEVELS = _SCHOOL_LEVELS | _split("""
+secondary primary general referral regional district health maternity memorial teaching
+girls boys community public mixed central police
+""")
+# What a person pays or owns after a place word: "pay Amina school fees".
+_OWED = _split("""
+fees fee money uniform uniforms books bag bill bills card loan debt shoes
+""")
+
+
+def _person_cue_before(words: list[_Word], k: int) -> bool:
+    """A verb of contact, a relative or a title ends at word k ("tell", "my son", "Mama")."""
+    if _is_title(words[k]) and words[k].capital:
+        # "Sheikh Nur checkpoint": a title is part of the place's name, unless a verb of
+        # contact comes before it ("ask Mama Zawadi…").
+        return k >= 1 and any(_contact_cue(words, m) == k - m for m in range(max(0, k - 3), k))
+    if words[k].folded in _RELATION_WORDS or _is_title(words[k]):
+        return True
+    return any(_contact_cue(words, m) == k + 1 - m for m in range(max(0, k - 2), k + 1))
 
 
 # "in Cúcuta", "kwenye Kakuma": after these, a capitalised town of GeoNames is a place.
@@ -3559,6 +3896,8 @@ soudanais centrafricains camerounais ivoiriens sénégalais mauritaniens nigéri
 am suis sommes soy somos viens vient venons venez viennent arrivons arrivent partis enfuis
 forage forages puits pozo pozos borehole boreholes well wells pump pompe fontaine
 los las ceux celles those
+far loin lejos away malades riverains populations population villageois ressortissants
+pobladores habitantes residents inhabitants villagers
 """)
 # (Its later lines: a place's police, soldiers or head, "police from X", "el alcalde de X";
 # Hausa and Swahili words of coming and of places, "mun zo daga X", "mkimbizi kutoka X";
@@ -3575,6 +3914,8 @@ _ARABIC_FROM_A_PLACE = _split("""
 نازح نازحة نازحين نازحون جاء جاءت جينا جيت وصل وصلت وصلنا هربنا هرب هربت لاجئ لاجئة
 لاجئين أهل اهل ناس مخيم منطقة قرية مدينة أصله اصله أصلها اصلها
 """)
+# "أنا من كوتوبا مخيم ٧": a word before "camp", "block", "quarter" is where.
+_ARABIC_CAMP_AFTER = _split("مخيم بلوك حي قطاع منطقة")
 # "وصلنا كوستي": a verb of arriving or living then a word no list knows names a place.
 _ARABIC_ARRIVED = _split("وصلنا وصلت وصل وصلوا جينا جيت سكنا ساكنين نزحنا رحنا")
 # Words before the locative that make the next word a person: "a letter from X", "de la
@@ -3599,8 +3940,8 @@ def _protect_after_locatives(text: str, words: list[_Word], kept: list[bool]) ->
     for i in range(1, len(words)):
         word, before = words[i], words[i - 1]
         if (
-            kept[i]
-            or before.folded not in _BEFORE_A_PLACE
+            before.folded not in _BEFORE_A_PLACE
+            or (kept[i] and not (i + 1 < len(words) and words[i + 1].capital))
             or not (word.capital or _is_arabic(word.text))
             or not _joined(text, before, word)
         ):
@@ -3614,6 +3955,7 @@ def _protect_after_locatives(text: str, words: list[_Word], kept: list[bool]) ->
                     or _after(words, i - 1, _ARABIC_FROM_A_PLACE)
                     or _to_after(text, words, i, _ARABIC_TO)
                     or (i >= 2 and text[words[i - 2].end : before.start] in ("، ", ", "))
+                    or (i + 1 < len(words) and words[i + 1].folded in _ARABIC_CAMP_AFTER)
                 )
                 and _arabic_rank(word.folded) is None
                 and _is_known(word) is None
@@ -3651,6 +3993,8 @@ def _protect_after_locatives(text: str, words: list[_Word], kept: list[bool]) ->
             or (i_before >= 1 and _SWAHILI_COMING.fullmatch(words[i_before - 1].folded))
             or _we_are(words, i_before)
             or _to_after(text, words, i, _TO_A_PLACE)
+            # "de Ali Sabieh et de Dikhil": "and from" after a place
+            or (i_before >= 2 and words[i_before - 1].folded in _AND and kept[i_before - 2])
         ):
             continue
         if i_before >= 1 and _person_before(words[i_before - 1].folded):
@@ -3660,9 +4004,27 @@ def _protect_after_locatives(text: str, words: list[_Word], kept: list[bool]) ->
         run = [i]
         if i + 1 < len(words) and words[i + 1].capital and _joined(text, word, words[i + 1]):
             run.append(i + 1)
-        if all(_place_like(text, words, k, article) for k in run):
+        # "nous venons de Ali Sabieh": where we come from, even a name of our lists.
+        listed = article or (before.folded in _FROM and _we_came(words, i_before))
+        if all(_place_like(text, words, k, listed) for k in run):
             for k in run:
                 kept[k] = True
+
+
+# "We came from", "nous venons de", "venimos de", "mun taso daga": people coming from a place.
+_WE_CAME = _split("venons venimos vinimos vengo venons venu venus venues taso")
+_WE_CAME_EN = _split("came come fled moved")
+
+
+def _we_came(words: list[_Word], k: int) -> bool:
+    """ "from" (words[k]) after a verb of coming whose subject is the writer: "nous venons
+    de", "venimos de", "we came from", "mun taso daga"."""
+    if k < 1:
+        return False
+    verb = words[k - 1].folded
+    if verb in _WE_CAME:
+        return verb != "taso" or (k >= 2 and words[k - 2].folded == "mun")
+    return verb in _WE_CAME_EN and k >= 2 and words[k - 2].folded in ("we", "i", "they")
 
 
 # Swahili verbs of going, coming from, arriving, moving, fleeing to: "kwenda X", "tumetoka
@@ -3670,7 +4032,8 @@ def _protect_after_locatives(text: str, words: list[_Word], kept: list[bool]) ->
 # not "-penda" (to love): "anampenda X".
 _SWAHILI_MOTION = re.compile(
     r"(?:ku|kw|tu|ni|wa|a|u|m|tu|mu|hatu|ha|hawa|si)?(?:li|me|na|ta|ki|ka|ja|ku)?"
-    r"(?:enda|toka|fika|hamia|hamishiwa|kimbilia|rudi|safiri)|twende|tuende|nenda|nendeni"
+    r"(?:enda|toka|fika|hamia|hamishiwa|kimbilia|rudi|safiri|kaa|ishi)|twende|tuende|nenda|"
+    r"nendeni"
 )
 # Words of time before "à": "Dimanche dernier à X", "hier soir à X", "ce matin à X".
 _TIME_BEFORE_AT = _PROPER | _split("""
@@ -3787,6 +4150,57 @@ def _protect_arabic_villages(text: str, words: list[_Word], kept: list[bool]) ->
             and _arabic_rank(bare[-1]) is None
         ):
             kept[i] = True
+
+
+def _protect_peoples_of(text: str, words: list[_Word], kept: list[bool]) -> None:
+    """ "Wasomali wa Kudhaa", "the Nuer of Akobo": a people, then "of" and a capitalised word
+    no name list holds: where that people lives."""
+    for i in range(2, len(words)):
+        link, word = words[i - 1], words[i]
+        if (
+            word.capital
+            and not kept[i]
+            and link.folded in ("wa", "of")
+            and not link.capital
+            and _people(words[i - 2])
+            and _joined(text, words[i - 2], link)
+            and _joined(text, link, word)
+            and _place_like(text, words, i)
+        ):
+            kept[i] = True
+
+
+# Quarters named "the house of", "the sheikh": "في دار سعد", "نحن من الشيخ عثمان".
+_ARABIC_QUARTER_WORDS = _split("دار الشيخ")
+# Who says where they are or come from before "من", "في": "نحن من X", "ساكنين في X".
+_ARABIC_WE = _split("نحن احنا إحنا أنا انا")
+
+
+def _protect_arabic_quarters(text: str, words: list[_Word], kept: list[bool]) -> None:
+    """ "عاقل الحارة في دار سعد", "نحن من الشيخ عثمان": "دار" after "in", and "الشيخ"
+    after "in" or "from" when the words before say where one lives or comes from ("نحن",
+    a verb of living or arriving, a place word), name a quarter with the word after them.
+    Not "رسالة من الشيخ X" (a letter from a sheikh), "ثقتي في الشيخ X"."""
+    for i in range(1, len(words) - 1):
+        word, before, after = words[i], words[i - 1], words[i + 1]
+        if (
+            word.folded not in _ARABIC_QUARTER_WORDS
+            or before.folded not in ("في", "من")
+            or not _joined(text, before, word)
+            or not _joined(text, word, after)
+            or not _is_arabic(after.text)
+        ):
+            continue
+        where = i >= 2 and (
+            words[i - 2].folded in _ARABIC_WE
+            or any(
+                f in _ARABIC_LIVING or f in _ARABIC_ARRIVED or f in _PLACE_WORDS
+                for f in _bare(words[i - 2].folded)
+            )
+        )
+        if where or (word.folded == "دار" and before.folded == "في"):
+            end = i + 1 + (i + 2 < len(words) and words[i + 2].folded in _ARABIC_COMPOUND_SECOND)
+            kept[i : end + 1] = [True] * (end + 1 - i)
 
 
 def _unknown(word: _Word) -> bool:
@@ -4176,6 +4590,10 @@ def _surnames(text: str, words: list[_Word], marked: list[bool], kept: list[bool
     where every word has a capital: "Water Trucks Stopped Coming After Easter"."""
     if _headline(words):
         kept = [k or not _is_arabic(w.text) for k, w in zip(kept, words, strict=True)]
+    for i in range(1, len(words) - 2):
+        if marked[i] and words[i + 1].folded == "de" and words[i + 2].capital:
+            if _town_after_full_name(text, words, marked, i, i + 2):
+                marked[i + 2], kept[i + 2] = False, True  # "Awa Diallo de Tondikiwindi"
     for _ in range(2):
         _grow(text, words, marked, kept, range(1, len(words)), -1)
         _grow(text, words, marked, kept, range(len(words) - 2, -1, -1), +1)
@@ -4217,11 +4635,40 @@ def _latin_particles(text: str, words: list[_Word], marked: list[bool], kept: li
             and not kept[j]
             and words[j].folded not in _COMMON
             and not words[j].text.isupper()  # "Oisín de la ONG": an acronym, no family name
+            and not _town_after_full_name(text, words, marked, i, j)
             and all(
                 _joined(text, a, b) for a, b in zip(words[i:j], words[i + 1 : j + 1], strict=True)
             )
         ):
             marked[i + 1 : j + 1] = [True] * (j - i)
+
+
+def _town_after_full_name(
+    text: str, words: list[_Word], marked: list[bool], i: int, j: int
+) -> bool:
+    """ "Fatchima Halidou de Ouallam": after a full name (two names joined), "de" and a town
+    of GeoNames that no name list holds say where the person is from; in French, any word
+    no name list holds (French writes no married name with "de"). Not after one name
+    ("Yorlenis de la Ossa"), nor a family name of our lists after "de" ("María López de
+    García"), nor in Spanish a word no list holds ("Rosa Pérez de Xitumul")."""
+    return (
+        j == i + 2
+        and words[i + 1].folded == "de"
+        and i >= 1
+        and marked[i - 1]
+        and _joined_loose(text, words[i - 1], words[i])
+        and _unknown(words[j])
+        and words[j].folded not in _AFRICAN_NAMES
+        and words[j].folded not in _listed()[0]
+        and (
+            words[j].folded in _gazetteer()
+            or not any(w.folded in _NOT_FRENCH_WORDS or w.folded in _SPANISH_WORDS for w in words)
+        )
+    )
+
+
+# Spanish words that French has not, besides those of `_NOT_FRENCH_WORDS`.
+_SPANISH_WORDS = _split("soy mi mis es son está esta están muy pero hija hijo esposa esposo")
 
 
 def _grow(
@@ -4363,6 +4810,11 @@ _CURRENCY = re.compile(
 )
 
 
+_CURRENCY_AFTER = re.compile(
+    rf"\s?(?:{_CURRENCY.pattern.removeprefix('(?i)')})(?![^\W\d_])", re.IGNORECASE
+)
+
+
 def _emails(text: str) -> list[Span]:
     return [Span(m.start(), m.end(), "email") for m in _EMAIL.finditer(text)]
 
@@ -4378,7 +4830,10 @@ def _phones(text: str) -> list[Span]:
 
 
 def _is_price(text: str, start: int, end: int) -> bool:
-    """Digits grouped by threes and a currency beside them."""
+    """Digits grouped by threes and a currency beside them, or up to seven digits and a
+    currency just after them ("15000 FCFA")."""
+    if re.fullmatch(r"\d{5,7}", text[start:end]) and _CURRENCY_AFTER.match(text, end):
+        return True
     if not re.fullmatch(r"\d{1,3}(?:[ .,\u00a0]\d{3})+", text[start:end].strip()):
         return False
     around = text[max(0, start - 6) : start] + " " + text[end : end + 10]
@@ -4478,6 +4933,8 @@ def _digit_count(token: str) -> int:
         return 2
     if folded.startswith("و") and folded[1:] in _DIGIT_WORDS:
         return 1
+    if folded.startswith("و") and folded[1:] in _TENS_WORDS:
+        return 1  # "اثنين وعشرين", two and twenty: with the digit before it, two digits
     return 0
 
 
@@ -4559,7 +5016,8 @@ _BLOCK = r"block|bloc|bloque|kitalu|بلوك"
 _BLOCK_ID = r"(?:[A-Z]-?)?\d{1,4}[A-Z]?\b"
 # "Calle Olmedo y Rocafuerte": a corner, two streets named.
 _CORNER = r"y|e|et|and|&|na|da|و"
-_NUMBER_WORD = r"no\.?|number|num\.?|n°|nº|numéro|numero|número|namba|lamba|mai\s+lamba|رقم"
+# "titi na 5" (Hausa: street number 5), "mtaa namba 3"
+_NUMBER_WORD = r"no\.?|number|num\.?|n°|nº|numéro|numero|número|namba|lamba|mai\s+lamba|na|رقم"
 _NUM = r"\d{1,5}[a-zA-Z]?\b"
 _CONNECT = r"de\s+la|de|des|du|del|de\s+los|ya|wa|la|al|el"
 _NAME_WORD = r"[A-ZÀ-ÝƁƊƘƳ][\w'’.-]*|[\u0621-\u065f\u0670-\u06d3]+"  # not the Arabic comma
@@ -4612,8 +5070,8 @@ _ADDRESS = re.compile(
 # point at one door, so they go with it.
 _AREA = (
     r"quartier|barrio|bairro|secteur|sector|colonia|urbanización|mtaa|kijiji|unguwar|unguwa|zone|"
-    r"zoni|fokontany|"
-    r"estate|حي|محلة|"
+    r"zoni|fokontany|kata|"
+    r"estate|حي|محلة|حارة|حاره|"
     rf"camp|kambi|sansanin|مخيم|{_BLOCK}"
 )
 _ADDRESS_MORE = re.compile(

@@ -402,6 +402,7 @@ UNSEEN10 = ROOT / "tests" / "fixtures" / "scrubbing_unseen10.json"
 UNSEEN11 = ROOT / "tests" / "fixtures" / "scrubbing_unseen11.json"
 UNSEEN12 = ROOT / "tests" / "fixtures" / "scrubbing_unseen12.json"
 UNSEEN13 = ROOT / "tests" / "fixtures" / "scrubbing_unseen13.json"
+UNSEEN14 = ROOT / "tests" / "fixtures" / "scrubbing_unseen14.json"
 
 
 def test_the_seventh_unseen_set_is_labelled_and_hard():
@@ -433,8 +434,8 @@ def test_the_seventh_unseen_set_does_not_fall_below_what_was_measured(language):
 
 @pytest.mark.parametrize(
     "path",
-    [UNSEEN7, UNSEEN8, UNSEEN9, UNSEEN10, UNSEEN11, UNSEEN12],
-    ids=["seventh", "eighth", "ninth", "tenth", "eleventh", "twelfth"],
+    [UNSEEN7, UNSEEN8, UNSEEN9, UNSEEN10, UNSEEN11, UNSEEN12, UNSEEN13],
+    ids=["seventh", "eighth", "ninth", "tenth", "eleventh", "twelfth", "thirteenth"],
 )
 def test_the_studied_blind_sets_meet_the_goals(path):
     """Names at the goals (95% recall, 90% precision) and every other kind found."""
@@ -650,6 +651,55 @@ UNSEEN13_FIRST = {
 @pytest.mark.parametrize("language", sorted(LANGUAGES))
 def test_the_thirteenth_unseen_set_does_not_fall_below_its_first_measure(language):
     assert_floor(UNSEEN13, UNSEEN13_FIRST, language)
+
+
+# Measured on the thirteenth unseen set after round sixteen, which studied it (sign-ons,
+# lower-case lists and relatives, places named after people, towns after a full name;
+# docs/benchmarks.md): names 100% recall, 98.3% precision; its six addresses found.
+UNSEEN13_AFTER = {
+    "ar": (21, 21, 27, 28),
+    "en": (22, 22, 34, 36),
+    "es": (17, 17, 31, 31),
+    "fr": (21, 21, 31, 31),
+    "ha": (17, 17, 26, 26),
+    "sw": (19, 19, 25, 25),
+}
+
+
+@pytest.mark.parametrize("language", sorted(LANGUAGES))
+def test_the_thirteenth_unseen_set_does_not_fall_below_what_was_measured(language):
+    assert_floor(UNSEEN13, UNSEEN13_AFTER, language)
+
+
+def test_the_fourteenth_unseen_set_is_labelled_hard_and_new():
+    """Written blind during round sixteen as kiosk messages, survey comments and hotline
+    notes from seven more regions (Niassa and Nampula, the Central African Republic,
+    Mauritania, Dadaab and Garissa, Benue and Plateau, Peru and Ecuador, Sinjar and Dohuk);
+    40% of its messages name nobody; its names are in no list of ours."""
+    messages = scrub_bench.load(UNSEEN14)
+    assert_labelled(messages, without_identifiers=0.35)
+    assert len(name_words(messages)) >= 150
+    listed = listed_names()
+    for word in name_words(messages):
+        assert word not in listed, word
+
+
+# Measured on the fourteenth unseen set when it was new, after round sixteen and never
+# studied (docs/benchmarks.md): names 92.9% recall, 78.1% precision; its Arabic phone said
+# two digits at a time, missed then, is found since. A floor, not a goal met.
+UNSEEN14_FIRST = {
+    "ar": (17, 20, 21, 36),
+    "en": (22, 22, 31, 37),
+    "es": (19, 22, 24, 24),
+    "fr": (23, 24, 29, 40),
+    "ha": (16, 18, 24, 31),
+    "sw": (20, 20, 24, 28),
+}
+
+
+@pytest.mark.parametrize("language", sorted(LANGUAGES))
+def test_the_fourteenth_unseen_set_does_not_fall_below_its_first_measure(language):
+    assert_floor(UNSEEN14, UNSEEN14_FIRST, language)
 
 
 def name_words(messages: list[dict]) -> set[str]:
@@ -1032,6 +1082,10 @@ def test_a_place_word_does_not_reach_across_a_comma():
         ("صفر سبعة واحد اثنان ثلاثة أربعة خمسة ستة", "[phone]"),
         # Spoken Levantine, Egyptian and Maghrebi forms of the digits.
         ("نمرتي صفر تسعة، تنين تمنية ربعة، خمسة تلاتة", "نمرتي [phone]"),
+        # Two digits at a time, the unit before its "and tens" ("three and forty"); an age
+        # said the same way is no phone.
+        ("رقمي صفر سبعة واحد، ثلاثة وأربعين، ستة وخمسين، تسعة وتسعين", "رقمي [phone]"),
+        ("عندي خمسة وثلاثين سنة وعندي أربعة أولاد", "عندي خمسة وثلاثين سنة وعندي أربعة أولاد"),
         ("sifili takwas sifili uku daya biyu uku", "[phone]"),
         ("0712 three four five six seven eight", "[phone]"),
         # Dates of birth and other full dates; a year or a month alone stays.
@@ -2035,4 +2089,94 @@ def test_places_where_one_goes_spoken_arabic_and_pilgrims(text, scrubbed):
     of time before "à", "the people of", a school's acronym; spoken Arabic words and things
     that are names ("مي", water); names after strong cues whatever their ending; more
     addresses. Safety first: a title or a listed name after such words stays a name."""
+    assert scrub(text) == (text if scrubbed is None else scrubbed)
+
+
+@pytest.mark.parametrize(
+    "text, scrubbed",
+    [
+        # A caller signs on first ("X here, …", "X ici", "X hapa", "X nan", "معكم X")...
+        ("Lomuria here, my number is 0722 918 304", "[name] here, my number is [phone]"),
+        ("Bakambu ici, appelez-moi au 0991 223 447", "[name] ici, appelez-moi au [phone]"),
+        ("Shujaa hapa, nipigie 0788 123 456", "[name] hapa, nipigie [phone]"),
+        ("Kalmouna nan, lambata 0803 555 1212", "[name] nan, lambata [phone]"),
+        ("معكم نصر، رقمي ٠٧٧٧١٢٣٤٥٦", "معكم [name]، رقمي [phone]"),
+        ("Ixchel Cac aquí, mi cel es 5512 3344", "[name] [name] aquí, mi cel es [phone]"),
+        # ...lower-case names in a list before its verb, "X ne yake", after a relative...
+        (
+            "mumbere et kahambu n'ont pas reçu la farine à Kasindi",
+            "[name] et [name] n'ont pas reçu la farine à Kasindi",
+        ),
+        ("bukar da lokwang da mairam sun koma gida", "[name] da [name] da [name] sun koma gida"),
+        (
+            "habibou ne yake raba katin abinci a Tessaoua",
+            "[name] ne yake raba katin abinci a Tessaoua",
+        ),
+        ("Dada yangu kavugho alipotea sokoni Uvira", "Dada yangu [name] alipotea sokoni Uvira"),
+        ("Mon frère kasereka est malade depuis lundi", "Mon frère [name] est malade depuis lundi"),
+        (
+            "Mi sobrino tzunux salió a trabajar y no volvió",
+            "Mi sobrino [name] salió a trabajar y no volvió",
+        ),
+        ("أخي إدريس وارسمة مريض في لاسعانود", "أخي [name] [name] مريض في لاسعانود"),
+        # ...addresses with "namba", "kata ya", "titi na", a quarter first; a Somali aunt.
+        (
+            "Anwani yangu ni Avenue Kasavubu namba 9, kata ya Nyamilima, Uvira",
+            "Anwani yangu ni [address]",
+        ),
+        ("Adireshi: Quartier Toudou, titi na 12, gida 7, Tessaoua", "Adireshi: [address]"),
+        (
+            "Please tell Hooyo Faadumo the money arrived",
+            "Please tell Hooyo [name] the money arrived",
+        ),
+        # Places named after people: districts, checkpoints, schools, a maternity ward,
+        # quarters ("الشيخ", "حارة", "دار"); a town after a full name and "de"; feasts,
+        # months, Hausa "Sabon X"; peoples and where they live; virtues; "far from",
+        # "the sick of", "nimekaa X", "X camp"; "we come from X Y and from Z"; a price.
+        ("I live in Galool Dhere district near the market.", None),
+        ("The soldiers at Sheikh Omar checkpoint take money.", None),
+        ("Sheikh Bashir primary school has no roof.", None),
+        ("La maternité Hawaou Issoufou est fermée le dimanche.", None),
+        ("نحن من الشيخ زوبير، ما في كهرباء", None),
+        ("ساكنين في حارة القاسمي من سنتين", None),
+        ("شكوى على المسؤول في دار سعاد", None),
+        (
+            "Je suis Maimouna Yakouba de Tondikiwindi, nous avons faim",
+            "Je suis [name] [name] de Tondikiwindi, nous avons faim",
+        ),
+        ("En Viernes Santo no hubo distribución.", None),
+        ("Mun taso daga Sabon Birni zuwa Tessaoua a watan Zulhaji", None),
+        ("Wadinka wa Akobo wanahitaji chakula", None),
+        ("Hausa da Tubu da Kwerekwe suna zaune tare", None),
+        ("Sakina and peace is what we need now", None),
+        ("Tumekaa Lushebere bila hema tangu Januari", None),
+        ("The clinic is too far from Lagdera for old people", None),
+        ("Les malades de Komanda ne trouvent pas de médicaments.", None),
+        ("Ils vivent au site de Plaine Nyamilima sans abri.", None),
+        ("La maternité coûte 25000 FCFA pour un accouchement.", None),
+        ("أنا زوبير من باليخالي مخيم ٣", "أنا [name] من باليخالي مخيم ٣"),
+        ("Nous venons de Omar Jagga et de Tadjourah.", None),
+        # Safety first: a person after a verb of contact, before "school fees", after a
+        # letter "from the sheikh"; Spanish married names with "de"; no sign-on without a
+        # comma after a town or an ordinary word; relatives and ordinary words stay.
+        (
+            "Please pay Nyokabi school fees before Monday",
+            "Please pay [name] school fees before Monday",
+        ),
+        ("Tell Kavira clinic is closed", "Tell [name] clinic is closed"),
+        ("Ask Mama Ngalula market women about it", "Ask Mama [name] market women about it"),
+        ("رسالة من الشيخ زوبير وصلت أمس", "رسالة من الشيخ [name] وصلت أمس"),
+        ("Soy Ixchel Pérez de Tepeu y vivo aquí", "Soy [name] [name] [name] [name] y vivo aquí"),
+        ("Life here, is hard for everyone.", None),
+        ("Uvira ici, la situation est grave.", None),
+        ("Mke wangu mgonjwa, hakuna dawa", None),
+        ("shinkafa da wake sun kare a Tessaoua", None),
+        ("أختي سعاد وزوجها مريض", "أختي [name] وزوجها مريض"),
+    ],
+)
+def test_sign_ons_lists_relatives_and_places_named_after_people(text, scrubbed):
+    """Round sixteen: a name that signs a message on, lower-case names in lists and after a
+    relative in every language, a second Arabic name with "و" after a relative, two address
+    shapes; places, feasts and peoples that are made of names stay (invented names and
+    places, in both directions; none of them is in a labelled set)."""
     assert scrub(text) == (text if scrubbed is None else scrubbed)
