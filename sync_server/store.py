@@ -683,20 +683,9 @@ class Store:
             [question, *uuids],
         )
         doc, records = self.TABLE_DOC, "records"
-        if self.db.dialect.name == "postgresql":
-            node = f"(({doc})::jsonb -> '{question}')"
-            # jsonb_exists_any: the strings of an array, or the answer if it is one.
-            picked = (
-                f"CROSS JOIN LATERAL jsonb_array_elements(CASE jsonb_typeof({node}) WHEN"
-                f" 'array' THEN {node} WHEN 'string' THEN jsonb_build_array({node})"
-                " ELSE '[]'::jsonb END) AS picked(value)"
-            )
-            code, kept = "picked.value #>> '{}'", "jsonb_typeof(picked.value) = 'string'"
-        else:
+        if self.db.dialect.name == "sqlite":
             records += " INDEXED BY sqlite_autoindex_records_1"
-            picked = f", json_each({doc}, '$.\"{question}\"') AS picked"
-            code = "CAST(picked.value AS TEXT)"
-            kept = f"{code} IS NOT NULL"
+        picked, code, kept = self._ticked(f"({doc})::jsonb", doc, question)
         self.db.execute(
             "INSERT INTO answer_choice_keys (record_uuid, question, code, form)"
             f" SELECT DISTINCT uuid, ?, {code}, form_id FROM {records} {picked}"
@@ -739,18 +728,7 @@ class Store:
             [question, *uuids],
         )
         source, index, shape, _ = self._instances(repeat, self.db.dialect.name == "sqlite")
-        if self.db.dialect.name == "postgresql":
-            node = f"(item.value -> '{name}')"
-            picked = (
-                f"CROSS JOIN LATERAL jsonb_array_elements(CASE jsonb_typeof({node}) WHEN"
-                f" 'array' THEN {node} WHEN 'string' THEN jsonb_build_array({node})"
-                " ELSE '[]'::jsonb END) AS picked(value)"
-            )
-            code, kept = "picked.value #>> '{}'", "jsonb_typeof(picked.value) = 'string'"
-        else:
-            picked = f", json_each(item.value, '$.\"{name}\"') AS picked"
-            code = "CAST(picked.value AS TEXT)"
-            kept = f"{code} IS NOT NULL"
+        picked, code, kept = self._ticked("item.value", "item.value", name)
         self.db.execute(
             "INSERT INTO answer_item_choice_keys (record_uuid, question, item, code, form)"
             f" SELECT DISTINCT uuid, ?, {index}, {code}, form_id FROM {source} {picked}"
@@ -758,6 +736,22 @@ class Store:
             f" AND {kept} ON CONFLICT DO NOTHING",
             [question, form_id, *uuids],
         )
+
+    def _ticked(self, pg_json: str, sqlite_json: str, name: str) -> tuple[str, str, str]:
+        """(a join giving a row `picked` per code ticked in the answer `name` of a JSON
+        object, the code, the condition that keeps real codes): the object as PostgreSQL's
+        `pg_json` (jsonb) or SQLite's `sqlite_json` names it. A lone code counts as ticked,
+        as the JSON path's filter reads it."""
+        if self.db.dialect.name == "postgresql":
+            node = f"({pg_json} -> '{name}')"
+            picked = (
+                f"CROSS JOIN LATERAL jsonb_array_elements(CASE jsonb_typeof({node}) WHEN"
+                f" 'array' THEN {node} WHEN 'string' THEN jsonb_build_array({node})"
+                " ELSE '[]'::jsonb END) AS picked(value)"
+            )
+            return picked, "picked.value #>> '{}'", "jsonb_typeof(picked.value) = 'string'"
+        code = "CAST(picked.value AS TEXT)"
+        return f", json_each({sqlite_json}, '$.\"{name}\"') AS picked", code, f"{code} IS NOT NULL"
 
     def _key_columns(self, form_id: str | None = None) -> dict:
         """{(form, question): (spec, built_through)} of the questions that have keys, made
