@@ -6,6 +6,7 @@ dashboard and exports as the records grow.
     python benchmarks/postgresql_bench.py --sizes 100000,1000000,10000000 --keep ~/bench-cache
     python benchmarks/postgresql_bench.py --skip-scale             # ingest only
     python benchmarks/postgresql_bench.py --skip-ingest --sizes 100000
+    python benchmarks/postgresql_bench.py --workers --batches 6 --rounds 5 --baseline /tmp/before
 
 A private PostgreSQL server is started in a temporary folder (tests/postgres.py: initdb, a
 Unix socket, fsync off as for the tests: durability is not what is measured here).
@@ -20,6 +21,16 @@ Unix socket, fsync off as for the tests: durability is not what is measured here
    `sync_server.migrate.move` (timed), then on PostgreSQL: every dashboard view (cold, i.e.
    first after a change, and warm), and the CSV and Parquet exports in a fresh child
    process each (time and peak memory). Growth is reported as the ratio to the smallest size.
+
+`--workers`: ingest alone, without HTTP or clients: N worker processes (N = 1, 2, 4) on one
+new PostgreSQL database, each calling `ingest_batch` for its own device's 500-record batches,
+released together (`--same`: every worker resends the same records under new batch ids).
+Reported: records per second, each batch's seconds and time in its transaction, the counts
+checked (every (uuid, revision) once, the facts and cube equal to the latest records), and
+where the database connections were, sampled every 10 ms from pg_stat_activity (working,
+waiting for a lock and which, or idle while Python works). `--baseline DIR` runs another
+source tree (`git archive` of an earlier commit) the same way, the versions taking turns
+for `--rounds` rounds; medians are reported.
 
 Results are described in docs/benchmarks.md.
 """
@@ -236,6 +247,248 @@ def bench_ingest(database: str | None, processes: int, batches: int, workdir: Pa
     }
 
 
+# -- ingest by worker processes, without HTTP -------------------------------------------------
+#
+# What the database lets several processes do, with nothing else on the machine's cores:
+# N worker processes, each with its own store (connection pool) on one PostgreSQL database,
+# each calling `ingest_batch` for its own device's batches, all released at one moment.
+# Run by each version's Python path (this tree, or a --baseline tree), so only calls both
+# versions have. Prints one JSON line: the run's wall time, each batch's seconds, and where
+# the database's connections were, sampled every 10 ms (pg_stat_activity).
+WORKERS_CHILD = r"""
+import json, multiprocessing, sys, threading, time
+from pathlib import Path
+from collector.protocol import ProtocolError
+from sync_server.database import close_pools
+from sync_server.ingest import ingest_batch
+from sync_server.store import Store
+job = json.loads(Path(sys.argv[1]).read_text())
+url, workers, same = job["url"], job["workers"], job["same"]
+store = Store.create(url)
+with store.transaction():
+    for n in range(workers):
+        store.db.execute("INSERT INTO devices (id, label, token_hash, enrollment_id, enrolled_at)"
+                         " VALUES (?, ?, ?, ?, '2026-01-01T00:00:00Z')",
+                         [f"w{n}", f"w{n}", f"hash{n}", f"w{n}"])
+store.close()
+close_pools()  # each worker opens its own pool after the fork
+start = multiprocessing.Barrier(workers + 1)
+
+class Timed(Store):
+    held, depth = 0.0, 0
+    def transaction(self):
+        import contextlib
+        @contextlib.contextmanager
+        def timed():
+            began = time.perf_counter()
+            Timed.depth += 1
+            try:
+                with Store.transaction(self):
+                    yield
+            finally:
+                Timed.depth -= 1
+            if not Timed.depth:  # the outermost one only
+                Timed.held += time.perf_counter() - began
+        return timed()
+
+def work(n, out):
+    batches = job["batches"][0 if same else n]
+    store = Timed(url)
+    device = store.device("w0" if same else f"w{n}")
+    ingest_batch(store, device, job["warm"][n], "bench")  # forms parsed, connections open
+    Timed.held = 0.0
+    start.wait()
+    times, replays, began = [], 0, time.perf_counter()
+    for batch in batches:
+        started = time.perf_counter()
+        if same:
+            batch = dict(batch, batch_id=f"{batch['batch_id'][:-4]}{n:04d}")  # resent anew
+        try:
+            status, _answer = ingest_batch(store, device, batch, "bench")
+            assert status == 200, status
+        except ProtocolError:
+            replays += 1
+        times.append(time.perf_counter() - started)
+    out.put({"began": began, "ended": time.perf_counter(), "times": times,
+             "held": Timed.held, "replays": replays})
+    store.close()
+
+def sample(stop, counts):
+    import psycopg
+    with psycopg.connect(url, autocommit=True) as conn:
+        while not stop.is_set():
+            busy = 0  # connections not idle; the others of the workers are in Python
+            for state, kind, event in conn.execute(
+                "SELECT state, wait_event_type, wait_event FROM pg_stat_activity"
+                " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                " AND backend_type = 'client backend'"):
+                if state == "active" and kind == "Lock":
+                    name = f"waiting: {event} lock"
+                elif state == "active" and kind in ("LWLock", "IO"):
+                    name = f"waiting: {kind}"
+                elif state == "active":
+                    name = "PostgreSQL working"
+                elif state == "idle in transaction":
+                    name = "Python working, in a transaction"
+                else:
+                    continue  # idle: a pool's spare, or a worker outside transactions
+                busy += 1
+                counts[name] = counts.get(name, 0) + 1
+            name = "Python working, outside transactions"
+            counts[name] = counts.get(name, 0) + max(0, workers - busy)
+            time.sleep(0.01)
+
+out = multiprocessing.get_context("fork").Queue()
+processes = [multiprocessing.get_context("fork").Process(target=work, args=(n, out))
+             for n in range(workers)]
+for process in processes:
+    process.start()
+counts, stop = {}, threading.Event()
+start.wait()
+sampler = threading.Thread(target=sample, args=(stop, counts))
+sampler.start()
+done = [out.get() for _ in processes]
+stop.set()
+sampler.join()
+for process in processes:
+    process.join()
+store = Store(url)
+found = {name: store.db.execute(sql).fetchone()[0] for name, sql in (
+    ("records", "SELECT count(*) FROM records"),
+    ("distinct", "SELECT count(*) FROM (SELECT DISTINCT uuid, revision FROM records) AS r"),
+    ("latest", "SELECT count(*) FROM records WHERE is_latest = 1"),
+    ("facts", "SELECT count(*) FROM facts"),
+    ("cube", "SELECT coalesce(sum(n), 0)::bigint FROM facts_cube"))}
+store.close()
+print(json.dumps({"wall": max(d["ended"] for d in done) - min(d["began"] for d in done),
+                  "times": [t for d in done for t in d["times"]],
+                  "held": sum(d["held"] for d in done),
+                  "replays": sum(d["replays"] for d in done),
+                  "samples": counts, "found": found}))
+"""
+
+
+def worker_batches(count: int, workers: int, rng: random.Random) -> dict:
+    """Each worker's measured batches and its warm-up batch (community_survey, built in)."""
+    import ingest_bench
+    from collector.forms import builtin_forms
+
+    form, key = builtin_forms()["community_survey"], b"k" * 32
+    made = [
+        [
+            ingest_bench.message(ingest_bench.sync_records(form, BATCH_SIZE, key, rng))
+            for _ in range(count)
+        ]
+        for _ in range(workers)
+    ]
+    warm = [ingest_bench.message(ingest_bench.sync_records(form, 20, key, rng)) for _ in made]
+    return {"batches": made, "warm": warm}
+
+
+def run_workers(tree: Path, url: str, workers: int, made: dict, same: bool, tmp: Path) -> dict:
+    """One version's worker run on a new database (its own schema); its JSON line."""
+    job = tmp / "workers-job.json"
+    job.write_text(json.dumps(dict(made, url=url, workers=workers, same=same)))
+    done = subprocess.run(
+        [sys.executable, "-c", WORKERS_CHILD, str(job)],
+        cwd=tree,
+        env=dict(os.environ, PYTHONPATH=str(tree)),
+        capture_output=True,
+        text=True,
+        timeout=3600,
+    )
+    if done.returncode:
+        raise RuntimeError(f"workers in {tree} failed:\n{done.stderr[-3000:]}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def bench_workers(cluster: Cluster, args, tmp: Path) -> list[dict]:
+    """Records per second with 1, 2, 4... worker processes, this version and the baseline
+    taking turns (`--rounds`), each run on a new database."""
+    counts = [int(p) for p in args.processes.split(",")]
+    made = worker_batches(args.batches, max(counts), random.Random(7))
+    trees = [("after", ROOT)]
+    if args.baseline:
+        trees.append(("before", Path(args.baseline).resolve()))
+    runs: dict = {}
+    for round_ in range(args.rounds):
+        for workers in counts:
+            for label, tree in trees:
+                name = cluster.create_database()
+                found = run_workers(tree, cluster.url(name), workers, made, args.same, tmp)
+                cluster.drop_database(name)
+                stored = (1 if args.same else workers) * args.batches * BATCH_SIZE
+                # warm-up batches are 20 records each
+                expected = stored + workers * 20
+                if (
+                    found["found"]["distinct"] != found["found"]["records"]
+                    or found["found"]["records"] != expected
+                    or found["found"]["cube"] != found["found"]["facts"]
+                ):
+                    raise RuntimeError(f"{label}, {workers} workers: wrong counts {found['found']}")
+                found.update(
+                    version=label,
+                    workers=workers,
+                    round=round_,
+                    per_second=workers * args.batches * BATCH_SIZE / found["wall"],
+                )
+                print(json.dumps({k: v for k, v in found.items() if k != "times"}), flush=True)
+                runs.setdefault((label, workers), []).append(found)
+    return [
+        {
+            "version": label,
+            "workers": workers,
+            "per_second": statistics.median(r["per_second"] for r in found),
+            # Against 1 worker of the same version in the same round: the load of the
+            # machine changes from round to round more than within one.
+            "ratio": statistics.median(
+                r["per_second"] / runs[(label, 1)][r["round"]]["per_second"] for r in found
+            )
+            if (label, 1) in runs
+            else None,
+            "p50": statistics.median(t for r in found for t in r["times"]),
+            "held": statistics.median(r["held"] / len(r["times"]) for r in found),
+            "samples": _shares(found),
+        }
+        for (label, workers), found in runs.items()
+    ]
+
+
+def _shares(found: list[dict]) -> dict:
+    """Where the connections were, as shares of all samples of these runs."""
+    counts: dict = {}
+    for run in found:
+        for name, n in run["samples"].items():
+            counts[name] = counts.get(name, 0) + n
+    total = sum(counts.values()) or 1
+    return {name: round(n / total, 3) for name, n in sorted(counts.items())}
+
+
+def report_workers(rows: list[dict], args) -> None:
+    print(
+        f"\n{platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
+        f"Python {platform.python_version()}, {time.strftime('%Y-%m-%d')}"
+    )
+    kind = "the same records, resent by every worker" if args.same else "each its own device"
+    print(
+        f"\nIngest by worker processes ({kind}; {args.batches} batches of {BATCH_SIZE} each;"
+        f" median of {args.rounds} rounds; vs 1 worker: of the ratios within each round)"
+    )
+    print("version   workers  records/s  vs 1 worker  batch p50 s  in transaction s")
+    for r in sorted(rows, key=lambda r: (r["version"] != "before", r["workers"])):
+        ratio = f"{r['ratio']:.2f}x" if r["ratio"] else "-"
+        print(
+            f"{r['version']:<9} {r['workers']:>7} {r['per_second']:>10,.0f} {ratio:>12}"
+            f" {r['p50']:>12.2f} {r['held']:>17.2f}"
+        )
+    print("\nWhere the database connections were (share of samples)")
+    for r in sorted(rows, key=lambda r: (r["version"] != "before", r["workers"])):
+        print(
+            f"{r['version']:<9} {r['workers']:>2}: "
+            + ", ".join(f"{name} {share:.0%}" for name, share in r["samples"].items())
+        )
+
+
 # -- scale ----------------------------------------------------------------------------------
 
 
@@ -357,8 +610,30 @@ def main() -> int:
     parser.add_argument("--keep", metavar="DIR", help="keep (and reuse) the built SQLite files")
     parser.add_argument("--skip-ingest", action="store_true")
     parser.add_argument("--skip-scale", action="store_true")
+    parser.add_argument(
+        "--workers",
+        action="store_true",
+        help="only ingest by --processes worker processes calling ingest_batch (no HTTP)",
+    )
+    parser.add_argument(
+        "--baseline", metavar="DIR", help="with --workers: also this source tree, in turns"
+    )
+    parser.add_argument("--rounds", type=int, default=1, help="with --workers (default 1)")
+    parser.add_argument(
+        "--same",
+        action="store_true",
+        help="with --workers: every worker resends the same records (one device)",
+    )
     args = parser.parse_args()
     cluster = Cluster()
+    if args.workers:
+        try:
+            with tempfile.TemporaryDirectory() as folder:
+                rows = bench_workers(cluster, args, Path(folder))
+        finally:
+            cluster.stop()
+        report_workers(rows, args)
+        return 0
     ingest, scale = [], []
     try:
         with tempfile.TemporaryDirectory() as folder:

@@ -8,7 +8,8 @@ engine from the database setting: a path or `sqlite:///path`, or `postgresql://.
 
 Writers: SQLite has one writer at a time (BEGIN IMMEDIATE); PostgreSQL has many, so code
 that reads and then writes the same thing takes `lock(key)` first, and uniqueness is kept
-by constraints (`ON CONFLICT DO NOTHING`), never by a read before a write.
+by constraints (`ON CONFLICT DO NOTHING`), never by a read before a write. Writers that may
+run side by side take `lock(key, shared=True)`; work that must run alone takes `lock(key)`.
 """
 
 from __future__ import annotations
@@ -150,7 +151,7 @@ class SQLiteDatabase(HubDatabase):
             if self.conn.in_transaction:
                 self.conn.execute("COMMIT")
 
-    def lock(self, key: str) -> None:
+    def lock(self, key: str, shared: bool = False) -> None:
         """Nothing to do: a write transaction already holds the only write lock."""
 
     def lock_many(self, keys) -> None:
@@ -377,9 +378,15 @@ class PostgresDatabase:
                 yield names
                 yield from cursor
 
-    def lock(self, key: str) -> None:
-        """Serialize writers of the same thing (a record's uuid) until the transaction ends."""
-        self.execute("SELECT pg_advisory_xact_lock(hashtextextended(?, 0))", [key])
+    def lock(self, key: str, shared: bool = False) -> None:
+        """Serialize writers of the same thing (a record's uuid) until the transaction ends.
+
+        `shared`: the shared side of the lock, which any number of transactions hold at
+        once, while none holds the exclusive side (the default): writers that change
+        their own rows of shared tables (ingest) take it; whole-table work (a rebuild)
+        takes the exclusive side, and waits for them, as they then wait for it."""
+        function = "pg_advisory_xact_lock_shared" if shared else "pg_advisory_xact_lock"
+        self.execute(f"SELECT {function}(hashtextextended(?, 0))", [key])
 
     def lock_many(self, keys) -> None:
         """`lock` for each key, in the order given, in one round trip (a batch's records)."""

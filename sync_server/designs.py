@@ -236,10 +236,11 @@ def save_design(
     """
     from collector.clock import now_iso
 
-    from .indicators import _touch
+    from .indicators import FACTS_LOCK, _touch
 
     text = json.dumps(definition, sort_keys=True)
     with db.transaction():
+        db.lock(FACTS_LOCK)  # alone: no batch adds to the form's design sums meanwhile
         row = db.execute(
             "SELECT definition, built_through FROM survey_designs WHERE form_id = ?", [form_id]
         ).fetchone()
@@ -268,10 +269,11 @@ def build_design(db, form_id: str, chunk: int = BUILD_CHUNK) -> bool:
     Each step is whole or nothing, and starts after the last uuid done (`built_through`),
     so a build stopped anywhere goes on correctly. Ingest keeps the sums of the records
     already done; the others are counted when their step comes."""
-    from .indicators import _design_cube_add, _touch
+    from .indicators import FACTS_LOCK, _design_cube_add, _touch
 
     with db.transaction():
-        db.lock("indicator facts")  # the lock ingest takes for the same tables
+        # Alone (the exclusive side): ingest takes the shared side for the same tables.
+        db.lock(FACTS_LOCK)
         row = db.execute(
             "SELECT definition, built_through FROM survey_designs WHERE form_id = ?", [form_id]
         ).fetchone()
@@ -340,10 +342,10 @@ def clear_design(
     batch received (ingest), or when the form is cleared again.
 
     False when the form had no design and nothing of one was left to delete."""
-    from .indicators import _touch
+    from .indicators import FACTS_LOCK, _touch
 
     with db.transaction():
-        db.lock("indicator facts")
+        db.lock(FACTS_LOCK)  # alone, as a build step
         found = db.execute("DELETE FROM survey_designs WHERE form_id = ?", [form_id]).rowcount
         if found:
             db.execute(
@@ -362,8 +364,10 @@ def clear_step(db, form_id: str, chunk: int = CLEAR_CHUNK) -> bool:
     """One step of clearing a form's design, in its own transaction: the first `chunk` of
     its units, or when none is left, of its design sums. True while rows remain (False:
     the clear is done, or none was under way)."""
+    from .indicators import FACTS_LOCK
+
     with db.transaction():
-        db.lock("indicator facts")
+        db.lock(FACTS_LOCK)  # alone, as a build step
         pending = db.execute("SELECT 1 FROM design_clears WHERE form_id = ?", [form_id])
         if pending.fetchone() is None:
             return False

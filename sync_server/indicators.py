@@ -363,20 +363,31 @@ def fact_values(uuid: str, form_id: str, collected, locale, answers: dict) -> li
     return row
 
 
+# Ingest and corrections take the shared side of this lock (PostgreSQL: many batches at
+# once); work over whole tables (rebuild_facts, a design's build and clear steps) takes the
+# exclusive side: it waits for the batches under way, and batches wait for it.
+FACTS_LOCK = "indicator facts"
+
+
 def refresh_facts(db, uuids, latest: dict | None = None) -> None:
     """Recompute the facts of these records from their newest revision, corrections applied.
 
-    Runs inside the caller's transaction (ingest or correction): the facts never
-    disagree with the records they summarize. A uuid with no stored record loses its row.
-    `latest`: {uuid: (form_id, collected, locale, answers JSON)} of records whose newest
-    revision the caller has just stored (ingest), so they are not read back.
+    Runs inside the caller's transaction (ingest or correction), which locked the records:
+    the facts never disagree with the records they summarize. A uuid with no stored record
+    loses its row. `latest`: {uuid: (form_id, collected, locale, answers JSON)} of records
+    whose newest revision the caller has just stored (ingest), so they are not read back.
+
+    On PostgreSQL several batches do this at once: each one's own rows (facts, units) are
+    its records'; the cubes' rows are shared, so their changes are gathered first and added
+    at the end, once, in key order: two batches adding to the same cells wait for each
+    other only there, and never each for the other (no deadlock).
     """
     uuids = list(dict.fromkeys(uuids))
     latest = latest or {}
-    # Cube rows are shared by many records: concurrent writers (PostgreSQL) take turns here,
-    # at the end of their transactions, rather than locking rows in different orders.
-    db.lock("indicator facts")
+    db.lock(FACTS_LOCK, shared=True)
     designed, building = _design_cube_forms(db)
+    gathered = db.dialect.name == "postgresql"
+    design_delta: list | None = [] if gathered else None
     emptied: set[str] = set()  # forms whose cube rows may have come down to no record
     for start in range(0, len(uuids), 500):
         chunk = uuids[start : start + 500]
@@ -388,8 +399,10 @@ def refresh_facts(db, uuids, latest: dict | None = None) -> None:
             ).fetchall()
         ]
         if had:  # the old facts of these records come out first (a new record has none)
-            _cube_add(db, f"uuid IN ({marks})", chunk, -1)
-            _design_cube_add(db, designed, f"f.uuid IN ({marks})", chunk, -1, building)
+            _cube_add(db, f"uuid IN ({marks})", chunk, -1, gathered)
+            _design_cube_add(
+                db, designed, f"f.uuid IN ({marks})", chunk, -1, building, design_delta
+            )
             db.execute(f"DELETE FROM facts WHERE uuid IN ({marks})", chunk)
             emptied.update(had)
         rows = [(uuid, *latest[uuid]) for uuid in chunk if uuid in latest]
@@ -400,16 +413,22 @@ def refresh_facts(db, uuids, latest: dict | None = None) -> None:
             ).fetchall()
         parsed: dict = {}
         _insert(db, rows, parsed)
-        _cube_add(db, f"uuid IN ({marks})", chunk, +1)
+        _cube_add(db, f"uuid IN ({marks})", chunk, +1, gathered)
         refresh_units(db, chunk, designed, parsed)
-        _design_cube_add(db, designed, f"f.uuid IN ({marks})", chunk, +1, building)
-    for form_id in sorted(emptied):  # only taking away can leave a cube row at zero
-        db.execute("DELETE FROM facts_cube WHERE form_id = ? AND n = 0", [form_id])
+        _design_cube_add(db, designed, f"f.uuid IN ({marks})", chunk, +1, building, design_delta)
+    if gathered and uuids:  # else nothing was gathered
+        _cube_flush(db)
+        if design_delta:
+            _copy_upsert(db, design_delta)
+    else:
+        for form_id in sorted(emptied):  # only taking away can leave a cube row at zero
+            db.execute("DELETE FROM facts_cube WHERE form_id = ? AND n = 0", [form_id])
     _touch(db)
 
 
 def rebuild_facts(db) -> None:
     """Recompute every facts row: after a change to fact_row, or to fill a new table."""
+    db.lock(FACTS_LOCK)  # alone: no batch adds to the tables meanwhile
     db.execute("DELETE FROM facts")
     rows = db.stream(_LATEST_SQL)
     next(rows)
@@ -436,22 +455,53 @@ def _cube_columns() -> list[str]:
     return [f"{prefix}_{name}" for name in CUBE_MEASURES for prefix in ("c", "s", "q")]
 
 
-def _cube_add(db, where: str, params: list, sign: int) -> None:
-    """Add (sign +1) or take away (-1) the facts matching `where` to the cube."""
+def _cube_add(db, where: str, params: list, sign: int, gathered: bool = False) -> None:
+    """Add (sign +1) or take away (-1) the facts matching `where` to the cube; `gathered`:
+    to the transaction's changes of the cube instead (PostgreSQL), added by _cube_flush."""
     keys = ", ".join(f"coalesce({d}, '')" for d in CUBE_DIMENSIONS)
     total = db.dialect.total
     sums = ", ".join(
         f"{sign} * count({m}), {sign} * {total(m)}, {sign} * {total(f'{m} * {m}')}"
         for m in CUBE_MEASURES
     )
+    columns = f"form_id, {', '.join(CUBE_DIMENSIONS)}, n, {', '.join(_cube_columns())}"
+    select = (
+        f"SELECT form_id, {keys}, {sign} * count(*), {sums}"
+        f" FROM facts WHERE {where} GROUP BY form_id, {keys}"
+    )
+    if gathered:
+        db.execute(
+            "CREATE TEMP TABLE IF NOT EXISTS facts_cube_delta (LIKE facts_cube)"
+            " ON COMMIT DELETE ROWS"
+        )
+        db.execute(f"INSERT INTO facts_cube_delta ({columns}) {select}", params)
+        return
     updates = ", ".join(f"{c} = facts_cube.{c} + excluded.{c}" for c in ["n", *_cube_columns()])
     db.execute(
-        f"INSERT INTO facts_cube (form_id, {', '.join(CUBE_DIMENSIONS)}, n,"
-        f" {', '.join(_cube_columns())}) SELECT form_id, {keys}, {sign} * count(*), {sums}"
-        f" FROM facts WHERE {where} GROUP BY form_id, {keys}"
+        f"INSERT INTO facts_cube ({columns}) {select}"
         f" ON CONFLICT (form_id, {', '.join(CUBE_DIMENSIONS)}) DO UPDATE SET {updates}",
         params,
     )
+
+
+def _cube_flush(db) -> None:
+    """The transaction's gathered changes of the cube (_cube_add), summed per cell and
+    added in key order: concurrent transactions lock shared cells in the same order.
+    Cells that came down to no record go."""
+    key = f"form_id, {', '.join(CUBE_DIMENSIONS)}"
+    measures = ["n", *_cube_columns()]
+    updates = ", ".join(f"{c} = facts_cube.{c} + excluded.{c}" for c in measures)
+    db.execute(
+        f"INSERT INTO facts_cube ({key}, {', '.join(measures)})"
+        f" SELECT {key}, {', '.join(f'sum({c})' for c in measures)} FROM facts_cube_delta"
+        f" GROUP BY {key} ORDER BY {key} ON CONFLICT ({key}) DO UPDATE SET {updates}"
+    )
+    # Only cells this transaction took from can be at zero, and it holds their rows now.
+    db.execute(
+        f"DELETE FROM facts_cube WHERE n = 0 AND ({key}) IN"
+        f" (SELECT {key} FROM facts_cube_delta WHERE n < 0)"
+    )
+    db.execute("DELETE FROM facts_cube_delta")  # a transaction may flush again
 
 
 def _cube_where(where: dict | None) -> tuple[str, list] | None:
@@ -1844,10 +1894,13 @@ def _design_upsert() -> str:
 
 def _copy_upsert(db, delta: list[list]) -> None:
     """The upsert on PostgreSQL: the rows copied into a temporary table (COPY), then added
-    by one statement, in key order. One statement per row costs the server 2-3 times as
-    much (thousands of rows a batch)."""
+    by one statement, summed per key (a batch's rows taken away and added back), in key
+    order: concurrent transactions lock shared rows in the same order. One statement per
+    row costs the server 2-3 times as much (thousands of rows a batch). Rows taken from
+    that come down to no record go."""
     sql = _design_upsert()
     columns = sql[sql.index("(") + 1 : sql.index(")")]
+    sums = ", ".join(f"sum({c})" for c in ["n", "w", *_design_columns()])
     db.execute(
         "CREATE TEMP TABLE IF NOT EXISTS design_delta (LIKE design_cube) ON COMMIT DELETE ROWS"
     )
@@ -1856,20 +1909,33 @@ def _copy_upsert(db, delta: list[list]) -> None:
             for row in delta:
                 copy.write_row(row)
     db.execute(
-        f"INSERT INTO design_cube ({columns}) SELECT {columns} FROM design_delta"
-        f" ORDER BY {_DESIGN_KEYS}{sql[sql.index(' ON CONFLICT') :]}"
+        f"INSERT INTO design_cube ({columns}) SELECT {_DESIGN_KEYS}, {sums} FROM design_delta"
+        f" GROUP BY {_DESIGN_KEYS} ORDER BY {_DESIGN_KEYS}{sql[sql.index(' ON CONFLICT') :]}"
     )
+    if any(row[6] < 0 for row in delta):
+        db.execute(
+            f"DELETE FROM design_cube WHERE n = 0 AND ({_DESIGN_KEYS}) IN"
+            f" (SELECT {_DESIGN_KEYS} FROM design_delta WHERE n < 0)"
+        )
     db.execute("DELETE FROM design_delta")  # a transaction may add several deltas
 
 
 def _design_cube_add(
-    db, designed: dict, where: str, params: list, sign: int, built_through: dict | None = None
+    db,
+    designed: dict,
+    where: str,
+    params: list,
+    sign: int,
+    built_through: dict | None = None,
+    gathered: list | None = None,
 ) -> None:
     """Add (+1) or take away (-1) the design sums of the facts matching `where`; of a
     form whose design is being built, those up to its last uuid done (`built_through`).
 
     The sums of every breakdown (_design_delta), then one upsert of a wide row per
-    (breakdown, group, stratum, cluster, cell): every measure of the cell at once."""
+    (breakdown, group, stratum, cluster, cell): every measure of the cell at once.
+    `gathered`: the rows are added to this list instead, for one upsert later
+    (_copy_upsert, PostgreSQL)."""
     for form_id, definition in designed.items():
         members = [m for m in _members(form_id) if m.kind != COUNT]
         if not members:
@@ -1886,11 +1952,13 @@ def _design_cube_add(
         )
         if not delta:
             continue
-        if db.dialect.name == "postgresql":
+        if gathered is not None:
+            gathered += delta
+        elif db.dialect.name == "postgresql":
             _copy_upsert(db, delta)
         else:
             db.executemany(_design_upsert(), delta)
-        if sign < 0:  # only taking away can leave a row at zero records
+        if sign < 0 and db.dialect.name != "postgresql":  # rows at zero records go
             db.executemany(
                 "DELETE FROM design_cube WHERE form_id = ? AND dim = ? AND cell = ? AND grp = ?"
                 " AND stratum = ? AND psu = ? AND n = 0",

@@ -921,7 +921,7 @@ class Store:
     def _refresh_keys(self, uuids) -> None:
         """Inside a write transaction: the keys of these records follow their newest
         revision (a new revision, a correction, a record removed)."""
-        self.db.lock(self.KEY_LOCK)
+        self.db.lock(self.KEY_LOCK, shared=True)  # batches side by side; a build step alone
         tracked = self._key_columns()
         if not tracked:
             return
