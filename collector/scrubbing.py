@@ -160,8 +160,17 @@ def _words(text: str) -> list[tuple[int, int]]:
 
 
 def _keeps_apostrophe(left: str, right: str) -> bool:
-    """ "Mu'azu" is one word; "l'eau", "it's" are two."""
-    return len(left) >= 2 and left.casefold() not in _ELIDED and right.casefold() not in _CONTRACTED
+    """ "Mu'azu", "q'oyllur" are one word; "l'eau", "it's" are two."""
+    return (
+        (len(left) >= 2 or left.casefold() in _EJECTIVES)
+        and left.casefold() not in _ELIDED
+        and right.casefold() not in _CONTRACTED
+    )
+
+
+# One letter that no language of ours elides, before an apostrophe inside a word: the
+# ejective consonants of Quechua and Aymara names ("q'oyllur", "K'antu", "P'itu").
+_EJECTIVES = {"q", "k", "p"}
 
 
 _ARABIC_LETTER = re.compile("[\u0600-\u06ff]")
@@ -410,6 +419,7 @@ fils fille mari femme épouse époux frère sœur soeur voisin voisine ami amie 
 tante neveu nièce mère père enfant collègue
 hijo hija esposo esposa marido mujer hermano hermana vecino vecina amigo amiga primo prima
 tío tía sobrino sobrina suegra suegro nieto nieta compañero compañera cuñado cuñada
+abuela abuelo madre padre nuera yerno madrina padrino
 mtoto wangu|mwanangu|mke wangu|mume wangu|mume wake|mke wake|kaka yangu|dada yangu|jirani yangu
 rafiki yangu|binti yangu|mjukuu wangu|shangazi yangu|mjomba wangu|bibi yangu|babu yangu
 ndugu yangu|mama yangu|baba yangu|jirani|rafiki
@@ -660,6 +670,7 @@ def _names(text: str, keys: set[str]) -> list[Span]:
     _capitalised_pairs(text, words, marked)
     _introductions(text, words, marked)
     _lower_case_after_cues(text, words, marked)
+    _arabic_names_to_phrase_end(text, words, marked)
     _arabic_relatives(text, words, marked)
     _arabic_loose_cues(text, words, marked)
     _unknown_pairs(text, words, marked)
@@ -691,6 +702,7 @@ def _names(text: str, keys: set[str]) -> list[Span]:
     _shaped_arabic_surnames(text, words, marked)
     _not_names(text, words, marked, keys)
     _ordinary_uses(text, words, marked, keys)
+    _ages(text, words, marked)
     # "San José", "Port Louis", "Save the Children": places and organisations made of
     # names stay, unless they are the record's own names.
     kept = _protected(text, words)
@@ -703,6 +715,23 @@ def _names(text: str, keys: set[str]) -> list[Span]:
     _sign_off(text, words, marked, kept)
     _sign_on(text, words, marked, kept)
     return _name_spans(text, words, marked)
+
+
+# "عمري ٣٥ سنة": "my age", "his age" before a number, not the name "عمري".
+_ARABIC_AGE = _split("عمري عمره عمرها عمرك عمرهم عمرنا")
+_NUMBER_NEXT = re.compile(r"\s*[\d\u0660-\u0669\u06f0-\u06f9]")
+
+
+def _ages(text: str, words: list[_Word], marked: list[bool]) -> None:
+    """An age word of Arabic before a number, in digits or in words, is no name."""
+    for i, word in enumerate(words):
+        if not marked[i] or word.folded not in _ARABIC_AGE:
+            continue
+        after = words[i + 1].folded if i + 1 < len(words) else ""
+        if _NUMBER_NEXT.match(text, word.end) or (
+            after and any(f in _DIGIT_WORDS or f in _TENS_WORDS for f in _bare(after))
+        ):
+            marked[i] = False
 
 
 def _shouted_word(word: _Word) -> bool:
@@ -726,6 +755,7 @@ hh head|hhh|household head|head of household|head of hh|hoh|caller name|caller's
 caller|beneficiary|beneficiary name|name of beneficiary|interviewee
 nom du répondant|nom de l'enquêté|nom de l'enquêtée|chef de ménage|cheffe de ménage
 appelant|appelante|répondant|répondante|enquêté|enquêtée|bénéficiaire|responsable
+llamante|el llamante|la llamante
 jefe de hogar|jefa de hogar|jefe del hogar|jefa del hogar|encuestado|encuestada
 nombre del encuestado|nombre de la encuestada|beneficiario|beneficiaria
 mkuu wa kaya|mkuu wa familia|mhojiwa|jina la mhojiwa|mpigaji|mnufaika
@@ -1030,15 +1060,19 @@ def _initials(text: str, words: list[_Word], marked: list[bool], kept: list[bool
             marked[i] = marked[i + 1] = True
 
 
+# Arabic articles and particles written joined to a name by a hyphen: "El-Mekhaitir".
+_HYPHEN_PREFIXES = _split("el al ul ould ben bin ibn abu abou ag")
+
+
 def _elided_prefixes(text: str, words: list[_Word], marked: list[bool]) -> None:
-    """ "N'Dakpri", "M'Bala": the "N'" of a name goes with it."""
+    """ "N'Dakpri", "M'Bala": the "N'" of a name goes with it, and so does an article or
+    particle joined to it by a hyphen ("El-Mekhaitir", "Ould-Sidi")."""
     for i in range(1, len(words)):
         before = words[i - 1]
-        if (
-            marked[i]
-            and before.text in ("N", "M", "O", "D")
-            and before.end + 1 == words[i].start
-            and text[before.end] in _APOSTROPHES
+        if not marked[i] or before.end + 1 != words[i].start:
+            continue
+        if (before.text in ("N", "M", "O", "D") and text[before.end] in _APOSTROPHES) or (
+            before.capital and before.folded in _HYPHEN_PREFIXES and text[before.end] == "-"
         ):
             marked[i - 1] = True
 
@@ -1308,6 +1342,7 @@ def _capitalised_pairs(text: str, words: list[_Word], marked: list[bool]) -> Non
             and second.capital
             and not second.initial
             and _is_known(first) == "weak"
+            and first.folded not in _LOCATIVES  # "Huko Dagahaley": there, in X
             and _joined(text, first, second)
             and not second.text.isupper()
             and second.folded not in _COMMON
@@ -1411,6 +1446,56 @@ def _introductions(text: str, words: list[_Word], marked: list[bool]) -> None:
             marked[j] = True
 
 
+def _phrase_end_after(text: str, words: list[_Word], j: int) -> bool:
+    """Word j ends its phrase: the text ends, or a comma, full stop or colon follows it."""
+    if j + 1 >= len(words):
+        return not text[words[j].end :].strip()[:1].isalnum()
+    return text[words[j].end : words[j + 1].start].strip()[:1] in tuple(",.;:!?،؛")
+
+
+def _unknown_arabic_name_word(folded: str) -> bool:
+    """An Arabic word of four letters or more that no vocabulary or list has, in spoken
+    spelling too: a final "ه" for "ة" is the word of that ending ("تعبانه" is "تعبانة",
+    tired), so a name only when that word is unknown as well ("ختونه", "اسويدات")."""
+    if len(folded) < 4 or folded.startswith(("ال", "و")) or _dialect_word(folded):
+        return False
+    forms = [folded] + ([folded[:-1] + "ة"] if folded.endswith("ه") else [])
+    return all(
+        _arabic_rank(f) is None and f not in _ARABIC_AFTER_PERSON and f not in _COMMON
+        for f in forms
+    ) and not any(f in _arabic_nationalities() for f in _bare(folded))
+
+
+def _arabic_names_to_phrase_end(text: str, words: list[_Word], marked: list[bool]) -> None:
+    """Spoken names the vocabulary's shapes take for inflected words ("ات", "ه" endings):
+    after "اسمي", "باسم" and a name, a word no vocabulary knows that ends the phrase is its
+    family name ("اسمي X اعليات،"); after "أنا", such a word before a comma and a word said
+    of a person, or at the message's end, is a name ("أنا ختونه، أرملة")."""
+    for i, word in enumerate(words[:-1]):
+        j = i + 1
+        after = words[j]
+        if not _is_arabic(after.text) or not _joined_loose(text, word, after):
+            continue
+        first = i == 0 or _phrase_end_after(text, words, i - 1)
+        if word.folded in _ARABIC_I_AM and first and not marked[j]:
+            if not _unknown_arabic_name_word(after.folded) or not _phrase_end_after(text, words, j):
+                continue
+            follows = words[j + 1].folded if j + 1 < len(words) else ""
+            if not follows or follows in _ARABIC_AFTER_PERSON:
+                marked[j] = True
+        elif (
+            marked[i]
+            and not marked[j]
+            and i
+            and (
+                _phrase_at(words, i - 1, _NAME_CONTEXT) or _phrase_at(words, i - 1, _IN_THE_NAME_OF)
+            )
+            and _unknown_arabic_name_word(after.folded)
+            and _phrase_end_after(text, words, j)
+        ):
+            marked[j] = True
+
+
 def _lower_case_after_cues(text: str, words: list[_Word], marked: list[bool]) -> None:
     """A name written in lower case: after "I am", "soy", "ni ce", "mimi ni" in any message
     ("ni ce hadiza"); in a message with no capitals but at its sentences' starts, also after
@@ -1463,7 +1548,18 @@ def _lower_case_after_cues(text: str, words: list[_Word], marked: list[bool]) ->
 
 # Endings of Spanish, French and English verb forms the vocabulary may lack: "perdió",
 # "llamaron", "cherchant", "waited".
-_VERB_ENDING = re.compile(r"(?:ió|aron|ieron|ando|iendo|ado|ido|ada|ida|ant|ait|aient|ez|ed)$")
+_VERB_ENDING = re.compile(
+    r"(?:ió|aron|ieron|ando|iendo|ado|ido|ada|ida|ant|ait|aient|ez|ed"
+    r"|[áéíóú][a-zñ]{1,4}(?:me|nos|les?|lo))$"  # "llámame", "ayúdenos": a verb and its pronoun
+)
+
+
+def _letters(text: str) -> str:
+    """The word without the apostrophes inside it ("q'oyllur", "mu'azu")."""
+    return text.translate(_NO_APOSTROPHES)
+
+
+_NO_APOSTROPHES = str.maketrans("", "", _APOSTROPHES)
 
 
 def _lower_case_unknown(word: _Word) -> bool:
@@ -1475,7 +1571,7 @@ def _lower_case_unknown(word: _Word) -> bool:
         not word.capital
         and not _is_arabic(word.text)
         and len(folded) >= 3
-        and word.text.isalpha()
+        and _letters(word.text).isalpha()
         and folded not in _ordinary()
         and folded not in _vocabulary()
         and folded not in _gazetteer()
@@ -1560,6 +1656,12 @@ def _arabic_ranks() -> dict[str, int]:
     for word in (_fold(w) for line in _lines(_DIALECT_FILE) for w in line.split()):
         ranks[word] = min(ranks.get(word, _ARABIC_VERY_FREQUENT), _ARABIC_VERY_FREQUENT)
     return ranks
+
+
+@lru_cache(maxsize=1)
+def _spoken_words() -> frozenset:
+    """The words of spoken Arabic in `arabic_dialect.txt`, folded."""
+    return frozenset(_fold(w) for line in _lines(_DIALECT_FILE) for w in line.split())
 
 
 @lru_cache(maxsize=65536)
@@ -2035,6 +2137,7 @@ def _unknown_arabic_word(folded: str) -> bool:
         and not _inflected(folded)
         and not any(_BROKEN_PLURAL.fullmatch(f) and not f.endswith("ة") for f in bare)
         and not folded.startswith("ي")  # "يدلف": a verb of "he"; "يامن" needs a cue
+        and not _spoken_verb(folded)
         and not any(
             f in _COMMON
             or f in _arabic_places()
@@ -2047,6 +2150,22 @@ def _unknown_arabic_word(folded: str) -> bool:
             for f in bare
         )
     )
+
+
+def _spoken_verb(folded: str) -> bool:
+    """A verb as spoken, built on a word the vocabulary knows: "جاعت" (she went hungry:
+    "جاع" and "ت"), "نخدمو" (we work, in the Maghreb: "نخدم" and "و"), "شنسوي" (what do we
+    do, in Iraq: "ش" and "نسوي"). A listed name of these shapes stays one."""
+    if len(folded) < 4 or _arabic_name(folded):
+        return False
+    stems = []
+    if folded.endswith("ت"):
+        stems.append(folded[:-1])
+    if folded.endswith("و") and folded[0] in "نتي" and len(folded) >= 5:
+        stems.append(folded[:-1])
+    if folded[0] == "ش" and folded[1] in "نتيا":
+        stems.append(folded[1:])
+    return any(len(stem) >= 3 and _arabic_rank(stem) is not None for stem in stems)
 
 
 # The shapes of broken plurals, which a vocabulary often lacks: "مدافئ", "شوادر", "أرامل"
@@ -2443,7 +2562,12 @@ def _joined_by_and(text: str, words: list[_Word], marked: list[bool]) -> None:
             or not (_joined(text, left, link) and _joined(text, link, right))
         ):
             continue
-        if marked[i] and not marked[i + 2] and _unknown_capitalised(right):
+        if (
+            marked[i]
+            and not marked[i + 2]
+            and _unknown_capitalised(right)
+            and not _plural_of_word(right.folded)
+        ):
             marked[i + 2] = True
         elif (
             marked[i + 2]
@@ -2453,8 +2577,8 @@ def _joined_by_and(text: str, words: list[_Word], marked: list[bool]) -> None:
                 and not _contact_cue(words, i)
                 and not _SWAHILI_VERB.fullmatch(left.folded)
                 if left.initial
-                else _unknown_capitalised(left)
-            )
+                else _unknown_capitalised(left) and not _plural_of_word(left.folded)
+            )  # not "Teachers, Nurses and Wekesa": a plural of a word is a group
         ):
             marked[i] = True
     for i in range(len(words) - 1):
@@ -2628,6 +2752,18 @@ def _list_at(text: str, words: list[_Word], i: int) -> list[int]:
     return members
 
 
+def _town_not_name(word: _Word) -> bool:
+    """A capitalised town of GeoNames that no list of names holds."""
+    folded = word.folded
+    return (
+        word.capital
+        and folded in _gazetteer()
+        and folded not in _listed()[0]
+        and folded not in _AFRICAN_NAMES
+        and folded not in _name_list()
+    )
+
+
 def _lower_case_message(words: list[_Word]) -> bool:
     """A message written in lower case: no Latin word has a capital, first words included."""
     return not any(w.capital for w in words if not _is_arabic(w.text))
@@ -2695,8 +2831,12 @@ def _lists_of_names(text: str, words: list[_Word], marked: list[bool]) -> None:
         if (subject and unknown == members) or (
             len(members) >= 2 and names and len(names) + len(unknown) >= len(members)
         ):
+            # "appelante Mme X, Bambari, dit": with commas only, a town of GeoNames that no
+            # name list holds, after a name, is where the person is from.
+            joined_by_and = any(words[m - 1].folded in _AND for m in members[1:])
             for m in unknown:
-                marked[m] = True
+                if joined_by_and or subject or not _town_not_name(words[m]):
+                    marked[m] = True
 
 
 # Hausa's focus: "X ne yake karɓar kuɗi" (it is X who takes money), "X ce ta zo".
@@ -2889,6 +3029,20 @@ infirmier
 """)
 
 
+# Possessives before a relative: "my son", "mi hijo", "ma fille".
+_MY = _split("my our mi nuestra nuestro mon ma notre")
+
+
+def _kin_after_possessive(then: _Word, after: _Word) -> bool:
+    """ "mi hijo", "my niece", "ma fille": a possessive, then a word of a relative."""
+    return (
+        then.folded in _MY
+        and after.folded in _RELATION_WORDS
+        and after.folded not in _DESCRIBING
+        and after.folded not in _ARTICLES
+    )
+
+
 # The parts of a camp or a settlement a person is from: "Kuony from zone C".
 _CAMP_UNITS = _split("block zone section sector phase cluster bloc village quarter")
 _OFFICES = _split("ngo office clinic committee unhcr wfp")
@@ -2911,7 +3065,8 @@ def _appositions(text: str, words: list[_Word], marked: list[bool]) -> None:
         gap = text[word.end : then.start]
         described = (
             then.folded in _DESCRIBING
-            and after.folded in _PERSON_NOUNS
+            # "Breiner, mi hijo de 9 años": a relative described after a name, too
+            and (after.folded in _PERSON_NOUNS or _kin_after_possessive(then, after))
             and gap.strip(" ,") == ""
             and _joined(text, then, after)
         )
@@ -3075,6 +3230,9 @@ def _greeting_introductions(text: str, words: list[_Word], marked: list[bool]) -
         j = i + _phrase_at(words, i, _SELF_INTRODUCTIONS)
         if j == i or j >= len(words) or not _joined_loose(text, words[j - 1], words[j]):
             continue
+        if "," in text[words[j - 1].end : words[j].start]:
+            return  # "hola, X aquí, llámame": the comma closes the sign-on
+
         name = words[j]
         if _lower_case_unknown(name) or _unknown_capitalised(name):
             marked[j] = True
@@ -3422,14 +3580,40 @@ def _ordinary_uses(text: str, words: list[_Word], marked: list[bool], keys: set[
             marked[i] = False
         elif word.initial and word.capital and _and_a_virtue(text, words, i) and not marked[i + 2]:
             marked[i] = False
+        elif word.capital and word.folded in _VIRTUES and _virtue_said(text, words, i):
+            marked[i] = False
+
+
+def _virtue_said(text: str, words: list[_Word], i: int) -> bool:
+    """A virtue with a capital, said as one: after another virtue and "and", before "is"
+    ("Hope and Faith is what kept us going"), or wished to all ("Blessing to all",
+    "Paix à tous")."""
+    after = [w.folded for w in words[i + 1 : i + 3]]
+    paired = (
+        i >= 2
+        and words[i - 1].folded in _AND
+        and words[i - 2].folded in _VIRTUES
+        and words[i - 2].capital
+        and bool(after)
+        and after[0] in _VIRTUE_IS
+        and _joined(text, words[i - 2], words[i - 1])
+        and _joined(text, words[i - 1], words[i])
+    )
+    wished = len(after) == 2 and after[0] in _TO_ALL and after[1] in _ALL
+    return paired or wished
+
+
+_TO_ALL = _split("to à a kwa ga")
+_ALL = _split("all everyone everybody tous toutes todos todas wote kowa")
 
 
 # Virtues asked for, in lower case: "Rahma and mercy is what we ask" makes "Rahma" one too.
 _VIRTUES = _split("""
 mercy peace hope patience justice love help prayers blessing blessings kindness compassion
-paix espoir justice amour miséricorde patience aide bénédiction
-paz esperanza justicia amor misericordia paciencia ayuda bendición
-amani rehema upendo haki subira baraka msaada neema
+faith grace joy charity
+paix espoir justice amour miséricorde patience aide bénédiction foi grâce joie
+paz esperanza justicia amor misericordia paciencia ayuda bendición fe gracia
+amani rehema upendo haki subira baraka msaada neema imani furaha
 hakuri albarka zaman lafiya taimako alheri
 """)
 
@@ -3582,7 +3766,7 @@ village town city county district parish church mosque school hospital camp sett
 river lake fleuve rivière lac río laguna mto ziwa kogin tafkin نهر بحيرة
 kijiji mtaa kambi shule kanisa msikiti hospitali wilaya kata mji soko مستوصف مدرسة
 unguwar garin makarantar masallacin kasuwar asibitin sansanin jihar
-kauyen mutanen hanyar hakimin sarkin dagacin magajin rijiyar kisima forage puits pozo
+unguwa kauyen mutanen yan hanyar hakimin sarkin dagacin magajin rijiyar kisima forage puits pozo
 aldea cantón bairro secteur localité hameau maternité dispensaire maternidad dispensario
 حي مخيم مدينة قرية منطقة بلدة مسجد مستشفى رأس وادي جبل بحر معسكر حارة حاره
 """)
@@ -3631,7 +3815,7 @@ _SWAHILI_LOOKALIKES = _split("lake")
 _BY_WAY_OF = {"hanyar": _split("ta")}
 # "The people of", "the head of": a place after them ("mutanen Zurmi", "Hakimin Maru"), a
 # person when a title follows ("mutanen Alhaji Garba"), or for "mutanen" a listed name.
-_PEOPLE_OF = _split("mutanen")
+_PEOPLE_OF = _split("mutanen yan")  # "'yan Idoma": the people of a place, a people
 _HEAD_OF = _split("hakimin sarkin dagacin magajin")
 
 
@@ -3669,7 +3853,12 @@ def _protected(text: str, words: list[_Word]) -> list[bool]:
             _is_arabic(word.text)
             and any(f in _PLACE_WORDS and len(f) >= 4 for f in _bare(word.folded)[1:])
         )
-        if (prefix or _arabic_institution(words, i) or place_word) and not _headed(words, i):
+        named = i + 1 < len(words) and (  # "chef de quartier de X", "mai unguwa na X"
+            words[i + 1].folded in _PLACE_LINKS or _hausa_of_place(words, i + 1)
+        )
+        if (prefix or _arabic_institution(words, i) or place_word) and (
+            named or not _headed(words, i)
+        ):
             _protect_place(text, words, i, kept, prefix)
             # "San Cristóbal", "La Calle Bolívar": the prefix or the street word is part of
             # the place too ("San", "Calle" are also names).
@@ -3682,6 +3871,8 @@ def _protected(text: str, words: list[_Word]) -> list[bool]:
     _protect_place_lists(text, words, kept)
     _protect_arabic_villages(text, words, kept)
     _protect_arabic_quarters(text, words, kept)
+    _protect_arabic_in_a_town(text, words, kept)
+    _protect_set_off_places(text, words, kept)
     _protect_peoples_of(text, words, kept)
     _protect_institution_acronyms(text, words, kept)
     _protect_emphasis(text, words, kept)
@@ -3859,8 +4050,14 @@ daga cikin zuwa kusa
 # "à" and Hausa "a" only after a verb of being or living there: "habite à X", "yana a
 # X"; "dites à X", "merci à X" name a person.
 _PLURAL_ARTICLES = _split("les los las")
+# "j'habite X": where one lives, named without "à", a place even if a list holds it as a name.
+_LIVE_IN = _split("habite habitons habitez habitent")
+# Hausa "da ke X" (which is in X), Swahili "walikuja X" (they came to X): a place after them.
+_SWAHILI_WE_THEY_CAME = re.compile(
+    r"(?:tu|wa|ni)(?:li|me|na|ta|ka)(?:kuja|fika|kimbia|hamia|rudi|hama|safiri|enda|ja)"
+)
 # Not "إلى" (to): "الإحالة إلى X" is a referral to a person.
-_ARABIC_LOCATIVES = _split("من في قرب")
+_ARABIC_LOCATIVES = _split("من في قرب ف")  # "ف" alone: "in", in the Maghreb and Mauritania
 _LOCATIVE_ARTICLES = _split("the le la l el")
 _THROUGH = _split("por par through via")
 _FRENCH_AT = _split("à")
@@ -3940,7 +4137,10 @@ def _protect_after_locatives(text: str, words: list[_Word], kept: list[bool]) ->
     for i in range(1, len(words)):
         word, before = words[i], words[i - 1]
         if (
-            before.folded not in _BEFORE_A_PLACE
+            (
+                before.folded not in _BEFORE_A_PLACE
+                and not _SWAHILI_WE_THEY_CAME.fullmatch(before.folded)
+            )
             or (kept[i] and not (i + 1 < len(words) and words[i + 1].capital))
             or not (word.capital or _is_arabic(word.text))
             or not _joined(text, before, word)
@@ -3953,6 +4153,8 @@ def _protect_after_locatives(text: str, words: list[_Word], kept: list[bool]) ->
                 and (
                     before.folded != "من"
                     or _after(words, i - 1, _ARABIC_FROM_A_PLACE)
+                    or _after(words, i - 1, _ARABIC_WE)  # "نحن من بانغي": where we are from
+                    or _arabic_from_after_a_name(words, i)
                     or _to_after(text, words, i, _ARABIC_TO)
                     or (i >= 2 and text[words[i - 2].end : before.start] in ("، ", ", "))
                     or (i + 1 < len(words) and words[i + 1].folded in _ARABIC_CAMP_AFTER)
@@ -3984,6 +4186,10 @@ def _protect_after_locatives(text: str, words: list[_Word], kept: list[bool]) ->
         if before.folded in _FRENCH_AT or (before.folded in _HAUSA_AT and not before.capital):
             if not _at_a_place(words, i_before):
                 continue
+        elif before.folded in _LIVE_IN or _hausa_which_is_in(words, i_before):
+            article = True
+        elif _SWAHILI_WE_THEY_CAME.fullmatch(before.folded):
+            pass  # "walikuja Mecanhelas": not a listed name, as below
         elif before.folded not in _LOCATIVES and not (article and before.folded in _THROUGH):
             continue
         elif before.folded in _FROM and not (
@@ -3992,7 +4198,10 @@ def _protect_after_locatives(text: str, words: list[_Word], kept: list[bool]) ->
             or _after_a_people(words, i_before)
             or (i_before >= 1 and _SWAHILI_COMING.fullmatch(words[i_before - 1].folded))
             or _we_are(words, i_before)
+            or _we_came_after(words, i)
             or _to_after(text, words, i, _TO_A_PLACE)
+            # "l'EPC de X", "the UNHCR office from X": an institution's acronym, then where
+            or (i_before >= 1 and _acronym(words[i_before - 1]))
             # "de Ali Sabieh et de Dikhil": "and from" after a place
             or (i_before >= 2 and words[i_before - 1].folded in _AND and kept[i_before - 2])
         ):
@@ -4071,8 +4280,13 @@ def _protect_place_lists(text: str, words: list[_Word], kept: list[bool]) -> Non
         ):
             continue
         k = i + 1 if kept[i - 1] else i - 1
+        place = words[i - 1] if kept[i - 1] else words[i + 1]
         if (
             words[k].capital
+            # Hausa "na" is "of": "Malam Chollom na makarantar…" is the school's teacher, so
+            # a place word in lower case is no place of a list, and a titled word is a person.
+            and place.capital
+            and not (k and _is_title(words[k - 1]))
             and not _is_arabic(words[k].text)
             and not (k < i and words[k].initial and not _unknown_without_cue(words[k]))
             and _place_like(text, words, k)
@@ -4208,6 +4422,51 @@ def _unknown(word: _Word) -> bool:
     return word.folded not in _name_list() and word.folded not in _AMBIGUOUS_NAMES
 
 
+_SINCE = _split("since depuis desde tangu tun")
+_BLOCK_NUMBER = re.compile(r"\s+[A-Z]?-?\d{1,4}[A-Z]?\s+$")
+
+
+def _protect_set_off_places(text: str, words: list[_Word], kept: list[bool]) -> None:
+    """A capitalised word no list of names holds, alone at the end of its phrase: after a
+    place word set off by a comma ("Sharya camp, Dohuk."), after a block's number ("bloc 4
+    Maratane."): the town or the site; after "since" ("since Newroz,"): a day or a feast."""
+    for i in range(1, len(words)):
+        word, before = words[i], words[i - 1]
+        if kept[i] or not word.capital or _is_arabic(word.text) or word.text.isupper():
+            continue
+        gap = text[before.end : word.start]
+        since = before.folded in _SINCE and gap == " " and not before.capital
+        if not _phrase_end_after(text, words, i) or not _place_like(text, words, i, since):
+            continue
+        after_place = kept[i - 1] and before.folded in _NAMES_A_PLACE and gap.strip() == ","
+        after_block = before.folded in _CAMP_UNITS and _BLOCK_NUMBER.fullmatch(gap) is not None
+        if after_place or after_block or since:
+            kept[i] = True
+
+
+def _protect_arabic_in_a_town(text: str, words: list[_Word], kept: list[bool]) -> None:
+    """ "مستشفى الشيخ زايد فانواكشوط", "فشارع جمال عبد الناصر فانواكشوط": right after a
+    place, a word joined to "ف" or "ب" (in) that is no name and that no vocabulary knows
+    without it is the town the place is in."""
+    for i in range(1, len(words)):
+        word = words[i]
+        if (
+            kept[i]
+            or not kept[i - 1]
+            or not _is_arabic(word.text)
+            or not word.folded.startswith(("ف", "ب"))
+            or len(word.folded) < 5
+            or not _joined(text, words[i - 1], word)
+        ):
+            continue
+        rest = word.folded[1:]
+        if not any(
+            _arabic_name(f) or _arabic_rank(f) is not None or _is_known(word)
+            for f in (word.folded, rest)
+        ):
+            kept[i] = True
+
+
 def _protect_institution_acronyms(text: str, words: list[_Word], kept: list[bool]) -> None:
     """ "L'EPP Ranavalona", "the IDP Kalobeyei office": an acronym after an article is an
     institution, and the capitalised word joined after it is its name; an acronym of three
@@ -4249,7 +4508,13 @@ def _at_a_place(words: list[_Word], k: int) -> bool:
         return True
     if words[k].text == "a" and not _hausa(words):  # "à" folds to "a": the text tells them apart
         return False
-    return not any(_TO_A_PERSON.fullmatch(w.folded) for w in words[max(0, k - 4) : k])
+    window = [w.folded for w in words[max(0, k - 4) : k]]
+    # "on nous a dit que la distribution à X": a new clause after "que" says where
+    clause = max((m + 1 for m, w in enumerate(window) if w in _THAT), default=0)
+    return not any(_TO_A_PERSON.fullmatch(w) for w in window[clause:])
+
+
+_THAT = _split("que qu")
 
 
 # Every word that may stand just before a place above (made once: this runs on every word).
@@ -4257,6 +4522,8 @@ _BEFORE_A_PLACE = (
     _LOCATIVES
     | _ARABIC_LOCATIVES
     | _ARABIC_ARRIVED
+    | _LIVE_IN
+    | _split("ke")
     | _PLURAL_ARTICLES
     | _LOCATIVE_ARTICLES
     | _FRENCH_AT
@@ -4265,8 +4532,30 @@ _BEFORE_A_PLACE = (
 
 
 def _we_are(words: list[_Word], k: int) -> bool:
-    """ "we are from X", "we're from X" (words[k] is "from")."""
-    return k >= 2 and words[k - 1].folded in ("are", "re") and words[k - 2].folded in _WE_ARE
+    """ "we are from X", "we're from X", Hausa "manomi ne daga X" (a farmer from X): being
+    from a place (words[k] is "from")."""
+    return (k >= 2 and words[k - 1].folded in ("are", "re") and words[k - 2].folded in _WE_ARE) or (
+        k >= 1 and words[k].folded == "daga" and words[k - 1].folded in _HAUSA_FOCUS
+    )
+
+
+def _hausa_which_is_in(words: list[_Word], k: int) -> bool:
+    """ "Asibitin X da ke Jos": "da ke" (which is in) before a place (words[k] is "ke")."""
+    return words[k].folded == "ke" and k >= 1 and words[k - 1].folded == "da" and _hausa(words)
+
+
+def _we_came_after(words: list[_Word], i: int) -> bool:
+    """ "Daga X muka zo" (from X we came), "daga X suka gudu": a verb of coming after the
+    place, in Hausa."""
+    return (
+        i + 2 < len(words)
+        and words[i + 1].folded in _HAUSA_WE_THEY
+        and words[i + 2].folded in _HAUSA_COME
+    )
+
+
+_HAUSA_WE_THEY = _split("muka mun suka sun muna suna")
+_HAUSA_COME = _split("zo taho gudo gudu fito tashi baro")
 
 
 def _to_after(text: str, words: list[_Word], i: int, to: set[str]) -> bool:
@@ -4301,6 +4590,33 @@ def _after_a_people(words: list[_Word], k: int) -> bool:
     """ "garífuna de X", "les Dinka from X": a people before "from" says where they live."""
     return k >= 1 and (
         _group_folded(words[k - 1].folded) or words[k - 1].folded in _arabic_nationalities()
+    )
+
+
+def _arabic_from_after_a_name(words: list[_Word], i: int) -> bool:
+    """ "المتصلة X من Y تقول": after a word no vocabulary knows (a name), "من" and a word
+    before a verb of saying tell where that person is from. Not "رسالة من Y تقول" (a
+    message from Y says): there "من" follows a known word and Y is who sent it."""
+    return (
+        i >= 2
+        and _is_arabic(words[i - 2].text)
+        and _arabic_rank(words[i - 2].folded) is None
+        and i + 1 < len(words)
+        and words[i + 1].folded in _ARABIC_SAID
+    )
+
+
+# Papers of one person: "el DNI de Rosa", "la CNI de X" name whose they are.
+_PERSONAL_PAPERS = _split("dni cni id nin cin curp rut nida sms dob")
+
+
+def _acronym(word: _Word) -> bool:
+    """ "EPC", "HCR", "ONG": an institution's acronym, two to five capitals."""
+    return (
+        2 <= len(word.text) <= 5
+        and word.text.isupper()
+        and word.text.isalpha()
+        and word.folded not in _PERSONAL_PAPERS
     )
 
 
@@ -4499,8 +4815,16 @@ def _protect_place(text: str, words: list[_Word], i: int, kept: list[bool], pref
     مقصود")."""
     j = i + 1
     end = j
-    while end < len(words) and _joined(text, words[end - 1], words[end]):
+    while (
+        end < len(words)
+        and (
+            _joined(text, words[end - 1], words[end])
+            # "St. Augustine's": the full stop of an abbreviated prefix joins
+            or (end == j and prefix and text[words[i].end : words[j].start] == ". ")
+        )
+    ):
         end += 1  # a comma ends it: "le chef de quartier, Souleymane Kaboré"
+    hausa_of = j < len(words) and _hausa_of_place(words, j)  # the whole message's language
     words = words[:end]
     if j >= len(words):
         return
@@ -4510,7 +4834,9 @@ def _protect_place(text: str, words: list[_Word], i: int, kept: list[bool], pref
             for k in range(j, min(j + span, len(words))):
                 kept[k] = _is_arabic(words[k].text)
         return
-    k = j + (words[j].folded in _PLACE_LINKS and not words[j].capital)  # "kijiji cha Mwamba"
+    k = j + (
+        (words[j].folded in _PLACE_LINKS or hausa_of) and not words[j].capital
+    )  # "kijiji cha Mwamba", "unguwa na X"
     if k + 1 < len(words) and words[k].folded in _SCHOOL_LEVELS:  # "shule ya msingi Mwalimu…"
         k += 1
         k += k < len(words) and _is_title(words[k])
@@ -4535,6 +4861,22 @@ def _protect_place(text: str, words: list[_Word], i: int, kept: list[bool], pref
         k = links + 1
 
 
+def _unknown_second_place_word(folded: str) -> bool:
+    """An Arabic word no vocabulary or list of names knows, not a new phrase ("و…")."""
+    return (
+        _ARABIC_LETTER.match(folded) is not None
+        and _arabic_rank(folded) is None
+        and not _arabic_name(folded)
+        and not folded.startswith(("و", "ال"))
+        and folded not in _COMMON
+    )
+
+
+def _hausa_of_place(words: list[_Word], j: int) -> bool:
+    """Hausa "na" (of) after a place word: "mai unguwa na X" is the head of ward X."""
+    return words[j].folded == "na" and _hausa(words)
+
+
 def _arabic_place_span(words: list[_Word], j: int) -> int:
     """How many words from j name a place after its place word: one ("حي الزهور"), two
     after a title or kunya ("حي الشيخ مقصود"), a king's name with its ordinal, a compound
@@ -4544,6 +4886,14 @@ def _arabic_place_span(words: list[_Word], j: int) -> int:
     if words[j].folded in _ARABIC_ROYAL:  # "مدرسة الملك عبدالله الثاني"
         span = 2 + (j + 2 < len(words) and words[j + 2].folded in _ARABIC_ORDINALS)
     end = j + span
+    if (
+        span == 1
+        and not words[j].folded.startswith("ال")
+        and (_arabic_rank(words[j].folded) or _ARABIC_RARE) >= _ARABIC_RARE
+        and end < len(words)
+        and _unknown_second_place_word(words[end].folded)
+    ):
+        end += 1  # "مخيم مام رشان": a camp's name of two words, the second no word nor name
     if end < len(words) and words[end].folded in _ARABIC_COMPOUND_SECOND:
         end += 1
     if end + 1 < len(words) and words[end].folded in _NASAB:
@@ -4655,7 +5005,8 @@ def _town_after_full_name(
         j == i + 2
         and words[i + 1].folded == "de"
         and i >= 1
-        and marked[i - 1]
+        # "Ardo Hammanjoda de Bocaranga": a title and a name are a full name too
+        and (marked[i - 1] or (_is_title(words[i - 1]) and words[i - 1].capital))
         and _joined_loose(text, words[i - 1], words[i])
         and _unknown(words[j])
         and words[j].folded not in _AFRICAN_NAMES
@@ -4758,6 +5109,8 @@ def _more_arabic_name(folded: str, name: str, after: bool) -> bool:
         return False
     if _arabic_name(folded) or (folded.startswith("بو") and len(folded) >= 4):
         return True
+    if folded in _spoken_words() or _participle(folded):
+        return False  # "الحاج X اللي يوزع" (who hands out), "X مخطوف" (kidnapped)
     if not folded.startswith("ال") and _rare_name_word(folded):
         return True
     if not folded.startswith("ال") or len(folded) <= 3:
@@ -4767,6 +5120,18 @@ def _more_arabic_name(folded: str, name: str, after: bool) -> bool:
         or folded.endswith("ي")
         or _arabic_name(folded[2:])
         or name in _ARABIC_PARTICLES
+    )
+
+
+def _participle(folded: str) -> bool:
+    """A word the vocabulary knows, of the shape of a passive participle ("مخطوف",
+    "مسجون", "مفقود"): said of a person, not a family name. Names of that shape
+    ("منصور", "مسعود") are in the lists and counted before this."""
+    return (
+        len(folded) == 5
+        and folded[0] == "م"
+        and folded[3] == "و"
+        and _arabic_rank(folded) is not None
     )
 
 
@@ -5005,8 +5370,9 @@ def _fold_keeping_length(text: str) -> str:
 _STREET = (
     r"street|st|road|rd|avenue|ave|av|lane|drive|close|crescent|highway|rue|boulevard|bd|"
     r"allée|allee|chemin|route|impasse|calle|c/|avenida|avda|carrera|paseo|camino|callejón|"
-    r"barabara|mtaa|titi|titin|layi|layin|hanya|rua|travessa|شارع|طريق|زقاق|درب"
-)
+    r"barabara|mtaa|titi|titin|layi|layin|hanya|rua|travessa|jr|jirón|jiron|pasaje|psje|"
+    r"شارع|طريق|زقاق|درب"
+)  # "Jr. Los Geranios 318": a jirón, Peru's street
 _HOUSE = (
     r"house|plot|flat|apartment|shelter|maison|porte|parcelle|casa|nyumba|kiwanja|gida|منزل|بيت|"
     r"شقة|بناية|عمارة|دار"
@@ -5081,13 +5447,15 @@ _ADDRESS_MORE = re.compile(
     rf"(?i:{_AREA}|{_HOUSE}|{_STREET}|{_FLOOR})\s+(?:(?i:{_CONNECT})\s+)?"
     rf"(?:(?i:{_NUMBER_WORD})\s*)?(?:{_NUM}(?:\s+{_CAPITALISED})?|{_BLOCK_ID}"
     rf"|(?:{_NAME_WORD})(?:\s+{_CAPITALISED})?)"
-    rf"|{_CAPITALISED}(?:\s+{_CAPITALISED}){{0,2}}\b"
+    rf"|{_CAPITALISED}(?:\s+(?:(?:de\s+la|del|de|des|du)\s+)?{_CAPITALISED}){{0,2}}\b"
     rf"(?=\s*(?:[,.;:!?،]|$|\s+(?:and|et|y|na|da|و)\b))"
     # "…، دار ٢٢، بغداد الجديدة،": an Arabic town, set off by commas; not "و…" (a new
     # phrase) nor "near", "behind", "in front of"… the mosque (a landmark says no door)
     rf"|(?!و|قرب|جنب|بجانب|بجنب|عند|مقابل|خلف|أمام|امام|بين|قريب|ورا|جوار|بالقرب|في|من|على|مع)"
     rf"[\u0621-\u064a]+(?:\s+[\u0621-\u064a]+)?(?=\s*[,.;:!?،]))"
 )
+# "No. 14 Old Otukpo Road": the number's own word before the house number.
+_NUMBER_BEFORE = re.compile(r"(?<![\w])(?i:no\.?|n°|nº|number|numéro|numero|número)\s*$")
 # "Bairro Cariacó, Rua 5, …", "محلة ٩٠٦، زقاق ١٤، …": the quarter before the street.
 _ADDRESS_BEFORE = re.compile(
     rf"(?<![\w])(?i:{_AREA})\s+(?:(?:{_NAME_WORD})(?:\s+{_CAPITALISED})?|{_NUM})\s*[,،]\s*$"
@@ -5100,6 +5468,8 @@ def _addresses(text: str) -> list[Span]:
         end = match.end()
         before = _ADDRESS_BEFORE.search(text, max(0, match.start() - 60), match.start())
         start = before.start() if before else match.start()
+        number = _NUMBER_BEFORE.search(text, max(0, start - 10), start)
+        start = number.start() if number else start
         for _ in range(4):  # the building, the floor, the street, the quarter, the town
             more = _ADDRESS_MORE.match(text, end)
             if not more:

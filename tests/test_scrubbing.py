@@ -403,6 +403,7 @@ UNSEEN11 = ROOT / "tests" / "fixtures" / "scrubbing_unseen11.json"
 UNSEEN12 = ROOT / "tests" / "fixtures" / "scrubbing_unseen12.json"
 UNSEEN13 = ROOT / "tests" / "fixtures" / "scrubbing_unseen13.json"
 UNSEEN14 = ROOT / "tests" / "fixtures" / "scrubbing_unseen14.json"
+UNSEEN15 = ROOT / "tests" / "fixtures" / "scrubbing_unseen15.json"
 
 
 def test_the_seventh_unseen_set_is_labelled_and_hard():
@@ -434,8 +435,17 @@ def test_the_seventh_unseen_set_does_not_fall_below_what_was_measured(language):
 
 @pytest.mark.parametrize(
     "path",
-    [UNSEEN7, UNSEEN8, UNSEEN9, UNSEEN10, UNSEEN11, UNSEEN12, UNSEEN13],
-    ids=["seventh", "eighth", "ninth", "tenth", "eleventh", "twelfth", "thirteenth"],
+    [UNSEEN7, UNSEEN8, UNSEEN9, UNSEEN10, UNSEEN11, UNSEEN12, UNSEEN13, UNSEEN14],
+    ids=[
+        "seventh",
+        "eighth",
+        "ninth",
+        "tenth",
+        "eleventh",
+        "twelfth",
+        "thirteenth",
+        "fourteenth",
+    ],
 )
 def test_the_studied_blind_sets_meet_the_goals(path):
     """Names at the goals (95% recall, 90% precision) and every other kind found."""
@@ -700,6 +710,55 @@ UNSEEN14_FIRST = {
 @pytest.mark.parametrize("language", sorted(LANGUAGES))
 def test_the_fourteenth_unseen_set_does_not_fall_below_its_first_measure(language):
     assert_floor(UNSEEN14, UNSEEN14_FIRST, language)
+
+
+# Measured on the fourteenth unseen set after round seventeen, which studied it (spoken
+# Arabic names and verbs, towns after "ف", "من", "à", "de", "daga", sites after a camp or a
+# block; docs/benchmarks.md): names 100% recall, 97.6% precision; its six addresses found.
+UNSEEN14_AFTER = {
+    "ar": (20, 20, 24, 25),
+    "en": (22, 22, 31, 32),
+    "es": (22, 22, 28, 28),
+    "fr": (24, 24, 30, 31),
+    "ha": (18, 18, 26, 26),
+    "sw": (20, 20, 24, 25),
+}
+
+
+@pytest.mark.parametrize("language", sorted(LANGUAGES))
+def test_the_fourteenth_unseen_set_does_not_fall_below_what_was_measured(language):
+    assert_floor(UNSEEN14, UNSEEN14_AFTER, language)
+
+
+def test_the_fifteenth_unseen_set_is_labelled_hard_and_new():
+    """Written blind during round seventeen as kiosk messages, survey comments and
+    protection case notes from seven more regions (Libya and Sfax, Burundi and Rwanda
+    returnees, Chad's south and Adamawa, Lebanon's Palestinian camps, Ethiopia's Somali
+    region and Ali Addeh, Mexico's southern border, Meheba); 40% of its messages name
+    nobody; its names are in no list of ours."""
+    messages = scrub_bench.load(UNSEEN15)
+    assert_labelled(messages, without_identifiers=0.35)
+    assert len(name_words(messages)) >= 150
+    listed = listed_names()
+    for word in name_words(messages):
+        assert word not in listed, word
+
+
+# Measured on the fifteenth unseen set when it was new, after round seventeen and never
+# studied (docs/benchmarks.md): names 86.1% recall, 69.1% precision. A floor, not a goal met.
+UNSEEN15_FIRST = {
+    "ar": (27, 31, 27, 43),
+    "en": (30, 42, 31, 62),
+    "es": (37, 40, 37, 45),
+    "fr": (37, 39, 38, 51),
+    "ha": (30, 33, 30, 42),
+    "sw": (25, 31, 25, 29),
+}
+
+
+@pytest.mark.parametrize("language", sorted(LANGUAGES))
+def test_the_fifteenth_unseen_set_does_not_fall_below_its_first_measure(language):
+    assert_floor(UNSEEN15, UNSEEN15_FIRST, language)
 
 
 def name_words(messages: list[dict]) -> set[str]:
@@ -2179,4 +2238,98 @@ def test_sign_ons_lists_relatives_and_places_named_after_people(text, scrubbed):
     relative in every language, a second Arabic name with "و" after a relative, two address
     shapes; places, feasts and peoples that are made of names stay (invented names and
     places, in both directions; none of them is in a labelled set)."""
+    assert scrub(text) == (text if scrubbed is None else scrubbed)
+
+
+@pytest.mark.parametrize(
+    "text, scrubbed",
+    [
+        # Names (recall): spoken Arabic names the vocabulary's shapes took for inflected words,
+        # after "اسمي", "باسم" and "أنا"; an article joined by a hyphen; a relative described
+        # after a name; Quechua ejectives; "llamante"; a titled name before Hausa "na".
+        ("اسمي حليمو اعبيدات، نازحة في مخيم الطويل", "اسمي [name] [name]، نازحة في مخيم الطويل"),
+        ("باسم اسليمه اعمينات.", "باسم [name] [name]."),
+        ("أنا زعيفه، مطلقة، وعندي ثلاث بنات", "أنا [name]، مطلقة، وعندي ثلاث بنات"),
+        ("أنا تعبانه، ما في شغل", None),
+        ("Mon oncle Al-Moukhtaribi est malade", "Mon oncle [name]-[name] est malade"),
+        ("Wabekonu, mi nieto de 6 años, está enfermo", "[name], mi nieto de 6 años, está enfermo"),
+        ("Chimaltepec, mi pueblo, está lejos", None),
+        ("mi abuelo k'allpani está enfermo", "mi abuelo [name] está enfermo"),
+        (
+            "Operadora: llamante Quispealaya Huamanñahui pide ayuda",
+            "Operadora: llamante [name] [name] pide ayuda",
+        ),
+        ("Malam Dakwom na makarantar Bukuru ya tafi", "Malam [name] na makarantar Bukuru ya tafi"),
+        ("Dr Kangkum na asibitin Jos ya taimaka", "Dr [name] na asibitin Jos ya taimaka"),
+        ("Mu 'yan Dauda ne", "Mu 'yan [name] ne"),
+        # Addresses: the number's own word before the house, a Peruvian jirón and its district.
+        (
+            "Vivo en Jr. Las Palmeras 512, San Juan de Lurigancho, sin agua.",
+            "Vivo en [address], sin agua.",
+        ),
+        (
+            "I live at No. 9 Tafawa Road, Kubwa, with my children.",
+            "I live at [address], with my children.",
+        ),
+        # Precision: where people are from or live, in spoken Arabic ("ف" alone is "in").
+        ("نحن من كيلولو، ما في ماي", None),
+        ("ساكنين ف اطويلة، الماي ماكو", None),
+        ("مستشفى الملك خالد فاكجوجت ما عنده دوا", None),
+        ("بمخيم مام كوران الخيم زينة", None),
+        # Spoken verbs and words: "كاع" (all), "عطشت" (went thirsty), "شتريد" (what do you
+        # want), "نشتغلو" (we work), "اللي" (who), "مسجون" (jailed) after a name.
+        ("الناس كاع عطشت", None),
+        ("ماكو شي بالسوق، شتريد نسوي؟", None),
+        ("نشتغلو فالسوق كل يوم", None),
+        ("ابن خالي جمعان مسجون من شهرين", "ابن خالي [name] مسجون من شهرين"),
+        ("الحاج حمدين اللي يبيع الخبز", "الحاج [name] اللي يبيع الخبز"),
+        # "عمري" (my age) before a number; the name after a relative still goes.
+        ("عمري ٤٢ سنة", None),
+        ("عمره ستة عشر سنة", None),
+        ("ابني عمري مريض", "ابني [name] مريض"),
+        # French: "à" in a clause after "dit que", the quarter's name after "chef de village
+        # de", "j'habite X", a town after a titled name, after an acronym, a block's site.
+        ("on nous a dit que la vaccination à Kabolo est annulée", None),
+        ("Le chef de village de Ngoulmendé dit que le puits est sec", None),
+        ("j'habite Tilla-Boro depuis 2019", None),
+        (
+            "Mme Nkoulou de Bertoua dit que le forage est cassé",
+            "Mme [name] de Bertoua dit que le forage est cassé",
+        ),
+        ("Le directeur du CSI de Tibiri refuse de nous recevoir", None),
+        (
+            "appelante Mme Zoungrana, Koupéla, signale un vol",
+            "appelante Mme [name], Koupéla, signale un vol",
+        ),
+        ("ici Tapsoba, bloc 7 Tougouri. Pas d'eau.", "ici [name], bloc 7 Tougouri. Pas d'eau."),
+        # Hausa and Swahili: from a place we came, "ne daga", a people, "da ke", "mai unguwa na".
+        ("Daga Kwande muka taho, babu abinci.", None),
+        ("ni mahauci ne daga Pankshin", None),
+        ("Su 'yan Tangale ne daga Billiri", None),
+        ("Asibitin Kwararru da ke Lafia ba ta da magani", None),
+        ("Mai unguwa na Kabong Tudu yana karbar kudi daga mutane, ba mu da abinci", None),
+        ("Huko Ifo Mbili maji hayapo", None),
+        ("Wanawake walikuja Muhoroni jana", None),
+        ("Hii SI HAKI kabisa", None),
+        # English: virtues said as such, a town after a camp, a feast after "since", a saint.
+        ("Peace and Faith is what we pray for", None),
+        ("Blessing to all the nurses", None),
+        ("I met Faith and Blessing at the clinic", "I met [name] and [name] at the clinic"),
+        ("Caller in Kawergosk camp, Darashakran. No water.", None),
+        ("no water since Eid, children sick", None),
+        ("Children sleep in St. Bakhita's school", None),
+        # Older false positives: a verb with its pronoun after a sign-on, a plural of a word.
+        ("hola, Yuldoria aquí, llámame al 0987 654 321", "hola, [name] aquí, llámame al [phone]"),
+        (
+            "Teachers, Nurses and Wanyonyi were not paid.",
+            "Teachers, Nurses and [name] were not paid.",
+        ),
+    ],
+)
+def test_spoken_arabic_names_towns_and_places_where_people_live(text, scrubbed):
+    """Round seventeen: spoken Arabic names ending as inflected words do, names joined to
+    an article by a hyphen or described as a relative; towns and sites after "ف", "من",
+    "à", "de", "da ke", "daga", a camp or a block; spoken Arabic verbs; virtues, feasts
+    and plurals of words (invented names and places, in both directions; none of them is in
+    a labelled set)."""
     assert scrub(text) == (text if scrubbed is None else scrubbed)
