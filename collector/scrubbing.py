@@ -703,6 +703,7 @@ def _names(text: str, keys: set[str]) -> list[Span]:
     _not_names(text, words, marked, keys)
     _ordinary_uses(text, words, marked, keys)
     _ages(text, words, marked)
+    _family_lists(text, words, marked)
     # "San José", "Port Louis", "Save the Children": places and organisations made of
     # names stay, unless they are the record's own names.
     kept = _protected(text, words)
@@ -715,6 +716,98 @@ def _names(text: str, keys: set[str]) -> list[Span]:
     _sign_off(text, words, marked, kept)
     _sign_on(text, words, marked, kept)
     return _name_spans(text, words, marked)
+
+
+# A relative or relatives, then their names in a list: "my wife X and kids Y, Z and W",
+# "watoto wangu ni X, Y na Z", "'ya'yana su ne X, Y da Z", "somos yo, X, Y y Z".
+_FAMILY_CUES = _by_first_word(
+    _phrase(p)
+    for p in (
+        _RELATIONS
+        + "|"
+        + """
+kids|children|sons|daughters|boys|girls|friends|brothers|sisters|mother in law|father in law
+enfants|filles|garçons|amis|frères|sœurs|soeurs|belle mère|beau père|moi
+hijos|hijas|niños|niñas|amigos|hermanos|hermanas|somos yo|yo
+watoto wangu|watoto|wanangu|wenzangu|wenzetu|ndugu zangu|marafiki zangu|wadogo zangu
+yayana|'ya'yana|ya'yana|ya yana|yan uwana|abokaina|abokanmu|yarana
+""".replace("\n", "|")
+    ).split("|")
+    if p.strip()
+)
+
+
+def _kin_name_lower(word: _Word, swahili: bool) -> bool:
+    """A lower-case word no vocabulary knows; shaped as a Swahili verb only outside Swahili
+    ("ma femme mukantwari": Kirundi names start as Swahili verbs do)."""
+    if word.capital or not word.text.isalpha():
+        return False
+    folded = word.folded
+    if any(folded in s for s in (_ordinary(), _vocabulary(), _RELATION_WORDS)):
+        return False
+    return not (swahili and _swahili_verb_shape(folded))
+
+
+def _family_members(text: str, words: list[_Word], j: int) -> list[int]:
+    """The list that starts at word j, ending with the member after "and": in "X, Y na Z,
+    hawajaandikishwa", the verb after the comma is no member."""
+    members = _list_at(text, words, j)
+    for n in range(1, len(members)):
+        if members[n] - members[n - 1] == 2:  # joined by "and"
+            return members[: n + 1]
+    return members[:1]  # "Hermano X, llamaste…": a list without "and" is no list
+
+
+# Numbers and words said of relatives, not their names: "watoto watano" (five children).
+_NOT_KIN_NAMES = _split("""and et y na da
+wawili watatu wanne watano wadogo wakubwa wengi wote wangu wako wake wetu wenu wao
+biyu uku hudu biyar shida""")
+
+# Between the relatives and the list: "are", "ni", "su ne", "sont", ":".
+_FAMILY_IS = _split("are is ni ndio su ne sont est son es")
+
+
+def _family_lists(text: str, words: list[_Word], marked: list[bool]) -> None:
+    """After a relative or a plural of relatives, every member of the list of names that
+    follows is a name unless a vocabulary knows it, in lower case too: "ma femme X et ma
+    fille Y", "wenzangu X, Y na Z". Safety first: the privacy risk is a family left whole."""
+    if _FAMILY_CUES.keys().isdisjoint(w.folded for w in words):
+        return
+    swahili = _swahili(words)
+    for i in range(len(words)):
+        if words[i].folded not in _FAMILY_CUES:
+            continue
+        length = _phrase_at(words, i, _FAMILY_CUES)
+        j = i + length
+        while j < len(words) and words[j].folded in _FAMILY_IS and j - i < 6:
+            j += 1
+        if not length or j >= len(words) or not _joined_loose(text, words[j - 1], words[j]):
+            continue
+        members = _family_members(text, words, j)
+        # One word alone counts after a relative ("my husband X") or "are", "ni", "su ne";
+        # not after "watoto", "yo", "moi" ("watoto watano": five children).
+        single = tuple(words[i : i + length]) and _phrase_at(words, i, _RELATION_PHRASES)
+        # "nous sommes trois: moi X, …": "moi" after a colon opens the family's list.
+        opens = words[i].folded == "moi" and text[: words[i].start].rstrip().endswith(":")
+        if len(members) == 1 and (j > i + length or not (single or opens)):
+            continue  # "mon enfant est malnutri": after "is", only a list
+        if len(members) == 1 and not _joined(text, words[j - 1], words[j]):
+            continue  # "Hermano, llamaste…": a comma after the relative
+        for k in members:
+            word = words[k]
+            if (
+                _is_arabic(word.text)
+                or word.folded in _FAMILY_CUES
+                or word.folded in _NOT_KIN_NAMES
+            ):
+                continue
+            lower = _kin_name_lower(word, swahili) and len(word.folded) >= 4  # not "ihu"
+            if len(members) == 1:
+                lower = lower and _lower_case_unknown(word)  # "mi hermano perdió…": a verb
+            if (lower or (word.capital and _name_shaped(word))) and not (
+                _town_not_name(word) or _group_word(word)
+            ):
+                marked[k] = True
 
 
 # "عمري ٣٥ سنة": "my age", "his age" before a number, not the name "عمري".
@@ -753,6 +846,7 @@ _SHORTHAND = _by_first_word(
 resp name|resp's name|respondent name|respondent's name|name of respondent|respondent
 hh head|hhh|household head|head of household|head of hh|hoh|caller name|caller's name
 caller|beneficiary|beneficiary name|name of beneficiary|interviewee
+poc|uasc|psn|bia|case of|person of concern|client
 nom du répondant|nom de l'enquêté|nom de l'enquêtée|chef de ménage|cheffe de ménage
 appelant|appelante|répondant|répondante|enquêté|enquêtée|bénéficiaire|responsable
 llamante|el llamante|la llamante
@@ -3287,6 +3381,12 @@ def _sign_on(text: str, words: list[_Word], marked: list[bool], kept: list[bool]
     if _is_arabic(words[p].text):
         _arabic_sign_on(text, words, marked, p)
         return
+    here = _signs_on_from(text, words, p)
+    if here and not kept[p] and _signs_on(words[p], words):
+        marked[p] = True  # "X from Y here.": the name, then where the writer is
+        for k in range(p + 2, here):
+            marked[k] = False  # the place
+        return
     for length in (1, 2):
         h = p + length
         if h >= len(words) or words[h].folded not in _HERE or words[h].capital:
@@ -3303,6 +3403,24 @@ def _sign_on(text: str, words: list[_Word], marked: list[bool], kept: list[bool]
             for k in run:
                 marked[k] = True
         return
+
+
+_FROM = _split("from de kutoka daga desde")
+
+
+def _signs_on_from(text: str, words: list[_Word], p: int) -> int:
+    """Word p opens "X from Y here", "X de Y ici", "X kutoka Y hapa": a place of one to
+    three words between "from" and "here", which ends its clause. The index of "here", or
+    0."""
+    if p + 3 >= len(words) or words[p + 1].folded not in _FROM:
+        return 0
+    for h in range(p + 3, min(p + 6, len(words))):
+        if words[h].folded in _HERE and not words[h].capital:
+            after = text[words[h].end : words[h + 1].start if h + 1 < len(words) else len(text)]
+            joined = all(_joined(text, words[k], words[k + 1]) for k in range(p, h))
+            ends = after.strip() == "" or after.strip()[:1] in tuple(",.!:;-–")
+            return h if joined and ends else 0
+    return 0
 
 
 def _signs_on(word: _Word, words: list[_Word]) -> bool:
@@ -5389,6 +5507,12 @@ _CONNECT = r"de\s+la|de|des|du|del|de\s+los|ya|wa|la|al|el"
 _NAME_WORD = r"[A-ZÀ-ÝƁƊƘƳ][\w'’.-]*|[\u0621-\u065f\u0670-\u06d3]+"  # not the Arabic comma
 _FLOOR = r"floor|étage|etage|piso|ghorofa|bene|الطابق|طابق"
 _CAPITALISED = r"[A-ZÀ-ÝƁƊƘƳ][\w'’-]*"
+_AREA = (
+    r"quartier|barrio|bairro|secteur|sector|colonia|urbanización|mtaa|kijiji|unguwar|unguwa|zone|"
+    r"zoni|fokontany|kata|"
+    r"estate|الحي|حي|محلة|حارة|حاره|"
+    rf"camp|kambi|sansanin|مخيم|{_BLOCK}"
+)
 _ADDRESS = re.compile(
     # "Plot 27 Kasanga Lane", "house 4, Moi Avenue": the house, then a named street
     rf"(?<![\w])(?i:{_HOUSE})\s+(?:(?i:{_NUMBER_WORD})\s*)?{_NUM}\s*[,،]?\s+"
@@ -5424,6 +5548,18 @@ _ADDRESS = re.compile(
     # "ببناية الخوري، الطابق التاني، …": a building named, then its floor or street
     rf"|(?<![\w])(?:ب|في\s+)?(?:بناية|عمارة|بناء)\s+[\u0621-\u064a]+"
     rf"(?=\s*[،,]\s*(?:{_FLOOR}|{_STREET}))"
+    # "Block 22 Road 4 House 11", "block 7, barabara ya 3, nyumba namba 14": a camp's grid
+    rf"|(?<![\w])(?i:{_BLOCK})\s+{_BLOCK_ID}\s*[,،]?\s*(?i:{_STREET})\s+(?:(?i:{_CONNECT})\s+)?"
+    rf"(?:(?i:{_NUMBER_WORD})\s*)?{_NUM}(?:\s*[,،]?\s*(?i:{_HOUSE})\s+(?:(?i:{_NUMBER_WORD})\s*)?{_NUM})?"
+    # "Rue 17, quartier X, maison 231": a numbered street, its quarter, the house
+    rf"|(?<![\w])(?i:{_STREET})\s+(?:(?i:{_NUMBER_WORD})\s*)?{_NUM}\s*[,،]\s*(?i:{_AREA})\s+"
+    rf"(?:{_NAME_WORD})(?:\s+{_CAPITALISED})?\s*[,،]\s*(?i:{_HOUSE})\s+(?:(?i:{_NUMBER_WORD})\s*)?{_NUM}"
+    # Mexican: "Calle 5a Norte #34", "Avenida 3 Poniente No. 12"
+    rf"|(?<![\w])(?i:calle|avenida|av|privada|andador)\.?\s+\d{{1,3}}[a-zA-Z]?"
+    rf"(?:\s+(?i:norte|sur|oriente|poniente|este|oeste|bis))*\s*(?:#|(?i:no\.?|núm\.?|num\.?))\s*\d{{1,5}}\b"
+    # Burundi and Rwanda: "colline X, commune Y", "cellule X, secteur Y"
+    rf"|(?<![\w])(?i:colline|cellule|umudugudu)\s+{_CAPITALISED}\s*[,،]\s*"
+    rf"(?i:commune|secteur|district|province)\s+{_CAPITALISED}"
     # "house number 12", "nyumba namba 45", "gida mai lamba 7", "منزل رقم 5"
     rf"|(?<![\w])(?i:{_HOUSE})\s+(?:(?i:{_NUMBER_WORD})\s*)?{_NUM}",
     re.UNICODE,
@@ -5434,12 +5570,6 @@ _ADDRESS = re.compile(
 # الطابق الثالث"), the street ("Lamba 12, Titin Kurmi"), the quarter ("…, barrio La
 # Ermita", "…, حي الميدان") and the town ("…, Gwale, Kano"): with the house number they
 # point at one door, so they go with it.
-_AREA = (
-    r"quartier|barrio|bairro|secteur|sector|colonia|urbanización|mtaa|kijiji|unguwar|unguwa|zone|"
-    r"zoni|fokontany|kata|"
-    r"estate|حي|محلة|حارة|حاره|"
-    rf"camp|kambi|sansanin|مخيم|{_BLOCK}"
-)
 _ADDRESS_MORE = re.compile(
     # "Calle 7 # 12-45 barrio La Playita": the quarter also with no comma before it
     rf"\s+(?i:{_AREA})\s+(?:(?i:{_CONNECT})\s+)?(?:{_NAME_WORD})(?:\s+{_CAPITALISED})?"
@@ -5458,7 +5588,8 @@ _ADDRESS_MORE = re.compile(
 _NUMBER_BEFORE = re.compile(r"(?<![\w])(?i:no\.?|n°|nº|number|numéro|numero|número)\s*$")
 # "Bairro Cariacó, Rua 5, …", "محلة ٩٠٦، زقاق ١٤، …": the quarter before the street.
 _ADDRESS_BEFORE = re.compile(
-    rf"(?<![\w])(?i:{_AREA})\s+(?:(?:{_NAME_WORD})(?:\s+{_CAPITALISED})?|{_NUM})\s*[,،]\s*$"
+    # "مخيم X، الحي Y، بناية Z": the camp and its quarter before the building, up to three
+    rf"(?:(?<![\w])(?i:{_AREA})\s+(?:(?:{_NAME_WORD})(?:\s+(?:{_NAME_WORD}))?|{_NUM})\s*[,،]\s*){{1,3}}$"
 )
 
 
@@ -5475,6 +5606,9 @@ def _addresses(text: str) -> list[Span]:
             if not more:
                 break
             end = more.end()
+        # What follows goes on to the sentence's end, not past it ("colonia X. Gracias").
+        stop = re.search(r"[.!?]\s", text[match.end() : end])
+        end = match.end() + stop.start() if stop else end
         value = text[start:end].rstrip(" ,.،")
         spans.append(Span(start, start + len(value), "address"))
     return spans

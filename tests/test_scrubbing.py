@@ -761,6 +761,31 @@ def test_the_fifteenth_unseen_set_does_not_fall_below_its_first_measure(language
     assert_floor(UNSEEN15, UNSEEN15_FIRST, language)
 
 
+# Measured on the fifteenth unseen set after round eighteen, which studied its misses
+# (families listed after a relative, case-note abbreviations, "X from Y here", camp
+# addresses; docs/benchmarks.md): names 97.7% recall, 72.4% precision; its seven addresses
+# found. Precision is below the goal, so this set is not among the studied sets.
+UNSEEN15_AFTER = {
+    "ar": (27, 31, 27, 43),
+    "en": (41, 42, 42, 70),
+    "es": (40, 40, 40, 48),
+    "fr": (39, 39, 39, 52),
+    "ha": (33, 33, 33, 45),
+    "sw": (31, 31, 31, 35),
+}
+
+
+@pytest.mark.parametrize("language", sorted(LANGUAGES))
+def test_the_fifteenth_unseen_set_does_not_fall_below_what_was_measured(language):
+    assert_floor(UNSEEN15, UNSEEN15_AFTER, language)
+
+
+def test_the_fifteenth_unseen_set_addresses_are_all_found():
+    counts = scrub_bench.score(scrub_bench.load(UNSEEN15))["counts"]
+    addresses = by(counts, 1)["address"]
+    assert addresses["recalled"] == addresses["labelled"] >= 7, addresses
+
+
 def name_words(messages: list[dict]) -> set[str]:
     return {
         word.casefold()
@@ -2332,4 +2357,82 @@ def test_spoken_arabic_names_towns_and_places_where_people_live(text, scrubbed):
     "à", "de", "da ke", "daga", a camp or a block; spoken Arabic verbs; virtues, feasts
     and plurals of words (invented names and places, in both directions; none of them is in
     a labelled set)."""
+    assert scrub(text) == (text if scrubbed is None else scrubbed)
+
+
+@pytest.mark.parametrize(
+    "text, scrubbed",
+    [
+        # Recall: a family listed after a relative or a plural of relatives, in lower case too.
+        (
+            "please help my wife selamawit and kids yonatan, biniam and saron, no food",
+            "please help my wife [name] and kids [name], [name] and [name], no food",
+        ),
+        (
+            "watoto wangu ni nshimirimana, irakoze na ndayishimiye, hawana viatu",
+            "watoto wangu ni [name], [name] na [name], hawana viatu",
+        ),
+        (
+            "'ya'yana su ne gambo, yelwa da kande, basu da lafiya",
+            "'ya'yana su ne [name], [name] da [name], basu da lafiya",
+        ),
+        (
+            "nous sommes quatre: moi habonimana, ma femme niyonsaba et ma fille kaneza, à la rue",
+            "nous sommes quatre: moi [name], ma femme [name] et ma fille [name], à la rue",
+        ),
+        (
+            "somos yo, yeison, marlenis y dayana, no tenemos dónde dormir",
+            "somos yo, [name], [name] y [name], no tenemos dónde dormir",
+        ),
+        (
+            "Nimefika na wenzangu nzeyimana, bukuru na ciza, tunaomba msaada",
+            "Nimefika na wenzangu [name], [name] na [name], tunaomba msaada",
+        ),
+        (
+            "my husband tafari and my mother in law zewditu are sick",
+            "my husband [name] and my mother in law [name] are sick",
+        ),
+        # ...but numbers, words said of relatives and a lone word after "is" stay.
+        ("nina watoto watano na hatuna chakula", None),
+        ("mon enfant est malnutri depuis un mois", None),
+        ("mi hermano, tranquilo, ya llegó", None),
+        ("my kids are hungry and sick", None),
+        # Case notes: the person after a protection abbreviation.
+        (
+            "Case note: PoC Tsegay Woldemichael Haile reports threats.",
+            "Case note: PoC [name] [name] [name] reports threats.",
+        ),
+        (
+            "Case note: UASC Yemane Kidane, 15, held with adults.",
+            "Case note: UASC [name] [name], 15, held with adults.",
+        ),
+        ("Case note: PoC transferred to the hospital on Monday.", None),
+        # A name that signs on before "from X here".
+        (
+            "Mehret from Kasarani here. The water is dirty.",
+            "[name] from Kasarani here. The water is dirty.",
+        ),
+        ("Greetings from Kakuma here, all is well.", None),
+        # Camp addresses: blocks, roads, houses; hills and communes; streets and quarters.
+        ("I live Block 31 Road 6 House 2, no light", "I live [address], no light"),
+        (
+            "naishi block 12, barabara ya 5, nyumba namba 40, choo kimejaa",
+            "naishi [address], choo kimejaa",
+        ),
+        ("Adresse : Rue 8, quartier Kabezi, maison 12. Merci", "Adresse : [address]. Merci"),
+        ("Vivo en Calle 9a Poniente #71, colonia El Retiro. Gracias", "Vivo en [address]. Gracias"),
+        ("née en 1988, colline Gisenyi, commune Rumonge.", "née en 1988, [address]."),
+        (
+            "عنواني: مخيم البداوي، الحي الغربي، بناية سلامة، الطابق الثالث. شكرا",
+            "عنواني: [address]. شكرا",
+        ),
+        ("block 5 is far from the road", None),
+    ],
+)
+def test_families_case_notes_and_camp_addresses(text, scrubbed):
+    """Round eighteen: every member of a list of names after a relative or a plural of
+    relatives, in lower case too; the person after a case-note abbreviation ("PoC",
+    "UASC"); a name signing on before "from X here"; camp addresses of blocks, roads and
+    houses, hills and communes, streets and quarters (invented names and places, in both
+    directions; none of them is in a labelled set)."""
     assert scrub(text) == (text if scrubbed is None else scrubbed)
