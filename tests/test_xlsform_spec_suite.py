@@ -36,6 +36,10 @@ from support import PIN, LiveHub, need_tool, query
 
 ROOT = Path(__file__).resolve().parent.parent
 SPEC = ROOT / "tests" / "fixtures" / "xlsforms" / "spec"
+# 460 quick tests that add half a minute of processor time: the full suite and CI run
+# them; the quick loop (-m "not slow") leaves them out. Run this file after changing the
+# XLSForm reader, the expressions or the pages.
+pytestmark = pytest.mark.slow
 MANIFEST = json.loads((SPEC / "manifest.json").read_text("utf-8"))["forms"]
 TAKEN = [entry for entry in MANIFEST if "refused" not in entry]
 REFUSED = [entry for entry in MANIFEST if "refused" in entry]
