@@ -20,6 +20,7 @@ from babel import Locale, UnknownLocaleError
 from flask_babel import gettext
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, pre_load, validate
 
+from .clock import parse_iso
 from .db import write_transaction
 from .forms import LOCALE_PATTERN
 from .security_log import log_event
@@ -268,7 +269,7 @@ def make_file(contacts: list[dict], private_key, issued_at: str) -> bytes:
 
 def _time(text) -> datetime | None:
     try:
-        found = datetime.fromisoformat(str(text).replace("Z", "+00:00"))
+        found = parse_iso(str(text))
     except ValueError:
         return None
     return found if found.tzinfo is not None else None
@@ -279,6 +280,7 @@ def verified_file(data: bytes, enrolled_fingerprint: str | None) -> dict:
     with (`enrolled_fingerprint`, confirmed by its operator); ContactsFileRefused else."""
     from . import device_keys
     from .protocol import ProtocolError, loads_json
+    from .sync_client import same_fingerprint
 
     if not enrolled_fingerprint:
         raise ContactsFileRefused(
@@ -307,7 +309,7 @@ def verified_file(data: bytes, enrolled_fingerprint: str | None) -> dict:
             gettext("This help contacts file is not signed: nothing was changed.")
         )
     found = device_keys.fingerprint_of(envelope.get("server_public_key"))
-    if found is None or _plain(found) != _plain(enrolled_fingerprint):
+    if found is None or not same_fingerprint(found, enrolled_fingerprint):
         raise ContactsFileRefused(
             gettext(
                 "This help contacts file was written by another server (fingerprint "
@@ -333,10 +335,6 @@ def verified_file(data: bytes, enrolled_fingerprint: str | None) -> dict:
             gettext("This help contacts file cannot be read: nothing was changed.")
         )
     return envelope
-
-
-def _plain(fingerprint: str) -> str:
-    return "".join(str(fingerprint).split()).upper()
 
 
 def import_file(db, data: bytes, enrolled_fingerprint: str | None) -> int | None:

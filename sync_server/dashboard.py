@@ -86,15 +86,19 @@ def current_boundaries(view: str, by: str | None):
     if by != "area" or view not in BY_ID:
         return None
     found = maps.published_boundaries(get_store())
-    asked = request.args.get("boundaries")
-    if asked:
-        chosen = next((b for b in found if b.key == asked), None)
-        if chosen is None:
-            abort(404)
-    else:
-        own = [b for b in found if b.form_id == BY_ID[view].form]
-        chosen = (own or found)[0] if found else None
+    chosen = chosen_boundaries(found, view)
+    if chosen is None and request.args.get("boundaries"):
+        abort(404)
     return found, chosen
+
+
+def chosen_boundaries(found: list, view: str):
+    """The file asked for (?boundaries=form/file) among `found`, else the indicator's
+    form's, else the first; None when the one asked for is not there, or there is none."""
+    asked = request.args.get("boundaries")
+    own = [b for b in found if b.form_id == BY_ID[view].form]
+    wanted = [b for b in found if b.key == asked] if asked else own or found
+    return wanted[0] if wanted else None
 
 
 def map_svg(result, title, boundaries) -> str:
@@ -420,11 +424,7 @@ def indicator_map_api(indicator_id: str):
         return refusal
     if indicator_id not in BY_ID:
         return _api_error(404, "unknown_indicator", f"No indicator {indicator_id}.")
-    found = maps.published_boundaries(get_store())
-    asked = request.args.get("boundaries")
-    own = [b for b in found if b.form_id == BY_ID[indicator_id].form]
-    wanted = [b for b in found if b.key == asked] if asked else own or found
-    chosen = wanted[0] if wanted else None
+    chosen = chosen_boundaries(maps.published_boundaries(get_store()), indicator_id)
     if chosen is None:
         return _api_error(404, "no_boundaries", "No published form carries that boundaries file.")
     result = compute(get_store().db, indicator_id, by="area", k=current_app.config["SUPPRESSION_K"])

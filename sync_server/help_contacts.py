@@ -13,7 +13,7 @@ import csv
 import io
 import re
 from collections import Counter
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
@@ -21,6 +21,7 @@ from flask_babel import get_locale, gettext
 from marshmallow import ValidationError
 
 from collector import help_contacts as contacts
+from collector.clock import parse_iso, wall_clock
 from collector.forms import builtin_forms
 
 from .auth import role_required
@@ -377,13 +378,10 @@ def import_plan(listed: list[dict], wanted: list[dict], replace: bool) -> tuple[
 def _issue_time(store) -> str:
     """Now, to the microsecond, and always after the last file written (a clock set back
     must not make a new file look older than one a laptop already has)."""
-    now = datetime.now(UTC)
-    last = store.one("SELECT max(detail) AS at FROM audit WHERE action = ?", [FILE_WRITTEN])
-    if last and last["at"]:
-        now = max(
-            now,
-            datetime.fromisoformat(last["at"].replace("Z", "+00:00")) + timedelta(microseconds=1),
-        )
+    now = wall_clock()
+    last = store.latest_audit_detail(FILE_WRITTEN)
+    if last:
+        now = max(now, parse_iso(last) + timedelta(microseconds=1))
     return now.isoformat(timespec="microseconds").replace("+00:00", "Z")
 
 

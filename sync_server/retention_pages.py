@@ -47,7 +47,7 @@ def form_rows(store) -> list[dict]:
                 "held": held.get(form_id, 0),
                 "period": period,
                 "due": (
-                    len(store.uuids_received_before(form_id, cutoff(period["days"], now)))
+                    store.count_received_before(form_id, cutoff(period["days"], now))
                     if period
                     else None
                 ),
@@ -114,13 +114,10 @@ def _whole_number(text: str) -> int:
 # -- removing now ----------------------------------------------------------------------------
 
 
-def _chosen(args) -> tuple[str, str, list[str]]:
-    """(form, day, the records of the form last received before that day) from a request's
-    fields; RetentionError for an unknown form or a day that is not one."""
-    store = get_store()
-    form_id = checked_form(store, args.get("form", ""))
-    day = checked_day(args.get("before", ""))
-    return form_id, day, store.uuids_received_before(form_id, day)
+def _chosen(args) -> tuple[str, str]:
+    """(form, day) from a request's fields; RetentionError for an unknown form or a day
+    that is not one."""
+    return checked_form(get_store(), args.get("form", "")), checked_day(args.get("before", ""))
 
 
 @bp.route("/remove")
@@ -128,22 +125,23 @@ def _chosen(args) -> tuple[str, str, list[str]]:
 def confirm_removal():
     """What a removal by form and day would take, before anything is removed."""
     try:
-        form_id, day, uuids = _chosen(request.args)
+        form_id, day = _chosen(request.args)
     except RetentionError as error:
         return index_page(400, str(error))
-    return render_template("retention_confirm.html", form_id=form_id, day=day, count=len(uuids))
+    count = get_store().count_received_before(form_id, day)
+    return render_template("retention_confirm.html", form_id=form_id, day=day, count=count)
 
 
 @bp.route("/remove", methods=("POST",))
 @role_required("admin")
 def remove():
     try:
-        form_id, day, uuids = _chosen(request.form)
+        form_id, day = _chosen(request.form)
     except RetentionError as error:
         return index_page(400, str(error))
-    done = remove_records(
-        get_store(), uuids, g.user["name"], f"received before {day}", _data_dir(), day
-    )
+    store = get_store()
+    uuids = store.uuids_received_before(form_id, day)
+    done = remove_records(store, uuids, g.user["name"], f"received before {day}", _data_dir(), day)
     flash(_removed_message(done.total))
     return redirect(url_for("retention.index"))
 

@@ -1789,6 +1789,11 @@ class Store:
             f"SELECT count(*) FROM records WHERE {clauses}", list(where.values())
         ).fetchone()[0]
 
+    def latest_audit_detail(self, action: str) -> str | None:
+        """The greatest detail of the audit entries of `action` (a time, for some), or None."""
+        row = self.one("SELECT max(detail) AS detail FROM audit WHERE action = ?", [action])
+        return row["detail"] if row else None
+
     def log(
         self, actor: str, action: str, detail: str | None = None, account: str | None = None
     ) -> None:
@@ -2182,6 +2187,14 @@ class Store:
                 "SELECT form_id, count(DISTINCT uuid) FROM records GROUP BY form_id"
             ).fetchall()
         }
+
+    def count_received_before(self, form_id: str, before: str) -> int:
+        """How many records `uuids_received_before` gives, without reading them."""
+        return self.db.execute(
+            "SELECT count(*) FROM (SELECT uuid FROM records WHERE form_id = ? GROUP BY uuid"
+            " HAVING max(received_at) < ?) AS due",
+            [form_id, before],
+        ).fetchone()[0]
 
     def uuids_received_before(self, form_id: str, before: str) -> list[str]:
         """The records of a form the server last received anything of before `before`
