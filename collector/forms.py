@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass, replace
 from functools import cached_property, lru_cache
 from importlib import resources
+from itertools import groupby
 from typing import Any
 
 from marshmallow import (
@@ -121,6 +122,9 @@ LOCALE_PATTERN = re.compile(r"^[a-z]{2,3}(_[A-Za-z0-9]{2,8})?$")
 # A repeat's instances on one record at most: a typo in a repeat_count cannot make a
 # page of a thousand copies, nor a record too large to sync.
 MAX_INSTANCES = 50
+# The appearance a group inside a page keeps (each page is one screen anyway): export
+# writes it back.
+GROUP_APPEARANCES = ("field-list",)
 # Prompts in sound and picture beside a question or a choice (the XLSForm media columns
 # `audio`, `image`, `big-image`, `video`): kind → file name per language. The files travel
 # with the form but never inside its JSON (a recording is large): `media_files` names each
@@ -250,6 +254,21 @@ class RangeParameters(Schema):
     step = fields.Integer(load_default=1, validate=validate.Range(min=1))
 
 
+class GroupSchema(Schema):
+    """A group inside a section or a repeat (an XLSForm's group in a group), as each of its
+    questions carries it: its label heads its questions on the page, and export writes it
+    back around them, so the data paths stay the form's. Its relevance is already in each
+    question's `relevant`; it is kept here for export only."""
+
+    class Meta:
+        unknown = RAISE
+
+    name = fields.String(required=True, validate=validate.Regexp(FIELD_NAME_PATTERN))
+    label = TranslatedText()
+    relevant = fields.String(validate=check_expression)
+    appearance = fields.String(validate=validate.OneOf(GROUP_APPEARANCES))
+
+
 class QuestionSchema(Schema):
     class Meta:
         unknown = RAISE
@@ -304,6 +323,8 @@ class QuestionSchema(Schema):
     media = prompt_field()
     # The property of the form's entity (see EntitySchema) this answer is saved to.
     save_to = fields.String(validate=lambda name: check_property_name(name))
+    # The groups inside its section or repeat the question sits in, outermost first.
+    groups = fields.List(fields.Nested(GroupSchema), validate=validate.Length(min=1))
 
     @validates_schema
     def check_type_options(self, data, **kwargs):
@@ -701,6 +722,7 @@ def _reference_errors(data: dict) -> list[str]:
                     question.get("constraint"),
                     question.get("calculation"),
                     question.get("trigger"),
+                    *(group.get("relevant") for group in question.get("groups", ())),
                 ],
             ):
                 errors += _unknown_references(where, expr, seen)
@@ -1011,6 +1033,41 @@ class Question:
         return self.type in INPUT_TYPES and not self.get("read_only")
 
 
+@dataclass(frozen=True)
+class GroupRun:
+    """Questions in a row that sit in the same inner group (GroupSchema), the groups inside
+    it included: what a page draws under the group's label, and export between its rows."""
+
+    group: dict
+    children: list  # questions and GroupRuns, in form order
+
+    @property
+    def questions(self) -> list:
+        """Every question of the run, at any depth."""
+        return [q for child in self.children for q in _questions_of(child)]
+
+
+def _questions_of(item) -> list:
+    return item.questions if isinstance(item, GroupRun) else [item]
+
+
+def in_groups(questions: list, depth: int = 0) -> list:
+    """Questions of a page in form order (Question objects, or their definitions), each run
+    of questions in the same inner group gathered in a GroupRun, at every depth."""
+    items: list = []
+    for group, run in groupby(questions, lambda q: _group_at(q, depth)):
+        if group is None:
+            items.extend(run)
+        else:
+            items.append(GroupRun(group, in_groups(list(run), depth + 1)))
+    return items
+
+
+def _group_at(question, depth: int) -> dict | None:
+    groups = question.get("groups") or ()
+    return groups[depth] if depth < len(groups) else None
+
+
 class FormDefinition:
     """A validated form definition with the lookups pages need."""
 
@@ -1230,6 +1287,7 @@ class FormDefinition:
                 for key in ("label", "hint", "required_message", "constraint_message"):
                     if key in q:
                         yield q[key]
+                yield from (group["label"] for group in q.get("groups", ()) if "label" in group)
         for choice_list in self.data["choices"].values():
             for choice in choice_list:
                 yield choice["label"]

@@ -37,6 +37,7 @@ from .forms import (
     EXTERNAL_CHOICES,
     FIELD_NAME_PATTERN,
     FORM_ID_PATTERN,
+    GROUP_APPEARANCES,
     HIERARCHIES,
     LOCALE_PATTERN,
     MAX_DATA_BYTES,
@@ -51,10 +52,12 @@ from .forms import (
     PROMPT_KINDS,
     FormDefinition,
     FormError,
+    GroupRun,
     check_metadata_rule,
     check_privacy_rule,
     check_property_name,
     data_size,
+    in_groups,
     instance_key_clashes,
     instance_names,
     load_form,
@@ -1322,10 +1325,14 @@ class _Converter:
             if stack[owner].get("split"):
                 self.continue_group(stack[owner], row)
             section, rows = stack[owner]["section"], stack[owner]["rows"]
-            # A nested group's relevance carries over to each of its questions.
+            # A nested group's relevance carries over to each of its questions, which also
+            # keep the groups themselves (the page's headings, export's rows).
             parts = [f["relevant"] for f in stack[owner + 1 :] if f["relevant"]]
             if parts:
                 spec["relevant"] = _all_of([*parts, spec.get("relevant")])
+            groups = [f["group"] for f in stack[owner + 1 :] if f.get("group")]
+            if groups:
+                spec["groups"] = groups
         else:
             if self.loose is None:
                 self.loose = {"name": None, "label": None, "questions": [], "ungrouped": True}
@@ -1354,7 +1361,7 @@ class _Converter:
         if relevant:
             self.expressions.append((row.number, relevant_header, relevant))
         appearance, appearance_header = row.cell("appearance")
-        if appearance and appearance.lower() != "field-list":
+        if appearance and appearance.lower() not in GROUP_APPEARANCES:
             self.at(row, "ignored_appearance/group", appearance_header, value=appearance)
         frame = {
             "kind": kind,
@@ -1414,8 +1421,9 @@ class _Converter:
 
     def nested(self, row: _Row, frame: dict, stack: list) -> bool:
         """A repeat too deep in repeats (refused) or a group in a group or repeat (its
-        questions join the page around it): True when the row opens no page of its own. A
-        repeat inside a repeat opens its own section, drawn inside the outer one's instances."""
+        questions join the page around it, each carrying the group): True when the row
+        opens no page of its own. A repeat inside a repeat opens its own section, drawn
+        inside the outer one's instances."""
         name, kind = frame["name"], frame["kind"]
         outer = [f for f in stack if f["kind"] == "repeat"]
         if kind == "repeat" and len(outer) >= MAX_REPEAT_DEPTH:
@@ -1429,15 +1437,27 @@ class _Converter:
                 max=MAX_REPEAT_DEPTH,
             )
         elif stack and kind == "group":
-            owner = stack[_owner(stack)]
-            key = "nested_group/repeat" if owner["kind"] == "repeat" else "nested_group"
-            if frame["relevant"]:
-                key += "_relevant" if key.endswith("repeat") else "/relevant"
-            self.at(row, key, frame["header"], name=name, outer=owner["name"])
+            frame["group"] = self.inner_group(row, frame)
         else:
             return False
         stack.append(frame)
         return True
+
+    def inner_group(self, row: _Row, frame: dict) -> dict | None:
+        """A group inside a group or a repeat as its questions carry it (forms.GroupSchema);
+        None without a name (refused as such)."""
+        if frame["name"] is None:
+            return None
+        group: dict = {"name": frame["name"]}
+        label = self.texts(row, "label")
+        if label:
+            group["label"] = label
+        if frame["relevant"]:
+            group["relevant"] = frame["relevant"]
+        appearance, _ = row.cell("appearance")
+        if appearance and appearance.lower() in GROUP_APPEARANCES:
+            group["appearance"] = appearance.lower()
+        return group
 
     def open_section(self, row: _Row, frame: dict, stack: list, repeat_count: str | None):
         name, kind, relevant = frame["name"], frame["kind"], frame["relevant"]
@@ -2756,9 +2776,12 @@ def _survey_sheet(form: FormDefinition, languages: _Languages) -> list[list[Any]
     question_names = set(form.questions) | set(form.repeats)
     taken = set(question_names) | set(form.data.get("choices", {}))
 
+    def questions(section: dict) -> list[list]:
+        return _question_rows(in_groups(section["questions"]), header, cells, sources)
+
     def write(section: dict) -> None:
         if section.get("ungrouped"):  # questions outside any group stay so: same data paths
-            survey.extend(_question_cells(q, header, cells, sources) for q in section["questions"])
+            survey.extend(questions(section))
             return
         group = section["name"]
         repeat = bool(section.get("repeat"))
@@ -2784,7 +2807,7 @@ def _survey_sheet(form: FormDefinition, languages: _Languages) -> list[list[Any]
                 cells,
             )
         )
-        survey.extend(_question_cells(q, header, cells, sources) for q in section["questions"])
+        survey.extend(questions(section))
         # A repeat inside this one: inside it, after its questions (the same data paths).
         for inner in form.children.get(section["name"], []) if repeat else []:
             write(form.section(inner))
@@ -2883,6 +2906,39 @@ def _prompt_row(item: dict, header: list[str]) -> list[str | None]:
     return [cells.get(h) for h in header if h.split("::")[0] in PROMPT_KINDS]
 
 
+def _question_rows(items: list, header: list[str], cells, sources: dict) -> list[list]:
+    """The rows of a page's questions (forms.in_groups), each inner group's `begin group`
+    (its label, relevant and appearance) and `end group` around its own, at every depth."""
+    rows = []
+    for item in items:
+        if not isinstance(item, GroupRun):
+            rows.append(_question_cells(item, header, cells, sources))
+            continue
+        group = item.group
+        plain = {key: group.get(key) for key in ("name", "relevant", "appearance")}
+        rows.append(
+            _row_in(header, {"type": "begin group", **plain}, {"label": group.get("label")}, cells)
+        )
+        rows += _question_rows(item.children, header, cells, sources)
+        rows.append(["end group"])
+    return rows
+
+
+def _own_relevant(q: dict) -> str | None:
+    """The question's own relevance: the import joined its inner groups' to it (_all_of),
+    and their `begin group` rows say theirs again."""
+    relevant = q.get("relevant")
+    parts = [group["relevant"] for group in q.get("groups", ()) if group.get("relevant")]
+    if not parts or relevant is None:
+        return relevant
+    if relevant == _all_of(parts):
+        return None
+    prefix = "".join(f"({part}) and " for part in parts) + "("
+    if relevant.startswith(prefix) and relevant.endswith(")"):
+        return relevant[len(prefix) : -1]
+    return relevant  # changed by hand since: said twice is still right
+
+
 def _question_cells(q: dict, header: list[str], cells, sources: dict) -> list:
     kind = q["type"]
     source = sources.get(q.get("choices"))
@@ -2908,7 +2964,7 @@ def _question_cells(q: dict, header: list[str], cells, sources: dict) -> list:
             "type": kind,
             "name": q.get("xlsform_name", q["name"]),
             "required": "yes" if q.get("required") else None,
-            "relevant": q.get("relevant"),
+            "relevant": _own_relevant(q),
             "constraint": export_constraint(q),
             "appearance": q.get("appearance"),
             "parameters": (

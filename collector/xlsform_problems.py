@@ -856,37 +856,6 @@ CATALOGUE: dict[str, tuple[str, Render]] = {
             **a,
         ),
     ),
-    "nested_group/repeat": (
-        WARNING,
-        lambda a: gettext(
-            "The group '%(name)s' is inside the repeat '%(outer)s': its questions are asked in "
-            "each instance.",
-            **a,
-        ),
-    ),
-    "nested_group/repeat_relevant": (
-        WARNING,
-        lambda a: gettext(
-            "The group '%(name)s' is inside the repeat '%(outer)s': its questions are asked in "
-            "each instance and keep its relevance.",
-            **a,
-        ),
-    ),
-    "nested_group": (
-        WARNING,
-        lambda a: gettext(
-            "The group '%(name)s' is inside the group '%(outer)s': its questions join that page.",
-            **a,
-        ),
-    ),
-    "nested_group/relevant": (
-        WARNING,
-        lambda a: gettext(
-            "The group '%(name)s' is inside the group '%(outer)s': its questions join that page "
-            "and keep its relevance.",
-            **a,
-        ),
-    ),
     "split_group": (
         WARNING,
         lambda a: gettext(

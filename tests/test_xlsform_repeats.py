@@ -81,8 +81,7 @@ def xform_of(path: Path) -> str:
 def test_household_roster_imports_its_repeat():
     result = read_xlsform(ROSTER)
     assert result.errors == [], [str(p) for p in result.errors]
-    assert problems(result.warnings) == {("nested_group", "survey", 12, "type")}
-    assert "inside the repeat 'members'" in result.warnings[0].message
+    assert problems(result.warnings) == set()
     form = result.form
     assert result.ok and load_form(result.definition).to_json() == form.to_json()
     assert (form.form_id, form.version, form.default_language) == (
@@ -247,10 +246,8 @@ def test_groups_inside_a_repeat_join_it_with_their_relevance():
         == "(${age} >= 15) and (${works} = 'yes') and (position(..) < 3)"
     )
     assert form.questions["done"].get("relevant") is None
-    assert problems(result.warnings) == {
-        ("nested_group", "survey", 5, "type"),
-        ("nested_group", "survey", 7, "type"),
-    }
+    assert [g["name"] for g in form.questions["job_title"].groups] == ["work", "job"]
+    assert problems(result.warnings) == set()
 
 
 def test_a_repeat_inside_a_group_is_its_own_page():
@@ -311,10 +308,8 @@ def test_a_repeat_inside_a_group_is_its_own_page():
     assert form.sections[2]["label"] == {"en": "Household"}
     assert form.questions["inner_after"].relevant == "${n} > 0"
     assert form.questions["after"].get("relevant") is None
-    assert problems(result.warnings) == {
-        ("nested_group", "survey", 4, "type"),
-        ("split_group", "survey", 8, "type"),
-    }
+    assert form.questions["inner_after"].groups == [{"name": "inner", "relevant": "${n} > 0"}]
+    assert problems(result.warnings) == {("split_group", "survey", 8, "type")}
 
 
 def test_a_question_after_end_repeat_starts_a_new_page():
@@ -572,7 +567,7 @@ def test_repeats_round_trip_through_export(which, tmp_path):
     xform_of(path)  # pyxform converts it, without a warning
     back = read_xlsform(path)
     assert back.errors == [], [str(p) for p in back.errors]
-    assert {p.code for p in back.warnings} <= {"nested_group"}, [str(p) for p in back.warnings]
+    assert back.warnings == [], [str(p) for p in back.warnings]
     before, after = comparable(form), comparable(back.form)
     for section in after["sections"]:  # a group named like a question gets a suffix in ODK
         if not section["repeat"]:
