@@ -12,7 +12,7 @@ from markupsafe import Markup
 
 from . import repeats, validation
 from .clock import parse_iso
-from .forms import MAX_INSTANCES
+from .forms import MAX_INSTANCES, in_groups
 
 
 def status_label(status: str) -> str:
@@ -75,6 +75,7 @@ def init_app(app, site_name: Callable[[], str]) -> None:
         max_instances=MAX_INSTANCES,
         template_values=validation.template_values,
         key_parts=repeats.key_parts,
+        in_groups=in_groups,
         instance_count=lambda form, answers, repeat, outer: len(
             repeats.instances_at(form, answers or {}, repeat, outer)
         ),

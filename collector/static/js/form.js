@@ -232,6 +232,10 @@
         if (show && block.hasAttribute('data-choice-filter')) { offer(block, values); }
         if (show && block.hasAttribute('data-seed')) { reorder(block, values); }
       });
+      // A group inside the page: its heading only over questions shown, as the hub draws it.
+      Array.prototype.forEach.call(form.querySelectorAll('fieldset.group'), function (group) {
+        group.hidden = group.querySelector('.q[data-name]:not([hidden])') === null;
+      });
     }
   }
 
