@@ -3,8 +3,8 @@
 A chart is first laid out as a `Chart` (a list of shapes in pixel coordinates); the SVG
 and the PNG are two drawings of that one geometry, so they always agree. The SVG is the
 reference: it carries the text alternative and renders any script the browser has fonts
-for. The PNG uses Pillow's default font, which may not draw non-Latin labels (Arabic,
-Amharic...) and does not shape right-to-left text.
+for. The PNG writes with the server's own font, Arabic shaped and right to left
+(sync_server.png_text): Latin and Arabic letters; other scripts are not in that font.
 
 The SVG works under a Content-Security-Policy without 'unsafe-inline': no `style`
 attribute or element, no script, no event handler, nothing loaded from elsewhere; every
@@ -22,6 +22,7 @@ import re
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field, replace
 
+from . import png_text
 from .indicators import COMPLEMENT, COUNT, NOT_STATED, SHARE, Result
 
 __all__ = [
@@ -258,12 +259,14 @@ class Text:
         element.text = self.text
 
     def png(self, draw, s, fonts):
-        font = fonts(round(self.size * s))
         anchor = {"left": "ls", "right": "rs", "middle": "ms"}[self.align]
-        try:
-            draw.text((self.x * s, self.y * s), self.text, fill=self.fill, font=font, anchor=anchor)
-        except (TypeError, ValueError):  # a bitmap font (Pillow without FreeType) takes no anchor
-            draw.text((self.x * s, (self.y - self.size) * s), self.text, fill=self.fill, font=font)
+        draw.text(
+            (self.x * s, self.y * s),
+            png_text.display(self.text),
+            fill=self.fill,
+            font=fonts(round(self.size * s), self.bold),
+            anchor=anchor,
+        )
 
 
 # What a chart is made of: each shape mirrors itself and draws itself as SVG or PNG.
@@ -314,25 +317,15 @@ def render_svg(chart: Chart) -> str:
 
 
 def png(chart: Chart, scale: float = 1.0) -> bytes:
-    """The chart as PNG bytes, (width × scale) by (height × scale) pixels, drawn with Pillow.
-
-    Pillow's default font covers Latin text; other scripts may show as boxes (the SVG
-    is the reference for those).
-    """
-    from PIL import Image, ImageDraw, ImageFont
+    """The chart as PNG bytes, (width × scale) by (height × scale) pixels, drawn with Pillow
+    in the server's own font (sync_server.png_text)."""
+    from PIL import Image, ImageDraw
 
     size = (round(chart.width * scale), round(chart.height * scale))
     image = Image.new("RGB", size, "white")
     draw = ImageDraw.Draw(image, "RGBA")
-    fonts = {}
-
-    def font(pixels):
-        if pixels not in fonts:
-            fonts[pixels] = ImageFont.load_default(size=pixels)
-        return fonts[pixels]
-
     for shape in chart.shapes:
-        shape.png(draw, scale, font)
+        shape.png(draw, scale, png_text.font)
     out = io.BytesIO()
     image.save(out, format="PNG")
     return out.getvalue()

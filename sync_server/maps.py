@@ -26,6 +26,7 @@ from dataclasses import dataclass, field, replace
 
 from collector import locations
 
+from . import png_text
 from .charts import (
     FONT_SIZE,
     MUTED,
@@ -381,13 +382,15 @@ class AreaLabel(Text):
         )
 
     def png(self, draw, s, fonts):
-        font = fonts(round(self.size * s))
-        where = (self.x * s, self.y * s)
-        halo = {"stroke_width": max(1, round(1.5 * s)), "stroke_fill": PAPER}
-        try:
-            draw.text(where, self.text, fill=self.fill, font=font, anchor="ms", **halo)
-        except (TypeError, ValueError):  # a bitmap font takes no anchor
-            draw.text((self.x * s, (self.y - self.size) * s), self.text, fill=self.fill, font=font)
+        draw.text(
+            (self.x * s, self.y * s),
+            png_text.display(self.text),
+            fill=self.fill,
+            font=fonts(round(self.size * s), self.bold),
+            anchor="ms",
+            stroke_width=max(1, round(1.5 * s)),
+            stroke_fill=PAPER,
+        )
 
 
 def label_point(polygons: list) -> tuple[float, float, float, float] | None:
