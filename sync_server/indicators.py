@@ -369,13 +369,32 @@ def fact_values(uuid: str, form_id: str, collected, locale, answers: dict) -> li
 FACTS_LOCK = "indicator facts"
 
 
-def refresh_facts(db, uuids, latest: dict | None = None) -> None:
+@dataclass(frozen=True)
+class NewFacts:
+    """The facts of a revision computed before its batch's transaction (ingest): the row,
+    and the answers the survey design's units read."""
+
+    values: list
+    answers: dict
+
+
+def new_facts(record: dict) -> NewFacts:
+    """A received record's facts, from the answers it came with (no JSON read back)."""
+    answers = record["answers"]
+    values = fact_values(
+        record["uuid"], record["form_id"], record["collected"], record["locale"], answers
+    )
+    return NewFacts(values, answers)
+
+
+def refresh_facts(db, uuids, computed: dict | None = None) -> None:
     """Recompute the facts of these records from their newest revision, corrections applied.
 
     Runs inside the caller's transaction (ingest or correction), which locked the records:
     the facts never disagree with the records they summarize. A uuid with no stored record
-    loses its row. `latest`: {uuid: (form_id, collected, locale, answers JSON)} of records
-    whose newest revision the caller has just stored (ingest), so they are not read back.
+    loses its row. `computed`: {uuid: NewFacts} of records whose newest revision the caller
+    has just stored (ingest) and whose facts it computed before its transaction, so they are
+    not read back and the time the records are locked is spent writing, not computing.
 
     On PostgreSQL several batches do this at once: each one's own rows (facts, units) are
     its records'; the cubes' rows are shared, so their changes are gathered first and added
@@ -383,7 +402,7 @@ def refresh_facts(db, uuids, latest: dict | None = None) -> None:
     other only there, and never each for the other (no deadlock).
     """
     uuids = list(dict.fromkeys(uuids))
-    latest = latest or {}
+    computed = computed or {}
     db.lock(FACTS_LOCK, shared=True)
     designed, building = _design_cube_forms(db)
     gathered = db.dialect.name == "postgresql"
@@ -405,14 +424,17 @@ def refresh_facts(db, uuids, latest: dict | None = None) -> None:
             )
             db.execute(f"DELETE FROM facts WHERE uuid IN ({marks})", chunk)
             emptied.update(had)
-        rows = [(uuid, *latest[uuid]) for uuid in chunk if uuid in latest]
-        unknown = [uuid for uuid in chunk if uuid not in latest]
-        if unknown:
-            rows += db.execute(
+        ready = [computed[uuid] for uuid in chunk if uuid in computed]
+        unknown = [uuid for uuid in chunk if uuid not in computed]
+        rows = (
+            db.execute(
                 _LATEST_SQL + f" AND uuid IN ({', '.join('?' * len(unknown))})", unknown
             ).fetchall()
-        parsed: dict = {}
-        _insert(db, rows, parsed)
+            if unknown
+            else []
+        )
+        parsed: dict = {facts.values[0]: facts.answers for facts in ready}
+        _insert(db, rows, parsed, [facts.values for facts in ready])
         _cube_add(db, f"uuid IN ({marks})", chunk, +1, gathered)
         refresh_units(db, chunk, designed, parsed)
         _design_cube_add(db, designed, f"f.uuid IN ({marks})", chunk, +1, building, design_delta)
@@ -545,10 +567,11 @@ _INSERT_SQL = (
 )
 
 
-def _insert(db, rows, parsed: dict | None = None) -> None:
+def _insert(db, rows, parsed: dict | None = None, ready: list | None = None) -> None:
     """Insert facts for (uuid, form_id, collected, locale, answers JSON) rows, in batches;
-    `parsed`: filled with {uuid: its answers as read} (for the units, read once)."""
-    batch = []
+    `parsed`: filled with {uuid: its answers as read} (for the units, read once); `ready`:
+    rows of fact values computed already (NewFacts.values)."""
+    batch = list(ready or ())
     for uuid, form_id, collected, locale, text in rows:
         answers = _loads(text)
         if parsed is not None:

@@ -28,7 +28,7 @@ from collector.protocol import (
     result,
 )
 
-from . import access, designs, retention
+from . import access, designs, indicators, retention
 from .store import RecordWriter, Store, answers_json
 
 # A collection date this many days after the server's, or before it, is flagged (the
@@ -67,6 +67,8 @@ def ingest_batch(store: Store, device: dict, message: dict, source: str) -> tupl
         known_form(store, *which)
     # Each record's answers as stored, written once: its size, its row, the duplicate check.
     texts = [answers_json(r["answers"]) for r in records]
+    # Its indicator facts too: computed while no lock is held, written inside.
+    facts = {(r["uuid"], r["revision"]): indicators.new_facts(r) for r in records}
     with store.transaction():
         if store.batch_seen(batch_id):
             raise ProtocolError(
@@ -75,7 +77,7 @@ def ingest_batch(store: Store, device: dict, message: dict, source: str) -> tupl
                 409,
             )
         store.add_batch(batch_id, device["id"], len(records), source)
-        results = _store_records(store, device, batch_id, records, texts, versions)
+        results = _store_records(store, device, batch_id, records, texts, versions, facts)
         status = batch["device_status"]
         store.device_seen(device["id"], status["queued"], status["app_version"])
     # A design whose build was interrupted goes on: one step (transaction) per batch.
@@ -95,9 +97,16 @@ def ingest_batch(store: Store, device: dict, message: dict, source: str) -> tupl
 
 
 def _store_records(
-    store: Store, device: dict, batch_id: str, records: list[dict], texts: list[str], versions: set
+    store: Store,
+    device: dict,
+    batch_id: str,
+    records: list[dict],
+    texts: list[str],
+    versions: set,
+    facts: dict,
 ) -> list[dict]:
-    """Check and store a batch's records, inside its transaction; each one's result."""
+    """Check and store a batch's records, inside its transaction; each one's result
+    (`facts`: {(uuid, revision): indicators.NewFacts} of every record of the batch)."""
     uuids = [r["uuid"] for r in records]
     store.lock_records(uuids)  # several server processes
     # Looked up once per form version a batch holds, inside its transaction: a batch
@@ -112,7 +121,9 @@ def _store_records(
         for record, text in zip(records, texts, strict=True)
     ]
     writer.flush()
-    store.after_change([r["uuid"] for r in results if r["status"] == RESULT_STORED], writer.latest)
+    stored = [r["uuid"] for r in results if r["status"] == RESULT_STORED]
+    newest = writer.latest_revisions
+    store.after_change(stored, {uuid: facts[(uuid, newest[uuid])] for uuid in newest})
     return results
 
 

@@ -1651,14 +1651,14 @@ class Store:
             )
             self.audit(author, f"record_{review}", record_uuid, detail=note or None)
 
-    def after_change(self, uuids, latest: dict | None = None) -> None:
+    def after_change(self, uuids, computed: dict | None = None) -> None:
         """Derived tables follow the records (indicators' facts); called inside transactions.
-        `latest`: {uuid: (form_id, collected, locale, answers JSON)} of records whose newest
-        revision was just stored (RecordWriter.latest), so they are not read back.
+        `computed`: {uuid: indicators.NewFacts} of records whose newest revision was just
+        stored (ingest), their facts computed before the transaction.
         The data table's answer keys follow too."""
         from .indicators import refresh_facts
 
-        refresh_facts(self.db, uuids, latest)
+        refresh_facts(self.db, uuids, computed)
         self._refresh_keys(list(dict.fromkeys(uuids)))
 
     # -- community feedback queue ------------------------------------------------------
@@ -2687,14 +2687,9 @@ class RecordWriter:
         self.audits.append([self.now, actor, action, record_uuid, revision, detail])
 
     @property
-    def latest(self) -> dict:
-        """{uuid: (form_id, collected, locale, answers JSON)} of the records whose newest
-        revision is one added here (a new row: no corrections yet)."""
-        return {
-            row[0]: (row[3], row[6], row[5], row[8])
-            for row in self.rows.values()
-            if row[_ROW_LATEST]
-        }
+    def latest_revisions(self) -> dict[str, int]:
+        """{uuid: revision} of the records whose newest revision is one added here."""
+        return {row[0]: row[1] for row in self.rows.values() if row[_ROW_LATEST]}
 
     def flush(self) -> None:
         """Write the batch: records, then the changes to stored rows, then the audit
