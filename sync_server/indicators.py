@@ -632,7 +632,10 @@ def _score(value, low: int, high: int) -> int | None:
 
 
 def _flag(value, yes: set, no: set) -> int | None:
-    """1 for an answer in `yes`, 0 for one in `no`, None for anything else."""
+    """1 for an answer in `yes`, 0 for one in `no`, None for anything else (a list or an
+    object where a choice belongs too: a record is never refused for its facts)."""
+    if not isinstance(value, str):
+        return None
     if value in yes:
         return 1
     return 0 if value in no else None
@@ -714,7 +717,8 @@ def _survey(row: list, get) -> None:
     row[_AT["safe_after_dark"]] = _flag(get("safety_after_dark"), *_SAFE)
     for name, position, yes, no in _INCLUSION_PLAN:
         value = get(name)  # as _flag, inline
-        row[position] = 1 if value in yes else (0 if value in no else None)
+        if type(value) is str:
+            row[position] = 1 if value in yes else (0 if value in no else None)
     # A step is 1 when every scored item of it is 1, 0 when any is 0, NULL when none is.
     for position, items_at in _STEPS_PLAN:
         scored = [item for at in items_at if (item := row[at]) is not None]

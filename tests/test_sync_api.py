@@ -217,6 +217,32 @@ def test_one_bad_record_does_not_block_the_others(central, device):
     assert stored(central) == 1
 
 
+def test_answers_of_the_wrong_shape_never_break_a_batch(central, device):
+    """A list or an object where a choice belongs (no hub sends one) is a record like any
+    other to the indicators: its facts leave those answers out, the batch is answered."""
+    odd = record(
+        form_id="community_survey",
+        answers={
+            "safety_after_dark": ["safe"],
+            "incl_contact": {"often": "daily"},
+            "discriminated": ["yes", "no"],
+            "gender": {"x": 1},
+            "trust_people": [7],
+        },
+    )
+    response = push(central, device["device_token"], batch(odd, record()))
+    assert response.status_code == 200, response.text
+    assert [r["status"] for r in response.json()["results"]] == ["stored", "stored"]
+    facts = query(
+        central.database,
+        "SELECT safe_after_dark, incl_contact, discriminated, gender, trust_most FROM facts"
+        " WHERE uuid = ?",
+        [odd["uuid"]],
+    )
+    assert facts == [dict.fromkeys(facts[0])]  # a row, every one of these NULL
+    assert stored(central) == 2
+
+
 def test_identifying_fields_are_refused_even_if_sent(central, device):
     leaky = record(
         answers={"message": "hello", "contact": "0712 000000", "feedback_type": "question"}
