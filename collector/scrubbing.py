@@ -504,6 +504,35 @@ def _ordinary() -> frozenset:
     return frozenset(words | _COMMON | _TITLES)
 
 
+# How English, French and Spanish make a people's word of a country's: "Angola", "Angolan",
+# "Angolais", "angoleño"; "Soudan", "Soudanais"; "Tchad", "Tchadien".
+_DEMONYM_ENDINGS = {
+    "en": ("n", "an", "ian", "ese"),
+    "fr": ("ais", "aise", "ien", "ienne", "en", "enne", "ois", "oise"),
+    "es": ("ano", "ana", "eno", "ena", "ense", "es", "esa"),
+}
+
+
+@lru_cache(maxsize=1)
+def _demonyms() -> frozenset:
+    """Words for a country's people made of Babel's one-word country names (on the name or
+    on it without its last vowels), less any word a name list holds ("Georgiana"). Not
+    ordinary words of `_ordinary`: most of the shapes made here are no word at all, and
+    the model of name shapes learns from that list."""
+    from babel import Locale
+
+    words = set()
+    for language, endings in _DEMONYM_ENDINGS.items():
+        for value in Locale.parse(language).territories.values():
+            if " " in value or "-" in value:
+                continue
+            country = _fold(value)
+            root = country.rstrip("aeiouy")
+            for stem in {country, root} if len(root) >= 4 else ():
+                words |= {stem + ending for ending in endings}
+    return frozenset(words - _name_list() - _AFRICAN_NAMES - _AMBIGUOUS_NAMES)
+
+
 @lru_cache(maxsize=1)
 def _places() -> dict:
     """Our place and organisation names, as word tuples indexed by their first word."""
@@ -529,12 +558,12 @@ def _listed() -> tuple[frozenset, frozenset]:
 def _arabic_name(folded: str) -> bool:
     """An Arabic-script word that is a listed name, with or without "and", "with", "for",
     "like" before it; not with "the": "الحمد" (praise) is not the name "حمد"; nor a word
-    that is itself a name and a word: "كريم" (generous) is not "ك" + "ريم"."""
+    that is itself a name and a word: "كريم" (generous) is not "ك" + "ريم", nor a spoken word:
+    "برشا" (a lot, in Tunisia) is not "ب" + "رشا"."""
     listed = _listed()[1]
+    whole = folded in _AMBIGUOUS_NAMES or folded in _spoken_words()
     forms = [folded] + [
-        folded[1:]
-        for p in "وفبلك"
-        if folded.startswith(p) and len(folded) > 3 and folded not in _AMBIGUOUS_NAMES
+        folded[1:] for p in "وفبلك" if folded.startswith(p) and len(folded) > 3 and not whole
     ]
     return any(f in _ARABIC_NAMES or f in listed for f in forms)
 
@@ -1058,7 +1087,8 @@ def _arabic_name_runs(text: str, words: list[_Word], marked: list[bool]) -> None
         rare = _arabic_rank(word.folded) is None and len(word.folded) >= 3
         between = marked[i - 1] and i + 1 < len(words) and marked[i + 1]
         if not (rare or (between and _arabic_word_not_name(word) is False)) or any(
-            f in _COMMON or f in _ARABIC_AFTER_PERSON for f in _bare(word.folded)
+            f in _COMMON or f in _ARABIC_AFTER_PERSON or f in _ARABIC_KIN  # "وخالتي"
+            for f in _bare(word.folded)
         ):
             continue
         nxt = words[i + 1] if i + 1 < len(words) else None
@@ -1097,6 +1127,7 @@ def _sign_off(text: str, words: list[_Word], marked: list[bool], kept: list[bool
             and all(_joined(text, a, b) for a, b in zip(last, last[1:], strict=False))
             and all(w.capital and not kept[len(words) - length + k] for k, w in enumerate(last))
             and all(_is_known(w) == "strong" or _unknown_anywhere(w) for w in last)
+            and not _cue_word(last[0], swahili=False)  # ". Sunana X.": "my name is", then X
         ):
             marked[-length:] = [True] * length
             return
@@ -1275,12 +1306,17 @@ def _more_lower_case_name(word: _Word) -> bool:
 _SWAHILI_HAS_NOT = re.compile(r"ha(?:i|zi|li|ya|ki|vi|u|ku|pa|wa|tu|m)?na")
 
 
+# A Swahili infinitive with an object or "self": "kujifungua" (to give birth), "kumsaidia".
+_SWAHILI_INFINITIVE = re.compile(r"ku(?:ji|mw|m|wa|ni|tu|ki|vi|zi|li|ya)[a-z]{3,}a")
+
+
 def _swahili_verb_shape(folded: str) -> bool:
-    """A Swahili verb with its subject and tense, or "has not"."""
+    """A Swahili verb with its subject and tense, or "has not", or an infinitive with its
+    object (not a listed name of that shape: "Kumwenda")."""
     return any(
         shape.fullmatch(folded)
         for shape in (_SWAHILI_VERB, _SWAHILI_HE_SHE, _SWAHILI_NOT_ONE, _SWAHILI_HAS_NOT)
-    )
+    ) or (_SWAHILI_INFINITIVE.fullmatch(folded) is not None and folded not in _name_list())
 
 
 def _joined_loose(text: str, left: _Word, right: _Word) -> bool:
@@ -1503,6 +1539,7 @@ def _unknown_capitalised(word: _Word) -> bool:
         and not (word.text.isupper() and len(word.text) > 1)
         and not (word.text[1:2].isupper() and _ACRONYM_PLURAL.fullmatch(word.text))
         and word.folded not in _ordinary()
+        and word.folded not in _demonyms()  # "Angolan", "Tchadien"
         and not _ORDINARY_ENDING.search(word.folded)
     )
 
@@ -1534,7 +1571,8 @@ def _introductions(text: str, words: list[_Word], marked: list[bool]) -> None:
         ):
             continue
         after = words[j]
-        if _unknown_capitalised(after) or (
+        # Not one of a people: "Mimi ni Mzambia" (I am Zambian)
+        if (_unknown_capitalised(after) and not _group_word(after)) or (
             word.folded in _ARABIC_I_AM and _arabic_word_not_name(after) is False
         ):
             marked[j] = True
@@ -1634,6 +1672,8 @@ def _lower_case_after_cues(text: str, words: list[_Word], marked: list[bool]) ->
             j + 1 < len(words)
             and _joined(text, words[j], words[j + 1])
             and _lower_case_unknown(words[j + 1])
+            # "mi prima X sigue en…": a verb after the name, not more of it
+            and (words[j + 1].folded in _name_list() or not _spanish_verb(words[j + 1].folded))
         ):
             marked[j + 1] = True
         elif j + 1 < len(words) and words[j + 1].folded in _PARTICLES:
@@ -1656,10 +1696,11 @@ def _letters(text: str) -> str:
 _NO_APOSTROPHES = str.maketrans("", "", _APOSTROPHES)
 
 
-def _lower_case_unknown(word: _Word) -> bool:
+def _lower_case_unknown(word: _Word, swahili: bool = True) -> bool:
     """A word in Latin lower-case letters that no list knows as ordinary, no verb shape of
-    Swahili ("akilia", "tulienda") and no ordinary ending ("grateful", "perdió"). A Hausa
-    word with the ending of "of" ("shugaban", "matar") is ordinary if the word is."""
+    Swahili ("akilia", "tulienda"; not asked outside Swahili: `swahili`) and no ordinary
+    ending ("grateful", "perdió"). A Hausa word with the ending of "of" ("shugaban",
+    "matar") is ordinary if the word is."""
     folded = word.folded
     return (
         not word.capital
@@ -1675,9 +1716,35 @@ def _lower_case_unknown(word: _Word) -> bool:
         and folded not in _DIGIT_WORDS
         and folded not in _TENS_WORDS
         and not _ORDINARY_ENDING.search(folded)
-        and not _swahili_verb_shape(folded)
-        and not _SWAHILI_CONTACT.fullmatch(folded)
+        and not (swahili and _swahili_verb_shape(folded))
+        and not (swahili and _SWAHILI_CONTACT.fullmatch(folded))
     )
+
+
+# Vowels that Spanish verbs change in the present, and the infinitives that do: "duerme"
+# (dormir), "quiere" (querer), "sigue" (seguir), "pide" (pedir).
+_STEM_CHANGES = (
+    ("ue", "o", ("ar", "er", "ir")),
+    ("ie", "e", ("ar", "er", "ir")),
+    ("i", "e", ("ir",)),
+)
+
+
+@lru_cache(maxsize=65536)
+def _spanish_verb(folded: str) -> bool:
+    """A Spanish verb of "he", "she", "they", "you" whose stem changed, the vocabulary
+    having its infinitive: "mi prima X sigue en…" (is still)."""
+    for end in ("en", "es", "e"):
+        stem = folded[: -len(end)]
+        if not folded.endswith(end) or len(stem) < 3:
+            continue
+        for changed, vowel, endings in _STEM_CHANGES:
+            k = stem.rfind(changed)
+            if k >= 0:
+                base = stem[:k] + vowel + stem[k + len(changed) :]
+                if any(base + ending in _vocabulary() for ending in endings):
+                    return True
+    return False
 
 
 def _arabic_word_not_name(word: _Word) -> bool | None:
@@ -1808,18 +1875,20 @@ _ARABIC_INFLECTIONS = (
 
 def _inflected(folded: str) -> bool:
     """An Arabic word shaped as an inflected ordinary word: "ال" (also as in "للرضع", for
-    the infants, and "عالمدرسة", to the school) or an ending above."""
+    the infants, and "عالمدرسة", to the school) or an ending above. Not a name made with
+    "الدين" written as one word ("عزالدين", "نورالدين"), whose "ين" is no plural's."""
     bare = _bare(folded)
-    return (
-        any(f.startswith("ال") for f in bare)
-        or folded.startswith(("لل", "عال"))
-        or folded.endswith(_ARABIC_INFLECTIONS)
+    if any(f.startswith("ال") for f in bare) or folded.startswith(("لل", "عال")):
+        return True
+    return folded.endswith(_ARABIC_INFLECTIONS) and not (
+        folded.endswith("الدين") and len(folded) > 6
     )
 
 
 @lru_cache(maxsize=1)
 def _arabic_nationalities() -> frozenset:
-    """ "سوري", "تشادية": the adjectives of Babel's Arabic country names ("سوريا", "تشاد")."""
+    """ "سوري", "تشادية", "إثيوبي": the adjectives of Babel's Arabic country names ("سوريا",
+    "تشاد", "إثيوبيا": a name in "يا" takes the ending in place of its "يا")."""
     from babel import Locale
 
     words = set()
@@ -1828,7 +1897,9 @@ def _arabic_nationalities() -> frozenset:
             continue
         stem = _fold(value).removesuffix("ا").removesuffix("ة")
         stem = stem[2:] if stem.startswith("ال") else stem
-        words |= {stem + "ي", stem + "ية", stem + "يون", stem + "يين", stem + "يات"}
+        stems = [stem, stem[:-1]] if stem.endswith("ي") and len(stem) >= 4 else [stem]
+        for s in stems:
+            words |= {s + "ي", s + "ية", s + "يون", s + "يين", s + "يات"}
     return frozenset(words)
 
 
@@ -1854,6 +1925,7 @@ def _arabic_relatives(text: str, words: list[_Word], marked: list[bool]) -> None
                 or _t_name(text, words, i + 1)
                 or _y_name(text, words, i + 1)
                 or _unknown_capitalised(word)  # "جارنا Saadoun Al-Juaythni"
+                or _name_with_an_ending(text, words, i + 1)
             )
         ):
             marked[i + 1] = True
@@ -1884,6 +1956,28 @@ def _arabic_relatives(text: str, words: list[_Word], marked: list[bool]) -> None
             and not _said_by_next(words, i + 1)
         ):
             marked[i] = True
+
+
+def _name_with_an_ending(text: str, words: list[_Word], i: int) -> bool:
+    """After a relative, a word no vocabulary knows whose ending only looks like a pronoun's
+    or an accusative's, before a word said of a person or a next relative or at its
+    phrase's end: "أختي كاديجا مريضة" (Chad writes names with a final "ا"), "ابني ملهم
+    وبنتي" ("هم" on a stem of two letters, too short for a word)."""
+    folded = words[i].folded
+    if _arabic_rank(folded) is not None or folded.startswith(("ي", "ت", "ن", "ال")):
+        return False
+    alif = len(folded) >= 5 and folded.endswith("ا") and _arabic_rank(folded[:-1]) is None
+    short = len(folded) == 4 and folded.endswith(("هم", "ها"))
+    return (alif or short) and _before_a_person_word(text, words, i)
+
+
+def _before_a_person_word(text: str, words: list[_Word], i: int) -> bool:
+    """Word i ends its phrase, or comes before a word said of a person or "and my…"."""
+    after = i + 1
+    if after >= len(words) or text[words[i].end : words[after].start].strip()[:1] in "،,.":
+        return True
+    nxt = words[after].folded
+    return nxt in _ARABIC_AFTER_PERSON or (nxt.startswith("و") and nxt[1:] in _ARABIC_KIN)
 
 
 # Verbs of harm done to a person: "العسكري ضرب X", "خطفوا X".
@@ -2185,10 +2279,28 @@ def _unknown_in_sentence(text: str, words: list[_Word], marked: list[bool]) -> N
             not _unknown_without_cue(word)
             or word.folded in _RELATION_WORDS
             or _before_place_word(text, words, i)
+            or _people_shaped(word, words)
         ):
             continue
         if not word.initial or _initial_full_name(text, words, i):
             marked[i] = True
+
+
+# Hausa makes a people of a place or a people with "-awa" ("Kanawa", the people of Kano;
+# "Larabawa", the Arabs), "-awan" before what they are of ("Larabawan Nijar").
+_HAUSA_PEOPLE = re.compile(r"[a-z]{3,}awan?")
+
+
+def _people_shaped(word: _Word, words: list[_Word]) -> bool:
+    """A word made as a people's word is: "Mzambia", "Wakongo" (Swahili, one of a people and
+    the people), "Kanawa" (Hausa, in a Hausa message)."""
+    return _group_word(word) or (_hausa_people(word.folded) and _hausa(words))
+
+
+@lru_cache(maxsize=65536)
+def _hausa_people(folded: str) -> bool:
+    """A Hausa word for a people ("Sakkwatawa"), not a listed name of that shape."""
+    return _HAUSA_PEOPLE.fullmatch(folded) is not None and folded not in _name_list()
 
 
 def _unknown_arabic(words: list[_Word], marked: list[bool]) -> None:
@@ -2246,6 +2358,7 @@ def _unknown_arabic_word(folded: str) -> bool:
     )
 
 
+@lru_cache(maxsize=65536)
 def _spoken_verb(folded: str) -> bool:
     """A verb as spoken, built on a word the vocabulary knows: "جاعت" (she went hungry:
     "جاع" and "ت"), "نخدمو" (we work, in the Maghreb: "نخدم" and "و"), "شنسوي" (what do we
@@ -2259,7 +2372,29 @@ def _spoken_verb(folded: str) -> bool:
         stems.append(folded[:-1])
     if folded[0] == "ش" and folded[1] in "نتيا":
         stems.append(folded[1:])
-    return any(len(stem) >= 3 and _arabic_rank(stem) is not None for stem in stems)
+    if any(len(stem) >= 3 and _arabic_rank(stem) is not None for stem in stems):
+        return True
+    return any(
+        len(stem) >= 3 and (_arabic_rank(stem) or _ARABIC_RARE) < _ARABIC_RARE
+        for stem in _spoken_verb_stems(folded)
+    )
+
+
+# Objects glued to a verb of "they" or "we" as spoken, its "وا" written "و": "مسكوهم".
+_SPOKEN_OBJECTS = ("وهم", "وها", "وهن", "وني", "ونا", "وكم")
+
+
+def _spoken_verb_stems(folded: str) -> list[str]:
+    """The verb inside a spoken form with "not" or an object: "نعرفوش" (we don't know: "ما"
+    … "ش", in the Maghreb, Egypt and Libya), "ما نجموش" (we can't), "مسكوهم" (they caught
+    them)."""
+    stems = []
+    if folded.endswith("ش") and len(folded) >= 5:
+        stems.append(folded[:-1])
+        if folded.endswith("وش"):
+            stems.append(folded[:-2])
+    stems += [folded[: -len(end)] for end in _SPOKEN_OBJECTS if folded.endswith(end)]
+    return stems
 
 
 # The shapes of broken plurals, which a vocabulary often lacks: "مدافئ", "شوادر", "أرامل"
@@ -2661,6 +2796,7 @@ def _joined_by_and(text: str, words: list[_Word], marked: list[bool]) -> None:
             and not marked[i + 2]
             and _unknown_capitalised(right)
             and not _plural_of_word(right.folded)
+            and not _people_shaped(right, words)
         ):
             marked[i + 2] = True
         elif (
@@ -2673,6 +2809,7 @@ def _joined_by_and(text: str, words: list[_Word], marked: list[bool]) -> None:
                 if left.initial
                 else _unknown_capitalised(left) and not _plural_of_word(left.folded)
             )  # not "Teachers, Nurses and Wekesa": a plural of a word is a group
+            and not _people_shaped(left, words)
         ):
             marked[i] = True
     for i in range(len(words) - 1):
@@ -2707,9 +2844,10 @@ _ARABIC_PERSON_STEMS = _split("""
 
 
 def _second_name_after_kin(text: str, words: list[_Word], marked: list[bool], i: int) -> bool:
-    """ "أختي فادومو ورسمه مريضة": after a relative and a name, a "و" word that the
-    vocabulary holds as rare, whose stem is no relative, and that comes before a word said of
-    one person or ends the phrase is the second word of the name, whatever its ending."""
+    """ "أختي فادومو ورسمه مريضة", "أخي X دقاله مات": after a relative and a name, a word
+    ("و" and a word) that the vocabulary holds as rare (does not know), whose stem is no
+    relative, and that comes before a word said of one person or ends the phrase is the
+    second word of the name, whatever its ending; not a verb ("تعبت", "نمشيو")."""
     if not (
         i >= 1
         and i + 1 < len(words)
@@ -2717,12 +2855,20 @@ def _second_name_after_kin(text: str, words: list[_Word], marked: list[bool], i:
         and not marked[i + 1]
         and words[i - 1].folded in _ARABIC_KIN
         and _is_arabic(words[i].text)
-        and words[i + 1].folded.startswith("و")
+        and _is_arabic(words[i + 1].text)
         and _joined(text, words[i], words[i + 1])
     ):
         return False
-    rest = words[i + 1].folded[1:]
-    rank = _arabic_rank(rest)
+    second = words[i + 1].folded
+    if second.startswith("و"):
+        rest = second[1:]
+        rank = _arabic_rank(rest)
+    elif second.startswith(("ي", "ت", "ن", "ال")) or _spoken_verb(second):
+        return False
+    else:
+        rest, rank = second, _arabic_rank(second)
+        if rank is not None:
+            return False
     stems = [rest] + [rest[: -len(e)] for e in _ARABIC_POSSESSIVE if rest.endswith(e)]
     after = i + 2
     ends = after >= len(words) or text[words[i + 1].end : words[after].start].strip()[:1] in (
@@ -2768,7 +2914,7 @@ _FRENCH_NOT = _split("ne n")
 _HAUSA_MARKERS = _split(
     "da ne ce amma kuma saboda wannan sosai jiya ba mun sun don akwai babu "
     "yana tana suna domin tun har gode yanzu ranar sunana sunansa sunanta mijina matata "
-    "zuwa gare cikin wajen"
+    "zuwa gare cikin wajen wurin muka suka wani wasu"
 )
 _SWAHILI_MARKERS = _split(
     "ni kwa na lakini kwenye hii sana tu bado ndiyo hakuna cha vya hapa "
@@ -2867,6 +3013,14 @@ def _lower_case_message(words: list[_Word]) -> bool:
 _EUROPEAN_MARKERS = _split("y se por los las el del que et le les des une the and of is was")
 
 
+def _european(words: list[_Word]) -> bool:
+    """A message in English, French or Spanish: a word of theirs, no word of Hausa's but
+    "ba" (the word asked about)."""
+    return any(w.folded in _EUROPEAN_MARKERS for w in words) and not any(
+        w.folded in _HAUSA_MARKERS and w.folded != "ba" for w in words
+    )
+
+
 def _swahili(words: list[_Word]) -> bool:
     """A message that may be Swahili: a word only Swahili has among its markers, or no
     word of English, French or Spanish ("Alirio, Libardo y Emiro se fueron" is not)."""
@@ -2875,11 +3029,15 @@ def _swahili(words: list[_Word]) -> bool:
     )
 
 
-def _list_member_unknown(word: _Word, lower: bool, swahili: bool = True) -> bool:
+def _list_member_unknown(
+    word: _Word, lower: bool, swahili: bool = True, hausa: bool = False
+) -> bool:
     """A member of a list that may be a name: an unknown capitalised word (first in a
     sentence, no town or ordinary word either), or in a lower-case message an unknown word."""
     if word.folded in _RELATION_WORDS or _cue_word(word, swahili) or _group_word(word):
         return False
+    if hausa and _hausa_people(word.folded):
+        return False  # "Nufawa da Gwarawa": peoples, in Hausa
     if lower:
         return _lower_case_unknown(word)
     return _unknown_without_cue(word) if word.initial else _unknown_capitalised(word)
@@ -2910,8 +3068,8 @@ def _lists_of_names(text: str, words: list[_Word], marked: list[bool]) -> None:
             continue
         if lower is None:
             lower = _lower_case_message(words)
-        swahili = _swahili(words)
-        unknown = [m for m in members if _list_member_unknown(words[m], lower, swahili)]
+        swahili, hausa = _swahili(words), _hausa(words)
+        unknown = [m for m in members if _list_member_unknown(words[m], lower, swahili, hausa)]
         if subject and unknown != members and (len(members) > 1 or _hausa_focus(words, end)):
             # "kambere et syauswa n'ont…" in a message with capitals elsewhere, "salissou
             # ne yake…": lower-case words no vocabulary knows, none shaped like a word, before
@@ -3101,6 +3259,7 @@ def _shaped_arabic_surnames(text: str, words: list[_Word], marked: list[bool]) -
             or not _joined(text, before, word)
             or word.folded.startswith(("و", "ي"))  # "and": a new member; "ي…": a verb
             or word.folded.endswith("وا")  # "يشتكوا": a verb of "they"
+            or _spoken_verb(word.folded)  # "مسكوهم": they caught them
         ):
             continue
         if (
@@ -3271,19 +3430,21 @@ _POSSESSIVES = _split(
 
 def _lower_case_titles(text: str, words: list[_Word], marked: list[bool]) -> None:
     """ "please tell mr olanya": after a title in lower case, a word in lower case that no
-    vocabulary of our languages knows is a name."""
+    vocabulary of our languages knows is a name. Congolese "ba" (respect: "thanks to ba
+    X") only in an English, French or Spanish message: in Hausa it is "not"."""
     for i in range(len(words) - 1):
         title = words[i]
         j = i + 1 + (i + 2 < len(words) and words[i + 1].folded in _POSSESSIVES)
         word = words[j]
+        respect = title.folded == "ba" and _european(words)  # "ba mukenge": no Swahili verb
         if (
-            title.folded in _LOWER_TITLES
+            (title.folded in _LOWER_TITLES or respect)
             and not marked[j]
             and all(
                 text[a.end : b.start] in (" ", ". ", ": ", " - ")
                 for a, b in zip(words[i:j], words[i + 1 : j + 1], strict=True)
             )
-            and _lower_case_unknown(word)
+            and _lower_case_unknown(word, swahili=not respect)
         ):
             marked[j] = True
             _lower_case_rest(text, words, marked, j)
@@ -3475,6 +3636,25 @@ def _group_folded(folded: str) -> bool:
         and len(folded) > len(p) + 3
         and (folded[len(p) :] in _never_names() or folded[len(p) :] in _ordinary())
         for p in _GROUP_PREFIXES
+    ) or any(
+        folded.startswith(p) and folded[len(p) :] in _language_stems() for p in _PEOPLE_PREFIXES
+    )
+
+
+# Bantu languages name a people with a plural prefix on the stem of its language's name:
+# "Abanyarwanda" speak "Kinyarwanda", "Bakongo" "Kikongo", "Baluba" "Kiluba".
+_PEOPLE_PREFIXES = ("wa", "ba", "aba", "ova", "ovi", "ama", "va")
+_LANGUAGE_PREFIXES = ("ki", "chi", "ci", "si", "se", "lu", "ru", "u", "isi", "oshi", "otji")
+
+
+@lru_cache(maxsize=1)
+def _language_stems() -> frozenset:
+    """The stems of Babel's language names after a Bantu language prefix: "mbundu"."""
+    return frozenset(
+        name[len(p) :]
+        for name in _language_names()
+        for p in _LANGUAGE_PREFIXES
+        if name.startswith(p) and len(name) - len(p) >= 4
     )
 
 
@@ -3517,6 +3697,7 @@ def _people_folded(folded: str) -> bool:
         folded in _never_names()
         or folded in _PROPER
         or folded in _language_names()
+        or folded in _demonyms()
         or _group_folded(folded)
     )
 
@@ -3700,6 +3881,8 @@ def _ordinary_uses(text: str, words: list[_Word], marked: list[bool], keys: set[
             marked[i] = False
         elif word.capital and word.folded in _VIRTUES and _virtue_said(text, words, i):
             marked[i] = False
+        elif i == 0 and word.folded in _GREETINGS and text[word.end : word.end + 1] in (",", "!"):
+            marked[i] = False  # "Salam, I am…": the message opens with a greeting
 
 
 def _virtue_said(text: str, words: list[_Word], i: int) -> bool:
@@ -3732,7 +3915,7 @@ faith grace joy charity
 paix espoir justice amour miséricorde patience aide bénédiction foi grâce joie
 paz esperanza justicia amor misericordia paciencia ayuda bendición fe gracia
 amani rehema upendo haki subira baraka msaada neema imani furaha
-hakuri albarka zaman lafiya taimako alheri
+hakuri albarka zaman lafiya taimako alheri salam salaam
 """)
 
 
@@ -3886,6 +4069,7 @@ kijiji mtaa kambi shule kanisa msikiti hospitali wilaya kata mji soko مستوص
 unguwar garin makarantar masallacin kasuwar asibitin sansanin jihar
 unguwa kauyen mutanen yan hanyar hakimin sarkin dagacin magajin rijiyar kisima forage puits pozo
 aldea cantón bairro secteur localité hameau maternité dispensaire maternidad dispensario
+albergue refugio
 حي مخيم مدينة قرية منطقة بلدة مسجد مستشفى رأس وادي جبل بحر معسكر حارة حاره
 """)
 # "مستشفى الأمير حمزة", "مدرسة الملك عبدالله الثاني": a school, a hospital named after a
@@ -3905,7 +4089,18 @@ _ARABIC_STREETS = _split("شارع طريق ميدان ساحة دوار جاد�
 _ARABIC_COMPOUND_SECOND = _split("الدين الله الرحمن الرحيم الإسلام الاسلام الحق النبي الهدى")
 _NASAB = _split("بن ابن بنت")
 # Words that begin the name of a village or a quarter: "بر الياس", "عين الحلوة", "تل عفر".
-_ARABIC_PLACE_PREFIXES = _split("بر دير عين تل كفر بيت بئر بير سوق جسر مرج")
+# "برج" (tower) and "مار" (saint, in Syriac) too: "مخيم برج البراجنة", "دير مار مارون".
+_ARABIC_PLACE_PREFIXES = _split("بر دير عين تل كفر بيت بئر بير سوق جسر مرج برج مار")
+# "في مركز X": a centre (a detention or health centre) named after its place, or a kunya
+# ("مركز أبو X"). Not "المركز": "مدير المركز X" names the centre's director.
+_ARABIC_CENTRES = _split("مركز")
+# Places a person is at, with "in", "at" glued on after a name: "الدكتورة X بعيادة الهلال".
+_ARABIC_PLACE_NOUNS = (
+    {w for w in _PLACE_WORDS if _is_arabic(w)}
+    | _ARABIC_INSTITUTIONS
+    | _ARABIC_CENTRES
+    | _split("عيادة مكتب مخيم سوق بيت")
+)
 # Words that end the name of the place before them: "Nelson Mandela Road", "Bidi Bidi Camp".
 # Some of them in lower case too: "Makarfi road".
 _NAMED_BEFORE = _split("""
@@ -3913,12 +4108,13 @@ road street avenue lane drive close crescent highway square junction roundabout 
 way rd ave
 stadium park camp settlement primary secondary academy hall memorial station barracks
 masjid mosque church chapel cathedral clinic hospital dispensary school market
-district checkpoint ward creek
+district checkpoint ward creek centre center dc
 """)
 # "Bilal Masjid", "Sheikh Abdiqani clinic": a mosque, a clinic named after a person is a place.
 _NAMED_BEFORE_LOWER = _split("""
 road street avenue highway junction roundabout masjid mosque church clinic hospital
-dispensary school market station camp settlement borehole district checkpoint ward
+dispensary school market station camp settlement borehole district checkpoint ward centre
+center
 """)
 # Who heads a place: "le chef de quartier Ngaïkoisset" names the head, not the quarter.
 _PLACE_HEADS = _split("""
@@ -3963,13 +4159,19 @@ def _protected(text: str, words: list[_Word]) -> list[bool]:
             kept[i : i + length] = [True] * length
         prefix = word.folded in _PLACE_PREFIXES and word.capital
         place_word = (
-            word.folded in _PLACE_WORDS
-            and not (word.folded in _SWAHILI_LOOKALIKES and not word.capital and _swahili(words))
-            and not (i and words[i - 1].folded in _BY_WAY_OF.get(word.folded, ()))
-            and not _people_of_a_person(words, i)
-        ) or (
-            _is_arabic(word.text)
-            and any(f in _PLACE_WORDS and len(f) >= 4 for f in _bare(word.folded)[1:])
+            (
+                word.folded in _PLACE_WORDS
+                and not (
+                    word.folded in _SWAHILI_LOOKALIKES and not word.capital and _swahili(words)
+                )
+                and not (i and words[i - 1].folded in _BY_WAY_OF.get(word.folded, ()))
+                and not _people_of_a_person(words, i)
+            )
+            or (
+                _is_arabic(word.text)
+                and any(f in _PLACE_WORDS and len(f) >= 4 for f in _bare(word.folded)[1:])
+            )
+            or _arabic_centre(word)
         )
         named = i + 1 < len(words) and (  # "chef de quartier de X", "mai unguwa na X"
             words[i + 1].folded in _PLACE_LINKS or _hausa_of_place(words, i + 1)
@@ -3982,6 +4184,7 @@ def _protected(text: str, words: list[_Word]) -> list[bool]:
             # the place too ("San", "Calle" are also names).
             kept[i] = kept[i] or (i + 1 < len(words) and kept[i + 1])
     _protect_organisations(text, words, kept)
+    _protect_named_after_a_title(text, words, kept)
     _protect_named_before(text, words, kept)
     _protect_towns(text, words, kept)
     _protect_after_locatives(text, words, kept)
@@ -3990,6 +4193,9 @@ def _protected(text: str, words: list[_Word]) -> list[bool]:
     _protect_arabic_villages(text, words, kept)
     _protect_arabic_quarters(text, words, kept)
     _protect_arabic_in_a_town(text, words, kept)
+    _protect_latin_arabic_places(text, words, kept)
+    _protect_town_of_a_place(text, words, kept)
+    _protect_health_centres_of(text, words, kept)
     _protect_set_off_places(text, words, kept)
     _protect_peoples_of(text, words, kept)
     _protect_institution_acronyms(text, words, kept)
@@ -4027,6 +4233,48 @@ def _month_named(words: list[_Word], i: int) -> int:
         if k >= 0 and _phrase_at(words, k, _MONTH_OF) == length and not words[k].capital:
             return 1
     return 0
+
+
+# Spanish and French articles before a place word: "en el hospital Dr. X Y Z".
+_ROMANCE_ARTICLES = _split("el del al la le l du au")
+
+
+def _protect_named_after_a_title(text: str, words: list[_Word], kept: list[bool]) -> None:
+    """ "en el hospital Dr. Manuel Gómez Ortiz de Comitán", "la escuela Lic. Benito Juárez":
+    in Spanish and French, a place word with its article, then a title and a full name of
+    three words (or a name and "de" a town), is a place named after a person. A person after
+    a place takes an article or a comma ("en el hospital, el Dr. X")."""
+    for i in range(1, len(words) - 2):
+        place, title = words[i], words[i + 1]
+        if (
+            place.folded not in _PLACE_WORDS
+            or words[i - 1].folded not in _ROMANCE_ARTICLES
+            or not _joined_loose_org(text, words[i - 1], place)
+            or not (title.capital and _is_title(title))
+            or text[place.end : title.start] != " "
+        ):
+            continue
+        end = i + 2
+        while end < len(words) and end < i + 6 and words[end].capital:
+            if not _joined(text, words[end - 1], words[end]) and end > i + 2:
+                break
+            end += 1
+        of_a_town = (
+            end + 1 < len(words)
+            and words[end].folded in ("de", "del")
+            and words[end + 1].capital
+            and _joined(text, words[end - 1], words[end])
+        )
+        if end - (i + 2) >= 3 or (end > i + 2 and of_a_town):
+            kept[i:end] = [True] * (end - i)
+
+
+def _arabic_centre(word: _Word) -> bool:
+    """ "مركز", "بمركز", "في مركز": a centre without "ال" (see `_ARABIC_CENTRES`)."""
+    if "مركز" not in word.folded:
+        return False
+    bare = _bare(word.folded)
+    return any(f in _ARABIC_CENTRES for f in bare) and not any(f.startswith("ال") for f in bare)
 
 
 def _arabic_institution(words: list[_Word], i: int) -> bool:
@@ -4088,7 +4336,7 @@ def _protect_named_before(text: str, words: list[_Word], kept: list[bool]) -> No
 # secondary school", "Kalobeyei referral hospital".
 _PLACE_LEVELS = _SCHOOL_LEVELS | _split("""
 secondary primary general referral regional district health maternity memorial teaching
-girls boys community public mixed central police
+girls boys community public mixed central police detention transit reception collective
 """)
 # What a person pays or owns after a place word: "pay Amina school fees".
 _OWED = _split("""
@@ -4146,7 +4394,11 @@ def _protect_towns(text: str, words: list[_Word], kept: list[bool]) -> None:
         word = words[i]
         if (
             word.capital
-            and (_after_in(words, i) or _from_a_place(words, i - 1))
+            and (
+                _after_in(words, i)
+                or _from_a_place(words, i - 1)
+                or (words[i - 1].folded in _FROM and _after_a_people(words, i - 1))
+            )
             and _joined(text, words[i - 1], word)
             and word.folded in _gazetteer()
             and word.folded not in _AFRICAN_NAMES
@@ -4186,6 +4438,11 @@ restés installé installée installés réfugié réfugiée réfugiés déplac�
 travaille travaillent ici là bien arrivé arrivée arrivés
 yana tana muna suna ina kuna zaune zama
 """)
+# Verbs of living, before "à" and Hausa "a": what follows is where, whatever the lists say.
+_LIVING_AT = _split("""
+habite habitent habitons habitez vit vivent vivons installé installée installés installées
+né née nés nées zaune
+""")
 # "from", "de" and "من" are also whose and from whom ("threats from X", "la fille de X",
 # "سمعت من X"): they make a place only after a word for coming, living or a place, so that
 # a name in no list after them is still removed (safety before fewer false alarms).
@@ -4213,6 +4470,12 @@ forage forages puits pozo pozos borehole boreholes well wells pump pompe fontain
 los las ceux celles those
 far loin lejos away malades riverains populations population villageois ressortissants
 pobladores habitantes residents inhabitants villagers
+rapatrié rapatriée rapatriés rapatriées retourné retournée retournés retournées expulsé
+expulsée expulsés expulsées évacué évacuée évacués évacuées transféré transférée transférés
+repatriated deported evacuated transferred relocated returnee repatriado repatriada
+repatriados deportado deportada deportados retornado retornada retornados
+santé sanitaire hôpital hopital dispensaire clinique maternité prison marché gare
+salud clínica clinica mercado cárcel carcel
 """)
 # (Its later lines: a place's police, soldiers or head, "police from X", "el alcalde de X";
 # Hausa and Swahili words of coming and of places, "mun zo daga X", "mkimbizi kutoka X";
@@ -4297,13 +4560,20 @@ def _protect_after_locatives(text: str, words: list[_Word], kept: list[bool]) ->
         ):
             before = words[i - 2]  # "por el Tapón", "dans le Kivu", "in the Sahel"
             i_before, article = i - 2, True
-            if i >= 3 and words[i - 3].capital and _joined(text, words[i - 3], before):
+            if (
+                i >= 3
+                and before.folded in _PARTICLES
+                and words[i - 3].capital
+                and _joined(text, words[i - 3], before)
+            ):
                 continue  # "Yorlenis de la Ossa": a family name's particle, not "from"
         else:
             i_before, article = i - 1, False
         if before.folded in _FRENCH_AT or (before.folded in _HAUSA_AT and not before.capital):
             if not _at_a_place(words, i_before):
                 continue
+            # "j'habite à X", "ina zaune a X": where one lives, even a name of our lists
+            article = article or _after(words, i_before, _LIVING_AT)
         elif before.folded in _LIVE_IN or _hausa_which_is_in(words, i_before):
             article = True
         elif _SWAHILI_WE_THEY_CAME.fullmatch(before.folded):
@@ -4341,6 +4611,10 @@ def _protect_after_locatives(text: str, words: list[_Word], kept: list[bool]) ->
 # "We came from", "nous venons de", "venimos de", "mun taso daga": people coming from a place.
 _WE_CAME = _split("venons venimos vinimos vengo venons venu venus venues taso")
 _WE_CAME_EN = _split("came come fled moved")
+# Swahili verbs of "I", "we" coming, returning, fleeing: "nimerudi", "tulikimbia".
+_SWAHILI_I_WE_CAME = re.compile(
+    r"(?:ni|tu)(?:li|me|ka)(?:rudi|toka|kuja|ja|fika|kimbia|hamia|hama|safiri|hamishwa|rudishwa)"
+)
 
 
 def _we_came(words: list[_Word], k: int) -> bool:
@@ -4349,6 +4623,8 @@ def _we_came(words: list[_Word], k: int) -> bool:
     if k < 1:
         return False
     verb = words[k - 1].folded
+    if words[k].folded == "kutoka" and _SWAHILI_I_WE_CAME.fullmatch(verb):
+        return True  # "nimerudi kutoka X", "tulikimbia kutoka X"
     if verb in _WE_CAME:
         return verb != "taso" or (k >= 2 and words[k - 2].folded == "mun")
     return verb in _WE_CAME_EN and k >= 2 and words[k - 2].folded in ("we", "i", "they")
@@ -4385,13 +4661,19 @@ def _from_place_before(words: list[_Word], kept: list[bool], k: int) -> bool:
     )
 
 
+# "from X to Y then Z": a way, place after place.
+_THEN = _split("then puis luego kisha sannan")
+
+
 def _protect_place_lists(text: str, words: list[_Word], kept: list[bool]) -> None:
     """ "Santa Marta y Riohacha", "Kakuma na Kalobeyei": a capitalised word that no name list
-    knows, joined by "and" to a place, is a place too (either side)."""
+    knows, joined by "and" to a place, is a place too (either side); so is one after a
+    place and "then" that ends its phrase ("to Marsabit then Kalacha, …")."""
     for i in range(1, len(words) - 1):
         left, link, right = words[i - 1], words[i], words[i + 1]
+        then = link.folded in _THEN and kept[i - 1] and _phrase_end_after(text, words, i + 1)
         if (
-            link.folded not in _AND
+            (link.folded not in _AND and not then)
             or link.capital
             or kept[i - 1] == kept[i + 1]
             or not (_joined(text, left, link) and _joined(text, link, right))
@@ -4448,7 +4730,7 @@ def _protect_where_one_goes(text: str, words: list[_Word], kept: list[bool]) -> 
 # "من بر الياس", "ساكنين بدير زنون": words that begin a village's name ("land", "monastery",
 # "hill", "spring"), after "from", "in" or a verb of living; not "بيت" (a house: "من بيت X"
 # is from X's house).
-_ARABIC_VILLAGE_WORDS = _split("بر دير تل كفر بئر بير جسر مرج عين")
+_ARABIC_VILLAGE_WORDS = _split("بر دير تل كفر بئر بير جسر مرج عين برج")
 _ARABIC_IN = _split("من في قرب الى إلى لعند")
 # Verbs of living: "ساكن بشتورة" (living in Chtaura), "عايشين بالمرج".
 _ARABIC_LIVING = _split("""
@@ -4484,9 +4766,18 @@ def _protect_arabic_villages(text: str, words: list[_Word], kept: list[bool]) ->
             kept[i] = True
 
 
+# "The people of X", "the town of X", "Mkristo wa X" (a Christian of X): where, not whose.
+_OF_A_PLACE = _split("""
+people residents inhabitants villagers population town city village region district area
+camp streets
+muslim muslims christian christians catholic catholics mwislamu waislamu mkristo wakristo
+mkatoliki wakatoliki
+""")
+
+
 def _protect_peoples_of(text: str, words: list[_Word], kept: list[bool]) -> None:
-    """ "Wasomali wa Kudhaa", "the Nuer of Akobo": a people, then "of" and a capitalised word
-    no name list holds: where that people lives."""
+    """ "Wasomali wa Kudhaa", "the Nuer of Akobo", "the people of Kawa": a people or "the
+    people", then "of" and a capitalised word no name list holds: where that people lives."""
     for i in range(2, len(words)):
         link, word = words[i - 1], words[i]
         if (
@@ -4494,10 +4785,21 @@ def _protect_peoples_of(text: str, words: list[_Word], kept: list[bool]) -> None
             and not kept[i]
             and link.folded in ("wa", "of")
             and not link.capital
-            and _people(words[i - 2])
+            and (_people(words[i - 2]) or words[i - 2].folded in _OF_A_PLACE)
             and _joined(text, words[i - 2], link)
             and _joined(text, link, word)
             and _place_like(text, words, i)
+        ):
+            kept[i] = True
+    for i in range(1, len(words)):  # Hausa "Larabawan Nijar": the Arabs of Niger
+        of, word = words[i - 1], words[i]
+        if (
+            word.capital
+            and of.folded.endswith("awan")
+            and _hausa_people(of.folded)
+            and _joined(text, of, word)
+            and (word.folded in _gazetteer() or word.folded in _ordinary())
+            and _hausa(words)
         ):
             kept[i] = True
 
@@ -4533,6 +4835,110 @@ def _protect_arabic_quarters(text: str, words: list[_Word], kept: list[bool]) ->
         if where or (word.folded == "دار" and before.folded == "في"):
             end = i + 1 + (i + 2 < len(words) and words[i + 2].folded in _ARABIC_COMPOUND_SECOND)
             kept[i : end + 1] = [True] * (end + 1 - i)
+
+
+# Words that begin a village's or a quarter's name, in Latin letters: "Ain Saadeh" (spring),
+# "Burj al-Shemali" (tower), "Deir el-Balah" (monastery), "Bir Hassan" (well), "Kafr Qasim".
+_LATIN_VILLAGE_WORDS = _split("""
+ain ein ayn burj bourj borj bir deir dayr dair kafr kfar kefr souq suq bab beit bayt hayy
+haret khirbet qasr ksar nahr ras wadi jebel jabal bahr
+""")
+# Words that begin a place's name after "in" only, being also a name or a kunya: "in Tarik
+# al-Matar" (the road of…), "in Abu Hamra", but "Tarik al-Amin" and "Abu Hamra" are people.
+_LATIN_PLACE_AFTER_IN = _split("tarik tariq abu abou umm oum")
+# The Arabic article as written in Latin letters, assimilated or not: "al-", "el-", "ash-".
+_LATIN_ARTICLES = _split("al el ad ar as ash at az an ed er es et ez en ul")
+# "In", being there: "in", "dans", "en", "kwenye", "cikin" (not "from", "to": "a letter
+# from Abu X", "talk to Abu X" name a person).
+_BEING_IN = _split("in dans en kwenye katika cikin huko hapa mjini")
+
+
+def _protect_latin_arabic_places(text: str, words: list[_Word], kept: list[bool]) -> None:
+    """Arabic places written in Latin letters: a village word and the capitalised word after
+    it, with "al-" between or not ("Ain Saadeh", "Bir al-Rumman", "Deir el-Balah"); after
+    "in" also a road or a kunya and its word ("in Tarik al-Matar", "in Abu Hamra")."""
+    for i, word in enumerate(words[:-1]):
+        if not word.capital:
+            continue
+        village = word.folded in _LATIN_VILLAGE_WORDS
+        if not village and not (word.folded in _LATIN_PLACE_AFTER_IN and _being_in(words, i - 1)):
+            continue
+        j = i + 1
+        gap = text[words[i].end : words[j].start]
+        if words[j].folded in _LATIN_ARTICLES and (gap == "-" or gap == " "):
+            after = text[words[j].end : words[j + 1].start] if j + 1 < len(words) else ""
+            if after != "-" and not (after == " " and words[j].folded in ("al", "el")):
+                continue
+            j += 1
+        elif word.folded in ("tarik", "tariq"):
+            continue  # "Tarik Ramadan": a road takes "al-", a man's family name need not
+        if j < len(words) and words[j].capital and _joined(text, words[j - 1], words[j]):
+            kept[i : j + 1] = [True] * (j + 1 - i)
+
+
+# "The hospital in X", "le centre à X", Hausa "sansanin X na Y" (the camp X of Y).
+_PLACE_IN = _split("in à en dans kwenye huko")
+
+
+def _protect_town_of_a_place(text: str, words: list[_Word], kept: list[bool]) -> None:
+    """A town of GeoNames right after a named place and "in" ("Kabiro Hospital in X"), or
+    Hausa "na" ("sansanin Minawao na X"), is where that place is, even a name of our lists:
+    a hospital or a camp is in a town, not in a person."""
+    for i in range(2, len(words)):
+        word, link = words[i], words[i - 1]
+        if (
+            kept[i]
+            or not kept[i - 2]
+            or not word.capital
+            or link.capital
+            or not (link.folded in _PLACE_IN or (link.folded == "na" and _hausa(words)))
+            or not (_joined(text, words[i - 2], link) and _joined(text, link, word))
+            or word.folded not in _gazetteer()
+            or not _place_like(text, words, i, article=True)
+        ):
+            continue
+        k = i - 2
+        while k > max(0, i - 5) and kept[k - 1] and words[k].folded not in _NAMES_A_PLACE:
+            k -= 1
+        if words[k].folded in _NAMES_A_PLACE:
+            kept[i] = True
+
+
+# Health facilities, named after where they are: "le centre de santé de X", "CSPS de X".
+_HEALTH_FACILITIES = _split("""
+santé sanitaire hôpital hopital dispensaire maternité csps csi cs salud
+""")
+
+
+def _protect_health_centres_of(text: str, words: list[_Word], kept: list[bool]) -> None:
+    """ "au centre de santé d'Ali Sabieh", "l'hôpital de Mopti": after a health facility and
+    "de", one or two capitalised words are the place it serves, even names of our lists
+    (a health centre is not a person's). Not a title and what follows it."""
+    for i in range(2, len(words)):
+        facility, of, word = words[i - 2], words[i - 1], words[i]
+        if (
+            facility.folded not in _HEALTH_FACILITIES
+            or of.folded not in ("de", "d", "du")
+            or not word.capital
+            or _is_title(word)
+            or not (_near(text, facility, of) and _near(text, of, word))
+        ):
+            continue
+        run = [i]
+        if i + 1 < len(words) and words[i + 1].capital and _joined(text, word, words[i + 1]):
+            run.append(i + 1)
+        if all(_place_like(text, words, k, article=True) for k in run):
+            for k in run:
+                kept[k] = True
+
+
+def _being_in(words: list[_Word], k: int) -> bool:
+    """Word k is "in", or "à", Hausa "a" where they say where one is."""
+    if k < 0 or words[k].capital:
+        return False
+    if words[k].folded in _BEING_IN:
+        return True
+    return words[k].folded in _FRENCH_AT and _at_a_place(words, k)
 
 
 def _unknown(word: _Word) -> bool:
@@ -4705,9 +5111,24 @@ def _after(words: list[_Word], k: int, cues: set[str]) -> bool:
 
 
 def _after_a_people(words: list[_Word], k: int) -> bool:
-    """ "garífuna de X", "les Dinka from X": a people before "from" says where they live."""
-    return k >= 1 and (
-        _group_folded(words[k - 1].folded) or words[k - 1].folded in _arabic_nationalities()
+    """ "garífuna de X", "les Dinka from X", "Sudanese from X", "des Peuls de X", "les Toubou
+    de X": a people (a nationality, a language's people, a plural, a capitalised word
+    after "les", "los") before "from" says where they live."""
+    if k < 1:
+        return False
+    people = words[k - 1]
+    folded = people.folded
+    return (
+        _group_folded(folded)
+        or folded in _arabic_nationalities()
+        or (
+            people.capital
+            and (
+                _people_folded(folded)
+                or (folded.endswith("s") and _people_folded(folded[:-1]))
+                or (k >= 2 and words[k - 2].folded in _PLURAL_ARTICLES)
+            )
+        )
     )
 
 
@@ -5229,6 +5650,8 @@ def _more_arabic_name(folded: str, name: str, after: bool) -> bool:
         return True
     if folded in _spoken_words() or _participle(folded):
         return False  # "الحاج X اللي يوزع" (who hands out), "X مخطوف" (kidnapped)
+    if any(f in _ARABIC_PLACE_NOUNS for f in _bare(folded)[1:]):
+        return False  # "الدكتورة X بعيادة …": at the clinic, where she works
     if not folded.startswith("ال") and _rare_name_word(folded):
         return True
     if not folded.startswith("ال") or len(folded) <= 3:

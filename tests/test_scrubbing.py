@@ -435,7 +435,7 @@ def test_the_seventh_unseen_set_does_not_fall_below_what_was_measured(language):
 
 @pytest.mark.parametrize(
     "path",
-    [UNSEEN7, UNSEEN8, UNSEEN9, UNSEEN10, UNSEEN11, UNSEEN12, UNSEEN13, UNSEEN14],
+    [UNSEEN7, UNSEEN8, UNSEEN9, UNSEEN10, UNSEEN11, UNSEEN12, UNSEEN13, UNSEEN14, UNSEEN15],
     ids=[
         "seventh",
         "eighth",
@@ -445,6 +445,7 @@ def test_the_seventh_unseen_set_does_not_fall_below_what_was_measured(language):
         "twelfth",
         "thirteenth",
         "fourteenth",
+        "fifteenth",
     ],
 )
 def test_the_studied_blind_sets_meet_the_goals(path):
@@ -763,15 +764,17 @@ def test_the_fifteenth_unseen_set_does_not_fall_below_its_first_measure(language
 
 # Measured on the fifteenth unseen set after round eighteen, which studied its misses
 # (families listed after a relative, case-note abbreviations, "X from Y here", camp
-# addresses; docs/benchmarks.md): names 97.7% recall, 72.4% precision; its seven addresses
-# found. Precision is below the goal, so this set is not among the studied sets.
+# addresses): names 97.7% recall, 72.4% precision; after round nineteen, which studied its
+# false positives and last misses (Arabic places in Latin letters, peoples and demonyms,
+# where one is from, spoken Tunisian and Libyan verbs, names after a relative whatever their
+# ending; docs/benchmarks.md): 100% recall, 95.6% precision; its seven addresses found.
 UNSEEN15_AFTER = {
-    "ar": (27, 31, 27, 43),
-    "en": (41, 42, 42, 70),
-    "es": (40, 40, 40, 48),
-    "fr": (39, 39, 39, 52),
-    "ha": (33, 33, 33, 45),
-    "sw": (31, 31, 31, 35),
+    "ar": (31, 31, 31, 32),
+    "en": (42, 42, 43, 45),
+    "es": (40, 40, 40, 40),
+    "fr": (39, 39, 39, 43),
+    "ha": (33, 33, 33, 36),
+    "sw": (31, 31, 31, 31),
 }
 
 
@@ -2435,4 +2438,75 @@ def test_families_case_notes_and_camp_addresses(text, scrubbed):
     "UASC"); a name signing on before "from X here"; camp addresses of blocks, roads and
     houses, hills and communes, streets and quarters (invented names and places, in both
     directions; none of them is in a labelled set)."""
+    assert scrub(text) == (text if scrubbed is None else scrubbed)
+
+
+@pytest.mark.parametrize(
+    "text, scrubbed",
+    [
+        # Arabic places in Latin letters: a village word, "al-"; a road or a kunya after "in".
+        ("We stay in Bir al-Rumman near the market", None),
+        ("Hamida from Deir Hanna, the water is cut", "[name] from Deir Hanna, the water is cut"),
+        ("I live in Tarik al-Matar since May", None),
+        ("we stay in Abu Hassan since the war", None),
+        ("Case note: PoC transferred from Gharyan to Abu Hamra DC yesterday", None),
+        # ...but a man called so stays a person.
+        (
+            "My brother Tarik al-Hassan called me yesterday",
+            "My brother [name] [name]-[name] called me yesterday",
+        ),
+        ("Please call Abu Karim, he knows the way", "Please call [name] [name], he knows the way"),
+        # Peoples and nationalities: demonyms, Bantu and Hausa peoples, "the people of X".
+        ("The respondent is Djiboutian and speaks Afar", None),
+        ("respondent is Gambian (Wolof), came in 2020", None),
+        ("Mimi ni Mzambia, niko hapa tangu 2015", None),
+        ("Mimi ni Wanjala, niko hapa", "Mimi ni [name], niko hapa"),
+        ("respondent is Bakongo from Mbanza", None),
+        ("Mu Nufawa da Gwarawa muna bukatar ruwa a wurin", None),
+        ("The Sudanese from Tawila are in block 4", None),
+        ("Thanks to the people of Kawempe who fed us", None),
+        ("Mimi ni Mkatoliki wa Kinama, naomba msaada", None),
+        # Where one is from or lives: returnees, health centres, "then", "j'habite à".
+        (
+            "Note : Mme Uwase, rapatriée de Lukole, cherche sa sœur",
+            "Note : Mme [name], rapatriée de Lukole, cherche sa sœur",
+        ),
+        ("Au centre de santé d'Ali Sabieh il n'y a pas de médecin", None),
+        ("je suis né et j'habite à El Amine depuis 2010", None),
+        ("from Moyale to Marsabit then Kalacha, no food", None),
+        ("Sansanin Minawao na Mora babu ruwa, yara suna kuka", None),
+        ("المحتجزين في مركز أبو عيسى ما عندهم أكل", None),
+        ("En la escuela Lic. Benito Juárez García no hay maestros", None),
+        # Greetings and spoken verbs are no names.
+        ("Salam, the water tank at block 3 is broken", None),
+        ("Salam to all in the camp, the rain is coming", None),
+        ("قبضوا علينا وما نقدروش نخدمو", None),
+        (
+            "يا جماعة عيسى ومحمد مسكوهم الجيش في السوق",
+            "يا جماعة [name] [name] مسكوهم الجيش في السوق",
+        ),
+        ("اسمي حليمة بشير، إثيوبية، ساكنة في الحي", "اسمي [name] [name]، إثيوبية، ساكنة في الحي"),
+        (
+            "mi tía yamileth sigue enferma en el albergue",
+            "mi tía [name] sigue enferma en el albergue",
+        ),
+        ("nesi alimfundisha mke wangu kujitunza", None),
+        ("Na gode. Sunana Zainabu.", "Na gode. Sunana [name]."),
+        # Names after a relative whatever their ending, and what follows them.
+        ("أختي كاديجا مريضة وما عندها دوا", "أختي [name] مريضة وما عندها دوا"),
+        ("أخي يوسف دقاله مات في البحر", "أخي [name] [name] مات في البحر"),
+        ("أمي زينب وخالتي رقية ما وصلهم الكرت", "أمي [name] وخالتي [name] ما وصلهم الكرت"),
+        ("شكرا للدكتورة سلمى بعيادة الهلال", "شكرا للدكتورة [name] بعيادة الهلال"),
+        (
+            "thanks to ba ilunga and the nurses at the health post",
+            "thanks to ba [name] and the nurses at the health post",
+        ),
+    ],
+)
+def test_places_peoples_and_spoken_verbs(text, scrubbed):
+    """Round nineteen: Arabic places written in Latin letters, peoples and nationalities,
+    where one is from or lives (even a town that is also a name), greetings and spoken
+    Tunisian, Libyan, Spanish and Swahili verbs stay; names after a relative are found
+    whatever their ending (invented names and places, in both directions; none of them is
+    in a labelled set)."""
     assert scrub(text) == (text if scrubbed is None else scrubbed)
