@@ -525,6 +525,8 @@ class Plan:
     saved: dict = field(default_factory=dict, compare=False)
     # Answers never released (metadata_hidden): left out of every row and column.
     hidden: frozenset = frozenset()
+    # The repeats each repeat of `withheld` sits in, itself last (repeat_lineages).
+    lineages: dict = field(default_factory=dict)
 
     def release(self) -> Release:
         return Release(self)
@@ -557,7 +559,26 @@ def make_plan(
     report["seconds"] = round(time.perf_counter() - started, 3)
     hidden = metadata_hidden(forms)
     report["not_released"] += sorted(hidden)
-    return Plan(keys, sensitive, withheld, tally, levels, targets, report, hidden=hidden)
+    return Plan(
+        keys,
+        sensitive,
+        withheld,
+        tally,
+        levels,
+        targets,
+        report,
+        hidden=hidden,
+        lineages=repeat_lineages(forms, withheld),
+    )
+
+
+def repeat_lineages(forms: list[FormDefinition], repeats) -> dict[str, tuple[str, ...]]:
+    """Each of `repeats` with the repeats it sits in, outermost first, itself last, as the
+    newest version that has it says (where its instances are in a record's answers)."""
+    found: dict[str, tuple[str, ...]] = {}
+    for form in forms:  # oldest first: newer versions overwrite
+        found.update((name, form.lineage(name)) for name in repeats if name in form.repeats)
+    return found
 
 
 def _level_tables(tally: Tally) -> list[list[list | None]]:
@@ -1011,14 +1032,7 @@ class Release:
         for s in drop:
             answers.pop(plan.sensitive[s].sources[0], None)
         for repeat, names in plan.withheld.items():
-            items = answers.get(repeat)
-            if isinstance(items, list):
-                answers[repeat] = [
-                    {n: v for n, v in item.items() if n not in names}
-                    if isinstance(item, dict)
-                    else item
-                    for item in items
-                ]
+            _empty_in(answers, plan.lineages.get(repeat, (repeat,)), names)
         released["answers"] = answers
         return released
 
@@ -1065,6 +1079,28 @@ class Release:
                 continue
             out.append(column)
         return out
+
+
+def _empty_in(scope: dict, lineage, names) -> None:
+    """Leave `names` out of each instance of the repeat at the end of `lineage` (the repeats
+    it is in first) in `scope`, a release's copy: the lists and instances on the way are
+    copied, never changed, as they are the stored row's."""
+    items = scope.get(lineage[0])
+    if not isinstance(items, list):
+        return
+    if len(lineage) == 1:
+        scope[lineage[0]] = [
+            {n: v for n, v in item.items() if n not in names} if isinstance(item, dict) else item
+            for item in items
+        ]
+        return
+    copies = []
+    for item in items:
+        if isinstance(item, dict):
+            item = dict(item)
+            _empty_in(item, lineage[1:], names)
+        copies.append(item)
+    scope[lineage[0]] = copies
 
 
 def _lookup(tally: Tally, row: dict):
