@@ -629,9 +629,12 @@ class Store:
 
     @staticmethod
     def _key_spec(column) -> str:
-        """What a question's keys were made with: its kind and, for choices, their order."""
+        """What a question's keys were made with: its kind and, for choices, their order;
+        for a question of a repeat inside another, the repeats it is in (a record's question
+        is a data_table column: no lineage)."""
         codes = [code for code, _ in column.choices] if column.kind in ("choice", "choices") else []
-        return json.dumps([column.kind, codes])
+        lineage = list(getattr(column, "lineage", ()))
+        return json.dumps([column.kind, codes] + ([lineage] if len(lineage) > 1 else []))
 
     def _key_values(self, column, doc: str | None = None) -> tuple[str, list]:
         """SQL of (empty, num, txt) of a data_table column from the records' JSON (or
@@ -698,43 +701,59 @@ class Store:
         """The keys (answer_item_keys) of a repeat's question, `REPEAT/NAME`: one per
         instance of the form's newest revisions of `uuids`, as the JSON path reads them
         (repeat_page)."""
-        repeat, _, name = column.source.partition("/")
+        name = column.source.partition("/")[2]
         marks = ", ".join("?" * len(uuids))
         self.db.execute(
             f"DELETE FROM answer_item_keys WHERE question = ? AND record_uuid IN ({marks})",
             [column.source, *uuids],
         )
-        by_uuid = self.db.dialect.name == "sqlite"  # these records by uuid (see _fill_keys)
-        source, index, shape, _ = self._instances(repeat, by_uuid)
+        source, index, where = self._keyed_instances(column.lineage, marks)
         inner = KeyColumn(name, column.kind, [code for code, _ in column.choices])
         values, params = self._key_values(inner, "item.value")
         self.db.execute(
             "INSERT INTO answer_item_keys (record_uuid, question, item, form, empty, num, txt)"
-            f" SELECT uuid, ?, {index}, form_id, {values} FROM {source}"
-            f" WHERE form_id = ? AND is_latest = 1 AND uuid IN ({marks}) AND {shape}",
+            f" SELECT uuid, ?, {index}, form_id, {values} FROM {source} WHERE {where}",
             [column.source, *params, form_id, *uuids],
         )
         if column.kind == "choices":
-            self._fill_item_choice_keys(form_id, column.source, uuids)
+            self._fill_item_choice_keys(form_id, column, uuids)
 
-    def _fill_item_choice_keys(self, form_id: str, question: str, uuids) -> None:
+    def _fill_item_choice_keys(self, form_id: str, column, uuids) -> None:
         """A row per code ticked (answer_item_choice_keys) in each instance of a repeat's
         multiple choice question `REPEAT/NAME`: the codes the JSON path's filter reads in
         the instance (_answer_filter), so both give the same rows."""
-        repeat, _, name = question.partition("/")
+        question, name = column.source, column.source.partition("/")[2]
         marks = ", ".join("?" * len(uuids))
         self.db.execute(
             f"DELETE FROM answer_item_choice_keys WHERE question = ? AND record_uuid IN ({marks})",
             [question, *uuids],
         )
-        source, index, shape, _ = self._instances(repeat, self.db.dialect.name == "sqlite")
+        source, index, where = self._keyed_instances(column.lineage, marks)
         picked, code, kept = self._ticked("item.value", "item.value", name)
         self.db.execute(
             "INSERT INTO answer_item_choice_keys (record_uuid, question, item, code, form)"
             f" SELECT DISTINCT uuid, ?, {index}, {code}, form_id FROM {source} {picked}"
-            f" WHERE form_id = ? AND is_latest = 1 AND uuid IN ({marks}) AND {shape}"
-            f" AND {kept} ON CONFLICT DO NOTHING",
+            f" WHERE {where} AND {kept} ON CONFLICT DO NOTHING",
             [question, form_id, *uuids],
+        )
+
+    def _keyed_instances(self, lineage, marks: str) -> tuple[str, str, str]:
+        """(FROM, the instance's number in its keys, WHERE: form_id, then the uuids of
+        `marks`) of the instances of the repeat at the end of `lineage` in the form's newest
+        revisions of some records, each as `item.value`. An instance of a repeat inside
+        another is numbered by its rank in its record (its outer instances' order, then its
+        own): a number per instance, in the table's order, whichever list it is in."""
+        by_uuid = self.db.dialect.name == "sqlite"  # these records by uuid (see _fill_keys)
+        source, positions, shape, _ = self._instances(lineage, by_uuid)
+        where = f"form_id = ? AND is_latest = 1 AND uuid IN ({marks}) AND {shape}"
+        if len(positions) == 1:
+            return source, positions[0], where
+        rank = f"row_number() OVER (PARTITION BY uuid ORDER BY {', '.join(positions)})"
+        return (
+            f"(SELECT uuid, form_id, {rank} AS n, item.value AS value FROM {source}"
+            f" WHERE {where}) AS item",
+            "item.n",
+            "1 = 1",
         )
 
     def _ticked(self, pg_json: str, sqlite_json: str, name: str) -> tuple[str, str, str]:
@@ -761,7 +780,9 @@ class Store:
             sql, params = sql + " WHERE form = ?", [form_id]
         return {(r[0], r[1]): (r[2], r[3]) for r in self.db.execute(sql, params).fetchall()}
 
-    def keyed_columns(self, form_id: str, query, repeat: str | None = None) -> frozenset:
+    def keyed_columns(
+        self, form_id: str, query, repeat: str | None = None, within: tuple = ()
+    ) -> frozenset:
         """The questions of a TableQuery's sort and filters that are read from answer_keys
         (their keys are complete); those not given are read from the JSON.
 
@@ -769,10 +790,11 @@ class Store:
         be built (`register_keys`, on a connection of its own: this one may be in a read
         snapshot) and built step by step by a thread of this process (`build_in_background`).
         Pages read the JSON until the last step is done, then the keys. A `repeat`'s
-        questions have a key per instance, named `REPEAT/NAME`."""
+        questions have a key per instance, named `REPEAT/NAME`; `within`: the repeats it
+        sits in, outermost first."""
         if query is None:
             return frozenset()
-        wanted = self._wanted_keys(query, repeat)
+        wanted = self._wanted_keys(query, repeat, within)
         if not wanted:
             return frozenset()
         have = self._key_columns(form_id)
@@ -790,7 +812,7 @@ class Store:
         return frozenset(ready)
 
     @staticmethod
-    def _wanted_keys(query, repeat: str | None = None) -> list:
+    def _wanted_keys(query, repeat: str | None = None, within: tuple = ()) -> list:
         """The columns a TableQuery sorts and filters by, each once; in a `repeat`'s
         table, as `REPEAT/NAME` (a key per instance)."""
         if query is None:
@@ -798,17 +820,19 @@ class Store:
         wanted = [query.sort] if query.sort is not None else []
         wanted += [item.column for item in query.filters]
         if repeat is not None:
-            wanted = [KeyColumn.item(repeat, column) for column in wanted]
+            wanted = [KeyColumn.item(repeat, column, within) for column in wanted]
         return list({column.source: column for column in wanted}.values())
 
-    def keys_pending(self, form_id: str, query, repeat: str | None = None) -> list:
+    def keys_pending(
+        self, form_id: str, query, repeat: str | None = None, within: tuple = ()
+    ) -> list:
         """The columns of a TableQuery whose keys are not complete (being built, or not
         registered yet): its pages read the JSON meanwhile, slower at many records. Read
         only: the page that asked registered them (keyed_columns)."""
         have = self._key_columns(form_id)
         return [
             column
-            for column in self._wanted_keys(query, repeat)
+            for column in self._wanted_keys(query, repeat, within)
             if have.get((form_id, column.source), (None, "")) != (self._key_spec(column), None)
         ]
 
@@ -1265,21 +1289,28 @@ class Store:
         released: bool = False,
         hidden=(),
         total: int | None = None,
+        within: tuple = (),
     ) -> tuple[list[dict], int]:
         """One page of a repeat's table, a row per instance (`uuid` its record's, `index`
-        from 1, `answers` the instance's), and the number of instances; filtered and sorted
-        by the instances' answers, the records by metadata. `hidden`: uuids of records
-        whose instances are not shown at all (a release leaves them out).
+        from 1, `positions` its own and those of the instances it is in, outermost first,
+        `answers` the instance's), and the number of instances; filtered and sorted by the
+        instances' answers, the records by metadata. `hidden`: uuids of records whose
+        instances are not shown at all (a release leaves them out). `within`: the repeats
+        the repeat sits in, outermost first; ties are in the order of the record, then of
+        the positions.
 
         Sorted or filtered by questions whose keys are complete (answer_item_keys, a key
         per instance), a page is read from those keys (_keyed_repeat_page): the same rows
-        in the same order."""
-        keyed = self.keyed_columns(form_id, query, repeat)
+        in the same order. A repeat inside another reads them once every question of the
+        view has them (its instances' JSON is not looked up by key)."""
+        keyed = self.keyed_columns(form_id, query, repeat, within)
         names = frozenset(name.partition("/")[2] for name in keyed)
-        if query is not None and (
-            (query.sort is not None and query.sort.source in names)
-            or any(i.source in names for i in query.filters)
-        ):
+        used = (
+            {i.source for i in query.filters} | ({query.sort.source} if query.sort else set())
+            if query is not None
+            else set()
+        )
+        if used & names and (not within or used <= names):
             return self._keyed_repeat_page(
                 form_id,
                 repeat,
@@ -1292,11 +1323,13 @@ class Store:
                 total,
                 names,
                 released,
+                within,
             )
-        source, index, shape, text = self._instances(repeat)
+        lineage = (*within, repeat)
+        source, positions, shape, text = self._instances(lineage)
         clauses, params = self._table_where(form_id, filters, classes, "item.value", query)
         if total is None and clauses == self._PLAIN and not hidden:
-            total = self._instances_keyed(form_id, repeat)
+            total = self._instances_keyed(form_id, repeat, within=within)
         clauses.append(shape)
         if hidden:
             clauses.append(f"NOT {self._uuid_in('uuid')}")
@@ -1309,50 +1342,83 @@ class Store:
         if query is not None and query.sort is not None:
             order, order_params = self._answer_order("item.value", query)
             order += ", uuid"
+        places = ", ".join(f"{p} AS item_{n}" for n, p in enumerate(positions))
         rows = list(
             self.db.query(
-                f"SELECT uuid, revision, form_version, {index} AS item_index, {text} AS item"
-                f" FROM {source} WHERE {where} ORDER BY {order}, 4 LIMIT ? OFFSET ?",
+                f"SELECT uuid, revision, form_version, {text} AS item, {places}"
+                f" FROM {source} WHERE {where}"
+                f" ORDER BY {order}, {', '.join(str(5 + n) for n in range(len(positions)))}"
+                " LIMIT ? OFFSET ?",
                 params + order_params + [per_page, (page - 1) * per_page],
             )
         )
         for row in rows:
-            row["index"] = row.pop("item_index")
+            row["positions"] = tuple(int(row.pop(f"item_{n}")) for n in range(len(positions)))
+            row["index"] = row["positions"][-1]
             row["answers"] = loads(row.pop("item"))
         return rows, total
 
-    def _instances(self, repeat: str, by_uuid: bool = False) -> tuple[str, str, str, str]:
-        """(FROM of the records joined to a repeat's instances, an instance's index from
-        1, the condition that it is an instance, the instance as JSON text): its value is
-        `item.value`. `by_uuid`: the records looked up by uuid (SQLite)."""
-        if self.db.dialect.name == "postgresql":
-            node = f"(({self.TABLE_DOC})::jsonb -> '{repeat}')"
-            source = (
-                f"records CROSS JOIN LATERAL jsonb_array_elements(CASE jsonb_typeof({node})"
-                f" WHEN 'array' THEN {node} ELSE '[]'::jsonb END) WITH ORDINALITY AS item(value, n)"
+    def _instances(self, lineage, by_uuid: bool = False) -> tuple[str, list[str], str, str]:
+        """(FROM of the records joined to the instances of the repeat at the end of
+        `lineage` (the repeats it sits in first), each instance's position from 1 in its
+        own list and in those it sits in (outermost first), the condition that they are
+        instances, the instance as JSON text): its value is `item.value`. `by_uuid`: the
+        records looked up by uuid (SQLite)."""
+        postgresql = self.db.dialect.name == "postgresql"
+        if postgresql:
+            parts, parent = ["records"], f"({self.TABLE_DOC})::jsonb"
+        else:
+            records = "records INDEXED BY sqlite_autoindex_records_1" if by_uuid else "records"
+            parts, parent = [records], self.TABLE_DOC
+        positions, shape = [], []
+        for depth, name in enumerate(lineage, 1):
+            alias = "item" if depth == len(lineage) else f"outer{depth}"
+            if postgresql:
+                node = f"({parent} -> '{name}')"
+                parts.append(
+                    f"CROSS JOIN LATERAL jsonb_array_elements(CASE jsonb_typeof({node})"
+                    f" WHEN 'array' THEN {node} ELSE '[]'::jsonb END)"
+                    f" WITH ORDINALITY AS {alias}(value, n)"
+                )
+                positions.append(f"{alias}.n")
+                shape.append(f"jsonb_typeof({alias}.value) = 'object'")
+            else:
+                path = f"'$.\"{name}\"'"
+                parts.append(f"json_each({parent}, {path}) AS {alias}")
+                positions.append(f"CAST({alias}.key AS INTEGER) + 1")
+                shape += [f"json_type({parent}, {path}) = 'array'", f"{alias}.type = 'object'"]
+            # An instance that is no object holds no repeat (nor is JSON to SQLite).
+            parent = (
+                f"{alias}.value"
+                if postgresql
+                else f"(CASE {alias}.type WHEN 'object' THEN {alias}.value ELSE '{{}}' END)"
             )
-            return source, "item.n", "jsonb_typeof(item.value) = 'object'", "item.value::text"
-        records = "records INDEXED BY sqlite_autoindex_records_1" if by_uuid else "records"
-        source = f"{records}, json_each({self.TABLE_DOC}, '$.\"{repeat}\"') AS item"
-        shape = f"json_type({self.TABLE_DOC}, '$.\"{repeat}\"') = 'array' AND item.type = 'object'"
-        return source, "CAST(item.key AS INTEGER) + 1", shape, "item.value"
+        text = "item.value::text" if postgresql else "item.value"
+        source = " ".join(parts) if postgresql else ", ".join(parts)
+        return source, positions, " AND ".join(shape), text
 
     # The WHERE of the form's newest revisions of every class, with no other filter.
     _PLAIN = ["form_id = ?", "is_latest = 1", "1 = 1"]
 
-    def _instances_keyed(self, form_id: str, repeat: str, question: str | None = None):
-        """How many instances a repeat has in the form's newest revisions, from the keys
-        of one of its questions (`question`, or any) when they are complete (a key per
-        instance, in the keys' index alone); else None."""
-        if question is None:
-            done = [
-                name
-                for (_, name), (_, through) in self._key_columns(form_id).items()
-                if name.startswith(f"{repeat}/") and through is None
-            ]
-            if not done:
-                return None
-            question = done[0]
+    def _instances_keyed(
+        self, form_id: str, repeat: str, question: str | None = None, within: tuple = ()
+    ):
+        """How many instances a repeat has in the form's newest revisions, from the keys of
+        one of its questions (`question`, or any) when they are complete and made for the
+        repeats it sits in, `within` (a key per instance, in the keys' index alone); else
+        None."""
+        lineage = (*within, repeat)
+        done = [
+            name
+            for (_, name), (spec, through) in self._key_columns(form_id).items()
+            if name.startswith(f"{repeat}/")
+            and through is None
+            and KeyColumn.of(name, spec).lineage == lineage
+            and name == (question or name)
+        ]
+        if not done:
+            return None
+        question = done[0]
         return self.db.execute(
             "SELECT count(*) FROM answer_item_keys WHERE form = ? AND question = ?",
             [form_id, question],
@@ -1371,6 +1437,7 @@ class Store:
         total,
         keyed,
         released=False,
+        within=(),
     ) -> tuple[list[dict], int]:
         """A repeat's page read from the keys of its questions in `keyed` (answer_item_keys,
         and answer_item_choice_keys for multiple choice filters; complete): the first of
@@ -1381,7 +1448,7 @@ class Store:
 
         Unsorted, with many matches, the records are read in their own order instead and
         the keys looked up for each, so that a page stops at its last row."""
-        instance, records = self._instance_at(repeat)
+        instance, records = self._instance_at(repeat, within)
         by_key = [item for item in query.filters if item.source in keyed]
         clauses, params = self._table_where(
             form_id, filters, classes, instance, query, frozenset(i.source for i in by_key)
@@ -1392,7 +1459,7 @@ class Store:
         sort_keyed = query.sort is not None and query.sort.source in keyed
         if total is None:
             total = self._keyed_repeat_count(
-                form_id, repeat, filters, query, classes, hidden, by_key, clauses, params
+                form_id, repeat, filters, query, classes, hidden, by_key, clauses, params, within
             )
         sort = query.sort if sort_keyed else None
         by_record = query.sort is None and total >= self.FEW
@@ -1420,39 +1487,52 @@ class Store:
                 key_params + params + order_params + [per_page, (page - 1) * per_page],
             )
         )
-        return self._with_instances(form_id, repeat, found), total
+        return self._with_instances(form_id, (*within, repeat), found), total
 
     def _keyed_repeat_count(
-        self, form_id, repeat, filters, query, classes, hidden, by_key, clauses, params
+        self, form_id, repeat, filters, query, classes, hidden, by_key, clauses, params, within
     ) -> int:
         """The number of a repeat's instances that pass: from the narrowest keyed filter's
         keys and the others' (no record read when nothing else filters), or, with no
         filter keyed, from every instance's JSON once (the sort's keys keep every row)."""
         if not by_key:
             if clauses == self._PLAIN and not query.filters:
-                found = self._instances_keyed(form_id, repeat, f"{repeat}/{query.sort.source}")
+                question = f"{repeat}/{query.sort.source}"
+                found = self._instances_keyed(form_id, repeat, question, within)
                 if found is not None:
                     return found
             unsorted = dataclasses.replace(query, sort=None)
             return self.repeat_page(
-                form_id, repeat, filters, unsorted, 1, 0, classes=classes, hidden=hidden
+                form_id,
+                repeat,
+                filters,
+                unsorted,
+                1,
+                0,
+                classes=classes,
+                hidden=hidden,
+                within=within,
             )[1]
         _, keys, where, more = self._item_key_joins(form_id, repeat, None, by_key)
         if clauses != self._PLAIN or len(by_key) < len(query.filters):
-            _, records = self._instance_at(repeat)
+            _, records = self._instance_at(repeat, within)
             keys += f" CROSS JOIN {records}"
             where, more = [*where, "uuid = s.record_uuid", *clauses], more + params
         sql = f"SELECT count(*) FROM {keys} WHERE {' AND '.join(where)}"
         return self.db.execute(sql, more).fetchone()[0]
 
-    def _instance_at(self, repeat: str) -> tuple[str, str]:
-        """(the JSON of instance `s.item` of a repeat, the records looked up by uuid)."""
-        if self.db.dialect.name == "postgresql":
-            return f"(({self.TABLE_DOC})::jsonb -> '{repeat}' -> (s.item - 1)::int)", "records"
-        return (
-            f"json_extract({self.TABLE_DOC}, '$.\"{repeat}\"[' || (s.item - 1) || ']')",
-            "records INDEXED BY sqlite_autoindex_records_1",
-        )
+    def _instance_at(self, repeat: str, within: tuple = ()) -> tuple[str, str]:
+        """(the JSON of instance `s.item` of a repeat, the records looked up by uuid). An
+        instance of a repeat inside another (`within`) is numbered by its rank in its
+        record, which no JSON path names: its pages read every column from keys
+        (repeat_page), never this JSON."""
+        postgresql = self.db.dialect.name == "postgresql"
+        records = "records" if postgresql else "records INDEXED BY sqlite_autoindex_records_1"
+        if within:
+            return "NULL", records
+        if postgresql:
+            return f"(({self.TABLE_DOC})::jsonb -> '{repeat}' -> (s.item - 1)::int)", records
+        return f"json_extract({self.TABLE_DOC}, '$.\"{repeat}\"[' || (s.item - 1) || ']')", records
 
     def _records_in_order(self, released: bool) -> str:
         """The form's records read in a page's own order (uuid, or arrival)."""
@@ -1525,9 +1605,11 @@ class Store:
             return f"{table} {alias} INDEXED BY sqlite_autoindex_{table}_1"
         return f"{table} {alias}"
 
-    def _with_instances(self, form_id: str, repeat: str, found: list[dict]) -> list[dict]:
+    def _with_instances(self, form_id: str, lineage, found: list[dict]) -> list[dict]:
         """The rows of a page (uuid, revision, form_version, item_index) with their
-        instance's answers (`index`, `answers`), read from those records only."""
+        instance's answers (`index`, `positions`, `answers`: see repeat_page), read from
+        those records only; the repeat at the end of `lineage` (the repeats it is in
+        first)."""
         if not found:
             return found
         records = "records"
@@ -1542,9 +1624,18 @@ class Store:
             ).fetchall()
         }
         answers = {uuid: loads(doc) for uuid, doc in docs.items()}
+        # An inner instance's number is its rank in the record (_keyed_instances).
+        ranked = {
+            u: nested_instances(doc, lineage) for u, doc in answers.items() if len(lineage) > 1
+        }
         for row in found:
-            row["index"] = row.pop("item_index")
-            row["answers"] = answers[row["uuid"]][repeat][row["index"] - 1]
+            item = row.pop("item_index")
+            if len(lineage) > 1:
+                row["positions"], row["answers"] = ranked[row["uuid"]][item - 1]
+            else:
+                row["positions"] = (item,)
+                row["answers"] = answers[row["uuid"]][lineage[0]][item - 1]
+            row["index"] = row["positions"][-1]
         return found
 
     def iter_table(self, form_id: str, filters: dict, *, classes, by_uuid: bool = False):
@@ -2446,23 +2537,27 @@ def close_store(exception=None) -> None:
 
 class KeyColumn:
     """A question with answer keys, as answer_key_columns records it: what `_key_values`
-    needs of a data_table.TableColumn (its name, kind and choices in order)."""
+    needs of a data_table.TableColumn (its name, kind and choices in order) and, for a
+    repeat's question, the repeats it is in (outermost first; its own last)."""
 
-    def __init__(self, source: str, kind: str, codes, label: str | None = None):
+    def __init__(self, source: str, kind: str, codes, label: str | None = None, lineage=()):
         self.source, self.kind, self.label = source, kind, label or source
         self.choices = tuple((code, code) for code in codes)
+        repeat = source.partition("/")[0] if "/" in source else None
+        self.lineage = tuple(lineage) or ((repeat,) if repeat else ())
 
     @classmethod
-    def item(cls, repeat: str, column) -> KeyColumn:
+    def item(cls, repeat: str, column, within: tuple = ()) -> KeyColumn:
         """A repeat's column, keyed per instance as `REPEAT/NAME` (no question name has
-        a slash: data_table.NAME)."""
+        a slash: data_table.NAME); `within`: the repeats it sits in."""
         codes = [code for code, _ in column.choices]
-        return cls(f"{repeat}/{column.source}", column.kind, codes, column.label)
+        source = f"{repeat}/{column.source}"
+        return cls(source, column.kind, codes, column.label, (*within, repeat))
 
     @classmethod
     def of(cls, source: str, spec: str) -> KeyColumn:
-        kind, codes = json.loads(spec)
-        return cls(source, kind, codes)
+        kind, codes, *lineage = json.loads(spec)
+        return cls(source, kind, codes, lineage=lineage[0] if lineage else ())
 
 
 # The threads building answer keys in this process, one per database (Store.keyed_columns).
@@ -2539,6 +2634,22 @@ def answer_slot(answers: dict, field: str) -> tuple[dict, str]:
 # As json.dumps(answers, ensure_ascii=False, sort_keys=True), without building an encoder
 # for every record: the same bytes.
 _ANSWERS_ENCODER = json.JSONEncoder(ensure_ascii=False, sort_keys=True)
+
+
+def nested_instances(answers: dict, lineage) -> list[tuple[tuple[int, ...], dict]]:
+    """(positions, answers) of each instance of the repeat at the end of `lineage` (the
+    repeats it is in first) in a record's answers, in order: the instances the SQL of
+    Store._instances finds (lists of objects), positions from 1, outermost first."""
+    found: list[tuple[tuple[int, ...], dict]] = [((), answers)]
+    for name in lineage:
+        found = [
+            ((*positions, n), item)
+            for positions, scope in found
+            if isinstance(scope.get(name), list)
+            for n, item in enumerate(scope[name], 1)
+            if isinstance(item, dict)
+        ]
+    return found
 
 
 def answers_json(answers: dict) -> str:
