@@ -1524,10 +1524,6 @@ def data_keys(data_dir, database, form_id, question):
         raise click.UsageError(
             gettext("%(form)s has no repeat %(name)s.", form=form_id, name=repeat)
         )
-    if repeat in data.inner_repeats(forms):  # exported, but never browsed nor sorted
-        raise click.UsageError(
-            gettext("%(form)s has no question %(name)s to sort by.", form=form_id, name=question)
-        )
     shown = [
         c for c in exports.export_columns(forms, repeat or None) if not c.meta and c.kind != "dummy"
     ]
@@ -1537,8 +1533,8 @@ def data_keys(data_dir, database, form_id, question):
         raise click.UsageError(
             gettext("%(form)s has no question %(name)s to sort by.", form=form_id, name=question)
         )
-    if repeat:
-        column = KeyColumn.item(repeat, column)
+    if repeat:  # a repeat inside another: its keys are made for the repeats it is in
+        column = KeyColumn.item(repeat, column, exports.repeat_lineage(forms, repeat)[:-1])
     store.register_keys(form_id, [column])
     done = store.build_keys(form_id, column.source)
     click.echo(

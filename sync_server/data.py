@@ -122,10 +122,34 @@ def form_repeats(forms, locale: str) -> list[tuple[str, str]]:
     return list(found.items())
 
 
-def inner_repeats(forms) -> set[str]:
-    """The repeats inside another repeat: exported as tables of their own, but not browsed
-    here (the server's tables read the instances a record holds at its top)."""
-    return {name for form in forms for name in form.repeats if len(form.lineage(name)) > 1}
+def repeat_tree(forms, locale: str) -> list[tuple[str, str, int]]:
+    """Each repeat of a form as (name, label, depth): those not inside another in the
+    order of form_repeats, each followed by the repeats inside it (depth 1, then 2)."""
+    found = form_repeats(forms, locale)
+    outer = {name: exports.repeat_lineage(forms, name)[-2:-1] for name, _ in found}
+    tree: list[tuple[str, str, int]] = []
+
+    def add(parent: tuple, depth: int) -> None:
+        for name, label in found:
+            if outer[name] == parent:
+                tree.append((name, label, depth))
+                add((name,), depth + 1)
+
+    add((), 0)
+    return tree
+
+
+def instance_keys(row: dict, lineage) -> dict:
+    """A repeat table row's place (`path`, its positions as 2.1: the outer instance, then
+    its own) and its `key` and `parent_key` as the repeat's export writes them."""
+    key = str(row["uuid"])
+    for name, position in zip(lineage, row["positions"], strict=True):
+        key += f"/{name}[{position}]"
+    return {
+        "path": ".".join(map(str, row["positions"])),
+        "key": key,
+        "parent_key": key.rsplit("/", 1)[0],
+    }
 
 
 @bp.route("")
@@ -198,8 +222,7 @@ def browse(form_id: str):
         preparing=preparing,
         view=view_params(filters, query, codes),
         formats=exports.FORMATS,
-        repeats=form_repeats(forms, current_locale()),
-        inner_repeats=inner_repeats(forms),
+        repeats=repeat_tree(forms, current_locale()),
         **export_links(forms, filters, query),
     ), (400 if query.errors else 200)
 
@@ -320,13 +343,15 @@ def answer_cells(shown, columns, forms, rows: list[dict], plan, codes: bool) -> 
 def repeat_view(form_id: str, repeat: str):
     """A repeat's table: a row per instance with its record's id, sorted and filtered as
     the records' table is. Analysts see the instances of the records the release gives,
-    without the questions it empties."""
+    without the questions it empties. A repeat inside another has its rows at every
+    depth, each with its place and its keys (those of its export)."""
     if form_id not in form_ids():
         abort(404)
     forms = form_history(form_id)
     labels_by_name = dict(form_repeats(forms, current_locale()))
-    if repeat not in labels_by_name or repeat in inner_repeats(forms):
+    if repeat not in labels_by_name:
         abort(404)
+    lineage = exports.repeat_lineage(forms, repeat)
     page = max(request.args.get("page", 1, type=int), 1)
     raw = is_admin()
     names = get_store().BROWSE_FILTERS if raw else RELEASED_FILTERS
@@ -339,8 +364,9 @@ def repeat_view(form_id: str, repeat: str):
         query = data_table.parse(request.args, columns)
         hidden: set = set()
         if plan is not None:
+            # A record whose outermost repeat's count is suppressed has none of its rows.
             withheld, dropped = release_gaps(plan, form_id, classes)
-            hidden = withheld | dropped.get(repeat, set())
+            hidden = withheld | dropped.get(lineage[0], set())
         count_key = table_key(store, form_id, classes, plan) + (
             "repeat",
             repeat,
@@ -358,19 +384,23 @@ def repeat_view(form_id: str, repeat: str):
             released=not raw,
             hidden=hidden,
             total=_TABLE_CACHE.get(count_key),
+            within=lineage[:-1],
         )
         remember(count_key, total)
-        preparing = store.keys_pending(form_id, query, repeat)  # a notice, as the records'
-    if plan is not None:
-        gone = plan.withheld.get(repeat, set())
-        for row in rows:
-            row["answers"] = {k: v for k, v in row["answers"].items() if k not in gone}
+        # A notice, as the records'.
+        preparing = store.keys_pending(form_id, query, repeat, lineage[:-1])
+    gone = plan.withheld.get(repeat, set()) if plan is not None else set()
+    for row in rows:
+        row["answers"] = {k: v for k, v in row["answers"].items() if k not in gone}
+        row.update(instance_keys(row, lineage))
     return render_template(
         "data_repeat.html",
         form_id=form_id,
         repeat=repeat,
         preparing=preparing,
         repeat_label=labels_by_name[repeat],
+        outer=[(name, labels_by_name.get(name, name)) for name in lineage[:-1]],
+        keyed=exports.keyed(forms, repeat),
         rows=rows,
         total=total,
         page=page,

@@ -671,7 +671,7 @@ def test_nested_records_sync_and_export_as_tables_joined_by_keys(
     ]
     assert [i["visits"] for i in illnesses] == ["2", "0", "1"]
 
-    # The web page offers every table's downloads; an inner repeat has no table to browse.
+    # The web page offers every table's downloads and its table to browse.
     from collector.passwords import hash_secret
     from sync_server.store import Store
     from test_workspace import PASSWORD, signed_in
@@ -683,8 +683,10 @@ def test_nested_records_sync_and_export_as_tables_joined_by_keys(
     page = admin.get("/data/household_visits").text
     assert "repeat=illnesses" in page and "repeat=visits" in page
     assert "/data/household_visits/repeat/members" in page
-    assert "/data/household_visits/repeat/illnesses" not in page
-    assert admin.get("/data/household_visits/repeat/illnesses").status_code == 404
+    assert "/data/household_visits/repeat/illnesses" in page
+    inner = html.unescape(admin.get("/data/household_visits/repeat/illnesses?sort=kind").text)
+    for place, key in (("1.1", "members[1]/illnesses[1]"), ("2.1", "members[2]/illnesses[1]")):
+        assert f"<td>{place}</td>" in inner and f"{RECORD}/{key}" in inner
     # The record's page: a block per inner instance, headed with the instances it is in.
     record_page = html.unescape(admin.get(f"/data/record/{RECORD}").text)
     assert "Member (2) · Illness (1)" in record_page
@@ -692,7 +694,15 @@ def test_nested_records_sync_and_export_as_tables_joined_by_keys(
     assert "members.1.illnesses.1.visits.2.clinic" in record_page
     assert "[{" not in record_page  # no inner list shown as raw text
     keys = server_command("data", "keys", "household_visits", "illnesses/kind", central=central)
-    assert keys.exit_code != 0 and "no question illnesses/kind to sort by" in keys.output
+    assert keys.exit_code == 0 and "Sort keys of illnesses/kind ready" in keys.output
+    store = Store(central.database)
+    try:
+        stored = store.db.execute(
+            "SELECT item, txt FROM answer_item_keys WHERE question = 'illnesses/kind' ORDER BY item"
+        ).fetchall()
+    finally:
+        store.close()
+    assert [tuple(row) for row in stored] == [(1, "malaria"), (2, "flu"), (3, "cough")]
 
 
 def test_every_format_with_repeat_tables_writes_the_inner_ones(
