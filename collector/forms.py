@@ -437,6 +437,10 @@ class SectionSchema(Schema):
     # Questions that stood outside any group in an XLSForm: the page is the collector's own,
     # and export writes them without a group around them (their data paths unchanged).
     ungrouped = fields.Boolean()
+    # The XLSForm groups a repeat stands in (inside its enclosing repeat, if any), outermost
+    # first; on a page that is not a repeat, the group it continues after a repeat it held
+    # (the page has no group of its own). Kept for export only: the same data paths.
+    groups = fields.List(fields.Nested(GroupSchema), validate=validate.Length(min=1))
 
     @validates_schema
     def check_repeat(self, data, **kwargs):
@@ -707,7 +711,14 @@ def _reference_errors(data: dict) -> list[str]:
         if name not in _choice_lists(data)
     ]
     for section in data["sections"]:
-        for expr in filter(None, [section.get("relevant"), section.get("repeat_count")]):
+        for expr in filter(
+            None,
+            [
+                section.get("relevant"),
+                section.get("repeat_count"),
+                *(group.get("relevant") for group in section.get("groups", ())),
+            ],
+        ):
             errors += _unknown_references(section["name"], expr, seen)
         for question in section["questions"]:
             where = f"{section['name']}/{question['name']}"
@@ -1283,6 +1294,7 @@ class FormDefinition:
             yield self.data["description"]
         for section in self.sections:
             yield section["label"]
+            yield from (group["label"] for group in section.get("groups", ()) if "label" in group)
             for q in section["questions"]:
                 for key in ("label", "hint", "required_message", "constraint_message"):
                     if key in q:

@@ -24,6 +24,7 @@ from collections.abc import Iterable
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import lru_cache
+from itertools import groupby
 from pathlib import Path
 from typing import Any
 
@@ -52,12 +53,10 @@ from .forms import (
     PROMPT_KINDS,
     FormDefinition,
     FormError,
-    GroupRun,
     check_metadata_rule,
     check_privacy_rule,
     check_property_name,
     data_size,
-    in_groups,
     instance_key_clashes,
     instance_names,
     load_form,
@@ -1466,11 +1465,12 @@ class _Converter:
             label = {self.default_code: (name or "section").replace("_", " ").capitalize()}
         section = {"name": name, "label": label, "questions": []}
         outer = [i for i, f in enumerate(stack) if f["kind"] == "repeat"]
+        around = stack[outer[-1] + 1 :] if kind == "repeat" and outer else stack
         if kind == "repeat" and outer:
             # Inside a repeat: drawn in each of its instances, after their questions (the
             # same data paths); the relevance of the groups between them carries over.
             section["within"] = stack[outer[-1]]["name"]
-            relevant = _all_of([*(f["relevant"] for f in stack[outer[-1] + 1 :]), relevant])
+            relevant = _all_of([*(f["relevant"] for f in around), relevant])
         elif kind == "repeat":
             # Its own page: the relevance of the groups around it carries over to it.
             relevant = _all_of([*(f["relevant"] for f in stack), relevant])
@@ -1478,8 +1478,14 @@ class _Converter:
                 holder = stack[_owner(stack)]
                 holder["split"] = True  # the group's next questions go on a page after it
                 self.holders.add(id(holder["section"]))
+        else:
+            frame["group"] = self.inner_group(row, frame)  # what a repeat in it remembers
         if relevant:
             section["relevant"] = relevant
+        # The groups a repeat stands in, kept for export: the same data paths.
+        groups = [f["group"] for f in around if f.get("group")] if kind == "repeat" else []
+        if groups:
+            section["groups"] = groups
         if kind == "repeat":
             section["repeat"] = True
             if repeat_count:
@@ -1504,6 +1510,8 @@ class _Converter:
             return
         section = {key: value for key, value in old.items() if key != "questions"}
         section["questions"] = []
+        if frame.get("group"):  # no group of its own: export writes it back into the group
+            section["groups"] = [frame["group"]]
         self.sections.append(section)
         self.question_rows.append([])
         self.section_rows.append(self.section_rows[index])
@@ -2775,48 +2783,133 @@ def _survey_sheet(form: FormDefinition, languages: _Languages) -> list[list[Any]
     }
     question_names = set(form.questions) | set(form.repeats)
     taken = set(question_names) | set(form.data.get("choices", {}))
+    renamed: dict[str, str] = {}
 
-    def questions(section: dict) -> list[list]:
-        return _question_rows(in_groups(section["questions"]), header, cells, sources)
+    def group_name(name: str) -> str:
+        """A page's group keeps its name unless a question has it: ODK needs every name
+        unique, groups too."""
+        if name not in renamed:
+            group, n = name, 1
+            if name in question_names:
+                group = f"{name}_group"
+                while group in taken:
+                    n += 1
+                    group = f"{name}_group{n}"
+            taken.add(group)
+            renamed[name] = group
+        return renamed[name]
 
-    def write(section: dict) -> None:
-        if section.get("ungrouped"):  # questions outside any group stay so: same data paths
-            survey.extend(questions(section))
-            return
-        group = section["name"]
-        repeat = bool(section.get("repeat"))
-        if not repeat and group in question_names:  # ODK needs every name unique, groups too
-            group, n = f"{section['name']}_group", 1
-            while group in taken:
-                n += 1
-                group = f"{section['name']}_group{n}"
-        taken.add(group)
+    def rows(items: list, depth: int) -> list[list]:
+        out: list[list] = []
+        for item in items:
+            if isinstance(item, _Nest):
+                group = item.group
+                name = group_name(group["name"]) if depth == 0 else group["name"]
+                plain = {key: group.get(key) for key in ("relevant", "appearance")}
+                out.append(
+                    _row_in(
+                        header,
+                        {"type": "begin group", "name": name, **plain},
+                        {"label": group.get("label")},
+                        cells,
+                    )
+                )
+                out += rows(item.children, depth + 1)
+                out.append(["end group"])
+            elif "questions" in item:
+                out += repeat(item)
+            else:
+                out.append(_question_cells(item, header, cells, sources))
+        return out
+
+    def repeat(section: dict) -> list[list]:
         # A repeat keeps its name, which holds its answers: begin repeat with its count, each
-        # instance on one screen (field-list) as a page shows it.
-        survey.append(
-            _row_in(
-                header,
-                {
-                    "type": "begin repeat" if repeat else "begin group",
-                    "name": group,
-                    "relevant": section.get("relevant"),
-                    "appearance": "field-list",
-                    "repeat_count": section.get("repeat_count"),
-                },
-                {"label": section["label"]},
-                cells,
-            )
-        )
-        survey.extend(questions(section))
-        # A repeat inside this one: inside it, after its questions (the same data paths).
-        for inner in form.children.get(section["name"], []) if repeat else []:
-            write(form.section(inner))
-        survey.append(["end repeat" if repeat else "end group"])
+        # instance on one screen (field-list) as a page shows it; the repeats inside it after
+        # its questions, in the groups they stand in (the same data paths).
+        plain = {
+            "type": "begin repeat",
+            "name": section["name"],
+            "relevant": _own_relevant(section),
+            "appearance": "field-list",
+            "repeat_count": section.get("repeat_count"),
+        }
+        units = [_Unit(q.get("groups") or [], q) for q in section["questions"]]
+        for inner in form.children.get(section["name"], []):
+            inner_section = form.section(inner)
+            _insert(units, _Unit(inner_section.get("groups") or [], inner_section))
+        return [
+            _row_in(header, plain, {"label": section["label"]}, cells),
+            *rows(_nest(units, 0), 1),
+            ["end repeat"],
+        ]
 
-    for section in form.sections:
-        if not section.get("within"):
-            write(section)
+    units = [unit for s in form.sections if not s.get("within") for unit in _units_of(s)]
+    survey += rows(_nest(units, 0), 0)
     return survey
+
+
+@dataclass(frozen=True)
+class _Unit:
+    """A question or a repeat as export writes it: the groups around it, outermost first."""
+
+    path: list
+    item: dict
+
+
+@dataclass(frozen=True)
+class _Nest:
+    """A group export writes with its questions and repeats (_Unit items, or _Nests) inside."""
+
+    group: dict
+    children: list
+
+
+def _units_of(section: dict) -> list[_Unit]:
+    """A top-level section as export writes it: a repeat in the groups it stands in; a
+    page's questions in its group (a page's own, or the one it continues), each in its
+    inner groups; questions outside any group as they stood."""
+    if section.get("repeat"):
+        return [_Unit(section.get("groups") or [], section)]
+    if section.get("ungrouped"):
+        outer = []
+    elif section.get("groups"):
+        outer = section["groups"]
+    else:
+        own = {key: section.get(key) for key in ("name", "label", "relevant")}
+        outer = [{**own, "appearance": "field-list"}]
+    return [_Unit([*outer, *(q.get("groups") or [])], q) for q in section["questions"]]
+
+
+def _nest(units: list[_Unit], depth: int) -> list:
+    """Units in form order, each run under the same group (by name: names are unique among
+    a group's neighbours) gathered in a _Nest, at every depth."""
+    items: list = []
+    for name, run in groupby(
+        units, lambda u: u.path[depth]["name"] if depth < len(u.path) else None
+    ):
+        run_units = list(run)
+        if name is None:
+            items += [unit.item for unit in run_units]
+        else:
+            items.append(_Nest(run_units[0].path[depth], _nest(run_units, depth + 1)))
+    return items
+
+
+def _insert(units: list[_Unit], unit: _Unit) -> None:
+    """A repeat inside a repeat goes after the last unit sharing most of its groups: inside
+    the same groups, whose rows stay one run."""
+
+    def shared(other: _Unit) -> int:
+        n = 0
+        for mine, theirs in zip(unit.path, other.path, strict=False):
+            if mine["name"] != theirs["name"]:
+                break
+            n += 1
+        return n
+
+    best = max((shared(u) for u in units), default=0)
+    at = max((i + 1 for i, u in enumerate(units) if shared(u) == best), default=len(units))
+    units.insert(at if best else len(units), unit)
 
 
 def _choices_sheet(
@@ -2904,24 +2997,6 @@ def _prompt_row(item: dict, header: list[str]) -> list[str | None]:
     """The item's cells under the media columns of `header` (those after `::`-less ones)."""
     cells = _prompt_cells(item)
     return [cells.get(h) for h in header if h.split("::")[0] in PROMPT_KINDS]
-
-
-def _question_rows(items: list, header: list[str], cells, sources: dict) -> list[list]:
-    """The rows of a page's questions (forms.in_groups), each inner group's `begin group`
-    (its label, relevant and appearance) and `end group` around its own, at every depth."""
-    rows = []
-    for item in items:
-        if not isinstance(item, GroupRun):
-            rows.append(_question_cells(item, header, cells, sources))
-            continue
-        group = item.group
-        plain = {key: group.get(key) for key in ("name", "relevant", "appearance")}
-        rows.append(
-            _row_in(header, {"type": "begin group", **plain}, {"label": group.get("label")}, cells)
-        )
-        rows += _question_rows(item.children, header, cells, sources)
-        rows.append(["end group"])
-    return rows
 
 
 def _own_relevant(q: dict) -> str | None:
