@@ -579,6 +579,9 @@ class FormSchema(Schema):
     access = fields.Nested(AccessSchema)
     # The record metadata an XLSForm asked for (see METADATA_TYPES).
     metadata = fields.List(fields.Nested(MetadataSchema))
+    # How a record is named where people find it on the hub (an XLSForm's instance_name):
+    # computed from its answers when shown, never stored or sent (collector.record_names).
+    instance_name = fields.String(validate=check_expression)
     # Choice lists an XLSForm took from a CSV file or its external_choices sheet: list name
     # → the file name (or "external_choices"), so that export writes them back there.
     choice_sources = fields.Dict(
@@ -744,6 +747,8 @@ def _reference_errors(data: dict) -> list[str]:
                 )
     if data.get("access", {}).get("sensitive_if"):
         errors += _unknown_references("access/sensitive_if", data["access"]["sensitive_if"], seen)
+    if data.get("instance_name"):
+        errors += _unknown_references("instance_name", data["instance_name"], seen)
     return errors
 
 
@@ -938,6 +943,8 @@ def form_expressions(data: dict):
                 yield where, question["choice_filter"], expressions.parse_choice_filter
     if data.get("access", {}).get("sensitive_if"):
         yield "access/sensitive_if", data["access"]["sensitive_if"], expressions.parse
+    if data.get("instance_name"):
+        yield "instance_name", data["instance_name"], expressions.parse
 
 
 def instance_names(source: str) -> list[str]:

@@ -347,7 +347,14 @@ SUPPORTED_APPEARANCES = {
     },
 }
 CHOICE_COLUMNS = {"list_name", "name", "label", "parent", "media"}
-SETTINGS_USED = {"form_id", "version", "default_language", "form_title", "allow_choice_duplicates"}
+SETTINGS_USED = {
+    "form_id",
+    "version",
+    "default_language",
+    "form_title",
+    "allow_choice_duplicates",
+    "instance_name",
+}
 SETTINGS_ALIASES = {
     "set_form_id": "form_id",
     "id_string": "form_id",
@@ -738,6 +745,7 @@ class _Converter:
         self.read_external_choices()
         self.read_survey()
         self.check_expressions()
+        self.check_instance_name()
         self.check_entities()
         self.check_lists()
         self.check_settings()
@@ -781,6 +789,28 @@ class _Converter:
                 self.report("ignored_setting/public_key", SETTINGS, number, str(header))
             elif key not in SETTINGS_SILENT:
                 self.report("ignored_setting", SETTINGS, number, str(header), header=header)
+
+    def check_instance_name(self) -> None:
+        """The instance_name setting, checked as a calculation is: its syntax, and each
+        question it names."""
+        if "instance_name" not in self.settings:
+            return
+        source, row, header = self.settings["instance_name"]
+        try:
+            parsed = expressions.parse(source)
+        except expressions.ExpressionError as error:
+            self.report(
+                "bad_expression",
+                SETTINGS,
+                row,
+                header,
+                detail=error.message,
+                position=error.position + 1,
+                source=source,
+            )
+            return
+        for name in sorted(parsed.references() - (set(self.names) - self.metadata_names)):
+            self.report("unknown_reference", SETTINGS, row, header, name=name)
 
     def check_settings(self) -> None:
         form_id = self.setting("form_id")
@@ -2548,6 +2578,8 @@ class _Converter:
         }
         if self.metadata:
             definition["metadata"] = self.metadata
+        if self.setting("instance_name"):
+            definition["instance_name"] = self.setting("instance_name")
         sources = {k: v for k, v in self.choice_sources.items() if k in self.choices}
         if sources:
             definition["choice_sources"] = sources
@@ -2957,6 +2989,9 @@ def _settings_sheet(form: FormDefinition, languages: _Languages) -> list[list[An
             "pages",
         ],
     ]
+    if form.data.get("instance_name"):
+        settings[0].append("instance_name")
+        settings[1].append(form.data["instance_name"])
     lists = form.data.get("choices", {}).values()
     if any(len({c["name"] for c in items}) < len(items) for items in lists):
         # The form was imported with this setting: written back, or ODK refuses the list.
