@@ -36,9 +36,10 @@ from .attachments import (
 from .auth import login_required
 from .db import get_db
 from .errors import from_outbox
-from .form_library import available_forms, get_form
+from .form_library import available_forms, form_version, get_form
 from .forms import FEEDBACK_FORM, MAX_INSTANCES, MEDIA_TYPES, NESTED_KEY
 from .i18n import current_locale, posted_locale
+from .record_names import record_name
 from .records import (
     EDITABLE,
     RecordError,
@@ -293,8 +294,29 @@ def record_list():
         for form_id, form in available_forms().items()
     }
     return render_template(
-        "records.html", rows=rows, status=status, statuses=STATUSES, titles=titles
+        "records.html",
+        rows=rows,
+        status=status,
+        statuses=STATUSES,
+        titles=titles,
+        names=_record_names(rows),
     )
+
+
+def _record_names(rows: list[dict]) -> dict[str, str]:
+    """Each record's name (its form's instance_name) by uuid: the enumerator's own records,
+    which they may open, so a name made of private answers is shown too."""
+    db, builtins = get_db(), current_app.extensions["builtin_forms"]
+    forms: dict = {}
+    names = {}
+    for row in rows:
+        key = (row["form_id"], row["form_version"])
+        if key not in forms:
+            forms[key] = form_version(db, builtins, *key)
+        name = record_name(forms[key], row["answers"], may_open=True)
+        if name:
+            names[row["uuid"]] = name
+    return names
 
 
 @bp.route("/records/<record_uuid>/<int:page>", methods=("GET", "POST"))
@@ -349,6 +371,7 @@ def review(record_uuid: str):
         "review.html",
         form=form,
         record=record,
+        record_name=record_name(form, record["answers"], may_open=True),
         sections=_review_sections(form, record["answers"], record_uuid),
     )
 

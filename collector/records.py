@@ -239,7 +239,7 @@ def format_receipt_code(code: str) -> str:
 def list_records(db, enumerator_id: int, status: str | None = None) -> list[dict]:
     sql = (
         "SELECT r.uuid, r.form_id, r.form_version, r.locale, r.status, r.revision,"
-        " r.started_at, r.updated_at, r.finalized_at, o.error_message FROM records r"
+        " r.started_at, r.updated_at, r.finalized_at, o.error_message, r.answers FROM records r"
         " LEFT JOIN outbox o ON o.uuid = r.uuid AND o.revision = r.revision"
         " AND o.state = 'rejected' WHERE r.enumerator_id = ?"
     )
@@ -247,7 +247,10 @@ def list_records(db, enumerator_id: int, status: str | None = None) -> list[dict
     if status:
         sql += " AND r.status = ?"
         params.append(status)
-    return list(db.query(sql + " ORDER BY r.updated_at DESC, r.uuid", params))
+    rows = list(db.query(sql + " ORDER BY r.updated_at DESC, r.uuid", params))
+    for row in rows:  # the answers name the record (collector.record_names)
+        row["answers"] = open_json(db, row["answers"], "records", "answers", row["uuid"])
+    return rows
 
 
 def replies_for_receipt(db, code: str) -> tuple[dict | None, list[dict]]:

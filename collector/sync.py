@@ -25,6 +25,7 @@ from .auth import is_operator, login_required, operator_required
 from .db import get_db
 from .errors import error_response
 from .form_library import accept_refused_form, form_version, get_form, refused_forms
+from .record_names import record_name
 from .records import get_record, is_uuid, status_counts
 from .security_log import user_account
 from .sync_client import (
@@ -308,7 +309,14 @@ def review_page():
             db, current_app.extensions["builtin_forms"], row["form_id"], row["form_version"]
         )
         held.append(
-            {"row": row, "form": form, "texts": review.highlighted(form, row) if form else []}
+            {
+                "row": row,
+                "form": form,
+                "texts": review.highlighted(form, row) if form else [],
+                # The operator does not open others' records: a name from private answers
+                # is left out (collector.record_names).
+                "name": record_name(form, row["answers"], may_open=False),
+            }
         )
     return render_template("review_hold.html", held=held)
 
