@@ -1472,13 +1472,13 @@ class _Converter:
         stack.append(frame)
         return True
 
-    def inner_group(self, row: _Row, frame: dict) -> dict | None:
+    def inner_group(self, row: _Row, frame: dict, label: dict | None = None) -> dict | None:
         """A group inside a group or a repeat as its questions carry it (forms.GroupSchema);
-        None without a name (refused as such)."""
+        None without a name (refused as such). `label`: the row's, when already read."""
         if frame["name"] is None:
             return None
         group: dict = {"name": frame["name"]}
-        label = self.texts(row, "label")
+        label = self.texts(row, "label") if label is None else label
         if label:
             group["label"] = label
         if frame["relevant"]:
@@ -1490,9 +1490,8 @@ class _Converter:
 
     def open_section(self, row: _Row, frame: dict, stack: list, repeat_count: str | None):
         name, kind, relevant = frame["name"], frame["kind"], frame["relevant"]
-        label = self.texts(row, "label")
-        if not label:
-            label = {self.default_code: (name or "section").replace("_", " ").capitalize()}
+        given = self.texts(row, "label")
+        label = given or {self.default_code: (name or "section").replace("_", " ").capitalize()}
         section = {"name": name, "label": label, "questions": []}
         outer = [i for i, f in enumerate(stack) if f["kind"] == "repeat"]
         around = stack[outer[-1] + 1 :] if kind == "repeat" and outer else stack
@@ -1509,7 +1508,7 @@ class _Converter:
                 holder["split"] = True  # the group's next questions go on a page after it
                 self.holders.add(id(holder["section"]))
         else:
-            frame["group"] = self.inner_group(row, frame)  # what a repeat in it remembers
+            frame["group"] = self.inner_group(row, frame, given)  # what a repeat in it keeps
         if relevant:
             section["relevant"] = relevant
         # The groups a repeat stands in, kept for export: the same data paths.

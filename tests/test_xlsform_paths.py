@@ -182,6 +182,19 @@ def test_a_repeat_remembers_the_groups_it_stands_in(tmp_path):
     ]
 
 
+def test_a_group_label_missing_a_language_is_said_once(tmp_path):
+    survey = [row[:] for row in ONE_GROUP]
+    survey[1] = ["begin group", "household", "Household", None]
+    result = imported(tmp_path, "one_group", survey)
+    assert [(p.key, p.row) for p in result.warnings] == [
+        ("missing_translation", 2),
+        ("split_group", 7),
+    ]
+    assert result.form.section("members")["groups"] == [
+        {"name": "household", "label": {"en": "Household"}}
+    ]
+
+
 def test_a_repeat_inside_a_repeat_remembers_the_group_between(tmp_path):
     form = imported(tmp_path, "between", BETWEEN).form
     people = form.section("people")
