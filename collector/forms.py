@@ -257,8 +257,9 @@ class RangeParameters(Schema):
 class GroupSchema(Schema):
     """A group inside a section or a repeat (an XLSForm's group in a group), as each of its
     questions carries it: its label heads its questions on the page, and export writes it
-    back around them, so the data paths stay the form's. Its relevance is already in each
-    question's `relevant`; it is kept here for export only."""
+    back around them, so the data paths stay the form's. A repeat section carries the groups
+    it stands in the same way (SectionSchema.groups). Its relevance is already in each
+    question's (or repeat's) `relevant`; it is kept here for export only."""
 
     class Meta:
         unknown = RAISE
