@@ -49,6 +49,7 @@ from .records import (
     is_uuid,
     list_records,
     new_uuid,
+    record_answers,
     save_answers,
 )
 
@@ -313,7 +314,9 @@ def _record_names(rows: list[dict]) -> dict[str, str]:
         key = (row["form_id"], row["form_version"])
         if key not in forms:
             forms[key] = form_version(db, builtins, *key)
-        name = record_name(forms[key], row["answers"], may_open=True)
+        if forms[key] is None or not forms[key].data.get("instance_name"):
+            continue  # nameless: its answers stay sealed
+        name = record_name(forms[key], record_answers(db, row), may_open=True)
         if name:
             names[row["uuid"]] = name
     return names

@@ -247,10 +247,13 @@ def list_records(db, enumerator_id: int, status: str | None = None) -> list[dict
     if status:
         sql += " AND r.status = ?"
         params.append(status)
-    rows = list(db.query(sql + " ORDER BY r.updated_at DESC, r.uuid", params))
-    for row in rows:  # the answers name the record (collector.record_names)
-        row["answers"] = open_json(db, row["answers"], "records", "answers", row["uuid"])
-    return rows
+    return list(db.query(sql + " ORDER BY r.updated_at DESC, r.uuid", params))
+
+
+def record_answers(db, row: dict) -> dict:
+    """A listed record's answers (list_records gives them as stored, sealed on a protected
+    hub): opened only for what needs them, such as its name (collector.record_names)."""
+    return open_json(db, row["answers"], "records", "answers", row["uuid"])
 
 
 def replies_for_receipt(db, code: str) -> tuple[dict | None, list[dict]]:
