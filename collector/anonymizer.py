@@ -273,10 +273,10 @@ def anonymize(
     names = _identifying_values(form, answers)
     names += [enumerator] if isinstance(enumerator, str) else []
     redact = _redactor(extra_redactions)  # one pattern for every free-text answer
+    rules = _form_rules(form)
     steps = {
-        name: _step(question, form, key, names, phone_region, redact)
-        for name, question in form.questions.items()
-        if question.holds_value
+        name: _step(form.questions[name], form, key, names, phone_region, redact, rule)
+        for name, rule in rules.items()
     }
     # Each instance of a repeat, however deep, goes through its questions' rules, as a
     # record does.
@@ -365,12 +365,43 @@ def _day_rule(rule: str):
 # -- Rules -----------------------------------------------------------------------------
 
 
+@functools.lru_cache(maxsize=64)
+def _form_rules(form) -> dict[str, str]:
+    """The rule of each question that holds a value, worked out once per form version (a
+    sync anonymizes hundreds of records of one form; the rules do not change between them)."""
+    return {
+        name: rule_for(question, form)
+        for name, question in form.questions.items()
+        if question.holds_value
+    }
+
+
+@functools.lru_cache(maxsize=64)
+def _name_like_fields(form) -> tuple[str, ...]:
+    """Fields with no rule whose name or label suggest a person's name (see
+    suggests_identifier): their answers are scrubbed from the record's free text."""
+    return tuple(
+        name
+        for name, question in form.questions.items()
+        if not question.get("identifying")
+        and not question.get("privacy")
+        and suggests_identifier(question) == "name"
+    )
+
+
 def _step(
-    question, form, key: bytes, names: list[str], phone_region: str = "", redact=lambda value: value
+    question,
+    form,
+    key: bytes,
+    names: list[str],
+    phone_region: str = "",
+    redact=lambda value: value,
+    rule: str | None = None,
 ):
     """The function that maps one question's answer to its sync value, or to _DROP
-    (`redact`: the operator's extra removals, from `_redactor`)."""
-    rule = rule_for(question, form)
+    (`redact`: the operator's extra removals, from `_redactor`; `rule`: the question's
+    rule when the caller knows it)."""
+    rule = rule or rule_for(question, form)
     if rule == "keep":
         return lambda value: value
     if rule == "drop":
@@ -542,14 +573,7 @@ def _identifying_values(form, answers: dict) -> list[str]:
     from . import repeats  # see anonymize
 
     values = []
-    looks_like_a_name = [
-        name
-        for name, question in form.questions.items()
-        if not question.get("identifying")
-        and not question.get("privacy")
-        and suggests_identifier(question) == "name"
-    ]
-    for name in form.identifying_fields + looks_like_a_name:
+    for name in [*form.identifying_fields, *_name_like_fields(form)]:
         question = form.questions[name]
         for scope in repeats.scopes(form, answers, question.repeat):
             value = scope.get(name) if isinstance(scope, dict) else None
