@@ -618,7 +618,12 @@ def display_value(form, question, value, locale) -> str | None:
     if question.type == "select_multiple":
         return format_list([form.choice_label(question, v, locale) for v in value], locale=locale)
     if question.type in ("integer", "decimal", "range"):
-        return format_decimal(value)
+        # Grouped ("12,500") only where the form asks for it, as ODK shows numbers: a year
+        # or a code typed as a number reads as typed.
+        grouped = question.get("appearance") == "thousands-sep"
+        return format_decimal(value, format=None if grouped else "0.###")
+    if question.get("appearance") == "hidden-answer":
+        return hidden_answer_text()
     if question.type == "datetime":
         return format_datetime(datetime.fromisoformat(value), "medium")
     if question.type == "time":
@@ -627,8 +632,15 @@ def display_value(form, question, value, locale) -> str | None:
         day = date.fromisoformat(value)
         if question.get("appearance") == "month-year":
             return format_skeleton("yMMMM", day, locale=locale)
+        if question.get("appearance") == "year":
+            return format_skeleton("y", day, locale=locale)
         return format_date(day, "long")
     return str(value)
+
+
+def hidden_answer_text() -> str:
+    """What a review shows of an answer hidden as it was typed (appearance hidden-answer)."""
+    return gettext("Answered (hidden)")
 
 
 def _own_record(record_uuid: str, must_exist: bool = True):

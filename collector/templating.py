@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 
+from babel.dates import get_month_names
 from babel.numbers import format_decimal as babel_format_decimal
 from flask import current_app
 from flask_babel import format_date, format_datetime, format_decimal, get_locale, gettext
@@ -37,6 +38,12 @@ def typed_number(value) -> str:
     return babel_format_decimal(
         value, format="0.###", locale=str(get_locale()), decimal_quantization=False
     )
+
+
+def month_names() -> list[tuple[int, str]]:
+    """The months by number and name in the page's language, for a date typed in parts."""
+    names = get_month_names("wide", context="stand-alone", locale=str(get_locale()))
+    return sorted(names.items())
 
 
 def form_attributes(form) -> Markup:
@@ -80,4 +87,5 @@ def init_app(app, site_name: Callable[[], str]) -> None:
             repeats.instances_at(form, answers or {}, repeat, outer)
         ),
         form_attributes=form_attributes,
+        month_names=month_names,
     )

@@ -19,6 +19,11 @@ from .forms import MAX_INSTANCES
 
 DATE_PATTERN = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 MONTH_PATTERN = re.compile(r"^(\d{4})-(\d{2})(-01)?$")
+YEAR_PATTERN = re.compile(r"^(\d{4})(-01-01)?$")
+# A day, a month and a year typed apart (appearance `no-calendar`).
+DATE_PARTS = ("[0-9]{1,2}", "[0-9]{1,2}", "[0-9]{4}")
+# Text typed with the numeric keypad (appearance `numbers`): what ODK lets through.
+NUMBERS_TEXT = re.compile(r"^[0-9 +\-.]+$")
 INTEGER_PATTERN = re.compile(r"^[+-]?[0-9]{1,15}$")
 # Phones set to Arabic or Persian may type their own digits.
 EASTERN_DIGITS = str.maketrans("٠١٢٣٤٥٦٧٨٩۰۱۲۳۴۵۶۷۸۹", "01234567890123456789")
@@ -348,7 +353,7 @@ def _posted_inner(form, repeat: str, outer: tuple, formdata, answers: dict, node
 def _read_answer(form, question, formdata, answers: dict, result: PageResult, locale) -> None:
     """Parse one posted answer into `answers`; an answer that cannot be read is an error."""
     key = question.key
-    raw = formdata.getlist(key) if question.type == "select_multiple" else formdata.get(key, "")
+    raw = formdata.getlist(key) if _posts_parts(question) else formdata.get(key, "")
     result.raw[key] = raw
     value, error = parse_value(form, question, raw, locale)
     repeats.set_answer(answers, question, None if error else value)
@@ -394,8 +399,18 @@ def check_record(form, answers: dict) -> dict[int, dict]:
     return problems
 
 
+def _posts_parts(question) -> bool:
+    """Whether the page posts the answer as several values under its name: the choices
+    picked, or a date's day, month and year (appearance `no-calendar`)."""
+    return question.type == "select_multiple" or (
+        question.type == "date" and question.get("appearance") == "no-calendar"
+    )
+
+
 def parse_value(form, question, raw, locale: str):
     """Turn what the browser posted into a typed value; return (value, error message)."""
+    if question.type == "date" and isinstance(raw, list):
+        return _parse_date_parts(raw)
     if question.type == "select_multiple":
         picked = list(dict.fromkeys(v for v in raw if v))
         allowed = form.choice_names(question)
@@ -413,7 +428,15 @@ def _parse_text(form, question, text, locale):
     limit = question.get("max_length", 2000)
     if len(text) > limit:
         return None, gettext("Use at most %(num)s characters.", num=limit)
+    if question.get("appearance") == "numbers":
+        text = text.translate(EASTERN_DIGITS)
+        if not NUMBERS_TEXT.match(text):
+            return None, numbers_message()
     return text, None
+
+
+def numbers_message() -> str:
+    return gettext("Use digits only (and spaces, +, - or . where needed).")
 
 
 def read_integer(text: str) -> int | None:
@@ -455,6 +478,11 @@ def number_symbols(locale: str) -> tuple[str, str]:
 
 def _parse_integer(form, question, text, locale):
     number = read_integer(text)
+    if number is None and question.get("appearance") == "thousands-sep":
+        # Typed with the language's grouping ("12 500" in French) as the page shows it.
+        grouped = read_decimal(text, *number_symbols(locale))
+        if grouped is not None and grouped.is_integer() and abs(grouped) < 1e15:
+            number = int(grouped)
     if number is None:
         return None, gettext("Enter a whole number, using digits only.")
     return number, None
@@ -478,6 +506,11 @@ def _parse_date(form, question, text, locale):
         match = MONTH_PATTERN.match(text)
         text = f"{match.group(1)}-{match.group(2)}-01" if match else ""
         message = gettext("Enter a month and year, such as 2024-03.")
+    elif question.get("appearance") == "year":
+        # Kept as ODK keeps a year: its first day.
+        match = YEAR_PATTERN.match(text.translate(EASTERN_DIGITS))
+        text = f"{match.group(1)}-01-01" if match else ""
+        message = year_message()
     else:
         message = gettext("Enter a date, such as 2024-03-15.")
     try:
@@ -486,6 +519,35 @@ def _parse_date(form, question, text, locale):
         return date.fromisoformat(text).isoformat(), None
     except ValueError:
         return None, message
+
+
+def year_message() -> str:
+    return gettext("Enter a year, such as 2024.")
+
+
+def _parse_date_parts(parts: list) -> tuple:
+    """A date posted as its day, month and year (appearance `no-calendar`); a single value
+    is an ISO date, as a page with a date picker posts it."""
+    texts = [str(part).strip().translate(EASTERN_DIGITS) for part in parts]
+    if not any(texts):
+        return None, None
+    if len(texts) == 1:
+        texts = texts[0].split("-")[::-1] if DATE_PATTERN.match(texts[0]) else ["", "", ""]
+    if len(texts) != 3 or not all(map(re.fullmatch, DATE_PARTS, texts)):
+        return None, parts_message()
+    day, month, year = (int(text) for text in texts)
+    try:
+        return date(year, month, day).isoformat(), None
+    except ValueError:
+        return None, no_such_date_message()
+
+
+def parts_message() -> str:
+    return gettext("Enter the day, the month and the year (the year in four digits).")
+
+
+def no_such_date_message() -> str:
+    return gettext("There is no such date: check the day and the month.")
 
 
 def _parse_range(form, question, text, locale):
@@ -704,6 +766,8 @@ def client_rules(form, question) -> dict:
     type_message = _type_message(question)
     if type_message:
         rules["type-message"] = type_message
+    if question.type == "date" and question.get("appearance") == "no-calendar":
+        rules["date-message"] = no_such_date_message()
     return rules
 
 
@@ -714,6 +778,12 @@ def _type_message(question) -> str | None:
         return gettext("Enter a number.")
     if question.type == "date" and question.get("appearance") == "month-year":
         return gettext("Enter a month and year, such as 2024-03.")
+    if question.type == "date" and question.get("appearance") == "year":
+        return year_message()
+    if question.type == "date" and question.get("appearance") == "no-calendar":
+        return parts_message()
+    if question.type == "text" and question.get("appearance") == "numbers":
+        return numbers_message()
     if question.type == "date":
         return gettext("Enter a date, such as 2024-03-15.")
     if question.type == "time":

@@ -26,8 +26,36 @@
   var DECIMAL = form.getAttribute('data-decimal') || '.', GROUP = form.getAttribute('data-group') || ',';
 
   var MEDIA = /^(image|audio|video|file)$/;
-  function readNumber(type, raw) {
-    return type === 'integer' || type === 'range' ? E.readInteger(raw) : E.readDecimal(raw, DECIMAL, GROUP);
+  function readNumber(type, raw, block) {
+    if (type === 'decimal') { return E.readDecimal(raw, DECIMAL, GROUP); }
+    var whole = E.readInteger(raw);
+    if (whole === null && appearanceOf(block) === 'thousands-sep') {
+      // Typed grouped as the page's language groups numbers ("12 500"), as the hub reads it.
+      var grouped = E.readDecimal(raw, DECIMAL, GROUP);
+      if (grouped !== null && Math.floor(grouped) === grouped && Math.abs(grouped) < 1e15) { whole = grouped; }
+    }
+    return whole;
+  }
+
+  function appearanceOf(block) { return block ? block.getAttribute('data-appearance') : null; }
+
+  // A date typed as its day, month and year (no-calendar): ISO when all three are there,
+  // '' when none is, and otherwise what was typed, which the type check refuses.
+  function dateFromParts(inputs) {
+    var parts = Array.prototype.map.call(inputs, function (input) { return String(input.value).trim(); });
+    if (parts.join('') === '') { return ''; }
+    var day = parts[0], month = parts[1], year = parts[2];
+    if (!/^\d{1,2}$/.test(day) || !/^\d{1,2}$/.test(month) || !/^\d{4}$/.test(year)) { return parts.join('/'); }
+    return year + '-' + ('0' + month).slice(-2) + '-' + ('0' + day).slice(-2);
+  }
+
+  // Whether an ISO date is one the calendar has (not 31 February).
+  function realDate(text) {
+    var m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(text);
+    if (!m) { return false; }
+    var day = new Date(Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3])));
+    return day.getUTCFullYear() === Number(m[1]) && day.getUTCMonth() === Number(m[2]) - 1 &&
+      day.getUTCDate() === Number(m[3]);
   }
 
   // pulldata()'s files as the hub keeps them with the form (`fruits.csv`: rows, the header
@@ -80,6 +108,7 @@
   function rawOf(block) {
     var inputs = inputsOf(block);
     var raw = '';
+    if (appearanceOf(block) === 'no-calendar') { return dateFromParts(inputs); }
     for (var i = 0; i < inputs.length; i++) {
       var input = inputs[i];
       if (input.type === 'file') { return mediaRaw(inputs); }
@@ -111,10 +140,11 @@
     }
     var raw = rawOf(block);
     if ((type === 'integer' || type === 'decimal' || type === 'range') && raw !== '') {
-      var n = readNumber(type, raw);
+      var n = readNumber(type, raw, block);
       return n === null ? raw : n;
     }
     if (type === 'date' && /^\d{4}-\d{2}$/.test(raw)) { return raw + '-01'; }
+    if (type === 'date' && /^\d{4}$/.test(raw)) { return raw + '-01-01'; }  // a year
     return raw;
   }
 
@@ -271,7 +301,13 @@
   function typeProblem(block, raw) {
     var type = block.getAttribute('data-type');
     if (raw === '' || !block.hasAttribute('data-type-message')) { return null; }
-    var ok = type === 'integer' || type === 'decimal' ? readNumber(type, raw) !== null
+    var look = appearanceOf(block);
+    if (look === 'no-calendar' && /^\d{4}-\d{2}-\d{2}$/.test(raw)) {
+      return realDate(raw) ? null : block.getAttribute('data-date-message');
+    }
+    var ok = type === 'integer' || type === 'decimal' ? readNumber(type, raw, block) !== null
+      : type === 'text' ? look !== 'numbers' || /^[0-9\u0660-\u0669\u06f0-\u06f9 +\-.]+$/.test(raw)
+      : look === 'year' ? /^[0-9\u0660-\u0669\u06f0-\u06f9]{4}$/.test(raw)
       : /^(geo|start-geo)/.test(type) ? E.readLocation(type, raw) !== null
       : type === 'time' ? /^([01]\d|2[0-3]):[0-5]\d(:[0-5]\d(\.\d+)?)?$/.test(raw)
       : type === 'datetime' ? /^\d{4}-\d{2}-\d{2}[T ]([01]\d|2[0-3]):[0-5]\d(:[0-5]\d(\.\d+)?)?$/.test(raw)
@@ -626,6 +662,12 @@
     }
     function answerText(block) {
       var picked = [];
+      var look = appearanceOf(block), raw = rawOf(block);
+      if (look === 'no-calendar' && realDate(raw)) { return dayText(raw); }
+      if (look === 'hidden-answer' && raw !== '') { return block.querySelector('.hidden-answer').getAttribute('data-review'); }
+      if (look === 'thousands-sep' && readNumber(block.getAttribute('data-type'), raw, block) !== null) {
+        return grouped(readNumber(block.getAttribute('data-type'), raw, block));
+      }
       Array.prototype.forEach.call(inputsOf(block), function (input) {
         if (input.tagName === 'SELECT') {
           if (input.value !== '') { picked.push(input.options[input.selectedIndex].textContent.trim()); }
@@ -643,6 +685,19 @@
         return new Intl.ListFormat(document.documentElement.lang || undefined, { type: 'conjunction' }).format(picked);
       }
       return picked.join(', ');
+    }
+    // As the hub's review shows them: a date in the page's language, a number grouped.
+    function dayText(iso) {
+      try {
+        return new Intl.DateTimeFormat((document.documentElement.lang || 'en') + '-u-nu-latn',
+          { dateStyle: 'long', timeZone: 'UTC' }).format(new Date(iso + 'T00:00:00Z'));
+      } catch (error) { return iso; }
+    }
+    function grouped(number) {
+      try {  // Latin digits, as the hub writes them in every language
+        return new Intl.NumberFormat((document.documentElement.lang || 'en') + '-u-nu-latn',
+          { maximumFractionDigits: 3 }).format(number);
+      } catch (error) { return String(number); }
     }
     next.addEventListener('click', function () {
       if (!check(sections[at])) { return; }
@@ -736,5 +791,23 @@
     button.addEventListener('click', function () { capture(tool); });
     var field = document.getElementById(tool.getAttribute('data-for'));
     if (tool.hasAttribute('data-auto') && field && field.value.trim() === '') { capture(tool); }
+  });
+}());
+
+/* A hidden answer (appearance hidden-answer): typed unseen, with a box to show it, which
+   only the script can do (without it the answer stays hidden). New repeat instances are
+   copied from their template, so the box is offered there too. */
+(function () {
+  'use strict';
+  var boxes = Array.prototype.slice.call(document.querySelectorAll('.reveal'));
+  Array.prototype.forEach.call(document.querySelectorAll('template'), function (template) {
+    boxes = boxes.concat(Array.prototype.slice.call(template.content.querySelectorAll('.reveal')));
+  });
+  boxes.forEach(function (box) { box.hidden = false; });
+  document.addEventListener('change', function (event) {
+    var toggle = event.target;
+    if (!toggle.classList || !toggle.classList.contains('reveal-toggle')) { return; }
+    var field = toggle.closest('.q').querySelector('.hidden-answer');
+    if (field) { field.type = toggle.checked ? 'text' : 'password'; }
   });
 }());
