@@ -333,9 +333,20 @@ ANY_TEXT = re.compile(".*", re.DOTALL)
 SUPPORTED_APPEARANCES = {
     "minimal": ("select_one", "select_multiple"),
     "horizontal": ("select_one", "select_multiple"),
+    "horizontal-compact": ("select_one", "select_multiple"),
     "likert": ("select_one",),
+    # ODK moves on once a choice is tapped; a page of several questions has nowhere to go,
+    # so it changes nothing here and is kept for export.
+    "quick": ("select_one",),
     "multiline": ("text",),
+    # Typed with the numeric keypad, kept as text (a phone number keeps its leading 0).
+    "numbers": ("text",),
+    # A barcode is typed as text: hidden as it is typed.
+    "hidden-answer": ("text",),
     "month-year": ("date",),
+    "year": ("date",),
+    "no-calendar": ("date",),
+    "thousands-sep": ("integer", "decimal"),
     # A map where ODK shows one: here the latitude and longitude are typed or taken from
     # the phone, and the appearance is kept for export.
     **dict.fromkeys(("maps", "placement-map"), LOCATION_TYPES),

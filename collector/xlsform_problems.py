@@ -825,7 +825,8 @@ CATALOGUE: dict[str, tuple[str, Render]] = {
         WARNING,
         lambda a: gettext(
             "The appearance '%(word)s' is not supported and is ignored (supported: minimal, "
-            "horizontal, likert, multiline, month-year).",
+            "horizontal, horizontal-compact, likert, quick, multiline, numbers, hidden-answer, "
+            "month-year, year, no-calendar, thousands-sep, and those of photos and maps).",
             **a,
         ),
     ),

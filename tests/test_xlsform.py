@@ -234,10 +234,8 @@ EXPECTED = {
             "village": "text",
         },
         "privacy": {"village": "scrub"},
-        "warnings": {
-            ("converted_type", "survey", 4, "type"),
-            ("ignored_appearance", "survey", 5, "appearance"),
-        },
+        # `quick` on sex: kept for export, nothing to move on to on a page of questions.
+        "warnings": {("converted_type", "survey", 4, "type")},
     },
 }
 
@@ -355,7 +353,7 @@ def test_kobo_style_workbook():
     }
     assert form.questions["household_size"].hint == {"en": "Everyone who slept here last night"}
     assert form.questions["village"].get("required") is False  # "false"
-    assert "start" not in form.questions and "appearance" not in form.questions["sex"].spec
+    assert "start" not in form.questions and form.questions["sex"].appearance == "quick"
 
 
 @pytest.mark.parametrize("name", sorted(EXPECTED))
@@ -877,8 +875,9 @@ def test_cli_imports_an_xlsform(data_dir):
         "Leave the laptop unchanged (keep): ready, sex, "
         "household_size.\n"
     )
-    assert "Warning: survey row 5, column appearance: " in result.output
-    assert result.output.count("Warning: ") == 2  # start and end are kept, not warned about
+    assert "Warning: survey row 4, column type: " in result.output
+    # start and end are kept, and so is the appearance quick: not warned about
+    assert result.output.count("Warning: ") == 1
     [row] = query(
         data_dir / "collector.db", "SELECT form_id, version, definition, source FROM forms"
     )
