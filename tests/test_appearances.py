@@ -325,6 +325,20 @@ def test_a_phone_with_javascript_checks_and_stores_a_date_in_parts_and_a_numbers
     error = until(chromium, lambda d: d.find_element("id", "born-error"))
     assert error.text == translated("fr", "There is no such date: check the day and the month.")
     type_into(chromium, "f-born", "28")
+    # The script's review says the answers as the hub's review does.
+    css(chromium, "button.step-review").click()
+    until(chromium, lambda d: css(d, ".review-step").is_displayed())
+    said = dict(
+        zip(
+            [n.text for n in chromium.find_elements("css selector", ".review-list dt")],
+            [n.text for n in chromium.find_elements("css selector", ".review-list dd")],
+            strict=True,
+        )
+    )
+    assert said["Né le"] == "28 février 1990" and said["Construit en"] == "1998"
+    assert said["Revenu"] == "12\u202f500" and said["Téléphone"] == "0712 345 678"
+    assert said["Code"] == translated("fr", "Answered (hidden)")
+    css(chromium, "button.step-back").click()
     review_and_finalize(chromium)
     until(chromium, lambda d: "/phone" not in d.current_url)
     status, answers = stored(db_path)
