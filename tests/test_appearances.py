@@ -22,7 +22,7 @@ from browsing import console_errors, review_and_finalize, sign_in
 from collector.cli import cli
 from collector.xlsform import read_xlsform
 from support import query, translated
-from test_xlsform_nested import css, import_form, type_into, until
+from test_xlsform_nested import css, import_form, stored, type_into, until
 from test_xlsform_spec_suite import ACTION, SHOWN, post_sections
 from workbooks import write_workbook
 
@@ -101,11 +101,6 @@ def phone_in(hub, lang):
     phone = hub.browser(lang)
     phone.signin()
     return phone
-
-
-def stored(db_path):
-    [row] = query(db_path, "SELECT status, answers FROM records")
-    return row["status"], json.loads(row["answers"])
 
 
 def tag(page: str, name: str, kind: str = "input") -> str:
