@@ -457,8 +457,9 @@ def read_decimal(text: str, decimal: str, group: str) -> float | None:
     ("2,75" in English, "12.5.", "1e5") is not read at all rather than guessed: the phone's
     script reads numbers with the same rules (readDecimal in expressions.js)."""
     text = _trimmed(text).translate(EASTERN_DIGITS)
-    groups = SPACES if group.isspace() else group
-    points = decimal + ("." if "." not in groups else "") + "\u066b"  # and the Arabic point
+    # The Arabic thousands separator and decimal point, whatever the language's own symbols.
+    groups = (SPACES if group.isspace() else group) + "\u066c"
+    points = decimal + ("." if "." not in groups else "") + "\u066b"
     match = re.fullmatch(
         rf"([+-]?)([0-9]{{1,3}}(?:[{re.escape(groups)}][0-9]{{3}})+|[0-9]*)"
         rf"(?:[{re.escape(points)}]([0-9]*))?",
