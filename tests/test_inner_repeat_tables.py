@@ -16,6 +16,7 @@ from urllib.parse import parse_qsl
 
 from werkzeug.datastructures import MultiDict
 
+from repeat_views import choice_sort, every_page, expected_view, table_query
 from sync_server.access import ALL_CLASSES
 from sync_server.forms import publish
 from sync_server.store import Store
@@ -99,8 +100,6 @@ VIEWS = [
     "sort=i_note&desc=1",
     "sort=i_score",
 ]
-KIND_RANK = {code: rank for rank, (code, _) in enumerate(KINDS)}
-NEED_RANK = {code: rank for rank, (code, _) in enumerate(NEEDS)}
 
 
 def illness(n: int, i: int, j: int) -> dict:
@@ -182,79 +181,32 @@ def inner_rows(stored: dict) -> list[tuple[str, str, dict]]:
 
 def query_of(store, params: str, repeat: str = "illnesses", analyst: bool = False):
     """The data_table.TableQuery of an inner table a query string asks for."""
-    from sync_server import data, data_table, disclosure, exports
-
-    forms = data.form_history(FORM_ID, store)
-    shown = [c for c in exports.export_columns(forms, repeat) if not c.meta]
-    closed = disclosure.variables(forms)[2].get(repeat, set()) if analyst else frozenset()
-    columns = data_table.table_columns([c for c in shown if c.kind != "dummy"], forms, "en", closed)
-    return data_table.parse(MultiDict(parse_qsl(params)), columns)
+    return table_query(store, FORM_ID, repeat, params, analyst)
 
 
-def sort_key(column, answers: dict):
-    """How the table sorts an instance by a column (None: empty, last either way)."""
-    value = answers.get(column.source)
-    if column.kind == "choice":
-        return None if value in (None, "") else (KIND_RANK.get(value, len(KINDS)), value)
-    if column.kind == "choices":
-        first = value[0] if isinstance(value, list) and value else None
-        return None if first is None else (NEED_RANK.get(first, len(NEEDS)), first)
-    return None if value in (None, "") else value
-
-
-def place_key(place: str) -> tuple:
-    return tuple(int(p) for p in place.split("."))
+sort_key = choice_sort(KINDS, NEEDS)
 
 
 def computed(store, stored: dict, params: str, meta=None, released=False) -> list:
-    """A view computed here from the newest answers: (record, place) in the table's order
-    (a sort, else arrival newest first, or record order for a release; ties by record,
-    then place)."""
-    query = query_of(store, params)
-    arrival = dict(
-        store.db.execute(
-            "SELECT uuid, received_at FROM records WHERE form_id = ? AND is_latest = 1", [FORM_ID]
-        ).fetchall()
-    )
+    """A view computed here from the newest answers: (record, place) in the table's order."""
     rows = [
-        (u, place, item)
+        (u, tuple(map(int, place.split("."))), item)
         for u, place, item in inner_rows(stored)
-        if (meta is None or stored[u]["locale"] == meta) and query.matches(item)
+        if meta is None or stored[u]["locale"] == meta
     ]
-    rows.sort(key=lambda x: (x[0], place_key(x[1])))
-    if query.sort is None:
-        if not released:  # newest first; within one arrival, by record
-            rows.sort(key=lambda x: arrival[x[0]], reverse=True)
-        return [(u, p) for u, p, _ in rows]
-    full = [x for x in rows if sort_key(query.sort, x[2]) is not None]
-    empty = [x for x in rows if sort_key(query.sort, x[2]) is None]
-    full.sort(key=lambda x: sort_key(query.sort, x[2]), reverse=query.descending)
-    return [(u, p) for u, p, _ in full + empty]
+    query = query_of(store, params)
+    view = expected_view(store, FORM_ID, rows, query, sort_key, released)
+    return [(u, ".".join(map(str, place))) for u, place in view]
 
 
 def paged(store, params: str, per_page: int = 17, **options) -> tuple[list, int, list]:
     """Every page of a view from Store.repeat_page: (record, place), the total counted
     with the first page, and the instances' answers."""
-    query, filters = query_of(store, params), options.pop("filters", {})
-    rows, page, total = [], 1, None
-    while True:
-        found, total = store.repeat_page(
-            FORM_ID,
-            "illnesses",
-            filters,
-            query,
-            page,
-            per_page,
-            classes=ALL_CLASSES,
-            total=total,
-            within=("members",),
-            **options,
-        )
-        rows += found
-        if len(found) < per_page:
-            places = [(r["uuid"], ".".join(map(str, r["positions"]))) for r in rows]
-            return places, total, [r["answers"] for r in rows]
-        page += 1
+    query = query_of(store, params)
+    places, total, answers = every_page(
+        store, FORM_ID, "illnesses", query, per_page, within=("members",), **options
+    )
+    return [(u, ".".join(map(str, place))) for u, place in places], total, answers
 
 
 def store_views(store, stored: dict, hidden=frozenset()) -> dict:

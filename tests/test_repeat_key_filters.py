@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import uuid
 
+from repeat_views import choice_sort, every_page, expected_view, table_query
 from sync_server.access import ALL_CLASSES
 from sync_server.forms import publish
 from sync_server.store import Store
@@ -78,8 +79,6 @@ VIEWS = [
     "q_v_kind=a&from_v_day=2026-02-01&q_v_note=w&sort=v_score",
     "sort=v_note&desc=1",
 ]
-KIND_RANK = {code: rank for rank, (code, _) in enumerate(KINDS)}
-NEED_RANK = {code: rank for rank, (code, _) in enumerate(NEEDS)}
 
 
 def visit(n: int, i: int) -> dict:
@@ -125,78 +124,32 @@ def record(n: int) -> dict:
 
 def query_of(store, params: str):
     """The data_table.TableQuery of the repeat's table a query string asks for."""
-    from urllib.parse import parse_qsl
-
-    from werkzeug.datastructures import MultiDict
-
-    from sync_server import data, data_table, exports
-
-    forms = data.form_history(FORM_ID, store)
-    shown = [c for c in exports.export_columns(forms, REPEAT) if not c.meta]
-    columns = data_table.table_columns([c for c in shown if c.kind != "dummy"], forms, "en")
-    return data_table.parse(MultiDict(parse_qsl(params)), columns)
+    return table_query(store, FORM_ID, REPEAT, params)
 
 
-def sort_key(column, answers: dict):
-    """How the table sorts an instance by a column (None: empty, last either way)."""
-    value = answers.get(column.source)
-    if column.kind == "choice":
-        return None if value in (None, "") else (KIND_RANK.get(value, len(KINDS)), value)
-    if column.kind == "choices":
-        first = value[0] if isinstance(value, list) and value else None
-        return None if first is None else (NEED_RANK.get(first, len(NEEDS)), first)
-    return None if value in (None, "") else value
+sort_key = choice_sort(KINDS, NEEDS)
 
 
 def computed(store, stored: dict, params: str, meta=None, hidden=(), released=False) -> list:
-    """A view computed here from the newest answers: (uuid, instance) in the table's order
-    (a sort, else arrival newest first; ties by record, then instance)."""
-    query = query_of(store, params)
-    arrival = dict(
-        store.db.execute(
-            "SELECT uuid, received_at FROM records WHERE form_id = ? AND is_latest = 1", [FORM_ID]
-        ).fetchall()
-    )
+    """A view computed here from the newest answers: (uuid, instance) in the table's order."""
     rows = [
         (r["uuid"], i, inst)
         for r in stored.values()
         if r["uuid"] not in hidden and (meta is None or r["locale"] == meta)
         for i, inst in enumerate(r["answers"].get(REPEAT) or [], 1)
-        if isinstance(inst, dict) and query.matches(inst)
+        if isinstance(inst, dict)
     ]
-    rows.sort(key=lambda x: (x[0], x[1]))
-    if query.sort is None:
-        if not released:  # newest first; within one arrival, by record
-            rows.sort(key=lambda x: arrival[x[0]], reverse=True)
-        return [(u, i) for u, i, _ in rows]
-    full = [x for x in rows if sort_key(query.sort, x[2]) is not None]
-    empty = [x for x in rows if sort_key(query.sort, x[2]) is None]
-    full.sort(key=lambda x: sort_key(query.sort, x[2]), reverse=query.descending)
-    return [(u, i) for u, i, _ in full + empty]
+    query = query_of(store, params)
+    return expected_view(store, FORM_ID, rows, query, sort_key, released)
 
 
 def paged(store, params: str, per_page: int = 20, **options) -> tuple[list, int, list]:
-    """Every page of a view from Store.repeat_page: (uuid, instance), the total counted
-    with the first page (kept for the next, as the page does), and the instances'
-    answers."""
-    query, filters = query_of(store, params), options.pop("filters", {})
-    rows, page, total = [], 1, None
-    while True:
-        found, total = store.repeat_page(
-            FORM_ID,
-            REPEAT,
-            filters,
-            query,
-            page,
-            per_page,
-            classes=ALL_CLASSES,
-            total=total,
-            **options,
-        )
-        rows += found
-        if len(found) < per_page:
-            return [(r["uuid"], r["index"]) for r in rows], total, [r["answers"] for r in rows]
-        page += 1
+    """Every page of a view from Store.repeat_page: (uuid, instance), the total, and the
+    instances' answers."""
+    places, total, answers = every_page(
+        store, FORM_ID, REPEAT, query_of(store, params), per_page, **options
+    )
+    return [(u, place[-1]) for u, place in places], total, answers
 
 
 CASES = [
