@@ -807,21 +807,27 @@ class _Converter:
         if "instance_name" not in self.settings:
             return
         source, row, header = self.settings["instance_name"]
+        self.cell_expression(source, SETTINGS, row, header)
+
+    def cell_expression(self, source: str, sheet: str, row, header: str):
+        """An expression written in a cell outside the survey sheet, parsed, each question it
+        names checked: the parsed expression, or None (its problem said)."""
         try:
             parsed = expressions.parse(source)
         except expressions.ExpressionError as error:
             self.report(
                 "bad_expression",
-                SETTINGS,
+                sheet,
                 row,
                 header,
                 detail=error.message,
                 position=error.position + 1,
                 source=source,
             )
-            return
+            return None
         for name in sorted(parsed.references() - (set(self.names) - self.metadata_names)):
-            self.report("unknown_reference", SETTINGS, row, header, name=name)
+            self.report("unknown_reference", sheet, row, header, name=name)
+        return parsed
 
     def check_settings(self) -> None:
         form_id = self.setting("form_id")
@@ -2540,28 +2546,11 @@ class _Converter:
         """The declaration's expressions, each parsed (an error when it does not) and
         referring to questions of the form; whether one uses a question of a repeat."""
         assert self.entity is not None
-        known = set(self.names) - self.metadata_names
         uses_repeat = False
         for key in ENTITY_EXPRESSIONS:
             source = self.entity.get(key)
-            if not source:
-                continue
-            try:
-                parsed = expressions.parse(source)
-            except expressions.ExpressionError as error:
-                self.report(
-                    "bad_expression",
-                    ENTITIES,
-                    self.entity_row,
-                    key,
-                    detail=error.message,
-                    position=error.position + 1,
-                    source=source,
-                )
-                continue
-            for name in sorted(parsed.references() - known):
-                self.report("unknown_reference", ENTITIES, self.entity_row, key, name=name)
-            uses_repeat = uses_repeat or bool(parsed.references() & repeated)
+            parsed = source and self.cell_expression(source, ENTITIES, self.entity_row, key)
+            uses_repeat = uses_repeat or bool(parsed and parsed.references() & repeated)
         return uses_repeat
 
     # -- the definition
