@@ -31,6 +31,7 @@ from flask_babel import (
 
 _MONTH = re.compile(r"[0-9]{4}-(0[1-9]|1[0-2])")
 _QUARTER = re.compile(r"([0-9]{4})-Q([1-4])")
+_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 _YEAR = re.compile(r"[0-9]{4}")
 
 
@@ -117,6 +118,13 @@ def shown(form, question, value, locale: str) -> str:
         try:
             return format_decimal(value)
         except (decimal.InvalidOperation, OverflowError):  # beyond a locale's number format
+            return code(value)
+    skeleton = {"year": "y", "month-year": "yMMM"}.get(question.get("appearance"))
+    if kind == "date" and skeleton and isinstance(value, str) and _DAY.fullmatch(value):
+        # A date asked as a year or a month (XLSForm appearance) reads as it was asked.
+        try:
+            return format_skeleton(skeleton, date.fromisoformat(value), locale=locale)
+        except ValueError:
             return code(value)
     if kind in ("date", "datetime") and isinstance(value, str):
         return when(value)

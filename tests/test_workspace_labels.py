@@ -9,6 +9,9 @@ import html
 import json
 import re
 
+from flask import Flask
+from flask_babel import Babel
+
 from sync_server.forms import publish
 from sync_server.store import Store
 from test_repeat_exports import VERSION_2, roster
@@ -209,3 +212,43 @@ def test_a_number_beyond_a_locales_format_reads_as_stored():
     assert labels.shown(form, question, 1e300, "fr") == "1e+300"
     assert labels.shown(form, question, float("nan"), "en") == "NaN"
     assert labels.shown(form, question, 7, "en") == "7"
+
+
+def test_a_date_asked_as_a_year_or_a_month_reads_as_it_was_asked():
+    """The hub stores a year as its first of January and a month as its first day; the
+    record page shows what the person was asked for, in the viewer's language."""
+    from collector.forms import FormDefinition
+    from sync_server import labels
+
+    form = FormDefinition(
+        {
+            "form_id": "dates",
+            "version": "1",
+            "title": {"en": "Dates"},
+            "default_language": "en",
+            "sections": [
+                {
+                    "name": "s",
+                    "label": {"en": "S"},
+                    "questions": [
+                        {"name": name, "type": "date", "label": {"en": name}, **more}
+                        for name, more in (
+                            ("arrived", {"appearance": "year"}),
+                            ("left", {"appearance": "month-year"}),
+                            ("born", {}),
+                        )
+                    ],
+                }
+            ],
+            "choices": {},
+        }
+    )
+    app = Flask(__name__)
+    Babel(app)
+    with app.test_request_context():
+        assert labels.shown(form, form.questions["arrived"], "2019-01-01", "fr") == "2019"
+        assert labels.shown(form, form.questions["left"], "2024-03-01", "fr") == "mars 2024"
+        assert labels.shown(form, form.questions["left"], "2024-03-01", "ar") == "مارس 2024"
+        assert labels.shown(form, form.questions["arrived"], "2019-02-30", "en") == "2019-02-30"
+        assert "2019" in labels.shown(form, form.questions["born"], "2019-01-01", "en")
+        assert labels.shown(form, form.questions["born"], "2019-01-01", "en") != "2019"
