@@ -100,6 +100,8 @@ class BackgroundWork(threading.Thread):
         if credentials is None or get_state(db, "device_revoked"):
             return self.interval  # nothing to do until enrolled again
         client = SyncClient(db, credentials)
+        # While there is no link too: when one comes, the records leave at once.
+        client.prepare_payloads()
         if not client.probe():
             self.failures += 1
             return backoff_delay(self.failures)

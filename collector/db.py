@@ -464,3 +464,12 @@ def m009_help_contacts(db: sqlite_utils.Database):
     # A hub that read form lists before it knew of contacts reads the next one whole: an
     # unchanged ETag would otherwise keep the contacts already listed from it.
     db.execute("DELETE FROM hub_state WHERE key = 'forms_etag'")
+
+
+@migrations()
+def m010_prepared_payloads(db: sqlite_utils.Database):
+    # A queued revision anonymized ahead of its sync, while the laptop waits for a link
+    # (collector.sync_client: SyncClient.prepare_payloads), and what it was made from, so
+    # that a new key, setting, enrolment or version makes it again. Cleared once sent.
+    db.execute("ALTER TABLE outbox ADD COLUMN payload TEXT")
+    db.execute("ALTER TABLE outbox ADD COLUMN payload_basis TEXT")
