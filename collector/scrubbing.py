@@ -391,6 +391,7 @@ jina langu ni|naitwa|anaitwa|jina lake ni|majina yangu ni
 sunana|sunansa|sunanta|mai suna|sunan shi|sunanta shi
 aitwaye|anayeitwa|wanaitwa|mwenye jina
 me llaman|le dicen|on m'appelle|on l'appelle
+le escribe|les escribe|te escribe|le habla|les habla|te habla|le saluda|les saluda
 signed|signé|signée|firmado|firmada|firma|sahihi|sa hannu|التوقيع|توقيع
 اسمي|اسمه|اسمها|يدعى|تدعى|ادعى|واسمه|واسمها|اسمه هو|اسمها هي
 """.replace("\n", "|").split("|")
@@ -733,6 +734,8 @@ def _names(text: str, keys: set[str]) -> list[Span]:
     _ordinary_uses(text, words, marked, keys)
     _ages(text, words, marked)
     _family_lists(text, words, marked)
+    _arabic_nasab(text, words, marked)  # after `_ordinary_uses`: names that are also words
+    _arabic_title_full_name(text, words, marked)
     # "San José", "Port Louis", "Save the Children": places and organisations made of
     # names stay, unless they are the record's own names.
     kept = _protected(text, words)
@@ -749,6 +752,16 @@ def _names(text: str, keys: set[str]) -> list[Span]:
 
 # A relative or relatives, then their names in a list: "my wife X and kids Y, Z and W",
 # "watoto wangu ni X, Y na Z", "'ya'yana su ne X, Y da Z", "somos yo, X, Y y Z".
+# Relatives the possessive follows (Haitian Creole) or said in several words ("brother in
+# law"): kept out of `_RELATIONS`, whose words ("in", "mwen") must not count alone. Not
+# "sè mwen" (my sister): folded it is "se mwen", and "se" is "is".
+_KIN_AFTER = """brother in law|sister in law|son in law|daughter in law|beau frère|belle sœur
+madanm mwen|mari mwen|pitit mwen|pitit gason mwen|pitit fi mwen|manman mwen|papa mwen
+frè mwen|kouzen mwen|kouzin mwen|vwazen mwen|vwazin mwen|zanmi mwen|grann mwen
+bòpè mwen|bèlmè mwen|neve mwen|nyès mwen|tonton mwen|matant mwen""".replace("\n", "|")
+_KIN_AFTER_PHRASES = _by_first_word(_phrase(p) for p in _KIN_AFTER.split("|"))
+# "mwen menm X" (I myself), "somos yo, X": the writer first in the family's list.
+_I_MYSELF = {("mwen", "menm"), ("somos", "yo")}
 _FAMILY_CUES = _by_first_word(
     _phrase(p)
     for p in (
@@ -756,11 +769,15 @@ _FAMILY_CUES = _by_first_word(
         + "|"
         + """
 kids|children|sons|daughters|boys|girls|friends|brothers|sisters|mother in law|father in law
+brother in law|sister in law|son in law|daughter in law
 enfants|filles|garçons|amis|frères|sœurs|soeurs|belle mère|beau père|moi
 hijos|hijas|niños|niñas|amigos|hermanos|hermanas|somos yo|yo
 watoto wangu|watoto|wanangu|wenzangu|wenzetu|ndugu zangu|marafiki zangu|wadogo zangu
 yayana|'ya'yana|ya'yana|ya yana|yan uwana|abokaina|abokanmu|yarana
+mwen menm|pitit nou yo|pitit mwen yo|timoun mwen yo|timoun nou yo|pitit nou|timoun yo
 """.replace("\n", "|")
+        + "|"
+        + _KIN_AFTER
     ).split("|")
     if p.strip()
 )
@@ -815,12 +832,16 @@ def _family_lists(text: str, words: list[_Word], marked: list[bool]) -> None:
         members = _family_members(text, words, j)
         # One word alone counts after a relative ("my husband X") or "are", "ni", "su ne";
         # not after "watoto", "yo", "moi" ("watoto watano": five children).
-        single = tuple(words[i : i + length]) and _phrase_at(words, i, _RELATION_PHRASES)
+        single = tuple(words[i : i + length]) and (
+            _phrase_at(words, i, _RELATION_PHRASES) or _phrase_at(words, i, _KIN_AFTER_PHRASES)
+        )
         # "nous sommes trois: moi X, …": "moi" after a colon opens the family's list.
-        opens = words[i].folded == "moi" and text[: words[i].start].rstrip().endswith(":")
+        opens = (
+            words[i].folded == "moi" and text[: words[i].start].rstrip().endswith(":")
+        ) or tuple(w.folded for w in words[i : i + length]) in _I_MYSELF
         if len(members) == 1 and (j > i + length or not (single or opens)):
             continue  # "mon enfant est malnutri": after "is", only a list
-        if len(members) == 1 and not _joined(text, words[j - 1], words[j]):
+        if len(members) == 1 and not (opens or _joined(text, words[j - 1], words[j])):
             continue  # "Hermano, llamaste…": a comma after the relative
         for k in members:
             word = words[k]
@@ -830,13 +851,33 @@ def _family_lists(text: str, words: list[_Word], marked: list[bool]) -> None:
                 or word.folded in _NOT_KIN_NAMES
             ):
                 continue
-            lower = _kin_name_lower(word, swahili) and len(word.folded) >= 4  # not "ihu"
+            lower = (
+                _kin_name_lower(word, swahili)
+                and len(word.folded) >= 4  # not "ihu"
+                and not _swahili_infinitive(words, k)
+            )
             if len(members) == 1:
                 lower = lower and _lower_case_unknown(word)  # "mi hermano perdió…": a verb
             if (lower or (word.capital and _name_shaped(word))) and not (
                 _town_not_name(word) or _group_word(word)
             ):
                 marked[k] = True
+                if len(members) == 1 and lower:
+                    _family_name_after(text, words, marked, k)
+
+
+def _family_name_after(text: str, words: list[_Word], marked: list[bool], k: int) -> None:
+    """ "my brother in law X Y died": a lower-case word after a relative's name in lower case
+    is more of it when it is shaped as a name and no verb ("mi prima X sigue…")."""
+    n = k + 1
+    if n < len(words) and _joined(text, words[k], words[n]):
+        word = words[n]
+        if (
+            _more_lower_case_name(word)
+            and _looks_like_name(word.folded)
+            and not _spanish_verb(word.folded)
+        ):
+            marked[n] = True
 
 
 # "عمري ٣٥ سنة": "my age", "his age" before a number, not the name "عمري".
@@ -1366,6 +1407,31 @@ def _after_titles(text: str, words: list[_Word], marked: list[bool]) -> None:
             marked[i + 1] = True
 
 
+def _arabic_title_full_name(text: str, words: list[_Word], marked: list[bool]) -> None:
+    """ "السيدة الزهرة امبيركات (مواليد …)": after a title, two words the second of which no
+    vocabulary knows, before a bracket, a comma or the end, are a full name even when the
+    first is also a word ("الزهرة": the flower)."""
+    if not _ARABIC_LETTER.search(text):
+        return
+    for i in range(len(words) - 2):
+        title, first, second = words[i], words[i + 1], words[i + 2]
+        if not (_is_arabic(title.text) and _is_arabic(second.text) and _is_title(title)):
+            continue
+        end = words[i + 3].start if i + 3 < len(words) else len(text)
+        if (
+            _joined(text, title, first)
+            and _joined(text, first, second)
+            and text[second.end : end].strip()[:1] in ("", "(", "،", ",", ".")
+            and _arabic_rank(second.folded) is None
+            and not second.folded.startswith(("ي", "ت"))
+            and not any(
+                f in _COMMON or f in _ARABIC_AFTER_PERSON for f in (first.folded, second.folded)
+            )
+            and not _is_title(first)
+        ):
+            marked[i + 1] = marked[i + 2] = True
+
+
 # "دكتور أطفال" is a children's doctor, "طبيبة نسائية" a gynaecologist.
 _ARABIC_SPECIALTIES = _split("أطفال اطفال أسنان اسنان عيون نسائية نساء عظام باطنية جلدية قلب")
 
@@ -1514,7 +1580,12 @@ _ARABIC_AFTER_PERSON = _split("""
 _ARABIC_KIN = _split("""
 ابني ابنتي بنتي أخي اخي أختي اختي زوجي زوجتي جاري جارتي جارنا جارتنا صديقي صديقتي
 أمي امي أبي ابي عمي خالي عمتي خالتي حفيدي حفيدتي زميلي زميلتي جدي جدتي خطيبي خطيبتي
-حماتي حماي صاحبي صاحبتي رفيقي رفيقتي""")
+حماتي حماي صاحبي صاحبتي رفيقي رفيقتي
+خويا خوي أخوي اخوي ختي خيتي بتي ولدي راجلي رجلي مرتي مراتي جوزي ابوي امايا حبوبتي
+أخوه اخوه أخته اخته ابنه ابنها بنته بنتها عمه عمها خاله خالها زوجها زوجته أمه امه أمها امها
+أبوه ابوه أبوها ابوها جده جدها جدته جدتها""")
+# Spoken kin (Maghreb, Sudan, Egypt: "خويا", "بتي", "راجلي", "جوزي") and "his", "her"
+# kin ("عمه X": his uncle X).
 # "شكراً أفنان": thanks, then the one thanked.
 _ARABIC_THANKS = _split("شكرا شكراً مشكور مشكورة")
 
@@ -1643,6 +1714,8 @@ def _lower_case_after_cues(text: str, words: list[_Word], marked: list[bool]) ->
                 or _phrase_at(words, i, _STRONG_CONTEXT)
                 or int(_HAUSA_KIN.fullmatch(words[i].folded) is not None)
             )  # "kawuna danlami"
+            # "mari mwen X": Creole's possessive after the relative ("mari" is French too)
+            length = max(length, _phrase_at(words, i, _KIN_AFTER_PHRASES)) if length else 0
         elif not length and (words[i].folded in _RELATION_PHRASES or _hausa_kin(words[i].folded)):
             # In a message with capitals, a relative and a lower-case word no vocabulary
             # knows, alone at the end of its phrase: "ina neman dan uwana bukkar".
@@ -1665,6 +1738,7 @@ def _lower_case_after_cues(text: str, words: list[_Word], marked: list[bool]) ->
             or j >= len(words)
             or not _joined_loose(text, words[j - 1], words[j])
             or not _lower_case_unknown(words[j])
+            or _swahili_infinitive(words, j)
         ):
             continue
         marked[j] = True
@@ -1678,6 +1752,19 @@ def _lower_case_after_cues(text: str, words: list[_Word], marked: list[bool]) ->
             marked[j + 1] = True
         elif j + 1 < len(words) and words[j + 1].folded in _PARTICLES:
             _lower_case_rest(text, words, marked, j)  # "mimi ni nasoro bin ngwali"
+
+
+def _swahili_infinitive(words: list[_Word], k: int) -> bool:
+    """ "alimsaidia mke wangu kupumua" (helped my wife to breathe): in a Swahili message, a
+    lower-case "ku-" word ending in "-a" is a verb."""
+    folded = words[k].folded
+    return (
+        not words[k].capital
+        and len(folded) >= 5
+        and folded.startswith("ku")
+        and folded.endswith("a")
+        and _swahili(words)
+    )
 
 
 # Endings of Spanish, French and English verb forms the vocabulary may lack: "perdió",
@@ -1908,6 +1995,43 @@ def _masdar_shape(folded: str) -> bool:
     return len(folded) == 5 and folded[0] == "ت" and folded[3] == "ي"
 
 
+# "X ولد Y", "X منت Y" (Hassaniya), "X ود Y" (Sudan): son or daughter of.
+_NASAB_WORDS = _split("ولد منت بنت ابن ود")
+
+
+def _arabic_nasab(text: str, words: list[_Word], marked: list[bool]) -> None:
+    """ "أنا محمدن ولد اباه", "المعلومة منت اسويلك": a nasab between two words that the
+    vocabulary does not hold as frequent ones makes a name of both ("عندي ولد مريض" stays:
+    "عندي" and "مريض" are frequent)."""
+    for i in range(1, len(words) - 1):
+        if words[i].folded not in _NASAB_WORDS:
+            continue
+        before, after = words[i - 1], words[i + 1]
+        only = words[i].folded == "منت"  # Hassaniya's "daughter of" says nothing else
+        if (
+            _joined(text, before, words[i])
+            and _joined(text, words[i], after)
+            and not any(f in _ARABIC_PLACE_NOUNS for f in _bare(before.folded))  # "مستشفى ابن X"
+            and _nasab_member(before, only)
+            and _nasab_member(after, only)
+        ):
+            marked[i - 1] = marked[i + 1] = True
+
+
+def _nasab_member(word: _Word, any_word: bool = False) -> bool:
+    """An Arabic word beside a nasab that may be a name: no title, relative or word said of
+    a person; a listed name, a rare word, or (`any_word`) any other word."""
+    folded = word.folded
+    if not _is_arabic(word.text) or len(folded) < 3 or _is_title(word):
+        return False
+    if folded in _COMMON or folded in _ARABIC_AFTER_PERSON or folded in _ARABIC_KIN:
+        return False
+    if _is_known(word) == "strong" or any_word:
+        return True
+    rank = _arabic_rank(folded)
+    return rank is None or rank >= _ARABIC_FREQUENT
+
+
 def _arabic_relatives(text: str, words: list[_Word], marked: list[bool]) -> None:
     """ "زوجتي سماح مريضة": after "my wife", "my neighbour"…, an Arabic word that is no
     ordinary word is a name, even in no list."""
@@ -1926,6 +2050,7 @@ def _arabic_relatives(text: str, words: list[_Word], marked: list[bool]) -> None
                 or _y_name(text, words, i + 1)
                 or _unknown_capitalised(word)  # "جارنا Saadoun Al-Juaythni"
                 or _name_with_an_ending(text, words, i + 1)
+                or _name_with_the_article(text, words, i + 1)
             )
         ):
             marked[i + 1] = True
@@ -1956,6 +2081,20 @@ def _arabic_relatives(text: str, words: list[_Word], marked: list[bool]) -> None
             and not _said_by_next(words, i + 1)
         ):
             marked[i] = True
+
+
+def _name_with_the_article(text: str, words: list[_Word], i: int) -> bool:
+    """After a relative, a word with "ال" that no vocabulary knows, with or without it,
+    before a word said of a person, "and my…" or its phrase's end: Sudanese and Hassaniya
+    names ("أمي الزينة وخالتي", "ولدي البشاري،"); not "ابني المريض"."""
+    folded = words[i].folded
+    return (
+        folded.startswith("ال")
+        and len(folded) >= 5
+        and _arabic_rank(folded) is None
+        and not folded.endswith(("ين", "ات", "ون"))
+        and _before_a_person_word(text, words, i)
+    )
 
 
 def _name_with_an_ending(text: str, words: list[_Word], i: int) -> bool:
@@ -2358,12 +2497,27 @@ def _unknown_arabic_word(folded: str) -> bool:
     )
 
 
+# Rarer "وا" forms than this are more likely a name's: "شمو" (a Yazidi name) beside "شموا".
+_SPOKEN_PLURAL_RANK = 50000
+
+
+def _spoken_plural(folded: str) -> bool:
+    """ "ماتو", "لقو", "رجعو": the past of "they" with its "وا" written "و", as in the
+    Maghreb and Sudan, when the vocabulary knows the "وا" form."""
+    rank = _arabic_rank(folded + "ا") if folded.endswith("و") else None
+    return rank is not None and rank < _SPOKEN_PLURAL_RANK
+
+
 @lru_cache(maxsize=65536)
 def _spoken_verb(folded: str) -> bool:
     """A verb as spoken, built on a word the vocabulary knows: "جاعت" (she went hungry:
     "جاع" and "ت"), "نخدمو" (we work, in the Maghreb: "نخدم" and "و"), "شنسوي" (what do we
     do, in Iraq: "ش" and "نسوي"). A listed name of these shapes stays one."""
-    if len(folded) < 4 or _arabic_name(folded):
+    if len(folded) < 3 or _arabic_name(folded):
+        return False
+    if _spoken_plural(folded):
+        return True
+    if len(folded) == 3:
         return False
     stems = []
     if folded.endswith("ت"):
@@ -2381,7 +2535,7 @@ def _spoken_verb(folded: str) -> bool:
 
 
 # Objects glued to a verb of "they" or "we" as spoken, its "وا" written "و": "مسكوهم".
-_SPOKEN_OBJECTS = ("وهم", "وها", "وهن", "وني", "ونا", "وكم")
+_SPOKEN_OBJECTS = ("وهم", "وها", "وهن", "وني", "ونا", "وكم", "وه")
 
 
 def _spoken_verb_stems(folded: str) -> list[str]:
@@ -2775,7 +2929,7 @@ def _french_subjects(text: str, words: list[_Word], marked: list[bool]) -> None:
             marked[i] = True
 
 
-_AND = _split("and et y na da &")
+_AND = _split("and et y na da & ak")  # "ak": Haitian Creole
 # A Swahili verb with its subject and tense: "Tulienda" (we went), "Nimeongea" (I spoke).
 _SWAHILI_VERB = re.compile(r"(?:ni|u|a|tu|m|mu|wa)(?:li|me|na|ta|ka|ki|nge|si)[a-z]{3,}")
 
@@ -3034,7 +3188,12 @@ def _list_member_unknown(
 ) -> bool:
     """A member of a list that may be a name: an unknown capitalised word (first in a
     sentence, no town or ordinary word either), or in a lower-case message an unknown word."""
-    if word.folded in _RELATION_WORDS or _cue_word(word, swahili) or _group_word(word):
+    if (
+        word.folded in _RELATION_WORDS
+        or word.folded in _FAMILY_CUES  # "X ak pitit nou yo Y": "and our children Y"
+        or _cue_word(word, swahili)
+        or _group_word(word)
+    ):
         return False
     if hausa and _hausa_people(word.folded):
         return False  # "Nufawa da Gwarawa": peoples, in Hausa
@@ -3208,7 +3367,7 @@ def _shaped_after_cues(text: str, words: list[_Word], marked: list[bool]) -> Non
         if word.folded not in _FROM_WHOM and word.folded not in _PERSON_BEFORE_NAME:
             continue
         length = _phrase_at(words, i, _FROM_WHOM)
-        j = i + length if length else i + 1
+        j = i + length if length else i + max(1, _phrase_at(words, i, _KIN_AFTER_PHRASES))
         if j >= len(words) or marked[j] or not _joined_loose(text, words[j - 1], words[j]):
             continue
         after = words[j]
@@ -3230,9 +3389,9 @@ def _shaped_after_kin(text: str, words: list[_Word], marked: list[bool], i: int)
     a relative, in any language, a lower-case word no vocabulary knows that looks like a name
     is one, and so is a second such word joined to it."""
     length = _phrase_at(words, i, _RELATION_PHRASES) or int(_hausa_kin(words[i].folded))
-    j = i + length
     if not length or (words[i].capital and not words[i].initial):
         return
+    j = i + max(length, _phrase_at(words, i, _KIN_AFTER_PHRASES))  # "mari mwen X"
     for k in (j, j + 1):
         if (
             k >= len(words)
@@ -3515,7 +3674,9 @@ def _signed_at_the_end(text: str, words: list[_Word], marked: list[bool]) -> Non
 
 # "Dayib here, …", "X ici, …", "X hapa, …", "X nan, …", "X aquí, …": a caller says who
 # speaks first, as on the phone.
-_HERE = _split("here ici hapa nan aqui aca")
+_HERE = _split("here ici hapa nan aqui aca calling")
+# "X ne, a kira ni": Hausa "it is X", only before a comma ("rahama daga Allah ne kawai").
+_HERE_BEFORE_A_COMMA = _HERE | _split("ne")
 _SIGN_ON_GREETINGS = _GREETINGS | _split("bjr bsr slt cc salamu alo allo allô")
 # A word of the vocabulary is a sign-on's name only with a number or a call in the message:
 # "Ushindi hapa, nipigie 0997…" (Ushindi is "victory"), not "Life here, …".
@@ -3550,7 +3711,7 @@ def _sign_on(text: str, words: list[_Word], marked: list[bool], kept: list[bool]
         return
     for length in (1, 2):
         h = p + length
-        if h >= len(words) or words[h].folded not in _HERE or words[h].capital:
+        if h >= len(words) or words[h].folded not in _HERE_BEFORE_A_COMMA or words[h].capital:
             continue
         after = text[words[h].end : words[h + 1].start if h + 1 < len(words) else len(text)]
         run = range(p, h)
@@ -4065,11 +4226,11 @@ pont parc aéroport stade hôpital bridge park airport stadium
 quartier village ville paroisse église école collège lycée marché commune préfecture
 village town city county district parish church mosque school hospital camp settlement market
 river lake fleuve rivière lac río laguna mto ziwa kogin tafkin نهر بحيرة
-kijiji mtaa kambi shule kanisa msikiti hospitali wilaya kata mji soko مستوصف مدرسة
+kijiji mtaa kambi shule kanisa msikiti hospitali wilaya kata mji soko zahanati مستوصف مدرسة
 unguwar garin makarantar masallacin kasuwar asibitin sansanin jihar
 unguwa kauyen mutanen yan hanyar hakimin sarkin dagacin magajin rijiyar kisima forage puits pozo
 aldea cantón bairro secteur localité hameau maternité dispensaire maternidad dispensario
-albergue refugio
+albergue refugio campamento daira dayra دائرة دايرة ولاية ناحية
 حي مخيم مدينة قرية منطقة بلدة مسجد مستشفى رأس وادي جبل بحر معسكر حارة حاره
 """)
 # "مستشفى الأمير حمزة", "مدرسة الملك عبدالله الثاني": a school, a hospital named after a
@@ -4109,12 +4270,14 @@ way rd ave
 stadium park camp settlement primary secondary academy hall memorial station barracks
 masjid mosque church chapel cathedral clinic hospital dispensary school market
 district checkpoint ward creek centre center dc
-""")
+bazaar bazar network
+khel kalay kalai kili rod qala
+""")  # Pashto and Dari: "X Khel" (a clan's village), "X Kalay" (village), "X Rod" (river)
 # "Bilal Masjid", "Sheikh Abdiqani clinic": a mosque, a clinic named after a person is a place.
 _NAMED_BEFORE_LOWER = _split("""
 road street avenue highway junction roundabout masjid mosque church clinic hospital
 dispensary school market station camp settlement borehole district checkpoint ward centre
-center
+center bazaar bazar network
 """)
 # Who heads a place: "le chef de quartier Ngaïkoisset" names the head, not the quarter.
 _PLACE_HEADS = _split("""
@@ -4125,6 +4288,8 @@ chairman chairperson delegado délégué balozi
 
 # Place words that are Swahili words too: "jina lake X" is "his name X", no lake.
 _SWAHILI_LOOKALIKES = _split("lake")
+# Place words that are also given names ("Daira Lopez"): place words in lower case only.
+_NAME_LOOKALIKES = _split("daira dayra")
 # Place words that are "by way of" after these: "ta hanyar X" is "through X", a person.
 _BY_WAY_OF = {"hanyar": _split("ta")}
 # "The people of", "the head of": a place after them ("mutanen Zurmi", "Hakimin Maru"), a
@@ -4164,6 +4329,7 @@ def _protected(text: str, words: list[_Word]) -> list[bool]:
                 and not (
                     word.folded in _SWAHILI_LOOKALIKES and not word.capital and _swahili(words)
                 )
+                and not (word.folded in _NAME_LOOKALIKES and word.capital)
                 and not (i and words[i - 1].folded in _BY_WAY_OF.get(word.folded, ()))
                 and not _people_of_a_person(words, i)
             )
@@ -4200,7 +4366,115 @@ def _protected(text: str, words: list[_Word]) -> list[bool]:
     _protect_peoples_of(text, words, kept)
     _protect_institution_acronyms(text, words, kept)
     _protect_emphasis(text, words, kept)
+    _protect_languages_spoken(text, words, kept)
+    _protect_peoples_and_roles(text, words, kept)
     return kept
+
+
+# Verbs of speaking a language: what follows is a language ("speaks Dari only", "parle
+# fulfulde et haoussa"), and a people is named after it. Not Spanish "habla": "Le habla X" is
+# X on the phone, and Spanish writes a language in lower case. Not Hausa "jin" (hear,
+# understand): "ina jin X tana kuka" is "I hear X crying".
+_SPEAKING = _split("""
+speak speaks spoke speaking parle parlent parlons parlait parlaient يتكلم تتكلم يتكلمون
+""")
+# "anasema Kibembe" (he speaks Kibembe): in Swahili only before a language's "Ki-", since
+# "anasema Juma…" is "he says Juma…" and "anaongea" also "he talks".
+_SWAHILI_SAYS = _split("anasema wanasema ninasema tunasema anaongea wanaongea naongea tunaongea")
+_OR = _split("or ou o au ko and et y na da ak")
+# Collective nouns after a people: "the Zadran elders", "X militia"; not "community" ("X
+# community health worker" is a person).
+_PEOPLE_NOUNS = _split("""
+elders tribe tribes clan clans militia militias villagers fighters herders tribesmen
+""")
+
+
+def _protect_languages_spoken(text: str, words: list[_Word], kept: list[bool]) -> None:
+    """After a verb of speaking, a language and those listed with it by "or", "and": "speaks
+    Gumuz or Uduk", "anasema Kibembe", "parle fulfulde et haoussa"."""
+    for i in range(len(words) - 1):
+        verb = words[i].folded
+        if verb not in _SPEAKING and verb not in _SWAHILI_SAYS:
+            continue
+        k = i + 1
+        while k < len(words) and _joined(text, words[k - 1], words[k]):
+            word = words[k]
+            if verb in _SWAHILI_SAYS and not word.folded.startswith("ki"):
+                break
+            if _is_title(word) or word.folded in _COMMON or word.folded in _RELATION_WORDS:
+                break
+            kept[k] = True
+            if k + 2 < len(words) and words[k + 1].folded in _OR and not words[k + 1].capital:
+                k += 2
+            else:
+                break
+
+
+def _protect_peoples_and_roles(text: str, words: list[_Word], kept: list[bool]) -> None:
+    """A capitalised word before a collective noun of a people ("the Zadran elders"), or
+    after "the" and before "of" or its phrase's end ("the Qazi of the village", "ask the
+    Wakil."): a role; English puts no "the" before a person's name), or in "X and Y" with a
+    people ("mostly Uduk and Hausa"), or after French "l'" ("de l'Ouémé": a river, a region;
+    no person takes an article), or shaped as a brand ("TapMoney", "PayPal")."""
+    for i, word in enumerate(words):
+        if not word.capital or kept[i]:
+            continue
+        joined = i + 1 < len(words) and _joined(text, word, words[i + 1])
+        nxt = words[i + 1] if joined else None  # the next word, with nothing between
+        before = words[i - 1] if i else None
+        if (
+            (nxt is not None and nxt.folded in _PEOPLE_NOUNS and not nxt.capital)
+            or (
+                before is not None
+                and before.folded == "the"
+                and _joined(text, before, word)
+                and (nxt is None or nxt.folded == "of")
+            )
+            or (before is not None and _elided_article(text, before, word))
+            or _brand_shaped(word)
+            or _listed_with_a_people(text, words, i)
+        ) and not _is_title(word):
+            kept[i] = True
+
+
+def _elided_article(text: str, before: _Word, word: _Word) -> bool:
+    """ "l'Ouémé": French "l'" right before the word."""
+    return (
+        before.text in ("l", "L")
+        and word.start - before.end == 1
+        and text[before.end] in _APOSTROPHES
+    )
+
+
+def _brand_shaped(word: _Word) -> bool:
+    """ "TapMoney", "PayPal": two parts in one word, the last an ordinary word no name list
+    holds (not "DeShawn", "McDonald")."""
+    parts = _camel_parts(word.text)
+    if len(parts) < 2:
+        return False
+    last = _fold(parts[-1])
+    return len(last) >= 3 and _everyday_word(last) and last not in _name_list()
+
+
+def _listed_with_a_people(text: str, words: list[_Word], i: int) -> bool:
+    """ "Uduk and Hausa", "Hausa or Uduk": beside a people by "and", "or", no listed name."""
+    word = words[i]
+    if word.folded in _name_list() or word.folded in _AFRICAN_NAMES:
+        return False
+    if i and words[i - 1].capital and _joined(text, words[i - 1], word):
+        return False  # "Mahaman Maazou na Red Cross": a full name, then "of" an organisation
+    for other, link in ((i + 2, i + 1), (i - 2, i - 1)):
+        if 0 <= other < len(words) and words[link].folded in _OR and not words[link].capital:
+            left, right = sorted((i, other))
+            after = words[other + 1] if other + 1 < len(words) else None
+            if (
+                _people(words[other])
+                and not (after is not None and after.capital and _joined(text, words[other], after))
+                and _joined(text, words[left], words[link])
+                and _joined(text, words[link], words[right])
+            ):
+                return True
+    return False
 
 
 # Feasts and seasons made of words that are also names: "Semana Santa", "Good Friday",
@@ -4491,6 +4765,7 @@ _SWAHILI_COMING = re.compile(r"\w*(?:ja|fika|kimbia|hamia|rudi|hama|safiri|hamis
 _ARABIC_FROM_A_PLACE = _split("""
 نازح نازحة نازحين نازحون جاء جاءت جينا جيت وصل وصلت وصلنا هربنا هرب هربت لاجئ لاجئة
 لاجئين أهل اهل ناس مخيم منطقة قرية مدينة أصله اصله أصلها اصلها
+نزح نزحت نزحنا نزحوا نزحو
 """)
 # "أنا من كوتوبا مخيم ٧": a word before "camp", "block", "quarter" is where.
 _ARABIC_CAMP_AFTER = _split("مخيم بلوك حي قطاع منطقة")
@@ -4646,7 +4921,7 @@ prochaine semaine mois année annee hui
 
 
 # "hapa Nduta", "huko Kigoma", "kwenye Mtendeli": here, there, in; a person takes "kwa".
-_SWAHILI_HERE = _split("hapa huko kule kwenye katika mjini")
+_SWAHILI_HERE = _split("hapa huko kule kwenye katika mjini niko tuko yuko")  # "niko X": I am at X
 
 
 def _from_place_before(words: list[_Word], kept: list[bool], k: int) -> bool:
@@ -5648,8 +5923,8 @@ def _more_arabic_name(folded: str, name: str, after: bool) -> bool:
         return False
     if _arabic_name(folded) or (folded.startswith("بو") and len(folded) >= 4):
         return True
-    if folded in _spoken_words() or _participle(folded):
-        return False  # "الحاج X اللي يوزع" (who hands out), "X مخطوف" (kidnapped)
+    if folded in _spoken_words() or _participle(folded) or _spoken_plural(folded):
+        return False  # "الحاج X اللي يوزع" (who hands out), "X مخطوف" (kidnapped), "X ماتو"
     if any(f in _ARABIC_PLACE_NOUNS for f in _bare(folded)[1:]):
         return False  # "الدكتورة X بعيادة …": at the clinic, where she works
     if not folded.startswith("ال") and _rare_name_word(folded):
@@ -5918,20 +6193,26 @@ _HOUSE = (
     r"house|plot|flat|apartment|shelter|maison|porte|parcelle|casa|nyumba|kiwanja|gida|منزل|بيت|"
     r"شقة|بناية|عمارة|دار"
 )
+# A camp's tent by its number ("الخيمة 14"): only at the end of a whole address, since "la
+# tente 12" alone says where someone is in the camp, not a door.
+_TENT = r"tent|tente|jaima|khaima|خيمة|الخيمة"
 # A camp's block, by its number or letter and number: "Block B-4", "bloc 12".
 _BLOCK = r"block|bloc|bloque|kitalu|بلوك"
 _BLOCK_ID = r"(?:[A-Z]-?)?\d{1,4}[A-Z]?\b"
 # "Calle Olmedo y Rocafuerte": a corner, two streets named.
 _CORNER = r"y|e|et|and|&|na|da|و"
 # "titi na 5" (Hausa: street number 5), "mtaa namba 3"
-_NUMBER_WORD = r"no\.?|number|num\.?|n°|nº|numéro|numero|número|namba|lamba|mai\s+lamba|na|رقم"
+_NUMBER_WORD = r"no\.?|number|num\.?|n°|nº|numéro|numero|número|namba|lamba|mai\s+lamba|na|رقم|#"
 _NUM = r"\d{1,5}[a-zA-Z]?\b"
 _CONNECT = r"de\s+la|de|des|du|del|de\s+los|ya|wa|la|al|el"
 _NAME_WORD = r"[A-ZÀ-ÝƁƊƘƳ][\w'’.-]*|[\u0621-\u065f\u0670-\u06d3]+"  # not the Arabic comma
 _FLOOR = r"floor|étage|etage|piso|ghorofa|bene|الطابق|طابق"
 _CAPITALISED = r"[A-ZÀ-ÝƁƊƘƳ][\w'’-]*"
+# Units of local government an address starts with: the Sahrawi camps' "wilaya" and "daira",
+# Kabul's and Jalalabad's police districts ("nahia").
+_ADMIN = r"wilaya|daira|dayra|police\s+district|district|nahia|nahiya|ولاية|دايرة|دائرة|ناحية"
 _AREA = (
-    r"quartier|barrio|bairro|secteur|sector|colonia|urbanización|mtaa|kijiji|unguwar|unguwa|zone|"
+    rf"{_ADMIN}|quartier|barrio|bairro|secteur|sector|colonia|urbanización|mtaa|kijiji|unguwar|unguwa|zone|"
     r"zoni|fokontany|kata|"
     r"estate|الحي|حي|محلة|حارة|حاره|"
     rf"camp|kambi|sansanin|مخيم|{_BLOCK}"
@@ -5983,6 +6264,11 @@ _ADDRESS = re.compile(
     # Burundi and Rwanda: "colline X, commune Y", "cellule X, secteur Y"
     rf"|(?<![\w])(?i:colline|cellule|umudugudu)\s+{_CAPITALISED}\s*[,،]\s*"
     rf"(?i:commune|secteur|district|province)\s+{_CAPITALISED}"
+    # "wilaya de X, daira de Y, barrio 3", "ولاية X، دايرة Y، الحي Z، الخيمة 14": units of
+    # local government down to a numbered quarter or tent
+    rf"|(?<![\w])(?i:{_ADMIN})\s+(?:(?i:{_CONNECT})\s+)?(?:{_NAME_WORD})(?:\s+(?:{_NAME_WORD}))?"
+    rf"\s*[,،]\s*(?:(?i:{_AREA})\s+(?:(?i:{_CONNECT})\s+)?(?:{_NAME_WORD})(?:\s+(?:{_NAME_WORD}))?"
+    rf"\s*[,،]\s*){{0,2}}(?i:{_AREA}|{_HOUSE}|{_TENT})\s+(?:(?i:{_NUMBER_WORD})\s*)?{_NUM}"
     # "house number 12", "nyumba namba 45", "gida mai lamba 7", "منزل رقم 5"
     rf"|(?<![\w])(?i:{_HOUSE})\s+(?:(?i:{_NUMBER_WORD})\s*)?{_NUM}",
     re.UNICODE,
@@ -6007,8 +6293,16 @@ _ADDRESS_MORE = re.compile(
     rf"|(?!و|قرب|جنب|بجانب|بجنب|عند|مقابل|خلف|أمام|امام|بين|قريب|ورا|جوار|بالقرب|في|من|على|مع)"
     rf"[\u0621-\u064a]+(?:\s+[\u0621-\u064a]+)?(?=\s*[,.;:!?،]))"
 )
+# "Gul Bagh street, house 12": a named street before the house (looked for only before
+# a house found, not at every capitalised word).
+_STREET_BEFORE = re.compile(
+    rf"(?<![\w])(?:(?:{_NAME_WORD})\s+){{1,3}}(?i:{_STREET})\b\.?\s*[,،]\s*$"
+)
 # "No. 14 Old Otukpo Road": the number's own word before the house number.
-_NUMBER_BEFORE = re.compile(r"(?<![\w])(?i:no\.?|n°|nº|number|numéro|numero|número)\s*$")
+# "Police District 7, Gul Bagh street": the district of a numbered one.
+_NUMBER_BEFORE = re.compile(
+    rf"(?<![\w])(?i:no\.?|n°|nº|number|numéro|numero|número)\s*$|(?<![\w])(?i:{_ADMIN})\s+$"
+)
 # "Bairro Cariacó, Rua 5, …", "محلة ٩٠٦، زقاق ١٤، …": the quarter before the street.
 _ADDRESS_BEFORE = re.compile(
     # "مخيم X، الحي Y، بناية Z": the camp and its quarter before the building, up to three
@@ -6019,10 +6313,12 @@ _ADDRESS_BEFORE = re.compile(
 def _addresses(text: str) -> list[Span]:
     spans = []
     for match in _ADDRESS.finditer(text):
-        end = match.end()
-        before = _ADDRESS_BEFORE.search(text, max(0, match.start() - 60), match.start())
-        start = before.start() if before else match.start()
-        number = _NUMBER_BEFORE.search(text, max(0, start - 10), start)
+        end, start = match.end(), match.start()
+        street = _STREET_BEFORE.search(text, max(0, start - 60), start)
+        start = street.start() if street else start
+        before = _ADDRESS_BEFORE.search(text, max(0, start - 60), start)
+        start = before.start() if before else start
+        number = _NUMBER_BEFORE.search(text, max(0, start - 20), start)
         start = number.start() if number else start
         for _ in range(4):  # the building, the floor, the street, the quarter, the town
             more = _ADDRESS_MORE.match(text, end)

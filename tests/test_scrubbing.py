@@ -821,6 +821,33 @@ def test_the_sixteenth_unseen_set_does_not_fall_below_its_first_measure(language
     assert_floor(UNSEEN16, UNSEEN16_FIRST, language)
 
 
+# Measured on the sixteenth unseen set after round twenty, which studied its misses (nasab
+# with "ولد" and "منت", names after a title or spoken kin, families listed in Haitian
+# Creole, lower-case Spanish sign-ons, local addresses) and then its false positives
+# (languages after "speaks", peoples before "elders", Pashto places, spoken Maghreb and
+# Sudanese verbs; docs/benchmarks.md): names 99.1% recall, 86.2% precision; its eight
+# addresses found. Precision is below the goal: it is no studied set yet.
+UNSEEN16_AFTER = {
+    "ar": (33, 35, 33, 37),
+    "en": (41, 41, 41, 45),
+    "es": (40, 40, 40, 49),
+    "fr": (37, 37, 37, 42),
+    "ha": (36, 36, 36, 42),
+    "sw": (32, 32, 32, 39),
+}
+
+
+@pytest.mark.parametrize("language", sorted(LANGUAGES))
+def test_the_sixteenth_unseen_set_does_not_fall_below_what_was_measured(language):
+    assert_floor(UNSEEN16, UNSEEN16_AFTER, language)
+
+
+def test_the_sixteenth_unseen_set_addresses_are_all_found():
+    counts = scrub_bench.score(scrub_bench.load(UNSEEN16))["counts"]
+    addresses = by(counts, 1)["address"]
+    assert addresses["recalled"] == addresses["labelled"] >= 8, addresses
+
+
 def name_words(messages: list[dict]) -> set[str]:
     return {
         word.casefold()
@@ -2541,4 +2568,100 @@ def test_places_peoples_and_spoken_verbs(text, scrubbed):
     Tunisian, Libyan, Spanish and Swahili verbs stay; names after a relative are found
     whatever their ending (invented names and places, in both directions; none of them is
     in a labelled set)."""
+    assert scrub(text) == (text if scrubbed is None else scrubbed)
+
+
+@pytest.mark.parametrize(
+    ("text", "scrubbed"),
+    [
+        # Nasab in Hassaniya and Sudan ("ولد", "منت"), names after a title and after spoken kin.
+        (
+            "أنا محمدن ولد اباه من الحي الثالث، نبغي نعرف وين وصلت الورقة",
+            "أنا [name] [name] [name] من الحي الثالث، نبغي نعرف وين وصلت الورقة",
+        ),
+        (
+            "المعلومة منت اسويلك، أرملة، عندها ثلاث اولاد",
+            "[name] منت [name]، أرملة، عندها ثلاث اولاد",
+        ),
+        ("عندي ولد مريض وبنت صغيرة ما عندهم دوا", None),
+        (
+            "ملاحظة: السيدة الزهرة امبيركات (مواليد 1985)، تعاني من الضغط",
+            "ملاحظة: السيدة [name] [name] (مواليد 1985)، تعاني من الضغط",
+        ),
+        ("بتي زوينة وراجلي اعبيدي ماتو في الفيضان", "بتي [name] وراجلي [name] ماتو في الفيضان"),
+        ("ولدي البشاري، شدوه العسكر وماه رجع", "ولدي [name]، شدوه العسكر وماه رجع"),
+        (
+            "الطفل كوكو منفصل عن أهله، عمه تيراب يسكن في الحلة",
+            "الطفل [name] منفصل عن أهله، عمه [name] يسكن في الحلة",
+        ),
+        ("الناس لقو الكرت ورجعو للخيمة", None),
+        # Families listed in Haitian Creole, Spanish sign-ons in lower case, one-word sign-ons.
+        (
+            "nou se 4: mwen menm sonide, mari mwen jeanclo, pitit nou yo dieunel ak fabiola",
+            "nou se 4: mwen menm [name], mari mwen [name], pitit nou yo [name] ak [name]",
+        ),
+        (
+            "le escribe yurlanis desde el barrio, necesitamos agua",
+            "le escribe [name] desde el barrio, necesitamos agua",
+        ),
+        (
+            "Te habla Darwuin, del comité de la vereda, llámeme",
+            "Te habla [name], del comité de la vereda, llámeme",
+        ),
+        (
+            "somos yo, leisbeth, mi tía yulimar y mi abuelo eliecer",
+            "somos yo, [name], mi tía [name] y mi abuelo [name]",
+        ),
+        (
+            "my sister in law nazakat habibzai is sick in the camp",
+            "my sister in law [name] [name] is sick in the camp",
+        ),
+        (
+            "Shafiqullah from Kamkai calling, call back please",
+            "[name] from Kamkai calling, call back please",
+        ),
+        ("Hantsi ne, a kira ni a lamba 0803 555 1234", "[name] ne, a kira ni a lamba [phone]"),
+        # Addresses in local formats: districts, wilaya and daira, tents, "Rue X #N".
+        ("Address: Police District 7, Gul Bagh street, house 12, Gardez", "Address: [address]"),
+        (
+            "vivimos en wilaya de Tifariti, daira de Mijek, barrio 2, sin agua",
+            "vivimos en [address], sin agua",
+        ),
+        ("عنواني: ولاية بوجدور، دايرة لمسيد، الحي الأول، الخيمة 7", "عنواني: [address]"),
+        (
+            "Adrès: Rue Lamarre #23, Haut-Damier, mwen bezwen manje",
+            "Adrès: [address], mwen bezwen manje",
+        ),
+        ("la tente 12 n'a plus d'eau depuis hier", None),
+        # Languages, peoples, roles, rivers, brands, Pashto places and spoken verbs stay.
+        ("Nobody here speaks Gumuz or Uduk, we need an interpreter", None),
+        ("mzee anasema Kibembe tu, hatuelewi", None),
+        ("the Zadran elders refused the survey", None),
+        ("translated by the Qazi of the village, Q12 skipped", None),
+        ("les pêcheurs de l'Ouémé disent que le fleuve monte", None),
+        ("we cannot get money from TapMoney since Monday", None),
+        ("No blankets in Yusuf Khel, people are cold", None),
+        ("prices are high in Kohsar bazaar this week", None),
+        ("the camp is mostly Uduk and Hausa now", None),
+        (
+            "Jina langu ni Sifa Lwanga, niko Kibombo sasa, nipigie",
+            "Jina langu ni [name] [name], niko Kibombo sasa, nipigie",
+        ),
+        ("دايرة امهيريز ما فيها ما من نهار الخميس", None),
+        ("asante sana kwa daktari, alimsaidia mke wangu kupumua", None),
+        # ...and names beside them are still found.
+        ("Mun gode Hamisu Dauda na Red Cross", "Mun gode [name] [name] na Red Cross"),
+        (
+            "My brother in law Gulzar died in the accident",
+            "My brother in law [name] died in the accident",
+        ),
+    ],
+)
+def test_nasab_creole_families_and_local_addresses(text, scrubbed):
+    """Round twenty: names in a Hassaniya or Sudanese nasab, after a title or spoken kin,
+    in a family listed in Haitian Creole or after "somos yo", "le escribe", "X from Y
+    calling", "X ne,"; addresses of districts, wilayas and dairas, tents and "Rue X #N";
+    and languages after "speaks", peoples before "elders", roles after "the", rivers after
+    "l'", brands, Pashto places and spoken Maghreb verbs stay (invented names and places, in
+    both directions; none of them is in a labelled set)."""
     assert scrub(text) == (text if scrubbed is None else scrubbed)
