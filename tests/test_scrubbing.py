@@ -405,6 +405,7 @@ UNSEEN13 = ROOT / "tests" / "fixtures" / "scrubbing_unseen13.json"
 UNSEEN14 = ROOT / "tests" / "fixtures" / "scrubbing_unseen14.json"
 UNSEEN15 = ROOT / "tests" / "fixtures" / "scrubbing_unseen15.json"
 UNSEEN16 = ROOT / "tests" / "fixtures" / "scrubbing_unseen16.json"
+UNSEEN17 = ROOT / "tests" / "fixtures" / "scrubbing_unseen17.json"
 
 
 def test_the_seventh_unseen_set_is_labelled_and_hard():
@@ -846,6 +847,37 @@ def test_the_sixteenth_unseen_set_addresses_are_all_found():
     counts = scrub_bench.score(scrub_bench.load(UNSEEN16))["counts"]
     addresses = by(counts, 1)["address"]
     assert addresses["recalled"] == addresses["labelled"] >= 8, addresses
+
+
+def test_the_seventeenth_unseen_set_is_labelled_hard_and_new():
+    """Written blind during round twenty as kiosk messages, survey comments, hotline notes
+    and case notes from seven more regions (Cameroon's North-West and its displaced,
+    northern Côte d'Ivoire, northern Chile, Anbar, Sudanese and Syrian refugees in Egypt,
+    Kilifi and Tana River, Jigawa and Bauchi); 45% of its messages name nobody; its names
+    are in no list of ours."""
+    messages = scrub_bench.load(UNSEEN17)
+    assert_labelled(messages, without_identifiers=0.35)
+    assert len(name_words(messages)) >= 150
+    listed = listed_names()
+    for word in name_words(messages):
+        assert word not in listed, word
+
+
+# Measured on the seventeenth unseen set when it was new, after round twenty and never
+# studied (docs/benchmarks.md): names 82.5% recall, 67.9% precision. A floor, not a goal met.
+UNSEEN17_FIRST = {
+    "ar": (22, 33, 22, 47),
+    "en": (34, 38, 39, 57),
+    "es": (31, 32, 35, 48),
+    "fr": (28, 35, 28, 29),
+    "ha": (22, 29, 22, 24),
+    "sw": (23, 27, 23, 44),
+}
+
+
+@pytest.mark.parametrize("language", sorted(LANGUAGES))
+def test_the_seventeenth_unseen_set_does_not_fall_below_its_first_measure(language):
+    assert_floor(UNSEEN17, UNSEEN17_FIRST, language)
 
 
 def name_words(messages: list[dict]) -> set[str]:
