@@ -119,7 +119,8 @@ def shown(form, question, value, locale: str) -> str:
             return format_decimal(value)
         except (decimal.InvalidOperation, OverflowError):  # beyond a locale's number format
             return code(value)
-    skeleton = {"year": "y", "month-year": "yMMM"}.get(question.get("appearance"))
+    appearance = question.get("appearance") if question is not None else None
+    skeleton = {"year": "y", "month-year": "yMMM"}.get(appearance)
     if kind == "date" and skeleton and isinstance(value, str) and _DAY.fullmatch(value):
         # A date asked as a year or a month (XLSForm appearance) reads as it was asked.
         try:

@@ -890,7 +890,7 @@ function readInteger(text) {
 
 function readDecimal(text, decimal, group) {
   const t = latinDigits(text);
-  // The Arabic thousands separator and decimal point, whatever the language's own symbols.
+  // Arabic marks too (validation.read_decimal).
   const groups = (/^\s$/.test(group) ? ' \u00a0\u202f' : group) + '\u066c';
   const points = decimal + (groups.indexOf('.') === -1 ? '.' : '') + '\u066b';
   const m = new RegExp('^([+-]?)([0-9]{1,3}(?:' + charClass(groups) + '[0-9]{3})+|[0-9]*)(?:' +
