@@ -402,6 +402,12 @@ def main() -> int:
         help="instead: what answer keys cost ingest, over this many batches of 500",
     )
     parser.add_argument("--rounds", type=int, default=3, help="rounds of --ingest")
+    parser.add_argument(
+        "--postgresql",
+        action="store_true",
+        help="time the admin's views on PostgreSQL: the built database is moved into a private "
+        "PostgreSQL server first, as sync-server migrate-db moves a server's data",
+    )
     parser.add_argument("--ingest-base", metavar="DB", help="--ingest into copies of this database")
     args = parser.parse_args()
     print("Data table benchmark")
@@ -419,7 +425,14 @@ def main() -> int:
             if args.repeat:
                 with_repeat(db, args.seed, args.inner)
             print(f"Page cache warmed in {warm_page_cache(db):.1f} s", flush=True)
-            results += run(db, workdir, ["admin"], args.repeat, args.inner)
+            cluster = None
+            if args.postgresql:
+                cluster, db = on_postgresql(db)
+            try:
+                results += run(db, workdir, ["admin"], args.repeat, args.inner)
+            finally:
+                if cluster is not None:
+                    cluster.stop()
             if args.paths:
                 compare_paths(db, args.paths, args.inner)
         if "analyst" not in args.roles:
@@ -432,6 +445,31 @@ def main() -> int:
         print(f"Analyst: {args.records:,} records, marked standard", flush=True)
         results += run(db, workdir, ["analyst"])
     return report(results)
+
+
+def _moved(table: str, rows: int) -> None:
+    if rows % 200_000 == 0:
+        print(f"  moving {table}: {rows:,} rows", flush=True)
+
+
+def on_postgresql(db: Path):
+    """A private PostgreSQL server (tests/postgres.py) holding a copy of `db`, moved and
+    checked by sync_server.migrate (answer keys included): (the server, its database URL)."""
+    from postgres import Cluster
+    from sync_server.migrate import move
+    from sync_server.store import Store
+
+    cluster = Cluster()
+    url = cluster.url(cluster.create_migrated_database())
+    started = time.perf_counter()
+    source, target = Store(str(db)), Store(url)
+    try:
+        move(source, target, _moved)
+    finally:
+        source.close()
+        target.close()
+    print(f"Moved to PostgreSQL in {time.perf_counter() - started:.0f} s", flush=True)
+    return cluster, url
 
 
 # The questions the views above sort and filter by: their keys are kept up at ingest.

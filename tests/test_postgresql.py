@@ -230,6 +230,13 @@ def test_a_sqlite_server_moves_to_postgresql_and_goes_on(tmp_path, postgresql_ur
         t: after.db.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in counts
     } == counts
     after.close()
+    # The planner knows the moved tables at once, before autovacuum comes round.
+    analyzed = query(
+        postgresql_url,
+        "SELECT relname FROM pg_stat_user_tables WHERE last_analyze IS NOT NULL"
+        " AND relname IN ('records', 'answer_keys', 'facts')",
+    )
+    assert {row["relname"] for row in analyzed} == {"records", "answer_keys", "facts"}
     # Moving again into the now full database is refused, and changes nothing.
     again = runner.invoke(
         server_cli, ["migrate-db", "--data-dir", str(data_dir), "--to", postgresql_url]
