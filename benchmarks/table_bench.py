@@ -34,6 +34,12 @@
 
     python benchmarks/table_bench.py --records 100000 --roles admin --inner --paths 3
 
+5. `--postgresql` times the admin's views on PostgreSQL instead: the built database is moved
+   (sync_server.migrate, as `sync-server migrate-db` does) into a private PostgreSQL server
+   started for the run (tests/postgres.py), which is stopped at the end.
+
+    python benchmarks/table_bench.py --keep ~/bench-cache --roles admin --postgresql
+
 Results are described in docs/benchmarks.md ("The data table at 1,000,000 records").
 """
 
