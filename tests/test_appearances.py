@@ -299,9 +299,12 @@ def send_page(phone, page, answers):
 def test_a_phone_with_javascript_checks_and_stores_a_date_in_parts_and_a_numbers_text(
     on_hub, db_path, chromium
 ):
+    from test_form_publishing_browser import accessibility_problems
+
     sign_in(chromium, on_hub)
     chromium.get(f"{on_hub.url}/forms/appearances/phone?lang=fr")
     until(chromium, lambda d: css(d, "#f-born").is_displayed())
+    assert accessibility_problems(chromium) == []  # the day, month and year fields labelled
     css(chromium, 'input[name="water"][value="yes"]').click()
     css(chromium, 'input[name="agree"][value="no"]').click()
     type_into(chromium, "f-phone", "0712 345 678")
@@ -333,6 +336,7 @@ def test_a_phone_with_javascript_checks_and_stores_a_date_in_parts_and_a_numbers
     assert said["Né le"] == "28 février 1990" and said["Construit en"] == "1998"
     assert said["Revenu"] == "12\u202f500" and said["Téléphone"] == "0712 345 678"
     assert said["Code"] == translated("fr", "Answered (hidden)")
+    assert accessibility_problems(chromium) == []
     css(chromium, "button.step-back").click()
     review_and_finalize(chromium)
     until(chromium, lambda d: "/phone" not in d.current_url)

@@ -14,6 +14,7 @@ import re
 import uuid
 from urllib.parse import parse_qsl
 
+import pytest
 from werkzeug.datastructures import MultiDict
 
 from repeat_views import choice_sort, every_page, expected_view, table_query
@@ -490,3 +491,21 @@ def test_unknown_tables_bad_parameters_and_pages_that_stay_put(team, monkeypatch
         )
     finally:
         store.close()
+
+
+@pytest.mark.parametrize("chromium", [1280], indirect=True)
+@pytest.mark.parametrize("lang", ["en", "ar"])
+def test_an_inner_table_passes_automated_accessibility_checks(sqlite_team, chromium, lang):
+    from browsing import sign_in_to_server, wait_for
+    from test_data_table import PASSWORD
+    from test_form_publishing_browser import accessibility_problems
+
+    published(sqlite_team)
+    Laptop(sqlite_team).push([record(n) for n in range(8)])
+    sign_in_to_server(chromium, sqlite_team.url, "admin1", PASSWORD, lang)
+    chromium.get(f"{sqlite_team.url}{INNER}?sort=i_kind")
+    wait_for(chromium, "table tbody tr")
+    assert accessibility_problems(chromium) == []
+    chromium.get(f"{sqlite_team.url}/data/{FORM_ID}")  # the tables' links, indented
+    wait_for(chromium, "p.downloads.depth-1")
+    assert accessibility_problems(chromium) == []
