@@ -300,6 +300,9 @@ def test_inner_group_headings_follow_the_answers_in_a_browser(
     until(chromium, lambda d: heading(d, "water").is_displayed())
     assert heading(chromium, "water").text == "Eau"
     assert not heading(chromium, "tap").is_displayed()
+    from test_form_publishing_browser import accessibility_problems
+
+    assert accessibility_problems(chromium) == []  # a group's legend heads its fields
     type_into(chromium, "f-village", "Kibera")
     type_into(chromium, "f-hh_size", "2")  # the members' page opens with the count
     until(chromium, lambda d: css(d, "button.step-next").is_displayed())
