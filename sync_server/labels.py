@@ -120,7 +120,7 @@ def shown(form, question, value, locale: str) -> str:
         except (decimal.InvalidOperation, OverflowError):  # beyond a locale's number format
             return code(value)
     appearance = question.get("appearance") if question is not None else None
-    skeleton = {"year": "y", "month-year": "yMMM"}.get(appearance)
+    skeleton = {"year": "y", "month-year": "yMMM"}.get(appearance or "")
     if kind == "date" and skeleton and isinstance(value, str) and _DAY.fullmatch(value):
         # A date asked as a year or a month (XLSForm appearance) reads as it was asked.
         try:
