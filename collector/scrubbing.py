@@ -344,7 +344,7 @@ dra doctora doctor licenciado licenciada lic ingeniero ingeniera ing profe profe
 hermano hermana padre madre
 bibi babu daktari dokta mwalimu sista shehe ustadh ustaz mchungaji ndugu dada kaka shangazi
 mjomba mwenyekiti padri
-inna yaya likita
+inna yaya likita kawu
 papa maman askofu shemasi mheshimiwa mhe diwani chifu katibu mbunge afisa nesi dkt
 fasto liman limam limami hakimi dagaci ardo lamido lalla nas
 haji hajji hadji hadje alhadji alhaj alhadj elhaj elhadji
@@ -359,7 +359,7 @@ chairman chairlady chairperson secretary treasurer headmaster headteacher captai
 commander officer sergeant sgt lieutenant colonel corporal constable inspector councillor
 commissioner mayor governor senator judge deacon elder prophet apostle evangelist granny
 grandma grandpa madam
-الإمام الامام القس القسيس
+الإمام الامام القس القسيس الكنداكة كنداكة
 السيد السيدة الحاج الحاجة الدكتور الدكتورة الأستاذ الأستاذة الاستاذ الاستاذة الأخ الأخت
 الشيخ الشيخة المهندس المهندسة المعلم المعلمة الأب الحجة الممرض الممرضة
 سيد سيدة حاج حاجة دكتور دكتورة أستاذ أستاذة استاذ استاذة شيخ شيخة مهندس مهندسة
@@ -420,10 +420,10 @@ fils fille mari femme épouse époux frère sœur soeur voisin voisine ami amie 
 tante neveu nièce mère père enfant collègue
 hijo hija esposo esposa marido mujer hermano hermana vecino vecina amigo amiga primo prima
 tío tía sobrino sobrina suegra suegro nieto nieta compañero compañera cuñado cuñada
-abuela abuelo madre padre nuera yerno madrina padrino
+abuela abuelo madre padre nuera yerno madrina padrino bebé bébé
 mtoto wangu|mwanangu|mke wangu|mume wangu|mume wake|mke wake|kaka yangu|dada yangu|jirani yangu
 rafiki yangu|binti yangu|mjukuu wangu|shangazi yangu|mjomba wangu|bibi yangu|babu yangu
-ndugu yangu|mama yangu|baba yangu|jirani|rafiki
+ndugu yangu|mama yangu|baba yangu|jirani|rafiki|mdogo
 mijina|matata|matarsa|mijinta|dana|dansa|yata|yarsa|yarinyata|dan uwana|yar uwata
 kawata|abokina|abokiyata|makwabcina|makwabciyata|mahaifiyata|mahaifina|kanina|kanwata
 yayana|yayata|jikana|jikata|yarona|yarinyata|yaronta|yaronsa
@@ -445,7 +445,8 @@ _STRONG_CONTEXT = _by_first_word(
     _phrase(p)
     for p in (
         "call me|called|named|s'appelle|m'appelle|nommé|nommée|"
-        "llamado|llamada|ake ni|sunan|mtoto wa|mke wa|mume wa|binti wa|mwana wa|" + _RELATIONS
+        "llamado|llamada|ake ni|sunan|mtoto wa|mke wa|mume wa|binti wa|mwana wa|jina|"
+        "allah ya jikan|ni da|" + _RELATIONS
     ).split("|")
 )
 # "I am", "with": only a known name, capitalised if it is also a word ("I am Hope").
@@ -702,6 +703,7 @@ def _names(text: str, keys: set[str]) -> list[Span]:
     _lower_case_after_cues(text, words, marked)
     _arabic_names_to_phrase_end(text, words, marked)
     _arabic_relatives(text, words, marked)
+    _arabic_name_then_kin(text, words, marked)
     _arabic_loose_cues(text, words, marked)
     _unknown_pairs(text, words, marked)
     _unknown_in_sentence(text, words, marked)
@@ -734,6 +736,7 @@ def _names(text: str, keys: set[str]) -> list[Span]:
     _ordinary_uses(text, words, marked, keys)
     _ages(text, words, marked)
     _family_lists(text, words, marked)
+    _colon_lists(text, words, marked)
     _arabic_nasab(text, words, marked)  # after `_ordinary_uses`: names that are also words
     _arabic_title_full_name(text, words, marked)
     # "San José", "Port Louis", "Save the Children": places and organisations made of
@@ -761,7 +764,7 @@ frè mwen|kouzen mwen|kouzin mwen|vwazen mwen|vwazin mwen|zanmi mwen|grann mwen
 bòpè mwen|bèlmè mwen|neve mwen|nyès mwen|tonton mwen|matant mwen""".replace("\n", "|")
 _KIN_AFTER_PHRASES = _by_first_word(_phrase(p) for p in _KIN_AFTER.split("|"))
 # "mwen menm X" (I myself), "somos yo, X": the writer first in the family's list.
-_I_MYSELF = {("mwen", "menm"), ("somos", "yo")}
+_I_MYSELF = {("mwen", "menm"), ("somos", "yo"), ("iyalina", "ni")}
 _FAMILY_CUES = _by_first_word(
     _phrase(p)
     for p in (
@@ -775,6 +778,7 @@ hijos|hijas|niños|niñas|amigos|hermanos|hermanas|somos yo|yo
 watoto wangu|watoto|wanangu|wenzangu|wenzetu|ndugu zangu|marafiki zangu|wadogo zangu
 yayana|'ya'yana|ya'yana|ya yana|yan uwana|abokaina|abokanmu|yarana
 mwen menm|pitit nou yo|pitit mwen yo|timoun mwen yo|timoun nou yo|pitit nou|timoun yo
+pikin dem|my pikin dem|yara|iyalina ni
 """.replace("\n", "|")
         + "|"
         + _KIN_AFTER
@@ -864,6 +868,85 @@ def _family_lists(text: str, words: list[_Word], marked: list[bool]) -> None:
                 marked[k] = True
                 if len(members) == 1 and lower:
                     _family_name_after(text, words, marked, k)
+
+
+# A list or a family before a colon: "liste … : X Y, Z W", "iyalina: ni X, mijina Y",
+# "أفراد الأسرة: X (الأب)، Y". After it, each item set off by commas or "and" is a name.
+_LIST_WORDS = _split("""liste list lista orodha jerin iyalina family famille familia household
+ménage menage foyer hogar familia قائمة الأسرة الاسرة العائلة عائلتي أسرتي اسرتي ولادي أولادي
+اولادي""")
+# Said of the family's members in Arabic lists: "X (الأب)", "الأطفال Y".
+_ARABIC_MEMBERS = _split("""الأب الاب الأم الام الأطفال الاطفال الأولاد الاولاد الزوج الزوجة
+الابن البنت الابنة الجد الجدة الأخ الاخ الأخت الاخت الطفل الطفلة""")
+_ITEM_BREAK = re.compile(r"[,،;]")
+_AND_WORDS = _split("and et y e na da ak و")
+_OWNERS = _split("my our mon ma mes nos notre mi mis nuestro nuestra nuestros nuestras")
+
+
+def _colon_lists(text: str, words: list[_Word], marked: list[bool]) -> None:
+    """After a list word or a family and a colon, the items of the list, up to the sentence's
+    end: words no vocabulary knows, with the rest of their item in lower case ("X Y"), when
+    two items or more are such ("nombre de lista: use letras, dígitos y _" is no family)."""
+    for colon in re.finditer(r":", text):
+        before = [w for w in words if colon.start() - 50 < w.end <= colon.start()][-6:]
+        if not any(w.folded in _LIST_WORDS for w in before):
+            continue
+        end = re.compile(r"[.!?\n]").search(text, colon.end())
+        stop = end.start() if end else len(text)
+        items: list[list[int]] = [[]]
+        for k, word in enumerate(words):
+            if word.start < colon.end() or word.start >= stop:
+                continue
+            if word.folded in _AND_WORDS or (
+                items[-1] and _ITEM_BREAK.search(text[words[items[-1][-1]].end : word.start])
+            ):
+                items.append([])
+            if word.folded not in _AND_WORDS:
+                items[-1].append(k)
+        swahili = _swahili(words)  # a name shaped as a Swahili verb ("kuvuna")
+        names = [found for item in items if (found := _list_item(words, item, swahili))]
+        if len(names) >= 2:
+            for found in names:
+                for k in found:
+                    marked[k] = True
+
+
+def _list_item(words: list[_Word], item: list[int], swahili: bool) -> list[int]:
+    """The names of one item of a list: the relatives and "I" it starts with ("ni X", "mon
+    mari Y", "الأطفال Y") left out, the rest when one of its words is unknown, up to three."""
+    rest = list(item)
+    while rest and (
+        words[rest[0]].folded in _FAMILY_CUES
+        or words[rest[0]].folded in _RELATION_WORDS
+        or words[rest[0]].folded in _FAMILY_IS
+        or words[rest[0]].folded in _ARABIC_MEMBERS
+        or words[rest[0]].folded in _ordinary()
+        or words[rest[0]].folded in _OWNERS
+    ):
+        rest.pop(0)
+    rest = [k for k in rest if words[k].folded not in _ARABIC_MEMBERS]
+    if not rest or len(rest) > 3 or not all(words[k].text.isalpha() for k in rest):
+        return []
+    if all(_is_arabic(words[k].text) for k in rest):
+        word = words[rest[0]]
+        rank = _arabic_ranks().get(word.folded)  # as written: "گ" is no spoken "ق" in a name
+        if len(rest) == 1 and (
+            _arabic_word_not_name(word) is not True
+            or (
+                (rank is None or rank >= _ARABIC_FREQUENT)
+                and word.folded not in _COMMON
+                and not word.folded.startswith("ال")
+            )
+        ):
+            return rest
+        return []
+    if any(words[k].capital or _is_arabic(words[k].text) for k in rest):
+        return []
+    if any(
+        _kin_name_lower(words[k], swahili) and _lower_case_unknown(words[k], swahili) for k in rest
+    ):
+        return rest
+    return []
 
 
 def _family_name_after(text: str, words: list[_Word], marked: list[bool], k: int) -> None:
@@ -1164,7 +1247,7 @@ def _sign_off(text: str, words: list[_Word], marked: list[bool], kept: list[bool
         before = words[-length - 1]
         if (
             _SENTENCE_END.search(text[before.end : last[0].start])
-            and text[last[-1].end :].strip(" .!\n") == ""
+            and not any(c.isalnum() for c in text[last[-1].end :])  # "X🙏🏾", "X!!"
             and all(_joined(text, a, b) for a, b in zip(last, last[1:], strict=False))
             and all(w.capital and not kept[len(words) - length + k] for k, w in enumerate(last))
             and all(_is_known(w) == "strong" or _unknown_anywhere(w) for w in last)
@@ -1427,6 +1510,9 @@ def _arabic_title_full_name(text: str, words: list[_Word], marked: list[bool]) -
             and not any(
                 f in _COMMON or f in _ARABIC_AFTER_PERSON for f in (first.folded, second.folded)
             )
+            # "مدرسة الشيخ X السورية": a nationality says of what, not who
+            and not any(f in _arabic_nationalities() for f in _bare(second.folded))
+            and not _in_a_town(second.folded)  # "عيادة الدكتور X بالمنيا"
             and not _is_title(first)
         ):
             marked[i + 1] = marked[i + 2] = True
@@ -1503,7 +1589,9 @@ def _kunyas(text: str, words: list[_Word], marked: list[bool]) -> None:
         ):
             continue
         kunya = _KUNYA_FORMS.intersection(_bare(first.folded))
-        if (
+        if _kunya_introduced(words, i, marked):
+            marked[i + 1] = True  # "أم" alone says nothing of who
+        elif (
             kunya
             and not second.folded.startswith("ال")
             and (
@@ -1526,6 +1614,26 @@ def _kunyas(text: str, words: list[_Word], marked: list[bool]) -> None:
                 and words[i + 2].folded not in _COMMON
             ):
                 marked[i + 2] = True
+
+
+# "أنا أم X", "معك أبو X": who speaks says their kunya, "ال" word and all.
+_I_AM_ARABIC = _split("أنا انا معك معكم اسمي")
+
+
+def _kunya_introduced(words: list[_Word], i: int, marked: list[bool]) -> bool:
+    """ "أنا أم الوليد", "معك أبو الفضل X": a kunya said by the writer of themself, or
+    before a name, with an "ال" word that is no kin ("أنا أم الأولاد" stays)."""
+    first, second = words[i], words[i + 1]
+    return (
+        first.folded in _KUNYA
+        and second.folded.startswith("ال")
+        and second.folded not in _ARABIC_MEMBERS
+        and len(second.folded) > 3
+        and (
+            (i > 0 and words[i - 1].folded in _I_AM_ARABIC)
+            or (i + 2 < len(words) and marked[i + 2])
+        )
+    )
 
 
 def _capitalised_pairs(text: str, words: list[_Word], marked: list[bool]) -> None:
@@ -1936,7 +2044,29 @@ def _arabic_rank(folded: str) -> int | None:
             or (folded.startswith(("ك", "ل")) and len(bare) >= 4)
         )
     ]
+    if not found:
+        found = [ranks[f] for f in _spoken_forms(folded) if f in ranks and ranks[f] < _ARABIC_RARE]
     return min(found) if found else None
+
+
+# Passive and reflexive verbs of spoken Iraqi, Levantine and Egyptian Arabic: "انلزم" (he
+# was caught), "اتقبض" (arrested), "تنحول" (they are sent on).
+_SPOKEN_PASSIVES = ("ان", "ات", "تن")
+
+
+def _spoken_forms(folded: str) -> list[str]:
+    """The written word inside a spoken one: Iraqi and Gulf "گ" for "ق" ("تگول": she says),
+    Levantine "هال" for "this" before an "ال" word, a passive's prefix before a verb of
+    three letters."""
+    forms = [folded.replace("گ", "ق")] if "گ" in folded else []
+    if folded.startswith("هال") and len(folded) >= 6:  # "هالحكي": this talk (Levant)
+        forms.append("ال" + folded[3:])
+    # Five letters, a consonant fourth: "انلزم", not the names "إنعام", "انتصار".
+    if len(folded) == 5 and folded.startswith(_SPOKEN_PASSIVES) and folded[3] not in "اوي":
+        forms.append(folded[2:])
+    elif folded.startswith("تن") and len(folded) == 5:
+        forms.append(folded[2:])
+    return forms
 
 
 # Endings of plurals and of pronouns glued to a verb or a noun: "النازحين", "كلموني",
@@ -2108,6 +2238,27 @@ def _name_with_an_ending(text: str, words: list[_Word], i: int) -> bool:
     alif = len(folded) >= 5 and folded.endswith("ا") and _arabic_rank(folded[:-1]) is None
     short = len(folded) == 4 and folded.endswith(("هم", "ها"))
     return (alif or short) and _before_a_person_word(text, words, i)
+
+
+# A call to the readers before a name: "يا جماعة X ولدي ضاع".
+_ARABIC_CALLS = _split("يا جماعة ياجماعة ناس")
+
+
+def _arabic_name_then_kin(text: str, words: list[_Word], marked: list[bool]) -> None:
+    """ "يا جماعة X ولدي ضاع", "X بنتي عمرها ٧": a rare word, then "my son", "my daughter"
+    (the relative said after the name), after a call to the readers or before an age."""
+    for i in range(len(words) - 2):
+        word, kin, after = words[i], words[i + 1], words[i + 2]
+        if (
+            marked[i]
+            or kin.folded not in _ARABIC_KIN
+            or not _joined(text, word, kin)
+            or not _rare_arabic_word(word)
+        ):
+            continue
+        called = i > 0 and words[i - 1].folded in _ARABIC_CALLS
+        if called or (after.folded in _ARABIC_AGE and _joined(text, kin, after)):
+            marked[i] = True
 
 
 def _before_a_person_word(text: str, words: list[_Word], i: int) -> bool:
@@ -2794,6 +2945,7 @@ def _arabic_cues(text: str, words: list[_Word], marked: list[bool]) -> None:
         if (
             not _is_arabic(bare)
             or bare in _ARABIC_PERSON_NOUNS
+            or any(f in _ARABIC_KIN for f in _bare(bare))  # "قالوا لعمي": to my uncle
             or (bare.endswith("ا") and len(bare) >= 4)
         ):
             continue
@@ -3431,14 +3583,17 @@ def _shaped_arabic_surnames(text: str, words: list[_Word], marked: list[bool]) -
 
 
 # "the chairman", "la enfermera", "notre voisine": a person described after a name.
-_DESCRIBING = _split("the our my la el le notre mon ma nuestra nuestro mi")
+_DESCRIBING = _split("the our my la el le l notre mon ma nuestra nuestro mi")  # "X, l'agent"
 # "Ohnmar and her kids", "Ayelen y su hija": a person, with a family.
 _AND_FAMILY = _split("her his their su sus sa son ses leur yake wake")
 _PERSON_NOUNS = _TITLES | _split("""
 chairman chairlady chairperson leader nurse teacher guard watchman neighbour neighbor
 enfermera maestra maestro vecina vecino guardia gardien gardienne voisine voisin infirmière
-infirmier
+infirmier agent agente animateur animatrice volunteer volontaire promotor promotora midwife
+secretary secrétaire secretaria
 """)
+# "X, yarinya ce 'yar shekara 9": Hausa "X, she is a girl", "he is a boy, an old man".
+_HAUSA_PERSON_IS = _split("yarinya yaro budurwa dattijo tsoho tsohuwa")
 
 
 # Possessives before a relative: "my son", "mi hijo", "ma fille".
@@ -3479,6 +3634,12 @@ def _appositions(text: str, words: list[_Word], marked: list[bool]) -> None:
             then.folded in _DESCRIBING
             # "Breiner, mi hijo de 9 años": a relative described after a name, too
             and (after.folded in _PERSON_NOUNS or _kin_after_possessive(then, after))
+            and gap.strip(" ,") == ""
+            and (_joined(text, then, after) or text[then.end : after.start] in ("'", "’"))
+        )
+        described = described or (
+            then.folded in _HAUSA_PERSON_IS
+            and after.folded in ("ce", "ne")
             and gap.strip(" ,") == ""
             and _joined(text, then, after)
         )
@@ -3578,7 +3739,7 @@ def _nisba_after_member(words: list[_Word], i: int, marked: list[bool]) -> bool:
 # Short titles written in lower case: "mr olanya", "dr kizito", "bi zuhura".
 _LOWER_TITLES = _SHORT_TITLES | _split("""
 mister madam bwana mzee alhaji hajiya malam mallam malama mal sheikh pastor nas likita
-tonton tantine tata mama maman baba papa doña bibi inna
+tonton tantine tata mama maman baba papa doña bibi inna kawu
 daktari dokta mwalimu mchungaji padri shangazi mjomba dada kaka nesi
 """)  # not "babu", "yaya", "don": in Hausa "there is no", "how", "for"
 # "baba yake kuach", "mama yangu achieng": a possessive between the title and the name.
@@ -4231,6 +4392,7 @@ unguwar garin makarantar masallacin kasuwar asibitin sansanin jihar
 unguwa kauyen mutanen yan hanyar hakimin sarkin dagacin magajin rijiyar kisima forage puits pozo
 aldea cantón bairro secteur localité hameau maternité dispensaire maternidad dispensario
 albergue refugio campamento daira dayra دائرة دايرة ولاية ناحية
+area neighbourhood neighborhood playa plage beach toma población poblacion
 حي مخيم مدينة قرية منطقة بلدة مسجد مستشفى رأس وادي جبل بحر معسكر حارة حاره
 """)
 # "مستشفى الأمير حمزة", "مدرسة الملك عبدالله الثاني": a school, a hospital named after a
@@ -4355,6 +4517,7 @@ def _protected(text: str, words: list[_Word]) -> list[bool]:
     _protect_towns(text, words, kept)
     _protect_after_locatives(text, words, kept)
     _protect_where_one_goes(text, words, kept)
+    _protect_gone_to(text, words, kept)
     _protect_place_lists(text, words, kept)
     _protect_arabic_villages(text, words, kept)
     _protect_arabic_quarters(text, words, kept)
@@ -4365,6 +4528,7 @@ def _protected(text: str, words: list[_Word]) -> list[bool]:
     _protect_set_off_places(text, words, kept)
     _protect_peoples_of(text, words, kept)
     _protect_institution_acronyms(text, words, kept)
+    _protect_offices(text, words, kept)
     _protect_emphasis(text, words, kept)
     _protect_languages_spoken(text, words, kept)
     _protect_peoples_and_roles(text, words, kept)
@@ -4413,9 +4577,10 @@ def _protect_languages_spoken(text: str, words: list[_Word], kept: list[bool]) -
 def _protect_peoples_and_roles(text: str, words: list[_Word], kept: list[bool]) -> None:
     """A capitalised word before a collective noun of a people ("the Zadran elders"), or
     after "the" and before "of" or its phrase's end ("the Qazi of the village", "ask the
-    Wakil."): a role; English puts no "the" before a person's name), or in "X and Y" with a
-    people ("mostly Uduk and Hausa"), or after French "l'" ("de l'Ouémé": a river, a region;
-    no person takes an article), or shaped as a brand ("TapMoney", "PayPal")."""
+    Wakil.", "the Wakil and the Qazi"): a role; English puts no "the" before a person's
+    name), or after French "le" ("quitté le Bazèga"), or in "X and Y" with a people ("mostly
+    Uduk and Hausa"), or after French "l'" ("de l'Ouémé": a river, a region; no person
+    takes an article), or shaped as a brand ("TapMoney", "PayPal")."""
     for i, word in enumerate(words):
         if not word.capital or kept[i]:
             continue
@@ -4428,13 +4593,25 @@ def _protect_peoples_and_roles(text: str, words: list[_Word], kept: list[bool]) 
                 before is not None
                 and before.folded == "the"
                 and _joined(text, before, word)
-                and (nxt is None or nxt.folded == "of")
+                and (nxt is None or nxt.folded == "of" or _and_the(words, i + 1))
             )
+            or (before is not None and _french_le(text, before, word, nxt))
             or (before is not None and _elided_article(text, before, word))
             or _brand_shaped(word)
             or _listed_with_a_people(text, words, i)
         ) and not _is_title(word):
             kept[i] = True
+
+
+def _and_the(words: list[_Word], k: int) -> bool:
+    """ "the Wakil and the Qazi": words[k] is "and", "or" before "the"."""
+    return k + 1 < len(words) and words[k].folded in ("and", "or") and words[k + 1].folded == "the"
+
+
+def _french_le(text: str, before: _Word, word: _Word, nxt: _Word | None) -> bool:
+    """ "on a quitté le Bazèga en mars": French "le" in lower case before a capitalised
+    word that ends its name (a region, a river: no person takes "le")."""
+    return before.text == "le" and _joined(text, before, word) and (nxt is None or not nxt.capital)
 
 
 def _elided_article(text: str, before: _Word, word: _Word) -> bool:
@@ -4743,7 +4920,8 @@ am suis sommes soy somos viens vient venons venez viennent arrivons arrivent par
 forage forages puits pozo pozos borehole boreholes well wells pump pompe fontaine
 los las ceux celles those
 far loin lejos away malades riverains populations population villageois ressortissants
-pobladores habitantes residents inhabitants villagers
+pobladores habitantes residents inhabitants villagers patients pupils students travellers
+passengers pacientes patients élèves
 rapatrié rapatriée rapatriés rapatriées retourné retournée retournés retournées expulsé
 expulsée expulsés expulsées évacué évacuée évacués évacuées transféré transférée transférés
 repatriated deported evacuated transferred relocated returnee repatriado repatriada
@@ -4969,6 +5147,38 @@ def _protect_place_lists(text: str, words: list[_Word], kept: list[bool]) -> Non
             kept[k] = True
 
 
+# "llegaron por X", "nos devolvieron a X", "ils sont arrivés par X": "a", "por", "à", "par"
+# after a verb of going, returning or sending back (not "to": "I went to X" may be a visit).
+_GONE_TO = _split("a al à au por par")
+_SENT_BACK = re.compile(r"devolv\w*|deport\w*|expuls\w*|refoul\w*|renvoy\w*")
+
+
+def _protect_gone_to(text: str, words: list[_Word], kept: list[bool]) -> None:
+    """After "a", "por", "à", "par" that follow a verb of going (the verb, or the verb and one
+    word), a capitalised word (two joined) no name list holds is a place, in no gazetteer
+    too: where one went, where one was sent back to."""
+    for i in range(2, len(words)):
+        word, to = words[i], words[i - 1]
+        if (
+            kept[i]
+            or not word.capital
+            or to.folded not in _GONE_TO
+            or to.capital
+            or not _joined(text, to, word)
+            or not any(
+                _GOING.fullmatch(w.folded) or _SENT_BACK.fullmatch(w.folded)
+                for w in words[max(0, i - 3) : i - 1]
+            )
+        ):
+            continue
+        run = [i]
+        if i + 1 < len(words) and words[i + 1].capital and _joined(text, word, words[i + 1]):
+            run.append(i + 1)
+        if all(_place_like(text, words, k) for k in run):
+            for k in run:
+                kept[k] = True
+
+
 def _protect_where_one_goes(text: str, words: list[_Word], kept: list[bool]) -> None:
     """Where, whatever the lists say: a capitalised word (two joined) after a Swahili verb of
     going or coming ("Tumetoka Kagunga kwenda Mtendeli"), after "hapa", "huko", "kwenye"
@@ -5044,7 +5254,7 @@ def _protect_arabic_villages(text: str, words: list[_Word], kept: list[bool]) ->
 # "The people of X", "the town of X", "Mkristo wa X" (a Christian of X): where, not whose.
 _OF_A_PLACE = _split("""
 people residents inhabitants villagers population town city village region district area
-camp streets
+camp streets chief chiefs chifu elders wazee mzee diwani mwenyekiti mbunge sheikh mukhtar
 muslim muslims christian christians catholic catholics mwislamu waislamu mkristo wakristo
 mkatoliki wakatoliki
 """)
@@ -5066,6 +5276,9 @@ def _protect_peoples_of(text: str, words: list[_Word], kept: list[bool]) -> None
             and _place_like(text, words, i)
         ):
             kept[i] = True
+            # "the Sheikh of Albu Sawda": a second capitalised word joined is more of it
+            if i + 1 < len(words) and words[i + 1].capital and _joined(text, word, words[i + 1]):
+                kept[i + 1] = kept[i + 1] or _place_like(text, words, i + 1)
     for i in range(1, len(words)):  # Hausa "Larabawan Nijar": the Arabs of Niger
         of, word = words[i - 1], words[i]
         if (
@@ -5182,7 +5395,8 @@ def _protect_town_of_a_place(text: str, words: list[_Word], kept: list[bool]) ->
 # Health facilities, named after where they are: "le centre de santé de X", "CSPS de X".
 _HEALTH_FACILITIES = _split("""
 santé sanitaire hôpital hopital dispensaire maternité csps csi cs salud
-""")
+escuela école ecole colegio liceo complejo complexe mercado marché parroquia paroisse
+""")  # and a school, a market, a border post, a parish of a place: "la escuela de X"
 
 
 def _protect_health_centres_of(text: str, words: list[_Word], kept: list[bool]) -> None:
@@ -5284,6 +5498,26 @@ def _protect_institution_acronyms(text: str, words: list[_Word], kept: list[bool
             and not _is_title(after)
         ):
             kept[i] = kept[i + 1] = True
+
+
+# "a ofishin SUBEB", "ofisi ya UNHCR", "the office of IOM": an office's acronym.
+_OFFICE_WORDS = _split("office offices ofishin ofis ofisi bureau oficina oficinas")
+_OFFICE_LINKS = _split("of ya de du la del")
+
+
+def _protect_offices(text: str, words: list[_Word], kept: list[bool]) -> None:
+    """A word in capitals after an office word (and "of") is the agency's acronym."""
+    for i in range(1, len(words)):
+        word, before = words[i], words[i - 1]
+        k = i - 2 if before.folded in _OFFICE_LINKS else i - 1
+        if (
+            k >= 0
+            and words[k].folded in _OFFICE_WORDS
+            and 2 <= len(word.text) <= 6
+            and word.text.isupper()
+            and all(_near(text, words[m], words[m + 1]) for m in range(k, i))
+        ):
+            kept[i] = True
 
 
 # Verbs and words before "à" that make the next word a person: "merci à X", "j'ai donné
@@ -5445,7 +5679,8 @@ def _from_after_a_name(text: str, words: list[_Word], k: int) -> bool:
     return (
         name.capital
         and not name.initial
-        and (gap == ", " or (gap == " " and words[k].folded in ("daga", "kutoka")))
+        # "Chengo Kahaso from Bamburi", "I am X from Y": "from" after a name in a sentence
+        and (gap == ", " or (gap == " " and words[k].folded in ("daga", "kutoka", "from")))
         and not _is_title(name)
     )
 
@@ -5488,7 +5723,12 @@ def _apposition_person(text: str, words: list[_Word], k: int) -> bool:
         return False
     if words[j].folded in _ARTICLES and j + 1 < len(words):
         j += 1
+    elif j + 1 < len(words) and words[j + 1].folded in _CLAUSE_IS:
+        return False  # "from X, husband is Y": a new clause, no apposition
     return words[j].folded in _KIN_OF or words[j].folded in _PERSON_NOUNS
+
+
+_CLAUSE_IS = _split("is was ni est es")
 
 
 def _person_before(folded: str) -> bool:
@@ -5927,6 +6167,8 @@ def _more_arabic_name(folded: str, name: str, after: bool) -> bool:
         return False  # "الحاج X اللي يوزع" (who hands out), "X مخطوف" (kidnapped), "X ماتو"
     if any(f in _ARABIC_PLACE_NOUNS for f in _bare(folded)[1:]):
         return False  # "الدكتورة X بعيادة …": at the clinic, where she works
+    if _in_a_town(folded):
+        return False  # "مستشفى X بحلب": in a town, to a town
     if not folded.startswith("ال") and _rare_name_word(folded):
         return True
     if not folded.startswith("ال") or len(folded) <= 3:
@@ -5937,6 +6179,11 @@ def _more_arabic_name(folded: str, name: str, after: bool) -> bool:
         or _arabic_name(folded[2:])
         or name in _ARABIC_PARTICLES
     )
+
+
+def _in_a_town(folded: str) -> bool:
+    """ "بحلب", "لبغداد": "in", "to" glued to a town of our Arabic places."""
+    return folded.startswith(("ب", "ل")) and any(f in _arabic_places() for f in _bare(folded)[1:])
 
 
 def _participle(folded: str) -> bool:
@@ -6190,23 +6437,23 @@ _STREET = (
     r"شارع|طريق|زقاق|درب"
 )  # "Jr. Los Geranios 318": a jirón, Peru's street
 _HOUSE = (
-    r"house|plot|flat|apartment|shelter|maison|porte|parcelle|casa|nyumba|kiwanja|gida|منزل|بيت|"
-    r"شقة|بناية|عمارة|دار"
-)
+    r"house|plot|flat|apartment|shelter|building|maison|porte|parcelle|abri|immeuble|casa|depto|"
+    r"dpto|departamento|apto|sitio|nyumba|kiwanja|gida|منزل|بيت|شقة|بناية|عمارة|دار"
+)  # "abri 40" (a shelter in a camp), "depto 12", "sitio 9" (a lot in a Chilean "toma")
 # A camp's tent by its number ("الخيمة 14"): only at the end of a whole address, since "la
 # tente 12" alone says where someone is in the camp, not a door.
 _TENT = r"tent|tente|jaima|khaima|خيمة|الخيمة"
 # A camp's block, by its number or letter and number: "Block B-4", "bloc 12".
 _BLOCK = r"block|bloc|bloque|kitalu|بلوك"
-_BLOCK_ID = r"(?:[A-Z]-?)?\d{1,4}[A-Z]?\b"
+_BLOCK_ID = r"(?:(?:[A-Z]-?)?\d{1,4}[A-Z]?\b|[A-Z]\b)"  # "bloc C"
 # "Calle Olmedo y Rocafuerte": a corner, two streets named.
 _CORNER = r"y|e|et|and|&|na|da|و"
 # "titi na 5" (Hausa: street number 5), "mtaa namba 3"
 _NUMBER_WORD = r"no\.?|number|num\.?|n°|nº|numéro|numero|número|namba|lamba|mai\s+lamba|na|رقم|#"
 _NUM = r"\d{1,5}[a-zA-Z]?\b"
-_CONNECT = r"de\s+la|de|des|du|del|de\s+los|ya|wa|la|al|el"
+_CONNECT = r"de\s+la|de|des|du|del|de\s+los|ya|wa|cha|za|la|al|el"
 _NAME_WORD = r"[A-ZÀ-ÝƁƊƘƳ][\w'’.-]*|[\u0621-\u065f\u0670-\u06d3]+"  # not the Arabic comma
-_FLOOR = r"floor|étage|etage|piso|ghorofa|bene|الطابق|طابق"
+_FLOOR = r"floor|étage|etage|piso|ghorofa|bene|الطابق|طابق|الدور"
 _CAPITALISED = r"[A-ZÀ-ÝƁƊƘƳ][\w'’-]*"
 # Units of local government an address starts with: the Sahrawi camps' "wilaya" and "daira",
 # Kabul's and Jalalabad's police districts ("nahia").
@@ -6214,10 +6461,24 @@ _ADMIN = r"wilaya|daira|dayra|police\s+district|district|nahia|nahiya|ولاية
 _AREA = (
     rf"{_ADMIN}|quartier|barrio|bairro|secteur|sector|colonia|urbanización|mtaa|kijiji|unguwar|unguwa|zone|"
     r"zoni|fokontany|kata|"
-    r"estate|الحي|حي|محلة|حارة|حاره|"
+    r"estate|haret|hara|site|toma|población|poblacion|الحي|حي|محلة|حارة|حاره|"
     rf"camp|kambi|sansanin|مخيم|{_BLOCK}"
 )
+# A landmark that says which door: "house behind the church, no. 5", "nyumba namba 9
+# karibu na soko", "derrière la pharmacie, maison 8", "layin masallacin X".
+_LANDMARK = (
+    r"behind|near|opposite|beside|next\s+to|close\s+to|facing|derrière|derriere|près\s+de|"
+    r"pres\s+de|à\s+côté\s+de|en\s+face\s+de|face\s+à|detrás\s+de|detras\s+de|cerca\s+de|"
+    r"frente\s+a|al\s+lado\s+de|junto\s+a|karibu\s+na|nyuma\s+ya|mbele\s+ya|kando\s+ya|"
+    r"jirani\s+na|kusa\s+da|bayan|gaban|خلف|قرب|جنب|بجانب|مقابل|وراء|ورا"
+)
+# The landmark itself: up to three words, to a comma or the sentence's end.
+_LANDMARK_PLACE = (
+    rf"(?i:{_LANDMARK})\s+(?:[^\W\d_][\w'’-]*\s+){{0,2}}[^\W\d_][\w'’-]*(?=\s*(?:[,.;:!?،]|$))"
+)
 _ADDRESS = re.compile(
+    # "house behind Baptist church, no. 14": the house, its landmark, its number
+    rf"(?<![\w])(?i:{_HOUSE})\s+{_LANDMARK_PLACE}\s*[,،]\s*(?i:{_NUMBER_WORD})\s*{_NUM}|"
     # "Plot 27 Kasanga Lane", "house 4, Moi Avenue": the house, then a named street
     rf"(?<![\w])(?i:{_HOUSE})\s+(?:(?i:{_NUMBER_WORD})\s*)?{_NUM}\s*[,،]?\s+"
     rf"(?:(?:{_NAME_WORD})\s+){{1,3}}(?i:{_STREET})\b\.?"
@@ -6231,8 +6492,8 @@ _ADDRESS = re.compile(
     rf"(?:(?i:{_NUMBER_WORD})\s*)?{_NUM}"
     # "Mtaa wa Msimbazi, nyumba namba 45", "شارع المطران، بناية الورد": a street, then the house
     # ("Calle Olmedo y Rocafuerte, casa 88": at a corner)
-    rf"|(?<![\w])(?i:{_STREET})\b\.?(?:\s+(?i:{_CONNECT})\b)?(?:\s+(?:{_NAME_WORD})){{1,3}}"
-    rf"(?:\s+(?i:{_CORNER})\s+(?:{_NAME_WORD})(?:\s+(?:{_NAME_WORD}))?)?\s*[,،]?\s*"
+    rf"|(?<![\w])(?i:{_STREET})\b\.?(?:\s+(?i:{_CONNECT})\b)?(?:\s+(?:{_NAME_WORD}|[a-z][\w'’]+))"
+    rf"(?:\s+(?:{_NAME_WORD})){{0,2}}(?:\s+(?i:{_CORNER})\s+(?:{_NAME_WORD})(?:\s+(?:{_NAME_WORD}))?)?\s*[,،]?\s*"
     rf"(?i:{_HOUSE})\s+(?:(?i:{_NUMBER_WORD})\s*)?(?:{_NUM}|[\u0621-\u064a]+)"
     # "gida mai lamba 17, titin Zaria Road", "Lamba 12, Titin Kurmi": the house, then the street
     rf"|(?<![\w])(?:(?i:{_HOUSE})\s+(?:(?i:{_NUMBER_WORD})\s*)?|(?i:{_NUMBER_WORD})\s*){_NUM}"
@@ -6282,14 +6543,18 @@ _ADDRESS = re.compile(
 _ADDRESS_MORE = re.compile(
     # "Calle 7 # 12-45 barrio La Playita": the quarter also with no comma before it
     rf"\s+(?i:{_AREA})\s+(?:(?i:{_CONNECT})\s+)?(?:{_NAME_WORD})(?:\s+{_CAPITALISED})?"
+    # "…, behind Hope academy", "… karibu na soko": the landmark by the door
+    rf"|\s*[,،]?\s*{_LANDMARK_PLACE}"
     rf"|\s*[,،]\s*(?:"
+    # "…, 3rd district, flat 7", "…, 4th floor"
+    rf"\d{{1,3}}(?i:st|nd|rd|th|e|ème|er)\s+(?i:{_AREA}|{_FLOOR})\b|"
     rf"(?i:{_AREA}|{_HOUSE}|{_STREET}|{_FLOOR})\s+(?:(?i:{_CONNECT})\s+)?"
     rf"(?:(?i:{_NUMBER_WORD})\s*)?(?:{_NUM}(?:\s+{_CAPITALISED})?|{_BLOCK_ID}"
     rf"|(?:{_NAME_WORD})(?:\s+{_CAPITALISED})?)"
     rf"|{_CAPITALISED}(?:\s+(?:(?:de\s+la|del|de|des|du)\s+)?{_CAPITALISED}){{0,2}}\b"
     rf"(?=\s*(?:[,.;:!?،]|$|\s+(?:and|et|y|na|da|و)\b))"
     # "…، دار ٢٢، بغداد الجديدة،": an Arabic town, set off by commas; not "و…" (a new
-    # phrase) nor "near", "behind", "in front of"… the mosque (a landmark says no door)
+    # phrase) nor "near", "behind", "in front of"… the mosque (a landmark, read above)
     rf"|(?!و|قرب|جنب|بجانب|بجنب|عند|مقابل|خلف|أمام|امام|بين|قريب|ورا|جوار|بالقرب|في|من|على|مع)"
     rf"[\u0621-\u064a]+(?:\s+[\u0621-\u064a]+)?(?=\s*[,.;:!?،]))"
 )
@@ -6306,7 +6571,16 @@ _NUMBER_BEFORE = re.compile(
 # "Bairro Cariacó, Rua 5, …", "محلة ٩٠٦، زقاق ١٤، …": the quarter before the street.
 _ADDRESS_BEFORE = re.compile(
     # "مخيم X، الحي Y، بناية Z": the camp and its quarter before the building, up to three
-    rf"(?:(?<![\w])(?i:{_AREA})\s+(?:(?:{_NAME_WORD})(?:\s+(?:{_NAME_WORD}))?|{_NUM})\s*[,،]\s*){{1,3}}$"
+    rf"(?:(?<![\w])(?i:{_AREA})\s+(?:(?i:{_CONNECT})[\s-]+)?"
+    rf"(?:(?:{_NAME_WORD})(?:\s+(?:{_NAME_WORD}))?|{_NUM})\s*[,،]\s*){{1,3}}$"
+)
+# "derrière la pharmacie, maison 8": the landmark before the house.
+_LANDMARK_BEFORE = re.compile(rf"(?<![\w]){_LANDMARK_PLACE}\s*[,،]\s*$")
+# "in Kaloleni, plot 9", "عنواني: الحبانية، حي …", "من المطرية، الحي الثالث": the town set
+# off by a comma after "in", "from", "I live", or a colon, before the address.
+_TOWN_BEFORE = re.compile(
+    r"(?:(?<![\w])(?i:in|at|to|à|au|en|ninaishi|naishi|tunaishi|anaishi|wanaishi|من|في)\s+|:\s*)"
+    rf"((?:(?:{_NAME_WORD}|\d{{1,3}})\s+){{0,2}}(?:{_NAME_WORD}))\s*[,،]\s*$"
 )
 
 
@@ -6314,10 +6588,11 @@ def _addresses(text: str) -> list[Span]:
     spans = []
     for match in _ADDRESS.finditer(text):
         end, start = match.end(), match.start()
-        street = _STREET_BEFORE.search(text, max(0, start - 60), start)
-        start = street.start() if street else start
-        before = _ADDRESS_BEFORE.search(text, max(0, start - 60), start)
-        start = before.start() if before else start
+        for pattern in (_STREET_BEFORE, _LANDMARK_BEFORE, _ADDRESS_BEFORE):
+            before = pattern.search(text, max(0, start - 60), start)
+            start = before.start() if before else start
+        town = _TOWN_BEFORE.search(text, max(0, start - 40), start)
+        start = town.start(1) if town else start
         number = _NUMBER_BEFORE.search(text, max(0, start - 20), start)
         start = number.start() if number else start
         for _ in range(4):  # the building, the floor, the street, the quarter, the town

@@ -880,6 +880,33 @@ def test_the_seventeenth_unseen_set_does_not_fall_below_its_first_measure(langua
     assert_floor(UNSEEN17, UNSEEN17_FIRST, language)
 
 
+# Measured on the seventeenth unseen set after round twenty-one, which studied its misses
+# (families listed in lower case after a list word, in Pidgin, Hausa and Swahili; kunyas
+# said of oneself; addresses to a landmark and in local formats) and then its false
+# positives (places after a verb of going or a school, roles after "the", spoken Iraqi and
+# Levantine verbs; docs/benchmarks.md): names 95.9% recall, 81.8% precision; its fourteen
+# addresses found whole. Precision is below the goal: it is no studied set yet.
+UNSEEN17_AFTER = {
+    "ar": (28, 33, 28, 36),
+    "en": (37, 38, 40, 49),
+    "es": (32, 32, 32, 39),
+    "fr": (35, 35, 35, 35),
+    "ha": (27, 29, 27, 27),
+    "sw": (27, 27, 27, 45),
+}
+
+
+@pytest.mark.parametrize("language", sorted(LANGUAGES))
+def test_the_seventeenth_unseen_set_does_not_fall_below_what_was_measured(language):
+    assert_floor(UNSEEN17, UNSEEN17_AFTER, language)
+
+
+def test_the_seventeenth_unseen_set_addresses_are_all_found():
+    counts = scrub_bench.score(scrub_bench.load(UNSEEN17))["counts"]
+    addresses = by(counts, 1)["address"]
+    assert addresses["recalled"] == addresses["labelled"] >= 14, addresses
+
+
 def name_words(messages: list[dict]) -> set[str]:
     return {
         word.casefold()
@@ -1856,9 +1883,9 @@ def test_no_planted_identifier_reaches_any_byte_of_the_server(hub, central, data
         ("Arsenal and Chelsea fans fight at the hall.", None),
         ("جاري Karzan Barzani مريض.", "جاري [name] [name] مريض."),
         ("صفوان وعكاب من نفس العشيرة.", "[name] [name] من نفس العشيرة."),
-        # Addresses: the building, then the street; the quarter after it stays.
-        ("Tunakaa Plot 9 Kisoro Lane, karibu na soko.", "Tunakaa [address], karibu na soko."),
-        ("أسكن في شارع ٧، بناية ١٢، قرب الجامع.", "أسكن في [address]، قرب الجامع."),
+        # Addresses: the building, then the street, and the landmark by the door with them.
+        ("Tunakaa Plot 9 Kisoro Lane, karibu na soko.", "Tunakaa [address]."),
+        ("أسكن في شارع ٧، بناية ١٢، قرب الجامع.", "أسكن في [address]."),
         ("Numéro de carte 581-07K33190 perdu.", "Numéro de carte [id] perdu."),
         (
             "Tunaishi Plot 4 Kabwe Close, Kiwatule na mwenye nyumba anataka kutufukuza.",
@@ -1908,7 +1935,7 @@ def test_no_planted_identifier_reaches_any_byte_of_the_server(hub, central, data
         ("Rahama ta Allah ce kawai", None),
         ("Likitan asibiti ya ce babu magani", None),
         ("the nurse said no drugs today", None),
-        ("ساكنين في شارع المطران، بناية الورد، قرب الكنيسة", "ساكنين في [address]، قرب الكنيسة"),
+        ("ساكنين في شارع المطران، بناية الورد، قرب الكنيسة", "ساكنين في [address]"),
     ],
 )
 def test_places_named_after_people_initials_and_appositions(text, scrubbed):
@@ -2696,4 +2723,100 @@ def test_nasab_creole_families_and_local_addresses(text, scrubbed):
     and languages after "speaks", peoples before "elders", roles after "the", rivers after
     "l'", brands, Pashto places and spoken Maghreb verbs stay (invented names and places, in
     both directions; none of them is in a labelled set)."""
+    assert scrub(text) == (text if scrubbed is None else scrubbed)
+
+
+@pytest.mark.parametrize(
+    ("text", "scrubbed"),
+    [
+        # Families listed in lower case after a list word, in Pidgin, Hausa, Swahili, Spanish.
+        (
+            "we be 4 for house: me Ngwafuson, pikin dem tembuh, ayukeba and ntoniwe",
+            "we be 4 for house: me [name], pikin dem [name], [name] and [name]",
+        ),
+        (
+            "liste du bloc B : zangari tiéfolo, kolotcho sirimbé",
+            "liste du bloc B : [name] [name], [name] [name]",
+        ),
+        (
+            "iyalina: ni rumasatu, mijina garbasa, yara inuwasa da dijatu",
+            "iyalina: ni [name], mijina [name], yara [name] da [name]",
+        ),
+        (
+            "watoto wangu ni kahaso, mwakombo na mdogo chizuri",
+            "watoto wangu ni [name], [name] na mdogo [name]",
+        ),
+        (
+            "somos 3: yo deivys, mi esposa yuleisi y la bebé yuberkis",
+            "somos 3: yo [name], mi esposa [name] y la bebé [name]",
+        ),
+        (
+            "أفراد العائلة: زبيدان (الأب)، الأطفال هذال، وفرحة",
+            "أفراد العائلة: [name] (الأب)، الأطفال [name]، [name]",
+        ),
+        ("liste des besoins : savon, huile, riz", None),
+        # A kunya said of oneself, a name before "my son", after a title, glued to an emoji.
+        ("أنا أم النمير، رقمي ما عاد يشتغل", "أنا أم [name]، رقمي ما عاد يشتغل"),
+        ("يا جماعة فزيع ولدي عمره 8 سنين", "يا جماعة [name] ولدي عمره 8 سنين"),
+        ("الكنداكة شنينة بتسلم عليكم", "الكنداكة [name] بتسلم عليكم"),
+        ("ahsante kwa chakula!! Mwangome🙏", "ahsante kwa chakula!! [name]🙏"),
+        ("Allah ya jikan Gambaki, ya rasu jiya", "Allah ya jikan [name], ya rasu jiya"),
+        (
+            "Ngonidzashe, l'agent du site, dit que l'eau manque",
+            "[name], l'agent du site, dit que l'eau manque",
+        ),
+        ("Jina Nzingo Mwakitsi, naomba msaada", "Jina [name] [name], naomba msaada"),
+        # Addresses that go on to a landmark, in local formats: removed whole.
+        ("I live in Mile 9 Bambwe, house behind Baptist church, no. 14", "I live in [address]"),
+        ("je vis au quartier Kouogouo, derrière la pharmacie, maison 8", "je vis au [address]"),
+        (
+            "Ninaishi Kaloleni, Kijiji cha Mwembeni, nyumba namba 12 karibu na soko",
+            "Ninaishi [address]",
+        ),
+        ("vivo en la toma Los Cerezos, sitio 14, La Negra", "vivo en la [address]"),
+        ("Pasaje Las Dunas 1432, población El Boro, sin luz", "[address], sin luz"),
+        ("calle Aníbal Pinto 455, depto 31 es mi dirección", "[address] es mi dirección"),
+        ("عنواني: الحبانية، حي الضباط، محلة 5، زقاق 3، دار 17", "عنواني: [address]"),
+        ("ساكنين في المطرية، شارع الورد، عمارة 4، الدور التاني، شقة 9", "ساكنين في [address]"),
+        ("réfugié au site de Kanzé, bloc D, abri 42. Merci", "réfugié au [address]. Merci"),
+        (
+            "Ina zaune a unguwar Gadama, layin masallacin Idi, gida mai lamba 8, Kano",
+            "Ina zaune a [address]",
+        ),
+        (
+            "family in building 12, 3rd district, flat 7, needs rent",
+            "family in [address], needs rent",
+        ),
+        # Places after a verb of going, a school, a chief; acronyms; spoken words stay.
+        ("nos devolvieron a Tarapacal, hace frío", None),
+        ("la escuela de Huaytane no tiene agua", None),
+        ("patients from Bamburi told to go to town", None),
+        ("Chifu wa Mwarakaya anasema mbolea itakuja", None),
+        ("ba mu samu kati a ofishin SUBEB ba", None),
+        ("عمتي تگول ما عندنا كهربا", None),
+        ("ابنها اتقبض امبارح في المحطة", None),
+        ("صحيح هالشي عن المساعدات؟", None),
+        ("safari ya kwenda kliniki ni ndefu sana", None),
+        # Regions after "le", roles between "the" and "and the", places before "area".
+        ("on a quitté le Bazèga en mars, sans rien", None),
+        ("ask the Wakil and the Qazi of the village", None),
+        ("the Sheikh of Albu Sawda promised generators", None),
+        ("returnees in Tamim area have no water", None),
+        ("duermen en la playa Huayquique sin frazadas", None),
+        ("عيادة الدكتور سلمون بالمنيا قفلت", "عيادة الدكتور [name] بالمنيا قفلت"),
+        ("قالوا لخالي إن الورق جاهز", None),
+        ("En la toma Villa Esperanza de Pampa Sur no hay luz", None),
+        (
+            "hi I am Zuhaira from Khabbaz, husband is sick",
+            "hi I am [name] from Khabbaz, husband is sick",
+        ),
+    ],
+)
+def test_lists_landmarks_kunyas_and_spoken_passives(text, scrubbed):
+    """Round twenty-one: families listed in lower case after "liste …:", "pikin dem",
+    "iyalina: ni X", "na mdogo X", "la bebé X"; a kunya said of oneself, a name before "my
+    son" after a call, signed with an emoji; addresses removed whole to their landmark and
+    with local words ("toma", "sitio", "depto", "abri", "محلة", "عمارة", "الدور"); and places
+    after a verb of going or a school, offices' acronyms, Iraqi "گ" and spoken passives stay
+    (invented names and places, in both directions; none of them is in a labelled set)."""
     assert scrub(text) == (text if scrubbed is None else scrubbed)
