@@ -406,6 +406,7 @@ UNSEEN14 = ROOT / "tests" / "fixtures" / "scrubbing_unseen14.json"
 UNSEEN15 = ROOT / "tests" / "fixtures" / "scrubbing_unseen15.json"
 UNSEEN16 = ROOT / "tests" / "fixtures" / "scrubbing_unseen16.json"
 UNSEEN17 = ROOT / "tests" / "fixtures" / "scrubbing_unseen17.json"
+UNSEEN18 = ROOT / "tests" / "fixtures" / "scrubbing_unseen18.json"
 
 
 def test_the_seventh_unseen_set_is_labelled_and_hard():
@@ -905,6 +906,37 @@ def test_the_seventeenth_unseen_set_addresses_are_all_found():
     counts = scrub_bench.score(scrub_bench.load(UNSEEN17))["counts"]
     addresses = by(counts, 1)["address"]
     assert addresses["recalled"] == addresses["labelled"] >= 14, addresses
+
+
+def test_the_eighteenth_unseen_set_is_labelled_hard_and_new():
+    """Written blind during round twenty-one as kiosk messages, survey comments, hotline
+    notes and case notes from seven more regions (Rohingya in Malaysia and Aceh, Ethiopia's
+    Afar region, Syrians and Iraqis in Gaziantep, Nicaraguans in Costa Rica, Dzaleka camp,
+    Tamanrasset and the Assamaka route, Zanzibar); 49% of its messages name nobody; its
+    names are in no list of ours."""
+    messages = scrub_bench.load(UNSEEN18)
+    assert_labelled(messages, without_identifiers=0.35)
+    assert len(name_words(messages)) >= 150
+    listed = listed_names()
+    for word in name_words(messages):
+        assert word not in listed, word
+
+
+# Measured on the eighteenth unseen set when it was new, after round twenty-one and never
+# studied (docs/benchmarks.md): names 80.0% recall, 64.8% precision. A floor, not a goal met.
+UNSEEN18_FIRST = {
+    "ar": (27, 28, 30, 65),
+    "en": (26, 34, 31, 43),
+    "es": (25, 34, 27, 37),
+    "fr": (26, 31, 26, 29),
+    "ha": (18, 30, 18, 26),
+    "sw": (26, 28, 26, 44),
+}
+
+
+@pytest.mark.parametrize("language", sorted(LANGUAGES))
+def test_the_eighteenth_unseen_set_does_not_fall_below_its_first_measure(language):
+    assert_floor(UNSEEN18, UNSEEN18_FIRST, language)
 
 
 def name_words(messages: list[dict]) -> set[str]:
