@@ -809,11 +809,11 @@ class _Converter:
         source, row, header = self.settings["instance_name"]
         self.cell_expression(source, SETTINGS, row, header)
 
-    def cell_expression(self, source: str, sheet: str, row, header: str):
-        """An expression written in a cell outside the survey sheet, parsed, each question it
-        names checked: the parsed expression, or None (its problem said)."""
+    def cell_expression(self, source: str, sheet: str, row, header: str, parse=expressions.parse):
+        """An expression written in a cell, parsed, each question it names checked: the
+        parsed expression, or None (its problem said)."""
         try:
-            parsed = expressions.parse(source)
+            parsed = parse(source)
         except expressions.ExpressionError as error:
             self.report(
                 "bad_expression",
@@ -2245,25 +2245,12 @@ class _Converter:
 
     # -- checks across rows
     def check_expressions(self) -> None:
-        known = set(self.names) - self.metadata_names
         checks = [(entry, expressions.parse) for entry in self.expressions]
         checks += [(entry, expressions.parse_choice_filter) for entry in self.choice_filters]
         for (row, header, source), parser in checks:
-            try:
-                parsed = parser(source)
-            except expressions.ExpressionError as error:
-                self.report(
-                    "bad_expression",
-                    SURVEY,
-                    row,
-                    header,
-                    detail=error.message,
-                    position=error.position + 1,
-                    source=source,
-                )
+            parsed = self.cell_expression(source, SURVEY, row, header, parser)
+            if parsed is None:
                 continue
-            for name in sorted(parsed.references() - known):
-                self.report("unknown_reference", SURVEY, row, header, name=name)
             for name in instance_names(source):  # instance('list'): a list must exist
                 self.used_lists.setdefault(name, []).append((row, header, "instance"))
             for name in sorted(parsed.references() & set(self.shared_names)):
