@@ -684,14 +684,22 @@ class SyncClient:
         if self.key is None:
             return 0
         self.hold_for_review()  # what the operator must read first is not prepared
-        rows = self.db.query(
-            REVISION_SQL + " WHERE o.state = 'queued' ORDER BY o.queued_at, o.uuid, o.revision"
-            " LIMIT ?",
-            [limit],
+        # Which ones, from the outbox alone: the answers are read only for those.
+        marks = self.db.query(
+            "SELECT uuid, revision, redactions, payload_basis FROM outbox WHERE state = 'queued'"
+            " ORDER BY queued_at, uuid, revision"
         )
-        waiting = [row for row in rows if row["payload_basis"] != self._basis(row)]
+        waiting = [m for m in marks if m["payload_basis"] != self._basis(m)][:limit]
         for start in range(0, len(waiting), PREPARE_CHUNK):
-            self._store_payloads(waiting[start : start + PREPARE_CHUNK])
+            rows = [
+                row
+                for m in waiting[start : start + PREPARE_CHUNK]
+                for row in self.db.query(
+                    REVISION_SQL + " WHERE o.uuid = ? AND o.revision = ?",
+                    [m["uuid"], m["revision"]],
+                )
+            ]
+            self._store_payloads(rows)
         return len(waiting)
 
     def _store_payloads(self, rows: list[dict]) -> None:

@@ -57,6 +57,17 @@ def test_a_prepared_record_leaves_as_prepared_and_is_forgotten_once_sent(
     assert left[0]["n"] == 0
 
 
+def test_a_long_queue_is_prepared_a_part_each_round(enrolled, data_dir, db_path):
+    """Each round prepares the next records that need it, not the same first ones again."""
+    fill_surveys(enrolled, 3)
+    db, client = client_of(data_dir, db_path)
+    try:
+        assert [client.prepare_payloads(limit=2) for _ in range(3)] == [2, 1, 0]
+        assert all(row["payload"] for row in queued_rows(db))
+    finally:
+        db.close()
+
+
 def test_a_new_key_makes_the_prepared_records_again(enrolled, central, data_dir, db_path):
     fill_surveys(enrolled, 2)
     db, client = client_of(data_dir, db_path)
