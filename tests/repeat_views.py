@@ -13,6 +13,15 @@ from werkzeug.datastructures import MultiDict
 
 from sync_server.access import ALL_CLASSES
 
+# What both tests' forms ask in their repeats: needs (a multiple choice) and a free note.
+NEEDS = (("n1", "Food"), ("n2", "Water"), ("n3", "Shelter"))
+NOTES = ("Water is far", "the ROAD is broken", "school fees", "", "road and water")
+
+
+def form_question(name: str, kind: str, **more) -> dict:
+    """A question of a test form, kept as it is on the way to the server."""
+    return {"name": name, "type": kind, "privacy": "keep", "label": {"en": name.title()}, **more}
+
 
 def table_query(store, form_id: str, repeat: str, params: str, analyst: bool = False):
     """The data_table.TableQuery a query string asks of a repeat's table (an analyst's: the

@@ -17,7 +17,15 @@ from urllib.parse import parse_qsl
 import pytest
 from werkzeug.datastructures import MultiDict
 
-from repeat_views import choice_sort, every_page, expected_view, table_query
+from repeat_views import (
+    NEEDS,
+    NOTES,
+    choice_sort,
+    every_page,
+    expected_view,
+    form_question,
+    table_query,
+)
 from sync_server.access import ALL_CLASSES
 from sync_server.forms import publish
 from sync_server.store import Store
@@ -26,13 +34,7 @@ from test_workspace import signed_in, team  # noqa: F401 - fixture
 
 FORM_ID = "clinic_log"
 KINDS = (("c", "Cholera"), ("a", "Asthma"), ("b", "Bronchitis"))  # not the codes' order
-NEEDS = (("n1", "Food"), ("n2", "Water"), ("n3", "Shelter"))
-NOTES = ("Water is far", "the ROAD is broken", "school fees", "", "road and water")
 PER_PAGE = 50  # the server's page
-
-
-def _question(name, kind, **more):
-    return {"name": name, "type": kind, "privacy": "keep", "label": {"en": name.title()}, **more}
 
 
 FORM = {
@@ -45,14 +47,14 @@ FORM = {
         "sex": [{"name": c, "label": {"en": c.upper()}} for c in "fm"],
     },
     "sections": [
-        {"name": "main", "label": {"en": "Main"}, "questions": [_question("village", "text")]},
+        {"name": "main", "label": {"en": "Main"}, "questions": [form_question("village", "text")]},
         {
             "name": "members",
             "label": {"en": "Member"},
             "repeat": True,
             "questions": [
-                _question("m_age", "integer"),
-                _question("m_sex", "select_one", choices="sex"),
+                form_question("m_age", "integer"),
+                form_question("m_sex", "select_one", choices="sex"),
             ],
         },
         {
@@ -61,14 +63,14 @@ FORM = {
             "repeat": True,
             "within": "members",
             "questions": [
-                _question("i_days", "integer"),
-                _question("i_score", "decimal"),
-                _question("i_day", "date"),
-                _question("i_kind", "select_one", choices="kind"),
-                _question("i_needs", "select_multiple", choices="needs"),
-                _question("i_note", "text"),
+                form_question("i_days", "integer"),
+                form_question("i_score", "decimal"),
+                form_question("i_day", "date"),
+                form_question("i_kind", "select_one", choices="kind"),
+                form_question("i_needs", "select_multiple", choices="needs"),
+                form_question("i_note", "text"),
                 # A key question of the inner repeat: the release leaves it empty.
-                _question("i_secret", "text", disclosure="key"),
+                form_question("i_secret", "text", disclosure="key"),
             ],
         },
         {
@@ -76,7 +78,7 @@ FORM = {
             "label": {"en": "Clinic visit"},
             "repeat": True,
             "within": "illnesses",
-            "questions": [_question("v_clinic", "text"), _question("v_cost", "integer")],
+            "questions": [form_question("v_clinic", "text"), form_question("v_cost", "integer")],
         },
     ],
 }

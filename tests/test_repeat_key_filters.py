@@ -10,7 +10,15 @@ from __future__ import annotations
 import json
 import uuid
 
-from repeat_views import choice_sort, every_page, expected_view, table_query
+from repeat_views import (
+    NEEDS,
+    NOTES,
+    choice_sort,
+    every_page,
+    expected_view,
+    form_question,
+    table_query,
+)
 from sync_server.access import ALL_CLASSES
 from sync_server.forms import publish
 from sync_server.store import Store
@@ -20,12 +28,6 @@ from test_workspace import signed_in, team  # noqa: F401 - fixture
 FORM_ID = "visit_log"
 REPEAT = "visits"
 KINDS = (("c", "Clinic"), ("a", "Aid"), ("b", "Borehole"))  # questionnaire order: not the codes'
-NEEDS = (("n1", "Food"), ("n2", "Water"), ("n3", "Shelter"))
-NOTES = ("Water is far", "the ROAD is broken", "school fees", "", "road and water")
-
-
-def _question(name, kind, **more):
-    return {"name": name, "type": kind, "privacy": "keep", "label": {"en": name.title()}, **more}
 
 
 FORM = {
@@ -40,19 +42,19 @@ FORM = {
         {
             "name": "main",
             "label": {"en": "Main"},
-            "questions": [_question("village", "text")],
+            "questions": [form_question("village", "text")],
         },
         {
             "name": REPEAT,
             "label": {"en": "Visits"},
             "repeat": True,
             "questions": [
-                _question("v_count", "integer"),
-                _question("v_score", "decimal"),
-                _question("v_day", "date"),
-                _question("v_kind", "select_one", choices="kind"),
-                _question("v_needs", "select_multiple", choices="needs"),
-                _question("v_note", "text"),
+                form_question("v_count", "integer"),
+                form_question("v_score", "decimal"),
+                form_question("v_day", "date"),
+                form_question("v_kind", "select_one", choices="kind"),
+                form_question("v_needs", "select_multiple", choices="needs"),
+                form_question("v_note", "text"),
             ],
         },
     ],
