@@ -60,6 +60,7 @@ class HubDatabase(sqlite_utils.Database):
 
     vault: protection.Vault | None
     write_lock: threading.RLock
+    kept_for: str  # the path a request's connection was opened with (get_db)
 
 
 def connect(path: Path | str, vault: protection.Vault | None = None) -> HubDatabase:
@@ -197,17 +198,46 @@ def truncate_wal(db: sqlite_utils.Database, wait_seconds: float = CHECKPOINT_WAI
         db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
 
 
+# Each thread keeps its last request's connection for its next request (the server's
+# worker threads live as long as it does): opening one, with its settings, was about a
+# seventh of a phone's delivery under a crowd (docs/benchmarks.md).
+_kept = threading.local()
+
+
 def get_db() -> sqlite_utils.Database:
-    """The request's connection, opened on first use."""
+    """The request's connection: this thread's kept one when it is for the same file and
+    key, else a new one. The folder's key is asked for every time, so a folder locked
+    since is refused as before."""
     if "db" not in g:
-        g.db = connect(current_app.config["DATABASE"], current_app.config.get("DATA_VAULT"))
+        path = current_app.config["DATABASE"]
+        vault = current_app.config.get("DATA_VAULT") or protection.vault_for(Path(path).parent)
+        kept, _kept.db = getattr(_kept, "db", None), None
+        if kept is not None and (kept.kept_for, kept.vault) == (str(path), vault):
+            g.db = kept
+        else:
+            if kept is not None:
+                kept.close()
+            g.db = connect(path, vault)
+            g.db.kept_for = str(path)
     return g.db
 
 
 def close_db(exception=None) -> None:
+    """Keep the request's connection for this thread's next one, as a new one would be:
+    no transaction left open, the busy timeout back (the health check shortens it)."""
     db = g.pop("db", None)
-    if db is not None:
+    if db is None:
+        return
+    try:
+        if db.conn.in_transaction:
+            db.conn.rollback()
+        db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+    except sqlite3.Error:
         db.close()
+        return
+    previous, _kept.db = getattr(_kept, "db", None), db
+    if previous is not None:
+        previous.close()
 
 
 def init_app(app) -> None:
