@@ -1119,6 +1119,19 @@ class FormDefinition:
         }
 
     @cached_property
+    def calculating_sections(self) -> frozenset[int]:
+        """The sections whose page has a calculation (in a repeat inside it too)."""
+        return frozenset(
+            index
+            for index, section in enumerate(self.sections)
+            if any(
+                q.type == "calculate"
+                and (q.section == section["name"] or section["name"] in q.lineage)
+                for q in self.questions.values()
+            )
+        )
+
+    @cached_property
     def _sections_by_name(self) -> dict[str, dict]:
         return {s["name"]: s for s in self.sections}
 

@@ -123,7 +123,7 @@ def submit_whole(form_id: str):
         # Delivered before (the answer was lost on the way back): nothing to do, whatever a
         # now() in a calculation would compute today.
         return _delivered(
-            form_id, record_uuid, record["revision"], synced=record["status"] == "synced"
+            get_form(form_id), record_uuid, record["revision"], synced=record["status"] == "synced"
         )
     form = get_form(form_id, record["form_version"] if record else request.form.get("form_version"))
     stored = record["answers"] if record else validation.defaults(form)
@@ -148,7 +148,7 @@ def submit_whole(form_id: str):
     except RecordError as error:
         abort(409 if error.code != "locked" else 403)
     if from_outbox():
-        return _delivered(form_id, record_uuid, revision)
+        return _delivered(form, record_uuid, revision)
     flash(_finalized_message(revision))
     return redirect(_after_finalize(form, record_uuid))
 
@@ -216,7 +216,7 @@ def _after_finalize(form, record_uuid: str) -> str:
     return url_for("interview.record_list")
 
 
-def _delivered(form_id: str, record_uuid: str, revision: int, synced: bool = False):
+def _delivered(form, record_uuid: str, revision: int, synced: bool = False):
     """The outbox's answer for a stored record; `next` is where a page sent while the hub
     was in reach goes (`_now`), with the message shown there."""
     message = _finalized_message(revision, synced)
@@ -227,7 +227,7 @@ def _delivered(form_id: str, record_uuid: str, revision: int, synced: bool = Fal
         status="finalized",
         revision=revision,
         message=message,
-        next=_after_finalize(get_form(form_id), record_uuid),
+        next=_after_finalize(form, record_uuid),
     )
 
 
@@ -684,6 +684,9 @@ def _posted_fields(form, record_uuid: str, stored: dict):
     answer; no file keeps the earlier one; the remove box clears it. The answer is never
     what the browser typed: only a name this record's files have. Done once a request."""
     if "posted_fields" in g:
+        return g.posted_fields
+    if not form.has_media:  # no answer is a file: the fields as posted
+        g.posted_fields = (request.form, {})
         return g.posted_fields
     posted = request.form.copy()
     errors = {}

@@ -75,7 +75,7 @@ def compute(form, answers: dict) -> dict:
     calculation holds no value."""
     result = _copy(answers)
     for index in range(len(form.sections)):
-        if not _calculates(form, index):
+        if index not in form.calculating_sections:
             continue
         for question in repeats.slots(form, index, result):
             if question.type != "calculate":
@@ -91,15 +91,6 @@ def compute(form, answers: dict) -> dict:
 def copy_answers(answers: dict) -> dict:
     """A copy of a record's answers whose instances can be changed freely."""
     return _copy(answers)
-
-
-def _calculates(form, index: int) -> bool:
-    """Whether a section's page has a calculation (in a repeat inside it too)."""
-    name = form.sections[index]["name"]
-    return any(
-        q.type == "calculate" and (q.section == name or name in q.lineage)
-        for q in form.questions.values()
-    )
 
 
 def _copy(answers: dict) -> dict:
