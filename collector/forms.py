@@ -270,6 +270,44 @@ class GroupSchema(Schema):
     appearance = fields.String(validate=validate.OneOf(GROUP_APPEARANCES))
 
 
+def _check_loop_row(row: dict) -> None:
+    if not isinstance(row.get("type"), str):
+        raise ValidationError("Each row of a loop has its type.")
+    for key, value in row.items():
+        texts = value.values() if isinstance(value, dict) else [value]
+        if not all(isinstance(text, str) for text in texts):
+            raise ValidationError(f"'{key}' of a loop's row is a text or a text per language.")
+
+
+class LoopSchema(Schema):
+    """An XLSForm's `begin loop over LIST` … `end loop` as the workbook wrote it. Its
+    questions are on the form once per choice, each copy in the group (or on the page) that
+    `copies` names, under names of their own (`count_cow`): those are what records hold.
+    Kept for export only, which writes the loop back in their place: pyxform then gives the
+    original data paths (`/data/livestock/cow/count`)."""
+
+    class Meta:
+        unknown = RAISE
+
+    name = fields.String(required=True, validate=validate.Regexp(FIELD_NAME_PATTERN))
+    list = fields.String(required=True, validate=validate.Regexp(NAME_PATTERN))
+    label = TranslatedText()
+    relevant = fields.String(validate=check_expression)
+    # The groups or pages the loop became, one per choice: `livestock_cow`, `livestock_goat`.
+    copies = fields.List(
+        fields.String(validate=validate.Regexp(FIELD_NAME_PATTERN)),
+        required=True,
+        validate=validate.Length(min=1),
+    )
+    # The rows between `begin loop` and `end loop`, by column (`type`, `name`, `label` per
+    # language...), their `%(name)s` and `%(label)s` as written.
+    rows = fields.List(
+        fields.Dict(keys=fields.String(), validate=_check_loop_row),
+        required=True,
+        validate=validate.Length(min=1),
+    )
+
+
 class QuestionSchema(Schema):
     class Meta:
         unknown = RAISE
@@ -583,6 +621,8 @@ class FormSchema(Schema):
     # How a record is named where people find it on the hub (an XLSForm's instance_name):
     # computed from its answers when shown, never stored or sent (collector.record_names).
     instance_name = fields.String(validate=check_expression)
+    # The XLSForm loops the form's questions were repeated from, kept for export.
+    loops = fields.List(fields.Nested(LoopSchema))
     # Choice lists an XLSForm took from a CSV file or its external_choices sheet: list name
     # → the file name (or "external_choices"), so that export writes them back there.
     choice_sources = fields.Dict(
@@ -698,6 +738,11 @@ def _reference_errors(data: dict) -> list[str]:
         for name, repeated, position in instance_key_clashes(data)
     ]
     source_ids = {s["id"] for s in data.get("sources", [])}
+    errors += [
+        f"loops/{loop['name']}: no choice list named '{loop['list']}'."
+        for loop in data.get("loops", [])
+        if loop["list"] not in data.get("choices", {})
+    ]
     errors += [
         f"choice_sources: no choice list named '{name}'."
         for name in data.get("choice_sources", {})
