@@ -335,6 +335,7 @@ class QuestionSchema(Schema):
     warning_accuracy = fields.Float(validate=validate.Range(min=0, min_inclusive=False))
     # A photo: its longest side, in pixels, once the phone has made it smaller.
     max_pixels = fields.Integer(validate=validate.Range(*MAX_PIXELS_RANGE))
+    # How the page asks it (XLSForm appearances): one word, or several separated by spaces.
     appearance = fields.String()
     identifying = fields.Boolean(load_default=False)
     privacy = fields.String(validate=check_privacy_rule)
@@ -446,13 +447,19 @@ def _check_media_options(data: dict) -> None:
             f"A photo, recording or file leaves the laptop dropped or kept; not '{rule}'.",
             "privacy",
         )
-    appearance = data.get("appearance")
-    if appearance and appearance not in MEDIA_APPEARANCES[kind]:
-        allowed = ", ".join(MEDIA_APPEARANCES[kind]) or "none"
-        raise ValidationError(
-            f"'{appearance}' is not an appearance of a {kind} question (use: {allowed}).",
-            "appearance",
-        )
+    for appearance in appearances(data):
+        if appearance not in MEDIA_APPEARANCES[kind]:
+            allowed = ", ".join(MEDIA_APPEARANCES[kind]) or "none"
+            raise ValidationError(
+                f"'{appearance}' is not an appearance of a {kind} question (use: {allowed}).",
+                "appearance",
+            )
+
+
+def appearances(question) -> list[str]:
+    """A question's appearances: the definition keeps them as an XLSForm writes them, one
+    word or several separated by spaces (`minimal quick`)."""
+    return (question.get("appearance") or "").split()
 
 
 class SectionSchema(Schema):
@@ -1086,6 +1093,13 @@ class Question:
 
     def get(self, key, default=None):
         return self.spec.get(key, default)
+
+    @property
+    def appearances(self) -> list[str]:
+        return appearances(self.spec)
+
+    def has_appearance(self, word: str) -> bool:
+        return word in self.appearances
 
     @property
     def holds_value(self) -> bool:

@@ -365,6 +365,20 @@ SUPPORTED_APPEARANCES = {
         for word in {word for words in MEDIA_APPEARANCES.values() for word in words}
     },
 }
+# Appearances that ask a question in ways the page cannot mix: one of each set is kept.
+RIVAL_APPEARANCES = (
+    {"minimal", "horizontal", "horizontal-compact", "likert"},  # how the choices are laid out
+    {"multiline", "numbers", "hidden-answer"},  # the box a text is typed in
+    {"month-year", "year", "no-calendar"},  # how a date is typed
+    {"maps", "placement-map"},
+    {word for words in MEDIA_APPEARANCES.values() for word in words},  # the camera or a pad
+)
+
+
+def _rivals(one: str, other: str) -> bool:
+    return any(one in rivals and other in rivals for rivals in RIVAL_APPEARANCES)
+
+
 CHOICE_COLUMNS = {"list_name", "name", "label", "parent", "media"}
 SETTINGS_USED = {
     "form_id",
@@ -2035,22 +2049,27 @@ class _Converter:
         return False
 
     def appearance(self, row: _Row, spec: dict, options: dict) -> None:
+        """Every known appearance that fits the question's type is kept (`minimal quick`),
+        but one of each RIVAL_APPEARANCES set: the page draws the question one way."""
         value, header = row.cell("appearance")
         if value is None:
             return
-        kept = None
+        kept: list[str] = []
         for word in value.split():
             fits = SUPPORTED_APPEARANCES.get(word.lower())
-            if fits and spec["type"] in fits and kept is None:
-                kept = word.lower()
+            rival = next((k for k in kept if _rivals(k, word.lower())), None)
+            if word.lower() in kept:
+                continue
+            if fits and spec["type"] in fits and rival is None:
+                kept.append(word.lower())
             elif fits and spec["type"] in fits:
-                self.at(row, "ignored_appearance/one", header, kept=kept, word=word)
+                self.at(row, "ignored_appearance/one", header, kept=rival, word=word)
             elif fits:
                 self.at(row, "ignored_appearance/type", header, word=word, type=spec["type"])
             else:
                 self.at(row, "ignored_appearance", header, word=word)
         if kept:
-            spec["appearance"] = kept
+            spec["appearance"] = " ".join(kept)
 
     def parameters(self, row: _Row, spec: dict, options: dict) -> None:
         value, header = row.cell("parameters")
