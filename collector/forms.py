@@ -273,7 +273,12 @@ class GroupSchema(Schema):
 def _check_loop_row(row: dict) -> None:
     if not isinstance(row.get("type"), str):
         raise ValidationError("Each row of a loop has its type.")
-    for key, value in row.items():
+    media = row.get("media", {})
+    if not isinstance(media, dict):
+        raise ValidationError("A loop's row has its media by kind, then by language.")
+    for key, value in [*row.items(), *media.items()]:
+        if key == "media":
+            continue
         texts = value.values() if isinstance(value, dict) else [value]
         if not all(isinstance(text, str) for text in texts):
             raise ValidationError(f"'{key}' of a loop's row is a text or a text per language.")
@@ -300,7 +305,7 @@ class LoopSchema(Schema):
         validate=validate.Length(min=1),
     )
     # The rows between `begin loop` and `end loop`, by column (`type`, `name`, `label` per
-    # language...), their `%(name)s` and `%(label)s` as written.
+    # language..., `media` as a question has it), their `%(name)s` and `%(label)s` as written.
     rows = fields.List(
         fields.Dict(keys=fields.String(), validate=_check_loop_row),
         required=True,

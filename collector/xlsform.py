@@ -1330,6 +1330,13 @@ class _Converter:
             texts = self.texts(row, base, warn_missing=False)
             if texts:
                 written[base] = texts
+        media: dict[str, dict[str, str]] = {}  # read (and checked) on each copy already
+        for column in row.columns:
+            value, code = row.values.get(column.header), self.code_of(column)
+            if column.kind and code and value not in (None, ""):
+                media.setdefault(column.kind, {})[code] = str(value).strip()
+        if media:
+            written["media"] = media
         return written
 
     def loop_row(self, values: dict, choice: dict) -> tuple[dict, str | None, str | None]:
@@ -2833,7 +2840,7 @@ def _survey_sheet(form: FormDefinition, languages: _Languages) -> list[list[Any]
     loops = {copy: loop for loop in form.data.get("loops", []) for copy in loop["copies"]}
     extra += sorted(
         {key for loop in loops.values() for row in loop["rows"] for key in row}
-        - {*extra, *LOOP_TEXTS, *SURVEY_SHEET_COLUMNS}
+        - {*extra, *LOOP_TEXTS, *SURVEY_SHEET_COLUMNS, "media"}
     )
     header = [
         "type",
@@ -2900,9 +2907,8 @@ def _survey_sheet(form: FormDefinition, languages: _Languages) -> list[list[Any]
         out = [_row_in(header, begin, {"label": loop.get("label")}, cells)]
         for row in loop["rows"]:
             texts = {key: row[key] for key in LOOP_TEXTS if key in row}
-            out.append(
-                _row_in(header, {k: v for k, v in row.items() if k not in texts}, texts, cells)
-            )
+            plain = {k: v for k, v in row.items() if k not in texts and k != "media"}
+            out.append(_row_in(header, plain | _prompt_cells(row), texts, cells))
         return [*out, ["end loop"]]
 
     def rows(items: list, depth: int) -> list[list]:

@@ -219,6 +219,37 @@ def test_a_loop_inside_a_loop_comes_back_inside_it(tmp_path):
     assert paths == data_paths(xform_of(path)) and "/data/plot/south/season/dry/yield" in paths
 
 
+def test_a_prompt_of_a_loop_row_is_written_back_on_it(tmp_path):
+    path = write_workbook(
+        tmp_path / "prompted.xlsx",
+        [
+            ["type", "name", "label", "audio"],
+            ["begin loop over animals", "livestock", "Livestock"],
+            ["integer", "count", "How many %(label)s?", "count_%(name)s.mp3"],
+            ["end loop", None],
+        ],
+        [["list_name", "name", "label"], *([row[0], row[1], row[2]] for row in ANIMALS)],
+        [["form_id", "version"], ["prompted", "1"]],
+    )
+    result = read_xlsform(path)  # the recordings are not beside it: said, and named still
+    assert result.ok and {p.key for p in result.warnings} == {"loop", "prompt/missing_file"}
+    assert result.form.questions["count_goat"].media == {"audio": {"en": "count_goat.mp3"}}
+    assert result.form.data["loops"][0]["rows"][0]["media"] == {
+        "audio": {"en": "count_%(name)s.mp3"}
+    }
+    survey = xlsform_rows(result.form)["survey"]
+    count = next(row for row in survey if row[1] == "count")
+    assert count[survey[0].index("audio::English (en)")] == "count_%(name)s.mp3"
+    exported = tmp_path / "exported" / "prompted.xlsx"
+    exported.parent.mkdir()
+    to_xlsform(result.form, exported)
+    assert read_xlsform(exported).definition == result.definition
+    broken = json.loads(json.dumps(result.definition))
+    broken["loops"][0]["rows"][0]["media"] = "count.mp3"
+    with pytest.raises(FormError):
+        load_form(broken)
+
+
 def test_a_list_that_gains_a_choice_gives_a_new_version_its_copies(tmp_path):
     first = imported(workbook(tmp_path)).form
     path = workbook(tmp_path, "2", [*CHOICES, PIG])
