@@ -270,6 +270,49 @@ class GroupSchema(Schema):
     appearance = fields.String(validate=validate.OneOf(GROUP_APPEARANCES))
 
 
+def _check_loop_row(row: dict) -> None:
+    if not isinstance(row.get("type"), str):
+        raise ValidationError("Each row of a loop has its type.")
+    media = row.get("media", {})
+    if not isinstance(media, dict):
+        raise ValidationError("A loop's row has its media by kind, then by language.")
+    for key, value in [*row.items(), *media.items()]:
+        if key == "media":
+            continue
+        texts = value.values() if isinstance(value, dict) else [value]
+        if not all(isinstance(text, str) for text in texts):
+            raise ValidationError(f"'{key}' of a loop's row is a text or a text per language.")
+
+
+class LoopSchema(Schema):
+    """An XLSForm's `begin loop over LIST` … `end loop` as the workbook wrote it. Its
+    questions are on the form once per choice, each copy in the group (or on the page) that
+    `copies` names, under names of their own (`count_cow`): those are what records hold.
+    Kept for export only, which writes the loop back in their place: pyxform then gives the
+    original data paths (`/data/livestock/cow/count`)."""
+
+    class Meta:
+        unknown = RAISE
+
+    name = fields.String(required=True, validate=validate.Regexp(FIELD_NAME_PATTERN))
+    list = fields.String(required=True, validate=validate.Regexp(NAME_PATTERN))
+    label = TranslatedText()
+    relevant = fields.String(validate=check_expression)
+    # The groups or pages the loop became, one per choice: `livestock_cow`, `livestock_goat`.
+    copies = fields.List(
+        fields.String(validate=validate.Regexp(FIELD_NAME_PATTERN)),
+        required=True,
+        validate=validate.Length(min=1),
+    )
+    # The rows between `begin loop` and `end loop`, by column (`type`, `name`, `label` per
+    # language..., `media` as a question has it), their `%(name)s` and `%(label)s` as written.
+    rows = fields.List(
+        fields.Dict(keys=fields.String(), validate=_check_loop_row),
+        required=True,
+        validate=validate.Length(min=1),
+    )
+
+
 class QuestionSchema(Schema):
     class Meta:
         unknown = RAISE
@@ -297,6 +340,7 @@ class QuestionSchema(Schema):
     warning_accuracy = fields.Float(validate=validate.Range(min=0, min_inclusive=False))
     # A photo: its longest side, in pixels, once the phone has made it smaller.
     max_pixels = fields.Integer(validate=validate.Range(*MAX_PIXELS_RANGE))
+    # How the page asks it (XLSForm appearances): one word, or several separated by spaces.
     appearance = fields.String()
     identifying = fields.Boolean(load_default=False)
     privacy = fields.String(validate=check_privacy_rule)
@@ -408,13 +452,19 @@ def _check_media_options(data: dict) -> None:
             f"A photo, recording or file leaves the laptop dropped or kept; not '{rule}'.",
             "privacy",
         )
-    appearance = data.get("appearance")
-    if appearance and appearance not in MEDIA_APPEARANCES[kind]:
-        allowed = ", ".join(MEDIA_APPEARANCES[kind]) or "none"
-        raise ValidationError(
-            f"'{appearance}' is not an appearance of a {kind} question (use: {allowed}).",
-            "appearance",
-        )
+    for appearance in appearances(data):
+        if appearance not in MEDIA_APPEARANCES[kind]:
+            allowed = ", ".join(MEDIA_APPEARANCES[kind]) or "none"
+            raise ValidationError(
+                f"'{appearance}' is not an appearance of a {kind} question (use: {allowed}).",
+                "appearance",
+            )
+
+
+def appearances(question) -> list[str]:
+    """A question's appearances: the definition keeps them as an XLSForm writes them, one
+    word or several separated by spaces (`minimal quick`)."""
+    return (question.get("appearance") or "").split()
 
 
 class SectionSchema(Schema):
@@ -583,6 +633,8 @@ class FormSchema(Schema):
     # How a record is named where people find it on the hub (an XLSForm's instance_name):
     # computed from its answers when shown, never stored or sent (collector.record_names).
     instance_name = fields.String(validate=check_expression)
+    # The XLSForm loops the form's questions were repeated from, kept for export.
+    loops = fields.List(fields.Nested(LoopSchema))
     # Choice lists an XLSForm took from a CSV file or its external_choices sheet: list name
     # → the file name (or "external_choices"), so that export writes them back there.
     choice_sources = fields.Dict(
@@ -698,6 +750,11 @@ def _reference_errors(data: dict) -> list[str]:
         for name, repeated, position in instance_key_clashes(data)
     ]
     source_ids = {s["id"] for s in data.get("sources", [])}
+    errors += [
+        f"loops/{loop['name']}: no choice list named '{loop['list']}'."
+        for loop in data.get("loops", [])
+        if loop["list"] not in data.get("choices", {})
+    ]
     errors += [
         f"choice_sources: no choice list named '{name}'."
         for name in data.get("choice_sources", {})
@@ -1041,6 +1098,13 @@ class Question:
 
     def get(self, key, default=None):
         return self.spec.get(key, default)
+
+    @property
+    def appearances(self) -> list[str]:
+        return appearances(self.spec)
+
+    def has_appearance(self, word: str) -> bool:
+        return word in self.appearances
 
     @property
     def holds_value(self) -> bool:

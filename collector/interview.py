@@ -620,9 +620,9 @@ def display_value(form, question, value, locale) -> str | None:
     if question.type in ("integer", "decimal", "range"):
         # Grouped ("12,500") only where the form asks for it, as ODK shows numbers: a year
         # or a code typed as a number reads as typed.
-        grouped = question.get("appearance") == "thousands-sep"
+        grouped = question.has_appearance("thousands-sep")
         return format_decimal(value, format=None if grouped else "0.###")
-    if question.get("appearance") == "hidden-answer":
+    if question.has_appearance("hidden-answer"):
         return hidden_answer_text()
     if question.type == "datetime":
         return format_datetime(datetime.fromisoformat(value), "medium")
@@ -630,9 +630,9 @@ def display_value(form, question, value, locale) -> str | None:
         return format_time(time.fromisoformat(value), "short")
     if question.type == "date":
         day = date.fromisoformat(value)
-        if question.get("appearance") == "month-year":
+        if question.has_appearance("month-year"):
             return format_skeleton("yMMMM", day, locale=locale)
-        if question.get("appearance") == "year":
+        if question.has_appearance("year"):
             return format_skeleton("y", day, locale=locale)
         return format_date(day, "long")
     return str(value)

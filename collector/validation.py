@@ -394,7 +394,7 @@ def _posts_parts(question) -> bool:
     """Whether the page posts the answer as several values under its name: the choices
     picked, or a date's day, month and year (appearance `no-calendar`)."""
     return question.type == "select_multiple" or (
-        question.type == "date" and question.get("appearance") == "no-calendar"
+        question.type == "date" and question.has_appearance("no-calendar")
     )
 
 
@@ -419,7 +419,7 @@ def _parse_text(form, question, text, locale):
     limit = question.get("max_length", 2000)
     if len(text) > limit:
         return None, gettext("Use at most %(num)s characters.", num=limit)
-    if question.get("appearance") == "numbers":
+    if question.has_appearance("numbers"):
         text = text.translate(EASTERN_DIGITS)
         if not NUMBERS_TEXT.match(text):
             return None, numbers_message()
@@ -470,7 +470,7 @@ def number_symbols(locale: str) -> tuple[str, str]:
 
 def _parse_integer(form, question, text, locale):
     number = read_integer(text)
-    if number is None and question.get("appearance") == "thousands-sep":
+    if number is None and question.has_appearance("thousands-sep"):
         # Typed with the language's grouping ("12 500" in French) as the page shows it.
         grouped = read_decimal(text, *number_symbols(locale))
         if grouped is not None and grouped.is_integer() and abs(grouped) < 1e15:
@@ -494,11 +494,11 @@ def _parse_select_one(form, question, text, locale):
 
 
 def _parse_date(form, question, text, locale):
-    if question.get("appearance") == "month-year":
+    if question.has_appearance("month-year"):
         match = MONTH_PATTERN.match(text)
         text = f"{match.group(1)}-{match.group(2)}-01" if match else ""
         message = gettext("Enter a month and year, such as 2024-03.")
-    elif question.get("appearance") == "year":
+    elif question.has_appearance("year"):
         # Kept as ODK keeps a year: its first day.
         match = YEAR_PATTERN.match(text.translate(EASTERN_DIGITS))
         text = f"{match.group(1)}-01-01" if match else ""
@@ -758,7 +758,7 @@ def client_rules(form, question) -> dict:
     type_message = _type_message(question)
     if type_message:
         rules["type-message"] = type_message
-    if question.type == "date" and question.get("appearance") == "no-calendar":
+    if question.type == "date" and question.has_appearance("no-calendar"):
         rules["date-message"] = no_such_date_message()
     return rules
 
@@ -768,13 +768,13 @@ def _type_message(question) -> str | None:
         return gettext("Enter a whole number, using digits only.")
     if question.type == "decimal":
         return gettext("Enter a number.")
-    if question.type == "date" and question.get("appearance") == "month-year":
+    if question.type == "date" and question.has_appearance("month-year"):
         return gettext("Enter a month and year, such as 2024-03.")
-    if question.type == "date" and question.get("appearance") == "year":
+    if question.type == "date" and question.has_appearance("year"):
         return year_message()
-    if question.type == "date" and question.get("appearance") == "no-calendar":
+    if question.type == "date" and question.has_appearance("no-calendar"):
         return parts_message()
-    if question.type == "text" and question.get("appearance") == "numbers":
+    if question.type == "text" and question.has_appearance("numbers"):
         return numbers_message()
     if question.type == "date":
         return gettext("Enter a date, such as 2024-03-15.")

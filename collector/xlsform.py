@@ -288,6 +288,14 @@ SURVEY_COLUMNS = {
     "trigger",
     "save_to",  # an entity property (the entities sheet)
 }
+# The untranslated columns every exported survey sheet has.
+SURVEY_SHEET_COLUMNS = {
+    *("type", "name", "required", "relevant", "constraint", "appearance", "parameters"),
+    *("privacy", "identifying", "calculation", "default", "read_only", "choice_filter"),
+}
+# A loop's body rows keep these columns as written, so export writes the loop back.
+LOOP_TEXTS = ("label", "hint", "required_message", "constraint_message")
+LOOP_COLUMNS = ("type", "name", *sorted(SURVEY_COLUMNS - {"type", "name", *LOOP_TEXTS}))
 # Columns ODK uses that the collector cannot honour: an error on every row that fills one.
 UNSUPPORTED_COLUMNS = {"media": "unsupported_column/media"}
 # Columns that are safe to leave out: a warning on every row that fills one.
@@ -357,6 +365,20 @@ SUPPORTED_APPEARANCES = {
         for word in {word for words in MEDIA_APPEARANCES.values() for word in words}
     },
 }
+# Appearances that ask a question in ways the page cannot mix: one of each set is kept.
+RIVAL_APPEARANCES = (
+    {"minimal", "horizontal", "horizontal-compact", "likert"},  # how the choices are laid out
+    {"multiline", "numbers", "hidden-answer"},  # the box a text is typed in
+    {"month-year", "year", "no-calendar"},  # how a date is typed
+    {"maps", "placement-map"},
+    {word for words in MEDIA_APPEARANCES.values() for word in words},  # the camera or a pad
+)
+
+
+def _rivals(one: str, other: str) -> bool:
+    return any(one in rivals and other in rivals for rivals in RIVAL_APPEARANCES)
+
+
 CHOICE_COLUMNS = {"list_name", "name", "label", "parent", "media"}
 SETTINGS_USED = {
     "form_id",
@@ -1189,10 +1211,13 @@ class _Converter:
         return data
 
     # -- loops
-    def expand_loops(self, entries: list[tuple[int, dict]]) -> list[tuple[int, dict]]:
+    def expand_loops(
+        self, entries: list[tuple[int, dict]], outermost: bool = True
+    ) -> list[tuple[int, dict]]:
         """`begin loop over LIST` … `end loop` as pyxform builds it: the rows between, once
         per choice of LIST, each time in a group named after the choice, `%(name)s` and
-        `%(label)s` replaced by the choice's name and label."""
+        `%(label)s` replaced by the choice's name and label. Each outermost loop is also
+        kept as written (self.loops), for export to write back."""
         out: list[tuple[int, dict]] = []
         index = 0
         while index < len(entries):
@@ -1209,10 +1234,13 @@ class _Converter:
             end = self.loop_end(entries, index)
             if end is None:
                 out.append((number, {**values, self.type_header: "begin loop"}))  # said later
-                out.extend(self.expand_loops(entries[index + 1 :]))
+                out.extend(self.expand_loops(entries[index + 1 :], outermost))
                 return out
-            body = self.expand_loops(entries[index + 1 : end])
-            out.extend(self.loop_copies(number, values, match.group(3), body, entries[end][0]))
+            body = self.expand_loops(entries[index + 1 : end], outermost=False)
+            copies = self.loop_copies(number, values, match.group(3), body, entries[end][0])
+            if copies and outermost:
+                self.keep_loop(values, match.group(3), entries[index + 1 : end])
+            out.extend(copies)
             index = end + 1
         return out
 
@@ -1274,6 +1302,43 @@ class _Converter:
             )
         return out
 
+    def keep_loop(self, values: dict, list_name: str, body: list[tuple[int, dict]]) -> None:
+        """The loop as the workbook has it (forms.LoopSchema): its questions stay on the form
+        once per choice, in the groups `copies` names; export writes this back instead."""
+        row = _Row(SURVEY, 0, values, self.survey_columns)
+        loop: dict[str, Any] = {"name": row.cell("name")[0] or list_name, "list": list_name}
+        label = self.texts(row, "label", warn_missing=False)
+        if label:
+            loop["label"] = label
+        relevant = row.cell("relevant")[0]
+        if relevant:
+            loop["relevant"] = relevant
+        loop["copies"] = [f"{loop['name']}_{choice['name']}" for choice in self.choices[list_name]]
+        loop["rows"] = [written for _, item in body if (written := self.written_row(item))]
+        if loop["rows"]:
+            self.loops.append(loop)
+
+    def written_row(self, values: dict) -> dict:
+        """A survey row by column, as written (placeholders and all): a loop's body row."""
+        row = _Row(SURVEY, 0, values, self.survey_columns)
+        written: dict[str, Any] = {}
+        for base in LOOP_COLUMNS:
+            value = row.cell(base)[0]
+            if value is not None:
+                written[base] = " ".join(value.split()) if base == "type" else value
+        for base in LOOP_TEXTS:
+            texts = self.texts(row, base, warn_missing=False)
+            if texts:
+                written[base] = texts
+        media: dict[str, dict[str, str]] = {}  # read (and checked) on each copy already
+        for column in row.columns:
+            value, code = row.values.get(column.header), self.code_of(column)
+            if column.kind and code and value not in (None, ""):
+                media.setdefault(column.kind, {})[code] = str(value).strip()
+        if media:
+            written["media"] = media
+        return written
+
     def loop_row(self, values: dict, choice: dict) -> tuple[dict, str | None, str | None]:
         """One row of a loop's body for one choice: placeholders filled; a name without a
         placeholder gets the choice's name after it, so each copy has a name of its own."""
@@ -1311,6 +1376,7 @@ class _Converter:
         self.expressions: list[tuple[int, str, str]] = []  # (row, header, source)
         self.choice_filters: list[tuple[int, str, str]] = []
         self.acknowledge_list: str | None = None
+        self.loops: list[dict] = []  # each outermost loop as written (keep_loop)
         self.type_header = _Row(SURVEY, 1, {}, self.survey_columns).header("type")
         self.name_header = _Row(SURVEY, 1, {}, self.survey_columns).header("name")
         entries = [(index + 2, values) for index, values in enumerate(self.rows(SURVEY)) if values]
@@ -1990,22 +2056,27 @@ class _Converter:
         return False
 
     def appearance(self, row: _Row, spec: dict, options: dict) -> None:
+        """Every known appearance that fits the question's type is kept (`minimal quick`),
+        but one of each RIVAL_APPEARANCES set: the page draws the question one way."""
         value, header = row.cell("appearance")
         if value is None:
             return
-        kept = None
+        kept: list[str] = []
         for word in value.split():
             fits = SUPPORTED_APPEARANCES.get(word.lower())
-            if fits and spec["type"] in fits and kept is None:
-                kept = word.lower()
+            rival = next((k for k in kept if _rivals(k, word.lower())), None)
+            if word.lower() in kept:
+                continue
+            if fits and spec["type"] in fits and rival is None:
+                kept.append(word.lower())
             elif fits and spec["type"] in fits:
-                self.at(row, "ignored_appearance/one", header, kept=kept, word=word)
+                self.at(row, "ignored_appearance/one", header, kept=rival, word=word)
             elif fits:
                 self.at(row, "ignored_appearance/type", header, word=word, type=spec["type"])
             else:
                 self.at(row, "ignored_appearance", header, word=word)
         if kept:
-            spec["appearance"] = kept
+            spec["appearance"] = " ".join(kept)
 
     def parameters(self, row: _Row, spec: dict, options: dict) -> None:
         value, header = row.cell("parameters")
@@ -2566,6 +2637,8 @@ class _Converter:
             definition["metadata"] = self.metadata
         if self.setting("instance_name"):
             definition["instance_name"] = self.setting("instance_name")
+        if self.loops:
+            definition["loops"] = self.loops
         sources = {k: v for k, v in self.choice_sources.items() if k in self.choices}
         if sources:
             definition["choice_sources"] = sources
@@ -2764,6 +2837,11 @@ def _survey_sheet(form: FormDefinition, languages: _Languages) -> list[list[Any]
         *(["repeat_count"] if form.repeats else []),
         *_prompt_headers((q.spec for q in form.questions.values()), languages.codes),
     ]
+    loops = {copy: loop for loop in form.data.get("loops", []) for copy in loop["copies"]}
+    extra += sorted(
+        {key for loop in loops.values() for row in loop["rows"] for key in row}
+        - {*extra, *LOOP_TEXTS, *SURVEY_SHEET_COLUMNS, "media"}
+    )
     header = [
         "type",
         "name",
@@ -2817,10 +2895,28 @@ def _survey_sheet(form: FormDefinition, languages: _Languages) -> list[list[Any]
             renamed[name] = group
         return renamed[name]
 
+    written: list[dict] = []
+
+    def loop_rows(loop: dict) -> list[list]:
+        """The loop as the workbook wrote it, once, where its first copy stands."""
+        if any(loop is other for other in written):
+            return []
+        written.append(loop)
+        begin = {"type": f"begin loop over {loop['list']}", "name": loop["name"]}
+        begin["relevant"] = loop.get("relevant")
+        out = [_row_in(header, begin, {"label": loop.get("label")}, cells)]
+        for row in loop["rows"]:
+            texts = {key: row[key] for key in LOOP_TEXTS if key in row}
+            plain = {k: v for k, v in row.items() if k not in texts and k != "media"}
+            out.append(_row_in(header, plain | _prompt_cells(row), texts, cells))
+        return [*out, ["end loop"]]
+
     def rows(items: list, depth: int) -> list[list]:
         out: list[list] = []
         for item in items:
-            if isinstance(item, _Nest):
+            if isinstance(item, _Nest) and item.group["name"] in loops:
+                out += loop_rows(loops[item.group["name"]])
+            elif isinstance(item, _Nest):
                 group = item.group
                 name = group_name(group["name"]) if depth == 0 else group["name"]
                 plain = {key: group.get(key) for key in ("relevant", "appearance")}

@@ -1,9 +1,9 @@
 """The XLSForm appearances real forms use, honoured on the phone's page with and without
 JavaScript: `numbers` (the numeric keypad, kept as text), `thousands-sep` (numbers grouped
 when read back), `year` and `no-calendar` dates, `horizontal-compact` choices, `quick`
-(kept, nothing to do on a page of several questions) and `hidden-answer`. Each is imported
-without a warning, drawn with the right input, stored as ODK stores it and written back by
-export-xlsform."""
+(kept, nothing to do on a page of several questions) and `hidden-answer`, alone or several
+on one question (`quick minimal`). Each is imported without a warning, drawn with the right
+input, stored as ODK stores it and written back by export-xlsform."""
 
 from __future__ import annotations
 
@@ -20,6 +20,7 @@ from openpyxl import load_workbook
 
 from browsing import console_errors, review_and_finalize, sign_in
 from collector.cli import cli
+from collector.forms import FormError, load_form
 from collector.xlsform import read_xlsform
 from support import query, translated
 from test_xlsform_nested import css, import_form, stored, type_into, until
@@ -33,6 +34,7 @@ SURVEY = [
     ["begin group", "visit", "Visit", "Visite", "الزيارة", "field-list"],
     ["select_one yn", "water", "Water?", "De l'eau ?", "ماء؟", "horizontal-compact"],
     ["select_one yn", "agree", "Agree?", "D'accord ?", "موافق؟", "quick"],
+    ["select_one yn", "fast", "Fast?", "Rapide ?", "سريع؟", "quick  minimal"],
     ["text", "phone", "Phone", "Téléphone", "الهاتف", "numbers"],
     ["barcode", "code", "Code", "Code", "الرمز", "hidden-answer"],
     ["integer", "income", "Income", "Revenu", "الدخل", "thousands-sep"],
@@ -51,6 +53,7 @@ SETTINGS = [["form_id", "version", "form_title"], ["appearances", "1", "Appearan
 KEPT = {
     "water": "horizontal-compact",
     "agree": "quick",
+    "fast": "quick minimal",
     "phone": "numbers",
     "code": "hidden-answer",
     "income": "thousands-sep",
@@ -61,6 +64,7 @@ KEPT = {
 ANSWERS = {
     "water": "yes",
     "agree": "no",
+    "fast": "yes",
     "phone": "0712 345 678",
     "code": "X-42-secret",
     "income": "12500",
@@ -72,6 +76,7 @@ ANSWERS = {
 STORED = {
     "water": "yes",
     "agree": "no",
+    "fast": "yes",
     "phone": "0712 345 678",
     "code": "X-42-secret",
     "income": 12500,
@@ -142,6 +147,53 @@ def test_an_appearance_on_a_question_it_does_not_fit_is_still_said(tmp_path):
     ]
 
 
+def test_only_unknown_unfitting_or_rival_appearances_are_said(tmp_path):
+    survey = [
+        HEADER,
+        ["select_one yn", "a", "A", "A", "A", "minimal search"],
+        ["select_one yn", "b", "B", "B", "B", "horizontal-compact no-label quick"],
+        ["select_one yn", "c", "C", "C", "C", "minimal likert quick"],
+        ["date", "d", "D", "D", "D", "year month-year"],
+        ["text", "e", "E", "E", "E", "numbers quick"],
+    ]
+    result = read_xlsform(write_workbook(tmp_path / "several.xlsx", survey, CHOICES, SETTINGS))
+    said = [(p.key, p.row) for p in result.warnings]
+    assert said == [
+        ("ignored_appearance", 2),
+        ("ignored_appearance", 3),
+        ("ignored_appearance/one", 4),
+        ("ignored_appearance/one", 5),
+        ("ignored_appearance/type", 6),
+    ]
+    words = ["search", "no-label", "likert", "month-year", "quick"]
+    assert all(f"'{w}'" in p.message for w, p in zip(words, result.warnings, strict=True))
+    assert "'minimal'" in result.warnings[2].message  # the one it rivals, which is kept
+    kept = {name: q.get("appearance") for name, q in result.form.questions.items()}
+    assert kept == {
+        "a": "minimal",
+        "b": "horizontal-compact quick",
+        "c": "minimal quick",
+        "d": "year",
+        "e": "numbers",
+    }
+
+
+def test_a_definition_gives_each_media_appearance_a_word_of_its_own():
+    definition = {
+        "form_id": "f",
+        "version": "1",
+        "title": {"en": "F"},
+        "sections": [{"name": "s", "label": {"en": "S"}, "questions": []}],
+    }
+    photo = {"name": "p", "type": "image", "label": {"en": "P"}, "appearance": "new annotate"}
+    definition["sections"][0]["questions"] = [photo]
+    assert load_form(definition).questions["p"].appearances == ["new", "annotate"]
+    photo["appearance"] = "new quick"
+    with pytest.raises(FormError) as raised:
+        load_form(definition)
+    assert "'quick' is not an appearance of a image question" in str(raised.value)
+
+
 def test_export_xlsform_writes_each_appearance_back(on_hub, data_dir, tmp_path):
     target = tmp_path / "exported.xlsx"
     done = CliRunner().invoke(
@@ -185,6 +237,9 @@ def test_the_page_draws_each_appearance_in_the_interview_language(on_hub, lang, 
     assert '<input type="date"' not in page
     assert 'class="options options-horizontal-compact"' in page
     assert re.search(r'data-name="agree"[^>]*data-appearance="quick"', page)
+    # Two appearances on one question: both kept, minimal drawn as a drop-down.
+    assert re.search(r'data-name="fast"[^>]*data-appearance="quick minimal"', page)
+    assert '<select id="f-fast" name="fast"' in page
 
 
 # -- Filled and reviewed, without JavaScript ------------------------------------------------------

@@ -524,7 +524,8 @@ def test_begin_loop_over_a_list_becomes_one_group_per_choice(tmp_path):
     assert form.questions["sold_cow"].relevant == "${herd} > 1"
     assert keys(result.warnings) == {("loop", "survey", 3, "type")}
     assert "'count_cow'" in result.warnings[0].message
-    round_trip(result, tmp_path)
+    # Export writes the loop back: pyxform gives the workbook's own data paths.
+    assert list(binds(round_trip(result, tmp_path))) == list(binds(xml))
 
 
 def test_broken_loops_are_refused_where_they_are(tmp_path):

@@ -29,7 +29,7 @@
   function readNumber(type, raw, block) {
     if (type === 'decimal') { return E.readDecimal(raw, DECIMAL, GROUP); }
     var whole = E.readInteger(raw);
-    if (whole === null && appearanceOf(block) === 'thousands-sep') {
+    if (whole === null && hasLook(block, 'thousands-sep')) {
       // Typed grouped as the page's language groups numbers ("12 500"), as the hub reads it.
       var grouped = E.readDecimal(raw, DECIMAL, GROUP);
       if (grouped !== null && Math.floor(grouped) === grouped && Math.abs(grouped) < 1e15) { whole = grouped; }
@@ -37,7 +37,11 @@
     return whole;
   }
 
-  function appearanceOf(block) { return block ? block.getAttribute('data-appearance') : null; }
+  // A question's appearances: one word, or several separated by spaces (`minimal quick`).
+  function hasLook(block, word) {
+    var looks = block ? (block.getAttribute('data-appearance') || '').split(' ') : [];
+    return looks.indexOf(word) >= 0;
+  }
 
   // A date typed as its day, month and year (no-calendar): ISO when all three are there,
   // '' when none is, and otherwise what was typed, which the type check refuses.
@@ -108,7 +112,7 @@
   function rawOf(block) {
     var inputs = inputsOf(block);
     var raw = '';
-    if (appearanceOf(block) === 'no-calendar') { return dateFromParts(inputs); }
+    if (hasLook(block, 'no-calendar')) { return dateFromParts(inputs); }
     for (var i = 0; i < inputs.length; i++) {
       var input = inputs[i];
       if (input.type === 'file') { return mediaRaw(inputs); }
@@ -301,13 +305,12 @@
   function typeProblem(block, raw) {
     var type = block.getAttribute('data-type');
     if (raw === '' || !block.hasAttribute('data-type-message')) { return null; }
-    var look = appearanceOf(block);
-    if (look === 'no-calendar' && /^\d{4}-\d{2}-\d{2}$/.test(raw)) {
+    if (hasLook(block, 'no-calendar') && /^\d{4}-\d{2}-\d{2}$/.test(raw)) {
       return realDate(raw) ? null : block.getAttribute('data-date-message');
     }
     var ok = type === 'integer' || type === 'decimal' ? readNumber(type, raw, block) !== null
-      : type === 'text' ? look !== 'numbers' || /^[0-9\u0660-\u0669\u06f0-\u06f9 +\-.]+$/.test(raw)
-      : look === 'year' ? /^[0-9\u0660-\u0669\u06f0-\u06f9]{4}$/.test(raw)
+      : type === 'text' ? !hasLook(block, 'numbers') || /^[0-9\u0660-\u0669\u06f0-\u06f9 +\-.]+$/.test(raw)
+      : hasLook(block, 'year') ? /^[0-9\u0660-\u0669\u06f0-\u06f9]{4}$/.test(raw)
       : /^(geo|start-geo)/.test(type) ? E.readLocation(type, raw) !== null
       : type === 'time' ? /^([01]\d|2[0-3]):[0-5]\d(:[0-5]\d(\.\d+)?)?$/.test(raw)
       : type === 'datetime' ? /^\d{4}-\d{2}-\d{2}[T ]([01]\d|2[0-3]):[0-5]\d(:[0-5]\d(\.\d+)?)?$/.test(raw)
@@ -662,10 +665,10 @@
     }
     function answerText(block) {
       var picked = [];
-      var look = appearanceOf(block), raw = rawOf(block);
-      if (look === 'no-calendar' && realDate(raw)) { return dayText(raw); }
-      if (look === 'hidden-answer' && raw !== '') { return block.querySelector('.hidden-answer').getAttribute('data-review'); }
-      if (look === 'thousands-sep' && readNumber(block.getAttribute('data-type'), raw, block) !== null) {
+      var raw = rawOf(block);
+      if (hasLook(block, 'no-calendar') && realDate(raw)) { return dayText(raw); }
+      if (hasLook(block, 'hidden-answer') && raw !== '') { return block.querySelector('.hidden-answer').getAttribute('data-review'); }
+      if (hasLook(block, 'thousands-sep') && readNumber(block.getAttribute('data-type'), raw, block) !== null) {
         return grouped(readNumber(block.getAttribute('data-type'), raw, block));
       }
       Array.prototype.forEach.call(inputsOf(block), function (input) {
