@@ -437,7 +437,7 @@ def kind_name(column: Column, forms) -> str:
         return "int"
     if rule_for(question, form) != "keep":
         return "text"  # generalized or scrubbed on the laptop: stored as text
-    if question.type == "date" and question.get("appearance") == "month-year":
+    if question.type == "date" and question.has_appearance("month-year"):
         return "text"
     return QUESTION_KINDS.get(question.type, "text")
 

@@ -31,6 +31,8 @@ from flask_babel import (
 
 _MONTH = re.compile(r"[0-9]{4}-(0[1-9]|1[0-2])")
 _QUARTER = re.compile(r"([0-9]{4})-Q([1-4])")
+# A date asked as a year or a month (XLSForm appearances) reads as it was asked.
+DATE_SKELETONS = (("year", "y"), ("month-year", "yMMM"))
 _DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 _YEAR = re.compile(r"[0-9]{4}")
 
@@ -119,8 +121,8 @@ def shown(form, question, value, locale: str) -> str:
             return format_decimal(value)
         except (decimal.InvalidOperation, OverflowError):  # beyond a locale's number format
             return code(value)
-    appearance = question.get("appearance") if question is not None else None
-    skeleton = {"year": "y", "month-year": "yMMM"}.get(appearance or "")
+    looks = question.appearances if question is not None else []
+    skeleton = next((s for word, s in DATE_SKELETONS if word in looks), None)
     if kind == "date" and skeleton and isinstance(value, str) and _DAY.fullmatch(value):
         # A date asked as a year or a month (XLSForm appearance) reads as it was asked.
         try:

@@ -235,6 +235,7 @@ def test_a_date_asked_as_a_year_or_a_month_reads_as_it_was_asked():
                         for name, more in (
                             ("arrived", {"appearance": "year"}),
                             ("left", {"appearance": "month-year"}),
+                            ("moved", {"appearance": "quick month-year"}),
                             ("born", {}),
                         )
                     ],
@@ -249,6 +250,8 @@ def test_a_date_asked_as_a_year_or_a_month_reads_as_it_was_asked():
         assert labels.shown(form, form.questions["arrived"], "2019-01-01", "fr") == "2019"
         assert labels.shown(form, form.questions["left"], "2024-03-01", "fr") == "mars 2024"
         assert labels.shown(form, form.questions["left"], "2024-03-01", "ar") == "مارس 2024"
+        # One appearance among several (a definition may list them, separated by spaces).
+        assert labels.shown(form, form.questions["moved"], "2024-03-01", "fr") == "mars 2024"
         assert labels.shown(form, form.questions["arrived"], "2019-02-30", "en") == "2019-02-30"
         assert "2019" in labels.shown(form, form.questions["born"], "2019-01-01", "en")
         assert labels.shown(form, form.questions["born"], "2019-01-01", "en") != "2019"
