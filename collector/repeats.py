@@ -111,7 +111,9 @@ def _instance(node: dict, name: str, position: int) -> dict | None:
 
 def get_answer(answers: dict, question):
     """The answer to a question, or to one instance of a repeated question."""
-    if question.repeat is not None and question.position is None:
+    if not question.lineage:  # asked once: the most common case, read at once
+        return answers.get(question.spec["name"])
+    if question.position is None:
         return None
     node = answers
     for name, position in zip(question.lineage, question.positions, strict=True):
