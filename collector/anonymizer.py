@@ -60,11 +60,13 @@ _COARSER = {
     ("generalize:month", "generalize:year"),
     ("generalize:day", "generalize:month"),
     ("generalize:day", "generalize:year"),
+    ("generalize:section", "generalize:total"),
 }
 # Record metadata an XLSForm asks for (forms.METADATA_TYPES): the rules each may leave
 # under, the default first. A time leaves as its day at the finest (a time of day and a
 # small place can point at one household); the device as the id the central server gave
-# this hub at enrollment, never a hardware id; the enumerator as a keyed pseudonym.
+# this hub at enrollment, never a hardware id; the enumerator as a keyed pseudonym; an
+# audit as whole seconds per section and in all, never a time of day nor the order of pages.
 DAY_RULES = ("generalize:day", "generalize:month", "generalize:year", "drop")
 METADATA_RULES = {
     "start": DAY_RULES,
@@ -72,6 +74,7 @@ METADATA_RULES = {
     "today": DAY_RULES,
     "deviceid": ("pseudonymize", "drop"),
     "username": ("pseudonymize", "drop"),
+    "audit": ("generalize:section", "generalize:total", "drop"),
 }
 
 

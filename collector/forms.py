@@ -79,9 +79,9 @@ MEDIA_APPEARANCES = {
 DEFAULT_MAX_PIXELS = 1024
 MAX_PIXELS_RANGE = (64, 8192)
 # Record metadata an XLSForm asks for (`start`, `deviceid`...): the hub records it with every
-# record (when it was started and finalized, on which hub, by whom) and the form keeps the
-# names, so an exported XLSForm has them back.
-METADATA_TYPES = ("start", "end", "today", "deviceid", "username")
+# record (when it was started and finalized, on which hub, by whom, and for `audit` how long
+# each section was open) and the form keeps the names, so an exported XLSForm has them back.
+METADATA_TYPES = ("start", "end", "today", "deviceid", "username", "audit")
 # Types whose answer the person types or picks; a note holds no value, a calculate is computed.
 INPUT_TYPES = tuple(t for t in QUESTION_TYPES if t not in ("note", "calculate"))
 

@@ -250,6 +250,7 @@ def metadata_texts() -> dict[str, str]:
         "today": N_("Date of the interview"),
         "deviceid": N_("Hub (its device code on this server)"),
         "username": N_("Enumerator (pseudonym)"),
+        "audit": N_("Interview duration (seconds)"),
     }
 
 
