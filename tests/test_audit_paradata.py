@@ -6,11 +6,18 @@ refused and its log of changed answers left out. A real hub and a real server on
 
 from __future__ import annotations
 
+import json
+import re
+import uuid
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
 from pyxform.xls2xform import convert as pyxform_convert
 
+from collector import clock
 from collector.xlsform import read_xlsform, to_xlsform
+from support import ENUMERATOR, PIN, import_forms, query
 from workbooks import write_workbook
 
 FORM_ID = "visit_timed"
@@ -90,3 +97,119 @@ def test_an_audit_rule_that_would_send_more_is_refused(tmp_path):
         result = read_xlsform(workbook(tmp_path, ["audit", "audit", None, None, rule]))
         assert problems(result) == {("bad_privacy", 2, "privacy")}, rule
         assert f"'{rule}' is not a privacy rule for audit" in str(result.errors[0])
+
+
+# -- The hub records the time ----------------------------------------------------------
+
+
+@pytest.fixture
+def laptop_clock(monkeypatch):
+    """The hub's clock, still until a test moves it on by so many seconds."""
+    now = [datetime(2026, 4, 1, 9, 58, 0, tzinfo=UTC)]
+    monkeypatch.setattr(clock, "wall_clock", lambda: now[0])
+
+    def wait(seconds: int) -> None:
+        now[0] += timedelta(seconds=seconds)
+
+    return wait
+
+
+def timed_form(tmp_path: Path, privacy=None):
+    result = read_xlsform(workbook(tmp_path, ["audit", "audit", None, None, privacy]))
+    assert result.ok, result.errors
+    return result.form
+
+
+def hidden(page, name: str) -> str:
+    match = re.search(rf'name="{name}" value="([^"]+)"', page.text)
+    assert match, f"no {name} on the page"
+    return match.group(1)
+
+
+def send(phone, page, answers: dict, action="next"):
+    """Post a section page as its form would: its answers, and its mark of when it was shown."""
+    action_url = re.search(r'<form method="post" action="(/records/[^"]+)"', page.text).group(1)
+    data = [("form_id", FORM_ID), ("_action", action), ("_opened", hidden(page, "_opened"))]
+    for key, value in answers.items():
+        data += [("_shown", key), (key, value)]
+    return phone.post(action_url, data, csrf_from=page.text)
+
+
+def fill_timed(hub, laptop_clock) -> str:
+    """Household 90 s, Water 30 s, back to Household 20 s (it adds up), Water 10 s, with a
+    refused answer on the way (the page keeps counting from when it was first shown)."""
+    phone = hub.browser("en")
+    phone.signin(ENUMERATOR, PIN)
+    page = phone.get(f"/forms/{FORM_ID}")
+    laptop_clock(60)
+    page = send(phone, page, {"size": "many"})
+    assert page.status_code == 422
+    laptop_clock(30)
+    page = send(phone, page, {"size": "4"})
+    laptop_clock(30)
+    page = send(phone, page, {"source": "well"}, action="back")
+    assert "/0" in page.url
+    laptop_clock(20)
+    page = send(phone, page, {"size": "4"})
+    laptop_clock(10)
+    review = send(phone, page, {"source": "well"})
+    assert "/review" in review.url, review.text[:500]
+    record_uuid = review.url.split("/")[4]
+    laptop_clock(600)  # the review page is no section: its time is not counted
+    assert phone.post(f"/records/{record_uuid}/finalize", {}).status_code == 200
+    return record_uuid
+
+
+def test_the_hub_adds_up_the_seconds_each_section_was_open(tmp_path, hub, laptop_clock):
+    db_path = Path(hub.app.config["DATABASE"])
+    import_forms(db_path, timed_form(tmp_path).data)
+    record_uuid = fill_timed(hub, laptop_clock)
+    expected = {"total": 150, "sections": {"household": 110, "water": 40}}
+    [stored] = query(db_path, "SELECT paradata FROM records WHERE uuid = ?", [record_uuid])
+    [revision] = query(db_path, "SELECT paradata FROM revisions WHERE uuid = ?", [record_uuid])
+    assert json.loads(stored["paradata"]) == json.loads(revision["paradata"]) == expected
+
+
+def test_a_forged_or_borrowed_mark_counts_no_time(tmp_path, hub, laptop_clock):
+    db_path = Path(hub.app.config["DATABASE"])
+    import_forms(db_path, timed_form(tmp_path).data)
+    phone = hub.browser("en")
+    phone.signin(ENUMERATOR, PIN)
+    other = phone.get(f"/forms/{FORM_ID}")  # another record's first page, shown long ago
+    page = phone.get(f"/forms/{FORM_ID}")
+    laptop_clock(3600)
+    # The other record's mark on this record's page: made for another page, it counts nothing.
+    borrowed = page.text.replace(hidden(page, "_opened"), hidden(other, "_opened"))
+    assert send(phone, Page(borrowed), {"size": "4"}).status_code == 200
+    [stored] = query(db_path, "SELECT paradata FROM records")
+    assert stored["paradata"] is None
+
+
+def test_the_phone_page_counts_from_served_to_delivered_straight(tmp_path, hub, laptop_clock):
+    """The whole form on a phone: the hub knows when it served the page and when the record
+    arrived, nothing of the phone's clock; a record sent later from the phone's outbox
+    waited, and its wait is no interview time."""
+    db_path = Path(hub.app.config["DATABASE"])
+    import_forms(db_path, timed_form(tmp_path).data)
+    phone = hub.browser("en")
+    phone.signin(ENUMERATOR, PIN)
+    page = phone.get(f"/forms/{FORM_ID}/phone")
+    laptop_clock(420)
+    straight, later = str(uuid.uuid4()), str(uuid.uuid4())
+    for record_uuid, now in ((straight, [("_now", "1")]), (later, [])):
+        fields = [("_uuid", record_uuid), ("_action", "finalize"), ("form_version", "1")]
+        fields += [("_served", hidden(page, "_served")), *now]
+        fields += [("_shown", "size"), ("size", "3"), ("_shown", "source"), ("source", "tap")]
+        sent = phone.post(
+            f"/forms/{FORM_ID}/submit", fields, csrf_from=page.text, headers={"X-Hub-Outbox": "1"}
+        )
+        assert sent.status_code == 200 and sent.json()["revision"] == 1, sent.text[:500]
+    rows = {row["uuid"]: row["paradata"] for row in query(db_path, "SELECT * FROM revisions")}
+    assert json.loads(rows[straight]) == {"total": 420} and rows[later] is None, rows
+
+
+class Page:
+    """A page's text as a browser would post from it."""
+
+    def __init__(self, text: str):
+        self.text = text
