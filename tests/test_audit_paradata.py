@@ -6,6 +6,7 @@ refused and its log of changed answers left out. A real hub and a real server on
 
 from __future__ import annotations
 
+import html
 import json
 import re
 import uuid
@@ -16,8 +17,9 @@ import pytest
 from pyxform.xls2xform import convert as pyxform_convert
 
 from collector import clock
+from collector.anonymizer import anonymize, weaker_fields
 from collector.xlsform import read_xlsform, to_xlsform
-from support import ENUMERATOR, PIN, import_forms, query
+from support import ENUMERATOR, PIN, TEST_PSEUDONYM_KEY, import_forms, query
 from workbooks import write_workbook
 
 FORM_ID = "visit_timed"
@@ -99,6 +101,47 @@ def test_an_audit_rule_that_would_send_more_is_refused(tmp_path):
         assert f"'{rule}' is not a privacy rule for audit" in str(result.errors[0])
 
 
+# -- What leaves the laptop --------------------------------------------------------------
+
+
+def sent(form, times: dict | None) -> dict:
+    record = {
+        "uuid": "0b6f3a52-8a8e-4a38-9d51-1f6f0d1f2c11",
+        "revision": 1,
+        "form_id": form.form_id,
+        "form_version": form.version,
+        "locale": "en",
+        "started_at": "2026-04-01T09:58:00Z",
+        "finalized_at": "2026-04-01T10:12:30Z",
+        "enumerator": ENUMERATOR,
+        "answers": {"size": 4, "source": "well"},
+        "paradata": times,
+    }
+    return anonymize(record, form, TEST_PSEUDONYM_KEY)["answers"]
+
+
+def test_an_audit_leaves_as_whole_seconds_by_its_rule(tmp_path):
+    # Sections in the form's order; a section the form no longer has is not sent.
+    times = {"total": 150.6, "sections": {"water": 40, "household": 110.4, "gone": 9}}
+    default = timed_form(tmp_path)
+    assert sent(default, times)["audit"] == {
+        "total": 150,
+        "sections": {"household": 110, "water": 40},
+    }
+    assert list(sent(default, times)["audit"]["sections"]) == ["household", "water"]
+    assert sent(timed_form(tmp_path, "generalize:total"), times)["audit"] == {"total": 150}
+    assert "audit" not in sent(timed_form(tmp_path, "drop"), times)
+    # A record with no time counted (from a phone's outbox, say) sends nothing for it.
+    assert "audit" not in sent(default, None)
+
+
+def test_an_audit_rule_made_weaker_is_reported(tmp_path):
+    total, section = timed_form(tmp_path, "generalize:total"), timed_form(tmp_path)
+    assert weaker_fields(total, section) == ["audit"]
+    assert weaker_fields(section, total) == []
+    assert weaker_fields(timed_form(tmp_path, "drop"), total) == ["audit"]
+
+
 # -- The hub records the time ----------------------------------------------------------
 
 
@@ -135,11 +178,18 @@ def send(phone, page, answers: dict, action="next"):
     return phone.post(action_url, data, csrf_from=page.text)
 
 
+def phone_of(hub):
+    phone = getattr(hub, "phone", None)
+    if phone is None:
+        phone = hub.phone = hub.browser("en")
+        phone.signin(ENUMERATOR, PIN)
+    return phone
+
+
 def fill_timed(hub, laptop_clock) -> str:
     """Household 90 s, Water 30 s, back to Household 20 s (it adds up), Water 10 s, with a
     refused answer on the way (the page keeps counting from when it was first shown)."""
-    phone = hub.browser("en")
-    phone.signin(ENUMERATOR, PIN)
+    phone = phone_of(hub)
     page = phone.get(f"/forms/{FORM_ID}")
     laptop_clock(60)
     page = send(phone, page, {"size": "many"})
@@ -168,6 +218,9 @@ def test_the_hub_adds_up_the_seconds_each_section_was_open(tmp_path, hub, laptop
     [stored] = query(db_path, "SELECT paradata FROM records WHERE uuid = ?", [record_uuid])
     [revision] = query(db_path, "SELECT paradata FROM revisions WHERE uuid = ?", [record_uuid])
     assert json.loads(stored["paradata"]) == json.loads(revision["paradata"]) == expected
+    # What would leave, shown to the enumerator before it does: the durations, no time.
+    preview = html.unescape(phone_of(hub).get(f"/sync/preview/{record_uuid}").text)
+    assert '"total": 150' in preview and '"household": 110' in preview
 
 
 def test_a_forged_or_borrowed_mark_counts_no_time(tmp_path, hub, laptop_clock):
