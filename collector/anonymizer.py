@@ -365,9 +365,10 @@ def metadata_answers(record: dict, form, key: bytes, device_id: str | None = Non
     return synced
 
 
-def durations(paradata: dict, form, rule: str) -> dict:
+def durations(paradata: dict | None, form, rule: str) -> dict:
     """An audit as it leaves: whole seconds in all and, under generalize:section, per section
     of the form, in the form's order. Durations only: no time of day, no order of pages."""
+    paradata = paradata or {}
     sent: dict = {"total": _seconds(paradata.get("total"))}
     given = paradata.get("sections") or {}
     sections = {
