@@ -6,21 +6,40 @@ refused and its log of changed answers left out. A real hub and a real server on
 
 from __future__ import annotations
 
+import csv
 import html
+import io
 import json
 import re
 import uuid
+import zipfile
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import openpyxl
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pyreadstat
 import pytest
+from click.testing import CliRunner
 from pyxform.xls2xform import convert as pyxform_convert
 
 from collector import clock
 from collector.anonymizer import anonymize, weaker_fields
+from collector.db import open_database
+from collector.passwords import hash_secret
+from collector.sync_client import SyncClient, enroll
 from collector.xlsform import read_xlsform, to_xlsform
-from support import ENUMERATOR, PIN, TEST_PSEUDONYM_KEY, import_forms, query
+from support import ENUMERATOR, PIN, TEST_PSEUDONYM_KEY, Browser, import_forms, query
+from sync_server import disclosure
+from sync_server.cli import cli as server_cli
+from sync_server.forms import publish
+from sync_server.ingest import check_record
+from sync_server.store import Store
 from workbooks import write_workbook
+
+SERVER_ENGINES = ("sqlite",)  # the subject is what the hub sends and the exports show
+PASSWORD = "a long enough passphrase"
 
 FORM_ID = "visit_timed"
 SETTINGS = [["form_id", "version"], [FORM_ID, "1"]]
@@ -259,6 +278,145 @@ def test_the_phone_page_counts_from_served_to_delivered_straight(tmp_path, hub, 
         assert sent.status_code == 200 and sent.json()["revision"] == 1, sent.text[:500]
     rows = {row["uuid"]: row["paradata"] for row in query(db_path, "SELECT * FROM revisions")}
     assert json.loads(rows[straight]) == {"total": 420} and rows[later] is None, rows
+
+
+# -- The central server -----------------------------------------------------------------
+
+
+def test_the_server_takes_durations_and_nothing_else_under_the_audit(tmp_path):
+    form = timed_form(tmp_path)
+    total_only = timed_form(tmp_path, "generalize:total")
+
+    def checked(value, on=form):
+        record = {
+            "uuid": "0b6f3a52-8a8e-4a38-9d51-1f6f0d1f2c11",
+            "revision": 1,
+            "form_id": FORM_ID,
+            "form_version": "1",
+            "answers": {"size": 4, "audit": value},
+        }
+        return check_record(None, record, on)
+
+    assert checked({"total": 150, "sections": {"household": 110, "water": 40}}) is None
+    assert checked({"total": 150}, total_only) is None
+    for wrong, on in (
+        ({"total": "2026-04-01T09:58:00Z"}, form),  # a time of day
+        ({"total": 150, "sections": {"household": 110.5}}, form),
+        ({"total": 150, "log": [["household", 110]]}, form),  # the order of pages
+        ({"total": 150, "sections": {"elsewhere": 3}}, form),
+        ({"total": 150, "sections": {"household": 110}}, total_only),  # more than its rule
+    ):
+        assert checked(wrong, on)[0] == "invalid_audit", wrong
+
+
+def test_durations_reach_the_record_page_and_every_export(tmp_path, hub, central, laptop_clock):
+    form = timed_form(tmp_path)
+    db_path = Path(hub.app.config["DATABASE"])
+    import_forms(db_path, form.data)
+    store = Store(central.database)
+    publish(store, json.dumps(form.data), "admin")
+    for role in ("admin", "analyst"):
+        store.add_user(f"{role}1", role, hash_secret(PASSWORD))
+    store.close()
+    record_uuid = fill_timed(hub, laptop_clock)
+    db = open_database(db_path)
+    try:
+        client = SyncClient(
+            db, enroll(db, Path(hub.app.config["DATA_DIR"]), central.url, central.enrollment_code())
+        )
+        assert client.sync().reconcile["agree"]
+    finally:
+        db.close()
+    [stored] = query(central.database, "SELECT answers FROM records")
+    expected = {"total": 150, "sections": {"household": 110, "water": 40}}
+    assert json.loads(stored["answers"])["audit"] == expected
+    columns = {"audit": 150, "audit_household": 110, "audit_water": 40}
+    # CSV: the total under the audit's name, then a column per section, after the answers.
+    out = tmp_path / "timed.csv"
+    export(central, "csv", out)
+    [header, values] = list(csv.reader(io.StringIO(out.read_text("utf-8-sig"))))
+    assert header[header.index("source") + 1 :] == list(columns)
+    assert {k: int(v) for k, v in zip(header, values, strict=True) if k in columns} == columns
+    # Parquet: whole numbers, labelled.
+    out = tmp_path / "timed.zip"
+    export(central, "parquet", out)
+    with zipfile.ZipFile(out) as archive:
+        table = pq.read_table(io.BytesIO(archive.read(f"{FORM_ID}.parquet")))
+    for name, seconds in columns.items():
+        assert (
+            table.schema.field(name).type == pa.int64() and table.column(name)[0].as_py() == seconds
+        )
+    labels = json.loads(table.schema.field("audit").metadata[b"labels"])
+    assert labels["en"] == "Interview duration (seconds)"
+    assert json.loads(table.schema.field("audit_water").metadata[b"labels"])["en"] == (
+        "Water: Time in this section (seconds)"
+    )
+    # Stata and SPSS: numeric variables, labelled.
+    for fmt in ("dta", "sav"):
+        out = tmp_path / f"timed.{fmt}"
+        export(central, fmt, out)
+        frame, meta = (pyreadstat.read_dta if fmt == "dta" else pyreadstat.read_sav)(str(out))
+        assert {name: frame[name][0] for name in columns} == columns, fmt
+        assert meta.column_names_to_labels["audit"] == "Interview duration (seconds)"
+        # Numeric (both store every number as a double), shown as a whole number.
+        assert meta.readstat_variable_types["audit"] == "double"
+        assert meta.original_variable_types["audit"] == ("%12.0g" if fmt == "dta" else "F11.0")
+    # XLSX: numbers, not text.
+    out = tmp_path / "timed.xlsx"
+    export(central, "xlsx", out)
+    sheet = openpyxl.load_workbook(out).worksheets[0]
+    rows = list(sheet.iter_rows(values_only=True))
+    cells = dict(zip(rows[0], rows[-1], strict=False))
+    assert {name: cells[name] for name in columns} == columns
+    # The record page lists them.
+    page = html.unescape(signed_in(central, "admin").get(f"/data/record/{record_uuid}").text)
+    assert "Interview duration (seconds)" in page and "Household: Time in this section" in page
+    # An analyst gets them through the disclosure check: durations are no key variables.
+    keys, sensitive, _ = disclosure.variables([form])
+    assert not {"audit"} & {source for v in [*keys, *sensitive] for source in v.sources}
+    analyst = signed_in(central, "analyst").get(f"/data/{FORM_ID}/export.csv")
+    assert analyst.status_code == 200 and "audit,audit_household,audit_water" in analyst.text
+
+
+def test_a_release_to_analysts_keeps_the_durations(tmp_path):
+    form = timed_form(tmp_path)
+    times = {"total": 150, "sections": {"household": 110, "water": 40}}
+    rows = [
+        {
+            "uuid": f"r{i}",
+            "revision": 1,
+            "device_id": "dev-7f3a",
+            "enumerator": "p_x",
+            "collected": "2026-04-01",
+            "received_at": "2026-04-02T08:00:00Z",
+            "locale": "en",
+            "answers": {"size": 4, "source": "well", "audit": times},
+        }
+        for i in range(6)
+    ]
+    plan = disclosure.make_plan([form], lambda: iter(rows), k=3, l=1)
+    released = list(plan.release().rows(rows))
+    assert len(released) == 6 and all(row["answers"]["audit"] == times for row in released)
+    assert "audit" not in plan.report["not_released"]
+
+
+def signed_in(central, role: str) -> Browser:
+    person = Browser(central.url, "en")
+    person.get("/signin")
+    response = person.post("/signin", {"name": f"{role}1", "password": PASSWORD})
+    assert response.status_code == 200, response.text[:300]
+    return person
+
+
+def export(central, fmt: str, out: Path) -> None:
+    result = CliRunner().invoke(
+        server_cli,
+        ["export", "--form", FORM_ID, "--format", fmt, "--output", str(out)]
+        + ["--raw-records", "--reason", "audit test"]
+        + ["--data-dir", central.app.config["DATA_DIR"]],
+        catch_exceptions=False,
+    )
+    assert result.exit_code == 0, result.output
 
 
 class Page:
