@@ -24,12 +24,14 @@ import pytest
 from click.testing import CliRunner
 from pyxform.xls2xform import convert as pyxform_convert
 
+from browsing import answer_visible_questions, review_and_finalize, sign_in
 from collector import clock
 from collector.anonymizer import anonymize, weaker_fields
 from collector.db import open_database
 from collector.passwords import hash_secret
 from collector.sync_client import SyncClient, enroll
 from collector.xlsform import read_xlsform, to_xlsform
+from faultproxy import FaultProxy
 from support import ENUMERATOR, PIN, TEST_PSEUDONYM_KEY, Browser, import_forms, query
 from sync_server import disclosure
 from sync_server.cli import cli as server_cli
@@ -278,6 +280,55 @@ def test_the_phone_page_counts_from_served_to_delivered_straight(tmp_path, hub, 
         assert sent.status_code == 200 and sent.json()["revision"] == 1, sent.text[:500]
     rows = {row["uuid"]: row["paradata"] for row in query(db_path, "SELECT * FROM revisions")}
     assert json.loads(rows[straight]) == {"total": 420} and rows[later] is None, rows
+
+
+def test_a_phone_with_javascript_sends_the_mark_only_with_the_record_it_served(
+    tmp_path, hub, chromium
+):
+    """In a real browser: a record sent from the page in reach has its total; one kept in
+    the phone's outbox has none, nor has the next one filled on the same page."""
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    def fill():
+        WebDriverWait(chromium, 20).until(lambda d: d.find_elements("css selector", "#step-0"))
+        for _ in range(4):
+            answer_visible_questions(chromium, {"size": "4", "source": "well"})
+            review = chromium.find_element("css selector", "button.step-review")
+            if review.is_displayed():
+                review_and_finalize(chromium)
+                return
+            chromium.find_element("css selector", "button.step-next").click()
+        raise AssertionError("the form never reached its last section")
+
+    db_path = Path(hub.app.config["DATABASE"])
+    import_forms(db_path, timed_form(tmp_path).data)
+    upstream = ("127.0.0.1", int(hub.url.rsplit(":", 1)[1]))
+    link = FaultProxy(upstream=upstream).start()
+    try:
+        sign_in(chromium, type("Hub", (), {"url": link.url}))
+        chromium.get(f"{link.url}/forms/{FORM_ID}/phone?lang=en")
+        fill()
+        WebDriverWait(chromium, 20).until(lambda d: "/phone" not in d.current_url)
+        chromium.get(f"{link.url}/forms/{FORM_ID}/phone?lang=en")
+        WebDriverWait(chromium, 20).until(lambda d: d.find_elements("css selector", "#step-0"))
+        port = link.port
+        link.stop()
+        fill()  # the hub is away: kept in the phone's outbox
+        WebDriverWait(chromium, 20).until(
+            lambda d: "waiting for the hub: 1" in d.find_element("css selector", "#outbox").text
+        )
+        link = FaultProxy(upstream=upstream, port=port).start()
+        fill()  # in reach again, on the same page: sent straight away
+        WebDriverWait(chromium, 20).until(lambda d: "/phone" not in d.current_url)
+        chromium.get(f"{link.url}/forms/{FORM_ID}/phone?lang=en")  # its outbox is sent
+        WebDriverWait(chromium, 40).until(
+            lambda d: query(db_path, "SELECT count(*) AS n FROM revisions")[0]["n"] == 3
+        )
+    finally:
+        link.stop()
+    rows = query(db_path, "SELECT paradata FROM revisions ORDER BY finalized_at, rowid")
+    times = [json.loads(row["paradata"]) if row["paradata"] else None for row in rows]
+    assert set(times[0]) == {"total"} and times[1:] == [None, None], times
 
 
 # -- The central server -----------------------------------------------------------------
