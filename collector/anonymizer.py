@@ -15,6 +15,7 @@ import math
 import re
 import unicodedata
 from datetime import UTC, datetime
+from typing import Any
 
 import phonenumbers
 
@@ -60,11 +61,13 @@ _COARSER = {
     ("generalize:month", "generalize:year"),
     ("generalize:day", "generalize:month"),
     ("generalize:day", "generalize:year"),
+    ("generalize:section", "generalize:total"),
 }
 # Record metadata an XLSForm asks for (forms.METADATA_TYPES): the rules each may leave
 # under, the default first. A time leaves as its day at the finest (a time of day and a
 # small place can point at one household); the device as the id the central server gave
-# this hub at enrollment, never a hardware id; the enumerator as a keyed pseudonym.
+# this hub at enrollment, never a hardware id; the enumerator as a keyed pseudonym; an
+# audit as whole seconds per section and in all, never a time of day nor the order of pages.
 DAY_RULES = ("generalize:day", "generalize:month", "generalize:year", "drop")
 METADATA_RULES = {
     "start": DAY_RULES,
@@ -72,6 +75,7 @@ METADATA_RULES = {
     "today": DAY_RULES,
     "deviceid": ("pseudonymize", "drop"),
     "username": ("pseudonymize", "drop"),
+    "audit": ("generalize:section", "generalize:total", "drop"),
 }
 
 
@@ -332,16 +336,18 @@ def metadata_answers(record: dict, form, key: bytes, device_id: str | None = Non
 
     Derived from the record itself, never stored twice: `start` and `today` from when it
     was started (`started_at`), `end` from when this revision was finalized, `username`
-    from its enumerator, `deviceid` from the hub's enrollment (`device_id`)."""
+    from its enumerator, `deviceid` from the hub's enrollment (`device_id`), `audit` from
+    the seconds each section was open (`paradata`, collector.paradata)."""
     enumerator = record.get("enumerator")
-    sources = {
+    sources: dict[str, Any] = {
         "start": record.get("started_at") or record.get("finalized_at"),
         "today": record.get("started_at") or record.get("finalized_at"),
         "end": record.get("finalized_at"),
         "deviceid": device_id,
         "username": enumerator,
+        "audit": record.get("paradata"),
     }
-    synced = {}
+    synced: dict[str, Any] = {}
     for item in form.data.get("metadata", []):
         value = sources.get(item["type"])
         rule = metadata_rule(item, form)
@@ -352,9 +358,31 @@ def metadata_answers(record: dict, form, key: bytes, device_id: str | None = Non
             synced[item["name"]] = pseudonym("enumerator", value, key)
         elif item["type"] == "deviceid":
             synced[item["name"]] = str(value)  # already a pseudonym: the server's own id
+        elif item["type"] == "audit":
+            synced[item["name"]] = durations(value, form, rule)
         else:
             synced[item["name"]] = _day_rule(rule)(_day(value))
     return synced
+
+
+def durations(paradata: dict | None, form, rule: str) -> dict:
+    """An audit as it leaves: whole seconds in all and, under generalize:section, per section
+    of the form, in the form's order. Durations only: no time of day, no order of pages."""
+    paradata = paradata or {}
+    sent: dict = {"total": _seconds(paradata.get("total"))}
+    given = paradata.get("sections") or {}
+    sections = {
+        section["name"]: _seconds(given[section["name"]])
+        for section in form.sections
+        if section["name"] in given
+    }
+    if rule == "generalize:section" and sections:
+        sent["sections"] = sections
+    return sent
+
+
+def _seconds(value) -> int:
+    return max(0, int(value)) if isinstance(value, (int, float)) else 0
 
 
 def _day_rule(rule: str):

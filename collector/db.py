@@ -503,3 +503,12 @@ def m010_prepared_payloads(db: sqlite_utils.Database):
     # that a new key, setting, enrolment or version makes it again. Cleared once sent.
     db.execute("ALTER TABLE outbox ADD COLUMN payload TEXT")
     db.execute("ALTER TABLE outbox ADD COLUMN payload_basis TEXT")
+
+
+@migrations()
+def m011_paradata(db: sqlite_utils.Database):
+    # How long a record of a form with an XLSForm `audit` was open, in whole seconds, in all
+    # and per section (collector.paradata): durations only, never a time of day. The
+    # revision keeps what its record had when finalized, as it keeps the answers.
+    db.execute("ALTER TABLE records ADD COLUMN paradata TEXT")
+    db.execute("ALTER TABLE revisions ADD COLUMN paradata TEXT")

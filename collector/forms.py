@@ -79,9 +79,9 @@ MEDIA_APPEARANCES = {
 DEFAULT_MAX_PIXELS = 1024
 MAX_PIXELS_RANGE = (64, 8192)
 # Record metadata an XLSForm asks for (`start`, `deviceid`...): the hub records it with every
-# record (when it was started and finalized, on which hub, by whom) and the form keeps the
-# names, so an exported XLSForm has them back.
-METADATA_TYPES = ("start", "end", "today", "deviceid", "username")
+# record (when it was started and finalized, on which hub, by whom, and for `audit` how long
+# each section was open) and the form keeps the names, so an exported XLSForm has them back.
+METADATA_TYPES = ("start", "end", "today", "deviceid", "username", "audit")
 # Types whose answer the person types or picks; a note holds no value, a calculate is computed.
 INPUT_TYPES = tuple(t for t in QUESTION_TYPES if t not in ("note", "calculate"))
 
@@ -743,6 +743,14 @@ def _reference_errors(data: dict) -> list[str]:
         f"The question name '{item['name']}' is used twice."
         for item in data.get("metadata", [])
         if item["name"] in seen
+    ]
+    # An audit's seconds per section are exported as `<audit>_<section>` columns.
+    errors += [
+        f"The question name '{audit}_{section['name']}' is the column of the seconds spent "
+        f"in section '{section['name']}' ({audit}): rename the question."
+        for audit in (m["name"] for m in data.get("metadata", []) if m["type"] == "audit")
+        for section in data["sections"]
+        if f"{audit}_{section['name']}" in seen
     ]
     errors += [
         f"The question name '{name}' is how the answer of '{repeated}' in instance "

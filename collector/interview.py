@@ -23,7 +23,7 @@ from flask import (
 )
 from flask_babel import format_date, format_datetime, format_decimal, format_time, gettext
 
-from . import expressions, help_contacts, repeats, validation
+from . import expressions, help_contacts, paradata, repeats, validation
 from .attachments import (
     MEDIA_TYPES as ACCEPTED_TYPES,
     NAME,
@@ -143,7 +143,13 @@ def submit_whole(form_id: str):
         return _whole_needs_attention(form, record_uuid, result, stored)
     try:
         revision = finalize_whole(
-            get_db(), record_uuid, form, posted_locale(), g.user["id"], result.answers
+            get_db(),
+            record_uuid,
+            form,
+            posted_locale(),
+            g.user["id"],
+            result.answers,
+            _whole_time(form),
         )
     except RecordError as error:
         abort(409 if error.code != "locked" else 403)
@@ -151,6 +157,23 @@ def submit_whole(form_id: str):
         return _delivered(form, record_uuid, revision)
     flash(_finalized_message(revision))
     return redirect(_after_finalize(form, record_uuid))
+
+
+def _whole_time(form):
+    """The seconds from the phone page served to this record's delivery, when it is sent
+    from the page straight away (a record from the phone's outbox waited: no time)."""
+    if not paradata.recorded(form) or request.form.get("_now") != "1":
+        return None
+    seconds = paradata.seconds_since(request.form.get("_served"), form.form_id)
+    return None if seconds is None else (None, seconds)
+
+
+def _page_time(form, record_uuid: str, index: int):
+    """The seconds this section page was open, from when it was first shown."""
+    if not paradata.recorded(form):
+        return None
+    seconds = paradata.seconds_since(request.form.get("_opened"), record_uuid, index)
+    return None if seconds is None else (form.sections[index]["name"], seconds)
 
 
 def _changes_instances(action: str) -> bool:
@@ -346,10 +369,12 @@ def page(record_uuid: str, page: int):
         return render_page(form, record_uuid, page, answers, _kept_raw(result, action))
     if result.errors:
         return render_page(form, record_uuid, page, result.answers, result), 422
-    _save(record_uuid, form, result.answers)
     if result.unseen and action == "next":
+        _save(record_uuid, form, result.answers)
         notice = gettext("Your answers open more questions on this page. Please answer them.")
         return render_page(form, record_uuid, page, result.answers, notice=notice)
+    # The page is left: the time it was open counts for its section.
+    _save(record_uuid, form, result.answers, _page_time(form, record_uuid, page))
     return _after_page(form, record_uuid, page, action, result.answers)
 
 
@@ -485,8 +510,17 @@ def render_page(form, record_uuid, index, answers, result=None, notice=None):
         },
         is_last=counted[-1] == index,
         media_accept=MEDIA_ACCEPT,
+        opened=_opened_mark(form, record_uuid, index),
         **view,
     )
+
+
+def _opened_mark(form, record_uuid: str, index: int) -> str | None:
+    """The page's mark of when it was shown (kept when the same page comes back)."""
+    if not paradata.recorded(form):
+        return None
+    posted = request.form.get("_opened") if request.method == "POST" else None
+    return paradata.kept_mark(posted, record_uuid, index)
 
 
 def counted_sections(form, answers: dict, index: int) -> list[int]:
@@ -532,13 +566,22 @@ def render_whole(form, record_uuid, answers, result=None, notice=None):
         errors=result.errors if result else {},
         notice=notice,
         media_accept=MEDIA_ACCEPT,
+        served=_served_mark(form),
         **validation.whole_form_view(form, answers, result.raw if result else None),
     )
 
 
-def _save(record_uuid, form, answers):
+def _served_mark(form) -> str | None:
+    """The phone page's mark of when the hub served it (kept when it comes back)."""
+    if not paradata.recorded(form):
+        return None
+    posted = request.form.get("_served") if request.method == "POST" else None
+    return paradata.kept_mark(posted, form.form_id)
+
+
+def _save(record_uuid, form, answers, spent=None):
     try:
-        save_answers(get_db(), record_uuid, form, posted_locale(), g.user["id"], answers)
+        save_answers(get_db(), record_uuid, form, posted_locale(), g.user["id"], answers, spent)
     except RecordError as error:
         abort(403 if error.code == "locked" else 409)
 

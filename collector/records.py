@@ -6,7 +6,7 @@ import json
 import secrets
 import uuid as uuid_module
 
-from . import entities
+from . import entities, paradata
 from .clock import now_iso
 from .db import write_together, write_transaction
 from .protection import open_json, open_text, seal_json
@@ -41,22 +41,37 @@ def get_record(db, record_uuid: str) -> dict | None:
         return None
     record = rows[0]
     record["answers"] = open_json(db, record["answers"], "records", "answers", record["uuid"])
+    record["paradata"] = paradata.loads(record.get("paradata"))
     return record
 
 
-def save_answers(db, record_uuid, form, locale, enumerator_id, answers: dict) -> dict:
+# Seconds a page was open, and its section (None for the phone's whole-form page), added
+# to a record's paradata when its form has an audit (collector.paradata).
+Spent = tuple[str | None, int] | None
+
+
+def save_answers(
+    db, record_uuid, form, locale, enumerator_id, answers: dict, spent: Spent = None
+) -> dict:
     """Create or update a record's working copy; an edit of a finalized record is a draft again."""
     now = now_iso()
     with write_transaction(db):
         record = get_record(db, record_uuid)
         if record is None:
-            _insert_draft(db, record_uuid, form, locale, enumerator_id, answers, now)
+            times = _added(None, spent)
+            _insert(db, record_uuid, form, locale, enumerator_id, answers, now, times, False)
         else:
             _check_editable(record, form)
             db.execute(
-                "UPDATE records SET answers = ?, status = 'draft', locale = ?, updated_at = ?"
-                " WHERE uuid = ?",
-                [_dump(db, answers, record_uuid), locale, now, record_uuid],
+                "UPDATE records SET answers = ?, status = 'draft', locale = ?, updated_at = ?,"
+                " paradata = ? WHERE uuid = ?",
+                [
+                    _dump(db, answers, record_uuid),
+                    locale,
+                    now,
+                    paradata.dumps(_added(record["paradata"], spent)),
+                    record_uuid,
+                ],
             )
     saved = get_record(db, record_uuid)
     assert saved is not None  # written just above; records are never deleted meanwhile
@@ -80,10 +95,11 @@ def finalize(db, record_uuid: str, form, answers: dict) -> int:
 
 
 def finalize_whole(
-    db, record_uuid: str, form, locale: str, enumerator_id: int, answers: dict
+    db, record_uuid: str, form, locale: str, enumerator_id: int, answers: dict, spent: Spent = None
 ) -> int:
     """A whole record filled on a phone: create it (or update it) and finalize it in one
-    transaction, so a crash leaves nothing half-done; return the revision.
+    transaction, so a crash leaves nothing half-done; return the revision (`spent`: the
+    seconds since the page was served, added to the paradata of a new revision).
 
     A repeated delivery of the same UUID with the same answers (an answer lost on the
     way back to the phone) changes nothing. Another enumerator's UUID is a conflict.
@@ -93,42 +109,49 @@ def finalize_whole(
     def work(db) -> int:
         record = get_record(db, record_uuid)
         if record is None:
-            return _insert_finalized(db, record_uuid, form, locale, enumerator_id, answers, now)
+            times = _added(None, spent)
+            return _insert_finalized(
+                db, record_uuid, form, locale, enumerator_id, answers, now, times
+            )
         if record["enumerator_id"] != enumerator_id:
             raise RecordError("conflict")
         elif record["status"] in ("finalized", "synced") and record["answers"] == answers:
             return record["revision"]
         _check_editable(record, form)
+        record["paradata"] = _added(record["paradata"], spent)
         return _finalize_revision(db, record, form, answers, now)
 
     # Phones finalizing at once share one commit; each is answered after it (db.write_together).
     return write_together(db, work)
 
 
-def _insert_draft(db, record_uuid, form, locale, enumerator_id, answers, now) -> None:
-    _insert(db, record_uuid, form, locale, enumerator_id, answers, now, finalized=False)
+def _added(times: dict | None, spent: Spent) -> dict | None:
+    """The paradata with the seconds `spent` added (unchanged without them)."""
+    return times if spent is None else paradata.added(times, spent[1], spent[0])
 
 
-def _insert_finalized(db, record_uuid, form, locale, enumerator_id, answers, now) -> int:
+def _insert_finalized(db, record_uuid, form, locale, enumerator_id, answers, now, times) -> int:
     """A new record finalized at once: the rows a draft finalized at once would leave
     (revision 1), written without the draft in between."""
-    _insert(db, record_uuid, form, locale, enumerator_id, answers, now, finalized=True)
+    _insert(db, record_uuid, form, locale, enumerator_id, answers, now, times, True)
     record = {
         "uuid": record_uuid,
         "locale": locale,
         "enumerator_id": enumerator_id,
         "started_at": now,
+        "paradata": times,
     }
     _write_revision(db, record, form, answers, 1, now)
     return 1
 
 
-def _insert(db, record_uuid, form, locale, enumerator_id, answers, now, *, finalized) -> None:
-    """A new record's row: a draft (revision 0), or finalized as revision 1."""
+def _insert(db, record_uuid, form, locale, enumerator_id, answers, now, times, finalized):
+    """A new record's row: a draft (revision 0), or finalized as revision 1; `times`: its
+    paradata."""
     db.execute(
         "INSERT INTO records (uuid, form_id, form_version, locale, enumerator_id, status,"
-        " revision, answers, started_at, updated_at, finalized_at)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        " revision, answers, started_at, updated_at, finalized_at, paradata)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [
             record_uuid,
             form.form_id,
@@ -141,6 +164,7 @@ def _insert(db, record_uuid, form, locale, enumerator_id, answers, now, *, final
             now,
             now,
             now if finalized else None,
+            paradata.dumps(times),
         ],
     )
 
@@ -150,8 +174,16 @@ def _finalize_revision(db, record, form, answers, now) -> int:
     _write_revision(db, record, form, answers, revision, now)
     db.execute(
         "UPDATE records SET answers = ?, status = 'finalized', revision = ?, form_version = ?,"
-        " updated_at = ?, finalized_at = ? WHERE uuid = ?",
-        [_dump(db, answers, record["uuid"]), revision, form.version, now, now, record["uuid"]],
+        " updated_at = ?, finalized_at = ?, paradata = ? WHERE uuid = ?",
+        [
+            _dump(db, answers, record["uuid"]),
+            revision,
+            form.version,
+            now,
+            now,
+            paradata.dumps(record.get("paradata")),
+            record["uuid"],
+        ],
     )
     return revision
 
@@ -193,7 +225,7 @@ def submit_anonymous(db, record_uuid: str, form, locale: str, answers: dict) -> 
 def _write_revision(db, record, form, answers, revision, now):
     db.execute(
         "INSERT INTO revisions (uuid, revision, form_id, form_version, locale, enumerator_id,"
-        " answers, started_at, finalized_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        " answers, started_at, finalized_at, paradata) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [
             record["uuid"],
             revision,
@@ -204,6 +236,7 @@ def _write_revision(db, record, form, answers, revision, now):
             _dump(db, answers, record["uuid"], revision),
             record["started_at"],
             now,
+            paradata.dumps(record.get("paradata")),
         ],
     )
     db.execute(

@@ -19,7 +19,7 @@ import requests
 from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
-from . import attachments, device_keys, help_contacts, keyfile, prompts, protocol
+from . import attachments, device_keys, help_contacts, keyfile, paradata, prompts, protocol
 from .anonymizer import AnonymizerError, anonymize
 from .clock import now_iso
 from .datadir import read_secret, write_secret
@@ -57,7 +57,8 @@ _BUILTINS = builtin_forms()
 # A queued revision with what the anonymizer needs: its answers and its enumerator's name.
 REVISION_SQL = (
     "SELECT o.uuid, o.revision, v.form_id, v.form_version, v.locale, v.answers, v.finalized_at,"
-    " v.started_at, o.redactions, o.payload, o.payload_basis, u.name AS enumerator FROM outbox o"
+    " v.started_at, v.paradata, o.redactions, o.payload, o.payload_basis,"
+    " u.name AS enumerator FROM outbox o"
     " JOIN revisions v ON v.uuid = o.uuid AND v.revision = o.revision"
     " LEFT JOIN users u ON u.id = v.enumerator_id"
 )
@@ -726,7 +727,9 @@ class SyncClient:
             raise AnonymizerError(
                 f"The form {row['form_id']} version {row['form_version']} is no longer on this hub."
             )
-        record = dict(row, answers=revision_answers(self.db, row))
+        record = dict(
+            row, answers=revision_answers(self.db, row), paradata=paradata.loads(row["paradata"])
+        )
         # The words the operator removed on the review page (collector.review).
         extra = revision_redactions(self.db, row)
         return anonymize(

@@ -638,8 +638,13 @@ UNSUPPORTED_TYPES = {
     "range-decimal": "unsupported_type/range_decimal",
 }
 EXTERNAL_TYPES = {"xml-external", "csv-external"}
-# Metadata ODK records by itself; the five the collector records are kept (forms.py).
-IGNORED_METADATA = {"subscriberid", "simserial", "phonenumber", "email", "audit"}
+# Metadata ODK records by itself; the six the collector records are kept (forms.py).
+IGNORED_METADATA = {"subscriberid", "simserial", "phonenumber", "email"}
+# ODK's audit parameters: location tracking is refused (an enumerator is never followed in
+# the background); the log of changed answers and of who filled the form is left out (old
+# answers may hold names). The collector records only how long each section was open.
+AUDIT_LOCATION = ("location-priority", "location-min-interval", "location-max-age")
+AUDIT_CHANGES = ("track-changes", "track-changes-reasons", "identify-user")
 GROUP_PATTERN = re.compile(
     r"^(begin|end)[ _](group|repeat|loop|looped group|lgroup)(?:\s+(?:over\s+)?(\S+))?$"
 )
@@ -1773,8 +1778,14 @@ class _Converter:
         return kept
 
     def metadata_row(self, row: _Row, kind: str, name: str | None, header: str) -> None:
-        """start, end, today, deviceid, username: kept on the form, recorded by the hub;
-        the privacy column may say how the value leaves (drop, or a coarser day)."""
+        """start, end, today, deviceid, username, audit: kept on the form, recorded by the
+        hub; the privacy column may say how the value leaves (drop, or a coarser day)."""
+        if kind == "audit":
+            self.audit_parameters(row)
+            if name not in (None, "audit"):  # ODK's tools take no other name
+                self.at(row, "bad_name/audit", header, name=name)
+                return
+            name = "audit"
         self.check_name(row, name, header)
         if name is not None and FIELD_RE.match(name):
             item = {"name": name, "type": TYPE_ALIASES.get(kind, kind)}
@@ -1789,6 +1800,23 @@ class _Converter:
                     item["privacy"] = privacy
             self.metadata.append(item)
             self.metadata_names.add(name)
+
+    def audit_parameters(self, row: _Row) -> None:
+        """None of ODK's audit parameters is kept: location tracking is refused, the log of
+        changes and of who filled the form is left out with a warning (set to false, they
+        ask for nothing and are passed over)."""
+        value, header = row.cell("parameters")
+        for part in re.split(r"[\s;,]+", value or ""):
+            key, _, given = part.partition("=")
+            key, given = key.strip().lower(), given.strip().lower()
+            if not part or (key in AUDIT_CHANGES and given in ("false", "no", "never")):
+                continue
+            if key in AUDIT_LOCATION:
+                self.at(row, "audit_location", header, part=part)
+            elif key in AUDIT_CHANGES:
+                self.at(row, "ignored_column/audit_changes", header, part=part)
+            else:
+                self.at(row, "ignored_column/audit_parameter", header, part=part)
 
     def question_spec(self, row: _Row, name: str | None, kind: str, options: dict) -> dict:
         """The question's definition, column by column."""

@@ -501,6 +501,39 @@ CATALOGUE: dict[str, tuple[str, Render]] = {
             **a,
         ),
     ),
+    "bad_name/audit": (
+        ERROR,
+        lambda a: gettext(
+            "An audit is always named 'audit' (ODK's tools take no other name): leave the name "
+            "blank or write audit, not '%(name)s'.",
+            **a,
+        ),
+    ),
+    "audit_location": (
+        ERROR,
+        lambda a: gettext(
+            "'%(part)s' would track the enumerator's location in the background during the "
+            "interview: the collector never does. Remove location-priority, "
+            "location-min-interval and location-max-age.",
+            **a,
+        ),
+    ),
+    "ignored_column/audit_changes": (
+        WARNING,
+        lambda a: gettext(
+            "'%(part)s' is ignored: the audit keeps no earlier answers and no name of who "
+            "filled the form (they may hold names), only how long each section took.",
+            **a,
+        ),
+    ),
+    "ignored_column/audit_parameter": (
+        WARNING,
+        lambda a: gettext(
+            "The audit parameter '%(part)s' is ignored: the collector records only how long "
+            "each section took.",
+            **a,
+        ),
+    ),
     "unsupported_type/background": (
         ERROR,
         lambda a: gettext("Background recording (%(type)s) is not supported.", **a),

@@ -620,7 +620,8 @@ def record(record_uuid: str):
         attachments=files,
         fields=correctable_fields(form, current, protected) if form else {},
         blocks=labels.answer_blocks(form, current, received, current_locale()),
-        metadata=exports.metadata_rows(form, current),  # start, deviceid... as received
+        # start, deviceid... as received; an audit's seconds in all and per section
+        metadata=exports.metadata_rows(form, current, current_locale()),
         raw=is_admin(),
         audit=audit,
         reviews=REVIEWS,

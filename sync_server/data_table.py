@@ -184,8 +184,10 @@ def table_columns(shown: list, forms, locale: str, closed=frozenset()) -> list[T
 
 
 def _kind(column, question, form) -> str | None:
-    if column.part is not None:
-        return None  # a latitude or longitude read from a point's text: not in SQL
+    if column.part is not None or column.key is not None:
+        # A latitude or longitude read from a point's text, an audit's seconds read from
+        # its durations: not in SQL.
+        return None
     if column.kind == "code":
         return "choice"
     if column.kind == "multiple":

@@ -38,6 +38,8 @@ XLSForm's `deviceid` and `username`), dates of the record's metadata (an XLSForm
 `end` and `today` too) are released to the month at most, and a repeat's questions marked key
 or sensitive are left empty in its table (a repeat's count is a key variable, and a record
 whose count is suppressed has no rows in the repeat's table, so the table cannot tell it).
+An XLSForm's `audit` (whole seconds in all and per section, no time of day) is released as
+received: durations are no key variable.
 """
 
 from __future__ import annotations

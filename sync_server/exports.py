@@ -9,7 +9,10 @@ grid cell also gets `<name>_latitude` and `<name>_longitude` number columns. Que
 whose privacy rule is "drop" never reach the server and are not columns; notes hold no
 value and are not columns either. After the answers come the record metadata an XLSForm
 asked for (`start`, `end`, `today`, `deviceid`, `username`, under the form's names), as the
-hub sent them: days (typed as dates), the hub's device code, the enumerator's pseudonym.
+hub sent them: days (typed as dates), the hub's device code, the enumerator's pseudonym. An
+`audit` is a whole number of seconds, the interview's duration, under its name (`audit`),
+then one column per section of the form, `<name>_<section>` (`audit_household`), unless its
+rule sends the total alone.
 
 Repeats (a section asked once per household member, say) are stored as a list of
 instances under the repeat's name. The main table has no column for a repeat's
@@ -174,6 +177,8 @@ class Column:
     choices: tuple = field(default=(), compare=False)  # ((name, label map), ...), code order
     # A location's latitude (0) or longitude (1), read from its "lat lon ..." answer.
     part: int | None = None
+    # An audit's seconds: "" for the total, else the section's name (see _seconds).
+    key: str | None = None
 
     def value(self, row: dict, answers: dict):
         """The cell as stored: lists space-separated, 0/1 for a dummy, None if missing."""
@@ -185,6 +190,8 @@ class Column:
         if self.part is not None:
             point = parse_point(answer) if isinstance(answer, str) else None
             return point[self.part] if point else None
+        if self.key is not None:
+            return _seconds(answer, self.key)
         if self.kind == "dummy":
             if answer is None:
                 return None
@@ -250,6 +257,8 @@ def metadata_texts() -> dict[str, str]:
         "today": N_("Date of the interview"),
         "deviceid": N_("Hub (its device code on this server)"),
         "username": N_("Enumerator (pseudonym)"),
+        "audit": N_("Interview duration (seconds)"),
+        "section": N_("Time in this section (seconds)"),
     }
 
 
@@ -260,35 +269,91 @@ def metadata_labels() -> dict[str, dict]:
     return {kind: catalog_texts(text, list(LOCALES)) for kind, text in metadata_texts().items()}
 
 
-def metadata_rows(form: FormDefinition | None, answers: dict) -> list[tuple[str, str, object]]:
+def metadata_rows(
+    form: FormDefinition | None, answers: dict, locale: str = "en"
+) -> list[tuple[str, str, object]]:
     """(name, English label, value) of each metadata value the record holds: what the
-    record page lists (it translates the label)."""
+    record page lists (it translates the label). An audit gives its total, then a row per
+    section, labelled by the section in `locale`."""
     texts = metadata_texts()
     items = form.data.get("metadata", []) if form is not None else []
-    return [
-        (item["name"], texts[item["type"]], answers[item["name"]])
-        for item in items
-        if answers.get(item["name"]) not in (None, "")
-    ]
+    rows = []
+    for item in items:
+        name, value = item["name"], answers.get(item["name"])
+        if value in (None, ""):
+            continue
+        if item["type"] != "audit" or form is None:
+            rows.append((name, texts[item["type"]], value))
+            continue
+        rows.append((name, texts["audit"], _seconds(value, "")))
+        for section in form.sections:
+            seconds = _seconds(value, section["name"])
+            if seconds is not None:
+                label = f"{form.text(section['label'], locale)}: {texts['section']}"
+                rows.append((f"{name}_{section['name']}", label, seconds))
+    return rows
 
 
 def metadata_columns(forms: list[FormDefinition]) -> list[Column]:
-    """A text column per metadata name of any version, after the answers (newest version's
-    order first); one whose rule is drop never reaches the server and is no column."""
+    """A column per metadata name of any version, after the answers (newest version's
+    order first); one whose rule is drop never reaches the server and is no column. An
+    audit's seconds are numbers: the total, then each section's unless only the total
+    leaves."""
     labels = metadata_labels()
     names: dict[str, str] = {}
+    per_section: set[str] = set()
     for form in reversed(forms):
         for item in form.data.get("metadata", []):
-            if item["name"] not in names and metadata_rule(item, form) != "drop":
+            rule = metadata_rule(item, form)
+            if item["name"] not in names and rule != "drop":
                 names[item["name"]] = item["type"]
-    return [Column(name, name, "text", labels[kind]) for name, kind in names.items()]
+            if rule == "generalize:section":
+                per_section.add(item["name"])
+    columns = []
+    for name, kind in names.items():
+        if kind != "audit":
+            columns.append(Column(name, name, "text", labels[kind]))
+            continue
+        columns.append(Column(name, name, "number", labels[kind], key=""))
+        if name in per_section:
+            columns += _section_columns(name, forms, labels["section"])
+    return columns
+
+
+def _section_columns(name: str, forms: list[FormDefinition], words: dict) -> list[Column]:
+    """An audit's seconds per section, `<name>_<section>`, over every version (the newest
+    version's order first), labelled 'Household: Time in this section (seconds)'."""
+    sections: dict[str, dict] = {}
+    for form in reversed(forms):
+        for section in form.sections:
+            sections.setdefault(section["name"], section.get("label") or {"en": section["name"]})
+    return [
+        Column(
+            f"{name}_{section}",
+            name,
+            "number",
+            {code: f"{_label_text(label, code)}: {text}" for code, text in words.items()},
+            key=section,
+        )
+        for section, label in sections.items()
+    ]
+
+
+def _seconds(answer, key: str):
+    """An audit's seconds as the server stored it: the total (key ""), or a section's."""
+    if not isinstance(answer, dict):
+        return None
+    value = answer.get("total") if key == "" else (answer.get("sections") or {}).get(key)
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
 def metadata_kind(column: Column, forms) -> str | None:
-    """The kind of a metadata column: a date when it leaves as a day, else text; None
-    for a column that is no metadata's."""
+    """The kind of a metadata column: a date when it leaves as a day, a whole number for
+    an audit's seconds, else text; None for a column that is no metadata's."""
     for form in reversed(forms):
         item = form.metadata.get(column.source)
+        if item is not None and item["type"] == "audit":
+            return "int"
         if item is not None:
             return "date" if metadata_rule(item, form) == "generalize:day" else "text"
     return None
@@ -603,6 +668,7 @@ def _cells(rows: Iterable[dict], columns: list[Column]):
     lists = [i for i, c in enumerate(answer_columns) if c.kind == "multiple"]
     counts = [i for i, c in enumerate(answer_columns) if c.kind == "count"]
     coordinates = [(i, c.part) for i, c in enumerate(answer_columns) if c.part is not None]
+    seconds = [(i, c.key) for i, c in enumerate(answer_columns) if c.key is not None]
     groups: dict[str, list] = {}  # each select_multiple's 0/1 columns: (position, choice)
     for i, c in enumerate(answer_columns):
         if c.kind == "dummy":
@@ -621,6 +687,8 @@ def _cells(rows: Iterable[dict], columns: list[Column]):
         for i, part in coordinates:
             point = parse_point(values[i]) if isinstance(values[i], str) else None
             values[i] = point[part] if point else None
+        for i, key in seconds:
+            values[i] = _seconds(values[i], key)
         for source, positions in dummies:
             answer = get(source)
             if answer is None:

@@ -18,6 +18,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from collector import form_catalogue, protocol, security_log
+from collector.anonymizer import metadata_rule
 from collector.clock import utcnow
 from collector.forms import MAX_INSTANCES, FormDefinition
 from collector.protocol import (
@@ -267,11 +268,39 @@ def check_record(
             problem = _check_instances(form, name, answers[name])
             if problem:
                 return problem
+    for item in form.data.get("metadata", []):
+        if item["type"] == "audit" and item["name"] in answers:
+            if not _durations(form, item, answers[item["name"]]):
+                # Defence in depth: never a time of day, a log, or more than its rule sends.
+                return (
+                    "invalid_audit",
+                    f"{item['name']} must be whole seconds: a total and, by its rule, "
+                    "the seconds of sections of this form.",
+                )
     leaked = _leaked(form, answers)
     if leaked:
         # Defence in depth: the collector never sends these; refuse if one ever does.
         return "identifying_field", f"Identifying fields must not be sent: {', '.join(leaked)}."
     return None
+
+
+def _durations(form: FormDefinition, item: dict, value) -> bool:
+    """Whether an audit's value is what the collector sends: {"total": seconds} and, under
+    generalize:section, {"sections": {section: seconds}}, whole seconds of at most a year."""
+
+    def seconds(number) -> bool:
+        return type(number) is int and 0 <= number <= 366 * 24 * 3600
+
+    if not isinstance(value, dict) or not seconds(value.get("total")):
+        return False
+    sections = value.get("sections", {})
+    names = {section["name"] for section in form.sections}
+    return (
+        set(value) <= {"total", "sections"}
+        and isinstance(sections, dict)
+        and (not sections or metadata_rule(item, form) == "generalize:section")
+        and all(name in names and seconds(n) for name, n in sections.items())
+    )
 
 
 def _check_instances(

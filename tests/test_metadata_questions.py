@@ -61,7 +61,6 @@ SURVEY = [
     ["today", "today", None, None],
     ["deviceid", "deviceid", None, None],
     ["username", "username", None, None],
-    ["audit", "audit", None, None],
     ["text", "place", "Place", None],
 ]
 SETTINGS = [["form_id", "version"], [FORM_ID, "1"]]
@@ -126,8 +125,6 @@ def test_metadata_rows_import_with_their_rules_and_go_back_out(tmp_path):
         {"name": "ended", "type": "end", "privacy": "generalize:month"},
     ]
     assert imported.definition["metadata"] == expected
-    # ODK's audit log (every tap, with times) is not recorded: the author is told so.
-    assert any("'audit' is ignored" in str(w) for w in imported.warnings)
     out = tmp_path / "back.xlsx"
     to_xlsform(imported.form, out)
     again = read_xlsform(out)

@@ -594,7 +594,7 @@ def test_metadata_names_are_not_answers_to_refer_to(tmp_path):
             ["start", "began", None, None],
             ["start", "began", None, None],
             ["text", "a", "A", "${began} != ''"],
-            ["audit", "audit", None, None],
+            ["email", "email", None, None],
         ],
     )
     result = read_xlsform(path)
@@ -625,7 +625,7 @@ def test_metadata_and_ungrouped_pages_in_a_json_definition():
     assert load_form(form).data["metadata"][1] == {"name": "device", "type": "deviceid"}
     for metadata, expected in (
         ([{"name": "a", "type": "start"}], "'a' is used twice"),
-        ([{"name": "b", "type": "audit"}], "Must be one of"),
+        ([{"name": "b", "type": "email"}], "Must be one of"),
     ):
         with pytest.raises(FormError, match=expected):
             load_form({**form, "metadata": metadata})

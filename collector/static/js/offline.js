@@ -192,6 +192,9 @@
         localStorage.removeItem(draftKey);
         form.reset();
         uuidField.value = newUuid();
+        // The next record on this page did not start when the hub served it.
+        var served = form.querySelector('input[name="_served"]');
+        if (served) { served.value = ''; }
         form.dispatchEvent(new Event('change'));
         refused = message || '';
         banner.scrollIntoView();
@@ -258,7 +261,7 @@
     });
     pairs.forEach(function (pair) {
       var name = pair[0], value = pair[1];
-      if (name === 'csrf_token' || name === '_shown' || name === '_enumerator' || name === '_locale') { return; }
+      if (name === 'csrf_token' || name === '_shown' || name === '_enumerator' || name === '_locale' || name === '_served') { return; }
       Array.prototype.forEach.call(form.querySelectorAll('[name="' + name + '"]'), function (input) {
         if (input.type === 'file') { return; } // a file cannot be put back by script
         if (input.type === 'radio' || input.type === 'checkbox') {
