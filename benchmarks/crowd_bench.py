@@ -278,6 +278,7 @@ def profile(pid: int, seconds: float, output: Path) -> subprocess.Popen:
             str(output),
             "--nonblocking",
             "--threads",
+            "--gil",  # only what holds the interpreter: one core's worth at most
         ],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
@@ -361,11 +362,16 @@ def measure(args, source: Path | None, label: str) -> dict:
                 if args.profile and source is None
                 else None
             )
-            cpu = cpu_seconds(hub.process.pid)
+            cpu, own = cpu_seconds(hub.process.pid), cpu_seconds(os.getpid())
             result = saturation(phones, args.saturation_seconds)
             print(describe("saturation", *result))
-            found["saturation_cpu"] = (cpu_seconds(hub.process.pid) - cpu) / max(1, len(result[0]))
-            print(f"   hub CPU {1000 * found['saturation_cpu']:.1f} ms per record")
+            count = max(1, len(result[0]))
+            found["saturation_cpu"] = (cpu_seconds(hub.process.pid) - cpu) / count
+            found["phones_cpu"] = (cpu_seconds(os.getpid()) - own) / count
+            print(
+                f"   hub CPU {1000 * found['saturation_cpu']:.1f} ms per record; the phones' "
+                f"{1000 * found['phones_cpu']:.1f} ms (this script, on the same CPUs)"
+            )
             found["saturation"] = percentiles(result[0]) if result[0] else None
             found["errors"] += sum(result[1].values())
             found["rate"] = rate = len(result[0]) / result[2]
