@@ -1191,6 +1191,22 @@ class FormDefinition:
         }
 
     @cached_property
+    def relevance_of(self) -> dict[str, tuple[str, ...]]:
+        """Each question's relevance expressions, by name: its section's (in a repeat
+        inside others, each repeat's it is in, outermost first), then its own."""
+        return {
+            name: tuple(
+                source
+                for source in (
+                    *(self.section(s).get("relevant") for s in q.lineage or (q.section,)),
+                    q.get("relevant"),
+                )
+                if source
+            )
+            for name, q in self.questions.items()
+        }
+
+    @cached_property
     def calculating_sections(self) -> frozenset[int]:
         """The sections whose page has a calculation (in a repeat inside it too)."""
         return frozenset(

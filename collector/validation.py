@@ -35,20 +35,11 @@ def is_relevant(form, question, answers: dict) -> bool:
     """Whether the question (in an instance: that instance's copy) is asked, given the
     answers so far: its section's and its own relevance."""
     ctx = None
-    for source in (*_section_relevance(form, question), question.get("relevant")):
-        if not source:
-            continue
+    for source in form.relevance_of[question.name]:
         ctx = ctx or repeats.context(form, answers, question)
         if not expressions.to_boolean(expressions.parse(source).evaluate(ctx)):
             return False
     return True
-
-
-def _section_relevance(form, question) -> list[str]:
-    """The relevance of the question's section, and in a repeat inside others, of each
-    repeat it is in."""
-    names = question.lineage or (question.section,)
-    return [source for name in names if (source := form.section(name).get("relevant"))]
 
 
 def section_is_relevant(form, index: int, answers: dict) -> bool:
@@ -207,9 +198,7 @@ class _Asked:
 
     def __call__(self, question) -> bool:
         return all(
-            self._holds(source, question)
-            for source in (*_section_relevance(self.form, question), question.get("relevant"))
-            if source
+            self._holds(source, question) for source in self.form.relevance_of[question.name]
         )
 
     def _holds(self, source: str, question) -> bool:
