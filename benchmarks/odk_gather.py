@@ -29,6 +29,10 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 ZONES = ("UTC", "America/Phoenix", "Pacific/Kiritimati")
 PEER_ZONE = "America/Phoenix"  # Enketo's karma configuration; Web Forms' expectations match it
+# Two zones 24 hours apart are never on the same date: an expectation a test computes from
+# the clock differs between them at any hour, while the three zones above share a date from
+# 07:00 to 10:00 UTC.
+PROBE_ZONES = ("Etc/GMT+12", "Etc/GMT-12")
 STRING = re.compile(r"'[^']*'|\"[^\"]*\"")
 NUMBER = re.compile(r"(?<![\w.-])(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
 DATE_WORDS = re.compile(r"date|time|now|today|[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}")
@@ -75,9 +79,10 @@ def special(value):
 
 def enketo_cases(package: Path) -> list[dict]:
     """Enketo's specs, recorded in each zone; an expectation the test computed from the clock
-    keeps each zone's value (by_zone), one fixed for the peer's zone runs only there."""
+    keeps each zone's value (by_zone), one fixed for the peer's zone runs only there. The
+    probe zones only tell which expectations come from the clock, whatever the hour."""
     runs = {}
-    for zone in ZONES:
+    for zone in ZONES + PROBE_ZONES:
         done = subprocess.run(
             ["node", str(HERE / "odk_enketo_cases.js"), str(package)],
             env=dict(os.environ, TZ=zone),
@@ -100,7 +105,8 @@ def enketo_cases(package: Path) -> list[dict]:
             "kind": base["kind"],
         }
         case.update({k: base[k] for k in ("factor",) if k in base})
-        pairs = {json.dumps([c["expr"], c["expected"]]) for c in seen.values()}
+        probed = [runs[zone][index] for zone in PROBE_ZONES]
+        pairs = {json.dumps([c["expr"], c["expected"]]) for c in [*seen.values(), *probed]}
         case["expr"], case["expected"] = seen[PEER_ZONE]["expr"], seen[PEER_ZONE]["expected"]
         if len(pairs) > 1:
             case["by_zone"] = {

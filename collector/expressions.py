@@ -920,6 +920,7 @@ FUNCTIONS: dict[str, Function] = {
             to_text(item) for item in _spread(values)
         ),
     ),
+    # if() of values; _Call computes only the branch chosen
     "if": Function(3, 3, lambda ctx, test, yes, no: yes if to_boolean(test) else no),
     "coalesce": Function(2, 2, _coalesce),
     "checklist": Function(2, None, _checklist),
@@ -1056,6 +1057,9 @@ class _Call:
     arguments: tuple
 
     def evaluate(self, ctx: Context) -> Any:
+        if self.name == "if":  # only the branch chosen is computed, as ODK's engines do
+            test, yes, no = self.arguments
+            return (yes if _truth(test, ctx) else no).evaluate(ctx)
         first = self.arguments[0] if self.arguments else None
         if self.name in TRUTH_ARGUMENT and isinstance(first, _Current):
             values = [True] + [argument.evaluate(ctx) for argument in self.arguments[1:]]
@@ -1082,6 +1086,25 @@ class _Call:
             if match and FIELD_NAME.fullmatch(match.group(1)):
                 names.add(match.group(1))
         return names
+
+
+@dataclass(frozen=True)
+class _Fault:
+    """A call import refuses (an unknown function, a wrong number of arguments): an error
+    only when it is computed, as ODK's engines evaluate lazily (`false() and median(1)` is
+    false). A wrong count's arguments are computed first, as a call's are."""
+
+    message: str
+    position: int
+    arguments: tuple
+
+    def evaluate(self, ctx: Context) -> Any:
+        for argument in self.arguments:
+            argument.evaluate(ctx)
+        raise ExpressionError(self.message, self.position)
+
+    def references(self) -> set[str]:
+        return set().union(*(argument.references() for argument in self.arguments))
 
 
 def _named_repeats(call: _Call) -> bool:
@@ -1222,13 +1245,20 @@ class _Parser:
         self.tokens = _tokenize(source)
         self.index = 0
         self.choice_columns = choice_columns
+        # In the order written: an unknown function before its arguments, a wrong count after.
+        self.faults: list[ExpressionError] = []
 
     def parse(self) -> Any:
-        if self.peek().kind == "end":
-            raise ExpressionError("empty expression", self.peek().start)
-        root = self.binary(0)
-        if self.peek().kind != "end":
-            raise self.unexpected()
+        try:
+            if self.peek().kind == "end":
+                raise ExpressionError("empty expression", self.peek().start)
+            root = self.binary(0)
+            if self.peek().kind != "end":
+                raise self.unexpected()
+        except ExpressionError:
+            if self.faults:  # a fault met before a syntax error is the one reported
+                raise self.faults[0] from None
+            raise
         return root
 
     def peek(self) -> _Token:
@@ -1313,22 +1343,29 @@ class _Parser:
         column = self.advance().value if self.peek().kind == "step" else None
         return _Instance(name, predicate, column)
 
-    def call(self) -> _Call:
+    def call(self) -> _Call | _Fault:
         name_token = self.advance()
         function = FUNCTIONS.get(name_token.value)
         if function is None:
-            raise ExpressionError(f"unknown function '{name_token.value}'", name_token.start)
+            unknown = self.fault(f"unknown function '{name_token.value}'", name_token, [])
+            self.advance()
+            self.arguments(name_token.value)  # read, and never computed
+            return unknown
         self.advance()  # '(': the tokenizer only calls a name a function when one follows
         arguments = self.arguments(name_token.value)
         count = len(arguments)
         if name_token.value == "indexed-repeat" and count not in (3, 5, 7):
-            raise ExpressionError(
-                f"indexed-repeat() takes 3, 5 or 7 arguments, got {count}", name_token.start
-            )
+            message = f"indexed-repeat() takes 3, 5 or 7 arguments, got {count}"
+            return self.fault(message, name_token, arguments)
         if count < function.minimum or (function.maximum is not None and count > function.maximum):
-            raise _arity_error(name_token, function, count)
+            return self.fault(_arity_message(name_token, function, count), name_token, arguments)
         _check_call(name_token, arguments)
         return _Call(name_token.value, tuple(arguments))
+
+    def fault(self, message: str, token: _Token, arguments: list) -> _Fault:
+        """A call import refuses: noted for Expression.check, an error when computed."""
+        self.faults.append(ExpressionError(message, token.start))
+        return _Fault(message, token.start, tuple(arguments))
 
     def arguments(self, name: str) -> list:
         arguments = []
@@ -1365,7 +1402,7 @@ def _check_call(token: _Token, arguments: list) -> None:
             _digest_names(literals[1], encoding, token.start)
 
 
-def _arity_error(token: _Token, function: Function, count: int) -> ExpressionError:
+def _arity_message(token: _Token, function: Function, count: int) -> str:
     if function.maximum is None:
         expected = f"at least {function.minimum}"
     elif function.minimum == function.maximum:
@@ -1373,18 +1410,28 @@ def _arity_error(token: _Token, function: Function, count: int) -> ExpressionErr
     else:
         expected = f"{function.minimum} or {function.maximum}"
     noun = "argument" if expected.endswith("1") else "arguments"
-    return ExpressionError(f"{token.value}() takes {expected} {noun}, got {count}", token.start)
+    return f"{token.value}() takes {expected} {noun}, got {count}"
 
 
 # --- public API ------------------------------------------------------------------------
 
 
 class Expression:
-    """A parsed expression: parse once per form, evaluate for every set of answers."""
+    """A parsed expression: parse once per form, evaluate for every set of answers. A call
+    of an unknown function or with a wrong number of arguments is an error only where it is
+    computed, as in ODK's engines; check() refuses it wherever it is, as import does."""
 
-    def __init__(self, source: str, root: Any):
+    def __init__(self, source: str, root: Any, faults: tuple[ExpressionError, ...] = ()):
         self.source = source
         self._root = root
+        self._faults = tuple((fault.message, fault.position) for fault in faults)
+
+    def check(self) -> Expression:
+        """Raises the first unknown function or wrong number of arguments, even in a part
+        that would never be computed (`false() and median(1)`); else the expression."""
+        if self._faults:
+            raise ExpressionError(*self._faults[0])
+        return self
 
     def references(self) -> set[str]:
         """Field names used as ${name} (and in jr:choice-name's '${name}' argument)."""
@@ -1426,10 +1473,13 @@ class Expression:
 
 @lru_cache(maxsize=4096)
 def parse(source: str) -> Expression:
-    """Parse `source`; raises ExpressionError. Cached: forms repeat the same expressions."""
+    """Parse `source`; raises ExpressionError for a syntax error (an unknown function or a
+    wrong number of arguments only when computed: see `check`). Cached: forms repeat the
+    same expressions."""
     if not isinstance(source, str):
         raise TypeError("an expression must be a string")
-    return Expression(source, _Parser(source).parse())
+    parser = _Parser(source)
+    return Expression(source, parser.parse(), tuple(parser.faults))
 
 
 @lru_cache(maxsize=1024)
@@ -1438,7 +1488,19 @@ def parse_choice_filter(source: str) -> Expression:
     (`region = ${region}` keeps the choices whose region column is the answer)."""
     if not isinstance(source, str):
         raise TypeError("an expression must be a string")
-    return Expression(source, _Parser(source, choice_columns=True).parse())
+    parser = _Parser(source, choice_columns=True)
+    return Expression(source, parser.parse(), tuple(parser.faults))
+
+
+def check(source: str) -> Expression:
+    """`parse`, refusing as import does an unknown function or a wrong number of arguments
+    even where it would never be computed (Expression.check)."""
+    return parse(source).check()
+
+
+def check_choice_filter(source: str) -> Expression:
+    """`parse_choice_filter`, refusing as `check` does."""
+    return parse_choice_filter(source).check()
 
 
 def evaluate(

@@ -200,7 +200,9 @@ def _check_location_rule(rule: str, name: str, rest: str) -> None:
         )
 
 
-def check_expression(source: str, parser=expressions.parse) -> None:
+def check_expression(source: str, parser=expressions.check) -> None:
+    """Refused at import: a syntax error, and an unknown function or a wrong number of
+    arguments even in a part that would never be computed."""
     try:
         parser(source)
     except expressions.ExpressionError as error:
@@ -208,7 +210,7 @@ def check_expression(source: str, parser=expressions.parse) -> None:
 
 
 def check_choice_filter(source: str) -> None:
-    check_expression(source, expressions.parse_choice_filter)
+    check_expression(source, expressions.check_choice_filter)
 
 
 class PromptText(TranslatedText):

@@ -836,7 +836,7 @@ class _Converter:
         source, row, header = self.settings["instance_name"]
         self.cell_expression(source, SETTINGS, row, header)
 
-    def cell_expression(self, source: str, sheet: str, row, header: str, parse=expressions.parse):
+    def cell_expression(self, source: str, sheet: str, row, header: str, parse=expressions.check):
         """An expression written in a cell, parsed, each question it names checked: the
         parsed expression, or None (its problem said)."""
         try:
@@ -2145,7 +2145,7 @@ class _Converter:
                     spec["randomize"] = True
             elif key == "seed" and sep and given:
                 try:
-                    expressions.parse(given)
+                    expressions.check(given)
                 except expressions.ExpressionError as error:
                     self.at(row, "bad_value/seed", header, value=given, detail=str(error))
                     continue
@@ -2222,7 +2222,7 @@ class _Converter:
             return  # the author's message belongs to this very check: keep it a constraint
         if rest is not None:
             try:
-                expressions.parse(rest)
+                expressions.check(rest)
             except expressions.ExpressionError:
                 return
         found: dict[str, float] = {}
@@ -2344,8 +2344,8 @@ class _Converter:
 
     # -- checks across rows
     def check_expressions(self) -> None:
-        checks = [(entry, expressions.parse) for entry in self.expressions]
-        checks += [(entry, expressions.parse_choice_filter) for entry in self.choice_filters]
+        checks = [(entry, expressions.check) for entry in self.expressions]
+        checks += [(entry, expressions.check_choice_filter) for entry in self.choice_filters]
         for (row, header, source), parser in checks:
             parsed = self.cell_expression(source, SURVEY, row, header, parser)
             if parsed is None:

@@ -12,7 +12,7 @@ from marshmallow import ValidationError
 
 from collector import expressions
 from collector.expressions import ExpressionError, evaluate, parse
-from collector.forms import check_expression
+from collector.forms import FormError, check_expression, load_form
 from collector.xlsform import convert
 
 PLUS_3 = timezone(timedelta(hours=3))
@@ -42,6 +42,10 @@ def sheets(calculation: str) -> dict:
         ("distance()", "distance() takes at least 1 argument, got 0"),
         ("1 + area(${name}, ${name})", "area() takes 1 argument, got 2"),
         ("geofence(${name})", "geofence() takes 2 arguments, got 1"),
+        # Never computed, and still refused: ODK's engines would fail only where it runs.
+        ("false() and median(1)", "unknown function 'median'"),
+        ("${name} = 'x' or substring()", "substring() takes 2 or 3 arguments, got 0"),
+        ("if(true(), 1, today(1))", "today() takes 0 arguments, got 1"),
     ],
 )
 def test_an_xlsform_with_a_wrong_static_expression_is_refused_at_import(calculation, message):
@@ -52,6 +56,44 @@ def test_an_xlsform_with_a_wrong_static_expression_is_refused_at_import(calculat
     ), [p.message for p in result.errors]
     with pytest.raises(ValidationError, match="at character"):
         check_expression(calculation)
+
+
+@pytest.mark.parametrize(
+    "key, source, message",
+    [
+        ("relevant", "false() and median(1)", "unknown function 'median' (at character 13)"),
+        ("constraint", "if(true(), ., pow(.))", "pow() takes 2 arguments, got 1 (at character 15)"),
+        ("choice_filter", "name = 'a' or median(1)", "unknown function 'median' (at character 15)"),
+    ],
+)
+def test_a_form_definition_with_a_call_never_computed_is_refused(key, source, message):
+    question = {"name": "q", "type": "select_one", "label": {"en": "Q"}, "choices": "c"}
+    question[key] = source
+    definition = {
+        "form_id": "f",
+        "version": "1",
+        "title": {"en": "F"},
+        "sections": [{"name": "main", "label": {"en": "Main"}, "questions": [question]}],
+        "choices": {"c": [{"name": "a", "label": {"en": "A"}}]},
+    }
+    with pytest.raises(FormError) as raised:
+        load_form(definition)
+    assert message in str(raised.value)
+    # The hub's evaluator computes it lazily, as ODK's engines do: the refusal is import's.
+    parser = expressions.parse_choice_filter if key == "choice_filter" else parse
+    context = expressions.Context(current="a", choice={"name": "a"})
+    assert parser(source).evaluate(context) in ("a", True, False)
+
+
+def test_the_evaluators_compute_and_or_and_if_lazily():
+    assert evaluate("false() and substring()") is False
+    assert evaluate("if(true(), 1, median(1))") == 1
+    with pytest.raises(ExpressionError, match="unknown function 'median'"):
+        evaluate("if(false(), 1, median(1))")
+    with pytest.raises(ExpressionError, match=r"substring\(\) takes 2 or 3 arguments, got 0"):
+        evaluate("true() and substring()")
+    with pytest.raises(ExpressionError, match="unknown function 'median' at position 14"):
+        expressions.check("if(true(), 1, median(1))")
 
 
 def test_a_form_using_the_new_functions_imports():

@@ -537,7 +537,7 @@ const FUNCTIONS = {
   'sum': [1, 1, (env, v) => spread([v]).reduce((total, item) => total + toNumber(item), 0)],
   'indexed-repeat': [3, 7, indexedRepeat],
   'join': [1, null, (env, sep, ...values) => spread(values).map(toText).join(toText(sep))],
-  'if': [3, 3, (env, test, yes, no) => (toBoolean(test) ? yes : no)],
+  'if': [3, 3],  // evaluateNode computes only the branch chosen
   // The first value unless it is empty (or NaN: the sum of an empty answer, say).
   'coalesce': [2, 2, (env, first, second) => (toText(first) === '' || (typeof first === 'number' && Number.isNaN(first)) ? second : first)],
   'checklist': [2, null, (env, min, max, ...values) => within(spread(values).filter((v) => toBoolean(v)).length, min, max)],
@@ -639,7 +639,7 @@ function readField(source, start) {
 
 // --- parser: recursive descent over PRECEDENCE, loosest first, all left-associative ---
 
-function parseTree(source, choiceColumns) {
+function parseTree(source, choiceColumns, faults) {
   const tokens = tokenize(source);
   let at = 0;
   const isSymbol = (list) => tokens[at].kind === 'symbol' && list.indexOf(tokens[at].value) >= 0;
@@ -694,9 +694,15 @@ function parseTree(source, choiceColumns) {
     return node;
   }
 
+  // A call import refuses: an error only when computed, as ODK's engines evaluate lazily.
+  function fault(message, args, position) {
+    faults.push(message = new ExpressionError(message, position));
+    return {type: 'fault', args: args, error: message};
+  }
+
   function call() {
     const nameToken = tokens[at], name = nameToken.value, args = [];
-    if (!has(FUNCTIONS, name)) fail('unknown function \'' + name + '\'', nameToken.start);
+    const unknown = !has(FUNCTIONS, name) && fault('unknown function \'' + name + '\'', [], nameToken.start);
     at += 2;  // the name and '(': the tokenizer only calls a name a function when '(' follows
     if (name === 'position' && isSymbol(['..'])) {
       at++;  // position(..) is XLSForm's spelling of position() in a repeat
@@ -705,14 +711,15 @@ function parseTree(source, choiceColumns) {
       while (isSymbol([','])) { at++; args.push(binary(0)); }
     }
     expect(')', 'expected \',\' or \')\'');
+    if (unknown) return unknown;
     const min = FUNCTIONS[name][0], max = FUNCTIONS[name][1];
     if (name === 'indexed-repeat' && [3, 5, 7].indexOf(args.length) === -1) {
-      fail('indexed-repeat() takes 3, 5 or 7 arguments, got ' + args.length, nameToken.start);
+      return fault('indexed-repeat() takes 3, 5 or 7 arguments, got ' + args.length, args, nameToken.start);
     }
     if (args.length < min || (max !== null && args.length > max)) {
       const expected = max === null ? 'at least ' + min : (min === max ? min : min + ' or ' + max);
       const noun = /1$/.test(expected) ? 'argument' : 'arguments';
-      fail(name + '() takes ' + expected + ' ' + noun + ', got ' + args.length, nameToken.start);
+      return fault(name + '() takes ' + expected + ' ' + noun + ', got ' + args.length, args, nameToken.start);
     }
     checkCall(name, args, nameToken.start);
     return {type: 'call', name: name, args: args};
@@ -755,7 +762,9 @@ function evaluateNode(node, env) {
       return new Nodeset(node.column === null ? items : items.map((item) => (has(item, node.column) ? item[node.column] : '')));
     }
     case 'negate': return -toNumber(evaluateNode(node.operand, env));
+    case 'fault': node.args.forEach((arg) => evaluateNode(arg, env)); throw node.error;
     case 'call':
+      if (node.name === 'if') return evaluateNode(node.args[truth(node.args[0], env) ? 1 : 2], env);  // only the branch chosen
       if (node.name === 'indexed-repeat' && env.indexed && namedRepeats(node.args)) {
         // In a record: the instances each (repeat, index) pair picks, at any depth.
         const picks = [];
@@ -866,13 +875,17 @@ function parse(source, choiceColumns) {
   if (typeof source !== 'string') throw new TypeError('an expression must be a string');
   const key = (choiceColumns ? 'choice\u0000' : '') + source;
   if (cache[key]) return cache[key];
+  const faults = [], points = (error) => {  // code-point offsets, as Python reports
+    if (error instanceof ExpressionError) error.position = chars(source.slice(0, error.position)).length;
+    return error;
+  };
   let tree;
   try {
-    tree = parseTree(source, choiceColumns);
-  } catch (error) {  // report code-point offsets, as Python does
-    if (error instanceof ExpressionError) error.position = chars(source.slice(0, error.position)).length;
-    throw error;
+    tree = parseTree(source, choiceColumns, faults);
+  } catch (error) {  // a fault met before a syntax error is the one reported
+    throw points(faults[0] || error);
   }
+  faults.forEach(points);
   if (++cached > 2000) { cache = Object.create(null); cached = 1; }
   return (cache[key] = new Expression(source, tree));
 }
