@@ -221,6 +221,28 @@ class Central:
         store.close()
         return code
 
+    def signed_in(self, name: str, password: str, locale: str = "en") -> Browser:
+        """A browser signed in to the server's workspace as `name`."""
+        person = Browser(self.url, locale)
+        person.get("/signin")
+        response = person.post("/signin", {"name": name, "password": password})
+        assert response.status_code == 200, response.text[:300]
+        return person
+
+    def export(self, form_id: str, fmt: str, out: Path, reason: str = "a test") -> None:
+        """`sync-server export` of a form's raw records, as an admin runs it."""
+        from click.testing import CliRunner
+
+        from sync_server.cli import cli as server_cli
+
+        result = CliRunner().invoke(
+            server_cli,
+            ["export", "--form", form_id, "--format", fmt, "--output", str(out)]
+            + ["--raw-records", "--reason", reason, "--data-dir", self.app.config["DATA_DIR"]],
+            catch_exceptions=False,
+        )
+        assert result.exit_code == 0, result.output
+
     def stop(self):
         self.live.stop()
 

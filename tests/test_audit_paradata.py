@@ -403,13 +403,13 @@ def test_durations_reach_the_record_page_and_every_export(tmp_path, hub, central
     columns = {"audit": 150, "audit_household": 110, "audit_water": 40}
     # CSV: the total under the audit's name, then a column per section, after the answers.
     out = tmp_path / "timed.csv"
-    export(central, "csv", out)
+    central.export(FORM_ID, "csv", out)
     [header, values] = list(csv.reader(io.StringIO(out.read_text("utf-8-sig"))))
     assert header[header.index("source") + 1 :] == list(columns)
     assert {k: int(v) for k, v in zip(header, values, strict=True) if k in columns} == columns
     # Parquet: whole numbers, labelled.
     out = tmp_path / "timed.zip"
-    export(central, "parquet", out)
+    central.export(FORM_ID, "parquet", out)
     with zipfile.ZipFile(out) as archive:
         table = pq.read_table(io.BytesIO(archive.read(f"{FORM_ID}.parquet")))
     for name, seconds in columns.items():
@@ -424,7 +424,7 @@ def test_durations_reach_the_record_page_and_every_export(tmp_path, hub, central
     # Stata and SPSS: numeric variables, labelled.
     for fmt in ("dta", "sav"):
         out = tmp_path / f"timed.{fmt}"
-        export(central, fmt, out)
+        central.export(FORM_ID, fmt, out)
         frame, meta = (pyreadstat.read_dta if fmt == "dta" else pyreadstat.read_sav)(str(out))
         assert {name: frame[name][0] for name in columns} == columns, fmt
         assert meta.column_names_to_labels["audit"] == "Interview duration (seconds)"
@@ -433,18 +433,20 @@ def test_durations_reach_the_record_page_and_every_export(tmp_path, hub, central
         assert meta.original_variable_types["audit"] == ("%12.0g" if fmt == "dta" else "F11.0")
     # XLSX: numbers, not text.
     out = tmp_path / "timed.xlsx"
-    export(central, "xlsx", out)
+    central.export(FORM_ID, "xlsx", out)
     sheet = openpyxl.load_workbook(out).worksheets[0]
     rows = list(sheet.iter_rows(values_only=True))
     cells = dict(zip(rows[0], rows[-1], strict=False))
     assert {name: cells[name] for name in columns} == columns
     # The record page lists them.
-    page = html.unescape(signed_in(central, "admin").get(f"/data/record/{record_uuid}").text)
+    page = html.unescape(
+        central.signed_in("admin1", PASSWORD).get(f"/data/record/{record_uuid}").text
+    )
     assert "Interview duration (seconds)" in page and "Household: Time in this section" in page
     # An analyst gets them through the disclosure check: durations are no key variables.
     keys, sensitive, _ = disclosure.variables([form])
     assert not {"audit"} & {source for v in [*keys, *sensitive] for source in v.sources}
-    analyst = signed_in(central, "analyst").get(f"/data/{FORM_ID}/export.csv")
+    analyst = central.signed_in("analyst1", PASSWORD).get(f"/data/{FORM_ID}/export.csv")
     assert analyst.status_code == 200 and "audit,audit_household,audit_water" in analyst.text
 
 
@@ -468,25 +470,6 @@ def test_a_release_to_analysts_keeps_the_durations(tmp_path):
     released = list(plan.release().rows(rows))
     assert len(released) == 6 and all(row["answers"]["audit"] == times for row in released)
     assert "audit" not in plan.report["not_released"]
-
-
-def signed_in(central, role: str) -> Browser:
-    person = Browser(central.url, "en")
-    person.get("/signin")
-    response = person.post("/signin", {"name": f"{role}1", "password": PASSWORD})
-    assert response.status_code == 200, response.text[:300]
-    return person
-
-
-def export(central, fmt: str, out: Path) -> None:
-    result = CliRunner().invoke(
-        server_cli,
-        ["export", "--form", FORM_ID, "--format", fmt, "--output", str(out)]
-        + ["--raw-records", "--reason", "audit test"]
-        + ["--data-dir", central.app.config["DATA_DIR"]],
-        catch_exceptions=False,
-    )
-    assert result.exit_code == 0, result.output
 
 
 class Page:

@@ -317,7 +317,7 @@ def test_metadata_reach_the_server_as_days_and_pseudonyms(tmp_path, hub, central
     assert len(host) < 6 or host not in everything
     # The CSV: a column per metadata name after the answers, the day with no time.
     csv_path = tmp_path / "visit.csv"
-    export(central, "csv", csv_path)
+    central.export(FORM_ID, "csv", csv_path)
     [header, values] = list(csv.reader(io.StringIO(csv_path.read_text("utf-8-sig"))))
     assert header[header.index("place") :] == ["place", *NAMES]
     cells = dict(zip(header, values, strict=True))
@@ -325,7 +325,7 @@ def test_metadata_reach_the_server_as_days_and_pseudonyms(tmp_path, hub, central
     assert cells["deviceid"] == device_id and cells["username"] == answers["username"]
     # Typed formats: the days are dates, the codes text.
     zip_path = tmp_path / "visit.zip"
-    export(central, "parquet", zip_path)
+    central.export(FORM_ID, "parquet", zip_path)
     with zipfile.ZipFile(zip_path) as archive:
         table = pq.read_table(io.BytesIO(archive.read(f"{FORM_ID}.parquet")))
     schema = table.schema
@@ -333,32 +333,13 @@ def test_metadata_reach_the_server_as_days_and_pseudonyms(tmp_path, hub, central
     assert schema.field("username").type == pa.string()
     assert json.loads(schema.field("start").metadata[b"labels"])["en"] == "Date started"
     # The record page lists them.
-    page = signed_in(central, "admin").get(f"/data/record/{record_uuid}").text
+    page = central.signed_in("admin1", PASSWORD).get(f"/data/record/{record_uuid}").text
     assert "Date started" in page and "Enumerator (pseudonym)" in page
     assert answers["username"] in page
     # An analyst cannot single out a hub or an enumerator by filtering on their codes.
-    analyst = signed_in(central, "analyst")
+    analyst = central.signed_in("analyst1", PASSWORD)
     for name, value in (("deviceid", device_id), ("username", answers["username"])):
         table = analyst.get(f"/data/{FORM_ID}", params={f"q_{name}": value})
         assert value not in table.text and "to filter by" in html.unescape(table.text)
         exported = analyst.get(f"/data/{FORM_ID}/export.csv", params={f"q_{name}": value})
         assert exported.status_code == 400 and "cannot be sorted or filtered" in exported.text
-
-
-def signed_in(central, role: str) -> Browser:
-    person = Browser(central.url, "en")
-    person.get("/signin")
-    response = person.post("/signin", {"name": f"{role}1", "password": PASSWORD})
-    assert response.status_code == 200, response.text[:300]
-    return person
-
-
-def export(central, fmt: str, out: Path) -> None:
-    result = CliRunner().invoke(
-        server_cli,
-        ["export", "--form", FORM_ID, "--format", fmt, "--output", str(out)]
-        + ["--raw-records", "--reason", "metadata test"]
-        + ["--data-dir", central.app.config["DATA_DIR"]],
-        catch_exceptions=False,
-    )
-    assert result.exit_code == 0, result.output
