@@ -74,6 +74,7 @@ ACTION = re.compile(r'<form method="post" action="(/records/([0-9a-f-]{36})/(\d+
 SHOWN = re.compile(r'<input type="hidden" name="_shown" value="([^"]+)"( disabled)?>')
 COUNTS = re.compile(r'<input type="hidden" name="(_repeat\.[^"]+)" value="(\d+)">')
 ERROR = re.compile(r'<p class="error"[^>]*>(.*?)</p>', re.S)
+REFUSED = re.compile(r'<p class="error" id="([^"]+)-error"')  # the question it is about
 # Text a page must never show: a template's raw placeholder, a Python value, a msgid.
 UNKNOWN = re.compile(
     r"\{\{|\}\}|\{%|\$\{|^\s*(?:None|undefined|null|NaN)\s*$|Traceback|%\(\w+\)s", re.M
@@ -183,14 +184,18 @@ class Failed(Exception):
 
 
 def options(page: str, name: str) -> list[str]:
-    """The choices a page offers for `name` (radio buttons, check boxes or a list)."""
+    """The choices a page offers for `name` (radio buttons, check boxes or a list), less
+    those its choice filter leaves out (shown disabled)."""
     quoted = re.escape(html.escape(name, quote=True))
-    found = re.findall(rf'<input[^>]*name="{quoted}"[^>]*value="([^"]*)"', page)
-    found += re.findall(rf'<input[^>]*value="([^"]*)"[^>]*name="{quoted}"', page)
+    tags = re.findall(rf'<input[^>]*name="{quoted}"[^>]*>', page)
     select = re.search(rf'<select[^>]*name="{quoted}".*?</select>', page, re.S)
-    if select:
-        found += re.findall(r'<option[^>]*value="([^"]+)"', select.group(0))
-    return [html.unescape(value) for value in dict.fromkeys(found) if value]
+    tags += re.findall(r"<option[^>]*>", select.group(0)) if select else []
+    found = [
+        html.unescape(value.group(1))
+        for tag in tags
+        if " disabled" not in tag and (value := re.search(r'value="([^"]+)"', tag))
+    ]
+    return list(dict.fromkeys(found))
 
 
 def range_values(question) -> list[str]:
@@ -220,7 +225,7 @@ VALUES = {
 
 def answer(form, name: str, page: str, attempt: int) -> list[str] | str | None:
     """A valid answer to the question `name` (an instance's `question.2`) as the page
-    offers it; `attempt` picks another when the hub refused the first."""
+    offers it; `attempt` picks another when the hub refused the ones before."""
     question = form.questions.get(name.partition(".")[0])
     if question is None or not question.holds_value:
         return None
@@ -258,7 +263,9 @@ def checked(response, where: str, unknown: re.Pattern, refused_ok: bool = False)
 def post_sections(phone, form, unknown: re.Pattern) -> str:
     """Fill the form page by page; the record's UUID once its review page is reached."""
     response = checked(phone.get(f"/forms/{form.form_id}"), "first page", unknown)
-    attempt, pages = 0, 0
+    # Another answer is tried only for the questions the hub refused, as a person would.
+    attempts: Counter[str] = Counter()
+    pages = 0
     while pages < 60:
         pages += 1
         found = ACTION.search(response.text)
@@ -271,7 +278,7 @@ def post_sections(phone, form, unknown: re.Pattern) -> str:
             data.append((key, str(max(int(count), 1))))  # one instance of each repeat
         for name in shown:
             data.append(("_shown", name))
-            value = answer(form, name, response.text, attempt)
+            value = answer(form, name, response.text, attempts[name])
             data += [(name, v) for v in value] if isinstance(value, list) else []
             data += [(name, value)] if isinstance(value, str) else []
         sent = checked(phone.post(path, data), f"section {section}", unknown, refused_ok=True)
@@ -280,12 +287,12 @@ def post_sections(phone, form, unknown: re.Pattern) -> str:
         refused = ERROR.findall(sent.text)
         same = ACTION.search(sent.text)
         if refused and same and same.group(1) == path:
-            attempt += 1
-            if attempt >= ATTEMPTS:
+            attempts.update(REFUSED.findall(sent.text) or shown)
+            if max(attempts.values(), default=0) >= ATTEMPTS:
                 message = html.unescape(re.sub(r"<[^>]+>", "", refused[0])).strip()
                 raise Failed(f"section {section}", f"no generated answer taken: {message}")
         else:
-            attempt = 0
+            attempts.clear()
         response = sent
     raise Failed("pages", "the form never reached its review")
 
@@ -417,7 +424,7 @@ def report(outcomes: list[Outcome], sources: dict[str, str]) -> None:
         print(f"  not located, in {count} form(s): {text}")
     blockers = Counter(code for o in outcomes for code in {p["code"] for p in o.problems})
     print("\nrefusal codes by number of forms (blockers):")
-    for code, count in blockers.most_common():
+    for code, count in sorted(blockers.items(), key=lambda item: (-item[1], item[0])):
         forms = sorted(o.name for o in outcomes if code in {p["code"] for p in o.problems})
         print(f"  {count:4}  {code}  ({', '.join(forms[:4])}{', …' if len(forms) > 4 else ''})")
     print("\ntaken but failing:")
