@@ -338,6 +338,7 @@ class Outcome:
     kind: str  # works | fails | refused | crashed | pyxform_refuses
     detail: str = ""
     problems: list[dict] = field(default_factory=list)
+    warned: list[str] = field(default_factory=list)  # the import's warnings, by code
     seconds: float = 0.0
 
 
@@ -392,7 +393,8 @@ def measure(path: Path, work: Path, hubs: list[Hub]) -> Outcome:
     except Exception:  # noqa: BLE001 - import, storage or payload raised: a bug
         return Outcome(name, "crashed", traceback.format_exc(), seconds=since(started))
     detail = "labels show ${…} as written (import warned)" if references else ""
-    return Outcome(name, "works", detail, seconds=since(started))
+    warned = sorted({p.key or "" for p in result.warnings})
+    return Outcome(name, "works", detail, warned=warned, seconds=since(started))
 
 
 def since(started: float) -> float:
@@ -427,6 +429,10 @@ def report(outcomes: list[Outcome], sources: dict[str, str]) -> None:
     for code, count in sorted(blockers.items(), key=lambda item: (-item[1], item[0])):
         forms = sorted(o.name for o in outcomes if code in {p["code"] for p in o.problems})
         print(f"  {count:4}  {code}  ({', '.join(forms[:4])}{', …' if len(forms) > 4 else ''})")
+    warned = Counter(code for o in outcomes for code in o.warned)
+    print("\nwarnings of the working forms' imports, by number of forms:")
+    for code, count in sorted(warned.items(), key=lambda item: (-item[1], item[0])):
+        print(f"  {count:4}  {code}")
     print("\ntaken but failing:")
     for o in outcomes:
         if o.kind == "fails":
