@@ -72,6 +72,7 @@ def create_app(test_config: dict | None = None, data_dir: Path | str | None = No
     errors.init_app(app, errors.hub_disk_full)
     for blueprint in (hub.bp, auth.bp, interview.bp, feedback.bp, sync.bp):
         app.register_blueprint(blueprint)
+    app.wsgi_app = hub.answer_reach_probes(app.wsgi_app)  # type: ignore[method-assign]
     return app
 
 

@@ -37,6 +37,25 @@ OUTBOX_COOKIE = "hub_outbox"  # set by offline.js over HTTP while records wait t
 STAYS_ON_HTTP = ("/healthz", "/csrf-token", "/connect", "/connect/hub-ca.crt")
 
 
+REACH_PATH = "/reach"
+
+
+def answer_reach_probes(wsgi_app):
+    """Answer a phone's "is the hub in reach?" (GET /reach) before the app: no session, no
+    database, nothing written. The phone asks it before sending a finished record."""
+
+    def app(environ, start_response):
+        if environ.get("PATH_INFO") == REACH_PATH and environ.get("REQUEST_METHOD") in (
+            "GET",
+            "HEAD",
+        ):
+            start_response("204 No Content", [("Cache-Control", "no-store")])
+            return [b""]
+        return wsgi_app(environ, start_response)
+
+    return app
+
+
 @bp.before_app_request
 def prefer_https():
     """Send a phone that has reached the hub over HTTPS before back to HTTPS."""

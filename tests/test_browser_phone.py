@@ -332,6 +332,23 @@ def test_a_finalize_refused_in_reach_keeps_the_record_on_the_phone(hub, chromium
     assert json.loads(record["answers"])["reporter_name"] == "Kept Safe"
 
 
+def test_a_page_from_an_older_session_still_sends_in_reach(hub, chromium, db_path):
+    """Signed out and in again in another tab while the form was open: the page's token is
+    the old session's, so the phone asks for a current one and the record goes at once."""
+    sign_in(chromium, hub)
+    chromium.get(f"{hub.url}/forms/community_survey/phone?lang=en")
+    until(chromium, lambda d: element(d, "button.step-next").is_displayed())
+    form_tab = chromium.current_window_handle
+    chromium.switch_to.new_window("tab")
+    chromium.delete_cookie("collector_session")
+    sign_in(chromium, hub)  # a new session: the form page's token no longer matches it
+    chromium.switch_to.window(form_tab)
+    fill_step_by_step(chromium, SURVEY_ANSWERS)
+    until(chromium, lambda d: "/phone" not in d.current_url)
+    [record] = query(db_path, "SELECT status FROM records")
+    assert record["status"] == "finalized"
+
+
 def test_one_enumerators_draft_is_not_shown_to_the_next(hub, chromium):
     sign_in(chromium, hub)
     chromium.get(f"{hub.url}/forms/community_survey/phone?lang=en")

@@ -33,6 +33,24 @@ def test_health_fails_when_the_database_cannot_take_a_write(hub, db_path):
     assert hub.browser().get("/healthz").status_code == 200
 
 
+def test_the_reach_probe_answers_without_a_session_or_the_database(hub, db_path):
+    """A phone asks it before sending a record: an answer, no cookie, nothing written,
+    even while another process holds the database's write lock."""
+    blocker = sqlite3.connect(db_path, timeout=1)
+    blocker.execute("BEGIN EXCLUSIVE")
+    try:
+        for method in ("GET", "HEAD"):
+            response = hub.browser().session.request(method, hub.url + "/reach", timeout=10)
+            assert response.status_code == 204 and response.content == b""
+            assert response.headers["Cache-Control"] == "no-store"
+            assert "Set-Cookie" not in response.headers
+    finally:
+        blocker.rollback()
+        blocker.close()
+    assert query(db_path, "SELECT * FROM hub_state WHERE key = 'health_check'") == []
+    assert hub.browser().session.post(hub.url + "/reach", timeout=10).status_code != 204
+
+
 def test_connect_page_shows_addresses_with_qr_codes(hub):
     page = hub.browser("en").get("/connect").text
     urls = re.findall(r'<figcaption translate="no">([^<]+)</figcaption>', page)

@@ -124,11 +124,13 @@
       .then(function (r) { return r.json(); }).then(function (data) { return data.csrf_token; });
   }
 
-  // The same request tells whether the hub is in reach: a token within 4 s, else null. It
-  // writes nothing, so a crowd of phones finalizing at once costs the hub no extra commit.
-  function tokenIfReachable() {
-    var timeout = new Promise(function (resolve) { setTimeout(function () { resolve(null); }, 4000); });
-    return Promise.race([currentToken().catch(function () { return null; }), timeout]);
+  // Whether the hub answers within 4 s. Its answer writes nothing and opens no session, so a
+  // crowd of phones finalizing at once costs the hub almost nothing before their records.
+  function hubReachable() {
+    var timeout = new Promise(function (resolve) { setTimeout(function () { resolve(false); }, 4000); });
+    var probe = fetch('/reach', { cache: 'no-store' }).then(function (r) { return r.ok; })
+      .catch(function () { return false; });
+    return Promise.race([probe, timeout]);
   }
 
   // One POST of a record as the outbox sends it: {stored, status, data} once answered.
@@ -211,10 +213,16 @@
 
     // The hub is in reach: send as the outbox would, and keep the answers on the phone until
     // the hub says it has them (a lost answer, an expired session or a refusal loses nothing).
-    function sendNow(action, token) {
+    // The page's own token first; one from an older session (signed out and in since) is
+    // refused as such, and a current one is asked for then.
+    function sendNow(action) {
       var now = item(action);
       now.fields.push(['_now', '1']);
-      return post(now, token).then(function (answer) {
+      var mine = form.querySelector('input[name="csrf_token"]').value;
+      return post(now, mine).then(function (answer) {
+        if (answer.status !== 400 || answer.data.error !== 'csrf') { return answer; }
+        return currentToken().then(function (token) { return post(now, token); });
+      }).then(function (answer) {
         if (answer.stored) {
           localStorage.removeItem(draftKey);
           window.location.assign(answer.data.next || '/');
@@ -237,8 +245,8 @@
       event.preventDefault();
       var button = event.submitter || lastButton;
       var action = button && button.value ? button.value : 'finalize';
-      tokenIfReachable().then(function (token) {
-        if (token) { sendNow(action, token); } else if (action === 'draft') { keptAsDraft(); } else { keepInOutbox(); }
+      hubReachable().then(function (reachable) {
+        if (reachable) { sendNow(action); } else if (action === 'draft') { keptAsDraft(); } else { keepInOutbox(); }
       });
     });
 
