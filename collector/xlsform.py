@@ -296,6 +296,15 @@ SURVEY_SHEET_COLUMNS = {
 # A loop's body rows keep these columns as written, so export writes the loop back.
 LOOP_TEXTS = ("label", "hint", "required_message", "constraint_message")
 LOOP_COLUMNS = ("type", "name", *sorted(SURVEY_COLUMNS - {"type", "name", *LOOP_TEXTS}))
+# A parameters cell's `key=value` pairs, separated as pyxform separates them: spaces, commas
+# or semicolons (`randomize=true, seed=${seed}`).
+_PARAMETER_SEPARATORS = re.compile(r"[\s,;]+")
+
+
+def parameter_parts(value: str | None) -> list[str]:
+    return [part for part in _PARAMETER_SEPARATORS.split(value or "") if part]
+
+
 # Columns ODK uses that the collector cannot honour: an error on every row that fills one.
 UNSUPPORTED_COLUMNS = {"media": "unsupported_column/media"}
 # Columns that are safe to leave out: a warning on every row that fills one.
@@ -1740,6 +1749,12 @@ class _Converter:
             "converted": kind
         }
 
+    def phone_number_type(self, row: _Row, raw_type: str, kind: str, type_header: str):
+        """ODK's old `phone number`: a text typed with the number keys, and identifying (a
+        phone number points at one person), said once per row."""
+        self.at(row, "converted_type/phone_number", type_header)
+        return "text", {"converted": "phone number"}
+
     def other_type(self, row: _Row, raw_type: str, kind: str, type_header: str):
         self.at(row, "unknown_type", type_header, type=raw_type)
         return None, {}
@@ -1806,7 +1821,7 @@ class _Converter:
         changes and of who filled the form is left out with a warning (set to false, they
         ask for nothing and are passed over)."""
         value, header = row.cell("parameters")
-        for part in re.split(r"[\s;,]+", value or ""):
+        for part in parameter_parts(value):
             key, _, given = part.partition("=")
             key, given = key.strip().lower(), given.strip().lower()
             if not part or (key in AUDIT_CHANGES and given in ("false", "no", "never")):
@@ -1845,6 +1860,8 @@ class _Converter:
         elif options.get("converted") == "hidden":
             default, _ = row.cell("default")
             spec["calculation"] = _string_literal(default or "")
+        elif options.get("converted") == "phone number":
+            spec["appearance"] = "numbers"  # the appearance column, if filled, decides
         elif options.get("list"):
             list_name = options["list"]
             spec["choices"] = list_name
@@ -1956,6 +1973,8 @@ class _Converter:
                 spec["required"] = True
         identifying, header = row.cell("identifying")
         if identifying is not None and self.yes_no(identifying, row, header):
+            spec["identifying"] = True
+        elif identifying is None and options.get("converted") == "phone number":
             spec["identifying"] = True
 
     def privacy(self, row: _Row, spec: dict, options: dict) -> None:
@@ -2124,7 +2143,7 @@ class _Converter:
                 self.at(row, "ignored_column/parameters", header, value=value, type=spec["type"])
             return
         params = {"start": 1, "end": 10, "step": 1}  # ODK's defaults
-        for part in re.split(r"[\s;,]+", value or ""):
+        for part in parameter_parts(value):
             if part:
                 self.range_parameter(row, header, part, params)
         if params["step"] < 1 or params["start"] >= params["end"]:
@@ -2133,7 +2152,7 @@ class _Converter:
 
     def select_parameters(self, row: _Row, header: str, value: str, spec: dict) -> None:
         """randomize=true [seed=${x}]: the choices shuffled as ODK shuffles them."""
-        for part in re.split(r"\s+", value.strip()):
+        for part in parameter_parts(value):
             key, sep, given = part.partition("=")
             key = key.strip().lower()
             if not part:
@@ -2159,7 +2178,7 @@ class _Converter:
     def location_parameters(self, row: _Row, header: str, value: str, spec: dict) -> None:
         """capture-accuracy=5 warning-accuracy=20 (metres): kept; ODK's other location
         parameters (allow-mock-accuracy, incremental) have nothing to do here."""
-        for part in re.split(r"[\s;,]+", value):
+        for part in parameter_parts(value):
             key, sep, number = part.partition("=")
             key = key.strip().lower()
             if not part:
@@ -2179,7 +2198,7 @@ class _Converter:
     def image_parameters(self, row: _Row, header: str, value: str, spec: dict) -> None:
         """max-pixels=N: the photo's longest side once the phone has made it smaller."""
         low, high = MAX_PIXELS_RANGE
-        for part in re.split(r"[\s;,]+", value):
+        for part in parameter_parts(value):
             key, sep, number = part.partition("=")
             if not part:
                 continue
@@ -2728,6 +2747,7 @@ TYPE_HANDLERS = {
     **dict.fromkeys(UNSUPPORTED_TYPES, _Converter.unsupported_type),
     **dict.fromkeys(EXTERNAL_TYPES, _Converter.external_type),
     **dict.fromkeys(("acknowledge", "barcode", "hidden"), _Converter.converted_type),
+    "phone number": _Converter.phone_number_type,
 }
 # The columns of a question row, read in this order into its definition.
 QUESTION_STEPS = (

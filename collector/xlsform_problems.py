@@ -696,6 +696,15 @@ CATALOGUE: dict[str, tuple[str, Render]] = {
             "A hidden question becomes a calculation that keeps its default, as ODK keeps it.", **a
         ),
     ),
+    "converted_type/phone_number": (
+        WARNING,
+        lambda a: gettext(
+            "A 'phone number' question becomes a text typed with the number keys, and it "
+            "identifies a person: it stays on the laptop unless its privacy column says "
+            "otherwise.",
+            **a,
+        ),
+    ),
     "bad_value/yes_no": (
         ERROR,
         lambda a: gettext(

@@ -153,6 +153,37 @@ def test_an_xlsform_shuffle_is_read_and_written_back(tmp_path):
 
 
 @pytest.mark.parametrize(
+    "parameters",
+    [
+        "randomize=true, seed=${seed_number}",
+        "randomize=true;seed=${seed_number}",
+        "randomize=true,",
+    ],
+)
+def test_parameters_separated_by_commas_or_semicolons_are_read_as_pyxform_reads_them(parameters):
+    result = convert(
+        {
+            "survey": [
+                {"type": "integer", "name": "seed_number", "label": "A number"},
+                {
+                    "type": "select_one fruits",
+                    "name": "f",
+                    "label": "Which?",
+                    "parameters": parameters,
+                },
+            ],
+            "choices": [{"list_name": "fruits", "name": n, "label": n} for n in ORDER],
+            "settings": [{"form_id": "fruit_pick", "version": "1"}],
+        }
+    )
+    assert result.ok and not result.warnings, [str(p) for p in result.errors + result.warnings]
+    question = result.form.questions["f"]
+    assert question.get("randomize") and question.get("seed") == (
+        "${seed_number}" if "seed" in parameters else None
+    )
+
+
+@pytest.mark.parametrize(
     "parameters,message",
     [
         ("randomize=maybe", "randomize takes true or false, not 'maybe'"),

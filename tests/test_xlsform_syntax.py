@@ -456,6 +456,50 @@ def test_trigger_hidden_barcode_and_defaults_with_seconds(tmp_path):
     assert "odk:setvalue" in xml or "setvalue" in xml  # ODK recomputes it on the trigger
 
 
+def test_an_old_phone_number_question_is_typed_with_numbers_and_identifying(tmp_path):
+    """ODK's `phone number` type: a text typed with the number keys; a phone number points
+    at one person, so it stays on the laptop unless the form says how it may leave."""
+    path = workbook(
+        tmp_path / "phones.xlsx",
+        [
+            ["type", "name", "label", "identifying", "privacy", "appearance"],
+            ["phone number", "mobile", "Mobile number", None, None, None],
+            ["phone number", "office", "Office line", "no", None, None],
+            ["phone number", "kin", "Next of kin's number", None, "pseudonymize:phone", None],
+            ["phone number", "other", "Other number", None, None, "multiline"],
+        ],
+    )
+    xform(path)
+    result = imported(path)
+    q = result.form.questions
+    assert {q[n].type for n in ("mobile", "office", "kin", "other")} == {"text"}
+    assert (q["mobile"].appearance, q["mobile"].get("identifying")) == ("numbers", True)
+    assert q["mobile"].get("privacy") is None  # identifying, so dropped before it leaves
+    assert not q["office"].get("identifying")  # the form said no
+    assert q["kin"].get("identifying") and q["kin"].get("privacy") == "pseudonymize:phone"
+    assert q["other"].appearance == "multiline"  # the form's own appearance decides
+    assert keys(result.warnings) == {
+        ("converted_type/phone_number", "survey", row, "type") for row in (2, 3, 4, 5)
+    }
+    assert "stays on the laptop" in str(result.warnings[0])
+    from collector.anonymizer import anonymize
+
+    record = {
+        "uuid": "0b6f3a52-8a8e-4a38-9d51-1f6f0d1f2c11",
+        "revision": 1,
+        "form_id": result.form.form_id,
+        "form_version": result.form.version,
+        "locale": "en",
+        "enumerator": "Amina Said",
+        "finalized_at": "2024-05-03T17:42:09Z",
+        "answers": {"mobile": "0712345678", "office": "020340", "kin": "0733111222"},
+    }
+    sent = anonymize(record, result.form, b"k" * 32)["answers"]
+    assert "mobile" not in sent  # identifying: dropped
+    assert "office" in sent  # the form said it does not identify: free text, scrubbed as such
+    assert sent["kin"] not in ("0733111222", None)  # a pseudonym
+
+
 def test_rank_is_refused_by_name_and_bad_times_still_are(tmp_path):
     path = workbook(
         tmp_path / "rank.xlsx",
