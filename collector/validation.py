@@ -71,9 +71,10 @@ def compute(form, answers: dict) -> dict:
         for question in repeats.slots(form, index, result):
             if question.type != "calculate":
                 continue
+            kept = repeats.get_answer(result, question)  # `.`: once(random()) keeps it
             repeats.set_answer(result, question, None)
             if is_relevant(form, question, result):
-                ctx = repeats.context(form, result, question)
+                ctx = repeats.context(form, result, question, current=kept)
                 value = expressions.parse(question.calculation).evaluate(ctx)
                 repeats.set_answer(result, question, _stored(value))
     return result

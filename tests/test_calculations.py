@@ -116,6 +116,49 @@ def test_a_small_household_skips_the_section_its_calculation_closes(counted_hub,
     assert json.loads(record["answers"])["size_band"] == "small"
 
 
+ASSIGNED = {
+    "form_id": "assigned_arm",
+    "version": "1",
+    "title": {"en": "Assigned arm"},
+    "sections": [
+        {
+            "name": "start",
+            "label": {"en": "Start"},
+            "questions": [
+                {"name": "draw", "type": "calculate", "calculation": "once(random())"},
+                {"name": "fresh", "type": "calculate", "calculation": "random()"},
+                {"name": "village", "type": "text", "label": {"en": "Village"}},
+            ],
+        },
+        {
+            "name": "more",
+            "label": {"en": "More"},
+            "questions": [{"name": "notes", "type": "text", "label": {"en": "Notes"}}],
+        },
+    ],
+}
+
+
+def test_a_once_calculation_keeps_its_first_value_from_page_to_page(hub, db_path):
+    """once(random()) assigns, say, a study arm: every page sent afterwards keeps it, where a
+    plain random() is drawn again, as in ODK."""
+    import_forms(db_path, ASSIGNED)
+    phone = hub.browser("en")
+    phone.signin()
+    page = phone.get("/forms/assigned_arm").text
+    path = re.search(r'<form method="post" action="(/records/[^"]+)/0"', page).group(1)
+    seen = []
+    for _ in range(3):
+        start = [("_action", "next"), ("_shown", "village"), ("village", "Ade")]
+        phone.post(f"{path}/0", [("form_id", "assigned_arm"), *start])
+        more = [("_action", "back"), ("_shown", "notes"), ("notes", "x")]
+        phone.post(f"{path}/1", [("form_id", "assigned_arm"), *more])
+        [record] = query(db_path, "SELECT answers FROM records")
+        seen.append(json.loads(record["answers"]))
+    assert len({answers["draw"] for answers in seen}) == 1
+    assert len({answers["fresh"] for answers in seen}) > 1
+
+
 def test_a_constraint_can_use_a_calculation(counted_hub, db_path):
     phone = counted_hub.browser("en")
     phone.signin()
