@@ -1373,6 +1373,8 @@ class _Converter:
         self.paths: dict[str, tuple] = {}  # each question's groups, outermost first
         self.shared_names: dict[str, list[int]] = {}  # a name two groups use → their rows
         self.group_names: dict[str, int] = {}  # every group → its row
+        self.top_level: dict[str, int] = {}  # groups and repeats outside any → their rows
+        self.own_groups: dict[int, dict] = {}  # id of a group's page → the group as written
         self.metadata: list[dict] = []  # start, end, today, deviceid, username
         self.metadata_names: set[str] = set()
         self.holders: set[int] = set()  # ids of group sections a repeat was taken out of
@@ -1472,7 +1474,7 @@ class _Converter:
         saved, saved_header = row.cell("save_to")
         if saved:
             self.at(row, "entities/save_to_group", saved_header)
-        self.group_name(row, kind, name, name_header)
+        self.group_name(row, kind, name, name_header, stack)
         repeat_count = self.repeat_count(row, kind)
         relevant, relevant_header = row.cell("relevant")
         if relevant:
@@ -1506,24 +1508,24 @@ class _Converter:
             )
         stack.pop()
 
-    def group_name(self, row: _Row, kind: str, name: str | None, header: str) -> None:
+    def group_name(self, row: _Row, kind: str, name: str | None, header: str, stack: list) -> None:
+        # Beside each other (outside any group, or in the same one), two groups or repeats
+        # may not share a name, as in pyxform; elsewhere a group may have any group's or
+        # repeat's name (its page is then renamed: finish_sections).
+        siblings = stack[-1].setdefault("children", {}) if stack else self.top_level
         if name is None:
             self.at(row, "missing_name/group", header, kind=kind)
         elif not FIELD_RE.match(name):
             self.at(row, "bad_name", header, name=name)
-        elif kind == "repeat" and (name in self.names or name in self.group_names):
+        elif name in siblings or (kind == "repeat" and name in self.names):
             # A repeat's name holds its answers and is referable: unique in the whole form.
-            self.at(
-                row,
-                "duplicate_name",
-                header,
-                name=name,
-                used=self.names.get(name, self.group_names.get(name)),
-            )
+            used = siblings.get(name, self.names.get(name))
+            self.at(row, "duplicate_name", header, name=name, used=used)
         elif kind == "repeat":
-            self.names[name] = row.number
+            self.names[name] = siblings[name] = row.number
         else:
             self.group_names.setdefault(name, row.number)
+            siblings[name] = row.number
 
     def repeat_count(self, row: _Row, kind: str) -> str | None:
         repeat_count, header = row.cell("repeat_count")
@@ -1597,6 +1599,8 @@ class _Converter:
                 self.holders.add(id(holder["section"]))
         else:
             frame["group"] = self.inner_group(row, frame, given)  # what a repeat in it keeps
+            if frame["group"]:
+                self.own_groups[id(section)] = frame["group"]
         if relevant:
             section["relevant"] = relevant
         # The groups a repeat stands in, kept for export: the same data paths.
@@ -2300,12 +2304,16 @@ class _Converter:
 
     def finish_sections(self) -> None:
         taken = {s["name"] for s in self.sections if s["name"]}
+        repeats = {s["name"] for s in self.sections if s.get("repeat")}
+        pages: set[str] = set()  # the groups' pages named so far
         count = 0
         kept = []
         for index, section in enumerate(self.sections):
             if not self.keep_section(index, section):
                 continue
-            if section["name"] is None:
+            if section.get("repeat"):
+                pass  # a repeat keeps its name, which holds its answers
+            elif section["name"] is None:
                 count += 1
                 name = f"section_{count}"
                 while name in taken:
@@ -2319,12 +2327,26 @@ class _Converter:
                     n += 1
                 section["name"] = f"{base}_{n}"
                 taken.add(section["name"])
+            elif section["name"] in repeats or section["name"] in pages:
+                self.rename_page(section, taken)
             kept.append(index)
+            pages.add(section["name"])
         self.sections = [self.sections[i] for i in kept]
         self.question_rows = [self.question_rows[i] for i in kept]
         self.section_rows = [self.section_rows[i] for i in kept]
         if not self.sections and not self.errors:
             self.report("empty_form", SURVEY)
+
+    def rename_page(self, section: dict, taken: set[str]) -> None:
+        """A group's page named like a repeat or another group's page (in another repeat or
+        group, as ODK allows): `g_2`, in its group as written, which export writes back."""
+        base, n = section["name"], 2
+        while f"{base}_{n}" in taken:
+            n += 1
+        section["name"] = f"{base}_{n}"
+        taken.add(section["name"])
+        if id(section) in self.own_groups:
+            section["groups"] = [self.own_groups[id(section)]]
 
     def keep_section(self, index: int, section: dict) -> bool:
         if section["questions"]:
@@ -2905,8 +2927,14 @@ def _survey_sheet(form: FormDefinition, languages: _Languages) -> list[list[Any]
             for name, entity_list in form.data.get("entity_choices", {}).items()
         },
     }
-    question_names = set(form.questions) | set(form.repeats)
-    taken = set(question_names) | set(form.data.get("choices", {}))
+    # A repeat inside a repeat or a group stands beside no group of the survey's top level.
+    top_repeats = {
+        s["name"]
+        for s in form.sections
+        if s.get("repeat") and not (s.get("within") or s.get("groups"))
+    }
+    question_names = set(form.questions) | top_repeats
+    taken = set(form.questions) | set(form.repeats) | set(form.data.get("choices", {}))
     renamed: dict[str, str] = {}
 
     def group_name(name: str) -> str:

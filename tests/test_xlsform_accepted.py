@@ -1,0 +1,180 @@
+"""Forms pyxform accepts that the reader once took badly: a group named like a repeat
+elsewhere in the form, a choice label with ${…}, questions without a label, a form of
+metadata only. Each is imported as `collector forms import` does, written back by
+export-xlsform with the workbook's own names, and filled on a real hub where it matters.
+
+Every workbook here is written by the test (openpyxl).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+from click.testing import CliRunner
+from pyxform.xls2xform import convert as pyxform_convert
+
+from collector.cli import cli
+from collector.xlsform import read_xlsform, to_xlsform
+from support import query
+from workbooks import write_workbook
+
+HEADER = ["type", "name", "label"]
+
+
+def settings(form_id: str) -> list[list[str]]:
+    return [["form_id", "version"], [form_id, "1"]]
+
+
+def data_paths(path: Path) -> set[str]:
+    """The XForm's data paths, as pyxform converts the workbook (it must)."""
+    return set(re.findall(r'<bind nodeset="([^"]+)"', pyxform_convert(xlsform=str(path)).xform))
+
+
+def imported(path: Path):
+    result = read_xlsform(path)
+    assert result.ok, [str(p) for p in result.errors]
+    return result
+
+
+def written_back(result, tmp_path: Path) -> Path:
+    """export-xlsform's workbook: imported again, the same definition."""
+    out = tmp_path / "back.xlsx"
+    to_xlsform(result.form, out)
+    back = read_xlsform(out)
+    assert back.errors == [], [str(p) for p in back.errors]
+    assert back.definition == result.definition
+    return out
+
+
+def import_into_hub(path: Path, data_dir) -> None:
+    result = CliRunner().invoke(cli, ["forms", "import", str(path), "--data-dir", str(data_dir)])
+    assert result.exit_code == 0, result.output
+
+
+# --- a group named like a repeat or a group elsewhere ---------------------------------------
+
+VISITS = [
+    HEADER,
+    ["begin repeat", "visit", "Visits"],
+    ["begin repeat", "meal", "Meals served at the visit"],
+    ["text", "dish", "Dish"],
+    ["end repeat"],
+    ["end repeat"],
+    ["begin group", "meal", "The meal at home"],
+    ["text", "home_dish", "Dish at home"],
+    ["end group"],
+]
+
+
+def test_a_group_named_like_a_repeat_in_a_repeat_gets_a_page_name_of_its_own(tmp_path):
+    path = write_workbook(tmp_path / "visits.xlsx", VISITS, settings=settings("visits"))
+    result = imported(path)
+    names = [s["name"] for s in result.definition["sections"]]
+    assert names == ["visit", "meal", "meal_2"] and len(set(names)) == len(names)
+    page = result.form.section("meal_2")
+    assert [q["name"] for q in page["questions"]] == ["home_dish"]
+    assert result.form.section("meal")["within"] == "visit"
+    # Written back as the workbook had it: the group is `meal` again, the same data paths.
+    back = written_back(result, tmp_path)
+    assert data_paths(back) == data_paths(path)
+    assert "/data/meal/home_dish" in data_paths(back)
+
+
+def test_the_group_and_the_repeat_of_one_name_are_filled_on_the_hub(hub, data_dir, tmp_path):
+    import_into_hub(
+        write_workbook(tmp_path / "visits.xlsx", VISITS, settings=settings("visits")), data_dir
+    )
+    phone = hub.browser("en")
+    phone.signin()
+    page = phone.get("/forms/visits/phone")
+    assert page.status_code == 200 and 'name="home_dish"' in page.text
+    record = "6f1e2d3c-4b5a-4978-8a6b-5c4d3e2f1a0b"
+    fields = [
+        ("_uuid", record),
+        ("_action", "finalize"),
+        ("form_version", "1"),
+        ("_repeat.visit", "1"),
+        ("_repeat.meal.1", "1"),
+        ("dish.1.1", "ugali"),
+        ("home_dish", "beans"),
+    ]
+    fields += [("_shown", name) for name in ("dish.1.1", "home_dish")]
+    response = phone.post(
+        "/forms/visits/submit", fields, csrf_from=page.text, headers={"X-Hub-Outbox": "1"}
+    )
+    assert response.json()["status"] == "finalized", response.text
+    [stored] = query(hub.app.config["DATABASE"], "SELECT answers FROM records")
+    answers = json.loads(stored["answers"])
+    assert answers["home_dish"] == "beans"
+    assert answers["visit"] == [{"meal": [{"dish": "ugali"}]}]
+
+
+def test_a_repeat_named_like_an_earlier_group_is_taken_too(tmp_path):
+    survey = [HEADER, *VISITS[6:], *VISITS[1:6]]  # the group first, then the repeats
+    path = write_workbook(tmp_path / "visits.xlsx", survey, settings=settings("visits"))
+    result = imported(path)
+    assert [s["name"] for s in result.definition["sections"]] == ["meal_2", "visit", "meal"]
+    assert data_paths(written_back(result, tmp_path)) == data_paths(path)
+
+
+def test_a_group_named_like_a_group_in_another_group_or_repeat_keeps_its_name(tmp_path):
+    survey = [
+        HEADER,
+        ["begin group", "mother", "Mother"],
+        ["begin group", "health", "Her health"],
+        ["text", "clinic", "Her clinic"],
+        ["end group"],
+        ["end group"],
+        ["begin repeat", "child", "Children"],
+        ["begin group", "health", "The child's health"],
+        ["text", "vaccinated", "Vaccinated where"],
+        ["end group"],
+        ["end repeat"],
+        ["begin group", "health", "The household's health"],
+        ["text", "water", "Water source"],
+        ["end group"],
+    ]
+    path = write_workbook(tmp_path / "health.xlsx", survey, settings=settings("health"))
+    result = imported(path)
+    assert [s["name"] for s in result.definition["sections"]] == ["mother", "child", "health"]
+    assert data_paths(written_back(result, tmp_path)) == data_paths(path)
+
+
+def test_two_groups_of_one_name_side_by_side_are_refused_on_the_second_row(tmp_path):
+    # pyxform refuses them too: names are unique within their group, or outside any.
+    for at, survey in enumerate(
+        [
+            [
+                HEADER,
+                ["begin group", "place", "Place"],
+                ["text", "village", "Village"],
+                ["end group"],
+                ["begin repeat", "place", "Places again"],
+                ["text", "town", "Town"],
+                ["end repeat"],
+            ],
+            [
+                HEADER,
+                ["begin group", "outer", "Outer"],
+                ["begin group", "place", "Place"],
+                ["text", "village", "Village"],
+                ["end group"],
+                ["begin group", "place", "Place again"],
+                ["text", "town", "Town"],
+                ["end group"],
+                ["end group"],
+            ],
+        ]
+    ):
+        result = read_xlsform(write_workbook(tmp_path / f"{at}.xlsx", survey))
+        [problem] = result.errors
+        row = 5 if at == 0 else 6
+        assert (problem.key, problem.sheet, problem.row, problem.column) == (
+            "duplicate_name",
+            "survey",
+            row,
+            "name",
+        )
+        assert f"row {row - 3}" in str(problem)
