@@ -1187,6 +1187,8 @@ class _Converter:
         self.seen_choices.setdefault((list_name, name), row.number)
         # A choice without a label shows its name, as ODK and pyxform show it.
         label = self.texts(row, "label") or {self.default_code: name}
+        if any(FIELD_REFERENCE.search(text) for text in label.values()):
+            self.at(row, "label_reference", row.header("label"))  # shown as written
         choice = {"name": name, "label": label}
         parent, _ = row.cell("parent")
         if parent:

@@ -178,3 +178,26 @@ def test_two_groups_of_one_name_side_by_side_are_refused_on_the_second_row(tmp_p
             "name",
         )
         assert f"row {row - 3}" in str(problem)
+
+
+# --- a ${name} in a choice's label ---------------------------------------------------------
+
+
+def test_a_reference_in_a_choice_label_is_warned_on_the_choices_row(tmp_path):
+    survey = [
+        ["type", "name", "label", "label::Kiswahili (sw)"],
+        ["text", "village", "Village", "Kijiji"],
+        ["select_one stay", "stay", "Where do you sleep?", "Unalala wapi?"],
+    ]
+    choices = [
+        ["list_name", "name", "label", "label::Kiswahili (sw)"],
+        ["stay", "here", "In ${village}", "Katika ${village}"],
+        ["stay", "away", "Elsewhere", "Kwingine"],
+    ]
+    result = read_xlsform(write_workbook(tmp_path / "stay.xlsx", survey, choices))
+    assert result.ok, [str(p) for p in result.errors]
+    warned = [p for p in result.warnings if p.key == "label_reference"]
+    assert [(p.sheet, p.row, p.column) for p in warned] == [("choices", 2, "label")]
+    # The label is kept as written (the page shows it so, as it shows a question's).
+    [here, _] = result.definition["choices"]["stay"]
+    assert here["label"] == {"en": "In ${village}", "sw": "Katika ${village}"}
