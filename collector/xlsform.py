@@ -2313,9 +2313,7 @@ class _Converter:
         for index, section in enumerate(self.sections):
             if not self.keep_section(index, section):
                 continue
-            if section.get("repeat"):
-                pass  # a repeat keeps its name, which holds its answers
-            elif section["name"] is None:
+            if section["name"] is None:
                 count += 1
                 name = f"section_{count}"
                 while name in taken:
@@ -2329,8 +2327,10 @@ class _Converter:
                     n += 1
                 section["name"] = f"{base}_{n}"
                 taken.add(section["name"])
-            elif section["name"] in repeats or section["name"] in pages:
-                self.rename_page(section, taken)
+            elif not section.get("repeat") and (
+                section["name"] in repeats or section["name"] in pages
+            ):
+                self.rename_page(section, taken)  # a repeat keeps its name: its answers'
             kept.append(index)
             pages.add(section["name"])
         self.sections = [self.sections[i] for i in kept]
