@@ -1838,14 +1838,13 @@ class _Converter:
         if not label and kind == "start-geopoint":
             label = catalog_texts(START_LOCATION_LABEL, self.codes)
         if not label and kind != "calculate":
-            if name:
-                self.at(row, "missing_label", row.header("label"), name=name)
-            else:
-                self.at(row, "missing_label/unnamed", row.header("label"))
+            label = self.unlabelled(row, spec, options)
         if any(FIELD_REFERENCE.search(text) for text in label.values()):
             self.at(row, "label_reference", row.header("label"))
         if label:
             spec["label"] = label
+        if options.get("computed"):
+            return  # asked of nobody: no choices to offer
         if options.get("converted") == "acknowledge":
             spec["choices"] = self.acknowledge_choices()
         elif options.get("converted") == "hidden":
@@ -1858,6 +1857,26 @@ class _Converter:
             if options.get("or_other") and list_name in self.choices:
                 self.add_other(list_name)
 
+    def unlabelled(self, row: _Row, spec: dict, options: dict) -> dict[str, str]:
+        """A question without a label, taken as pyxform takes it: its hint is its label; with
+        a calculation or a trigger it is computed and hidden (a calculate, as ODK shows it no
+        control); with only a prompt in sound or picture, its name names it."""
+        hint = self.texts(row, "hint", warn_missing=False)
+        if hint:
+            options["hint_as_label"] = True
+            return hint
+        if row.cell("calculation")[0] or row.cell("trigger")[0]:
+            spec["type"], options["computed"] = "calculate", True
+            return {}
+        prompts = [c for c in row.columns if c.base == "media" and c.kind in PROMPT_KINDS]
+        if spec["name"] and any(row.values.get(c.header) not in (None, "") for c in prompts):
+            return {code: spec["name"] for code in self.codes}
+        if spec["name"]:
+            self.at(row, "missing_label", row.header("label"), name=spec["name"])
+        else:
+            self.at(row, "missing_label/unnamed", row.header("label"))
+        return {}
+
     def repeat_count_here(self, row: _Row, spec: dict, options: dict) -> None:
         repeat_count, header = row.cell("repeat_count")
         if repeat_count:
@@ -1865,6 +1884,8 @@ class _Converter:
 
     def translated_columns(self, row: _Row, spec: dict, options: dict) -> None:
         for key in ("hint", "required_message", "constraint_message"):
+            if key == "hint" and options.get("hint_as_label"):
+                continue  # shown once, as the label
             text = self.texts(row, key)
             if text:
                 spec[key] = text
@@ -2035,8 +2056,9 @@ class _Converter:
         if options.get("converted") == "hidden":
             pass  # its default is its value
         elif spec["type"] == "calculate":
-            if not value:
+            if not value and not options.get("computed"):  # (a trigger alone empties it)
                 self.at(row, "missing_calculation", header or row.header("type"))
+            if not value:
                 spec["calculation"] = "''"
             else:
                 spec["calculation"] = value

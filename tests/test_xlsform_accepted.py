@@ -201,3 +201,80 @@ def test_a_reference_in_a_choice_label_is_warned_on_the_choices_row(tmp_path):
     # The label is kept as written (the page shows it so, as it shows a question's).
     [here, _] = result.definition["choices"]["stay"]
     assert here["label"] == {"en": "In ${village}", "sw": "Katika ${village}"}
+
+
+# --- questions without a label, as pyxform takes them ---------------------------------------
+
+UNLABELLED = [
+    ["type", "name", "label", "hint", "hint::Kiswahili (sw)", "media::image", "calculation"]
+    + ["trigger"],
+    ["text", "water", None, "Where do you fetch water?", "Unachota maji wapi?"],
+    ["integer", "wells", "How many wells?", None, "Visima vingapi?"],
+    ["text", "pump", None, None, None, "pump.png"],
+    ["integer", "doubled", None, None, None, None, "${wells} * 2"],
+    ["dateTime", "counted_at", None, None, None, None, "now()", "${wells}"],
+    ["decimal", "cleared", None, None, None, None, None, "${wells}"],
+]
+
+
+def test_a_question_without_a_label_is_taken_as_pyxform_takes_it(tmp_path):
+    path = write_workbook(tmp_path / "wells.xlsx", UNLABELLED, settings=settings("wells"))
+    result = imported(path)
+    questions = {q["name"]: q for q in result.definition["sections"][0]["questions"]}
+    # A hint alone is the label (shown once), in each of its languages.
+    assert questions["water"]["label"] == {
+        "en": "Where do you fetch water?",
+        "sw": "Unachota maji wapi?",
+    }
+    assert "hint" not in questions["water"]
+    # A picture alone: the question's name is its label, what a screen reader says.
+    assert questions["pump"]["label"] == {"en": "pump"}
+    assert questions["pump"]["media"] == {"image": {"en": "pump.png"}}
+    # A calculation or a trigger without label or hint: computed and hidden, as ODK
+    # shows no control for it (a trigger alone empties it).
+    assert questions["doubled"] == {
+        "name": "doubled",
+        "type": "calculate",
+        "calculation": "${wells} * 2",
+    }
+    assert questions["counted_at"]["type"] == "calculate"
+    assert questions["counted_at"]["trigger"] == "${wells}"
+    assert questions["cleared"]["calculation"] == "''"
+    assert not [p for p in result.warnings if p.key in ("missing_label", "missing_calculation")]
+    written_back(result, tmp_path)
+    # Still refused: a question with nothing to show at all, or only a guidance hint.
+    for extra in (["text", "bare"], ["text", "guided", None, None, None, None, None, None]):
+        survey = [[*UNLABELLED[0], "guidance_hint"], [*extra, *[None] * (8 - len(extra)), "See"]]
+        if extra[1] == "bare":
+            survey[1][-1] = None
+        problems = read_xlsform(write_workbook(tmp_path / "bare.xlsx", survey)).errors
+        assert [(p.key, p.row, p.column) for p in problems] == [("missing_label", 2, "label")]
+
+
+def test_unlabelled_questions_are_shown_and_computed_on_the_hub(hub, data_dir, tmp_path):
+    path = write_workbook(tmp_path / "wells.xlsx", UNLABELLED, settings=settings("wells"))
+    import_into_hub(path, data_dir)
+    phone = hub.browser("en")
+    phone.signin()
+    page = phone.get("/forms/wells/phone").text
+    assert '<label for="f-water">Where do you fetch water?' in page
+    assert '<label for="f-pump">pump' in page
+    assert not re.search(r'<input[^>]* name="(doubled|counted_at|cleared)"', page)
+    assert 'class="q q-calculate" data-name="doubled"' in page  # computed, not shown
+    fields = [
+        ("_uuid", "0b1c2d3e-4f5a-4b6c-8d7e-9f0a1b2c3d4e"),
+        ("_action", "finalize"),
+        ("form_version", "1"),
+        ("water", "river"),
+        ("wells", "3"),
+        ("pump", "hand pump"),
+    ]
+    fields += [("_shown", name) for name in ("water", "wells", "pump")]
+    response = phone.post(
+        "/forms/wells/submit", fields, csrf_from=page, headers={"X-Hub-Outbox": "1"}
+    )
+    assert response.json()["status"] == "finalized", response.text
+    [stored] = query(hub.app.config["DATABASE"], "SELECT answers FROM records")
+    answers = json.loads(stored["answers"])
+    assert answers["doubled"] == 6 and answers["water"] == "river"
+    assert answers["counted_at"].startswith("20") and "cleared" not in answers
