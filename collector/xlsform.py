@@ -770,8 +770,8 @@ class _Converter:
         if not self.rows(SURVEY):
             self.report("missing_sheet", SURVEY)
             return ImportResult(None, self.errors, self.warnings)
-        if any(self.rows("osm")):
-            self.report("external_data/sheet", "osm", name="osm")
+        if any(self.rows("osm")):  # said at the sheet's header row, first column
+            self.report("external_data/sheet", "osm", 1, self.headers("osm")[0], name="osm")
         self.read_entities()
         self.survey_columns = [_classify(h) for h in self.headers(SURVEY)]
         self.choice_columns = [_classify(h) for h in self.headers(CHOICES)]
@@ -2359,7 +2359,7 @@ class _Converter:
         self.question_rows = [self.question_rows[i] for i in kept]
         self.section_rows = [self.section_rows[i] for i in kept]
         if not self.sections and not self.errors:
-            self.report("empty_form", SURVEY)
+            self.report("empty_form", SURVEY, 1, self.type_header)  # the sheet's header
 
     def rename_page(self, section: dict, taken: set[str]) -> None:
         """A group's page named like a repeat or another group's page (in another repeat or

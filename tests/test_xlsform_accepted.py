@@ -1,7 +1,8 @@
 """Forms pyxform accepts that the reader once took badly: a group named like a repeat
-elsewhere in the form, a choice label with ${…}, questions without a label, a form of
-metadata only. Each is imported as `collector forms import` does, written back by
-export-xlsform with the workbook's own names, and filled on a real hub where it matters.
+elsewhere in the form, a choice label with ${…}, questions without a label. Each is
+imported as `collector forms import` does, written back by export-xlsform with the
+workbook's own names, and filled on a real hub where it matters. What is still refused
+about a whole sheet is said at that sheet's header row and first column.
 
 Every workbook here is written by the test (openpyxl).
 """
@@ -13,6 +14,7 @@ import re
 from pathlib import Path
 
 from click.testing import CliRunner
+from openpyxl import load_workbook
 from pyxform.xls2xform import convert as pyxform_convert
 
 from collector.cli import cli
@@ -278,3 +280,35 @@ def test_unlabelled_questions_are_shown_and_computed_on_the_hub(hub, data_dir, t
     answers = json.loads(stored["answers"])
     assert answers["doubled"] == 6 and answers["water"] == "river"
     assert answers["counted_at"].startswith("20") and "cleared" not in answers
+
+
+# --- refusals about a whole sheet, located all the same -------------------------------------
+
+
+def test_a_form_of_only_metadata_is_refused_at_the_survey_header(tmp_path):
+    survey = [["type", "name", "label"], ["start", "start"], ["audit", "audit"]]
+    result = read_xlsform(write_workbook(tmp_path / "meta.xlsx", survey))
+    [problem] = result.errors
+    assert (problem.key, problem.sheet, problem.row, problem.column) == (
+        "empty_form",
+        "survey",
+        1,
+        "type",
+    )
+    assert str(problem).startswith("survey row 1, column type: ")
+
+
+def test_an_osm_sheet_is_refused_at_its_header(tmp_path):
+    path = write_workbook(tmp_path / "osm.xlsx", [HEADER, ["text", "village", "Village"]])
+    book = load_workbook(path)
+    sheet = book.create_sheet("osm")
+    for row in (["list_name", "name", "label"], ["roofs", "tin", "Tin"]):
+        sheet.append(row)
+    book.save(path)
+    [problem] = read_xlsform(path).errors
+    assert (problem.key, problem.sheet, problem.row, problem.column) == (
+        "external_data/sheet",
+        "osm",
+        1,
+        "list_name",
+    )
