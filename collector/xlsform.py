@@ -1833,7 +1833,7 @@ class _Converter:
         return spec
 
     def label_and_type(self, row: _Row, spec: dict, options: dict) -> None:
-        kind, name = spec["type"], spec["name"]
+        kind = spec["type"]
         label = self.texts(row, "label", warn_missing=kind not in ("calculate", "start-geopoint"))
         if not label and kind == "start-geopoint":
             label = catalog_texts(START_LOCATION_LABEL, self.codes)
