@@ -779,8 +779,8 @@ class _Converter:
         if not self.rows(SURVEY):
             self.report("missing_sheet", SURVEY)
             return ImportResult(None, self.errors, self.warnings)
-        if any(self.rows("osm")):
-            self.report("external_data/sheet", "osm", name="osm")
+        if any(self.rows("osm")):  # said at the sheet's header row, first column
+            self.report("external_data/sheet", "osm", 1, self.headers("osm")[0], name="osm")
         self.read_entities()
         self.survey_columns = [_classify(h) for h in self.headers(SURVEY)]
         self.choice_columns = [_classify(h) for h in self.headers(CHOICES)]
@@ -1196,6 +1196,8 @@ class _Converter:
         self.seen_choices.setdefault((list_name, name), row.number)
         # A choice without a label shows its name, as ODK and pyxform show it.
         label = self.texts(row, "label") or {self.default_code: name}
+        if any(FIELD_REFERENCE.search(text) for text in label.values()):
+            self.at(row, "label_reference", row.header("label"))  # shown as written
         choice = {"name": name, "label": label}
         parent, _ = row.cell("parent")
         if parent:
@@ -1382,6 +1384,8 @@ class _Converter:
         self.paths: dict[str, tuple] = {}  # each question's groups, outermost first
         self.shared_names: dict[str, list[int]] = {}  # a name two groups use → their rows
         self.group_names: dict[str, int] = {}  # every group → its row
+        self.top_level: dict[str, int] = {}  # groups and repeats outside any → their rows
+        self.own_groups: dict[int, dict] = {}  # id of a group's page → the group as written
         self.metadata: list[dict] = []  # start, end, today, deviceid, username
         self.metadata_names: set[str] = set()
         self.holders: set[int] = set()  # ids of group sections a repeat was taken out of
@@ -1481,7 +1485,7 @@ class _Converter:
         saved, saved_header = row.cell("save_to")
         if saved:
             self.at(row, "entities/save_to_group", saved_header)
-        self.group_name(row, kind, name, name_header)
+        self.group_name(row, kind, name, name_header, stack)
         repeat_count = self.repeat_count(row, kind)
         relevant, relevant_header = row.cell("relevant")
         if relevant:
@@ -1515,24 +1519,24 @@ class _Converter:
             )
         stack.pop()
 
-    def group_name(self, row: _Row, kind: str, name: str | None, header: str) -> None:
+    def group_name(self, row: _Row, kind: str, name: str | None, header: str, stack: list) -> None:
+        # Beside each other (outside any group, or in the same one), two groups or repeats
+        # may not share a name, as in pyxform; elsewhere a group may have any group's or
+        # repeat's name (its page is then renamed: finish_sections).
+        siblings = stack[-1].setdefault("children", {}) if stack else self.top_level
         if name is None:
             self.at(row, "missing_name/group", header, kind=kind)
         elif not FIELD_RE.match(name):
             self.at(row, "bad_name", header, name=name)
-        elif kind == "repeat" and (name in self.names or name in self.group_names):
+        elif name in siblings or (kind == "repeat" and name in self.names):
             # A repeat's name holds its answers and is referable: unique in the whole form.
-            self.at(
-                row,
-                "duplicate_name",
-                header,
-                name=name,
-                used=self.names.get(name, self.group_names.get(name)),
-            )
+            used = siblings.get(name, self.names.get(name))
+            self.at(row, "duplicate_name", header, name=name, used=used)
         elif kind == "repeat":
-            self.names[name] = row.number
+            self.names[name] = siblings[name] = row.number
         else:
             self.group_names.setdefault(name, row.number)
+            siblings[name] = row.number
 
     def repeat_count(self, row: _Row, kind: str) -> str | None:
         repeat_count, header = row.cell("repeat_count")
@@ -1606,6 +1610,8 @@ class _Converter:
                 self.holders.add(id(holder["section"]))
         else:
             frame["group"] = self.inner_group(row, frame, given)  # what a repeat in it keeps
+            if frame["group"]:
+                self.own_groups[id(section)] = frame["group"]
         if relevant:
             section["relevant"] = relevant
         # The groups a repeat stands in, kept for export: the same data paths.
@@ -1842,19 +1848,18 @@ class _Converter:
         return spec
 
     def label_and_type(self, row: _Row, spec: dict, options: dict) -> None:
-        kind, name = spec["type"], spec["name"]
+        kind = spec["type"]
         label = self.texts(row, "label", warn_missing=kind not in ("calculate", "start-geopoint"))
         if not label and kind == "start-geopoint":
             label = catalog_texts(START_LOCATION_LABEL, self.codes)
         if not label and kind != "calculate":
-            if name:
-                self.at(row, "missing_label", row.header("label"), name=name)
-            else:
-                self.at(row, "missing_label/unnamed", row.header("label"))
+            label = self.unlabelled(row, spec, options)
         if any(FIELD_REFERENCE.search(text) for text in label.values()):
             self.at(row, "label_reference", row.header("label"))
         if label:
             spec["label"] = label
+        if options.get("computed"):
+            return  # asked of nobody: no choices to offer
         if options.get("converted") == "acknowledge":
             spec["choices"] = self.acknowledge_choices()
         elif options.get("converted") == "hidden":
@@ -1869,6 +1874,26 @@ class _Converter:
             if options.get("or_other") and list_name in self.choices:
                 self.add_other(list_name)
 
+    def unlabelled(self, row: _Row, spec: dict, options: dict) -> dict[str, str]:
+        """A question without a label, taken as pyxform takes it: its hint is its label; with
+        a calculation or a trigger it is computed and hidden (a calculate, as ODK shows it no
+        control); with only a prompt in sound or picture, its name names it."""
+        hint = self.texts(row, "hint", warn_missing=False)
+        if hint:
+            options["hint_as_label"] = True
+            return hint
+        if row.cell("calculation")[0] or row.cell("trigger")[0]:
+            spec["type"], options["computed"] = "calculate", True
+            return {}
+        prompts = [c for c in row.columns if c.base == "media" and c.kind in PROMPT_KINDS]
+        if spec["name"] and any(row.values.get(c.header) not in (None, "") for c in prompts):
+            return {code: spec["name"] for code in self.codes}
+        if spec["name"]:
+            self.at(row, "missing_label", row.header("label"), name=spec["name"])
+        else:
+            self.at(row, "missing_label/unnamed", row.header("label"))
+        return {}
+
     def repeat_count_here(self, row: _Row, spec: dict, options: dict) -> None:
         repeat_count, header = row.cell("repeat_count")
         if repeat_count:
@@ -1876,6 +1901,8 @@ class _Converter:
 
     def translated_columns(self, row: _Row, spec: dict, options: dict) -> None:
         for key in ("hint", "required_message", "constraint_message"):
+            if key == "hint" and options.get("hint_as_label"):
+                continue  # shown once, as the label
             text = self.texts(row, key)
             if text:
                 spec[key] = text
@@ -2048,8 +2075,9 @@ class _Converter:
         if options.get("converted") == "hidden":
             pass  # its default is its value
         elif spec["type"] == "calculate":
-            if not value:
+            if not value and not options.get("computed"):  # (a trigger alone empties it)
                 self.at(row, "missing_calculation", header or row.header("type"))
+            if not value:
                 spec["calculation"] = "''"
             else:
                 spec["calculation"] = value
@@ -2319,6 +2347,8 @@ class _Converter:
 
     def finish_sections(self) -> None:
         taken = {s["name"] for s in self.sections if s["name"]}
+        repeats = {s["name"] for s in self.sections if s.get("repeat")}
+        pages: set[str] = set()  # the groups' pages named so far
         count = 0
         kept = []
         for index, section in enumerate(self.sections):
@@ -2338,12 +2368,28 @@ class _Converter:
                     n += 1
                 section["name"] = f"{base}_{n}"
                 taken.add(section["name"])
+            elif not section.get("repeat") and (
+                section["name"] in repeats or section["name"] in pages
+            ):
+                self.rename_page(section, taken)  # a repeat keeps its name: its answers'
             kept.append(index)
+            pages.add(section["name"])
         self.sections = [self.sections[i] for i in kept]
         self.question_rows = [self.question_rows[i] for i in kept]
         self.section_rows = [self.section_rows[i] for i in kept]
         if not self.sections and not self.errors:
-            self.report("empty_form", SURVEY)
+            self.report("empty_form", SURVEY, 1, self.type_header)  # the sheet's header
+
+    def rename_page(self, section: dict, taken: set[str]) -> None:
+        """A group's page named like a repeat or another group's page (in another repeat or
+        group, as ODK allows): `g_2`, in its group as written, which export writes back."""
+        base, n = section["name"], 2
+        while f"{base}_{n}" in taken:
+            n += 1
+        section["name"] = f"{base}_{n}"
+        taken.add(section["name"])
+        if id(section) in self.own_groups:
+            section["groups"] = [self.own_groups[id(section)]]
 
     def keep_section(self, index: int, section: dict) -> bool:
         if section["questions"]:
@@ -2925,8 +2971,14 @@ def _survey_sheet(form: FormDefinition, languages: _Languages) -> list[list[Any]
             for name, entity_list in form.data.get("entity_choices", {}).items()
         },
     }
-    question_names = set(form.questions) | set(form.repeats)
-    taken = set(question_names) | set(form.data.get("choices", {}))
+    # A repeat inside a repeat or a group stands beside no group of the survey's top level.
+    top_repeats = {
+        s["name"]
+        for s in form.sections
+        if s.get("repeat") and not (s.get("within") or s.get("groups"))
+    }
+    question_names = set(form.questions) | top_repeats
+    taken = set(form.questions) | set(form.repeats) | set(form.data.get("choices", {}))
     renamed: dict[str, str] = {}
 
     def group_name(name: str) -> str:
