@@ -13,6 +13,7 @@ import re
 import pytest
 from pyxform.xls2xform import convert as pyxform_convert
 
+from browsing import sign_in  # noqa: F401
 from collector.anonymizer import anonymize, rule_for
 from collector.forms import FormError, load_form
 from collector.validation import allowed_choices
@@ -370,3 +371,45 @@ def test_exports_give_the_answer_as_text():
     assert row["head"] == "Amina Yusuf" and row["adults"] == "Amina Yusuf Musa Yusuf"
     for fmt in ("dta", "sav", "xlsx"):
         export([stored], [form], fmt, io.BytesIO())  # no value labels to build: no error
+
+
+# -- Live in the browser --------------------------------------------------------------------
+
+
+def test_on_the_phone_the_choices_follow_the_roster(household_hub, chromium, db_path):
+    from browsing import console_errors, review_and_finalize
+    from test_repeats import css, type_into, until
+
+    sign_in(chromium, household_hub)
+    chromium.get(f"{household_hub.url}/forms/household/phone?lang=en")
+    until(chromium, lambda d: css(d, "button.step-next").is_displayed())
+
+    def shown(name):
+        return [
+            box.get_attribute("value")
+            for box in chromium.find_elements("css selector", f'input[name="{name}"]')
+            if box.is_displayed()
+        ]
+
+    type_into(chromium, "f-member_name.1", "Amina")
+    type_into(chromium, "f-member_age.1", "41")
+    css(chromium, "#step-0 .repeat-add").click()
+    type_into(chromium, "f-member_name.2", "Musa")
+    type_into(chromium, "f-member_age.2", "9")
+    css(chromium, "button.step-next").click()
+    assert shown("head") == ["Amina", "Musa"]
+    assert shown("adults") == ["Amina"]
+    css(chromium, 'input[name="head"][value="Musa"]').click()
+    css(chromium, "button.step-back").click()
+    type_into(chromium, "f-member_age.2", "19")  # now an adult
+    css(chromium, "button.step-next").click()
+    assert shown("adults") == ["Amina", "Musa"]
+    assert css(chromium, 'input[name="head"][value="Musa"]').is_selected()
+    css(chromium, 'input[name="adults"][value="Amina"]').click()
+    review_and_finalize(chromium)
+    until(chromium, lambda d: "/phone" not in d.current_url)
+    [row] = query(db_path, "SELECT status, answers FROM records")
+    answers = json.loads(row["answers"])
+    assert row["status"] == "finalized"
+    assert answers["head"] == "Musa" and answers["adults"] == ["Amina"]
+    assert console_errors(chromium) == []
