@@ -413,3 +413,58 @@ def test_on_the_phone_the_choices_follow_the_roster(household_hub, chromium, db_
     assert row["status"] == "finalized"
     assert answers["head"] == "Musa" and answers["adults"] == ["Amina"]
     assert console_errors(chromium) == []
+
+
+PETS = {
+    "form_id": "pets",
+    "version": "1",
+    "title": {"en": "Pets"},
+    "sections": [
+        {
+            "name": "pet",
+            "label": {"en": "Pet"},
+            "repeat": True,
+            "questions": [
+                {"name": "pos", "type": "calculate", "calculation": "position(..)"},
+                {"name": "animal_type", "type": "text", "label": {"en": "Animal"}},
+                {
+                    "name": "same_as",
+                    "type": "select_one",
+                    "choices_from": "animal_type",
+                    "choice_filter": "position() != current()/../pos",
+                    "appearance": "minimal",
+                    "label": {"en": "Same kind as"},
+                },
+            ],
+        }
+    ],
+}
+
+
+def test_a_drop_down_in_the_same_repeat_offers_the_other_instances(hub, db_path, chromium):
+    from browsing import console_errors
+    from test_repeats import css, type_into, until
+
+    import_forms(db_path, PETS)
+    sign_in(chromium, hub)
+    chromium.get(f"{hub.url}/forms/pets/phone?lang=en")
+    until(chromium, lambda d: d.find_element("id", "f-animal_type.1").is_displayed())
+
+    def options(key):
+        field = chromium.find_element("id", f"f-same_as.{key}")
+        return [o.get_attribute("value") for o in field.find_elements("css selector", "option")]
+
+    type_into(chromium, "f-animal_type.1", "dog")
+    css(chromium, ".repeat-add").click()
+    type_into(chromium, "f-animal_type.2", "cat")
+    css(chromium, ".repeat-add").click()
+    type_into(chromium, "f-animal_type.3", "dog")
+    assert options(1) == ["", "cat", "dog"]  # every other pet's answer
+    assert options(2) == ["", "dog"]  # two dogs: one choice
+    assert options(3) == ["", "dog", "cat"]
+    css(chromium, '#f-same_as\\.3 option[value="dog"]').click()
+    css(chromium, 'button[value="remove:pet:1"]').click()
+    # The third pet is now the second, and the only dog: its answer is no longer offered.
+    assert options(2) == ["", "cat"]
+    assert chromium.find_element("id", "f-same_as.2").get_attribute("value") == ""
+    assert console_errors(chromium) == []
