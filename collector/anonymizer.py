@@ -89,6 +89,8 @@ def rule_for(question, form=None) -> str:
     The floor: an identifying question leaves the laptop only dropped or pseudonymized;
     any other rule on it, whoever wrote the form, counts as drop.
     """
+    if question.get("choices_from"):
+        return _repeat_choice_rule(question, form)
     if question.get("identifying"):
         return question.get("privacy") if question.get("privacy") in IDENTIFYING_RULES else "drop"
     if question.get("privacy"):
@@ -102,6 +104,23 @@ def rule_for(question, form=None) -> str:
     if question.get("type") == "calculate":
         return _calculation_rule(question, form, set())
     return _DEFAULTS.get(question.get("type"), "keep")
+
+
+def _repeat_choice_rule(question, form) -> str:
+    """A select whose choices are a repeat's answers (a member's name) repeats one of them:
+    it leaves under that question's rule, or its own where that one sends less, so a name
+    dropped or pseudonymized does not leave through the select (no form to tell: dropped)."""
+    source = form.questions.get(question.get("choices_from")) if form is not None else None
+    if source is None:
+        return "drop"
+    inherited = rule_for(source, form)
+    if question.get("identifying") or question.get("privacy"):
+        spec = dict(getattr(question, "spec", question))
+        spec.pop("choices_from")
+        own = rule_for(spec, form)
+        if _is_weaker(own, inherited):  # the source's rule would send more
+            return own
+    return inherited
 
 
 def _calculation_rule(question, form, seen: set) -> str:
@@ -417,7 +436,23 @@ def _name_like_fields(form) -> tuple[str, ...]:
     )
 
 
-def _step(
+def _step(question, form, key: bytes, names: list[str], *args, **kwargs):
+    """_rule_step; a select_multiple of a repeat's answers takes each answer through the
+    rule alone (a list of names is scrubbed name by name, not dropped as a non-text)."""
+    step = _rule_step(question, form, key, names, *args, **kwargs)
+    if not (question.get("choices_from") and question.get("type") == "select_multiple"):
+        return step
+
+    def each(value):
+        if not isinstance(value, list):
+            return step(value)
+        kept = [item for item in map(step, value) if item is not _DROP]
+        return kept or _DROP
+
+    return each
+
+
+def _rule_step(
     question,
     form,
     key: bytes,
@@ -436,10 +471,13 @@ def _step(
         return lambda value: _DROP
     if rule == "scrub":
         return lambda value: _scrubbed(redact(value), names)
+    # A select of a repeat's answers is coded as the answer it repeats, so a member picked
+    # links to that member's pseudonym.
+    field = question.get("choices_from") or question.name
     if rule == "pseudonymize":
-        return lambda value: _pseudonymize(question.name, value, key)
+        return lambda value: _pseudonymize(field, value, key)
     if rule == PHONE_RULE:
-        return lambda value: _pseudonymize(question.name, value, key, phone_region)
+        return lambda value: _pseudonymize(field, value, key, phone_region)
     if rule == "generalize:age_band":
         return _age_band
     if rule == "generalize:month":

@@ -122,6 +122,9 @@ class Context:
     position: int | None = None  # 1-based repeat instance for position()
     choice_label: Callable[[str, str], str | None] | None = None  # (field, choice) -> label
     choice: Mapping[str, Any] | None = None  # a choice's columns, for a choice filter
+    # Choices from a repeat's answers: `values` sees the instance tested as a choice (its
+    # repeat's answers are its own), this what the select itself sees, for current()/..
+    here: Mapping[str, Any] | None = None
     # Inside a repeat, `values` has this instance's answers; these are each repeated
     # question's answers across all instances, for indexed-repeat()'s first argument.
     nodesets: Mapping[str, Any] | None = None
@@ -981,9 +984,11 @@ class _Literal:
 @dataclass(frozen=True)
 class _Field:
     name: str
+    here: bool = False  # written current()/..: the select's own answer (Context.here)
 
     def evaluate(self, ctx: Context) -> Any:
-        return _field_value(ctx.values.get(self.name))
+        values = ctx.here if self.here and ctx.here is not None else ctx.values
+        return _field_value(values.get(self.name))
 
     def references(self) -> set[str]:
         return {self.name}
@@ -1171,7 +1176,10 @@ def _read_token(source: str, start: int, previous: _Token | None) -> _Token:
         return _read_field(source, start)
     path = RELATIVE_PATH.match(source, start)
     if path:
-        return _Token("field", path.group(1), start, path.end())
+        # current()/../x in a choice filter is the select's own x, even where a bare
+        # ${x} means the choice's (choices from a repeat: see Context.here).
+        kind = "here_field" if path.group().startswith("current()") else "field"
+        return _Token(kind, path.group(1), start, path.end())
     instance = INSTANCE_PATH.match(source, start)
     if instance:
         return _Token("instance", instance.group(2), start, instance.end())
@@ -1229,7 +1237,7 @@ def _read_name(source: str, match: re.Match, previous: _Token | None) -> _Token:
 def _ends_operand(token: _Token | None) -> bool:
     if token is None:
         return False
-    return token.kind in ("number", "string", "field") or (
+    return token.kind in ("number", "string", "field", "here_field") or (
         token.kind == "symbol" and token.value in (")", ".", "..")
     )
 
@@ -1302,9 +1310,9 @@ class _Parser:
         if token.kind in ("number", "string"):
             self.advance()
             return _Literal(token.value)
-        if token.kind == "field":
+        if token.kind in ("field", "here_field"):
             self.advance()
-            return _Field(token.value)
+            return _Field(token.value, token.kind == "here_field")
         if token.kind == "function":
             return self.call()
         if token.kind == "instance":

@@ -37,6 +37,7 @@ SURVEY_FORM, REPORT_FORM, FEEDBACK_FORM = (
 )
 BUILTIN_FORM_IDS = (SURVEY_FORM, REPORT_FORM, FEEDBACK_FORM)
 
+SELECTS = ("select_one", "select_multiple")
 QUESTION_TYPES = (
     "text",
     "integer",
@@ -324,6 +325,10 @@ class QuestionSchema(Schema):
     label = TranslatedText()  # every type but calculate needs one (checked below)
     hint = TranslatedText()
     choices = fields.String()
+    # A select whose choices are the answers given in a repeat (XLSForm `select_one
+    # ${member_name}`): the question asked in the repeat. Each instance with an answer is a
+    # choice, the answer its name and label (checked in _choices_from_errors).
+    choices_from = fields.String(validate=validate.Regexp(FIELD_NAME_PATTERN))
     # Which choices to offer, by the answers so far: `region = ${region}` (cascading selects).
     choice_filter = fields.String(validate=check_choice_filter)
     required = fields.Boolean(load_default=False)
@@ -382,8 +387,17 @@ class QuestionSchema(Schema):
             raise ValidationError(
                 "A calculate question needs a calculation, and only it has one.", "calculation"
             )
-        if kind in ("select_one", "select_multiple") and not data.get("choices"):
+        if kind in ("select_one", "select_multiple") and not (
+            data.get("choices") or data.get("choices_from")
+        ):
             raise ValidationError("A select question needs a choice list.", "choices")
+        if data.get("choices_from") and (kind not in SELECTS or data.get("choices")):
+            raise ValidationError(
+                "Only a select without a choice list takes its choices from a repeat.",
+                "choices_from",
+            )
+        if data.get("choices_from") and data.get("randomize"):
+            raise ValidationError("Choices from a repeat are not shuffled yet.", "randomize")
         if (data.get("randomize") or data.get("seed")) and kind not in (
             "select_one",
             "select_multiple",
@@ -775,6 +789,7 @@ def _reference_errors(data: dict) -> list[str]:
         f"choice_sources: the file '{f}' holds one list only."
         for f in sorted({f for f in files if files.count(f) > 1})
     ]
+    errors += _choices_from_errors(data)
     errors += [
         f"{where}: instance('{name}') names no choice list of the form."
         for where, source, _parser in form_expressions(data)
@@ -817,6 +832,39 @@ def _reference_errors(data: dict) -> list[str]:
         errors += _unknown_references("access/sensitive_if", data["access"]["sensitive_if"], seen)
     if data.get("instance_name"):
         errors += _unknown_references("instance_name", data["instance_name"], seen)
+    return errors
+
+
+def _choices_from_errors(data: dict) -> list[str]:
+    """A select's choices_from names a question asked in a repeat, one value per instance
+    (not a select_multiple), whose instances the select can tell: those inside the
+    instances it is itself asked in (`../../person` in ODK), or all of them."""
+    chains = repeat_lineages(data["sections"])
+    asked = {
+        q["name"]: (q, chains.get(s["name"], ())) for s in data["sections"] for q in s["questions"]
+    }
+    errors = []
+    for section in data["sections"]:
+        here = chains.get(section["name"], ())
+        for question in section["questions"]:
+            name = question.get("choices_from")
+            if not name:
+                continue
+            where = f"{section['name']}/{question['name']}"
+            source, chain = asked.get(name, (None, ()))
+            if source is None or not chain:
+                errors.append(f"{where}: choices_from '{name}' is not a question in a repeat.")
+            elif (
+                source["type"] in ("select_multiple", "note")
+                or source.get("choices_from")
+                or name == question["name"]
+            ):
+                errors.append(f"{where}: choices_from '{name}' holds no single answer.")
+            elif here[: len(chain) - 1] != chain[:-1]:
+                errors.append(
+                    f"{where}: choices_from '{name}' is in a repeat inside '{chain[-2]}', "
+                    "which this question is not asked in."
+                )
     return errors
 
 
@@ -1043,8 +1091,10 @@ def instance_key_clashes(data: dict) -> list[tuple[str, str, str]]:
 
 def _default_errors(where: str, question: dict, choices: dict) -> list[str]:
     """A select's default must name its choices, or a new record would start without it."""
-    if question["type"] not in ("select_one", "select_multiple") or "default" not in question:
+    if question["type"] not in SELECTS or "default" not in question:
         return []
+    if question.get("choices_from"):
+        return [f"{where}: choices from a repeat have no default."]
     names = {choice["name"] for choice in choices.get(question.get("choices"), [])}
     picked = (
         question["default"].split()

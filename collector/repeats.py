@@ -207,6 +207,37 @@ class Scope(Mapping):
         return expressions.Nodeset(node.get(name) for node in nodes)
 
 
+def source_instances(form, question, answers: dict) -> list[tuple[int, dict]]:
+    """(position, instance) of the repeat a select takes its choices from (choices_from):
+    those inside the instances the select is asked in (a household's members, for a select
+    in that household), every instance for a select asked once."""
+    chain = form.lineage(question.get("choices_from"))
+    if not chain or len(question.positions) < len(chain) - 1:
+        return []
+    found = instances_at(form, answers, chain[-1], question.positions[: len(chain) - 1])
+    return [(number, item) for number, item in enumerate(found, start=1) if isinstance(item, dict)]
+
+
+class Candidate(Mapping):
+    """What a choice filter sees while it tests one instance as a choice: that instance's
+    answers to its repeat's questions (`${age}` is the member's age, as pyxform writes it
+    `./age`), and anything else as the select sees it."""
+
+    def __init__(self, values: Mapping, item: dict, names: frozenset[str]):
+        self.others, self.item, self.names = values, item, names
+
+    def __getitem__(self, name: str):
+        if name in self.names:
+            return self.item.get(name)
+        return self.others[name]
+
+    def __iter__(self):
+        return iter(self.others)
+
+    def __len__(self) -> int:
+        return len(self.others)
+
+
 def context(form, answers: dict, question=None, current=None, at=None) -> expressions.Context:
     """What an expression of `question` (or standing at `at`, see Scope) sees."""
     nodesets = Scope(form, answers)

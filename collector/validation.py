@@ -28,6 +28,8 @@ INTEGER_PATTERN = re.compile(r"^[+-]?[0-9]{1,15}$")
 # Phones set to Arabic or Persian may type their own digits.
 EASTERN_DIGITS = str.maketrans("٠١٢٣٤٥٦٧٨٩۰۱۲۳۴۵۶۷۸۹", "01234567890123456789")
 SPACES = " \u00a0\u202f"
+# An answer picked from a repeat's answers is at most as long as a text answer can be.
+REPEAT_ANSWER_CHARS = 100_000
 TIME_PATTERN = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)(:[0-5]\d(\.\d+)?)?$")
 
 
@@ -394,6 +396,8 @@ def parse_value(form, question, raw, locale: str):
         return _parse_date_parts(raw)
     if question.type == "select_multiple":
         picked = list(dict.fromkeys(v for v in raw if v))
+        if question.get("choices_from"):  # checked against the instances in check_value
+            return _repeat_answers(picked)
         allowed = form.choice_names(question)
         if any(v not in allowed for v in picked):
             return None, gettext("Choose from the options shown.")
@@ -477,7 +481,17 @@ def _parse_decimal(form, question, text, locale):
     return number, None
 
 
+def _repeat_answers(picked: list[str]):
+    """Answers picked from a repeat's answers, which check_value holds against them."""
+    if any(len(v) > REPEAT_ANSWER_CHARS for v in picked):
+        return None, gettext("Choose from the options shown.")
+    return (picked or None), None
+
+
 def _parse_select_one(form, question, text, locale):
+    if question.get("choices_from"):
+        value, error = _repeat_answers([text])
+        return (value[0] if value else None), error
     if text not in form.choice_names(question):
         return None, gettext("Choose one of the options shown.")
     return text, None
@@ -627,6 +641,8 @@ PARSERS = {
 
 def allowed_choices(form, question, answers: dict) -> list[dict]:
     """The choices a question offers given the answers so far (its choice_filter)."""
+    if question.get("choices_from"):
+        return repeat_choices(form, question, answers)
     choices = form.choices(question)
     source = question.get("choice_filter")
     if not source:
@@ -642,6 +658,30 @@ def allowed_choices(form, question, answers: dict) -> list[dict]:
             )
         )
     ]
+
+
+def repeat_choices(form, question, answers: dict) -> list[dict]:
+    """A select's choices from a repeat (choices_from): each instance's answer to that
+    question, in instance order, once, an empty one left out (as pyxform's `name != ''`).
+    Its choice_filter tests each instance: a bare name, or a `${name}` of that repeat, is
+    the instance's answer; position() its place; current()/.. the select's own answers."""
+    name = question.get("choices_from")
+    test = question.get("choice_filter")
+    expression = expressions.parse_choice_filter(test) if test else None
+    ctx = repeats.context(form, answers, question) if test else None
+    own = frozenset(q.name for q in form.repeats.get(form.lineage(name)[-1], ()))
+    found: dict[str, dict] = {}
+    for position, item in repeats.source_instances(form, question, answers):
+        text = expressions.to_text(item.get(name)) if item.get(name) is not None else ""
+        if text == "" or text in found:
+            continue
+        if ctx is not None and expression is not None:
+            values = repeats.Candidate(ctx.values, item, own)
+            seen = replace(ctx, values=values, choice=item, position=position, here=ctx.values)
+            if not expressions.to_boolean(expression.evaluate(seen)):
+                continue
+        found[text] = {"name": text, "label": {form.default_language: text}}
+    return list(found.values())
 
 
 def choice_order(form, question, answers: dict) -> list[dict]:
@@ -661,7 +701,7 @@ def choice_order(form, question, answers: dict) -> list[dict]:
 
 
 def _outside_filter(form, question, value, answers: dict) -> bool:
-    if not question.get("choice_filter"):
+    if not (question.get("choice_filter") or question.get("choices_from")):
         return False
     allowed = {c["name"] for c in allowed_choices(form, question, answers)}
     picked = value if isinstance(value, list) else [value]

@@ -680,6 +680,8 @@ BOUNDED = re.compile(
     re.DOTALL,
 )
 FIELD_REFERENCE = re.compile(r"\$\{[^}]*\}")
+# `select_one ${member_name}`: the choices are the answers given in a repeat.
+REPEAT_CHOICES = re.compile(r"\$\{([^}\s]+)\}")
 NUMBER_LITERAL = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)$")
 
 
@@ -1698,6 +1700,9 @@ class _Converter:
         if list_name is None:
             self.at(row, "unknown_list/missing", type_header, type=raw_type, word=word)
             return kind, {}
+        repeated = REPEAT_CHOICES.fullmatch(list_name)
+        if repeated and not select.group("other"):  # select_one ${member_name}
+            return kind, {"choices_from": repeated.group(1)}
         return kind, {"list": list_name, "or_other": bool(select.group("other"))}
 
     def external_select(
@@ -1867,6 +1872,8 @@ class _Converter:
             spec["calculation"] = _string_literal(default or "")
         elif options.get("converted") == "phone number":
             spec["appearance"] = "numbers"  # the appearance column, if filled, decides
+        elif options.get("choices_from"):
+            spec["choices_from"] = options["choices_from"]
         elif options.get("list"):
             list_name = options["list"]
             spec["choices"] = list_name
@@ -3238,6 +3245,8 @@ def _question_cells(q: dict, header: list[str], cells, sources: dict) -> list:
         kind = f"select_one_external {q['choices']}"
     elif kind in ("select_one", "select_multiple") and source:
         kind = f"{kind}_from_file {source}"
+    elif kind in ("select_one", "select_multiple") and q.get("choices_from"):
+        kind = f"{kind} ${{{q['choices_from']}}}"
     elif kind in ("select_one", "select_multiple"):
         kind = f"{kind} {q['choices']}"
     params = q.get("parameters")

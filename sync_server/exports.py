@@ -404,6 +404,11 @@ def _answer_columns(item, form: FormDefinition, forms: list[FormDefinition]) -> 
     rule = rule_for(question, form)
     kept = rule == "keep"
     label = question.get("label") or {"en": name}  # a calculation has no label: its name
+    if question.get("choices_from"):
+        # Picked from a repeat's answers: no list of codes to label, the answer is the text
+        # (several space-separated, as any select_multiple's).
+        kind = "multiple" if question.type == "select_multiple" else "text"
+        return [Column(name, name, kind, label)]
     if question.type == "select_multiple" and kept:
         choices = _choice_union(name, forms)
         main = Column(name, name, "multiple", label, choices=choices)

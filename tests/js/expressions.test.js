@@ -102,6 +102,15 @@ test('references() lists field names once, sorted', () => {
   assert.deepStrictEqual(FormExpressions.parse('1 + 2').references(), []);
 });
 
+test('in a choice filter current()/.. reads `here`, a bare ${name} the values', () => {
+  const filter = FormExpressions.parseChoiceFilter('position() != current()/../pos and ${pos} = 2 and name != \'\'');
+  const ctx = {values: {pos: 2}, here: {pos: 1}, choice: {name: 'Musa'}, position: 2};
+  assert.strictEqual(filter.evaluate(ctx), true);
+  assert.strictEqual(filter.evaluate(Object.assign({}, ctx, {here: {pos: 2}})), false);
+  assert.strictEqual(filter.evaluate(Object.assign({}, ctx, {here: undefined})), false);  // no here: values
+  assert.deepStrictEqual(filter.references(), ['pos']);
+});
+
 test('evaluate() shortcut, toBoolean and Date objects for now', () => {
   const ctx = {values: {age: '20', grounds: ['religion']}, now: new Date(2024, 2, 15, 10, 30)};
   assert.strictEqual(FormExpressions.evaluate("${age} >= 18 and selected(${grounds}, 'religion')", ctx), true);

@@ -609,7 +609,8 @@ function readToken(source, start, previous) {
   }
   if (c === '$') return readField(source, start);
   let match = RELATIVE_PATH.exec(rest);
-  if (match) return token('field', match[1], start, start + match[0].length);
+  // current()/../x in a choice filter is the select's own x (choices from a repeat: `here`).
+  if (match) return token(match[0].startsWith('current()') ? 'here_field' : 'field', match[1], start, start + match[0].length);
   match = INSTANCE_PATH.exec(rest);
   if (match) return token('instance', match[2], start, start + match[0].length);
   match = ITEM_STEP.exec(rest);
@@ -622,7 +623,7 @@ function readToken(source, start, previous) {
   if (!match) fail('unexpected character \'' + chars(rest)[0] + '\'', start);
   // As in XPath, and/or/div/mod are operators only right after an operand.
   const name = match[0], end = start + name.length;
-  const afterOperand = previous && (/^(number|string|field)$/.test(previous.kind) || /^(\)|\.|\.\.)$/.test(previous.value));
+  const afterOperand = previous && (/^(number|string|field|here_field)$/.test(previous.kind) || /^(\)|\.|\.\.)$/.test(previous.value));
   const op = afterOperand && /^(and|or|div|mod)(?=$|[0-9])/.exec(name);  // `1div2` too, as browsers' XPath
   if (op) return token('symbol', op[1], start, start + op[1].length);
   return token(source.charAt(skipSpace(source, end)) === '(' ? 'function' : 'name', name, start, end);
@@ -663,7 +664,7 @@ function parseTree(source, choiceColumns, faults) {
   function primary() {
     const t = tokens[at];
     if (t.kind === 'number' || t.kind === 'string') { at++; return {type: 'literal', value: t.value}; }
-    if (t.kind === 'field') { at++; return {type: 'field', name: t.value}; }
+    if (t.kind === 'field' || t.kind === 'here_field') { at++; return {type: 'field', name: t.value, here: t.kind === 'here_field'}; }
     if (t.kind === 'function') return call();
     if (t.kind === 'instance') return instance();
     if (isSymbol(['.'])) { at++; return {type: 'current'}; }
@@ -753,7 +754,10 @@ const truth = (node, env) => node.type === 'current' || toBoolean(evaluateNode(n
 function evaluateNode(node, env) {
   switch (node.type) {
     case 'literal': return node.value;
-    case 'field': return fieldValue(has(env.values, node.name) ? env.values[node.name] : null);
+    case 'field': {
+      const values = node.here && env.here ? env.here : env.values;
+      return fieldValue(has(values, node.name) ? values[node.name] : null);
+    }
     case 'current': return env.current;
     case 'column': return env.choice && has(env.choice, node.name) ? env.choice[node.name] : '';
     case 'instance': {
@@ -862,7 +866,7 @@ Expression.prototype.evaluate = function (ctx) {
   zone = clock.zone;
   try {
     return evaluateNode(this.tree, {values: ctx.values || {}, current: fieldValue(ctx.current),
-      now: clock.days, position: ctx.position, choiceLabel: ctx.choiceLabel, choice: ctx.choice,
+      now: clock.days, position: ctx.position, choiceLabel: ctx.choiceLabel, choice: ctx.choice, here: ctx.here,
       nodesets: ctx.nodesets, data: ctx.data, instances: ctx.instances, indexed: ctx.indexed});
   } finally {
     zone = saved;

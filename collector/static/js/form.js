@@ -263,7 +263,8 @@
         block.hidden = !show;
         var shown = block.querySelector('input[name="_shown"]');
         if (shown) { shown.disabled = !show; }
-        if (show && block.hasAttribute('data-choice-filter')) { offer(block, values); }
+        if (show && block.hasAttribute('data-choices-from')) { fromRepeat(block, values); }
+        else if (show && block.hasAttribute('data-choice-filter')) { offer(block, values); }
         if (show && block.hasAttribute('data-seed')) { reorder(block, values); }
       });
       // A group inside the page: its heading only over questions shown, as the hub draws it.
@@ -288,6 +289,73 @@
       holder.hidden = !keep;
       item.disabled = !keep || block.hasAttribute('data-read-only'); // read-only stays so
       if (!keep) { item.checked = false; item.selected = false; }
+    });
+  }
+
+  // Choices from a repeat's answers (data-choices-from): one per instance with an answer,
+  // as the hub draws them (validation.repeat_choices), again as instances are added,
+  // removed or typed in. A choice_filter tests each instance: its repeat's answers are the
+  // instance's own, current()/.. the select's.
+  function fromRepeat(block, state) {
+    var source = block.getAttribute('data-choices-from'), chain = LINEAGES[source] || [];
+    if (!chain.length) { return; }
+    var node = state.top;
+    atOf(block).slice(0, chain.length - 1).forEach(function (step) {
+      var list = Array.isArray(node[step[0]]) ? node[step[0]] : [];
+      node = list[step[1] - 1] || {};
+    });
+    var items = Array.isArray(node[chain[chain.length - 1]]) ? node[chain[chain.length - 1]] : [];
+    var filter = block.hasAttribute('data-choice-filter') ? E.parseChoiceFilter(block.getAttribute('data-choice-filter')) : null;
+    var here = scopeOf(state, block), mine = chain.join('/');
+    var names = Object.keys(LINEAGES).filter(function (name) {
+      return LINEAGES[name].join('/') === mine && name !== chain[chain.length - 1];
+    });
+    var texts = [];
+    items.forEach(function (item, i) {
+      var value = item && item[source];
+      var text = value === undefined || value === null ? '' : E.toText(value);
+      if (text === '' || texts.indexOf(text) !== -1) { return; }
+      if (filter) {
+        var seen = Object.assign({}, here);
+        names.forEach(function (name) { seen[name] = item[name]; });
+        try {
+          if (!E.toBoolean(filter.evaluate({ values: seen, here: here, now: new Date(), position: i + 1,
+            choice: item, data: DATA, instances: INSTANCES }))) { return; }
+        } catch (error) { /* the hub decides */ }
+      }
+      texts.push(text);
+    });
+    redraw(block, texts);
+  }
+
+  // A select's choices drawn anew, only when they changed, keeping what was picked.
+  function redraw(block, texts) {
+    var drawn = JSON.stringify(texts);
+    if (block.getAttribute('data-drawn') === drawn) { return; }
+    block.setAttribute('data-drawn', drawn);
+    var key = keyOf(block), list = block.querySelector('select'), box = block.querySelector('.options');
+    var picked = Array.prototype.filter.call(inputsOf(block), function (input) {
+      return input.checked || input.tagName === 'SELECT';
+    }).map(function (input) { return input.value; });
+    var off = block.hasAttribute('data-read-only');
+    if (list) {
+      Array.prototype.slice.call(list.options, 1).forEach(function (option) { option.remove(); });
+      texts.forEach(function (text) {
+        var option = new Option(text, text, false, picked.indexOf(text) !== -1);
+        list.appendChild(option);
+      });
+      return;
+    }
+    if (!box) { return; }
+    var kind = block.getAttribute('data-type') === 'select_one' ? 'radio' : 'checkbox';
+    box.textContent = '';
+    texts.forEach(function (text) {
+      var label = document.createElement('label'), input = document.createElement('input'), span = document.createElement('span');
+      label.className = 'opt';
+      input.type = kind; input.name = key; input.value = text; input.disabled = off;
+      input.checked = picked.indexOf(text) !== -1;
+      span.textContent = text;
+      label.appendChild(input); label.appendChild(span); box.appendChild(label);
     });
   }
 
