@@ -879,6 +879,27 @@ ménage menage foyer hogar familia قائمة الأسرة الاسرة العا
 _ARABIC_MEMBERS = _split("""الأب الاب الأم الام الأطفال الاطفال الأولاد الاولاد الزوج الزوجة
 الابن البنت الابنة الجد الجدة الأخ الاخ الأخت الاخت الطفل الطفلة""")
 _ITEM_BREAK = re.compile(r"[,،;]")
+# A family introduced by its count: "we are 6 in one room: me X, wife Y", "nous sommes 5 : moi
+# X", "somos 4: yo X", "sisi tuko 6: mimi X", "mu shida ne: ni X", "نحنا سبعة بالبيت: أنا…".
+_COUNT_OF_US = re.compile(
+    r"(?<![\w])(?i:we\s+are|we'?re|there\s+are|nous\s+sommes|on\s+est|somos|éramos|eramos|"
+    r"estamos|sisi\s+ni|tuko|tupo|tulikuwa|mu|muna|mun|نحن|نحنا|احنا|إحنا|عددنا|كنا)\s+"
+    r"(\w+)[^:.!?\n]{0,45}$"
+)
+# Swahili counts of people ("tuko watano"), besides the digits said in words.
+_PEOPLE_COUNTS = _split("wawili watatu wanne watano")
+# Said of a member before the name, at an item's start: "baby X", "les jumeaux X et Y",
+# "mtoto mchanga X", "'yar karama X", "los chavalos X" (Central American: the kids).
+_MEMBER_WORDS = _split("""
+me myself baby babies twins twin newborn eldest oldest youngest little last first second third
+moi bébé bebe jumeaux jumelles jumeau jumelle aîné aînée cadet cadette petit petite dernier
+dernière benjamin benjamine
+yo bebé gemelos gemelas gemelo gemela mayor menor chiquito chiquita pequeño pequeña nene nena
+chavalos chavalas chavalo chavala chigüines chigüín cipotes cipota cipote güilas güila
+carajillos chamacos chamacas críos crías patojos patojas chamos gurises
+mimi pacha mapacha mchanga mdogo mkubwa kitinda mimba kifungua
+yar 'yar karama karami babba tagwaye jariri jaririya auta
+""")
 _AND_WORDS = _split("and et y e na da ak و")
 _OWNERS = _split("my our mon ma mes nos notre mi mis nuestro nuestra nuestros nuestras")
 
@@ -889,7 +910,7 @@ def _colon_lists(text: str, words: list[_Word], marked: list[bool]) -> None:
     two items or more are such ("nombre de lista: use letras, dígitos y _" is no family)."""
     for colon in re.finditer(r":", text):
         before = [w for w in words if colon.start() - 50 < w.end <= colon.start()][-6:]
-        if not any(w.folded in _LIST_WORDS for w in before):
+        if not any(w.folded in _LIST_WORDS for w in before) and not _counted(text, colon.start()):
             continue
         end = re.compile(r"[.!?\n]").search(text, colon.end())
         stop = end.start() if end else len(text)
@@ -911,6 +932,21 @@ def _colon_lists(text: str, words: list[_Word], marked: list[bool]) -> None:
                     marked[k] = True
 
 
+def _counted(text: str, colon: int) -> bool:
+    """ "we are 6 in one room:", "mu shida ne:": a count of us before the colon."""
+    match = _COUNT_OF_US.search(text, max(0, colon - 70), colon)
+    if not match:
+        return False
+    count = _fold(match.group(1))
+    return (
+        count.isdigit()
+        or count in _DIGIT_WORDS
+        or count in _TENS_WORDS
+        or count in _PEOPLE_COUNTS
+        or any(f in _DIGIT_WORDS for f in _bare(count))  # "سبعة"
+    )
+
+
 def _list_item(words: list[_Word], item: list[int], swahili: bool) -> list[int]:
     """The names of one item of a list: the relatives and "I" it starts with ("ni X", "mon
     mari Y", "الأطفال Y") left out, the rest when one of its words is unknown, up to three."""
@@ -922,8 +958,15 @@ def _list_item(words: list[_Word], item: list[int], swahili: bool) -> list[int]:
         or words[rest[0]].folded in _ARABIC_MEMBERS
         or words[rest[0]].folded in _ordinary()
         or words[rest[0]].folded in _OWNERS
+        or words[rest[0]].folded in _MEMBER_WORDS
     ):
         rest.pop(0)
+    # "baby X", "matata X": after a relative, a word no vocabulary knows even when a town
+    # of the gazetteer or with the ending of a verb ("hafsida") is the member's name.
+    led = any(
+        words[k].folded in _RELATION_WORDS or words[k].folded in _MEMBER_WORDS
+        for k in item[: len(item) - len(rest)]
+    )
     rest = [k for k in rest if words[k].folded not in _ARABIC_MEMBERS]
     if not rest or len(rest) > 3 or not all(words[k].text.isalpha() for k in rest):
         return []
@@ -945,6 +988,8 @@ def _list_item(words: list[_Word], item: list[int], swahili: bool) -> list[int]:
     if any(
         _kin_name_lower(words[k], swahili) and _lower_case_unknown(words[k], swahili) for k in rest
     ):
+        return rest
+    if led and len(rest) == 1 and _kin_name_lower(words[rest[0]], swahili):
         return rest
     return []
 
@@ -1705,6 +1750,23 @@ _ORDINARY_ENDING = re.compile(
 )
 
 
+def _ordinary_ending(folded: str) -> bool:
+    """An ending of `_ORDINARY_ENDING`; "-ing" only on a word or a stem a vocabulary knows
+    ("waiting", "running", "styling"), since names end so too ("Heyling", "Fotsing")."""
+    if not _ORDINARY_ENDING.search(folded):
+        return False
+    if not folded.endswith("ing"):
+        return True
+    stem, vocabulary = folded[:-3], _vocabulary()
+    return (
+        folded in vocabulary
+        or stem in vocabulary
+        or stem + "e" in vocabulary
+        or (len(stem) > 2 and stem[-1] == stem[-2] and stem[:-1] in vocabulary)
+        or (stem.endswith("y") and stem[:-1] + "ie" in vocabulary)
+    )
+
+
 # "IDPs", "NGOs", "CHWs": an acronym with a plural "s" is no name.
 _ACRONYM_PLURAL = re.compile(r"[A-Z]{2,}s")
 
@@ -1719,7 +1781,7 @@ def _unknown_capitalised(word: _Word) -> bool:
         and not (word.text[1:2].isupper() and _ACRONYM_PLURAL.fullmatch(word.text))
         and word.folded not in _ordinary()
         and word.folded not in _demonyms()  # "Angolan", "Tchadien"
-        and not _ORDINARY_ENDING.search(word.folded)
+        and not _ordinary_ending(word.folded)
     )
 
 
@@ -1910,7 +1972,7 @@ def _lower_case_unknown(word: _Word, swahili: bool = True) -> bool:
         and folded not in _RELATION_WORDS
         and folded not in _DIGIT_WORDS
         and folded not in _TENS_WORDS
-        and not _ORDINARY_ENDING.search(folded)
+        and not _ordinary_ending(folded)
         and not (swahili and _swahili_verb_shape(folded))
         and not (swahili and _SWAHILI_CONTACT.fullmatch(folded))
     )
