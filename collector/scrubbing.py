@@ -6496,17 +6496,18 @@ _STREET = (
     r"street|st|road|rd|avenue|ave|av|lane|drive|close|crescent|highway|rue|boulevard|bd|"
     r"allée|allee|chemin|route|impasse|calle|c/|avenida|avda|carrera|paseo|camino|callejón|"
     r"barabara|mtaa|titi|titin|layi|layin|hanya|rua|travessa|jr|jirón|jiron|pasaje|psje|"
+    r"jalan|jln|lorong|lrg|persiaran|lebuh|"
     r"شارع|طريق|زقاق|درب"
 )  # "Jr. Los Geranios 318": a jirón, Peru's street
 _HOUSE = (
     r"house|plot|flat|apartment|shelter|building|maison|porte|parcelle|abri|immeuble|casa|depto|"
-    r"dpto|departamento|apto|sitio|nyumba|kiwanja|gida|منزل|بيت|شقة|بناية|عمارة|دار"
+    r"dpto|departamento|apto|sitio|nyumba|kiwanja|gida|منزل|بيت|شقة|بناية|بناء|عمارة|دار"
 )  # "abri 40" (a shelter in a camp), "depto 12", "sitio 9" (a lot in a Chilean "toma")
 # A camp's tent by its number ("الخيمة 14"): only at the end of a whole address, since "la
 # tente 12" alone says where someone is in the camp, not a door.
 _TENT = r"tent|tente|jaima|khaima|خيمة|الخيمة"
 # A camp's block, by its number or letter and number: "Block B-4", "bloc 12".
-_BLOCK = r"block|bloc|bloque|kitalu|بلوك"
+_BLOCK = r"block|bloc|bloque|blok|kitalu|بلوك"
 _BLOCK_ID = r"(?:(?:[A-Z]-?)?\d{1,4}[A-Z]?\b|[A-Z]\b)"  # "bloc C"
 # "Calle Olmedo y Rocafuerte": a corner, two streets named.
 _CORNER = r"y|e|et|and|&|na|da|و"
@@ -6514,15 +6515,15 @@ _CORNER = r"y|e|et|and|&|na|da|و"
 _NUMBER_WORD = r"no\.?|number|num\.?|n°|nº|numéro|numero|número|namba|lamba|mai\s+lamba|na|رقم|#"
 _NUM = r"\d{1,5}[a-zA-Z]?\b"
 _CONNECT = r"de\s+la|de|des|du|del|de\s+los|ya|wa|cha|za|la|al|el"
-_NAME_WORD = r"[A-ZÀ-ÝƁƊƘƳ][\w'’.-]*|[\u0621-\u065f\u0670-\u06d3]+"  # not the Arabic comma
+_NAME_WORD = r"[A-ZÀ-ÝƁƊƘƳŞĞİ][\w'’.-]*|[\u0621-\u065f\u0670-\u06d3]+"  # not the Arabic comma
 _FLOOR = r"floor|étage|etage|piso|ghorofa|bene|الطابق|طابق|الدور"
-_CAPITALISED = r"[A-ZÀ-ÝƁƊƘƳ][\w'’-]*"
+_CAPITALISED = r"[A-ZÀ-ÝƁƊƘƳŞĞİ][\w'’-]*"
 # Units of local government an address starts with: the Sahrawi camps' "wilaya" and "daira",
 # Kabul's and Jalalabad's police districts ("nahia").
 _ADMIN = r"wilaya|daira|dayra|police\s+district|district|nahia|nahiya|ولاية|دايرة|دائرة|ناحية"
 _AREA = (
     rf"{_ADMIN}|quartier|barrio|bairro|secteur|sector|colonia|urbanización|mtaa|kijiji|unguwar|unguwa|zone|"
-    r"zoni|fokontany|kata|"
+    r"zoni|fokontany|kata|shehia|taman|kampung|kampong|kg|desa|kelurahan|kecamatan|"
     r"estate|haret|hara|site|toma|población|poblacion|الحي|حي|محلة|حارة|حاره|"
     rf"camp|kambi|sansanin|مخيم|{_BLOCK}"
 )
@@ -6530,7 +6531,8 @@ _AREA = (
 # karibu na soko", "derrière la pharmacie, maison 8", "layin masallacin X".
 _LANDMARK = (
     r"behind|near|opposite|beside|next\s+to|close\s+to|facing|derrière|derriere|près\s+de|"
-    r"pres\s+de|à\s+côté\s+de|en\s+face\s+de|face\s+à|detrás\s+de|detras\s+de|cerca\s+de|"
+    r"pres\s+de|près\s+du|pres\s+du|à\s+côté\s+d[eu]|a\s+cote\s+d[eu]|en\s+face\s+d[eu]|face\s+à|"
+    r"detrás\s+de|detras\s+de|cerca\s+de|"
     r"frente\s+a|al\s+lado\s+de|junto\s+a|karibu\s+na|nyuma\s+ya|mbele\s+ya|kando\s+ya|"
     r"jirani\s+na|kusa\s+da|bayan|gaban|خلف|قرب|جنب|بجانب|مقابل|وراء|ورا"
 )
@@ -6538,6 +6540,13 @@ _LANDMARK = (
 _LANDMARK_PLACE = (
     rf"(?i:{_LANDMARK})\s+(?:[^\W\d_][\w'’-]*\s+){{0,2}}[^\W\d_][\w'’-]*(?=\s*(?:[,.;:!?،]|$))"
 )
+# Turkish quarters and streets: "Güneykent Mah.", "Atatürk Caddesi", "64027 Sk."
+_TURKISH_QUARTER = r"mah\.|mahallesi|mh\."
+_TURKISH_STREET = r"sk\.|sok\.|sokak|sokağı|cad\.|cd\.|cadde|caddesi|bulvarı|blv\."
+# "150 metros al oeste", "300 sur", "200 varas al norte": a distance and a heading.
+_DISTANCE_UNIT = r"metros|mts\.?|mt|m|varas|vrs\.?|km|cuadras"
+_HEADING = r"norte|sur|este|oeste|noreste|noroeste|sureste|suroeste"
+_DISTANCE = rf"\d{{1,4}}\s*(?:(?i:{_DISTANCE_UNIT})\s+)?(?i:al\s+)?(?i:{_HEADING})\b"
 _ADDRESS = re.compile(
     # "house behind Baptist church, no. 14": the house, its landmark, its number
     rf"(?<![\w])(?i:{_HOUSE})\s+{_LANDMARK_PLACE}\s*[,،]\s*(?i:{_NUMBER_WORD})\s*{_NUM}|"
@@ -6592,8 +6601,27 @@ _ADDRESS = re.compile(
     rf"|(?<![\w])(?i:{_ADMIN})\s+(?:(?i:{_CONNECT})\s+)?(?:{_NAME_WORD})(?:\s+(?:{_NAME_WORD}))?"
     rf"\s*[,،]\s*(?:(?i:{_AREA})\s+(?:(?i:{_CONNECT})\s+)?(?:{_NAME_WORD})(?:\s+(?:{_NAME_WORD}))?"
     rf"\s*[,،]\s*){{0,2}}(?i:{_AREA}|{_HOUSE}|{_TENT})\s+(?:(?i:{_NUMBER_WORD})\s*)?{_NUM}"
-    # "house number 12", "nyumba namba 45", "gida mai lamba 7", "منزل رقم 5"
-    rf"|(?<![\w])(?i:{_HOUSE})\s+(?:(?i:{_NUMBER_WORD})\s*)?{_NUM}",
+    # Turkish: "Güneykent Mah. 64027 Sk. No:9 Daire 3", "X Mahallesi Y Caddesi No: 12/4"
+    rf"|(?<![\w])(?:(?:{_NAME_WORD})\s+){{1,2}}(?i:{_TURKISH_QUARTER})\s*[,،]?\s+"
+    rf"(?:(?:{_NAME_WORD}|\d{{1,6}})\s+){{1,3}}(?i:{_TURKISH_STREET})\s*[,،]?\s*"
+    rf"(?i:no|numara)\s*[:.]?\s*\d{{1,4}}[A-Za-z]?(?:\s*/\s*\d{{1,4}})?"
+    rf"(?:\s*[,،]?\s*(?i:daire|d|kat|k|blok|apt|apartmanı)\.?\s*[:.]?\s*(?:\d{{1,4}}|[A-Z]\b))*"
+    # Malaysian: "No. 12, Jalan Mawar 3", "7-12, Jalan Bayan Lepas": the door, then the jalan
+    rf"|(?<![\w.,-])(?:(?i:no|lot)\.?\s*)?\d{{1,4}}(?:-\d{{1,4}})?[A-Za-z]?\s*[,،]?\s+"
+    rf"(?i:jalan|jln|lorong|lrg|persiaran|lebuh)\.?(?:\s+(?:{_NAME_WORD}|\d{{1,3}}[A-Z]?\b)){{1,4}}"
+    # Costa Rica and Nicaragua, from a landmark: "de la pulpería X 150 metros al oeste", "del
+    # Banco Nacional 300 sur", "100 m norte de la iglesia", "de la iglesia 200 varas al sur"
+    rf"|(?<![\w])(?i:del|de\s+la|de\s+los|de\s+las|de)\s+(?:[^\W\d_][\w'’-]*\s+){{1,4}}?"
+    rf"{_DISTANCE}(?:\s*(?:[,،]|(?i:y|e))?\s*{_DISTANCE})*"
+    rf"|(?<![\w.,])\d{{1,4}}\s*(?i:{_DISTANCE_UNIT})\s+(?i:al\s+)?(?i:{_HEADING})\s+"
+    rf"(?i:del|de\s+la|de\s+los|de\s+las|de)\s+[^\W\d_][\w'’-]*"
+    rf"(?:(?:\s+[^\W\d_][\w'’-]*){{1,3}}(?=\s*(?:[,.;:!?]|$)))?"
+    # "zone X 2, maison en tôle bleue à côté du moulin": a quarter, a house told by its look
+    # and its landmark
+    rf"|(?<![\w])(?i:{_AREA})\s+(?:{_NAME_WORD})(?:\s+(?:{_NAME_WORD}))?(?:\s+{_NUM})?"
+    rf"\s*[,،]\s*(?i:{_HOUSE})\s+(?:[^\W\d_][\w'’-]*\s+){{0,4}}?{_LANDMARK_PLACE}"
+    # "house number 12", "nyumba namba 45", "gida mai lamba 7", "منزل رقم 5", "casa 14-B"
+    rf"|(?<![\w])(?i:{_HOUSE})\s+(?:(?i:{_NUMBER_WORD})\s*)?{_NUM}(?:-[A-Za-z0-9]{{1,3}}\b)?",
     re.UNICODE,
 )
 
@@ -6618,7 +6646,9 @@ _ADDRESS_MORE = re.compile(
     # "…، دار ٢٢، بغداد الجديدة،": an Arabic town, set off by commas; not "و…" (a new
     # phrase) nor "near", "behind", "in front of"… the mosque (a landmark, read above)
     rf"|(?!و|قرب|جنب|بجانب|بجنب|عند|مقابل|خلف|أمام|امام|بين|قريب|ورا|جوار|بالقرب|في|من|على|مع)"
-    rf"[\u0621-\u064a]+(?:\s+[\u0621-\u064a]+)?(?=\s*[,.;:!?،]))"
+    rf"[\u0621-\u064a]+(?:\s+[\u0621-\u064a]+)?(?=\s*[,.;:!?،])"
+    # "…, casa verde con portón negro": the house told by its look, to the phrase's end
+    rf"|(?i:{_HOUSE})\s+(?:[^\W\d_][\w'’-]*\s+){{0,4}}[^\W\d_][\w'’-]*(?=\s*(?:[,.;:!?،]|$)))"
 )
 # "Gul Bagh street, house 12": a named street before the house (looked for only before
 # a house found, not at every capitalised word).
@@ -6632,17 +6662,28 @@ _NUMBER_BEFORE = re.compile(
 )
 # "Bairro Cariacó, Rua 5, …", "محلة ٩٠٦، زقاق ١٤، …": the quarter before the street.
 _ADDRESS_BEFORE = re.compile(
-    # "مخيم X، الحي Y، بناية Z": the camp and its quarter before the building, up to three
-    rf"(?:(?<![\w])(?i:{_AREA})\s+(?:(?i:{_CONNECT})[\s-]+)?"
-    rf"(?:(?:{_NAME_WORD})(?:\s+(?:{_NAME_WORD}))?|{_NUM})\s*[,،]\s*){{1,3}}$"
+    # "Flat Sri Pinang Blok C, 7-12, …": the building's name before its block
+    rf"(?:(?<![\w])(?i:{_HOUSE})\s+(?:(?:{_NAME_WORD})\s+){{1,3}}(?=(?i:{_BLOCK})\s))?"
+    # "مخيم X، الحي Y، بناية Z": the camp and its quarter before the building, up to three;
+    # "Katubza zone, block 12", "zone Likuni 1, …", "Urbanización La Esperanza casa 14-B"
+    rf"(?:(?:(?<![\w])(?i:{_AREA})\s+(?:(?i:{_CONNECT})[\s-]+)?"
+    rf"(?:(?:{_NAME_WORD})(?:\s+(?:{_NAME_WORD}))?(?:\s+{_NUM})?|{_NUM})"
+    rf"|(?<![\w])(?:{_NAME_WORD})(?:\s+(?:{_NAME_WORD}))?\s+(?i:{_AREA})(?:\s+{_NUM})?)"
+    rf"\s*[,،]?\s*){{1,3}}$"
 )
 # "derrière la pharmacie, maison 8": the landmark before the house.
 _LANDMARK_BEFORE = re.compile(rf"(?<![\w]){_LANDMARK_PLACE}\s*[,،]\s*$")
 # "in Kaloleni, plot 9", "عنواني: الحبانية، حي …", "من المطرية، الحي الثالث": the town set
 # off by a comma after "in", "from", "I live", or a colon, before the address.
+_TOWN = (
+    rf"(?:(?:{_NAME_WORD}|\d{{1,3}})\s+(?:(?i:de|del|de\s+la|ya|wa)\s+)?){{0,2}}(?:{_NAME_WORD})"
+)
+# "vivo en Heredia, San Francisco, …", "عنواني: غازي عنتاب، شاهين بي، …": a town and its
+# district, two at most.
 _TOWN_BEFORE = re.compile(
-    r"(?:(?<![\w])(?i:in|at|to|à|au|en|ninaishi|naishi|tunaishi|anaishi|wanaishi|من|في)\s+|:\s*)"
-    rf"((?:(?:{_NAME_WORD}|\d{{1,3}})\s+){{0,2}}(?:{_NAME_WORD}))\s*[,،]\s*$"
+    r"(?:(?<![\w])(?i:in|at|to|à|au|en|ninaishi|naishi|tunaishi|anaishi|wanaishi|nakaa|"
+    r"ninakaa|tunakaa|anakaa|wanakaa|tuko|niko|من|في)\s+|:\s*)"
+    rf"((?:{_TOWN}\s*[,،]\s*)?{_TOWN})\s*[,،]\s*$"
 )
 
 
