@@ -805,6 +805,15 @@ def _family_members(text: str, words: list[_Word], j: int) -> list[int]:
     for n in range(1, len(members)):
         if members[n] - members[n - 1] == 2:  # joined by "and"
             return members[: n + 1]
+    # "my sisters X, Y, Z stay at…": three or more, each a name's shape, with no "and".
+    swahili = _swahili(words)
+    shaped = 0
+    while shaped < len(members) and (
+        words[members[shaped]].capital or _lower_case_unknown(words[members[shaped]], swahili)
+    ):
+        shaped += 1
+    if shaped >= 3:
+        return members[:shaped]
     return members[:1]  # "Hermano X, llamaste…": a list without "and" is no list
 
 
@@ -875,6 +884,15 @@ def _family_lists(text: str, words: list[_Word], marked: list[bool]) -> None:
 _LIST_WORDS = _split("""liste list lista orodha jerin iyalina family famille familia household
 ménage menage foyer hogar familia قائمة الأسرة الاسرة العائلة عائلتي أسرتي اسرتي ولادي أولادي
 اولادي""")
+# Lists of people, too, anywhere in the phrase before the colon: the missing, the dead, the
+# injured ("wadanda ba a gani ba tun satin jiya: X, Y", those not seen since last week).
+_PEOPLE_LIST_WORDS = _split("""
+missing disappeared unaccounted deceased dead victims injured wounded
+disparus disparues disparu disparue décédés morts victimes blessés
+desaparecidos desaparecidas desaparecido desaparecida fallecidos víctimas heridos
+waliopotea wamepotea hawajaonekana waliokufa wamefariki majeruhi
+wadanda batattu
+المفقودين المفقودون مفقودين الضحايا المصابين الجرحى""")
 # Said of the family's members in Arabic lists: "X (الأب)", "الأطفال Y".
 _ARABIC_MEMBERS = _split("""الأب الاب الأم الام الأطفال الاطفال الأولاد الاولاد الزوج الزوجة
 الابن البنت الابنة الجد الجدة الأخ الاخ الأخت الاخت الطفل الطفلة""")
@@ -909,8 +927,7 @@ def _colon_lists(text: str, words: list[_Word], marked: list[bool]) -> None:
     end: words no vocabulary knows, with the rest of their item in lower case ("X Y"), when
     two items or more are such ("nombre de lista: use letras, dígitos y _" is no family)."""
     for colon in re.finditer(r":", text):
-        before = [w for w in words if colon.start() - 50 < w.end <= colon.start()][-6:]
-        if not any(w.folded in _LIST_WORDS for w in before) and not _counted(text, colon.start()):
+        if not _list_before(text, words, colon.start()):
             continue
         end = re.compile(r"[.!?\n]").search(text, colon.end())
         stop = end.start() if end else len(text)
@@ -930,6 +947,18 @@ def _colon_lists(text: str, words: list[_Word], marked: list[bool]) -> None:
             for found in names:
                 for k in found:
                     marked[k] = True
+
+
+def _list_before(text: str, words: list[_Word], colon: int) -> bool:
+    """A list word in the six words before the colon, a list of people in the phrase before
+    it, or a count of us."""
+    phrase = [w for w in words if colon - 60 < w.end <= colon]
+    if any(w.folded in _LIST_WORDS for w in phrase[-6:]):
+        return True
+    start = max((m.end() for m in re.finditer(r"[.!?\n]", text[:colon])), default=0)
+    if any(w.folded in _PEOPLE_LIST_WORDS and w.start >= start for w in phrase):
+        return True
+    return _counted(text, colon)
 
 
 def _counted(text: str, colon: int) -> bool:
@@ -1433,6 +1462,25 @@ def _after_context(text: str, words: list[_Word], marked: list[bool]) -> None:
             marked[j] = True
             if length[0] and not word.capital:
                 _lower_case_rest(text, words, marked, j)
+            elif length[0] and not _is_arabic(word.text):
+                _capitalised_rest(text, words, marked, j)
+
+
+def _capitalised_rest(text: str, words: list[_Word], marked: list[bool], j: int) -> None:
+    """ "me llamo Ruddy Laguna Sequeira": after "my name is" and a capitalised name, the two
+    capitalised words that go on it are more of it, ordinary words too ("Laguna")."""
+    for k in range(j + 1, min(j + 3, len(words))):
+        word = words[k]
+        if not (
+            word.capital
+            and word.text.isalpha()
+            and not _is_arabic(word.text)
+            and _joined(text, words[k - 1], word)
+            and word.folded not in _COMMON
+            and not _is_title(word)
+        ):
+            return
+        marked[k] = True
 
 
 def _lower_case_rest(text: str, words: list[_Word], marked: list[bool], j: int) -> None:
@@ -4533,6 +4581,16 @@ def _people_of_a_person(words: list[_Word], i: int) -> bool:
     )
 
 
+def _signed_on_before(words: list[_Word], i: int) -> bool:
+    """ "me llamo X Laguna Y", "my name is Laguna": a place word capitalised right after "my
+    name is" or after one name there is a family name ("Laguna", "Iglesias", "Mercado")."""
+    for start in range(max(0, i - 4), i):
+        end = start + _phrase_at(words, start, _NAME_CONTEXT)
+        if end > start and (end == i or (end == i - 1 and words[end].capital)):
+            return True
+    return False
+
+
 def _protected(text: str, words: list[_Word]) -> list[bool]:
     """The words of a listed place or organisation, or of a place made as above: never a name."""
     kept = [False] * len(words)
@@ -4556,6 +4614,7 @@ def _protected(text: str, words: list[_Word]) -> list[bool]:
                 and not (word.folded in _NAME_LOOKALIKES and word.capital)
                 and not (i and words[i - 1].folded in _BY_WAY_OF.get(word.folded, ()))
                 and not _people_of_a_person(words, i)
+                and not (word.capital and _signed_on_before(words, i))
             )
             or (
                 _is_arabic(word.text)
@@ -5842,7 +5901,12 @@ def _protect_emphasis(text: str, words: list[_Word], kept: list[bool]) -> None:
             end += 1
         run = words[start:end]
         plain = [w for w in run if _everyday_word(w.folded) and w.folded not in _name_list()]
-        if len(run) >= 3 and len(plain) * 2 > len(run) and not any(map(_is_title, run)):
+        if (
+            len(run) >= 3
+            and len(plain) * 2 > len(run)
+            and not any(map(_is_title, run))
+            and not _signed_on_before(words, start)  # "me llamo Ruddy Laguna Sequeira"
+        ):
             for k in range(start, end):
                 kept[k] = kept[k] or _everyday_word(words[k].folded)
         start = max(end, start + 1)
