@@ -3615,7 +3615,11 @@ mwenyekiti kiongozi jirani mlinzi shugaba shugaban maƙwabci makwabci makwabciya
 husband wife son daughter brother sister mother father uncle aunt cousin nephew niece
 mari femme fils fille frère frere sœur soeur mère mere père pere oncle tante cousine
 esposo esposa marido hijo hija hermano hermana madre padre tío tio tía tia primo prima
-""")
+herder shepherd farmer fisherman driver trader vendor tailor widow widower
+éleveur berger pêcheur chauffeur commerçant commerçante cultivateur veuve
+pastor pescador chofer campesino campesina comerciante vendedor vendedora viuda
+mfugaji mchungaji mvuvi dereva mkulima mjane makiyayi manomi direba bazawara
+""")  # occupations too: "herder X lost 60 goats"
 
 
 def _shaped_after_cues(text: str, words: list[_Word], marked: list[bool]) -> None:
