@@ -4488,8 +4488,9 @@ def _hausa_kin(folded: str) -> bool:
 _PLACE_PREFIXES = _split(
     "san santa santo sao saint sainte st port puerto porto mont villa "
     "fort mount mt lake cape cap ras wadi jebel jabal bahr kafr birnin kafin "
-    "tudun dutsen kofar sabon sabuwar tsohon tsohuwar plaine colline"
-)  # Hausa "Sabon Gari" (new town), "Tsohon Birni" (old town): places
+    "tudun dutsen kofar sabon sabuwar tsohon tsohuwar plaine colline "
+    "bukit kuala sungai pulau tanjung teluk kota bandar pasar kampung tin"
+)  # Malay "Bukit" (hill), "Sungai" (river), "Pasar" (market); Tamasheq "Tin" ("Tin X")  # Hausa "Sabon Gari" (new town), "Tsohon Birni" (old town): places
 # A capitalised word after these names a place: "barrio La Paz", "iglesia San Pedro",
 # "quartier Moussa", "kijiji cha Mwamba", "unguwar Sani".
 _PLACE_WORDS = _split("""
@@ -4502,6 +4503,7 @@ quartier village ville paroisse église école collège lycée marché commune p
 village town city county district parish church mosque school hospital camp settlement market
 river lake fleuve rivière lac río laguna mto ziwa kogin tafkin نهر بحيرة
 kijiji mtaa kambi shule kanisa msikiti hospitali wilaya kata mji soko zahanati مستوصف مدرسة
+skuli shehia uwanja hoteli mosquée
 unguwar garin makarantar masallacin kasuwar asibitin sansanin jihar
 unguwa kauyen mutanen yan hanyar hakimin sarkin dagacin magajin rijiyar kisima forage puits pozo
 aldea cantón bairro secteur localité hameau maternité dispensaire maternidad dispensario
@@ -4517,7 +4519,7 @@ _ARABIC_ROYAL = _split(
 _ARABIC_ORDINALS = _split("الأول الاول الثاني الثالث الرابع الخامس")
 _ARABIC_INSTITUTIONS = _split("مدرسة جامعة شارع معهد مركز كلية مجمع مستشفى مسجد جامع مستوصف")
 # "shule ya msingi", "escuela primaria", "école primaire": a school's level before its name.
-_SCHOOL_LEVELS = _split("msingi sekondari primaria secundaria primaire secondaire primary")
+_SCHOOL_LEVELS = _split("msingi sekondari primaria secundaria primaire secondaire primary ndege")
 # Connectors inside a place name: "Santa Cruz de la Sierra", "Dar es Salaam", "kijiji cha".
 _PLACE_LINKS = _split("de la del los las des du da do di es el cha ya wa")
 # Streets and squares in Arabic: "شارع صلاح الدين", "ميدان التحرير".
@@ -4546,14 +4548,14 @@ way rd ave
 stadium park camp settlement primary secondary academy hall memorial station barracks
 masjid mosque church chapel cathedral clinic hospital dispensary school market
 district checkpoint ward creek centre center dc
-bazaar bazar network
+bazaar bazar network woreda wereda kebele zone
 khel kalay kalai kili rod qala
 """)  # Pashto and Dari: "X Khel" (a clan's village), "X Kalay" (village), "X Rod" (river)
 # "Bilal Masjid", "Sheikh Abdiqani clinic": a mosque, a clinic named after a person is a place.
 _NAMED_BEFORE_LOWER = _split("""
 road street avenue highway junction roundabout masjid mosque church clinic hospital
 dispensary school market station camp settlement borehole district checkpoint ward centre
-center bazaar bazar network
+center bazaar bazar network woreda wereda kebele zone
 """)
 # Who heads a place: "le chef de quartier Ngaïkoisset" names the head, not the quarter.
 _PLACE_HEADS = _split("""
@@ -4666,6 +4668,7 @@ def _protected(text: str, words: list[_Word]) -> list[bool]:
 # understand): "ina jin X tana kuka" is "I hear X crying".
 _SPEAKING = _split("""
 speak speaks spoke speaking parle parlent parlons parlait parlaient يتكلم تتكلم يتكلمون
+بتتكلم بيتكلم يحكي تحكي بحكي بتحكي بيحكي بيحكو بيحكوا منحكي بنحكي يحچي تحچي يهدر تهدر
 """)
 # "anasema Kibembe" (he speaks Kibembe): in Swahili only before a language's "Ki-", since
 # "anasema Juma…" is "he says Juma…" and "anaongea" also "he talks".
@@ -4695,6 +4698,8 @@ def _protect_languages_spoken(text: str, words: list[_Word], kept: list[bool]) -
             kept[k] = True
             if k + 2 < len(words) and words[k + 1].folded in _OR and not words[k + 1].capital:
                 k += 2
+            elif _is_arabic(word.text) and k + 1 < len(words) and words[k + 1].folded[:1] == "و":
+                k += 1  # "بتحكي تركي وكردي"
             else:
                 break
 
@@ -6023,6 +6028,7 @@ def _protect_place(text: str, words: list[_Word], i: int, kept: list[bool], pref
     )  # "kijiji cha Mwamba", "unguwa na X"
     if k + 1 < len(words) and words[k].folded in _SCHOOL_LEVELS:  # "shule ya msingi Mwalimu…"
         k += 1
+        k += k + 1 < len(words) and words[k].folded in _PLACE_LINKS  # "uwanja wa ndege wa X"
         k += k < len(words) and _is_title(words[k])
     while k < len(words) and k < j + 6:
         links = k
