@@ -4485,12 +4485,14 @@ def _hausa_kin(folded: str) -> bool:
 # -- Places and organisations made of names ----------------------------------------------
 
 # A capitalised word after these is part of a place: "San José", "Port Louis", "Sainte-Marie".
+# Hausa "Sabon Gari" (new town), "Tsohon Birni" (old town); Malay "Bukit" (hill), "Sungai"
+# (river), "Pasar" (market); Tamasheq "Tin" ("Tin X"): places.
 _PLACE_PREFIXES = _split(
     "san santa santo sao saint sainte st port puerto porto mont villa "
     "fort mount mt lake cape cap ras wadi jebel jabal bahr kafr birnin kafin "
     "tudun dutsen kofar sabon sabuwar tsohon tsohuwar plaine colline "
     "bukit kuala sungai pulau tanjung teluk kota bandar pasar kampung tin"
-)  # Malay "Bukit" (hill), "Sungai" (river), "Pasar" (market); Tamasheq "Tin" ("Tin X")  # Hausa "Sabon Gari" (new town), "Tsohon Birni" (old town): places
+)
 # A capitalised word after these names a place: "barrio La Paz", "iglesia San Pedro",
 # "quartier Moussa", "kijiji cha Mwamba", "unguwar Sani".
 _PLACE_WORDS = _split("""
