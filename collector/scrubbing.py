@@ -2156,7 +2156,15 @@ def _arabic_rank(folded: str) -> int | None:
     ]
     if not found:
         found = [ranks[f] for f in _spoken_forms(folded) if f in ranks and ranks[f] < _ARABIC_RARE]
+    if not found and _maghreb_negation(folded):
+        return _ARABIC_FREQUENT - 1
     return min(found) if found else None
+
+
+def _maghreb_negation(folded: str) -> bool:
+    """ "ماكاش" (there is none), "ماخلصهمش" (he did not pay them): the Maghreb's "ما…ش"
+    around a verb of two letters or more is a negated verb, never a name."""
+    return len(folded) >= 5 and folded.startswith("ما") and folded.endswith("ش")
 
 
 # Passive and reflexive verbs of spoken Iraqi, Levantine and Egyptian Arabic: "انلزم" (he
@@ -5013,6 +5021,8 @@ _SWAHILI_WE_THEY_CAME = re.compile(
 _ARABIC_LOCATIVES = _split("من في قرب ف")  # "ف" alone: "in", in the Maghreb and Mauritania
 _LOCATIVE_ARTICLES = _split("the le la l el")
 _THROUGH = _split("por par through via")
+# "en La Carpio", "por El Papaturro": "La", "El" capitalised there begin a place's name.
+_IN_THE_PLACE = _split("en por hasta desde")
 _FRENCH_AT = _split("à")
 _HAUSA_AT = _split("a")
 _BEING_AT = _split("""
@@ -5081,6 +5091,7 @@ _ARABIC_FROM_A_PLACE = _split("""
 _ARABIC_CAMP_AFTER = _split("مخيم بلوك حي قطاع منطقة")
 # "وصلنا كوستي": a verb of arriving or living then a word no list knows names a place.
 _ARABIC_ARRIVED = _split("وصلنا وصلت وصل وصلوا جينا جيت سكنا ساكنين نزحنا رحنا")
+_ARABIC_TO_A_PLACE = _split("إلى الى لعند")
 # Words before the locative that make the next word a person: "a letter from X", "de la
 # part de X", "le fils de X", "la maison de X", "kutoka kwa X" ("kwa" is no locative).
 _PERSON_BEFORE_LOCATIVE = _RELATION_WORDS | _split("""
@@ -5102,10 +5113,17 @@ def _protect_after_locatives(text: str, words: list[_Word], kept: list[bool]) ->
     ("near X's house"), not with a title or a relative as the word after the locative."""
     for i in range(1, len(words)):
         word, before = words[i], words[i - 1]
+        # "وصلت إلى X": "to" after a verb of arriving
+        arrived_at = (
+            before.folded in _ARABIC_TO_A_PLACE
+            and i >= 2
+            and words[i - 2].folded in _ARABIC_ARRIVED
+        )
         if (
             (
                 before.folded not in _BEFORE_A_PLACE
                 and not _SWAHILI_WE_THEY_CAME.fullmatch(before.folded)
+                and not arrived_at
             )
             or (kept[i] and not (i + 1 < len(words) and words[i + 1].capital))
             or not (word.capital or _is_arabic(word.text))
@@ -5115,9 +5133,14 @@ def _protect_after_locatives(text: str, words: list[_Word], kept: list[bool]) ->
         if _is_arabic(word.text):
             # "نازح من مونغونو": an Arabic word no vocabulary or list knows after "من", "في".
             kept[i] = (
-                (before.folded in _ARABIC_LOCATIVES or before.folded in _ARABIC_ARRIVED)
+                (
+                    before.folded in _ARABIC_LOCATIVES
+                    or before.folded in _ARABIC_ARRIVED
+                    or arrived_at
+                )
                 and (
-                    before.folded != "من"
+                    arrived_at
+                    or before.folded != "من"
                     or _after(words, i - 1, _ARABIC_FROM_A_PLACE)
                     or _after(words, i - 1, _ARABIC_WE)  # "نحن من بانغي": where we are from
                     or _arabic_from_after_a_name(words, i)
@@ -5129,6 +5152,10 @@ def _protect_after_locatives(text: str, words: list[_Word], kept: list[bool]) ->
                 and _is_known(word) is None
                 and not (i >= 2 and _person_before(words[i - 2].folded))
             )
+            nxt = words[i + 1] if i + 1 < len(words) else None
+            if kept[i] and arrived_at and nxt and nxt.folded.startswith("و"):
+                # "وصلت إلى X وY": the second place, "and" glued to it
+                kept[i + 1] = _joined(text, word, nxt) and _arabic_rank(nxt.folded[1:]) is None
             continue
         if not word.capital:
             continue
@@ -5138,7 +5165,7 @@ def _protect_after_locatives(text: str, words: list[_Word], kept: list[bool]) ->
             continue
         if (
             before.folded in _LOCATIVE_ARTICLES
-            and not before.capital
+            and (not before.capital or (i >= 2 and words[i - 2].folded in _IN_THE_PLACE))
             and i >= 2
             and (words[i - 2].folded in _LOCATIVES or words[i - 2].folded in _THROUGH)
             and _joined(text, words[i - 2], before)
@@ -5630,6 +5657,22 @@ def _protect_institution_acronyms(text: str, words: list[_Word], kept: list[bool
             and not _is_title(after)
         ):
             kept[i] = kept[i + 1] = True
+    # "ya lo reportamos al PANI", "le dossier du HCR": an acronym of three letters or more
+    # after "al", "del", "du", "au" (the article glued to "to", "of") is an institution.
+    for i in range(1, len(words)):
+        word = words[i]
+        if (
+            len(word.text) >= 3
+            and word.text.isupper()
+            and word.text.isalpha()
+            and words[i - 1].folded in _TO_THE
+            and not words[i - 1].capital
+            and _joined(text, words[i - 1], word)
+        ):
+            kept[i] = True
+
+
+_TO_THE = _split("al del du au aux des")
 
 
 # "a ofishin SUBEB", "ofisi ya UNHCR", "the office of IOM": an office's acronym.
