@@ -4659,6 +4659,7 @@ def _protected(text: str, words: list[_Word]) -> list[bool]:
     _protect_arabic_villages(text, words, kept)
     _protect_arabic_quarters(text, words, kept)
     _protect_arabic_in_a_town(text, words, kept)
+    _protect_arabic_where_one_lives(text, words, kept)
     _protect_latin_arabic_places(text, words, kept)
     _protect_town_of_a_place(text, words, kept)
     _protect_health_centres_of(text, words, kept)
@@ -5455,6 +5456,35 @@ def _protect_peoples_of(text: str, words: list[_Word], kept: list[bool]) -> None
 _ARABIC_QUARTER_WORDS = _split("دار الشيخ")
 # Who says where they are or come from before "من", "في": "نحن من X", "ساكنين في X".
 _ARABIC_WE = _split("نحن احنا إحنا أنا انا")
+
+
+# Verbs and adjectives of living somewhere: "ساكن بX", "تقيم في X Y".
+_ARABIC_LIVING = _split("""
+ساكن ساكنة ساكنه ساكنين ساكنة عايش عايشة عايشين نازل نازلة نازلين مقيم مقيمة مقيمين تقيم يقيم
+نقيم أقيم اقيم يسكن تسكن نسكن بيسكن بتسكن بنسكن منسكن
+""")
+
+
+def _protect_arabic_where_one_lives(text: str, words: list[_Word], kept: list[bool]) -> None:
+    """After a verb of living and "في" or a glued "ب" ("ساكن بX Y", "تقيم في X Y"), the
+    town, a name or a rare word too, and a second word no vocabulary knows: where, not who."""
+    for i in range(1, len(words)):
+        before, word = words[i - 1], words[i]
+        if not _is_arabic(word.text) or not _joined(text, before, word):
+            continue
+        glued = before.folded in _ARABIC_LIVING and word.folded[:1] == "ب" and len(word.folded) > 3
+        after_in = (
+            before.folded == "في"
+            and i >= 2
+            and words[i - 2].folded in _ARABIC_LIVING
+            and _joined(text, words[i - 2], before)
+        )
+        if not (glued or after_in):
+            continue  # a name too: one lives in Ghazi Antep, not with "غازي"
+        kept[i] = True
+        nxt = words[i + 1] if i + 1 < len(words) else None
+        if nxt and _joined(text, word, nxt) and _arabic_rank(nxt.folded) is None:
+            kept[i + 1] = True
 
 
 def _protect_arabic_quarters(text: str, words: list[_Word], kept: list[bool]) -> None:
