@@ -5472,7 +5472,22 @@ def _protect_arabic_where_one_lives(text: str, words: list[_Word], kept: list[bo
         before, word = words[i - 1], words[i]
         if not _is_arabic(word.text) or not _joined(text, before, word):
             continue
-        glued = before.folded in _ARABIC_LIVING and word.folded[:1] == "ب" and len(word.folded) > 3
+        glued = (
+            word.folded[:1] == "ب"
+            and len(word.folded) > 3
+            and (
+                before.folded in _ARABIC_LIVING
+                # "للسوريين بX", "مخيمات الحاويات بX وY": a word no vocabulary knows, "in"
+                # glued to it, after people or things in the plural
+                or (
+                    before.folded.startswith(("ال", "لل"))
+                    and before.folded.endswith(("ين", "ات", "ون"))
+                    and before.folded not in _ARABIC_COMPOUND_SECOND  # "جمال الدين بوزيد"
+                    and not word.folded.startswith("بو")  # "بوزيد", "بومدين": Maghreb names
+                    and _arabic_rank(word.folded) is None
+                )
+            )
+        )
         after_in = (
             before.folded == "في"
             and i >= 2
@@ -5485,6 +5500,9 @@ def _protect_arabic_where_one_lives(text: str, words: list[_Word], kept: list[bo
         nxt = words[i + 1] if i + 1 < len(words) else None
         if nxt and _joined(text, word, nxt) and _arabic_rank(nxt.folded) is None:
             kept[i + 1] = True
+        elif nxt and _joined(text, word, nxt) and nxt.folded[:1] == "و":
+            rank = _arabic_rank(nxt.folded[1:])  # "بX وإصلاحية": a second town, rare or unknown
+            kept[i + 1] = rank is None or rank >= _ARABIC_RARE
 
 
 def _protect_arabic_quarters(text: str, words: list[_Word], kept: list[bool]) -> None:
