@@ -5043,6 +5043,7 @@ né née nés nées zaune
 _FROM = _split("from de daga kutoka")
 _FROM_A_PLACE = _split("""
 come came comes coming arrived arrive arrives fled flee fleeing displaced moved returned
+part parti partie partent partons leaves left departs
 returnees caller callers people person persons family families refugee refugees idp idps
 woman man women men lady girl boy village town city camp site area district region zone
 venu venue venus venues originaire originaires déplacé déplacée déplacés déplacées
@@ -5477,6 +5478,8 @@ def _protect_arabic_where_one_lives(text: str, words: list[_Word], kept: list[bo
             and len(word.folded) > 3
             and (
                 before.folded in _ARABIC_LIVING
+                # "مدرسة الشهيد X Y بZ": after a place's name, its town
+                or (kept[i - 1] and _arabic_rank(word.folded) is None and word.folded[:2] != "بو")
                 # "للسوريين بX", "مخيمات الحاويات بX وY": a word no vocabulary knows, "in"
                 # glued to it, after people or things in the plural
                 or (
@@ -6168,6 +6171,8 @@ def _arabic_place_span(words: list[_Word], j: int) -> int:
     span += words[j].folded in _ARABIC_PLACE_PREFIXES  # "مخيم بر الياس", "حي دير بعلبة"
     if words[j].folded in _ARABIC_ROYAL:  # "مدرسة الملك عبدالله الثاني"
         span = 2 + (j + 2 < len(words) and words[j + 2].folded in _ARABIC_ORDINALS)
+        # "مدرسة الشهيد X Y": the family name after the given name, no word nor name
+        span += span == 2 and j + 2 < len(words) and _unknown_second_place_word(words[j + 2].folded)
     end = j + span
     if (
         span == 1
