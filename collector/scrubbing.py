@@ -4734,11 +4734,17 @@ def _protect_peoples_and_roles(text: str, words: list[_Word], kept: list[bool]) 
                 before is not None
                 and before.folded == "the"
                 and _joined(text, before, word)
-                and (nxt is None or nxt.folded == "of" or _and_the(words, i + 1))
+                and (
+                    nxt is None
+                    or nxt.folded == "of"
+                    or _and_the(words, i + 1)
+                    or _past_verb(nxt)  # "the Issa attacked the well": a people, a clan
+                )
             )
             or (before is not None and _french_le(text, before, word, nxt))
             or (before is not None and _elided_article(text, before, word))
             or _brand_shaped(word)
+            or _service_prefixed(text, word)
             or _listed_with_a_people(text, words, i)
         ) and not _is_title(word):
             kept[i] = True
@@ -4764,12 +4770,33 @@ def _elided_article(text: str, before: _Word, word: _Word) -> bool:
     )
 
 
+# "e-Devlet", "m-Pesa", "e-Citizen": an online service, a product.
+_SERVICE_PREFIXES = ("e-", "m-", "i-")
+
+
+def _service_prefixed(text: str, word: _Word) -> bool:
+    """ "e-Devlet": "e-", "m-" alone before the word (not the end of "Serge-Alain")."""
+    start = word.start - 2
+    return (
+        start >= 0
+        and text[start : word.start].casefold() in _SERVICE_PREFIXES
+        and (start == 0 or not text[start - 1].isalnum())
+    )
+
+
+def _past_verb(word: _Word) -> bool:
+    """An English verb in the past, in lower case: "attacked", "looted"."""
+    return not word.capital and word.folded.endswith("ed") and word.folded in _vocabulary()
+
+
 def _brand_shaped(word: _Word) -> bool:
     """ "TapMoney", "PayPal": two parts in one word, the last an ordinary word no name list
-    holds (not "DeShawn", "McDonald")."""
+    holds (not "DeShawn", "McDonald"); "MyKad", "MySejahtera": "My" and a product."""
     parts = _camel_parts(word.text)
     if len(parts) < 2:
         return False
+    if parts[0] == "My":
+        return True
     last = _fold(parts[-1])
     return len(last) >= 3 and _everyday_word(last) and last not in _name_list()
 
