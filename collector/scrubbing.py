@@ -750,6 +750,7 @@ def _names(text: str, keys: set[str]) -> list[Span]:
     _initials(text, words, marked, kept)
     _sign_off(text, words, marked, kept)
     _sign_on(text, words, marked, kept)
+    _told_us(text, words, marked)
     return _name_spans(text, words, marked)
 
 
@@ -2068,6 +2069,7 @@ def _arabic_word_not_name(word: _Word) -> bool | None:
         or folded in _ARABIC_T_VERBS
         or _is_title(word)
         or len(folded) < 3
+        or (folded[:1] == "و" and folded[1:] in _ARABIC_KIN)  # "أنا وجوزي": and my husband
     ):
         return True
     if _is_known(word) == "strong":
@@ -3037,6 +3039,24 @@ _ARABIC_PERSON_NOUNS = (
 )
 
 
+# "قال لينا" (he told us, in Sudan and Chad), "قالت ليا": "to us", "to me" as spoken.
+_TO_US = _split("لينا ليا ليهم ليكم ليك")
+# He or they said, told: not "قالت" ("قالت لينا": Lina said).
+_HE_SAID = _split("قال قالو قالوا قلت قلنا قالي حكى حكو حكوا بيقول يقول بقول")
+
+
+def _told_us(text: str, words: list[_Word], marked: list[bool]) -> None:
+    """ "قال لينا في شغل": after "he said", "they said", "لينا" is "to us", not Lina."""
+    for i in range(1, len(words)):
+        if (
+            marked[i]
+            and words[i].folded in _TO_US
+            and words[i - 1].folded in _HE_SAID
+            and _joined(text, words[i - 1], words[i])
+        ):
+            marked[i] = False
+
+
 def _arabic_cues(text: str, words: list[_Word], marked: list[bool]) -> None:
     """ "قل لمنيرة", "اسأل عن بثينة", "اتصل بمعاذ", "رأيت حمادة", "قال صهيب": after a verb
     of speech, contact or seeing, an Arabic word that is no ordinary word is a name."""
@@ -3054,6 +3074,8 @@ def _arabic_cues(text: str, words: list[_Word], marked: list[bool]) -> None:
             continue
         word = words[j]
         bare = word.folded
+        if bare in _TO_US:
+            continue
         if proclitic:
             # "للمدير" is "to the director": ل with "ال" that lost its alif.
             if not bare.startswith(proclitic) or bare.startswith("لل"):
