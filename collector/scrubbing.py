@@ -4553,7 +4553,7 @@ _ARABIC_INSTITUTIONS = _split("مدرسة جامعة شارع معهد مركز 
 # "shule ya msingi", "escuela primaria", "école primaire": a school's level before its name.
 _SCHOOL_LEVELS = _split("msingi sekondari primaria secundaria primaire secondaire primary ndege")
 # Connectors inside a place name: "Santa Cruz de la Sierra", "Dar es Salaam", "kijiji cha".
-_PLACE_LINKS = _split("de la del los las des du da do di es el cha ya wa")
+_PLACE_LINKS = _split("de la del los las des du da do di es el cha ya wa za")  # "hoteli za X"
 # Streets and squares in Arabic: "شارع صلاح الدين", "ميدان التحرير".
 _ARABIC_STREETS = _split("شارع طريق ميدان ساحة دوار جادة")
 # The second half of a compound name: "صلاح الدين", "عبد الله", "سيف الإسلام".
@@ -6089,7 +6089,8 @@ shirika baraza kamati wizara hospitali shule kanisa msikiti chama umoja ofisi ki
 mamlaka halmashauri jumuiya taasisi chuo zahanati
 kungiyar majalisar kwamitin maaikatar asibitin makarantar cocin masallacin hukumar ofishin
 cibiyar asusun shirin jamiar
-""")
+marine express airways airlines ferries ferry transport logistics
+""")  # "Azam Marine", "X Express": boats, buses and airlines are companies
 # The unions the rules ask about, made once (a set union per word would slow every message).
 _NAMES_A_PLACE = _PLACE_WORDS | _ORGANISATION_WORDS
 _NOT_MORE_NAME = _PROPER | _PLACE_WORDS | _ORGANISATION_WORDS
