@@ -5056,8 +5056,9 @@ in at from near inside outside around
 au aux dans de du des vers près chez
 en desde hasta hacia cerca
 hapa huko kule katika kwenye sokoni kambini mjini kijijini kutoka
+baharini kisiwani visiwani mkoani wilayani mtaani shehiani
 daga cikin zuwa kusa
-""")
+""")  # "baharini X" (at sea off X), "kisiwani X" (on the island of X)
 # "à" and Hausa "a" only after a verb of being or living there: "habite à X", "yana a
 # X"; "dites à X", "merci à X" name a person.
 _PLURAL_ARTICLES = _split("les los las")
