@@ -5068,6 +5068,15 @@ _LIVE_IN = _split("habite habitons habitez habitent")
 _SWAHILI_WE_THEY_CAME = re.compile(
     r"(?:tu|wa|ni)(?:li|me|na|ta|ka)(?:kuja|fika|kimbia|hamia|rudi|hama|safiri|enda|ja)"
 )
+# Hausa verbs of coming, going back, going: "za su zo X", "ya koma X". A person takes
+# "wurin", "gun" between ("ya zo wurin X"), so the word right after them is a place.
+_HAUSA_WENT = _split("zo koma tafi")
+
+
+def _hausa_went(word: _Word) -> bool:
+    return word.folded in _HAUSA_WENT and not word.capital
+
+
 # Not "إلى" (to): "الإحالة إلى X" is a referral to a person.
 _ARABIC_LOCATIVES = _split("من في قرب ف")  # "ف" alone: "in", in the Maghreb and Mauritania
 _LOCATIVE_ARTICLES = _split("the le la l el")
@@ -5175,6 +5184,7 @@ def _protect_after_locatives(text: str, words: list[_Word], kept: list[bool]) ->
             (
                 before.folded not in _BEFORE_A_PLACE
                 and not _SWAHILI_WE_THEY_CAME.fullmatch(before.folded)
+                and not _hausa_went(before)
                 and not arrived_at
             )
             or (kept[i] and not (i + 1 < len(words) and words[i + 1].capital))
@@ -5240,8 +5250,8 @@ def _protect_after_locatives(text: str, words: list[_Word], kept: list[bool]) ->
             article = article or _after(words, i_before, _LIVING_AT)
         elif before.folded in _LIVE_IN or _hausa_which_is_in(words, i_before):
             article = True
-        elif _SWAHILI_WE_THEY_CAME.fullmatch(before.folded):
-            pass  # "walikuja Mecanhelas": not a listed name, as below
+        elif _SWAHILI_WE_THEY_CAME.fullmatch(before.folded) or _hausa_went(before):
+            pass  # "walikuja Mecanhelas", "za su zo X": not a listed name, as below
         elif before.folded not in _LOCATIVES and not (article and before.folded in _THROUGH):
             continue
         elif before.folded in _FROM and not (
