@@ -4541,7 +4541,7 @@ unguwa kauyen mutanen yan hanyar hakimin sarkin dagacin magajin rijiyar kisima f
 aldea cantón bairro secteur localité hameau maternité dispensaire maternidad dispensario
 albergue refugio campamento daira dayra دائرة دايرة ولاية ناحية
 area neighbourhood neighborhood playa plage beach toma población poblacion
-حي مخيم مدينة قرية منطقة بلدة مسجد مستشفى رأس وادي جبل بحر معسكر حارة حاره
+حي مخيم مدينة قرية منطقة بلدة مسجد مستشفى رأس وادي جبل بحر معسكر حارة حاره سوق
 """)
 # "مستشفى الأمير حمزة", "مدرسة الملك عبدالله الثاني": a school, a hospital named after a
 # king or a prince is an institution. "مدرسة" alone is also "a teacher": only before these.
@@ -5102,7 +5102,7 @@ né née nés nées zaune
 _FROM = _split("from de daga kutoka")
 _FROM_A_PLACE = _split("""
 come came comes coming arrived arrive arrives fled flee fleeing displaced moved returned
-part parti partie partent partons leaves left departs
+parti partie partent partons leaves left departs
 returnees caller callers people person persons family families refugee refugees idp idps
 woman man women men lady girl boy village town city camp site area district region zone
 venu venue venus venues originaire originaires déplacé déplacée déplacés déplacées
