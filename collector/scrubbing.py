@@ -6729,7 +6729,7 @@ _STREET = (
     r"street|st|road|rd|avenue|ave|av|lane|drive|close|crescent|highway|rue|boulevard|bd|"
     r"allée|allee|chemin|route|impasse|calle|c/|avenida|avda|carrera|paseo|camino|callejón|"
     r"barabara|mtaa|titi|titin|layi|layin|hanya|rua|travessa|jr|jirón|jiron|pasaje|psje|"
-    r"jalan|jln|lorong|lrg|persiaran|lebuh|"
+    r"jalan|jln|jl|lorong|lrg|persiaran|lebuh|gang|"
     r"شارع|طريق|زقاق|درب"
 )  # "Jr. Los Geranios 318": a jirón, Peru's street
 _HOUSE = (
@@ -6778,7 +6778,11 @@ _TURKISH_QUARTER = r"mah\.|mahallesi|mh\."
 _TURKISH_STREET = r"sk\.|sok\.|sokak|sokağı|cad\.|cd\.|cadde|caddesi|bulvarı|blv\."
 # "150 metros al oeste", "300 sur", "200 varas al norte": a distance and a heading.
 _DISTANCE_UNIT = r"metros|mts\.?|mt|m|varas|vrs\.?|km|cuadras"
-_HEADING = r"norte|sur|este|oeste|noreste|noroeste|sureste|suroeste"
+# Managua's "arriba" (east), "abajo" (west), "al lago" (north), "a la montaña" (south)
+_HEADING = (
+    r"norte|sur|este|oeste|noreste|noroeste|sureste|suroeste|arriba|abajo|lago|"
+    r"(?:a\s+)?la\s+montaña"
+)
 _DISTANCE = rf"\d{{1,4}}\s*(?:(?i:{_DISTANCE_UNIT})\s+)?(?i:al\s+)?(?i:{_HEADING})\b"
 _ADDRESS = re.compile(
     # "house behind Baptist church, no. 14": the house, its landmark, its number
@@ -6864,7 +6868,13 @@ _ADDRESS = re.compile(
 # Ermita", "…, حي الميدان") and the town ("…, Gwale, Kano"): with the house number they
 # point at one door, so they go with it.
 _ADDRESS_MORE = re.compile(
+    # "Jalan Kenanga 3", "Jurong East St 21": the street's number after its name
+    r"\s+\d{1,4}[A-Z]?\b(?=\s*[,،])"
+    # "…, RT 03/RW 05" (Indonesia's neighbourhood units), "…, #08-112" (Singapore's floor
+    # and unit)
+    r"|\s*[,،]\s*(?:(?i:rt)\.?\s*\d{1,3}\s*/\s*(?i:rw)\.?\s*\d{1,3}|#\d{1,3}-\d{1,5})"
     # "Calle 7 # 12-45 barrio La Playita": the quarter also with no comma before it
+    r"|"
     rf"\s+(?i:{_AREA})\s+(?:(?i:{_CONNECT})\s+)?(?:{_NAME_WORD})(?:\s+{_CAPITALISED})?"
     # "…, behind Hope academy", "… karibu na soko": the landmark by the door
     rf"|\s*[,،]?\s*{_LANDMARK_PLACE}"
@@ -6891,8 +6901,8 @@ _STREET_BEFORE = re.compile(
 # "No. 14 Old Otukpo Road": the number's own word before the house number.
 # "Police District 7, Gul Bagh street": the district of a numbered one.
 _NUMBER_BEFORE = re.compile(
-    rf"(?<![\w])(?i:no\.?|n°|nº|number|numéro|numero|número)\s*$|(?<![\w])(?i:{_ADMIN})\s+$"
-)
+    rf"(?<![\w])(?i:no\.?|n°|nº|number|numéro|numero|número|blk)\s*$|(?<![\w])(?i:{_ADMIN})\s+$"
+)  # "Blk 214 Jurong East St 21": Singapore's block
 # "Bairro Cariacó, Rua 5, …", "محلة ٩٠٦، زقاق ١٤، …": the quarter before the street.
 _ADDRESS_BEFORE = re.compile(
     # "Flat Sri Pinang Blok C, 7-12, …": the building's name before its block
