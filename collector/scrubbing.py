@@ -5069,12 +5069,18 @@ _SWAHILI_WE_THEY_CAME = re.compile(
     r"(?:tu|wa|ni)(?:li|me|na|ta|ka)(?:kuja|fika|kimbia|hamia|rudi|hama|safiri|enda|ja)"
 )
 # Hausa verbs of coming, going back, going: "za su zo X", "ya koma X". A person takes
-# "wurin", "gun" between ("ya zo wurin X"), so the word right after them is a place.
+# "wurin", "gun" between ("ya zo wurin X"), so the word right after them is a place; so
+# after "he is", "she is" ("tana Matameye": she is in M.; not "suna", also "name").
 _HAUSA_WENT = _split("zo koma tafi")
+_HAUSA_IS_AT = _split("yana tana muna kuna")
 
 
-def _hausa_went(word: _Word) -> bool:
-    return word.folded in _HAUSA_WENT and not word.capital
+def _hausa_went(word: _Word, words: list[_Word] | None = None) -> bool:
+    if word.capital:
+        return False
+    return word.folded in _HAUSA_WENT or (
+        word.folded in _HAUSA_IS_AT and words is not None and _hausa(words)
+    )
 
 
 # Not "إلى" (to): "الإحالة إلى X" is a referral to a person.
@@ -5184,7 +5190,7 @@ def _protect_after_locatives(text: str, words: list[_Word], kept: list[bool]) ->
             (
                 before.folded not in _BEFORE_A_PLACE
                 and not _SWAHILI_WE_THEY_CAME.fullmatch(before.folded)
-                and not _hausa_went(before)
+                and not _hausa_went(before, words)
                 and not arrived_at
             )
             or (kept[i] and not (i + 1 < len(words) and words[i + 1].capital))
@@ -5250,7 +5256,7 @@ def _protect_after_locatives(text: str, words: list[_Word], kept: list[bool]) ->
             article = article or _after(words, i_before, _LIVING_AT)
         elif before.folded in _LIVE_IN or _hausa_which_is_in(words, i_before):
             article = True
-        elif _SWAHILI_WE_THEY_CAME.fullmatch(before.folded) or _hausa_went(before):
+        elif _SWAHILI_WE_THEY_CAME.fullmatch(before.folded) or _hausa_went(before, words):
             pass  # "walikuja Mecanhelas", "za su zo X": not a listed name, as below
         elif before.folded not in _LOCATIVES and not (article and before.folded in _THROUGH):
             continue
@@ -5372,6 +5378,11 @@ def _protect_place_lists(text: str, words: list[_Word], kept: list[bool]) -> Non
 # after a verb of going, returning or sending back (not "to": "I went to X" may be a visit).
 _GONE_TO = _split("a al à au por par")
 _SENT_BACK = re.compile(r"devolv\w*|deport\w*|expuls\w*|refoul\w*|renvoy\w*")
+# "walked to X", "fled to X", "were deported to X": one flees, walks, is moved to a place;
+# one goes to a person too ("I went to X" may be a visit), so only these, right before "to".
+_FLED_TO = _split("""
+fled walked moved relocated deported evacuated transferred trekked migrated
+""")
 
 
 def _protect_gone_to(text: str, words: list[_Word], kept: list[bool]) -> None:
@@ -5380,15 +5391,19 @@ def _protect_gone_to(text: str, words: list[_Word], kept: list[bool]) -> None:
     too: where one went, where one was sent back to."""
     for i in range(2, len(words)):
         word, to = words[i], words[i - 1]
+        fled_to = to.folded == "to" and words[i - 2].folded in _FLED_TO
         if (
             kept[i]
             or not word.capital
-            or to.folded not in _GONE_TO
+            or (to.folded not in _GONE_TO and not fled_to)
             or to.capital
             or not _joined(text, to, word)
-            or not any(
-                _GOING.fullmatch(w.folded) or _SENT_BACK.fullmatch(w.folded)
-                for w in words[max(0, i - 3) : i - 1]
+            or not (
+                fled_to
+                or any(
+                    _GOING.fullmatch(w.folded) or _SENT_BACK.fullmatch(w.folded)
+                    for w in words[max(0, i - 3) : i - 1]
+                )
             )
         ):
             continue
