@@ -5263,6 +5263,7 @@ def _protect_after_locatives(text: str, words: list[_Word], kept: list[bool]) ->
         elif before.folded in _FROM and not (
             _after(words, i_before, _FROM_A_PLACE)
             or _from_after_a_name(text, words, i_before)
+            or _is_from(words, i_before)
             or _after_a_people(words, i_before)
             or (i_before >= 1 and _SWAHILI_COMING.fullmatch(words[i_before - 1].folded))
             or _we_are(words, i_before)
@@ -5282,7 +5283,9 @@ def _protect_after_locatives(text: str, words: list[_Word], kept: list[bool]) ->
         if i + 1 < len(words) and words[i + 1].capital and _joined(text, word, words[i + 1]):
             run.append(i + 1)
         # "nous venons de Ali Sabieh": where we come from, even a name of our lists.
-        listed = article or (before.folded in _FROM and _we_came(words, i_before))
+        listed = article or (
+            before.folded in _FROM and (_we_came(words, i_before) or _is_from(words, i_before))
+        )
         if all(_place_like(text, words, k, listed) for k in run):
             for k in run:
                 kept[k] = True
@@ -5983,6 +5986,26 @@ def _from_after_a_name(text: str, words: list[_Word], k: int) -> bool:
         # "Chengo Kahaso from Bamburi", "I am X from Y": "from" after a name in a sentence
         and (gap == ", " or (gap == " " and words[k].folded in ("daga", "kutoka", "from")))
         and not _is_title(name)
+    )
+
+
+# "X is from Y", "her kimlik is from Y": where a person or a paper is from. Not after "this",
+# "it" or a thing sent ("this is from Amina", "the call was from X": who sent it).
+_IS = _split("is was are were")
+_NOT_FROM_A_PLACE = _split("""
+this that it which what these those everything all call calls request complaint parcel
+package donation payment transfer invitation text sms email report
+""")
+
+
+def _is_from(words: list[_Word], k: int) -> bool:
+    """ "is from", "was from" (words[k] is "from") after a word that is no sender's thing."""
+    return (
+        k >= 2
+        and words[k].folded == "from"
+        and words[k - 1].folded in _IS
+        and words[k - 2].folded not in _NOT_FROM_A_PLACE
+        and words[k - 2].folded not in _SENT
     )
 
 
