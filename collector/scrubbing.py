@@ -5283,8 +5283,11 @@ def _protect_after_locatives(text: str, words: list[_Word], kept: list[bool]) ->
         if i + 1 < len(words) and words[i + 1].capital and _joined(text, word, words[i + 1]):
             run.append(i + 1)
         # "nous venons de Ali Sabieh": where we come from, even a name of our lists.
-        listed = article or (
-            before.folded in _FROM and (_we_came(words, i_before) or _is_from(words, i_before))
+        listed = (
+            article
+            or (before.folded in _FROM and (_we_came(words, i_before) or _is_from(words, i_before)))
+            # "the shelter at X", "the depot in X": a place's place
+            or (before.folded in _AT_IN and _after(words, i_before, _PLACES_AT))
         )
         if all(_place_like(text, words, k, listed) for k in run):
             for k in run:
@@ -5988,6 +5991,13 @@ def _from_after_a_name(text: str, words: list[_Word], k: int) -> bool:
         and not _is_title(name)
     )
 
+
+# "the shelter at X", "the depot in X": at or in after a place, a place, a listed name too.
+_AT_IN = _split("at in")
+_PLACES_AT = _split("""
+shelter shelters camp school clinic hospital market depot centre center office warehouse
+site settlement church mosque station
+""")
 
 # "X is from Y", "her kimlik is from Y": where a person or a paper is from. Not after "this",
 # "it" or a thing sent ("this is from Amina", "the call was from X": who sent it).
