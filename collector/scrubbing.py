@@ -3047,6 +3047,8 @@ _HE_SAID = _split("قال قالو قالوا قلت قلنا قالي حكى ح
 
 def _told_us(text: str, words: list[_Word], marked: list[bool]) -> None:
     """ "قال لينا في شغل": after "he said", "they said", "لينا" is "to us", not Lina."""
+    if not any(marked):
+        return
     for i in range(1, len(words)):
         if (
             marked[i]
@@ -5550,6 +5552,8 @@ _ARABIC_LIVING = _split("""
 def _protect_arabic_where_one_lives(text: str, words: list[_Word], kept: list[bool]) -> None:
     """After a verb of living and "في" or a glued "ب" ("ساكن بX Y", "تقيم في X Y"), the
     town, a name or a rare word too, and a second word no vocabulary knows: where, not who."""
+    if not _is_arabic(text):
+        return
     for i in range(1, len(words)):
         before, word = words[i - 1], words[i]
         if not _is_arabic(word.text) or not _joined(text, before, word):
@@ -6777,7 +6781,6 @@ _STREET = (
     r"street|st|road|rd|avenue|ave|av|lane|drive|close|crescent|highway|rue|boulevard|bd|"
     r"allée|allee|chemin|route|impasse|calle|c/|avenida|avda|carrera|paseo|camino|callejón|"
     r"barabara|mtaa|titi|titin|layi|layin|hanya|rua|travessa|jr|jirón|jiron|pasaje|psje|"
-    r"jalan|jln|jl|lorong|lrg|persiaran|lebuh|gang|"
     r"شارع|طريق|زقاق|درب"
 )  # "Jr. Los Geranios 318": a jirón, Peru's street
 _HOUSE = (
@@ -6886,27 +6889,59 @@ _ADDRESS = re.compile(
     rf"|(?<![\w])(?i:{_ADMIN})\s+(?:(?i:{_CONNECT})\s+)?(?:{_NAME_WORD})(?:\s+(?:{_NAME_WORD}))?"
     rf"\s*[,،]\s*(?:(?i:{_AREA})\s+(?:(?i:{_CONNECT})\s+)?(?:{_NAME_WORD})(?:\s+(?:{_NAME_WORD}))?"
     rf"\s*[,،]\s*){{0,2}}(?i:{_AREA}|{_HOUSE}|{_TENT})\s+(?:(?i:{_NUMBER_WORD})\s*)?{_NUM}"
-    # Turkish: "Güneykent Mah. 64027 Sk. No:9 Daire 3", "X Mahallesi Y Caddesi No: 12/4"
-    rf"|(?<![\w])(?:(?:{_NAME_WORD})\s+){{1,2}}(?i:{_TURKISH_QUARTER})\s*[,،]?\s+"
-    rf"(?:(?:{_NAME_WORD}|\d{{1,6}})\s+){{1,3}}(?i:{_TURKISH_STREET})\s*[,،]?\s*"
-    rf"(?i:no|numara)\s*[:.]?\s*\d{{1,4}}[A-Za-z]?(?:\s*/\s*\d{{1,4}})?"
-    rf"(?:\s*[,،]?\s*(?i:daire|d|kat|k|blok|apt|apartmanı)\.?\s*[:.]?\s*(?:\d{{1,4}}|[A-Z]\b))*"
-    # Malaysian: "No. 12, Jalan Mawar 3", "7-12, Jalan Bayan Lepas": the door, then the jalan
-    rf"|(?<![\w.,-])(?:(?i:no|lot)\.?\s*)?\d{{1,4}}(?:-\d{{1,4}})?[A-Za-z]?\s*[,،]?\s+"
-    rf"(?i:jalan|jln|lorong|lrg|persiaran|lebuh)\.?(?:\s+(?:{_NAME_WORD}|\d{{1,3}}[A-Z]?\b)){{1,4}}"
-    # Costa Rica and Nicaragua, from a landmark: "de la pulpería X 150 metros al oeste", "del
-    # Banco Nacional 300 sur", "100 m norte de la iglesia", "de la iglesia 200 varas al sur"
-    rf"|(?<![\w])(?i:del|de\s+la|de\s+los|de\s+las|de)\s+(?:[^\W\d_][\w'’-]*\s+){{1,4}}?"
-    rf"{_DISTANCE}(?:\s*(?:[,،]|(?i:y|e))?\s*{_DISTANCE})*"
-    rf"|(?<![\w.,])\d{{1,4}}\s*(?i:{_DISTANCE_UNIT})\s+(?i:al\s+)?(?i:{_HEADING})\s+"
-    rf"(?i:del|de\s+la|de\s+los|de\s+las|de)\s+[^\W\d_][\w'’-]*"
-    rf"(?:(?:\s+[^\W\d_][\w'’-]*){{1,3}}(?=\s*(?:[,.;:!?]|$)))?"
-    # "zone X 2, maison en tôle bleue à côté du moulin": a quarter, a house told by its look
-    # and its landmark
-    rf"|(?<![\w])(?i:{_AREA})\s+(?:{_NAME_WORD})(?:\s+(?:{_NAME_WORD}))?(?:\s+{_NUM})?"
-    rf"\s*[,،]\s*(?i:{_HOUSE})\s+(?:[^\W\d_][\w'’-]*\s+){{0,4}}?{_LANDMARK_PLACE}"
     # "house number 12", "nyumba namba 45", "gida mai lamba 7", "منزل رقم 5", "casa 14-B"
     rf"|(?<![\w])(?i:{_HOUSE})\s+(?:(?i:{_NUMBER_WORD})\s*)?{_NUM}(?:-[A-Za-z0-9]{{1,3}}\b)?",
+    re.UNICODE,
+)
+
+
+# Addresses of one region each, looked for only when their words are in the text (the
+# common forms above are looked for everywhere): what each needs, then its pattern.
+_REGIONAL_ADDRESSES = (
+    (
+        ("mah", "mh."),
+        re.compile(
+            # Turkish: "Güneykent Mah. 64027 Sk. No:9 Daire 3", "X Mahallesi Y Caddesi No: 4"
+            rf"(?<![\w])(?:(?:{_NAME_WORD})\s+){{1,2}}(?i:{_TURKISH_QUARTER})\s*[,،]?\s+"
+            rf"(?:(?:{_NAME_WORD}|\d{{1,6}})\s+){{1,3}}(?i:{_TURKISH_STREET})\s*[,،]?\s*"
+            rf"(?i:no|numara)\s*[:.]?\s*\d{{1,4}}[A-Za-z]?(?:\s*/\s*\d{{1,4}})?"
+            rf"(?:\s*[,،]?\s*(?i:daire|d|kat|k|blok|apt|apartmanı)\.?\s*[:.]?\s*(?:\d{{1,4}}|[A-Z]\b))*",
+            re.UNICODE,
+        ),
+    ),
+    (
+        ("jalan", "jln", "jl", "lorong", "lrg", "persiaran", "lebuh"),
+        re.compile(
+            # Malaysian: "No. 12, Jalan Mawar 3", "7-12, Jalan X Y": the door, then the jalan
+            rf"(?<![\w.,-])(?:(?i:no|lot)\.?\s*)?\d{{1,4}}(?:-\d{{1,4}})?[A-Za-z]?\s*[,،]?\s+"
+            rf"(?i:jalan|jln|lorong|lrg|persiaran|lebuh)\.?(?:\s+(?:{_NAME_WORD}|\d{{1,3}}[A-Z]?\b)){{1,4}}"
+            # Indonesian: "Jl. Melati No. 17": the jalan, its name, then the door
+            rf"|(?<![\w])(?i:jalan|jln|jl)\.?(?:\s+(?:{_NAME_WORD})){{1,3}}\s*[,،]?\s*"
+            rf"(?:(?i:{_NUMBER_WORD})\s*)?{_NUM}",
+            re.UNICODE,
+        ),
+    ),
+    (
+        ("norte", "sur", "este", "oeste", "arriba", "abajo", "lago", "montaña"),
+        re.compile(
+            # Costa Rica and Nicaragua, from a landmark: "de la pulpería X 150 metros al
+            # oeste", "del Banco Nacional 300 sur", "100 m norte de la iglesia", "de la iglesia
+            # 200 varas al sur"
+            rf"(?<![\w])(?i:del|de\s+la|de\s+los|de\s+las|de)\s+(?:[^\W\d_][\w'’-]*\s+){{1,4}}?"
+            rf"{_DISTANCE}(?:\s*(?:[,،]|(?i:y|e))?\s*{_DISTANCE})*"
+            rf"|(?<![\w.,])\d{{1,4}}\s*(?i:{_DISTANCE_UNIT})\s+(?i:al\s+)?(?i:{_HEADING})\s+"
+            rf"(?i:del|de\s+la|de\s+los|de\s+las|de)\s+[^\W\d_][\w'’-]*"
+            rf"(?:(?:\s+[^\W\d_][\w'’-]*){{1,3}}(?=\s*(?:[,.;:!?]|$)))?",
+            re.UNICODE,
+        ),
+    ),
+)
+# "zone X 2, maison en tôle bleue à côté du moulin": a quarter, a house told by its look and
+# its landmark; looked for where a landmark's word is.
+_LANDMARK_WORD = re.compile(rf"(?<![\w])(?i:{_LANDMARK})")
+_HOUSE_BY_ITS_LANDMARK = re.compile(
+    rf"(?<![\w])(?i:{_AREA})\s+(?:{_NAME_WORD})(?:\s+(?:{_NAME_WORD}))?(?:\s+{_NUM})?"
+    rf"\s*[,،]\s*(?i:{_HOUSE})\s+(?:[^\W\d_][\w'’-]*\s+){{0,4}}?{_LANDMARK_PLACE}",
     re.UNICODE,
 )
 
@@ -6978,9 +7013,19 @@ _TOWN_BEFORE = re.compile(
 )
 
 
+def _address_patterns(text: str) -> list[re.Pattern]:
+    """The common forms, and the regional ones whose words the text holds."""
+    folded = text.casefold()
+    patterns = [_ADDRESS] + [p for cues, p in _REGIONAL_ADDRESSES if any(c in folded for c in cues)]
+    if _LANDMARK_WORD.search(text):
+        patterns.append(_HOUSE_BY_ITS_LANDMARK)
+    return patterns
+
+
 def _addresses(text: str) -> list[Span]:
     spans = []
-    for match in _ADDRESS.finditer(text):
+    matches = (m for pattern in _address_patterns(text) for m in pattern.finditer(text))
+    for match in matches:
         end, start = match.end(), match.start()
         for pattern in (_STREET_BEFORE, _LANDMARK_BEFORE, _ADDRESS_BEFORE):
             before = pattern.search(text, max(0, start - 60), start)
