@@ -6345,6 +6345,7 @@ def _surnames(text: str, words: list[_Word], marked: list[bool], kept: list[bool
         if marked[i] and words[i + 1].folded == "de" and words[i + 2].capital:
             if _town_after_full_name(text, words, marked, i, i + 2):
                 marked[i + 2], kept[i + 2] = False, True  # "Awa Diallo de Tondikiwindi"
+    _third_name_before_a_note(text, words, marked, kept)
     for _ in range(2):
         _grow(text, words, marked, kept, range(1, len(words)), -1)
         _grow(text, words, marked, kept, range(len(words) - 2, -1, -1), +1)
@@ -6368,6 +6369,31 @@ def _surnames(text: str, words: list[_Word], marked: list[bool], kept: list[bool
                 and words[i].folded in _ALL_PARTICLES
             ):
                 marked[i] = True
+
+
+def _third_name_before_a_note(
+    text: str, words: list[_Word], marked: list[bool], kept: list[bool]
+) -> None:
+    """ "llamante X Y Mercado (m)", "X Y Iglesias (34)": after two names, a third capitalised
+    word right before a bracket (a case note's sex or age) is a second family name, an
+    ordinary word too; not a word that ends a place's or an organisation's name."""
+    for i in range(2, len(words)):
+        word = words[i]
+        if (
+            marked[i]
+            or kept[i]
+            or not (marked[i - 1] and marked[i - 2])
+            or not word.capital
+            or _is_arabic(word.text)
+            or not text[word.end :].lstrip(" ").startswith("(")
+            or not (_joined(text, words[i - 2], words[i - 1]) and _joined(text, words[i - 1], word))
+            or word.folded in _COMMON
+            or word.folded in _ORGANISATION_WORDS
+            or word.folded in _NAMED_BEFORE  # "X Y Hospital (Kenya)"
+            or _is_title(word)
+        ):
+            continue
+        marked[i] = True
 
 
 def _latin_particles(text: str, words: list[_Word], marked: list[bool], kept: list[bool]) -> None:

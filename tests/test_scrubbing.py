@@ -2963,6 +2963,15 @@ def test_lists_landmarks_kunyas_and_spoken_passives(text, scrubbed):
         ("they took him to Bukit Merah depot", None),
         ("la mosquée El Kebir distribue du pain le vendredi", None),
         ("مخيمات اللاجئين بقرقميش ما فيها كهربا", None),
+        ("the family walked to Gorodola after the rains failed", None),
+        ("mahaifiyarta tana Dangona yanzu, ba ta da waya", None),
+        ("her card is from Ceylanpınar, not from here", None),
+        ("the depot at Sinar Jaya is full again", None),
+        # ...and a case note's third name before its bracket is found.
+        (
+            "caso: solicitante Keylor Matamoros Caballero (m), sin papeles",
+            "caso: solicitante [name] [name] [name] (m), sin papeles",
+        ),
     ],
 )
 def test_counted_families_and_addresses_of_new_regions(text, scrubbed):
@@ -2971,6 +2980,7 @@ def test_counted_families_and_addresses_of_new_regions(text, scrubbed):
     the missing, names ending in "-ing", the whole name after "my name is"; addresses of
     Turkey, Malaysia, Indonesia, Singapore, Costa Rica, Nicaragua, Zanzibar and the camps
     removed whole; and peoples before a verb, services, spoken Maghreb and Levantine words,
-    Swahili and Ethiopian place words stay (invented names and places, in both directions;
-    none of them is in a labelled set)."""
+    Swahili and Ethiopian place words, places after "walked to", "tana", "is from", "the
+    shelter at" stay (invented names and places, in both directions; none of them is in a
+    labelled set)."""
     assert scrub(text) == (text if scrubbed is None else scrubbed)
