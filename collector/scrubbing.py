@@ -7020,7 +7020,8 @@ _ADDRESS_BEFORE = re.compile(
     # "Katubza zone, block 12", "zone Likuni 1, …", "Urbanización La Esperanza casa 14-B"
     rf"(?:(?:(?<![\w])(?i:{_AREA})\s+(?:(?i:{_CONNECT})[\s-]+)?"
     rf"(?:(?:{_NAME_WORD})(?:\s+(?:{_NAME_WORD}))?(?:\s+{_NUM})?|{_NUM})"
-    rf"|(?<![\w])(?:{_NAME_WORD})(?:\s+(?:{_NAME_WORD}))?\s+(?i:{_AREA})(?:\s+{_NUM})?)"
+    # ("Katubza zone": a Latin name before its area word; Arabic puts the area word first)
+    rf"|(?<![\w]){_CAPITALISED}(?:\s+{_CAPITALISED})?\s+(?i:{_AREA})(?:\s+{_NUM})?)"
     rf"\s*[,،]?\s*){{1,3}}$"
 )
 # "derrière la pharmacie, maison 8": the landmark before the house.
