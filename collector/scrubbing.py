@@ -4687,6 +4687,7 @@ def _protected(text: str, words: list[_Word]) -> list[bool]:
     _protect_latin_arabic_places(text, words, kept)
     _protect_town_of_a_place(text, words, kept)
     _protect_health_centres_of(text, words, kept)
+    _protect_after_an_age(text, words, kept)
     _protect_set_off_places(text, words, kept)
     _protect_peoples_of(text, words, kept)
     _protect_institution_acronyms(text, words, kept)
@@ -5691,7 +5692,30 @@ def _protect_town_of_a_place(text: str, words: list[_Word], kept: list[bool]) ->
 _HEALTH_FACILITIES = _split("""
 santé sanitaire hôpital hopital dispensaire maternité csps csi cs salud
 escuela école ecole colegio liceo complejo complexe mercado marché parroquia paroisse
-""")  # and a school, a market, a border post, a parish of a place: "la escuela de X"
+pastoral social cáritas caritas alcaldía alcaldia municipalidad mairie préfecture prefectura
+""")  # and a school, a market, a border post, a parish, the church's or the town's social
+# service of a place: "la escuela de X", "la Pastoral Social de X", "la alcaldía de X"
+
+
+# "X (13) wa Y", "X (14) daga Y", "X (9) de Y": after a case note's age, where the child is from.
+_OF_AFTER_AN_AGE = _split("wa de du from of daga kutoka")
+
+
+def _protect_after_an_age(text: str, words: list[_Word], kept: list[bool]) -> None:
+    """A capitalised word after "of", "from" that follows a bracket ("Mwanahija (13) wa X"):
+    the place a person in a case note is from, a listed name too; a bracket closes the
+    name, so this "wa" is no Mijikenda "son of" ("Mekatilili wa Menza")."""
+    for i in range(1, len(words)):
+        of, word = words[i - 1], words[i]
+        if (
+            word.capital
+            and of.folded in _OF_AFTER_AN_AGE
+            and not of.capital
+            and _joined(text, of, word)
+            and text[: of.start].rstrip().endswith(")")
+            and _place_like(text, words, i, article=True)
+        ):
+            kept[i] = True
 
 
 def _protect_health_centres_of(text: str, words: list[_Word], kept: list[bool]) -> None:
