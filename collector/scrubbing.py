@@ -2158,7 +2158,7 @@ def _arabic_rank(folded: str) -> int | None:
     ]
     if not found:
         found = [ranks[f] for f in _spoken_forms(folded) if f in ranks and ranks[f] < _ARABIC_RARE]
-    if not found and _maghreb_negation(folded):
+    if not found and (_maghreb_negation(folded) or _b_imperfect(folded)):
         return _ARABIC_FREQUENT - 1
     return min(found) if found else None
 
@@ -2187,6 +2187,21 @@ def _spoken_forms(folded: str) -> list[str]:
     elif folded.startswith("تن") and len(folded) == 5:
         forms.append(folded[2:])
     return forms
+
+
+# Objects glued to a spoken verb: "بيطردن" (they throw them out), "بتعطيهم" (she gives them).
+_VERB_OBJECTS = ("هن", "هم", "ها", "كم", "ني", "نا", "ن", "ه", "ك")
+
+
+def _b_imperfect(folded: str) -> bool:
+    """The Levantine and Egyptian "ب" before a verb of the present, with an object glued
+    after it, "و" before it too: "بيطردن" is "يطرد" (he throws out, a rare word in the
+    vocabulary but a word) and "them". A name of this shape leaves no word ("بيلسان")."""
+    folded = folded[1:] if folded.startswith("و") else folded
+    if len(folded) < 6 or not folded.startswith(("بي", "بت", "بن")):
+        return False
+    ranks = _arabic_ranks()
+    return any(folded.endswith(o) and folded[1 : -len(o)] in ranks for o in _VERB_OBJECTS)
 
 
 # Endings of plurals and of pronouns glued to a verb or a noun: "النازحين", "كلموني",
