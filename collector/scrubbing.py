@@ -5565,6 +5565,19 @@ _ARABIC_LIVING = _split("""
 """)
 
 
+_ARABIC_HOSPITALS = _ARABIC_INSTITUTIONS | _split("مشفى")
+
+
+def _institution_before(text: str, words: list[_Word], i: int) -> bool:
+    """A hospital, a school, a centre in the three words before word i, the same phrase."""
+    for k in range(i - 1, max(-1, i - 5), -1):
+        if not _joined(text, words[k], words[k + 1]):
+            return False
+        if words[k].folded in _ARABIC_HOSPITALS:
+            return True
+    return False
+
+
 def _protect_arabic_where_one_lives(text: str, words: list[_Word], kept: list[bool]) -> None:
     """After a verb of living and "في" or a glued "ب" ("ساكن بX Y", "تقيم في X Y"), the
     town, a name or a rare word too, and a second word no vocabulary knows: where, not who."""
@@ -5579,8 +5592,13 @@ def _protect_arabic_where_one_lives(text: str, words: list[_Word], kept: list[bo
             and len(word.folded) > 3
             and (
                 before.folded in _ARABIC_LIVING
-                # "مدرسة الشهيد X Y بZ": after a place's name, its town
-                or (kept[i - 1] and _arabic_rank(word.folded) is None and word.folded[:2] != "بو")
+                # "مدرسة الشهيد X Y بZ", "مشفى ٢٥٠ سرير بZ": after a place's name, or a
+                # few words after a hospital, a school, a centre, its town
+                or (
+                    (kept[i - 1] or _institution_before(text, words, i))
+                    and _arabic_rank(word.folded) is None
+                    and word.folded[:2] != "بو"
+                )
                 # "للسوريين بX", "مخيمات الحاويات بX وY": a word no vocabulary knows, "in"
                 # glued to it, after people or things in the plural
                 or (
