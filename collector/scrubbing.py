@@ -4710,6 +4710,7 @@ def _protected(text: str, words: list[_Word]) -> list[bool]:
     _protect_emphasis(text, words, kept)
     _protect_languages_spoken(text, words, kept)
     _protect_peoples_and_roles(text, words, kept)
+    _protect_transport_companies(text, words, kept)
     return kept
 
 
@@ -4753,6 +4754,30 @@ def _protect_languages_spoken(text: str, words: list[_Word], kept: list[bool]) -
                 k += 1  # "بتحكي تركي وكردي"
             else:
                 break
+
+
+# Buses, boats, trucks in the plural: "los buses X y Y", "boti X" run by a company.
+_VEHICLES = _split("""
+buses busetas autobuses camiones lanchas taxis boats ferries trucks lorries coaches
+bateaux camions pirogues cars mabasi boti malori
+""")
+
+
+def _protect_transport_companies(text: str, words: list[_Word], kept: list[bool]) -> None:
+    """A capitalised word right after a vehicle in the plural or a boat, and the one joined
+    to it by "and": the company that runs them ("Los buses X y Y suben el pasaje")."""
+    for i in range(1, len(words)):
+        word, before = words[i], words[i - 1]
+        if (
+            word.capital
+            and before.folded in _VEHICLES
+            and not before.capital
+            and _joined(text, before, word)
+            and not _is_title(word)
+        ):
+            kept[i] = True
+            if i + 2 < len(words) and words[i + 1].folded in _OR and words[i + 2].capital:
+                kept[i + 2] = _joined(text, word, words[i + 1]) and not _is_title(words[i + 2])
 
 
 def _protect_peoples_and_roles(text: str, words: list[_Word], kept: list[bool]) -> None:

@@ -2967,6 +2967,14 @@ def test_lists_landmarks_kunyas_and_spoken_passives(text, scrubbed):
         ("mahaifiyarta tana Dangona yanzu, ba ta da waya", None),
         ("her card is from Ceylanpınar, not from here", None),
         ("the depot at Sinar Jaya is full again", None),
+        ("Gracias a la Pastoral Social de Tilarán por los víveres", None),
+        ("los buses Transtusa y Marcala subieron el pasaje", None),
+        ("صاحب البيت بيطلعن من الغرفة كل شهر وبيطردن", None),
+        ("مستوصف الرحمة الخيري بكلس ما فيه دوا", None),
+        (
+            "Kesi: msichana Mwanaisha (12) wa Kitogani aliolewa kwa nguvu",
+            "Kesi: msichana [name] (12) wa Kitogani aliolewa kwa nguvu",
+        ),
         # ...and a case note's third name before its bracket is found.
         (
             "caso: solicitante Keylor Matamoros Caballero (m), sin papeles",
