@@ -7045,8 +7045,12 @@ _REGIONAL_ADDRESSES = (
     ),
 )
 # "zone X 2, maison en tôle bleue à côté du moulin": a quarter, a house told by its look and
-# its landmark; looked for where a landmark's word is.
-_LANDMARK_WORD = re.compile(rf"(?<![\w])(?i:{_LANDMARK})")
+# its landmark; looked for where a comma and a landmark's word are.
+_LANDMARK_CUES = (
+    "behind near opposite beside next close facing derri près pres côté cote face detr cerca "
+    "frente lado junto karibu nyuma mbele kando jirani kusa bayan gaban خلف قرب جنب بجانب "
+    "مقابل وراء ورا"
+).split()
 _HOUSE_BY_ITS_LANDMARK = re.compile(
     rf"(?<![\w])(?i:{_AREA})\s+(?:{_NAME_WORD})(?:\s+(?:{_NAME_WORD}))?(?:\s+{_NUM})?"
     rf"\s*[,،]\s*(?i:{_HOUSE})\s+(?:[^\W\d_][\w'’-]*\s+){{0,4}}?{_LANDMARK_PLACE}",
@@ -7126,7 +7130,7 @@ def _address_patterns(text: str) -> list[re.Pattern]:
     """The common forms, and the regional ones whose words the text holds."""
     folded = text.casefold()
     patterns = [_ADDRESS] + [p for cues, p in _REGIONAL_ADDRESSES if any(c in folded for c in cues)]
-    if _LANDMARK_WORD.search(text):
+    if ("," in text or "،" in text) and any(c in folded for c in _LANDMARK_CUES):
         patterns.append(_HOUSE_BY_ITS_LANDMARK)
     return patterns
 
