@@ -6893,8 +6893,10 @@ _STREET = (
 )  # "Jr. Los Geranios 318": a jirón, Peru's street
 _HOUSE = (
     r"house|plot|flat|apartment|shelter|building|maison|porte|parcelle|abri|immeuble|casa|depto|"
-    r"dpto|departamento|apto|sitio|nyumba|kiwanja|gida|منزل|بيت|شقة|بناية|بناء|عمارة|دار"
-)  # "abri 40" (a shelter in a camp), "depto 12", "sitio 9" (a lot in a Chilean "toma")
+    r"dpto|departamento|apto|sitio|nyumba|kiwanja|gida|منزل|بيت|شقة|بناية|بناء|عمارة|دار|"
+    r"bt|bât|bâtiment|batiment|appt|appartement"
+)  # "abri 40" (a shelter in a camp), "depto 12", "sitio 9" (a lot in a Chilean "toma"),
+# Algeria's "Cité X, Bt 12, Appt 4"
 # A camp's tent by its number ("الخيمة 14"): only at the end of a whole address, since "la
 # tente 12" alone says where someone is in the camp, not a door.
 _TENT = r"tent|tente|jaima|khaima|خيمة|الخيمة"
@@ -6916,6 +6918,7 @@ _ADMIN = r"wilaya|daira|dayra|police\s+district|district|nahia|nahiya|ولاية
 _AREA = (
     rf"{_ADMIN}|quartier|barrio|bairro|secteur|sector|colonia|urbanización|mtaa|kijiji|unguwar|unguwa|zone|"
     r"zoni|fokontany|kata|shehia|taman|kampung|kampong|kg|desa|kelurahan|kecamatan|"
+    r"woreda|wereda|kebele|tambon|amphoe|moo|soi|area|cité|cite|"
     r"estate|haret|hara|site|toma|población|poblacion|الحي|حي|محلة|حارة|حاره|"
     rf"camp|kambi|sansanin|مخيم|{_BLOCK}"
 )
@@ -7030,6 +7033,16 @@ _REGIONAL_ADDRESSES = (
         ),
     ),
     (
+        ("moo", "soi"),
+        re.compile(
+            # Thai: "99/1 Moo 3", "Soi 5, Moo 3": the house or the lane, then the village
+            rf"(?<![\w./])\d{{1,4}}(?:/\d{{1,3}})?\s*[,،]?\s+(?i:moo)\.?\s*\d{{1,2}}\b"
+            rf"|(?<![\w])(?i:soi)\s+(?:(?:{_NAME_WORD})\s+)?\d{{1,3}}[A-Z]?\s*[,،]\s*"
+            rf"(?i:moo)\.?\s*\d{{1,2}}\b",
+            re.UNICODE,
+        ),
+    ),
+    (
         ("norte", "sur", "este", "oeste", "arriba", "abajo", "lago", "montaña"),
         re.compile(
             # Costa Rica and Nicaragua, from a landmark: "de la pulpería X 150 metros al
@@ -7078,7 +7091,7 @@ _ADDRESS_MORE = re.compile(
     rf"\d{{1,3}}(?i:st|nd|rd|th|e|ème|er)\s+(?i:{_AREA}|{_FLOOR})\b|"
     rf"(?i:{_AREA}|{_HOUSE}|{_STREET}|{_FLOOR})\s+(?:(?i:{_CONNECT})\s+)?"
     rf"(?:(?i:{_NUMBER_WORD})\s*)?(?:{_NUM}(?:\s+{_CAPITALISED})?|{_BLOCK_ID}"
-    rf"|(?:{_NAME_WORD})(?:\s+{_CAPITALISED})?)"
+    rf"|(?:{_NAME_WORD})(?:\s+{_CAPITALISED}){{0,2}})"  # "…, Tambon Tha Sai Luat"
     rf"|{_CAPITALISED}(?:\s+(?:(?:de\s+la|del|de|des|du)\s+)?{_CAPITALISED}){{0,2}}\b"
     rf"(?=\s*(?:[,.;:!?،]|$|\s+(?:and|et|y|na|da|و)\b))"
     # "…، دار ٢٢، بغداد الجديدة،": an Arabic town, set off by commas; not "و…" (a new
@@ -7099,6 +7112,8 @@ _NUMBER_BEFORE = re.compile(
     rf"(?<![\w])(?i:no\.?|n°|nº|number|numéro|numero|número|blk)\s*$|(?<![\w])(?i:{_ADMIN})\s+$"
 )  # "Blk 214 Jurong East St 21": Singapore's block
 # "Bairro Cariacó, Rua 5, …", "محلة ٩٠٦، زقاق ١٤، …": the quarter before the street.
+# A building named: "Edificio Los Robles", "Torre B", "Immeuble Kandé".
+_BUILDING = r"edificio|edif\.|torre|residencial|immeuble|building|jengo|بناية|عمارة"
 _ADDRESS_BEFORE = re.compile(
     # "Flat Sri Pinang Blok C, 7-12, …": the building's name before its block
     rf"(?:(?<![\w])(?i:{_HOUSE})\s+(?:(?:{_NAME_WORD})\s+){{1,3}}(?=(?i:{_BLOCK})\s))?"
@@ -7107,7 +7122,10 @@ _ADDRESS_BEFORE = re.compile(
     rf"(?:(?:(?<![\w])(?i:{_AREA})\s+(?:(?i:{_CONNECT})[\s-]+)?"
     rf"(?:(?:{_NAME_WORD})(?:\s+(?:{_NAME_WORD}))?(?:\s+{_NUM})?|{_NUM})"
     # ("Katubza zone": a Latin name before its area word; Arabic puts the area word first)
-    rf"|(?<![\w]){_CAPITALISED}(?:\s+{_CAPITALISED})?\s+(?i:{_AREA})(?:\s+{_NUM})?)"
+    rf"|(?<![\w]){_CAPITALISED}(?:\s+{_CAPITALISED})?\s+(?i:{_AREA})(?:\s+{_NUM})?"
+    # "Calle 50, Edificio Los Robles, piso 3, apto 3B": the street, the building, the floor
+    rf"|(?<![\w])(?i:{_STREET}|{_FLOOR})\s+{_NUM}"
+    rf"|(?<![\w])(?i:{_BUILDING})\s+(?:{_NAME_WORD})(?:\s+(?:{_NAME_WORD})){{0,2}})"
     rf"\s*[,،]?\s*){{1,3}}$"
 )
 # "derrière la pharmacie, maison 8": the landmark before the house.

@@ -2981,6 +2981,11 @@ def test_lists_landmarks_kunyas_and_spoken_passives(text, scrubbed):
             "elle vit seule [address]",
         ),
         ("عنواني: أضنة، سيحان، حي يورغير، شارع 6021، بناء 4، الطابق الثاني", "عنواني: [address]"),
+        ("we live in Woreda 03, Kebele 14, House No. 567, Elidar", "we live in [address]"),
+        ("we stay at 99/1 Moo 4, Tambon Tha Sai Luat, Amphoe Mae Sot", "we stay at [address]"),
+        ("my address is Area 25, Sector 3, Plot 112, Kasungu", "my address is [address]"),
+        ("nous habitons Cité Gourara, Bt 12, Appt 4, Illizi", "nous habitons [address]"),
+        ("vivo en Colón, Calle 50, Edificio Los Robles, piso 3, apto 3B", "vivo en [address]"),
         # Places, peoples, services and spoken words stay.
         ("the Garre attacked the wells near the river", None),
         ("lo reportamos al INAMU ayer y nada", None),
@@ -3020,9 +3025,9 @@ def test_counted_families_and_addresses_of_new_regions(text, scrubbed):
     """Round twenty-two: families introduced by their count ("we are 6: me X, wife Y", "mu
     biyar ne: ni X", "نحن خمسة: أنا X") in the six languages, lists with no "and", lists of
     the missing, names ending in "-ing", the whole name after "my name is"; addresses of
-    Turkey, Malaysia, Indonesia, Singapore, Costa Rica, Nicaragua, Zanzibar and the camps
-    removed whole; and peoples before a verb, services, spoken Maghreb and Levantine words,
-    Swahili and Ethiopian place words, places after "walked to", "tana", "is from", "the
-    shelter at" stay (invented names and places, in both directions; none of them is in a
-    labelled set)."""
+    Turkey, Malaysia, Indonesia, Singapore, Thailand, Costa Rica, Nicaragua, Panama,
+    Zanzibar, Ethiopia, Malawi, Algeria and the camps removed whole; and peoples before a
+    verb, services, spoken Maghreb and Levantine words, Swahili and Ethiopian place words,
+    places after "walked to", "tana", "is from", "the shelter at" stay (invented names and
+    places, in both directions; none of them is in a labelled set)."""
     assert scrub(text) == (text if scrubbed is None else scrubbed)
