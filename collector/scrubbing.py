@@ -899,10 +899,12 @@ _ARABIC_MEMBERS = _split("""الأب الاب الأم الام الأطفال �
 الابن البنت الابنة الجد الجدة الأخ الاخ الأخت الاخت الطفل الطفلة""")
 _ITEM_BREAK = re.compile(r"[,،;]")
 # A family introduced by its count: "we are 6 in one room: me X, wife Y", "nous sommes 5 : moi
-# X", "somos 4: yo X", "sisi tuko 6: mimi X", "mu shida ne: ni X", "نحنا سبعة بالبيت: أنا…".
+# X", "somos 4: yo X", "sisi tuko 6: mimi X", "mu shida ne: ni X", "نحنا سبعة بالبيت: أنا…",
+# with "people" before the count too ("sisi ni watu 6:", "mu mutane biyar ne:").
 _COUNT_OF_US = re.compile(
-    r"(?<![\w])(?i:we\s+are|we'?re|there\s+are|nous\s+sommes|on\s+est|somos|éramos|eramos|"
-    r"estamos|sisi\s+ni|tuko|tupo|tulikuwa|mu|muna|mun|نحن|نحنا|احنا|إحنا|عددنا|كنا)\s+"
+    r"(?<![\w])(?i:we\s+are|we'?re|there\s+are|nous\s+sommes|nous\s+étions|on\s+est|somos|"
+    r"éramos|eramos|estamos|sisi\s+ni|tuko|tupo|tulikuwa|mu|muna|mun|نحن|نحنا|احنا|إحنا|عددنا|"
+    r"كنا)\s+(?:(?i:watu|mutane|people|persons|personnes|personas|أشخاص|اشخاص|نفر)\s+)?"
     r"(\w+)[^:.!?\n]{0,45}$"
 )
 # Swahili counts of people ("tuko watano"), besides the digits said in words.

@@ -2924,6 +2924,10 @@ def test_lists_landmarks_kunyas_and_spoken_passives(text, scrubbed):
             "نحن خمسة: أنا عبدالرزاق، زوجتي حليمة، والأولاد سحلول ودغيم",
             "نحن خمسة: أنا [name]، زوجتي [name]، والأولاد [name] [name]",
         ),
+        (
+            "sisi ni watu 6: mimi zuhuriya, mume wangu kasimbwe, watoto mwanakhamisi na mwatano",
+            "sisi ni watu 6: mimi [name], mume wangu [name], watoto [name] na [name]",
+        ),
         ("we are 6 in one room: no water, no food, no mattress", None),
         ("nous sommes 5 : pas d'eau, pas de savon, rien à manger", None),
         # Lists with no "and", lists of the missing, names ending as English words do.
