@@ -4704,7 +4704,6 @@ def _protected(text: str, words: list[_Word]) -> list[bool]:
     _protect_latin_arabic_places(text, words, kept)
     _protect_town_of_a_place(text, words, kept)
     _protect_health_centres_of(text, words, kept)
-    _protect_after_an_age(text, words, kept)
     _protect_set_off_places(text, words, kept)
     _protect_peoples_of(text, words, kept)
     _protect_institution_acronyms(text, words, kept)
@@ -4775,7 +4774,7 @@ def _protect_transport_companies(text: str, words: list[_Word], kept: list[bool]
             and before.folded in _VEHICLES
             and not before.capital
             and _joined(text, before, word)
-            and not _is_title(word)
+            and _place_like(text, words, i)  # "the trucks Amina drives": no listed name
         ):
             kept[i] = True
             if i + 2 < len(words) and words[i + 1].folded in _OR and words[i + 2].capital:
@@ -5752,30 +5751,12 @@ def _protect_town_of_a_place(text: str, words: list[_Word], kept: list[bool]) ->
 _HEALTH_FACILITIES = _split("""
 santé sanitaire hôpital hopital dispensaire maternité csps csi cs salud
 escuela école ecole colegio liceo complejo complexe mercado marché parroquia paroisse
-pastoral social cáritas caritas alcaldía alcaldia municipalidad mairie préfecture prefectura
-""")  # and a school, a market, a border post, a parish, the church's or the town's social
-# service of a place: "la escuela de X", "la Pastoral Social de X", "la alcaldía de X"
-
-
-# "X (13) wa Y", "X (14) daga Y", "X (9) de Y": after a case note's age, where the child is from.
-_OF_AFTER_AN_AGE = _split("wa de du from of daga kutoka")
-
-
-def _protect_after_an_age(text: str, words: list[_Word], kept: list[bool]) -> None:
-    """A capitalised word after "of", "from" that follows a bracket ("Mwanahija (13) wa X"):
-    the place a person in a case note is from, a listed name too; a bracket closes the
-    name, so this "wa" is no Mijikenda "son of" ("Mekatilili wa Menza")."""
-    for i in range(1, len(words)):
-        of, word = words[i - 1], words[i]
-        if (
-            word.capital
-            and of.folded in _OF_AFTER_AN_AGE
-            and not of.capital
-            and _joined(text, of, word)
-            and text[: of.start].rstrip().endswith(")")
-            and _place_like(text, words, i, article=True)
-        ):
-            kept[i] = True
+cáritas caritas alcaldía alcaldia municipalidad mairie préfecture prefectura
+""")  # and a school, a market, a border post, a parish, the town's office of a place: "la
+# escuela de X", "la alcaldía de X"
+# "la Pastoral Social de X", "Acción Social de X": the church's or the state's social service
+# ("la trabajadora social de X" is a person's).
+_SOCIAL_SERVICES = _split("pastoral acción accion bienestar")
 
 
 def _protect_health_centres_of(text: str, words: list[_Word], kept: list[bool]) -> None:
@@ -5784,8 +5765,9 @@ def _protect_health_centres_of(text: str, words: list[_Word], kept: list[bool]) 
     (a health centre is not a person's). Not a title and what follows it."""
     for i in range(2, len(words)):
         facility, of, word = words[i - 2], words[i - 1], words[i]
+        social = facility.folded == "social" and i >= 3 and words[i - 3].folded in _SOCIAL_SERVICES
         if (
-            facility.folded not in _HEALTH_FACILITIES
+            (facility.folded not in _HEALTH_FACILITIES and not social)
             or of.folded not in ("de", "d", "du")
             or not word.capital
             or _is_title(word)
@@ -6092,7 +6074,8 @@ site settlement church mosque station
 _IS = _split("is was are were")
 _NOT_FROM_A_PLACE = _split("""
 this that it which what these those everything all call calls request complaint parcel
-package donation payment transfer invitation text sms email report
+package donation payment transfer invitation text sms email report help support aid idea
+advice answer reply decision order permission food
 """)
 
 

@@ -448,7 +448,6 @@ def test_the_seventh_unseen_set_does_not_fall_below_what_was_measured(language):
         UNSEEN13,
         UNSEEN14,
         UNSEEN15,
-        UNSEEN18,
     ],
     ids=[
         "seventh",
@@ -460,7 +459,6 @@ def test_the_seventh_unseen_set_does_not_fall_below_what_was_measured(language):
         "thirteenth",
         "fourteenth",
         "fifteenth",
-        "eighteenth",
     ],
 )
 def test_the_studied_blind_sets_meet_the_goals(path):
@@ -956,21 +954,27 @@ def test_the_eighteenth_unseen_set_does_not_fall_below_its_first_measure(languag
 # "-ing", the whole name after "my name is"; Turkish, Malaysian, Costa Rican and Zanzibari
 # addresses) and then its false positives (places after "walked to", "is from", "tana",
 # Swahili and Ethiopian place words, spoken Levantine and Maghreb words, companies;
-# docs/benchmarks.md): names 96.2% recall, 90.4% precision; its thirteen addresses found
-# whole. It joins the studied sets.
+# docs/benchmarks.md): names 96.2% recall, 89.4% precision; its thirteen addresses found
+# whole. Precision is just below the goal: it is no studied set yet.
 UNSEEN18_AFTER = {
     "ar": (27, 28, 27, 33),
     "en": (33, 34, 33, 34),
     "es": (33, 34, 33, 37),
     "fr": (30, 31, 30, 32),
     "ha": (27, 30, 27, 31),
-    "sw": (28, 28, 28, 30),
+    "sw": (28, 28, 28, 32),
 }
 
 
 @pytest.mark.parametrize("language", sorted(LANGUAGES))
 def test_the_eighteenth_unseen_set_does_not_fall_below_what_was_measured(language):
     assert_floor(UNSEEN18, UNSEEN18_AFTER, language)
+
+
+def test_the_eighteenth_unseen_set_addresses_are_all_found():
+    counts = scrub_bench.score(scrub_bench.load(UNSEEN18))["counts"]
+    addresses = by(counts, 1)["address"]
+    assert addresses["recalled"] == addresses["labelled"] >= 13, addresses
 
 
 def name_words(messages: list[dict]) -> set[str]:
@@ -3014,10 +3018,13 @@ def test_lists_landmarks_kunyas_and_spoken_passives(text, scrubbed):
         ("los buses Transtusa y Marcala subieron el pasaje", None),
         ("صاحب البيت بيطلعن من الغرفة كل شهر وبيطردن", None),
         ("مستوصف الرحمة الخيري بكلس ما فيه دوا", None),
+        # ...and a father's name after a child's age stays a name ("X (9) wa Y": of Y).
         (
-            "Kesi: msichana Mwanaisha (12) wa Kitogani aliolewa kwa nguvu",
-            "Kesi: msichana [name] (12) wa Kitogani aliolewa kwa nguvu",
+            "Kesi: mtoto Rehema (9) wa Juma Ali, baba yake amefariki",
+            "Kesi: mtoto [name] (9) [name] [name] [name], baba yake amefariki",
         ),
+        ("the trucks Amina drives are old", "the trucks [name] drives are old"),
+        ("la trabajadora social de Amina no viene", "la trabajadora social de [name] no viene"),
         # ...and a case note's third name before its bracket is found.
         (
             "caso: solicitante Keylor Matamoros Caballero (m), sin papeles",
