@@ -5429,9 +5429,10 @@ def _protect_place_lists(text: str, words: list[_Word], kept: list[bool]) -> Non
 _GONE_TO = _split("a al à au por par")
 _SENT_BACK = re.compile(r"devolv\w*|deport\w*|expuls\w*|refoul\w*|renvoy\w*")
 # "walked to X", "fled to X", "were deported to X": one flees, walks, is moved to a place;
-# one goes to a person too ("I went to X" may be a visit), so only these, right before "to".
+# one goes to a person too ("I went to X" may be a visit, "the case was transferred to X" a
+# referral), so only these, right before "to".
 _FLED_TO = _split("""
-fled walked moved relocated deported evacuated transferred trekked migrated
+fled walked moved relocated deported evacuated trekked migrated
 """)
 
 

@@ -3024,6 +3024,10 @@ def test_lists_landmarks_kunyas_and_spoken_passives(text, scrubbed):
             "Kesi: mtoto [name] (9) [name] [name] [name], baba yake amefariki",
         ),
         ("the trucks Amina drives are old", "the trucks [name] drives are old"),
+        (
+            "the case was transferred to Kazungu yesterday",
+            "the case was transferred to [name] yesterday",
+        ),
         ("la trabajadora social de Amina no viene", "la trabajadora social de [name] no viene"),
         # ...and a case note's third name before its bracket is found.
         (
