@@ -5308,6 +5308,7 @@ def _protect_after_locatives(text: str, words: list[_Word], kept: list[bool]) ->
             _after(words, i_before, _FROM_A_PLACE)
             or _from_after_a_name(text, words, i_before)
             or _is_from(words, i_before)
+            or _leaves_from(words, i_before)
             or _after_a_people(words, i_before)
             or (i_before >= 1 and _SWAHILI_COMING.fullmatch(words[i_before - 1].folded))
             or _we_are(words, i_before)
@@ -5319,7 +5320,11 @@ def _protect_after_locatives(text: str, words: list[_Word], kept: list[bool]) ->
             or (i_before >= 2 and words[i_before - 1].folded in _AND and kept[i_before - 2])
         ):
             continue
-        if i_before >= 1 and _person_before(words[i_before - 1].folded):
+        if (
+            i_before >= 1
+            and _person_before(words[i_before - 1].folded)
+            and not _leaves_from(words, i_before)
+        ):
             continue
         if before.folded in _FROM and _sent_before(words, i_before):
             continue  # "la lettre vient de X", "the money came from X": a person sent it
@@ -5593,12 +5598,14 @@ _ARABIC_LIVING = _split("""
 
 
 _ARABIC_HOSPITALS = _ARABIC_INSTITUTIONS | _split("مشفى")
+_DIGITS_AND_SPACES = " 0123456789٠١٢٣٤٥٦٧٨٩"
 
 
 def _institution_before(text: str, words: list[_Word], i: int) -> bool:
-    """A hospital, a school, a centre in the three words before word i, the same phrase."""
+    """A hospital, a school, a centre in the three words before word i, the same phrase (a
+    number between too: "مشفى ٢٥٠ سرير بX", the 250-bed hospital in X)."""
     for k in range(i - 1, max(-1, i - 5), -1):
-        if not _joined(text, words[k], words[k + 1]):
+        if text[words[k].end : words[k + 1].start].strip(_DIGITS_AND_SPACES):
             return False
         if words[k].folded in _ARABIC_HOSPITALS:
             return True
@@ -6078,6 +6085,20 @@ this that it which what these those everything all call calls request complaint 
 package donation payment transfer invitation text sms email report help support aid idea
 advice answer reply decision order permission food
 """)
+
+
+# "le camion part de X", "à partir de X": leaving from a place; not "de la part de X" (on
+# behalf of a person).
+_LEAVES = _split("part partent partira partiront partir")
+
+
+def _leaves_from(words: list[_Word], k: int) -> bool:
+    return (
+        k >= 1
+        and words[k].folded in ("de", "d")
+        and words[k - 1].folded in _LEAVES
+        and not (k >= 2 and words[k - 2].folded in ("la", "ma", "sa", "leur", "notre", "votre"))
+    )
 
 
 def _is_from(words: list[_Word], k: int) -> bool:

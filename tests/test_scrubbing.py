@@ -448,6 +448,7 @@ def test_the_seventh_unseen_set_does_not_fall_below_what_was_measured(language):
         UNSEEN13,
         UNSEEN14,
         UNSEEN15,
+        UNSEEN18,
     ],
     ids=[
         "seventh",
@@ -459,6 +460,7 @@ def test_the_seventh_unseen_set_does_not_fall_below_what_was_measured(language):
         "thirteenth",
         "fourteenth",
         "fifteenth",
+        "eighteenth",
     ],
 )
 def test_the_studied_blind_sets_meet_the_goals(path):
@@ -954,13 +956,13 @@ def test_the_eighteenth_unseen_set_does_not_fall_below_its_first_measure(languag
 # "-ing", the whole name after "my name is"; Turkish, Malaysian, Costa Rican and Zanzibari
 # addresses) and then its false positives (places after "walked to", "is from", "tana",
 # Swahili and Ethiopian place words, spoken Levantine and Maghreb words, companies;
-# docs/benchmarks.md): names 96.2% recall, 89.4% precision; its thirteen addresses found
-# whole. Precision is just below the goal: it is no studied set yet.
+# docs/benchmarks.md): names 96.2% recall, 90.4% precision; its thirteen addresses found
+# whole. It joins the studied sets.
 UNSEEN18_AFTER = {
-    "ar": (27, 28, 27, 33),
+    "ar": (27, 28, 27, 32),
     "en": (33, 34, 33, 34),
     "es": (33, 34, 33, 37),
-    "fr": (30, 31, 30, 32),
+    "fr": (30, 31, 30, 31),
     "ha": (27, 30, 27, 31),
     "sw": (28, 28, 28, 32),
 }
@@ -3018,12 +3020,18 @@ def test_lists_landmarks_kunyas_and_spoken_passives(text, scrubbed):
         ("los buses Transtusa y Marcala subieron el pasaje", None),
         ("صاحب البيت بيطلعن من الغرفة كل شهر وبيطردن", None),
         ("مستوصف الرحمة الخيري بكلس ما فيه دوا", None),
+        ("مشفى ٣٠٠ سرير بكلس ما فيه مترجمين", None),
+        ("Le camion part de Kisengwa demain matin", None),
         # ...and a father's name after a child's age stays a name ("X (9) wa Y": of Y).
         (
             "Kesi: mtoto Rehema (9) wa Juma Ali, baba yake amefariki",
             "Kesi: mtoto [name] (9) [name] [name] [name], baba yake amefariki",
         ),
         ("the trucks Amina drives are old", "the trucks [name] drives are old"),
+        (
+            "je vous écris de la part de Kisengwa",
+            "je vous écris de la part de [name]",
+        ),
         (
             "the case was transferred to Tsofwa yesterday",
             "the case was transferred to [name] yesterday",
