@@ -750,6 +750,7 @@ def _names(text: str, keys: set[str]) -> list[Span]:
     _initials(text, words, marked, kept)
     _sign_off(text, words, marked, kept)
     _sign_on(text, words, marked, kept)
+    _told_us(text, words, marked)
     return _name_spans(text, words, marked)
 
 
@@ -805,6 +806,15 @@ def _family_members(text: str, words: list[_Word], j: int) -> list[int]:
     for n in range(1, len(members)):
         if members[n] - members[n - 1] == 2:  # joined by "and"
             return members[: n + 1]
+    # "my sisters X, Y, Z stay at…": three or more, each a name's shape, with no "and".
+    swahili = _swahili(words)
+    shaped = 0
+    while shaped < len(members) and (
+        words[members[shaped]].capital or _lower_case_unknown(words[members[shaped]], swahili)
+    ):
+        shaped += 1
+    if shaped >= 3:
+        return members[:shaped]
     return members[:1]  # "Hermano X, llamaste…": a list without "and" is no list
 
 
@@ -875,10 +885,42 @@ def _family_lists(text: str, words: list[_Word], marked: list[bool]) -> None:
 _LIST_WORDS = _split("""liste list lista orodha jerin iyalina family famille familia household
 ménage menage foyer hogar familia قائمة الأسرة الاسرة العائلة عائلتي أسرتي اسرتي ولادي أولادي
 اولادي""")
+# Lists of people, too, anywhere in the phrase before the colon: the missing, the dead, the
+# injured ("wadanda ba a gani ba tun satin jiya: X, Y", those not seen since last week).
+_PEOPLE_LIST_WORDS = _split("""
+missing disappeared unaccounted deceased dead victims injured wounded
+disparus disparues disparu disparue décédés morts victimes blessés
+desaparecidos desaparecidas desaparecido desaparecida fallecidos víctimas heridos
+waliopotea wamepotea hawajaonekana waliokufa wamefariki majeruhi
+wadanda batattu
+المفقودين المفقودون مفقودين الضحايا المصابين الجرحى""")
 # Said of the family's members in Arabic lists: "X (الأب)", "الأطفال Y".
 _ARABIC_MEMBERS = _split("""الأب الاب الأم الام الأطفال الاطفال الأولاد الاولاد الزوج الزوجة
 الابن البنت الابنة الجد الجدة الأخ الاخ الأخت الاخت الطفل الطفلة""")
 _ITEM_BREAK = re.compile(r"[,،;]")
+# A family introduced by its count: "we are 6 in one room: me X, wife Y", "nous sommes 5 : moi
+# X", "somos 4: yo X", "sisi tuko 6: mimi X", "mu shida ne: ni X", "نحنا سبعة بالبيت: أنا…",
+# with "people" before the count too ("sisi ni watu 6:", "mu mutane biyar ne:").
+_COUNT_OF_US = re.compile(
+    r"(?<![\w])(?i:we\s+are|we'?re|there\s+are|nous\s+sommes|nous\s+étions|on\s+est|somos|"
+    r"éramos|eramos|estamos|sisi\s+ni|tuko|tupo|tulikuwa|mu|muna|mun|نحن|نحنا|احنا|إحنا|عددنا|"
+    r"كنا)\s+(?:(?i:watu|mutane|people|persons|personnes|personas|أشخاص|اشخاص|نفر)\s+)?"
+    r"(\w+)[^:.!?\n]{0,45}$"
+)
+# Swahili counts of people ("tuko watano"), besides the digits said in words.
+_PEOPLE_COUNTS = _split("wawili watatu wanne watano")
+# Said of a member before the name, at an item's start: "baby X", "les jumeaux X et Y",
+# "mtoto mchanga X", "'yar karama X", "los chavalos X" (Central American: the kids).
+_MEMBER_WORDS = _split("""
+me myself baby babies twins twin newborn eldest oldest youngest little last first second third
+moi bébé bebe jumeaux jumelles jumeau jumelle aîné aînée cadet cadette petit petite dernier
+dernière benjamin benjamine
+yo bebé gemelos gemelas gemelo gemela mayor menor chiquito chiquita pequeño pequeña nene nena
+chavalos chavalas chavalo chavala chigüines chigüín cipotes cipota cipote güilas güila
+carajillos chamacos chamacas críos crías patojos patojas chamos gurises
+mimi pacha mapacha mchanga mdogo mkubwa kitinda mimba kifungua
+yar 'yar karama karami babba tagwaye jariri jaririya auta
+""")
 _AND_WORDS = _split("and et y e na da ak و")
 _OWNERS = _split("my our mon ma mes nos notre mi mis nuestro nuestra nuestros nuestras")
 
@@ -888,8 +930,7 @@ def _colon_lists(text: str, words: list[_Word], marked: list[bool]) -> None:
     end: words no vocabulary knows, with the rest of their item in lower case ("X Y"), when
     two items or more are such ("nombre de lista: use letras, dígitos y _" is no family)."""
     for colon in re.finditer(r":", text):
-        before = [w for w in words if colon.start() - 50 < w.end <= colon.start()][-6:]
-        if not any(w.folded in _LIST_WORDS for w in before):
+        if not _list_before(text, words, colon.start()):
             continue
         end = re.compile(r"[.!?\n]").search(text, colon.end())
         stop = end.start() if end else len(text)
@@ -911,6 +952,33 @@ def _colon_lists(text: str, words: list[_Word], marked: list[bool]) -> None:
                     marked[k] = True
 
 
+def _list_before(text: str, words: list[_Word], colon: int) -> bool:
+    """A list word in the six words before the colon, a list of people in the phrase before
+    it, or a count of us."""
+    phrase = [w for w in words if colon - 60 < w.end <= colon]
+    if any(w.folded in _LIST_WORDS for w in phrase[-6:]):
+        return True
+    start = max((m.end() for m in re.finditer(r"[.!?\n]", text[:colon])), default=0)
+    if any(w.folded in _PEOPLE_LIST_WORDS and w.start >= start for w in phrase):
+        return True
+    return _counted(text, colon)
+
+
+def _counted(text: str, colon: int) -> bool:
+    """ "we are 6 in one room:", "mu shida ne:": a count of us before the colon."""
+    match = _COUNT_OF_US.search(text, max(0, colon - 70), colon)
+    if not match:
+        return False
+    count = _fold(match.group(1))
+    return (
+        count.isdigit()
+        or count in _DIGIT_WORDS
+        or count in _TENS_WORDS
+        or count in _PEOPLE_COUNTS
+        or any(f in _DIGIT_WORDS for f in _bare(count))  # "سبعة"
+    )
+
+
 def _list_item(words: list[_Word], item: list[int], swahili: bool) -> list[int]:
     """The names of one item of a list: the relatives and "I" it starts with ("ni X", "mon
     mari Y", "الأطفال Y") left out, the rest when one of its words is unknown, up to three."""
@@ -922,8 +990,15 @@ def _list_item(words: list[_Word], item: list[int], swahili: bool) -> list[int]:
         or words[rest[0]].folded in _ARABIC_MEMBERS
         or words[rest[0]].folded in _ordinary()
         or words[rest[0]].folded in _OWNERS
+        or words[rest[0]].folded in _MEMBER_WORDS
     ):
         rest.pop(0)
+    # "baby X", "matata X": after a relative, a word no vocabulary knows even when a town
+    # of the gazetteer or with the ending of a verb ("hafsida") is the member's name.
+    led = any(
+        words[k].folded in _RELATION_WORDS or words[k].folded in _MEMBER_WORDS
+        for k in item[: len(item) - len(rest)]
+    )
     rest = [k for k in rest if words[k].folded not in _ARABIC_MEMBERS]
     if not rest or len(rest) > 3 or not all(words[k].text.isalpha() for k in rest):
         return []
@@ -945,6 +1020,8 @@ def _list_item(words: list[_Word], item: list[int], swahili: bool) -> list[int]:
     if any(
         _kin_name_lower(words[k], swahili) and _lower_case_unknown(words[k], swahili) for k in rest
     ):
+        return rest
+    if led and len(rest) == 1 and _kin_name_lower(words[rest[0]], swahili):
         return rest
     return []
 
@@ -1388,6 +1465,25 @@ def _after_context(text: str, words: list[_Word], marked: list[bool]) -> None:
             marked[j] = True
             if length[0] and not word.capital:
                 _lower_case_rest(text, words, marked, j)
+            elif length[0] and not _is_arabic(word.text):
+                _capitalised_rest(text, words, marked, j)
+
+
+def _capitalised_rest(text: str, words: list[_Word], marked: list[bool], j: int) -> None:
+    """ "me llamo Ruddy Laguna Sequeira": after "my name is" and a capitalised name, the two
+    capitalised words that go on it are more of it, ordinary words too ("Laguna")."""
+    for k in range(j + 1, min(j + 3, len(words))):
+        word = words[k]
+        if not (
+            word.capital
+            and word.text.isalpha()
+            and not _is_arabic(word.text)
+            and _joined(text, words[k - 1], word)
+            and word.folded not in _COMMON
+            and not _is_title(word)
+        ):
+            return
+        marked[k] = True
 
 
 def _lower_case_rest(text: str, words: list[_Word], marked: list[bool], j: int) -> None:
@@ -1705,6 +1801,23 @@ _ORDINARY_ENDING = re.compile(
 )
 
 
+def _ordinary_ending(folded: str) -> bool:
+    """An ending of `_ORDINARY_ENDING`; "-ing" only on a word or a stem a vocabulary knows
+    ("waiting", "running", "styling"), since names end so too ("Heyling", "Fotsing")."""
+    if not _ORDINARY_ENDING.search(folded):
+        return False
+    if not folded.endswith("ing"):
+        return True
+    stem, vocabulary = folded[:-3], _vocabulary()
+    return (
+        folded in vocabulary
+        or stem in vocabulary
+        or stem + "e" in vocabulary
+        or (len(stem) > 2 and stem[-1] == stem[-2] and stem[:-1] in vocabulary)
+        or (stem.endswith("y") and stem[:-1] + "ie" in vocabulary)
+    )
+
+
 # "IDPs", "NGOs", "CHWs": an acronym with a plural "s" is no name.
 _ACRONYM_PLURAL = re.compile(r"[A-Z]{2,}s")
 
@@ -1719,7 +1832,7 @@ def _unknown_capitalised(word: _Word) -> bool:
         and not (word.text[1:2].isupper() and _ACRONYM_PLURAL.fullmatch(word.text))
         and word.folded not in _ordinary()
         and word.folded not in _demonyms()  # "Angolan", "Tchadien"
-        and not _ORDINARY_ENDING.search(word.folded)
+        and not _ordinary_ending(word.folded)
     )
 
 
@@ -1910,7 +2023,7 @@ def _lower_case_unknown(word: _Word, swahili: bool = True) -> bool:
         and folded not in _RELATION_WORDS
         and folded not in _DIGIT_WORDS
         and folded not in _TENS_WORDS
-        and not _ORDINARY_ENDING.search(folded)
+        and not _ordinary_ending(folded)
         and not (swahili and _swahili_verb_shape(folded))
         and not (swahili and _SWAHILI_CONTACT.fullmatch(folded))
     )
@@ -1958,6 +2071,7 @@ def _arabic_word_not_name(word: _Word) -> bool | None:
         or folded in _ARABIC_T_VERBS
         or _is_title(word)
         or len(folded) < 3
+        or (folded[:1] == "و" and folded[1:] in _ARABIC_KIN)  # "أنا وجوزي": and my husband
     ):
         return True
     if _is_known(word) == "strong":
@@ -2046,7 +2160,15 @@ def _arabic_rank(folded: str) -> int | None:
     ]
     if not found:
         found = [ranks[f] for f in _spoken_forms(folded) if f in ranks and ranks[f] < _ARABIC_RARE]
+    if not found and (_maghreb_negation(folded) or _b_imperfect(folded)):
+        return _ARABIC_FREQUENT - 1
     return min(found) if found else None
+
+
+def _maghreb_negation(folded: str) -> bool:
+    """ "ماكاش" (there is none), "ماخلصهمش" (he did not pay them): the Maghreb's "ما…ش"
+    around a verb of two letters or more is a negated verb, never a name."""
+    return len(folded) >= 5 and folded.startswith("ما") and folded.endswith("ش")
 
 
 # Passive and reflexive verbs of spoken Iraqi, Levantine and Egyptian Arabic: "انلزم" (he
@@ -2067,6 +2189,21 @@ def _spoken_forms(folded: str) -> list[str]:
     elif folded.startswith("تن") and len(folded) == 5:
         forms.append(folded[2:])
     return forms
+
+
+# Objects glued to a spoken verb: "بيطردن" (they throw them out), "بتعطيهم" (she gives them).
+_VERB_OBJECTS = ("هن", "هم", "ها", "كم", "ني", "نا", "ن", "ه", "ك")
+
+
+def _b_imperfect(folded: str) -> bool:
+    """The Levantine and Egyptian "ب" before a verb of the present, with an object glued
+    after it, "و" before it too: "بيطردن" is "يطرد" (he throws out, a rare word in the
+    vocabulary but a word) and "them". A name of this shape leaves no word ("بيلسان")."""
+    folded = folded[1:] if folded.startswith("و") else folded
+    if len(folded) < 6 or not folded.startswith(("بي", "بت", "بن")):
+        return False
+    ranks = _arabic_ranks()
+    return any(folded.endswith(o) and folded[1 : -len(o)] in ranks for o in _VERB_OBJECTS)
 
 
 # Endings of plurals and of pronouns glued to a verb or a noun: "النازحين", "كلموني",
@@ -2919,6 +3056,26 @@ _ARABIC_PERSON_NOUNS = (
 )
 
 
+# "قال لينا" (he told us, in Sudan and Chad), "قالت ليا": "to us", "to me" as spoken.
+_TO_US = _split("لينا ليا ليهم ليكم ليك")
+# He or they said, told: not "قالت" ("قالت لينا": Lina said).
+_HE_SAID = _split("قال قالو قالوا قلت قلنا قالي حكى حكو حكوا بيقول يقول بقول")
+
+
+def _told_us(text: str, words: list[_Word], marked: list[bool]) -> None:
+    """ "قال لينا في شغل": after "he said", "they said", "لينا" is "to us", not Lina."""
+    if not any(marked):
+        return
+    for i in range(1, len(words)):
+        if (
+            marked[i]
+            and words[i].folded in _TO_US
+            and words[i - 1].folded in _HE_SAID
+            and _joined(text, words[i - 1], words[i])
+        ):
+            marked[i] = False
+
+
 def _arabic_cues(text: str, words: list[_Word], marked: list[bool]) -> None:
     """ "قل لمنيرة", "اسأل عن بثينة", "اتصل بمعاذ", "رأيت حمادة", "قال صهيب": after a verb
     of speech, contact or seeing, an Arabic word that is no ordinary word is a name."""
@@ -2936,6 +3093,8 @@ def _arabic_cues(text: str, words: list[_Word], marked: list[bool]) -> None:
             continue
         word = words[j]
         bare = word.folded
+        if bare in _TO_US:
+            continue
         if proclitic:
             # "للمدير" is "to the director": ل with "ال" that lost its alif.
             if not bare.startswith(proclitic) or bare.startswith("لل"):
@@ -3505,7 +3664,11 @@ mwenyekiti kiongozi jirani mlinzi shugaba shugaban maƙwabci makwabci makwabciya
 husband wife son daughter brother sister mother father uncle aunt cousin nephew niece
 mari femme fils fille frère frere sœur soeur mère mere père pere oncle tante cousine
 esposo esposa marido hijo hija hermano hermana madre padre tío tio tía tia primo prima
-""")
+herder shepherd farmer fisherman driver trader vendor tailor widow widower
+éleveur berger pêcheur chauffeur commerçant commerçante cultivateur veuve
+pastor pescador chofer campesino campesina comerciante vendedor vendedora viuda
+mfugaji mchungaji mvuvi dereva mkulima mjane makiyayi manomi direba bazawara
+""")  # occupations too: "herder X lost 60 goats"
 
 
 def _shaped_after_cues(text: str, words: list[_Word], marked: list[bool]) -> None:
@@ -4371,11 +4534,14 @@ def _hausa_kin(folded: str) -> bool:
 # -- Places and organisations made of names ----------------------------------------------
 
 # A capitalised word after these is part of a place: "San José", "Port Louis", "Sainte-Marie".
+# Hausa "Sabon Gari" (new town), "Tsohon Birni" (old town); Malay "Bukit" (hill), "Sungai"
+# (river), "Pasar" (market); Tamasheq "Tin" ("Tin X"): places.
 _PLACE_PREFIXES = _split(
     "san santa santo sao saint sainte st port puerto porto mont villa "
     "fort mount mt lake cape cap ras wadi jebel jabal bahr kafr birnin kafin "
-    "tudun dutsen kofar sabon sabuwar tsohon tsohuwar plaine colline"
-)  # Hausa "Sabon Gari" (new town), "Tsohon Birni" (old town): places
+    "tudun dutsen kofar sabon sabuwar tsohon tsohuwar plaine colline "
+    "bukit kuala sungai pulau tanjung teluk kota bandar pasar kampung tin"
+)
 # A capitalised word after these names a place: "barrio La Paz", "iglesia San Pedro",
 # "quartier Moussa", "kijiji cha Mwamba", "unguwar Sani".
 _PLACE_WORDS = _split("""
@@ -4388,12 +4554,13 @@ quartier village ville paroisse église école collège lycée marché commune p
 village town city county district parish church mosque school hospital camp settlement market
 river lake fleuve rivière lac río laguna mto ziwa kogin tafkin نهر بحيرة
 kijiji mtaa kambi shule kanisa msikiti hospitali wilaya kata mji soko zahanati مستوصف مدرسة
+skuli shehia uwanja hoteli mosquée
 unguwar garin makarantar masallacin kasuwar asibitin sansanin jihar
 unguwa kauyen mutanen yan hanyar hakimin sarkin dagacin magajin rijiyar kisima forage puits pozo
 aldea cantón bairro secteur localité hameau maternité dispensaire maternidad dispensario
 albergue refugio campamento daira dayra دائرة دايرة ولاية ناحية
 area neighbourhood neighborhood playa plage beach toma población poblacion
-حي مخيم مدينة قرية منطقة بلدة مسجد مستشفى رأس وادي جبل بحر معسكر حارة حاره
+حي مخيم مدينة قرية منطقة بلدة مسجد مستشفى رأس وادي جبل بحر معسكر حارة حاره سوق
 """)
 # "مستشفى الأمير حمزة", "مدرسة الملك عبدالله الثاني": a school, a hospital named after a
 # king or a prince is an institution. "مدرسة" alone is also "a teacher": only before these.
@@ -4403,9 +4570,9 @@ _ARABIC_ROYAL = _split(
 _ARABIC_ORDINALS = _split("الأول الاول الثاني الثالث الرابع الخامس")
 _ARABIC_INSTITUTIONS = _split("مدرسة جامعة شارع معهد مركز كلية مجمع مستشفى مسجد جامع مستوصف")
 # "shule ya msingi", "escuela primaria", "école primaire": a school's level before its name.
-_SCHOOL_LEVELS = _split("msingi sekondari primaria secundaria primaire secondaire primary")
+_SCHOOL_LEVELS = _split("msingi sekondari primaria secundaria primaire secondaire primary ndege")
 # Connectors inside a place name: "Santa Cruz de la Sierra", "Dar es Salaam", "kijiji cha".
-_PLACE_LINKS = _split("de la del los las des du da do di es el cha ya wa")
+_PLACE_LINKS = _split("de la del los las des du da do di es el cha ya wa za")  # "hoteli za X"
 # Streets and squares in Arabic: "شارع صلاح الدين", "ميدان التحرير".
 _ARABIC_STREETS = _split("شارع طريق ميدان ساحة دوار جادة")
 # The second half of a compound name: "صلاح الدين", "عبد الله", "سيف الإسلام".
@@ -4432,14 +4599,14 @@ way rd ave
 stadium park camp settlement primary secondary academy hall memorial station barracks
 masjid mosque church chapel cathedral clinic hospital dispensary school market
 district checkpoint ward creek centre center dc
-bazaar bazar network
+bazaar bazar network woreda wereda kebele zone
 khel kalay kalai kili rod qala
 """)  # Pashto and Dari: "X Khel" (a clan's village), "X Kalay" (village), "X Rod" (river)
 # "Bilal Masjid", "Sheikh Abdiqani clinic": a mosque, a clinic named after a person is a place.
 _NAMED_BEFORE_LOWER = _split("""
 road street avenue highway junction roundabout masjid mosque church clinic hospital
 dispensary school market station camp settlement borehole district checkpoint ward centre
-center bazaar bazar network
+center bazaar bazar network woreda wereda kebele zone
 """)
 # Who heads a place: "le chef de quartier Ngaïkoisset" names the head, not the quarter.
 _PLACE_HEADS = _split("""
@@ -4471,6 +4638,16 @@ def _people_of_a_person(words: list[_Word], i: int) -> bool:
     )
 
 
+def _signed_on_before(words: list[_Word], i: int) -> bool:
+    """ "me llamo X Laguna Y", "my name is Laguna": a place word capitalised right after "my
+    name is" or after one name there is a family name ("Laguna", "Iglesias", "Mercado")."""
+    for start in range(max(0, i - 4), i):
+        end = start + _phrase_at(words, start, _NAME_CONTEXT)
+        if end > start and (end == i or (end == i - 1 and words[end].capital)):
+            return True
+    return False
+
+
 def _protected(text: str, words: list[_Word]) -> list[bool]:
     """The words of a listed place or organisation, or of a place made as above: never a name."""
     kept = [False] * len(words)
@@ -4494,6 +4671,7 @@ def _protected(text: str, words: list[_Word]) -> list[bool]:
                 and not (word.folded in _NAME_LOOKALIKES and word.capital)
                 and not (i and words[i - 1].folded in _BY_WAY_OF.get(word.folded, ()))
                 and not _people_of_a_person(words, i)
+                and not (word.capital and _signed_on_before(words, i))
             )
             or (
                 _is_arabic(word.text)
@@ -4522,6 +4700,7 @@ def _protected(text: str, words: list[_Word]) -> list[bool]:
     _protect_arabic_villages(text, words, kept)
     _protect_arabic_quarters(text, words, kept)
     _protect_arabic_in_a_town(text, words, kept)
+    _protect_arabic_where_one_lives(text, words, kept)
     _protect_latin_arabic_places(text, words, kept)
     _protect_town_of_a_place(text, words, kept)
     _protect_health_centres_of(text, words, kept)
@@ -4532,6 +4711,7 @@ def _protected(text: str, words: list[_Word]) -> list[bool]:
     _protect_emphasis(text, words, kept)
     _protect_languages_spoken(text, words, kept)
     _protect_peoples_and_roles(text, words, kept)
+    _protect_transport_companies(text, words, kept)
     return kept
 
 
@@ -4541,6 +4721,7 @@ def _protected(text: str, words: list[_Word]) -> list[bool]:
 # understand): "ina jin X tana kuka" is "I hear X crying".
 _SPEAKING = _split("""
 speak speaks spoke speaking parle parlent parlons parlait parlaient يتكلم تتكلم يتكلمون
+بتتكلم بيتكلم يحكي تحكي بحكي بتحكي بيحكي بيحكو بيحكوا منحكي بنحكي يحچي تحچي يهدر تهدر
 """)
 # "anasema Kibembe" (he speaks Kibembe): in Swahili only before a language's "Ki-", since
 # "anasema Juma…" is "he says Juma…" and "anaongea" also "he talks".
@@ -4570,8 +4751,34 @@ def _protect_languages_spoken(text: str, words: list[_Word], kept: list[bool]) -
             kept[k] = True
             if k + 2 < len(words) and words[k + 1].folded in _OR and not words[k + 1].capital:
                 k += 2
+            elif _is_arabic(word.text) and k + 1 < len(words) and words[k + 1].folded[:1] == "و":
+                k += 1  # "بتحكي تركي وكردي"
             else:
                 break
+
+
+# Buses, boats, trucks in the plural: "los buses X y Y", "boti X" run by a company.
+_VEHICLES = _split("""
+buses busetas autobuses camiones lanchas taxis boats ferries trucks lorries coaches
+bateaux camions pirogues cars mabasi boti malori
+""")
+
+
+def _protect_transport_companies(text: str, words: list[_Word], kept: list[bool]) -> None:
+    """A capitalised word right after a vehicle in the plural or a boat, and the one joined
+    to it by "and": the company that runs them ("Los buses X y Y suben el pasaje")."""
+    for i in range(1, len(words)):
+        word, before = words[i], words[i - 1]
+        if (
+            word.capital
+            and before.folded in _VEHICLES
+            and not before.capital
+            and _joined(text, before, word)
+            and _place_like(text, words, i)  # "the trucks Amina drives": no listed name
+        ):
+            kept[i] = True
+            if i + 2 < len(words) and words[i + 1].folded in _OR and words[i + 2].capital:
+                kept[i + 2] = _joined(text, word, words[i + 1]) and not _is_title(words[i + 2])
 
 
 def _protect_peoples_and_roles(text: str, words: list[_Word], kept: list[bool]) -> None:
@@ -4593,11 +4800,17 @@ def _protect_peoples_and_roles(text: str, words: list[_Word], kept: list[bool]) 
                 before is not None
                 and before.folded == "the"
                 and _joined(text, before, word)
-                and (nxt is None or nxt.folded == "of" or _and_the(words, i + 1))
+                and (
+                    nxt is None
+                    or nxt.folded == "of"
+                    or _and_the(words, i + 1)
+                    or _past_verb(nxt)  # "the Issa attacked the well": a people, a clan
+                )
             )
             or (before is not None and _french_le(text, before, word, nxt))
             or (before is not None and _elided_article(text, before, word))
             or _brand_shaped(word)
+            or _service_prefixed(text, word)
             or _listed_with_a_people(text, words, i)
         ) and not _is_title(word):
             kept[i] = True
@@ -4623,12 +4836,33 @@ def _elided_article(text: str, before: _Word, word: _Word) -> bool:
     )
 
 
+# "e-Devlet", "m-Pesa", "e-Citizen": an online service, a product.
+_SERVICE_PREFIXES = ("e-", "m-", "i-")
+
+
+def _service_prefixed(text: str, word: _Word) -> bool:
+    """ "e-Devlet": "e-", "m-" alone before the word (not the end of "Serge-Alain")."""
+    start = word.start - 2
+    return (
+        start >= 0
+        and text[start : word.start].casefold() in _SERVICE_PREFIXES
+        and (start == 0 or not text[start - 1].isalnum())
+    )
+
+
+def _past_verb(word: _Word) -> bool:
+    """An English verb in the past, in lower case: "attacked", "looted"."""
+    return not word.capital and word.folded.endswith("ed") and word.folded in _vocabulary()
+
+
 def _brand_shaped(word: _Word) -> bool:
     """ "TapMoney", "PayPal": two parts in one word, the last an ordinary word no name list
-    holds (not "DeShawn", "McDonald")."""
+    holds (not "DeShawn", "McDonald"); "MyKad", "MySejahtera": "My" and a product."""
     parts = _camel_parts(word.text)
     if len(parts) < 2:
         return False
+    if parts[0] == "My":
+        return True
     last = _fold(parts[-1])
     return len(last) >= 3 and _everyday_word(last) and last not in _name_list()
 
@@ -4866,8 +5100,9 @@ in at from near inside outside around
 au aux dans de du des vers près chez
 en desde hasta hacia cerca
 hapa huko kule katika kwenye sokoni kambini mjini kijijini kutoka
+baharini kisiwani visiwani mkoani wilayani mtaani shehiani
 daga cikin zuwa kusa
-""")
+""")  # "baharini X" (at sea off X), "kisiwani X" (on the island of X)
 # "à" and Hausa "a" only after a verb of being or living there: "habite à X", "yana a
 # X"; "dites à X", "merci à X" name a person.
 _PLURAL_ARTICLES = _split("les los las")
@@ -4877,10 +5112,27 @@ _LIVE_IN = _split("habite habitons habitez habitent")
 _SWAHILI_WE_THEY_CAME = re.compile(
     r"(?:tu|wa|ni)(?:li|me|na|ta|ka)(?:kuja|fika|kimbia|hamia|rudi|hama|safiri|enda|ja)"
 )
+# Hausa verbs of coming, going back, going: "za su zo X", "ya koma X". A person takes
+# "wurin", "gun" between ("ya zo wurin X"), so the word right after them is a place; so
+# after "he is", "she is" ("tana Matameye": she is in M.; not "suna", also "name").
+_HAUSA_WENT = _split("zo koma tafi")
+_HAUSA_IS_AT = _split("yana tana muna kuna")
+
+
+def _hausa_went(word: _Word, words: list[_Word] | None = None) -> bool:
+    if word.capital:
+        return False
+    return word.folded in _HAUSA_WENT or (
+        word.folded in _HAUSA_IS_AT and words is not None and _hausa(words)
+    )
+
+
 # Not "إلى" (to): "الإحالة إلى X" is a referral to a person.
 _ARABIC_LOCATIVES = _split("من في قرب ف")  # "ف" alone: "in", in the Maghreb and Mauritania
 _LOCATIVE_ARTICLES = _split("the le la l el")
 _THROUGH = _split("por par through via")
+# "en La Carpio", "por El Papaturro": "La", "El" capitalised there begin a place's name.
+_IN_THE_PLACE = _split("en por hasta desde")
 _FRENCH_AT = _split("à")
 _HAUSA_AT = _split("a")
 _BEING_AT = _split("""
@@ -4900,6 +5152,7 @@ né née nés nées zaune
 _FROM = _split("from de daga kutoka")
 _FROM_A_PLACE = _split("""
 come came comes coming arrived arrive arrives fled flee fleeing displaced moved returned
+parti partie partent partons leaves left departs
 returnees caller callers people person persons family families refugee refugees idp idps
 woman man women men lady girl boy village town city camp site area district region zone
 venu venue venus venues originaire originaires déplacé déplacée déplacés déplacées
@@ -4949,6 +5202,7 @@ _ARABIC_FROM_A_PLACE = _split("""
 _ARABIC_CAMP_AFTER = _split("مخيم بلوك حي قطاع منطقة")
 # "وصلنا كوستي": a verb of arriving or living then a word no list knows names a place.
 _ARABIC_ARRIVED = _split("وصلنا وصلت وصل وصلوا جينا جيت سكنا ساكنين نزحنا رحنا")
+_ARABIC_TO_A_PLACE = _split("إلى الى لعند")
 # Words before the locative that make the next word a person: "a letter from X", "de la
 # part de X", "le fils de X", "la maison de X", "kutoka kwa X" ("kwa" is no locative).
 _PERSON_BEFORE_LOCATIVE = _RELATION_WORDS | _split("""
@@ -4970,10 +5224,18 @@ def _protect_after_locatives(text: str, words: list[_Word], kept: list[bool]) ->
     ("near X's house"), not with a title or a relative as the word after the locative."""
     for i in range(1, len(words)):
         word, before = words[i], words[i - 1]
+        # "وصلت إلى X": "to" after a verb of arriving
+        arrived_at = (
+            before.folded in _ARABIC_TO_A_PLACE
+            and i >= 2
+            and words[i - 2].folded in _ARABIC_ARRIVED
+        )
         if (
             (
                 before.folded not in _BEFORE_A_PLACE
                 and not _SWAHILI_WE_THEY_CAME.fullmatch(before.folded)
+                and not _hausa_went(before, words)
+                and not arrived_at
             )
             or (kept[i] and not (i + 1 < len(words) and words[i + 1].capital))
             or not (word.capital or _is_arabic(word.text))
@@ -4983,9 +5245,14 @@ def _protect_after_locatives(text: str, words: list[_Word], kept: list[bool]) ->
         if _is_arabic(word.text):
             # "نازح من مونغونو": an Arabic word no vocabulary or list knows after "من", "في".
             kept[i] = (
-                (before.folded in _ARABIC_LOCATIVES or before.folded in _ARABIC_ARRIVED)
+                (
+                    before.folded in _ARABIC_LOCATIVES
+                    or before.folded in _ARABIC_ARRIVED
+                    or arrived_at
+                )
                 and (
-                    before.folded != "من"
+                    arrived_at
+                    or before.folded != "من"
                     or _after(words, i - 1, _ARABIC_FROM_A_PLACE)
                     or _after(words, i - 1, _ARABIC_WE)  # "نحن من بانغي": where we are from
                     or _arabic_from_after_a_name(words, i)
@@ -4997,6 +5264,10 @@ def _protect_after_locatives(text: str, words: list[_Word], kept: list[bool]) ->
                 and _is_known(word) is None
                 and not (i >= 2 and _person_before(words[i - 2].folded))
             )
+            nxt = words[i + 1] if i + 1 < len(words) else None
+            if kept[i] and arrived_at and nxt and nxt.folded.startswith("و"):
+                # "وصلت إلى X وY": the second place, "and" glued to it
+                kept[i + 1] = _joined(text, word, nxt) and _arabic_rank(nxt.folded[1:]) is None
             continue
         if not word.capital:
             continue
@@ -5006,7 +5277,7 @@ def _protect_after_locatives(text: str, words: list[_Word], kept: list[bool]) ->
             continue
         if (
             before.folded in _LOCATIVE_ARTICLES
-            and not before.capital
+            and (not before.capital or (i >= 2 and words[i - 2].folded in _IN_THE_PLACE))
             and i >= 2
             and (words[i - 2].folded in _LOCATIVES or words[i - 2].folded in _THROUGH)
             and _joined(text, words[i - 2], before)
@@ -5029,13 +5300,15 @@ def _protect_after_locatives(text: str, words: list[_Word], kept: list[bool]) ->
             article = article or _after(words, i_before, _LIVING_AT)
         elif before.folded in _LIVE_IN or _hausa_which_is_in(words, i_before):
             article = True
-        elif _SWAHILI_WE_THEY_CAME.fullmatch(before.folded):
-            pass  # "walikuja Mecanhelas": not a listed name, as below
+        elif _SWAHILI_WE_THEY_CAME.fullmatch(before.folded) or _hausa_went(before, words):
+            pass  # "walikuja Mecanhelas", "za su zo X": not a listed name, as below
         elif before.folded not in _LOCATIVES and not (article and before.folded in _THROUGH):
             continue
         elif before.folded in _FROM and not (
             _after(words, i_before, _FROM_A_PLACE)
             or _from_after_a_name(text, words, i_before)
+            or _is_from(words, i_before)
+            or _leaves_from(words, i_before)
             or _after_a_people(words, i_before)
             or (i_before >= 1 and _SWAHILI_COMING.fullmatch(words[i_before - 1].folded))
             or _we_are(words, i_before)
@@ -5047,7 +5320,11 @@ def _protect_after_locatives(text: str, words: list[_Word], kept: list[bool]) ->
             or (i_before >= 2 and words[i_before - 1].folded in _AND and kept[i_before - 2])
         ):
             continue
-        if i_before >= 1 and _person_before(words[i_before - 1].folded):
+        if (
+            i_before >= 1
+            and _person_before(words[i_before - 1].folded)
+            and not _leaves_from(words, i_before)
+        ):
             continue
         if before.folded in _FROM and _sent_before(words, i_before):
             continue  # "la lettre vient de X", "the money came from X": a person sent it
@@ -5055,7 +5332,12 @@ def _protect_after_locatives(text: str, words: list[_Word], kept: list[bool]) ->
         if i + 1 < len(words) and words[i + 1].capital and _joined(text, word, words[i + 1]):
             run.append(i + 1)
         # "nous venons de Ali Sabieh": where we come from, even a name of our lists.
-        listed = article or (before.folded in _FROM and _we_came(words, i_before))
+        listed = (
+            article
+            or (before.folded in _FROM and (_we_came(words, i_before) or _is_from(words, i_before)))
+            # "the shelter at X", "the depot in X": a place's place
+            or (before.folded in _AT_IN and _after(words, i_before, _PLACES_AT))
+        )
         if all(_place_like(text, words, k, listed) for k in run):
             for k in run:
                 kept[k] = True
@@ -5151,6 +5433,12 @@ def _protect_place_lists(text: str, words: list[_Word], kept: list[bool]) -> Non
 # after a verb of going, returning or sending back (not "to": "I went to X" may be a visit).
 _GONE_TO = _split("a al à au por par")
 _SENT_BACK = re.compile(r"devolv\w*|deport\w*|expuls\w*|refoul\w*|renvoy\w*")
+# "walked to X", "fled to X", "were deported to X": one flees, walks, is moved to a place;
+# one goes to a person too ("I went to X" may be a visit, "the case was transferred to X" a
+# referral), so only these, right before "to".
+_FLED_TO = _split("""
+fled walked moved relocated deported evacuated trekked migrated
+""")
 
 
 def _protect_gone_to(text: str, words: list[_Word], kept: list[bool]) -> None:
@@ -5159,15 +5447,19 @@ def _protect_gone_to(text: str, words: list[_Word], kept: list[bool]) -> None:
     too: where one went, where one was sent back to."""
     for i in range(2, len(words)):
         word, to = words[i], words[i - 1]
+        fled_to = to.folded == "to" and words[i - 2].folded in _FLED_TO
         if (
             kept[i]
             or not word.capital
-            or to.folded not in _GONE_TO
+            or (to.folded not in _GONE_TO and not fled_to)
             or to.capital
             or not _joined(text, to, word)
-            or not any(
-                _GOING.fullmatch(w.folded) or _SENT_BACK.fullmatch(w.folded)
-                for w in words[max(0, i - 3) : i - 1]
+            or not (
+                fled_to
+                or any(
+                    _GOING.fullmatch(w.folded) or _SENT_BACK.fullmatch(w.folded)
+                    for w in words[max(0, i - 3) : i - 1]
+                )
             )
         ):
             continue
@@ -5298,6 +5590,77 @@ _ARABIC_QUARTER_WORDS = _split("دار الشيخ")
 _ARABIC_WE = _split("نحن احنا إحنا أنا انا")
 
 
+# Verbs and adjectives of living somewhere: "ساكن بX", "تقيم في X Y".
+_ARABIC_LIVING = _split("""
+ساكن ساكنة ساكنه ساكنين ساكنة عايش عايشة عايشين نازل نازلة نازلين مقيم مقيمة مقيمين تقيم يقيم
+نقيم أقيم اقيم يسكن تسكن نسكن بيسكن بتسكن بنسكن منسكن
+""")
+
+
+_ARABIC_HOSPITALS = _ARABIC_INSTITUTIONS | _split("مشفى")
+_DIGITS_AND_SPACES = " 0123456789٠١٢٣٤٥٦٧٨٩"
+
+
+def _institution_before(text: str, words: list[_Word], i: int) -> bool:
+    """A hospital, a school, a centre in the three words before word i, the same phrase (a
+    number between too: "مشفى ٢٥٠ سرير بX", the 250-bed hospital in X)."""
+    for k in range(i - 1, max(-1, i - 5), -1):
+        if text[words[k].end : words[k + 1].start].strip(_DIGITS_AND_SPACES):
+            return False
+        if words[k].folded in _ARABIC_HOSPITALS:
+            return True
+    return False
+
+
+def _protect_arabic_where_one_lives(text: str, words: list[_Word], kept: list[bool]) -> None:
+    """After a verb of living and "في" or a glued "ب" ("ساكن بX Y", "تقيم في X Y"), the
+    town, a name or a rare word too, and a second word no vocabulary knows: where, not who."""
+    if not _is_arabic(text):
+        return
+    for i in range(1, len(words)):
+        before, word = words[i - 1], words[i]
+        if not _is_arabic(word.text) or not _joined(text, before, word):
+            continue
+        glued = (
+            word.folded[:1] == "ب"
+            and len(word.folded) > 3
+            and (
+                before.folded in _ARABIC_LIVING
+                # "مدرسة الشهيد X Y بZ", "مشفى ٢٥٠ سرير بZ": after a place's name, or a
+                # few words after a hospital, a school, a centre, its town
+                or (
+                    (kept[i - 1] or _institution_before(text, words, i))
+                    and _arabic_rank(word.folded) is None
+                    and word.folded[:2] != "بو"
+                )
+                # "للسوريين بX", "مخيمات الحاويات بX وY": a word no vocabulary knows, "in"
+                # glued to it, after people or things in the plural
+                or (
+                    before.folded.startswith(("ال", "لل"))
+                    and before.folded.endswith(("ين", "ات", "ون"))
+                    and before.folded not in _ARABIC_COMPOUND_SECOND  # "جمال الدين بوزيد"
+                    and not word.folded.startswith("بو")  # "بوزيد", "بومدين": Maghreb names
+                    and _arabic_rank(word.folded) is None
+                )
+            )
+        )
+        after_in = (
+            before.folded == "في"
+            and i >= 2
+            and words[i - 2].folded in _ARABIC_LIVING
+            and _joined(text, words[i - 2], before)
+        )
+        if not (glued or after_in):
+            continue  # a name too: one lives in Ghazi Antep, not with "غازي"
+        kept[i] = True
+        nxt = words[i + 1] if i + 1 < len(words) else None
+        if nxt and _joined(text, word, nxt) and _arabic_rank(nxt.folded) is None:
+            kept[i + 1] = True
+        elif nxt and _joined(text, word, nxt) and nxt.folded[:1] == "و":
+            rank = _arabic_rank(nxt.folded[1:])  # "بX وإصلاحية": a second town, rare or unknown
+            kept[i + 1] = rank is None or rank >= _ARABIC_RARE
+
+
 def _protect_arabic_quarters(text: str, words: list[_Word], kept: list[bool]) -> None:
     """ "عاقل الحارة في دار سعد", "نحن من الشيخ عثمان": "دار" after "in", and "الشيخ"
     after "in" or "from" when the words before say where one lives or comes from ("نحن",
@@ -5396,7 +5759,12 @@ def _protect_town_of_a_place(text: str, words: list[_Word], kept: list[bool]) ->
 _HEALTH_FACILITIES = _split("""
 santé sanitaire hôpital hopital dispensaire maternité csps csi cs salud
 escuela école ecole colegio liceo complejo complexe mercado marché parroquia paroisse
-""")  # and a school, a market, a border post, a parish of a place: "la escuela de X"
+cáritas caritas alcaldía alcaldia municipalidad mairie préfecture prefectura
+""")  # and a school, a market, a border post, a parish, the town's office of a place: "la
+# escuela de X", "la alcaldía de X"
+# "la Pastoral Social de X", "Acción Social de X": the church's or the state's social service
+# ("la trabajadora social de X" is a person's).
+_SOCIAL_SERVICES = _split("pastoral acción accion bienestar")
 
 
 def _protect_health_centres_of(text: str, words: list[_Word], kept: list[bool]) -> None:
@@ -5405,8 +5773,9 @@ def _protect_health_centres_of(text: str, words: list[_Word], kept: list[bool]) 
     (a health centre is not a person's). Not a title and what follows it."""
     for i in range(2, len(words)):
         facility, of, word = words[i - 2], words[i - 1], words[i]
+        social = facility.folded == "social" and i >= 3 and words[i - 3].folded in _SOCIAL_SERVICES
         if (
-            facility.folded not in _HEALTH_FACILITIES
+            (facility.folded not in _HEALTH_FACILITIES and not social)
             or of.folded not in ("de", "d", "du")
             or not word.capital
             or _is_title(word)
@@ -5498,6 +5867,22 @@ def _protect_institution_acronyms(text: str, words: list[_Word], kept: list[bool
             and not _is_title(after)
         ):
             kept[i] = kept[i + 1] = True
+    # "ya lo reportamos al PANI", "le dossier du HCR": an acronym of three letters or more
+    # after "al", "del", "du", "au" (the article glued to "to", "of") is an institution.
+    for i in range(1, len(words)):
+        word = words[i]
+        if (
+            len(word.text) >= 3
+            and word.text.isupper()
+            and word.text.isalpha()
+            and words[i - 1].folded in _TO_THE
+            and not words[i - 1].capital
+            and _joined(text, words[i - 1], word)
+        ):
+            kept[i] = True
+
+
+_TO_THE = _split("al del du au aux des")
 
 
 # "a ofishin SUBEB", "ofisi ya UNHCR", "the office of IOM": an office's acronym.
@@ -5685,6 +6070,48 @@ def _from_after_a_name(text: str, words: list[_Word], k: int) -> bool:
     )
 
 
+# "the shelter at X", "the depot in X": at or in after a place, a place, a listed name too.
+_AT_IN = _split("at in")
+_PLACES_AT = _split("""
+shelter shelters camp school clinic hospital market depot centre center office warehouse
+site settlement church mosque station
+""")
+
+# "X is from Y", "her kimlik is from Y": where a person or a paper is from. Not after "this",
+# "it" or a thing sent ("this is from Amina", "the call was from X": who sent it).
+_IS = _split("is was are were")
+_NOT_FROM_A_PLACE = _split("""
+this that it which what these those everything all call calls request complaint parcel
+package donation payment transfer invitation text sms email report help support aid idea
+advice answer reply decision order permission food
+""")
+
+
+# "le camion part de X", "à partir de X": leaving from a place; not "de la part de X" (on
+# behalf of a person).
+_LEAVES = _split("part partent partira partiront partir")
+
+
+def _leaves_from(words: list[_Word], k: int) -> bool:
+    return (
+        k >= 1
+        and words[k].folded in ("de", "d")
+        and words[k - 1].folded in _LEAVES
+        and not (k >= 2 and words[k - 2].folded in ("la", "ma", "sa", "leur", "notre", "votre"))
+    )
+
+
+def _is_from(words: list[_Word], k: int) -> bool:
+    """ "is from", "was from" (words[k] is "from") after a word that is no sender's thing."""
+    return (
+        k >= 2
+        and words[k].folded == "from"
+        and words[k - 1].folded in _IS
+        and words[k - 2].folded not in _NOT_FROM_A_PLACE
+        and words[k - 2].folded not in _SENT
+    )
+
+
 # Things a person sends: "la lettre vient de X", "the money came from X" name who sent them.
 _SENT = _split("""
 letter message note gift money lettre mot cadeau argent carta mensaje regalo dinero barua
@@ -5780,7 +6207,12 @@ def _protect_emphasis(text: str, words: list[_Word], kept: list[bool]) -> None:
             end += 1
         run = words[start:end]
         plain = [w for w in run if _everyday_word(w.folded) and w.folded not in _name_list()]
-        if len(run) >= 3 and len(plain) * 2 > len(run) and not any(map(_is_title, run)):
+        if (
+            len(run) >= 3
+            and len(plain) * 2 > len(run)
+            and not any(map(_is_title, run))
+            and not _signed_on_before(words, start)  # "me llamo Ruddy Laguna Sequeira"
+        ):
             for k in range(start, end):
                 kept[k] = kept[k] or _everyday_word(words[k].folded)
         start = max(end, start + 1)
@@ -5809,7 +6241,8 @@ shirika baraza kamati wizara hospitali shule kanisa msikiti chama umoja ofisi ki
 mamlaka halmashauri jumuiya taasisi chuo zahanati
 kungiyar majalisar kwamitin maaikatar asibitin makarantar cocin masallacin hukumar ofishin
 cibiyar asusun shirin jamiar
-""")
+marine express airways airlines ferries ferry transport logistics
+""")  # "Azam Marine", "X Express": boats, buses and airlines are companies
 # The unions the rules ask about, made once (a set union per word would slow every message).
 _NAMES_A_PLACE = _PLACE_WORDS | _ORGANISATION_WORDS
 _NOT_MORE_NAME = _PROPER | _PLACE_WORDS | _ORGANISATION_WORDS
@@ -5893,6 +6326,7 @@ def _protect_place(text: str, words: list[_Word], i: int, kept: list[bool], pref
     )  # "kijiji cha Mwamba", "unguwa na X"
     if k + 1 < len(words) and words[k].folded in _SCHOOL_LEVELS:  # "shule ya msingi Mwalimu…"
         k += 1
+        k += k + 1 < len(words) and words[k].folded in _PLACE_LINKS  # "uwanja wa ndege wa X"
         k += k < len(words) and _is_title(words[k])
     while k < len(words) and k < j + 6:
         links = k
@@ -5939,6 +6373,8 @@ def _arabic_place_span(words: list[_Word], j: int) -> int:
     span += words[j].folded in _ARABIC_PLACE_PREFIXES  # "مخيم بر الياس", "حي دير بعلبة"
     if words[j].folded in _ARABIC_ROYAL:  # "مدرسة الملك عبدالله الثاني"
         span = 2 + (j + 2 < len(words) and words[j + 2].folded in _ARABIC_ORDINALS)
+        # "مدرسة الشهيد X Y": the family name after the given name, no word nor name
+        span += span == 2 and j + 2 < len(words) and _unknown_second_place_word(words[j + 2].folded)
     end = j + span
     if (
         span == 1
@@ -5998,6 +6434,7 @@ def _surnames(text: str, words: list[_Word], marked: list[bool], kept: list[bool
         if marked[i] and words[i + 1].folded == "de" and words[i + 2].capital:
             if _town_after_full_name(text, words, marked, i, i + 2):
                 marked[i + 2], kept[i + 2] = False, True  # "Awa Diallo de Tondikiwindi"
+    _third_name_before_a_note(text, words, marked, kept)
     for _ in range(2):
         _grow(text, words, marked, kept, range(1, len(words)), -1)
         _grow(text, words, marked, kept, range(len(words) - 2, -1, -1), +1)
@@ -6021,6 +6458,31 @@ def _surnames(text: str, words: list[_Word], marked: list[bool], kept: list[bool
                 and words[i].folded in _ALL_PARTICLES
             ):
                 marked[i] = True
+
+
+def _third_name_before_a_note(
+    text: str, words: list[_Word], marked: list[bool], kept: list[bool]
+) -> None:
+    """ "llamante X Y Mercado (m)", "X Y Iglesias (34)": after two names, a third capitalised
+    word right before a bracket (a case note's sex or age) is a second family name, an
+    ordinary word too; not a word that ends a place's or an organisation's name."""
+    for i in range(2, len(words)):
+        word = words[i]
+        if (
+            marked[i]
+            or kept[i]
+            or not (marked[i - 1] and marked[i - 2])
+            or not word.capital
+            or _is_arabic(word.text)
+            or not text[word.end :].lstrip(" ").startswith("(")
+            or not (_joined(text, words[i - 2], words[i - 1]) and _joined(text, words[i - 1], word))
+            or word.folded in _COMMON
+            or word.folded in _ORGANISATION_WORDS
+            or word.folded in _NAMED_BEFORE  # "X Y Hospital (Kenya)"
+            or _is_title(word)
+        ):
+            continue
+        marked[i] = True
 
 
 def _latin_particles(text: str, words: list[_Word], marked: list[bool], kept: list[bool]) -> None:
@@ -6438,13 +6900,15 @@ _STREET = (
 )  # "Jr. Los Geranios 318": a jirón, Peru's street
 _HOUSE = (
     r"house|plot|flat|apartment|shelter|building|maison|porte|parcelle|abri|immeuble|casa|depto|"
-    r"dpto|departamento|apto|sitio|nyumba|kiwanja|gida|منزل|بيت|شقة|بناية|عمارة|دار"
-)  # "abri 40" (a shelter in a camp), "depto 12", "sitio 9" (a lot in a Chilean "toma")
+    r"dpto|departamento|apto|sitio|nyumba|kiwanja|gida|منزل|بيت|شقة|بناية|بناء|عمارة|دار|"
+    r"bt|bât|bâtiment|batiment|appt|appartement"
+)  # "abri 40" (a shelter in a camp), "depto 12", "sitio 9" (a lot in a Chilean "toma"),
+# Algeria's "Cité X, Bt 12, Appt 4"
 # A camp's tent by its number ("الخيمة 14"): only at the end of a whole address, since "la
 # tente 12" alone says where someone is in the camp, not a door.
 _TENT = r"tent|tente|jaima|khaima|خيمة|الخيمة"
 # A camp's block, by its number or letter and number: "Block B-4", "bloc 12".
-_BLOCK = r"block|bloc|bloque|kitalu|بلوك"
+_BLOCK = r"block|bloc|bloque|blok|kitalu|بلوك"
 _BLOCK_ID = r"(?:(?:[A-Z]-?)?\d{1,4}[A-Z]?\b|[A-Z]\b)"  # "bloc C"
 # "Calle Olmedo y Rocafuerte": a corner, two streets named.
 _CORNER = r"y|e|et|and|&|na|da|و"
@@ -6452,15 +6916,16 @@ _CORNER = r"y|e|et|and|&|na|da|و"
 _NUMBER_WORD = r"no\.?|number|num\.?|n°|nº|numéro|numero|número|namba|lamba|mai\s+lamba|na|رقم|#"
 _NUM = r"\d{1,5}[a-zA-Z]?\b"
 _CONNECT = r"de\s+la|de|des|du|del|de\s+los|ya|wa|cha|za|la|al|el"
-_NAME_WORD = r"[A-ZÀ-ÝƁƊƘƳ][\w'’.-]*|[\u0621-\u065f\u0670-\u06d3]+"  # not the Arabic comma
+_NAME_WORD = r"[A-ZÀ-ÝƁƊƘƳŞĞİ][\w'’.-]*|[\u0621-\u065f\u0670-\u06d3]+"  # not the Arabic comma
 _FLOOR = r"floor|étage|etage|piso|ghorofa|bene|الطابق|طابق|الدور"
-_CAPITALISED = r"[A-ZÀ-ÝƁƊƘƳ][\w'’-]*"
+_CAPITALISED = r"[A-ZÀ-ÝƁƊƘƳŞĞİ][\w'’-]*"
 # Units of local government an address starts with: the Sahrawi camps' "wilaya" and "daira",
 # Kabul's and Jalalabad's police districts ("nahia").
 _ADMIN = r"wilaya|daira|dayra|police\s+district|district|nahia|nahiya|ولاية|دايرة|دائرة|ناحية"
 _AREA = (
     rf"{_ADMIN}|quartier|barrio|bairro|secteur|sector|colonia|urbanización|mtaa|kijiji|unguwar|unguwa|zone|"
-    r"zoni|fokontany|kata|"
+    r"zoni|fokontany|kata|shehia|taman|kampung|kampong|kg|desa|kelurahan|kecamatan|"
+    r"woreda|wereda|kebele|tambon|amphoe|moo|soi|area|cité|cite|"
     r"estate|haret|hara|site|toma|población|poblacion|الحي|حي|محلة|حارة|حاره|"
     rf"camp|kambi|sansanin|مخيم|{_BLOCK}"
 )
@@ -6468,7 +6933,8 @@ _AREA = (
 # karibu na soko", "derrière la pharmacie, maison 8", "layin masallacin X".
 _LANDMARK = (
     r"behind|near|opposite|beside|next\s+to|close\s+to|facing|derrière|derriere|près\s+de|"
-    r"pres\s+de|à\s+côté\s+de|en\s+face\s+de|face\s+à|detrás\s+de|detras\s+de|cerca\s+de|"
+    r"pres\s+de|près\s+du|pres\s+du|à\s+côté\s+d[eu]|a\s+cote\s+d[eu]|en\s+face\s+d[eu]|face\s+à|"
+    r"detrás\s+de|detras\s+de|cerca\s+de|"
     r"frente\s+a|al\s+lado\s+de|junto\s+a|karibu\s+na|nyuma\s+ya|mbele\s+ya|kando\s+ya|"
     r"jirani\s+na|kusa\s+da|bayan|gaban|خلف|قرب|جنب|بجانب|مقابل|وراء|ورا"
 )
@@ -6476,6 +6942,17 @@ _LANDMARK = (
 _LANDMARK_PLACE = (
     rf"(?i:{_LANDMARK})\s+(?:[^\W\d_][\w'’-]*\s+){{0,2}}[^\W\d_][\w'’-]*(?=\s*(?:[,.;:!?،]|$))"
 )
+# Turkish quarters and streets: "Güneykent Mah.", "Atatürk Caddesi", "64027 Sk."
+_TURKISH_QUARTER = r"mah\.|mahallesi|mh\."
+_TURKISH_STREET = r"sk\.|sok\.|sokak|sokağı|cad\.|cd\.|cadde|caddesi|bulvarı|blv\."
+# "150 metros al oeste", "300 sur", "200 varas al norte": a distance and a heading.
+_DISTANCE_UNIT = r"metros|mts\.?|mt|m|varas|vrs\.?|km|cuadras"
+# Managua's "arriba" (east), "abajo" (west), "al lago" (north), "a la montaña" (south)
+_HEADING = (
+    r"norte|sur|este|oeste|noreste|noroeste|sureste|suroeste|arriba|abajo|lago|"
+    r"(?:a\s+)?la\s+montaña"
+)
+_DISTANCE = rf"\d{{1,4}}\s*(?:(?i:{_DISTANCE_UNIT})\s+)?(?i:al\s+)?(?i:{_HEADING})\b"
 _ADDRESS = re.compile(
     # "house behind Baptist church, no. 14": the house, its landmark, its number
     rf"(?<![\w])(?i:{_HOUSE})\s+{_LANDMARK_PLACE}\s*[,،]\s*(?i:{_NUMBER_WORD})\s*{_NUM}|"
@@ -6530,8 +7007,73 @@ _ADDRESS = re.compile(
     rf"|(?<![\w])(?i:{_ADMIN})\s+(?:(?i:{_CONNECT})\s+)?(?:{_NAME_WORD})(?:\s+(?:{_NAME_WORD}))?"
     rf"\s*[,،]\s*(?:(?i:{_AREA})\s+(?:(?i:{_CONNECT})\s+)?(?:{_NAME_WORD})(?:\s+(?:{_NAME_WORD}))?"
     rf"\s*[,،]\s*){{0,2}}(?i:{_AREA}|{_HOUSE}|{_TENT})\s+(?:(?i:{_NUMBER_WORD})\s*)?{_NUM}"
-    # "house number 12", "nyumba namba 45", "gida mai lamba 7", "منزل رقم 5"
-    rf"|(?<![\w])(?i:{_HOUSE})\s+(?:(?i:{_NUMBER_WORD})\s*)?{_NUM}",
+    # "house number 12", "nyumba namba 45", "gida mai lamba 7", "منزل رقم 5", "casa 14-B"
+    rf"|(?<![\w])(?i:{_HOUSE})\s+(?:(?i:{_NUMBER_WORD})\s*)?{_NUM}(?:-[A-Za-z0-9]{{1,3}}\b)?",
+    re.UNICODE,
+)
+
+
+# Addresses of one region each, looked for only when their words are in the text (the
+# common forms above are looked for everywhere): what each needs, then its pattern.
+_REGIONAL_ADDRESSES = (
+    (
+        ("mah", "mh."),
+        re.compile(
+            # Turkish: "Güneykent Mah. 64027 Sk. No:9 Daire 3", "X Mahallesi Y Caddesi No: 4"
+            rf"(?<![\w])(?:(?:{_NAME_WORD})\s+){{1,2}}(?i:{_TURKISH_QUARTER})\s*[,،]?\s+"
+            rf"(?:(?:{_NAME_WORD}|\d{{1,6}})\s+){{1,3}}(?i:{_TURKISH_STREET})\s*[,،]?\s*"
+            rf"(?i:no|numara)\s*[:.]?\s*\d{{1,4}}[A-Za-z]?(?:\s*/\s*\d{{1,4}})?"
+            rf"(?:\s*[,،]?\s*(?i:daire|d|kat|k|blok|apt|apartmanı)\.?\s*[:.]?\s*(?:\d{{1,4}}|[A-Z]\b))*",
+            re.UNICODE,
+        ),
+    ),
+    (
+        ("jalan", "jln", "jl", "lorong", "lrg", "persiaran", "lebuh"),
+        re.compile(
+            # Malaysian: "No. 12, Jalan Mawar 3", "7-12, Jalan X Y": the door, then the jalan
+            rf"(?<![\w.,-])(?:(?i:no|lot)\.?\s*)?\d{{1,4}}(?:-\d{{1,4}})?[A-Za-z]?\s*[,،]?\s+"
+            rf"(?i:jalan|jln|lorong|lrg|persiaran|lebuh)\.?(?:\s+(?:{_NAME_WORD}|\d{{1,3}}[A-Z]?\b)){{1,4}}"
+            # Indonesian: "Jl. Melati No. 17": the jalan, its name, then the door
+            rf"|(?<![\w])(?i:jalan|jln|jl)\.?(?:\s+(?:{_NAME_WORD})){{1,3}}\s*[,،]?\s*"
+            rf"(?:(?i:{_NUMBER_WORD})\s*)?{_NUM}",
+            re.UNICODE,
+        ),
+    ),
+    (
+        ("moo", "soi"),
+        re.compile(
+            # Thai: "99/1 Moo 3", "Soi 5, Moo 3": the house or the lane, then the village
+            rf"(?<![\w./])\d{{1,4}}(?:/\d{{1,3}})?\s*[,،]?\s+(?i:moo)\.?\s*\d{{1,2}}\b"
+            rf"|(?<![\w])(?i:soi)\s+(?:(?:{_NAME_WORD})\s+)?\d{{1,3}}[A-Z]?\s*[,،]\s*"
+            rf"(?i:moo)\.?\s*\d{{1,2}}\b",
+            re.UNICODE,
+        ),
+    ),
+    (
+        ("norte", "sur", "este", "oeste", "arriba", "abajo", "lago", "montaña"),
+        re.compile(
+            # Costa Rica and Nicaragua, from a landmark: "de la pulpería X 150 metros al
+            # oeste", "del Banco Nacional 300 sur", "100 m norte de la iglesia", "de la iglesia
+            # 200 varas al sur"
+            rf"(?<![\w])(?i:del|de\s+la|de\s+los|de\s+las|de)\s+(?:[^\W\d_][\w'’-]*\s+){{1,4}}?"
+            rf"{_DISTANCE}(?:\s*(?:[,،]|(?i:y|e))?\s*{_DISTANCE})*"
+            rf"|(?<![\w.,])\d{{1,4}}\s*(?i:{_DISTANCE_UNIT})\s+(?i:al\s+)?(?i:{_HEADING})\s+"
+            rf"(?i:del|de\s+la|de\s+los|de\s+las|de)\s+[^\W\d_][\w'’-]*"
+            rf"(?:(?:\s+[^\W\d_][\w'’-]*){{1,3}}(?=\s*(?:[,.;:!?]|$)))?",
+            re.UNICODE,
+        ),
+    ),
+)
+# "zone X 2, maison en tôle bleue à côté du moulin": a quarter, a house told by its look and
+# its landmark; looked for where a comma and a landmark's word are.
+_LANDMARK_CUES = (
+    "behind near opposite beside next close facing derri près pres côté cote face detr cerca "
+    "frente lado junto karibu nyuma mbele kando jirani kusa bayan gaban خلف قرب جنب بجانب "
+    "مقابل وراء ورا"
+).split()
+_HOUSE_BY_ITS_LANDMARK = re.compile(
+    rf"(?<![\w])(?i:{_AREA})\s+(?:{_NAME_WORD})(?:\s+(?:{_NAME_WORD}))?(?:\s+{_NUM})?"
+    rf"\s*[,،]\s*(?i:{_HOUSE})\s+(?:[^\W\d_][\w'’-]*\s+){{0,4}}?{_LANDMARK_PLACE}",
     re.UNICODE,
 )
 
@@ -6541,7 +7083,13 @@ _ADDRESS = re.compile(
 # Ermita", "…, حي الميدان") and the town ("…, Gwale, Kano"): with the house number they
 # point at one door, so they go with it.
 _ADDRESS_MORE = re.compile(
+    # "Jalan Kenanga 3", "Jurong East St 21": the street's number after its name
+    r"\s+\d{1,4}[A-Z]?\b(?=\s*[,،])"
+    # "…, RT 03/RW 05" (Indonesia's neighbourhood units), "…, #08-112" (Singapore's floor
+    # and unit)
+    r"|\s*[,،]\s*(?:(?i:rt)\.?\s*\d{1,3}\s*/\s*(?i:rw)\.?\s*\d{1,3}|#\d{1,3}-\d{1,5})"
     # "Calle 7 # 12-45 barrio La Playita": the quarter also with no comma before it
+    r"|"
     rf"\s+(?i:{_AREA})\s+(?:(?i:{_CONNECT})\s+)?(?:{_NAME_WORD})(?:\s+{_CAPITALISED})?"
     # "…, behind Hope academy", "… karibu na soko": the landmark by the door
     rf"|\s*[,،]?\s*{_LANDMARK_PLACE}"
@@ -6550,13 +7098,15 @@ _ADDRESS_MORE = re.compile(
     rf"\d{{1,3}}(?i:st|nd|rd|th|e|ème|er)\s+(?i:{_AREA}|{_FLOOR})\b|"
     rf"(?i:{_AREA}|{_HOUSE}|{_STREET}|{_FLOOR})\s+(?:(?i:{_CONNECT})\s+)?"
     rf"(?:(?i:{_NUMBER_WORD})\s*)?(?:{_NUM}(?:\s+{_CAPITALISED})?|{_BLOCK_ID}"
-    rf"|(?:{_NAME_WORD})(?:\s+{_CAPITALISED})?)"
+    rf"|(?:{_NAME_WORD})(?:\s+{_CAPITALISED}){{0,2}})"  # "…, Tambon Tha Sai Luat"
     rf"|{_CAPITALISED}(?:\s+(?:(?:de\s+la|del|de|des|du)\s+)?{_CAPITALISED}){{0,2}}\b"
     rf"(?=\s*(?:[,.;:!?،]|$|\s+(?:and|et|y|na|da|و)\b))"
     # "…، دار ٢٢، بغداد الجديدة،": an Arabic town, set off by commas; not "و…" (a new
     # phrase) nor "near", "behind", "in front of"… the mosque (a landmark, read above)
     rf"|(?!و|قرب|جنب|بجانب|بجنب|عند|مقابل|خلف|أمام|امام|بين|قريب|ورا|جوار|بالقرب|في|من|على|مع)"
-    rf"[\u0621-\u064a]+(?:\s+[\u0621-\u064a]+)?(?=\s*[,.;:!?،]))"
+    rf"[\u0621-\u064a]+(?:\s+[\u0621-\u064a]+)?(?=\s*[,.;:!?،])"
+    # "…, casa verde con portón negro": the house told by its look, to the phrase's end
+    rf"|(?i:{_HOUSE})\s+(?:[^\W\d_][\w'’-]*\s+){{0,4}}[^\W\d_][\w'’-]*(?=\s*(?:[,.;:!?،]|$)))"
 )
 # "Gul Bagh street, house 12": a named street before the house (looked for only before
 # a house found, not at every capitalised word).
@@ -6566,27 +7116,54 @@ _STREET_BEFORE = re.compile(
 # "No. 14 Old Otukpo Road": the number's own word before the house number.
 # "Police District 7, Gul Bagh street": the district of a numbered one.
 _NUMBER_BEFORE = re.compile(
-    rf"(?<![\w])(?i:no\.?|n°|nº|number|numéro|numero|número)\s*$|(?<![\w])(?i:{_ADMIN})\s+$"
-)
+    rf"(?<![\w])(?i:no\.?|n°|nº|number|numéro|numero|número|blk)\s*$|(?<![\w])(?i:{_ADMIN})\s+$"
+)  # "Blk 214 Jurong East St 21": Singapore's block
 # "Bairro Cariacó, Rua 5, …", "محلة ٩٠٦، زقاق ١٤، …": the quarter before the street.
+# A building named: "Edificio Los Robles", "Torre B", "Immeuble Kandé".
+_BUILDING = r"edificio|edif\.|torre|residencial|immeuble|building|jengo|بناية|عمارة"
 _ADDRESS_BEFORE = re.compile(
-    # "مخيم X، الحي Y، بناية Z": the camp and its quarter before the building, up to three
-    rf"(?:(?<![\w])(?i:{_AREA})\s+(?:(?i:{_CONNECT})[\s-]+)?"
-    rf"(?:(?:{_NAME_WORD})(?:\s+(?:{_NAME_WORD}))?|{_NUM})\s*[,،]\s*){{1,3}}$"
+    # "Flat Sri Pinang Blok C, 7-12, …": the building's name before its block
+    rf"(?:(?<![\w])(?i:{_HOUSE})\s+(?:(?:{_NAME_WORD})\s+){{1,3}}(?=(?i:{_BLOCK})\s))?"
+    # "مخيم X، الحي Y، بناية Z": the camp and its quarter before the building, up to three;
+    # "Katubza zone, block 12", "zone Likuni 1, …", "Urbanización La Esperanza casa 14-B"
+    rf"(?:(?:(?<![\w])(?i:{_AREA})\s+(?:(?i:{_CONNECT})[\s-]+)?"
+    rf"(?:(?:{_NAME_WORD})(?:\s+(?:{_NAME_WORD}))?(?:\s+{_NUM})?|{_NUM})"
+    # ("Katubza zone": a Latin name before its area word; Arabic puts the area word first)
+    rf"|(?<![\w]){_CAPITALISED}(?:\s+{_CAPITALISED})?\s+(?i:{_AREA})(?:\s+{_NUM})?"
+    # "Calle 50, Edificio Los Robles, piso 3, apto 3B": the street, the building, the floor
+    rf"|(?<![\w])(?i:{_STREET}|{_FLOOR})\s+{_NUM}"
+    rf"|(?<![\w])(?i:{_BUILDING})\s+(?:{_NAME_WORD})(?:\s+(?:{_NAME_WORD})){{0,2}})"
+    rf"\s*[,،]?\s*){{1,3}}$"
 )
 # "derrière la pharmacie, maison 8": the landmark before the house.
 _LANDMARK_BEFORE = re.compile(rf"(?<![\w]){_LANDMARK_PLACE}\s*[,،]\s*$")
 # "in Kaloleni, plot 9", "عنواني: الحبانية، حي …", "من المطرية، الحي الثالث": the town set
 # off by a comma after "in", "from", "I live", or a colon, before the address.
-_TOWN_BEFORE = re.compile(
-    r"(?:(?<![\w])(?i:in|at|to|à|au|en|ninaishi|naishi|tunaishi|anaishi|wanaishi|من|في)\s+|:\s*)"
-    rf"((?:(?:{_NAME_WORD}|\d{{1,3}})\s+){{0,2}}(?:{_NAME_WORD}))\s*[,،]\s*$"
+_TOWN = (
+    rf"(?:(?:{_NAME_WORD}|\d{{1,3}})\s+(?:(?i:de|del|de\s+la|ya|wa)\s+)?){{0,2}}(?:{_NAME_WORD})"
 )
+# "vivo en Heredia, San Francisco, …", "عنواني: غازي عنتاب، شاهين بي، …": a town and its
+# district, two at most.
+_TOWN_BEFORE = re.compile(
+    r"(?:(?<![\w])(?i:in|at|to|à|au|en|ninaishi|naishi|tunaishi|anaishi|wanaishi|nakaa|"
+    r"ninakaa|tunakaa|anakaa|wanakaa|tuko|niko|من|في)\s+|:\s*)"
+    rf"((?:{_TOWN}\s*[,،]\s*)?{_TOWN})\s*[,،]\s*$"
+)
+
+
+def _address_patterns(text: str) -> list[re.Pattern]:
+    """The common forms, and the regional ones whose words the text holds."""
+    folded = text.casefold()
+    patterns = [_ADDRESS] + [p for cues, p in _REGIONAL_ADDRESSES if any(c in folded for c in cues)]
+    if ("," in text or "،" in text) and any(c in folded for c in _LANDMARK_CUES):
+        patterns.append(_HOUSE_BY_ITS_LANDMARK)
+    return patterns
 
 
 def _addresses(text: str) -> list[Span]:
     spans = []
-    for match in _ADDRESS.finditer(text):
+    matches = (m for pattern in _address_patterns(text) for m in pattern.finditer(text))
+    for match in matches:
         end, start = match.end(), match.start()
         for pattern in (_STREET_BEFORE, _LANDMARK_BEFORE, _ADDRESS_BEFORE):
             before = pattern.search(text, max(0, start - 60), start)

@@ -438,7 +438,18 @@ def test_the_seventh_unseen_set_does_not_fall_below_what_was_measured(language):
 
 @pytest.mark.parametrize(
     "path",
-    [UNSEEN7, UNSEEN8, UNSEEN9, UNSEEN10, UNSEEN11, UNSEEN12, UNSEEN13, UNSEEN14, UNSEEN15],
+    [
+        UNSEEN7,
+        UNSEEN8,
+        UNSEEN9,
+        UNSEEN10,
+        UNSEEN11,
+        UNSEEN12,
+        UNSEEN13,
+        UNSEEN14,
+        UNSEEN15,
+        UNSEEN18,
+    ],
     ids=[
         "seventh",
         "eighth",
@@ -449,6 +460,7 @@ def test_the_seventh_unseen_set_does_not_fall_below_what_was_measured(language):
         "thirteenth",
         "fourteenth",
         "fifteenth",
+        "eighteenth",
     ],
 )
 def test_the_studied_blind_sets_meet_the_goals(path):
@@ -937,6 +949,34 @@ UNSEEN18_FIRST = {
 @pytest.mark.parametrize("language", sorted(LANGUAGES))
 def test_the_eighteenth_unseen_set_does_not_fall_below_its_first_measure(language):
     assert_floor(UNSEEN18, UNSEEN18_FIRST, language)
+
+
+# Measured on the eighteenth unseen set after round twenty-two, which studied its misses
+# (families introduced by their count, lists with no "and" and of the missing, names in
+# "-ing", the whole name after "my name is"; Turkish, Malaysian, Costa Rican and Zanzibari
+# addresses) and then its false positives (places after "walked to", "is from", "tana",
+# Swahili and Ethiopian place words, spoken Levantine and Maghreb words, companies;
+# docs/benchmarks.md): names 96.2% recall, 90.4% precision; its thirteen addresses found
+# whole. It joins the studied sets.
+UNSEEN18_AFTER = {
+    "ar": (27, 28, 27, 32),
+    "en": (33, 34, 33, 34),
+    "es": (33, 34, 33, 37),
+    "fr": (30, 31, 30, 31),
+    "ha": (27, 30, 27, 31),
+    "sw": (28, 28, 28, 32),
+}
+
+
+@pytest.mark.parametrize("language", sorted(LANGUAGES))
+def test_the_eighteenth_unseen_set_does_not_fall_below_what_was_measured(language):
+    assert_floor(UNSEEN18, UNSEEN18_AFTER, language)
+
+
+def test_the_eighteenth_unseen_set_addresses_are_all_found():
+    counts = scrub_bench.score(scrub_bench.load(UNSEEN18))["counts"]
+    addresses = by(counts, 1)["address"]
+    assert addresses["recalled"] == addresses["labelled"] >= 13, addresses
 
 
 def name_words(messages: list[dict]) -> set[str]:
@@ -2851,4 +2891,166 @@ def test_lists_landmarks_kunyas_and_spoken_passives(text, scrubbed):
     with local words ("toma", "sitio", "depto", "abri", "محلة", "عمارة", "الدور"); and places
     after a verb of going or a school, offices' acronyms, Iraqi "گ" and spoken passives stay
     (invented names and places, in both directions; none of them is in a labelled set)."""
+    assert scrub(text) == (text if scrubbed is None else scrubbed)
+
+
+@pytest.mark.parametrize(
+    ("text", "scrubbed"),
+    [
+        # Families introduced by their count, in the six languages.
+        (
+            "there are 5 of us: me torvaldine, my husband okelloni, kids ampiraya and dusembe",
+            "there are 5 of us: me [name], my husband [name], kids [name] and [name]",
+        ),
+        (
+            "we are 4 in the shelter: me kibwetere, wife akankwasa and baby ninsiima",
+            "we are 4 in the shelter: me [name], wife [name] and baby [name]",
+        ),
+        (
+            "on est 4 : moi ngalula, mon mari kabeyaza, les enfants kalombwe et ngoyimbe",
+            "on est 4 : moi [name], mon mari [name], les enfants [name] et [name]",
+        ),
+        (
+            "nous sommes 5: moi bisimwa, et les jumeaux kahindo et kavira",
+            "nous sommes 5: moi [name], et les jumeaux [name] et [name]",
+        ),
+        (
+            "somos cuatro: yo yesmari, mi compañero wilber, los chavalos brayner y keylin",
+            "somos cuatro: yo [name], mi compañero [name], los chavalos [name] y [name]",
+        ),
+        (
+            "tuko watano: mimi zawadina, mke wangu rehemani, watoto mwanatumu na ziyatu",
+            "tuko watano: mimi [name], mke wangu [name], watoto [name] na [name]",
+        ),
+        (
+            "mu biyar ne: ni danladiyo, matata larai, yara bashirka da 'yar karama yagana",
+            "mu biyar ne: ni [name], matata [name], yara [name] da 'yar karama [name]",
+        ),
+        (
+            "نحن خمسة: أنا عبدالرزاق، زوجتي حليمة، والأولاد سحلول ودغيم",
+            "نحن خمسة: أنا [name]، زوجتي [name]، والأولاد [name] [name]",
+        ),
+        (
+            "sisi ni watu 6: mimi zuhuriya, mume wangu kasimbwe, watoto mwanakhamisi na mwatano",
+            "sisi ni watu 6: mimi [name], mume wangu [name], watoto [name] na [name]",
+        ),
+        ("we are 6 in one room: no water, no food, no mattress", None),
+        ("nous sommes 5 : pas d'eau, pas de savon, rien à manger", None),
+        # Lists with no "and", lists of the missing, names ending as English words do.
+        (
+            "my brothers ochwonyi, lakareber, odokonyero sleep outside the church",
+            "my brothers [name], [name], [name] sleep outside the church",
+        ),
+        (
+            "missing since the flood: yikuru, andezu, drateru",
+            "missing since the flood: [name], [name], [name]",
+        ),
+        (
+            "Familia: papá norvin, mamá yesling, chavalos maryling y kevling",
+            "Familia: papá [name], mamá [name], chavalos [name] y [name]",
+        ),
+        # After "my name is", the whole name, a place word in it too.
+        (
+            "me llamo Yendry Iglesias Villalta, llámenme al 8765 4321",
+            "me llamo [name] [name] [name], llámenme al [phone]",
+        ),
+        (
+            "the fisherman obuyaka lost his boat in the storm",
+            "the fisherman [name] lost his boat in the storm",
+        ),
+        # Addresses of Turkey, Malaysia, Indonesia, Singapore, Costa Rica, Nicaragua, Zanzibar
+        # and the camps, removed whole.
+        (
+            "adres: Bağlar Mah. Menekşe Sok. No: 14/3, Kat 2, Kayapınar, Diyarbakır",
+            "adres: [address]",
+        ),
+        (
+            "my house is No. 45, Jalan Kenanga 3, Taman Sri Muda, Shah Alam",
+            "my house is [address]",
+        ),
+        (
+            "alamat: Jl. Melati No. 17, RT 03/RW 05, Kelurahan Sukamaju, Bandung",
+            "alamat: [address]",
+        ),
+        ("address: Blk 214 Jurong East St 21, #08-112, Singapore", "address: [address]"),
+        (
+            "vivo en Desamparados, de la plaza de deportes 200 metros al sur, casa amarilla",
+            "vivo en [address]",
+        ),
+        ("Dirección: del cine Cabrera 2 cuadras al lago, Managua", "Dirección: [address]"),
+        (
+            "ninakaa Mwembemakumbi, Shehia ya Mtopepo, nyumba namba 45",
+            "ninakaa [address]",
+        ),
+        (
+            "Lukole camp, Kanembwa zone, block 9, plot 31 - nobody came",
+            "[address] - nobody came",
+        ),
+        (
+            "elle vit seule quartier Kabirizi 3, maison en planches près du marché",
+            "elle vit seule [address]",
+        ),
+        ("عنواني: أضنة، سيحان، حي يورغير، شارع 6021، بناء 4، الطابق الثاني", "عنواني: [address]"),
+        ("we live in Woreda 03, Kebele 14, House No. 567, Elidar", "we live in [address]"),
+        ("we stay at 99/1 Moo 4, Tambon Tha Sai Luat, Amphoe Mae Sot", "we stay at [address]"),
+        ("my address is Area 25, Sector 3, Plot 112, Kasungu", "my address is [address]"),
+        ("nous habitons Cité Gourara, Bt 12, Appt 4, Illizi", "nous habitons [address]"),
+        ("vivo en Colón, Calle 50, Edificio Los Robles, piso 3, apto 3B", "vivo en [address]"),
+        # Places, peoples, services and spoken words stay.
+        ("the Garre attacked the wells near the river", None),
+        ("lo reportamos al INAMU ayer y nada", None),
+        ("I applied on e-Citizen but no reply", None),
+        ("no MySejahtera, the clinic refused us", None),
+        ("ماخدموناش هاد الشهر، وماكاينش الما", None),
+        ("جارنا بيحكي فارسي وبلوشي بس", None),
+        ("قال لينا نستنى لبكرة", None),
+        ("Skuli ya Mwembeshauri imefungwa leo", None),
+        ("uwanja wa ndege wa Kisauni umefungwa kwa mvua", None),
+        ("Boti ya Mwambao Marine imechelewa tena", None),
+        ("mvuvi alizama baharini Mnemba jana usiku", None),
+        ("Semu Robi woreda has no water truck this month", None),
+        ("they took him to Bukit Merah depot", None),
+        ("la mosquée El Kebir distribue du pain le vendredi", None),
+        ("مخيمات اللاجئين بقرقميش ما فيها كهربا", None),
+        ("the family walked to Gorodola after the rains failed", None),
+        ("mahaifiyarta tana Dangona yanzu, ba ta da waya", None),
+        ("her card is from Ceylanpınar, not from here", None),
+        ("the depot at Sinar Jaya is full again", None),
+        ("Gracias a la Pastoral Social de Tilarán por los víveres", None),
+        ("los buses Transtusa y Marcala subieron el pasaje", None),
+        ("صاحب البيت بيطلعن من الغرفة كل شهر وبيطردن", None),
+        ("مستوصف الرحمة الخيري بكلس ما فيه دوا", None),
+        ("مشفى ٣٠٠ سرير بكلس ما فيه مترجمين", None),
+        ("Le camion part de Kisengwa demain matin", None),
+        # ...and a father's name after a child's age stays a name ("X (9) wa Y": of Y).
+        (
+            "Kesi: mtoto Rehema (9) wa Juma Ali, baba yake amefariki",
+            "Kesi: mtoto [name] (9) [name] [name] [name], baba yake amefariki",
+        ),
+        ("the trucks Amina drives are old", "the trucks [name] drives are old"),
+        (
+            "je vous écris de la part de Kisengwa",
+            "je vous écris de la part de [name]",
+        ),
+        (
+            "the case was transferred to Tsofwa yesterday",
+            "the case was transferred to [name] yesterday",
+        ),
+        ("la trabajadora social de Amina no viene", "la trabajadora social de [name] no viene"),
+        # ...and a case note's third name before its bracket is found.
+        (
+            "caso: solicitante Keylor Matamoros Caballero (m), sin papeles",
+            "caso: solicitante [name] [name] [name] (m), sin papeles",
+        ),
+    ],
+)
+def test_counted_families_and_addresses_of_new_regions(text, scrubbed):
+    """Round twenty-two: families introduced by their count ("we are 6: me X, wife Y", "mu
+    biyar ne: ni X", "نحن خمسة: أنا X") in the six languages, lists with no "and", lists of
+    the missing, names ending in "-ing", the whole name after "my name is"; addresses of
+    Turkey, Malaysia, Indonesia, Singapore, Thailand, Costa Rica, Nicaragua, Panama,
+    Zanzibar, Ethiopia, Malawi, Algeria and the camps removed whole; and peoples before a
+    verb, services, spoken Maghreb and Levantine words, Swahili and Ethiopian place words,
+    places after "walked to", "tana", "is from", "the shelter at" stay (invented names and
+    places, in both directions; none of them is in a labelled set)."""
     assert scrub(text) == (text if scrubbed is None else scrubbed)
