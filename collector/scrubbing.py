@@ -6780,11 +6780,28 @@ kumi ishirini thelathini arobaini hamsini sitini sabini themanini tisini
 goma ashirin talatin hamsin sittin tamanin
 عشرة عشر عشرين عشرون ثلاثين ثلاثون أربعين اربعين خمسين ستين سبعين ثمانين تسعين
 """)
+# Hundreds said as one word: each one digit ("doscientos treinta": 230).
+_HUNDREDS_WORDS = _split("""
+doscientos trescientos cuatrocientos quinientos seiscientos setecientos ochocientos
+novecientos ciento cien ميتين
+""")
 _REPEATS = {"double": 2, "triple": 3, "doble": 2}
 _TOKEN = re.compile(r"[^\W\d_]+|\d+")
-# What may stand between two said digits: punctuation, and the "and" inside a number
-# ("vingt et un", "setenta y dos", "ishirini na tano", "goma sha biyu", "ashirin da daya").
-_JOINERS = {"et", "y", "na", "sha", "da", "و"}
+# What may stand between two said digits: punctuation, the "and" inside a number ("vingt et
+# un", "setenta y dos", "ishirini na tano", "goma sha biyu", "ashirin da daya"), and the
+# word for a hundred after its digit ("cinq cent douze", "three hundred twelve", "mia tano").
+_JOINERS = {"et", "y", "na", "sha", "da", "و"} | {
+    "cent",
+    "cents",
+    "hundred",
+    "mia",
+    "ɗari",
+    "dari",
+    "مية",
+    "ميه",
+    "مئة",
+    "مائة",
+}
 _DIGIT_GAP = re.compile(rf"[\s,.;:/\-–،]*(?:(?:{'|'.join(_JOINERS)})[\s\-]+)?")
 
 
@@ -6821,6 +6838,8 @@ def _digit_count(token: str) -> int:
         return 1
     if folded in _TENS_WORDS:
         return 2
+    if folded in _HUNDREDS_WORDS:
+        return 1
     if folded.startswith("و") and folded[1:] in _DIGIT_WORDS:
         return 1
     if folded.startswith("و") and folded[1:] in _TENS_WORDS:

@@ -407,6 +407,7 @@ UNSEEN15 = ROOT / "tests" / "fixtures" / "scrubbing_unseen15.json"
 UNSEEN16 = ROOT / "tests" / "fixtures" / "scrubbing_unseen16.json"
 UNSEEN17 = ROOT / "tests" / "fixtures" / "scrubbing_unseen17.json"
 UNSEEN18 = ROOT / "tests" / "fixtures" / "scrubbing_unseen18.json"
+UNSEEN19 = ROOT / "tests" / "fixtures" / "scrubbing_unseen19.json"
 
 
 def test_the_seventh_unseen_set_is_labelled_and_hard():
@@ -979,6 +980,38 @@ def test_the_eighteenth_unseen_set_addresses_are_all_found():
     assert addresses["recalled"] == addresses["labelled"] >= 13, addresses
 
 
+def test_the_nineteenth_unseen_set_is_labelled_and_hard():
+    """Written blind during round twenty-two as kiosk messages, survey comments, hotline
+    notes and case notes from seven more regions (Venezuelans in Roraima, Haitians in the
+    Dominican Republic, Mayotte, Haut-Katanga and Lualaba, northern Jordan, eastern Sudan,
+    the zongos of Ghana); 51% of its messages name nobody; its names are in no list of ours."""
+    messages = scrub_bench.load(UNSEEN19)
+    assert_labelled(messages, without_identifiers=0.35)
+    assert len(name_words(messages)) >= 150
+    listed = listed_names()
+    for word in name_words(messages):
+        assert word not in listed, word
+
+
+# Measured on the nineteenth unseen set when it was new, after round twenty-two and never
+# studied (docs/benchmarks.md): names 86.0% recall, 72.1% precision. A floor, not a goal met.
+# Its one phone number said in hundreds ("cinq cent douze") was missed at first; numbers
+# said in hundreds are read in every language since, so every phone is held here.
+UNSEEN19_FIRST = {
+    "ar": (25, 28, 25, 38),
+    "en": (24, 29, 24, 32),
+    "es": (26, 32, 26, 36),
+    "fr": (29, 29, 29, 35),
+    "ha": (25, 27, 25, 34),
+    "sw": (18, 26, 18, 29),
+}
+
+
+@pytest.mark.parametrize("language", sorted(LANGUAGES))
+def test_the_nineteenth_unseen_set_does_not_fall_below_its_first_measure(language):
+    assert_floor(UNSEEN19, UNSEEN19_FIRST, language)
+
+
 def name_words(messages: list[dict]) -> set[str]:
     return {
         word.casefold()
@@ -1473,9 +1506,20 @@ def test_ordinary_text_stays(text):
         ("sifuri saba, ishirini na tano, hamsini, kumi", "[phone]"),
         ("sifili takwas, goma sha biyu, ashirin da daya", "[phone]"),
         ("صفر تسعة، عشرين، ثلاثين، خمسين", "[phone]"),
+        # ... and in hundreds, as numbers are often read out in groups of three.
+        ("zéro sept six un, quatre cent vingt, huit cent neuf", "[phone]"),
+        ("oh seven eight two, six hundred ten, nine hundred forty", "[phone]"),
+        ("cero ocho, novecientos doce, trescientos catorce", "[phone]"),
+        ("sifuri sita saba, mia tatu na kumi, tano nne", "[phone]"),
+        ("sifili bakwai takwas, ɗari biyar da goma sha biyu, uku", "[phone]"),
+        ("صفر سبعة تسعة، مية وعشرين، تسعة تمانية خمسة", "[phone]"),
+        # Hundreds in counts and prices are no phone.
+        ("trois cent douze familles ont reçu deux cent cinquante kits", None),
+        ("we paid four hundred fifty thousand shillings for two hundred bags", None),
     ],
 )
 def test_name_cues_and_spelled_phones(text, scrubbed):
+    scrubbed = text if scrubbed is None else scrubbed
     assert scrub(text) == scrubbed
 
 
