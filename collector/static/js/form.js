@@ -142,6 +142,10 @@
       for (var i = 0; i < inputs.length; i++) { if (inputs[i].checked) { picked.push(inputs[i].value); } }
       return picked;
     }
+    if (type === 'rank') {  // the positions in order, an empty one left out (as the hub)
+      return Array.prototype.map.call(inputsOf(block), function (input) { return input.value; })
+        .filter(function (name) { return name !== ''; });
+    }
     var raw = rawOf(block);
     if ((type === 'integer' || type === 'decimal' || type === 'range') && raw !== '') {
       var n = readNumber(type, raw, block);
@@ -391,6 +395,8 @@
     var value = valueOf(block);
     var empty = value === '' || (Array.isArray(value) && value.length === 0);
     if (empty) { return block.getAttribute('data-required'); }
+    var ranked = block.hasAttribute('data-rank-message') ? rankProblem(block, value) : null;
+    if (ranked) { return ranked; }
     var typed = typeProblem(block, rawOf(block));
     if (typed) { return typed; }
     var low = block.getAttribute('data-min'), high = block.getAttribute('data-max');
@@ -404,6 +410,17 @@
         return block.getAttribute('data-constraint-message');
       }
     } catch (error) { return null; }
+    return null;
+  }
+
+  // A rank: each choice in one position only; when required, every choice offered placed.
+  function rankProblem(block, value) {
+    var twice = value.some(function (name, i) { return value.indexOf(name) !== i; });
+    if (twice) { return block.getAttribute('data-rank-message'); }
+    var offered = block.querySelectorAll('select')[0].querySelectorAll('option:not([value=""]):not([disabled])');
+    if (block.hasAttribute('data-rank-missing') && value.length < offered.length) {
+      return block.getAttribute('data-rank-missing');
+    }
     return null;
   }
 
