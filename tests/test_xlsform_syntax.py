@@ -562,15 +562,7 @@ def test_a_rank_is_filled_on_the_hub_without_javascript(tmp_path, hub, db_path):
     """One drop-down per position, each offering the choices the filter keeps; the hub
     reads the positions into the ordered list and refuses a choice twice or, required, a
     choice left without a position."""
-    from collector.db import open_database
-    from collector.form_library import import_form
-
-    result = imported(workbook(tmp_path / "rank.xlsx", RANK_SURVEY, RANK_CHOICES))
-    db = open_database(db_path)
-    try:
-        import_form(db, result.form, "test")
-    finally:
-        db.close()
+    _import_rank_form(tmp_path, db_path)
     phone = hub.browser("en")
     phone.signin()
     page = phone.get("/forms/visit")
@@ -598,6 +590,51 @@ def test_a_rank_is_filled_on_the_hub_without_javascript(tmp_path, hub, db_path):
         "first": "water",
         "why": "thirst",
     }
+
+
+def test_a_ranks_positions_are_checked_on_the_phone(tmp_path, hub, db_path, chromium):
+    """The page's script says a choice is in two positions as soon as it is, and offers only
+    what the filter keeps; a required rank with a choice left out is held back when sent."""
+    from selenium.webdriver.support.ui import Select
+
+    from browsing import sign_in
+
+    _import_rank_form(tmp_path, db_path)
+    sign_in(chromium, hub)
+    chromium.get(f"{hub.url}/forms/visit?lang=en")
+    for value in ("water", "food"):
+        chromium.find_element("css selector", f'input[name="wanted"][value="{value}"]').click()
+    first, second, third = (
+        Select(chromium.find_element("id", f"f-order{suffix}")) for suffix in ("", "-2", "-3")
+    )
+    offered = [o.get_attribute("value") for o in first.options if o.is_enabled()]
+    assert offered == ["", "food", "water"]  # shelter is not wanted
+    first.select_by_value("water")
+    second.select_by_value("water")
+    error = chromium.find_element("id", "order-error")
+    assert error.text == "Put each choice in one position only."
+    second.select_by_value("food")
+    assert chromium.find_elements("id", "order-error") == []
+    second.select_by_value("")
+    third.select_by_value("food")  # a gap is closed up, not an error while placing
+    assert chromium.find_elements("id", "order-error") == []
+    first.select_by_value("")
+    chromium.execute_script("window.notSent = true;")  # gone if the page is sent
+    chromium.find_element("css selector", 'button[value="next"]').click()
+    assert chromium.find_element("id", "order-error").text == "Give every choice a position."
+    assert chromium.execute_script("return window.notSent === true;")
+
+
+def _import_rank_form(tmp_path, db_path):
+    from collector.db import open_database
+    from collector.form_library import import_form
+
+    result = imported(workbook(tmp_path / "rank.xlsx", RANK_SURVEY, RANK_CHOICES))
+    db = open_database(db_path)
+    try:
+        import_form(db, result.form, "test")
+    finally:
+        db.close()
 
 
 # --- loops, forms without groups, metadata ---------------------------------------------
