@@ -44,6 +44,9 @@ QUESTION_TYPES = (
     "decimal",
     "select_one",
     "select_multiple",
+    # The choices put in order (XLSForm `rank LIST`): stored as a select_multiple's list of
+    # choice names, first-ranked first.
+    "rank",
     "date",
     "time",
     "datetime",
@@ -387,9 +390,7 @@ class QuestionSchema(Schema):
             raise ValidationError(
                 "A calculate question needs a calculation, and only it has one.", "calculation"
             )
-        if kind in ("select_one", "select_multiple") and not (
-            data.get("choices") or data.get("choices_from")
-        ):
+        if kind in (*SELECTS, "rank") and not (data.get("choices") or data.get("choices_from")):
             raise ValidationError("A select question needs a choice list.", "choices")
         if data.get("choices_from") and (kind not in SELECTS or data.get("choices")):
             raise ValidationError(
@@ -1091,14 +1092,14 @@ def instance_key_clashes(data: dict) -> list[tuple[str, str, str]]:
 
 def _default_errors(where: str, question: dict, choices: dict) -> list[str]:
     """A select's default must name its choices, or a new record would start without it."""
-    if question["type"] not in SELECTS or "default" not in question:
+    if question["type"] not in (*SELECTS, "rank") or "default" not in question:
         return []
     if question.get("choices_from"):
         return [f"{where}: choices from a repeat have no default."]
     names = {choice["name"] for choice in choices.get(question.get("choices"), [])}
     picked = (
         question["default"].split()
-        if question["type"] == "select_multiple"
+        if question["type"] in ("select_multiple", "rank")
         else [question["default"]]
     )
     return [

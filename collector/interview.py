@@ -658,7 +658,7 @@ def display_value(form, question, value, locale) -> str | None:
         return None
     if question.type == "select_one":
         return form.choice_label(question, value, locale)
-    if question.type == "select_multiple":
+    if question.type in ("select_multiple", "rank"):  # a rank's in its order
         return format_list([form.choice_label(question, v, locale) for v in value], locale=locale)
     if question.type in ("integer", "decimal", "range"):
         # Grouped ("12,500") only where the form asks for it, as ODK shows numbers: a year

@@ -116,7 +116,7 @@ def _default_values(form, questions) -> dict:
         raw = question.get("default")
         if raw is None or question.type == "calculate":
             continue
-        if question.type == "select_multiple":
+        if question.type in ("select_multiple", "rank"):
             value, error = parse_value(form, question, raw.split(), "en")
         else:
             value, error = parse_value(form, question, raw, "en")
@@ -384,8 +384,9 @@ def check_record(form, answers: dict) -> dict[int, dict]:
 
 def _posts_parts(question) -> bool:
     """Whether the page posts the answer as several values under its name: the choices
-    picked, or a date's day, month and year (appearance `no-calendar`)."""
-    return question.type == "select_multiple" or (
+    picked, a rank's positions in order, or a date's day, month and year (appearance
+    `no-calendar`)."""
+    return question.type in ("select_multiple", "rank") or (
         question.type == "date" and question.has_appearance("no-calendar")
     )
 
@@ -402,6 +403,8 @@ def parse_value(form, question, raw, locale: str):
         if any(v not in allowed for v in picked):
             return None, gettext("Choose from the options shown.")
         return (picked or None), None
+    if question.type == "rank":
+        return _parse_rank(form, question, raw)
     text = (raw or "").strip()
     if not text:
         return None, None
@@ -486,6 +489,26 @@ def _repeat_answers(picked: list[str]):
     if any(len(v) > REPEAT_ANSWER_CHARS for v in picked):
         return None, gettext("Choose from the options shown.")
     return (picked or None), None
+
+
+def _parse_rank(form, question, raw: list):
+    """A rank's positions as posted, first to last (one drop-down each): the choices in that
+    order. A position left empty is closed up; check_value asks for every one when required."""
+    picked = [v.strip() for v in raw if isinstance(v, str) and v.strip()]
+    allowed = form.choice_names(question)
+    if any(v not in allowed for v in picked):
+        return None, gettext("Choose from the options shown.")
+    if len(set(picked)) < len(picked):
+        return None, rank_twice_message()
+    return (picked or None), None
+
+
+def rank_twice_message() -> str:
+    return gettext("Put each choice in one position only.")
+
+
+def rank_missing_message() -> str:
+    return gettext("Give every choice a position.")
 
 
 def _parse_select_one(form, question, text, locale):
@@ -708,6 +731,11 @@ def _outside_filter(form, question, value, answers: dict) -> bool:
     return any(item not in allowed for item in picked)
 
 
+def _unranked(form, question, value, answers: dict) -> bool:
+    """Whether a rank leaves out a choice it offers (by its choice_filter, if any)."""
+    return any(c["name"] not in value for c in allowed_choices(form, question, answers))
+
+
 def check_value(form, question, value, answers: dict) -> str | None:
     """Required, range and constraint checks of a typed value; return a message or None."""
     if value is None:
@@ -719,6 +747,12 @@ def check_value(form, question, value, answers: dict) -> str | None:
         return None
     if _outside_filter(form, question, value, answers):
         return gettext("Choose one of the options shown.")
+    if (
+        question.type == "rank"
+        and question.get("required")
+        and _unranked(form, question, value, answers)
+    ):
+        return rank_missing_message()
     low, high = question.get("min"), question.get("max")
     if (low is not None and value < low) or (high is not None and value > high):
         return _range_message(low, high)
@@ -790,6 +824,10 @@ def client_rules(form, question) -> dict:
         rules["type-message"] = type_message
     if question.type == "date" and question.has_appearance("no-calendar"):
         rules["date-message"] = no_such_date_message()
+    if question.type == "rank":
+        rules["rank-message"] = rank_twice_message()
+        if question.get("required"):
+            rules["rank-missing"] = rank_missing_message()
     return rules
 
 

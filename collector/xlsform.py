@@ -633,6 +633,7 @@ SELECT_WORDS = {
     "select_all_that_apply": "select_multiple",
     "select all that apply from": "select_multiple",
     "add select multiple prompt using": "select_multiple",
+    "rank": "rank",
 }
 EXTERNAL_SELECTS = {
     "select_one_from_file",
@@ -1691,9 +1692,6 @@ class _Converter:
         list_name = select.group("list")
         if word in EXTERNAL_SELECTS:
             return self.external_select(row, raw_type, select, word, type_header)
-        if word == "rank":
-            self.at(row, "unsupported_type/rank", type_header)
-            return None, {}
         kind = SELECT_WORDS[word]
         if select.group("rest"):
             self.at(row, "unknown_type", type_header, type=raw_type)
@@ -1701,6 +1699,9 @@ class _Converter:
             self.at(row, "unknown_list/missing", type_header, type=raw_type, word=word)
             return kind, {}
         repeated = REPEAT_CHOICES.fullmatch(list_name)
+        if kind == "rank" and (repeated or select.group("other")):
+            self.at(row, "unsupported_type/rank", type_header)
+            return None, {}
         if repeated and not select.group("other"):  # select_one ${member_name}
             return kind, {"choices_from": repeated.group(1)}
         return kind, {"list": list_name, "or_other": bool(select.group("other"))}
@@ -1993,7 +1994,7 @@ class _Converter:
                 spec[key] = value
                 self.expressions.append((row.number, header, value))
         choice_filter, header = row.cell("choice_filter")
-        if choice_filter and spec["type"] in ("select_one", "select_multiple"):
+        if choice_filter and spec["type"] in ("select_one", "select_multiple", "rank"):
             spec["choice_filter"] = choice_filter
             self.choice_filters.append((row.number, header, choice_filter))
         elif choice_filter:
@@ -2542,7 +2543,7 @@ class _Converter:
                 for row, header, _ in uses:
                     self.report(key, SURVEY, row, header, list=list_name)
                 continue
-            if any(kind == "select_multiple" for _, _, kind in uses):
+            if any(kind in ("select_multiple", "rank") for _, _, kind in uses):
                 sheet = self.choice_sources.get(list_name, CHOICES)
                 for choice, number in zip(
                     self.choices[list_name], self.choice_rows[list_name], strict=True
@@ -3247,7 +3248,7 @@ def _question_cells(q: dict, header: list[str], cells, sources: dict) -> list:
         kind = f"{kind}_from_file {source}"
     elif kind in ("select_one", "select_multiple") and q.get("choices_from"):
         kind = f"{kind} ${{{q['choices_from']}}}"
-    elif kind in ("select_one", "select_multiple"):
+    elif kind in ("select_one", "select_multiple", "rank"):
         kind = f"{kind} {q['choices']}"
     params = q.get("parameters")
     extra = " ".join(

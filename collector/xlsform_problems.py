@@ -541,8 +541,8 @@ CATALOGUE: dict[str, tuple[str, Render]] = {
     "unsupported_type/rank": (
         ERROR,
         lambda a: gettext(
-            "Rank questions are not supported yet: ask one select_one question for each "
-            "position instead.",
+            "A rank question puts the choices of a list from the choices sheet in order: "
+            "its choices cannot come from a repeat's answers nor have an 'other'.",
             **a,
         ),
     ),

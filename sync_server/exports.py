@@ -1,18 +1,20 @@
 """Exports of a form's records: CSV, XLSX, JSON Lines, Stata (.dta), SPSS (.sav), Parquet.
 
-The main table has one row per record; metadata columns first (`_uuid`, `_form_id`,
-...), then one column per question, named by the question, over the union of every
-version of the form so that a field removed in a later version keeps its data. A
-select_multiple answer is a space-separated column plus one 0/1 column per choice
-(`grounds/religion`), as XLSForm tools do. A location point that leaves kept or as a
-grid cell also gets `<name>_latitude` and `<name>_longitude` number columns. Questions
-whose privacy rule is "drop" never reach the server and are not columns; notes hold no
-value and are not columns either. After the answers come the record metadata an XLSForm
-asked for (`start`, `end`, `today`, `deviceid`, `username`, under the form's names), as the
-hub sent them: days (typed as dates), the hub's device code, the enumerator's pseudonym. An
-`audit` is a whole number of seconds, the interview's duration, under its name (`audit`),
-then one column per section of the form, `<name>_<section>` (`audit_household`), unless its
-rule sends the total alone.
+The main table has one row per record; metadata columns first (`_uuid`, `_form_id`, ...),
+then one column per question, named by the question, over the union of every version of the
+form so that a field removed in a later version keeps its data. A select_multiple answer is
+a space-separated column plus one 0/1 column per choice (`grounds/religion`), as XLSForm
+tools do. A rank answer (the choices in order) is the same space-separated column,
+first-ranked first, plus one number column per choice holding its position 1..n
+(`priorities/water`), empty when the choice was not ranked. A location point that leaves
+kept or as a grid cell also gets `<name>_latitude` and `<name>_longitude` number columns.
+Questions whose privacy rule is "drop" never reach the server and are not columns; notes
+hold no value and are not columns either. After the answers come the record metadata an
+XLSForm asked for (`start`, `end`, `today`, `deviceid`, `username`, under the form's
+names), as the hub sent them: days (typed as dates), the hub's device code, the
+enumerator's pseudonym. An `audit` is a whole number of seconds, the interview's duration,
+under its name (`audit`), then one column per section of the form, `<name>_<section>`
+(`audit_household`), unless its rule sends the total alone.
 
 Repeats (a section asked once per household member, say) are stored as a list of
 instances under the repeat's name. The main table has no column for a repeat's
@@ -164,8 +166,9 @@ class Column:
     """One exported column and how to read its value from a stored record.
 
     kind: "text", "number", "code" (select_one, coded in dta/sav), "multiple" (the
-    space-separated select_multiple column), "dummy" (its 0/1 column for `choice`) or
-    "count" (a repeat's number of instances, in the main table).
+    space-separated select_multiple or rank column), "dummy" (its 0/1 column for `choice`;
+    for a rank, `ranked`, the choice's position 1..n) or "count" (a repeat's number of
+    instances, in the main table).
     """
 
     name: str
@@ -179,6 +182,8 @@ class Column:
     part: int | None = None
     # An audit's seconds: "" for the total, else the section's name (see _seconds).
     key: str | None = None
+    # A rank's column for `choice`: its position, not 0/1.
+    ranked: bool = False
 
     def value(self, row: dict, answers: dict):
         """The cell as stored: lists space-separated, 0/1 for a dummy, None if missing."""
@@ -196,6 +201,8 @@ class Column:
             if answer is None:
                 return None
             items = answer if isinstance(answer, list) else str(answer).split()
+            if self.ranked:
+                return _position(self.choice, items)
             return int(self.choice is not None and self.choice in map(str, items))
         return " ".join(map(str, answer)) if isinstance(answer, list) else answer
 
@@ -379,6 +386,12 @@ def keyed(forms: list[FormDefinition], repeat: str) -> bool:
     )
 
 
+def _position(choice: str | None, items) -> int | None:
+    """A choice's place in a rank answer, 1 for the first; None when it was not ranked."""
+    names = list(map(str, items))
+    return names.index(choice) + 1 if choice in names else None
+
+
 def _table_fields(form: FormDefinition, repeat: str | None) -> dict:
     """One version's fields of a table, in form order: {name: Question, or a repeat's
     section dict (its count column, in the table of the repeat or record it sits in)}."""
@@ -409,12 +422,17 @@ def _answer_columns(item, form: FormDefinition, forms: list[FormDefinition]) -> 
         # (several space-separated, as any select_multiple's).
         kind = "multiple" if question.type == "select_multiple" else "text"
         return [Column(name, name, kind, label)]
-    if question.type == "select_multiple" and kept:
+    if question.type in ("select_multiple", "rank") and kept:
         choices = _choice_union(name, forms)
         main = Column(name, name, "multiple", label, choices=choices)
         return [main] + [
             Column(
-                f"{name}/{choice}", name, "dummy", _joined(label, choice_label, form), choice=choice
+                f"{name}/{choice}",
+                name,
+                "dummy",
+                _joined(label, choice_label, form),
+                choice=choice,
+                ranked=question.type == "rank",
             )
             for choice, choice_label in choices
         ]
@@ -492,7 +510,7 @@ def kind_name(column: Column, forms) -> str:
     if column.kind == "count":
         return "int"
     if column.kind == "dummy":
-        return "bool"
+        return "int" if column.ranked else "bool"
     if column.kind == "code":
         return "codes"
     if column.kind == "multiple":
@@ -674,10 +692,11 @@ def _cells(rows: Iterable[dict], columns: list[Column]):
     counts = [i for i, c in enumerate(answer_columns) if c.kind == "count"]
     coordinates = [(i, c.part) for i, c in enumerate(answer_columns) if c.part is not None]
     seconds = [(i, c.key) for i, c in enumerate(answer_columns) if c.key is not None]
-    groups: dict[str, list] = {}  # each select_multiple's 0/1 columns: (position, choice)
+    # Each select_multiple's 0/1 columns and each rank's position columns: (index, choice).
+    groups: dict[tuple[str, bool], list] = {}
     for i, c in enumerate(answer_columns):
         if c.kind == "dummy":
-            groups.setdefault(c.source, []).append((i, c.choice))
+            groups.setdefault((c.source, c.ranked), []).append((i, c.choice))
     dummies = list(groups.items())
     for row in rows:
         get = (row.get("answers") or {}).get
@@ -694,11 +713,16 @@ def _cells(rows: Iterable[dict], columns: list[Column]):
             values[i] = point[part] if point else None
         for i, key in seconds:
             values[i] = _seconds(values[i], key)
-        for source, positions in dummies:
+        for (source, ranked), positions in dummies:
             answer = get(source)
             if answer is None:
                 continue  # the 0/1 columns stay empty, as the question is
-            items = set(map(str, answer if answer.__class__ is list else str(answer).split()))
+            listed = answer if answer.__class__ is list else str(answer).split()
+            if ranked:
+                for i, choice in positions:
+                    values[i] = _position(choice, listed)
+                continue
+            items = set(map(str, listed))
             for i, choice in positions:
                 values[i] = 1 if choice in items else 0
         cells = [row.get(source) for source in meta]

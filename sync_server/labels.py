@@ -104,7 +104,7 @@ def shown(form, question, value, locale: str) -> str:
     kind = question.type if question is not None else None
     if kind == "select_one":
         return choice_text(form, question, value, locale)
-    if kind == "select_multiple":
+    if kind in ("select_multiple", "rank"):
         picked = value.split() if isinstance(value, str) else value
         if isinstance(picked, list):
             return format_list(

@@ -206,6 +206,25 @@ def test_keep_drop_and_pseudonymize():
     assert synced == {"kept": ["NR01", "CAMP"], "code": pseudonym("code", "rc-0042", KEY)}
 
 
+def test_a_rank_leaves_as_a_select_multiple_does_its_order_kept():
+    """A rank's answer is choice codes: kept in order by default, each coded under
+    pseudonymize, nothing under drop, as a select_multiple's."""
+    form = mini_form(
+        {"name": "order", "type": "rank", "choices": "areas"},
+        {"name": "coded", "type": "rank", "choices": "areas", "privacy": "pseudonymize"},
+        {"name": "hidden", "type": "rank", "choices": "areas", "privacy": "drop"},
+        choices=AREAS,
+    )
+    assert rule_for(form.questions["order"]) == rule_for({"type": "select_multiple"}) == "keep"
+    ranked = ["CAMP", "NR01"]
+    answers = {"order": ranked, "coded": ranked, "hidden": ranked}
+    synced = anonymize(make_record(form, answers), form, KEY)["answers"]
+    assert synced == {
+        "order": ["CAMP", "NR01"],
+        "coded": [pseudonym("coded", "CAMP", KEY), pseudonym("coded", "NR01", KEY)],
+    }
+
+
 # -- Pseudonyms -------------------------------------------------------------------------------
 
 

@@ -8,9 +8,11 @@ import io
 import json
 import math
 import tracemalloc
+import zipfile
 
 import openpyxl
 import pandas as pd
+import pyarrow.parquet as pq
 import pyreadstat
 import pytest
 
@@ -510,6 +512,78 @@ def test_stats_names_are_valid_and_unique(tmp_path):
     assert frame["pick__t_"].tolist() == [1] and frame["pick_5"].tolist() == [0]
     frame, _ = read_stats("sav", run(rows, [form], "sav"), tmp_path)
     assert list(frame.columns)[10:12] == ["a" * 40, "a" * 41]
+
+
+PRIORITIES = household(
+    "1",
+    [
+        {
+            "name": "needs",
+            "type": "rank",
+            "choices": "needs",
+            "label": {"en": "Most needed first", "fr": "Le plus urgent d'abord"},
+        }
+    ],
+    {
+        "needs": [
+            {"name": "food", "label": {"en": "Food", "fr": "Nourriture"}},
+            {"name": "water", "label": {"en": "Water", "fr": "Eau"}},
+            {"name": "shelter", "label": {"en": "Shelter", "fr": "Abri"}},
+        ]
+    },
+)
+RANKED_ROWS = [
+    record(1, "household_visit", "1", "en", {"needs": ["water", "food", "shelter"]}),
+    record(2, "household_visit", "1", "fr", {"needs": ["shelter", "water"]}),
+    record(3, "household_visit", "1", "en", {}),
+]
+RANK_COLUMNS = ["needs", "needs/food", "needs/water", "needs/shelter"]
+# Each record's answer in order, then each choice's position (empty: not ranked).
+RANK_CELLS = [
+    ["water food shelter", 2, 1, 3],
+    ["shelter water", None, 2, 1],
+    [None, None, None, None],
+]
+
+
+def test_a_rank_exports_its_order_and_each_choices_position():
+    columns = [c for c in columns_for([PRIORITIES]) if not c.meta]
+    assert [c.name for c in columns] == RANK_COLUMNS
+    assert columns[0].choices[1] == ("water", {"en": "Water", "fr": "Eau"})
+    assert columns[2].label == {
+        "en": "Most needed first: Water",
+        "fr": "Le plus urgent d'abord: Eau",
+    }
+    got = list(
+        csv.DictReader(io.StringIO(run(RANKED_ROWS, [PRIORITIES], "csv").decode("utf-8-sig")))
+    )
+    assert [[row[name] for name in RANK_COLUMNS] for row in got] == [
+        [as_text(cell) for cell in cells] for cells in RANK_CELLS
+    ]
+    lines = run(RANKED_ROWS, [PRIORITIES], "jsonl").decode().splitlines()
+    assert [[json.loads(line)[name] for name in RANK_COLUMNS] for line in lines] == RANK_CELLS
+    book = openpyxl.load_workbook(io.BytesIO(run(RANKED_ROWS, [PRIORITIES], "xlsx")))
+    sheet = book.worksheets[0]
+    header = [cell.value for cell in sheet[1]]
+    at = [header.index(name) for name in RANK_COLUMNS]
+    assert [
+        [row[i] for i in at] for row in sheet.iter_rows(min_row=2, values_only=True)
+    ] == RANK_CELLS
+    with zipfile.ZipFile(io.BytesIO(run(RANKED_ROWS, [PRIORITIES], "parquet"))) as bundle:
+        table = pq.read_table(io.BytesIO(bundle.read(bundle.namelist()[0])))
+    assert str(table.schema.field("needs/water").type).startswith("int")
+    assert [table.column(name).to_pylist() for name in RANK_COLUMNS] == [
+        list(cells) for cells in zip(*RANK_CELLS, strict=True)
+    ]
+
+
+@pytest.mark.parametrize("fmt", ["dta", "sav"])
+def test_stats_formats_give_a_ranks_positions_as_numbers(fmt, tmp_path):
+    frame, _ = read_stats(fmt, run(RANKED_ROWS, [PRIORITIES], fmt), tmp_path)
+    names = ["needs", "needs_food", "needs_water", "needs_shelter"]
+    for name, want in zip(names, zip(*RANK_CELLS, strict=True), strict=True):
+        assert all(same(g, w) for g, w in zip(frame[name].tolist(), want, strict=True)), name
+    assert frame["needs_water"].dtype.kind == "f"  # a number, empty where not ranked
 
 
 def test_stats_unknown_select_one_value_keeps_its_data(tmp_path):

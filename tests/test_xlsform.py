@@ -672,7 +672,7 @@ def test_unsupported_features_by_type_and_column():
                 "audio",
                 "video",
                 "file",
-                "rank colours",
+                "rank ${colours}",
                 "select_multiple_from_file x.csv",
                 "xml-external",
                 "selfie",
@@ -694,7 +694,7 @@ def test_unsupported_features_by_type_and_column():
     assert set(codes[6:]) == {("external_data", 13, "relevant")}
     # A picture prompt whose file is not with the form: shown without it (test_media_prompts).
     assert ("prompt", 12, "media::image") in [(p.code, p.row, p.column) for p in result.warnings]
-    assert "Rank questions are not supported" in result.errors[2].message
+    assert "cannot come from a repeat's answers" in result.errors[2].message
     assert (
         convert(
             {

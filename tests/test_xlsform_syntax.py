@@ -7,6 +7,7 @@ pyxform as it is, and taken through our export and pyxform again.
 
 from __future__ import annotations
 
+import json
 import re
 import subprocess
 import sys
@@ -20,6 +21,7 @@ from pyxform.xls2xform import convert as pyxform_convert
 from collector import xlsform
 from collector.xlsform import read_xlsform, to_xlsform
 from collector.xlsform_problems import CATALOGUE, ERROR, WARNING
+from support import query
 from workbooks import write_workbook
 
 SETTINGS = [["form_id", "version"], ["visit", "1"]]
@@ -421,7 +423,7 @@ def test_a_language_no_code_matches_is_still_a_language_of_the_form(tmp_path):
     assert read_xlsform(out).form.questions["name"].label == {code: "Nomi", "en": "Name"}
 
 
-# --- trigger, hidden, barcode, rank, seconds -------------------------------------------
+# --- trigger, hidden, barcode, seconds, rank -------------------------------------------
 
 
 def test_trigger_hidden_barcode_and_defaults_with_seconds(tmp_path):
@@ -500,29 +502,139 @@ def test_an_old_phone_number_question_is_typed_with_numbers_and_identifying(tmp_
     assert sent["kin"] not in ("0733111222", None)  # a pseudonym
 
 
-def test_rank_is_refused_by_name_and_bad_times_still_are(tmp_path):
+RANK_SURVEY = [
+    ["type", "name", "label", "required", "choice_filter", "calculation"],
+    ["select_multiple needs", "wanted", "Which are needed?", "yes", None, None],
+    ["rank needs", "order", "Put them in order", "yes", "selected(${wanted}, name)", None],
+    ["calculate", "first", None, None, None, "selected-at(${order}, 0)"],
+    ["text", "why", "Why this one first?", None, None, None],
+]
+RANK_CHOICES = [
+    ["list_name", "name", "label"],
+    ["needs", "food", "Food"],
+    ["needs", "water", "Water"],
+    ["needs", "shelter", "Shelter"],
+]
+
+
+def test_rank_is_taken_with_its_choice_filter_and_written_back(tmp_path):
+    path = workbook(tmp_path / "rank.xlsx", RANK_SURVEY, RANK_CHOICES)
+    xform(path)
+    result = imported(path)
+    order = result.form.questions["order"]
+    assert (order.type, order.get("choices"), order.get("choice_filter")) == (
+        "rank",
+        "needs",
+        "selected(${wanted}, name)",
+    )
+    assert result.warnings == []
+    xml = round_trip(result, tmp_path)
+    assert 'type="odk:rank"' in xml  # pyxform reads `rank needs` written back as a rank
+
+
+def test_rank_of_a_repeats_answers_or_with_other_is_refused_where_it_is(tmp_path):
     path = workbook(
         tmp_path / "rank.xlsx",
         [
             ["type", "name", "label", "default"],
-            ["rank priorities", "order", "Order them", None],
+            ["rank needs or_other", "order", "Order them", None],
             ["time", "opened", "Opening time", "9.30"],
-            ["time", "closed", "Closing time", "24:00:00"],
         ],
-        [
-            ["list_name", "name", "label"],
-            ["priorities", "food", "Food"],
-            ["priorities", "water", "Water"],
-        ],
+        RANK_CHOICES,
     )
-    xform(path)
     result = read_xlsform(path)
     assert keys(result.errors) == {
         ("unsupported_type/rank", "survey", 2, "type"),
         ("bad_default", "survey", 3, "default"),
-        ("bad_default", "survey", 4, "default"),
     }
-    assert result.errors[0].message.startswith("Rank questions are not supported yet")
+    assert "cannot come from a repeat" in result.errors[0].message
+
+
+def _rank_page(phone, path, **answers):
+    data = [("form_id", "visit"), ("_action", "next")]
+    for name, value in answers.items():
+        data.append(("_shown", name))
+        data += [(name, item) for item in value] if isinstance(value, list) else [(name, value)]
+    return phone.post(path, data)
+
+
+def test_a_rank_is_filled_on_the_hub_without_javascript(tmp_path, hub, db_path):
+    """One drop-down per position, each offering the choices the filter keeps; the hub
+    reads the positions into the ordered list and refuses a choice twice or, required, a
+    choice left without a position."""
+    _import_rank_form(tmp_path, db_path)
+    phone = hub.browser("en")
+    phone.signin()
+    page = phone.get("/forms/visit")
+    path = re.search(r'<form method="post" action="(/records/[^"]+)"', page.text).group(1)
+    assert page.text.count('<select id="f-order') == 3
+    assert "Position 1" in page.text and "Position 3" in page.text
+    answers = {"wanted": ["water", "food"], "why": "thirst"}
+    twice = _rank_page(phone, path, **answers, order=["water", "water", ""])
+    assert twice.status_code == 422
+    assert "Put each choice in one position only." in twice.text
+    gap = _rank_page(phone, path, **answers, order=["water", "", ""])
+    assert gap.status_code == 422 and "Give every choice a position." in gap.text
+    # The page keeps what was posted, position by position.
+    assert re.search(r'id="f-order".*?<option value="water" selected', gap.text, re.S)
+    # Shelter is not wanted: the filter leaves it out of the positions' choices.
+    outside = _rank_page(phone, path, **answers, order=["water", "shelter", "food"])
+    assert outside.status_code == 422 and "Choose one of the options shown." in outside.text
+    done = _rank_page(phone, path, **answers, order=["", "water", "food"])
+    assert done.url.endswith("/review"), done.text[:300]
+    assert "Water, Food" in done.text or "Water and Food" in done.text
+    [record] = query(db_path, "SELECT answers FROM records")
+    assert json.loads(record["answers"]) == {
+        "wanted": ["water", "food"],
+        "order": ["water", "food"],
+        "first": "water",
+        "why": "thirst",
+    }
+
+
+def test_a_ranks_positions_are_checked_on_the_phone(tmp_path, hub, db_path, chromium):
+    """The page's script says a choice is in two positions as soon as it is, and offers only
+    what the filter keeps; a required rank with a choice left out is held back when sent."""
+    from selenium.webdriver.support.ui import Select
+
+    from browsing import sign_in
+
+    _import_rank_form(tmp_path, db_path)
+    sign_in(chromium, hub)
+    chromium.get(f"{hub.url}/forms/visit?lang=en")
+    for value in ("water", "food"):
+        chromium.find_element("css selector", f'input[name="wanted"][value="{value}"]').click()
+    first, second, third = (
+        Select(chromium.find_element("id", f"f-order{suffix}")) for suffix in ("", "-2", "-3")
+    )
+    offered = [o.get_attribute("value") for o in first.options if o.is_enabled()]
+    assert offered == ["", "food", "water"]  # shelter is not wanted
+    first.select_by_value("water")
+    second.select_by_value("water")
+    error = chromium.find_element("id", "order-error")
+    assert error.text == "Put each choice in one position only."
+    second.select_by_value("food")
+    assert chromium.find_elements("id", "order-error") == []
+    second.select_by_value("")
+    third.select_by_value("food")  # a gap is closed up, not an error while placing
+    assert chromium.find_elements("id", "order-error") == []
+    first.select_by_value("")
+    chromium.execute_script("window.notSent = true;")  # gone if the page is sent
+    chromium.find_element("css selector", 'button[value="next"]').click()
+    assert chromium.find_element("id", "order-error").text == "Give every choice a position."
+    assert chromium.execute_script("return window.notSent === true;")
+
+
+def _import_rank_form(tmp_path, db_path):
+    from collector.db import open_database
+    from collector.form_library import import_form
+
+    result = imported(workbook(tmp_path / "rank.xlsx", RANK_SURVEY, RANK_CHOICES))
+    db = open_database(db_path)
+    try:
+        import_form(db, result.form, "test")
+    finally:
+        db.close()
 
 
 # --- loops, forms without groups, metadata ---------------------------------------------

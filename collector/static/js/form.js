@@ -112,6 +112,7 @@
   function rawOf(block) {
     var inputs = inputsOf(block);
     var raw = '';
+    if (block.getAttribute('data-type') === 'rank') { return valueOf(block).join(' '); }
     if (hasLook(block, 'no-calendar')) { return dateFromParts(inputs); }
     for (var i = 0; i < inputs.length; i++) {
       var input = inputs[i];
@@ -141,6 +142,10 @@
       var inputs = inputsOf(block), picked = [];
       for (var i = 0; i < inputs.length; i++) { if (inputs[i].checked) { picked.push(inputs[i].value); } }
       return picked;
+    }
+    if (type === 'rank') {  // the positions in order, an empty one left out (as the hub)
+      return Array.prototype.map.call(inputsOf(block), function (input) { return input.value; })
+        .filter(function (name) { return name !== ''; });
     }
     var raw = rawOf(block);
     if ((type === 'integer' || type === 'decimal' || type === 'range') && raw !== '') {
@@ -386,11 +391,13 @@
     return ok ? null : block.getAttribute('data-type-message');
   }
 
-  function problemOf(block, values) {
+  function problemOf(block, values, live) {
     if (block.hidden || block.getAttribute('data-type') === 'note') { return null; }
     var value = valueOf(block);
     var empty = value === '' || (Array.isArray(value) && value.length === 0);
     if (empty) { return block.getAttribute('data-required'); }
+    var ranked = block.hasAttribute('data-rank-message') ? rankProblem(block, value, live) : null;
+    if (ranked) { return ranked; }
     var typed = typeProblem(block, rawOf(block));
     if (typed) { return typed; }
     var low = block.getAttribute('data-min'), high = block.getAttribute('data-max');
@@ -404,6 +411,18 @@
         return block.getAttribute('data-constraint-message');
       }
     } catch (error) { return null; }
+    return null;
+  }
+
+  // A rank: each choice in one position only; when required, every choice offered placed
+  // (said when the page is sent, not while the person is still placing them).
+  function rankProblem(block, value, live) {
+    var twice = value.some(function (name, i) { return value.indexOf(name) !== i; });
+    if (twice) { return block.getAttribute('data-rank-message'); }
+    var offered = block.querySelectorAll('select')[0].querySelectorAll('option:not([value=""]):not([disabled])');
+    if (!live && block.hasAttribute('data-rank-missing') && value.length < offered.length) {
+      return block.getAttribute('data-rank-missing');
+    }
     return null;
   }
 
@@ -568,7 +587,7 @@
   form.addEventListener('change', function (event) {
     apply();
     var block = event.target.closest && event.target.closest('.q[data-name]');
-    if (block && blocks.indexOf(block) !== -1 && rawOf(block) !== '') { show(block, problemOf(block, currentValues())); }
+    if (block && blocks.indexOf(block) !== -1 && rawOf(block) !== '') { show(block, problemOf(block, currentValues(), true)); }
   });
   form.addEventListener('input', apply);
   var lastButton = null; // event.submitter is missing on older phones
