@@ -20,7 +20,7 @@ from pyxform.xls2xform import convert as pyxform_convert
 from collector.cli import cli
 from collector.xlsform import read_xlsform, to_xlsform
 from support import query
-from workbooks import write_workbook
+from workbooks import imported, write_workbook
 
 HEADER = ["type", "name", "label"]
 
@@ -32,12 +32,6 @@ def settings(form_id: str) -> list[list[str]]:
 def data_paths(path: Path) -> set[str]:
     """The XForm's data paths, as pyxform converts the workbook (it must)."""
     return set(re.findall(r'<bind nodeset="([^"]+)"', pyxform_convert(xlsform=str(path)).xform))
-
-
-def imported(path: Path):
-    result = read_xlsform(path)
-    assert result.ok, [str(p) for p in result.errors]
-    return result
 
 
 def written_back(result, tmp_path: Path) -> Path:

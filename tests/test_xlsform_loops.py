@@ -16,7 +16,7 @@ from collector.xlsform import read_xlsform, to_xlsform, xlsform_rows
 from support import import_forms, query
 from test_xlsform_nested import data_paths, xform_of
 from test_xlsform_spec_suite import post_sections
-from workbooks import write_workbook
+from workbooks import imported, write_workbook
 
 HEADER = ["type", "name", "label::English (en)", "label::Français (fr)", "relevant"]
 HEADER += ["hint::English (en)", "hint::Français (fr)"]
@@ -68,12 +68,6 @@ PIG = ["animals", "pig", "pigs", "cochons"]
 def workbook(folder: Path, version: str = "1", choices=CHOICES) -> Path:
     settings = [["form_id", "version", "default_language"], ["herds", version, "English (en)"]]
     return write_workbook(folder / f"herds_v{version}.xlsx", SURVEY, choices, settings)
-
-
-def imported(path: Path):
-    result = read_xlsform(path)
-    assert result.ok and result.errors == [], [str(p) for p in result.errors]
-    return result
 
 
 def exported_paths(form, folder: Path) -> set[str]:

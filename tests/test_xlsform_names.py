@@ -27,7 +27,7 @@ from collector.forms import FormError, load_form
 from collector.xlsform import read_xlsform
 from support import TEST_PSEUDONYM_KEY, LiveHub, query
 from sync_server.exports import export
-from workbooks import write_workbook
+from workbooks import imported, write_workbook
 
 workbook = write_workbook
 
@@ -110,12 +110,6 @@ SETTINGS = [["form_id", "version", "form_title"], ["2024-wash.v2", "1", "Ice cre
 @pytest.fixture
 def dotted(tmp_path) -> Path:
     return workbook(tmp_path / "ice.xlsx", SURVEY, CHOICES, SETTINGS)
-
-
-def imported(path: Path):
-    result = read_xlsform(path)
-    assert result.ok, [str(p) for p in result.errors]
-    return result
 
 
 # --- import ---------------------------------------------------------------------------

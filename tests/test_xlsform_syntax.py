@@ -22,7 +22,7 @@ from collector import xlsform
 from collector.xlsform import read_xlsform, to_xlsform
 from collector.xlsform_problems import CATALOGUE, ERROR, WARNING
 from support import query
-from workbooks import write_workbook
+from workbooks import imported, write_workbook, xform
 
 SETTINGS = [["form_id", "version"], ["visit", "1"]]
 
@@ -30,17 +30,6 @@ SETTINGS = [["form_id", "version"], ["visit", "1"]]
 def workbook(path: Path, survey, choices=None, settings=SETTINGS) -> Path:
     """An .xlsx with the given sheets (settings: this module's by default)."""
     return write_workbook(path, survey, choices, settings)
-
-
-def xform(path: Path) -> str:
-    """pyxform's XForm of the workbook: it must convert without error."""
-    return pyxform_convert(xlsform=str(path)).xform
-
-
-def imported(path: Path):
-    result = read_xlsform(path)
-    assert result.ok, [str(p) for p in result.errors]
-    return result
 
 
 def round_trip(result, tmp_path: Path) -> str:

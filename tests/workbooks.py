@@ -5,6 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from openpyxl import Workbook
+from pyxform.xls2xform import convert as pyxform_convert
+
+from collector.xlsform import read_xlsform
 
 SHEETS = ("survey", "choices", "external_choices", "settings")
 
@@ -27,3 +30,15 @@ def write_workbook(path: Path, survey, choices=None, settings=None, external_cho
                 sheet.append(row)
     book.save(path)
     return path
+
+
+def imported(path: Path):
+    """The workbook read as `collector forms import` reads it: it must be taken."""
+    result = read_xlsform(path)
+    assert result.ok, [str(p) for p in result.errors]
+    return result
+
+
+def xform(path: Path) -> str:
+    """pyxform's XForm of the workbook: it must convert without error."""
+    return pyxform_convert(xlsform=str(path)).xform
