@@ -121,7 +121,7 @@ def _check_variable(form, role: str, name: str, numeric: bool) -> None:
         raise DesignError(f"The {role} {name!r} never reaches the server (it is identifying).")
     if numeric and spec["type"] not in _NUMERIC:
         raise DesignError(f"The weight {name!r} must be a number question, not {spec['type']}.")
-    if not numeric and spec["type"] in ("select_multiple", "text") and role == "stratum":
+    if not numeric and spec["type"] in ("select_multiple", "rank", "text") and role == "stratum":
         raise DesignError(f"The stratum {name!r} must have one value per record.")
 
 

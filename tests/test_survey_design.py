@@ -709,6 +709,36 @@ def test_parse_design_checks_the_form():
         designs.read_totals("variable,category,total\ngender,woman,1\ngender,woman,2\n")
 
 
+def test_a_stratum_has_one_value_per_record():
+    """Several choices, or choices in an order, cannot say which stratum a record is in."""
+    from collector.forms import FormDefinition
+
+    ranked = FormDefinition(
+        {
+            "form_id": "ranked",
+            "version": "1",
+            "title": {"en": "Ranked"},
+            "default_language": "en",
+            "sections": [
+                {
+                    "name": "s",
+                    "label": {"en": "S"},
+                    "questions": [
+                        {"name": n, "type": t, "label": {"en": n}, "choices": "needs"}
+                        for n, t in (("order", "rank"), ("picked", "select_multiple"))
+                    ],
+                }
+            ],
+            "choices": {
+                "needs": [{"name": c, "label": {"en": c}} for c in ("water", "food", "shelter")]
+            },
+        }
+    )
+    for name in ("order", "picked"):
+        with pytest.raises(designs.DesignError, match="one value per record"):
+            designs.parse_design(ranked, stratum=name)
+
+
 # -- The dashboard ----------------------------------------------------------------------
 
 from test_workspace import push_records, signed_in, survey_record, team  # noqa: E402
