@@ -176,7 +176,11 @@ def question_facts(form: FormDefinition, question: Question) -> dict[str, Any]:
 
 
 def choice_list(form: FormDefinition, question: Question) -> tuple:
-    """The question's choices as (name, label by language) pairs, and its choice filter."""
+    """The question's choices as (name, label by language) pairs, and its choice filter;
+    choices made from a repeat's answers are one pair, `${member_name}`."""
+    source = question.get("choices_from")
+    if source:
+        return (((f"${{{source}}}", {}),), question.get("choice_filter") or "")
     if not question.get("choices"):
         return ()
     return (

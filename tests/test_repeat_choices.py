@@ -468,3 +468,19 @@ def test_a_drop_down_in_the_same_repeat_offers_the_other_instances(hub, db_path,
     assert options(2) == ["", "cat"]
     assert chromium.find_element("id", "f-same_as.2").get_attribute("value") == ""
     assert console_errors(chromium) == []
+
+
+def test_a_change_of_the_repeat_answers_offered_is_shown_before_publishing():
+    """The server's preview of a new version names the question whose choices now come
+    from another question of the repeat."""
+    from sync_server.form_diff import diff_forms, plain_lines
+
+    newer = copy.deepcopy(HOUSEHOLD)
+    newer["version"] = "2"
+    members = newer["sections"][0]["questions"]
+    members.append({"name": "member_nickname", "type": "text", "label": {"en": "Nickname"}})
+    newer["sections"][1]["questions"][0]["choices_from"] = "member_nickname"
+    diff = diff_forms(load_form(HOUSEHOLD), load_form(newer))
+    text = "\n".join(plain_lines(diff))
+    assert "${member_name}" in text and "${member_nickname}" in text, text
+    assert "head" in text
