@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import math
 from datetime import date, datetime, time
 
 from babel.dates import format_skeleton
@@ -126,7 +127,7 @@ def submit_whole(form_id: str):
             get_form(form_id), record_uuid, record["revision"], synced=record["status"] == "synced"
         )
     form = get_form(form_id, record["form_version"] if record else request.form.get("form_version"))
-    stored = record["answers"] if record else validation.defaults(form)
+    stored = record["answers"] if record else _kept_once(form, validation.defaults(form))
     action = request.form.get("_action", "")
     if action == "draft":
         return _keep_whole_draft(form, record_uuid, stored)
@@ -174,6 +175,22 @@ def _page_time(form, record_uuid: str, index: int):
         return None
     seconds = paradata.seconds_since(request.form.get("_opened"), record_uuid, index)
     return None if seconds is None else (form.sections[index]["name"], seconds)
+
+
+def _kept_once(form, answers: dict) -> dict:
+    """A new record's answers with each once() calculation as the page that was filled
+    computed it (and opened questions by), not a new draw: `_once.<name>` comes back from
+    the page with the value the hub gave it, or the phone's own."""
+    for question in form.top_questions.values():
+        posted = request.form.get(f"_once.{question.key}", "")
+        if question.type != "calculate" or "once(" not in question.calculation or not posted:
+            continue
+        number = expressions.to_number(posted)
+        if isinstance(answers.get(question.name), (int, float)) and math.isfinite(number):
+            answers[question.name] = validation.stored_value(number)
+        else:
+            answers[question.name] = posted
+    return answers
 
 
 def _changes_instances(action: str) -> bool:
@@ -352,7 +369,7 @@ def page(record_uuid: str, page: int):
     form = _record_form(record)
     if not 0 <= page < len(form.sections):
         abort(404)
-    answers = record["answers"] if record else validation.defaults(form)
+    answers = record["answers"] if record else _kept_once(form, validation.defaults(form))
     if request.method == "GET":
         return render_page(form, record_uuid, page, answers)
     action = request.form.get("_action", "next")

@@ -78,7 +78,7 @@ def compute(form, answers: dict) -> dict:
             if is_relevant(form, question, result):
                 ctx = repeats.context(form, result, question, current=kept)
                 value = expressions.parse(question.calculation).evaluate(ctx)
-                repeats.set_answer(result, question, _stored(value))
+                repeats.set_answer(result, question, stored_value(value))
     return result
 
 
@@ -98,7 +98,7 @@ def _copy(answers: dict) -> dict:
     }
 
 
-def _stored(value):
+def stored_value(value):
     """An expression's result as an answer is stored: a whole number as an int."""
     if isinstance(value, bool):
         return expressions.to_text(value)

@@ -8,7 +8,7 @@ import re
 
 import pytest
 
-from browsing import sign_in  # noqa: F401
+from browsing import review_and_finalize, sign_in  # noqa: F401
 from support import import_forms, query
 
 HOUSEHOLD = {
@@ -159,6 +159,66 @@ def test_a_once_calculation_keeps_its_first_value_from_page_to_page(hub, db_path
     assert len({answers["fresh"] for answers in seen}) > 1
 
 
+ARMS = {
+    "form_id": "two_arms",
+    "version": "1",
+    "title": {"en": "Two arms"},
+    "sections": [
+        {
+            "name": "start",
+            "label": {"en": "Start"},
+            "questions": [
+                {"name": "draw", "type": "calculate", "calculation": "once(random())"},
+                {"name": "village", "type": "text", "label": {"en": "Village"}},
+                {
+                    "name": "arm_a",
+                    "type": "text",
+                    "label": {"en": "Question of arm A"},
+                    "relevant": "${draw} < 0.5",
+                },
+                {
+                    "name": "arm_b",
+                    "type": "text",
+                    "label": {"en": "Question of arm B"},
+                    "relevant": "${draw} >= 0.5",
+                },
+            ],
+        }
+    ],
+}
+ONCE_FIELD = re.compile(r'name="_once\.draw" value="([^"]*)"')
+
+
+def test_a_new_record_keeps_the_draw_its_page_showed(hub, db_path):
+    """The page carries the value once(random()) has, and the questions it opened; the
+    record keeps that value, not a new draw of the hub's, so no answer is lost."""
+    import_forms(db_path, ARMS)
+    phone = hub.browser("en")
+    phone.signin()
+    page = phone.get("/forms/two_arms/phone").text
+    assert 0 <= float(ONCE_FIELD.search(page).group(1)) < 1  # the hub's draw, for the script
+    for draw, arm in ((0.2, "arm_a"), (0.7, "arm_b")):
+        record = f"00000000-0000-4000-8000-00000000000{int(draw * 10)}"
+        fields = [("_uuid", record), ("_action", "finalize"), ("form_version", "1")]
+        fields += [("_shown", n) for n in ("village", arm)] + [("village", "Ade"), (arm, "yes")]
+        fields += [("_once.draw", str(draw))]
+        answer = phone.post("/forms/two_arms/submit", fields, csrf_from=page)
+        assert answer.status_code == 200, answer.text[:300]
+        [row] = query(db_path, "SELECT answers FROM records WHERE uuid = ?", [record])
+        assert json.loads(row["answers"]) == {"draw": draw, "village": "Ade", arm: "yes"}
+    # The page-at-a-time flow: the first page's value is the record's.
+    page = phone.get("/forms/two_arms").text
+    path = re.search(r'<form method="post" action="(/records/[^"]+)"', page).group(1)
+    shown = ONCE_FIELD.search(page).group(1)
+    arm = "arm_a" if float(shown) < 0.5 else "arm_b"
+    fields = [("form_id", "two_arms"), ("_action", "next"), ("_once.draw", shown)]
+    fields += [("_shown", n) for n in ("village", arm)] + [("village", "Obi"), (arm, "yes")]
+    phone.post(path, fields, csrf_from=page)
+    record = path.split("/")[2]
+    [row] = query(db_path, "SELECT answers FROM records WHERE uuid = ?", [record])
+    assert json.loads(row["answers"]) == {"draw": float(shown), "village": "Obi", arm: "yes"}
+
+
 def test_a_constraint_can_use_a_calculation(counted_hub, db_path):
     phone = counted_hub.browser("en")
     phone.signin()
@@ -215,6 +275,30 @@ def test_calculations_open_sections_live_in_the_browser(counted_hub, chromium):
     assert following.is_displayed() and not finish.is_displayed()  # 8 people: crowding opens
     assert chromium.find_element("id", "f-site").get_attribute("value") == "Camp A"
     assert not chromium.find_element("id", "f-site").is_enabled()
+
+
+@pytest.mark.slow
+def test_on_the_phone_a_drawn_arm_stays_and_is_the_records(hub, db_path, chromium):
+    """Typing recomputes the page's calculations: once(random()) keeps its value, the arm
+    it opened stays open, and the record keeps that arm's answer."""
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    import_forms(db_path, ARMS)
+    sign_in(chromium, hub)
+    chromium.get(f"{hub.url}/forms/two_arms/phone?lang=en")
+    village = chromium.find_element("id", "f-village")
+    seen = set()
+    for letter in "Kagadi":
+        village.send_keys(letter)
+        seen.add(chromium.find_element("id", "q-arm_a").is_displayed())
+    assert len(seen) == 1, "the arm changed while typing"
+    arm = "arm_a" if seen.pop() else "arm_b"
+    kept = chromium.find_element("name", "_once.draw").get_attribute("value")
+    chromium.find_element("id", f"f-{arm}").send_keys("yes")
+    review_and_finalize(chromium)
+    WebDriverWait(chromium, 20).until(lambda d: "/phone" not in d.current_url)
+    [row] = query(db_path, "SELECT answers FROM records")
+    assert json.loads(row["answers"]) == {"draw": float(kept), "village": "Kagadi", arm: "yes"}
 
 
 def test_calculations_are_exported_like_answers(tmp_path):

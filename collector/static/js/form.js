@@ -171,11 +171,14 @@
       var type = block.getAttribute('data-type'), name = block.getAttribute('data-name');
       var target = holderOf(state, block);
       if (type === 'calculate') {
-        // Computed in form order, so a later calculation can use an earlier one.
+        // Computed in form order, so a later calculation can use an earlier one. A once()
+        // keeps the value the record holds, and sends back the one it kept.
         delete target[name];
+        var kept = block.querySelector('input[name^="_once."]');
         try {
-          var computed = relevant(block, state) ? stored(calculated(block, state)) : null;
+          var computed = relevant(block, state) ? stored(calculated(block, state, kept ? kept.value : undefined)) : null;
           if (computed !== null) { target[name] = computed; }
+          if (kept) { kept.value = computed === null ? '' : String(computed); }
         } catch (error) { /* the hub computes it when the page is sent */ }
       } else if (type !== 'note' && !block.hidden) {
         target[name] = valueOf(block);
@@ -206,7 +209,7 @@
     return at.length ? at[at.length - 1][1] : null;
   }
 
-  // As the hub stores a calculation (validation._stored): true/false as text, dates as ISO
+  // As the hub stores a calculation (validation.stored_value): true/false as text, dates as ISO
   // text, no value for an empty text or a number that is not finite.
   function stored(value) {
     if (typeof value === 'boolean') { return value ? 'true' : 'false'; }
@@ -233,7 +236,7 @@
     return (item.tagName === 'OPTION' ? item : item.closest('label')).textContent.trim();
   }
 
-  function calculated(block, state) { return result(block.getAttribute('data-calculation'), state, block); }
+  function calculated(block, state, current) { return result(block.getAttribute('data-calculation'), state, block, current); }
 
   function evaluate(source, state, block, current) { return E.toBoolean(result(source, state, block, current)); }
 
