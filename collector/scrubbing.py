@@ -6920,9 +6920,9 @@ _STREET = (
 _HOUSE = (
     r"house|plot|flat|apartment|shelter|building|maison|porte|parcelle|abri|immeuble|casa|depto|"
     r"dpto|departamento|apto|sitio|nyumba|kiwanja|gida|منزل|بيت|شقة|بناية|بناء|عمارة|دار|"
-    r"bt|bât|bâtiment|batiment|appt|appartement"
+    r"bt|bât|bâtiment|batiment|appt|appartement|case"
 )  # "abri 40" (a shelter in a camp), "depto 12", "sitio 9" (a lot in a Chilean "toma"),
-# Algeria's "Cité X, Bt 12, Appt 4"
+# Algeria's "Cité X, Bt 12, Appt 4"; "case 7", Mayotte's and the Comoros' house
 # A camp's tent by its number ("الخيمة 14"): only at the end of a whole address, since "la
 # tente 12" alone says where someone is in the camp, not a door.
 _TENT = r"tent|tente|jaima|khaima|خيمة|الخيمة"
@@ -6934,6 +6934,8 @@ _CORNER = r"y|e|et|and|&|na|da|و"
 # "titi na 5" (Hausa: street number 5), "mtaa namba 3"
 _NUMBER_WORD = r"no\.?|number|num\.?|n°|nº|numéro|numero|número|namba|lamba|mai\s+lamba|na|رقم|#"
 _NUM = r"\d{1,5}[a-zA-Z]?\b"
+# The number's own word, not "na" nor "#" ("nyumba ya mama na 3 watoto" is no door)
+_HOUSE_NUMBER_WORD = r"no\.?|number|n°|nº|numéro|numero|número|namba|lamba|رقم"
 _CONNECT = r"de\s+la|de|des|du|del|de\s+los|ya|wa|cha|za|la|al|el"
 _NAME_WORD = r"[A-ZÀ-ÝƁƊƘƳŞĞİ][\w'’.-]*|[\u0621-\u065f\u0670-\u06d3]+"  # not the Arabic comma
 _FLOOR = r"floor|étage|etage|piso|ghorofa|bene|الطابق|طابق|الدور"
@@ -6946,8 +6948,9 @@ _AREA = (
     r"zoni|fokontany|kata|shehia|taman|kampung|kampong|kg|desa|kelurahan|kecamatan|"
     r"woreda|wereda|kebele|tambon|amphoe|moo|soi|area|cité|cite|"
     r"estate|haret|hara|site|toma|población|poblacion|الحي|حي|محلة|حارة|حاره|"
-    rf"camp|kambi|sansanin|مخيم|{_BLOCK}"
-)
+    rf"camp|kambi|sansanin|مخيم|{_BLOCK}|"
+    r"village|commune|kwartie|kwartier|komine|مربع"
+)  # a camp's "Village 5"; Congolese Swahili's "kwartie", "komine"; Sudan's "مربع ٤" (a block)
 # A landmark that says which door: "house behind the church, no. 5", "nyumba namba 9
 # karibu na soko", "derrière la pharmacie, maison 8", "layin masallacin X".
 _LANDMARK = (
@@ -7026,6 +7029,8 @@ _ADDRESS = re.compile(
     rf"|(?<![\w])(?i:{_ADMIN})\s+(?:(?i:{_CONNECT})\s+)?(?:{_NAME_WORD})(?:\s+(?:{_NAME_WORD}))?"
     rf"\s*[,،]\s*(?:(?i:{_AREA})\s+(?:(?i:{_CONNECT})\s+)?(?:{_NAME_WORD})(?:\s+(?:{_NAME_WORD}))?"
     rf"\s*[,،]\s*){{0,2}}(?i:{_AREA}|{_HOUSE}|{_TENT})\s+(?:(?i:{_NUMBER_WORD})\s*)?{_NUM}"
+    # "case en tôle n°12", "nyumba ya bati namba 8": the house told by its look, its number
+    rf"|(?<![\w])(?i:{_HOUSE})\s+(?:[^\W\d_][\w'’-]*\s+){{1,3}}?(?i:{_HOUSE_NUMBER_WORD})\s*{_NUM}"
     # "house number 12", "nyumba namba 45", "gida mai lamba 7", "منزل رقم 5", "casa 14-B"
     rf"|(?<![\w])(?i:{_HOUSE})\s+(?:(?i:{_NUMBER_WORD})\s*)?{_NUM}(?:-[A-Za-z0-9]{{1,3}}\b)?",
     re.UNICODE,
@@ -7136,7 +7141,8 @@ _STREET_BEFORE = re.compile(
 # "Police District 7, Gul Bagh street": the district of a numbered one.
 _NUMBER_BEFORE = re.compile(
     rf"(?<![\w])(?i:no\.?|n°|nº|number|numéro|numero|número|blk)\s*$|(?<![\w])(?i:{_ADMIN})\s+$"
-)  # "Blk 214 Jurong East St 21": Singapore's block
+    r"|(?<![\w])(?i:h/no|hse\s+no|h/n)\.?\s*(?:[A-Z]{1,3}\s*)?$"
+)  # "Blk 214 Jurong East St 21": Singapore's block; "H/No. C 312": a Ghanaian house
 # "Bairro Cariacó, Rua 5, …", "محلة ٩٠٦، زقاق ١٤، …": the quarter before the street.
 # A building named: "Edificio Los Robles", "Torre B", "Immeuble Kandé".
 _BUILDING = r"edificio|edif\.|torre|residencial|immeuble|building|jengo|بناية|عمارة"
