@@ -387,7 +387,7 @@ _NAME_CONTEXT = _by_first_word(
 my name is|my names are|his name is|her name is|name is|names are
 je m'appelle|mon nom est|son nom est|il s'appelle|elle s'appelle
 me llamo|mi nombre es|su nombre es|se llama
-jina langu ni|naitwa|anaitwa|jina lake ni|majina yangu ni
+jina langu ni|naitwa|anaitwa|jina lake ni|majina yangu ni|jina ni
 sunana|sunansa|sunanta|mai suna|sunan shi|sunanta shi
 aitwaye|anayeitwa|wanaitwa|mwenye jina
 me llaman|le dicen|on m'appelle|on l'appelle
@@ -884,7 +884,10 @@ def _family_lists(text: str, words: list[_Word], marked: list[bool]) -> None:
 # "أفراد الأسرة: X (الأب)، Y". After it, each item set off by commas or "and" is a name.
 _LIST_WORDS = _split("""liste list lista orodha jerin iyalina family famille familia household
 ménage menage foyer hogar familia قائمة الأسرة الاسرة العائلة عائلتي أسرتي اسرتي ولادي أولادي
-اولادي""")
+اولادي
+kids children sons daughters enfants filles garçons niños niñas hijos hijas chamos watoto
+wanangu yara 'ya'ya ya'ya أطفال اطفال الأطفال الاطفال""")
+# ("niños que no tienen acta: X, Y y Z": the children, then their names)
 # Lists of people, too, anywhere in the phrase before the colon: the missing, the dead, the
 # injured ("wadanda ba a gani ba tun satin jiya: X, Y", those not seen since last week).
 _PEOPLE_LIST_WORDS = _split("""
@@ -900,15 +903,17 @@ _ARABIC_MEMBERS = _split("""الأب الاب الأم الام الأطفال �
 _ITEM_BREAK = re.compile(r"[,،;]")
 # A family introduced by its count: "we are 6 in one room: me X, wife Y", "nous sommes 5 : moi
 # X", "somos 4: yo X", "sisi tuko 6: mimi X", "mu shida ne: ni X", "نحنا سبعة بالبيت: أنا…",
-# with "people" before the count too ("sisi ni watu 6:", "mu mutane biyar ne:").
+# with "people" before the count too ("sisi ni watu 6:", "mu mutane biyar ne:"); a count of
+# them too ("the kids of the late X are three:", "watoto wake ni watatu:", "ils sont 4 :").
 _COUNT_OF_US = re.compile(
     r"(?<![\w])(?i:we\s+are|we'?re|there\s+are|nous\s+sommes|nous\s+étions|on\s+est|somos|"
     r"éramos|eramos|estamos|sisi\s+ni|tuko|tupo|tulikuwa|mu|muna|mun|نحن|نحنا|احنا|إحنا|عددنا|"
-    r"كنا)\s+(?:(?i:watu|mutane|people|persons|personnes|personas|أشخاص|اشخاص|نفر)\s+)?"
+    r"كنا|they\s+are|they'?re|ils\s+sont|elles\s+sont|son|eran|ni|wako|wapo|walikuwa|su|هم|"
+    r"كانوا)\s+(?:(?i:watu|mutane|people|persons|personnes|personas|أشخاص|اشخاص|نفر)\s+)?"
     r"(\w+)[^:.!?\n]{0,45}$"
 )
 # Swahili counts of people ("tuko watano"), besides the digits said in words.
-_PEOPLE_COUNTS = _split("wawili watatu wanne watano")
+_PEOPLE_COUNTS = _split("wawili watatu wanne watano wasita")
 # Said of a member before the name, at an item's start: "baby X", "les jumeaux X et Y",
 # "mtoto mchanga X", "'yar karama X", "los chavalos X" (Central American: the kids).
 _MEMBER_WORDS = _split("""
@@ -1206,6 +1211,7 @@ def _age_in_brackets(text: str, words: list[_Word], marked: list[bool]) -> None:
     """Up to three capitalised name-shaped words, then a comma and an age, in brackets."""
     if "(" not in text:
         return
+    _name_before_its_age(text, words, marked)
     for match in _AGE_IN_BRACKETS.finditer(text):
         inside = [k for k, w in enumerate(words) if match.start(1) <= w.start < match.end(1)]
         if 1 <= len(inside) <= 3 and all(
@@ -1213,6 +1219,32 @@ def _age_in_brackets(text: str, words: list[_Word], marked: list[bool]) -> None:
         ):
             for k in inside:
                 marked[k] = True
+
+
+# A case note's age in brackets after a name: "X (12)", "X (17 ans, F)", "Mtoto X (miaka 9)".
+_AGE_AFTER = re.compile(
+    r"\s*\(\s*(?i:(?:age|âge|edad|miaka|umri|shekara|عمر|عمره|عمرها)\s*:?\s*)?"
+    r"[\d\u0660-\u0669]{1,2}\s*(?i:ans|an|years?|yrs?|y|yo|años|a|miaka|shekara|سنة|سنوات|سنين)?"
+    r"\s*(?:[,/]\s*(?i:[mfhv]|male|female|garçon|fille|niño|niña|mvulana|msichana))?\s*\)"
+)
+_CHILD_WORDS = _split("""mtoto msichana mvulana kijana child kid girl boy baby enfant fille garçon
+bébé niño niña nena nene yaro yarinya jariri""")
+
+
+def _name_before_its_age(text: str, words: list[_Word], marked: list[bool]) -> None:
+    """A capitalised word right before a case note's age in brackets: a name when no
+    vocabulary knows it or a list holds it; after "child", "girl", "mtoto", an ordinary
+    word too ("Mtoto Matatizo (miaka 9)"). Not a place or an organisation: kept later."""
+    for i, word in enumerate(words):
+        if marked[i] or not word.capital or _is_arabic(word.text) or not word.text.isalpha():
+            continue
+        if not _AGE_AFTER.match(text, word.end):
+            continue
+        after_child = i > 0 and words[i - 1].folded in _CHILD_WORDS
+        if word.folded in _COMMON or _is_title(word):
+            continue
+        if _name_shaped(word) or (after_child and _joined(text, words[i - 1], word)):
+            marked[i] = True
 
 
 # "kavira's mother", "Kamau's wife": a word with "'s" before a relative is whose.
@@ -5373,6 +5405,9 @@ _SWAHILI_MOTION = re.compile(
     r"(?:enda|toka|fika|hamia|hamishiwa|kimbilia|rudi|safiri|kaa|ishi)|twende|tuende|nenda|"
     r"nendeni"
 )
+# "Msafiri" (a traveller), "Mkaa": a capitalised motion verb with no tense is a name,
+# and the word after it no place ("Jina langu ni Msafiri Kyombo").
+_SWAHILI_MOTION_NAME = re.compile(r"mu?(?:enda|toka|fika|rudi|safiri|kaa|ishi)")
 # Words of time before "à": "Dimanche dernier à X", "hier soir à X", "ce matin à X".
 _TIME_BEFORE_AT = _PROPER | _split("""
 hier aujourd demain matin soir nuit dernier dernière derniere passé passée prochain
@@ -5490,7 +5525,11 @@ def _protect_where_one_goes(text: str, words: list[_Word], kept: list[bool]) -> 
             where = True
         elif before.folded in _TO_A_PLACE and _from_place_before(words, kept, i - 1):
             where, listed = True, False  # "from Kakuma to Amina": Amina stays a person
-        elif _SWAHILI_MOTION.fullmatch(before.folded) and before.folded not in _FROM:
+        elif (
+            _SWAHILI_MOTION.fullmatch(before.folded)
+            and before.folded not in _FROM
+            and not (before.capital and _SWAHILI_MOTION_NAME.fullmatch(before.folded))
+        ):
             if swahili is None:
                 swahili = _swahili(words) and not _hausa(words)
             where = swahili
