@@ -721,6 +721,7 @@ def _names(text: str, keys: set[str]) -> list[Span]:
     _lists_of_names(text, words, marked)
     _shaped_lists(text, words, marked)
     _shaped_after_cues(text, words, marked)
+    _arabic_children_list(text, words, marked)
     _arabic_lists(text, words, marked)
     _arabic_nisbas(text, words, marked)
     _appositions(text, words, marked)
@@ -804,7 +805,7 @@ def _family_members(text: str, words: list[_Word], j: int) -> list[int]:
     hawajaandikishwa", the verb after the comma is no member."""
     members = _list_at(text, words, j)
     for n in range(1, len(members)):
-        if members[n] - members[n - 1] == 2:  # joined by "and"
+        if members[n] - members[n - 1] >= 2:  # joined by "and" ("and baby X")
             return members[: n + 1]
     # "my sisters X, Y, Z stay at…": three or more, each a name's shape, with no "and".
     swahili = _swahili(words)
@@ -950,11 +951,28 @@ def _colon_lists(text: str, words: list[_Word], marked: list[bool]) -> None:
             if word.folded not in _AND_WORDS:
                 items[-1].append(k)
         swahili = _swahili(words)  # a name shaped as a Swahili verb ("kuvuna")
-        names = [found for item in items if (found := _list_item(words, item, swahili))]
+        found_in = [_list_item(words, item, swahili) for item in items]
+        names = [found for found in found_in if found]
         if len(names) >= 2:
-            for found in names:
+            for found in names + _between_names(words, items, found_in):
                 for k in found:
                     marked[k] = True
+
+
+def _between_names(words: list[_Word], items: list[list[int]], found_in: list) -> list:
+    """ "watoto heri, jabali, tulizo na doto": a lower-case word alone between two names of
+    a family's list is one too, though a vocabulary knows it (a mountain, here)."""
+    return [
+        items[n]
+        for n in range(1, len(items) - 1)
+        if not found_in[n]
+        and found_in[n - 1]
+        and found_in[n + 1]
+        and len(items[n]) == 1
+        and not words[items[n][0]].capital
+        and words[items[n][0]].text.isalpha()
+        and words[items[n][0]].folded not in _COMMON
+    ]
 
 
 def _list_before(text: str, words: list[_Word], colon: int) -> bool:
@@ -3475,6 +3493,14 @@ def _list_at(text: str, words: list[_Word], i: int) -> list[int]:
         gap = text[words[k].end : words[k + 1].start]
         if gap.count(",") == 1 and not gap.strip(" ,"):
             k += 1
+        elif (  # "X, Y and baby Z": the last one said with "baby"
+            words[k + 1].folded in _AND
+            and not words[k + 1].capital
+            and k + 3 < len(words)
+            and words[k + 2].folded in _BABY
+            and all(_joined(text, words[n], words[n + 1]) for n in range(k, k + 3))
+        ):
+            k += 3
         elif (
             words[k + 1].folded in _AND
             and not words[k + 1].capital
@@ -3487,6 +3513,9 @@ def _list_at(text: str, words: list[_Word], i: int) -> list[int]:
             break
         members.append(k)
     return members
+
+
+_BABY = _split("baby bébé bebé bebe jariri")
 
 
 def _town_not_name(word: _Word) -> bool:
@@ -3861,6 +3890,41 @@ def _appositions(text: str, words: list[_Word], marked: list[bool]) -> None:
                 and (_lower_case_unknown(words[i - 1]) or _unknown_anywhere(words[i - 1]))
             ):
                 marked[i - 1] = True
+
+
+# "وولادي X وY وZ" (and my children X, Y and Z): the plural relatives before a list.
+_ARABIC_CHILDREN = _split("""ولادي أولادي اولادي بناتي اطفالي أطفالي اخواتي أخواتي إخواتي اخوتي
+إخوتي ولادنا أولادنا اولادنا بناتنا ولاده اولاده أولاده ولادها اولادها أولادها""")
+
+
+def _arabic_children_list(text: str, words: list[_Word], marked: list[bool]) -> None:
+    """After "my children", "my daughters" (with "and" glued too), two words joined by "و"
+    that may be names ("وولادي ريما وميس"): the first two of the list; `_arabic_lists`
+    reads the rest."""
+    for i in range(len(words) - 2):
+        kin, first, second = words[i], words[i + 1], words[i + 2]
+        if (
+            kin.folded.removeprefix("و") in _ARABIC_CHILDREN
+            and second.folded.startswith("و")
+            and _is_arabic(first.text)
+            and _is_arabic(second.text)
+            and _joined(text, kin, first)
+            and _joined(text, first, second)
+            and _rare_arabic(first.folded)
+            and _rare_arabic(second.folded[1:])
+        ):
+            marked[i + 1] = marked[i + 2] = True
+
+
+def _rare_arabic(folded: str) -> bool:
+    """An Arabic word no frequent word and no little word: in a list, a name."""
+    rank = _arabic_ranks().get(folded)
+    return (
+        (rank is None or rank >= _ARABIC_FREQUENT)
+        and folded not in _COMMON
+        and not folded.startswith("ال")
+        and len(folded) >= 3
+    )
 
 
 def _arabic_lists(text: str, words: list[_Word], marked: list[bool]) -> None:
