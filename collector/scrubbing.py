@@ -918,6 +918,7 @@ _PEOPLE_COUNTS = _split("wawili watatu wanne watano wasita")
 # Said of a member before the name, at an item's start: "baby X", "les jumeaux X et Y",
 # "mtoto mchanga X", "'yar karama X", "los chavalos X" (Central American: the kids).
 _MEMBER_WORDS = _split("""
+morochos morochas morocho morocha
 me myself baby babies twins twin newborn eldest oldest youngest little last first second third
 moi bébé bebe jumeaux jumelles jumeau jumelle aîné aînée cadet cadette petit petite dernier
 dernière benjamin benjamine
@@ -2233,6 +2234,11 @@ def _spoken_forms(folded: str) -> list[str]:
     forms = [folded.replace("گ", "ق")] if "گ" in folded else []
     if folded.startswith("هال") and len(folded) >= 6:  # "هالحكي": this talk (Levant)
         forms.append("ال" + folded[3:])
+    elif folded.startswith(("بهال", "وهال", "لهال")) and len(folded) >= 7:  # "بهالبرد"
+        forms.append("ال" + folded[4:])
+    # Sudanese "ال" before a verb of the present: "البتبيع" (who sells), "البيشتغل"
+    if folded.startswith(("البت", "البي", "البن")) and len(folded) >= 7:
+        forms.append(folded[3:])
     # Five letters, a consonant fourth: "انلزم", not the names "إنعام", "انتصار".
     if len(folded) == 5 and folded.startswith(_SPOKEN_PASSIVES) and folded[3] not in "اوي":
         forms.append(folded[2:])
@@ -4636,8 +4642,9 @@ _PLACE_PREFIXES = _split(
     "san santa santo sao saint sainte st port puerto porto mont villa "
     "fort mount mt lake cape cap ras wadi jebel jabal bahr kafr birnin kafin "
     "tudun dutsen kofar sabon sabuwar tsohon tsohuwar plaine colline "
-    "bukit kuala sungai pulau tanjung teluk kota bandar pasar kampung tin"
-)
+    "bukit kuala sungai pulau tanjung teluk kota bandar pasar kampung tin "
+    "operation opération operação operacao operación operacion"
+)  # "Opération X", "Operação X": a named operation of the police or of aid, no person
 # A capitalised word after these names a place: "barrio La Paz", "iglesia San Pedro",
 # "quartier Moussa", "kijiji cha Mwamba", "unguwar Sani".
 _PLACE_WORDS = _split("""
@@ -4652,9 +4659,12 @@ river lake fleuve rivière lac río laguna mto ziwa kogin tafkin نهر بحير
 kijiji mtaa kambi shule kanisa msikiti hospitali wilaya kata mji soko zahanati مستوصف مدرسة
 skuli shehia uwanja hoteli mosquée
 unguwar garin makarantar masallacin kasuwar asibitin sansanin jihar
-unguwa kauyen mutanen yan hanyar hakimin sarkin dagacin magajin rijiyar kisima forage puits pozo
+unguwa kauyen mutanen yan hanyar hakimin sarkin dagacin magajin shugabannin rijiyar kisima forage
+puits pozo
 aldea cantón bairro secteur localité hameau maternité dispensaire maternidad dispensario
 albergue refugio campamento daira dayra دائرة دايرة ولاية ناحية
+abrigo ocupación ocupacion ocupação ocupacao feira feirinha frontière frontiere frontera border
+av ave avda vijiji
 area neighbourhood neighborhood playa plage beach toma población poblacion
 حي مخيم مدينة قرية منطقة بلدة مسجد مستشفى رأس وادي جبل بحر معسكر حارة حاره سوق
 """)
@@ -4668,7 +4678,7 @@ _ARABIC_INSTITUTIONS = _split("مدرسة جامعة شارع معهد مركز 
 # "shule ya msingi", "escuela primaria", "école primaire": a school's level before its name.
 _SCHOOL_LEVELS = _split("msingi sekondari primaria secundaria primaire secondaire primary ndege")
 # Connectors inside a place name: "Santa Cruz de la Sierra", "Dar es Salaam", "kijiji cha".
-_PLACE_LINKS = _split("de la del los las des du da do di es el cha ya wa za")  # "hoteli za X"
+_PLACE_LINKS = _split("de la del los las des du da do di es el cha ya wa za vya")  # "hoteli za X"
 # Streets and squares in Arabic: "شارع صلاح الدين", "ميدان التحرير".
 _ARABIC_STREETS = _split("شارع طريق ميدان ساحة دوار جادة")
 # The second half of a compound name: "صلاح الدين", "عبد الله", "سيف الإسلام".
@@ -4701,7 +4711,7 @@ khel kalay kalai kili rod qala
 # "Bilal Masjid", "Sheikh Abdiqani clinic": a mosque, a clinic named after a person is a place.
 _NAMED_BEFORE_LOWER = _split("""
 road street avenue highway junction roundabout masjid mosque church clinic hospital
-dispensary school market station camp settlement borehole district checkpoint ward centre
+dispensary school market station camp settlement borehole district checkpoint ward centre park
 center bazaar bazar network woreda wereda kebele zone
 """)
 # Who heads a place: "le chef de quartier Ngaïkoisset" names the head, not the quarter.
@@ -4720,7 +4730,7 @@ _BY_WAY_OF = {"hanyar": _split("ta")}
 # "The people of", "the head of": a place after them ("mutanen Zurmi", "Hakimin Maru"), a
 # person when a title follows ("mutanen Alhaji Garba"), or for "mutanen" a listed name.
 _PEOPLE_OF = _split("mutanen yan")  # "'yan Idoma": the people of a place, a people
-_HEAD_OF = _split("hakimin sarkin dagacin magajin")
+_HEAD_OF = _split("hakimin sarkin dagacin magajin shugabannin")
 
 
 def _people_of_a_person(words: list[_Word], i: int) -> bool:
@@ -5196,8 +5206,8 @@ in at from near inside outside around
 au aux dans de du des vers près chez
 en desde hasta hacia cerca
 hapa huko kule katika kwenye sokoni kambini mjini kijijini kutoka
-baharini kisiwani visiwani mkoani wilayani mtaani shehiani
-daga cikin zuwa kusa
+baharini kisiwani visiwani mkoani wilayani mtaani shehiani uwanjani barabarani
+daga cikin zuwa kusa zaune via
 """)  # "baharini X" (at sea off X), "kisiwani X" (on the island of X)
 # "à" and Hausa "a" only after a verb of being or living there: "habite à X", "yana a
 # X"; "dites à X", "merci à X" name a person.
@@ -5481,6 +5491,7 @@ prochaine semaine mois année annee hui
 
 # "hapa Nduta", "huko Kigoma", "kwenye Mtendeli": here, there, in; a person takes "kwa".
 _SWAHILI_HERE = _split("hapa huko kule kwenye katika mjini niko tuko yuko")  # "niko X": I am at X
+_SWAHILI_I_AM_AT = _split("niko tuko yuko wako")
 
 
 def _from_place_before(words: list[_Word], kept: list[bool], k: int) -> bool:
@@ -5536,7 +5547,7 @@ _SENT_BACK = re.compile(r"devolv\w*|deport\w*|expuls\w*|refoul\w*|renvoy\w*")
 # one goes to a person too ("I went to X" may be a visit, "the case was transferred to X" a
 # referral), so only these, right before "to".
 _FLED_TO = _split("""
-fled walked moved relocated deported evacuated trekked migrated
+fled walked moved relocated deported evacuated trekked migrated walk walks flee flees
 """)
 
 
@@ -5587,6 +5598,8 @@ def _protect_where_one_goes(text: str, words: list[_Word], kept: list[bool]) -> 
             before.folded in _SWAHILI_HERE and not before.capital
         ):
             where = True
+        elif before.folded in _SWAHILI_I_AM_AT and before.initial and _swahili(words):
+            where = kept[i - 1] = True  # "Niko Mayotte tangu…": I am in X, not "Niko"
         elif before.folded in _TO_A_PLACE and _from_place_before(words, kept, i - 1):
             where, listed = True, False  # "from Kakuma to Amina": Amina stays a person
         elif (
@@ -6398,6 +6411,9 @@ def _joined_loose_org(text: str, left: _Word, right: _Word) -> bool:
     return _joined(text, left, right) or _near(text, left, right)
 
 
+_SHORT_STREETS = _split("av ave avda")
+
+
 def _protect_place(text: str, words: list[_Word], i: int, kept: list[bool], prefix: bool) -> None:
     """Protect the name of a place after word i, in the same phrase: capitalised words and
     the links between them in Latin letters ("La Paz", "Santa Cruz de la Sierra"); in
@@ -6410,7 +6426,11 @@ def _protect_place(text: str, words: list[_Word], i: int, kept: list[bool], pref
         and (
             _joined(text, words[end - 1], words[end])
             # "St. Augustine's": the full stop of an abbreviated prefix joins
-            or (end == j and prefix and text[words[i].end : words[j].start] == ". ")
+            or (
+                end == j
+                and (prefix or words[i].folded in _SHORT_STREETS)  # "Av. Duarte"
+                and text[words[i].end : words[j].start] == ". "
+            )
         )
     ):
         end += 1  # a comma ends it: "le chef de quartier, Souleymane Kaboré"
