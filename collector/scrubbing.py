@@ -1686,6 +1686,7 @@ def _arabic_frequent(word: _Word) -> bool:
         or folded in _ARABIC_T_VERBS
         or folded in _ARABIC_SAID
         or folded in _ARABIC_SPECIALTIES
+        or folded in _spoken_words()  # "والمعلم بياخد": the boss takes
     ):
         return True
     if len(folded) >= 4 and folded.endswith(("ه", "ها", "هم", "ني", "كم")):
@@ -5476,7 +5477,7 @@ def _we_came(words: list[_Word], k: int) -> bool:
 # not "-penda" (to love): "anampenda X".
 _SWAHILI_MOTION = re.compile(
     r"(?:ku|kw|tu|ni|wa|a|u|m|tu|mu|hatu|ha|hawa|si)?(?:li|me|na|ta|ki|ka|ja|ku)?"
-    r"(?:enda|toka|fika|hamia|hamishiwa|kimbilia|rudi|safiri|kaa|ishi)|twende|tuende|nenda|"
+    r"(?:enda|toka|fika|hamia|hamishiwa|kimbilia|rudi|safiri|kaa|ishi|potea)|twende|tuende|nenda|"
     r"nendeni"
 )
 # "Msafiri" (a traveller), "Mkaa": a capitalised motion verb with no tense is a name,
@@ -6352,7 +6353,7 @@ union agence bureau centre société commission autorité organisation projet in
 université clinique coopérative fédération
 fundación programa fondo consejo comité ministerio hospital escuela iglesia mezquita
 asociación unión agencia oficina centro sociedad comisión autoridad organización proyecto
-instituto universidad clínica cooperativa federación
+instituto universidad clínica cooperativa federación unidad unidade unité
 shirika baraza kamati wizara hospitali shule kanisa msikiti chama umoja ofisi kituo mfuko
 mamlaka halmashauri jumuiya taasisi chuo zahanati
 kungiyar majalisar kwamitin maaikatar asibitin makarantar cocin masallacin hukumar ofishin
@@ -6748,7 +6749,12 @@ def _more_arabic_name(folded: str, name: str, after: bool) -> bool:
         return False
     if _arabic_name(folded) or (folded.startswith("بو") and len(folded) >= 4):
         return True
-    if folded in _spoken_words() or _participle(folded) or _spoken_plural(folded):
+    if (
+        folded in _spoken_words()
+        or _participle(folded)
+        or _spoken_plural(folded)
+        or _who_does(folded)
+    ):
         return False  # "الحاج X اللي يوزع" (who hands out), "X مخطوف" (kidnapped), "X ماتو"
     if any(f in _ARABIC_PLACE_NOUNS for f in _bare(folded)[1:]):
         return False  # "الدكتورة X بعيادة …": at the clinic, where she works
@@ -6764,6 +6770,14 @@ def _more_arabic_name(folded: str, name: str, after: bool) -> bool:
         or _arabic_name(folded[2:])
         or name in _ARABIC_PARTICLES
     )
+
+
+def _who_does(folded: str) -> bool:
+    """Sudanese "ال" before a verb of the present: "البتبيع الشاي" (who sells tea)."""
+    if len(folded) < 7 or not folded.startswith(("البت", "البي", "البن")):
+        return False
+    rank = _arabic_ranks().get(folded[3:])
+    return rank is not None and rank < _ARABIC_FREQUENT
 
 
 def _in_a_town(folded: str) -> bool:
