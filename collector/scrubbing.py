@@ -4802,6 +4802,7 @@ def _protected(text: str, words: list[_Word]) -> list[bool]:
     _protect_towns(text, words, kept)
     _protect_after_locatives(text, words, kept)
     _protect_where_one_goes(text, words, kept)
+    _protect_from_after_my_name(text, words, kept)
     _protect_gone_to(text, words, kept)
     _protect_place_lists(text, words, kept)
     _protect_arabic_villages(text, words, kept)
@@ -5582,6 +5583,31 @@ def _protect_gone_to(text: str, words: list[_Word], kept: list[bool]) -> None:
                 kept[k] = True
 
 
+# "My name is X Y from Z", "naitwa X Y kutoka Z": after one's own full name, where one is from.
+_MY_NAME_BEFORE = re.compile(
+    r"(?i:my\s+name\s+is|i\s+am|i'm|je\s+m'appelle|je\s+suis|me\s+llamo|soy|jina\s+langu\s+ni|"
+    r"naitwa|mimi\s+ni|sunana|ni\s+ne|ni\s+ce)\s+$"
+)
+_FROM_PLACE = _split("from kutoka daga desde")
+
+
+def _protect_from_after_my_name(text: str, words: list[_Word], kept: list[bool]) -> None:
+    """ "My name is Fuseini Osumanu from X": a capitalised word after "from" that follows
+    one's own name in two words is where one is from, a listed name too."""
+    for i in range(3, len(words)):
+        word, before = words[i], words[i - 1]
+        if (
+            before.folded in _FROM_PLACE
+            and word.capital
+            and not kept[i]
+            and words[i - 3].capital
+            and words[i - 2].capital
+            and all(_joined(text, a, b) for a, b in zip(words[i - 3 : i], words[i - 2 : i + 1]))
+            and _MY_NAME_BEFORE.search(text, max(0, words[i - 3].start - 25), words[i - 3].start)
+        ):
+            kept[i] = True
+
+
 def _protect_where_one_goes(text: str, words: list[_Word], kept: list[bool]) -> None:
     """Where, whatever the lists say: a capitalised word (two joined) after a Swahili verb of
     going or coming ("Tumetoka Kagunga kwenda Mtendeli"), after "hapa", "huko", "kwenye"
@@ -5601,6 +5627,10 @@ def _protect_where_one_goes(text: str, words: list[_Word], kept: list[bool]) -> 
             where = True
         elif before.folded in _SWAHILI_I_AM_AT and before.initial and _swahili(words):
             where = kept[i - 1] = True  # "Niko Mayotte tangu…": I am in X, not "Niko"
+        elif before.folded == "kutoka" and any(  # "nilifika kwa boti kutoka X"
+            _SWAHILI_MOTION.fullmatch(w.folded) for w in words[max(0, i - 5) : i - 1]
+        ):
+            where = True
         elif before.folded in _TO_A_PLACE and _from_place_before(words, kept, i - 1):
             where, listed = True, False  # "from Kakuma to Amina": Amina stays a person
         elif (
