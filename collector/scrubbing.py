@@ -4803,6 +4803,7 @@ def _protected(text: str, words: list[_Word]) -> list[bool]:
     _protect_after_locatives(text, words, kept)
     _protect_where_one_goes(text, words, kept)
     _protect_from_after_my_name(text, words, kept)
+    _protect_tribes(text, words, kept)
     _protect_gone_to(text, words, kept)
     _protect_place_lists(text, words, kept)
     _protect_arabic_villages(text, words, kept)
@@ -5581,6 +5582,21 @@ def _protect_gone_to(text: str, words: list[_Word], kept: list[bool]) -> None:
         if all(_place_like(text, words, k) for k in run):
             for k in run:
                 kept[k] = True
+
+
+# "بني عامر", "والبني عامر", "بنو هلال": a tribe, or a town named after one ("بني سويف").
+_TRIBE_OF = _split("بني بنو البني")
+
+
+def _protect_tribes(text: str, words: list[_Word], kept: list[bool]) -> None:
+    """The word after "بني", "بنو" (the sons of) names a tribe or its town, no person."""
+    if "بن" not in text:
+        return
+    for i in range(len(words) - 1):
+        if any(f in _TRIBE_OF for f in _bare(words[i].folded)) and _joined(
+            text, words[i], words[i + 1]
+        ):
+            kept[i] = kept[i + 1] = _is_arabic(words[i + 1].text)
 
 
 # "My name is X Y from Z", "naitwa X Y kutoka Z": after one's own full name, where one is from.
