@@ -5540,6 +5540,26 @@ def _protect_place_lists(text: str, words: list[_Word], kept: list[bool]) -> Non
             and _place_like(text, words, k)
         ):
             kept[k] = True
+    _article_after_a_place(text, words, kept)
+
+
+def _article_after_a_place(text: str, words: list[_Word], kept: list[bool]) -> None:
+    """ "por la Duarte y la Máximo Gómez": after a place, "and" and the article of a street
+    or a place, the capitalised words (two at most) are one too, a listed name too."""
+    for i in range(1, len(words) - 2):
+        if not (
+            kept[i - 1]
+            and words[i].folded in _AND
+            and not words[i].capital
+            and words[i + 1].text in ("la", "el", "le", "las", "los")
+            and words[i + 2].capital
+            and not _is_title(words[i + 2])
+            and all(_joined(text, a, b) for a, b in zip(words[i - 1 : i + 2], words[i : i + 3]))
+        ):
+            continue
+        kept[i + 2] = True
+        if i + 3 < len(words) and words[i + 3].capital and _joined(text, words[i + 2], words[i + 3]):
+            kept[i + 3] = True
 
 
 # "llegaron por X", "nos devolvieron a X", "ils sont arrivés par X": "a", "por", "à", "par"
