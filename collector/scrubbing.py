@@ -5481,6 +5481,8 @@ _SWAHILI_MOTION = re.compile(
     r"(?:ku|kw|tu|ni|wa|a|u|m|tu|mu|hatu|ha|hawa|si)?(?:li|me|na|ta|ki|ka|ja|ku)?"
     r"(?:enda|toka|fika|hamia|hamishiwa|kimbilia|rudi|safiri|kaa|ishi|potea)|twende|tuende|nenda|"
     r"nendeni"
+    # "maji haitoke X" (water does not come out at X), "hawafiki X": the negative present
+    r"|ha(?:i|zi|wa|tu|ku|m|u|li|ya|ki|vi)?(?:toke|toki|fike|fiki|endi|ende)"
 )
 # "Msafiri" (a traveller), "Mkaa": a capitalised motion verb with no tense is a name,
 # and the word after it no place ("Jina langu ni Msafiri Kyombo").
