@@ -5560,7 +5560,11 @@ def _article_after_a_place(text: str, words: list[_Word], kept: list[bool]) -> N
         ):
             continue
         kept[i + 2] = True
-        if i + 3 < len(words) and words[i + 3].capital and _joined(text, words[i + 2], words[i + 3]):
+        if (
+            i + 3 < len(words)
+            and words[i + 3].capital
+            and _joined(text, words[i + 2], words[i + 3])
+        ):
             kept[i + 3] = True
 
 
@@ -5665,8 +5669,11 @@ def _protect_where_one_goes(text: str, words: list[_Word], kept: list[bool]) -> 
             where = True
         elif before.folded in _SWAHILI_I_AM_AT and before.initial and _swahili(words):
             where = kept[i - 1] = True  # "Niko Mayotte tangu…": I am in X, not "Niko"
-        elif before.folded == "kutoka" and any(  # "nilifika kwa boti kutoka X"
-            _SWAHILI_MOTION.fullmatch(w.folded) for w in words[max(0, i - 5) : i - 1]
+        elif (
+            before.folded == "kutoka"
+            and any(  # "nilifika kwa boti kutoka X"
+                _SWAHILI_MOTION.fullmatch(w.folded) for w in words[max(0, i - 5) : i - 1]
+            )
         ):
             where = True
         elif before.folded in _TO_A_PLACE and _from_place_before(words, kept, i - 1):
