@@ -7132,9 +7132,12 @@ _STREET = (
 _HOUSE = (
     r"house|plot|flat|apartment|shelter|building|maison|porte|parcelle|abri|immeuble|casa|depto|"
     r"dpto|departamento|apto|sitio|nyumba|kiwanja|gida|منزل|بيت|شقة|بناية|بناء|عمارة|دار|"
-    r"bt|bât|bâtiment|batiment|appt|appartement|case"
+    r"bt|bât|bâtiment|batiment|appt|appartement"
 )  # "abri 40" (a shelter in a camp), "depto 12", "sitio 9" (a lot in a Chilean "toma"),
-# Algeria's "Cité X, Bt 12, Appt 4"; "case 7", Mayotte's and the Comoros' house
+# Algeria's "Cité X, Bt 12, Appt 4"
+# Mayotte's and the Comoros' "case" (a house) only after its street or with its look and
+# number ("rue du Stade, case 7", "case en tôle n°12"): "case 12345" is a file's number.
+_HOUSE_OR_CASE = rf"{_HOUSE}|case"
 # A camp's tent by its number ("الخيمة 14"): only at the end of a whole address, since "la
 # tente 12" alone says where someone is in the camp, not a door.
 _TENT = r"tent|tente|jaima|khaima|خيمة|الخيمة"
@@ -7205,7 +7208,7 @@ _ADDRESS = re.compile(
     # ("Calle Olmedo y Rocafuerte, casa 88": at a corner)
     rf"|(?<![\w])(?i:{_STREET})\b\.?(?:\s+(?i:{_CONNECT})\b)?(?:\s+(?:{_NAME_WORD}|[a-z][\w'’]+))"
     rf"(?:\s+(?:{_NAME_WORD})){{0,2}}(?:\s+(?i:{_CORNER})\s+(?:{_NAME_WORD})(?:\s+(?:{_NAME_WORD}))?)?\s*[,،]?\s*"
-    rf"(?i:{_HOUSE})\s+(?:(?i:{_NUMBER_WORD})\s*)?(?:{_NUM}|[\u0621-\u064a]+)"
+    rf"(?i:{_HOUSE_OR_CASE})\s+(?:(?i:{_NUMBER_WORD})\s*)?(?:{_NUM}|[\u0621-\u064a]+)"
     # "gida mai lamba 17, titin Zaria Road", "Lamba 12, Titin Kurmi": the house, then the street
     rf"|(?<![\w])(?:(?i:{_HOUSE})\s+(?:(?i:{_NUMBER_WORD})\s*)?|(?i:{_NUMBER_WORD})\s*){_NUM}"
     rf"\s*[,،]\s*(?i:{_STREET})\b\.?(?:\s+(?i:{_CONNECT})\b)?(?:\s+(?:{_NAME_WORD})){{1,3}}"
@@ -7242,7 +7245,8 @@ _ADDRESS = re.compile(
     rf"\s*[,،]\s*(?:(?i:{_AREA})\s+(?:(?i:{_CONNECT})\s+)?(?:{_NAME_WORD})(?:\s+(?:{_NAME_WORD}))?"
     rf"\s*[,،]\s*){{0,2}}(?i:{_AREA}|{_HOUSE}|{_TENT})\s+(?:(?i:{_NUMBER_WORD})\s*)?{_NUM}"
     # "case en tôle n°12", "nyumba ya bati namba 8": the house told by its look, its number
-    rf"|(?<![\w])(?i:{_HOUSE})\s+(?:[^\W\d_][\w'’-]*\s+){{1,3}}?(?i:{_HOUSE_NUMBER_WORD})\s*{_NUM}"
+    rf"|(?<![\w])(?i:{_HOUSE}|case(?=\s+en\s))\s+(?:[^\W\d_][\w'’-]*\s+){{1,3}}?"
+    rf"(?i:{_HOUSE_NUMBER_WORD})\s*{_NUM}"
     # "house number 12", "nyumba namba 45", "gida mai lamba 7", "منزل رقم 5", "casa 14-B"
     rf"|(?<![\w])(?i:{_HOUSE})\s+(?:(?i:{_NUMBER_WORD})\s*)?{_NUM}(?:-[A-Za-z0-9]{{1,3}}\b)?",
     re.UNICODE,
