@@ -3917,13 +3917,13 @@ def _arabic_children_list(text: str, words: list[_Word], marked: list[bool]) -> 
             and _is_arabic(second.text)
             and _joined(text, kin, first)
             and _joined(text, first, second)
-            and _rare_arabic(first.folded)
-            and _rare_arabic(second.folded[1:])
+            and _name_in_a_list(first.folded)
+            and _name_in_a_list(second.folded[1:])
         ):
             marked[i + 1] = marked[i + 2] = True
 
 
-def _rare_arabic(folded: str) -> bool:
+def _name_in_a_list(folded: str) -> bool:
     """An Arabic word no frequent word and no little word: in a list, a name."""
     rank = _arabic_ranks().get(folded)
     return (
@@ -5556,7 +5556,10 @@ def _article_after_a_place(text: str, words: list[_Word], kept: list[bool]) -> N
             and words[i + 1].text in ("la", "el", "le", "las", "los")
             and words[i + 2].capital
             and not _is_title(words[i + 2])
-            and all(_joined(text, a, b) for a, b in zip(words[i - 1 : i + 2], words[i : i + 3]))
+            and all(
+                _joined(text, a, b)
+                for a, b in zip(words[i - 1 : i + 2], words[i : i + 3], strict=True)
+            )
         ):
             continue
         kept[i + 2] = True
@@ -5644,7 +5647,10 @@ def _protect_from_after_my_name(text: str, words: list[_Word], kept: list[bool])
             and not kept[i]
             and words[i - 3].capital
             and words[i - 2].capital
-            and all(_joined(text, a, b) for a, b in zip(words[i - 3 : i], words[i - 2 : i + 1]))
+            and all(
+                _joined(text, a, b)
+                for a, b in zip(words[i - 3 : i], words[i - 2 : i + 1], strict=True)
+            )
             and _MY_NAME_BEFORE.search(text, max(0, words[i - 3].start - 25), words[i - 3].start)
         ):
             kept[i] = True
