@@ -387,7 +387,7 @@ _NAME_CONTEXT = _by_first_word(
 my name is|my names are|his name is|her name is|name is|names are
 je m'appelle|mon nom est|son nom est|il s'appelle|elle s'appelle
 me llamo|mi nombre es|su nombre es|se llama
-jina langu ni|naitwa|anaitwa|jina lake ni|majina yangu ni
+jina langu ni|naitwa|anaitwa|jina lake ni|majina yangu ni|jina ni
 sunana|sunansa|sunanta|mai suna|sunan shi|sunanta shi
 aitwaye|anayeitwa|wanaitwa|mwenye jina
 me llaman|le dicen|on m'appelle|on l'appelle
@@ -721,6 +721,7 @@ def _names(text: str, keys: set[str]) -> list[Span]:
     _lists_of_names(text, words, marked)
     _shaped_lists(text, words, marked)
     _shaped_after_cues(text, words, marked)
+    _arabic_children_list(text, words, marked)
     _arabic_lists(text, words, marked)
     _arabic_nisbas(text, words, marked)
     _appositions(text, words, marked)
@@ -804,7 +805,7 @@ def _family_members(text: str, words: list[_Word], j: int) -> list[int]:
     hawajaandikishwa", the verb after the comma is no member."""
     members = _list_at(text, words, j)
     for n in range(1, len(members)):
-        if members[n] - members[n - 1] == 2:  # joined by "and"
+        if members[n] - members[n - 1] >= 2:  # joined by "and" ("and baby X")
             return members[: n + 1]
     # "my sisters X, Y, Z stay at…": three or more, each a name's shape, with no "and".
     swahili = _swahili(words)
@@ -884,7 +885,10 @@ def _family_lists(text: str, words: list[_Word], marked: list[bool]) -> None:
 # "أفراد الأسرة: X (الأب)، Y". After it, each item set off by commas or "and" is a name.
 _LIST_WORDS = _split("""liste list lista orodha jerin iyalina family famille familia household
 ménage menage foyer hogar familia قائمة الأسرة الاسرة العائلة عائلتي أسرتي اسرتي ولادي أولادي
-اولادي""")
+اولادي
+kids children sons daughters enfants filles garçons niños niñas hijos hijas chamos watoto
+wanangu yara 'ya'ya ya'ya أطفال اطفال الأطفال الاطفال""")
+# ("niños que no tienen acta: X, Y y Z": the children, then their names)
 # Lists of people, too, anywhere in the phrase before the colon: the missing, the dead, the
 # injured ("wadanda ba a gani ba tun satin jiya: X, Y", those not seen since last week).
 _PEOPLE_LIST_WORDS = _split("""
@@ -900,18 +904,21 @@ _ARABIC_MEMBERS = _split("""الأب الاب الأم الام الأطفال �
 _ITEM_BREAK = re.compile(r"[,،;]")
 # A family introduced by its count: "we are 6 in one room: me X, wife Y", "nous sommes 5 : moi
 # X", "somos 4: yo X", "sisi tuko 6: mimi X", "mu shida ne: ni X", "نحنا سبعة بالبيت: أنا…",
-# with "people" before the count too ("sisi ni watu 6:", "mu mutane biyar ne:").
+# with "people" before the count too ("sisi ni watu 6:", "mu mutane biyar ne:"); a count of
+# them too ("the kids of the late X are three:", "watoto wake ni watatu:", "ils sont 4 :").
 _COUNT_OF_US = re.compile(
     r"(?<![\w])(?i:we\s+are|we'?re|there\s+are|nous\s+sommes|nous\s+étions|on\s+est|somos|"
     r"éramos|eramos|estamos|sisi\s+ni|tuko|tupo|tulikuwa|mu|muna|mun|نحن|نحنا|احنا|إحنا|عددنا|"
-    r"كنا)\s+(?:(?i:watu|mutane|people|persons|personnes|personas|أشخاص|اشخاص|نفر)\s+)?"
+    r"كنا|they\s+are|they'?re|ils\s+sont|elles\s+sont|son|eran|ni|wako|wapo|walikuwa|su|هم|"
+    r"كانوا)\s+(?:(?i:watu|mutane|people|persons|personnes|personas|أشخاص|اشخاص|نفر)\s+)?"
     r"(\w+)[^:.!?\n]{0,45}$"
 )
 # Swahili counts of people ("tuko watano"), besides the digits said in words.
-_PEOPLE_COUNTS = _split("wawili watatu wanne watano")
+_PEOPLE_COUNTS = _split("wawili watatu wanne watano wasita")
 # Said of a member before the name, at an item's start: "baby X", "les jumeaux X et Y",
 # "mtoto mchanga X", "'yar karama X", "los chavalos X" (Central American: the kids).
 _MEMBER_WORDS = _split("""
+morochos morochas morocho morocha
 me myself baby babies twins twin newborn eldest oldest youngest little last first second third
 moi bébé bebe jumeaux jumelles jumeau jumelle aîné aînée cadet cadette petit petite dernier
 dernière benjamin benjamine
@@ -945,11 +952,28 @@ def _colon_lists(text: str, words: list[_Word], marked: list[bool]) -> None:
             if word.folded not in _AND_WORDS:
                 items[-1].append(k)
         swahili = _swahili(words)  # a name shaped as a Swahili verb ("kuvuna")
-        names = [found for item in items if (found := _list_item(words, item, swahili))]
+        found_in = [_list_item(words, item, swahili) for item in items]
+        names = [found for found in found_in if found]
         if len(names) >= 2:
-            for found in names:
+            for found in names + _between_names(words, items, found_in):
                 for k in found:
                     marked[k] = True
+
+
+def _between_names(words: list[_Word], items: list[list[int]], found_in: list) -> list:
+    """ "watoto heri, jabali, tulizo na doto": a lower-case word alone between two names of
+    a family's list is one too, though a vocabulary knows it (a mountain, here)."""
+    return [
+        items[n]
+        for n in range(1, len(items) - 1)
+        if not found_in[n]
+        and found_in[n - 1]
+        and found_in[n + 1]
+        and len(items[n]) == 1
+        and not words[items[n][0]].capital
+        and words[items[n][0]].text.isalpha()
+        and words[items[n][0]].folded not in _COMMON
+    ]
 
 
 def _list_before(text: str, words: list[_Word], colon: int) -> bool:
@@ -1206,6 +1230,7 @@ def _age_in_brackets(text: str, words: list[_Word], marked: list[bool]) -> None:
     """Up to three capitalised name-shaped words, then a comma and an age, in brackets."""
     if "(" not in text:
         return
+    _name_before_its_age(text, words, marked)
     for match in _AGE_IN_BRACKETS.finditer(text):
         inside = [k for k, w in enumerate(words) if match.start(1) <= w.start < match.end(1)]
         if 1 <= len(inside) <= 3 and all(
@@ -1213,6 +1238,32 @@ def _age_in_brackets(text: str, words: list[_Word], marked: list[bool]) -> None:
         ):
             for k in inside:
                 marked[k] = True
+
+
+# A case note's age in brackets after a name: "X (12)", "X (17 ans, F)", "Mtoto X (miaka 9)".
+_AGE_AFTER = re.compile(
+    r"\s*\(\s*(?i:(?:age|âge|edad|miaka|umri|shekara|عمر|عمره|عمرها)\s*:?\s*)?"
+    r"[\d\u0660-\u0669]{1,2}\s*(?i:ans|an|years?|yrs?|y|yo|años|a|miaka|shekara|سنة|سنوات|سنين)?"
+    r"\s*(?:[,/]\s*(?i:[mfhv]|male|female|garçon|fille|niño|niña|mvulana|msichana))?\s*\)"
+)
+_CHILD_WORDS = _split("""mtoto msichana mvulana kijana child kid girl boy baby enfant fille garçon
+bébé niño niña nena nene yaro yarinya jariri""")
+
+
+def _name_before_its_age(text: str, words: list[_Word], marked: list[bool]) -> None:
+    """A capitalised word right before a case note's age in brackets: a name when no
+    vocabulary knows it or a list holds it; after "child", "girl", "mtoto", an ordinary
+    word too ("Mtoto Matatizo (miaka 9)"). Not a place or an organisation: kept later."""
+    for i, word in enumerate(words):
+        if marked[i] or not word.capital or _is_arabic(word.text) or not word.text.isalpha():
+            continue
+        if not _AGE_AFTER.match(text, word.end):
+            continue
+        after_child = i > 0 and words[i - 1].folded in _CHILD_WORDS
+        if word.folded in _COMMON or _is_title(word):
+            continue
+        if _name_shaped(word) or (after_child and _joined(text, words[i - 1], word)):
+            marked[i] = True
 
 
 # "kavira's mother", "Kamau's wife": a word with "'s" before a relative is whose.
@@ -1635,6 +1686,7 @@ def _arabic_frequent(word: _Word) -> bool:
         or folded in _ARABIC_T_VERBS
         or folded in _ARABIC_SAID
         or folded in _ARABIC_SPECIALTIES
+        or folded in _spoken_words()  # "والمعلم بياخد": the boss takes
     ):
         return True
     if len(folded) >= 4 and folded.endswith(("ه", "ها", "هم", "ني", "كم")):
@@ -2183,6 +2235,11 @@ def _spoken_forms(folded: str) -> list[str]:
     forms = [folded.replace("گ", "ق")] if "گ" in folded else []
     if folded.startswith("هال") and len(folded) >= 6:  # "هالحكي": this talk (Levant)
         forms.append("ال" + folded[3:])
+    elif folded.startswith(("بهال", "وهال", "لهال")) and len(folded) >= 7:  # "بهالبرد"
+        forms.append("ال" + folded[4:])
+    # Sudanese "ال" before a verb of the present: "البتبيع" (who sells), "البيشتغل"
+    if folded.startswith(("البت", "البي", "البن")) and len(folded) >= 7:
+        forms.append(folded[3:])
     # Five letters, a consonant fourth: "انلزم", not the names "إنعام", "انتصار".
     if len(folded) == 5 and folded.startswith(_SPOKEN_PASSIVES) and folded[3] not in "اوي":
         forms.append(folded[2:])
@@ -3443,6 +3500,14 @@ def _list_at(text: str, words: list[_Word], i: int) -> list[int]:
         gap = text[words[k].end : words[k + 1].start]
         if gap.count(",") == 1 and not gap.strip(" ,"):
             k += 1
+        elif (  # "X, Y and baby Z": the last one said with "baby"
+            words[k + 1].folded in _AND
+            and not words[k + 1].capital
+            and k + 3 < len(words)
+            and words[k + 2].folded in _BABY
+            and all(_joined(text, words[n], words[n + 1]) for n in range(k, k + 3))
+        ):
+            k += 3
         elif (
             words[k + 1].folded in _AND
             and not words[k + 1].capital
@@ -3455,6 +3520,9 @@ def _list_at(text: str, words: list[_Word], i: int) -> list[int]:
             break
         members.append(k)
     return members
+
+
+_BABY = _split("baby bébé bebé bebe jariri")
 
 
 def _town_not_name(word: _Word) -> bool:
@@ -3829,6 +3897,41 @@ def _appositions(text: str, words: list[_Word], marked: list[bool]) -> None:
                 and (_lower_case_unknown(words[i - 1]) or _unknown_anywhere(words[i - 1]))
             ):
                 marked[i - 1] = True
+
+
+# "وولادي X وY وZ" (and my children X, Y and Z): the plural relatives before a list.
+_ARABIC_CHILDREN = _split("""ولادي أولادي اولادي بناتي اطفالي أطفالي اخواتي أخواتي إخواتي اخوتي
+إخوتي ولادنا أولادنا اولادنا بناتنا ولاده اولاده أولاده ولادها اولادها أولادها""")
+
+
+def _arabic_children_list(text: str, words: list[_Word], marked: list[bool]) -> None:
+    """After "my children", "my daughters" (with "and" glued too), two words joined by "و"
+    that may be names ("وولادي ريما وميس"): the first two of the list; `_arabic_lists`
+    reads the rest."""
+    for i in range(len(words) - 2):
+        kin, first, second = words[i], words[i + 1], words[i + 2]
+        if (
+            kin.folded.removeprefix("و") in _ARABIC_CHILDREN
+            and second.folded.startswith("و")
+            and _is_arabic(first.text)
+            and _is_arabic(second.text)
+            and _joined(text, kin, first)
+            and _joined(text, first, second)
+            and _name_in_a_list(first.folded)
+            and _name_in_a_list(second.folded[1:])
+        ):
+            marked[i + 1] = marked[i + 2] = True
+
+
+def _name_in_a_list(folded: str) -> bool:
+    """An Arabic word no frequent word and no little word: in a list, a name."""
+    rank = _arabic_ranks().get(folded)
+    return (
+        (rank is None or rank >= _ARABIC_FREQUENT)
+        and folded not in _COMMON
+        and not folded.startswith("ال")
+        and len(folded) >= 3
+    )
 
 
 def _arabic_lists(text: str, words: list[_Word], marked: list[bool]) -> None:
@@ -4540,8 +4643,9 @@ _PLACE_PREFIXES = _split(
     "san santa santo sao saint sainte st port puerto porto mont villa "
     "fort mount mt lake cape cap ras wadi jebel jabal bahr kafr birnin kafin "
     "tudun dutsen kofar sabon sabuwar tsohon tsohuwar plaine colline "
-    "bukit kuala sungai pulau tanjung teluk kota bandar pasar kampung tin"
-)
+    "bukit kuala sungai pulau tanjung teluk kota bandar pasar kampung tin "
+    "operation opération operação operacao operación operacion"
+)  # "Opération X", "Operação X": a named operation of the police or of aid, no person
 # A capitalised word after these names a place: "barrio La Paz", "iglesia San Pedro",
 # "quartier Moussa", "kijiji cha Mwamba", "unguwar Sani".
 _PLACE_WORDS = _split("""
@@ -4556,9 +4660,12 @@ river lake fleuve rivière lac río laguna mto ziwa kogin tafkin نهر بحير
 kijiji mtaa kambi shule kanisa msikiti hospitali wilaya kata mji soko zahanati مستوصف مدرسة
 skuli shehia uwanja hoteli mosquée
 unguwar garin makarantar masallacin kasuwar asibitin sansanin jihar
-unguwa kauyen mutanen yan hanyar hakimin sarkin dagacin magajin rijiyar kisima forage puits pozo
+unguwa kauyen mutanen yan hanyar hakimin sarkin dagacin magajin shugabannin rijiyar kisima forage
+puits pozo
 aldea cantón bairro secteur localité hameau maternité dispensaire maternidad dispensario
 albergue refugio campamento daira dayra دائرة دايرة ولاية ناحية
+abrigo ocupación ocupacion ocupação ocupacao feira feirinha frontière frontiere frontera border
+av ave avda vijiji
 area neighbourhood neighborhood playa plage beach toma población poblacion
 حي مخيم مدينة قرية منطقة بلدة مسجد مستشفى رأس وادي جبل بحر معسكر حارة حاره سوق
 """)
@@ -4572,7 +4679,7 @@ _ARABIC_INSTITUTIONS = _split("مدرسة جامعة شارع معهد مركز 
 # "shule ya msingi", "escuela primaria", "école primaire": a school's level before its name.
 _SCHOOL_LEVELS = _split("msingi sekondari primaria secundaria primaire secondaire primary ndege")
 # Connectors inside a place name: "Santa Cruz de la Sierra", "Dar es Salaam", "kijiji cha".
-_PLACE_LINKS = _split("de la del los las des du da do di es el cha ya wa za")  # "hoteli za X"
+_PLACE_LINKS = _split("de la del los las des du da do di es el cha ya wa za vya")  # "hoteli za X"
 # Streets and squares in Arabic: "شارع صلاح الدين", "ميدان التحرير".
 _ARABIC_STREETS = _split("شارع طريق ميدان ساحة دوار جادة")
 # The second half of a compound name: "صلاح الدين", "عبد الله", "سيف الإسلام".
@@ -4605,7 +4712,7 @@ khel kalay kalai kili rod qala
 # "Bilal Masjid", "Sheikh Abdiqani clinic": a mosque, a clinic named after a person is a place.
 _NAMED_BEFORE_LOWER = _split("""
 road street avenue highway junction roundabout masjid mosque church clinic hospital
-dispensary school market station camp settlement borehole district checkpoint ward centre
+dispensary school market station camp settlement borehole district checkpoint ward centre park
 center bazaar bazar network woreda wereda kebele zone
 """)
 # Who heads a place: "le chef de quartier Ngaïkoisset" names the head, not the quarter.
@@ -4624,7 +4731,7 @@ _BY_WAY_OF = {"hanyar": _split("ta")}
 # "The people of", "the head of": a place after them ("mutanen Zurmi", "Hakimin Maru"), a
 # person when a title follows ("mutanen Alhaji Garba"), or for "mutanen" a listed name.
 _PEOPLE_OF = _split("mutanen yan")  # "'yan Idoma": the people of a place, a people
-_HEAD_OF = _split("hakimin sarkin dagacin magajin")
+_HEAD_OF = _split("hakimin sarkin dagacin magajin shugabannin")
 
 
 def _people_of_a_person(words: list[_Word], i: int) -> bool:
@@ -4695,6 +4802,8 @@ def _protected(text: str, words: list[_Word]) -> list[bool]:
     _protect_towns(text, words, kept)
     _protect_after_locatives(text, words, kept)
     _protect_where_one_goes(text, words, kept)
+    _protect_from_after_my_name(text, words, kept)
+    _protect_tribes(text, words, kept)
     _protect_gone_to(text, words, kept)
     _protect_place_lists(text, words, kept)
     _protect_arabic_villages(text, words, kept)
@@ -5100,8 +5209,8 @@ in at from near inside outside around
 au aux dans de du des vers près chez
 en desde hasta hacia cerca
 hapa huko kule katika kwenye sokoni kambini mjini kijijini kutoka
-baharini kisiwani visiwani mkoani wilayani mtaani shehiani
-daga cikin zuwa kusa
+baharini kisiwani visiwani mkoani wilayani mtaani shehiani uwanjani barabarani
+daga cikin zuwa kusa zaune via
 """)  # "baharini X" (at sea off X), "kisiwani X" (on the island of X)
 # "à" and Hausa "a" only after a verb of being or living there: "habite à X", "yana a
 # X"; "dites à X", "merci à X" name a person.
@@ -5370,9 +5479,14 @@ def _we_came(words: list[_Word], k: int) -> bool:
 # not "-penda" (to love): "anampenda X".
 _SWAHILI_MOTION = re.compile(
     r"(?:ku|kw|tu|ni|wa|a|u|m|tu|mu|hatu|ha|hawa|si)?(?:li|me|na|ta|ki|ka|ja|ku)?"
-    r"(?:enda|toka|fika|hamia|hamishiwa|kimbilia|rudi|safiri|kaa|ishi)|twende|tuende|nenda|"
+    r"(?:enda|toka|fika|hamia|hamishiwa|kimbilia|rudi|safiri|kaa|ishi|potea)|twende|tuende|nenda|"
     r"nendeni"
+    # "maji haitoke X" (water does not come out at X), "hawafiki X": the negative present
+    r"|ha(?:i|zi|wa|tu|ku|m|u|li|ya|ki|vi)?(?:toke|toki|fike|fiki|endi|ende)"
 )
+# "Msafiri" (a traveller), "Mkaa": a capitalised motion verb with no tense is a name,
+# and the word after it no place ("Jina langu ni Msafiri Kyombo").
+_SWAHILI_MOTION_NAME = re.compile(r"mu?(?:enda|toka|fika|rudi|safiri|kaa|ishi)")
 # Words of time before "à": "Dimanche dernier à X", "hier soir à X", "ce matin à X".
 _TIME_BEFORE_AT = _PROPER | _split("""
 hier aujourd demain matin soir nuit dernier dernière derniere passé passée prochain
@@ -5382,6 +5496,7 @@ prochaine semaine mois année annee hui
 
 # "hapa Nduta", "huko Kigoma", "kwenye Mtendeli": here, there, in; a person takes "kwa".
 _SWAHILI_HERE = _split("hapa huko kule kwenye katika mjini niko tuko yuko")  # "niko X": I am at X
+_SWAHILI_I_AM_AT = _split("niko tuko yuko wako")
 
 
 def _from_place_before(words: list[_Word], kept: list[bool], k: int) -> bool:
@@ -5427,6 +5542,33 @@ def _protect_place_lists(text: str, words: list[_Word], kept: list[bool]) -> Non
             and _place_like(text, words, k)
         ):
             kept[k] = True
+    _article_after_a_place(text, words, kept)
+
+
+def _article_after_a_place(text: str, words: list[_Word], kept: list[bool]) -> None:
+    """ "por la Duarte y la Máximo Gómez": after a place, "and" and the article of a street
+    or a place, the capitalised words (two at most) are one too, a listed name too."""
+    for i in range(1, len(words) - 2):
+        if not (
+            kept[i - 1]
+            and words[i].folded in _AND
+            and not words[i].capital
+            and words[i + 1].text in ("la", "el", "le", "las", "los")
+            and words[i + 2].capital
+            and not _is_title(words[i + 2])
+            and all(
+                _joined(text, a, b)
+                for a, b in zip(words[i - 1 : i + 2], words[i : i + 3], strict=True)
+            )
+        ):
+            continue
+        kept[i + 2] = True
+        if (
+            i + 3 < len(words)
+            and words[i + 3].capital
+            and _joined(text, words[i + 2], words[i + 3])
+        ):
+            kept[i + 3] = True
 
 
 # "llegaron por X", "nos devolvieron a X", "ils sont arrivés par X": "a", "por", "à", "par"
@@ -5437,7 +5579,7 @@ _SENT_BACK = re.compile(r"devolv\w*|deport\w*|expuls\w*|refoul\w*|renvoy\w*")
 # one goes to a person too ("I went to X" may be a visit, "the case was transferred to X" a
 # referral), so only these, right before "to".
 _FLED_TO = _split("""
-fled walked moved relocated deported evacuated trekked migrated
+fled walked moved relocated deported evacuated trekked migrated walk walks flee flees
 """)
 
 
@@ -5471,6 +5613,49 @@ def _protect_gone_to(text: str, words: list[_Word], kept: list[bool]) -> None:
                 kept[k] = True
 
 
+# "بني عامر", "والبني عامر", "بنو هلال": a tribe, or a town named after one ("بني سويف").
+_TRIBE_OF = _split("بني بنو البني")
+
+
+def _protect_tribes(text: str, words: list[_Word], kept: list[bool]) -> None:
+    """The word after "بني", "بنو" (the sons of) names a tribe or its town, no person."""
+    if "بن" not in text:
+        return
+    for i in range(len(words) - 1):
+        if any(f in _TRIBE_OF for f in _bare(words[i].folded)) and _joined(
+            text, words[i], words[i + 1]
+        ):
+            kept[i] = kept[i + 1] = _is_arabic(words[i + 1].text)
+
+
+# "My name is X Y from Z", "naitwa X Y kutoka Z": after one's own full name, where one is from.
+_MY_NAME_BEFORE = re.compile(
+    r"(?i:my\s+name\s+is|i\s+am|i'm|je\s+m'appelle|je\s+suis|me\s+llamo|soy|jina\s+langu\s+ni|"
+    r"naitwa|mimi\s+ni|sunana|ni\s+ne|ni\s+ce)\s+$"
+)
+_FROM_PLACE = _split("from kutoka daga desde")
+
+
+def _protect_from_after_my_name(text: str, words: list[_Word], kept: list[bool]) -> None:
+    """ "My name is Fuseini Osumanu from X": a capitalised word after "from" that follows
+    one's own name in two words is where one is from, a listed name too."""
+    for i in range(3, len(words)):
+        word, before = words[i], words[i - 1]
+        if (
+            before.folded in _FROM_PLACE
+            and word.capital
+            and not kept[i]
+            and words[i - 3].capital
+            and words[i - 2].capital
+            and all(
+                _joined(text, a, b)
+                for a, b in zip(words[i - 3 : i], words[i - 2 : i + 1], strict=True)
+            )
+            and _MY_NAME_BEFORE.search(text, max(0, words[i - 3].start - 25), words[i - 3].start)
+        ):
+            kept[i] = True
+
+
 def _protect_where_one_goes(text: str, words: list[_Word], kept: list[bool]) -> None:
     """Where, whatever the lists say: a capitalised word (two joined) after a Swahili verb of
     going or coming ("Tumetoka Kagunga kwenda Mtendeli"), after "hapa", "huko", "kwenye"
@@ -5488,9 +5673,22 @@ def _protect_where_one_goes(text: str, words: list[_Word], kept: list[bool]) -> 
             before.folded in _SWAHILI_HERE and not before.capital
         ):
             where = True
+        elif before.folded in _SWAHILI_I_AM_AT and before.initial and _swahili(words):
+            where = kept[i - 1] = True  # "Niko Mayotte tangu…": I am in X, not "Niko"
+        elif (
+            before.folded == "kutoka"
+            and any(  # "nilifika kwa boti kutoka X"
+                _SWAHILI_MOTION.fullmatch(w.folded) for w in words[max(0, i - 5) : i - 1]
+            )
+        ):
+            where = True
         elif before.folded in _TO_A_PLACE and _from_place_before(words, kept, i - 1):
             where, listed = True, False  # "from Kakuma to Amina": Amina stays a person
-        elif _SWAHILI_MOTION.fullmatch(before.folded) and before.folded not in _FROM:
+        elif (
+            _SWAHILI_MOTION.fullmatch(before.folded)
+            and before.folded not in _FROM
+            and not (before.capital and _SWAHILI_MOTION_NAME.fullmatch(before.folded))
+        ):
             if swahili is None:
                 swahili = _swahili(words) and not _hausa(words)
             where = swahili
@@ -6236,7 +6434,7 @@ union agence bureau centre société commission autorité organisation projet in
 université clinique coopérative fédération
 fundación programa fondo consejo comité ministerio hospital escuela iglesia mezquita
 asociación unión agencia oficina centro sociedad comisión autoridad organización proyecto
-instituto universidad clínica cooperativa federación
+instituto universidad clínica cooperativa federación unidad unidade unité
 shirika baraza kamati wizara hospitali shule kanisa msikiti chama umoja ofisi kituo mfuko
 mamlaka halmashauri jumuiya taasisi chuo zahanati
 kungiyar majalisar kwamitin maaikatar asibitin makarantar cocin masallacin hukumar ofishin
@@ -6295,6 +6493,9 @@ def _joined_loose_org(text: str, left: _Word, right: _Word) -> bool:
     return _joined(text, left, right) or _near(text, left, right)
 
 
+_SHORT_STREETS = _split("av ave avda")
+
+
 def _protect_place(text: str, words: list[_Word], i: int, kept: list[bool], prefix: bool) -> None:
     """Protect the name of a place after word i, in the same phrase: capitalised words and
     the links between them in Latin letters ("La Paz", "Santa Cruz de la Sierra"); in
@@ -6307,7 +6508,11 @@ def _protect_place(text: str, words: list[_Word], i: int, kept: list[bool], pref
         and (
             _joined(text, words[end - 1], words[end])
             # "St. Augustine's": the full stop of an abbreviated prefix joins
-            or (end == j and prefix and text[words[i].end : words[j].start] == ". ")
+            or (
+                end == j
+                and (prefix or words[i].folded in _SHORT_STREETS)  # "Av. Duarte"
+                and text[words[i].end : words[j].start] == ". "
+            )
         )
     ):
         end += 1  # a comma ends it: "le chef de quartier, Souleymane Kaboré"
@@ -6625,7 +6830,12 @@ def _more_arabic_name(folded: str, name: str, after: bool) -> bool:
         return False
     if _arabic_name(folded) or (folded.startswith("بو") and len(folded) >= 4):
         return True
-    if folded in _spoken_words() or _participle(folded) or _spoken_plural(folded):
+    if (
+        folded in _spoken_words()
+        or _participle(folded)
+        or _spoken_plural(folded)
+        or _who_does(folded)
+    ):
         return False  # "الحاج X اللي يوزع" (who hands out), "X مخطوف" (kidnapped), "X ماتو"
     if any(f in _ARABIC_PLACE_NOUNS for f in _bare(folded)[1:]):
         return False  # "الدكتورة X بعيادة …": at the clinic, where she works
@@ -6641,6 +6851,14 @@ def _more_arabic_name(folded: str, name: str, after: bool) -> bool:
         or _arabic_name(folded[2:])
         or name in _ARABIC_PARTICLES
     )
+
+
+def _who_does(folded: str) -> bool:
+    """Sudanese "ال" before a verb of the present: "البتبيع الشاي" (who sells tea)."""
+    if len(folded) < 7 or not folded.startswith(("البت", "البي", "البن")):
+        return False
+    rank = _arabic_ranks().get(folded[3:])
+    return rank is not None and rank < _ARABIC_FREQUENT
 
 
 def _in_a_town(folded: str) -> bool:
@@ -6923,6 +7141,9 @@ _HOUSE = (
     r"bt|bât|bâtiment|batiment|appt|appartement"
 )  # "abri 40" (a shelter in a camp), "depto 12", "sitio 9" (a lot in a Chilean "toma"),
 # Algeria's "Cité X, Bt 12, Appt 4"
+# Mayotte's and the Comoros' "case" (a house) only after its street or with its look and
+# number ("rue du Stade, case 7", "case en tôle n°12"): "case 12345" is a file's number.
+_HOUSE_OR_CASE = rf"{_HOUSE}|case"
 # A camp's tent by its number ("الخيمة 14"): only at the end of a whole address, since "la
 # tente 12" alone says where someone is in the camp, not a door.
 _TENT = r"tent|tente|jaima|khaima|خيمة|الخيمة"
@@ -6934,6 +7155,8 @@ _CORNER = r"y|e|et|and|&|na|da|و"
 # "titi na 5" (Hausa: street number 5), "mtaa namba 3"
 _NUMBER_WORD = r"no\.?|number|num\.?|n°|nº|numéro|numero|número|namba|lamba|mai\s+lamba|na|رقم|#"
 _NUM = r"\d{1,5}[a-zA-Z]?\b"
+# The number's own word, not "na" nor "#" ("nyumba ya mama na 3 watoto" is no door)
+_HOUSE_NUMBER_WORD = r"no\.?|number|n°|nº|numéro|numero|número|namba|lamba|رقم"
 _CONNECT = r"de\s+la|de|des|du|del|de\s+los|ya|wa|cha|za|la|al|el"
 _NAME_WORD = r"[A-ZÀ-ÝƁƊƘƳŞĞİ][\w'’.-]*|[\u0621-\u065f\u0670-\u06d3]+"  # not the Arabic comma
 _FLOOR = r"floor|étage|etage|piso|ghorofa|bene|الطابق|طابق|الدور"
@@ -6946,8 +7169,9 @@ _AREA = (
     r"zoni|fokontany|kata|shehia|taman|kampung|kampong|kg|desa|kelurahan|kecamatan|"
     r"woreda|wereda|kebele|tambon|amphoe|moo|soi|area|cité|cite|"
     r"estate|haret|hara|site|toma|población|poblacion|الحي|حي|محلة|حارة|حاره|"
-    rf"camp|kambi|sansanin|مخيم|{_BLOCK}"
-)
+    rf"camp|kambi|sansanin|مخيم|{_BLOCK}|"
+    r"village|commune|kwartie|kwartier|komine|مربع"
+)  # a camp's "Village 5"; Congolese Swahili's "kwartie", "komine"; Sudan's "مربع ٤" (a block)
 # A landmark that says which door: "house behind the church, no. 5", "nyumba namba 9
 # karibu na soko", "derrière la pharmacie, maison 8", "layin masallacin X".
 _LANDMARK = (
@@ -6990,7 +7214,7 @@ _ADDRESS = re.compile(
     # ("Calle Olmedo y Rocafuerte, casa 88": at a corner)
     rf"|(?<![\w])(?i:{_STREET})\b\.?(?:\s+(?i:{_CONNECT})\b)?(?:\s+(?:{_NAME_WORD}|[a-z][\w'’]+))"
     rf"(?:\s+(?:{_NAME_WORD})){{0,2}}(?:\s+(?i:{_CORNER})\s+(?:{_NAME_WORD})(?:\s+(?:{_NAME_WORD}))?)?\s*[,،]?\s*"
-    rf"(?i:{_HOUSE})\s+(?:(?i:{_NUMBER_WORD})\s*)?(?:{_NUM}|[\u0621-\u064a]+)"
+    rf"(?i:{_HOUSE_OR_CASE})\s+(?:(?i:{_NUMBER_WORD})\s*)?(?:{_NUM}|[\u0621-\u064a]+)"
     # "gida mai lamba 17, titin Zaria Road", "Lamba 12, Titin Kurmi": the house, then the street
     rf"|(?<![\w])(?:(?i:{_HOUSE})\s+(?:(?i:{_NUMBER_WORD})\s*)?|(?i:{_NUMBER_WORD})\s*){_NUM}"
     rf"\s*[,،]\s*(?i:{_STREET})\b\.?(?:\s+(?i:{_CONNECT})\b)?(?:\s+(?:{_NAME_WORD})){{1,3}}"
@@ -7026,6 +7250,9 @@ _ADDRESS = re.compile(
     rf"|(?<![\w])(?i:{_ADMIN})\s+(?:(?i:{_CONNECT})\s+)?(?:{_NAME_WORD})(?:\s+(?:{_NAME_WORD}))?"
     rf"\s*[,،]\s*(?:(?i:{_AREA})\s+(?:(?i:{_CONNECT})\s+)?(?:{_NAME_WORD})(?:\s+(?:{_NAME_WORD}))?"
     rf"\s*[,،]\s*){{0,2}}(?i:{_AREA}|{_HOUSE}|{_TENT})\s+(?:(?i:{_NUMBER_WORD})\s*)?{_NUM}"
+    # "case en tôle n°12", "nyumba ya bati namba 8": the house told by its look, its number
+    rf"|(?<![\w])(?i:{_HOUSE}|case(?=\s+en\s))\s+(?:[^\W\d_][\w'’-]*\s+){{1,3}}?"
+    rf"(?i:{_HOUSE_NUMBER_WORD})\s*{_NUM}"
     # "house number 12", "nyumba namba 45", "gida mai lamba 7", "منزل رقم 5", "casa 14-B"
     rf"|(?<![\w])(?i:{_HOUSE})\s+(?:(?i:{_NUMBER_WORD})\s*)?{_NUM}(?:-[A-Za-z0-9]{{1,3}}\b)?",
     re.UNICODE,
@@ -7136,7 +7363,8 @@ _STREET_BEFORE = re.compile(
 # "Police District 7, Gul Bagh street": the district of a numbered one.
 _NUMBER_BEFORE = re.compile(
     rf"(?<![\w])(?i:no\.?|n°|nº|number|numéro|numero|número|blk)\s*$|(?<![\w])(?i:{_ADMIN})\s+$"
-)  # "Blk 214 Jurong East St 21": Singapore's block
+    r"|(?<![\w])(?i:h/no|hse\s+no|h/n)\.?\s*(?:[A-Z]{1,3}\s*)?$"
+)  # "Blk 214 Jurong East St 21": Singapore's block; "H/No. C 312": a Ghanaian house
 # "Bairro Cariacó, Rua 5, …", "محلة ٩٠٦، زقاق ١٤، …": the quarter before the street.
 # A building named: "Edificio Los Robles", "Torre B", "Immeuble Kandé".
 _BUILDING = r"edificio|edif\.|torre|residencial|immeuble|building|jengo|بناية|عمارة"

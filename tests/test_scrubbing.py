@@ -450,6 +450,7 @@ def test_the_seventh_unseen_set_does_not_fall_below_what_was_measured(language):
         UNSEEN14,
         UNSEEN15,
         UNSEEN18,
+        UNSEEN19,
     ],
     ids=[
         "seventh",
@@ -462,6 +463,7 @@ def test_the_seventh_unseen_set_does_not_fall_below_what_was_measured(language):
         "fourteenth",
         "fifteenth",
         "eighteenth",
+        "nineteenth",
     ],
 )
 def test_the_studied_blind_sets_meet_the_goals(path):
@@ -1010,6 +1012,34 @@ UNSEEN19_FIRST = {
 @pytest.mark.parametrize("language", sorted(LANGUAGES))
 def test_the_nineteenth_unseen_set_does_not_fall_below_its_first_measure(language):
     assert_floor(UNSEEN19, UNSEEN19_FIRST, language)
+
+
+# Measured on the nineteenth unseen set after round twenty-three, which studied its misses
+# (names before a case note's age, families counted as "they are", children before a
+# colon, "and baby X"; Mayotte's, Katanga's, Sudanese and Ghanaian addresses and a camp's
+# villages) and then its false positives (named operations, shelters and markets, Swahili
+# locatives, spoken Arabic after a title, tribes, streets after "y la"; docs/benchmarks.md):
+# names 95.9% recall, 90.1% precision; its twelve addresses found whole. It joins the
+# studied sets.
+UNSEEN19_AFTER = {
+    "ar": (28, 28, 28, 31),
+    "en": (27, 29, 27, 29),
+    "es": (30, 32, 30, 32),
+    "fr": (29, 29, 29, 33),
+    "ha": (25, 27, 25, 29),
+    "sw": (25, 26, 25, 28),
+}
+
+
+@pytest.mark.parametrize("language", sorted(LANGUAGES))
+def test_the_nineteenth_unseen_set_does_not_fall_below_what_was_measured(language):
+    assert_floor(UNSEEN19, UNSEEN19_AFTER, language)
+
+
+def test_the_nineteenth_unseen_set_addresses_are_all_found():
+    counts = scrub_bench.score(scrub_bench.load(UNSEEN19))["counts"]
+    addresses = by(counts, 1)["address"]
+    assert addresses["recalled"] == addresses["labelled"] >= 12, addresses
 
 
 def name_words(messages: list[dict]) -> set[str]:
@@ -3097,4 +3127,102 @@ def test_counted_families_and_addresses_of_new_regions(text, scrubbed):
     verb, services, spoken Maghreb and Levantine words, Swahili and Ethiopian place words,
     places after "walked to", "tana", "is from", "the shelter at" stay (invented names and
     places, in both directions; none of them is in a labelled set)."""
+    assert scrub(text) == (text if scrubbed is None else scrubbed)
+
+
+@pytest.mark.parametrize(
+    ("text", "scrubbed"),
+    [
+        # Names before a case note's age, families counted as "they are", children before a
+        # colon, "and baby X", a word between two names, "وولادي X وY".
+        (
+            "case note: Zawelo (14) from Bunia, lives with an aunt",
+            "case note: [name] (14) from Bunia, lives with an aunt",
+        ),
+        (
+            "kids at the quarry: Mbokanyi (9), Tshilomba (13), Kalengwe (10). no school",
+            "kids at the quarry: [name] (9), [name] (13), [name] (10). no school",
+        ),
+        ("Mtoto Machozi (miaka 8) anaumwa tangu jana", "Mtoto [name] (miaka 8) anaumwa tangu jana"),
+        (
+            "Watoto wa marehemu Kitenge ni wanne: ngoyia, kabwezi, mulonda na tambwesi",
+            "Watoto wa marehemu [name] ni wanne: [name], [name], [name] na [name]",
+        ),
+        (
+            "they are three: kapingoa, mbuyelo and tshalani, all without papers",
+            "they are three: [name], [name] and [name], all without papers",
+        ),
+        (
+            "niños sin partida: yosneiker, dairelis y la chiquita wilmarys. Gracias",
+            "niños sin partida: [name], [name] y la chiquita [name]. Gracias",
+        ),
+        (
+            "mother: yorgelis, kids brayanis, yeiderlin and baby dayanny.",
+            "mother: [name], kids [name], [name] and baby [name].",
+        ),
+        (
+            "sisi tuko sita: mimi mwanaisha, watoto kassimu, chui, bakarine na doto",
+            "sisi tuko sita: mimi [name], watoto [name], [name], [name] na [name]",
+        ),
+        ("معي ولادي سلمى ورهف وقصي بالخيمة", "معي ولادي [name] [name] [name] بالخيمة"),
+        ("Jina ni Mwanahawa, natoka Kigoma", "Jina ni [name], natoka Kigoma"),
+        (
+            "Jina langu ni Msafiri Kalinga, naomba msaada",
+            "Jina langu ni [name] [name], naomba msaada",
+        ),
+        # Addresses of Mayotte, Katanga, Sudan, Ghana and the camps' villages, removed whole.
+        (
+            "je vis à Pamandzi, case en tôle n°7, mon fils est malade",
+            "je vis à [address], mon fils est malade",
+        ),
+        (
+            "famille au n°12, avenue Likasi, quartier Makutano, commune Rwashi, 4 enfants",
+            "famille au [address], 4 enfants",
+        ),
+        ("elle vit à Labattoir, rue du Marché, case 3", "elle vit à [address]"),
+        ("Zaatari camp, Village 3, Street 12, shelter 7: no heater", "[address]: no heater"),
+        ("العنوان: حي الشعبي، مربع ٩، منزل ٢٣", "العنوان: [address]"),
+        ("anaishi Kaweni, nyumba ya mabati namba 14", "anaishi [address]"),
+        (
+            "Anwani: avenue Mama Yemo namba 45, kwartie Gambela, komine Rwashi, Lubumbashi. Asante",
+            "Anwani: [address]. Asante",
+        ),
+        ("Adireshi: H/No. B 45, Ayikai Street, Kotobabi, Accra", "Adireshi: [address]"),
+        # Operations, shelters, markets, streets, places after verbs of coming and living, tribes
+        # and spoken words stay.
+        ("Opération Kalamba a fermé le marché", None),
+        ("los warao del abrigo Tancredo piden mantas", None),
+        ("estoy en la ocupación Jardim Floresta con mis hijos", None),
+        ("the market on Av. Bolívar is closed today", None),
+        ("we sit in King Hussein park all day", None),
+        ("Niko Dzaoudzi tangu jana, sina kazi", None),
+        ("watu wanalala uwanjani Mgombani", None),
+        ("vijiji vya Kilwa vimechomwa tena", None),
+        ("nilifika kwa boti kutoka Mwali mwezi uliopita", None),
+        ("Maji haitoke Kamalondo tangu jana", None),
+        ("Ku gaya wa shugabannin Kpehe cewa babu ruwa", None),
+        ("pasan por la Bolívar y la Simón Rodríguez cada mañana", None),
+        ("la Unidad de Salud Familiar cerró", None),
+        ("Albarkacin Annabi, ku taimaka mana", None),
+        ("ابني مسجل بالمفوضية من سنة", None),
+        ("والمعلم بياخد نص الأجرة", None),
+        ("بني هلبة عملوا صلح في السوق", None),
+        ("ما في دفا بهالخيمة", None),
+        # ...and a person after them is still found.
+        ("Kakar Ayishetu ta rasu jiya", "Kakar [name] ta rasu jiya"),
+        (
+            "My name is Hamza Alhassan from Tema, call me",
+            "My name is [name] [name] from Tema, call me",
+        ),
+    ],
+)
+def test_names_before_an_age_and_addresses_of_more_regions(text, scrubbed):
+    """Round twenty-three: a name before a case note's age ("X (14)", "Mtoto X (miaka 8)"),
+    families counted as "they are" ("ni wanne:"), children before a colon, "and baby X", a
+    word between two names of a family's list, "ولادي X وY", "jina ni X"; addresses of
+    Mayotte, Katanga, eastern Sudan, Ghana and a camp's villages removed whole; and named
+    operations, shelters, markets, streets ("Av. X", "y la X"), Swahili places after
+    "uwanjani", "Niko", "kutoka" after a verb of coming, tribes after "بني" and spoken Arabic
+    stay (invented names and places, in both directions; none of them is in a labelled
+    set)."""
     assert scrub(text) == (text if scrubbed is None else scrubbed)
