@@ -198,9 +198,11 @@ def truncate_wal(db: sqlite_utils.Database, wait_seconds: float = CHECKPOINT_WAI
         db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
 
 
-# Each thread keeps its last request's connection for its next request (the server's
-# worker threads live as long as it does): opening one, with its settings, was about a
-# seventh of a phone's delivery under a crowd (docs/benchmarks.md).
+# Each server thread keeps its last request's connection for its next request (the
+# server's worker threads live as long as it does): opening one, with its settings, was
+# about a seventh of a phone's delivery under a crowd (docs/benchmarks.md). The main thread
+# (a command, a script) closes its connection at the end of each use, as a command leaves
+# the folder's files as it found them.
 _kept = threading.local()
 
 
@@ -227,6 +229,9 @@ def close_db(exception=None) -> None:
     no transaction left open, the busy timeout back (the health check shortens it)."""
     db = g.pop("db", None)
     if db is None:
+        return
+    if threading.current_thread() is threading.main_thread():
+        db.close()
         return
     try:
         if db.conn.in_transaction:
