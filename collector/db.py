@@ -204,6 +204,20 @@ def truncate_wal(db: sqlite_utils.Database, wait_seconds: float = CHECKPOINT_WAI
 # (a command, a script) closes its connection at the end of each use, as a command leaves
 # the folder's files as it found them.
 _kept = threading.local()
+# The connections server threads keep between requests, so that a server that stops closes
+# them (its threads may outlive it a while); a connection lent to a request is not here.
+_IDLE: set[HubDatabase] = set()
+_IDLE_GUARD = threading.Lock()
+
+
+def close_kept_connections() -> None:
+    """Close every connection a thread keeps between requests: the server has stopped, and
+    the folder's log is checkpointed now rather than whenever the threads are gone."""
+    with _IDLE_GUARD:
+        idle = list(_IDLE)
+        _IDLE.clear()
+    for db in idle:
+        db.close()
 
 
 def get_db() -> sqlite_utils.Database:
@@ -214,6 +228,10 @@ def get_db() -> sqlite_utils.Database:
         path = current_app.config["DATABASE"]
         vault = current_app.config.get("DATA_VAULT") or protection.vault_for(Path(path).parent)
         kept, _kept.db = getattr(_kept, "db", None), None
+        with _IDLE_GUARD:
+            if kept not in _IDLE:
+                kept = None  # closed since: the server it served stopped
+            _IDLE.discard(kept)
         if kept is not None and (kept.kept_for, kept.vault) == (str(path), vault):
             g.db = kept
         else:
@@ -241,8 +259,11 @@ def close_db(exception=None) -> None:
         db.close()
         return
     previous, _kept.db = getattr(_kept, "db", None), db
-    if previous is not None:
-        previous.close()
+    with _IDLE_GUARD:
+        _IDLE.add(db)
+        if previous is not None and previous in _IDLE:
+            _IDLE.discard(previous)
+            previous.close()
 
 
 def init_app(app) -> None:

@@ -10,6 +10,8 @@ from pathlib import Path
 import click
 from cheroot.wsgi import Server
 
+from .db import close_kept_connections
+
 # How "address already in use" reads on Linux and macOS, and on Windows (WSAEADDRINUSE).
 _IN_USE = ("address already in use", "10048", "only one usage of each socket address")
 _DENIED = ("permission denied", "10013", "forbidden by its access permissions")
@@ -101,6 +103,7 @@ def serve_forever(server: Server, on_stop=None) -> None:
         if on_stop:
             on_stop()
         server.stop()
+        close_kept_connections()  # the threads that kept them serve no more requests
 
 
 def _interrupt(signum, frame):

@@ -142,8 +142,11 @@ class LiveHub:
         self.thread.start()
 
     def stop(self):
+        from collector.db import close_kept_connections
+
         self.server.stop()
         self.thread.join(timeout=10)
+        close_kept_connections()  # as `collector serve` does when it stops
 
     def add_enumerator(self, name=ENUMERATOR, pin=PIN):
         from collector.db import open_database
