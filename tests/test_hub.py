@@ -51,6 +51,22 @@ def test_the_reach_probe_answers_without_a_session_or_the_database(hub, db_path)
     assert hub.browser().session.post(hub.url + "/reach", timeout=10).status_code != 204
 
 
+def test_a_stopped_hub_has_closed_its_database(hub, db_path):
+    """Its threads keep a connection between requests: stopping closes them at once (the
+    log checkpointed and gone), not whenever the threads' storage is collected."""
+    import gc
+    from pathlib import Path
+
+    for _ in range(3):
+        assert hub.browser().get("/healthz").status_code == 200
+    gc.disable()
+    try:
+        hub.stop()
+        assert not Path(f"{db_path}-wal").exists()
+    finally:
+        gc.enable()
+
+
 def test_connect_page_shows_addresses_with_qr_codes(hub):
     page = hub.browser("en").get("/connect").text
     urls = re.findall(r'<figcaption translate="no">([^<]+)</figcaption>', page)
