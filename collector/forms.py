@@ -67,6 +67,8 @@ QUESTION_TYPES = (
     "file",
 )
 LOCATION_TYPES = locations.LOCATION_TYPES
+# A call of once() in an expression (a name glued before it is another function).
+ONCE_CALL = re.compile(r"(?<![\w.:-])once\s*\(")
 MEDIA_TYPES = ("image", "audio", "video", "file")
 # What a photo, recording or file may leave the laptop as: nothing, or itself.
 MEDIA_RULES = ("drop", "keep")
@@ -1270,6 +1272,16 @@ class FormDefinition:
                 and (q.section == section["name"] or section["name"] in q.lineage)
                 for q in self.questions.values()
             )
+        )
+
+    @cached_property
+    def kept_once(self) -> frozenset[str]:
+        """The calculations asked once (outside repeats) that keep their first value with
+        once(): the phone's page carries their value, so the page and the hub keep the same."""
+        return frozenset(
+            q.name
+            for q in self.top_questions.values()
+            if q.type == "calculate" and ONCE_CALL.search(q.calculation)
         )
 
     @cached_property

@@ -181,15 +181,15 @@ def _kept_once(form, answers: dict) -> dict:
     """A new record's answers with each once() calculation as the page that was filled
     computed it (and opened questions by), not a new draw: `_once.<name>` comes back from
     the page with the value the hub gave it, or the phone's own."""
-    for question in form.top_questions.values():
-        posted = request.form.get(f"_once.{question.key}", "")
-        if question.type != "calculate" or "once(" not in question.calculation or not posted:
+    for name in form.kept_once:
+        posted = request.form.get(f"_once.{name}", "")
+        if not posted:
             continue
         number = expressions.to_number(posted)
-        if isinstance(answers.get(question.name), (int, float)) and math.isfinite(number):
-            answers[question.name] = validation.stored_value(number)
+        if isinstance(answers.get(name), (int, float)) and math.isfinite(number):
+            answers[name] = validation.stored_value(number)
         else:
-            answers[question.name] = posted
+            answers[name] = posted
     return answers
 
 
