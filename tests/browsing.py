@@ -164,13 +164,22 @@ def _trust(home, ca_path) -> None:
     )
 
 
-def wait_for(driver, css: str):
-    """The element once the page that has it has loaded."""
+def wait_for(driver, css: str, seconds: float = 30):
+    """The element once the page that has it has loaded. The wait is a bound, not a
+    measure: a full parallel run on two cores can keep a page waiting for many seconds. On
+    a timeout the message says which page the browser was on and what it showed."""
+    from selenium.common.exceptions import TimeoutException
     from selenium.webdriver.support.ui import WebDriverWait
 
-    return WebDriverWait(driver, 15).until(
-        lambda d: d.find_elements("css selector", css) and d.find_element("css selector", css)
-    )
+    try:
+        return WebDriverWait(driver, seconds).until(
+            lambda d: d.find_elements("css selector", css) and d.find_element("css selector", css)
+        )
+    except TimeoutException as error:
+        shown = driver.execute_script("return document.body ? document.body.innerText : ''")
+        raise TimeoutException(
+            f"no {css} after {seconds} s on {driver.current_url}: {shown[:300]!r}"
+        ) from error
 
 
 def sign_in_to_server(driver, url: str, name: str, password: str, lang: str = "en") -> None:
