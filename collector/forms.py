@@ -728,11 +728,21 @@ def _nesting_errors(data: dict) -> list[str]:
     holders = {section.get("within") for section in data["sections"]}
     errors += [
         f"sections/{section['name']}: give the section at least one question (only a "
-        "repeat that holds another repeat may have none)."
+        "repeat that holds another repeat, or the only page of a form that records "
+        "metadata, may have none)."
         for section in data["sections"]
-        if not section["questions"] and not (section.get("repeat") and section["name"] in holders)
+        if not section["questions"]
+        and not (section.get("repeat") and section["name"] in holders)
+        and not _metadata_page(data, section)
     ]
     return errors
+
+
+def _metadata_page(data: dict, section: dict) -> bool:
+    """A form of metadata only (start, audit...) has one page with no question: the
+    person finalizes it at once, and the record holds the metadata."""
+    only = data["sections"] == [section] and not section.get("repeat")
+    return only and bool(data.get("metadata"))
 
 
 def repeat_lineages(sections: list[dict]) -> dict[str, tuple[str, ...]]:

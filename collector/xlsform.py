@@ -2386,7 +2386,20 @@ class _Converter:
         self.question_rows = [self.question_rows[i] for i in kept]
         self.section_rows = [self.section_rows[i] for i in kept]
         if not self.sections and not self.errors:
+            self.metadata_page()
+
+    def metadata_page(self) -> None:
+        """A form of metadata rows only (`start`, `audit`...) has the page its questions
+        outside any group would have had, with none: the person finalizes it at once, as ODK
+        Collect does. A form with nothing to record at all is refused."""
+        if not self.metadata:
             self.report("empty_form", SURVEY, 1, self.type_header)  # the sheet's header
+            return
+        names = ", ".join(item["name"] for item in self.metadata)
+        self.report("metadata_only", SURVEY, 1, self.type_header, names=names)
+        label = dict(self.title())
+        self.sections = [{"name": "section_1", "label": label, "questions": [], "ungrouped": True}]
+        self.question_rows, self.section_rows = [[]], [None]
 
     def rename_page(self, section: dict, taken: set[str]) -> None:
         """A group's page named like a repeat or another group's page (in another repeat or

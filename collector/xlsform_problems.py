@@ -930,6 +930,14 @@ CATALOGUE: dict[str, tuple[str, Render]] = {
         ERROR,
         lambda a: gettext("The survey sheet has no question the collector can show.", **a),
     ),
+    "metadata_only": (
+        WARNING,
+        lambda a: gettext(
+            "The survey sheet has no question to show: each record holds only its metadata "
+            "(%(names)s), and is finalized from a page with the form's title.",
+            **a,
+        ),
+    ),
     "loop": (
         WARNING,
         lambda a: gettext(

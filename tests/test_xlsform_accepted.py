@@ -279,8 +279,9 @@ def test_unlabelled_questions_are_shown_and_computed_on_the_hub(hub, data_dir, t
 # --- refusals about a whole sheet, located all the same -------------------------------------
 
 
-def test_a_form_of_only_metadata_is_refused_at_the_survey_header(tmp_path):
-    survey = [["type", "name", "label"], ["start", "start"], ["audit", "audit"]]
+def test_a_form_that_records_nothing_is_refused_at_the_survey_header(tmp_path):
+    # Metadata the collector does not record: a form of metadata it records is taken.
+    survey = [["type", "name", "label"], ["email", "email"], ["phonenumber", "phone"]]
     result = read_xlsform(write_workbook(tmp_path / "meta.xlsx", survey))
     [problem] = result.errors
     assert (problem.key, problem.sheet, problem.row, problem.column) == (
