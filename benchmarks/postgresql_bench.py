@@ -20,7 +20,9 @@ Unix socket, fsync off as for the tests: durability is not what is measured here
    it (direct inserts, then the facts), moved into a new PostgreSQL database with
    `sync_server.migrate.move` (timed), then on PostgreSQL: every dashboard view (cold, i.e.
    first after a change, and warm), and the CSV and Parquet exports in a fresh child
-   process each (time and peak memory). Growth is reported as the ratio to the smallest size.
+   process each (time, the process's own CPU time and peak memory). Growth is reported as
+   the ratio to the smallest size; on a shared machine read it from the CPU time, which the
+   other programs' turns on the cores do not lengthen.
 
 `--workers`: ingest alone, without HTTP or clients: N worker processes (N = 1, 2, 4) on one
 new PostgreSQL database, each calling `ingest_batch` for its own device's 500-record batches,
@@ -548,6 +550,7 @@ def bench_scale(cluster: Cluster, sizes: list[int], keep: str | None, workdir: P
                 base = export_bench.run_child(launcher, "baseline", fmt, url)
                 row[fmt] = {
                     "seconds": done["seconds"],
+                    "cpu_seconds": done["cpu_seconds"],
                     "rows": done["rows"],
                     "peak_mb": done["maxrss_kib"] / 1024,
                     "over_baseline_mb": (done["maxrss_kib"] - base["maxrss_kib"]) / 1024,
@@ -584,7 +587,7 @@ def report(ingest: list[dict], scale: list[dict]) -> None:
         print("\nScale on PostgreSQL (ratios to the smallest size)")
         print(
             "records     move s  views cold median/max ms  warm max ms  csv s (x)   csv MB"
-            "  parquet s (x)  parquet MB"
+            "  parquet s (x)  parquet MB  csv cpu s (x)  parquet cpu s (x)"
         )
         for r in scale:
             print(
@@ -597,6 +600,10 @@ def report(ingest: list[dict], scale: list[dict]) -> None:
                 f"{r['parquet']['seconds']:>6.1f} "
                 f"({r['parquet']['seconds'] / first['parquet']['seconds']:>4.1f})"
                 f" {r['parquet']['peak_mb']:>10.0f}"
+                f"  {r['csv']['cpu_seconds']:>6.1f} "
+                f"({r['csv']['cpu_seconds'] / first['csv']['cpu_seconds']:>4.1f})"
+                f"  {r['parquet']['cpu_seconds']:>9.1f} "
+                f"({r['parquet']['cpu_seconds'] / first['parquet']['cpu_seconds']:>4.1f})"
             )
 
 
