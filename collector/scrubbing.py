@@ -921,7 +921,7 @@ _MEMBER_WORDS = _split("""
 morochos morochas morocho morocha
 me myself baby babies twins twin newborn eldest oldest youngest little last first second third
 moi bébé bebe jumeaux jumelles jumeau jumelle aîné aînée cadet cadette petit petite dernier
-dernière benjamin benjamine
+dernière benjamin benjamine vieux vieille
 yo bebé gemelos gemelas gemelo gemela mayor menor chiquito chiquita pequeño pequeña nene nena
 chavalos chavalas chavalo chavala chigüines chigüín cipotes cipota cipote güilas güila
 carajillos chamacos chamacas críos crías patojos patojas chamos gurises
@@ -1247,7 +1247,8 @@ _AGE_AFTER = re.compile(
     r"\s*(?:[,/]\s*(?i:[mfhv]|male|female|garçon|fille|niño|niña|mvulana|msichana))?\s*\)"
 )
 _CHILD_WORDS = _split("""mtoto msichana mvulana kijana child kid girl boy baby enfant fille garçon
-bébé niño niña nena nene yaro yarinya jariri""")
+bébé niño niña nena nene yaro yarinya jariri
+الطفل الطفلة طفل طفلة البنت الصبي الفتاة الفتى القاصر القاصرة""")
 
 
 def _name_before_its_age(text: str, words: list[_Word], marked: list[bool]) -> None:
@@ -1255,11 +1256,15 @@ def _name_before_its_age(text: str, words: list[_Word], marked: list[bool]) -> N
     vocabulary knows it or a list holds it; after "child", "girl", "mtoto", an ordinary
     word too ("Mtoto Matatizo (miaka 9)"). Not a place or an organisation: kept later."""
     for i, word in enumerate(words):
-        if marked[i] or not word.capital or _is_arabic(word.text) or not word.text.isalpha():
+        arabic = _is_arabic(word.text)
+        if marked[i] or not (word.capital or arabic) or not word.text.isalpha():
             continue
         if not _AGE_AFTER.match(text, word.end):
             continue
         after_child = i > 0 and words[i - 1].folded in _CHILD_WORDS
+        if arabic:  # no capitals: "الطفلة X (١٣ سنة)", only after a child's word
+            marked[i] = after_child and _joined(text, words[i - 1], word)
+            continue
         if word.folded in _COMMON or _is_title(word):
             continue
         if _name_shaped(word) or (after_child and _joined(text, words[i - 1], word)):
@@ -1746,7 +1751,9 @@ def _kunyas(text: str, words: list[_Word], marked: list[bool]) -> None:
                 _is_known(second) or first.folded == "ابو" or _arabic_word_not_name(second) is False
             )
         ):
-            marked[i] = marked[i + 1] = True
+            # "الأم كفاح" is "the mother, Kifah": with the article, no kunya but a name.
+            marked[i] = marked[i] or not first.folded.startswith(_ARTICLE_FORMS)
+            marked[i + 1] = True
         elif (
             first.folded in ("عبد", "وعبد")
             and second.folded.startswith("ال")
@@ -1764,6 +1771,7 @@ def _kunyas(text: str, words: list[_Word], marked: list[bool]) -> None:
                 marked[i + 2] = True
 
 
+_ARTICLE_FORMS = ("ال", "وال", "فال", "بال", "كال")
 # "أنا أم X", "معك أبو X": who speaks says their kunya, "ال" word and all.
 _I_AM_ARABIC = _split("أنا انا معك معكم اسمي")
 
@@ -2260,6 +2268,8 @@ def _b_imperfect(folded: str) -> bool:
     if len(folded) < 6 or not folded.startswith(("بي", "بت", "بن")):
         return False
     ranks = _arabic_ranks()
+    if folded.endswith("و") and folded[1:-1] in ranks:
+        return True  # "بيطلعو": they throw out, its "وا" written "و"
     return any(folded.endswith(o) and folded[1 : -len(o)] in ranks for o in _VERB_OBJECTS)
 
 
@@ -2331,7 +2341,9 @@ def _arabic_nasab(text: str, words: list[_Word], marked: list[bool]) -> None:
         if words[i].folded not in _NASAB_WORDS:
             continue
         before, after = words[i - 1], words[i + 1]
-        only = words[i].folded == "منت"  # Hassaniya's "daughter of" says nothing else
+        # Hassaniya's "daughter of" says nothing else; after "أنا" (I am) one says one's
+        # own nasab: "أنا التوم ود الجيلي", words and "ال" too.
+        only = words[i].folded == "منت" or (i >= 2 and words[i - 2].folded in _ARABIC_I_AM)
         if (
             _joined(text, before, words[i])
             and _joined(text, words[i], after)
@@ -3260,6 +3272,7 @@ def _swahili_subjects(text: str, words: list[_Word], marked: list[bool]) -> None
             and _unknown_capitalised(word)
             and not verb.capital
             and word.folded not in _RELATION_WORDS
+            and word.folded not in _everyday_written()  # "Msee anaitwa X": the guy is called X
             and _joined(text, word, verb)
             and _SWAHILI_HE_SHE.fullmatch(verb.folded)
         ):
@@ -3901,7 +3914,8 @@ def _appositions(text: str, words: list[_Word], marked: list[bool]) -> None:
 
 # "وولادي X وY وZ" (and my children X, Y and Z): the plural relatives before a list.
 _ARABIC_CHILDREN = _split("""ولادي أولادي اولادي بناتي اطفالي أطفالي اخواتي أخواتي إخواتي اخوتي
-إخوتي ولادنا أولادنا اولادنا بناتنا ولاده اولاده أولاده ولادها اولادها أولادها""")
+إخوتي ولادنا أولادنا اولادنا بناتنا ولاده اولاده أولاده ولادها اولادها أولادها
+الولاد الأولاد الاولاد البنات الأطفال الاطفال""")  # "الأب X، الأم Y، والولاد Z وW"
 
 
 def _arabic_children_list(text: str, words: list[_Word], marked: list[bool]) -> None:
@@ -3921,6 +3935,29 @@ def _arabic_children_list(text: str, words: list[_Word], marked: list[bool]) -> 
             and _name_in_a_list(second.folded[1:])
         ):
             marked[i + 1] = marked[i + 2] = True
+        elif kin.folded.removeprefix("و") in _ARABIC_CHILDREN and _parents_named(words, i, marked):
+            _children_after_parents(text, words, marked, i)
+
+
+def _parents_named(words: list[_Word], i: int, marked: list[bool]) -> bool:
+    """ "الأب X، الأم Y، والولاد …": a parent and their name before the children."""
+    return any(
+        words[k].folded in _ARABIC_MEMBERS and marked[k + 1] for k in range(max(0, i - 6), i - 1)
+    )
+
+
+def _children_after_parents(text: str, words: list[_Word], marked: list[bool], i: int) -> None:
+    """After the parents' names, the children joined by "و" are names, frequent words too
+    ("والولاد X وتيم ولين": "team", "soft" are names here)."""
+    k = i + 1
+    while k < len(words) and _is_arabic(words[k].text) and _joined(text, words[k - 1], words[k]):
+        folded = words[k].folded if k == i + 1 else words[k].folded.removeprefix("و")
+        if (k > i + 1 and not words[k].folded.startswith("و")) or len(folded) < 2:
+            break
+        if folded in _COMMON or folded.startswith("ال"):
+            break
+        marked[k] = True
+        k += 1
 
 
 def _name_in_a_list(folded: str) -> bool:
@@ -4398,6 +4435,21 @@ def _not_names(text: str, words: list[_Word], marked: list[bool], keys: set[str]
             word.folded not in _name_list() or not word.capital
         ):  # "Mari", "Tia" are names
             marked[i] = False
+        elif _hausa_verb_after_marker(words, i):
+            marked[i] = False
+
+
+def _hausa_verb_after_marker(words: list[_Word], i: int) -> bool:
+    """ "malamin ya ce ya fadi" (he said he fell): in lower case right after "ya", "ta",
+    "sun" (he, she, they did), a word is the verb, a listed name too ("Fadi")."""
+    word = words[i]
+    return (
+        i > 0
+        and not word.capital
+        and words[i - 1].folded in _HAUSA_ONE_NEXT | _HAUSA_MANY_NEXT
+        and not words[i - 1].capital
+        and _hausa(words)
+    )
 
 
 # "There is none", after a thing in Swahili: "Salama hakuna", "Amani hamna".
@@ -4668,7 +4720,8 @@ abrigo ocupación ocupacion ocupação ocupacao feira feirinha frontière fronti
 av ave avda vijiji
 area neighbourhood neighborhood playa plage beach toma población poblacion
 حي مخيم مدينة قرية منطقة بلدة مسجد مستشفى رأس وادي جبل بحر معسكر حارة حاره سوق
-""")
+مخيمات قرى بلدات مشفى
+""")  # "بمخيمات X" (in the camps of X), "لمشفى X" (Levantine: to X's hospital)
 # "مستشفى الأمير حمزة", "مدرسة الملك عبدالله الثاني": a school, a hospital named after a
 # king or a prince is an institution. "مدرسة" alone is also "a teacher": only before these.
 _ARABIC_ROYAL = _split(
@@ -4705,7 +4758,8 @@ road street avenue lane drive close crescent highway square junction roundabout 
 way rd ave
 stadium park camp settlement primary secondary academy hall memorial station barracks
 masjid mosque church chapel cathedral clinic hospital dispensary school market
-district checkpoint ward creek centre center dc
+district checkpoint ward creek centre center dc crossing border police
+hospitali kliniki zahanati
 bazaar bazar network woreda wereda kebele zone
 khel kalay kalai kili rod qala
 """)  # Pashto and Dari: "X Khel" (a clan's village), "X Kalay" (village), "X Rod" (river)
@@ -4713,8 +4767,9 @@ khel kalay kalai kili rod qala
 _NAMED_BEFORE_LOWER = _split("""
 road street avenue highway junction roundabout masjid mosque church clinic hospital
 dispensary school market station camp settlement borehole district checkpoint ward centre park
-center bazaar bazar network woreda wereda kebele zone
-""")
+center bazaar bazar network woreda wereda kebele zone crossing border police hospitali kliniki
+zahanati
+""")  # "the X crossing", "X police" (its station), "Mama X hospitali" (code-switched Swahili)
 # Who heads a place: "le chef de quartier Ngaïkoisset" names the head, not the quarter.
 _PLACE_HEADS = _split("""
 chef jefe head mwenyekiti shugaba shugaban mai responsable président presidente leader
@@ -5077,8 +5132,10 @@ def _arabic_institution(words: list[_Word], i: int) -> bool:
     teacher", so only these."""
     if not any(f in _ARABIC_INSTITUTIONS for f in _bare(words[i].folded)) or i + 1 >= len(words):
         return False
-    return words[i + 1].folded in _ARABIC_ROYAL or (
-        i + 3 < len(words) and words[i + 2].folded in _NASAB
+    return (
+        words[i + 1].folded in _ARABIC_ROYAL
+        or words[i + 1].folded in _KUNYA  # "جامع أبو بكر الصديق"
+        or (i + 3 < len(words) and words[i + 2].folded in _NASAB)
     )
 
 
@@ -5209,9 +5266,10 @@ in at from near inside outside around
 au aux dans de du des vers près chez
 en desde hasta hacia cerca
 hapa huko kule katika kwenye sokoni kambini mjini kijijini kutoka
-baharini kisiwani visiwani mkoani wilayani mtaani shehiani uwanjani barabarani
+baharini kisiwani visiwani mkoani wilayani mtaani shehiani uwanjani barabarani nyumbani pale
 daga cikin zuwa kusa zaune via
-""")  # "baharini X" (at sea off X), "kisiwani X" (on the island of X)
+""")  # "baharini X" (at sea off X), "kisiwani X" (on the island of X), "nyumbani X" (at home
+# in X), "pale X" (there at X)
 # "à" and Hausa "a" only after a verb of being or living there: "habite à X", "yana a
 # X"; "dites à X", "merci à X" name a person.
 _PLURAL_ARTICLES = _split("les los las")
@@ -5478,9 +5536,10 @@ def _we_came(words: list[_Word], k: int) -> bool:
 # X", "wamehamia X". A person takes "kwa" ("kwenda kwa X"), so the word after is a place;
 # not "-penda" (to love): "anampenda X".
 _SWAHILI_MOTION = re.compile(
-    r"(?:ku|kw|tu|ni|wa|a|u|m|tu|mu|hatu|ha|hawa|si)?(?:li|me|na|ta|ki|ka|ja|ku)?"
-    r"(?:enda|toka|fika|hamia|hamishiwa|kimbilia|rudi|safiri|kaa|ishi|potea)|twende|tuende|nenda|"
-    r"nendeni"
+    r"(?:ku|kw|tu|ni|wa|a|u|m|tu|mu|hatu|ha|hawa|si)?(?:li|me|na|ta|ki|ka|ja|ku)?(?:o|ye)?"
+    r"(?:enda|toka|fika|hamia|hamishiwa|kimbilia|rudi|safiri|kaa|ishi|potea|fariki|fia)|twende|"
+    r"tuende|nenda|nendeni"
+    # "wanaoishi X" (who live in X), "alifariki X" (died at X): with "who", of dying too.
     # "maji haitoke X" (water does not come out at X), "hawafiki X": the negative present
     r"|ha(?:i|zi|wa|tu|ku|m|u|li|ya|ki|vi)?(?:toke|toki|fike|fiki|endi|ende)"
 )
@@ -6443,7 +6502,7 @@ marine express airways airlines ferries ferry transport logistics
 """)  # "Azam Marine", "X Express": boats, buses and airlines are companies
 # The unions the rules ask about, made once (a set union per word would slow every message).
 _NAMES_A_PLACE = _PLACE_WORDS | _ORGANISATION_WORDS
-_NOT_MORE_NAME = _PROPER | _PLACE_WORDS | _ORGANISATION_WORDS
+_NOT_MORE_NAME = _PROPER | _PLACE_WORDS | _ORGANISATION_WORDS | _HAUSA_PERSON_IS  # "Tsohuwa X"
 _PROPER_OR_LINK = _PROPER | _PLACE_LINKS
 _ALL_PARTICLES = _PARTICLES | _ARABIC_PARTICLES
 _PARTICLES_OR_LINKS = _PARTICLES | _split("la los las")
