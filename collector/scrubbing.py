@@ -864,6 +864,7 @@ def _family_lists(text: str, words: list[_Word], marked: list[bool]) -> None:
                 _is_arabic(word.text)
                 or word.folded in _FAMILY_CUES
                 or word.folded in _NOT_KIN_NAMES
+                or word.folded.removesuffix("s") in _LIST_WORDS  # "son familias": "they are"
             ):
                 continue
             lower = (
@@ -1119,6 +1120,7 @@ def _shorthand_cues(text: str, words: list[_Word], marked: list[bool]) -> None:
     """After an enumerator's shorthand for the person ("Resp. name", "HH head:", "Appelant",
     "رب الأسرة:"), the name: capitalised words no vocabulary holds as ordinary, Arabic
     words that may be names, lower-case words no vocabulary knows."""
+    _signed_by_role(text, words, marked)
     if _SHORTHAND.keys().isdisjoint(w.folded for w in words):
         return
     for i in range(len(words)):
@@ -1153,6 +1155,38 @@ def _shorthand_cues(text: str, words: list[_Word], marked: list[bool]) -> None:
             ):
                 break
             marked[k] = True
+
+
+# Who wrote a survey's note, signing it at its end: "… enumerator: X", "Encuestadora: X",
+# "Mhojaji: X", "Mai tattara bayanai: X", "الباحثة: X".
+_SIGNING_ROLES = _by_first_word(
+    _phrase(p)
+    for p in """enumerator|interviewer|data collector|surveyor|encuestador|encuestadora
+entrevistador|entrevistadora|enquêteur|enquêtrice|enqueteur|enquetrice|agent enquêteur
+mhojaji|mdadisi|mtafiti|mkusanya taarifa|mai tattara bayanai|mai bincike|mai hira
+الباحث|الباحثة|جامع البيانات|جامعة البيانات|المعد|المعدة""".replace("\n", "|").split("|")
+)
+
+
+def _signed_by_role(text: str, words: list[_Word], marked: list[bool]) -> None:
+    """The one to three words after a signing role and a colon, to the message's end: the
+    writer's name, in lower case too ("enumerator: sounon")."""
+    for start in range(max(0, len(words) - 6), len(words) - 1):
+        length = _phrase_at(words, start, _SIGNING_ROLES)
+        j = start + length
+        if not length or not 1 <= len(words) - j <= 3:
+            continue
+        if text[words[j - 1].end : words[j].start].strip() != ":" or text[words[-1].end :].strip(
+            " .!"
+        ):
+            continue
+        if all(
+            _joined(text, words[k - 1], words[k]) and not _is_title(words[k])
+            for k in range(j + 1, len(words))
+        ):
+            for k in range(j, len(words)):
+                marked[k] = True
+        return
 
 
 def _lower_case_no_word(word: _Word) -> bool:
@@ -1231,6 +1265,7 @@ def _age_in_brackets(text: str, words: list[_Word], marked: list[bool]) -> None:
     if "(" not in text:
         return
     _name_before_its_age(text, words, marked)
+    _spelled_in_arabic(text, words, marked)
     for match in _AGE_IN_BRACKETS.finditer(text):
         inside = [k for k, w in enumerate(words) if match.start(1) <= w.start < match.end(1)]
         if 1 <= len(inside) <= 3 and all(
@@ -1238,6 +1273,24 @@ def _age_in_brackets(text: str, words: list[_Word], marked: list[bool]) -> None:
         ):
             for k in inside:
                 marked[k] = True
+
+
+def _spelled_in_arabic(text: str, words: list[_Word], marked: list[bool]) -> None:
+    """ "Rawad (رواد) from …": a capitalised word that may be a name, then one Arabic word
+    alone in brackets, its spelling: both are the name (a place is kept later)."""
+    for i in range(len(words) - 1):
+        word, spelled = words[i], words[i + 1]
+        if (
+            _is_arabic(spelled.text)
+            and not _is_arabic(word.text)
+            and word.capital
+            and text[word.end : spelled.start].strip() == "("
+            and text[spelled.end : spelled.end + 1] == ")"
+            and _name_shaped(word)
+            and word.folded not in _gazetteer()
+            and spelled.folded not in _arabic_places()
+        ):
+            marked[i] = marked[i + 1] = True
 
 
 # A case note's age in brackets after a name: "X (12)", "X (17 ans, F)", "Mtoto X (miaka 9)".
@@ -1637,7 +1690,7 @@ def _after_titles(text: str, words: list[_Word], marked: list[bool]) -> None:
             and not _shouted_word(word)
             and not _of_the(title, word)
             and not _arabic_frequent(word)
-            and not _everyday_after_title(word)
+            and not (_everyday_after_title(word) and title.folded not in _EUROPEAN_TITLES)
         ):
             marked[i + 1] = True
 
@@ -1672,6 +1725,11 @@ def _arabic_title_full_name(text: str, words: list[_Word], marked: list[bool]) -
 
 # "دكتور أطفال" is a children's doctor, "طبيبة نسائية" a gynaecologist.
 _ARABIC_SPECIALTIES = _split("أطفال اطفال أسنان اسنان عيون نسائية نساء عظام باطنية جلدية قلب")
+
+
+# Titles of French, Spanish and English only: after them a Swahili or Hausa word is a
+# name ("pas Mme Haba": "haba" is "few" in Swahili).
+_EUROPEAN_TITLES = _split("mme madame mlle mademoiselle monsieur mr mrs ms miss sra señora doña")
 
 
 def _everyday_after_title(word: _Word) -> bool:
@@ -3983,7 +4041,10 @@ def _arabic_lists(text: str, words: list[_Word], marked: list[bool]) -> None:
             ):
                 continue
             if marked[i] and not marked[i + 1] and right.folded.startswith("و"):
-                marked[i + 1] = _list_member(right.folded[1:])
+                # Not a frequent word that begins with "و": "X ولدت" (X gave birth)
+                marked[i + 1] = _list_member(right.folded[1:]) and (
+                    _arabic_ranks().get(right.folded, _ARABIC_FREQUENT) >= _ARABIC_FREQUENT
+                )
             elif marked[i + 1] and not marked[i] and right.folded.startswith("و"):
                 marked[i] = _list_member(left.folded) or _nisba_after_member(words, i, marked)
 
@@ -4730,7 +4791,9 @@ _ARABIC_ROYAL = _split(
 _ARABIC_ORDINALS = _split("الأول الاول الثاني الثالث الرابع الخامس")
 _ARABIC_INSTITUTIONS = _split("مدرسة جامعة شارع معهد مركز كلية مجمع مستشفى مسجد جامع مستوصف")
 # "shule ya msingi", "escuela primaria", "école primaire": a school's level before its name.
-_SCHOOL_LEVELS = _split("msingi sekondari primaria secundaria primaire secondaire primary ndege")
+_SCHOOL_LEVELS = _split("""msingi sekondari primaria secundaria primaire secondaire primary ndege
+régional régionale regional préfectoral préfectorale national nationale provincial provinciale
+général générale general central centrale municipal municipale""")  # "l'hôpital régional de X"
 # Connectors inside a place name: "Santa Cruz de la Sierra", "Dar es Salaam", "kijiji cha".
 _PLACE_LINKS = _split("de la del los las des du da do di es el cha ya wa za vya")  # "hoteli za X"
 # Streets and squares in Arabic: "شارع صلاح الدين", "ميدان التحرير".
@@ -5282,7 +5345,7 @@ _SWAHILI_WE_THEY_CAME = re.compile(
 # Hausa verbs of coming, going back, going: "za su zo X", "ya koma X". A person takes
 # "wurin", "gun" between ("ya zo wurin X"), so the word right after them is a place; so
 # after "he is", "she is" ("tana Matameye": she is in M.; not "suna", also "name").
-_HAUSA_WENT = _split("zo koma tafi")
+_HAUSA_WENT = _split("zo koma tafi shiga")  # "sun sake shiga X": they entered X again
 _HAUSA_IS_AT = _split("yana tana muna kuna")
 
 
@@ -5328,6 +5391,7 @@ quartier territoire région province
 vengo viene vienen venimos vinimos llegó llegaron salimos desplazado desplazada
 desplazados refugiado refugiados gente familia familias personas
 police policemen soldiers soldier army militia youths traders farmers herders fishermen
+groupement groupements taxis motos zémidjans chauffeurs transporteurs
 policiers policier gendarmes soldats militaires commerçants éleveurs pêcheurs
 policía policías soldados militares comerciantes
 mayor governor chief commissioner maire gouverneur préfet alcalde gobernador prefecto
@@ -6566,6 +6630,7 @@ def _protect_place(text: str, words: list[_Word], i: int, kept: list[bool], pref
         end < len(words)
         and (
             _joined(text, words[end - 1], words[end])
+            or (end > j and text[words[end - 1].end : words[end].start] in _APOSTROPHES)  # "N'Z…"
             # "St. Augustine's": the full stop of an abbreviated prefix joins
             or (
                 end == j
@@ -6588,7 +6653,9 @@ def _protect_place(text: str, words: list[_Word], i: int, kept: list[bool], pref
     k = j + (
         (words[j].folded in _PLACE_LINKS or hausa_of) and not words[j].capital
     )  # "kijiji cha Mwamba", "unguwa na X"
-    if k + 1 < len(words) and words[k].folded in _SCHOOL_LEVELS:  # "shule ya msingi Mwalimu…"
+    if (
+        k + 1 < len(words) and words[k].folded in _SCHOOL_LEVELS and not words[k].capital
+    ):  # "shule ya msingi Mwalimu…"; not "stade Général X": there the title is in the name
         k += 1
         k += k + 1 < len(words) and words[k].folded in _PLACE_LINKS  # "uwanja wa ndege wa X"
         k += k < len(words) and _is_title(words[k])
