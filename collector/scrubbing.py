@@ -7264,9 +7264,10 @@ _STREET = (
 _HOUSE = (
     r"house|plot|flat|apartment|shelter|building|maison|porte|parcelle|abri|immeuble|casa|depto|"
     r"dpto|departamento|apto|sitio|nyumba|kiwanja|gida|منزل|بيت|شقة|بناية|بناء|عمارة|دار|"
-    r"bt|bât|bâtiment|batiment|appt|appartement"
+    r"bt|bât|bâtiment|batiment|appt|appartement|lote|carré|carre|mlango"
 )  # "abri 40" (a shelter in a camp), "depto 12", "sitio 9" (a lot in a Chilean "toma"),
-# Algeria's "Cité X, Bt 12, Appt 4"
+# Algeria's "Cité X, Bt 12, Appt 4", Bolivia's "lote 7", Guinea's and Mali's "carré 12" (a
+# family's compound), a door in Swahili ("mlango B12")
 # Mayotte's and the Comoros' "case" (a house) only after its street or with its look and
 # number ("rue du Stade, case 7", "case en tôle n°12"): "case 12345" is a file's number.
 _HOUSE_OR_CASE = rf"{_HOUSE}|case"
@@ -7274,7 +7275,7 @@ _HOUSE_OR_CASE = rf"{_HOUSE}|case"
 # tente 12" alone says where someone is in the camp, not a door.
 _TENT = r"tent|tente|jaima|khaima|خيمة|الخيمة"
 # A camp's block, by its number or letter and number: "Block B-4", "bloc 12".
-_BLOCK = r"block|bloc|bloque|blok|kitalu|بلوك"
+_BLOCK = r"block|bloc|bloque|blok|kitalu|manzano|manzana|mza|mz|بلوك|القطاع|قطاع"  # "manzano 12"
 _BLOCK_ID = r"(?:(?:[A-Z]-?)?\d{1,4}[A-Z]?\b|[A-Z]\b)"  # "bloc C"
 # "Calle Olmedo y Rocafuerte": a corner, two streets named.
 _CORNER = r"y|e|et|and|&|na|da|و"
@@ -7296,8 +7297,9 @@ _AREA = (
     r"woreda|wereda|kebele|tambon|amphoe|moo|soi|area|cité|cite|"
     r"estate|haret|hara|site|toma|población|poblacion|الحي|حي|محلة|حارة|حاره|"
     rf"camp|kambi|sansanin|مخيم|{_BLOCK}|"
-    r"village|commune|kwartie|kwartier|komine|مربع"
-)  # a camp's "Village 5"; Congolese Swahili's "kwartie", "komine"; Sudan's "مربع ٤" (a block)
+    r"village|commune|kwartie|kwartier|komine|مربع|zona|uv|section"
+)  # a camp's "Village 5"; Congolese Swahili's "kwartie", "komine"; Sudan's "مربع ٤" (a block);
+# Bolivia's "zona", Santa Cruz's "UV 160" (a neighbourhood unit), Nairobi's "Section 1"
 # A landmark that says which door: "house behind the church, no. 5", "nyumba namba 9
 # karibu na soko", "derrière la pharmacie, maison 8", "layin masallacin X".
 _LANDMARK = (
@@ -7351,8 +7353,12 @@ _ADDRESS = re.compile(
     # "Street 18", "شارع ١٨", "Rue 14.27": a numbered street
     rf"|(?<![\w])(?i:{_STREET})\s+(?:(?i:{_NUMBER_WORD})\s*)?{_NUM}(?:[.\-/]\d{{1,4}})?"
     rf"(?=\s*[,،]\s*(?:(?i:{_HOUSE})\s+(?:(?i:{_NUMBER_WORD})\s*)?|(?i:{_NUMBER_WORD})\s*){_NUM})"
-    # "Block 4, Nyumba 112": a camp's block, then the shelter or house in it
-    rf"|(?<![\w])(?i:{_BLOCK})\s+{_BLOCK_ID}\s*[,،]\s*(?i:{_HOUSE})\s+(?:(?i:{_NUMBER_WORD})\s*)?{_NUM}"
+    # "Block 4, Nyumba 112", "block 7, tent 38", "secteur 3, carré 12", "manzano 12, lote 7":
+    # a camp's block or a numbered quarter, then the shelter, tent or house in it
+    rf"|(?<![\w])(?i:{_AREA})\s+{_BLOCK_ID}\s*[,،]\s*(?i:{_HOUSE}|{_TENT})\s+(?:(?i:{_NUMBER_WORD})\s*)?{_NUM}"
+    # "ghorofa ya 3, mlango B12", "4th floor, flat 7": the floor, then the door
+    rf"|(?<![\w])(?i:{_FLOOR})\s+(?:(?i:{_CONNECT})\s+)?{_NUM}\s*[,،]\s*(?i:{_HOUSE})\s+"
+    rf"(?:(?i:{_NUMBER_WORD})\s*)?(?:[A-Z]-?)?{_NUM}"
     # "lot II M 45 bis Ambovombe": Madagascar's lots, a Roman numeral, letters, a number
     rf"|(?<![\w])(?i:lot)\s+[IVX]{{1,4}}\s+(?:[A-Z]{{1,3}}\s+)?\d{{1,4}}(?:\s*(?i:bis|ter))?"
     rf"(?:\s+(?!(?i:et|and|mais)\b){_CAPITALISED})?"
@@ -7367,7 +7373,7 @@ _ADDRESS = re.compile(
     rf"(?:{_NAME_WORD})(?:\s+{_CAPITALISED})?\s*[,،]\s*(?i:{_HOUSE})\s+(?:(?i:{_NUMBER_WORD})\s*)?{_NUM}"
     # Mexican: "Calle 5a Norte #34", "Avenida 3 Poniente No. 12"
     rf"|(?<![\w])(?i:calle|avenida|av|privada|andador)\.?\s+\d{{1,3}}[a-zA-Z]?"
-    rf"(?:\s+(?i:norte|sur|oriente|poniente|este|oeste|bis))*\s*(?:#|(?i:no\.?|núm\.?|num\.?))\s*\d{{1,5}}\b"
+    rf"(?:\s+(?i:norte|sur|oriente|poniente|este|oeste|bis))*\s*(?:#|(?i:no\.?|núm\.?|num\.?|n°|nº))\s*\d{{1,5}}\b"
     # Burundi and Rwanda: "colline X, commune Y", "cellule X, secteur Y"
     rf"|(?<![\w])(?i:colline|cellule|umudugudu)\s+{_CAPITALISED}\s*[,،]\s*"
     rf"(?i:commune|secteur|district|province)\s+{_CAPITALISED}"
@@ -7500,12 +7506,14 @@ _ADDRESS_BEFORE = re.compile(
     # "مخيم X، الحي Y، بناية Z": the camp and its quarter before the building, up to three;
     # "Katubza zone, block 12", "zone Likuni 1, …", "Urbanización La Esperanza casa 14-B"
     rf"(?:(?:(?<![\w])(?i:{_AREA})\s+(?:(?i:{_CONNECT})[\s-]+)?"
-    rf"(?:(?:{_NAME_WORD})(?:\s+(?:{_NAME_WORD}))?(?:\s+{_NUM})?|{_NUM})"
+    rf"(?:(?:{_NAME_WORD})(?:\s+(?:{_NAME_WORD}))?(?:\s+{_NUM})?|{_NUM}(?:\s+(?i:de)\s+{_NAME_WORD})?)"
     # ("Katubza zone": a Latin name before its area word; Arabic puts the area word first)
     rf"|(?<![\w]){_CAPITALISED}(?:\s+{_CAPITALISED})?\s+(?i:{_AREA})(?:\s+{_NUM})?"
     # "Calle 50, Edificio Los Robles, piso 3, apto 3B": the street, the building, the floor
-    rf"|(?<![\w])(?i:{_STREET}|{_FLOOR})\s+{_NUM}"
-    rf"|(?<![\w])(?i:{_BUILDING})\s+(?:{_NAME_WORD})(?:\s+(?:{_NAME_WORD})){{0,2}})"
+    rf"|(?<![\w])(?i:{_STREET}|{_FLOOR})\s+{_NUM}|(?<![\w])\d{{1,3}}(?i:st|nd|rd|th)\s+(?i:{_STREET})"
+    # "Plan 3000, …": a district named with its number ("zona 16 de Julio": above)
+    rf"|(?<![\w]){_CAPITALISED}\s+\d{{1,5}}\b"
+    rf"|(?<![\w])(?i:{_BUILDING})\s+(?:(?i:{_CONNECT})\s+)?(?:{_NAME_WORD})(?:\s+(?:{_NAME_WORD})){{0,2}})"
     rf"\s*[,،]?\s*){{1,3}}$"
 )
 # "derrière la pharmacie, maison 8": the landmark before the house.
