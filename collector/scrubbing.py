@@ -423,7 +423,7 @@ tío tía sobrino sobrina suegra suegro nieto nieta compañero compañera cuñad
 abuela abuelo madre padre nuera yerno madrina padrino bebé bébé
 mtoto wangu|mwanangu|mke wangu|mume wangu|mume wake|mke wake|kaka yangu|dada yangu|jirani yangu
 rafiki yangu|binti yangu|mjukuu wangu|shangazi yangu|mjomba wangu|bibi yangu|babu yangu
-ndugu yangu|mama yangu|baba yangu|jirani|rafiki|mdogo
+ndugu yangu|mama yangu|baba yangu|jirani|rafiki|mdogo|mumewe|mkewe|mumeo|mkeo|mwanawe|mwanao
 mijina|matata|matarsa|mijinta|dana|dansa|yata|yarsa|yarinyata|dan uwana|yar uwata
 kawata|abokina|abokiyata|makwabcina|makwabciyata|mahaifiyata|mahaifina|kanina|kanwata
 yayana|yayata|jikana|jikata|yarona|yarinyata|yaronta|yaronsa
@@ -1611,6 +1611,9 @@ def _lower_case_rest(text: str, words: list[_Word], marked: list[bool], j: int) 
                 or after.folded in _TITLES
                 or _swahili_verb_shape(after.folded)
                 or (_everyday_word(after.folded) and after.folded not in _name_list())
+                # "moi c foromo de Yomou": a capital after a name in lower case is a
+                # place's, where one is from
+                or (words[k].folded in _FROM and after.capital)
             )
         ):
             marked[k] = marked[k + 1] = True
@@ -1755,11 +1758,21 @@ def _arabic_frequent(word: _Word) -> bool:
     if len(folded) >= 4 and folded.endswith(("ه", "ها", "هم", "ني", "كم")):
         return True  # "مهندس يصلحه": an engineer to mend it
     rank = _arabic_rank(folded)
+    if rank is not None and rank < _ARABIC_RARE and _participle_shape(folded):
+        return True  # "الأب مصمم" (the father is set on it), "الدكتور مسافر"
     return (
         rank is not None
         and rank < _ARABIC_FREQUENT
         and (folded.startswith(("ي", "ت")) or folded.endswith(("ت", "وا", "ون")))
     )
+
+
+def _participle_shape(folded: str) -> bool:
+    """ "مصمم", "مسافر", "مفقودة": a participle of four or five letters ("م" first), with
+    "ة" after it too; a word of the vocabulary of this shape says how a person is. Not
+    "مح…": "محسن", "محمود" are names as often as words."""
+    stem = folded.removesuffix("ة")
+    return stem.startswith("م") and 4 <= len(stem) <= 5 and not stem.startswith("مح")
 
 
 # Titles written short with a full stop: "M. Tchakounté" (monsieur), "Dr. Kizito", "Sra. Ccori".
@@ -5231,9 +5244,11 @@ def _protect_named_before(text: str, words: list[_Word], kept: list[bool]) -> No
         k, run = last, []
         while (
             k >= max(0, last - 2)
-            and words[k].capital
+            and (
+                (words[k].capital and words[k].folded not in _TITLE_CASE_LINKS)
+                or _hyphened_article(text, words[k])  # "X al-Y hospital"
+            )
             and not _is_title(words[k])
-            and words[k].folded not in _TITLE_CASE_LINKS
             and words[k].folded not in _RELATION_WORDS
             and not _contact_cue(words, k)
             and _joined(text, words[k], words[k + 1])
@@ -5244,6 +5259,11 @@ def _protect_named_before(text: str, words: list[_Word], kept: list[bool]) -> No
             continue
         for m in run + list(range(last + 1, i + 1)):
             kept[m] = True
+
+
+def _hyphened_article(text: str, word: _Word) -> bool:
+    """The Arabic article in Latin letters, hyphened to the word after it: "al-Rassi"."""
+    return word.folded in ("al", "el") and text[word.end : word.end + 1] == "-"
 
 
 # A school's or a hospital's level or kind, between its name and the word: "Sheikh Isaaq
@@ -6833,6 +6853,8 @@ def _latin_particles(text: str, words: list[_Word], marked: list[bool], kept: li
             and words[j].folded not in _COMMON
             and not words[j].text.isupper()  # "Oisín de la ONG": an acronym, no family name
             and not _town_after_full_name(text, words, marked, i, j)
+            # "moi c foromo de Yomou": a capital after a name in lower case is a place's
+            and (words[i].capital or words[i + 1].folded not in _FROM)
             and all(
                 _joined(text, a, b) for a, b in zip(words[i:j], words[i + 1 : j + 1], strict=True)
             )
