@@ -4934,6 +4934,7 @@ def _protected(text: str, words: list[_Word]) -> list[bool]:
     _protect_after_locatives(text, words, kept)
     _protect_where_one_goes(text, words, kept)
     _protect_from_after_my_name(text, words, kept)
+    _protect_programmes(text, words, kept)
     _protect_tribes(text, words, kept)
     _protect_gone_to(text, words, kept)
     _protect_place_lists(text, words, kept)
@@ -5777,6 +5778,30 @@ _MY_NAME_BEFORE = re.compile(
     r"naitwa|mimi\s+ni|sunana|ni\s+ne|ni\s+ce)\s+$"
 )
 _FROM_PLACE = _split("from kutoka daga desde")
+
+
+# Latin American aid programmes named after a hero: "el bono Juancito Pinto", "la beca
+# Benito Juárez", "la Misión Ribas". A person's own grant takes "de" ("el bono de X").
+_PROGRAMMES = _split("bono bonos beca becas misión mision")
+
+
+def _protect_programmes(text: str, words: list[_Word], kept: list[bool]) -> None:
+    """Up to three capitalised words right after a programme's word, in lower case or after
+    an article ("el Bono", not "Bono Rosa dijo"), are its name."""
+    for i, word in enumerate(words[:-1]):
+        if word.folded not in _PROGRAMMES or (
+            word.capital and not (i and words[i - 1].folded in _ARTICLES)
+        ):
+            continue
+        k = i + 1
+        while (
+            k < len(words)
+            and k <= i + 3
+            and words[k].capital
+            and _joined(text, words[k - 1], words[k])
+        ):
+            kept[k] = True
+            k += 1
 
 
 def _protect_from_after_my_name(text: str, words: list[_Word], kept: list[bool]) -> None:
