@@ -4511,6 +4511,8 @@ def _not_names(text: str, words: list[_Word], marked: list[bool], keys: set[str]
             marked[i] = False
         elif _hausa_verb_after_marker(words, i):
             marked[i] = False
+        elif not word.capital and word.folded.removesuffix("s") in _LIST_WORDS:
+            marked[i] = False  # "son familias sin techo": "they are", not "son"
 
 
 def _hausa_verb_after_marker(words: list[_Word], i: int) -> bool:
