@@ -789,10 +789,15 @@ pikin dem|my pikin dem|yara|iyalina ni
 )
 
 
+def _alphabetic(word: _Word) -> bool:
+    """Letters only, an apostrophe inside too: Hausa "ta'ambu", "mu'azu" are names."""
+    return word.text.translate(_NO_APOSTROPHES).isalpha()
+
+
 def _kin_name_lower(word: _Word, swahili: bool) -> bool:
     """A lower-case word no vocabulary knows; shaped as a Swahili verb only outside Swahili
     ("ma femme mukantwari": Kirundi names start as Swahili verbs do)."""
-    if word.capital or not word.text.isalpha():
+    if word.capital or not _alphabetic(word):
         return False
     folded = word.folded
     if any(folded in s for s in (_ordinary(), _vocabulary(), _RELATION_WORDS)):
@@ -1025,7 +1030,7 @@ def _list_item(words: list[_Word], item: list[int], swahili: bool) -> list[int]:
         for k in item[: len(item) - len(rest)]
     )
     rest = [k for k in rest if words[k].folded not in _ARABIC_MEMBERS]
-    if not rest or len(rest) > 3 or not all(words[k].text.isalpha() for k in rest):
+    if not rest or len(rest) > 3 or not all(_alphabetic(words[k]) for k in rest):
         return []
     if all(_is_arabic(words[k].text) for k in rest):
         word = words[rest[0]]
