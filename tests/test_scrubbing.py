@@ -3335,6 +3335,10 @@ def test_names_before_an_age_and_addresses_of_more_regions(text, scrubbed):
         ),
         ("'yan bindiga sun shiga Dandume jiya", None),
         ("malamin ya ce ya fadi a kasuwa", None),
+        (
+            "Jerin iyali a sansanin Sabuwa: baba audu, mama jummai, yara ta'awa da sabitu",
+            "Jerin iyali a sansanin Sabuwa: baba [name], mama [name], yara [name] da [name]",
+        ),
         # English, French and Spanish: a note's signer, a name spelled in Arabic, a Swahili word
         # after "Mme"; hospitals, crossings, police stations, groups and programmes stay.
         (
