@@ -7354,6 +7354,8 @@ _AREA = (
     r"village|commune|kwartie|kwartier|komine|مربع|zona|uv|section"
 )  # a camp's "Village 5"; Congolese Swahili's "kwartie", "komine"; Sudan's "مربع ٤" (a block);
 # Bolivia's "zona", Santa Cruz's "UV 160" (a neighbourhood unit), Nairobi's "Section 1"
+# A numbered block or quarter before the house: "secteur 3, carré 12", "zone 4, house 9".
+_UNIT = rf"{_BLOCK}|secteur|sector|section|zone|zona|area|phase|village"
 # A landmark that says which door: "house behind the church, no. 5", "nyumba namba 9
 # karibu na soko", "derrière la pharmacie, maison 8", "layin masallacin X".
 _LANDMARK = (
@@ -7409,7 +7411,7 @@ _ADDRESS = re.compile(
     rf"(?=\s*[,،]\s*(?:(?i:{_HOUSE})\s+(?:(?i:{_NUMBER_WORD})\s*)?|(?i:{_NUMBER_WORD})\s*){_NUM})"
     # "Block 4, Nyumba 112", "block 7, tent 38", "secteur 3, carré 12", "manzano 12, lote 7":
     # a camp's block or a numbered quarter, then the shelter, tent or house in it
-    rf"|(?<![\w])(?i:{_AREA})\s+{_BLOCK_ID}\s*[,،]\s*(?i:{_HOUSE}|{_TENT})\s+(?:(?i:{_NUMBER_WORD})\s*)?{_NUM}"
+    rf"|(?<![\w])(?i:{_UNIT})\s+{_BLOCK_ID}\s*[,،]\s*(?i:{_HOUSE}|{_TENT})\s+(?:(?i:{_NUMBER_WORD})\s*)?{_NUM}"
     # "ghorofa ya 3, mlango B12", "4th floor, flat 7": the floor, then the door
     rf"|(?<![\w])(?i:{_FLOOR})\s+(?:(?i:{_CONNECT})\s+)?{_NUM}\s*[,،]\s*(?i:{_HOUSE})\s+"
     rf"(?:(?i:{_NUMBER_WORD})\s*)?(?:[A-Z]-?)?{_NUM}"
