@@ -1082,14 +1082,14 @@ def test_the_twentieth_unseen_set_does_not_fall_below_its_first_measure(language
 # hospitals, crossings and verbs of living and dying, Sheng and Swahili kin words, Hausa
 # verbs, programmes named after a hero) and then its misses (notes signed by the
 # enumerator, children after their parents, a child before its age, one's own nasab, a
-# name spelled in Arabic; docs/benchmarks.md): names 98.8% recall, 90.7% precision; its
-# eight addresses found whole. It joins the studied sets.
+# name spelled in Arabic, a Hausa name with an apostrophe; docs/benchmarks.md): names 99.4%
+# recall, 90.8% precision; its eight addresses found whole. It joins the studied sets.
 UNSEEN20_AFTER = {
     "ar": (30, 30, 30, 36),
     "en": (33, 33, 33, 35),
     "es": (28, 28, 28, 31),
     "fr": (27, 27, 27, 28),
-    "ha": (22, 24, 22, 24),
+    "ha": (23, 24, 23, 25),
     "sw": (26, 26, 26, 29),
 }
 
