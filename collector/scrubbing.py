@@ -423,7 +423,7 @@ tío tía sobrino sobrina suegra suegro nieto nieta compañero compañera cuñad
 abuela abuelo madre padre nuera yerno madrina padrino bebé bébé
 mtoto wangu|mwanangu|mke wangu|mume wangu|mume wake|mke wake|kaka yangu|dada yangu|jirani yangu
 rafiki yangu|binti yangu|mjukuu wangu|shangazi yangu|mjomba wangu|bibi yangu|babu yangu
-ndugu yangu|mama yangu|baba yangu|jirani|rafiki|mdogo
+ndugu yangu|mama yangu|baba yangu|jirani|rafiki|mdogo|mumewe|mkewe|mumeo|mkeo|mwanawe|mwanao
 mijina|matata|matarsa|mijinta|dana|dansa|yata|yarsa|yarinyata|dan uwana|yar uwata
 kawata|abokina|abokiyata|makwabcina|makwabciyata|mahaifiyata|mahaifina|kanina|kanwata
 yayana|yayata|jikana|jikata|yarona|yarinyata|yaronta|yaronsa
@@ -789,10 +789,15 @@ pikin dem|my pikin dem|yara|iyalina ni
 )
 
 
+def _alphabetic(word: _Word) -> bool:
+    """Letters only, an apostrophe inside too: Hausa "ta'ambu", "mu'azu" are names."""
+    return word.text.translate(_NO_APOSTROPHES).isalpha()
+
+
 def _kin_name_lower(word: _Word, swahili: bool) -> bool:
     """A lower-case word no vocabulary knows; shaped as a Swahili verb only outside Swahili
     ("ma femme mukantwari": Kirundi names start as Swahili verbs do)."""
-    if word.capital or not word.text.isalpha():
+    if word.capital or not _alphabetic(word):
         return False
     folded = word.folded
     if any(folded in s for s in (_ordinary(), _vocabulary(), _RELATION_WORDS)):
@@ -864,6 +869,7 @@ def _family_lists(text: str, words: list[_Word], marked: list[bool]) -> None:
                 _is_arabic(word.text)
                 or word.folded in _FAMILY_CUES
                 or word.folded in _NOT_KIN_NAMES
+                or word.folded.removesuffix("s") in _LIST_WORDS  # "son familias": "they are"
             ):
                 continue
             lower = (
@@ -921,7 +927,7 @@ _MEMBER_WORDS = _split("""
 morochos morochas morocho morocha
 me myself baby babies twins twin newborn eldest oldest youngest little last first second third
 moi bébé bebe jumeaux jumelles jumeau jumelle aîné aînée cadet cadette petit petite dernier
-dernière benjamin benjamine
+dernière benjamin benjamine vieux vieille
 yo bebé gemelos gemelas gemelo gemela mayor menor chiquito chiquita pequeño pequeña nene nena
 chavalos chavalas chavalo chavala chigüines chigüín cipotes cipota cipote güilas güila
 carajillos chamacos chamacas críos crías patojos patojas chamos gurises
@@ -1024,7 +1030,7 @@ def _list_item(words: list[_Word], item: list[int], swahili: bool) -> list[int]:
         for k in item[: len(item) - len(rest)]
     )
     rest = [k for k in rest if words[k].folded not in _ARABIC_MEMBERS]
-    if not rest or len(rest) > 3 or not all(words[k].text.isalpha() for k in rest):
+    if not rest or len(rest) > 3 or not all(_alphabetic(words[k]) for k in rest):
         return []
     if all(_is_arabic(words[k].text) for k in rest):
         word = words[rest[0]]
@@ -1119,6 +1125,7 @@ def _shorthand_cues(text: str, words: list[_Word], marked: list[bool]) -> None:
     """After an enumerator's shorthand for the person ("Resp. name", "HH head:", "Appelant",
     "رب الأسرة:"), the name: capitalised words no vocabulary holds as ordinary, Arabic
     words that may be names, lower-case words no vocabulary knows."""
+    _signed_by_role(text, words, marked)
     if _SHORTHAND.keys().isdisjoint(w.folded for w in words):
         return
     for i in range(len(words)):
@@ -1153,6 +1160,38 @@ def _shorthand_cues(text: str, words: list[_Word], marked: list[bool]) -> None:
             ):
                 break
             marked[k] = True
+
+
+# Who wrote a survey's note, signing it at its end: "… enumerator: X", "Encuestadora: X",
+# "Mhojaji: X", "Mai tattara bayanai: X", "الباحثة: X".
+_SIGNING_ROLES = _by_first_word(
+    _phrase(p)
+    for p in """enumerator|interviewer|data collector|surveyor|encuestador|encuestadora
+entrevistador|entrevistadora|enquêteur|enquêtrice|enqueteur|enquetrice|agent enquêteur
+mhojaji|mdadisi|mtafiti|mkusanya taarifa|mai tattara bayanai|mai bincike|mai hira
+الباحث|الباحثة|جامع البيانات|جامعة البيانات|المعد|المعدة""".replace("\n", "|").split("|")
+)
+
+
+def _signed_by_role(text: str, words: list[_Word], marked: list[bool]) -> None:
+    """The one to three words after a signing role and a colon, to the message's end: the
+    writer's name, in lower case too ("enumerator: sounon")."""
+    for start in range(max(0, len(words) - 6), len(words) - 1):
+        length = _phrase_at(words, start, _SIGNING_ROLES)
+        j = start + length
+        if not length or not 1 <= len(words) - j <= 3:
+            continue
+        if text[words[j - 1].end : words[j].start].strip() != ":" or text[words[-1].end :].strip(
+            " .!"
+        ):
+            continue
+        if all(
+            _joined(text, words[k - 1], words[k]) and not _is_title(words[k])
+            for k in range(j + 1, len(words))
+        ):
+            for k in range(j, len(words)):
+                marked[k] = True
+        return
 
 
 def _lower_case_no_word(word: _Word) -> bool:
@@ -1231,6 +1270,7 @@ def _age_in_brackets(text: str, words: list[_Word], marked: list[bool]) -> None:
     if "(" not in text:
         return
     _name_before_its_age(text, words, marked)
+    _spelled_in_arabic(text, words, marked)
     for match in _AGE_IN_BRACKETS.finditer(text):
         inside = [k for k, w in enumerate(words) if match.start(1) <= w.start < match.end(1)]
         if 1 <= len(inside) <= 3 and all(
@@ -1240,6 +1280,24 @@ def _age_in_brackets(text: str, words: list[_Word], marked: list[bool]) -> None:
                 marked[k] = True
 
 
+def _spelled_in_arabic(text: str, words: list[_Word], marked: list[bool]) -> None:
+    """ "Rawad (رواد) from …": a capitalised word that may be a name, then one Arabic word
+    alone in brackets, its spelling: both are the name (a place is kept later)."""
+    for i in range(len(words) - 1):
+        word, spelled = words[i], words[i + 1]
+        if (
+            _is_arabic(spelled.text)
+            and not _is_arabic(word.text)
+            and word.capital
+            and text[word.end : spelled.start].strip() == "("
+            and text[spelled.end : spelled.end + 1] == ")"
+            and _name_shaped(word)
+            and word.folded not in _gazetteer()
+            and spelled.folded not in _arabic_places()
+        ):
+            marked[i] = marked[i + 1] = True
+
+
 # A case note's age in brackets after a name: "X (12)", "X (17 ans, F)", "Mtoto X (miaka 9)".
 _AGE_AFTER = re.compile(
     r"\s*\(\s*(?i:(?:age|âge|edad|miaka|umri|shekara|عمر|عمره|عمرها)\s*:?\s*)?"
@@ -1247,7 +1305,8 @@ _AGE_AFTER = re.compile(
     r"\s*(?:[,/]\s*(?i:[mfhv]|male|female|garçon|fille|niño|niña|mvulana|msichana))?\s*\)"
 )
 _CHILD_WORDS = _split("""mtoto msichana mvulana kijana child kid girl boy baby enfant fille garçon
-bébé niño niña nena nene yaro yarinya jariri""")
+bébé niño niña nena nene yaro yarinya jariri
+الطفل الطفلة طفل طفلة البنت الصبي الفتاة الفتى القاصر القاصرة""")
 
 
 def _name_before_its_age(text: str, words: list[_Word], marked: list[bool]) -> None:
@@ -1255,11 +1314,15 @@ def _name_before_its_age(text: str, words: list[_Word], marked: list[bool]) -> N
     vocabulary knows it or a list holds it; after "child", "girl", "mtoto", an ordinary
     word too ("Mtoto Matatizo (miaka 9)"). Not a place or an organisation: kept later."""
     for i, word in enumerate(words):
-        if marked[i] or not word.capital or _is_arabic(word.text) or not word.text.isalpha():
+        arabic = _is_arabic(word.text)
+        if marked[i] or not (word.capital or arabic) or not word.text.isalpha():
             continue
         if not _AGE_AFTER.match(text, word.end):
             continue
         after_child = i > 0 and words[i - 1].folded in _CHILD_WORDS
+        if arabic:  # no capitals: "الطفلة X (١٣ سنة)", only after a child's word
+            marked[i] = after_child and _joined(text, words[i - 1], word)
+            continue
         if word.folded in _COMMON or _is_title(word):
             continue
         if _name_shaped(word) or (after_child and _joined(text, words[i - 1], word)):
@@ -1553,6 +1616,9 @@ def _lower_case_rest(text: str, words: list[_Word], marked: list[bool], j: int) 
                 or after.folded in _TITLES
                 or _swahili_verb_shape(after.folded)
                 or (_everyday_word(after.folded) and after.folded not in _name_list())
+                # "moi c foromo de Yomou": a capital after a name in lower case is a
+                # place's, where one is from
+                or (words[k].folded in _FROM and after.capital)
             )
         ):
             marked[k] = marked[k + 1] = True
@@ -1632,7 +1698,7 @@ def _after_titles(text: str, words: list[_Word], marked: list[bool]) -> None:
             and not _shouted_word(word)
             and not _of_the(title, word)
             and not _arabic_frequent(word)
-            and not _everyday_after_title(word)
+            and not (_everyday_after_title(word) and title.folded not in _EUROPEAN_TITLES)
         ):
             marked[i + 1] = True
 
@@ -1669,6 +1735,11 @@ def _arabic_title_full_name(text: str, words: list[_Word], marked: list[bool]) -
 _ARABIC_SPECIALTIES = _split("أطفال اطفال أسنان اسنان عيون نسائية نساء عظام باطنية جلدية قلب")
 
 
+# Titles of French, Spanish and English only: after them a Swahili or Hausa word is a
+# name ("pas Mme Haba": "haba" is "few" in Swahili).
+_EUROPEAN_TITLES = _split("mme madame mlle mademoiselle monsieur mr mrs ms miss sra señora doña")
+
+
 def _everyday_after_title(word: _Word) -> bool:
     """A Swahili or Hausa word no list holds as a name: "Babu Ruwa" is "no water" in Hausa,
     not "grandfather Ruwa"."""
@@ -1692,11 +1763,21 @@ def _arabic_frequent(word: _Word) -> bool:
     if len(folded) >= 4 and folded.endswith(("ه", "ها", "هم", "ني", "كم")):
         return True  # "مهندس يصلحه": an engineer to mend it
     rank = _arabic_rank(folded)
+    if rank is not None and rank < _ARABIC_RARE and _participle_shape(folded):
+        return True  # "الأب مصمم" (the father is set on it), "الدكتور مسافر"
     return (
         rank is not None
         and rank < _ARABIC_FREQUENT
         and (folded.startswith(("ي", "ت")) or folded.endswith(("ت", "وا", "ون")))
     )
+
+
+def _participle_shape(folded: str) -> bool:
+    """ "مصمم", "مسافر", "مفقودة": a participle of four or five letters ("م" first), with
+    "ة" after it too; a word of the vocabulary of this shape says how a person is. Not
+    "مح…": "محسن", "محمود" are names as often as words."""
+    stem = folded.removesuffix("ة")
+    return stem.startswith("م") and 4 <= len(stem) <= 5 and not stem.startswith("مح")
 
 
 # Titles written short with a full stop: "M. Tchakounté" (monsieur), "Dr. Kizito", "Sra. Ccori".
@@ -1746,7 +1827,9 @@ def _kunyas(text: str, words: list[_Word], marked: list[bool]) -> None:
                 _is_known(second) or first.folded == "ابو" or _arabic_word_not_name(second) is False
             )
         ):
-            marked[i] = marked[i + 1] = True
+            # "الأم كفاح" is "the mother, Kifah": with the article, no kunya but a name.
+            marked[i] = marked[i] or not first.folded.startswith(_ARTICLE_FORMS)
+            marked[i + 1] = True
         elif (
             first.folded in ("عبد", "وعبد")
             and second.folded.startswith("ال")
@@ -1764,6 +1847,7 @@ def _kunyas(text: str, words: list[_Word], marked: list[bool]) -> None:
                 marked[i + 2] = True
 
 
+_ARTICLE_FORMS = ("ال", "وال", "فال", "بال", "كال")
 # "أنا أم X", "معك أبو X": who speaks says their kunya, "ال" word and all.
 _I_AM_ARABIC = _split("أنا انا معك معكم اسمي")
 
@@ -2260,6 +2344,8 @@ def _b_imperfect(folded: str) -> bool:
     if len(folded) < 6 or not folded.startswith(("بي", "بت", "بن")):
         return False
     ranks = _arabic_ranks()
+    if folded.endswith("و") and folded[1:-1] in ranks:
+        return True  # "بيطلعو": they throw out, its "وا" written "و"
     return any(folded.endswith(o) and folded[1 : -len(o)] in ranks for o in _VERB_OBJECTS)
 
 
@@ -2331,7 +2417,9 @@ def _arabic_nasab(text: str, words: list[_Word], marked: list[bool]) -> None:
         if words[i].folded not in _NASAB_WORDS:
             continue
         before, after = words[i - 1], words[i + 1]
-        only = words[i].folded == "منت"  # Hassaniya's "daughter of" says nothing else
+        # Hassaniya's "daughter of" says nothing else; after "أنا" (I am) one says one's
+        # own nasab: "أنا التوم ود الجيلي", words and "ال" too.
+        only = words[i].folded == "منت" or (i >= 2 and words[i - 2].folded in _ARABIC_I_AM)
         if (
             _joined(text, before, words[i])
             and _joined(text, words[i], after)
@@ -3260,6 +3348,7 @@ def _swahili_subjects(text: str, words: list[_Word], marked: list[bool]) -> None
             and _unknown_capitalised(word)
             and not verb.capital
             and word.folded not in _RELATION_WORDS
+            and word.folded not in _everyday_written()  # "Msee anaitwa X": the guy is called X
             and _joined(text, word, verb)
             and _SWAHILI_HE_SHE.fullmatch(verb.folded)
         ):
@@ -3901,7 +3990,8 @@ def _appositions(text: str, words: list[_Word], marked: list[bool]) -> None:
 
 # "وولادي X وY وZ" (and my children X, Y and Z): the plural relatives before a list.
 _ARABIC_CHILDREN = _split("""ولادي أولادي اولادي بناتي اطفالي أطفالي اخواتي أخواتي إخواتي اخوتي
-إخوتي ولادنا أولادنا اولادنا بناتنا ولاده اولاده أولاده ولادها اولادها أولادها""")
+إخوتي ولادنا أولادنا اولادنا بناتنا ولاده اولاده أولاده ولادها اولادها أولادها
+الولاد الأولاد الاولاد البنات الأطفال الاطفال""")  # "الأب X، الأم Y، والولاد Z وW"
 
 
 def _arabic_children_list(text: str, words: list[_Word], marked: list[bool]) -> None:
@@ -3921,6 +4011,29 @@ def _arabic_children_list(text: str, words: list[_Word], marked: list[bool]) -> 
             and _name_in_a_list(second.folded[1:])
         ):
             marked[i + 1] = marked[i + 2] = True
+        elif kin.folded.removeprefix("و") in _ARABIC_CHILDREN and _parents_named(words, i, marked):
+            _children_after_parents(text, words, marked, i)
+
+
+def _parents_named(words: list[_Word], i: int, marked: list[bool]) -> bool:
+    """ "الأب X، الأم Y، والولاد …": a parent and their name before the children."""
+    return any(
+        words[k].folded in _ARABIC_MEMBERS and marked[k + 1] for k in range(max(0, i - 6), i - 1)
+    )
+
+
+def _children_after_parents(text: str, words: list[_Word], marked: list[bool], i: int) -> None:
+    """After the parents' names, the children joined by "و" are names, frequent words too
+    ("والولاد X وتيم ولين": "team", "soft" are names here)."""
+    k = i + 1
+    while k < len(words) and _is_arabic(words[k].text) and _joined(text, words[k - 1], words[k]):
+        folded = words[k].folded if k == i + 1 else words[k].folded.removeprefix("و")
+        if (k > i + 1 and not words[k].folded.startswith("و")) or len(folded) < 2:
+            break
+        if folded in _COMMON or folded.startswith("ال"):
+            break
+        marked[k] = True
+        k += 1
 
 
 def _name_in_a_list(folded: str) -> bool:
@@ -3946,7 +4059,10 @@ def _arabic_lists(text: str, words: list[_Word], marked: list[bool]) -> None:
             ):
                 continue
             if marked[i] and not marked[i + 1] and right.folded.startswith("و"):
-                marked[i + 1] = _list_member(right.folded[1:])
+                # Not a frequent word that begins with "و": "X ولدت" (X gave birth)
+                marked[i + 1] = _list_member(right.folded[1:]) and (
+                    _arabic_ranks().get(right.folded, _ARABIC_FREQUENT) >= _ARABIC_FREQUENT
+                )
             elif marked[i + 1] and not marked[i] and right.folded.startswith("و"):
                 marked[i] = _list_member(left.folded) or _nisba_after_member(words, i, marked)
 
@@ -4398,6 +4514,23 @@ def _not_names(text: str, words: list[_Word], marked: list[bool], keys: set[str]
             word.folded not in _name_list() or not word.capital
         ):  # "Mari", "Tia" are names
             marked[i] = False
+        elif _hausa_verb_after_marker(words, i):
+            marked[i] = False
+        elif not word.capital and word.folded.removesuffix("s") in _LIST_WORDS:
+            marked[i] = False  # "son familias sin techo": "they are", not "son"
+
+
+def _hausa_verb_after_marker(words: list[_Word], i: int) -> bool:
+    """ "malamin ya ce ya fadi" (he said he fell): in lower case right after "ya", "ta",
+    "sun" (he, she, they did), a word is the verb, a listed name too ("Fadi")."""
+    word = words[i]
+    return (
+        i > 0
+        and not word.capital
+        and words[i - 1].folded in _HAUSA_ONE_NEXT | _HAUSA_MANY_NEXT
+        and not words[i - 1].capital
+        and _hausa(words)
+    )
 
 
 # "There is none", after a thing in Swahili: "Salama hakuna", "Amani hamna".
@@ -4668,7 +4801,8 @@ abrigo ocupación ocupacion ocupação ocupacao feira feirinha frontière fronti
 av ave avda vijiji
 area neighbourhood neighborhood playa plage beach toma población poblacion
 حي مخيم مدينة قرية منطقة بلدة مسجد مستشفى رأس وادي جبل بحر معسكر حارة حاره سوق
-""")
+مخيمات قرى بلدات مشفى
+""")  # "بمخيمات X" (in the camps of X), "لمشفى X" (Levantine: to X's hospital)
 # "مستشفى الأمير حمزة", "مدرسة الملك عبدالله الثاني": a school, a hospital named after a
 # king or a prince is an institution. "مدرسة" alone is also "a teacher": only before these.
 _ARABIC_ROYAL = _split(
@@ -4677,7 +4811,9 @@ _ARABIC_ROYAL = _split(
 _ARABIC_ORDINALS = _split("الأول الاول الثاني الثالث الرابع الخامس")
 _ARABIC_INSTITUTIONS = _split("مدرسة جامعة شارع معهد مركز كلية مجمع مستشفى مسجد جامع مستوصف")
 # "shule ya msingi", "escuela primaria", "école primaire": a school's level before its name.
-_SCHOOL_LEVELS = _split("msingi sekondari primaria secundaria primaire secondaire primary ndege")
+_SCHOOL_LEVELS = _split("""msingi sekondari primaria secundaria primaire secondaire primary ndege
+régional régionale regional préfectoral préfectorale national nationale provincial provinciale
+général générale general central centrale municipal municipale""")  # "l'hôpital régional de X"
 # Connectors inside a place name: "Santa Cruz de la Sierra", "Dar es Salaam", "kijiji cha".
 _PLACE_LINKS = _split("de la del los las des du da do di es el cha ya wa za vya")  # "hoteli za X"
 # Streets and squares in Arabic: "شارع صلاح الدين", "ميدان التحرير".
@@ -4705,7 +4841,8 @@ road street avenue lane drive close crescent highway square junction roundabout 
 way rd ave
 stadium park camp settlement primary secondary academy hall memorial station barracks
 masjid mosque church chapel cathedral clinic hospital dispensary school market
-district checkpoint ward creek centre center dc
+district checkpoint ward creek centre center dc crossing border police
+hospitali kliniki zahanati
 bazaar bazar network woreda wereda kebele zone
 khel kalay kalai kili rod qala
 """)  # Pashto and Dari: "X Khel" (a clan's village), "X Kalay" (village), "X Rod" (river)
@@ -4713,8 +4850,9 @@ khel kalay kalai kili rod qala
 _NAMED_BEFORE_LOWER = _split("""
 road street avenue highway junction roundabout masjid mosque church clinic hospital
 dispensary school market station camp settlement borehole district checkpoint ward centre park
-center bazaar bazar network woreda wereda kebele zone
-""")
+center bazaar bazar network woreda wereda kebele zone crossing border police hospitali kliniki
+zahanati
+""")  # "the X crossing", "X police" (its station), "Mama X hospitali" (code-switched Swahili)
 # Who heads a place: "le chef de quartier Ngaïkoisset" names the head, not the quarter.
 _PLACE_HEADS = _split("""
 chef jefe head mwenyekiti shugaba shugaban mai responsable président presidente leader
@@ -4803,6 +4941,7 @@ def _protected(text: str, words: list[_Word]) -> list[bool]:
     _protect_after_locatives(text, words, kept)
     _protect_where_one_goes(text, words, kept)
     _protect_from_after_my_name(text, words, kept)
+    _protect_programmes(text, words, kept)
     _protect_tribes(text, words, kept)
     _protect_gone_to(text, words, kept)
     _protect_place_lists(text, words, kept)
@@ -5077,8 +5216,10 @@ def _arabic_institution(words: list[_Word], i: int) -> bool:
     teacher", so only these."""
     if not any(f in _ARABIC_INSTITUTIONS for f in _bare(words[i].folded)) or i + 1 >= len(words):
         return False
-    return words[i + 1].folded in _ARABIC_ROYAL or (
-        i + 3 < len(words) and words[i + 2].folded in _NASAB
+    return (
+        words[i + 1].folded in _ARABIC_ROYAL
+        or words[i + 1].folded in _KUNYA  # "جامع أبو بكر الصديق"
+        or (i + 3 < len(words) and words[i + 2].folded in _NASAB)
     )
 
 
@@ -5111,9 +5252,11 @@ def _protect_named_before(text: str, words: list[_Word], kept: list[bool]) -> No
         k, run = last, []
         while (
             k >= max(0, last - 2)
-            and words[k].capital
+            and (
+                (words[k].capital and words[k].folded not in _TITLE_CASE_LINKS)
+                or _hyphened_article(text, words[k])  # "X al-Y hospital"
+            )
             and not _is_title(words[k])
-            and words[k].folded not in _TITLE_CASE_LINKS
             and words[k].folded not in _RELATION_WORDS
             and not _contact_cue(words, k)
             and _joined(text, words[k], words[k + 1])
@@ -5124,6 +5267,11 @@ def _protect_named_before(text: str, words: list[_Word], kept: list[bool]) -> No
             continue
         for m in run + list(range(last + 1, i + 1)):
             kept[m] = True
+
+
+def _hyphened_article(text: str, word: _Word) -> bool:
+    """The Arabic article in Latin letters, hyphened to the word after it: "al-Rassi"."""
+    return word.folded in ("al", "el") and text[word.end : word.end + 1] == "-"
 
 
 # A school's or a hospital's level or kind, between its name and the word: "Sheikh Isaaq
@@ -5209,9 +5357,10 @@ in at from near inside outside around
 au aux dans de du des vers près chez
 en desde hasta hacia cerca
 hapa huko kule katika kwenye sokoni kambini mjini kijijini kutoka
-baharini kisiwani visiwani mkoani wilayani mtaani shehiani uwanjani barabarani
+baharini kisiwani visiwani mkoani wilayani mtaani shehiani uwanjani barabarani nyumbani pale
 daga cikin zuwa kusa zaune via
-""")  # "baharini X" (at sea off X), "kisiwani X" (on the island of X)
+""")  # "baharini X" (at sea off X), "kisiwani X" (on the island of X), "nyumbani X" (at home
+# in X), "pale X" (there at X)
 # "à" and Hausa "a" only after a verb of being or living there: "habite à X", "yana a
 # X"; "dites à X", "merci à X" name a person.
 _PLURAL_ARTICLES = _split("les los las")
@@ -5224,7 +5373,7 @@ _SWAHILI_WE_THEY_CAME = re.compile(
 # Hausa verbs of coming, going back, going: "za su zo X", "ya koma X". A person takes
 # "wurin", "gun" between ("ya zo wurin X"), so the word right after them is a place; so
 # after "he is", "she is" ("tana Matameye": she is in M.; not "suna", also "name").
-_HAUSA_WENT = _split("zo koma tafi")
+_HAUSA_WENT = _split("zo koma tafi shiga")  # "sun sake shiga X": they entered X again
 _HAUSA_IS_AT = _split("yana tana muna kuna")
 
 
@@ -5270,6 +5419,7 @@ quartier territoire région province
 vengo viene vienen venimos vinimos llegó llegaron salimos desplazado desplazada
 desplazados refugiado refugiados gente familia familias personas
 police policemen soldiers soldier army militia youths traders farmers herders fishermen
+groupement groupements taxis motos zémidjans chauffeurs transporteurs
 policiers policier gendarmes soldats militaires commerçants éleveurs pêcheurs
 policía policías soldados militares comerciantes
 mayor governor chief commissioner maire gouverneur préfet alcalde gobernador prefecto
@@ -5478,9 +5628,10 @@ def _we_came(words: list[_Word], k: int) -> bool:
 # X", "wamehamia X". A person takes "kwa" ("kwenda kwa X"), so the word after is a place;
 # not "-penda" (to love): "anampenda X".
 _SWAHILI_MOTION = re.compile(
-    r"(?:ku|kw|tu|ni|wa|a|u|m|tu|mu|hatu|ha|hawa|si)?(?:li|me|na|ta|ki|ka|ja|ku)?"
-    r"(?:enda|toka|fika|hamia|hamishiwa|kimbilia|rudi|safiri|kaa|ishi|potea)|twende|tuende|nenda|"
-    r"nendeni"
+    r"(?:ku|kw|tu|ni|wa|a|u|m|tu|mu|hatu|ha|hawa|si)?(?:li|me|na|ta|ki|ka|ja|ku)?(?:o|ye)?"
+    r"(?:enda|toka|fika|hamia|hamishiwa|kimbilia|rudi|safiri|kaa|ishi|potea|fariki|fia)|twende|"
+    r"tuende|nenda|nendeni"
+    # "wanaoishi X" (who live in X), "alifariki X" (died at X): with "who", of dying too.
     # "maji haitoke X" (water does not come out at X), "hawafiki X": the negative present
     r"|ha(?:i|zi|wa|tu|ku|m|u|li|ya|ki|vi)?(?:toke|toki|fike|fiki|endi|ende)"
 )
@@ -5634,6 +5785,30 @@ _MY_NAME_BEFORE = re.compile(
     r"naitwa|mimi\s+ni|sunana|ni\s+ne|ni\s+ce)\s+$"
 )
 _FROM_PLACE = _split("from kutoka daga desde")
+
+
+# Latin American aid programmes named after a hero: "el bono Juancito Pinto", "la beca
+# Benito Juárez", "la Misión Ribas". A person's own grant takes "de" ("el bono de X").
+_PROGRAMMES = _split("bono bonos beca becas misión mision")
+
+
+def _protect_programmes(text: str, words: list[_Word], kept: list[bool]) -> None:
+    """Up to three capitalised words right after a programme's word, in lower case or after
+    an article ("el Bono", not "Bono Rosa dijo"), are its name."""
+    for i, word in enumerate(words[:-1]):
+        if word.folded not in _PROGRAMMES or (
+            word.capital and not (i and words[i - 1].folded in _ARTICLES)
+        ):
+            continue
+        k = i + 1
+        while (
+            k < len(words)
+            and k <= i + 3
+            and words[k].capital
+            and _joined(text, words[k - 1], words[k])
+        ):
+            kept[k] = True
+            k += 1
 
 
 def _protect_from_after_my_name(text: str, words: list[_Word], kept: list[bool]) -> None:
@@ -6443,7 +6618,7 @@ marine express airways airlines ferries ferry transport logistics
 """)  # "Azam Marine", "X Express": boats, buses and airlines are companies
 # The unions the rules ask about, made once (a set union per word would slow every message).
 _NAMES_A_PLACE = _PLACE_WORDS | _ORGANISATION_WORDS
-_NOT_MORE_NAME = _PROPER | _PLACE_WORDS | _ORGANISATION_WORDS
+_NOT_MORE_NAME = _PROPER | _PLACE_WORDS | _ORGANISATION_WORDS | _HAUSA_PERSON_IS  # "Tsohuwa X"
 _PROPER_OR_LINK = _PROPER | _PLACE_LINKS
 _ALL_PARTICLES = _PARTICLES | _ARABIC_PARTICLES
 _PARTICLES_OR_LINKS = _PARTICLES | _split("la los las")
@@ -6507,6 +6682,7 @@ def _protect_place(text: str, words: list[_Word], i: int, kept: list[bool], pref
         end < len(words)
         and (
             _joined(text, words[end - 1], words[end])
+            or (end > j and text[words[end - 1].end : words[end].start] in _APOSTROPHES)  # "N'Z…"
             # "St. Augustine's": the full stop of an abbreviated prefix joins
             or (
                 end == j
@@ -6529,7 +6705,9 @@ def _protect_place(text: str, words: list[_Word], i: int, kept: list[bool], pref
     k = j + (
         (words[j].folded in _PLACE_LINKS or hausa_of) and not words[j].capital
     )  # "kijiji cha Mwamba", "unguwa na X"
-    if k + 1 < len(words) and words[k].folded in _SCHOOL_LEVELS:  # "shule ya msingi Mwalimu…"
+    if (
+        k + 1 < len(words) and words[k].folded in _SCHOOL_LEVELS and not words[k].capital
+    ):  # "shule ya msingi Mwalimu…"; not "stade Général X": there the title is in the name
         k += 1
         k += k + 1 < len(words) and words[k].folded in _PLACE_LINKS  # "uwanja wa ndege wa X"
         k += k < len(words) and _is_title(words[k])
@@ -6707,6 +6885,8 @@ def _latin_particles(text: str, words: list[_Word], marked: list[bool], kept: li
             and words[j].folded not in _COMMON
             and not words[j].text.isupper()  # "Oisín de la ONG": an acronym, no family name
             and not _town_after_full_name(text, words, marked, i, j)
+            # "moi c foromo de Yomou": a capital after a name in lower case is a place's
+            and (words[i].capital or words[i + 1].folded not in _FROM)
             and all(
                 _joined(text, a, b) for a, b in zip(words[i:j], words[i + 1 : j + 1], strict=True)
             )
@@ -7138,9 +7318,10 @@ _STREET = (
 _HOUSE = (
     r"house|plot|flat|apartment|shelter|building|maison|porte|parcelle|abri|immeuble|casa|depto|"
     r"dpto|departamento|apto|sitio|nyumba|kiwanja|gida|منزل|بيت|شقة|بناية|بناء|عمارة|دار|"
-    r"bt|bât|bâtiment|batiment|appt|appartement"
+    r"bt|bât|bâtiment|batiment|appt|appartement|lote|carré|carre|mlango"
 )  # "abri 40" (a shelter in a camp), "depto 12", "sitio 9" (a lot in a Chilean "toma"),
-# Algeria's "Cité X, Bt 12, Appt 4"
+# Algeria's "Cité X, Bt 12, Appt 4", Bolivia's "lote 7", Guinea's and Mali's "carré 12" (a
+# family's compound), a door in Swahili ("mlango B12")
 # Mayotte's and the Comoros' "case" (a house) only after its street or with its look and
 # number ("rue du Stade, case 7", "case en tôle n°12"): "case 12345" is a file's number.
 _HOUSE_OR_CASE = rf"{_HOUSE}|case"
@@ -7148,7 +7329,7 @@ _HOUSE_OR_CASE = rf"{_HOUSE}|case"
 # tente 12" alone says where someone is in the camp, not a door.
 _TENT = r"tent|tente|jaima|khaima|خيمة|الخيمة"
 # A camp's block, by its number or letter and number: "Block B-4", "bloc 12".
-_BLOCK = r"block|bloc|bloque|blok|kitalu|بلوك"
+_BLOCK = r"block|bloc|bloque|blok|kitalu|manzano|manzana|mza|mz|بلوك|القطاع|قطاع"  # "manzano 12"
 _BLOCK_ID = r"(?:(?:[A-Z]-?)?\d{1,4}[A-Z]?\b|[A-Z]\b)"  # "bloc C"
 # "Calle Olmedo y Rocafuerte": a corner, two streets named.
 _CORNER = r"y|e|et|and|&|na|da|و"
@@ -7170,8 +7351,11 @@ _AREA = (
     r"woreda|wereda|kebele|tambon|amphoe|moo|soi|area|cité|cite|"
     r"estate|haret|hara|site|toma|población|poblacion|الحي|حي|محلة|حارة|حاره|"
     rf"camp|kambi|sansanin|مخيم|{_BLOCK}|"
-    r"village|commune|kwartie|kwartier|komine|مربع"
-)  # a camp's "Village 5"; Congolese Swahili's "kwartie", "komine"; Sudan's "مربع ٤" (a block)
+    r"village|commune|kwartie|kwartier|komine|مربع|zona|uv|section"
+)  # a camp's "Village 5"; Congolese Swahili's "kwartie", "komine"; Sudan's "مربع ٤" (a block);
+# Bolivia's "zona", Santa Cruz's "UV 160" (a neighbourhood unit), Nairobi's "Section 1"
+# A numbered block or quarter before the house: "secteur 3, carré 12", "zone 4, house 9".
+_UNIT = rf"{_BLOCK}|secteur|sector|section|zone|zona|area|phase|village"
 # A landmark that says which door: "house behind the church, no. 5", "nyumba namba 9
 # karibu na soko", "derrière la pharmacie, maison 8", "layin masallacin X".
 _LANDMARK = (
@@ -7225,8 +7409,12 @@ _ADDRESS = re.compile(
     # "Street 18", "شارع ١٨", "Rue 14.27": a numbered street
     rf"|(?<![\w])(?i:{_STREET})\s+(?:(?i:{_NUMBER_WORD})\s*)?{_NUM}(?:[.\-/]\d{{1,4}})?"
     rf"(?=\s*[,،]\s*(?:(?i:{_HOUSE})\s+(?:(?i:{_NUMBER_WORD})\s*)?|(?i:{_NUMBER_WORD})\s*){_NUM})"
-    # "Block 4, Nyumba 112": a camp's block, then the shelter or house in it
-    rf"|(?<![\w])(?i:{_BLOCK})\s+{_BLOCK_ID}\s*[,،]\s*(?i:{_HOUSE})\s+(?:(?i:{_NUMBER_WORD})\s*)?{_NUM}"
+    # "Block 4, Nyumba 112", "block 7, tent 38", "secteur 3, carré 12", "manzano 12, lote 7":
+    # a camp's block or a numbered quarter, then the shelter, tent or house in it
+    rf"|(?<![\w])(?i:{_UNIT})\s+{_BLOCK_ID}\s*[,،]\s*(?i:{_HOUSE}|{_TENT})\s+(?:(?i:{_NUMBER_WORD})\s*)?{_NUM}"
+    # "ghorofa ya 3, mlango B12", "4th floor, flat 7": the floor, then the door
+    rf"|(?<![\w])(?i:{_FLOOR})\s+(?:(?i:{_CONNECT})\s+)?{_NUM}\s*[,،]\s*(?i:{_HOUSE})\s+"
+    rf"(?:(?i:{_NUMBER_WORD})\s*)?(?:[A-Z]-?)?{_NUM}"
     # "lot II M 45 bis Ambovombe": Madagascar's lots, a Roman numeral, letters, a number
     rf"|(?<![\w])(?i:lot)\s+[IVX]{{1,4}}\s+(?:[A-Z]{{1,3}}\s+)?\d{{1,4}}(?:\s*(?i:bis|ter))?"
     rf"(?:\s+(?!(?i:et|and|mais)\b){_CAPITALISED})?"
@@ -7241,7 +7429,7 @@ _ADDRESS = re.compile(
     rf"(?:{_NAME_WORD})(?:\s+{_CAPITALISED})?\s*[,،]\s*(?i:{_HOUSE})\s+(?:(?i:{_NUMBER_WORD})\s*)?{_NUM}"
     # Mexican: "Calle 5a Norte #34", "Avenida 3 Poniente No. 12"
     rf"|(?<![\w])(?i:calle|avenida|av|privada|andador)\.?\s+\d{{1,3}}[a-zA-Z]?"
-    rf"(?:\s+(?i:norte|sur|oriente|poniente|este|oeste|bis))*\s*(?:#|(?i:no\.?|núm\.?|num\.?))\s*\d{{1,5}}\b"
+    rf"(?:\s+(?i:norte|sur|oriente|poniente|este|oeste|bis))*\s*(?:#|(?i:no\.?|núm\.?|num\.?|n°|nº))\s*\d{{1,5}}\b"
     # Burundi and Rwanda: "colline X, commune Y", "cellule X, secteur Y"
     rf"|(?<![\w])(?i:colline|cellule|umudugudu)\s+{_CAPITALISED}\s*[,،]\s*"
     rf"(?i:commune|secteur|district|province)\s+{_CAPITALISED}"
@@ -7374,12 +7562,14 @@ _ADDRESS_BEFORE = re.compile(
     # "مخيم X، الحي Y، بناية Z": the camp and its quarter before the building, up to three;
     # "Katubza zone, block 12", "zone Likuni 1, …", "Urbanización La Esperanza casa 14-B"
     rf"(?:(?:(?<![\w])(?i:{_AREA})\s+(?:(?i:{_CONNECT})[\s-]+)?"
-    rf"(?:(?:{_NAME_WORD})(?:\s+(?:{_NAME_WORD}))?(?:\s+{_NUM})?|{_NUM})"
+    rf"(?:(?:{_NAME_WORD})(?:\s+(?:{_NAME_WORD}))?(?:\s+{_NUM})?|{_NUM}(?:\s+(?i:de)\s+{_NAME_WORD})?)"
     # ("Katubza zone": a Latin name before its area word; Arabic puts the area word first)
     rf"|(?<![\w]){_CAPITALISED}(?:\s+{_CAPITALISED})?\s+(?i:{_AREA})(?:\s+{_NUM})?"
     # "Calle 50, Edificio Los Robles, piso 3, apto 3B": the street, the building, the floor
-    rf"|(?<![\w])(?i:{_STREET}|{_FLOOR})\s+{_NUM}"
-    rf"|(?<![\w])(?i:{_BUILDING})\s+(?:{_NAME_WORD})(?:\s+(?:{_NAME_WORD})){{0,2}})"
+    rf"|(?<![\w])(?i:{_STREET}|{_FLOOR})\s+{_NUM}|(?<![\w])\d{{1,3}}(?i:st|nd|rd|th)\s+(?i:{_STREET})"
+    # "Plan 3000, …": a district named with its number ("zona 16 de Julio": above)
+    rf"|(?<![\w]){_CAPITALISED}\s+\d{{1,5}}\b"
+    rf"|(?<![\w])(?i:{_BUILDING})\s+(?:(?i:{_CONNECT})\s+)?(?:{_NAME_WORD})(?:\s+(?:{_NAME_WORD})){{0,2}})"
     rf"\s*[,،]?\s*){{1,3}}$"
 )
 # "derrière la pharmacie, maison 8": the landmark before the house.

@@ -452,6 +452,7 @@ def test_the_seventh_unseen_set_does_not_fall_below_what_was_measured(language):
         UNSEEN15,
         UNSEEN18,
         UNSEEN19,
+        UNSEEN20,
     ],
     ids=[
         "seventh",
@@ -465,6 +466,7 @@ def test_the_seventh_unseen_set_does_not_fall_below_what_was_measured(language):
         "fifteenth",
         "eighteenth",
         "nineteenth",
+        "twentieth",
     ],
 )
 def test_the_studied_blind_sets_meet_the_goals(path):
@@ -1073,6 +1075,34 @@ UNSEEN20_FIRST = {
 @pytest.mark.parametrize("language", sorted(LANGUAGES))
 def test_the_twentieth_unseen_set_does_not_fall_below_its_first_measure(language):
     assert_floor(UNSEEN20, UNSEEN20_FIRST, language)
+
+
+# Measured on the twentieth unseen set after round twenty-four, which studied its false
+# positives (spoken Levantine, Iraqi and Maghreb words, "الأم X", places after camps,
+# hospitals, crossings and verbs of living and dying, Sheng and Swahili kin words, Hausa
+# verbs, programmes named after a hero) and then its misses (notes signed by the
+# enumerator, children after their parents, a child before its age, one's own nasab, a
+# name spelled in Arabic, a Hausa name with an apostrophe; docs/benchmarks.md): names 99.4%
+# recall, 90.8% precision; its eight addresses found whole. It joins the studied sets.
+UNSEEN20_AFTER = {
+    "ar": (30, 30, 30, 36),
+    "en": (33, 33, 33, 35),
+    "es": (28, 28, 28, 31),
+    "fr": (27, 27, 27, 28),
+    "ha": (23, 24, 23, 25),
+    "sw": (26, 26, 26, 29),
+}
+
+
+@pytest.mark.parametrize("language", sorted(LANGUAGES))
+def test_the_twentieth_unseen_set_does_not_fall_below_what_was_measured(language):
+    assert_floor(UNSEEN20, UNSEEN20_AFTER, language)
+
+
+def test_the_twentieth_unseen_set_addresses_are_all_found():
+    counts = scrub_bench.score(scrub_bench.load(UNSEEN20))["counts"]
+    addresses = by(counts, 1)["address"]
+    assert addresses["recalled"] == addresses["labelled"] >= 8, addresses
 
 
 def name_words(messages: list[dict]) -> set[str]:
@@ -3258,4 +3288,104 @@ def test_names_before_an_age_and_addresses_of_more_regions(text, scrubbed):
     "uwanjani", "Niko", "kutoka" after a verb of coming, tribes after "بني" and spoken Arabic
     stay (invented names and places, in both directions; none of them is in a labelled
     set)."""
+    assert scrub(text) == (text if scrubbed is None else scrubbed)
+
+
+@pytest.mark.parametrize(
+    ("text", "scrubbed"),
+    [
+        # Arabic: children after their parents' names, a child before its age, one's own nasab.
+        (
+            "الأب حمود، الأم سوسن، والولاد رياض وجنى وتالا",
+            "الأب [name]، الأم [name]، والولاد [name] [name] [name]",
+        ),
+        ("الطفل سامي (٩ سنوات) ما عم يروح عالمدرسة", "الطفل [name] (٩ سنوات) ما عم يروح عالمدرسة"),
+        (
+            "أنا الصافي ود العوض من الدويم، بدي أعرف موعدي",
+            "أنا [name] [name] [name] من الدويم، بدي أعرف موعدي",
+        ),
+        # ...and places after camps and hospitals, a mosque named by a kunya, spoken Levantine
+        # and Maghreb verbs and a participle after a title stay.
+        ("بمخيمات كللي ما في مازوت من أسبوع", None),
+        ("بدنا نروح لمشفى سلقين بكرا", None),
+        ("جامع أبو عبيدة بالمخيم فتح صف للولاد", None),
+        ("خيي صرلو جمعة ناطر بالدور", None),
+        ("الشرطة شدّت البضاعة كلها", None),
+        ("صاحب الأرض بيطردو الناس من الخيم", None),
+        ("بس الأب مسافر من شهر", None),
+        # Swahili and Hausa: names after Sheng words, kin with their possessive, a note's
+        # signer; places after verbs of living and dying, "nyumbani", a hospital's name stay.
+        ("Msee anaitwa Omondi anauza mkaa", "Msee anaitwa [name] anauza mkaa"),
+        (
+            "Jirani yangu Wangari na mumewe Shabani wamehama",
+            "Jirani yangu [name] na mumewe [name] wamehama",
+        ),
+        (
+            "Mwenye nyumba anataka kodi mara mbili. Mhojaji: Chebet",
+            "Mwenye nyumba anataka kodi mara mbili. Mhojaji: [name]",
+        ),
+        ("watu wanaoishi Kangemi hawana maji", None),
+        ("babu yake alifariki Kasongo mwaka jana", None),
+        ("anafanya kazi ya nyumbani Kileleshwa", None),
+        ("Mama Joyce hospitali hawana dawa", None),
+        ("Sun kai kaya. Mai tattara bayanai: Salisu", "Sun kai kaya. Mai tattara bayanai: [name]"),
+        (
+            "Tsohuwa Ladidi (shekara 65) tana bukatar taimako",
+            "Tsohuwa [name] (shekara 65) tana bukatar taimako",
+        ),
+        ("'yan bindiga sun shiga Dandume jiya", None),
+        ("malamin ya ce ya fadi a kasuwa", None),
+        (
+            "Jerin iyali a sansanin Sabuwa: baba audu, mama jummai, yara ta'awa da sabitu",
+            "Jerin iyali a sansanin Sabuwa: baba [name], mama [name], yara [name] da [name]",
+        ),
+        # English, French and Spanish: a note's signer, a name spelled in Arabic, a Swahili word
+        # after "Mme"; hospitals, crossings, police stations, groups and programmes stay.
+        (
+            "water point closed again. enumerator: jepkosgei",
+            "water point closed again. enumerator: [name]",
+        ),
+        ("Yusra (يسرى) asked about her file", "[name] ([name]) asked about her file"),
+        ("Fouad al-Masri hospital asked for a deposit", None),
+        ("the Oshoek crossing is closed", None),
+        ("Kariobangi police took the phones", None),
+        ("moi c kpakilé de Kérouané, on dit quoi?", "moi c [name] de Kérouané, on dit quoi?"),
+        (
+            "CR : le groupe veut Mme Refu comme trésorière",
+            "CR : le groupe veut Mme [name] comme trésorière",
+        ),
+        ("à l'hôpital préfectoral de Yomboya il n'y a pas de gants", None),
+        ("les femmes du groupement de Koundou veulent des semences", None),
+        ("el bono Juana Azurduy no nos llega", None),
+        ("la beca de Filomena Yupanqui no llegó", "la beca de [name] [name] no llegó"),
+        ("en la plaza son familias sin techo", None),
+        (
+            "Encuesta: la dueña cobra doble. Encuestador: Huarachi",
+            "Encuesta: la dueña cobra doble. Encuestador: [name]",
+        ),
+        # Addresses of camps' sectors and tents, Guinea, Bolivia and Nairobi, removed whole.
+        ("new address: Qah, Al-Huda camp, block 2, tent 19", "new address: [address]"),
+        ("عنواني: سرمدا، مخيم الأمل، القطاع ٢، خيمة ٤٥", "عنواني: [address]"),
+        ("adresse : quartier Kpaya, secteur 2, carré 45, Kérouané", "adresse : [address]"),
+        (
+            "Vivo en zona 14 de Septiembre, calle 5 N° 88, El Alto. Gracias",
+            "Vivo en [address]. Gracias",
+        ),
+        ("Dirección: barrio Los Lotes, UV 98, manzano 4, lote 11", "Dirección: [address]"),
+        (
+            "Tunaishi Kangemi, Section 3, 2nd Street, jengo la Ngazi, ghorofa ya 2, mlango C7",
+            "Tunaishi [address]",
+        ),
+    ],
+)
+def test_signers_children_and_addresses_of_camps_guinea_bolivia_and_nairobi(text, scrubbed):
+    """Round twenty-four: a note's signer after "enumerator:", "Encuestador:", "Mhojaji:",
+    "Mai tattara bayanai:"; a family's children after the parents' names ("الأب X، الأم Y،
+    والولاد Z وW"), a child's name before its age in Arabic, one's own nasab after "أنا", a
+    name with its Arabic spelling in brackets; addresses of camps' sectors and tents,
+    Guinea's carrés, Bolivia's zonas and manzanos and Nairobi's floors and doors removed
+    whole; and places after camps, hospitals, crossings, verbs of living and dying, spoken
+    Levantine and Maghreb verbs, participles after a title, Sheng and Swahili kin words,
+    programmes named after a hero stay (invented names and places, in both directions; none
+    of them is in a labelled set)."""
     assert scrub(text) == (text if scrubbed is None else scrubbed)
