@@ -68,7 +68,32 @@ def find(text: str, names=()) -> list[Span]:
                 taken[span.start : span.end] = b"\x01" * (span.end - span.start)
         kept += found
         masked = _mask(masked, found)
-    return sorted(kept)
+    return sorted(kept + _phone_remainders(text, kept))
+
+
+def _phone_remainders(text: str, kept: list[Span]) -> list[Span]:
+    """What an earlier kind left of a phone number: an address that ends inside the number
+    ("… street. Ph 0944 318 207") must not leave its last digits in the text."""
+    taken = bytearray(len(text))
+    for span in kept:
+        taken[span.start : span.end] = b"\x01" * (span.end - span.start)
+    remainders = []
+    placeholders = [Span(m.start(), m.end(), "") for m in _PLACEHOLDER.finditer(text)]
+    for phone in _phones(_mask(text, placeholders)):
+        start = phone.start
+        while start < phone.end:
+            if taken[start]:
+                start += 1
+                continue
+            end = start
+            while end < phone.end and not taken[end]:
+                end += 1
+            piece = text[start:end]
+            if any(taken[phone.start : phone.end]) and any(c.isdigit() for c in piece):
+                left = len(piece) - len(piece.lstrip(" .-–/"))
+                remainders.append(Span(start + left, end, "phone"))
+            start = end
+    return remainders
 
 
 def _mask(text: str, spans) -> str:
