@@ -835,7 +835,32 @@ def _reference_errors(data: dict) -> list[str]:
         errors += _unknown_references("access/sensitive_if", data["access"]["sensitive_if"], seen)
     if data.get("instance_name"):
         errors += _unknown_references("instance_name", data["instance_name"], seen)
+    return errors + _last_saved_errors(data)
+
+
+def _last_saved_errors(data: dict) -> list[str]:
+    """${last-saved#name} names a question whose answer may be shown in the enumerator's
+    next record: never one the form marks identifying or sensitive."""
+    asked = {q["name"]: q for s in data["sections"] for q in s["questions"]}
+    errors = []
+    for where, source, parser in form_expressions(data):
+        for name in sorted(parser(source).last_saved()):
+            problem = last_saved_problem(asked.get(name))
+            if problem:
+                errors.append(f"{where}: ${{last-saved#{name}}}: {problem}")
     return errors
+
+
+def last_saved_problem(question: dict | None) -> str | None:
+    """Why a question's answer cannot be read as ${last-saved#name}, or None."""
+    if question is None or question["type"] == "note":
+        return "not a question of this form."
+    if question.get("identifying") or question.get("disclosure") == "sensitive":
+        return (
+            "the question is marked identifying or sensitive: its answer is not carried "
+            "into another record."
+        )
+    return None
 
 
 def _choices_from_errors(data: dict) -> list[str]:
@@ -1378,6 +1403,16 @@ class FormDefinition:
             for name in instance_names(source)
         }
         return {name: items for name, items in self.instances.items() if name in used}
+
+    @cached_property
+    def last_saved_names(self) -> frozenset[str]:
+        """The questions the form's expressions read as ${last-saved#name}: all a page
+        carries of the enumerator's last record (see records.last_saved)."""
+        return frozenset(
+            name
+            for _where, source, parser in form_expressions(self.data)
+            for name in parser(source).last_saved()
+        )
 
     @cached_property
     def _boundaries(self) -> dict[str, list]:

@@ -59,6 +59,7 @@ from .forms import (
     data_size,
     instance_key_clashes,
     instance_names,
+    last_saved_problem,
     load_form,
     load_form_json,
     prompt_kind_problem,
@@ -866,6 +867,13 @@ class _Converter:
             return None
         for name in sorted(parsed.references() - (set(self.names) - self.metadata_names)):
             self.report("unknown_reference", sheet, row, header, name=name)
+        asked = {q["name"]: q for section in self.sections for q in section["questions"]}
+        for name in sorted(parsed.last_saved()):
+            question = asked.get(name)
+            if question is None or question["type"] == "note":
+                self.report("unknown_reference", sheet, row, header, name=f"last-saved#{name}")
+            elif last_saved_problem(question):
+                self.report("last_saved/private", sheet, row, header, name=name)
         return parsed
 
     def check_settings(self) -> None:

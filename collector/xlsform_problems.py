@@ -957,6 +957,15 @@ CATALOGUE: dict[str, tuple[str, Render]] = {
             "The expression refers to '${%(name)s}', which is not a question of this form.", **a
         ),
     ),
+    "last_saved/private": (
+        ERROR,
+        lambda a: gettext(
+            "'${last-saved#%(name)s}' would show an earlier record's answer in the next "
+            "one, and '%(name)s' is marked identifying or sensitive: such an answer is never "
+            "carried into another record.",
+            **a,
+        ),
+    ),
     # the schema's last word
     "schema": (ERROR, lambda a: a["detail"]),
 }

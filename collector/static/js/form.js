@@ -17,6 +17,8 @@
   var DATA = pulldataFiles(document.getElementById('form-data'));
   var listsNode = document.getElementById('form-instances');  // instance('list') lookups
   var INSTANCES = listsNode ? JSON.parse(listsNode.textContent || '{}') : {};
+  var savedNode = document.getElementById('form-last-saved');  // ${last-saved#x}: the hub's pages only
+  var LAST_SAVED = savedNode ? JSON.parse(savedNode.textContent || '{}') : {};
   var blocks = [];
   var compiled = {};
   // Each repeat's and repeated question's chain of repeats, outermost first, those on other
@@ -222,7 +224,7 @@
     if (!compiled[source]) { compiled[source] = E.parse(source); }
     return compiled[source].evaluate({ values: scopeOf(state, block), current: current,
       now: new Date(), position: positionOf(block), choiceLabel: choiceLabel, data: DATA,
-      instances: INSTANCES,
+      instances: INSTANCES, lastSaved: LAST_SAVED,
       nodesets: source.indexOf('indexed-repeat') === -1 ? null : scopeOf(state, null),
       indexed: function (name, picks) { return E.indexedNodes(state.top, LINEAGES, name, picks); } });
   }
@@ -291,7 +293,7 @@
       var keep = true;
       try {
         keep = E.toBoolean(filter.evaluate({ values: scopeOf(values, block), now: new Date(),
-          position: positionOf(block), choice: choice, data: DATA, instances: INSTANCES }));
+          position: positionOf(block), choice: choice, data: DATA, instances: INSTANCES, lastSaved: LAST_SAVED }));
       } catch (error) { /* the hub decides */ }
       var holder = item.tagName === 'OPTION' ? item : item.closest('label');
       holder.hidden = !keep;
@@ -328,7 +330,7 @@
         names.forEach(function (name) { seen[name] = item[name]; });
         try {
           if (!E.toBoolean(filter.evaluate({ values: seen, here: here, now: new Date(), position: i + 1,
-            choice: item, data: DATA, instances: INSTANCES }))) { return; }
+            choice: item, data: DATA, instances: INSTANCES, lastSaved: LAST_SAVED }))) { return; }
         } catch (error) { /* the hub decides */ }
       }
       texts.push(text);
