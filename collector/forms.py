@@ -337,6 +337,8 @@ class QuestionSchema(Schema):
     # Which choices to offer, by the answers so far: `region = ${region}` (cascading selects).
     choice_filter = fields.String(validate=check_choice_filter)
     required = fields.Boolean(load_default=False)
+    # An answer is needed only while this holds (XLSForm's `required` holding a condition).
+    required_if = fields.String(validate=check_expression)
     required_message = TranslatedText()
     relevant = fields.String(validate=check_expression)
     constraint = fields.String(validate=check_expression)
@@ -822,6 +824,7 @@ def _reference_errors(data: dict) -> list[str]:
                     question.get("constraint"),
                     question.get("calculation"),
                     question.get("trigger"),
+                    question.get("required_if"),
                     *(group.get("relevant") for group in question.get("groups", ())),
                 ],
             ):
@@ -1080,7 +1083,7 @@ def form_expressions(data: dict):
                 yield section["name"], section[key], expressions.parse
         for question in section["questions"]:
             where = f"{section['name']}/{question['name']}"
-            for key in ("relevant", "constraint", "calculation", "trigger"):
+            for key in ("relevant", "constraint", "calculation", "trigger", "required_if"):
                 if question.get(key):
                     yield where, question[key], expressions.parse
             if question.get("choice_filter"):

@@ -671,6 +671,7 @@ SELECT_PATTERN = re.compile(
     re.IGNORECASE,
 )
 YES = {"yes", "true", "true()", "y", "1"}
+CONDITION = re.compile(r"[$(.=<>!'\"]")  # `required` holding an expression, not yes or no
 NO = {"no", "false", "false()", "n", "0"}
 BOUND_TERM = (
     r"(?:string-length\(\s*\.\s*\)\s*<=\s*\d+|\.\s*>=\s*-?\d+(?:\.\d+)?"
@@ -2010,7 +2011,12 @@ class _Converter:
 
     def flags(self, row: _Row, spec: dict, options: dict) -> None:
         required, header = row.cell("required")
-        if required is not None:
+        condition = required is not None and required.strip().lower() not in YES | NO
+        if condition and CONDITION.search(required or "") and spec["type"] != "note":
+            # A condition (`${age} > 18`): required while it holds, as XLSForm allows.
+            spec["required_if"] = (required or "").strip()
+            self.expressions.append((row.number, header, spec["required_if"]))
+        elif required is not None:
             flag = self.yes_no(required, row, header)
             if flag and spec["type"] != "note":
                 spec["required"] = True
@@ -2125,6 +2131,7 @@ class _Converter:
                 return
             spec["read_only"] = True
             spec.pop("required", None)  # nobody can answer it
+            spec.pop("required_if", None)
 
     def fixed_default(self, row: _Row, spec: dict, default: str, header: str) -> None:
         if "${" in default or "(" in default:
@@ -2340,6 +2347,8 @@ class _Converter:
         }
         if spec.get("required"):
             other["required"] = True
+        if spec.get("required_if"):
+            other["required_if"] = spec["required_if"]
         if spec.get("identifying"):  # what the person wrote instead identifies them as much
             other.update(identifying=True, privacy="drop")
         elif spec.get("privacy"):
@@ -3273,7 +3282,7 @@ def _question_cells(q: dict, header: list[str], cells, sources: dict) -> list:
         {
             "type": kind,
             "name": q.get("xlsform_name", q["name"]),
-            "required": "yes" if q.get("required") else None,
+            "required": q.get("required_if") or ("yes" if q.get("required") else None),
             "relevant": _own_relevant(q),
             "constraint": export_constraint(q),
             "appearance": q.get("appearance"),

@@ -400,8 +400,8 @@
     if (block.hidden || block.getAttribute('data-type') === 'note') { return null; }
     var value = valueOf(block);
     var empty = value === '' || (Array.isArray(value) && value.length === 0);
-    if (empty) { return block.getAttribute('data-required'); }
-    var ranked = block.hasAttribute('data-rank-message') ? rankProblem(block, value, live) : null;
+    if (empty) { return needed(block, values) ? block.getAttribute('data-required') : null; }
+    var ranked = block.hasAttribute('data-rank-message') ? rankProblem(block, value, live, values) : null;
     if (ranked) { return ranked; }
     var typed = typeProblem(block, rawOf(block));
     if (typed) { return typed; }
@@ -421,14 +421,21 @@
 
   // A rank: each choice in one position only; when required, every choice offered placed
   // (said when the page is sent, not while the person is still placing them).
-  function rankProblem(block, value, live) {
+  function rankProblem(block, value, live, values) {
     var twice = value.some(function (name, i) { return value.indexOf(name) !== i; });
     if (twice) { return block.getAttribute('data-rank-message'); }
     var offered = block.querySelectorAll('select')[0].querySelectorAll('option:not([value=""]):not([disabled])');
-    if (!live && block.hasAttribute('data-rank-missing') && value.length < offered.length) {
+    if (!live && block.hasAttribute('data-rank-missing') && value.length < offered.length && needed(block, values)) {
       return block.getAttribute('data-rank-missing');
     }
     return null;
+  }
+
+  // Whether an answer is needed: always, or while data-required-if holds (as the hub's
+  // validation.is_required reads it). What only the hub computes is left to the hub.
+  function needed(block, values) {
+    var condition = block.getAttribute('data-required-if');
+    try { return !condition || evaluate(condition, values, block); } catch (error) { return false; }
   }
 
   function show(block, message) {
