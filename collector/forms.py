@@ -118,6 +118,9 @@ FORM_ID_PATTERN = r"^[A-Za-z0-9_][A-Za-z0-9_.\-]*$"
 # Where a choice list came from when not the choices sheet: a CSV file next to the XLSForm
 # (`select_one_from_file fruits.csv`) or its external_choices sheet. A bare file name only.
 CHOICE_FILE_PATTERN = r"^[A-Za-z0-9_][A-Za-z0-9_.\-]*\.csv$"
+# A form's data files: pulldata()'s CSV files, and the XML files of its xml-external rows
+# (`xml-external streets`: streets.xml, read as instance('streets')).
+DATA_FILE_PATTERN = r"^[A-Za-z0-9_][A-Za-z0-9_.\-]*\.(csv|xml)$"
 EXTERNAL_CHOICES = "external_choices"
 INSTANCE_KEY = re.compile(r"^(?P<name>.+)\.(?P<position>[0-9]+)$")
 # A posted key with every instance position: `kind.2.1` is `kind` of member 2's illness 1.
@@ -665,9 +668,10 @@ class FormSchema(Schema):
         ),
     )
     # The CSV files pulldata('fruits', ...) reads: file name (fruits.csv) → its rows, each a
-    # list of texts, the header row first.
+    # list of texts, the header row first; an xml-external's file (streets.xml) likewise, its
+    # items' child elements the columns.
     data = fields.Dict(
-        keys=fields.String(validate=validate.Regexp(CHOICE_FILE_PATTERN)),
+        keys=fields.String(validate=validate.Regexp(DATA_FILE_PATTERN)),
         values=fields.List(fields.List(fields.String()), validate=validate.Length(min=1)),
     )
 
@@ -799,7 +803,7 @@ def _reference_errors(data: dict) -> list[str]:
         f"{where}: instance('{name}') names no choice list of the form."
         for where, source, _parser in form_expressions(data)
         for name in instance_names(source)
-        if name not in _choice_lists(data)
+        if name not in _choice_lists(data) | set(xml_instances(data))
     ]
     for section in data["sections"]:
         for expr in filter(
@@ -902,6 +906,13 @@ def _choices_from_errors(data: dict) -> list[str]:
 def _choice_lists(data: dict) -> set[str]:
     """The names a select or instance() may use: the form's lists and its entity lists."""
     return set(data.get("choices", {})) | set(data.get("entity_choices") or {})
+
+
+def xml_instances(data: dict) -> dict[str, list[list[str]]]:
+    """The form's xml-external files by name (streets.xml → streets): their rows."""
+    return {
+        n[: -len(".xml")]: rows for n, rows in data.get("data", {}).items() if n.endswith(".xml")
+    }
 
 
 def entity_expressions(data: dict):
@@ -1378,24 +1389,37 @@ class FormDefinition:
         return {
             name[: -len(".csv")]: [dict(zip(rows[0], row, strict=True)) for row in rows[1:]]
             for name, rows in self.data.get("data", {}).items()
+            if name.endswith(".csv")
         }
+
+    @cached_property
+    def pulldata_files(self) -> dict[str, list[list[str]]]:
+        """The CSV files pulldata() reads, as a page carries them (an xml-external's file
+        travels with the lists instance() reads: instance_lists)."""
+        return {n: rows for n, rows in self.data.get("data", {}).items() if n.endswith(".csv")}
 
     @cached_property
     def instances(self) -> dict[str, list[dict]]:
         """What instance('list')/root/item sees: each choice list's items as name, label (in
         the form's default language, as ODK's list has it) and the list's other columns
         (expressions.Context.instances)."""
-        return {
-            name: [
-                {
-                    **choice.get("data", {}),
-                    "name": choice["name"],
-                    "label": self.text(choice.get("label") or {}, self.default_language),
-                }
-                for choice in choices
-            ]
-            for name, choices in self.data.get("choices", {}).items()
-        }
+        return (
+            {
+                name: [
+                    {
+                        **choice.get("data", {}),
+                        "name": choice["name"],
+                        "label": self.text(choice.get("label") or {}, self.default_language),
+                    }
+                    for choice in choices
+                ]
+                for name, choices in self.data.get("choices", {}).items()
+            }
+            | {  # an xml-external's items, their child elements as columns
+                name: [dict(zip(rows[0], row, strict=True)) for row in rows[1:]]
+                for name, rows in xml_instances(self.data).items()
+            }
+        )
 
     @cached_property
     def instance_lists(self) -> dict[str, list[dict]]:

@@ -574,6 +574,14 @@ CATALOGUE: dict[str, tuple[str, Render]] = {
             **a,
         ),
     ),
+    "external_data/unreadable_xml": (
+        ERROR,
+        lambda a: gettext(
+            "The file %(file)s could not be read as ODK's external data, a <root> element "
+            "holding <item> elements, without a DOCTYPE (%(detail)s).",
+            **a,
+        ),
+    ),
     "external_data/unreadable_file": (
         ERROR,
         lambda a: gettext(
