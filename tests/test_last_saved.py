@@ -12,6 +12,8 @@ import re
 
 import pytest
 
+from browsing import sign_in, visible, wait_for
+from collector import create_app
 from collector.anonymizer import rule_for
 from collector.db import open_database
 from collector.forms import FormError, load_form
@@ -19,7 +21,7 @@ from collector.records import finalize_whole, last_saved, submit_anonymous
 from collector.users import add_user
 from collector.xlsform import read_xlsform
 from filling import post_page, record_of
-from support import import_forms, query
+from support import LiveHub, import_forms, query
 from workbooks import write_workbook
 
 SURVEY = [
@@ -198,3 +200,55 @@ def test_a_calculation_copying_a_dropped_answer_of_the_last_record_is_dropped(tm
     # every answer it copies leaves as it is, an earlier record's answer included.
     assert rule_for(form.questions["village"], form) == "scrub"
     assert rule_for(form.questions["before"], form) == "drop"
+
+
+CHECK_IN = [
+    ["type", "name", "label", "relevant", "required", "required_message"],
+    ["begin group", "visit", "Visit", None, None, None],
+    ["text", "village", "Which village?", None, None, None],
+    ["note", "same", "The same village as last time.", "${last-saved#village} = ${village}"]
+    + [None, None],
+    ["integer", "age", "Age?", None, "yes", None],
+    ["text", "school", "Which school?", None, "${age} < 18", "Say which school."],
+    ["end group", None, None, None, None, None],
+    ["begin group", "more", "More", None, None, None],
+    ["text", "remark", "Anything else?", None, None, None],
+    ["end group", None, None, None, None, None],
+]
+
+
+def test_the_page_script_reads_the_last_record_and_a_required_condition(
+    tmp_path, data_dir, chromium
+):
+    """With JavaScript: the page's script shows a question by the last record's answer as the
+    village is typed, and asks for the school only while the child is under 18."""
+    settings = [["form_id", "version", "form_title"], ["checkin", "1", "Check-in"]]
+    form = read_xlsform(write_workbook(tmp_path / "c.xlsx", CHECK_IN, None, settings)).form
+    hub = LiveHub(create_app(data_dir=data_dir))
+    try:
+        database = hub.app.config["DATABASE"]
+        import_forms(database, json.loads(form.to_json()))
+        hub.add_enumerator()
+        [user] = query(database, "SELECT id FROM users")
+        db = open_database(database)
+        try:
+            finalize_whole(db, "4" * 32, form, "en", user["id"], {"village": "Tamale", "age": 9})
+        finally:
+            db.close()
+        sign_in(chromium, hub)
+        chromium.get(f"{hub.url}/forms/checkin?lang=en")
+        address = chromium.current_url
+        assert not visible(chromium, "same")
+        wait_for(chromium, "#f-village").send_keys("Tamale")
+        assert visible(chromium, "same")
+        chromium.find_element("id", "f-age").send_keys("12")
+        chromium.find_element("css selector", 'button[value="next"]').click()
+        assert wait_for(chromium, "#school-error").text == "Say which school."
+        assert chromium.current_url == address  # the script kept the page: nothing was sent
+        chromium.find_element("id", "f-age").clear()
+        chromium.find_element("id", "f-age").send_keys("30")
+        chromium.find_element("css selector", 'button[value="next"]').click()
+        wait_for(chromium, "#f-remark")
+        assert chromium.current_url.endswith("/1")
+    finally:
+        hub.stop()
