@@ -92,7 +92,6 @@ def start(form_id: str):
     form = get_form(form_id)
     if form_id == FEEDBACK_FORM:
         return redirect(url_for("feedback.kiosk"))
-    g.last_saved = last_saved(get_db(), form, g.user["id"], "")
     return render_page(form, new_uuid(), 0, answers=validation.defaults(form))
 
 
@@ -727,8 +726,8 @@ def _record_form(record):
             abort(404)
     else:
         form = get_form(record["form_id"], record["form_version"])
-    # ${last-saved#name} on a record's pages: the enumerator's own last record (the
-    # whole-form page a phone keeps for offline use carries none: there, a first fill).
+    # ${last-saved#name} on a record's pages: the enumerator's own last record. The pages a
+    # phone keeps for offline use (a form's start and whole-form pages) carry none.
     uuid = request.view_args.get("record_uuid", "") if request.view_args else ""
     g.last_saved = last_saved(get_db(), form, g.user["id"], uuid)
     return form
