@@ -129,7 +129,8 @@ def _calculation_rule(question, form, seen: set) -> str:
     if form is None or question.name in seen:
         return "drop"
     seen.add(question.name)
-    for name in expressions.parse(question.calculation).references():
+    parsed = expressions.parse(question.calculation)
+    for name in parsed.references() | parsed.last_saved():  # an earlier record's answer too
         used = form.questions.get(name)
         if used is None:
             return "drop"

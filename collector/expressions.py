@@ -62,6 +62,7 @@ NUMBER_TOKEN = re.compile(r"(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?
 GLUED_OPERATOR = re.compile(r"(and|or|div|mod)[0-9]")
 NAME_TOKEN = re.compile(r"[A-Za-z_][A-Za-z0-9_.\-]*(?::[A-Za-z_][A-Za-z0-9_.\-]*)?")
 FIELD_NAME = re.compile("[A-Za-z_\u00c0-\U0010ffff][A-Za-z0-9_.\\-\u00b7\u00c0-\U0010ffff]*")
+LAST_SAVED = "last-saved#"  # ${last-saved#name}, ODK's answer in the last record saved
 FIELD_LITERAL = re.compile(r"[ \t\r\n]*\$\{([^}]*)\}[ \t\r\n]*")
 # `../age`, `./age`, `current()/../region`: XPath's relative paths to a question, as pyxform
 # passes them to ODK. Names are unique in a form, so the last step names the question.
@@ -136,6 +137,9 @@ class Context:
     # indexed-repeat() in a record with repeats: (field, [(repeat, index), ...]) -> the
     # field's answers in the instances picked (every instance of a repeat not named).
     indexed: Callable[[str, list], Any] | None = None
+    # ${last-saved#name}: the answers of the last record saved before this one, by name
+    # (none on a first fill, or for a person with no record of their own).
+    last_saved: Mapping[str, Any] | None = None
 
 
 class Nodeset(tuple):
@@ -995,6 +999,19 @@ class _Field:
 
 
 @dataclass(frozen=True)
+class _LastSaved:
+    """${last-saved#name}: the answer in the last record saved (Context.last_saved)."""
+
+    name: str
+
+    def evaluate(self, ctx: Context) -> Any:
+        return _field_value((ctx.last_saved or {}).get(self.name))
+
+    def references(self) -> set[str]:
+        return set()  # not an answer of this record: nothing here changes it
+
+
+@dataclass(frozen=True)
 class _ChoiceColumn:
     """A bare name in a choice filter: that column of the choice being filtered."""
 
@@ -1217,8 +1234,11 @@ def _read_field(source: str, start: int) -> _Token:
     if close < 0:
         raise ExpressionError("missing '}' after '${'", start)
     name = source[start + 2 : close]
-    if not FIELD_NAME.fullmatch(name):
+    saved = name.startswith(LAST_SAVED)
+    if not FIELD_NAME.fullmatch(name[len(LAST_SAVED) :] if saved else name):
         raise ExpressionError(f"invalid field name '{name}'", start)
+    if saved:
+        return _Token("last_saved", name[len(LAST_SAVED) :], start, close + 1)
     return _Token("field", name, start, close + 1)
 
 
@@ -1237,7 +1257,7 @@ def _read_name(source: str, match: re.Match, previous: _Token | None) -> _Token:
 def _ends_operand(token: _Token | None) -> bool:
     if token is None:
         return False
-    return token.kind in ("number", "string", "field", "here_field") or (
+    return token.kind in ("number", "string", "field", "here_field", "last_saved") or (
         token.kind == "symbol" and token.value in (")", ".", "..")
     )
 
@@ -1313,6 +1333,9 @@ class _Parser:
         if token.kind in ("field", "here_field"):
             self.advance()
             return _Field(token.value, token.kind == "here_field")
+        if token.kind == "last_saved":
+            self.advance()
+            return _LastSaved(token.value)
         if token.kind == "function":
             return self.call()
         if token.kind == "instance":
@@ -1449,23 +1472,31 @@ class Expression:
         """Each call of the function `name`, in the order written: its arguments, each the
         text of a literal (`'fruits'`, `3`) or None when it is computed (`${fruit}`). What
         pulldata() reads is known before the form is used: import checks its files."""
-        found: list[tuple[str | None, ...]] = []
+        return [
+            tuple(to_text(a.value) if isinstance(a, _Literal) else None for a in node.arguments)
+            for node in self._nodes()
+            if isinstance(node, _Call) and node.name == name
+        ]
+
+    def last_saved(self) -> set[str]:
+        """The questions read as ${last-saved#name}."""
+        return {node.name for node in self._nodes() if isinstance(node, _LastSaved)}
+
+    def _nodes(self):
+        """Every node of the tree, each before its children, in the order written."""
         pending = [self._root]
         while pending:
             node = pending.pop()
-            if isinstance(node, _Call) and node.name == name:
-                found.append(
-                    tuple(
-                        to_text(a.value) if isinstance(a, _Literal) else None
-                        for a in node.arguments
-                    )
-                )
+            yield node
             children = [
                 *getattr(node, "arguments", ()),
-                *(getattr(node, key) for key in ("operand", "left", "right") if hasattr(node, key)),
+                *(
+                    getattr(node, key)
+                    for key in ("operand", "left", "right", "predicate")
+                    if getattr(node, key, None) is not None
+                ),
             ]
             pending.extend(reversed(children))  # the first child is looked at first
-        return found
 
     def evaluate(self, ctx: Context | Mapping[str, Any] | None = None) -> Any:
         ctx = _prepare(ctx)
@@ -1535,6 +1566,7 @@ CONTEXT_KEYS = frozenset(
         "nodesets",
         "instances",
         "indexed",
+        "last_saved",
     }
 )
 

@@ -118,6 +118,9 @@ FORM_ID_PATTERN = r"^[A-Za-z0-9_][A-Za-z0-9_.\-]*$"
 # Where a choice list came from when not the choices sheet: a CSV file next to the XLSForm
 # (`select_one_from_file fruits.csv`) or its external_choices sheet. A bare file name only.
 CHOICE_FILE_PATTERN = r"^[A-Za-z0-9_][A-Za-z0-9_.\-]*\.csv$"
+# A form's data files: pulldata()'s CSV files, and the XML files of its xml-external rows
+# (`xml-external streets`: streets.xml, read as instance('streets')).
+DATA_FILE_PATTERN = r"^[A-Za-z0-9_][A-Za-z0-9_.\-]*\.(csv|xml)$"
 EXTERNAL_CHOICES = "external_choices"
 INSTANCE_KEY = re.compile(r"^(?P<name>.+)\.(?P<position>[0-9]+)$")
 # A posted key with every instance position: `kind.2.1` is `kind` of member 2's illness 1.
@@ -337,6 +340,8 @@ class QuestionSchema(Schema):
     # Which choices to offer, by the answers so far: `region = ${region}` (cascading selects).
     choice_filter = fields.String(validate=check_choice_filter)
     required = fields.Boolean(load_default=False)
+    # An answer is needed only while this holds (XLSForm's `required` holding a condition).
+    required_if = fields.String(validate=check_expression)
     required_message = TranslatedText()
     relevant = fields.String(validate=check_expression)
     constraint = fields.String(validate=check_expression)
@@ -663,9 +668,10 @@ class FormSchema(Schema):
         ),
     )
     # The CSV files pulldata('fruits', ...) reads: file name (fruits.csv) → its rows, each a
-    # list of texts, the header row first.
+    # list of texts, the header row first; an xml-external's file (streets.xml) likewise, its
+    # items' child elements the columns.
     data = fields.Dict(
-        keys=fields.String(validate=validate.Regexp(CHOICE_FILE_PATTERN)),
+        keys=fields.String(validate=validate.Regexp(DATA_FILE_PATTERN)),
         values=fields.List(fields.List(fields.String()), validate=validate.Length(min=1)),
     )
 
@@ -807,7 +813,7 @@ def _reference_errors(data: dict) -> list[str]:
         f"{where}: instance('{name}') names no choice list of the form."
         for where, source, _parser in form_expressions(data)
         for name in instance_names(source)
-        if name not in _choice_lists(data)
+        if name not in _choice_lists(data) | set(xml_instances(data))
     ]
     for section in data["sections"]:
         for expr in filter(
@@ -832,6 +838,7 @@ def _reference_errors(data: dict) -> list[str]:
                     question.get("constraint"),
                     question.get("calculation"),
                     question.get("trigger"),
+                    question.get("required_if"),
                     *(group.get("relevant") for group in question.get("groups", ())),
                 ],
             ):
@@ -845,7 +852,32 @@ def _reference_errors(data: dict) -> list[str]:
         errors += _unknown_references("access/sensitive_if", data["access"]["sensitive_if"], seen)
     if data.get("instance_name"):
         errors += _unknown_references("instance_name", data["instance_name"], seen)
+    return errors + _last_saved_errors(data)
+
+
+def _last_saved_errors(data: dict) -> list[str]:
+    """${last-saved#name} names a question whose answer may be shown in the enumerator's
+    next record: never one the form marks identifying or sensitive."""
+    asked = {q["name"]: q for s in data["sections"] for q in s["questions"]}
+    errors = []
+    for where, source, parser in form_expressions(data):
+        for name in sorted(parser(source).last_saved()):
+            problem = last_saved_problem(asked.get(name))
+            if problem:
+                errors.append(f"{where}: ${{last-saved#{name}}}: {problem}")
     return errors
+
+
+def last_saved_problem(question: dict | None) -> str | None:
+    """Why a question's answer cannot be read as ${last-saved#name}, or None."""
+    if question is None or question["type"] == "note":
+        return "not a question of this form."
+    if question.get("identifying") or question.get("disclosure") == "sensitive":
+        return (
+            "the question is marked identifying or sensitive: its answer is not carried "
+            "into another record."
+        )
+    return None
 
 
 def _choices_from_errors(data: dict) -> list[str]:
@@ -884,6 +916,13 @@ def _choices_from_errors(data: dict) -> list[str]:
 def _choice_lists(data: dict) -> set[str]:
     """The names a select or instance() may use: the form's lists and its entity lists."""
     return set(data.get("choices", {})) | set(data.get("entity_choices") or {})
+
+
+def xml_instances(data: dict) -> dict[str, list[list[str]]]:
+    """The form's xml-external files by name (streets.xml → streets): their rows."""
+    return {
+        n[: -len(".xml")]: rows for n, rows in data.get("data", {}).items() if n.endswith(".xml")
+    }
 
 
 def entity_expressions(data: dict):
@@ -1065,7 +1104,7 @@ def form_expressions(data: dict):
                 yield section["name"], section[key], expressions.parse
         for question in section["questions"]:
             where = f"{section['name']}/{question['name']}"
-            for key in ("relevant", "constraint", "calculation", "trigger"):
+            for key in ("relevant", "constraint", "calculation", "trigger", "required_if"):
                 if question.get(key):
                     yield where, question[key], expressions.parse
             if question.get("choice_filter"):
@@ -1360,24 +1399,37 @@ class FormDefinition:
         return {
             name[: -len(".csv")]: [dict(zip(rows[0], row, strict=True)) for row in rows[1:]]
             for name, rows in self.data.get("data", {}).items()
+            if name.endswith(".csv")
         }
+
+    @cached_property
+    def pulldata_files(self) -> dict[str, list[list[str]]]:
+        """The CSV files pulldata() reads, as a page carries them (an xml-external's file
+        travels with the lists instance() reads: instance_lists)."""
+        return {n: rows for n, rows in self.data.get("data", {}).items() if n.endswith(".csv")}
 
     @cached_property
     def instances(self) -> dict[str, list[dict]]:
         """What instance('list')/root/item sees: each choice list's items as name, label (in
         the form's default language, as ODK's list has it) and the list's other columns
         (expressions.Context.instances)."""
-        return {
-            name: [
-                {
-                    **choice.get("data", {}),
-                    "name": choice["name"],
-                    "label": self.text(choice.get("label") or {}, self.default_language),
-                }
-                for choice in choices
-            ]
-            for name, choices in self.data.get("choices", {}).items()
-        }
+        return (
+            {
+                name: [
+                    {
+                        **choice.get("data", {}),
+                        "name": choice["name"],
+                        "label": self.text(choice.get("label") or {}, self.default_language),
+                    }
+                    for choice in choices
+                ]
+                for name, choices in self.data.get("choices", {}).items()
+            }
+            | {  # an xml-external's items, their child elements as columns
+                name: [dict(zip(rows[0], row, strict=True)) for row in rows[1:]]
+                for name, rows in xml_instances(self.data).items()
+            }
+        )
 
     @cached_property
     def instance_lists(self) -> dict[str, list[dict]]:
@@ -1388,6 +1440,16 @@ class FormDefinition:
             for name in instance_names(source)
         }
         return {name: items for name, items in self.instances.items() if name in used}
+
+    @cached_property
+    def last_saved_names(self) -> frozenset[str]:
+        """The questions the form's expressions read as ${last-saved#name}: all a page
+        carries of the enumerator's last record (see records.last_saved)."""
+        return frozenset(
+            name
+            for _where, source, parser in form_expressions(self.data)
+            for name in parser(source).last_saved()
+        )
 
     @cached_property
     def _boundaries(self) -> dict[str, list]:

@@ -48,6 +48,7 @@ from .records import (
     finalize_whole,
     get_record,
     is_uuid,
+    last_saved,
     list_records,
     new_uuid,
     record_answers,
@@ -528,6 +529,7 @@ def render_page(form, record_uuid, index, answers, result=None, notice=None):
         is_last=counted[-1] == index,
         media_accept=MEDIA_ACCEPT,
         opened=_opened_mark(form, record_uuid, index),
+        last_saved=g.get("last_saved") or {},
         **view,
     )
 
@@ -722,8 +724,13 @@ def _record_form(record):
         form = get_form(request.form.get("form_id", ""))
         if form.form_id == FEEDBACK_FORM:
             abort(404)
-        return form
-    return get_form(record["form_id"], record["form_version"])
+    else:
+        form = get_form(record["form_id"], record["form_version"])
+    # ${last-saved#name} on a record's pages: the enumerator's own last record. The pages a
+    # phone keeps for offline use (a form's start and whole-form pages) carry none.
+    uuid = request.view_args.get("record_uuid", "") if request.view_args else ""
+    g.last_saved = last_saved(get_db(), form, g.user["id"], uuid)
+    return form
 
 
 # -- Photos, recordings and files -------------------------------------------------------------

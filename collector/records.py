@@ -283,6 +283,36 @@ def list_records(db, enumerator_id: int, status: str | None = None) -> list[dict
     return list(db.query(sql + " ORDER BY r.updated_at DESC, r.uuid", params))
 
 
+def last_saved(db, form, enumerator_id: int | None, record_uuid: str) -> dict:
+    """What ${last-saved#name} reads in a record: the answers, to the questions the form
+    reads so, of the enumerator's own record of this form finalized last (not this one).
+    A question in a repeat gives its first instance's answer, as in ODK. Nothing for a
+    person without an account (the kiosk): never another person's answers."""
+    names = form.last_saved_names
+    if not names or enumerator_id is None:
+        return {}
+    rows = list(
+        db.query(
+            "SELECT uuid, answers FROM records WHERE form_id = ? AND enumerator_id = ?"
+            " AND uuid != ? AND finalized_at IS NOT NULL ORDER BY finalized_at DESC, rowid DESC"
+            " LIMIT 1",
+            [form.form_id, enumerator_id, record_uuid],
+        )
+    )
+    if not rows:
+        return {}
+    answers = record_answers(db, rows[0])
+    found = {}
+    for name in names:
+        node: object = answers
+        for repeat in form.lineage(name):
+            items = node.get(repeat) if isinstance(node, dict) else None
+            node = items[0] if isinstance(items, list) and items else None
+        if isinstance(node, dict) and node.get(name) is not None:
+            found[name] = node[name]
+    return found
+
+
 def record_answers(db, row: dict) -> dict:
     """A listed record's answers (list_records gives them as stored, sealed on a protected
     hub): opened only for what needs them, such as its name (collector.record_names)."""

@@ -15,7 +15,7 @@ import re
 from collections.abc import Mapping
 from datetime import datetime
 
-from flask import has_request_context
+from flask import g, has_request_context
 from flask_babel import get_locale
 
 from . import expressions
@@ -251,6 +251,9 @@ def context(form, answers: dict, question=None, current=None, at=None) -> expres
         data=form.pulldata,
         instances=form.instances,
         indexed=nodesets.indexed,
+        # The enumerator's last record, set by the pages of a record (interview): none
+        # elsewhere, as on a first fill.
+        last_saved=g.get("last_saved") if has_request_context() else None,
     )
 
 

@@ -739,7 +739,7 @@ def _unranked(form, question, value, answers: dict) -> bool:
 def check_value(form, question, value, answers: dict) -> str | None:
     """Required, range and constraint checks of a typed value; return a message or None."""
     if value is None:
-        if question.get("required"):
+        if is_required(form, question, answers):
             custom = question.get("required_message")
             if custom:
                 return form.text(custom, _locale())
@@ -749,7 +749,7 @@ def check_value(form, question, value, answers: dict) -> str | None:
         return gettext("Choose one of the options shown.")
     if (
         question.type == "rank"
-        and question.get("required")
+        and is_required(form, question, answers)
         and _unranked(form, question, value, answers)
     ):
         return rank_missing_message()
@@ -767,6 +767,16 @@ def check_value(form, question, value, answers: dict) -> str | None:
             return form.text(custom, _locale())
         return gettext("This answer is not allowed here.")
     return None
+
+
+def is_required(form, question, answers: dict) -> bool:
+    """Whether an answer is needed: always (`required`), or while the question's
+    `required_if` holds, read as relevance is (a non-empty text is true)."""
+    condition = question.get("required_if")
+    if not condition:
+        return bool(question.get("required"))
+    ctx = repeats.context(form, answers, question)
+    return expressions.to_boolean(expressions.parse(condition).evaluate(ctx))
 
 
 def page_view(form, index: int, answers: dict, raw: dict | None = None) -> dict:
@@ -800,7 +810,9 @@ def client_rules(form, question) -> dict:
     rules: dict[str, object] = {}
     if not question.answered:
         return rules
-    if question.get("required"):
+    if question.get("required") or question.get("required_if"):
+        if question.get("required_if"):  # the page's script tests it as the answers change
+            rules["required-if"] = question.get("required_if")
         custom = question.get("required_message")
         rules["required"] = (
             form.text(custom, _locale()) if custom else gettext("This question needs an answer.")
@@ -826,7 +838,7 @@ def client_rules(form, question) -> dict:
         rules["date-message"] = no_such_date_message()
     if question.type == "rank":
         rules["rank-message"] = rank_twice_message()
-        if question.get("required"):
+        if question.get("required") or question.get("required_if"):
             rules["rank-missing"] = rank_missing_message()
     return rules
 

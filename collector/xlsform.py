@@ -20,6 +20,7 @@ import os
 import re
 import tempfile
 import warnings
+import xml.etree.ElementTree as ElementTree
 from collections.abc import Iterable
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -59,9 +60,11 @@ from .forms import (
     data_size,
     instance_key_clashes,
     instance_names,
+    last_saved_problem,
     load_form,
     load_form_json,
     prompt_kind_problem,
+    xml_instances,
 )
 from .prompts import MAX_PROMPT_FILE_BYTES, MAX_PROMPT_FORM_BYTES, read_prompt_file, sha256_of
 from .xlsform_problems import ERROR, Problem, make, severity
@@ -670,6 +673,7 @@ SELECT_PATTERN = re.compile(
     re.IGNORECASE,
 )
 YES = {"yes", "true", "true()", "y", "1"}
+CONDITION = re.compile(r"[$(.=<>!'\"]")  # `required` holding an expression, not yes or no
 NO = {"no", "false", "false()", "n", "0"}
 BOUND_TERM = (
     r"(?:string-length\(\s*\.\s*\)\s*<=\s*\d+|\.\s*>=\s*-?\d+(?:\.\d+)?"
@@ -728,6 +732,7 @@ class _Converter:
         self.external_names: dict[str, str] = {}  # external_choices list → our list
         # pulldata()'s files: file name → rows, the header first (None: refused, said once)
         self.data_files: dict[str, list[list[str]] | None] = {}
+        self.xml_lists: set[str] = set()  # xml-external NAME: instance('NAME') reads NAME.xml
         # generalize:area's GeoJSON boundaries: file name → FeatureCollection (None: refused)
         self.boundaries: dict[str, dict | None] = {}
         # Prompt files (audio, image, video columns): file name → bytes (None: not usable)
@@ -866,6 +871,13 @@ class _Converter:
             return None
         for name in sorted(parsed.references() - (set(self.names) - self.metadata_names)):
             self.report("unknown_reference", sheet, row, header, name=name)
+        asked = {q["name"]: q for section in self.sections for q in section["questions"]}
+        for name in sorted(parsed.last_saved()):
+            question = asked.get(name)
+            if question is None or question["type"] == "note":
+                self.report("unknown_reference", sheet, row, header, name=f"last-saved#{name}")
+            elif last_saved_problem(question):
+                self.report("last_saved/private", sheet, row, header, name=name)
         return parsed
 
     def check_settings(self) -> None:
@@ -1750,6 +1762,58 @@ class _Converter:
         self.at(row, UNSUPPORTED_TYPES[kind], type_header, type=kind)
         return None, {}
 
+    def xml_external(self, row: _Row, raw_type: str, kind: str, type_header: str):
+        """`xml-external streets`: streets.xml, found and kept as a choice file is, read by
+        instance('streets')/root/item[...]/column; the row asks nothing."""
+        name, header = row.cell("name")
+        file_name = f"{name}.xml"
+        if name is None or not CHOICE_FILE_RE.match(f"{name}.csv"):
+            self.at(row, "external_data/file_name", header, file=file_name)
+            return None, {"silent": True}
+        self.xml_lists.add(name)  # declared: a problem with its file is said on this row only
+        too_large = {"file": file_name, "max": MAX_DATA_BYTES // 1000}
+        path = self.find_media(file_name)
+        if path is None:
+            self.at(row, "external_data/missing_file", type_header, file=file_name)
+        elif path.stat().st_size > 4 * MAX_DATA_BYTES:  # more than a page carries, once read
+            self.at(row, "external_data/pulldata_size", type_header, **too_large)
+        elif (rows := self.read_xml_file(row, type_header, file_name, path)) is not None:
+            kept = {k: v for k, v in self.data_files.items() if v is not None}
+            if data_size({**kept, file_name: rows}) > MAX_DATA_BYTES:
+                self.at(row, "external_data/pulldata_size", type_header, **too_large)
+            else:
+                self.data_files[file_name] = rows
+        return None, {"silent": True}
+
+    def read_xml_file(
+        self, row: _Row, header: str, file_name: str, path: Path
+    ) -> list[list[str]] | None:
+        """ODK's external instance (<root><item><name>..</name>..</item>..</root>) as a data
+        file's rows: the items' child elements are the columns, in the order first met."""
+        try:
+            content = path.read_bytes()
+            if b"<!DOCTYPE" in content or b"<!ENTITY" in content:  # no entities to expand
+                raise ElementTree.ParseError("DOCTYPE")
+            items = [i for i in ElementTree.fromstring(content) if _local(i.tag) == "item"]
+        except (OSError, ElementTree.ParseError) as error:
+            self.at(
+                row,
+                "external_data/unreadable_xml",
+                header,
+                file=file_name,
+                detail=type(error).__name__,
+            )
+            return None
+        columns = list(dict.fromkeys(_local(child.tag) for item in items for child in item))
+        if not columns:
+            self.at(row, "external_data/empty_file", header, file=file_name)
+            return None
+        if len(items) > MAX_FILE_CHOICES:
+            self.at(row, "external_data/file_size", header, max=MAX_FILE_CHOICES)
+            return None
+        values = [{_local(c.tag): (c.text or "").strip() for c in item} for item in items]
+        return [columns, *([value.get(c, "") for c in columns] for value in values)]
+
     def external_type(self, row: _Row, raw_type: str, kind: str, type_header: str):
         self.at(row, "external_data/type", type_header, type=raw_type)
         return None, {}
@@ -2002,7 +2066,12 @@ class _Converter:
 
     def flags(self, row: _Row, spec: dict, options: dict) -> None:
         required, header = row.cell("required")
-        if required is not None:
+        condition = required is not None and required.strip().lower() not in YES | NO
+        if condition and CONDITION.search(required or "") and spec["type"] != "note":
+            # A condition (`${age} > 18`): required while it holds, as XLSForm allows.
+            spec["required_if"] = (required or "").strip()
+            self.expressions.append((row.number, header, spec["required_if"]))
+        elif required is not None:
             flag = self.yes_no(required, row, header)
             if flag and spec["type"] != "note":
                 spec["required"] = True
@@ -2117,6 +2186,7 @@ class _Converter:
                 return
             spec["read_only"] = True
             spec.pop("required", None)  # nobody can answer it
+            spec.pop("required_if", None)
 
     def fixed_default(self, row: _Row, spec: dict, default: str, header: str) -> None:
         if "${" in default or "(" in default:
@@ -2332,6 +2402,8 @@ class _Converter:
         }
         if spec.get("required"):
             other["required"] = True
+        if spec.get("required_if"):
+            other["required_if"] = spec["required_if"]
         if spec.get("identifying"):  # what the person wrote instead identifies them as much
             other.update(identifying=True, privacy="drop")
         elif spec.get("privacy"):
@@ -2546,8 +2618,8 @@ class _Converter:
 
     def check_lists(self) -> None:
         for list_name, uses in self.used_lists.items():
-            if list_name in self.entity_choices:
-                continue  # the hub's entities, when a page is drawn
+            if list_name in self.entity_choices or list_name in self.xml_lists:
+                continue  # the hub's entities, when a page is drawn; an xml-external's file
             if list_name not in self.choices and self.is_entity_list(list_name):
                 self.entity_choices[list_name] = list_name  # instance('households') reads them
                 continue
@@ -2813,6 +2885,7 @@ TYPE_HANDLERS = {
     **dict.fromkeys((*METADATA_TYPES, *IGNORED_METADATA), _Converter.metadata_type),
     **dict.fromkeys(UNSUPPORTED_TYPES, _Converter.unsupported_type),
     **dict.fromkeys(EXTERNAL_TYPES, _Converter.external_type),
+    "xml-external": _Converter.xml_external,
     **dict.fromkeys(("acknowledge", "barcode", "hidden"), _Converter.converted_type),
     "phone number": _Converter.phone_number_type,
 }
@@ -2853,6 +2926,11 @@ def _flatten(messages: Any, path: tuple = ()) -> Iterable[tuple[tuple, str]]:
 
 def _number(value: float) -> str:
     return str(int(value)) if float(value).is_integer() else repr(float(value))
+
+
+def _local(tag: str) -> str:
+    """An element's name without its namespace ({uri}name → name)."""
+    return tag.rpartition("}")[2]
 
 
 def export_constraint(question: dict) -> str | None:
@@ -2982,6 +3060,10 @@ def _survey_sheet(form: FormDefinition, languages: _Languages) -> list[list[Any]
     survey += [
         _row_in(header, {k: item.get(k) for k in ("type", "name", "privacy")}, {}, cells)
         for item in form.data.get("metadata", [])
+    ]
+    survey += [  # the files instance() reads, each written beside the form (to_xlsform)
+        _row_in(header, {"type": "xml-external", "name": name}, {}, cells)
+        for name in xml_instances(form.data)
     ]
     sources = form.data.get("choice_sources", {})
     # An entity list is chosen from as ODK does: select_one_from_file households.csv.
@@ -3278,7 +3360,7 @@ def _question_cells(q: dict, header: list[str], cells, sources: dict) -> list:
         {
             "type": kind,
             "name": q.get("xlsform_name", q["name"]),
-            "required": "yes" if q.get("required") else None,
+            "required": q.get("required_if") or ("yes" if q.get("required") else None),
             "relevant": _own_relevant(q),
             "constraint": export_constraint(q),
             "appearance": q.get("appearance"),
@@ -3328,7 +3410,10 @@ def to_xlsform(form: FormDefinition, path: str | os.PathLike) -> list[Path]:
     for file_name, rows in files.items():
         target = path.parent / file_name  # a bare name (forms.CHOICE_FILE_PATTERN)
 
-        def write(partial: str, rows=rows) -> None:
+        def write(partial: str, rows=rows, name=file_name) -> None:
+            if name.endswith(".xml"):  # an xml-external's file
+                Path(partial).write_bytes(_xml_instance(rows))
+                return
             with open(partial, "w", newline="", encoding="utf-8") as handle:
                 csv.writer(handle).writerows(rows)
 
@@ -3344,6 +3429,16 @@ def to_xlsform(form: FormDefinition, path: str | os.PathLike) -> list[Path]:
         _write_atomically(target, write_json)
         written.append(target)
     return written
+
+
+def _xml_instance(rows: list[list[str]]) -> bytes:
+    """An xml-external's rows written back as ODK reads them: <root> of <item>s."""
+    root = ElementTree.Element("root")
+    for values in rows[1:]:
+        item = ElementTree.SubElement(root, "item")
+        for column, value in zip(rows[0], values, strict=True):
+            ElementTree.SubElement(item, column).text = value
+    return ElementTree.tostring(root, encoding="utf-8", xml_declaration=True)
 
 
 def _write_atomically(path: Path, write) -> None:

@@ -574,6 +574,14 @@ CATALOGUE: dict[str, tuple[str, Render]] = {
             **a,
         ),
     ),
+    "external_data/unreadable_xml": (
+        ERROR,
+        lambda a: gettext(
+            "The file %(file)s could not be read as ODK's external data, a <root> element "
+            "holding <item> elements, without a DOCTYPE (%(detail)s).",
+            **a,
+        ),
+    ),
     "external_data/unreadable_file": (
         ERROR,
         lambda a: gettext(
@@ -963,6 +971,15 @@ CATALOGUE: dict[str, tuple[str, Render]] = {
         ERROR,
         lambda a: gettext(
             "The expression refers to '${%(name)s}', which is not a question of this form.", **a
+        ),
+    ),
+    "last_saved/private": (
+        ERROR,
+        lambda a: gettext(
+            "'${last-saved#%(name)s}' would show an earlier record's answer in the next "
+            "one, and '%(name)s' is marked identifying or sensitive: such an answer is never "
+            "carried into another record.",
+            **a,
         ),
     ),
     # the schema's last word

@@ -47,6 +47,7 @@ def context_for(case: dict) -> Context:
         choice=case.get("choice"),
         data=case.get("data"),  # pulldata()'s CSV files
         instances=case.get("instances"),  # instance('list')'s choice lists
+        last_saved=case.get("last_saved"),  # ${last-saved#name}'s record
         nodesets={name: answer(value) for name, value in case["nodesets"].items()}
         if "nodesets" in case
         else None,

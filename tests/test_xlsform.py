@@ -643,22 +643,20 @@ def test_required_values(value, required):
     assert result.form.questions["a"].required is required
 
 
-def test_dynamic_required_and_bad_parameters_are_errors():
-    result = convert(
-        sheets(
-            [
-                {"type": "text", "name": "a", "label": "A", "required": "${b} = 1"},
-                {"type": "integer", "name": "b", "label": "B"},
-                {"type": "range", "name": "r", "label": "R", "parameters": "start=0 end=1.5"},
-                {"type": "range", "name": "s", "label": "S", "parameters": "start=5 end=1"},
-            ]
-        )
-    )
+def test_a_required_condition_is_taken_and_bad_parameters_are_errors():
+    rows = [
+        {"type": "text", "name": "a", "label": "A", "required": "${b} = 1"},
+        {"type": "integer", "name": "b", "label": "B"},
+        {"type": "range", "name": "r", "label": "R", "parameters": "start=0 end=1.5"},
+        {"type": "range", "name": "s", "label": "S", "parameters": "start=5 end=1"},
+    ]
+    result = convert(sheets(rows))
     assert problems(result.errors) == {
-        ("bad_value", "survey", 2, "required"),
         ("bad_value", "survey", 4, "parameters"),
         ("bad_value", "survey", 5, "parameters"),
     }
+    taken = convert(sheets(rows[:2]))
+    assert taken.form.questions["a"].get("required_if") == "${b} = 1"
 
 
 def test_unsupported_features_by_type_and_column():

@@ -19,6 +19,7 @@ function check(c) {
   const ctx = {values: answers(c.values), current: answer(c.current), now: c.now || VECTORS.now, position: c.position,
     choice: c.choice, nodesets: c.nodesets ? answers(c.nodesets) : undefined, data: c.data,
     instances: c.instances,
+    lastSaved: c.last_saved,
     choiceLabel: (field, choice) => (labels[field] && choice in labels[field] ? labels[field][choice] : null)};
   if (c.record) {  // standing in a record with repeats, as expressions.test.js reads it
     const r = c.record, at = r.at || [];

@@ -623,7 +623,7 @@ function readToken(source, start, previous) {
   if (!match) fail('unexpected character \'' + chars(rest)[0] + '\'', start);
   // As in XPath, and/or/div/mod are operators only right after an operand.
   const name = match[0], end = start + name.length;
-  const afterOperand = previous && (/^(number|string|field|here_field)$/.test(previous.kind) || /^(\)|\.|\.\.)$/.test(previous.value));
+  const afterOperand = previous && (/^(number|string|field|here_field|saved)$/.test(previous.kind) || /^(\)|\.|\.\.)$/.test(previous.value));
   const op = afterOperand && /^(and|or|div|mod)(?=$|[0-9])/.exec(name);  // `1div2` too, as browsers' XPath
   if (op) return token('symbol', op[1], start, start + op[1].length);
   return token(source.charAt(skipSpace(source, end)) === '(' ? 'function' : 'name', name, start, end);
@@ -633,9 +633,9 @@ function readField(source, start) {
   if (source.charAt(start + 1) !== '{') fail('expected \'{\' after \'$\'', start);
   const close = source.indexOf('}', start + 2);
   if (close < 0) fail('missing \'}\' after \'${\'', start);
-  const name = source.slice(start + 2, close);
-  if (!FIELD_NAME.test(name)) fail('invalid field name \'' + name + '\'', start);
-  return token('field', name, start, close + 1);
+  const name = source.slice(start + 2, close), saved = /^last-saved#/.test(name);  // ODK's last record saved
+  if (!FIELD_NAME.test(saved ? name.slice(11) : name)) fail('invalid field name \'' + name + '\'', start);
+  return token(saved ? 'saved' : 'field', saved ? name.slice(11) : name, start, close + 1);
 }
 
 // --- parser: recursive descent over PRECEDENCE, loosest first, all left-associative ---
@@ -665,6 +665,7 @@ function parseTree(source, choiceColumns, faults) {
     const t = tokens[at];
     if (t.kind === 'number' || t.kind === 'string') { at++; return {type: 'literal', value: t.value}; }
     if (t.kind === 'field' || t.kind === 'here_field') { at++; return {type: 'field', name: t.value, here: t.kind === 'here_field'}; }
+    if (t.kind === 'saved') { at++; return {type: 'saved', name: t.value}; }
     if (t.kind === 'function') return call();
     if (t.kind === 'instance') return instance();
     if (isSymbol(['.'])) { at++; return {type: 'current'}; }
@@ -759,6 +760,7 @@ function evaluateNode(node, env) {
       return fieldValue(has(values, node.name) ? values[node.name] : null);
     }
     case 'current': return env.current;
+    case 'saved': return fieldValue(env.saved && has(env.saved, node.name) ? env.saved[node.name] : null);
     case 'column': return env.choice && has(env.choice, node.name) ? env.choice[node.name] : '';
     case 'instance': {
       const items = ((env.instances || {})[node.name] || []).filter((item) => !node.predicate ||
@@ -867,7 +869,7 @@ Expression.prototype.evaluate = function (ctx) {
   try {
     return evaluateNode(this.tree, {values: ctx.values || {}, current: fieldValue(ctx.current),
       now: clock.days, position: ctx.position, choiceLabel: ctx.choiceLabel, choice: ctx.choice, here: ctx.here,
-      nodesets: ctx.nodesets, data: ctx.data, instances: ctx.instances, indexed: ctx.indexed});
+      nodesets: ctx.nodesets, data: ctx.data, instances: ctx.instances, indexed: ctx.indexed, saved: ctx.lastSaved});
   } finally {
     zone = saved;
   }

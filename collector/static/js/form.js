@@ -17,6 +17,8 @@
   var DATA = pulldataFiles(document.getElementById('form-data'));
   var listsNode = document.getElementById('form-instances');  // instance('list') lookups
   var INSTANCES = listsNode ? JSON.parse(listsNode.textContent || '{}') : {};
+  var savedNode = document.getElementById('form-last-saved');  // ${last-saved#x}: the hub's pages only
+  var LAST_SAVED = savedNode ? JSON.parse(savedNode.textContent || '{}') : {};
   var blocks = [];
   var compiled = {};
   // Each repeat's and repeated question's chain of repeats, outermost first, those on other
@@ -222,7 +224,7 @@
     if (!compiled[source]) { compiled[source] = E.parse(source); }
     return compiled[source].evaluate({ values: scopeOf(state, block), current: current,
       now: new Date(), position: positionOf(block), choiceLabel: choiceLabel, data: DATA,
-      instances: INSTANCES,
+      instances: INSTANCES, lastSaved: LAST_SAVED,
       nodesets: source.indexOf('indexed-repeat') === -1 ? null : scopeOf(state, null),
       indexed: function (name, picks) { return E.indexedNodes(state.top, LINEAGES, name, picks); } });
   }
@@ -291,7 +293,7 @@
       var keep = true;
       try {
         keep = E.toBoolean(filter.evaluate({ values: scopeOf(values, block), now: new Date(),
-          position: positionOf(block), choice: choice, data: DATA, instances: INSTANCES }));
+          position: positionOf(block), choice: choice, data: DATA, instances: INSTANCES, lastSaved: LAST_SAVED }));
       } catch (error) { /* the hub decides */ }
       var holder = item.tagName === 'OPTION' ? item : item.closest('label');
       holder.hidden = !keep;
@@ -328,7 +330,7 @@
         names.forEach(function (name) { seen[name] = item[name]; });
         try {
           if (!E.toBoolean(filter.evaluate({ values: seen, here: here, now: new Date(), position: i + 1,
-            choice: item, data: DATA, instances: INSTANCES }))) { return; }
+            choice: item, data: DATA, instances: INSTANCES, lastSaved: LAST_SAVED }))) { return; }
         } catch (error) { /* the hub decides */ }
       }
       texts.push(text);
@@ -398,8 +400,8 @@
     if (block.hidden || block.getAttribute('data-type') === 'note') { return null; }
     var value = valueOf(block);
     var empty = value === '' || (Array.isArray(value) && value.length === 0);
-    if (empty) { return block.getAttribute('data-required'); }
-    var ranked = block.hasAttribute('data-rank-message') ? rankProblem(block, value, live) : null;
+    if (empty) { return needed(block, values) ? block.getAttribute('data-required') : null; }
+    var ranked = block.hasAttribute('data-rank-message') ? rankProblem(block, value, live, values) : null;
     if (ranked) { return ranked; }
     var typed = typeProblem(block, rawOf(block));
     if (typed) { return typed; }
@@ -419,14 +421,21 @@
 
   // A rank: each choice in one position only; when required, every choice offered placed
   // (said when the page is sent, not while the person is still placing them).
-  function rankProblem(block, value, live) {
+  function rankProblem(block, value, live, values) {
     var twice = value.some(function (name, i) { return value.indexOf(name) !== i; });
     if (twice) { return block.getAttribute('data-rank-message'); }
     var offered = block.querySelectorAll('select')[0].querySelectorAll('option:not([value=""]):not([disabled])');
-    if (!live && block.hasAttribute('data-rank-missing') && value.length < offered.length) {
+    if (!live && block.hasAttribute('data-rank-missing') && value.length < offered.length && needed(block, values)) {
       return block.getAttribute('data-rank-missing');
     }
     return null;
+  }
+
+  // Whether an answer is needed: always, or while data-required-if holds (as the hub's
+  // validation.is_required reads it). What only the hub computes is left to the hub.
+  function needed(block, values) {
+    var condition = block.getAttribute('data-required-if');
+    try { return !condition || evaluate(condition, values, block); } catch (error) { return false; }
   }
 
   function show(block, message) {

@@ -1,0 +1,256 @@
+"""${last-saved#name}: the answer in the enumerator's own last record of the form, in
+calculations, conditions and choice filters; imported, computed by the hub without
+JavaScript and carried to the page for its script, never another person's answers, and
+refused at import for a question marked identifying or sensitive.
+
+Every workbook here is written by the test."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+
+from browsing import sign_in, visible, wait_for
+from collector import create_app
+from collector.anonymizer import rule_for
+from collector.db import open_database
+from collector.forms import FormError, load_form
+from collector.records import finalize_whole, last_saved, submit_anonymous
+from collector.users import add_user
+from collector.xlsform import read_xlsform
+from filling import post_page, record_of
+from support import LiveHub, import_forms, query
+from workbooks import write_workbook
+
+SURVEY = [
+    ["type", "name", "label", "calculation", "relevant", "constraint", "identifying"],
+    ["begin group", "visit", "Visit", None, None, None, None],
+    ["text", "village", "Which village?", None, None, None, None],
+    ["integer", "households", "How many households?", None, None, None, None],
+    ["end group", None, None, None, None, None, None],
+    ["begin group", "again", "Again", None, None, None, None],
+    ["calculate", "before", None, "${last-saved#village}", None, None, None],
+    ["calculate", "sum", None, "${households} + ${last-saved#households}", None, None, None],
+    ["note", "same", "The same village as last time.", None, "${before} = ${village}", None, None],
+    ["text", "remark", "Anything new?", None, None, None, None],
+    ["calculate", "last_age", None, "${last-saved#age}", None, None, None],
+    ["end group", None, None, None, None, None, None],
+    ["begin repeat", "member", "Member", None, None, None, None],
+    ["text", "first_name", "First name", None, None, None, "yes"],
+    ["integer", "age", "Age", None, None, ". != ${last-saved#age}", None],
+    ["end repeat", None, None, None, None, None, None],
+]
+SETTINGS = [["form_id", "version", "form_title"], ["visits", "1", "Visits"]]
+
+
+def visits(tmp_path, survey=SURVEY):
+    return read_xlsform(write_workbook(tmp_path / "visits.xlsx", survey, None, SETTINGS))
+
+
+def test_last_saved_references_import_and_name_only_the_questions_read_so(tmp_path):
+    result = visits(tmp_path)
+    assert result.ok, [str(p) for p in result.errors]
+    assert result.form.questions["before"].calculation == "${last-saved#village}"
+    assert result.form.last_saved_names == {"village", "households", "age"}
+
+
+def test_an_identifying_or_unknown_question_is_refused_on_its_row(tmp_path):
+    survey = [list(row) for row in SURVEY]
+    survey[6][3] = "${last-saved#first_name}"
+    survey[7][3] = "${last-saved#nobody} + 1"
+    problems = visits(tmp_path, survey).errors
+    private = [p for p in problems if p.key == "last_saved/private"]
+    assert [(p.sheet, p.row, p.column) for p in private] == [("survey", 7, "calculation")]
+    assert "identifying or sensitive" in str(private[0])
+    unknown = [p for p in problems if p.key == "unknown_reference"]
+    assert [(p.row, p.column) for p in unknown] == [(8, "calculation")]
+    assert "last-saved#nobody" in str(unknown[0])
+
+
+def test_a_definition_reading_a_sensitive_answer_so_is_refused():
+    definition = {
+        "form_id": "visits",
+        "version": "1",
+        "title": {"en": "Visits"},
+        "sections": [
+            {
+                "name": "main",
+                "label": {"en": "Main"},
+                "questions": [
+                    {
+                        "name": "diagnosis",
+                        "type": "text",
+                        "label": {"en": "Diagnosis"},
+                        "disclosure": "sensitive",
+                    },
+                    {
+                        "name": "before",
+                        "type": "calculate",
+                        "calculation": "${last-saved#diagnosis}",
+                    },
+                ],
+            }
+        ],
+    }
+    with pytest.raises(FormError, match=r"main/before: \$\{last-saved#diagnosis\}"):
+        load_form(definition)
+
+
+def fill(browser, village, households, age):
+    """A whole record through the section pages, without JavaScript; its UUID, the second
+    page and the review page."""
+    first = browser.get("/forms/visits")
+    second = post_page(browser, first, "visits", {"village": village, "households": households})
+    assert second.status_code == 200, second.text[:500]
+    third = post_page(browser, second, "visits", {"remark": "none"})
+    review = post_page(
+        browser, third, "visits", {"_repeat.member": "1", "first_name.1": "Ama", "age.1": age}
+    )
+    assert review.url.endswith("/review"), review.text[:500]
+    record_uuid = record_of(first)
+    assert browser.post(f"/records/{record_uuid}/finalize", {}).status_code == 200
+    return record_uuid, second, review
+
+
+def answers(db_path, record_uuid):
+    [row] = query(db_path, "SELECT answers FROM records WHERE uuid = ?", [record_uuid])
+    return json.loads(row["answers"])
+
+
+def same_shown(page) -> bool:
+    """Whether the hub shows the note for the same village as last time."""
+    return not re.search(r'id="q-same"[^>]*>', page.text).group().endswith("hidden>")
+
+
+def carried(page) -> dict | None:
+    found = re.search(r'id="form-last-saved">(.*?)</script>', page.text, re.S)
+    return json.loads(found.group(1)) if found else None
+
+
+def test_an_enumerator_sees_their_own_last_record_and_another_sees_nothing(tmp_path, hub, db_path):
+    import_forms(db_path, json.loads(visits(tmp_path).form.to_json()))
+    hub.add_enumerator("Kofi", "4711")
+    amina = hub.browser("en")
+    amina.signin()
+    first_uuid, second_page, _ = fill(amina, "Tamale", "12", "30")
+    assert carried(second_page) is None  # a first fill: nothing to carry
+    assert not same_shown(second_page)
+    assert "before" not in answers(db_path, first_uuid)
+
+    again_uuid, second_page, review = fill(amina, "Tamale", "3", "31")
+    # The page carries only the answers the form reads so, the first member's age among them.
+    assert carried(second_page) == {"village": "Tamale", "households": 12, "age": 30}
+    assert same_shown(second_page)
+    saved = answers(db_path, again_uuid)
+    assert (saved["before"], saved["sum"], saved["last_age"]) == ("Tamale", 15, 30)
+    assert "Ama" not in json.dumps(carried(second_page))
+    # The whole-form page a phone keeps for offline use carries none: there, a first fill.
+    assert "form-last-saved" not in amina.get("/forms/visits/phone").text
+
+    kofi = hub.browser("en")
+    kofi.signin("Kofi", "4711")
+    kofi_uuid, second_page, _ = fill(kofi, "Tamale", "5", "30")
+    assert carried(second_page) is None
+    assert not same_shown(second_page)
+    saved = answers(db_path, kofi_uuid)
+    assert "before" not in saved and "last_age" not in saved
+
+
+def test_the_hub_checks_a_constraint_against_the_last_record(tmp_path, hub, db_path):
+    import_forms(db_path, json.loads(visits(tmp_path).form.to_json()))
+    amina = hub.browser("en")
+    amina.signin()
+    fill(amina, "Bolga", "4", "40")
+    first = amina.get("/forms/visits")
+    assert carried(first) is None  # a form's first page as it opens: a phone may keep it
+    second = post_page(amina, first, "visits", {"village": "Bolga", "households": "2"})
+    third = post_page(amina, second, "visits", {"remark": "none"})
+    assert carried(third) == {"village": "Bolga", "households": 4, "age": 40}
+    refused = post_page(
+        amina, third, "visits", {"_repeat.member": "1", "first_name.1": "Ama", "age.1": "40"}
+    )
+    assert refused.status_code == 422  # the same age as last time: not allowed
+    taken = post_page(
+        amina, third, "visits", {"_repeat.member": "1", "first_name.1": "Ama", "age.1": "41"}
+    )
+    assert taken.url.endswith("/review"), taken.text[:500]
+
+
+def test_a_record_without_an_enumerator_reads_nothing(tmp_path, db_path, app):
+    form = visits(tmp_path).form
+    import_forms(db_path, json.loads(form.to_json()))
+    db = open_database(db_path)
+    try:
+        add_user(db, "Amina", "2580")
+        with app.test_request_context():
+            submit_anonymous(db, "0" * 32, form, "en", {"village": "Wa", "households": 2})
+        assert last_saved(db, form, None, "1" * 32) == {}
+        [user] = query(db_path, "SELECT id FROM users")
+        finalize_whole(db, "2" * 32, form, "en", user["id"], {"village": "Yendi"})
+        assert last_saved(db, form, user["id"], "3" * 32) == {"village": "Yendi"}
+        assert last_saved(db, form, user["id"], "2" * 32) == {}  # never the record itself
+    finally:
+        db.close()
+
+
+def test_a_calculation_copying_a_dropped_answer_of_the_last_record_is_dropped(tmp_path):
+    form = visits(tmp_path).form
+    # The village is free text, scrubbed before it leaves: a calculation leaves only when
+    # every answer it copies leaves as it is, an earlier record's answer included.
+    assert rule_for(form.questions["village"], form) == "scrub"
+    assert rule_for(form.questions["before"], form) == "drop"
+
+
+CHECK_IN = [
+    ["type", "name", "label", "relevant", "required", "required_message"],
+    ["begin group", "child", "Child", None, None, None],
+    ["integer", "age", "Age?", None, "yes", None],
+    ["text", "school", "Which school?", None, "${age} < 18", "Say which school."],
+    ["end group", None, None, None, None, None],
+    ["begin group", "visit", "Visit", None, None, None],
+    ["text", "village", "Which village?", None, None, None],
+    ["note", "same", "The same village as last time.", "${last-saved#village} = ${village}"]
+    + [None, None],
+    ["end group", None, None, None, None, None],
+]
+
+
+def test_the_page_script_reads_the_last_record_and_a_required_condition(
+    tmp_path, data_dir, chromium
+):
+    """With JavaScript: the page's script asks for the school only while the child is under
+    18, and shows a note by the last record's answer as the village is typed."""
+    settings = [["form_id", "version", "form_title"], ["checkin", "1", "Check-in"]]
+    form = read_xlsform(write_workbook(tmp_path / "c.xlsx", CHECK_IN, None, settings)).form
+    hub = LiveHub(create_app(data_dir=data_dir))
+    try:
+        database = hub.app.config["DATABASE"]
+        import_forms(database, json.loads(form.to_json()))
+        hub.add_enumerator()
+        [user] = query(database, "SELECT id FROM users")
+        db = open_database(database)
+        try:
+            finalize_whole(db, "4" * 32, form, "en", user["id"], {"village": "Tamale", "age": 9})
+        finally:
+            db.close()
+        sign_in(chromium, hub)
+        chromium.get(f"{hub.url}/forms/checkin?lang=en")
+        address = chromium.current_url
+        # The first page as it opens is one a phone keeps: it carries no earlier answer.
+        assert "form-last-saved" not in chromium.page_source
+        wait_for(chromium, "#f-age").send_keys("12")
+        chromium.find_element("css selector", 'button[value="next"]').click()
+        assert wait_for(chromium, "#school-error").text == "Say which school."
+        assert chromium.current_url == address  # the script kept the page: nothing was sent
+        chromium.find_element("id", "f-age").clear()
+        chromium.find_element("id", "f-age").send_keys("30")
+        chromium.find_element("css selector", 'button[value="next"]').click()
+        wait_for(chromium, "#f-village")
+        assert chromium.current_url.endswith("/1")
+        assert not visible(chromium, "same")
+        chromium.find_element("id", "f-village").send_keys("Tamale")
+        assert visible(chromium, "same")
+    finally:
+        hub.stop()
