@@ -339,7 +339,7 @@ def catalog_texts(message: str, codes: list[str]) -> dict[str, str]:
 SECONDS = r"(?::[0-5]\d(?:\.\d+)?)?"
 DEFAULT_FORMS = {
     "integer": re.compile(r"[+-]?\d{1,15}"),
-    "range": re.compile(r"[+-]?\d{1,15}"),
+    "range": re.compile(r"[+-]?(\d{1,15}\.?\d*|\.\d+)"),  # a range may hold decimals
     "decimal": re.compile(r"[+-]?(\d+\.?\d*|\.\d+)"),
     "date": re.compile(r"\d{4}-\d{2}-\d{2}"),
     "time": re.compile(rf"(?P<minute>([01]\d|2[0-3]):[0-5]\d){SECONDS}"),
@@ -2239,7 +2239,7 @@ class _Converter:
         for part in parameter_parts(value):
             if part:
                 self.range_parameter(row, header, part, params)
-        if params["step"] < 1 or params["start"] >= params["end"]:
+        if params["step"] <= 0 or params["start"] >= params["end"]:
             self.at(row, "bad_value/range", header, **params)
         spec["parameters"] = params
 
@@ -2310,14 +2310,12 @@ class _Converter:
         if not sep or key not in params:
             self.at(row, "ignored_column/range_parameter", header, part=part)
             return
-        try:
-            as_float = float(number)
-        except ValueError:
-            as_float = float("nan")
-        if not as_float.is_integer():
+        if not NUMBER_LITERAL.match(number.strip()) or abs(float(number)) >= 1e15:
             self.at(row, "bad_value/range_number", header, part=part)
             return
-        params[key] = int(as_float)
+        # A decimal start, end or step (0.5) makes a range of decimals, as in ODK.
+        as_float = float(number)
+        params[key] = int(as_float) if as_float.is_integer() else as_float
 
     def bounds(self, row: _Row, spec: dict, options: dict) -> None:
         if spec["type"] in ("integer", "decimal", "text") and "constraint" in spec:

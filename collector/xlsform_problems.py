@@ -747,12 +747,12 @@ CATALOGUE: dict[str, tuple[str, Render]] = {
     ),
     "bad_value/range_number": (
         ERROR,
-        lambda a: gettext("'%(part)s': range parameters must be whole numbers.", **a),
+        lambda a: gettext("'%(part)s': range parameters must be numbers, such as 1 or 0.5.", **a),
     ),
     "bad_value/range": (
         ERROR,
         lambda a: gettext(
-            "A range needs start below end and a step of at least 1 (got start=%(start)s "
+            "A range needs start below end and a step above 0 (got start=%(start)s "
             "end=%(end)s step=%(step)s).",
             **a,
         ),

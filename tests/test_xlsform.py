@@ -649,7 +649,7 @@ def test_dynamic_required_and_bad_parameters_are_errors():
             [
                 {"type": "text", "name": "a", "label": "A", "required": "${b} = 1"},
                 {"type": "integer", "name": "b", "label": "B"},
-                {"type": "range", "name": "r", "label": "R", "parameters": "start=0 end=1.5"},
+                {"type": "range", "name": "r", "label": "R", "parameters": "start=0 end=one"},
                 {"type": "range", "name": "s", "label": "S", "parameters": "start=5 end=1"},
             ]
         )

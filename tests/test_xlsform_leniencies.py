@@ -8,6 +8,7 @@ Every workbook here is written by the test (openpyxl).
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 from pathlib import Path
 
@@ -17,8 +18,9 @@ from pyxform.xls2xform import convert as pyxform_convert
 
 from collector.cli import cli
 from collector.forms import PROMPT_HASH_CHARS
-from collector.xlsform import read_xlsform
+from collector.xlsform import read_xlsform, to_xlsform
 from support import query
+from sync_server.exports import export
 from workbooks import imported, write_workbook
 
 HEADER = ["type", "name", "label"]
@@ -310,3 +312,90 @@ def test_entities_columns_are_read_in_any_case_and_dataset_is_list_name(tmp_path
     result = taken(path)
     assert not [p for p in result.warnings if p.key.startswith("entities")]
     assert result.definition["entities"] == [{"list_name": "households", "label": "${hh_name}"}]
+
+
+# --- ranges of decimals -----------------------------------------------------------------
+
+
+def test_a_range_with_decimal_parameters_holds_decimals(hub, data_dir, tmp_path):
+    survey = [
+        [*HEADER, "parameters"],
+        ["range", "level", "Water level (m)", "start=0.5 end=5.0 step=0.5"],
+        ["range", "share", "Share of the harvest", "start=0 end=1 step=0.1"],
+        ["range", "score", "Score", "start=1 end=5"],
+    ]
+    path = write_workbook(tmp_path / "levels.xlsx", survey, settings=settings("levels"))
+    result = taken(path)
+    questions = result.form.questions
+    assert questions["level"].parameters == {"start": 0.5, "end": 5, "step": 0.5}
+    assert questions["level"].range_values == [0.5, 1, 1.5, 2, 2.5, 3, 3.5, 4, 4.5, 5]
+    assert questions["share"].range_values[3] == 0.3  # not 0.30000000000000004
+    assert questions["level"].decimal_range and not questions["score"].decimal_range
+    page, answers = filled_on_hub(
+        hub, data_dir, path, "levels", {"level": "2.5", "share": "0.3", "score": "4"}
+    )
+    # One button per step, with or without the page's script (which reads them as numbers).
+    for value in ("0.5", "1", "2.5", "5"):
+        assert f'name="level" value="{value}"' in page
+    assert 'name="share" value="0.7"' in page and 'name="score" value="3"' in page
+    assert answers == {"level": 2.5, "share": 0.3, "score": 4}
+    # Only the values on the steps are answers.
+    from collector.validation import _parse_range
+
+    for text, expected in (("4.5", 4.5), ("4.25", None), ("5.5", None), ("0", None)):
+        assert _parse_range(result.form, questions["level"], text, "en")[0] == expected, text
+    assert _parse_range(result.form, questions["share"], "0.7", "en")[0] == 0.7
+    # Written back with its decimal parameters, and exported as a number.
+    back = tmp_path / "back.xlsx"
+    to_xlsform(result.form, back)
+    assert read_xlsform(back).form.questions["level"].parameters == questions["level"].parameters
+    out = io.BytesIO()
+    record = {
+        "uuid": "00000000-0000-4000-8000-000000000001",
+        "revision": 1,
+        "form_id": "levels",
+        "form_version": "1",
+        "device_id": "dev-1",
+        "locale": "en",
+        "collected": "2024-05-01",
+        "received_at": "2024-05-10T08:00:00Z",
+        "enumerator": "p_abc",
+        "answers": answers,
+        "review": None,
+    }
+    export(iter([record]), [result.form], "xlsx", out)
+    data = load_workbook(io.BytesIO(out.getvalue()))["data"]
+    row = {data.cell(1, c).value: data.cell(2, c).value for c in range(1, data.max_column + 1)}
+    assert row["level"] == 2.5 and row["share"] == 0.3 and row["score"] == 4
+
+
+def test_a_range_with_a_step_of_zero_or_a_word_is_refused(tmp_path):
+    for parameters, key in (
+        ("start=0 end=1 step=0", "bad_value/range"),
+        ("start=0 end=1 step=half", "bad_value/range_number"),
+        ("start=1.5 end=0.5 step=0.5", "bad_value/range"),
+    ):
+        path = write_workbook(
+            tmp_path / "bad.xlsx", [[*HEADER, "parameters"], ["range", "r", "R", parameters]]
+        )
+        assert [p.key for p in read_xlsform(path).errors] == [key], parameters
+
+
+def test_a_decimal_range_is_checked_on_the_phone(tmp_path, hub, data_dir, chromium):
+    from browsing import sign_in
+
+    survey = [
+        [*HEADER, "parameters", "constraint", "constraint_message"],
+        ["range", "level", "Water level (m)", "start=0.5 end=3 step=0.5", ". * 2 >= 3", "Too low"],
+    ]
+    path = write_workbook(tmp_path / "gauge.xlsx", survey, settings=settings("gauge"))
+    outcome = CliRunner().invoke(cli, ["forms", "import", str(path), "--data-dir", str(data_dir)])
+    assert outcome.exit_code == 0, outcome.output
+    sign_in(chromium, hub)
+    chromium.get(f"{hub.url}/forms/gauge?lang=en")
+    buttons = chromium.find_elements("css selector", 'input[name="level"]')
+    assert [b.get_attribute("value") for b in buttons] == ["0.5", "1", "1.5", "2", "2.5", "3"]
+    buttons[1].click()
+    assert chromium.find_element("id", "level-error").text == "Too low"
+    buttons[4].click()  # 2.5, read as the number the hub stores
+    assert chromium.find_elements("id", "level-error") == []
