@@ -2180,12 +2180,29 @@ class _Converter:
             self.at(row, "ignored_column/default", header, value=default)
             return
         match = DEFAULT_FORMS.get(spec["type"], ANY_TEXT).fullmatch(default.strip())
-        if not match or not _real_day(spec["type"], default.strip()):
+        if (
+            not match
+            or not _real_day(spec["type"], default.strip())
+            or self.no_choice(spec, default)
+        ):
             self.at(row, "bad_default", header, value=default, type=spec["type"])
         elif "minute" in match.groupdict():
             spec["default"] = match.group("minute").replace(" ", "T")  # as answers are kept
         else:
             spec["default"] = default.strip()
+
+    def no_choice(self, spec: dict, default: str) -> bool:
+        """Whether a select's default names something that is not one of its choices."""
+        if spec["type"] not in ("select_one", "select_multiple", "rank"):
+            return False
+        if spec.get("choices_from"):
+            return True  # a repeat's answers: nothing to name before they are given
+        listed = self.choices.get(spec.get("choices", ""))
+        if listed is None:
+            return False  # an unknown list is said where it is named
+        names = {choice["name"] for choice in listed}
+        picked = default.split() if spec["type"] != "select_one" else [default.strip()]
+        return any(name not in names for name in picked)
 
     def yes_no(self, value: str, row: _Row, header: str) -> bool:
         low = value.strip().lower()

@@ -235,17 +235,20 @@ def test_a_default_that_is_not_an_answer_is_ignored(hub, data_dir, tmp_path):
         ["integer", "age", "Age", "12"],
         ["decimal", "height", "Height", "tall"],
         ["end repeat", None, None, None],
+        ["select_one yn", "water", "Water at home?", "maybe"],
+        ["select_multiple yn", "asked", "Asked about", "yes no"],
     ]
-    path = write_workbook(tmp_path / "homes.xlsx", survey, settings=settings("homes"))
+    choices = [["list_name", "name", "label"], ["yn", "yes", "Yes"], ["yn", "no", "No"]]
+    path = write_workbook(tmp_path / "homes.xlsx", survey, choices, settings("homes"))
     result = taken(path)
     assert {k for k in warned(result) if k[0] == "bad_default"} == {
-        ("bad_default", "survey", row, "default") for row in (2, 3, 4, 7)
+        ("bad_default", "survey", row, "default") for row in (2, 3, 4, 7, 9)
     }
     text = next(str(p) for p in result.warnings if p.key == "bad_default")
     assert "'many'" in text and "starts empty" in text
     questions = result.form.questions
-    assert all("default" not in questions[n].spec for n in ("homes", "visited", "height"))
-    assert questions["age"].default == "12"
+    assert all("default" not in questions[n].spec for n in ("homes", "visited", "height", "water"))
+    assert questions["age"].default == "12" and questions["asked"].default == "yes no"
     page, answers = filled_on_hub(
         hub,
         data_dir,
@@ -258,10 +261,13 @@ def test_a_default_that_is_not_an_answer_is_ignored(hub, data_dir, tmp_path):
             "_repeat.member": "1",
             "age.1": "12",
             "height.1": "1.5",
+            "water": "yes",
+            "asked": "no",
         },
     )
     assert 'name="homes"' in page and 'value="many"' not in page
     assert answers["homes"] == 3 and answers["member"] == [{"age": 12, "height": 1.5}]
+    assert answers["water"] == "yes" and answers["asked"] == ["no"]
 
 
 # --- another framework's functions ---------------------------------------------------------
