@@ -1514,6 +1514,8 @@ class _Converter:
         self.group_name(row, kind, name, name_header, stack)
         repeat_count = self.repeat_count(row, kind)
         relevant, relevant_header = row.cell("relevant")
+        if relevant and self.foreign_call(row, relevant_header, relevant):
+            relevant = None
         if relevant:
             self.expressions.append((row.number, relevant_header, relevant))
         appearance, appearance_header = row.cell("appearance")
@@ -2134,13 +2136,16 @@ class _Converter:
 
     def calculation(self, row: _Row, spec: dict, options: dict) -> None:
         value, header = row.cell("calculation")
+        foreign = value is not None and self.foreign_call(row, header, value)
+        if foreign:
+            value = None  # said: computed as empty, as nothing here can compute it
         if options.get("converted") == "hidden":
             pass  # its default is its value
         elif spec["type"] == "calculate":
             default, default_header = row.cell("default")
-            if not value and default and not options.get("computed"):
+            if not value and default and not options.get("computed") and not foreign:
                 value, header = _default_calculation(default), default_header
-            if not value and not options.get("computed"):  # (a trigger alone empties it)
+            if not value and not options.get("computed") and not foreign:  # (a trigger alone)
                 self.at(row, "missing_calculation", header or row.header("type"))
             if not value:
                 spec["calculation"] = "''"

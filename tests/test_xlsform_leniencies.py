@@ -275,16 +275,21 @@ def test_a_default_that_is_not_an_answer_is_ignored(hub, data_dir, tmp_path):
 
 def test_another_frameworks_function_leaves_its_column_out(hub, data_dir, tmp_path):
     survey = [
-        [*HEADER, "constraint", "relevant"],
-        ["integer", "site", "Site number", 'wq:ForeignKey("other_app.Site")', None],
-        ["text", "note_text", "Note", ". != ''", "geo:Within(${site})"],
-        ["integer", "count", "Count", ". > 0", None],
+        [*HEADER, "constraint", "relevant", "calculation"],
+        ["integer", "site", "Site number", 'wq:ForeignKey("other_app.Site")', None, None],
+        ["text", "note_text", "Note", ". != ''", "geo:Within(${site})", None],
+        ["begin group", "more", "More", None, "geo:Near(${site})", None],
+        ["integer", "count", "Count", ". > 0", None, None],
+        ["end group", None, None, None, None, None],
+        ["calculate", "owner", None, None, None, "wq:Lookup(${site})"],
     ]
     path = write_workbook(tmp_path / "sites.xlsx", survey, settings=settings("sites"))
     result = taken(path)
     assert warned(result) >= {
         ("ignored_column/wq_function", "survey", 2, "constraint"),
         ("ignored_column/extension_function", "survey", 3, "relevant"),
+        ("ignored_column/extension_function", "survey", 4, "relevant"),
+        ("ignored_column/wq_function", "survey", 7, "calculation"),
     }
     wq = next(p for p in result.warnings if p.key == "ignored_column/wq_function")
     assert "wq:ForeignKey()" in wq.message and "wq framework" in wq.message
@@ -292,6 +297,7 @@ def test_another_frameworks_function_leaves_its_column_out(hub, data_dir, tmp_pa
     assert "constraint" not in questions["site"].spec
     assert "relevant" not in questions["note_text"].spec
     assert questions["note_text"].constraint == ". != ''"
+    assert "relevant" not in questions["count"].spec and questions["owner"].calculation == "''"
     _, answers = filled_on_hub(
         hub, data_dir, path, "sites", {"site": "17", "note_text": "ok", "count": "2"}
     )
