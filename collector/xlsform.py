@@ -24,6 +24,7 @@ from collections.abc import Iterable
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
+from decimal import Decimal
 from functools import lru_cache
 from itertools import groupby
 from pathlib import Path
@@ -2263,6 +2264,10 @@ class _Converter:
                 self.range_parameter(row, header, part, params)
         if params["step"] <= 0 or params["start"] >= params["end"]:
             self.at(row, "bad_value/range", header, **params)
+        elif "default" in spec and not _on_a_step(spec["default"], params):
+            self.at(
+                row, "bad_default", row.header("default"), value=spec.pop("default"), type="range"
+            )
         spec["parameters"] = params
 
     def select_parameters(self, row: _Row, header: str, value: str, spec: dict) -> None:
@@ -2864,6 +2869,17 @@ class _Converter:
             column = {"title": "form_title"}.get(keys[0], keys[0])
             return SETTINGS, self.settings.get(column, (None, None))[1], column
         return SURVEY, None, None
+
+
+def _on_a_step(value: str, params: dict) -> bool:
+    """Whether a range's default is one of its values (counted in Decimal, as the hub
+    checks an answer)."""
+    number, start = Decimal(value), Decimal(str(params["start"]))
+    offset = number - start
+    return (
+        start <= number <= Decimal(str(params["end"]))
+        and offset % Decimal(str(params["step"])) == 0
+    )
 
 
 def _real_day(kind: str, value: str) -> bool:

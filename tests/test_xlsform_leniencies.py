@@ -411,3 +411,20 @@ def test_a_decimal_range_is_checked_on_the_phone(tmp_path, hub, data_dir, chromi
     assert chromium.find_element("id", "level-error").text == "Too low"
     buttons[4].click()  # 2.5, read as the number the hub stores
     assert chromium.find_elements("id", "level-error") == []
+
+
+def test_a_range_default_off_its_steps_is_ignored(tmp_path):
+    survey = [
+        [*HEADER, "parameters", "default"],
+        ["range", "level", "Level", "start=0.5 end=5 step=0.5", "2.5"],
+        ["range", "half", "Half", "start=0.5 end=5 step=0.5", "2.25"],
+        ["range", "score", "Score", "start=1 end=10", "11"],
+    ]
+    result = taken(write_workbook(tmp_path / "defaults.xlsx", survey, settings=settings("d")))
+    assert {k for k in warned(result) if k[0] == "bad_default"} == {
+        ("bad_default", "survey", 3, "default"),
+        ("bad_default", "survey", 4, "default"),
+    }
+    questions = result.form.questions
+    assert questions["level"].default == "2.5"
+    assert "default" not in questions["half"].spec and "default" not in questions["score"].spec
