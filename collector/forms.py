@@ -9,8 +9,10 @@ language, never to blank.
 from __future__ import annotations
 
 import json
+import math
 import re
 from dataclasses import dataclass, replace
+from decimal import Decimal
 from functools import cached_property, lru_cache
 from importlib import resources
 from itertools import groupby
@@ -84,6 +86,8 @@ MEDIA_APPEARANCES = {
 # A photo's longest side on the phone before upload (XLSForm parameters max-pixels=N).
 DEFAULT_MAX_PIXELS = 1024
 MAX_PIXELS_RANGE = (64, 8192)
+# A range's values are drawn as one button each: a page of more helps nobody.
+MAX_RANGE_VALUES = 10_000
 # Record metadata an XLSForm asks for (`start`, `deviceid`...): the hub records it with every
 # record (when it was started and finalized, on which hub, by whom, and for `audit` how long
 # each section was open) and the form keeps the names, so an exported XLSForm has them back.
@@ -259,10 +263,34 @@ class ChoiceSchema(Schema):
     media = prompt_field()
 
 
+class RangeNumber(fields.Number):
+    """A range's start, end or step: a whole number stays an int; a decimal one (`0.5`, as
+    ODK takes them) makes the range hold decimals (Question.range_values)."""
+
+    num_type = float
+
+    def _format_num(self, value):
+        if isinstance(value, bool):
+            raise ValueError(value)
+        number = float(value)
+        if not math.isfinite(number) or abs(number) >= 1e15:
+            raise ValueError(value)
+        return int(number) if number.is_integer() else number
+
+
 class RangeParameters(Schema):
-    start = fields.Integer(required=True)
-    end = fields.Integer(required=True)
-    step = fields.Integer(load_default=1, validate=validate.Range(min=1))
+    start = RangeNumber(required=True)
+    end = RangeNumber(required=True)
+    step = RangeNumber(load_default=1, validate=validate.Range(min=0, min_inclusive=False))
+
+    @validates_schema
+    def not_too_many(self, data, **kwargs):
+        if "start" in data and "end" in data and data["step"] > 0:
+            count = (Decimal(str(data["end"])) - Decimal(str(data["start"]))) / Decimal(
+                str(data["step"])
+            )
+            if count > MAX_RANGE_VALUES:
+                raise ValidationError(f"A range offers at most {MAX_RANGE_VALUES} values.")
 
 
 class GroupSchema(Schema):
@@ -1221,6 +1249,23 @@ class Question:
     @property
     def holds_value(self) -> bool:
         return self.type != "note"
+
+    @property
+    def decimal_range(self) -> bool:
+        """A range with a decimal start, end or step: its answers are decimals."""
+        return self.type == "range" and any(
+            isinstance(v, float) for v in self.spec["parameters"].values()
+        )
+
+    @property
+    def range_values(self) -> list[int | float]:
+        """A range's values from start to end by step, counted in Decimal so that steps
+        of 0.1 land on 0.3, not 0.30000000000000004."""
+        params = self.spec["parameters"]
+        start, end, step = (Decimal(str(params[k])) for k in ("start", "end", "step"))
+        count = int((end - start) / step) + 1 if end >= start else 0
+        values = (start + step * n for n in range(count))
+        return [int(v) if v == v.to_integral_value() else float(v) for v in values]
 
     @property
     def answered(self) -> bool:

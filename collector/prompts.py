@@ -49,6 +49,7 @@ PROMPT_TYPES = {
         "ogv": "video/ogg",
         "3gp": "video/3gpp",
         "mov": "video/quicktime",
+        "mkv": "video/x-matroska",  # taken as ODK takes it; many phone browsers cannot play it
     },
 }
 MEDIA_TYPE_OF = {ext: kind for types in PROMPT_TYPES.values() for ext, kind in types.items()}

@@ -10,6 +10,7 @@ import math
 import re
 from dataclasses import dataclass, field, replace
 from datetime import date
+from decimal import Decimal
 
 from babel.numbers import get_decimal_symbol, get_group_symbol
 from flask_babel import format_decimal, gettext, ngettext
@@ -570,17 +571,21 @@ def no_such_date_message() -> str:
 
 
 def _parse_range(form, question, text, locale):
+    """One of the range's values: a whole number, or with decimal parameters a decimal on
+    one of its steps (compared in Decimal: 0.1 + 0.2 is on a 0.1 step)."""
     params = question.parameters
-    value, error = _parse_integer(form, question, text, locale)
-    if (
-        error
-        or not params["start"] <= value <= params["end"]
-        or (value - params["start"]) % params["step"]
-    ):
+    parse = _parse_decimal if question.decimal_range else _parse_integer
+    value, error = parse(form, question, text, locale)
+    if error or not params["start"] <= value <= params["end"] or _off_step(value, params):
         return None, gettext(
             "Choose a value from %(start)s to %(end)s.", start=params["start"], end=params["end"]
         )
-    return value, None
+    return stored_value(value), None
+
+
+def _off_step(value, params: dict) -> bool:
+    offset = Decimal(str(value)) - Decimal(str(params["start"]))
+    return offset % Decimal(str(params["step"])) != 0
 
 
 def _parse_time(form, question, text, locale):

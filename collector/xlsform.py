@@ -24,6 +24,8 @@ import xml.etree.ElementTree as ElementTree
 from collections.abc import Iterable
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
 from functools import lru_cache
 from itertools import groupby
 from pathlib import Path
@@ -87,6 +89,7 @@ SHEET_ORDER = {None: 0, SURVEY: 1, CHOICES: 2, EXTERNAL_CHOICES: 3, SETTINGS: 4,
 # The entities sheet's columns, as pyxform reads them; `repeat` (an entity per instance of
 # a repeat) is read only to say that the list is left out.
 ENTITY_COLUMNS = ("list_name", "label", "entity_id", "create_if", "update_if", "repeat")
+ENTITY_ALIASES = {"dataset": "list_name"}  # pyxform's own name for list_name
 ENTITY_EXPRESSIONS = ("label", "entity_id", "create_if", "update_if")
 NAME_RE = re.compile(NAME_PATTERN)  # choice lists and choice columns
 FIELD_RE = re.compile(FIELD_NAME_PATTERN)  # questions, groups, repeats: `Q1.1`, `hh-size`
@@ -309,9 +312,9 @@ def parameter_parts(value: str | None) -> list[str]:
 
 
 # Columns ODK uses that the collector cannot honour: an error on every row that fills one.
-UNSUPPORTED_COLUMNS = {"media": "unsupported_column/media"}
 # Columns that are safe to leave out: a warning on every row that fills one.
-IGNORED_COLUMNS = {"guidance_hint": "ignored_column/guidance_hint"}
+# pyxform ignores a media column that says no kind (`media`), on either sheet.
+IGNORED_COLUMNS = {"guidance_hint": "ignored_column/guidance_hint", "media": "ignored_column/media"}
 
 
 def N_(message: str) -> str:
@@ -340,7 +343,7 @@ def catalog_texts(message: str, codes: list[str]) -> dict[str, str]:
 SECONDS = r"(?::[0-5]\d(?:\.\d+)?)?"
 DEFAULT_FORMS = {
     "integer": re.compile(r"[+-]?\d{1,15}"),
-    "range": re.compile(r"[+-]?\d{1,15}"),
+    "range": re.compile(r"[+-]?(\d{1,15}\.?\d*|\.\d+)"),  # a range may hold decimals
     "decimal": re.compile(r"[+-]?(\d+\.?\d*|\.\d+)"),
     "date": re.compile(r"\d{4}-\d{2}-\d{2}"),
     "time": re.compile(rf"(?P<minute>([01]\d|2[0-3]):[0-5]\d){SECONDS}"),
@@ -687,6 +690,9 @@ BOUNDED = re.compile(
 FIELD_REFERENCE = re.compile(r"\$\{[^}]*\}")
 # `select_one ${member_name}`: the choices are the answers given in a repeat.
 REPEAT_CHOICES = re.compile(r"\$\{([^}\s]+)\}")
+# The parser's words for a call of a namespaced function it does not know.
+FOREIGN_FUNCTION = re.compile(r"unknown function '(([A-Za-z_][\w.-]*):[A-Za-z_][\w.-]*)'")
+ODK_PREFIXES = {"jr", "odk", "orx", "xf", "h", "ev", "xsd", "entities"}  # ODK's own namespaces
 NUMBER_LITERAL = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)$")
 
 
@@ -703,6 +709,12 @@ def _owner(stack: list[dict]) -> int:
     """The index in `stack` of the frame whose section the next question joins: the
     innermost repeat, else the outermost group (groups inside it join its page)."""
     return max(i for i, frame in enumerate(stack) if "section" in frame)
+
+
+def _entity_column(header) -> str:
+    """An entities sheet's column as pyxform reads it: in any case, `dataset` for list_name."""
+    name = str(header).strip().lower()
+    return ENTITY_ALIASES.get(name, name)
 
 
 def _type_word(values: dict, columns: list[_Column]) -> str:
@@ -884,13 +896,29 @@ class _Converter:
         form_id = self.setting("form_id")
         if form_id is None and self.fallback_form_id is None:
             self.report("missing_setting", SETTINGS, None, "form_id")
-        elif form_id is not None and (not FORM_ID_RE.match(form_id) or len(form_id) > 100):
+        elif form_id is not None and not self.usable_form_id(form_id):
             _, row, header = self.settings["form_id"]
-            self.report("bad_setting/form_id", SETTINGS, row, header, value=form_id)
+            spaced = "_".join(form_id.split())  # `My Form` → `My_Form`, as it always will
+            if self.usable_form_id(spaced):
+                self.report(
+                    "converted_setting/form_id",
+                    SETTINGS,
+                    row,
+                    header,
+                    value=form_id,
+                    form_id=spaced,
+                )
+                self.settings["form_id"] = (spaced, row, header)
+            else:
+                self.report("bad_setting/form_id", SETTINGS, row, header, value=form_id)
         version = self.setting("version")
         if version is not None and len(version) > 40:
             _, row, header = self.settings["version"]
             self.report("bad_setting/version", SETTINGS, row, header)
+
+    @staticmethod
+    def usable_form_id(form_id: str) -> bool:
+        return bool(FORM_ID_RE.match(form_id)) and len(form_id) <= 100
 
     def setting(self, key: str) -> str | None:
         return self.settings[key][0] if key in self.settings else None
@@ -1008,7 +1036,6 @@ class _Converter:
             base = column.base
             if (
                 base in SURVEY_COLUMNS
-                or base in UNSUPPORTED_COLUMNS
                 or base in IGNORED_COLUMNS
                 or base.startswith("$")
                 or not base
@@ -1038,10 +1065,7 @@ class _Converter:
                 continue
             if column.base == "media" and column.kind:
                 continue  # a prompt in sound or picture (prompt_media)
-            if column.base in UNSUPPORTED_COLUMNS:
-                reported.add(column.base)
-                self.at(row, UNSUPPORTED_COLUMNS[column.base], column.header, header=column.header)
-            elif column.base in IGNORED_COLUMNS and row.sheet == SURVEY:
+            if column.base in IGNORED_COLUMNS and (row.sheet == SURVEY or column.base == "media"):
                 reported.add(column.base)
                 self.at(row, IGNORED_COLUMNS[column.base], column.header, header=column.header)
 
@@ -1503,6 +1527,8 @@ class _Converter:
         self.group_name(row, kind, name, name_header, stack)
         repeat_count = self.repeat_count(row, kind)
         relevant, relevant_header = row.cell("relevant")
+        if relevant and self.foreign_call(row, relevant_header, relevant):
+            relevant = None
         if relevant:
             self.expressions.append((row.number, relevant_header, relevant))
         appearance, appearance_header = row.cell("appearance")
@@ -1893,9 +1919,9 @@ class _Converter:
             self.metadata_names.add(name)
 
     def audit_parameters(self, row: _Row) -> None:
-        """None of ODK's audit parameters is kept: location tracking is refused, the log of
-        changes and of who filled the form is left out with a warning (set to false, they
-        ask for nothing and are passed over)."""
+        """None of ODK's audit parameters is kept, each left out with a warning: location
+        tracking (the audit is recorded without it), the log of changes and of who filled
+        the form (set to false, they ask for nothing and are passed over)."""
         value, header = row.cell("parameters")
         for part in parameter_parts(value):
             key, _, given = part.partition("=")
@@ -1949,7 +1975,8 @@ class _Converter:
     def unlabelled(self, row: _Row, spec: dict, options: dict) -> dict[str, str]:
         """A question without a label, taken as pyxform takes it: its hint is its label; with
         a calculation or a trigger it is computed and hidden (a calculate, as ODK shows it no
-        control); with only a prompt in sound or picture, its name names it."""
+        control); with only a prompt in sound or picture, its name names it, and so it does,
+        with a warning, when the row has only a `media` cell (which pyxform ignores)."""
         hint = self.texts(row, "hint", warn_missing=False)
         if hint:
             options["hint_as_label"] = True
@@ -1959,6 +1986,10 @@ class _Converter:
             return {}
         prompts = [c for c in row.columns if c.base == "media" and c.kind in PROMPT_KINDS]
         if spec["name"] and any(row.values.get(c.header) not in (None, "") for c in prompts):
+            return {code: spec["name"] for code in self.codes}
+        bare = [c for c in row.columns if c.base == "media" and c.kind is None]
+        if spec["name"] and any(row.values.get(c.header) not in (None, "") for c in bare):
+            self.at(row, "missing_label/named", row.header("label"), name=spec["name"])
             return {code: spec["name"] for code in self.codes}
         if spec["name"]:
             self.at(row, "missing_label", row.header("label"), name=spec["name"])
@@ -2006,6 +2037,9 @@ class _Converter:
         """Whether the prompt file `name` may be named (it is kept when it was found); its
         problems are said at `place`, (sheet, row)."""
         sheet, number = place
+        if FIELD_REFERENCE.search(name):  # a file named by an answer: no file to keep
+            self.report("prompt/reference", sheet, number, header, file=name)
+            return False
         if not PROMPT_FILE_RE.match(name) or len(name) > 200:
             self.report("prompt/file_name", sheet, number, header, file=name)
             return False
@@ -2013,6 +2047,8 @@ class _Converter:
         if problem:
             self.report("prompt/file_type", sheet, number, header, file=name, kind=kind)
             return False
+        if name.lower().endswith(".mkv"):
+            self.report("prompt/matroska", sheet, number, header, file=name)
         if name in self.prompt_files:
             return True
         self.prompt_files[name] = None
@@ -2054,15 +2090,36 @@ class _Converter:
     def logic(self, row: _Row, spec: dict, options: dict) -> None:
         for key in ("relevant", "constraint"):
             value, header = row.cell(key)
+            if value and self.foreign_call(row, header, value):
+                continue
             if value:
                 spec[key] = value
                 self.expressions.append((row.number, header, value))
         choice_filter, header = row.cell("choice_filter")
+        if choice_filter and self.foreign_call(row, header, choice_filter):
+            return
         if choice_filter and spec["type"] in ("select_one", "select_multiple", "rank"):
             spec["choice_filter"] = choice_filter
             self.choice_filters.append((row.number, header, choice_filter))
         elif choice_filter:
             self.at(row, "ignored_column/choice_filter", header)
+
+    def foreign_call(self, row: _Row, header: str, source: str) -> bool:
+        """Whether the expression calls another framework's function (`wq:ForeignKey(...)`,
+        a namespaced name ODK does not know): the column is then ignored, with a warning.
+        An unknown function without a namespace stays an error (check_expressions)."""
+        try:
+            expressions.check(source)
+        except expressions.ExpressionError as error:
+            match = FOREIGN_FUNCTION.fullmatch(error.message)
+            if match is None or match.group(2).lower() in ODK_PREFIXES:
+                return False  # (a misspelt jr: or odk: function is the author's to fix)
+            function, prefix = match.group(1), match.group(2)
+            key = "wq_function" if prefix == "wq" else "extension_function"
+            key = f"ignored_column/{key}"
+            self.at(row, key, header, header=header, function=function, prefix=prefix)
+            return True
+        return False
 
     def flags(self, row: _Row, spec: dict, options: dict) -> None:
         required, header = row.cell("required")
@@ -2149,10 +2206,16 @@ class _Converter:
 
     def calculation(self, row: _Row, spec: dict, options: dict) -> None:
         value, header = row.cell("calculation")
+        foreign = value is not None and self.foreign_call(row, header, value)
+        if foreign:
+            value = None  # said: computed as empty, as nothing here can compute it
         if options.get("converted") == "hidden":
             pass  # its default is its value
         elif spec["type"] == "calculate":
-            if not value and not options.get("computed"):  # (a trigger alone empties it)
+            default, default_header = row.cell("default")
+            if not value and default and not options.get("computed") and not foreign:
+                value, header = _default_calculation(default), default_header
+            if not value and not options.get("computed") and not foreign:  # (a trigger alone)
                 self.at(row, "missing_calculation", header or row.header("type"))
             if not value:
                 spec["calculation"] = "''"
@@ -2193,12 +2256,29 @@ class _Converter:
             self.at(row, "ignored_column/default", header, value=default)
             return
         match = DEFAULT_FORMS.get(spec["type"], ANY_TEXT).fullmatch(default.strip())
-        if not match:
+        if (
+            not match
+            or not _real_day(spec["type"], default.strip())
+            or self.no_choice(spec, default)
+        ):
             self.at(row, "bad_default", header, value=default, type=spec["type"])
         elif "minute" in match.groupdict():
             spec["default"] = match.group("minute").replace(" ", "T")  # as answers are kept
         else:
             spec["default"] = default.strip()
+
+    def no_choice(self, spec: dict, default: str) -> bool:
+        """Whether a select's default names something that is not one of its choices."""
+        if spec["type"] not in ("select_one", "select_multiple", "rank"):
+            return False
+        if spec.get("choices_from"):
+            return True  # a repeat's answers: nothing to name before they are given
+        listed = self.choices.get(spec.get("choices", ""))
+        if listed is None:
+            return False  # an unknown list is said where it is named
+        names = {choice["name"] for choice in listed}
+        picked = default.split() if spec["type"] != "select_one" else [default.strip()]
+        return any(name not in names for name in picked)
 
     def yes_no(self, value: str, row: _Row, header: str) -> bool:
         low = value.strip().lower()
@@ -2252,8 +2332,12 @@ class _Converter:
         for part in parameter_parts(value):
             if part:
                 self.range_parameter(row, header, part, params)
-        if params["step"] < 1 or params["start"] >= params["end"]:
+        if params["step"] <= 0 or params["start"] >= params["end"]:
             self.at(row, "bad_value/range", header, **params)
+        elif "default" in spec and not _on_a_step(spec["default"], params):
+            self.at(
+                row, "bad_default", row.header("default"), value=spec.pop("default"), type="range"
+            )
         spec["parameters"] = params
 
     def select_parameters(self, row: _Row, header: str, value: str, spec: dict) -> None:
@@ -2323,14 +2407,12 @@ class _Converter:
         if not sep or key not in params:
             self.at(row, "ignored_column/range_parameter", header, part=part)
             return
-        try:
-            as_float = float(number)
-        except ValueError:
-            as_float = float("nan")
-        if not as_float.is_integer():
+        if not NUMBER_LITERAL.match(number.strip()) or abs(float(number)) >= 1e15:
             self.at(row, "bad_value/range_number", header, part=part)
             return
-        params[key] = int(as_float)
+        # A decimal start, end or step (0.5) makes a range of decimals, as in ODK.
+        as_float = float(number)
+        params[key] = int(as_float) if as_float.is_integer() else as_float
 
     def bounds(self, row: _Row, spec: dict, options: dict) -> None:
         if spec["type"] in ("integer", "decimal", "text") and "constraint" in spec:
@@ -2644,10 +2726,10 @@ class _Converter:
         a bad one is an error, a further one is left out and said so on its row."""
         headers = [h for h in self.headers(ENTITIES) if str(h).strip()]
         for header in headers:
-            if str(header).strip().lower() not in ENTITY_COLUMNS:
+            if _entity_column(header) not in ENTITY_COLUMNS:
                 self.report("entities/column", ENTITIES, 1, str(header), header=header)
         for number, values in enumerate(self.rows(ENTITIES), start=2):
-            row = {str(k).strip().lower(): str(v).strip() for k, v in values.items() if v}
+            row = {_entity_column(k): str(v).strip() for k, v in values.items() if v}
             if any(row.values()):
                 self.entity_declaration(number, row)
 
@@ -2872,6 +2954,36 @@ class _Converter:
             column = {"title": "form_title"}.get(keys[0], keys[0])
             return SETTINGS, self.settings.get(column, (None, None))[1], column
         return SURVEY, None, None
+
+
+def _on_a_step(value: str, params: dict) -> bool:
+    """Whether a range's default is one of its values (counted in Decimal, as the hub
+    checks an answer)."""
+    number, start = Decimal(value), Decimal(str(params["start"]))
+    offset = number - start
+    return (
+        start <= number <= Decimal(str(params["end"]))
+        and offset % Decimal(str(params["step"])) == 0
+    )
+
+
+def _real_day(kind: str, value: str) -> bool:
+    """Whether a date or date-time default names a day the calendar has (not 2024-02-30)."""
+    if kind not in ("date", "datetime"):
+        return True
+    try:
+        date.fromisoformat(value[:10])
+    except ValueError:
+        return False
+    return True
+
+
+def _default_calculation(default: str) -> str:
+    """A calculate's default without a calculation, as ODK sets it: an expression once, when
+    the record starts (once() keeps it, on the phone as on the hub); a fixed value as is."""
+    if "${" in default or "(" in default:
+        return f"once({default})"
+    return default if NUMBER_LITERAL.match(default) else _string_literal(default)
 
 
 def _string_literal(text: str) -> str:

@@ -134,6 +134,13 @@ CATALOGUE: dict[str, tuple[str, Render]] = {
         ERROR,
         lambda a: gettext("'%(value)s' is not a language: write it like 'English (en)'.", **a),
     ),
+    "converted_setting/form_id": (
+        WARNING,
+        lambda a: gettext(
+            "'%(value)s' has spaces, which a form_id cannot hold: the form's id is '%(form_id)s'.",
+            **a,
+        ),
+    ),
     "missing_version": (
         WARNING,
         lambda a: gettext(
@@ -193,11 +200,12 @@ CATALOGUE: dict[str, tuple[str, Render]] = {
             "'%(header)s' is ignored: guidance hints are not shown by the collector.", **a
         ),
     ),
-    "unsupported_column/media": (
-        ERROR,
+    "ignored_column/media": (
+        WARNING,
         lambda a: gettext(
-            "The '%(header)s' column does not say which kind of prompt it holds: name it "
-            "audio, image, big-image or video, as in audio::English (en).",
+            "The '%(header)s' column does not say which kind of prompt it holds, so it is "
+            "ignored, as ODK ignores it: name it audio, image, big-image or video, as in "
+            "audio::English (en).",
             **a,
         ),
     ),
@@ -215,6 +223,22 @@ CATALOGUE: dict[str, tuple[str, Render]] = {
         lambda a: gettext(
             "'%(file)s' is not a file name such as q1-audio.ogg: letters, digits, spaces, '-', "
             "'_' and '.' only, and no folder.",
+            **a,
+        ),
+    ),
+    "prompt/reference": (
+        WARNING,
+        lambda a: gettext(
+            "'%(file)s' names the prompt's file by an answer, which the collector cannot do: "
+            "this prompt is ignored and the label is shown without it.",
+            **a,
+        ),
+    ),
+    "prompt/matroska": (
+        WARNING,
+        lambda a: gettext(
+            "%(file)s is a Matroska video (.mkv), which many phone browsers cannot play: the "
+            "prompt is kept, but an .mp4 or .webm file is safer.",
             **a,
         ),
     ),
@@ -485,6 +509,14 @@ CATALOGUE: dict[str, tuple[str, Render]] = {
     ),
     "missing_label": (ERROR, lambda a: gettext("The question '%(name)s' has no label.", **a)),
     "missing_label/unnamed": (ERROR, lambda a: gettext("This question has no label.", **a)),
+    "missing_label/named": (
+        WARNING,
+        lambda a: gettext(
+            "The question '%(name)s' has no label, hint or prompt: its name is shown as its "
+            "label. Give it a label.",
+            **a,
+        ),
+    ),
     "label_reference": (
         WARNING,
         lambda a: gettext(
@@ -510,11 +542,11 @@ CATALOGUE: dict[str, tuple[str, Render]] = {
         ),
     ),
     "audit_location": (
-        ERROR,
+        WARNING,
         lambda a: gettext(
-            "'%(part)s' would track the enumerator's location in the background during the "
-            "interview: the collector never does. Remove location-priority, "
-            "location-min-interval and location-max-age.",
+            "'%(part)s' is ignored: it would track the enumerator's location in the background "
+            "during the interview, and the collector never does. The audit is recorded without "
+            "location.",
             **a,
         ),
     ),
@@ -723,17 +755,24 @@ CATALOGUE: dict[str, tuple[str, Render]] = {
     ),
     "bad_value/range_number": (
         ERROR,
-        lambda a: gettext("'%(part)s': range parameters must be whole numbers.", **a),
+        lambda a: gettext("'%(part)s': range parameters must be numbers, such as 1 or 0.5.", **a),
     ),
     "bad_value/range": (
         ERROR,
         lambda a: gettext(
-            "A range needs start below end and a step of at least 1 (got start=%(start)s "
+            "A range needs start below end and a step above 0 (got start=%(start)s "
             "end=%(end)s step=%(step)s).",
             **a,
         ),
     ),
-    "bad_default": (ERROR, lambda a: gettext("'%(value)s' is not a %(type)s answer.", **a)),
+    "bad_default": (
+        WARNING,
+        lambda a: gettext(
+            "'%(value)s' is not a %(type)s answer: the default is ignored and the question "
+            "starts empty.",
+            **a,
+        ),
+    ),
     "bad_privacy": (ERROR, lambda a: a["detail"]),  # the schema's own (translated) words
     "bad_privacy/identifying": (
         ERROR,
@@ -966,6 +1005,23 @@ CATALOGUE: dict[str, tuple[str, Render]] = {
     "bad_expression": (
         ERROR,
         lambda a: gettext("%(detail)s (at character %(position)s of '%(source)s')", **a),
+    ),
+    "ignored_column/wq_function": (
+        WARNING,
+        lambda a: gettext(
+            "This %(header)s is ignored: %(function)s() is an extension function of the wq "
+            "framework, not an XPath or ODK function, so the collector cannot compute it.",
+            **a,
+        ),
+    ),
+    "ignored_column/extension_function": (
+        WARNING,
+        lambda a: gettext(
+            "This %(header)s is ignored: %(function)s() is an extension function of another "
+            "framework (the '%(prefix)s' namespace), not an XPath or ODK function, so the "
+            "collector cannot compute it.",
+            **a,
+        ),
     ),
     "unknown_reference": (
         ERROR,

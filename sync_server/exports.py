@@ -527,6 +527,8 @@ def kind_name(column: Column, forms) -> str:
         return "text"  # generalized or scrubbed on the laptop: stored as text
     if question.type == "date" and question.has_appearance("month-year"):
         return "text"
+    if question.type == "range" and question.decimal_range:
+        return "float"
     return QUESTION_KINDS.get(question.type, "text")
 
 

@@ -88,21 +88,21 @@ def test_an_audit_with_no_name_is_named_audit_and_no_other_name_is_taken(tmp_pat
     assert problems(refused) == {("bad_name/audit", 2, "name")}
 
 
-def test_location_tracking_is_refused_and_the_change_log_left_out(tmp_path):
+def test_location_tracking_and_the_change_log_are_left_out_with_warnings(tmp_path):
     parameters = (
         "location-priority=balanced location-min-interval=60 location-max-age=120 "
         "track-changes=true track-changes-reasons=on-form-edit identify-user=true "
         "identify-user=false"
     )
     result = read_xlsform(workbook(tmp_path, ["audit", "audit", None, parameters, None]))
-    assert not result.ok
-    located = [(p.key, p.row, p.column) for p in (*result.errors, *result.warnings)]
+    assert result.ok and result.definition["metadata"][0] == {"name": "audit", "type": "audit"}
+    located = [(p.key, p.row, p.column) for p in result.warnings]
     assert sorted(located) == sorted(
         [("audit_location", 2, "parameters")] * 3
         + [("ignored_column/audit_changes", 2, "parameters")] * 3
     )
-    messages = [str(p) for p in result.errors]
-    assert all("never" in m and "location" in m for m in messages), messages
+    messages = [str(p) for p in result.warnings if p.key == "audit_location"]
+    assert all("never" in m and "without location" in m for m in messages), messages
     warned = " ".join(str(p) for p in result.warnings)
     assert "'track-changes=true'" in warned and "names" in warned
     # Without the location parameters, the form is taken with its warnings.

@@ -121,7 +121,8 @@ def test_xlsform_time_and_datetime_round_trip(tmp_path):
         {"type": "datetime", "name": "seen", "label": "Seen", "default": "9 o'clock"},
     ]
     result = convert({"survey": rows, "settings": [{"form_id": "f", "version": "1"}]})
-    assert [(p.code, p.row, p.column) for p in result.errors] == [("bad_default", 3, "default")]
+    assert [(p.code, p.row, p.column) for p in result.warnings] == [("bad_default", 3, "default")]
+    assert "default" not in result.form.questions["seen"].spec
     rows[1].pop("default")
     form = convert({"survey": rows, "settings": [{"form_id": "f", "version": "1"}]}).form
     assert form.questions["arrived"].type == "time" and form.questions["seen"].type == "datetime"

@@ -30,6 +30,8 @@
   var MEDIA = /^(image|audio|video|file)$/;
   function readNumber(type, raw, block) {
     if (type === 'decimal') { return E.readDecimal(raw, DECIMAL, GROUP); }
+    // A range's buttons carry the hub's own numbers (0.5 in a decimal range), never grouped.
+    if (type === 'range') { return /^-?\d+(\.\d+)?$/.test(raw) ? Number(raw) : null; }
     var whole = E.readInteger(raw);
     if (whole === null && hasLook(block, 'thousands-sep')) {
       // Typed grouped as the page's language groups numbers ("12 500"), as the hub reads it.
