@@ -20,7 +20,8 @@ the percentage. Then ``collector.xlsform.read_xlsform`` imports it, as
 
 * works: the form is imported into a real hub served on loopback, its whole-form page and
   every section page render, it is filled without JavaScript (each question the page shows
-  gets a generated valid answer: another is tried when the hub says one is not allowed),
+  gets a generated valid answer: another is tried when the hub says one is not allowed,
+  and at last none if the question may be left empty),
   finalized, and the record's payload is built as the sync client builds it (anonymized
   with a pseudonym key);
 * fails: taken, but one of those steps does not go through (the step is named);
@@ -229,6 +230,8 @@ def answer(form, name: str, page: str, attempt: int) -> list[str] | str | None:
     question = form.questions.get(name.partition(".")[0])
     if question is None or not question.holds_value:
         return None
+    if attempt == ATTEMPTS - 1 and not question.spec.get("required"):
+        return None  # every answer tried was refused: left empty, as a person may
     kind = question.type
     if kind in ("select_one", "select_multiple"):
         offered = options(page, name)
