@@ -257,3 +257,17 @@ def open_to_others(root: Path) -> list[str]:
         for path in [root, *root.rglob("*")]
         if path.stat().st_mode & 0o077
     ]
+
+
+def sync_once(db_path, data_dir, central):
+    """Enroll the hub whose database is at `db_path` with `central` and sync once, as a
+    field team would: the sync's report and the device id the server gave."""
+    from collector.db import open_database
+    from collector.sync_client import SyncClient, enroll
+
+    db = open_database(db_path)
+    try:
+        client = SyncClient(db, enroll(db, Path(data_dir), central.url, central.enrollment_code()))
+        return client.sync(), client.creds.device_id
+    finally:
+        db.close()

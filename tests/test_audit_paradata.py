@@ -32,7 +32,7 @@ from collector.passwords import hash_secret
 from collector.sync_client import SyncClient, enroll
 from collector.xlsform import read_xlsform, to_xlsform
 from faultproxy import FaultProxy
-from support import ENUMERATOR, PIN, TEST_PSEUDONYM_KEY, Browser, import_forms, query
+from support import ENUMERATOR, PIN, TEST_PSEUDONYM_KEY, Browser, import_forms, query, sync_once
 from sync_server import disclosure
 from sync_server.cli import cli as server_cli
 from sync_server.forms import publish
@@ -389,14 +389,8 @@ def test_durations_reach_the_record_page_and_every_export(tmp_path, hub, central
         store.add_user(f"{role}1", role, hash_secret(PASSWORD))
     store.close()
     record_uuid = fill_timed(hub, laptop_clock)
-    db = open_database(db_path)
-    try:
-        client = SyncClient(
-            db, enroll(db, Path(hub.app.config["DATA_DIR"]), central.url, central.enrollment_code())
-        )
-        assert client.sync().reconcile["agree"]
-    finally:
-        db.close()
+    report, _device = sync_once(db_path, hub.app.config["DATA_DIR"], central)
+    assert report.reconcile["agree"]
     [stored] = query(central.database, "SELECT answers FROM records")
     expected = {"total": 150, "sections": {"household": 110, "water": 40}}
     assert json.loads(stored["answers"])["audit"] == expected

@@ -27,7 +27,15 @@ from collector.forms import FormError, load_form
 from collector.passwords import hash_secret
 from collector.sync_client import SyncClient, enroll
 from collector.xlsform import read_xlsform, to_xlsform
-from support import ENUMERATOR, PIN, TEST_PSEUDONYM_KEY, database_bytes, import_forms, query
+from support import (
+    ENUMERATOR,
+    PIN,
+    TEST_PSEUDONYM_KEY,
+    database_bytes,
+    import_forms,
+    query,
+    sync_once,
+)
 from sync_server.exports import FORMATS
 from sync_server.store import Store
 from workbooks import write_workbook, xform
@@ -232,15 +240,7 @@ def test_metadata_only_records_reach_the_server_and_its_export(tmp_path, hub, ce
     record_uuid = review.url.split("/")[4]
     assert phone.post(f"/records/{record_uuid}/finalize", {}).status_code == 200
     [row] = query(db_path, "SELECT started_at, finalized_at FROM records")
-    db = open_database(db_path)
-    try:
-        client = SyncClient(
-            db, enroll(db, Path(hub.app.config["DATA_DIR"]), central.url, central.enrollment_code())
-        )
-        report = client.sync()
-        device_id = client.creds.device_id
-    finally:
-        db.close()
+    report, device_id = sync_once(db_path, hub.app.config["DATA_DIR"], central)
     assert report.reconcile["agree"]
     [stored] = query(central.database, "SELECT answers FROM records")
     answers = json.loads(stored["answers"])

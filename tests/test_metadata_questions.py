@@ -42,6 +42,7 @@ from support import (
     database_bytes,
     import_forms,
     query,
+    sync_once,
 )
 from sync_server import disclosure
 from sync_server.cli import cli as server_cli
@@ -293,13 +294,7 @@ def test_metadata_reach_the_server_as_days_and_pseudonyms(tmp_path, hub, central
     preview = html.unescape(phone.get(f"/sync/preview/{record_uuid}").text)
     assert f'"start": "{row["started_at"][:10]}"' in preview
     assert f'"end": "{row["finalized_at"][:10]}"' in preview and ENUMERATOR not in preview
-    db = open_database(db_path)
-    try:
-        client = SyncClient(db, enroll(db, data_dir, central.url, central.enrollment_code()))
-        report = client.sync()
-        device_id = client.creds.device_id
-    finally:
-        db.close()
+    report, device_id = sync_once(db_path, data_dir, central)
     assert report.reconcile["agree"]
     [stored] = query(central.database, "SELECT answers FROM records")
     answers = json.loads(stored["answers"])
