@@ -283,15 +283,6 @@ class RangeParameters(Schema):
     end = RangeNumber(required=True)
     step = RangeNumber(load_default=1, validate=validate.Range(min=0, min_inclusive=False))
 
-    @validates_schema
-    def not_too_many(self, data, **kwargs):
-        if "start" in data and "end" in data and data["step"] > 0:
-            count = (Decimal(str(data["end"])) - Decimal(str(data["start"]))) / Decimal(
-                str(data["step"])
-            )
-            if count > MAX_RANGE_VALUES:
-                raise ValidationError(f"A range offers at most {MAX_RANGE_VALUES} values.")
-
 
 class GroupSchema(Schema):
     """A group inside a section or a repeat (an XLSForm's group in a group), as each of its
@@ -885,26 +876,50 @@ def _reference_errors(data: dict) -> list[str]:
 
 def _last_saved_errors(data: dict) -> list[str]:
     """${last-saved#name} names a question whose answer may be shown in the enumerator's
-    next record: never one the form marks identifying or sensitive."""
-    asked = {q["name"]: q for s in data["sections"] for q in s["questions"]}
+    next record and is stored there (see last_saved_problem); a record's access is decided
+    from its own answers only."""
     errors = []
     for where, source, parser in form_expressions(data):
-        for name in sorted(parser(source).last_saved()):
-            problem = last_saved_problem(asked.get(name))
+        names = sorted(parser(source).last_saved())
+        if names and where == "access/sensitive_if":
+            errors.append(f"{where}: {LAST_SAVED_PROBLEMS['access']}")
+            continue
+        for name in names:
+            problem = last_saved_problem(name, data)
             if problem:
-                errors.append(f"{where}: ${{last-saved#{name}}}: {problem}")
+                errors.append(f"{where}: ${{last-saved#{name}}}: {LAST_SAVED_PROBLEMS[problem]}")
     return errors
 
 
-def last_saved_problem(question: dict | None) -> str | None:
-    """Why a question's answer cannot be read as ${last-saved#name}, or None."""
-    if question is None or question["type"] == "note":
-        return "not a question of this form."
+LAST_SAVED_PROBLEMS = {
+    "unknown": "not a question of this form.",
+    "private": "the question is marked identifying or sensitive: its answer is not carried "
+    "into another record.",
+    "rule": "its answer leaves the laptop only dropped, coarsened or pseudonymized: it is "
+    "not carried into another record, where it would outlive its own record's privacy rules.",
+    "access": "an earlier record's answer cannot decide whether a record is sensitive: "
+    "access/sensitive_if reads the record's own answers only.",
+}
+
+
+def last_saved_problem(name: str, data: dict) -> str | None:
+    """Why `name`'s answer cannot be read as ${last-saved#name} in the form `data` (a key of
+    LAST_SAVED_PROBLEMS), or None. Only an answer that leaves the laptop as it is, or
+    scrubbed, may be: the copy in the next record would otherwise keep what the privacy
+    rules drop, coarsen or pseudonymize (through a calculation or a repeat's choices too)."""
+    from .anonymizer import rule_for
+
+    form = FormDefinition({"form_id": "", "version": "", "default_language": "", **data})
+    question = form.questions.get(name)
+    if question is None or question.get("type") == "note":
+        return "unknown"
     if question.get("identifying") or question.get("disclosure") == "sensitive":
-        return (
-            "the question is marked identifying or sensitive: its answer is not carried "
-            "into another record."
-        )
+        return "private"
+    if rule_for(question, form) not in ("keep", "scrub"):
+        return "rule"
+    sensitive_if = data.get("access", {}).get("sensitive_if")
+    if sensitive_if and name in expressions.parse(sensitive_if).references():
+        return "access"
     return None
 
 

@@ -285,7 +285,8 @@ def list_records(db, enumerator_id: int, status: str | None = None) -> list[dict
 
 def last_saved(db, form, enumerator_id: int | None, record_uuid: str) -> dict:
     """What ${last-saved#name} reads in a record: the answers, to the questions the form
-    reads so, of the enumerator's own record of this form finalized last (not this one).
+    reads so, of the enumerator's own record of this form finalized last (not this one; not
+    one reopened and left a draft, whose answers were never finalized; not one purged).
     A question in a repeat gives its first instance's answer, as in ODK. Nothing for a
     person without an account (the kiosk): never another person's answers."""
     names = form.last_saved_names
@@ -294,7 +295,8 @@ def last_saved(db, form, enumerator_id: int | None, record_uuid: str) -> dict:
     rows = list(
         db.query(
             "SELECT uuid, answers FROM records WHERE form_id = ? AND enumerator_id = ?"
-            " AND uuid != ? AND finalized_at IS NOT NULL ORDER BY finalized_at DESC, rowid DESC"
+            " AND uuid != ? AND status IN ('finalized', 'synced') AND purged_at IS NULL"
+            " ORDER BY finalized_at DESC, rowid DESC"
             " LIMIT 1",
             [form.form_id, enumerator_id, record_uuid],
         )

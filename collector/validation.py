@@ -570,12 +570,20 @@ def no_such_date_message() -> str:
     return gettext("There is no such date: check the day and the month.")
 
 
+RANGE_VALUE = re.compile(r"-?\d+(?:\.\d+)?")
+
+
 def _parse_range(form, question, text, locale):
     """One of the range's values: a whole number, or with decimal parameters a decimal on
     one of its steps (compared in Decimal: 0.1 + 0.2 is on a 0.1 step)."""
     params = question.parameters
-    parse = _parse_decimal if question.decimal_range else _parse_integer
-    value, error = parse(form, question, text, locale)
+    if question.decimal_range and RANGE_VALUE.fullmatch(text.strip()):
+        # A button's value, written as the page writes it whatever the language ("0.5",
+        # where Spanish would read "." as a thousands separator).
+        value, error = float(text), None
+    else:
+        parse = _parse_decimal if question.decimal_range else _parse_integer
+        value, error = parse(form, question, text, locale)
     if error or not params["start"] <= value <= params["end"] or _off_step(value, params):
         return None, gettext(
             "Choose a value from %(start)s to %(end)s.", start=params["start"], end=params["end"]

@@ -30,6 +30,7 @@ from functools import lru_cache
 from itertools import groupby
 from pathlib import Path
 from typing import Any
+from xml.parsers import expat
 
 from marshmallow import ValidationError
 
@@ -47,6 +48,7 @@ from .forms import (
     MAX_DATA_BYTES,
     MAX_INSTANCES,
     MAX_PIXELS_RANGE,
+    MAX_RANGE_VALUES,
     MAX_REPEAT_DEPTH,
     MEDIA_APPEARANCES,
     MEDIA_TYPES,
@@ -883,13 +885,12 @@ class _Converter:
             return None
         for name in sorted(parsed.references() - (set(self.names) - self.metadata_names)):
             self.report("unknown_reference", sheet, row, header, name=name)
-        asked = {q["name"]: q for section in self.sections for q in section["questions"]}
         for name in sorted(parsed.last_saved()):
-            question = asked.get(name)
-            if question is None or question["type"] == "note":
+            problem = last_saved_problem(name, {"sections": self.sections})
+            if problem == "unknown":
                 self.report("unknown_reference", sheet, row, header, name=f"last-saved#{name}")
-            elif last_saved_problem(question):
-                self.report("last_saved/private", sheet, row, header, name=name)
+            elif problem:
+                self.report(f"last_saved/{problem}", sheet, row, header, name=name)
         return parsed
 
     def check_settings(self) -> None:
@@ -1796,6 +1797,9 @@ class _Converter:
         if name is None or not CHOICE_FILE_RE.match(f"{name}.csv"):
             self.at(row, "external_data/file_name", header, file=file_name)
             return None, {"silent": True}
+        if name in self.choices:  # instance('NAME') could read only one of them
+            self.at(row, "external_data/list_name", header, name=name)
+            return None, {"silent": True}
         self.xml_lists.add(name)  # declared: a problem with its file is said on this row only
         too_large = {"file": file_name, "max": MAX_DATA_BYTES // 1000}
         path = self.find_media(file_name)
@@ -1818,8 +1822,7 @@ class _Converter:
         file's rows: the items' child elements are the columns, in the order first met."""
         try:
             content = path.read_bytes()
-            if b"<!DOCTYPE" in content or b"<!ENTITY" in content:  # no entities to expand
-                raise ElementTree.ParseError("DOCTYPE")
+            _refuse_doctype(content)
             items = [i for i in ElementTree.fromstring(content) if _local(i.tag) == "item"]
         except (OSError, ElementTree.ParseError) as error:
             self.at(
@@ -2128,6 +2131,8 @@ class _Converter:
             # A condition (`${age} > 18`): required while it holds, as XLSForm allows.
             spec["required_if"] = (required or "").strip()
             self.expressions.append((row.number, header, spec["required_if"]))
+        elif condition and CONDITION.search(required or ""):
+            pass  # a note is never answered: required or not, as with `yes`
         elif required is not None:
             flag = self.yes_no(required, row, header)
             if flag and spec["type"] != "note":
@@ -2334,6 +2339,9 @@ class _Converter:
                 self.range_parameter(row, header, part, params)
         if params["step"] <= 0 or params["start"] >= params["end"]:
             self.at(row, "bad_value/range", header, **params)
+        elif _range_size(params) > MAX_RANGE_VALUES:
+            # A new form only: one stored before this limit still loads and shows its range.
+            self.at(row, "bad_value/range_size", header, max=MAX_RANGE_VALUES)
         elif "default" in spec and not _on_a_step(spec["default"], params):
             self.at(
                 row, "bad_default", row.header("default"), value=spec.pop("default"), type="range"
@@ -2954,6 +2962,28 @@ class _Converter:
             column = {"title": "form_title"}.get(keys[0], keys[0])
             return SETTINGS, self.settings.get(column, (None, None))[1], column
         return SURVEY, None, None
+
+
+def _refuse_doctype(content: bytes) -> None:
+    """A document type declaration refused, in whatever encoding the file is written (a
+    UTF-16 file hides the bytes "<!DOCTYPE"): no entity is ever declared, so none expands."""
+
+    def refuse(*_args) -> None:
+        raise ElementTree.ParseError("DOCTYPE")
+
+    parser = expat.ParserCreate()
+    parser.StartDoctypeDeclHandler = refuse
+    parser.EntityDeclHandler = refuse
+    try:
+        parser.Parse(content, True)
+    except expat.ExpatError as error:
+        raise ElementTree.ParseError(str(error)) from error
+
+
+def _range_size(params: dict) -> Decimal:
+    """How many values a range offers, less one (counted in Decimal, as it draws them)."""
+    start, end, step = (Decimal(str(params[k])) for k in ("start", "end", "step"))
+    return (end - start) / step
 
 
 def _on_a_step(value: str, params: dict) -> bool:

@@ -606,6 +606,14 @@ CATALOGUE: dict[str, tuple[str, Render]] = {
             **a,
         ),
     ),
+    "external_data/list_name": (
+        ERROR,
+        lambda a: gettext(
+            "The choices sheet has a list named '%(name)s' too, and instance('%(name)s') can "
+            "read only one of them: give the xml-external another name.",
+            **a,
+        ),
+    ),
     "external_data/unreadable_xml": (
         ERROR,
         lambda a: gettext(
@@ -748,14 +756,21 @@ CATALOGUE: dict[str, tuple[str, Render]] = {
     "bad_value/yes_no": (
         ERROR,
         lambda a: gettext(
-            "'%(value)s' should be yes or no (conditions here are not supported yet: use "
-            "relevant instead).",
+            "'%(value)s' should be yes or no.",
             **a,
         ),
     ),
     "bad_value/range_number": (
         ERROR,
         lambda a: gettext("'%(part)s': range parameters must be numbers, such as 1 or 0.5.", **a),
+    ),
+    "bad_value/range_size": (
+        ERROR,
+        lambda a: gettext(
+            "A range offers at most %(max)s values, one button each: use a larger step, or "
+            "an integer or decimal question with a constraint.",
+            **a,
+        ),
     ),
     "bad_value/range": (
         ERROR,
@@ -1035,6 +1050,15 @@ CATALOGUE: dict[str, tuple[str, Render]] = {
             "'${last-saved#%(name)s}' would show an earlier record's answer in the next "
             "one, and '%(name)s' is marked identifying or sensitive: such an answer is never "
             "carried into another record.",
+            **a,
+        ),
+    ),
+    "last_saved/rule": (
+        ERROR,
+        lambda a: gettext(
+            "'${last-saved#%(name)s}' would copy an earlier record's answer into the next one, "
+            "and the privacy rules let '%(name)s' leave the laptop only dropped, coarsened or "
+            "pseudonymized: the copy would outlive those rules, so it is never made.",
             **a,
         ),
     ),

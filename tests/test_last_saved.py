@@ -17,7 +17,7 @@ from collector import create_app
 from collector.anonymizer import rule_for
 from collector.db import open_database
 from collector.forms import FormError, load_form
-from collector.records import finalize_whole, last_saved, submit_anonymous
+from collector.records import finalize_whole, last_saved, save_answers, submit_anonymous
 from collector.users import add_user
 from collector.xlsform import read_xlsform
 from filling import post_page, record_of
@@ -96,6 +96,98 @@ def test_a_definition_reading_a_sensitive_answer_so_is_refused():
     }
     with pytest.raises(FormError, match=r"main/before: \$\{last-saved#diagnosis\}"):
         load_form(definition)
+
+
+COPIES = [
+    ["type", "name", "label", "calculation", "identifying", "privacy"],
+    ["begin repeat", "member", "Member", None, None, None],
+    ["text", "member_name", "Name", None, "yes", None],
+    ["end repeat", None, None, None, None, None],
+    ["calculate", "name_copy", None, "${member_name}", None, None],
+    ["geopoint", "home", "Where is the home?", None, None, None],
+    ["text", "phone_number", "Phone", None, None, None],
+    ["date", "date_of_birth", "Born", None, None, None],
+    ["select_one ${member_name}", "head", "Head of household", None, None, None],
+    ["text", "clinic", "Clinic", None, None, "pseudonymize"],
+    ["text", "village", "Village", None, None, None],
+    ["integer", "households", "Households", None, None, None],
+    ["calculate", "c1", None, "${last-saved#name_copy}", None, None],
+    ["calculate", "c2", None, "${last-saved#home}", None, None],
+    ["calculate", "c3", None, "${last-saved#phone_number}", None, None],
+    ["calculate", "c4", None, "${last-saved#date_of_birth}", None, None],
+    ["calculate", "c5", None, "${last-saved#head}", None, None],
+    ["calculate", "c6", None, "${last-saved#clinic}", None, None],
+    [
+        "calculate",
+        "c7",
+        None,
+        "concat(${last-saved#village}, ${last-saved#households})",
+        None,
+        None,
+    ],
+]
+
+
+def test_an_answer_the_privacy_rules_drop_coarsen_or_pseudonymize_is_never_copied(tmp_path):
+    """A copy in the next record would outlive the rules of the record it came from (and a
+    purge of it): a calculation copying a name, a location, a phone number, a birth date
+    (left as a year), a repeat's choice of a name and a pseudonymized answer are refused on
+    the row that reads them; plain answers are read."""
+    result = read_xlsform(write_workbook(tmp_path / "copies.xlsx", COPIES, None, SETTINGS))
+    refused = [p for p in result.errors if p.key == "last_saved/rule"]
+    assert [(p.sheet, p.row, p.column) for p in refused] == [
+        ("survey", row, "calculation") for row in range(13, 19)
+    ]
+    assert "dropped, coarsened or pseudonymized" in str(refused[0])
+    assert {p.key for p in result.errors} == {"last_saved/rule"}
+    taken = read_xlsform(
+        write_workbook(tmp_path / "plain.xlsx", COPIES[:12] + COPIES[18:], None, SETTINGS)
+    )
+    assert taken.ok, [str(p) for p in taken.errors]
+
+
+def definition(questions: list[dict], sensitive_if: str) -> dict:
+    return {
+        "form_id": "visits",
+        "version": "1",
+        "title": {"en": "Visits"},
+        "access": {"sensitive_if": sensitive_if},
+        "sections": [{"name": "main", "label": {"en": "Main"}, "questions": questions}],
+    }
+
+
+KIND = {"name": "kind", "type": "text", "label": {"en": "Kind"}}
+
+
+def test_what_decides_a_records_access_is_never_an_earlier_records_answer():
+    """A copy of the answer that made a record sensitive would carry it into a record open
+    to more people; and the server decides a record's access from its own answers."""
+    copy = {"name": "before", "type": "calculate", "calculation": "${last-saved#kind}"}
+    with pytest.raises(FormError, match=r"main/before: \$\{last-saved#kind\}: an earlier"):
+        load_form(definition([KIND, copy], "${kind} = 'gbv'"))
+    with pytest.raises(FormError, match=r"access/sensitive_if: an earlier record's answer"):
+        load_form(definition([KIND], "${last-saved#kind} = 'gbv'"))
+    other = {"name": "before", "type": "calculate", "calculation": "${last-saved#kind}"}
+    taken = load_form(definition([KIND, {**KIND, "name": "other"}, other], "${other} = 'x'"))
+    assert taken.last_saved_names == {"kind"}
+
+
+def test_a_record_reopened_and_left_a_draft_is_not_read(tmp_path, db_path, app):
+    """Its answers were never finalized: the one finalized before it is read."""
+    form = visits(tmp_path).form
+    import_forms(db_path, json.loads(form.to_json()))
+    db = open_database(db_path)
+    try:
+        add_user(db, "Amina", "2580")
+        [user] = query(db_path, "SELECT id FROM users")
+        with app.test_request_context():
+            finalize_whole(db, "5" * 32, form, "en", user["id"], {"village": "Bawku"})
+            finalize_whole(db, "6" * 32, form, "en", user["id"], {"village": "Tamale"})
+            assert last_saved(db, form, user["id"], "7" * 32) == {"village": "Tamale"}
+            save_answers(db, "6" * 32, form, "en", user["id"], {"village": "half-typed"})
+        assert last_saved(db, form, user["id"], "7" * 32) == {"village": "Bawku"}
+    finally:
+        db.close()
 
 
 def fill(browser, village, households, age):

@@ -52,6 +52,15 @@ def test_a_wrong_condition_or_word_is_refused_on_its_cell(tmp_path):
     assert problems == {("unknown_reference", 4, "required"), ("bad_value/yes_no", 8, "required")}
 
 
+def test_a_note_with_a_condition_in_required_is_taken_as_a_note(tmp_path):
+    """A note is never answered: a condition there asks nothing, as `yes` there does."""
+    survey = [*SURVEY, ["note", "reminder", "Thank the family.", "${age} < 18", None]]
+    result = schools(tmp_path, survey)
+    assert result.ok, [str(p) for p in result.errors]
+    note = result.form.questions["reminder"]
+    assert not note.get("required") and not note.get("required_if")
+
+
 def test_the_hub_asks_for_an_answer_only_while_the_condition_holds(tmp_path, hub, db_path):
     form = schools(tmp_path).form
     import_forms(db_path, json.loads(form.to_json()))

@@ -17,7 +17,7 @@ from openpyxl import load_workbook
 from pyxform.xls2xform import convert as pyxform_convert
 
 from collector.cli import cli
-from collector.forms import PROMPT_HASH_CHARS
+from collector.forms import PROMPT_HASH_CHARS, load_form
 from collector.xlsform import read_xlsform, to_xlsform
 from support import query
 from sync_server.exports import export
@@ -379,6 +379,53 @@ def test_a_range_with_decimal_parameters_holds_decimals(hub, data_dir, tmp_path)
     data = load_workbook(io.BytesIO(out.getvalue()))["data"]
     row = {data.cell(1, c).value: data.cell(2, c).value for c in range(1, data.max_column + 1)}
     assert row["level"] == 2.5 and row["share"] == 0.3 and row["score"] == 4
+
+
+def test_a_decimal_ranges_buttons_are_answers_in_every_language(tmp_path):
+    """A button's value is written "0.3" whatever the page's language; Spanish reads "." in
+    a typed number as a thousands separator, which must not refuse the button."""
+    from collector.validation import _parse_range
+
+    survey = [[*HEADER, "parameters"], ["range", "share", "Share", "start=0.1 end=0.3 step=0.1"]]
+    form = taken(write_workbook(tmp_path / "s.xlsx", survey, settings=settings("shares"))).form
+    share = form.questions["share"]
+    for locale in ("en", "fr", "es", "ar", "sw", "ha"):
+        assert [_parse_range(form, share, str(v), locale)[0] for v in share.range_values] == [
+            0.1,
+            0.2,
+            0.3,
+        ], locale
+        assert _parse_range(form, share, "0.25", locale)[0] is None, locale
+
+
+def test_a_range_of_more_values_than_buttons_can_show_is_refused_at_import_only(tmp_path):
+    """A new form is refused on its row; a form stored before the limit still loads."""
+    survey = [[*HEADER, "parameters"], ["range", "r", "R", "start=0 end=20000"]]
+    path = write_workbook(tmp_path / "big.xlsx", survey, settings=settings("big"))
+    problems = read_xlsform(path).errors
+    assert [(p.key, p.row, p.column) for p in problems] == [
+        ("bad_value/range_size", 2, "parameters")
+    ]
+    stored = {
+        "form_id": "big",
+        "version": "1",
+        "title": {"en": "Big"},
+        "sections": [
+            {
+                "name": "s",
+                "label": {"en": "S"},
+                "questions": [
+                    {
+                        "name": "r",
+                        "type": "range",
+                        "label": {"en": "R"},
+                        "parameters": {"start": 0, "end": 20000, "step": 1},
+                    }
+                ],
+            }
+        ],
+    }
+    assert load_form(stored).questions["r"].parameters["end"] == 20000
 
 
 def test_a_range_with_a_step_of_zero_or_a_word_is_refused(tmp_path):

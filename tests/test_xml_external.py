@@ -10,6 +10,8 @@ from __future__ import annotations
 import json
 import re
 
+import pytest
+
 from collector.xlsform import MAX_FILE_CHOICES, read_xlsform, to_xlsform
 from filling import post_page, record_of
 from support import import_forms, query
@@ -72,6 +74,35 @@ def test_a_missing_or_unusable_file_is_refused_on_its_row(tmp_path):
     many = "<root>" + "<item><i>1</i></item>" * (MAX_FILE_CHOICES + 1) + "</root>"
     assert [p.key for p in water(tmp_path, items=many).errors] == ["external_data/file_size"]
     assert [p.key for p in water(tmp_path, items="<root/>").errors] == ["external_data/empty_file"]
+
+
+def test_a_choice_list_of_the_same_name_is_refused_on_the_xml_externals_row(tmp_path):
+    """instance('item') reads a choice list or the file: never silently one of them."""
+    (tmp_path / "item.xml").write_text(ITEMS, encoding="utf-8")
+    survey = [*SURVEY, ["select_one item", "pick", "Pick one", None]]
+    choices = [["list_name", "name", "label"], ["item", "a", "A"], ["item", "b", "B"]]
+    problems = read_xlsform(write_workbook(tmp_path / "w.xlsx", survey, choices, SETTINGS)).errors
+    assert [(p.key, p.row, p.column) for p in problems] == [("external_data/list_name", 2, "name")]
+    assert "instance('item')" in str(problems[0])
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-le", "utf-32"])
+def test_a_declaration_of_entities_is_refused_in_any_encoding(tmp_path, encoding):
+    """The file declares its own encoding: a search of its bytes for "<!DOCTYPE" would miss
+    it in UTF-16, and a chain of entities would then be expanded."""
+    chain = "".join(f'<!ENTITY e{n} "&e{n - 1};&e{n - 1};">' for n in range(1, 12))
+    hostile = (
+        f'<?xml version="1.0" encoding="{encoding}"?>'
+        f'<!DOCTYPE root [<!ENTITY e0 "ha">{chain}]><root><item><x>&e11;</x></item></root>'
+    )
+    if encoding == "utf-16-le":
+        hostile = "\ufeff" + hostile.replace(encoding, "utf-16")
+    (tmp_path / "item.xml").write_bytes(hostile.encode(encoding))
+    problems = water(tmp_path, items=None).errors
+    assert [(p.key, p.row) for p in problems] == [("external_data/unreadable_xml", 2)]
+    plain = '<?xml version="1.0" encoding="utf-16"?><root><item><x>1</x></item></root>'
+    (tmp_path / "item.xml").write_bytes(plain.encode("utf-16"))
+    assert water(tmp_path, items=None).form.data["data"]["item.xml"] == [["x"], ["1"]]
 
 
 def test_the_hub_computes_the_lookup_in_each_instance_without_javascript(tmp_path, hub, db_path):
