@@ -445,7 +445,7 @@ fils fille mari femme épouse époux frère sœur soeur voisin voisine ami amie 
 tante neveu nièce mère père enfant collègue
 hijo hija esposo esposa marido mujer hermano hermana vecino vecina amigo amiga primo prima
 tío tía sobrino sobrina suegra suegro nieto nieta compañero compañera cuñado cuñada
-abuela abuelo madre padre nuera yerno madrina padrino bebé bébé
+abuela abuelo madre padre nuera yerno madrina padrino bebé bébé niña niño
 mtoto wangu|mwanangu|mke wangu|mume wangu|mume wake|mke wake|kaka yangu|dada yangu|jirani yangu
 rafiki yangu|binti yangu|mjukuu wangu|shangazi yangu|mjomba wangu|bibi yangu|babu yangu
 ndugu yangu|mama yangu|baba yangu|jirani|rafiki|mdogo|mumewe|mkewe|mumeo|mkeo|mwanawe|mwanao
@@ -754,6 +754,8 @@ def _names(text: str, keys: set[str]) -> list[Span]:
     _shorthand_cues(text, words, marked)
     _nickname_then_name(text, words, marked)
     _age_in_brackets(text, words, marked)
+    _lower_case_before_age(text, words, marked)
+    _committee_roles(text, words, marked)
     _possessive_kin(text, words, marked)
     _latin_in_arabic(text, words, marked)
     _arabic_name_runs(text, words, marked)
@@ -777,6 +779,7 @@ def _names(text: str, keys: set[str]) -> list[Span]:
     _sign_off(text, words, marked, kept)
     _sign_on(text, words, marked, kept)
     _told_us(text, words, marked)
+    _person_before_brackets(text, words, marked)
     return _name_spans(text, words, marked)
 
 
@@ -1324,8 +1327,10 @@ def _spelled_in_arabic(text: str, words: list[_Word], marked: list[bool]) -> Non
 
 
 # A case note's age in brackets after a name: "X (12)", "X (17 ans, F)", "Mtoto X (miaka 9)".
+# ("X (f, 17)", "X (Honduran, 26)", "X et Y (jumeaux, 4 ans)": the sex or one word first)
 _AGE_AFTER = re.compile(
-    r"\s*\(\s*(?i:(?:age|âge|edad|miaka|umri|shekara|عمر|عمره|عمرها)\s*:?\s*)?"
+    r"\s*\(\s*(?:[^\W\d_][\w'’-]*\s*[,/]\s*)?"
+    r"(?i:(?:age|âge|edad|miaka|umri|shekara|عمر|عمره|عمرها)\s*:?\s*)?"
     r"[\d\u0660-\u0669]{1,2}\s*(?i:ans|an|years?|yrs?|y|yo|años|a|miaka|shekara|سنة|سنوات|سنين)?"
     r"\s*(?:[,/]\s*(?i:[mfhv]|male|female|garçon|fille|niño|niña|mvulana|msichana))?\s*\)"
 )
@@ -1352,6 +1357,120 @@ def _name_before_its_age(text: str, words: list[_Word], marked: list[bool]) -> N
             continue
         if _name_shaped(word) or (after_child and _joined(text, words[i - 1], word)):
             marked[i] = True
+
+
+# An age said after the name with no brackets: "girl X 15yo", "X Y 17 ans enceinte".
+_AGE_NEXT = re.compile(
+    r"\s*[\d]{1,2}\s*(?i:yo|y/o|yrs?|years?|ans|años|anos|miaka|shekara)(?![\w])"
+)
+
+
+def _lower_case_before_age(text: str, words: list[_Word], marked: list[bool]) -> None:
+    """One or two lower-case words no list knows right before an age, after a child's word
+    ("girl X 15yo") or first in their sentence ("X Y 17 ans, enceinte")."""
+    for k, word in enumerate(words):
+        if marked[k] or not _AGE_NEXT.match(text, word.end) or not _lower_case_unknown(word):
+            continue
+        run = [k]
+        if k and _joined(text, words[k - 1], word) and _first_of_two(words[k - 1]):
+            run.insert(0, k - 1)
+        first = run[0]
+        before = text[words[first - 1].end : words[first].start] if first else ""
+        if (
+            not first
+            or re.search(r"[.:;!?]", before)
+            or (
+                words[first - 1].folded in _CHILD_WORDS
+                and _joined(text, words[first - 1], words[first])
+            )
+        ):
+            for n in run:
+                marked[n] = True
+
+
+def _first_of_two(word: _Word) -> bool:
+    """A lower-case word before a name and its age: a first name, unless a list holds it as
+    one of the ordinary words of our languages ("grâcia" is also "grace")."""
+    folded = word.folded
+    return _lower_case_unknown(word) or (
+        not word.capital
+        and word.text.isalpha()
+        and len(folded) >= 4
+        and folded not in _ordinary()
+        and folded not in _COMMON
+        and folded not in _RELATION_WORDS
+        and folded not in _CHILD_WORDS
+        and not _VERB_ENDING.search(folded)
+    )
+
+
+# A committee's members after their roles: "chairman X Y, secretary Z", "shugaba X, sakatare
+# Y, ma'aji Z", "mwenyekiti X, katibu Y", "présidente X, trésorier Y".
+_ROLES = _split("""chairman chairwoman chairperson chair secretary treasurer vice-chair
+président présidente secrétaire trésorier trésorière vice-président vice-présidente
+presidente secretario secretaria tesorero tesorera vocal
+mwenyekiti katibu mhazini mweka shugaba sakatare ma'aji maaji""")
+
+
+def _committee_roles(text: str, words: list[_Word], marked: list[bool]) -> None:
+    """Up to three capitalised words that may be names right after a committee's role, to
+    the comma: the members of a committee, named in a list."""
+    for i, word in enumerate(words[:-1]):
+        if word.folded not in _ROLES:
+            continue
+        k = i + 1
+        while (
+            k < len(words)
+            and k - i <= 3
+            and _joined(text, words[k - 1], words[k])
+            and words[k].capital
+            and _name_shaped(words[k])
+            and not (_everyday_word(words[k].folded) and words[k].folded not in _name_list())
+        ):
+            marked[k] = True
+            k += 1
+
+
+# A person before a relative, a role or a nasab in brackets: "X Y (père)", "X(our block
+# leader)", "X (ɗan Y)", "X (son of Y)".
+_KIN_OR_ROLE = (
+    r"father|mother|husband|wife|son|daughter|brother|sister|uncle|aunt|grandmother|grandfather|"
+    r"grandma|grandpa|widow|guardian|caregiver|leader|chief|chairman|secretary|neighbou?r|"
+    r"landlord|père|mère|mari|épouse|fils|fille|frère|sœur|soeur|oncle|tante|grand-mère|"
+    r"grand-père|tuteur|tutrice|voisin|voisine|chef|padre|madre|esposo|esposa|marido|hijo|hija|"
+    r"hermano|hermana|tío|tía|abuela|abuelo|vecino|vecina|líder|lider|mume|mke|kaka|dada|"
+    r"mjomba|shangazi|jirani|kiongozi|mwenyekiti|uba|uwa|miji|mata|kawu|inna"
+)
+_NASAB = (
+    r"ɗan|dan|ɗiyar|diyar|'yar|bin|binti|bint|ibn|ould|mint|son\s+of|daughter\s+of|fils\s+de|"
+    r"fille\s+de|hijo\s+de|hija\s+de"
+)
+_PERSON_BRACKETS = re.compile(
+    rf"\s*\(\s*(?:(?:[^\W\d_][\w'’-]*\s+){{0,2}}(?i:{_KIN_OR_ROLE})\s*\)"
+    rf"|(?i:{_NASAB})\s+[A-ZÀ-ÝƁƊƘƳ])"
+)
+
+
+def _person_before_brackets(text: str, words: list[_Word], marked: list[bool]) -> None:
+    """Up to three capitalised words that may be names right before a relative, a role or a
+    nasab in brackets: a person, though a place's rule kept them ("Appel de X Y (père)")."""
+    if "(" not in text:
+        return
+    for i, word in enumerate(words):
+        if not _PERSON_BRACKETS.match(text, word.end):
+            continue
+        k = i
+        while (
+            k >= 0
+            and i - k < 3
+            and words[k].capital
+            and not _is_title(words[k])
+            and words[k].folded not in _COMMON
+            and _name_shaped(words[k])
+            and (k == i or _joined(text, words[k], words[k + 1]))
+        ):
+            marked[k] = True
+            k -= 1
 
 
 # "kavira's mother", "Kamau's wife": a word with "'s" before a relative is whose.
@@ -2111,6 +2230,7 @@ def _lower_case_after_cues(text: str, words: list[_Word], marked: list[bool]) ->
                     end < len(words)
                     and text[words[end - 1].end : words[end].start].strip()[:1]
                     not in tuple(",.;!?")
+                    and not _is_next(text, words, end - 1)
                 )
             ):
                 length = 0
@@ -2119,7 +2239,10 @@ def _lower_case_after_cues(text: str, words: list[_Word], marked: list[bool]) ->
             not length
             or j >= len(words)
             or not _joined_loose(text, words[j - 1], words[j])
-            or not _lower_case_unknown(words[j])
+            or not (
+                _lower_case_unknown(words[j])
+                or (_is_next(text, words, j) and _unlisted_lower(words[j]))
+            )
             or _swahili_infinitive(words, j)
         ):
             continue
@@ -2134,6 +2257,35 @@ def _lower_case_after_cues(text: str, words: list[_Word], marked: list[bool]) ->
             marked[j + 1] = True
         elif j + 1 < len(words) and words[j + 1].folded in _PARTICLES:
             _lower_case_rest(text, words, marked, j)  # "mimi ni nasoro bin ngwali"
+
+
+# "my friend X is in hospital", "su niña X están…": a verb of being right after the name.
+_IS_AFTER_NAME = _split("""is was has had are were est était sont es está están estaba estuvo
+tiene yuko yupo alikuwa""")
+
+
+def _is_next(text: str, words: list[_Word], k: int) -> bool:
+    """The word after word k is a verb of being or having, with nothing between."""
+    return (
+        k + 1 < len(words)
+        and words[k + 1].folded in _IS_AFTER_NAME
+        and _joined(text, words[k], words[k + 1])
+    )
+
+
+def _unlisted_lower(word: _Word) -> bool:
+    """A lower-case Latin word no list knows, whatever its ending ("tening is…": before a
+    verb of being, "-ing" is no participle)."""
+    return (
+        not word.capital
+        and len(word.folded) >= 3
+        and word.text.isalpha()
+        and not _is_arabic(word.text)
+        and word.folded not in _ordinary()
+        and word.folded not in _vocabulary()
+        and word.folded not in _gazetteer()
+        and word.folded not in _RELATION_WORDS
+    )
 
 
 def _swahili_infinitive(words: list[_Word], k: int) -> bool:
@@ -2321,7 +2473,13 @@ def _arabic_rank(folded: str) -> int | None:
     ]
     if not found:
         found = [ranks[f] for f in _spoken_forms(folded) if f in ranks and ranks[f] < _ARABIC_RARE]
-    if not found and (_maghreb_negation(folded) or _b_imperfect(folded)):
+    if not found and (
+        _maghreb_negation(folded)
+        or _b_imperfect(folded)
+        or _k_imperfect(folded)
+        or _spoken_plural_verb(folded)
+        or _negated_perfect(folded)
+    ):
         return _ARABIC_FREQUENT - 1
     return min(found) if found else None
 
@@ -2330,6 +2488,46 @@ def _maghreb_negation(folded: str) -> bool:
     """ "ماكاش" (there is none), "ماخلصهمش" (he did not pay them): the Maghreb's "ما…ش"
     around a verb of two letters or more is a negated verb, never a name."""
     return len(folded) >= 5 and folded.startswith("ما") and folded.endswith("ش")
+
+
+def _k_imperfect(folded: str) -> bool:
+    """The Maghreb's "ك" before a verb of the present ("كيشدو": they catch, "كتخدم": she
+    works, "كيعطيهم": he gives them), "و" before it too."""
+    folded = folded[1:] if folded.startswith("و") else folded
+    if len(folded) < 5 or not folded.startswith(("كي", "كت", "كن")):
+        return False
+    ranks, verb = _arabic_ranks(), folded[1:]
+    return (
+        verb in ranks
+        or (verb.endswith("و") and verb[:-1] in ranks)
+        or any(
+            verb.endswith(o) and verb[: -len(o)].removesuffix("و") in ranks for o in _VERB_OBJECTS
+        )
+    )
+
+
+def _spoken_plural_verb(folded: str) -> bool:
+    """A verb of the present, or one of spoken Arabic, with the "وا" of "they" written "و"
+    ("يحرگو": they cross, "بغاو": they wanted). Only verbs: "منتو" is a name."""
+    if len(folded) < 4 or not folded.endswith("و"):
+        return False
+    verb = folded[:-1]
+    if verb in _spoken_words():
+        return True
+    # (not "ن", we: "نصورو" is a Hausa name written in Arabic)
+    return folded.startswith(("ي", "ت")) and any(
+        f in _arabic_ranks() and _arabic_ranks()[f] < _ARABIC_RARE
+        for f in [verb, *_spoken_forms(verb)]
+    )
+
+
+def _negated_perfect(folded: str) -> bool:
+    """The Maghreb's and the Gulf's "ما" glued to a verb of the past ("ماعرفت": I did not
+    know, "مازال": still): a frequent word of four letters or more after it."""
+    folded = folded[1:] if folded.startswith("و") else folded
+    rest = folded[2:]
+    ranks = _arabic_ranks()
+    return folded.startswith("ما") and len(rest) >= 3 and ranks.get(rest, _ARABIC_FREQUENT) < 3000
 
 
 # Passive and reflexive verbs of spoken Iraqi, Levantine and Egyptian Arabic: "انلزم" (he
@@ -3622,6 +3820,10 @@ def _list_at(text: str, words: list[_Word], i: int) -> list[int]:
             and all(_joined(text, words[n], words[n + 1]) for n in range(k, k + 3))
         ):
             k += 3
+        elif gap.strip() == "&" and k + 1 < len(words):
+            # "X, Y & baby Z": the ampersand of notes written fast is "and"
+            baby = k + 2 < len(words) and words[k + 1].folded in _BABY
+            k += 2 if baby and _joined(text, words[k + 1], words[k + 2]) else 1
         elif (
             words[k + 1].folded in _AND
             and not words[k + 1].capital
@@ -3636,7 +3838,8 @@ def _list_at(text: str, words: list[_Word], i: int) -> list[int]:
     return members
 
 
-_BABY = _split("baby bébé bebé bebe jariri")
+# ("and little X", "et la petite Y": the youngest said so)
+_BABY = _split("baby bébé bebé bebe jariri little petit petite pequeño pequeña chiquito chiquita")
 
 
 def _town_not_name(word: _Word) -> bool:
@@ -4826,15 +5029,18 @@ abrigo ocupación ocupacion ocupação ocupacao feira feirinha frontière fronti
 av ave avda vijiji
 area neighbourhood neighborhood playa plage beach toma población poblacion
 حي مخيم مدينة قرية منطقة بلدة مسجد مستشفى رأس وادي جبل بحر معسكر حارة حاره سوق
-مخيمات قرى بلدات مشفى
+مخيمات قرى بلدات مشفى سبيطار السبيطار صبيطار
 """)  # "بمخيمات X" (in the camps of X), "لمشفى X" (Levantine: to X's hospital)
 # "مستشفى الأمير حمزة", "مدرسة الملك عبدالله الثاني": a school, a hospital named after a
 # king or a prince is an institution. "مدرسة" alone is also "a teacher": only before these.
 _ARABIC_ROYAL = _split(
     "الملك الملكة الأمير الأميرة الامير الاميرة السلطان الشهيد الشيخ الإمام الامام السيدة"
 )
-_ARABIC_ORDINALS = _split("الأول الاول الثاني الثالث الرابع الخامس")
-_ARABIC_INSTITUTIONS = _split("مدرسة جامعة شارع معهد مركز كلية مجمع مستشفى مسجد جامع مستوصف")
+_ARABIC_ORDINALS = _split("الأول الاول الثاني الثالث الرابع الخامس السادس السابع الثامن")
+# (the Maghreb's "سبيطار": a hospital)
+_ARABIC_INSTITUTIONS = _split(
+    "مدرسة جامعة شارع معهد مركز كلية مجمع مستشفى مسجد جامع مستوصف سبيطار السبيطار صبيطار"
+)
 # "shule ya msingi", "escuela primaria", "école primaire": a school's level before its name.
 _SCHOOL_LEVELS = _split("""msingi sekondari primaria secundaria primaire secondaire primary ndege
 régional régionale regional préfectoral préfectorale national nationale provincial provinciale
@@ -4971,6 +5177,7 @@ def _protected(text: str, words: list[_Word]) -> list[bool]:
     _protect_gone_to(text, words, kept)
     _protect_place_lists(text, words, kept)
     _protect_arabic_villages(text, words, kept)
+    _protect_arabic_gone_to(text, words, kept)
     _protect_arabic_quarters(text, words, kept)
     _protect_arabic_in_a_town(text, words, kept)
     _protect_arabic_where_one_lives(text, words, kept)
@@ -5913,6 +6120,33 @@ _ARABIC_LIVING = _split("""
 """)
 
 
+# Verbs of going in, crossing and reaching, spoken and written: "دخل لسبتة عوم" (he went into
+# X swimming), "بغاو يحرگو لX" (they want to cross to X), "وصلت لX".
+_ARABIC_GOING_IN = _split("""
+دخل دخلت دخلو دخلوا يدخل يدخلو ندخل حرگ حرگو يحرگو نحرگو حرق يحرقو حرك يحركو مشى مشا مشات
+مشاو راح راحت راحو راحوا وصل وصلت وصلو وصلوا سافر سافرت سافرو سافروا هرب هربت هربو هربوا
+""")
+
+
+def _protect_arabic_gone_to(text: str, words: list[_Word], kept: list[bool]) -> None:
+    """Right after a verb of going in, crossing or reaching, a word with "ل" (to) that no
+    vocabulary and no list of names knows is the place gone to."""
+    for i in range(1, len(words)):
+        word = words[i]
+        if (
+            kept[i]
+            or words[i - 1].folded not in _ARABIC_GOING_IN
+            or not word.folded.startswith("ل")
+            or word.folded.startswith("لل")
+            or len(word.folded) < 4
+            or not _joined(text, words[i - 1], word)
+        ):
+            continue
+        rest = word.folded[1:]
+        if not (_arabic_name(rest) or _arabic_rank(rest) is not None or _is_known(word)):
+            kept[i] = True
+
+
 def _protect_arabic_villages(text: str, words: list[_Word], kept: list[bool]) -> None:
     """A village's first word after "from", "in" or a verb of living, and the word after it
     ("جينا من بر الياس"); after a verb of living, a word with "in" that no vocabulary knows
@@ -6240,7 +6474,7 @@ def _protect_arabic_in_a_town(text: str, words: list[_Word], kept: list[bool]) -
         ):
             continue
         rest = word.folded[1:]
-        if not any(
+        if rest in _arabic_places() or not any(
             _arabic_name(f) or _arabic_rank(f) is not None or _is_known(word)
             for f in (word.folded, rest)
         ):
@@ -7338,12 +7572,14 @@ _STREET = (
     r"street|st|road|rd|avenue|ave|av|lane|drive|close|crescent|highway|rue|boulevard|bd|"
     r"allée|allee|chemin|route|impasse|calle|c/|avenida|avda|carrera|paseo|camino|callejón|"
     r"barabara|mtaa|titi|titin|layi|layin|hanya|rua|travessa|jr|jirón|jiron|pasaje|psje|"
-    r"شارع|طريق|زقاق|درب"
-)  # "Jr. Los Geranios 318": a jirón, Peru's street
+    r"cañón|cerrada|privada|andador|retorno|circuito|"
+    r"شارع|طريق|زقاق|درب|زنقة"
+)  # Mexico's "cerrada", "privada", "andador", Tijuana's "Cañón del X"; the Maghreb's "زنقة"
+# (an alley)  # "Jr. Los Geranios 318": a jirón, Peru's street
 _HOUSE = (
     r"house|plot|flat|apartment|shelter|building|maison|porte|parcelle|abri|immeuble|casa|depto|"
     r"dpto|departamento|apto|sitio|nyumba|kiwanja|gida|منزل|بيت|شقة|بناية|بناء|عمارة|دار|"
-    r"bt|bât|bâtiment|batiment|appt|appartement|lote|carré|carre|mlango"
+    r"bt|bât|bâtiment|batiment|appt|appartement|lote|carré|carre|mlango|int\.|interior"
 )  # "abri 40" (a shelter in a camp), "depto 12", "sitio 9" (a lot in a Chilean "toma"),
 # Algeria's "Cité X, Bt 12, Appt 4", Bolivia's "lote 7", Guinea's and Mali's "carré 12" (a
 # family's compound), a door in Swahili ("mlango B12")
@@ -7355,11 +7591,13 @@ _HOUSE_OR_CASE = rf"{_HOUSE}|case"
 _TENT = r"tent|tente|jaima|khaima|خيمة|الخيمة"
 # A camp's block, by its number or letter and number: "Block B-4", "bloc 12".
 _BLOCK = r"block|bloc|bloque|blok|kitalu|manzano|manzana|mza|mz|بلوك|القطاع|قطاع"  # "manzano 12"
-_BLOCK_ID = r"(?:(?:[A-Z]-?)?\d{1,4}[A-Z]?\b|[A-Z]\b)"  # "bloc C"
+_BLOCK_ID = r"(?:(?:[A-Z]-?)?\d{1,4}[A-Z]?\b|[A-Z]\b|[\u0621-\u064a](?![\w]))"  # "bloc C", "قطاع ب"
 # "Calle Olmedo y Rocafuerte": a corner, two streets named.
 _CORNER = r"y|e|et|and|&|na|da|و"
 # "titi na 5" (Hausa: street number 5), "mtaa namba 3"
-_NUMBER_WORD = r"no\.?|number|num\.?|n°|nº|numéro|numero|número|namba|lamba|mai\s+lamba|na|رقم|#"
+_NUMBER_WORD = (
+    r"no\.?|na\.|number|num\.?|n°|nº|numéro|numero|número|namba|lamba|mai\s+lamba|na|رقم|#"
+)
 _NUM = r"\d{1,5}[a-zA-Z]?\b"
 # The number's own word, not "na" nor "#" ("nyumba ya mama na 3 watoto" is no door)
 _HOUSE_NUMBER_WORD = r"no\.?|number|n°|nº|numéro|numero|número|namba|lamba|رقم"
@@ -7376,7 +7614,7 @@ _AREA = (
     r"woreda|wereda|kebele|tambon|amphoe|moo|soi|area|cité|cite|"
     r"estate|haret|hara|site|toma|población|poblacion|الحي|حي|محلة|حارة|حاره|"
     rf"camp|kambi|sansanin|مخيم|{_BLOCK}|"
-    r"village|commune|kwartie|kwartier|komine|مربع|zona|uv|section"
+    r"village|commune|kwartie|kwartier|komine|مربع|zona|uv|section|col\.|col|kitongoji"
 )  # a camp's "Village 5"; Congolese Swahili's "kwartie", "komine"; Sudan's "مربع ٤" (a block);
 # Bolivia's "zona", Santa Cruz's "UV 160" (a neighbourhood unit), Nairobi's "Section 1"
 # A numbered block or quarter before the house: "secteur 3, carré 12", "zone 4, house 9".
@@ -7410,33 +7648,43 @@ _ADDRESS = re.compile(
     rf"(?<![\w])(?i:{_HOUSE})\s+{_LANDMARK_PLACE}\s*[,،]\s*(?i:{_NUMBER_WORD})\s*{_NUM}|"
     # "Plot 27 Kasanga Lane", "house 4, Moi Avenue": the house, then a named street
     rf"(?<![\w])(?i:{_HOUSE})\s+(?:(?i:{_NUMBER_WORD})\s*)?{_NUM}\s*[,،]?\s+"
-    rf"(?:(?:{_NAME_WORD})\s+){{1,3}}(?i:{_STREET})\b\.?"
+    rf"(?:(?:{_NAME_WORD})\s+){{1,3}}(?i:{_STREET})(?![\w])\.?"
     # "14 Moi Avenue", "22B Kenyatta Road"
-    rf"|(?<![\d.,]){_NUM}\s*[,،]?\s+(?:(?:{_NAME_WORD})\s+){{1,3}}(?i:{_STREET})\b\.?"
+    rf"|(?<![\d.,]){_NUM}\s*[,،]?\s+(?:(?:{_NAME_WORD})\s+){{1,3}}(?i:{_STREET})(?![\w])\.?"
     # "12 rue des Lilas", "5 avenue Bourguiba"
-    rf"|(?<![\d.,]){_NUM}\s*[,،]?\s+(?i:{_STREET})\b\.?(?:\s+(?i:{_CONNECT})\b)?"
+    rf"|(?<![\d.,]){_NUM}\s*[,،]?\s+(?i:{_STREET})(?![\w])\.?(?:\s+(?i:{_CONNECT})\b)?"
     rf"(?:\s+(?:{_NAME_WORD}|[a-zà-ÿ]+)){{1,3}}"
     # "calle Mayor 5", "Barabara ya Moi 14", "شارع الحمرا 12", "Titin Zaria, lamba 14"
-    rf"|(?<![\w])(?i:{_STREET})\b\.?(?:\s+(?i:{_CONNECT})\b)?(?:\s+(?:{_NAME_WORD})){{1,3}}\s*[,،]?\s*"
+    rf"|(?<![\w])(?i:{_STREET})(?![\w])\.?(?:\s+(?i:{_CONNECT})\b)?(?:\s+(?:{_NAME_WORD})){{1,3}}\s*[,،]?\s*"
     rf"(?:(?i:{_NUMBER_WORD})\s*)?{_NUM}"
     # "Mtaa wa Msimbazi, nyumba namba 45", "شارع المطران، بناية الورد": a street, then the house
     # ("Calle Olmedo y Rocafuerte, casa 88": at a corner)
-    rf"|(?<![\w])(?i:{_STREET})\b\.?(?:\s+(?i:{_CONNECT})\b)?(?:\s+(?:{_NAME_WORD}|[a-z][\w'’]+))"
+    rf"|(?<![\w])(?i:{_STREET})(?![\w])\.?(?:\s+(?i:{_CONNECT})\b)?(?:\s+(?:{_NAME_WORD}|[a-z][\w'’]+))"
     rf"(?:\s+(?:{_NAME_WORD})){{0,2}}(?:\s+(?i:{_CORNER})\s+(?:{_NAME_WORD})(?:\s+(?:{_NAME_WORD}))?)?\s*[,،]?\s*"
     rf"(?i:{_HOUSE_OR_CASE})\s+(?:(?i:{_NUMBER_WORD})\s*)?(?:{_NUM}|[\u0621-\u064a]+)"
     # "gida mai lamba 17, titin Zaria Road", "Lamba 12, Titin Kurmi": the house, then the street
     rf"|(?<![\w])(?:(?i:{_HOUSE})\s+(?:(?i:{_NUMBER_WORD})\s*)?|(?i:{_NUMBER_WORD})\s*){_NUM}"
-    rf"\s*[,،]\s*(?i:{_STREET})\b\.?(?:\s+(?i:{_CONNECT})\b)?(?:\s+(?:{_NAME_WORD})){{1,3}}"
+    rf"\s*[,،]\s*(?i:{_STREET})(?![\w])\.?(?:\s+(?i:{_CONNECT})\b)?(?:\s+(?:{_NAME_WORD})){{1,3}}"
     # Colombian and Venezuelan: "Calle 18 # 7-42", "Carrera 5 No. 12-30", "Cra 7 #45-10"
     rf"|(?<![\w])(?i:calle|carrera|cra|cl|avenida|av|diagonal|dg|transversal|tv)\.?\s+\d{{1,3}}"
     rf"[a-zA-Z]?(?:\s+(?i:bis|sur|norte|este|oeste))*\s*(?:#|(?i:{_NUMBER_WORD}))\s*\d{{1,3}}"
     rf"[a-zA-Z]?\s*-\s*\d{{1,3}}"
+    # "زنقة ٢٣ رقم ١٤", "calle 5 número 12": a numbered street, then the door's number
+    rf"|(?<![\w])(?i:{_STREET})\s+{_NUM}\s*[,،]?\s*(?i:{_HOUSE_NUMBER_WORD})\s*{_NUM}"
     # "Street 18", "شارع ١٨", "Rue 14.27": a numbered street
     rf"|(?<![\w])(?i:{_STREET})\s+(?:(?i:{_NUMBER_WORD})\s*)?{_NUM}(?:[.\-/]\d{{1,4}})?"
     rf"(?=\s*[,،]\s*(?:(?i:{_HOUSE})\s+(?:(?i:{_NUMBER_WORD})\s*)?|(?i:{_NUMBER_WORD})\s*){_NUM})"
     # "Block 4, Nyumba 112", "block 7, tent 38", "secteur 3, carré 12", "manzano 12, lote 7":
     # a camp's block or a numbered quarter, then the shelter, tent or house in it
     rf"|(?<![\w])(?i:{_UNIT})\s+{_BLOCK_ID}\s*[,،]\s*(?i:{_HOUSE}|{_TENT})\s+(?:(?i:{_NUMBER_WORD})\s*)?{_NUM}"
+    # "Sector 2 block 11 Bentiu PoC", "قطاع ٣ بلوك ١٢ بوك ملكال": a camp's sector and block,
+    # then the camp's name to the phrase's end
+    rf"|(?<![\w])(?i:{_UNIT})\s+{_BLOCK_ID}\s*[,،]?\s*(?i:{_UNIT})\s+{_BLOCK_ID}"
+    rf"(?:\s+(?:{_CAPITALISED}|[\u0621-\u064a]+)(?:\s+(?:{_CAPITALISED}|[\u0621-\u064a]+))?"
+    rf"(?=\s*(?:[,.;:!?،]|$)))?"
+    # "Kijiji cha X, Kitongoji cha Y": Tanzania's village and its hamlet
+    rf"|(?<![\w])(?i:kijiji|kitongoji|mtaa|kata)\s+(?i:cha|ya|wa|la)\s+{_CAPITALISED}\s*[,،]\s*"
+    rf"(?i:kitongoji|kijiji|mtaa)\s+(?i:cha|ya|wa|la)\s+{_CAPITALISED}"
     # "ghorofa ya 3, mlango B12", "4th floor, flat 7": the floor, then the door
     rf"|(?<![\w])(?i:{_FLOOR})\s+(?:(?i:{_CONNECT})\s+)?{_NUM}\s*[,،]\s*(?i:{_HOUSE})\s+"
     rf"(?:(?i:{_NUMBER_WORD})\s*)?(?:[A-Z]-?)?{_NUM}"
@@ -7547,9 +7795,13 @@ _ADDRESS_MORE = re.compile(
     # "…, RT 03/RW 05" (Indonesia's neighbourhood units), "…, #08-112" (Singapore's floor
     # and unit)
     r"|\s*[,،]\s*(?:(?i:rt)\.?\s*\d{1,3}\s*/\s*(?i:rw)\.?\s*\d{1,3}|#\d{1,3}-\d{1,5})"
+    # "c/ Real 112, 3ºA", "…, 2º izq.": Spain's floor and door
+    r"|\s*[,،]\s*\d{1,2}\s*[ºª°]\s*(?:[A-Za-z]\b|\d{1,2}\s*[ºª]?|(?i:izq|izda|dcha|dch)\.?)?"
     # "Calle 7 # 12-45 barrio La Playita": the quarter also with no comma before it
     r"|"
-    rf"\s+(?i:{_AREA})\s+(?:(?i:{_CONNECT})\s+)?(?:{_NAME_WORD})(?:\s+{_CAPITALISED})?"
+    rf"\s+(?i:{_AREA})\s+(?:(?i:{_CONNECT})\s+)?(?:{_NAME_WORD})"
+    # ("… حي بنديبان طنجة": an Arabic town after the quarter, at the phrase's end)
+    rf"(?:\s+(?:{_CAPITALISED}|[\u0621-\u064a]+(?=\s*(?:[,.;:!?،]|$))))?"
     # "…, behind Hope academy", "… karibu na soko": the landmark by the door
     rf"|\s*[,،]?\s*{_LANDMARK_PLACE}"
     rf"|\s*[,،]\s*(?:"
@@ -7570,7 +7822,7 @@ _ADDRESS_MORE = re.compile(
 # "Gul Bagh street, house 12": a named street before the house (looked for only before
 # a house found, not at every capitalised word).
 _STREET_BEFORE = re.compile(
-    rf"(?<![\w])(?:(?:{_NAME_WORD})\s+){{1,3}}(?i:{_STREET})\b\.?\s*[,،]\s*$"
+    rf"(?<![\w])(?:(?:{_NAME_WORD})\s+){{1,3}}(?i:{_STREET})(?![\w])\.?\s*[,،]\s*$"
 )
 # "No. 14 Old Otukpo Road": the number's own word before the house number.
 # "Police District 7, Gul Bagh street": the district of a numbered one.
@@ -7613,6 +7865,11 @@ _TOWN_BEFORE = re.compile(
 )
 
 
+# The end of a sentence, not the dot of "Col. X", "int. 4", "Na. 47" (Mexico's colonia and
+# flat, Swahili's number).
+_SENTENCE_END = re.compile(r"(?<![Cc]ol)(?<!int)(?<![Nn]a)(?<![Nn]o)[.!?]\s")
+
+
 def _address_patterns(text: str) -> list[re.Pattern]:
     """The common forms, and the regional ones whose words the text holds."""
     folded = text.casefold()
@@ -7640,7 +7897,7 @@ def _addresses(text: str) -> list[Span]:
                 break
             end = more.end()
         # What follows goes on to the sentence's end, not past it ("colonia X. Gracias").
-        stop = re.search(r"[.!?]\s", text[match.end() : end])
+        stop = _SENTENCE_END.search(text[match.end() : end])
         end = match.end() + stop.start() if stop else end
         value = text[start:end].rstrip(" ,.،")
         spans.append(Span(start, start + len(value), "address"))
