@@ -1703,7 +1703,8 @@ def _after_context(text: str, words: list[_Word], marked: list[bool]) -> None:
             or j >= len(words)
             or (words[j].folded in _COMMON and not (length[0] and words[j].capital))
             or words[j].folded in _ARABIC_KIN  # "باسم زوجي مريود": in my husband's name
-        ):  # "Mi nombre es Ana", though "ana" is a word
+            or (_is_title(words[j]) and text[words[j].end : words[j].end + 1] == ".")
+        ):  # "Mi nombre es Ana", though "ana" is a word; "Llamada: Sra. X": the title
             continue
         if not _joined_loose(text, words[j - 1], words[j]):
             continue
@@ -2512,8 +2513,8 @@ def _spoken_plural_verb(folded: str) -> bool:
     if len(folded) < 4 or not folded.endswith("و"):
         return False
     verb = folded[:-1]
-    if verb in _spoken_words():
-        return True
+    if verb.endswith("ا") and verb in _spoken_words():
+        return True  # "بغاو", "مشاو": a verb ending in "ا", not "اويو" ("أوي" is "very")
     # (not "ن", we: "نصورو" is a Hausa name written in Arabic)
     return folded.startswith(("ي", "ت")) and any(
         f in _arabic_ranks() and _arabic_ranks()[f] < _ARABIC_RARE
@@ -4563,13 +4564,29 @@ def _group_word(word: _Word) -> bool:
 @lru_cache(maxsize=65536)
 def _group_folded(folded: str) -> bool:
     """`_group_word` on a folded word, remembered: asked of the same words again and again."""
-    return any(
-        folded.startswith(p)
-        and len(folded) > len(p) + 3
-        and (folded[len(p) :] in _never_names() or folded[len(p) :] in _ordinary())
-        for p in _GROUP_PREFIXES
-    ) or any(
-        folded.startswith(p) and folded[len(p) :] in _language_stems() for p in _PEOPLE_PREFIXES
+    return (
+        any(
+            folded.startswith(p)
+            and len(folded) > len(p) + 3
+            and (folded[len(p) :] in _never_names() or folded[len(p) :] in _ordinary())
+            for p in _GROUP_PREFIXES
+        )
+        or any(
+            folded.startswith(p) and folded[len(p) :] in _language_stems() for p in _PEOPLE_PREFIXES
+        )
+        or _language_of_a_people(folded)
+    )
+
+
+def _language_of_a_people(folded: str) -> bool:
+    """Swahili's "Ki-" before a people is its language ("wanawake wa Kimasai": Maasai women,
+    "Kimakua"); not a listed name ("Kishan")."""
+    return (
+        folded.startswith("ki")
+        and len(folded) > 5
+        and folded not in _name_list()
+        # a language's or a people's name itself, not one made with a prefix ("Kimbembe")
+        and (folded[2:] in _language_names() or folded[2:] in _PROPER)
     )
 
 
@@ -5026,7 +5043,7 @@ puits pozo
 aldea cantón bairro secteur localité hameau maternité dispensaire maternidad dispensario
 albergue refugio campamento daira dayra دائرة دايرة ولاية ناحية
 abrigo ocupación ocupacion ocupação ocupacao feira feirinha frontière frontiere frontera border
-av ave avda vijiji
+av ave avda vijiji sierra serranía sekondari
 area neighbourhood neighborhood playa plage beach toma población poblacion
 حي مخيم مدينة قرية منطقة بلدة مسجد مستشفى رأس وادي جبل بحر معسكر حارة حاره سوق
 مخيمات قرى بلدات مشفى سبيطار السبيطار صبيطار
@@ -5186,6 +5203,7 @@ def _protected(text: str, words: list[_Word]) -> list[bool]:
     _protect_health_centres_of(text, words, kept)
     _protect_set_off_places(text, words, kept)
     _protect_peoples_of(text, words, kept)
+    _protect_named_by_what_follows(text, words, kept)
     _protect_institution_acronyms(text, words, kept)
     _protect_offices(text, words, kept)
     _protect_emphasis(text, words, kept)
@@ -5861,7 +5879,8 @@ def _we_came(words: list[_Word], k: int) -> bool:
 # not "-penda" (to love): "anampenda X".
 _SWAHILI_MOTION = re.compile(
     r"(?:ku|kw|tu|ni|wa|a|u|m|tu|mu|hatu|ha|hawa|si)?(?:li|me|na|ta|ki|ka|ja|ku)?(?:o|ye)?"
-    r"(?:enda|toka|fika|hamia|hamishiwa|kimbilia|rudi|safiri|kaa|ishi|potea|fariki|fia)|twende|"
+    r"(?:enda|toka|fika|hamia|hamishiwa|kimbilia|rudi|safiri|kaa|ishi|potea|fariki|fia|baki)|"
+    r"twende|"
     r"tuende|nenda|nendeni"
     # "wanaoishi X" (who live in X), "alifariki X" (died at X): with "who", of dying too.
     # "maji haitoke X" (water does not come out at X), "hawafiki X": the negative present
@@ -5878,7 +5897,8 @@ prochaine semaine mois année annee hui
 
 
 # "hapa Nduta", "huko Kigoma", "kwenye Mtendeli": here, there, in; a person takes "kwa".
-_SWAHILI_HERE = _split("hapa huko kule kwenye katika mjini niko tuko yuko")  # "niko X": I am at X
+_SWAHILI_HERE = _split("hapa huko kule kwenye katika mjini niko tuko yuko kwetu kwao kwenu")
+# "niko X": I am at X; "shambani kwetu X": at our farm, in X
 _SWAHILI_I_AM_AT = _split("niko tuko yuko wako")
 
 
@@ -6214,6 +6234,54 @@ def _protect_peoples_of(text: str, words: list[_Word], kept: list[bool]) -> None
             and _hausa(words)
         ):
             kept[i] = True
+
+
+# "the Batil people", "Ngok returnees": a people or a place before them.
+_PEOPLE_AFTER = _split("people community communities tribe clan returnees residents villagers")
+# "Hospital Doctor X", "Colegio Padre X": a place named after a doctor or a priest.
+_FACILITY_TITLES = _split("doctor dr docteur doctora padre père father")
+# "Nuestra Señora de X", "Notre-Dame de X", "Our Lady of X": a church, a hospital.
+_OUR_LADY = ({"nuestra", "senora"}, {"notre", "dame"}, {"our", "lady"})
+# "de El Fondillo", "en El Alto": a place with its article, after a preposition.
+_BEFORE_THE_ARTICLE = _split("de en a por desde hacia")
+# "cruzar por X": to cross at X.
+_CROSSING = _split("cruzar cruzan cruzó cruzaron cruza pasar pasan pasó pasaron")
+
+
+def _protect_named_by_what_follows(text: str, words: list[_Word], kept: list[bool]) -> None:
+    """Capitalised words that name a people or a place by the words around them: before
+    "people" or "returnees", after a hospital and a doctor, "Nuestra Señora de", "de El",
+    "New", "cruzar por"."""
+    for i, word in enumerate(words):
+        if not word.capital or kept[i] or i == 0:
+            continue
+        after = words[i + 1] if i + 1 < len(words) else None
+        if (
+            after is not None
+            and after.folded in _PEOPLE_AFTER
+            and not after.capital
+            and _joined(text, word, after)
+            and "'" not in text[word.start : after.start]
+        ) or (_joined(text, words[i - 1], word) and _named_by_what_precedes(words, i)):
+            kept[i] = True
+
+
+def _named_by_what_precedes(words: list[_Word], i: int) -> bool:
+    """ "Hospital Doctor X", "Nuestra Señora de X", "de El X", "New X", "cruzar por X"."""
+    before, word = words[i - 1], words[i]
+    two = {words[i - 3].folded, words[i - 2].folded} if i >= 3 else set()
+    return (
+        (
+            before.folded in _FACILITY_TITLES
+            and i >= 2
+            and words[i - 2].capital
+            and words[i - 2].folded in _ORGANISATION_WORDS
+        )
+        or (before.folded == "de" and any(pair <= two for pair in _OUR_LADY))
+        or (before.text == "El" and i >= 2 and words[i - 2].folded in _BEFORE_THE_ARTICLE)
+        or (before.text == "New" and word.folded not in _COMMON)
+        or (before.folded == "por" and i >= 2 and words[i - 2].folded in _CROSSING)
+    )
 
 
 # Quarters named "the house of", "the sheikh": "في دار سعد", "نحن من الشيخ عثمان".
@@ -6874,7 +6942,9 @@ mamlaka halmashauri jumuiya taasisi chuo zahanati
 kungiyar majalisar kwamitin maaikatar asibitin makarantar cocin masallacin hukumar ofishin
 cibiyar asusun shirin jamiar
 marine express airways airlines ferries ferry transport logistics
-""")  # "Azam Marine", "X Express": boats, buses and airlines are companies
+univ
+""")  # "Azam Marine", "X Express": boats, buses and airlines are companies; "X Memorial
+# Univ", "sekondari ya X": a university, a secondary school named after a person
 # The unions the rules ask about, made once (a set union per word would slow every message).
 _NAMES_A_PLACE = _PLACE_WORDS | _ORGANISATION_WORDS
 _NOT_MORE_NAME = _PROPER | _PLACE_WORDS | _ORGANISATION_WORDS | _HAUSA_PERSON_IS  # "Tsohuwa X"
