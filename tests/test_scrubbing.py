@@ -3446,3 +3446,105 @@ def test_signers_children_and_addresses_of_camps_guinea_bolivia_and_nairobi(text
     programmes named after a hero stay (invented names and places, in both directions; none
     of them is in a labelled set)."""
     assert scrub(text) == (text if scrubbed is None else scrubbed)
+
+
+@pytest.mark.parametrize(
+    "text, scrubbed",
+    [
+        # Names: lists with "&" and "little", a name before an age or a verb of being, before a
+        # relative, a role, the sex and age or a nasab in brackets, a committee's members.
+        (
+            "registration: mother nyathoar, kids bielweng, tutkoat & baby kuolbang",
+            "registration: mother [name], kids [name], [name] & baby [name]",
+        ),
+        (
+            "family from the camp: kids rojvan, zelkan and little dilvar",
+            "family from the camp: kids [name], [name] and little [name]",
+        ),
+        (
+            "protection case: girl amuothi 14yo sent to work",
+            "protection case: girl [name] 14yo sent to work",
+        ),
+        ("ndaliya kossibé 16 ans, sans papiers", "[name] [name] 16 ans, sans papiers"),
+        ("my cousin tawering is in the clinic", "my cousin [name] is in the clinic"),
+        ("su niño yordanis está enfermo", "su niño [name] está enfermo"),
+        (
+            "case note: Zelhano (f, 19), works at the bakery",
+            "case note: [name] (f, 19), works at the bakery",
+        ),
+        (
+            "call with Orlinda Mejicanos (Guatemalan, 31) about her papers",
+            "call with [name] [name] (Guatemalan, 31) about her papers",
+        ),
+        (
+            "Appel de Ngoyo Bassoumbé (oncle), le petit est malade",
+            "Appel de [name] [name] (oncle), le petit est malade",
+        ),
+        (
+            "Kabungwe(our zone leader) said the pump broke",
+            "[name](our zone leader) said the pump broke",
+        ),
+        ("Ɗanturaki (ɗan Kamburo) ya ji rauni", "[name] (ɗan [name]) ya ji rauni"),
+        (
+            "Kwamiti: shugaba Terkimbi Aondowase, sakatare Mbaverem Iyorkaa",
+            "Kwamiti: shugaba [name] [name], sakatare [name] [name]",
+        ),
+        (
+            "mwenyekiti Kalumbiro, katibu Sefunyo Lukindwa",
+            "mwenyekiti [name], katibu [name] [name]",
+        ),
+        ("Llamada: Sra. Yeniret Orocuá, 40 años", "Llamada: Sra. [name] [name], 40 años"),
+        # Addresses of Mexico, Spain, Morocco, Tanzania and camps' sectors, removed whole.
+        ("vive en Calle Tabachín 812, Col. Lomas Verdes, Tecate", "vive en [address]"),
+        (
+            "nueva dirección: Av. Los Pinos 918, int. 6, col. Jardines, Ensenada",
+            "nueva dirección: [address]",
+        ),
+        ("Vive en Cerrada Zinnia 14, col. Buenos Aires. Gracias", "Vive en [address]. Gracias"),
+        ("dirección c/ Alcazaba 48, 2ºB, Algeciras. Gracias", "dirección [address]. Gracias"),
+        ("العنوان: زنقة ١٧ رقم ٥ حي السلام وجدة", "العنوان: [address]"),
+        ("عنوانها: مخيم الروج، قطاع ج، خيمة ٢٢، بدها دوا", "عنوانها: [address]، بدها دوا"),
+        (
+            "caller from Sector 4 block 9 Kodok PoC, asks for food",
+            "caller from [address], asks for food",
+        ),
+        ("ساكن في قطاع ٥ بلوك ٣ بوك الرنك، ومريض", "ساكن في [address]، ومريض"),
+        (
+            "Kijiji cha Mkwedu, Kitongoji cha Namiyonga: familia 2 zinaishi hapo",
+            "[address]: familia 2 zinaishi hapo",
+        ),
+        (
+            "anwani: Mtaa wa Likonde, Nyumba Na. 12, karibu na soko la samaki, Nachingwea. Asante",
+            "anwani: [address]. Asante",
+        ),
+        # Peoples, places and spoken Maghreb Arabic stay.
+        ("the Kerango people say the road is closed", None),
+        ("she was taken to Hospital Doctor Valdelomar for surgery", None),
+        ("la misa en la iglesia Nuestra Señora de Tecoluca", None),
+        ("lo ingresaron en el centro de El Ranchito", None),
+        ("los muchachos cruzaron por Tecomatepec anoche", None),
+        ("desplazados de la sierra de Zongolica", None),
+        ("wazee wa Kinyakyusa wanaomba msaada", None),
+        ("Mama ntilie wa stendi wanalalamika", None),
+        ("shambani kwetu Nangurukuru hakuna mvua", None),
+        ("sun kwana a sansanin New Dagira", None),
+        ("Marien Ngouabi Memorial Univ students came", None),
+        ("البوليس كيشدو الدراري فالمرسى", None),
+        ("بغاو يحرگو فالليل", None),
+        ("ابني دخل لبوزغلال عوم وماعرفت عليه والو", None),
+        ("سبيطار الحسن الثاني فوجدة ماعندوش دوا", None),
+    ],
+)
+def test_brackets_committees_ages_and_addresses_of_mexico_spain_morocco_and_tanzania(
+    text, scrubbed
+):
+    """Round twenty-five: a capitalised word before a relative, a role, the sex and age or a
+    nasab in brackets ("X (oncle)", "X (f, 19)", "X (ɗan Y)"), the members after a
+    committee's roles, a lower-case name before an age ("girl X 14yo") or a verb of being
+    ("my cousin X is"), lists with "&" and "little"; addresses of Mexico's colonias, Spain's
+    floors, Morocco's "زنقة", Tanzania's villages and hamlets and camps' sectors and blocks
+    removed whole; and peoples before "people", places named after a doctor or Our Lady,
+    after "de El", "New", "cruzar por", "kwetu", Swahili languages ("Ki-"), spoken Maghreb
+    verbs and places gone to stay (invented names and places, in both directions; none of
+    them is in a labelled set)."""
+    assert scrub(text) == (text if scrubbed is None else scrubbed)
