@@ -728,6 +728,7 @@ def _names(text: str, keys: set[str]) -> list[Span]:
     _lower_case_after_cues(text, words, marked)
     _arabic_names_to_phrase_end(text, words, marked)
     _arabic_relatives(text, words, marked)
+    _my_kunya(text, words, marked)
     _arabic_name_then_kin(text, words, marked)
     _arabic_loose_cues(text, words, marked)
     _unknown_pairs(text, words, marked)
@@ -2668,6 +2669,27 @@ def _nasab_member(word: _Word, any_word: bool = False) -> bool:
     return rank is None or rank >= _ARABIC_FREQUENT
 
 
+_I_AM = _split("أنا انا")
+_PARENT_OF = _split("أم ام أبو ابو")
+
+
+def _my_kunya(text: str, words: list[_Word], marked: list[bool]) -> None:
+    """ "أنا أم X": I am X's mother, one's own kunya; X is a name when a list holds it or no
+    vocabulary knows it ("أنا أم مطلقة" is "a divorced mother")."""
+    for i in range(len(words) - 2):
+        if words[i].folded not in _I_AM or words[i + 1].folded not in _PARENT_OF:
+            continue
+        word = words[i + 2]
+        rank = _arabic_rank(word.folded)
+        if (
+            _is_arabic(word.text)
+            and _joined(text, words[i + 1], word)
+            and word.folded not in _COMMON
+            and (rank is None or _is_known(word) is not None)
+        ):
+            marked[i + 2] = True
+
+
 def _arabic_relatives(text: str, words: list[_Word], marked: list[bool]) -> None:
     """ "زوجتي سماح مريضة": after "my wife", "my neighbour"…, an Arabic word that is no
     ordinary word is a name, even in no list."""
@@ -4296,6 +4318,9 @@ def _arabic_lists(text: str, words: list[_Word], marked: list[bool]) -> None:
                 marked[i] = _list_member(left.folded) or _nisba_after_member(words, i, marked)
 
 
+_ARABIC_LAND = _split("أرض ارض بلاد بلد منطقة ناحية ريف")
+
+
 def _arabic_nisbas(text: str, words: list[_Word], marked: list[bool]) -> None:
     """ "هنادي الزنتاني تشكر": an "ال" word ending in "ي" that no vocabulary knows and that
     is no nationality, after a word that is a listed name or no frequent word, is a family
@@ -4312,6 +4337,8 @@ def _arabic_nisbas(text: str, words: list[_Word], marked: list[bool]) -> None:
             or not _joined(text, before, word)
         ):
             continue
+        if any(f in _ARABIC_LAND for f in _bare(before.folded)):
+            continue  # "بأرض الشدادي": in the land of X, a place
         rank = _arabic_rank(before.folded)
         if _is_known(before) or (
             (rank is None or rank >= _ARABIC_FREQUENT)
@@ -5058,6 +5085,8 @@ _ARABIC_ORDINALS = _split("الأول الاول الثاني الثالث ال�
 _ARABIC_INSTITUTIONS = _split(
     "مدرسة جامعة شارع معهد مركز كلية مجمع مستشفى مسجد جامع مستوصف سبيطار السبيطار صبيطار"
 )
+# "جمعية زهرة الفرات", "منظمة شفق": an association's name is no person's.
+_ARABIC_ASSOCIATIONS = _split("جمعية منظمة مؤسسة رابطة")
 # "shule ya msingi", "escuela primaria", "école primaire": a school's level before its name.
 _SCHOOL_LEVELS = _split("""msingi sekondari primaria secundaria primaire secondaire primary ndege
 régional régionale regional préfectoral préfectorale national nationale provincial provinciale
@@ -5205,6 +5234,7 @@ def _protected(text: str, words: list[_Word]) -> list[bool]:
     _protect_peoples_of(text, words, kept)
     _protect_named_by_what_follows(text, words, kept)
     _protect_institution_acronyms(text, words, kept)
+    _protect_arabic_associations(text, words, kept)
     _protect_offices(text, words, kept)
     _protect_emphasis(text, words, kept)
     _protect_languages_spoken(text, words, kept)
@@ -6244,6 +6274,7 @@ _FACILITY_TITLES = _split("doctor dr docteur doctora padre père father")
 _OUR_LADY = ({"nuestra", "senora"}, {"notre", "dame"}, {"our", "lady"})
 # "de El Fondillo", "en El Alto": a place with its article, after a preposition.
 _BEFORE_THE_ARTICLE = _split("de en a por desde hacia")
+_SPANISH_OF = _split("de del y e")
 # "cruzar por X": to cross at X.
 _CROSSING = _split("cruzar cruzan cruzó cruzaron cruza pasar pasan pasó pasaron")
 
@@ -6266,6 +6297,24 @@ def _protect_named_by_what_follows(text: str, words: list[_Word], kept: list[boo
             kept[i] = True
 
 
+def _protect_arabic_associations(text: str, words: list[_Word], kept: list[bool]) -> None:
+    """The name after an association's word: the next word, and one more with "ال" ("جمعية
+    زهرة الفرات": the Euphrates Flower association)."""
+    for i in range(len(words) - 1):
+        if not any(f in _ARABIC_ASSOCIATIONS for f in _bare(words[i].folded)):
+            continue
+        if not (_is_arabic(words[i + 1].text) and _joined(text, words[i], words[i + 1])):
+            continue
+        kept[i + 1] = True
+        k = i + 2
+        if (
+            k < len(words)
+            and words[k].folded.startswith("ال")
+            and _joined(text, words[k - 1], words[k])
+        ):
+            kept[k] = True
+
+
 def _named_by_what_precedes(words: list[_Word], i: int) -> bool:
     """ "Hospital Doctor X", "Nuestra Señora de X", "de El X", "New X", "cruzar por X"."""
     before, word = words[i - 1], words[i]
@@ -6279,6 +6328,13 @@ def _named_by_what_precedes(words: list[_Word], i: int) -> bool:
         )
         or (before.folded == "de" and any(pair <= two for pair in _OUR_LADY))
         or (before.text == "El" and i >= 2 and words[i - 2].folded in _BEFORE_THE_ARTICLE)
+        # "le centre Las Raíces", "el albergue Los Olivos": not "Juan de Los Santos"
+        or (
+            before.text in ("Las", "Los")
+            and i >= 2
+            and not words[i - 2].capital
+            and words[i - 2].folded not in _SPANISH_OF
+        )
         or (before.text == "New" and word.folded not in _COMMON)
         or (before.folded == "por" and i >= 2 and words[i - 2].folded in _CROSSING)
     )
@@ -7285,6 +7341,10 @@ def _looks_like_more_name(word: _Word, name: _Word, after: bool) -> bool:
     if _is_title(word) or word.folded in _NOT_MORE_NAME or word.folded in _RELATION_WORDS:
         return False
     if _is_arabic(word.text):
+        # "لأمها Bêrîvan المريضة": after a name in Latin letters, an Arabic word of the
+        # vocabulary says how the person is (sick), it is no surname
+        if not _is_arabic(name.text) and _arabic_rank(word.folded) is not None:
+            return False
         return word.folded not in _COMMON and _more_arabic_name(word.folded, name.folded, after)
     # A short capitalised word after a name is a surname even if it is also a word ("Awa Ba").
     if word.folded in _COMMON and not (after and word.capital and len(word.folded) <= 3):
