@@ -3533,6 +3533,15 @@ def test_signers_children_and_addresses_of_camps_guinea_bolivia_and_nairobi(text
         ("بغاو يحرگو فالليل", None),
         ("ابني دخل لبوزغلال عوم وماعرفت عليه والو", None),
         ("سبيطار الحسن الثاني فوجدة ماعندوش دوا", None),
+        # One's own kunya, a place after "land", an Arabic word after a name in Latin letters,
+        # associations, "Las X" after a noun, "Tlf", "bailleur".
+        ("أنا أم مطلقة وعندي ثلاث أولاد", None),
+        ("انصاب بأرض الهويدي الشهر الماضي", None),
+        ("بدها دوا لأختها Nalîn المريضة", "بدها دوا لأختها [name] المريضة"),
+        ("وزعت جمعية نسيم الخابور بطانيات", None),
+        ("on dort au centre Las Gaviotas depuis lundi", None),
+        ("llamen al Tlf 644 902 113", "llamen al Tlf [phone]"),
+        ("il a peur de son bailleur", None),
     ],
 )
 def test_brackets_committees_ages_and_addresses_of_mexico_spain_morocco_and_tanzania(
@@ -3545,6 +3554,7 @@ def test_brackets_committees_ages_and_addresses_of_mexico_spain_morocco_and_tanz
     floors, Morocco's "زنقة", Tanzania's villages and hamlets and camps' sectors and blocks
     removed whole; and peoples before "people", places named after a doctor or Our Lady,
     after "de El", "New", "cruzar por", "kwetu", Swahili languages ("Ki-"), spoken Maghreb
-    verbs and places gone to stay (invented names and places, in both directions; none of
-    them is in a labelled set)."""
+    verbs, places gone to, associations and an Arabic word after a name in Latin letters
+    stay (invented names and places, in both directions; none of them is in a labelled
+    set)."""
     assert scrub(text) == (text if scrubbed is None else scrubbed)
