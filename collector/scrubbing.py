@@ -1452,11 +1452,30 @@ _PERSON_BRACKETS = re.compile(
 )
 
 
+# "X et Y (jumeaux, 4 ans)": twins, named before; their names may be ordinary words.
+_TWINS_BRACKETS = re.compile(
+    r"\s*\(\s*(?i:jumeaux|jumelles|twins|gemelos|gemelas|cuates|morochos|mapacha|tagwaye)\b"
+)
+
+
+def _twins_before_brackets(text: str, words: list[_Word], marked: list[bool]) -> None:
+    """The two capitalised words joined by "and" before "(twins, …)": both are names."""
+    for i in range(2, len(words)):
+        pair = (words[i - 2], words[i])
+        if (
+            _TWINS_BRACKETS.match(text, words[i].end)
+            and words[i - 1].folded in _AND_WORDS
+            and all(w.capital and not _is_title(w) for w in pair)
+        ):
+            marked[i - 2] = marked[i] = True
+
+
 def _person_before_brackets(text: str, words: list[_Word], marked: list[bool]) -> None:
     """Up to three capitalised words that may be names right before a relative, a role or a
     nasab in brackets: a person, though a place's rule kept them ("Appel de X Y (père)")."""
     if "(" not in text:
         return
+    _twins_before_brackets(text, words, marked)
     for i, word in enumerate(words):
         if not _PERSON_BRACKETS.match(text, word.end):
             continue
@@ -7483,8 +7502,9 @@ _YEARS = re.compile(r"(?:19|20)\d\d\s*[-–/]\s*(?:19|20)\d\d")
 # "1 500 000 FCFA" is a price, not a phone number.
 _CURRENCY = re.compile(
     r"(?i)(?:fcfa|cfa|francs?|shillings?|ksh|kshs|tsh|ush|sh|naira|dollars?|euros?|dinars?|"
-    r"dirhams?|pounds?|pesos?|\$|€|£|₦|جنيه|دينار|درهم|ريال|ليرة)"
-)
+    r"dirhams?|pounds?|pesos?|syp|lbp|iqd|sdg|ssp|tzs|ugx|xaf|xof|mxn|mad|dzd|"
+    r"\$|€|£|₦|جنيه|دينار|درهم|ريال|ليرة)"
+)  # and the ISO codes of the regions' pounds, shillings, francs, pesos and dirhams
 
 
 _CURRENCY_AFTER = re.compile(

@@ -3542,6 +3542,17 @@ def test_signers_children_and_addresses_of_camps_guinea_bolivia_and_nairobi(text
         ("on dort au centre Las Gaviotas depuis lundi", None),
         ("llamen al Tlf 644 902 113", "llamen al Tlf [phone]"),
         ("il a peur de son bailleur", None),
+        # Twins named before "(jumeaux, …)", though their names are words; a price in the
+        # ISO code of its currency is no number of a person.
+        (
+            "Fidèle et Constant (jumeaux, 3 ans) toussent",
+            "[name] et [name] (jumeaux, 3 ans) toussent",
+        ),
+        (
+            "Dulce y Amparo (gemelas, 2 años) no tienen acta",
+            "[name] y [name] (gemelas, 2 años) no tienen acta",
+        ),
+        ("the rent went up to 250000 SSP a month", None),
     ],
 )
 def test_brackets_committees_ages_and_addresses_of_mexico_spain_morocco_and_tanzania(
