@@ -5254,6 +5254,7 @@ def _protected(text: str, words: list[_Word]) -> list[bool]:
     _protect_named_by_what_follows(text, words, kept)
     _protect_institution_acronyms(text, words, kept)
     _protect_arabic_associations(text, words, kept)
+    _protect_dateline(text, words, kept)
     _protect_offices(text, words, kept)
     _protect_emphasis(text, words, kept)
     _protect_languages_spoken(text, words, kept)
@@ -6314,6 +6315,16 @@ def _protect_named_by_what_follows(text: str, words: list[_Word], kept: list[boo
             and "'" not in text[word.start : after.start]
         ) or (_joined(text, words[i - 1], word) and _named_by_what_precedes(words, i)):
             kept[i] = True
+
+
+def _protect_dateline(text: str, words: list[_Word], kept: list[bool]) -> None:
+    """ "Reynosa: …", "سبتة: …": one word alone before a colon that opens a message is where
+    the news is from (or what it is about), unless a list holds it as a name ("Amina: …" is
+    who speaks)."""
+    if not words or words[0].start > 0 or not text[words[0].end :].lstrip(" ").startswith(":"):
+        return
+    if _is_known(words[0]) is None and words[0].folded not in _name_list():
+        kept[0] = True
 
 
 def _protect_arabic_associations(text: str, words: list[_Word], kept: list[bool]) -> None:

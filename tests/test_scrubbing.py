@@ -3553,6 +3553,11 @@ def test_signers_children_and_addresses_of_camps_guinea_bolivia_and_nairobi(text
             "[name] y [name] (gemelas, 2 años) no tienen acta",
         ),
         ("the rent went up to 250000 SSP a month", None),
+        # One word before the colon that opens a message: where the news is from, unless a
+        # list holds it as a name.
+        ("Tecomatepec: hace frío y no hay cobijas", None),
+        ("بوزغلال: الشباب ناعسين فالزنقة", None),
+        ("Nyakerario: tunaomba msaada wa chakula", "[name]: tunaomba msaada wa chakula"),
     ],
 )
 def test_brackets_committees_ages_and_addresses_of_mexico_spain_morocco_and_tanzania(
