@@ -3557,7 +3557,7 @@ def test_signers_children_and_addresses_of_camps_guinea_bolivia_and_nairobi(text
         # list holds it as a name.
         ("Tecomatepec: hace frío y no hay cobijas", None),
         ("بوزغلال: الشباب ناعسين فالزنقة", None),
-        ("Nyakerario: tunaomba msaada wa chakula", "[name]: tunaomba msaada wa chakula"),
+        ("Nyaboke: tunaomba msaada wa chakula", "[name]: tunaomba msaada wa chakula"),
     ],
 )
 def test_brackets_committees_ages_and_addresses_of_mexico_spain_morocco_and_tanzania(
