@@ -6295,6 +6295,11 @@ _OUR_LADY = ({"nuestra", "senora"}, {"notre", "dame"}, {"our", "lady"})
 # "de El Fondillo", "en El Alto": a place with its article, after a preposition.
 _BEFORE_THE_ARTICLE = _split("de en a por desde hacia")
 _SPANISH_OF = _split("de del y e")
+# "youth from X", "raiders from X": a group of people from a place.
+_GROUPS_FROM = _split("""youth youths people men women soldiers raiders fighters herders
+families refugees returnees""")
+# "the X Y clinic": a run of capitalised words between "the" and a facility in lower case.
+_FACILITIES = _split("clinic hospital school centre center market shelter office")
 # "cruzar por X": to cross at X.
 _CROSSING = _split("cruzar cruzan cruzó cruzaron cruza pasar pasan pasó pasaron")
 
@@ -6367,7 +6372,36 @@ def _named_by_what_precedes(words: list[_Word], i: int) -> bool:
         )
         or (before.text == "New" and word.folded not in _COMMON)
         or (before.folded == "por" and i >= 2 and words[i - 2].folded in _CROSSING)
+        or (before.folded == "from" and i >= 2 and words[i - 2].folded in _GROUPS_FROM)
+        # "el espigón del Tarajal": "del" (of the) after a thing, not "hijo del X"
+        or (
+            before.text == "del"
+            and i >= 2
+            and not words[i - 2].capital
+            and words[i - 2].folded not in _RELATION_WORDS
+            and words[i - 2].folded not in _CHILD_WORDS
+            and not _is_title(words[i - 2])
+        )
+        or _before_a_facility(words, i)
     )
+
+
+def _before_a_facility(words: list[_Word], i: int) -> bool:
+    """ "the Heyva Sor clinic": word i in a run of one or two capitalised words after "the"
+    and before a facility in lower case."""
+    for start in (i - 1, i - 2):
+        for end in (i + 1, i + 2):
+            if (
+                start >= 0
+                and end < len(words)
+                and end - start <= 3
+                and words[start].text == "the"
+                and words[end].folded in _FACILITIES
+                and not words[end].capital
+                and all(w.capital for w in words[start + 1 : end])
+            ):
+                return True
+    return False
 
 
 # Quarters named "the house of", "the sheikh": "في دار سعد", "نحن من الشيخ عثمان".

@@ -3555,6 +3555,9 @@ def test_signers_children_and_addresses_of_camps_guinea_bolivia_and_nairobi(text
         ("the rent went up to 250000 SSP a month", None),
         # One word before the colon that opens a message: where the news is from, unless a
         # list holds it as a name.
+        ("goats taken by raiders from Lokori last night", None),
+        ("the Toyoyo Abokobi clinic has no gloves", None),
+        ("duermen junto al muelle del Chapultepec", None),
         ("Tecomatepec: hace frío y no hay cobijas", None),
         ("بوزغلال: الشباب ناعسين فالزنقة", None),
         ("Nyaboke: tunaomba msaada wa chakula", "[name]: tunaomba msaada wa chakula"),
