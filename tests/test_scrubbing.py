@@ -454,6 +454,7 @@ def test_the_seventh_unseen_set_does_not_fall_below_what_was_measured(language):
         UNSEEN18,
         UNSEEN19,
         UNSEEN20,
+        UNSEEN21,
     ],
     ids=[
         "seventh",
@@ -468,6 +469,7 @@ def test_the_seventh_unseen_set_does_not_fall_below_what_was_measured(language):
         "eighteenth",
         "nineteenth",
         "twentieth",
+        "twenty-first",
     ],
 )
 def test_the_studied_blind_sets_meet_the_goals(path):
@@ -1137,6 +1139,35 @@ UNSEEN21_FIRST = {
 @pytest.mark.parametrize("language", sorted(LANGUAGES))
 def test_the_twenty_first_unseen_set_does_not_fall_below_its_first_measure(language):
     assert_floor(UNSEEN21, UNSEEN21_FIRST, language)
+
+
+# Measured on the twenty-first unseen set after round twenty-five, which studied its misses
+# (names before a relative, a role, the sex and age or a nasab in brackets, committees'
+# members, lower-case names before an age or a verb of being, lists with "&", one's own
+# kunya; addresses of Mexico, Spain, Morocco, Tanzania and camps' sectors) and then its false
+# positives (spoken Maghreb verbs, places gone to, peoples, places named after a doctor or
+# Our Lady, Swahili languages, a word before the colon that opens a message;
+# docs/benchmarks.md): names 99.0% recall, 90.0% precision; its 13 addresses found whole.
+# It joins the studied sets.
+UNSEEN21_AFTER = {
+    "ar": (30, 31, 30, 37),
+    "en": (41, 41, 41, 46),
+    "es": (33, 34, 33, 36),
+    "fr": (42, 42, 42, 44),
+    "ha": (33, 33, 33, 35),
+    "sw": (29, 29, 29, 33),
+}
+
+
+@pytest.mark.parametrize("language", sorted(LANGUAGES))
+def test_the_twenty_first_unseen_set_does_not_fall_below_what_was_measured(language):
+    assert_floor(UNSEEN21, UNSEEN21_AFTER, language)
+
+
+def test_the_twenty_first_unseen_set_addresses_are_all_found():
+    counts = scrub_bench.score(scrub_bench.load(UNSEEN21))["counts"]
+    addresses = by(counts, 1)["address"]
+    assert addresses["recalled"] == addresses["labelled"] >= 13, addresses
 
 
 @pytest.mark.parametrize(
