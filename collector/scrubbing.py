@@ -1442,13 +1442,13 @@ _KIN_OR_ROLE = (
     r"hermano|hermana|tío|tía|abuela|abuelo|vecino|vecina|líder|lider|mume|mke|kaka|dada|"
     r"mjomba|shangazi|jirani|kiongozi|mwenyekiti|uba|uwa|miji|mata|kawu|inna"
 )
-_NASAB = (
+_NASAB_BRACKETED = (
     r"ɗan|dan|ɗiyar|diyar|'yar|bin|binti|bint|ibn|ould|mint|son\s+of|daughter\s+of|fils\s+de|"
     r"fille\s+de|hijo\s+de|hija\s+de"
 )
 _PERSON_BRACKETS = re.compile(
     rf"\s*\(\s*(?:(?:[^\W\d_][\w'’-]*\s+){{0,2}}(?i:{_KIN_OR_ROLE})\s*\)"
-    rf"|(?i:{_NASAB})\s+[A-ZÀ-ÝƁƊƘƳ])"
+    rf"|(?i:{_NASAB_BRACKETED})\s+[A-ZÀ-ÝƁƊƘƳ])"
 )
 
 
@@ -8062,7 +8062,7 @@ _TOWN_BEFORE = re.compile(
 
 # The end of a sentence, not the dot of "Col. X", "int. 4", "Na. 47" (Mexico's colonia and
 # flat, Swahili's number).
-_SENTENCE_END = re.compile(r"(?<![Cc]ol)(?<!int)(?<![Nn]a)(?<![Nn]o)[.!?]\s")
+_ADDRESS_SENTENCE_END = re.compile(r"(?<![Cc]ol)(?<!int)(?<![Nn]a)(?<![Nn]o)[.!?]\s")
 
 
 def _address_patterns(text: str) -> list[re.Pattern]:
@@ -8092,7 +8092,7 @@ def _addresses(text: str) -> list[Span]:
                 break
             end = more.end()
         # What follows goes on to the sentence's end, not past it ("colonia X. Gracias").
-        stop = _SENTENCE_END.search(text[match.end() : end])
+        stop = _ADDRESS_SENTENCE_END.search(text[match.end() : end])
         end = match.end() + stop.start() if stop else end
         value = text[start:end].rstrip(" ,.،")
         spans.append(Span(start, start + len(value), "address"))
