@@ -6335,6 +6335,8 @@ def _protect_dateline(text: str, words: list[_Word], kept: list[bool]) -> None:
 def _protect_arabic_associations(text: str, words: list[_Word], kept: list[bool]) -> None:
     """The name after an association's word: the next word, and one more with "ال" ("جمعية
     زهرة الفرات": the Euphrates Flower association)."""
+    if not any(a in text for a in _ARABIC_ASSOCIATIONS):
+        return  # (most messages hold none: the words' proclitics are looked at only then)
     for i in range(len(words) - 1):
         if not any(f in _ARABIC_ASSOCIATIONS for f in _bare(words[i].folded)):
             continue
@@ -7767,14 +7769,12 @@ _STREET = (
     r"street|st|road|rd|avenue|ave|av|lane|drive|close|crescent|highway|rue|boulevard|bd|"
     r"allée|allee|chemin|route|impasse|calle|c/|avenida|avda|carrera|paseo|camino|callejón|"
     r"barabara|mtaa|titi|titin|layi|layin|hanya|rua|travessa|jr|jirón|jiron|pasaje|psje|"
-    r"cañón|cerrada|privada|andador|retorno|circuito|"
     r"شارع|طريق|زقاق|درب|زنقة"
-)  # Mexico's "cerrada", "privada", "andador", Tijuana's "Cañón del X"; the Maghreb's "زنقة"
-# (an alley)  # "Jr. Los Geranios 318": a jirón, Peru's street
+)  # the Maghreb's "زنقة" (an alley)  # "Jr. Los Geranios 318": a jirón, Peru's street
 _HOUSE = (
     r"house|plot|flat|apartment|shelter|building|maison|porte|parcelle|abri|immeuble|casa|depto|"
     r"dpto|departamento|apto|sitio|nyumba|kiwanja|gida|منزل|بيت|شقة|بناية|بناء|عمارة|دار|"
-    r"bt|bât|bâtiment|batiment|appt|appartement|lote|carré|carre|mlango|int\.|interior"
+    r"bt|bât|bâtiment|batiment|appt|appartement|lote|carré|carre|mlango"
 )  # "abri 40" (a shelter in a camp), "depto 12", "sitio 9" (a lot in a Chilean "toma"),
 # Algeria's "Cité X, Bt 12, Appt 4", Bolivia's "lote 7", Guinea's and Mali's "carré 12" (a
 # family's compound), a door in Swahili ("mlango B12")
@@ -7864,22 +7864,12 @@ _ADDRESS = re.compile(
     rf"|(?<![\w])(?i:calle|carrera|cra|cl|avenida|av|diagonal|dg|transversal|tv)\.?\s+\d{{1,3}}"
     rf"[a-zA-Z]?(?:\s+(?i:bis|sur|norte|este|oeste))*\s*(?:#|(?i:{_NUMBER_WORD}))\s*\d{{1,3}}"
     rf"[a-zA-Z]?\s*-\s*\d{{1,3}}"
-    # "زنقة ٢٣ رقم ١٤", "calle 5 número 12": a numbered street, then the door's number
-    rf"|(?<![\w])(?i:{_STREET})\s+{_NUM}\s*[,،]?\s*(?i:{_HOUSE_NUMBER_WORD})\s*{_NUM}"
     # "Street 18", "شارع ١٨", "Rue 14.27": a numbered street
     rf"|(?<![\w])(?i:{_STREET})\s+(?:(?i:{_NUMBER_WORD})\s*)?{_NUM}(?:[.\-/]\d{{1,4}})?"
     rf"(?=\s*[,،]\s*(?:(?i:{_HOUSE})\s+(?:(?i:{_NUMBER_WORD})\s*)?|(?i:{_NUMBER_WORD})\s*){_NUM})"
     # "Block 4, Nyumba 112", "block 7, tent 38", "secteur 3, carré 12", "manzano 12, lote 7":
     # a camp's block or a numbered quarter, then the shelter, tent or house in it
     rf"|(?<![\w])(?i:{_UNIT})\s+{_BLOCK_ID}\s*[,،]\s*(?i:{_HOUSE}|{_TENT})\s+(?:(?i:{_NUMBER_WORD})\s*)?{_NUM}"
-    # "Sector 2 block 11 Bentiu PoC", "قطاع ٣ بلوك ١٢ بوك ملكال": a camp's sector and block,
-    # then the camp's name to the phrase's end
-    rf"|(?<![\w])(?i:{_UNIT})\s+{_BLOCK_ID}\s*[,،]?\s*(?i:{_UNIT})\s+{_BLOCK_ID}"
-    rf"(?:\s+(?:{_CAPITALISED}|[\u0621-\u064a]+)(?:\s+(?:{_CAPITALISED}|[\u0621-\u064a]+))?"
-    rf"(?=\s*(?:[,.;:!?،]|$)))?"
-    # "Kijiji cha X, Kitongoji cha Y": Tanzania's village and its hamlet
-    rf"|(?<![\w])(?i:kijiji|kitongoji|mtaa|kata)\s+(?i:cha|ya|wa|la)\s+{_CAPITALISED}\s*[,،]\s*"
-    rf"(?i:kitongoji|kijiji|mtaa)\s+(?i:cha|ya|wa|la)\s+{_CAPITALISED}"
     # "ghorofa ya 3, mlango B12", "4th floor, flat 7": the floor, then the door
     rf"|(?<![\w])(?i:{_FLOOR})\s+(?:(?i:{_CONNECT})\s+)?{_NUM}\s*[,،]\s*(?i:{_HOUSE})\s+"
     rf"(?:(?i:{_NUMBER_WORD})\s*)?(?:[A-Z]-?)?{_NUM}"
@@ -7917,7 +7907,7 @@ _ADDRESS = re.compile(
 
 # Addresses of one region each, looked for only when their words are in the text (the
 # common forms above are looked for everywhere): what each needs, then its pattern.
-_REGIONAL_ADDRESSES = (
+_REGIONAL_ADDRESSES: tuple[tuple[tuple[str, ...], re.Pattern], ...] = (
     (
         ("mah", "mh."),
         re.compile(
@@ -7966,6 +7956,63 @@ _REGIONAL_ADDRESSES = (
         ),
     ),
 )
+_REGIONAL_ADDRESSES += (
+    (
+        (
+            "sector",
+            "secteur",
+            "block",
+            "bloc",
+            "blok",
+            "kitalu",
+            "manzan",
+            "mza",
+            "section",
+            "zone",
+            "zona",
+            "area",
+            "phase",
+            "village",
+            "قطاع",
+            "بلوك",
+        ),
+        re.compile(
+            # "Sector 2 block 11 Bentiu PoC", "قطاع ٣ بلوك ١٢ بوك ملكال": a camp's sector and
+            # block, then the camp's name to the phrase's end
+            rf"(?<![\w])(?i:{_UNIT})\s+{_BLOCK_ID}\s*[,،]?\s*(?i:{_UNIT})\s+{_BLOCK_ID}"
+            rf"(?:\s+(?:{_CAPITALISED}|[\u0621-\u064a]+)(?:\s+(?:{_CAPITALISED}|[\u0621-\u064a]+))?"
+            rf"(?=\s*(?:[,.;:!?،]|$)))?",
+            re.UNICODE,
+        ),
+    ),
+    (
+        ("kijiji", "kitongoji", "mtaa", "kata"),
+        re.compile(
+            # "Kijiji cha X, Kitongoji cha Y": Tanzania's village and its hamlet
+            rf"(?<![\w])(?i:kijiji|kitongoji|mtaa|kata)\s+(?i:cha|ya|wa|la)\s+{_CAPITALISED}\s*[,،]\s*"
+            rf"(?i:kitongoji|kijiji|mtaa)\s+(?i:cha|ya|wa|la)\s+{_CAPITALISED}",
+            re.UNICODE,
+        ),
+    ),
+    (
+        ("رقم", "no", "n°", "nº", "num", "núm", "namba", "lamba"),
+        re.compile(
+            # "زنقة ٢٣ رقم ١٤", "calle 5 número 12": a numbered street, then the door's number
+            rf"(?<![\w])(?i:{_STREET})\s+{_NUM}\s*[,،]?\s*(?i:{_HOUSE_NUMBER_WORD})\s*{_NUM}",
+            re.UNICODE,
+        ),
+    ),
+    (
+        ("col",),
+        re.compile(
+            # Mexico: "Calle X 2418, Col. Y", "Av. X 1152, int. 4, col. Y", "Cañón del X 44,
+            # col. Y": a street of any kind and its number, then the colonia
+            rf"(?<![\w])(?:{_NAME_WORD})(?:\s+(?:(?i:{_CONNECT})\s+)?(?:{_NAME_WORD})){{0,3}}"
+            rf"\s+{_NUM}(?=\s*[,،]\s*(?:(?i:int)\.?\s*\d{{1,4}}[A-Z]?\s*[,،]\s*)?(?i:col)(?:\.|onia\b))",
+            re.UNICODE,
+        ),
+    ),
+)
 # "zone X 2, maison en tôle bleue à côté du moulin": a quarter, a house told by its look and
 # its landmark; looked for where a comma and a landmark's word are.
 _LANDMARK_CUES = (
@@ -8002,7 +8049,7 @@ _ADDRESS_MORE = re.compile(
     rf"|\s*[,،]\s*(?:"
     # "…, 3rd district, flat 7", "…, 4th floor"
     rf"\d{{1,3}}(?i:st|nd|rd|th|e|ème|er)\s+(?i:{_AREA}|{_FLOOR})\b|"
-    rf"(?i:{_AREA}|{_HOUSE}|{_STREET}|{_FLOOR})\s+(?:(?i:{_CONNECT})\s+)?"
+    rf"(?i:{_AREA}|{_HOUSE}|{_STREET}|{_FLOOR}|int\.|interior)\s+(?:(?i:{_CONNECT})\s+)?"
     rf"(?:(?i:{_NUMBER_WORD})\s*)?(?:{_NUM}(?:\s+{_CAPITALISED})?|{_BLOCK_ID}"
     rf"|(?:{_NAME_WORD})(?:\s+{_CAPITALISED}){{0,2}})"  # "…, Tambon Tha Sai Luat"
     rf"|{_CAPITALISED}(?:\s+(?:(?:de\s+la|del|de|des|du)\s+)?{_CAPITALISED}){{0,2}}\b"
