@@ -1369,6 +1369,8 @@ _AGE_NEXT = re.compile(
 def _lower_case_before_age(text: str, words: list[_Word], marked: list[bool]) -> None:
     """One or two lower-case words no list knows right before an age, after a child's word
     ("girl X 15yo") or first in their sentence ("X Y 17 ans, enceinte")."""
+    if not _AGE_NEXT.search(text):
+        return
     for k, word in enumerate(words):
         if marked[k] or not _AGE_NEXT.match(text, word.end) or not _lower_case_unknown(word):
             continue
@@ -2695,6 +2697,8 @@ _PARENT_OF = _split("أم ام أبو ابو")
 def _my_kunya(text: str, words: list[_Word], marked: list[bool]) -> None:
     """ "أنا أم X": I am X's mother, one's own kunya; X is a name when a list holds it or no
     vocabulary knows it ("أنا أم مطلقة" is "a divorced mother")."""
+    if "نا" not in text:
+        return
     for i in range(len(words) - 2):
         if words[i].folded not in _I_AM or words[i + 1].folded not in _PARENT_OF:
             continue
@@ -6201,6 +6205,8 @@ _ARABIC_GOING_IN = _split("""
 def _protect_arabic_gone_to(text: str, words: list[_Word], kept: list[bool]) -> None:
     """Right after a verb of going in, crossing or reaching, a word with "ل" (to) that no
     vocabulary and no list of names knows is the place gone to."""
+    if not _ARABIC_LETTER.search(text):
+        return
     for i in range(1, len(words)):
         word = words[i]
         if (
