@@ -445,7 +445,7 @@ fils fille mari femme épouse époux frère sœur soeur voisin voisine ami amie 
 tante neveu nièce mère père enfant collègue
 hijo hija esposo esposa marido mujer hermano hermana vecino vecina amigo amiga primo prima
 tío tía sobrino sobrina suegra suegro nieto nieta compañero compañera cuñado cuñada
-abuela abuelo madre padre nuera yerno madrina padrino bebé bébé
+abuela abuelo madre padre nuera yerno madrina padrino bebé bébé niña niño
 mtoto wangu|mwanangu|mke wangu|mume wangu|mume wake|mke wake|kaka yangu|dada yangu|jirani yangu
 rafiki yangu|binti yangu|mjukuu wangu|shangazi yangu|mjomba wangu|bibi yangu|babu yangu
 ndugu yangu|mama yangu|baba yangu|jirani|rafiki|mdogo|mumewe|mkewe|mumeo|mkeo|mwanawe|mwanao
@@ -728,6 +728,7 @@ def _names(text: str, keys: set[str]) -> list[Span]:
     _lower_case_after_cues(text, words, marked)
     _arabic_names_to_phrase_end(text, words, marked)
     _arabic_relatives(text, words, marked)
+    _my_kunya(text, words, marked)
     _arabic_name_then_kin(text, words, marked)
     _arabic_loose_cues(text, words, marked)
     _unknown_pairs(text, words, marked)
@@ -754,6 +755,8 @@ def _names(text: str, keys: set[str]) -> list[Span]:
     _shorthand_cues(text, words, marked)
     _nickname_then_name(text, words, marked)
     _age_in_brackets(text, words, marked)
+    _lower_case_before_age(text, words, marked)
+    _committee_roles(text, words, marked)
     _possessive_kin(text, words, marked)
     _latin_in_arabic(text, words, marked)
     _arabic_name_runs(text, words, marked)
@@ -777,6 +780,7 @@ def _names(text: str, keys: set[str]) -> list[Span]:
     _sign_off(text, words, marked, kept)
     _sign_on(text, words, marked, kept)
     _told_us(text, words, marked)
+    _person_before_brackets(text, words, marked)
     return _name_spans(text, words, marked)
 
 
@@ -1324,8 +1328,10 @@ def _spelled_in_arabic(text: str, words: list[_Word], marked: list[bool]) -> Non
 
 
 # A case note's age in brackets after a name: "X (12)", "X (17 ans, F)", "Mtoto X (miaka 9)".
+# ("X (f, 17)", "X (Honduran, 26)", "X et Y (jumeaux, 4 ans)": the sex or one word first)
 _AGE_AFTER = re.compile(
-    r"\s*\(\s*(?i:(?:age|âge|edad|miaka|umri|shekara|عمر|عمره|عمرها)\s*:?\s*)?"
+    r"\s*\(\s*(?:[^\W\d_][\w'’-]*\s*[,/]\s*)?"
+    r"(?i:(?:age|âge|edad|miaka|umri|shekara|عمر|عمره|عمرها)\s*:?\s*)?"
     r"[\d\u0660-\u0669]{1,2}\s*(?i:ans|an|years?|yrs?|y|yo|años|a|miaka|shekara|سنة|سنوات|سنين)?"
     r"\s*(?:[,/]\s*(?i:[mfhv]|male|female|garçon|fille|niño|niña|mvulana|msichana))?\s*\)"
 )
@@ -1352,6 +1358,141 @@ def _name_before_its_age(text: str, words: list[_Word], marked: list[bool]) -> N
             continue
         if _name_shaped(word) or (after_child and _joined(text, words[i - 1], word)):
             marked[i] = True
+
+
+# An age said after the name with no brackets: "girl X 15yo", "X Y 17 ans enceinte".
+_AGE_NEXT = re.compile(
+    r"\s*[\d]{1,2}\s*(?i:yo|y/o|yrs?|years?|ans|años|anos|miaka|shekara)(?![\w])"
+)
+
+
+def _lower_case_before_age(text: str, words: list[_Word], marked: list[bool]) -> None:
+    """One or two lower-case words no list knows right before an age, after a child's word
+    ("girl X 15yo") or first in their sentence ("X Y 17 ans, enceinte")."""
+    if not _AGE_NEXT.search(text):
+        return
+    for k, word in enumerate(words):
+        if marked[k] or not _AGE_NEXT.match(text, word.end) or not _lower_case_unknown(word):
+            continue
+        run = [k]
+        if k and _joined(text, words[k - 1], word) and _first_of_two(words[k - 1]):
+            run.insert(0, k - 1)
+        first = run[0]
+        before = text[words[first - 1].end : words[first].start] if first else ""
+        if (
+            not first
+            or re.search(r"[.:;!?]", before)
+            or (
+                words[first - 1].folded in _CHILD_WORDS
+                and _joined(text, words[first - 1], words[first])
+            )
+        ):
+            for n in run:
+                marked[n] = True
+
+
+def _first_of_two(word: _Word) -> bool:
+    """A lower-case word before a name and its age: a first name, unless a list holds it as
+    one of the ordinary words of our languages ("grâcia" is also "grace")."""
+    folded = word.folded
+    return _lower_case_unknown(word) or (
+        not word.capital
+        and word.text.isalpha()
+        and len(folded) >= 4
+        and folded not in _ordinary()
+        and folded not in _COMMON
+        and folded not in _RELATION_WORDS
+        and folded not in _CHILD_WORDS
+        and not _VERB_ENDING.search(folded)
+    )
+
+
+# A committee's members after their roles: "chairman X Y, secretary Z", "shugaba X, sakatare
+# Y, ma'aji Z", "mwenyekiti X, katibu Y", "présidente X, trésorier Y".
+_ROLES = _split("""chairman chairwoman chairperson chair secretary treasurer vice-chair
+président présidente secrétaire trésorier trésorière vice-président vice-présidente
+presidente secretario secretaria tesorero tesorera vocal
+mwenyekiti katibu mhazini mweka shugaba sakatare ma'aji maaji""")
+
+
+def _committee_roles(text: str, words: list[_Word], marked: list[bool]) -> None:
+    """Up to three capitalised words that may be names right after a committee's role, to
+    the comma: the members of a committee, named in a list."""
+    for i, word in enumerate(words[:-1]):
+        if word.folded not in _ROLES:
+            continue
+        k = i + 1
+        while (
+            k < len(words)
+            and k - i <= 3
+            and _joined(text, words[k - 1], words[k])
+            and words[k].capital
+            and _name_shaped(words[k])
+            and not (_everyday_word(words[k].folded) and words[k].folded not in _name_list())
+        ):
+            marked[k] = True
+            k += 1
+
+
+# A person before a relative, a role or a nasab in brackets: "X Y (père)", "X(our block
+# leader)", "X (ɗan Y)", "X (son of Y)".
+_KIN_OR_ROLE = (
+    r"father|mother|husband|wife|son|daughter|brother|sister|uncle|aunt|grandmother|grandfather|"
+    r"grandma|grandpa|widow|guardian|caregiver|leader|chief|chairman|secretary|neighbou?r|"
+    r"landlord|père|mère|mari|épouse|fils|fille|frère|sœur|soeur|oncle|tante|grand-mère|"
+    r"grand-père|tuteur|tutrice|voisin|voisine|chef|padre|madre|esposo|esposa|marido|hijo|hija|"
+    r"hermano|hermana|tío|tía|abuela|abuelo|vecino|vecina|líder|lider|mume|mke|kaka|dada|"
+    r"mjomba|shangazi|jirani|kiongozi|mwenyekiti|uba|uwa|miji|mata|kawu|inna"
+)
+_NASAB_BRACKETED = (
+    r"ɗan|dan|ɗiyar|diyar|'yar|bin|binti|bint|ibn|ould|mint|son\s+of|daughter\s+of|fils\s+de|"
+    r"fille\s+de|hijo\s+de|hija\s+de"
+)
+_PERSON_BRACKETS = re.compile(
+    rf"\s*\(\s*(?:(?:[^\W\d_][\w'’-]*\s+){{0,2}}(?i:{_KIN_OR_ROLE})\s*\)"
+    rf"|(?i:{_NASAB_BRACKETED})\s+[A-ZÀ-ÝƁƊƘƳ])"
+)
+
+
+# "X et Y (jumeaux, 4 ans)": twins, named before; their names may be ordinary words.
+_TWINS_BRACKETS = re.compile(
+    r"\s*\(\s*(?i:jumeaux|jumelles|twins|gemelos|gemelas|cuates|morochos|mapacha|tagwaye)\b"
+)
+
+
+def _twins_before_brackets(text: str, words: list[_Word], marked: list[bool]) -> None:
+    """The two capitalised words joined by "and" before "(twins, …)": both are names."""
+    for i in range(2, len(words)):
+        pair = (words[i - 2], words[i])
+        if (
+            _TWINS_BRACKETS.match(text, words[i].end)
+            and words[i - 1].folded in _AND_WORDS
+            and all(w.capital and not _is_title(w) for w in pair)
+        ):
+            marked[i - 2] = marked[i] = True
+
+
+def _person_before_brackets(text: str, words: list[_Word], marked: list[bool]) -> None:
+    """Up to three capitalised words that may be names right before a relative, a role or a
+    nasab in brackets: a person, though a place's rule kept them ("Appel de X Y (père)")."""
+    if "(" not in text:
+        return
+    _twins_before_brackets(text, words, marked)
+    for i, word in enumerate(words):
+        if not _PERSON_BRACKETS.match(text, word.end):
+            continue
+        k = i
+        while (
+            k >= 0
+            and i - k < 3
+            and words[k].capital
+            and not _is_title(words[k])
+            and words[k].folded not in _COMMON
+            and _name_shaped(words[k])
+            and (k == i or _joined(text, words[k], words[k + 1]))
+        ):
+            marked[k] = True
+            k -= 1
 
 
 # "kavira's mother", "Kamau's wife": a word with "'s" before a relative is whose.
@@ -1584,7 +1725,8 @@ def _after_context(text: str, words: list[_Word], marked: list[bool]) -> None:
             or j >= len(words)
             or (words[j].folded in _COMMON and not (length[0] and words[j].capital))
             or words[j].folded in _ARABIC_KIN  # "باسم زوجي مريود": in my husband's name
-        ):  # "Mi nombre es Ana", though "ana" is a word
+            or (_is_title(words[j]) and text[words[j].end : words[j].end + 1] == ".")
+        ):  # "Mi nombre es Ana", though "ana" is a word; "Llamada: Sra. X": the title
             continue
         if not _joined_loose(text, words[j - 1], words[j]):
             continue
@@ -2111,6 +2253,7 @@ def _lower_case_after_cues(text: str, words: list[_Word], marked: list[bool]) ->
                     end < len(words)
                     and text[words[end - 1].end : words[end].start].strip()[:1]
                     not in tuple(",.;!?")
+                    and not _is_next(text, words, end - 1)
                 )
             ):
                 length = 0
@@ -2119,7 +2262,10 @@ def _lower_case_after_cues(text: str, words: list[_Word], marked: list[bool]) ->
             not length
             or j >= len(words)
             or not _joined_loose(text, words[j - 1], words[j])
-            or not _lower_case_unknown(words[j])
+            or not (
+                _lower_case_unknown(words[j])
+                or (_is_next(text, words, j) and _unlisted_lower(words[j]))
+            )
             or _swahili_infinitive(words, j)
         ):
             continue
@@ -2134,6 +2280,35 @@ def _lower_case_after_cues(text: str, words: list[_Word], marked: list[bool]) ->
             marked[j + 1] = True
         elif j + 1 < len(words) and words[j + 1].folded in _PARTICLES:
             _lower_case_rest(text, words, marked, j)  # "mimi ni nasoro bin ngwali"
+
+
+# "my friend X is in hospital", "su niña X están…": a verb of being right after the name.
+_IS_AFTER_NAME = _split("""is was has had are were est était sont es está están estaba estuvo
+tiene yuko yupo alikuwa""")
+
+
+def _is_next(text: str, words: list[_Word], k: int) -> bool:
+    """The word after word k is a verb of being or having, with nothing between."""
+    return (
+        k + 1 < len(words)
+        and words[k + 1].folded in _IS_AFTER_NAME
+        and _joined(text, words[k], words[k + 1])
+    )
+
+
+def _unlisted_lower(word: _Word) -> bool:
+    """A lower-case Latin word no list knows, whatever its ending ("tening is…": before a
+    verb of being, "-ing" is no participle)."""
+    return (
+        not word.capital
+        and len(word.folded) >= 3
+        and word.text.isalpha()
+        and not _is_arabic(word.text)
+        and word.folded not in _ordinary()
+        and word.folded not in _vocabulary()
+        and word.folded not in _gazetteer()
+        and word.folded not in _RELATION_WORDS
+    )
 
 
 def _swahili_infinitive(words: list[_Word], k: int) -> bool:
@@ -2321,7 +2496,13 @@ def _arabic_rank(folded: str) -> int | None:
     ]
     if not found:
         found = [ranks[f] for f in _spoken_forms(folded) if f in ranks and ranks[f] < _ARABIC_RARE]
-    if not found and (_maghreb_negation(folded) or _b_imperfect(folded)):
+    if not found and (
+        _maghreb_negation(folded)
+        or _b_imperfect(folded)
+        or _k_imperfect(folded)
+        or _spoken_plural_verb(folded)
+        or _negated_perfect(folded)
+    ):
         return _ARABIC_FREQUENT - 1
     return min(found) if found else None
 
@@ -2330,6 +2511,46 @@ def _maghreb_negation(folded: str) -> bool:
     """ "ماكاش" (there is none), "ماخلصهمش" (he did not pay them): the Maghreb's "ما…ش"
     around a verb of two letters or more is a negated verb, never a name."""
     return len(folded) >= 5 and folded.startswith("ما") and folded.endswith("ش")
+
+
+def _k_imperfect(folded: str) -> bool:
+    """The Maghreb's "ك" before a verb of the present ("كيشدو": they catch, "كتخدم": she
+    works, "كيعطيهم": he gives them), "و" before it too."""
+    folded = folded[1:] if folded.startswith("و") else folded
+    if len(folded) < 5 or not folded.startswith(("كي", "كت", "كن")):
+        return False
+    ranks, verb = _arabic_ranks(), folded[1:]
+    return (
+        verb in ranks
+        or (verb.endswith("و") and verb[:-1] in ranks)
+        or any(
+            verb.endswith(o) and verb[: -len(o)].removesuffix("و") in ranks for o in _VERB_OBJECTS
+        )
+    )
+
+
+def _spoken_plural_verb(folded: str) -> bool:
+    """A verb of the present, or one of spoken Arabic, with the "وا" of "they" written "و"
+    ("يحرگو": they cross, "بغاو": they wanted). Only verbs: "منتو" is a name."""
+    if len(folded) < 4 or not folded.endswith("و"):
+        return False
+    verb = folded[:-1]
+    if verb.endswith("ا") and verb in _spoken_words():
+        return True  # "بغاو", "مشاو": a verb ending in "ا", not "اويو" ("أوي" is "very")
+    # (not "ن", we: "نصورو" is a Hausa name written in Arabic)
+    return folded.startswith(("ي", "ت")) and any(
+        f in _arabic_ranks() and _arabic_ranks()[f] < _ARABIC_RARE
+        for f in [verb, *_spoken_forms(verb)]
+    )
+
+
+def _negated_perfect(folded: str) -> bool:
+    """The Maghreb's and the Gulf's "ما" glued to a verb of the past ("ماعرفت": I did not
+    know, "مازال": still): a frequent word of four letters or more after it."""
+    folded = folded[1:] if folded.startswith("و") else folded
+    rest = folded[2:]
+    ranks = _arabic_ranks()
+    return folded.startswith("ما") and len(rest) >= 3 and ranks.get(rest, _ARABIC_FREQUENT) < 3000
 
 
 # Passive and reflexive verbs of spoken Iraqi, Levantine and Egyptian Arabic: "انلزم" (he
@@ -2467,6 +2688,29 @@ def _nasab_member(word: _Word, any_word: bool = False) -> bool:
         return True
     rank = _arabic_rank(folded)
     return rank is None or rank >= _ARABIC_FREQUENT
+
+
+_I_AM = _split("أنا انا")
+_PARENT_OF = _split("أم ام أبو ابو")
+
+
+def _my_kunya(text: str, words: list[_Word], marked: list[bool]) -> None:
+    """ "أنا أم X": I am X's mother, one's own kunya; X is a name when a list holds it or no
+    vocabulary knows it ("أنا أم مطلقة" is "a divorced mother")."""
+    if "نا" not in text:
+        return
+    for i in range(len(words) - 2):
+        if words[i].folded not in _I_AM or words[i + 1].folded not in _PARENT_OF:
+            continue
+        word = words[i + 2]
+        rank = _arabic_rank(word.folded)
+        if (
+            _is_arabic(word.text)
+            and _joined(text, words[i + 1], word)
+            and word.folded not in _COMMON
+            and (rank is None or _is_known(word) is not None)
+        ):
+            marked[i + 2] = True
 
 
 def _arabic_relatives(text: str, words: list[_Word], marked: list[bool]) -> None:
@@ -3622,6 +3866,10 @@ def _list_at(text: str, words: list[_Word], i: int) -> list[int]:
             and all(_joined(text, words[n], words[n + 1]) for n in range(k, k + 3))
         ):
             k += 3
+        elif gap.strip() == "&" and k + 1 < len(words):
+            # "X, Y & baby Z": the ampersand of notes written fast is "and"
+            baby = k + 2 < len(words) and words[k + 1].folded in _BABY
+            k += 2 if baby and _joined(text, words[k + 1], words[k + 2]) else 1
         elif (
             words[k + 1].folded in _AND
             and not words[k + 1].capital
@@ -3636,7 +3884,8 @@ def _list_at(text: str, words: list[_Word], i: int) -> list[int]:
     return members
 
 
-_BABY = _split("baby bébé bebé bebe jariri")
+# ("and little X", "et la petite Y": the youngest said so)
+_BABY = _split("baby bébé bebé bebe jariri little petit petite pequeño pequeña chiquito chiquita")
 
 
 def _town_not_name(word: _Word) -> bool:
@@ -4092,6 +4341,9 @@ def _arabic_lists(text: str, words: list[_Word], marked: list[bool]) -> None:
                 marked[i] = _list_member(left.folded) or _nisba_after_member(words, i, marked)
 
 
+_ARABIC_LAND = _split("أرض ارض بلاد بلد منطقة ناحية ريف")
+
+
 def _arabic_nisbas(text: str, words: list[_Word], marked: list[bool]) -> None:
     """ "هنادي الزنتاني تشكر": an "ال" word ending in "ي" that no vocabulary knows and that
     is no nationality, after a word that is a listed name or no frequent word, is a family
@@ -4108,6 +4360,8 @@ def _arabic_nisbas(text: str, words: list[_Word], marked: list[bool]) -> None:
             or not _joined(text, before, word)
         ):
             continue
+        if any(f in _ARABIC_LAND for f in _bare(before.folded)):
+            continue  # "بأرض الشدادي": in the land of X, a place
         rank = _arabic_rank(before.folded)
         if _is_known(before) or (
             (rank is None or rank >= _ARABIC_FREQUENT)
@@ -4360,13 +4614,29 @@ def _group_word(word: _Word) -> bool:
 @lru_cache(maxsize=65536)
 def _group_folded(folded: str) -> bool:
     """`_group_word` on a folded word, remembered: asked of the same words again and again."""
-    return any(
-        folded.startswith(p)
-        and len(folded) > len(p) + 3
-        and (folded[len(p) :] in _never_names() or folded[len(p) :] in _ordinary())
-        for p in _GROUP_PREFIXES
-    ) or any(
-        folded.startswith(p) and folded[len(p) :] in _language_stems() for p in _PEOPLE_PREFIXES
+    return (
+        any(
+            folded.startswith(p)
+            and len(folded) > len(p) + 3
+            and (folded[len(p) :] in _never_names() or folded[len(p) :] in _ordinary())
+            for p in _GROUP_PREFIXES
+        )
+        or any(
+            folded.startswith(p) and folded[len(p) :] in _language_stems() for p in _PEOPLE_PREFIXES
+        )
+        or _language_of_a_people(folded)
+    )
+
+
+def _language_of_a_people(folded: str) -> bool:
+    """Swahili's "Ki-" before a people is its language ("wanawake wa Kimasai": Maasai women,
+    "Kimakua"); not a listed name ("Kishan")."""
+    return (
+        folded.startswith("ki")
+        and len(folded) > 5
+        and folded not in _name_list()
+        # a language's or a people's name itself, not one made with a prefix ("Kimbembe")
+        and (folded[2:] in _language_names() or folded[2:] in _PROPER)
     )
 
 
@@ -4823,18 +5093,23 @@ puits pozo
 aldea cantón bairro secteur localité hameau maternité dispensaire maternidad dispensario
 albergue refugio campamento daira dayra دائرة دايرة ولاية ناحية
 abrigo ocupación ocupacion ocupação ocupacao feira feirinha frontière frontiere frontera border
-av ave avda vijiji
+av ave avda vijiji sierra serranía sekondari
 area neighbourhood neighborhood playa plage beach toma población poblacion
 حي مخيم مدينة قرية منطقة بلدة مسجد مستشفى رأس وادي جبل بحر معسكر حارة حاره سوق
-مخيمات قرى بلدات مشفى
+مخيمات قرى بلدات مشفى سبيطار السبيطار صبيطار
 """)  # "بمخيمات X" (in the camps of X), "لمشفى X" (Levantine: to X's hospital)
 # "مستشفى الأمير حمزة", "مدرسة الملك عبدالله الثاني": a school, a hospital named after a
 # king or a prince is an institution. "مدرسة" alone is also "a teacher": only before these.
 _ARABIC_ROYAL = _split(
     "الملك الملكة الأمير الأميرة الامير الاميرة السلطان الشهيد الشيخ الإمام الامام السيدة"
 )
-_ARABIC_ORDINALS = _split("الأول الاول الثاني الثالث الرابع الخامس")
-_ARABIC_INSTITUTIONS = _split("مدرسة جامعة شارع معهد مركز كلية مجمع مستشفى مسجد جامع مستوصف")
+_ARABIC_ORDINALS = _split("الأول الاول الثاني الثالث الرابع الخامس السادس السابع الثامن")
+# (the Maghreb's "سبيطار": a hospital)
+_ARABIC_INSTITUTIONS = _split(
+    "مدرسة جامعة شارع معهد مركز كلية مجمع مستشفى مسجد جامع مستوصف سبيطار السبيطار صبيطار"
+)
+# "جمعية زهرة الفرات", "منظمة شفق": an association's name is no person's.
+_ARABIC_ASSOCIATIONS = _split("جمعية منظمة مؤسسة رابطة")
 # "shule ya msingi", "escuela primaria", "école primaire": a school's level before its name.
 _SCHOOL_LEVELS = _split("""msingi sekondari primaria secundaria primaire secondaire primary ndege
 régional régionale regional préfectoral préfectorale national nationale provincial provinciale
@@ -4971,6 +5246,7 @@ def _protected(text: str, words: list[_Word]) -> list[bool]:
     _protect_gone_to(text, words, kept)
     _protect_place_lists(text, words, kept)
     _protect_arabic_villages(text, words, kept)
+    _protect_arabic_gone_to(text, words, kept)
     _protect_arabic_quarters(text, words, kept)
     _protect_arabic_in_a_town(text, words, kept)
     _protect_arabic_where_one_lives(text, words, kept)
@@ -4979,7 +5255,10 @@ def _protected(text: str, words: list[_Word]) -> list[bool]:
     _protect_health_centres_of(text, words, kept)
     _protect_set_off_places(text, words, kept)
     _protect_peoples_of(text, words, kept)
+    _protect_named_by_what_follows(text, words, kept)
     _protect_institution_acronyms(text, words, kept)
+    _protect_arabic_associations(text, words, kept)
+    _protect_dateline(text, words, kept)
     _protect_offices(text, words, kept)
     _protect_emphasis(text, words, kept)
     _protect_languages_spoken(text, words, kept)
@@ -5654,7 +5933,8 @@ def _we_came(words: list[_Word], k: int) -> bool:
 # not "-penda" (to love): "anampenda X".
 _SWAHILI_MOTION = re.compile(
     r"(?:ku|kw|tu|ni|wa|a|u|m|tu|mu|hatu|ha|hawa|si)?(?:li|me|na|ta|ki|ka|ja|ku)?(?:o|ye)?"
-    r"(?:enda|toka|fika|hamia|hamishiwa|kimbilia|rudi|safiri|kaa|ishi|potea|fariki|fia)|twende|"
+    r"(?:enda|toka|fika|hamia|hamishiwa|kimbilia|rudi|safiri|kaa|ishi|potea|fariki|fia|baki)|"
+    r"twende|"
     r"tuende|nenda|nendeni"
     # "wanaoishi X" (who live in X), "alifariki X" (died at X): with "who", of dying too.
     # "maji haitoke X" (water does not come out at X), "hawafiki X": the negative present
@@ -5671,7 +5951,8 @@ prochaine semaine mois année annee hui
 
 
 # "hapa Nduta", "huko Kigoma", "kwenye Mtendeli": here, there, in; a person takes "kwa".
-_SWAHILI_HERE = _split("hapa huko kule kwenye katika mjini niko tuko yuko")  # "niko X": I am at X
+_SWAHILI_HERE = _split("hapa huko kule kwenye katika mjini niko tuko yuko kwetu kwao kwenu")
+# "niko X": I am at X; "shambani kwetu X": at our farm, in X
 _SWAHILI_I_AM_AT = _split("niko tuko yuko wako")
 
 
@@ -5913,6 +6194,35 @@ _ARABIC_LIVING = _split("""
 """)
 
 
+# Verbs of going in, crossing and reaching, spoken and written: "دخل لسبتة عوم" (he went into
+# X swimming), "بغاو يحرگو لX" (they want to cross to X), "وصلت لX".
+_ARABIC_GOING_IN = _split("""
+دخل دخلت دخلو دخلوا يدخل يدخلو ندخل حرگ حرگو يحرگو نحرگو حرق يحرقو حرك يحركو مشى مشا مشات
+مشاو راح راحت راحو راحوا وصل وصلت وصلو وصلوا سافر سافرت سافرو سافروا هرب هربت هربو هربوا
+""")
+
+
+def _protect_arabic_gone_to(text: str, words: list[_Word], kept: list[bool]) -> None:
+    """Right after a verb of going in, crossing or reaching, a word with "ل" (to) that no
+    vocabulary and no list of names knows is the place gone to."""
+    if not _ARABIC_LETTER.search(text):
+        return
+    for i in range(1, len(words)):
+        word = words[i]
+        if (
+            kept[i]
+            or words[i - 1].folded not in _ARABIC_GOING_IN
+            or not word.folded.startswith("ل")
+            or word.folded.startswith("لل")
+            or len(word.folded) < 4
+            or not _joined(text, words[i - 1], word)
+        ):
+            continue
+        rest = word.folded[1:]
+        if not (_arabic_name(rest) or _arabic_rank(rest) is not None or _is_known(word)):
+            kept[i] = True
+
+
 def _protect_arabic_villages(text: str, words: list[_Word], kept: list[bool]) -> None:
     """A village's first word after "from", "in" or a verb of living, and the word after it
     ("جينا من بر الياس"); after a verb of living, a word with "in" that no vocabulary knows
@@ -5980,6 +6290,126 @@ def _protect_peoples_of(text: str, words: list[_Word], kept: list[bool]) -> None
             and _hausa(words)
         ):
             kept[i] = True
+
+
+# "the Batil people", "Ngok returnees": a people or a place before them.
+_PEOPLE_AFTER = _split("people community communities tribe clan returnees residents villagers")
+# "Hospital Doctor X", "Colegio Padre X": a place named after a doctor or a priest.
+_FACILITY_TITLES = _split("doctor dr docteur doctora padre père father")
+# "Nuestra Señora de X", "Notre-Dame de X", "Our Lady of X": a church, a hospital.
+_OUR_LADY = ({"nuestra", "senora"}, {"notre", "dame"}, {"our", "lady"})
+# "de El Fondillo", "en El Alto": a place with its article, after a preposition.
+_BEFORE_THE_ARTICLE = _split("de en a por desde hacia")
+_SPANISH_OF = _split("de del y e")
+# "youth from X", "raiders from X": a group of people from a place.
+_GROUPS_FROM = _split("""youth youths people men women soldiers raiders fighters herders
+families refugees returnees""")
+# "the X Y clinic": a run of capitalised words between "the" and a facility in lower case.
+_FACILITIES = _split("clinic hospital school centre center market shelter office")
+# "cruzar por X": to cross at X.
+_CROSSING = _split("cruzar cruzan cruzó cruzaron cruza pasar pasan pasó pasaron")
+
+
+def _protect_named_by_what_follows(text: str, words: list[_Word], kept: list[bool]) -> None:
+    """Capitalised words that name a people or a place by the words around them: before
+    "people" or "returnees", after a hospital and a doctor, "Nuestra Señora de", "de El",
+    "New", "cruzar por"."""
+    for i, word in enumerate(words):
+        if not word.capital or kept[i] or i == 0:
+            continue
+        after = words[i + 1] if i + 1 < len(words) else None
+        if (
+            after is not None
+            and after.folded in _PEOPLE_AFTER
+            and not after.capital
+            and _joined(text, word, after)
+            and "'" not in text[word.start : after.start]
+        ) or (_joined(text, words[i - 1], word) and _named_by_what_precedes(words, i)):
+            kept[i] = True
+
+
+def _protect_dateline(text: str, words: list[_Word], kept: list[bool]) -> None:
+    """ "Reynosa: …", "سبتة: …": one word alone before a colon that opens a message is where
+    the news is from (or what it is about), unless a list holds it as a name ("Amina: …" is
+    who speaks)."""
+    if not words or words[0].start > 0 or not text[words[0].end :].lstrip(" ").startswith(":"):
+        return
+    if _is_known(words[0]) is None and words[0].folded not in _name_list():
+        kept[0] = True
+
+
+def _protect_arabic_associations(text: str, words: list[_Word], kept: list[bool]) -> None:
+    """The name after an association's word: the next word, and one more with "ال" ("جمعية
+    زهرة الفرات": the Euphrates Flower association)."""
+    if not any(a in text for a in _ARABIC_ASSOCIATIONS):
+        return  # (most messages hold none: the words' proclitics are looked at only then)
+    for i in range(len(words) - 1):
+        if not any(f in _ARABIC_ASSOCIATIONS for f in _bare(words[i].folded)):
+            continue
+        if not (_is_arabic(words[i + 1].text) and _joined(text, words[i], words[i + 1])):
+            continue
+        kept[i + 1] = True
+        k = i + 2
+        if (
+            k < len(words)
+            and words[k].folded.startswith("ال")
+            and _joined(text, words[k - 1], words[k])
+        ):
+            kept[k] = True
+
+
+def _named_by_what_precedes(words: list[_Word], i: int) -> bool:
+    """ "Hospital Doctor X", "Nuestra Señora de X", "de El X", "New X", "cruzar por X"."""
+    before, word = words[i - 1], words[i]
+    two = {words[i - 3].folded, words[i - 2].folded} if i >= 3 else set()
+    return (
+        (
+            before.folded in _FACILITY_TITLES
+            and i >= 2
+            and words[i - 2].capital
+            and words[i - 2].folded in _ORGANISATION_WORDS
+        )
+        or (before.folded == "de" and any(pair <= two for pair in _OUR_LADY))
+        or (before.text == "El" and i >= 2 and words[i - 2].folded in _BEFORE_THE_ARTICLE)
+        # "le centre Las Raíces", "el albergue Los Olivos": not "Juan de Los Santos"
+        or (
+            before.text in ("Las", "Los")
+            and i >= 2
+            and not words[i - 2].capital
+            and words[i - 2].folded not in _SPANISH_OF
+        )
+        or (before.text == "New" and word.folded not in _COMMON)
+        or (before.folded == "por" and i >= 2 and words[i - 2].folded in _CROSSING)
+        or (before.folded == "from" and i >= 2 and words[i - 2].folded in _GROUPS_FROM)
+        # "el espigón del Tarajal": "del" (of the) after a thing, not "hijo del X"
+        or (
+            before.text == "del"
+            and i >= 2
+            and not words[i - 2].capital
+            and words[i - 2].folded not in _RELATION_WORDS
+            and words[i - 2].folded not in _CHILD_WORDS
+            and not _is_title(words[i - 2])
+        )
+        or _before_a_facility(words, i)
+    )
+
+
+def _before_a_facility(words: list[_Word], i: int) -> bool:
+    """ "the Heyva Sor clinic": word i in a run of one or two capitalised words after "the"
+    and before a facility in lower case."""
+    for start in (i - 1, i - 2):
+        for end in (i + 1, i + 2):
+            if (
+                start >= 0
+                and end < len(words)
+                and end - start <= 3
+                and words[start].text == "the"
+                and words[end].folded in _FACILITIES
+                and not words[end].capital
+                and all(w.capital for w in words[start + 1 : end])
+            ):
+                return True
+    return False
 
 
 # Quarters named "the house of", "the sheikh": "في دار سعد", "نحن من الشيخ عثمان".
@@ -6240,7 +6670,7 @@ def _protect_arabic_in_a_town(text: str, words: list[_Word], kept: list[bool]) -
         ):
             continue
         rest = word.folded[1:]
-        if not any(
+        if rest in _arabic_places() or not any(
             _arabic_name(f) or _arabic_rank(f) is not None or _is_known(word)
             for f in (word.folded, rest)
         ):
@@ -6640,7 +7070,9 @@ mamlaka halmashauri jumuiya taasisi chuo zahanati
 kungiyar majalisar kwamitin maaikatar asibitin makarantar cocin masallacin hukumar ofishin
 cibiyar asusun shirin jamiar
 marine express airways airlines ferries ferry transport logistics
-""")  # "Azam Marine", "X Express": boats, buses and airlines are companies
+univ
+""")  # "Azam Marine", "X Express": boats, buses and airlines are companies; "X Memorial
+# Univ", "sekondari ya X": a university, a secondary school named after a person
 # The unions the rules ask about, made once (a set union per word would slow every message).
 _NAMES_A_PLACE = _PLACE_WORDS | _ORGANISATION_WORDS
 _NOT_MORE_NAME = _PROPER | _PLACE_WORDS | _ORGANISATION_WORDS | _HAUSA_PERSON_IS  # "Tsohuwa X"
@@ -6981,6 +7413,10 @@ def _looks_like_more_name(word: _Word, name: _Word, after: bool) -> bool:
     if _is_title(word) or word.folded in _NOT_MORE_NAME or word.folded in _RELATION_WORDS:
         return False
     if _is_arabic(word.text):
+        # "لأمها Bêrîvan المريضة": after a name in Latin letters, an Arabic word of the
+        # vocabulary says how the person is (sick), it is no surname
+        if not _is_arabic(name.text) and _arabic_rank(word.folded) is not None:
+            return False
         return word.folded not in _COMMON and _more_arabic_name(word.folded, name.folded, after)
     # A short capitalised word after a name is a surname even if it is also a word ("Awa Ba").
     if word.folded in _COMMON and not (after and word.capital and len(word.folded) <= 3):
@@ -7119,8 +7555,9 @@ _YEARS = re.compile(r"(?:19|20)\d\d\s*[-–/]\s*(?:19|20)\d\d")
 # "1 500 000 FCFA" is a price, not a phone number.
 _CURRENCY = re.compile(
     r"(?i)(?:fcfa|cfa|francs?|shillings?|ksh|kshs|tsh|ush|sh|naira|dollars?|euros?|dinars?|"
-    r"dirhams?|pounds?|pesos?|\$|€|£|₦|جنيه|دينار|درهم|ريال|ليرة)"
-)
+    r"dirhams?|pounds?|pesos?|syp|lbp|iqd|sdg|ssp|tzs|ugx|xaf|xof|mxn|mad|dzd|"
+    r"\$|€|£|₦|جنيه|دينار|درهم|ريال|ليرة)"
+)  # and the ISO codes of the regions' pounds, shillings, francs, pesos and dirhams
 
 
 _CURRENCY_AFTER = re.compile(
@@ -7338,8 +7775,8 @@ _STREET = (
     r"street|st|road|rd|avenue|ave|av|lane|drive|close|crescent|highway|rue|boulevard|bd|"
     r"allée|allee|chemin|route|impasse|calle|c/|avenida|avda|carrera|paseo|camino|callejón|"
     r"barabara|mtaa|titi|titin|layi|layin|hanya|rua|travessa|jr|jirón|jiron|pasaje|psje|"
-    r"شارع|طريق|زقاق|درب"
-)  # "Jr. Los Geranios 318": a jirón, Peru's street
+    r"شارع|طريق|زقاق|درب|زنقة"
+)  # the Maghreb's "زنقة" (an alley)  # "Jr. Los Geranios 318": a jirón, Peru's street
 _HOUSE = (
     r"house|plot|flat|apartment|shelter|building|maison|porte|parcelle|abri|immeuble|casa|depto|"
     r"dpto|departamento|apto|sitio|nyumba|kiwanja|gida|منزل|بيت|شقة|بناية|بناء|عمارة|دار|"
@@ -7355,11 +7792,13 @@ _HOUSE_OR_CASE = rf"{_HOUSE}|case"
 _TENT = r"tent|tente|jaima|khaima|خيمة|الخيمة"
 # A camp's block, by its number or letter and number: "Block B-4", "bloc 12".
 _BLOCK = r"block|bloc|bloque|blok|kitalu|manzano|manzana|mza|mz|بلوك|القطاع|قطاع"  # "manzano 12"
-_BLOCK_ID = r"(?:(?:[A-Z]-?)?\d{1,4}[A-Z]?\b|[A-Z]\b)"  # "bloc C"
+_BLOCK_ID = r"(?:(?:[A-Z]-?)?\d{1,4}[A-Z]?\b|[A-Z]\b|[\u0621-\u064a](?![\w]))"  # "bloc C", "قطاع ب"
 # "Calle Olmedo y Rocafuerte": a corner, two streets named.
 _CORNER = r"y|e|et|and|&|na|da|و"
 # "titi na 5" (Hausa: street number 5), "mtaa namba 3"
-_NUMBER_WORD = r"no\.?|number|num\.?|n°|nº|numéro|numero|número|namba|lamba|mai\s+lamba|na|رقم|#"
+_NUMBER_WORD = (
+    r"no\.?|na\.|number|num\.?|n°|nº|numéro|numero|número|namba|lamba|mai\s+lamba|na|رقم|#"
+)
 _NUM = r"\d{1,5}[a-zA-Z]?\b"
 # The number's own word, not "na" nor "#" ("nyumba ya mama na 3 watoto" is no door)
 _HOUSE_NUMBER_WORD = r"no\.?|number|n°|nº|numéro|numero|número|namba|lamba|رقم"
@@ -7376,7 +7815,7 @@ _AREA = (
     r"woreda|wereda|kebele|tambon|amphoe|moo|soi|area|cité|cite|"
     r"estate|haret|hara|site|toma|población|poblacion|الحي|حي|محلة|حارة|حاره|"
     rf"camp|kambi|sansanin|مخيم|{_BLOCK}|"
-    r"village|commune|kwartie|kwartier|komine|مربع|zona|uv|section"
+    r"village|commune|kwartie|kwartier|komine|مربع|zona|uv|section|col\.|col|kitongoji"
 )  # a camp's "Village 5"; Congolese Swahili's "kwartie", "komine"; Sudan's "مربع ٤" (a block);
 # Bolivia's "zona", Santa Cruz's "UV 160" (a neighbourhood unit), Nairobi's "Section 1"
 # A numbered block or quarter before the house: "secteur 3, carré 12", "zone 4, house 9".
@@ -7410,23 +7849,23 @@ _ADDRESS = re.compile(
     rf"(?<![\w])(?i:{_HOUSE})\s+{_LANDMARK_PLACE}\s*[,،]\s*(?i:{_NUMBER_WORD})\s*{_NUM}|"
     # "Plot 27 Kasanga Lane", "house 4, Moi Avenue": the house, then a named street
     rf"(?<![\w])(?i:{_HOUSE})\s+(?:(?i:{_NUMBER_WORD})\s*)?{_NUM}\s*[,،]?\s+"
-    rf"(?:(?:{_NAME_WORD})\s+){{1,3}}(?i:{_STREET})\b\.?"
+    rf"(?:(?:{_NAME_WORD})\s+){{1,3}}(?i:{_STREET})(?![\w])\.?"
     # "14 Moi Avenue", "22B Kenyatta Road"
-    rf"|(?<![\d.,]){_NUM}\s*[,،]?\s+(?:(?:{_NAME_WORD})\s+){{1,3}}(?i:{_STREET})\b\.?"
+    rf"|(?<![\d.,]){_NUM}\s*[,،]?\s+(?:(?:{_NAME_WORD})\s+){{1,3}}(?i:{_STREET})(?![\w])\.?"
     # "12 rue des Lilas", "5 avenue Bourguiba"
-    rf"|(?<![\d.,]){_NUM}\s*[,،]?\s+(?i:{_STREET})\b\.?(?:\s+(?i:{_CONNECT})\b)?"
+    rf"|(?<![\d.,]){_NUM}\s*[,،]?\s+(?i:{_STREET})(?![\w])\.?(?:\s+(?i:{_CONNECT})\b)?"
     rf"(?:\s+(?:{_NAME_WORD}|[a-zà-ÿ]+)){{1,3}}"
     # "calle Mayor 5", "Barabara ya Moi 14", "شارع الحمرا 12", "Titin Zaria, lamba 14"
-    rf"|(?<![\w])(?i:{_STREET})\b\.?(?:\s+(?i:{_CONNECT})\b)?(?:\s+(?:{_NAME_WORD})){{1,3}}\s*[,،]?\s*"
+    rf"|(?<![\w])(?i:{_STREET})(?![\w])\.?(?:\s+(?i:{_CONNECT})\b)?(?:\s+(?:{_NAME_WORD})){{1,3}}\s*[,،]?\s*"
     rf"(?:(?i:{_NUMBER_WORD})\s*)?{_NUM}"
     # "Mtaa wa Msimbazi, nyumba namba 45", "شارع المطران، بناية الورد": a street, then the house
     # ("Calle Olmedo y Rocafuerte, casa 88": at a corner)
-    rf"|(?<![\w])(?i:{_STREET})\b\.?(?:\s+(?i:{_CONNECT})\b)?(?:\s+(?:{_NAME_WORD}|[a-z][\w'’]+))"
+    rf"|(?<![\w])(?i:{_STREET})(?![\w])\.?(?:\s+(?i:{_CONNECT})\b)?(?:\s+(?:{_NAME_WORD}|[a-z][\w'’]+))"
     rf"(?:\s+(?:{_NAME_WORD})){{0,2}}(?:\s+(?i:{_CORNER})\s+(?:{_NAME_WORD})(?:\s+(?:{_NAME_WORD}))?)?\s*[,،]?\s*"
     rf"(?i:{_HOUSE_OR_CASE})\s+(?:(?i:{_NUMBER_WORD})\s*)?(?:{_NUM}|[\u0621-\u064a]+)"
     # "gida mai lamba 17, titin Zaria Road", "Lamba 12, Titin Kurmi": the house, then the street
     rf"|(?<![\w])(?:(?i:{_HOUSE})\s+(?:(?i:{_NUMBER_WORD})\s*)?|(?i:{_NUMBER_WORD})\s*){_NUM}"
-    rf"\s*[,،]\s*(?i:{_STREET})\b\.?(?:\s+(?i:{_CONNECT})\b)?(?:\s+(?:{_NAME_WORD})){{1,3}}"
+    rf"\s*[,،]\s*(?i:{_STREET})(?![\w])\.?(?:\s+(?i:{_CONNECT})\b)?(?:\s+(?:{_NAME_WORD})){{1,3}}"
     # Colombian and Venezuelan: "Calle 18 # 7-42", "Carrera 5 No. 12-30", "Cra 7 #45-10"
     rf"|(?<![\w])(?i:calle|carrera|cra|cl|avenida|av|diagonal|dg|transversal|tv)\.?\s+\d{{1,3}}"
     rf"[a-zA-Z]?(?:\s+(?i:bis|sur|norte|este|oeste))*\s*(?:#|(?i:{_NUMBER_WORD}))\s*\d{{1,3}}"
@@ -7474,7 +7913,7 @@ _ADDRESS = re.compile(
 
 # Addresses of one region each, looked for only when their words are in the text (the
 # common forms above are looked for everywhere): what each needs, then its pattern.
-_REGIONAL_ADDRESSES = (
+_REGIONAL_ADDRESSES: tuple[tuple[tuple[str, ...], re.Pattern], ...] = (
     (
         ("mah", "mh."),
         re.compile(
@@ -7523,6 +7962,63 @@ _REGIONAL_ADDRESSES = (
         ),
     ),
 )
+_REGIONAL_ADDRESSES += (
+    (
+        (
+            "sector",
+            "secteur",
+            "block",
+            "bloc",
+            "blok",
+            "kitalu",
+            "manzan",
+            "mza",
+            "section",
+            "zone",
+            "zona",
+            "area",
+            "phase",
+            "village",
+            "قطاع",
+            "بلوك",
+        ),
+        re.compile(
+            # "Sector 2 block 11 Bentiu PoC", "قطاع ٣ بلوك ١٢ بوك ملكال": a camp's sector and
+            # block, then the camp's name to the phrase's end
+            rf"(?<![\w])(?i:{_UNIT})\s+{_BLOCK_ID}\s*[,،]?\s*(?i:{_UNIT})\s+{_BLOCK_ID}"
+            rf"(?:\s+(?:{_CAPITALISED}|[\u0621-\u064a]+)(?:\s+(?:{_CAPITALISED}|[\u0621-\u064a]+))?"
+            rf"(?=\s*(?:[,.;:!?،]|$)))?",
+            re.UNICODE,
+        ),
+    ),
+    (
+        ("kijiji", "kitongoji", "mtaa", "kata"),
+        re.compile(
+            # "Kijiji cha X, Kitongoji cha Y": Tanzania's village and its hamlet
+            rf"(?<![\w])(?i:kijiji|kitongoji|mtaa|kata)\s+(?i:cha|ya|wa|la)\s+{_CAPITALISED}\s*[,،]\s*"
+            rf"(?i:kitongoji|kijiji|mtaa)\s+(?i:cha|ya|wa|la)\s+{_CAPITALISED}",
+            re.UNICODE,
+        ),
+    ),
+    (
+        ("رقم", "no", "n°", "nº", "num", "núm", "namba", "lamba"),
+        re.compile(
+            # "زنقة ٢٣ رقم ١٤", "calle 5 número 12": a numbered street, then the door's number
+            rf"(?<![\w])(?i:{_STREET})\s+{_NUM}\s*[,،]?\s*(?i:{_HOUSE_NUMBER_WORD})\s*{_NUM}",
+            re.UNICODE,
+        ),
+    ),
+    (
+        ("col",),
+        re.compile(
+            # Mexico: "Calle X 2418, Col. Y", "Av. X 1152, int. 4, col. Y", "Cañón del X 44,
+            # col. Y": a street of any kind and its number, then the colonia
+            rf"(?<![\w])(?:{_NAME_WORD})(?:\s+(?:(?i:{_CONNECT})\s+)?(?:{_NAME_WORD})){{0,3}}"
+            rf"\s+{_NUM}(?=\s*[,،]\s*(?:(?i:int)\.?\s*\d{{1,4}}[A-Z]?\s*[,،]\s*)?(?i:col)(?:\.|onia\b))",
+            re.UNICODE,
+        ),
+    ),
+)
 # "zone X 2, maison en tôle bleue à côté du moulin": a quarter, a house told by its look and
 # its landmark; looked for where a comma and a landmark's word are.
 _LANDMARK_CUES = (
@@ -7547,15 +8043,19 @@ _ADDRESS_MORE = re.compile(
     # "…, RT 03/RW 05" (Indonesia's neighbourhood units), "…, #08-112" (Singapore's floor
     # and unit)
     r"|\s*[,،]\s*(?:(?i:rt)\.?\s*\d{1,3}\s*/\s*(?i:rw)\.?\s*\d{1,3}|#\d{1,3}-\d{1,5})"
+    # "c/ Real 112, 3ºA", "…, 2º izq.": Spain's floor and door
+    r"|\s*[,،]\s*\d{1,2}\s*[ºª°]\s*(?:[A-Za-z]\b|\d{1,2}\s*[ºª]?|(?i:izq|izda|dcha|dch)\.?)?"
     # "Calle 7 # 12-45 barrio La Playita": the quarter also with no comma before it
     r"|"
-    rf"\s+(?i:{_AREA})\s+(?:(?i:{_CONNECT})\s+)?(?:{_NAME_WORD})(?:\s+{_CAPITALISED})?"
+    rf"\s+(?i:{_AREA})\s+(?:(?i:{_CONNECT})\s+)?(?:{_NAME_WORD})"
+    # ("… حي بنديبان طنجة": an Arabic town after the quarter, at the phrase's end)
+    rf"(?:\s+(?:{_CAPITALISED}|[\u0621-\u064a]+(?=\s*(?:[,.;:!?،]|$))))?"
     # "…, behind Hope academy", "… karibu na soko": the landmark by the door
     rf"|\s*[,،]?\s*{_LANDMARK_PLACE}"
     rf"|\s*[,،]\s*(?:"
     # "…, 3rd district, flat 7", "…, 4th floor"
     rf"\d{{1,3}}(?i:st|nd|rd|th|e|ème|er)\s+(?i:{_AREA}|{_FLOOR})\b|"
-    rf"(?i:{_AREA}|{_HOUSE}|{_STREET}|{_FLOOR})\s+(?:(?i:{_CONNECT})\s+)?"
+    rf"(?i:{_AREA}|{_HOUSE}|{_STREET}|{_FLOOR}|int\.|interior)\s+(?:(?i:{_CONNECT})\s+)?"
     rf"(?:(?i:{_NUMBER_WORD})\s*)?(?:{_NUM}(?:\s+{_CAPITALISED})?|{_BLOCK_ID}"
     rf"|(?:{_NAME_WORD})(?:\s+{_CAPITALISED}){{0,2}})"  # "…, Tambon Tha Sai Luat"
     rf"|{_CAPITALISED}(?:\s+(?:(?:de\s+la|del|de|des|du)\s+)?{_CAPITALISED}){{0,2}}\b"
@@ -7570,7 +8070,7 @@ _ADDRESS_MORE = re.compile(
 # "Gul Bagh street, house 12": a named street before the house (looked for only before
 # a house found, not at every capitalised word).
 _STREET_BEFORE = re.compile(
-    rf"(?<![\w])(?:(?:{_NAME_WORD})\s+){{1,3}}(?i:{_STREET})\b\.?\s*[,،]\s*$"
+    rf"(?<![\w])(?:(?:{_NAME_WORD})\s+){{1,3}}(?i:{_STREET})(?![\w])\.?\s*[,،]\s*$"
 )
 # "No. 14 Old Otukpo Road": the number's own word before the house number.
 # "Police District 7, Gul Bagh street": the district of a numbered one.
@@ -7613,6 +8113,11 @@ _TOWN_BEFORE = re.compile(
 )
 
 
+# The end of a sentence, not the dot of "Col. X", "int. 4", "Na. 47" (Mexico's colonia and
+# flat, Swahili's number).
+_ADDRESS_SENTENCE_END = re.compile(r"(?<![Cc]ol)(?<!int)(?<![Nn]a)(?<![Nn]o)[.!?]\s")
+
+
 def _address_patterns(text: str) -> list[re.Pattern]:
     """The common forms, and the regional ones whose words the text holds."""
     folded = text.casefold()
@@ -7640,7 +8145,7 @@ def _addresses(text: str) -> list[Span]:
                 break
             end = more.end()
         # What follows goes on to the sentence's end, not past it ("colonia X. Gracias").
-        stop = re.search(r"[.!?]\s", text[match.end() : end])
+        stop = _ADDRESS_SENTENCE_END.search(text[match.end() : end])
         end = match.end() + stop.start() if stop else end
         value = text[start:end].rstrip(" ,.،")
         spans.append(Span(start, start + len(value), "address"))

@@ -454,6 +454,7 @@ def test_the_seventh_unseen_set_does_not_fall_below_what_was_measured(language):
         UNSEEN18,
         UNSEEN19,
         UNSEEN20,
+        UNSEEN21,
     ],
     ids=[
         "seventh",
@@ -468,6 +469,7 @@ def test_the_seventh_unseen_set_does_not_fall_below_what_was_measured(language):
         "eighteenth",
         "nineteenth",
         "twentieth",
+        "twenty-first",
     ],
 )
 def test_the_studied_blind_sets_meet_the_goals(path):
@@ -1137,6 +1139,35 @@ UNSEEN21_FIRST = {
 @pytest.mark.parametrize("language", sorted(LANGUAGES))
 def test_the_twenty_first_unseen_set_does_not_fall_below_its_first_measure(language):
     assert_floor(UNSEEN21, UNSEEN21_FIRST, language)
+
+
+# Measured on the twenty-first unseen set after round twenty-five, which studied its misses
+# (names before a relative, a role, the sex and age or a nasab in brackets, committees'
+# members, lower-case names before an age or a verb of being, lists with "&", one's own
+# kunya; addresses of Mexico, Spain, Morocco, Tanzania and camps' sectors) and then its false
+# positives (spoken Maghreb verbs, places gone to, peoples, places named after a doctor or
+# Our Lady, Swahili languages, a word before the colon that opens a message;
+# docs/benchmarks.md): names 99.0% recall, 90.0% precision; its 13 addresses found whole.
+# It joins the studied sets.
+UNSEEN21_AFTER = {
+    "ar": (30, 31, 30, 37),
+    "en": (41, 41, 41, 46),
+    "es": (33, 34, 33, 36),
+    "fr": (42, 42, 42, 44),
+    "ha": (33, 33, 33, 35),
+    "sw": (29, 29, 29, 33),
+}
+
+
+@pytest.mark.parametrize("language", sorted(LANGUAGES))
+def test_the_twenty_first_unseen_set_does_not_fall_below_what_was_measured(language):
+    assert_floor(UNSEEN21, UNSEEN21_AFTER, language)
+
+
+def test_the_twenty_first_unseen_set_addresses_are_all_found():
+    counts = scrub_bench.score(scrub_bench.load(UNSEEN21))["counts"]
+    addresses = by(counts, 1)["address"]
+    assert addresses["recalled"] == addresses["labelled"] >= 13, addresses
 
 
 @pytest.mark.parametrize(
@@ -3445,4 +3476,135 @@ def test_signers_children_and_addresses_of_camps_guinea_bolivia_and_nairobi(text
     Levantine and Maghreb verbs, participles after a title, Sheng and Swahili kin words,
     programmes named after a hero stay (invented names and places, in both directions; none
     of them is in a labelled set)."""
+    assert scrub(text) == (text if scrubbed is None else scrubbed)
+
+
+@pytest.mark.parametrize(
+    "text, scrubbed",
+    [
+        # Names: lists with "&" and "little", a name before an age or a verb of being, before a
+        # relative, a role, the sex and age or a nasab in brackets, a committee's members.
+        (
+            "registration: mother nyathoar, kids bielweng, tutkoat & baby kuolbang",
+            "registration: mother [name], kids [name], [name] & baby [name]",
+        ),
+        (
+            "family from the camp: kids rojvan, zelkan and little dilvar",
+            "family from the camp: kids [name], [name] and little [name]",
+        ),
+        (
+            "protection case: girl amuothi 14yo sent to work",
+            "protection case: girl [name] 14yo sent to work",
+        ),
+        ("ndaliya kossibé 16 ans, sans papiers", "[name] [name] 16 ans, sans papiers"),
+        ("my cousin tawering is in the clinic", "my cousin [name] is in the clinic"),
+        ("su niño yordanis está enfermo", "su niño [name] está enfermo"),
+        (
+            "case note: Zelhano (f, 19), works at the bakery",
+            "case note: [name] (f, 19), works at the bakery",
+        ),
+        (
+            "call with Orlinda Mejicanos (Guatemalan, 31) about her papers",
+            "call with [name] [name] (Guatemalan, 31) about her papers",
+        ),
+        (
+            "Appel de Ngoyo Bassoumbé (oncle), le petit est malade",
+            "Appel de [name] [name] (oncle), le petit est malade",
+        ),
+        (
+            "Kabungwe(our zone leader) said the pump broke",
+            "[name](our zone leader) said the pump broke",
+        ),
+        ("Ɗanturaki (ɗan Kamburo) ya ji rauni", "[name] (ɗan [name]) ya ji rauni"),
+        (
+            "Kwamiti: shugaba Terkimbi Aondowase, sakatare Mbaverem Iyorkaa",
+            "Kwamiti: shugaba [name] [name], sakatare [name] [name]",
+        ),
+        (
+            "mwenyekiti Kalumbiro, katibu Sefunyo Lukindwa",
+            "mwenyekiti [name], katibu [name] [name]",
+        ),
+        ("Llamada: Sra. Yeniret Orocuá, 40 años", "Llamada: Sra. [name] [name], 40 años"),
+        # Addresses of Mexico, Spain, Morocco, Tanzania and camps' sectors, removed whole.
+        ("vive en Calle Tabachín 812, Col. Lomas Verdes, Tecate", "vive en [address]"),
+        (
+            "nueva dirección: Av. Los Pinos 918, int. 6, col. Jardines, Ensenada",
+            "nueva dirección: [address]",
+        ),
+        ("Vive en Cerrada Zinnia 14, col. Buenos Aires. Gracias", "Vive en [address]. Gracias"),
+        ("dirección c/ Alcazaba 48, 2ºB, Algeciras. Gracias", "dirección [address]. Gracias"),
+        ("العنوان: زنقة ١٧ رقم ٥ حي السلام وجدة", "العنوان: [address]"),
+        ("عنوانها: مخيم الروج، قطاع ج، خيمة ٢٢، بدها دوا", "عنوانها: [address]، بدها دوا"),
+        (
+            "caller from Sector 4 block 9 Kodok PoC, asks for food",
+            "caller from [address], asks for food",
+        ),
+        ("ساكن في قطاع ٥ بلوك ٣ بوك الرنك، ومريض", "ساكن في [address]، ومريض"),
+        (
+            "Kijiji cha Mkwedu, Kitongoji cha Namiyonga: familia 2 zinaishi hapo",
+            "[address]: familia 2 zinaishi hapo",
+        ),
+        (
+            "anwani: Mtaa wa Likonde, Nyumba Na. 12, karibu na soko la samaki, Nachingwea. Asante",
+            "anwani: [address]. Asante",
+        ),
+        # Peoples, places and spoken Maghreb Arabic stay.
+        ("the Kerango people say the road is closed", None),
+        ("she was taken to Hospital Doctor Valdelomar for surgery", None),
+        ("la misa en la iglesia Nuestra Señora de Tecoluca", None),
+        ("lo ingresaron en el centro de El Ranchito", None),
+        ("los muchachos cruzaron por Tecomatepec anoche", None),
+        ("desplazados de la sierra de Zongolica", None),
+        ("wazee wa Kinyakyusa wanaomba msaada", None),
+        ("Mama ntilie wa stendi wanalalamika", None),
+        ("shambani kwetu Nangurukuru hakuna mvua", None),
+        ("sun kwana a sansanin New Dagira", None),
+        ("Marien Ngouabi Memorial Univ students came", None),
+        ("البوليس كيشدو الدراري فالمرسى", None),
+        ("بغاو يحرگو فالليل", None),
+        ("ابني دخل لبوزغلال عوم وماعرفت عليه والو", None),
+        ("سبيطار الحسن الثاني فوجدة ماعندوش دوا", None),
+        # One's own kunya, a place after "land", an Arabic word after a name in Latin letters,
+        # associations, "Las X" after a noun, "Tlf", "bailleur".
+        ("أنا أم مطلقة وعندي ثلاث أولاد", None),
+        ("انصاب بأرض الهويدي الشهر الماضي", None),
+        ("بدها دوا لأختها Nalîn المريضة", "بدها دوا لأختها [name] المريضة"),
+        ("وزعت جمعية نسيم الخابور بطانيات", None),
+        ("on dort au centre Las Gaviotas depuis lundi", None),
+        ("llamen al Tlf 644 902 113", "llamen al Tlf [phone]"),
+        ("il a peur de son bailleur", None),
+        # Twins named before "(jumeaux, …)", though their names are words; a price in the
+        # ISO code of its currency is no number of a person.
+        (
+            "Fidèle et Constant (jumeaux, 3 ans) toussent",
+            "[name] et [name] (jumeaux, 3 ans) toussent",
+        ),
+        (
+            "Dulce y Amparo (gemelas, 2 años) no tienen acta",
+            "[name] y [name] (gemelas, 2 años) no tienen acta",
+        ),
+        ("the rent went up to 250000 SSP a month", None),
+        # One word before the colon that opens a message: where the news is from, unless a
+        # list holds it as a name.
+        ("goats taken by raiders from Lokori last night", None),
+        ("the Toyoyo Abokobi clinic has no gloves", None),
+        ("duermen junto al muelle del Chapultepec", None),
+        ("Tecomatepec: hace frío y no hay cobijas", None),
+        ("بوزغلال: الشباب ناعسين فالزنقة", None),
+        ("Nyaboke: tunaomba msaada wa chakula", "[name]: tunaomba msaada wa chakula"),
+    ],
+)
+def test_brackets_committees_ages_and_addresses_of_mexico_spain_morocco_and_tanzania(
+    text, scrubbed
+):
+    """Round twenty-five: a capitalised word before a relative, a role, the sex and age or a
+    nasab in brackets ("X (oncle)", "X (f, 19)", "X (ɗan Y)"), the members after a
+    committee's roles, a lower-case name before an age ("girl X 14yo") or a verb of being
+    ("my cousin X is"), lists with "&" and "little"; addresses of Mexico's colonias, Spain's
+    floors, Morocco's "زنقة", Tanzania's villages and hamlets and camps' sectors and blocks
+    removed whole; and peoples before "people", places named after a doctor or Our Lady,
+    after "de El", "New", "cruzar por", "kwetu", Swahili languages ("Ki-"), spoken Maghreb
+    verbs, places gone to, associations and an Arabic word after a name in Latin letters
+    stay (invented names and places, in both directions; none of them is in a labelled
+    set)."""
     assert scrub(text) == (text if scrubbed is None else scrubbed)
