@@ -4,7 +4,7 @@ Runs `collector.scrubbing.find` over a labelled set of short messages in English
 Spanish, Arabic, Swahili and Hausa, each with the exact identifier substrings it holds:
 tests/fixtures/scrubbing_corpus.json by default, or another file of the same shape
 (scrubbing_heldout.json, scrubbing_fresh.json, and scrubbing_unseen.json to
-scrubbing_unseen21.json: names in no list and in no other set, the later ones written blind).
+scrubbing_unseen22.json: names in no list and in no other set, the later ones written blind).
 The scrubber's model of name shapes is measured apart, on names held out of its training:
 `python collector/name_lists/make_name_model.py --held-out`.
 
@@ -36,6 +36,7 @@ The scrubber's model of name shapes is measured apart, on names held out of its 
     python benchmarks/scrub_bench.py --file tests/fixtures/scrubbing_unseen19.json
     python benchmarks/scrub_bench.py --file tests/fixtures/scrubbing_unseen20.json
     python benchmarks/scrub_bench.py --file tests/fixtures/scrubbing_unseen21.json
+    python benchmarks/scrub_bench.py --file tests/fixtures/scrubbing_unseen22.json
     python benchmarks/scrub_bench.py --misses              # and every miss and false positive
     python benchmarks/scrub_bench.py --catalogs            # names "found" in interface texts
 
