@@ -2418,6 +2418,10 @@ class _Converter:
         if not NUMBER_LITERAL.match(number.strip()) or abs(float(number)) >= 1e15:
             self.at(row, "bad_value/range_number", header, part=part)
             return
+        if Decimal(number.strip()).normalize().as_tuple().exponent < -3:  # type: ignore[operator]
+            # Buttons show numbers with up to three decimals, in every language.
+            self.at(row, "bad_value/range_decimals", header, part=part)
+            return
         # A decimal start, end or step (0.5) makes a range of decimals, as in ODK.
         as_float = float(number)
         params[key] = int(as_float) if as_float.is_integer() else as_float

@@ -764,6 +764,14 @@ CATALOGUE: dict[str, tuple[str, Render]] = {
         ERROR,
         lambda a: gettext("'%(part)s': range parameters must be numbers, such as 1 or 0.5.", **a),
     ),
+    "bad_value/range_decimals": (
+        ERROR,
+        lambda a: gettext(
+            "'%(part)s': a range's buttons show numbers with up to three decimals, such as "
+            "0.125: use a decimal question for finer values.",
+            **a,
+        ),
+    ),
     "bad_value/range_size": (
         ERROR,
         lambda a: gettext(

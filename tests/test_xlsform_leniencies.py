@@ -433,6 +433,7 @@ def test_a_range_with_a_step_of_zero_or_a_word_is_refused(tmp_path):
         ("start=0 end=1 step=0", "bad_value/range"),
         ("start=0 end=1 step=half", "bad_value/range_number"),
         ("start=1.5 end=0.5 step=0.5", "bad_value/range"),
+        ("start=0 end=0.001 step=0.0001", "bad_value/range_decimals"),
     ):
         path = write_workbook(
             tmp_path / "bad.xlsx", [[*HEADER, "parameters"], ["range", "r", "R", parameters]]
