@@ -11,7 +11,7 @@ from flask import current_app
 from flask_babel import format_date, format_datetime, format_decimal, get_locale, gettext
 from markupsafe import Markup
 
-from . import repeats, validation
+from . import expressions, repeats, validation
 from .clock import parse_iso
 from .forms import MAX_INSTANCES, in_groups
 
@@ -63,6 +63,15 @@ def form_attributes(form) -> Markup:
     )
 
 
+def required_now(form, question, answers) -> bool:
+    """Whether the page marks the question required as it is drawn; a condition that
+    cannot be worked out here is left to the hub's check when the page is sent."""
+    try:
+        return validation.is_required(form, question, answers or {})
+    except (expressions.ExpressionError, ValueError, KeyError, TypeError):
+        return False
+
+
 def init_app(app, site_name: Callable[[], str]) -> None:
     """`site_name`: the name pages show in their header; each app passes its own."""
     app.extensions["site_name"] = site_name
@@ -87,5 +96,6 @@ def init_app(app, site_name: Callable[[], str]) -> None:
             repeats.instances_at(form, answers or {}, repeat, outer)
         ),
         form_attributes=form_attributes,
+        required_now=required_now,
         month_names=month_names,
     )

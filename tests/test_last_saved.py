@@ -332,12 +332,16 @@ def test_the_page_script_reads_the_last_record_and_a_required_condition(
         address = chromium.current_url
         # The first page as it opens is one a phone keeps: it carries no earlier answer.
         assert "form-last-saved" not in chromium.page_source
+        school_mark = "#q-school .req"
+        assert not chromium.find_element("css selector", school_mark).is_displayed()
         wait_for(chromium, "#f-age").send_keys("12")
+        assert chromium.find_element("css selector", school_mark).is_displayed()
         chromium.find_element("css selector", 'button[value="next"]').click()
         assert wait_for(chromium, "#school-error").text == "Say which school."
         assert chromium.current_url == address  # the script kept the page: nothing was sent
         chromium.find_element("id", "f-age").clear()
         chromium.find_element("id", "f-age").send_keys("30")
+        assert not chromium.find_element("css selector", school_mark).is_displayed()
         chromium.find_element("css selector", 'button[value="next"]').click()
         wait_for(chromium, "#f-village")
         assert chromium.current_url.endswith("/1")

@@ -8,6 +8,7 @@ Every workbook here is written by the test."""
 from __future__ import annotations
 
 import json
+import re
 
 from collector.xlsform import read_xlsform, to_xlsform
 from filling import post_page
@@ -61,6 +62,13 @@ def test_a_note_with_a_condition_in_required_is_taken_as_a_note(tmp_path):
     assert not note.get("required") and not note.get("required_if")
 
 
+def marked(page: str, key: str) -> bool:
+    """Whether the label of the question posted as `key` shows "required"."""
+    label = re.search(rf'<label for="f-{re.escape(key)}">(.*?)</label>', page, re.S).group(1)
+    found = re.search(r'<span class="req"( hidden)?>', label)
+    return bool(found) and not found.group(1)
+
+
 def test_the_hub_asks_for_an_answer_only_while_the_condition_holds(tmp_path, hub, db_path):
     form = schools(tmp_path).form
     import_forms(db_path, json.loads(form.to_json()))
@@ -86,5 +94,8 @@ def test_the_hub_asks_for_an_answer_only_while_the_condition_holds(tmp_path, hub
     assert refused.status_code == 422
     assert 'id="sibling_school.2-error"' in refused.text
     assert 'id="sibling_school.1-error"' not in refused.text
+    # "required" is marked beside the label only where the condition holds now.
+    assert marked(refused.text, "sibling_school.2") and not marked(refused.text, "sibling_school.1")
+    assert marked(refused.text, "sibling_age.1")  # required always
     taken = post_page(phone, siblings, "schools", {**answers, "sibling_school.2": "Bolgatanga"})
     assert taken.url.endswith("/review"), taken.text[:300]

@@ -278,6 +278,8 @@
         if (show && block.hasAttribute('data-choices-from')) { fromRepeat(block, values); }
         else if (show && block.hasAttribute('data-choice-filter')) { offer(block, values); }
         if (show && block.hasAttribute('data-seed')) { reorder(block, values); }
+        var mark = block.hasAttribute('data-required-if') && block.querySelector('.req');
+        if (mark) { mark.hidden = !needed(block, values); }
       });
       // A group inside the page: its heading only over questions shown, as the hub draws it.
       Array.prototype.forEach.call(form.querySelectorAll('fieldset.group'), function (group) {
