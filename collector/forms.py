@@ -263,6 +263,25 @@ class ChoiceSchema(Schema):
     media = prompt_field()
 
 
+def _range_decimals(params: dict) -> tuple[Decimal, Decimal, Decimal]:
+    """A range's start, end and step in Decimal: a step of 0.1 lands on 0.3 exactly."""
+    start, end, step = (Decimal(str(params[k])) for k in ("start", "end", "step"))
+    return start, end, step
+
+
+def range_count(params: dict) -> int:
+    """How many values a range offers, one button each."""
+    start, end, step = _range_decimals(params)
+    return int((end - start) / step) + 1 if end >= start else 0
+
+
+def on_range_step(value, params: dict) -> bool:
+    """Whether `value` is one of a range's values: between its ends, on one of its steps."""
+    number = Decimal(str(value))
+    start, end, step = _range_decimals(params)
+    return start <= number <= end and (number - start) % step == 0
+
+
 class RangeNumber(fields.Number):
     """A range's start, end or step: a whole number stays an int; a decimal one (`0.5`, as
     ODK takes them) makes the range hold decimals (Question.range_values)."""
@@ -1276,10 +1295,8 @@ class Question:
     def range_values(self) -> list[int | float]:
         """A range's values from start to end by step, counted in Decimal so that steps
         of 0.1 land on 0.3, not 0.30000000000000004."""
-        params = self.spec["parameters"]
-        start, end, step = (Decimal(str(params[k])) for k in ("start", "end", "step"))
-        count = int((end - start) / step) + 1 if end >= start else 0
-        values = (start + step * n for n in range(count))
+        start, _, step = _range_decimals(self.spec["parameters"])
+        values = (start + step * n for n in range(range_count(self.spec["parameters"])))
         return [int(v) if v == v.to_integral_value() else float(v) for v in values]
 
     @property

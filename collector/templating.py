@@ -11,7 +11,7 @@ from flask import current_app
 from flask_babel import format_date, format_datetime, format_decimal, get_locale, gettext
 from markupsafe import Markup
 
-from . import expressions, repeats, validation
+from . import repeats, validation
 from .clock import parse_iso
 from .forms import MAX_INSTANCES, in_groups
 
@@ -68,7 +68,7 @@ def required_now(form, question, answers) -> bool:
     cannot be worked out here is left to the hub's check when the page is sent."""
     try:
         return validation.is_required(form, question, answers or {})
-    except (expressions.ExpressionError, ValueError, KeyError, TypeError):
+    except (ValueError, KeyError, TypeError):  # an ExpressionError is a ValueError
         return False
 
 

@@ -10,13 +10,12 @@ import math
 import re
 from dataclasses import dataclass, field, replace
 from datetime import date
-from decimal import Decimal
 
 from babel.numbers import get_decimal_symbol, get_group_symbol
 from flask_babel import format_decimal, gettext, ngettext
 
 from . import expressions, locations, repeats
-from .forms import MAX_INSTANCES
+from .forms import MAX_INSTANCES, on_range_step
 
 DATE_PATTERN = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 MONTH_PATTERN = re.compile(r"^(\d{4})-(\d{2})(-01)?$")
@@ -584,16 +583,11 @@ def _parse_range(form, question, text, locale):
     else:
         parse = _parse_decimal if question.decimal_range else _parse_integer
         value, error = parse(form, question, text, locale)
-    if error or not params["start"] <= value <= params["end"] or _off_step(value, params):
+    if error or not on_range_step(value, params):
         return None, gettext(
             "Choose a value from %(start)s to %(end)s.", start=params["start"], end=params["end"]
         )
     return stored_value(value), None
-
-
-def _off_step(value, params: dict) -> bool:
-    offset = Decimal(str(value)) - Decimal(str(params["start"]))
-    return offset % Decimal(str(params["step"])) != 0
 
 
 def _parse_time(form, question, text, locale):

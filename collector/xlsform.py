@@ -30,8 +30,9 @@ from functools import lru_cache
 from itertools import groupby
 from pathlib import Path
 from typing import Any
-from xml.parsers import expat
 
+import defusedxml.ElementTree as safe_xml
+from defusedxml import DefusedXmlException
 from marshmallow import ValidationError
 
 from . import expressions, locations
@@ -67,7 +68,9 @@ from .forms import (
     last_saved_problem,
     load_form,
     load_form_json,
+    on_range_step,
     prompt_kind_problem,
+    range_count,
     xml_instances,
 )
 from .prompts import MAX_PROMPT_FILE_BYTES, MAX_PROMPT_FORM_BYTES, read_prompt_file, sha256_of
@@ -1821,10 +1824,10 @@ class _Converter:
         """ODK's external instance (<root><item><name>..</name>..</item>..</root>) as a data
         file's rows: the items' child elements are the columns, in the order first met."""
         try:
-            content = path.read_bytes()
-            _refuse_doctype(content)
-            items = [i for i in ElementTree.fromstring(content) if _local(i.tag) == "item"]
-        except (OSError, ElementTree.ParseError) as error:
+            # No DTD, in whatever encoding the file is written: no entity is ever expanded.
+            root = safe_xml.fromstring(path.read_bytes(), forbid_dtd=True)
+            items = [i for i in root if _local(i.tag) == "item"]
+        except (OSError, ElementTree.ParseError, DefusedXmlException) as error:
             self.at(
                 row,
                 "external_data/unreadable_xml",
@@ -2126,13 +2129,16 @@ class _Converter:
 
     def flags(self, row: _Row, spec: dict, options: dict) -> None:
         required, header = row.cell("required")
-        condition = required is not None and required.strip().lower() not in YES | NO
-        if condition and CONDITION.search(required or "") and spec["type"] != "note":
-            # A condition (`${age} > 18`): required while it holds, as XLSForm allows.
-            spec["required_if"] = (required or "").strip()
-            self.expressions.append((row.number, header, spec["required_if"]))
-        elif condition and CONDITION.search(required or ""):
-            pass  # a note is never answered: required or not, as with `yes`
+        if (
+            required is not None
+            and required.strip().lower() not in YES | NO
+            and CONDITION.search(required)
+        ):
+            # A condition (`${age} > 18`): required while it holds, as XLSForm allows. A note
+            # is never answered: a condition asks nothing there, as `yes` does.
+            if spec["type"] != "note":
+                spec["required_if"] = required.strip()
+                self.expressions.append((row.number, header, spec["required_if"]))
         elif required is not None:
             flag = self.yes_no(required, row, header)
             if flag and spec["type"] != "note":
@@ -2339,10 +2345,10 @@ class _Converter:
                 self.range_parameter(row, header, part, params)
         if params["step"] <= 0 or params["start"] >= params["end"]:
             self.at(row, "bad_value/range", header, **params)
-        elif _range_size(params) > MAX_RANGE_VALUES:
+        elif range_count(params) - 1 > MAX_RANGE_VALUES:  # counted past the first, as always
             # A new form only: one stored before this limit still loads and shows its range.
             self.at(row, "bad_value/range_size", header, max=MAX_RANGE_VALUES)
-        elif "default" in spec and not _on_a_step(spec["default"], params):
+        elif "default" in spec and not on_range_step(spec["default"], params):
             self.at(
                 row, "bad_default", row.header("default"), value=spec.pop("default"), type="range"
             )
@@ -2966,39 +2972,6 @@ class _Converter:
             column = {"title": "form_title"}.get(keys[0], keys[0])
             return SETTINGS, self.settings.get(column, (None, None))[1], column
         return SURVEY, None, None
-
-
-def _refuse_doctype(content: bytes) -> None:
-    """A document type declaration refused, in whatever encoding the file is written (a
-    UTF-16 file hides the bytes "<!DOCTYPE"): no entity is ever declared, so none expands."""
-
-    def refuse(*_args) -> None:
-        raise ElementTree.ParseError("DOCTYPE")
-
-    parser = expat.ParserCreate()
-    parser.StartDoctypeDeclHandler = refuse
-    parser.EntityDeclHandler = refuse
-    try:
-        parser.Parse(content, True)
-    except expat.ExpatError as error:
-        raise ElementTree.ParseError(str(error)) from error
-
-
-def _range_size(params: dict) -> Decimal:
-    """How many values a range offers, less one (counted in Decimal, as it draws them)."""
-    start, end, step = (Decimal(str(params[k])) for k in ("start", "end", "step"))
-    return (end - start) / step
-
-
-def _on_a_step(value: str, params: dict) -> bool:
-    """Whether a range's default is one of its values (counted in Decimal, as the hub
-    checks an answer)."""
-    number, start = Decimal(value), Decimal(str(params["start"]))
-    offset = number - start
-    return (
-        start <= number <= Decimal(str(params["end"]))
-        and offset % Decimal(str(params["step"])) == 0
-    )
 
 
 def _real_day(kind: str, value: str) -> bool:
