@@ -285,8 +285,11 @@ def list_records(db, enumerator_id: int, status: str | None = None) -> list[dict
 
 def last_saved(db, form, enumerator_id: int | None, record_uuid: str) -> dict:
     """What ${last-saved#name} reads in a record: the answers, to the questions the form
-    reads so, of the enumerator's own record of this form finalized last (not this one; not
-    one reopened and left a draft, whose answers were never finalized; not one purged).
+    reads so, of the enumerator's own record of this form version finalized last (not this
+    one; not one reopened and left a draft, whose answers were never finalized; not one
+    purged). Another version's record is never read: the import checked only this version's
+    privacy rules, and an earlier one may have marked the question identifying (a new
+    version starts empty).
     A question in a repeat gives its first instance's answer, as in ODK. Nothing for a
     person without an account (the kiosk): never another person's answers."""
     names = form.last_saved_names
@@ -294,11 +297,12 @@ def last_saved(db, form, enumerator_id: int | None, record_uuid: str) -> dict:
         return {}
     rows = list(
         db.query(
-            "SELECT uuid, answers FROM records WHERE form_id = ? AND enumerator_id = ?"
-            " AND uuid != ? AND status IN ('finalized', 'synced') AND purged_at IS NULL"
+            "SELECT uuid, answers FROM records WHERE form_id = ? AND form_version = ?"
+            " AND enumerator_id = ? AND uuid != ? AND status IN ('finalized', 'synced')"
+            " AND purged_at IS NULL"
             " ORDER BY finalized_at DESC, rowid DESC"
             " LIMIT 1",
-            [form.form_id, enumerator_id, record_uuid],
+            [form.form_id, form.version, enumerator_id, record_uuid],
         )
     )
     if not rows:

@@ -190,6 +190,30 @@ def test_a_record_reopened_and_left_a_draft_is_not_read(tmp_path, db_path, app):
         db.close()
 
 
+def test_a_record_of_another_version_is_never_read(tmp_path, db_path, app):
+    """Version 1 marks the village identifying; version 2 does not and reads it so: its
+    first record must not get the village typed under version 1's rules."""
+    survey = [list(row) for row in SURVEY]
+    survey[2][6] = "yes"
+    survey[6][3] = "${village}"  # version 1 may not read it so
+    first = visits(tmp_path, survey).form
+    settings = [SETTINGS[0], ["visits", "2", "Visits"]]
+    second = read_xlsform(write_workbook(tmp_path / "visits2.xlsx", SURVEY, None, settings)).form
+    assert (first.version, second.version) == ("1", "2")
+    import_forms(db_path, json.loads(first.to_json()))
+    db = open_database(db_path)
+    try:
+        add_user(db, "Kwabena", "1357")
+        [user] = query(db_path, "SELECT id FROM users")
+        with app.test_request_context():
+            finalize_whole(db, "a" * 32, first, "en", user["id"], {"village": "Zabzugu"})
+            assert last_saved(db, second, user["id"], "b" * 32) == {}
+            finalize_whole(db, "b" * 32, second, "en", user["id"], {"village": "Gushegu"})
+        assert last_saved(db, second, user["id"], "c" * 32) == {"village": "Gushegu"}
+    finally:
+        db.close()
+
+
 def fill(browser, village, households, age):
     """A whole record through the section pages, without JavaScript; its UUID, the second
     page and the review page."""
