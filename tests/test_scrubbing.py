@@ -411,6 +411,7 @@ UNSEEN19 = ROOT / "tests" / "fixtures" / "scrubbing_unseen19.json"
 UNSEEN20 = ROOT / "tests" / "fixtures" / "scrubbing_unseen20.json"
 UNSEEN21 = ROOT / "tests" / "fixtures" / "scrubbing_unseen21.json"
 UNSEEN22 = ROOT / "tests" / "fixtures" / "scrubbing_unseen22.json"
+UNSEEN23 = ROOT / "tests" / "fixtures" / "scrubbing_unseen23.json"
 
 
 def test_the_seventh_unseen_set_is_labelled_and_hard():
@@ -3640,3 +3641,35 @@ def test_brackets_committees_ages_and_addresses_of_mexico_spain_morocco_and_tanz
     stay (invented names and places, in both directions; none of them is in a labelled
     set)."""
     assert scrub(text) == (text if scrubbed is None else scrubbed)
+
+
+def test_the_twenty_third_unseen_set_is_labelled_and_hard():
+    """Written blind during round twenty-six as kiosk messages, survey comments, hotline
+    notes and case notes from seven more regions (Sudan's Northern and River Nile states,
+    southern Iraq's marshes, south Lebanon's displaced in Sidon and Tyre, DR Congo's Kasai,
+    Colombia's Cauca, Kenya's Lake Victoria shore, Yobe State); half its messages name
+    nobody, many name places and schools after people; its names are in no list of ours."""
+    messages = scrub_bench.load(UNSEEN23)
+    assert_labelled(messages, without_identifiers=0.35)
+    assert len(name_words(messages)) >= 150
+    listed = listed_names()
+    for word in name_words(messages):
+        assert word not in listed, word
+
+
+# Measured on the twenty-third unseen set when it was new, before any round studied it
+# (docs/benchmarks.md): names 89.5% recall, 61.8% precision; every phone number found. A
+# floor, not a goal met.
+UNSEEN23_FIRST = {
+    "ar": (26, 30, 26, 54),
+    "en": (28, 33, 28, 39),
+    "es": (25, 30, 25, 42),
+    "fr": (29, 29, 31, 46),
+    "ha": (22, 24, 22, 34),
+    "sw": (23, 25, 23, 36),
+}
+
+
+@pytest.mark.parametrize("language", sorted(LANGUAGES))
+def test_the_twenty_third_unseen_set_does_not_fall_below_its_first_measure(language):
+    assert_floor(UNSEEN23, UNSEEN23_FIRST, language)
