@@ -32,6 +32,19 @@ BY_ROLE: dict[str, tuple[str, ...]] = {
 }
 
 
+class PublishedAnswerChange(ValueError):
+    """A correction by someone who sees only released data that would change the published
+    numbers (indicators, survey estimates): refused, since comparing the dashboard before
+    and after would show which hidden groups (age band, area, month) the record is in."""
+
+    def __init__(self, record_uuid: str, field: str):
+        super().__init__(
+            f"Correcting {field} of {record_uuid} would change the published indicators; "
+            "only an admin may."
+        )
+        self.record_uuid, self.field = record_uuid, field
+
+
 class AccessClassChange(ValueError):
     """A correction that would move a record to another access class: refused."""
 

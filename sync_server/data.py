@@ -165,7 +165,7 @@ def browse(form_id: str):
     filtered on the server (sync_server.data_table), paged; everything in the URL."""
     if form_id not in form_ids():
         abort(404)
-    page = max(request.args.get("page", 1, type=int), 1)
+    page = page_number()
     raw = is_admin()
     # Filters on key variables would count small groups: analysts filter by what is no key.
     names = get_store().BROWSE_FILTERS if raw else RELEASED_FILTERS
@@ -227,6 +227,7 @@ def browse(form_id: str):
     ), (400 if query.errors else 200)
 
 
+MAX_PAGE = 10**9  # a billion pages of records
 PER_PAGE = 50
 # Counts and filter menus of the data table, kept while the data do not change: counting
 # a million records is most of a page's time. Keyed by the database, form, access classes,
@@ -352,7 +353,7 @@ def repeat_view(form_id: str, repeat: str):
     if repeat not in labels_by_name:
         abort(404)
     lineage = exports.repeat_lineage(forms, repeat)
-    page = max(request.args.get("page", 1, type=int), 1)
+    page = page_number()
     raw = is_admin()
     names = get_store().BROWSE_FILTERS if raw else RELEASED_FILTERS
     filters = {k: request.args.get(k, "") for k in names}
@@ -728,7 +729,16 @@ def correct(record_uuid: str):
         flash(gettext("Choose a question of this form."))
         return redirect(url_for("data.record", record_uuid=record_uuid))
     try:
-        store.correct(record_uuid, field, value, g.user["name"])
+        store.correct(record_uuid, field, value, g.user["name"], published=is_admin())
+    except access.PublishedAnswerChange:
+        flash(
+            gettext(
+                "This answer counts in the published indicators, so only an admin may "
+                "correct it: comparing the dashboard before and after a correction would "
+                "show the groups the record is in, which the release hides."
+            )
+        )
+        return redirect(url_for("data.record", record_uuid=record_uuid))
     except access.AccessClassChange:
         flash(
             gettext(
@@ -739,6 +749,12 @@ def correct(record_uuid: str):
         return redirect(url_for("data.record", record_uuid=record_uuid))
     flash(gettext("Correction saved. The original answer is kept in the history."))
     return redirect(url_for("data.record", record_uuid=record_uuid))
+
+
+def page_number() -> int:
+    """The page asked for, from 1 to a last page no table reaches: an offset past SQLite's
+    and PostgreSQL's 64-bit integers would fail the query instead of giving an empty page."""
+    return min(max(request.args.get("page", 1, type=int), 1), MAX_PAGE)
 
 
 def visible_revisions(record_uuid: str) -> list[dict]:

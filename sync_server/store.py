@@ -1678,20 +1678,24 @@ class Store:
     def record_audit(self, record_uuid: str) -> list[dict]:
         return list(self.db.query("SELECT * FROM audit WHERE uuid = ? ORDER BY id", [record_uuid]))
 
-    def correct(self, record_uuid: str, field: str, value, author: str) -> None:
+    def correct(
+        self, record_uuid: str, field: str, value, author: str, published: bool = True
+    ) -> None:
         """Change one answer of the newest revision; the original stays, the change is audited.
 
         A correction never moves a record between access classes: one after which its form
         would classify the answers differently raises access.AccessClassChange, and
-        nothing changes."""
+        nothing changes. Without `published` (an analyst's), one that would change what the
+        record adds to the indicators or survey estimates raises
+        access.PublishedAnswerChange, and nothing changes."""
         from . import access
         from .ingest import known_form
 
         with self.transaction():
             self.lock_records([record_uuid])
             row = self.one(
-                "SELECT revision, form_id, form_version, answers, answers_current"
-                " FROM records WHERE uuid = ? AND is_latest = 1",
+                "SELECT revision, form_id, form_version, answers, answers_current, device_id,"
+                " collected, locale FROM records WHERE uuid = ? AND is_latest = 1",
                 [record_uuid],
             )
             if row is None:
@@ -1699,6 +1703,7 @@ class Store:
             current = json.loads(row["answers_current"] or row["answers"])
             form = known_form(self, row["form_id"], row["form_version"])
             before = access.classify(form, current)
+            published_before = self._published_share(row, current)
             holder, name = answer_slot(current, field)
             old = holder.get(name)
             if value is None:
@@ -1707,6 +1712,8 @@ class Store:
                 holder[name] = value
             if access.classify(form, current) != before:
                 raise access.AccessClassChange(record_uuid, field)
+            if not published and self._published_share(row, current) != published_before:
+                raise access.PublishedAnswerChange(record_uuid, field)
             self.db.execute(
                 "UPDATE records SET answers_current = ? WHERE uuid = ? AND revision = ?",
                 [answers_json(current), record_uuid, row["revision"]],
@@ -1733,6 +1740,20 @@ class Store:
                 f"{json.dumps(value, ensure_ascii=False)}",
             )
             self.after_change([record_uuid])
+
+    def _published_share(self, row: dict, answers: dict) -> tuple:
+        """What one record adds to the published numbers: its indicator facts, and its
+        stratum, cluster, weight and calibration cells under the form's survey design."""
+        from .designs import design_of, unit_values
+        from .indicators import fact_values
+
+        facts = fact_values("", row["form_id"], row["collected"], row["locale"], answers)
+        design = design_of(self.db, row["form_id"], building=True)
+        if design is None:
+            return (facts,)
+        totals = (design.get("calibration") or {}).get("totals") or {}
+        cells = [answers.get(name) for name in sorted(totals)]
+        return facts, unit_values(design, row["device_id"], answers), cells
 
     def set_review(self, record_uuid: str, review: str, note: str, author: str) -> None:
         with self.transaction():

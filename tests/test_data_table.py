@@ -215,6 +215,11 @@ def test_sort_and_filter_match_a_computation_on_the_same_records(team):
     first = admin.get(f"{path}?sort=size").text
     assert len(page_uuids(first)) == 50 and total_of(first) == 62
     assert f'href="/data/{FORM_ID}?page=2&amp;sort=size"' in first
+    # A page past the last is empty, however large its number (no offset overflows).
+    for page in (3, 10**9, 10**21, -(10**21)):
+        answer = admin.get(f"{path}?sort=size&page={page}")
+        assert answer.status_code == 200, (page, answer.status_code)
+        assert len(page_uuids(answer.text)) == (50 if page < 0 else 0), page
     # The header links sort; the sorted column says so to screen readers.
     assert 'aria-sort="ascending"' in first
     assert f'href="/data/{FORM_ID}?sort=size&amp;desc=1"' in first
