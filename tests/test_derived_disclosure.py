@@ -20,6 +20,7 @@ from collector.cli import cli as collector_cli
 from collector.forms import WITHHELD, builtin_forms, last_saved_problem
 from sync_server import disclosure
 from test_data_table import total_of
+from test_disclosure_release import table
 from test_form_publishing import publish_button, text_of, upload
 from test_workspace import api_token, push_records, signed_in, team  # noqa: F401  (a fixture)
 from workbooks import imported, write_workbook
@@ -193,6 +194,14 @@ def test_a_release_gives_nothing_of_derived_answers_beyond_their_role(team, tmp_
     exact = {str(a["age"] * 12) for a in map(answers, range(30))}
     assert not exact & {row.get("months_old") for row in rows}  # every age its own: none out
     groups_hold(rows, keys)
+    for fmt in ("xlsx", "jsonl", "dta", "sav"):  # the same release in every format
+        typed = table(fmt, analyst.get(f"/data/{FORM_ID}/export.{fmt}").content, tmp_path)
+        assert len(typed) == len(rows) and "profile" not in typed[0], fmt
+        assert not any(
+            text in value for row in typed for value in row.values() for text in RARE_TEXTS
+        )
+        groups_hold(typed, keys)
+    assert analyst.get(f"/data/{FORM_ID}/export.parquet").status_code == 200
     # The records API.
     api = requests.get(
         f"{team.url}/api/v1/data/{FORM_ID}",
