@@ -529,9 +529,14 @@ IDENTIFIER_WORDS = {
 }
 
 
+# A derived question's disclosure role (FormDefinition.derived_roles), in the same listings.
+ROLE_WORDS = {"key": "key", "sensitive": "sensitive", "withheld": "key and sensitive: not released"}
+
+
 def echo_privacy_listing(form) -> None:
-    """Tell the person adding a form what leaves the laptop as it is, and which fields the
-    safe defaults hold back because they look like identifiers (a rule sends them)."""
+    """Tell the person adding a form what leaves the laptop as it is, which fields the
+    safe defaults hold back because they look like identifiers (a rule sends them), and
+    which take a disclosure role from the questions their value is taken from."""
     from .anonymizer import privacy_listing
 
     listing = privacy_listing(form)
@@ -552,6 +557,13 @@ def echo_privacy_listing(form) -> None:
     for name, kind in listing["identifiers"]:
         outcome = "sent as the year only" if kind == "date_of_birth" else "not sent"
         click.echo(f"  {name}: {IDENTIFIER_WORDS.get(kind, kind)}, {outcome}")
+    if form.derived_roles:
+        click.echo(
+            "In the central server's releases, these take the disclosure role of what their "
+            "value is taken from (a disclosure role of their own decides otherwise):"
+        )
+    for name, (role, sources) in form.derived_roles.items():
+        click.echo(f"  {name} takes the role of {', '.join(sources)} ({ROLE_WORDS[role]})")
 
 
 @forms.command("import")

@@ -99,6 +99,9 @@ INPUT_TYPES = tuple(t for t in QUESTION_TYPES if t not in ("note", "calculate"))
 # (quasi-identifier) is generalized and suppressed until every combination is shared by k
 # records; a sensitive variable must take l distinct values in each such group.
 DISCLOSURE_ROLES = ("key", "sensitive")
+# The role of a value taken from both a key and a sensitive question (FormDefinition
+# .derived_roles): never released, as no generalization keeps both safe.
+WITHHELD = "withheld"
 # Generalization hierarchies a key variable can name (docs/form-definitions.md).
 HIERARCHIES = ("age_band", "area", "date", "month", "merge_rare", "wg_disability", "number")
 PRIVACY_RULES = ("drop", "pseudonymize", "pseudonymize:phone", "scrub", "keep")
@@ -932,7 +935,7 @@ def last_saved_problem(name: str, data: dict) -> str | None:
     question = form.questions.get(name)
     if question is None or question.get("type") == "note":
         return "unknown"
-    if question.get("identifying") or question.get("disclosure") == "sensitive":
+    if question.get("identifying") or form.disclosure_roles.get(name) in ("sensitive", WITHHELD):
         return "private"
     if rule_for(question, form) not in ("keep", "scrub"):
         return "rule"
@@ -1409,6 +1412,63 @@ class FormDefinition:
             for q in self.top_questions.values()
             if q.type == "calculate" and ONCE_CALL.search(q.calculation)
         )
+
+    @cached_property
+    def value_sources(self) -> dict[str, frozenset[str]]:
+        """The questions each question's value is taken from: those its calculation reads
+        (an earlier record's answer too), the repeat's answers a select offers as choices,
+        and the or_other select whose 'specify' text it is (`nationality_other`)."""
+        found: dict[str, frozenset[str]] = {}
+        for name, question in self.questions.items():
+            sources: set[str] = set()
+            if question.get("calculation"):
+                parsed = expressions.parse(question.calculation)
+                sources |= parsed.references() | parsed.last_saved()
+            if question.get("choices_from"):
+                sources.add(question.choices_from)
+            select = self.questions.get(name.removesuffix("_other"))
+            if name.endswith("_other") and select is not None and select.type in SELECTS:
+                sources.add(select.name)  # what the person picked instead of a choice
+            if sources:
+                found[name] = frozenset(sources)
+        return found
+
+    @cached_property
+    def derived_roles(self) -> dict[str, tuple[str, tuple[str, ...]]]:
+        """The disclosure role a question without one of its own takes from the key and
+        sensitive questions its value is taken from (through other calculations too), and
+        those questions: an answer copied or computed from a key is a key, from a sensitive
+        answer sensitive, from both WITHHELD. A role the form gives says it on purpose."""
+        found = {}
+        for name, question in self.questions.items():
+            if question.get("disclosure") or not question.holds_value:
+                continue
+            origins = self._disclosure_origins(name, {name})
+            roles = {self.questions[origin].disclosure for origin in origins}
+            if roles:
+                role = roles.pop() if len(roles) == 1 else WITHHELD
+                found[name] = (role, tuple(sorted(origins)))
+        return found
+
+    def _disclosure_origins(self, name: str, seen: set[str]) -> set[str]:
+        found: set[str] = set()
+        for source in self.value_sources.get(name, ()):
+            used = self.questions.get(source)
+            if source in seen or used is None:
+                continue
+            seen.add(source)
+            if used.get("disclosure"):
+                found.add(source)
+            else:
+                found |= self._disclosure_origins(source, seen)
+        return found
+
+    @cached_property
+    def disclosure_roles(self) -> dict[str, str]:
+        """Every question's role in the central server's releases, its own or derived:
+        both apps read roles here (sync_server.disclosure, last_saved_problem)."""
+        own = {n: q.disclosure for n, q in self.questions.items() if q.get("disclosure")}
+        return own | {name: role for name, (role, _) in self.derived_roles.items()}
 
     @cached_property
     def _sections_by_name(self) -> dict[str, dict]:

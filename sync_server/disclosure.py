@@ -40,6 +40,12 @@ or sensitive are left empty in its table (a repeat's count is a key variable, an
 whose count is suppressed has no rows in the repeat's table, so the table cannot tell it).
 An XLSForm's `audit` (whole seconds in all and per section, no time of day) is released as
 received: durations are no key variable.
+
+A question without a role of its own whose value is taken from key or sensitive questions
+(a calculation reading them, an or_other select's 'specify' text, a select offering a
+repeat's answers) takes their role, as the form definition says (FormDefinition
+.derived_roles): a key is generalized as a light key, a sensitive one kept l-diverse, and
+one taken from both kinds is never released.
 """
 
 from __future__ import annotations
@@ -54,7 +60,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import TypedDict
 
-from collector.forms import FormDefinition
+from collector.forms import WITHHELD, FormDefinition
 
 DEFAULT_K, MIN_K, DEFAULT_L = 5, 3, 2
 # The share of released key values local suppression may take (ARX's suppression limit),
@@ -254,6 +260,16 @@ class Number(Hierarchy):
         return f"{low}-{low + 4}"
 
 
+class Withheld(Hierarchy):
+    """A value taken from both a key and a sensitive question: never released."""
+
+    name = "withheld"
+    levels = ("not released",)
+
+    def base(self, value):
+        return None
+
+
 class Disability(Hierarchy):
     """The six Washington Group answers as the standard disability flag."""
 
@@ -353,9 +369,9 @@ def variables(forms: list[FormDefinition]) -> tuple[list[Variable], list[Variabl
     empty; the newest version that declares a question decides its role."""
     roles: dict[str, tuple] = {}
     for form in forms:  # oldest first: newer versions overwrite
-        for name, question in form.questions.items():
-            if question.get("disclosure") and question.holds_value:
-                roles[name] = (question.get("disclosure"), question, form)
+        for name, role in form.disclosure_roles.items():
+            if form.questions[name].holds_value:
+                roles[name] = (role, form.questions[name], form)
     keys = [
         Variable(name, "meta", (source,), Dates("month"), LIGHT) for name, source in METADATA_KEYS
     ]
@@ -364,8 +380,11 @@ def variables(forms: list[FormDefinition]) -> tuple[list[Variable], list[Variabl
     withheld: dict[str, set[str]] = {}  # per repeat: its questions' names
     disability: list[str] = []
     for name, (role, question, form) in roles.items():
+        derived = name in form.derived_roles
         if question.repeat:
             withheld.setdefault(question.repeat, set()).add(name)
+        elif role == WITHHELD:
+            keys.append(Variable(name, "answer", (name,), Withheld(), LIGHT))
         elif role == "sensitive":
             # Asked of some only (a `relevant`): its l-diversity is kept by emptying answers
             # in the few groups that need it, not by coarser keys for everyone.
@@ -383,7 +402,7 @@ def variables(forms: list[FormDefinition]) -> tuple[list[Variable], list[Variabl
                     "answer",
                     (name,),
                     hierarchy_for(question, form),
-                    LIGHT if question.type in FREE_TEXT else 1.0,
+                    LIGHT if question.type in FREE_TEXT or derived else 1.0,
                 )
             )
     if disability:

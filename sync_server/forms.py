@@ -38,6 +38,7 @@ from collector.clock import utcnow
 from collector.forms import (
     CHOICE_FILE_PATTERN,
     PROMPT_FILE_PATTERN,
+    WITHHELD,
     FormDefinition,
     builtin_forms,
     load_form_json,
@@ -343,6 +344,7 @@ def preview_context(pending_id: str, row: dict, form: FormDefinition) -> dict:
         "languages": form_preview.languages(form),
         "sections": form_preview.sections(form, locale),
         "listing": privacy_listing(form),
+        "derived_roles": derived_role_texts(form),
         "current": current,
         "diff": diff,
         "changes": form_preview.changes(diff, current, form, locale) if current else [],
@@ -476,3 +478,31 @@ def _flash_privacy_listing(form: FormDefinition) -> None:
     notices = identifier_notices()
     for name, kind in listing["identifiers"]:
         flash(notices[kind] % {"field": name})
+    derived = derived_role_texts(form)
+    if derived:
+        flash(
+            gettext(
+                "In releases, these take the role of what their value is taken from: %(fields)s",
+                fields="; ".join(derived),
+            )
+        )
+
+
+def derived_role_texts(form: FormDefinition) -> list[str]:
+    """Each question that takes its disclosure role from the key or sensitive questions
+    its value is taken from (FormDefinition.derived_roles), in words, so that the person
+    publishing sees it and gives the question a role of its own if that is meant."""
+    words = {
+        "key": gettext("key"),
+        "sensitive": gettext("sensitive"),
+        WITHHELD: gettext("key and sensitive: not released"),
+    }
+    return [
+        gettext(
+            "%(field)s takes the role of %(sources)s (%(role)s)",
+            field=name,
+            sources=", ".join(sources),
+            role=words[role],
+        )
+        for name, (role, sources) in form.derived_roles.items()
+    ]

@@ -1,0 +1,234 @@
+"""Answers taken from key or sensitive questions take their disclosure role: an or_other
+select's 'specify' text and a calculation reading a key or sensitive question (directly or
+through other calculations) are released no more than the question they come from, in the
+export, the data table's filters and the records API; the import and the publishing pages
+list them."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+import uuid
+from collections import Counter
+from pathlib import Path
+
+import requests
+from click.testing import CliRunner
+
+from collector.cli import cli as collector_cli
+from collector.forms import WITHHELD, builtin_forms, last_saved_problem
+from sync_server import disclosure
+from test_data_table import total_of
+from test_disclosure_release import table
+from test_form_publishing import publish_button, text_of, upload
+from test_workspace import api_token, push_records, signed_in, team  # noqa: F401  (a fixture)
+from workbooks import imported, write_workbook
+
+FORM_ID = "derived_roles"
+K, L = disclosure.DEFAULT_K, disclosure.DEFAULT_L
+SURVEY = [
+    ["type", "name", "label", "calculation", "disclosure"],
+    ["integer", "age", "Age", None, "key"],
+    ["select_one nat or_other", "nationality", "Nationality", None, "key"],
+    ["select_one ground or_other", "ground", "Ground", None, "sensitive"],
+    ["calculate", "months_old", None, "${age} * 12", None],
+    ["calculate", "birth_year", None, "2026 - ${age}", None],
+    ["calculate", "months_text", None, "concat(${months_old}, ' months')", None],
+    ["calculate", "religious", None, "if(selected(${ground}, 'religion'), 'yes', 'no')", None],
+    ["calculate", "profile", None, "concat(${age}, ' ', ${ground})", None],
+    ["calculate", "decade", None, "int(${age} div 10)", "key"],
+    ["text", "comment", "Comment", None, None],
+]
+CHOICES = [
+    ["list_name", "name", "label"],
+    ["nat", "local", "Local"],
+    ["nat", "neighbour", "Neighbouring country"],
+    ["ground", "religion", "Religion"],
+    ["ground", "ethnicity", "Ethnicity"],
+    ["ground", "disability", "Disability"],
+]
+SETTINGS = [["form_id", "version"], [FORM_ID, "1"]]
+# What one respondent each wrote instead of a choice: never in an analyst's release.
+RARE_TEXTS = ("Eritrean", "Orthodox Christian")
+DERIVED_KEYS = ("months_old", "birth_year", "months_text", "nationality_other")
+DERIVED_SENSITIVE = ("religious", "ground_other")
+
+
+def workbook(tmp_path: Path) -> Path:
+    return write_workbook(tmp_path / "derived.xlsx", SURVEY, CHOICES, SETTINGS)
+
+
+def answers(n: int) -> dict:
+    """Respondent n: every age its own, one nationality and one ground written in."""
+    age = 20 + 2 * n
+    ground = "other" if n == 1 else ("religion", "ethnicity", "disability")[n % 3]
+    found = {
+        "age": age,
+        "nationality": "other" if n == 0 else ("local", "neighbour")[n % 2],
+        "ground": ground,
+        "months_old": str(age * 12),
+        "birth_year": str(2026 - age),
+        "months_text": f"{age * 12} months",
+        "religious": "yes" if ground == "religion" else "no",
+        "profile": f"{age} {ground}",
+        "decade": str(age // 10),
+    }
+    if n == 0:
+        found["nationality_other"] = RARE_TEXTS[0]
+    if n == 1:
+        found["ground_other"] = RARE_TEXTS[1]
+    return found
+
+
+def record(n: int) -> dict:
+    return {
+        "uuid": str(uuid.uuid4()),
+        "revision": 1,
+        "form_id": FORM_ID,
+        "form_version": "1",
+        "locale": "en",
+        "collected": "2026-11-20",
+        "enumerator": None,
+        "answers": answers(n),
+    }
+
+
+# -- The rule, in the form definition both apps load ---------------------------------------
+
+
+def test_derived_questions_take_the_role_of_what_they_are_taken_from(tmp_path):
+    form = imported(workbook(tmp_path)).form
+    assert form.derived_roles == {
+        "nationality_other": ("key", ("nationality",)),
+        "ground_other": ("sensitive", ("ground",)),
+        "months_old": ("key", ("age",)),
+        "birth_year": ("key", ("age",)),
+        "months_text": ("key", ("age",)),  # through months_old
+        "religious": ("sensitive", ("ground",)),
+        "profile": (WITHHELD, ("age", "ground")),
+    }
+    # A role the form gives is its own; a question taken from nothing keeps none.
+    assert form.disclosure_roles["decade"] == "key" and "comment" not in form.disclosure_roles
+    keys, sensitive, _ = disclosure.variables([form])
+    by_name = {v.name: v for v in keys}
+    assert {name for name in DERIVED_KEYS if name in by_name} == set(DERIVED_KEYS)
+    assert all(by_name[name].weight == disclosure.LIGHT for name in DERIVED_KEYS)
+    assert by_name["profile"].hierarchy.levels == ("not released",)
+    assert {v.name for v in sensitive} == {"ground", *DERIVED_SENSITIVE}
+    # The hub refuses a sensitive answer's copy in the next record, as the answer's own.
+    assert last_saved_problem("ground_other", form.data) == "private"
+    assert last_saved_problem("profile", form.data) == "private"
+    assert last_saved_problem("comment", form.data) is None
+
+
+def test_the_built_in_forms_take_no_derived_role():
+    """Their releases are as before: every role they have, they give themselves."""
+    for form in builtin_forms().values():
+        assert form.derived_roles == {}, form.form_id
+
+
+def test_the_hub_import_lists_the_derived_roles(tmp_path, data_dir):
+    result = CliRunner().invoke(
+        collector_cli, ["forms", "import", str(workbook(tmp_path)), "--data-dir", str(data_dir)]
+    )
+    assert result.exit_code == 0, result.output
+    assert "  nationality_other takes the role of nationality (key)\n" in result.output
+    assert "  religious takes the role of ground (sensitive)\n" in result.output
+    assert "  profile takes the role of age, ground (key and sensitive: not released)\n" in (
+        result.output
+    )
+    assert "decade takes" not in result.output
+
+
+# -- On a real server: publish the XLSForm, push records, read as an analyst ------------------
+
+
+def published_with_records(central, tmp_path) -> list[dict]:
+    admin = signed_in(central, "admin")
+    preview = upload(admin, workbook(tmp_path))
+    assert preview.status_code == 200, preview.text[:500]
+    shown = text_of(preview)
+    assert "nationality_other takes the role of nationality (key)" in shown
+    assert "ground_other takes the role of ground (sensitive)" in shown
+    assert "profile takes the role of age, ground (key and sensitive: not released)" in shown
+    published = publish_button(admin, preview.text)
+    assert "months_text takes the role of age (key)" in text_of(published)
+    records = [record(n) for n in range(30)]
+    push_records(central, records)
+    return records
+
+
+def groups_hold(rows: list[dict], keys: list[str]) -> None:
+    """k records in every combination of released key values; per combination, l distinct
+    answers or none to each sensitive question, the derived ones too."""
+    groups = Counter(tuple(row.get(name, "") for name in keys) for row in rows)
+    assert rows and min(groups.values()) >= K, groups
+    for name in ("ground", *DERIVED_SENSITIVE):
+        found: dict = {}
+        for row in rows:
+            if row.get(name):
+                found.setdefault(tuple(row.get(n, "") for n in keys), set()).add(row[name])
+        assert all(len(values) >= L for values in found.values()), (name, found)
+    for name in DERIVED_KEYS:  # a derived key is shared by k records, or not released
+        shared = Counter(row[name] for row in rows if row.get(name))
+        assert all(n >= K for n in shared.values()), (name, shared)
+
+
+def test_a_release_gives_nothing_of_derived_answers_beyond_their_role(team, tmp_path):  # noqa: F811
+    records = published_with_records(team, tmp_path)
+    analyst, admin = signed_in(team, "analyst"), signed_in(team, "admin")
+    report = analyst.get(f"/data/{FORM_ID}/release").json()
+    assert report["records"] == len(records)
+    keys = [v["name"] for v in report["key_variables"] if v["released"]]
+    assert "profile" in report["not_released"]
+    assert {"months_old", "nationality_other"} <= {v["name"] for v in report["key_variables"]}
+    assert {"religious", "ground_other"} <= {v["name"] for v in report["sensitive_variables"]}
+    # The export.
+    export = analyst.get(f"/data/{FORM_ID}/export.csv")
+    assert export.status_code == 200
+    content = export.content.decode("utf-8-sig")
+    assert not any(text in content for text in RARE_TEXTS)
+    rows = list(csv.DictReader(io.StringIO(content, newline="")))
+    assert len(rows) == report["records_released"] and "profile" not in rows[0]
+    exact = {str(a["age"] * 12) for a in map(answers, range(30))}
+    assert not exact & {row.get("months_old") for row in rows}  # every age its own: none out
+    groups_hold(rows, keys)
+    for fmt in ("xlsx", "jsonl", "dta", "sav"):  # the same release in every format
+        typed = table(fmt, analyst.get(f"/data/{FORM_ID}/export.{fmt}").content, tmp_path)
+        assert len(typed) == len(rows) and "profile" not in typed[0], fmt
+        assert not any(
+            text in value for row in typed for value in row.values() for text in RARE_TEXTS
+        )
+        groups_hold(typed, keys)
+    assert analyst.get(f"/data/{FORM_ID}/export.parquet").status_code == 200
+    # The records API.
+    api = requests.get(
+        f"{team.url}/api/v1/data/{FORM_ID}",
+        params={"limit": 100},
+        headers={"Authorization": f"Bearer {api_token(team, 'analyst1')}"},
+        timeout=30,
+    )
+    assert api.status_code == 200 and not any(text in api.text for text in RARE_TEXTS)
+    api_rows = api.json()["records"]
+    assert all("profile" not in row for row in api_rows)
+    flat = [{name: "" if v is None else str(v) for name, v in row.items()} for row in api_rows]
+    groups_hold(flat, keys)
+    # The data table: the admin's filter finds the one record, the analyst's is refused.
+    path = f"/data/{FORM_ID}"
+    assert total_of(admin.get(f"{path}?q_nationality_other=Eritrean").text) == 1
+    for name, value in (("nationality_other", "Eritrean"), ("ground_other", "Orthodox")):
+        refused = analyst.get(f"{path}?q_{name}={value}")
+        assert refused.status_code == 400 and "cannot be sorted or filtered" in refused.text
+        assert analyst.get(f"{path}/export.csv?q_{name}={value}").status_code == 400
+    for name in ("months_old", "religious", "profile"):
+        assert analyst.get(f"{path}?sort={name}").status_code == 400, name
+    page = analyst.get(path).text
+    assert not any(text in page for text in RARE_TEXTS)
+    assert not re.search(r"\b(?:{})\b".format("|".join(sorted(exact))), text_of_page(page))
+
+
+def text_of_page(page: str) -> str:
+    """The table's cells only: numbers in the page's markup (ids, sizes) are no answers."""
+    cells = re.findall(r"<td[^>]*>(.*?)</td>", page, flags=re.S)
+    return " ".join(re.sub(r"<[^>]+>", " ", cell) for cell in cells)
