@@ -672,8 +672,10 @@ def released_record(row: dict) -> dict:
 
 
 def protected_fields(forms) -> set[str]:
-    """Questions only an admin may correct or see corrected: key and sensitive ones."""
-    return {name for form in forms for name, q in form.questions.items() if q.get("disclosure")}
+    """Questions only an admin may correct or see corrected: key and sensitive ones, and
+    those that take such a role from what they are computed from (a 'specify other' text,
+    a calculation on the age)."""
+    return {name for form in forms for name in form.disclosure_roles}
 
 
 def _about(entry: dict, fields: set[str]) -> bool:

@@ -226,6 +226,18 @@ def test_a_release_gives_nothing_of_derived_answers_beyond_their_role(team, tmp_
     page = analyst.get(path).text
     assert not any(text in page for text in RARE_TEXTS)
     assert not re.search(r"\b(?:{})\b".format("|".join(sorted(exact))), text_of_page(page))
+    # A correction would show the stored text in the record's history: for admins only.
+    eritrean = next(r["uuid"] for r in records if r["answers"].get("nationality_other"))
+    shown_to_analyst = analyst.get(f"/data/record/{eritrean}")
+    assert shown_to_analyst.status_code == 200 and "nationality_other" not in shown_to_analyst.text
+    for name in ("nationality_other", "months_old", "ground_other"):
+        fixed = analyst.post(
+            f"/data/record/{eritrean}/correct",
+            {"field": name, "value": "x"},
+            csrf_from=shown_to_analyst.text,
+        )
+        assert "Choose a question of this form." in fixed.text, name
+    assert not any(text in fixed.text for text in RARE_TEXTS)
 
 
 def text_of_page(page: str) -> str:
