@@ -885,7 +885,7 @@ _PERSON_ROLES = {
     " alikuelekeza; aliyekuelekeza; alikupeleka; aliyekupeleka; alikutuma; aliyekutuma;"
     " shahidi; mwenye nyumba; mwajiri; jirani",
     "ar": "مقدم الرعاية; مقدمة الرعاية; مقدم رعاية; القائم بالرعاية; ولي الأمر; ولي أمر;"
-    " الوصي; وصي; رب الأسرة; ربة الأسرة; رب العائلة; معيل الأسرة; الأب; والد; الأم; والدة;"
+    " الوصي; وصي; رب الأسرة; ربة الأسرة; رب العائلة; معيل الأسرة; الأب; والد; أم الطفل;"
     " الزوج; الزوجة; زوج; زوجة; الطفل; طفل; الابن; ابن; الابنة; ابنة; المستجيب; المجيب;"
     " المبحوث; المخبر; شخص الاتصال; جهة الاتصال; أقرب الأقارب; أحالك; أحالتك; المحيل;"
     " الشاهد; شاهد; المالك; صاحب المنزل; المؤجر; صاحب العمل; الجار",
@@ -988,7 +988,12 @@ def _identifier_kind(name: str, question_type: str, labels: tuple) -> str | None
 def _names_kind(kind: str, words: list[str], bare: list[str], languages, numeric: bool) -> bool:
     """Whether these words name an identifier of this kind, and nothing says otherwise
     (`bare`: the same words without asides in brackets)."""
-    spans = [span for language in languages for span in _matches(words, _TERMS[kind][language])]
+    spans = [
+        (start, end)
+        for language in languages
+        for start, end in _matches(words, _TERMS[kind][language])
+        if not _says_no(words, end)
+    ]
     if not spans and not (kind == "name" and _asks_for_person(bare, languages)):
         return False
     ends = {end for _, end in spans}
@@ -1005,6 +1010,12 @@ def _names_kind(kind: str, words: list[str], bare: list[str], languages, numeric
     ):
         return False
     return True
+
+
+def _says_no(words: list[str], end: int) -> bool:
+    """Whether a term's last word "no" is the word no: "the household no longer...", "in
+    case no one is home", unlike "Case no." or "Tent no. (on the door)"."""
+    return words[end - 1] == "no" and end < len(words) and words[end] not in _AFTER_NUMBER
 
 
 def _asks_for_person(words: list[str], languages) -> bool:
@@ -1088,6 +1099,7 @@ _WHOS = _per_language(_WHO)
 _FILLERS = {
     language: {word for (word,) in _term_list(text)} for language, text in _ROLE_FILLERS.items()
 }
+_AFTER_NUMBER = {"of", "and", "or", "on", "in", "from", "if", "as", "for", "per", "de", "y", "et"}
 _ASIDE = re.compile(r"\([^()]*\)|\[[^\[\]]*\]")
 _CUES = _per_language(_NOT_IDENTIFIER_CUES)
 _PLACES = _per_language(_NOT_A_PERSON)

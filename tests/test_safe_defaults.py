@@ -205,6 +205,11 @@ COUNTS = [
     question("q19", "integer", ha="Yawan iyalai"),
     question("q20", "integer", ha="Tanti nawa ne?"),
     question("household_size", "integer", en="Size"),
+    # "no" that says no, not "number".
+    question("q21", en="Is the household no longer receiving aid? Why?"),
+    question("q22", en="What do you do in case no one is home?"),
+    # A mother's role is asked for; diseases (الأمراض begins like الأم, "the mother") are not.
+    question("q23", ar="الأمراض"),
 ]
 
 PEOPLE = [
@@ -247,6 +252,9 @@ PEOPLE = [
     question("q34", ha="Wanene shugaban gida?"),
     question("q35", ha="Mahaifiya"),
     question("q36", ha="Maigidan haya"),
+    question("q37", ar="أم الطفل"),
+    question("q38", en="Who else lives with the child?"),
+    question("q39", ha="Wa ya turo ka?"),
 ]
 
 NOT_PEOPLE = [
@@ -292,9 +300,9 @@ def test_a_number_of_a_case_a_household_or_a_shelter_is_an_identifier(spec, kind
 
 
 @pytest.mark.parametrize("spec", COUNTS, ids=_ids(COUNTS))
-def test_a_count_of_households_or_shelters_is_kept(spec):
+def test_a_count_or_a_word_no_is_not_an_identifier(spec):
     assert suggests_identifier(spec) is None
-    assert rule_for(spec) == "keep"
+    assert rule_for(spec) == ("scrub" if spec["type"] == "text" else "keep")
 
 
 @pytest.mark.parametrize("spec", PEOPLE, ids=_ids(PEOPLE))
