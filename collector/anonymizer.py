@@ -974,27 +974,31 @@ def _identifier_kind(name: str, question_type: str, labels: tuple) -> str | None
         # "Caregiver (if not the respondent)": the aside says nothing of what is asked.
         bare = _text_words(_ASIDE.sub(" ", str(text)))
         sources.append((_text_words(text), bare, known))
-    # A number may count phones or code "has a passport" as 1: only there do "how many" and
-    # "own a" say it is no identifier. A text that mentions a passport may hold its number.
-    numeric = question_type in ("integer", "decimal")
     for kind, types in IDENTIFIER_KINDS.items():
         if question_type in types and any(
-            _names_kind(kind, words, bare, languages, numeric) for words, bare, languages in sources
+            _names_kind(kind, words, bare, languages, question_type)
+            for words, bare, languages in sources
         ):
             return kind
     return None
 
 
-def _names_kind(kind: str, words: list[str], bare: list[str], languages, numeric: bool) -> bool:
+def _names_kind(kind: str, words: list[str], bare: list[str], languages, question_type) -> bool:
     """Whether these words name an identifier of this kind, and nothing says otherwise
     (`bare`: the same words without asides in brackets)."""
+    # A number may count phones or code "has a passport" as 1: only there do "how many" and
+    # "own a" say it is no identifier. A text that mentions a passport may hold its number.
+    numeric = question_type in ("integer", "decimal")
+    # Only what someone types holds a person asked for by role: a calculation called
+    # "children" counts them.
+    person = kind == "name" and question_type == "text"
     spans = [
         (start, end)
         for language in languages
         for start, end in _matches(words, _TERMS[kind][language])
         if not _says_no(words, end)
     ]
-    if not spans and not (kind == "name" and _asks_for_person(bare, languages)):
+    if not spans and not (person and _asks_for_person(bare, languages)):
         return False
     ends = {end for _, end in spans}
     # "phone number of the respondent": a phrase cue right after the term is part of it.

@@ -317,6 +317,25 @@ def test_a_question_about_a_person_is_not_their_name(spec):
     assert rule_for(spec) in ("scrub", "keep")
 
 
+def test_a_calculation_called_by_a_role_keeps_the_rule_of_what_it_counts():
+    members = question("members", "integer", en="How many people live here?")
+    children = {"name": "children", "type": "calculate", "calculation": "${members} - 1"}
+    form = load_form(
+        {
+            "form_id": "count",
+            "version": "1",
+            "default_language": "en",
+            "title": {"en": "Count"},
+            "choices": {},
+            "sections": [
+                {"name": "main", "label": {"en": "Main"}, "questions": [members, children]}
+            ],
+        }
+    )
+    assert suggests_identifier(form.questions["children"]) is None
+    assert rule_for(form.questions["children"], form) == "scrub"
+
+
 def test_a_caregiver_and_a_case_number_stay_and_the_name_leaves_no_other_answer():
     """The review's form: before, the case number left as it was, and the caregiver's name
     was scrubbed but unchanged (a lone name with nothing around it)."""
