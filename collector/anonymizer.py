@@ -908,7 +908,7 @@ _ROLE_FILLERS = {
     "ar": "من; هو; هي; هم; الذي; التي; أو; او",
     "ha": "na; ta; da; ne; ce; ka; ki; ku; ya; shi; wannan; ko",
 }
-# "Who": at the start of the label, or at its end in Swahili ("Mlezi ni nani?").
+# "Who": at the start of the label, or at its end ("Mlezi ni nani?").
 _WHO = {
     "en": "who; whom; whose",
     "fr": "qui",
@@ -983,7 +983,9 @@ def _identifier_kind(name: str, question_type: str, labels: tuple) -> str | None
     return None
 
 
-def _names_kind(kind: str, words: list[str], bare: list[str], languages, question_type) -> bool:
+def _names_kind(
+    kind: str, words: list[str], bare: list[str], languages, question_type: str
+) -> bool:
     """Whether these words name an identifier of this kind, and nothing says otherwise
     (`bare`: the same words without asides in brackets)."""
     # A number may count phones or code "has a passport" as 1: only there do "how many" and
