@@ -696,7 +696,7 @@ _IDENTIFIER_TERMS = {
         " voter card; voters card; voter id; huduma; ssn; social security; alien card;"
         " refugee id; refugee card; ration card; driving licence; driver license;"
         " drivers license; licence number; license number; registration number;"
-        " case number; unhcr number; bvn",
+        " case number; unhcr number; bvn; hhid; hhno; hhnum; caseno; caseid; regno; regid",
         "fr": "identite; piece d identite; carte d identite; numero d identite; cni; passeport;"
         " acte de naissance; certificat de naissance; carte d electeur; carte electeur;"
         " carte de refugie; numero de dossier; permis de conduire",
@@ -710,7 +710,7 @@ _IDENTIFIER_TERMS = {
         "ar": "هوية; هويه; الهوية; بطاقة الهوية; رقم الهوية; الرقم الوطني; رقم وطني; جواز;"
         " جواز السفر; شهادة الميلاد; شهادة ميلاد; بطاقة الناخب; رخصة القيادة",
         "ha": "katin shaida; lambar shaida; shaidar zama dan kasa; fasfo; fasfot;"
-        " takardar haihuwa; katin zabe; lasisin tuki",
+        " takardar haihuwa; katin zabe; lasisin tuki; katin abinci",
     },
     "email": {
         "en": "email; e mail; emails; email address",
@@ -750,7 +750,7 @@ _IDENTIFIER_TERMS = {
     "address": {
         "en": "address; home address; street; street address; house number; house no;"
         " houseno; plot; plot number; plot no; postcode; postal code; zip code; po box;"
-        " apartment number; stand number; directions to your home",
+        " apartment number; stand number; directions to your home; tentno; shelterno",
         "fr": "adresse; rue; avenue; numero de maison; numero de la maison; parcelle;"
         " boite postale; code postal",
         "es": "direccion; domicilio; calle; numero de casa; codigo postal; apartado postal",
@@ -775,9 +775,9 @@ _IDENTIFIER_TERMS = {
 # many phones...", "Do you own a phone?", "Name of the village". A cue of several words counts
 # only when it does not follow the term ("phone number of the respondent" stays a phone).
 _NOT_IDENTIFIER_CUES = {
-    "en": "how many; number of; count; size; acres; hectares; has; have; owns; owned;"
-    " ownership; own a; possess; have a; has a; have any; has any; access to; type of;"
-    " kind of; brand; network; airtime; credit; usage; use a; uses a",
+    "en": "how many; number of; no of; nr of; num of; nbr of; count; size; acres; hectares;"
+    " has; have; owns; owned; ownership; own a; possess; have a; has a; have any; has any;"
+    " access to; type of; kind of; brand; network; airtime; credit; usage; use a; uses a",
     "fr": "combien; nombre de; possede; possedez; possession; avez vous un; a t il un; acces;"
     " type de",
     "es": "cuantos; cuantas; cantidad de; tiene un; tiene una; tienes un; posee; acceso; tipo de",
@@ -791,7 +791,7 @@ _NOT_A_PERSON = {
     " province; organisation; organization; business; shop; facility; clinic; hospital;"
     " market; group; project; camp; site; language; product; brand; crop; disease;"
     " medicine; item; event; programme; program; tribe; ethnic; church; mosque;"
-    " company; employer; file; user; username; field; variable; form",
+    " company; file; user; username; field; variable; form",
     "fr": "village; ville; ecole; communaute; lieu; quartier; region; organisation;"
     " entreprise; boutique; centre; marche; groupe; projet; camp; site; langue;"
     " produit; maladie; eglise; mosquee; nombre de",
@@ -813,6 +813,109 @@ _NOT_A_BIRTH_DATE = {
     "sw": "wapi; mahali; nchi; mji; kijiji; cheti",
     "ar": "أين; اين; مكان; بلد; مدينة; قرية; شهادة",
     "ha": "ina; wurin; kasa; gari; kauye; takardar",
+}
+# A number or code that names a case, a registration, a household or a ration card is an ID;
+# one that names a shelter or a tent, an address. "Number of households" is a count (the cues
+# above), and so, in Spanish, is "número de hogares": the plural is not the unit.
+_NUMBERED = {
+    "national_id": {
+        "en": "case; registration; reg; file; household; hh; family; beneficiary; ration card;"
+        " ration; token; voucher; progres; unhcr; manifest; attestation; patient; client",
+        "fr": "dossier; cas; enregistrement; menage; famille; beneficiaire; carte de ration;"
+        " ration; jeton; coupon; progres; hcr; manifeste; attestation; patient; client",
+        "es": "caso; expediente; registro; hogar; familia; beneficiario; beneficiaria;"
+        " tarjeta de racion; racion; cupon; vale; ficha; progres; acnur; paciente; cliente",
+        "sw": "kesi; usajili; faili; kaya; familia; mnufaika; mfaidika; kadi ya mgao; mgao;"
+        " tokeni; vocha; progres; unhcr; mgonjwa",
+        "ar": "الحالة; القضية; الملف; التسجيل; الأسرة; العائلة; المستفيد; بطاقة التموين;"
+        " البطاقة التموينية; التموين; الكوبون; القسيمة; المفوضية; المريض",
+        "ha": "shari'a; rajista; rijista; fayil; iyali; katin abinci; baucha; mara lafiya",
+    },
+    "address": {
+        "en": "shelter; tent; hut; room; compound; caravan; flat; dwelling",
+        "fr": "abri; tente; case; chambre; logement; concession",
+        "es": "refugio; albergue; carpa; cuarto; habitacion; vivienda; lote",
+        "sw": "hema; makazi; kibanda; chumba; boma",
+        "ar": "الخيمة; المأوى; الكرفان; الكرافان; الغرفة; المسكن; الشقة",
+        "ha": "tanti; tenti; matsuguni; bukka; daki",
+    },
+}
+# How each language writes "number of <unit>": the words for a number, those that may join it
+# to the unit ("" for none), and whether the unit comes first ("case no") or last.
+_NUMBER_WORDS = {
+    "en": ("number; no; nr; num; nbr; id; code; ref; reference", "", True),
+    "fr": (
+        "numero; no; n; num; code; identifiant; id; ref; reference",
+        "; de; du; de la; d; de l",
+        False,
+    ),
+    "es": ("numero; no; n; nro; num; codigo; id; identificador", "; de; del; de la", False),
+    "sw": ("namba; nambari; nambo", "; ya; la; cha", False),
+    "ar": ("رقم; رمز; كود", "", False),
+    "ha": ("lambar; lamba", "; ta; na", False),
+}
+# A text question whose answer is a person, asked for by the person's role: the label is the
+# role alone ("Caregiver", "Head of household", "Referred by") or asks who it is ("Who is the
+# child's caregiver?"). "Father's occupation" or "Relationship to the head of household" ask
+# about the person, and a select or a number cannot hold a name.
+_PERSON_ROLES = {
+    "en": "caregiver; caregivers; care giver; carer; guardian; parent; parents;"
+    " head of household; head of the household; household head; head of hh; hh head; hoh;"
+    " head of family; father; mother; spouse; husband; wife; child; children; son; daughter;"
+    " respondent; interviewee; informant; key informant; contact person; person to contact;"
+    " emergency contact; next of kin; referred by; referred you; referrer; witness; landlord;"
+    " landlady; employer; neighbour; neighbor",
+    "fr": "aidant; aidante; soignant; soignante; personne qui s occupe; personne en charge;"
+    " tuteur; tutrice; chef de menage; chef du menage; chef de famille; pere; mere; parent;"
+    " parents; conjoint; conjointe; epoux; epouse; mari; enfant; fils; fille; repondant;"
+    " repondante; personne enquetee; informateur; informatrice; personne de contact;"
+    " personne a contacter; proche parent; plus proche parent; refere par; reference par;"
+    " oriente par; orientee par; vous a oriente; vous a orientee; vous a refere;"
+    " vous a reference; temoin; proprietaire; bailleur; employeur; voisin; voisine",
+    "es": "cuidador; cuidadora; tutor; tutora; encargado; encargada; jefe de hogar;"
+    " jefe del hogar; jefa de hogar; jefa del hogar; cabeza de familia; cabeza del hogar;"
+    " padre; madre; padres; conyuge; esposo; esposa; marido; hijo; hija; nino; nina;"
+    " encuestado; encuestada; entrevistado; entrevistada; informante; persona de contacto;"
+    " familiar mas cercano; pariente mas cercano; referido por; referida por; remitido por;"
+    " remitida por; lo refirio; la refirio; le refirio; lo remitio; la remitio; testigo;"
+    " arrendador; arrendadora; casero; casera; empleador; empleadora; patron; vecino; vecina",
+    "sw": "mlezi; walezi; mlinzi; mkuu wa kaya; kiongozi wa kaya; mkuu wa familia;"
+    " mkuu wa nyumba; baba; mama; wazazi; mzazi; mwenzi; mume; mke; mtoto; watoto; mhojiwa;"
+    " mjibuji; mtoa taarifa; mtu wa kuwasiliana; ndugu wa karibu; jamaa wa karibu;"
+    " alikuelekeza; aliyekuelekeza; alikupeleka; aliyekupeleka; alikutuma; aliyekutuma;"
+    " shahidi; mwenye nyumba; mwajiri; jirani",
+    "ar": "مقدم الرعاية; مقدمة الرعاية; مقدم رعاية; القائم بالرعاية; ولي الأمر; ولي أمر;"
+    " الوصي; وصي; رب الأسرة; ربة الأسرة; رب العائلة; معيل الأسرة; الأب; والد; أم الطفل;"
+    " الزوج; الزوجة; زوج; زوجة; الطفل; طفل; الابن; ابن; الابنة; ابنة; المستجيب; المجيب;"
+    " المبحوث; المخبر; شخص الاتصال; جهة الاتصال; أقرب الأقارب; أحالك; أحالتك; المحيل;"
+    " الشاهد; شاهد; المالك; صاحب المنزل; المؤجر; صاحب العمل; الجار",
+    "ha": "mai kula; mai kula da; mai reno; mai rikon; majibinci; waliyyi; shugaban gida;"
+    " shugaban iyali; maigida; mai gida; uba; mahaifi; mahaifin; mahaifiya; mahaifiyar; uwa;"
+    " uwar; iyaye; miji; mijin; matar; yaro; yaron; yarinya; yarinyar; yara;"
+    " wanda aka tambaya; wadda aka tambaya; mai amsa tambayoyi; mai bada bayani;"
+    " wanda za a tuntuba; dangi mafi kusa; makusanci; mai shaida; maigidan haya;"
+    " mai gidan haya; ubangida; maigidan aiki; makwabci; makwabciya; ya turo ka;"
+    " ya turo ki; ya tura ka; ya tura ki",
+}
+# Words around a role that ask nothing else: "the child's main caregiver".
+_ROLE_FILLERS = {
+    "en": "the; a; an; your; his; her; their; my; our; its; this; that; of; s; and; or; main;"
+    " primary; principal; current; usual; legal; biological; other",
+    "fr": "le; la; les; l; de; du; des; d; un; une; votre; vos; son; sa; ses; leur; mon; ma;"
+    " et; ou; principal; principale; actuel; actuelle; legal; e",
+    "es": "el; la; los; las; del; de; un; una; su; sus; tu; mi; y; o; principal; actual; legal; a",
+    "sw": "wa; ya; la; cha; za; na; ni; wako; yako; wake; yake; huyu; au",
+    "ar": "من; هو; هي; هم; الذي; التي; أو; او",
+    "ha": "na; ta; da; ne; ce; ka; ki; ku; ya; shi; wannan; ko",
+}
+# "Who": at the start of the label, or at its end ("Mlezi ni nani?").
+_WHO = {
+    "en": "who; whom; whose",
+    "fr": "qui",
+    "es": "quien; quienes",
+    "sw": "nani; ni nani",
+    "ar": "من هو; من هي; من هم; من الذي; من التي; من أحال",
+    "ha": "wane; wace; wanene; wacece; wa",
 }
 # Field names are written in Latin letters whatever the form's language: all lists apply,
 # but words that name something else in another language do not ("nombre" is "number" in
@@ -863,26 +966,41 @@ def _identifier_kind(name: str, question_type: str, labels: tuple) -> str | None
     """suggests_identifier, remembered: every record of a form asks about the same questions."""
     if question_type in _IDENTIFIER_TYPES:
         return _IDENTIFIER_TYPES[question_type]
-    sources = [(_field_words(name), _LABEL_LANGUAGES)]
+    words = _field_words(name)
+    sources = [(words, words, _LABEL_LANGUAGES)]
     for language, text in labels:
         code = language.split("_")[0]
         known = (code, "en") if code in _LABEL_LANGUAGES else _LABEL_LANGUAGES
-        sources.append((_text_words(text), known))
-    # A number may count phones or code "has a passport" as 1: only there do "how many" and
-    # "own a" say it is no identifier. A text that mentions a passport may hold its number.
-    numeric = question_type in ("integer", "decimal")
+        # "Caregiver (if not the respondent)": the aside says nothing of what is asked.
+        bare = _text_words(_ASIDE.sub(" ", str(text)))
+        sources.append((_text_words(text), bare, known))
     for kind, types in IDENTIFIER_KINDS.items():
         if question_type in types and any(
-            _names_kind(kind, words, languages, numeric) for words, languages in sources
+            _names_kind(kind, words, bare, languages, question_type)
+            for words, bare, languages in sources
         ):
             return kind
     return None
 
 
-def _names_kind(kind: str, words: list[str], languages, numeric: bool) -> bool:
-    """Whether these words name an identifier of this kind, and nothing says otherwise."""
-    spans = [span for language in languages for span in _matches(words, _TERMS[kind][language])]
-    if not spans:
+def _names_kind(
+    kind: str, words: list[str], bare: list[str], languages, question_type: str
+) -> bool:
+    """Whether these words name an identifier of this kind, and nothing says otherwise
+    (`bare`: the same words without asides in brackets)."""
+    # A number may count phones or code "has a passport" as 1: only there do "how many" and
+    # "own a" say it is no identifier. A text that mentions a passport may hold its number.
+    numeric = question_type in ("integer", "decimal")
+    # Only what someone types holds a person asked for by role: a calculation called
+    # "children" counts them.
+    person = kind == "name" and question_type == "text"
+    spans = [
+        (start, end)
+        for language in languages
+        for start, end in _matches(words, _TERMS[kind][language])
+        if not _says_no(words, end)
+    ]
+    if not spans and not (person and _asks_for_person(bare, languages)):
         return False
     ends = {end for _, end in spans}
     # "phone number of the respondent": a phrase cue right after the term is part of it.
@@ -898,6 +1016,29 @@ def _names_kind(kind: str, words: list[str], languages, numeric: bool) -> bool:
     ):
         return False
     return True
+
+
+def _says_no(words: list[str], end: int) -> bool:
+    """Whether a term's last word "no" is the word no: "the household no longer...", "in
+    case no one is home", unlike "Case no." or "Tent no. (on the door)"."""
+    return words[end - 1] == "no" and end < len(words) and words[end] not in _AFTER_NUMBER
+
+
+def _asks_for_person(words: list[str], languages) -> bool:
+    """Whether the words are a person's role alone ("Head of household", "the child's
+    caregiver") or ask who that is ("Who referred you?", "Mkuu wa kaya ni nani?")."""
+    roles = [span for language in languages for span in _matches(words, _ROLES[language])]
+    if not roles:
+        return False
+    covered = {i for start, end in roles for i in range(start, end)}
+    fillers = set().union(*(_FILLERS[language] for language in languages))
+    if all(word in fillers for i, word in enumerate(words) if i not in covered):
+        return True
+    return any(
+        start == 0 or end >= len(words) - 1
+        for language in languages
+        for start, end in _matches(words, _WHOS[language])
+    )
 
 
 def _matches(words: list[str], terms: _Terms) -> list[tuple[int, int]]:
@@ -929,8 +1070,8 @@ def _word_is(word: str, term: str) -> bool:
 
 
 def _text_words(text: str) -> list[str]:
-    """A label's words, folded; digits apart."""
-    return [_fold(word) for word in re.findall(r"[^\W\d_]+", str(text))]
+    """A label's words, folded; digits apart; "#" read as "number" ("Case #")."""
+    return [_fold(word) for word in re.findall(r"[^\W\d_]+", str(text).replace("#", " number "))]
 
 
 def _field_words(name: str) -> list[str]:
@@ -939,8 +1080,33 @@ def _field_words(name: str) -> list[str]:
     return _text_words(spaced)
 
 
+def _numbered(kind: str, language: str) -> str:
+    """Terms for the number of each unit of this kind: "case no", "numero du menage"."""
+    numbers, joins, unit_first = _NUMBER_WORDS[language]
+    terms = []
+    units = _NUMBERED.get(kind, {}).get(language, "").split(";")
+    for unit in filter(str.strip, units):
+        for number in numbers.split(";"):
+            for join in joins.split(";"):
+                words = (unit, number) if unit_first else (number, join, unit)
+                terms.append(" ".join(word.strip() for word in words if word.strip()))
+    return "; ".join(terms)
+
+
 # Built once, after the helpers they use.
-_TERMS = {kind: _per_language(by_language) for kind, by_language in _IDENTIFIER_TERMS.items()}
+_TERMS = {
+    kind: _per_language(
+        {language: f"{text}; {_numbered(kind, language)}" for language, text in by_language.items()}
+    )
+    for kind, by_language in _IDENTIFIER_TERMS.items()
+}
+_ROLES = _per_language(_PERSON_ROLES)
+_WHOS = _per_language(_WHO)
+_FILLERS = {
+    language: {word for (word,) in _term_list(text)} for language, text in _ROLE_FILLERS.items()
+}
+_AFTER_NUMBER = {"of", "and", "or", "on", "in", "from", "if", "as", "for", "per", "de", "y", "et"}
+_ASIDE = re.compile(r"\([^()]*\)|\[[^\[\]]*\]")
 _CUES = _per_language(_NOT_IDENTIFIER_CUES)
 _PLACES = _per_language(_NOT_A_PERSON)
 _BIRTH_PLACES = _per_language(_NOT_A_BIRTH_DATE)

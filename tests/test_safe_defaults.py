@@ -135,6 +135,248 @@ def test_a_rule_given_on_purpose_wins_over_the_defaults():
     )
 
 
+# -- Numbers that name a case, a household or a shelter; people asked for by their role ----
+
+NUMBERED = [
+    # A number or code of a case, a registration, a file, a household, a family, a
+    # beneficiary, a ration card or a token is an ID; of a shelter, a tent or a hut, an address.
+    (question("q1", "integer", en="UNHCR case no."), "national_id"),
+    (question("q2", "decimal", en="Household number"), "national_id"),
+    (question("q3", "integer", en="Shelter number"), "address"),
+    (question("q4", en="Registration No"), "national_id"),
+    (question("q5", "integer", en="File #"), "national_id"),
+    (question("q6", "integer", en="Tent no."), "address"),
+    (question("q7", en="Beneficiary code"), "national_id"),
+    (question("q8", "integer", en="Token number"), "national_id"),
+    (question("q9", "decimal", en="Family Nr."), "national_id"),
+    (question("q10", "integer", en="HH #"), "national_id"),
+    (question("q11", "integer", fr="Numéro du ménage"), "national_id"),
+    (question("q12", fr="N° de dossier HCR"), "national_id"),
+    (question("q13", "integer", fr="Numéro de la tente"), "address"),
+    (question("q14", "integer", fr="Numéro d'abri"), "address"),
+    (question("q15", fr="Code du bénéficiaire"), "national_id"),
+    (question("q16", "decimal", fr="Numéro d'enregistrement"), "national_id"),
+    (question("q17", "integer", es="Número de caso"), "national_id"),
+    (question("q18", es="Nº de expediente"), "national_id"),
+    (question("q19", "integer", es="Número del hogar"), "national_id"),
+    (question("q20", "integer", es="Número de carpa"), "address"),
+    (question("q21", es="Código de beneficiario"), "national_id"),
+    (question("q22", "integer", sw="Namba ya kaya"), "national_id"),
+    (question("q23", "integer", sw="Namba ya hema"), "address"),
+    (question("q24", sw="Nambari ya usajili"), "national_id"),
+    (question("q25", "decimal", sw="Namba ya kesi"), "national_id"),
+    (question("q26", "integer", ar="رقم الأسرة"), "national_id"),
+    (question("q27", "integer", ar="رقم الخيمة"), "address"),
+    (question("q28", ar="رقم الملف"), "national_id"),
+    (question("q29", "decimal", ar="رقم التسجيل لدى المفوضية"), "national_id"),
+    (question("q30", "integer", ar="رقم المأوى"), "address"),
+    (question("q31", "integer", ha="Lambar iyali"), "national_id"),
+    (question("q32", "integer", ha="Lambar tanti"), "address"),
+    (question("q33", ha="Lambar rajista"), "national_id"),
+    (question("q34", "decimal", ha="Lambar katin abinci"), "national_id"),
+    # By the field's name, whatever the label says.
+    (question("case_no", "integer", en="Case"), "national_id"),
+    (question("hhno", "decimal", en="Household"), "national_id"),
+    (question("reg_no", en="Registration"), "national_id"),
+    (question("shelter_num", "integer", en="Shelter"), "address"),
+    (question("tent_no", "integer", en="Tent"), "address"),
+    (question("caseNo", "decimal", en="Case"), "national_id"),
+]
+
+COUNTS = [
+    question("q1", "integer", en="Number of households"),
+    question("q2", "integer", en="How many shelters are in the block?"),
+    question("q3", "integer", en="Household size"),
+    question("q4", "integer", en="Number of the household's members"),
+    question("q5", "integer", en="HH no. of members"),
+    question("q6", "integer", en="Number of cases reported this month"),
+    question("q7", "select_one", en="Does the household have a ration card?"),
+    question("q8", "integer", en="How many tents does the family have?"),
+    question("q9", "integer", fr="Nombre de ménages"),
+    question("q10", "integer", fr="Nombre de tentes dans le bloc"),
+    question("q11", "integer", fr="Taille du ménage"),
+    question("q12", "integer", es="Número de hogares"),
+    question("q13", "integer", es="Número de miembros del hogar"),
+    question("q14", "integer", es="¿Cuántas carpas hay en el bloque?"),
+    question("q15", "integer", sw="Idadi ya kaya"),
+    question("q16", "integer", sw="Hema ngapi ziko kwenye kambi?"),
+    question("q17", "integer", ar="عدد الأسر"),
+    question("q18", "integer", ar="كم عدد الخيام؟"),
+    question("q19", "integer", ha="Yawan iyalai"),
+    question("q20", "integer", ha="Tanti nawa ne?"),
+    question("household_size", "integer", en="Size"),
+    # "no" that says no, not "number".
+    question("q21", en="Is the household no longer receiving aid? Why?"),
+    question("q22", en="What do you do in case no one is home?"),
+    # A mother's role is asked for; diseases (الأمراض begins like الأم, "the mother") are not.
+    question("q23", ar="الأمراض"),
+]
+
+PEOPLE = [
+    # A text question whose answer is a person: asked for by the role alone, or "who is" it.
+    question("caregiver", en="Caregiver"),
+    question("q1", en="Who is the child's main caregiver?"),
+    question("q2", en="Head of household"),
+    question("q3", en="Who referred you?"),
+    question("q4", en="Referred by"),
+    question("q5", en="Next of kin"),
+    question("q6", en="Contact person (if the respondent cannot be reached)"),
+    question("q7", en="Father"),
+    question("q8", en="Spouse"),
+    question("q9", en="Key informant"),
+    question("q10", en="Landlord"),
+    question("q11", en="Employer's name"),
+    question("q12", en="Witness"),
+    question("q13", en="Who is your guardian?"),
+    question("hoh", en="Head"),
+    question("q14", fr="Personne qui s'occupe de l'enfant"),
+    question("q15", fr="Qui est le chef de ménage ?"),
+    question("q16", fr="Tuteur"),
+    question("q17", fr="Qui vous a orienté vers nous ?"),
+    question("q18", fr="Conjoint(e)"),
+    question("q19", es="Cuidador principal"),
+    question("q20", es="¿Quién es el jefe del hogar?"),
+    question("q21", es="Persona de contacto"),
+    question("q22", es="Referido por"),
+    question("q23", es="Madre"),
+    question("q24", sw="Mlezi wa mtoto"),
+    question("q25", sw="Mkuu wa kaya ni nani?"),
+    question("q26", sw="Nani alikuelekeza hapa?"),
+    question("q27", sw="Shahidi"),
+    question("q28", ar="مقدم الرعاية"),
+    question("q29", ar="من هو رب الأسرة؟"),
+    question("q30", ar="من أحالك إلينا؟"),
+    question("q31", ar="الأب"),
+    question("q32", ar="ولي أمر الطفل"),
+    question("q33", ha="Mai kula da yaron"),
+    question("q34", ha="Wanene shugaban gida?"),
+    question("q35", ha="Mahaifiya"),
+    question("q36", ha="Maigidan haya"),
+    question("q37", ar="أم الطفل"),
+    question("q38", en="Who else lives with the child?"),
+    question("q39", ha="Wa ya turo ka?"),
+]
+
+NOT_PEOPLE = [
+    # About a person, not the person: their work, schooling, tie, presence or age.
+    question("q1", en="Father's occupation"),
+    question("q2", en="Mother's education"),
+    question("q3", en="Relationship to the head of household"),
+    question("q4", "select_one", en="Is the caregiver present?"),
+    question("q5", "integer", en="Caregiver's age"),
+    question("q6", en="Why did the child stop going to school?"),
+    question("q7", en="What does your husband do for a living?"),
+    question("q8", en="Where was the child referred?"),
+    question("q9", en="Who decides how the money is spent?"),
+    question("q10", en="Name of the caregiver's village"),
+    question("q11", en="Describe the respondent's main concern"),
+    question("father_occupation", en="Occupation"),
+    question("q12", fr="Profession du père"),
+    question("q13", fr="Lien avec le chef de ménage"),
+    question("q14", fr="Pourquoi l'enfant a-t-il quitté l'école ?"),
+    question("q15", es="Ocupación del padre"),
+    question("q16", es="Parentesco con el jefe del hogar"),
+    question("q17", "select_one", es="¿Está presente el cuidador?"),
+    question("q18", sw="Kazi ya baba"),
+    question("q19", sw="Uhusiano na mkuu wa kaya"),
+    question("q20", sw="Elimu ya mama"),
+    question("q21", ar="مهنة الأب"),
+    question("q22", ar="صلة القرابة برب الأسرة"),
+    question("q23", ar="تعليم الأم"),
+    question("q24", ha="Sana'ar mahaifi"),
+    question("q25", ha="Dangantaka da shugaban gida"),
+    question("q26", ha="Ilimin mahaifiya"),
+]
+
+
+def _ids(specs):
+    return [f"{next(iter(spec['label']))}-{spec['name']}" for spec in specs]
+
+
+@pytest.mark.parametrize("spec,kind", NUMBERED, ids=_ids(q for q, _ in NUMBERED))
+def test_a_number_of_a_case_a_household_or_a_shelter_is_an_identifier(spec, kind):
+    assert suggests_identifier(spec) == kind
+    assert rule_for(spec) == "drop"
+
+
+@pytest.mark.parametrize("spec", COUNTS, ids=_ids(COUNTS))
+def test_a_count_or_a_word_no_is_not_an_identifier(spec):
+    assert suggests_identifier(spec) is None
+    assert rule_for(spec) == ("scrub" if spec["type"] == "text" else "keep")
+
+
+@pytest.mark.parametrize("spec", PEOPLE, ids=_ids(PEOPLE))
+def test_a_text_question_that_asks_for_a_person_by_role_is_a_name(spec):
+    assert suggests_identifier(spec) == "name"
+    assert rule_for(spec) == "drop"
+
+
+@pytest.mark.parametrize("spec", NOT_PEOPLE, ids=_ids(NOT_PEOPLE))
+def test_a_question_about_a_person_is_not_their_name(spec):
+    assert suggests_identifier(spec) is None
+    assert rule_for(spec) in ("scrub", "keep")
+
+
+def test_a_calculation_called_by_a_role_keeps_the_rule_of_what_it_counts():
+    members = question("members", "integer", en="How many people live here?")
+    children = {"name": "children", "type": "calculate", "calculation": "${members} - 1"}
+    form = load_form(
+        {
+            "form_id": "count",
+            "version": "1",
+            "default_language": "en",
+            "title": {"en": "Count"},
+            "choices": {},
+            "sections": [
+                {"name": "main", "label": {"en": "Main"}, "questions": [members, children]}
+            ],
+        }
+    )
+    assert suggests_identifier(form.questions["children"]) is None
+    assert rule_for(form.questions["children"], form) == "scrub"
+
+
+def test_a_caregiver_and_a_case_number_stay_and_the_name_leaves_no_other_answer():
+    """The review's form: before, the case number left as it was, and the caregiver's name
+    was scrubbed but unchanged (a lone name with nothing around it)."""
+    questions = [
+        question("case_no", "integer", en="UNHCR case no."),
+        question("shelter", "integer", en="Shelter number"),
+        question("household", "decimal", en="Household number"),
+        question("caregiver", en="Caregiver"),
+        question("members", "integer", en="Number of the household's members"),
+        question("story", en="What happened?"),
+    ]
+    form = load_form(
+        {
+            "form_id": "review",
+            "version": "1",
+            "default_language": "en",
+            "title": {"en": "Review"},
+            "choices": {},
+            "sections": [{"name": "main", "label": {"en": "Main"}, "questions": questions}],
+        }
+    )
+    record = {
+        "uuid": "u2",
+        "revision": 1,
+        "form_id": "review",
+        "form_version": "1",
+        "locale": "en",
+        "finalized_at": "2024-05-03T10:00:00Z",
+        "answers": {
+            "case_no": 4419273,
+            "shelter": 112,
+            "household": 20741.0,
+            "caregiver": "Kaweesa",
+            "members": 5,
+            "story": "Kaweesa brought the children",
+        },
+    }
+    sent = anonymize(record, form, TEST_PSEUDONYM_KEY)["answers"]
+    assert sent == {"members": 5, "story": "[name] brought the children"}
+
+
 # -- What leaves ---------------------------------------------------------------------------
 
 
