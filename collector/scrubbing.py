@@ -6507,7 +6507,7 @@ _FACILITY_TITLES = _split("doctor dr docteur doctora padre père father")
 # "Nuestra Señora de X", "Notre-Dame de X", "Our Lady of X": a church, a hospital.
 _OUR_LADY = ({"nuestra", "senora"}, {"notre", "dame"}, {"our", "lady"})
 # "de El Fondillo", "en El Alto": a place with its article, after a preposition.
-_BEFORE_THE_ARTICLE = _split("de en a por desde hacia")
+_BEFORE_THE_ARTICLE = _split("de en a por desde hacia para hasta")
 _SPANISH_OF = _split("de del y e")
 # "youth from X", "raiders from X": a group of people from a place.
 _GROUPS_FROM = _split("""youth youths people men women soldiers raiders fighters herders
@@ -6567,7 +6567,8 @@ def _protect_arabic_associations(text: str, words: list[_Word], kept: list[bool]
 
 
 def _named_by_what_precedes(words: list[_Word], i: int) -> bool:
-    """ "Hospital Doctor X", "Nuestra Señora de X", "de El X", "New X", "cruzar por X"."""
+    """ "Hospital Doctor X", "Nuestra Señora de X", "de El X", "New X", "cruzar por X",
+    "l'hôpital Al X"."""
     before, word = words[i - 1], words[i]
     two = {words[i - 3].folded, words[i - 2].folded} if i >= 3 else set()
     return (
@@ -6579,6 +6580,8 @@ def _named_by_what_precedes(words: list[_Word], i: int) -> bool:
         )
         or (before.folded == "de" and any(pair <= two for pair in _OUR_LADY))
         or (before.text == "El" and i >= 2 and words[i - 2].folded in _BEFORE_THE_ARTICLE)
+        # "l'hôpital Al Farabi", "escuela El Carmen": an institution with its article
+        or (before.text in ("Al", "El") and i >= 2 and words[i - 2].folded in _ORGANISATION_WORDS)
         # "le centre Las Raíces", "el albergue Los Olivos": not "Juan de Los Santos"
         or (
             before.text in ("Las", "Los")
@@ -6796,8 +6799,9 @@ _HEALTH_FACILITIES = _split("""
 santé sanitaire hôpital hopital dispensaire maternité csps csi cs salud
 escuela école ecole colegio liceo complejo complexe mercado marché parroquia paroisse
 cáritas caritas alcaldía alcaldia municipalidad mairie préfecture prefectura
-""")  # and a school, a market, a border post, a parish, the town's office of a place: "la
-# escuela de X", "la alcaldía de X"
+afya zahanati hospitali kliniki
+""")  # ("kituo cha afya cha X", "zahanati ya X": Swahili's), and a school, a market, a border
+# post, a parish, the town's office of a place: "la escuela de X", "la alcaldía de X"
 # "la Pastoral Social de X", "Acción Social de X": the church's or the state's social service
 # ("la trabajadora social de X" is a person's).
 _SOCIAL_SERVICES = _split("pastoral acción accion bienestar")
@@ -6812,7 +6816,7 @@ def _protect_health_centres_of(text: str, words: list[_Word], kept: list[bool]) 
         social = facility.folded == "social" and i >= 3 and words[i - 3].folded in _SOCIAL_SERVICES
         if (
             (facility.folded not in _HEALTH_FACILITIES and not social)
-            or of.folded not in ("de", "d", "du")
+            or of.folded not in ("de", "d", "du", "cha", "ya")
             or not word.capital
             or _is_title(word)
             or not (_near(text, facility, of) and _near(text, of, word))
@@ -6844,10 +6848,14 @@ _SINCE = _split("since depuis desde tangu tun")
 _BLOCK_NUMBER = re.compile(r"\s+[A-Z]?-?\d{1,4}[A-Z]?\s+$")
 
 
+_FROM_TOWN = _split("from kutoka daga desde")
+
+
 def _protect_set_off_places(text: str, words: list[_Word], kept: list[bool]) -> None:
     """A capitalised word no list of names holds, alone at the end of its phrase: after a
     place word set off by a comma ("Sharya camp, Dohuk."), after a block's number ("bloc 4
-    Maratane."): the town or the site; after "since" ("since Newroz,"): a day or a feast."""
+    Maratane."), after the town one comes from ("from X, Y."): the town, the site or the
+    province; after "since" ("since Newroz,"): a day or a feast."""
     for i in range(1, len(words)):
         word, before = words[i], words[i - 1]
         if kept[i] or not word.capital or _is_arabic(word.text) or word.text.isupper():
@@ -6858,7 +6866,11 @@ def _protect_set_off_places(text: str, words: list[_Word], kept: list[bool]) -> 
             continue
         after_place = kept[i - 1] and before.folded in _NAMES_A_PLACE and gap.strip() == ","
         after_block = before.folded in _CAMP_UNITS and _BLOCK_NUMBER.fullmatch(gap) is not None
-        if after_place or after_block or since:
+        # "kutoka Kasongo, X.", "from Goma, X": the province after the town one comes from
+        after_from = (
+            kept[i - 1] and gap.strip() == "," and i >= 2 and words[i - 2].folded in _FROM_TOWN
+        )  # (not "de": "le chef de Kaya, X." names the chief)
+        if after_place or after_block or after_from or since:
             kept[i] = True
 
 

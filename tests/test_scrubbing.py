@@ -3751,6 +3751,12 @@ def test_brackets_committees_ages_and_addresses_of_mexico_spain_morocco_and_tanz
         ("عطاو الكاشات للعائلات", None),
         ("الدار دالسوريين فيها جوج دراري", None),
         ("Maiduguri: we had no water for three days", None),
+        # An institution with its article, a place with it after "para", a health centre's
+        # place in Swahili, the province after the town one comes from.
+        ("merci au docteur de l'hôpital Al Mouwassat", None),
+        ("alerta temprana para El Zulay y la vereda", None),
+        ("kituo cha afya cha Nyakalembe hakina dawa", None),
+        ("tumefika jana kutoka Kalundu, Tanganyika.", None),
     ],
 )
 def test_relatives_lists_nicknames_and_addresses_of_camps_quarters_and_farms(text, scrubbed):
