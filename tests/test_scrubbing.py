@@ -456,6 +456,7 @@ def test_the_seventh_unseen_set_does_not_fall_below_what_was_measured(language):
         UNSEEN19,
         UNSEEN20,
         UNSEEN21,
+        UNSEEN22,
     ],
     ids=[
         "seventh",
@@ -471,6 +472,7 @@ def test_the_seventh_unseen_set_does_not_fall_below_what_was_measured(language):
         "nineteenth",
         "twentieth",
         "twenty-first",
+        "twenty-second",
     ],
 )
 def test_the_studied_blind_sets_meet_the_goals(path):
@@ -1200,6 +1202,34 @@ UNSEEN22_FIRST = {
 @pytest.mark.parametrize("language", sorted(LANGUAGES))
 def test_the_twenty_second_unseen_set_does_not_fall_below_its_first_measure(language):
     assert_floor(UNSEEN22, UNSEEN22_FIRST, language)
+
+
+# Measured on the twenty-second unseen set after round twenty-six, which studied its misses
+# (lower-case names after a relative, a child's word and before an age, lists after a colon,
+# nicknames, family names in capitals, kunyas in Latin letters; addresses of camps' blocks
+# and tents, Colombia's farms, Iraq's, Sudan's, Morocco's and Kaduna's quarters) and then its
+# false positives (forests, crossroads, sites, souks, reserves and attacks before a place,
+# spoken Iraqi, Sudanese and Maghreb Arabic, Hausa titles; docs/benchmarks.md): names 100%
+# recall, 92.1% precision; its 21 addresses found whole. It joins the studied sets.
+UNSEEN22_AFTER = {
+    "ar": (32, 32, 32, 38),
+    "en": (40, 40, 40, 41),
+    "es": (37, 37, 37, 39),
+    "fr": (35, 35, 35, 37),
+    "ha": (26, 26, 26, 29),
+    "sw": (29, 29, 29, 32),
+}
+
+
+@pytest.mark.parametrize("language", sorted(LANGUAGES))
+def test_the_twenty_second_unseen_set_does_not_fall_below_what_was_measured(language):
+    assert_floor(UNSEEN22, UNSEEN22_AFTER, language)
+
+
+def test_the_twenty_second_unseen_set_addresses_are_all_found():
+    counts = scrub_bench.score(scrub_bench.load(UNSEEN22))["counts"]
+    addresses = by(counts, 1)["address"]
+    assert addresses["recalled"] == addresses["labelled"] >= 21, addresses
 
 
 @pytest.mark.parametrize(
