@@ -1956,6 +1956,10 @@ def _lower_case_named_rest(text: str, words: list[_Word], marked: list[bool], j:
         marked[k] = True
 
 
+# Requests written short in chat ("porfa", "xfa": please), never more of a name.
+_CHAT_REQUESTS = _split("pls plz pliz porfa porfis xfa xfavor pfv svp stp asap")
+
+
 def _lower_case_surname(word: _Word, ez: bool = False) -> bool:
     """A lower-case word that no list knows as an ordinary word or a verb's form (`ez`: the
     ending "-ez" is a surname's)."""
@@ -1971,6 +1975,7 @@ def _lower_case_surname(word: _Word, ez: bool = False) -> bool:
         and (folded not in _vocabulary() or folded in _name_list())
         and folded not in _RELATION_WORDS
         and folded not in _DIGIT_WORDS
+        and folded not in _CHAT_REQUESTS
         and not (_VERB_ENDING.search(folded) and not (ez and folded.endswith("ez")))
     )
 
@@ -1983,6 +1988,7 @@ def _more_lower_case_name(word: _Word) -> bool:
         or _is_arabic(word.text)
         or word.folded in _COMMON
         or word.folded in _TITLES
+        or word.folded in _CHAT_REQUESTS  # "me llamo x porfa ayuda"
         or _swahili_verb_shape(word.folded)
         or (not _lower_case_unknown(word) and word.folded not in _name_list())
     )
@@ -6799,8 +6805,9 @@ _HEALTH_FACILITIES = _split("""
 santé sanitaire hôpital hopital dispensaire maternité csps csi cs salud
 escuela école ecole colegio liceo complejo complexe mercado marché parroquia paroisse
 cáritas caritas alcaldía alcaldia municipalidad mairie préfecture prefectura
-afya zahanati hospitali kliniki
-""")  # ("kituo cha afya cha X", "zahanati ya X": Swahili's), and a school, a market, a border
+afya zahanati hospitali kliniki polisi police policía policia gendarmerie commissariat
+""")  # ("kituo cha afya cha X", "zahanati ya X": Swahili's; "polisi wa X", "la gendarmerie
+# de X": the police post of a place), and a school, a market, a border
 # post, a parish, the town's office of a place: "la escuela de X", "la alcaldía de X"
 # "la Pastoral Social de X", "Acción Social de X": the church's or the state's social service
 # ("la trabajadora social de X" is a person's).
@@ -6816,7 +6823,7 @@ def _protect_health_centres_of(text: str, words: list[_Word], kept: list[bool]) 
         social = facility.folded == "social" and i >= 3 and words[i - 3].folded in _SOCIAL_SERVICES
         if (
             (facility.folded not in _HEALTH_FACILITIES and not social)
-            or of.folded not in ("de", "d", "du", "cha", "ya")
+            or of.folded not in ("de", "d", "du", "cha", "ya", "wa")
             or not word.capital
             or _is_title(word)
             or not (_near(text, facility, of) and _near(text, of, word))
