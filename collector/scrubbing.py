@@ -768,7 +768,6 @@ def _names(text: str, keys: set[str]) -> list[Span]:
     _ages(text, words, marked)
     _family_lists(text, words, marked)
     _colon_lists(text, words, marked)
-    _aliases(text, words, marked)
     _arabic_nasab(text, words, marked)  # after `_ordinary_uses`: names that are also words
     _arabic_title_full_name(text, words, marked)
     # "San José", "Port Louis", "Save the Children": places and organisations made of
@@ -784,6 +783,7 @@ def _names(text: str, keys: set[str]) -> list[Span]:
     _sign_on(text, words, marked, kept)
     _told_us(text, words, marked)
     _person_before_brackets(text, words, marked)
+    _aliases(text, words, marked)  # after the places: "alias el X" is a person, whatever X is
     _shouted_surnames(text, words, marked)
     _speaker_before_colon(text, words, marked)
     return _name_spans(text, words, marked)
@@ -1459,6 +1459,7 @@ _AGE_AFTER = re.compile(
     r"\s*(?:[,/]\s*(?i:[mfhv]|male|female|garçon|fille|niño|niña|mvulana|msichana))?\s*\)"
 )
 _CHILD_WORDS = _split("""mtoto msichana mvulana kijana child kid girl boy baby enfant fille garçon
+fillette garçonnet gamin gamine teen teenager menor
 bébé niño niña nena nene yaro yarinya jariri petit petite little pequeño pequeña
 الطفل الطفلة طفل طفلة البنت الصبي الفتاة الفتى القاصر القاصرة""")
 

@@ -3789,6 +3789,14 @@ def test_brackets_committees_ages_and_addresses_of_mexico_spain_morocco_and_tanz
         ("kituo cha afya cha Nyakalembe hakina dawa", None),
         ("tumefika jana kutoka Kalundu, Tanganyika.", None),
         ("polisi wa Nyamisati wamefika", None),
+        # The same in other languages: a child before an age, a nickname, a speaker.
+        ("fillette tobilé, 9, vend des beignets", "fillette [name], 9, vend des beignets"),
+        (
+            "le chef, surnommé le Chat, a frappé mon fils",
+            "le chef, surnommé le [name], a frappé mon fils",
+        ),
+        ("Yoselinda: necesito ayuda con la comida", "[name]: necesito ayuda con la comida"),
+        ("Ladiyanu: ina neman taimako", "[name]: ina neman taimako"),
         ("me llamo liseth porfa ayuda", "me llamo [name] porfa ayuda"),
     ],
 )
