@@ -796,7 +796,7 @@ i i'm im we we're my our me us please pls plz help
 je j'ai j'habite nous mon ma mes notre nos moi svp aidez aidez-nous aidez-moi
 yo soy somos mi mis nuestro nuestra necesito necesitamos ayuda ayúdenme ayúdennos ayudenme
 mimi sisi naomba tunaomba nina tuna niko tuko tafadhali msaada nisaidie tusaidie
-ni ina muna ina muna mun don taimako taimaka taimake
+ni ina muna mun don taimako taimaka taimake
 """)
 
 
