@@ -6,6 +6,8 @@ dashboard and exports as the records grow.
     python benchmarks/postgresql_bench.py --sizes 100000,1000000,10000000 --keep ~/bench-cache
     python benchmarks/postgresql_bench.py --skip-scale             # ingest only
     python benchmarks/postgresql_bench.py --skip-ingest --sizes 100000
+    python benchmarks/postgresql_bench.py --skip-ingest --sizes 100000,1000000,10000000 \
+        --grow-above 1000000 --keep ~/bench-cache   # 10 million: a million copied ten times
     python benchmarks/postgresql_bench.py --workers --batches 6 --rounds 5 --baseline /tmp/before
 
 A private PostgreSQL server is started in a temporary folder (tests/postgres.py: initdb, a
@@ -22,7 +24,10 @@ Unix socket, fsync off as for the tests: durability is not what is measured here
    first after a change, and warm), and the CSV and Parquet exports in a fresh child
    process each (time, the process's own CPU time and peak memory). Growth is reported as
    the ratio to the smallest size; on a shared machine read it from the CPU time, which the
-   other programs' turns on the cores do not lengthen.
+   other programs' turns on the cores do not lengthen. With `--grow-above N`, a larger size
+   (a multiple of N) is N's PostgreSQL database copied inside PostgreSQL: its records and
+   facts again under new uuids, the cube summed again by the server's code, the data
+   table's keys left out (grow_in_postgresql says why).
 
 `--workers`: ingest alone, without HTTP or clients: N worker processes (N = 1, 2, 4) on one
 new PostgreSQL database, each calling `ingest_batch` for its own device's 500-record batches,
@@ -508,6 +513,60 @@ def move_to_postgresql(sqlite_path: Path, url: str) -> float:
     return seconds
 
 
+def grow_in_postgresql(url: str, copies: int) -> float:
+    """Make the database `copies` times as large: its records and facts copied under new
+    uuids (the same answers, devices and dates: every cube cell `copies` times as full),
+    then the cube summed again from the facts by the server's own code. Building a
+    10-million-record database through SQLite and moving it would take hours here; the
+    exports and the views read the same tables either way. The data table's answer keys
+    are emptied instead (its own benchmark measures it): they would double the disk."""
+    from sync_server import indicators
+    from sync_server.store import Store
+
+    store = Store(url)
+    db = store.db
+    started = time.perf_counter()
+    db.execute("TRUNCATE answer_keys, answer_choice_keys")
+    db.execute("CREATE TEMP TABLE seed AS SELECT uuid FROM records")
+    for table in ("records", "facts"):
+        columns = [
+            row[0]
+            for row in db.execute(
+                "SELECT column_name FROM information_schema.columns WHERE table_name = ?"
+                " ORDER BY ordinal_position",
+                [table],
+            )
+        ]
+        chosen = ", ".join(
+            "md5(t.uuid || ':' || ?)::uuid::text" if c == "uuid" else f"t.{c}" for c in columns
+        )
+        for copy in range(1, copies):
+            db.execute(
+                f"INSERT INTO {table} ({', '.join(columns)}) SELECT {chosen}"
+                f" FROM {table} t JOIN seed USING (uuid)",
+                [str(copy)],
+            )
+            print(f"  {table}: copy {copy} of {copies - 1} done", flush=True)
+    with db.transaction():
+        db.execute("DELETE FROM facts_cube")
+        indicators._cube_add(db, "1 = 1", [], +1)
+        indicators._touch(db)
+    db.execute("DROP TABLE seed")
+    seconds = time.perf_counter() - started
+    db.execute("VACUUM ANALYZE")
+    store.close()
+    return seconds
+
+
+def database_gb(url: str) -> float:
+    import psycopg
+
+    with psycopg.connect(url) as conn:
+        row = conn.execute("SELECT pg_database_size(current_database())").fetchone()
+    assert row is not None
+    return row[0] / 1e9
+
+
 def bench_views(url: str) -> dict:
     from sync_server import indicators
     from sync_server.store import Store
@@ -533,16 +592,30 @@ def bench_views(url: str) -> dict:
     }
 
 
-def bench_scale(cluster: Cluster, sizes: list[int], keep: str | None, workdir: Path) -> list[dict]:
-    results = []
+def bench_scale(
+    cluster: Cluster, sizes: list[int], keep: str | None, workdir: Path, grow_above: int = 0
+) -> list[dict]:
+    results, grown_from = [], None
     launcher = export_bench.Launcher()
     try:
         for size in sizes:
-            args = argparse.Namespace(records=size, seed=20261122, keep=keep)
-            sqlite_path, _timings = export_bench.prepared_database(args, workdir)
-            name = cluster.create_database()
-            url = cluster.url(name)
-            row = {"records": size, "move_seconds": move_to_postgresql(sqlite_path, url)}
+            if grow_above and size > grow_above:
+                assert grown_from and size % grow_above == 0, "--grow-above needs that size first"
+                from sync_server.database import close_pools
+
+                close_pools()  # a template may have no connection open
+                name = cluster.create_database(template=grown_from)
+                url = cluster.url(name)
+                row = {"records": size, "grown_from": grow_above}
+                row["grow_seconds"] = grow_in_postgresql(url, size // grow_above)
+                row["move_seconds"] = 0.0
+            else:
+                args = argparse.Namespace(records=size, seed=20261122, keep=keep)
+                sqlite_path, _timings = export_bench.prepared_database(args, workdir)
+                name = cluster.create_database()
+                url = cluster.url(name)
+                row = {"records": size, "move_seconds": move_to_postgresql(sqlite_path, url)}
+            row["database_gb"] = database_gb(url)
             row.update(bench_views(url))
             for fmt in ("csv", "parquet"):
                 out = workdir / f"export-{size}.{fmt}"
@@ -558,9 +631,14 @@ def bench_scale(cluster: Cluster, sizes: list[int], keep: str | None, workdir: P
                 out.unlink(missing_ok=True)
             print(json.dumps(row), flush=True)
             results.append(row)
-            cluster.drop_database(name)
-            if not keep:
+            if size == grow_above:
+                grown_from = name  # kept as the template of the larger sizes
+            else:
+                cluster.drop_database(name)
+            if not keep and "grown_from" not in row:
                 sqlite_path.unlink(missing_ok=True)
+        if grown_from:
+            cluster.drop_database(grown_from)
     finally:
         launcher.close()
     return results
@@ -586,12 +664,13 @@ def report(ingest: list[dict], scale: list[dict]) -> None:
         first = scale[0]
         print("\nScale on PostgreSQL (ratios to the smallest size)")
         print(
-            "records     move s  views cold median/max ms  warm max ms  csv s (x)   csv MB"
+            "records   move/grow s  GB  views cold median/max ms  warm max ms  csv s (x)   csv MB"
             "  parquet s (x)  parquet MB  csv cpu s (x)  parquet cpu s (x)"
         )
         for r in scale:
             print(
-                f"{r['records']:>10,} {r['move_seconds']:>7.0f}  "
+                f"{r['records']:>10,} {r['move_seconds'] or r.get('grow_seconds', 0):>7.0f}"
+                f"{'g' if 'grown_from' in r else ' '} {r['database_gb']:>5.1f}  "
                 f"{r['cold_median'] * 1000:>8.0f} / {r['cold_max'] * 1000:<8.0f}"
                 f"  {r['warm_max'] * 1000:>10.1f}  "
                 f"{r['csv']['seconds']:>5.1f} "
@@ -615,6 +694,13 @@ def main() -> int:
     parser.add_argument("--processes", default="1,2,4")
     parser.add_argument("--batches", type=int, default=4, help="batches per device")
     parser.add_argument("--keep", metavar="DIR", help="keep (and reuse) the built SQLite files")
+    parser.add_argument(
+        "--grow-above",
+        type=int,
+        default=0,
+        metavar="N",
+        help="sizes above N (a multiple of it) are N's database copied in PostgreSQL",
+    )
     parser.add_argument("--skip-ingest", action="store_true")
     parser.add_argument("--skip-scale", action="store_true")
     parser.add_argument(
@@ -655,7 +741,11 @@ def main() -> int:
                     print(json.dumps(ingest[-1]), flush=True)
             if not args.skip_scale:
                 scale = bench_scale(
-                    cluster, [int(s) for s in args.sizes.split(",")], args.keep, workdir
+                    cluster,
+                    [int(s) for s in args.sizes.split(",")],
+                    args.keep,
+                    workdir,
+                    args.grow_above,
                 )
     finally:
         cluster.stop()
