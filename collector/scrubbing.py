@@ -441,6 +441,7 @@ _RELATIONS = "|".join(
     _phrases("""
 son daughter husband wife brother sister neighbour neighbor friend cousin uncle aunt
 nephew niece grandson granddaughter grandmother grandfather mother father child colleague
+grandma grandpa granny
 fils fille mari femme épouse époux frère sœur soeur voisin voisine ami amie cousine oncle
 tante neveu nièce mère père enfant collègue
 hijo hija esposo esposa marido mujer hermano hermana vecino vecina amigo amiga primo prima
@@ -756,6 +757,7 @@ def _names(text: str, keys: set[str]) -> list[Span]:
     _nickname_then_name(text, words, marked)
     _age_in_brackets(text, words, marked)
     _lower_case_before_age(text, words, marked)
+    _lower_case_kunya(text, words, marked)
     _committee_roles(text, words, marked)
     _possessive_kin(text, words, marked)
     _latin_in_arabic(text, words, marked)
@@ -779,6 +781,8 @@ def _names(text: str, keys: set[str]) -> list[Span]:
     _initials(text, words, marked, kept)
     _sign_off(text, words, marked, kept)
     _sign_on(text, words, marked, kept)
+    _name_before_emoji(text, words, marked, kept)
+    _we_are_with_children(text, words, marked)
     _told_us(text, words, marked)
     _person_before_brackets(text, words, marked)
     return _name_spans(text, words, marked)
@@ -806,6 +810,8 @@ kids|children|sons|daughters|boys|girls|friends|brothers|sisters|mother in law|f
 brother in law|sister in law|son in law|daughter in law
 enfants|filles|garçons|amis|frères|sœurs|soeurs|belle mère|beau père|moi
 hijos|hijas|niños|niñas|amigos|hermanos|hermanas|somos yo|yo
+grandchildren|grandkids|nephews|nieces|petits enfants|neveux|nièces
+nietos|nietas|sobrinos|sobrinas|wajukuu|wajukuu wangu
 watoto wangu|watoto|wanangu|wenzangu|wenzetu|ndugu zangu|marafiki zangu|wadogo zangu
 yayana|'ya'yana|ya'yana|ya yana|yan uwana|abokaina|abokanmu|yarana
 mwen menm|pitit nou yo|pitit mwen yo|timoun mwen yo|timoun nou yo|pitit nou|timoun yo
@@ -1311,16 +1317,19 @@ def _age_in_brackets(text: str, words: list[_Word], marked: list[bool]) -> None:
 
 def _spelled_in_arabic(text: str, words: list[_Word], marked: list[bool]) -> None:
     """ "Rawad (رواد) from …": a capitalised word that may be a name, then one Arabic word
-    alone in brackets, its spelling: both are the name (a place is kept later)."""
+    alone in brackets, its spelling: both are the name (a place is kept later). In lower
+    case ("girl x (…) 15yo") a word no list knows, spelled by a word no vocabulary knows."""
     for i in range(len(words) - 1):
         word, spelled = words[i], words[i + 1]
         if (
             _is_arabic(spelled.text)
             and not _is_arabic(word.text)
-            and word.capital
             and text[word.end : spelled.start].strip() == "("
             and text[spelled.end : spelled.end + 1] == ")"
-            and _name_shaped(word)
+            and (
+                (word.capital and _name_shaped(word))
+                or (_unlisted_lower(word) and _arabic_rank(spelled.folded) is None)
+            )
             and word.folded not in _gazetteer()
             and spelled.folded not in _arabic_places()
         ):
@@ -1362,7 +1371,7 @@ def _name_before_its_age(text: str, words: list[_Word], marked: list[bool]) -> N
 
 # An age said after the name with no brackets: "girl X 15yo", "X Y 17 ans enceinte".
 _AGE_NEXT = re.compile(
-    r"\s*[\d]{1,2}\s*(?i:yo|y/o|yrs?|years?|ans|años|anos|miaka|shekara)(?![\w])"
+    r"\s*[\d]{1,2}\s*(?i:yo|y/o|y|yrs?|years?|ans|años|anos|miaka|shekara)(?![\w])"
 )
 
 
@@ -2017,6 +2026,24 @@ def _kunyas(text: str, words: list[_Word], marked: list[bool]) -> None:
 _ARTICLE_FORMS = ("ال", "وال", "فال", "بال", "كال")
 # "أنا أم X", "معك أبو X": who speaks says their kunya, "ال" word and all.
 _I_AM_ARABIC = _split("أنا انا معك معكم اسمي")
+
+
+# A kunya in Latin letters, written fast in lower case: "the bakery of abu x".
+_LATIN_KUNYA = _split("abu abou umm oum")
+
+
+def _lower_case_kunya(text: str, words: list[_Word], marked: list[bool]) -> None:
+    """After "abu" or "umm" in lower case, a lower-case word no list knows is the name."""
+    for i in range(len(words) - 1):
+        first, second = words[i], words[i + 1]
+        if (
+            first.folded in _LATIN_KUNYA
+            and not first.capital
+            and _joined(text, first, second)
+            and _unlisted_lower(second)
+            and not _VERB_ENDING.search(second.folded)
+        ):
+            marked[i + 1] = True
 
 
 def _kunya_introduced(words: list[_Word], i: int, marked: list[bool]) -> bool:
@@ -2732,6 +2759,7 @@ def _arabic_relatives(text: str, words: list[_Word], marked: list[bool]) -> None
                 or _unknown_capitalised(word)  # "جارنا Saadoun Al-Juaythni"
                 or _name_with_an_ending(text, words, i + 1)
                 or _name_with_the_article(text, words, i + 1)
+                or _word_name_before_person_word(text, words, i + 1)
             )
         ):
             marked[i + 1] = True
@@ -2762,6 +2790,35 @@ def _arabic_relatives(text: str, words: list[_Word], marked: list[bool]) -> None
             and not _said_by_next(words, i + 1)
         ):
             marked[i] = True
+
+
+# After the relative and the name: "with us", "with me" ("وإمي X معنا بصور").
+_ARABIC_WITH_US = _split("معنا معانا معي معاي معاه معها معهم معاهم")
+
+
+def _word_name_before_person_word(text: str, words: list[_Word], i: int) -> bool:
+    """After a relative, a noun outside the two thousand most frequent words, then a word
+    said of a person, "with us" or a spoken verb of the present ("وعمتي X قاعدين", "وخالها
+    X بيقبض"): many names are such nouns (joy, lucky). Not a participle ("م…": "محبوس"),
+    a verb, an "ال" word or a spoken word ("اللي")."""
+    folded, nxt = words[i].folded, i + 1
+    rank = _arabic_rank(folded)
+    return (
+        _is_arabic(words[i].text)
+        and rank is not None
+        and rank >= 2000
+        and len(folded) >= 3
+        and not folded.startswith(("م", "ي", "ت", "ن", "ال"))
+        and folded not in _ARABIC_AFTER_PERSON
+        and folded not in _spoken_words()
+        and nxt < len(words)
+        and _joined(text, words[i], words[nxt])
+        and (
+            words[nxt].folded in _ARABIC_AFTER_PERSON
+            or words[nxt].folded in _ARABIC_WITH_US
+            or (words[nxt].folded.startswith(("بي", "بت")) and len(words[nxt].folded) >= 5)
+        )
+    )
 
 
 def _name_with_the_article(text: str, words: list[_Word], i: int) -> bool:
@@ -3326,6 +3383,7 @@ ku kira|na kira|mun kira|ku nemi|ka nemi|ki nemi|nemi|na ga|mun ga|ya ga|ta ga
 yi magana da|ka sanar da|ki sanar da|sanar da|ku sanar da
 thank u|thank you|thanks|thanx|thanks to|merci à|gracias a|mun gode|na gode|mun gode wa|na gode wa
 sun kama|an kama|ya kama|ta kama|sun doki|ya doki|ta doki|sun kori|ya kori|ya taimaki|ta taimaki
+a taimaki|a taimaka wa|ki taimaki|ka taimaki
 """)
 )
 # Swahili puts "him", "her", "them" inside the verb: "mwambie", "muulize", "mpigie",
@@ -3861,11 +3919,14 @@ def _list_at(text: str, words: list[_Word], i: int) -> list[int]:
         elif (  # "X, Y and baby Z": the last one said with "baby"
             words[k + 1].folded in _AND
             and not words[k + 1].capital
-            and k + 3 < len(words)
-            and words[k + 2].folded in _BABY
-            and all(_joined(text, words[n], words[n + 1]) for n in range(k, k + 3))
+            and _baby_words(words, k + 2)
+            and k + 2 + _baby_words(words, k + 2) < len(words)
+            and all(
+                _joined(text, words[n], words[n + 1])
+                for n in range(k, k + 2 + _baby_words(words, k + 2))
+            )
         ):
-            k += 3
+            k += 2 + _baby_words(words, k + 2)
         elif gap.strip() == "&" and k + 1 < len(words):
             # "X, Y & baby Z": the ampersand of notes written fast is "and"
             baby = k + 2 < len(words) and words[k + 1].folded in _BABY
@@ -3886,6 +3947,16 @@ def _list_at(text: str, words: list[_Word], i: int) -> list[int]:
 
 # ("and little X", "et la petite Y": the youngest said so)
 _BABY = _split("baby bébé bebé bebe jariri little petit petite pequeño pequeña chiquito chiquita")
+# ("and the baby X", "na mtoto mchanga X": the newborn, with an article or in two words)
+_BABY_PHRASES = (("the", "baby"), ("le", "bébé"), ("el", "bebé"), ("mtoto", "mchanga"))
+
+
+def _baby_words(words: list[_Word], k: int) -> int:
+    """How many words from word k say "the baby" before the last name of a list: 0 to 2."""
+    if k < len(words) and words[k].folded in _BABY:
+        return 1
+    pair = tuple(w.folded for w in words[k : k + 2])
+    return 2 if pair in _BABY_PHRASES else 0
 
 
 def _town_not_name(word: _Word) -> bool:
@@ -4547,6 +4618,52 @@ def _sign_on(text: str, words: list[_Word], marked: list[bool], kept: list[bool]
             for k in run:
                 marked[k] = True
         return
+
+
+# "somos X, Y y los 3 niños", "we are X and the kids": the writers name themselves, then
+# the children they have with them.
+_WE_ARE_WITH_CHILDREN = re.compile(
+    r"(?<![\w])(?i:somos|we\s+are|nous\s+sommes|sisi\s+ni)\s+"
+    r"((?:[A-ZÀ-ÝƁƊƘƳ][\w'’-]*\s*,\s*){0,3}[A-ZÀ-ÝƁƊƘƳ][\w'’-]*)\s+(?i:y|and|et|na|da)\s+"
+    r"(?i:(?:los|las|the|les|mis|my|mes|our|nos|nuestros|wetu)\s+)?(?:\d{1,2}\s+)?"
+    r"(?i:niños|niñas|hijos|hijas|nenes|kids|children|enfants|petits|watoto|bebé|baby|bébé|yara)\b"
+)
+
+
+def _we_are_with_children(text: str, words: list[_Word], marked: list[bool]) -> None:
+    """The capitalised words between "somos" and "y los 3 niños" are the writers' names."""
+    for match in _WE_ARE_WITH_CHILDREN.finditer(text):
+        for k, word in enumerate(words):
+            if match.start(1) <= word.start < match.end(1) and not _is_title(word):
+                marked[k] = True
+
+
+# An emoji glued to the word that opens a message or a sentence: "X👋 habari", "X✌️ dice…".
+_EMOJI = re.compile("[\U0001f000-\U0001ffff\u2600-\u27bf]")
+# Greetings and thanks written so ("Hello👋", "Asante🙏") are no person.
+_EMOJI_WORDS = _split("""hello hi hey hola salut bonjour bonsoir coucou merci gracias thanks thank
+asante habari jambo sannu salaam salam salamu alhamdulillah amen amin inshallah mashallah bravo
+yes no ok okay oui non sí si ndiyo hapana eeh help sos urgent urgente urgence""")
+
+
+def _name_before_emoji(text: str, words: list[_Word], marked: list[bool], kept: list[bool]) -> None:
+    """A capitalised word that opens a sentence with an emoji glued to it is a person, the
+    one written to or of, unless it is a greeting, an ordinary word of a list or a place."""
+    if not _EMOJI.search(text):
+        return
+    for i, word in enumerate(words):
+        if (
+            word.initial
+            and word.capital
+            and not kept[i]
+            and _EMOJI.match(text, word.end)
+            and word.folded not in _EMOJI_WORDS
+            and word.folded not in _COMMON
+            and word.folded not in _ordinary()
+            and not _town_not_name(word)
+            and not _is_title(word)
+        ):
+            marked[i] = True
 
 
 _FROM = _split("from de kutoka daga desde")
@@ -7780,10 +7897,11 @@ _STREET = (
 _HOUSE = (
     r"house|plot|flat|apartment|shelter|building|maison|porte|parcelle|abri|immeuble|casa|depto|"
     r"dpto|departamento|apto|sitio|nyumba|kiwanja|gida|منزل|بيت|شقة|بناية|بناء|عمارة|دار|"
-    r"bt|bât|bâtiment|batiment|appt|appartement|lote|carré|carre|mlango"
+    r"bt|bât|bâtiment|batiment|appt|appartement|lote|carré|carre|mlango|bldg|صريفة|الصريفة"
 )  # "abri 40" (a shelter in a camp), "depto 12", "sitio 9" (a lot in a Chilean "toma"),
 # Algeria's "Cité X, Bt 12, Appt 4", Bolivia's "lote 7", Guinea's and Mali's "carré 12" (a
-# family's compound), a door in Swahili ("mlango B12")
+# family's compound), a door in Swahili ("mlango B12"), the reed house of Iraq's marshes
+# ("الصريفة رقم 14")
 # Mayotte's and the Comoros' "case" (a house) only after its street or with its look and
 # number ("rue du Stade, case 7", "case en tôle n°12"): "case 12345" is a file's number.
 _HOUSE_OR_CASE = rf"{_HOUSE}|case"
@@ -7815,9 +7933,11 @@ _AREA = (
     r"woreda|wereda|kebele|tambon|amphoe|moo|soi|area|cité|cite|"
     r"estate|haret|hara|site|toma|población|poblacion|الحي|حي|محلة|حارة|حاره|"
     rf"camp|kambi|sansanin|مخيم|{_BLOCK}|"
-    r"village|commune|kwartie|kwartier|komine|مربع|zona|uv|section|col\.|col|kitongoji"
+    r"village|commune|kwartie|kwartier|komine|مربع|zona|uv|section|col\.|col|kitongoji|"
+    r"hay(?=\s+[ae]l\b)|hai(?=\s+[ae]l\b)|vereda|corregimiento"
 )  # a camp's "Village 5"; Congolese Swahili's "kwartie", "komine"; Sudan's "مربع ٤" (a block);
-# Bolivia's "zona", Santa Cruz's "UV 160" (a neighbourhood unit), Nairobi's "Section 1"
+# Bolivia's "zona", Santa Cruz's "UV 160" (a neighbourhood unit), Nairobi's "Section 1";
+# Sudan's "hay el-X" (a quarter, in Latin letters), Colombia's "vereda" (a rural hamlet)
 # A numbered block or quarter before the house: "secteur 3, carré 12", "zone 4, house 9".
 _UNIT = rf"{_BLOCK}|secteur|sector|section|zone|zona|area|phase|village"
 # A landmark that says which door: "house behind the church, no. 5", "nyumba namba 9
@@ -8094,7 +8214,9 @@ _ADDRESS_BEFORE = re.compile(
     rf"|(?<![\w])(?i:{_STREET}|{_FLOOR})\s+{_NUM}|(?<![\w])\d{{1,3}}(?i:st|nd|rd|th)\s+(?i:{_STREET})"
     # "Plan 3000, …": a district named with its number ("zona 16 de Julio": above)
     rf"|(?<![\w]){_CAPITALISED}\s+\d{{1,5}}\b"
-    rf"|(?<![\w])(?i:{_BUILDING})\s+(?:(?i:{_CONNECT})\s+)?(?:{_NAME_WORD})(?:\s+(?:{_NAME_WORD})){{0,2}})"
+    rf"|(?<![\w])(?i:{_BUILDING})\s+(?:(?i:{_CONNECT})\s+)?(?:{_NAME_WORD})(?:\s+(?:{_NAME_WORD})){{0,2}}"
+    # "rue Moussa, imm. X 3e étage": the street by its word and name, set off by a comma
+    rf"|(?<![\w])(?i:{_STREET})\s+(?:(?i:{_CONNECT})\s+)?(?:{_NAME_WORD})(?:\s+{_CAPITALISED})?(?=\s*[,،]))"
     rf"\s*[,،]?\s*){{1,3}}$"
 )
 # "derrière la pharmacie, maison 8": the landmark before the house.
@@ -8108,8 +8230,33 @@ _TOWN = (
 # district, two at most.
 _TOWN_BEFORE = re.compile(
     r"(?:(?<![\w])(?i:in|at|to|à|au|en|ninaishi|naishi|tunaishi|anaishi|wanaishi|nakaa|"
-    r"ninakaa|tunakaa|anakaa|wanakaa|tuko|niko|من|في)\s+|:\s*)"
+    r"ninakaa|tunakaa|anakaa|wanakaa|tuko|niko|zaune\s+a|من|في)\s+|:\s*)"
     rf"((?:{_TOWN}\s*[,،]\s*)?{_TOWN})\s*[,،]\s*$"
+)
+
+
+_REGIONAL_ADDRESSES += (
+    (
+        ("floor", "étage", "etage", "piso", "ghorofa", "طابق", "الدور"),
+        re.compile(
+            # "imm. Haddad 3e étage", "bldg 9 floor 2": a building, by its name or number,
+            # then its floor
+            rf"(?<![\w])(?:(?i:{_BUILDING}|bldg|imm)\.?)\s+(?:{_NAME_WORD}|{_NUM})"
+            rf"(?:\s+{_CAPITALISED})?\s*[,،]?\s*(?:\d{{1,2}}\s*(?i:e|ème|eme|er|st|nd|rd|th|º|°)"
+            rf"\s+(?i:{_FLOOR})\b|(?i:{_FLOOR})\s+{_NUM})",
+            re.UNICODE,
+        ),
+    ),
+    (
+        ("vereda", "corregimiento"),
+        re.compile(
+            # Colombia: "vereda X, finca Y": a rural hamlet, then the farm in it
+            rf"(?<![\w])(?i:vereda|corregimiento)\s+(?:(?i:{_CONNECT})\s+)?(?:{_NAME_WORD})"
+            rf"(?:\s+(?:{_NAME_WORD}))?\s*[,،]\s*(?i:finca|hacienda|parcela)\s+"
+            rf"(?:(?i:{_CONNECT})\s+)?(?:{_NAME_WORD})(?:\s+(?:{_NAME_WORD}))?",
+            re.UNICODE,
+        ),
+    ),
 )
 
 
