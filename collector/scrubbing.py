@@ -5381,7 +5381,40 @@ def _protected(text: str, words: list[_Word]) -> list[bool]:
     _protect_languages_spoken(text, words, kept)
     _protect_peoples_and_roles(text, words, kept)
     _protect_transport_companies(text, words, kept)
+    _protect_feminine_places(text, words, kept)
     return kept
+
+
+# French puts "la" before a river, a company or a region, not before a person: "puisent à
+# la X", "le pont sur la X"; and "de la X" after water, a bridge, a road.
+_BEFORE_LA = _split("à sur dans vers sous depuis jusqu")
+_THINGS_OF_LA = _split("eau pont rive bord barrage route courant électricité fleuve rivière")
+
+
+def _protect_feminine_places(text: str, words: list[_Word], kept: list[bool]) -> None:
+    """One capitalised word after a French preposition and "la" is a place or a company."""
+    if " la " not in text:
+        return
+    for i in range(2, len(words)):
+        article, before = words[i - 1], words[i - 2]
+        if (
+            article.text == "la"
+            and words[i].capital
+            and (
+                (before.folded in _BEFORE_LA and before.text != "a")
+                or (
+                    before.folded == "de"
+                    and i >= 3
+                    and words[i - 3].folded in _THINGS_OF_LA
+                    and not words[i - 3].capital
+                )
+            )
+            and _joined(text, before, article)
+            and _joined(text, article, words[i])
+            and not (i + 1 < len(words) and words[i + 1].capital)
+            and not _is_title(words[i])
+        ):
+            kept[i] = True
 
 
 # Verbs of speaking a language: what follows is a language ("speaks Dari only", "parle
@@ -5700,6 +5733,7 @@ def _hyphened_article(text: str, word: _Word) -> bool:
 _PLACE_LEVELS = _SCHOOL_LEVELS | _split("""
 secondary primary general referral regional district health maternity memorial teaching
 girls boys community public mixed central police detention transit reception collective
+specialist specialists federal
 """)
 # What a person pays or owns after a place word: "pay Amina school fees".
 _OWED = _split("""
@@ -5861,6 +5895,8 @@ repatriated deported evacuated transferred relocated returnee repatriado repatri
 repatriados deportado deportada deportados retornado retornada retornados
 santé sanitaire hôpital hopital dispensaire clinique maternité prison marché gare
 salud clínica clinica mercado cárcel carcel
+familles femmes hommes jeunes vieux vieille vieilles enfants route pont chemin axe école
+salí salió salieron desplazadas resguardo vereda corregimiento municipio
 """)
 # (Its later lines: a place's police, soldiers or head, "police from X", "el alcalde de X";
 # Hausa and Swahili words of coming and of places, "mun zo daga X", "mkimbizi kutoka X";
@@ -6011,9 +6047,19 @@ def _protect_after_locatives(text: str, words: list[_Word], kept: list[bool]) ->
         run = [i]
         if i + 1 < len(words) and words[i + 1].capital and _joined(text, word, words[i + 1]):
             run.append(i + 1)
+        elif (
+            i + 2 < len(words)
+            and words[i + 1].folded in ("de", "del")
+            and words[i + 2].capital
+            and _joined(text, word, words[i + 1])
+            and _joined(text, words[i + 1], words[i + 2])
+        ):
+            run.append(i + 2)  # "salí de López de Micay": a town named "X de Y"
         # "nous venons de Ali Sabieh": where we come from, even a name of our lists.
         listed = (
             article
+            # "salió de X", "desplazadas de X", "estoy en X": left, fled or staying there
+            or (i_before >= 1 and (before.folded, words[i_before - 1].folded) in _STRONG_PLACE_CUES)
             or (before.folded in _FROM and (_we_came(words, i_before) or _is_from(words, i_before)))
             # "the shelter at X", "the depot in X": a place's place
             or (before.folded in _AT_IN and _after(words, i_before, _PLACES_AT))
@@ -7104,11 +7150,26 @@ _CLAUSE_IS = _split("is was ni est es")
 
 
 def _person_before(folded: str) -> bool:
-    """ "letter", "fils", "enfants", "watoto": before a locative, the next word is whose."""
+    """ "letter", "fils", "enfants", "watoto": before a locative, the next word is whose.
+    Not the plural of "family" or "woman" ("les femmes de X": the women of a place)."""
+    plural = folded.endswith("s") and folded not in _PEOPLE_OF_A_PLACE
     return folded in _ARABIC_KIN or any(
-        f in _PERSON_BEFORE_LOCATIVE
-        for f in (folded, folded[:-1] if folded.endswith("s") else folded)
+        f in _PERSON_BEFORE_LOCATIVE for f in (folded, folded[:-1] if plural else folded)
     )
+
+
+# A verb of leaving or fleeing before "de", of staying before "en": a place follows.
+_STRONG_PLACE_CUES = {
+    (prep, verb)
+    for prep, verbs in (
+        ("de", "salí salió salieron salimos huimos huyeron desplazadas desplazados desplazado"),
+        ("de", "desplazada déplacé déplacée déplacés déplacées fui fue fuimos"),
+        ("from", "fled displaced"),
+        ("en", "estoy estamos están está vivo vivimos viven vive"),
+    )
+    for verb in _split(verbs)
+}
+_PEOPLE_OF_A_PLACE = _split("familles femmes familias mujeres families women")
 
 
 def _place_like(text: str, words: list[_Word], k: int, article: bool = False) -> bool:
@@ -7205,7 +7266,8 @@ _TITLE_CASE_LINKS = _split(
     "a al el la para por con sin ya kwa na ga da"
 )
 # What may stand inside an organisation's name: "Ministry of Health", "Fonds des Nations Unies".
-_ORGANISATION_LINKS = _PLACE_LINKS | _split("of for the pour aux au l d para")
+# (Hausa "Asibitin kwararru na X", the specialists' hospital; "Jami'ar Tarayya ta X")
+_ORGANISATION_LINKS = _PLACE_LINKS | _split("of for the pour aux au l d para ta na kwararru")
 
 
 def _protect_organisations(text: str, words: list[_Word], kept: list[bool]) -> None:
