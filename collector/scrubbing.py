@@ -785,7 +785,22 @@ def _names(text: str, keys: set[str]) -> list[Span]:
     _we_are_with_children(text, words, marked)
     _told_us(text, words, marked)
     _person_before_brackets(text, words, marked)
+    _not_kin(words, marked)
     return _name_spans(text, words, marked)
+
+
+def _not_kin(words: list[_Word], marked: list[bool]) -> None:
+    """An Arabic word for a relative ("حبوبتي": my grandmother) is never the name itself,
+    whatever rule took it with the name after it."""
+    for i, word in enumerate(words):
+        bare = _bare(word.folded)
+        if (
+            marked[i]
+            and _is_arabic(word.text)
+            and any(f in _ARABIC_KIN for f in bare)
+            and not _KUNYA_FORMS.intersection(bare)  # "بأبي X": a kunya, "Abu" after "with"
+        ):
+            marked[i] = False
 
 
 # A relative or relatives, then their names in a list: "my wife X and kids Y, Z and W",
@@ -2115,7 +2130,7 @@ _ARABIC_KIN = _split("""
 ابني ابنتي بنتي أخي اخي أختي اختي زوجي زوجتي جاري جارتي جارنا جارتنا صديقي صديقتي
 أمي امي أبي ابي عمي خالي عمتي خالتي حفيدي حفيدتي زميلي زميلتي جدي جدتي خطيبي خطيبتي
 حماتي حماي صاحبي صاحبتي رفيقي رفيقتي
-خويا خوي أخوي اخوي ختي خيتي بتي ولدي راجلي رجلي مرتي مراتي جوزي ابوي امايا حبوبتي
+خويا خوي أخوي اخوي ختي خيتي بتي ولدي راجلي رجلي مرتي مراتي جوزي ابوي امايا حبوبتي ولدو بتو
 أخوه اخوه أخته اخته ابنه ابنها بنته بنتها عمه عمها خاله خالها زوجها زوجته أمه امه أمها امها
 أبوه ابوه أبوها ابوها جده جدها جدته جدتها""")
 # Spoken kin (Maghreb, Sudan, Egypt: "خويا", "بتي", "راجلي", "جوزي") and "his", "her"
@@ -2497,6 +2512,12 @@ def _spoken_words() -> frozenset:
     return frozenset(_fold(w) for line in _lines(_DIALECT_FILE) for w in line.split())
 
 
+def _iraqi_letters(folded: str) -> list[str]:
+    """The word written with the letters of the written language for Iraqi "چ" and "گ"."""
+    forms = [folded.replace("گ", "ق"), folded.replace("گ", "ك")] if "گ" in folded else [folded]
+    return [f.replace("چ", c) for f in forms for c in "كج"] if "چ" in folded else forms
+
+
 @lru_cache(maxsize=65536)
 def _arabic_rank(folded: str) -> int | None:
     """The rank of an Arabic word in the vocabulary, as written or without the proclitics
@@ -2507,6 +2528,16 @@ def _arabic_rank(folded: str) -> int | None:
     ranks = _arabic_ranks()
     if folded in ranks:
         return ranks[folded]
+    if "چ" in folded or "گ" in folded:
+        # Iraqi letters: "چ" for "ك" or "ج" ("والسمچ": and the fish, "الچاموس": the
+        # buffalo), "گ" for "ق" ("بسوگ": at the market), with their proclitics too
+        known = [
+            ranks[bare]
+            for f in _iraqi_letters(folded)
+            for bare in [f, *_bare(f)[1:]]
+            if bare in ranks and len(bare) >= 3
+        ]
+        return min(known) if known else None
     found = [
         ranks[bare]
         for bare in _bare(folded)[1:]
@@ -2841,7 +2872,9 @@ def _name_with_an_ending(text: str, words: list[_Word], i: int) -> bool:
     phrase's end: "أختي كاديجا مريضة" (Chad writes names with a final "ا"), "ابني ملهم
     وبنتي" ("هم" on a stem of two letters, too short for a word)."""
     folded = words[i].folded
-    if _arabic_rank(folded) is not None or folded.startswith(("ي", "ت", "ن", "ال")):
+    if _arabic_rank(folded) is not None or folded.startswith(("ي", "ن", "ال")):
+        return False
+    if folded.startswith("ت") and len(folded) < 6:  # a verb, not "ترهاقا"
         return False
     alif = len(folded) >= 5 and folded.endswith("ا") and _arabic_rank(folded[:-1]) is None
     short = len(folded) == 4 and folded.endswith(("هم", "ها"))
@@ -5213,8 +5246,9 @@ abrigo ocupación ocupacion ocupação ocupacao feira feirinha frontière fronti
 av ave avda vijiji sierra serranía sekondari
 area neighbourhood neighborhood playa plage beach toma población poblacion
 حي مخيم مدينة قرية منطقة بلدة مسجد مستشفى رأس وادي جبل بحر معسكر حارة حاره سوق
-مخيمات قرى بلدات مشفى سبيطار السبيطار صبيطار
-""")  # "بمخيمات X" (in the camps of X), "لمشفى X" (Levantine: to X's hospital)
+مخيمات قرى بلدات مشفى سبيطار السبيطار صبيطار مدارس مستشفيات بلدية
+""")  # "بمخيمات X" (in the camps of X), "لمشفى X" (Levantine: to X's hospital), "مدارس X"
+# (the schools of X), "بلدية X" (X's municipality)
 # "مستشفى الأمير حمزة", "مدرسة الملك عبدالله الثاني": a school, a hospital named after a
 # king or a prince is an institution. "مدرسة" alone is also "a teacher": only before these.
 _ARABIC_ROYAL = _split(
@@ -5382,7 +5416,50 @@ def _protected(text: str, words: list[_Word]) -> list[bool]:
     _protect_peoples_and_roles(text, words, kept)
     _protect_transport_companies(text, words, kept)
     _protect_feminine_places(text, words, kept)
+    _protect_arabic_second_place(text, words, kept)
+    _protect_fled(text, words, kept)
     return kept
+
+
+# French "fuir", "quitter" take the place with no preposition: "on a fui X Y", "j'ai quitté X".
+_FLED = _split("fui quitté quittée quittés quittées")
+_HAVE = _split("a ai as avons avez ont")
+
+
+def _protect_fled(text: str, words: list[_Word], kept: list[bool]) -> None:
+    """Up to two capitalised words after "a fui", "avons quitté" are the place left."""
+    for i in range(2, len(words)):
+        if not (words[i - 1].folded in _FLED and words[i - 2].folded in _HAVE):
+            continue
+        k = i
+        while (
+            k < len(words)
+            and k < i + 2
+            and words[k].capital
+            and not _is_title(words[k])
+            and _joined(text, words[k - 1], words[k])
+        ):
+            kept[k] = True
+            k += 1
+
+
+def _protect_arabic_second_place(text: str, words: list[_Word], kept: list[bool]) -> None:
+    """ "مدارس X وY": after a place kept as one, "و" and a word no vocabulary or list knows
+    is a second place."""
+    for i in range(1, len(words)):
+        word = words[i]
+        if (
+            kept[i - 1]
+            and not kept[i]
+            and _is_arabic(word.text)
+            and _is_arabic(words[i - 1].text)
+            and word.folded.startswith("و")
+            and len(word.folded) >= 4
+            and _arabic_rank(word.folded[1:]) is None
+            and _is_known(word) is None
+            and _joined(text, words[i - 1], word)
+        ):
+            kept[i] = True
 
 
 # French puts "la" before a river, a company or a region, not before a person: "puisent à
