@@ -341,7 +341,7 @@ _COMMON = (
     | _PROPER
     | _split("""
 tell ask call give send bring let help thanks dear please sorry why
-aujourdhui dan uwa uwana wallahi inshallah mashallah
+aujourdhui dan uwa uwana wallahi inshallah mashallah alhamdulillah subhanallah
 """)
     | _split("""
 في من إلى الى على عن مع هذا هذه ذلك تلك التي الذي الذين كان كانت يكون لا لم لن ما هو هي
@@ -3453,6 +3453,8 @@ def _after_contact_verbs(text: str, words: list[_Word], marked: list[bool]) -> N
         j = i + length
         if not length or j >= len(words) or not _joined_loose(text, words[j - 1], words[j]):
             continue
+        if _swahili_infinitive(words, j):
+            continue  # "anamsaidia kupika": helps him to cook
         if (
             _unknown_capitalised(words[j])
             or (marked[j] and words[j].capital)
@@ -5222,8 +5224,9 @@ _PLACE_PREFIXES = _split(
     "fort mount mt lake cape cap ras wadi jebel jabal bahr kafr birnin kafin "
     "tudun dutsen kofar sabon sabuwar tsohon tsohuwar plaine colline "
     "bukit kuala sungai pulau tanjung teluk kota bandar pasar kampung tin "
-    "operation opération operação operacao operación operacion"
-)  # "Opération X", "Operação X": a named operation of the police or of aid, no person
+    "operation opération operação operacao operación operacion bena bakwa"
+)  # "Opération X", "Operação X": a named operation of the police or of aid, no person; the
+# Kasai's "Bena X", "Bakwa X" (the people of X, and their villages)
 # A capitalised word after these names a place: "barrio La Paz", "iglesia San Pedro",
 # "quartier Moussa", "kijiji cha Mwamba", "unguwar Sani".
 _PLACE_WORDS = _split("""
@@ -5305,6 +5308,7 @@ center bazaar bazar network woreda wereda kebele zone crossing border police hos
 zahanati
 """)  # "the X crossing", "X police" (its station), "Mama X hospitali" (code-switched Swahili)
 # Who heads a place: "le chef de quartier Ngaïkoisset" names the head, not the quarter.
+_HAUSA_PLACE_OF = _split("unguwar garin kauyen")
 _PLACE_HEADS = _split("""
 chef jefe head mwenyekiti shugaba shugaban mai responsable président presidente leader
 chairman chairperson delegado délégué balozi
@@ -5418,7 +5422,73 @@ def _protected(text: str, words: list[_Word]) -> list[bool]:
     _protect_feminine_places(text, words, kept)
     _protect_arabic_second_place(text, words, kept)
     _protect_fled(text, words, kept)
+    _protect_swahili_people_of(text, words, kept)
+    _protect_ways_to(text, words, kept)
+    _protect_armed_groups(text, words, kept)
     return kept
+
+
+# "el bus a X", "la vía a X", "the road to X": a ride or a road goes to a place.
+_WAYS = _split("bus buses flota pasaje pasajes carretera vía via ruta route road bateau boda")
+_WAYS_TO = _split("a al hacia para to à")
+
+
+def _protect_ways_to(text: str, words: list[_Word], kept: list[bool]) -> None:
+    """One or two capitalised words after a ride or a road and "to" are where it goes."""
+    for i in range(2, len(words)):
+        if not (words[i - 1].folded in _WAYS_TO and words[i - 2].folded in _WAYS):
+            continue
+        k = i
+        while (
+            k < min(i + 2, len(words))
+            and words[k].capital
+            and _joined(text, words[k - 1], words[k])
+            and _place_like(text, words, k, True)
+        ):
+            kept[k] = True
+            k += 1
+
+
+# "la columna X Y", "el frente X": armed groups are named after people.
+_ARMED_GROUPS = _split("columna frente bloque brigada batallón")
+
+
+def _protect_armed_groups(text: str, words: list[_Word], kept: list[bool]) -> None:
+    """Up to three capitalised words after a lower-case word for an armed group."""
+    for i in range(1, len(words)):
+        if words[i - 1].folded not in _ARMED_GROUPS or words[i - 1].capital:
+            continue
+        k = i
+        while (
+            k < min(i + 3, len(words))
+            and words[k].capital
+            and _joined(text, words[k - 1], words[k])
+        ):
+            kept[k] = True
+            k += 1
+
+
+# "wakaazi wa X", "mvuvi wa X Port": residents, fishermen, farmers of a place.
+_SWAHILI_PEOPLE_OF = _split("""wakaazi wakazi mkaazi mkazi wananchi wenyeji mwenyeji wavuvi
+mvuvi wakulima mkulima wafugaji wachimbaji""")
+
+
+def _protect_swahili_people_of(text: str, words: list[_Word], kept: list[bool]) -> None:
+    """Up to two capitalised words no list holds as names after such a word and "wa"."""
+    if " wa " not in text:
+        return
+    for i in range(2, len(words)):
+        if not (words[i - 1].folded == "wa" and words[i - 2].folded in _SWAHILI_PEOPLE_OF):
+            continue
+        k = i
+        while (
+            k < min(i + 2, len(words))
+            and words[k].capital
+            and _joined(text, words[k - 1], words[k])
+            and _place_like(text, words, k)
+        ):
+            kept[k] = True
+            k += 1
 
 
 # French "fuir", "quitter" take the place with no preposition: "on a fui X Y", "j'ai quitté X".
@@ -5756,7 +5826,10 @@ def _arabic_institution(words: list[_Word], i: int) -> bool:
 
 def _headed(words: list[_Word], i: int) -> bool:
     """ "chef de quartier", "mwenyekiti wa mtaa", "mai unguwa": the place word names what a
-    person heads, and the word after it is that person."""
+    person heads, and the word after it is that person. Not Hausa's "of" form: "mai unguwar
+    X" is the head of the quarter X."""
+    if words[i].folded in _HAUSA_PLACE_OF:
+        return False
     before = [w.folded for w in words[max(0, i - 2) : i]]
     return bool(before) and (
         before[-1] in _PLACE_HEADS
@@ -6572,10 +6645,18 @@ def _protect_dateline(text: str, words: list[_Word], kept: list[bool]) -> None:
     """ "Reynosa: …", "سبتة: …": one word alone before a colon that opens a message is where
     the news is from (or what it is about), unless a list holds it as a name ("Amina: …" is
     who speaks)."""
+    if len(words) > 1 and words[0].start == 0 and words[0].folded in _HEADING_ARTICLES:
+        # "El Tambo: …": a town with its article; a person takes none
+        if words[1].capital and text[words[1].end :].lstrip(" ").startswith(":"):
+            kept[0] = kept[1] = _joined(text, words[0], words[1])
+        return
     if not words or words[0].start > 0 or not text[words[0].end :].lstrip(" ").startswith(":"):
         return
     if _is_known(words[0]) is None and words[0].folded not in _name_list():
         kept[0] = True
+
+
+_HEADING_ARTICLES = _split("el la los las le les the al")
 
 
 def _protect_arabic_associations(text: str, words: list[_Word], kept: list[bool]) -> None:
@@ -7811,9 +7892,10 @@ _YEARS = re.compile(r"(?:19|20)\d\d\s*[-–/]\s*(?:19|20)\d\d")
 # "1 500 000 FCFA" is a price, not a phone number.
 _CURRENCY = re.compile(
     r"(?i)(?:fcfa|cfa|francs?|shillings?|ksh|kshs|tsh|ush|sh|naira|dollars?|euros?|dinars?|"
-    r"dirhams?|pounds?|pesos?|syp|lbp|iqd|sdg|ssp|tzs|ugx|xaf|xof|mxn|mad|dzd|"
+    r"dirhams?|pounds?|pesos?|syp|lbp|iqd|sdg|ssp|tzs|ugx|xaf|xof|mxn|mad|dzd|cdf|fc|"
     r"\$|€|£|₦|جنيه|دينار|درهم|ريال|ليرة)"
-)  # and the ISO codes of the regions' pounds, shillings, francs, pesos and dirhams
+)  # and the ISO codes of the regions' pounds, shillings, francs, pesos and dirhams ("FC":
+# the Congolese franc)
 
 
 _CURRENCY_AFTER = re.compile(
