@@ -790,9 +790,13 @@ def _names(text: str, keys: set[str]) -> list[Span]:
 
 
 def _not_kin(words: list[_Word], marked: list[bool]) -> None:
-    """An Arabic word for a relative ("حبوبتي": my grandmother) is never the name itself,
-    whatever rule took it with the name after it."""
+    """An Arabic word for a relative ("حبوبتي": my grandmother) or a word of one's own kin in
+    Latin letters ("Abokaina": my friends) is never the name itself, whatever rule took it
+    with the name after it."""
     for i, word in enumerate(words):
+        if marked[i] and word.folded in _OWN_KIN_WORDS and word.folded not in _name_list():
+            marked[i] = False
+            continue
         bare = _bare(word.folded)
         if (
             marked[i]
@@ -836,6 +840,12 @@ pikin dem|my pikin dem|yara|iyalina ni
         + _KIN_AFTER
     ).split("|")
     if p.strip()
+)
+
+
+# The family cues of one word with a possessive in them: "abokaina", "wanangu", "yarana".
+_OWN_KIN_WORDS = frozenset(
+    p[0] for ps in _FAMILY_CUES.values() for p in ps if len(p) == 1 and len(p[0]) >= 6
 )
 
 
@@ -5424,8 +5434,32 @@ def _protected(text: str, words: list[_Word]) -> list[bool]:
     _protect_fled(text, words, kept)
     _protect_swahili_people_of(text, words, kept)
     _protect_ways_to(text, words, kept)
+    _protect_near_and_attacked(text, words, kept)
     _protect_armed_groups(text, words, kept)
     return kept
+
+
+# "karibu na X" (near X), Hausa "harin X" (the attack on X): a place, unless a list holds
+# it as a name; after Hausa "sun bar" (they left) and before "zuwa" (to), whatever the lists say.
+def _protect_near_and_attacked(text: str, words: list[_Word], kept: list[bool]) -> None:
+    """One or two capitalised words after "karibu na", "harin", or "sun bar" before "zuwa"."""
+    for i in range(2, len(words)):
+        prev, before = words[i - 1].folded, words[i - 2].folded
+        near = prev == "harin" or (prev == "na" and before == "karibu")
+        left = prev == "bar" and before in _HAUSA_THEY
+        if not (near or left) or not words[i].capital or not _joined(text, words[i - 1], words[i]):
+            continue
+        run = [i]
+        if i + 1 < len(words) and words[i + 1].capital and _joined(text, words[i], words[i + 1]):
+            run.append(i + 1)
+        if left and not (run[-1] + 1 < len(words) and words[run[-1] + 1].folded == "zuwa"):
+            continue
+        if all(_place_like(text, words, k, left) for k in run):
+            for k in run:
+                kept[k] = True
+
+
+_HAUSA_THEY = _split("sun mun kun ya ta na")
 
 
 # "el bus a X", "la vía a X", "the road to X": a ride or a road goes to a place.
