@@ -3739,6 +3739,30 @@ def test_brackets_committees_ages_and_addresses_of_mexico_spain_morocco_and_tanz
             "وحبوبتي سكينة قاعدة معانا",
             "وحبوبتي [name] قاعدة معانا",
         ),
+        # Places after residents and fishermen "wa X", "harin", "sun bar X zuwa", "karibu na",
+        # a ride or a road to, "mai unguwar X", "Bena X"; an armed group's front; a heading
+        # with its article; an infinitive after a verb of contact; "FC"; one's own kin.
+        ("Sisi wakazi wa Lwanda Kotieno tunaomba maji", None),
+        ("alienda kwa mvuvi wa Usenge Beach jana", None),
+        ("mama yake anamsaidia kupalilia shamba", None),
+        ("Mai unguwar Kafiyeri ya ce a jira", None),
+        ("mun rasa komai a harin Goniri", None),
+        ("sun bar Dogon Kuka zuwa Gujba da dare", None),
+        ("nasubiri karibu na Nyamonye, hakuna gari", None),
+        ("hay cupo en el bus a Mocoa mañana", None),
+        ("cerraron la vía a Timbiquí por el derrumbe", None),
+        ("los combates con el frente Jaime Martínez siguen", None),
+        ("La Vega: se fue la luz desde ayer", None),
+        ("les Bena Tshiadi et les Bakwa Dishi ont fui", None),
+        ("ils demandent 20000 FC pour la consultation", None),
+        (
+            "Abokaina Kachalla da Bukar sun tafi kasuwa",
+            "Abokaina [name] da [name] sun tafi kasuwa",
+        ),
+        (
+            "Nyarwath🙏 asante sana",
+            "[name]🙏 asante sana",
+        ),
     ],
 )
 def test_lower_case_names_emojis_and_addresses_of_sudan_lebanon_colombia_and_the_marshes(
@@ -3784,3 +3808,31 @@ UNSEEN23_FIRST = {
 @pytest.mark.parametrize("language", sorted(LANGUAGES))
 def test_the_twenty_third_unseen_set_does_not_fall_below_its_first_measure(language):
     assert_floor(UNSEEN23, UNSEEN23_FIRST, language)
+
+
+# Measured on the twenty-third unseen set after round twenty-seven, which studied its misses
+# (lower-case names after a relative, "and the baby", a kunya, before an age or their Arabic
+# spelling, names before an emoji, after "somos … y los niños" and after an Arabic relative;
+# addresses of Sudan, Lebanon, Colombia, the marshes and Hausa towns) and then its false
+# positives (places after verbs of leaving and staying, after "la", roads and rides, people
+# of a place, hospitals and armed groups named after people, Iraqi letters, kin words;
+# docs/benchmarks.md): names 98.8% recall, 82.4% precision; its 17 addresses found whole.
+UNSEEN23_AFTER = {
+    "ar": (29, 30, 29, 41),
+    "en": (33, 33, 33, 41),
+    "es": (30, 30, 30, 34),
+    "fr": (29, 29, 29, 32),
+    "ha": (23, 24, 23, 25),
+    "sw": (25, 25, 25, 32),
+}
+
+
+@pytest.mark.parametrize("language", sorted(LANGUAGES))
+def test_the_twenty_third_unseen_set_does_not_fall_below_what_was_measured(language):
+    assert_floor(UNSEEN23, UNSEEN23_AFTER, language)
+
+
+def test_the_twenty_third_unseen_set_addresses_are_all_found():
+    counts = scrub_bench.score(scrub_bench.load(UNSEEN23))["counts"]
+    addresses = by(counts, 1)["address"]
+    assert addresses["recalled"] == addresses["labelled"] >= 17, addresses
