@@ -794,13 +794,14 @@ def _not_kin(words: list[_Word], marked: list[bool]) -> None:
     Latin letters ("Abokaina": my friends) is never the name itself, whatever rule took it
     with the name after it."""
     for i, word in enumerate(words):
-        if marked[i] and word.folded in _OWN_KIN_WORDS and word.folded not in _name_list():
+        if not marked[i]:
+            continue
+        if word.folded in _OWN_KIN_WORDS and word.folded not in _name_list():
             marked[i] = False
             continue
         bare = _bare(word.folded)
         if (
-            marked[i]
-            and _is_arabic(word.text)
+            _is_arabic(word.text)
             and any(f in _ARABIC_KIN for f in bare)
             and not _KUNYA_FORMS.intersection(bare)  # "بأبي X": a kunya, "Abu" after "with"
         ):
@@ -2059,6 +2060,8 @@ _LATIN_KUNYA = _split("abu abou umm oum")
 
 def _lower_case_kunya(text: str, words: list[_Word], marked: list[bool]) -> None:
     """After "abu" or "umm" in lower case, a lower-case word no list knows is the name."""
+    if "abu " not in text and "abou " not in text and "umm " not in text and "oum " not in text:
+        return
     for i in range(len(words) - 1):
         first, second = words[i], words[i + 1]
         if (
@@ -4675,8 +4678,13 @@ _WE_ARE_WITH_CHILDREN = re.compile(
 )
 
 
+_WE_ARE_CUES = re.compile("(?i)somos|we are|sommes|sisi ni")
+
+
 def _we_are_with_children(text: str, words: list[_Word], marked: list[bool]) -> None:
     """The capitalised words between "somos" and "y los 3 niños" are the writers' names."""
+    if not _WE_ARE_CUES.search(text):
+        return
     for match in _WE_ARE_WITH_CHILDREN.finditer(text):
         for k, word in enumerate(words):
             if match.start(1) <= word.start < match.end(1) and not _is_title(word):
@@ -5443,6 +5451,8 @@ def _protected(text: str, words: list[_Word]) -> list[bool]:
 # it as a name; after Hausa "sun bar" (they left) and before "zuwa" (to), whatever the lists say.
 def _protect_near_and_attacked(text: str, words: list[_Word], kept: list[bool]) -> None:
     """One or two capitalised words after "karibu na", "harin", or "sun bar" before "zuwa"."""
+    if "karibu" not in text and "harin" not in text and "bar " not in text:
+        return
     for i in range(2, len(words)):
         prev, before = words[i - 1].folded, words[i - 2].folded
         near = prev == "harin" or (prev == "na" and before == "karibu")
@@ -5465,10 +5475,13 @@ _HAUSA_THEY = _split("sun mun kun ya ta na")
 # "el bus a X", "la vía a X", "the road to X": a ride or a road goes to a place.
 _WAYS = _split("bus buses flota pasaje pasajes carretera vía via ruta route road bateau boda")
 _WAYS_TO = _split("a al hacia para to à")
+_WAY_CUES = re.compile("(?i)bus|flota|pasaje|carretera|v[ií]a|ruta|route|road|bateau|boda")
 
 
 def _protect_ways_to(text: str, words: list[_Word], kept: list[bool]) -> None:
     """One or two capitalised words after a ride or a road and "to" are where it goes."""
+    if not _WAY_CUES.search(text):
+        return
     for i in range(2, len(words)):
         if not (words[i - 1].folded in _WAYS_TO and words[i - 2].folded in _WAYS):
             continue
@@ -5485,10 +5498,13 @@ def _protect_ways_to(text: str, words: list[_Word], kept: list[bool]) -> None:
 
 # "la columna X Y", "el frente X": armed groups are named after people.
 _ARMED_GROUPS = _split("columna frente bloque brigada batallón")
+_ARMED_GROUP_CUES = re.compile("columna|frente|bloque|brigada|batall")
 
 
 def _protect_armed_groups(text: str, words: list[_Word], kept: list[bool]) -> None:
     """Up to three capitalised words after a lower-case word for an armed group."""
+    if not _ARMED_GROUP_CUES.search(text):
+        return
     for i in range(1, len(words)):
         if words[i - 1].folded not in _ARMED_GROUPS or words[i - 1].capital:
             continue
@@ -5532,6 +5548,8 @@ _HAVE = _split("a ai as avons avez ont")
 
 def _protect_fled(text: str, words: list[_Word], kept: list[bool]) -> None:
     """Up to two capitalised words after "a fui", "avons quitté" are the place left."""
+    if "fui" not in text and "quitt" not in text:
+        return
     for i in range(2, len(words)):
         if not (words[i - 1].folded in _FLED and words[i - 2].folded in _HAVE):
             continue
@@ -5550,6 +5568,8 @@ def _protect_fled(text: str, words: list[_Word], kept: list[bool]) -> None:
 def _protect_arabic_second_place(text: str, words: list[_Word], kept: list[bool]) -> None:
     """ "مدارس X وY": after a place kept as one, "و" and a word no vocabulary or list knows
     is a second place."""
+    if " و" not in text:
+        return
     for i in range(1, len(words)):
         word = words[i]
         if (
