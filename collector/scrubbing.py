@@ -369,7 +369,7 @@ dra doctora doctor licenciado licenciada lic ingeniero ingeniera ing profe profe
 hermano hermana padre madre
 bibi babu daktari dokta mwalimu sista shehe ustadh ustaz mchungaji ndugu dada kaka shangazi
 mjomba mwenyekiti padri
-inna yaya likita kawu
+inna yaya likita kawu goggo gwaggo baban
 papa maman askofu shemasi mheshimiwa mhe diwani chifu katibu mbunge afisa nesi dkt
 fasto liman limam limami hakimi dagaci ardo lamido lalla nas
 haji hajji hadji hadje alhadji alhaj alhadj elhaj elhadji
@@ -447,10 +447,12 @@ tante neveu nièce mère père enfant collègue
 hijo hija esposo esposa marido mujer hermano hermana vecino vecina amigo amiga primo prima
 tío tía sobrino sobrina suegra suegro nieto nieta compañero compañera cuñado cuñada
 abuela abuelo madre padre nuera yerno madrina padrino bebé bébé niña niño
+dad mum mom daddy mummy mommy papa maman
 mtoto wangu|mwanangu|mke wangu|mume wangu|mume wake|mke wake|kaka yangu|dada yangu|jirani yangu
 rafiki yangu|binti yangu|mjukuu wangu|shangazi yangu|mjomba wangu|bibi yangu|babu yangu
 ndugu yangu|mama yangu|baba yangu|jirani|rafiki|mdogo|mumewe|mkewe|mumeo|mkeo|mwanawe|mwanao
 mijina|matata|matarsa|mijinta|dana|dansa|yata|yarsa|yarinyata|dan uwana|yar uwata
+binamu yangu|binamu wangu|uwar gida|uwargida|uwargidana|uwar gidana|maigidana
 kawata|abokina|abokiyata|makwabcina|makwabciyata|mahaifiyata|mahaifina|kanina|kanwata
 yayana|yayata|jikana|jikata|yarona|yarinyata|yaronta|yaronsa
 yar'uwata|ɗan'uwana|dan'uwana|yar'uwarsa|ɗan'uwansa|yar'uwarta|ɗan'uwanta""")
@@ -785,8 +787,74 @@ def _names(text: str, keys: set[str]) -> list[Span]:
     _we_are_with_children(text, words, marked)
     _told_us(text, words, marked)
     _person_before_brackets(text, words, marked)
+    _aliases(text, words, marked)  # after the places: "alias el X" is a person, whatever X is
+    _shouted_surnames(text, words, marked)
+    _speaker_before_colon(text, words, marked)
     _not_kin(words, marked)
     return _name_spans(text, words, marked)
+
+
+# What a person writes first about themselves or asks for: "X: we need help", "X : je
+# n'ai pas reçu", "X: naomba msaada", "X: ina neman taimako", "X: ayúdenme".
+_SPEAKER_OPENS = _split("""
+i i'm im we we're my our me us please pls plz help
+je j'ai j'habite nous mon ma mes notre nos moi svp aidez aidez-nous aidez-moi
+yo soy somos mi mis nuestro nuestra necesito necesitamos ayuda ayúdenme ayúdennos ayudenme
+mimi sisi naomba tunaomba nina tuna niko tuko tafadhali msaada nisaidie tusaidie
+ni ina muna mun don taimako taimaka taimake
+""")
+
+
+def _speaker_before_colon(text: str, words: list[_Word], marked: list[bool]) -> None:
+    """ "X: we need help": a capitalised word alone before the colon that opens a message is
+    who writes when what follows opens as one speaks of oneself or asks, and no list knows
+    it as a place or an ordinary word (a town before the colon is where the news is from)."""
+    if ":" not in text[:40] or len(words) < 2 or words[0].start > 0 or marked[0]:
+        return
+    first, after = words[0], words[1]
+    if text[first.end : after.start].strip() != ":" or after.folded not in _SPEAKER_OPENS:
+        return
+    folded = first.folded
+    if (
+        first.capital
+        and first.text.isalpha()
+        and not first.text.isupper()
+        and not _is_arabic(first.text)
+        and folded not in _COMMON
+        and not _everyday_word(folded)
+        and folded not in _gazetteer()
+        and folded not in _never_names()
+        and not _is_title(first)
+        and _phrase_at(words, 0, _places()) == 0
+    ):
+        marked[0] = True
+
+
+_FIVE_CAPITALS = re.compile(r"[A-ZÀ-Ý]{5}")
+
+
+def _shouted_surnames(text: str, words: list[_Word], marked: list[bool]) -> None:
+    """ "chef de ménage : GBAKOSSÉ X": a family name in capitals right before a first name
+    found (as forms and registers write it) is a name, unless a vocabulary or the list of
+    peoples and brands knows it ("UNHCR", "URGENT" are no family)."""
+    if not _FIVE_CAPITALS.search(text):
+        return
+    for i in range(len(words) - 1):
+        word, after = words[i], words[i + 1]
+        if (
+            not marked[i]
+            and marked[i + 1]
+            and len(word.text) >= 5  # not "UASC", "CETI": acronyms are short
+            and word.text.isupper()
+            and word.text.isalpha()
+            and not after.text.isupper()
+            and text[word.end : after.start] == " "
+            and re.search(r"[AEIOUÀ-ÜY]", word.text)
+            and not _everyday_word(word.folded)
+            and word.folded not in _never_names()
+            and word.folded not in _gazetteer()
+        ):
+            marked[i] = True
 
 
 def _not_kin(words: list[_Word], marked: list[bool]) -> None:
@@ -954,7 +1022,7 @@ _LIST_WORDS = _split("""liste list lista orodha jerin iyalina family famille fam
 ménage menage foyer hogar familia قائمة الأسرة الاسرة العائلة عائلتي أسرتي اسرتي ولادي أولادي
 اولادي
 kids children sons daughters enfants filles garçons niños niñas hijos hijas chamos watoto
-wanangu yara 'ya'ya ya'ya أطفال اطفال الأطفال الاطفال""")
+wanangu yara yaran 'ya'ya ya'ya 'ya'yan ya'yan أطفال اطفال الأطفال الاطفال""")
 # ("niños que no tienen acta: X, Y y Z": the children, then their names)
 # Lists of people, too, anywhere in the phrase before the colon: the missing, the dead, the
 # injured ("wadanda ba a gani ba tun satin jiya: X, Y", those not seen since last week).
@@ -1025,6 +1093,27 @@ def _colon_lists(text: str, words: list[_Word], marked: list[bool]) -> None:
             for found in names + _between_names(words, items, found_in):
                 for k in found:
                     marked[k] = True
+        _first_of_colon_list(words, items, marked)
+
+
+def _first_of_colon_list(words: list[_Word], items: list[list[int]], marked: list[bool]) -> None:
+    """ "…à référer : X (diabète), Y (TB)": the first item's capital says nothing after the
+    colon, so a word no vocabulary knows there is a name when the next item holds one."""
+    if len(items) < 2 or not items[0] or not any(marked[k] for k in items[1]):
+        return
+    word = words[items[0][0]]
+    folded = word.folded
+    if (
+        word.capital
+        and word.text.isalpha()
+        and not _is_arabic(word.text)
+        and folded not in _COMMON
+        and folded not in _ordinary()
+        and folded not in _vocabulary()
+        and folded not in _gazetteer()
+        and not _is_title(word)
+    ):
+        marked[items[0][0]] = True
 
 
 def _between_names(words: list[_Word], items: list[list[int]], found_in: list) -> list:
@@ -1051,6 +1140,10 @@ def _list_before(text: str, words: list[_Word], colon: int) -> bool:
         return True
     start = max((m.end() for m in re.finditer(r"[.!?\n]", text[:colon])), default=0)
     if any(w.folded in _PEOPLE_LIST_WORDS and w.start >= start for w in phrase):
+        return True
+    # "yaran da ba su yi rigakafi ba a layi na 4:": the phrase opens with the list's word
+    opening = [w for w in phrase if w.start >= start][:1]
+    if opening and opening[0].folded in _LIST_WORDS and not text[start : opening[0].start].strip():
         return True
     return _counted(text, colon)
 
@@ -1091,6 +1184,8 @@ def _list_item(words: list[_Word], item: list[int], swahili: bool) -> list[int]:
         for k in item[: len(item) - len(rest)]
     )
     rest = [k for k in rest if words[k].folded not in _ARABIC_MEMBERS]
+    while rest and words[rest[-1]].folded in _MEMBER_WORDS:
+        rest.pop()  # "… na X mdogo": the little one, said after the name
     if not rest or len(rest) > 3 or not all(_alphabetic(words[k]) for k in rest):
         return []
     if all(_is_arabic(words[k].text) for k in rest):
@@ -1312,6 +1407,34 @@ def _nickname_then_name(text: str, words: list[_Word], marked: list[bool]) -> No
                 marked[k] = True
 
 
+# "alias el Gato", "aka Bullet", "surnommé le Lion": a nickname is the person's, whatever
+# the word, up to two capitalised words after the article.
+_ALIAS = re.compile(
+    r"(?<![\w])(?i:alias|aka|a\.k\.a\.?|apodad[oa]|surnommée?|mejor\s+conocid[oa]\s+como|"
+    r"kwa\s+jina\s+la\s+utani|wanamwita)\s+(?:(?i:el|la|le|les|los|the|l')\s*)?(?=[A-ZÀ-ÝƁƊƘƳ])"
+)
+
+
+_ALIAS_WORDS = _split("alias aka a.k.a apodado apodada surnommé surnommée conocido conocida utani")
+_ALIAS_WORDS |= _split("wanamwita")
+
+
+def _aliases(text: str, words: list[_Word], marked: list[bool]) -> None:
+    """After "alias", "aka", "surnommé" and an article, the capitalised words of the
+    nickname, ordinary ones too."""
+    if _ALIAS_WORDS.isdisjoint(w.folded for w in words):
+        return
+    for match in _ALIAS.finditer(text):
+        following = [k for k, w in enumerate(words) if w.start >= match.end()][:2]
+        for n, k in enumerate(following):
+            word = words[k]
+            if not (word.capital and word.text.isalpha()) or word.folded in _COMMON:
+                break
+            if n and not _joined(text, words[k - 1], word):
+                break
+            marked[k] = True
+
+
 def _arabic_name_word(word: _Word) -> bool:
     """An Arabic word that may be part of a name in brackets: no pronoun, verb or little
     word ("صالح مقبل الزبيدي", not "مش صحيح")."""
@@ -1371,7 +1494,8 @@ _AGE_AFTER = re.compile(
     r"\s*(?:[,/]\s*(?i:[mfhv]|male|female|garçon|fille|niño|niña|mvulana|msichana))?\s*\)"
 )
 _CHILD_WORDS = _split("""mtoto msichana mvulana kijana child kid girl boy baby enfant fille garçon
-bébé niño niña nena nene yaro yarinya jariri
+fillette garçonnet gamin gamine teen teenager menor
+bébé niño niña nena nene yaro yarinya jariri petit petite little pequeño pequeña
 الطفل الطفلة طفل طفلة البنت الصبي الفتاة الفتى القاصر القاصرة""")
 
 
@@ -1399,15 +1523,34 @@ def _name_before_its_age(text: str, words: list[_Word], marked: list[bool]) -> N
 _AGE_NEXT = re.compile(
     r"\s*[\d]{1,2}\s*(?i:yo|y/o|y|yrs?|years?|ans|años|anos|miaka|shekara)(?![\w])"
 )
+# After a child's word only: the age between commas ("boy X, 12, found…"), its word first
+# ("msichana X miaka 15", "girl X aged 9").
+_CHILD_AGE_NEXT = re.compile(
+    r"\s*,\s*\d{1,2}\s*,|\s+(?i:miaka|umri|aged|age|âgée?|edad|de|shekara)\s*:?\s*\d{1,2}(?![\d,.])"
+)
 
 
 def _lower_case_before_age(text: str, words: list[_Word], marked: list[bool]) -> None:
     """One or two lower-case words no list knows right before an age, after a child's word
-    ("girl X 15yo") or first in their sentence ("X Y 17 ans, enceinte")."""
-    if not _AGE_NEXT.search(text):
+    ("girl X 15yo", "boy X, 12,", "la petite X (11 ans)") or first in their sentence ("X Y
+    17 ans, enceinte")."""
+    if not _AGE_NEXT.search(text) and _CHILD_WORDS.isdisjoint(w.folded for w in words):
         return
+    swahili = _swahili(words)  # "boy X, 12": a Swahili verb's shape only in Swahili
     for k, word in enumerate(words):
-        if marked[k] or not _AGE_NEXT.match(text, word.end) or not _lower_case_unknown(word):
+        if marked[k]:
+            continue
+        if not _AGE_NEXT.match(text, word.end):
+            if (
+                k
+                and words[k - 1].folded in _CHILD_WORDS
+                and (_CHILD_AGE_NEXT.match(text, word.end) or _AGE_AFTER.match(text, word.end))
+                and _joined(text, words[k - 1], word)
+                and _lower_case_unknown(word, swahili)
+            ):
+                marked[k] = True
+            continue
+        if not _lower_case_unknown(word, swahili):
             continue
         run = [k]
         if k and _joined(text, words[k - 1], word) and _first_of_two(words[k - 1]):
@@ -1602,9 +1745,13 @@ def _arabic_name_runs(text: str, words: list[_Word], marked: list[bool]) -> None
             continue
         rare = _arabic_rank(word.folded) is None and len(word.folded) >= 3
         between = marked[i - 1] and i + 1 < len(words) and marked[i + 1]
-        if not (rare or (between and _arabic_word_not_name(word) is False)) or any(
-            f in _COMMON or f in _ARABIC_AFTER_PERSON or f in _ARABIC_KIN  # "وخالتي"
-            for f in _bare(word.folded)
+        if (
+            not (rare or (between and _arabic_word_not_name(word) is False))
+            or any(
+                f in _COMMON or f in _ARABIC_AFTER_PERSON or f in _ARABIC_KIN  # "وخالتي"
+                for f in _bare(word.folded)
+            )
+            or _dialect_word(word.folded)  # "عمّي X راح لـY": went
         ):
             continue
         nxt = words[i + 1] if i + 1 < len(words) else None
@@ -1780,7 +1927,7 @@ def _after_context(text: str, words: list[_Word], marked: list[bool]) -> None:
         ):
             marked[j] = True
             if length[0] and not word.capital:
-                _lower_case_rest(text, words, marked, j)
+                _lower_case_named_rest(text, words, marked, j)
             elif length[0] and not _is_arabic(word.text):
                 _capitalised_rest(text, words, marked, j)
 
@@ -1828,6 +1975,47 @@ def _lower_case_rest(text: str, words: list[_Word], marked: list[bool], j: int) 
         marked[k] = True
 
 
+def _lower_case_named_rest(text: str, words: list[_Word], marked: list[bool], j: int) -> None:
+    """After "me llamo" and a name in lower case, two more lower-case words go on it when no
+    vocabulary knows them as ordinary words, a town's name too ("me llamo X chiquinquirá Y")."""
+    _lower_case_rest(text, words, marked, j)
+    for k in range(j + 1, min(j + 3, len(words))):
+        word = words[k]
+        if not _joined(text, words[k - 1], word):
+            return
+        # "-ez" ends Spanish surnames as well as French verbs: at the phrase's end, a name
+        ez = text[word.end : word.end + 1] in ("", ",", ".", ";")
+        if not marked[k] and not (
+            _lower_case_surname(word, ez) and not _swahili_verb_shape(word.folded)
+        ):
+            return
+        marked[k] = True
+
+
+# Requests written short in chat ("porfa", "xfa": please), never more of a name.
+_CHAT_REQUESTS = _split("pls plz pliz porfa porfis xfa xfavor pfv svp stp asap")
+
+
+def _lower_case_surname(word: _Word, ez: bool = False) -> bool:
+    """A lower-case word that no list knows as an ordinary word or a verb's form (`ez`: the
+    ending "-ez" is a surname's)."""
+    folded = word.folded
+    return (
+        not word.capital
+        and word.text.isalpha()
+        and not _is_arabic(word.text)
+        and len(folded) >= 3
+        and folded not in _COMMON
+        and folded not in _TITLES
+        and folded not in _ordinary()
+        and (folded not in _vocabulary() or folded in _name_list())
+        and folded not in _RELATION_WORDS
+        and folded not in _DIGIT_WORDS
+        and folded not in _CHAT_REQUESTS
+        and not (_VERB_ENDING.search(folded) and not (ez and folded.endswith("ez")))
+    )
+
+
 def _more_lower_case_name(word: _Word) -> bool:
     """A word in lower case that may go on a name: not a verb ("naomba", I ask; "anauza",
     she sells), not an ordinary word unless it is also a name ("hana" is "he has not")."""
@@ -1836,6 +2024,7 @@ def _more_lower_case_name(word: _Word) -> bool:
         or _is_arabic(word.text)
         or word.folded in _COMMON
         or word.folded in _TITLES
+        or word.folded in _CHAT_REQUESTS  # "me llamo x porfa ayuda"
         or _swahili_verb_shape(word.folded)
         or (not _lower_case_unknown(word) and word.folded not in _name_list())
     )
@@ -2145,7 +2334,8 @@ _ARABIC_KIN = _split("""
 حماتي حماي صاحبي صاحبتي رفيقي رفيقتي
 خويا خوي أخوي اخوي ختي خيتي بتي ولدي راجلي رجلي مرتي مراتي جوزي ابوي امايا حبوبتي ولدو بتو
 أخوه اخوه أخته اخته ابنه ابنها بنته بنتها عمه عمها خاله خالها زوجها زوجته أمه امه أمها امها
-أبوه ابوه أبوها ابوها جده جدها جدته جدتها""")
+أبوه ابوه أبوها ابوها جده جدها جدته جدتها
+مرته مرتو رجلها راجلها جوزها""")
 # Spoken kin (Maghreb, Sudan, Egypt: "خويا", "بتي", "راجلي", "جوزي") and "his", "her"
 # kin ("عمه X": his uncle X).
 # "شكراً أفنان": thanks, then the one thanked.
@@ -2272,10 +2462,16 @@ def _arabic_names_to_phrase_end(text: str, words: list[_Word], marked: list[bool
             and (
                 _phrase_at(words, i - 1, _NAME_CONTEXT) or _phrase_at(words, i - 1, _IN_THE_NAME_OF)
             )
-            and _unknown_arabic_name_word(after.folded)
+            and (_unknown_arabic_name_word(after.folded) or _spoken_g_name(after.folded))
             and _phrase_end_after(text, words, j)
         ):
             marked[j] = True
+
+
+def _spoken_g_name(folded: str) -> bool:
+    """ "مطلگ": a word written with the spoken "گ" that no vocabulary holds as written (the
+    spoken words read as "ق" are known only in that spelling)."""
+    return "گ" in folded and not folded.startswith(("ال", "و")) and folded not in _arabic_ranks()
 
 
 def _lower_case_after_cues(text: str, words: list[_Word], marked: list[bool]) -> None:
@@ -2594,6 +2790,8 @@ def _k_imperfect(folded: str) -> bool:
     return (
         verb in ranks
         or (verb.endswith("و") and verb[:-1] in ranks)
+        # "كيناعسو" (they sleep): a verb of spoken Arabic after "he", "she", "we"
+        or verb[1:].removesuffix("و") in _spoken_words()
         or any(
             verb.endswith(o) and verb[: -len(o)].removesuffix("و") in ranks for o in _VERB_OBJECTS
         )
@@ -4284,6 +4482,7 @@ def _shaped_arabic_surnames(text: str, words: list[_Word], marked: list[bool]) -
             or word.folded.startswith(("و", "ي"))  # "and": a new member; "ي…": a verb
             or word.folded.endswith("وا")  # "يشتكوا": a verb of "they"
             or _spoken_verb(word.folded)  # "مسكوهم": they caught them
+            or _maghreb_of(word.folded)  # "بيت لجوج دالسوريين": of the Syrians
         ):
             continue
         if (
@@ -4293,6 +4492,13 @@ def _shaped_arabic_surnames(text: str, words: list[_Word], marked: list[bool]) -
             and _looks_like_name(word.folded)
         ):
             marked[i] = True
+
+
+def _maghreb_of(folded: str) -> bool:
+    """The Maghreb's "د" (of) glued to an "ال" word the vocabulary or the nationalities know."""
+    return folded.startswith("دال") and (
+        folded[3:] in _arabic_nationalities() or _arabic_rank(folded[1:]) is not None
+    )
 
 
 # "the chairman", "la enfermera", "notre voisine": a person described after a name.
@@ -4528,15 +4734,21 @@ _POSSESSIVES = _split(
 )  # not "mama", "baba": "la mama" is "the mother's" too
 
 
+# Said before a name only in English, French or Spanish messages: Congolese "ba" (respect),
+# kunyas in Latin letters ("abu", "umm"; in Hausa "abu" is "thing", "ba" is "not").
+_LATIN_KUNYAS = _split("ba abu abou umm oum")
+
+
 def _lower_case_titles(text: str, words: list[_Word], marked: list[bool]) -> None:
     """ "please tell mr olanya": after a title in lower case, a word in lower case that no
     vocabulary of our languages knows is a name. Congolese "ba" (respect: "thanks to ba
-    X") only in an English, French or Spanish message: in Hausa it is "not"."""
+    X") and kunyas ("abu X") only in an English, French or Spanish message."""
     for i in range(len(words) - 1):
         title = words[i]
         j = i + 1 + (i + 2 < len(words) and words[i + 1].folded in _POSSESSIVES)
         word = words[j]
-        respect = title.folded == "ba" and _european(words)  # "ba mukenge": no Swahili verb
+        # "ba mukenge": no Swahili verb; "ask for abu X", "oum X": a kunya in Latin letters
+        respect = title.folded in _LATIN_KUNYAS and _european(words)
         if (
             (title.folded in _LOWER_TITLES or respect)
             and not marked[j]
@@ -5240,7 +5452,7 @@ def _hausa_kin(folded: str) -> bool:
 _PLACE_PREFIXES = _split(
     "san santa santo sao saint sainte st port puerto porto mont villa "
     "fort mount mt lake cape cap ras wadi jebel jabal bahr kafr birnin kafin "
-    "tudun dutsen kofar sabon sabuwar tsohon tsohuwar plaine colline "
+    "tudun dutsen kofar sabon sabuwar tsohon tsohuwar kurmin unguwan angwan rijiyar plaine colline "
     "bukit kuala sungai pulau tanjung teluk kota bandar pasar kampung tin "
     "operation opération operação operacao operación operacion bena bakwa"
 )  # "Opération X", "Operação X": a named operation of the police or of aid, no person; the
@@ -5265,10 +5477,13 @@ aldea cantón bairro secteur localité hameau maternité dispensaire maternidad 
 albergue refugio campamento daira dayra دائرة دايرة ولاية ناحية
 abrigo ocupación ocupacion ocupação ocupacao feira feirinha frontière frontiere frontera border
 av ave avda vijiji sierra serranía sekondari
+carrefour rond-point junction roundabout site forêt forest bosque msitu dajin souk resguardo
+layin harin kituo غابة هجوم
 area neighbourhood neighborhood playa plage beach toma población poblacion
 حي مخيم مدينة قرية منطقة بلدة مسجد مستشفى رأس وادي جبل بحر معسكر حارة حاره سوق
 مخيمات قرى بلدات مشفى سبيطار السبيطار صبيطار مدارس مستشفيات بلدية
-""")  # "بمخيمات X" (in the camps of X), "لمشفى X" (Levantine: to X's hospital), "مدارس X"
+""")  # "بمخيمات X" (in the camps of X), "لمشفى X" (Levantine: to X's hospital); "harin X",
+# "هجوم X" (the attack on X), "layin X" (X's street), "resguardo X" (a reserve); "مدارس X"
 # (the schools of X), "بلدية X" (X's municipality)
 # "مستشفى الأمير حمزة", "مدرسة الملك عبدالله الثاني": a school, a hospital named after a
 # king or a prince is an institution. "مدرسة" alone is also "a teacher": only before these.
@@ -6666,7 +6881,7 @@ _FACILITY_TITLES = _split("doctor dr docteur doctora padre père father")
 # "Nuestra Señora de X", "Notre-Dame de X", "Our Lady of X": a church, a hospital.
 _OUR_LADY = ({"nuestra", "senora"}, {"notre", "dame"}, {"our", "lady"})
 # "de El Fondillo", "en El Alto": a place with its article, after a preposition.
-_BEFORE_THE_ARTICLE = _split("de en a por desde hacia")
+_BEFORE_THE_ARTICLE = _split("de en a por desde hacia para hasta")
 _SPANISH_OF = _split("de del y e")
 # "youth from X", "raiders from X": a group of people from a place.
 _GROUPS_FROM = _split("""youth youths people men women soldiers raiders fighters herders
@@ -6734,7 +6949,8 @@ def _protect_arabic_associations(text: str, words: list[_Word], kept: list[bool]
 
 
 def _named_by_what_precedes(words: list[_Word], i: int) -> bool:
-    """ "Hospital Doctor X", "Nuestra Señora de X", "de El X", "New X", "cruzar por X"."""
+    """ "Hospital Doctor X", "Nuestra Señora de X", "de El X", "New X", "cruzar por X",
+    "l'hôpital Al X"."""
     before, word = words[i - 1], words[i]
     two = {words[i - 3].folded, words[i - 2].folded} if i >= 3 else set()
     return (
@@ -6746,6 +6962,8 @@ def _named_by_what_precedes(words: list[_Word], i: int) -> bool:
         )
         or (before.folded == "de" and any(pair <= two for pair in _OUR_LADY))
         or (before.text == "El" and i >= 2 and words[i - 2].folded in _BEFORE_THE_ARTICLE)
+        # "l'hôpital Al Farabi", "escuela El Carmen": an institution with its article
+        or (before.text in ("Al", "El") and i >= 2 and words[i - 2].folded in _ORGANISATION_WORDS)
         # "le centre Las Raíces", "el albergue Los Olivos": not "Juan de Los Santos"
         or (
             before.text in ("Las", "Los")
@@ -6963,8 +7181,10 @@ _HEALTH_FACILITIES = _split("""
 santé sanitaire hôpital hopital dispensaire maternité csps csi cs salud
 escuela école ecole colegio liceo complejo complexe mercado marché parroquia paroisse
 cáritas caritas alcaldía alcaldia municipalidad mairie préfecture prefectura
-""")  # and a school, a market, a border post, a parish, the town's office of a place: "la
-# escuela de X", "la alcaldía de X"
+afya zahanati hospitali kliniki polisi police policía policia gendarmerie commissariat
+""")  # ("kituo cha afya cha X", "zahanati ya X": Swahili's; "polisi wa X", "la gendarmerie
+# de X": the police post of a place), and a school, a market, a border
+# post, a parish, the town's office of a place: "la escuela de X", "la alcaldía de X"
 # "la Pastoral Social de X", "Acción Social de X": the church's or the state's social service
 # ("la trabajadora social de X" is a person's).
 _SOCIAL_SERVICES = _split("pastoral acción accion bienestar")
@@ -6979,7 +7199,7 @@ def _protect_health_centres_of(text: str, words: list[_Word], kept: list[bool]) 
         social = facility.folded == "social" and i >= 3 and words[i - 3].folded in _SOCIAL_SERVICES
         if (
             (facility.folded not in _HEALTH_FACILITIES and not social)
-            or of.folded not in ("de", "d", "du")
+            or of.folded not in ("de", "d", "du", "cha", "ya", "wa")
             or not word.capital
             or _is_title(word)
             or not (_near(text, facility, of) and _near(text, of, word))
@@ -7011,10 +7231,14 @@ _SINCE = _split("since depuis desde tangu tun")
 _BLOCK_NUMBER = re.compile(r"\s+[A-Z]?-?\d{1,4}[A-Z]?\s+$")
 
 
+_FROM_TOWN = _split("from kutoka daga desde")
+
+
 def _protect_set_off_places(text: str, words: list[_Word], kept: list[bool]) -> None:
     """A capitalised word no list of names holds, alone at the end of its phrase: after a
     place word set off by a comma ("Sharya camp, Dohuk."), after a block's number ("bloc 4
-    Maratane."): the town or the site; after "since" ("since Newroz,"): a day or a feast."""
+    Maratane."), after the town one comes from ("from X, Y."): the town, the site or the
+    province; after "since" ("since Newroz,"): a day or a feast."""
     for i in range(1, len(words)):
         word, before = words[i], words[i - 1]
         if kept[i] or not word.capital or _is_arabic(word.text) or word.text.isupper():
@@ -7025,7 +7249,11 @@ def _protect_set_off_places(text: str, words: list[_Word], kept: list[bool]) -> 
             continue
         after_place = kept[i - 1] and before.folded in _NAMES_A_PLACE and gap.strip() == ","
         after_block = before.folded in _CAMP_UNITS and _BLOCK_NUMBER.fullmatch(gap) is not None
-        if after_place or after_block or since:
+        # "kutoka Kasongo, X.", "from Goma, X": the province after the town one comes from
+        after_from = (
+            kept[i - 1] and gap.strip() == "," and i >= 2 and words[i - 2].folded in _FROM_TOWN
+        )  # (not "de": "le chef de Kaya, X." names the chief)
+        if after_place or after_block or after_from or since:
             kept[i] = True
 
 
@@ -7460,7 +7688,7 @@ mamlaka halmashauri jumuiya taasisi chuo zahanati
 kungiyar majalisar kwamitin maaikatar asibitin makarantar cocin masallacin hukumar ofishin
 cibiyar asusun shirin jamiar
 marine express airways airlines ferries ferry transport logistics
-univ
+univ international internationale internacional
 """)  # "Azam Marine", "X Express": boats, buses and airlines are companies; "X Memorial
 # Univ", "sekondari ya X": a university, a secondary school named after a person
 # The unions the rules ask about, made once (a set union per word would slow every message).
@@ -8172,19 +8400,20 @@ _STREET = (
 _HOUSE = (
     r"house|plot|flat|apartment|shelter|building|maison|porte|parcelle|abri|immeuble|casa|depto|"
     r"dpto|departamento|apto|sitio|nyumba|kiwanja|gida|منزل|بيت|شقة|بناية|بناء|عمارة|دار|"
-    r"bt|bât|bâtiment|batiment|appt|appartement|lote|carré|carre|mlango|bldg|صريفة|الصريفة"
+    r"bt|bât|bâtiment|batiment|appt|appartement|lote|carré|carre|mlango|caravan|كرفان|الكرفان|"
+    r"كرافان|الكرافان|bldg|صريفة|الصريفة"
 )  # "abri 40" (a shelter in a camp), "depto 12", "sitio 9" (a lot in a Chilean "toma"),
 # Algeria's "Cité X, Bt 12, Appt 4", Bolivia's "lote 7", Guinea's and Mali's "carré 12" (a
-# family's compound), a door in Swahili ("mlango B12"), the reed house of Iraq's marshes
-# ("الصريفة رقم 14")
+# family's compound), a door in Swahili ("mlango B12"), a camp's caravan ("الكرفان رقم 112"),
+# the reed house of Iraq's marshes ("الصريفة رقم 14")
 # Mayotte's and the Comoros' "case" (a house) only after its street or with its look and
 # number ("rue du Stade, case 7", "case en tôle n°12"): "case 12345" is a file's number.
 _HOUSE_OR_CASE = rf"{_HOUSE}|case"
 # A camp's tent by its number ("الخيمة 14"): only at the end of a whole address, since "la
 # tente 12" alone says where someone is in the camp, not a door.
-_TENT = r"tent|tente|jaima|khaima|خيمة|الخيمة"
+_TENT = r"tent|tente|tanti|jaima|khaima|خيمة|الخيمة"  # Hausa "tanti"
 # A camp's block, by its number or letter and number: "Block B-4", "bloc 12".
-_BLOCK = r"block|bloc|bloque|blok|kitalu|manzano|manzana|mza|mz|بلوك|القطاع|قطاع"  # "manzano 12"
+_BLOCK = r"block|bloc|bloque|blok|bulo|kitalu|manzano|manzana|mza|mz|بلوك|القطاع|قطاع|مربع"
 _BLOCK_ID = r"(?:(?:[A-Z]-?)?\d{1,4}[A-Z]?\b|[A-Z]\b|[\u0621-\u064a](?![\w]))"  # "bloc C", "قطاع ب"
 # "Calle Olmedo y Rocafuerte": a corner, two streets named.
 _CORNER = r"y|e|et|and|&|na|da|و"
@@ -8209,10 +8438,12 @@ _AREA = (
     r"estate|haret|hara|site|toma|población|poblacion|الحي|حي|محلة|حارة|حاره|"
     rf"camp|kambi|sansanin|مخيم|{_BLOCK}|"
     r"village|commune|kwartie|kwartier|komine|مربع|zona|uv|section|col\.|col|kitongoji|"
-    r"hay(?=\s+[ae]l\b)|hai(?=\s+[ae]l\b)|vereda|corregimiento"
+    r"neighbourhood|neighborhood|mahalla|asentamiento|vereda|corregimiento|"
+    r"hay(?=\s+[ae]l\b)|hai(?=\s+[ae]l\b)"
 )  # a camp's "Village 5"; Congolese Swahili's "kwartie", "komine"; Sudan's "مربع ٤" (a block);
-# Bolivia's "zona", Santa Cruz's "UV 160" (a neighbourhood unit), Nairobi's "Section 1";
-# Sudan's "hay el-X" (a quarter, in Latin letters), Colombia's "vereda" (a rural hamlet)
+# Bolivia's "zona", Santa Cruz's "UV 160" (a neighbourhood unit), Nairobi's "Section 1",
+# Colombia's "vereda" (a rural district) and "asentamiento" (a settlement); Sudan's "hay
+# el-X" (a quarter, in Latin letters)
 # A numbered block or quarter before the house: "secteur 3, carré 12", "zone 4, house 9".
 _UNIT = rf"{_BLOCK}|secteur|sector|section|zone|zona|area|phase|village"
 # A landmark that says which door: "house behind the church, no. 5", "nyumba namba 9
@@ -8414,6 +8645,58 @@ _REGIONAL_ADDRESSES += (
         ),
     ),
 )
+# A camp's or a quarter's own units after its name: "X camp block C", "sansanin X Y bulo na
+# 3 tanti 41", "حي X مربع 9", "asentamiento X lote 23", "tente B-17 bloc 3".
+_UNIT_IN = rf"{_UNIT}|{_HOUSE}|{_TENT}"
+# (a block, not a camp's sector: "مخيم X قطاع ٦" says only where in a town-sized camp)
+_SMALL_UNIT = r"block|bloc|bloque|blok|bulo|kitalu|manzano|manzana|بلوك|مربع|lote"
+_NUMBERED_UNIT = rf"(?i:{_UNIT_IN})\s+(?:(?i:{_NUMBER_WORD})\s*)?{_BLOCK_ID}"
+# Colombia's countryside: "vereda X finca Y", "finca X, vereda Y": the farm and its district.
+_RURAL = r"vereda|finca|hacienda|corregimiento|parcela"
+_RURAL_NAME = rf"(?:(?i:el|la|los|las|del|de)\s+)?{_CAPITALISED}(?:\s+{_CAPITALISED}){{0,2}}"
+# A quarter by its name and the landmark by the door, with no number: "quartier X derrière
+# le forage", "barrio X frente a la escuela", "حي X قرب الجامع".
+_QUARTER = (
+    r"quartier|barrio|neighbourhood|neighborhood|mtaa|unguwar|unguwa|colonia|cité|حي|محلة|حارة"
+)
+_REGIONAL_ADDRESSES += (
+    (
+        ("block", "bloc", "bulo", "blok", "kitalu", "manzan", "بلوك", "مربع", "lote"),
+        re.compile(
+            rf"(?<![\w])(?:(?i:{_AREA})\s+(?:{_NAME_WORD})(?:\s+(?:{_NAME_WORD})){{0,2}}"
+            rf"|{_CAPITALISED}(?:\s+{_CAPITALISED})?\s+(?i:camp|neighbourhood|neighborhood|site)"
+            rf"|(?i:{_TENT}|{_HOUSE})\s+(?:(?i:{_NUMBER_WORD})\s*)?{_BLOCK_ID})"
+            rf"\s*[,،]?\s*(?i:{_SMALL_UNIT})\s+(?:(?i:{_NUMBER_WORD})\s*)?{_BLOCK_ID}"
+            rf"(?:\s*[,،]?\s*{_NUMBERED_UNIT})?",
+            re.UNICODE,
+        ),
+    ),
+    (
+        ("vereda", "finca", "hacienda", "corregimiento", "parcela"),
+        re.compile(
+            rf"(?<![\w])(?i:{_RURAL})\s+{_RURAL_NAME}\s*[,،]?\s*(?i:{_RURAL}|lote)\s+"
+            rf"(?:{_RURAL_NAME}|{_NUM})",
+            re.UNICODE,
+        ),
+    ),
+)
+_QUARTER_CUES = (
+    "quartier",
+    "barrio",
+    "neighbo",
+    "mtaa",
+    "unguwa",
+    "colonia",
+    "cit",
+    "حي",
+    "محل",
+    "حار",
+)
+_QUARTER_BY_ITS_LANDMARK = re.compile(
+    rf"(?<![\w])(?i:{_QUARTER})\s+(?:{_NAME_WORD})(?:\s+(?:{_NAME_WORD}))?(?:\s+{_NUM})?"
+    rf"\s*[,،]?\s*{_LANDMARK_PLACE}",
+    re.UNICODE,
+)
 # "zone X 2, maison en tôle bleue à côté du moulin": a quarter, a house told by its look and
 # its landmark; looked for where a comma and a landmark's word are.
 _LANDMARK_CUES = (
@@ -8440,6 +8723,8 @@ _ADDRESS_MORE = re.compile(
     r"|\s*[,،]\s*(?:(?i:rt)\.?\s*\d{1,3}\s*/\s*(?i:rw)\.?\s*\d{1,3}|#\d{1,3}-\d{1,5})"
     # "c/ Real 112, 3ºA", "…, 2º izq.": Spain's floor and door
     r"|\s*[,،]\s*\d{1,2}\s*[ºª°]\s*(?:[A-Za-z]\b|\d{1,2}\s*[ºª]?|(?i:izq|izda|dcha|dch)\.?)?"
+    # "house 14 lane 3", "الكرفان رقم 112 القطاع C": the lane, block or tent with no comma
+    rf"|\s+(?i:{_STREET}|{_UNIT}|{_TENT})\s+(?:(?i:{_NUMBER_WORD})\s*)?{_BLOCK_ID}"
     # "Calle 7 # 12-45 barrio La Playita": the quarter also with no comma before it
     r"|"
     rf"\s+(?i:{_AREA})\s+(?:(?i:{_CONNECT})\s+)?(?:{_NAME_WORD})"
@@ -8494,6 +8779,10 @@ _ADDRESS_BEFORE = re.compile(
     rf"|(?<![\w])(?i:{_STREET})\s+(?:(?i:{_CONNECT})\s+)?(?:{_NAME_WORD})(?:\s+{_CAPITALISED})?(?=\s*[,،]))"
     rf"\s*[,،]?\s*){{1,3}}$"
 )
+# "فحي X زنقة 31 رقم 9": the quarter glued to "ف", "ب" (in) before the street.
+_GLUED_QUARTER = re.compile(
+    r"(?<![\w])[فب]((?:حي|الحي|محلة|حارة)\s+[\u0621-\u064a]+(?:\s+[\u0621-\u064a]+)?)\s*[,،]?\s*$"
+)
 # "derrière la pharmacie, maison 8": the landmark before the house.
 _LANDMARK_BEFORE = re.compile(rf"(?<![\w]){_LANDMARK_PLACE}\s*[,،]\s*$")
 # "in Kaloleni, plot 9", "عنواني: الحبانية، حي …", "من المطرية، الحي الثالث": the town set
@@ -8507,6 +8796,14 @@ _TOWN_BEFORE = re.compile(
     r"(?:(?<![\w])(?i:in|at|to|à|au|en|ninaishi|naishi|tunaishi|anaishi|wanaishi|nakaa|"
     r"ninakaa|tunakaa|anakaa|wanakaa|tuko|niko|zaune\s+a|من|في)\s+|:\s*)"
     rf"((?:{_TOWN}\s*[,،]\s*)?{_TOWN})\s*[,،]\s*$"
+)
+
+
+# "ina zaune a Sabon Tasha titin X, gida mai lamba 14": the quarter before the street, with
+# no comma, after "in".
+_STREET_FIRST = re.compile(rf"(?i:{_STREET})\s")
+_QUARTER_BEFORE_STREET = re.compile(
+    rf"(?<![\w])(?i:in|at|a|à|en|ninaishi|naishi|anaishi)\s+({_CAPITALISED}(?:\s+{_CAPITALISED})?)\s+$"
 )
 
 
@@ -8540,24 +8837,50 @@ _REGIONAL_ADDRESSES += (
 _ADDRESS_SENTENCE_END = re.compile(r"(?<![Cc]ol)(?<!int)(?<![Nn]a)(?<![Nn]o)[.!?]\s")
 
 
+# A full stop after a word of four letters or more, then a capital: a new sentence the
+# address does not run into ("12 rue des Lilas. Merci"); not "Avda. X", "Blvd. X".
+_WORD_THEN_SENTENCE = re.compile(r"([^\W\d_]{4,})[.!?]+\s+(?=[^\W\d_])")
+_LONG_ABBREVIATIONS = _split("blvd avda dpto apto prol carr")
+
+
+def _sentence_end_inside(text: str, start: int, end: int) -> int:
+    for stop in _WORD_THEN_SENTENCE.finditer(text, start, end):
+        if _fold(stop.group(1)) not in _LONG_ABBREVIATIONS and text[stop.end()].isupper():
+            return stop.end(1)
+    return end
+
+
 def _address_patterns(text: str) -> list[re.Pattern]:
     """The common forms, and the regional ones whose words the text holds."""
     folded = text.casefold()
     patterns = [_ADDRESS] + [p for cues, p in _REGIONAL_ADDRESSES if any(c in folded for c in cues)]
-    if ("," in text or "،" in text) and any(c in folded for c in _LANDMARK_CUES):
-        patterns.append(_HOUSE_BY_ITS_LANDMARK)
+    if any(c in folded for c in _LANDMARK_CUES):
+        if any(q in folded for q in _QUARTER_CUES):
+            patterns.append(_QUARTER_BY_ITS_LANDMARK)
+        if "," in text or "،" in text:
+            patterns.append(_HOUSE_BY_ITS_LANDMARK)
     return patterns
 
 
 def _addresses(text: str) -> list[Span]:
     spans = []
-    matches = (m for pattern in _address_patterns(text) for m in pattern.finditer(text))
-    for match in matches:
+    matches = ((p, m) for p in _address_patterns(text) for m in p.finditer(text))
+    for found, match in matches:
+        # An address does not run into the next sentence ("12 rue des Lilas. Merci"): what
+        # is left before the full stop must be one still ("… on the street. Ph 0944…" is not).
+        cut = _sentence_end_inside(text, match.start(), match.end())
+        if cut < match.end():
+            shorter = found.match(text, match.start(), cut)
+            if shorter is None:
+                continue
+            match = shorter
         end, start = match.end(), match.start()
-        for pattern in (_STREET_BEFORE, _LANDMARK_BEFORE, _ADDRESS_BEFORE):
+        for pattern in (_STREET_BEFORE, _LANDMARK_BEFORE, _ADDRESS_BEFORE, _GLUED_QUARTER):
             before = pattern.search(text, max(0, start - 60), start)
-            start = before.start() if before else start
+            start = before.start(before.lastindex or 0) if before else start
         town = _TOWN_BEFORE.search(text, max(0, start - 40), start)
+        if not town and _STREET_FIRST.match(text, start):
+            town = _QUARTER_BEFORE_STREET.search(text, max(0, start - 40), start)
         start = town.start(1) if town else start
         number = _NUMBER_BEFORE.search(text, max(0, start - 20), start)
         start = number.start() if number else start
@@ -8569,6 +8892,7 @@ def _addresses(text: str) -> list[Span]:
         # What follows goes on to the sentence's end, not past it ("colonia X. Gracias").
         stop = _ADDRESS_SENTENCE_END.search(text[match.end() : end])
         end = match.end() + stop.start() if stop else end
+        end = _sentence_end_inside(text, match.start(), end)
         value = text[start:end].rstrip(" ,.،")
         spans.append(Span(start, start + len(value), "address"))
     return spans

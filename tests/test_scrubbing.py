@@ -457,6 +457,7 @@ def test_the_seventh_unseen_set_does_not_fall_below_what_was_measured(language):
         UNSEEN19,
         UNSEEN20,
         UNSEEN21,
+        UNSEEN22,
     ],
     ids=[
         "seventh",
@@ -472,6 +473,7 @@ def test_the_seventh_unseen_set_does_not_fall_below_what_was_measured(language):
         "nineteenth",
         "twentieth",
         "twenty-first",
+        "twenty-second",
     ],
 )
 def test_the_studied_blind_sets_meet_the_goals(path):
@@ -1201,6 +1203,34 @@ UNSEEN22_FIRST = {
 @pytest.mark.parametrize("language", sorted(LANGUAGES))
 def test_the_twenty_second_unseen_set_does_not_fall_below_its_first_measure(language):
     assert_floor(UNSEEN22, UNSEEN22_FIRST, language)
+
+
+# Measured on the twenty-second unseen set after round twenty-six, which studied its misses
+# (lower-case names after a relative, a child's word and before an age, lists after a colon,
+# nicknames, family names in capitals, kunyas in Latin letters; addresses of camps' blocks
+# and tents, Colombia's farms, Iraq's, Sudan's, Morocco's and Kaduna's quarters) and then its
+# false positives (forests, crossroads, sites, souks, reserves and attacks before a place,
+# spoken Iraqi, Sudanese and Maghreb Arabic, Hausa titles; docs/benchmarks.md): names 100%
+# recall, 92.6% precision; its 21 addresses found whole. It joins the studied sets.
+UNSEEN22_AFTER = {
+    "ar": (32, 32, 32, 38),
+    "en": (40, 40, 40, 41),
+    "es": (37, 37, 37, 39),
+    "fr": (35, 35, 35, 37),
+    "ha": (26, 26, 26, 29),
+    "sw": (29, 29, 29, 31),
+}
+
+
+@pytest.mark.parametrize("language", sorted(LANGUAGES))
+def test_the_twenty_second_unseen_set_does_not_fall_below_what_was_measured(language):
+    assert_floor(UNSEEN22, UNSEEN22_AFTER, language)
+
+
+def test_the_twenty_second_unseen_set_addresses_are_all_found():
+    counts = scrub_bench.score(scrub_bench.load(UNSEEN22))["counts"]
+    addresses = by(counts, 1)["address"]
+    assert addresses["recalled"] == addresses["labelled"] >= 21, addresses
 
 
 @pytest.mark.parametrize(
@@ -3836,3 +3866,142 @@ def test_the_twenty_third_unseen_set_addresses_are_all_found():
     counts = scrub_bench.score(scrub_bench.load(UNSEEN23))["counts"]
     addresses = by(counts, 1)["address"]
     assert addresses["recalled"] == addresses["labelled"] >= 17, addresses
+
+
+@pytest.mark.parametrize(
+    ("text", "scrubbed"),
+    [
+        # Relatives in lower case before their names ("dad", "maman", "uwar gida",
+        # "binamu yangu"), a child's word before an age between commas, in brackets, after
+        # "miaka".
+        (
+            "family list: dad torogbe, mum ilamsa, kids fenyo & duraku",
+            "family list: dad [name], mum [name], kids [name] & [name]",
+        ),
+        (
+            "liste du ménage : papa bilokossa, maman nadeya, enfants kpendo et zolindé",
+            "liste du ménage : papa [name], maman [name], enfants [name] et [name]",
+        ),
+        (
+            "iyalinmu: uwar gida yalwata, yara bunkasa da hassada",
+            "iyalinmu: uwar gida [name], yara [name] da [name]",
+        ),
+        ("binamu yangu Zawadiel amefika jana", "binamu yangu [name] amefika jana"),
+        (
+            "case note: girl zemitra, 13, sells water at the market",
+            "case note: girl [name], 13, sells water at the market",
+        ),
+        (
+            "la petite anoussé (9 ans) ne va plus à l'école",
+            "la petite [name] (9 ans) ne va plus à l'école",
+        ),
+        (
+            "msichana baraka miaka 14 ameolewa kwa nguvu",
+            "msichana [name] miaka 14 ameolewa kwa nguvu",
+        ),
+        # A list after a colon that its phrase opens with ("yaran …:"), the first item's
+        # capital, a nickname after "alias", a name in lower case after "me llamo", a family
+        # name in capitals, a kunya in Latin letters, a spoken "گ", "مرته"; and a word alone
+        # before the colon that opens a message when the writer speaks of themselves after it.
+        (
+            "yaran da ba su da takardu a layi na 2: gambaku, tsaliya, dunkura",
+            "yaran da ba su da takardu a layi na 2: [name], [name], [name]",
+        ),
+        (
+            "liste des malades à évacuer : Mbodiwé (paludisme), Ngazouma (toux)",
+            "liste des malades à évacuer : [name] (paludisme), [name] (toux)",
+        ),
+        (
+            "el que cobra la vacuna, alias el Zorro, vino ayer",
+            "el que cobra la vacuna, alias el [name], vino ayer",
+        ),
+        (
+            "me llamo yesbeli zumbaquí ortez, no tengo papeles",
+            "me llamo [name] [name] [name], no tengo papeles",
+        ),
+        (
+            "chef de ménage : NDAKOUMBA Séraphin, épouse Yalengo",
+            "chef de ménage : [name] [name], épouse [name]",
+        ),
+        ("ask for abu zirrag at the bakery", "ask for abu [name] at the bakery"),
+        ("اسمي رحيمة سلگ، ساكنة بالمخيم", "اسمي [name] [name]، ساكنة بالمخيم"),
+        ("ومرته سويهرة مريضة من شهر", "ومرته [name] مريضة من شهر"),
+        ("Bolondowe: we need blankets for the kids", "[name]: we need blankets for the kids"),
+        # Addresses removed whole: Iraq's quarter, house and lane; a quarter and its landmark;
+        # Colombia's vereda and finca, settlement and lot; a camp's block, tent and caravan;
+        # Sudan's square; Morocco's quarter glued to "ف"; Kaduna's quarter before its street;
+        # none runs into the next sentence.
+        (
+            "caller lives in Zahrawi neighbourhood house 9 lane 4, roof fell",
+            "caller lives in [address], roof fell",
+        ),
+        (
+            "elle vit quartier Mokolo 2 derrière la mosquée, tel 6 77 10 22 33",
+            "elle vit [address], tel [phone]",
+        ),
+        (
+            "vive en la vereda Los Alpes finca La Ilusión con sus hijos",
+            "vive en la [address] con sus hijos",
+        ),
+        ("we met him in Kubri camp block F, he is sick", "we met him in [address], he is sick"),
+        ("fiche : tente C-21 bloc 6, deux enfants", "fiche : [address], deux enfants"),
+        ("vivo en el asentamiento Villa Nueva lote 17, Tame", "vivo en el [address]"),
+        ("ساكنين في حي الشاطئ مربع 12", "ساكنين في [address]"),
+        ("كنسكن فحي الرمان زنقة 8 رقم 3، الله يخليكم", "كنسكن ف[address]، الله يخليكم"),
+        ("العائلة في الكرفان رقم 45 القطاع D", "العائلة في [address]"),
+        ("muna sansanin Dogon Fili bulo na 7 tanti 12, ku taimaka", "muna [address], ku taimaka"),
+        (
+            "ina zaune a Tudun Maje titin Dogarawa gida mai lamba 9, don Allah",
+            "ina zaune a [address], don Allah",
+        ),
+        ("je vis au 14 rue des Acacias. Merci beaucoup", "je vis au [address]. Merci beaucoup"),
+        # Forests, crossroads, sites, souks, reserves, attacks and streets of a place; an
+        # organisation; "mdogo" after a name; Hausa titles; spoken Iraqi, Sudanese and Maghreb
+        # Arabic; a town before the colon stays.
+        ("la forêt de Kalgoumé est brûlée", None),
+        ("le kiosque au carrefour Mbangassina est fermé", None),
+        ("le site de Lydia manque d'eau", None),
+        ("derrière le souk El Hamri les enfants dorment", None),
+        ("el resguardo Wiwa Kogui pide consulta", None),
+        ("mijina ya mutu a harin Gidan Zaki", None),
+        ("ku je layin Kurmin Lakwai ku same shi", None),
+        ("Tunashukuru Mbeya International kwa madawati", None),
+        (
+            "familia: mama ntunzi, watoto kalunde na kahindo mdogo",
+            "familia: mama [name], watoto [name] na [name] mdogo",
+        ),
+        ("Goggo Zulaihatu ce ke dafa abinci", "Goggo [name] ce ke dafa abinci"),
+        ("المنظمة تكول المساعدة جاية الأسبوع الجاي", None),
+        ("نمرتو عندي بس ما يرد", None),
+        ("المهاجرين كيناعسو فالغابة كل سيمانة", None),
+        ("عطاو الكاشات للعائلات", None),
+        ("الدار دالسوريين فيها جوج دراري", None),
+        ("Maiduguri: we had no water for three days", None),
+        # An institution with its article, a place with it after "para", a health centre's
+        # or a police post's place in Swahili, the province after the town one comes from;
+        # "porfa" (please) is no more of a name.
+        ("merci au docteur de l'hôpital Al Mouwassat", None),
+        ("alerta temprana para El Zulay y la vereda", None),
+        ("kituo cha afya cha Nyakalembe hakina dawa", None),
+        ("tumefika jana kutoka Kalundu, Tanganyika.", None),
+        ("polisi wa Nyamisati wamefika", None),
+        # The same in other languages: a child before an age, a nickname, a speaker.
+        ("fillette tobilé, 9, vend des beignets", "fillette [name], 9, vend des beignets"),
+        (
+            "le chef, surnommé le Chat, a frappé mon fils",
+            "le chef, surnommé le [name], a frappé mon fils",
+        ),
+        ("Yoselinda: necesito ayuda con la comida", "[name]: necesito ayuda con la comida"),
+        ("Ladiyanu: ina neman taimako", "[name]: ina neman taimako"),
+        ("me llamo liseth porfa ayuda", "me llamo [name] porfa ayuda"),
+    ],
+)
+def test_relatives_lists_nicknames_and_addresses_of_camps_quarters_and_farms(text, scrubbed):
+    """Round twenty-six: lower-case names after a relative ("dad", "maman", "uwar gida"),
+    a child's word and before an age, in a list after a colon, after "alias" and "me
+    llamo"; a family name in capitals; one word before the colon that opens a message when
+    the writer speaks of themselves; addresses of Iraq, Cameroon, Colombia, Sudan, Morocco,
+    Kaduna and camps removed whole and never into the next sentence; places by the words
+    before them, organisations, Hausa titles and spoken Arabic stay (invented names and
+    places, in both directions; none of them is in a labelled set)."""
+    assert scrub(text) == (text if scrubbed is None else scrubbed)
