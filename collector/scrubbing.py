@@ -341,7 +341,7 @@ _COMMON = (
     | _PROPER
     | _split("""
 tell ask call give send bring let help thanks dear please sorry why
-aujourdhui dan uwa uwana wallahi inshallah mashallah
+aujourdhui dan uwa uwana wallahi inshallah mashallah alhamdulillah subhanallah
 """)
     | _split("""
 في من إلى الى على عن مع هذا هذه ذلك تلك التي الذي الذين كان كانت يكون لا لم لن ما هو هي
@@ -441,6 +441,7 @@ _RELATIONS = "|".join(
     _phrases("""
 son daughter husband wife brother sister neighbour neighbor friend cousin uncle aunt
 nephew niece grandson granddaughter grandmother grandfather mother father child colleague
+grandma grandpa granny
 fils fille mari femme épouse époux frère sœur soeur voisin voisine ami amie cousine oncle
 tante neveu nièce mère père enfant collègue
 hijo hija esposo esposa marido mujer hermano hermana vecino vecina amigo amiga primo prima
@@ -758,6 +759,7 @@ def _names(text: str, keys: set[str]) -> list[Span]:
     _nickname_then_name(text, words, marked)
     _age_in_brackets(text, words, marked)
     _lower_case_before_age(text, words, marked)
+    _lower_case_kunya(text, words, marked)
     _committee_roles(text, words, marked)
     _possessive_kin(text, words, marked)
     _latin_in_arabic(text, words, marked)
@@ -781,11 +783,14 @@ def _names(text: str, keys: set[str]) -> list[Span]:
     _initials(text, words, marked, kept)
     _sign_off(text, words, marked, kept)
     _sign_on(text, words, marked, kept)
+    _name_before_emoji(text, words, marked, kept)
+    _we_are_with_children(text, words, marked)
     _told_us(text, words, marked)
     _person_before_brackets(text, words, marked)
     _aliases(text, words, marked)  # after the places: "alias el X" is a person, whatever X is
     _shouted_surnames(text, words, marked)
     _speaker_before_colon(text, words, marked)
+    _not_kin(words, marked)
     return _name_spans(text, words, marked)
 
 
@@ -852,6 +857,25 @@ def _shouted_surnames(text: str, words: list[_Word], marked: list[bool]) -> None
             marked[i] = True
 
 
+def _not_kin(words: list[_Word], marked: list[bool]) -> None:
+    """An Arabic word for a relative ("حبوبتي": my grandmother) or a word of one's own kin in
+    Latin letters ("Abokaina": my friends) is never the name itself, whatever rule took it
+    with the name after it."""
+    for i, word in enumerate(words):
+        if not marked[i]:
+            continue
+        if word.folded in _OWN_KIN_WORDS and word.folded not in _name_list():
+            marked[i] = False
+            continue
+        bare = _bare(word.folded)
+        if (
+            _is_arabic(word.text)
+            and any(f in _ARABIC_KIN for f in bare)
+            and not _KUNYA_FORMS.intersection(bare)  # "بأبي X": a kunya, "Abu" after "with"
+        ):
+            marked[i] = False
+
+
 # A relative or relatives, then their names in a list: "my wife X and kids Y, Z and W",
 # "watoto wangu ni X, Y na Z", "'ya'yana su ne X, Y da Z", "somos yo, X, Y y Z".
 # Relatives the possessive follows (Haitian Creole) or said in several words ("brother in
@@ -874,6 +898,8 @@ kids|children|sons|daughters|boys|girls|friends|brothers|sisters|mother in law|f
 brother in law|sister in law|son in law|daughter in law
 enfants|filles|garçons|amis|frères|sœurs|soeurs|belle mère|beau père|moi
 hijos|hijas|niños|niñas|amigos|hermanos|hermanas|somos yo|yo
+grandchildren|grandkids|nephews|nieces|petits enfants|neveux|nièces
+nietos|nietas|sobrinos|sobrinas|wajukuu|wajukuu wangu
 watoto wangu|watoto|wanangu|wenzangu|wenzetu|ndugu zangu|marafiki zangu|wadogo zangu
 yayana|'ya'yana|ya'yana|ya yana|yan uwana|abokaina|abokanmu|yarana
 mwen menm|pitit nou yo|pitit mwen yo|timoun mwen yo|timoun nou yo|pitit nou|timoun yo
@@ -883,6 +909,12 @@ pikin dem|my pikin dem|yara|iyalina ni
         + _KIN_AFTER
     ).split("|")
     if p.strip()
+)
+
+
+# The family cues of one word with a possessive in them: "abokaina", "wanangu", "yarana".
+_OWN_KIN_WORDS = frozenset(
+    p[0] for ps in _FAMILY_CUES.values() for p in ps if len(p) == 1 and len(p[0]) >= 6
 )
 
 
@@ -1434,16 +1466,19 @@ def _age_in_brackets(text: str, words: list[_Word], marked: list[bool]) -> None:
 
 def _spelled_in_arabic(text: str, words: list[_Word], marked: list[bool]) -> None:
     """ "Rawad (رواد) from …": a capitalised word that may be a name, then one Arabic word
-    alone in brackets, its spelling: both are the name (a place is kept later)."""
+    alone in brackets, its spelling: both are the name (a place is kept later). In lower
+    case ("girl x (…) 15yo") a word no list knows, spelled by a word no vocabulary knows."""
     for i in range(len(words) - 1):
         word, spelled = words[i], words[i + 1]
         if (
             _is_arabic(spelled.text)
             and not _is_arabic(word.text)
-            and word.capital
             and text[word.end : spelled.start].strip() == "("
             and text[spelled.end : spelled.end + 1] == ")"
-            and _name_shaped(word)
+            and (
+                (word.capital and _name_shaped(word))
+                or (_unlisted_lower(word) and _arabic_rank(spelled.folded) is None)
+            )
             and word.folded not in _gazetteer()
             and spelled.folded not in _arabic_places()
         ):
@@ -1486,7 +1521,7 @@ def _name_before_its_age(text: str, words: list[_Word], marked: list[bool]) -> N
 
 # An age said after the name with no brackets: "girl X 15yo", "X Y 17 ans enceinte".
 _AGE_NEXT = re.compile(
-    r"\s*[\d]{1,2}\s*(?i:yo|y/o|yrs?|years?|ans|años|anos|miaka|shekara)(?![\w])"
+    r"\s*[\d]{1,2}\s*(?i:yo|y/o|y|yrs?|years?|ans|años|anos|miaka|shekara)(?![\w])"
 )
 # After a child's word only: the age between commas ("boy X, 12, found…"), its word first
 # ("msichana X miaka 15", "girl X aged 9").
@@ -2208,6 +2243,26 @@ _ARTICLE_FORMS = ("ال", "وال", "فال", "بال", "كال")
 _I_AM_ARABIC = _split("أنا انا معك معكم اسمي")
 
 
+# A kunya in Latin letters, written fast in lower case: "the bakery of abu x".
+_LATIN_KUNYA = _split("abu abou umm oum")
+
+
+def _lower_case_kunya(text: str, words: list[_Word], marked: list[bool]) -> None:
+    """After "abu" or "umm" in lower case, a lower-case word no list knows is the name."""
+    if "abu " not in text and "abou " not in text and "umm " not in text and "oum " not in text:
+        return
+    for i in range(len(words) - 1):
+        first, second = words[i], words[i + 1]
+        if (
+            first.folded in _LATIN_KUNYA
+            and not first.capital
+            and _joined(text, first, second)
+            and _unlisted_lower(second)
+            and not _VERB_ENDING.search(second.folded)
+        ):
+            marked[i + 1] = True
+
+
 def _kunya_introduced(words: list[_Word], i: int, marked: list[bool]) -> bool:
     """ "أنا أم الوليد", "معك أبو الفضل X": a kunya said by the writer of themself, or
     before a name, with an "ال" word that is no kin ("أنا أم الأولاد" stays)."""
@@ -2277,7 +2332,7 @@ _ARABIC_KIN = _split("""
 ابني ابنتي بنتي أخي اخي أختي اختي زوجي زوجتي جاري جارتي جارنا جارتنا صديقي صديقتي
 أمي امي أبي ابي عمي خالي عمتي خالتي حفيدي حفيدتي زميلي زميلتي جدي جدتي خطيبي خطيبتي
 حماتي حماي صاحبي صاحبتي رفيقي رفيقتي
-خويا خوي أخوي اخوي ختي خيتي بتي ولدي راجلي رجلي مرتي مراتي جوزي ابوي امايا حبوبتي
+خويا خوي أخوي اخوي ختي خيتي بتي ولدي راجلي رجلي مرتي مراتي جوزي ابوي امايا حبوبتي ولدو بتو
 أخوه اخوه أخته اخته ابنه ابنها بنته بنتها عمه عمها خاله خالها زوجها زوجته أمه امه أمها امها
 أبوه ابوه أبوها ابوها جده جدها جدته جدتها
 مرته مرتو رجلها راجلها جوزها""")
@@ -2666,6 +2721,12 @@ def _spoken_words() -> frozenset:
     return frozenset(_fold(w) for line in _lines(_DIALECT_FILE) for w in line.split())
 
 
+def _iraqi_letters(folded: str) -> list[str]:
+    """The word written with the letters of the written language for Iraqi "چ" and "گ"."""
+    forms = [folded.replace("گ", "ق"), folded.replace("گ", "ك")] if "گ" in folded else [folded]
+    return [f.replace("چ", c) for f in forms for c in "كج"] if "چ" in folded else forms
+
+
 @lru_cache(maxsize=65536)
 def _arabic_rank(folded: str) -> int | None:
     """The rank of an Arabic word in the vocabulary, as written or without the proclitics
@@ -2676,6 +2737,16 @@ def _arabic_rank(folded: str) -> int | None:
     ranks = _arabic_ranks()
     if folded in ranks:
         return ranks[folded]
+    if "چ" in folded or "گ" in folded:
+        # Iraqi letters: "چ" for "ك" or "ج" ("والسمچ": and the fish, "الچاموس": the
+        # buffalo), "گ" for "ق" ("بسوگ": at the market), with their proclitics too
+        known = [
+            ranks[bare]
+            for f in _iraqi_letters(folded)
+            for bare in [f, *_bare(f)[1:]]
+            if bare in ranks and len(bare) >= 3
+        ]
+        return min(known) if known else None
     found = [
         ranks[bare]
         for bare in _bare(folded)[1:]
@@ -2930,6 +3001,7 @@ def _arabic_relatives(text: str, words: list[_Word], marked: list[bool]) -> None
                 or _unknown_capitalised(word)  # "جارنا Saadoun Al-Juaythni"
                 or _name_with_an_ending(text, words, i + 1)
                 or _name_with_the_article(text, words, i + 1)
+                or _word_name_before_person_word(text, words, i + 1)
             )
         ):
             marked[i + 1] = True
@@ -2962,6 +3034,35 @@ def _arabic_relatives(text: str, words: list[_Word], marked: list[bool]) -> None
             marked[i] = True
 
 
+# After the relative and the name: "with us", "with me" ("وإمي X معنا بصور").
+_ARABIC_WITH_US = _split("معنا معانا معي معاي معاه معها معهم معاهم")
+
+
+def _word_name_before_person_word(text: str, words: list[_Word], i: int) -> bool:
+    """After a relative, a noun outside the two thousand most frequent words, then a word
+    said of a person, "with us" or a spoken verb of the present ("وعمتي X قاعدين", "وخالها
+    X بيقبض"): many names are such nouns (joy, lucky). Not a participle ("م…": "محبوس"),
+    a verb, an "ال" word or a spoken word ("اللي")."""
+    folded, nxt = words[i].folded, i + 1
+    rank = _arabic_rank(folded)
+    return (
+        _is_arabic(words[i].text)
+        and rank is not None
+        and rank >= 2000
+        and len(folded) >= 3
+        and not folded.startswith(("م", "ي", "ت", "ن", "ال"))
+        and folded not in _ARABIC_AFTER_PERSON
+        and folded not in _spoken_words()
+        and nxt < len(words)
+        and _joined(text, words[i], words[nxt])
+        and (
+            words[nxt].folded in _ARABIC_AFTER_PERSON
+            or words[nxt].folded in _ARABIC_WITH_US
+            or (words[nxt].folded.startswith(("بي", "بت")) and len(words[nxt].folded) >= 5)
+        )
+    )
+
+
 def _name_with_the_article(text: str, words: list[_Word], i: int) -> bool:
     """After a relative, a word with "ال" that no vocabulary knows, with or without it,
     before a word said of a person, "and my…" or its phrase's end: Sudanese and Hassaniya
@@ -2982,7 +3083,9 @@ def _name_with_an_ending(text: str, words: list[_Word], i: int) -> bool:
     phrase's end: "أختي كاديجا مريضة" (Chad writes names with a final "ا"), "ابني ملهم
     وبنتي" ("هم" on a stem of two letters, too short for a word)."""
     folded = words[i].folded
-    if _arabic_rank(folded) is not None or folded.startswith(("ي", "ت", "ن", "ال")):
+    if _arabic_rank(folded) is not None or folded.startswith(("ي", "ن", "ال")):
+        return False
+    if folded.startswith("ت") and len(folded) < 6:  # a verb, not "ترهاقا"
         return False
     alif = len(folded) >= 5 and folded.endswith("ا") and _arabic_rank(folded[:-1]) is None
     short = len(folded) == 4 and folded.endswith(("هم", "ها"))
@@ -3524,6 +3627,7 @@ ku kira|na kira|mun kira|ku nemi|ka nemi|ki nemi|nemi|na ga|mun ga|ya ga|ta ga
 yi magana da|ka sanar da|ki sanar da|sanar da|ku sanar da
 thank u|thank you|thanks|thanx|thanks to|merci à|gracias a|mun gode|na gode|mun gode wa|na gode wa
 sun kama|an kama|ya kama|ta kama|sun doki|ya doki|ta doki|sun kori|ya kori|ya taimaki|ta taimaki
+a taimaki|a taimaka wa|ki taimaki|ka taimaki
 """)
 )
 # Swahili puts "him", "her", "them" inside the verb: "mwambie", "muulize", "mpigie",
@@ -3560,6 +3664,8 @@ def _after_contact_verbs(text: str, words: list[_Word], marked: list[bool]) -> N
         j = i + length
         if not length or j >= len(words) or not _joined_loose(text, words[j - 1], words[j]):
             continue
+        if _swahili_infinitive(words, j):
+            continue  # "anamsaidia kupika": helps him to cook
         if (
             _unknown_capitalised(words[j])
             or (marked[j] and words[j].capital)
@@ -4059,11 +4165,14 @@ def _list_at(text: str, words: list[_Word], i: int) -> list[int]:
         elif (  # "X, Y and baby Z": the last one said with "baby"
             words[k + 1].folded in _AND
             and not words[k + 1].capital
-            and k + 3 < len(words)
-            and words[k + 2].folded in _BABY
-            and all(_joined(text, words[n], words[n + 1]) for n in range(k, k + 3))
+            and _baby_words(words, k + 2)
+            and k + 2 + _baby_words(words, k + 2) < len(words)
+            and all(
+                _joined(text, words[n], words[n + 1])
+                for n in range(k, k + 2 + _baby_words(words, k + 2))
+            )
         ):
-            k += 3
+            k += 2 + _baby_words(words, k + 2)
         elif gap.strip() == "&" and k + 1 < len(words):
             # "X, Y & baby Z": the ampersand of notes written fast is "and"
             baby = k + 2 < len(words) and words[k + 1].folded in _BABY
@@ -4084,6 +4193,16 @@ def _list_at(text: str, words: list[_Word], i: int) -> list[int]:
 
 # ("and little X", "et la petite Y": the youngest said so)
 _BABY = _split("baby bébé bebé bebe jariri little petit petite pequeño pequeña chiquito chiquita")
+# ("and the baby X", "na mtoto mchanga X": the newborn, with an article or in two words)
+_BABY_PHRASES = (("the", "baby"), ("le", "bébé"), ("el", "bebé"), ("mtoto", "mchanga"))
+
+
+def _baby_words(words: list[_Word], k: int) -> int:
+    """How many words from word k say "the baby" before the last name of a list: 0 to 2."""
+    if k < len(words) and words[k].folded in _BABY:
+        return 1
+    pair = tuple(w.folded for w in words[k : k + 2])
+    return 2 if pair in _BABY_PHRASES else 0
 
 
 def _town_not_name(word: _Word) -> bool:
@@ -4761,6 +4880,57 @@ def _sign_on(text: str, words: list[_Word], marked: list[bool], kept: list[bool]
         return
 
 
+# "somos X, Y y los 3 niños", "we are X and the kids": the writers name themselves, then
+# the children they have with them.
+_WE_ARE_WITH_CHILDREN = re.compile(
+    r"(?<![\w])(?i:somos|we\s+are|nous\s+sommes|sisi\s+ni)\s+"
+    r"((?:[A-ZÀ-ÝƁƊƘƳ][\w'’-]*\s*,\s*){0,3}[A-ZÀ-ÝƁƊƘƳ][\w'’-]*)\s+(?i:y|and|et|na|da)\s+"
+    r"(?i:(?:los|las|the|les|mis|my|mes|our|nos|nuestros|wetu)\s+)?(?:\d{1,2}\s+)?"
+    r"(?i:niños|niñas|hijos|hijas|nenes|kids|children|enfants|petits|watoto|bebé|baby|bébé|yara)\b"
+)
+
+
+_WE_ARE_CUES = re.compile("(?i)somos|we are|sommes|sisi ni")
+
+
+def _we_are_with_children(text: str, words: list[_Word], marked: list[bool]) -> None:
+    """The capitalised words between "somos" and "y los 3 niños" are the writers' names."""
+    if not _WE_ARE_CUES.search(text):
+        return
+    for match in _WE_ARE_WITH_CHILDREN.finditer(text):
+        for k, word in enumerate(words):
+            if match.start(1) <= word.start < match.end(1) and not _is_title(word):
+                marked[k] = True
+
+
+# An emoji glued to the word that opens a message or a sentence: "X👋 habari", "X✌️ dice…".
+_EMOJI = re.compile("[\U0001f000-\U0001ffff\u2600-\u27bf]")
+# Greetings and thanks written so ("Hello👋", "Asante🙏") are no person.
+_EMOJI_WORDS = _split("""hello hi hey hola salut bonjour bonsoir coucou merci gracias thanks thank
+asante habari jambo sannu salaam salam salamu alhamdulillah amen amin inshallah mashallah bravo
+yes no ok okay oui non sí si ndiyo hapana eeh help sos urgent urgente urgence""")
+
+
+def _name_before_emoji(text: str, words: list[_Word], marked: list[bool], kept: list[bool]) -> None:
+    """A capitalised word that opens a sentence with an emoji glued to it is a person, the
+    one written to or of, unless it is a greeting, an ordinary word of a list or a place."""
+    if not _EMOJI.search(text):
+        return
+    for i, word in enumerate(words):
+        if (
+            word.initial
+            and word.capital
+            and not kept[i]
+            and _EMOJI.match(text, word.end)
+            and word.folded not in _EMOJI_WORDS
+            and word.folded not in _COMMON
+            and word.folded not in _ordinary()
+            and not _town_not_name(word)
+            and not _is_title(word)
+        ):
+            marked[i] = True
+
+
 _FROM = _split("from de kutoka daga desde")
 
 
@@ -5284,8 +5454,9 @@ _PLACE_PREFIXES = _split(
     "fort mount mt lake cape cap ras wadi jebel jabal bahr kafr birnin kafin "
     "tudun dutsen kofar sabon sabuwar tsohon tsohuwar kurmin unguwan angwan rijiyar plaine colline "
     "bukit kuala sungai pulau tanjung teluk kota bandar pasar kampung tin "
-    "operation opération operação operacao operación operacion"
-)  # "Opération X", "Operação X": a named operation of the police or of aid, no person
+    "operation opération operação operacao operación operacion bena bakwa"
+)  # "Opération X", "Operação X": a named operation of the police or of aid, no person; the
+# Kasai's "Bena X", "Bakwa X" (the people of X, and their villages)
 # A capitalised word after these names a place: "barrio La Paz", "iglesia San Pedro",
 # "quartier Moussa", "kijiji cha Mwamba", "unguwar Sani".
 _PLACE_WORDS = _split("""
@@ -5310,9 +5481,10 @@ carrefour rond-point junction roundabout site forêt forest bosque msitu dajin s
 layin harin kituo غابة هجوم
 area neighbourhood neighborhood playa plage beach toma población poblacion
 حي مخيم مدينة قرية منطقة بلدة مسجد مستشفى رأس وادي جبل بحر معسكر حارة حاره سوق
-مخيمات قرى بلدات مشفى سبيطار السبيطار صبيطار
+مخيمات قرى بلدات مشفى سبيطار السبيطار صبيطار مدارس مستشفيات بلدية
 """)  # "بمخيمات X" (in the camps of X), "لمشفى X" (Levantine: to X's hospital); "harin X",
-# "هجوم X" (the attack on X), "layin X" (X's street), "resguardo X" (a reserve)
+# "هجوم X" (the attack on X), "layin X" (X's street), "resguardo X" (a reserve); "مدارس X"
+# (the schools of X), "بلدية X" (X's municipality)
 # "مستشفى الأمير حمزة", "مدرسة الملك عبدالله الثاني": a school, a hospital named after a
 # king or a prince is an institution. "مدرسة" alone is also "a teacher": only before these.
 _ARABIC_ROYAL = _split(
@@ -5369,6 +5541,7 @@ center bazaar bazar network woreda wereda kebele zone crossing border police hos
 zahanati
 """)  # "the X crossing", "X police" (its station), "Mama X hospitali" (code-switched Swahili)
 # Who heads a place: "le chef de quartier Ngaïkoisset" names the head, not the quarter.
+_HAUSA_PLACE_OF = _split("unguwar garin kauyen")
 _PLACE_HEADS = _split("""
 chef jefe head mwenyekiti shugaba shugaban mai responsable président presidente leader
 chairman chairperson delegado délégué balozi
@@ -5479,7 +5652,185 @@ def _protected(text: str, words: list[_Word]) -> list[bool]:
     _protect_languages_spoken(text, words, kept)
     _protect_peoples_and_roles(text, words, kept)
     _protect_transport_companies(text, words, kept)
+    _protect_feminine_places(text, words, kept)
+    _protect_arabic_second_place(text, words, kept)
+    _protect_fled(text, words, kept)
+    _protect_swahili_people_of(text, words, kept)
+    _protect_ways_to(text, words, kept)
+    _protect_near_and_attacked(text, words, kept)
+    _protect_armed_groups(text, words, kept)
     return kept
+
+
+# "karibu na X" (near X), Hausa "harin X" (the attack on X): a place, unless a list holds
+# it as a name; after Hausa "sun bar" (they left) and before "zuwa" (to), whatever the lists say.
+def _protect_near_and_attacked(text: str, words: list[_Word], kept: list[bool]) -> None:
+    """One or two capitalised words after "karibu na", "harin", or "sun bar" before "zuwa"."""
+    if "karibu" not in text and "harin" not in text and "bar " not in text:
+        return
+    for i in range(2, len(words)):
+        prev, before = words[i - 1].folded, words[i - 2].folded
+        near = prev == "harin" or (prev == "na" and before == "karibu")
+        left = prev == "bar" and before in _HAUSA_THEY
+        if not (near or left) or not words[i].capital or not _joined(text, words[i - 1], words[i]):
+            continue
+        run = [i]
+        if i + 1 < len(words) and words[i + 1].capital and _joined(text, words[i], words[i + 1]):
+            run.append(i + 1)
+        if left and not (run[-1] + 1 < len(words) and words[run[-1] + 1].folded == "zuwa"):
+            continue
+        if all(_place_like(text, words, k, left) for k in run):
+            for k in run:
+                kept[k] = True
+
+
+_HAUSA_THEY = _split("sun mun kun ya ta na")
+
+
+# "el bus a X", "la vía a X", "the road to X": a ride or a road goes to a place.
+_WAYS = _split("bus buses flota pasaje pasajes carretera vía via ruta route road bateau boda")
+_WAYS_TO = _split("a al hacia para to à")
+_WAY_CUES = re.compile("(?i)bus|flota|pasaje|carretera|v[ií]a|ruta|route|road|bateau|boda")
+
+
+def _protect_ways_to(text: str, words: list[_Word], kept: list[bool]) -> None:
+    """One or two capitalised words after a ride or a road and "to" are where it goes."""
+    if not _WAY_CUES.search(text):
+        return
+    for i in range(2, len(words)):
+        if not (words[i - 1].folded in _WAYS_TO and words[i - 2].folded in _WAYS):
+            continue
+        k = i
+        while (
+            k < min(i + 2, len(words))
+            and words[k].capital
+            and _joined(text, words[k - 1], words[k])
+            and _place_like(text, words, k, True)
+        ):
+            kept[k] = True
+            k += 1
+
+
+# "la columna X Y", "el frente X": armed groups are named after people.
+_ARMED_GROUPS = _split("columna frente bloque brigada batallón")
+_ARMED_GROUP_CUES = re.compile("columna|frente|bloque|brigada|batall")
+
+
+def _protect_armed_groups(text: str, words: list[_Word], kept: list[bool]) -> None:
+    """Up to three capitalised words after a lower-case word for an armed group."""
+    if not _ARMED_GROUP_CUES.search(text):
+        return
+    for i in range(1, len(words)):
+        if words[i - 1].folded not in _ARMED_GROUPS or words[i - 1].capital:
+            continue
+        k = i
+        while (
+            k < min(i + 3, len(words))
+            and words[k].capital
+            and _joined(text, words[k - 1], words[k])
+        ):
+            kept[k] = True
+            k += 1
+
+
+# "wakaazi wa X", "mvuvi wa X Port": residents, fishermen, farmers of a place.
+_SWAHILI_PEOPLE_OF = _split("""wakaazi wakazi mkaazi mkazi wananchi wenyeji mwenyeji wavuvi
+mvuvi wakulima mkulima wafugaji wachimbaji""")
+
+
+def _protect_swahili_people_of(text: str, words: list[_Word], kept: list[bool]) -> None:
+    """Up to two capitalised words no list holds as names after such a word and "wa"."""
+    if " wa " not in text:
+        return
+    for i in range(2, len(words)):
+        if not (words[i - 1].folded == "wa" and words[i - 2].folded in _SWAHILI_PEOPLE_OF):
+            continue
+        k = i
+        while (
+            k < min(i + 2, len(words))
+            and words[k].capital
+            and _joined(text, words[k - 1], words[k])
+            and _place_like(text, words, k)
+        ):
+            kept[k] = True
+            k += 1
+
+
+# French "fuir", "quitter" take the place with no preposition: "on a fui X Y", "j'ai quitté X".
+_FLED = _split("fui quitté quittée quittés quittées")
+_HAVE = _split("a ai as avons avez ont")
+
+
+def _protect_fled(text: str, words: list[_Word], kept: list[bool]) -> None:
+    """Up to two capitalised words after "a fui", "avons quitté" are the place left."""
+    if "fui" not in text and "quitt" not in text:
+        return
+    for i in range(2, len(words)):
+        if not (words[i - 1].folded in _FLED and words[i - 2].folded in _HAVE):
+            continue
+        k = i
+        while (
+            k < len(words)
+            and k < i + 2
+            and words[k].capital
+            and not _is_title(words[k])
+            and _joined(text, words[k - 1], words[k])
+        ):
+            kept[k] = True
+            k += 1
+
+
+def _protect_arabic_second_place(text: str, words: list[_Word], kept: list[bool]) -> None:
+    """ "مدارس X وY": after a place kept as one, "و" and a word no vocabulary or list knows
+    is a second place."""
+    if " و" not in text:
+        return
+    for i in range(1, len(words)):
+        word = words[i]
+        if (
+            kept[i - 1]
+            and not kept[i]
+            and _is_arabic(word.text)
+            and _is_arabic(words[i - 1].text)
+            and word.folded.startswith("و")
+            and len(word.folded) >= 4
+            and _arabic_rank(word.folded[1:]) is None
+            and _is_known(word) is None
+            and _joined(text, words[i - 1], word)
+        ):
+            kept[i] = True
+
+
+# French puts "la" before a river, a company or a region, not before a person: "puisent à
+# la X", "le pont sur la X"; and "de la X" after water, a bridge, a road.
+_BEFORE_LA = _split("à sur dans vers sous depuis jusqu")
+_THINGS_OF_LA = _split("eau pont rive bord barrage route courant électricité fleuve rivière")
+
+
+def _protect_feminine_places(text: str, words: list[_Word], kept: list[bool]) -> None:
+    """One capitalised word after a French preposition and "la" is a place or a company."""
+    if " la " not in text:
+        return
+    for i in range(2, len(words)):
+        article, before = words[i - 1], words[i - 2]
+        if (
+            article.text == "la"
+            and words[i].capital
+            and (
+                (before.folded in _BEFORE_LA and before.text != "a")
+                or (
+                    before.folded == "de"
+                    and i >= 3
+                    and words[i - 3].folded in _THINGS_OF_LA
+                    and not words[i - 3].capital
+                )
+            )
+            and _joined(text, before, article)
+            and _joined(text, article, words[i])
+            and not (i + 1 < len(words) and words[i + 1].capital)
+            and not _is_title(words[i])
+        ):
+            kept[i] = True
 
 
 # Verbs of speaking a language: what follows is a language ("speaks Dari only", "parle
@@ -5744,7 +6095,10 @@ def _arabic_institution(words: list[_Word], i: int) -> bool:
 
 def _headed(words: list[_Word], i: int) -> bool:
     """ "chef de quartier", "mwenyekiti wa mtaa", "mai unguwa": the place word names what a
-    person heads, and the word after it is that person."""
+    person heads, and the word after it is that person. Not Hausa's "of" form: "mai unguwar
+    X" is the head of the quarter X."""
+    if words[i].folded in _HAUSA_PLACE_OF:
+        return False
     before = [w.folded for w in words[max(0, i - 2) : i]]
     return bool(before) and (
         before[-1] in _PLACE_HEADS
@@ -5798,6 +6152,7 @@ def _hyphened_article(text: str, word: _Word) -> bool:
 _PLACE_LEVELS = _SCHOOL_LEVELS | _split("""
 secondary primary general referral regional district health maternity memorial teaching
 girls boys community public mixed central police detention transit reception collective
+specialist specialists federal
 """)
 # What a person pays or owns after a place word: "pay Amina school fees".
 _OWED = _split("""
@@ -5959,6 +6314,8 @@ repatriated deported evacuated transferred relocated returnee repatriado repatri
 repatriados deportado deportada deportados retornado retornada retornados
 santé sanitaire hôpital hopital dispensaire clinique maternité prison marché gare
 salud clínica clinica mercado cárcel carcel
+familles femmes hommes jeunes vieux vieille vieilles enfants route pont chemin axe école
+salí salió salieron desplazadas resguardo vereda corregimiento municipio
 """)
 # (Its later lines: a place's police, soldiers or head, "police from X", "el alcalde de X";
 # Hausa and Swahili words of coming and of places, "mun zo daga X", "mkimbizi kutoka X";
@@ -6109,9 +6466,19 @@ def _protect_after_locatives(text: str, words: list[_Word], kept: list[bool]) ->
         run = [i]
         if i + 1 < len(words) and words[i + 1].capital and _joined(text, word, words[i + 1]):
             run.append(i + 1)
+        elif (
+            i + 2 < len(words)
+            and words[i + 1].folded in ("de", "del")
+            and words[i + 2].capital
+            and _joined(text, word, words[i + 1])
+            and _joined(text, words[i + 1], words[i + 2])
+        ):
+            run.append(i + 2)  # "salí de López de Micay": a town named "X de Y"
         # "nous venons de Ali Sabieh": where we come from, even a name of our lists.
         listed = (
             article
+            # "salió de X", "desplazadas de X", "estoy en X": left, fled or staying there
+            or (i_before >= 1 and (before.folded, words[i_before - 1].folded) in _STRONG_PLACE_CUES)
             or (before.folded in _FROM and (_we_came(words, i_before) or _is_from(words, i_before)))
             # "the shelter at X", "the depot in X": a place's place
             or (before.folded in _AT_IN and _after(words, i_before, _PLACES_AT))
@@ -6547,10 +6914,18 @@ def _protect_dateline(text: str, words: list[_Word], kept: list[bool]) -> None:
     """ "Reynosa: …", "سبتة: …": one word alone before a colon that opens a message is where
     the news is from (or what it is about), unless a list holds it as a name ("Amina: …" is
     who speaks)."""
+    if len(words) > 1 and words[0].start == 0 and words[0].folded in _HEADING_ARTICLES:
+        # "El Tambo: …": a town with its article; a person takes none
+        if words[1].capital and text[words[1].end :].lstrip(" ").startswith(":"):
+            kept[0] = kept[1] = _joined(text, words[0], words[1])
+        return
     if not words or words[0].start > 0 or not text[words[0].end :].lstrip(" ").startswith(":"):
         return
     if _is_known(words[0]) is None and words[0].folded not in _name_list():
         kept[0] = True
+
+
+_HEADING_ARTICLES = _split("el la los las le les the al")
 
 
 def _protect_arabic_associations(text: str, words: list[_Word], kept: list[bool]) -> None:
@@ -7215,11 +7590,26 @@ _CLAUSE_IS = _split("is was ni est es")
 
 
 def _person_before(folded: str) -> bool:
-    """ "letter", "fils", "enfants", "watoto": before a locative, the next word is whose."""
+    """ "letter", "fils", "enfants", "watoto": before a locative, the next word is whose.
+    Not the plural of "family" or "woman" ("les femmes de X": the women of a place)."""
+    plural = folded.endswith("s") and folded not in _PEOPLE_OF_A_PLACE
     return folded in _ARABIC_KIN or any(
-        f in _PERSON_BEFORE_LOCATIVE
-        for f in (folded, folded[:-1] if folded.endswith("s") else folded)
+        f in _PERSON_BEFORE_LOCATIVE for f in (folded, folded[:-1] if plural else folded)
     )
+
+
+# A verb of leaving or fleeing before "de", of staying before "en": a place follows.
+_STRONG_PLACE_CUES = {
+    (prep, verb)
+    for prep, verbs in (
+        ("de", "salí salió salieron salimos huimos huyeron desplazadas desplazados desplazado"),
+        ("de", "desplazada déplacé déplacée déplacés déplacées fui fue fuimos"),
+        ("from", "fled displaced"),
+        ("en", "estoy estamos están está vivo vivimos viven vive"),
+    )
+    for verb in _split(verbs)
+}
+_PEOPLE_OF_A_PLACE = _split("familles femmes familias mujeres families women")
 
 
 def _place_like(text: str, words: list[_Word], k: int, article: bool = False) -> bool:
@@ -7316,7 +7706,8 @@ _TITLE_CASE_LINKS = _split(
     "a al el la para por con sin ya kwa na ga da"
 )
 # What may stand inside an organisation's name: "Ministry of Health", "Fonds des Nations Unies".
-_ORGANISATION_LINKS = _PLACE_LINKS | _split("of for the pour aux au l d para")
+# (Hausa "Asibitin kwararru na X", the specialists' hospital; "Jami'ar Tarayya ta X")
+_ORGANISATION_LINKS = _PLACE_LINKS | _split("of for the pour aux au l d para ta na kwararru")
 
 
 def _protect_organisations(text: str, words: list[_Word], kept: list[bool]) -> None:
@@ -7783,9 +8174,10 @@ _YEARS = re.compile(r"(?:19|20)\d\d\s*[-–/]\s*(?:19|20)\d\d")
 # "1 500 000 FCFA" is a price, not a phone number.
 _CURRENCY = re.compile(
     r"(?i)(?:fcfa|cfa|francs?|shillings?|ksh|kshs|tsh|ush|sh|naira|dollars?|euros?|dinars?|"
-    r"dirhams?|pounds?|pesos?|syp|lbp|iqd|sdg|ssp|tzs|ugx|xaf|xof|mxn|mad|dzd|"
+    r"dirhams?|pounds?|pesos?|syp|lbp|iqd|sdg|ssp|tzs|ugx|xaf|xof|mxn|mad|dzd|cdf|fc|"
     r"\$|€|£|₦|جنيه|دينار|درهم|ريال|ليرة)"
-)  # and the ISO codes of the regions' pounds, shillings, francs, pesos and dirhams
+)  # and the ISO codes of the regions' pounds, shillings, francs, pesos and dirhams ("FC":
+# the Congolese franc)
 
 
 _CURRENCY_AFTER = re.compile(
@@ -8009,10 +8401,11 @@ _HOUSE = (
     r"house|plot|flat|apartment|shelter|building|maison|porte|parcelle|abri|immeuble|casa|depto|"
     r"dpto|departamento|apto|sitio|nyumba|kiwanja|gida|منزل|بيت|شقة|بناية|بناء|عمارة|دار|"
     r"bt|bât|bâtiment|batiment|appt|appartement|lote|carré|carre|mlango|caravan|كرفان|الكرفان|"
-    r"كرافان|الكرافان"
+    r"كرافان|الكرافان|bldg|صريفة|الصريفة"
 )  # "abri 40" (a shelter in a camp), "depto 12", "sitio 9" (a lot in a Chilean "toma"),
 # Algeria's "Cité X, Bt 12, Appt 4", Bolivia's "lote 7", Guinea's and Mali's "carré 12" (a
-# family's compound), a door in Swahili ("mlango B12"), a camp's caravan ("الكرفان رقم 112")
+# family's compound), a door in Swahili ("mlango B12"), a camp's caravan ("الكرفان رقم 112"),
+# the reed house of Iraq's marshes ("الصريفة رقم 14")
 # Mayotte's and the Comoros' "case" (a house) only after its street or with its look and
 # number ("rue du Stade, case 7", "case en tôle n°12"): "case 12345" is a file's number.
 _HOUSE_OR_CASE = rf"{_HOUSE}|case"
@@ -8045,10 +8438,12 @@ _AREA = (
     r"estate|haret|hara|site|toma|población|poblacion|الحي|حي|محلة|حارة|حاره|"
     rf"camp|kambi|sansanin|مخيم|{_BLOCK}|"
     r"village|commune|kwartie|kwartier|komine|مربع|zona|uv|section|col\.|col|kitongoji|"
-    r"neighbourhood|neighborhood|mahalla|asentamiento|vereda|corregimiento"
+    r"neighbourhood|neighborhood|mahalla|asentamiento|vereda|corregimiento|"
+    r"hay(?=\s+[ae]l\b)|hai(?=\s+[ae]l\b)"
 )  # a camp's "Village 5"; Congolese Swahili's "kwartie", "komine"; Sudan's "مربع ٤" (a block);
 # Bolivia's "zona", Santa Cruz's "UV 160" (a neighbourhood unit), Nairobi's "Section 1",
-# Colombia's "vereda" (a rural district) and "asentamiento" (a settlement)
+# Colombia's "vereda" (a rural district) and "asentamiento" (a settlement); Sudan's "hay
+# el-X" (a quarter, in Latin letters)
 # A numbered block or quarter before the house: "secteur 3, carré 12", "zone 4, house 9".
 _UNIT = rf"{_BLOCK}|secteur|sector|section|zone|zona|area|phase|village"
 # A landmark that says which door: "house behind the church, no. 5", "nyumba namba 9
@@ -8379,7 +8774,9 @@ _ADDRESS_BEFORE = re.compile(
     rf"|(?<![\w])(?i:{_STREET}|{_FLOOR})\s+{_NUM}|(?<![\w])\d{{1,3}}(?i:st|nd|rd|th)\s+(?i:{_STREET})"
     # "Plan 3000, …": a district named with its number ("zona 16 de Julio": above)
     rf"|(?<![\w]){_CAPITALISED}\s+\d{{1,5}}\b"
-    rf"|(?<![\w])(?i:{_BUILDING})\s+(?:(?i:{_CONNECT})\s+)?(?:{_NAME_WORD})(?:\s+(?:{_NAME_WORD})){{0,2}})"
+    rf"|(?<![\w])(?i:{_BUILDING})\s+(?:(?i:{_CONNECT})\s+)?(?:{_NAME_WORD})(?:\s+(?:{_NAME_WORD})){{0,2}}"
+    # "rue Moussa, imm. X 3e étage": the street by its word and name, set off by a comma
+    rf"|(?<![\w])(?i:{_STREET})\s+(?:(?i:{_CONNECT})\s+)?(?:{_NAME_WORD})(?:\s+{_CAPITALISED})?(?=\s*[,،]))"
     rf"\s*[,،]?\s*){{1,3}}$"
 )
 # "فحي X زنقة 31 رقم 9": the quarter glued to "ف", "ب" (in) before the street.
@@ -8397,7 +8794,7 @@ _TOWN = (
 # district, two at most.
 _TOWN_BEFORE = re.compile(
     r"(?:(?<![\w])(?i:in|at|to|à|au|en|ninaishi|naishi|tunaishi|anaishi|wanaishi|nakaa|"
-    r"ninakaa|tunakaa|anakaa|wanakaa|tuko|niko|من|في)\s+|:\s*)"
+    r"ninakaa|tunakaa|anakaa|wanakaa|tuko|niko|zaune\s+a|من|في)\s+|:\s*)"
     rf"((?:{_TOWN}\s*[,،]\s*)?{_TOWN})\s*[,،]\s*$"
 )
 
@@ -8407,6 +8804,31 @@ _TOWN_BEFORE = re.compile(
 _STREET_FIRST = re.compile(rf"(?i:{_STREET})\s")
 _QUARTER_BEFORE_STREET = re.compile(
     rf"(?<![\w])(?i:in|at|a|à|en|ninaishi|naishi|anaishi)\s+({_CAPITALISED}(?:\s+{_CAPITALISED})?)\s+$"
+)
+
+
+_REGIONAL_ADDRESSES += (
+    (
+        ("floor", "étage", "etage", "piso", "ghorofa", "طابق", "الدور"),
+        re.compile(
+            # "imm. Haddad 3e étage", "bldg 9 floor 2": a building, by its name or number,
+            # then its floor
+            rf"(?<![\w])(?:(?i:{_BUILDING}|bldg|imm)\.?)\s+(?:{_NAME_WORD}|{_NUM})"
+            rf"(?:\s+{_CAPITALISED})?\s*[,،]?\s*(?:\d{{1,2}}\s*(?i:e|ème|eme|er|st|nd|rd|th|º|°)"
+            rf"\s+(?i:{_FLOOR})\b|(?i:{_FLOOR})\s+{_NUM})",
+            re.UNICODE,
+        ),
+    ),
+    (
+        ("vereda", "corregimiento"),
+        re.compile(
+            # Colombia: "vereda X, finca Y": a rural hamlet, then the farm in it
+            rf"(?<![\w])(?i:vereda|corregimiento)\s+(?:(?i:{_CONNECT})\s+)?(?:{_NAME_WORD})"
+            rf"(?:\s+(?:{_NAME_WORD}))?\s*[,،]\s*(?i:finca|hacienda|parcela)\s+"
+            rf"(?:(?i:{_CONNECT})\s+)?(?:{_NAME_WORD})(?:\s+(?:{_NAME_WORD}))?",
+            re.UNICODE,
+        ),
+    ),
 )
 
 

@@ -3676,6 +3676,201 @@ def test_brackets_committees_ages_and_addresses_of_mexico_spain_morocco_and_tanz
 @pytest.mark.parametrize(
     ("text", "scrubbed"),
     [
+        # Lower-case names after "and the baby", "mtoto mchanga", "grandma", "nietos", before "12y"
+        # or their Arabic spelling, after "abu"; a name before an emoji, after "somos … y los
+        # niños", after a relative before a spoken verb.
+        (
+            "my kids kimaiyo, cherop and the baby jepkoech are sick",
+            "my kids [name], [name] and the baby [name] are sick",
+        ),
+        (
+            "watoto akech, ochola na mtoto mchanga adongo wanalala nje",
+            "watoto [name], [name] na mtoto mchanga [name] wanalala nje",
+        ),
+        (
+            "my grandma oduorina is sick since monday",
+            "my grandma [name] is sick since monday",
+        ),
+        (
+            "la abuela cuida a sus nietos yordinson y keiler en la finca",
+            "la abuela cuida a sus nietos [name] y [name] en la finca",
+        ),
+        (
+            "girl zuwaira 12y hawking in the market",
+            "girl [name] 12y hawking in the market",
+        ),
+        (
+            "case: girl rimthan (رمثان) 14yo married last month",
+            "case: girl [name] ([name]) 14yo married last month",
+        ),
+        (
+            "ask at the shop of abu dhirgham near the bridge",
+            "ask at the shop of abu [name] near the bridge",
+        ),
+        (
+            "Nyokabi🙏 asante kwa msaada",
+            "[name]🙏 asante kwa msaada",
+        ),
+        (
+            "somos Jhonier, Yeferson y los 2 niños, sin techo",
+            "somos [name], [name] y los 2 niños, sin techo",
+        ),
+        (
+            "وجدي سلطان بيبيع خضرة بالسوق",
+            "وجدي [name] بيبيع خضرة بالسوق",
+        ),
+        # Addresses removed whole: Sudan's "hay el-X", Lebanon's buildings and floors, Colombia's
+        # veredas, the marshes' reed houses, a Hausa town after "zaune a".
+        (
+            "lives in hay el-Wahda block 9 house 41, no water",
+            "lives in [address], no water",
+        ),
+        (
+            "She stays at Haret Hreik, Sabra street, bldg 4 floor 3 with her kids",
+            "She stays at [address] with her kids",
+        ),
+        (
+            "logée à Tebnine, rue Fakhani, imm. Khalil 2e étage, sans chauffage",
+            "logée à [address], sans chauffage",
+        ),
+        (
+            "vivo ahora en vereda Los Guaduales, finca El Recreo",
+            "vivo ahora en [address]",
+        ),
+        (
+            "vivimos en vereda El Guamo, casa 8 junto a la escuela",
+            "vivimos en [address]",
+        ),
+        (
+            "بيتنا الصريفة رقم 7 قرب الجامع",
+            "بيتنا [address]",
+        ),
+        (
+            "ina zaune a Tudun Wada Jakusko, titin Makera, gida na 12",
+            "ina zaune a [address]",
+        ),
+        # What stays: places after "les familles de", "salió de", "à la", "sur la"; hospitals
+        # and universities named after people; places fled; a second place after "مدارس X";
+        # Iraqi letters; greetings sent; a relative's word.
+        ("les familles de Kabwela sont sans eau depuis lundi", None),
+        ("salió de Soledad hacia Cúcuta con los niños", None),
+        ("mi papá salió de Marcelino de Abajo por la guerra", None),
+        ("l'eau de la Snel est coupée au quartier", None),
+        ("on puise à la Lukenie depuis lundi", None),
+        ("le pont sur la Mbuji est tombé", None),
+        ("Yakubu Gowon Dauda specialist hospital is full", None),
+        ("Asibitin kwararru na Dauda Gana sun rufe kofa", None),
+        ("Jami'ar Tarayya ta Kashere ta ce babu makaranta", None),
+        ("On a fui Qaaqaaiyeh Jisr avec les enfants", None),
+        ("ستعقد الامتحانات في مدارس الدويم وبربر الشهر الجاي", None),
+        ("سلّملي على الجيران كلهم", None),
+        ("والسمچ مات بالهور من الملوحة", None),
+        (
+            "وحبوبتي سكينة قاعدة معانا",
+            "وحبوبتي [name] قاعدة معانا",
+        ),
+        # Places after residents and fishermen "wa X", "harin", "sun bar X zuwa", "karibu na",
+        # a ride or a road to, "mai unguwar X", "Bena X"; an armed group's front; a heading
+        # with its article; an infinitive after a verb of contact; "FC"; one's own kin.
+        ("Sisi wakazi wa Lwanda Kotieno tunaomba maji", None),
+        ("alienda kwa mvuvi wa Usenge Beach jana", None),
+        ("mama yake anamsaidia kupalilia shamba", None),
+        ("Mai unguwar Kafiyeri ya ce a jira", None),
+        ("mun rasa komai a harin Goniri", None),
+        ("sun bar Dogon Kuka zuwa Gujba da dare", None),
+        ("nasubiri karibu na Nyamonye, hakuna gari", None),
+        ("hay cupo en el bus a Mocoa mañana", None),
+        ("cerraron la vía a Timbiquí por el derrumbe", None),
+        ("los combates con el frente Jaime Martínez siguen", None),
+        ("La Vega: se fue la luz desde ayer", None),
+        ("les Bena Tshiadi et les Bakwa Dishi ont fui", None),
+        ("ils demandent 20000 FC pour la consultation", None),
+        (
+            "Abokaina Kachalla da Bukar sun tafi kasuwa",
+            "Abokaina [name] da [name] sun tafi kasuwa",
+        ),
+        (
+            "Nyarwath🙏 asante sana",
+            "[name]🙏 asante sana",
+        ),
+    ],
+)
+def test_lower_case_names_emojis_and_addresses_of_sudan_lebanon_colombia_and_the_marshes(
+    text, scrubbed
+):
+    """Round twenty-seven: lower-case names after a relative, "and the baby", a kunya, before
+    an age or their Arabic spelling; a name glued to an emoji, after "somos … y los niños",
+    after an Arabic relative before a spoken verb; addresses of Sudan, Lebanon, Colombia,
+    Iraq's marshes and Hausa towns removed whole; and places after "les familles de",
+    "salió de", "à la", hospitals and universities named after people, places fled, Iraqi
+    letters and greetings sent stay (invented names and places, in both directions; none of
+    them is in a labelled set)."""
+    assert scrub(text) == (text if scrubbed is None else scrubbed)
+
+
+def test_the_twenty_third_unseen_set_is_labelled_and_hard():
+    """Written blind during round twenty-six as kiosk messages, survey comments, hotline
+    notes and case notes from seven more regions (Sudan's Northern and River Nile states,
+    southern Iraq's marshes, south Lebanon's displaced in Sidon and Tyre, DR Congo's Kasai,
+    Colombia's Cauca, Kenya's Lake Victoria shore, Yobe State); half its messages name
+    nobody, many name places and schools after people; its names are in no list of ours."""
+    messages = scrub_bench.load(UNSEEN23)
+    assert_labelled(messages, without_identifiers=0.35)
+    assert len(name_words(messages)) >= 150
+    listed = listed_names()
+    for word in name_words(messages):
+        assert word not in listed, word
+
+
+# Measured on the twenty-third unseen set when it was new, before any round studied it
+# (docs/benchmarks.md): names 89.5% recall, 61.8% precision; every phone number found. A
+# floor, not a goal met.
+UNSEEN23_FIRST = {
+    "ar": (26, 30, 26, 54),
+    "en": (28, 33, 28, 39),
+    "es": (25, 30, 25, 42),
+    "fr": (29, 29, 31, 46),
+    "ha": (22, 24, 22, 34),
+    "sw": (23, 25, 23, 36),
+}
+
+
+@pytest.mark.parametrize("language", sorted(LANGUAGES))
+def test_the_twenty_third_unseen_set_does_not_fall_below_its_first_measure(language):
+    assert_floor(UNSEEN23, UNSEEN23_FIRST, language)
+
+
+# Measured on the twenty-third unseen set after round twenty-seven, which studied its misses
+# (lower-case names after a relative, "and the baby", a kunya, before an age or their Arabic
+# spelling, names before an emoji, after "somos … y los niños" and after an Arabic relative;
+# addresses of Sudan, Lebanon, Colombia, the marshes and Hausa towns) and then its false
+# positives (places after verbs of leaving and staying, after "la", roads and rides, people
+# of a place, hospitals and armed groups named after people, Iraqi letters, kin words;
+# docs/benchmarks.md): names 98.8% recall, 82.4% precision; its 17 addresses found whole.
+UNSEEN23_AFTER = {
+    "ar": (29, 30, 29, 41),
+    "en": (33, 33, 33, 41),
+    "es": (30, 30, 30, 34),
+    "fr": (29, 29, 29, 32),
+    "ha": (23, 24, 23, 25),
+    "sw": (25, 25, 25, 32),
+}
+
+
+@pytest.mark.parametrize("language", sorted(LANGUAGES))
+def test_the_twenty_third_unseen_set_does_not_fall_below_what_was_measured(language):
+    assert_floor(UNSEEN23, UNSEEN23_AFTER, language)
+
+
+def test_the_twenty_third_unseen_set_addresses_are_all_found():
+    counts = scrub_bench.score(scrub_bench.load(UNSEEN23))["counts"]
+    addresses = by(counts, 1)["address"]
+    assert addresses["recalled"] == addresses["labelled"] >= 17, addresses
+
+
+@pytest.mark.parametrize(
+    ("text", "scrubbed"),
+    [
         # Relatives in lower case before their names ("dad", "maman", "uwar gida",
         # "binamu yangu"), a child's word before an age between commas, in brackets, after
         # "miaka".
@@ -3810,35 +4005,3 @@ def test_relatives_lists_nicknames_and_addresses_of_camps_quarters_and_farms(tex
     before them, organisations, Hausa titles and spoken Arabic stay (invented names and
     places, in both directions; none of them is in a labelled set)."""
     assert scrub(text) == (text if scrubbed is None else scrubbed)
-
-
-def test_the_twenty_third_unseen_set_is_labelled_and_hard():
-    """Written blind during round twenty-six as kiosk messages, survey comments, hotline
-    notes and case notes from seven more regions (Sudan's Northern and River Nile states,
-    southern Iraq's marshes, south Lebanon's displaced in Sidon and Tyre, DR Congo's Kasai,
-    Colombia's Cauca, Kenya's Lake Victoria shore, Yobe State); half its messages name
-    nobody, many name places and schools after people; its names are in no list of ours."""
-    messages = scrub_bench.load(UNSEEN23)
-    assert_labelled(messages, without_identifiers=0.35)
-    assert len(name_words(messages)) >= 150
-    listed = listed_names()
-    for word in name_words(messages):
-        assert word not in listed, word
-
-
-# Measured on the twenty-third unseen set when it was new, before any round studied it
-# (docs/benchmarks.md): names 89.5% recall, 61.8% precision; every phone number found. A
-# floor, not a goal met.
-UNSEEN23_FIRST = {
-    "ar": (26, 30, 26, 54),
-    "en": (28, 33, 28, 39),
-    "es": (25, 30, 25, 42),
-    "fr": (29, 29, 31, 46),
-    "ha": (22, 24, 22, 34),
-    "sw": (23, 25, 23, 36),
-}
-
-
-@pytest.mark.parametrize("language", sorted(LANGUAGES))
-def test_the_twenty_third_unseen_set_does_not_fall_below_its_first_measure(language):
-    assert_floor(UNSEEN23, UNSEEN23_FIRST, language)
