@@ -82,10 +82,28 @@ def server_processes(tmp_path, postgresql_url):
     setup = Central(data_dir, postgresql_url)  # the schema, and a device to push with
     token = enroll(setup.url, setup.enrollment_code())
     setup.stop()
-    ports = [free_port() for _ in range(PROCESSES)]
     env = dict(os.environ, SYNC_SERVER_DATA_DIR=str(data_dir))
-    servers = [
-        subprocess.Popen(
+    servers: list[subprocess.Popen] = []
+    urls: list[str] = []
+    try:
+        for _ in range(PROCESSES):
+            url, server = _started(env)
+            urls.append(url)
+            servers.append(server)
+        yield urls, token, postgresql_url
+    finally:
+        for server in servers:
+            server.terminate()
+        for server in servers:
+            server.wait(timeout=30)
+
+
+def _started(env: dict, tries: int = 5) -> tuple[str, subprocess.Popen]:
+    """A `sync-server serve` process answering on a free port. Another test process may take
+    the port between our probe and the server's bind: then it starts again on another."""
+    for _ in range(tries):
+        port = free_port()
+        server = subprocess.Popen(
             [
                 sys.executable,
                 "-m",
@@ -102,30 +120,27 @@ def server_processes(tmp_path, postgresql_url):
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
         )
-        for port in ports
-    ]
-    urls = [f"http://127.0.0.1:{port}" for port in ports]
-    try:
-        for url, server in zip(urls, servers, strict=True):
-            _wait_for(url, server)
-        yield urls, token, postgresql_url
-    finally:
-        for server in servers:
-            server.terminate()
-        for server in servers:
-            server.wait(timeout=30)
+        url = f"http://127.0.0.1:{port}"
+        problem = _wait_for(url, server)
+        if problem is None:
+            return url, server
+        if "already in use" not in problem:
+            pytest.fail(f"a server process stopped: {problem}")
+    pytest.fail(f"no free port for a server process in {tries} tries")
 
 
-def _wait_for(url: str, server: subprocess.Popen) -> None:
+def _wait_for(url: str, server: subprocess.Popen) -> str | None:
+    """None once the server answers; what it said if it stopped."""
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         if server.poll() is not None:
-            pytest.fail(f"a server process stopped: {server.stderr.read().decode()[-2000:]}")
+            return server.stderr.read().decode()[-2000:]
         try:
             if requests.get(url + "/api/v1/health", timeout=2).status_code == 200:
-                return
+                return None
         except requests.ConnectionError:
             time.sleep(0.2)
+    server.kill()
     pytest.fail(f"{url} did not start")
 
 
