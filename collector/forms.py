@@ -40,6 +40,30 @@ SURVEY_FORM, REPORT_FORM, FEEDBACK_FORM = (
 BUILTIN_FORM_IDS = (SURVEY_FORM, REPORT_FORM, FEEDBACK_FORM)
 
 SELECTS = ("select_one", "select_multiple")
+# A relevant's test of a choice: `selected(${x}, 'code')`, `${x} = 'code'`, `'code' = ${x}`.
+_CHOICE_TESTS = re.compile(
+    r"(?:selected\(\s*\$\{(\w+)\}\s*,\s*|\$\{(\w+)\}\s*=\s*)['\"]([^'\"]*)['\"]"
+)
+_CHOICE_TESTS_REVERSED = re.compile(r"['\"]([^'\"]*)['\"]\s*=\s*\$\{(\w+)\}")
+# How forms name and label the choice that a 'specify' text goes with, in our languages.
+_OTHER_WORDS = (
+    "other", "others", "oth", "autre", "autres", "otro", "otra", "otros", "otras",
+    "nyingine", "wani", "wasu", "أخرى", "اخرى", "آخر", "اخر", "غير ذلك",
+)  # fmt: skip
+
+
+def _is_other(choice: dict) -> bool:
+    """Whether a choice is the 'other' one, by its name or a label in any language."""
+    label = choice.get("label")
+    texts = [str(choice.get("name", ""))]
+    texts += list(label.values()) if isinstance(label, dict) else [str(label or "")]
+    for text in texts:
+        words = re.findall(r"[^\W_]+", text.casefold())
+        if words and (words[0] in _OTHER_WORDS or " ".join(words[:2]) in _OTHER_WORDS):
+            return True
+    return False
+
+
 QUESTION_TYPES = (
     "text",
     "integer",
@@ -1429,8 +1453,25 @@ class FormDefinition:
             select = self.questions.get(name.removesuffix("_other"))
             if name.endswith("_other") and select is not None and select.type in SELECTS:
                 sources.add(select.name)  # what the person picked instead of a choice
+            if question.type in ("text", "string"):
+                sources |= self._specified_selects(question)
             if sources:
                 found[name] = frozenset(sources)
+        return found
+
+    def _specified_selects(self, question: Question) -> set[str]:
+        """The selects whose 'other' choice a text question specifies, whatever its name:
+        shown when `selected(${nat}, 'other')` or `${nat} = '96'` holds, 96 being a choice
+        labelled "Other (specify)" or named like 'other'."""
+        relevant = question.get("relevant") or ""
+        tests = [(m[1] or m[2], m[3]) for m in _CHOICE_TESTS.finditer(relevant)]
+        tests += [(m[2], m[1]) for m in _CHOICE_TESTS_REVERSED.finditer(relevant)]
+        found = set()
+        for select, code in tests:
+            used = self.questions.get(select)
+            if used is not None and used.type in SELECTS:
+                if any(str(c.get("name")) == code and _is_other(c) for c in self.choices(used)):
+                    found.add(used.name)
         return found
 
     @cached_property

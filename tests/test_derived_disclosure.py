@@ -122,6 +122,41 @@ def test_derived_questions_take_the_role_of_what_they_are_taken_from(tmp_path):
     assert last_saved_problem("comment", form.data) is None
 
 
+def test_a_specify_text_of_any_name_takes_the_role_of_its_select(tmp_path):
+    """Forms written elsewhere name the 'specify' text as they like and code 'other' as
+    96 or 'oth': the text shown only for that choice is what the person picked instead."""
+    survey = [
+        ["type", "name", "label", "relevant", "disclosure"],
+        ["select_one lang", "home_language", "Language at home", None, "key"],
+        ["text", "lang_specify", "Which language?", "${home_language} = '96'", None],
+        ["text", "lang_again", "Which one?", "'96' = ${home_language}", None],
+        ["select_multiple why", "grounds", "Why?", None, "sensitive"],
+        ["text", "grounds_detail", "Précisez", "selected(${grounds}, 'oth')", None],
+        ["text", "arabic_dialect", "Which dialect?", "${home_language} = 'ar'", None],
+        ["select_one place", "venue", "Where?", None, None],
+        ["text", "venue_detail", "Where else?", "${venue} = 'other'", None],
+    ]
+    choices = [
+        ["list_name", "name", "label"],
+        ["lang", "ar", "Arabic"],
+        ["lang", "fr", "French"],
+        ["lang", "96", "Other (specify)"],
+        ["why", "religion", "Religion"],
+        ["why", "oth", "Autre raison"],
+        ["place", "market", "Market"],
+        ["place", "other", "Other"],
+    ]
+    path = write_workbook(tmp_path / "specify.xlsx", survey, choices, [["form_id"], ["sp"]])
+    form = imported(path).form
+    assert form.derived_roles == {
+        "lang_specify": ("key", ("home_language",)),
+        "lang_again": ("key", ("home_language",)),
+        "grounds_detail": ("sensitive", ("grounds",)),
+    }
+    # Shown for a choice that is no 'other', or for a select without a role: no role.
+    assert {"arabic_dialect", "venue_detail"}.isdisjoint(form.disclosure_roles)
+
+
 def test_the_built_in_forms_take_no_derived_role():
     """Their releases are as before: every role they have, they give themselves."""
     for form in builtin_forms().values():
