@@ -11,6 +11,8 @@ import sqlite3
 import stat
 import subprocess
 import threading
+import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -39,6 +41,55 @@ def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
+
+
+# How a server says another program holds its port: ours (collector.serving), and gunicorn.
+PORT_TAKEN = ("already in use", "Connection in use")
+
+
+def port_taken(output: str) -> bool:
+    """Whether a server stopped because its port was taken: under `pytest -n` another test
+    process may bind a free_port() between our probe and the server's own bind."""
+    return any(sign in output for sign in PORT_TAKEN)
+
+
+def serve_on_free_port(
+    command: Callable[[int], list[str]],
+    ready: str,
+    errors: Path,
+    seconds: float = 60,
+    tries: int = 5,
+    **options,
+) -> tuple[subprocess.Popen, str]:
+    """Start the server `command(port)` runs, its stderr in `errors`, until the path `ready`
+    answers: the process and its URL. On a port taken first it starts again on another."""
+    for _ in range(tries):
+        port = free_port()
+        with errors.open("w") as stderr:
+            process = subprocess.Popen(
+                command(port), stdout=subprocess.DEVNULL, stderr=stderr, **options
+            )
+        url = f"http://127.0.0.1:{port}"
+        if _answers(url + ready, process, seconds):
+            return process, url
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+        if not port_taken(errors.read_text()):
+            break
+    pytest.fail(f"the server did not start:\n{errors.read_text()[-2000:]}")
+
+
+def _answers(url: str, process: subprocess.Popen, seconds: float) -> bool:
+    """Whether `url` answers before `process` stops or `seconds` pass."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline and process.poll() is None:
+        try:
+            requests.get(url, timeout=2)
+            return True
+        except (requests.ConnectionError, requests.Timeout):
+            time.sleep(0.2)
+    return False
 
 
 def need_tool(name: str) -> str:

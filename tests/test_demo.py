@@ -7,12 +7,11 @@ import re
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import requests
 
-from support import free_port, query
+from support import query, serve_on_free_port
 from sync_server import database_path
 from sync_server.cli import DEMO_ADMIN, DEMO_PASSWORD, DEMO_REPORTS, DEMO_SURVEYS, fill_demo
 from sync_server.demo_data import DEMO_HELP_CONTACTS
@@ -23,9 +22,8 @@ CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 
 
 def start_demo(data_dir: Path, *options: str) -> tuple[subprocess.Popen, str]:
-    port = free_port()
-    process = subprocess.Popen(
-        [
+    return serve_on_free_port(
+        lambda port: [
             sys.executable,
             "-m",
             "sync_server",
@@ -38,21 +36,11 @@ def start_demo(data_dir: Path, *options: str) -> tuple[subprocess.Popen, str]:
             str(port),
             *options,
         ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
+        "/signin",
+        data_dir.with_suffix(".log"),
+        seconds=180,
         env=dict(os.environ, PYTHONPATH=str(ROOT)),
     )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 180
-    while time.monotonic() < deadline and process.poll() is None:
-        try:
-            requests.get(url + "/signin", timeout=2)
-            return process, url
-        except requests.ConnectionError:
-            time.sleep(0.3)
-    process.kill()
-    raise AssertionError("the demo did not start: " + process.communicate()[1][-2000:])
 
 
 def stop(process: subprocess.Popen) -> None:

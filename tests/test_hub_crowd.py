@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import signal
 import sqlite3
-import subprocess
 import sys
 import threading
 import uuid
@@ -18,7 +17,7 @@ from collector.db import connect, open_database, write_together, write_transacti
 from collector.serving import LISTEN_BACKLOG
 from collector.users import add_user
 from filling import SURVEY_ANSWERS, whole_data
-from support import CSRF_PATTERN, free_port, query
+from support import CSRF_PATTERN, query, serve_on_free_port
 
 PHONES = 12
 KILLED_PHONES = 6  # each signs in first: PIN checks are slow on purpose
@@ -258,21 +257,15 @@ def test_every_acknowledged_record_survives_the_hub_being_killed(tmp_path):
     for number in range(KILLED_PHONES):
         add_user(db, f"phone{number}", "4821")
     db.close()
-    port = free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "collector", "serve", "--host", "127.0.0.1"]
-        + ["--port", str(port), "--data-dir", str(data_dir)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+    process, url = serve_on_free_port(
+        lambda port: (
+            [sys.executable, "-m", "collector", "serve", "--host", "127.0.0.1"]
+            + ["--port", str(port), "--data-dir", str(data_dir)]
+        ),
+        "/healthz",
+        tmp_path / "hub.log",
     )
     try:
-        url = f"http://127.0.0.1:{port}"
-        for _ in range(300):
-            try:
-                if requests.get(url + "/healthz", timeout=2).ok:
-                    break
-            except requests.ConnectionError:
-                threading.Event().wait(0.05)
         phones = [signed_in_at(url, f"phone{number}") for number in range(KILLED_PHONES)]
 
         def three(session):

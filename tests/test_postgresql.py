@@ -21,7 +21,7 @@ import requests
 from click.testing import CliRunner
 
 from collector import protocol
-from support import Browser, Central, free_port, query
+from support import Browser, Central, query, serve_on_free_port
 from sync_server.cli import cli as server_cli
 from sync_server.store import Store
 
@@ -86,8 +86,10 @@ def server_processes(tmp_path, postgresql_url):
     servers: list[subprocess.Popen] = []
     urls: list[str] = []
     try:
-        for _ in range(PROCESSES):
-            url, server = _started(env)
+        for n in range(PROCESSES):
+            server, url = serve_on_free_port(
+                serve_command, "/api/v1/health", tmp_path / f"server-{n}.log", env=env
+            )
             urls.append(url)
             servers.append(server)
         yield urls, token, postgresql_url
@@ -98,50 +100,9 @@ def server_processes(tmp_path, postgresql_url):
             server.wait(timeout=30)
 
 
-def _started(env: dict, tries: int = 5) -> tuple[str, subprocess.Popen]:
-    """A `sync-server serve` process answering on a free port. Another test process may take
-    the port between our probe and the server's bind: then it starts again on another."""
-    for _ in range(tries):
-        port = free_port()
-        server = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "sync_server",
-                "serve",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(port),
-                "--threads",
-                "4",
-            ],
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-        )
-        url = f"http://127.0.0.1:{port}"
-        problem = _wait_for(url, server)
-        if problem is None:
-            return url, server
-        if "already in use" not in problem:
-            pytest.fail(f"a server process stopped: {problem}")
-    pytest.fail(f"no free port for a server process in {tries} tries")
-
-
-def _wait_for(url: str, server: subprocess.Popen) -> str | None:
-    """None once the server answers; what it said if it stopped."""
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            return server.stderr.read().decode()[-2000:]
-        try:
-            if requests.get(url + "/api/v1/health", timeout=2).status_code == 200:
-                return None
-        except requests.ConnectionError:
-            time.sleep(0.2)
-    server.kill()
-    pytest.fail(f"{url} did not start")
+def serve_command(port: int) -> list[str]:
+    host = ["--host", "127.0.0.1", "--port", str(port)]
+    return [sys.executable, "-m", "sync_server", "serve", *host, "--threads", "4"]
 
 
 def all_at_once(urls: list[str], token: str, messages: list[dict]) -> list[requests.Response]:

@@ -7,14 +7,13 @@ import re
 import signal
 import subprocess
 import sys
-import time
 import uuid
 from pathlib import Path
 
 import requests
 
 from collector.passwords import hash_secret
-from support import free_port
+from support import serve_on_free_port
 
 ROOT = Path(__file__).parent.parent
 PASSWORD = "lantern-harbour-quietly-917"
@@ -23,10 +22,8 @@ CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 
 
 def start_server(data_dir: Path, log: Path) -> tuple[subprocess.Popen, str]:
-    port = free_port()
-    env = dict(os.environ, PYTHONPATH=str(ROOT))
-    process = subprocess.Popen(
-        [
+    return serve_on_free_port(
+        lambda port: [
             sys.executable,
             "-m",
             "sync_server",
@@ -38,20 +35,10 @@ def start_server(data_dir: Path, log: Path) -> tuple[subprocess.Popen, str]:
             "--data-dir",
             str(data_dir),
         ],
-        stdout=subprocess.DEVNULL,
-        stderr=log.open("w"),
-        env=env,
+        "/signin",
+        log,
+        env=dict(os.environ, PYTHONPATH=str(ROOT)),
     )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            requests.get(url + "/signin", timeout=2)
-            return process, url
-        except requests.ConnectionError:
-            time.sleep(0.2)
-    process.kill()
-    raise AssertionError("the server did not start: " + log.read_text())
 
 
 def add_admin(data_dir: Path) -> None:

@@ -26,7 +26,7 @@ import requests
 from collector import protocol
 from collector.passwords import hash_secret
 from collector.throttle import SharedThrottle
-from support import CSRF_PATTERN, IN_CI, LiveHub, free_port, need_tool
+from support import CSRF_PATTERN, IN_CI, LiveHub, free_port, need_tool, port_taken
 from sync_server import create_app
 from test_workspace import feedback_record
 
@@ -56,16 +56,21 @@ class Gunicorn:
     def __init__(self, folder: Path, workers: int, **environment):
         folder.mkdir()
         self.data_dir, self.log = folder / "data", folder / "access.log"
+        self.errors_path, self.environment = folder / "gunicorn.log", environment
+        self.workers = workers
+        self.start()
+
+    def start(self) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         env = dict(
             os.environ,
             SYNC_SERVER_DATA_DIR=str(self.data_dir),
             SYNC_SERVER_BIND=f"127.0.0.1:{self.port}",
-            **environment,
+            **self.environment,
         )
         env.pop("SYNC_SERVER_DATABASE", None)
-        self.errors = open(folder / "gunicorn.log", "wb")
+        self.errors = open(self.errors_path, "wb")
         self.process = subprocess.Popen(
             [
                 sys.executable,
@@ -74,7 +79,7 @@ class Gunicorn:
                 "-c",
                 "python:sync_server.gunicorn_config",
                 "--workers",
-                str(workers),
+                str(self.workers),
                 "--access-logfile",
                 str(self.log),
                 "--access-logformat",
@@ -89,24 +94,30 @@ class Gunicorn:
             stdout=self.errors,
             stderr=subprocess.STDOUT,
         )
-        self.workers = workers
 
-    def wait_until_serving(self, seconds: float = 30.0) -> None:
-        """Until every worker has booted and the health check answers."""
-        deadline = time.monotonic() + seconds
-        while time.monotonic() < deadline:
-            assert self.process.poll() is None, self.output()
-            booted = self.output().count("Booting worker")
-            try:
-                if (
-                    booted >= self.workers
-                    and requests.get(self.url + "/api/v1/health", timeout=5).status_code == 200
-                ):
+    def wait_until_serving(self, seconds: float = 30.0, tries: int = 5) -> None:
+        """Until every worker has booted and the health check answers. If another test
+        process took the port first, gunicorn stops: it starts again on another."""
+        for _ in range(tries):
+            deadline = time.monotonic() + seconds
+            while time.monotonic() < deadline and self.process.poll() is None:
+                if self.serving():
                     return
-            except requests.ConnectionError:
-                pass
-            time.sleep(0.1)
+                time.sleep(0.1)
+            if self.process.poll() is None or not port_taken(self.output()):
+                break
+            self.errors.close()
+            self.start()
         pytest.fail(f"gunicorn did not start:\n{self.output()}")
+
+    def serving(self) -> bool:
+        try:
+            return (
+                self.output().count("Booting worker") >= self.workers
+                and requests.get(self.url + "/api/v1/health", timeout=5).status_code == 200
+            )
+        except requests.ConnectionError:
+            return False
 
     def output(self) -> str:
         self.errors.flush()
