@@ -27,6 +27,7 @@ from __future__ import annotations
 import gzip
 import re
 import unicodedata
+from collections.abc import Callable
 from functools import lru_cache
 from importlib import resources
 from typing import NamedTuple
@@ -5687,6 +5688,24 @@ def _protect_near_and_attacked(text: str, words: list[_Word], kept: list[bool]) 
 _HAUSA_THEY = _split("sun mun kun ya ta na")
 
 
+def _keep_capitals(
+    text: str,
+    words: list[_Word],
+    kept: list[bool],
+    start: int,
+    most: int,
+    fits: Callable[[int], bool] = lambda k: True,
+) -> None:
+    """Keep up to `most` capitalised words from `start` on, each joined to the one before
+    it and such that `fits(k)`: the name of a place or a group after the word that says so."""
+    k = start
+    while k < min(start + most, len(words)) and words[k].capital:
+        if not (_joined(text, words[k - 1], words[k]) and fits(k)):
+            return
+        kept[k] = True
+        k += 1
+
+
 # "el bus a X", "la vía a X", "the road to X": a ride or a road goes to a place.
 _WAYS = _split("bus buses flota pasaje pasajes carretera vía via ruta route road bateau boda")
 _WAYS_TO = _split("a al hacia para to à")
@@ -5700,15 +5719,7 @@ def _protect_ways_to(text: str, words: list[_Word], kept: list[bool]) -> None:
     for i in range(2, len(words)):
         if not (words[i - 1].folded in _WAYS_TO and words[i - 2].folded in _WAYS):
             continue
-        k = i
-        while (
-            k < min(i + 2, len(words))
-            and words[k].capital
-            and _joined(text, words[k - 1], words[k])
-            and _place_like(text, words, k, True)
-        ):
-            kept[k] = True
-            k += 1
+        _keep_capitals(text, words, kept, i, 2, lambda k: _place_like(text, words, k, True))
 
 
 # "la columna X Y", "el frente X": armed groups are named after people.
@@ -5723,14 +5734,7 @@ def _protect_armed_groups(text: str, words: list[_Word], kept: list[bool]) -> No
     for i in range(1, len(words)):
         if words[i - 1].folded not in _ARMED_GROUPS or words[i - 1].capital:
             continue
-        k = i
-        while (
-            k < min(i + 3, len(words))
-            and words[k].capital
-            and _joined(text, words[k - 1], words[k])
-        ):
-            kept[k] = True
-            k += 1
+        _keep_capitals(text, words, kept, i, 3)
 
 
 # "wakaazi wa X", "mvuvi wa X Port": residents, fishermen, farmers of a place.
@@ -5745,15 +5749,7 @@ def _protect_swahili_people_of(text: str, words: list[_Word], kept: list[bool]) 
     for i in range(2, len(words)):
         if not (words[i - 1].folded == "wa" and words[i - 2].folded in _SWAHILI_PEOPLE_OF):
             continue
-        k = i
-        while (
-            k < min(i + 2, len(words))
-            and words[k].capital
-            and _joined(text, words[k - 1], words[k])
-            and _place_like(text, words, k)
-        ):
-            kept[k] = True
-            k += 1
+        _keep_capitals(text, words, kept, i, 2, lambda k: _place_like(text, words, k))
 
 
 # French "fuir", "quitter" take the place with no preposition: "on a fui X Y", "j'ai quitté X".
@@ -5768,16 +5764,7 @@ def _protect_fled(text: str, words: list[_Word], kept: list[bool]) -> None:
     for i in range(2, len(words)):
         if not (words[i - 1].folded in _FLED and words[i - 2].folded in _HAVE):
             continue
-        k = i
-        while (
-            k < len(words)
-            and k < i + 2
-            and words[k].capital
-            and not _is_title(words[k])
-            and _joined(text, words[k - 1], words[k])
-        ):
-            kept[k] = True
-            k += 1
+        _keep_capitals(text, words, kept, i, 2, lambda k: not _is_title(words[k]))
 
 
 def _protect_arabic_second_place(text: str, words: list[_Word], kept: list[bool]) -> None:
