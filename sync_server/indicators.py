@@ -455,10 +455,16 @@ def rebuild_facts(db) -> None:
     rows = db.stream(_LATEST_SQL)
     next(rows)
     _insert(db, rows)
-    db.execute("DELETE FROM facts_cube")
-    _cube_add(db, "1 = 1", [], +1)
+    rebuild_cube(db)
     for (form_id,) in db.execute("SELECT form_id FROM survey_designs").fetchall():
         rebuild_units(db, form_id)  # and its design cube
+    _touch(db)
+
+
+def rebuild_cube(db) -> None:
+    """Sum the cube again from the facts as they are (after rows were written in bulk)."""
+    db.execute("DELETE FROM facts_cube")
+    _cube_add(db, "1 = 1", [], +1)
     _touch(db)
 
 
