@@ -124,7 +124,8 @@ INPUT_TYPES = tuple(t for t in QUESTION_TYPES if t not in ("note", "calculate"))
 # records; a sensitive variable must take l distinct values in each such group.
 DISCLOSURE_ROLES = ("key", "sensitive")
 # The role of a value taken from both a key and a sensitive question (FormDefinition
-# .derived_roles): never released, as no generalization keeps both safe.
+# .derived_roles), or marked with one role and taken from the other (.role_conflicts): never
+# released, as no generalization keeps both safe.
 WITHHELD = "withheld"
 # Generalization hierarchies a key variable can name (docs/form-definitions.md).
 HIERARCHIES = ("age_band", "area", "date", "month", "merge_rare", "wg_disability", "number")
@@ -1479,10 +1480,31 @@ class FormDefinition:
         """The disclosure role a question without one of its own takes from the key and
         sensitive questions its value is taken from (through other calculations too), and
         those questions: an answer copied or computed from a key is a key, from a sensitive
-        answer sensitive, from both WITHHELD. A role the form gives says it on purpose."""
+        answer sensitive, from both WITHHELD."""
+        return {
+            name: found
+            for name, found in self._roles_taken.items()
+            if not self.questions[name].get("disclosure")
+        }
+
+    @cached_property
+    def role_conflicts(self) -> dict[str, tuple[str, tuple[str, ...]]]:
+        """The questions whose own role is not the one they take from what their value is
+        taken from (`birth_year = 2026 - ${age}` marked sensitive, age key), with their own
+        role and those questions: WITHHELD, as either role alone would release the other's
+        answer unprotected. A role of its own can confirm a derived role, never weaken it."""
+        return {
+            name: (question.disclosure, origins)
+            for name, (role, origins) in self._roles_taken.items()
+            if (question := self.questions[name]).get("disclosure") and role != question.disclosure
+        }
+
+    @cached_property
+    def _roles_taken(self) -> dict[str, tuple[str, tuple[str, ...]]]:
+        """Every question's role taken from what its value is taken from, and those questions."""
         found = {}
         for name, question in self.questions.items():
-            if question.get("disclosure") or not question.holds_value:
+            if not question.holds_value:
                 continue
             origins = self._disclosure_origins(name, {name})
             roles = {self.questions[origin].disclosure for origin in origins}
@@ -1492,6 +1514,8 @@ class FormDefinition:
         return found
 
     def _disclosure_origins(self, name: str, seen: set[str]) -> set[str]:
+        """The questions with a role of their own that `name`'s value is taken from: through
+        those too, as their own role cannot weaken what they are taken from either."""
         found: set[str] = set()
         for source in self.value_sources.get(name, ()):
             used = self.questions.get(source)
@@ -1500,16 +1524,17 @@ class FormDefinition:
             seen.add(source)
             if used.get("disclosure"):
                 found.add(source)
-            else:
-                found |= self._disclosure_origins(source, seen)
+            found |= self._disclosure_origins(source, seen)
         return found
 
     @cached_property
     def disclosure_roles(self) -> dict[str, str]:
-        """Every question's role in the central server's releases, its own or derived:
-        both apps read roles here (sync_server.disclosure, last_saved_problem)."""
+        """Every question's role in the central server's releases, its own or derived, and
+        WITHHELD where the two conflict: both apps read roles here (sync_server.disclosure,
+        last_saved_problem)."""
         own = {n: q.disclosure for n, q in self.questions.items() if q.get("disclosure")}
-        return own | {name: role for name, (role, _) in self.derived_roles.items()}
+        derived = {name: role for name, (role, _) in self.derived_roles.items()}
+        return own | derived | dict.fromkeys(self.role_conflicts, WITHHELD)
 
     @cached_property
     def _sections_by_name(self) -> dict[str, dict]:
