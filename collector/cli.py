@@ -560,10 +560,22 @@ def echo_privacy_listing(form) -> None:
     if form.derived_roles:
         click.echo(
             "In the central server's releases, these take the disclosure role of what their "
-            "value is taken from (a disclosure role of their own decides otherwise):"
+            "value is taken from (a disclosure role of their own cannot weaken it):"
         )
     for name, (role, sources) in form.derived_roles.items():
         click.echo(f"  {name} takes the role of {', '.join(sources)} ({ROLE_WORDS[role]})")
+    if form.role_conflicts:
+        click.echo("These have a disclosure role that differs from what they are computed from:")
+    for name in form.role_conflicts:
+        click.echo(f"  {role_conflict_line(form, name)}")
+
+
+def role_conflict_line(form, name: str) -> str:
+    """Why a question marked key or sensitive is not released (FormDefinition.role_conflicts):
+    "birth_year is marked sensitive but is computed from age (key): not released"."""
+    own, sources = form.role_conflicts[name]
+    taken = ", ".join(f"{s} ({form.questions[s].disclosure})" for s in sources)
+    return f"{name} is marked {own} but is computed from {taken}: not released"
 
 
 @forms.command("import")

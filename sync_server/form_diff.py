@@ -4,7 +4,10 @@ Pure functions over two FormDefinitions, shared by the Forms page and `sync-serv
 publish`: questions added, removed and changed (where they are asked, type, label, hint,
 choices, relevance, constraint, required, calculation, privacy rule), sections added,
 removed and changed, and the privacy rules that would send more about people than before
-(collector.anonymizer.weaker_fields: the rule hubs apply when they refuse such a version).
+(collector.anonymizer.weaker_fields: the rule hubs apply when they refuse such a version),
+and the questions the central server released from the current version but no longer
+releases from the new one (computed from both a key and a sensitive question, or marked with
+the role other than the one they take: FormDefinition.role_conflicts).
 
 Values are kept as they are in the definitions (texts by language, rule names,
 expressions); `plain_value` writes one as language-neutral text for the command line.
@@ -16,9 +19,17 @@ from dataclasses import dataclass
 from typing import Any
 
 from collector.anonymizer import rule_for, weaker_fields
-from collector.forms import FormDefinition, Question
+from collector.forms import WITHHELD, FormDefinition, Question
 
-__all__ = ["Change", "FormDiff", "ItemChange", "diff_forms", "plain_lines", "plain_value"]
+__all__ = [
+    "Change",
+    "FormDiff",
+    "ItemChange",
+    "Withheld",
+    "diff_forms",
+    "plain_lines",
+    "plain_value",
+]
 
 # What a question change can be about, in the order it is listed.
 QUESTION_ASPECTS = (
@@ -65,6 +76,16 @@ class ItemChange:
 
 
 @dataclass(frozen=True)
+class Withheld:
+    """A question the new version no longer releases: its own role (None when it has none)
+    and the questions with a role it is computed from, as (name, role) pairs."""
+
+    name: str
+    own: str | None
+    sources: tuple[tuple[str, str], ...]
+
+
+@dataclass(frozen=True)
 class FormDiff:
     """Everything that differs between `old_version` and the new one (names in the order
     their form asks them)."""
@@ -81,11 +102,13 @@ class FormDiff:
     languages_added: tuple[str, ...] = ()
     languages_removed: tuple[str, ...] = ()
     weaker: tuple[str, ...] = ()
+    withheld: tuple[Withheld, ...] = ()
 
     @property
     def unchanged(self) -> bool:
         return not (
-            self.added
+            self.withheld
+            or self.added
             or self.removed
             or self.changed
             or self.sections_added
@@ -132,6 +155,28 @@ def diff_forms(old: FormDefinition | None, new: FormDefinition) -> FormDiff:
         languages_added=tuple(sorted(form_languages(new) - form_languages(old))),
         languages_removed=tuple(sorted(form_languages(old) - form_languages(new))),
         weaker=weaker,
+        withheld=tuple(newly_withheld(old, new)),
+    )
+
+
+def newly_withheld(old: FormDefinition, new: FormDefinition) -> list[Withheld]:
+    """The questions the old version's releases give analysts and the new one's do not: a
+    role now taken from both a key and a sensitive question, or in conflict with its own."""
+    found = []
+    for name, role in new.disclosure_roles.items():
+        if role == WITHHELD and name in old.questions and _released(old, name):
+            own, sources = new.role_conflicts.get(name) or (None, new.derived_roles[name][1])
+            roles = tuple((source, new.questions[source].disclosure) for source in sources)
+            found.append(Withheld(name, own, roles))
+    return found
+
+
+def _released(form: FormDefinition, name: str) -> bool:
+    """Whether releases give the question's answers (a repeat's table leaves empty those
+    with any role)."""
+    role = form.disclosure_roles.get(name)
+    return form.questions[name].holds_value and (
+        role is None or (role != WITHHELD and not form.questions[name].repeat)
     )
 
 
@@ -293,5 +338,12 @@ def plain_lines(diff: FormDiff) -> list[str]:
         lines.append(
             f"  Warning: {name} would send more about people than before; hubs "
             f"refuse this version until their operator accepts it."
+        )
+    for gone in diff.withheld:
+        taken = ", ".join(f"{source} ({role})" for source, role in gone.sources)
+        reason = f"marked {gone.own} but computed from" if gone.own else "computed from"
+        lines.append(
+            f"  {gone.name} was released by version {diff.old_version} and is not released "
+            f"by this one: {reason} {taken}"
         )
     return lines

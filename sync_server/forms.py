@@ -49,7 +49,7 @@ from collector.xlsform import XLS_SUFFIXES, XLSX_SUFFIXES, ImportResult, read_fo
 
 from . import form_preview, prompts
 from .auth import can, load_user, role_required
-from .form_diff import diff_forms
+from .form_diff import Withheld, diff_forms
 from .store import Store, get_store
 
 bp = Blueprint("forms", __name__, url_prefix="/forms")
@@ -345,6 +345,8 @@ def preview_context(pending_id: str, row: dict, form: FormDefinition) -> dict:
         "sections": form_preview.sections(form, locale),
         "listing": privacy_listing(form),
         "derived_roles": derived_role_texts(form),
+        "role_conflicts": role_conflict_texts(form),
+        "newly_withheld": [withheld_text(item) for item in diff.withheld],
         "current": current,
         "diff": diff,
         "changes": form_preview.changes(diff, current, form, locale) if current else [],
@@ -486,17 +488,15 @@ def _flash_privacy_listing(form: FormDefinition) -> None:
                 fields="; ".join(derived),
             )
         )
+    for line in role_conflict_texts(form):
+        flash(line)
 
 
 def derived_role_texts(form: FormDefinition) -> list[str]:
     """Each question that takes its disclosure role from the key or sensitive questions
     its value is taken from (FormDefinition.derived_roles), in words, so that the person
-    publishing sees it and gives the question a role of its own if that is meant."""
-    words = {
-        "key": gettext("key"),
-        "sensitive": gettext("sensitive"),
-        WITHHELD: gettext("key and sensitive: not released"),
-    }
+    publishing sees it."""
+    words = role_words()
     return [
         gettext(
             "%(field)s takes the role of %(sources)s (%(role)s)",
@@ -506,3 +506,42 @@ def derived_role_texts(form: FormDefinition) -> list[str]:
         )
         for name, (role, sources) in form.derived_roles.items()
     ]
+
+
+def role_words() -> dict[str, str]:
+    return {
+        "key": gettext("key"),
+        "sensitive": gettext("sensitive"),
+        WITHHELD: gettext("key and sensitive: not released"),
+    }
+
+
+def role_conflict_texts(form: FormDefinition) -> list[str]:
+    """Each question marked key or sensitive but computed from questions of the other role
+    (FormDefinition.role_conflicts), in words: it is not released."""
+    return [
+        conflict_text(name, own, [(s, form.questions[s].disclosure) for s in sources])
+        for name, (own, sources) in form.role_conflicts.items()
+    ]
+
+
+def conflict_text(name: str, own: str, sources: list[tuple[str, str]]) -> str:
+    words = role_words()
+    return gettext(
+        "%(field)s is marked %(role)s but is computed from %(sources)s: not released",
+        field=name,
+        role=words[own],
+        sources=", ".join(f"{source} ({words[role]})" for source, role in sources),
+    )
+
+
+def withheld_text(item: Withheld) -> str:
+    """Why a question the current version releases is not released by the new one."""
+    if item.own:
+        return conflict_text(item.name, item.own, list(item.sources))
+    words = role_words()
+    return gettext(
+        "%(field)s is computed from %(sources)s: not released",
+        field=item.name,
+        sources=", ".join(f"{source} ({words[role]})" for source, role in item.sources),
+    )
