@@ -676,14 +676,15 @@ def _day(finalized_at) -> str:
 # words matches those words in a row; Arabic terms also match with a suffix (هاتفك).
 
 # What each kind is called in the listings, and which types can hold such a value: a name is
-# never a number, and a select about owning a phone holds no phone number.
+# never a number, and a select about owning a phone holds no phone number. A number typed as
+# a decimal or picked from a range (a tent number from 1 to 400) is a number all the same.
 IDENTIFIER_KINDS = {
-    "national_id": ("text", "integer", "decimal", "calculate"),
+    "national_id": ("text", "integer", "decimal", "range", "calculate"),
     "email": ("text", "calculate"),
     "phone": ("text", "integer", "decimal", "calculate"),
     "date_of_birth": ("date", "datetime", "text", "integer", "calculate"),
     "location": ("text", "decimal", "calculate", *locations.LOCATION_TYPES),
-    "address": ("text", "integer", "calculate"),
+    "address": ("text", "integer", "decimal", "range", "calculate"),
     "name": ("text", "calculate"),
 }
 _IDENTIFIER_TYPES = dict.fromkeys(locations.LOCATION_TYPES, "location")
@@ -951,7 +952,7 @@ def suggests_identifier(question) -> str | None:
     "national_id", "date_of_birth", "name", "address", "location", "email"), or None.
 
     Only for a question that can hold such a value: a select about owning a phone, a note
-    or a range holds no phone number.
+    or a range holds no phone number (a range holds a case or shelter number, though).
     """
     label = question.get("label") or {}
     return _identifier_kind(
@@ -990,7 +991,7 @@ def _names_kind(
     (`bare`: the same words without asides in brackets)."""
     # A number may count phones or code "has a passport" as 1: only there do "how many" and
     # "own a" say it is no identifier. A text that mentions a passport may hold its number.
-    numeric = question_type in ("integer", "decimal")
+    numeric = question_type in ("integer", "decimal", "range")
     # Only what someone types holds a person asked for by role: a calculation called
     # "children" counts them.
     person = kind == "name" and question_type == "text"
