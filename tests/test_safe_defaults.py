@@ -181,6 +181,13 @@ NUMBERED = [
     (question("shelter_num", "integer", en="Shelter"), "address"),
     (question("tent_no", "integer", en="Tent"), "address"),
     (question("caseNo", "decimal", en="Case"), "national_id"),
+    # A number is a number whatever its type: a decimal, or picked from a range.
+    (question("q35", "decimal", en="Shelter number"), "address"),
+    (question("q36", "decimal", fr="Numéro de la tente"), "address"),
+    (question("house_no", "decimal", en="House"), "address"),
+    (question("q37", "range", en="Tent no."), "address"),
+    (question("q38", "range", es="Número de caso"), "national_id"),
+    (question("hh_no", "range", en="Household"), "national_id"),
 ]
 
 COUNTS = [
@@ -205,6 +212,10 @@ COUNTS = [
     question("q19", "integer", ha="Yawan iyalai"),
     question("q20", "integer", ha="Tanti nawa ne?"),
     question("household_size", "integer", en="Size"),
+    question("q24", "decimal", en="How many shelters are in the block?"),
+    question("q25", "range", en="Household size"),
+    question("q26", "range", fr="Nombre de tentes dans le bloc"),
+    question("q27", "decimal", en="Number of households"),
     # "no" that says no, not "number".
     question("q21", en="Is the household no longer receiving aid? Why?"),
     question("q22", en="What do you do in case no one is home?"),
@@ -343,8 +354,13 @@ def test_a_caregiver_and_a_case_number_stay_and_the_name_leaves_no_other_answer(
         question("case_no", "integer", en="UNHCR case no."),
         question("shelter", "integer", en="Shelter number"),
         question("household", "decimal", en="Household number"),
+        question("shelter_decimal", "decimal", en="Shelter number"),
+        dict(question("tent", "range", en="Tent no."), parameters={"start": 1, "end": 400}),
         question("caregiver", en="Caregiver"),
         question("members", "integer", en="Number of the household's members"),
+        dict(
+            question("rooms", "range", en="Rooms in the shelter"), parameters={"start": 1, "end": 9}
+        ),
         question("story", en="What happened?"),
     ]
     form = load_form(
@@ -368,13 +384,16 @@ def test_a_caregiver_and_a_case_number_stay_and_the_name_leaves_no_other_answer(
             "case_no": 4419273,
             "shelter": 112,
             "household": 20741.0,
+            "shelter_decimal": 318.0,
+            "tent": 77,
             "caregiver": "Kaweesa",
             "members": 5,
+            "rooms": 2,
             "story": "Kaweesa brought the children",
         },
     }
     sent = anonymize(record, form, TEST_PSEUDONYM_KEY)["answers"]
-    assert sent == {"members": 5, "story": "[name] brought the children"}
+    assert sent == {"members": 5, "rooms": 2, "story": "[name] brought the children"}
 
 
 # -- What leaves ---------------------------------------------------------------------------
