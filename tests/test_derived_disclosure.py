@@ -2,11 +2,14 @@
 select's 'specify' text and a calculation reading a key or sensitive question (directly or
 through other calculations) are released no more than the question they come from, in the
 export, the data table's filters and the records API; the import and the publishing pages
-list them."""
+list them. A role of the question's own confirms that role or, when it is the other one,
+withholds the question: it never weakens what the question is computed from."""
 
 from __future__ import annotations
 
+import copy
 import csv
+import html
 import io
 import re
 import uuid
@@ -17,8 +20,9 @@ import requests
 from click.testing import CliRunner
 
 from collector.cli import cli as collector_cli
-from collector.forms import WITHHELD, builtin_forms, last_saved_problem
+from collector.forms import WITHHELD, builtin_forms, last_saved_problem, load_form
 from sync_server import disclosure
+from sync_server.form_diff import diff_forms, plain_lines
 from test_data_table import total_of
 from test_disclosure_release import table
 from test_form_publishing import publish_button, text_of, upload
@@ -38,6 +42,10 @@ SURVEY = [
     ["calculate", "religious", None, "if(selected(${ground}, 'religion'), 'yes', 'no')", None],
     ["calculate", "profile", None, "concat(${age}, ' ', ${ground})", None],
     ["calculate", "decade", None, "int(${age} div 10)", "key"],
+    # Marked with the other role than what they are computed from: not released.
+    ["calculate", "year_born", None, "2026 - ${age}", "sensitive"],
+    ["calculate", "ground_flag", None, "if(selected(${ground}, 'disability'), 1, 0)", "key"],
+    ["calculate", "born_decade", None, "int(${year_born} div 10)", None],
     ["text", "comment", "Comment", None, None],
 ]
 CHOICES = [
@@ -48,15 +56,21 @@ CHOICES = [
     ["ground", "ethnicity", "Ethnicity"],
     ["ground", "disability", "Disability"],
 ]
-SETTINGS = [["form_id", "version"], [FORM_ID, "1"]]
 # What one respondent each wrote instead of a choice: never in an analyst's release.
 RARE_TEXTS = ("Eritrean", "Orthodox Christian")
 DERIVED_KEYS = ("months_old", "birth_year", "months_text", "nationality_other")
 DERIVED_SENSITIVE = ("religious", "ground_other")
+NOT_RELEASED = ("profile", "year_born", "ground_flag", "born_decade")
 
 
-def workbook(tmp_path: Path) -> Path:
-    return write_workbook(tmp_path / "derived.xlsx", SURVEY, CHOICES, SETTINGS)
+def with_roles(**roles: str) -> list[list]:
+    """SURVEY with these questions' own disclosure roles."""
+    return [row[:4] + [roles.get(row[1], row[4])] for row in SURVEY]
+
+
+def workbook(tmp_path: Path, survey=SURVEY, version="1") -> Path:
+    settings = [["form_id", "version"], [FORM_ID, version]]
+    return write_workbook(tmp_path / f"derived{version}.xlsx", survey, CHOICES, settings)
 
 
 def answers(n: int) -> dict:
@@ -73,6 +87,9 @@ def answers(n: int) -> dict:
         "religious": "yes" if ground == "religion" else "no",
         "profile": f"{age} {ground}",
         "decade": str(age // 10),
+        "year_born": str(2026 - age),
+        "ground_flag": "1" if ground == "disability" else "0",
+        "born_decade": str((2026 - age) // 10),
     }
     if n == 0:
         found["nationality_other"] = RARE_TEXTS[0]
@@ -107,18 +124,27 @@ def test_derived_questions_take_the_role_of_what_they_are_taken_from(tmp_path):
         "months_text": ("key", ("age",)),  # through months_old
         "religious": ("sensitive", ("ground",)),
         "profile": (WITHHELD, ("age", "ground")),
+        "born_decade": (WITHHELD, ("age", "year_born")),  # through the conflicting year_born
     }
-    # A role the form gives is its own; a question taken from nothing keeps none.
+    # A role the form gives that is the one taken is kept; the other one withholds it; a
+    # question taken from nothing keeps none.
     assert form.disclosure_roles["decade"] == "key" and "comment" not in form.disclosure_roles
+    assert form.role_conflicts == {
+        "year_born": ("sensitive", ("age",)),
+        "ground_flag": ("key", ("ground",)),
+    }
+    assert {form.disclosure_roles[name] for name in NOT_RELEASED} == {WITHHELD}
     keys, sensitive, _ = disclosure.variables([form])
     by_name = {v.name: v for v in keys}
     assert {name for name in DERIVED_KEYS if name in by_name} == set(DERIVED_KEYS)
     assert all(by_name[name].weight == disclosure.LIGHT for name in DERIVED_KEYS)
-    assert by_name["profile"].hierarchy.levels == ("not released",)
+    assert by_name["decade"].weight == 1.0  # its own key, as before
+    assert all(by_name[name].hierarchy.levels == ("not released",) for name in NOT_RELEASED)
     assert {v.name for v in sensitive} == {"ground", *DERIVED_SENSITIVE}
     # The hub refuses a sensitive answer's copy in the next record, as the answer's own.
     assert last_saved_problem("ground_other", form.data) == "private"
     assert last_saved_problem("profile", form.data) == "private"
+    assert last_saved_problem("year_born", form.data) == "private"
     assert last_saved_problem("comment", form.data) is None
 
 
@@ -160,7 +186,124 @@ def test_a_specify_text_of_any_name_takes_the_role_of_its_select(tmp_path):
 def test_the_built_in_forms_take_no_derived_role():
     """Their releases are as before: every role they have, they give themselves."""
     for form in builtin_forms().values():
-        assert form.derived_roles == {}, form.form_id
+        assert form.derived_roles == {} and form.role_conflicts == {}, form.form_id
+
+
+def calculation(name: str, expression: str, role: str | None = None) -> dict:
+    found = {"name": name, "type": "calculate", "calculation": expression}
+    return found | ({"disclosure": role} if role else {})
+
+
+def test_a_role_of_its_own_confirms_a_derived_role_and_never_weakens_it():
+    """The built-in survey with calculations added: the attack review's count of sensitive
+    grounds marked key and birth year marked sensitive are withheld, as is what is computed
+    from them; the same role is kept as the form gives it."""
+    data = copy.deepcopy(builtin_forms()["community_survey"].data)
+    data["form_id"] = "community_roles"
+    data["sections"] += [
+        {
+            "name": "members",
+            "label": {"en": "Members"},
+            "repeat": True,
+            "questions": [
+                {
+                    "name": "member_age",
+                    "type": "integer",
+                    "label": {"en": "Age"},
+                    "disclosure": "key",
+                }
+            ],
+        },
+        {
+            "name": "derived",
+            "label": {"en": "Derived"},
+            "questions": [
+                calculation("age_months", "${age} * 12", "key"),
+                calculation(
+                    "grounds_named", "count-selected(${discrimination_grounds})", "sensitive"
+                ),
+                calculation("grounds_key", "count-selected(${discrimination_grounds})", "key"),
+                calculation("year_of_birth", "2026 - ${age}", "sensitive"),
+                calculation("born_in", "concat('born ', ${year_of_birth})"),
+                calculation("n_members", "count(${members})"),
+                calculation("n_ages", "count(${member_age})"),
+            ],
+        },
+    ]
+    form = load_form(data)
+    roles = form.disclosure_roles
+    assert roles["age_months"] == "key" and roles["grounds_named"] == "sensitive"
+    assert roles["grounds_key"] == roles["year_of_birth"] == roles["born_in"] == WITHHELD
+    assert form.role_conflicts == {
+        "grounds_key": ("key", ("discrimination_grounds",)),
+        "year_of_birth": ("sensitive", ("age",)),
+    }
+    assert form.derived_roles["born_in"] == (WITHHELD, ("age", "year_of_birth"))
+    # Counting the repeat's instances reads no answer; counting an answer takes its role.
+    assert "n_members" not in roles and roles["n_ages"] == "key"
+    keys, sensitive, _ = disclosure.variables([form])
+    by_name = {v.name: v for v in keys}
+    assert by_name["age_months"].weight == 1.0
+    for name in ("grounds_key", "year_of_birth", "born_in"):
+        assert by_name[name].hierarchy.levels == ("not released",), name
+    assert "grounds_named" in {v.name for v in sensitive}
+    assert {"grounds_key", "year_of_birth"}.isdisjoint(v.name for v in sensitive)
+    assert last_saved_problem("grounds_key", data) == "private"
+
+
+def test_an_xlsform_default_and_a_specify_text_with_their_own_roles(tmp_path):
+    """A calculate's default (once(${age})) and an 'other' text are taken from what they
+    read too: marked with the same role, unchanged; with the other one, withheld."""
+    survey = [
+        ["type", "name", "label", "calculation", "default", "disclosure"],
+        ["integer", "age", "Age", None, None, "key"],
+        ["select_one why or_other", "why", "Why?", None, None, "sensitive"],
+        ["calculate", "age_at_start", None, None, "${age}", "sensitive"],
+        ["calculate", "age_again", None, None, "${age}", "key"],
+        ["calculate", "halved", None, "${age_at_start} div 2", None, "sensitive"],
+    ]
+    choices = [["list_name", "name", "label"], ["why", "religion", "Religion"]]
+    path = write_workbook(tmp_path / "defaults.xlsx", survey, choices, [["form_id"], ["dflt"]])
+    form = imported(path).form
+    assert form.questions["age_at_start"].calculation == "once(${age})"
+    assert form.disclosure_roles == {
+        "age": "key",
+        "why": "sensitive",
+        "age_at_start": WITHHELD,
+        "age_again": "key",
+        "halved": WITHHELD,
+        "why_other": "sensitive",
+    }
+    assert form.role_conflicts == {
+        "age_at_start": ("sensitive", ("age",)),
+        "halved": ("sensitive", ("age", "age_at_start")),
+    }
+
+
+def test_publishing_says_when_a_version_stops_releasing_a_question(tmp_path):
+    """The changes from the current version name a question it released that the new one
+    withholds: a role of its own now in conflict, or a calculation now reading both kinds."""
+    first = imported(workbook(tmp_path)).form
+    survey = with_roles(decade="sensitive")
+    next(row for row in survey if row[1] == "months_text")[3] = "concat(${months_old}, ${ground})"
+    second = imported(workbook(tmp_path, survey, "2")).form
+    lines = plain_lines(diff_forms(first, second))
+    assert [line for line in lines if "is not released by this one" in line] == [
+        "  months_text was released by version 1 and is not released by this one: "
+        "computed from age (key), ground (sensitive)",
+        "  decade was released by version 1 and is not released by this one: marked "
+        "sensitive but computed from age (key)",
+    ]
+    # Already withheld, or released as before: nothing to say.
+    assert diff_forms(second, second).withheld == ()
+    assert diff_forms(second, first).withheld == ()
+    # A change of role alone is a change, not "no change".
+    third = imported(workbook(tmp_path, with_roles(decade="sensitive"), "3")).form
+    assert plain_lines(diff_forms(first, third)) == [
+        "Changes from version 1:",
+        "  decade was released by version 1 and is not released by this one: marked "
+        "sensitive but computed from age (key)",
+    ]
 
 
 def test_the_hub_import_lists_the_derived_roles(tmp_path, data_dir):
@@ -173,7 +316,15 @@ def test_the_hub_import_lists_the_derived_roles(tmp_path, data_dir):
     assert "  profile takes the role of age, ground (key and sensitive: not released)\n" in (
         result.output
     )
-    assert "decade takes" not in result.output
+    assert "  decade takes" not in result.output
+    assert (
+        "These have a disclosure role that differs from what they are computed from:\n"
+        "  year_born is marked sensitive but is computed from age (key): not released\n"
+        "  ground_flag is marked key but is computed from ground (sensitive): not released\n"
+    ) in result.output
+    assert "  born_decade takes the role of age, year_born (key and sensitive: not released)\n" in (
+        result.output
+    )
 
 
 # -- On a real server: publish the XLSForm, push records, read as an analyst ------------------
@@ -187,8 +338,12 @@ def published_with_records(central, tmp_path) -> list[dict]:
     assert "nationality_other takes the role of nationality (key)" in shown
     assert "ground_other takes the role of ground (sensitive)" in shown
     assert "profile takes the role of age, ground (key and sensitive: not released)" in shown
+    assert "year_born is marked sensitive but is computed from age (key): not released" in shown
     published = publish_button(admin, preview.text)
     assert "months_text takes the role of age (key)" in text_of(published)
+    assert "ground_flag is marked key but is computed from ground (sensitive): not released" in (
+        text_of(published)
+    )
     records = [record(n) for n in range(30)]
     push_records(central, records)
     return records
@@ -216,7 +371,8 @@ def test_a_release_gives_nothing_of_derived_answers_beyond_their_role(team, tmp_
     report = analyst.get(f"/data/{FORM_ID}/release").json()
     assert report["records"] == len(records)
     keys = [v["name"] for v in report["key_variables"] if v["released"]]
-    assert "profile" in report["not_released"]
+    assert set(NOT_RELEASED) <= set(report["not_released"])
+    assert "decade" in keys and "year_born" not in keys
     assert {"months_old", "nationality_other"} <= {v["name"] for v in report["key_variables"]}
     assert {"religious", "ground_other"} <= {v["name"] for v in report["sensitive_variables"]}
     # The export.
@@ -225,13 +381,14 @@ def test_a_release_gives_nothing_of_derived_answers_beyond_their_role(team, tmp_
     content = export.content.decode("utf-8-sig")
     assert not any(text in content for text in RARE_TEXTS)
     rows = list(csv.DictReader(io.StringIO(content, newline="")))
-    assert len(rows) == report["records_released"] and "profile" not in rows[0]
+    assert len(rows) == report["records_released"]
+    assert set(NOT_RELEASED).isdisjoint(rows[0])
     exact = {str(a["age"] * 12) for a in map(answers, range(30))}
     assert not exact & {row.get("months_old") for row in rows}  # every age its own: none out
     groups_hold(rows, keys)
     for fmt in ("xlsx", "jsonl", "dta", "sav"):  # the same release in every format
         typed = table(fmt, analyst.get(f"/data/{FORM_ID}/export.{fmt}").content, tmp_path)
-        assert len(typed) == len(rows) and "profile" not in typed[0], fmt
+        assert len(typed) == len(rows) and set(NOT_RELEASED).isdisjoint(typed[0]), fmt
         assert not any(
             text in value for row in typed for value in row.values() for text in RARE_TEXTS
         )
@@ -246,7 +403,7 @@ def test_a_release_gives_nothing_of_derived_answers_beyond_their_role(team, tmp_
     )
     assert api.status_code == 200 and not any(text in api.text for text in RARE_TEXTS)
     api_rows = api.json()["records"]
-    assert all("profile" not in row for row in api_rows)
+    assert all(set(NOT_RELEASED).isdisjoint(row) for row in api_rows)
     flat = [{name: "" if v is None else str(v) for name, v in row.items()} for row in api_rows]
     groups_hold(flat, keys)
     # The data table: the admin's filter finds the one record, the analyst's is refused.
@@ -273,6 +430,15 @@ def test_a_release_gives_nothing_of_derived_answers_beyond_their_role(team, tmp_
         )
         assert "Choose a question of this form." in fixed.text, name
     assert not any(text in fixed.text for text in RARE_TEXTS)
+    # A new version that would withhold decade, released by this one: its preview says so.
+    preview = upload(admin, workbook(tmp_path, with_roles(decade="sensitive"), "2"))
+    block = re.search(r'id="newly-withheld">(.*?)</div>', preview.text, flags=re.S)
+    assert block, preview.text[:500]
+    said = " ".join(html.unescape(re.sub(r"<[^>]+>", " ", block.group(1))).split())
+    assert said == (
+        "Version 1, the current one, releases these questions to analysts; this version does "
+        "not: decade is marked sensitive but is computed from age (key): not released"
+    )
 
 
 def text_of_page(page: str) -> str:
