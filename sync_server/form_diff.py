@@ -163,8 +163,12 @@ def newly_withheld(old: FormDefinition, new: FormDefinition) -> list[Withheld]:
     """The questions the old version's releases give analysts and the new one's do not: a
     role now taken from both a key and a sensitive question, or in conflict with its own."""
     found = []
-    for name, role in new.disclosure_roles.items():
-        if role == WITHHELD and name in old.questions and _released(old, name):
+    for name in new.questions:  # in the order the form asks them
+        if (
+            new.disclosure_roles.get(name) == WITHHELD
+            and name in old.questions
+            and _released(old, name)
+        ):
             own, sources = new.role_conflicts.get(name) or (None, new.derived_roles[name][1])
             roles = tuple((source, new.questions[source].disclosure) for source in sources)
             found.append(Withheld(name, own, roles))
