@@ -468,6 +468,7 @@ class Tally:
         # Per form version, the devices its records came from, up to min_devices: enough
         # to know whether a version, or a range of them, reaches min_devices.
         self.devices: dict[str | None, set] = {}
+        self.versions_done: set = set()  # those with min_devices already: one look-up a row
         self.values: list[list] = [[] for _ in keys]  # per key variable: index -> value
         self.index: list[dict] = [{} for _ in keys]
         self.start = [0] * len(keys)  # levels already taken to keep memory bounded
@@ -494,9 +495,12 @@ class Tally:
     def add(self, row: dict) -> None:
         combo = self.combo(row)
         self.records += 1
-        devices = self.devices.setdefault(row.get("form_version"), set())
-        if len(devices) < self.min_devices:
+        version = row.get("form_version")
+        if version not in self.versions_done:
+            devices = self.devices.setdefault(version, set())
             devices.add(row.get("device_id"))
+            if len(devices) >= self.min_devices:
+                self.versions_done.add(version)
         self.counts[combo] += 1
         if self.sensitive:
             masks = self.masks.get(combo)
