@@ -176,6 +176,7 @@ def browse(form_id: str):
     codes = request.args.get("codes") == "1"
     with store.snapshot():  # the plan, what it leaves out and the page: the same records
         plan = None if raw else current_plan(form_id, classes)
+        filters = as_released(plan, filters)
         shown, columns = table_setup(forms, plan)
         query = data_table.parse(request.args, columns)
         withheld = release_gaps(plan, form_id, classes)[0] if plan and query.active else ()
@@ -366,6 +367,7 @@ def repeat_view(form_id: str, repeat: str):
     codes = request.args.get("codes") == "1"
     with store.snapshot():
         plan = None if raw else current_plan(form_id, classes)
+        filters = as_released(plan, filters)
         shown, columns = table_setup(forms, plan, repeat)
         query = data_table.parse(request.args, columns)
         hidden: set = set()
@@ -553,6 +555,15 @@ def publish_order(store, form_id: str, forms) -> list[str]:
     }
     versions = [form.version for form in forms]
     return sorted(versions, key=lambda v: (published.get(v) or "", versions.index(v)))
+
+
+def as_released(plan, filters: dict) -> dict:
+    """An analyst's filters with the form version as released: a version in a range by
+    its range, so that the menu shows it chosen and the download links carry it."""
+    value = filters.get("version")
+    if plan is None or not value:
+        return filters
+    return dict(filters, version=plan.released_version(value) or value)
 
 
 def released_filters(plan, filters: dict) -> dict:

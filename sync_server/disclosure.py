@@ -595,13 +595,17 @@ class Plan:
                 out.setdefault(released, []).append(version)
         return out
 
+    def released_version(self, value: str) -> str | None:
+        """`value` as released: itself when released as it is, a stored version's range,
+        else None (not released, or no such version)."""
+        return value if value in self.released_versions() else self.versions.get(value)
+
     def stored_versions(self, value: str) -> list[str]:
         """The stored versions a filter on the released `value` selects: those of that
         released value, or of the range a stored version is released in (so a filter on
         an exact version tells no more than one on its range); none when not released."""
-        ranges = self.released_versions()
-        released = value if value in ranges else self.versions.get(value)
-        return ranges.get(released, []) if released is not None else []
+        released = self.released_version(value)
+        return self.released_versions()[released] if released is not None else []
 
     def release(self) -> Release:
         return Release(self)

@@ -902,6 +902,8 @@ def test_a_version_few_laptops_sent_is_released_as_a_range(sqlite_team):
     for value in (wide, "2"):
         found, total = whole_view(analyst, path, f"version={value}")
         assert total == 18 and set(found) <= set(uuids)
+        chosen = analyst.get(f"{path}?version={value}").text
+        assert f'<option value="{wide}" selected' in chosen  # the menu shows the range
     assert set(version_cells(analyst.get(f"{path}?version={wide}").text)) == {wide}
     shown = next(u for u in found if len(u) == 36)  # a record of the range, released
     assert f'<dd translate="no">{wide}</dd>' in analyst.get(f"/data/record/{shown}").text
