@@ -876,10 +876,10 @@ def version_cells(text: str) -> list[str]:
     )
 
 
-def test_a_version_few_laptops_sent_is_released_as_a_range(sqlite_team):
+def test_a_version_few_laptops_sent_is_released_as_a_range(team):
     # Version 1 from three laptops, 2 from one, 3 from two: "1" and "2–3" for analysts.
-    published(sqlite_team)
-    store = Store(sqlite_team.database)
+    published(team)
+    store = Store(team.database)
     try:
         for version in ("2", "3"):
             publish(store, json.dumps(dict(FORM, version=version)), "admin")
@@ -888,10 +888,10 @@ def test_a_version_few_laptops_sent_is_released_as_a_range(sqlite_team):
     records: dict[str, list[dict]] = {"1": [], "2": [], "3": []}
     for n, version in enumerate(["1", "1", "1", "2", "3", "3"]):
         batch = [record(6 * n + i, form_version=version) for i in range(6)]
-        push_records(sqlite_team, batch)  # from a laptop of its own
+        push_records(team, batch)  # from a laptop of its own
         records[version] += batch
     wide = "2\u20133"
-    analyst, admin = signed_in(sqlite_team, "analyst"), signed_in(sqlite_team, "admin")
+    analyst, admin = signed_in(team, "analyst"), signed_in(team, "admin")
     path = f"/data/{FORM_ID}"
     # The analyst's filter offers the released values only, a range with its versions.
     page = analyst.get(path).text
@@ -915,9 +915,9 @@ def test_a_version_few_laptops_sent_is_released_as_a_range(sqlite_team):
         for row in csv.DictReader(io.StringIO(released.content.decode("utf-8-sig")))
     }
     assert versions == {wide}
-    token = api_token(sqlite_team, "analyst1")
+    token = api_token(team, "analyst1")
     api = requests.get(
-        f"{sqlite_team.url}/api/v1/data/{FORM_ID}", auth=("analyst1", token), timeout=10
+        f"{team.url}/api/v1/data/{FORM_ID}", auth=("analyst1", token), timeout=10
     ).json()
     assert {r["_form_version"] for r in api["records"]} == {"1", wide}
     report = analyst.get(f"{path}/release").json()
