@@ -670,6 +670,7 @@ def record(record_uuid: str):
             device_id=None,
             clock_flag=None,
         )
+        form = released_form(store, latest["form_id"], released["form_version"]) or form
         current = received = released["answers"]
         audit = [
             entry
@@ -723,6 +724,15 @@ def records_shown(form_id: str):
         released = release.row(row)
         if released is not None:
             yield row, released["answers"]
+
+
+def released_form(store, form_id: str, version: str | None):
+    """The definition an analyst's record page reads a record by: the newest version its
+    released form version stands for (of the form's versions, when none is released), so
+    that a label one version changed does not tell which version the record has."""
+    plan = current_plan(form_id, access.visible_classes(g.user))
+    versions = plan.released_versions().get(version) if version else list(plan.versions)
+    return known_form(store, form_id, versions[-1]) if versions else None
 
 
 def released_record(row: dict) -> dict:
