@@ -176,6 +176,7 @@ def browse(form_id: str):
     codes = request.args.get("codes") == "1"
     with store.snapshot():  # the plan, what it leaves out and the page: the same records
         plan = None if raw else current_plan(form_id, classes)
+        filters = as_released(plan, filters)
         shown, columns = table_setup(forms, plan)
         query = data_table.parse(request.args, columns)
         withheld = release_gaps(plan, form_id, classes)[0] if plan and query.active else ()
@@ -183,7 +184,7 @@ def browse(form_id: str):
         count_key = known + ("total", _frozen(filters), _frozen(query.params(False)))
         rows, total = store.table_page(
             form_id,
-            filters,
+            released_filters(plan, filters),
             query,
             page,
             PER_PAGE,
@@ -212,7 +213,12 @@ def browse(form_id: str):
         per_page=PER_PAGE,
         filters=filters,
         raw=raw,
-        choices={name: filter_menu(name, values[name], forms, devices) for name in names},
+        choices={
+            name: version_menu(plan)
+            if plan is not None and name == "version"
+            else filter_menu(name, values[name], forms, devices)
+            for name in names
+        },
         devices=devices,
         report=plan.report if plan is not None else None,
         columns=columns,
@@ -361,6 +367,7 @@ def repeat_view(form_id: str, repeat: str):
     codes = request.args.get("codes") == "1"
     with store.snapshot():
         plan = None if raw else current_plan(form_id, classes)
+        filters = as_released(plan, filters)
         shown, columns = table_setup(forms, plan, repeat)
         query = data_table.parse(request.args, columns)
         hidden: set = set()
@@ -377,7 +384,7 @@ def repeat_view(form_id: str, repeat: str):
         rows, total = store.repeat_page(
             form_id,
             repeat,
-            filters,
+            released_filters(plan, filters),
             query,
             page,
             PER_PAGE,
@@ -394,6 +401,8 @@ def repeat_view(form_id: str, repeat: str):
     for row in rows:
         row["answers"] = {k: v for k, v in row["answers"].items() if k not in gone}
         row.update(instance_keys(row, lineage))
+        if plan is not None:
+            row["form_version"] = plan.versions.get(row["form_version"])
     return render_template(
         "data_repeat.html",
         form_id=form_id,
@@ -478,7 +487,13 @@ def browse_row(plan, row: dict) -> dict:
     released = plan.release().row(row)
     if released is None:
         return dict(
-            row, withheld=True, collected=None, received_at=None, locale=None, device_id=None
+            row,
+            withheld=True,
+            collected=None,
+            received_at=None,
+            locale=None,
+            form_version=None,
+            device_id=None,
         )
     return dict(
         row,
@@ -486,6 +501,7 @@ def browse_row(plan, row: dict) -> dict:
         collected=released["collected"],
         received_at=released["received_at"],
         locale=released["locale"],
+        form_version=released["form_version"],
         device_id=None,
     )
 
@@ -520,12 +536,60 @@ def current_plan(form_id: str, classes, store=None, k: int | None = None, l: int
                 k,
                 l,
                 form_id=form_id,
+                version_order=publish_order(store, form_id, forms),
             )
-            plan.report["data_version"] = key[-1]
+            # The records, and how their versions are released (ranges move as devices
+            # send a version): a page's counts and menus are kept by it.
+            plan.report["data_version"] = f"{key[-1]}|{disclosure.version_token(plan.versions)}"
             _PLANS[key] = plan
             while len(_PLANS) > PLAN_CACHE_SIZE:
                 _PLANS.pop(next(iter(_PLANS)))
     return plan
+
+
+def publish_order(store, form_id: str, forms) -> list[str]:
+    """The versions of `forms` in the order they were published; one never published (a
+    built-in form's) first, as laptops have it before any is; ties as `forms` has them."""
+    published = {
+        f["version"]: f["published_at"] for f in store.published_forms() if f["form_id"] == form_id
+    }
+    versions = [form.version for form in forms]
+    return sorted(versions, key=lambda v: (published.get(v) or "", versions.index(v)))
+
+
+def as_released(plan, filters: dict) -> dict:
+    """An analyst's filters with the form version as released: a version in a range by
+    its range, so that the menu shows it chosen and the download links carry it."""
+    value = filters.get("version")
+    if plan is None or not value:
+        return filters
+    return dict(filters, version=plan.released_version(value) or value)
+
+
+def released_filters(plan, filters: dict) -> dict:
+    """The metadata filters as the store applies them to a release: a form version (a
+    released range, or a version, which stands for its range) as the stored versions it
+    selects; none when the version is not released."""
+    value = filters.get("version")
+    if plan is None or not value:
+        return filters
+    return dict(filters, version=plan.stored_versions(value))
+
+
+def version_menu(plan) -> list[tuple[str, str]]:
+    """The version filter's menu for a release: each released value, a range with the
+    versions it stands for."""
+    return [
+        (
+            value,
+            value
+            if len(versions) == 1
+            else gettext(
+                "%(range)s (versions %(versions)s)", range=value, versions=", ".join(versions)
+            ),
+        )
+        for value, versions in plan.released_versions().items()
+    ]
 
 
 _GAPS: dict = {}  # id(plan) -> (plan, uuids left out, {repeat: uuids whose count is not})
@@ -602,9 +666,11 @@ def record(record_uuid: str):
             collected=released["collected"],
             locale=released["locale"],
             received_at=released["received_at"],
+            form_version=released["form_version"],
             device_id=None,
             clock_flag=None,
         )
+        form = released_form(store, latest["form_id"], released["form_version"]) or form
         current = received = released["answers"]
         audit = [
             entry
@@ -658,6 +724,15 @@ def records_shown(form_id: str):
         released = release.row(row)
         if released is not None:
             yield row, released["answers"]
+
+
+def released_form(store, form_id: str, version: str | None):
+    """The definition an analyst's record page reads a record by: the newest version its
+    released form version stands for (of the form's versions, when none is released), so
+    that a label one version changed does not tell which version the record has."""
+    plan = current_plan(form_id, access.visible_classes(g.user))
+    versions = plan.released_versions().get(version) if version else list(plan.versions)
+    return known_form(store, form_id, versions[-1]) if versions else None
 
 
 def released_record(row: dict) -> dict:
@@ -857,7 +932,9 @@ def export(form_id: str, fmt: str):
                 # No design columns in a checked release: a cluster or stratum number
                 # would name the village the check generalized (sync_server.designs).
                 exports.export(
-                    store.iter_table(form_id, meta, classes=classes, by_uuid=True),
+                    store.iter_table(
+                        form_id, released_filters(plan, meta), classes=classes, by_uuid=True
+                    ),
                     forms,
                     fmt,
                     out,

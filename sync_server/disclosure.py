@@ -33,6 +33,12 @@ How (docs/privacy.md tells it in plain words):
 5. Pass 2 streams the rows again (`Release.rows`) and maps each combination to its
    released one: the plan is a dictionary, so the release costs one lookup per record.
 
+The form version is released only where records of it came from at least `min_devices`
+devices (counted in pass 1, per version, never per record): versions below that are
+merged with the next ones in publish order into a range ("3–4") that covers that many; when
+the form's records together come from fewer devices, the version is not released
+(`version_ranges`).
+
 Always, whatever the plan: the device and the enumerator are not released (nor an
 XLSForm's `deviceid` and `username`), dates of the record's metadata (an XLSForm's `start`,
 `end` and `today` too) are released to the month at most, and a repeat's questions marked key
@@ -63,6 +69,13 @@ from typing import TypedDict
 from collector.forms import WITHHELD, FormDefinition
 
 DEFAULT_K, MIN_K, DEFAULT_L = 5, 3, 2
+# A form version is released only where records of it came from at least this many
+# devices: laptops take a new version when they sync, so a version that only one or two
+# laptops sent would mark their records (a laptop is a team and an area) although the
+# device is never released. Three: of a version two laptops sent, each laptop's team knows
+# that the records it did not make are the other team's.
+DEFAULT_MIN_DEVICES = 3
+VERSION_RANGE = "{first}\u2013{last}"  # "3–4": publish order, first and last version
 # The share of released key values local suppression may take (ARX's suppression limit),
 # and the fewest it takes from each record at risk (a first, cheap test of a level).
 MAX_SUPPRESSION = 0.02
@@ -443,8 +456,19 @@ def metadata_hidden(forms: list[FormDefinition]) -> frozenset:
 class Tally:
     """Combinations of key values (as value indices) and their sensitive-value bitmasks."""
 
-    def __init__(self, keys: list[Variable], sensitive: list[Variable], l: int):
+    def __init__(
+        self,
+        keys: list[Variable],
+        sensitive: list[Variable],
+        l: int,
+        min_devices: int = DEFAULT_MIN_DEVICES,
+    ):
         self.keys, self.sensitive, self.l = keys, sensitive, l
+        self.min_devices = min_devices
+        # Per form version, the devices its records came from, up to min_devices: enough
+        # to know whether a version, or a range of them, reaches min_devices.
+        self.devices: dict[str | None, set] = {}
+        self.versions_done: set = set()  # those with min_devices already: one look-up a row
         self.values: list[list] = [[] for _ in keys]  # per key variable: index -> value
         self.index: list[dict] = [{} for _ in keys]
         self.start = [0] * len(keys)  # levels already taken to keep memory bounded
@@ -471,6 +495,12 @@ class Tally:
     def add(self, row: dict) -> None:
         combo = self.combo(row)
         self.records += 1
+        version = row.get("form_version")
+        if version not in self.versions_done:
+            devices = self.devices.setdefault(version, set())
+            devices.add(row.get("device_id"))
+            if len(devices) >= self.min_devices:
+                self.versions_done.add(version)
         self.counts[combo] += 1
         if self.sensitive:
             masks = self.masks.get(combo)
@@ -548,6 +578,34 @@ class Plan:
     hidden: frozenset = frozenset()
     # The repeats each repeat of `withheld` sits in, itself last (repeat_lineages).
     lineages: dict = field(default_factory=dict)
+    # Each stored form version's released value (version_ranges): itself, a range, or None.
+    versions: dict = field(default_factory=dict)
+
+    @property
+    def versions_withheld(self) -> bool:
+        """Whether the records' form version is not released at all."""
+        return bool(self.versions) and all(v is None for v in self.versions.values())
+
+    def released_versions(self) -> dict[str, list[str]]:
+        """Each released form version (a version or a range), in publish order, with the
+        stored versions it stands for: what a row of it can hold."""
+        out: dict[str, list[str]] = {}
+        for version, released in self.versions.items():
+            if released is not None:
+                out.setdefault(released, []).append(version)
+        return out
+
+    def released_version(self, value: str) -> str | None:
+        """`value` as released: itself when released as it is, a stored version's range,
+        else None (not released, or no such version)."""
+        return value if value in self.released_versions() else self.versions.get(value)
+
+    def stored_versions(self, value: str) -> list[str]:
+        """The stored versions a filter on the released `value` selects: those of that
+        released value, or of the range a stored version is released in (so a filter on
+        an exact version tells no more than one on its range); none when not released."""
+        released = self.released_version(value)
+        return self.released_versions()[released] if released is not None else []
 
     def release(self) -> Release:
         return Release(self)
@@ -560,12 +618,15 @@ def make_plan(
     l: int = DEFAULT_L,
     *,
     form_id: str | None = None,
+    min_devices: int = DEFAULT_MIN_DEVICES,
+    version_order: list[str] | None = None,
 ) -> Plan:
-    """Pass 1 over `rows()` and the plan for releasing them (see the module docstring)."""
+    """Pass 1 over `rows()` and the plan for releasing them (see the module docstring).
+    `version_order`: the form's versions in publish order (else the order of `forms`)."""
     check_parameters(k, l)
     started = time.perf_counter()
     keys, sensitive, withheld = variables(forms)
-    tally = Tally(keys, sensitive, l)
+    tally = Tally(keys, sensitive, l, min_devices)
     for row in rows():
         tally.add(row)
     for i, variable in enumerate(keys):
@@ -580,6 +641,11 @@ def make_plan(
     report["seconds"] = round(time.perf_counter() - started, 3)
     hidden = metadata_hidden(forms)
     report["not_released"] += sorted(hidden)
+    order = [f.version for f in forms] if version_order is None else version_order
+    versions = version_ranges(tally.devices, order, min_devices)
+    report.update(_version_report(versions, min_devices))
+    if versions and all(v is None for v in versions.values()):
+        report["not_released"].append("_form_version")
     return Plan(
         keys,
         sensitive,
@@ -590,7 +656,60 @@ def make_plan(
         report,
         hidden=hidden,
         lineages=repeat_lineages(forms, withheld),
+        versions=versions,
     )
+
+
+def version_ranges(
+    devices: dict, order: list[str], min_devices: int
+) -> dict[str | None, str | None]:
+    """Each stored version's released value, in publish order (`order`; versions it does
+    not name last, sorted): itself when its records came from at least `min_devices`
+    devices, else a range of it and the versions after it (the last ones: before it) that
+    together do; all None when the form's records together come from fewer devices.
+    `devices`: per version, the devices its records came from (Tally.devices)."""
+    versions = [v for v in order if v in devices]
+    versions += sorted((v for v in devices if v not in versions), key=str)
+    groups: list[list[str]] = []
+    current: list[str] = []
+    seen: set = set()
+    for version in versions:
+        current.append(version)
+        seen |= devices[version]
+        if len(seen) >= min_devices:
+            groups.append(current)
+            current, seen = [], set()
+    if not groups:
+        return dict.fromkeys(versions)
+    groups[-1] += current  # the newest versions, too few devices alone
+    out: dict[str | None, str | None] = {}
+    for group in groups:
+        label = (
+            group[0] if len(group) == 1 else VERSION_RANGE.format(first=group[0], last=group[-1])
+        )
+        out.update(dict.fromkeys(group, label))
+    return out
+
+
+def _version_report(versions: dict, min_devices: int) -> dict:
+    """The report's form versions: each released value with the versions it stands for
+    (a range's versions say which questions its rows can hold)."""
+    released: dict = {}
+    for version, value in versions.items():
+        released.setdefault(value, []).append(version)
+    return {
+        "min_devices": min_devices,
+        "form_versions": [
+            {"released": value, "versions": names} for value, names in released.items()
+        ],
+    }
+
+
+def version_token(versions: dict) -> str:
+    """A short token of a plan's form versions (stored -> released): the release's data
+    version carries it, so that it changes when the versions' ranges do."""
+    digest = hashlib.sha256(json.dumps(sorted(versions.items(), key=str)).encode())
+    return digest.hexdigest()[:8]
 
 
 def repeat_lineages(forms: list[FormDefinition], repeats) -> dict[str, tuple[str, ...]]:
@@ -1044,7 +1163,12 @@ class Release:
         if target is LEFT_OUT:
             return None
         final, drop = target
-        released = dict(row, device_id=None, enumerator=None)
+        released = dict(
+            row,
+            device_id=None,
+            enumerator=None,
+            form_version=plan.versions.get(row.get("form_version")),
+        )
         answers = dict(row.get("answers") or {})
         for name in plan.hidden:
             answers.pop(name, None)
@@ -1066,14 +1190,16 @@ class Release:
                 yield out
 
     def columns(self, columns: list) -> list:
-        """The export's columns for released rows: the device, and every key variable the
-        plan does not release, are left out; the six Washington Group columns give way to
-        one disability flag."""
+        """The export's columns for released rows: the device, every key variable the
+        plan does not release, and the form version when it is not released, are left
+        out; the six Washington Group columns give way to one disability flag."""
         from .exports import Column
 
         plan = self.plan
         withheld = [v for i, v in enumerate(plan.keys) if _withheld(plan.tally, plan.levels, i)]
         gone_meta = {"_device"} | {v.name for v in withheld if v.kind == "meta"}
+        if plan.versions_withheld:
+            gone_meta.add("_form_version")
         gone = {
             source for v in withheld if v.kind in ("answer", "disability") for source in v.sources
         }

@@ -454,6 +454,15 @@ class Store:
             "clock": "clock_flag",
         }[name]
 
+    def _filter_clause(self, name: str, value) -> tuple[str, list]:
+        """A browse filter's clause: one value, or any of a list (a release's range of
+        form versions, sync_server.data.released_filters; an empty one matches nothing)."""
+        if not isinstance(value, list):
+            return f"{self._filter_sql(name)} = ?", [value]
+        if not value:
+            return "1 = 0", []
+        return f"{self._filter_sql(name)} IN ({', '.join('?' * len(value))})", list(value)
+
     def browse(
         self,
         form_id: str,
@@ -475,9 +484,10 @@ class Store:
         allowed, allowed_params = sql_filter(classes)
         clauses, params = ["form_id = ?", "is_latest = 1", allowed], [form_id, *allowed_params]
         for name, value in filters.items():
-            if value and name in self.BROWSE_FILTERS:
-                clauses.append(f"{self._filter_sql(name)} = ?")
-                params.append(value)
+            if (value or isinstance(value, list)) and name in self.BROWSE_FILTERS:
+                sql, more = self._filter_clause(name, value)
+                clauses.append(sql)
+                params += more
         where = " AND ".join(clauses)
         total = self.db.execute(f"SELECT count(*) FROM records WHERE {where}", params).fetchone()[0]
         extra = (
@@ -1068,9 +1078,10 @@ class Store:
         allowed, allowed_params = sql_filter(classes)
         clauses, params = ["form_id = ?", "is_latest = 1", allowed], [form_id, *allowed_params]
         for name, value in filters.items():
-            if value and name in self.BROWSE_FILTERS:
-                clauses.append(f"{self._filter_sql(name)} = ?")
-                params.append(value)
+            if (value or isinstance(value, list)) and name in self.BROWSE_FILTERS:
+                sql, more = self._filter_clause(name, value)
+                clauses.append(sql)
+                params += more
         for item in query.filters if query is not None else ():
             if item.source in keyed:
                 continue

@@ -13,12 +13,13 @@ import uuid
 from pathlib import Path
 
 import pytest
+import requests
 
 from collector.passwords import hash_secret
 from support import Central
 from sync_server.forms import publish
 from sync_server.store import Store
-from test_workspace import PASSWORD, ROLES, push_records, signed_in, team  # noqa: F401
+from test_workspace import PASSWORD, ROLES, api_token, push_records, signed_in, team  # noqa: F401
 
 FORM_ID = "table_test"
 GENDERS = (("f", "Female"), ("m", "Male"), ("x", "Another gender"))
@@ -857,3 +858,87 @@ def test_keys_made_before_the_steps_stay_complete_after_the_upgrade(tmp_path):
         assert store.key_step(FORM_ID, "size") is None
     finally:
         store.close()
+
+
+def version_options(text: str) -> list[tuple[str, str]]:
+    """The version filter's menu on a records page: (value, what it reads)."""
+    menu = re.search(r'<select id="filter-version" name="version">(.*?)</select>', text, re.S)
+    return [
+        (value, html.unescape(label))
+        for value, label in re.findall(r'<option value="([^"]+)"[^>]*>([^<]*)<', menu.group(1))
+    ]
+
+
+def version_cells(text: str) -> list[str]:
+    """The form version of each row of a records page (the cell after the language's)."""
+    return re.findall(
+        r'<td title="[^"]*" translate="no">[^<]*</td><td translate="no">([^<]*)<', text
+    )
+
+
+def test_a_version_few_laptops_sent_is_released_as_a_range(team):
+    # Version 1 from three laptops, 2 from one, 3 from two: "1" and "2–3" for analysts.
+    published(team)
+    store = Store(team.database)
+    try:
+        for version in ("2", "3"):
+            definition = json.loads(json.dumps(dict(FORM, version=version)))
+            if version == "2":  # worded otherwise in version 2 only
+                definition["sections"][0]["questions"][-1]["label"] = {"en": "Remark"}
+            publish(store, json.dumps(definition), "admin")
+    finally:
+        store.close()
+    records: dict[str, list[dict]] = {"1": [], "2": [], "3": []}
+    for n, version in enumerate(["1", "1", "1", "2", "3", "3"]):
+        batch = [record(6 * n + i, form_version=version) for i in range(6)]
+        push_records(team, batch)  # from a laptop of its own
+        records[version] += batch
+    wide = "2\u20133"
+    analyst, admin = signed_in(team, "analyst"), signed_in(team, "admin")
+    path = f"/data/{FORM_ID}"
+    # The analyst's filter offers the released values only, a range with its versions.
+    page = analyst.get(path).text
+    assert version_options(page) == [("1", "1"), (wide, f"{wide} (versions 2, 3)")]
+    assert set(version_cells(page)) == {"1", wide}
+    # Filtering by the range, or by a version in it, gives the range's records.
+    uuids = sorted(r["uuid"] for r in records["2"] + records["3"])
+    for value in (wide, "2"):
+        found, total = whole_view(analyst, path, f"version={value}")
+        assert total == 18 and set(found) <= set(uuids)
+        chosen = analyst.get(f"{path}?version={value}").text
+        assert f'<option value="{wide}" selected' in chosen  # the menu shows the range
+    assert set(version_cells(analyst.get(f"{path}?version={wide}").text)) == {wide}
+    # A record page reads the range's newest version: no wording tells version 2 apart.
+    shown = next(r["uuid"] for r in records["2"] if r["uuid"] in found and "note" in r["answers"])
+    page = analyst.get(f"/data/record/{shown}").text
+    assert f'<dd translate="no">{wide}</dd>' in page and ">Note<" in page
+    assert "Remark" not in page and "Remark" in admin.get(f"/data/record/{shown}").text
+    assert total_of(analyst.get(f"{path}?version=9").text) == 0
+    # Downloads and the records API give the range, and the report lists its versions.
+    released = analyst.get(f"{path}/export.csv?version={wide}")
+    versions = {
+        row["_form_version"]
+        for row in csv.DictReader(io.StringIO(released.content.decode("utf-8-sig")))
+    }
+    assert versions == {wide}
+    token = api_token(team, "analyst1")
+    api = requests.get(
+        f"{team.url}/api/v1/data/{FORM_ID}", auth=("analyst1", token), timeout=10
+    ).json()
+    assert {r["_form_version"] for r in api["records"]} == {"1", wide}
+    report = analyst.get(f"{path}/release").json()
+    assert report["form_versions"] == [
+        {"released": "1", "versions": ["1"]},
+        {"released": wide, "versions": ["2", "3"]},
+    ]
+    # The admin, who sees the laptops anyway, keeps the exact versions.
+    page = admin.get(path).text
+    assert [v for v, _ in version_options(page)] == ["1", "2", "3"]
+    assert set(version_cells(page)) == {"1", "2", "3"}
+    assert whole_view(admin, path, "version=2")[1] == 6
+    raw = admin.get(f"{path}/export.csv?release=raw&reason=checking")
+    stored = {
+        row["_uuid"]: row["_form_version"]
+        for row in csv.DictReader(io.StringIO(raw.content.decode("utf-8-sig")))
+    }
+    assert stored == {r["uuid"]: v for v, batch in records.items() for r in batch}

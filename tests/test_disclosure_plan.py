@@ -11,7 +11,7 @@ import pytest
 
 from collector.forms import FormError, load_form
 from collector.settings import SettingsError
-from sync_server import disclosure, settings
+from sync_server import disclosure, exports, settings
 from sync_server.data import form_history
 from sync_server.demo_data import generate, load
 from sync_server.store import Store
@@ -257,3 +257,75 @@ def test_a_form_declares_roles_and_hierarchies():
         form["sections"][0]["questions"][0].update(bad)
         with pytest.raises(FormError):
             load_form(form)
+
+
+def versioned_rows(spread: dict[str, str]) -> list[dict]:
+    """Three records per device of each version (`spread`: version -> its devices, one
+    letter each), alike but for the version and the device."""
+    return [
+        {
+            "uuid": f"{version}-{device}-{n}",
+            "revision": 1,
+            "form_id": "household_visit",
+            "form_version": version,
+            "device_id": f"laptop-{device}",
+            "enumerator": None,
+            "locale": "en",
+            "collected": "2026-03-02",
+            "received_at": "2026-03-04T10:00:00Z",
+            "answers": {"size": 4},
+        }
+        for version, devices in spread.items()
+        for device in devices
+        for n in range(3)
+    ]
+
+
+def version_plan(spread: dict[str, str], order=None):
+    forms = [load_form(minimal_form(version=version)) for version in spread]
+    rows = versioned_rows(spread)
+    publish_order = {} if order is None else {"version_order": order}
+    plan = disclosure.make_plan(forms, lambda: iter(rows), 3, 1, **publish_order)
+    return plan, list(plan.release().rows(rows))
+
+
+def test_a_version_few_devices_sent_is_released_in_a_range_with_its_neighbour():
+    # Version 2 came from one laptop only: released with version 3 as "2–3".
+    plan, rows = version_plan({"1": "abc", "2": "a", "3": "bcd"})
+    assert Counter(row["form_version"] for row in rows) == {"1": 9, "2\u20133": 12}
+    assert plan.report["min_devices"] == 3
+    assert plan.report["form_versions"] == [
+        {"released": "1", "versions": ["1"]},
+        {"released": "2\u20133", "versions": ["2", "3"]},
+    ]
+    # A filter on the range, or on one of its versions, selects the whole range.
+    assert plan.stored_versions("2\u20133") == plan.stored_versions("2") == ["2", "3"]
+    assert plan.stored_versions("1") == ["1"] and plan.stored_versions("9") == []
+    assert "_form_version" not in plan.report["not_released"]
+    # Neighbours in publish order, as the server gives it.
+    plan, rows = version_plan({"1": "ab", "2": "c", "3": "a"}, order=["3", "1", "2"])
+    assert {row["form_version"] for row in rows} == {"3\u20132"}
+    # The newest version, alone too small, joins the one before it.
+    plan, rows = version_plan({"1": "abc", "2": "abc", "3": "d"})
+    assert {row["form_version"] for row in rows} == {"1", "2\u20133"}
+
+
+def test_a_version_three_devices_sent_is_released_exactly():
+    plan, rows = version_plan({"1": "abc", "2": "abcde"})
+    assert Counter(row["form_version"] for row in rows) == {"1": 9, "2": 15}
+    # Pass 1 keeps at most three devices per version, whatever the records.
+    assert {version: len(found) for version, found in plan.tally.devices.items()} == {
+        "1": 3,
+        "2": 3,
+    }
+
+
+def test_a_form_two_devices_sent_releases_no_version():
+    plan, rows = version_plan({"1": "a", "2": "ab"})
+    assert rows and {row["form_version"] for row in rows} == {None}
+    assert "_form_version" in plan.report["not_released"]
+    assert plan.report["form_versions"] == [{"released": None, "versions": ["1", "2"]}]
+    assert plan.stored_versions("1") == [] and plan.released_versions() == {}
+    forms = [load_form(minimal_form(version=version)) for version in ("1", "2")]
+    names = [c.name for c in plan.release().columns(exports.columns_for(forms))]
+    assert "_form_version" not in names and "_form_id" in names
