@@ -1486,7 +1486,8 @@ class FormDefinition:
         """The disclosure role a question without one of its own takes from the key and
         sensitive questions its value is taken from (through other calculations too), and
         those questions: an answer copied or computed from a key is a key, from a sensitive
-        answer sensitive, from both WITHHELD."""
+        answer sensitive, from both WITHHELD. A repeat whose count it tells is among them,
+        by the repeat's name, a key (counted_repeats)."""
         return {
             name: found
             for name, found in self._roles_taken.items()
