@@ -563,7 +563,8 @@ def echo_privacy_listing(form) -> None:
             "value is taken from (a disclosure role of their own cannot weaken it):"
         )
     for name, (role, sources) in form.derived_roles.items():
-        click.echo(f"  {name} takes the role of {', '.join(sources)} ({ROLE_WORDS[role]})")
+        taken = ", ".join(origin_words(form, source) for source in sources)
+        click.echo(f"  {name} takes the role of {taken} ({ROLE_WORDS[role]})")
     if form.role_conflicts:
         click.echo("These have a disclosure role that differs from what they are computed from:")
     for name in form.role_conflicts:
@@ -574,8 +575,13 @@ def role_conflict_line(form, name: str) -> str:
     """Why a question marked key or sensitive is not released (FormDefinition.role_conflicts):
     "birth_year is marked sensitive but is computed from age (key): not released"."""
     own, sources = form.role_conflicts[name]
-    taken = ", ".join(f"{s} ({form.questions[s].disclosure})" for s in sources)
+    taken = ", ".join(f"{origin_words(form, s)} ({form.origin_role(s)})" for s in sources)
     return f"{name} is marked {own} but is computed from {taken}: not released"
+
+
+def origin_words(form, origin: str) -> str:
+    """What a derived role is taken from: a question's name, or a repeat's count."""
+    return f"the count of {origin}" if origin in form.repeats else origin
 
 
 @forms.command("import")

@@ -127,6 +127,12 @@ DISCLOSURE_ROLES = ("key", "sensitive")
 # .derived_roles), or marked with one role and taken from the other (.role_conflicts): never
 # released, as no generalization keeps both safe.
 WITHHELD = "withheld"
+# A repeat's count is a key variable of every release (sync_server.disclosure): a value
+# computed from the repeat as a whole, `count(${members})`, takes that role.
+REPEAT_COUNT_ROLE = "key"
+# count(${member_age}) asked outside the member repeat counts its instances, as
+# count(${members}) does (count-non-empty() those answered, at most as many).
+_COUNTED_ANSWERS = re.compile(r"(?<![\w.:-])count(?:-non-empty)?\s*\(\s*\$\{(\w+)\}\s*\)")
 # Generalization hierarchies a key variable can name (docs/form-definitions.md).
 HIERARCHIES = ("age_band", "area", "date", "month", "merge_rare", "wg_disability", "number")
 PRIVACY_RULES = ("drop", "pseudonymize", "pseudonymize:phone", "scrub", "keep")
@@ -1480,7 +1486,8 @@ class FormDefinition:
         """The disclosure role a question without one of its own takes from the key and
         sensitive questions its value is taken from (through other calculations too), and
         those questions: an answer copied or computed from a key is a key, from a sensitive
-        answer sensitive, from both WITHHELD."""
+        answer sensitive, from both WITHHELD. A repeat whose count it tells is among them,
+        by the repeat's name, a key (counted_repeats)."""
         return {
             name: found
             for name, found in self._roles_taken.items()
@@ -1501,22 +1508,50 @@ class FormDefinition:
 
     @cached_property
     def _roles_taken(self) -> dict[str, tuple[str, tuple[str, ...]]]:
-        """Every question's role taken from what its value is taken from, and those questions."""
+        """Every question's role taken from what its value is taken from, and those questions
+        (and repeats, see counted_repeats)."""
         found = {}
         for name, question in self.questions.items():
             if not question.holds_value:
                 continue
             origins = self._disclosure_origins(name, {name})
-            roles = {self.questions[origin].disclosure for origin in origins}
+            roles = {self.origin_role(origin) for origin in origins}
             if roles:
                 role = roles.pop() if len(roles) == 1 else WITHHELD
                 found[name] = (role, tuple(sorted(origins)))
         return found
 
+    def origin_role(self, origin: str) -> str:
+        """The role a question takes from one of its origins (derived_roles): the origin's
+        own, or the repeat count's for a repeat counted."""
+        return REPEAT_COUNT_ROLE if origin in self.repeats else self.questions[origin].disclosure
+
+    @cached_property
+    def counted_repeats(self) -> dict[str, frozenset[str]]:
+        """The repeats whose count each calculation reads: named in it (`count(${members})`;
+        indexed-repeat(${age}, ${members}, 5) is empty when there are fewer), or one of
+        their questions counted from outside them (`count(${member_age})`). Such a value
+        tells the household's size that releases protect as a key, even where it reads no
+        answer."""
+        found: dict[str, frozenset[str]] = {}
+        for name, question in self.questions.items():
+            named = self.value_sources.get(name, frozenset()) & self.repeats.keys()
+            counted = {
+                used.repeat
+                for field in _COUNTED_ANSWERS.findall(question.get("calculation") or "")
+                if (used := self.questions.get(field)) is not None
+                and used.repeat
+                and used.repeat not in question.lineage
+            }
+            if named or counted:
+                found[name] = frozenset(named | counted)
+        return found
+
     def _disclosure_origins(self, name: str, seen: set[str]) -> set[str]:
-        """The questions with a role of their own that `name`'s value is taken from: through
-        those too, as their own role cannot weaken what they are taken from either."""
-        found: set[str] = set()
+        """The questions with a role of their own that `name`'s value is taken from, and the
+        repeats it counts: through those questions too, as their own role cannot weaken
+        what they are taken from either."""
+        found: set[str] = set(self.counted_repeats.get(name, ()))
         for source in self.value_sources.get(name, ()):
             used = self.questions.get(source)
             if source in seen or used is None:

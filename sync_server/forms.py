@@ -501,11 +501,17 @@ def derived_role_texts(form: FormDefinition) -> list[str]:
         gettext(
             "%(field)s takes the role of %(sources)s (%(role)s)",
             field=name,
-            sources=", ".join(sources),
+            sources=", ".join(origin_text(form, source) for source in sources),
             role=words[role],
         )
         for name, (role, sources) in form.derived_roles.items()
     ]
+
+
+def origin_text(form: FormDefinition, origin: str) -> str:
+    """What a derived role is taken from: a question's name, or a repeat's count as the
+    form writes it, `count(${members})`, which reads the same in every language."""
+    return f"count(${{{origin}}})" if origin in form.repeats else origin
 
 
 def role_words() -> dict[str, str]:
@@ -520,7 +526,7 @@ def role_conflict_texts(form: FormDefinition) -> list[str]:
     """Each question marked key or sensitive but computed from questions of the other role
     (FormDefinition.role_conflicts), in words: it is not released."""
     return [
-        conflict_text(name, own, [(s, form.questions[s].disclosure) for s in sources])
+        conflict_text(name, own, [(origin_text(form, s), form.origin_role(s)) for s in sources])
         for name, (own, sources) in form.role_conflicts.items()
     ]
 

@@ -16,6 +16,7 @@ import uuid
 from collections import Counter
 from pathlib import Path
 
+import pytest
 import requests
 from click.testing import CliRunner
 
@@ -239,8 +240,10 @@ def test_a_role_of_its_own_confirms_a_derived_role_and_never_weakens_it():
         "year_of_birth": ("sensitive", ("age",)),
     }
     assert form.derived_roles["born_in"] == (WITHHELD, ("age", "year_of_birth"))
-    # Counting the repeat's instances reads no answer; counting an answer takes its role.
-    assert "n_members" not in roles and roles["n_ages"] == "key"
+    # Counting the repeat's instances reads no answer but tells its count, a key; counting
+    # an answer takes the answer's role too.
+    assert form.derived_roles["n_members"] == ("key", ("members",))
+    assert form.derived_roles["n_ages"] == ("key", ("member_age", "members"))
     keys, sensitive, _ = disclosure.variables([form])
     by_name = {v.name: v for v in keys}
     assert by_name["age_months"].weight == 1.0
@@ -249,6 +252,160 @@ def test_a_role_of_its_own_confirms_a_derived_role_and_never_weakens_it():
     assert "grounds_named" in {v.name for v in sensitive}
     assert {"grounds_key", "year_of_birth"}.isdisjoint(v.name for v in sensitive)
     assert last_saved_problem("grounds_key", data) == "private"
+
+
+# A household's members, counted by calculations: each reads the repeat's count (a key of
+# every release) without reading an answer, or alongside one.
+COUNTS_SURVEY = [
+    ["type", "name", "label", "calculation", "disclosure", "repeat_count"],
+    ["integer", "age", "Age", None, "key", None],
+    ["select_one ground", "ground", "Ground", None, "sensitive", None],
+    ["begin repeat", "members", "Members", None, None, None],
+    ["integer", "member_age", "Member's age", None, None, None],
+    ["text", "member_job", "Member's work", None, None, None],
+    ["calculate", "member_no", None, "position(..)", None, None],
+    ["calculate", "household_of", None, "count(${members})", None, None],
+    ["end repeat", None, None, None, None, None],
+    ["calculate", "hh_size", None, "count(${members})", None, None],
+    ["calculate", "hh_plus", None, "count(${members}) + 1", None, None],
+    ["calculate", "hh_kind", None, "if(count(${members}) > 3, 'large', 'small')", None, None],
+    ["calculate", "n_ages", None, "count(${member_age})", None, None],
+    ["calculate", "n_working", None, "count-non-empty( ${member_job} )", None, None],
+    ["calculate", "hh_twice", None, "${hh_size} * 2", None, None],
+    ["calculate", "first_age", None, "indexed-repeat(${member_age}, ${members}, 1)", None, None],
+    ["calculate", "size_age", None, "concat(${hh_size}, '/', ${age})", None, None],
+    ["calculate", "size_ground", None, "concat(count(${members}), ${ground})", None, None],
+    ["calculate", "size_key", None, "count(${members})", "key", None],
+    ["calculate", "size_sensitive", None, "count(${members})", "sensitive", None],
+    ["begin repeat", "visits", "Visits", None, None, "${hh_size}"],
+    ["date", "visit_day", "Day", None, None, None],
+    ["end repeat", None, None, None, None, None],
+    ["calculate", "n_visits", None, "count(${visits})", None, None],
+    # Reading no count: as before.
+    ["calculate", "total_age", None, "sum(${member_age})", None, None],
+    ["calculate", "age_months", None, "${age} * 12", None, None],
+    ["calculate", "fixed", None, "'household'", None, None],
+]
+COUNTS_CHOICES = [["list_name", "name", "label"], ["ground", "religion", "Religion"]]
+# Everything the household's size can be read from, protected as the count is.
+SIZE_KEYS = ("hh_size", "hh_plus", "hh_kind", "n_ages", "n_working", "hh_twice", "size_age")
+
+
+def counts_workbook(tmp_path: Path) -> Path:
+    settings = [["form_id", "version"], ["household_counts", "1"]]
+    return write_workbook(tmp_path / "counts.xlsx", COUNTS_SURVEY, COUNTS_CHOICES, settings)
+
+
+def test_a_calculation_counting_a_repeat_takes_the_role_of_its_count(tmp_path):
+    """count(${members}) reads no answer, yet tells the household's size that releases
+    protect as a key: it is a key, and what is computed from it too."""
+    form = imported(counts_workbook(tmp_path)).form
+    counted = ("key", ("members",))
+    assert form.derived_roles == {
+        "household_of": counted,
+        "hh_size": counted,
+        "hh_plus": counted,
+        "hh_kind": counted,
+        "n_ages": counted,  # member_age has no role: its instances are the members
+        "n_working": counted,
+        "hh_twice": counted,  # through hh_size
+        "first_age": counted,  # empty when the household has no member
+        "size_age": ("key", ("age", "members")),
+        "size_ground": (WITHHELD, ("ground", "members")),
+        "n_visits": ("key", ("visits",)),
+        "age_months": ("key", ("age",)),
+    }
+    # Marked key, it is what it takes; marked sensitive, withheld as any other conflict.
+    assert form.disclosure_roles["size_key"] == "key" and "size_key" not in form.role_conflicts
+    assert form.role_conflicts == {"size_sensitive": ("sensitive", ("members",))}
+    # The instance's own number, a sum of answers and a constant read no count.
+    assert {"member_no", "total_age", "fixed"}.isdisjoint(form.disclosure_roles)
+    keys, sensitive, withheld = disclosure.variables([form])
+    by_name = {v.name: v for v in keys}
+    assert all(by_name[name].weight == disclosure.LIGHT for name in SIZE_KEYS)
+    assert by_name["size_ground"].hierarchy.levels == ("not released",)
+    assert by_name["size_sensitive"].hierarchy.levels == ("not released",)
+    assert {"size_ground", "size_sensitive"}.isdisjoint(v.name for v in sensitive)
+    # In the repeat's table, a question with a role is left empty; its number is kept.
+    assert "household_of" in withheld["members"] and "member_no" not in withheld["members"]
+
+
+def test_the_hub_import_says_a_calculation_takes_the_role_of_a_count(tmp_path, data_dir):
+    result = CliRunner().invoke(
+        collector_cli,
+        ["forms", "import", str(counts_workbook(tmp_path)), "--data-dir", str(data_dir)],
+    )
+    assert result.exit_code == 0, result.output
+    assert "  hh_size takes the role of the count of members (key)\n" in result.output
+    assert "  size_age takes the role of age, the count of members (key)\n" in result.output
+    assert (
+        "  size_ground takes the role of ground, the count of members (key and sensitive: "
+        "not released)\n"
+    ) in result.output
+    assert (
+        "  size_sensitive is marked sensitive but is computed from the count of members "
+        "(key): not released\n"
+    ) in result.output
+    assert "total_age takes" not in result.output
+
+
+# For a release: the household's size, told three ways, and a sensitive answer.
+SIZE_SURVEY = [
+    ["type", "name", "label", "calculation", "disclosure"],
+    ["select_one ground", "ground", "Ground", None, "sensitive"],
+    ["begin repeat", "members", "Members", None, None],
+    ["integer", "member_age", "Member's age", None, None],
+    ["end repeat", None, None, None, None],
+    ["calculate", "hh_size", None, "count(${members})", None],
+    ["calculate", "hh_kind", None, "if(count(${members}) > 3, 'large', 'small')", None],
+    ["calculate", "n_ages", None, "count(${member_age})", None],
+]
+SIZE_CHOICES = [
+    ["list_name", "name", "label"],
+    ["ground", "religion", "Religion"],
+    ["ground", "ethnicity", "Ethnicity"],
+]
+
+
+def household(n: int) -> dict:
+    """Household n: two, three or four members, and from the 46th on one of its own size."""
+    size = (2, 3, 4)[n % 3] if n < 45 else 7 + n - 45
+    answers = {
+        "ground": ("religion", "ethnicity")[n % 2],
+        "members": [{"member_age": 20 + i} for i in range(size)],
+        "hh_size": str(size),
+        "hh_kind": "large" if size > 3 else "small",
+        "n_ages": str(size),
+    }
+    return record(n) | {"uuid": f"household-{n}", "form_id": "household", "answers": answers}
+
+
+@pytest.mark.parametrize("households", [45, 48])
+def test_a_count_computed_from_a_repeat_is_released_no_more_than_the_count(tmp_path, households):
+    """The release every export and the records API give: where the count of members is
+    not released, no calculation tells it; where it is, they may tell it as it does, and
+    every value is shared by k households."""
+    path = write_workbook(
+        tmp_path / "size.xlsx", SIZE_SURVEY, SIZE_CHOICES, [["form_id"], ["household"]]
+    )
+    form = imported(path).form
+    rows = [household(n) for n in range(households)]
+    plan = disclosure.make_plan([form], lambda: iter(rows), K, L)
+    released = list(plan.release().rows(rows))
+    assert len(released) >= 45
+    levels = {v["name"]: v["level_name"] for v in plan.report["key_variables"]}
+    # Sizes 7, 8 and 9 once each: the count is not released at all; else as stored.
+    assert levels["members"] == ("not released" if households == 48 else "as stored")
+    for row in released:
+        answers = row["answers"]
+        count = len(answers["members"]) if "members" in answers else None
+        told = {answers.get(name) for name in ("hh_size", "n_ages")} - {None, disclosure.OTHER}
+        assert told <= ({str(count)} if count else set()), (row["uuid"], count, told)
+    for name in ("hh_size", "hh_kind", "n_ages"):
+        shared = Counter(r["answers"][name] for r in released if r["answers"].get(name))
+        assert all(n >= K for n in shared.values()), (name, shared)
+    if households == 45:  # released with the count, as useful as before
+        assert {levels[name] for name in ("hh_size", "hh_kind", "n_ages")} == {"as stored"}
 
 
 def test_an_xlsform_default_and_a_specify_text_with_their_own_roles(tmp_path):
@@ -439,6 +596,14 @@ def test_a_release_gives_nothing_of_derived_answers_beyond_their_role(team, tmp_
         "Version 1, the current one, releases these questions to analysts; this version does "
         "not: decade is marked sensitive but is computed from age (key): not released"
     )
+    # A calculation counting a repeat: the preview names the count, as the form writes it.
+    shown = text_of(upload(admin, counts_workbook(tmp_path)))
+    assert "hh_size takes the role of count(${members}) (key)" in shown
+    assert "size_ground takes the role of ground, count(${members}) (key and sensitive" in shown
+    assert (
+        "size_sensitive is marked sensitive but is computed from count(${members}) (key): "
+        "not released"
+    ) in shown
 
 
 def text_of_page(page: str) -> str:
