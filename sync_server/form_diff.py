@@ -27,6 +27,7 @@ __all__ = [
     "ItemChange",
     "Withheld",
     "diff_forms",
+    "origin_text",
     "plain_lines",
     "plain_value",
 ]
@@ -170,9 +171,15 @@ def newly_withheld(old: FormDefinition, new: FormDefinition) -> list[Withheld]:
             and _released(old, name)
         ):
             own, sources = new.role_conflicts.get(name) or (None, new.derived_roles[name][1])
-            roles = tuple((source, new.questions[source].disclosure) for source in sources)
+            roles = tuple((origin_text(new, s), new.origin_role(s)) for s in sources)
             found.append(Withheld(name, own, roles))
     return found
+
+
+def origin_text(form: FormDefinition, origin: str) -> str:
+    """What a derived role is taken from: a question's name, or a repeat's count as the
+    form writes it, `count(${members})`, which reads the same in every language."""
+    return f"count(${{{origin}}})" if origin in form.repeats else origin
 
 
 def _released(form: FormDefinition, name: str) -> bool:

@@ -49,7 +49,7 @@ from collector.xlsform import XLS_SUFFIXES, XLSX_SUFFIXES, ImportResult, read_fo
 
 from . import form_preview, prompts
 from .auth import can, load_user, role_required
-from .form_diff import Withheld, diff_forms
+from .form_diff import Withheld, diff_forms, origin_text
 from .store import Store, get_store
 
 bp = Blueprint("forms", __name__, url_prefix="/forms")
@@ -506,12 +506,6 @@ def derived_role_texts(form: FormDefinition) -> list[str]:
         )
         for name, (role, sources) in form.derived_roles.items()
     ]
-
-
-def origin_text(form: FormDefinition, origin: str) -> str:
-    """What a derived role is taken from: a question's name, or a repeat's count as the
-    form writes it, `count(${members})`, which reads the same in every language."""
-    return f"count(${{{origin}}})" if origin in form.repeats else origin
 
 
 def role_words() -> dict[str, str]:

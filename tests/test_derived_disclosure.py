@@ -330,6 +330,32 @@ def test_a_calculation_counting_a_repeat_takes_the_role_of_its_count(tmp_path):
     assert "household_of" in withheld["members"] and "member_no" not in withheld["members"]
 
 
+def test_publishing_names_a_counted_repeat_a_new_version_withholds_through(tmp_path):
+    """A count the current version released (a key) that the new version marks sensitive or
+    reads together with a sensitive answer is named as the form writes the count."""
+    first = imported(counts_workbook(tmp_path)).form
+    survey = [list(row) for row in COUNTS_SURVEY]
+    for row in survey:
+        if row[1] == "hh_size":
+            row[4] = "sensitive"
+        if row[1] == "hh_plus":
+            row[3] = "count(${members}) + ${ground}"
+    settings = [["form_id", "version"], ["household_counts", "2"]]
+    path = write_workbook(tmp_path / "counts2.xlsx", survey, COUNTS_CHOICES, settings)
+    lines = plain_lines(diff_forms(first, imported(path).form))
+    assert [line for line in lines if "is not released by this one" in line] == [
+        "  hh_size was released by version 1 and is not released by this one: marked "
+        "sensitive but computed from count(${members}) (key)",
+        "  hh_plus was released by version 1 and is not released by this one: "
+        "computed from ground (sensitive), count(${members}) (key)",
+        # What reads hh_size now reads a sensitive answer and the count.
+        "  hh_twice was released by version 1 and is not released by this one: "
+        "computed from hh_size (sensitive), count(${members}) (key)",
+        "  size_age was released by version 1 and is not released by this one: "
+        "computed from age (key), hh_size (sensitive), count(${members}) (key)",
+    ]
+
+
 def test_the_hub_import_says_a_calculation_takes_the_role_of_a_count(tmp_path, data_dir):
     result = CliRunner().invoke(
         collector_cli,
