@@ -1563,6 +1563,29 @@ class FormDefinition:
         return found
 
     @cached_property
+    def withheld_counts(self) -> dict[str, tuple[str, ...]]:
+        """The repeats whose `repeat_count` reads a sensitive answer (or one never released),
+        directly or through calculations, and those answers: the number of instances would
+        release that answer as a key (`repeat_count` = how many incidents, sensitive), so
+        neither the count nor the repeat's rows are released (sync_server.disclosure)."""
+        found = {}
+        for section in self.sections:
+            expression = section.get("repeat_count")
+            if not section.get("repeat") or not expression:
+                continue
+            origins: set[str] = set()
+            for name in expressions.parse(expression).references() & self.questions.keys():
+                origins |= {name} | self._disclosure_origins(name, {name})
+            telling = {
+                origin
+                for origin in origins
+                if self.disclosure_roles.get(origin) in ("sensitive", WITHHELD)
+            }
+            if telling:
+                found[section["name"]] = tuple(sorted(telling))
+        return found
+
+    @cached_property
     def disclosure_roles(self) -> dict[str, str]:
         """Every question's role in the central server's releases, its own or derived, and
         WITHHELD where the two conflict: both apps read roles here (sync_server.disclosure,

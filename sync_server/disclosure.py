@@ -274,7 +274,8 @@ class Number(Hierarchy):
 
 
 class Withheld(Hierarchy):
-    """A value taken from both a key and a sensitive question: never released."""
+    """A value taken from both a key and a sensitive question, or a repeat's count set by a
+    sensitive answer: never released."""
 
     name = "withheld"
     levels = ("not released",)
@@ -350,8 +351,8 @@ class Variable:
                 return None
             return "yes" if any(item in DISABILITY_ANSWERS for item in items) else "no"
         value = answers.get(self.sources[0])
-        if self.kind == "count":
-            return len(value) if isinstance(value, list) else None
+        if self.kind == "count":  # through base: a count set by a sensitive answer is Withheld
+            return self.hierarchy.base(len(value)) if isinstance(value, list) else None
         return self.hierarchy.base(value)
 
     def write(self, row: dict, answers: dict, value) -> None:
@@ -421,8 +422,15 @@ def variables(forms: list[FormDefinition]) -> tuple[list[Variable], list[Variabl
     if disability:
         keys.append(Variable(DISABILITY, "disability", tuple(disability), Disability()))
     # The main table counts the repeats not inside another (exports._table_fields).
-    repeats = dict.fromkeys(name for form in forms for name in form.children.get(None, []))
-    keys += [Variable(name, "count", (name,), Hierarchy()) for name in repeats]
+    # A count set by a sensitive answer (FormDefinition.withheld_counts) is not released,
+    # nor the repeat's rows that tell it; the newest version that has the repeat decides.
+    repeats = {
+        name: name in form.withheld_counts for form in forms for name in form.children.get(None, [])
+    }
+    keys += [
+        Variable(name, "count", (name,), Withheld() if withheld_count else Hierarchy())
+        for name, withheld_count in repeats.items()
+    ]
     keys += _metadata_days(forms)
     return keys, sensitive, withheld
 

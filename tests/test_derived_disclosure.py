@@ -434,6 +434,55 @@ def test_a_count_computed_from_a_repeat_is_released_no_more_than_the_count(tmp_p
         assert {levels[name] for name in ("hh_size", "hh_kind", "n_ages")} == {"as stored"}
 
 
+INCIDENTS_SURVEY = [
+    ["type", "name", "label", "calculation", "disclosure", "repeat_count"],
+    ["integer", "times", "How many times were you refused?", None, "sensitive", None],
+    ["calculate", "times_again", None, "${times} + 0", None, None],
+    ["integer", "rooms", "Rooms", None, "key", None],
+    ["begin repeat", "refusals", "Each refusal", None, None, "${times}"],
+    ["text", "where_refused", "Where?", None, None, None],
+    ["end repeat", None, None, None, None, None],
+    ["begin repeat", "retold", "Each refusal again", None, None, "${times_again}"],
+    ["text", "when_refused", "When?", None, None, None],
+    ["end repeat", None, None, None, None, None],
+    ["begin repeat", "room", "Each room", None, None, "${rooms}"],
+    ["text", "room_use", "Used for", None, None, None],
+    ["end repeat", None, None, None, None, None],
+]
+
+
+def test_a_repeat_counted_by_a_sensitive_answer_is_not_released(tmp_path):
+    """repeat_count = a sensitive answer (directly or through a calculation): the number of
+    instances is that answer, so neither the count nor the repeat's rows are released; a
+    repeat counted by a key answer is released as before."""
+    path = write_workbook(
+        tmp_path / "refusals.xlsx", INCIDENTS_SURVEY, [], [["form_id"], ["refusals"]]
+    )
+    form = imported(path).form
+    assert form.withheld_counts == {"refusals": ("times",), "retold": ("times", "times_again")}
+    rows = []
+    for n in range(40):
+        times, rooms = 1 + n % 3, 1 + n % 2
+        answers = {
+            "times": str(times),
+            "times_again": str(times),
+            "rooms": str(rooms),
+            "refusals": [{"where_refused": "school"}] * times,
+            "retold": [{"when_refused": "2026"}] * times,
+            "room": [{"room_use": "sleep"}] * rooms,
+        }
+        rows.append(record(n) | {"form_id": "refusals", "answers": answers})
+    plan = disclosure.make_plan([form], lambda: iter(rows), K, L)
+    levels = {v["name"]: v["level_name"] for v in plan.report["key_variables"]}
+    assert levels["refusals"] == levels["retold"] == "not released"
+    assert levels["room"] == "as stored", levels
+    released = list(plan.release().rows(rows))
+    assert len(released) == 40
+    for row in released:
+        assert {"refusals", "retold"}.isdisjoint(row["answers"]), row["answers"]
+        assert len(row["answers"]["room"]) == int(row["answers"]["rooms"])
+
+
 def test_an_xlsform_default_and_a_specify_text_with_their_own_roles(tmp_path):
     """A calculate's default (once(${age})) and an 'other' text are taken from what they
     read too: marked with the same role, unchanged; with the other one, withheld."""
