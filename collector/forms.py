@@ -131,8 +131,12 @@ WITHHELD = "withheld"
 # computed from the repeat as a whole, `count(${members})`, takes that role.
 REPEAT_COUNT_ROLE = "key"
 # count(${member_age}) asked outside the member repeat counts its instances, as
-# count(${members}) does (count-non-empty() those answered, at most as many).
-_COUNTED_ANSWERS = re.compile(r"(?<![\w.:-])count(?:-non-empty)?\s*\(\s*\$\{(\w+)\}\s*\)")
+# count(${members}) does (count-non-empty() those answered, at most as many); its answers
+# joined (join(' ', ${member_age})) tell as much, one separator fewer than the instances.
+_COUNTED_ANSWERS = re.compile(
+    r"(?<![\w.:-])(?:count(?:-non-empty)?\s*\(|join\s*\(\s*(?:'[^']*'|\"[^\"]*\")\s*,)"
+    r"\s*\$\{(\w+)\}\s*\)"
+)
 # Generalization hierarchies a key variable can name (docs/form-definitions.md).
 HIERARCHIES = ("age_band", "area", "date", "month", "merge_rare", "wg_disability", "number")
 PRIVACY_RULES = ("drop", "pseudonymize", "pseudonymize:phone", "scrub", "keep")

@@ -271,6 +271,7 @@ COUNTS_SURVEY = [
     ["calculate", "hh_kind", None, "if(count(${members}) > 3, 'large', 'small')", None, None],
     ["calculate", "n_ages", None, "count(${member_age})", None, None],
     ["calculate", "n_working", None, "count-non-empty( ${member_job} )", None, None],
+    ["calculate", "jobs", None, "join(', ', ${member_job})", None, None],
     ["calculate", "hh_twice", None, "${hh_size} * 2", None, None],
     ["calculate", "first_age", None, "indexed-repeat(${member_age}, ${members}, 1)", None, None],
     ["calculate", "size_age", None, "concat(${hh_size}, '/', ${age})", None, None],
@@ -308,6 +309,7 @@ def test_a_calculation_counting_a_repeat_takes_the_role_of_its_count(tmp_path):
         "hh_kind": counted,
         "n_ages": counted,  # member_age has no role: its instances are the members
         "n_working": counted,
+        "jobs": counted,  # one comma fewer than the members
         "hh_twice": counted,  # through hh_size
         "first_age": counted,  # empty when the household has no member
         "size_age": ("key", ("age", "members")),
