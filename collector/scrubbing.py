@@ -8399,8 +8399,11 @@ _HOUSE_OR_CASE = rf"{_HOUSE}|case"
 # A camp's tent by its number ("الخيمة 14"): only at the end of a whole address, since "la
 # tente 12" alone says where someone is in the camp, not a door.
 _TENT = r"tent|tente|tanti|jaima|khaima|خيمة|الخيمة"  # Hausa "tanti"
-# A camp's block, by its number or letter and number: "Block B-4", "bloc 12".
-_BLOCK = r"block|bloc|bloque|blok|bulo|kitalu|manzano|manzana|mza|mz|بلوك|القطاع|قطاع|مربع"
+# A camp's block, by its number or letter and number: "Block B-4", "bloc 12"; the "îlot C"
+# of Nouakchott's and Dakar's quarters.
+_BLOCK = (
+    r"block|bloc|bloque|blok|bulo|kitalu|manzano|manzana|mza|mz|îlot|ilot|بلوك|القطاع|قطاع|مربع"
+)
 _BLOCK_ID = r"(?:(?:[A-Z]-?)?\d{1,4}[A-Z]?\b|[A-Z]\b|[\u0621-\u064a](?![\w]))"  # "bloc C", "قطاع ب"
 # "Calle Olmedo y Rocafuerte": a corner, two streets named.
 _CORNER = r"y|e|et|and|&|na|da|و"
@@ -8436,15 +8439,16 @@ _UNIT = rf"{_BLOCK}|secteur|sector|section|zone|zona|area|phase|village"
 # A landmark that says which door: "house behind the church, no. 5", "nyumba namba 9
 # karibu na soko", "derrière la pharmacie, maison 8", "layin masallacin X".
 _LANDMARK = (
-    r"behind|near|opposite|beside|next\s+to|close\s+to|facing|derrière|derriere|près\s+de|"
+    r"behind|near|opposite|beside|below|above|next\s+to|close\s+to|facing|derrière|derriere|près\s+de|"
     r"pres\s+de|près\s+du|pres\s+du|à\s+côté\s+d[eu]|a\s+cote\s+d[eu]|en\s+face\s+d[eu]|face\s+à|"
     r"detrás\s+de|detras\s+de|cerca\s+de|"
     r"frente\s+a|al\s+lado\s+de|junto\s+a|karibu\s+na|nyuma\s+ya|mbele\s+ya|kando\s+ya|"
     r"jirani\s+na|kusa\s+da|bayan|gaban|خلف|قرب|جنب|بجانب|مقابل|وراء|ورا"
 )
-# The landmark itself: up to three words, to a comma or the sentence's end.
+# The landmark itself: up to four words ("behind the LGEA primary school"), to a comma or
+# the sentence's end.
 _LANDMARK_PLACE = (
-    rf"(?i:{_LANDMARK})\s+(?:[^\W\d_][\w'’-]*\s+){{0,2}}[^\W\d_][\w'’-]*(?=\s*(?:[,.;:!?،]|$))"
+    rf"(?i:{_LANDMARK})\s+(?:[^\W\d_][\w'’-]*\s+){{0,3}}[^\W\d_][\w'’-]*(?=\s*(?:[,.;:!?،]|$))"
 )
 # Turkish quarters and streets: "Güneykent Mah.", "Atatürk Caddesi", "64027 Sk."
 _TURKISH_QUARTER = r"mah\.|mahallesi|mh\."
@@ -8687,15 +8691,18 @@ _QUARTER_BY_ITS_LANDMARK = re.compile(
 # "zone X 2, maison en tôle bleue à côté du moulin": a quarter, a house told by its look and
 # its landmark; looked for where a comma and a landmark's word are.
 _LANDMARK_CUES = (
-    "behind near opposite beside next close facing derri près pres côté cote face detr cerca "
-    "frente lado junto karibu nyuma mbele kando jirani kusa bayan gaban خلف قرب جنب بجانب "
-    "مقابل وراء ورا"
+    "behind near opposite beside below above next close facing derri près pres côté cote face "
+    "detr cerca frente lado junto karibu nyuma mbele kando jirani kusa bayan gaban خلف قرب جنب "
+    "بجانب مقابل وراء ورا"
 ).split()
 _HOUSE_BY_ITS_LANDMARK = re.compile(
     rf"(?<![\w])(?i:{_AREA})\s+(?:{_NAME_WORD})(?:\s+(?:{_NAME_WORD}))?(?:\s+{_NUM})?"
     rf"\s*[,،]\s*(?i:{_HOUSE})\s+(?:[^\W\d_][\w'’-]*\s+){{0,4}}?{_LANDMARK_PLACE}",
     re.UNICODE,
 )
+
+
+_ARABIC_FLOOR_ORDINALS = "أرضي|ارضي|أول|اول|ثاني|تاني|ثالث|تالت|رابع|خامس|سادس"
 
 
 # What an address goes on with after a comma: the building or its floor ("شارع ١٨، بناية ٤،
@@ -8719,7 +8726,11 @@ _ADDRESS_MORE = re.compile(
     rf"(?:\s+(?:{_CAPITALISED}|[\u0621-\u064a]+(?=\s*(?:[,.;:!?،]|$))))?"
     # "…, behind Hope academy", "… karibu na soko": the landmark by the door
     rf"|\s*[,،]?\s*{_LANDMARK_PLACE}"
+    # "…، بناية ٣ طابق أول": the floor by its ordinal
+    rf"|\s*[,،]?\s*(?:{_FLOOR})\s+(?:ال)?(?:{_ARABIC_FLOOR_ORDINALS})(?![\w])"
     rf"|\s*[,،]\s*(?:"
+    # "…, impasse X, no 5": the door's number alone (not "namba", "lamba": a phone's)
+    r"(?i:no\.?|n°|nº|numéro|numero|número)\s*\d{1,4}[a-zA-Z]?\b(?![\s.-]*\d)|"
     # "…, 3rd district, flat 7", "…, 4th floor"
     rf"\d{{1,3}}(?i:st|nd|rd|th|e|ème|er)\s+(?i:{_AREA}|{_FLOOR})\b|"
     rf"(?i:{_AREA}|{_HOUSE}|{_STREET}|{_FLOOR}|int\.|interior)\s+(?:(?i:{_CONNECT})\s+)?"
@@ -8778,10 +8789,11 @@ _TOWN = (
     rf"(?:(?:{_NAME_WORD}|\d{{1,3}})\s+(?:(?i:de|del|de\s+la|ya|wa)\s+)?){{0,2}}(?:{_NAME_WORD})"
 )
 # "vivo en Heredia, San Francisco, …", "عنواني: غازي عنتاب، شاهين بي، …": a town and its
-# district, two at most.
+# district, two at most; also after "j'habite", Hausa "suna haya a" (they rent in) and "ina"
+# (I am in).
 _TOWN_BEFORE = re.compile(
-    r"(?:(?<![\w])(?i:in|at|to|à|au|en|ninaishi|naishi|tunaishi|anaishi|wanaishi|nakaa|"
-    r"ninakaa|tunakaa|anakaa|wanakaa|tuko|niko|zaune\s+a|من|في)\s+|:\s*)"
+    r"(?:(?<![\w])(?i:in|at|to|à|au|en|habite|ninaishi|naishi|tunaishi|anaishi|wanaishi|nakaa|"
+    r"ninakaa|tunakaa|anakaa|wanakaa|tuko|niko|zaune\s+a|haya\s+a|zama\s+a|ina|من|في)\s+|:\s*)"
     rf"((?:{_TOWN}\s*[,،]\s*)?{_TOWN})\s*[,،]\s*$"
 )
 
@@ -8792,6 +8804,10 @@ _STREET_FIRST = re.compile(rf"(?i:{_STREET})\s")
 _QUARTER_BEFORE_STREET = re.compile(
     rf"(?<![\w])(?i:in|at|a|à|en|ninaishi|naishi|anaishi)\s+({_CAPITALISED}(?:\s+{_CAPITALISED})?)\s+$"
 )
+# "à Delmas 40B, rue X", "j'habite Tabarre 27, impasse X", "in Arafat ilot C lot 245": a
+# numbered quarter, or a town before its block, after "in" or "I live".
+_UNIT_FIRST = re.compile(rf"\d|(?i:{_UNIT})\s")
+_TOWN_BEFORE_UNIT = re.compile(rf"(?<![\w])(?i:in|at|à|au|en|habite)\s+({_CAPITALISED})\s+$")
 
 
 _REGIONAL_ADDRESSES += (
@@ -8813,6 +8829,21 @@ _REGIONAL_ADDRESSES += (
             rf"(?<![\w])(?i:vereda|corregimiento)\s+(?:(?i:{_CONNECT})\s+)?(?:{_NAME_WORD})"
             rf"(?:\s+(?:{_NAME_WORD}))?\s*[,،]\s*(?i:finca|hacienda|parcela)\s+"
             rf"(?:(?i:{_CONNECT})\s+)?(?:{_NAME_WORD})(?:\s+(?:{_NAME_WORD}))?",
+            re.UNICODE,
+        ),
+    ),
+)
+
+
+# Nouakchott's "îlot C lot 245", "secteur 5, îlot B, lot 312", "المقاطعة ٥ الحي ب القطعة
+# ٤٠٢": a district, a block or a quarter by its number or letter, then the plot.
+_PLOT = r"lot|lote|القطعة|قطعة|parcelle"
+_REGIONAL_ADDRESSES += (
+    (
+        ("lot", "قطعة", "parcelle"),
+        re.compile(
+            rf"(?<![\w])(?:(?:(?i:{_UNIT})|المقاطعة|مقاطعة|الحي|حي)\s+{_BLOCK_ID}\s*[,،]?\s*){{1,3}}"
+            rf"(?i:{_PLOT})\s+(?:(?i:{_NUMBER_WORD})\s*)?{_NUM}",
             re.UNICODE,
         ),
     ),
@@ -8868,6 +8899,8 @@ def _addresses(text: str) -> list[Span]:
         town = _TOWN_BEFORE.search(text, max(0, start - 40), start)
         if not town and _STREET_FIRST.match(text, start):
             town = _QUARTER_BEFORE_STREET.search(text, max(0, start - 40), start)
+        if not town and _UNIT_FIRST.match(text, start):
+            town = _TOWN_BEFORE_UNIT.search(text, max(0, start - 40), start)
         start = town.start(1) if town else start
         number = _NUMBER_BEFORE.search(text, max(0, start - 20), start)
         start = number.start() if number else start
