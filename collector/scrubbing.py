@@ -5455,9 +5455,10 @@ _PLACE_PREFIXES = _split(
     "fort mount mt lake cape cap ras wadi jebel jabal bahr kafr birnin kafin "
     "tudun dutsen kofar sabon sabuwar tsohon tsohuwar kurmin unguwan angwan rijiyar plaine colline "
     "bukit kuala sungai pulau tanjung teluk kota bandar pasar kampung tin "
-    "operation opération operação operacao operación operacion bena bakwa"
+    "operation opération operação operacao operación operacion bena bakwa dar"
 )  # "Opération X", "Operação X": a named operation of the police or of aid, no person; the
-# Kasai's "Bena X", "Bakwa X" (the people of X, and their villages)
+# Kasai's "Bena X", "Bakwa X" (the people of X, and their villages); "Dar X" (the house, the
+# quarter of X: "Dar Naim", "Dar es Salaam")
 # A capitalised word after these names a place: "barrio La Paz", "iglesia San Pedro",
 # "quartier Moussa", "kijiji cha Mwamba", "unguwar Sani".
 _PLACE_WORDS = _split("""
@@ -5533,13 +5534,15 @@ district checkpoint ward creek centre center dc crossing border police
 hospitali kliniki zahanati
 bazaar bazar network woreda wereda kebele zone
 khel kalay kalai kili rod qala
-""")  # Pashto and Dari: "X Khel" (a clan's village), "X Kalay" (village), "X Rod" (river)
+valley hills site township county ville rifles regiment
+""")  # Pashto and Dari: "X Khel" (a clan's village), "X Kalay" (village), "X Rod" (river);
+# "Kerio Valley", "Pétion-Ville", "the Assam Rifles" (a regiment named after its region)
 # "Bilal Masjid", "Sheikh Abdiqani clinic": a mosque, a clinic named after a person is a place.
 _NAMED_BEFORE_LOWER = _split("""
 road street avenue highway junction roundabout masjid mosque church clinic hospital
 dispensary school market station camp settlement borehole district checkpoint ward centre park
 center bazaar bazar network woreda wereda kebele zone crossing border police hospitali kliniki
-zahanati
+zahanati valley site township county
 """)  # "the X crossing", "X police" (its station), "Mama X hospitali" (code-switched Swahili)
 # Who heads a place: "le chef de quartier Ngaïkoisset" names the head, not the quarter.
 _HAUSA_PLACE_OF = _split("unguwar garin kauyen")
@@ -5739,7 +5742,9 @@ def _protect_armed_groups(text: str, words: list[_Word], kept: list[bool]) -> No
 
 # "wakaazi wa X", "mvuvi wa X Port": residents, fishermen, farmers of a place.
 _SWAHILI_PEOPLE_OF = _split("""wakaazi wakazi mkaazi mkazi wananchi wenyeji mwenyeji wavuvi
-mvuvi wakulima mkulima wafugaji wachimbaji""")
+mvuvi wakulima mkulima wafugaji wachimbaji wanawake wakimbizi""")  # women, refugees of X
+# "akina mama wa X": the women of X ("mama wa X" alone is X's mother)
+_WOMEN_OF = ("akina", "mama")
 
 
 def _protect_swahili_people_of(text: str, words: list[_Word], kept: list[bool]) -> None:
@@ -5747,7 +5752,13 @@ def _protect_swahili_people_of(text: str, words: list[_Word], kept: list[bool]) 
     if " wa " not in text:
         return
     for i in range(2, len(words)):
-        if not (words[i - 1].folded == "wa" and words[i - 2].folded in _SWAHILI_PEOPLE_OF):
+        if not (
+            words[i - 1].folded == "wa"
+            and (
+                words[i - 2].folded in _SWAHILI_PEOPLE_OF
+                or (i >= 3 and (words[i - 3].folded, words[i - 2].folded) == _WOMEN_OF)
+            )
+        ):
             continue
         _keep_capitals(text, words, kept, i, 2, lambda k: _place_like(text, words, k))
 
@@ -5856,6 +5867,8 @@ def _protect_languages_spoken(text: str, words: list[_Word], kept: list[bool]) -
             kept[k] = True
             if k + 2 < len(words) and words[k + 1].folded in _OR and not words[k + 1].capital:
                 k += 2
+            elif word.capital and k + 1 < len(words) and words[k + 1].capital:
+                k += 1  # "speak Hakha Chin": a language of two words
             elif _is_arabic(word.text) and k + 1 < len(words) and words[k + 1].folded[:1] == "و":
                 k += 1  # "بتحكي تركي وكردي"
             else:
@@ -6139,7 +6152,7 @@ def _hyphened_article(text: str, word: _Word) -> bool:
 _PLACE_LEVELS = _SCHOOL_LEVELS | _split("""
 secondary primary general referral regional district health maternity memorial teaching
 girls boys community public mixed central police detention transit reception collective
-specialist specialists federal
+specialist specialists federal autonomous
 """)
 # What a person pays or owns after a place word: "pay Amina school fees".
 _OWED = _split("""
@@ -6431,6 +6444,7 @@ def _protect_after_locatives(text: str, words: list[_Word], kept: list[bool]) ->
             or _from_after_a_name(text, words, i_before)
             or _is_from(words, i_before)
             or _leaves_from(words, i_before)
+            or _far_from(words, i_before)
             or _after_a_people(words, i_before)
             or (i_before >= 1 and _SWAHILI_COMING.fullmatch(words[i_before - 1].folded))
             or _we_are(words, i_before)
@@ -7415,6 +7429,18 @@ def _to_after(text: str, words: list[_Word], i: int, to: set[str]) -> bool:
             else not any(f.startswith("ال") for f in _bare(there.folded))
         )
     )
+
+
+# "2 days from X", "siku mbili kutoka X", "kwana uku daga X": a way measured from a place.
+_WAY_UNITS = _split("""
+day days hour hours km kms kilometres kilometers miles minutes jour jours heure heures
+día días dia dias hora horas siku saa masaa kilomita kwana awa awanni
+""")
+
+
+def _far_from(words: list[_Word], k: int) -> bool:
+    """A unit of time or distance one or two words before "from" (words[k])."""
+    return any(words[j].folded in _WAY_UNITS for j in range(max(0, k - 2), k))
 
 
 def _after(words: list[_Word], k: int, cues: set[str]) -> bool:
