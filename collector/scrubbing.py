@@ -4193,7 +4193,9 @@ def _list_at(text: str, words: list[_Word], i: int) -> list[int]:
 
 
 # ("and little X", "et la petite Y": the youngest said so)
-_BABY = _split("baby bébé bebé bebe jariri little petit petite pequeño pequeña chiquito chiquita")
+_BABY = _split(
+    "baby bébé bebé bebe jariri jaririya little petit petite pequeño pequeña chiquito chiquita"
+)
 # ("and the baby X", "na mtoto mchanga X": the newborn, with an article or in two words)
 _BABY_PHRASES = (("the", "baby"), ("le", "bébé"), ("el", "bebé"), ("mtoto", "mchanga"))
 
