@@ -384,7 +384,7 @@ papá seño líder lideresa
 chairman chairlady chairperson secretary treasurer headmaster headteacher captain capt
 commander officer sergeant sgt lieutenant colonel corporal constable inspector councillor
 commissioner mayor governor senator judge deacon elder prophet apostle evangelist granny
-grandma grandpa madam
+grandma grandpa madam pu pi
 الإمام الامام القس القسيس الكنداكة كنداكة
 السيد السيدة الحاج الحاجة الدكتور الدكتورة الأستاذ الأستاذة الاستاذ الاستاذة الأخ الأخت
 الشيخ الشيخة المهندس المهندسة المعلم المعلمة الأب الحجة الممرض الممرضة
@@ -792,7 +792,41 @@ def _names(text: str, keys: set[str]) -> list[Span]:
     _shouted_surnames(text, words, marked)
     _speaker_before_colon(text, words, marked)
     _not_kin(words, marked)
+    _titles_stay(text, words, marked)
+    _arabic_verb_shapes(words, marked)
     return _name_spans(text, words, marked)
+
+
+def _titles_stay(text: str, words: list[_Word], marked: list[bool]) -> None:
+    """ "mon neveu Ti X", "thank you Pu X": a title before a name found stays, whatever rule
+    took it with the name (a relative's cue takes the next word)."""
+    for i in range(len(words) - 1):
+        if (
+            marked[i]
+            and marked[i + 1]
+            and _is_title(words[i])
+            and not _is_arabic(words[i].text)
+            and not _is_title(words[i + 1])
+            and text[words[i].end : words[i + 1].start] == " "
+            and words[i].folded not in _name_list()
+        ):
+            marked[i] = False
+
+
+# Arabic verbs of the plural: "يحددون" (they decide), "رجعوا" (they came back).
+_ARABIC_PLURAL_VERB = re.compile(r"[يت][\u0621-\u064a]{2,}ون|[\u0621-\u064a]{3,}وا")
+
+
+def _arabic_verb_shapes(words: list[_Word], marked: list[bool]) -> None:
+    """A word shaped as a verb of the plural, that no list holds as a name, is none."""
+    for i, word in enumerate(words):
+        if (
+            marked[i]
+            and _ARABIC_PLURAL_VERB.fullmatch(word.folded)
+            and word.folded not in _name_list()
+            and not any(f in _ARABIC_NAMES for f in _bare(word.folded))
+        ):
+            marked[i] = False
 
 
 # What a person writes first about themselves or asks for: "X: we need help", "X : je
@@ -5665,7 +5699,109 @@ def _protected(text: str, words: list[_Word]) -> list[bool]:
     _protect_ways_to(text, words, kept)
     _protect_near_and_attacked(text, words, kept)
     _protect_armed_groups(text, words, kept)
+    _protect_registration_places(text, words, kept)
+    _protect_numbered_quarters(text, words, kept)
+    _protect_towards(text, words, kept)
+    _protect_swahili_passive_at(text, words, kept)
+    _protect_we_are_a_people(text, words, kept)
     return kept
+
+
+# A register's heading: "HH reg X, Y site: …", "usajili X: …", "Rijista X: …": where the
+# households were registered, before the comma or the colon.
+_REGISTRATION = _split("reg registration registry usajili rijista enregistrement registro تسجيل")
+
+
+def _protect_registration_places(text: str, words: list[_Word], kept: list[bool]) -> None:
+    """Up to two capitalised words no name list holds after a register's word among the
+    first three words, when a colon or a comma follows them."""
+    for i in range(1, min(4, len(words))):
+        if words[i - 1].folded not in _REGISTRATION or not words[i].capital:
+            continue
+        run = [i] + (
+            [i + 1] if i + 1 < len(words) and _joined(text, words[i], words[i + 1]) else []
+        )
+        after = text[words[run[-1]].end :].lstrip(" ")
+        if after[:1] in (":", ",") and all(_place_like(text, words, k) for k in run):
+            for k in run:
+                kept[k] = True
+        return
+
+
+# "Delmas 33 : …", "la dame de Delmas 75", "à Carrefour 12": a quarter named with its number
+# (a person's number is an age: "Amina 35 ans", or a phone's long digits).
+_NUMBERED_QUARTER = re.compile(
+    r"\s+\d{1,3}[A-Z]?\b(?![\d.,:/-]*\d)(?!\s*(?i:ans|an|años|years|yrs|yo|y|miaka|shekaru|سنة))"
+)
+_AT_A_QUARTER = _split("à a de vers in at from en au")
+
+
+def _protect_numbered_quarters(text: str, words: list[_Word], kept: list[bool]) -> None:
+    """A capitalised word right before a number of one to three digits, first in a message
+    before a colon, or after "à", "de", "in", "at"."""
+    for i, word in enumerate(words):
+        if not word.capital or _is_title(word):
+            continue
+        number = _NUMBERED_QUARTER.match(text, word.end)
+        if number is None:
+            continue
+        heading = i == 0 and word.start == 0 and text[number.end() :].lstrip(" ").startswith(":")
+        if heading or (
+            i
+            and words[i - 1].folded in _AT_A_QUARTER
+            and not words[i - 1].capital
+            and _joined(text, words[i - 1], word)
+        ):
+            kept[i] = True
+
+
+def _protect_towards(text: str, words: list[_Word], kept: list[bool]) -> None:
+    """ "vers X", "kuelekea X": one or two capitalised words after "towards" are where one
+    goes (not a title: "vers le docteur")."""
+    if "vers" not in text and "kuelekea" not in text:
+        return
+    for i in range(1, len(words)):
+        if words[i - 1].folded in ("vers", "kuelekea") and not words[i - 1].capital:
+            _keep_capitals(text, words, kept, i, 2, lambda k: not _is_title(words[k]))
+
+
+# Swahili passives of harm and loss: "aliuawa X" (was killed at X), "imeibiwa X" (was stolen
+# at X). Who did it takes "na" ("aliuawa na X"); "anaitwa X" (is called X) is a name.
+_SWAHILI_PASSIVE = re.compile(r"(?:a|wa|i|li|zi|ki|vi|u|ya)(?:li|me|na|ta)\w{2,}(?:wa|iwa|ewa)")
+
+
+def _protect_swahili_passive_at(text: str, words: list[_Word], kept: list[bool]) -> None:
+    """A capitalised word no name list holds right after such a passive, not "itwa"."""
+    for i in range(1, len(words)):
+        verb = words[i - 1].folded
+        if (
+            words[i].capital
+            and _SWAHILI_PASSIVE.fullmatch(verb)
+            and "itwa" not in verb
+            and _joined(text, words[i - 1], words[i])
+            and _place_like(text, words, i)
+            and _swahili(words)
+        ):
+            kept[i] = True
+
+
+# "we are X from Y", "nous sommes X de Y", "sisi ni X kutoka Y": a people, not a person.
+_WE_ARE_PHRASES = (("we", "are"), ("nous", "sommes"), ("sisi", "ni"))
+_FROM_AFTER_PEOPLE = _split("from de kutoka daga")
+
+
+def _protect_we_are_a_people(text: str, words: list[_Word], kept: list[bool]) -> None:
+    """One capitalised word no list holds between "we are" and "from"."""
+    for i in range(2, len(words) - 1):
+        if (
+            (words[i - 2].folded, words[i - 1].folded) in _WE_ARE_PHRASES
+            and words[i].capital
+            and words[i + 1].folded in _FROM_AFTER_PEOPLE
+            and _joined(text, words[i], words[i + 1])
+            and _place_like(text, words, i)
+            and _is_known(words[i]) is None
+        ):
+            kept[i] = True
 
 
 # "karibu na X" (near X), Hausa "harin X" (the attack on X): a place, unless a list holds
