@@ -412,7 +412,7 @@ _NAME_CONTEXT = _by_first_word(
     for p in """
 my name is|my names are|his name is|her name is|name is|names are
 je m'appelle|mon nom est|son nom est|il s'appelle|elle s'appelle
-me llamo|mi nombre es|su nombre es|se llama
+me llamo|mi nombre es|su nombre es|se llama|un tal|una tal
 jina langu ni|naitwa|anaitwa|jina lake ni|majina yangu ni|jina ni
 sunana|sunansa|sunanta|mai suna|sunan shi|sunanta shi
 aitwaye|anayeitwa|wanaitwa|mwenye jina
@@ -788,6 +788,7 @@ def _names(text: str, keys: set[str]) -> list[Span]:
     _we_are_with_children(text, words, marked)
     _told_us(text, words, marked)
     _person_before_brackets(text, words, marked)
+    _nickname_before_full_name(text, words, marked)
     _aliases(text, words, marked)  # after the places: "alias el X" is a person, whatever X is
     _shouted_surnames(text, words, marked)
     _speaker_before_colon(text, words, marked)
@@ -939,6 +940,8 @@ watoto wangu|watoto|wanangu|wenzangu|wenzetu|ndugu zangu|marafiki zangu|wadogo z
 yayana|'ya'yana|ya'yana|ya yana|yan uwana|abokaina|abokanmu|yarana
 mwen menm|pitit nou yo|pitit mwen yo|timoun mwen yo|timoun nou yo|pitit nou|timoun yo
 pikin dem|my pikin dem|yara|iyalina ni
+neighbours|neighbors|voisins|voisines|vecinos|vecinas|majirani|makwabta
+'ya'yansu|ya'yansu|'ya'yansa|ya'yansa|'ya'yanta|ya'yanta|uwa
 """.replace("\n", "|")
         + "|"
         + _KIN_AFTER
@@ -1683,6 +1686,29 @@ def _twins_before_brackets(text: str, words: list[_Word], marked: list[bool]) ->
             and all(w.capital and not _is_title(w) for w in pair)
         ):
             marked[i - 2] = marked[i] = True
+
+
+# "la X (Eucaris Zuleta)", "el X (…)": a nickname with its article, the full name after it.
+_NICKNAME_ARTICLES = _split("la el le the")
+
+
+def _nickname_before_full_name(text: str, words: list[_Word], marked: list[bool]) -> None:
+    """A capitalised word after an article in lower case, right before brackets that open
+    with two names found, is what the person is called."""
+    if "(" not in text:
+        return
+    for i in range(1, len(words) - 2):
+        word = words[i]
+        if (
+            word.capital
+            and words[i - 1].text in _NICKNAME_ARTICLES
+            and text[word.end : words[i + 1].start] == " ("
+            and marked[i + 1]
+            and marked[i + 2]
+            and _joined(text, words[i + 1], words[i + 2])
+            and not _is_title(word)
+        ):
+            marked[i] = True
 
 
 def _person_before_brackets(text: str, words: list[_Word], marked: list[bool]) -> None:
@@ -5491,10 +5517,10 @@ _PLACE_PREFIXES = _split(
     "fort mount mt lake cape cap ras wadi jebel jabal bahr kafr birnin kafin "
     "tudun dutsen kofar sabon sabuwar tsohon tsohuwar kurmin unguwan angwan rijiyar plaine colline "
     "bukit kuala sungai pulau tanjung teluk kota bandar pasar kampung tin "
-    "operation opération operação operacao operación operacion bena bakwa dar"
+    "operation opération operação operacao operación operacion bena bakwa dar place"
 )  # "Opération X", "Operação X": a named operation of the police or of aid, no person; the
 # Kasai's "Bena X", "Bakwa X" (the people of X, and their villages); "Dar X" (the house, the
-# quarter of X: "Dar Naim", "Dar es Salaam")
+# quarter of X: "Dar Naim", "Dar es Salaam"); "Place X Y" (a square)
 # A capitalised word after these names a place: "barrio La Paz", "iglesia San Pedro",
 # "quartier Moussa", "kijiji cha Mwamba", "unguwar Sani".
 _PLACE_WORDS = _split("""
@@ -5519,10 +5545,10 @@ carrefour rond-point junction roundabout site forêt forest bosque msitu dajin s
 layin harin kituo غابة هجوم
 area neighbourhood neighborhood playa plage beach toma población poblacion
 حي مخيم مدينة قرية منطقة بلدة مسجد مستشفى رأس وادي جبل بحر معسكر حارة حاره سوق
-مخيمات قرى بلدات مشفى سبيطار السبيطار صبيطار مدارس مستشفيات بلدية
+مخيمات قرى بلدات مشفى سبيطار السبيطار صبيطار مدارس مستشفيات بلدية معبر
 """)  # "بمخيمات X" (in the camps of X), "لمشفى X" (Levantine: to X's hospital); "harin X",
 # "هجوم X" (the attack on X), "layin X" (X's street), "resguardo X" (a reserve); "مدارس X"
-# (the schools of X), "بلدية X" (X's municipality)
+# (the schools of X), "بلدية X" (X's municipality), "معبر X" (the crossing at X)
 # "مستشفى الأمير حمزة", "مدرسة الملك عبدالله الثاني": a school, a hospital named after a
 # king or a prince is an institution. "مدرسة" alone is also "a teacher": only before these.
 _ARABIC_ROYAL = _split(
@@ -5535,8 +5561,10 @@ _ARABIC_INSTITUTIONS = _split(
 )
 # "جمعية زهرة الفرات", "منظمة شفق": an association's name is no person's.
 _ARABIC_ASSOCIATIONS = _split("جمعية منظمة مؤسسة رابطة")
-# "shule ya msingi", "escuela primaria", "école primaire": a school's level before its name.
+# "shule ya msingi", "escuela primaria", "école primaire": a school's level before its name;
+# "shule ya bweni ya X" (a boarding school), "ya wasichana" (girls').
 _SCHOOL_LEVELS = _split("""msingi sekondari primaria secundaria primaire secondaire primary ndege
+bweni wasichana wavulana
 régional régionale regional préfectoral préfectorale national nationale provincial provinciale
 général générale general central centrale municipal municipale""")  # "l'hôpital régional de X"
 # Connectors inside a place name: "Santa Cruz de la Sierra", "Dar es Salaam", "kijiji cha".
@@ -7101,6 +7129,13 @@ def _named_by_what_precedes(words: list[_Word], i: int) -> bool:
         )
         or (before.folded == "de" and any(pair <= two for pair in _OUR_LADY))
         or (before.text == "El" and i >= 2 and words[i - 2].folded in _BEFORE_THE_ARTICLE)
+        # "niña X, 15, de La Caucana": "de La" after no capitalised word ("Ana de La Cruz")
+        or (
+            before.text == "La"
+            and i >= 2
+            and words[i - 2].text == "de"
+            and not (i >= 3 and words[i - 3].capital and words[i - 2].start - words[i - 3].end == 1)
+        )
         # "l'hôpital Al Farabi", "escuela El Carmen": an institution with its article
         or (before.text in ("Al", "El") and i >= 2 and words[i - 2].folded in _ORGANISATION_WORDS)
         # "le centre Las Raíces", "el albergue Los Olivos": not "Juan de Los Santos"
