@@ -5732,7 +5732,45 @@ def _protected(text: str, words: list[_Word]) -> list[bool]:
     _protect_towards(text, words, kept)
     _protect_swahili_passive_at(text, words, kept)
     _protect_we_are_a_people(text, words, kept)
+    _protect_swahili_from(text, words, kept)
+    _protect_travelled_between(text, words, kept)
     return kept
+
+
+def _protect_swahili_from(text: str, words: list[_Word], kept: list[bool]) -> None:
+    """ "kutoka X": Swahili says "kutoka kwa X" of a person, so up to two capitalised words
+    no name list holds right after "kutoka" are a place, unless a letter, greetings or money
+    come from them ("barua kutoka X")."""
+    if "kutoka" not in text:
+        return
+    for i in range(1, len(words)):
+        if words[i - 1].folded != "kutoka" or (
+            i >= 2 and words[i - 2].folded in _PERSON_BEFORE_LOCATIVE
+        ):
+            continue
+        _keep_capitals(text, words, kept, i, 2, lambda k: _place_like(text, words, k))
+
+
+# "he drives a bus between X and Y", "the boat runs between X and Y": the ends of a way.
+_TRAVELS = _split("""
+drive drives driving drove run runs ply plies travel travels travelling walk walks commute
+commutes go goes bus buses taxi taxis truck trucks lorry boat boats road route
+""")
+
+
+def _protect_travelled_between(text: str, words: list[_Word], kept: list[bool]) -> None:
+    """A capitalised word no name list holds after "between", and another after "and",
+    when a way or a ride is said in the four words before "between"."""
+    if "between" not in text:
+        return
+    for i in range(1, len(words) - 2):
+        if words[i - 1].folded != "between" or not any(
+            w.folded in _TRAVELS for w in words[max(0, i - 5) : i - 1]
+        ):
+            continue
+        if words[i + 1].folded == "and" and words[i].capital and words[i + 2].capital:
+            for k in (i, i + 2):
+                kept[k] = kept[k] or _place_like(text, words, k)
 
 
 # A register's heading: "HH reg X, Y site: …", "usajili X: …", "Rijista X: …": where the
