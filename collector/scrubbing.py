@@ -456,7 +456,7 @@ mijina|matata|matarsa|mijinta|dana|dansa|yata|yarsa|yarinyata|dan uwana|yar uwat
 binamu yangu|binamu wangu|uwar gida|uwargida|uwargidana|uwar gidana|maigidana
 kawata|abokina|abokiyata|makwabcina|makwabciyata|mahaifiyata|mahaifina|kanina|kanwata
 yayana|yayata|jikana|jikata|yarona|yarinyata|yaronta|yaronsa
-yar'uwata|ɗan'uwana|dan'uwana|yar'uwarsa|ɗan'uwansa|yar'uwarta|ɗan'uwanta""")
+yar'uwata|ɗan'uwana|dan'uwana|yar'uwarsa|ɗan'uwansa|yar'uwarta|ɗan'uwanta|uwa|uba""")
 )
 _RELATION_PHRASES = _by_first_word(_phrase(p) for p in _RELATIONS.split("|"))
 # Words of those phrases: "Mijina ya ce" is "my husband said", no name.
@@ -5797,7 +5797,8 @@ def _protect_registration_places(text: str, words: list[_Word], kept: list[bool]
 # "Delmas 33 : …", "la dame de Delmas 75", "à Carrefour 12": a quarter named with its number
 # (a person's number is an age: "Amina 35 ans", or a phone's long digits).
 _NUMBERED_QUARTER = re.compile(
-    r"\s+\d{1,3}[A-Z]?\b(?![\d.,:/-]*\d)(?!\s*(?i:ans|an|años|years|yrs|yo|y|miaka|shekaru|سنة))"
+    r"\s+(?:PK\s*)?\d{1,3}[A-Z]?\b(?![\d.,:/-]*\d)"
+    r"(?!\s*(?i:ans|an|años|years|yrs|yo|y|miaka|shekaru|سنة))"
 )
 _AT_A_QUARTER = _split("à a de vers in at from en au")
 
@@ -5819,6 +5820,9 @@ def _protect_numbered_quarters(text: str, words: list[_Word], kept: list[bool]) 
             and _joined(text, words[i - 1], word)
         ):
             kept[i] = True
+            # "Riyadh PK 12": a quarter named by its kilometre on the road
+            if i + 1 < len(words) and words[i + 1].text == "PK":
+                kept[i + 1] = True
 
 
 def _protect_towards(text: str, words: list[_Word], kept: list[bool]) -> None:
