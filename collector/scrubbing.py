@@ -5534,7 +5534,7 @@ village town city county district parish church mosque school hospital camp sett
 river lake fleuve rivière lac río laguna mto ziwa kogin tafkin نهر بحيرة
 kijiji mtaa kambi shule kanisa msikiti hospitali wilaya kata mji soko zahanati مستوصف مدرسة
 skuli shehia uwanja hoteli mosquée
-unguwar garin makarantar masallacin kasuwar asibitin sansanin jihar
+unguwar garin makarantar masallacin kasuwar asibitin sansanin jihar tashar
 unguwa kauyen mutanen yan hanyar hakimin sarkin dagacin magajin shugabannin rijiyar kisima forage
 puits pozo
 aldea cantón bairro secteur localité hameau maternité dispensaire maternidad dispensario
@@ -5562,13 +5562,16 @@ _ARABIC_INSTITUTIONS = _split(
 # "جمعية زهرة الفرات", "منظمة شفق": an association's name is no person's.
 _ARABIC_ASSOCIATIONS = _split("جمعية منظمة مؤسسة رابطة")
 # "shule ya msingi", "escuela primaria", "école primaire": a school's level before its name;
-# "shule ya bweni ya X" (a boarding school), "ya wasichana" (girls').
+# "shule ya bweni ya X" (a boarding school), "ya wasichana" (girls'); Hausa "tashar mota ta
+# X" (the motor park of X).
 _SCHOOL_LEVELS = _split("""msingi sekondari primaria secundaria primaire secondaire primary ndege
-bweni wasichana wavulana
+bweni wasichana wavulana mota
 régional régionale regional préfectoral préfectorale national nationale provincial provinciale
 général générale general central centrale municipal municipale""")  # "l'hôpital régional de X"
 # Connectors inside a place name: "Santa Cruz de la Sierra", "Dar es Salaam", "kijiji cha".
-_PLACE_LINKS = _split("de la del los las des du da do di es el cha ya wa za vya")  # "hoteli za X"
+_PLACE_LINKS = _split(
+    "de la del los las des du da do di es el cha ya wa za vya ta"
+)  # "hoteli za X"
 # Streets and squares in Arabic: "شارع صلاح الدين", "ميدان التحرير".
 _ARABIC_STREETS = _split("شارع طريق ميدان ساحة دوار جادة")
 # The second half of a compound name: "صلاح الدين", "عبد الله", "سيف الإسلام".
