@@ -5779,14 +5779,23 @@ def _protect_travelled_between(text: str, words: list[_Word], kept: list[bool]) 
 # A register's heading: "HH reg X, Y site: …", "usajili X: …", "Rijista X: …": where the
 # households were registered, before the comma or the colon.
 _REGISTRATION = _split("reg registration registry usajili rijista enregistrement registro تسجيل")
+_MEMBERS_LISTED = (
+    _RELATION_WORDS
+    | _CHILD_WORDS
+    | _split("""head wives kids children mama baba
+uwa uba yara watoto enfants hijos""")
+)
 
 
 def _protect_registration_places(text: str, words: list[_Word], kept: list[bool]) -> None:
     """Up to two capitalised words no name list holds after a register's word among the
-    first three words, when a colon or a comma follows them."""
+    first three words, when a colon or a comma follows them and the household's members are
+    listed after them ("registration X: 6 people" may name its head)."""
     for i in range(1, min(4, len(words))):
         if words[i - 1].folded not in _REGISTRATION or not words[i].capital:
             continue
+        if not any(w.folded in _MEMBERS_LISTED for w in words[i + 1 :]):
+            return
         run = [i] + (
             [i + 1] if i + 1 < len(words) and _joined(text, words[i], words[i + 1]) else []
         )
@@ -5797,25 +5806,30 @@ def _protect_registration_places(text: str, words: list[_Word], kept: list[bool]
         return
 
 
-# "Delmas 33 : …", "la dame de Delmas 75", "à Carrefour 12": a quarter named with its number
-# (a person's number is an age: "Amina 35 ans", or a phone's long digits).
+# "la dame de Delmas 75 qui…", "à Carrefour 12, …": a quarter named with its number, the
+# number ending the phrase (not "à Fatima 2 sacs", nor an age: "Amina 35 ans"); "Riyadh PK
+# 12 : …" (a quarter by its kilometre on the road) also first before a colon ("Fatuma 23:"
+# may be a name and an age).
 _NUMBERED_QUARTER = re.compile(
-    r"\s+(?:PK\s*)?\d{1,3}[A-Z]?\b(?![\d.,:/-]*\d)"
-    r"(?!\s*(?i:ans|an|años|years|yrs|yo|y|miaka|shekaru|سنة))"
+    r"\s+(PK\s*)?\d{1,3}[A-Z]?\b(?![\d.,:/-]*\d)(?=\s*(?:[,;:.!?)]|$|(?:qui|où|who|where)\b))"
 )
 _AT_A_QUARTER = _split("à a de vers in at from en au")
 
 
 def _protect_numbered_quarters(text: str, words: list[_Word], kept: list[bool]) -> None:
-    """A capitalised word right before a number of one to three digits, first in a message
-    before a colon, or after "à", "de", "in", "at"."""
+    """A capitalised word right before such a number, after "à", "de", "in", "at"; with
+    "PK", first in a message before a colon too."""
     for i, word in enumerate(words):
         if not word.capital or _is_title(word):
             continue
         number = _NUMBERED_QUARTER.match(text, word.end)
         if number is None:
             continue
-        heading = i == 0 and word.start == 0 and text[number.end() :].lstrip(" ").startswith(":")
+        heading = (
+            i == 0
+            and number.group(1) is not None
+            and text[number.end() :].lstrip(" ").startswith(":")
+        )
         if heading or (
             i
             and words[i - 1].folded in _AT_A_QUARTER
@@ -5823,7 +5837,6 @@ def _protect_numbered_quarters(text: str, words: list[_Word], kept: list[bool]) 
             and _joined(text, words[i - 1], word)
         ):
             kept[i] = True
-            # "Riyadh PK 12": a quarter named by its kilometre on the road
             if i + 1 < len(words) and words[i + 1].text == "PK":
                 kept[i + 1] = True
 
