@@ -5730,9 +5730,7 @@ def _protected(text: str, words: list[_Word]) -> list[bool]:
     _protect_ways_to(text, words, kept)
     _protect_near_and_attacked(text, words, kept)
     _protect_armed_groups(text, words, kept)
-    _protect_registration_places(text, words, kept)
     _protect_numbered_quarters(text, words, kept)
-    _protect_towards(text, words, kept)
     _protect_swahili_passive_at(text, words, kept)
     _protect_we_are_a_people(text, words, kept)
     _protect_swahili_from(text, words, kept)
@@ -5776,36 +5774,6 @@ def _protect_travelled_between(text: str, words: list[_Word], kept: list[bool]) 
                 kept[k] = kept[k] or _place_like(text, words, k)
 
 
-# A register's heading: "HH reg X, Y site: …", "usajili X: …", "Rijista X: …": where the
-# households were registered, before the comma or the colon.
-_REGISTRATION = _split("reg registration registry usajili rijista enregistrement registro تسجيل")
-_MEMBERS_LISTED = (
-    _RELATION_WORDS
-    | _CHILD_WORDS
-    | _split("""head wives kids children mama baba
-uwa uba yara watoto enfants hijos""")
-)
-
-
-def _protect_registration_places(text: str, words: list[_Word], kept: list[bool]) -> None:
-    """Up to two capitalised words no name list holds after a register's word among the
-    first three words, when a colon or a comma follows them and the household's members are
-    listed after them ("registration X: 6 people" may name its head)."""
-    for i in range(1, min(4, len(words))):
-        if words[i - 1].folded not in _REGISTRATION or not words[i].capital:
-            continue
-        if not any(w.folded in _MEMBERS_LISTED for w in words[i + 1 :]):
-            return
-        run = [i] + (
-            [i + 1] if i + 1 < len(words) and _joined(text, words[i], words[i + 1]) else []
-        )
-        after = text[words[run[-1]].end :].lstrip(" ")
-        if after[:1] in (":", ",") and all(_place_like(text, words, k) for k in run):
-            for k in run:
-                kept[k] = True
-        return
-
-
 # "la dame de Delmas 75 qui…", "à Carrefour 12, …": a quarter named with its number, the
 # number ending the phrase (not "à Fatima 2 sacs", nor an age: "Amina 35 ans"); "Riyadh PK
 # 12 : …" (a quarter by its kilometre on the road) also first before a colon ("Fatuma 23:"
@@ -5839,16 +5807,6 @@ def _protect_numbered_quarters(text: str, words: list[_Word], kept: list[bool]) 
             kept[i] = True
             if i + 1 < len(words) and words[i + 1].text == "PK":
                 kept[i + 1] = True
-
-
-def _protect_towards(text: str, words: list[_Word], kept: list[bool]) -> None:
-    """ "vers X", "kuelekea X": one or two capitalised words after "towards" are where one
-    goes (not a title: "vers le docteur")."""
-    if "vers" not in text and "kuelekea" not in text:
-        return
-    for i in range(1, len(words)):
-        if words[i - 1].folded in ("vers", "kuelekea") and not words[i - 1].capital:
-            _keep_capitals(text, words, kept, i, 2, lambda k: not _is_title(words[k]))
 
 
 # Swahili passives of harm and loss: "aliuawa X" (was killed at X), "imeibiwa X" (was stolen
