@@ -4359,6 +4359,7 @@ def _lists_of_names(text: str, words: list[_Word], marked: list[bool]) -> None:
                 m
                 for m in members
                 if _lower_case_subject(words[m])
+                and not _group_word(words[m])  # "wapokot na …": a listed people
                 and (len(members) > 1 or _looks_like_name(words[m].folded))
             ]
         if (subject and unknown == members) or (
