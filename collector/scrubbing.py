@@ -814,7 +814,7 @@ def _titles_stay(text: str, words: list[_Word], marked: list[bool]) -> None:
             marked[i] = False
 
 
-# Arabic verbs of the plural: "يحددون" (they decide), "رجعوا" (they came back).
+# Arabic verbs of the plural: "يقررون" (they decide), "سافروا" (they travelled).
 _ARABIC_PLURAL_VERB = re.compile(r"[يت][\u0621-\u064a]{2,}ون|[\u0621-\u064a]{3,}وا")
 
 
@@ -4359,7 +4359,7 @@ def _lists_of_names(text: str, words: list[_Word], marked: list[bool]) -> None:
                 m
                 for m in members
                 if _lower_case_subject(words[m])
-                and not _group_word(words[m])  # "wapokot na …": a listed people
+                and not _group_word(words[m])  # "wasamburu na …": a listed people
                 and (len(members) > 1 or _looks_like_name(words[m].folded))
             ]
         if (subject and unknown == members) or (
@@ -5521,7 +5521,7 @@ _PLACE_PREFIXES = _split(
     "operation opération operação operacao operación operacion bena bakwa dar place"
 )  # "Opération X", "Operação X": a named operation of the police or of aid, no person; the
 # Kasai's "Bena X", "Bakwa X" (the people of X, and their villages); "Dar X" (the house, the
-# quarter of X: "Dar Naim", "Dar es Salaam"); "Place X Y" (a square)
+# quarter of X: "Dar X", "Dar es Salaam"); "Place X Y" (a square)
 # A capitalised word after these names a place: "barrio La Paz", "iglesia San Pedro",
 # "quartier Moussa", "kijiji cha Mwamba", "unguwar Sani".
 _PLACE_WORDS = _split("""
@@ -5604,7 +5604,7 @@ bazaar bazar network woreda wereda kebele zone
 khel kalay kalai kili rod qala
 valley hills site township county ville rifles regiment
 """)  # Pashto and Dari: "X Khel" (a clan's village), "X Kalay" (village), "X Rod" (river);
-# "Kerio Valley", "Pétion-Ville", "the Assam Rifles" (a regiment named after its region)
+# "X Valley", "X-Ville", "the X Rifles" (a regiment named after its region)
 # "Bilal Masjid", "Sheikh Abdiqani clinic": a mosque, a clinic named after a person is a place.
 _NAMED_BEFORE_LOWER = _split("""
 road street avenue highway junction roundabout masjid mosque church clinic hospital
@@ -5775,10 +5775,9 @@ def _protect_travelled_between(text: str, words: list[_Word], kept: list[bool]) 
                 kept[k] = kept[k] or _place_like(text, words, k)
 
 
-# "la dame de Delmas 75 qui…", "à Carrefour 12, …": a quarter named with its number, the
-# number ending the phrase (not "à Fatima 2 sacs", nor an age: "Amina 35 ans"); "Riyadh PK
-# 12 : …" (a quarter by its kilometre on the road) also first before a colon ("Fatuma 23:"
-# may be a name and an age).
+# "la dame de X 75 qui…", "à X 12, …": a quarter named with its number, the number ending
+# the phrase (not "à X 2 sacs", nor an age: "X 35 ans"); "X PK 12 : …" (a quarter by its
+# kilometre on the road) also first before a colon ("X 23:" may be a name and an age).
 _NUMBERED_QUARTER = re.compile(
     r"\s+(PK\s*)?\d{1,3}[A-Z]?\b(?![\d.,:/-]*\d)(?=\s*(?:[,;:.!?)]|$|(?:qui|où|who|where)\b))"
 )
@@ -6051,7 +6050,7 @@ def _protect_languages_spoken(text: str, words: list[_Word], kept: list[bool]) -
             if k + 2 < len(words) and words[k + 1].folded in _OR and not words[k + 1].capital:
                 k += 2
             elif word.capital and k + 1 < len(words) and words[k + 1].capital:
-                k += 1  # "speak Hakha Chin": a language of two words
+                k += 1  # "speak X Y": a language of two words
             elif _is_arabic(word.text) and k + 1 < len(words) and words[k + 1].folded[:1] == "و":
                 k += 1  # "بتحكي تركي وكردي"
             else:
@@ -7146,7 +7145,7 @@ def _named_by_what_precedes(words: list[_Word], i: int) -> bool:
         )
         or (before.folded == "de" and any(pair <= two for pair in _OUR_LADY))
         or (before.text == "El" and i >= 2 and words[i - 2].folded in _BEFORE_THE_ARTICLE)
-        # "niña X, 15, de La Caucana": "de La" after no capitalised word ("Ana de La Cruz")
+        # "niña X, 15, de La Y": "de La" after no capitalised word ("Ana de La Cruz")
         or (
             before.text == "La"
             and i >= 2
@@ -8661,7 +8660,7 @@ _LANDMARK = (
     r"frente\s+a|al\s+lado\s+de|junto\s+a|karibu\s+na|nyuma\s+ya|mbele\s+ya|kando\s+ya|"
     r"jirani\s+na|kusa\s+da|bayan|gaban|خلف|قرب|جنب|بجانب|مقابل|وراء|ورا"
 )
-# The landmark itself: up to four words ("behind the LGEA primary school"), to a comma or
+# The landmark itself: up to four words ("behind the X primary school"), to a comma or
 # the sentence's end.
 _LANDMARK_PLACE = (
     rf"(?i:{_LANDMARK})\s+(?:[^\W\d_][\w'’-]*\s+){{0,3}}[^\W\d_][\w'’-]*(?=\s*(?:[,.;:!?،]|$))"
@@ -9020,8 +9019,8 @@ _STREET_FIRST = re.compile(rf"(?i:{_STREET})\s")
 _QUARTER_BEFORE_STREET = re.compile(
     rf"(?<![\w])(?i:in|at|a|à|en|ninaishi|naishi|anaishi)\s+({_CAPITALISED}(?:\s+{_CAPITALISED})?)\s+$"
 )
-# "à Delmas 40B, rue X", "j'habite Tabarre 27, impasse X", "in Arafat ilot C lot 245": a
-# numbered quarter, or a town before its block, after "in" or "I live".
+# "à X 40B, rue Y", "j'habite X 27, impasse Y", "in X ilot D lot 118": a numbered quarter,
+# or a town before its block, after "in" or "I live".
 _UNIT_FIRST = re.compile(rf"\d|(?i:{_UNIT})\s")
 _TOWN_BEFORE_UNIT = re.compile(rf"(?<![\w])(?i:in|at|à|au|en|habite)\s+({_CAPITALISED})\s+$")
 
@@ -9051,8 +9050,8 @@ _REGIONAL_ADDRESSES += (
 )
 
 
-# Nouakchott's "îlot C lot 245", "secteur 5, îlot B, lot 312", "المقاطعة ٥ الحي ب القطعة
-# ٤٠٢": a district, a block or a quarter by its number or letter, then the plot.
+# Nouakchott's "îlot D lot 118", "secteur 2, îlot F, lot 77", "المقاطعة ٣ الحي د القطعة
+# ١١٨": a district, a block or a quarter by its number or letter, then the plot.
 _PLOT = r"lot|lote|القطعة|قطعة|parcelle"
 _REGIONAL_ADDRESSES += (
     (
