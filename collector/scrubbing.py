@@ -7628,8 +7628,15 @@ día días dia dias hora horas siku saa masaa kilomita kwana awa awanni
 
 
 def _far_from(words: list[_Word], k: int) -> bool:
-    """A unit of time or distance one or two words before "from" (words[k])."""
-    return any(words[j].folded in _WAY_UNITS for j in range(max(0, k - 2), k))
+    """A unit of time or distance right before "from", "kutoka", "daga" (words[k]), or with
+    its number said after it ("siku mbili kutoka"). Not "de": "hace 2 días de X no sé nada"
+    is of a person."""
+    if words[k].folded not in ("from", "kutoka", "daga") or k < 1:
+        return False
+    before = words[k - 1].folded
+    return before in _WAY_UNITS or (
+        k >= 2 and before in _DIGIT_WORDS and words[k - 2].folded in _WAY_UNITS
+    )
 
 
 def _after(words: list[_Word], k: int, cues: set[str]) -> bool:

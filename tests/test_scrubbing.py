@@ -4104,6 +4104,7 @@ def test_the_twenty_fourth_unseen_set_addresses_are_all_found():
         ("the Kelvang Rifles closed the road at night", None),
         ("kids there speak Kwazi Bana at home", None),
         ("herders walk 3 days from Lokoyan for water", None),
+        ("hace 2 días de Kenyeri no sé nada", "hace 2 días de [name] no sé nada"),
         ("Wanawake wa Kaptolomwo wanaomba maji safi", None),
         ("akina mama wa Chepkum wamekuja sokoni", None),
         ("les gens de Jacquet-Ville n'ont plus d'eau", None),
