@@ -5739,15 +5739,25 @@ def _protected(text: str, words: list[_Word]) -> list[bool]:
     return kept
 
 
+# What comes from a person: a call, help, news; and receiving or getting ("nimepokea
+# kutoka X", "tulipata kutoka X").
+_SWAHILI_FROM_A_PERSON = _split("simu msaada taarifa ripoti")
+_SWAHILI_RECEIVED = re.compile(r"\w*(?:pokea|pokelea|pata)")
+
+
 def _protect_swahili_from(text: str, words: list[_Word], kept: list[bool]) -> None:
     """ "kutoka X": Swahili says "kutoka kwa X" of a person, so up to two capitalised words
-    no name list holds right after "kutoka" are a place, unless a letter, greetings or money
-    come from them ("barua kutoka X")."""
+    no name list holds right after "kutoka" are a place, unless a letter, greetings, money or
+    a call come from them ("barua kutoka X"), or they were received from them."""
     if "kutoka" not in text:
         return
     for i in range(1, len(words)):
-        if words[i - 1].folded != "kutoka" or (
-            i >= 2 and words[i - 2].folded in _PERSON_BEFORE_LOCATIVE
+        if words[i - 1].folded != "kutoka":
+            continue
+        if i >= 2 and (
+            words[i - 2].folded in _PERSON_BEFORE_LOCATIVE
+            or words[i - 2].folded in _SWAHILI_FROM_A_PERSON
+            or _SWAHILI_RECEIVED.fullmatch(words[i - 2].folded)
         ):
             continue
         _keep_capitals(text, words, kept, i, 2, lambda k: _place_like(text, words, k))

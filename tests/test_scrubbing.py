@@ -4114,6 +4114,8 @@ def test_the_twenty_fourth_unseen_set_addresses_are_all_found():
         ("rappeler la dame de Martissant 8 qui a appelé hier", None),
         ("baba aliuawa Kamurio wiki iliyopita", None),
         ("wakimbizi kutoka Lomut wanalala nje", None),
+        ("nimepokea simu kutoka Jepkorir jana", "nimepokea simu kutoka [name] jana"),
+        ("tumepokea kutoka Jepkorir mbuzi wawili", "tumepokea kutoka [name] mbuzi wawili"),
         ("wagabbra na wasamburu wamegombana tena", None),
         ("we are Kwaleni from Tambach, no help came", None),
         ("he drives a matatu between Kimalel and Loboi every day", None),
