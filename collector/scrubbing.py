@@ -456,7 +456,7 @@ mijina|matata|matarsa|mijinta|dana|dansa|yata|yarsa|yarinyata|dan uwana|yar uwat
 binamu yangu|binamu wangu|uwar gida|uwargida|uwargidana|uwar gidana|maigidana
 kawata|abokina|abokiyata|makwabcina|makwabciyata|mahaifiyata|mahaifina|kanina|kanwata
 yayana|yayata|jikana|jikata|yarona|yarinyata|yaronta|yaronsa
-yar'uwata|ɗan'uwana|dan'uwana|yar'uwarsa|ɗan'uwansa|yar'uwarta|ɗan'uwanta|uwa|uba""")
+yar'uwata|ɗan'uwana|dan'uwana|yar'uwarsa|ɗan'uwansa|yar'uwarta|ɗan'uwanta|uwa""")
 )
 _RELATION_PHRASES = _by_first_word(_phrase(p) for p in _RELATIONS.split("|"))
 # Words of those phrases: "Mijina ya ce" is "my husband said", no name.
@@ -5825,14 +5825,18 @@ _SWAHILI_PASSIVE = re.compile(r"(?:a|wa|i|li|zi|ki|vi|u|ya)(?:li|me|na|ta)\w{2,}
 
 
 def _protect_swahili_passive_at(text: str, words: list[_Word], kept: list[bool]) -> None:
-    """A capitalised word no name list holds right after such a passive, not "itwa"."""
-    for i in range(1, len(words)):
-        verb = words[i - 1].folded
+    """A capitalised word no name list holds right after such a passive, not "itwa", when
+    the verb's subject stands before it ("baba aliuawa X", "mifugo 300 imeibiwa X"): with no
+    subject before, the word after may be the subject ("aliuawa X jana": X was killed)."""
+    for i in range(2, len(words)):
+        verb, subject = words[i - 1], words[i - 2]
         if (
             words[i].capital
-            and _SWAHILI_PASSIVE.fullmatch(verb)
-            and "itwa" not in verb
-            and _joined(text, words[i - 1], words[i])
+            and _SWAHILI_PASSIVE.fullmatch(verb.folded)
+            and "itwa" not in verb.folded
+            and not subject.capital
+            and text[subject.end : verb.start].strip(" 0123456789") == ""
+            and _joined(text, verb, words[i])
             and _place_like(text, words, i)
             and _swahili(words)
         ):

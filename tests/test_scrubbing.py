@@ -4113,6 +4113,7 @@ def test_the_twenty_fourth_unseen_set_addresses_are_all_found():
         ("registration Nakiru: 6 people, no tent", "registration [name]: 6 people, no tent"),
         ("rappeler la dame de Martissant 8 qui a appelé hier", None),
         ("baba aliuawa Kamurio wiki iliyopita", None),
+        ("Jana aliuawa Jepkorir kwa risasi", "Jana aliuawa [name] kwa risasi"),
         ("wakimbizi kutoka Lomut wanalala nje", None),
         ("nimepokea simu kutoka Jepkorir jana", "nimepokea simu kutoka [name] jana"),
         ("tumepokea kutoka Jepkorir mbuzi wawili", "tumepokea kutoka [name] mbuzi wawili"),
@@ -4142,6 +4143,7 @@ def test_the_twenty_fourth_unseen_set_addresses_are_all_found():
             "our neighbours [name] and [name] lost their goats",
         ),
         ("uwa Hauwanatu tana asibiti tun jiya", "uwa [name] tana asibiti tun jiya"),
+        ("na ga Uba a kasuwa jiya", "na ga [name] a kasuwa jiya"),
         (
             "niña Yeraldin, 12, de La Palmita, no va a la escuela",
             "niña [name], 12, de La Palmita, no va a la escuela",
