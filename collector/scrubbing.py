@@ -5666,7 +5666,11 @@ def _protected(text: str, words: list[_Word]) -> list[bool]:
         )
         if length:
             kept[i : i + length] = [True] * length
-        prefix = word.folded in _PLACE_PREFIXES and word.capital
+        prefix = (
+            word.folded in _PLACE_PREFIXES
+            and word.capital
+            and not (word.folded == "place" and word.initial)  # "Place X on the list"
+        )
         place_word = (
             (
                 word.folded in _PLACE_WORDS
@@ -5733,7 +5737,6 @@ def _protected(text: str, words: list[_Word]) -> list[bool]:
     _protect_armed_groups(text, words, kept)
     _protect_numbered_quarters(text, words, kept)
     _protect_swahili_passive_at(text, words, kept)
-    _protect_we_are_a_people(text, words, kept)
     _protect_swahili_from(text, words, kept)
     _protect_travelled_between(text, words, kept)
     return kept
@@ -5839,25 +5842,6 @@ def _protect_swahili_passive_at(text: str, words: list[_Word], kept: list[bool])
             and _joined(text, verb, words[i])
             and _place_like(text, words, i)
             and _swahili(words)
-        ):
-            kept[i] = True
-
-
-# "we are X from Y", "nous sommes X de Y", "sisi ni X kutoka Y": a people, not a person.
-_WE_ARE_PHRASES = (("we", "are"), ("nous", "sommes"), ("sisi", "ni"))
-_FROM_AFTER_PEOPLE = _split("from de kutoka daga")
-
-
-def _protect_we_are_a_people(text: str, words: list[_Word], kept: list[bool]) -> None:
-    """One capitalised word no list holds between "we are" and "from"."""
-    for i in range(2, len(words) - 1):
-        if (
-            (words[i - 2].folded, words[i - 1].folded) in _WE_ARE_PHRASES
-            and words[i].capital
-            and words[i + 1].folded in _FROM_AFTER_PEOPLE
-            and _joined(text, words[i], words[i + 1])
-            and _place_like(text, words, i)
-            and _is_known(words[i]) is None
         ):
             kept[i] = True
 
