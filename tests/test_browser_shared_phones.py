@@ -9,6 +9,8 @@ import shutil
 import sqlite3
 from pathlib import Path
 
+import pytest
+
 from browsing import (
     answer_visible_questions,
     pick,
@@ -180,6 +182,7 @@ def test_after_a_sign_out_back_brings_no_answers_and_autofill_keeps_none(hub, ch
     assert kept_any(kept, TYPED.values()) == []
 
 
+@pytest.mark.slow  # a Chromium of its own
 def test_a_kiosk_page_brought_back_whole_by_back_is_asked_for_again(hub, tmp_path):
     driver = start_chromium(tmp_path, flags=[KEEPS_PAGES_FOR_BACK])
     try:
