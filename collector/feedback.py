@@ -4,7 +4,9 @@ Nothing about the sender is stored: no address, no browser, no account.
 
 A receipt code is the only key to the replies, so it stays out of URLs (history, Referer,
 logs): the thanks page shows it once (the next person on a shared kiosk phone does not see
-it), and codes are looked up through a POST form, a few per phone per minute.
+it), and codes are looked up through a POST form, a few per phone per minute. Feedback kept
+on the phone while the hub was away gets no code on the phone at all: it is sent later, in
+front of whoever holds the phone then.
 """
 
 from __future__ import annotations
@@ -88,16 +90,19 @@ def submit():
     review.hold_pending(
         get_db(), current_app.config["HUB"]["hold_free_text_for_review"], record_uuid
     )
+    if from_outbox() and request.form.get("_now") != "1":
+        return _delivered_later(record_uuid)
     session["receipt_code"] = code
-    if from_outbox():
-        message = gettext("Sent to the hub. Receipt code: %(code)s", code=format_receipt_code(code))
-        return jsonify(
-            uuid=record_uuid,
-            receipt=format_receipt_code(code),
-            message=message,
-            next=url_for("feedback.thanks"),
-        )
+    if from_outbox():  # sent in reach: the thanks page shows the code to its sender
+        return jsonify(uuid=record_uuid, next=url_for("feedback.thanks"))
     return redirect(url_for("feedback.thanks"))
+
+
+def _delivered_later(record_uuid: str):
+    """Feedback kept on the phone and sent when the hub came back: whoever holds the phone
+    now is likely someone else, so the answer carries neither the code nor the message, and
+    the thanks page does not show the code either (its sender was told no code is given)."""
+    return jsonify(uuid=record_uuid, message=gettext("Feedback kept on this phone was sent."))
 
 
 @bp.route("/thanks")

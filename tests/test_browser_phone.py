@@ -382,7 +382,7 @@ def test_the_http_outbox_marks_itself_while_records_wait(hub, chromium, db_path)
         assert chromium.get_cookie("hub_outbox")["value"] == "1"
         link = FaultProxy(upstream=upstream, port=port).start()
         element(chromium, "#outbox button").click()
-        until(chromium, lambda d: "Receipt code" in outbox_text(d), 30)
+        until(chromium, lambda d: "Feedback kept on this phone was sent" in outbox_text(d), 30)
         until(chromium, lambda d: (d.get_cookie("hub_outbox") or {}).get("value", "") == "")
     finally:
         link.stop()

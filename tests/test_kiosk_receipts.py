@@ -74,19 +74,31 @@ def test_the_thanks_page_shows_the_code_once(kiosk_hub):
     assert second not in phone.get("/feedback/thanks").text
 
 
-def test_a_phone_script_reads_the_code_then_the_thanks_page_once(kiosk_hub):
-    phone = kiosk_hub.browser("en")
+def send_from_script(phone, now: bool) -> dict:
+    """What the page's script posts: Send with the hub in reach (`_now`), or the outbox
+    delivering feedback kept on the phone."""
     page = phone.get("/feedback").text
-    answer = phone.post(
-        "/feedback",
-        kiosk_data(FEEDBACK_ANSWERS, page),
-        csrf_from=page,
-        headers={"X-Hub-Outbox": "1"},
-    ).json()
-    assert "?" not in answer["next"]
+    data = kiosk_data(FEEDBACK_ANSWERS, page) + ([("_now", "1")] if now else [])
+    return phone.post("/feedback", data, csrf_from=page, headers={"X-Hub-Outbox": "1"}).json()
+
+
+def test_a_phone_script_sending_in_reach_gets_the_code_on_the_thanks_page_once(kiosk_hub):
+    phone = kiosk_hub.browser("en")
+    answer = send_from_script(phone, now=True)
+    assert set(answer) == {"uuid", "next"} and "?" not in answer["next"]
     first = phone.get(answer["next"]).text
-    assert answer["receipt"] in first
-    assert answer["receipt"] not in phone.get(answer["next"]).text
+    code = RECEIPT.search(first).group(1)
+    assert code not in phone.get(answer["next"]).text
+
+
+def test_feedback_delivered_later_gives_no_code_to_whoever_holds_the_phone(kiosk_hub, db_path):
+    phone = kiosk_hub.browser("en")
+    answer = send_from_script(phone, now=False)
+    assert answer == {"uuid": answer["uuid"], "message": "Feedback kept on this phone was sent."}
+    [record] = query(db_path, "SELECT receipt_code FROM records")
+    assert record["receipt_code"]  # kept on the hub for the team, shown to no one here
+    thanks = phone.get("/feedback/thanks").text
+    assert RECEIPT.search(thanks) is None and record["receipt_code"][:4] not in thanks
 
 
 def test_replies_are_looked_up_with_a_posted_code_kept_out_of_urls(kiosk_hub, db_path):

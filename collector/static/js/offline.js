@@ -1,9 +1,18 @@
 /* When the hub cannot be reached, a finished form is kept on this phone (IndexedDB) and
    sent by itself later, exactly once (its UUID is made here and the hub ignores a repeat);
-   what is typed is kept as a draft. Works over plain HTTP too: only the service worker
-   needs a secure context. Without JavaScript the hub works as before. */
+   what is typed is kept as a draft, except on the kiosk, which strangers use in turn.
+   Works over plain HTTP too: only the service worker needs a secure context. Without
+   JavaScript the hub works as before. */
 (function () {
   'use strict';
+  // A page brought back whole from the browser's memory (Back, Forward) would show what was
+  // typed or shown before a send or a sign-out to whoever holds the phone now: the hub's
+  // page is asked for again instead (an empty kiosk form, no receipt code, or the sign-in).
+  window.addEventListener('pageshow', function (event) {
+    if (event.persisted && document.querySelector('form.record, .receipt, form[data-session]')) {
+      window.location.reload();
+    }
+  });
   if (window.isSecureContext && 'serviceWorker' in navigator) {
     navigator.serviceWorker.register('/sw.js').catch(function () {});
     keepLanguages();
@@ -43,6 +52,8 @@
   var form = document.querySelector('form.record[data-outbox]');
   var DB_NAME = 'hub-outbox', STORE = 'outbox', RETRY_MS = 15000, OUTBOX = { 'X-Hub-Outbox': '1' };
   // Drafts are kept per enumerator: a shared phone never shows one person's interview to another.
+  // The kiosk keeps none: the next stranger would find what the last one left half written.
+  var kiosk = !!form && form.hasAttribute('data-kiosk');
   var draftKey = form && 'draft:' + (form.getAttribute('data-user') || '') + ':' + form.getAttribute('action');
   var delivered = [], refused = '';
 
@@ -198,7 +209,8 @@
         var served = form.querySelector('input[name="_served"]');
         if (served) { served.value = ''; }
         form.dispatchEvent(new Event('change'));
-        refused = message || '';
+        // The kiosk's sender learns now that no receipt code comes (see collector.feedback).
+        refused = (kiosk && form.getAttribute('data-kept')) || message || '';
         banner.scrollIntoView();
         return refresh();
       });
@@ -254,6 +266,11 @@
     // (Files are not kept in a draft: localStorage holds text only.)
     function keepDraft() {
       localStorage.setItem(draftKey, JSON.stringify(fields().filter(function (pair) { return !isFile(pair[1]); })));
+    }
+    if (kiosk) {
+      localStorage.removeItem(draftKey); // one an older version of this page kept
+      uuidField.value = newUuid();
+      return;
     }
     form.addEventListener('input', keepDraft);
     form.addEventListener('change', keepDraft);
