@@ -431,8 +431,25 @@ def variables(forms: list[FormDefinition]) -> tuple[list[Variable], list[Variabl
         Variable(name, "count", (name,), Withheld() if withheld_count else Hierarchy())
         for name, withheld_count in repeats.items()
     ]
+    # Inside another repeat, such a repeat's count is its rows in each instance: they are
+    # left out of every instance of the repeat it is in, at every depth.
+    for name, parent in _nested_withheld(forms).items():
+        withheld.setdefault(parent, set()).add(name)
     keys += _metadata_days(forms)
     return keys, sensitive, withheld
+
+
+def _nested_withheld(forms: list[FormDefinition]) -> dict[str, str]:
+    """The repeats inside another whose count is set by a sensitive answer, each with the
+    repeat it is in, as the newest version that has it says."""
+    found: dict[str, str | None] = {}
+    for form in forms:  # oldest first: newer versions overwrite
+        for parent, names in form.children.items():
+            if parent is not None:
+                found.update(
+                    (name, parent if name in form.withheld_counts else None) for name in names
+                )
+    return {name: parent for name, parent in found.items() if parent is not None}
 
 
 def _metadata_days(forms: list[FormDefinition]) -> list[Variable]:
@@ -648,7 +665,7 @@ def make_plan(
     report = _report(forms, form_id, tally, levels, summary, k, l)
     report["seconds"] = round(time.perf_counter() - started, 3)
     hidden = metadata_hidden(forms)
-    report["not_released"] += sorted(hidden)
+    report["not_released"] += sorted(hidden) + sorted(_nested_withheld(forms))
     order = [f.version for f in forms] if version_order is None else version_order
     versions = version_ranges(tally.devices, order, min_devices)
     report.update(_version_report(versions, min_devices))

@@ -559,6 +559,62 @@ def test_a_repeat_counted_by_a_sensitive_answer_is_not_released(tmp_path):
         assert len(row["answers"]["room"]) == int(row["answers"]["rooms"])
 
 
+NESTED_SURVEY = [
+    ["type", "name", "label", "calculation", "disclosure", "repeat_count"],
+    ["integer", "times", "How many times were you refused?", None, "sensitive", None],
+    ["begin repeat", "visits", "Each visit", None, None, "1"],
+    ["text", "visit_note", "Note", None, None, None],
+    ["begin repeat", "refusals", "Each refusal", None, None, "${times}"],
+    ["text", "where_refused", "Where?", None, None, None],
+    ["end repeat", None, None, None, None, None],
+    ["begin repeat", "rooms", "Each room", None, None, None],
+    ["text", "room_use", "Used for", None, None, None],
+    ["end repeat", None, None, None, None, None],
+    ["end repeat", None, None, None, None, None],
+    ["begin repeat", "members", "Each member", None, None, None],
+    ["integer", "m_refused", "Times this member was refused", None, "sensitive", None],
+    ["begin repeat", "m_refusals", "Each refusal of the member", None, None, "${m_refused}"],
+    ["text", "m_where", "Where?", None, None, None],
+    ["end repeat", None, None, None, None, None],
+    ["end repeat", None, None, None, None, None],
+]
+
+
+def test_a_repeat_inside_another_counted_by_a_sensitive_answer_is_not_released(tmp_path):
+    """Counted per instance of the repeat it is in, such a repeat's rows would give the
+    answer back: they are left out at every depth; a repeat beside it keeps its rows."""
+    path = write_workbook(tmp_path / "nested.xlsx", NESTED_SURVEY, [], [["form_id"], ["nested"]])
+    form = imported(path).form
+    assert form.withheld_counts == {"refusals": ("times",), "m_refusals": ("m_refused",)}
+    rows = []
+    for n in range(40):
+        times = 1 + n % 3
+        answers = {
+            "times": str(times),
+            "visits": [
+                {
+                    "visit_note": "ok",
+                    "refusals": [{"where_refused": "school"}] * times,
+                    "rooms": [{"room_use": "sleep"}] * 2,
+                }
+            ],
+            "members": [{"m_refused": str(times), "m_refusals": [{"m_where": "clinic"}] * times}],
+        }
+        rows.append(record(n) | {"form_id": "nested", "answers": answers})
+    plan = disclosure.make_plan([form], lambda: iter(rows), K, L)
+    assert {"refusals", "m_refusals"} <= set(plan.report["not_released"])
+    released = list(plan.release().rows(rows))
+    assert len(released) == 40
+    for row in released:
+        (visit,) = row["answers"]["visits"]
+        assert visit == {"visit_note": "ok", "rooms": [{"room_use": "sleep"}] * 2}, visit
+        assert row["answers"]["members"] == [{}]  # its answer emptied, its refusals gone
+    # The stored rows are as they were.
+    assert all(
+        len(r["answers"]["visits"][0]["refusals"]) == int(r["answers"]["times"]) for r in rows
+    )
+
+
 def test_an_xlsform_default_and_a_specify_text_with_their_own_roles(tmp_path):
     """A calculate's default (once(${age})) and an 'other' text are taken from what they
     read too: marked with the same role, unchanged; with the other one, withheld."""
