@@ -1545,7 +1545,7 @@ class FormDefinition:
                 if repeat not in question.lineage
             }
             if named or read:
-                found[name] = named | read
+                found[name] = set(named) | read
         for repeat, names in self._count_setters.items():
             for name in names:
                 found.setdefault(name, set()).add(repeat)

@@ -66,6 +66,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import TypedDict
 
+from collector import expressions
 from collector.forms import WITHHELD, FormDefinition
 
 DEFAULT_K, MIN_K, DEFAULT_L = 5, 3, 2
@@ -605,6 +606,9 @@ class Plan:
     lineages: dict = field(default_factory=dict)
     # Each stored form version's released value (version_ranges): itself, a range, or None.
     versions: dict = field(default_factory=dict)
+    # Per key or sensitive variable, the questions asked only as it is answered
+    # (relevance_followers): emptied wherever it is, as their presence tells it.
+    followers: dict = field(default_factory=dict)
 
     @property
     def versions_withheld(self) -> bool:
@@ -661,7 +665,8 @@ def make_plan(
         variable.hierarchy.prepare(marginal, k)
     tables = _level_tables(tally)
     levels = _climb(tally, tables, k, l)
-    targets, summary = _targets(tally, tables, levels, k, l)
+    followers = relevance_followers(forms, [*keys, *sensitive])
+    targets, summary = _targets(tally, tables, levels, k, l, followers)
     report = _report(forms, form_id, tally, levels, summary, k, l)
     report["seconds"] = round(time.perf_counter() - started, 3)
     hidden = metadata_hidden(forms)
@@ -682,6 +687,7 @@ def make_plan(
         hidden=hidden,
         lineages=repeat_lineages(forms, withheld),
         versions=versions,
+        followers=followers,
     )
 
 
@@ -735,6 +741,49 @@ def version_token(versions: dict) -> str:
     version carries it, so that it changes when the versions' ranges do."""
     digest = hashlib.sha256(json.dumps(sorted(versions.items(), key=str)).encode())
     return digest.hexdigest()[:8]
+
+
+def relevance_followers(forms: list[FormDefinition], variables: list[Variable]) -> dict:
+    """Per key or sensitive variable, the questions whose being asked at all depends on it,
+    each with the repeats it is in: their `relevant` (or their group's or repeat's) reads
+    it, or reads a question computed from it or itself asked only as it is answered. Where
+    the variable is emptied, an answer to them would tell it (`not_reported_why`, asked
+    only if `reported_to` is 'no_one'), so they are emptied with it. Every version's
+    relevance counts: a record of any of them can hold the follow-up."""
+    found: dict[str, dict[str, tuple[str, ...]]] = {}
+    for form in forms:
+        reads = _relevance_reads(form)
+        for variable in variables:
+            if variable.kind == "meta":
+                continue
+            sources = set(variable.sources)
+            for name, read in reads.items():
+                if read & sources and name not in sources:
+                    found.setdefault(variable.name, {})[name] = form.lineage(name)
+    return {name: tuple(sorted(names.items())) for name, names in found.items()}
+
+
+def _relevance_reads(form: FormDefinition) -> dict[str, set[str]]:
+    """Per question with a relevance, every question and repeat its being asked depends on:
+    those its relevance reads and, at any depth, what their values are computed from and
+    what their own relevance reads."""
+    direct = {
+        name: set().union(*(expressions.parse(source).references() for source in sources))
+        for name, sources in form.relevance_of.items()
+        if sources
+    }
+    found = {}
+    for name, refs in direct.items():
+        seen: set[str] = set()
+        pending = list(refs)
+        while pending:
+            ref = pending.pop()
+            if ref in seen:
+                continue
+            seen.add(ref)
+            pending += [*form.value_sources.get(ref, ()), *direct.get(ref, ())]
+        found[name] = seen
+    return found
 
 
 def repeat_lineages(forms: list[FormDefinition], repeats) -> dict[str, tuple[str, ...]]:
@@ -1053,20 +1102,31 @@ class _Summary(TypedDict):
     l_achieved: int | None
 
 
-def _targets(tally: Tally, tables, levels, k: int, l: int) -> tuple[dict, _Summary]:
-    """Each counted combination's released values and emptied sensitive variables."""
+def _targets(
+    tally: Tally, tables, levels, k: int, l: int, followers: dict | None = None
+) -> tuple[dict, _Summary]:
+    """Each counted combination's released values and emptied sensitive variables; a key
+    variable asked only as an emptied one is answered (`followers`) is emptied with it, for
+    the whole group, so that groups only merge."""
     moves, _, _ = _suppression(_groups(tally, tables, levels), k, l, _primary(tally))
     maps = [tables[i][level] for i, level in enumerate(levels)]
+    followers = followers or {}
+    position = {v.name: i for i, v in enumerate(tally.keys)}
+    key_followers = {
+        name: [position[f] for f, lineage in found if f in position and not lineage]
+        for name, found in followers.items()
+    }
     finals: dict[tuple, tuple] = {}
     group_masks: dict[tuple, list[int]] = {}
     group_sizes: Counter = Counter()
-    for combo, n in tally.counts.items():
+    for combo in tally.counts:
         generalized = tuple([m[c] for m, c in zip(maps, combo, strict=True)])
-        final = _final(moves, generalized) if generalized in moves else generalized
-        finals[combo] = (generalized, final)
-        if final is LEFT_OUT:
+        moved = _final(moves, generalized) if generalized in moves else generalized
+        if moved is LEFT_OUT:
+            finals[combo] = (generalized, LEFT_OUT)
             continue
-        group_sizes[final] += n
+        final = _followed(moved, tally, key_followers)
+        finals[combo] = (generalized, final)
         if tally.sensitive:
             have = group_masks.get(final)
             mine = tally.masks[combo]
@@ -1093,6 +1153,7 @@ def _targets(tally: Tally, tables, levels, k: int, l: int) -> tuple[dict, _Summa
         "l_achieved": min(diverse) if diverse else None,
     }
     finest = [tables[i][tally.start[i]] for i in range(len(levels))]
+    sensitive_at = {v.name: s for s, v in enumerate(tally.sensitive)}
     for combo, (generalized, final) in finals.items():
         n = tally.counts[combo]
         if final is LEFT_OUT:
@@ -1100,7 +1161,19 @@ def _targets(tally: Tally, tables, levels, k: int, l: int) -> tuple[dict, _Summa
             summary["left_out"] += n
             continue
         drop = emptied.get(final, ())
+        gone = {tally.sensitive[s].name for s in drop}
+        final = _followed(final, tally, key_followers, gone)
+        gone |= {v.name for i, v in enumerate(tally.keys) if final[i] is None}
+        group_sizes[final] += n
         targets[combo] = (final, drop)
+        also = {
+            sensitive_at[f]
+            for name in gone
+            for f, _ in followers.get(name, ())
+            if f in sensitive_at
+        }
+        for s in also - set(drop):
+            summary["sensitive_suppressed"][s] += n  # emptied as a follow-up, at most
         for i, (_g, f) in enumerate(zip(generalized, final, strict=True)):
             if f is None and finest[i][combo[i]] is not None and not _withheld(tally, levels, i):
                 summary["suppressed"][i] += n
@@ -1109,6 +1182,13 @@ def _targets(tally: Tally, tables, levels, k: int, l: int) -> tuple[dict, _Summa
         if drop or any(f != finest[i][combo[i]] for i, f in enumerate(final)):
             summary["changed"] += n
     return targets, summary
+
+
+def _followed(final: tuple, tally: Tally, key_followers: dict, emptied=()) -> tuple:
+    """`final` with the key variables asked only as an emptied variable (a key released as
+    None, or `emptied`) is answered emptied too."""
+    gone = {v.name for i, v in enumerate(tally.keys) if final[i] is None} | set(emptied)
+    return _blank(final, tuple(j for name in gone for j in key_followers.get(name, ())))
 
 
 def _report(forms, form_id, tally: Tally, levels, summary, k: int, l: int) -> dict:
@@ -1201,6 +1281,15 @@ class Release:
             variable.write(released, answers, final[i])
         for s in drop:
             answers.pop(plan.sensitive[s].sources[0], None)
+        # Per group, never per record: all the records of a group keep it.
+        emptied = [v.name for i, v in self.key_writers if final[i] is None]
+        emptied += [plan.sensitive[s].name for s in drop]
+        for name in emptied:
+            for follower, lineage in plan.followers.get(name, ()):
+                if lineage:
+                    _empty_in(answers, lineage, {follower})
+                else:
+                    answers.pop(follower, None)
         for repeat, names in plan.withheld.items():
             _empty_in(answers, plan.lineages.get(repeat, (repeat,)), names)
         released["answers"] = answers
