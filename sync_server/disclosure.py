@@ -34,10 +34,10 @@ How (docs/privacy.md tells it in plain words):
    released one: the plan is a dictionary, so the release costs one lookup per record.
 
 The form version is released only where records of it came from at least `min_devices`
-devices (counted in pass 1, per version, never per record): versions below that are
-merged with the next ones in publish order into a range ("3–4") that covers that many; when
-the form's records together come from fewer devices, the version is not released
-(`version_ranges`).
+devices, no few of which hold nearly all of them (VERSION_DOMINANCE; counted in pass 1,
+per version and device): versions below that are merged with the next ones in publish
+order into a range ("3–4") that meets it; when the form's records together do not, the
+version is not released (`version_ranges`).
 
 Always, whatever the plan: the device and the enumerator are not released (nor an
 XLSForm's `deviceid` and `username`), dates of the record's metadata (an XLSForm's `start`,
@@ -76,6 +76,16 @@ DEFAULT_K, MIN_K, DEFAULT_L = 5, 3, 2
 # device is never released. Three: of a version two laptops sent, each laptop's team knows
 # that the records it did not make are the other team's.
 DEFAULT_MIN_DEVICES = 3
+# Nor may a few devices hold nearly all of a released version's records, as cell
+# suppression's (n, k) dominance rule has it: the min_devices - 1 devices holding most of
+# them hold at most this share. A version that laptop A sent 300 records of and B and C one
+# each is A's in all but name: B's team knows the rest are A's. Three devices in equal
+# shares hold two thirds; 85% leaves the others at least about one record in seven.
+VERSION_DOMINANCE = 0.85
+# The devices counted per form version (pass 1's memory): past it, the records of further
+# devices are counted together, as if one device sent them (never less safe).
+MAX_DEVICES_PER_VERSION = 1_000
+_MORE_DEVICES = object()
 VERSION_RANGE = "{first}\u2013{last}"  # "3–4": publish order, first and last version
 # The share of released key values local suppression may take (ARX's suppression limit),
 # and the fewest it takes from each record at risk (a first, cheap test of a level).
@@ -491,10 +501,10 @@ class Tally:
     ):
         self.keys, self.sensitive, self.l = keys, sensitive, l
         self.min_devices = min_devices
-        # Per form version, the devices its records came from, up to min_devices: enough
-        # to know whether a version, or a range of them, reaches min_devices.
-        self.devices: dict[str | None, set] = {}
-        self.versions_done: set = set()  # those with min_devices already: one look-up a row
+        # Per form version, its records per device (at most MAX_DEVICES_PER_VERSION
+        # devices): whether a version, or a range of them, has enough devices none of
+        # which dominates (version_ranges).
+        self.devices: dict[str | None, Counter] = {}
         self.values: list[list] = [[] for _ in keys]  # per key variable: index -> value
         self.index: list[dict] = [{} for _ in keys]
         self.start = [0] * len(keys)  # levels already taken to keep memory bounded
@@ -521,12 +531,12 @@ class Tally:
     def add(self, row: dict) -> None:
         combo = self.combo(row)
         self.records += 1
-        version = row.get("form_version")
-        if version not in self.versions_done:
-            devices = self.devices.setdefault(version, set())
-            devices.add(row.get("device_id"))
-            if len(devices) >= self.min_devices:
-                self.versions_done.add(version)
+        devices = self.devices.setdefault(row.get("form_version"), Counter())
+        device = row.get("device_id")
+        if device in devices or len(devices) < MAX_DEVICES_PER_VERSION:
+            devices[device] += 1
+        else:
+            devices[_MORE_DEVICES] += 1
         self.counts[combo] += 1
         if self.sensitive:
             masks = self.masks.get(combo)
@@ -696,23 +706,28 @@ def version_ranges(
 ) -> dict[str | None, str | None]:
     """Each stored version's released value, in publish order (`order`; versions it does
     not name last, sorted): itself when its records came from at least `min_devices`
-    devices, else a range of it and the versions after it (the last ones: before it) that
-    together do; all None when the form's records together come from fewer devices.
-    `devices`: per version, the devices its records came from (Tally.devices)."""
+    devices none of which dominates (`_undominated`), else a range of it and the versions
+    after it (the last ones: before it) that together do; all None when the form's records
+    together do not. `devices`: per version, its records per device (Tally.devices)."""
     versions = [v for v in order if v in devices]
     versions += sorted((v for v in devices if v not in versions), key=str)
     groups: list[list[str]] = []
     current: list[str] = []
-    seen: set = set()
+    seen: Counter = Counter()
     for version in versions:
         current.append(version)
-        seen |= devices[version]
-        if len(seen) >= min_devices:
+        seen.update(devices[version])
+        if _undominated(seen, min_devices):
             groups.append(current)
-            current, seen = [], set()
-    if not groups:
-        return dict.fromkeys(versions)
-    groups[-1] += current  # the newest versions, too few devices alone
+            current, seen = [], Counter()
+    while current:  # the newest versions, not enough alone, join those before them
+        if not groups:
+            return dict.fromkeys(versions)
+        current = groups.pop() + current
+        seen = sum((devices[v] for v in current), Counter())
+        if _undominated(seen, min_devices):
+            groups.append(current)
+            current = []
     out: dict[str | None, str | None] = {}
     for group in groups:
         label = (
@@ -720,6 +735,15 @@ def version_ranges(
         )
         out.update(dict.fromkeys(group, label))
     return out
+
+
+def _undominated(records: Counter, min_devices: int) -> bool:
+    """Whether records per device come from at least `min_devices` devices, the
+    min_devices - 1 largest holding at most VERSION_DOMINANCE of them."""
+    if len(records) < min_devices:
+        return False
+    largest = sum(n for _, n in records.most_common(min_devices - 1))
+    return largest <= VERSION_DOMINANCE * records.total()
 
 
 def _version_report(versions: dict, min_devices: int) -> dict:

@@ -314,10 +314,10 @@ def test_a_version_few_devices_sent_is_released_in_a_range_with_its_neighbour():
 def test_a_version_three_devices_sent_is_released_exactly():
     plan, rows = version_plan({"1": "abc", "2": "abcde"})
     assert Counter(row["form_version"] for row in rows) == {"1": 9, "2": 15}
-    # Pass 1 keeps at most three devices per version, whatever the records.
-    assert {version: len(found) for version, found in plan.tally.devices.items()} == {
-        "1": 3,
-        "2": 3,
+    # Pass 1 keeps each version's records per device.
+    assert plan.tally.devices == {
+        "1": Counter({f"laptop-{d}": 3 for d in "abc"}),
+        "2": Counter({f"laptop-{d}": 3 for d in "abcde"}),
     }
 
 
@@ -443,3 +443,32 @@ def test_a_question_asked_only_for_a_key_value_is_emptied_where_the_key_is(tmp_p
     # Groups only merge: every released combination is still shared by k records.
     keys = Counter((a.get("gender"), a.get("area"), a.get("pregnant")) for a in released.values())
     assert min(Counter((g, ar) for g, ar, _ in keys.elements()).values()) >= 5
+
+
+def test_a_version_one_device_dominates_is_released_in_a_range():
+    """Version 2: 40 records from laptop A and one each from B and C. Three devices, yet B's
+    team knows the others are nearly all A's; version 3 is nearly B's and C's alone. They
+    are released together, where none dominates; version 1, sent evenly, as it is."""
+    spread = {
+        "1": {"a": 20, "b": 20, "c": 20},
+        "2": {"a": 40, "b": 1, "c": 1},
+        "3": {"a": 1, "b": 10, "c": 10},
+    }
+    forms = [load_form(minimal_form(version=version)) for version in spread]
+    rows = [
+        versioned_rows({version: device})[0] | {"uuid": f"{version}-{device}-{n}"}
+        for version, devices in spread.items()
+        for device, records in devices.items()
+        for n in range(records)
+    ]
+    plan = disclosure.make_plan(forms, lambda: iter(rows), 3, 1)
+    released = Counter(row["form_version"] for row in plan.release().rows(rows))
+    assert released == {"1": 60, "2\u20133": 63}
+    # Where the range does not undo it, the version is not released at all.
+    assert disclosure.version_ranges(
+        {"1": Counter(a=3, b=3, c=3), "2": Counter(d=100)}, ["1", "2"], 3
+    ) == {"1": None, "2": None}
+    # A version to itself still needs its three devices; the whole range is what counts.
+    assert disclosure.version_ranges(
+        {"1": Counter(a=3, b=3, c=3), "2": Counter(a=3, b=3, c=4)}, ["1", "2"], 3
+    ) == {"1": "1", "2": "2"}
