@@ -43,7 +43,8 @@ Always, whatever the plan: the device and the enumerator are not released (nor a
 XLSForm's `deviceid` and `username`), dates of the record's metadata (an XLSForm's `start`,
 `end` and `today` too) are released to the month at most, and a repeat's questions marked key
 or sensitive are left empty in its table (a repeat's count is a key variable, and a record
-whose count is suppressed has no rows in the repeat's table, so the table cannot tell it).
+whose count is suppressed has no rows in the repeat's table, so the table cannot tell it;
+a repeat inside another whose count a sensitive answer sets has no rows at any depth).
 An XLSForm's `audit` (whole seconds in all and per section, no time of day) is released as
 received: durations are no key variable.
 
@@ -51,7 +52,9 @@ A question without a role of its own whose value is taken from key or sensitive 
 (a calculation reading them, an or_other select's 'specify' text, a select offering a
 repeat's answers) takes their role, as the form definition says (FormDefinition
 .derived_roles): a key is generalized as a light key, a sensitive one kept l-diverse, and
-one taken from both kinds is never released.
+one taken from both kinds is never released. A question asked only as a key or sensitive
+variable is answered (its relevance reads it: `relevance_followers`) is emptied wherever
+that variable is, for the whole group.
 """
 
 from __future__ import annotations
