@@ -130,13 +130,6 @@ WITHHELD = "withheld"
 # A repeat's count is a key variable of every release (sync_server.disclosure): a value
 # computed from the repeat as a whole, `count(${members})`, takes that role.
 REPEAT_COUNT_ROLE = "key"
-# count(${member_age}) asked outside the member repeat counts its instances, as
-# count(${members}) does (count-non-empty() those answered, at most as many); its answers
-# joined (join(' ', ${member_age})) tell as much, one separator fewer than the instances.
-_COUNTED_ANSWERS = re.compile(
-    r"(?<![\w.:-])(?:count(?:-non-empty)?\s*\(|join\s*\(\s*(?:'[^']*'|\"[^\"]*\")\s*,)"
-    r"\s*\$\{(\w+)\}\s*\)"
-)
 # Generalization hierarchies a key variable can name (docs/form-definitions.md).
 HIERARCHIES = ("age_band", "area", "date", "month", "merge_rare", "wg_disability", "number")
 PRIVACY_RULES = ("drop", "pseudonymize", "pseudonymize:phone", "scrub", "keep")
@@ -1532,24 +1525,58 @@ class FormDefinition:
 
     @cached_property
     def counted_repeats(self) -> dict[str, frozenset[str]]:
-        """The repeats whose count each calculation reads: named in it (`count(${members})`;
-        indexed-repeat(${age}, ${members}, 5) is empty when there are fewer), or one of
-        their questions counted from outside them (`count(${member_age})`). Such a value
-        tells the household's size that releases protect as a key, even where it reads no
-        answer."""
-        found: dict[str, frozenset[str]] = {}
+        """The repeats whose count each question's value tells, even where it reads no
+        answer: named in its calculation (`count(${members})`; indexed-repeat(${age},
+        ${members}, 5) is empty when there are fewer), one of their questions read from
+        outside them, or a top-level repeat's repeat_count computed from it
+        (_count_setters). Read from outside its repeat, a question is all its instances:
+        count(), join(), sum(), max() of them tell how many there are (a sum of a 1 per
+        member is the count, the largest position() too), and which aggregate does
+        cannot be told from the form, so each reads the repeat as a whole."""
+        found: dict[str, set[str]] = {}
         for name, question in self.questions.items():
             named = self.value_sources.get(name, frozenset()) & self.repeats.keys()
-            counted = {
-                used.repeat
-                for field in _COUNTED_ANSWERS.findall(question.get("calculation") or "")
+            calculation = question.get("calculation")
+            read = {
+                repeat
+                for field in (expressions.parse(calculation).references() if calculation else ())
                 if (used := self.questions.get(field)) is not None
-                and used.repeat
-                and used.repeat not in question.lineage
+                for repeat in used.lineage
+                if repeat not in question.lineage
             }
-            if named or counted:
-                found[name] = frozenset(named | counted)
+            if named or read:
+                found[name] = set(named) | read
+        for repeat, names in self._count_setters.items():
+            for name in names:
+                found.setdefault(name, set()).add(repeat)
+        return {name: frozenset(repeats) for name, repeats in found.items()}
+
+    @cached_property
+    def _count_setters(self) -> dict[str, frozenset[str]]:
+        """Per top-level repeat, the questions its repeat_count is computed from (directly
+        or through calculations): `${hh_n}` is the number of members, a key of every
+        release. Not where one of them is marked sensitive: that count is not released
+        (withheld_counts) and the answer keeps its own role."""
+        found = {}
+        for section in self.sections:
+            expression = section.get("repeat_count")
+            if not section.get("repeat") or not expression or section.get("within"):
+                continue
+            names = self._computed_from(expressions.parse(expression).references())
+            if not any(self.questions[n].get("disclosure") == "sensitive" for n in names):
+                found[section["name"]] = names
         return found
+
+    def _computed_from(self, names) -> frozenset[str]:
+        """The questions `names` are, and those their values are taken from, at any depth."""
+        found: set[str] = set()
+        pending = [n for n in names if n in self.questions]
+        while pending:
+            name = pending.pop()
+            if name not in found:
+                found.add(name)
+                pending += [s for s in self.value_sources.get(name, ()) if s in self.questions]
+        return frozenset(found)
 
     def _disclosure_origins(self, name: str, seen: set[str]) -> set[str]:
         """The questions with a role of their own that `name`'s value is taken from, and the

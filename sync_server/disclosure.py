@@ -34,16 +34,17 @@ How (docs/privacy.md tells it in plain words):
    released one: the plan is a dictionary, so the release costs one lookup per record.
 
 The form version is released only where records of it came from at least `min_devices`
-devices (counted in pass 1, per version, never per record): versions below that are
-merged with the next ones in publish order into a range ("3–4") that covers that many; when
-the form's records together come from fewer devices, the version is not released
-(`version_ranges`).
+devices, no few of which hold nearly all of them (VERSION_DOMINANCE; counted in pass 1,
+per version and device): versions below that are merged with the next ones in publish
+order into a range ("3–4") that meets it; when the form's records together do not, the
+version is not released (`version_ranges`).
 
 Always, whatever the plan: the device and the enumerator are not released (nor an
 XLSForm's `deviceid` and `username`), dates of the record's metadata (an XLSForm's `start`,
 `end` and `today` too) are released to the month at most, and a repeat's questions marked key
 or sensitive are left empty in its table (a repeat's count is a key variable, and a record
-whose count is suppressed has no rows in the repeat's table, so the table cannot tell it).
+whose count is suppressed has no rows in the repeat's table, so the table cannot tell it;
+a repeat inside another whose count a sensitive answer sets has no rows at any depth).
 An XLSForm's `audit` (whole seconds in all and per section, no time of day) is released as
 received: durations are no key variable.
 
@@ -51,7 +52,9 @@ A question without a role of its own whose value is taken from key or sensitive 
 (a calculation reading them, an or_other select's 'specify' text, a select offering a
 repeat's answers) takes their role, as the form definition says (FormDefinition
 .derived_roles): a key is generalized as a light key, a sensitive one kept l-diverse, and
-one taken from both kinds is never released.
+one taken from both kinds is never released. A question asked only as a key or sensitive
+variable is answered (its relevance reads it: `relevance_followers`) is emptied wherever
+that variable is, for the whole group.
 """
 
 from __future__ import annotations
@@ -66,6 +69,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import TypedDict
 
+from collector import expressions
 from collector.forms import WITHHELD, FormDefinition
 
 DEFAULT_K, MIN_K, DEFAULT_L = 5, 3, 2
@@ -75,6 +79,16 @@ DEFAULT_K, MIN_K, DEFAULT_L = 5, 3, 2
 # device is never released. Three: of a version two laptops sent, each laptop's team knows
 # that the records it did not make are the other team's.
 DEFAULT_MIN_DEVICES = 3
+# Nor may a few devices hold nearly all of a released version's records, as cell
+# suppression's (n, k) dominance rule has it: the min_devices - 1 devices holding most of
+# them hold at most this share. A version that laptop A sent 300 records of and B and C one
+# each is A's in all but name: B's team knows the rest are A's. Three devices in equal
+# shares hold two thirds; 85% leaves the others at least about one record in seven.
+VERSION_DOMINANCE = 0.85
+# The devices counted per form version (pass 1's memory): past it, the records of further
+# devices are counted together, as if one device sent them (never less safe).
+MAX_DEVICES_PER_VERSION = 1_000
+_MORE_DEVICES = object()
 VERSION_RANGE = "{first}\u2013{last}"  # "3–4": publish order, first and last version
 # The share of released key values local suppression may take (ARX's suppression limit),
 # and the fewest it takes from each record at risk (a first, cheap test of a level).
@@ -431,8 +445,25 @@ def variables(forms: list[FormDefinition]) -> tuple[list[Variable], list[Variabl
         Variable(name, "count", (name,), Withheld() if withheld_count else Hierarchy())
         for name, withheld_count in repeats.items()
     ]
+    # Inside another repeat, such a repeat's count is its rows in each instance: they are
+    # left out of every instance of the repeat it is in, at every depth.
+    for name, parent in _nested_withheld(forms).items():
+        withheld.setdefault(parent, set()).add(name)
     keys += _metadata_days(forms)
     return keys, sensitive, withheld
+
+
+def _nested_withheld(forms: list[FormDefinition]) -> dict[str, str]:
+    """The repeats inside another whose count is set by a sensitive answer, each with the
+    repeat it is in, as the newest version that has it says."""
+    found: dict[str, str | None] = {}
+    for form in forms:  # oldest first: newer versions overwrite
+        for parent, names in form.children.items():
+            if parent is not None:
+                found.update(
+                    (name, parent if name in form.withheld_counts else None) for name in names
+                )
+    return {name: parent for name, parent in found.items() if parent is not None}
 
 
 def _metadata_days(forms: list[FormDefinition]) -> list[Variable]:
@@ -473,10 +504,10 @@ class Tally:
     ):
         self.keys, self.sensitive, self.l = keys, sensitive, l
         self.min_devices = min_devices
-        # Per form version, the devices its records came from, up to min_devices: enough
-        # to know whether a version, or a range of them, reaches min_devices.
-        self.devices: dict[str | None, set] = {}
-        self.versions_done: set = set()  # those with min_devices already: one look-up a row
+        # Per form version, its records per device (at most MAX_DEVICES_PER_VERSION
+        # devices): whether a version, or a range of them, has enough devices none of
+        # which dominates (version_ranges).
+        self.devices: dict[str | None, Counter] = {}
         self.values: list[list] = [[] for _ in keys]  # per key variable: index -> value
         self.index: list[dict] = [{} for _ in keys]
         self.start = [0] * len(keys)  # levels already taken to keep memory bounded
@@ -503,12 +534,12 @@ class Tally:
     def add(self, row: dict) -> None:
         combo = self.combo(row)
         self.records += 1
-        version = row.get("form_version")
-        if version not in self.versions_done:
-            devices = self.devices.setdefault(version, set())
-            devices.add(row.get("device_id"))
-            if len(devices) >= self.min_devices:
-                self.versions_done.add(version)
+        devices = self.devices.setdefault(row.get("form_version"), Counter())
+        device = row.get("device_id")
+        if device in devices or len(devices) < MAX_DEVICES_PER_VERSION:
+            devices[device] += 1
+        else:
+            devices[_MORE_DEVICES] += 1
         self.counts[combo] += 1
         if self.sensitive:
             masks = self.masks.get(combo)
@@ -588,6 +619,9 @@ class Plan:
     lineages: dict = field(default_factory=dict)
     # Each stored form version's released value (version_ranges): itself, a range, or None.
     versions: dict = field(default_factory=dict)
+    # Per key or sensitive variable, the questions asked only as it is answered
+    # (relevance_followers): emptied wherever it is, as their presence tells it.
+    followers: dict = field(default_factory=dict)
 
     @property
     def versions_withheld(self) -> bool:
@@ -644,11 +678,12 @@ def make_plan(
         variable.hierarchy.prepare(marginal, k)
     tables = _level_tables(tally)
     levels = _climb(tally, tables, k, l)
-    targets, summary = _targets(tally, tables, levels, k, l)
+    followers = relevance_followers(forms, [*keys, *sensitive])
+    targets, summary = _targets(tally, tables, levels, k, l, followers)
     report = _report(forms, form_id, tally, levels, summary, k, l)
     report["seconds"] = round(time.perf_counter() - started, 3)
     hidden = metadata_hidden(forms)
-    report["not_released"] += sorted(hidden)
+    report["not_released"] += sorted(hidden) + sorted(_nested_withheld(forms))
     order = [f.version for f in forms] if version_order is None else version_order
     versions = version_ranges(tally.devices, order, min_devices)
     report.update(_version_report(versions, min_devices))
@@ -665,6 +700,7 @@ def make_plan(
         hidden=hidden,
         lineages=repeat_lineages(forms, withheld),
         versions=versions,
+        followers=followers,
     )
 
 
@@ -673,23 +709,28 @@ def version_ranges(
 ) -> dict[str | None, str | None]:
     """Each stored version's released value, in publish order (`order`; versions it does
     not name last, sorted): itself when its records came from at least `min_devices`
-    devices, else a range of it and the versions after it (the last ones: before it) that
-    together do; all None when the form's records together come from fewer devices.
-    `devices`: per version, the devices its records came from (Tally.devices)."""
+    devices none of which dominates (`_undominated`), else a range of it and the versions
+    after it (the last ones: before it) that together do; all None when the form's records
+    together do not. `devices`: per version, its records per device (Tally.devices)."""
     versions = [v for v in order if v in devices]
     versions += sorted((v for v in devices if v not in versions), key=str)
     groups: list[list[str]] = []
     current: list[str] = []
-    seen: set = set()
+    seen: Counter = Counter()
     for version in versions:
         current.append(version)
-        seen |= devices[version]
-        if len(seen) >= min_devices:
+        seen.update(devices[version])
+        if _undominated(seen, min_devices):
             groups.append(current)
-            current, seen = [], set()
-    if not groups:
-        return dict.fromkeys(versions)
-    groups[-1] += current  # the newest versions, too few devices alone
+            current, seen = [], Counter()
+    while current:  # the newest versions, not enough alone, join those before them
+        if not groups:
+            return dict.fromkeys(versions)
+        current = groups.pop() + current
+        seen = sum((devices[v] for v in current), Counter())
+        if _undominated(seen, min_devices):
+            groups.append(current)
+            current = []
     out: dict[str | None, str | None] = {}
     for group in groups:
         label = (
@@ -697,6 +738,15 @@ def version_ranges(
         )
         out.update(dict.fromkeys(group, label))
     return out
+
+
+def _undominated(records: Counter, min_devices: int) -> bool:
+    """Whether records per device come from at least `min_devices` devices, the
+    min_devices - 1 largest holding at most VERSION_DOMINANCE of them."""
+    if len(records) < min_devices:
+        return False
+    largest = sum(n for _, n in records.most_common(min_devices - 1))
+    return largest <= VERSION_DOMINANCE * records.total()
 
 
 def _version_report(versions: dict, min_devices: int) -> dict:
@@ -718,6 +768,49 @@ def version_token(versions: dict) -> str:
     version carries it, so that it changes when the versions' ranges do."""
     digest = hashlib.sha256(json.dumps(sorted(versions.items(), key=str)).encode())
     return digest.hexdigest()[:8]
+
+
+def relevance_followers(forms: list[FormDefinition], variables: list[Variable]) -> dict:
+    """Per key or sensitive variable, the questions whose being asked at all depends on it,
+    each with the repeats it is in: their `relevant` (or their group's or repeat's) reads
+    it, or reads a question computed from it or itself asked only as it is answered. Where
+    the variable is emptied, an answer to them would tell it (`not_reported_why`, asked
+    only if `reported_to` is 'no_one'), so they are emptied with it. Every version's
+    relevance counts: a record of any of them can hold the follow-up."""
+    found: dict[str, dict[str, tuple[str, ...]]] = {}
+    for form in forms:
+        reads = _relevance_reads(form)
+        for variable in variables:
+            if variable.kind == "meta":
+                continue
+            sources = set(variable.sources)
+            for name, read in reads.items():
+                if read & sources and name not in sources:
+                    found.setdefault(variable.name, {})[name] = form.lineage(name)
+    return {name: tuple(sorted(names.items())) for name, names in found.items()}
+
+
+def _relevance_reads(form: FormDefinition) -> dict[str, set[str]]:
+    """Per question with a relevance, every question and repeat its being asked depends on:
+    those its relevance reads and, at any depth, what their values are computed from and
+    what their own relevance reads."""
+    direct = {
+        name: set().union(*(expressions.parse(source).references() for source in sources))
+        for name, sources in form.relevance_of.items()
+        if sources
+    }
+    found = {}
+    for name, refs in direct.items():
+        seen: set[str] = set()
+        pending = list(refs)
+        while pending:
+            ref = pending.pop()
+            if ref in seen:
+                continue
+            seen.add(ref)
+            pending += [*form.value_sources.get(ref, ()), *direct.get(ref, ())]
+        found[name] = seen
+    return found
 
 
 def repeat_lineages(forms: list[FormDefinition], repeats) -> dict[str, tuple[str, ...]]:
@@ -1036,20 +1129,31 @@ class _Summary(TypedDict):
     l_achieved: int | None
 
 
-def _targets(tally: Tally, tables, levels, k: int, l: int) -> tuple[dict, _Summary]:
-    """Each counted combination's released values and emptied sensitive variables."""
+def _targets(
+    tally: Tally, tables, levels, k: int, l: int, followers: dict | None = None
+) -> tuple[dict, _Summary]:
+    """Each counted combination's released values and emptied sensitive variables; a key
+    variable asked only as an emptied one is answered (`followers`) is emptied with it, for
+    the whole group, so that groups only merge."""
     moves, _, _ = _suppression(_groups(tally, tables, levels), k, l, _primary(tally))
     maps = [tables[i][level] for i, level in enumerate(levels)]
+    followers = followers or {}
+    position = {v.name: i for i, v in enumerate(tally.keys)}
+    key_followers = {
+        name: [position[f] for f, lineage in found if f in position and not lineage]
+        for name, found in followers.items()
+    }
     finals: dict[tuple, tuple] = {}
     group_masks: dict[tuple, list[int]] = {}
     group_sizes: Counter = Counter()
-    for combo, n in tally.counts.items():
+    for combo in tally.counts:
         generalized = tuple([m[c] for m, c in zip(maps, combo, strict=True)])
-        final = _final(moves, generalized) if generalized in moves else generalized
-        finals[combo] = (generalized, final)
-        if final is LEFT_OUT:
+        moved = _final(moves, generalized) if generalized in moves else generalized
+        if moved is LEFT_OUT:
+            finals[combo] = (generalized, LEFT_OUT)
             continue
-        group_sizes[final] += n
+        final = _followed(moved, tally, key_followers)
+        finals[combo] = (generalized, final)
         if tally.sensitive:
             have = group_masks.get(final)
             mine = tally.masks[combo]
@@ -1076,6 +1180,7 @@ def _targets(tally: Tally, tables, levels, k: int, l: int) -> tuple[dict, _Summa
         "l_achieved": min(diverse) if diverse else None,
     }
     finest = [tables[i][tally.start[i]] for i in range(len(levels))]
+    sensitive_at = {v.name: s for s, v in enumerate(tally.sensitive)}
     for combo, (generalized, final) in finals.items():
         n = tally.counts[combo]
         if final is LEFT_OUT:
@@ -1083,7 +1188,19 @@ def _targets(tally: Tally, tables, levels, k: int, l: int) -> tuple[dict, _Summa
             summary["left_out"] += n
             continue
         drop = emptied.get(final, ())
+        gone = {tally.sensitive[s].name for s in drop}
+        final = _followed(final, tally, key_followers, gone)
+        gone |= {v.name for i, v in enumerate(tally.keys) if final[i] is None}
+        group_sizes[final] += n
         targets[combo] = (final, drop)
+        also = {
+            sensitive_at[f]
+            for name in gone
+            for f, _ in followers.get(name, ())
+            if f in sensitive_at
+        }
+        for s in also - set(drop):
+            summary["sensitive_suppressed"][s] += n  # emptied as a follow-up, at most
         for i, (_g, f) in enumerate(zip(generalized, final, strict=True)):
             if f is None and finest[i][combo[i]] is not None and not _withheld(tally, levels, i):
                 summary["suppressed"][i] += n
@@ -1092,6 +1209,13 @@ def _targets(tally: Tally, tables, levels, k: int, l: int) -> tuple[dict, _Summa
         if drop or any(f != finest[i][combo[i]] for i, f in enumerate(final)):
             summary["changed"] += n
     return targets, summary
+
+
+def _followed(final: tuple, tally: Tally, key_followers: dict, emptied=()) -> tuple:
+    """`final` with the key variables asked only as an emptied variable (a key released as
+    None, or `emptied`) is answered emptied too."""
+    gone = {v.name for i, v in enumerate(tally.keys) if final[i] is None} | set(emptied)
+    return _blank(final, tuple(j for name in gone for j in key_followers.get(name, ())))
 
 
 def _report(forms, form_id, tally: Tally, levels, summary, k: int, l: int) -> dict:
@@ -1184,6 +1308,15 @@ class Release:
             variable.write(released, answers, final[i])
         for s in drop:
             answers.pop(plan.sensitive[s].sources[0], None)
+        # Per group, never per record: all the records of a group keep it.
+        emptied = [v.name for i, v in self.key_writers if final[i] is None]
+        emptied += [plan.sensitive[s].name for s in drop]
+        for name in emptied:
+            for follower, lineage in plan.followers.get(name, ()):
+                if lineage:
+                    _empty_in(answers, lineage, {follower})
+                else:
+                    answers.pop(follower, None)
         for repeat, names in plan.withheld.items():
             _empty_in(answers, plan.lineages.get(repeat, (repeat,)), names)
         released["answers"] = answers

@@ -282,8 +282,8 @@ COUNTS_SURVEY = [
     ["date", "visit_day", "Day", None, None, None],
     ["end repeat", None, None, None, None, None],
     ["calculate", "n_visits", None, "count(${visits})", None, None],
-    # Reading no count: as before.
     ["calculate", "total_age", None, "sum(${member_age})", None, None],
+    # Reading no count: as before.
     ["calculate", "age_months", None, "${age} * 12", None, None],
     ["calculate", "fixed", None, "'household'", None, None],
 ]
@@ -304,24 +304,25 @@ def test_a_calculation_counting_a_repeat_takes_the_role_of_its_count(tmp_path):
     counted = ("key", ("members",))
     assert form.derived_roles == {
         "household_of": counted,
-        "hh_size": counted,
+        "hh_size": ("key", ("members", "visits")),  # and the number of visits it sets
         "hh_plus": counted,
         "hh_kind": counted,
         "n_ages": counted,  # member_age has no role: its instances are the members
         "n_working": counted,
         "jobs": counted,  # one comma fewer than the members
-        "hh_twice": counted,  # through hh_size
+        "hh_twice": ("key", ("members", "visits")),  # through hh_size
         "first_age": counted,  # empty when the household has no member
-        "size_age": ("key", ("age", "members")),
+        "size_age": ("key", ("age", "members", "visits")),
         "size_ground": (WITHHELD, ("ground", "members")),
         "n_visits": ("key", ("visits",)),
+        "total_age": counted,  # a sum of a 1 per member would be the count
         "age_months": ("key", ("age",)),
     }
     # Marked key, it is what it takes; marked sensitive, withheld as any other conflict.
     assert form.disclosure_roles["size_key"] == "key" and "size_key" not in form.role_conflicts
     assert form.role_conflicts == {"size_sensitive": ("sensitive", ("members",))}
-    # The instance's own number, a sum of answers and a constant read no count.
-    assert {"member_no", "total_age", "fixed"}.isdisjoint(form.disclosure_roles)
+    # The instance's own number and a constant read no count.
+    assert {"member_no", "fixed"}.isdisjoint(form.disclosure_roles)
     keys, sensitive, withheld = disclosure.variables([form])
     by_name = {v.name: v for v in keys}
     assert all(by_name[name].weight == disclosure.LIGHT for name in SIZE_KEYS)
@@ -364,8 +365,12 @@ def test_the_hub_import_says_a_calculation_takes_the_role_of_a_count(tmp_path, d
         ["forms", "import", str(counts_workbook(tmp_path)), "--data-dir", str(data_dir)],
     )
     assert result.exit_code == 0, result.output
-    assert "  hh_size takes the role of the count of members (key)\n" in result.output
-    assert "  size_age takes the role of age, the count of members (key)\n" in result.output
+    assert (
+        "  hh_size takes the role of the count of members, the count of visits (key)\n"
+    ) in result.output
+    assert (
+        "  size_age takes the role of age, the count of members, the count of visits (key)\n"
+    ) in result.output
     assert (
         "  size_ground takes the role of ground, the count of members (key and sensitive: "
         "not released)\n"
@@ -374,7 +379,9 @@ def test_the_hub_import_says_a_calculation_takes_the_role_of_a_count(tmp_path, d
         "  size_sensitive is marked sensitive but is computed from the count of members "
         "(key): not released\n"
     ) in result.output
-    assert "total_age takes" not in result.output
+    assert "  total_age takes the role of the count of members (key)\n" in result.output
+    assert "age_months takes the role of age (key)" in result.output
+    assert "fixed takes" not in result.output and "member_no takes" not in result.output
 
 
 # For a release: the household's size, told three ways, and a sensitive answer.
@@ -436,6 +443,73 @@ def test_a_count_computed_from_a_repeat_is_released_no_more_than_the_count(tmp_p
         assert {levels[name] for name in ("hh_size", "hh_kind", "n_ages")} == {"as stored"}
 
 
+# The household's size told without count(): the answer that sets the number of members,
+# a sum of a 1 per member, the largest position; and a sum of answers.
+SET_SURVEY = [
+    ["type", "name", "label", "calculation", "disclosure", "repeat_count"],
+    ["select_one ground", "ground", "Ground", None, "sensitive", None],
+    ["integer", "hh_n", "How many people live here?", None, None, None],
+    ["begin repeat", "members", "Members", None, None, "${hh_n}"],
+    ["integer", "member_age", "Member's age", None, None, None],
+    ["calculate", "one", None, "1", None, None],
+    ["calculate", "pos", None, "position(..)", None, None],
+    ["end repeat", None, None, None, None, None],
+    ["calculate", "hh_sum", None, "sum(${one})", None, None],
+    ["calculate", "hh_max", None, "max(${pos})", None, None],
+    ["calculate", "oldest", None, "max(${member_age})", None, None],
+    ["calculate", "hh_label", None, "concat('size ', ${hh_n})", None, None],
+]
+SET_KEYS = ("hh_n", "hh_sum", "hh_max", "oldest", "hh_label")
+
+
+def set_household(n: int) -> dict:
+    size = (2, 3, 4)[n % 3] if n < 45 else 7 + n - 45
+    answers = {
+        "ground": ("religion", "ethnicity")[n % 2],
+        "hh_n": size,
+        "members": [{"member_age": 20 + i, "one": "1", "pos": str(i + 1)} for i in range(size)],
+        "hh_sum": str(size),
+        "hh_max": str(size),
+        "oldest": str(20 + size - 1),
+        "hh_label": f"size {size}",
+    }
+    return record(n) | {"uuid": f"set-{n}", "form_id": "household", "answers": answers}
+
+
+@pytest.mark.parametrize("households", [45, 48])
+def test_what_sets_or_aggregates_a_repeat_is_released_no_more_than_its_count(tmp_path, households):
+    """The answer a top-level repeat's repeat_count reads is its count, and any aggregate of
+    a repeated question outside the repeat (sum of a 1 per member, max of position(), max of
+    the ages) reads its instances as a whole: each is a key, as the count is. Where the
+    count is released, they are too."""
+    path = write_workbook(
+        tmp_path / "set.xlsx", SET_SURVEY, SIZE_CHOICES, [["form_id"], ["household"]]
+    )
+    form = imported(path).form
+    assert {name: form.derived_roles[name] for name in SET_KEYS} == dict.fromkeys(
+        SET_KEYS, ("key", ("members",))
+    )
+    assert {"one", "pos", "member_age"}.isdisjoint(form.disclosure_roles)
+    rows = [set_household(n) for n in range(households)]
+    plan = disclosure.make_plan([form], lambda: iter(rows), K, L)
+    released = list(plan.release().rows(rows))
+    levels = {v["name"]: v["level_name"] for v in plan.report["key_variables"]}
+    if households == 45:  # the count released: so is all that tells it
+        assert {levels[name] for name in ("members", *SET_KEYS)} == {"as stored"}
+        assert all(r["answers"]["hh_sum"] == str(r["answers"]["hh_n"]) for r in released)
+        return
+    assert levels["members"] == "not released"
+    for row in released:
+        size = len(rows[int(row["uuid"].split("-")[1])]["answers"]["members"])
+        answers = row["answers"]
+        assert {answers.get(name) for name in ("hh_n", "hh_sum", "hh_max")}.isdisjoint(
+            {size, str(size)}
+        ), answers
+    for name in SET_KEYS:
+        shared = Counter(str(r["answers"].get(name)) for r in released)
+        assert all(n >= K for n in shared.values()), (name, shared)
+
+
 INCIDENTS_SURVEY = [
     ["type", "name", "label", "calculation", "disclosure", "repeat_count"],
     ["integer", "times", "How many times were you refused?", None, "sensitive", None],
@@ -483,6 +557,62 @@ def test_a_repeat_counted_by_a_sensitive_answer_is_not_released(tmp_path):
     for row in released:
         assert {"refusals", "retold"}.isdisjoint(row["answers"]), row["answers"]
         assert len(row["answers"]["room"]) == int(row["answers"]["rooms"])
+
+
+NESTED_SURVEY = [
+    ["type", "name", "label", "calculation", "disclosure", "repeat_count"],
+    ["integer", "times", "How many times were you refused?", None, "sensitive", None],
+    ["begin repeat", "visits", "Each visit", None, None, "1"],
+    ["text", "visit_note", "Note", None, None, None],
+    ["begin repeat", "refusals", "Each refusal", None, None, "${times}"],
+    ["text", "where_refused", "Where?", None, None, None],
+    ["end repeat", None, None, None, None, None],
+    ["begin repeat", "rooms", "Each room", None, None, None],
+    ["text", "room_use", "Used for", None, None, None],
+    ["end repeat", None, None, None, None, None],
+    ["end repeat", None, None, None, None, None],
+    ["begin repeat", "members", "Each member", None, None, None],
+    ["integer", "m_refused", "Times this member was refused", None, "sensitive", None],
+    ["begin repeat", "m_refusals", "Each refusal of the member", None, None, "${m_refused}"],
+    ["text", "m_where", "Where?", None, None, None],
+    ["end repeat", None, None, None, None, None],
+    ["end repeat", None, None, None, None, None],
+]
+
+
+def test_a_repeat_inside_another_counted_by_a_sensitive_answer_is_not_released(tmp_path):
+    """Counted per instance of the repeat it is in, such a repeat's rows would give the
+    answer back: they are left out at every depth; a repeat beside it keeps its rows."""
+    path = write_workbook(tmp_path / "nested.xlsx", NESTED_SURVEY, [], [["form_id"], ["nested"]])
+    form = imported(path).form
+    assert form.withheld_counts == {"refusals": ("times",), "m_refusals": ("m_refused",)}
+    rows = []
+    for n in range(40):
+        times = 1 + n % 3
+        answers = {
+            "times": str(times),
+            "visits": [
+                {
+                    "visit_note": "ok",
+                    "refusals": [{"where_refused": "school"}] * times,
+                    "rooms": [{"room_use": "sleep"}] * 2,
+                }
+            ],
+            "members": [{"m_refused": str(times), "m_refusals": [{"m_where": "clinic"}] * times}],
+        }
+        rows.append(record(n) | {"form_id": "nested", "answers": answers})
+    plan = disclosure.make_plan([form], lambda: iter(rows), K, L)
+    assert {"refusals", "m_refusals"} <= set(plan.report["not_released"])
+    released = list(plan.release().rows(rows))
+    assert len(released) == 40
+    for row in released:
+        (visit,) = row["answers"]["visits"]
+        assert visit == {"visit_note": "ok", "rooms": [{"room_use": "sleep"}] * 2}, visit
+        assert row["answers"]["members"] == [{}]  # its answer emptied, its refusals gone
+    # The stored rows are as they were.
+    assert all(
+        len(r["answers"]["visits"][0]["refusals"]) == int(r["answers"]["times"]) for r in rows
+    )
 
 
 def test_an_xlsform_default_and_a_specify_text_with_their_own_roles(tmp_path):
@@ -675,7 +805,7 @@ def test_a_release_gives_nothing_of_derived_answers_beyond_their_role(team, tmp_
     )
     # A calculation counting a repeat: the preview names the count, as the form writes it.
     shown = text_of(upload(admin, counts_workbook(tmp_path)))
-    assert "hh_size takes the role of count(${members}) (key)" in shown
+    assert "hh_size takes the role of count(${members}), count(${visits}) (key)" in shown
     assert "size_ground takes the role of ground, count(${members}) (key and sensitive" in shown
     assert (
         "size_sensitive is marked sensitive but is computed from count(${members}) (key): "

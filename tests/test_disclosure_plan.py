@@ -9,13 +9,14 @@ from collections import Counter
 
 import pytest
 
-from collector.forms import FormError, load_form
+from collector.forms import FormError, builtin_forms, load_form
 from collector.settings import SettingsError
 from sync_server import disclosure, exports, settings
 from sync_server.data import form_history
 from sync_server.demo_data import generate, load
 from sync_server.store import Store
 from test_forms import minimal_form
+from workbooks import imported, write_workbook
 
 
 @pytest.fixture(scope="session")  # made once per test process (see conftest.py)
@@ -313,10 +314,10 @@ def test_a_version_few_devices_sent_is_released_in_a_range_with_its_neighbour():
 def test_a_version_three_devices_sent_is_released_exactly():
     plan, rows = version_plan({"1": "abc", "2": "abcde"})
     assert Counter(row["form_version"] for row in rows) == {"1": 9, "2": 15}
-    # Pass 1 keeps at most three devices per version, whatever the records.
-    assert {version: len(found) for version, found in plan.tally.devices.items()} == {
-        "1": 3,
-        "2": 3,
+    # Pass 1 keeps each version's records per device.
+    assert plan.tally.devices == {
+        "1": Counter({f"laptop-{d}": 3 for d in "abc"}),
+        "2": Counter({f"laptop-{d}": 3 for d in "abcde"}),
     }
 
 
@@ -329,3 +330,145 @@ def test_a_form_two_devices_sent_releases_no_version():
     forms = [load_form(minimal_form(version=version)) for version in ("1", "2")]
     names = [c.name for c in plan.release().columns(exports.columns_for(forms))]
     assert "_form_version" not in names and "_form_id" in names
+
+
+def survey_row(n: int, answers: dict) -> dict:
+    return {
+        "uuid": f"r-{n}",
+        "revision": 1,
+        "form_id": "community_survey",
+        "form_version": builtin_forms()["community_survey"].version,
+        "device_id": f"laptop-{n % 3}",
+        "enumerator": None,
+        "locale": "en",
+        "collected": "2026-11-20",
+        "received_at": "2026-11-21T10:00:00Z",
+        "answers": answers,
+    }
+
+
+def discriminated(n: int, reported_to: str) -> dict:
+    """A woman of 30 or 31 in one ward who was discriminated against, or not (odd n)."""
+    answers = {
+        "age": 30 + n % 2,
+        "gender": "woman",
+        "migration_status": "refugee",
+        "language_home": "sw",
+        "area": "SR02",
+        "urban_rural": "urban",
+        "discriminated": "yes" if n % 2 == 0 else "no",
+    }
+    if n % 2 == 0:
+        answers |= {
+            "discrimination_grounds": [("ethnicity", "religion")[n % 4 // 2]],
+            "discrimination_settings": ["work"] if n % 3 else ["school"],
+            "discrimination_frequency": "once" if n % 3 else "often",
+            "reported_to": [reported_to if n % 8 else "no_one"],
+        }
+        if "no_one" in answers["reported_to"]:
+            answers["not_reported_why"] = ["fear"] if n % 3 else ["no_trust"]
+    return answers
+
+
+@pytest.mark.parametrize("others", ["no_one", "police"])
+def test_a_follow_up_question_is_emptied_with_the_answer_it_follows(others):
+    """not_reported_why is asked only of those who told no one: where reported_to is
+    emptied for its group (all told no one), its presence would tell reported_to, so it is
+    emptied too; where reported_to is released, so is it."""
+    form = builtin_forms()["community_survey"]
+    rows = [survey_row(n, discriminated(n, others)) for n in range(40)]
+    plan = disclosure.make_plan([form], lambda: iter(rows), 5, 2)
+    released = list(plan.release().rows(rows))
+    assert len(released) == 40
+    asked = [r["answers"] for r in released if r["answers"]["discriminated"] == "yes"]
+    suppressed = {v["name"]: v["suppressed"] for v in plan.report["sensitive_variables"]}
+    if others == "no_one":
+        assert not any({"reported_to", "not_reported_why"} & set(a) for a in asked)
+        assert suppressed["not_reported_why"] == suppressed["reported_to"] == 40
+    else:
+        assert sum("not_reported_why" in a for a in asked) == 5  # those who told no one
+        assert all(a["reported_to"] for a in asked)
+        assert suppressed["not_reported_why"] == suppressed["reported_to"] == 0
+    # The questions asked of all who were discriminated against are released either way.
+    assert all(a["discrimination_frequency"] for a in asked)
+
+
+PREGNANCY_SURVEY = [
+    ["type", "name", "label", "relevant", "disclosure"],
+    ["select_one gender", "gender", "Gender", None, "key"],
+    ["select_one area", "area", "Area", None, "key"],
+    ["select_one yes_no", "pregnant", "Pregnant?", "${gender} = 'woman'", None],
+]
+PREGNANCY_CHOICES = [
+    ["list_name", "name", "label"],
+    ["gender", "woman", "Woman"],
+    ["gender", "man", "Man"],
+    ["area", "north", "North"],
+    ["area", "south", "South"],
+    ["yes_no", "yes", "Yes"],
+    ["yes_no", "no", "No"],
+]
+
+
+def test_a_question_asked_only_for_a_key_value_is_emptied_where_the_key_is(tmp_path):
+    """One woman in the north, where the others did not say their gender: local
+    suppression hides her gender among them, and her pregnancy answer, asked only of
+    women, would give it back: it is emptied with it. Women in the south keep theirs."""
+    path = write_workbook(
+        tmp_path / "pregnancy.xlsx",
+        PREGNANCY_SURVEY,
+        PREGNANCY_CHOICES,
+        [["form_id"], ["pregnancy"]],
+    )
+    form = imported(path).form
+    people = [("woman", "south", "yes"), ("woman", "south", "no")] * 5 + [
+        ("man", "south", None)
+    ] * 6
+    people += (
+        [("man", "north", None)] * 6 + [(None, "north", None)] * 5 + [("woman", "north", "yes")]
+    )
+    rows = []
+    for n, (gender, area, pregnant) in enumerate(people):
+        answers = {"gender": gender, "area": area, "pregnant": pregnant}
+        rows.append(
+            survey_row(n, {k: v for k, v in answers.items() if v})
+            | {"form_id": "pregnancy", "form_version": form.version}
+        )
+    plan = disclosure.make_plan([form], lambda: iter(rows), 5, 2)
+    released = {r["uuid"]: r["answers"] for r in plan.release().rows(rows)}
+    her = released[f"r-{len(people) - 1}"]
+    assert her == {"area": "north"}, her
+    south = [a for a in released.values() if a.get("gender") == "woman"]
+    assert len(south) == 10 and all(a["pregnant"] for a in south)
+    # Groups only merge: every released combination is still shared by k records.
+    keys = Counter((a.get("gender"), a.get("area"), a.get("pregnant")) for a in released.values())
+    assert min(Counter((g, ar) for g, ar, _ in keys.elements()).values()) >= 5
+
+
+def test_a_version_one_device_dominates_is_released_in_a_range():
+    """Version 2: 40 records from laptop A and one each from B and C. Three devices, yet B's
+    team knows the others are nearly all A's; version 3 is nearly B's and C's alone. They
+    are released together, where none dominates; version 1, sent evenly, as it is."""
+    spread = {
+        "1": {"a": 20, "b": 20, "c": 20},
+        "2": {"a": 40, "b": 1, "c": 1},
+        "3": {"a": 1, "b": 10, "c": 10},
+    }
+    forms = [load_form(minimal_form(version=version)) for version in spread]
+    rows = [
+        versioned_rows({version: device})[0] | {"uuid": f"{version}-{device}-{n}"}
+        for version, devices in spread.items()
+        for device, records in devices.items()
+        for n in range(records)
+    ]
+    plan = disclosure.make_plan(forms, lambda: iter(rows), 3, 1)
+    released = Counter(row["form_version"] for row in plan.release().rows(rows))
+    assert released == {"1": 60, "2\u20133": 63}
+    # Where the range does not undo it, the version is not released at all.
+    assert disclosure.version_ranges(
+        {"1": Counter(a=3, b=3, c=3), "2": Counter(d=100)}, ["1", "2"], 3
+    ) == {"1": None, "2": None}
+    # A version to itself still needs its three devices; the whole range is what counts.
+    assert disclosure.version_ranges(
+        {"1": Counter(a=3, b=3, c=3), "2": Counter(a=3, b=3, c=4)}, ["1", "2"], 3
+    ) == {"1": "1", "2": "2"}

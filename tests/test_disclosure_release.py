@@ -41,6 +41,12 @@ SENSITIVE = [
     "reported_to",
     "not_reported_why",
 ]
+# The questions asked only as another is answered: empty wherever it is.
+FOLLOW_UPS = {
+    "discriminated": SENSITIVE[1:],
+    "reported_to": ["not_reported_why"],
+    "language_home": ["language_home_other"],
+}
 
 
 @pytest.fixture(scope="session")  # made once per test process (see conftest.py)
@@ -116,6 +122,9 @@ def check_release(rows: list[dict], k: int = 5, l: int = 2) -> Counter:
             if row.get(name, ""):
                 answers.setdefault(tuple(row.get(n, "") for n in KEYS), set()).add(row[name])
         assert all(len(found) >= l for found in answers.values()), name
+    for name, asked in FOLLOW_UPS.items():
+        told = [row[n] for row in rows if not row.get(name, "") for n in asked if row.get(n, "")]
+        assert not told, (name, told[:3])
     return groups
 
 
