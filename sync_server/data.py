@@ -307,12 +307,21 @@ def released_closed(forms, repeat: str | None = None) -> frozenset:
     l-diversity), a repeat's count; in a repeat's table, its questions the release empties.
     Known from the form alone (sync_server.disclosure.variables), before any plan."""
     keys, sensitive, withheld = disclosure.variables(forms)
+    # A question asked only as a key or sensitive answer is given is emptied with it
+    # (disclosure.relevance_followers): filtering on its stored value would tell it.
+    followers = [
+        (name, lineage)
+        for found in disclosure.relevance_followers(forms, [*keys, *sensitive]).values()
+        for name, lineage in found
+    ]
     if repeat is not None:
-        return frozenset(withheld.get(repeat, ()))
+        inside = {name for name, lineage in followers if lineage and lineage[-1] == repeat}
+        return frozenset(withheld.get(repeat, set()) | inside)
     names = {disclosure.DISABILITY, *disclosure.metadata_hidden(forms)}  # deviceid, username
     for variable in [*keys, *sensitive]:
         names.add(variable.name)
         names.update(variable.sources)
+    names.update(name for name, lineage in followers if not lineage)
     return frozenset(names)
 
 
@@ -343,6 +352,15 @@ def answer_cells(shown, columns, forms, rows: list[dict], plan, codes: bool) -> 
             ]
         )
     return cells
+
+
+def withheld_repeat(plan, lineage: tuple[str, ...]) -> bool:
+    """Whether the release gives no rows of the repeat at the end of `lineage`: it, or a
+    repeat it is in, has its count set by a sensitive answer (FormDefinition
+    .withheld_counts), left out of the instances of the repeat it is in."""
+    left_out = {name for names in plan.withheld.values() for name in names}
+    top = {v.name for v in plan.keys if v.kind == "count" and v.hierarchy.name == "withheld"}
+    return bool(set(lineage) & (left_out | top))
 
 
 @bp.route("/<form_id>/repeat/<repeat>")
@@ -381,20 +399,24 @@ def repeat_view(form_id: str, repeat: str):
             _frozen(filters),
             _frozen(query.params(False)),
         )
-        rows, total = store.repeat_page(
-            form_id,
-            repeat,
-            released_filters(plan, filters),
-            query,
-            page,
-            PER_PAGE,
-            classes=classes,
-            released=not raw,
-            hidden=hidden,
-            total=_TABLE_CACHE.get(count_key),
-            within=lineage[:-1],
-        )
-        remember(count_key, total)
+        if plan is not None and withheld_repeat(plan, lineage):
+            rows: list[dict] = []  # its rows, or those of a repeat it is in, tell a count
+            total = 0
+        else:
+            rows, total = store.repeat_page(
+                form_id,
+                repeat,
+                released_filters(plan, filters),
+                query,
+                page,
+                PER_PAGE,
+                classes=classes,
+                released=not raw,
+                hidden=hidden,
+                total=_TABLE_CACHE.get(count_key),
+                within=lineage[:-1],
+            )
+            remember(count_key, total)
         # A notice, as the records'.
         preparing = store.keys_pending(form_id, query, repeat, lineage[:-1])
     gone = plan.withheld.get(repeat, set()) if plan is not None else set()

@@ -942,3 +942,68 @@ def test_a_version_few_laptops_sent_is_released_as_a_range(team):
         for row in csv.DictReader(io.StringIO(raw.content.decode("utf-8-sig")))
     }
     assert stored == {r["uuid"]: v for v, batch in records.items() for r in batch}
+
+
+FOLLOW_FORM = {
+    "form_id": "follow_test",
+    "version": "1",
+    "title": {"en": "Follow-ups"},
+    "choices": {"gender": _choices(GENDERS), "yes_no": _choices((("yes", "Yes"), ("no", "No")))},
+    "sections": [
+        {
+            "name": "main",
+            "label": {"en": "Main"},
+            "questions": [
+                _question("gender", "select_one", choices="gender", disclosure="key"),
+                # Asked only of women: where gender is not released, it would tell it.
+                _question("pregnant", "select_one", choices="yes_no", relevant="${gender} = 'f'"),
+                _question("times", "integer", disclosure="sensitive"),
+            ],
+        },
+        {
+            "name": "members",
+            "label": {"en": "Members"},
+            "repeat": True,
+            "questions": [_question("m_age", "integer")],
+        },
+        {
+            "name": "refusals",
+            "label": {"en": "Refusals"},
+            "repeat": True,
+            "within": "members",
+            "repeat_count": "${times}",
+            "questions": [_question("where_refused", "text")],
+        },
+    ],
+}
+
+
+def test_no_page_gives_what_follows_a_hidden_answer_or_a_count_set_by_one(sqlite_team):
+    """A question asked only as a key is answered is emptied where the key is: an analyst
+    cannot filter on it. A repeat inside another whose count is a sensitive answer has no
+    rows for an analyst: counting them per member would give the answer back."""
+    store = Store(sqlite_team.database)
+    try:
+        publish(store, json.dumps(FOLLOW_FORM), "admin")
+    finally:
+        store.close()
+    records = []
+    for n in range(30):
+        times = 1 + n % 3
+        answers = {
+            "gender": "fm"[n % 2],
+            "times": times,
+            "members": [{"m_age": 20 + n, "refusals": [{"where_refused": "school"}] * times}],
+        }
+        if n % 2 == 0:
+            answers["pregnant"] = "yes" if n % 4 else "no"
+        records.append(record(n, form_id="follow_test") | {"answers": answers})
+    push_records(sqlite_team, records)
+    analyst, admin = signed_in(sqlite_team, "analyst"), signed_in(sqlite_team, "admin")
+    refused = analyst.get("/data/follow_test?q_pregnant=yes")
+    assert refused.status_code == 400 and "cannot be sorted or filtered" in refused.text
+    assert admin.get("/data/follow_test?q_pregnant=yes").status_code == 200
+    path = "/data/follow_test/repeat/refusals"
+    assert total_of(analyst.get(path).text) == 0
+    assert total_of(admin.get(path).text) == sum(1 + n % 3 for n in range(30))
+    assert total_of(analyst.get("/data/follow_test/repeat/members").text) == 30
