@@ -56,3 +56,12 @@ def sign_enrollment(app, device_id: str, enrollment_id: str, device_token: str) 
         device_id, enrollment_id, fingerprint(app.config["DATA_DIR"]), device_token
     )
     return device_keys.sign_with(private_key, payload)
+
+
+def sign_challenge(app, nonce: str) -> str:
+    """The identity key's signature of a hub's fresh nonce: proof, before the hub sends its
+    token or any record, that this is the server it enrolled with."""
+    private_key = _private_key(str(Path(app.config["DATA_DIR"]).resolve()))
+    return device_keys.sign_with(
+        private_key, protocol.identity_proof(nonce, fingerprint(app.config["DATA_DIR"]))
+    )
