@@ -20,7 +20,16 @@ import requests
 from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
-from . import attachments, device_keys, help_contacts, keyfile, paradata, prompts, protocol
+from . import (
+    attachments,
+    device_keys,
+    help_contacts,
+    keyfile,
+    paradata,
+    prompts,
+    protocol,
+    sealing,
+)
 from .anonymizer import AnonymizerError, anonymize
 from .clock import now_iso
 from .datadir import read_secret, write_secret
@@ -513,6 +522,15 @@ class SyncClient:
             shown = found or (claimed.get("fingerprint") if isinstance(claimed, dict) else None)
             self._refuse_server(_not_enrolled(enrolled, found, str(shown or "")))
         self.proven = True
+        self._keep_server_key(answer["server"]["public_key"])
+
+    def _keep_server_key(self, public_key: str) -> None:
+        """A hub enrolled before the key was kept learns it from its first proof: USB
+        bundles are sealed to it (collector.sealing)."""
+        enrollment = current_server(self.db) or {}
+        if enrollment and not enrollment.get("server_public_key"):
+            with write_transaction(self.db):
+                set_state(self.db, "enrollment", dict(enrollment, server_public_key=public_key))
 
     def _refuse_server(self, error: ServerNotProven):
         """Kept for the Sync page; in the security log once, not at every retry."""
@@ -1285,9 +1303,26 @@ class SyncClient:
             after = page["after"]
 
 
+def server_seal_key(db) -> str:
+    """The enrolled server's identity key, which USB bundles are sealed to; SyncError when
+    the hub does not hold it yet (enrolled by an older collector, never synced since)."""
+    enrollment = current_server(db) or {}
+    key = str(enrollment.get("server_public_key") or "")
+    if not key or not same_fingerprint(
+        device_keys.fingerprint_of(key), enrollment.get("server_fingerprint")
+    ):
+        raise SyncError(
+            "no_server_key",
+            "This laptop does not hold the server's key yet, which USB bundles are "
+            "encrypted to: sync once (any connection will do) or enroll again, then export.",
+        )
+    return key
+
+
 def export_bundle(db, credentials: Credentials, data_dir: Path) -> tuple[bytes, int]:
     """Every queued revision, anonymized as for a push, in a file for a USB stick signed
-    with this hub's own key (collector.device_keys), which the server knows from enrollment.
+    with this hub's own key (collector.device_keys), which the server knows from enrollment,
+    and sealed to the enrolled server's key (collector.sealing): only it can read the file.
 
     Nothing is marked sent: the records stay queued until the server confirms them
     (a later push answers "duplicate", or reconciliation finds them).
@@ -1295,6 +1330,7 @@ def export_bundle(db, credentials: Credentials, data_dir: Path) -> tuple[bytes, 
     client = SyncClient(db, credentials, session=requests.Session())
     if client.key is None:
         raise no_key_error()  # said at once, even when every record waits for review
+    seal_key = server_seal_key(db)
     client.hold_for_review()  # what waits for the operator's review stays off the stick too
     batches, count = [], 0
     rows = db.execute(
@@ -1308,9 +1344,10 @@ def export_bundle(db, credentials: Credentials, data_dir: Path) -> tuple[bytes, 
             protocol.batch_message(str(uuid_module.uuid4()), records, len(rows), __version__)
         )
         count += len(records)
-    return protocol.make_bundle(
+    signed = protocol.make_bundle(
         batches, credentials.device_id, device_keys.load_private_key(data_dir)
-    ), count
+    )
+    return sealing.seal(signed, seal_key), count
 
 
 BUNDLE_FILES_SUFFIX = ".attachments.zip"
@@ -1320,7 +1357,8 @@ def export_bundle_attachments(db, credentials: Credentials, data_dir: Path) -> b
     """The files of the queued revisions that may leave (collector.attachments.leaves), as a
     zip to carry beside a USB bundle (``<bundle>.attachments.zip``): `manifest.json` links
     each file to its record and question, and each file is named by its SHA-256, which the
-    server checks. None when no queued revision has one."""
+    server checks. Sealed to the server like the bundle. None when no queued revision has
+    one."""
     import zipfile
     from io import BytesIO
 
@@ -1358,7 +1396,7 @@ def export_bundle_attachments(db, credentials: Credentials, data_dir: Path) -> b
             "manifest.json",
             protocol.dumps({"device_id": credentials.device_id, "attachments": items}),
         )
-    return buffer.getvalue() if items else None
+    return sealing.seal(buffer.getvalue(), server_seal_key(db)) if items else None
 
 
 def _revisions(db, pairs) -> list[dict]:

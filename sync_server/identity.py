@@ -11,7 +11,7 @@ import base64
 import functools
 from pathlib import Path
 
-from collector import device_keys, protocol
+from collector import device_keys, protocol, sealing
 
 KEY_NAME = "server_identity_key"
 
@@ -65,3 +65,11 @@ def sign_challenge(app, nonce: str) -> str:
     return device_keys.sign_with(
         private_key, protocol.identity_proof(nonce, fingerprint(app.config["DATA_DIR"]))
     )
+
+
+def opened(data_dir: Path | str, data: bytes) -> bytes:
+    """A USB bundle (or the files beside it) as written: sealed ones are opened with the
+    identity key (collector.sealing); older collectors' plain ones pass as they are."""
+    if not sealing.is_sealed(data):
+        return data
+    return sealing.unseal(data, _private_key(str(Path(data_dir).resolve())))
