@@ -1011,7 +1011,8 @@ def sync(data_dir):
 @data_dir_option
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
 def export_bundle_command(data_dir, file):
-    """Write every queued record, anonymized and signed, to FILE for a USB stick.
+    """Write every queued record, anonymized, signed and encrypted for the enrolled server,
+    to FILE for a USB stick (only that server can read it).
 
     Example: collector export-bundle /media/usb/zone-b.bundle
     """
@@ -1038,8 +1039,9 @@ def export_bundle_command(data_dir, file):
     partial.write_bytes(data)
     os.replace(partial, file)
     click.echo(
-        f"Wrote {count} records to {file}. They stay queued until the server "
-        "confirms them on a later sync."
+        f"Wrote {count} records to {file}, encrypted for the enrolled server. They stay "
+        "queued until the server confirms them on a later sync; delete the file from the "
+        "stick once the central team has imported it."
     )
     # Their photos and files that may leave go beside it (sync-server import-bundle reads it).
     files = export_bundle_attachments(db, credentials, data_dir)

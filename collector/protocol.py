@@ -608,6 +608,38 @@ def verify_server_answer(answer, enrollment_id: str) -> bool:
     return device_keys.verify(server["public_key"], proof, answer.get("server_signature"))
 
 
+# The hub's challenge before it sends its token or any record (POST /identity): a fresh
+# random nonce, which the server signs with its identity key. Copying a fingerprint is easy;
+# answering a new nonce needs the private key, so only the enrolled server passes.
+IDENTITY_PURPOSE = "feedback-collector-identity"
+MIN_NONCE, MAX_NONCE = 16, 128
+
+
+def identity_proof(nonce: str, fingerprint: str) -> bytes:
+    """What the server signs to answer a challenge. The purpose field keeps it apart from
+    an enrollment proof, so one signature can never stand for the other."""
+    return dumps({"purpose": IDENTITY_PURPOSE, "nonce": str(nonce), "fingerprint": fingerprint})
+
+
+def valid_nonce(nonce) -> bool:
+    return isinstance(nonce, str) and MIN_NONCE <= len(nonce) <= MAX_NONCE and nonce.isascii()
+
+
+def identity_answer_fingerprint(answer, nonce: str) -> str | None:
+    """The fingerprint of the key that signed this challenge's answer, or None when the
+    answer is not a valid signature of this nonce by the key it carries."""
+    server = answer.get("server") if isinstance(answer, dict) else None
+    if not isinstance(server, dict):
+        return None
+    fingerprint = device_keys.fingerprint_of(server.get("public_key"))
+    if fingerprint is None or fingerprint != server.get("fingerprint"):
+        return None
+    proof = identity_proof(nonce, fingerprint)
+    if not device_keys.verify(server["public_key"], proof, answer.get("signature")):
+        return None
+    return fingerprint
+
+
 # -- Reconciliation ---------------------------------------------------------------------
 
 

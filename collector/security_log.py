@@ -30,6 +30,7 @@ EVENTS = frozenset(
         "device_enrollment_refused",
         "device_revoked",
         "server_changed",
+        "server_refused",
         "form_refused",
         "pseudonym_key_installed",
         "form_accepted",

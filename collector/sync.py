@@ -45,8 +45,11 @@ bp = Blueprint("sync", __name__, url_prefix="/sync")
 PREVIEW_KEY = b"preview only, not the project key"
 
 
-def error_text(code: str | None) -> str:
-    """A sync problem in plain words, in the reader's language."""
+def error_text(code: str | None, error: dict | None = None) -> str:
+    """A sync problem in plain words, in the reader's language; `error` is the kept
+    last_error, whose fingerprints a refused server's message shows."""
+    if code in ("server_not_enrolled", "server_cannot_prove"):
+        return _refused_server_text(code, error or {})
     return {
         "unreachable": gettext(
             "The server could not be reached. The hub will try again by "
@@ -99,6 +102,25 @@ def error_text(code: str | None) -> str:
     )
 
 
+def _refused_server_text(code: str, error: dict) -> str:
+    enrolled = error.get("enrolled") or gettext("unknown")
+    if code == "server_cannot_prove":
+        return gettext(
+            "The server did not prove it is the one this laptop enrolled with "
+            "(fingerprint %(enrolled)s): it is too old to be asked, or it is another "
+            "server. Nothing was sent. Ask the central team to update the sync server.",
+            enrolled=enrolled,
+        )
+    return gettext(
+        "The server at this address is not the one this laptop enrolled with. "
+        "Enrolled: %(enrolled)s. This server: %(found)s. Nothing was sent, not even "
+        "the laptop's token. Check the address with the central team; if they moved or "
+        "rebuilt the server, enroll again with a new code.",
+        enrolled=enrolled,
+        found=error.get("found") or gettext("no proof"),
+    )
+
+
 @bp.route("", methods=("GET",))
 @login_required
 def page():
@@ -112,7 +134,7 @@ def page():
         "sync.html",
         counts=counts,
         rejected=rejected,
-        error_message=error_text(error["code"]) if error else None,
+        error_message=error_text(error["code"], error) if error else None,
         enrolled=load_credentials(db, _data_dir()) is not None,
         operator=operator,
         enrollment=current_server(db),

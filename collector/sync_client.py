@@ -10,6 +10,7 @@ import hashlib
 import hmac
 import json
 import logging
+import secrets
 import time
 import uuid as uuid_module
 from dataclasses import dataclass, field
@@ -19,7 +20,16 @@ import requests
 from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
-from . import attachments, device_keys, help_contacts, keyfile, paradata, prompts, protocol
+from . import (
+    attachments,
+    device_keys,
+    help_contacts,
+    keyfile,
+    paradata,
+    prompts,
+    protocol,
+    sealing,
+)
 from .anonymizer import AnonymizerError, anonymize
 from .clock import now_iso
 from .datadir import read_secret, write_secret
@@ -98,6 +108,15 @@ class SyncError(Exception):
 
 class DeviceRevoked(SyncError):
     """The central team revoked this laptop: stop trying, keep every record."""
+
+
+class ServerNotProven(SyncError):
+    """The server at the enrolled address did not prove it is the one enrolled with:
+    nothing was sent, not even the token."""
+
+    def __init__(self, code: str, message: str, enrolled: str | None, found: str | None):
+        super().__init__(code, message)
+        self.enrolled, self.found = enrolled or "", found or ""
 
 
 def no_key_error() -> SyncError:
@@ -268,6 +287,7 @@ def enroll(
                 "device_id": answer["device_id"],
                 "server_name": str(server.get("name") or ""),
                 "server_fingerprint": server["fingerprint"],
+                "server_public_key": str(server.get("public_key") or ""),
                 "enrolled_at": now_iso(),
             },
         )
@@ -320,6 +340,31 @@ def _is_change(previous: dict | None, server_url: str, server: dict) -> bool:
         return False
     return previous.get("server_url") != server_url or not same_fingerprint(
         previous.get("server_fingerprint"), server["fingerprint"]
+    )
+
+
+def _not_enrolled(enrolled: str, found: str | None, shown: str) -> ServerNotProven:
+    # A fingerprint merely claimed, without a valid signature, is shown as such.
+    this_server = found or (f"{shown}, not proven" if shown else "no proof")
+    return ServerNotProven(
+        "server_not_enrolled",
+        "The server at this address is not the one this laptop enrolled with "
+        f"(enrolled: {enrolled or 'unknown'}; this server: {this_server}). "
+        "Nothing was sent. Check the address with the central team; if they moved or "
+        "rebuilt the server, enroll again with a new code.",
+        enrolled,
+        found or shown,
+    )
+
+
+def _cannot_prove(enrolled: str) -> ServerNotProven:
+    return ServerNotProven(
+        "server_cannot_prove",
+        "The server did not prove it is the one this laptop enrolled with "
+        f"(fingerprint {enrolled or 'unknown'}): it is too old to be asked, or it is "
+        "another server. Nothing was sent. Ask the central team to update the sync server.",
+        enrolled,
+        None,
     )
 
 
@@ -418,6 +463,7 @@ class SyncClient:
         # What the last push's answer carried of forms, replies and the digest (protocol 1.1).
         self.extras: dict = {}
         self.server_protocol = str(get_state(db, "server_protocol", "") or "")
+        self.proven = False  # the server answered this client's challenge (prove_server)
 
     @property
     def modern(self) -> bool:
@@ -440,10 +486,64 @@ class SyncClient:
             self.session,
             method,
             self.url(path),
-            token=self.creds.token,
+            token=self.token(),
             timeout=self.timeout,
             **kwargs,
         )
+
+    def token(self) -> str:
+        """The device token, only once the server proved it is the one enrolled with."""
+        self.prove_server()
+        return self.creds.token
+
+    def prove_server(self) -> None:
+        """The server signs a fresh nonce with its identity key, and that key must be the
+        one enrolled with: /health's fingerprint is public, anyone at the address could
+        repeat it. Asked once per client, before the token or any record leaves."""
+        if self.proven:
+            return
+        enrolled = str((current_server(self.db) or {}).get("server_fingerprint") or "")
+        nonce = secrets.token_urlsafe(32)
+        try:
+            answer = _call(
+                self.session,
+                "POST",
+                self.url("/identity"),
+                json_body={"nonce": nonce},
+                timeout=self.timeout,
+            )
+        except SyncError as error:
+            if error.code not in ("http_404", "http_405", "not_found", "bad_answer"):
+                raise  # unreachable, busy: no verdict on who answers
+            self._refuse_server(_cannot_prove(enrolled))
+        found = protocol.identity_answer_fingerprint(answer, nonce)
+        if found is None or not same_fingerprint(found, enrolled):
+            claimed = answer.get("server") if isinstance(answer, dict) else None
+            shown = found or (claimed.get("fingerprint") if isinstance(claimed, dict) else None)
+            self._refuse_server(_not_enrolled(enrolled, found, str(shown or "")))
+        self.proven = True
+        self._keep_server_key(answer["server"]["public_key"])
+
+    def _keep_server_key(self, public_key: str) -> None:
+        """A hub enrolled before the key was kept learns it from its first proof: USB
+        bundles are sealed to it (collector.sealing)."""
+        enrollment = current_server(self.db) or {}
+        if enrollment and not enrollment.get("server_public_key"):
+            with write_transaction(self.db):
+                set_state(self.db, "enrollment", dict(enrollment, server_public_key=public_key))
+
+    def _refuse_server(self, error: ServerNotProven):
+        """Kept for the Sync page; in the security log once, not at every retry."""
+        last = get_state(self.db, "last_error") or {}
+        if last.get("code") != error.code or last.get("found") != error.found:
+            with write_transaction(self.db):
+                log_event(
+                    self.db,
+                    "server_refused",
+                    None,
+                    f"{error.code}: enrolled {error.enrolled}; found {error.found or 'none'}",
+                )
+        raise error
 
     def probe(self) -> bool:
         """A cheap check that the server answers; no token, no records."""
@@ -494,12 +594,11 @@ class SyncClient:
         return report
 
     def _remember(self, error: SyncError) -> None:
+        kept = {"code": error.code, "message": error.message, "at": now_iso()}
+        if isinstance(error, ServerNotProven):
+            kept.update(enrolled=error.enrolled, found=error.found)
         with write_transaction(self.db):
-            set_state(
-                self.db,
-                "last_error",
-                {"code": error.code, "message": error.message, "at": now_iso()},
-            )
+            set_state(self.db, "last_error", kept)
             if isinstance(error, DeviceRevoked):
                 set_state(self.db, "device_revoked", now_iso())
 
@@ -852,7 +951,7 @@ class SyncClient:
     def _prompt_bytes(self, sha: str) -> bytes:
         """One prompt file from the server (GET retried by the session's urllib3 Retry),
         read no further than the limit of one."""
-        headers = {"Authorization": f"Bearer {self.creds.token}"}
+        headers = {"Authorization": f"Bearer {self.token()}"}
         url = self.url(f"/prompts/{sha}")
         with _send(
             self.session, "GET", url, headers=headers, timeout=self.timeout, stream=True
@@ -873,7 +972,7 @@ class SyncClient:
 
     def get(self, path: str, headers: dict | None = None) -> requests.Response:
         """A GET whose response object is needed (headers, raw text)."""
-        headers = dict(headers or {}, Authorization=f"Bearer {self.creds.token}")
+        headers = dict(headers or {}, Authorization=f"Bearer {self.token()}")
         response = _send(self.session, "GET", self.url(path), headers=headers, timeout=self.timeout)
         if response.status_code not in (200, 304):
             _raise_for(response)
@@ -1092,7 +1191,7 @@ class SyncClient:
         data = attachments.read_attachment(self.db, data_dir, row["sha256"])
         url = self.url(f"/attachments/{row['sha256']}")
         headers = {
-            "Authorization": f"Bearer {self.creds.token}",
+            "Authorization": f"Bearer {self.token()}",
             "Content-Type": "application/octet-stream",
         }
         restarted = False
@@ -1204,9 +1303,26 @@ class SyncClient:
             after = page["after"]
 
 
+def server_seal_key(db) -> str:
+    """The enrolled server's identity key, which USB bundles are sealed to; SyncError when
+    the hub does not hold it yet (enrolled by an older collector, never synced since)."""
+    enrollment = current_server(db) or {}
+    key = str(enrollment.get("server_public_key") or "")
+    if not key or not same_fingerprint(
+        device_keys.fingerprint_of(key), enrollment.get("server_fingerprint")
+    ):
+        raise SyncError(
+            "no_server_key",
+            "This laptop does not hold the server's key yet, which USB bundles are "
+            "encrypted to: sync once (any connection will do) or enroll again, then export.",
+        )
+    return key
+
+
 def export_bundle(db, credentials: Credentials, data_dir: Path) -> tuple[bytes, int]:
     """Every queued revision, anonymized as for a push, in a file for a USB stick signed
-    with this hub's own key (collector.device_keys), which the server knows from enrollment.
+    with this hub's own key (collector.device_keys), which the server knows from enrollment,
+    and sealed to the enrolled server's key (collector.sealing): only it can read the file.
 
     Nothing is marked sent: the records stay queued until the server confirms them
     (a later push answers "duplicate", or reconciliation finds them).
@@ -1214,6 +1330,7 @@ def export_bundle(db, credentials: Credentials, data_dir: Path) -> tuple[bytes, 
     client = SyncClient(db, credentials, session=requests.Session())
     if client.key is None:
         raise no_key_error()  # said at once, even when every record waits for review
+    seal_key = server_seal_key(db)
     client.hold_for_review()  # what waits for the operator's review stays off the stick too
     batches, count = [], 0
     rows = db.execute(
@@ -1227,9 +1344,10 @@ def export_bundle(db, credentials: Credentials, data_dir: Path) -> tuple[bytes, 
             protocol.batch_message(str(uuid_module.uuid4()), records, len(rows), __version__)
         )
         count += len(records)
-    return protocol.make_bundle(
+    signed = protocol.make_bundle(
         batches, credentials.device_id, device_keys.load_private_key(data_dir)
-    ), count
+    )
+    return sealing.seal(signed, seal_key), count
 
 
 BUNDLE_FILES_SUFFIX = ".attachments.zip"
@@ -1239,7 +1357,8 @@ def export_bundle_attachments(db, credentials: Credentials, data_dir: Path) -> b
     """The files of the queued revisions that may leave (collector.attachments.leaves), as a
     zip to carry beside a USB bundle (``<bundle>.attachments.zip``): `manifest.json` links
     each file to its record and question, and each file is named by its SHA-256, which the
-    server checks. None when no queued revision has one."""
+    server checks. Sealed to the server like the bundle. None when no queued revision has
+    one."""
     import zipfile
     from io import BytesIO
 
@@ -1277,7 +1396,7 @@ def export_bundle_attachments(db, credentials: Credentials, data_dir: Path) -> b
             "manifest.json",
             protocol.dumps({"device_id": credentials.device_id, "attachments": items}),
         )
-    return buffer.getvalue() if items else None
+    return sealing.seal(buffer.getvalue(), server_seal_key(db)) if items else None
 
 
 def _revisions(db, pairs) -> list[dict]:

@@ -111,6 +111,25 @@ def _public(server: dict) -> dict:
     return {"name": server["name"], "fingerprint": server["fingerprint"]}
 
 
+@bp.route("/identity", methods=["POST"])
+def prove_identity():
+    """Sign the hub's nonce with the identity key. No token is asked: the hub asks this
+    before it trusts the server with one."""
+    message = read_message(4 * 1024)
+    nonce = message.get("nonce") if isinstance(message, dict) else None
+    if not protocol.valid_nonce(nonce):
+        raise ProtocolError(
+            "invalid_message",
+            f"nonce must be {protocol.MIN_NONCE} to {protocol.MAX_NONCE} ASCII characters.",
+        )
+    return {
+        "protocol": protocol.PROTOCOL_VERSION,
+        "nonce": nonce,
+        "server": identity.describe(current_app),
+        "signature": identity.sign_challenge(current_app, nonce),
+    }
+
+
 @bp.route("/enroll", methods=["POST"])
 def enroll():
     message = protocol.load(protocol.EnrollSchema(), read_message(64 * 1024))

@@ -697,7 +697,7 @@ def import_bundle(data_dir, database, file):
     """
     store = open_store(database)
     try:
-        found, batches = _verified_bundle(store, file.read_bytes())
+        found, batches = _verified_bundle(store, identity.opened(data_dir, file.read_bytes()))
         _check_batches(batches)
     except protocol.ProtocolError as error:
         _log(store, "bundle_refused", getattr(error, "device_id", None), error.code)
@@ -749,7 +749,8 @@ def _import_bundle_files(store: Store, device: dict, file: Path, data_dir) -> No
     beside = file.with_name(file.name + BUNDLE_FILES_SUFFIX)
     if beside.exists():
         try:
-            counts = import_bundle_files(store, device, beside.read_bytes(), data_dir)
+            data = identity.opened(data_dir, beside.read_bytes())
+            counts = import_bundle_files(store, device, data, data_dir)
         except protocol.ProtocolError as error:
             raise click.ClickException(f"{beside.name}: {error.message}") from None
         click.echo(

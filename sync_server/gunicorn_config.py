@@ -31,6 +31,8 @@ secure_scheme_headers: dict[str, str] = {}
 # To standard output: systemd's journal keeps them (journalctl -u sync-server).
 accesslog = "-"
 errorlog = "-"
-access_log_format = '%(h)s "%(r)s" %(s)s %(b)s %(L)ss'
+# The path without its query string (%(U)s, never %(r)s): a query can hold a search for a
+# person's name or the reason typed for an export, and the journal must hold neither.
+access_log_format = '%(h)s "%(m)s %(U)s %(H)s" %(s)s %(b)s %(L)ss'
 # No control socket in the service account's home: systemd starts, reloads and stops it.
 control_socket_disable = True

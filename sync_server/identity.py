@@ -11,7 +11,7 @@ import base64
 import functools
 from pathlib import Path
 
-from collector import device_keys, protocol
+from collector import device_keys, protocol, sealing
 
 KEY_NAME = "server_identity_key"
 
@@ -56,3 +56,20 @@ def sign_enrollment(app, device_id: str, enrollment_id: str, device_token: str) 
         device_id, enrollment_id, fingerprint(app.config["DATA_DIR"]), device_token
     )
     return device_keys.sign_with(private_key, payload)
+
+
+def sign_challenge(app, nonce: str) -> str:
+    """The identity key's signature of a hub's fresh nonce: proof, before the hub sends its
+    token or any record, that this is the server it enrolled with."""
+    private_key = _private_key(str(Path(app.config["DATA_DIR"]).resolve()))
+    return device_keys.sign_with(
+        private_key, protocol.identity_proof(nonce, fingerprint(app.config["DATA_DIR"]))
+    )
+
+
+def opened(data_dir: Path | str, data: bytes) -> bytes:
+    """A USB bundle (or the files beside it) as written: sealed ones are opened with the
+    identity key (collector.sealing); older collectors' plain ones pass as they are."""
+    if not sealing.is_sealed(data):
+        return data
+    return sealing.unseal(data, _private_key(str(Path(data_dir).resolve())))

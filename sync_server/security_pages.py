@@ -42,6 +42,7 @@ def event_labels() -> dict[str, str]:
         "device_enrollment_refused": gettext("Device enrollment refused"),
         "device_revoked": gettext("Device revoked"),
         "server_changed": gettext("Server changed"),
+        "server_refused": gettext("Server refused: not the one enrolled with"),
         "form_refused": gettext("Form refused"),
         "form_accepted": gettext("Form installed by the operator"),
         "pseudonym_key_installed": gettext("Pseudonym key installed"),

@@ -565,6 +565,7 @@ def test_usb_bundles_carry_the_files_that_may_leave(
 
     from collector.cli import cli as hub_cli
     from sync_server.cli import cli as server_cli
+    from test_sync import opened_bundle
 
     kept, face = b"OggS" + os.urandom(40 * 1024), b"RIFF" + os.urandom(40 * 1024)
     new_record(
@@ -578,7 +579,8 @@ def test_usb_bundles_carry_the_files_that_may_leave(
     )
     assert result.exit_code == 0, result.output
     beside = tmp_path / "zone-b.bundle.attachments.zip"
-    with zipfile.ZipFile(beside) as archive:  # only what may leave
+    assert not zipfile.is_zipfile(beside)  # sealed to the server, like the bundle
+    with zipfile.ZipFile(io.BytesIO(opened_bundle(server, beside))) as archive:  # what may leave
         assert set(archive.namelist()) == {"manifest.json", hashlib.sha256(kept).hexdigest()}
     imported = CliRunner().invoke(
         server_cli,

@@ -20,7 +20,7 @@ from support import query
 from sync_server.exports import FORMATS
 from test_feedback import release_reviewed, send_feedback
 from test_hub_operator import all_bytes, collector, signed_in
-from test_sync import server_command
+from test_sync import opened_bundle, server_command
 from test_workspace import api_token, signed_in as central_signed_in, team  # noqa: F401 - the fixture
 
 LATIN_NAME = "Nyokabi Wairimu"
@@ -178,7 +178,7 @@ def test_planted_values_reach_no_byte_export_page_api_answer_or_bundle(
     bundle.parent.mkdir()
     result = collector("export-bundle", bundle, data_dir=data_dir)
     assert result.exit_code == 0 and "Wrote 1 records" in result.output, result.output
-    bundle_text = gzip.decompress(bundle.read_bytes())
+    bundle_text = gzip.decompress(opened_bundle(central, bundle))  # as the server opens it
     imported = server_command("import-bundle", bundle, central=central)
     assert imported.exit_code == 0 and "1 stored" in imported.output, imported.output
 

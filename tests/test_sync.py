@@ -11,7 +11,7 @@ import pytest
 import requests
 from click.testing import CliRunner
 
-from collector import protocol
+from collector import protocol, sealing
 from collector.cli import cli as collector_cli
 from collector.db import connect
 from collector.sync_client import SyncClient, SyncError, enroll, load_credentials
@@ -96,6 +96,14 @@ def fill_everything(hub, surveys=3):
     )
     release_reviewed(hub)  # the operator read the kiosk message (tests/test_review_hold.py)
     return uuids
+
+
+def opened_bundle(central, path) -> bytes:
+    """A USB bundle's plain bytes, opened with the server's identity key as import-bundle
+    opens it (collector.sealing)."""
+    from sync_server import identity
+
+    return identity.opened(central.app.config["DATA_DIR"], path.read_bytes())
 
 
 def server_bytes(central) -> bytes:
@@ -362,9 +370,15 @@ def test_usb_bundle_is_imported_exactly_once(enrolled, central, data_dir, tmp_pa
     bundle.parent.mkdir()
     result = collector("export-bundle", bundle, data_dir=data_dir)
     assert result.exit_code == 0 and "Wrote 4 records" in result.output
-    raw = gzip.decompress(bundle.read_bytes())
+    on_stick = bundle.read_bytes()
+    raw = gzip.decompress(opened_bundle(central, bundle))
     for value in IDENTIFYING_VALUES:
         assert value.encode() not in raw
+    # Sealed to the server: the stick shows neither the device nor any answer.
+    assert on_stick.startswith(sealing.MAGIC) and on_stick[:2] != b"\x1f\x8b"
+    device_id = json.loads(raw)["device_id"]
+    for shown in (device_id, "community_survey", SURVEY_ANSWERS["migration_status"]):
+        assert shown.encode() in raw and shown.encode() not in on_stick
     imported = server_command("import-bundle", bundle, central=central)
     assert imported.exit_code == 0, imported.output
     assert "4 stored, 0 already here, 0 rejected" in imported.output
@@ -381,11 +395,16 @@ def test_a_tampered_bundle_is_refused(enrolled, central, data_dir, tmp_path):
     fill_everything(enrolled, surveys=1)
     bundle = tmp_path / "b.bundle"
     collector("export-bundle", bundle, data_dir=data_dir)
-    envelope = json.loads(gzip.decompress(bundle.read_bytes()))
+    sealed = bundle.read_bytes()
+    envelope = json.loads(gzip.decompress(opened_bundle(central, bundle)))
     envelope["batches"][0]["records"][0]["answers"]["age"] = "90+"
-    bundle.write_bytes(gzip.compress(json.dumps(envelope).encode()))
+    bundle.write_bytes(gzip.compress(json.dumps(envelope).encode()))  # as an older collector
     result = server_command("import-bundle", bundle, central=central)
     assert result.exit_code == 1 and "signature does not match" in result.output
+    for changed in (sealed[:-1] + bytes([sealed[-1] ^ 1]), sealed[: len(sealed) // 2]):
+        bundle.write_bytes(changed)
+        result = server_command("import-bundle", bundle, central=central)
+        assert result.exit_code == 1 and "changed or cut short" in result.output
     assert query(central.database, "SELECT count(*) AS n FROM records")[0]["n"] == 0
     not_a_bundle = tmp_path / "x.bundle"
     not_a_bundle.write_bytes(b"hello")

@@ -75,6 +75,8 @@ def test_connection_refused(client, central, link, db_path):
 
 def test_lost_answer_server_committed_but_the_answer_never_arrived(client, central, link, db_path):
     """The named case: the server stored the batch, the laptop never heard."""
+    client.prove_server()  # the identity challenge goes first, over a sound link
+    client.session.close()  # the push then opens a connection, which the fault applies to
     link.set_mode("reset_after_request")
     with pytest.raises(SyncError):
         client.sync()
