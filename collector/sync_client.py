@@ -28,7 +28,7 @@ from . import (
     paradata,
     prompts,
     protocol,
-    sealing,
+    sealed_bundles,
 )
 from .anonymizer import AnonymizerError, anonymize
 from .clock import now_iso
@@ -526,7 +526,7 @@ class SyncClient:
 
     def _keep_server_key(self, public_key: str) -> None:
         """A hub enrolled before the key was kept learns it from its first proof: USB
-        bundles are sealed to it (collector.sealing)."""
+        bundles are sealed to it (collector.sealed_bundles)."""
         enrollment = current_server(self.db) or {}
         if enrollment and not enrollment.get("server_public_key"):
             with write_transaction(self.db):
@@ -1322,7 +1322,7 @@ def server_seal_key(db) -> str:
 def export_bundle(db, credentials: Credentials, data_dir: Path) -> tuple[bytes, int]:
     """Every queued revision, anonymized as for a push, in a file for a USB stick signed
     with this hub's own key (collector.device_keys), which the server knows from enrollment,
-    and sealed to the enrolled server's key (collector.sealing): only it can read the file.
+    and sealed to the enrolled server's key (collector.sealed_bundles): only it can read the file.
 
     Nothing is marked sent: the records stay queued until the server confirms them
     (a later push answers "duplicate", or reconciliation finds them).
@@ -1347,7 +1347,7 @@ def export_bundle(db, credentials: Credentials, data_dir: Path) -> tuple[bytes, 
     signed = protocol.make_bundle(
         batches, credentials.device_id, device_keys.load_private_key(data_dir)
     )
-    return sealing.seal(signed, seal_key), count
+    return sealed_bundles.seal(signed, seal_key), count
 
 
 BUNDLE_FILES_SUFFIX = ".attachments.zip"
@@ -1396,7 +1396,7 @@ def export_bundle_attachments(db, credentials: Credentials, data_dir: Path) -> b
             "manifest.json",
             protocol.dumps({"device_id": credentials.device_id, "attachments": items}),
         )
-    return sealing.seal(buffer.getvalue(), server_seal_key(db)) if items else None
+    return sealed_bundles.seal(buffer.getvalue(), server_seal_key(db)) if items else None
 
 
 def _revisions(db, pairs) -> list[dict]:

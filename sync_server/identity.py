@@ -11,7 +11,7 @@ import base64
 import functools
 from pathlib import Path
 
-from collector import device_keys, protocol, sealing
+from collector import device_keys, protocol, sealed_bundles
 
 KEY_NAME = "server_identity_key"
 
@@ -69,7 +69,7 @@ def sign_challenge(app, nonce: str) -> str:
 
 def opened(data_dir: Path | str, data: bytes) -> bytes:
     """A USB bundle (or the files beside it) as written: sealed ones are opened with the
-    identity key (collector.sealing); older collectors' plain ones pass as they are."""
-    if not sealing.is_sealed(data):
+    identity key (collector.sealed_bundles); older collectors' plain ones pass as they are."""
+    if not sealed_bundles.is_sealed(data):
         return data
-    return sealing.unseal(data, _private_key(str(Path(data_dir).resolve())))
+    return sealed_bundles.unseal(data, _private_key(str(Path(data_dir).resolve())))

@@ -4,19 +4,13 @@ only that server's identity key opens the file."""
 from __future__ import annotations
 
 import base64
-import hashlib
 
+import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
-from cryptography.hazmat.primitives.serialization import (
-    Encoding,
-    NoEncryption,
-    PrivateFormat,
-    PublicFormat,
-)
 
-from collector import device_keys, sealing
+from collector import device_keys, sealed_bundles
 from collector.db import open_database, write_transaction
+from collector.protocol import ProtocolError
 from collector.sync_client import get_state, set_state
 from support import Central, query
 from test_sync import collector, enrolled, fill_everything, server_command  # noqa: F401 - fixture
@@ -24,16 +18,19 @@ from test_sync import collector, enrolled, fill_everything, server_command  # no
 SERVER_ENGINES = ("sqlite",)
 
 
-def test_the_x25519_key_is_the_one_its_identity_key_gives():
-    """The hub's conversion of the public key meets the server's of the private key."""
-    for _ in range(20):
-        key = Ed25519PrivateKey.generate()
-        seed = key.private_bytes(Encoding.Raw, PrivateFormat.Raw, NoEncryption())
-        private = X25519PrivateKey.from_private_bytes(hashlib.sha512(seed).digest()[:32])
-        public = private.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
-        assert sealing._montgomery(device_keys.raw_public_key(key)) == public
+def test_only_the_identity_key_sealed_to_opens_a_bundle_and_a_changed_byte_is_refused():
+    for _ in range(10):
+        key, other = Ed25519PrivateKey.generate(), Ed25519PrivateKey.generate()
         text = base64.b64encode(device_keys.raw_public_key(key)).decode()
-        assert sealing.unseal(sealing.seal(b"answers", text), key) == b"answers"
+        sealed = sealed_bundles.seal(b"answers", text)
+        assert b"answers" not in sealed and sealed_bundles.unseal(sealed, key) == b"answers"
+        with pytest.raises(ProtocolError, match="another server"):
+            sealed_bundles.unseal(sealed, other)
+        changed = sealed[:-1] + bytes([sealed[-1] ^ 1])
+        with pytest.raises(ProtocolError, match="changed or cut short"):
+            sealed_bundles.unseal(changed, key)
+        with pytest.raises(ProtocolError, match="changed or cut short"):
+            sealed_bundles.unseal(sealed[:-5], key)
 
 
 def test_a_bundle_for_one_server_cannot_be_read_by_another(enrolled, central, data_dir, tmp_path):
@@ -68,6 +65,6 @@ def test_a_hub_enrolled_before_the_key_was_kept_learns_it_at_its_next_sync(
     assert collector("sync", data_dir=data_dir).exit_code == 0  # the server proves its key
     fill_everything(enrolled, surveys=1)
     assert collector("export-bundle", bundle, data_dir=data_dir).exit_code == 0
-    assert bundle.read_bytes().startswith(sealing.MAGIC)
+    assert bundle.read_bytes().startswith(sealed_bundles.MAGIC)
     imported = server_command("import-bundle", bundle, central=central)
     assert imported.exit_code == 0, imported.output

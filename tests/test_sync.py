@@ -11,7 +11,7 @@ import pytest
 import requests
 from click.testing import CliRunner
 
-from collector import protocol, sealing
+from collector import protocol, sealed_bundles
 from collector.cli import cli as collector_cli
 from collector.db import connect
 from collector.sync_client import SyncClient, SyncError, enroll, load_credentials
@@ -100,7 +100,7 @@ def fill_everything(hub, surveys=3):
 
 def opened_bundle(central, path) -> bytes:
     """A USB bundle's plain bytes, opened with the server's identity key as import-bundle
-    opens it (collector.sealing)."""
+    opens it (collector.sealed_bundles)."""
     from sync_server import identity
 
     return identity.opened(central.app.config["DATA_DIR"], path.read_bytes())
@@ -375,7 +375,7 @@ def test_usb_bundle_is_imported_exactly_once(enrolled, central, data_dir, tmp_pa
     for value in IDENTIFYING_VALUES:
         assert value.encode() not in raw
     # Sealed to the server: the stick shows neither the device nor any answer.
-    assert on_stick.startswith(sealing.MAGIC) and on_stick[:2] != b"\x1f\x8b"
+    assert on_stick.startswith(sealed_bundles.MAGIC) and on_stick[:2] != b"\x1f\x8b"
     device_id = json.loads(raw)["device_id"]
     for shown in (device_id, "community_survey", SURVEY_ANSWERS["migration_status"]):
         assert shown.encode() in raw and shown.encode() not in on_stick
