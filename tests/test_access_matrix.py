@@ -129,6 +129,7 @@ HUB_SPECIAL = {
 CENTRAL_ROUTES = [
     ("api.health", "GET", "/api/v1/health", "public"),
     ("api.enroll", "POST", "/api/v1/enroll", "public"),
+    ("api.prove_identity", "POST", "/api/v1/identity", "public"),
     ("api.push", "POST", "/api/v1/records", "device"),
     ("api.forms", "GET", "/api/v1/forms", "device"),
     ("api.form_version", "GET", "/api/v1/forms/household_visit/2", "device"),
