@@ -1,5 +1,6 @@
-"""What the hub and the server refuse before any page runs (a NUL character anywhere in a request), how
-the device API answers a record holding one."""
+"""What the hub and the server refuse before any page runs (a NUL character anywhere in
+a request), how the device API answers a record holding one, and the exports' Content-Type
+headers."""
 
 from __future__ import annotations
 
@@ -90,6 +91,22 @@ def test_a_message_holding_a_nul_outside_its_records_is_refused(team):
     message = protocol.batch_message(str(uuid.uuid4()), [feedback_record()], 0, "1.0\x00")
     response = post_batch(team, message)
     assert response.status_code == 400 and response.json()["error"]["code"] == "nul_character"
+
+
+def test_exports_say_their_type_once(team):
+    push_records(team, [feedback_record()])
+    admin = signed_in(team, "admin")
+    expected = {
+        "csv": "text/csv; charset=utf-8",
+        "jsonl": "application/x-ndjson; charset=utf-8",
+        "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    }
+    for fmt, content_type in expected.items():
+        response = admin.get(f"/data/community_feedback/export.{fmt}?release=raw&reason=check")
+        assert response.status_code == 200, fmt
+        assert response.headers["Content-Type"] == content_type
+    codebook = admin.get("/data/community_feedback/codebook.csv")
+    assert codebook.headers["Content-Type"] == "text/csv; charset=utf-8"
 
 
 def push(central, records) -> dict:
