@@ -14,6 +14,7 @@ XForm, so teams can take our instruments to ODK or KoboToolbox.
 from __future__ import annotations
 
 import csv
+import io
 import json
 import math
 import os
@@ -571,13 +572,14 @@ def zip_problem(file_name: str, parts: list[zipfile.ZipInfo]) -> Problem | None:
                 "too_large/compression", file=file_name, ratio=int(ratio), max=MAX_COMPRESSION_RATIO
             )
         if part.file_size > MAX_WORKBOOK_PART_BYTES:
-            return _too_large(file_name, part.file_size)
+            return _too_large(file_name, part.file_size, "too_large/part")
     total = sum(part.file_size for part in parts)
     return _too_large(file_name, total) if total > MAX_WORKBOOK_BYTES else None
 
 
-def _too_large(file_name: str, size: int) -> Problem:
-    return make("too_large/workbook", file=file_name, size=size // MB, max=MAX_WORKBOOK_BYTES // MB)
+def _too_large(file_name: str, size: int, key: str = "too_large/workbook") -> Problem:
+    limit = MAX_WORKBOOK_PART_BYTES if key == "too_large/part" else MAX_WORKBOOK_BYTES
+    return make(key, file=file_name, size=math.ceil(size / MB), max=limit // MB)
 
 
 def _rows_problem(path: Path, sheet_rows) -> Problem | None:
@@ -635,7 +637,7 @@ def _rows_with_values(rows: Iterable[tuple], limit: int) -> int:
 def _xls_rows(path: Path) -> Iterable[tuple[str, int, int]]:
     import xlrd
 
-    book = xlrd.open_workbook(str(path), on_demand=True)
+    book = xlrd.open_workbook(str(path), on_demand=True, logfile=io.StringIO())
     try:
         for name, limit in list(_sheet_limits(book.sheet_names())):
             yield name, limit, book.sheet_by_name(name).nrows - 1

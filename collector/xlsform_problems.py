@@ -81,6 +81,15 @@ CATALOGUE: dict[str, tuple[str, Render]] = {
             **a,
         ),
     ),
+    "too_large/part": (
+        ERROR,
+        lambda a: gettext(
+            "%(file)s holds a sheet or a picture of %(size)s MB once unzipped; a part of a "
+            "form's workbook may hold at most %(max)s MB: save a copy with only the form's "
+            "sheets, without pictures or formatting, and import that.",
+            **a,
+        ),
+    ),
     "too_large/compression": (
         ERROR,
         lambda a: gettext(

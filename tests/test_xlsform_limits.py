@@ -48,12 +48,14 @@ def test_parts_and_workbooks_that_unzip_too_large():
     assert zip_problem("form.xlsx", [usual]) is None
     large = part("xl/worksheets/sheet1.xml", MAX_WORKBOOK_PART_BYTES + 1, 2**22)
     problem = zip_problem("form.xlsx", [usual, large])
-    assert problem is not None and problem.key == "too_large/workbook"
-    assert f"at most {MAX_WORKBOOK_BYTES // 2**20} MB" in problem.message
+    assert problem is not None and problem.key == "too_large/part"
+    assert "a sheet or a picture of 33 MB once unzipped" in problem.message
+    assert f"may hold at most {MAX_WORKBOOK_PART_BYTES // 2**20} MB" in problem.message
     many = [part(f"xl/worksheets/sheet{n}.xml", MAX_WORKBOOK_PART_BYTES, 2**22) for n in (1, 2, 3)]
     problem = zip_problem("form.xlsx", many)
     assert problem is not None and problem.key == "too_large/workbook"
     assert "form.xlsx holds 96 MB once unzipped" in problem.message
+    assert f"at most {MAX_WORKBOOK_BYTES // 2**20} MB" in problem.message
 
 
 def test_a_survey_sheet_past_the_limit_is_refused_with_the_limit(tmp_path, load_form_calls):
