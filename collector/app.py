@@ -20,6 +20,7 @@ from . import (
     passphrase as sealing,
     passwords,
     protection,
+    request_checks,
     security,
     sync,
     templating,
@@ -70,6 +71,7 @@ def create_app(test_config: dict | None = None, data_dir: Path | str | None = No
     security.init_app(app)
     form_library.init_app(app)
     errors.init_app(app, errors.hub_disk_full)
+    request_checks.init_app(app)
     for blueprint in (hub.bp, auth.bp, interview.bp, feedback.bp, sync.bp):
         app.register_blueprint(blueprint)
     app.wsgi_app = hub.answer_reach_probes(app.wsgi_app)  # type: ignore[method-assign]

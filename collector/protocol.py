@@ -216,11 +216,30 @@ class EnrollSchema(_Strict):
 
 
 def load(schema: Schema, data) -> dict:
-    """Validate a decoded message; every problem becomes one 400 `invalid_message`."""
+    """Validate a decoded message; every problem becomes one 400 `invalid_message`. A NUL
+    character (which PostgreSQL refuses in text) outside its records is a 400 too; a record
+    holding one is refused alone, by the server's ingest."""
     try:
-        return schema.load(data)
+        message = schema.load(data)
     except ValidationError as error:
         raise ProtocolError("invalid_message", _describe(error.messages)) from error
+    if holds_nul({key: value for key, value in message.items() if key != "records"}):
+        raise ProtocolError(
+            "nul_character",
+            "The message holds a NUL character (code 0), which the server does not store.",
+        )
+    return message
+
+
+def holds_nul(value) -> bool:
+    """Whether a decoded message (or any part of it) holds a NUL character."""
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(holds_nul(k) or holds_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(holds_nul(item) for item in value)
+    return False
 
 
 def _describe(messages, prefix="") -> str:

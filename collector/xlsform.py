@@ -14,6 +14,7 @@ XForm, so teams can take our instruments to ODK or KoboToolbox.
 from __future__ import annotations
 
 import csv
+import io
 import json
 import math
 import os
@@ -21,13 +22,14 @@ import re
 import tempfile
 import warnings
 import xml.etree.ElementTree as ElementTree
+import zipfile
 from collections.abc import Iterable
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from functools import lru_cache
-from itertools import groupby
+from itertools import groupby, islice
 from pathlib import Path
 from typing import Any
 
@@ -104,6 +106,20 @@ PROMPT_FILE_RE = re.compile(PROMPT_FILE_PATTERN)
 # Choices a file may hold: every one is on the page (and in the form), so a typo pointing
 # at a whole register cannot make a page of a million options.
 MAX_FILE_CHOICES = 20_000
+# Rows a workbook's sheets may have, counted before the workbook is converted, since
+# reading and converting a row costs about a millisecond. The largest real forms have a
+# few thousand questions; a choices sheet holds a list as long as a choice file's and as
+# many rows again for its other lists (pyxform's other sheets are short).
+MAX_SURVEY_ROWS = 10_000
+MAX_SHEET_ROWS = 2 * MAX_FILE_CHOICES
+# An .xlsx is a zip of XML parts: a form at the row limits, in five languages, unzips to
+# about 30 MB, while a few MB can unzip to hundreds (a zip bomb), read before any row.
+MAX_WORKBOOK_PART_BYTES = 32 * 1024 * 1024
+MAX_WORKBOOK_BYTES = 64 * 1024 * 1024
+# A workbook's XML compresses about 5 to 20 times; a larger part compressed far more is
+# made of repeats, not of a form.
+MAX_COMPRESSION_RATIO = 100
+MAX_EMPTY_ROWS = 60  # pyxform's end of a sheet: this many empty rows in a row
 # The column of a choice file's rows that says which list they are (the file is one list).
 _FILE_LIST = "\0list_name"
 MB = 1024 * 1024
@@ -530,6 +546,105 @@ def read_sheets(path: str | os.PathLike) -> dict:
     raise ValueError(str(failure))
 
 
+def workbook_problem(path: Path) -> Problem | None:
+    """The refusal of a workbook too large to read, found before it is read: an .xlsx's
+    unzipped size, then (as for an .xls) its sheets' rows. None when the workbook is within
+    the limits or is not a workbook at all (read_sheets says so)."""
+    if zipfile.is_zipfile(path):
+        try:
+            with zipfile.ZipFile(path) as archive:
+                problem = zip_problem(path.name, archive.infolist())
+        except (OSError, zipfile.BadZipFile):
+            return None
+        return problem or _rows_problem(path, _xlsx_rows)
+    size = path.stat().st_size if path.is_file() else 0
+    if size > MAX_WORKBOOK_BYTES:  # an .xls is not compressed
+        return _too_large(path.name, size)
+    return _rows_problem(path, _xls_rows)
+
+
+def zip_problem(file_name: str, parts: list[zipfile.ZipInfo]) -> Problem | None:
+    """A workbook whose parts unzip too large, or compress like a zip bomb."""
+    for part in parts:
+        ratio = part.file_size / max(part.compress_size, 1)
+        if part.file_size > MB and ratio > MAX_COMPRESSION_RATIO:
+            return make(
+                "too_large/compression", file=file_name, ratio=int(ratio), max=MAX_COMPRESSION_RATIO
+            )
+        if part.file_size > MAX_WORKBOOK_PART_BYTES:
+            return _too_large(file_name, part.file_size, "too_large/part")
+    total = sum(part.file_size for part in parts)
+    return _too_large(file_name, total) if total > MAX_WORKBOOK_BYTES else None
+
+
+def _too_large(file_name: str, size: int, key: str = "too_large/workbook") -> Problem:
+    limit = MAX_WORKBOOK_PART_BYTES if key == "too_large/part" else MAX_WORKBOOK_BYTES
+    return make(key, file=file_name, size=math.ceil(size / MB), max=limit // MB)
+
+
+def _rows_problem(path: Path, sheet_rows) -> Problem | None:
+    """The first sheet pyxform reads that has more rows than it may; `sheet_rows` gives each
+    such sheet's name and its rows past the header, counted up to `limit + 1`."""
+    try:
+        for name, limit, rows in sheet_rows(path):
+            if rows > limit:
+                key = "too_large/survey_rows" if limit == MAX_SURVEY_ROWS else "too_large/rows"
+                return make(key, sheet=name, max=limit)
+    except Exception:  # noqa: BLE001 - an unreadable workbook is read_sheets' to report
+        return None
+    return None
+
+
+def _sheet_limits(names: list[str]) -> Iterable[tuple[str, int]]:
+    """The sheets pyxform reads, as it picks them, with their row limits: the known sheets,
+    or a workbook's only sheet as the survey."""
+    from pyxform.constants import SUPPORTED_SHEET_NAMES
+
+    for name in names:
+        if name.lower() == SURVEY or len(names) == 1:
+            yield name, MAX_SURVEY_ROWS
+        elif name.lower() in SUPPORTED_SHEET_NAMES:
+            yield name, MAX_SHEET_ROWS
+
+
+def _xlsx_rows(path: Path) -> Iterable[tuple[str, int, int]]:
+    from openpyxl import load_workbook
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        book = load_workbook(path, read_only=True, data_only=True)
+    try:
+        for name, limit in list(_sheet_limits(book.sheetnames)):
+            yield name, limit, _rows_with_values(book[name].iter_rows(values_only=True), limit)
+    finally:
+        book.close()
+
+
+def _rows_with_values(rows: Iterable[tuple], limit: int) -> int:
+    """A sheet's rows that hold a value, past its header, counted up to `limit + 1` and as far
+    as pyxform reads: it stops at a run of 60 empty rows."""
+    count = empty = 0
+    for row in islice(rows, 1, None):
+        if any(value not in (None, "") for value in row):
+            count, empty = count + 1, 0
+        elif (empty := empty + 1) > MAX_EMPTY_ROWS:
+            break
+        if count > limit:
+            break
+    return count
+
+
+def _xls_rows(path: Path) -> Iterable[tuple[str, int, int]]:
+    import xlrd
+
+    book = xlrd.open_workbook(str(path), on_demand=True, logfile=io.StringIO())
+    try:
+        for name, limit in list(_sheet_limits(book.sheet_names())):
+            yield name, limit, book.sheet_by_name(name).nrows - 1
+    finally:
+        book.release_resources()
+
+
 def read_xlsform(
     path: str | os.PathLike,
     media: Iterable[str | os.PathLike] = (),
@@ -543,6 +658,8 @@ def read_xlsform(
     path = Path(path)
     if path.suffix.lower() not in (*XLSX_SUFFIXES, *XLS_SUFFIXES):
         return ImportResult(None, [make("not_xlsform", file=path.name)])
+    if too_large := workbook_problem(path):
+        return ImportResult(None, [too_large])
     try:
         sheets = read_sheets(path)
     except Exception as error:  # noqa: BLE001 - corrupt files must not crash anything

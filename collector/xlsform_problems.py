@@ -72,6 +72,49 @@ CATALOGUE: dict[str, tuple[str, Render]] = {
         ERROR,
         lambda a: gettext("%(file)s could not be read as an Excel workbook.", **a),
     ),
+    "too_large/workbook": (
+        ERROR,
+        lambda a: gettext(
+            "%(file)s holds %(size)s MB once unzipped; a form's workbook may hold at most "
+            "%(max)s MB: save a copy with only the form's sheets, without pictures or "
+            "formatting, and import that.",
+            **a,
+        ),
+    ),
+    "too_large/part": (
+        ERROR,
+        lambda a: gettext(
+            "%(file)s holds a sheet or a picture of %(size)s MB once unzipped; a part of a "
+            "form's workbook may hold at most %(max)s MB: save a copy with only the form's "
+            "sheets, without pictures or formatting, and import that.",
+            **a,
+        ),
+    ),
+    "too_large/compression": (
+        ERROR,
+        lambda a: gettext(
+            "%(file)s is compressed %(ratio)s times over, where a workbook is compressed at most "
+            "%(max)s times: open it in a spreadsheet program, save it again and import that.",
+            **a,
+        ),
+    ),
+    "too_large/survey_rows": (
+        ERROR,
+        lambda a: gettext(
+            "The sheet has more than %(max)s rows, the most a form may have: split the "
+            "questionnaire into several forms.",
+            **a,
+        ),
+    ),
+    "too_large/rows": (
+        ERROR,
+        lambda a: gettext(
+            "The sheet has more than %(max)s rows, the most it may have: keep only the choice "
+            "lists the form uses, and give a long list as a choice file (select_one_from_file "
+            "villages.csv).",
+            **a,
+        ),
+    ),
     "unreadable/duplicate_header": (ERROR, lambda a: gettext("%(file)s: %(detail)s.", **a)),
     "unreadable/crash": (
         ERROR,

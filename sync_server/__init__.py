@@ -13,7 +13,16 @@ from jinja2 import ChoiceLoader, FileSystemLoader
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 import collector
-from collector import datadir, errors, i18n, passwords, protocol, security, templating
+from collector import (
+    datadir,
+    errors,
+    i18n,
+    passwords,
+    protocol,
+    request_checks,
+    security,
+    templating,
+)
 
 # Owner-only files, defined once for both apps (the database holds what the devices'
 # signatures rest on); sync_server.cli imports owner_only_files from here.
@@ -102,6 +111,7 @@ def create_app(
     security.csrf.exempt(attachments.api_bp)
     errors.init_app(app, errors.server_disk_full)
     logs.init_app(app)
+    request_checks.init_app(app)  # after the request line's clock starts
     app.register_error_handler(protocol.ProtocolError, api.protocol_error)
     register_database_errors(app)
     for blueprint in (

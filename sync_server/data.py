@@ -40,7 +40,7 @@ from .store import get_store
 bp = Blueprint("data", __name__, url_prefix="/data")
 REVIEWS = ("new", "approved", "flagged")
 MIME = {
-    "csv": "text/csv; charset=utf-8",
+    "csv": "text/csv",  # send_file adds "; charset=utf-8" to text types
     "jsonl": "application/x-ndjson",
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     "dta": "application/x-stata-dta",

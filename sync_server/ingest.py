@@ -26,6 +26,7 @@ from collector.protocol import (
     RESULT_REJECTED,
     RESULT_STORED,
     ProtocolError,
+    holds_nul,
     result,
 )
 
@@ -63,7 +64,7 @@ def ingest_batch(store: Store, device: dict, message: dict, source: str) -> tupl
         return 200, {"protocol": protocol.PROTOCOL_VERSION, "batch_id": batch_id, "results": []}
     # A form version not parsed yet in this process (tens of milliseconds for a large one)
     # is parsed here, before the write lock is taken; inside, its lookup is one query.
-    versions = {(r["form_id"], r["form_version"]) for r in records}
+    versions = {(r["form_id"], r["form_version"]) for r in records if not holds_nul(r)}
     for which in versions:
         known_form(store, *which)
     # Each record's answers as stored, written once: its size, its row, the duplicate check.
@@ -142,8 +143,8 @@ def _ingest_record(
     owner = writer.owner(record["uuid"])
     if owner is not None and owner != device["id"]:
         return _not_yours(store, writer, device, record)
-    form = forms[(record["form_id"], record["form_version"])]
-    problem = check_record(store, record, form, text)
+    form = forms.get((record["form_id"], record["form_version"]))  # None: a NUL in its id
+    problem = NUL_REJECTED if holds_nul(record) else check_record(store, record, form, text)
     if problem:
         writer.audit(
             f"device:{device['id']}",
@@ -170,6 +171,14 @@ def _ingest_record(
             "Another record with this uuid and revision is already stored.",
         )
     return result(record, RESULT_DUPLICATE)
+
+
+# PostgreSQL stores no NUL character in text, and no person types one: a record holding
+# one anywhere (a form id, a name, an answer) is refused alone, on either database.
+NUL_REJECTED = (
+    "nul_character",
+    "This record holds a NUL character (code 0), which the server does not store.",
+)
 
 
 def _removed(
