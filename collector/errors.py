@@ -25,7 +25,7 @@ def _messages():
         409: gettext("This record was changed elsewhere; open it again."),
         413: gettext("What you sent is too large."),
         429: gettext("Too many attempts. Please wait a minute and try again."),
-        500: gettext("Something went wrong on the hub. Nothing you saved before is lost."),
+        500: gettext("Something went wrong here. Nothing you saved before is lost."),
     }
 
 
