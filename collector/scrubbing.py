@@ -788,11 +788,113 @@ def _names(text: str, keys: set[str]) -> list[Span]:
     _we_are_with_children(text, words, marked)
     _told_us(text, words, marked)
     _person_before_brackets(text, words, marked)
+    _lower_case_before_sex_and_age(text, words, marked)
     _aliases(text, words, marked)  # after the places: "alias el X" is a person, whatever X is
     _shouted_surnames(text, words, marked)
     _speaker_before_colon(text, words, marked)
+    _honorific_syllables(text, words, marked)
+    _syllable_family_lists(text, words, marked)
     _not_kin(words, marked)
     return _name_spans(text, words, marked)
+
+
+# Honorifics that open names made of syllables: Sgaw and Pwo Karen "Saw", "Naw", "Mahn",
+# "Nant"; Burmese "Daw", "Maung", "Mg"; Shan "Nang", "Sao"; Karenni "Khu", "Hku"; "Thra"
+# (a Karen teacher). Not "Ma", "U", "Ko", "Sai", "Mi": words of our other languages too.
+_SYLLABLE_HONORIFICS = _split("saw naw mahn nant daw maung mg nang sao khu hku thra")
+
+
+def _honorific_syllables(text: str, words: list[_Word], marked: list[bool]) -> None:
+    """ "Saw Pah Lweh", "uncle saw kho bweh": a Karen, Burmese or Shan honorific, then two or
+    three short syllables, is a name, honorific included. Capitalised, when one of the
+    syllables is taken for a name already; in lower case, right after a relative or a title
+    and with a syllable no vocabulary knows ("my uncle saw him" stays)."""
+    for i, word in enumerate(words):
+        if word.folded not in _SYLLABLE_HONORIFICS or word.text.isupper() and len(word.text) > 1:
+            continue
+        run = _syllables_after(text, words, i, word.capital)
+        if len(run) < 2:
+            continue
+        if word.capital:
+            known = any(marked[k] for k in run)
+        else:
+            before = words[i - 1] if i else None
+            known = (
+                before is not None
+                and _joined(text, before, word)
+                and (before.folded in _RELATION_WORDS or _is_title(before))
+                and any(_lower_case_unknown(words[k], False) for k in run)
+            )
+        if known:
+            for k in (i, *run):
+                marked[k] = True
+
+
+def _syllable_family_lists(text: str, words: list[_Word], marked: list[bool]) -> None:
+    """ "grandsons x y, z w and the small one v": after a relative, a list of two items or
+    more, each of one to three words in lower case of five letters at most, every word one
+    no vocabulary knows or a syllable of two or three letters ("eh", "doh": Karen and
+    Burmese names are syllables), one of them at least unknown. "wives sell tea and
+    mandazi" stays: "sell" is a word."""
+    if _FAMILY_CUES.keys().isdisjoint(w.folded for w in words):
+        return
+    for i in range(len(words)):
+        length = _phrase_at(words, i, _FAMILY_CUES) if words[i].folded in _FAMILY_CUES else 0
+        if not length or i + length >= len(words):
+            continue
+        items = _syllable_items(text, words, i + length)
+        named = [k for item in items for k in item]
+        if len(items) >= 2 and any(_lower_case_unknown(words[k], False) for k in named):
+            for k in named:
+                marked[k] = True
+
+
+def _syllable_items(text: str, words: list[_Word], j: int) -> list[list[int]]:
+    """The items of a list of syllables that starts at word j (see above), or none."""
+    items: list[list[int]] = [[]]
+    if text[words[j - 1].end : words[j].start].strip() not in ("", ":"):
+        return []
+    k = j
+    while k < len(words):
+        word, gap = words[k], text[words[k - 1].end : words[k].start].strip()
+        if items[-1] and (gap or word.folded in _AND):
+            if gap not in (",", "&", "") or (gap == "" and not _joined(text, words[k - 1], word)):
+                break
+            k += 1 if word.folded in _AND else 0
+            k += _baby_words(words, k) if k < len(words) else 0
+            items.append([])
+            continue
+        short = len(word.folded) in (2, 3) and word.folded not in _COMMON
+        if word.capital or not word.text.isalpha() or len(items[-1]) == 3 or len(word.text) > 5:
+            break
+        if not (short or _lower_case_unknown(word, _swahili(words))):
+            break  # "… and z htet go to school": the list ends at a word we know
+        items[-1].append(k)
+        k += 1
+    while items[-1] and words[items[-1][-1]].folded in _vocabulary():
+        items[-1].pop()  # ("go")
+    return [item for item in items if item] if all(items) else []
+
+
+def _syllables_after(text: str, words: list[_Word], i: int, capital: bool) -> list[int]:
+    """The words after word i in the same phrase, up to three, each of five letters at most,
+    capitalised as word i is; in lower case none of them a word every sentence has ("the",
+    "him"; capitalised, "Ta" is a syllable, not French "your")."""
+    run: list[int] = []
+    k = i + 1
+    while k < len(words) and len(run) < 3 and _joined(text, words[k - 1], words[k]):
+        word = words[k]
+        if (
+            word.capital != capital
+            or not word.text.isalpha()
+            or not 2 <= len(word.text) <= 5  # not "I"
+            or (not capital and word.folded in _COMMON)
+            or _is_arabic(word.text)
+        ):
+            break
+        run.append(k)
+        k += 1
+    return run
 
 
 # What a person writes first about themselves or asks for: "X: we need help", "X : je
@@ -901,6 +1003,8 @@ enfants|filles|garçons|amis|frères|sœurs|soeurs|belle mère|beau père|moi
 hijos|hijas|niños|niñas|amigos|hermanos|hermanas|somos yo|yo
 grandchildren|grandkids|nephews|nieces|petits enfants|neveux|nièces
 nietos|nietas|sobrinos|sobrinas|wajukuu|wajukuu wangu
+grandsons|granddaughters|wives|co wives|cousins|épouses|co épouses|coépouses|cousins|cousines
+esposas|primos|primas|wake zake|wake zangu|wake wake|matansa|matan shi
 watoto wangu|watoto|wanangu|wenzangu|wenzetu|ndugu zangu|marafiki zangu|wadogo zangu
 yayana|'ya'yana|ya'yana|ya yana|yan uwana|abokaina|abokanmu|yarana
 mwen menm|pitit nou yo|pitit mwen yo|timoun mwen yo|timoun nou yo|pitit nou|timoun yo
@@ -1412,12 +1516,13 @@ def _nickname_then_name(text: str, words: list[_Word], marked: list[bool]) -> No
 # the word, up to two capitalised words after the article.
 _ALIAS = re.compile(
     r"(?<![\w])(?i:alias|aka|a\.k\.a\.?|apodad[oa]|surnommée?|mejor\s+conocid[oa]\s+como|"
-    r"kwa\s+jina\s+la\s+utani|wanamwita)\s+(?:(?i:el|la|le|les|los|the|l')\s*)?(?=[A-ZÀ-ÝƁƊƘƳ])"
-)
+    r"kwa\s+jina\s+la\s+utani|wanamwita|un[ao]?\s+tal|known\s+(?:only\s+)?as(?=\s+[\"'‘“«]))"
+    r"\s+(?:[\"'‘“«]\s*)?(?:(?i:el|la|le|les|los|the|l')\s*)?(?=[A-ZÀ-ÝƁƊƘƳ])"
+)  # "un tal X" (a certain X, Spanish); "known only as 'X'", in quotes
 
 
 _ALIAS_WORDS = _split("alias aka a.k.a apodado apodada surnommé surnommée conocido conocida utani")
-_ALIAS_WORDS |= _split("wanamwita")
+_ALIAS_WORDS |= _split("wanamwita tal known")
 
 
 def _aliases(text: str, words: list[_Word], marked: list[bool]) -> None:
@@ -1668,6 +1773,32 @@ def _person_before_brackets(text: str, words: list[_Word], marked: list[bool]) -
             and not _is_title(words[k])
             and words[k].folded not in _COMMON
             and _name_shaped(words[k])
+            and (k == i or _joined(text, words[k], words[k + 1]))
+        ):
+            marked[k] = True
+            k -= 1
+
+
+# A person's sex and age in brackets: "(m, 61)", "(F 24)", "(femme, 30)", "(namiji, 45)".
+_SEX_AND_AGE = re.compile(
+    r"\s*\(\s*(?i:m|f|h|male|female|man|woman|homme|femme|hombre|mujer|mwanamume|mwanamke|"
+    r"me|ke|namiji|mace)\s*[,/]?\s*\d{1,3}\s*(?i:y|yo|yrs|ans|años|miaka|shekara)?\s*\)"
+)
+
+
+def _lower_case_before_sex_and_age(text: str, words: list[_Word], marked: list[bool]) -> None:
+    """ "head x y (m, 61)": up to three words in lower case that no vocabulary knows, right
+    before a sex and an age in brackets, are the person's name (only people have both)."""
+    if "(" not in text:
+        return
+    for i, word in enumerate(words):
+        if not _SEX_AND_AGE.match(text, word.end):
+            continue
+        k = i
+        while (
+            k >= 0
+            and i - k < 3
+            and _lower_case_unknown(words[k], _swahili(words))
             and (k == i or _joined(text, words[k], words[k + 1]))
         ):
             marked[k] = True
@@ -4195,15 +4326,20 @@ def _list_at(text: str, words: list[_Word], i: int) -> list[int]:
 # ("and little X", "et la petite Y": the youngest said so)
 _BABY = _split("baby bébé bebé bebe jariri little petit petite pequeño pequeña chiquito chiquita")
 # ("and the baby X", "na mtoto mchanga X": the newborn, with an article or in two words)
+# ("and the small one X", "et la petite X", "y la pequeña X": the youngest, with an article)
 _BABY_PHRASES = (("the", "baby"), ("le", "bébé"), ("el", "bebé"), ("mtoto", "mchanga"))
+_BABY_PHRASES += (("la", "petite"), ("le", "petit"), ("la", "pequena"), ("el", "pequeno"))
+_BABY_PHRASES += (("the", "small", "one"), ("the", "little", "one"), ("the", "youngest"))
 
 
 def _baby_words(words: list[_Word], k: int) -> int:
-    """How many words from word k say "the baby" before the last name of a list: 0 to 2."""
+    """How many words from word k say "the baby" before the last name of a list: 0 to 3."""
     if k < len(words) and words[k].folded in _BABY:
         return 1
-    pair = tuple(w.folded for w in words[k : k + 2])
-    return 2 if pair in _BABY_PHRASES else 0
+    for length in (3, 2):
+        if tuple(w.folded for w in words[k : k + length]) in _BABY_PHRASES:
+            return length
+    return 0
 
 
 def _town_not_name(word: _Word) -> bool:
