@@ -420,6 +420,8 @@ me llaman|le dicen|on m'appelle|on l'appelle
 le escribe|les escribe|te escribe|le habla|les habla|te habla|le saluda|les saluda
 signed|signé|signée|firmado|firmada|firma|sahihi|sa hannu|التوقيع|توقيع
 اسمي|اسمه|اسمها|يدعى|تدعى|ادعى|واسمه|واسمها|اسمه هو|اسمها هي
+اسمه الحقيقي|اسمها الحقيقي|اسمي الحقيقي|واسمه الحقيقي|واسمها الحقيقي
+his real name is|her real name is|my real name is|son vrai nom est|su verdadero nombre es
 """.replace("\n", "|").split("|")
     if p.strip()
 )
@@ -753,6 +755,7 @@ def _names(text: str, keys: set[str]) -> list[Span]:
     _shaped_after_cues(text, words, marked)
     _arabic_children_list(text, words, marked)
     _arabic_lists(text, words, marked)
+    _arabic_youngest(text, words, marked)
     _arabic_nisbas(text, words, marked)
     _appositions(text, words, marked)
     _groups(text, words, marked)
@@ -773,6 +776,7 @@ def _names(text: str, keys: set[str]) -> list[Span]:
     _colon_lists(text, words, marked)
     _arabic_nasab(text, words, marked)  # after `_ordinary_uses`: names that are also words
     _arabic_title_full_name(text, words, marked)
+    _arabic_my_name_to_comma(text, words, marked)
     # "San José", "Port Louis", "Save the Children": places and organisations made of
     # names stay, unless they are the record's own names.
     kept = _protected(text, words)
@@ -1125,7 +1129,7 @@ def _family_lists(text: str, words: list[_Word], marked: list[bool]) -> None:
 # "أفراد الأسرة: X (الأب)، Y". After it, each item set off by commas or "and" is a name.
 _LIST_WORDS = _split("""liste list lista orodha jerin iyalina family famille familia household
 ménage menage foyer hogar familia قائمة الأسرة الاسرة العائلة عائلتي أسرتي اسرتي ولادي أولادي
-اولادي
+اولادي الأولاد الاولاد العيال
 kids children sons daughters enfants filles garçons niños niñas hijos hijas chamos watoto
 wanangu yara yaran 'ya'ya ya'ya 'ya'yan ya'yan أطفال اطفال الأطفال الاطفال""")
 # ("niños que no tienen acta: X, Y y Z": the children, then their names)
@@ -1208,6 +1212,11 @@ def _first_of_colon_list(words: list[_Word], items: list[list[int]], marked: lis
         return
     word = words[items[0][0]]
     folded = word.folded
+    two = len(items) > 2 and any(marked[k] for k in items[2])
+    if len(items[0]) == 1 and _is_arabic(word.text) and two:
+        # "الأولاد: X، Y، Z": two names after it, the first item alone is one too
+        marked[items[0][0]] = _name_in_a_list(folded) and folded not in _ARABIC_KIN
+        return
     if (
         word.capital
         and word.text.isalpha()
@@ -2598,6 +2607,37 @@ def _arabic_names_to_phrase_end(text: str, words: list[_Word], marked: list[bool
             and _phrase_end_after(text, words, j)
         ):
             marked[j] = True
+
+
+# "My name is" in Arabic, whose words up to the comma are the whole name.
+_ARABIC_MY_NAME = _split("اسمي واسمي اسمه واسمه اسمها واسمها")
+
+
+def _arabic_my_name_to_comma(text: str, words: list[_Word], marked: list[bool]) -> None:
+    """ "اسمي X Y الZي، …": after "my name is" and a name, the words up to the comma, three
+    at most, when the last is a family name ending in "ي" (a word said of a person, such as
+    "مطلق", divorced, comes after the name, not before it) or a name found."""
+    for i in range(len(words) - 2):
+        if words[i].folded not in _ARABIC_MY_NAME or not marked[i + 1]:
+            continue
+        ends = (
+            j for j in range(i + 2, min(i + 5, len(words))) if _phrase_end_after(text, words, j)
+        )
+        end = next(ends, None)
+        if end is None:
+            continue
+        last = words[end].folded
+        nisba = last.startswith("ال") and last.endswith("ي") and len(last) >= 6
+        rest = range(i + 2, end + 1)
+        if all(
+            _is_arabic(words[k].text)
+            and _joined(text, words[k - 1], words[k])
+            and words[k].folded not in _COMMON
+            and (nisba or words[k].folded not in _ARABIC_AFTER_PERSON)
+            for k in rest
+        ) and (nisba or marked[end]):
+            for k in rest:  # not "منت" (daughter of), which the name's words hold apart
+                marked[k] = marked[k] or words[k].folded not in _ALL_PARTICLES | {"منت"}
 
 
 def _spoken_g_name(folded: str) -> bool:
@@ -4801,6 +4841,30 @@ def _arabic_lists(text: str, words: list[_Word], marked: list[bool]) -> None:
                 )
             elif marked[i + 1] and not marked[i] and right.folded.startswith("و"):
                 marked[i] = _list_member(left.folded) or _nisba_after_member(words, i, marked)
+
+
+# "والصغيرة X": the youngest, said last in a family's list.
+_ARABIC_YOUNGEST = _split("الصغيرة الصغير الصغيرون الرضيع الرضيعة البيبي آخر العنقود")
+
+
+def _arabic_youngest(text: str, words: list[_Word], marked: list[bool]) -> None:
+    """ "X، Y، والصغيرة Z.": after a name and a comma, "and the youngest" and one word that
+    ends the phrase: the youngest's name, a frequent word too ("نجمة", a star)."""
+    for i in range(1, len(words) - 1):
+        youngest, name = words[i], words[i + 1]
+        if youngest.folded.removeprefix("و") not in _ARABIC_YOUNGEST:
+            continue
+        gap = text[words[i - 1].end : youngest.start].strip()
+        if (
+            marked[i - 1]
+            and gap in (",", "،")
+            and _is_arabic(name.text)
+            and _joined(text, youngest, name)
+            and _phrase_end_after(text, words, i + 1)
+            and name.folded not in _COMMON
+            and not name.folded.startswith("ال")
+        ):
+            marked[i + 1] = True
 
 
 _ARABIC_LAND = _split("أرض ارض بلاد بلد منطقة ناحية ريف")
