@@ -2473,7 +2473,7 @@ _ARABIC_KIN = _split("""
 ابني ابنتي بنتي أخي اخي أختي اختي زوجي زوجتي جاري جارتي جارنا جارتنا صديقي صديقتي
 أمي امي أبي ابي عمي خالي عمتي خالتي حفيدي حفيدتي زميلي زميلتي جدي جدتي خطيبي خطيبتي
 حماتي حماي صاحبي صاحبتي رفيقي رفيقتي
-خويا خوي أخوي اخوي ختي خيتي بتي ولدي راجلي رجلي مرتي مراتي جوزي ابوي امايا حبوبتي ولدو بتو
+خويا خوي أخوي اخوي ختي خيتي بتي ولدي راجلي رجلي مرتي مراتي جوزي ابوي امايا حبوبتي ولدو بتو خيي
 أخوه اخوه أخته اخته ابنه ابنها بنته بنتها عمه عمها خاله خالها زوجها زوجته أمه امه أمها امها
 أبوه ابوه أبوها ابوها جده جدها جدته جدتها
 مرته مرتو رجلها راجلها جوزها""")
@@ -3212,15 +3212,16 @@ _ARABIC_WITH_US = _split("معنا معانا معي معاي معاه معها 
 
 def _word_name_before_person_word(text: str, words: list[_Word], i: int) -> bool:
     """After a relative, a noun outside the two thousand most frequent words, then a word
-    said of a person, "with us" or a spoken verb of the present ("وعمتي X قاعدين", "وخالها
-    X بيقبض"): many names are such nouns (joy, lucky). Not a participle ("م…": "محبوس"),
-    a verb, an "ال" word or a spoken word ("اللي")."""
+    said of a person, "with us", a spoken verb of the present ("وعمتي X قاعدين", "وخالها
+    X بيقبض") or "and my uncle…": many names are such nouns (joy, lucky), or plurals'
+    shapes no vocabulary knows ("فرحات"). Not a participle ("م…": "محبوس"), a verb, an
+    "ال" word or a spoken word ("اللي")."""
     folded, nxt = words[i].folded, i + 1
     rank = _arabic_rank(folded)
     return (
         _is_arabic(words[i].text)
-        and rank is not None
-        and rank >= 2000
+        and (rank is not None or folded.endswith("ات"))  # "فرحات": a plural's shape
+        and (rank or 2000) >= 2000
         and len(folded) >= 3
         and not folded.startswith(("م", "ي", "ت", "ن", "ال"))
         and folded not in _ARABIC_AFTER_PERSON
@@ -3231,8 +3232,12 @@ def _word_name_before_person_word(text: str, words: list[_Word], i: int) -> bool
             words[nxt].folded in _ARABIC_AFTER_PERSON
             or words[nxt].folded in _ARABIC_WITH_US
             or (words[nxt].folded.startswith(("بي", "بت")) and len(words[nxt].folded) >= 5)
+            or (
+                words[nxt].folded.startswith("و")
+                and _ARABIC_KIN.intersection(_bare(words[nxt].folded))
+            )
         )
-    )
+    )  # ("حبوبتي X وخالي Y": the next relative)
 
 
 def _name_with_the_article(text: str, words: list[_Word], i: int) -> bool:
