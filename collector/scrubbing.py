@@ -1658,7 +1658,7 @@ def _lower_case_before_age(text: str, words: list[_Word], marked: list[bool]) ->
         if not _AGE_NEXT.match(text, word.end):
             if (
                 k
-                and words[k - 1].folded in _CHILD_WORDS
+                and (words[k - 1].folded in _CHILD_WORDS or _children_among(words, k))
                 and (_CHILD_AGE_NEXT.match(text, word.end) or _AGE_AFTER.match(text, word.end))
                 and _joined(text, words[k - 1], word)
                 and _lower_case_unknown(word, swahili)
@@ -1682,6 +1682,15 @@ def _lower_case_before_age(text: str, words: list[_Word], marked: list[bool]) ->
         ):
             for n in run:
                 marked[n] = True
+
+
+# "9 enfants dont X (3 ans)", "5 children including X (2 yrs)": one of the children named.
+_AMONG = _split("dont including incluido incluida incluidos entre")
+
+
+def _children_among(words: list[_Word], k: int) -> bool:
+    """Word k follows "children including", "enfants dont"."""
+    return k >= 2 and words[k - 1].folded in _AMONG and words[k - 2].folded in _LIST_WORDS
 
 
 def _first_of_two(word: _Word) -> bool:
@@ -8593,11 +8602,12 @@ _HOUSE = (
     r"house|plot|flat|apartment|shelter|building|maison|porte|parcelle|abri|immeuble|casa|depto|"
     r"dpto|departamento|apto|sitio|nyumba|kiwanja|gida|منزل|بيت|شقة|بناية|بناء|عمارة|دار|"
     r"bt|bât|bâtiment|batiment|appt|appartement|lote|carré|carre|mlango|caravan|كرفان|الكرفان|"
-    r"كرافان|الكرافان|bldg|صريفة|الصريفة"
+    r"كرافان|الكرافان|bldg|صريفة|الصريفة|room|chambre|cuarto|habitación|chumba|غرفة|solar"
 )  # "abri 40" (a shelter in a camp), "depto 12", "sitio 9" (a lot in a Chilean "toma"),
 # Algeria's "Cité X, Bt 12, Appt 4", Bolivia's "lote 7", Guinea's and Mali's "carré 12" (a
 # family's compound), a door in Swahili ("mlango B12"), a camp's caravan ("الكرفان رقم 112"),
-# the reed house of Iraq's marshes ("الصريفة رقم 14")
+# the reed house of Iraq's marshes ("الصريفة رقم 14"), a rented room ("room 14, Soi 7",
+# "chumba 3"), Ecuador's lot ("manzana 14, solar 6")
 # Mayotte's and the Comoros' "case" (a house) only after its street or with its look and
 # number ("rue du Stade, case 7", "case en tôle n°12"): "case 12345" is a file's number.
 _HOUSE_OR_CASE = rf"{_HOUSE}|case"
@@ -8609,6 +8619,8 @@ _BLOCK = r"block|bloc|bloque|blok|bulo|kitalu|manzano|manzana|mza|mz|بلوك|ا
 _BLOCK_ID = r"(?:(?:[A-Z]-?)?\d{1,4}[A-Z]?\b|[A-Z]\b|[\u0621-\u064a](?![\w]))"  # "bloc C", "قطاع ب"
 # "Calle Olmedo y Rocafuerte": a corner, two streets named.
 _CORNER = r"y|e|et|and|&|na|da|و"
+# A street named after a date: "calle Malecón y 12 de Octubre", "9 de Julio".
+_DATE_STREET = r"\d{1,2}\s+de\s+[A-ZÁÉÍÓÚ][a-záéíóú]+"
 # "titi na 5" (Hausa: street number 5), "mtaa namba 3"
 _NUMBER_WORD = (
     r"no\.?|na\.|number|num\.?|n°|nº|numéro|numero|número|namba|lamba|mai\s+lamba|na|رقم|#"
@@ -8649,8 +8661,10 @@ _LANDMARK = (
 )
 # The landmark itself: up to three words, to a comma or the sentence's end.
 _LANDMARK_PLACE = (
-    rf"(?i:{_LANDMARK})\s+(?:[^\W\d_][\w'’-]*\s+){{0,2}}[^\W\d_][\w'’-]*(?=\s*(?:[,.;:!?،]|$))"
-)
+    rf"(?i:{_LANDMARK})\s+(?:[^\W\d_][\w'’-]*\s+){{0,2}}[^\W\d_][\w'’-]*"
+    rf"(?:\s+(?i:de|del|du|des|of|wa|ya|la|cha|na|ta)\s+[^\W\d_][\w'’-]*(?:\s+[^\W\d_][\w'’-]*)?)?"
+    r"(?=\s*(?:[,.;:!?،]|$))"
+)  # ("karibu na msikiti wa X Y", "frente a la cancha de X": a landmark of a place)
 # Turkish quarters and streets: "Güneykent Mah.", "Atatürk Caddesi", "64027 Sk."
 _TURKISH_QUARTER = r"mah\.|mahallesi|mh\."
 _TURKISH_STREET = r"sk\.|sok\.|sokak|sokağı|cad\.|cd\.|cadde|caddesi|bulvarı|blv\."
@@ -8679,7 +8693,7 @@ _ADDRESS = re.compile(
     # "Mtaa wa Msimbazi, nyumba namba 45", "شارع المطران، بناية الورد": a street, then the house
     # ("Calle Olmedo y Rocafuerte, casa 88": at a corner)
     rf"|(?<![\w])(?i:{_STREET})(?![\w])\.?(?:\s+(?i:{_CONNECT})\b)?(?:\s+(?:{_NAME_WORD}|[a-z][\w'’]+))"
-    rf"(?:\s+(?:{_NAME_WORD})){{0,2}}(?:\s+(?i:{_CORNER})\s+(?:{_NAME_WORD})(?:\s+(?:{_NAME_WORD}))?)?\s*[,،]?\s*"
+    rf"(?:\s+(?:{_NAME_WORD})){{0,2}}(?:\s+(?i:{_CORNER})\s+(?:{_DATE_STREET}|(?:{_NAME_WORD})(?:\s+(?:{_NAME_WORD}))?))?\s*[,،]?\s*"
     rf"(?i:{_HOUSE_OR_CASE})\s+(?:(?i:{_NUMBER_WORD})\s*)?(?:{_NUM}|[\u0621-\u064a]+)"
     # "gida mai lamba 17, titin Zaria Road", "Lamba 12, Titin Kurmi": the house, then the street
     rf"|(?<![\w])(?:(?i:{_HOUSE})\s+(?:(?i:{_NUMBER_WORD})\s*)?|(?i:{_NUMBER_WORD})\s*){_NUM}"
@@ -8903,6 +8917,12 @@ _HOUSE_BY_ITS_LANDMARK = re.compile(
 )
 
 
+_ARABIC_ORDINAL = (
+    r"ال(?:أول|اول|ثاني|تاني|ثالث|تالت|رابع|خامس|سادس|سابع|سابع|ثامن|تامن|تاسع|عاشر|أرضي|ارضي)"
+    r"(?![\w])"
+)
+
+
 # What an address goes on with after a comma: the building or its floor ("شارع ١٨، بناية ٤،
 # الطابق الثالث"), the street ("Lamba 12, Titin Kurmi"), the quarter ("…, barrio La
 # Ermita", "…, حي الميدان") and the town ("…, Gwale, Kano"): with the house number they
@@ -8924,6 +8944,8 @@ _ADDRESS_MORE = re.compile(
     rf"(?:\s+(?:{_CAPITALISED}|[\u0621-\u064a]+(?=\s*(?:[,.;:!?،]|$))))?"
     # "…, behind Hope academy", "… karibu na soko": the landmark by the door
     rf"|\s*[,،]?\s*{_LANDMARK_PLACE}"
+    # "عمارة ١٢ الدور التالت": the floor said by its ordinal
+    rf"|\s*[,،]?\s*(?:الطابق|الدور|طابق)\s+{_ARABIC_ORDINAL}"
     rf"|\s*[,،]\s*(?:"
     # "…, 3rd district, flat 7", "…, 4th floor"
     rf"\d{{1,3}}(?i:st|nd|rd|th|e|ème|er)\s+(?i:{_AREA}|{_FLOOR})\b|"
@@ -8964,8 +8986,9 @@ _ADDRESS_BEFORE = re.compile(
     rf"|(?<![\w]){_CAPITALISED}(?:\s+{_CAPITALISED})?\s+(?i:{_AREA})(?:\s+{_NUM})?"
     # "Calle 50, Edificio Los Robles, piso 3, apto 3B": the street, the building, the floor
     rf"|(?<![\w])(?i:{_STREET}|{_FLOOR})\s+{_NUM}|(?<![\w])\d{{1,3}}(?i:st|nd|rd|th)\s+(?i:{_STREET})"
-    # "Plan 3000, …": a district named with its number ("zona 16 de Julio": above)
-    rf"|(?<![\w]){_CAPITALISED}\s+\d{{1,5}}\b"
+    # "Plan 3000, …", "La Propicia 1, …": a district named with its number ("zona 16 de
+    # Julio": above)
+    rf"|(?<![\w])(?:(?:La|El|Los|Las|Le|Les)\s+)?{_CAPITALISED}\s+\d{{1,5}}\b"
     rf"|(?<![\w])(?i:{_BUILDING})\s+(?:(?i:{_CONNECT})\s+)?(?:{_NAME_WORD})(?:\s+(?:{_NAME_WORD})){{0,2}}"
     # "rue Moussa, imm. X 3e étage": the street by its word and name, set off by a comma
     rf"|(?<![\w])(?i:{_STREET})\s+(?:(?i:{_CONNECT})\s+)?(?:{_NAME_WORD})(?:\s+{_CAPITALISED})?(?=\s*[,،]))"
@@ -9018,6 +9041,45 @@ _REGIONAL_ADDRESSES += (
             rf"(?<![\w])(?i:vereda|corregimiento)\s+(?:(?i:{_CONNECT})\s+)?(?:{_NAME_WORD})"
             rf"(?:\s+(?:{_NAME_WORD}))?\s*[,،]\s*(?i:finca|hacienda|parcela)\s+"
             rf"(?:(?i:{_CONNECT})\s+)?(?:{_NAME_WORD})(?:\s+(?:{_NAME_WORD}))?",
+            re.UNICODE,
+        ),
+    ),
+)
+
+
+# Where one lives, told by the house and its landmark with no number, after a verb of
+# living: "habite X, la maison à côté du forage", "vive en la casa azul frente a la cancha
+# de X", "ninaishi X, nyuma ya kanisa Y, nyumba ya mabati ya kijani".
+_LIVING_VERBS = (
+    "habite habitent vit vivent vive vivo viven vivimos lives live living stays stay "
+    "ninaishi anaishi wanaishi tunaishi ninakaa anakaa wanakaa tunakaa"
+).split()
+_LIVES_IN = "|".join(
+    rf"(?<=(?i:{verb}) )"
+    for verb in (
+        *_LIVING_VERBS,
+        "vit à",
+        "vit au",
+        "vive en",
+        "vivo en",
+        "viven en",
+        "lives in",
+        "live in",
+        "lives at",
+        "live at",
+        "stays in",
+        "stay in",
+    )
+)
+_LOOK = r"(?:[^\W\d_][\w'’-]*\s+)"
+_REGIONAL_ADDRESSES += (
+    (
+        tuple(_LIVING_VERBS),
+        re.compile(
+            rf"(?:{_LIVES_IN})(?:(?:{_TOWN})\s*[,،]\s*)?(?:(?i:la|le|el|the|una|un|a)\s+)?"
+            rf"(?i:{_HOUSE})\s+{_LOOK}{{0,3}}?{_LANDMARK_PLACE}"
+            rf"|(?:{_LIVES_IN})(?:{_TOWN})\s*[,،]\s*{_LANDMARK_PLACE}\s*[,،]\s*(?i:{_HOUSE})\s+"
+            rf"{_LOOK}{{0,5}}[^\W\d_][\w'’-]*(?=\s*(?:[,.;:!?،]|$))",
             re.UNICODE,
         ),
     ),
