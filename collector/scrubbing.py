@@ -974,6 +974,9 @@ def _not_kin(words: list[_Word], marked: list[bool]) -> None:
         if word.folded in _OWN_KIN_WORDS and word.folded not in _name_list():
             marked[i] = False
             continue
+        if word.folded in _BABY and not word.capital:  # "… & baby X": the word, not a name
+            marked[i] = False
+            continue
         bare = _bare(word.folded)
         if (
             _is_arabic(word.text)
@@ -5669,9 +5672,12 @@ _PLACE_PREFIXES = _split(
     "fort mount mt lake cape cap ras wadi jebel jabal bahr kafr birnin kafin "
     "tudun dutsen kofar sabon sabuwar tsohon tsohuwar kurmin unguwan angwan rijiyar plaine colline "
     "bukit kuala sungai pulau tanjung teluk kota bandar pasar kampung tin "
-    "operation opération operação operacao operación operacion bena bakwa"
+    "operation opération operação operacao operación operacion bena bakwa "
+    "mae ban wat tha huai doi khlong phra"
 )  # "Opération X", "Operação X": a named operation of the police or of aid, no person; the
-# Kasai's "Bena X", "Bakwa X" (the people of X, and their villages)
+# Kasai's "Bena X", "Bakwa X" (the people of X, and their villages); Thai "Mae" (river),
+# "Ban" (village), "Wat" (temple), "Tha" (landing), "Huai" (stream), "Doi" (mountain),
+# "Khlong" (canal), "Phra" (holy): "Mae X", "Ban Mai X", "Wat X"
 # A capitalised word after these names a place: "barrio La Paz", "iglesia San Pedro",
 # "quartier Moussa", "kijiji cha Mwamba", "unguwar Sani".
 _PLACE_WORDS = _split("""
@@ -5689,7 +5695,7 @@ unguwar garin makarantar masallacin kasuwar asibitin sansanin jihar
 unguwa kauyen mutanen yan hanyar hakimin sarkin dagacin magajin shugabannin rijiyar kisima forage
 puits pozo
 aldea cantón bairro secteur localité hameau maternité dispensaire maternidad dispensario
-albergue refugio campamento daira dayra دائرة دايرة ولاية ناحية
+albergue refugio campamento daira dayra دائرة دايرة ولاية ناحية recinto
 abrigo ocupación ocupacion ocupação ocupacao feira feirinha frontière frontiere frontera border
 av ave avda vijiji sierra serranía sekondari
 carrefour rond-point junction roundabout site forêt forest bosque msitu dajin souk resguardo
@@ -5697,6 +5703,7 @@ layin harin kituo غابة هجوم
 area neighbourhood neighborhood playa plage beach toma población poblacion
 حي مخيم مدينة قرية منطقة بلدة مسجد مستشفى رأس وادي جبل بحر معسكر حارة حاره سوق
 مخيمات قرى بلدات مشفى سبيطار السبيطار صبيطار مدارس مستشفيات بلدية
+جامعة صيدلية كلية معهد
 """)  # "بمخيمات X" (in the camps of X), "لمشفى X" (Levantine: to X's hospital); "harin X",
 # "هجوم X" (the attack on X), "layin X" (X's street), "resguardo X" (a reserve); "مدارس X"
 # (the schools of X), "بلدية X" (X's municipality)
@@ -5713,9 +5720,12 @@ _ARABIC_INSTITUTIONS = _split(
 # "جمعية زهرة الفرات", "منظمة شفق": an association's name is no person's.
 _ARABIC_ASSOCIATIONS = _split("جمعية منظمة مؤسسة رابطة")
 # "shule ya msingi", "escuela primaria", "école primaire": a school's level before its name.
-_SCHOOL_LEVELS = _split("""msingi sekondari primaria secundaria primaire secondaire primary ndege
+_SCHOOL_LEVELS = (
+    _split("""msingi sekondari primaria secundaria primaire secondaire primary ndege
 régional régionale regional préfectoral préfectorale national nationale provincial provinciale
-général générale general central centrale municipal municipale""")  # "l'hôpital régional de X"
+général générale general central centrale municipal municipale fiscal fiscomisional""")
+)  # "l'hôpital régional de X"
+# ("escuela fiscal X": Ecuador's public school)
 # Connectors inside a place name: "Santa Cruz de la Sierra", "Dar es Salaam", "kijiji cha".
 _PLACE_LINKS = _split("de la del los las des du da do di es el cha ya wa za vya")  # "hoteli za X"
 # Streets and squares in Arabic: "شارع صلاح الدين", "ميدان التحرير".
@@ -6734,9 +6744,11 @@ prochaine semaine mois année annee hui
 
 
 # "hapa Nduta", "huko Kigoma", "kwenye Mtendeli": here, there, in; a person takes "kwa".
-_SWAHILI_HERE = _split("hapa huko kule kwenye katika mjini niko tuko yuko kwetu kwao kwenu")
+_SWAHILI_HERE = _split(
+    "hapa huko kule kwenye katika mjini niko tuko yuko nipo tupo yupo kwetu kwao kwenu"
+)
 # "niko X": I am at X; "shambani kwetu X": at our farm, in X
-_SWAHILI_I_AM_AT = _split("niko tuko yuko wako")
+_SWAHILI_I_AM_AT = _split("niko tuko yuko wako nipo tupo yupo wapo")
 
 
 def _from_place_before(words: list[_Word], kept: list[bool], k: int) -> bool:
@@ -7886,6 +7898,7 @@ asociación unión agencia oficina centro sociedad comisión autoridad organizac
 instituto universidad clínica cooperativa federación unidad unidade unité
 shirika baraza kamati wizara hospitali shule kanisa msikiti chama umoja ofisi kituo mfuko
 mamlaka halmashauri jumuiya taasisi chuo zahanati
+vicariato vicariat vicariate diócesis diocesis diocèse diocese
 kungiyar majalisar kwamitin maaikatar asibitin makarantar cocin masallacin hukumar ofishin
 cibiyar asusun shirin jamiar
 marine express airways airlines ferries ferry transport logistics
