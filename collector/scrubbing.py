@@ -5806,6 +5806,22 @@ def _signed_on_before(words: list[_Word], i: int) -> bool:
     return False
 
 
+# Hausa words of place before a town: "a" (at, in: not French "à"), "zuwa" (to), "daga"
+# (from), "kasuwar" (the market of), "garin" (the town of).
+_HAUSA_BEFORE_TOWN = {"a", "zuwa", "daga", "kasuwar", "garin", "cikin"}
+
+
+def _hausa_town_dan(words: list[_Word], i: int) -> bool:
+    """ "a Dan X", "zuwa Dan X", "kasuwar Dan X": towns of Hausa country named "Dan X" (as
+    a man is "Dan X", son of X; after a word of place it is the town)."""
+    return (
+        words[i].folded == "dan"
+        and 0 < i < len(words) - 1
+        and words[i - 1].text.casefold() in _HAUSA_BEFORE_TOWN
+        and words[i + 1].capital
+    )
+
+
 def _protected(text: str, words: list[_Word]) -> list[bool]:
     """The words of a listed place or organisation, or of a place made as above: never a name."""
     kept = [False] * len(words)
@@ -5819,7 +5835,7 @@ def _protected(text: str, words: list[_Word]) -> list[bool]:
         )
         if length:
             kept[i : i + length] = [True] * length
-        prefix = word.folded in _PLACE_PREFIXES and word.capital
+        prefix = (word.folded in _PLACE_PREFIXES or _hausa_town_dan(words, i)) and word.capital
         place_word = (
             (
                 word.folded in _PLACE_WORDS
