@@ -809,10 +809,11 @@ _SYLLABLE_HONORIFICS = _split("saw naw mahn nant daw maung mg nang sao khu hku t
 
 
 def _honorific_syllables(text: str, words: list[_Word], marked: list[bool]) -> None:
-    """ "Saw Pah Lweh", "uncle saw kho bweh": a Karen, Burmese or Shan honorific, then two or
-    three short syllables, is a name, honorific included. Capitalised, when one of the
-    syllables is taken for a name already; in lower case, right after a relative or a title
-    and with a syllable no vocabulary knows ("my uncle saw him" stays)."""
+    """ "Daw Khin Aye", "uncle saw kho bweh": a Karen, Burmese or Shan honorific, then two or
+    three short syllables, is a name, honorific included. Capitalised, "Saw" (an English
+    verb too) only when one of the syllables is taken for a name already; in lower case,
+    right after a relative or a title and with a syllable no vocabulary knows ("my uncle saw
+    him" stays)."""
     for i, word in enumerate(words):
         if word.folded not in _SYLLABLE_HONORIFICS or word.text.isupper() and len(word.text) > 1:
             continue
@@ -820,7 +821,7 @@ def _honorific_syllables(text: str, words: list[_Word], marked: list[bool]) -> N
         if len(run) < 2:
             continue
         if word.capital:
-            known = any(marked[k] for k in run)
+            known = word.folded != "saw" or any(marked[k] for k in run)
         else:
             before = words[i - 1] if i else None
             known = (
@@ -832,6 +833,30 @@ def _honorific_syllables(text: str, words: list[_Word], marked: list[bool]) -> N
         if known:
             for k in (i, *run):
                 marked[k] = True
+
+
+def _syllables_after(text: str, words: list[_Word], i: int, capital: bool) -> list[int]:
+    """The words after word i in the same phrase, up to three, each of two to five letters,
+    capitalised as word i is; in lower case none of them a word every sentence has of three
+    letters or more ("the", "him"; "mu" is a syllable, not Hausa "we"), and none a word of
+    the vocabulary last ("naw x y stays": the verb after the name)."""
+    run: list[int] = []
+    k = i + 1
+    while k < len(words) and len(run) < 3 and _joined(text, words[k - 1], words[k]):
+        word = words[k]
+        if (
+            word.capital != capital
+            or not word.text.isalpha()
+            or not 2 <= len(word.text) <= 5  # not "I"
+            or (not capital and len(word.text) > 2 and word.folded in _COMMON)
+            or _is_arabic(word.text)
+        ):
+            break
+        run.append(k)
+        k += 1
+    while not capital and run and words[run[-1]].folded in _vocabulary():
+        run.pop()
+    return run
 
 
 def _syllable_family_lists(text: str, words: list[_Word], marked: list[bool]) -> None:
@@ -878,27 +903,6 @@ def _syllable_items(text: str, words: list[_Word], j: int) -> list[list[int]]:
     while items[-1] and words[items[-1][-1]].folded in _vocabulary():
         items[-1].pop()  # ("go")
     return [item for item in items if item] if all(items) else []
-
-
-def _syllables_after(text: str, words: list[_Word], i: int, capital: bool) -> list[int]:
-    """The words after word i in the same phrase, up to three, each of five letters at most,
-    capitalised as word i is; in lower case none of them a word every sentence has ("the",
-    "him"; capitalised, "Ta" is a syllable, not French "your")."""
-    run: list[int] = []
-    k = i + 1
-    while k < len(words) and len(run) < 3 and _joined(text, words[k - 1], words[k]):
-        word = words[k]
-        if (
-            word.capital != capital
-            or not word.text.isalpha()
-            or not 2 <= len(word.text) <= 5  # not "I"
-            or (not capital and word.folded in _COMMON)
-            or _is_arabic(word.text)
-        ):
-            break
-        run.append(k)
-        k += 1
-    return run
 
 
 # What a person writes first about themselves or asks for: "X: we need help", "X : je
@@ -8631,12 +8635,11 @@ _HOUSE = (
     r"house|plot|flat|apartment|shelter|building|maison|porte|parcelle|abri|immeuble|casa|depto|"
     r"dpto|departamento|apto|sitio|nyumba|kiwanja|gida|منزل|بيت|شقة|بناية|بناء|عمارة|دار|"
     r"bt|bât|bâtiment|batiment|appt|appartement|lote|carré|carre|mlango|caravan|كرفان|الكرفان|"
-    r"كرافان|الكرافان|bldg|صريفة|الصريفة|room|chambre|cuarto|habitación|chumba|غرفة|solar"
+    r"كرافان|الكرافان|bldg|صريفة|الصريفة|solar"
 )  # "abri 40" (a shelter in a camp), "depto 12", "sitio 9" (a lot in a Chilean "toma"),
 # Algeria's "Cité X, Bt 12, Appt 4", Bolivia's "lote 7", Guinea's and Mali's "carré 12" (a
 # family's compound), a door in Swahili ("mlango B12"), a camp's caravan ("الكرفان رقم 112"),
-# the reed house of Iraq's marshes ("الصريفة رقم 14"), a rented room ("room 14, Soi 7",
-# "chumba 3"), Ecuador's lot ("manzana 14, solar 6")
+# the reed house of Iraq's marshes ("الصريفة رقم 14"), Ecuador's lot ("manzana 14, solar 6")
 # Mayotte's and the Comoros' "case" (a house) only after its street or with its look and
 # number ("rue du Stade, case 7", "case en tôle n°12"): "case 12345" is a file's number.
 _HOUSE_OR_CASE = rf"{_HOUSE}|case"
@@ -9070,6 +9073,21 @@ _REGIONAL_ADDRESSES += (
             rf"(?<![\w])(?i:vereda|corregimiento)\s+(?:(?i:{_CONNECT})\s+)?(?:{_NAME_WORD})"
             rf"(?:\s+(?:{_NAME_WORD}))?\s*[,،]\s*(?i:finca|hacienda|parcela)\s+"
             rf"(?:(?i:{_CONNECT})\s+)?(?:{_NAME_WORD})(?:\s+(?:{_NAME_WORD}))?",
+            re.UNICODE,
+        ),
+    ),
+)
+
+
+# A rented room by its number, then its lane, street, quarter or building: "room 14, Soi 7
+# behind …", "chambre 3, rue …" (not "room 12B" alone: a room of anything).
+_ROOM = r"room|chambre|cuarto|habitación|habitacion|chumba|غرفة"
+_REGIONAL_ADDRESSES += (
+    (
+        ("room", "chambre", "cuarto", "habitaci", "chumba", "غرفة"),
+        re.compile(
+            rf"(?<![\w])(?i:{_ROOM})\s+(?:(?i:{_NUMBER_WORD})\s*)?{_NUM}(?=\s*[,،]\s*"
+            rf"(?i:{_STREET}|{_AREA}|{_BUILDING}|{_FLOOR})\s)",
             re.UNICODE,
         ),
     ),
