@@ -838,8 +838,8 @@ def _honorific_syllables(text: str, words: list[_Word], marked: list[bool]) -> N
 def _syllables_after(text: str, words: list[_Word], i: int, capital: bool) -> list[int]:
     """The words after word i in the same phrase, up to three, each of two to five letters,
     capitalised as word i is; in lower case none of them a word every sentence has of three
-    letters or more ("the", "him"; "mu" is a syllable, not Hausa "we"), and none a word of
-    the vocabulary last ("naw x y stays": the verb after the name)."""
+    letters or more ("the", "him"; "mu" is a syllable, not Hausa "we"), and no ordinary
+    word last ("naw x y stays": the verb after the name)."""
     run: list[int] = []
     k = i + 1
     while k < len(words) and len(run) < 3 and _joined(text, words[k - 1], words[k]):
@@ -854,9 +854,15 @@ def _syllables_after(text: str, words: list[_Word], i: int, capital: bool) -> li
             break
         run.append(k)
         k += 1
-    while not capital and run and words[run[-1]].folded in _vocabulary():
+    while not capital and run and _ordinary_after_syllables(words[run[-1]].folded):
         run.pop()
     return run
+
+
+def _ordinary_after_syllables(folded: str) -> bool:
+    """A word every sentence has, or one of the vocabulary of four letters or more ("is",
+    "stays"; "doh" may be a syllable)."""
+    return folded in _COMMON or (len(folded) >= 4 and folded in _vocabulary())
 
 
 def _syllable_family_lists(text: str, words: list[_Word], marked: list[bool]) -> None:
@@ -893,16 +899,21 @@ def _syllable_items(text: str, words: list[_Word], j: int) -> list[list[int]]:
             k += _baby_words(words, k) if k < len(words) else 0
             items.append([])
             continue
-        short = len(word.folded) in (2, 3) and word.folded not in _COMMON
+        # ("mu" is a syllable too, not only Hausa "we")
+        short = len(word.folded) == 2 or (len(word.folded) == 3 and word.folded not in _COMMON)
         if word.capital or not word.text.isalpha() or len(items[-1]) == 3 or len(word.text) > 5:
             break
         if not (short or _lower_case_unknown(word, _swahili(words))):
             break  # "… and z htet go to school": the list ends at a word we know
         items[-1].append(k)
         k += 1
-    while items[-1] and words[items[-1][-1]].folded in _vocabulary():
+    if not items[-1] and len(items) > 1 and k < len(words) and words[k].folded in _COMMON:
+        items.pop()  # "…, z, they go to school": the sentence goes on after the list
+    while items[-1] and _ordinary_after_syllables(words[items[-1][-1]].folded):
         items[-1].pop()  # ("go")
-    return [item for item in items if item] if all(items) else []
+    if not all(items) or any(all(words[k].folded in _COMMON for k in item) for item in items):
+        return []  # ("…, to be seen": an item of little words is none)
+    return items
 
 
 # What a person writes first about themselves or asks for: "X: we need help", "X : je
