@@ -814,6 +814,8 @@ def _honorific_syllables(text: str, words: list[_Word], marked: list[bool]) -> N
     verb too) only when one of the syllables is taken for a name already; in lower case,
     right after a relative or a title and with a syllable no vocabulary knows ("my uncle saw
     him" stays)."""
+    if _SYLLABLE_HONORIFICS.isdisjoint(w.folded for w in words):
+        return
     for i, word in enumerate(words):
         if word.folded not in _SYLLABLE_HONORIFICS or word.text.isupper() and len(word.text) > 1:
             continue
@@ -2644,6 +2646,8 @@ def _arabic_my_name_to_comma(text: str, words: list[_Word], marked: list[bool]) 
     """ "اسمي X Y الZي، …": after "my name is" and a name, the words up to the comma, three
     at most, when the last is a family name ending in "ي" (a word said of a person, such as
     "مطلق", divorced, comes after the name, not before it) or a name found."""
+    if "اسم" not in text:
+        return
     for i in range(len(words) - 2):
         if words[i].folded not in _ARABIC_MY_NAME or not marked[i + 1]:
             continue
@@ -3261,7 +3265,7 @@ def _word_name_before_person_word(text: str, words: list[_Word], i: int) -> bool
             or (words[nxt].folded.startswith(("بي", "بت")) and len(words[nxt].folded) >= 5)
             or (
                 words[nxt].folded.startswith("و")
-                and _ARABIC_KIN.intersection(_bare(words[nxt].folded))
+                and bool(_ARABIC_KIN.intersection(_bare(words[nxt].folded)))
             )
         )
     )  # ("حبوبتي X وخالي Y": the next relative)
@@ -4400,8 +4404,11 @@ _BABY = _split("baby bébé bebé bebe jariri little petit petite pequeño peque
 # ("and the baby X", "na mtoto mchanga X": the newborn, with an article or in two words)
 # ("and the small one X", "et la petite X", "y la pequeña X": the youngest, with an article)
 _BABY_PHRASES = (("the", "baby"), ("le", "bébé"), ("el", "bebé"), ("mtoto", "mchanga"))
-_BABY_PHRASES += (("la", "petite"), ("le", "petit"), ("la", "pequena"), ("el", "pequeno"))
-_BABY_PHRASES += (("the", "small", "one"), ("the", "little", "one"), ("the", "youngest"))
+_YOUNGEST_PHRASES: tuple[tuple[str, ...], ...] = (
+    *_BABY_PHRASES,
+    *(("la", "petite"), ("le", "petit"), ("la", "pequena"), ("el", "pequeno")),
+    *(("the", "small", "one"), ("the", "little", "one"), ("the", "youngest")),
+)
 
 
 def _baby_words(words: list[_Word], k: int) -> int:
@@ -4409,7 +4416,7 @@ def _baby_words(words: list[_Word], k: int) -> int:
     if k < len(words) and words[k].folded in _BABY:
         return 1
     for length in (3, 2):
-        if tuple(w.folded for w in words[k : k + length]) in _BABY_PHRASES:
+        if tuple(w.folded for w in words[k : k + length]) in _YOUNGEST_PHRASES:
             return length
     return 0
 
@@ -4882,6 +4889,8 @@ _ARABIC_YOUNGEST = _split("الصغيرة الصغير الصغيرون الرض
 def _arabic_youngest(text: str, words: list[_Word], marked: list[bool]) -> None:
     """ "X، Y، والصغيرة Z.": after a name and a comma, "and the youngest" and one word that
     ends the phrase: the youngest's name, a frequent word too ("نجمة", a star)."""
+    if not any(y in text for y in ("صغير", "رضيع", "البيبي", "العنقود")):
+        return
     for i in range(1, len(words) - 1):
         youngest, name = words[i], words[i + 1]
         if youngest.folded.removeprefix("و") not in _ARABIC_YOUNGEST:
@@ -5850,7 +5859,9 @@ def _protected(text: str, words: list[_Word]) -> list[bool]:
         )
         if length:
             kept[i : i + length] = [True] * length
-        prefix = (word.folded in _PLACE_PREFIXES or _hausa_town_dan(words, i)) and word.capital
+        prefix = word.capital and (
+            word.folded in _PLACE_PREFIXES or (word.folded == "dan" and _hausa_town_dan(words, i))
+        )
         place_word = (
             (
                 word.folded in _PLACE_WORDS
