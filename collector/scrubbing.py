@@ -9143,12 +9143,12 @@ _LIVES_IN = "|".join(
 _LOOK = r"(?:[^\W\d_][\w'’-]*\s+)"
 _REGIONAL_ADDRESSES += (
     (
-        tuple(_LIVING_VERBS),
+        tuple(f"{verb} " for verb in _LIVING_VERBS),
         re.compile(
-            rf"(?:{_LIVES_IN})(?:(?:{_TOWN})\s*[,،]\s*)?(?:(?i:la|le|el|the|una|un|a)\s+)?"
+            rf"(?<= )(?:{_LIVES_IN})(?:(?:{_TOWN})\s*[,،]\s*)?(?:(?i:la|le|el|the|una|un|a)\s+)?"
             rf"(?i:{_HOUSE})\s+{_LOOK}{{0,3}}?{_LANDMARK_PLACE}"
-            rf"|(?:{_LIVES_IN})(?:{_TOWN})\s*[,،]\s*{_LANDMARK_PLACE}\s*[,،]\s*(?i:{_HOUSE})\s+"
-            rf"{_LOOK}{{0,5}}[^\W\d_][\w'’-]*(?=\s*(?:[,.;:!?،]|$))",
+            rf"|(?<= )(?:{_LIVES_IN})(?:{_TOWN})\s*[,،]\s*{_LANDMARK_PLACE}\s*[,،]\s*"
+            rf"(?i:{_HOUSE})\s+{_LOOK}{{0,5}}[^\W\d_][\w'’-]*(?=\s*(?:[,.;:!?،]|$))",
             re.UNICODE,
         ),
     ),
