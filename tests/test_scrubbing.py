@@ -460,6 +460,7 @@ def test_the_seventh_unseen_set_does_not_fall_below_what_was_measured(language):
         UNSEEN20,
         UNSEEN21,
         UNSEEN22,
+        UNSEEN25,
     ],
     ids=[
         "seventh",
@@ -476,6 +477,7 @@ def test_the_seventh_unseen_set_does_not_fall_below_what_was_measured(language):
         "twentieth",
         "twenty-first",
         "twenty-second",
+        "twenty-fifth",
     ],
 )
 def test_the_studied_blind_sets_meet_the_goals(path):
@@ -4069,6 +4071,34 @@ UNSEEN25_FIRST = {
 @pytest.mark.parametrize("language", sorted(LANGUAGES))
 def test_the_twenty_fifth_unseen_set_does_not_fall_below_its_first_measure(language):
     assert_floor(UNSEEN25, UNSEEN25_FIRST, language)
+
+
+# Measured on the twenty-fifth unseen set after round twenty-nine, which studied its misses
+# (Karen, Burmese and Shan names of syllables after an honorific and in lower case after a
+# relative, lists of syllables, names before a sex and an age, Arabic lists and the whole
+# name after "my name is"; addresses of Thai rooms and lanes, Ecuador's lots and corners,
+# Arabic floors, houses told by their landmark) and then its false positives (Thai places,
+# peoples, institutions named after people, Hausa towns "Dan X"; docs/benchmarks.md): names
+# 97.5% recall, 90.4% precision; its 14 addresses found whole. It joins the studied sets.
+UNSEEN25_AFTER = {
+    "ar": (36, 36, 36, 42),
+    "en": (54, 54, 55, 57),
+    "es": (36, 38, 36, 40),
+    "fr": (37, 37, 39, 43),
+    "ha": (35, 37, 36, 39),
+    "sw": (34, 36, 34, 40),
+}
+
+
+@pytest.mark.parametrize("language", sorted(LANGUAGES))
+def test_the_twenty_fifth_unseen_set_does_not_fall_below_what_was_measured(language):
+    assert_floor(UNSEEN25, UNSEEN25_AFTER, language)
+
+
+def test_the_twenty_fifth_unseen_set_addresses_are_all_found():
+    counts = scrub_bench.score(scrub_bench.load(UNSEEN25))["counts"]
+    addresses = by(counts, 1)["address"]
+    assert addresses["recalled"] == addresses["labelled"] >= 14, addresses
 
 
 @pytest.mark.parametrize(
