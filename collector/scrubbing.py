@@ -798,6 +798,7 @@ def _names(text: str, keys: set[str]) -> list[Span]:
     _speaker_before_colon(text, words, marked)
     _honorific_syllables(text, words, marked)
     _syllable_family_lists(text, words, marked)
+    _i_am_of_a_country(words, marked)
     _not_kin(words, marked)
     return _name_spans(text, words, marked)
 
@@ -865,6 +866,22 @@ def _ordinary_after_syllables(folded: str) -> bool:
     """A word every sentence has, or one of the vocabulary of four letters or more ("is",
     "stays"; "doh" may be a syllable)."""
     return folded in _COMMON or (len(folded) >= 4 and folded in _vocabulary())
+
+
+# "I am", "we are" in Arabic, spoken forms too.
+_ARABIC_I_AM_WE_ARE = _split("انا اني آني احنا نحن نحنا")
+
+
+def _i_am_of_a_country(words: list[_Word], marked: list[bool]) -> None:
+    """ "أنا مصري من سوهاج": after "I am", a country's adjective is where one is from, though
+    a list holds it as a family name ("مصري", "شامي")."""
+    for i in range(1, len(words)):
+        if (
+            marked[i]
+            and words[i - 1].folded in _ARABIC_I_AM_WE_ARE
+            and words[i].folded in _arabic_nationalities()
+        ):
+            marked[i] = False
 
 
 def _syllable_family_lists(text: str, words: list[_Word], marked: list[bool]) -> None:

@@ -4079,9 +4079,9 @@ def test_the_twenty_fifth_unseen_set_does_not_fall_below_its_first_measure(langu
 # name after "my name is"; addresses of Thai rooms and lanes, Ecuador's lots and corners,
 # Arabic floors, houses told by their landmark) and then its false positives (Thai places,
 # peoples, institutions named after people, Hausa towns "Dan X"; docs/benchmarks.md): names
-# 97.5% recall, 90.4% precision; its 14 addresses found whole. It joins the studied sets.
+# 97.5% recall, 90.8% precision; its 14 addresses found whole. It joins the studied sets.
 UNSEEN25_AFTER = {
-    "ar": (36, 36, 36, 42),
+    "ar": (36, 36, 36, 41),
     "en": (54, 54, 55, 57),
     "es": (36, 38, 36, 40),
     "fr": (37, 37, 39, 43),
@@ -4184,7 +4184,7 @@ def test_the_twenty_fifth_unseen_set_addresses_are_all_found():
         ),
         # What stays: "saw" as a verb, a list of things, Thai places, peoples, a rural
         # settlement, schools and universities named after people, Hausa towns "Dan X", a
-        # room of a clinic.
+        # room of a clinic, a country after "أنا".
         ("my uncle saw him at the market", None),
         ("my uncle saw us at the market", None),
         ("the wives sell tea and mandazi at the gate", None),
@@ -4195,6 +4195,7 @@ def test_the_twenty_fifth_unseen_set_addresses_are_all_found():
         ("جامعة صلاح الدين فتحت السكن للطلاب", None),
         ("babu mota zuwa Dan Kulu yau", None),
         ("gobara ta kama kasuwar Dan Gari jiya", None),
+        ("أنا مصري من أسيوط وبدي شغل", None),
         ("the clinic moved to room 12B on the first floor", None),
     ],
 )
