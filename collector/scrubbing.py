@@ -384,7 +384,7 @@ papá seño líder lideresa
 chairman chairlady chairperson secretary treasurer headmaster headteacher captain capt
 commander officer sergeant sgt lieutenant colonel corporal constable inspector councillor
 commissioner mayor governor senator judge deacon elder prophet apostle evangelist granny
-grandma grandpa madam
+grandma grandpa madam pu pi
 الإمام الامام القس القسيس الكنداكة كنداكة
 السيد السيدة الحاج الحاجة الدكتور الدكتورة الأستاذ الأستاذة الاستاذ الاستاذة الأخ الأخت
 الشيخ الشيخة المهندس المهندسة المعلم المعلمة الأب الحجة الممرض الممرضة
@@ -412,7 +412,7 @@ _NAME_CONTEXT = _by_first_word(
     for p in """
 my name is|my names are|his name is|her name is|name is|names are
 je m'appelle|mon nom est|son nom est|il s'appelle|elle s'appelle
-me llamo|mi nombre es|su nombre es|se llama
+me llamo|mi nombre es|su nombre es|se llama|un tal|una tal
 jina langu ni|naitwa|anaitwa|jina lake ni|majina yangu ni|jina ni
 sunana|sunansa|sunanta|mai suna|sunan shi|sunanta shi
 aitwaye|anayeitwa|wanaitwa|mwenye jina
@@ -458,7 +458,7 @@ mijina|matata|matarsa|mijinta|dana|dansa|yata|yarsa|yarinyata|dan uwana|yar uwat
 binamu yangu|binamu wangu|uwar gida|uwargida|uwargidana|uwar gidana|maigidana
 kawata|abokina|abokiyata|makwabcina|makwabciyata|mahaifiyata|mahaifina|kanina|kanwata
 yayana|yayata|jikana|jikata|yarona|yarinyata|yaronta|yaronsa
-yar'uwata|ɗan'uwana|dan'uwana|yar'uwarsa|ɗan'uwansa|yar'uwarta|ɗan'uwanta""")
+yar'uwata|ɗan'uwana|dan'uwana|yar'uwarsa|ɗan'uwansa|yar'uwarta|ɗan'uwanta|uwa""")
 )
 _RELATION_PHRASES = _by_first_word(_phrase(p) for p in _RELATIONS.split("|"))
 # Words of those phrases: "Mijina ya ce" is "my husband said", no name.
@@ -793,6 +793,7 @@ def _names(text: str, keys: set[str]) -> list[Span]:
     _told_us(text, words, marked)
     _person_before_brackets(text, words, marked)
     _lower_case_before_sex_and_age(text, words, marked)
+    _nickname_before_full_name(text, words, marked)
     _aliases(text, words, marked)  # after the places: "alias el X" is a person, whatever X is
     _shouted_surnames(text, words, marked)
     _speaker_before_colon(text, words, marked)
@@ -800,6 +801,8 @@ def _names(text: str, keys: set[str]) -> list[Span]:
     _syllable_family_lists(text, words, marked)
     _i_am_of_a_country(words, marked)
     _not_kin(words, marked)
+    _titles_stay(text, words, marked)
+    _arabic_verb_shapes(words, marked)
     return _name_spans(text, words, marked)
 
 
@@ -884,6 +887,22 @@ def _i_am_of_a_country(words: list[_Word], marked: list[bool]) -> None:
             marked[i] = False
 
 
+def _titles_stay(text: str, words: list[_Word], marked: list[bool]) -> None:
+    """ "mon neveu Ti X", "thank you Pu X": a title before a name found stays, whatever rule
+    took it with the name (a relative's cue takes the next word)."""
+    for i in range(len(words) - 1):
+        if (
+            marked[i]
+            and marked[i + 1]
+            and _is_title(words[i])
+            and not _is_arabic(words[i].text)
+            and not _is_title(words[i + 1])
+            and text[words[i].end : words[i + 1].start] == " "
+            and words[i].folded not in _name_list()
+        ):
+            marked[i] = False
+
+
 def _syllable_family_lists(text: str, words: list[_Word], marked: list[bool]) -> None:
     """ "grandsons x y, z w and the small one v": after a relative, a list of two items or
     more, each of one to three words in lower case of five letters at most, every word one
@@ -933,6 +952,22 @@ def _syllable_items(text: str, words: list[_Word], j: int) -> list[list[int]]:
     if not all(items) or any(all(words[k].folded in _COMMON for k in item) for item in items):
         return []  # ("…, to be seen": an item of little words is none)
     return items
+
+
+# Arabic verbs of the plural: "يقررون" (they decide), "سافروا" (they travelled).
+_ARABIC_PLURAL_VERB = re.compile(r"[يت][\u0621-\u064a]{2,}ون|[\u0621-\u064a]{3,}وا")
+
+
+def _arabic_verb_shapes(words: list[_Word], marked: list[bool]) -> None:
+    """A word shaped as a verb of the plural, that no list holds as a name, is none."""
+    for i, word in enumerate(words):
+        if (
+            marked[i]
+            and _ARABIC_PLURAL_VERB.fullmatch(word.folded)
+            and word.folded not in _name_list()
+            and not any(f in _ARABIC_NAMES for f in _bare(word.folded))
+        ):
+            marked[i] = False
 
 
 # What a person writes first about themselves or asks for: "X: we need help", "X : je
@@ -1050,6 +1085,8 @@ watoto wangu|watoto|wanangu|wenzangu|wenzetu|ndugu zangu|marafiki zangu|wadogo z
 yayana|'ya'yana|ya'yana|ya yana|yan uwana|abokaina|abokanmu|yarana
 mwen menm|pitit nou yo|pitit mwen yo|timoun mwen yo|timoun nou yo|pitit nou|timoun yo
 pikin dem|my pikin dem|yara|iyalina ni
+neighbours|neighbors|voisins|voisines|vecinos|vecinas|majirani|makwabta
+'ya'yansu|ya'yansu|'ya'yansa|ya'yansa|'ya'yanta|ya'yanta|uwa
 """.replace("\n", "|")
         + "|"
         + _KIN_AFTER
@@ -1809,6 +1846,29 @@ def _twins_before_brackets(text: str, words: list[_Word], marked: list[bool]) ->
             and all(w.capital and not _is_title(w) for w in pair)
         ):
             marked[i - 2] = marked[i] = True
+
+
+# "la X (Eucaris Zuleta)", "el X (…)": a nickname with its article, the full name after it.
+_NICKNAME_ARTICLES = _split("la el le the")
+
+
+def _nickname_before_full_name(text: str, words: list[_Word], marked: list[bool]) -> None:
+    """A capitalised word after an article in lower case, right before brackets that open
+    with two names found, is what the person is called."""
+    if "(" not in text:
+        return
+    for i in range(1, len(words) - 2):
+        word = words[i]
+        if (
+            word.capital
+            and words[i - 1].text in _NICKNAME_ARTICLES
+            and text[word.end : words[i + 1].start] == " ("
+            and marked[i + 1]
+            and marked[i + 2]
+            and _joined(text, words[i + 1], words[i + 2])
+            and not _is_title(word)
+        ):
+            marked[i] = True
 
 
 def _person_before_brackets(text: str, words: list[_Word], marked: list[bool]) -> None:
@@ -4417,7 +4477,9 @@ def _list_at(text: str, words: list[_Word], i: int) -> list[int]:
 
 
 # ("and little X", "et la petite Y": the youngest said so)
-_BABY = _split("baby bébé bebé bebe jariri little petit petite pequeño pequeña chiquito chiquita")
+_BABY = _split(
+    "baby bébé bebé bebe jariri jaririya little petit petite pequeño pequeña chiquito chiquita"
+)
 # ("and the baby X", "na mtoto mchanga X": the newborn, with an article or in two words)
 # ("and the small one X", "et la petite X", "y la pequeña X": the youngest, with an article)
 _BABY_PHRASES = (("the", "baby"), ("le", "bébé"), ("el", "bebé"), ("mtoto", "mchanga"))
@@ -4529,6 +4591,7 @@ def _lists_of_names(text: str, words: list[_Word], marked: list[bool]) -> None:
                 m
                 for m in members
                 if _lower_case_subject(words[m])
+                and not _group_word(words[m])  # "wasamburu na …": a listed people
                 and (len(members) > 1 or _looks_like_name(words[m].folded))
             ]
         if (subject and unknown == members) or (
@@ -5713,10 +5776,11 @@ _PLACE_PREFIXES = _split(
     "fort mount mt lake cape cap ras wadi jebel jabal bahr kafr birnin kafin "
     "tudun dutsen kofar sabon sabuwar tsohon tsohuwar kurmin unguwan angwan rijiyar plaine colline "
     "bukit kuala sungai pulau tanjung teluk kota bandar pasar kampung tin "
-    "operation opération operação operacao operación operacion bena bakwa "
+    "operation opération operação operacao operación operacion bena bakwa dar place "
     "mae ban wat tha huai doi khlong phra"
 )  # "Opération X", "Operação X": a named operation of the police or of aid, no person; the
-# Kasai's "Bena X", "Bakwa X" (the people of X, and their villages); Thai "Mae" (river),
+# Kasai's "Bena X", "Bakwa X" (the people of X, and their villages); "Dar X" (the house, the
+# quarter of X: "Dar X", "Dar es Salaam"); "Place X Y" (a square); Thai "Mae" (river),
 # "Ban" (village), "Wat" (temple), "Tha" (landing), "Huai" (stream), "Doi" (mountain),
 # "Khlong" (canal), "Phra" (holy): "Mae X", "Ban Mai X", "Wat X"
 # A capitalised word after these names a place: "barrio La Paz", "iglesia San Pedro",
@@ -5732,7 +5796,7 @@ village town city county district parish church mosque school hospital camp sett
 river lake fleuve rivière lac río laguna mto ziwa kogin tafkin نهر بحيرة
 kijiji mtaa kambi shule kanisa msikiti hospitali wilaya kata mji soko zahanati مستوصف مدرسة
 skuli shehia uwanja hoteli mosquée
-unguwar garin makarantar masallacin kasuwar asibitin sansanin jihar
+unguwar garin makarantar masallacin kasuwar asibitin sansanin jihar tashar
 unguwa kauyen mutanen yan hanyar hakimin sarkin dagacin magajin shugabannin rijiyar kisima forage
 puits pozo
 aldea cantón bairro secteur localité hameau maternité dispensaire maternidad dispensario
@@ -5743,11 +5807,11 @@ carrefour rond-point junction roundabout site forêt forest bosque msitu dajin s
 layin harin kituo غابة هجوم
 area neighbourhood neighborhood playa plage beach toma población poblacion
 حي مخيم مدينة قرية منطقة بلدة مسجد مستشفى رأس وادي جبل بحر معسكر حارة حاره سوق
-مخيمات قرى بلدات مشفى سبيطار السبيطار صبيطار مدارس مستشفيات بلدية
+مخيمات قرى بلدات مشفى سبيطار السبيطار صبيطار مدارس مستشفيات بلدية معبر
 جامعة صيدلية كلية معهد
 """)  # "بمخيمات X" (in the camps of X), "لمشفى X" (Levantine: to X's hospital); "harin X",
 # "هجوم X" (the attack on X), "layin X" (X's street), "resguardo X" (a reserve); "مدارس X"
-# (the schools of X), "بلدية X" (X's municipality)
+# (the schools of X), "بلدية X" (X's municipality), "معبر X" (the crossing at X)
 # "مستشفى الأمير حمزة", "مدرسة الملك عبدالله الثاني": a school, a hospital named after a
 # king or a prince is an institution. "مدرسة" alone is also "a teacher": only before these.
 _ARABIC_ROYAL = _split(
@@ -5760,15 +5824,18 @@ _ARABIC_INSTITUTIONS = _split(
 )
 # "جمعية زهرة الفرات", "منظمة شفق": an association's name is no person's.
 _ARABIC_ASSOCIATIONS = _split("جمعية منظمة مؤسسة رابطة")
-# "shule ya msingi", "escuela primaria", "école primaire": a school's level before its name.
-_SCHOOL_LEVELS = (
-    _split("""msingi sekondari primaria secundaria primaire secondaire primary ndege
+# "shule ya msingi", "escuela primaria", "école primaire": a school's level before its name;
+# "shule ya bweni ya X" (a boarding school), "ya wasichana" (girls'); Hausa "tashar mota ta
+# X" (the motor park of X).
+_SCHOOL_LEVELS = _split("""msingi sekondari primaria secundaria primaire secondaire primary ndege
+bweni wasichana wavulana mota fiscal fiscomisional
 régional régionale regional préfectoral préfectorale national nationale provincial provinciale
-général générale general central centrale municipal municipale fiscal fiscomisional""")
-)  # "l'hôpital régional de X"
+général générale general central centrale municipal municipale""")  # "l'hôpital régional de X"
 # ("escuela fiscal X": Ecuador's public school)
 # Connectors inside a place name: "Santa Cruz de la Sierra", "Dar es Salaam", "kijiji cha".
-_PLACE_LINKS = _split("de la del los las des du da do di es el cha ya wa za vya")  # "hoteli za X"
+_PLACE_LINKS = _split(
+    "de la del los las des du da do di es el cha ya wa za vya ta"
+)  # "hoteli za X"
 # Streets and squares in Arabic: "شارع صلاح الدين", "ميدان التحرير".
 _ARABIC_STREETS = _split("شارع طريق ميدان ساحة دوار جادة")
 # The second half of a compound name: "صلاح الدين", "عبد الله", "سيف الإسلام".
@@ -5798,13 +5865,15 @@ district checkpoint ward creek centre center dc crossing border police
 hospitali kliniki zahanati
 bazaar bazar network woreda wereda kebele zone
 khel kalay kalai kili rod qala
-""")  # Pashto and Dari: "X Khel" (a clan's village), "X Kalay" (village), "X Rod" (river)
+valley hills site township county ville rifles regiment
+""")  # Pashto and Dari: "X Khel" (a clan's village), "X Kalay" (village), "X Rod" (river);
+# "X Valley", "X-Ville", "the X Rifles" (a regiment named after its region)
 # "Bilal Masjid", "Sheikh Abdiqani clinic": a mosque, a clinic named after a person is a place.
 _NAMED_BEFORE_LOWER = _split("""
 road street avenue highway junction roundabout masjid mosque church clinic hospital
 dispensary school market station camp settlement borehole district checkpoint ward centre park
 center bazaar bazar network woreda wereda kebele zone crossing border police hospitali kliniki
-zahanati
+zahanati valley site township county
 """)  # "the X crossing", "X police" (its station), "Mama X hospitali" (code-switched Swahili)
 # Who heads a place: "le chef de quartier Ngaïkoisset" names the head, not the quarter.
 _HAUSA_PLACE_OF = _split("unguwar garin kauyen")
@@ -5876,8 +5945,13 @@ def _protected(text: str, words: list[_Word]) -> list[bool]:
         )
         if length:
             kept[i : i + length] = [True] * length
-        prefix = word.capital and (
-            word.folded in _PLACE_PREFIXES or (word.folded == "dan" and _hausa_town_dan(words, i))
+        prefix = (
+            word.capital
+            and (
+                word.folded in _PLACE_PREFIXES
+                or (word.folded == "dan" and _hausa_town_dan(words, i))
+            )
+            and not (word.folded == "place" and word.initial)  # "Place X on the list"
         )
         place_word = (
             (
@@ -5943,7 +6017,115 @@ def _protected(text: str, words: list[_Word]) -> list[bool]:
     _protect_ways_to(text, words, kept)
     _protect_near_and_attacked(text, words, kept)
     _protect_armed_groups(text, words, kept)
+    _protect_numbered_quarters(text, words, kept)
+    _protect_swahili_passive_at(text, words, kept)
+    _protect_swahili_from(text, words, kept)
+    _protect_travelled_between(text, words, kept)
     return kept
+
+
+# What comes from a person: a call, help, news; and receiving or getting ("nimepokea
+# kutoka X", "tulipata kutoka X").
+_SWAHILI_FROM_A_PERSON = _split("simu msaada taarifa ripoti")
+_SWAHILI_RECEIVED = re.compile(r"\w*(?:pokea|pokelea|pata)")
+
+
+def _protect_swahili_from(text: str, words: list[_Word], kept: list[bool]) -> None:
+    """ "kutoka X": Swahili says "kutoka kwa X" of a person, so up to two capitalised words
+    no name list holds right after "kutoka" are a place, unless a letter, greetings, money or
+    a call come from them ("barua kutoka X"), or they were received from them."""
+    if "kutoka" not in text:
+        return
+    for i in range(1, len(words)):
+        if words[i - 1].folded != "kutoka":
+            continue
+        if i >= 2 and (
+            words[i - 2].folded in _PERSON_BEFORE_LOCATIVE
+            or words[i - 2].folded in _SWAHILI_FROM_A_PERSON
+            or _SWAHILI_RECEIVED.fullmatch(words[i - 2].folded)
+        ):
+            continue
+        _keep_capitals(text, words, kept, i, 2, lambda k: _place_like(text, words, k))
+
+
+# "he drives a bus between X and Y", "the boat runs between X and Y": the ends of a way.
+_TRAVELS = _split("""
+drive drives driving drove run runs ply plies travel travels travelling walk walks commute
+commutes go goes bus buses taxi taxis truck trucks lorry boat boats road route
+""")
+
+
+def _protect_travelled_between(text: str, words: list[_Word], kept: list[bool]) -> None:
+    """A capitalised word no name list holds after "between", and another after "and",
+    when a way or a ride is said in the four words before "between"."""
+    if "between" not in text:
+        return
+    for i in range(1, len(words) - 2):
+        if words[i - 1].folded != "between" or not any(
+            w.folded in _TRAVELS for w in words[max(0, i - 5) : i - 1]
+        ):
+            continue
+        if words[i + 1].folded == "and" and words[i].capital and words[i + 2].capital:
+            for k in (i, i + 2):
+                kept[k] = kept[k] or _place_like(text, words, k)
+
+
+# "la dame de X 75 qui…", "à X 12, …": a quarter named with its number, the number ending
+# the phrase (not "à X 2 sacs", nor an age: "X 35 ans"); "X PK 12 : …" (a quarter by its
+# kilometre on the road) also first before a colon ("X 23:" may be a name and an age).
+_NUMBERED_QUARTER = re.compile(
+    r"\s+(PK\s*)?\d{1,3}[A-Z]?\b(?![\d.,:/-]*\d)(?=\s*(?:[,;:.!?)]|$|(?:qui|où|who|where)\b))"
+)
+_AT_A_QUARTER = _split("à a de vers in at from en au")
+
+
+def _protect_numbered_quarters(text: str, words: list[_Word], kept: list[bool]) -> None:
+    """A capitalised word right before such a number, after "à", "de", "in", "at"; with
+    "PK", first in a message before a colon too."""
+    for i, word in enumerate(words):
+        if not word.capital or _is_title(word):
+            continue
+        number = _NUMBERED_QUARTER.match(text, word.end)
+        if number is None:
+            continue
+        heading = (
+            i == 0
+            and number.group(1) is not None
+            and text[number.end() :].lstrip(" ").startswith(":")
+        )
+        if heading or (
+            i
+            and words[i - 1].folded in _AT_A_QUARTER
+            and not words[i - 1].capital
+            and _joined(text, words[i - 1], word)
+        ):
+            kept[i] = True
+            if i + 1 < len(words) and words[i + 1].text == "PK":
+                kept[i + 1] = True
+
+
+# Swahili passives of harm and loss: "aliuawa X" (was killed at X), "imeibiwa X" (was stolen
+# at X). Who did it takes "na" ("aliuawa na X"); "anaitwa X" (is called X) is a name.
+_SWAHILI_PASSIVE = re.compile(r"(?:a|wa|i|li|zi|ki|vi|u|ya)(?:li|me|na|ta)\w{2,}(?:wa|iwa|ewa)")
+
+
+def _protect_swahili_passive_at(text: str, words: list[_Word], kept: list[bool]) -> None:
+    """A capitalised word no name list holds right after such a passive, not "itwa", when
+    the verb's subject stands before it ("baba aliuawa X", "mifugo 300 imeibiwa X"): with no
+    subject before, the word after may be the subject ("aliuawa X jana": X was killed)."""
+    for i in range(2, len(words)):
+        verb, subject = words[i - 1], words[i - 2]
+        if (
+            words[i].capital
+            and _SWAHILI_PASSIVE.fullmatch(verb.folded)
+            and "itwa" not in verb.folded
+            and not subject.capital
+            and text[subject.end : verb.start].strip(" 0123456789") == ""
+            and _joined(text, verb, words[i])
+            and _place_like(text, words, i)
+            and _swahili(words)
+        ):
+            kept[i] = True
 
 
 # "karibu na X" (near X), Hausa "harin X" (the attack on X): a place, unless a list holds
@@ -6022,7 +6204,9 @@ def _protect_armed_groups(text: str, words: list[_Word], kept: list[bool]) -> No
 
 # "wakaazi wa X", "mvuvi wa X Port": residents, fishermen, farmers of a place.
 _SWAHILI_PEOPLE_OF = _split("""wakaazi wakazi mkaazi mkazi wananchi wenyeji mwenyeji wavuvi
-mvuvi wakulima mkulima wafugaji wachimbaji""")
+mvuvi wakulima mkulima wafugaji wachimbaji wanawake wakimbizi""")  # women, refugees of X
+# "akina mama wa X": the women of X ("mama wa X" alone is X's mother)
+_WOMEN_OF = ("akina", "mama")
 
 
 def _protect_swahili_people_of(text: str, words: list[_Word], kept: list[bool]) -> None:
@@ -6030,7 +6214,13 @@ def _protect_swahili_people_of(text: str, words: list[_Word], kept: list[bool]) 
     if " wa " not in text:
         return
     for i in range(2, len(words)):
-        if not (words[i - 1].folded == "wa" and words[i - 2].folded in _SWAHILI_PEOPLE_OF):
+        if not (
+            words[i - 1].folded == "wa"
+            and (
+                words[i - 2].folded in _SWAHILI_PEOPLE_OF
+                or (i >= 3 and (words[i - 3].folded, words[i - 2].folded) == _WOMEN_OF)
+            )
+        ):
             continue
         _keep_capitals(text, words, kept, i, 2, lambda k: _place_like(text, words, k))
 
@@ -6139,6 +6329,8 @@ def _protect_languages_spoken(text: str, words: list[_Word], kept: list[bool]) -
             kept[k] = True
             if k + 2 < len(words) and words[k + 1].folded in _OR and not words[k + 1].capital:
                 k += 2
+            elif word.capital and k + 1 < len(words) and words[k + 1].capital:
+                k += 1  # "speak X Y": a language of two words
             elif _is_arabic(word.text) and k + 1 < len(words) and words[k + 1].folded[:1] == "و":
                 k += 1  # "بتحكي تركي وكردي"
             else:
@@ -6422,7 +6614,7 @@ def _hyphened_article(text: str, word: _Word) -> bool:
 _PLACE_LEVELS = _SCHOOL_LEVELS | _split("""
 secondary primary general referral regional district health maternity memorial teaching
 girls boys community public mixed central police detention transit reception collective
-specialist specialists federal
+specialist specialists federal autonomous
 """)
 # What a person pays or owns after a place word: "pay Amina school fees".
 _OWED = _split("""
@@ -6714,6 +6906,7 @@ def _protect_after_locatives(text: str, words: list[_Word], kept: list[bool]) ->
             or _from_after_a_name(text, words, i_before)
             or _is_from(words, i_before)
             or _leaves_from(words, i_before)
+            or _far_from(words, i_before)
             or _after_a_people(words, i_before)
             or (i_before >= 1 and _SWAHILI_COMING.fullmatch(words[i_before - 1].folded))
             or _we_are(words, i_before)
@@ -7234,6 +7427,13 @@ def _named_by_what_precedes(words: list[_Word], i: int) -> bool:
         )
         or (before.folded == "de" and any(pair <= two for pair in _OUR_LADY))
         or (before.text == "El" and i >= 2 and words[i - 2].folded in _BEFORE_THE_ARTICLE)
+        # "niña X, 15, de La Y": "de La" after no capitalised word ("Ana de La Cruz")
+        or (
+            before.text == "La"
+            and i >= 2
+            and words[i - 2].text == "de"
+            and not (i >= 3 and words[i - 3].capital and words[i - 2].start - words[i - 3].end == 1)
+        )
         # "l'hôpital Al Farabi", "escuela El Carmen": an institution with its article
         or (before.text in ("Al", "El") and i >= 2 and words[i - 2].folded in _ORGANISATION_WORDS)
         # "le centre Las Raíces", "el albergue Los Olivos": not "Juan de Los Santos"
@@ -7699,6 +7899,25 @@ def _to_after(text: str, words: list[_Word], i: int, to: set[str]) -> bool:
             if not _is_arabic(there.text)
             else not any(f.startswith("ال") for f in _bare(there.folded))
         )
+    )
+
+
+# "2 days from X", "siku mbili kutoka X", "kwana uku daga X": a way measured from a place.
+_WAY_UNITS = _split("""
+day days hour hours km kms kilometres kilometers miles minutes jour jours heure heures
+día días dia dias hora horas siku saa masaa kilomita kwana awa awanni
+""")
+
+
+def _far_from(words: list[_Word], k: int) -> bool:
+    """A unit of time or distance right before "from", "kutoka", "daga" (words[k]), or with
+    its number said after it ("siku mbili kutoka"). Not "de": "hace 2 días de X no sé nada"
+    is of a person."""
+    if words[k].folded not in ("from", "kutoka", "daga") or k < 1:
+        return False
+    before = words[k - 1].folded
+    return before in _WAY_UNITS or (
+        k >= 2 and before in _DIGIT_WORDS and words[k - 2].folded in _WAY_UNITS
     )
 
 
@@ -8685,8 +8904,11 @@ _HOUSE_OR_CASE = rf"{_HOUSE}|case"
 # A camp's tent by its number ("الخيمة 14"): only at the end of a whole address, since "la
 # tente 12" alone says where someone is in the camp, not a door.
 _TENT = r"tent|tente|tanti|jaima|khaima|خيمة|الخيمة"  # Hausa "tanti"
-# A camp's block, by its number or letter and number: "Block B-4", "bloc 12".
-_BLOCK = r"block|bloc|bloque|blok|bulo|kitalu|manzano|manzana|mza|mz|بلوك|القطاع|قطاع|مربع"
+# A camp's block, by its number or letter and number: "Block B-4", "bloc 12"; the "îlot C"
+# of Nouakchott's and Dakar's quarters.
+_BLOCK = (
+    r"block|bloc|bloque|blok|bulo|kitalu|manzano|manzana|mza|mz|îlot|ilot|بلوك|القطاع|قطاع|مربع"
+)
 _BLOCK_ID = r"(?:(?:[A-Z]-?)?\d{1,4}[A-Z]?\b|[A-Z]\b|[\u0621-\u064a](?![\w]))"  # "bloc C", "قطاع ب"
 # "Calle Olmedo y Rocafuerte": a corner, two streets named.
 _CORNER = r"y|e|et|and|&|na|da|و"
@@ -8724,15 +8946,16 @@ _UNIT = rf"{_BLOCK}|secteur|sector|section|zone|zona|area|phase|village"
 # A landmark that says which door: "house behind the church, no. 5", "nyumba namba 9
 # karibu na soko", "derrière la pharmacie, maison 8", "layin masallacin X".
 _LANDMARK = (
-    r"behind|near|opposite|beside|next\s+to|close\s+to|facing|derrière|derriere|près\s+de|"
+    r"behind|near|opposite|beside|below|above|next\s+to|close\s+to|facing|derrière|derriere|près\s+de|"
     r"pres\s+de|près\s+du|pres\s+du|à\s+côté\s+d[eu]|a\s+cote\s+d[eu]|en\s+face\s+d[eu]|face\s+à|"
     r"detrás\s+de|detras\s+de|cerca\s+de|"
     r"frente\s+a|al\s+lado\s+de|junto\s+a|karibu\s+na|nyuma\s+ya|mbele\s+ya|kando\s+ya|"
     r"jirani\s+na|kusa\s+da|bayan|gaban|خلف|قرب|جنب|بجانب|مقابل|وراء|ورا"
 )
-# The landmark itself: up to three words, to a comma or the sentence's end.
+# The landmark itself: up to four words ("behind the X primary school"), to a comma or
+# the sentence's end.
 _LANDMARK_PLACE = (
-    rf"(?i:{_LANDMARK})\s+(?:[^\W\d_][\w'’-]*\s+){{0,2}}[^\W\d_][\w'’-]*"
+    rf"(?i:{_LANDMARK})\s+(?:[^\W\d_][\w'’-]*\s+){{0,3}}[^\W\d_][\w'’-]*"
     rf"(?:\s+(?i:de|del|du|des|of|wa|ya|la|cha|na|ta)\s+[^\W\d_][\w'’-]*(?:\s+[^\W\d_][\w'’-]*)?)?"
     r"(?=\s*(?:[,.;:!?،]|$))"
 )  # ("karibu na msikiti wa X Y", "frente a la cancha de X": a landmark of a place)
@@ -8977,9 +9200,9 @@ _QUARTER_BY_ITS_LANDMARK = re.compile(
 # "zone X 2, maison en tôle bleue à côté du moulin": a quarter, a house told by its look and
 # its landmark; looked for where a comma and a landmark's word are.
 _LANDMARK_CUES = (
-    "behind near opposite beside next close facing derri près pres côté cote face detr cerca "
-    "frente lado junto karibu nyuma mbele kando jirani kusa bayan gaban خلف قرب جنب بجانب "
-    "مقابل وراء ورا"
+    "behind near opposite beside below above next close facing derri près pres côté cote face "
+    "detr cerca frente lado junto karibu nyuma mbele kando jirani kusa bayan gaban خلف قرب جنب "
+    "بجانب مقابل وراء ورا"
 ).split()
 _HOUSE_BY_ITS_LANDMARK = re.compile(
     rf"(?<![\w])(?i:{_AREA})\s+(?:{_NAME_WORD})(?:\s+(?:{_NAME_WORD}))?(?:\s+{_NUM})?"
@@ -8988,10 +9211,7 @@ _HOUSE_BY_ITS_LANDMARK = re.compile(
 )
 
 
-_ARABIC_ORDINAL = (
-    r"ال(?:أول|اول|ثاني|تاني|ثالث|تالت|رابع|خامس|سادس|سابع|سابع|ثامن|تامن|تاسع|عاشر|أرضي|ارضي)"
-    r"(?![\w])"
-)
+_ARABIC_FLOOR_ORDINALS = "أرضي|ارضي|أول|اول|ثاني|تاني|ثالث|تالت|رابع|خامس|سادس"
 
 
 # What an address goes on with after a comma: the building or its floor ("شارع ١٨، بناية ٤،
@@ -9015,9 +9235,11 @@ _ADDRESS_MORE = re.compile(
     rf"(?:\s+(?:{_CAPITALISED}|[\u0621-\u064a]+(?=\s*(?:[,.;:!?،]|$))))?"
     # "…, behind Hope academy", "… karibu na soko": the landmark by the door
     rf"|\s*[,،]?\s*{_LANDMARK_PLACE}"
-    # "عمارة ١٢ الدور التالت": the floor said by its ordinal
-    rf"|\s*[,،]?\s*(?:الطابق|الدور|طابق)\s+{_ARABIC_ORDINAL}"
+    # "…، بناية ٣ طابق أول": the floor by its ordinal
+    rf"|\s*[,،]?\s*(?:{_FLOOR})\s+(?:ال)?(?:{_ARABIC_FLOOR_ORDINALS})(?![\w])"
     rf"|\s*[,،]\s*(?:"
+    # "…, impasse X, no 5": the door's number alone (not "namba", "lamba": a phone's)
+    r"(?i:no\.?|n°|nº|numéro|numero|número)\s*\d{1,4}[a-zA-Z]?\b(?![\s.-]*\d)|"
     # "…, 3rd district, flat 7", "…, 4th floor"
     rf"\d{{1,3}}(?i:st|nd|rd|th|e|ème|er)\s+(?i:{_AREA}|{_FLOOR})\b|"
     rf"(?i:{_AREA}|{_HOUSE}|{_STREET}|{_FLOOR}|int\.|interior)\s+(?:(?i:{_CONNECT})\s+)?"
@@ -9077,10 +9299,11 @@ _TOWN = (
     rf"(?:(?:{_NAME_WORD}|\d{{1,3}})\s+(?:(?i:de|del|de\s+la|ya|wa)\s+)?){{0,2}}(?:{_NAME_WORD})"
 )
 # "vivo en Heredia, San Francisco, …", "عنواني: غازي عنتاب، شاهين بي، …": a town and its
-# district, two at most.
+# district, two at most; also after "j'habite", Hausa "suna haya a" (they rent in) and "ina"
+# (I am in).
 _TOWN_BEFORE = re.compile(
-    r"(?:(?<![\w])(?i:in|at|to|à|au|en|ninaishi|naishi|tunaishi|anaishi|wanaishi|nakaa|"
-    r"ninakaa|tunakaa|anakaa|wanakaa|tuko|niko|zaune\s+a|من|في)\s+|:\s*)"
+    r"(?:(?<![\w])(?i:in|at|to|à|au|en|habite|ninaishi|naishi|tunaishi|anaishi|wanaishi|nakaa|"
+    r"ninakaa|tunakaa|anakaa|wanakaa|tuko|niko|zaune\s+a|haya\s+a|zama\s+a|ina|من|في)\s+|:\s*)"
     rf"((?:{_TOWN}\s*[,،]\s*)?{_TOWN})\s*[,،]\s*$"
 )
 
@@ -9091,6 +9314,10 @@ _STREET_FIRST = re.compile(rf"(?i:{_STREET})\s")
 _QUARTER_BEFORE_STREET = re.compile(
     rf"(?<![\w])(?i:in|at|a|à|en|ninaishi|naishi|anaishi)\s+({_CAPITALISED}(?:\s+{_CAPITALISED})?)\s+$"
 )
+# "à X 40B, rue Y", "j'habite X 27, impasse Y", "in X ilot D lot 118": a numbered quarter,
+# or a town before its block, after "in" or "I live".
+_UNIT_FIRST = re.compile(rf"\d|(?i:{_UNIT})\s")
+_TOWN_BEFORE_UNIT = re.compile(rf"(?<![\w])(?i:in|at|à|au|en|habite)\s+({_CAPITALISED})\s+$")
 
 
 _REGIONAL_ADDRESSES += (
@@ -9172,6 +9399,21 @@ _REGIONAL_ADDRESSES += (
 )
 
 
+# Nouakchott's "îlot D lot 118", "secteur 2, îlot F, lot 77", "المقاطعة ٣ الحي د القطعة
+# ١١٨": a district, a block or a quarter by its number or letter, then the plot.
+_PLOT = r"lot|lote|القطعة|قطعة|parcelle"
+_REGIONAL_ADDRESSES += (
+    (
+        ("lot", "قطعة", "parcelle"),
+        re.compile(
+            rf"(?<![\w])(?:(?:(?i:{_UNIT})|المقاطعة|مقاطعة|الحي|حي)\s+{_BLOCK_ID}\s*[,،]?\s*){{1,3}}"
+            rf"(?i:{_PLOT})\s+(?:(?i:{_NUMBER_WORD})\s*)?{_NUM}",
+            re.UNICODE,
+        ),
+    ),
+)
+
+
 # The end of a sentence, not the dot of "Col. X", "int. 4", "Na. 47" (Mexico's colonia and
 # flat, Swahili's number).
 _ADDRESS_SENTENCE_END = re.compile(r"(?<![Cc]ol)(?<!int)(?<![Nn]a)(?<![Nn]o)[.!?]\s")
@@ -9221,6 +9463,8 @@ def _addresses(text: str) -> list[Span]:
         town = _TOWN_BEFORE.search(text, max(0, start - 40), start)
         if not town and _STREET_FIRST.match(text, start):
             town = _QUARTER_BEFORE_STREET.search(text, max(0, start - 40), start)
+        if not town and _UNIT_FIRST.match(text, start):
+            town = _TOWN_BEFORE_UNIT.search(text, max(0, start - 40), start)
         start = town.start(1) if town else start
         number = _NUMBER_BEFORE.search(text, max(0, start - 20), start)
         start = number.start() if number else start

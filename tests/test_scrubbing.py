@@ -4042,6 +4042,136 @@ def test_the_twenty_fourth_unseen_set_does_not_fall_below_its_first_measure(lang
     assert_floor(UNSEEN24, UNSEEN24_FIRST, language)
 
 
+# Measured on the twenty-fourth unseen set after round twenty-eight, which studied its false
+# positives first (places by the word after them, numbered quarters, Swahili places after
+# "kutoka", passives and women "wa X", spoken Arabic words, titles before a name) and then its
+# misses (lower-case names after neighbours, "un tal", nicknames, Hausa kin; addresses of
+# Nouakchott, Port-au-Prince, the Homs countryside, Mizoram and Niger State;
+# docs/benchmarks.md): names 96.7% recall, 88.9% precision; its 16 addresses found whole. A
+# floor: precision is still short of the goal.
+UNSEEN24_AFTER = {
+    "ar": (28, 31, 28, 33),
+    "en": (31, 34, 31, 36),
+    "es": (32, 32, 32, 34),
+    "fr": (34, 34, 34, 38),
+    "ha": (26, 26, 27, 29),
+    "sw": (25, 25, 25, 29),
+}
+
+
+@pytest.mark.parametrize("language", sorted(LANGUAGES))
+def test_the_twenty_fourth_unseen_set_does_not_fall_below_what_was_measured(language):
+    assert_floor(UNSEEN24, UNSEEN24_AFTER, language)
+
+
+def test_the_twenty_fourth_unseen_set_addresses_are_all_found():
+    counts = scrub_bench.score(scrub_bench.load(UNSEEN24))["counts"]
+    addresses = by(counts, 1)["address"]
+    assert addresses["recalled"] == addresses["labelled"] >= 16, addresses
+
+
+@pytest.mark.parametrize(
+    ("text", "scrubbed"),
+    [
+        # Addresses removed whole: a town before its house and a landmark below or behind it,
+        # Nouakchott's îlots and lots and its moughataa, Port-au-Prince's numbered quarters
+        # before their street and door, a Levant floor by its ordinal, a Hausa town after
+        # "suna haya a".
+        (
+            "renting in Sekmawi, house no. 9 below the Baptist church, no light",
+            "renting in [address], no light",
+        ),
+        ("living at Angwan Doruma, house 3 behind the new water tank", "living at [address]"),
+        ("she lives in Ksar ilot D lot 118, no papers", "she lives in [address], no papers"),
+        (
+            "maintenant à Bourdon 22B, rue Lafleur, maison 9, sans eau",
+            "maintenant à [address], sans eau",
+        ),
+        ("j'habite Fermathe 14, impasse Nadège, no 3. Merci", "j'habite [address]. Merci"),
+        (
+            "ils sont à Kouva, secteur 2, îlot F, lot 77 depuis mars",
+            "ils sont à [address] depuis mars",
+        ),
+        (
+            "ساكنة بحارة السنديان، بناية ٧ طابق تاني، والبيت بلا شبابيك",
+            "ساكنة ب[address]، والبيت بلا شبابيك",
+        ),
+        ("ساكنين المقاطعة ٣ الحي د القطعة ١١٨", "ساكنين [address]"),
+        ("suna haya a Gwazunu, gida na 9 kusa da rijiya", "suna haya a [address]"),
+        # What stays: places by the word after them, languages of two words, places a way is
+        # measured from, women of a place, towns before "-Ville", numbered quarters, places
+        # after Swahili passives and "kutoka", the ends of a way, squares, schools and motor
+        # parks named after people, plural verbs after a title or a relative; a name at a
+        # register's head, before "2 sacs", after "we are", "Place", "kutoka" with a call or
+        # what was received, or a passive with no subject before it, is still a name.
+        ("Sigor Valley: no water since Monday", None),
+        ("the Kelvang Rifles closed the road at night", None),
+        ("kids there speak Kwazi Bana at home", None),
+        ("herders walk 3 days from Lokoyan for water", None),
+        ("hace 2 días de Kenyeri no sé nada", "hace 2 días de [name] no sé nada"),
+        ("Wanawake wa Kaptolomwo wanaomba maji safi", None),
+        ("akina mama wa Chepkum wamekuja sokoni", None),
+        ("les gens de Jacquet-Ville n'ont plus d'eau", None),
+        ("Belair 12 : pas de distribution jeudi", None),
+        ("j'ai donné à Josiane 2 sacs de riz", "j'ai donné à [name] 2 sacs de riz"),
+        ("registration Nakiru: 6 people, no tent", "registration [name]: 6 people, no tent"),
+        ("rappeler la dame de Martissant 8 qui a appelé hier", None),
+        ("baba aliuawa Kamurio wiki iliyopita", None),
+        ("Jana aliuawa Jepkorir kwa risasi", "Jana aliuawa [name] kwa risasi"),
+        ("wakimbizi kutoka Lomut wanalala nje", None),
+        ("nimepokea simu kutoka Jepkorir jana", "nimepokea simu kutoka [name] jana"),
+        ("tumepokea kutoka Jepkorir mbuzi wawili", "tumepokea kutoka [name] mbuzi wawili"),
+        ("wagabbra na wasamburu wamegombana tena", None),
+        ("we are Jepkorir from Kericho, no help came", "we are [name] from Kericho, no help came"),
+        ("Place Jepkorir on the list please", "Place [name] on the list please"),
+        ("he drives a matatu between Kimalel and Loboi every day", None),
+        ("sleeping at the Place Toussaint Brave since Monday", None),
+        ("shule ya bweni ya Kipsaina Tulwet imejaa", None),
+        ("Almajirai suna bara a tashar mota ta Gwadabawa", None),
+        ("Socogim PK 7 : pas d'école pour les enfants", None),
+        ("لجنة الحي والشيخ يقررون مين ياخد المساعدة", None),
+        # Names: a title before a name stays, the name goes; "un tal X"; a nickname before
+        # the full name in brackets; lower-case names after neighbours; Hausa "uwa",
+        # "iyalin", the baby girl; a girl's name before "de La X".
+        (
+            "mon cousin Ti Jacques (Jacquelin Mérilus) est blessé",
+            "mon cousin Ti [name] ([name] [name]) est blessé",
+        ),
+        ("thank you Pu Lalthanga for the rice", "thank you Pu [name] for the rice"),
+        ("un tal Eleuterio Pacheco la amenazó ayer", "un tal [name] [name] la amenazó ayer"),
+        (
+            "Mi comadre la Flaca (Yesenia Barragán) está enferma",
+            "Mi comadre la [name] ([name] [name]) está enferma",
+        ),
+        (
+            "our neighbours kipsoi and chelimo lost their goats",
+            "our neighbours [name] and [name] lost their goats",
+        ),
+        ("uwa Hauwanatu tana asibiti tun jiya", "uwa [name] tana asibiti tun jiya"),
+        ("na ga Uba a kasuwa jiya", "na ga [name] a kasuwa jiya"),
+        (
+            "niña Yeraldin, 12, de La Palmita, no va a la escuela",
+            "niña [name], 12, de La Palmita, no va a la escuela",
+        ),
+        (
+            "Rijista: matarsa Saratu, yara Danjuma da jaririya Lami",
+            "Rijista: matarsa [name], yara [name] da jaririya [name]",
+        ),
+        ("وبنات خالي رجعوا من الضيعة بلا أوراق", None),
+        ("Iyalin Zubairu sun koma Gwazunu", "Iyalin [name] sun koma Gwazunu"),
+    ],
+)
+def test_places_of_new_regions_stay_and_their_addresses_go_whole(text, scrubbed):
+    """Round twenty-eight: valleys, sites, regiments, "-Ville", "Place X", numbered quarters,
+    places after "kutoka", "between", a way measured in days, Swahili passives and women "wa
+    X", schools and motor parks named after people, and plural verbs after a title stay;
+    names after "un tal", neighbours, Hausa "uwa", "iyalin", a nickname before the full name
+    in brackets go, the title before them stays; addresses of Nouakchott, Port-au-Prince, the
+    Levant, Mizoram and Niger State go whole (invented names and places, in both directions;
+    none of them is in a labelled set)."""
+    assert scrub(text) == (text if scrubbed is None else scrubbed)
+
+
 def test_the_twenty_fifth_unseen_set_is_labelled_and_hard():
     """Written blind after round twenty-seven as kiosk messages, survey comments, hotline
     notes and case notes from seven more regions (Thailand's border camps and Mae Sot,
@@ -4078,13 +4208,14 @@ def test_the_twenty_fifth_unseen_set_does_not_fall_below_its_first_measure(langu
 # relative, lists of syllables, names before a sex and an age, Arabic lists and the whole
 # name after "my name is"; addresses of Thai rooms and lanes, Ecuador's lots and corners,
 # Arabic floors, houses told by their landmark) and then its false positives (Thai places,
-# peoples, institutions named after people, Hausa towns "Dan X"; docs/benchmarks.md): names
-# 97.5% recall, 90.8% precision; its 14 addresses found whole. It joins the studied sets.
+# peoples, institutions named after people, Hausa towns "Dan X"; docs/benchmarks.md), merged
+# with round twenty-eight: names 97.5% recall, 90.7% precision; its 14 addresses found
+# whole. It joins the studied sets.
 UNSEEN25_AFTER = {
     "ar": (36, 36, 36, 41),
     "en": (54, 54, 55, 57),
     "es": (36, 38, 36, 40),
-    "fr": (37, 37, 39, 43),
+    "fr": (37, 37, 38, 42),
     "ha": (35, 37, 36, 39),
     "sw": (34, 36, 34, 40),
 }
