@@ -420,6 +420,8 @@ me llaman|le dicen|on m'appelle|on l'appelle
 le escribe|les escribe|te escribe|le habla|les habla|te habla|le saluda|les saluda
 signed|signé|signée|firmado|firmada|firma|sahihi|sa hannu|التوقيع|توقيع
 اسمي|اسمه|اسمها|يدعى|تدعى|ادعى|واسمه|واسمها|اسمه هو|اسمها هي
+اسمه الحقيقي|اسمها الحقيقي|اسمي الحقيقي|واسمه الحقيقي|واسمها الحقيقي
+his real name is|her real name is|my real name is|son vrai nom est|su verdadero nombre es
 """.replace("\n", "|").split("|")
     if p.strip()
 )
@@ -753,6 +755,7 @@ def _names(text: str, keys: set[str]) -> list[Span]:
     _shaped_after_cues(text, words, marked)
     _arabic_children_list(text, words, marked)
     _arabic_lists(text, words, marked)
+    _arabic_youngest(text, words, marked)
     _arabic_nisbas(text, words, marked)
     _appositions(text, words, marked)
     _groups(text, words, marked)
@@ -773,6 +776,7 @@ def _names(text: str, keys: set[str]) -> list[Span]:
     _colon_lists(text, words, marked)
     _arabic_nasab(text, words, marked)  # after `_ordinary_uses`: names that are also words
     _arabic_title_full_name(text, words, marked)
+    _arabic_my_name_to_comma(text, words, marked)
     # "San José", "Port Louis", "Save the Children": places and organisations made of
     # names stay, unless they are the record's own names.
     kept = _protected(text, words)
@@ -788,14 +792,99 @@ def _names(text: str, keys: set[str]) -> list[Span]:
     _we_are_with_children(text, words, marked)
     _told_us(text, words, marked)
     _person_before_brackets(text, words, marked)
+    _lower_case_before_sex_and_age(text, words, marked)
     _nickname_before_full_name(text, words, marked)
     _aliases(text, words, marked)  # after the places: "alias el X" is a person, whatever X is
     _shouted_surnames(text, words, marked)
     _speaker_before_colon(text, words, marked)
+    _honorific_syllables(text, words, marked)
+    _syllable_family_lists(text, words, marked)
+    _i_am_of_a_country(words, marked)
     _not_kin(words, marked)
     _titles_stay(text, words, marked)
     _arabic_verb_shapes(words, marked)
     return _name_spans(text, words, marked)
+
+
+# Honorifics that open names made of syllables: Sgaw and Pwo Karen "Saw", "Naw", "Mahn",
+# "Nant"; Burmese "Daw", "Maung", "Mg"; Shan "Nang", "Sao"; Karenni "Khu", "Hku"; "Thra"
+# (a Karen teacher). Not "Ma", "U", "Ko", "Sai", "Mi": words of our other languages too.
+_SYLLABLE_HONORIFICS = _split("saw naw mahn nant daw maung mg nang sao khu hku thra")
+
+
+def _honorific_syllables(text: str, words: list[_Word], marked: list[bool]) -> None:
+    """ "Daw Khin Aye", "uncle saw kho bweh": a Karen, Burmese or Shan honorific, then two or
+    three short syllables, is a name, honorific included. Capitalised, "Saw" (an English
+    verb too) only when one of the syllables is taken for a name already; in lower case,
+    right after a relative or a title and with a syllable no vocabulary knows ("my uncle saw
+    him" stays)."""
+    if _SYLLABLE_HONORIFICS.isdisjoint(w.folded for w in words):
+        return
+    for i, word in enumerate(words):
+        if word.folded not in _SYLLABLE_HONORIFICS or word.text.isupper() and len(word.text) > 1:
+            continue
+        run = _syllables_after(text, words, i, word.capital)
+        if len(run) < 2:
+            continue
+        if word.capital:
+            known = word.folded != "saw" or any(marked[k] for k in run)
+        else:
+            before = words[i - 1] if i else None
+            known = (
+                before is not None
+                and _joined(text, before, word)
+                and (before.folded in _RELATION_WORDS or _is_title(before))
+                and any(_lower_case_unknown(words[k], False) for k in run)
+            )
+        if known:
+            for k in (i, *run):
+                marked[k] = True
+
+
+def _syllables_after(text: str, words: list[_Word], i: int, capital: bool) -> list[int]:
+    """The words after word i in the same phrase, up to three, each of two to five letters,
+    capitalised as word i is; in lower case none of them a word every sentence has of three
+    letters or more ("the", "him"; "mu" is a syllable, not Hausa "we"), and no ordinary
+    word last ("naw x y stays": the verb after the name)."""
+    run: list[int] = []
+    k = i + 1
+    while k < len(words) and len(run) < 3 and _joined(text, words[k - 1], words[k]):
+        word = words[k]
+        if (
+            word.capital != capital
+            or not word.text.isalpha()
+            or not 2 <= len(word.text) <= 5  # not "I"
+            or (not capital and len(word.text) > 2 and word.folded in _COMMON)
+            or _is_arabic(word.text)
+        ):
+            break
+        run.append(k)
+        k += 1
+    while not capital and run and _ordinary_after_syllables(words[run[-1]].folded):
+        run.pop()
+    return run
+
+
+def _ordinary_after_syllables(folded: str) -> bool:
+    """A word every sentence has, or one of the vocabulary of four letters or more ("is",
+    "stays"; "doh" may be a syllable)."""
+    return folded in _COMMON or (len(folded) >= 4 and folded in _vocabulary())
+
+
+# "I am", "we are" in Arabic, spoken forms too.
+_ARABIC_I_AM_WE_ARE = _split("انا اني آني احنا نحن نحنا")
+
+
+def _i_am_of_a_country(words: list[_Word], marked: list[bool]) -> None:
+    """ "أنا مصري من سوهاج": after "I am", a country's adjective is where one is from, though
+    a list holds it as a family name ("مصري", "شامي")."""
+    for i in range(1, len(words)):
+        if (
+            marked[i]
+            and words[i - 1].folded in _ARABIC_I_AM_WE_ARE
+            and words[i].folded in _arabic_nationalities()
+        ):
+            marked[i] = False
 
 
 def _titles_stay(text: str, words: list[_Word], marked: list[bool]) -> None:
@@ -812,6 +901,57 @@ def _titles_stay(text: str, words: list[_Word], marked: list[bool]) -> None:
             and words[i].folded not in _name_list()
         ):
             marked[i] = False
+
+
+def _syllable_family_lists(text: str, words: list[_Word], marked: list[bool]) -> None:
+    """ "grandsons x y, z w and the small one v": after a relative, a list of two items or
+    more, each of one to three words in lower case of five letters at most, every word one
+    no vocabulary knows or a syllable of two or three letters ("eh", "doh": Karen and
+    Burmese names are syllables), one of them at least unknown. "wives sell tea and
+    mandazi" stays: "sell" is a word."""
+    if _FAMILY_CUES.keys().isdisjoint(w.folded for w in words):
+        return
+    for i in range(len(words)):
+        length = _phrase_at(words, i, _FAMILY_CUES) if words[i].folded in _FAMILY_CUES else 0
+        if not length or i + length >= len(words):
+            continue
+        items = _syllable_items(text, words, i + length)
+        named = [k for item in items for k in item]
+        if len(items) >= 2 and any(_lower_case_unknown(words[k], False) for k in named):
+            for k in named:
+                marked[k] = True
+
+
+def _syllable_items(text: str, words: list[_Word], j: int) -> list[list[int]]:
+    """The items of a list of syllables that starts at word j (see above), or none."""
+    items: list[list[int]] = [[]]
+    if text[words[j - 1].end : words[j].start].strip() not in ("", ":"):
+        return []
+    k = j
+    while k < len(words):
+        word, gap = words[k], text[words[k - 1].end : words[k].start].strip()
+        if items[-1] and (gap or word.folded in _AND):
+            if gap not in (",", "&", "") or (gap == "" and not _joined(text, words[k - 1], word)):
+                break
+            k += 1 if word.folded in _AND else 0
+            k += _baby_words(words, k) if k < len(words) else 0
+            items.append([])
+            continue
+        # ("mu" is a syllable too, not only Hausa "we")
+        short = len(word.folded) == 2 or (len(word.folded) == 3 and word.folded not in _COMMON)
+        if word.capital or not word.text.isalpha() or len(items[-1]) == 3 or len(word.text) > 5:
+            break
+        if not (short or _lower_case_unknown(word, _swahili(words))):
+            break  # "… and z htet go to school": the list ends at a word we know
+        items[-1].append(k)
+        k += 1
+    if not items[-1] and len(items) > 1 and k < len(words) and words[k].folded in _COMMON:
+        items.pop()  # "…, z, they go to school": the sentence goes on after the list
+    while items[-1] and _ordinary_after_syllables(words[items[-1][-1]].folded):
+        items[-1].pop()  # ("go")
+    if not all(items) or any(all(words[k].folded in _COMMON for k in item) for item in items):
+        return []  # ("…, to be seen": an item of little words is none)
+    return items
 
 
 # Arabic verbs of the plural: "يقررون" (they decide), "سافروا" (they travelled).
@@ -903,6 +1043,9 @@ def _not_kin(words: list[_Word], marked: list[bool]) -> None:
         if word.folded in _OWN_KIN_WORDS and word.folded not in _name_list():
             marked[i] = False
             continue
+        if word.folded in _BABY and not word.capital:  # "… & baby X": the word, not a name
+            marked[i] = False
+            continue
         bare = _bare(word.folded)
         if (
             _is_arabic(word.text)
@@ -936,6 +1079,8 @@ enfants|filles|garçons|amis|frères|sœurs|soeurs|belle mère|beau père|moi
 hijos|hijas|niños|niñas|amigos|hermanos|hermanas|somos yo|yo
 grandchildren|grandkids|nephews|nieces|petits enfants|neveux|nièces
 nietos|nietas|sobrinos|sobrinas|wajukuu|wajukuu wangu
+grandsons|granddaughters|wives|co wives|cousins|épouses|co épouses|coépouses|cousins|cousines
+esposas|primos|primas|wake zake|wake zangu|wake wake|matansa|matan shi
 watoto wangu|watoto|wanangu|wenzangu|wenzetu|ndugu zangu|marafiki zangu|wadogo zangu
 yayana|'ya'yana|ya'yana|ya yana|yan uwana|abokaina|abokanmu|yarana
 mwen menm|pitit nou yo|pitit mwen yo|timoun mwen yo|timoun nou yo|pitit nou|timoun yo
@@ -1058,7 +1203,7 @@ def _family_lists(text: str, words: list[_Word], marked: list[bool]) -> None:
 # "أفراد الأسرة: X (الأب)، Y". After it, each item set off by commas or "and" is a name.
 _LIST_WORDS = _split("""liste list lista orodha jerin iyalina family famille familia household
 ménage menage foyer hogar familia قائمة الأسرة الاسرة العائلة عائلتي أسرتي اسرتي ولادي أولادي
-اولادي
+اولادي الأولاد الاولاد العيال
 kids children sons daughters enfants filles garçons niños niñas hijos hijas chamos watoto
 wanangu yara yaran 'ya'ya ya'ya 'ya'yan ya'yan أطفال اطفال الأطفال الاطفال""")
 # ("niños que no tienen acta: X, Y y Z": the children, then their names)
@@ -1141,6 +1286,11 @@ def _first_of_colon_list(words: list[_Word], items: list[list[int]], marked: lis
         return
     word = words[items[0][0]]
     folded = word.folded
+    two = len(items) > 2 and any(marked[k] for k in items[2])
+    if len(items[0]) == 1 and _is_arabic(word.text) and two:
+        # "الأولاد: X، Y، Z": two names after it, the first item alone is one too
+        marked[items[0][0]] = _name_in_a_list(folded) and folded not in _ARABIC_KIN
+        return
     if (
         word.capital
         and word.text.isalpha()
@@ -1449,12 +1599,13 @@ def _nickname_then_name(text: str, words: list[_Word], marked: list[bool]) -> No
 # the word, up to two capitalised words after the article.
 _ALIAS = re.compile(
     r"(?<![\w])(?i:alias|aka|a\.k\.a\.?|apodad[oa]|surnommée?|mejor\s+conocid[oa]\s+como|"
-    r"kwa\s+jina\s+la\s+utani|wanamwita)\s+(?:(?i:el|la|le|les|los|the|l')\s*)?(?=[A-ZÀ-ÝƁƊƘƳ])"
-)
+    r"kwa\s+jina\s+la\s+utani|wanamwita|un[ao]?\s+tal|known\s+(?:only\s+)?as(?=\s+[\"'‘“«]))"
+    r"\s+(?:[\"'‘“«]\s*)?(?:(?i:el|la|le|les|los|the|l')\s*)?(?=[A-ZÀ-ÝƁƊƘƳ])"
+)  # "un tal X" (a certain X, Spanish); "known only as 'X'", in quotes
 
 
 _ALIAS_WORDS = _split("alias aka a.k.a apodado apodada surnommé surnommée conocido conocida utani")
-_ALIAS_WORDS |= _split("wanamwita")
+_ALIAS_WORDS |= _split("wanamwita tal known")
 
 
 def _aliases(text: str, words: list[_Word], marked: list[bool]) -> None:
@@ -1581,7 +1732,7 @@ def _lower_case_before_age(text: str, words: list[_Word], marked: list[bool]) ->
         if not _AGE_NEXT.match(text, word.end):
             if (
                 k
-                and words[k - 1].folded in _CHILD_WORDS
+                and (words[k - 1].folded in _CHILD_WORDS or _children_among(words, k))
                 and (_CHILD_AGE_NEXT.match(text, word.end) or _AGE_AFTER.match(text, word.end))
                 and _joined(text, words[k - 1], word)
                 and _lower_case_unknown(word, swahili)
@@ -1605,6 +1756,15 @@ def _lower_case_before_age(text: str, words: list[_Word], marked: list[bool]) ->
         ):
             for n in run:
                 marked[n] = True
+
+
+# "9 enfants dont X (3 ans)", "5 children including X (2 yrs)": one of the children named.
+_AMONG = _split("dont including incluido incluida incluidos entre")
+
+
+def _children_among(words: list[_Word], k: int) -> bool:
+    """Word k follows "children including", "enfants dont"."""
+    return k >= 2 and words[k - 1].folded in _AMONG and words[k - 2].folded in _LIST_WORDS
 
 
 def _first_of_two(word: _Word) -> bool:
@@ -1728,6 +1888,32 @@ def _person_before_brackets(text: str, words: list[_Word], marked: list[bool]) -
             and not _is_title(words[k])
             and words[k].folded not in _COMMON
             and _name_shaped(words[k])
+            and (k == i or _joined(text, words[k], words[k + 1]))
+        ):
+            marked[k] = True
+            k -= 1
+
+
+# A person's sex and age in brackets: "(m, 61)", "(F 24)", "(femme, 30)", "(namiji, 45)".
+_SEX_AND_AGE = re.compile(
+    r"\s*\(\s*(?i:m|f|h|male|female|man|woman|homme|femme|hombre|mujer|mwanamume|mwanamke|"
+    r"me|ke|namiji|mace)\s*[,/]?\s*\d{1,3}\s*(?i:y|yo|yrs|ans|años|miaka|shekara)?\s*\)"
+)
+
+
+def _lower_case_before_sex_and_age(text: str, words: list[_Word], marked: list[bool]) -> None:
+    """ "head x y (m, 61)": up to three words in lower case that no vocabulary knows, right
+    before a sex and an age in brackets, are the person's name (only people have both)."""
+    if "(" not in text:
+        return
+    for i, word in enumerate(words):
+        if not _SEX_AND_AGE.match(text, word.end):
+            continue
+        k = i
+        while (
+            k >= 0
+            and i - k < 3
+            and _lower_case_unknown(words[k], _swahili(words))
             and (k == i or _joined(text, words[k], words[k + 1]))
         ):
             marked[k] = True
@@ -2393,7 +2579,7 @@ _ARABIC_KIN = _split("""
 ابني ابنتي بنتي أخي اخي أختي اختي زوجي زوجتي جاري جارتي جارنا جارتنا صديقي صديقتي
 أمي امي أبي ابي عمي خالي عمتي خالتي حفيدي حفيدتي زميلي زميلتي جدي جدتي خطيبي خطيبتي
 حماتي حماي صاحبي صاحبتي رفيقي رفيقتي
-خويا خوي أخوي اخوي ختي خيتي بتي ولدي راجلي رجلي مرتي مراتي جوزي ابوي امايا حبوبتي ولدو بتو
+خويا خوي أخوي اخوي ختي خيتي بتي ولدي راجلي رجلي مرتي مراتي جوزي ابوي امايا حبوبتي ولدو بتو خيي
 أخوه اخوه أخته اخته ابنه ابنها بنته بنتها عمه عمها خاله خالها زوجها زوجته أمه امه أمها امها
 أبوه ابوه أبوها ابوها جده جدها جدته جدتها
 مرته مرتو رجلها راجلها جوزها""")
@@ -2527,6 +2713,39 @@ def _arabic_names_to_phrase_end(text: str, words: list[_Word], marked: list[bool
             and _phrase_end_after(text, words, j)
         ):
             marked[j] = True
+
+
+# "My name is" in Arabic, whose words up to the comma are the whole name.
+_ARABIC_MY_NAME = _split("اسمي واسمي اسمه واسمه اسمها واسمها")
+
+
+def _arabic_my_name_to_comma(text: str, words: list[_Word], marked: list[bool]) -> None:
+    """ "اسمي X Y الZي، …": after "my name is" and a name, the words up to the comma, three
+    at most, when the last is a family name ending in "ي" (a word said of a person, such as
+    "مطلق", divorced, comes after the name, not before it) or a name found."""
+    if "اسم" not in text:
+        return
+    for i in range(len(words) - 2):
+        if words[i].folded not in _ARABIC_MY_NAME or not marked[i + 1]:
+            continue
+        ends = (
+            j for j in range(i + 2, min(i + 5, len(words))) if _phrase_end_after(text, words, j)
+        )
+        end = next(ends, None)
+        if end is None:
+            continue
+        last = words[end].folded
+        nisba = last.startswith("ال") and last.endswith("ي") and len(last) >= 6
+        rest = range(i + 2, end + 1)
+        if all(
+            _is_arabic(words[k].text)
+            and _joined(text, words[k - 1], words[k])
+            and words[k].folded not in _COMMON
+            and (nisba or words[k].folded not in _ARABIC_AFTER_PERSON)
+            for k in rest
+        ) and (nisba or marked[end]):
+            for k in rest:  # not "منت" (daughter of), which the name's words hold apart
+                marked[k] = marked[k] or words[k].folded not in _ALL_PARTICLES | {"منت"}
 
 
 def _spoken_g_name(folded: str) -> bool:
@@ -3101,15 +3320,16 @@ _ARABIC_WITH_US = _split("معنا معانا معي معاي معاه معها 
 
 def _word_name_before_person_word(text: str, words: list[_Word], i: int) -> bool:
     """After a relative, a noun outside the two thousand most frequent words, then a word
-    said of a person, "with us" or a spoken verb of the present ("وعمتي X قاعدين", "وخالها
-    X بيقبض"): many names are such nouns (joy, lucky). Not a participle ("م…": "محبوس"),
-    a verb, an "ال" word or a spoken word ("اللي")."""
+    said of a person, "with us", a spoken verb of the present ("وعمتي X قاعدين", "وخالها
+    X بيقبض") or "and my uncle…": many names are such nouns (joy, lucky), or plurals'
+    shapes no vocabulary knows ("فرحات"). Not a participle ("م…": "محبوس"), a verb, an
+    "ال" word or a spoken word ("اللي")."""
     folded, nxt = words[i].folded, i + 1
     rank = _arabic_rank(folded)
     return (
         _is_arabic(words[i].text)
-        and rank is not None
-        and rank >= 2000
+        and (rank is not None or folded.endswith("ات"))  # "فرحات": a plural's shape
+        and (rank or 2000) >= 2000
         and len(folded) >= 3
         and not folded.startswith(("م", "ي", "ت", "ن", "ال"))
         and folded not in _ARABIC_AFTER_PERSON
@@ -3120,8 +3340,12 @@ def _word_name_before_person_word(text: str, words: list[_Word], i: int) -> bool
             words[nxt].folded in _ARABIC_AFTER_PERSON
             or words[nxt].folded in _ARABIC_WITH_US
             or (words[nxt].folded.startswith(("بي", "بت")) and len(words[nxt].folded) >= 5)
+            or (
+                words[nxt].folded.startswith("و")
+                and bool(_ARABIC_KIN.intersection(_bare(words[nxt].folded)))
+            )
         )
-    )
+    )  # ("حبوبتي X وخالي Y": the next relative)
 
 
 def _name_with_the_article(text: str, words: list[_Word], i: int) -> bool:
@@ -4257,15 +4481,23 @@ _BABY = _split(
     "baby bébé bebé bebe jariri jaririya little petit petite pequeño pequeña chiquito chiquita"
 )
 # ("and the baby X", "na mtoto mchanga X": the newborn, with an article or in two words)
+# ("and the small one X", "et la petite X", "y la pequeña X": the youngest, with an article)
 _BABY_PHRASES = (("the", "baby"), ("le", "bébé"), ("el", "bebé"), ("mtoto", "mchanga"))
+_YOUNGEST_PHRASES: tuple[tuple[str, ...], ...] = (
+    *_BABY_PHRASES,
+    *(("la", "petite"), ("le", "petit"), ("la", "pequena"), ("el", "pequeno")),
+    *(("the", "small", "one"), ("the", "little", "one"), ("the", "youngest")),
+)
 
 
 def _baby_words(words: list[_Word], k: int) -> int:
-    """How many words from word k say "the baby" before the last name of a list: 0 to 2."""
+    """How many words from word k say "the baby" before the last name of a list: 0 to 3."""
     if k < len(words) and words[k].folded in _BABY:
         return 1
-    pair = tuple(w.folded for w in words[k : k + 2])
-    return 2 if pair in _BABY_PHRASES else 0
+    for length in (3, 2):
+        if tuple(w.folded for w in words[k : k + length]) in _YOUNGEST_PHRASES:
+            return length
+    return 0
 
 
 def _town_not_name(word: _Word) -> bool:
@@ -4728,6 +4960,32 @@ def _arabic_lists(text: str, words: list[_Word], marked: list[bool]) -> None:
                 )
             elif marked[i + 1] and not marked[i] and right.folded.startswith("و"):
                 marked[i] = _list_member(left.folded) or _nisba_after_member(words, i, marked)
+
+
+# "والصغيرة X": the youngest, said last in a family's list.
+_ARABIC_YOUNGEST = _split("الصغيرة الصغير الصغيرون الرضيع الرضيعة البيبي آخر العنقود")
+
+
+def _arabic_youngest(text: str, words: list[_Word], marked: list[bool]) -> None:
+    """ "X، Y، والصغيرة Z.": after a name and a comma, "and the youngest" and one word that
+    ends the phrase: the youngest's name, a frequent word too ("نجمة", a star)."""
+    if not any(y in text for y in ("صغير", "رضيع", "البيبي", "العنقود")):
+        return
+    for i in range(1, len(words) - 1):
+        youngest, name = words[i], words[i + 1]
+        if youngest.folded.removeprefix("و") not in _ARABIC_YOUNGEST:
+            continue
+        gap = text[words[i - 1].end : youngest.start].strip()
+        if (
+            marked[i - 1]
+            and gap in (",", "،")
+            and _is_arabic(name.text)
+            and _joined(text, youngest, name)
+            and _phrase_end_after(text, words, i + 1)
+            and name.folded not in _COMMON
+            and not name.folded.startswith("ال")
+        ):
+            marked[i + 1] = True
 
 
 _ARABIC_LAND = _split("أرض ارض بلاد بلد منطقة ناحية ريف")
@@ -5518,10 +5776,13 @@ _PLACE_PREFIXES = _split(
     "fort mount mt lake cape cap ras wadi jebel jabal bahr kafr birnin kafin "
     "tudun dutsen kofar sabon sabuwar tsohon tsohuwar kurmin unguwan angwan rijiyar plaine colline "
     "bukit kuala sungai pulau tanjung teluk kota bandar pasar kampung tin "
-    "operation opération operação operacao operación operacion bena bakwa dar place"
+    "operation opération operação operacao operación operacion bena bakwa dar place "
+    "mae ban wat tha huai doi khlong phra"
 )  # "Opération X", "Operação X": a named operation of the police or of aid, no person; the
 # Kasai's "Bena X", "Bakwa X" (the people of X, and their villages); "Dar X" (the house, the
-# quarter of X: "Dar X", "Dar es Salaam"); "Place X Y" (a square)
+# quarter of X: "Dar X", "Dar es Salaam"); "Place X Y" (a square); Thai "Mae" (river),
+# "Ban" (village), "Wat" (temple), "Tha" (landing), "Huai" (stream), "Doi" (mountain),
+# "Khlong" (canal), "Phra" (holy): "Mae X", "Ban Mai X", "Wat X"
 # A capitalised word after these names a place: "barrio La Paz", "iglesia San Pedro",
 # "quartier Moussa", "kijiji cha Mwamba", "unguwar Sani".
 _PLACE_WORDS = _split("""
@@ -5539,7 +5800,7 @@ unguwar garin makarantar masallacin kasuwar asibitin sansanin jihar tashar
 unguwa kauyen mutanen yan hanyar hakimin sarkin dagacin magajin shugabannin rijiyar kisima forage
 puits pozo
 aldea cantón bairro secteur localité hameau maternité dispensaire maternidad dispensario
-albergue refugio campamento daira dayra دائرة دايرة ولاية ناحية
+albergue refugio campamento daira dayra دائرة دايرة ولاية ناحية recinto
 abrigo ocupación ocupacion ocupação ocupacao feira feirinha frontière frontiere frontera border
 av ave avda vijiji sierra serranía sekondari
 carrefour rond-point junction roundabout site forêt forest bosque msitu dajin souk resguardo
@@ -5547,6 +5808,7 @@ layin harin kituo غابة هجوم
 area neighbourhood neighborhood playa plage beach toma población poblacion
 حي مخيم مدينة قرية منطقة بلدة مسجد مستشفى رأس وادي جبل بحر معسكر حارة حاره سوق
 مخيمات قرى بلدات مشفى سبيطار السبيطار صبيطار مدارس مستشفيات بلدية معبر
+جامعة صيدلية كلية معهد
 """)  # "بمخيمات X" (in the camps of X), "لمشفى X" (Levantine: to X's hospital); "harin X",
 # "هجوم X" (the attack on X), "layin X" (X's street), "resguardo X" (a reserve); "مدارس X"
 # (the schools of X), "بلدية X" (X's municipality), "معبر X" (the crossing at X)
@@ -5566,9 +5828,10 @@ _ARABIC_ASSOCIATIONS = _split("جمعية منظمة مؤسسة رابطة")
 # "shule ya bweni ya X" (a boarding school), "ya wasichana" (girls'); Hausa "tashar mota ta
 # X" (the motor park of X).
 _SCHOOL_LEVELS = _split("""msingi sekondari primaria secundaria primaire secondaire primary ndege
-bweni wasichana wavulana mota
+bweni wasichana wavulana mota fiscal fiscomisional
 régional régionale regional préfectoral préfectorale national nationale provincial provinciale
 général générale general central centrale municipal municipale""")  # "l'hôpital régional de X"
+# ("escuela fiscal X": Ecuador's public school)
 # Connectors inside a place name: "Santa Cruz de la Sierra", "Dar es Salaam", "kijiji cha".
 _PLACE_LINKS = _split(
     "de la del los las des du da do di es el cha ya wa za vya ta"
@@ -5653,6 +5916,22 @@ def _signed_on_before(words: list[_Word], i: int) -> bool:
     return False
 
 
+# Hausa words of place before a town: "a" (at, in: not French "à"), "zuwa" (to), "daga"
+# (from), "kasuwar" (the market of), "garin" (the town of).
+_HAUSA_BEFORE_TOWN = {"a", "zuwa", "daga", "kasuwar", "garin", "cikin"}
+
+
+def _hausa_town_dan(words: list[_Word], i: int) -> bool:
+    """ "a Dan X", "zuwa Dan X", "kasuwar Dan X": towns of Hausa country named "Dan X" (as
+    a man is "Dan X", son of X; after a word of place it is the town)."""
+    return (
+        words[i].folded == "dan"
+        and 0 < i < len(words) - 1
+        and words[i - 1].text.casefold() in _HAUSA_BEFORE_TOWN
+        and words[i + 1].capital
+    )
+
+
 def _protected(text: str, words: list[_Word]) -> list[bool]:
     """The words of a listed place or organisation, or of a place made as above: never a name."""
     kept = [False] * len(words)
@@ -5667,8 +5946,11 @@ def _protected(text: str, words: list[_Word]) -> list[bool]:
         if length:
             kept[i : i + length] = [True] * length
         prefix = (
-            word.folded in _PLACE_PREFIXES
-            and word.capital
+            word.capital
+            and (
+                word.folded in _PLACE_PREFIXES
+                or (word.folded == "dan" and _hausa_town_dan(words, i))
+            )
             and not (word.folded == "place" and word.initial)  # "Place X on the list"
         )
         place_word = (
@@ -6714,9 +6996,11 @@ prochaine semaine mois année annee hui
 
 
 # "hapa Nduta", "huko Kigoma", "kwenye Mtendeli": here, there, in; a person takes "kwa".
-_SWAHILI_HERE = _split("hapa huko kule kwenye katika mjini niko tuko yuko kwetu kwao kwenu")
+_SWAHILI_HERE = _split(
+    "hapa huko kule kwenye katika mjini niko tuko yuko nipo tupo yupo kwetu kwao kwenu"
+)
 # "niko X": I am at X; "shambani kwetu X": at our farm, in X
-_SWAHILI_I_AM_AT = _split("niko tuko yuko wako")
+_SWAHILI_I_AM_AT = _split("niko tuko yuko wako nipo tupo yupo wapo")
 
 
 def _from_place_before(words: list[_Word], kept: list[bool], k: int) -> bool:
@@ -7892,6 +8176,7 @@ asociación unión agencia oficina centro sociedad comisión autoridad organizac
 instituto universidad clínica cooperativa federación unidad unidade unité
 shirika baraza kamati wizara hospitali shule kanisa msikiti chama umoja ofisi kituo mfuko
 mamlaka halmashauri jumuiya taasisi chuo zahanati
+vicariato vicariat vicariate diócesis diocesis diocèse diocese
 kungiyar majalisar kwamitin maaikatar asibitin makarantar cocin masallacin hukumar ofishin
 cibiyar asusun shirin jamiar
 marine express airways airlines ferries ferry transport logistics
@@ -8608,11 +8893,11 @@ _HOUSE = (
     r"house|plot|flat|apartment|shelter|building|maison|porte|parcelle|abri|immeuble|casa|depto|"
     r"dpto|departamento|apto|sitio|nyumba|kiwanja|gida|منزل|بيت|شقة|بناية|بناء|عمارة|دار|"
     r"bt|bât|bâtiment|batiment|appt|appartement|lote|carré|carre|mlango|caravan|كرفان|الكرفان|"
-    r"كرافان|الكرافان|bldg|صريفة|الصريفة"
+    r"كرافان|الكرافان|bldg|صريفة|الصريفة|solar"
 )  # "abri 40" (a shelter in a camp), "depto 12", "sitio 9" (a lot in a Chilean "toma"),
 # Algeria's "Cité X, Bt 12, Appt 4", Bolivia's "lote 7", Guinea's and Mali's "carré 12" (a
 # family's compound), a door in Swahili ("mlango B12"), a camp's caravan ("الكرفان رقم 112"),
-# the reed house of Iraq's marshes ("الصريفة رقم 14")
+# the reed house of Iraq's marshes ("الصريفة رقم 14"), Ecuador's lot ("manzana 14, solar 6")
 # Mayotte's and the Comoros' "case" (a house) only after its street or with its look and
 # number ("rue du Stade, case 7", "case en tôle n°12"): "case 12345" is a file's number.
 _HOUSE_OR_CASE = rf"{_HOUSE}|case"
@@ -8627,6 +8912,8 @@ _BLOCK = (
 _BLOCK_ID = r"(?:(?:[A-Z]-?)?\d{1,4}[A-Z]?\b|[A-Z]\b|[\u0621-\u064a](?![\w]))"  # "bloc C", "قطاع ب"
 # "Calle Olmedo y Rocafuerte": a corner, two streets named.
 _CORNER = r"y|e|et|and|&|na|da|و"
+# A street named after a date: "calle Malecón y 12 de Octubre", "9 de Julio".
+_DATE_STREET = r"\d{1,2}\s+de\s+[A-ZÁÉÍÓÚ][a-záéíóú]+"
 # "titi na 5" (Hausa: street number 5), "mtaa namba 3"
 _NUMBER_WORD = (
     r"no\.?|na\.|number|num\.?|n°|nº|numéro|numero|número|namba|lamba|mai\s+lamba|na|رقم|#"
@@ -8668,8 +8955,10 @@ _LANDMARK = (
 # The landmark itself: up to four words ("behind the X primary school"), to a comma or
 # the sentence's end.
 _LANDMARK_PLACE = (
-    rf"(?i:{_LANDMARK})\s+(?:[^\W\d_][\w'’-]*\s+){{0,3}}[^\W\d_][\w'’-]*(?=\s*(?:[,.;:!?،]|$))"
-)
+    rf"(?i:{_LANDMARK})\s+(?:[^\W\d_][\w'’-]*\s+){{0,3}}[^\W\d_][\w'’-]*"
+    rf"(?:\s+(?i:de|del|du|des|of|wa|ya|la|cha|na|ta)\s+[^\W\d_][\w'’-]*(?:\s+[^\W\d_][\w'’-]*)?)?"
+    r"(?=\s*(?:[,.;:!?،]|$))"
+)  # ("karibu na msikiti wa X Y", "frente a la cancha de X": a landmark of a place)
 # Turkish quarters and streets: "Güneykent Mah.", "Atatürk Caddesi", "64027 Sk."
 _TURKISH_QUARTER = r"mah\.|mahallesi|mh\."
 _TURKISH_STREET = r"sk\.|sok\.|sokak|sokağı|cad\.|cd\.|cadde|caddesi|bulvarı|blv\."
@@ -8698,7 +8987,7 @@ _ADDRESS = re.compile(
     # "Mtaa wa Msimbazi, nyumba namba 45", "شارع المطران، بناية الورد": a street, then the house
     # ("Calle Olmedo y Rocafuerte, casa 88": at a corner)
     rf"|(?<![\w])(?i:{_STREET})(?![\w])\.?(?:\s+(?i:{_CONNECT})\b)?(?:\s+(?:{_NAME_WORD}|[a-z][\w'’]+))"
-    rf"(?:\s+(?:{_NAME_WORD})){{0,2}}(?:\s+(?i:{_CORNER})\s+(?:{_NAME_WORD})(?:\s+(?:{_NAME_WORD}))?)?\s*[,،]?\s*"
+    rf"(?:\s+(?:{_NAME_WORD})){{0,2}}(?:\s+(?i:{_CORNER})\s+(?:{_DATE_STREET}|(?:{_NAME_WORD})(?:\s+(?:{_NAME_WORD}))?))?\s*[,،]?\s*"
     rf"(?i:{_HOUSE_OR_CASE})\s+(?:(?i:{_NUMBER_WORD})\s*)?(?:{_NUM}|[\u0621-\u064a]+)"
     # "gida mai lamba 17, titin Zaria Road", "Lamba 12, Titin Kurmi": the house, then the street
     rf"|(?<![\w])(?:(?i:{_HOUSE})\s+(?:(?i:{_NUMBER_WORD})\s*)?|(?i:{_NUMBER_WORD})\s*){_NUM}"
@@ -8990,8 +9279,9 @@ _ADDRESS_BEFORE = re.compile(
     rf"|(?<![\w]){_CAPITALISED}(?:\s+{_CAPITALISED})?\s+(?i:{_AREA})(?:\s+{_NUM})?"
     # "Calle 50, Edificio Los Robles, piso 3, apto 3B": the street, the building, the floor
     rf"|(?<![\w])(?i:{_STREET}|{_FLOOR})\s+{_NUM}|(?<![\w])\d{{1,3}}(?i:st|nd|rd|th)\s+(?i:{_STREET})"
-    # "Plan 3000, …": a district named with its number ("zona 16 de Julio": above)
-    rf"|(?<![\w]){_CAPITALISED}\s+\d{{1,5}}\b"
+    # "Plan 3000, …", "La Propicia 1, …": a district named with its number ("zona 16 de
+    # Julio": above)
+    rf"|(?<![\w])(?:(?:La|El|Los|Las|Le|Les)\s+)?{_CAPITALISED}\s+\d{{1,5}}\b"
     rf"|(?<![\w])(?i:{_BUILDING})\s+(?:(?i:{_CONNECT})\s+)?(?:{_NAME_WORD})(?:\s+(?:{_NAME_WORD})){{0,2}}"
     # "rue Moussa, imm. X 3e étage": the street by its word and name, set off by a comma
     rf"|(?<![\w])(?i:{_STREET})\s+(?:(?i:{_CONNECT})\s+)?(?:{_NAME_WORD})(?:\s+{_CAPITALISED})?(?=\s*[,،]))"
@@ -9049,6 +9339,60 @@ _REGIONAL_ADDRESSES += (
             rf"(?<![\w])(?i:vereda|corregimiento)\s+(?:(?i:{_CONNECT})\s+)?(?:{_NAME_WORD})"
             rf"(?:\s+(?:{_NAME_WORD}))?\s*[,،]\s*(?i:finca|hacienda|parcela)\s+"
             rf"(?:(?i:{_CONNECT})\s+)?(?:{_NAME_WORD})(?:\s+(?:{_NAME_WORD}))?",
+            re.UNICODE,
+        ),
+    ),
+)
+
+
+# A rented room by its number, then its lane, street, quarter or building: "room 14, Soi 7
+# behind …", "chambre 3, rue …" (not "room 12B" alone: a room of anything).
+_ROOM = r"room|chambre|cuarto|habitación|habitacion|chumba|غرفة"
+_REGIONAL_ADDRESSES += (
+    (
+        ("room", "chambre", "cuarto", "habitaci", "chumba", "غرفة"),
+        re.compile(
+            rf"(?<![\w])(?i:{_ROOM})\s+(?:(?i:{_NUMBER_WORD})\s*)?{_NUM}(?=\s*[,،]\s*"
+            rf"(?i:{_STREET}|{_AREA}|{_BUILDING}|{_FLOOR})\s)",
+            re.UNICODE,
+        ),
+    ),
+)
+
+
+# Where one lives, told by the house and its landmark with no number, after a verb of
+# living: "habite X, la maison à côté du forage", "vive en la casa azul frente a la cancha
+# de X", "ninaishi X, nyuma ya kanisa Y, nyumba ya mabati ya kijani".
+_LIVING_VERBS = (
+    "habite habitent vit vivent vive vivo viven vivimos lives live living stays stay "
+    "ninaishi anaishi wanaishi tunaishi ninakaa anakaa wanakaa tunakaa"
+).split()
+_LIVES_IN = "|".join(
+    rf"(?<=(?i:{verb}) )"
+    for verb in (
+        *_LIVING_VERBS,
+        "vit à",
+        "vit au",
+        "vive en",
+        "vivo en",
+        "viven en",
+        "lives in",
+        "live in",
+        "lives at",
+        "live at",
+        "stays in",
+        "stay in",
+    )
+)
+_LOOK = r"(?:[^\W\d_][\w'’-]*\s+)"
+_REGIONAL_ADDRESSES += (
+    (
+        tuple(f"{verb} " for verb in _LIVING_VERBS),
+        re.compile(
+            rf"(?<= )(?:{_LIVES_IN})(?:(?:{_TOWN})\s*[,،]\s*)?(?:(?i:la|le|el|the|una|un|a)\s+)?"
+            rf"(?i:{_HOUSE})\s+{_LOOK}{{0,3}}?{_LANDMARK_PLACE}"
+            rf"|(?<= )(?:{_LIVES_IN})(?:{_TOWN})\s*[,،]\s*{_LANDMARK_PLACE}\s*[,،]\s*"
+            rf"(?i:{_HOUSE})\s+{_LOOK}{{0,5}}[^\W\d_][\w'’-]*(?=\s*(?:[,.;:!?،]|$))",
             re.UNICODE,
         ),
     ),

@@ -413,6 +413,7 @@ UNSEEN21 = ROOT / "tests" / "fixtures" / "scrubbing_unseen21.json"
 UNSEEN22 = ROOT / "tests" / "fixtures" / "scrubbing_unseen22.json"
 UNSEEN23 = ROOT / "tests" / "fixtures" / "scrubbing_unseen23.json"
 UNSEEN24 = ROOT / "tests" / "fixtures" / "scrubbing_unseen24.json"
+UNSEEN25 = ROOT / "tests" / "fixtures" / "scrubbing_unseen25.json"
 
 
 def test_the_seventh_unseen_set_is_labelled_and_hard():
@@ -459,6 +460,7 @@ def test_the_seventh_unseen_set_does_not_fall_below_what_was_measured(language):
         UNSEEN20,
         UNSEEN21,
         UNSEEN22,
+        UNSEEN25,
     ],
     ids=[
         "seventh",
@@ -475,6 +477,7 @@ def test_the_seventh_unseen_set_does_not_fall_below_what_was_measured(language):
         "twentieth",
         "twenty-first",
         "twenty-second",
+        "twenty-fifth",
     ],
 )
 def test_the_studied_blind_sets_meet_the_goals(path):
@@ -4166,4 +4169,174 @@ def test_places_of_new_regions_stay_and_their_addresses_go_whole(text, scrubbed)
     in brackets go, the title before them stays; addresses of Nouakchott, Port-au-Prince, the
     Levant, Mizoram and Niger State go whole (invented names and places, in both directions;
     none of them is in a labelled set)."""
+    assert scrub(text) == (text if scrubbed is None else scrubbed)
+
+
+def test_the_twenty_fifth_unseen_set_is_labelled_and_hard():
+    """Written blind after round twenty-seven as kiosk messages, survey comments, hotline
+    notes and case notes from seven more regions (Thailand's border camps and Mae Sot,
+    Casamance, Esmeraldas, Derna and eastern Libya, Kuwait's Bidoon, Isiolo and Marsabit,
+    Maradi); half its messages name nobody; its names are in no list of ours."""
+    messages = scrub_bench.load(UNSEEN25)
+    assert_labelled(messages, without_identifiers=0.35)
+    assert len(name_words(messages)) >= 140
+    listed = listed_names()
+    for word in name_words(messages):
+        assert word not in listed, word
+
+
+# Measured on the twenty-fifth unseen set when it was new, before any round studied it
+# (docs/benchmarks.md): names 84.0% recall, 77.6% precision; every phone number and e-mail
+# found. A floor, not a goal met.
+UNSEEN25_FIRST = {
+    "ar": (28, 36, 28, 41),
+    "en": (33, 54, 37, 54),
+    "es": (35, 38, 36, 48),
+    "fr": (35, 37, 37, 41),
+    "ha": (35, 37, 36, 44),
+    "sw": (34, 36, 34, 40),
+}
+
+
+@pytest.mark.parametrize("language", sorted(LANGUAGES))
+def test_the_twenty_fifth_unseen_set_does_not_fall_below_its_first_measure(language):
+    assert_floor(UNSEEN25, UNSEEN25_FIRST, language)
+
+
+# Measured on the twenty-fifth unseen set after round twenty-nine, which studied its misses
+# (Karen, Burmese and Shan names of syllables after an honorific and in lower case after a
+# relative, lists of syllables, names before a sex and an age, Arabic lists and the whole
+# name after "my name is"; addresses of Thai rooms and lanes, Ecuador's lots and corners,
+# Arabic floors, houses told by their landmark) and then its false positives (Thai places,
+# peoples, institutions named after people, Hausa towns "Dan X"; docs/benchmarks.md), merged
+# with round twenty-eight: names 97.5% recall, 90.7% precision; its 14 addresses found
+# whole. It joins the studied sets.
+UNSEEN25_AFTER = {
+    "ar": (36, 36, 36, 41),
+    "en": (54, 54, 55, 57),
+    "es": (36, 38, 36, 40),
+    "fr": (37, 37, 38, 42),
+    "ha": (35, 37, 36, 39),
+    "sw": (34, 36, 34, 40),
+}
+
+
+@pytest.mark.parametrize("language", sorted(LANGUAGES))
+def test_the_twenty_fifth_unseen_set_does_not_fall_below_what_was_measured(language):
+    assert_floor(UNSEEN25, UNSEEN25_AFTER, language)
+
+
+def test_the_twenty_fifth_unseen_set_addresses_are_all_found():
+    counts = scrub_bench.score(scrub_bench.load(UNSEEN25))["counts"]
+    addresses = by(counts, 1)["address"]
+    assert addresses["recalled"] == addresses["labelled"] >= 14, addresses
+
+
+@pytest.mark.parametrize(
+    ("text", "scrubbed"),
+    [
+        # Karen, Burmese and Shan honorifics before names of syllables, capitalised or in
+        # lower case after a relative; lists of syllables after a plural relative; a name
+        # before a sex and an age in brackets; nicknames in quotes, "un tal", "enfants dont".
+        (
+            "her brother Saw Klo Mu went to the farm, he is fine",
+            "her brother [name] [name] [name] went to the farm, he is fine",
+        ),
+        (
+            "Daw Khin Aye sells rice at the gate of the camp",
+            "[name] [name] [name] sells rice at the gate of the camp",
+        ),
+        (
+            "Nang Seng Hom and her son sleep at the temple",
+            "[name] [name] [name] and her son sleep at the temple",
+        ),
+        (
+            "my uncle saw pleh doh is sick since monday",
+            "my uncle [name] [name] [name] is sick since monday",
+        ),
+        (
+            "grandmother naw mu htoo stays alone in zone C",
+            "grandmother [name] [name] [name] stays alone in zone C",
+        ),
+        (
+            "granddaughters hsa plaw, mu lah and the little one kpru, they cry",
+            "granddaughters [name] [name], [name] [name] and the little one [name], they cry",
+        ),
+        (
+            "HH: head kotile guyo (m, 54), no cattle left",
+            "HH: head [name] [name] (m, 54), no cattle left",
+        ),
+        (
+            "chef de famille mbalou kesso (h, 47) est malade",
+            "chef de famille [name] [name] (h, 47) est malade",
+        ),
+        (
+            "her husband known only as 'Tiko' left in march",
+            "her husband known only as '[name]' left in march",
+        ),
+        (
+            "el arrendatario, un tal Quiñónez, nos echó de la casa",
+            "el arrendatario, un tal [name], nos echó de la casa",
+        ),
+        ("6 enfants dont kpodjo (4 ans) malnutri", "6 enfants dont [name] (4 ans) malnutri"),
+        # Arabic: the first of a family's list after a colon, the youngest said last, a
+        # name to the comma after "my name is", "his real name is", relatives' names that
+        # are frequent words before the next relative or a word said of a person.
+        (
+            "العيال: سلمون، قطوف، بريكة، والصغير نجيم. ساكنين بالمدرسة",
+            "العيال: [name]، [name]، [name]، والصغير [name]. ساكنين بالمدرسة",
+        ),
+        (
+            "اسمي رضوان ثامر العبيدي، ساكن بالمخيم من سنة",
+            "اسمي [name] [name] [name]، ساكن بالمخيم من سنة",
+        ),
+        ("اسمها الحقيقي سنبلة وكلهم يعرفوها", "اسمها الحقيقي [name] وكلهم يعرفوها"),
+        ("حبوبتي بركات وعمي ما عندهم أوراق", "حبوبتي [name] وعمي ما عندهم أوراق"),
+        ("مرت خيي وردة تعبانة كتير", "مرت خيي [name] تعبانة كتير"),
+        # Addresses removed whole: a rented room and its lane, a Thai temple as landmark;
+        # Ecuador's blocks, lots and corners with a date's street; an Arabic floor by its
+        # ordinal; landmarks of a place; houses told by their landmark after "lives".
+        (
+            "I live room 9, Soi 12 behind Wat Pho Thong, Mae Rim. please help",
+            "I live [address]. please help",
+        ),
+        ("vivo en Los Ceibos 3, manzana 7, solar 12", "vivo en [address]"),
+        ("vivo en la calle Olmedo y 10 de Agosto, casa 55, Machala", "vivo en la [address]"),
+        (
+            "ساكنين في عمارة ٤ الدور الرابع، حي النصر، الله يخليكم",
+            "ساكنين في [address]، الله يخليكم",
+        ),
+        ("wanakaa mtaa wa Majengo, nyumba 8 karibu na msikiti wa Noor Ali", "wanakaa [address]"),
+        ("elle habite Kagnobon, la maison à côté du puits", "elle habite [address]"),
+        ("vive en la casa verde frente a la iglesia de Tabiazo", "vive en [address]"),
+        (
+            "ninaishi Kambi Odha, nyuma ya shule ya msingi, nyumba ya udongo ya bluu",
+            "ninaishi [address]",
+        ),
+        # What stays: "saw" as a verb, a list of things, Thai places, peoples, a rural
+        # settlement, schools and universities named after people, Hausa towns "Dan X", a
+        # room of a clinic, a country after "أنا".
+        ("my uncle saw him at the market", None),
+        ("my uncle saw us at the market", None),
+        ("the wives sell tea and mandazi at the gate", None),
+        ("we crossed at Mae Kasa and Ban Huai Nam yesterday", None),
+        ("the Kayah and Karenni women carry water", None),
+        ("el recinto Palmar no tiene agua", None),
+        ("la escuela fiscal Rosa Zárate pide pupitres", None),
+        ("جامعة صلاح الدين فتحت السكن للطلاب", None),
+        ("babu mota zuwa Dan Kulu yau", None),
+        ("gobara ta kama kasuwar Dan Gari jiya", None),
+        ("أنا مصري من أسيوط وبدي شغل", None),
+        ("the clinic moved to room 12B on the first floor", None),
+    ],
+)
+def test_names_of_syllables_lower_case_families_and_addresses_of_thailand_and_ecuador(
+    text, scrubbed
+):
+    """Round twenty-nine: Karen, Burmese and Shan names of syllables after an honorific, in
+    lower case after a relative and in lists; a name before a sex and an age; Arabic lists,
+    the youngest, the whole name after "my name is"; rented rooms, Ecuador's lots, Arabic
+    floors, landmarks of a place, houses told by their landmark; Thai places, peoples,
+    schools named after people, Hausa towns stay (invented names and places, in both
+    directions; none of them is in a labelled set)."""
     assert scrub(text) == (text if scrubbed is None else scrubbed)
