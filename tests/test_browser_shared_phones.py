@@ -21,12 +21,12 @@ from browsing import (
     wait_for,
 )
 from faultproxy import FaultProxy
-from filling import SURVEY_ANSWERS
+from filling import REPORT_ANSWERS
 from support import query
 from test_browser import fill_kiosk
 from test_browser_phone import element, outbox_text, until
 
-SURVEY = "community_survey"
+REPORT = "discrimination_report"  # the shortest form with a name and contact typed
 # Chromium as it keeps even pages the hub marks no-store whole in memory for Back and Forward
 # (a setting some versions turn on by themselves).
 KEEPS_PAGES_FOR_BACK = (
@@ -34,7 +34,7 @@ KEEPS_PAGES_FOR_BACK = (
     ":level/store-and-restore-unless-cookie-change"
 )
 # Typed key by key, as autofill learns from what a person types.
-TYPED = {"respondent_name": "Halima Yusuf", "respondent_phone": "+254 712 345678"}
+TYPED = {"reporter_name": "Halima Yusuf", "reporter_contact": "+254 712 345678"}
 
 
 def drafts(driver) -> list[str]:
@@ -58,8 +58,8 @@ def go_back(driver) -> None:
 
 
 def fill_typing_who(driver) -> None:
-    """The survey, step by step to Finalize, the respondent's name and phone typed."""
-    others = {k: v for k, v in SURVEY_ANSWERS.items() if k not in TYPED}
+    """The report, step by step to Finalize, the reporter's name and phone typed."""
+    others = {k: v for k, v in REPORT_ANSWERS.items() if k not in TYPED}
     until(driver, lambda d: d.find_elements("css selector", "form[data-steps]"))
     for _ in range(15):
         answer_visible_questions(driver, others)
@@ -159,7 +159,7 @@ def test_the_kiosk_keeps_no_draft_and_back_or_autofill_bring_nothing_back(hub, c
 
 def test_after_a_sign_out_back_brings_no_answers_and_autofill_keeps_none(hub, chromium, tmp_path):
     sign_in(chromium, hub)
-    chromium.get(f"{hub.url}/forms/{SURVEY}/phone?lang=en")
+    chromium.get(f"{hub.url}/forms/{REPORT}/phone?lang=en")
     fill_typing_who(chromium)
     until(chromium, lambda d: "/phone" not in d.current_url)
     element(chromium, "form.inline button").click()  # sign out
@@ -173,7 +173,7 @@ def test_after_a_sign_out_back_brings_no_answers_and_autofill_keeps_none(hub, ch
     seen = []
     for _ in range(6):  # back to the form the last enumerator finalized
         go_back(chromium)
-        seen.append((chromium.current_url, values(chromium, "respondent_name")))
+        seen.append((chromium.current_url, values(chromium, "reporter_name")))
         if "/phone" in chromium.current_url:
             break
     assert "/phone" in seen[-1][0], seen
