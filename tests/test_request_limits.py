@@ -10,7 +10,15 @@ import requests
 
 from collector import protocol
 from support import Browser
-from test_workspace import PASSWORD, feedback_record, push_records, signed_in, team  # noqa: F401
+from test_workspace import (  # noqa: F401
+    PASSWORD,
+    enrolled_device,
+    feedback_record,
+    post_batch,
+    push_records,
+    signed_in,
+    team,
+)
 
 NUL_REQUESTS = [
     "/data/record/%00",
@@ -89,7 +97,7 @@ def test_a_message_holding_a_nul_outside_its_records_is_refused(team):
     )
     assert enroll.status_code == 400 and enroll.json()["error"]["code"] == "nul_character"
     message = protocol.batch_message(str(uuid.uuid4()), [feedback_record()], 0, "1.0\x00")
-    response = post_batch(team, message)
+    response = post_batch(team, message, enrolled_device(team))
     assert response.status_code == 400 and response.json()["error"]["code"] == "nul_character"
 
 
@@ -111,30 +119,7 @@ def test_exports_say_their_type_once(team):
 
 def push(central, records) -> dict:
     """A device's push of `records`, its answer as it came (every record's result)."""
-    response = post_batch(central, protocol.batch_message(str(uuid.uuid4()), records, 0, "1.0"))
+    message = protocol.batch_message(str(uuid.uuid4()), records, 0, "1.0")
+    response = post_batch(central, message, enrolled_device(central))
     assert response.status_code == 200, response.text
     return response.json()
-
-
-def post_batch(central, message: dict) -> requests.Response:
-    """`message` pushed by a newly enrolled device, as the collector sends it."""
-    enrolled = requests.post(
-        central.url + "/api/v1/enroll",
-        json={
-            "protocol": "1.0",
-            "code": central.enrollment_code("zone B"),
-            "enrollment_id": str(uuid.uuid4()),
-        },
-        timeout=10,
-    ).json()
-    return requests.post(
-        central.url + "/api/v1/records",
-        data=protocol.compress(protocol.dumps(message)),
-        timeout=30,
-        headers={
-            protocol.VERSION_HEADER: "1.0",
-            "Authorization": f"Bearer {enrolled['device_token']}",
-            "Content-Encoding": "gzip",
-            "Content-Type": "application/json",
-        },
-    )

@@ -49,9 +49,9 @@ def api_token(central, name) -> str:
         store.close()
 
 
-def push_records(central, records):
-    """A device pushes records as the collector would (protocol v1)."""
-    answer = requests.post(
+def enrolled_device(central) -> dict:
+    """A newly enrolled device's answer: its id and token."""
+    return requests.post(
         central.url + "/api/v1/enroll",
         json={
             "protocol": "1.0",
@@ -60,22 +60,30 @@ def push_records(central, records):
         },
         timeout=10,
     ).json()
-    body = protocol.compress(
-        protocol.dumps(protocol.batch_message(str(uuid.uuid4()), records, 0, "test"))
-    )
-    response = requests.post(
+
+
+def post_batch(central, message: dict, device: dict) -> requests.Response:
+    """`message` pushed by `device` (enrolled_device), as the collector sends it."""
+    return requests.post(
         central.url + "/api/v1/records",
-        data=body,
+        data=protocol.compress(protocol.dumps(message)),
         timeout=30,
         headers={
             protocol.VERSION_HEADER: "1.0",
-            "Authorization": f"Bearer {answer['device_token']}",
+            "Authorization": f"Bearer {device['device_token']}",
             "Content-Encoding": "gzip",
             "Content-Type": "application/json",
         },
     )
+
+
+def push_records(central, records):
+    """A device pushes records as the collector would (protocol v1)."""
+    device = enrolled_device(central)
+    message = protocol.batch_message(str(uuid.uuid4()), records, 0, "test")
+    response = post_batch(central, message, device)
     assert response.status_code == 200, response.text
-    return answer["device_id"]
+    return device["device_id"]
 
 
 def feedback_record(kind="question", message="When does the clinic open?", locale="sw"):
