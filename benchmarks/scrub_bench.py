@@ -1,6 +1,7 @@
 """How well the laptop's free-text scrubber finds identifiers, per language and kind.
 
-Runs `collector.scrubbing.find` over a labelled set of short messages in English, French,
+Runs `collector.scrubbing.find` (the rules, then the judge of names; `--rules-only` the rules
+alone) over a labelled set of short messages in English, French,
 Spanish, Arabic, Swahili and Hausa, each with the exact identifier substrings it holds:
 tests/fixtures/scrubbing_corpus.json by default, or another file of the same shape
 (scrubbing_heldout.json, scrubbing_fresh.json, and scrubbing_unseen.json to
@@ -39,6 +40,7 @@ The scrubber's model of name shapes is measured apart, on names held out of its 
     python benchmarks/scrub_bench.py --file tests/fixtures/scrubbing_unseen22.json
     python benchmarks/scrub_bench.py --misses              # and every miss and false positive
     python benchmarks/scrub_bench.py --catalogs            # names "found" in interface texts
+    python benchmarks/scrub_bench.py --rules-only          # without the judge of names
 
 With `--catalogs` it runs over the French, Spanish and Arabic texts of the collector's own
 interface (translations/*/LC_MESSAGES/messages.po: about 900 each, written by the team, with
@@ -65,7 +67,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from collector.scrubbing import find  # noqa: E402
+from collector.scrubbing import by_rules, find  # noqa: E402
+
+# What is measured: `find` (the rules and the judge of names), or with --rules-only the rules.
+finder = find
 
 CORPUS = ROOT / "tests" / "fixtures" / "scrubbing_corpus.json"
 
@@ -80,13 +85,14 @@ def labelled_spans(message: dict) -> list[tuple[int, int, str]]:
     return spans
 
 
-def score(messages: list[dict]) -> dict:
-    """Counts per (language, kind): labelled, recalled, found, found correctly."""
+def score(messages: list[dict], found_in: list | None = None) -> dict:
+    """Counts per (language, kind): labelled, recalled, found, found correctly. `found_in`:
+    the spans found in each message, if not `find`'s (another scrubber's, an older one's)."""
     counts = defaultdict(lambda: {"labelled": 0, "recalled": 0, "found": 0, "correct": 0})
     misses, false_positives = [], []
-    for message in messages:
+    for index, message in enumerate(messages):
         text, language = message["text"], message["language"]
-        found = find(text)
+        found = finder(text) if found_in is None else found_in[index]
         covered = set()
         for span in found:
             covered.update(range(span.start, span.end))
@@ -167,13 +173,13 @@ def speed(messages: list[dict], minimum_seconds: float = 1.0) -> float:
     """Messages per second of CPU through `find`: rounds over every message, best of three.
     CPU time of this process, not the clock: other work on a shared machine does not count."""
     texts = [m["text"] for m in messages]
-    find(texts[0])  # the name lists load once, on first use
+    finder(texts[0])  # the name lists load once, on first use
     best = 0.0
     for _ in range(3):
         rounds, start = 0, time.process_time()
         while True:
             for text in texts:
-                find(text)
+                finder(text)
             rounds += 1
             elapsed = time.process_time() - start
             if elapsed >= minimum_seconds / 3:
@@ -201,7 +207,7 @@ def catalog_false_positives(languages=("fr", "es", "ar")) -> dict[str, tuple[int
                 )
                 if text
             ]
-        found = [text[s.start : s.end] for text in texts for s in find(text) if s.kind == "name"]
+        found = [text[s.start : s.end] for text in texts for s in finder(text) if s.kind == "name"]
         result[language] = (len(texts), len(found), found)
     return result
 
@@ -212,9 +218,15 @@ def main() -> None:
     parser.add_argument("--misses", action="store_true", help="list misses and false positives")
     parser.add_argument("--no-speed", action="store_true", help="skip the timing")
     parser.add_argument(
+        "--rules-only", action="store_true", help="the rules alone, without the judge of names"
+    )
+    parser.add_argument(
         "--catalogs", action="store_true", help="false positives in the interface's own texts"
     )
     options = parser.parse_args()
+    if options.rules_only:
+        global finder
+        finder = by_rules
     if options.catalogs:
         for language, (texts, found, words) in catalog_false_positives().items():
             print(f"{language}: {found} words removed as names in {texts} texts: {sorted(words)}")

@@ -18,6 +18,8 @@ Names that are also ordinary words ("Hope", "Baraka" = blessing, "أمل" = hope
 with such a sign, a capital mid-sentence or a neighbouring name. Where the signs are weak (a
 lower-case word after "kutoka kwa", in a list joined by "na"), a model of name shapes
 learnt from the lists (name_lists/name_model.txt.gz) decides; it never overrides a list.
+`by_rules` is all of that; `find` then has `collector.name_judge`, learnt from the labelled
+sets, weigh each word's name again.
 Pure functions, stdlib, gender-guesser, Babel (country and language names) and the
 package's own list files only.
 """
@@ -47,6 +49,13 @@ def find(text: str, names=()) -> list[Span]:
     """The identifiers in `text`, in order, never overlapping. `names`: the record's own
     names (from its identifying fields), removed wherever their words appear."""
     keys = _name_keys(names)
+    kept = name_judge.judge(text, by_rules(text, keys), keys)
+    return sorted(kept + _phone_remainders(text, kept))
+
+
+def by_rules(text: str, keys: set[str] | None = None) -> list[Span]:
+    """What the rules alone find, before `name_judge` weighs the names again: each kind on
+    the text without what the kinds before it found."""
     detectors = [
         _emails,
         _dates,
@@ -54,7 +63,7 @@ def find(text: str, names=()) -> list[Span]:
         _grouped_ids,
         lambda t: _phones(t) + _spelled_phones(t),
         _ids,
-        lambda t: _names(t, keys),
+        lambda t: _names(t, keys or set()),
     ]
     # Placeholders already in the text stay as they are.
     masked = _mask(text, [Span(m.start(), m.end(), "") for m in _PLACEHOLDER.finditer(text)])
@@ -69,7 +78,7 @@ def find(text: str, names=()) -> list[Span]:
                 taken[span.start : span.end] = b"\x01" * (span.end - span.start)
         kept += found
         masked = _mask(masked, found)
-    return sorted(kept + _phone_remainders(text, kept))
+    return sorted(kept)
 
 
 def _phone_remainders(text: str, kept: list[Span]) -> list[Span]:
@@ -9480,3 +9489,7 @@ def _addresses(text: str) -> list[Span]:
         value = text[start:end].rstrip(" ,.،")
         spans.append(Span(start, start + len(value), "address"))
     return spans
+
+
+# The second opinion reads this module's lists and words: imported once they are defined.
+from collector import name_judge  # noqa: E402
