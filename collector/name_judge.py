@@ -242,6 +242,7 @@ def judge(
     keys: set[str],
     weights: dict[str, float] | None = None,
     take_away: float = _TAKE_AWAY,
+    add: float = _ADD,
 ) -> list:
     """The rules' spans with each weighed word's name decided again. `keys`: the folded words
     of the record's own names, which stay names whatever the judge says."""
@@ -257,7 +258,7 @@ def judge(
         chance = probability(features(text, words, said, index, message), weights)
         if taken and chance < take_away:
             dropped.add((word.start, word.end))
-        elif not taken and chance > _ADD:
+        elif not taken and chance > add:
             added.append(_rules.Span(word.start, word.end, "name"))
     # Only a span that is the whole word goes: a name inside a word stays.
     kept = [s for s in spans if not (s.kind == "name" and (s.start, s.end) in dropped)]
