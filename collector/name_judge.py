@@ -14,9 +14,11 @@ of it and of them. It was trained on what the rules said of each set when that s
 so it learns how far to trust them on text they were not written for.
 
 Misses are the privacy risk, so the two thresholds differ: a word the rules took stays a
-name unless the judge is nearly sure it is none (`_TAKE_AWAY`), a word they left becomes a
-name as soon as it is more likely one than not (`_ADD`). The record's own names and names
-found inside a word ("WanjiruOdhiambo") are never taken away.
+name unless the judge is clearly sure it is none (`_TAKE_AWAY`), a word they left becomes a
+name as soon as it is more likely one than not (`_ADD`). Never taken away: a word a name
+list holds, the record's own names, a word right after a relative or a role, the words
+joined to an address, a name inside a word ("WanjiruOdhiambo"). Never added: a word the
+lists hold as no name.
 """
 
 from __future__ import annotations
@@ -202,6 +204,37 @@ def _beside_others(text: str, words, said: list[bool], spans) -> set[int]:
     return beside
 
 
+@lru_cache(maxsize=1)
+def _kin_words() -> frozenset:
+    """Relatives and roles ("sister", "neveu", "dada", "abokaina", "لختي"), folded: the
+    rules' surest sign of a name after them."""
+    relations = {p.split()[-1] for p in _rules._RELATIONS.split("|") if p.strip()}
+    roles = {w for w in _rules._KIN_OR_ROLE.split("|") if w.isalpha()}
+    folded = {_rules._fold(w) for w in relations | roles}
+    # "زوجها" is "her husband" and "he married her off" ("زوجها لواحد كبير").
+    return frozenset(folded | _rules._OWN_KIN_WORDS | _rules._ARABIC_KIN) - {"زوجها"}
+
+
+# What may stand between a relative and the name: a possessive ("dada yangu X"). Not "of":
+# after a role it names a thing as often ("chef de famille", "mkuu wa kaya").
+_LINKS = frozenset("yangu wangu yake wake yetu wetu yao wao".split())
+# What joins the names of a list after a relative ("abokaina Bature da Kure").
+_AND = frozenset("and et y e na da".split())
+
+
+def _after_kin(words, said: list[bool], index: int) -> bool:
+    """After a relative or a role, directly or as the next of a list of names the rules
+    took: "لختي إجة على 0671…", "dada yangu X", "sus hijos X y Y"."""
+    before = index - 1
+    while before >= 0 and (said[before] or words[before].folded in _AND | {"و"}):
+        before -= 1  # back over the list's earlier names
+    while before >= 0 and words[before].folded in _LINKS:
+        before -= 1
+    if before < 0 or len(words[index].folded) < 3:  # "أم" of a kunya is no name alone
+        return False
+    return any(f in _kin_words() for f in _rules._bare(words[before].folded))
+
+
 def weighed_words(text: str, spans):
     """(word, the rules took it, its features) for each word the judge weighs."""
     words, said, weighed = candidates(text, spans)
@@ -251,8 +284,13 @@ def judge(
     dropped, added = set(), []
     for index, taken in weighed:
         word = words[index]
-        if taken and (word.folded in keys or index in beside or _rules._is_known(word)):
-            continue  # a listed name, the record's own, or the start of an address: stays
+        if taken and (
+            word.folded in keys
+            or index in beside
+            or _rules._is_known(word)
+            or _after_kin(words, said, index)
+        ):
+            continue  # a listed name, the record's own, a relative's, an address's start
         if not taken and _no_name_listed(word):
             continue
         chance = probability(features(text, words, said, index, message), weights)

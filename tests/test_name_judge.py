@@ -77,7 +77,7 @@ def test_a_name_the_rules_left_may_be_added(text, added):
 
 
 def test_a_name_a_list_holds_is_never_taken_away():
-    text = "my neighbour Wanjiru Kwabetoto called from Kibera yesterday"
+    text = "we met Wanjiru Kwabetoto at the pump yesterday"
     assert names(text, by_rules(text)) == ["Wanjiru", "Kwabetoto"]
     assert judged(text, NOTHING_IS_A_NAME) == ["Wanjiru"]  # listed: stays
     weak = "la trabajadora social de Amina no viene"  # "amina" is also a word
@@ -85,10 +85,23 @@ def test_a_name_a_list_holds_is_never_taken_away():
 
 
 def test_the_record_s_own_names_are_never_taken_away():
-    text = "my neighbour Wanjiru Kwabetoto called from Kibera yesterday"
+    text = "we met Wanjiru Kwabetoto at the pump yesterday"
     assert judged(text, NOTHING_IS_A_NAME, ["Kwabetoto Auma"]) == ["Wanjiru", "Kwabetoto"]
     found = find("Kwabetoto was at the pump", ["Kwabetoto Auma"])
     assert names("Kwabetoto was at the pump", found) == ["Kwabetoto"]
+
+
+@pytest.mark.parametrize(
+    "text, name",
+    [
+        ("please call my aunt Kwabetoto tomorrow, she is sick", "Kwabetoto"),
+        ("عيطو لختي تودة على التلفون، راها مريضة", "تودة"),  # to my sister, spoken
+        ("dada yangu Nyakwesi amepotea tangu jana", "Nyakwesi"),  # my sister
+    ],
+)
+def test_a_name_right_after_a_relative_is_never_taken_away(text, name):
+    assert name in names(text, by_rules(text))
+    assert name in judged(text, NOTHING_IS_A_NAME)
 
 
 def test_what_the_rules_took_just_before_an_address_stays():
