@@ -429,6 +429,7 @@ me llaman|le dicen|on m'appelle|on l'appelle
 le escribe|les escribe|te escribe|le habla|les habla|te habla|le saluda|les saluda
 signed|signé|signée|firmado|firmada|firma|sahihi|sa hannu|التوقيع|توقيع
 اسمي|اسمه|اسمها|يدعى|تدعى|ادعى|واسمه|واسمها|اسمه هو|اسمها هي
+سميتي|سميتها|كنسمى|كيسمى|كتسمى
 اسمه الحقيقي|اسمها الحقيقي|اسمي الحقيقي|واسمه الحقيقي|واسمها الحقيقي
 his real name is|her real name is|my real name is|son vrai nom est|su verdadero nombre es
 """.replace("\n", "|").split("|")
@@ -2725,7 +2726,8 @@ def _arabic_names_to_phrase_end(text: str, words: list[_Word], marked: list[bool
 
 
 # "My name is" in Arabic, whose words up to the comma are the whole name.
-_ARABIC_MY_NAME = _split("اسمي واسمي اسمه واسمه اسمها واسمها")
+# Maghreb: "سميتي" (my name), "كنسمى" (I am called).
+_ARABIC_MY_NAME = _split("اسمي واسمي اسمه واسمه اسمها واسمها سميتي سميتها كنسمى كيسمى كتسمى")
 
 
 def _arabic_my_name_to_comma(text: str, words: list[_Word], marked: list[bool]) -> None:

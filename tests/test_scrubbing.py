@@ -4438,3 +4438,21 @@ UNSEEN28_FIRST = {
 @pytest.mark.parametrize("language", sorted(LANGUAGES))
 def test_the_twenty_eighth_unseen_set_does_not_fall_below_its_first_measure(language):
     assert_floor(UNSEEN28, UNSEEN28_FIRST, language)
+
+
+@pytest.mark.parametrize(
+    "text, scrubbed",
+    [
+        (
+            "سميتي فاطنة أوحماد، الخيمة ديالنا طارت",
+            "سميتي [name] [name]، الخيمة ديالنا طارت",
+        ),
+        ("سميتها رقية وعندها خمس سنين", "سميتها [name] وعندها خمس سنين"),
+        ("كيسمى حمو وهو من ويرغان", "كيسمى [name] وهو من ويرغان"),
+        ("الخيمة ديالنا طارت والريح قوية بزاف", None),
+    ],
+)
+def test_my_name_is_in_the_maghreb(text, scrubbed):
+    """Moroccan and Algerian "my name is", "she is called" ("سميتي", "سميتها", "كيسمى"): the
+    twenty-seventh set's missed "سميتي X Y" (invented names here)."""
+    assert scrub(text) == (text if scrubbed is None else scrubbed)
