@@ -151,7 +151,7 @@ def _after(text: str, word) -> str:
 def features(text: str, words, said: list[bool], index: int, message=None) -> list[str]:
     """The judge's features of one word: names of the features that hold, each worth 1."""
     word, taken = words[index], int(said[index])
-    shape = _shape(word.text)
+    folded, shape = word.folded, _shape(word.text)
     lower, capitals = message or _message(words)
     known = _rules._is_known(word)
     own = _own(word)
@@ -163,8 +163,8 @@ def features(text: str, words, said: list[bool], index: int, message=None) -> li
         f"ini={word.initial}",
         f"R,ini,sh={taken},{word.initial},{shape}",
         f"R,known={taken},{known}",
-        f"R,gz,vo={taken},{'gz=True' in own},{'vo=True' in own}",
-        f"R,ns={taken},{_step(_rules._name_shape(word.folded))}",
+        f"R,gz,vo={taken},{folded in _rules._gazetteer()},{folded in _rules._vocabulary()}",
+        f"R,ns={taken},{_step(_rules._name_shape(folded))}",
         f"after={_after(text, word)}",
         f"msglow={lower}",
         f"caps={capitals}",
@@ -173,7 +173,7 @@ def features(text: str, words, said: list[bool], index: int, message=None) -> li
     ]
     # The same word elsewhere in the message: what stands before it there.
     for other, again in enumerate(words):
-        if other not in (index, 0) and again.folded == word.folded:
+        if other not in (index, 0) and again.folded == folded:
             found += [f"oth_w-1={words[other - 1].folded}", f"oth_R={int(said[other])}"]
     return [*found, *own, *_around(text, words, said, index)]
 
@@ -224,15 +224,15 @@ def _kin_words() -> frozenset:
 # What may stand between a relative and the name: a possessive ("dada yangu X"). Not "of":
 # after a role it names a thing as often ("chef de famille", "mkuu wa kaya").
 _LINKS = frozenset("yangu wangu yake wake yetu wetu yao wao".split())
-# What joins the names of a list after a relative ("abokaina Bature da Kure").
-_AND = frozenset("and et y e na da".split())
+# What joins the names of a list after a relative ("abokaina Bature da Kure", "و").
+_AND = frozenset("and et y e na da و".split())
 
 
 def _after_kin(words, said: list[bool], index: int) -> bool:
     """After a relative or a role, directly or as the next of a list of names the rules
     took: "لختي إجة على 0671…", "dada yangu X", "sus hijos X y Y"."""
     before = index - 1
-    while before >= 0 and (said[before] or words[before].folded in _AND | {"و"}):
+    while before >= 0 and (said[before] or words[before].folded in _AND):
         before -= 1  # back over the list's earlier names
     while before >= 0 and words[before].folded in _LINKS:
         before -= 1

@@ -38,7 +38,7 @@ ROOT = HERE.parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "tests"), str(ROOT / "benchmarks")]
 
 from collector import name_judge  # noqa: E402
-from collector.scrubbing import Span, by_rules  # noqa: E402
+from collector.scrubbing import PLACEHOLDERS, Span, by_rules  # noqa: E402
 
 FIXTURES = ROOT / "tests" / "fixtures"
 FIRST_SEEN = FIXTURES / "scrubbing_first_seen.json"
@@ -102,7 +102,8 @@ def test_cases() -> dict[str, str | None]:
     return dict(sorted(cases.items()))
 
 
-_PLACEHOLDER = re.compile(r"\[(name|phone|email|id|date|address)\]")
+# The scrubber's placeholders, the kind captured: "[name]" -> "name".
+_PLACEHOLDER = re.compile(rf"\[({'|'.join(PLACEHOLDERS)})\]")
 
 
 def expected_names(text: str, scrubbed: str | None) -> list[tuple[int, int]] | None:
