@@ -1495,17 +1495,7 @@ def _shorthand_cues(text: str, words: list[_Word], marked: list[bool]) -> None:
                 marked[j] = True  # the rest: `_arabic_name_runs`
             continue
         if not first.capital:
-            # "hh head: rukia mwanaisha": lower case only after a colon or a dash.
-            if (
-                ":" in text[words[j - 1].end : first.start]
-                or "-" in text[words[j - 1].end : first.start]
-            ):
-                for k in range(j, min(j + 3, len(words))):
-                    if (k > j and not _joined(text, words[k - 1], words[k])) or not (
-                        _lower_case_no_word(words[k]) or words[k].folded in _name_list()
-                    ):
-                        break
-                    marked[k] = True
+            _lower_case_after_shorthand(text, words, marked, j)
             continue
         for k in range(j, min(j + 4, len(words))):
             word = words[k]
@@ -1513,6 +1503,25 @@ def _shorthand_cues(text: str, words: list[_Word], marked: list[bool]) -> None:
                 word.capital and _name_shaped(word)
             ):
                 break
+            marked[k] = True
+
+
+def _lower_case_after_shorthand(text: str, words: list[_Word], marked: list[bool], j: int):
+    """ "hh head: rukia mwanaisha": after a colon or a dash, up to three lower-case words no
+    vocabulary knows. Without one ("hh head apalolem lokuda (59), wife…"), only words that
+    end their phrase: "jefe de hogar trabaja en…", "mkuu wa kaya hayupo…" are verbs the
+    vocabularies lack."""
+    gap = text[words[j - 1].end : words[j].start]
+    loose = ":" in gap or "-" in gap
+    run = []
+    for k in range(j, min(j + 3, len(words))):
+        if (k > j and not _joined(text, words[k - 1], words[k])) or not (
+            _lower_case_no_word(words[k]) or words[k].folded in _name_list()
+        ):
+            break
+        run.append(k)
+    if run and (loose or text[words[run[-1]].end :].lstrip(" ")[:1] in ("", ",", "(", ";", ".")):
+        for k in run:
             marked[k] = True
 
 
@@ -2563,7 +2572,8 @@ def _capitalised_pairs(text: str, words: list[_Word], marked: list[bool]) -> Non
 _INTRODUCTIONS = _by_first_word(
     _phrase(p) for p in "i am|i'm|im|je suis|soy|yo soy|mimi ni|ni mimi|ni ce|ni ne".split("|")
 )
-_ARABIC_I_AM = _split("أنا انا")
+# "آني" is Iraqi "I" ("آني X من الشرقاط"); without its madda it is also "إني", "أني".
+_ARABIC_I_AM = _split("أنا انا آني")
 # Ordinary words that follow "أنا" or a relative ("زوجتي مريضة"): Arabic has no capitals
 # to tell them from a name, so these and the shapes in `_arabic_word_not_name` are left.
 _ARABIC_AFTER_PERSON = _split("""
@@ -4057,6 +4067,9 @@ _ARABIC_CUES = {
     },
 }
 _ARABIC_ASK = _split("اسأل اسال اسألي اسالي اسألوا اسألوا سألت سالت سأل سال نسأل")
+# Calling "on" someone, as the Levant, Iraq and the Gulf say it: "الاتصال على X" (call X),
+# "اتصلوا على X", "دقوا على X".
+_ARABIC_CALL_ON = _split("الاتصال اتصال اتصل اتصلي اتصلوا اتصلت دق دقي دقوا رن رني رنوا")
 _ARABIC_PERSON_NOUNS = (
     _split("""
 مدير مديرة موظف موظفة مسؤول مسؤولة مسئول رئيس رئيسة عضو أعضاء اعضاء مندوب مندوبة ضابط
@@ -4097,6 +4110,8 @@ def _arabic_cues(text: str, words: list[_Word], marked: list[bool]) -> None:
         verb, j = _cue_verb(words[i].folded), i + 1
         if verb in _ARABIC_ASK and words[j].folded == "عن":
             proclitic, j = "", j + 1  # "اسأل عن": ask about
+        elif words[i].folded in _ARABIC_CALL_ON and words[j].folded == "على":
+            proclitic, j = "", j + 1  # "الاتصال على": call
         elif verb in _ARABIC_CUES:
             proclitic = _ARABIC_CUES[verb]
         elif verb in _ARABIC_ASK or verb == "مع":
