@@ -20,7 +20,9 @@ from collector.settings import load_settings
 from filling import FEEDBACK_ANSWERS
 from support import ENUMERATOR, PIN, LiveHub, query
 
-DELAY = 0.4  # the first wait after the free attempts, short for the tests
+# The first wait after the free attempts: short for the tests, long enough that a loaded
+# machine's next request still falls inside it.
+DELAY = 2.0
 QUICK = {
     "signin_delay_seconds": DELAY,
     "signin_max_delay_seconds": 3.0,
