@@ -772,6 +772,7 @@ def _names(text: str, keys: set[str]) -> list[Span]:
     _shorthand_cues(text, words, marked)
     _nickname_then_name(text, words, marked)
     _age_in_brackets(text, words, marked)
+    _name_after_age(text, words, marked)
     _lower_case_before_age(text, words, marked)
     _lower_case_kunya(text, words, marked)
     _committee_roles(text, words, marked)
@@ -1670,6 +1671,36 @@ def _age_in_brackets(text: str, words: list[_Word], marked: list[bool]) -> None:
         ):
             for k in inside:
                 marked[k] = True
+
+
+# A child's age, then one word in brackets: "girl 15 (X)", "بنت عمرها ١٤ سنة (X)",
+# "msichana wa miaka 14 (X)". Group 1: the age's unit or the word "miaka", "shekara".
+_AGE_THEN_WORD = re.compile(
+    r"(?:[\d\u0660-\u0669]{1,2}\s*((?i:yrs?|yo|years?(?:\s+old)?|ans|años|سنة|سنوات|سنين|عاما|عام))?"
+    r"|((?i:miaka|shekara))\s+[\d\u0660-\u0669]{1,2})\s*\(\s*([^\W\d_][^\W\d_'’-]*)\s*\)"
+)
+
+
+def _name_after_age(text: str, words: list[_Word], marked: list[bool]) -> None:
+    """ "girl 15 (X)", "بنت ١٤ سنة (X)": a child's age, then one word alone in brackets, is
+    the child's name, when no vocabulary holds it as an ordinary word ("(حامل)": pregnant,
+    "(orphan)"). A bare number needs a child before it: "block 15 (Zone B)" is a place."""
+    for match in _AGE_THEN_WORD.finditer(text):
+        inside = [k for k, w in enumerate(words) if w.start == match.start(3)]
+        before = [w for w in words if w.end <= match.start()][-3:]
+        if not inside or marked[inside[0]]:
+            continue
+        if not (match.group(1) or match.group(2) or any(w.folded in _CHILD_WORDS for w in before)):
+            continue
+        word = words[inside[0]]
+        if _is_arabic(word.text):
+            may_be_name = _arabic_word_not_name(word) is False
+        else:
+            may_be_name = _is_known(word) is not None or not any(
+                word.folded in s for s in (_vocabulary(), _ordinary(), _gazetteer(), _COMMON)
+            )
+        if may_be_name and word.folded not in _demonyms():
+            marked[inside[0]] = True
 
 
 def _spelled_in_arabic(text: str, words: list[_Word], marked: list[bool]) -> None:

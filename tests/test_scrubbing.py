@@ -4494,12 +4494,22 @@ def test_the_twenty_ninth_unseen_set_does_not_fall_below_its_first_measure(langu
         ("jefe de hogar trabaja en el campo", None),
         # Who is who in a Hausa family list is no name
         ("jerin iyali: maigida, matarsa da jikokinsa suna sansani", None),
+        # A child's age, then a word alone in brackets: the child's name (four sets in a row)
+        ("بنت عمرها ١٣ سنة (سعدية) أبوها زوجها", "بنت عمرها ١٣ سنة ([name]) أبوها زوجها"),
+        ("girl 15 (tariro) was sent to work", "girl 15 ([name]) was sent to work"),
+        ("una niña de 13 años (Yulexi) trabaja", "una niña de 13 años ([name]) trabaja"),
+        ("msichana wa miaka 14 (neema) ameozwa", "msichana wa miaka 14 ([name]) ameozwa"),
+        ("بنت ١٢ سنة (يتيمة) تحتاج مساعدة", None),
+        ("enfant de 9 ans (orphelin) seul au site", None),
+        ("block 15 (Zone B) has no water", None),
+        ("tent 12 (Nakivale) is leaking", None),
     ],
 )
 def test_the_twenty_ninth_sets_general_misses(text, scrubbed):
     """What the twenty-ninth set missed that is no set's own (invented names here): the
     Iraqi "آني" (I), "الاتصال على X" (call X, also the twenty-eighth set's miss), a household
-    head's name with no colon after the shorthand; Hausa family words taken for names."""
+    head's name with no colon after the shorthand, a child's name in brackets after the age;
+    Hausa family words taken for names."""
     assert scrub(text) == (text if scrubbed is None else scrubbed)
 
 
