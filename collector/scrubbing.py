@@ -358,7 +358,8 @@ aujourdhui dan uwa uwana wallahi inshallah mashallah alhamdulillah subhanallah
 نحن أنا انا أنت انت هم قد كل بعد قبل عند حتى أو او ثم لكن إن أن ان يوم اليوم أمس امس غدا
 جدا شكرا مرحبا السلام عليكم المركز العيادة السوق المدرسة المستشفى الماء الطبيب الطبيبة
 الممرضة الأطفال الناس القرية المدينة الحي الشارع الله الصباح المساء هنا هناك أيضا ايضا
-لأنو لانو لإنو هيك هلق هلأ هلا كتير منيح شو ليش وين عشان علشان مافي بدنا بدي بدو عم امبارح
+لأنو لانو لإنو هيك هيكا هكي هكا هكذا كذا هلق هلأ هلا كتير منيح شو ليش وين عشان علشان مافي
+بدنا بدي بدو عم امبارح
 مبارح هسا هسه هلكيت ازاي إزاي فين دلوقتي عايز عايزة عايزين مش مو اكو ماكو شلون هواية زين
 كده كدا برضه برضو يعني بس لسه لسا
 """)
@@ -394,7 +395,7 @@ chairman chairlady chairperson secretary treasurer headmaster headteacher captai
 commander officer sergeant sgt lieutenant colonel corporal constable inspector councillor
 commissioner mayor governor senator judge deacon elder prophet apostle evangelist granny
 grandma grandpa madam pu pi
-الإمام الامام القس القسيس الكنداكة كنداكة
+الإمام الامام القس القسيس الكنداكة كنداكة السستر سستر
 السيد السيدة الحاج الحاجة الدكتور الدكتورة الأستاذ الأستاذة الاستاذ الاستاذة الأخ الأخت
 الشيخ الشيخة المهندس المهندسة المعلم المعلمة الأب الحجة الممرض الممرضة
 سيد سيدة حاج حاجة دكتور دكتورة أستاذ أستاذة استاذ استاذة شيخ شيخة مهندس مهندسة
@@ -430,6 +431,7 @@ le escribe|les escribe|te escribe|le habla|les habla|te habla|le saluda|les salu
 signed|signé|signée|firmado|firmada|firma|sahihi|sa hannu|التوقيع|توقيع
 اسمي|اسمه|اسمها|يدعى|تدعى|ادعى|واسمه|واسمها|اسمه هو|اسمها هي
 سميتي|سميتها|كنسمى|كيسمى|كتسمى
+يسموه|يسموها|يسمونه|يسمونها|ينادوه|ينادونه|ينادوها|يلقبونه|يلقبوه|لقبه|لقبها
 اسمه الحقيقي|اسمها الحقيقي|اسمي الحقيقي|واسمه الحقيقي|واسمها الحقيقي
 his real name is|her real name is|my real name is|son vrai nom est|su verdadero nombre es
 """.replace("\n", "|").split("|")
@@ -766,6 +768,7 @@ def _names(text: str, keys: set[str]) -> list[Span]:
     _arabic_children_list(text, words, marked)
     _arabic_lists(text, words, marked)
     _arabic_youngest(text, words, marked)
+    _arabic_form_article_names(text, words, marked)
     _arabic_nisbas(text, words, marked)
     _appositions(text, words, marked)
     _groups(text, words, marked)
@@ -804,6 +807,7 @@ def _names(text: str, keys: set[str]) -> list[Span]:
     _told_us(text, words, marked)
     _person_before_brackets(text, words, marked)
     _lower_case_before_sex_and_age(text, words, marked)
+    _lower_case_after_head_before_age(text, words, marked)
     _nickname_before_full_name(text, words, marked)
     _aliases(text, words, marked)  # after the places: "alias el X" is a person, whatever X is
     _shouted_surnames(text, words, marked)
@@ -1951,6 +1955,44 @@ _SEX_AND_AGE = re.compile(
 )
 
 
+# A bare age in brackets: "(52)", "(61 ans)", "(miaka 40)".
+_BARE_AGE = re.compile(
+    r"\s*\(\s*(?i:miaka\s+|shekara\s+)?[\d\u0660-\u0669]{1,3}"
+    r"\s*(?i:yrs?|yo|years|ans|años)?\s*\)"
+)
+# Who a family list names first: a relative, a head of household ("head", "chef", "jefa",
+# "mkuu wa kaya", "maigida").
+_HEAD_WORDS = frozenset(
+    {_fold(w) for w in _KIN_OR_ROLE.split("|")}
+    | _RELATION_WORDS
+    | _split("head jefa jefe cheffe kaya maigida")
+)
+
+
+def _lower_case_after_head_before_age(text: str, words: list[_Word], marked: list[bool]):
+    """ "head x y (52), wife z", "chef x y (61)": up to three words in lower case that no
+    vocabulary knows or a name list holds, between a relative or a head of household and
+    an age in brackets, are that person's name."""
+    if "(" not in text:
+        return
+    swahili = _swahili(words)
+    for i, word in enumerate(words):
+        if not _BARE_AGE.match(text, word.end):
+            continue
+        run = []
+        for k in range(i, max(-1, i - 3), -1):
+            known = not words[k].capital and words[k].folded in _name_list()
+            if not (known or _lower_case_unknown(words[k], swahili)) or (
+                k < i and not _joined(text, words[k], words[k + 1])
+            ):
+                break
+            run.append(k)
+        first = run[-1] if run else 0
+        if run and first and words[first - 1].folded in _HEAD_WORDS:
+            for k in run:
+                marked[k] = True
+
+
 def _lower_case_before_sex_and_age(text: str, words: list[_Word], marked: list[bool]) -> None:
     """ "head x y (m, 61)": up to three words in lower case that no vocabulary knows, right
     before a sex and an age in brackets, are the person's name (only people have both)."""
@@ -2614,6 +2656,7 @@ _ARABIC_AFTER_PERSON = _split("""
 معلم معلمة مدرس مدرسة طالب طالبة ممرض ممرضة طبيب طبيبة عامل عاملة مزارع مزارعة سائق
 تاجر تاجرة خياط خياطة ربة موظف موظفة متطوع متطوعة أرملة ارملة مطلقة مطلق متزوج متزوجة
 عاطل عاطلة عاجز عاجزة
+متوفى متوفي متوفاة متوفية مفقود مفقودة غائب غايب غائبة مختفي مختفية معتقل معتقلة
 أم ام أب اب أخ اخ أخت اخت امرأة رجل شاب شابة فتاة بنت ولد طفل طفلة وحيد وحيدة يتيم يتيمة
 مريض مريضة حامل معاق معاقة مصاب مصابة جريح جريحة مسن مسنة كبير كبيرة صغير صغيرة
 مواليد مواليده مواليدها
@@ -2711,7 +2754,12 @@ def _introductions(text: str, words: list[_Word], marked: list[bool]) -> None:
         after = words[j]
         # Not one of a people: "Mimi ni Mzambia" (I am Zambian)
         if (_unknown_capitalised(after) and not _group_word(after)) or (
-            word.folded in _ARABIC_I_AM and _arabic_word_not_name(after) is False
+            word.folded in _ARABIC_I_AM
+            and (
+                _arabic_word_not_name(after) is False
+                # "أنا الطريفي": a name with "ال" that no vocabulary knows at all
+                or (_arabic_rank(after.folded) is None and _article_name(after.folded))
+            )
         ):
             marked[j] = True
 
@@ -5017,6 +5065,66 @@ def _arabic_lists(text: str, words: list[_Word], marked: list[bool]) -> None:
                 )
             elif marked[i + 1] and not marked[i] and right.folded.startswith("و"):
                 marked[i] = _list_member(left.folded) or _nisba_after_member(words, i, marked)
+
+
+# The labels of a household's form: "رب الأسرة X، الزوجة Y، الأولاد A وB، البنات C".
+_ARABIC_FORM_LABELS = _split("""الزوجة الزوج الأولاد الاولاد الأبناء الابناء البنات الأطفال
+الاطفال""")
+_ARABIC_FORM_HEADS = _split("رب ربة")
+_ARABIC_FORM_HOUSEHOLD = _split("الأسرة الاسرة العائلة")
+# Said of a member in such a form, not names: "الأطفال الرضع", "الزوج الشهيد".
+_ARABIC_FORM_ADJECTIVES = _split("رضع شهيد غايب غائب توام صغار كبار")
+_NASAB_PARTICLES = _split("ود بن ولد بنت منت ابن")
+
+
+def _arabic_form_labels(words: list[_Word]) -> list[int]:
+    """Where the labels of a household's form end: after "رب الأسرة", "الزوجة", "الأولاد"."""
+    found = []
+    for i, word in enumerate(words):
+        if word.folded in _ARABIC_FORM_LABELS:
+            found.append(i)
+        elif (
+            word.folded in _ARABIC_FORM_HOUSEHOLD
+            and i
+            and words[i - 1].folded in _ARABIC_FORM_HEADS
+        ):
+            found.append(i)
+    return found
+
+
+def _arabic_form_article_names(text: str, words: list[_Word], marked: list[bool]) -> None:
+    """In a household's form of two labels or more, the names after each label that begin
+    with "ال", as many do in Sudan and the Gulf ("الزوجة التومة", "البنات العازة والسرة"): a
+    word no vocabulary holds as frequent, not shaped as a participle ("المريضة", "المعاقة")
+    nor said of a person ("الأطفال الرضع")."""
+    labels = _arabic_form_labels(words)
+    if len(labels) < 2:
+        return
+    for label in labels:
+        for k in range(label + 1, min(label + 7, len(words))):
+            gap = text[words[k - 1].end : words[k].start]
+            if k > label + 1 and any(c in gap for c in ",،.;:(") or not _is_arabic(words[k].text):
+                break
+            folded = words[k].folded.removeprefix("و") if k > label + 1 else words[k].folded
+            if folded in _NASAB_PARTICLES or not folded.startswith("ال"):
+                continue
+            if _article_name(folded):
+                marked[k] = True
+
+
+def _article_name(folded: str) -> bool:
+    bare = folded[2:]
+    rank = _arabic_rank(folded)
+    return (
+        len(bare) >= 3
+        and not bare.startswith("م")
+        and bare not in _ARABIC_AFTER_PERSON
+        and bare not in _ARABIC_FORM_ADJECTIVES
+        and folded not in _COMMON
+        and folded not in _ARABIC_YOUNGEST
+        and (rank is None or rank >= _ARABIC_FREQUENT)
+        and _arabic_word_not_name(_Word(0, len(bare), bare, bare, False, False)) is False
+    )
 
 
 # "والصغيرة X": the youngest, said last in a family's list.

@@ -418,6 +418,7 @@ UNSEEN26 = ROOT / "tests" / "fixtures" / "scrubbing_unseen26.json"
 UNSEEN27 = ROOT / "tests" / "fixtures" / "scrubbing_unseen27.json"
 UNSEEN28 = ROOT / "tests" / "fixtures" / "scrubbing_unseen28.json"
 UNSEEN29 = ROOT / "tests" / "fixtures" / "scrubbing_unseen29.json"
+UNSEEN30 = ROOT / "tests" / "fixtures" / "scrubbing_unseen30.json"
 
 
 def test_the_seventh_unseen_set_is_labelled_and_hard():
@@ -4510,6 +4511,76 @@ def test_the_twenty_ninth_sets_general_misses(text, scrubbed):
     Iraqi "آني" (I), "الاتصال على X" (call X, also the twenty-eighth set's miss), a household
     head's name with no colon after the shorthand, a child's name in brackets after the age;
     Hausa family words taken for names."""
+    assert scrub(text) == (text if scrubbed is None else scrubbed)
+
+
+def test_the_thirtieth_unseen_set_is_labelled_and_hard():
+    """Written blind after the twenty-ninth was measured: seven more regions (southern
+    Malawi after Cyclone Freddy, Mauritania's Senegal river valley, La Mosquitia, Sudan's
+    Gezira, Yemen's Hajjah, Morogoro, Niger's Dosso), with Sudanese and Hassaniya Arabic;
+    nearly half its messages name nobody; its names are in no list of ours."""
+    messages = scrub_bench.load(UNSEEN30)
+    assert_labelled(messages, without_identifiers=0.35)
+    assert len(name_words(messages)) >= 140
+    listed = listed_names()
+    for word in name_words(messages):
+        assert word not in listed, word
+
+
+# Measured on the thirtieth unseen set when it was new, with the judge learnt without it
+# (docs/benchmarks.md): names 88.0% recall, 74.7% precision (the rules alone: 86.9%,
+# 71.4%); every phone number and e-mail found.
+UNSEEN30_FIRST = {
+    "ar": (23, 34, 24, 39),
+    "en": (27, 28, 27, 33),
+    "es": (29, 32, 29, 42),
+    "fr": (33, 34, 33, 39),
+    "ha": (24, 28, 24, 32),
+    "sw": (25, 27, 25, 32),
+}
+
+
+@pytest.mark.parametrize("language", sorted(LANGUAGES))
+def test_the_thirtieth_unseen_set_does_not_fall_below_its_first_measure(language):
+    assert_floor(UNSEEN30, UNSEEN30_FIRST, language)
+
+
+@pytest.mark.parametrize(
+    "text, scrubbed",
+    [
+        # A relative or a head of household, lower-case words, then an age in brackets
+        (
+            "registration: head malizani chisoni (52), wife tiyamike",
+            "registration: head [name] [name] (52), wife [name]",
+        ),
+        (
+            "Liste ménage : chef dioulde sakho (61 ans), épouse",
+            "Liste ménage : chef [name] [name] (61 ans), épouse",
+        ),
+        ("my aunt (45) is sick", None),
+        ("the head of the school (52) said no", None),
+        # Names with "ال" in a household's form, as Sudan and the Gulf give them
+        (
+            "استمارة أسرة: رب الأسرة النعيم ود الحاج، الزوجة العشّة، البنات الزينة والنعمة",
+            "استمارة أسرة: رب الأسرة [name] [name] [name]، الزوجة [name]، البنات [name] [name]",
+        ),
+        ("رب الأسرة متوفى، الزوجة المريضة، والأطفال الرضع ما عندهم حليب", None),
+        ("الزوجة الثانية تعبانة، والأولاد الصغار بلا مدرسة", None),
+        # "أنا" and a name with "ال" no vocabulary knows; "أنا المسؤول" stays
+        ("أنا الطريفي وعندي سبعة عيال", "أنا [name] وعندي سبعة عيال"),
+        ("أنا المسؤول عن المخيم", None),
+        ("أنا النازح من سنار", None),
+        # "They call him X": a nickname, an ordinary word too
+        ("في واحد يسموه الثعلب يبيع الدقيق", "في واحد يسموه [name] يبيع الدقيق"),
+        ("يسموه هكي من زمان", None),
+        # Sudanese "السستر" (the nurse) is a title
+        ("شكرا للسستر حليمة في المركز الصحي", "شكرا للسستر [name] في المركز الصحي"),
+    ],
+)
+def test_the_thirtieth_sets_general_misses(text, scrubbed):
+    """What the thirtieth set missed that is no set's own (invented names here): a name in
+    lower case between a head of household and an age; Sudanese and Gulf names with "ال"
+    in a household's form or after "أنا"; "يسموه X" (they call him X); "السستر" (nurse)."""
     assert scrub(text) == (text if scrubbed is None else scrubbed)
 
 
