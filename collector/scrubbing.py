@@ -2676,9 +2676,11 @@ _ARABIC_KIN = _split("""
 خويا خوي أخوي اخوي ختي خيتي بتي ولدي راجلي رجلي مرتي مراتي جوزي ابوي امايا حبوبتي ولدو بتو خيي
 أخوه اخوه أخته اخته ابنه ابنها بنته بنتها عمه عمها خاله خالها زوجها زوجته أمه امه أمها امها
 أبوه ابوه أبوها ابوها جده جدها جدته جدتها
-مرته مرتو رجلها راجلها جوزها""")
-# Spoken kin (Maghreb, Sudan, Egypt: "خويا", "بتي", "راجلي", "جوزي") and "his", "her"
-# kin ("عمه X": his uncle X).
+مرته مرتو رجلها راجلها جوزها
+يدتي خواتي اخواتي أخواتي اخواني إخواني بنيتي""")
+# Spoken kin (Maghreb, Sudan, Egypt: "خويا", "بتي", "راجلي", "جوزي"; the Gulf's "يدتي", my
+# grandmother), sisters and brothers ("خواتي X وY"), and "his", "her" kin ("عمه X": his
+# uncle X).
 # "شكراً أفنان": thanks, then the one thanked.
 _ARABIC_THANKS = _split("شكرا شكراً مشكور مشكورة")
 
@@ -8884,21 +8886,21 @@ def _ids(text: str) -> list[Span]:
     ]
 
 
-# Digits said in words; Arabic also as spoken in the Levant, Egypt and the Maghreb ("تنين",
-# "تمانية", "ربعة").
+# Digits said in words; Arabic also as spoken in the Levant, Egypt, the Gulf and the Maghreb
+# ("تنين", "ثنين", "تمانية", "ربعة"), and in the short forms of counting ("ست", "سبع").
 _DIGIT_WORDS = {}
 for _digit, _line in enumerate(
     [
         "zero oh o sifuri sifiri sifili cero zéro صفر",
         "one un une uno una moja daya ɗaya واحد",
-        "two deux dos mbili biyu اثنان اثنين إثنان اتنين تنين",
-        "three trois tres tatu uku ثلاثة ثلاثه تلاتة",
-        "four quatre cuatro nne hudu huɗu أربعة اربعة اربعه أربعه ربعة",
-        "five cinq cinco tano biyar خمسة خمسه",
-        "six seis sita shida ستة سته",
-        "seven sept siete saba bakwai سبعة سبعه",
-        "eight huit ocho nane takwas ثمانية ثمانيه تمانية تمانيه تمنية ثمنية",
-        "nine neuf nueve tisa tara تسعة تسعه",
+        "two deux dos mbili biyu اثنان اثنين إثنان اتنين تنين ثنين ثنتين اثنتين تنتين",
+        "three trois tres tatu uku ثلاثة ثلاثه تلاتة تلاته ثلاث تلات",
+        "four quatre cuatro nne hudu huɗu أربعة اربعة اربعه أربعه ربعة أربع اربع",
+        "five cinq cinco tano biyar خمسة خمسه خمس",
+        "six seis sita shida ستة سته ست",
+        "seven sept siete saba bakwai سبعة سبعه سبع",
+        "eight huit ocho nane takwas ثمانية ثمانيه تمانية تمانيه تمنية ثمنية ثمان تمان",
+        "nine neuf nueve tisa tara تسعة تسعه تسع",
     ]
 ):
     for _word in _line.split():

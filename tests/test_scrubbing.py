@@ -419,6 +419,7 @@ UNSEEN27 = ROOT / "tests" / "fixtures" / "scrubbing_unseen27.json"
 UNSEEN28 = ROOT / "tests" / "fixtures" / "scrubbing_unseen28.json"
 UNSEEN29 = ROOT / "tests" / "fixtures" / "scrubbing_unseen29.json"
 UNSEEN30 = ROOT / "tests" / "fixtures" / "scrubbing_unseen30.json"
+UNSEEN31 = ROOT / "tests" / "fixtures" / "scrubbing_unseen31.json"
 
 
 def test_the_seventh_unseen_set_is_labelled_and_hard():
@@ -4581,6 +4582,58 @@ def test_the_thirtieth_sets_general_misses(text, scrubbed):
     """What the thirtieth set missed that is no set's own (invented names here): a name in
     lower case between a head of household and an age; Sudanese and Gulf names with "ال"
     in a household's form or after "أنا"; "يسموه X" (they call him X); "السستر" (nurse)."""
+    assert scrub(text) == (text if scrubbed is None else scrubbed)
+
+
+def test_the_thirty_first_unseen_set_is_labelled_and_hard():
+    """Written blind after round thirty-one: seven more regions (Freetown's settlements,
+    Haiti's southern peninsula, the Valparaíso fires, the Jordan Valley, Oman's al-Batinah,
+    Mai Mahiu and Naivasha, Niamey's river banks), with Levantine, Egyptian and Gulf
+    Arabic; nearly half its messages name nobody; its names are in no list of ours."""
+    messages = scrub_bench.load(UNSEEN31)
+    assert_labelled(messages, without_identifiers=0.35)
+    assert len(name_words(messages)) >= 140
+    listed = listed_names()
+    for word in name_words(messages):
+        assert word not in listed, word
+
+
+# Measured on the thirty-first unseen set when it was new, with the judge learnt without
+# it (docs/benchmarks.md): names 92.7% recall, 74.8% precision (the rules alone: 92.7%,
+# 68.5%; the code before round thirty-one: 87.2%, 72.0%). One phone number said in Gulf
+# digits ("ستة ثنين") was missed, and is found since.
+UNSEEN31_FIRST = {
+    "ar": (33, 37, 34, 44),
+    "en": (31, 31, 34, 49),
+    "es": (25, 27, 25, 37),
+    "fr": (26, 28, 28, 38),
+    "ha": (27, 29, 27, 33),
+    "sw": (24, 27, 24, 29),
+}
+
+
+@pytest.mark.parametrize("language", sorted(LANGUAGES))
+def test_the_thirty_first_unseen_set_does_not_fall_below_its_first_measure(language):
+    assert_floor(UNSEEN31, UNSEEN31_FIRST, language)
+
+
+@pytest.mark.parametrize(
+    "text, scrubbed",
+    [
+        # Digits said as the Gulf and the Levant count them
+        ("رقمه تسعة تسعة ثنين واحد، خمس صفر، سبع ثنتين", "رقمه [phone]"),
+        ("رقمي ثمان ثمان ست، سبع اربع، تلات تسع", "رقمي [phone]"),
+        ("عندي ست دراري وسبع بنات وخمس عنزات", None),
+        # The Gulf's "يدتي" (my grandmother); "خواتي" (my sisters) before their names
+        ("يدّتي حمدونة مريضة من شهر", "يدّتي [name] مريضة من شهر"),
+        ("خواتي زبيدة وعفرا بالبيت", "خواتي [name] [name] بالبيت"),
+        ("يدتي مريضة وما في دكتور", None),
+        ("اخواني الكرام شكرا لكم", None),
+    ],
+)
+def test_the_thirty_first_sets_general_misses(text, scrubbed):
+    """What the thirty-first set missed that is no set's own (invented names here): a phone
+    number said in Gulf digits; names after the Gulf's "يدتي" and after "خواتي"."""
     assert scrub(text) == (text if scrubbed is None else scrubbed)
 
 
