@@ -101,6 +101,8 @@ def test_the_record_s_own_names_are_never_taken_away():
         ("please call my aunt Kwabetoto tomorrow, she is sick", "Kwabetoto"),
         ("عيطو لختي تودة على التلفون، راها مريضة", "تودة"),  # to my sister, spoken
         ("dada yangu Nyakwesi amepotea tangu jana", "Nyakwesi"),  # my sister
+        ("Allô, c'est le neveu de Kwabetoto, on est 6 au site", "Kwabetoto"),  # of
+        ("the son of Nyakwesi was taken at the checkpoint", "Nyakwesi"),
     ],
 )
 def test_a_name_right_after_a_relative_is_never_taken_away(text, name):
