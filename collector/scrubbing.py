@@ -395,7 +395,7 @@ chairman chairlady chairperson secretary treasurer headmaster headteacher captai
 commander officer sergeant sgt lieutenant colonel corporal constable inspector councillor
 commissioner mayor governor senator judge deacon elder prophet apostle evangelist granny
 grandma grandpa madam pu pi
-الإمام الامام القس القسيس الكنداكة كنداكة السستر سستر
+الإمام الامام القس القسيس الكنداكة كنداكة السستر سستر حجية حچية حجي حچي
 السيد السيدة الحاج الحاجة الدكتور الدكتورة الأستاذ الأستاذة الاستاذ الاستاذة الأخ الأخت
 الشيخ الشيخة المهندس المهندسة المعلم المعلمة الأب الحجة الممرض الممرضة
 سيد سيدة حاج حاجة دكتور دكتورة أستاذ أستاذة استاذ استاذة شيخ شيخة مهندس مهندسة
@@ -769,6 +769,7 @@ def _names(text: str, keys: set[str]) -> list[Span]:
     _arabic_lists(text, words, marked)
     _arabic_youngest(text, words, marked)
     _arabic_form_article_names(text, words, marked)
+    _arabic_kin_article_names(text, words, marked)
     _arabic_nisbas(text, words, marked)
     _appositions(text, words, marked)
     _groups(text, words, marked)
@@ -2087,7 +2088,10 @@ def _arabic_name_runs(text: str, words: list[_Word], marked: list[bool]) -> None
         if (
             not (rare or (between and _arabic_word_not_name(word) is False))
             or any(
-                f in _COMMON or f in _ARABIC_AFTER_PERSON or f in _ARABIC_KIN  # "وخالتي"
+                f in _COMMON
+                or f in _ARABIC_AFTER_PERSON
+                or f in _ARABIC_KIN  # "وخالتي"
+                or f in _ARABIC_COMPANIONS  # "ورفيقه": and his companion
                 for f in _bare(word.folded)
             )
             or _dialect_word(word.folded)  # "عمّي X راح لـY": went
@@ -2646,7 +2650,7 @@ _INTRODUCTIONS = _by_first_word(
     _phrase(p) for p in "i am|i'm|im|je suis|soy|yo soy|mimi ni|ni mimi|ni ce|ni ne".split("|")
 )
 # "آني" is Iraqi "I" ("آني X من الشرقاط"); without its madda it is also "إني", "أني".
-_ARABIC_I_AM = _split("أنا انا آني")
+_ARABIC_I_AM = _split("أنا انا آني وأنا وانا")
 # Ordinary words that follow "أنا" or a relative ("زوجتي مريضة"): Arabic has no capitals
 # to tell them from a name, so these and the shapes in `_arabic_word_not_name` are left.
 _ARABIC_AFTER_PERSON = _split("""
@@ -5075,7 +5079,9 @@ _ARABIC_FORM_LABELS = _split("""الزوجة الزوج الأولاد الاو�
 _ARABIC_FORM_HEADS = _split("رب ربة")
 _ARABIC_FORM_HOUSEHOLD = _split("الأسرة الاسرة العائلة")
 # Said of a member in such a form, not names: "الأطفال الرضع", "الزوج الشهيد".
-_ARABIC_FORM_ADJECTIVES = _split("رضع شهيد غايب غائب توام صغار كبار")
+_ARABIC_FORM_ADJECTIVES = _split("""رضع شهيد غايب غائب توام صغار كبار بكر بكري وحيد وحيدة
+اوسط وسطاني وسطانية ثاني ثانية ثالث ثالثة رابع رابعة كبير كبيرة صغير صغيرة اكبر اصغر
+كرام اعزاء عزيز عزيزة غالي غالية طيبين""")
 _NASAB_PARTICLES = _split("ود بن ولد بنت منت ابن")
 
 
@@ -5127,6 +5133,33 @@ def _article_name(folded: str) -> bool:
         and (rank is None or rank >= _ARABIC_FREQUENT)
         and _arabic_word_not_name(_Word(0, len(bare), bare, bare, False, False)) is False
     )
+
+
+# Companions, as a relative is: "ورفيقه X" (and his companion X).
+_ARABIC_COMPANIONS = _split("رفيقه رفيقها رفيقي صاحبه صاحبها زميله زميلها")
+
+
+def _arabic_kin_article_names(text: str, words: list[_Word], marked: list[bool]) -> None:
+    """ "جارنا السوداني الرشيد النعيم", "ورفيقه الفاضل البدوي": after a relative or a
+    companion, and a nationality, up to three names with "ال" that no vocabulary holds as
+    frequent (`_article_name`), as Sudan and the Gulf give them; "أخوي الكبير" stays."""
+    for i, word in enumerate(words[:-1]):
+        bare = _bare(word.folded)
+        if not any(f in _ARABIC_KIN or f in _ARABIC_COMPANIONS for f in bare):
+            continue
+        j = i + 1
+        if any(f in _arabic_nationalities() for f in _bare(words[j].folded)):
+            j += 1  # "جارنا السوداني": our Sudanese neighbour
+        for k in range(j, min(j + 3, len(words))):
+            after = words[k]
+            if not (
+                _is_arabic(after.text)
+                and after.folded.startswith("ال")
+                and _joined(text, words[k - 1], after)
+                and _article_name(after.folded)
+            ):
+                break
+            marked[k] = True
 
 
 # "والصغيرة X": the youngest, said last in a family's list.
@@ -5192,7 +5225,7 @@ def _list_member(folded: str) -> bool:
         and not folded.startswith("ال")
         and len(folded) >= 3
         and folded not in _COMMON
-        and not any(f in _TITLES for f in _bare(folded))
+        and not any(f in _TITLES or f in _ARABIC_COMPANIONS for f in _bare(folded))
     )
 
 

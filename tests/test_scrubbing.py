@@ -420,6 +420,7 @@ UNSEEN28 = ROOT / "tests" / "fixtures" / "scrubbing_unseen28.json"
 UNSEEN29 = ROOT / "tests" / "fixtures" / "scrubbing_unseen29.json"
 UNSEEN30 = ROOT / "tests" / "fixtures" / "scrubbing_unseen30.json"
 UNSEEN31 = ROOT / "tests" / "fixtures" / "scrubbing_unseen31.json"
+UNSEEN32 = ROOT / "tests" / "fixtures" / "scrubbing_unseen32.json"
 
 
 def test_the_seventh_unseen_set_is_labelled_and_hard():
@@ -4634,6 +4635,65 @@ def test_the_thirty_first_unseen_set_does_not_fall_below_its_first_measure(langu
 def test_the_thirty_first_sets_general_misses(text, scrubbed):
     """What the thirty-first set missed that is no set's own (invented names here): a phone
     number said in Gulf digits; names after the Gulf's "يدتي" and after "خواتي"."""
+    assert scrub(text) == (text if scrubbed is None else scrubbed)
+
+
+def test_the_thirty_second_unseen_set_is_labelled_and_hard():
+    """Written blind after the thirty-first was measured: seven more regions (Diyala,
+    western Libya and the Tawerghans, the Kabylie fires, Tunisia's south-east, Piura, the
+    Msimbazi valley, Kano), with Iraqi, Libyan, Tunisian and Algerian Arabic and Sudanese
+    names with "ال"; half its messages name nobody; its names are in no list of ours."""
+    messages = scrub_bench.load(UNSEEN32)
+    assert_labelled(messages, without_identifiers=0.35)
+    assert len(name_words(messages)) >= 140
+    listed = listed_names()
+    for word in name_words(messages):
+        assert word not in listed, word
+
+
+# Measured on the thirty-second unseen set when it was new, with the judge learnt without
+# it (docs/benchmarks.md): names 88.7% recall, 70.4% precision (the rules alone: 87.4%,
+# 69.4%; Arabic 61.3% recall); every phone number and e-mail found.
+UNSEEN32_FIRST = {
+    "ar": (19, 31, 22, 40),
+    "en": (22, 22, 22, 27),
+    "es": (24, 24, 24, 32),
+    "fr": (30, 33, 30, 41),
+    "ha": (23, 26, 23, 30),
+    "sw": (23, 23, 24, 36),
+}
+
+
+@pytest.mark.parametrize("language", sorted(LANGUAGES))
+def test_the_thirty_second_unseen_set_does_not_fall_below_its_first_measure(language):
+    assert_floor(UNSEEN32, UNSEEN32_FIRST, language)
+
+
+@pytest.mark.parametrize(
+    "text, scrubbed",
+    [
+        # Names with "ال" after a relative or a companion, and a nationality
+        (
+            "جارنا السوداني الطاهر الجزولي ورفيقه العاقب الحسين يخدموا في مزرعة",
+            "جارنا السوداني [name] [name] ورفيقه [name] [name] يخدموا في مزرعة",
+        ),
+        ("أخوي الكبير مريض من شهر", None),
+        ("ابني البكر انصاب بلغم", None),
+        ("جاري الجديد ما بيعرف حد", None),
+        # "وأنا" (and I) as "أنا"
+        ("وأنا صويلح اشتيوي عندي ستة صغار", "وأنا [name] [name] عندي ستة صغار"),
+        ("وأنا تعبان من الشغل", None),
+        # The Iraqi "حچية" (Hajjiya), a title
+        (
+            "ملاحظة: حچّية زهيرة عمرها ٧٠ سنة ساكنة وحدها",
+            "ملاحظة: حچّية [name] عمرها ٧٠ سنة ساكنة وحدها",
+        ),
+    ],
+)
+def test_the_thirty_second_sets_general_misses(text, scrubbed):
+    """What the thirty-second set missed that is no set's own (invented names here): names
+    with "ال" after a relative, a companion and a nationality; "وأنا X"; the Iraqi title
+    "حچية"."""
     assert scrub(text) == (text if scrubbed is None else scrubbed)
 
 
