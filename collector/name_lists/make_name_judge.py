@@ -175,7 +175,7 @@ def fit(features, labels, weights) -> dict[str, float]:
     return {name: round(float(w), 4) for name, w in learnt.items() if abs(w) >= KEEP}
 
 
-def held_out(sets: list[str], thresholds=(0.1, 0.3, 0.5)) -> None:
+def held_out(sets: list[str], thresholds=(0.05, 0.1, 0.3)) -> None:
     """Each set left out in turn: the rules alone, then with the judge taking a name away
     below each threshold."""
     import scrub_bench
