@@ -2480,6 +2480,11 @@ def _everyday_after_title(word: _Word) -> bool:
     return word.folded in _everyday_written() and not _is_known(word)
 
 
+# "Of" as spoken Arabic says it: "حق" (Yemen, the Gulf), "تبع" (the Levant), "بتاع"
+# (Egypt, Sudan), "ديال" (Morocco), "متاع" (Tunisia, Libya).
+_ARABIC_OF = _split("حق حقت حقة تبع تبعت تبعة بتاع بتاعت بتاعة ديال ديالت متاع متاعت")
+
+
 def _arabic_frequent(word: _Word) -> bool:
     """An Arabic verb or adjective after a title: a listed one, or a frequent word shaped as
     a verb: "الممرضة قالت" (the nurse said); but "الحاج سالم", "الحاج صديق النور"."""
@@ -2496,6 +2501,10 @@ def _arabic_frequent(word: _Word) -> bool:
         return True
     if len(folded) >= 4 and folded.endswith(("ه", "ها", "هم", "ني", "كم")):
         return True  # "مهندس يصلحه": an engineer to mend it
+    if len(folded) >= 5 and folded.startswith(("ي", "ت", "ن")) and folded.endswith("نا"):
+        return True  # "الدكتور يشوفنا": the doctor sees us
+    if folded in _ARABIC_OF:
+        return True  # "الشيخ حق المخيم": the camp's sheikh
     rank = _arabic_rank(folded)
     if rank is not None and rank < _ARABIC_RARE and _participle_shape(folded):
         return True  # "الأب مصمم" (the father is set on it), "الدكتور مسافر"
@@ -4217,6 +4226,7 @@ def _arabic_cues(text: str, words: list[_Word], marked: list[bool]) -> None:
         plain = word._replace(text=bare, folded=bare)
         if (
             not _is_arabic(bare)
+            or bare in _spoken_words()  # "قالوا لازم": they said (we) must
             or bare in _ARABIC_PERSON_NOUNS
             or any(f in _ARABIC_KIN for f in _bare(bare))  # "قالوا لعمي": to my uncle
             or (bare.endswith("ا") and len(bare) >= 4)

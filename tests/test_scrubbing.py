@@ -421,6 +421,7 @@ UNSEEN29 = ROOT / "tests" / "fixtures" / "scrubbing_unseen29.json"
 UNSEEN30 = ROOT / "tests" / "fixtures" / "scrubbing_unseen30.json"
 UNSEEN31 = ROOT / "tests" / "fixtures" / "scrubbing_unseen31.json"
 UNSEEN32 = ROOT / "tests" / "fixtures" / "scrubbing_unseen32.json"
+UNSEEN33 = ROOT / "tests" / "fixtures" / "scrubbing_unseen33.json"
 
 
 def test_the_seventh_unseen_set_is_labelled_and_hard():
@@ -4697,6 +4698,57 @@ def test_the_thirty_second_sets_general_misses(text, scrubbed):
     assert scrub(text) == (text if scrubbed is None else scrubbed)
 
 
+def test_the_thirty_third_unseen_set_is_labelled_and_hard():
+    """Written blind after round thirty-one: seven more regions (Marib, the northern West
+    Bank's camps, Salloum and Matrouh, N'Djamena's flooded districts, Manabí, Lindi, Kogi
+    State), with Egyptian, Palestinian, Yemeni and Chadian Arabic; half its messages name
+    nobody; its names are in no list of ours."""
+    messages = scrub_bench.load(UNSEEN33)
+    assert_labelled(messages, without_identifiers=0.35)
+    assert len(name_words(messages)) >= 140
+    listed = listed_names()
+    for word in name_words(messages):
+        assert word not in listed, word
+
+
+# Measured on the thirty-third unseen set when it was new, with the judge learnt without it
+# (docs/benchmarks.md): names 94.5% recall, 71.3% precision (the rules alone: 93.8%,
+# 68.7%); every phone number and e-mail found.
+UNSEEN33_FIRST = {
+    "ar": (23, 24, 25, 48),
+    "en": (31, 32, 33, 43),
+    "es": (23, 24, 24, 29),
+    "fr": (22, 23, 23, 28),
+    "ha": (18, 20, 19, 29),
+    "sw": (20, 22, 20, 25),
+}
+
+
+@pytest.mark.parametrize("language", sorted(LANGUAGES))
+def test_the_thirty_third_unseen_set_does_not_fall_below_its_first_measure(language):
+    assert_floor(UNSEEN33, UNSEEN33_FIRST, language)
+
+
+@pytest.mark.parametrize(
+    "text, scrubbed",
+    [
+        # After a title, spoken "of" and a verb with "us" are no names
+        ("الشيخ حق المخيم يوزع للمقربين بس", None),
+        ("بعد الظهر الدكتور يشوفنا في العيادة", None),
+        ("الحاج سالم حق الدكان ساعدنا", "الحاج [name] حق الدكان ساعدنا"),
+        ("الدكتور يزن ساعدنا كتير", "الدكتور [name] ساعدنا كتير"),
+        # Spoken words: must, having none, gave us nets
+        ("قالوا لازم نستنى للأسبوع الجاي", None),
+        ("ناس الصليب الأحمر جو وادونا ناموسيات", None),
+        ("رجعنا ومعناش ولا مليم", None),
+    ],
+)
+def test_the_thirty_third_sets_general_false_positives(text, scrubbed):
+    """What the thirty-third set took for names that is no set's own: a spoken "of" ("حق",
+    "تبع", "بتاع") and a verb with "us" after a title; Egyptian and Chadian everyday words."""
+    assert scrub(text) == (text if scrubbed is None else scrubbed)
+
+
 @pytest.mark.parametrize(
     "text, scrubbed",
     [
@@ -4705,7 +4757,7 @@ def test_the_thirty_second_sets_general_misses(text, scrubbed):
             "سميتي [name] [name]، الخيمة ديالنا طارت",
         ),
         ("سميتها رقية وعندها خمس سنين", "سميتها [name] وعندها خمس سنين"),
-        ("كيسمى حمو وهو من ويرغان", "كيسمى [name] وهو من ويرغان"),
+        ("كيسمى حمو وهو من الدوار", "كيسمى [name] وهو من الدوار"),
         ("الخيمة ديالنا طارت والريح قوية بزاف", None),
     ],
 )
