@@ -2471,25 +2471,27 @@ def _most_name_like(words, count: int = 60) -> list[str]:
     return sorted(latin, key=lambda w: (-scrubbing._name_shape(w), w))[:count]
 
 
-@pytest.mark.parametrize(
-    "template",
-    [
-        "nimesikia kutoka kwa {w} kwamba chakula kimefika",
-        "na ji daga wurin {w} cewa za a raba abinci",
-        "muhamadi na {w} ndio viongozi wa block",
-        "{w} na {w} ndio viongozi wa block",
-        "our chairman {w} is selling soap",
-        "on dort dehors à {W} depuis janvier",
-    ],
+# Where the rules ask the model about a word. One test for all: finding the words takes
+# seconds, which each test process would spend again.
+_MODEL_TEMPLATES = (
+    "nimesikia kutoka kwa {w} kwamba chakula kimefika",
+    "na ji daga wurin {w} cewa za a raba abinci",
+    "muhamadi na {w} ndio viongozi wa block",
+    "{w} na {w} ndio viongozi wa block",
+    "our chairman {w} is selling soap",
+    "on dort dehors à {W} depuis janvier",
 )
-def test_the_model_never_turns_a_town_or_a_word_into_a_name(template):
+
+
+def test_the_model_never_turns_a_town_or_a_word_into_a_name():
     """The words of our vocabularies and the towns of GeoNames that look most like names to
     the model, and that no name list holds, stay where it is asked (the rules ask it only
     about words no list knows)."""
-    for word in _known_words_most_like_names():
-        text = template.format(w=word, W=word.capitalize())
-        found = [text[s.start : s.end].casefold() for s in find(text) if s.kind == "name"]
-        assert word not in found, text
+    for template in _MODEL_TEMPLATES:
+        for word in _known_words_most_like_names():
+            text = template.format(w=word, W=word.capitalize())
+            found = [text[s.start : s.end].casefold() for s in find(text) if s.kind == "name"]
+            assert word not in found, text
 
 
 @pytest.mark.parametrize(
