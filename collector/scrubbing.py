@@ -3397,6 +3397,7 @@ def _arabic_relatives(text: str, words: list[_Word], marked: list[bool]) -> None
                 or _name_with_an_ending(text, words, i + 1)
                 or _name_with_the_article(text, words, i + 1)
                 or _word_name_before_person_word(text, words, i + 1)
+                or _unknown_shaped_as_a_word(text, words, i + 1)
             )
         ):
             marked[i + 1] = True
@@ -3511,6 +3512,27 @@ def _arabic_name_then_kin(text: str, words: list[_Word], marked: list[bool]) -> 
         called = i > 0 and words[i - 1].folded in _ARABIC_CALLS
         if called or (after.folded in _ARABIC_AGE and _joined(text, kin, after)):
             marked[i] = True
+
+
+def _unknown_shaped_as_a_word(text: str, words: list[_Word], i: int) -> bool:
+    """After a relative, a word no vocabulary knows, in spoken spelling neither, whose shape
+    is a verb's or a plural's ("وأختي يمينة،", "حبوبتي ستّنا عيانة", "أبوي فرحات"): at its
+    phrase's end or before a word said of a person, a name. A verb there is one the
+    vocabulary knows ("أختي يشتغلوا" is rare; "أختي تعبانة" is in it)."""
+    word = words[i]
+    folded = word.folded
+    return (
+        _is_arabic(word.text)
+        and len(folded) >= 3
+        and _arabic_rank(folded) is None
+        and not folded.startswith(("ال", "بال", "فال"))
+        and not (folded[0] in "بف" and folded[1:] in _arabic_places())  # "بصيدا": in Saida
+        and folded not in _COMMON
+        and folded not in _ARABIC_AFTER_PERSON
+        and not _dialect_word(folded)
+        and not any(f in _arabic_nationalities() for f in _bare(folded))
+        and _before_a_person_word(text, words, i)
+    )
 
 
 def _before_a_person_word(text: str, words: list[_Word], i: int) -> bool:
@@ -4419,6 +4441,7 @@ def _joined_by_and(text: str, words: list[_Word], marked: list[bool]) -> None:
             marked[i]
             and i
             and words[i - 1].folded in _ARABIC_KIN
+            and word.folded not in _ARABIC_AFTER_PERSON  # "بنتي X ولدت": gave birth
             and _second_name_after_kin(text, words, marked, i)
         ):
             marked[i + 1] = True
