@@ -422,6 +422,7 @@ UNSEEN30 = ROOT / "tests" / "fixtures" / "scrubbing_unseen30.json"
 UNSEEN31 = ROOT / "tests" / "fixtures" / "scrubbing_unseen31.json"
 UNSEEN32 = ROOT / "tests" / "fixtures" / "scrubbing_unseen32.json"
 UNSEEN33 = ROOT / "tests" / "fixtures" / "scrubbing_unseen33.json"
+UNSEEN34 = ROOT / "tests" / "fixtures" / "scrubbing_unseen34.json"
 
 
 def test_the_seventh_unseen_set_is_labelled_and_hard():
@@ -4757,6 +4758,56 @@ def test_the_thirty_third_sets_general_false_positives(text, scrubbed):
     "تبع", "بتاع") and a verb with "us" after a title; Egyptian and Chadian everyday words.
     And what the sets before it missed after a relative: names the vocabulary does not know
     that are shaped as verbs or plurals (invented names here)."""
+    assert scrub(text) == (text if scrubbed is None else scrubbed)
+
+
+def test_the_thirty_fourth_unseen_set_is_labelled_and_hard():
+    """Written blind after round thirty-one: seven more regions (Baidoa and Dollow, Hatay
+    after the earthquake, Sudan's White Nile State, Casablanca's outer districts, the Chocó,
+    Laikipia, Adamawa State), with Sudanese, Syrian, Saudi and Moroccan Arabic; nearly half
+    its messages name nobody; its names are in no list of ours."""
+    messages = scrub_bench.load(UNSEEN34)
+    assert_labelled(messages, without_identifiers=0.35)
+    assert len(name_words(messages)) >= 140
+    listed = listed_names()
+    for word in name_words(messages):
+        assert word not in listed, word
+
+
+# Measured on the thirty-fourth unseen set when it was new, with the judge learnt without
+# it (docs/benchmarks.md): names 96.7% recall, 81.1% precision (the rules alone: 95.6%,
+# 80.3%); every phone number and e-mail found.
+UNSEEN34_FIRST = {
+    "ar": (30, 30, 30, 44),
+    "en": (38, 41, 38, 47),
+    "es": (29, 30, 29, 33),
+    "fr": (32, 32, 34, 39),
+    "ha": (23, 25, 23, 29),
+    "sw": (25, 25, 26, 30),
+}
+
+
+@pytest.mark.parametrize("language", sorted(LANGUAGES))
+def test_the_thirty_fourth_unseen_set_does_not_fall_below_its_first_measure(language):
+    assert_floor(UNSEEN34, UNSEEN34_FIRST, language)
+
+
+@pytest.mark.parametrize(
+    "text, scrubbed",
+    [
+        # "name" as a case note's shorthand, then the full name
+        (
+            "case note: widow, 4 kids, Luuq. name Faadumo Ilkacase Garweyne",
+            "case note: widow, 4 kids, Luuq. name [name] [name] [name]",
+        ),
+        ("الاسم: حمدية سلوم، العمر ٤٠", "الاسم: [name] [name]، العمر ٤٠"),
+        ("the name list was not posted at the gate", None),
+        ("their name is not on the list", None),
+    ],
+)
+def test_the_thirty_fourth_sets_general_misses(text, scrubbed):
+    """What the thirty-fourth set missed that is no set's own (invented names here): a full
+    name after "name", as case notes write it."""
     assert scrub(text) == (text if scrubbed is None else scrubbed)
 
 
