@@ -1464,7 +1464,7 @@ _SHORTHAND = _by_first_word(
     _phrase(p)
     for p in """
 resp name|resp's name|respondent name|respondent's name|name of respondent|respondent
-name|jina
+name
 hh head|hhh|household head|head of household|head of hh|hoh|caller name|caller's name
 caller|beneficiary|beneficiary name|name of beneficiary|interviewee
 poc|uasc|psn|bia|case of|person of concern|client

@@ -423,6 +423,7 @@ UNSEEN31 = ROOT / "tests" / "fixtures" / "scrubbing_unseen31.json"
 UNSEEN32 = ROOT / "tests" / "fixtures" / "scrubbing_unseen32.json"
 UNSEEN33 = ROOT / "tests" / "fixtures" / "scrubbing_unseen33.json"
 UNSEEN34 = ROOT / "tests" / "fixtures" / "scrubbing_unseen34.json"
+UNSEEN35 = ROOT / "tests" / "fixtures" / "scrubbing_unseen35.json"
 
 
 def test_the_seventh_unseen_set_is_labelled_and_hard():
@@ -4704,6 +4705,18 @@ def test_the_thirty_fourth_sets_general_misses(text, scrubbed):
     assert scrub(text) == (text if scrubbed is None else scrubbed)
 
 
+# Measured on the thirty-fifth unseen set when it was new, with the judge learnt without it
+# (docs/benchmarks.md): names 97.4% recall, 77.9% precision (the rules alone: 97.4%,
+# 76.7%); every phone number and e-mail found.
+UNSEEN35_FIRST = {
+    "ar": (30, 31, 30, 42),
+    "en": (32, 32, 34, 43),
+    "es": (31, 32, 33, 41),
+    "fr": (38, 38, 40, 53),
+    "ha": (28, 31, 29, 34),
+    "sw": (30, 30, 31, 40),
+}
+
 # The blind sets written while the judge of names was in place, each with its first measure.
 JUDGED_BLIND_SETS = {
     UNSEEN29: UNSEEN29_FIRST,
@@ -4712,6 +4725,7 @@ JUDGED_BLIND_SETS = {
     UNSEEN32: UNSEEN32_FIRST,
     UNSEEN33: UNSEEN33_FIRST,
     UNSEEN34: UNSEEN34_FIRST,
+    UNSEEN35: UNSEEN35_FIRST,
 }
 
 
