@@ -4,6 +4,7 @@ a browser without JavaScript. Fixtures are in conftest.py; tests import these by
 from __future__ import annotations
 
 import os
+import random
 import re
 import shutil
 import socket
@@ -36,11 +37,25 @@ def translated(locale: str, message: str) -> str:
     return Translations.load(str(translations.DIRECTORY), [locale]).gettext(message)
 
 
+# Each test process takes its servers' ports from a block of its own, below the ports the
+# system hands out for port 0 (32768 and up on Linux, 49152 elsewhere): a server of another
+# test process, or one of ours bound to port 0, cannot take the port between the probe and
+# the server's own bind and answer in its place.
+_PORT_BLOCKS, _PORT_BLOCK = 12, 1000
+
+
 def free_port() -> int:
     """A TCP port on 127.0.0.1 that nothing listens on now, for a server the test starts."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw")
+    start = 20000 + _PORT_BLOCK * (int(worker or 0) % _PORT_BLOCKS)
+    for port in random.sample(range(start, start + _PORT_BLOCK), _PORT_BLOCK):
+        with socket.socket() as probe:
+            try:
+                probe.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise RuntimeError(f"no free port from {start} to {start + _PORT_BLOCK - 1}")
 
 
 # How a server says another program holds its port: ours (collector.serving), and gunicorn.
