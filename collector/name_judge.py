@@ -54,8 +54,7 @@ def candidates(text: str, spans) -> tuple[list, list[bool], list[_Candidate]]:
     """The message's words, whether the rules took each for a name, and the words the judge
     weighs: all but those inside another kind's span (an address, a phone) or a placeholder."""
     words = _rules._tokens(text)
-    placeholders = [_rules.Span(m.start(), m.end(), "") for m in _rules._PLACEHOLDER.finditer(text)]
-    said, weighed, everything = [], [], list(spans) + placeholders
+    said, weighed, everything = [], [], list(spans) + _rules._placeholders(text)
     for index, word in enumerate(words):
         covering = _covered(word, everything)
         said.append(any(s.kind == "name" for s in covering))
@@ -231,7 +230,7 @@ _OF = frozenset("of de du del d".split())
 @lru_cache(maxsize=1)
 def _relatives() -> frozenset:
     """The relatives among `_kin_words`: family, neighbours, friends; no roles."""
-    return frozenset(_rules._fold(w) for w in _rules._RELATION_WORDS) | _rules._OWN_KIN_WORDS
+    return frozenset(_rules._RELATION_WORDS) | _rules._OWN_KIN_WORDS
 
 
 # What joins the names of a list after a relative ("abokaina Bature da Kure", "و").

@@ -66,7 +66,7 @@ def by_rules(text: str, keys: set[str] | None = None) -> list[Span]:
         lambda t: _names(t, keys or set()),
     ]
     # Placeholders already in the text stay as they are.
-    masked = _mask(text, [Span(m.start(), m.end(), "") for m in _PLACEHOLDER.finditer(text)])
+    masked = _mask(text, _placeholders(text))
     kept: list[Span] = []
     # One kind after the other, each on the text without what earlier kinds found: a date
     # is not also a phone number, and "000 00 00 0@0.org" is a phone number and an e-mail.
@@ -88,8 +88,7 @@ def _phone_remainders(text: str, kept: list[Span]) -> list[Span]:
     for span in kept:
         taken[span.start : span.end] = b"\x01" * (span.end - span.start)
     remainders = []
-    placeholders = [Span(m.start(), m.end(), "") for m in _PLACEHOLDER.finditer(text)]
-    for phone in _phones(_mask(text, placeholders)):
+    for phone in _phones(_mask(text, _placeholders(text))):
         start = phone.start
         while start < phone.end:
             if taken[start]:
@@ -138,7 +137,13 @@ def segments(text: str, names=()) -> list[tuple[str, str | None]]:
     return pieces
 
 
-_PLACEHOLDER = re.compile(rf"\[(?:{'|'.join(PLACEHOLDERS)})\]")
+# The placeholders already in a text, the kind captured: "[name]" -> "name".
+_PLACEHOLDER = re.compile(rf"\[({'|'.join(PLACEHOLDERS)})\]")
+
+
+def _placeholders(text: str) -> list[Span]:
+    """Where the placeholders already in the text are (of no kind: they stay as they are)."""
+    return [Span(m.start(), m.end(), "") for m in _PLACEHOLDER.finditer(text)]
 
 
 # -- Words ------------------------------------------------------------------------------
@@ -5116,7 +5121,6 @@ _ARABIC_FORM_HOUSEHOLD = _split("الأسرة الاسرة العائلة")
 _ARABIC_FORM_ADJECTIVES = _split("""رضع شهيد غايب غائب توام صغار كبار بكر بكري وحيد وحيدة
 اوسط وسطاني وسطانية ثاني ثانية ثالث ثالثة رابع رابعة كبير كبيرة صغير صغيرة اكبر اصغر
 كرام اعزاء عزيز عزيزة غالي غالية طيبين""")
-_NASAB_PARTICLES = _split("ود بن ولد بنت منت ابن")
 
 
 def _arabic_form_labels(words: list[_Word]) -> list[int]:
@@ -5148,9 +5152,7 @@ def _arabic_form_article_names(text: str, words: list[_Word], marked: list[bool]
             if k > label + 1 and any(c in gap for c in ",،.;:(") or not _is_arabic(words[k].text):
                 break
             folded = words[k].folded.removeprefix("و") if k > label + 1 else words[k].folded
-            if folded in _NASAB_PARTICLES or not folded.startswith("ال"):
-                continue
-            if _article_name(folded):
+            if folded.startswith("ال") and _article_name(folded):
                 marked[k] = True
 
 

@@ -38,7 +38,7 @@ ROOT = HERE.parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "tests"), str(ROOT / "benchmarks")]
 
 from collector import name_judge  # noqa: E402
-from collector.scrubbing import PLACEHOLDERS, Span, by_rules  # noqa: E402
+from collector.scrubbing import _PLACEHOLDER, Span, by_rules  # noqa: E402
 
 FIXTURES = ROOT / "tests" / "fixtures"
 FIRST_SEEN = FIXTURES / "scrubbing_first_seen.json"
@@ -100,10 +100,6 @@ def test_cases() -> dict[str, str | None]:
                 scrubbed = values[names.index("scrubbed")] if "scrubbed" in names else None
                 cases[text] = text if "scrubbed" in names and scrubbed is None else scrubbed
     return dict(sorted(cases.items()))
-
-
-# The scrubber's placeholders, the kind captured: "[name]" -> "name".
-_PLACEHOLDER = re.compile(rf"\[({'|'.join(PLACEHOLDERS)})\]")
 
 
 def expected_names(text: str, scrubbed: str | None) -> list[tuple[int, int]] | None:
