@@ -726,7 +726,7 @@ def _names(text: str, keys: set[str]) -> list[Span]:
     marked = [False] * len(words)
     headline = _capitals_say_nothing(words)
     for i, word in enumerate(words):
-        if keys and any(f in keys for f in _bare(word.folded)):
+        if _own(word, keys):
             marked[i] = True  # the record's own names: anywhere, any case
             continue
         known = _is_known(word)
@@ -801,7 +801,7 @@ def _names(text: str, keys: set[str]) -> list[Span]:
     # names stay, unless they are the record's own names.
     kept = _protected(text, words)
     for i, word in enumerate(words):
-        if kept[i] and not (keys and any(f in keys for f in _bare(word.folded))):
+        if kept[i] and not _own(word, keys):
             marked[i] = False
     _surnames(text, words, marked, kept)
     _elided_prefixes(text, words, marked)
@@ -824,7 +824,20 @@ def _names(text: str, keys: set[str]) -> list[Span]:
     _not_kin(words, marked)
     _titles_stay(text, words, marked)
     _arabic_verb_shapes(words, marked)
+    _own_names(words, marked, keys)  # last: no pass may give them back
     return _name_spans(text, words, marked)
+
+
+def _own_names(words: list[_Word], marked: list[bool], keys: set[str]) -> None:
+    """The record's own names are names wherever they appear, whatever their shape."""
+    for i, word in enumerate(words):
+        if _own(word, keys):
+            marked[i] = True
+
+
+def _own(word: _Word, keys: set[str]) -> bool:
+    """One of the record's own names, alone or with a proclitic ("وسعدوا")."""
+    return bool(keys) and any(f in keys for f in _bare(word.folded))
 
 
 # Honorifics that open names made of syllables: Sgaw and Pwo Karen "Saw", "Naw", "Mahn",
@@ -5728,7 +5741,7 @@ def _not_names(text: str, words: list[_Word], marked: list[bool], keys: set[str]
     ordinary word alone in an exclamation ("¡Socorro!", "Help!"), a kinship word that no
     list holds as a name ("Surukina", my in-law)."""
     for i, word in enumerate(words):
-        if not marked[i] or (keys and any(f in keys for f in _bare(word.folded))):
+        if not marked[i] or _own(word, keys):
             continue
         after = words[i + 1] if i + 1 < len(words) else None
         if (
@@ -5803,7 +5816,7 @@ def _ordinary_uses(text: str, words: list[_Word], marked: list[bool], keys: set[
     of God"); the subject of a Swahili verb of things; Arabic adjectives and verbs."""
     lower = {w.folded for w in words if not w.capital}
     for i, word in enumerate(words):
-        if not marked[i] or (keys and any(f in keys for f in _bare(word.folded))):
+        if not marked[i] or _own(word, keys):
             continue
         ordinary = _is_known(word) == "weak" or _everyday_word(word.folded)
         before = words[i - 1] if i else None
