@@ -8998,7 +8998,7 @@ diez once doce trece catorce quince dieciséis diecisiete dieciocho diecinueve v
 veintiún veintidós veintitrés veinticuatro veinticinco veintiséis veintisiete veintiocho
 veintinueve treinta cuarenta cincuenta sesenta setenta ochenta noventa
 kumi ishirini thelathini arobaini hamsini sitini sabini themanini tisini
-goma ashirin talatin hamsin sittin tamanin
+goma ashirin talatin arbain hamsin sittin sabain tamanin casain
 عشرة عشر عشرين عشرون ثلاثين ثلاثون أربعين اربعين خمسين ستين سبعين ثمانين تسعين
 """)
 # Hundreds said as one word: each one digit ("doscientos treinta": 230).
@@ -9007,7 +9007,8 @@ doscientos trescientos cuatrocientos quinientos seiscientos setecientos ochocien
 novecientos ciento cien ميتين
 """)
 _REPEATS = {"double": 2, "triple": 3, "doble": 2}
-_TOKEN = re.compile(r"[^\W\d_]+|\d+")
+# A word keeps its inner apostrophe: Hausa's "arba'in" (forty) is one word.
+_TOKEN = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)*|\d+")
 # What may stand between two said digits: punctuation, the "and" inside a number ("vingt et
 # un", "setenta y dos", "ishirini na tano", "goma sha biyu", "ashirin da daya"), and the
 # word for a hundred after its digit ("cinq cent douze", "three hundred twelve", "mia tano").
