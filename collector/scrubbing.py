@@ -524,7 +524,15 @@ _ORDINARY_FILE, _PLACES_FILE = "ordinary_words.txt", "places_organisations.txt"
 _EVERYDAY_FILE = "everyday_sw_ha.txt"
 _GROUPS_FILE = "groups_brands.txt"  # peoples, networks, brands: never a person's name
 _DIALECT_FILE = "arabic_dialect.txt"  # spoken Arabic the subtitles' vocabulary lacks
-_NOT_NAME_FILES = {_ORDINARY_FILE, _PLACES_FILE, _EVERYDAY_FILE, _GROUPS_FILE, _DIALECT_FILE}
+_SPOKEN_VERBS_FILE = "arabic_spoken_verbs.txt"  # verbs whose spoken forms it lacks
+_NOT_NAME_FILES = {
+    _ORDINARY_FILE,
+    _PLACES_FILE,
+    _EVERYDAY_FILE,
+    _GROUPS_FILE,
+    _DIALECT_FILE,
+    _SPOKEN_VERBS_FILE,
+}
 
 
 def _lines(filename: str) -> list[str]:
@@ -3119,20 +3127,59 @@ _ARABIC_RARE = 20000
 @lru_cache(maxsize=1)
 def _arabic_ranks() -> dict[str, int]:
     """Ordinary Arabic words, folded, with their rank: 0 for the most frequent."""
-    path = resources.files("collector").joinpath("name_lists", "vocabulary_ar.txt.gz")
-    words = gzip.decompress(path.read_bytes()).decode("utf-8").split()
-    ranks = {word: rank for rank, word in enumerate(words)}
+    ranks = dict(_arabic_vocabulary())
     # Spoken words ("زول", "بزاف", "ديال") count as frequent ones, also where the subtitles
     # hold them as rare ("قدام", in front of).
-    for word in (_fold(w) for line in _lines(_DIALECT_FILE) for w in line.split()):
+    for word in _spoken_words():
         ranks[word] = min(ranks.get(word, _ARABIC_VERY_FREQUENT), _ARABIC_VERY_FREQUENT)
     return ranks
 
 
 @lru_cache(maxsize=1)
+def _arabic_vocabulary() -> dict[str, int]:
+    """The words of the Arabic vocabulary (film subtitles), with their rank."""
+    path = resources.files("collector").joinpath("name_lists", "vocabulary_ar.txt.gz")
+    words = gzip.decompress(path.read_bytes()).decode("utf-8").split()
+    return {word: rank for rank, word in enumerate(words)}
+
+
+@lru_cache(maxsize=1)
 def _spoken_words() -> frozenset:
-    """The words of spoken Arabic in `arabic_dialect.txt`, folded."""
-    return frozenset(_fold(w) for line in _lines(_DIALECT_FILE) for w in line.split())
+    """The words of spoken Arabic in `arabic_dialect.txt`, and the spoken forms of the verbs
+    in `arabic_spoken_verbs.txt` that neither a name list nor the vocabulary holds ("نجيب"
+    is "we bring" and a name: the vocabulary's rank for it stands), folded."""
+    known = _listed()[1] | _ARABIC_NAMES | _arabic_vocabulary().keys()
+    verbs = {
+        form
+        for line in _lines(_SPOKEN_VERBS_FILE)
+        for form in _verb_forms(*(_fold(w) for w in line.split()))
+        if form not in known
+    }
+    return frozenset(verbs | {_fold(w) for line in _lines(_DIALECT_FILE) for w in line.split()})
+
+
+# The endings of the present as spoken ("يقعدو", "يگولون", "تقعدي", "تگولين"), and what
+# goes before it: "ب" (the Levant, Egypt, Sudan), "ك" (the Maghreb), "د" (Iraq).
+_PRESENT_ENDINGS = ("", "و", "وا", "ي", "ون", "ين")
+_PRESENT_PREFIXES = ("", "ب", "ك", "د")
+
+
+def _verb_forms(past: str, present: str) -> set[str]:
+    """The spoken forms of a verb given as "he did", "he does" ("قعد", "يقعد"): "قعدت",
+    "قعدنا", "قعدو", "نقعد", "بيقعد", "كنقعدو", "ديقعد", and with the "ش" of "ما … ش"
+    ("قعدتش", "بيقعدش"). Forms of three letters are left out, and "ش" after them: names
+    are often that short ("حسو", "عطوش")."""
+    if past[-1] in "ىا":  # "مشى": "مشت", "مشيت", "مشينا", "مشو"
+        base = past[:-1]
+        forms = {past, base + "ت", base + "يت", base + "يتي", base + "ينا", base + "و", base + "وا"}
+    else:
+        endings = ("", "ت", "تي", "نا", "و", "وا", "تو", "توا")
+        forms = {past + ending for ending in endings}
+    stem = present[1:]
+    persons = {p + stem + e for p in "يتن" for e in _PRESENT_ENDINGS}
+    forms = {f for f in forms | {pre + f for f in persons for pre in _PRESENT_PREFIXES}}
+    forms = {f for f in forms if len(f) >= 4}
+    return forms | {f + "ش" for f in forms if not f.endswith("ش")}
 
 
 def _iraqi_letters(folded: str) -> list[str]:
@@ -3901,8 +3948,39 @@ def _unknown_arabic(words: list[_Word], marked: list[bool]) -> None:
             or (_FOREIGN_LETTERS.search(word.text) and _dialect_word(word.folded))
         ):
             continue
+        if _spoken_context(words, marked, i):
+            continue
         if _unknown_arabic_word(word.folded) or (latin and _rare_in_latin(word)):
             marked[i] = True
+
+
+def _may_be_a_name(word: _Word) -> bool:
+    """A word no vocabulary knows, or a capitalised word in Latin letters."""
+    if _is_arabic(word.text):
+        return _arabic_rank(word.folded) is None
+    return word.capital
+
+
+# What a name right after "من" (from) may be followed by: another part of it, or "that".
+_ARABIC_THAT = _split("انو ان انه انها قال قالت")
+
+
+def _spoken_context(words: list[_Word], marked: list[bool], i: int) -> bool:
+    """Where an unknown word is no name by what stands before it: "ما X-ش" is a verb
+    negated as the Maghreb, Egypt and Libya speak ("ما رجعش", "ما فيهش"); "من X", a town
+    one comes from ("أنا جا من كوستي"), unless more of a name or "that" follows ("من أكول
+    مجوك", "سمعت من شفان إنو"), or a name stands before "من": "أنا X Y من Z" may say from
+    whom (round thirteen's choice, kept)."""
+    before = words[i - 1].folded if i else ""
+    if before in ("ما", "وما") and words[i].folded.endswith("ش"):
+        return True
+    if before != "من" or (i >= 2 and (marked[i - 2] or _may_be_a_name(words[i - 2]))):
+        return False
+    after = words[i + 1].folded if i + 1 < len(words) else ""
+    joined = i + 1 < len(words) and words[i + 1].start - words[i].end <= 1
+    return not (
+        joined and (after in _ARABIC_THAT or (_is_arabic(after) and _arabic_rank(after) is None))
+    )
 
 
 def _rare_in_latin(word: _Word) -> bool:
@@ -3927,6 +4005,8 @@ def _unknown_arabic_word(folded: str) -> bool:
         and not any(_BROKEN_PLURAL.fullmatch(f) and not f.endswith("ة") for f in bare)
         and not folded.startswith("ي")  # "يدلف": a verb of "he"; "يامن" needs a cue
         and not _spoken_verb(folded)
+        and not _glued_word(folded)
+        and not _spoken_possessive(folded)
         and not any(
             f in _COMMON
             or f in _arabic_places()
@@ -3941,6 +4021,37 @@ def _unknown_arabic_word(folded: str) -> bool:
     )
 
 
+def _glued_word(folded: str) -> bool:
+    """A frequent word behind a proclitic ("بقائمة", in a list; "بدينار", for a dinar), or
+    behind the Levant's "ع" (on, to: "عمدرسة", "عطريق"); not a listed name so glued."""
+    glued = _bare(folded)[1:] + ([folded[1:]] if folded.startswith("ع") else [])
+    return any(
+        len(f) >= 3
+        and (_arabic_rank(f) or _ARABIC_FREQUENT) < _ARABIC_FREQUENT
+        and not _arabic_name(f)
+        for f in glued
+    )
+
+
+def _spoken_possessive(folded: str) -> bool:
+    """ "صاحبو", "سميتو", "بكرو": "his" written "و", as the Maghreb, Sudan and the Levant
+    say it, on a word the vocabulary knows with "ه" ("صاحبه") or as a frequent word of
+    four letters or more; a short frequent word may be a name's start ("اويو")."""
+    if len(folded) < 4 or not folded.endswith("و") or folded.startswith("ال"):
+        return False  # "the" and "his" never go together: "الجرو" may be a family name
+    if _arabic_name(folded):
+        return False
+    stem = folded[:-1]
+    return not _arabic_name(stem) and (
+        (_arabic_rank(stem + "ه") or _POSSESSIVE_RANK) < _POSSESSIVE_RANK
+        or (len(stem) >= 4 and (_arabic_rank(stem) or _ARABIC_FREQUENT) < _ARABIC_FREQUENT)
+    )
+
+
+# Rarer "ه" forms than this may be a name's with "و" ("منتو" beside "منته").
+_POSSESSIVE_RANK = 60000
+
+
 # Rarer "وا" forms than this are more likely a name's: "شمو" (a Yazidi name) beside "شموا".
 _SPOKEN_PLURAL_RANK = 50000
 
@@ -3948,7 +4059,9 @@ _SPOKEN_PLURAL_RANK = 50000
 def _spoken_plural(folded: str) -> bool:
     """ "ماتو", "لقو", "رجعو": the past of "they" with its "وا" written "و", as in the
     Maghreb and Sudan, when the vocabulary knows the "وا" form."""
-    rank = _arabic_rank(folded + "ا") if folded.endswith("و") else None
+    if not folded.endswith("و") or folded.startswith("ال"):
+        return False
+    rank = _arabic_rank(folded + "ا")
     return rank is not None and rank < _SPOKEN_PLURAL_RANK
 
 
@@ -3970,12 +4083,29 @@ def _spoken_verb(folded: str) -> bool:
         stems.append(folded[:-1])
     if folded[0] == "ش" and folded[1] in "نتيا":
         stems.append(folded[1:])
+    stems += _spoken_prefixed(folded)
     if any(len(stem) >= 3 and _arabic_rank(stem) is not None for stem in stems):
         return True
     return any(
         len(stem) >= 3 and (_arabic_rank(stem) or _ARABIC_RARE) < _ARABIC_RARE
         for stem in _spoken_verb_stems(folded)
     )
+
+
+def _spoken_prefixed(folded: str) -> list[str]:
+    """The verb of "he", "she", "we" inside a spoken present or passive: "بيشيل" (the
+    Levant, Egypt, Sudan), "كيجي" (the Maghreb), "ديتابع", "دتطلب" (Iraq), "منعرف" (we
+    know, in the Levant), "اتنهب" (it was looted, in Sudan and Egypt)."""
+    stems = []
+    if folded[0] in "بدك" and folded[1] in "يتن":
+        stems.append(folded[1:])
+    if folded.startswith(("كي", "كت", "كن")):
+        stems.append(folded[1:])
+    if folded.startswith("من") and len(folded) >= 5:
+        stems.append(folded[1:])
+    if folded.startswith("ات") and len(folded) >= 5:
+        stems += [folded[2:], "ي" + folded[2:]]
+    return stems
 
 
 # Objects glued to a verb of "they" or "we" as spoken, its "وا" written "و": "مسكوهم".
