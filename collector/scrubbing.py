@@ -6179,6 +6179,7 @@ unguwar garin makarantar masallacin kasuwar asibitin sansanin jihar tashar
 unguwa kauyen mutanen yan hanyar hakimin sarkin dagacin magajin shugabannin rijiyar kisima forage
 puits pozo
 aldea cantón bairro secteur localité hameau maternité dispensaire maternidad dispensario
+puesto centro comisaría comisaria
 albergue refugio campamento daira dayra دائرة دايرة ولاية ناحية recinto
 abrigo ocupación ocupacion ocupação ocupacao feira feirinha frontière frontiere frontera border
 av ave avda vijiji sierra serranía sekondari
@@ -6209,8 +6210,10 @@ _ARABIC_ASSOCIATIONS = _split("جمعية منظمة مؤسسة رابطة")
 _SCHOOL_LEVELS = _split("""msingi sekondari primaria secundaria primaire secondaire primary ndege
 bweni wasichana wavulana mota fiscal fiscomisional
 régional régionale regional préfectoral préfectorale national nationale provincial provinciale
-général générale general central centrale municipal municipale""")  # "l'hôpital régional de X"
-# ("escuela fiscal X": Ecuador's public school)
+général générale general central centrale municipal municipale
+nacional departamental distrital provincial comunitario comunitaria público pública publico
+publica salud santé sante""")  # "l'hôpital régional de X", "hospital nacional X"
+# ("escuela fiscal X": Ecuador's public school; "puesto de salud X", "centre de santé X")
 # Connectors inside a place name: "Santa Cruz de la Sierra", "Dar es Salaam", "kijiji cha".
 _PLACE_LINKS = _split(
     "de la del los las des du da do di es el cha ya wa za vya ta"
@@ -6240,7 +6243,7 @@ road street avenue lane drive close crescent highway square junction roundabout 
 way rd ave
 stadium park camp settlement primary secondary academy hall memorial station barracks
 masjid mosque church chapel cathedral clinic hospital dispensary school market
-district checkpoint ward creek centre center dc crossing border police
+district checkpoint ward creek centre center dc crossing border police complex
 hospitali kliniki zahanati
 bazaar bazar network woreda wereda kebele zone
 khel kalay kalai kili rod qala
@@ -6993,7 +6996,7 @@ def _hyphened_article(text: str, word: _Word) -> bool:
 _PLACE_LEVELS = _SCHOOL_LEVELS | _split("""
 secondary primary general referral regional district health maternity memorial teaching
 girls boys community public mixed central police detention transit reception collective
-specialist specialists federal autonomous
+specialist specialists federal autonomous medical
 """)
 # What a person pays or owns after a place word: "pay Amina school fees".
 _OWED = _split("""

@@ -2161,6 +2161,26 @@ def test_spoken_arabic_verbs_and_words_are_no_names(text, scrubbed):
     assert scrub(text) == (text if scrubbed is None else scrubbed)
 
 
+@pytest.mark.parametrize(
+    "text, scrubbed",
+    [
+        # A health post, a hospital, a police station named after a person: a place, with
+        # a word of its kind between ("de salud", "nacional").
+        ("el puesto de salud Rosendo Arias Vega cierra a las 3", None),
+        ("en el hospital nacional Pedro Ulloa Mora no hay cupos", None),
+        ("lo tienen en la comisaría de Augusto Salinas desde el lunes", None),
+        ("el centro de salud Luz Marina Paz no tiene vacunas", None),
+        # A person stays one after a centre that names nobody.
+        (
+            "mi hermano está en el centro, se llama Wilson Quiroga",
+            "mi hermano está en el centro, se llama [name] [name]",
+        ),
+    ],
+)
+def test_places_named_after_people_with_a_word_of_their_kind_between(text, scrubbed):
+    assert scrub(text) == (text if scrubbed is None else scrubbed)
+
+
 def test_spoken_verb_forms_leave_out_what_a_list_or_the_vocabulary_holds():
     forms = scrubbing._verb_forms("قعد", "يقعد")
     assert {"قعدت", "قعدنا", "نقعد", "بيقعدو", "كنقعد", "ديقعد", "قعدتش"} <= forms
