@@ -13,6 +13,10 @@ The scrubber's model of name shapes is measured apart, on names held out of its 
   what the scrubber finds (of any kind: a phone number removed as [id] does not leave).
 - Precision: the share of found spans that overlap a labelled identifier; a span over a
   message's ordinary words ("Hope is all we have") is a false positive.
+- The particle of a kunya or a nasab ("أبو", "أم", "بن", "ولد", "منت", "ag", "ould", "mint")
+  next to a labelled name counts neither way: it need not be removed, and removing it with
+  the name is no false positive. The sets disagree where it belongs (inside the label about
+  twenty times, outside about a hundred), and it identifies no one by itself.
 
     python benchmarks/scrub_bench.py                       # the tables, for the corpus
     python benchmarks/scrub_bench.py --file tests/fixtures/scrubbing_heldout.json
@@ -67,7 +71,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from collector.scrubbing import by_rules, find  # noqa: E402
+from collector.scrubbing import _fold, _words, by_rules, find  # noqa: E402
 
 # What is measured: `find` (the rules and the judge of names), or with --rules-only the rules.
 finder = find
@@ -85,6 +89,33 @@ def labelled_spans(message: dict) -> list[tuple[int, int, str]]:
     return spans
 
 
+# The particles of a kunya ("father of", "mother of") and of a nasab ("son of", "daughter
+# of"), folded, with "and", "with", "to" before them in Arabic ("وأم", "بأبو", "لأم").
+PARTICLES = frozenset(
+    _fold(prefix + word)
+    for word in "أبو ابو أبي أم ام بن ابن بنت بت ولد ود منت".split()
+    for prefix in ("", "و", "ب", "ل")
+) | frozenset("ag ould mint bin binti bint ibn wad abu umm um".split())
+
+
+def particles(text: str) -> list[tuple[int, int]]:
+    """Where the kunya and nasab particles of a text are."""
+    return [(a, b) for a, b in _words(text) if _fold(text[a:b]) in PARTICLES]
+
+
+def _beside(text: str, span: tuple[int, int], labelled: list[tuple[int, int, str]]) -> bool:
+    """Whether a particle stands next to a labelled name, only spaces between."""
+    start, end = span
+    for a, b, kind in labelled:
+        if kind != "name":
+            continue
+        after = a >= end and text[end:a].strip() == ""  # "أبو [X]"
+        before = b <= start and text[b:start].strip() == ""  # "[X] ولد"
+        if after or before or (a <= start and end <= b):  # or inside the label
+            return True
+    return False
+
+
 def score(messages: list[dict], found_in: list | None = None) -> dict:
     """Counts per (language, kind): labelled, recalled, found, found correctly. `found_in`:
     the spans found in each message, if not `find`'s (another scrubber's, an older one's)."""
@@ -97,13 +128,22 @@ def score(messages: list[dict], found_in: list | None = None) -> dict:
         for span in found:
             covered.update(range(span.start, span.end))
         labelled = labelled_spans(message)
+        neutral = {
+            i
+            for span in particles(text)
+            if _beside(text, span, labelled)
+            for i in range(*span)
+        }
         for start, end, kind in labelled:
             counts[language, kind]["labelled"] += 1
-            if all(i in covered for i in range(start, end) if text[i].isalnum()):
+            needed = [i for i in range(start, end) if text[i].isalnum() and i not in neutral]
+            if all(i in covered for i in needed):
                 counts[language, kind]["recalled"] += 1
             else:
                 misses.append((language, kind, text[start:end], text))
         for span in found:
+            if span.kind == "name" and all(i in neutral for i in range(span.start, span.end)):
+                continue  # a particle beside a labelled name: neither way
             counts[language, span.kind]["found"] += 1
             if any(span.start < end and start < span.end for start, end, _ in labelled):
                 counts[language, span.kind]["correct"] += 1

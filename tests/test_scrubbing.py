@@ -4893,3 +4893,28 @@ def test_my_name_is_in_the_maghreb(text, scrubbed):
     """Moroccan and Algerian "my name is", "she is called" ("سميتي", "سميتها", "كيسمى"): the
     twenty-seventh set's missed "سميتي X Y" (invented names here)."""
     assert scrub(text) == (text if scrubbed is None else scrubbed)
+
+
+@pytest.mark.parametrize(
+    "text, labels, found",
+    [
+        ("أبو سامر يبيع الخضار", ["سامر"], ["أبو", "سامر"]),  # the particle removed too
+        ("أبو سامر يبيع الخضار", ["أبو سامر"], ["سامر"]),  # the particle left in place
+        ("chef de ménage Intalla ag Ahmadou", ["Intalla", "Ahmadou"], ["Intalla", "ag", "Ahmadou"]),
+    ],
+)
+def test_the_benchmark_counts_a_kunya_or_nasab_particle_neither_way(text, labels, found):
+    message = {"text": text, "identifiers": [{"text": t, "kind": "name"} for t in labels]}
+    message["language"] = "ar"
+    where = [re.search(rf"(?<!\w){word}(?!\w)", text).span() for word in found]
+    spans = [Span(start, end, "name") for start, end in where]
+    names = scrub_bench.score([message], [spans])["counts"]["ar", "name"]
+    assert names["recalled"] == names["labelled"] == len(labels)
+    assert names["correct"] == names["found"] == len([w for w in found if w not in ("أبو", "ag")])
+
+
+def test_the_benchmark_still_counts_a_particle_far_from_any_name():
+    text = "ولد صغير ضاع في السوق"  # "a little boy": no kunya, no name
+    message = {"language": "ar", "text": text, "identifiers": []}
+    names = scrub_bench.score([message], [[Span(0, 3, "name")]])["counts"]["ar", "name"]
+    assert names["found"] == 1 and names["correct"] == 0
