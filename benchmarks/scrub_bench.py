@@ -63,6 +63,7 @@ import argparse
 import datetime
 import json
 import platform
+import re
 import sys
 import time
 from collections import defaultdict
@@ -80,12 +81,20 @@ CORPUS = ROOT / "tests" / "fixtures" / "scrubbing_corpus.json"
 
 
 def labelled_spans(message: dict) -> list[tuple[int, int, str]]:
-    """(start, end, kind) of each labelled identifier, found in order in the text."""
-    spans, searched = [], {}
+    """(start, end, kind) of each labelled identifier, found in order in the text: where it
+    stands as a whole word outside the identifiers placed before it ("tiro" the child, not
+    the "tiro" of "doungous-tiro"), else where it first stands after the last one."""
+    text, spans, searched = message["text"], [], {}
     for item in message["identifiers"]:
-        start = message["text"].index(item["text"], searched.get(item["text"], 0))
-        searched[item["text"]] = start + 1
-        spans.append((start, start + len(item["text"]), item["kind"]))
+        label = item["text"]
+        start = text.index(label, searched.get(label, 0))
+        for found in re.finditer(rf"(?<!\w){re.escape(label)}(?!\w)", text):
+            taken = any(a < found.end() and found.start() < b for a, b, _ in spans)
+            if found.start() >= searched.get(label, 0) and not taken:
+                start = found.start()
+                break
+        searched[label] = start + 1
+        spans.append((start, start + len(label), item["kind"]))
     return spans
 
 
