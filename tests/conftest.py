@@ -10,6 +10,7 @@ import pytest
 
 from browsing import chromium, worker_chromium  # noqa: F401 - one browser per test process
 from collector import create_app, passphrase as sealing, passwords
+from scheduling import SharedFixtures
 from support import (
     Browser,
     Central,
@@ -31,6 +32,10 @@ os.environ.setdefault(sealing.COST_ENV, str(2**14))
 # interleave each module's tests with others', and pytest makes a module fixture again
 # after every interruption (five times on four workers, measured), a session one once a
 # worker.
+
+
+def pytest_configure(config) -> None:
+    config.pluginmanager.register(SharedFixtures(), "shared-fixtures")
 
 
 def pytest_xdist_auto_num_workers(config) -> int:
