@@ -138,10 +138,7 @@ def score(messages: list[dict], found_in: list | None = None) -> dict:
             covered.update(range(span.start, span.end))
         labelled = labelled_spans(message)
         neutral = {
-            i
-            for span in particles(text)
-            if _beside(text, span, labelled)
-            for i in range(*span)
+            i for span in particles(text) if _beside(text, span, labelled) for i in range(*span)
         }
         for start, end, kind in labelled:
             counts[language, kind]["labelled"] += 1
