@@ -7766,6 +7766,7 @@ def _protect_dateline(text: str, words: list[_Word], kept: list[bool]) -> None:
         if words[1].capital and text[words[1].end :].lstrip(" ").startswith(":"):
             kept[0] = kept[1] = _joined(text, words[0], words[1])
         return
+    _protect_noted_place(text, words, kept)
     if not words or words[0].start > 0 or not text[words[0].end :].lstrip(" ").startswith(":"):
         return
     if _is_known(words[0]) is None and words[0].folded not in _name_list():
@@ -7773,6 +7774,44 @@ def _protect_dateline(text: str, words: list[_Word], kept: list[bool]) -> None:
 
 
 _HEADING_ARTICLES = _split("el la los las le les the al")
+# What kind of note a message opens with, before the place it is from: "kiosk, X:",
+# "survey comment X:", "rahoton X:". Not a case note, a call or "from": those may open
+# with the person ("case note X Y: 14, …", "call from X:").
+_NOTE_KINDS = _split("""
+kiosk kiosque survey comment commentaire comentario enquête encuesta info sécurité security
+rapport report update feedback taarifa rahoton
+""")
+
+
+def _protect_noted_place(text: str, words: list[_Word], kept: list[bool]) -> None:
+    """ "kiosk, Mungula: …", "survey comment Adel Bagrou: …": one or two capitalised words
+    that no list holds as names, after the words that say what kind of note this is and
+    before the colon that ends them, name where it is from."""
+    colon = text.find(":", 0, 80)
+    before = [w for w in words if w.end <= colon]
+    place = 0
+    while (
+        place < min(2, len(before))
+        and before[-1 - place].capital
+        and before[-1 - place].folded not in _NOTE_KINDS
+    ):
+        place += 1
+    kinds, named = before[: len(before) - place], range(len(before) - place, len(before))
+    if (
+        not place
+        or not kinds
+        or text[before[-1].end : colon].strip()
+        or not all(w.folded in _NOTE_KINDS for w in kinds)
+    ):
+        return
+    if all(
+        _is_known(words[i]) is None
+        and words[i].folded not in _name_list()
+        and not _is_title(words[i])
+        for i in named
+    ):
+        for i in named:
+            kept[i] = True
 
 
 def _protect_arabic_associations(text: str, words: list[_Word], kept: list[bool]) -> None:

@@ -2181,6 +2181,22 @@ def test_places_named_after_people_with_a_word_of_their_kind_between(text, scrub
     assert scrub(text) == (text if scrubbed is None else scrubbed)
 
 
+@pytest.mark.parametrize(
+    "text, scrubbed",
+    [
+        # Where a kiosk stands, or a survey comment is from, heads the message.
+        ("Kiosk Pakelle: no water since Monday", None),
+        ("kiosque, Dogdoré: les latrines sont pleines", None),
+        ("survey comment Kalobeyi Nord: the road is cut", None),
+        # A listed name there is a person; a case note or a call may open with the person.
+        ("kiosk Amina: hello, we need soap", "kiosk [name]: hello, we need soap"),
+        ("case note Lokudu Kiden: 14, married off", "case note [name] [name]: 14, married off"),
+    ],
+)
+def test_where_a_note_is_from_heads_it(text, scrubbed):
+    assert scrub(text) == (text if scrubbed is None else scrubbed)
+
+
 def test_spoken_verb_forms_leave_out_what_a_list_or_the_vocabulary_holds():
     forms = scrubbing._verb_forms("قعد", "يقعد")
     assert {"قعدت", "قعدنا", "نقعد", "بيقعدو", "كنقعد", "ديقعد", "قعدتش"} <= forms
