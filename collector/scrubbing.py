@@ -8737,6 +8737,10 @@ def _hausa_of_place(words: list[_Word], j: int) -> bool:
     return words[j].folded == "na" and _hausa(words)
 
 
+# Buildings and streets named after a person with a given and a family name.
+_ARABIC_NAMED_FOR_PEOPLE = _split("مسجد جامع مستشفى مشفى شارع")
+
+
 def _arabic_place_span(words: list[_Word], j: int) -> int:
     """How many words from j name a place after its place word: one ("حي الزهور"), two
     after a title or kunya ("حي الشيخ مقصود"), a king's name with its ordinal, a compound
@@ -8756,6 +8760,15 @@ def _arabic_place_span(words: list[_Word], j: int) -> int:
         and _unknown_second_place_word(words[end].folded)
     ):
         end += 1  # "مخيم مام رشان": a camp's name of two words, the second no word nor name
+    if (
+        span == 1
+        and j
+        and words[j - 1].folded in _ARABIC_NAMED_FOR_PEOPLE
+        and end < len(words)
+        and _arabic_name(words[j].folded)
+        and _arabic_name(words[end].folded)
+    ):
+        end += 1  # "مسجد مصطفى محمود": a mosque named with a full name
     if end < len(words) and words[end].folded in _ARABIC_COMPOUND_SECOND:
         end += 1
     if end + 1 < len(words) and words[end].folded in _NASAB:

@@ -2173,6 +2173,9 @@ def test_spoken_arabic_verbs_and_words_are_no_names(text, scrubbed):
         ("en el hospital nacional Pedro Ulloa Mora no hay cupos", None),
         ("lo tienen en la comisaría de Augusto Salinas desde el lunes", None),
         ("el centro de salud Luz Marina Paz no tiene vacunas", None),
+        # A mosque or a hospital named with a full name ("مسجد X Y"); not the next name.
+        ("عيادة مسجد مصطفى محمود بتكشف ببلاش", None),
+        ("ساكن جنب مسجد خالد وأخوي محمد مريض", "ساكن جنب مسجد خالد وأخوي [name] مريض"),
         # A person stays one after a centre that names nobody.
         (
             "mi hermano está en el centro, se llama Wilson Quiroga",
