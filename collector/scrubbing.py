@@ -1713,16 +1713,27 @@ _AGE_THEN_WORD = re.compile(
 )
 
 
+# "the baby (X)", "la nena (X)", "mtoto (X)": a child's word, then one word in brackets.
+_CHILD_THEN_WORD = re.compile(
+    r"(?i:\b(?:baby|bébé|bebé|bebe|nena|nene|mtoto|jariri|infant|nourrisson)|الرضيع|الرضيعة)"
+    r"\s*\(\s*([^\W\d_][^\W\d_'’-]*)\s*\)"
+)
+
+
 def _name_after_age(text: str, words: list[_Word], marked: list[bool]) -> None:
-    """ "girl 15 (X)", "بنت ١٤ سنة (X)": a child's age, then one word alone in brackets, is
-    the child's name, when no vocabulary holds it as an ordinary word ("(حامل)": pregnant,
+    """ "girl 15 (X)", "بنت ١٤ سنة (X)", "the baby (X)": a child's age or a baby, then one
+    word alone in brackets, is the child's name, when no vocabulary holds it as an ordinary word ("(حامل)": pregnant,
     "(orphan)"). A bare number needs a child before it: "block 15 (Zone B)" is a place."""
-    for match in _AGE_THEN_WORD.finditer(text):
-        inside = [k for k, w in enumerate(words) if w.start == match.start(3)]
-        before = [w for w in words if w.end <= match.start()][-3:]
+    found = [
+        (match.start(3), match.group(1) or match.group(2), match.start())
+        for match in _AGE_THEN_WORD.finditer(text)
+    ] + [(match.start(1), True, match.start()) for match in _CHILD_THEN_WORD.finditer(text)]
+    for start, aged, opening in found:
+        inside = [k for k, w in enumerate(words) if w.start == start]
+        before = [w for w in words if w.end <= opening][-3:]
         if not inside or marked[inside[0]]:
             continue
-        if not (match.group(1) or match.group(2) or any(w.folded in _CHILD_WORDS for w in before)):
+        if not (aged or any(w.folded in _CHILD_WORDS for w in before)):
             continue
         word = words[inside[0]]
         if _is_arabic(word.text):

@@ -4584,6 +4584,11 @@ UNSEEN29_FIRST = {
         # A child's age, then a word alone in brackets: the child's name (four sets in a row)
         ("بنت عمرها ١٣ سنة (سعدية) أبوها زوجها", "بنت عمرها ١٣ سنة ([name]) أبوها زوجها"),
         ("girl 15 (tariro) was sent to work", "girl 15 ([name]) was sent to work"),
+        # A baby, then one word in brackets: its name, unless a word ("(sick)").
+        ("el bebé (yordanis) tiene fiebre", "el bebé ([name]) tiene fiebre"),
+        ("mtoto (zawadi) anaumwa tangu jana", "mtoto ([name]) anaumwa tangu jana"),
+        ("الرضيع (سراج) عنده حمى", "الرضيع ([name]) عنده حمى"),
+        ("the baby (sick) cries all night", None),
         ("una niña de 13 años (Yulexi) trabaja", "una niña de 13 años ([name]) trabaja"),
         ("msichana wa miaka 14 (neema) ameozwa", "msichana wa miaka 14 ([name]) ameozwa"),
         ("بنت ١٢ سنة (يتيمة) تحتاج مساعدة", None),
