@@ -794,6 +794,7 @@ def _names(text: str, keys: set[str]) -> list[Span]:
     _lower_case_kunya(text, words, marked)
     _committee_roles(text, words, marked)
     _possessive_kin(text, words, marked)
+    _lower_case_after_kin_of(text, words, marked)
     _latin_in_arabic(text, words, marked)
     _arabic_name_runs(text, words, marked)
     _shaped_arabic_surnames(text, words, marked)
@@ -2978,6 +2979,28 @@ def _is_next(text: str, words: list[_Word], k: int) -> bool:
         and words[k + 1].folded in _IS_AFTER_NAME
         and _joined(text, words[k], words[k + 1])
     )
+
+
+# "of" between a relative and whose relative: "la mamá de X", "la mère de X", "the mother of X".
+_OF_WHOM = _split("de of")
+_AND_OF = _split("y et and")
+
+
+def _lower_case_after_kin_of(text: str, words: list[_Word], marked: list[bool]) -> None:
+    """ "soy la mamá de x y de y", "la mère de x": after a relative and "of", a lower-case
+    word no list knows is whose relative that is, and so is one after "and of"."""
+    for i in range(1, len(words) - 1):
+        if words[i].folded not in _OF_WHOM or words[i - 1].folded not in _RELATION_WORDS:
+            continue
+        k = i + 1
+        while (
+            k < len(words) and _joined(text, words[k - 1], words[k]) and _unlisted_lower(words[k])
+        ):
+            marked[k] = True
+            after = words[k + 1 : k + 3]
+            if len(after) < 2 or after[0].folded not in _AND_OF or after[1].folded not in _OF_WHOM:
+                break
+            k += 3
 
 
 def _unlisted_lower(word: _Word) -> bool:

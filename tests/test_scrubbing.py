@@ -4584,6 +4584,11 @@ UNSEEN29_FIRST = {
         # A child's age, then a word alone in brackets: the child's name (four sets in a row)
         ("بنت عمرها ١٣ سنة (سعدية) أبوها زوجها", "بنت عمرها ١٣ سنة ([name]) أبوها زوجها"),
         ("girl 15 (tariro) was sent to work", "girl 15 ([name]) was sent to work"),
+        # A relative "of" a lower-case name: whose relative ("la mamá de x y de y").
+        ("soy la mamá de yeicol y de dairelis", "soy la mamá de [name] y de [name]"),
+        ("je suis la tante de kounkou, elle a fui", "je suis la tante de [name], elle a fui"),
+        ("hola soy la mamá de los niños del albergue", None),
+        ("la mère de famille est malade", None),
         # A baby, then one word in brackets: its name, unless a word ("(sick)").
         ("el bebé (yordanis) tiene fiebre", "el bebé ([name]) tiene fiebre"),
         ("mtoto (zawadi) anaumwa tangu jana", "mtoto ([name]) anaumwa tangu jana"),
