@@ -779,6 +779,7 @@ def _names(text: str, keys: set[str]) -> list[Span]:
     _shaped_lists(text, words, marked)
     _shaped_after_cues(text, words, marked)
     _arabic_children_list(text, words, marked)
+    _arabic_children_after_colon(text, words, marked)
     _arabic_lists(text, words, marked)
     _arabic_youngest(text, words, marked)
     _arabic_form_article_names(text, words, marked)
@@ -1723,8 +1724,9 @@ _CHILD_THEN_WORD = re.compile(
 
 def _name_after_age(text: str, words: list[_Word], marked: list[bool]) -> None:
     """ "girl 15 (X)", "بنت ١٤ سنة (X)", "the baby (X)": a child's age or a baby, then one
-    word alone in brackets, is the child's name, when no vocabulary holds it as an ordinary word ("(حامل)": pregnant,
-    "(orphan)"). A bare number needs a child before it: "block 15 (Zone B)" is a place."""
+    word alone in brackets, is the child's name, when no vocabulary holds it as an ordinary
+    word ("(حامل)": pregnant, "(orphan)"). A bare number needs a child before it: "block 15
+    (Zone B)" is a place."""
     found = [
         (match.start(3), match.group(1) or match.group(2), match.start())
         for match in _AGE_THEN_WORD.finditer(text)
@@ -5213,7 +5215,8 @@ def _appositions(text: str, words: list[_Word], marked: list[bool]) -> None:
 # "وولادي X وY وZ" (and my children X, Y and Z): the plural relatives before a list.
 _ARABIC_CHILDREN = _split("""ولادي أولادي اولادي بناتي اطفالي أطفالي اخواتي أخواتي إخواتي اخوتي
 إخوتي ولادنا أولادنا اولادنا بناتنا ولاده اولاده أولاده ولادها اولادها أولادها
-الولاد الأولاد الاولاد البنات الأطفال الاطفال""")  # "الأب X، الأم Y، والولاد Z وW"
+الولاد الأولاد الاولاد البنات الأطفال الاطفال عيالي عيالنا عياله عيالها
+""")  # "الأب X، الأم Y، والولاد Z وW"; "عيالي" (my kids, in Yemen and the Gulf)
 
 
 def _arabic_children_list(text: str, words: list[_Word], marked: list[bool]) -> None:
@@ -5235,6 +5238,29 @@ def _arabic_children_list(text: str, words: list[_Word], marked: list[bool]) -> 
             marked[i + 1] = marked[i + 2] = True
         elif kin.folded.removeprefix("و") in _ARABIC_CHILDREN and _parents_named(words, i, marked):
             _children_after_parents(text, words, marked, i)
+
+
+def _arabic_children_after_colon(text: str, words: list[_Word], marked: list[bool]) -> None:
+    """ "عيالي: X، Y، Z، ومرتي W": after "my children" and a colon, each item of one word
+    that is no frequent word is a name, to the end of the list."""
+    for i, kin in enumerate(words[:-1]):
+        if kin.folded.removeprefix("و") not in _ARABIC_CHILDREN:
+            continue
+        if not text[kin.end :].lstrip(" ").startswith(":"):
+            continue
+        k = i + 1
+        while k < len(words) and _is_arabic(words[k].text):
+            item = words[k].folded.removeprefix("و") if k > i + 1 else words[k].folded
+            gap = text[words[k - 1].end : words[k].start].strip()
+            ends = text[words[k].end : words[k].end + 2].strip()[:1]
+            if (
+                gap not in (":", "،", ",")
+                or ends not in ("،", ",", ".", "")
+                or not _name_in_a_list(item)
+            ):
+                break
+            marked[k] = True
+            k += 1
 
 
 def _parents_named(words: list[_Word], i: int, marked: list[bool]) -> bool:

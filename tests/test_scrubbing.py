@@ -2151,6 +2151,9 @@ def test_no_rule_gives_back_the_record_s_own_name(text, names, scrubbed):
         ("بلغنا إنو مرتو وما رجعتش من السوق", None),
         ("نقلوا العيلات عمدرسة البلدة بعد الفيضان", None),
         ("الأسرة جات من دوكري امبارح بالليل", None),
+        # After "my children" and a colon, each item of one word is a name.
+        ("عيالي: ناجي، صقران، قعشوه، ومرتي لوزة", "عيالي: [name]، [name]، [name]، ومرتي [name]"),
+        ("أولادي: مريض، جوعان، تعبان", None),
         # "لينا" is "to us" as much as Lina: a name with a sign only.
         ("الله يخليكم شوفوا لينا حل", None),
         ("بنتي لينا مريضة", "بنتي [name] مريضة"),
