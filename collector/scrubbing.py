@@ -7440,9 +7440,10 @@ prochaine semaine mois année annee hui
 # "hapa Nduta", "huko Kigoma", "kwenye Mtendeli": here, there, in; a person takes "kwa".
 _SWAHILI_HERE = _split(
     "hapa huko kule kwenye katika mjini niko tuko yuko nipo tupo yupo kwetu kwao kwenu"
+    " iko ziko kiko liko ipo zipo kipo lipo"
 )
-# "niko X": I am at X; "shambani kwetu X": at our farm, in X
-_SWAHILI_I_AM_AT = _split("niko tuko yuko wako nipo tupo yupo wapo")
+# "niko X": I am at X; "shambani kwetu X": at our farm, in X; "kadi iko X": the card is at X
+_SWAHILI_I_AM_AT = _split("niko tuko yuko wako nipo tupo yupo wapo iko ziko kiko liko ipo zipo")
 
 
 def _from_place_before(words: list[_Word], kept: list[bool], k: int) -> bool:

@@ -2464,6 +2464,7 @@ def test_places_named_after_people_initials_and_appositions(text, scrubbed):
         # After "in", "from", "hapa", "de", "daga", "من", an unlisted word is a place...
         ("Caller from Garbatulla asked about the food.", None),
         ("Hakuna maji hapa Lomogol tangu jana.", None),
+        ("kadi yangu ya mgao iko Lokupe, nifanyeje?", None),
         ("Bei ya sukari imepanda sokoni Lomogol.", None),
         ("Au site de Kibabi il n'y a pas de latrines.", None),
         ("Il habite à Kabare depuis mars.", None),
