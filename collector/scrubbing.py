@@ -6272,7 +6272,7 @@ bweni wasichana wavulana mota fiscal fiscomisional
 régional régionale regional préfectoral préfectorale national nationale provincial provinciale
 général générale general central centrale municipal municipale
 nacional departamental distrital provincial comunitario comunitaria público pública publico
-publica salud santé sante""")  # "l'hôpital régional de X", "hospital nacional X"
+publica salud santé sante afya""")  # "l'hôpital régional de X", "hospital nacional X"
 # ("escuela fiscal X": Ecuador's public school; "puesto de salud X", "centre de santé X")
 # Connectors inside a place name: "Santa Cruz de la Sierra", "Dar es Salaam", "kijiji cha".
 _PLACE_LINKS = _split(

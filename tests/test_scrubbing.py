@@ -2176,6 +2176,7 @@ def test_spoken_arabic_verbs_and_words_are_no_names(text, scrubbed):
         ("en el hospital nacional Pedro Ulloa Mora no hay cupos", None),
         ("lo tienen en la comisaría de Augusto Salinas desde el lunes", None),
         ("el centro de salud Luz Marina Paz no tiene vacunas", None),
+        ("kituo cha afya Mwembeni hakina dawa", None),
         # A mosque or a hospital named with a full name ("مسجد X Y"); not the next name.
         ("عيادة مسجد مصطفى محمود بتكشف ببلاش", None),
         ("ساكن جنب مسجد خالد وأخوي محمد مريض", "ساكن جنب مسجد خالد وأخوي [name] مريض"),
