@@ -3213,7 +3213,7 @@ def _verb_forms(past: str, present: str) -> set[str]:
         forms = {past + ending for ending in endings}
     stem = present[1:]
     persons = {p + stem + e for p in "يتن" for e in _PRESENT_ENDINGS}
-    forms = {f for f in forms | {pre + f for f in persons for pre in _PRESENT_PREFIXES}}
+    forms |= {pre + f for f in persons for pre in _PRESENT_PREFIXES}
     forms = {f for f in forms if len(f) >= 4}
     return forms | {f + "ش" for f in forms if not f.endswith("ش")}
 
