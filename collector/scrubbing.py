@@ -7783,7 +7783,10 @@ def _protect_peoples_of(text: str, words: list[_Word], kept: list[bool]) -> None
 
 
 # "the Batil people", "Ngok returnees": a people or a place before them.
-_PEOPLE_AFTER = _split("people community communities tribe clan returnees residents villagers")
+_PEOPLE_AFTER = _split(
+    "people community communities tribe clan returnees residents villagers speaker speakers"
+    " hablante hablantes locuteur locuteurs"
+)
 # "Hospital Doctor X", "Colegio Padre X": a place named after a doctor or a priest.
 _FACILITY_TITLES = _split("doctor dr docteur doctora padre père father")
 # "Nuestra Señora de X", "Notre-Dame de X", "Our Lady of X": a church, a hospital.
@@ -7813,7 +7816,7 @@ def _protect_named_by_what_follows(text: str, words: list[_Word], kept: list[boo
             and after.folded in _PEOPLE_AFTER
             and not after.capital
             and _joined(text, word, after)
-            and "'" not in text[word.start : after.start]
+            and not text[word.start : after.start].rstrip().endswith(("'s", "’s", "s'", "s’"))
         ) or (_joined(text, words[i - 1], word) and _named_by_what_precedes(words, i)):
             kept[i] = True
 

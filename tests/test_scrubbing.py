@@ -2220,6 +2220,9 @@ def test_where_a_note_is_from_heads_it(text, scrubbed):
         ("mtoto (zawadi) anaumwa tangu jana", "mtoto ([name]) anaumwa tangu jana"),
         ("الرضيع (سراج) عنده حمى", "الرضيع ([name]) عنده حمى"),
         ("the baby (sick) cries all night", None),
+        # A people or a language before "speaker", "community", apostrophes and all.
+        ("caller is a Q'eqchi' speaker from Cobán", None),
+        ("we met Wanjiru's people at the gate", "we met [name]'s people at the gate"),
         # Everyday Hausa words of farming, conflict and school are no names.
         ("manoma da makiyaya sun yi fada kan gonaki", None),
         ("matan sansani suna son injin nika da rijiya", None),
