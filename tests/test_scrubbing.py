@@ -2223,6 +2223,14 @@ def test_where_a_note_is_from_heads_it(text, scrubbed):
         # A people or a language before "speaker", "community", apostrophes and all.
         ("caller is a Q'eqchi' speaker from Cobán", None),
         ("we met Wanjiru's people at the gate", "we met [name]'s people at the gate"),
+        # After an Arabic name, an "ال" word said of a person is no family name.
+        (
+            "حالة الطفل سنوسي البالغ من العمر ثماني سنوات",
+            "حالة الطفل [name] البالغ من العمر ثماني سنوات",
+        ),
+        ("الطفلة اليتيمة تحتاج مساعدة", None),
+        ("السيدة زهيرة ولدبو المقيمة في الحي", "السيدة [name] [name] المقيمة في الحي"),
+        ("اسمي رنا الخطيب من حلب", "اسمي [name] [name] من حلب"),
         # Everyday Hausa words of farming, conflict and school are no names.
         ("manoma da makiyaya sun yi fada kan gonaki", None),
         ("matan sansani suna son injin nika da rijiya", None),
