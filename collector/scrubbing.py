@@ -9070,6 +9070,13 @@ def _cue_word(word: _Word, swahili: bool = True) -> bool:
     )
 
 
+# What is said of a person with "ال" after the name, never a family name as a nationality
+# is ("المصري"): "X الصغير", "X البالغ من العمر", "X المقيمة في", "X المريضة".
+_ARABIC_STATES = _split(
+    "صغير صغيرة بالغ بالغة مقيم مقيمة ساكن ساكنة مريض مريضة يتيم يتيمة مفقود مفقودة"
+)
+
+
 def _more_arabic_name(folded: str, name: str, after: bool) -> bool:
     """After an Arabic name: a particle (بن، ود), a listed name, a Maghreb "بو" name
     ("بوزيد"), a rare word that may be a name ("أنور إسحاق"), or an "ال" word: the first
@@ -9088,7 +9095,7 @@ def _more_arabic_name(folded: str, name: str, after: bool) -> bool:
         or _who_does(folded)
     ):
         return False  # "الحاج X اللي يوزع" (who hands out), "X مخطوف" (kidnapped), "X ماتو"
-    if folded.startswith("ال") and folded[2:] in _ARABIC_AFTER_PERSON:
+    if folded.startswith("ال") and folded[2:] in _ARABIC_STATES:
         return False  # "X الصغير" (the younger), "X البالغ من العمر" (aged), "X المقيمة في"
     if any(f in _ARABIC_PLACE_NOUNS for f in _bare(folded)[1:]):
         return False  # "الدكتورة X بعيادة …": at the clinic, where she works

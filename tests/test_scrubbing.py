@@ -2231,6 +2231,7 @@ def test_where_a_note_is_from_heads_it(text, scrubbed):
         ("الطفلة اليتيمة تحتاج مساعدة", None),
         ("السيدة زهيرة ولدبو المقيمة في الحي", "السيدة [name] [name] المقيمة في الحي"),
         ("اسمي رنا الخطيب من حلب", "اسمي [name] [name] من حلب"),
+        ("الممرض أحمد المصري كان لطيفا", "الممرض [name] [name] كان لطيفا"),
         # Everyday Hausa words of farming, conflict and school are no names.
         ("manoma da makiyaya sun yi fada kan gonaki", None),
         ("matan sansani suna son injin nika da rijiya", None),
