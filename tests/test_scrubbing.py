@@ -428,6 +428,7 @@ UNSEEN36 = ROOT / "tests" / "fixtures" / "scrubbing_unseen36.json"
 UNSEEN37 = ROOT / "tests" / "fixtures" / "scrubbing_unseen37.json"
 UNSEEN38 = ROOT / "tests" / "fixtures" / "scrubbing_unseen38.json"
 UNSEEN39 = ROOT / "tests" / "fixtures" / "scrubbing_unseen39.json"
+UNSEEN40 = ROOT / "tests" / "fixtures" / "scrubbing_unseen40.json"
 
 
 def test_the_seventh_unseen_set_is_labelled_and_hard():
@@ -4903,6 +4904,18 @@ UNSEEN39_FIRST = {
     "sw": (35, 35, 35, 43),
 }
 
+# Measured on the fortieth unseen set when it was new, with the judge learnt without it
+# (docs/benchmarks.md): names 95.7% recall, 79.2% precision (the rules alone: 95.7%,
+# 76.8%); every phone number and e-mail found.
+UNSEEN40_FIRST = {
+    "ar": (31, 34, 31, 48),
+    "en": (29, 31, 30, 32),
+    "es": (27, 28, 28, 33),
+    "fr": (34, 34, 34, 37),
+    "ha": (27, 28, 28, 37),
+    "sw": (28, 29, 28, 39),
+}
+
 # The blind sets written while the judge of names was in place, each with its first measure.
 JUDGED_BLIND_SETS = {
     UNSEEN29: UNSEEN29_FIRST,
@@ -4916,6 +4929,7 @@ JUDGED_BLIND_SETS = {
     UNSEEN37: UNSEEN37_FIRST,
     UNSEEN38: UNSEEN38_FIRST,
     UNSEEN39: UNSEEN39_FIRST,
+    UNSEEN40: UNSEEN40_FIRST,
 }
 
 
