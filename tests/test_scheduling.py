@@ -33,17 +33,21 @@ def test_uses_it(population, n):
     assert population == 1
 """
 
+PLAIN = """
+import pytest
+
+@pytest.mark.parametrize("n", range(100))
+def test_{name}(n):
+    pass
+"""
+
 
 def test_a_fixture_of_a_module_s_own_is_made_once_a_run(tmp_path):
     (tmp_path / "conftest.py").write_text(CONFTEST)
     # 240 tests in three modules: the shared ones straddle two of four processes' slices.
-    (tmp_path / "test_a.py").write_text(
-        "import pytest\n\n@pytest.mark.parametrize('n', range(100))\ndef test_a(n):\n    pass\n"
-    )
+    for name in ("a", "c"):
+        (tmp_path / f"test_{name}.py").write_text(PLAIN.format(name=name))
     (tmp_path / "test_b.py").write_text(SHARED)
-    (tmp_path / "test_c.py").write_text(
-        "import pytest\n\n@pytest.mark.parametrize('n', range(100))\ndef test_c(n):\n    pass\n"
-    )
     command = [sys.executable, "-m", "pytest", "-q", "-n", "4", "--dist", "worksteal"]
     command += ["-p", "no:cacheprovider", "--basetemp", str(tmp_path / "run"), "-o", "addopts="]
     # The run is its own: not a worker of the run this test is in.
